@@ -1,0 +1,24 @@
+/*
+** driver.c -- the table of drivers, and helpers common to all of them.
+*/
+#include "driver.h"
+
+#include <string.h>
+
+static const rt_driver *const drivers[] = {
+    &rt_sqlite3_driver,
+};
+
+const rt_driver *rt_driver_find(const char *dialect) {
+  size_t i;
+  for (i = 0; i < sizeof drivers / sizeof drivers[0]; i++)
+    if (strcmp(drivers[i]->name, dialect) == 0) return drivers[i];
+  return NULL;
+}
+
+int rt_driver_exec(rt_dbconn *c, const char *sql, rt_error *err) {
+  rt_cursor *cur = NULL;
+  if (c->drv->execute(c, sql, NULL, 0, 0, &cur, err) != 0) return -1;
+  c->drv->cursor_close(cur);
+  return 0;
+}

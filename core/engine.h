@@ -1,0 +1,71 @@
+/*
+** engine.h -- engines and connections: the 2.0 transaction model in C.
+**
+** An engine owns a URL, a driver and a pool.  A connection checks a driver
+** connection out of the pool on first use and begins a transaction
+** implicitly before its first statement ("autobegin"); commit and rollback
+** end it; close rolls back whatever is open and returns the driver
+** connection.  Nothing here knows about Lua.
+*/
+#ifndef RT_ENGINE_H
+#define RT_ENGINE_H
+
+#include "driver.h"
+#include "pool.h"
+
+typedef struct rt_engine rt_engine;
+
+/* Called before each statement is sent when the engine echoes or has
+** listeners; `nrows` > 1 for executemany (params is row-major). */
+typedef void (*rt_exec_hook)(void *ud, rt_engine *e, const char *sql,
+                             const rt_value *params, int nparams, int nrows);
+
+typedef struct rt_engine_opts {
+  rt_pool_opts pool;
+  int nargs; /* connect_args */
+  const rt_url_arg *args;
+} rt_engine_opts;
+
+struct rt_engine {
+  rt_url *url;
+  char dialect[16]; /* "sqlite" "postgresql" "mysql" */
+  const rt_driver *drv;
+  rt_pool pool;
+  rt_exec_hook hook; /* optional */
+  void *hook_ud;
+};
+
+typedef struct rt_connection {
+  rt_engine *engine;
+  rt_dbconn *dbc; /* NULL until first use, and after close */
+  int in_tx;      /* a transaction was begun and not ended */
+  int savepoints; /* depth of begin_nested */
+  int closed;
+} rt_connection;
+
+void rt_engine_defaults(rt_engine_opts *o);
+rt_engine *rt_engine_create(const char *url, const rt_engine_opts *o,
+                            rt_error *err);
+void rt_engine_free(rt_engine *e);
+void rt_engine_dispose(rt_engine *e);
+
+void rt_connection_init(rt_connection *c, rt_engine *e);
+/* Check out the driver connection now (engine:connect() does, so a wrong
+** password is reported by connect, as SQLAlchemy's is). */
+int rt_connection_acquire(rt_connection *c, rt_error *err);
+/* Execute with autobegin.  `*out` is a cursor the caller closes. */
+int rt_connection_execute(rt_connection *c, const char *sql,
+                          const rt_value *params, int nparams, int flags,
+                          rt_cursor **out, rt_error *err);
+int rt_connection_executemany(rt_connection *c, const char *sql,
+                              const rt_value *params, int nparams, int nrows,
+                              int64_t *rowcount, rt_error *err);
+int rt_connection_begin(rt_connection *c, rt_error *err);
+int rt_connection_commit(rt_connection *c, rt_error *err);
+int rt_connection_rollback(rt_connection *c, rt_error *err);
+/* Roll back anything open and return the driver connection to the pool. */
+void rt_connection_close(rt_connection *c);
+/* Interrupt the statement running on this connection (signal-safe). */
+void rt_connection_cancel(rt_connection *c);
+
+#endif

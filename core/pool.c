@@ -1,0 +1,167 @@
+/*
+** pool.c -- QueuePool and the singleton pool used for SQLite :memory:.
+*/
+#include "pool.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void rt_pool_defaults(rt_pool_opts *o) {
+  o->pool_size = 5;
+  o->max_overflow = 10;
+  o->pool_timeout = 30.0;
+  o->pool_recycle = -1;
+  o->pre_ping = 0;
+  o->singleton = 0;
+}
+
+int rt_pool_init(rt_pool *p, const rt_driver *drv, const rt_url *url, int nargs,
+                 const rt_url_arg *args, const rt_pool_opts *o, rt_error *err) {
+  int i;
+  memset(p, 0, sizeof *p);
+  p->drv = drv;
+  p->opts = *o;
+  p->url = rt_url_copy(url);
+  if (p->url == NULL) goto oom;
+  if (nargs > 0) {
+    p->args = calloc((size_t)nargs, sizeof *p->args);
+    if (p->args == NULL) goto oom;
+    p->nargs = nargs;
+    for (i = 0; i < nargs; i++) {
+      p->args[i].key = strdup(args[i].key);
+      p->args[i].value = strdup(args[i].value);
+      if (!p->args[i].key || !p->args[i].value) goto oom;
+    }
+  }
+  if (o->pool_size > 0) {
+    p->idle = calloc((size_t)o->pool_size, sizeof *p->idle);
+    if (p->idle == NULL) goto oom;
+  }
+  return 0;
+oom:
+  rt_pool_free(p);
+  return rt_error_set(err, RT_EMEMORY, "out of memory creating a pool");
+}
+
+static int fresh(rt_pool *p, rt_dbconn **out, rt_error *err) {
+  /* connect_args first, then the URL's query arguments */
+  int n = p->nargs + p->url->nargs, i;
+  rt_url_arg *all = NULL;
+  int rc;
+  if (n > 0) {
+    all = malloc(sizeof *all * (size_t)n);
+    if (all == NULL) return rt_error_set(err, RT_EMEMORY, "out of memory");
+    for (i = 0; i < p->nargs; i++) all[i] = p->args[i];
+    for (i = 0; i < p->url->nargs; i++) all[p->nargs + i] = p->url->args[i];
+  }
+  rc = p->drv->connect(p->url, n, all, out, err);
+  free(all);
+  return rc;
+}
+
+static int stale(rt_pool *p, time_t created) {
+  return p->opts.pool_recycle > 0 &&
+         difftime(time(NULL), created) > p->opts.pool_recycle;
+}
+
+static int usable(rt_pool *p, rt_dbconn *c, time_t created) {
+  rt_error e = RT_ERROR_INIT;
+  int ok = !c->lost && !stale(p, created);
+  if (ok && p->opts.pre_ping) ok = p->drv->ping(c, &e) == 0;
+  rt_error_clear(&e);
+  return ok;
+}
+
+int rt_pool_checkout(rt_pool *p, rt_dbconn **out, rt_error *err) {
+  if (p->opts.singleton) {
+    if (p->shared && !usable(p, p->shared, p->shared_created)) {
+      p->drv->close(p->shared);
+      p->shared = NULL;
+    }
+    if (p->shared == NULL) {
+      if (fresh(p, &p->shared, err) != 0) return -1;
+      p->shared_created = time(NULL);
+    }
+    p->checkedout++;
+    *out = p->shared;
+    return 0;
+  }
+  while (p->nidle > 0) {
+    rt_pooled it = p->idle[--p->nidle];
+    if (usable(p, it.conn, it.created)) {
+      p->checkedout++;
+      *out = it.conn;
+      return 0;
+    }
+    p->drv->close(it.conn); /* stale or dead: replace it */
+  }
+  if (p->opts.max_overflow >= 0 &&
+      p->checkedout >= p->opts.pool_size + p->opts.max_overflow) {
+    /* nobody else can return one while we wait in this thread */
+    if (p->opts.pool_timeout > 0)
+      usleep((useconds_t)(p->opts.pool_timeout * 1e6));
+    return rt_error_set(err, RT_ETIMEOUT,
+                        "QueuePool limit of size %d overflow %d reached, "
+                        "connection timed out, timeout %.2f",
+                        p->opts.pool_size, p->opts.max_overflow,
+                        p->opts.pool_timeout);
+  }
+  if (fresh(p, out, err) != 0) return -1;
+  p->checkedout++;
+  return 0;
+}
+
+void rt_pool_checkin(rt_pool *p, rt_dbconn *c) {
+  rt_error e = RT_ERROR_INIT;
+  if (c == NULL) return;
+  if (p->checkedout > 0) p->checkedout--;
+  if (p->opts.singleton && c == p->shared) {
+    /* "reset on return" only when the last user gives it back */
+    if (p->checkedout == 0 && !c->lost) p->drv->rollback(c, &e);
+    rt_error_clear(&e);
+    return;
+  }
+  if (!c->lost && p->drv->rollback(c, &e) == 0 &&
+      p->nidle < p->opts.pool_size) {
+    p->idle[p->nidle].conn = c;
+    p->idle[p->nidle].created = time(NULL);
+    p->nidle++;
+  } else
+    p->drv->close(c);
+  rt_error_clear(&e);
+}
+
+void rt_pool_dispose(rt_pool *p) {
+  while (p->nidle > 0) p->drv->close(p->idle[--p->nidle].conn);
+  if (p->shared && p->checkedout == 0) {
+    p->drv->close(p->shared);
+    p->shared = NULL;
+  }
+}
+
+void rt_pool_free(rt_pool *p) {
+  int i;
+  rt_pool_dispose(p);
+  if (p->shared) p->drv->close(p->shared);
+  p->shared = NULL;
+  free(p->idle);
+  p->idle = NULL;
+  for (i = 0; i < p->nargs; i++) {
+    free(p->args[i].key);
+    free(p->args[i].value);
+  }
+  free(p->args);
+  p->args = NULL;
+  p->nargs = 0;
+  rt_url_free(p->url);
+  p->url = NULL;
+}
+
+int rt_pool_checkedout(const rt_pool *p) {
+  return p->checkedout;
+}
+
+int rt_pool_idle(const rt_pool *p) {
+  return p->nidle;
+}

@@ -1,0 +1,422 @@
+/*
+** sqlite3_driver.c -- the driver for SQLite, over the sqlite3 C API.
+**
+** Prepared statements are kept in a small per-connection cache keyed by
+** their SQL text, so executing the same statement again only resets and
+** rebinds it.  A cursor borrows a cached statement while it is open; a
+** second execute of the same text while the first cursor is still open
+** prepares a private statement instead.
+*/
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/driver.h"
+
+#define STMT_CACHE_SIZE 32
+
+typedef struct cached_stmt {
+  char *sql;
+  sqlite3_stmt *stmt;
+  int busy;          /* a cursor is using it */
+  unsigned lastused; /* for LRU eviction */
+} cached_stmt;
+
+typedef struct sqlite_conn {
+  rt_dbconn base;
+  sqlite3 *db;
+  cached_stmt cache[STMT_CACHE_SIZE];
+  unsigned clock;
+  char version[32];
+} sqlite_conn;
+
+typedef struct sqlite_cursor {
+  rt_cursor base;
+  sqlite3_stmt *stmt;
+  cached_stmt *slot; /* NULL when the statement is private */
+  int pending;       /* the first row was already stepped by execute */
+  int done;
+} sqlite_cursor;
+
+/*
+** Map an SQLite result code to SQLAlchemy's (pysqlite's) exception kind.
+*/
+static rt_errkind kind_of(int rc, const char *msg) {
+  switch (rc & 0xff) {
+  case SQLITE_CONSTRAINT:
+    return RT_EINTEGRITY;
+  case SQLITE_TOOBIG:
+  case SQLITE_MISMATCH:
+    return RT_EDATA;
+  case SQLITE_RANGE:
+  case SQLITE_MISUSE:
+    return RT_EPROGRAMMING;
+  case SQLITE_INTERRUPT:
+    return RT_ECANCELED;
+  case SQLITE_CORRUPT:
+  case SQLITE_NOTADB:
+    return RT_EDATABASE;
+  case SQLITE_NOMEM:
+    return RT_EMEMORY;
+  case SQLITE_INTERNAL:
+    return RT_EINTERNAL;
+  case SQLITE_ERROR:
+    /* a statement the parser rejects is a programming error; everything
+    ** else SQLite calls an error (missing table, ...) is operational, as
+    ** pysqlite reports it */
+    if (msg && strstr(msg, "syntax error")) return RT_EPROGRAMMING;
+    return RT_EOPERATIONAL;
+  default:
+    return RT_EOPERATIONAL;
+  }
+}
+
+static int fail(sqlite_conn *c, int rc, rt_error *err) {
+  const char *msg = c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
+  char code[16];
+  rt_error_set(err, kind_of(rc, msg), "%s", msg);
+  snprintf(code, sizeof code, "%d",
+           c->db ? sqlite3_extended_errcode(c->db) : rc);
+  rt_error_setcode(err, code);
+  if (c->db) {
+    int off = sqlite3_error_offset(c->db);
+    if (off >= 0) err->position = off + 1;
+  }
+  return -1;
+}
+
+static int sq_connect(const rt_url *url, int nargs, const rt_url_arg *args,
+                      rt_dbconn **out, rt_error *err) {
+  sqlite_conn *c = calloc(1, sizeof *c);
+  const char *path = url->database;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI;
+  int timeout_ms = 5000; /* pysqlite's default timeout is 5 seconds */
+  int i, rc;
+  if (c == NULL) return rt_error_set(err, RT_EMEMORY, "out of memory");
+  if (path == NULL || path[0] == '\0') path = ":memory:";
+  for (i = 0; i < nargs; i++) {
+    if (strcmp(args[i].key, "timeout") == 0)
+      timeout_ms = (int)(atof(args[i].value) * 1000);
+    else if (strcmp(args[i].key, "mode") == 0 &&
+             strcmp(args[i].value, "ro") == 0)
+      flags = (flags & ~(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) |
+              SQLITE_OPEN_READONLY;
+  }
+  c->base.drv = &rt_sqlite3_driver;
+  rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+  if (rc != SQLITE_OK) {
+    rt_error_set(err, RT_EOPERATIONAL, "unable to open database file '%s': %s",
+                 path, c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+    sqlite3_close(c->db);
+    free(c);
+    return -1;
+  }
+  sqlite3_extended_result_codes(c->db, 1);
+  sqlite3_busy_timeout(c->db, timeout_ms);
+  snprintf(c->version, sizeof c->version, "%s", sqlite3_libversion());
+  *out = &c->base;
+  return 0;
+}
+
+static void sq_close(rt_dbconn *base) {
+  sqlite_conn *c = (sqlite_conn *)base;
+  int i;
+  for (i = 0; i < STMT_CACHE_SIZE; i++) {
+    sqlite3_finalize(c->cache[i].stmt);
+    free(c->cache[i].sql);
+  }
+  sqlite3_close_v2(c->db);
+  free(c);
+}
+
+/*
+** Find `sql` in the cache or prepare it into the least recently used free
+** slot.  Returns the statement; *slot is NULL when it is private (every slot
+** busy, or the same text already in use by an open cursor).
+*/
+static sqlite3_stmt *prepare(sqlite_conn *c, const char *sql,
+                             cached_stmt **slot, rt_error *err) {
+  cached_stmt *victim = NULL;
+  sqlite3_stmt *stmt = NULL;
+  const char *tail = NULL;
+  int i, rc, inuse = 0;
+  *slot = NULL;
+  for (i = 0; i < STMT_CACHE_SIZE; i++) {
+    cached_stmt *s = &c->cache[i];
+    if (s->sql && strcmp(s->sql, sql) == 0) {
+      if (!s->busy) {
+        s->busy = 1;
+        s->lastused = ++c->clock;
+        *slot = s;
+        return s->stmt;
+      }
+      inuse = 1;
+    }
+    if (!s->busy && (victim == NULL || s->lastused < victim->lastused))
+      victim = s;
+  }
+  rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt,
+                          &tail);
+  if (rc != SQLITE_OK) {
+    fail(c, rc, err);
+    sqlite3_finalize(stmt);
+    return NULL;
+  }
+  if (stmt == NULL) {
+    rt_error_set(err, RT_EPROGRAMMING, "empty SQL statement");
+    return NULL;
+  }
+  while (tail && (*tail == ' ' || *tail == '\t' || *tail == '\n' ||
+                  *tail == '\r' || *tail == ';'))
+    tail++;
+  if (tail && *tail) {
+    sqlite3_finalize(stmt);
+    rt_error_set(err, RT_EPROGRAMMING,
+                 "You can only execute one statement at a time.");
+    return NULL;
+  }
+  if (inuse || victim == NULL) return stmt;
+  sqlite3_finalize(victim->stmt);
+  free(victim->sql);
+  victim->sql = strdup(sql);
+  if (victim->sql == NULL) {
+    victim->stmt = NULL;
+    return stmt; /* keep it private */
+  }
+  victim->stmt = stmt;
+  victim->busy = 1;
+  victim->lastused = ++c->clock;
+  *slot = victim;
+  return stmt;
+}
+
+static void release(sqlite3_stmt *stmt, cached_stmt *slot) {
+  if (slot) {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    slot->busy = 0;
+  } else
+    sqlite3_finalize(stmt);
+}
+
+static int bind(sqlite_conn *c, sqlite3_stmt *stmt, const rt_value *params,
+                int nparams, rt_error *err) {
+  int i, rc = SQLITE_OK;
+  int want = sqlite3_bind_parameter_count(stmt);
+  if (want != nparams)
+    return rt_error_set(err, RT_EPROGRAMMING,
+                        "Incorrect number of bindings supplied. The current "
+                        "statement uses %d, and there are %d supplied.",
+                        want, nparams);
+  for (i = 0; i < nparams && rc == SQLITE_OK; i++) {
+    const rt_value *v = &params[i];
+    switch (v->type) {
+    case RT_V_NULL:
+      rc = sqlite3_bind_null(stmt, i + 1);
+      break;
+    case RT_V_INT:
+      rc = sqlite3_bind_int64(stmt, i + 1, v->u.i);
+      break;
+    case RT_V_FLOAT:
+      rc = sqlite3_bind_double(stmt, i + 1, v->u.f);
+      break;
+    case RT_V_BOOL:
+      rc = sqlite3_bind_int(stmt, i + 1, v->u.b);
+      break;
+    case RT_V_TEXT:
+      rc = sqlite3_bind_text64(stmt, i + 1, v->u.s.p, v->u.s.n,
+                               SQLITE_TRANSIENT, SQLITE_UTF8);
+      break;
+    case RT_V_BLOB:
+      rc = sqlite3_bind_blob64(stmt, i + 1, v->u.s.p, v->u.s.n,
+                               SQLITE_TRANSIENT);
+      break;
+    }
+  }
+  return rc == SQLITE_OK ? 0 : fail(c, rc, err);
+}
+
+static int sq_execute(rt_dbconn *base, const char *sql, const rt_value *params,
+                      int nparams, int flags, rt_cursor **out, rt_error *err) {
+  sqlite_conn *c = (sqlite_conn *)base;
+  sqlite_cursor *cur;
+  cached_stmt *slot;
+  sqlite3_stmt *stmt;
+  int rc;
+  (void)flags; /* SQLite always steps lazily */
+  stmt = prepare(c, sql, &slot, err);
+  if (stmt == NULL) return -1;
+  if (bind(c, stmt, params, nparams, err) != 0) {
+    release(stmt, slot);
+    return -1;
+  }
+  cur = calloc(1, sizeof *cur);
+  if (cur == NULL) {
+    release(stmt, slot);
+    return rt_error_set(err, RT_EMEMORY, "out of memory");
+  }
+  /* step once now, so errors and DML effects happen at execute time */
+  rc = sqlite3_step(stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    fail(c, rc, err);
+    release(stmt, slot);
+    free(cur);
+    return -1;
+  }
+  cur->base.conn = base;
+  cur->base.ncols = sqlite3_column_count(stmt);
+  cur->stmt = stmt;
+  cur->slot = slot;
+  cur->pending = rc == SQLITE_ROW;
+  cur->done = rc == SQLITE_DONE;
+  cur->base.rowcount =
+      sqlite3_stmt_readonly(stmt) ? -1 : (int64_t)sqlite3_changes64(c->db);
+  cur->base.lastrowid = sqlite3_last_insert_rowid(c->db);
+  *out = &cur->base;
+  return 0;
+}
+
+static int sq_executemany(rt_dbconn *base, const char *sql,
+                          const rt_value *params, int nparams, int nrows,
+                          int64_t *rowcount, rt_error *err) {
+  sqlite_conn *c = (sqlite_conn *)base;
+  cached_stmt *slot;
+  sqlite3_stmt *stmt = prepare(c, sql, &slot, err);
+  int64_t total = 0;
+  int r, rc;
+  if (stmt == NULL) return -1;
+  for (r = 0; r < nrows; r++) {
+    if (bind(c, stmt, params + (size_t)r * (size_t)nparams, nparams, err) !=
+        0) {
+      release(stmt, slot);
+      return -1;
+    }
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) continue;
+    if (rc != SQLITE_DONE) {
+      fail(c, rc, err);
+      release(stmt, slot);
+      return -1;
+    }
+    total += sqlite3_changes64(c->db);
+    sqlite3_reset(stmt);
+  }
+  release(stmt, slot);
+  if (rowcount) *rowcount = total;
+  return 0;
+}
+
+static int sq_fetch(rt_cursor *base, rt_error *err) {
+  sqlite_cursor *cur = (sqlite_cursor *)base;
+  int rc;
+  if (cur->pending) {
+    cur->pending = 0;
+    return 1;
+  }
+  if (cur->done || cur->stmt == NULL) return 0;
+  rc = sqlite3_step(cur->stmt);
+  if (rc == SQLITE_ROW) return 1;
+  cur->done = 1;
+  if (rc == SQLITE_DONE) return 0;
+  return fail((sqlite_conn *)base->conn, rc, err);
+}
+
+static void sq_column(rt_cursor *base, int i, rt_value *v) {
+  sqlite3_stmt *s = ((sqlite_cursor *)base)->stmt;
+  switch (sqlite3_column_type(s, i)) {
+  case SQLITE_INTEGER:
+    *v = rt_vint(sqlite3_column_int64(s, i));
+    break;
+  case SQLITE_FLOAT:
+    *v = rt_vfloat(sqlite3_column_double(s, i));
+    break;
+  case SQLITE_TEXT: {
+    const char *p = (const char *)sqlite3_column_text(s, i);
+    *v = rt_vtext(p, (size_t)sqlite3_column_bytes(s, i));
+    break;
+  }
+  case SQLITE_BLOB: {
+    const char *p = sqlite3_column_blob(s, i);
+    *v = rt_vblob(p ? p : "", (size_t)sqlite3_column_bytes(s, i));
+    break;
+  }
+  default:
+    *v = rt_vnull();
+  }
+}
+
+static const char *sq_colname(rt_cursor *base, int i) {
+  const char *n = sqlite3_column_name(((sqlite_cursor *)base)->stmt, i);
+  return n ? n : "";
+}
+
+static int has(const char *decl, const char *word) {
+  return strstr(decl, word) != NULL;
+}
+
+/*
+** SQLite's column affinity rules, applied to the declared type, give the
+** family; expressions have no declared type.
+*/
+static rt_sqltype sq_coltype(rt_cursor *base, int i) {
+  const char *d = sqlite3_column_decltype(((sqlite_cursor *)base)->stmt, i);
+  char up[64];
+  size_t k;
+  if (d == NULL) return RT_T_UNKNOWN;
+  for (k = 0; d[k] && k < sizeof up - 1; k++)
+    up[k] = (char)((d[k] >= 'a' && d[k] <= 'z') ? d[k] - 32 : d[k]);
+  up[k] = '\0';
+  if (has(up, "BOOL")) return RT_T_BOOLEAN;
+  if (has(up, "DATETIME") || has(up, "TIMESTAMP")) return RT_T_DATETIME;
+  if (has(up, "DATE")) return RT_T_DATE;
+  if (has(up, "TIME")) return RT_T_TIME;
+  if (has(up, "JSON")) return RT_T_JSON;
+  if (has(up, "INT")) return RT_T_INTEGER;
+  if (has(up, "CHAR") || has(up, "CLOB") || has(up, "TEXT")) return RT_T_TEXT;
+  if (has(up, "BLOB")) return RT_T_BLOB;
+  if (has(up, "REAL") || has(up, "FLOA") || has(up, "DOUB")) return RT_T_FLOAT;
+  if (has(up, "NUMERIC") || has(up, "DECIMAL")) return RT_T_NUMERIC;
+  return RT_T_UNKNOWN;
+}
+
+static void sq_cursor_close(rt_cursor *base) {
+  sqlite_cursor *cur = (sqlite_cursor *)base;
+  if (cur == NULL) return;
+  if (cur->stmt) release(cur->stmt, cur->slot);
+  free(cur);
+}
+
+static int sq_begin(rt_dbconn *c, rt_error *err) {
+  return rt_driver_exec(c, "BEGIN", err);
+}
+
+static int sq_commit(rt_dbconn *c, rt_error *err) {
+  if (sqlite3_get_autocommit(((sqlite_conn *)c)->db)) return 0;
+  return rt_driver_exec(c, "COMMIT", err);
+}
+
+static int sq_rollback(rt_dbconn *c, rt_error *err) {
+  if (sqlite3_get_autocommit(((sqlite_conn *)c)->db)) return 0;
+  return rt_driver_exec(c, "ROLLBACK", err);
+}
+
+static int sq_ping(rt_dbconn *c, rt_error *err) {
+  (void)c;
+  (void)err;
+  return 0; /* an open SQLite handle is always there */
+}
+
+static void sq_cancel(rt_dbconn *c) {
+  sqlite3_interrupt(((sqlite_conn *)c)->db);
+}
+
+static const char *sq_server_version(rt_dbconn *c) {
+  return ((sqlite_conn *)c)->version;
+}
+
+const rt_driver rt_sqlite3_driver = {
+    "sqlite",       sq_connect,      sq_close,  sq_execute,
+    sq_executemany, sq_fetch,        sq_column, sq_colname,
+    sq_coltype,     sq_cursor_close, sq_begin,  sq_commit,
+    sq_rollback,    sq_ping,         sq_cancel, sq_server_version,
+};

@@ -1,0 +1,712 @@
+/*
+** lengine.c -- create_engine, Engine, Connection and Transaction.
+**
+** The engine and connection logic lives in core/engine.c; this file turns
+** Lua arguments into C ones and errors into error objects.  A Connection
+** userdata keeps its Engine alive through its user value; a Result keeps
+** its Connection alive the same way.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lretort.h"
+
+#define ENGINE_MT "retort.Engine"
+#define CONN_MT "retort.Connection"
+#define TX_MT "retort.Transaction"
+
+typedef struct lengine {
+  rt_engine *e;
+  int echo;
+} lengine;
+
+typedef struct ltx {
+  int nested;    /* a SAVEPOINT */
+  int savepoint; /* its number */
+  int active;
+} ltx;
+
+static lengine *checkengine(lua_State *L, int idx) {
+  lengine *e = luaL_checkudata(L, idx, ENGINE_MT);
+  if (e->e == NULL)
+    rt_lua_error(L, RT_EINVALIDREQUEST, "this Engine was freed");
+  return e;
+}
+
+static lconn *checkconn(lua_State *L, int idx) {
+  return luaL_checkudata(L, idx, CONN_MT);
+}
+
+/* --- echo: log each statement and its parameters --- */
+
+static void echo_value(FILE *f, const rt_value *v) {
+  char buf[32];
+  switch (v->type) {
+  case RT_V_NULL:
+    fputs("None", f);
+    break;
+  case RT_V_INT:
+    fprintf(f, "%lld", (long long)v->u.i);
+    break;
+  case RT_V_FLOAT:
+    fputs(rt_float_repr(v->u.f, buf), f);
+    break;
+  case RT_V_BOOL:
+    fputs(v->u.b ? "True" : "False", f);
+    break;
+  case RT_V_TEXT:
+    fprintf(f, "'%.*s'", (int)(v->u.s.n > 100 ? 100 : v->u.s.n), v->u.s.p);
+    break;
+  case RT_V_BLOB:
+    fprintf(f, "<%zu bytes>", v->u.s.n);
+    break;
+  }
+}
+
+static void echo_hook(void *ud, rt_engine *e, const char *sql,
+                      const rt_value *params, int nparams, int nrows) {
+  FILE *f = stdout;
+  int r, i;
+  (void)ud;
+  (void)e;
+  fprintf(f, "INFO retort.engine.Engine %s\n", sql);
+  fputs("INFO retort.engine.Engine ", f);
+  if (nrows > 1) fputc('[', f);
+  for (r = 0; r < nrows && r < 10; r++) {
+    if (r) fputs(", ", f);
+    fputc('(', f);
+    for (i = 0; i < nparams; i++) {
+      if (i) fputs(", ", f);
+      echo_value(f, &params[(size_t)r * (size_t)nparams + (size_t)i]);
+    }
+    fputs(nparams == 1 ? ",)" : ")", f);
+  }
+  if (nrows > 10) fprintf(f, " ... %d parameter sets in all", nrows);
+  if (nrows > 1) fputc(']', f);
+  fputc('\n', f);
+  fflush(f);
+}
+
+/* --- create_engine --- */
+
+static int getopt_int(lua_State *L, int opts, const char *k, int dflt) {
+  int v = dflt;
+  if (lua_getfield(L, opts, k) != LUA_TNIL) {
+    if (!lua_isinteger(L, -1))
+      rt_lua_error(L, RT_EARGUMENT, "create_engine: %s must be an integer", k);
+    v = (int)lua_tointeger(L, -1);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+static double getopt_num(lua_State *L, int opts, const char *k, double d) {
+  double v = d;
+  if (lua_getfield(L, opts, k) != LUA_TNIL) {
+    if (!lua_isnumber(L, -1))
+      rt_lua_error(L, RT_EARGUMENT, "create_engine: %s must be a number", k);
+    v = lua_tonumber(L, -1);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+static const char *const engine_opts[] = {"echo",
+                                          "pool_size",
+                                          "max_overflow",
+                                          "pool_timeout",
+                                          "pool_recycle",
+                                          "pool_pre_ping",
+                                          "connect_args",
+                                          "isolation_level",
+                                          "execution_options",
+                                          NULL};
+
+static void check_opts(lua_State *L, int opts) {
+  lua_pushnil(L);
+  while (lua_next(L, opts)) {
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+    int i, ok = 0;
+    for (i = 0; engine_opts[i]; i++)
+      if (strcmp(engine_opts[i], k) == 0) ok = 1;
+    if (!ok)
+      rt_lua_error(L, RT_EARGUMENT,
+                   "Invalid argument(s) '%s' sent to create_engine()", k);
+    lua_pop(L, 1);
+  }
+}
+
+static int l_create_engine(lua_State *L) {
+  rt_engine_opts o;
+  rt_error err = RT_ERROR_INIT;
+  rt_url_arg *args = NULL;
+  lengine *le;
+  int nargs = 0, opts = 0, le_idx;
+  rt_lua_checkarg(L, 1, LUA_TSTRING, "create_engine");
+  if (!lua_isnoneornil(L, 2)) {
+    rt_lua_checkarg(L, 2, LUA_TTABLE, "create_engine");
+    opts = 2;
+    check_opts(L, opts);
+  }
+  rt_engine_defaults(&o);
+  lua_settop(L, 2);
+  le = lua_newuserdatauv(L, sizeof *le, 1);
+  le_idx = lua_gettop(L);
+  le->e = NULL;
+  le->echo = 0;
+  luaL_setmetatable(L, ENGINE_MT);
+  if (opts) {
+    o.pool.pool_size = getopt_int(L, opts, "pool_size", o.pool.pool_size);
+    o.pool.max_overflow =
+        getopt_int(L, opts, "max_overflow", o.pool.max_overflow);
+    o.pool.pool_timeout =
+        getopt_num(L, opts, "pool_timeout", o.pool.pool_timeout);
+    o.pool.pool_recycle =
+        getopt_num(L, opts, "pool_recycle", o.pool.pool_recycle);
+    lua_getfield(L, opts, "pool_pre_ping");
+    o.pool.pre_ping = lua_toboolean(L, -1);
+    lua_getfield(L, opts, "echo");
+    le->echo = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+    if (lua_getfield(L, opts, "connect_args") == LUA_TTABLE) {
+      int ca = lua_gettop(L), strs, n = 0, i;
+      /* keys and values as strings in a table on the stack, so they stay
+      ** alive until the pool has copied them */
+      lua_newtable(L);
+      strs = lua_gettop(L);
+      lua_pushnil(L);
+      while (lua_next(L, ca)) {
+        lua_pushvalue(L, -2);
+        luaL_tolstring(L, -1, NULL);
+        lua_rawseti(L, strs, ++n);
+        luaL_tolstring(L, -2, NULL);
+        lua_rawseti(L, strs, ++n);
+        lua_pop(L, 2);
+      }
+      args = lua_newuserdatauv(L, sizeof *args * (size_t)(n / 2 + 1), 0);
+      for (i = 1; i < n; i += 2) {
+        lua_rawgeti(L, strs, i);
+        args[nargs].key = (char *)lua_tostring(L, -1);
+        lua_rawgeti(L, strs, i + 1);
+        args[nargs].value = (char *)lua_tostring(L, -1);
+        lua_pop(L, 2);
+        nargs++;
+      }
+    } else if (!lua_isnil(L, -1))
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "create_engine: connect_args must be a table");
+  }
+  o.nargs = nargs;
+  o.args = args;
+  le->e = rt_engine_create(lua_tostring(L, 1), &o, &err);
+  if (le->e == NULL) return rt_lua_raise(L, &err);
+  if (le->echo) le->e->hook = echo_hook;
+  lua_pushvalue(L, le_idx);
+  return 1;
+}
+
+/* --- Engine --- */
+
+static int engine_gc(lua_State *L) {
+  lengine *le = luaL_checkudata(L, 1, ENGINE_MT);
+  rt_engine_free(le->e);
+  le->e = NULL;
+  return 0;
+}
+
+static void push_url(lua_State *L, const rt_url *u);
+
+static int engine_index(lua_State *L) {
+  lengine *le = checkengine(L, 1);
+  const char *k = luaL_checkstring(L, 2);
+  if (strcmp(k, "url") == 0)
+    push_url(L, le->e->url);
+  else if (strcmp(k, "dialect") == 0) {
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, le->e->dialect);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, le->e->url->drivername);
+    lua_setfield(L, -2, "driver");
+  } else if (strcmp(k, "name") == 0)
+    lua_pushstring(L, le->e->dialect);
+  else if (strcmp(k, "echo") == 0)
+    lua_pushboolean(L, le->echo);
+  else {
+    luaL_getmetafield(L, 1, "__methods");
+    lua_getfield(L, -1, k);
+  }
+  return 1;
+}
+
+static int engine_newindex(lua_State *L) {
+  lengine *le = checkengine(L, 1);
+  const char *k = luaL_checkstring(L, 2);
+  if (strcmp(k, "echo") != 0)
+    return rt_lua_error(L, RT_EARGUMENT, "Engine has no settable field '%s'",
+                        k);
+  le->echo = lua_toboolean(L, 3);
+  le->e->hook = le->echo ? echo_hook : NULL;
+  return 0;
+}
+
+static int engine_tostring(lua_State *L) {
+  lengine *le = checkengine(L, 1);
+  char *s = rt_url_render(le->e->url, 1);
+  lua_pushfstring(L, "Engine(%s)", s ? s : "?");
+  free(s);
+  return 1;
+}
+
+static int engine_dispose(lua_State *L) {
+  rt_engine_dispose(checkengine(L, 1)->e);
+  return 0;
+}
+
+static int engine_connect(lua_State *L) {
+  lengine *le = checkengine(L, 1);
+  rt_error err = RT_ERROR_INIT;
+  lconn *c = lua_newuserdatauv(L, sizeof *c, 1);
+  rt_connection_init(&c->c, le->e);
+  c->results = NULL;
+  c->c.closed = 1; /* until acquired, so __gc has nothing to return */
+  luaL_setmetatable(L, CONN_MT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  c->c.closed = 0;
+  if (rt_connection_acquire(&c->c, &err) != 0) {
+    c->c.closed = 1;
+    return rt_lua_raise(L, &err);
+  }
+  return 1;
+}
+
+/* engine:begin(fn): fn(conn) in a transaction that commits on success and
+** rolls back (and re-raises) on error; the connection is closed after. */
+static int conn_commit(lua_State *L);
+static int conn_close(lua_State *L);
+static int engine_begin(lua_State *L) {
+  int ok;
+  checkengine(L, 1);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_settop(L, 2);
+  lua_pushcfunction(L, engine_connect);
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1); /* 3: conn */
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  ok = lua_pcall(L, 1, LUA_MULTRET, 0) == LUA_OK;
+  if (ok) {
+    int nres = lua_gettop(L) - 3;
+    lua_pushcfunction(L, conn_commit);
+    lua_pushvalue(L, 3);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) ok = 0, nres = 1;
+    lua_pushcfunction(L, conn_close);
+    lua_pushvalue(L, 3);
+    lua_call(L, 1, 0);
+    if (!ok) return lua_error(L);
+    return nres;
+  }
+  lua_pushcfunction(L, conn_close); /* rolls back */
+  lua_pushvalue(L, 3);
+  lua_call(L, 1, 0);
+  return lua_error(L);
+}
+
+/* --- URL objects: a table with the parts and a masking __tostring --- */
+
+static int url_tostring(lua_State *L) {
+  rt_error err = RT_ERROR_INIT;
+  rt_url *u;
+  char *s;
+  lua_getfield(L, 1, "__text");
+  u = rt_url_parse(luaL_checkstring(L, -1), &err);
+  if (u == NULL) return rt_lua_raise(L, &err);
+  s = rt_url_render(u, 1);
+  rt_url_free(u);
+  lua_pushstring(L, s ? s : "");
+  free(s);
+  return 1;
+}
+
+static void push_url(lua_State *L, const rt_url *u) {
+  char *full = rt_url_render(u, 0);
+  int i;
+  lua_createtable(L, 0, 9);
+  lua_pushstring(L, full ? full : "");
+  free(full);
+  lua_setfield(L, -2, "__text");
+  lua_pushstring(L, u->drivername);
+  lua_setfield(L, -2, "drivername");
+  if (u->username)
+    lua_pushstring(L, u->username), lua_setfield(L, -2, "username");
+  if (u->password)
+    lua_pushstring(L, u->password), lua_setfield(L, -2, "password");
+  if (u->host) lua_pushstring(L, u->host), lua_setfield(L, -2, "host");
+  if (u->port) lua_pushinteger(L, u->port), lua_setfield(L, -2, "port");
+  if (u->database)
+    lua_pushstring(L, u->database), lua_setfield(L, -2, "database");
+  lua_createtable(L, 0, u->nargs);
+  for (i = 0; i < u->nargs; i++) {
+    lua_pushstring(L, u->args[i].value);
+    lua_setfield(L, -2, u->args[i].key);
+  }
+  lua_setfield(L, -2, "query");
+  lua_createtable(L, 0, 2);
+  lua_pushcfunction(L, url_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushliteral(L, "retort.URL");
+  lua_setfield(L, -2, "__name");
+  lua_setmetatable(L, -2);
+}
+
+static int l_make_url(lua_State *L) {
+  rt_error err = RT_ERROR_INIT;
+  rt_url *u = rt_url_parse(luaL_checkstring(L, 1), &err);
+  if (u == NULL) return rt_lua_raise(L, &err);
+  push_url(L, u);
+  rt_url_free(u);
+  return 1;
+}
+
+/* --- parameters --- */
+
+/*
+** Turn params (nil, a list of values, or a list of lists) into a row-major
+** rt_value array in a userdata pushed on the stack.  Values borrow strings
+** from the tables, which the caller keeps on the stack.
+*/
+static rt_value *collect_params(lua_State *L, int idx, int *nparams, int *nrows,
+                                const char *fname) {
+  lua_Integer n, i, j, width = 0;
+  int many = 0;
+  rt_value *vals;
+  *nparams = 0;
+  *nrows = 1;
+  if (lua_isnoneornil(L, idx)) {
+    lua_newuserdatauv(L, sizeof(rt_value), 0);
+    return lua_touserdata(L, -1);
+  }
+  if (!lua_istable(L, idx))
+    rt_lua_error(L, RT_EARGUMENT,
+                 "%s: parameters must be a list of values or a list of "
+                 "lists, not %s",
+                 fname, luaL_typename(L, idx));
+  n = (lua_Integer)lua_rawlen(L, idx);
+  if (n > 0) {
+    lua_rawgeti(L, idx, 1);
+    many = lua_istable(L, -1) && !rt_lua_isnull(L, -1);
+    if (many) width = (lua_Integer)lua_rawlen(L, -1);
+    lua_pop(L, 1);
+  }
+  if (!many) width = n, n = 1;
+  if (width > 65535 || n > 100000000)
+    rt_lua_error(L, RT_EARGUMENT, "%s: too many parameters", fname);
+  vals = lua_newuserdatauv(L, sizeof(rt_value) * (size_t)(n * width + 1), 0);
+  for (i = 1; i <= n; i++) {
+    int row = idx;
+    if (many) {
+      lua_rawgeti(L, idx, i);
+      if (!lua_istable(L, -1) || (lua_Integer)lua_rawlen(L, -1) != width)
+        rt_lua_error(L, RT_EARGUMENT,
+                     "%s: parameter set %d has a different length than the "
+                     "first",
+                     fname, (int)i);
+      row = lua_gettop(L);
+    }
+    for (j = 1; j <= width; j++) {
+      lua_rawgeti(L, row, j);
+      if (rt_lua_tovalue(L, -1, &vals[(i - 1) * width + (j - 1)]) != 0)
+        rt_lua_error(L, RT_EARGUMENT,
+                     "%s: parameter %d can't be bound: %s is not a SQL value",
+                     fname, (int)j, luaL_typename(L, -1));
+      lua_pop(L, 1); /* the string stays alive in its table */
+    }
+    if (many) lua_pop(L, 1);
+  }
+  *nparams = (int)width;
+  *nrows = (int)n;
+  return vals;
+}
+
+/* --- Connection --- */
+
+static lconn *openconn(lua_State *L, int idx) {
+  lconn *c = checkconn(L, idx);
+  if (c->c.closed)
+    rt_lua_error(L, RT_ERESOURCECLOSED, "This Connection is closed");
+  return c;
+}
+
+/* Execute `sql` with the parameters at pidx (a list or list of lists) on
+** the connection at index 1; pushes a Result. */
+static int run(lua_State *L, const char *sql, int pidx, int orig_params,
+               const char *fname) {
+  lconn *c = openconn(L, 1);
+  rt_error err = RT_ERROR_INIT;
+  int nparams, nrows;
+  rt_value *vals = collect_params(L, pidx, &nparams, &nrows, fname);
+  if (nrows > 1) {
+    int64_t rowcount = -1;
+    if (rt_connection_executemany(&c->c, sql, vals, nparams, nrows, &rowcount,
+                                  &err) != 0)
+      return rt_lua_raise_sql(L, &err, sql, orig_params);
+    rt_lua_pushcountresult(L, 1, rowcount);
+    return 1;
+  } else {
+    rt_cursor *cur = NULL;
+    if (rt_connection_execute(&c->c, sql, vals, nparams, 0, &cur, &err) != 0)
+      return rt_lua_raise_sql(L, &err, sql, orig_params);
+    rt_lua_pushresult(L, 1, c, cur);
+    return 1;
+  }
+}
+
+static int conn_exec_driver_sql(lua_State *L) {
+  const char *sql;
+  rt_lua_checkarg(L, 2, LUA_TSTRING, "exec_driver_sql");
+  sql = lua_tostring(L, 2);
+  return run(L, sql, 3, 3, "exec_driver_sql");
+}
+
+/*
+** conn:execute(stmt, params): the expression module registers a compile
+** hook `hook(stmt, dialect_name, params) -> sql, positional_params`, where
+** positional_params is a list (one execution) or a list of lists.
+*/
+static int conn_execute(lua_State *L) {
+  lconn *c = openconn(L, 1);
+  const char *sql;
+  lua_settop(L, 3);
+  if (lua_type(L, 2) == LUA_TSTRING)
+    return rt_lua_error(
+        L, RT_EARGUMENT,
+        "Textual SQL expression '%s' should be explicitly declared as "
+        "text('%s')",
+        lua_tostring(L, 2), lua_tostring(L, 2));
+  if (lua_getfield(L, LUA_REGISTRYINDEX, RT_COMPILE_HOOK) != LUA_TFUNCTION)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "execute: %s is not an executable statement",
+                        luaL_typename(L, 2));
+  lua_pushvalue(L, 2);
+  lua_pushstring(L, c->c.engine->dialect);
+  lua_pushvalue(L, 3);
+  lua_call(L, 3, 2); /* 4: sql, 5: positional params */
+  sql = luaL_checkstring(L, 4);
+  return run(L, sql, 5, 3, "execute");
+}
+
+static int conn_commit(lua_State *L) {
+  lconn *c = openconn(L, 1);
+  rt_error err = RT_ERROR_INIT;
+  rt_lua_close_results(c);
+  if (rt_connection_commit(&c->c, &err) != 0) return rt_lua_raise(L, &err);
+  return 0;
+}
+
+static int conn_rollback(lua_State *L) {
+  lconn *c = openconn(L, 1);
+  rt_error err = RT_ERROR_INIT;
+  rt_lua_close_results(c);
+  if (rt_connection_rollback(&c->c, &err) != 0) return rt_lua_raise(L, &err);
+  return 0;
+}
+
+static int conn_close(lua_State *L) {
+  lconn *c = checkconn(L, 1);
+  rt_lua_close_results(c);
+  rt_connection_close(&c->c);
+  return 0;
+}
+
+static int conn_in_transaction(lua_State *L) {
+  lconn *c = checkconn(L, 1);
+  lua_pushboolean(L, !c->c.closed && c->c.in_tx);
+  return 1;
+}
+
+static int push_tx(lua_State *L, int nested, int savepoint) {
+  ltx *t = lua_newuserdatauv(L, sizeof *t, 1);
+  t->nested = nested;
+  t->savepoint = savepoint;
+  t->active = 1;
+  luaL_setmetatable(L, TX_MT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  return 1;
+}
+
+static int conn_begin(lua_State *L) {
+  lconn *c = openconn(L, 1);
+  rt_error err = RT_ERROR_INIT;
+  if (c->c.in_tx)
+    return rt_lua_error(L, RT_EINVALIDREQUEST,
+                        "This connection has already initialized a "
+                        "transaction; can't call begin() here unless "
+                        "begin_nested() is used");
+  if (rt_connection_begin(&c->c, &err) != 0) return rt_lua_raise(L, &err);
+  return push_tx(L, 0, 0);
+}
+
+static int savepoint_sql(lua_State *L, const char *verb, int n) {
+  lua_pushfstring(L, "%s sa_savepoint_%d", verb, n);
+  lua_replace(L, 2);
+  lua_settop(L, 2);
+  return run(L, lua_tostring(L, 2), 3, 0, verb);
+}
+
+static int conn_begin_nested(lua_State *L) {
+  lconn *c = openconn(L, 1);
+  int n;
+  lua_settop(L, 1);
+  lua_pushnil(L);
+  n = ++c->c.savepoints;
+  savepoint_sql(L, "SAVEPOINT", n);
+  lua_settop(L, 1);
+  return push_tx(L, 1, n);
+}
+
+static int conn_exec_options(lua_State *L) {
+  openconn(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int conn_index(lua_State *L) {
+  lconn *c = checkconn(L, 1);
+  const char *k = luaL_checkstring(L, 2);
+  if (strcmp(k, "closed") == 0)
+    lua_pushboolean(L, c->c.closed);
+  else if (strcmp(k, "engine") == 0)
+    lua_getiuservalue(L, 1, 1);
+  else if (strcmp(k, "dialect") == 0) {
+    lua_getiuservalue(L, 1, 1);
+    lua_getfield(L, -1, "dialect");
+  } else {
+    luaL_getmetafield(L, 1, "__methods");
+    lua_getfield(L, -1, k);
+  }
+  return 1;
+}
+
+static int conn_gc(lua_State *L) {
+  lconn *c = lua_touserdata(L, 1);
+  rt_lua_close_results(c);
+  rt_connection_close(&c->c);
+  return 0;
+}
+
+static int conn_tostring(lua_State *L) {
+  lua_pushfstring(L, "<Connection at %p>", lua_topointer(L, 1));
+  return 1;
+}
+
+/* --- Transaction --- */
+
+static int tx_end(lua_State *L, int commit) {
+  ltx *t = luaL_checkudata(L, 1, TX_MT);
+  lconn *c;
+  rt_error err = RT_ERROR_INIT;
+  lua_settop(L, 1);
+  lua_getiuservalue(L, 1, 1);
+  lua_replace(L, 1); /* index 1 is now the connection */
+  c = openconn(L, 1);
+  if (!t->active) return 0;
+  t->active = 0;
+  if (t->nested) {
+    lua_pushnil(L);
+    savepoint_sql(L, commit ? "RELEASE SAVEPOINT" : "ROLLBACK TO SAVEPOINT",
+                  t->savepoint);
+    if (c->c.savepoints >= t->savepoint) c->c.savepoints = t->savepoint - 1;
+    return 0;
+  }
+  rt_lua_close_results(c);
+  if ((commit ? rt_connection_commit(&c->c, &err)
+              : rt_connection_rollback(&c->c, &err)) != 0)
+    return rt_lua_raise(L, &err);
+  return 0;
+}
+
+static int tx_commit(lua_State *L) {
+  return tx_end(L, 1);
+}
+
+static int tx_rollback(lua_State *L) {
+  return tx_end(L, 0);
+}
+
+static int tx_index(lua_State *L) {
+  ltx *t = luaL_checkudata(L, 1, TX_MT);
+  const char *k = luaL_checkstring(L, 2);
+  if (strcmp(k, "is_active") == 0)
+    lua_pushboolean(L, t->active);
+  else if (strcmp(k, "connection") == 0)
+    lua_getiuservalue(L, 1, 1);
+  else {
+    luaL_getmetafield(L, 1, "__methods");
+    lua_getfield(L, -1, k);
+  }
+  return 1;
+}
+
+/* `local t <close> = conn:begin()`: roll back unless committed */
+static int tx_close(lua_State *L) {
+  ltx *t = luaL_checkudata(L, 1, TX_MT);
+  if (!t->active) return 0;
+  lua_getiuservalue(L, 1, 1);
+  if (((lconn *)lua_touserdata(L, -1))->c.closed) return 0;
+  lua_settop(L, 1);
+  return tx_end(L, 0);
+}
+
+static const luaL_Reg engine_methods[] = {{"connect", engine_connect},
+                                          {"begin", engine_begin},
+                                          {"dispose", engine_dispose},
+                                          {NULL, NULL}};
+
+static const luaL_Reg conn_methods[] = {
+    {"execute", conn_execute},
+    {"exec_driver_sql", conn_exec_driver_sql},
+    {"commit", conn_commit},
+    {"rollback", conn_rollback},
+    {"close", conn_close},
+    {"begin", conn_begin},
+    {"begin_nested", conn_begin_nested},
+    {"in_transaction", conn_in_transaction},
+    {"execution_options", conn_exec_options},
+    {NULL, NULL}};
+
+static const luaL_Reg tx_methods[] = {
+    {"commit", tx_commit}, {"rollback", tx_rollback}, {NULL, NULL}};
+
+static void newmt(lua_State *L, const char *name, const luaL_Reg *methods,
+                  lua_CFunction index, lua_CFunction gc, lua_CFunction close,
+                  lua_CFunction tostr) {
+  luaL_newmetatable(L, name);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__methods");
+  lua_pushcfunction(L, index);
+  lua_setfield(L, -2, "__index");
+  if (gc) lua_pushcfunction(L, gc), lua_setfield(L, -2, "__gc");
+  if (close) lua_pushcfunction(L, close), lua_setfield(L, -2, "__close");
+  if (tostr) lua_pushcfunction(L, tostr), lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+}
+
+void rt_lua_open_engine(lua_State *L) {
+  newmt(L, ENGINE_MT, engine_methods, engine_index, engine_gc, NULL,
+        engine_tostring);
+  luaL_getmetatable(L, ENGINE_MT);
+  lua_pushcfunction(L, engine_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pop(L, 1);
+  newmt(L, CONN_MT, conn_methods, conn_index, conn_gc, conn_close,
+        conn_tostring);
+  newmt(L, TX_MT, tx_methods, tx_index, NULL, tx_close, NULL);
+  lua_pushcfunction(L, l_create_engine);
+  lua_setfield(L, -2, "create_engine");
+  lua_pushcfunction(L, l_make_url);
+  lua_setfield(L, -2, "make_url");
+}

@@ -1,0 +1,596 @@
+/*
+** lresult.c -- Result, ScalarResult, MappingResult and Row.
+**
+** A Result owns a driver cursor until it is exhausted or closed.  Rows are
+** Lua tables holding the column values at 1..n, sharing one metatable per
+** result that maps names to positions, so building a row is one table and
+** n raw sets.  ScalarResult and MappingResult are views that pull rows from
+** the Result they were made from.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "lretort.h"
+
+#define RESULT_MT "retort.Result"
+#define SCALAR_MT "retort.ScalarResult"
+#define MAPPING_MT "retort.MappingResult"
+
+enum { MODE_ROWS, MODE_SCALARS, MODE_MAPPINGS };
+
+struct lresult {
+  rt_cursor *cur; /* NULL once exhausted or closed */
+  lconn *owner;   /* the connection whose list links us, or NULL */
+  lresult *next, *prev;
+  int ncols;
+  int returns_rows;
+  int closed; /* :close() was called (or the connection closed) */
+  int64_t rowcount, lastrowid;
+  unsigned char *isbool; /* columns whose declared type is boolean */
+};
+
+typedef struct lview {
+  int mode;
+  int col; /* 1-based column for scalars */
+} lview;
+
+/* --- the connection's list of open results --- */
+
+static void unlink_result(lresult *r) {
+  if (r->owner == NULL) return;
+  if (r->prev)
+    r->prev->next = r->next;
+  else
+    r->owner->results = r->next;
+  if (r->next) r->next->prev = r->prev;
+  r->owner = NULL;
+  r->next = r->prev = NULL;
+}
+
+static void release_cursor(lresult *r) {
+  if (r->cur) {
+    r->cur->conn->drv->cursor_close(r->cur);
+    r->cur = NULL;
+  }
+  free(r->isbool);
+  r->isbool = NULL;
+  unlink_result(r);
+}
+
+void rt_lua_close_results(lconn *conn) {
+  while (conn->results) {
+    lresult *r = conn->results;
+    release_cursor(r);
+    r->closed = 1;
+  }
+}
+
+/* --- rows --- */
+
+static void push_fields(lua_State *L, int mt) {
+  lua_getfield(L, mt, "_fields");
+}
+
+static int row_index(lua_State *L) {
+  /* upvalue 1: name -> position; upvalue 2: the metatable */
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    const char *k = lua_tostring(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER) {
+      lua_rawget(L, 1);
+      return 1;
+    }
+    lua_pop(L, 1);
+    if (k[0] == '_' || strcmp(k, "count") == 0 || strcmp(k, "index") == 0) {
+      if (strcmp(k, "_fields") == 0) {
+        push_fields(L, lua_upvalueindex(2));
+        return 1;
+      }
+      lua_getfield(L, lua_upvalueindex(2), "__methods");
+      lua_getfield(L, -1, k);
+      if (!lua_isnil(L, -1)) return 1;
+    }
+    return rt_lua_error(L, RT_ENOSUCHCOLUMN,
+                        "Could not locate column in row for column '%s'", k);
+  }
+  lua_pushnil(L);
+  return 1;
+}
+
+static int row_len(lua_State *L) {
+  lua_getmetatable(L, 1);
+  lua_getfield(L, -1, "__n");
+  return 1;
+}
+
+static int row_tostring(lua_State *L) {
+  lua_Integer n, i;
+  int parts = 1;
+  lua_getmetatable(L, 1);
+  lua_getfield(L, -1, "__n");
+  n = lua_tointeger(L, -1);
+  lua_settop(L, 1);
+  lua_pushliteral(L, "(");
+  for (i = 1; i <= n; i++) {
+    if (i > 1) lua_pushliteral(L, ", "), parts++;
+    lua_rawgeti(L, 1, i);
+    rt_lua_pushrepr(L, -1);
+    lua_remove(L, -2);
+    parts++;
+    if (parts > 40) lua_concat(L, parts), parts = 1;
+  }
+  lua_pushstring(L, n == 1 ? ",)" : ")");
+  lua_concat(L, parts + 1);
+  return 1;
+}
+
+static int row_eq(lua_State *L) {
+  lua_Integer n1, n2, i;
+  n1 = luaL_len(L, 1);
+  n2 = luaL_len(L, 2);
+  if (n1 != n2) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  for (i = 1; i <= n1; i++) {
+    lua_geti(L, 1, i);
+    lua_geti(L, 2, i);
+    if (!lua_compare(L, -1, -2, LUA_OPEQ)) {
+      lua_pushboolean(L, 0);
+      return 1;
+    }
+    lua_pop(L, 2);
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int row_asdict(lua_State *L) {
+  lua_Integer n, i;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getmetatable(L, 1);
+  lua_getfield(L, -1, "_fields");
+  n = (lua_Integer)lua_rawlen(L, -1);
+  lua_createtable(L, 0, (int)n);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, -2, i);
+    lua_rawgeti(L, 1, i);
+    lua_rawset(L, -3);
+  }
+  return 1;
+}
+
+static int row_tuple(lua_State *L) {
+  lua_Integer n = luaL_len(L, 1), i;
+  lua_createtable(L, (int)n, 0);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, 1, i);
+    lua_rawseti(L, -2, i);
+  }
+  return 1;
+}
+
+/* Build the row metatable for the result's columns (uservalue 2). */
+static void make_rowmt(lua_State *L, lresult *r) {
+  int i, mt, names;
+  lua_createtable(L, 0, 10);
+  mt = lua_gettop(L);
+  lua_pushinteger(L, r->ncols);
+  lua_setfield(L, mt, "__n");
+  lua_createtable(L, r->ncols, 0);
+  lua_createtable(L, 0, r->ncols);
+  names = lua_gettop(L);
+  for (i = 0; i < r->ncols; i++) {
+    const char *name = r->cur->conn->drv->colname(r->cur, i);
+    lua_pushstring(L, name);
+    lua_rawseti(L, names - 1, i + 1);
+    lua_pushstring(L, name);
+    if (lua_rawget(L, names) == LUA_TNIL) { /* first one wins */
+      lua_pushstring(L, name);
+      lua_pushinteger(L, i + 1);
+      lua_rawset(L, names);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pushvalue(L, names - 1);
+  lua_setfield(L, mt, "_fields");
+  lua_pushvalue(L, mt);
+  lua_pushcclosure(L, row_index, 2); /* names, mt */
+  lua_setfield(L, mt, "__index");
+  lua_pop(L, 1); /* fields list */
+  lua_pushcfunction(L, row_len);
+  lua_setfield(L, mt, "__len");
+  lua_pushcfunction(L, row_tostring);
+  lua_setfield(L, mt, "__tostring");
+  lua_pushcfunction(L, row_eq);
+  lua_setfield(L, mt, "__eq");
+  lua_pushliteral(L, "retort.Row");
+  lua_setfield(L, mt, "__name");
+  lua_createtable(L, 0, 3);
+  lua_pushcfunction(L, row_asdict);
+  lua_setfield(L, -2, "_asdict");
+  lua_pushcfunction(L, row_tuple);
+  lua_setfield(L, -2, "_tuple");
+  lua_pushcfunction(L, row_asdict);
+  lua_setfield(L, -2, "_mapping");
+  lua_setfield(L, mt, "__methods");
+}
+
+/* --- results --- */
+
+static lresult *checkresult(lua_State *L, int idx) {
+  return (lresult *)luaL_checkudata(L, idx, RESULT_MT);
+}
+
+void rt_lua_pushresult(lua_State *L, int conn_idx, lconn *conn,
+                       rt_cursor *cur) {
+  lresult *r;
+  int i;
+  conn_idx = lua_absindex(L, conn_idx);
+  /* allocate before owning: if this raises, close the cursor ourselves */
+  r = lua_newuserdatauv(L, sizeof *r, 2);
+  memset(r, 0, sizeof *r);
+  luaL_setmetatable(L, RESULT_MT);
+  r->cur = cur;
+  r->ncols = cur->ncols;
+  r->returns_rows = cur->ncols > 0;
+  r->rowcount = cur->rowcount;
+  r->lastrowid = cur->lastrowid;
+  lua_pushvalue(L, conn_idx);
+  lua_setiuservalue(L, -2, 1);
+  if (!r->returns_rows) {
+    release_cursor(r);
+    return;
+  }
+  r->owner = conn;
+  r->next = conn->results;
+  if (conn->results) conn->results->prev = r;
+  conn->results = r;
+  r->isbool = calloc((size_t)r->ncols, 1);
+  if (r->isbool)
+    for (i = 0; i < r->ncols; i++)
+      r->isbool[i] = cur->conn->drv->coltype(cur, i) == RT_T_BOOLEAN;
+  make_rowmt(L, r);
+  lua_setiuservalue(L, -2, 2);
+}
+
+void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
+  lresult *r;
+  conn_idx = lua_absindex(L, conn_idx);
+  r = lua_newuserdatauv(L, sizeof *r, 2);
+  memset(r, 0, sizeof *r);
+  luaL_setmetatable(L, RESULT_MT);
+  r->rowcount = rowcount;
+  lua_pushvalue(L, conn_idx);
+  lua_setiuservalue(L, -2, 1);
+}
+
+/* Push the next row of r (at idx) or return 0 at the end. */
+static int next_row(lua_State *L, int idx, lresult *r) {
+  rt_error err = RT_ERROR_INIT;
+  int rc, i;
+  if (r->cur == NULL) {
+    if (r->closed && r->returns_rows)
+      return rt_lua_error(L, RT_ERESOURCECLOSED,
+                          "This result object is closed.");
+    if (!r->returns_rows)
+      return rt_lua_error(L, RT_ERESOURCECLOSED,
+                          "This result object does not return rows. It has "
+                          "been closed automatically.");
+    return 0;
+  }
+  rc = r->cur->conn->drv->fetch(r->cur, &err);
+  if (rc < 0) {
+    release_cursor(r);
+    return rt_lua_raise(L, &err);
+  }
+  if (rc == 0) {
+    release_cursor(r);
+    return 0;
+  }
+  lua_createtable(L, r->ncols, 0);
+  for (i = 0; i < r->ncols; i++) {
+    rt_value v;
+    r->cur->conn->drv->column(r->cur, i, &v);
+    if (r->isbool && r->isbool[i] && v.type == RT_V_INT)
+      v = rt_vbool(v.u.i != 0);
+    rt_lua_pushvalue(L, &v);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_getiuservalue(L, idx, 2);
+  lua_setmetatable(L, -2);
+  return 1;
+}
+
+/*
+** A view (ScalarResult, MappingResult) or the Result itself at idx: push
+** the next item, or return 0.  For views, the Result is uservalue 1.
+*/
+static int next_item(lua_State *L, int idx) {
+  lview *v;
+  lresult *r;
+  idx = lua_absindex(L, idx);
+  if ((r = luaL_testudata(L, idx, RESULT_MT)) != NULL)
+    return next_row(L, idx, r);
+  v = lua_touserdata(L, idx);
+  lua_getiuservalue(L, idx, 1);
+  r = checkresult(L, -1);
+  if (!next_row(L, lua_gettop(L), r)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_remove(L, -2);
+  if (v->mode == MODE_SCALARS) {
+    lua_rawgeti(L, -1, v->col);
+    lua_remove(L, -2);
+  } else if (v->mode == MODE_MAPPINGS) {
+    lua_pushcfunction(L, row_asdict);
+    lua_insert(L, -2);
+    lua_call(L, 1, 1);
+  }
+  return 1;
+}
+
+static lresult *base_result(lua_State *L, int idx) {
+  lresult *r = luaL_testudata(L, idx, RESULT_MT);
+  if (r) return r;
+  if (!luaL_testudata(L, idx, SCALAR_MT) && !luaL_testudata(L, idx, MAPPING_MT))
+    luaL_typeerror(L, idx, "Result");
+  lua_getiuservalue(L, idx, 1);
+  r = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return r;
+}
+
+static int res_close(lua_State *L) {
+  lresult *r = base_result(L, 1);
+  release_cursor(r);
+  r->closed = 1;
+  return 0;
+}
+
+static int res_gc(lua_State *L) {
+  lresult *r = lua_touserdata(L, 1);
+  release_cursor(r);
+  return 0;
+}
+
+static int res_call(lua_State *L) {
+  if (!next_item(L, 1)) lua_pushnil(L);
+  return 1;
+}
+
+static int res_all(lua_State *L) {
+  lua_Integer n = 0;
+  lua_settop(L, 1);
+  lua_newtable(L);
+  while (next_item(L, 1)) lua_rawseti(L, 2, ++n);
+  return 1;
+}
+
+static int res_fetchone(lua_State *L) {
+  if (!next_item(L, 1)) lua_pushnil(L);
+  return 1;
+}
+
+static int res_fetchmany(lua_State *L) {
+  lua_Integer want = luaL_optinteger(L, 2, 1), n = 0;
+  lua_settop(L, 1);
+  lua_newtable(L);
+  while (n < want && next_item(L, 1)) lua_rawseti(L, 2, ++n);
+  return 1;
+}
+
+static int res_first(lua_State *L) {
+  lua_settop(L, 1);
+  if (!next_item(L, 1)) lua_pushnil(L);
+  res_close(L);
+  return 1;
+}
+
+static int one_common(lua_State *L, int allow_none) {
+  lua_settop(L, 1);
+  if (!next_item(L, 1)) {
+    res_close(L);
+    if (allow_none) {
+      lua_pushnil(L);
+      return 1;
+    }
+    return rt_lua_error(L, RT_ENORESULT,
+                        "No row was found when one was required");
+  }
+  if (next_item(L, 1)) {
+    lua_pop(L, 1);
+    res_close(L);
+    return rt_lua_error(L, RT_EMULTIPLERESULTS,
+                        allow_none ? "Multiple rows were found when one or "
+                                     "none was required"
+                                   : "Multiple rows were found when exactly "
+                                     "one was required");
+  }
+  res_close(L);
+  return 1;
+}
+
+static int res_one(lua_State *L) {
+  return one_common(L, 0);
+}
+
+static int res_one_or_none(lua_State *L) {
+  return one_common(L, 1);
+}
+
+static void push_view(lua_State *L, int base_idx, int mode, int col) {
+  lview *v;
+  base_idx = lua_absindex(L, base_idx);
+  v = lua_newuserdatauv(L, sizeof *v, 1);
+  v->mode = mode;
+  v->col = col;
+  luaL_setmetatable(L, mode == MODE_SCALARS ? SCALAR_MT : MAPPING_MT);
+  lua_pushvalue(L, base_idx);
+  lua_setiuservalue(L, -2, 1);
+}
+
+/* The Result underlying the value at idx, pushed. */
+static void push_base(lua_State *L, int idx) {
+  if (luaL_testudata(L, idx, RESULT_MT))
+    lua_pushvalue(L, idx);
+  else
+    lua_getiuservalue(L, idx, 1);
+}
+
+static int res_scalars(lua_State *L) {
+  lua_Integer col = luaL_optinteger(L, 2, 1);
+  lresult *r = checkresult(L, 1);
+  if (r->returns_rows && (col < 1 || col > r->ncols))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "scalars: column index %d out of range (1..%d)",
+                        (int)col, r->ncols);
+  push_view(L, 1, MODE_SCALARS, (int)col);
+  return 1;
+}
+
+static int res_mappings(lua_State *L) {
+  checkresult(L, 1);
+  push_view(L, 1, MODE_MAPPINGS, 0);
+  return 1;
+}
+
+static int res_scalar(lua_State *L) {
+  checkresult(L, 1);
+  lua_settop(L, 1);
+  if (next_item(L, 1))
+    lua_rawgeti(L, 2, 1);
+  else
+    lua_pushnil(L);
+  res_close(L); /* works on index 1, leaves the stack alone */
+  return 1;
+}
+
+static int scalar_one_common(lua_State *L, int allow_none) {
+  checkresult(L, 1);
+  lua_settop(L, 1);
+  push_view(L, 1, MODE_SCALARS, 1);
+  lua_replace(L, 1);
+  return one_common(L, allow_none);
+}
+
+static int res_scalar_one(lua_State *L) {
+  return scalar_one_common(L, 0);
+}
+
+static int res_scalar_one_or_none(lua_State *L) {
+  return scalar_one_common(L, 1);
+}
+
+static int partitions_iter(lua_State *L) {
+  lua_Integer size = lua_tointeger(L, lua_upvalueindex(2)), n = 0;
+  lua_newtable(L);
+  while (n < size && next_item(L, lua_upvalueindex(1))) lua_rawseti(L, -2, ++n);
+  if (n == 0) lua_pushnil(L);
+  return 1;
+}
+
+static int res_partitions(lua_State *L) {
+  lua_Integer size = luaL_optinteger(L, 2, 100);
+  if (size < 1)
+    return rt_lua_error(L, RT_EARGUMENT, "partitions: size must be positive");
+  lua_settop(L, 1);
+  lua_pushinteger(L, size);
+  lua_pushcclosure(L, partitions_iter, 2);
+  return 1;
+}
+
+static int res_keys(lua_State *L) {
+  lresult *r = base_result(L, 1);
+  (void)r;
+  push_base(L, 1);
+  if (lua_getiuservalue(L, -1, 2) != LUA_TTABLE) {
+    lua_newtable(L);
+    return 1;
+  }
+  lua_getfield(L, -1, "_fields");
+  /* a copy, so callers cannot corrupt the rows' names */
+  {
+    lua_Integer n = (lua_Integer)lua_rawlen(L, -1), i;
+    lua_createtable(L, (int)n, 0);
+    for (i = 1; i <= n; i++) {
+      lua_rawgeti(L, -2, i);
+      lua_rawseti(L, -2, i);
+    }
+  }
+  return 1;
+}
+
+static int res_index(lua_State *L) {
+  lresult *r = base_result(L, 1);
+  const char *k = luaL_checkstring(L, 2);
+  if (strcmp(k, "rowcount") == 0)
+    lua_pushinteger(L, r->rowcount);
+  else if (strcmp(k, "lastrowid") == 0)
+    lua_pushinteger(L, r->lastrowid);
+  else if (strcmp(k, "returns_rows") == 0)
+    lua_pushboolean(L, r->returns_rows);
+  else if (strcmp(k, "closed") == 0)
+    lua_pushboolean(L, r->cur == NULL);
+  else {
+    lua_getmetatable(L, 1);
+    lua_getfield(L, -1, "__methods");
+    lua_getfield(L, -1, k);
+  }
+  return 1;
+}
+
+static int res_tostring(lua_State *L) {
+  lua_pushfstring(L, "%s: %p", luaL_typename(L, 1), lua_topointer(L, 1));
+  if (luaL_getmetafield(L, 1, "__name") == LUA_TSTRING)
+    lua_pushfstring(L, "<%s object at %p>", lua_tostring(L, -1) + 7,
+                    lua_topointer(L, 1));
+  return 1;
+}
+
+static const luaL_Reg common_methods[] = {{"all", res_all},
+                                          {"fetchall", res_all},
+                                          {"fetchone", res_fetchone},
+                                          {"fetchmany", res_fetchmany},
+                                          {"first", res_first},
+                                          {"one", res_one},
+                                          {"one_or_none", res_one_or_none},
+                                          {"partitions", res_partitions},
+                                          {"close", res_close},
+                                          {"keys", res_keys},
+                                          {NULL, NULL}};
+
+static const luaL_Reg result_only[] = {
+    {"scalars", res_scalars},
+    {"mappings", res_mappings},
+    {"scalar", res_scalar},
+    {"scalar_one", res_scalar_one},
+    {"scalar_one_or_none", res_scalar_one_or_none},
+    {NULL, NULL}};
+
+static void new_resultmt(lua_State *L, const char *name, int full) {
+  luaL_newmetatable(L, name);
+  lua_newtable(L);
+  luaL_setfuncs(L, common_methods, 0);
+  if (full) luaL_setfuncs(L, result_only, 0);
+  lua_setfield(L, -2, "__methods");
+  lua_pushcfunction(L, res_index);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, res_call);
+  lua_setfield(L, -2, "__call");
+  lua_pushcfunction(L, res_close);
+  lua_setfield(L, -2, "__close");
+  lua_pushcfunction(L, res_tostring);
+  lua_setfield(L, -2, "__tostring");
+  if (full) {
+    lua_pushcfunction(L, res_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+}
+
+void rt_lua_open_result(lua_State *L) {
+  new_resultmt(L, RESULT_MT, 1);
+  new_resultmt(L, SCALAR_MT, 0);
+  new_resultmt(L, MAPPING_MT, 0);
+}

@@ -1,0 +1,85 @@
+/*
+** lretort.h -- what the Lua binding files share.
+**
+** The binding is a thin layer: each file wraps one core module as userdata
+** with a metatable named "retort.<Type>".  Errors from the core arrive as an
+** rt_error and leave through rt_lua_raise, which frees the C message before
+** longjmp-ing, so nothing leaks.
+*/
+#ifndef LRETORT_H
+#define LRETORT_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "core/error.h"
+#include "core/value.h"
+
+#define RT_VERSION "0.1.0"
+
+/* Raise `err` as a retort error object (frees err's message). */
+int rt_lua_raise(lua_State *L, rt_error *err);
+/* Raise a new error of `kind` with a formatted message. */
+int rt_lua_error(lua_State *L, rt_errkind kind, const char *fmt, ...);
+/* Push an error object without raising it. */
+void rt_lua_pusherror(lua_State *L, rt_error *err);
+/* Attach sql and params (the value at params_idx, 0 for none) to the error
+** object on top of the stack. */
+void rt_lua_error_context(lua_State *L, const char *sql, int params_idx);
+/* Raise `err` with sql/params context attached. */
+int rt_lua_raise_sql(lua_State *L, rt_error *err, const char *sql,
+                     int params_idx);
+
+/* Lua value at idx -> rt_value.  Strings are borrowed from the Lua stack.
+** `sa.null` and nil are NULL.  Returns 0, or -1 for an unsupported type. */
+int rt_lua_tovalue(lua_State *L, int idx, rt_value *v);
+void rt_lua_pushvalue(lua_State *L, const rt_value *v);
+/* Push the `sa.null` sentinel; is the value at idx that sentinel? */
+void rt_lua_pushnull(lua_State *L);
+int rt_lua_isnull(lua_State *L, int idx);
+
+/* Check that argument `arg` of function `fname` is of Lua type `t`; raise
+** ArgumentError naming both otherwise. */
+void rt_lua_checkarg(lua_State *L, int arg, int t, const char *fname);
+
+/* Python-style repr of the value at idx, pushed as a string (rows print as
+** SQLAlchemy's do: `(1, 'jack', None)`). */
+void rt_lua_pushrepr(lua_State *L, int idx);
+
+/* Module openers (each pushes a table of its public names, or fills the
+** table on top of the stack). */
+void rt_lua_open_error(lua_State *L);  /* fills: sa.exc */
+void rt_lua_open_engine(lua_State *L); /* fills: create_engine, ... */
+void rt_lua_open_result(lua_State *L); /* metatables only */
+
+int luaopen_retort(lua_State *L);
+int luaopen_retort_orm(lua_State *L);
+
+/* Set every public name of retort and retort.orm as a global (the shell
+** does this); `sa` and `orm` themselves too. */
+void rt_lua_setglobals(lua_State *L);
+
+/*
+** Connections and the results they own (lengine.c / lresult.c).  A result
+** whose cursor is still open is linked into its connection's list, so
+** closing the connection closes the cursor first.
+*/
+#include "core/engine.h"
+
+typedef struct lresult lresult;
+
+typedef struct lconn {
+  rt_connection c;
+  lresult *results; /* open results */
+} lconn;
+
+/* Push a new Result for `cur` (ownership passes to it).  The connection
+** userdata is at conn_idx and stays referenced by the result. */
+void rt_lua_pushresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur);
+/* Push a Result that returns no rows, only a row count (executemany). */
+void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount);
+/* Close every open result of a connection (before it closes). */
+void rt_lua_close_results(lconn *conn);
+
+#define RT_COMPILE_HOOK "retort.compile_hook"
+#endif

@@ -1,0 +1,172 @@
+/*
+** check_core.c -- unit tests of the C core: URLs, errors, buffers, values.
+*/
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/strbuf.h"
+#include "core/url.h"
+#include "core/value.h"
+
+static rt_url *parse_ok(const char *s) {
+  rt_error err = RT_ERROR_INIT;
+  rt_url *u = rt_url_parse(s, &err);
+  ck_assert_msg(u != NULL, "parse %s: %s", s, err.message);
+  return u;
+}
+
+START_TEST(url_full) {
+  rt_url *u = parse_ok("postgresql://scott:ti%40ger@localhost:5432/test");
+  char *r;
+  ck_assert_str_eq(u->drivername, "postgresql");
+  ck_assert_str_eq(u->username, "scott");
+  ck_assert_str_eq(u->password, "ti@ger");
+  ck_assert_str_eq(u->host, "localhost");
+  ck_assert_int_eq(u->port, 5432);
+  ck_assert_str_eq(u->database, "test");
+  r = rt_url_render(u, 1);
+  ck_assert_str_eq(r, "postgresql://scott:***@localhost:5432/test");
+  free(r);
+  r = rt_url_render(u, 0);
+  ck_assert_str_eq(r, "postgresql://scott:ti%40ger@localhost:5432/test");
+  free(r);
+  rt_url_free(u);
+}
+END_TEST
+
+START_TEST(url_socket_query) {
+  rt_url *u = parse_ok("mariadb://scott@localhost/test?unix_socket=/tmp/my.sock"
+                       "&charset=utf8mb4");
+  char buf[16], *r;
+  ck_assert_ptr_null(u->password);
+  ck_assert_str_eq(rt_url_arg_get(u, "unix_socket"), "/tmp/my.sock");
+  ck_assert_str_eq(rt_url_backend(u, buf, sizeof buf), "mysql");
+  r = rt_url_render(u, 1);
+  /* keys sorted, values quote_plus'd, as SQLAlchemy renders */
+  ck_assert_str_eq(r, "mariadb://scott@localhost/test?charset=utf8mb4&"
+                      "unix_socket=%2Ftmp%2Fmy.sock");
+  free(r);
+  rt_url_free(u);
+}
+END_TEST
+
+START_TEST(url_sqlite_forms) {
+  rt_url *u = parse_ok("sqlite://");
+  ck_assert_ptr_null(u->database);
+  ck_assert_ptr_null(u->host);
+  rt_url_free(u);
+  u = parse_ok("sqlite:///data/app.db");
+  ck_assert_str_eq(u->database, "data/app.db");
+  rt_url_free(u);
+  u = parse_ok("sqlite:////var/db/app.db");
+  ck_assert_str_eq(u->database, "/var/db/app.db");
+  rt_url_free(u);
+  u = parse_ok("postgresql://scott@/test?host=/tmp/pgsock");
+  ck_assert_ptr_null(u->host);
+  ck_assert_str_eq(u->database, "test");
+  ck_assert_str_eq(rt_url_arg_get(u, "host"), "/tmp/pgsock");
+  rt_url_free(u);
+}
+END_TEST
+
+START_TEST(url_ipv6_and_errors) {
+  rt_error err = RT_ERROR_INIT;
+  rt_url *u = parse_ok("mysql+pymysql://u:p@[::1]:3306/db");
+  char buf[16];
+  ck_assert_str_eq(u->host, "::1");
+  ck_assert_int_eq(u->port, 3306);
+  ck_assert_str_eq(rt_url_backend(u, buf, sizeof buf), "mysql");
+  rt_url_free(u);
+  ck_assert_ptr_null(rt_url_parse("not a url", &err));
+  ck_assert_int_eq(err.kind, RT_EARGUMENT);
+  ck_assert_str_eq(err.message,
+                   "Could not parse SQLAlchemy URL from string 'not a url'");
+  ck_assert_ptr_null(rt_url_parse("pg://h:99999/x", &err));
+  ck_assert_int_eq(err.kind, RT_EARGUMENT);
+  rt_error_clear(&err);
+}
+END_TEST
+
+START_TEST(error_hierarchy) {
+  ck_assert(rt_errkind_isa(RT_EINTEGRITY, RT_EDATABASE));
+  ck_assert(rt_errkind_isa(RT_EINTEGRITY, RT_EDBAPI));
+  ck_assert(rt_errkind_isa(RT_EINTEGRITY, RT_ESQLALCHEMY));
+  ck_assert(!rt_errkind_isa(RT_EINTEGRITY, RT_EOPERATIONAL));
+  ck_assert(rt_errkind_isa(RT_ECANCELED, RT_EOPERATIONAL));
+  ck_assert(rt_errkind_isa(RT_ENORESULT, RT_EINVALIDREQUEST));
+  ck_assert_str_eq(rt_errkind_name(RT_EMULTIPLERESULTS),
+                   "MultipleResultsFound");
+  ck_assert_int_eq(rt_errkind_byname("DataError"), RT_EDATA);
+  ck_assert_int_eq(rt_errkind_byname("Nope"), RT_OK);
+}
+END_TEST
+
+START_TEST(error_messages) {
+  rt_error err = RT_ERROR_INIT;
+  char big[2000];
+  memset(big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  ck_assert_int_eq(rt_error_set(&err, RT_EDATA, "bad %d", 7), -1);
+  ck_assert_str_eq(err.message, "bad 7");
+  rt_error_setcode(&err, "22003");
+  ck_assert_str_eq(err.code, "22003");
+  rt_error_set(&err, RT_EDATA, "%s", big); /* longer than the fast path */
+  ck_assert_uint_eq(strlen(err.message), sizeof big - 1);
+  ck_assert_str_eq(err.code, "");
+  rt_error_clear(&err);
+  ck_assert_ptr_null(err.message);
+  ck_assert_int_eq(err.kind, RT_OK);
+}
+END_TEST
+
+START_TEST(strbuf_grows) {
+  rt_strbuf b = RT_STRBUF_INIT;
+  char *s;
+  int i;
+  for (i = 0; i < 1000; i++) rt_sb_addf(&b, "%d,", i % 10);
+  ck_assert_uint_eq(b.n, 2000);
+  rt_sb_adds(&b, "end");
+  s = rt_sb_take(&b);
+  ck_assert_str_eq(s + 2000, "end");
+  ck_assert_ptr_null(b.p);
+  free(s);
+}
+END_TEST
+
+START_TEST(float_repr_matches_python) {
+  char buf[32];
+  ck_assert_str_eq(rt_float_repr(1.0, buf), "1.0");
+  ck_assert_str_eq(rt_float_repr(0.1, buf), "0.1");
+  ck_assert_str_eq(rt_float_repr(-2.5, buf), "-2.5");
+  ck_assert_str_eq(rt_float_repr(1e16, buf), "1e+16");
+  ck_assert_str_eq(rt_float_repr(1e15, buf), "1000000000000000.0");
+  ck_assert_str_eq(rt_float_repr(1.5e-5, buf), "1.5e-05");
+  ck_assert_str_eq(rt_float_repr(0.0001, buf), "0.0001");
+  ck_assert_str_eq(rt_float_repr(123.456, buf), "123.456");
+  ck_assert_str_eq(rt_float_repr(1.0 / 3.0, buf), "0.3333333333333333");
+  ck_assert_str_eq(rt_float_repr(-0.0, buf), "-0.0");
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("core");
+  TCase *tc = tcase_create("core");
+  SRunner *sr;
+  int failed;
+  tcase_add_test(tc, url_full);
+  tcase_add_test(tc, url_socket_query);
+  tcase_add_test(tc, url_sqlite_forms);
+  tcase_add_test(tc, url_ipv6_and_errors);
+  tcase_add_test(tc, error_hierarchy);
+  tcase_add_test(tc, error_messages);
+  tcase_add_test(tc, strbuf_grows);
+  tcase_add_test(tc, float_repr_matches_python);
+  suite_add_tcase(s, tc);
+  sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
