@@ -99,16 +99,17 @@ int rt_connection_begin(rt_connection *c, rt_error *err) {
   return 0;
 }
 
-static int autobegin(rt_connection *c, rt_error *err) {
-  if (rt_connection_acquire(c, err) != 0) return -1;
-  if (c->in_tx) return 0;
-  return rt_connection_begin(c, err);
-}
-
 static void hook(rt_connection *c, const char *sql, const rt_value *params,
                  int nparams, int nrows) {
   rt_engine *e = c->engine;
   if (e->hook) e->hook(e->hook_ud, e, sql, params, nparams, nrows);
+}
+
+static int autobegin(rt_connection *c, rt_error *err) {
+  if (rt_connection_acquire(c, err) != 0) return -1;
+  if (c->in_tx) return 0;
+  hook(c, "BEGIN (implicit)", NULL, 0, 0);
+  return rt_connection_begin(c, err);
 }
 
 int rt_connection_execute(rt_connection *c, const char *sql,
@@ -139,6 +140,7 @@ int rt_connection_commit(rt_connection *c, rt_error *err) {
   if (!c->in_tx) return 0;
   c->in_tx = 0;
   c->savepoints = 0;
+  hook(c, "COMMIT", NULL, 0, 0);
   rc = c->dbc->drv->commit(c->dbc, err);
   return rc;
 }
@@ -150,6 +152,7 @@ int rt_connection_rollback(rt_connection *c, rt_error *err) {
   c->in_tx = 0;
   c->savepoints = 0;
   if (c->dbc->lost) return 0;
+  hook(c, "ROLLBACK", NULL, 0, 0);
   return c->dbc->drv->rollback(c->dbc, err);
 }
 
@@ -157,7 +160,10 @@ void rt_connection_close(rt_connection *c) {
   rt_error e = RT_ERROR_INIT;
   if (c->closed) return;
   if (c->dbc) {
-    if (c->in_tx && !c->dbc->lost) c->dbc->drv->rollback(c->dbc, &e);
+    if (c->in_tx && !c->dbc->lost) {
+      hook(c, "ROLLBACK", NULL, 0, 0);
+      c->dbc->drv->rollback(c->dbc, &e);
+    }
     rt_pool_checkin(&c->engine->pool, c->dbc);
   }
   rt_error_clear(&e);

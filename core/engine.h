@@ -16,7 +16,9 @@
 typedef struct rt_engine rt_engine;
 
 /* Called before each statement is sent when the engine echoes or has
-** listeners; `nrows` > 1 for executemany (params is row-major). */
+** listeners; `nrows` > 1 for executemany (params is row-major).  Transaction
+** control (BEGIN (implicit), COMMIT, ROLLBACK) is reported with nrows 0:
+** it is logged, but it is not a cursor execution. */
 typedef void (*rt_exec_hook)(void *ud, rt_engine *e, const char *sql,
                              const rt_value *params, int nparams, int nrows);
 

@@ -71,6 +71,10 @@ static void echo_hook(void *ud, rt_engine *e, const char *sql,
   (void)ud;
   (void)e;
   fprintf(f, "INFO retort.engine.Engine %s\n", sql);
+  if (nrows == 0) { /* transaction control: no parameters line */
+    fflush(f);
+    return;
+  }
   fputs("INFO retort.engine.Engine ", f);
   if (nrows > 1) fputc('[', f);
   for (r = 0; r < nrows && r < 10; r++) {

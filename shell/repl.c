@@ -149,9 +149,11 @@ static void on_sigint_prompt(int sig) {
   got_sigint = 1;
 }
 
-/* Read one line; returns NULL at end of input.  Ctrl-C clears the line
-** and shows a fresh prompt; *interrupted tells the caller to drop any
-** pending continuation. */
+/*
+** Read one line; returns NULL at end of input.  Ctrl-C marks the typed
+** text with ^C, abandons it and returns "" with *interrupted set, so the
+** caller can also drop a pending continuation.
+*/
 static char *read_line(const char *prompt, int *interrupted) {
   struct sigaction sa, old;
   memset(&sa, 0, sizeof sa);
@@ -159,6 +161,7 @@ static char *read_line(const char *prompt, int *interrupted) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old); /* no SA_RESTART: select returns EINTR */
   *interrupted = 0;
+  got_sigint = 0;
   line_done = 0;
   line_read = NULL;
   rl_callback_handler_install(prompt, on_line);
@@ -171,14 +174,16 @@ static char *read_line(const char *prompt, int *interrupted) {
     if (got_sigint) {
       got_sigint = 0;
       *interrupted = 1;
+      rl_point = rl_end; /* ^C goes after what was typed */
+      rl_redisplay();
+      fputs("^C\n", rl_outstream);
+      fflush(rl_outstream);
+      rl_replace_line("", 0);
       rl_free_line_state();
       rl_callback_sigcleanup();
-      rl_replace_line("", 0);
-      rl_point = rl_end = 0;
       rl_callback_handler_remove();
-      fputs("^C\n", rl_outstream);
-      rl_callback_handler_install(PROMPT, on_line);
-      continue;
+      line_read = strdup("");
+      break;
     }
     if (rc < 0) {
       if (errno == EINTR) continue;
@@ -186,7 +191,7 @@ static char *read_line(const char *prompt, int *interrupted) {
     }
     rl_callback_read_char();
   }
-  if (!line_done) rl_callback_handler_remove();
+  if (!line_done && !*interrupted) rl_callback_handler_remove();
   sigaction(SIGINT, &old, NULL);
   return line_read;
 }
@@ -251,13 +256,17 @@ void rt_shell_repl(lua_State *L) {
   rl_catch_signals = 0;
   using_history();
   stifle_history(HISTORY_MAX);
+  /* with timestamps as separators, an entry may span several lines, so a
+  ** multi-line function comes back whole after a restart */
+  history_write_timestamps = 1;
+  history_multiline_entries = 1;
   /* append_history needs the file to exist */
   if (hist && read_history(hist) != 0) write_history(hist);
   for (;;) {
     int interrupted, status;
     char *line = read_line(PROMPT, &interrupted);
     if (line == NULL) break; /* Ctrl-D */
-    if (line[0] == '\0') {
+    if (line[0] == '\0' || interrupted) {
       free(line);
       continue;
     }

@@ -1,0 +1,214 @@
+-- Engines, connections, transactions and results, run the same way on
+-- every database the environment provides.
+local T = require "testing"
+
+local function setup(db)
+  local e = create_engine(db.url)
+  local c = e:connect()
+  c:exec_driver_sql("DROP TABLE IF EXISTS rt_things")
+  c:exec_driver_sql("CREATE TABLE rt_things (id INTEGER PRIMARY KEY, " ..
+                    "name VARCHAR(50), score FLOAT)")
+  c:commit()
+  return e, c
+end
+
+local function insert_sql(db)
+  local p = function(i) return T.ph(db.name, i) end
+  return "INSERT INTO rt_things (id, name, score) VALUES (" .. p(1) .. ", " ..
+         p(2) .. ", " .. p(3) .. ")"
+end
+
+for _, db in ipairs(T.databases()) do
+  local n = db.name .. ": "
+  local ph = function(i) return T.ph(db.name, i) end
+
+  T.test(n .. "executemany, commit and read back", function()
+    local e, c = setup(db)
+    local r = c:exec_driver_sql(insert_sql(db), {
+      {1, "jack", 1.5}, {2, "wendy", sa.null}, {3, "ed\0nul", 3.0}})
+    T.eq(r.rowcount, 3)
+    T.eq(r.returns_rows, false)
+    c:commit()
+    local rows = c:exec_driver_sql(
+      "SELECT id, name, score FROM rt_things ORDER BY id"):all()
+    T.eq(#rows, 3)
+    T.eq(rows[1].name, "jack")
+    T.eq(rows[1][1], 1)
+    T.eq(rows[1].score, 1.5)
+    T.eq(rows[2].score, nil)
+    T.eq(rows[3].name, "ed\0nul")
+    T.eq(#rows[1], 3)
+    T.eq(rows[1]._fields, {"id", "name", "score"})
+    T.eq(rows[1]:_asdict(), {id = 1, name = "jack", score = 1.5})
+    T.eq(tostring(rows[1]), "(1, 'jack', 1.5)")
+    T.eq(tostring(rows[2]), "(2, 'wendy', None)")
+    T.eq({table.unpack(rows[1])}, {1, "jack", 1.5})
+    c:close()
+    e:dispose()
+  end)
+
+  T.test(n .. "result methods", function()
+    local e, c = setup(db)
+    c:exec_driver_sql(insert_sql(db), {{1, "a", 1.0}, {2, "b", 2.0},
+                                       {3, "c", 3.0}})
+    local q = "SELECT id, name FROM rt_things ORDER BY id"
+    local seen = {}
+    for row in c:exec_driver_sql(q) do seen[#seen + 1] = row.id end
+    T.eq(seen, {1, 2, 3})
+    T.eq(c:exec_driver_sql(q):first().name, "a")
+    T.eq(c:exec_driver_sql(q):scalar(), 1)
+    T.eq(c:exec_driver_sql(q):scalars():all(), {1, 2, 3})
+    T.eq(c:exec_driver_sql(q):scalars(2):all(), {"a", "b", "c"})
+    T.eq(c:exec_driver_sql(q):mappings():all()[2], {id = 2, name = "b"})
+    T.eq(c:exec_driver_sql(q):keys(), {"id", "name"})
+    local r = c:exec_driver_sql(q)
+    T.eq(r:fetchone().id, 1)
+    T.eq(#r:fetchmany(5), 2)
+    T.eq(r:fetchone(), nil)
+    local parts = {}
+    for p in c:exec_driver_sql(q):partitions(2) do parts[#parts + 1] = #p end
+    T.eq(parts, {2, 1})
+    local one_q = "SELECT name FROM rt_things WHERE id = " .. ph(1)
+    T.eq(c:exec_driver_sql(one_q, {2}):one().name, "b")
+    T.eq(c:exec_driver_sql(one_q, {2}):scalar_one(), "b")
+    T.eq(c:exec_driver_sql(one_q, {9}):one_or_none(), nil)
+    T.eq(c:exec_driver_sql(one_q, {9}):scalar_one_or_none(), nil)
+    T.raises("NoResultFound", function()
+      c:exec_driver_sql(one_q, {9}):one()
+    end)
+    local err = T.raises("MultipleResultsFound", function()
+      c:exec_driver_sql(q):one()
+    end)
+    T.eq(err.message, "Multiple rows were found when exactly one was required")
+    T.raises("MultipleResultsFound", function()
+      c:exec_driver_sql(q):scalars():one_or_none()
+    end)
+    T.raises("NoSuchColumnError", function()
+      return c:exec_driver_sql(q):first().nope
+    end)
+    local closed = c:exec_driver_sql(q)
+    closed:close()
+    T.raises("ResourceClosedError", function() closed:fetchone() end)
+    c:close()
+    e:dispose()
+  end)
+
+  T.test(n .. "rows compare by value", function()
+    local e, c = setup(db)
+    local a = c:exec_driver_sql("SELECT 1 AS x, 'q' AS y"):one()
+    local b = c:exec_driver_sql("SELECT 1 AS x, 'q' AS y"):one()
+    local d = c:exec_driver_sql("SELECT 2 AS x, 'q' AS y"):one()
+    T.ok(a == b, "equal rows")
+    T.ok(a ~= d, "different rows")
+    c:close()
+    e:dispose()
+  end)
+
+  T.test(n .. "rollback, close without commit, autobegin", function()
+    local e, c = setup(db)
+    T.eq(c:in_transaction(), false)
+    c:exec_driver_sql(insert_sql(db), {1, "x", 0.5})
+    T.eq(c:in_transaction(), true)
+    c:rollback()
+    T.eq(c:in_transaction(), false)
+    T.eq(c:exec_driver_sql("SELECT count(*) FROM rt_things"):scalar(), 0)
+    c:exec_driver_sql(insert_sql(db), {1, "x", 0.5})
+    c:close() -- never commits
+    T.eq(c.closed, true)
+    T.raises("ResourceClosedError", function() c:exec_driver_sql("SELECT 1") end)
+    local c2 <close> = e:connect()
+    T.eq(c2:exec_driver_sql("SELECT count(*) FROM rt_things"):scalar(), 0)
+    e:dispose()
+  end)
+
+  T.test(n .. "begin(), begin_nested() and engine:begin(fn)", function()
+    local e, c = setup(db)
+    local tx = c:begin()
+    T.eq(tx.is_active, true)
+    T.raises("InvalidRequestError", function() c:begin() end)
+    c:exec_driver_sql(insert_sql(db), {1, "kept", 1.0})
+    local sp = c:begin_nested()
+    c:exec_driver_sql(insert_sql(db), {2, "undone", 2.0})
+    sp:rollback()
+    local sp2 = c:begin_nested()
+    c:exec_driver_sql(insert_sql(db), {3, "released", 3.0})
+    sp2:commit()
+    tx:commit()
+    T.eq(tx.is_active, false)
+    T.eq(c:exec_driver_sql("SELECT id FROM rt_things ORDER BY id")
+           :scalars():all(), {1, 3})
+    c:commit()
+    local got = e:begin(function(conn)
+      conn:exec_driver_sql(insert_sql(db), {4, "in begin", 4.0})
+      return "done"
+    end)
+    T.eq(got, "done")
+    local ok, err = pcall(e.begin, e, function(conn)
+      conn:exec_driver_sql(insert_sql(db), {5, "rolled back", 5.0})
+      error("boom")
+    end)
+    T.eq(ok, false)
+    T.match(tostring(err), "boom")
+    T.eq(c:exec_driver_sql("SELECT id FROM rt_things ORDER BY id")
+           :scalars():all(), {1, 3, 4})
+    c:close()
+    e:dispose()
+  end)
+
+  T.test(n .. "a <close> transaction rolls back unless committed", function()
+    local e, c = setup(db)
+    do
+      local tx <close> = c:begin()
+      c:exec_driver_sql(insert_sql(db), {1, "x", 1.0})
+    end
+    T.eq(c:in_transaction(), false)
+    T.eq(c:exec_driver_sql("SELECT count(*) FROM rt_things"):scalar(), 0)
+    c:close()
+    e:dispose()
+  end)
+
+  T.test(n .. "values round-trip through parameters", function()
+    local e <close> = nil
+    local eng = create_engine(db.url)
+    local c <close> = eng:connect()
+    local big = math.maxinteger
+    local row = c:exec_driver_sql("SELECT " .. ph(1) .. " AS a", {big}):one()
+    T.eq(row.a, big)
+    local s = "h\u{e9}llo \u{1F600} '; DROP TABLE x; --"
+    T.eq(c:exec_driver_sql("SELECT " .. ph(1) .. " AS a", {s}):scalar(), s)
+    eng:dispose()
+  end)
+end
+
+T.test("create_engine rejects bad arguments", function()
+  T.raises("ArgumentError", create_engine, 42)
+  T.raises("ArgumentError", create_engine, "nonsense")
+  local err = T.raises("ArgumentError", create_engine, "sqlite://",
+                       {pool_sise = 5})
+  T.match(err.message, "pool_sise")
+  T.raises("ArgumentError", create_engine, "nosuchdb://x")
+end)
+
+T.test("URLs: parts and masked password", function()
+  local u = make_url("postgresql://scott:tiger@localhost:5432/test")
+  T.eq(u.username, "scott")
+  T.eq(u.password, "tiger")
+  T.eq(u.port, 5432)
+  T.eq(tostring(u), "postgresql://scott:***@localhost:5432/test")
+end)
+
+T.test("sqlite file databases are shared by their connections", function()
+  local path = os.tmpname()
+  local e = create_engine("sqlite:///" .. path)
+  local c1 = e:connect()
+  c1:exec_driver_sql("CREATE TABLE t (x INTEGER)")
+  c1:exec_driver_sql("INSERT INTO t VALUES (7)")
+  c1:commit()
+  local c2 <close> = e:connect()
+  T.eq(c2:exec_driver_sql("SELECT x FROM t"):scalar(), 7)
+  c1:close()
+  e:dispose()
+  os.remove(path)
+end)
+
+T.done()
