@@ -9,6 +9,9 @@ failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export HOME="$tmp" XDG_STATE_HOME="$tmp/state"
+# sanitizer reports (sanitized builds) go to files that fail the test
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/san"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$tmp/san"
 
 check() { # name expected actual
   if [ "$2" = "$3" ]; then
@@ -68,6 +71,7 @@ echo 'rc_value = 5' > "$tmp/.retortrc.lua"
 check "~/.retortrc.lua runs" "5" "$("$RETORT" -e 'print(rc_value)')"
 check "--norc skips it" "nil" "$("$RETORT" --norc -e 'print(rc_value)')"
 
+if [ -z "${RETORT_SANITIZED:-}" ]; then
 check "stock lua5.4 loads the module" "retort 0.1.0 true" \
   "$(cd "$BUILD" && lua5.4 -e 'package.cpath = "./?.so;" .. package.cpath
       local sa = require "retort"; local orm = require "retort.orm"
@@ -77,6 +81,13 @@ check "the module runs queries" "(1, 'x')" \
       local sa = require "retort"
       local c = sa.create_engine("sqlite://"):connect()
       print(c:exec_driver_sql("select 1 as a, ? as b", {"x"}):one())')"
+fi
 
+for f in "$tmp"/san.*; do
+  [ -e "$f" ] || continue
+  failed=$((failed + 1))
+  echo "FAIL sanitizer report $f:"
+  cat "$f"
+done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

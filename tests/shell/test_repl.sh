@@ -15,6 +15,9 @@ T() { tmux -S "$sock" "$@"; }
 cleanup() { T kill-server 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 export HOME="$tmp" XDG_STATE_HOME="$tmp/state" TERM=xterm
+# sanitizer reports (sanitized builds) go to files that fail the test
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/san"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$tmp/san"
 
 check() { # name expected actual
   if [ "$2" = "$3" ]; then
@@ -103,5 +106,11 @@ end" "$(screen | tail -3 | sed 's/^retort> //')"
 T send-keys -t rt C-c
 T kill-server 2>/dev/null
 
+for f in "$tmp"/san.*; do
+  [ -e "$f" ] || continue
+  failed=$((failed + 1))
+  echo "FAIL sanitizer report $f:"
+  cat "$f"
+done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
