@@ -18,6 +18,24 @@
 
 enum { MODE_ROWS, MODE_SCALARS, MODE_MAPPINGS };
 
+/*
+** Conversions the column's SQL type asks for on the way out (API.md §1):
+** booleans are Lua booleans on every dialect (SQLite and MySQL store them
+** as integers), JSON is a Lua table.
+*/
+enum { CONV_NONE, CONV_BOOL, CONV_JSON };
+
+static unsigned char conv_for(rt_sqltype t) {
+  switch (t) {
+  case RT_T_BOOLEAN:
+    return CONV_BOOL;
+  case RT_T_JSON:
+    return CONV_JSON;
+  default:
+    return CONV_NONE;
+  }
+}
+
 struct lresult {
   rt_cursor *cur; /* NULL once exhausted or closed */
   lconn *owner;   /* the connection whose list links us, or NULL */
@@ -26,7 +44,7 @@ struct lresult {
   int returns_rows;
   int closed; /* :close() was called (or the connection closed) */
   int64_t rowcount, lastrowid;
-  unsigned char *isbool; /* columns whose declared type is boolean */
+  unsigned char *conv; /* per column: how to convert (CONV_*) */
 };
 
 typedef struct lview {
@@ -52,8 +70,8 @@ static void release_cursor(lresult *r) {
     r->cur->conn->drv->cursor_close(r->cur);
     r->cur = NULL;
   }
-  free(r->isbool);
-  r->isbool = NULL;
+  free(r->conv);
+  r->conv = NULL;
   unlink_result(r);
 }
 
@@ -245,10 +263,10 @@ void rt_lua_pushresult(lua_State *L, int conn_idx, lconn *conn,
   r->next = conn->results;
   if (conn->results) conn->results->prev = r;
   conn->results = r;
-  r->isbool = calloc((size_t)r->ncols, 1);
-  if (r->isbool)
+  r->conv = calloc((size_t)r->ncols, 1);
+  if (r->conv)
     for (i = 0; i < r->ncols; i++)
-      r->isbool[i] = cur->conn->drv->coltype(cur, i) == RT_T_BOOLEAN;
+      r->conv[i] = conv_for(cur->conn->drv->coltype(cur, i));
   make_rowmt(L, r);
   lua_setiuservalue(L, -2, 2);
 }
@@ -291,8 +309,16 @@ static int next_row(lua_State *L, int idx, lresult *r) {
   for (i = 0; i < r->ncols; i++) {
     rt_value v;
     r->cur->conn->drv->column(r->cur, i, &v);
-    if (r->isbool && r->isbool[i] && v.type == RT_V_INT)
-      v = rt_vbool(v.u.i != 0);
+    if (r->conv && r->conv[i] != CONV_NONE && v.type != RT_V_NULL) {
+      if (r->conv[i] == CONV_BOOL && v.type == RT_V_INT)
+        v = rt_vbool(v.u.i != 0);
+      else if (r->conv[i] == CONV_JSON &&
+               (v.type == RT_V_TEXT || v.type == RT_V_BLOB)) {
+        rt_lua_json_decode(L, v.u.s.p, v.u.s.n);
+        lua_rawseti(L, -2, i + 1);
+        continue;
+      }
+    }
     rt_lua_pushvalue(L, &v);
     lua_rawseti(L, -2, i + 1);
   }

@@ -46,6 +46,11 @@ void rt_lua_checkarg(lua_State *L, int arg, int t, const char *fname);
 ** SQLAlchemy's do: `(1, 'jack', None)`). */
 void rt_lua_pushrepr(lua_State *L, int idx);
 
+/* JSON text for the value at idx (Python json.dumps style), pushed; and
+** the Lua value for JSON text (null inside containers becomes sa.null). */
+void rt_lua_json_encode(lua_State *L, int idx);
+void rt_lua_json_decode(lua_State *L, const char *s, size_t n);
+
 /* Module openers (each pushes a table of its public names, or fills the
 ** table on top of the stack). */
 void rt_lua_open_error(lua_State *L);  /* fills: sa.exc */
