@@ -31,6 +31,9 @@ typedef struct rt_dbconn {
   /* set by the driver when it notices the server is gone: the pool then
   ** discards the connection instead of reusing it */
   int lost;
+  /* when the pool connected it, in monotonic seconds (pool_recycle);
+  ** drivers leave it alone */
+  double created;
 } rt_dbconn;
 
 typedef struct rt_cursor {

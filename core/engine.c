@@ -3,6 +3,7 @@
 */
 #include "engine.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,98 @@ void rt_engine_defaults(rt_engine_opts *o) {
   rt_pool_defaults(&o->pool);
   o->nargs = 0;
   o->args = NULL;
+  o->isolation_level = NULL;
+}
+
+/* --- isolation levels --- */
+
+static const char *const iso_names[] = {NULL,
+                                        "AUTOCOMMIT",
+                                        "READ UNCOMMITTED",
+                                        "READ COMMITTED",
+                                        "REPEATABLE READ",
+                                        "SERIALIZABLE"};
+
+const char *rt_isolation_name(rt_isolation level) {
+  if ((unsigned)level >= sizeof iso_names / sizeof iso_names[0]) return NULL;
+  return iso_names[level];
+}
+
+/* SQLite has two levels (read_uncommitted on or off) besides autocommit. */
+static int iso_supported(const rt_engine *e, rt_isolation level) {
+  if (strcmp(e->dialect, "sqlite") == 0)
+    return level == RT_ISO_AUTOCOMMIT || level == RT_ISO_READ_UNCOMMITTED ||
+           level == RT_ISO_SERIALIZABLE;
+  return level != RT_ISO_DEFAULT;
+}
+
+int rt_isolation_parse(const rt_engine *e, const char *name, rt_isolation *out,
+                       rt_error *err) {
+  char up[32];
+  size_t i;
+  int l;
+  for (i = 0; name[i] && i < sizeof up - 1; i++)
+    up[i] = (char)((name[i] >= 'a' && name[i] <= 'z') ? name[i] - 32
+                   : name[i] == '_'                   ? ' '
+                                                      : name[i]);
+  up[i] = '\0';
+  for (l = RT_ISO_AUTOCOMMIT; l <= RT_ISO_SERIALIZABLE; l++)
+    if (strcmp(up, iso_names[l]) == 0 && iso_supported(e, (rt_isolation)l)) {
+      *out = (rt_isolation)l;
+      return 0;
+    }
+  {
+    char valid[128] = "";
+    for (l = RT_ISO_AUTOCOMMIT; l <= RT_ISO_SERIALIZABLE; l++)
+      if (iso_supported(e, (rt_isolation)l)) {
+        if (valid[0]) strcat(valid, ", ");
+        strcat(valid, iso_names[l]);
+      }
+    return rt_error_set(err, RT_EARGUMENT,
+                        "Invalid value '%s' for isolation_level. Valid "
+                        "isolation levels for %s are %s",
+                        name, e->dialect, valid);
+  }
+}
+
+/*
+** Put a driver connection at `level` for the transactions that follow.
+** AUTOCOMMIT is ours to keep (no BEGIN is sent), so at the server it means
+** the default level; RT_ISO_DEFAULT restores the server's default.
+*/
+static int apply_isolation(rt_engine *e, rt_dbconn *c, rt_isolation level,
+                           rt_error *err) {
+  char sql[128];
+  const char *name = rt_isolation_name(level);
+  if (level == RT_ISO_AUTOCOMMIT) level = RT_ISO_DEFAULT, name = NULL;
+  if (strcmp(e->dialect, "sqlite") == 0)
+    snprintf(sql, sizeof sql, "PRAGMA read_uncommitted = %d",
+             level == RT_ISO_READ_UNCOMMITTED);
+  else if (strcmp(e->dialect, "postgresql") == 0) {
+    if (name)
+      snprintf(sql, sizeof sql,
+               "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL %s",
+               name);
+    else
+      snprintf(sql, sizeof sql, "RESET default_transaction_isolation");
+  } else if (strcmp(e->dialect, "mysql") == 0) {
+    if (name)
+      snprintf(sql, sizeof sql, "SET SESSION TRANSACTION ISOLATION LEVEL %s",
+               name);
+    else
+      snprintf(sql, sizeof sql,
+               "SET SESSION tx_isolation = @@GLOBAL.tx_isolation");
+  } else
+    return 0;
+  return rt_driver_exec(c, sql, err);
+}
+
+/* The pool's on_connect: every new connection gets the engine's level. */
+static int engine_on_connect(void *ud, rt_dbconn *c, rt_error *err) {
+  rt_engine *e = ud;
+  if (e->isolation == RT_ISO_DEFAULT || e->isolation == RT_ISO_AUTOCOMMIT)
+    return 0;
+  return apply_isolation(e, c, e->isolation, err);
 }
 
 /* SQLite ":memory:" (or no file at all) is one database per connection,
@@ -46,6 +139,11 @@ rt_engine *rt_engine_create(const char *url, const rt_engine_opts *o,
     rt_engine_free(e);
     return NULL;
   }
+  if (o->isolation_level &&
+      rt_isolation_parse(e, o->isolation_level, &e->isolation, err) != 0) {
+    rt_engine_free(e);
+    return NULL;
+  }
   popts = o->pool;
   if (strcmp(e->dialect, "sqlite") == 0 && memory_sqlite(u))
     popts.singleton = 1;
@@ -53,6 +151,8 @@ rt_engine *rt_engine_create(const char *url, const rt_engine_opts *o,
     rt_engine_free(e);
     return NULL;
   }
+  e->pool.on_connect = engine_on_connect;
+  e->pool.on_connect_ud = e;
   return e;
 }
 
@@ -70,6 +170,7 @@ void rt_engine_free(rt_engine *e) {
 void rt_connection_init(rt_connection *c, rt_engine *e) {
   memset(c, 0, sizeof *c);
   c->engine = e;
+  c->isolation = e->isolation;
 }
 
 int rt_connection_acquire(rt_connection *c, rt_error *err) {
@@ -94,8 +195,74 @@ int rt_connection_begin(rt_connection *c, rt_error *err) {
   if (c->in_tx)
     return rt_error_set(err, RT_EINVALIDREQUEST,
                         "a transaction is already begun on this connection");
-  if (c->dbc->drv->begin(c->dbc, err) != 0) return after_failure(c);
+  /* in AUTOCOMMIT the transaction is only ours: each statement commits */
+  if (c->isolation != RT_ISO_AUTOCOMMIT && c->dbc->drv->begin(c->dbc, err) != 0)
+    return after_failure(c);
   c->in_tx = 1;
+  return 0;
+}
+
+int rt_connection_set_isolation(rt_connection *c, rt_isolation level,
+                                rt_error *err) {
+  if (rt_connection_acquire(c, err) != 0) return -1;
+  if (c->in_tx)
+    return rt_error_set(err, RT_EINVALIDREQUEST,
+                        "the isolation level can't change inside a "
+                        "transaction; commit or roll back first");
+  if (apply_isolation(c->engine, c->dbc, level, err) != 0)
+    return after_failure(c);
+  c->isolation = level;
+  c->isolation_set = level != c->engine->isolation;
+  return 0;
+}
+
+/* "read committed", "REPEATABLE-READ" -> the canonical name */
+static const char *canonical_level(const char *s, size_t n) {
+  char up[32];
+  size_t i;
+  int l;
+  for (i = 0; i < n && i < sizeof up - 1; i++)
+    up[i] = (char)((s[i] >= 'a' && s[i] <= 'z') ? s[i] - 32
+                   : s[i] == '-'                ? ' '
+                                                : s[i]);
+  up[i] = '\0';
+  for (l = RT_ISO_READ_UNCOMMITTED; l <= RT_ISO_SERIALIZABLE; l++)
+    if (strcmp(up, iso_names[l]) == 0) return iso_names[l];
+  return NULL;
+}
+
+int rt_connection_get_isolation(rt_connection *c, const char **name,
+                                rt_error *err) {
+  const char *sql;
+  rt_cursor *cur = NULL;
+  rt_value v;
+  int rc;
+  if (rt_connection_acquire(c, err) != 0) return -1;
+  if (c->isolation == RT_ISO_AUTOCOMMIT) {
+    *name = iso_names[RT_ISO_AUTOCOMMIT];
+    return 0;
+  }
+  if (strcmp(c->engine->dialect, "sqlite") == 0)
+    sql = "PRAGMA read_uncommitted";
+  else if (strcmp(c->engine->dialect, "postgresql") == 0)
+    sql = "SHOW transaction_isolation";
+  else
+    sql = "SELECT @@tx_isolation";
+  if (c->dbc->drv->execute(c->dbc, sql, NULL, 0, 0, &cur, err) != 0)
+    return after_failure(c);
+  rc = c->dbc->drv->fetch(cur, err);
+  if (rc == 1) c->dbc->drv->column(cur, 0, &v);
+  *name = NULL;
+  if (rc == 1 && strcmp(c->engine->dialect, "sqlite") == 0)
+    *name = iso_names[v.type == RT_V_INT && v.u.i ? RT_ISO_READ_UNCOMMITTED
+                                                  : RT_ISO_SERIALIZABLE];
+  else if (rc == 1 && v.type == RT_V_TEXT)
+    *name = canonical_level(v.u.s.p, v.u.s.n);
+  c->dbc->drv->cursor_close(cur);
+  if (rc < 0) return -1;
+  if (*name == NULL)
+    return rt_error_set(err, RT_EINTERNAL,
+                        "could not read the isolation level");
   return 0;
 }
 
@@ -140,6 +307,7 @@ int rt_connection_commit(rt_connection *c, rt_error *err) {
   if (!c->in_tx) return 0;
   c->in_tx = 0;
   c->savepoints = 0;
+  if (c->isolation == RT_ISO_AUTOCOMMIT) return 0;
   hook(c, "COMMIT", NULL, 0, 0);
   rc = c->dbc->drv->commit(c->dbc, err);
   return rc;
@@ -151,7 +319,7 @@ int rt_connection_rollback(rt_connection *c, rt_error *err) {
   if (!c->in_tx) return 0;
   c->in_tx = 0;
   c->savepoints = 0;
-  if (c->dbc->lost) return 0;
+  if (c->dbc->lost || c->isolation == RT_ISO_AUTOCOMMIT) return 0;
   hook(c, "ROLLBACK", NULL, 0, 0);
   return c->dbc->drv->rollback(c->dbc, err);
 }
@@ -160,10 +328,14 @@ void rt_connection_close(rt_connection *c) {
   rt_error e = RT_ERROR_INIT;
   if (c->closed) return;
   if (c->dbc) {
-    if (c->in_tx && !c->dbc->lost) {
+    if (c->in_tx && !c->dbc->lost && c->isolation != RT_ISO_AUTOCOMMIT) {
       hook(c, "ROLLBACK", NULL, 0, 0);
       c->dbc->drv->rollback(c->dbc, &e);
     }
+    /* the next user of this driver connection gets the engine's level */
+    if (c->isolation_set && !c->dbc->lost &&
+        apply_isolation(c->engine, c->dbc, c->engine->isolation, &e) != 0)
+      c->dbc->lost = 1; /* can't reset it: don't reuse it */
     rt_pool_checkin(&c->engine->pool, c->dbc);
   }
   rt_error_clear(&e);

@@ -26,7 +26,18 @@ typedef struct rt_engine_opts {
   rt_pool_opts pool;
   int nargs; /* connect_args */
   const rt_url_arg *args;
+  const char *isolation_level; /* NULL: the server's default */
 } rt_engine_opts;
+
+/* Isolation levels, as SQLAlchemy names them. */
+typedef enum rt_isolation {
+  RT_ISO_DEFAULT = 0, /* whatever the server does */
+  RT_ISO_AUTOCOMMIT,
+  RT_ISO_READ_UNCOMMITTED,
+  RT_ISO_READ_COMMITTED,
+  RT_ISO_REPEATABLE_READ,
+  RT_ISO_SERIALIZABLE
+} rt_isolation;
 
 struct rt_engine {
   rt_url *url;
@@ -35,6 +46,7 @@ struct rt_engine {
   rt_pool pool;
   rt_exec_hook hook; /* optional */
   void *hook_ud;
+  rt_isolation isolation; /* create_engine(isolation_level=...) */
 };
 
 typedef struct rt_connection {
@@ -43,6 +55,8 @@ typedef struct rt_connection {
   int in_tx;      /* a transaction was begun and not ended */
   int savepoints; /* depth of begin_nested */
   int closed;
+  rt_isolation isolation; /* this connection's level (execution_options) */
+  int isolation_set;      /* it differs from the engine's: reset on close */
 } rt_connection;
 
 void rt_engine_defaults(rt_engine_opts *o);
@@ -67,6 +81,18 @@ int rt_connection_commit(rt_connection *c, rt_error *err);
 int rt_connection_rollback(rt_connection *c, rt_error *err);
 /* Roll back anything open and return the driver connection to the pool. */
 void rt_connection_close(rt_connection *c);
+/* Parse "READ COMMITTED" etc. for the engine's dialect; an unknown or
+** unsupported level is an ArgumentError listing the valid ones. */
+int rt_isolation_parse(const rt_engine *e, const char *name, rt_isolation *out,
+                       rt_error *err);
+const char *rt_isolation_name(rt_isolation level);
+/* Set this connection's isolation level (conn:execution_options); it lasts
+** until the connection is closed (returned to the pool). */
+int rt_connection_set_isolation(rt_connection *c, rt_isolation level,
+                                rt_error *err);
+/* The level in effect, asked of the server; writes its name (static). */
+int rt_connection_get_isolation(rt_connection *c, const char **name,
+                                rt_error *err);
 /* Interrupt the statement running on this connection (signal-safe). */
 void rt_connection_cancel(rt_connection *c);
 

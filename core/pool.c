@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 void rt_pool_defaults(rt_pool_opts *o) {
@@ -44,6 +45,12 @@ oom:
   return rt_error_set(err, RT_EMEMORY, "out of memory creating a pool");
 }
 
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static int fresh(rt_pool *p, rt_dbconn **out, rt_error *err) {
   /* connect_args first, then the URL's query arguments */
   int n = p->nargs + p->url->nargs, i;
@@ -57,17 +64,25 @@ static int fresh(rt_pool *p, rt_dbconn **out, rt_error *err) {
   }
   rc = p->drv->connect(p->url, n, all, out, err);
   free(all);
-  return rc;
+  if (rc != 0) return -1;
+  (*out)->created = now();
+  if (p->on_connect && p->on_connect(p->on_connect_ud, *out, err) != 0) {
+    p->drv->close(*out);
+    *out = NULL;
+    return -1;
+  }
+  return 0;
 }
 
-static int stale(rt_pool *p, time_t created) {
-  return p->opts.pool_recycle > 0 &&
-         difftime(time(NULL), created) > p->opts.pool_recycle;
+static int stale(rt_pool *p, rt_dbconn *c) {
+  return p->opts.pool_recycle > 0 && now() - c->created > p->opts.pool_recycle;
 }
 
-static int usable(rt_pool *p, rt_dbconn *c, time_t created) {
+/* Can an idle connection be handed out again? (not lost, not older than
+** pool_recycle, and answering a ping when pool_pre_ping is on) */
+static int usable(rt_pool *p, rt_dbconn *c) {
   rt_error e = RT_ERROR_INIT;
-  int ok = !c->lost && !stale(p, created);
+  int ok = !c->lost && !stale(p, c);
   if (ok && p->opts.pre_ping) ok = p->drv->ping(c, &e) == 0;
   rt_error_clear(&e);
   return ok;
@@ -75,26 +90,23 @@ static int usable(rt_pool *p, rt_dbconn *c, time_t created) {
 
 int rt_pool_checkout(rt_pool *p, rt_dbconn **out, rt_error *err) {
   if (p->opts.singleton) {
-    if (p->shared && !usable(p, p->shared, p->shared_created)) {
+    if (p->shared && p->checkedout == 0 && !usable(p, p->shared)) {
       p->drv->close(p->shared);
       p->shared = NULL;
     }
-    if (p->shared == NULL) {
-      if (fresh(p, &p->shared, err) != 0) return -1;
-      p->shared_created = time(NULL);
-    }
+    if (p->shared == NULL && fresh(p, &p->shared, err) != 0) return -1;
     p->checkedout++;
     *out = p->shared;
     return 0;
   }
   while (p->nidle > 0) {
-    rt_pooled it = p->idle[--p->nidle];
-    if (usable(p, it.conn, it.created)) {
+    rt_dbconn *c = p->idle[--p->nidle];
+    if (usable(p, c)) {
       p->checkedout++;
-      *out = it.conn;
+      *out = c;
       return 0;
     }
-    p->drv->close(it.conn); /* stale or dead: replace it */
+    p->drv->close(c); /* stale or dead: replace it */
   }
   if (p->opts.max_overflow >= 0 &&
       p->checkedout >= p->opts.pool_size + p->opts.max_overflow) {
@@ -124,16 +136,14 @@ void rt_pool_checkin(rt_pool *p, rt_dbconn *c) {
   }
   if (!c->lost && p->drv->rollback(c, &e) == 0 &&
       p->nidle < p->opts.pool_size) {
-    p->idle[p->nidle].conn = c;
-    p->idle[p->nidle].created = time(NULL);
-    p->nidle++;
+    p->idle[p->nidle++] = c;
   } else
     p->drv->close(c);
   rt_error_clear(&e);
 }
 
 void rt_pool_dispose(rt_pool *p) {
-  while (p->nidle > 0) p->drv->close(p->idle[--p->nidle].conn);
+  while (p->nidle > 0) p->drv->close(p->idle[--p->nidle]);
   if (p->shared && p->checkedout == 0) {
     p->drv->close(p->shared);
     p->shared = NULL;

@@ -11,8 +11,6 @@
 #ifndef RT_POOL_H
 #define RT_POOL_H
 
-#include <time.h>
-
 #include "driver.h"
 
 typedef struct rt_pool_opts {
@@ -24,22 +22,20 @@ typedef struct rt_pool_opts {
   int singleton;       /* one shared connection */
 } rt_pool_opts;
 
-typedef struct rt_pooled {
-  rt_dbconn *conn;
-  time_t created;
-} rt_pooled;
-
 typedef struct rt_pool {
   const rt_driver *drv;
   rt_url *url; /* owned copy */
   int nargs;
   rt_url_arg *args; /* connect_args, owned */
   rt_pool_opts opts;
-  rt_pooled *idle; /* stack of idle connections */
+  rt_dbconn **idle; /* stack of idle connections */
   int nidle;
   int checkedout;    /* connections handed out and not yet returned */
   rt_dbconn *shared; /* singleton mode */
-  time_t shared_created;
+  /* run on each new driver connection (the engine sets its isolation
+  ** level there); a failure discards the connection */
+  int (*on_connect)(void *ud, rt_dbconn *c, rt_error *err);
+  void *on_connect_ud;
 } rt_pool;
 
 void rt_pool_defaults(rt_pool_opts *o);

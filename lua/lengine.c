@@ -172,7 +172,12 @@ static int l_create_engine(lua_State *L) {
     o.pool.pre_ping = lua_toboolean(L, -1);
     lua_getfield(L, opts, "echo");
     le->echo = lua_toboolean(L, -1);
-    lua_pop(L, 2);
+    lua_getfield(L, opts, "isolation_level");
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "create_engine: isolation_level must be a string");
+    o.isolation_level = lua_tostring(L, -1); /* kept alive by opts */
+    lua_pop(L, 3);
     if (lua_getfield(L, opts, "connect_args") == LUA_TTABLE) {
       int ca = lua_gettop(L), strs, n = 0, i;
       /* keys and values as strings in a table on the stack, so they stay
@@ -459,7 +464,8 @@ static int run(lua_State *L, const char *sql, int pidx, int orig_params,
     return 1;
   } else {
     rt_cursor *cur = NULL;
-    if (rt_connection_execute(&c->c, sql, vals, nparams, 0, &cur, &err) != 0)
+    if (rt_connection_execute(&c->c, sql, vals, nparams,
+                              c->stream ? RT_EXEC_STREAM : 0, &cur, &err) != 0)
       return rt_lua_raise_sql(L, &err, sql, orig_params);
     rt_lua_pushresult(L, 1, c, cur);
     return 1;
@@ -570,10 +576,55 @@ static int conn_begin_nested(lua_State *L) {
   return push_tx(L, 1, n);
 }
 
+/*
+** conn:execution_options{isolation_level, stream_results, yield_per}
+** changes this connection (as SQLAlchemy 2.0's Connection does) and
+** returns it.
+*/
 static int conn_exec_options(lua_State *L) {
-  openconn(L, 1);
-  luaL_checktype(L, 2, LUA_TTABLE);
+  lconn *c = openconn(L, 1);
+  rt_error err = RT_ERROR_INIT;
+  rt_lua_checkarg(L, 2, LUA_TTABLE, "execution_options");
+  lua_settop(L, 2);
+  lua_pushnil(L);
+  while (lua_next(L, 2)) {
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+    if (strcmp(k, "isolation_level") == 0) {
+      rt_isolation level;
+      if (lua_type(L, -1) != LUA_TSTRING)
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "execution_options: isolation_level must be a "
+                            "string");
+      if (rt_isolation_parse(c->c.engine, lua_tostring(L, -1), &level, &err) !=
+              0 ||
+          rt_connection_set_isolation(&c->c, level, &err) != 0)
+        return rt_lua_raise(L, &err);
+    } else if (strcmp(k, "stream_results") == 0)
+      c->stream = lua_toboolean(L, -1);
+    else if (strcmp(k, "yield_per") == 0) {
+      if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1)
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "execution_options: yield_per must be a positive "
+                            "integer");
+      c->yield_per = (int)lua_tointeger(L, -1);
+      c->stream = 1;
+    } else if (strcmp(k, "compiled_cache") != 0 &&
+               strcmp(k, "logging_token") != 0)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "execution_options: unknown option '%s'", k);
+    lua_pop(L, 1);
+  }
   lua_settop(L, 1);
+  return 1;
+}
+
+static int conn_get_isolation_level(lua_State *L) {
+  lconn *c = openconn(L, 1);
+  rt_error err = RT_ERROR_INIT;
+  const char *name;
+  if (rt_connection_get_isolation(&c->c, &name, &err) != 0)
+    return rt_lua_raise(L, &err);
+  lua_pushstring(L, name);
   return 1;
 }
 
@@ -679,6 +730,7 @@ static const luaL_Reg conn_methods[] = {
     {"begin_nested", conn_begin_nested},
     {"in_transaction", conn_in_transaction},
     {"execution_options", conn_exec_options},
+    {"get_isolation_level", conn_get_isolation_level},
     {NULL, NULL}};
 
 static const luaL_Reg tx_methods[] = {

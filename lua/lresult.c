@@ -516,8 +516,22 @@ static int partitions_iter(lua_State *L) {
   return 1;
 }
 
+/* The default partition size: the connection's yield_per, else 1 (the
+** DBAPI's fetchmany default, as SQLAlchemy documents). */
+static lua_Integer default_partition(lua_State *L, int idx) {
+  lconn *c;
+  lua_Integer n = 1;
+  push_base(L, idx);
+  lua_getiuservalue(L, -1, 1);
+  c = luaL_testudata(L, -1, "retort.Connection");
+  if (c && c->yield_per > 0) n = c->yield_per;
+  lua_pop(L, 2);
+  return n;
+}
+
 static int res_partitions(lua_State *L) {
-  lua_Integer size = luaL_optinteger(L, 2, 100);
+  lua_Integer size =
+      lua_isnoneornil(L, 2) ? default_partition(L, 1) : luaL_checkinteger(L, 2);
   if (size < 1)
     return rt_lua_error(L, RT_EARGUMENT, "partitions: size must be positive");
   lua_settop(L, 1);

@@ -76,6 +76,8 @@ typedef struct lresult lresult;
 typedef struct lconn {
   rt_connection c;
   lresult *results; /* open results */
+  int stream;       /* execution_options stream_results / yield_per */
+  int yield_per;    /* rows per partition when streaming, or 0 */
 } lconn;
 
 /* Push a new Result for `cur` (ownership passes to it).  The connection

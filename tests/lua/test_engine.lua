@@ -180,6 +180,111 @@ for _, db in ipairs(T.databases()) do
   end)
 end
 
+for _, db in ipairs(T.databases()) do
+  local n = db.name .. ": "
+
+  T.test(n .. "isolation levels per engine and per connection", function()
+    local e = create_engine(db.url)
+    local c = e:connect()
+    local default = c:get_isolation_level()
+    T.ok(default == "SERIALIZABLE" or default == "READ COMMITTED" or
+         default == "REPEATABLE READ", "a default level: " .. default)
+    local level = db.name == "sqlite" and "READ UNCOMMITTED" or "SERIALIZABLE"
+    T.ok(c:execution_options{isolation_level = level} == c, "returns self")
+    T.eq(c:get_isolation_level(), level)
+    c:close()
+    -- the pool resets it for the next user
+    local c2 = e:connect()
+    T.eq(c2:get_isolation_level(), default)
+    c2:close()
+    e:dispose()
+    local e2 = create_engine(db.url, {isolation_level = level})
+    local c3 <close> = e2:connect()
+    T.eq(c3:get_isolation_level(), level)
+    local err = T.raises("ArgumentError", create_engine, db.url,
+                         {isolation_level = "SOMETIMES"})
+    T.match(err.message, "Invalid value 'SOMETIMES' for isolation_level")
+    c3:exec_driver_sql("SELECT 1")
+    T.raises("InvalidRequestError", function()
+      c3:execution_options{isolation_level = "AUTOCOMMIT"}
+    end)
+  end)
+
+  T.test(n .. "AUTOCOMMIT commits each statement", function()
+    local e = create_engine(db.url)
+    local setup_c = e:connect()
+    setup_c:exec_driver_sql("DROP TABLE IF EXISTS rt_auto")
+    setup_c:exec_driver_sql("CREATE TABLE rt_auto (x INTEGER)")
+    setup_c:commit()
+    setup_c:close()
+    local c = e:connect()
+    c:execution_options{isolation_level = "AUTOCOMMIT"}
+    T.eq(c:get_isolation_level(), "AUTOCOMMIT")
+    c:exec_driver_sql("INSERT INTO rt_auto VALUES (1)")
+    c:rollback() -- nothing to roll back: it is committed already
+    c:close()
+    local c2 <close> = e:connect()
+    T.eq(c2:exec_driver_sql("SELECT count(*) FROM rt_auto"):scalar(), 1)
+    c2:exec_driver_sql("DROP TABLE rt_auto")
+    c2:commit()
+  end)
+
+  T.test(n .. "stream_results and yield_per", function()
+    local e = create_engine(db.url)
+    local c <close> = e:connect()
+    c:exec_driver_sql("DROP TABLE IF EXISTS rt_stream")
+    c:exec_driver_sql("CREATE TABLE rt_stream (x INTEGER)")
+    local rows = {}
+    for i = 1, 250 do rows[i] = {i} end
+    c:exec_driver_sql("INSERT INTO rt_stream VALUES (" .. T.ph(db.name, 1) ..
+                      ")", rows)
+    c:commit()
+    c:execution_options{yield_per = 100}
+    local sizes, total = {}, 0
+    for part in c:exec_driver_sql("SELECT x FROM rt_stream ORDER BY x")
+                 :partitions() do
+      sizes[#sizes + 1] = #part
+      for _, r in ipairs(part) do total = total + r.x end
+    end
+    T.eq(sizes, {100, 100, 50})
+    T.eq(total, 250 * 251 // 2)
+    -- a stream closed half way leaves the connection usable
+    local r = c:exec_driver_sql("SELECT x FROM rt_stream ORDER BY x")
+    T.eq(r:fetchone().x, 1)
+    r:close()
+    T.eq(c:exec_driver_sql("SELECT count(*) FROM rt_stream"):scalar(), 250)
+    T.raises("ArgumentError", function()
+      c:execution_options{yield_per = 0}
+    end)
+    c:exec_driver_sql("DROP TABLE rt_stream")
+    c:commit()
+  end)
+end
+
+T.test("pool: size, overflow, timeout, recycle, pre_ping", function()
+  local path = os.tmpname()
+  local e = create_engine("sqlite:///" .. path, {pool_size = 1,
+                                                  max_overflow = 1,
+                                                  pool_timeout = 0})
+  local a, b = e:connect(), e:connect()
+  local err = T.raises("TimeoutError", function() e:connect() end)
+  T.match(err.message, "QueuePool limit of size 1 overflow 1 reached")
+  a:close()
+  b:close()
+  local c <close> = e:connect()
+  T.eq(c:exec_driver_sql("SELECT 1"):scalar(), 1)
+  e:dispose()
+  local e2 = create_engine("sqlite:///" .. path, {pool_recycle = 1,
+                                                   pool_pre_ping = true})
+  local c2 = e2:connect()
+  c2:exec_driver_sql("SELECT 1")
+  c2:close()
+  local c3 <close> = e2:connect()
+  T.eq(c3:exec_driver_sql("SELECT 2"):scalar(), 2)
+  e2:dispose()
+  os.remove(path)
+end)
+
 T.test("create_engine rejects bad arguments", function()
   T.raises("ArgumentError", create_engine, 42)
   T.raises("ArgumentError", create_engine, "nonsense")

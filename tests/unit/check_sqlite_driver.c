@@ -217,6 +217,83 @@ START_TEST(bad_file_names_the_file) {
 }
 END_TEST
 
+/* a TEMP table lives and dies with its driver connection */
+static int has_marker(rt_connection *c) {
+  rt_error err = RT_ERROR_INIT;
+  rt_cursor *cur = NULL;
+  int found;
+  ck_assert_int_eq(rt_connection_execute(
+                       c, "SELECT 1 FROM sqlite_temp_master WHERE name = 'm'",
+                       NULL, 0, 0, &cur, &err),
+                   0);
+  found = cur->conn->drv->fetch(cur, &err) == 1;
+  cur->conn->drv->cursor_close(cur);
+  return found;
+}
+
+START_TEST(pool_recycle_replaces_old_connections) {
+  char path[] = "/tmp/retort-check-XXXXXX";
+  char url[64];
+  int fd = mkstemp(path);
+  rt_error err = RT_ERROR_INIT;
+  rt_engine_opts o;
+  rt_engine *e;
+  rt_connection c;
+  close(fd);
+  snprintf(url, sizeof url, "sqlite:///%s", path);
+  rt_engine_defaults(&o);
+  o.pool.pool_recycle = 0.2;
+  e = rt_engine_create(url, &o, &err);
+  ck_assert_ptr_nonnull(e);
+  rt_connection_init(&c, e);
+  exec_ok(&c, "CREATE TEMP TABLE m (x INTEGER)");
+  ck_assert_int_eq(rt_connection_commit(&c, &err), 0);
+  rt_connection_close(&c);
+  /* young enough: the same driver connection comes back */
+  rt_connection_init(&c, e);
+  ck_assert(has_marker(&c));
+  rt_connection_close(&c);
+  usleep(300000);
+  /* older than pool_recycle: replaced by a new one */
+  rt_connection_init(&c, e);
+  ck_assert(!has_marker(&c));
+  rt_connection_close(&c);
+  rt_engine_free(e);
+  unlink(path);
+}
+END_TEST
+
+START_TEST(isolation_levels_sqlite) {
+  rt_error err = RT_ERROR_INIT;
+  rt_engine_opts o;
+  rt_engine *e;
+  rt_connection c;
+  const char *name = NULL;
+  rt_isolation level;
+  rt_engine_defaults(&o);
+  o.isolation_level = "read uncommitted";
+  e = rt_engine_create("sqlite://", &o, &err);
+  ck_assert_ptr_nonnull(e);
+  rt_connection_init(&c, e);
+  ck_assert_int_eq(rt_connection_get_isolation(&c, &name, &err), 0);
+  ck_assert_str_eq(name, "READ UNCOMMITTED");
+  ck_assert_int_eq(rt_isolation_parse(e, "SERIALIZABLE", &level, &err), 0);
+  ck_assert_int_eq(rt_connection_set_isolation(&c, level, &err), 0);
+  ck_assert_int_eq(rt_connection_get_isolation(&c, &name, &err), 0);
+  ck_assert_str_eq(name, "SERIALIZABLE");
+  /* SQLite has no READ COMMITTED */
+  ck_assert_int_eq(rt_isolation_parse(e, "READ COMMITTED", &level, &err), -1);
+  ck_assert_int_eq(err.kind, RT_EARGUMENT);
+  ck_assert_str_eq(err.message,
+                   "Invalid value 'READ COMMITTED' for isolation_level. Valid "
+                   "isolation levels for sqlite are AUTOCOMMIT, READ "
+                   "UNCOMMITTED, SERIALIZABLE");
+  rt_error_clear(&err);
+  rt_connection_close(&c);
+  rt_engine_free(e);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("sqlite_driver");
   TCase *tc = tcase_create("sqlite");
@@ -227,6 +304,8 @@ int main(void) {
   tcase_add_test(tc, transactions_and_memory_sharing);
   tcase_add_test(tc, file_pool_reuses_connections);
   tcase_add_test(tc, bad_file_names_the_file);
+  tcase_add_test(tc, pool_recycle_replaces_old_connections);
+  tcase_add_test(tc, isolation_levels_sqlite);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
