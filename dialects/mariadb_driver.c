@@ -95,6 +95,7 @@ struct my_cursor {
   MYSQL_BIND *bind;
   my_col *cols;
   int rebind; /* a buffer grew: bind the results again before fetching */
+  int stream; /* rows come from the wire as they are fetched */
   int done;
 };
 
@@ -200,7 +201,7 @@ static int fail_stmt(my_conn *c, MYSQL_STMT *s, rt_error *err) {
 static int out_of_sync(my_conn *c, rt_error *err) {
   return fail_with(c, CR_COMMANDS_OUT_OF_SYNC,
                    "Commands out of sync; you can't run this command now "
-                   "(a streamed result is still open)",
+                   "(close the result still being read first)",
                    err);
 }
 
@@ -300,8 +301,9 @@ static int my_connect(const rt_url *url, int nargs, const rt_url_arg *args,
     free(c);
     return rt_error_set(err, RT_EMEMORY, "out of memory");
   }
-  c->db = open_handle(c->host, c->user, c->password, url->database, c->port,
-                      c->socket, charset, nargs, args, &bad);
+  c->db = open_handle(c->host, c->user, c->password,
+                      url->database && *url->database ? url->database : NULL,
+                      c->port, c->socket, charset, nargs, args, &bad);
   if (c->db == NULL) {
     if (bad) {
       fail_with(c, mysql_errno(bad), mysql_error(bad), err);
@@ -632,15 +634,15 @@ static int execute_text(my_conn *c, const char *sql, int flags, rt_cursor **out,
     *out = &cur->base;
     return 0;
   }
-  cur->res = (flags & RT_EXEC_STREAM) ? mysql_use_result(c->db)
-                                      : mysql_store_result(c->db);
+  cur->stream = (flags & RT_EXEC_STREAM) != 0;
+  cur->res = cur->stream ? mysql_use_result(c->db) : mysql_store_result(c->db);
   if (cur->res == NULL) {
     fail_db(c, err);
     free(cur);
     return -1;
   }
   cur->fields = mysql_fetch_fields(cur->res);
-  if ((flags & RT_EXEC_STREAM) || mysql_more_results(c->db)) c->active = cur;
+  if (cur->stream || mysql_more_results(c->db)) c->active = cur;
   *out = &cur->base;
   return 0;
 }
@@ -675,6 +677,7 @@ static int my_execute(rt_dbconn *base, const char *sql, const rt_value *params,
   cur->base.conn = base;
   cur->stmt = stmt;
   cur->slot = slot;
+  cur->stream = stream;
   cur->base.ncols = (int)mysql_stmt_field_count(stmt);
   cur->base.lastrowid = (int64_t)mysql_stmt_insert_id(stmt);
   *out = &cur->base;
@@ -915,7 +918,11 @@ static int my_fetch(rt_cursor *base, rt_error *err) {
       return 1;
     }
     cur->done = 1;
+    /* only a streamed read can fail; a stored result's end is just the
+    ** end, whatever other statements left in mysql_errno meanwhile */
+    if (!cur->stream) return 0;
     if (mysql_errno(c->db)) return fail_db(c, err);
+    if (c->active == cur && !mysql_more_results(c->db)) c->active = NULL;
     return 0;
   }
   if (cur->rebind) {
