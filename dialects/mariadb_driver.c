@@ -59,7 +59,8 @@ typedef struct my_conn {
   MYSQL *db;
   cached_stmt cache[STMT_CACHE_SIZE];
   unsigned clock;
-  my_cursor *active; /* a cursor whose rows still occupy the wire */
+  my_cursor *active;   /* a cursor whose rows still occupy the wire */
+  my_cursor *deferred; /* closed while another held the wire (see below) */
   atomic_int canceled;
   /* what cancel needs to open its own connection; never changes after
   ** connect, so another thread may read it */
@@ -97,7 +98,11 @@ struct my_cursor {
   int rebind; /* a buffer grew: bind the results again before fetching */
   int stream; /* rows come from the wire as they are fetched */
   int done;
+  uint64_t nrows, fetched; /* a stored result's size, and progress */
+  my_cursor *next;         /* in the deferred list */
 };
+
+static void settle(my_conn *c);
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 static int library_failed;
@@ -119,26 +124,35 @@ static rt_errkind kind_of(unsigned no) {
   case ER_NO_REFERENCED_ROW_2:     /* 1452 */
   case ER_ROW_IS_REFERENCED:       /* 1217 */
   case ER_NO_REFERENCED_ROW:       /* 1216 */
+  case ER_CANNOT_ADD_FOREIGN:      /* 1215 */
   case ER_BAD_NULL_ERROR:          /* 1048 */
   case ER_NO_DEFAULT_FOR_FIELD:    /* 1364 */
   case 3819:                       /* MySQL's check constraint violated */
   case ER_CONSTRAINT_FAILED:       /* 4025 */
     return RT_EINTEGRITY;
-  case ER_PARSE_ERROR:              /* 1064 */
-  case ER_NO_SUCH_TABLE:            /* 1146 */
-  case ER_BAD_FIELD_ERROR:          /* 1054 */
-  case ER_BAD_DB_ERROR:             /* 1049 */
-  case ER_SYNTAX_ERROR:             /* 1149 */
-  case ER_DB_CREATE_EXISTS:         /* 1007 */
-  case ER_DB_DROP_EXISTS:           /* 1008 */
-  case ER_TABLE_EXISTS_ERROR:       /* 1050 */
-  case ER_BAD_TABLE_ERROR:          /* 1051 */
-  case ER_DUP_FIELDNAME:            /* 1060 */
-  case ER_DUP_KEYNAME:              /* 1061 */
-  case ER_CANT_DROP_FIELD_OR_KEY:   /* 1091 */
-  case ER_WRONG_VALUE_COUNT_ON_ROW: /* 1136 */
-  case ER_EMPTY_QUERY:              /* 1065 */
-  case CR_COMMANDS_OUT_OF_SYNC:     /* 2014 */
+  case ER_PARSE_ERROR:                        /* 1064 */
+  case ER_NO_SUCH_TABLE:                      /* 1146 */
+  case ER_BAD_FIELD_ERROR:                    /* 1054 */
+  case ER_BAD_DB_ERROR:                       /* 1049 */
+  case ER_SYNTAX_ERROR:                       /* 1149 */
+  case ER_DB_CREATE_EXISTS:                   /* 1007 */
+  case ER_DB_DROP_EXISTS:                     /* 1008 */
+  case ER_TABLE_EXISTS_ERROR:                 /* 1050 */
+  case ER_BAD_TABLE_ERROR:                    /* 1051 */
+  case ER_DUP_FIELDNAME:                      /* 1060 */
+  case ER_DUP_KEYNAME:                        /* 1061 */
+  case ER_CANT_DROP_FIELD_OR_KEY:             /* 1091 */
+  case ER_WRONG_VALUE_COUNT_ON_ROW:           /* 1136 */
+  case ER_EMPTY_QUERY:                        /* 1065 */
+  case ER_WRONG_DB_NAME:                      /* 1102 */
+  case ER_WRONG_TABLE_NAME:                   /* 1103 */
+  case ER_FIELD_SPECIFIED_TWICE:              /* 1110 */
+  case ER_INVALID_GROUP_FUNC_USE:             /* 1111 */
+  case ER_UNSUPPORTED_EXTENSION:              /* 1112 */
+  case ER_TABLE_MUST_HAVE_COLUMNS:            /* 1113 */
+  case ER_WRONG_COLUMN_NAME:                  /* 1166 */
+  case ER_CANT_DO_THIS_DURING_AN_TRANSACTION: /* 1179 */
+  case CR_COMMANDS_OUT_OF_SYNC:               /* 2014 */
     return RT_EPROGRAMMING;
   case ER_WARN_DATA_OUT_OF_RANGE:          /* 1264 */
   case WARN_DATA_TRUNCATED:                /* 1265 */
@@ -147,10 +161,14 @@ static rt_errkind kind_of(unsigned no) {
   case ER_TRUNCATED_WRONG_VALUE:           /* 1292 */
   case ER_DIVISION_BY_ZERO:                /* 1365 */
   case ER_WARN_NULL_TO_NOTNULL:            /* 1263 */
+  case ER_PRIMARY_CANT_HAVE_NULL:          /* 1171 */
+  case ER_ILLEGAL_VALUE_FOR_TYPE:          /* 1367 */
+  case ER_DATETIME_FUNCTION_OVERFLOW:      /* 1441 */
     return RT_EDATA;
-  case ER_NOT_SUPPORTED_YET:      /* 1235 */
-  case ER_FEATURE_DISABLED:       /* 1289 */
-  case ER_UNKNOWN_STORAGE_ENGINE: /* 1286 */
+  case ER_NOT_SUPPORTED_YET:             /* 1235 */
+  case ER_WARNING_NOT_COMPLETE_ROLLBACK: /* 1196 */
+  case ER_FEATURE_DISABLED:              /* 1289 */
+  case ER_UNKNOWN_STORAGE_ENGINE:        /* 1286 */
     return RT_ENOTSUPPORTED;
   case CR_OUT_OF_MEMORY:
     return RT_EMEMORY;
@@ -167,8 +185,9 @@ static int is_lost(unsigned no) {
 
 /*
 ** Fill err from an error number and message.  The password never appears
-** in a message the client library wrote, but a host or user name built
-** from it could echo it: blank it out to be sure.
+** in a message the server or the client library writes; should one ever
+** echo it, it is blanked out (short passwords excepted: they would mangle
+** ordinary words).
 */
 static int fail_with(my_conn *c, unsigned no, const char *msg, rt_error *err) {
   rt_errkind kind = kind_of(no);
@@ -177,7 +196,7 @@ static int fail_with(my_conn *c, unsigned no, const char *msg, rt_error *err) {
     kind = RT_ECANCELED;
   if (is_lost(no)) c->base.lost = 1;
   rt_error_set(err, kind, "%s", msg && *msg ? msg : "unknown error");
-  if (c->password && *c->password && err->message) {
+  if (c->password && strlen(c->password) >= 6 && err->message) {
     char *p;
     size_t n = strlen(c->password);
     while ((p = strstr(err->message, c->password)) != NULL) {
@@ -333,6 +352,8 @@ static int my_connect(const rt_url *url, int nargs, const rt_url_arg *args,
 static void my_close(rt_dbconn *base) {
   my_conn *c = (my_conn *)base;
   int i;
+  c->active = NULL;
+  settle(c);
   for (i = 0; i < STMT_CACHE_SIZE; i++) {
     if (c->cache[i].stmt) mysql_stmt_close(c->cache[i].stmt);
     free(c->cache[i].sql);
@@ -654,6 +675,7 @@ static int my_execute(rt_dbconn *base, const char *sql, const rt_value *params,
   cached_stmt *slot;
   MYSQL_STMT *stmt;
   int unsupported, stream = (flags & RT_EXEC_STREAM) != 0;
+  settle(c);
   if (c->active) return out_of_sync(c, err);
   atomic_store(&c->canceled, 0);
   stmt = prepare(c, sql, &slot, &unsupported, err);
@@ -694,6 +716,7 @@ static int my_execute(rt_dbconn *base, const char *sql, const rt_value *params,
       fail_stmt(c, stmt, err);
       goto failed;
     }
+    cur->nrows = (uint64_t)mysql_stmt_num_rows(stmt);
   }
   cur->fields = mariadb_stmt_fetch_fields(stmt);
   if (cur->fields == NULL) {
@@ -879,6 +902,7 @@ static int my_executemany(rt_dbconn *base, const char *sql,
   MYSQL_STMT *stmt;
   int64_t total = 0;
   int r, rc, unsupported;
+  settle(c);
   if (c->active) return out_of_sync(c, err);
   atomic_store(&c->canceled, 0);
   stmt = prepare(c, sql, &slot, &unsupported, err);
@@ -925,14 +949,23 @@ static int my_fetch(rt_cursor *base, rt_error *err) {
     if (c->active == cur && !mysql_more_results(c->db)) c->active = NULL;
     return 0;
   }
+  /* the end of a stored result is found by counting: at its end
+  ** mysql_stmt_fetch marks the whole connection idle, which would be wrong
+  ** while another cursor streams */
+  if (!cur->stream && cur->fetched >= cur->nrows) {
+    cur->done = 1;
+    return 0;
+  }
   if (cur->rebind) {
     if (mysql_stmt_bind_result(cur->stmt, cur->bind))
       return fail_stmt(c, cur->stmt, err);
     cur->rebind = 0;
   }
   rc = mysql_stmt_fetch(cur->stmt);
-  if (rc == 0 || rc == MYSQL_DATA_TRUNCATED)
+  if (rc == 0 || rc == MYSQL_DATA_TRUNCATED) {
+    cur->fetched++;
     return refetch_truncated(cur, err) == 0 ? 1 : -1;
+  }
   cur->done = 1;
   if (rc == MYSQL_NO_DATA) {
     if (c->active == cur && !mysql_stmt_more_results(cur->stmt))
@@ -1085,34 +1118,64 @@ static rt_sqltype my_coltype(rt_cursor *base, int i) {
   }
 }
 
-static void my_cursor_close(rt_cursor *base) {
-  my_cursor *cur = (my_cursor *)base;
-  my_conn *c;
-  int i;
-  if (cur == NULL) return;
-  c = (my_conn *)base->conn;
+/*
+** Really close a cursor: give its statement back, reading and dropping
+** whatever of its results is still on the wire.
+*/
+static void finish_cursor(my_conn *c, my_cursor *cur) {
+  int i, owner = c->active == cur;
   if (cur->res) {
     mysql_free_result(cur->res); /* reads what is left of a streamed one */
-    drain_db_results(c->db);
+    if (owner) drain_db_results(c->db);
   }
   if (cur->stmt) {
     /* frees a stored result, or reads and drops the rest of a stream */
     mysql_stmt_free_result(cur->stmt);
-    drain_stmt_results(cur->stmt);
+    if (owner) drain_stmt_results(cur->stmt);
     release(cur->stmt, cur->slot);
   }
-  if (c->active == cur) c->active = NULL;
+  if (owner) c->active = NULL;
   if (cur->cols)
-    for (i = 0; i < base->ncols; i++) free(cur->cols[i].buf);
+    for (i = 0; i < cur->base.ncols; i++) free(cur->cols[i].buf);
   free(cur->cols);
   free(cur->bind);
   free(cur);
+}
+
+/* Finish the cursors closed while another one held the wire. */
+static void settle(my_conn *c) {
+  while (c->deferred && !c->active) {
+    my_cursor *cur = c->deferred;
+    c->deferred = cur->next;
+    finish_cursor(c, cur);
+  }
+}
+
+/*
+** The client library keeps some of a statement's state in the connection:
+** freeing or closing one statement while another streams would read (and
+** lose) the streamed rows.  So a cursor closed meanwhile is only put
+** aside, and finished once the wire is free again.
+*/
+static void my_cursor_close(rt_cursor *base) {
+  my_cursor *cur = (my_cursor *)base;
+  my_conn *c;
+  if (cur == NULL) return;
+  c = (my_conn *)base->conn;
+  if (c->active && c->active != cur) {
+    cur->next = c->deferred;
+    c->deferred = cur;
+    return;
+  }
+  finish_cursor(c, cur);
+  settle(c);
 }
 
 /* --- transactions and the rest --- */
 
 static int my_begin(rt_dbconn *base, rt_error *err) {
   my_conn *c = (my_conn *)base;
+  settle(c);
   if (c->active) return out_of_sync(c, err);
   if (mysql_real_query(c->db, "START TRANSACTION", 17)) return fail_db(c, err);
   return 0;
@@ -1120,6 +1183,7 @@ static int my_begin(rt_dbconn *base, rt_error *err) {
 
 static int my_commit(rt_dbconn *base, rt_error *err) {
   my_conn *c = (my_conn *)base;
+  settle(c);
   if (c->active) return out_of_sync(c, err);
   if (mysql_commit(c->db)) return fail_db(c, err);
   return 0;
@@ -1130,6 +1194,7 @@ static int my_rollback(rt_dbconn *base, rt_error *err) {
   if (c->base.lost)
     return fail_with(c, CR_SERVER_GONE_ERROR, "MySQL server has gone away",
                      err);
+  settle(c);
   if (c->active) return out_of_sync(c, err);
   if (mysql_rollback(c->db)) return fail_db(c, err);
   return 0;
@@ -1137,6 +1202,7 @@ static int my_rollback(rt_dbconn *base, rt_error *err) {
 
 static int my_ping(rt_dbconn *base, rt_error *err) {
   my_conn *c = (my_conn *)base;
+  settle(c);
   if (c->active) return out_of_sync(c, err);
   if (mysql_ping(c->db)) {
     fail_db(c, err);

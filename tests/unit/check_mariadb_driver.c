@@ -435,7 +435,7 @@ START_TEST(streaming) {
   rt_engine *e = engine();
   rt_connection c;
   rt_error err = RT_ERROR_INIT;
-  rt_cursor *cur = NULL, *other = NULL;
+  rt_cursor *cur = NULL, *other = NULL, *a = NULL, *b = NULL;
   const rt_driver *d = e->drv;
   rt_value v;
   int i;
@@ -474,6 +474,48 @@ START_TEST(streaming) {
   ck_assert_str_eq(err.code, "2014");
   d->cursor_close(cur);
   ck_assert_int_eq(scalar_int(&c, "SELECT 41 + 1"), 42);
+  /* stored results opened before a stream are read and closed while it
+  ** runs, without disturbing it (one of them on a private statement) */
+  ck_assert_int_eq(rt_connection_execute(&c,
+                                         "SELECT i FROM rt_stream "
+                                         "WHERE i <= 3 ORDER BY i",
+                                         NULL, 0, 0, &a, &err),
+                   0);
+  ck_assert_int_eq(rt_connection_execute(&c,
+                                         "SELECT i FROM rt_stream "
+                                         "WHERE i <= 3 ORDER BY i",
+                                         NULL, 0, 0, &b, &err),
+                   0);
+  ck_assert_int_eq(rt_connection_execute(&c,
+                                         "SELECT i FROM rt_stream "
+                                         "ORDER BY i",
+                                         NULL, 0, RT_EXEC_STREAM, &cur, &err),
+                   0);
+  for (i = 1; i <= 3; i++) {
+    ck_assert_int_eq(d->fetch(a, &err), 1);
+    if (i < 3) ck_assert_int_eq(d->fetch(b, &err), 1);
+    ck_assert_int_eq(d->fetch(cur, &err), 1);
+    d->column(cur, 0, &v);
+    ck_assert_int_eq(v.u.i, i);
+  }
+  /* one read to its end, one closed early */
+  ck_assert_int_eq(d->fetch(a, &err), 0);
+  d->cursor_close(a);
+  d->cursor_close(b);
+  for (i = 4; i <= 5000; i++) {
+    ck_assert_int_eq(d->fetch(cur, &err), 1);
+    d->column(cur, 0, &v);
+    ck_assert_int_eq(v.u.i, i);
+  }
+  d->cursor_close(cur);
+  ck_assert_int_eq(scalar_int(&c, "SELECT count(*) FROM rt_stream"), 10000);
+  ck_assert_int_eq(rt_connection_execute(&c,
+                                         "SELECT i FROM rt_stream "
+                                         "WHERE i <= 3 ORDER BY i",
+                                         NULL, 0, 0, &a, &err),
+                   0);
+  ck_assert_int_eq(d->fetch(a, &err), 1);
+  d->cursor_close(a);
   /* a stream read to its end frees the connection by itself */
   ck_assert_int_eq(rt_connection_execute(&c, "SELECT 1 UNION SELECT 2", NULL, 0,
                                          RT_EXEC_STREAM, &cur, &err),
