@@ -14,6 +14,13 @@
 ** from the wire as they are fetched; until that cursor is closed (or read
 ** to its end) the connection can do nothing else, and every other call
 ** fails with "Commands out of sync" rather than silently dropping rows.
+** The same holds for a stored result that has more results behind it (a
+** CALL of a procedure that returns rows) until it is closed.
+**
+** executemany uses MariaDB's bulk execution (array binding): all rows in
+** one round trip, split only to stay under max_allowed_packet.  A batch
+** whose column mixes types, a statement returning rows, or a server
+** without bulk support (MySQL) runs row by row instead.
 **
 ** Values: integer columns come back as RT_V_INT; an UNSIGNED BIGINT above
 ** INT64_MAX comes back as its exact decimal text (RT_V_TEXT), never as a
@@ -871,10 +878,6 @@ static int bulk(my_conn *c, MYSQL_STMT *stmt, const rt_value *params,
       size_t rb = row_bytes(params + (size_t)r * (size_t)nparams, nparams);
       if (r > first && bytes + rb > BULK_MAX_BYTES) break;
       bytes += rb;
-    }
-    if (r - first == 1 && first == 0 && r == nrows) {
-      rc = 1; /* nothing to gain */
-      break;
     }
     rc = bulk_chunk(c, stmt, cols, params, nparams, first, r - first, total,
                     err);
