@@ -634,6 +634,36 @@ START_TEST(lost_connection) {
 }
 END_TEST
 
+START_TEST(pre_ping_replaces_dead_idle_connection) {
+  rt_error err = RT_ERROR_INIT;
+  rt_engine_opts o;
+  rt_engine *e, *other;
+  rt_connection c, killer;
+  char sql[64];
+  int64_t id;
+  rt_engine_defaults(&o);
+  o.pool.pre_ping = 1;
+  e = rt_engine_create(test_url, &o, &err);
+  ck_assert_ptr_nonnull(e);
+  rt_connection_init(&c, e);
+  id = scalar_int(&c, "SELECT CONNECTION_ID()");
+  rt_connection_close(&c);
+  ck_assert_int_eq(rt_pool_idle(&e->pool), 1);
+  /* the idle connection dies in the pool (killed from another engine) */
+  other = engine();
+  rt_connection_init(&killer, other);
+  snprintf(sql, sizeof sql, "KILL %lld", (long long)id);
+  exec_ok(&killer, sql);
+  rt_connection_close(&killer);
+  rt_engine_free(other);
+  /* the ping notices, and a fresh one is handed out */
+  rt_connection_init(&c, e);
+  ck_assert_int_ne(scalar_int(&c, "SELECT CONNECTION_ID()"), id);
+  rt_connection_close(&c);
+  rt_engine_free(e);
+}
+END_TEST
+
 START_TEST(transactions) {
   rt_engine *e = engine();
   rt_connection c1, c2;
@@ -682,6 +712,7 @@ int main(void) {
   tcase_add_test(tc, streaming);
   tcase_add_test(tc, cancel_from_another_thread);
   tcase_add_test(tc, lost_connection);
+  tcase_add_test(tc, pre_ping_replaces_dead_idle_connection);
   tcase_add_test(tc, transactions);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
