@@ -1,0 +1,1250 @@
+/*
+** mariadb_driver.c -- the driver for MySQL and MariaDB, over MariaDB
+** Connector/C.
+**
+** Statements run as server-side prepared statements (binary protocol), kept
+** in a small per-connection cache keyed by their SQL text, as the SQLite
+** driver keeps its own.  A cursor borrows a cached statement while it is
+** open; a second execute of the same text meanwhile prepares a private one.
+** Statements the server cannot prepare (ER_UNSUPPORTED_PS) and that have no
+** parameters go through the text protocol instead.
+**
+** Results are stored on the client (mysql_stmt_store_result) by default, so
+** several cursors can be open at once.  With RT_EXEC_STREAM rows are read
+** from the wire as they are fetched; until that cursor is closed (or read
+** to its end) the connection can do nothing else, and every other call
+** fails with "Commands out of sync" rather than silently dropping rows.
+** The same holds for a stored result that has more results behind it (a
+** CALL of a procedure that returns rows) until it is closed.
+**
+** executemany uses MariaDB's bulk execution (array binding): all rows in
+** one round trip, split only to stay under max_allowed_packet.  A batch
+** whose column mixes types, a statement returning rows, or a server
+** without bulk support (MySQL) runs row by row instead.
+**
+** Values: integer columns come back as RT_V_INT; an UNSIGNED BIGINT above
+** INT64_MAX comes back as its exact decimal text (RT_V_TEXT), never as a
+** rounded float.  DOUBLE is RT_V_FLOAT, and so is FLOAT, read through its
+** text so that 0.1 stays 0.1.  Binary strings (charset 63) are RT_V_BLOB,
+** BIT columns are RT_V_INT; everything else (DECIMAL, dates and times, JSON,
+** text) is RT_V_TEXT for the result layer to convert by declared type.
+**
+** Cancelling takes a second connection sending KILL QUERY.  That is not
+** async-signal-safe: cancel must be called from an ordinary thread (the
+** shell calls it from a watcher thread), never from a signal handler.
+*/
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <errmsg.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/driver.h"
+
+#define STMT_CACHE_SIZE 32
+/* a bulk request larger than this is split: the server refuses packets
+** beyond max_allowed_packet (16 MiB by default) and drops the connection */
+#define BULK_MAX_BYTES (4u << 20)
+/* the first buffer for a streamed string column; longer values are read
+** again into a bigger one */
+#define STREAM_BUF 256
+
+typedef struct cached_stmt {
+  char *sql;
+  MYSQL_STMT *stmt;
+  int busy;          /* a cursor is using it */
+  unsigned lastused; /* for LRU eviction */
+} cached_stmt;
+
+typedef struct my_cursor my_cursor;
+
+typedef struct my_conn {
+  rt_dbconn base;
+  MYSQL *db;
+  cached_stmt cache[STMT_CACHE_SIZE];
+  unsigned clock;
+  my_cursor *active;   /* a cursor whose rows still occupy the wire */
+  my_cursor *deferred; /* closed while another held the wire (see below) */
+  atomic_int canceled;
+  /* what cancel needs to open its own connection; never changes after
+  ** connect, so another thread may read it */
+  unsigned long thread_id;
+  char *host, *user, *password, *socket;
+  unsigned port;
+  int bulk_ok; /* the server takes array binding (MariaDB 10.2+) */
+  char version[64];
+} my_conn;
+
+/* how a result column is bound and handed back */
+enum { K_INT, K_DOUBLE, K_FLOAT, K_BITS, K_TEXT, K_BLOB };
+
+typedef struct my_col {
+  int kind;
+  char *buf; /* string kinds: cap + 1 bytes */
+  unsigned long cap;
+  unsigned long len;
+  int64_t i;
+  double f;
+  my_bool isnull, error;
+  char num[24]; /* an unsigned value beyond INT64_MAX, as text */
+} my_col;
+
+struct my_cursor {
+  rt_cursor base;
+  MYSQL_STMT *stmt;  /* NULL for a text-protocol result */
+  cached_stmt *slot; /* NULL when the statement is private */
+  MYSQL_RES *res;    /* text protocol */
+  MYSQL_ROW row;
+  unsigned long *lengths;
+  MYSQL_FIELD *fields;
+  MYSQL_BIND *bind;
+  my_col *cols;
+  int rebind; /* a buffer grew: bind the results again before fetching */
+  int stream; /* rows come from the wire as they are fetched */
+  int done;
+  uint64_t nrows, fetched; /* a stored result's size, and progress */
+  my_cursor *next;         /* in the deferred list */
+};
+
+static void settle(my_conn *c);
+
+static pthread_once_t library_once = PTHREAD_ONCE_INIT;
+static int library_failed;
+
+static void library_init(void) {
+  library_failed = mysql_library_init(0, NULL, NULL) != 0;
+}
+
+/*
+** Map a server or client error number to SQLAlchemy's exception kind, as
+** pymysql and mysqlclient do.
+*/
+static rt_errkind kind_of(unsigned no) {
+  switch (no) {
+  case ER_DUP_ENTRY:               /* 1062 */
+  case ER_DUP_ENTRY_WITH_KEY_NAME: /* 1586 */
+  case ER_DUP_UNIQUE:              /* 1169 */
+  case ER_ROW_IS_REFERENCED_2:     /* 1451 */
+  case ER_NO_REFERENCED_ROW_2:     /* 1452 */
+  case ER_ROW_IS_REFERENCED:       /* 1217 */
+  case ER_NO_REFERENCED_ROW:       /* 1216 */
+  case ER_CANNOT_ADD_FOREIGN:      /* 1215 */
+  case ER_BAD_NULL_ERROR:          /* 1048 */
+  case ER_NO_DEFAULT_FOR_FIELD:    /* 1364 */
+  case 3819:                       /* MySQL's check constraint violated */
+  case ER_CONSTRAINT_FAILED:       /* 4025 */
+    return RT_EINTEGRITY;
+  case ER_PARSE_ERROR:                        /* 1064 */
+  case ER_NO_SUCH_TABLE:                      /* 1146 */
+  case ER_BAD_FIELD_ERROR:                    /* 1054 */
+  case ER_BAD_DB_ERROR:                       /* 1049 */
+  case ER_SYNTAX_ERROR:                       /* 1149 */
+  case ER_DB_CREATE_EXISTS:                   /* 1007 */
+  case ER_DB_DROP_EXISTS:                     /* 1008 */
+  case ER_TABLE_EXISTS_ERROR:                 /* 1050 */
+  case ER_BAD_TABLE_ERROR:                    /* 1051 */
+  case ER_DUP_FIELDNAME:                      /* 1060 */
+  case ER_DUP_KEYNAME:                        /* 1061 */
+  case ER_CANT_DROP_FIELD_OR_KEY:             /* 1091 */
+  case ER_WRONG_VALUE_COUNT_ON_ROW:           /* 1136 */
+  case ER_EMPTY_QUERY:                        /* 1065 */
+  case ER_WRONG_DB_NAME:                      /* 1102 */
+  case ER_WRONG_TABLE_NAME:                   /* 1103 */
+  case ER_FIELD_SPECIFIED_TWICE:              /* 1110 */
+  case ER_INVALID_GROUP_FUNC_USE:             /* 1111 */
+  case ER_UNSUPPORTED_EXTENSION:              /* 1112 */
+  case ER_TABLE_MUST_HAVE_COLUMNS:            /* 1113 */
+  case ER_WRONG_COLUMN_NAME:                  /* 1166 */
+  case ER_CANT_DO_THIS_DURING_AN_TRANSACTION: /* 1179 */
+  case CR_COMMANDS_OUT_OF_SYNC:               /* 2014 */
+    return RT_EPROGRAMMING;
+  case ER_WARN_DATA_OUT_OF_RANGE:          /* 1264 */
+  case WARN_DATA_TRUNCATED:                /* 1265 */
+  case ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: /* 1366 */
+  case ER_DATA_TOO_LONG:                   /* 1406 */
+  case ER_TRUNCATED_WRONG_VALUE:           /* 1292 */
+  case ER_DIVISION_BY_ZERO:                /* 1365 */
+  case ER_WARN_NULL_TO_NOTNULL:            /* 1263 */
+  case ER_PRIMARY_CANT_HAVE_NULL:          /* 1171 */
+  case ER_ILLEGAL_VALUE_FOR_TYPE:          /* 1367 */
+  case ER_DATETIME_FUNCTION_OVERFLOW:      /* 1441 */
+    return RT_EDATA;
+  case ER_NOT_SUPPORTED_YET:             /* 1235 */
+  case ER_WARNING_NOT_COMPLETE_ROLLBACK: /* 1196 */
+  case ER_FEATURE_DISABLED:              /* 1289 */
+  case ER_UNKNOWN_STORAGE_ENGINE:        /* 1286 */
+    return RT_ENOTSUPPORTED;
+  case CR_OUT_OF_MEMORY:
+    return RT_EMEMORY;
+  default:
+    /* pymysql calls server errors below 1000 internal */
+    return no > 0 && no < 1000 ? RT_EINTERNAL : RT_EOPERATIONAL;
+  }
+}
+
+static int is_lost(unsigned no) {
+  return no == CR_SERVER_GONE_ERROR || no == CR_SERVER_LOST ||
+         no == CR_SERVER_LOST_EXTENDED || no == ER_CONNECTION_KILLED;
+}
+
+/*
+** Fill err from an error number and message.  The password never appears
+** in a message the server or the client library writes; should one ever
+** echo it, it is blanked out (short passwords excepted: they would mangle
+** ordinary words).
+*/
+static int fail_with(my_conn *c, unsigned no, const char *msg, rt_error *err) {
+  rt_errkind kind = kind_of(no);
+  char code[16];
+  if (no == ER_QUERY_INTERRUPTED && atomic_load(&c->canceled))
+    kind = RT_ECANCELED;
+  if (is_lost(no)) c->base.lost = 1;
+  rt_error_set(err, kind, "%s", msg && *msg ? msg : "unknown error");
+  if (c->password && strlen(c->password) >= 6 && err->message) {
+    char *p;
+    size_t n = strlen(c->password);
+    while ((p = strstr(err->message, c->password)) != NULL) {
+      memset(p, '*', n > 3 ? 3 : n);
+      memmove(p + (n > 3 ? 3 : n), p + n, strlen(p + n) + 1);
+    }
+  }
+  snprintf(code, sizeof code, "%u", no);
+  rt_error_setcode(err, code);
+  return -1;
+}
+
+static int fail_db(my_conn *c, rt_error *err) {
+  return fail_with(c, mysql_errno(c->db), mysql_error(c->db), err);
+}
+
+static int fail_stmt(my_conn *c, MYSQL_STMT *s, rt_error *err) {
+  return fail_with(c, mysql_stmt_errno(s), mysql_stmt_error(s), err);
+}
+
+static int out_of_sync(my_conn *c, rt_error *err) {
+  return fail_with(c, CR_COMMANDS_OUT_OF_SYNC,
+                   "Commands out of sync; you can't run this command now "
+                   "(close the result still being read first)",
+                   err);
+}
+
+/* --- connecting --- */
+
+static char *dup_or_null(const char *s) {
+  return s ? strdup(s) : NULL;
+}
+
+static void free_params(my_conn *c) {
+  free(c->host);
+  free(c->user);
+  free(c->password);
+  free(c->socket);
+}
+
+static void set_timeout(MYSQL *db, enum mysql_option opt, const char *v) {
+  unsigned t = (unsigned)atoi(v);
+  if (t > 0) mysql_options(db, opt, &t);
+}
+
+/*
+** Open a MYSQL handle with the settings every connection of ours has:
+** utf8mb4, no LOCAL INFILE, no automatic reconnect, affected rows counted
+** as found rows (as SQLAlchemy's MySQL dialects ask, so an UPDATE that
+** changes nothing still reports its matches).
+*/
+static MYSQL *open_handle(const char *host, const char *user,
+                          const char *password, const char *db, unsigned port,
+                          const char *socket, const char *charset, int nargs,
+                          const rt_url_arg *args, MYSQL **failed) {
+  MYSQL *m = mysql_init(NULL);
+  unsigned zero = 0;
+  my_bool no = 0;
+  int i;
+  *failed = NULL;
+  if (m == NULL) return NULL;
+  mysql_options(m, MYSQL_SET_CHARSET_NAME, charset ? charset : "utf8mb4");
+  mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &zero);
+  mysql_options(m, MYSQL_OPT_RECONNECT, &no);
+  for (i = 0; i < nargs; i++) {
+    if (strcmp(args[i].key, "connect_timeout") == 0)
+      set_timeout(m, MYSQL_OPT_CONNECT_TIMEOUT, args[i].value);
+    else if (strcmp(args[i].key, "read_timeout") == 0)
+      set_timeout(m, MYSQL_OPT_READ_TIMEOUT, args[i].value);
+    else if (strcmp(args[i].key, "write_timeout") == 0)
+      set_timeout(m, MYSQL_OPT_WRITE_TIMEOUT, args[i].value);
+  }
+  if (!mysql_real_connect(m, host, user, password, db, port, socket,
+                          CLIENT_FOUND_ROWS)) {
+    *failed = m;
+    return NULL;
+  }
+  return m;
+}
+
+static const char *arg_get(int nargs, const rt_url_arg *args, const char *key) {
+  int i;
+  for (i = 0; i < nargs; i++)
+    if (strcmp(args[i].key, key) == 0) return args[i].value;
+  return NULL;
+}
+
+/* MARIADB_STMT_BULK_SUPPORTED, through the public API */
+static int bulk_supported(MYSQL *db) {
+  unsigned long caps = 0, ext = 0;
+  if (mariadb_get_infov(db, MARIADB_CONNECTION_SERVER_CAPABILITIES, &caps) ||
+      mariadb_get_infov(db, MARIADB_CONNECTION_EXTENDED_SERVER_CAPABILITIES,
+                        &ext))
+    return 0;
+  return !(caps & CLIENT_MYSQL) &&
+         (ext & (MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32)) != 0;
+}
+
+static int my_connect(const rt_url *url, int nargs, const rt_url_arg *args,
+                      rt_dbconn **out, rt_error *err) {
+  my_conn *c;
+  MYSQL *bad = NULL;
+  const char *charset = arg_get(nargs, args, "charset");
+  const char *socket = arg_get(nargs, args, "unix_socket");
+  pthread_once(&library_once, library_init);
+  if (library_failed)
+    return rt_error_set(err, RT_EOPERATIONAL,
+                        "could not initialize the MariaDB client library");
+  c = calloc(1, sizeof *c);
+  if (c == NULL) return rt_error_set(err, RT_EMEMORY, "out of memory");
+  c->base.drv = &rt_mariadb_driver;
+  atomic_init(&c->canceled, 0);
+  c->host = strdup(url->host && *url->host ? url->host : "localhost");
+  c->user = dup_or_null(url->username);
+  c->password = dup_or_null(url->password);
+  c->socket = dup_or_null(socket);
+  c->port = url->port > 0 ? (unsigned)url->port : 0;
+  if (c->host == NULL || (url->username && !c->user) ||
+      (url->password && !c->password) || (socket && !c->socket)) {
+    free_params(c);
+    free(c);
+    return rt_error_set(err, RT_EMEMORY, "out of memory");
+  }
+  c->db = open_handle(c->host, c->user, c->password,
+                      url->database && *url->database ? url->database : NULL,
+                      c->port, c->socket, charset, nargs, args, &bad);
+  if (c->db == NULL) {
+    if (bad) {
+      fail_with(c, mysql_errno(bad), mysql_error(bad), err);
+      err->kind = RT_EOPERATIONAL; /* whatever the number, connecting failed */
+      mysql_close(bad);
+    } else
+      rt_error_set(err, RT_EMEMORY, "out of memory");
+    free_params(c);
+    free(c);
+    return -1;
+  }
+  /* transactions are begun explicitly by the core */
+  if (mysql_autocommit(c->db, 1)) {
+    fail_db(c, err);
+    mysql_close(c->db);
+    free_params(c);
+    free(c);
+    return -1;
+  }
+  c->thread_id = mysql_thread_id(c->db);
+  c->bulk_ok = bulk_supported(c->db);
+  snprintf(c->version, sizeof c->version, "%s", mysql_get_server_info(c->db));
+  *out = &c->base;
+  return 0;
+}
+
+static void my_close(rt_dbconn *base) {
+  my_conn *c = (my_conn *)base;
+  int i;
+  c->active = NULL;
+  settle(c);
+  for (i = 0; i < STMT_CACHE_SIZE; i++) {
+    if (c->cache[i].stmt) mysql_stmt_close(c->cache[i].stmt);
+    free(c->cache[i].sql);
+  }
+  mysql_close(c->db);
+  free_params(c);
+  free(c);
+}
+
+/* --- the statement cache --- */
+
+/*
+** Find `sql` in the cache or prepare it into the least recently used free
+** slot.  Returns the statement; *slot is NULL when it is private.  When the
+** server cannot prepare it, *unsupported is set and err filled.
+*/
+static MYSQL_STMT *prepare(my_conn *c, const char *sql, cached_stmt **slot,
+                           int *unsupported, rt_error *err) {
+  cached_stmt *victim = NULL;
+  MYSQL_STMT *stmt;
+  int i, inuse = 0;
+  *slot = NULL;
+  *unsupported = 0;
+  for (i = 0; i < STMT_CACHE_SIZE; i++) {
+    cached_stmt *s = &c->cache[i];
+    if (s->sql && strcmp(s->sql, sql) == 0) {
+      if (!s->busy) {
+        s->busy = 1;
+        s->lastused = ++c->clock;
+        *slot = s;
+        return s->stmt;
+      }
+      inuse = 1;
+    }
+    if (!s->busy && (victim == NULL || s->lastused < victim->lastused))
+      victim = s;
+  }
+  stmt = mysql_stmt_init(c->db);
+  if (stmt == NULL) {
+    fail_db(c, err);
+    return NULL;
+  }
+  if (mysql_stmt_prepare(stmt, sql, (unsigned long)strlen(sql)) != 0) {
+    *unsupported = mysql_stmt_errno(stmt) == ER_UNSUPPORTED_PS;
+    fail_stmt(c, stmt, err);
+    mysql_stmt_close(stmt);
+    return NULL;
+  }
+  if (inuse || victim == NULL) return stmt;
+  if (victim->stmt) mysql_stmt_close(victim->stmt);
+  free(victim->sql);
+  victim->stmt = NULL;
+  victim->sql = strdup(sql);
+  if (victim->sql == NULL) return stmt; /* keep it private */
+  victim->stmt = stmt;
+  victim->busy = 1;
+  victim->lastused = ++c->clock;
+  *slot = victim;
+  return stmt;
+}
+
+static void release(MYSQL_STMT *stmt, cached_stmt *slot) {
+  if (slot) {
+    unsigned zero = 0;
+    mysql_stmt_free_result(stmt);
+    mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &zero);
+    slot->busy = 0;
+  } else
+    mysql_stmt_close(stmt);
+}
+
+/* --- parameters --- */
+
+static int check_count(MYSQL_STMT *stmt, int nparams, rt_error *err) {
+  unsigned long want = mysql_stmt_param_count(stmt);
+  if (want != (unsigned long)nparams)
+    return rt_error_set(err, RT_EPROGRAMMING,
+                        "Incorrect number of parameters: the statement uses "
+                        "%lu, and there are %d supplied.",
+                        want, nparams);
+  return 0;
+}
+
+/*
+** Bind one row of parameters.  `b` has nparams entries, `tiny` holds the
+** bytes booleans are sent from.
+*/
+static void fill_bind(MYSQL_BIND *b, signed char *tiny, const rt_value *params,
+                      int nparams) {
+  int i;
+  memset(b, 0, sizeof *b * (size_t)nparams);
+  for (i = 0; i < nparams; i++) {
+    const rt_value *v = &params[i];
+    switch (v->type) {
+    case RT_V_NULL:
+      b[i].buffer_type = MYSQL_TYPE_NULL;
+      break;
+    case RT_V_INT:
+      b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+      b[i].buffer = (void *)&v->u.i;
+      break;
+    case RT_V_FLOAT:
+      b[i].buffer_type = MYSQL_TYPE_DOUBLE;
+      b[i].buffer = (void *)&v->u.f;
+      break;
+    case RT_V_BOOL:
+      tiny[i] = (signed char)(v->u.b != 0);
+      b[i].buffer_type = MYSQL_TYPE_TINY;
+      b[i].buffer = &tiny[i];
+      break;
+    case RT_V_TEXT:
+    case RT_V_BLOB:
+      b[i].buffer_type =
+          v->type == RT_V_TEXT ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+      /* a NULL buffer would be sent as SQL NULL */
+      b[i].buffer = (void *)(v->u.s.p ? v->u.s.p : "");
+      b[i].buffer_length = (unsigned long)v->u.s.n;
+      break;
+    }
+  }
+}
+
+/* Bind `params` and execute; 0 or -1 with err filled. */
+static int run(my_conn *c, MYSQL_STMT *stmt, const rt_value *params,
+               int nparams, rt_error *err) {
+  MYSQL_BIND small[8], *b = small;
+  signed char stiny[8], *tiny = stiny;
+  int rc = 0;
+  if (nparams > 8) {
+    b = malloc(sizeof *b * (size_t)nparams);
+    tiny = malloc((size_t)nparams);
+    if (b == NULL || tiny == NULL) {
+      free(b);
+      free(tiny);
+      return rt_error_set(err, RT_EMEMORY, "out of memory");
+    }
+  }
+  if (nparams > 0) {
+    fill_bind(b, tiny, params, nparams);
+    if (mysql_stmt_bind_param(stmt, b)) rc = fail_stmt(c, stmt, err);
+  }
+  if (rc == 0 && mysql_stmt_execute(stmt)) rc = fail_stmt(c, stmt, err);
+  if (b != small) {
+    free(b);
+    free(tiny);
+  }
+  return rc;
+}
+
+/* --- result columns --- */
+
+static int is_binary_string(const MYSQL_FIELD *f) {
+  switch (f->type) {
+  case MYSQL_TYPE_TINY_BLOB:
+  case MYSQL_TYPE_MEDIUM_BLOB:
+  case MYSQL_TYPE_LONG_BLOB:
+  case MYSQL_TYPE_BLOB:
+  case MYSQL_TYPE_STRING:
+  case MYSQL_TYPE_VAR_STRING:
+  case MYSQL_TYPE_VARCHAR:
+  case MYSQL_TYPE_GEOMETRY:
+    return f->charsetnr == 63;
+  default:
+    return 0;
+  }
+}
+
+static int kind_of_field(const MYSQL_FIELD *f) {
+  switch (f->type) {
+  case MYSQL_TYPE_TINY:
+  case MYSQL_TYPE_SHORT:
+  case MYSQL_TYPE_LONG:
+  case MYSQL_TYPE_LONGLONG:
+  case MYSQL_TYPE_INT24:
+  case MYSQL_TYPE_YEAR:
+    return K_INT;
+  case MYSQL_TYPE_DOUBLE:
+    return K_DOUBLE;
+  case MYSQL_TYPE_FLOAT:
+    return K_FLOAT;
+  case MYSQL_TYPE_BIT:
+    return K_BITS;
+  default:
+    return is_binary_string(f) ? K_BLOB : K_TEXT;
+  }
+}
+
+static int grow(my_col *col, unsigned long need) {
+  char *p;
+  if (need <= col->cap && col->buf) return 0;
+  p = realloc(col->buf, (size_t)need + 1);
+  if (p == NULL) return -1;
+  col->buf = p;
+  col->cap = need;
+  return 0;
+}
+
+/*
+** Set up the result binding.  Stored results know each column's longest
+** value (max_length); streamed ones start small and grow on truncation.
+*/
+static int bind_results(my_cursor *cur, int stored, rt_error *err) {
+  int i, n = cur->base.ncols;
+  cur->bind = calloc((size_t)n, sizeof *cur->bind);
+  cur->cols = calloc((size_t)n, sizeof *cur->cols);
+  if (cur->bind == NULL || cur->cols == NULL)
+    return rt_error_set(err, RT_EMEMORY, "out of memory");
+  for (i = 0; i < n; i++) {
+    const MYSQL_FIELD *f = &cur->fields[i];
+    MYSQL_BIND *b = &cur->bind[i];
+    my_col *col = &cur->cols[i];
+    col->kind = kind_of_field(f);
+    b->length = &col->len;
+    b->is_null = &col->isnull;
+    b->error = &col->error;
+    if (col->kind == K_INT) {
+      b->buffer_type = MYSQL_TYPE_LONGLONG;
+      b->buffer = &col->i;
+      b->is_unsigned = (f->flags & UNSIGNED_FLAG) != 0;
+    } else if (col->kind == K_DOUBLE) {
+      b->buffer_type = MYSQL_TYPE_DOUBLE;
+      b->buffer = &col->f;
+    } else {
+      unsigned long cap = stored ? f->max_length : f->length;
+      if (!stored && cap > STREAM_BUF) cap = STREAM_BUF;
+      if (cap < 16) cap = 16;
+      if (grow(col, cap) != 0)
+        return rt_error_set(err, RT_EMEMORY, "out of memory");
+      b->buffer_type =
+          col->kind == K_BLOB ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+      b->buffer = col->buf;
+      b->buffer_length = col->cap;
+    }
+  }
+  if (mysql_stmt_bind_result(cur->stmt, cur->bind))
+    return fail_stmt((my_conn *)cur->base.conn, cur->stmt, err);
+  return 0;
+}
+
+/* Read again, into bigger buffers, the string columns that did not fit. */
+static int refetch_truncated(my_cursor *cur, rt_error *err) {
+  int i;
+  for (i = 0; i < cur->base.ncols; i++) {
+    my_col *col = &cur->cols[i];
+    MYSQL_BIND *b = &cur->bind[i];
+    if (col->kind == K_INT || col->kind == K_DOUBLE || col->isnull ||
+        col->len <= col->cap)
+      continue;
+    if (grow(col, col->len) != 0)
+      return rt_error_set(err, RT_EMEMORY, "out of memory");
+    b->buffer = col->buf;
+    b->buffer_length = col->cap;
+    if (mysql_stmt_fetch_column(cur->stmt, b, (unsigned)i, 0))
+      return fail_stmt((my_conn *)cur->base.conn, cur->stmt, err);
+    cur->rebind = 1;
+  }
+  return 0;
+}
+
+/* --- executing --- */
+
+static void drain_stmt_results(MYSQL_STMT *stmt) {
+  /* a CALL leaves a status result (and maybe more sets) behind */
+  while (mysql_stmt_more_results(stmt)) {
+    if (mysql_stmt_next_result(stmt) != 0) break;
+    mysql_stmt_free_result(stmt);
+  }
+}
+
+static void drain_db_results(MYSQL *db) {
+  while (mysql_more_results(db)) {
+    MYSQL_RES *r;
+    if (mysql_next_result(db) != 0) break;
+    r = mysql_use_result(db);
+    if (r) mysql_free_result(r);
+  }
+}
+
+/* The text protocol, for statements the server will not prepare. */
+static int execute_text(my_conn *c, const char *sql, int flags, rt_cursor **out,
+                        rt_error *err) {
+  my_cursor *cur;
+  if (mysql_real_query(c->db, sql, (unsigned long)strlen(sql)))
+    return fail_db(c, err);
+  cur = calloc(1, sizeof *cur);
+  if (cur == NULL) {
+    MYSQL_RES *r = mysql_use_result(c->db);
+    if (r) mysql_free_result(r);
+    drain_db_results(c->db);
+    return rt_error_set(err, RT_EMEMORY, "out of memory");
+  }
+  cur->base.conn = &c->base;
+  cur->base.ncols = (int)mysql_field_count(c->db);
+  cur->base.rowcount = -1;
+  cur->base.lastrowid = (int64_t)mysql_insert_id(c->db);
+  if (cur->base.ncols == 0) {
+    cur->base.rowcount = (int64_t)mysql_affected_rows(c->db);
+    drain_db_results(c->db);
+    *out = &cur->base;
+    return 0;
+  }
+  cur->stream = (flags & RT_EXEC_STREAM) != 0;
+  cur->res = cur->stream ? mysql_use_result(c->db) : mysql_store_result(c->db);
+  if (cur->res == NULL) {
+    fail_db(c, err);
+    free(cur);
+    return -1;
+  }
+  cur->fields = mysql_fetch_fields(cur->res);
+  if (cur->stream || mysql_more_results(c->db)) c->active = cur;
+  *out = &cur->base;
+  return 0;
+}
+
+static int my_execute(rt_dbconn *base, const char *sql, const rt_value *params,
+                      int nparams, int flags, rt_cursor **out, rt_error *err) {
+  my_conn *c = (my_conn *)base;
+  my_cursor *cur;
+  cached_stmt *slot;
+  MYSQL_STMT *stmt;
+  int unsupported, stream = (flags & RT_EXEC_STREAM) != 0;
+  settle(c);
+  if (c->active) return out_of_sync(c, err);
+  atomic_store(&c->canceled, 0);
+  stmt = prepare(c, sql, &slot, &unsupported, err);
+  if (stmt == NULL) {
+    if (unsupported && nparams == 0) {
+      rt_error_clear(err);
+      return execute_text(c, sql, flags, out, err);
+    }
+    return -1;
+  }
+  if (check_count(stmt, nparams, err) != 0 ||
+      run(c, stmt, params, nparams, err) != 0) {
+    release(stmt, slot);
+    return -1;
+  }
+  cur = calloc(1, sizeof *cur);
+  if (cur == NULL) {
+    release(stmt, slot);
+    return rt_error_set(err, RT_EMEMORY, "out of memory");
+  }
+  cur->base.conn = base;
+  cur->stmt = stmt;
+  cur->slot = slot;
+  cur->stream = stream;
+  cur->base.ncols = (int)mysql_stmt_field_count(stmt);
+  cur->base.lastrowid = (int64_t)mysql_stmt_insert_id(stmt);
+  *out = &cur->base;
+  if (cur->base.ncols == 0) {
+    cur->base.rowcount = (int64_t)mysql_stmt_affected_rows(stmt);
+    drain_stmt_results(stmt);
+    return 0;
+  }
+  cur->base.rowcount = -1;
+  if (!stream) {
+    my_bool on = 1;
+    mysql_stmt_attr_set(stmt, STMT_ATTR_UPDATE_MAX_LENGTH, &on);
+    if (mysql_stmt_store_result(stmt)) {
+      fail_stmt(c, stmt, err);
+      goto failed;
+    }
+    cur->nrows = (uint64_t)mysql_stmt_num_rows(stmt);
+  }
+  cur->fields = mariadb_stmt_fetch_fields(stmt);
+  if (cur->fields == NULL) {
+    fail_stmt(c, stmt, err);
+    goto failed;
+  }
+  if (bind_results(cur, !stream, err) != 0) goto failed;
+  if (stream || mysql_stmt_more_results(stmt)) c->active = cur;
+  return 0;
+failed:
+  *out = NULL;
+  base->drv->cursor_close(&cur->base);
+  return -1;
+}
+
+/* --- executemany --- */
+
+/* One parameter column of a bulk batch. */
+typedef struct bulk_col {
+  enum enum_field_types type;
+  void *values;           /* int64_t[], double[], signed char[] or char *[] */
+  unsigned long *lengths; /* strings */
+  char *ind;              /* indicators */
+} bulk_col;
+
+/*
+** The type a parameter column is sent as, or -1 when its rows disagree
+** (an integer in one row, text in another): those go row by row.
+*/
+static int column_type(const rt_value *params, int nparams, int nrows, int j) {
+  int r, t = MYSQL_TYPE_NULL;
+  for (r = 0; r < nrows; r++) {
+    int u;
+    switch (params[(size_t)r * (size_t)nparams + (size_t)j].type) {
+    case RT_V_NULL:
+      continue;
+    case RT_V_INT:
+    case RT_V_BOOL:
+      u = MYSQL_TYPE_LONGLONG;
+      break;
+    case RT_V_FLOAT:
+      u = MYSQL_TYPE_DOUBLE;
+      break;
+    case RT_V_TEXT:
+      u = MYSQL_TYPE_STRING;
+      break;
+    default:
+      u = MYSQL_TYPE_BLOB;
+      break;
+    }
+    if (t == MYSQL_TYPE_NULL)
+      t = u;
+    else if (t != u)
+      return -1;
+  }
+  return t;
+}
+
+/* Rows [first, first + n) as one bulk request; adds to *total. */
+static int bulk_chunk(my_conn *c, MYSQL_STMT *stmt, bulk_col *cols,
+                      const rt_value *params, int nparams, int first, int n,
+                      int64_t *total, rt_error *err) {
+  MYSQL_BIND *b = calloc((size_t)nparams, sizeof *b);
+  unsigned size = (unsigned)n;
+  int j, r, rc = 0;
+  if (b == NULL) return rt_error_set(err, RT_EMEMORY, "out of memory");
+  for (j = 0; j < nparams; j++) {
+    bulk_col *bc = &cols[j];
+    b[j].buffer_type = bc->type;
+    for (r = 0; r < n; r++) {
+      const rt_value *v = &params[(size_t)(first + r) * (size_t)nparams + j];
+      bc->ind[r] =
+          v->type == RT_V_NULL ? STMT_INDICATOR_NULL : STMT_INDICATOR_NONE;
+      switch (bc->type) {
+      case MYSQL_TYPE_LONGLONG:
+        ((int64_t *)bc->values)[r] = v->type == RT_V_BOOL  ? v->u.b
+                                     : v->type == RT_V_INT ? v->u.i
+                                                           : 0;
+        break;
+      case MYSQL_TYPE_DOUBLE:
+        ((double *)bc->values)[r] = v->type == RT_V_FLOAT ? v->u.f : 0;
+        break;
+      case MYSQL_TYPE_STRING:
+      case MYSQL_TYPE_BLOB:
+        ((const char **)bc->values)[r] =
+            v->type != RT_V_NULL && v->u.s.p ? v->u.s.p : "";
+        bc->lengths[r] = v->type != RT_V_NULL ? (unsigned long)v->u.s.n : 0;
+        break;
+      default:
+        break;
+      }
+    }
+    b[j].buffer = bc->values;
+    b[j].length = bc->lengths;
+    b[j].u.indicator = bc->ind;
+  }
+  if (mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &size) ||
+      mysql_stmt_bind_param(stmt, b) || mysql_stmt_execute(stmt))
+    rc = fail_stmt(c, stmt, err);
+  else
+    *total += (int64_t)mysql_stmt_affected_rows(stmt);
+  size = 0;
+  mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &size);
+  free(b);
+  return rc;
+}
+
+static size_t row_bytes(const rt_value *row, int nparams) {
+  size_t n = 0;
+  int j;
+  for (j = 0; j < nparams; j++)
+    n += 1 + (row[j].type == RT_V_TEXT || row[j].type == RT_V_BLOB
+                  ? 9 + row[j].u.s.n
+                  : 8);
+  return n;
+}
+
+/*
+** MariaDB's bulk execution: every row in one round trip (or a few, for
+** very large batches).  Returns 1 when the batch can't go that way, so the
+** caller executes row by row.
+*/
+static int bulk(my_conn *c, MYSQL_STMT *stmt, const rt_value *params,
+                int nparams, int nrows, int64_t *total, rt_error *err) {
+  bulk_col *cols;
+  int j, r, first, rc = 0;
+  if (nrows < 2 || nparams == 0 || mysql_stmt_field_count(stmt) > 0 ||
+      !c->bulk_ok)
+    return 1;
+  cols = calloc((size_t)nparams, sizeof *cols);
+  if (cols == NULL) return rt_error_set(err, RT_EMEMORY, "out of memory");
+  for (j = 0; j < nparams && rc == 0; j++) {
+    int t = column_type(params, nparams, nrows, j);
+    size_t w =
+        t == MYSQL_TYPE_STRING || t == MYSQL_TYPE_BLOB ? sizeof(char *) : 8;
+    if (t < 0) {
+      rc = 1;
+      break;
+    }
+    cols[j].type = (enum enum_field_types)t;
+    cols[j].values = malloc(w * (size_t)nrows);
+    cols[j].ind = malloc((size_t)nrows);
+    if (t == MYSQL_TYPE_STRING || t == MYSQL_TYPE_BLOB)
+      cols[j].lengths = malloc(sizeof(unsigned long) * (size_t)nrows);
+    if (!cols[j].values || !cols[j].ind ||
+        ((t == MYSQL_TYPE_STRING || t == MYSQL_TYPE_BLOB) && !cols[j].lengths))
+      rc = rt_error_set(err, RT_EMEMORY, "out of memory");
+  }
+  for (first = 0; rc == 0 && first < nrows; first = r) {
+    size_t bytes = 0;
+    for (r = first; r < nrows; r++) {
+      size_t rb = row_bytes(params + (size_t)r * (size_t)nparams, nparams);
+      if (r > first && bytes + rb > BULK_MAX_BYTES) break;
+      bytes += rb;
+    }
+    rc = bulk_chunk(c, stmt, cols, params, nparams, first, r - first, total,
+                    err);
+    if (rc != 0 && first == 0 &&
+        (strcmp(err->code, "1295") == 0 || strcmp(err->code, "5003") == 0 ||
+         strcmp(err->code, "5006") == 0)) {
+      rt_error_clear(err);
+      rc = 1; /* the server refuses this statement in bulk */
+    }
+  }
+  for (j = 0; j < nparams; j++) {
+    free(cols[j].values);
+    free(cols[j].lengths);
+    free(cols[j].ind);
+  }
+  free(cols);
+  return rc;
+}
+
+static int my_executemany(rt_dbconn *base, const char *sql,
+                          const rt_value *params, int nparams, int nrows,
+                          int64_t *rowcount, rt_error *err) {
+  my_conn *c = (my_conn *)base;
+  cached_stmt *slot;
+  MYSQL_STMT *stmt;
+  int64_t total = 0;
+  int r, rc, unsupported;
+  settle(c);
+  if (c->active) return out_of_sync(c, err);
+  atomic_store(&c->canceled, 0);
+  stmt = prepare(c, sql, &slot, &unsupported, err);
+  if (stmt == NULL) return -1;
+  if (check_count(stmt, nparams, err) != 0) {
+    release(stmt, slot);
+    return -1;
+  }
+  rc = bulk(c, stmt, params, nparams, nrows, &total, err);
+  for (r = 0; rc == 1 && r < nrows; r++) {
+    if (run(c, stmt, params + (size_t)r * (size_t)nparams, nparams, err) != 0) {
+      release(stmt, slot);
+      return -1;
+    }
+    if (mysql_stmt_field_count(stmt) == 0)
+      total += (int64_t)mysql_stmt_affected_rows(stmt);
+    mysql_stmt_free_result(stmt);
+    drain_stmt_results(stmt);
+  }
+  release(stmt, slot);
+  if (rc == -1) return -1;
+  if (rowcount) *rowcount = total;
+  return 0;
+}
+
+/* --- cursors --- */
+
+static int my_fetch(rt_cursor *base, rt_error *err) {
+  my_cursor *cur = (my_cursor *)base;
+  my_conn *c = (my_conn *)base->conn;
+  int rc;
+  if (cur->done || base->ncols == 0) return 0;
+  if (cur->res) {
+    cur->row = mysql_fetch_row(cur->res);
+    if (cur->row) {
+      cur->lengths = mysql_fetch_lengths(cur->res);
+      return 1;
+    }
+    cur->done = 1;
+    /* only a streamed read can fail; a stored result's end is just the
+    ** end, whatever other statements left in mysql_errno meanwhile */
+    if (!cur->stream) return 0;
+    if (mysql_errno(c->db)) return fail_db(c, err);
+    if (c->active == cur && !mysql_more_results(c->db)) c->active = NULL;
+    return 0;
+  }
+  /* the end of a stored result is found by counting: at its end
+  ** mysql_stmt_fetch marks the whole connection idle, which would be wrong
+  ** while another cursor streams */
+  if (!cur->stream && cur->fetched >= cur->nrows) {
+    cur->done = 1;
+    return 0;
+  }
+  if (cur->rebind) {
+    if (mysql_stmt_bind_result(cur->stmt, cur->bind))
+      return fail_stmt(c, cur->stmt, err);
+    cur->rebind = 0;
+  }
+  rc = mysql_stmt_fetch(cur->stmt);
+  if (rc == 0 || rc == MYSQL_DATA_TRUNCATED) {
+    cur->fetched++;
+    return refetch_truncated(cur, err) == 0 ? 1 : -1;
+  }
+  cur->done = 1;
+  if (rc == MYSQL_NO_DATA) {
+    if (c->active == cur && !mysql_stmt_more_results(cur->stmt))
+      c->active = NULL;
+    return 0;
+  }
+  return fail_stmt(c, cur->stmt, err);
+}
+
+/* An unsigned value, as an integer when it fits and as text when not. */
+static void unsigned_value(my_col *col, uint64_t u, rt_value *v) {
+  if (u <= (uint64_t)INT64_MAX) {
+    *v = rt_vint((int64_t)u);
+    return;
+  }
+  snprintf(col->num, sizeof col->num, "%llu", (unsigned long long)u);
+  *v = rt_vtext(col->num, strlen(col->num));
+}
+
+static void bits_value(const unsigned char *p, size_t n, rt_value *v) {
+  uint64_t u = 0;
+  size_t k;
+  for (k = 0; k < n; k++) u = (u << 8) | p[k];
+  *v = rt_vint((int64_t)u);
+}
+
+/* Column i of a text-protocol row. */
+static void text_column(my_cursor *cur, int i, rt_value *v) {
+  const char *s = cur->row[i];
+  size_t n = cur->lengths[i];
+  if (s == NULL) {
+    *v = rt_vnull();
+    return;
+  }
+  switch (kind_of_field(&cur->fields[i])) {
+  case K_INT:
+    if (cur->fields[i].flags & UNSIGNED_FLAG) {
+      uint64_t u = strtoull(s, NULL, 10);
+      if (u > (uint64_t)INT64_MAX) {
+        *v = rt_vtext(s, n);
+        return;
+      }
+      *v = rt_vint((int64_t)u);
+    } else
+      *v = rt_vint(strtoll(s, NULL, 10));
+    break;
+  case K_DOUBLE:
+  case K_FLOAT:
+    *v = rt_vfloat(strtod(s, NULL));
+    break;
+  case K_BITS:
+    bits_value((const unsigned char *)s, n, v);
+    break;
+  case K_BLOB:
+    *v = rt_vblob(s, n);
+    break;
+  default:
+    *v = rt_vtext(s, n);
+  }
+}
+
+static void my_column(rt_cursor *base, int i, rt_value *v) {
+  my_cursor *cur = (my_cursor *)base;
+  my_col *col;
+  if (cur->res) {
+    text_column(cur, i, v);
+    return;
+  }
+  col = &cur->cols[i];
+  if (col->isnull) {
+    *v = rt_vnull();
+    return;
+  }
+  switch (col->kind) {
+  case K_INT:
+    if (cur->bind[i].is_unsigned)
+      unsigned_value(col, (uint64_t)col->i, v);
+    else
+      *v = rt_vint(col->i);
+    break;
+  case K_DOUBLE:
+    *v = rt_vfloat(col->f);
+    break;
+  case K_FLOAT:
+    col->buf[col->len <= col->cap ? col->len : col->cap] = '\0';
+    *v = rt_vfloat(strtod(col->buf, NULL));
+    break;
+  case K_BITS:
+    bits_value((const unsigned char *)col->buf,
+               col->len <= col->cap ? col->len : col->cap, v);
+    break;
+  case K_BLOB:
+    *v = rt_vblob(col->buf, col->len <= col->cap ? col->len : col->cap);
+    break;
+  default:
+    *v = rt_vtext(col->buf, col->len <= col->cap ? col->len : col->cap);
+  }
+}
+
+static const char *my_colname(rt_cursor *base, int i) {
+  const char *n = ((my_cursor *)base)->fields[i].name;
+  return n ? n : "";
+}
+
+/* MariaDB marks a JSON column (a LONGTEXT underneath) in its extended
+** metadata. */
+static int is_json(const MYSQL_FIELD *f) {
+  MARIADB_CONST_STRING attr;
+  if (f->type == MYSQL_TYPE_JSON) return 1;
+  if (mariadb_field_attr(&attr, f, MARIADB_FIELD_ATTR_FORMAT_NAME) != 0 ||
+      attr.str == NULL)
+    return 0;
+  return attr.length == 4 && strncmp(attr.str, "json", 4) == 0;
+}
+
+static rt_sqltype my_coltype(rt_cursor *base, int i) {
+  const MYSQL_FIELD *f = &((my_cursor *)base)->fields[i];
+  switch (f->type) {
+  case MYSQL_TYPE_TINY:
+    return f->length == 1 ? RT_T_BOOLEAN : RT_T_INTEGER;
+  case MYSQL_TYPE_SHORT:
+  case MYSQL_TYPE_LONG:
+  case MYSQL_TYPE_LONGLONG:
+  case MYSQL_TYPE_INT24:
+  case MYSQL_TYPE_YEAR:
+  case MYSQL_TYPE_BIT:
+    return RT_T_INTEGER;
+  case MYSQL_TYPE_FLOAT:
+  case MYSQL_TYPE_DOUBLE:
+    return RT_T_FLOAT;
+  case MYSQL_TYPE_DECIMAL:
+  case MYSQL_TYPE_NEWDECIMAL:
+    return RT_T_NUMERIC;
+  case MYSQL_TYPE_DATE:
+  case MYSQL_TYPE_NEWDATE:
+    return RT_T_DATE;
+  case MYSQL_TYPE_DATETIME:
+  case MYSQL_TYPE_TIMESTAMP:
+  case MYSQL_TYPE_DATETIME2:
+  case MYSQL_TYPE_TIMESTAMP2:
+    return RT_T_DATETIME;
+  case MYSQL_TYPE_TIME:
+  case MYSQL_TYPE_TIME2:
+    return RT_T_TIME;
+  case MYSQL_TYPE_NULL:
+    return RT_T_UNKNOWN;
+  default:
+    if (is_json(f)) return RT_T_JSON;
+    return is_binary_string(f) ? RT_T_BLOB : RT_T_TEXT;
+  }
+}
+
+/*
+** Really close a cursor: give its statement back, reading and dropping
+** whatever of its results is still on the wire.
+*/
+static void finish_cursor(my_conn *c, my_cursor *cur) {
+  int i, owner = c->active == cur;
+  if (cur->res) {
+    mysql_free_result(cur->res); /* reads what is left of a streamed one */
+    if (owner) drain_db_results(c->db);
+  }
+  if (cur->stmt) {
+    /* frees a stored result, or reads and drops the rest of a stream */
+    mysql_stmt_free_result(cur->stmt);
+    if (owner) drain_stmt_results(cur->stmt);
+    release(cur->stmt, cur->slot);
+  }
+  if (owner) c->active = NULL;
+  if (cur->cols)
+    for (i = 0; i < cur->base.ncols; i++) free(cur->cols[i].buf);
+  free(cur->cols);
+  free(cur->bind);
+  free(cur);
+}
+
+/* Finish the cursors closed while another one held the wire. */
+static void settle(my_conn *c) {
+  while (c->deferred && !c->active) {
+    my_cursor *cur = c->deferred;
+    c->deferred = cur->next;
+    finish_cursor(c, cur);
+  }
+}
+
+/*
+** The client library keeps some of a statement's state in the connection:
+** freeing or closing one statement while another streams would read (and
+** lose) the streamed rows.  So a cursor closed meanwhile is only put
+** aside, and finished once the wire is free again.
+*/
+static void my_cursor_close(rt_cursor *base) {
+  my_cursor *cur = (my_cursor *)base;
+  my_conn *c;
+  if (cur == NULL) return;
+  c = (my_conn *)base->conn;
+  if (c->active && c->active != cur) {
+    cur->next = c->deferred;
+    c->deferred = cur;
+    return;
+  }
+  finish_cursor(c, cur);
+  settle(c);
+}
+
+/* --- transactions and the rest --- */
+
+static int my_begin(rt_dbconn *base, rt_error *err) {
+  my_conn *c = (my_conn *)base;
+  settle(c);
+  if (c->active) return out_of_sync(c, err);
+  if (mysql_real_query(c->db, "START TRANSACTION", 17)) return fail_db(c, err);
+  return 0;
+}
+
+static int my_commit(rt_dbconn *base, rt_error *err) {
+  my_conn *c = (my_conn *)base;
+  settle(c);
+  if (c->active) return out_of_sync(c, err);
+  if (mysql_commit(c->db)) return fail_db(c, err);
+  return 0;
+}
+
+static int my_rollback(rt_dbconn *base, rt_error *err) {
+  my_conn *c = (my_conn *)base;
+  if (c->base.lost)
+    return fail_with(c, CR_SERVER_GONE_ERROR, "MySQL server has gone away",
+                     err);
+  settle(c);
+  if (c->active) return out_of_sync(c, err);
+  if (mysql_rollback(c->db)) return fail_db(c, err);
+  return 0;
+}
+
+static int my_ping(rt_dbconn *base, rt_error *err) {
+  my_conn *c = (my_conn *)base;
+  settle(c);
+  if (c->active) return out_of_sync(c, err);
+  if (mysql_ping(c->db)) {
+    fail_db(c, err);
+    c->base.lost = 1;
+    return -1;
+  }
+  return 0;
+}
+
+/*
+** KILL QUERY from a connection of our own.  It only reads what connect
+** stored and never touches c->db, so it may run in another thread while
+** the owner is blocked in a statement.
+*/
+static void my_cancel(rt_dbconn *base) {
+  my_conn *c = (my_conn *)base;
+  MYSQL *m, *bad = NULL;
+  rt_url_arg timeout = {"connect_timeout", "5"};
+  char sql[48];
+  mysql_thread_init();
+  atomic_store(&c->canceled, 1);
+  m = open_handle(c->host, c->user, c->password, NULL, c->port, c->socket, NULL,
+                  1, &timeout, &bad);
+  if (m) {
+    snprintf(sql, sizeof sql, "KILL QUERY %lu", c->thread_id);
+    mysql_real_query(m, sql, (unsigned long)strlen(sql));
+    mysql_close(m);
+  } else if (bad)
+    mysql_close(bad);
+  mysql_thread_end();
+}
+
+static const char *my_server_version(rt_dbconn *c) {
+  return ((my_conn *)c)->version;
+}
+
+const rt_driver rt_mariadb_driver = {
+    "mysql",        my_connect,      my_close,  my_execute,
+    my_executemany, my_fetch,        my_column, my_colname,
+    my_coltype,     my_cursor_close, my_begin,  my_commit,
+    my_rollback,    my_ping,         my_cancel, my_server_version,
+};
