@@ -7,6 +7,7 @@
 
 static const rt_driver *const drivers[] = {
     &rt_sqlite3_driver,
+    &rt_libpq_driver,
 };
 
 const rt_driver *rt_driver_find(const char *dialect) {
