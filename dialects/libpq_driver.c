@@ -164,8 +164,7 @@ static void set_message(rt_error *err, rt_errkind kind, const char *msg,
 
 /* Is this the server telling us it is going away? */
 static int fatal_state(const char *state) {
-  return state && (strncmp(state, "08", 2) == 0 ||
-                   strcmp(state, "57P01") == 0 || /* admin_shutdown */
+  return state && (strcmp(state, "57P01") == 0 || /* admin_shutdown */
                    strcmp(state, "57P02") == 0 || /* crash_shutdown */
                    strcmp(state, "57P03") == 0);  /* cannot_connect_now */
 }
@@ -184,7 +183,10 @@ static int fail(pg_conn *c, const PGresult *res, rt_error *err) {
   if (bad || fatal_state(state)) {
     c->base.lost = 1;
     if (kind != RT_ECANCELED) kind = RT_EOPERATIONAL;
-  }
+  } else if (state && strcmp(state, "08P01") == 0)
+    /* a protocol violation on a healthy connection: the parameters did
+    ** not match the statement's placeholders */
+    kind = RT_EPROGRAMMING;
   set_message(err, kind, msg,
               res ? PQresultErrorField(res, PG_DIAG_SEVERITY) : NULL);
   rt_error_setcode(err, state ? state : "");
