@@ -206,15 +206,17 @@ static void swallow_notice(void *arg, const char *message) {
   (void)message;
 }
 
-/* Remove every occurrence of the password from a message, in case libpq
-** ever echoes part of the conninfo. */
+/* Replace every occurrence of the password in a message with "***", in
+** case libpq ever echoes part of the conninfo. */
 static void hide_password(rt_error *err, const char *password) {
-  char *p;
+  char *p, *from;
   size_t pn;
-  if (password == NULL || (pn = strlen(password)) == 0 || !err->message) return;
-  while ((p = strstr(err->message, password)) != NULL) {
-    memset(p, '*', 3 < pn ? 3 : pn);
-    memmove(p + (3 < pn ? 3 : pn), p + pn, strlen(p + pn) + 1);
+  if (password == NULL || (pn = strlen(password)) < 3 || !err->message) return;
+  from = err->message;
+  while ((p = strstr(from, password)) != NULL) {
+    memcpy(p, "***", 3);
+    memmove(p + 3, p + pn, strlen(p + pn) + 1);
+    from = p + 3;
   }
 }
 

@@ -684,8 +684,21 @@ START_TEST(lost_connection_is_replaced) {
   ck_assert_int_eq(err.kind, RT_EOPERATIONAL);
   ck_assert(c.dbc->lost);
   ck_assert(!c.in_tx);
-  ck_assert_int_eq(d->rollback(c.dbc, &err), -1); /* no hang, no crash */
+  /* everything fails fast on it: no hang, no crash */
+  ck_assert_int_eq(d->rollback(c.dbc, &err), -1);
   ck_assert_int_eq(d->ping(c.dbc, &err), -1);
+  ck_assert_int_eq(d->execute(c.dbc, "SELECT 1", NULL, 0, 0, &cur, &err), -1);
+  ck_assert_int_eq(err.kind, RT_EOPERATIONAL);
+  ck_assert_int_eq(
+      d->execute(c.dbc, "SELECT 1", NULL, 0, RT_EXEC_STREAM, &cur, &err), -1);
+  ck_assert_int_eq(err.kind, RT_EOPERATIONAL);
+  {
+    rt_value one = rt_vint(1);
+    int64_t n = 0;
+    ck_assert_int_eq(d->executemany(c.dbc, "SELECT $1", &one, 1, 1, &n, &err),
+                     -1);
+    ck_assert_int_eq(err.kind, RT_EOPERATIONAL);
+  }
   ck_assert_int_eq(rt_connection_rollback(&c, &err), 0);
   rt_connection_close(&c);
   ck_assert_int_eq(rt_pool_idle(&e->pool), 0);
@@ -722,6 +735,30 @@ START_TEST(lost_connection_is_replaced) {
   terminate(pid.u.i);
   rt_connection_init(&c, e);
   ck_assert_int_eq(scalar(&c, "SELECT 3"), 3);
+
+  /* lost in the middle of a stream */
+  pid.u.i = scalar(&c, "SELECT pg_backend_pid()");
+  ck_assert_int_eq(rt_connection_execute(
+                       &c,
+                       "SELECT g, repeat('x', 100), pg_sleep(CASE WHEN g = "
+                       "1000 THEN 30 ELSE 0 END) FROM generate_series(1, "
+                       "2000) g",
+                       NULL, 0, RT_EXEC_STREAM, &cur, &err),
+                   0);
+  ck_assert_int_eq(d->fetch(cur, &err), 1);
+  terminate(pid.u.i);
+  {
+    int rc, n = 0;
+    while ((rc = d->fetch(cur, &err)) == 1) n++;
+    ck_assert_int_eq(rc, -1);
+    ck_assert_int_lt(n, 1000);
+  }
+  ck_assert_int_eq(err.kind, RT_EOPERATIONAL);
+  ck_assert(c.dbc->lost);
+  d->cursor_close(cur);
+  rt_connection_close(&c);
+  rt_connection_init(&c, e);
+  ck_assert_int_eq(scalar(&c, "SELECT 4"), 4);
   rt_connection_close(&c);
   rt_error_clear(&err);
   rt_engine_free(e);
