@@ -18,6 +18,7 @@
 */
 #include <libpq-fe.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,6 +347,9 @@ static int encode(pg_conn *c, const rt_value *params, int n, rt_error *err) {
   size_t need = 0, at = 0;
   int i;
   for (i = 0; i < n; i++) {
+    if (params[i].u.s.n > INT_MAX &&
+        (params[i].type == RT_V_TEXT || params[i].type == RT_V_BLOB))
+      return rt_error_set(err, RT_EDATA, "parameter %d is too long", i + 1);
     if (params[i].type == RT_V_TEXT)
       need += params[i].u.s.n + 1;
     else if (params[i].type == RT_V_INT || params[i].type == RT_V_FLOAT)
@@ -360,7 +364,7 @@ static int encode(pg_conn *c, const rt_value *params, int n, rt_error *err) {
   }
   for (i = 0; i < n; i++) {
     const rt_value *v = &params[i];
-    char *s = c->scratch + at;
+    char *s = c->scratch ? c->scratch + at : NULL;
     c->values[i] = s;
     c->lengths[i] = 0;
     c->formats[i] = 0;
