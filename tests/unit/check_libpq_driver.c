@@ -196,6 +196,16 @@ START_TEST(roundtrip_values) {
   ck_assert(text_is(&v, "3.14159265358979323846"));
   d->cursor_close(cur);
 
+  /* bytea in the old escape format decodes the same */
+  exec_ok(&c, "SET LOCAL bytea_output = 'escape'");
+  ck_assert_int_eq(
+      rt_connection_execute(&c, "SELECT b FROM t", NULL, 0, 0, &cur, &err), 0);
+  ck_assert_int_eq(d->fetch(cur, &err), 1);
+  d->column(cur, 0, &v);
+  ck_assert(v.type == RT_V_BLOB && v.u.s.n == sizeof blob &&
+            memcmp(v.u.s.p, blob, sizeof blob) == 0);
+  d->cursor_close(cur);
+
   /* text with a NUL byte cannot reach the server */
   p[0] = rt_vtext("a\0b", 3);
   ck_assert_int_eq(
