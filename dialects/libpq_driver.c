@@ -163,11 +163,15 @@ static void set_message(rt_error *err, rt_errkind kind, const char *msg,
   rt_error_set(err, kind, "%.*s", (int)n, msg);
 }
 
-/* Is this the server telling us it is going away? */
+/* Is this the server telling us it is going away?  (08P01, a protocol
+** violation, is also what a wrong number of parameters gets: the
+** connection survives it.) */
 static int fatal_state(const char *state) {
-  return state && (strcmp(state, "57P01") == 0 || /* admin_shutdown */
-                   strcmp(state, "57P02") == 0 || /* crash_shutdown */
-                   strcmp(state, "57P03") == 0);  /* cannot_connect_now */
+  return state &&
+         ((strncmp(state, "08", 2) == 0 && strcmp(state, "08P01") != 0) ||
+          strcmp(state, "57P01") == 0 || /* admin_shutdown */
+          strcmp(state, "57P02") == 0 || /* crash_shutdown */
+          strcmp(state, "57P03") == 0);  /* cannot_connect_now */
 }
 
 /*

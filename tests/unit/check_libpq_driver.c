@@ -371,6 +371,8 @@ START_TEST(errors) {
   ck_assert_int_eq(
       rt_connection_execute(&c, "SELECT $1, $2", p, 1, 0, &cur, &err), -1);
   ck_assert_int_eq(err.kind, RT_EPROGRAMMING);
+  ck_assert_str_eq(err.code, "08P01");
+  ck_assert(!c.dbc->lost);
   ck_assert_int_eq(rt_connection_rollback(&c, &err), 0);
   /* one statement at a time */
   ck_assert_int_eq(
