@@ -7,6 +7,7 @@
 
 static const rt_driver *const drivers[] = {
     &rt_sqlite3_driver,
+    &rt_libpq_driver,
     &rt_mariadb_driver,
 };
 

@@ -1,0 +1,1037 @@
+/*
+** libpq_driver.c -- the driver for PostgreSQL, over libpq.
+**
+** Statements go through the extended protocol (PQexecParams) with text
+** parameters, so `$1..$n` placeholders need no quoting and the server
+** infers their types; only bytes travel in binary, so NUL bytes survive.
+** Results come back as text and are converted per column from the type OID.
+**
+** A streaming execute (RT_EXEC_STREAM) reads rows one at a time in libpq's
+** single-row mode.  Only one such query can be in flight on a connection:
+** another statement arriving meanwhile first reads the rest of the stream
+** ahead into the cursor.  Inside a transaction a stream runs under a
+** savepoint, so closing its cursor early (which cancels the query) does not
+** abort the transaction around it.
+**
+** executemany prepares the statement once and sends every row in one
+** pipeline (libpq 14+), paying one round trip for the whole batch.
+*/
+#include <libpq-fe.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/driver.h"
+
+/* type OIDs from the server's catalog/pg_type.h, which libpq does not
+** install */
+#define BOOLOID 16
+#define BYTEAOID 17
+#define CHAROID 18
+#define NAMEOID 19
+#define INT8OID 20
+#define INT2OID 21
+#define INT4OID 23
+#define TEXTOID 25
+#define OIDOID 26
+#define JSONOID 114
+#define FLOAT4OID 700
+#define FLOAT8OID 701
+#define BPCHAROID 1042
+#define VARCHAROID 1043
+#define DATEOID 1082
+#define TIMEOID 1083
+#define TIMESTAMPOID 1114
+#define TIMESTAMPTZOID 1184
+#define INTERVALOID 1186
+#define TIMETZOID 1266
+#define NUMERICOID 1700
+#define UUIDOID 2950
+#define JSONBOID 3802
+
+#define NUMLEN 32 /* room for the text of one number */
+#define SAVEPOINT "retort_stream"
+
+typedef struct pg_conn {
+  rt_dbconn base;
+  PGconn *pg;
+  PGcancel *cancel;         /* made at connect time: PQcancel needs it */
+  struct pg_cursor *stream; /* the cursor whose rows are still arriving */
+  /* parameters of the statement being sent, reused from call to call */
+  const char **values;
+  int *lengths;
+  int *formats;
+  Oid *types;
+  int maxparams;
+  char *scratch; /* NUL-terminated copies of text, and numbers' text */
+  size_t scratchcap;
+  char version[32];
+} pg_conn;
+
+typedef enum pg_mode {
+  BUFFERED,  /* every row is in res */
+  STREAMING, /* rows arrive one by one from the server */
+  READAHEAD  /* the rest of a stream was read into `ahead` */
+} pg_mode;
+
+typedef struct pg_cursor {
+  rt_cursor base;
+  pg_mode mode;
+  PGresult *res;    /* the rows: the whole result, or the current row */
+  PGresult *desc;   /* column descriptions, when res holds one row */
+  int row;          /* current row of res; -1 before the first */
+  int nrows;        /* rows in res */
+  int pending;      /* execute already read the first streamed row */
+  int savepoint;    /* the stream runs under SAVEPOINT retort_stream */
+  PGresult **ahead; /* READAHEAD: the rows still to fetch */
+  int nahead, iahead;
+  PGresult *aheaderr; /* READAHEAD: the error that ended the stream */
+  int aheadoom;       /* READAHEAD: rows were lost to an allocation failure */
+  char **bytea;       /* decoded bytea of the current row, per column */
+  size_t *byteacap;
+} pg_cursor;
+
+/*
+** SQLSTATE to SQLAlchemy's exception kind, by class, as psycopg2 maps it.
+*/
+static rt_errkind kind_of(const char *state) {
+  if (state == NULL || strlen(state) != 5) return RT_EDATABASE;
+  if (strcmp(state, "57014") == 0) return RT_ECANCELED;
+  switch (state[0]) {
+  case '0':
+    if (state[1] == '8') return RT_EOPERATIONAL;
+    if (state[1] == 'A') return RT_ENOTSUPPORTED;
+    break;
+  case '2':
+    switch (state[1]) {
+    case '0':
+    case '1':
+      return RT_EPROGRAMMING;
+    case '2':
+      return RT_EDATA;
+    case '3':
+      return RT_EINTEGRITY;
+    case '4':
+    case '5':
+    case 'B':
+    case 'D':
+    case 'F':
+      return RT_EINTERNAL;
+    case '6':
+    case '7':
+    case '8':
+      return RT_EOPERATIONAL;
+    }
+    break;
+  case '3':
+    if (state[1] == '4') return RT_EOPERATIONAL;
+    if (state[1] == '8' || state[1] == '9' || state[1] == 'B')
+      return RT_EINTERNAL;
+    if (state[1] == 'D' || state[1] == 'F') return RT_EPROGRAMMING;
+    break;
+  case '4':
+    if (state[1] == '0') return RT_EOPERATIONAL; /* rollback, deadlock */
+    if (state[1] == '2' || state[1] == '4') return RT_EPROGRAMMING;
+    break;
+  case '5':
+  case 'F':
+  case 'H':
+    return RT_EOPERATIONAL;
+  case 'P':
+  case 'X':
+    return RT_EINTERNAL;
+  }
+  return RT_EDATABASE;
+}
+
+/* Copy `msg` into err without the severity prefix ("ERROR:  ") and the
+** trailing newlines libpq adds. */
+static void set_message(rt_error *err, rt_errkind kind, const char *msg,
+                        const char *severity) {
+  size_t n;
+  if (msg == NULL || *msg == '\0') msg = "unknown error";
+  if (severity) {
+    size_t sn = strlen(severity);
+    if (strncmp(msg, severity, sn) == 0 && strncmp(msg + sn, ":  ", 3) == 0)
+      msg += sn + 3;
+  }
+  n = strlen(msg);
+  while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ')) n--;
+  rt_error_set(err, kind, "%.*s", (int)n, msg);
+}
+
+/* Is this the server telling us it is going away?  (08P01, a protocol
+** violation, is also what a wrong number of parameters gets: the
+** connection survives it.) */
+static int fatal_state(const char *state) {
+  return state &&
+         ((strncmp(state, "08", 2) == 0 && strcmp(state, "08P01") != 0) ||
+          strcmp(state, "57P01") == 0 || /* admin_shutdown */
+          strcmp(state, "57P02") == 0 || /* crash_shutdown */
+          strcmp(state, "57P03") == 0);  /* cannot_connect_now */
+}
+
+/*
+** Fill err from a failed result (or from the connection when res is NULL),
+** and mark the connection lost when the server is gone.
+*/
+static int fail(pg_conn *c, const PGresult *res, rt_error *err) {
+  const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+  const char *msg = res ? PQresultErrorMessage(res) : NULL;
+  const char *pos;
+  int bad = PQstatus(c->pg) == CONNECTION_BAD;
+  rt_errkind kind = kind_of(state);
+  if (msg == NULL || *msg == '\0') msg = PQerrorMessage(c->pg);
+  if (bad || fatal_state(state)) {
+    c->base.lost = 1;
+    if (kind != RT_ECANCELED) kind = RT_EOPERATIONAL;
+  } else if (state && strcmp(state, "08P01") == 0)
+    /* a protocol violation on a healthy connection: the parameters did
+    ** not match the statement's placeholders */
+    kind = RT_EPROGRAMMING;
+  set_message(err, kind, msg,
+              res ? PQresultErrorField(res, PG_DIAG_SEVERITY) : NULL);
+  rt_error_setcode(err, state ? state : "");
+  pos = res ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) : NULL;
+  if (pos) err->position = atoi(pos);
+  return -1;
+}
+
+static void drain(PGconn *pg) {
+  PGresult *r;
+  while ((r = PQgetResult(pg)) != NULL) PQclear(r);
+}
+
+/* Notices (NOTICE, WARNING) would go to stderr: a driver never prints. */
+static void swallow_notice(void *arg, const char *message) {
+  (void)arg;
+  (void)message;
+}
+
+/* Replace every occurrence of the password in a message with "***", in
+** case libpq ever echoes part of the conninfo. */
+static void hide_password(rt_error *err, const char *password) {
+  char *p, *from;
+  size_t pn;
+  if (password == NULL || (pn = strlen(password)) < 3 || !err->message) return;
+  from = err->message;
+  while ((p = strstr(from, password)) != NULL) {
+    memcpy(p, "***", 3);
+    memmove(p + 3, p + pn, strlen(p + pn) + 1);
+    from = p + 3;
+  }
+}
+
+/* Was `key` already given earlier in args?  connect_args come before the
+** URL's query and win over it, as in SQLAlchemy. */
+static int seen_before(int i, const rt_url_arg *args) {
+  int j;
+  for (j = 0; j < i; j++)
+    if (strcmp(args[j].key, args[i].key) == 0) return 1;
+  return 0;
+}
+
+static int pg_connect(const rt_url *url, int nargs, const rt_url_arg *args,
+                      rt_dbconn **out, rt_error *err) {
+  const char **keys, **vals;
+  char port[16];
+  int n = 0, i;
+  pg_conn *c = calloc(1, sizeof *c);
+  const char *v;
+  keys = calloc((size_t)nargs + 8, sizeof *keys);
+  vals = calloc((size_t)nargs + 8, sizeof *vals);
+  if (c == NULL || keys == NULL || vals == NULL) {
+    free(c);
+    free(keys);
+    free(vals);
+    return rt_error_set(err, RT_EMEMORY, "out of memory");
+  }
+#define ADD(k, val)                                                            \
+  do {                                                                         \
+    keys[n] = (k);                                                             \
+    vals[n] = (val);                                                           \
+    n++;                                                                       \
+  } while (0)
+  ADD("fallback_application_name", "retort");
+  if (url->host) ADD("host", url->host);
+  if (url->port > 0) {
+    snprintf(port, sizeof port, "%d", url->port);
+    ADD("port", port);
+  }
+  if (url->username) ADD("user", url->username);
+  if (url->password) ADD("password", url->password);
+  if (url->database) ADD("dbname", url->database);
+  /* later keywords override earlier ones in libpq */
+  for (i = 0; i < nargs; i++)
+    if (!seen_before(i, args)) ADD(args[i].key, args[i].value);
+  /* values cross the driver boundary as UTF-8 */
+  ADD("client_encoding", "UTF8");
+#undef ADD
+  c->base.drv = &rt_libpq_driver;
+  c->pg = PQconnectdbParams(keys, vals, 0);
+  free(keys);
+  free(vals);
+  if (c->pg == NULL) {
+    free(c);
+    return rt_error_set(err, RT_EMEMORY, "out of memory connecting");
+  }
+  if (PQstatus(c->pg) != CONNECTION_OK) {
+    set_message(err, RT_EOPERATIONAL, PQerrorMessage(c->pg), NULL);
+    hide_password(err, url->password);
+    PQfinish(c->pg);
+    free(c);
+    return -1;
+  }
+  PQsetNoticeProcessor(c->pg, swallow_notice, NULL);
+  c->cancel = PQgetCancel(c->pg);
+  v = PQparameterStatus(c->pg, "server_version");
+  snprintf(c->version, sizeof c->version, "%.*s", v ? (int)strcspn(v, " ") : 0,
+           v ? v : "");
+  *out = &c->base;
+  return 0;
+}
+
+static void pg_cursor_close(rt_cursor *base);
+static int readahead(pg_cursor *cur);
+
+static void pg_close(rt_dbconn *base) {
+  pg_conn *c = (pg_conn *)base;
+  if (c->stream) c->stream->mode = READAHEAD, c->stream = NULL;
+  PQfreeCancel(c->cancel);
+  PQfinish(c->pg);
+  free(c->values);
+  free(c->scratch);
+  free(c);
+}
+
+/*
+** Before another statement can use the connection, the rows of a stream
+** still arriving are read ahead into its cursor.
+*/
+static void free_connection(pg_conn *c) {
+  if (c->stream) readahead(c->stream);
+}
+
+/* Text with a NUL byte cannot be sent: find it before anything is. */
+static int check_text(const rt_value *params, size_t n, rt_error *err) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (params[i].type == RT_V_TEXT &&
+        memchr(params[i].u.s.p, '\0', params[i].u.s.n))
+      return rt_error_set(err, RT_EDATA,
+                          "A string literal cannot contain NUL (0x00) "
+                          "characters.");
+  return 0;
+}
+
+static int grow_params(pg_conn *c, int n) {
+  size_t each = sizeof(char *) + 2 * sizeof(int) + sizeof(Oid);
+  char *block;
+  if (n <= c->maxparams) return 0;
+  block = malloc((size_t)n * each);
+  if (block == NULL) return -1;
+  free(c->values);
+  c->values = (const char **)(void *)block;
+  c->lengths = (int *)(void *)(block + (size_t)n * sizeof(char *));
+  c->formats = c->lengths + n;
+  c->types = (Oid *)(void *)(c->formats + n);
+  c->maxparams = n;
+  return 0;
+}
+
+/*
+** Lay one row of parameters out for libpq: text for everything but bytes,
+** which go in binary as bytea.  Text parameters must be NUL-terminated, so
+** strings are copied into the scratch buffer.
+*/
+static int encode(pg_conn *c, const rt_value *params, int n, rt_error *err) {
+  size_t need = 0, at = 0;
+  int i;
+  for (i = 0; i < n; i++) {
+    if (params[i].u.s.n > INT_MAX &&
+        (params[i].type == RT_V_TEXT || params[i].type == RT_V_BLOB))
+      return rt_error_set(err, RT_EDATA, "parameter %d is too long", i + 1);
+    if (params[i].type == RT_V_TEXT)
+      need += params[i].u.s.n + 1;
+    else if (params[i].type == RT_V_INT || params[i].type == RT_V_FLOAT)
+      need += NUMLEN;
+  }
+  if (grow_params(c, n) != 0) return rt_error_set(err, RT_EMEMORY, "no memory");
+  if (need > c->scratchcap) {
+    char *p = realloc(c->scratch, need);
+    if (p == NULL) return rt_error_set(err, RT_EMEMORY, "out of memory");
+    c->scratch = p;
+    c->scratchcap = need;
+  }
+  for (i = 0; i < n; i++) {
+    const rt_value *v = &params[i];
+    char *s = c->scratch ? c->scratch + at : NULL;
+    c->values[i] = s;
+    c->lengths[i] = 0;
+    c->formats[i] = 0;
+    c->types[i] = 0;
+    switch (v->type) {
+    case RT_V_NULL:
+      c->values[i] = NULL;
+      break;
+    case RT_V_INT:
+      snprintf(s, NUMLEN, "%" PRId64, v->u.i);
+      at += NUMLEN;
+      break;
+    case RT_V_FLOAT:
+      if (isnan(v->u.f))
+        strcpy(s, "NaN");
+      else if (isinf(v->u.f))
+        strcpy(s, v->u.f > 0 ? "Infinity" : "-Infinity");
+      else
+        snprintf(s, NUMLEN, "%.17g", v->u.f);
+      at += NUMLEN;
+      break;
+    case RT_V_BOOL:
+      c->values[i] = v->u.b ? "true" : "false";
+      break;
+    case RT_V_TEXT:
+      if (v->u.s.n) memcpy(s, v->u.s.p, v->u.s.n);
+      s[v->u.s.n] = '\0';
+      at += v->u.s.n + 1;
+      break;
+    case RT_V_BLOB:
+      c->values[i] = v->u.s.p ? v->u.s.p : "";
+      c->lengths[i] = (int)v->u.s.n;
+      c->formats[i] = 1;
+      c->types[i] = BYTEAOID; /* binary data needs a known type */
+      break;
+    }
+  }
+  return 0;
+}
+
+/* Rows affected, as PQcmdTuples says, or -1 when it says nothing. */
+static int64_t cmd_rows(PGresult *res) {
+  const char *t = PQcmdTuples(res);
+  return t && *t ? (int64_t)strtoll(t, NULL, 10) : -1;
+}
+
+/* Run a statement without parameters or rows (SAVEPOINT and friends). */
+static int simple(pg_conn *c, const char *sql, rt_error *err) {
+  PGresult *res = PQexec(c->pg, sql);
+  int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+  if (!ok) fail(c, res, err);
+  PQclear(res);
+  return ok ? 0 : -1;
+}
+
+/*
+** A result the driver does not handle: COPY would leave the connection in
+** COPY state, so end it before reporting.
+*/
+static int unsupported(pg_conn *c, PGresult *res, rt_error *err) {
+  ExecStatusType st = PQresultStatus(res);
+  PQclear(res);
+  if (st == PGRES_COPY_IN)
+    PQputCopyEnd(c->pg, "COPY FROM STDIN is not supported by retort");
+  else if (st == PGRES_COPY_OUT) {
+    char *buf;
+    while (PQgetCopyData(c->pg, &buf, 0) > 0) PQfreemem(buf);
+  }
+  drain(c->pg);
+  if (st == PGRES_EMPTY_QUERY)
+    return rt_error_set(err, RT_EPROGRAMMING, "can't execute an empty query");
+  return rt_error_set(err, RT_ENOTSUPPORTED, "%s is not supported",
+                      PQresStatus(st));
+}
+
+static pg_cursor *new_cursor(pg_conn *c, rt_error *err) {
+  pg_cursor *cur = calloc(1, sizeof *cur);
+  if (cur == NULL) {
+    rt_error_set(err, RT_EMEMORY, "out of memory");
+    return NULL;
+  }
+  cur->base.conn = &c->base;
+  cur->base.rowcount = -1;
+  cur->row = -1;
+  return cur;
+}
+
+static int execute_buffered(pg_conn *c, const char *sql, int nparams,
+                            rt_cursor **out, rt_error *err) {
+  pg_cursor *cur;
+  PGresult *res = PQexecParams(c->pg, sql, nparams, c->types, c->values,
+                               c->lengths, c->formats, 0);
+  ExecStatusType st = PQresultStatus(res);
+  if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR ||
+      st == PGRES_BAD_RESPONSE || res == NULL) {
+    fail(c, res, err);
+    PQclear(res);
+    return -1;
+  }
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+    return unsupported(c, res, err);
+  if ((cur = new_cursor(c, err)) == NULL) {
+    PQclear(res);
+    return -1;
+  }
+  cur->mode = BUFFERED;
+  cur->res = res;
+  cur->nrows = PQntuples(res);
+  cur->base.ncols = PQnfields(res);
+  cur->base.rowcount = cmd_rows(res);
+  *out = &cur->base;
+  return 0;
+}
+
+/*
+** Send the query in single-row mode and read up to its first row, so that
+** errors are reported by execute, as for a buffered query.
+*/
+static int execute_stream(pg_conn *c, const char *sql, int nparams,
+                          rt_cursor **out, rt_error *err) {
+  pg_cursor *cur;
+  PGresult *res;
+  ExecStatusType st;
+  int savepoint = PQtransactionStatus(c->pg) == PQTRANS_INTRANS;
+  if (savepoint && simple(c, "SAVEPOINT " SAVEPOINT, err) != 0) return -1;
+  if (!PQsendQueryParams(c->pg, sql, nparams, c->types, c->values, c->lengths,
+                         c->formats, 0))
+    return fail(c, NULL, err);
+  PQsetSingleRowMode(c->pg);
+  res = PQgetResult(c->pg);
+  st = PQresultStatus(res);
+  if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK &&
+      st != PGRES_COMMAND_OK) {
+    if (st == PGRES_FATAL_ERROR || res == NULL) {
+      fail(c, res, err);
+      PQclear(res);
+      drain(c->pg);
+      return -1;
+    }
+    return unsupported(c, res, err);
+  }
+  if ((cur = new_cursor(c, err)) == NULL ||
+      (cur->desc = PQcopyResult(res, PG_COPYRES_ATTRS)) == NULL) {
+    /* forget the query, but leave the connection usable */
+    PQclear(res);
+    pg_cursor_close(cur ? &cur->base : NULL);
+    drain(c->pg);
+    return cur ? rt_error_set(err, RT_EMEMORY, "out of memory") : -1;
+  }
+  cur->base.ncols = PQnfields(res);
+  cur->savepoint = savepoint;
+  if (st == PGRES_SINGLE_TUPLE) {
+    cur->mode = STREAMING;
+    cur->res = res;
+    cur->nrows = 1;
+    cur->pending = 1;
+    c->stream = cur;
+  } else {
+    /* no rows at all: the query is complete */
+    cur->mode = BUFFERED;
+    cur->res = res;
+    cur->nrows = 0;
+    cur->base.rowcount = cmd_rows(res);
+    drain(c->pg);
+    if (savepoint && simple(c, "RELEASE SAVEPOINT " SAVEPOINT, err) != 0) {
+      pg_cursor_close(&cur->base);
+      return -1;
+    }
+  }
+  *out = &cur->base;
+  return 0;
+}
+
+static int pg_execute(rt_dbconn *base, const char *sql, const rt_value *params,
+                      int nparams, int flags, rt_cursor **out, rt_error *err) {
+  pg_conn *c = (pg_conn *)base;
+  if (check_text(params, (size_t)nparams, err) != 0) return -1;
+  free_connection(c);
+  if (encode(c, params, nparams, err) != 0) return -1;
+  if (flags & RT_EXEC_STREAM) return execute_stream(c, sql, nparams, out, err);
+  return execute_buffered(c, sql, nparams, out, err);
+}
+
+/*
+** Collect the results of a pipeline up to its sync point: the rows
+** affected are summed, the first error is kept (the server skips every
+** statement after it up to the sync).
+*/
+static int pipeline_results(pg_conn *c, int64_t *total, rt_error *err) {
+  PGresult *first_error = NULL, *res;
+  int done = 0, rc = 0;
+  *total = 0;
+  while (!done) {
+    res = PQgetResult(c->pg);
+    if (res == NULL) {
+      /* the end of one statement's results; with the connection gone
+      ** there is no sync to wait for */
+      if (PQstatus(c->pg) == CONNECTION_BAD) break;
+      continue;
+    }
+    switch (PQresultStatus(res)) {
+    case PGRES_PIPELINE_SYNC:
+      done = 1;
+      break;
+    case PGRES_COMMAND_OK:
+    case PGRES_TUPLES_OK:
+      if (cmd_rows(res) > 0) *total += cmd_rows(res);
+      break;
+    case PGRES_PIPELINE_ABORTED:
+      break;
+    default:
+      if (first_error == NULL) {
+        first_error = res;
+        res = NULL;
+      }
+    }
+    PQclear(res);
+  }
+  if (first_error) {
+    rc = fail(c, first_error, err);
+    PQclear(first_error);
+  } else if (!done)
+    rc = fail(c, NULL, err);
+  return rc;
+}
+
+static int pg_executemany(rt_dbconn *base, const char *sql,
+                          const rt_value *params, int nparams, int nrows,
+                          int64_t *rowcount, rt_error *err) {
+  pg_conn *c = (pg_conn *)base;
+  rt_error later = RT_ERROR_INIT;
+  int64_t total = 0;
+  int r, i, rc = -1;
+  if (rowcount) *rowcount = 0;
+  if (nrows <= 0) return 0;
+  if (check_text(params, (size_t)nrows * (size_t)nparams, err) != 0) return -1;
+  free_connection(c);
+  /* the statement is prepared once, with bytea wherever any row has bytes */
+  if (grow_params(c, nparams) != 0)
+    return rt_error_set(err, RT_EMEMORY, "out of memory");
+  for (i = 0; i < nparams; i++) {
+    c->types[i] = 0;
+    for (r = 0; r < nrows; r++)
+      if (params[(size_t)r * (size_t)nparams + (size_t)i].type == RT_V_BLOB)
+        c->types[i] = BYTEAOID;
+  }
+  if (!PQenterPipelineMode(c->pg)) return fail(c, NULL, err);
+  if (!PQsendPrepare(c->pg, "", sql, nparams, c->types)) {
+    fail(c, NULL, err);
+    goto out;
+  }
+  for (r = 0; r < nrows; r++) {
+    if (encode(c, params + (size_t)r * (size_t)nparams, nparams, err) != 0)
+      break;
+    if (!PQsendQueryPrepared(c->pg, "", nparams, c->values, c->lengths,
+                             c->formats, 0)) {
+      fail(c, NULL, err);
+      break;
+    }
+  }
+  if (!PQpipelineSync(c->pg)) {
+    fail(c, NULL, err);
+    goto out;
+  }
+  /* after a failure to send, the results still need reading, but the
+  ** error to report is the first one */
+  rc = pipeline_results(c, &total, r < nrows ? &later : err);
+  if (r < nrows) rc = -1;
+out:
+  rt_error_clear(&later);
+  if (!PQexitPipelineMode(c->pg) && PQstatus(c->pg) != CONNECTION_BAD) {
+    /* leftovers: read them so the connection leaves pipeline mode */
+    drain(c->pg);
+    PQexitPipelineMode(c->pg);
+  }
+  if (rc == 0 && rowcount) *rowcount = total;
+  return rc;
+}
+
+/* End a stream that reached its last result: rowcount, savepoint. */
+static int stream_done(pg_cursor *cur, PGresult *last, rt_error *err) {
+  pg_conn *c = (pg_conn *)cur->base.conn;
+  int ok = PQresultStatus(last) == PGRES_TUPLES_OK ||
+           PQresultStatus(last) == PGRES_COMMAND_OK;
+  if (ok) cur->base.rowcount = cmd_rows(last);
+  drain(c->pg);
+  c->stream = NULL;
+  if (ok && cur->savepoint) {
+    cur->savepoint = 0;
+    return simple(c, "RELEASE SAVEPOINT " SAVEPOINT, err);
+  }
+  return 0;
+}
+
+static int readahead(pg_cursor *cur) {
+  pg_conn *c = (pg_conn *)cur->base.conn;
+  PGresult *res;
+  rt_error ignored = RT_ERROR_INIT;
+  while ((res = PQgetResult(c->pg)) != NULL) {
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_SINGLE_TUPLE) {
+      if (cur->nahead % 64 == 0) {
+        PGresult **a =
+            realloc(cur->ahead, sizeof *a * (size_t)(cur->nahead + 64));
+        if (a == NULL) {
+          cur->aheadoom = 1;
+          PQclear(res);
+          continue;
+        }
+        cur->ahead = a;
+      }
+      cur->ahead[cur->nahead++] = res;
+      continue;
+    }
+    if (st != PGRES_TUPLES_OK && cur->aheaderr == NULL) {
+      cur->aheaderr = res;
+      break;
+    }
+    stream_done(cur, res, &ignored);
+    PQclear(res);
+    break;
+  }
+  drain(c->pg);
+  c->stream = NULL;
+  cur->mode = READAHEAD;
+  rt_error_clear(&ignored);
+  return 0;
+}
+
+static void clear_row(pg_cursor *cur) {
+  if (cur->res && cur->nrows == 1 && cur->mode != BUFFERED) {
+    PQclear(cur->res);
+    cur->res = NULL;
+  }
+}
+
+static int pg_fetch(rt_cursor *base, rt_error *err) {
+  pg_cursor *cur = (pg_cursor *)base;
+  pg_conn *c = (pg_conn *)base->conn;
+  PGresult *res;
+  ExecStatusType st;
+  if (cur->pending) {
+    cur->pending = 0;
+    cur->row = 0;
+    return 1;
+  }
+  switch (cur->mode) {
+  case BUFFERED:
+    if (cur->row + 1 >= cur->nrows) return 0;
+    cur->row++;
+    return 1;
+  case READAHEAD:
+    clear_row(cur);
+    if (cur->iahead < cur->nahead) {
+      cur->res = cur->ahead[cur->iahead++];
+      cur->nrows = 1;
+      cur->row = 0;
+      return 1;
+    }
+    if (cur->aheadoom) {
+      cur->aheadoom = 0;
+      return rt_error_set(err, RT_EMEMORY, "out of memory reading rows");
+    }
+    if (cur->aheaderr) {
+      fail(c, cur->aheaderr, err);
+      PQclear(cur->aheaderr);
+      cur->aheaderr = NULL;
+      return -1;
+    }
+    return 0;
+  case STREAMING:
+    break;
+  }
+  clear_row(cur);
+  res = PQgetResult(c->pg);
+  st = PQresultStatus(res);
+  if (st == PGRES_SINGLE_TUPLE) {
+    cur->res = res;
+    cur->nrows = 1;
+    cur->row = 0;
+    return 1;
+  }
+  cur->mode = BUFFERED;
+  cur->nrows = 0;
+  if (st == PGRES_TUPLES_OK) {
+    int rc = stream_done(cur, res, err);
+    PQclear(res);
+    return rc;
+  }
+  fail(c, res, err);
+  PQclear(res);
+  drain(c->pg);
+  c->stream = NULL;
+  return -1;
+}
+
+static int hexval(int ch) {
+  if (ch >= '0' && ch <= '9') return ch - '0';
+  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+  return -1;
+}
+
+/*
+** bytea arrives as text: "\x" and hex digits (bytea_output 'hex', the
+** default), or the old escape format, which libpq decodes.  The bytes stay
+** in a per-column buffer until the next fetch.
+*/
+static void column_bytea(pg_cursor *cur, int i, const char *s, size_t n,
+                         rt_value *v) {
+  size_t len, k;
+  char *out;
+  if (cur->bytea == NULL) {
+    cur->bytea = calloc((size_t)cur->base.ncols, sizeof *cur->bytea);
+    cur->byteacap = calloc((size_t)cur->base.ncols, sizeof *cur->byteacap);
+    if (cur->bytea == NULL || cur->byteacap == NULL) goto oom;
+  }
+  if (n >= 2 && s[0] == '\\' && s[1] == 'x') {
+    len = (n - 2) / 2;
+    if (len + 1 > cur->byteacap[i]) {
+      out = realloc(cur->bytea[i], len + 1);
+      if (out == NULL) goto oom;
+      cur->bytea[i] = out;
+      cur->byteacap[i] = len + 1;
+    }
+    out = cur->bytea[i];
+    for (k = 0; k < len; k++)
+      out[k] = (char)(hexval((unsigned char)s[2 + 2 * k]) * 16 +
+                      hexval((unsigned char)s[3 + 2 * k]));
+  } else {
+    unsigned char *u = PQunescapeBytea((const unsigned char *)s, &len);
+    if (u == NULL) goto oom;
+    if (len + 1 > cur->byteacap[i]) {
+      out = realloc(cur->bytea[i], len + 1);
+      if (out == NULL) {
+        PQfreemem(u);
+        goto oom;
+      }
+      cur->bytea[i] = out;
+      cur->byteacap[i] = len + 1;
+    }
+    memcpy(cur->bytea[i], u, len);
+    PQfreemem(u);
+  }
+  *v = rt_vblob(cur->bytea[i], len);
+  return;
+oom:
+  *v = rt_vnull(); /* column cannot report errors */
+}
+
+static PGresult *desc_of(pg_cursor *cur) {
+  return cur->desc ? cur->desc : cur->res;
+}
+
+static void pg_column(rt_cursor *base, int i, rt_value *v) {
+  pg_cursor *cur = (pg_cursor *)base;
+  PGresult *res = cur->res;
+  const char *s;
+  if (res == NULL || cur->row < 0 || cur->row >= cur->nrows || i < 0 ||
+      i >= base->ncols || PQgetisnull(res, cur->row, i)) {
+    *v = rt_vnull();
+    return;
+  }
+  s = PQgetvalue(res, cur->row, i);
+  switch (PQftype(res, i)) {
+  case INT2OID:
+  case INT4OID:
+  case INT8OID:
+  case OIDOID:
+    *v = rt_vint((int64_t)strtoll(s, NULL, 10));
+    break;
+  case FLOAT4OID:
+  case FLOAT8OID:
+    /* strtod reads "NaN", "Infinity" and "-Infinity" too */
+    *v = rt_vfloat(strtod(s, NULL));
+    break;
+  case BOOLOID:
+    *v = rt_vbool(s[0] == 't');
+    break;
+  case BYTEAOID:
+    column_bytea(cur, i, s, (size_t)PQgetlength(res, cur->row, i), v);
+    break;
+  default:
+    *v = rt_vtext(s, (size_t)PQgetlength(res, cur->row, i));
+  }
+}
+
+static const char *pg_colname(rt_cursor *base, int i) {
+  const char *n = PQfname(desc_of((pg_cursor *)base), i);
+  return n ? n : "";
+}
+
+/* Array types of the families above (typarray in pg_type). */
+static int array_oid(Oid t) {
+  static const Oid arrays[] = {1000, 1001, 1002, 1003, 1005, 1007, 1009, 1014,
+                               1015, 1016, 1021, 1022, 1028, 1115, 1182, 1183,
+                               1185, 1187, 1231, 1270, 2951, 3807, 199};
+  size_t k;
+  for (k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
+    if (arrays[k] == t) return 1;
+  return 0;
+}
+
+static rt_sqltype pg_coltype(rt_cursor *base, int i) {
+  Oid t = PQftype(desc_of((pg_cursor *)base), i);
+  switch (t) {
+  case INT2OID:
+  case INT4OID:
+  case INT8OID:
+  case OIDOID:
+    return RT_T_INTEGER;
+  case FLOAT4OID:
+  case FLOAT8OID:
+    return RT_T_FLOAT;
+  case NUMERICOID:
+    return RT_T_NUMERIC;
+  case BOOLOID:
+    return RT_T_BOOLEAN;
+  case TEXTOID:
+  case VARCHAROID:
+  case BPCHAROID:
+  case NAMEOID:
+  case CHAROID:
+    return RT_T_TEXT;
+  case BYTEAOID:
+    return RT_T_BLOB;
+  case DATEOID:
+    return RT_T_DATE;
+  case TIMESTAMPOID:
+  case TIMESTAMPTZOID:
+    return RT_T_DATETIME;
+  case TIMEOID:
+  case TIMETZOID:
+    return RT_T_TIME;
+  case INTERVALOID:
+    return RT_T_INTERVAL;
+  case JSONOID:
+  case JSONBOID:
+    return RT_T_JSON;
+  case UUIDOID:
+    return RT_T_UUID;
+  default:
+    return array_oid(t) ? RT_T_ARRAY : RT_T_UNKNOWN;
+  }
+}
+
+/*
+** Stop a stream nobody will read to its end.  Rows already received are
+** skipped; a query still running is canceled, and its savepoint rolled
+** back so the transaction around it survives.
+*/
+static void stop_stream(pg_cursor *cur) {
+  pg_conn *c = (pg_conn *)cur->base.conn;
+  PGresult *res;
+  int failed = 0, canceled = 0;
+  char buf[256];
+  rt_error ignored = RT_ERROR_INIT;
+  for (;;) {
+    if (!canceled) {
+      /* read what has arrived; cancel only if the query is still busy */
+      if (!PQconsumeInput(c->pg)) break;
+      if (PQisBusy(c->pg)) {
+        if (c->cancel) PQcancel(c->cancel, buf, sizeof buf);
+        canceled = 1;
+        continue;
+      }
+    }
+    res = PQgetResult(c->pg);
+    if (res == NULL) break;
+    if (PQresultStatus(res) != PGRES_SINGLE_TUPLE &&
+        PQresultStatus(res) != PGRES_TUPLES_OK)
+      failed = 1;
+    PQclear(res);
+  }
+  c->stream = NULL;
+  if (PQstatus(c->pg) == CONNECTION_BAD) {
+    c->base.lost = 1;
+    return;
+  }
+  if (cur->savepoint)
+    simple(c,
+           failed ? "ROLLBACK TO SAVEPOINT " SAVEPOINT
+                    "; RELEASE SAVEPOINT " SAVEPOINT
+                  : "RELEASE SAVEPOINT " SAVEPOINT,
+           &ignored);
+  rt_error_clear(&ignored);
+}
+
+static void pg_cursor_close(rt_cursor *base) {
+  pg_cursor *cur = (pg_cursor *)base;
+  int i;
+  if (cur == NULL) return;
+  if (cur->mode == STREAMING && ((pg_conn *)base->conn)->stream == cur)
+    stop_stream(cur);
+  PQclear(cur->res);
+  PQclear(cur->desc);
+  for (i = cur->iahead; i < cur->nahead; i++) PQclear(cur->ahead[i]);
+  free(cur->ahead);
+  PQclear(cur->aheaderr);
+  if (cur->bytea)
+    for (i = 0; i < base->ncols; i++) free(cur->bytea[i]);
+  free(cur->bytea);
+  free(cur->byteacap);
+  free(cur);
+}
+
+/* Connections whose server went away fail fast instead of trying. */
+static int check_alive(pg_conn *c, rt_error *err) {
+  if (PQstatus(c->pg) != CONNECTION_BAD) return 0;
+  c->base.lost = 1;
+  return rt_error_set(err, RT_EOPERATIONAL, "connection already closed");
+}
+
+static int pg_begin(rt_dbconn *base, rt_error *err) {
+  pg_conn *c = (pg_conn *)base;
+  if (check_alive(c, err) != 0) return -1;
+  free_connection(c);
+  return simple(c, "BEGIN", err);
+}
+
+static int pg_commit(rt_dbconn *base, rt_error *err) {
+  pg_conn *c = (pg_conn *)base;
+  if (check_alive(c, err) != 0) return -1;
+  free_connection(c);
+  if (PQtransactionStatus(c->pg) == PQTRANS_IDLE) return 0;
+  return simple(c, "COMMIT", err);
+}
+
+static int pg_rollback(rt_dbconn *base, rt_error *err) {
+  pg_conn *c = (pg_conn *)base;
+  if (check_alive(c, err) != 0) return -1;
+  free_connection(c);
+  if (PQtransactionStatus(c->pg) == PQTRANS_IDLE) return 0;
+  return simple(c, "ROLLBACK", err);
+}
+
+static int pg_ping(rt_dbconn *base, rt_error *err) {
+  pg_conn *c = (pg_conn *)base;
+  PGresult *res;
+  int ok;
+  if (check_alive(c, err) != 0) return -1;
+  free_connection(c);
+  /* the empty query is the cheapest round trip */
+  res = PQexec(c->pg, "");
+  ok = PQresultStatus(res) == PGRES_EMPTY_QUERY;
+  if (!ok) fail(c, res, err);
+  PQclear(res);
+  return ok ? 0 : -1;
+}
+
+static void pg_cancel(rt_dbconn *base) {
+  pg_conn *c = (pg_conn *)base;
+  char buf[256]; /* PQcancel writes its error here, not to the heap */
+  if (c->cancel) PQcancel(c->cancel, buf, sizeof buf);
+}
+
+static const char *pg_server_version(rt_dbconn *c) {
+  return ((pg_conn *)c)->version;
+}
+
+const rt_driver rt_libpq_driver = {
+    "postgresql",   pg_connect,      pg_close,  pg_execute,
+    pg_executemany, pg_fetch,        pg_column, pg_colname,
+    pg_coltype,     pg_cursor_close, pg_begin,  pg_commit,
+    pg_rollback,    pg_ping,         pg_cancel, pg_server_version,
+};
