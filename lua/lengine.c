@@ -276,8 +276,8 @@ static int engine_connect(lua_State *L) {
   lengine *le = checkengine(L, 1);
   rt_error err = RT_ERROR_INIT;
   lconn *c = lua_newuserdatauv(L, sizeof *c, 1);
+  memset(c, 0, sizeof *c);
   rt_connection_init(&c->c, le->e);
-  c->results = NULL;
   c->c.closed = 1; /* until acquired, so __gc has nothing to return */
   luaL_setmetatable(L, CONN_MT);
   lua_pushvalue(L, 1);

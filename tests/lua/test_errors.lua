@@ -8,7 +8,7 @@ for _, db in ipairs(T.databases()) do
   T.test(n .. "constraint violation is an IntegrityError with context",
          function()
     local e = create_engine(db.url)
-    local c = e:connect()
+    local c <close> = e:connect()
     c:exec_driver_sql("DROP TABLE IF EXISTS rt_uniq")
     c:exec_driver_sql("CREATE TABLE rt_uniq (x INTEGER UNIQUE)")
     c:commit()
