@@ -245,7 +245,7 @@ void rt_lua_pushresult(lua_State *L, int conn_idx, lconn *conn,
   int i;
   conn_idx = lua_absindex(L, conn_idx);
   /* allocate before owning: if this raises, close the cursor ourselves */
-  r = lua_newuserdatauv(L, sizeof *r, 2);
+  r = lua_newuserdatauv(L, sizeof *r, 3);
   memset(r, 0, sizeof *r);
   luaL_setmetatable(L, RESULT_MT);
   r->cur = cur;
@@ -274,7 +274,7 @@ void rt_lua_pushresult(lua_State *L, int conn_idx, lconn *conn,
 void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
   lresult *r;
   conn_idx = lua_absindex(L, conn_idx);
-  r = lua_newuserdatauv(L, sizeof *r, 2);
+  r = lua_newuserdatauv(L, sizeof *r, 3);
   memset(r, 0, sizeof *r);
   luaL_setmetatable(L, RESULT_MT);
   r->rowcount = rowcount;
@@ -331,7 +331,7 @@ static int next_row(lua_State *L, int idx, lresult *r) {
 ** A view (ScalarResult, MappingResult) or the Result itself at idx: push
 ** the next item, or return 0.  For views, the Result is uservalue 1.
 */
-static int next_item(lua_State *L, int idx) {
+static int next_raw(lua_State *L, int idx) {
   lview *v;
   lresult *r;
   idx = lua_absindex(L, idx);
@@ -353,6 +353,106 @@ static int next_item(lua_State *L, int idx) {
     lua_insert(L, -2);
     lua_call(L, 1, 1);
   }
+  return 1;
+}
+
+static lresult *base_result(lua_State *L, int idx);
+
+/* Where a Result (uservalue 3) or a view (uservalue 2) keeps the keys it
+** has returned once unique() is on. */
+static int seen_uv(lua_State *L, int idx) {
+  return luaL_testudata(L, idx, RESULT_MT) ? 3 : 2;
+}
+
+/*
+** The identity of an item for unique(): scalars are their own key (tables,
+** such as ORM objects, by identity); a row's key is built from its values
+** with type tags, so 1, 1.0 and "1" differ as SQLAlchemy's do.
+*/
+static void push_unique_key(lua_State *L, int item) {
+  lua_Integer n, i;
+  luaL_Buffer b;
+  item = lua_absindex(L, item);
+  if (lua_isnil(L, item)) {
+    rt_lua_pushnull(L);
+    return;
+  }
+  if (!lua_istable(L, item) || luaL_getmetafield(L, item, "__n") == LUA_TNIL) {
+    lua_pushvalue(L, item);
+    return;
+  }
+  n = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  luaL_buffinit(L, &b);
+  for (i = 1; i <= n; i++) {
+    size_t len;
+    char tag;
+    lua_rawgeti(L, item, i);
+    switch (lua_type(L, -1)) {
+    case LUA_TNIL:
+      tag = 'n';
+      lua_pop(L, 1);
+      lua_pushliteral(L, "");
+      break;
+    case LUA_TNUMBER:
+      tag = lua_isinteger(L, -1) ? 'i' : 'f';
+      break;
+    case LUA_TSTRING:
+      tag = 's';
+      break;
+    case LUA_TBOOLEAN:
+      tag = 'b';
+      lua_pushstring(L, lua_toboolean(L, -1) ? "1" : "0");
+      lua_remove(L, -2);
+      break;
+    default:
+      tag = 'p';
+      lua_pushfstring(L, "%p", lua_topointer(L, -1));
+      lua_remove(L, -2);
+    }
+    lua_tolstring(L, -1, &len);
+    lua_pushfstring(L, "%c%d:", tag, (int)len);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+    luaL_addvalue(&b);
+  }
+  luaL_pushresult(&b);
+}
+
+/* The next item, skipping ones already returned when unique() is on. */
+static int next_item(lua_State *L, int idx) {
+  int seen;
+  idx = lua_absindex(L, idx);
+  if (lua_getiuservalue(L, idx, seen_uv(L, idx)) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return next_raw(L, idx);
+  }
+  seen = lua_gettop(L);
+  while (next_raw(L, idx)) {
+    push_unique_key(L, -1);
+    if (lua_rawget(L, seen) == LUA_TNIL) {
+      lua_pop(L, 1);
+      push_unique_key(L, -1);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, seen);
+      lua_remove(L, seen);
+      return 1;
+    }
+    lua_pop(L, 2);
+  }
+  lua_remove(L, seen);
+  return 0;
+}
+
+/* result:unique(): filter out items already returned; returns self. */
+static int res_unique(lua_State *L) {
+  base_result(L, 1);
+  if (!lua_isnoneornil(L, 2))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "unique: a strategy function is not supported");
+  lua_settop(L, 1);
+  lua_newtable(L);
+  lua_setiuservalue(L, 1, seen_uv(L, 1));
   return 1;
 }
 
@@ -448,7 +548,7 @@ static int res_one_or_none(lua_State *L) {
 static void push_view(lua_State *L, int base_idx, int mode, int col) {
   lview *v;
   base_idx = lua_absindex(L, base_idx);
-  v = lua_newuserdatauv(L, sizeof *v, 1);
+  v = lua_newuserdatauv(L, sizeof *v, 2);
   v->mode = mode;
   v->col = col;
   luaL_setmetatable(L, mode == MODE_SCALARS ? SCALAR_MT : MAPPING_MT);
@@ -598,6 +698,7 @@ static const luaL_Reg common_methods[] = {{"all", res_all},
                                           {"partitions", res_partitions},
                                           {"close", res_close},
                                           {"keys", res_keys},
+                                          {"unique", res_unique},
                                           {NULL, NULL}};
 
 static const luaL_Reg result_only[] = {

@@ -88,6 +88,15 @@ for _, db in ipairs(T.databases()) do
     T.raises("NoSuchColumnError", function()
       return c:exec_driver_sql(q):first().nope
     end)
+    -- unique() drops rows (or scalars) already returned
+    local dup = "SELECT name FROM rt_things UNION ALL SELECT name FROM rt_things"
+    local u = c:exec_driver_sql(dup)
+    T.ok(u:unique() == u, "unique returns the result")
+    T.eq(#u:all(), 3)
+    local names = c:exec_driver_sql(dup):scalars():unique():all()
+    table.sort(names)
+    T.eq(names, {"a", "b", "c"})
+    T.eq(#c:exec_driver_sql(dup):all(), 6)
     local closed = c:exec_driver_sql(q)
     closed:close()
     T.raises("ResourceClosedError", function() closed:fetchone() end)
