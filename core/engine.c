@@ -2,6 +2,7 @@
 ** engine.c -- engine creation and the connection's transaction state.
 */
 #include "engine.h"
+#include "cancel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,22 +283,34 @@ static int autobegin(rt_connection *c, rt_error *err) {
 int rt_connection_execute(rt_connection *c, const char *sql,
                           const rt_value *params, int nparams, int flags,
                           rt_cursor **out, rt_error *err) {
+  int rc;
   if (autobegin(c, err) != 0) return -1;
   hook(c, sql, params, nparams, 1);
-  if (c->dbc->drv->execute(c->dbc, sql, params, nparams, flags, out, err) != 0)
-    return after_failure(c);
-  return 0;
+  rt_cancel_enter(c->dbc);
+  rc = c->dbc->drv->execute(c->dbc, sql, params, nparams, flags, out, err);
+  rt_cancel_leave();
+  return rc != 0 ? after_failure(c) : 0;
 }
 
 int rt_connection_executemany(rt_connection *c, const char *sql,
                               const rt_value *params, int nparams, int nrows,
                               int64_t *rowcount, rt_error *err) {
+  int rc;
   if (autobegin(c, err) != 0) return -1;
   hook(c, sql, params, nparams, nrows);
-  if (c->dbc->drv->executemany(c->dbc, sql, params, nparams, nrows, rowcount,
-                               err) != 0)
-    return after_failure(c);
-  return 0;
+  rt_cancel_enter(c->dbc);
+  rc = c->dbc->drv->executemany(c->dbc, sql, params, nparams, nrows, rowcount,
+                                err);
+  rt_cancel_leave();
+  return rc != 0 ? after_failure(c) : 0;
+}
+
+int rt_connection_fetch(rt_cursor *cur, rt_error *err) {
+  int rc;
+  rt_cancel_enter(cur->conn);
+  rc = cur->conn->drv->fetch(cur, err);
+  rt_cancel_leave();
+  return rc;
 }
 
 int rt_connection_commit(rt_connection *c, rt_error *err) {

@@ -76,6 +76,9 @@ int rt_connection_execute(rt_connection *c, const char *sql,
 int rt_connection_executemany(rt_connection *c, const char *sql,
                               const rt_value *params, int nparams, int nrows,
                               int64_t *rowcount, rt_error *err);
+/* Fetch the next row of a cursor (1 row, 0 end, -1 error), cancellable
+** like execute. */
+int rt_connection_fetch(rt_cursor *cur, rt_error *err);
 int rt_connection_begin(rt_connection *c, rt_error *err);
 int rt_connection_commit(rt_connection *c, rt_error *err);
 int rt_connection_rollback(rt_connection *c, rt_error *err);

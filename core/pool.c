@@ -2,6 +2,7 @@
 ** pool.c -- QueuePool and the singleton pool used for SQLite :memory:.
 */
 #include "pool.h"
+#include "cancel.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,12 @@ oom:
   return rt_error_set(err, RT_EMEMORY, "out of memory creating a pool");
 }
 
+/* Every close goes through here, so a cancel can't reach a freed one. */
+static void close_conn(rt_pool *p, rt_dbconn *c) {
+  rt_cancel_forget(c);
+  p->drv->close(c);
+}
+
 static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -67,7 +74,7 @@ static int fresh(rt_pool *p, rt_dbconn **out, rt_error *err) {
   if (rc != 0) return -1;
   (*out)->created = now();
   if (p->on_connect && p->on_connect(p->on_connect_ud, *out, err) != 0) {
-    p->drv->close(*out);
+    close_conn(p, *out);
     *out = NULL;
     return -1;
   }
@@ -91,7 +98,7 @@ static int usable(rt_pool *p, rt_dbconn *c) {
 int rt_pool_checkout(rt_pool *p, rt_dbconn **out, rt_error *err) {
   if (p->opts.singleton) {
     if (p->shared && p->checkedout == 0 && !usable(p, p->shared)) {
-      p->drv->close(p->shared);
+      close_conn(p, p->shared);
       p->shared = NULL;
     }
     if (p->shared == NULL && fresh(p, &p->shared, err) != 0) return -1;
@@ -106,7 +113,7 @@ int rt_pool_checkout(rt_pool *p, rt_dbconn **out, rt_error *err) {
       *out = c;
       return 0;
     }
-    p->drv->close(c); /* stale or dead: replace it */
+    close_conn(p, c); /* stale or dead: replace it */
   }
   if (p->opts.max_overflow >= 0 &&
       p->checkedout >= p->opts.pool_size + p->opts.max_overflow) {
@@ -138,14 +145,14 @@ void rt_pool_checkin(rt_pool *p, rt_dbconn *c) {
       p->nidle < p->opts.pool_size) {
     p->idle[p->nidle++] = c;
   } else
-    p->drv->close(c);
+    close_conn(p, c);
   rt_error_clear(&e);
 }
 
 void rt_pool_dispose(rt_pool *p) {
-  while (p->nidle > 0) p->drv->close(p->idle[--p->nidle]);
+  while (p->nidle > 0) close_conn(p, p->idle[--p->nidle]);
   if (p->shared && p->checkedout == 0) {
-    p->drv->close(p->shared);
+    close_conn(p, p->shared);
     p->shared = NULL;
   }
 }
@@ -153,7 +160,7 @@ void rt_pool_dispose(rt_pool *p) {
 void rt_pool_free(rt_pool *p) {
   int i;
   rt_pool_dispose(p);
-  if (p->shared) p->drv->close(p->shared);
+  if (p->shared) close_conn(p, p->shared);
   p->shared = NULL;
   free(p->idle);
   p->idle = NULL;

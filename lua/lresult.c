@@ -296,7 +296,7 @@ static int next_row(lua_State *L, int idx, lresult *r) {
                           "been closed automatically.");
     return 0;
   }
-  rc = r->cur->conn->drv->fetch(r->cur, &err);
+  rc = rt_connection_fetch(r->cur, &err);
   if (rc < 0) {
     release_cursor(r);
     return rt_lua_raise(L, &err);

@@ -8,7 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/cancel.h"
 #include "core/engine.h"
+
+#include <pthread.h>
 
 static rt_engine *mem_engine(void) {
   rt_error err = RT_ERROR_INIT;
@@ -294,6 +297,43 @@ START_TEST(isolation_levels_sqlite) {
 }
 END_TEST
 
+static void *cancel_soon(void *arg) {
+  int *was = arg;
+  usleep(150000);
+  *was = rt_cancel_running();
+  return NULL;
+}
+
+START_TEST(cancel_interrupts_a_running_query) {
+  rt_engine *e = mem_engine();
+  rt_connection c;
+  rt_error err = RT_ERROR_INIT;
+  rt_cursor *cur = NULL;
+  pthread_t th;
+  int was = -1, rc;
+  rt_connection_init(&c, e);
+  ck_assert_int_eq(rt_cancel_running(), 0); /* nothing runs */
+  pthread_create(&th, NULL, cancel_soon, &was);
+  rc = rt_connection_execute(
+      &c,
+      "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) "
+      "SELECT count(*) FROM r",
+      NULL, 0, 0, &cur, &err);
+  pthread_join(th, NULL);
+  ck_assert_int_eq(rc, -1);
+  ck_assert_int_eq(was, 1);
+  ck_assert_int_eq(err.kind, RT_ECANCELED);
+  ck_assert(rt_errkind_isa(err.kind, RT_EOPERATIONAL));
+  ck_assert_str_eq(err.message, "interrupted");
+  rt_error_clear(&err);
+  /* the connection still works */
+  ck_assert_int_eq(rt_connection_rollback(&c, &err), 0);
+  exec_ok(&c, "SELECT 1");
+  rt_connection_close(&c);
+  rt_engine_free(e);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("sqlite_driver");
   TCase *tc = tcase_create("sqlite");
@@ -306,6 +346,7 @@ int main(void) {
   tcase_add_test(tc, bad_file_names_the_file);
   tcase_add_test(tc, pool_recycle_replaces_old_connections);
   tcase_add_test(tc, isolation_levels_sqlite);
+  tcase_add_test(tc, cancel_interrupts_a_running_query);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
