@@ -43,8 +43,8 @@
 #include <string.h>
 
 #include "../core/driver.h"
+#include "../core/stmtcache.h"
 
-#define STMT_CACHE_SIZE 32
 /* a bulk request larger than this is split: the server refuses packets
 ** beyond max_allowed_packet (16 MiB by default) and drops the connection */
 #define BULK_MAX_BYTES (4u << 20)
@@ -52,20 +52,12 @@
 ** again into a bigger one */
 #define STREAM_BUF 256
 
-typedef struct cached_stmt {
-  char *sql;
-  MYSQL_STMT *stmt;
-  int busy;          /* a cursor is using it */
-  unsigned lastused; /* for LRU eviction */
-} cached_stmt;
-
 typedef struct my_cursor my_cursor;
 
 typedef struct my_conn {
   rt_dbconn base;
   MYSQL *db;
-  cached_stmt cache[STMT_CACHE_SIZE];
-  unsigned clock;
+  rt_stmtcache cache;
   my_cursor *active;   /* a cursor whose rows still occupy the wire */
   my_cursor *deferred; /* closed while another held the wire (see below) */
   atomic_int canceled;
@@ -95,7 +87,7 @@ typedef struct my_col {
 struct my_cursor {
   rt_cursor base;
   MYSQL_STMT *stmt;  /* NULL for a text-protocol result */
-  cached_stmt *slot; /* NULL when the statement is private */
+  rt_stmtslot *slot; /* NULL when the statement is private */
   MYSQL_RES *res;    /* text protocol */
   MYSQL_ROW row;
   unsigned long *lengths;
@@ -302,6 +294,8 @@ static int bulk_supported(MYSQL *db) {
          (ext & (MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32)) != 0;
 }
 
+static void finalize(void *stmt);
+
 static int my_connect(const rt_url *url, int nargs, const rt_url_arg *args,
                       rt_dbconn **out, rt_error *err) {
   my_conn *c;
@@ -315,6 +309,7 @@ static int my_connect(const rt_url *url, int nargs, const rt_url_arg *args,
   c = calloc(1, sizeof *c);
   if (c == NULL) return rt_error_set(err, RT_EMEMORY, "out of memory");
   c->base.drv = &rt_mariadb_driver;
+  rt_stmtcache_init(&c->cache, finalize);
   atomic_init(&c->canceled, 0);
   c->host = strdup(url->host && *url->host ? url->host : "localhost");
   c->user = dup_or_null(url->username);
@@ -358,13 +353,9 @@ static int my_connect(const rt_url *url, int nargs, const rt_url_arg *args,
 
 static void my_close(rt_dbconn *base) {
   my_conn *c = (my_conn *)base;
-  int i;
   c->active = NULL;
   settle(c);
-  for (i = 0; i < STMT_CACHE_SIZE; i++) {
-    if (c->cache[i].stmt) mysql_stmt_close(c->cache[i].stmt);
-    free(c->cache[i].sql);
-  }
+  rt_stmtcache_free(&c->cache);
   mysql_close(c->db);
   free_params(c);
   free(c);
@@ -377,27 +368,11 @@ static void my_close(rt_dbconn *base) {
 ** slot.  Returns the statement; *slot is NULL when it is private.  When the
 ** server cannot prepare it, *unsupported is set and err filled.
 */
-static MYSQL_STMT *prepare(my_conn *c, const char *sql, cached_stmt **slot,
+static MYSQL_STMT *prepare(my_conn *c, const char *sql, rt_stmtslot **slot,
                            int *unsupported, rt_error *err) {
-  cached_stmt *victim = NULL;
-  MYSQL_STMT *stmt;
-  int i, inuse = 0;
-  *slot = NULL;
+  MYSQL_STMT *stmt = rt_stmtcache_take(&c->cache, sql, slot);
   *unsupported = 0;
-  for (i = 0; i < STMT_CACHE_SIZE; i++) {
-    cached_stmt *s = &c->cache[i];
-    if (s->sql && strcmp(s->sql, sql) == 0) {
-      if (!s->busy) {
-        s->busy = 1;
-        s->lastused = ++c->clock;
-        *slot = s;
-        return s->stmt;
-      }
-      inuse = 1;
-    }
-    if (!s->busy && (victim == NULL || s->lastused < victim->lastused))
-      victim = s;
-  }
+  if (stmt) return stmt;
   stmt = mysql_stmt_init(c->db);
   if (stmt == NULL) {
     fail_db(c, err);
@@ -409,25 +384,20 @@ static MYSQL_STMT *prepare(my_conn *c, const char *sql, cached_stmt **slot,
     mysql_stmt_close(stmt);
     return NULL;
   }
-  if (inuse || victim == NULL) return stmt;
-  if (victim->stmt) mysql_stmt_close(victim->stmt);
-  free(victim->sql);
-  victim->stmt = NULL;
-  victim->sql = strdup(sql);
-  if (victim->sql == NULL) return stmt; /* keep it private */
-  victim->stmt = stmt;
-  victim->busy = 1;
-  victim->lastused = ++c->clock;
-  *slot = victim;
+  rt_stmtcache_put(&c->cache, sql, stmt, slot);
   return stmt;
 }
 
-static void release(MYSQL_STMT *stmt, cached_stmt *slot) {
+static void finalize(void *stmt) {
+  mysql_stmt_close(stmt);
+}
+
+static void release(MYSQL_STMT *stmt, rt_stmtslot *slot) {
   if (slot) {
     unsigned zero = 0;
     mysql_stmt_free_result(stmt);
     mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &zero);
-    slot->busy = 0;
+    rt_stmtcache_release(slot);
   } else
     mysql_stmt_close(stmt);
 }
@@ -679,7 +649,7 @@ static int my_execute(rt_dbconn *base, const char *sql, const rt_value *params,
                       int nparams, int flags, rt_cursor **out, rt_error *err) {
   my_conn *c = (my_conn *)base;
   my_cursor *cur;
-  cached_stmt *slot;
+  rt_stmtslot *slot;
   MYSQL_STMT *stmt;
   int unsupported, stream = (flags & RT_EXEC_STREAM) != 0;
   settle(c);
@@ -901,7 +871,7 @@ static int my_executemany(rt_dbconn *base, const char *sql,
                           const rt_value *params, int nparams, int nrows,
                           int64_t *rowcount, rt_error *err) {
   my_conn *c = (my_conn *)base;
-  cached_stmt *slot;
+  rt_stmtslot *slot;
   MYSQL_STMT *stmt;
   int64_t total = 0;
   int r, rc, unsupported;

@@ -13,28 +13,19 @@
 #include <string.h>
 
 #include "../core/driver.h"
-
-#define STMT_CACHE_SIZE 32
-
-typedef struct cached_stmt {
-  char *sql;
-  sqlite3_stmt *stmt;
-  int busy;          /* a cursor is using it */
-  unsigned lastused; /* for LRU eviction */
-} cached_stmt;
+#include "../core/stmtcache.h"
 
 typedef struct sqlite_conn {
   rt_dbconn base;
   sqlite3 *db;
-  cached_stmt cache[STMT_CACHE_SIZE];
-  unsigned clock;
+  rt_stmtcache cache;
   char version[32];
 } sqlite_conn;
 
 typedef struct sqlite_cursor {
   rt_cursor base;
   sqlite3_stmt *stmt;
-  cached_stmt *slot; /* NULL when the statement is private */
+  rt_stmtslot *slot; /* NULL when the statement is private */
   int pending;       /* the first row was already stepped by execute */
   int done;
 } sqlite_cursor;
@@ -86,6 +77,8 @@ static int fail(sqlite_conn *c, int rc, rt_error *err) {
   return -1;
 }
 
+static void finalize(void *stmt);
+
 static int sq_connect(const rt_url *url, int nargs, const rt_url_arg *args,
                       rt_dbconn **out, rt_error *err) {
   sqlite_conn *c = calloc(1, sizeof *c);
@@ -104,6 +97,7 @@ static int sq_connect(const rt_url *url, int nargs, const rt_url_arg *args,
               SQLITE_OPEN_READONLY;
   }
   c->base.drv = &rt_sqlite3_driver;
+  rt_stmtcache_init(&c->cache, finalize);
   rc = sqlite3_open_v2(path, &c->db, flags, NULL);
   if (rc != SQLITE_OK) {
     rt_error_set(err, RT_EOPERATIONAL, "unable to open database file '%s': %s",
@@ -119,43 +113,27 @@ static int sq_connect(const rt_url *url, int nargs, const rt_url_arg *args,
   return 0;
 }
 
+static void finalize(void *stmt) {
+  sqlite3_finalize(stmt);
+}
+
 static void sq_close(rt_dbconn *base) {
   sqlite_conn *c = (sqlite_conn *)base;
-  int i;
-  for (i = 0; i < STMT_CACHE_SIZE; i++) {
-    sqlite3_finalize(c->cache[i].stmt);
-    free(c->cache[i].sql);
-  }
+  rt_stmtcache_free(&c->cache);
   sqlite3_close_v2(c->db);
   free(c);
 }
 
 /*
-** Find `sql` in the cache or prepare it into the least recently used free
-** slot.  Returns the statement; *slot is NULL when it is private (every slot
-** busy, or the same text already in use by an open cursor).
+** The cached statement for `sql`, or a new one (cached when there is room).
+** *slot is NULL when the statement is private.
 */
 static sqlite3_stmt *prepare(sqlite_conn *c, const char *sql,
-                             cached_stmt **slot, rt_error *err) {
-  cached_stmt *victim = NULL;
-  sqlite3_stmt *stmt = NULL;
+                             rt_stmtslot **slot, rt_error *err) {
+  sqlite3_stmt *stmt = rt_stmtcache_take(&c->cache, sql, slot);
   const char *tail = NULL;
-  int i, rc, inuse = 0;
-  *slot = NULL;
-  for (i = 0; i < STMT_CACHE_SIZE; i++) {
-    cached_stmt *s = &c->cache[i];
-    if (s->sql && strcmp(s->sql, sql) == 0) {
-      if (!s->busy) {
-        s->busy = 1;
-        s->lastused = ++c->clock;
-        *slot = s;
-        return s->stmt;
-      }
-      inuse = 1;
-    }
-    if (!s->busy && (victim == NULL || s->lastused < victim->lastused))
-      victim = s;
-  }
+  int rc;
+  if (stmt) return stmt;
   rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt,
                           &tail);
   if (rc != SQLITE_OK) {
@@ -176,26 +154,15 @@ static sqlite3_stmt *prepare(sqlite_conn *c, const char *sql,
                  "You can only execute one statement at a time.");
     return NULL;
   }
-  if (inuse || victim == NULL) return stmt;
-  sqlite3_finalize(victim->stmt);
-  free(victim->sql);
-  victim->sql = strdup(sql);
-  if (victim->sql == NULL) {
-    victim->stmt = NULL;
-    return stmt; /* keep it private */
-  }
-  victim->stmt = stmt;
-  victim->busy = 1;
-  victim->lastused = ++c->clock;
-  *slot = victim;
+  rt_stmtcache_put(&c->cache, sql, stmt, slot);
   return stmt;
 }
 
-static void release(sqlite3_stmt *stmt, cached_stmt *slot) {
+static void release(sqlite3_stmt *stmt, rt_stmtslot *slot) {
   if (slot) {
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
-    slot->busy = 0;
+    rt_stmtcache_release(slot);
   } else
     sqlite3_finalize(stmt);
 }
@@ -241,7 +208,7 @@ static int sq_execute(rt_dbconn *base, const char *sql, const rt_value *params,
                       int nparams, int flags, rt_cursor **out, rt_error *err) {
   sqlite_conn *c = (sqlite_conn *)base;
   sqlite_cursor *cur;
-  cached_stmt *slot;
+  rt_stmtslot *slot;
   sqlite3_stmt *stmt;
   int rc;
   (void)flags; /* SQLite always steps lazily */
@@ -281,7 +248,7 @@ static int sq_executemany(rt_dbconn *base, const char *sql,
                           const rt_value *params, int nparams, int nrows,
                           int64_t *rowcount, rt_error *err) {
   sqlite_conn *c = (sqlite_conn *)base;
-  cached_stmt *slot;
+  rt_stmtslot *slot;
   sqlite3_stmt *stmt = prepare(c, sql, &slot, err);
   int64_t total = 0;
   int r, rc;
