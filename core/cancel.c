@@ -1,38 +1,39 @@
 /*
 ** cancel.c -- which driver connection is busy, for rt_cancel_running.
+**
+** Marking and unmarking happen around every execute and fetch, so they are
+** plain atomic stores.  The mutex is taken only by a cancel (while it uses
+** the connection) and by a close (rt_cancel_forget), so a connection is
+** never closed under a cancel that is using it.
 */
 #include "cancel.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static rt_dbconn *running; /* guarded by lock */
+static _Atomic(rt_dbconn *) running;
 
 void rt_cancel_enter(rt_dbconn *c) {
-  pthread_mutex_lock(&lock);
-  running = c;
-  pthread_mutex_unlock(&lock);
+  atomic_store_explicit(&running, c, memory_order_release);
 }
 
 void rt_cancel_leave(void) {
-  pthread_mutex_lock(&lock);
-  running = NULL;
-  pthread_mutex_unlock(&lock);
+  atomic_store_explicit(&running, NULL, memory_order_release);
 }
 
 void rt_cancel_forget(rt_dbconn *c) {
+  rt_dbconn *expected = c;
   pthread_mutex_lock(&lock);
-  if (running == c) running = NULL;
+  atomic_compare_exchange_strong(&running, &expected, NULL);
   pthread_mutex_unlock(&lock);
 }
 
 int rt_cancel_running(void) {
-  int was = 0;
+  rt_dbconn *c;
   pthread_mutex_lock(&lock);
-  if (running) {
-    running->drv->cancel(running);
-    was = 1;
-  }
+  c = atomic_load_explicit(&running, memory_order_acquire);
+  if (c) c->drv->cancel(c);
   pthread_mutex_unlock(&lock);
-  return was;
+  return c != NULL;
 }

@@ -283,7 +283,10 @@ void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
 }
 
 /* Push the next row of r (at idx) or return 0 at the end. */
-static int next_row(lua_State *L, int idx, lresult *r) {
+/* Push the next row of r (at idx) or return 0 at the end.  `mt` is the
+** stack index of the row metatable when the caller holds it (a loop), or 0
+** to take it from the result. */
+static int next_row_mt(lua_State *L, int idx, lresult *r, int mt) {
   rt_error err = RT_ERROR_INIT;
   int rc, i;
   if (r->cur == NULL) {
@@ -322,9 +325,16 @@ static int next_row(lua_State *L, int idx, lresult *r) {
     rt_lua_pushvalue(L, &v);
     lua_rawseti(L, -2, i + 1);
   }
-  lua_getiuservalue(L, idx, 2);
+  if (mt)
+    lua_pushvalue(L, mt);
+  else
+    lua_getiuservalue(L, idx, 2);
   lua_setmetatable(L, -2);
   return 1;
+}
+
+static int next_row(lua_State *L, int idx, lresult *r) {
+  return next_row_mt(L, idx, r, 0);
 }
 
 /*
@@ -487,8 +497,18 @@ static int res_call(lua_State *L) {
 
 static int res_all(lua_State *L) {
   lua_Integer n = 0;
+  lresult *r = luaL_testudata(L, 1, RESULT_MT);
   lua_settop(L, 1);
   lua_newtable(L);
+  if (r && r->cur && lua_getiuservalue(L, 1, 3) != LUA_TTABLE) {
+    /* the common case, a plain Result: fetch straight into the list with
+    ** the row metatable at hand */
+    lua_getiuservalue(L, 1, 2); /* 4: row metatable */
+    while (next_row_mt(L, 1, r, 4)) lua_rawseti(L, 2, ++n);
+    lua_settop(L, 2);
+    return 1;
+  }
+  lua_settop(L, 2);
   while (next_item(L, 1)) lua_rawseti(L, 2, ++n);
   return 1;
 }
