@@ -345,7 +345,12 @@ int rt_reflect_sorted_tables(rt_connection *c, const char *schema, rt_refl *out,
   for (i = 0; i < n; i++) {
     nodes[i].name = names.names.v[i];
     rt_refl_init(&nodes[i].fks);
-    if (r->fks(c, schema, nodes[i].name, &nodes[i].fks, err) != 0) goto done;
+    if (r->fks(c, schema, nodes[i].name, &nodes[i].fks, err) != 0) {
+      /* dropped since it was listed (by another connection): it has no
+      ** keys left to order by */
+      if (err->kind != RT_ENOSUCHTABLE) goto done;
+      rt_error_clear(err);
+    }
   }
   cyclic = sort_layers(nodes, n, 1, order) != 0;
   if (cyclic) {
