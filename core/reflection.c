@@ -62,15 +62,19 @@ const char *rt_arena_strdup(rt_arena *a, const char *s) {
 ** lists and keeps ownership in one place.
 */
 void *rt_arena_push(rt_arena *a, void *array_ptr, int *n, size_t size) {
-  char **arr = array_ptr;
+  char *arr;
+  /* the caller's pointer is some T *: read and write it as bytes, which
+  ** is allowed whatever T is */
+  memcpy(&arr, array_ptr, sizeof arr);
   /* capacity is 4, then the next power of two: full when n is one */
   if (*n == 0 || (*n >= 4 && (*n & (*n - 1)) == 0)) {
     char *grown = rt_arena_alloc(a, size * (size_t)(*n == 0 ? 4 : *n * 2));
     if (grown == NULL) return NULL;
-    if (*n) memcpy(grown, *arr, size * (size_t)*n);
-    *arr = grown;
+    if (*n) memcpy(grown, arr, size * (size_t)*n);
+    arr = grown;
+    memcpy(array_ptr, &arr, sizeof arr);
   }
-  return *arr + size * (size_t)(*n)++;
+  return arr + size * (size_t)(*n)++;
 }
 
 int rt_names_add(rt_arena *a, rt_names *l, const char *s) {
