@@ -267,13 +267,12 @@ static int index_of(sortnode *nodes, int n, const char *name) {
   return -1;
 }
 
-static int depends(sortnode *nodes, int n, int i) {
+/* Has table i an edge: a key referring to another table (listed or not,
+** and whatever its schema, as SQLAlchemy compares names only)? */
+static int depends(sortnode *nodes, int i) {
   int k;
-  for (k = 0; k < nodes[i].fks.nfks; k++) {
-    const rt_refl_fk *fk = &nodes[i].fks.fks[k];
-    int j = index_of(nodes, n, fk->reftable);
-    if (j >= 0 && j != i && fk->refschema == NULL) return 1;
-  }
+  for (k = 0; k < nodes[i].fks.nfks; k++)
+    if (strcmp(nodes[i].fks.fks[k].reftable, nodes[i].name) != 0) return 1;
   return 0;
 }
 
@@ -286,8 +285,7 @@ static int sort_layers(sortnode *nodes, int n, int use_edges, int *order) {
       for (k = 0; ready && use_edges && k < nodes[i].fks.nfks; k++) {
         const rt_refl_fk *fk = &nodes[i].fks.fks[k];
         int j = index_of(nodes, n, fk->reftable);
-        if (j >= 0 && j != i && fk->refschema == NULL && !nodes[j].placed)
-          ready = 0;
+        if (j >= 0 && j != i && !nodes[j].placed) ready = 0;
       }
       if (ready) mark[layer++] = i;
     }
@@ -373,7 +371,7 @@ int rt_reflect_sorted_tables(rt_connection *c, const char *schema, rt_refl *out,
   rest = rt_arena_push(&out->arena, &out->sorted, &out->nsorted, sizeof *rest);
   if (rest == NULL) goto oom;
   for (i = 0; cyclic && i < n; i++)
-    if (depends(nodes, n, i) &&
+    if (depends(nodes, i) &&
         add_fknames(out, rest, &nodes[i].fks, nodes[i].name) != 0)
       goto oom;
   rc = finish(out, 0, err);
