@@ -300,6 +300,12 @@ for _, db in ipairs(T.databases()) do
     local insp = sa.inspect(e)
     T.eq(insp:get_columns("rt_refl_parent"), want.parent_columns)
     T.eq(insp:get_columns("rt_refl_node"), want.node_columns)
+    -- a view's columns too
+    local names = {}
+    for _, c in ipairs(insp:get_columns("rt_refl_node_names")) do
+      names[#names + 1] = c.name
+    end
+    T.eq(names, {"id", "name"})
     teardown(e)
   end)
 
