@@ -58,7 +58,8 @@ typedef enum rt_sqltype {
 static inline rt_value rt_vnull(void) {
   rt_value v;
   v.type = RT_V_NULL;
-  v.u.i = 0;
+  v.u.s.p = NULL; /* the whole union, so no field is read uninitialized */
+  v.u.s.n = 0;
   return v;
 }
 static inline rt_value rt_vint(int64_t i) {

@@ -351,8 +351,8 @@ static int encode(pg_conn *c, const rt_value *params, int n, rt_error *err) {
   size_t need = 0, at = 0;
   int i;
   for (i = 0; i < n; i++) {
-    if (params[i].u.s.n > INT_MAX &&
-        (params[i].type == RT_V_TEXT || params[i].type == RT_V_BLOB))
+    if ((params[i].type == RT_V_TEXT || params[i].type == RT_V_BLOB) &&
+        params[i].u.s.n > INT_MAX)
       return rt_error_set(err, RT_EDATA, "parameter %d is too long", i + 1);
     if (params[i].type == RT_V_TEXT)
       need += params[i].u.s.n + 1;

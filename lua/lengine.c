@@ -34,6 +34,11 @@ static lengine *checkengine(lua_State *L, int idx) {
   return e;
 }
 
+rt_engine *rt_lua_toengine(lua_State *L, int idx) {
+  lengine *le = luaL_testudata(L, idx, ENGINE_MT);
+  return le ? le->e : NULL;
+}
+
 static lconn *checkconn(lua_State *L, int idx) {
   return luaL_checkudata(L, idx, CONN_MT);
 }

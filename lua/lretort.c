@@ -25,6 +25,7 @@ static void fill_core(lua_State *L) {
   rt_lua_open_error(L);
   rt_lua_open_result(L);
   rt_lua_open_engine(L);
+  rt_lua_open_inspect(L);
   rt_lua_pushnull(L);
   lua_setfield(L, -2, "null");
   lua_pushliteral(L, RT_VERSION);

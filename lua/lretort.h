@@ -53,9 +53,10 @@ void rt_lua_json_decode(lua_State *L, const char *s, size_t n);
 
 /* Module openers (each pushes a table of its public names, or fills the
 ** table on top of the stack). */
-void rt_lua_open_error(lua_State *L);  /* fills: sa.exc */
-void rt_lua_open_engine(lua_State *L); /* fills: create_engine, ... */
-void rt_lua_open_result(lua_State *L); /* metatables only */
+void rt_lua_open_error(lua_State *L);   /* fills: sa.exc */
+void rt_lua_open_engine(lua_State *L);  /* fills: create_engine, ... */
+void rt_lua_open_result(lua_State *L);  /* metatables only */
+void rt_lua_open_inspect(lua_State *L); /* fills: inspect */
 
 int luaopen_retort(lua_State *L);
 int luaopen_retort_orm(lua_State *L);
@@ -79,6 +80,13 @@ typedef struct lconn {
   int stream;       /* execution_options stream_results / yield_per */
   int yield_per;    /* rows per partition when streaming, or 0 */
 } lconn;
+
+/* The engine of an Engine userdata at idx, or NULL when it is not one (or
+** was freed). */
+rt_engine *rt_lua_toengine(lua_State *L, int idx);
+/* The Connection userdata at idx, or NULL when it is not one. */
+#define rt_lua_toconn(L, idx)                                                  \
+  ((lconn *)luaL_testudata((L), (idx), "retort.Connection"))
 
 /* Push a new Result for `cur` (ownership passes to it).  The connection
 ** userdata is at conn_idx and stays referenced by the result. */

@@ -1,0 +1,387 @@
+/*
+** reflection.c -- dispatch of catalog questions to the dialects, the arena
+** their answers live in, and the dependency sort of a schema's tables.
+*/
+#include "reflection.h"
+
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- arena --- */
+
+struct rt_arena_block {
+  rt_arena_block *next;
+  size_t used, size;
+  alignas(max_align_t) char data[];
+};
+
+#define ARENA_BLOCK 4096
+#define ALIGN(n)                                                               \
+  (((n) + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1))
+
+void *rt_arena_alloc(rt_arena *a, size_t n) {
+  rt_arena_block *b = a->head;
+  void *p;
+  n = ALIGN(n ? n : 1);
+  if (b == NULL || b->size - b->used < n) {
+    size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+    b = malloc(sizeof *b + size);
+    if (b == NULL) {
+      a->failed = 1;
+      return NULL;
+    }
+    b->used = 0;
+    b->size = size;
+    b->next = a->head;
+    a->head = b;
+  }
+  p = b->data + b->used;
+  b->used += n;
+  memset(p, 0, n);
+  return p;
+}
+
+const char *rt_arena_strndup(rt_arena *a, const char *s, size_t n) {
+  char *p = rt_arena_alloc(a, n + 1);
+  if (p == NULL) return NULL;
+  memcpy(p, s, n);
+  p[n] = '\0';
+  return p;
+}
+
+const char *rt_arena_strdup(rt_arena *a, const char *s) {
+  return s ? rt_arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+/*
+** Arrays grow by doubling into fresh arena memory; the old copy stays in
+** the arena until the answer is freed, which costs little for catalog-sized
+** lists and keeps ownership in one place.
+*/
+void *rt_arena_push(rt_arena *a, void *array_ptr, int *n, size_t size) {
+  char *arr;
+  /* the caller's pointer is some T *: read and write it as bytes, which
+  ** is allowed whatever T is */
+  memcpy(&arr, array_ptr, sizeof arr);
+  /* capacity is 4, then the next power of two: full when n is one */
+  if (*n == 0 || (*n >= 4 && (*n & (*n - 1)) == 0)) {
+    char *grown = rt_arena_alloc(a, size * (size_t)(*n == 0 ? 4 : *n * 2));
+    if (grown == NULL) return NULL;
+    if (*n) memcpy(grown, arr, size * (size_t)*n);
+    arr = grown;
+    memcpy(array_ptr, &arr, sizeof arr);
+  }
+  return arr + size * (size_t)(*n)++;
+}
+
+int rt_names_add(rt_arena *a, rt_names *l, const char *s) {
+  const char **slot = rt_arena_push(a, &l->v, &l->n, sizeof *l->v);
+  if (slot == NULL) return -1;
+  *slot = s ? rt_arena_strdup(a, s) : NULL;
+  return s && *slot == NULL ? -1 : 0;
+}
+
+void rt_refl_init(rt_refl *r) {
+  memset(r, 0, sizeof *r);
+}
+
+void rt_refl_free(rt_refl *r) {
+  rt_arena_block *b = r->arena.head;
+  while (b) {
+    rt_arena_block *next = b->next;
+    free(b);
+    b = next;
+  }
+  rt_refl_init(r);
+}
+
+/* --- catalog queries --- */
+
+static const char *cell_text(rt_arena *a, const rt_value *v) {
+  char buf[32];
+  switch (v->type) {
+  case RT_V_NULL:
+    return NULL;
+  case RT_V_INT:
+    snprintf(buf, sizeof buf, "%lld", (long long)v->u.i);
+    return rt_arena_strdup(a, buf);
+  case RT_V_FLOAT:
+    return rt_arena_strdup(a, rt_float_repr(v->u.f, buf));
+  case RT_V_BOOL:
+    return rt_arena_strdup(a, v->u.b ? "1" : "0");
+  default:
+    return rt_arena_strndup(a, v->u.s.p, v->u.s.n);
+  }
+}
+
+int rt_refl_query(rt_connection *c, rt_arena *a, const char *sql,
+                  const char *const *params, int nparams, rt_rows *rows,
+                  rt_error *err) {
+  rt_value pv[8];
+  rt_cursor *cur = NULL;
+  const rt_driver *d;
+  int i, rc;
+  if (nparams > 8) return rt_error_set(err, RT_EARGUMENT, "too many params");
+  for (i = 0; i < nparams; i++)
+    pv[i] = params[i] ? rt_vtext(params[i], strlen(params[i])) : rt_vnull();
+  rows->n = rows->ncols = 0;
+  rows->cell = NULL;
+  if (rt_connection_execute(c, sql, pv, nparams, 0, &cur, err) != 0) return -1;
+  d = cur->conn->drv;
+  rows->ncols = cur->ncols;
+  while ((rc = d->fetch(cur, err)) == 1) {
+    int ncells = rows->n * rows->ncols;
+    for (i = 0; i < rows->ncols; i++) {
+      rt_value v;
+      const char **slot = rt_arena_push(a, &rows->cell, &ncells, sizeof *slot);
+      if (slot == NULL) break;
+      d->column(cur, i, &v);
+      *slot = cell_text(a, &v);
+      if (v.type != RT_V_NULL && *slot == NULL) break;
+    }
+    if (i < rows->ncols) {
+      rc = rt_error_set(err, RT_EMEMORY, "out of memory");
+      break;
+    }
+    rows->n++;
+  }
+  d->cursor_close(cur);
+  return rc < 0 ? -1 : 0;
+}
+
+int rt_refl_truthy(const char *s) {
+  return s && (strcmp(s, "1") == 0 || strcmp(s, "t") == 0 ||
+               strcmp(s, "true") == 0 || strcmp(s, "YES") == 0);
+}
+
+int rt_refl_nosuchtable(rt_error *err, const char *table) {
+  return rt_error_set(err, RT_ENOSUCHTABLE, "%s", table);
+}
+
+/* --- dispatch --- */
+
+static const rt_reflector *reflector(rt_connection *c, rt_error *err) {
+  static const rt_reflector *const all[] = {
+      &rt_sqlite_reflector, &rt_postgresql_reflector, &rt_mysql_reflector};
+  size_t i;
+  for (i = 0; i < sizeof all / sizeof all[0]; i++)
+    if (strcmp(all[i]->dialect, c->engine->dialect) == 0) return all[i];
+  rt_error_set(err, RT_ENOTSUPPORTED, "no reflection for dialect '%s'",
+               c->engine->dialect);
+  return NULL;
+}
+
+static int finish(rt_refl *out, int rc, rt_error *err) {
+  if (rc == 0 && out->arena.failed)
+    return rt_error_set(err, RT_EMEMORY, "out of memory");
+  return rc;
+}
+
+int rt_reflect_table_names(rt_connection *c, const char *schema, rt_refl *out,
+                           rt_error *err) {
+  const rt_reflector *r = reflector(c, err);
+  return r ? finish(out, r->table_names(c, schema, 0, out, err), err) : -1;
+}
+
+int rt_reflect_view_names(rt_connection *c, const char *schema, rt_refl *out,
+                          rt_error *err) {
+  const rt_reflector *r = reflector(c, err);
+  return r ? finish(out, r->table_names(c, schema, 1, out, err), err) : -1;
+}
+
+int rt_reflect_schema_names(rt_connection *c, rt_refl *out, rt_error *err) {
+  const rt_reflector *r = reflector(c, err);
+  return r ? finish(out, r->schema_names(c, out, err), err) : -1;
+}
+
+int rt_reflect_has_table(rt_connection *c, const char *schema,
+                         const char *table, int *exists, rt_error *err) {
+  const rt_reflector *r = reflector(c, err);
+  *exists = 0;
+  return r ? r->has_table(c, schema, table, exists, err) : -1;
+}
+
+/* The dialects' table-level queries answer "nothing" for a missing table;
+** asking first turns that into NoSuchTableError, as SQLAlchemy 2.0 does. */
+static const rt_reflector *table_reflector(rt_connection *c, const char *schema,
+                                           const char *table, rt_error *err) {
+  const rt_reflector *r = reflector(c, err);
+  int exists = 0;
+  if (r == NULL || r->has_table(c, schema, table, &exists, err) != 0)
+    return NULL;
+  if (!exists) {
+    rt_refl_nosuchtable(err, table);
+    return NULL;
+  }
+  return r;
+}
+
+#define TABLE_CALL(fn, field)                                                  \
+  int fn(rt_connection *c, const char *schema, const char *table,              \
+         rt_refl *out, rt_error *err) {                                        \
+    const rt_reflector *r = table_reflector(c, schema, table, err);            \
+    return r ? finish(out, r->field(c, schema, table, out, err), err) : -1;    \
+  }
+
+TABLE_CALL(rt_reflect_columns, columns)
+TABLE_CALL(rt_reflect_pk, pk)
+TABLE_CALL(rt_reflect_foreign_keys, fks)
+TABLE_CALL(rt_reflect_indexes, indexes)
+TABLE_CALL(rt_reflect_unique_constraints, uniques)
+
+int rt_reflect_table(rt_connection *c, const char *schema, const char *table,
+                     rt_refl *out, rt_error *err) {
+  const rt_reflector *r = table_reflector(c, schema, table, err);
+  if (r == NULL) return -1;
+  if (r->columns(c, schema, table, out, err) != 0 ||
+      r->pk(c, schema, table, out, err) != 0 ||
+      r->fks(c, schema, table, out, err) != 0 ||
+      r->indexes(c, schema, table, out, err) != 0 ||
+      r->uniques(c, schema, table, out, err) != 0)
+    return -1;
+  return finish(out, 0, err);
+}
+
+/* --- dependency order --- */
+
+/*
+** As SQLAlchemy's Inspector does it: an edge from each referred table to
+** the table whose key refers to it (self-references aside), sorted in
+** layers -- each layer the tables, in name order, whose referred tables
+** are all placed.  If a cycle stops that, every edge is dropped and every
+** key of a table that had one is set aside into the final entry.
+*/
+typedef struct sortnode {
+  const char *name;
+  rt_refl fks;
+  int placed;
+} sortnode;
+
+static int index_of(sortnode *nodes, int n, const char *name) {
+  int i;
+  for (i = 0; i < n; i++)
+    if (strcmp(nodes[i].name, name) == 0) return i;
+  return -1;
+}
+
+/* Has table i an edge: a key referring to another table (listed or not,
+** and whatever its schema, as SQLAlchemy compares names only)? */
+static int depends(sortnode *nodes, int i) {
+  int k;
+  for (k = 0; k < nodes[i].fks.nfks; k++)
+    if (strcmp(nodes[i].fks.fks[k].reftable, nodes[i].name) != 0) return 1;
+  return 0;
+}
+
+static int sort_layers(sortnode *nodes, int n, int use_edges, int *order) {
+  int done = 0;
+  while (done < n) {
+    int i, k, layer = 0, *mark = order + done;
+    for (i = 0; i < n; i++) {
+      int ready = !nodes[i].placed;
+      for (k = 0; ready && use_edges && k < nodes[i].fks.nfks; k++) {
+        const rt_refl_fk *fk = &nodes[i].fks.fks[k];
+        int j = index_of(nodes, n, fk->reftable);
+        if (j >= 0 && j != i && !nodes[j].placed) ready = 0;
+      }
+      if (ready) mark[layer++] = i;
+    }
+    if (layer == 0) return -1; /* a cycle */
+    for (k = 0; k < layer; k++) nodes[mark[k]].placed = 1;
+    done += layer;
+  }
+  return 0;
+}
+
+/* Names of a table's keys as a set in a stable order: named ones sorted,
+** then one NULL for any unnamed ones. */
+static int add_fknames(rt_refl *out, rt_refl_sorted *s, const rt_refl *fks,
+                       const char *table) {
+  int k, unnamed = 0;
+  rt_names tmp = {0, NULL};
+  for (k = 0; k < fks->nfks; k++) {
+    int j, dup = 0;
+    if (fks->fks[k].name == NULL) {
+      unnamed = 1;
+      continue;
+    }
+    for (j = 0; j < tmp.n; j++)
+      if (strcmp(tmp.v[j], fks->fks[k].name) == 0) dup = 1;
+    if (!dup && rt_names_add(&out->arena, &tmp, fks->fks[k].name) != 0)
+      return -1;
+  }
+  for (k = 1; k < tmp.n; k++) { /* insertion sort: lists are short */
+    const char *v = tmp.v[k];
+    int j = k - 1;
+    while (j >= 0 && strcmp(tmp.v[j], v) > 0) tmp.v[j + 1] = tmp.v[j], j--;
+    tmp.v[j + 1] = v;
+  }
+  if (unnamed && rt_names_add(&out->arena, &tmp, NULL) != 0) return -1;
+  for (k = 0; k < tmp.n; k++) {
+    if (rt_names_add(&out->arena, &s->fknames, tmp.v[k]) != 0) return -1;
+    if (table && rt_names_add(&out->arena, &s->fktables, table) != 0) return -1;
+  }
+  return 0;
+}
+
+int rt_reflect_sorted_tables(rt_connection *c, const char *schema, rt_refl *out,
+                             rt_error *err) {
+  const rt_reflector *r = reflector(c, err);
+  rt_refl names;
+  sortnode *nodes = NULL;
+  int *order = NULL, i, n, rc = -1, cyclic;
+  rt_refl_sorted *rest;
+  if (r == NULL) return -1;
+  rt_refl_init(&names);
+  if (r->table_names(c, schema, 0, &names, err) != 0) goto done;
+  n = names.names.n;
+  nodes = calloc((size_t)n + 1, sizeof *nodes);
+  order = calloc((size_t)n + 1, sizeof *order);
+  if (nodes == NULL || order == NULL) {
+    rt_error_set(err, RT_EMEMORY, "out of memory");
+    goto done;
+  }
+  for (i = 0; i < n; i++) {
+    nodes[i].name = names.names.v[i];
+    rt_refl_init(&nodes[i].fks);
+    if (r->fks(c, schema, nodes[i].name, &nodes[i].fks, err) != 0) {
+      /* dropped since it was listed (by another connection): it has no
+      ** keys left to order by */
+      if (err->kind != RT_ENOSUCHTABLE) goto done;
+      rt_error_clear(err);
+    }
+  }
+  cyclic = sort_layers(nodes, n, 1, order) != 0;
+  if (cyclic) {
+    for (i = 0; i < n; i++) nodes[i].placed = 0;
+    sort_layers(nodes, n, 0, order);
+  }
+  for (i = 0; i < n; i++) {
+    sortnode *nd = &nodes[order[i]];
+    rt_refl_sorted *s =
+        rt_arena_push(&out->arena, &out->sorted, &out->nsorted, sizeof *s);
+    if (s == NULL ||
+        (s->table = rt_arena_strdup(&out->arena, nd->name)) == NULL ||
+        add_fknames(out, s, &nd->fks, NULL) != 0)
+      goto oom;
+  }
+  rest = rt_arena_push(&out->arena, &out->sorted, &out->nsorted, sizeof *rest);
+  if (rest == NULL) goto oom;
+  for (i = 0; cyclic && i < n; i++)
+    if (depends(nodes, i) &&
+        add_fknames(out, rest, &nodes[i].fks, nodes[i].name) != 0)
+      goto oom;
+  rc = finish(out, 0, err);
+  goto done;
+oom:
+  rt_error_set(err, RT_EMEMORY, "out of memory");
+done:
+  for (i = 0; nodes && i < names.names.n; i++) rt_refl_free(&nodes[i].fks);
+  free(nodes);
+  free(order);
+  rt_refl_free(&names);
+  return rc;
+}

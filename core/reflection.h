@@ -1,0 +1,196 @@
+/*
+** reflection.h -- what a database says about its own tables.
+**
+** Each dialect answers from its catalog (SQLite's PRAGMAs and
+** sqlite_master, PostgreSQL's pg_catalog, MySQL's information_schema and
+** SHOW CREATE TABLE) through an rt_connection; this module dispatches on
+** the engine's dialect name.  Answers are C structs whose strings and
+** arrays all live in the arena of one rt_refl, freed at once by
+** rt_refl_free.  Nothing here knows about Lua.
+**
+** The shapes follow SQLAlchemy's Inspector: columns in table order, the
+** primary key in key order, foreign keys, indexes (minus those that only
+** back a primary key or unique constraint) and unique constraints, each
+** listed in the order SQLAlchemy's dialect lists them.
+**
+** `schema` arguments may be NULL for the connection's default schema
+** (SQLite "main", PostgreSQL "public", MySQL the URL's database).
+*/
+#ifndef RT_REFLECTION_H
+#define RT_REFLECTION_H
+
+#include <stddef.h>
+
+#include "engine.h"
+
+/* A block list: allocations are carved from blocks freed together. */
+typedef struct rt_arena_block rt_arena_block;
+typedef struct rt_arena {
+  rt_arena_block *head;
+  int failed; /* an allocation failed */
+} rt_arena;
+
+typedef struct rt_names {
+  int n;
+  const char **v;
+} rt_names;
+
+/* values of rt_refl_column.autoincrement */
+#define RT_AUTOINC_FALSE 0
+#define RT_AUTOINC_TRUE 1
+#define RT_AUTOINC_AUTO 2  /* SQLAlchemy's "auto": the dialect can't tell */
+#define RT_AUTOINC_UNSET 3 /* not reported (MySQL, non-integer columns) */
+
+typedef struct rt_refl_column {
+  const char *name;
+  const char *type;    /* declared type, as the server spells it */
+  int nullable;        /* 0 or 1 */
+  const char *dflt;    /* server default text, or NULL */
+  int autoincrement;   /* RT_AUTOINC_* */
+  const char *comment; /* or NULL */
+  int pk;              /* 1-based position in the primary key, or 0 */
+  int report_pk;       /* the dialect reports pk in its column dicts */
+} rt_refl_column;
+
+typedef struct rt_refl_pk {
+  const char *name; /* or NULL */
+  rt_names cols;
+} rt_refl_pk;
+
+typedef struct rt_refl_fk {
+  const char *name; /* or NULL */
+  rt_names cols;
+  const char *refschema; /* NULL when the referred table is in `schema` */
+  const char *reftable;
+  rt_names refcols;
+  const char *ondelete; /* NULL for the default (NO ACTION) */
+  const char *onupdate;
+} rt_refl_fk;
+
+typedef struct rt_refl_index {
+  const char *name;
+  rt_names cols;
+  int unique;
+  /* PostgreSQL: the UNIQUE constraint this index backs, or NULL */
+  const char *duplicates;
+} rt_refl_index;
+
+typedef struct rt_refl_unique {
+  const char *name; /* or NULL */
+  rt_names cols;
+  /* MySQL: the unique index this constraint is (also listed as an index) */
+  const char *duplicates;
+} rt_refl_unique;
+
+/* A table with the names of its foreign keys, for dependency order. */
+typedef struct rt_refl_sorted {
+  const char *table; /* NULL for the entry of cycle-breaking keys */
+  rt_names fknames;  /* a NULL entry stands for unnamed keys */
+  rt_names fktables; /* with table == NULL: the table of each fkname */
+} rt_refl_sorted;
+
+/* One answer.  Only the fields of the call that filled it are set. */
+typedef struct rt_refl {
+  rt_arena arena;
+  rt_names names; /* table, view or schema names */
+  int ncols;
+  rt_refl_column *cols;
+  rt_refl_pk pk;
+  int nfks;
+  rt_refl_fk *fks;
+  int nindexes;
+  rt_refl_index *indexes;
+  int nuniques;
+  rt_refl_unique *uniques;
+  int nsorted;
+  rt_refl_sorted *sorted;
+} rt_refl;
+
+void rt_refl_init(rt_refl *r);
+void rt_refl_free(rt_refl *r);
+
+/* All return 0, or -1 with err set.  Table-level calls raise
+** NoSuchTableError (message: the table name) for a missing table. */
+int rt_reflect_table_names(rt_connection *c, const char *schema, rt_refl *out,
+                           rt_error *err);
+int rt_reflect_view_names(rt_connection *c, const char *schema, rt_refl *out,
+                          rt_error *err);
+int rt_reflect_schema_names(rt_connection *c, rt_refl *out, rt_error *err);
+int rt_reflect_has_table(rt_connection *c, const char *schema,
+                         const char *table, int *exists, rt_error *err);
+int rt_reflect_columns(rt_connection *c, const char *schema, const char *table,
+                       rt_refl *out, rt_error *err);
+int rt_reflect_pk(rt_connection *c, const char *schema, const char *table,
+                  rt_refl *out, rt_error *err);
+int rt_reflect_foreign_keys(rt_connection *c, const char *schema,
+                            const char *table, rt_refl *out, rt_error *err);
+int rt_reflect_indexes(rt_connection *c, const char *schema, const char *table,
+                       rt_refl *out, rt_error *err);
+int rt_reflect_unique_constraints(rt_connection *c, const char *schema,
+                                  const char *table, rt_refl *out,
+                                  rt_error *err);
+/* Everything about one table at once (columns, pk, fks, indexes, uniques):
+** what Table(..., {autoload_with}) needs. */
+int rt_reflect_table(rt_connection *c, const char *schema, const char *table,
+                     rt_refl *out, rt_error *err);
+/* The schema's tables in dependency order (referred tables first), each
+** with its foreign key names, then one entry with table == NULL holding the
+** keys set aside to break cycles: SQLAlchemy's
+** Inspector.get_sorted_table_and_fkc_names. */
+int rt_reflect_sorted_tables(rt_connection *c, const char *schema, rt_refl *out,
+                             rt_error *err);
+
+/*
+** For the dialect files.
+*/
+
+/* Memory from the answer's arena (zeroed); NULL when out of memory. */
+void *rt_arena_alloc(rt_arena *a, size_t n);
+const char *rt_arena_strdup(rt_arena *a, const char *s);
+const char *rt_arena_strndup(rt_arena *a, const char *s, size_t n);
+/* Append s to a name list (copying it into the arena; s may be NULL). */
+int rt_names_add(rt_arena *a, rt_names *l, const char *s);
+/* Grow an array of `size`-byte items in the arena to hold n + 1 items;
+** returns the new item (zeroed), or NULL. */
+void *rt_arena_push(rt_arena *a, void *array_ptr, int *n, size_t size);
+
+/* The rows of a catalog query, every value as text (NULL stays NULL,
+** integers and booleans as decimal text), in the answer's arena. */
+typedef struct rt_rows {
+  int n, ncols;
+  const char **cell; /* row-major */
+} rt_rows;
+#define RT_CELL(rows, r, c) ((rows)->cell[(r) * (rows)->ncols + (c)])
+
+/* Run `sql` with text parameters (NULL entries bind NULL). */
+int rt_refl_query(rt_connection *c, rt_arena *a, const char *sql,
+                  const char *const *params, int nparams, rt_rows *rows,
+                  rt_error *err);
+/* Is a catalog value true ("1", "t", "true", "YES")? */
+int rt_refl_truthy(const char *s);
+int rt_refl_nosuchtable(rt_error *err, const char *table);
+
+typedef struct rt_reflector {
+  const char *dialect;
+  int (*table_names)(rt_connection *c, const char *schema, int views,
+                     rt_refl *out, rt_error *err);
+  int (*schema_names)(rt_connection *c, rt_refl *out, rt_error *err);
+  int (*has_table)(rt_connection *c, const char *schema, const char *table,
+                   int *exists, rt_error *err);
+  int (*columns)(rt_connection *c, const char *schema, const char *table,
+                 rt_refl *out, rt_error *err);
+  int (*pk)(rt_connection *c, const char *schema, const char *table,
+            rt_refl *out, rt_error *err);
+  int (*fks)(rt_connection *c, const char *schema, const char *table,
+             rt_refl *out, rt_error *err);
+  int (*indexes)(rt_connection *c, const char *schema, const char *table,
+                 rt_refl *out, rt_error *err);
+  int (*uniques)(rt_connection *c, const char *schema, const char *table,
+                 rt_refl *out, rt_error *err);
+} rt_reflector;
+
+extern const rt_reflector rt_sqlite_reflector;
+extern const rt_reflector rt_postgresql_reflector;
+extern const rt_reflector rt_mysql_reflector;
+
+#endif

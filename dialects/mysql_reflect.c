@@ -1,0 +1,269 @@
+/*
+** mysql_reflect.c -- reflection for MySQL and MariaDB from
+** information_schema.
+**
+** SQLAlchemy parses SHOW CREATE TABLE; the same facts are in
+** information_schema, where the table name can be a bound parameter.  The
+** schema defaults to the connection's database (the URL's).  Results keep
+** SHOW CREATE TABLE's order: keys as the server keeps them (the order
+** STATISTICS lists them in), foreign keys by name.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/reflection.h"
+
+#define SCHEMA "coalesce(?, database())"
+
+static int add_column_list(rt_refl *out, const rt_rows *rows, int col) {
+  int i;
+  for (i = 0; i < rows->n; i++)
+    if (rt_names_add(&out->arena, &out->names, RT_CELL(rows, i, col)) != 0)
+      return -1;
+  return 0;
+}
+
+static int my_table_names(rt_connection *c, const char *schema, int views,
+                          rt_refl *out, rt_error *err) {
+  rt_rows rows;
+  if (rt_refl_query(c, &out->arena,
+                    views ? "SELECT TABLE_NAME FROM information_schema.TABLES "
+                            "WHERE TABLE_SCHEMA = " SCHEMA
+                            " AND TABLE_TYPE IN ('VIEW', 'SYSTEM VIEW') "
+                            "ORDER BY TABLE_NAME"
+                          : "SELECT TABLE_NAME FROM information_schema.TABLES "
+                            "WHERE TABLE_SCHEMA = " SCHEMA
+                            " AND TABLE_TYPE = 'BASE TABLE' "
+                            "ORDER BY TABLE_NAME",
+                    &schema, 1, &rows, err) != 0)
+    return -1;
+  return add_column_list(out, &rows, 0);
+}
+
+static int my_schema_names(rt_connection *c, rt_refl *out, rt_error *err) {
+  rt_rows rows;
+  if (rt_refl_query(c, &out->arena,
+                    "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
+                    "ORDER BY SCHEMA_NAME",
+                    NULL, 0, &rows, err) != 0)
+    return -1;
+  return add_column_list(out, &rows, 0);
+}
+
+static int my_has_table(rt_connection *c, const char *schema, const char *table,
+                        int *exists, rt_error *err) {
+  rt_refl tmp;
+  const char *params[2];
+  rt_rows rows;
+  int rc;
+  params[0] = schema;
+  params[1] = table;
+  rt_refl_init(&tmp);
+  rc = rt_refl_query(c, &tmp.arena,
+                     "SELECT 1 FROM information_schema.TABLES "
+                     "WHERE TABLE_SCHEMA = " SCHEMA " AND TABLE_NAME = ?",
+                     params, 2, &rows, err);
+  *exists = rc == 0 && rows.n > 0;
+  rt_refl_free(&tmp);
+  return rc;
+}
+
+/* SHOW CREATE TABLE marks integer columns AUTO_INCREMENT or not; for other
+** types SQLAlchemy's parse leaves autoincrement unreported. */
+static int is_integer(const char *data_type) {
+  static const char *const ints[] = {"tinyint", "smallint", "mediumint",
+                                     "int",     "integer",  "bigint"};
+  size_t i;
+  for (i = 0; data_type && i < sizeof ints / sizeof ints[0]; i++)
+    if (strcmp(data_type, ints[i]) == 0) return 1;
+  return 0;
+}
+
+static int my_columns(rt_connection *c, const char *schema, const char *table,
+                      rt_refl *out, rt_error *err) {
+  const char *params[2];
+  rt_rows rows;
+  int i;
+  params[0] = schema;
+  params[1] = table;
+  if (rt_refl_query(c, &out->arena,
+                    "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, "
+                    "COLUMN_DEFAULT, EXTRA, COLUMN_COMMENT, DATA_TYPE "
+                    "FROM information_schema.COLUMNS "
+                    "WHERE TABLE_SCHEMA = " SCHEMA " AND TABLE_NAME = ? "
+                    "ORDER BY ORDINAL_POSITION",
+                    params, 2, &rows, err) != 0)
+    return -1;
+  for (i = 0; i < rows.n; i++) {
+    rt_refl_column *col =
+        rt_arena_push(&out->arena, &out->cols, &out->ncols, sizeof *col);
+    const char *dflt = RT_CELL(&rows, i, 3), *extra = RT_CELL(&rows, i, 4);
+    const char *comment = RT_CELL(&rows, i, 5);
+    if (col == NULL) return -1;
+    col->name = RT_CELL(&rows, i, 0);
+    col->type = RT_CELL(&rows, i, 1);
+    col->nullable = strcmp(RT_CELL(&rows, i, 2), "YES") == 0;
+    /* MariaDB writes a missing default as the word NULL (a string default
+    ** comes quoted, 'NULL'), as SHOW CREATE TABLE does */
+    col->dflt = dflt && strcmp(dflt, "NULL") != 0 ? dflt : NULL;
+    col->comment = comment && *comment ? comment : NULL;
+    if (extra && strstr(extra, "auto_increment"))
+      col->autoincrement = RT_AUTOINC_TRUE;
+    else if (is_integer(RT_CELL(&rows, i, 6)))
+      col->autoincrement = RT_AUTOINC_FALSE;
+    else
+      col->autoincrement = RT_AUTOINC_UNSET;
+  }
+  return 0;
+}
+
+/* Keys in the server's order (rows: name, seq, column, non_unique). */
+static int keys(rt_connection *c, const char *schema, const char *table,
+                rt_arena *a, rt_rows *rows, rt_error *err) {
+  const char *params[2];
+  params[0] = schema;
+  params[1] = table;
+  return rt_refl_query(c, a,
+                       "SELECT INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, "
+                       "NON_UNIQUE FROM information_schema.STATISTICS "
+                       "WHERE TABLE_SCHEMA = " SCHEMA " AND TABLE_NAME = ?",
+                       params, 2, rows, err);
+}
+
+static int my_pk(rt_connection *c, const char *schema, const char *table,
+                 rt_refl *out, rt_error *err) {
+  rt_rows rows;
+  int seq, i;
+  if (keys(c, schema, table, &out->arena, &rows, err) != 0) return -1;
+  for (seq = 1; seq <= rows.n; seq++)
+    for (i = 0; i < rows.n; i++)
+      if (strcmp(RT_CELL(&rows, i, 0), "PRIMARY") == 0 &&
+          atoi(RT_CELL(&rows, i, 1)) == seq)
+        rt_names_add(&out->arena, &out->pk.cols, RT_CELL(&rows, i, 2));
+  return 0; /* MySQL's primary key is always named PRIMARY: reported None */
+}
+
+/* The keys other than PRIMARY, grouped, columns in key order. */
+static int my_keys(rt_connection *c, const char *schema, const char *table,
+                   rt_refl *out, rt_error *err) {
+  rt_rows rows;
+  int i, k;
+  if (keys(c, schema, table, &out->arena, &rows, err) != 0) return -1;
+  for (i = 0; i < rows.n; i++) {
+    const char *name = RT_CELL(&rows, i, 0);
+    rt_refl_index *ix = NULL;
+    if (strcmp(name, "PRIMARY") == 0) continue;
+    for (k = 0; k < out->nindexes; k++)
+      if (strcmp(out->indexes[k].name, name) == 0) ix = &out->indexes[k];
+    if (ix == NULL) {
+      ix =
+          rt_arena_push(&out->arena, &out->indexes, &out->nindexes, sizeof *ix);
+      if (ix == NULL) return -1;
+      ix->name = name;
+      ix->unique = strcmp(RT_CELL(&rows, i, 3), "0") == 0;
+    }
+  }
+  for (k = 0; k < out->nindexes; k++) {
+    rt_refl_index *ix = &out->indexes[k];
+    int seq;
+    for (seq = 1; seq <= rows.n; seq++)
+      for (i = 0; i < rows.n; i++)
+        if (strcmp(RT_CELL(&rows, i, 0), ix->name) == 0 &&
+            atoi(RT_CELL(&rows, i, 1)) == seq)
+          rt_names_add(&out->arena, &ix->cols, RT_CELL(&rows, i, 2));
+  }
+  return 0;
+}
+
+/* Every key but PRIMARY is an index to SQLAlchemy, including those InnoDB
+** adds for foreign keys and those behind UNIQUE constraints. */
+static int my_indexes(rt_connection *c, const char *schema, const char *table,
+                      rt_refl *out, rt_error *err) {
+  return my_keys(c, schema, table, out, err);
+}
+
+/* MySQL can't tell a UNIQUE constraint from a unique index: each unique
+** key is both, and says so in duplicates. */
+static int my_uniques(rt_connection *c, const char *schema, const char *table,
+                      rt_refl *out, rt_error *err) {
+  rt_refl tmp;
+  int k;
+  rt_refl_init(&tmp);
+  if (my_keys(c, schema, table, &tmp, err) != 0) {
+    rt_refl_free(&tmp);
+    return -1;
+  }
+  for (k = 0; k < tmp.nindexes; k++) {
+    rt_refl_unique *u;
+    int i;
+    if (!tmp.indexes[k].unique) continue;
+    u = rt_arena_push(&out->arena, &out->uniques, &out->nuniques, sizeof *u);
+    if (u == NULL) break;
+    u->name = rt_arena_strdup(&out->arena, tmp.indexes[k].name);
+    u->duplicates = u->name;
+    for (i = 0; i < tmp.indexes[k].cols.n; i++)
+      rt_names_add(&out->arena, &u->cols, tmp.indexes[k].cols.v[i]);
+  }
+  rt_refl_free(&tmp);
+  return 0;
+}
+
+static const char *fk_action(const char *rule) {
+  /* NO ACTION and RESTRICT are the same in InnoDB, and SHOW CREATE TABLE
+  ** writes neither unless asked: both are the default */
+  if (rule == NULL || strcmp(rule, "RESTRICT") == 0 ||
+      strcmp(rule, "NO ACTION") == 0)
+    return NULL;
+  return rule;
+}
+
+/*
+** The referred schema is reported when it differs from the table's own
+** (SHOW CREATE TABLE qualifies the name then), else it is the schema the
+** caller named, if any.
+*/
+static int my_fks(rt_connection *c, const char *schema, const char *table,
+                  rt_refl *out, rt_error *err) {
+  const char *params[2];
+  rt_rows rows;
+  int i;
+  params[0] = schema;
+  params[1] = table;
+  if (rt_refl_query(c, &out->arena,
+                    "SELECT k.CONSTRAINT_NAME, k.COLUMN_NAME, "
+                    "k.REFERENCED_TABLE_SCHEMA <> k.TABLE_SCHEMA, "
+                    "k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, "
+                    "k.REFERENCED_COLUMN_NAME, rc.DELETE_RULE, rc.UPDATE_RULE "
+                    "FROM information_schema.KEY_COLUMN_USAGE k "
+                    "JOIN information_schema.REFERENTIAL_CONSTRAINTS rc "
+                    "ON rc.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA "
+                    "AND rc.TABLE_NAME = k.TABLE_NAME "
+                    "AND rc.CONSTRAINT_NAME = k.CONSTRAINT_NAME "
+                    "WHERE k.TABLE_SCHEMA = " SCHEMA " AND k.TABLE_NAME = ? "
+                    "AND k.REFERENCED_TABLE_NAME IS NOT NULL "
+                    "ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
+                    params, 2, &rows, err) != 0)
+    return -1;
+  for (i = 0; i < rows.n; i++) {
+    rt_refl_fk *fk = out->nfks ? &out->fks[out->nfks - 1] : NULL;
+    if (fk == NULL || strcmp(fk->name, RT_CELL(&rows, i, 0)) != 0) {
+      fk = rt_arena_push(&out->arena, &out->fks, &out->nfks, sizeof *fk);
+      if (fk == NULL) return -1;
+      fk->name = RT_CELL(&rows, i, 0);
+      fk->refschema = rt_refl_truthy(RT_CELL(&rows, i, 2))
+                          ? RT_CELL(&rows, i, 3)
+                          : rt_arena_strdup(&out->arena, schema);
+      fk->reftable = RT_CELL(&rows, i, 4);
+      fk->ondelete = fk_action(RT_CELL(&rows, i, 6));
+      fk->onupdate = fk_action(RT_CELL(&rows, i, 7));
+    }
+    rt_names_add(&out->arena, &fk->cols, RT_CELL(&rows, i, 1));
+    rt_names_add(&out->arena, &fk->refcols, RT_CELL(&rows, i, 5));
+  }
+  return 0;
+}
+
+const rt_reflector rt_mysql_reflector = {
+    "mysql", my_table_names, my_schema_names, my_has_table, my_columns,
+    my_pk,   my_fks,         my_indexes,      my_uniques,
+};

@@ -1,0 +1,347 @@
+/*
+** postgresql_reflect.c -- reflection for PostgreSQL from pg_catalog.
+**
+** Tables are found by name in a schema (default: the first schema of the
+** search path that holds the table, as pg_table_is_visible decides); every
+** later question is asked by the table's oid.  Keys and indexes come from
+** pg_constraint and pg_index, their columns from the key arrays unnested
+** with their ordinal positions, so no definition text is parsed.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/reflection.h"
+
+/* The oid of a table, view, materialized view, foreign or partitioned
+** table, as text; NULL (not an error) when there is none. */
+static int table_oid(rt_connection *c, rt_arena *a, const char *schema,
+                     const char *table, const char **oid, rt_error *err) {
+  const char *params[2];
+  rt_rows rows;
+  int rc;
+  params[0] = table;
+  params[1] = schema;
+  rc = rt_refl_query(
+      c, a,
+      "SELECT c.oid FROM pg_catalog.pg_class c "
+      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE c.relname = $1 AND c.relkind IN ('r', 'v', 'm', 'f', 'p') "
+      "AND CASE WHEN $2::text IS NULL "
+      "THEN pg_catalog.pg_table_is_visible(c.oid) "
+      "ELSE n.nspname = $2::text END",
+      params, 2, &rows, err);
+  *oid = rc == 0 && rows.n > 0 ? RT_CELL(&rows, 0, 0) : NULL;
+  return rc;
+}
+
+static int need_oid(rt_connection *c, rt_arena *a, const char *schema,
+                    const char *table, const char **oid, rt_error *err) {
+  if (table_oid(c, a, schema, table, oid, err) != 0) return -1;
+  return *oid ? 0 : rt_refl_nosuchtable(err, table);
+}
+
+static int pg_table_names(rt_connection *c, const char *schema, int views,
+                          rt_refl *out, rt_error *err) {
+  const char *params[1];
+  rt_rows rows;
+  int i;
+  params[0] = schema;
+  if (rt_refl_query(c, &out->arena,
+                    views ? "SELECT c.relname FROM pg_catalog.pg_class c "
+                            "JOIN pg_catalog.pg_namespace n "
+                            "ON n.oid = c.relnamespace "
+                            "WHERE n.nspname = coalesce($1, current_schema()) "
+                            "AND c.relkind IN ('v', 'm') ORDER BY c.relname"
+                          : "SELECT c.relname FROM pg_catalog.pg_class c "
+                            "JOIN pg_catalog.pg_namespace n "
+                            "ON n.oid = c.relnamespace "
+                            "WHERE n.nspname = coalesce($1, current_schema()) "
+                            "AND c.relkind IN ('r', 'p') ORDER BY c.relname",
+                    params, 1, &rows, err) != 0)
+    return -1;
+  for (i = 0; i < rows.n; i++)
+    rt_names_add(&out->arena, &out->names, RT_CELL(&rows, i, 0));
+  return 0;
+}
+
+static int pg_schema_names(rt_connection *c, rt_refl *out, rt_error *err) {
+  rt_rows rows;
+  int i;
+  if (rt_refl_query(c, &out->arena,
+                    "SELECT nspname FROM pg_catalog.pg_namespace "
+                    "WHERE nspname NOT LIKE 'pg!_%' ESCAPE '!' "
+                    "ORDER BY nspname",
+                    NULL, 0, &rows, err) != 0)
+    return -1;
+  for (i = 0; i < rows.n; i++)
+    rt_names_add(&out->arena, &out->names, RT_CELL(&rows, i, 0));
+  return 0;
+}
+
+static int pg_has_table(rt_connection *c, const char *schema, const char *table,
+                        int *exists, rt_error *err) {
+  rt_refl tmp;
+  const char *oid;
+  int rc;
+  rt_refl_init(&tmp);
+  rc = table_oid(c, &tmp.arena, schema, table, &oid, err);
+  *exists = rc == 0 && oid != NULL;
+  rt_refl_free(&tmp);
+  return rc;
+}
+
+/*
+** A column autoincrements when it is an identity column, or when it is an
+** integer whose default draws from a sequence (serial).  For a table named
+** with its schema, a sequence default is schema-qualified as SQLAlchemy
+** does, so it still names the right sequence elsewhere.
+*/
+static int is_integer(const char *type) {
+  return strcmp(type, "integer") == 0 || strcmp(type, "bigint") == 0 ||
+         strcmp(type, "smallint") == 0;
+}
+
+static const char *qualify_nextval(rt_arena *a, const char *dflt,
+                                   const char *schema) {
+  const char *seq = strstr(dflt, "nextval('"), *end;
+  char *s;
+  size_t n;
+  if (seq == NULL || schema == NULL) return dflt;
+  seq += 9;
+  end = strchr(seq, '\'');
+  if (end == NULL || memchr(seq, '.', (size_t)(end - seq))) return dflt;
+  n = strlen(dflt) + strlen(schema) + 4;
+  s = rt_arena_alloc(a, n);
+  if (s == NULL) return NULL;
+  snprintf(s, n, "%.*s\"%s\".%s", (int)(seq - dflt), dflt, schema, seq);
+  return s;
+}
+
+static int pg_columns(rt_connection *c, const char *schema, const char *table,
+                      rt_refl *out, rt_error *err) {
+  const char *oid;
+  rt_rows rows;
+  int i;
+  if (need_oid(c, &out->arena, schema, table, &oid, err) != 0) return -1;
+  if (rt_refl_query(
+          c, &out->arena,
+          "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+          "(SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) "
+          " FROM pg_catalog.pg_attrdef d "
+          " WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum "
+          " AND a.atthasdef), "
+          "a.attnotnull, pgd.description, a.attgenerated <> '', "
+          "a.attidentity <> '' "
+          "FROM pg_catalog.pg_attribute a "
+          "LEFT JOIN pg_catalog.pg_description pgd "
+          "ON pgd.objoid = a.attrelid AND pgd.objsubid = a.attnum "
+          "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
+          "ORDER BY a.attnum",
+          &oid, 1, &rows, err) != 0)
+    return -1;
+  for (i = 0; i < rows.n; i++) {
+    rt_refl_column *col =
+        rt_arena_push(&out->arena, &out->cols, &out->ncols, sizeof *col);
+    const char *type = RT_CELL(&rows, i, 1), *dflt = RT_CELL(&rows, i, 2);
+    int generated = rt_refl_truthy(RT_CELL(&rows, i, 5));
+    if (col == NULL) return -1;
+    col->name = RT_CELL(&rows, i, 0);
+    col->type = type;
+    col->nullable = !rt_refl_truthy(RT_CELL(&rows, i, 3));
+    col->comment = RT_CELL(&rows, i, 4);
+    col->autoincrement = rt_refl_truthy(RT_CELL(&rows, i, 6))
+                             ? RT_AUTOINC_TRUE
+                             : RT_AUTOINC_FALSE;
+    if (generated) dflt = NULL; /* the expression of a computed column */
+    if (dflt && strstr(dflt, "nextval('")) {
+      if (type && is_integer(type)) col->autoincrement = RT_AUTOINC_TRUE;
+      dflt = qualify_nextval(&out->arena, dflt, schema);
+    }
+    col->dflt = dflt;
+  }
+  return 0;
+}
+
+/* Column names of a key array of the table, in key order. */
+#define KEY_COLUMNS(keys, rel)                                                 \
+  "ARRAY(SELECT a.attname FROM unnest(" keys ") WITH ORDINALITY k(n, i) "      \
+  "JOIN pg_catalog.pg_attribute a ON a.attrelid = " rel " AND a.attnum = k.n " \
+  "ORDER BY k.i)::text"
+
+/* Split PostgreSQL's text form of a name array, {a,"b c"}, into names. */
+static int add_array(rt_arena *a, rt_names *l, const char *s) {
+  char *buf, *d;
+  if (s == NULL || *s != '{') return 0;
+  buf = rt_arena_alloc(a, strlen(s) + 1);
+  if (buf == NULL) return -1;
+  for (s++; *s && *s != '}';) {
+    d = buf;
+    if (*s == '"') {
+      for (s++; *s && *s != '"'; s++) {
+        if (*s == '\\' && s[1]) s++;
+        *d++ = *s;
+      }
+      if (*s) s++;
+    } else
+      while (*s && *s != ',' && *s != '}') *d++ = *s++;
+    *d = '\0';
+    if (rt_names_add(a, l, buf) != 0) return -1;
+    if (*s == ',') s++;
+  }
+  return 0;
+}
+
+static int pg_pk(rt_connection *c, const char *schema, const char *table,
+                 rt_refl *out, rt_error *err) {
+  const char *oid;
+  rt_rows rows;
+  if (need_oid(c, &out->arena, schema, table, &oid, err) != 0) return -1;
+  if (rt_refl_query(
+          c, &out->arena,
+          "SELECT r.conname, " KEY_COLUMNS(
+              "r.conkey",
+              "r.conrelid") " FROM pg_catalog.pg_constraint r "
+                            "WHERE r.conrelid = $1::oid AND r.contype = 'p'",
+          &oid, 1, &rows, err) != 0)
+    return -1;
+  if (rows.n == 0) return 0;
+  out->pk.name = RT_CELL(&rows, 0, 0);
+  return add_array(&out->arena, &out->pk.cols, RT_CELL(&rows, 0, 1));
+}
+
+static const char *fk_action(const char *code) {
+  switch (code ? code[0] : 'a') {
+  case 'r':
+    return "RESTRICT";
+  case 'c':
+    return "CASCADE";
+  case 'n':
+    return "SET NULL";
+  case 'd':
+    return "SET DEFAULT";
+  default:
+    return NULL; /* 'a': NO ACTION, the default */
+  }
+}
+
+/*
+** The referred schema is reported only when the referred table is not
+** visible on the search path (it would need qualifying), or when the table
+** was asked for with that schema -- SQLAlchemy's rule.
+*/
+static int pg_fks(rt_connection *c, const char *schema, const char *table,
+                  rt_refl *out, rt_error *err) {
+  const char *oid, *params[2];
+  rt_rows rows;
+  int i;
+  if (need_oid(c, &out->arena, schema, table, &oid, err) != 0) return -1;
+  params[0] = oid;
+  params[1] = schema;
+  if (rt_refl_query(
+          c, &out->arena,
+          "SELECT r.conname, " KEY_COLUMNS(
+              "r.conkey",
+              "r.conrelid") ", CASE WHEN n.nspname = $2::text THEN n.nspname "
+                            "WHEN pg_catalog.pg_table_is_visible(f.oid) THEN "
+                            "NULL "
+                            "ELSE n.nspname END, f.relname, " KEY_COLUMNS(
+                                "r.confkey",
+                                "r.confrelid") ", r.confdeltype, r.confupdtype "
+                                               "FROM pg_catalog.pg_constraint "
+                                               "r "
+                                               "JOIN pg_catalog.pg_class f ON "
+                                               "f.oid = r.confrelid "
+                                               "JOIN pg_catalog.pg_namespace n "
+                                               "ON n.oid = f.relnamespace "
+                                               "WHERE r.conrelid = $1::oid AND "
+                                               "r.contype = 'f' ORDER BY "
+                                               "r.conname",
+          params, 2, &rows, err) != 0)
+    return -1;
+  for (i = 0; i < rows.n; i++) {
+    rt_refl_fk *fk =
+        rt_arena_push(&out->arena, &out->fks, &out->nfks, sizeof *fk);
+    if (fk == NULL) return -1;
+    fk->name = RT_CELL(&rows, i, 0);
+    fk->refschema = RT_CELL(&rows, i, 2);
+    fk->reftable = RT_CELL(&rows, i, 3);
+    fk->ondelete = fk_action(RT_CELL(&rows, i, 5));
+    fk->onupdate = fk_action(RT_CELL(&rows, i, 6));
+    if (add_array(&out->arena, &fk->cols, RT_CELL(&rows, i, 1)) != 0 ||
+        add_array(&out->arena, &fk->refcols, RT_CELL(&rows, i, 4)) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+/*
+** Indexes other than the primary key's, by name; one that backs a UNIQUE
+** (or exclusion) constraint is listed with that constraint's name in
+** duplicates_constraint, as SQLAlchemy lists it.  Expression indexes are
+** left out, and INCLUDE columns are not key columns.
+*/
+static int pg_indexes(rt_connection *c, const char *schema, const char *table,
+                      rt_refl *out, rt_error *err) {
+  const char *oid;
+  rt_rows rows;
+  int i;
+  if (need_oid(c, &out->arena, schema, table, &oid, err) != 0) return -1;
+  if (rt_refl_query(
+          c, &out->arena,
+          "SELECT i.relname, ix.indisunique, "
+          "ARRAY(SELECT a.attname FROM unnest(ix.indkey) WITH ORDINALITY "
+          " k(n, o) JOIN pg_catalog.pg_attribute a "
+          " ON a.attrelid = ix.indrelid AND a.attnum = k.n "
+          " WHERE k.o <= ix.indnkeyatts ORDER BY k.o)::text, "
+          "con.conname "
+          "FROM pg_catalog.pg_index ix "
+          "JOIN pg_catalog.pg_class i ON i.oid = ix.indexrelid "
+          "LEFT JOIN pg_catalog.pg_constraint con "
+          "ON con.conrelid = ix.indrelid AND con.conindid = ix.indexrelid "
+          "AND con.contype IN ('p', 'u', 'x') "
+          "WHERE ix.indrelid = $1::oid AND NOT ix.indisprimary "
+          "AND ix.indexprs IS NULL ORDER BY i.relname",
+          &oid, 1, &rows, err) != 0)
+    return -1;
+  for (i = 0; i < rows.n; i++) {
+    rt_refl_index *ix =
+        rt_arena_push(&out->arena, &out->indexes, &out->nindexes, sizeof *ix);
+    if (ix == NULL) return -1;
+    ix->name = RT_CELL(&rows, i, 0);
+    ix->unique = rt_refl_truthy(RT_CELL(&rows, i, 1));
+    ix->duplicates = RT_CELL(&rows, i, 3);
+    if (add_array(&out->arena, &ix->cols, RT_CELL(&rows, i, 2)) != 0) return -1;
+  }
+  return 0;
+}
+
+static int pg_uniques(rt_connection *c, const char *schema, const char *table,
+                      rt_refl *out, rt_error *err) {
+  const char *oid;
+  rt_rows rows;
+  int i;
+  if (need_oid(c, &out->arena, schema, table, &oid, err) != 0) return -1;
+  if (rt_refl_query(
+          c, &out->arena,
+          "SELECT r.conname, " KEY_COLUMNS(
+              "r.conkey",
+              "r.conrelid") " FROM pg_catalog.pg_constraint r "
+                            "WHERE r.conrelid = $1::oid AND r.contype = 'u' "
+                            "ORDER BY r.conname",
+          &oid, 1, &rows, err) != 0)
+    return -1;
+  for (i = 0; i < rows.n; i++) {
+    rt_refl_unique *u =
+        rt_arena_push(&out->arena, &out->uniques, &out->nuniques, sizeof *u);
+    if (u == NULL) return -1;
+    u->name = RT_CELL(&rows, i, 0);
+    if (add_array(&out->arena, &u->cols, RT_CELL(&rows, i, 1)) != 0) return -1;
+  }
+  return 0;
+}
+
+const rt_reflector rt_postgresql_reflector = {
+    "postgresql", pg_table_names, pg_schema_names, pg_has_table, pg_columns,
+    pg_pk,        pg_fks,         pg_indexes,      pg_uniques,
+};
