@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lretort.h"
+#include "lsql.h"
 
 /* The binding files each add their public names to the module table on
 ** top of the stack. */
@@ -15,6 +16,8 @@ static void fill_core(lua_State *L) {
   rt_lua_open_error(L);
   rt_lua_open_result(L);
   rt_lua_open_engine(L);
+  lsql_open_schema(L);
+  lsql_open_expr(L);
   rt_lua_pushnull(L);
   lua_setfield(L, -2, "null");
   lua_pushliteral(L, RT_VERSION);
