@@ -217,7 +217,7 @@ static void literal_value(rt_compiler *c, const rt_value *v) {
     S(rt_float_repr(v->u.f, buf));
     break;
   case RT_V_BOOL:
-    if (c->d->flags & RT_DF_NATIVE_BOOL)
+    if (c->d->flags & (RT_DF_NATIVE_BOOL | RT_DF_BOOL_WORDS))
       S(v->u.b ? "true" : "false");
     else
       S(v->u.b ? "1" : "0");
@@ -591,6 +591,29 @@ static void text(rt_compiler *c, rt_node *t) {
   }
 }
 
+/* A boolean value used as a condition: without a boolean type it is
+** compared with 1, as SQLAlchemy's AsBoolean does. */
+static int bool_atom(const rt_node *e) {
+  return e->kind == RT_N_TRUE || e->kind == RT_N_FALSE ||
+         (e->kind == RT_N_COLUMN && e->type && e->type->kind == RT_TY_BOOLEAN);
+}
+
+static void criterion(rt_compiler *c, rt_node *e) {
+  if (!(c->d->flags & RT_DF_NATIVE_BOOL)) {
+    if (bool_atom(e)) {
+      rt_c_expr(c, e);
+      S(" = 1");
+      return;
+    }
+    if (e->kind == RT_N_UNARY && e->op == RT_OP_NOT && bool_atom(e->a)) {
+      rt_c_expr(c, e->a);
+      S(" = 0");
+      return;
+    }
+  }
+  rt_c_expr(c, e);
+}
+
 void rt_c_expr(rt_compiler *c, rt_node *e) {
   if (c->failed || !e) return;
   switch (e->kind) {
@@ -613,10 +636,10 @@ void rt_c_expr(rt_compiler *c, rt_node *e) {
     S("NULL");
     break;
   case RT_N_TRUE:
-    S(c->d->flags & RT_DF_NATIVE_BOOL ? "true" : "1");
+    S(c->d->flags & (RT_DF_NATIVE_BOOL | RT_DF_BOOL_WORDS) ? "true" : "1");
     break;
   case RT_N_FALSE:
-    S(c->d->flags & RT_DF_NATIVE_BOOL ? "false" : "0");
+    S(c->d->flags & (RT_DF_NATIVE_BOOL | RT_DF_BOOL_WORDS) ? "false" : "0");
     break;
   case RT_N_BINARY:
     binary(c, e);
@@ -624,9 +647,14 @@ void rt_c_expr(rt_compiler *c, rt_node *e) {
   case RT_N_UNARY:
     unary(c, e);
     break;
-  case RT_N_BOOLLIST:
-    list(c, e, e->op == RT_OP_AND ? " AND " : " OR ");
+  case RT_N_BOOLLIST: {
+    int i;
+    for (i = 0; i < e->n; i++) {
+      if (i) S(e->op == RT_OP_AND ? " AND " : " OR ");
+      criterion(c, e->kids[i]);
+    }
     break;
+  }
   case RT_N_LIST:
     list(c, e, ", ");
     break;
@@ -891,9 +919,12 @@ static void from_item(rt_compiler *c, rt_node *f) {
     break;
   case RT_N_JOIN:
     from_item(c, f->a);
-    S(f->flags & RT_F_FULL    ? " FULL OUTER JOIN "
-      : f->flags & RT_F_OUTER ? " LEFT OUTER JOIN "
-                              : " JOIN ");
+    if (f->flags & RT_F_FULL)
+      S(" FULL OUTER JOIN ");
+    else if (f->flags & RT_F_OUTER)
+      S(" LEFT OUTER JOIN ");
+    else
+      S(c->d->flags & RT_DF_INNER_JOIN ? " INNER JOIN " : " JOIN ");
     from_item(c, f->b);
     S(" ON ");
     rt_c_expr(c, f->c);
@@ -961,7 +992,25 @@ static void column_clause(rt_compiler *c, rt_node *e, const char **used,
                           int *nused, int asfrom) {
   const char *name = NULL;
   int i, dup = 0;
+  rt_node *inner = e;
+  /* an anonymous label is numbered before the expression's own binds */
+  while (inner->kind == RT_N_LABEL && (inner->flags & RT_F_ANON) && inner->a)
+    inner = inner->a;
+  if (inner->kind != RT_N_COLUMN && inner->kind != RT_N_LITERAL &&
+      inner->kind != RT_N_TEXT && inner->kind != RT_N_UNARY &&
+      inner->kind != RT_N_CAST && inner->kind != RT_N_LABEL)
+    anon_num(c, inner, TAG_LABEL,
+             inner->kind == RT_N_FUNC ? inner->name : "anon");
   rt_c_expr(c, e);
+  if (e->kind == RT_N_CAST) {
+    /* CAST(col AS T) keeps the column's name */
+    rt_node *x = e->a;
+    while (x->kind == RT_N_GROUPING) x = x->a;
+    if (x->kind == RT_N_COLUMN && !(x->flags & RT_F_ANON)) {
+      e = x;
+      asfrom = 1;
+    }
+  }
   switch (e->kind) {
   case RT_N_LABEL:
     S(" AS ");
@@ -982,6 +1031,7 @@ static void column_clause(rt_compiler *c, rt_node *e, const char **used,
     break;
   case RT_N_LITERAL:
   case RT_N_TEXT:
+  case RT_N_UNARY:
     return;
   default:
     S(" AS ");
@@ -1169,7 +1219,7 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
   }
   if (s->kids[RT_S_WHERE]) {
     S(" \nWHERE ");
-    rt_c_expr(c, s->kids[RT_S_WHERE]);
+    criterion(c, s->kids[RT_S_WHERE]);
   }
   if (s->kids[RT_S_GROUP] && s->kids[RT_S_GROUP]->n) {
     S(" GROUP BY ");
@@ -1177,7 +1227,7 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
   }
   if (s->kids[RT_S_HAVING]) {
     S(" \nHAVING ");
-    rt_c_expr(c, s->kids[RT_S_HAVING]);
+    criterion(c, s->kids[RT_S_HAVING]);
   }
   if (s->kids[RT_S_ORDER] && s->kids[RT_S_ORDER]->n) {
     S(" ORDER BY ");
@@ -1277,6 +1327,11 @@ static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
     char name[160];
     snprintf(name, sizeof name, "%s%s", v->name, suffix);
     placeholder(c, &v->value, name, 0, 0);
+  } else if (v->kind == RT_N_BINARY || v->kind == RT_N_BOOLLIST) {
+    /* SQLAlchemy groups expression values */
+    CH('(');
+    rt_c_expr(c, v);
+    CH(')');
   } else
     rt_c_expr(c, v);
 }
@@ -1430,7 +1485,7 @@ static void update(rt_compiler *c, rt_node *stmt) {
   }
   if (stmt->kids[RT_D_WHERE]) {
     S(" WHERE ");
-    rt_c_expr(c, stmt->kids[RT_D_WHERE]);
+    criterion(c, stmt->kids[RT_D_WHERE]);
   }
   returning(c, stmt);
 }
@@ -1440,7 +1495,7 @@ static void delete_(rt_compiler *c, rt_node *stmt) {
   from_item(c, stmt->kids[RT_D_TABLE]);
   if (stmt->kids[RT_D_WHERE]) {
     S(" WHERE ");
-    rt_c_expr(c, stmt->kids[RT_D_WHERE]);
+    criterion(c, stmt->kids[RT_D_WHERE]);
   }
   returning(c, stmt);
 }

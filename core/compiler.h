@@ -24,9 +24,12 @@ enum { RT_PS_NAMED = 0, RT_PS_QMARK, RT_PS_DOLLAR };
 #define RT_DF_BACKSLASH 0x10   /* string literals escape backslashes */
 #define RT_DF_ON_CONFLICT 0x20
 #define RT_DF_ON_DUPLICATE 0x40
-#define RT_DF_IMPLICIT_RETURNING 0x80 /* INSERT returns its autoincrement pk   \
-                                       */
+#define RT_DF_IMPLICIT_RETURNING                                               \
+  0x80 /* INSERT returns its autoincrement pk                                  \
+        */
 #define RT_DF_NULLS_ORDER 0x100
+#define RT_DF_INNER_JOIN 0x400 /* JOIN is spelled INNER JOIN */
+#define RT_DF_BOOL_WORDS 0x200 /* no boolean type, yet spells true/false */
 
 typedef struct rt_dialect {
   const char *name; /* "default", "sqlite", "postgresql", "mysql" */

@@ -203,6 +203,10 @@ int rt_op_precedence(int op) {
     return 3;
   case RT_OP_OR:
     return 2;
+  case RT_OP_ASBOOL:
+    return -10;
+  case RT_OP_NOTIN:
+    return -100; /* SQLAlchemy has no entry for it */
   case RT_OP_EXISTS:
     return 0;
   case RT_OP_NULLSFIRST:
@@ -225,10 +229,10 @@ static int self_precedent(int op) {
 /* The operator an expression groups by, or RT_OP_NONE. */
 static int node_op(const rt_node *e) {
   if (e->kind == RT_N_BINARY || e->kind == RT_N_BOOLLIST) return e->op;
+  /* ordering modifiers (DESC, NULLS LAST) never group, as in SQLAlchemy */
   if (e->kind == RT_N_UNARY &&
-      (e->op == RT_OP_NOT || e->op == RT_OP_NEG || e->op == RT_OP_DESC ||
-       e->op == RT_OP_ASC || e->op == RT_OP_EXISTS || e->op == RT_OP_DISTINCT))
-    return e->op == RT_OP_DISTINCT ? RT_OP_NONE : e->op;
+      (e->op == RT_OP_NOT || e->op == RT_OP_NEG || e->op == RT_OP_EXISTS))
+    return e->op;
   return RT_OP_NONE;
 }
 
@@ -253,13 +257,16 @@ static rt_node *self_group(rt_node *e, int against) {
   if (e->kind == RT_N_SELECT || e->kind == RT_N_COMPOUND) return e;
   if (e->kind == RT_N_BOOLLIST && e->n == 0) return e;
   op = node_op(e);
-  if (op == RT_OP_NONE || op == RT_OP_CUSTOM) {
-    if (e->kind == RT_N_BINARY && op == RT_OP_CUSTOM) return rt_grouping(e);
-    return e;
-  }
+  if (op == RT_OP_NONE) return e;
   if (op == against && self_precedent(op)) return e;
-  if (rt_op_precedence(op) <= rt_op_precedence(against)) return rt_grouping(e);
+  if ((e->flags & RT_F_LOWPREC) ||
+      rt_op_precedence(op) <= rt_op_precedence(against))
+    return rt_grouping(e);
   return e;
+}
+
+rt_node *rt_self_group(rt_node *e, int against) {
+  return self_group(e, against);
 }
 
 const char *rt_bind_key_for(const rt_node *e) {

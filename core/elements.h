@@ -94,6 +94,7 @@ typedef enum rt_op {
   RT_OP_UNION_ALL,
   RT_OP_INTERSECT,
   RT_OP_EXCEPT,
+  RT_OP_ASBOOL, /* the context of a WHERE criterion */
   RT_OP_COUNT
 } rt_op;
 
@@ -114,12 +115,14 @@ typedef enum rt_op {
 #define RT_F_INDEX 0x2000
 #define RT_F_AUTOINC_NO 0x4000
 #define RT_F_AUTOINC_YES 0x8000
+#define RT_F_LOWPREC                                                           \
+  0x10000 /* LIKE of startswith(): groups like SQLAlchemy's */
 
 typedef struct rt_node rt_node;
 struct rt_node {
   int refs;
   unsigned char kind, op;
-  unsigned short flags;
+  unsigned flags;
   rt_node *owner; /* columns: table or alias sharing its count */
   rt_type *type;  /* NULL: NullType */
   char *name;
@@ -167,6 +170,10 @@ rt_node *rt_grouping(rt_node *e);
 const char *rt_bind_key_for(const rt_node *e);
 /* Make a bind for value `v` compared against expression `against`. */
 rt_node *rt_bind_against(const rt_node *against, rt_value v);
+
+/* Parenthesise e when its operator binds no tighter than `against`
+** (consumes e, returns the possibly wrapped node). */
+rt_node *rt_self_group(rt_node *e, int against);
 
 /* Precedence of an operator, and whether (a op b) op c needs no grouping. */
 int rt_op_precedence(int op);

@@ -68,10 +68,8 @@ rt_node *rt_gen_where(const rt_node *s, int slot, rt_node *crit) {
     both[1] = crit;
     w = rt_boollist(RT_OP_AND, both, 2);
     if (!w) return NULL;
-  } else if (crit->kind == RT_N_BOOLLIST && crit->op == RT_OP_OR &&
-             crit->n > 0) {
-    /* kept bare: parenthesised only when ANDed with more */
-  }
+  } else
+    w = rt_self_group(crit, RT_OP_ASBOOL);
   return rt_gen_set(s, slot, w);
 }
 

@@ -109,8 +109,9 @@ const rt_dialect rt_dialect_mysql = {"mysql",
                                      '`',
                                      rt_rw_mysql,
                                      &rt_rw_mysql_count,
-                                     RT_DF_NATIVE_BOOL | RT_DF_CONCAT_FUNC |
-                                         RT_DF_BACKSLASH | RT_DF_ON_DUPLICATE,
+                                     RT_DF_BOOL_WORDS | RT_DF_INNER_JOIN |
+                                         RT_DF_CONCAT_FUNC | RT_DF_BACKSLASH |
+                                         RT_DF_ON_DUPLICATE,
                                      mysql_limit,
                                      NULL,
                                      mysql_cast_type,

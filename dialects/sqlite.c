@@ -9,9 +9,13 @@
 #include "dialects/reserved.h"
 
 /* SQLite has no LIMIT-less OFFSET: it is spelled LIMIT -1 OFFSET n, the
-** -1 being a bound parameter like SQLAlchemy's. */
+** -1 being a bound parameter like SQLAlchemy's (and a missing OFFSET a
+** bound 0). */
 static rt_node minus_one = {
     -1,   RT_N_BIND, 0,    RT_F_ANON, NULL, NULL, "param", {RT_V_INT, {-1}},
+    NULL, NULL,      NULL, 0,         NULL, NULL};
+static rt_node zero = {
+    -1,   RT_N_BIND, 0,    RT_F_ANON, NULL, NULL, "param", {RT_V_INT, {0}},
     NULL, NULL,      NULL, 0,         NULL, NULL};
 
 static void sqlite_limit(rt_compiler *c, rt_node *limit, rt_node *offset) {
@@ -21,10 +25,12 @@ static void sqlite_limit(rt_compiler *c, rt_node *limit, rt_node *offset) {
     rt_c_expr(c, limit);
   else
     rt_c_const_param(c, &minus_one);
-  if (offset) {
-    rt_sb_adds(b, " OFFSET ");
+  /* and OFFSET always, 0 when not given, as SQLAlchemy's does */
+  rt_sb_adds(b, " OFFSET ");
+  if (offset)
     rt_c_expr(c, offset);
-  }
+  else
+    rt_c_const_param(c, &zero);
 }
 
 static int sqlite_func(rt_compiler *c, rt_node *f) {

@@ -319,6 +319,7 @@ static int like_pattern(lua_State *L, int before, int after,
     lsql_check(L, pat);
   }
   SETRESULT(L, ud, rt_binary(RT_OP_LIKE, rt_ref(e), rt_ref(pu->n)));
+  ud->n->flags |= RT_F_LOWPREC;
   lua_pop(L, 1);
   return 1;
 }
@@ -609,9 +610,9 @@ static int l_case(lua_State *L) {
           L, RT_EARGUMENT,
           "case: WHEN item %d must be a {condition, value} pair", i);
     lua_rawgeti(L, 6, 1); /* 7 */
-    w = value ? lsql_coerce(L, 7, value, "case", i)
-              : criterion(L, 7, "case", i);
-    if (rt_node_push(ud->n, rt_ref(w)) != 0)
+    w = value ? lsql_coerce(L, 7, NULL, "case", i) : criterion(L, 7, "case", i);
+    if (rt_node_push(ud->n, value ? rt_ref(w)
+                                  : rt_self_group(rt_ref(w), RT_OP_NONE)) != 0)
       return rt_lua_error(L, RT_EMEMORY, "out of memory");
     lua_rawgeti(L, 6, 2);
     t = lsql_coerce(L, lua_gettop(L), NULL, "case", i);
@@ -1174,9 +1175,10 @@ static int l_delete(lua_State *L) {
 ** table's column order.  Values bind under the column key. */
 static rt_node *value_list(lua_State *L, rt_node *t, int idx, int anon,
                            const char *fname) {
-  lnode *lu = RESULT(L);
+  lnode *lu;
   int at;
   idx = lua_absindex(L, idx);
+  lu = RESULT(L);
   SETRESULT(L, lu, rt_list_new());
   at = lua_gettop(L);
   lua_pushnil(L);
@@ -1323,7 +1325,7 @@ static int upsert(lua_State *L, int op, const char *fname) {
         SETRESULT(L, lu, rt_list_new());
         for (i = 1; i <= n; i++) {
           rt_node *c;
-          lua_rawgeti(L, top + 2, i);
+          lua_rawgeti(L, top + 1, i);
           c = lsql_tonode(L, -1);
           if (!c) c = column_of(L, t, luaL_checkstring(L, -1));
           if (rt_node_push(lu->n, rt_ref(c)) != 0)
@@ -1443,6 +1445,7 @@ static int s_compile(lua_State *L) {
     d = &rt_dialect_default;
   } else
     d = todialect(L, 2, "compile");
+  lua_settop(L, 3);
   if (opts) {
     lua_getfield(L, opts, "literal_binds");
     o.literal_binds = lua_toboolean(L, -1);
@@ -1523,7 +1526,23 @@ static void positional_row(lua_State *L, rt_compiled *c, int map) {
 /* Lua-function column defaults fill in keys the parameters lack. */
 static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
   rt_node *s = lsql_tonode(L, stmt_idx), *t = s->kids[RT_D_TABLE];
+  rt_node *vals = s->kids[RT_D_VALUES];
   int i;
+  /* the function sees the statement's own values too */
+  for (i = 0; vals && i < vals->n; i++) {
+    rt_node *v = vals->kids[i]->a;
+    if (v->kind != RT_N_BIND ||
+        lua_getfield(L, map, vals->kids[i]->name) != LUA_TNIL) {
+      if (v->kind == RT_N_BIND) lua_pop(L, 1);
+      continue;
+    }
+    lua_pop(L, 1);
+    if (v->value.type == RT_V_NULL)
+      rt_lua_pushnull(L);
+    else
+      rt_lua_pushvalue(L, &v->value);
+    lua_setfield(L, map, vals->kids[i]->name);
+  }
   lua_getfield(L, LUA_REGISTRYINDEX, LSQL_DEFAULTS);
   lua_pushnil(L);
   if (lua_istable(L, -2)) {

@@ -656,7 +656,6 @@ static int l_table(lua_State *L) {
     if (c && c->kind == RT_N_COLUMN) {
       rt_coldata *d = c->ext;
       if (rt_table_add_column(t, c, &err) != 0) return rt_lua_raise(L, &err);
-      column_constraints(L, t, i, c);
       if (d && d->lua_default) {
         lua_getiuservalue(L, top + 1, 1);
         lua_getfield(L, -1, "defaults");
@@ -682,6 +681,12 @@ static int l_table(lua_State *L) {
                           "Table(): argument #%d must be a Column, a "
                           "constraint or an options table, not %s",
                           i, luaL_typename(L, i));
+  }
+  /* constraints a Column implies come after those given to the Table,
+  ** which exist before it (SQLAlchemy orders them by creation) */
+  for (i = 3; i <= top; i++) {
+    rt_node *c = lsql_tonode(L, i);
+    if (c && c->kind == RT_N_COLUMN) column_constraints(L, t, i, c);
   }
   rt_table_resolve_types(t);
   /* registry[LSQL_DEFAULTS][t] = the defaults table (weak values) */
