@@ -97,7 +97,10 @@ rt_node *rt_node_copy(const rt_node *n) {
   c->c = rt_ref(n->c);
   if (copy_value(&c->value, n->value) != 0) c->value = rt_vnull();
   if (n->n) {
-    c->kids = malloc(sizeof(rt_node *) * (size_t)n->n);
+    /* the capacity rt_node_push expects: 4, or the next power of two */
+    size_t cap = 4;
+    while (cap < (size_t)n->n) cap *= 2;
+    c->kids = malloc(sizeof(rt_node *) * cap);
     if (!c->kids) {
       rt_unref(c);
       return NULL;
