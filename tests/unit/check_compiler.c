@@ -22,6 +22,7 @@ static rt_node *col(rt_node *t, const char *name, rt_type *ty, unsigned flags) {
   rt_node *c = rt_column_new(name, ty);
   c->flags |= flags;
   ck_assert_int_eq(rt_table_add_column(t, c, &err), 0);
+  rt_unref(c); /* our reference now counts on the table */
   return c;
 }
 
