@@ -128,6 +128,23 @@ static int anon_num(rt_compiler *c, const void *key, int tag,
 
 enum { TAG_BIND = 1, TAG_LABEL, TAG_DEDUPE, TAG_ALIAS };
 
+/* Numbers without printf: names are made on every compile. */
+static void add_int(rt_strbuf *b, int n) {
+  char tmp[16];
+  int k = 16;
+  if (n < 0) n = 0;
+  do {
+    tmp[--k] = (char)('0' + n % 10);
+    n /= 10;
+  } while (n && k > 0);
+  rt_sb_addlen(b, tmp + k, (size_t)(16 - k));
+}
+
+static void add_suffix(rt_strbuf *b, int n) {
+  rt_sb_addc(b, '_');
+  add_int(b, n);
+}
+
 /* --- identifiers --- */
 
 static int is_reserved(const rt_dialect *d, const char *lower) {
@@ -197,8 +214,8 @@ static void add_param(rt_compiler *c, const rt_value *v, const char *name,
   o->params[o->nparams].name = NULL;
   o->name_off[o->nparams] = (int)c->names.n;
   rt_sb_adds(&c->names, name);
-  if (num) rt_sb_addf(&c->names, "_%d", num);
-  if (sub) rt_sb_addf(&c->names, "_%d", sub);
+  if (num) add_suffix(&c->names, num);
+  if (sub) add_suffix(&c->names, sub);
   rt_sb_addc(&c->names, '\0');
   o->nparams++;
 }
@@ -252,8 +269,8 @@ static void placeholder(rt_compiler *c, const rt_value *v, const char *name,
   if (c->d->paramstyle == RT_PS_NAMED) {
     CH(':');
     S(name);
-    if (num) rt_sb_addf(&c->cur->sb, "_%d", num);
-    if (sub) rt_sb_addf(&c->cur->sb, "_%d", sub);
+    if (num) add_suffix(&c->cur->sb, num);
+    if (sub) add_suffix(&c->cur->sb, sub);
   } else
     CH(MARK);
 }
@@ -293,7 +310,11 @@ static void anon_label(rt_compiler *c, rt_node *e) {
   const char *base = "anon";
   while (e->kind == RT_N_LABEL && (e->flags & RT_F_ANON) && e->a) e = e->a;
   if (e->kind == RT_N_FUNC) base = e->name;
-  rt_sb_addf(&c->cur->sb, "%s_%d", base, anon_num(c, e, TAG_LABEL, base));
+  {
+    int num = anon_num(c, e, TAG_LABEL, base);
+    S(base);
+    add_suffix(&c->cur->sb, num);
+  }
 }
 
 static void column(rt_compiler *c, rt_node *col) {
@@ -1042,7 +1063,11 @@ static void column_clause(rt_compiler *c, rt_node *e, const char **used,
     if (strcmp(used[i], name) == 0) dup = 1;
   if (dup) {
     rt_sb_adds(&c->cur->sb, " AS ");
-    rt_sb_addf(&c->cur->sb, "%s_%d", name, anon_num(c, e, TAG_DEDUPE, name));
+    {
+      int num = anon_num(c, e, TAG_DEDUPE, name);
+      S(name);
+      add_suffix(&c->cur->sb, num);
+    }
     return;
   }
   if (*nused < 64) used[(*nused)++] = name;
@@ -1513,17 +1538,21 @@ static void out_free(out *o) {
 /* Number the positional markers of `sql` into dst. */
 static void number_markers(rt_compiler *c, const char *sql, size_t n,
                            rt_strbuf *dst) {
-  size_t i;
+  const char *p = sql, *end = sql + n;
   int k = 0;
-  for (i = 0; i < n; i++) {
-    if (sql[i] != MARK) {
-      rt_sb_addc(dst, sql[i]);
-      continue;
+  while (p < end) {
+    const char *m = memchr(p, MARK, (size_t)(end - p));
+    if (!m) {
+      rt_sb_addlen(dst, p, (size_t)(end - p));
+      break;
     }
-    if (c->d->paramstyle == RT_PS_DOLLAR)
-      rt_sb_addf(dst, "$%d", ++k);
-    else
+    rt_sb_addlen(dst, p, (size_t)(m - p));
+    if (c->d->paramstyle == RT_PS_DOLLAR) {
+      rt_sb_addc(dst, '$');
+      add_int(dst, ++k);
+    } else
       rt_sb_addc(dst, '?');
+    p = m + 1;
   }
 }
 
@@ -1577,7 +1606,14 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
       number_markers(&c, c.ctes.sb.p, c.ctes.sb.n, &final);
       rt_sb_adds(&final, " \n");
     }
-    if (c.main.sb.n) number_markers(&c, c.main.sb.p, c.main.sb.n, &final);
+    if (!c.ctes.sb.n && (d->paramstyle == RT_PS_NAMED || c.main.nparams == 0))
+    {
+      /* nothing to number: the text is final as it is */
+      final = c.main.sb;
+      memset(&c.main.sb, 0, sizeof c.main.sb);
+    } else if (c.main.sb.n)
+      number_markers(&c, c.main.sb.p, c.main.sb.n, &final);
+    rt_sb_adds(&final, ""); /* allocated even when empty */
     total = c.ctes.nparams + c.main.nparams;
     res->params = malloc(sizeof(rt_param) * (size_t)(total + 1));
     res->names = rt_sb_take(&c.names);

@@ -764,16 +764,21 @@ static int s_where(lua_State *L) {
   else
     return rt_lua_error(L, RT_EARGUMENT,
                         "where: not available on this construct");
+  for (i = 2; i <= top; i++) criterion(L, i, "where", i - 1);
   ud = RESULT(L);
-  ud->n = rt_ref(s);
-  for (i = 2; i <= top; i++) {
-    rt_node *c = criterion(L, i, "where", i - 1), *next;
-    next = rt_gen_where(ud->n, slot, rt_ref(c));
-    lsql_check(L, next);
-    rt_unref(ud->n);
-    ud->n = next;
+  if (top == 2) {
+    SETRESULT(L, ud, rt_gen_where(s, slot, rt_ref(lsql_tonode(L, top + 1))));
+  } else if (top > 2) {
+    /* several criteria: one AND list, built once */
+    int n = top - 1, k = 0;
+    rt_node **items =
+        lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(n + 1), 0);
+    if (s->kids[slot]) items[k++] = rt_ref(s->kids[slot]);
+    for (i = 0; i < n; i++) items[k++] = rt_ref(lsql_tonode(L, top + 1 + i));
     lua_pop(L, 1);
-  }
+    SETRESULT(L, ud, rt_gen_set(s, slot, rt_boollist(RT_OP_AND, items, k)));
+  } else
+    ud->n = rt_ref(s);
   return 1;
 }
 
@@ -1741,6 +1746,17 @@ static int cols_index(lua_State *L) {
     }
   } else {
     const char *k = luaL_checkstring(L, 2);
+    /* the same Column object each time, and no allocation */
+    if (lua_getiuservalue(L, 1, 2) == LUA_TTABLE) {
+      if (lua_getfield(L, -1, k) == LUA_TUSERDATA) return 1;
+      lua_pop(L, 1);
+      c = column_of(L, o, k);
+      lsql_pushnode(L, rt_ref(c));
+      lua_pushvalue(L, -1);
+      lua_setfield(L, -3, k);
+      return 1;
+    }
+    lua_pop(L, 1);
     c = column_of(L, o, k);
   }
   lsql_pushnode(L, rt_ref(c));
@@ -1775,10 +1791,13 @@ static int cols_pairs(lua_State *L) {
 }
 
 static void push_cols(lua_State *L, int idx, rt_node *owner) {
-  lcols *cc = lua_newuserdatauv(L, sizeof *cc, 1);
+  lcols *cc = lua_newuserdatauv(L, sizeof *cc, 2);
+  idx = lua_absindex(L, idx);
   cc->owner = rt_ref(owner);
   lua_pushvalue(L, idx);
   lua_setiuservalue(L, -2, 1);
+  lua_newtable(L);
+  lua_setiuservalue(L, -2, 2);
   if (luaL_newmetatable(L, COLS_MT)) {
     lua_pushcfunction(L, cols_index);
     lua_setfield(L, -2, "__index");
@@ -1797,7 +1816,18 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
   int i, j = 0;
   if (n->kind == RT_N_TABLE || n->kind == RT_N_ALIAS) {
     if (strcmp(k, "c") == 0 || strcmp(k, "columns") == 0) {
+      /* one collection per Table object, kept in its uservalue */
+      if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setiuservalue(L, 1, 1);
+      }
+      if (lua_getfield(L, -1, "__c") == LUA_TUSERDATA) return 1;
+      lua_pop(L, 1);
       push_cols(L, 1, n);
+      lua_pushvalue(L, -1);
+      lua_setfield(L, -3, "__c");
       return 1;
     }
     if (strcmp(k, "name") == 0) {
@@ -1906,6 +1936,13 @@ static int node_index(lua_State *L) {
   const char *k;
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
   k = lua_tostring(L, 2);
+  /* methods first: they are most of the lookups */
+  luaL_getmetafield(L, 1, "__methods");
+  if (lua_getfield(L, -1, k) != LUA_TNIL &&
+      !((u->n->kind == RT_N_TABLE || u->n->kind == RT_N_ALIAS) &&
+        strcmp(k, "columns") == 0))
+    return 1;
+  lua_settop(L, 2);
   if (node_attr(L, u->n, k)) return 1;
   luaL_getmetafield(L, 1, "__methods");
   lua_getfield(L, -1, k);
