@@ -11,6 +11,7 @@
 #include "compiler.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1527,6 +1528,345 @@ static void delete_(rt_compiler *c, rt_node *stmt) {
 
 void rt_ddl_compile(rt_compiler *c, rt_node *ddl); /* ddl.c */
 
+/*
+** --- the compiled-statement cache ---
+**
+** Like SQLAlchemy's compiled cache, keyed by the statement's structure and
+** not its values: a signature walk records every node's kind, operator,
+** names and types (a node met again is written as a back reference, so
+** shared subtrees keep their meaning) and lists the bind values in walk
+** order.  A hit copies the cached SQL and takes each parameter's value from
+** the new tree through the recorded walk position.  Nothing in an entry
+** points into a tree, so entries outlive the statements that made them.
+*/
+#define CACHE_SLOTS 256
+
+typedef struct cache_entry {
+  uint64_t hash;
+  const rt_dialect *d;
+  char *sig;
+  size_t siglen;
+  char *sql;
+  size_t sqllen;
+  int nparams;
+  int *map;         /* parameter -> walk position of its bind, or -1 */
+  rt_value *consts; /* parameters from no bind of the tree (LIMIT -1) */
+  char *names;
+  size_t nameslen;
+  int *name_off;
+  int returns_rows;
+} cache_entry;
+
+static _Thread_local cache_entry cache[CACHE_SLOTS];
+
+typedef struct sigwalk {
+  rt_strbuf sb;
+  const rt_node **seen; /* open addressing: node -> position */
+  int *seenpos;
+  unsigned *seengen; /* a slot is live when it has this walk's generation */
+  unsigned gen;
+  int nseen, capseen;
+  const rt_value **binds;
+  int nbinds, capbinds;
+  int failed;
+} sigwalk;
+
+/* Signature writes are many and tiny: room is made once per node and the
+** bytes are stored directly. */
+static int sig_room(sigwalk *w, size_t n) {
+  if (w->sb.n + n + 1 <= w->sb.cap) return 0;
+  if (rt_sb_reserve(&w->sb, n < 4096 ? 4096 : n) != 0) {
+    w->failed = 1;
+    return -1;
+  }
+  return 0;
+}
+
+static void sig_put(sigwalk *w, const void *p, size_t n) {
+  memcpy(w->sb.p + w->sb.n, p, n);
+  w->sb.n += n;
+}
+
+static void sig_raw(sigwalk *w, const void *p, size_t n) {
+  if (sig_room(w, n) == 0) sig_put(w, p, n);
+}
+
+static void sig_byte(sigwalk *w, char c) {
+  if (sig_room(w, 1) == 0) w->sb.p[w->sb.n++] = c;
+}
+
+static void sig_str(sigwalk *w, const char *str) {
+  uint32_t n = str ? (uint32_t)strlen(str) : 0xffffffffu;
+  if (sig_room(w, sizeof n + (str ? n : 0)) != 0) return;
+  sig_put(w, &n, sizeof n);
+  if (str) sig_put(w, str, n);
+}
+
+static void sig_type(sigwalk *w, const rt_type *t) {
+  int v[6];
+  if (!t) {
+    sig_byte(w, 0);
+    return;
+  }
+  v[0] = (int)t->kind;
+  v[1] = t->length;
+  v[2] = t->precision;
+  v[3] = t->scale;
+  v[4] = t->timezone;
+  v[5] = t->nvalues;
+  if (sig_room(w, 1 + sizeof v) != 0) return;
+  w->sb.p[w->sb.n++] = 1;
+  sig_put(w, v, sizeof v);
+  if (t->item) sig_type(w, t->item);
+}
+
+/* Position of a node already walked, or -1 (and it is recorded). */
+static int seen_pos(sigwalk *w, const rt_node *n) {
+  size_t h, mask;
+  if (w->nseen * 2 >= w->capseen) {
+    int cap = w->capseen ? w->capseen * 2 : 256, i;
+    const rt_node **ns = malloc(sizeof *ns * (size_t)cap);
+    int *np = malloc(sizeof(int) * (size_t)cap);
+    unsigned *ng = calloc((size_t)cap, sizeof *ng);
+    if (!ns || !np || !ng) {
+      free(ns);
+      free(np);
+      free(ng);
+      w->failed = 1;
+      return -1;
+    }
+    for (i = 0; i < w->capseen; i++)
+      if (w->seengen[i] == w->gen) {
+        size_t k = ((uintptr_t)w->seen[i] >> 4) & (size_t)(cap - 1);
+        while (ng[k] == w->gen) k = (k + 1) & (size_t)(cap - 1);
+        ns[k] = w->seen[i];
+        np[k] = w->seenpos[i];
+        ng[k] = w->gen;
+      }
+    free(w->seen);
+    free(w->seenpos);
+    free(w->seengen);
+    w->seen = ns;
+    w->seenpos = np;
+    w->seengen = ng;
+    w->capseen = cap;
+  }
+  mask = (size_t)w->capseen - 1;
+  h = ((uintptr_t)n >> 4) & mask;
+  while (w->seengen[h] == w->gen) {
+    if (w->seen[h] == n) return w->seenpos[h];
+    h = (h + 1) & mask;
+  }
+  w->seen[h] = n;
+  w->seengen[h] = w->gen;
+  w->seenpos[h] = w->nseen++;
+  return -1;
+}
+
+static void sig_node(sigwalk *w, const rt_node *n) {
+  int pos, i;
+  unsigned char hdr[2];
+  if (w->failed) return;
+  if (!n) {
+    sig_byte(w, 0);
+    return;
+  }
+  if (sig_room(w, 16) != 0) return;
+  pos = seen_pos(w, n);
+  if (pos >= 0) {
+    w->sb.p[w->sb.n++] = 1;
+    sig_put(w, &pos, sizeof pos);
+    return;
+  }
+  hdr[0] = n->kind;
+  hdr[1] = n->op;
+  w->sb.p[w->sb.n++] = 2;
+  sig_put(w, hdr, 2);
+  sig_put(w, &n->flags, sizeof n->flags);
+  sig_str(w, n->name);
+  sig_type(w, n->type);
+  if (n->kind == RT_N_BIND) {
+    if (w->nbinds == w->capbinds) {
+      int cap = w->capbinds ? w->capbinds * 2 : 32;
+      const rt_value **b = realloc(w->binds, sizeof *b * (size_t)cap);
+      if (!b) {
+        w->failed = 1;
+        return;
+      }
+      w->binds = b;
+      w->capbinds = cap;
+    }
+    w->binds[w->nbinds++] = &n->value;
+  } else if (n->kind == RT_N_TABLE && n->ext) {
+    /* joins are inferred from foreign keys */
+    rt_tabledata *d = n->ext;
+    sig_str(w, d->schema);
+    for (i = 0; i < d->ncons; i++)
+      if (d->cons[i].kind == RT_CON_FK) {
+        int j;
+        sig_str(w, d->cons[i].reftable);
+        for (j = 0; j < d->cons[i].ncols; j++) {
+          sig_str(w, d->cons[i].cols[j]);
+          sig_str(w, d->cons[i].refcols[j]);
+        }
+      }
+  } else if (n->kind == RT_N_COLUMN) {
+    sig_node(w, n->owner);
+    if (n->ext) {
+      rt_coldata *d = n->ext;
+      sig_str(w, d->key);
+      sig_byte(w, (char)d->lua_default);
+      sig_node(w, d->def);
+      sig_node(w, d->onupdate);
+    }
+  }
+  sig_node(w, n->a);
+  sig_node(w, n->b);
+  sig_node(w, n->c);
+  sig_raw(w, &n->n, sizeof n->n);
+  for (i = 0; i < n->n; i++) sig_node(w, n->kids[i]);
+}
+
+static uint64_t sig_hash(const char *p, size_t n) {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n, k;
+  size_t i;
+  for (i = 0; i + 8 <= n; i += 8) {
+    memcpy(&k, p + i, 8);
+    h = (h ^ k) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  for (; i < n; i++) h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
+  return h ^ (h >> 29);
+}
+
+/* One walk's scratch per thread, reused: a walk allocates nothing once
+** the buffers have grown to fit. */
+static _Thread_local sigwalk scratch_walk;
+
+static sigwalk *sigwalk_begin(void) {
+  sigwalk *w = &scratch_walk;
+  rt_sb_reset(&w->sb);
+  w->sb.failed = 0;
+  w->nseen = 0;
+  w->nbinds = 0;
+  w->failed = 0;
+  if (++w->gen == 0) {
+    /* generations wrapped: forget every slot */
+    if (w->seengen) memset(w->seengen, 0, sizeof(unsigned) * (size_t)w->capseen);
+    w->gen = 1;
+  }
+  return w;
+}
+
+static void sigwalk_free(sigwalk *w) {
+  rt_sb_free(&w->sb);
+  free(w->seen);
+  free(w->seenpos);
+  free(w->seengen);
+  free(w->binds);
+  memset(w, 0, sizeof *w);
+}
+
+static void entry_free(cache_entry *e) {
+  free(e->sig);
+  free(e->sql);
+  free(e->map);
+  free(e->consts);
+  free(e->names);
+  free(e->name_off);
+  memset(e, 0, sizeof *e);
+}
+
+void rt_compile_cache_clear(void) {
+  int i;
+  for (i = 0; i < CACHE_SLOTS; i++) entry_free(&cache[i]);
+  sigwalk_free(&scratch_walk);
+}
+
+/* Allocate a result for n parameters with room for their constant values. */
+static int result_alloc(rt_compiled *res, size_t sqllen, size_t nameslen,
+                        int n) {
+  res->sql = malloc(sqllen + 1);
+  res->params = malloc(sizeof(rt_param) * (size_t)(n + 1) +
+                       sizeof(rt_value) * (size_t)(n + 1));
+  res->names = malloc(nameslen + 1);
+  if (!res->sql || !res->params || !res->names) {
+    rt_compiled_free(res);
+    return -1;
+  }
+  return 0;
+}
+
+static int cache_hit(cache_entry *e, sigwalk *w, rt_compiled *res) {
+  rt_value *consts;
+  int i;
+  if (result_alloc(res, e->sqllen, e->nameslen, e->nparams) != 0) return -1;
+  memcpy(res->sql, e->sql, e->sqllen + 1);
+  memcpy(res->names, e->names, e->nameslen);
+  consts = (rt_value *)(res->params + e->nparams + 1);
+  for (i = 0; i < e->nparams; i++) {
+    if (e->map[i] >= 0)
+      res->params[i].value = w->binds[e->map[i]];
+    else {
+      consts[i] = e->consts[i];
+      res->params[i].value = &consts[i];
+    }
+    res->params[i].name = res->names + e->name_off[i];
+  }
+  res->nparams = e->nparams;
+  res->returns_rows = e->returns_rows;
+  return 0;
+}
+
+/* Remember a fresh compile; quietly gives up when it can't. */
+static void cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
+                        const rt_compiled *res, size_t nameslen) {
+  cache_entry e;
+  int i, j;
+  memset(&e, 0, sizeof e);
+  e.hash = h;
+  e.d = d;
+  e.siglen = w->sb.n;
+  e.sqllen = strlen(res->sql);
+  e.nparams = res->nparams;
+  e.nameslen = nameslen;
+  e.returns_rows = res->returns_rows;
+  e.sig = malloc(e.siglen + 1);
+  e.sql = malloc(e.sqllen + 1);
+  e.names = malloc(nameslen + 1);
+  e.map = malloc(sizeof(int) * (size_t)(e.nparams + 1));
+  e.consts = malloc(sizeof(rt_value) * (size_t)(e.nparams + 1));
+  e.name_off = malloc(sizeof(int) * (size_t)(e.nparams + 1));
+  if (!e.sig || !e.sql || !e.names || !e.map || !e.consts || !e.name_off) {
+    entry_free(&e);
+    return;
+  }
+  memcpy(e.sig, w->sb.p, e.siglen);
+  memcpy(e.sql, res->sql, e.sqllen + 1);
+  memcpy(e.names, res->names, nameslen);
+  for (i = 0; i < e.nparams; i++) {
+    const rt_value *v = res->params[i].value;
+    e.map[i] = -1;
+    e.consts[i] = rt_vnull();
+    e.name_off[i] = (int)(res->params[i].name - res->names);
+    for (j = 0; j < w->nbinds; j++)
+      if (w->binds[j] == v) {
+        e.map[i] = j;
+        break;
+      }
+    if (e.map[i] < 0) {
+      /* a value outside the tree: only plain constants can be kept */
+      if (v->type == RT_V_TEXT || v->type == RT_V_BLOB) {
+        entry_free(&e);
+        return;
+      }
+      e.consts[i] = *v;
+    }
+  }
+  entry_free(&cache[h % CACHE_SLOTS]);
+  cache[h % CACHE_SLOTS] = e;
+}
+
 /* --- entry points --- */
 
 static void out_free(out *o) {
@@ -1556,8 +1896,9 @@ static void number_markers(rt_compiler *c, const char *sql, size_t n,
   }
 }
 
-int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
-               rt_compiled *res, rt_error *err) {
+static int compile_fresh(rt_node *stmt, const rt_dialect *d,
+                         const rt_compile_opts *o, rt_compiled *res,
+                         size_t *nameslen, rt_error *err) {
   rt_compiler c;
   rt_compile_opts none = {0, NULL, 0};
   rt_strbuf final = RT_STRBUF_INIT;
@@ -1616,6 +1957,7 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
     rt_sb_adds(&final, ""); /* allocated even when empty */
     total = c.ctes.nparams + c.main.nparams;
     res->params = malloc(sizeof(rt_param) * (size_t)(total + 1));
+    *nameslen = c.names.n;
     res->names = rt_sb_take(&c.names);
     res->sql = rt_sb_take(&final);
     if (!res->params || (!res->names && total) || !res->sql || final.failed) {
@@ -1642,6 +1984,37 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
   free(c.scratch);
   free(c.cte_seen);
   return c.failed ? -1 : 0;
+}
+
+int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
+               rt_compiled *res, rt_error *err) {
+  sigwalk *w;
+  uint64_t h;
+  size_t nameslen = 0;
+  int i, rc;
+  cache_entry *e;
+  if ((o && o->literal_binds) || stmt->kind == RT_N_DDL)
+    return compile_fresh(stmt, d, o, res, &nameslen, err);
+  w = sigwalk_begin();
+  sig_node(w, stmt);
+  sig_str(w, d->name);
+  if (o && o->column_keys) {
+    sig_byte(w, 3);
+    for (i = 0; i < o->ncolumn_keys; i++) sig_str(w, o->column_keys[i]);
+  }
+  if (w->failed || w->sb.failed)
+    return compile_fresh(stmt, d, o, res, &nameslen, err);
+  h = sig_hash(w->sb.p, w->sb.n);
+  e = &cache[h % CACHE_SLOTS];
+  if (e->sig && e->hash == h && e->d == d && e->siglen == w->sb.n &&
+      memcmp(e->sig, w->sb.p, w->sb.n) == 0) {
+    if (cache_hit(e, w, res) == 0) return 0;
+    memset(res, 0, sizeof *res);
+    return rt_error_set(err, RT_EMEMORY, "out of memory");
+  }
+  rc = compile_fresh(stmt, d, o, res, &nameslen, err);
+  if (rc == 0) cache_store(h, d, w, res, nameslen);
+  return rc;
 }
 
 void rt_compiled_free(rt_compiled *c) {

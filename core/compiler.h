@@ -83,6 +83,8 @@ typedef struct rt_compiled {
 int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
                rt_compiled *out, rt_error *err);
 void rt_compiled_free(rt_compiled *c);
+/* Empty this thread's compiled-statement cache (rt_compile fills it). */
+void rt_compile_cache_clear(void);
 
 /* --- for dialect hooks --- */
 rt_strbuf *rt_c_buf(rt_compiler *c);
