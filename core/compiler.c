@@ -1777,11 +1777,6 @@ static void entry_free(cache_entry *e) {
   memset(e, 0, sizeof *e);
 }
 
-void rt_compile_cache_clear(void) {
-  int i;
-  for (i = 0; i < CACHE_SLOTS; i++) entry_free(&cache[i]);
-  sigwalk_free(&scratch_walk);
-}
 
 /* Allocate a result for n parameters with room for their constant values. */
 static int result_alloc(rt_compiled *res, size_t sqllen, size_t nameslen,
@@ -1819,8 +1814,8 @@ static int cache_hit(cache_entry *e, sigwalk *w, rt_compiled *res) {
 }
 
 /* Remember a fresh compile; quietly gives up when it can't. */
-static void cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
-                        const rt_compiled *res, size_t nameslen) {
+static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
+                       const rt_compiled *res, size_t nameslen) {
   cache_entry e;
   int i, j;
   memset(&e, 0, sizeof e);
@@ -1839,7 +1834,7 @@ static void cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
   e.name_off = malloc(sizeof(int) * (size_t)(e.nparams + 1));
   if (!e.sig || !e.sql || !e.names || !e.map || !e.consts || !e.name_off) {
     entry_free(&e);
-    return;
+    return -1;
   }
   memcpy(e.sig, w->sb.p, e.siglen);
   memcpy(e.sql, res->sql, e.sqllen + 1);
@@ -1858,13 +1853,87 @@ static void cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
       /* a value outside the tree: only plain constants can be kept */
       if (v->type == RT_V_TEXT || v->type == RT_V_BLOB) {
         entry_free(&e);
-        return;
+        return -1;
       }
       e.consts[i] = *v;
     }
   }
   entry_free(&cache[h % CACHE_SLOTS]);
   cache[h % CACHE_SLOTS] = e;
+  return 0;
+}
+
+/*
+** A first level in front of the cache: the last statements compiled, by
+** node serial.  Compiling the very same statement again needs no walk; its
+** parameter values are where they were.
+*/
+#define MEMO_SLOTS 64
+
+typedef struct memo_entry {
+  uint64_t serial;
+  const rt_dialect *d;
+  cache_entry *e;
+  uint64_t hash; /* e's, to notice it was replaced */
+  const rt_value **values;
+  int nvalues;
+} memo_entry;
+
+static _Thread_local memo_entry memo[MEMO_SLOTS];
+
+static int memo_lookup(const rt_node *stmt, const rt_dialect *d,
+                       rt_compiled *res) {
+  memo_entry *m = &memo[stmt->serial % MEMO_SLOTS];
+  rt_value *consts;
+  int i;
+  cache_entry *e = m->e;
+  if (m->serial != stmt->serial || m->d != d || !e || !e->sig ||
+      e->hash != m->hash || e->nparams != m->nvalues)
+    return -1;
+  if (result_alloc(res, e->sqllen, e->nameslen, e->nparams) != 0) return -1;
+  memcpy(res->sql, e->sql, e->sqllen + 1);
+  memcpy(res->names, e->names, e->nameslen);
+  consts = (rt_value *)(res->params + e->nparams + 1);
+  for (i = 0; i < e->nparams; i++) {
+    if (e->map[i] >= 0)
+      res->params[i].value = m->values[i];
+    else {
+      consts[i] = e->consts[i];
+      res->params[i].value = &consts[i];
+    }
+    res->params[i].name = res->names + e->name_off[i];
+  }
+  res->nparams = e->nparams;
+  res->returns_rows = e->returns_rows;
+  return 0;
+}
+
+static void memo_store(const rt_node *stmt, const rt_dialect *d,
+                       cache_entry *e, const rt_compiled *res) {
+  memo_entry *m = &memo[stmt->serial % MEMO_SLOTS];
+  int i;
+  if (m->nvalues < res->nparams || !m->values) {
+    const rt_value **v =
+        realloc(m->values, sizeof *v * (size_t)(res->nparams + 1));
+    if (!v) return;
+    m->values = v;
+  }
+  for (i = 0; i < res->nparams; i++) m->values[i] = res->params[i].value;
+  m->nvalues = res->nparams;
+  m->serial = stmt->serial;
+  m->d = d;
+  m->e = e;
+  m->hash = e->hash;
+}
+
+void rt_compile_cache_clear(void) {
+  int i;
+  for (i = 0; i < CACHE_SLOTS; i++) entry_free(&cache[i]);
+  for (i = 0; i < MEMO_SLOTS; i++) {
+    free(memo[i].values);
+    memset(&memo[i], 0, sizeof memo[i]);
+  }
+  sigwalk_free(&scratch_walk);
 }
 
 /* --- entry points --- */
@@ -1995,6 +2064,7 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
   cache_entry *e;
   if ((o && o->literal_binds) || stmt->kind == RT_N_DDL)
     return compile_fresh(stmt, d, o, res, &nameslen, err);
+  if (!(o && o->column_keys) && memo_lookup(stmt, d, res) == 0) return 0;
   w = sigwalk_begin();
   sig_node(w, stmt);
   sig_str(w, d->name);
@@ -2008,12 +2078,17 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
   e = &cache[h % CACHE_SLOTS];
   if (e->sig && e->hash == h && e->d == d && e->siglen == w->sb.n &&
       memcmp(e->sig, w->sb.p, w->sb.n) == 0) {
-    if (cache_hit(e, w, res) == 0) return 0;
+    if (cache_hit(e, w, res) == 0) {
+      if (!(o && o->column_keys)) memo_store(stmt, d, e, res);
+      return 0;
+    }
     memset(res, 0, sizeof *res);
     return rt_error_set(err, RT_EMEMORY, "out of memory");
   }
   rc = compile_fresh(stmt, d, o, res, &nameslen, err);
-  if (rc == 0) cache_store(h, d, w, res, nameslen);
+  if (rc == 0 && cache_store(h, d, w, res, nameslen) == 0 &&
+      !(o && o->column_keys))
+    memo_store(stmt, d, &cache[h % CACHE_SLOTS], res);
   return rc;
 }
 

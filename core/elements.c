@@ -18,11 +18,15 @@ char *rt_strdup(const char *s) {
   return p;
 }
 
+/* Serials tell a statement from a later one at the same address. */
+static _Thread_local uint64_t serials;
+
 rt_node *rt_node_new(int kind) {
   rt_node *n = calloc(1, sizeof *n);
   if (!n) return NULL;
   n->refs = 1;
   n->kind = (unsigned char)kind;
+  n->serial = ++serials;
   return n;
 }
 

@@ -18,6 +18,8 @@
 #include "types.h"
 #include "value.h"
 
+#include <stdint.h>
+
 typedef enum rt_nkind {
   RT_N_LIST = 0, /* plain list in kids (columns, ORDER BY items) */
   RT_N_TABLE,    /* name; kids: columns; ext: rt_tabledata */
@@ -131,6 +133,7 @@ struct rt_node {
   int n;
   rt_node **kids;
   void *ext; /* RT_N_TABLE: rt_tabledata; columns: rt_coldata */
+  uint64_t serial; /* unique per node ever made (the compile memo's key) */
 };
 
 /* --- life cycle --- */

@@ -88,6 +88,37 @@ rt_node *lsql_coerce(lua_State *L, int idx, const rt_node *against,
   return ud->n;
 }
 
+/*
+** The value at idx as a new node reference, nothing pushed: for callers
+** that made their result box already and consume the node at once.  It
+** raises only before allocating.
+*/
+static rt_node *value_node(lua_State *L, int idx, const rt_node *against,
+                           const char *fname, int pos) {
+  rt_node *n = lsql_tonode(L, idx);
+  rt_value v;
+  if (n) return rt_ref(n);
+  if (lua_isnoneornil(L, idx) || (rt_lua_isnull(L, idx) && !against))
+    n = rt_const(RT_N_NULL);
+  else if (lua_type(L, idx) != LUA_TTABLE && rt_lua_tovalue(L, idx, &v) == 0)
+    n = rt_bind_against(against, v);
+  else
+    rt_lua_error(L, RT_EARGUMENT,
+                 "%s: argument #%d must be a SQL expression or a value, not %s",
+                 fname, pos, luaL_typename(L, idx));
+  if (!n) rt_lua_error(L, RT_EMEMORY, "out of memory");
+  return n;
+}
+
+static void check_value(lua_State *L, int idx, const char *fname, int pos) {
+  rt_value v;
+  if (lsql_tonode(L, idx) || lua_isnoneornil(L, idx)) return;
+  if (lua_type(L, idx) == LUA_TTABLE || rt_lua_tovalue(L, idx, &v) != 0)
+    rt_lua_error(L, RT_EARGUMENT,
+                 "%s: argument #%d must be a SQL expression or a value, not %s",
+                 fname, pos, luaL_typename(L, idx));
+}
+
 /* --- operators --- */
 
 static int binop(lua_State *L, int op, const char *fname) {
@@ -96,14 +127,15 @@ static int binop(lua_State *L, int op, const char *fname) {
   if (!l) {
     /* 5 + col: the value takes its name from the right operand */
     rt_node *rr = lsql_checknode(L, 2, fname);
-    rt_node *ll = lsql_coerce(L, 1, rr, fname, 1);
+    check_value(L, 1, fname, 1);
     ud = RESULT(L);
-    SETRESULT(L, ud, rt_binary(op, rt_ref(ll), rt_ref(rr)));
+    SETRESULT(L, ud, rt_binary(op, value_node(L, 1, rr, fname, 1), rt_ref(rr)));
     return 1;
   }
-  r = lsql_coerce(L, 2, l, fname, 2);
+  check_value(L, 2, fname, 2);
   ud = RESULT(L);
-  SETRESULT(L, ud, rt_binary(op, rt_ref(l), rt_ref(r)));
+  r = value_node(L, 2, l, fname, 2);
+  SETRESULT(L, ud, rt_binary(op, rt_ref(l), r));
   return 1;
 }
 
@@ -215,9 +247,10 @@ static int compare(lua_State *L, int op, const char *fname) {
     SETRESULT(L, ud, rt_binary(op, rt_ref(l), r));
     return 1;
   }
-  r = lsql_coerce(L, 2, l, fname, 1);
+  check_value(L, 2, fname, 1);
   ud = RESULT(L);
-  SETRESULT(L, ud, rt_binary(op, rt_ref(l), rt_ref(r)));
+  r = value_node(L, 2, l, fname, 1);
+  SETRESULT(L, ud, rt_binary(op, rt_ref(l), r));
   return 1;
 }
 
@@ -921,22 +954,27 @@ static int s_join_from(lua_State *L) {
 
 /* append each argument to a list slot */
 static int append_args(lua_State *L, int slot, const char *fname) {
-  rt_node *s = lsql_checknode(L, 1, fname), *l;
-  int top = lua_gettop(L);
-  l = arglist(L, 2, top, fname);
-  {
-    lnode *ud = RESULT(L);
-    rt_node *old = s->kids[slot], *merged;
-    int i;
-    merged = old ? rt_node_copy(old) : rt_list_new();
-    lsql_check(L, merged);
-    ud->n = merged; /* owned by the box until used */
-    for (i = 0; i < l->n; i++)
-      if (rt_node_push(merged, rt_ref(l->kids[i])) != 0)
-        return rt_lua_error(L, RT_EMEMORY, "out of memory");
-    ud->n = rt_gen_set(s, slot, merged);
-    lsql_check(L, ud->n);
+  rt_node *s = lsql_checknode(L, 1, fname), *old = s->kids[slot], *merged;
+  int top = lua_gettop(L), i;
+  lnode *ud;
+  for (i = 2; i <= top; i++)
+    if (lua_type(L, i) != LUA_TSTRING) check_value(L, i, fname, i - 1);
+  ud = RESULT(L);
+  merged = old ? rt_node_copy(old) : rt_list_new();
+  lsql_check(L, merged);
+  ud->n = merged; /* owned by the box until used */
+  for (i = 2; i <= top; i++) {
+    rt_node *e;
+    if (lua_type(L, i) == LUA_TSTRING) /* a name: order_by("name") */
+      e = rt_literal_column(lua_tostring(L, i), NULL);
+    else
+      e = value_node(L, i, NULL, fname, i - 1);
+    if (!e || rt_node_push(merged, e) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
   }
+  ud->n = NULL;
+  ud->n = rt_gen_set(s, slot, merged);
+  lsql_check(L, ud->n);
   return 1;
 }
 
@@ -1001,32 +1039,33 @@ static int s_with_only_columns(lua_State *L) {
   return 1;
 }
 
-static rt_node *int_bind(lua_State *L, int idx, const char *fname) {
+
+/* limit(n)/offset(n): an integer binds as an anonymous parameter */
+static int limit_slot(lua_State *L, int slot, const char *fname) {
+  rt_node *s = checkselect(L, fname), *v;
   lnode *ud;
-  if (lsql_tonode(L, idx)) {
-    lua_pushvalue(L, idx);
-    return lsql_tonode(L, idx);
-  }
-  if (!lua_isinteger(L, idx))
-    rt_lua_error(L, RT_EARGUMENT, "%s: argument #1 must be an integer, not %s",
-                 fname, luaL_typename(L, idx));
+  if (!lua_isnoneornil(L, 2) && !lsql_tonode(L, 2) && !lua_isinteger(L, 2))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "%s: argument #1 must be an integer, not %s", fname,
+                        luaL_typename(L, 2));
   ud = RESULT(L);
-  SETRESULT(L, ud,
-            rt_bind("param", rt_vint(lua_tointeger(L, idx)),
-                    rt_type_bare(RT_TY_INTEGER), 1));
-  return ud->n;
+  if (lua_isnoneornil(L, 2))
+    v = NULL;
+  else if (lsql_tonode(L, 2))
+    v = rt_ref(lsql_tonode(L, 2));
+  else {
+    v = rt_bind("param", rt_vint(lua_tointeger(L, 2)),
+                rt_type_bare(RT_TY_INTEGER), 1);
+    lsql_check(L, v);
+  }
+  SETRESULT(L, ud, rt_gen_set(s, slot, v));
+  return 1;
 }
 
-static int s_limit(lua_State *L) {
-  rt_node *s = checkselect(L, "limit");
-  if (lua_isnoneornil(L, 2)) return gen_set(L, s, RT_S_LIMIT, NULL);
-  return gen_set(L, s, RT_S_LIMIT, int_bind(L, 2, "limit"));
-}
+static int s_limit(lua_State *L) { return limit_slot(L, RT_S_LIMIT, "limit"); }
 
 static int s_offset(lua_State *L) {
-  rt_node *s = checkselect(L, "offset");
-  if (lua_isnoneornil(L, 2)) return gen_set(L, s, RT_S_OFFSET, NULL);
-  return gen_set(L, s, RT_S_OFFSET, int_bind(L, 2, "offset"));
+  return limit_slot(L, RT_S_OFFSET, "offset");
 }
 
 static int s_distinct(lua_State *L) {
@@ -1407,6 +1446,8 @@ static const rt_dialect *todialect(lua_State *L, int idx, const char *fname) {
   return d;
 }
 
+static const char box_mt = 0; /* registry key of the result box's metatable */
+
 typedef struct lcompiled {
   rt_compiled c;
 } lcompiled;
@@ -1423,9 +1464,13 @@ static rt_compiled *compile_ud(lua_State *L, rt_node *stmt, const rt_dialect *d,
   lcompiled *c = lua_newuserdatauv(L, sizeof *c, 0);
   rt_error err = RT_ERROR_INIT;
   memset(c, 0, sizeof *c);
-  if (luaL_newmetatable(L, "retort.CompiledBox")) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &box_mt) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 1);
     lua_pushcfunction(L, lcompiled_gc);
     lua_setfield(L, -2, "__gc");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &box_mt);
   }
   lua_setmetatable(L, -2);
   if (rt_compile(stmt, d, o, &c->c, &err) != 0) rt_lua_raise(L, &err);
@@ -1437,12 +1482,52 @@ static int compiled_tostring(lua_State *L) {
   return 1;
 }
 
+static const char compiled_mt = 0; /* registry key of the metatable */
+
+/* compiled.params / compiled.positiontup, from a compile of the same
+** statement (a memo hit). */
+static int compiled_index(lua_State *L) {
+  const char *k = lua_tostring(L, 2);
+  rt_node *s;
+  const rt_dialect *d;
+  rt_compile_opts o = {0, NULL, 0};
+  rt_compiled *c;
+  int i;
+  if (!k || (strcmp(k, "params") != 0 && strcmp(k, "positiontup") != 0))
+    return 0;
+  lua_getfield(L, 1, "_statement");
+  s = lsql_tonode(L, -1);
+  lua_getfield(L, 1, "dialect");
+  d = rt_dialect_find(lua_tostring(L, -1));
+  lua_getfield(L, 1, "_literal_binds");
+  o.literal_binds = lua_toboolean(L, -1);
+  if (!s || !d) return 0;
+  c = compile_ud(L, s, d, &o);
+  lua_createtable(L, c->nparams, 0);
+  lua_createtable(L, c->nparams, 0);
+  for (i = 0; i < c->nparams; i++) {
+    if (c->params[i].value->type == RT_V_NULL)
+      rt_lua_pushnull(L);
+    else
+      rt_lua_pushvalue(L, c->params[i].value);
+    lua_rawseti(L, -3, i + 1);
+    lua_pushstring(L, c->params[i].name);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, 1, "positiontup");
+  lua_pushvalue(L, -2);
+  lua_setfield(L, 1, "params");
+  if (strcmp(k, "params") == 0) lua_pop(L, 1);
+  return 1;
+}
+
 static int s_compile(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "compile");
   const rt_dialect *d;
   rt_compile_opts o = {0, NULL, 0};
   rt_compiled *c;
-  int i, opts = lua_istable(L, 3)                                ? 3
+  int opts = lua_istable(L, 3)                                ? 3
                 : (lua_istable(L, 2) && !lua_getmetatable(L, 2)) ? 2
                                                                  : 0;
   lua_settop(L, 3);
@@ -1466,24 +1551,24 @@ static int s_compile(lua_State *L) {
   lua_createtable(L, 0, 4);    /* 5 */
   lua_pushstring(L, c->sql);
   lua_setfield(L, 5, "sql");
-  lua_createtable(L, c->nparams, 0);
-  lua_createtable(L, c->nparams, 0);
-  for (i = 0; i < c->nparams; i++) {
-    if (c->params[i].value->type == RT_V_NULL)
-      rt_lua_pushnull(L);
-    else
-      rt_lua_pushvalue(L, c->params[i].value);
-    lua_rawseti(L, -3, i + 1);
-    lua_pushstring(L, c->params[i].name);
-    lua_rawseti(L, -2, i + 1);
-  }
-  lua_setfield(L, 5, "positiontup");
-  lua_setfield(L, 5, "params");
   lua_pushstring(L, d->name);
   lua_setfield(L, 5, "dialect");
-  if (luaL_newmetatable(L, "retort.Compiled")) {
+  /* params and positiontup are made when first read (compiled_index) */
+  lua_pushvalue(L, 1);
+  lua_setfield(L, 5, "_statement");
+  lua_pushboolean(L, o.literal_binds);
+  lua_setfield(L, 5, "_literal_binds");
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &compiled_mt) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 3);
     lua_pushcfunction(L, compiled_tostring);
     lua_setfield(L, -2, "__tostring");
+    lua_pushcfunction(L, compiled_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushliteral(L, "retort.Compiled");
+    lua_setfield(L, -2, "__name");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &compiled_mt);
   }
   lua_setmetatable(L, 5);
   return 1;
