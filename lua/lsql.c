@@ -13,10 +13,19 @@
 
 /* --- nodes --- */
 
+/* The Node metatable, also under a light-userdata key: no string lookup
+** on the hot paths. */
+static const char node_mt_key = 0;
+
+static void set_node_mt(lua_State *L) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &node_mt_key);
+  lua_setmetatable(L, -2);
+}
+
 lnode *lsql_newnode(lua_State *L) {
   lnode *u = lua_newuserdatauv(L, sizeof *u, 1);
   u->n = NULL;
-  luaL_setmetatable(L, NODE_MT);
+  set_node_mt(L);
   return u;
 }
 
@@ -31,7 +40,7 @@ void lsql_pushnode(lua_State *L, rt_node *n) {
   ** failed allocation raises before we own n, so make the box first */
   u = lua_newuserdatauv(L, sizeof *u, 1);
   u->n = n;
-  luaL_setmetatable(L, NODE_MT);
+  set_node_mt(L);
 }
 
 /* Build the result box first, then the node: a failure in between leaks
@@ -44,8 +53,13 @@ void lsql_pushnode(lua_State *L, rt_node *n) {
   } while (0)
 
 rt_node *lsql_tonode(lua_State *L, int idx) {
-  lnode *u = luaL_testudata(L, idx, NODE_MT);
-  return u ? u->n : NULL;
+  lnode *u = lua_touserdata(L, idx);
+  int same;
+  if (!u || !lua_getmetatable(L, idx)) return NULL;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &node_mt_key);
+  same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same ? u->n : NULL;
 }
 
 rt_node *lsql_checknode(lua_State *L, int idx, const char *fname) {
@@ -2017,13 +2031,13 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
 }
 
 static int node_index(lua_State *L) {
-  lnode *u = luaL_checkudata(L, 1, NODE_MT);
+  lnode *u = lua_touserdata(L, 1);
   const char *k;
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
   k = lua_tostring(L, 2);
-  /* methods first: they are most of the lookups */
-  luaL_getmetafield(L, 1, "__methods");
-  if (lua_getfield(L, -1, k) != LUA_TNIL &&
+  /* methods first (upvalue 1): they are most of the lookups */
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL &&
       !((u->n->kind == RT_N_TABLE || u->n->kind == RT_N_ALIAS) &&
         strcmp(k, "columns") == 0))
     return 1;
@@ -2236,6 +2250,8 @@ void lsql_open_expr(lua_State *L) {
                                    {NULL, NULL}};
   int mod = lua_gettop(L);
   luaL_newmetatable(L, NODE_MT);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &node_mt_key);
   lua_newtable(L);
   luaL_setfuncs(L, node_methods, 0);
   lua_pushcfunction(L, t_columns);
@@ -2259,6 +2275,9 @@ void lsql_open_expr(lua_State *L) {
                                    {NULL, NULL}};
     luaL_setfuncs(L, mms, 0);
   }
+  lua_getfield(L, -1, "__methods");
+  lua_pushcclosure(L, node_index, 1);
+  lua_setfield(L, -2, "__index");
   lua_pushliteral(L, "retort.Node");
   lua_setfield(L, -2, "__name");
   lua_pop(L, 1);
