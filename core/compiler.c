@@ -1752,7 +1752,8 @@ static sigwalk *sigwalk_begin(void) {
   w->failed = 0;
   if (++w->gen == 0) {
     /* generations wrapped: forget every slot */
-    if (w->seengen) memset(w->seengen, 0, sizeof(unsigned) * (size_t)w->capseen);
+    if (w->seengen)
+      memset(w->seengen, 0, sizeof(unsigned) * (size_t)w->capseen);
     w->gen = 1;
   }
   return w;
@@ -1776,7 +1777,6 @@ static void entry_free(cache_entry *e) {
   free(e->name_off);
   memset(e, 0, sizeof *e);
 }
-
 
 /* Allocate a result for n parameters with room for their constant values. */
 static int result_alloc(rt_compiled *res, size_t sqllen, size_t nameslen,
@@ -1908,8 +1908,8 @@ static int memo_lookup(const rt_node *stmt, const rt_dialect *d,
   return 0;
 }
 
-static void memo_store(const rt_node *stmt, const rt_dialect *d,
-                       cache_entry *e, const rt_compiled *res) {
+static void memo_store(const rt_node *stmt, const rt_dialect *d, cache_entry *e,
+                       const rt_compiled *res) {
   memo_entry *m = &memo[stmt->serial % MEMO_SLOTS];
   int i;
   if (m->nvalues < res->nparams || !m->values) {
@@ -2016,8 +2016,7 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
       number_markers(&c, c.ctes.sb.p, c.ctes.sb.n, &final);
       rt_sb_adds(&final, " \n");
     }
-    if (!c.ctes.sb.n && (d->paramstyle == RT_PS_NAMED || c.main.nparams == 0))
-    {
+    if (!c.ctes.sb.n && (d->paramstyle == RT_PS_NAMED || c.main.nparams == 0)) {
       /* nothing to number: the text is final as it is */
       final = c.main.sb;
       memset(&c.main.sb, 0, sizeof c.main.sb);

@@ -21,8 +21,27 @@ char *rt_strdup(const char *s) {
 /* Serials tell a statement from a later one at the same address. */
 static _Thread_local uint64_t serials;
 
+/*
+** Freed nodes are kept for reuse (a statement is built and dropped per
+** query, so allocation is a large part of building one).  Not under the
+** address sanitizer, which should see every free.
+*/
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL_MAX 0
+#else
+#define POOL_MAX 4096
+#endif
+static _Thread_local rt_node *pool;
+static _Thread_local int npool;
+
 rt_node *rt_node_new(int kind) {
-  rt_node *n = calloc(1, sizeof *n);
+  rt_node *n = pool;
+  if (n) {
+    pool = n->owner;
+    npool--;
+    memset(n, 0, sizeof *n);
+  } else
+    n = calloc(1, sizeof *n);
   if (!n) return NULL;
   n->refs = 1;
   n->kind = (unsigned char)kind;
@@ -73,7 +92,12 @@ static void node_free(rt_node *n) {
     else if (n->kind == RT_N_COLUMN)
       rt_coldata_free(n->ext);
   }
-  free(n);
+  if (npool < POOL_MAX) {
+    n->owner = pool; /* the free list's link */
+    pool = n;
+    npool++;
+  } else
+    free(n);
 }
 
 static int copy_value(rt_value *to, rt_value from) {

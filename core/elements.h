@@ -132,7 +132,7 @@ struct rt_node {
   rt_node *a, *b, *c;
   int n;
   rt_node **kids;
-  void *ext; /* RT_N_TABLE: rt_tabledata; columns: rt_coldata */
+  void *ext;       /* RT_N_TABLE: rt_tabledata; columns: rt_coldata */
   uint64_t serial; /* unique per node ever made (the compile memo's key) */
 };
 

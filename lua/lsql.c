@@ -1053,7 +1053,6 @@ static int s_with_only_columns(lua_State *L) {
   return 1;
 }
 
-
 /* limit(n)/offset(n): an integer binds as an anonymous parameter */
 static int limit_slot(lua_State *L, int slot, const char *fname) {
   rt_node *s = checkselect(L, fname), *v;
@@ -1076,7 +1075,9 @@ static int limit_slot(lua_State *L, int slot, const char *fname) {
   return 1;
 }
 
-static int s_limit(lua_State *L) { return limit_slot(L, RT_S_LIMIT, "limit"); }
+static int s_limit(lua_State *L) {
+  return limit_slot(L, RT_S_LIMIT, "limit");
+}
 
 static int s_offset(lua_State *L) {
   return limit_slot(L, RT_S_OFFSET, "offset");
@@ -1542,8 +1543,8 @@ static int s_compile(lua_State *L) {
   rt_compile_opts o = {0, NULL, 0};
   rt_compiled *c;
   int opts = lua_istable(L, 3)                                ? 3
-                : (lua_istable(L, 2) && !lua_getmetatable(L, 2)) ? 2
-                                                                 : 0;
+             : (lua_istable(L, 2) && !lua_getmetatable(L, 2)) ? 2
+                                                              : 0;
   lua_settop(L, 3);
   if (opts == 2) {
     d = &rt_dialect_default;
@@ -1834,7 +1835,7 @@ typedef struct lcols {
 } lcols;
 
 static int cols_index(lua_State *L) {
-  lcols *cc = luaL_checkudata(L, 1, COLS_MT);
+  lcols *cc = lua_touserdata(L, 1); /* only reached as its __index */
   rt_node *o = cc->owner, *c = NULL;
   if (lua_isinteger(L, 2)) {
     lua_Integer i = lua_tointeger(L, 2);
@@ -1847,7 +1848,8 @@ static int cols_index(lua_State *L) {
     const char *k = luaL_checkstring(L, 2);
     /* the same Column object each time, and no allocation */
     if (lua_getiuservalue(L, 1, 2) == LUA_TTABLE) {
-      if (lua_getfield(L, -1, k) == LUA_TUSERDATA) return 1;
+      lua_pushvalue(L, 2);
+      if (lua_rawget(L, -2) == LUA_TUSERDATA) return 1;
       lua_pop(L, 1);
       c = column_of(L, o, k);
       lsql_pushnode(L, rt_ref(c));
