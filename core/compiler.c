@@ -402,7 +402,10 @@ static void in_list(rt_compiler *c, rt_node *e) {
   }
   if (l->n == 0) {
     /* SQLAlchemy's empty-IN form: always false (or true for NOT IN) */
-    S(e->op == RT_OP_IN ? "(NULL) AND (1 != 1)" : "(NULL) OR (1 = 1)");
+    if (c->d->flags & RT_DF_EMPTY_IN_SELECT)
+      S("(SELECT 1 FROM (SELECT 1) WHERE 1!=1)");
+    else
+      S(e->op == RT_OP_IN ? "(NULL) AND (1 != 1)" : "(NULL) OR (1 = 1)");
     return;
   }
   for (i = 0; i < l->n; i++)
@@ -1497,11 +1500,19 @@ static void insert(rt_compiler *c, rt_node *stmt) {
   }
 }
 
+/* Subqueries of an UPDATE or DELETE correlate to its table. */
+static void dml_frame(rt_compiler *c, rt_node **table) {
+  c->frames[c->depth].froms = table;
+  c->frames[c->depth].nfroms = 1;
+  c->depth++;
+}
+
 static void update(rt_compiler *c, rt_node *stmt) {
   setcol set[128];
   int n = gather_set(c, stmt, set, 128, 0), i;
   S("UPDATE ");
   from_item(c, stmt->kids[RT_D_TABLE]);
+  dml_frame(c, &stmt->kids[RT_D_TABLE]);
   S(" SET ");
   for (i = 0; i < n; i++) {
     if (i) S(", ");
@@ -1513,16 +1524,19 @@ static void update(rt_compiler *c, rt_node *stmt) {
     S(" WHERE ");
     criterion(c, stmt->kids[RT_D_WHERE]);
   }
+  c->depth--;
   returning(c, stmt);
 }
 
 static void delete_(rt_compiler *c, rt_node *stmt) {
   S("DELETE FROM ");
   from_item(c, stmt->kids[RT_D_TABLE]);
+  dml_frame(c, &stmt->kids[RT_D_TABLE]);
   if (stmt->kids[RT_D_WHERE]) {
     S(" WHERE ");
     criterion(c, stmt->kids[RT_D_WHERE]);
   }
+  c->depth--;
   returning(c, stmt);
 }
 

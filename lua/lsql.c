@@ -804,6 +804,17 @@ static int s_where(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "where");
   int top = lua_gettop(L), i, slot;
   lnode *ud;
+  if (s->kind == RT_N_UNARY && s->op == RT_OP_EXISTS && s->a &&
+      s->a->kind == RT_N_SELECT) {
+    /* exists():where(...) filters the select inside */
+    lsql_pushnode(L, rt_ref(s->a));
+    lua_replace(L, 1);
+    s_where(L);
+    s = lsql_tonode(L, -1);
+    ud = RESULT(L);
+    SETRESULT(L, ud, rt_exists(rt_ref(s)));
+    return 1;
+  }
   if (s->kind == RT_N_SELECT)
     slot = RT_S_WHERE;
   else if (s->kind == RT_N_UPDATE || s->kind == RT_N_DELETE)
@@ -1132,9 +1143,13 @@ static int s_scalar_subquery(lua_State *L) {
 static int l_exists(lua_State *L) {
   rt_node *s;
   lnode *ud;
-  if (lua_gettop(L) == 0 || !lsql_tonode(L, 1) ||
-      (lsql_tonode(L, 1)->kind != RT_N_SELECT &&
-       lsql_tonode(L, 1)->kind != RT_N_COMPOUND)) {
+  if (lua_gettop(L) == 0) {
+    /* exists(): SELECT * ... completed by :where() */
+    lnode *star = RESULT(L);
+    SETRESULT(L, star, rt_literal_column("*", NULL));
+  }
+  if (!lsql_tonode(L, 1) || (lsql_tonode(L, 1)->kind != RT_N_SELECT &&
+                             lsql_tonode(L, 1)->kind != RT_N_COMPOUND)) {
     build_select(L, 1, lua_gettop(L));
     lua_replace(L, 1);
     lua_settop(L, 1);

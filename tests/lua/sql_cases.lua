@@ -30,6 +30,16 @@ local kinds = Table("kinds", m,
   Column("ut", UnicodeText), Column("iv", Interval),
   UniqueConstraint("f", "d", {name = "uq_fd"}))
 local t1 = sa.table("t1", column("x"), column("y"))
+local pgonly = Table("pgonly", m,
+  Column("id", BigInteger, {primary_key = true}),
+  Column("tags", ARRAY(String(20))),
+  Column("doc", JSONB),
+  Column("mood", Enum("sad", "ok", {name = "mood"})),
+  Column("price", Float(8)))
+local nodes = Table("nodes", m,
+  Column("id", Integer, {primary_key = true}),
+  Column("parent_id", Integer, ForeignKey("nodes.id")),
+  Column("name", String(30), {index = true, unique = true}))
 ]==]
 M.cases = {
   {lua = [==[select(users)]==], lit = false, expect = {
@@ -1901,6 +1911,524 @@ DROP TABLE users]==],
     postgresql = [==[CREATE INDEX ix_addresses_email ON addresses (email)]==],
     mysql = [==[CREATE INDEX ix_addresses_email ON addresses (email)]==],
   }},
+  {lua = [==[select(users.c.name):where(exists():where(addresses.c.user_id:eq(users.c.id)))]==], lit = false, expect = {
+    default = [==[SELECT users.name 
+FROM users 
+WHERE EXISTS (SELECT * 
+FROM addresses 
+WHERE addresses.user_id = users.id)]==],
+    sqlite = [==[SELECT users.name 
+FROM users 
+WHERE EXISTS (SELECT * 
+FROM addresses 
+WHERE addresses.user_id = users.id)]==],
+    postgresql = [==[SELECT users.name 
+FROM users 
+WHERE EXISTS (SELECT * 
+FROM addresses 
+WHERE addresses.user_id = users.id)]==],
+    mysql = [==[SELECT users.name 
+FROM users 
+WHERE EXISTS (SELECT * 
+FROM addresses 
+WHERE addresses.user_id = users.id)]==],
+  }},
+  {lua = [==[union_all(select(users.c.id):where(users.c.id:gt(1)), select(users.c.id):where(users.c.id:lt(0))):limit(5)]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE users.id > :id_1 UNION ALL SELECT users.id 
+FROM users 
+WHERE users.id < :id_2
+ LIMIT :param_1]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE users.id > ? UNION ALL SELECT users.id 
+FROM users 
+WHERE users.id < ?
+ LIMIT ? OFFSET ?]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE users.id > $1 UNION ALL SELECT users.id 
+FROM users 
+WHERE users.id < $2 
+ LIMIT $3]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE users.id > ? UNION ALL SELECT users.id 
+FROM users 
+WHERE users.id < ? 
+ LIMIT ?]==],
+  }},
+  {lua = [==[select(users.c.name):distinct(users.c.name)]==], lit = false, expect = {
+    postgresql = [==[SELECT DISTINCT ON (users.name) users.name 
+FROM users]==],
+  }},
+  {lua = [==[select(users:alias('a').c.name, addresses:alias('b').c.email)]==], lit = false, expect = {
+    default = [==[SELECT a.name, b.email 
+FROM users AS a, addresses AS b]==],
+    sqlite = [==[SELECT a.name, b.email 
+FROM users AS a, addresses AS b]==],
+    postgresql = [==[SELECT a.name, b.email 
+FROM users AS a, addresses AS b]==],
+    mysql = [==[SELECT a.name, b.email 
+FROM users AS a, addresses AS b]==],
+  }},
+  {lua = [==[select(func.count(users.c.id):label('n'), users.c.age):group_by(users.c.age):order_by(func.count(users.c.id):desc())]==], lit = false, expect = {
+    default = [==[SELECT count(users.id) AS n, users.age 
+FROM users GROUP BY users.age ORDER BY count(users.id) DESC]==],
+    sqlite = [==[SELECT count(users.id) AS n, users.age 
+FROM users GROUP BY users.age ORDER BY count(users.id) DESC]==],
+    postgresql = [==[SELECT count(users.id) AS n, users.age 
+FROM users GROUP BY users.age ORDER BY count(users.id) DESC]==],
+    mysql = [==[SELECT count(users.id) AS n, users.age 
+FROM users GROUP BY users.age ORDER BY count(users.id) DESC]==],
+  }},
+  {lua = [==[select(users.c.name):where(users.c.id:in_{})]==], lit = false, expect = {
+    default = [==[SELECT users.name 
+FROM users 
+WHERE users.id IN (NULL) AND (1 != 1)]==],
+    sqlite = [==[SELECT users.name 
+FROM users 
+WHERE users.id IN (SELECT 1 FROM (SELECT 1) WHERE 1!=1)]==],
+    postgresql = [==[SELECT users.name 
+FROM users 
+WHERE users.id IN (NULL) AND (1 != 1)]==],
+    mysql = [==[SELECT users.name 
+FROM users 
+WHERE users.id IN (NULL) AND (1 != 1)]==],
+  }},
+  {lua = [==[select(users.c.name):where(users.c.id:between(1, 2) & users.c.age:not_in{3})]==], lit = false, expect = {
+    default = [==[SELECT users.name 
+FROM users 
+WHERE users.id BETWEEN :id_1 AND :id_2 AND (users.age NOT IN (:age_1_1))]==],
+    sqlite = [==[SELECT users.name 
+FROM users 
+WHERE users.id BETWEEN ? AND ? AND (users.age NOT IN (?))]==],
+    postgresql = [==[SELECT users.name 
+FROM users 
+WHERE users.id BETWEEN $1 AND $2 AND (users.age NOT IN ($3))]==],
+    mysql = [==[SELECT users.name 
+FROM users 
+WHERE users.id BETWEEN ? AND ? AND (users.age NOT IN (?))]==],
+  }},
+  {lua = [==[select(users.c.name):where(or_(users.c.id:eq(1), and_(users.c.age:gt(2), users.c.age:lt(5))))]==], lit = false, expect = {
+    default = [==[SELECT users.name 
+FROM users 
+WHERE users.id = :id_1 OR users.age > :age_1 AND users.age < :age_2]==],
+    sqlite = [==[SELECT users.name 
+FROM users 
+WHERE users.id = ? OR users.age > ? AND users.age < ?]==],
+    postgresql = [==[SELECT users.name 
+FROM users 
+WHERE users.id = $1 OR users.age > $2 AND users.age < $3]==],
+    mysql = [==[SELECT users.name 
+FROM users 
+WHERE users.id = ? OR users.age > ? AND users.age < ?]==],
+  }},
+  {lua = [==[select(users.c.name):where(not_(or_(users.c.id:eq(1), users.c.id:eq(2))))]==], lit = false, expect = {
+    default = [==[SELECT users.name 
+FROM users 
+WHERE NOT (users.id = :id_1 OR users.id = :id_2)]==],
+    sqlite = [==[SELECT users.name 
+FROM users 
+WHERE NOT (users.id = ? OR users.id = ?)]==],
+    postgresql = [==[SELECT users.name 
+FROM users 
+WHERE NOT (users.id = $1 OR users.id = $2)]==],
+    mysql = [==[SELECT users.name 
+FROM users 
+WHERE NOT (users.id = ? OR users.id = ?)]==],
+  }},
+  {lua = [==[select(users.c.id * (users.c.age + 2) / 3)]==], lit = false, expect = {
+    default = [==[SELECT (users.id * (users.age + :age_1)) / :param_1 AS anon_1 
+FROM users]==],
+    sqlite = [==[SELECT (users.id * (users.age + ?)) / ? AS anon_1 
+FROM users]==],
+    postgresql = [==[SELECT (users.id * (users.age + $1)) / $2 AS anon_1 
+FROM users]==],
+    mysql = [==[SELECT (users.id * (users.age + ?)) / ? AS anon_1 
+FROM users]==],
+  }},
+  {lua = [==[select(func.abs(-users.c.age))]==], lit = false, expect = {
+    default = [==[SELECT abs(-users.age) AS abs_1 
+FROM users]==],
+    sqlite = [==[SELECT abs(-users.age) AS abs_1 
+FROM users]==],
+    postgresql = [==[SELECT abs(-users.age) AS abs_1 
+FROM users]==],
+    mysql = [==[SELECT abs(-users.age) AS abs_1 
+FROM users]==],
+  }},
+  {lua = [==[select(users.c.name):where(users.c.name:like('a%') | users.c.name:ilike('%b'))]==], lit = false, expect = {
+    default = [==[SELECT users.name 
+FROM users 
+WHERE users.name LIKE :name_1 OR lower(users.name) LIKE lower(:name_2)]==],
+    sqlite = [==[SELECT users.name 
+FROM users 
+WHERE users.name LIKE ? OR lower(users.name) LIKE lower(?)]==],
+    postgresql = [==[SELECT users.name 
+FROM users 
+WHERE users.name LIKE $1 OR users.name ILIKE $2]==],
+    mysql = [==[SELECT users.name 
+FROM users 
+WHERE users.name LIKE ? OR lower(users.name) LIKE lower(?)]==],
+  }},
+  {lua = [==[select(literal_column('42'):label('answer'))]==], lit = false, expect = {
+    default = [==[SELECT 42 AS answer]==],
+    sqlite = [==[SELECT 42 AS answer]==],
+    postgresql = [==[SELECT 42 AS answer]==],
+    mysql = [==[SELECT 42 AS answer]==],
+  }},
+  {lua = [==[select(users.c.id):where(users.c.created:gt(func.now()))]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE users.created > now()]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE users.created > CURRENT_TIMESTAMP]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE users.created > now()]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE users.created > now()]==],
+  }},
+  {lua = [==[select(users.c.id):where(users.c.name:eq('a\\b'))]==], lit = true, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE users.name = 'a\b']==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE users.name = 'a\b']==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE users.name = 'a\\b']==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE users.name = 'a\\b']==],
+  }},
+  {lua = [==[select(users.c.id):where(users.c.id:in_{1, 2}):where(users.c.name:not_in{'x'})]==], lit = true, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE users.id IN (1, 2) AND (users.name NOT IN ('x'))]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE users.id IN (1, 2) AND (users.name NOT IN ('x'))]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE users.id IN (1, 2) AND (users.name NOT IN ('x'))]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE users.id IN (1, 2) AND (users.name NOT IN ('x'))]==],
+  }},
+  {lua = [==[select(users.c.id):where(users.c.age:between(1, 9))]==], lit = true, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE users.age BETWEEN 1 AND 9]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE users.age BETWEEN 1 AND 9]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE users.age BETWEEN 1 AND 9]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE users.age BETWEEN 1 AND 9]==],
+  }},
+  {lua = [==[select(kinds.c.a):where(kinds.c.flag:eq(true))]==], lit = true, expect = {
+    default = [==[SELECT kinds.a 
+FROM kinds 
+WHERE kinds.flag = true]==],
+    sqlite = [==[SELECT kinds.a 
+FROM kinds 
+WHERE kinds.flag = 1]==],
+    postgresql = [==[SELECT kinds.a 
+FROM kinds 
+WHERE kinds.flag = true]==],
+    mysql = [==[SELECT kinds.a 
+FROM kinds 
+WHERE kinds.flag = true]==],
+  }},
+  {lua = [==[select(users.c.id):where(users.c.name:eq(nil))]==], lit = true, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE users.name IS NULL]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE users.name IS NULL]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE users.name IS NULL]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE users.name IS NULL]==],
+  }},
+  {lua = [==[update(users):values{name = 'z'}:where(users.c.id:eq(7))]==], lit = true, expect = {
+    default = [==[UPDATE users SET name='z' WHERE users.id = 7]==],
+    sqlite = [==[UPDATE users SET name='z' WHERE users.id = 7]==],
+    postgresql = [==[UPDATE users SET name='z' WHERE users.id = 7]==],
+    mysql = [==[UPDATE users SET name='z' WHERE users.id = 7]==],
+  }},
+  {lua = [==[delete(users):where(users.c.name:startswith('x'))]==], lit = true, expect = {
+    default = [==[DELETE FROM users WHERE (users.name LIKE 'x' || '%')]==],
+    sqlite = [==[DELETE FROM users WHERE (users.name LIKE 'x' || '%')]==],
+    postgresql = [==[DELETE FROM users WHERE (users.name LIKE 'x' || '%')]==],
+    mysql = [==[DELETE FROM users WHERE (users.name LIKE concat('x', '%'))]==],
+  }},
+  {lua = [==[select(select(users.c.id, func.count(addresses.c.id):label('n')):join(addresses):group_by(users.c.id):subquery().c.n)]==], lit = false, expect = {
+    default = [==[SELECT anon_1.n 
+FROM (SELECT users.id AS id, count(addresses.id) AS n 
+FROM users JOIN addresses ON users.id = addresses.user_id GROUP BY users.id) AS anon_1]==],
+    sqlite = [==[SELECT anon_1.n 
+FROM (SELECT users.id AS id, count(addresses.id) AS n 
+FROM users JOIN addresses ON users.id = addresses.user_id GROUP BY users.id) AS anon_1]==],
+    postgresql = [==[SELECT anon_1.n 
+FROM (SELECT users.id AS id, count(addresses.id) AS n 
+FROM users JOIN addresses ON users.id = addresses.user_id GROUP BY users.id) AS anon_1]==],
+    mysql = [==[SELECT anon_1.n 
+FROM (SELECT users.id AS id, count(addresses.id) AS n 
+FROM users INNER JOIN addresses ON users.id = addresses.user_id GROUP BY users.id) AS anon_1]==],
+  }},
+  {lua = [==[select(users.c.name):where(users.c.id:eq(select(addresses.c.user_id):where(addresses.c.email:eq('x')):scalar_subquery()))]==], lit = false, expect = {
+    default = [==[SELECT users.name 
+FROM users 
+WHERE users.id = (SELECT addresses.user_id 
+FROM addresses 
+WHERE addresses.email = :email_1)]==],
+    sqlite = [==[SELECT users.name 
+FROM users 
+WHERE users.id = (SELECT addresses.user_id 
+FROM addresses 
+WHERE addresses.email = ?)]==],
+    postgresql = [==[SELECT users.name 
+FROM users 
+WHERE users.id = (SELECT addresses.user_id 
+FROM addresses 
+WHERE addresses.email = $1)]==],
+    mysql = [==[SELECT users.name 
+FROM users 
+WHERE users.id = (SELECT addresses.user_id 
+FROM addresses 
+WHERE addresses.email = ?)]==],
+  }},
+  {lua = [==[select(users.c.name, select(addresses.c.email):where(addresses.c.user_id:eq(users.c.id)):limit(1):scalar_subquery():label('e'))]==], lit = false, expect = {
+    default = [==[SELECT users.name, (SELECT addresses.email 
+FROM addresses 
+WHERE addresses.user_id = users.id
+ LIMIT :param_1) AS e 
+FROM users]==],
+    sqlite = [==[SELECT users.name, (SELECT addresses.email 
+FROM addresses 
+WHERE addresses.user_id = users.id
+ LIMIT ? OFFSET ?) AS e 
+FROM users]==],
+    postgresql = [==[SELECT users.name, (SELECT addresses.email 
+FROM addresses 
+WHERE addresses.user_id = users.id 
+ LIMIT $1) AS e 
+FROM users]==],
+    mysql = [==[SELECT users.name, (SELECT addresses.email 
+FROM addresses 
+WHERE addresses.user_id = users.id 
+ LIMIT ?) AS e 
+FROM users]==],
+  }},
+  {lua = [==[insert(users):from_select({users.c.name}, select(addresses.c.email))]==], lit = false, expect = {
+    default = [==[INSERT INTO users (name) SELECT addresses.email 
+FROM addresses]==],
+    sqlite = [==[INSERT INTO users (name) SELECT addresses.email 
+FROM addresses]==],
+    postgresql = [==[INSERT INTO users (name) SELECT addresses.email 
+FROM addresses]==],
+    mysql = [==[INSERT INTO users (name) SELECT addresses.email 
+FROM addresses]==],
+  }},
+  {lua = [==[update(users):values{age = select(func.count(addresses.c.id)):where(addresses.c.user_id:eq(users.c.id)):scalar_subquery()}]==], lit = false, expect = {
+    default = [==[UPDATE users SET age=(SELECT count(addresses.id) AS count_1 
+FROM addresses 
+WHERE addresses.user_id = users.id)]==],
+    sqlite = [==[UPDATE users SET age=(SELECT count(addresses.id) AS count_1 
+FROM addresses 
+WHERE addresses.user_id = users.id)]==],
+    postgresql = [==[UPDATE users SET age=(SELECT count(addresses.id) AS count_1 
+FROM addresses 
+WHERE addresses.user_id = users.id)]==],
+    mysql = [==[UPDATE users SET age=(SELECT count(addresses.id) AS count_1 
+FROM addresses 
+WHERE addresses.user_id = users.id)]==],
+  }},
+  {lua = [==[delete(addresses):where(addresses.c.user_id:in_(select(users.c.id):where(users.c.age:gt(90))))]==], lit = false, expect = {
+    default = [==[DELETE FROM addresses WHERE addresses.user_id IN (SELECT users.id 
+FROM users 
+WHERE users.age > :age_1)]==],
+    sqlite = [==[DELETE FROM addresses WHERE addresses.user_id IN (SELECT users.id 
+FROM users 
+WHERE users.age > ?)]==],
+    postgresql = [==[DELETE FROM addresses WHERE addresses.user_id IN (SELECT users.id 
+FROM users 
+WHERE users.age > $1)]==],
+    mysql = [==[DELETE FROM addresses WHERE addresses.user_id IN (SELECT users.id 
+FROM users 
+WHERE users.age > ?)]==],
+  }},
+  {lua = [==[insert(users):values{name = bindparam('n')}]==], lit = false, expect = {
+    default = [==[INSERT INTO users (name) VALUES (:n)]==],
+    sqlite = [==[INSERT INTO users (name) VALUES (?)]==],
+    postgresql = [==[INSERT INTO users (name) VALUES ($1) RETURNING users.id]==],
+    mysql = [==[INSERT INTO users (name) VALUES (?)]==],
+  }},
+  {lua = [==[CreateTable(pgonly)]==], lit = false, expect = {
+    postgresql = [==[
+CREATE TABLE pgonly (
+	id BIGSERIAL NOT NULL, 
+	tags VARCHAR(20)[], 
+	doc JSONB, 
+	mood mood, 
+	price FLOAT(8), 
+	PRIMARY KEY (id)
+)
+
+]==],
+  }},
+  {lua = [==[CreateTable(nodes)]==], lit = false, expect = {
+    default = [==[
+CREATE TABLE nodes (
+	id INTEGER NOT NULL, 
+	parent_id INTEGER, 
+	name VARCHAR(30), 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(parent_id) REFERENCES nodes (id)
+)
+
+]==],
+    sqlite = [==[
+CREATE TABLE nodes (
+	id INTEGER NOT NULL, 
+	parent_id INTEGER, 
+	name VARCHAR(30), 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(parent_id) REFERENCES nodes (id)
+)
+
+]==],
+    postgresql = [==[
+CREATE TABLE nodes (
+	id SERIAL NOT NULL, 
+	parent_id INTEGER, 
+	name VARCHAR(30), 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(parent_id) REFERENCES nodes (id)
+)
+
+]==],
+    mysql = [==[
+CREATE TABLE nodes (
+	id INTEGER NOT NULL AUTO_INCREMENT, 
+	parent_id INTEGER, 
+	name VARCHAR(30), 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(parent_id) REFERENCES nodes (id)
+)
+
+]==],
+  }},
+  {lua = [==[CreateIndex(Index('ix_nodes_name', nodes.c.name, {unique = true}))]==], lit = false, expect = {
+    sqlite = [==[CREATE UNIQUE INDEX ix_nodes_name ON nodes (name)]==],
+    postgresql = [==[CREATE UNIQUE INDEX ix_nodes_name ON nodes (name)]==],
+    mysql = [==[CREATE UNIQUE INDEX ix_nodes_name ON nodes (name)]==],
+  }},
+  {lua = [==[select(func.count()):select_from(select(users.c.id):where(users.c.age:gt(1)):subquery())]==], lit = false, expect = {
+    default = [==[SELECT count(*) AS count_1 
+FROM (SELECT users.id AS id 
+FROM users 
+WHERE users.age > :age_1) AS anon_1]==],
+    sqlite = [==[SELECT count(*) AS count_1 
+FROM (SELECT users.id AS id 
+FROM users 
+WHERE users.age > ?) AS anon_1]==],
+    postgresql = [==[SELECT count(*) AS count_1 
+FROM (SELECT users.id AS id 
+FROM users 
+WHERE users.age > $1) AS anon_1]==],
+    mysql = [==[SELECT count(*) AS count_1 
+FROM (SELECT users.id AS id 
+FROM users 
+WHERE users.age > ?) AS anon_1]==],
+  }},
+  {lua = [==[select(users.c.name:label('n')):order_by('n')]==], lit = false, expect = {
+    default = [==[SELECT users.name AS n 
+FROM users ORDER BY n]==],
+    sqlite = [==[SELECT users.name AS n 
+FROM users ORDER BY n]==],
+    postgresql = [==[SELECT users.name AS n 
+FROM users ORDER BY n]==],
+    mysql = [==[SELECT users.name AS n 
+FROM users ORDER BY n]==],
+  }},
+  {lua = [==[select(users.c.age, func.count()):group_by(users.c.age):having(func.count():gt(1)):order_by(users.c.age)]==], lit = false, expect = {
+    default = [==[SELECT users.age, count(*) AS count_1 
+FROM users GROUP BY users.age 
+HAVING count(*) > :count_2 ORDER BY users.age]==],
+    sqlite = [==[SELECT users.age, count(*) AS count_1 
+FROM users GROUP BY users.age 
+HAVING count(*) > ? ORDER BY users.age]==],
+    postgresql = [==[SELECT users.age, count(*) AS count_1 
+FROM users GROUP BY users.age 
+HAVING count(*) > $1 ORDER BY users.age]==],
+    mysql = [==[SELECT users.age, count(*) AS count_1 
+FROM users GROUP BY users.age 
+HAVING count(*) > ? ORDER BY users.age]==],
+  }},
+  {lua = [==[select(users.c.id):where(users.c.id:in_(select(orders.c.user_id):union(select(addresses.c.user_id))))]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE users.id IN (SELECT orders.user_id 
+FROM orders UNION SELECT addresses.user_id 
+FROM addresses)]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE users.id IN (SELECT orders.user_id 
+FROM orders UNION SELECT addresses.user_id 
+FROM addresses)]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE users.id IN (SELECT orders.user_id 
+FROM orders UNION SELECT addresses.user_id 
+FROM addresses)]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE users.id IN (SELECT orders.user_id 
+FROM orders UNION SELECT addresses.user_id 
+FROM addresses)]==],
+  }},
+  {lua = [==[select(t1.c.x, t1.c.y):where(t1.c.x:in_{1, 2, 3})]==], lit = false, expect = {
+    default = [==[SELECT t1.x, t1.y 
+FROM t1 
+WHERE t1.x IN (:x_1_1, :x_1_2, :x_1_3)]==],
+    sqlite = [==[SELECT t1.x, t1.y 
+FROM t1 
+WHERE t1.x IN (?, ?, ?)]==],
+    postgresql = [==[SELECT t1.x, t1.y 
+FROM t1 
+WHERE t1.x IN ($1, $2, $3)]==],
+    mysql = [==[SELECT t1.x, t1.y 
+FROM t1 
+WHERE t1.x IN (?, ?, ?)]==],
+  }},
+  {lua = [==[select(users.c.id):order_by(users.c.id):limit(3):offset(6)]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users ORDER BY users.id
+ LIMIT :param_1 OFFSET :param_2]==],
+    sqlite = [==[SELECT users.id 
+FROM users ORDER BY users.id
+ LIMIT ? OFFSET ?]==],
+    postgresql = [==[SELECT users.id 
+FROM users ORDER BY users.id 
+ LIMIT $1 OFFSET $2]==],
+    mysql = [==[SELECT users.id 
+FROM users ORDER BY users.id 
+ LIMIT ?, ?]==],
+  }},
 }
-M.count = 578
+M.count = 719
 return M

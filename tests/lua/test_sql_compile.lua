@@ -9,8 +9,9 @@ local function norm(s)
 end
 
 local env = setmetatable({}, {__index = _ENV})
-assert(load(cases.prelude .. "\nreturn {m = m, users = users, addresses = addresses, orders = orders, kinds = kinds, t1 = t1}", "prelude", "t", env))()
-local names = load(cases.prelude .. "\nreturn {users = users, addresses = addresses, orders = orders, kinds = kinds, t1 = t1}", "prelude", "t", env)()
+local names = assert(load(cases.prelude .. "\nreturn {users = users, " ..
+  "addresses = addresses, orders = orders, kinds = kinds, t1 = t1, " ..
+  "pgonly = pgonly, nodes = nodes}", "prelude", "t", env))()
 for k, v in pairs(names) do env[k] = v end
 
 local failed, passed = 0, 0
