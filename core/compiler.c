@@ -301,6 +301,9 @@ static void list(rt_compiler *c, rt_node *l, const char *sep) {
 
 static const char *alias_name(rt_compiler *c, rt_node *a, char *buf,
                               size_t size) {
+  /* a CTE grown by union_all() keeps the name of the one it grew from */
+  if (a->flags & RT_F_CTE)
+    while (a->c && a->c->kind == RT_N_ALIAS) a = a->c;
   if (a->name) return a->name;
   snprintf(buf, size, "anon_%d", anon_num(c, a, TAG_ALIAS, "anon"));
   return buf;
@@ -973,8 +976,9 @@ static void cte_ref(rt_compiler *c, rt_node *a) {
     if (c->cte_seen[i] == a) seen = 1;
   if (!seen) {
     out *saved = c->cur;
-    if (c->ncte == c->ctecap) {
-      int cap = c->ctecap ? c->ctecap * 2 : 4;
+    rt_node *older;
+    if (c->ncte + 8 >= c->ctecap) {
+      int cap = c->ctecap ? c->ctecap * 2 : 16;
       rt_node **p = realloc(c->cte_seen, sizeof *p * (size_t)cap);
       if (!p) {
         rt_c_fail(c, RT_EMEMORY, "out of memory");
@@ -984,6 +988,11 @@ static void cte_ref(rt_compiler *c, rt_node *a) {
       c->ctecap = cap;
     }
     c->cte_seen[c->ncte++] = a;
+    /* the CTEs it grew from are the same WITH entry */
+    for (older = a->c;
+         older && older->kind == RT_N_ALIAS && c->ncte < c->ctecap;
+         older = older->c)
+      c->cte_seen[c->ncte++] = older;
     if (a->flags & RT_F_RECURSIVE) c->recursive = 1;
     c->cur = &c->ctes;
     if (c->ctes.sb.n) S(", ");
@@ -1960,9 +1969,9 @@ static void out_free(out *o) {
 
 /* Number the positional markers of `sql` into dst. */
 static void number_markers(rt_compiler *c, const char *sql, size_t n,
-                           rt_strbuf *dst) {
+                           rt_strbuf *dst, int *counter) {
   const char *p = sql, *end = sql + n;
-  int k = 0;
+  int k = *counter;
   while (p < end) {
     const char *m = memchr(p, MARK, (size_t)(end - p));
     if (!m) {
@@ -1973,6 +1982,7 @@ static void number_markers(rt_compiler *c, const char *sql, size_t n,
     if (c->d->paramstyle == RT_PS_DOLLAR) {
       rt_sb_addc(dst, '$');
       add_int(dst, ++k);
+      *counter = k;
     } else
       rt_sb_addc(dst, '?');
     p = m + 1;
@@ -1985,7 +1995,7 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
   rt_compiler c;
   rt_compile_opts none = {0, NULL, 0};
   rt_strbuf final = RT_STRBUF_INIT;
-  int i, total;
+  int i, total, counter = 0;
   memset(&c, 0, sizeof c);
   memset(res, 0, sizeof *res);
   c.d = d;
@@ -2027,7 +2037,7 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
   if (!c.failed) {
     if (c.ctes.sb.n) {
       rt_sb_adds(&final, c.recursive ? "WITH RECURSIVE " : "WITH ");
-      number_markers(&c, c.ctes.sb.p, c.ctes.sb.n, &final);
+      number_markers(&c, c.ctes.sb.p, c.ctes.sb.n, &final, &counter);
       rt_sb_adds(&final, " \n");
     }
     if (!c.ctes.sb.n && (d->paramstyle == RT_PS_NAMED || c.main.nparams == 0)) {
@@ -2035,7 +2045,7 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
       final = c.main.sb;
       memset(&c.main.sb, 0, sizeof c.main.sb);
     } else if (c.main.sb.n)
-      number_markers(&c, c.main.sb.p, c.main.sb.n, &final);
+      number_markers(&c, c.main.sb.p, c.main.sb.n, &final, &counter);
     rt_sb_adds(&final, ""); /* allocated even when empty */
     total = c.ctes.nparams + c.main.nparams;
     res->params = malloc(sizeof(rt_param) * (size_t)(total + 1));

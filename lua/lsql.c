@@ -1162,8 +1162,23 @@ static int l_exists(lua_State *L) {
 
 static int compound(lua_State *L, int op, const char *fname) {
   int top = lua_gettop(L), i;
-  rt_node **sels;
+  rt_node **sels, *cte = lsql_tonode(L, 1);
   lnode *ud;
+  if (cte && cte->kind == RT_N_ALIAS && (cte->flags & RT_F_CTE)) {
+    /* cte:union_all(sel): a CTE of the combined select, standing in for
+    ** the original wherever the recursive part refers to it */
+    rt_node *body;
+    lsql_pushnode(L, rt_ref(cte->a));
+    lua_replace(L, 1);
+    compound(L, op, fname);
+    body = lsql_tonode(L, -1);
+    ud = RESULT(L);
+    SETRESULT(L, ud,
+              rt_alias(rt_ref(body), cte->name,
+                       cte->flags & (RT_F_CTE | RT_F_RECURSIVE)));
+    ud->n->c = rt_ref(cte);
+    return 1;
+  }
   for (i = 1; i <= top; i++) checkkind(L, i, RT_N_SELECT, RT_N_COMPOUND, fname);
   ud = RESULT(L);
   sels = lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(top + 1), 0);

@@ -2429,6 +2429,70 @@ FROM users ORDER BY users.id
 FROM users ORDER BY users.id 
  LIMIT ?, ?]==],
   }},
+  {lua = [==[(function() local inc = select(nodes.c.id, nodes.c.parent_id):where(nodes.c.id:eq(1)):cte('included', {recursive = true}); inc = inc:union_all(select(nodes.c.id, nodes.c.parent_id):where(nodes.c.parent_id:eq(inc.c.id))); return select(inc.c.id) end)()]==], lit = false, expect = {
+    default = [==[WITH RECURSIVE included(id, parent_id) AS 
+(SELECT nodes.id AS id, nodes.parent_id AS parent_id 
+FROM nodes 
+WHERE nodes.id = :id_1 UNION ALL SELECT nodes.id AS id, nodes.parent_id AS parent_id 
+FROM nodes, included 
+WHERE nodes.parent_id = included.id)
+ SELECT included.id 
+FROM included]==],
+    sqlite = [==[WITH RECURSIVE included(id, parent_id) AS 
+(SELECT nodes.id AS id, nodes.parent_id AS parent_id 
+FROM nodes 
+WHERE nodes.id = ? UNION ALL SELECT nodes.id AS id, nodes.parent_id AS parent_id 
+FROM nodes, included 
+WHERE nodes.parent_id = included.id)
+ SELECT included.id 
+FROM included]==],
+    postgresql = [==[WITH RECURSIVE included(id, parent_id) AS 
+(SELECT nodes.id AS id, nodes.parent_id AS parent_id 
+FROM nodes 
+WHERE nodes.id = $1 UNION ALL SELECT nodes.id AS id, nodes.parent_id AS parent_id 
+FROM nodes, included 
+WHERE nodes.parent_id = included.id)
+ SELECT included.id 
+FROM included]==],
+    mysql = [==[WITH RECURSIVE included(id, parent_id) AS 
+(SELECT nodes.id AS id, nodes.parent_id AS parent_id 
+FROM nodes 
+WHERE nodes.id = ? UNION ALL SELECT nodes.id AS id, nodes.parent_id AS parent_id 
+FROM nodes, included 
+WHERE nodes.parent_id = included.id)
+ SELECT included.id 
+FROM included]==],
+  }},
+  {lua = [==[(function() local cu = select(users.c.id):where(users.c.age:gt(1)):cte(); return select(cu.c.id):where(cu.c.id:gt(2)) end)()]==], lit = false, expect = {
+    default = [==[WITH anon_1 AS 
+(SELECT users.id AS id 
+FROM users 
+WHERE users.age > :age_1)
+ SELECT anon_1.id 
+FROM anon_1 
+WHERE anon_1.id > :id_1]==],
+    sqlite = [==[WITH anon_1 AS 
+(SELECT users.id AS id 
+FROM users 
+WHERE users.age > ?)
+ SELECT anon_1.id 
+FROM anon_1 
+WHERE anon_1.id > ?]==],
+    postgresql = [==[WITH anon_1 AS 
+(SELECT users.id AS id 
+FROM users 
+WHERE users.age > $1)
+ SELECT anon_1.id 
+FROM anon_1 
+WHERE anon_1.id > $2]==],
+    mysql = [==[WITH anon_1 AS 
+(SELECT users.id AS id 
+FROM users 
+WHERE users.age > ?)
+ SELECT anon_1.id 
+FROM anon_1 
+WHERE anon_1.id > ?]==],
+  }},
 }
-M.count = 719
+M.count = 727
 return M

@@ -56,6 +56,13 @@ kinds = Table(
     UniqueConstraint("f", "d", name="uq_fd"),
 )
 t1 = table("t1", column("x"), column("y"))
+cte_u = select(users.c.id).where(users.c.age > 1).cte()
+
+
+def rcte():
+    inc = select(nodes.c.id, nodes.c.parent_id).where(nodes.c.id == 1).cte("included", recursive=True)
+    inc = inc.union_all(select(nodes.c.id, nodes.c.parent_id).where(nodes.c.parent_id == inc.c.id))
+    return select(inc.c.id)
 pgonly = Table(
     "pgonly", m,
     Column("id", BigInteger, primary_key=True),
@@ -330,6 +337,9 @@ CASES = [
     ("select(users.c.id).where(users.c.id.in_(select(orders.c.user_id).union(select(addresses.c.user_id))))", "select(users.c.id):where(users.c.id:in_(select(orders.c.user_id):union(select(addresses.c.user_id))))"),
     ("select(t1.c.x, t1.c.y).where(t1.c.x.in_([1, 2, 3]))", "select(t1.c.x, t1.c.y):where(t1.c.x:in_{1, 2, 3})"),
     ("select(users.c.id).order_by(users.c.id).limit(3).offset(6)", "select(users.c.id):order_by(users.c.id):limit(3):offset(6)"),
+    ("rcte()", "(function() local inc = select(nodes.c.id, nodes.c.parent_id):where(nodes.c.id:eq(1)):cte('included', {recursive = true}); inc = inc:union_all(select(nodes.c.id, nodes.c.parent_id):where(nodes.c.parent_id:eq(inc.c.id))); return select(inc.c.id) end)()"),
+    ("select(users.c.id).cte()", None),
+    ("select(cte_u.c.id).where(cte_u.c.id > 2)", "(function() local cu = select(users.c.id):where(users.c.age:gt(1)):cte(); return select(cu.c.id):where(cu.c.id:gt(2)) end)()"),
 ]
 
 DIALECTS = {
