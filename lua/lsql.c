@@ -1491,8 +1491,6 @@ static const rt_dialect *todialect(lua_State *L, int idx, const char *fname) {
   return d;
 }
 
-static const char box_mt = 0; /* registry key of the result box's metatable */
-
 typedef struct lcompiled {
   rt_compiled c;
 } lcompiled;
@@ -1504,20 +1502,32 @@ static int lcompiled_gc(lua_State *L) {
 }
 
 /* Compile into a userdata that owns the result (so a raise can't leak). */
+/*
+** Compile into the state's scratch box: a userdata kept in the registry
+** that owns the last result, so a raise while the result is being used
+** leaks nothing, and a compile allocates no box of its own.  Nothing is
+** pushed.  Callers use the result before compiling again.
+*/
+static const char scratch_key = 0;
+
 static rt_compiled *compile_ud(lua_State *L, rt_node *stmt, const rt_dialect *d,
                                const rt_compile_opts *o) {
-  lcompiled *c = lua_newuserdatauv(L, sizeof *c, 0);
+  lcompiled *c;
   rt_error err = RT_ERROR_INIT;
-  memset(c, 0, sizeof *c);
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &box_mt) != LUA_TTABLE) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &scratch_key) != LUA_TUSERDATA) {
     lua_pop(L, 1);
+    c = lua_newuserdatauv(L, sizeof *c, 0);
+    memset(c, 0, sizeof *c);
     lua_createtable(L, 0, 1);
     lua_pushcfunction(L, lcompiled_gc);
     lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &box_mt);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &scratch_key);
   }
-  lua_setmetatable(L, -2);
+  c = lua_touserdata(L, -1);
+  lua_pop(L, 1); /* the registry keeps it */
+  rt_compiled_free(&c->c);
   if (rt_compile(stmt, d, o, &c->c, &err) != 0) rt_lua_raise(L, &err);
   return &c->c;
 }
@@ -1592,17 +1602,17 @@ static int s_compile(lua_State *L) {
     }
     lua_pop(L, 1);
   }
-  c = compile_ud(L, s, d, &o); /* 4 */
-  lua_createtable(L, 0, 4);    /* 5 */
+  c = compile_ud(L, s, d, &o);
+  lua_createtable(L, 0, 4); /* 4 */
   lua_pushstring(L, c->sql);
-  lua_setfield(L, 5, "sql");
+  lua_setfield(L, 4, "sql");
   lua_pushstring(L, d->name);
-  lua_setfield(L, 5, "dialect");
+  lua_setfield(L, 4, "dialect");
   /* params and positiontup are made when first read (compiled_index) */
   lua_pushvalue(L, 1);
-  lua_setfield(L, 5, "_statement");
+  lua_setfield(L, 4, "_statement");
   lua_pushboolean(L, o.literal_binds);
-  lua_setfield(L, 5, "_literal_binds");
+  lua_setfield(L, 4, "_literal_binds");
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &compiled_mt) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_createtable(L, 0, 3);
@@ -1615,7 +1625,7 @@ static int s_compile(lua_State *L) {
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &compiled_mt);
   }
-  lua_setmetatable(L, 5);
+  lua_setmetatable(L, 4);
   return 1;
 }
 
