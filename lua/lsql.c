@@ -29,6 +29,14 @@ lnode *lsql_newnode(lua_State *L) {
   return u;
 }
 
+/* Most results need no user value: a smaller, cheaper userdata. */
+static lnode *newnode0(lua_State *L) {
+  lnode *u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->n = NULL;
+  set_node_mt(L);
+  return u;
+}
+
 void lsql_check(lua_State *L, void *p) {
   if (!p) rt_lua_error(L, RT_EMEMORY, "out of memory");
 }
@@ -36,8 +44,7 @@ void lsql_check(lua_State *L, void *p) {
 void lsql_pushnode(lua_State *L, rt_node *n) {
   lnode *u;
   if (!n) rt_lua_error(L, RT_EMEMORY, "out of memory");
-  /* the userdata can fail to allocate: hold n in a to-be-closed slot? A
-  ** failed allocation raises before we own n, so make the box first */
+  /* (only an out-of-memory raise here could drop n) */
   u = lua_newuserdatauv(L, sizeof *u, 1);
   u->n = n;
   set_node_mt(L);
@@ -45,7 +52,7 @@ void lsql_pushnode(lua_State *L, rt_node *n) {
 
 /* Build the result box first, then the node: a failure in between leaks
 ** nothing. */
-#define RESULT(L) lsql_newnode(L)
+#define RESULT(L) newnode0(L)
 #define SETRESULT(L, ud, expr)                                                 \
   do {                                                                         \
     (ud)->n = (expr);                                                          \
@@ -206,15 +213,16 @@ static rt_node *criterion(lua_State *L, int idx, const char *fname, int pos) {
 /* and_/or_ of the arguments from `first` */
 static int boollist(lua_State *L, int op, int first, const char *fname) {
   int top = lua_gettop(L), i, n = top - first + 1;
-  rt_node **items;
+  rt_node **items, *few[16];
   lnode *ud;
   if (n < 0) n = 0;
   for (i = first; i <= top; i++) criterion(L, i, fname, i);
   ud = RESULT(L);
-  items = lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(n + 1), 0);
+  items = n < 16 ? few
+                 : lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(n + 1), 0);
   for (i = 0; i < n; i++) items[i] = rt_ref(lsql_tonode(L, top + 1 + i));
   SETRESULT(L, ud, rt_boollist(op, items, n));
-  lua_pop(L, 1);
+  if (items != few) lua_pop(L, 1);
   return 1;
 }
 
@@ -829,11 +837,14 @@ static int s_where(lua_State *L) {
   } else if (top > 2) {
     /* several criteria: one AND list, built once */
     int n = top - 1, k = 0;
-    rt_node **items =
-        lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(n + 1), 0);
+    rt_node *few[16],
+        **items =
+            n < 15
+                ? few
+                : lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(n + 1), 0);
     if (s->kids[slot]) items[k++] = rt_ref(s->kids[slot]);
     for (i = 0; i < n; i++) items[k++] = rt_ref(lsql_tonode(L, top + 1 + i));
-    lua_pop(L, 1);
+    if (items != few) lua_pop(L, 1);
     SETRESULT(L, ud, rt_gen_set(s, slot, rt_boollist(RT_OP_AND, items, k)));
   } else
     ud->n = rt_ref(s);
@@ -1107,7 +1118,7 @@ static int alias_of(lua_State *L, int flags, const char *fname) {
   if (!rt_is_selectable(s) || s->kind == RT_N_JOIN)
     return rt_lua_error(L, RT_EARGUMENT, "%s: not available on this construct",
                         fname);
-  ud = RESULT(L);
+  ud = lsql_newnode(L); /* with a user value: caches .c */
   SETRESULT(L, ud, rt_alias(rt_ref(s), name, flags));
   return 1;
 }
