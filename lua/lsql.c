@@ -881,7 +881,8 @@ static rt_node *filter_entity(rt_node *s) {
   return NULL;
 }
 
-static rt_node *column_of(lua_State *L, rt_node *from, const char *key) {
+static rt_node *column_in(lua_State *L, rt_node *from, const char *key,
+                          const char *fname) {
   rt_node *c = NULL;
   int i;
   if (from->kind == RT_N_TABLE) c = rt_table_column(from, key);
@@ -889,10 +890,13 @@ static rt_node *column_of(lua_State *L, rt_node *from, const char *key) {
     if (from->kids[i] && strcmp(from->kids[i]->name, key) == 0)
       c = from->kids[i];
   if (!c)
-    rt_lua_error(L, RT_EARGUMENT, "Table '%s' has no column '%s'",
+    rt_lua_error(L, RT_EARGUMENT, "%s%sTable '%s' has no column '%s'",
+                 fname ? fname : "", fname ? ": " : "",
                  from->name ? from->name : "anonymous", key);
   return c;
 }
+
+#define column_of(L, from, key) column_in(L, from, key, NULL)
 
 static int s_filter_by(lua_State *L) {
   rt_node *s = checkselect(L, "filter_by"), *ent = filter_entity(s);
@@ -923,7 +927,7 @@ static int s_filter_by(lua_State *L) {
     rt_node *col;
     lua_settop(L, 4);
     lua_rawgeti(L, 3, i); /* 5 */
-    col = column_of(L, ent, lua_tostring(L, 5));
+    col = column_in(L, ent, lua_tostring(L, 5), "filter_by");
     lsql_pushnode(L, rt_ref(col)); /* 6 */
     lua_pushcfunction(L, e_eq);
     lua_pushvalue(L, 6);
@@ -1288,7 +1292,7 @@ static rt_node *value_list(lua_State *L, rt_node *t, int idx, int anon,
     if (lua_type(L, -2) != LUA_TSTRING)
       rt_lua_error(L, RT_EARGUMENT, "%s: keys must be column names", fname);
     key = lua_tostring(L, -2);
-    col = column_of(L, t, key);
+    col = column_in(L, t, key, fname);
     v = lsql_tonode(L, -1);
     if (v)
       v = rt_ref(v);
@@ -1427,7 +1431,7 @@ static int upsert(lua_State *L, int op, const char *fname) {
           rt_node *c;
           lua_rawgeti(L, top + 1, i);
           c = lsql_tonode(L, -1);
-          if (!c) c = column_of(L, t, luaL_checkstring(L, -1));
+          if (!c) c = column_in(L, t, luaL_checkstring(L, -1), fname);
           if (rt_node_push(lu->n, rt_ref(c)) != 0)
             return rt_lua_error(L, RT_EMEMORY, "out of memory");
           lua_pop(L, 1);
