@@ -276,9 +276,12 @@ static void placeholder(rt_compiler *c, const rt_value *v, const char *name,
     CH(MARK);
 }
 
+const rt_value rt_required_value = {RT_V_NULL, {0}};
+
 static void bind(rt_compiler *c, rt_node *b) {
   int num = b->flags & RT_F_ANON ? anon_num(c, b, TAG_BIND, b->name) : 0;
-  placeholder(c, &b->value, b->name, num, 0);
+  placeholder(c, b->flags & RT_F_REQUIRED ? &rt_required_value : &b->value,
+              b->name, num, 0);
 }
 
 void rt_c_const_param(rt_compiler *c, rt_node *b) {
@@ -589,7 +592,6 @@ static void over(rt_compiler *c, rt_node *e) {
 /* text(): copy the SQL, turning :name into a bind. */
 static void text(rt_compiler *c, rt_node *t) {
   const char *p = t->name;
-  static const rt_value null_value = {RT_V_NULL, {0}};
   while (*p) {
     if (*p == ':' && p[1] == ':') {
       S("::");
@@ -604,7 +606,7 @@ static void text(rt_compiler *c, rt_node *t) {
       char name[128];
       size_t n = 0;
       int i;
-      const rt_value *v = &null_value;
+      const rt_value *v = &rt_required_value;
       p++;
       while ((*p == '_' || (*p >= 'a' && *p <= 'z') ||
               (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) &&
@@ -1355,12 +1357,11 @@ static int gather_set(rt_compiler *c, rt_node *stmt, setcol *out, int max,
 }
 
 static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
-  static const rt_value null_value = {RT_V_NULL, {0}};
   rt_node *v = s->value;
   if (!v) {
     char name[160];
     snprintf(name, sizeof name, "%s%s", rt_column_key(s->col), suffix);
-    placeholder(c, &null_value, name, 0, 0);
+    placeholder(c, &rt_required_value, name, 0, 0);
   } else if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON)) {
     char name[160];
     snprintf(name, sizeof name, "%s%s", v->name, suffix);
@@ -1825,6 +1826,8 @@ static int cache_hit(cache_entry *e, sigwalk *w, rt_compiled *res) {
   for (i = 0; i < e->nparams; i++) {
     if (e->map[i] >= 0)
       res->params[i].value = w->binds[e->map[i]];
+    else if (e->map[i] == -2)
+      res->params[i].value = &rt_required_value;
     else {
       consts[i] = e->consts[i];
       res->params[i].value = &consts[i];
@@ -1864,7 +1867,7 @@ static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
   memcpy(e.names, res->names, nameslen);
   for (i = 0; i < e.nparams; i++) {
     const rt_value *v = res->params[i].value;
-    e.map[i] = -1;
+    e.map[i] = v == &rt_required_value ? -2 : -1;
     e.consts[i] = rt_vnull();
     e.name_off[i] = (int)(res->params[i].name - res->names);
     for (j = 0; j < w->nbinds; j++)
@@ -1872,7 +1875,7 @@ static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
         e.map[i] = j;
         break;
       }
-    if (e.map[i] < 0) {
+    if (e.map[i] == -1) {
       /* a value outside the tree: only plain constants can be kept */
       if (v->type == RT_V_TEXT || v->type == RT_V_BLOB) {
         entry_free(&e);
@@ -1918,7 +1921,7 @@ static int memo_lookup(const rt_node *stmt, const rt_dialect *d,
   memcpy(res->names, e->names, e->nameslen);
   consts = (rt_value *)(res->params + e->nparams + 1);
   for (i = 0; i < e->nparams; i++) {
-    if (e->map[i] >= 0)
+    if (e->map[i] != -1)
       res->params[i].value = m->values[i];
     else {
       consts[i] = e->consts[i];

@@ -64,9 +64,13 @@ extern const rt_dialect rt_dialect_mysql;
 const rt_dialect *rt_dialect_find(const char *name);
 
 typedef struct rt_param {
-  const rt_value *value; /* into the tree */
+  const rt_value *value; /* into the tree, or &rt_required_value */
   const char *name;      /* the bind's name (into rt_compiled.names) */
 } rt_param;
+
+/* The value of a parameter the statement doesn't give (text() binds,
+** bindparam() without a value, INSERT keys): execution must supply it. */
+extern const rt_value rt_required_value;
 
 typedef struct rt_compile_opts {
   int literal_binds;

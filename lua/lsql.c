@@ -523,6 +523,7 @@ static int l_bindparam(lua_State *L) {
                         "bindparam: argument #2 must be a value");
   ud = RESULT(L);
   SETRESULT(L, ud, rt_bind(lua_tostring(L, 1), v, lsql_totype(L, 3), 0));
+  if (lua_isnoneornil(L, 2)) ud->n->flags |= RT_F_REQUIRED;
   return 1;
 }
 
@@ -1673,6 +1674,10 @@ static void positional_row(lua_State *L, rt_compiled *c, int map) {
       found = !lua_isnil(L, -1);
       if (!found) lua_pop(L, 1);
     }
+    if (!found && c->params[i].value == &rt_required_value)
+      rt_lua_error(L, RT_EINVALIDREQUEST,
+                   "A value is required for bind parameter '%s'",
+                   c->params[i].name);
     if (!found) {
       if (c->params[i].value->type == RT_V_NULL)
         rt_lua_pushnull(L);

@@ -123,6 +123,16 @@ check(not ok or type(err) ~= "table", "select(5) keeps Lua's meaning or fails")
 ok, err = pcall(function() return users.c.id:lt(nil) end)
 check(not ok and err.kind == "ArgumentError", "lt(nil) is an ArgumentError")
 
+ok, err = pcall(function() return conn:execute(text("SELECT :missing")) end)
+check(not ok and err.kind == "InvalidRequestError" and err.message:find("missing"),
+      "a text() bind needs a value: " .. tostring(err))
+ok, err = pcall(function()
+  return conn:execute(select(users.c.id):where(users.c.name:eq(bindparam("who"))))
+end)
+check(not ok and err.kind == "InvalidRequestError", "bindparam() without value needs one")
+r = conn:execute(select(users.c.id):where(users.c.name:eq(bindparam("who"))), {who = "wendy"}):scalar()
+check(r == 2, "bindparam given at execution")
+
 -- immutability
 local s1 = select(users.c.id)
 local s2 = s1:where(users.c.id:eq(1))
