@@ -516,6 +516,7 @@ static int l_literal(lua_State *L) {
 static int l_bindparam(lua_State *L) {
   rt_value v = rt_vnull();
   lnode *ud;
+  int novalue = lua_isnoneornil(L, 2);
   rt_lua_checkarg(L, 1, LUA_TSTRING, "bindparam");
   if (!lua_isnoneornil(L, 2) &&
       (rt_lua_tovalue(L, 2, &v) != 0 || lua_istable(L, 2)))
@@ -523,7 +524,7 @@ static int l_bindparam(lua_State *L) {
                         "bindparam: argument #2 must be a value");
   ud = RESULT(L);
   SETRESULT(L, ud, rt_bind(lua_tostring(L, 1), v, lsql_totype(L, 3), 0));
-  if (lua_isnoneornil(L, 2)) ud->n->flags |= RT_F_REQUIRED;
+  if (novalue) ud->n->flags |= RT_F_REQUIRED;
   return 1;
 }
 
