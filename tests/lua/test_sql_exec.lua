@@ -132,6 +132,7 @@ end)
 check(not ok and err.kind == "InvalidRequestError", "bindparam() without value needs one")
 r = conn:execute(select(users.c.id):where(users.c.name:eq(bindparam("who"))), {who = "wendy"}):scalar()
 check(r == 2, "bindparam given at execution")
+conn:commit()
 
 -- immutability
 local s1 = select(users.c.id)
