@@ -689,6 +689,9 @@ static int l_table(lua_State *L) {
     if (c && c->kind == RT_N_COLUMN) column_constraints(L, t, i, c);
   }
   rt_table_resolve_types(t);
+  /* tables defined earlier may have been waiting for this one's types */
+  for (i = 0; i < m->md->n; i++)
+    if (m->md->tables[i] != t) rt_table_resolve_types(m->md->tables[i]);
   /* registry[LSQL_DEFAULTS][t] = the defaults table (weak values) */
   if (lua_getfield(L, LUA_REGISTRYINDEX, LSQL_DEFAULTS) != LUA_TTABLE) {
     lua_pop(L, 1);

@@ -134,6 +134,14 @@ r = conn:execute(select(users.c.id):where(users.c.name:eq(bindparam("who"))), {w
 check(r == 2, "bindparam given at execution")
 conn:commit()
 
+-- a foreign key to a table defined later takes its type once it exists
+local m2 = MetaData()
+local early = Table("early", m2, Column("id", Integer, {primary_key = true}),
+  Column("late_id", ForeignKey("late.id")))
+Table("late", m2, Column("id", BigInteger, {primary_key = true}))
+check(early.c.late_id.type.__name__ == "BigInteger", "forward foreign key type")
+check(m2.sorted_tables[1].name == "late", "sorted_tables puts the referenced table first")
+
 -- immutability
 local s1 = select(users.c.id)
 local s2 = s1:where(users.c.id:eq(1))
