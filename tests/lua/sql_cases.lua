@@ -1855,6 +1855,26 @@ CREATE TABLE orders (
 ]==],
   }},
   {lua = [==[CreateTable(kinds)]==], lit = false, expect = {
+    default = [==[
+CREATE TABLE kinds (
+	a SMALLINT NOT NULL, 
+	b BIGINT NOT NULL, 
+	f FLOAT, 
+	flag BOOLEAN, 
+	d DATE, 
+	t TIME, 
+	ts DATETIME, 
+	blob BLOB, 
+	j JSON, 
+	e VARCHAR(1), 
+	u VARCHAR(20), 
+	ut TEXT, 
+	iv DATETIME, 
+	PRIMARY KEY (a, b), 
+	CONSTRAINT uq_fd UNIQUE (f, d)
+)
+
+]==],
     sqlite = [==[
 CREATE TABLE kinds (
 	a SMALLINT NOT NULL, 
@@ -1890,6 +1910,26 @@ CREATE TABLE kinds (
 	u VARCHAR(20), 
 	ut TEXT, 
 	iv INTERVAL, 
+	PRIMARY KEY (a, b), 
+	CONSTRAINT uq_fd UNIQUE (f, d)
+)
+
+]==],
+    mysql = [==[
+CREATE TABLE kinds (
+	a SMALLINT NOT NULL, 
+	b BIGINT NOT NULL, 
+	f FLOAT, 
+	flag BOOL, 
+	d DATE, 
+	t TIME, 
+	ts DATETIME, 
+	`blob` BLOB, 
+	j JSON, 
+	e ENUM('x','y'), 
+	u VARCHAR(20), 
+	ut TEXT, 
+	iv DATETIME, 
 	PRIMARY KEY (a, b), 
 	CONSTRAINT uq_fd UNIQUE (f, d)
 )
@@ -2494,5 +2534,5 @@ FROM anon_1
 WHERE anon_1.id > ?]==],
   }},
 }
-M.count = 727
+M.count = 729
 return M

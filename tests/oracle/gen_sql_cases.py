@@ -288,7 +288,7 @@ CASES = [
     ("CreateTable(users)", "CreateTable(users)"),
     ("CreateTable(addresses)", "CreateTable(addresses)"),
     ("CreateTable(orders)", "CreateTable(orders)"),
-    ("CreateTable(kinds)", "CreateTable(kinds)", {"only": ["sqlite", "postgresql"]}),
+    ("CreateTable(kinds)", "CreateTable(kinds)"),
     ("DropTable(users)", "DropTable(users)"),
     ("CreateIndex(list(addresses.indexes)[0])", "CreateIndex(Index('ix_addresses_email', addresses.c.email))", {"only": ["sqlite", "postgresql", "mysql"]}),
     # second batch
