@@ -114,7 +114,6 @@ static void enum_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
 void rt_type_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
   int pg = strcmp(dialect, "postgresql") == 0;
   int my = strcmp(dialect, "mysql") == 0;
-  int lite = strcmp(dialect, "sqlite") == 0;
   switch (t->kind) {
   case RT_TY_NULL:
     rt_sb_adds(b, "NULL");
@@ -197,5 +196,4 @@ void rt_type_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
   case RT_TY_COUNT:
     break;
   }
-  (void)lite;
 }

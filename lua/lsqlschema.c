@@ -115,10 +115,6 @@ static int type_call(lua_State *L) {
       u->t->scale = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
   }
-  if (k == RT_TY_ENUM && !u->t->name && u->t->nvalues) {
-    /* SQLAlchemy names an unnamed Enum after nothing: PostgreSQL needs a
-    ** name, so the DDL falls back to VARCHAR there */
-  }
   return 1;
 }
 
@@ -634,14 +630,13 @@ static void column_constraints(lua_State *L, rt_node *t, int colidx,
 }
 
 static int l_table(lua_State *L) {
-  int top = lua_gettop(L), i, light = 0;
+  int top = lua_gettop(L), i;
   lmeta *m;
   lnode *ud;
   rt_error err = RT_ERROR_INIT;
   rt_node *t;
   rt_lua_checkarg(L, 1, LUA_TSTRING, "Table");
   m = checkmeta(L, 2, "Table");
-  (void)light;
   ud = lsql_newnode(L); /* top + 1 */
   lua_newtable(L);      /* uservalue: metadata, Lua defaults */
   lua_pushvalue(L, 2);
