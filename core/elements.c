@@ -3,6 +3,7 @@
 */
 #include "elements.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +19,9 @@ char *rt_strdup(const char *s) {
   return p;
 }
 
-/* Serials tell a statement from a later one at the same address. */
-static _Thread_local uint64_t serials;
+/* Serials tell a statement from a later one at the same address; shared
+** by all threads, as nodes may move between them. */
+static _Atomic uint64_t serials;
 
 /*
 ** Freed nodes are kept for reuse (a statement is built and dropped per
@@ -45,7 +47,7 @@ rt_node *rt_node_new(int kind) {
   if (!n) return NULL;
   n->refs = 1;
   n->kind = (unsigned char)kind;
-  n->serial = ++serials;
+  n->serial = atomic_fetch_add_explicit(&serials, 1, memory_order_relaxed) + 1;
   return n;
 }
 
