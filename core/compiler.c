@@ -1325,6 +1325,7 @@ static void returning(rt_compiler *c, rt_node *stmt) {
 typedef struct setcol {
   rt_node *col;
   rt_node *value; /* NULL: a parameter named after the key */
+  int nextval;    /* the next value of the column's Sequence */
 } setcol;
 
 static int gather_set(rt_compiler *c, rt_node *stmt, setcol *out, int max,
@@ -1348,6 +1349,15 @@ static int gather_set(rt_compiler *c, rt_node *stmt, setcol *out, int max,
       else if (!insert && d->onupdate)
         v = d->onupdate, have = 1;
     }
+    out[n].nextval = 0;
+    if (!have && insert && d && d->seqname) {
+      /* PostgreSQL fills it from its Sequence; the string form shows a
+      ** parameter; other databases leave it out */
+      if (c->d->flags & RT_DF_SEQUENCES)
+        have = out[n].nextval = 1;
+      else if (c->d->paramstyle == RT_PS_NAMED)
+        have = 1;
+    }
     if (!have) continue;
     out[n].col = col;
     out[n].value = v;
@@ -1358,7 +1368,15 @@ static int gather_set(rt_compiler *c, rt_node *stmt, setcol *out, int max,
 
 static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
   rt_node *v = s->value;
-  if (!v) {
+  if (s->nextval) {
+    const char *p;
+    S("nextval('");
+    for (p = ((rt_coldata *)s->col->ext)->seqname; *p; p++) {
+      if (*p == '\'') CH('\'');
+      CH(*p);
+    }
+    S("')");
+  } else if (!v) {
     char name[160];
     snprintf(name, sizeof name, "%s%s", rt_column_key(s->col), suffix);
     placeholder(c, &rt_required_value, name, 0, 0);
@@ -1501,7 +1519,7 @@ static void insert(rt_compiler *c, rt_node *stmt) {
       if (rt_column_is_autoinc(t, t->kids[i])) {
         int j, given = 0;
         for (j = 0; j < n; j++)
-          if (set[j].col == t->kids[i]) given = 1;
+          if (set[j].col == t->kids[i] && !set[j].nextval) given = 1;
         if (!given) {
           S(" RETURNING ");
           column(c, t->kids[i]);

@@ -30,6 +30,7 @@ enum { RT_PS_NAMED = 0, RT_PS_QMARK, RT_PS_DOLLAR };
 #define RT_DF_NULLS_ORDER 0x100
 #define RT_DF_INNER_JOIN 0x400 /* JOIN is spelled INNER JOIN */
 #define RT_DF_BOOL_WORDS 0x200
+#define RT_DF_SEQUENCES 0x1000 /* nextval() for Sequence columns */
 #define RT_DF_EMPTY_IN_SELECT                                                  \
   0x800 /* IN () spelled as an empty SELECT */ /* no boolean type, yet spells  \
                                                   true/false */
@@ -108,7 +109,9 @@ enum {
   RT_DDL_CREATE_TABLE = 1,
   RT_DDL_DROP_TABLE,
   RT_DDL_CREATE_INDEX,
-  RT_DDL_DROP_INDEX
+  RT_DDL_DROP_INDEX,
+  RT_DDL_CREATE_SEQUENCE,
+  RT_DDL_DROP_SEQUENCE
 };
 
 #endif

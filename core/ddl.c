@@ -208,6 +208,19 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
       rt_c_ident(c, t->name);
     }
     break;
+  case RT_DDL_CREATE_SEQUENCE:
+  case RT_DDL_DROP_SEQUENCE:
+    if (!(rt_c_dialect(c)->flags & RT_DF_SEQUENCES) &&
+        strcmp(rt_c_dialect(c)->name, "default") != 0) {
+      rt_c_fail(c, RT_ECOMPILE, "Sequence %s is not supported by dialect %s",
+                ddl->name, rt_c_dialect(c)->name);
+      return;
+    }
+    S(ddl->op == RT_DDL_CREATE_SEQUENCE ? "CREATE SEQUENCE "
+                                        : "DROP SEQUENCE ");
+    rt_c_ident(c, ddl->name);
+    if (ddl->op == RT_DDL_CREATE_SEQUENCE) S(" START WITH 1");
+    break;
   default:
     rt_c_fail(c, RT_ECOMPILE, "unknown DDL statement");
   }

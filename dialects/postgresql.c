@@ -23,7 +23,9 @@ static void pg_limit(rt_compiler *c, rt_node *limit, rt_node *offset) {
 
 static void pg_column(rt_compiler *c, rt_node *t, rt_node *col) {
   rt_strbuf *b = rt_c_buf(c);
-  if (rt_column_is_autoinc(t, col)) {
+  rt_coldata *d = col->ext;
+  /* a Sequence supplies the values, not SERIAL */
+  if (rt_column_is_autoinc(t, col) && !(d && d->seqname)) {
     switch (col->type->kind) {
     case RT_TY_BIGINTEGER:
       rt_sb_adds(b, "BIGSERIAL");
@@ -64,7 +66,7 @@ const rt_dialect rt_dialect_postgresql = {
     rt_rw_postgresql,
     &rt_rw_postgresql_count,
     RT_DF_NATIVE_BOOL | RT_DF_BACKSLASH | RT_DF_ILIKE | RT_DF_RETURNING |
-        RT_DF_ON_CONFLICT | RT_DF_IMPLICIT_RETURNING,
+        RT_DF_ON_CONFLICT | RT_DF_IMPLICIT_RETURNING | RT_DF_SEQUENCES,
     pg_limit,
     NULL,
     NULL,

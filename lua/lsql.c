@@ -1841,6 +1841,17 @@ static int ddl(lua_State *L, int op, const char *fname) {
   rt_node *t;
   lnode *ud;
   const char *ixname = NULL;
+  if (op == RT_DDL_CREATE_SEQUENCE || op == RT_DDL_DROP_SEQUENCE) {
+    /* CreateSequence(Sequence(name)) */
+    rt_lua_checkarg(L, 1, LUA_TTABLE, fname);
+    lua_getfield(L, 1, "name");
+    if (lua_type(L, -1) != LUA_TSTRING)
+      return rt_lua_error(L, RT_EARGUMENT, "%s: argument #1 must be a Sequence",
+                          fname);
+    ud = RESULT(L);
+    SETRESULT(L, ud, rt_ddl_new(op, NULL, lua_tostring(L, -2)));
+    return 1;
+  }
   if (op == RT_DDL_CREATE_INDEX || op == RT_DDL_DROP_INDEX) {
     /* CreateIndex(Index record) */
     rt_node *col;
@@ -1869,6 +1880,12 @@ static int l_drop_table(lua_State *L) {
 }
 static int l_create_index(lua_State *L) {
   return ddl(L, RT_DDL_CREATE_INDEX, "CreateIndex");
+}
+static int l_create_sequence(lua_State *L) {
+  return ddl(L, RT_DDL_CREATE_SEQUENCE, "CreateSequence");
+}
+static int l_drop_sequence(lua_State *L) {
+  return ddl(L, RT_DDL_DROP_SEQUENCE, "DropSequence");
 }
 static int l_drop_index(lua_State *L) {
   return ddl(L, RT_DDL_DROP_INDEX, "DropIndex");
@@ -2069,6 +2086,18 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
       lua_pushboolean(L, (n->flags & RT_F_PK) != 0);
       return 1;
     }
+    if (strcmp(k, "sequence") == 0) {
+      rt_coldata *d = n->ext;
+      if (d && d->seqname) {
+        lua_createtable(L, 0, 2);
+        lua_pushliteral(L, "Sequence");
+        lua_setfield(L, -2, "__kind");
+        lua_pushstring(L, d->seqname);
+        lua_setfield(L, -2, "name");
+      } else
+        lua_pushnil(L);
+      return 1;
+    }
     if (strcmp(k, "nullable") == 0) {
       lua_pushboolean(L, !(n->flags & RT_F_NOTNULL));
       return 1;
@@ -2244,14 +2273,35 @@ static const char ddl_chunk[] =
     "    fn(bind)\n"
     "  end\n"
     "end\n"
+    "local function sequences(conn, t, fn)\n"
+    "  if conn.dialect.name ~= 'postgresql' then return end\n"
+    "  for _, c in ipairs(t.columns) do\n"
+    "    if c.sequence then fn(c.sequence) end\n"
+    "  end\n"
+    "end\n"
+    "local function has_sequence(conn, name)\n"
+    "  return conn:exec_driver_sql(\"SELECT relname FROM pg_catalog.pg_class "
+    "\" ..\n"
+    "    \"WHERE relkind = 'S' AND relname = $1\", {name}):first() ~= nil\n"
+    "end\n"
     "local function create(conn, t, checkfirst)\n"
     "  if checkfirst and has_table(conn, t.name) then return end\n"
+    "  sequences(conn, t, function(seq)\n"
+    "    if not (checkfirst and has_sequence(conn, seq.name)) then\n"
+    "      conn:execute(sa.CreateSequence(seq))\n"
+    "    end\n"
+    "  end)\n"
     "  conn:execute(sa.CreateTable(t))\n"
     "  for _, ix in ipairs(t:_indexes()) do conn:execute(ix) end\n"
     "end\n"
     "local function drop(conn, t, checkfirst)\n"
     "  if checkfirst and not has_table(conn, t.name) then return end\n"
     "  conn:execute(sa.DropTable(t))\n"
+    "  sequences(conn, t, function(seq)\n"
+    "    if not checkfirst or has_sequence(conn, seq.name) then\n"
+    "      conn:execute(sa.DropSequence(seq))\n"
+    "    end\n"
+    "  end)\n"
     "end\n"
     "local function checkfirst(opts)\n"
     "  return not (opts and opts.checkfirst == false)\n"
@@ -2310,6 +2360,8 @@ void lsql_open_expr(lua_State *L) {
                                    {"DropTable", l_drop_table},
                                    {"CreateIndex", l_create_index},
                                    {"DropIndex", l_drop_index},
+                                   {"CreateSequence", l_create_sequence},
+                                   {"DropSequence", l_drop_sequence},
                                    {NULL, NULL}};
   int mod = lua_gettop(L);
   luaL_newmetatable(L, NODE_MT);

@@ -587,7 +587,14 @@ static void column_constraints(lua_State *L, rt_node *t, int colidx,
     lua_getfield(L, -1, "__kind");
     kind = lua_tostring(L, -1);
     lua_pop(L, 1);
-    if (kind && strcmp(kind, "ForeignKey") == 0) {
+    if (kind && strcmp(kind, "Sequence") == 0) {
+      rt_coldata *d = rt_coldata_get(col);
+      if (!d) rt_lua_error(L, RT_EMEMORY, "out of memory");
+      lua_getfield(L, -1, "name");
+      free(d->seqname);
+      d->seqname = rt_strdup(lua_tostring(L, -1));
+      lua_pop(L, 1);
+    } else if (kind && strcmp(kind, "ForeignKey") == 0) {
       lcons *k = newcons(L);
       k->c.kind = RT_CON_FK;
       k->c.column_level = 1;

@@ -30,6 +30,11 @@ local kinds = Table("kinds", m,
   Column("ut", UnicodeText), Column("iv", Interval),
   UniqueConstraint("f", "d", {name = "uq_fd"}))
 local t1 = sa.table("t1", column("x"), column("y"))
+local seqd = Table("seqd", m,
+  Column("id", Integer, Sequence("seqd_id_seq"), {primary_key = true}),
+  Column("v", String(10), {server_default = text("'x'")}),
+  Column("n", Integer, {server_default = "5"}),
+  Column("ts", DateTime, {server_default = func.now()}))
 local pgonly = Table("pgonly", m,
   Column("id", BigInteger, {primary_key = true}),
   Column("tags", ARRAY(String(20))),
@@ -2469,6 +2474,60 @@ FROM users ORDER BY users.id
 FROM users ORDER BY users.id 
  LIMIT ?, ?]==],
   }},
+  {lua = [==[CreateTable(seqd)]==], lit = false, expect = {
+    default = [==[
+CREATE TABLE seqd (
+	id INTEGER NOT NULL, 
+	v VARCHAR(10) DEFAULT 'x', 
+	n INTEGER DEFAULT '5', 
+	ts DATETIME DEFAULT now(), 
+	PRIMARY KEY (id)
+)
+
+]==],
+    sqlite = [==[
+CREATE TABLE seqd (
+	id INTEGER NOT NULL, 
+	v VARCHAR(10) DEFAULT 'x', 
+	n INTEGER DEFAULT '5', 
+	ts DATETIME DEFAULT (CURRENT_TIMESTAMP), 
+	PRIMARY KEY (id)
+)
+
+]==],
+    postgresql = [==[
+CREATE TABLE seqd (
+	id INTEGER NOT NULL, 
+	v VARCHAR(10) DEFAULT 'x', 
+	n INTEGER DEFAULT '5', 
+	ts TIMESTAMP WITHOUT TIME ZONE DEFAULT now(), 
+	PRIMARY KEY (id)
+)
+
+]==],
+    mysql = [==[
+CREATE TABLE seqd (
+	id INTEGER NOT NULL AUTO_INCREMENT, 
+	v VARCHAR(10) DEFAULT 'x', 
+	n INTEGER DEFAULT '5', 
+	ts DATETIME DEFAULT now(), 
+	PRIMARY KEY (id)
+)
+
+]==],
+  }},
+  {lua = [==[insert(seqd):values{v = 'a'}]==], lit = false, expect = {
+    default = [==[INSERT INTO seqd (id, v) VALUES (:id, :v)]==],
+    sqlite = [==[INSERT INTO seqd (v) VALUES (?)]==],
+    postgresql = [==[INSERT INTO seqd (id, v) VALUES (nextval('seqd_id_seq'), $1) RETURNING seqd.id]==],
+    mysql = [==[INSERT INTO seqd (v) VALUES (?)]==],
+  }},
+  {lua = [==[CreateSequence(Sequence('seqd_id_seq'))]==], lit = false, expect = {
+    postgresql = [==[CREATE SEQUENCE seqd_id_seq START WITH 1]==],
+  }},
+  {lua = [==[DropSequence(Sequence('seqd_id_seq'))]==], lit = false, expect = {
+    postgresql = [==[DROP SEQUENCE seqd_id_seq]==],
+  }},
   {lua = [==[(function() local inc = select(nodes.c.id, nodes.c.parent_id):where(nodes.c.id:eq(1)):cte('included', {recursive = true}); inc = inc:union_all(select(nodes.c.id, nodes.c.parent_id):where(nodes.c.parent_id:eq(inc.c.id))); return select(inc.c.id) end)()]==], lit = false, expect = {
     default = [==[WITH RECURSIVE included(id, parent_id) AS 
 (SELECT nodes.id AS id, nodes.parent_id AS parent_id 
@@ -2534,5 +2593,5 @@ FROM anon_1
 WHERE anon_1.id > ?]==],
   }},
 }
-M.count = 729
+M.count = 739
 return M

@@ -11,7 +11,7 @@ end
 local env = setmetatable({}, {__index = _ENV})
 local names = assert(load(cases.prelude .. "\nreturn {users = users, " ..
   "addresses = addresses, orders = orders, kinds = kinds, t1 = t1, " ..
-  "pgonly = pgonly, nodes = nodes}", "prelude", "t", env))()
+  "pgonly = pgonly, nodes = nodes, seqd = seqd}", "prelude", "t", env))()
 for k, v in pairs(names) do env[k] = v end
 
 local failed, passed = 0, 0

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.mysql import insert as my_insert
 from sqlalchemy.dialects.sqlite import insert as lite_insert
-from sqlalchemy.schema import CreateTable, DropTable, CreateIndex, DDLElement
+from sqlalchemy.schema import CreateTable, DropTable, CreateIndex, DDLElement, CreateSequence, DropSequence
 
 m = MetaData()
 users = Table(
@@ -56,6 +56,13 @@ kinds = Table(
     UniqueConstraint("f", "d", name="uq_fd"),
 )
 t1 = table("t1", column("x"), column("y"))
+seqd = Table(
+    "seqd", m,
+    Column("id", Integer, Sequence("seqd_id_seq"), primary_key=True),
+    Column("v", String(10), server_default=text("'x'")),
+    Column("n", Integer, server_default="5"),
+    Column("ts", DateTime, server_default=func.now()),
+)
 cte_u = select(users.c.id).where(users.c.age > 1).cte()
 
 
@@ -108,6 +115,11 @@ local kinds = Table("kinds", m,
   Column("ut", UnicodeText), Column("iv", Interval),
   UniqueConstraint("f", "d", {name = "uq_fd"}))
 local t1 = sa.table("t1", column("x"), column("y"))
+local seqd = Table("seqd", m,
+  Column("id", Integer, Sequence("seqd_id_seq"), {primary_key = true}),
+  Column("v", String(10), {server_default = text("'x'")}),
+  Column("n", Integer, {server_default = "5"}),
+  Column("ts", DateTime, {server_default = func.now()}))
 local pgonly = Table("pgonly", m,
   Column("id", BigInteger, {primary_key = true}),
   Column("tags", ARRAY(String(20))),
@@ -337,6 +349,10 @@ CASES = [
     ("select(users.c.id).where(users.c.id.in_(select(orders.c.user_id).union(select(addresses.c.user_id))))", "select(users.c.id):where(users.c.id:in_(select(orders.c.user_id):union(select(addresses.c.user_id))))"),
     ("select(t1.c.x, t1.c.y).where(t1.c.x.in_([1, 2, 3]))", "select(t1.c.x, t1.c.y):where(t1.c.x:in_{1, 2, 3})"),
     ("select(users.c.id).order_by(users.c.id).limit(3).offset(6)", "select(users.c.id):order_by(users.c.id):limit(3):offset(6)"),
+    ("CreateTable(seqd)", "CreateTable(seqd)"),
+    ("insert(seqd).values(v='a')", "insert(seqd):values{v = 'a'}"),
+    ("CreateSequence(Sequence('seqd_id_seq'))", "CreateSequence(Sequence('seqd_id_seq'))", {"only": ["postgresql"]}),
+    ("DropSequence(Sequence('seqd_id_seq'))", "DropSequence(Sequence('seqd_id_seq'))", {"only": ["postgresql"]}),
     ("rcte()", "(function() local inc = select(nodes.c.id, nodes.c.parent_id):where(nodes.c.id:eq(1)):cte('included', {recursive = true}); inc = inc:union_all(select(nodes.c.id, nodes.c.parent_id):where(nodes.c.parent_id:eq(inc.c.id))); return select(inc.c.id) end)()"),
     ("select(users.c.id).cte()", None),
     ("select(cte_u.c.id).where(cte_u.c.id > 2)", "(function() local cu = select(users.c.id):where(users.c.age:gt(1)):cte(); return select(cu.c.id):where(cu.c.id:gt(2)) end)()"),
