@@ -2086,6 +2086,14 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
       lua_pushboolean(L, (n->flags & RT_F_PK) != 0);
       return 1;
     }
+    if (strcmp(k, "comment") == 0) {
+      rt_coldata *d = n->ext;
+      if (d && d->comment)
+        lua_pushstring(L, d->comment);
+      else
+        lua_pushnil(L);
+      return 1;
+    }
     if (strcmp(k, "sequence") == 0) {
       rt_coldata *d = n->ext;
       if (d && d->seqname) {
@@ -2284,19 +2292,61 @@ static const char ddl_chunk[] =
     "\" ..\n"
     "    \"WHERE relkind = 'S' AND relname = $1\", {name}):first() ~= nil\n"
     "end\n"
+    "local function quote_ident(s)\n"
+    "  if s:match('^[a-z_][a-z0-9_$]*$') then return s end\n"
+    "  return '\"' .. s:gsub('\"', '\"\"') .. '\"'\n"
+    "end\n"
+    "local function quote_string(s) return \"'\" .. s:gsub(\"'\", \"''\") .. "
+    "\"'\" end\n"
+    "-- PostgreSQL: named ENUM types exist before their tables\n"
+    "local function enums(conn, t, fn)\n"
+    "  if conn.dialect.name ~= 'postgresql' then return end\n"
+    "  for _, c in ipairs(t.columns) do\n"
+    "    local ty = c.type\n"
+    "    if ty.__name__ == 'Enum' and ty.enum_name then fn(ty) end\n"
+    "  end\n"
+    "end\n"
+    "local function has_type(conn, name)\n"
+    "  return conn:exec_driver_sql('SELECT typname FROM pg_catalog.pg_type ' "
+    "..\n"
+    "    'WHERE typname = $1', {name}):first() ~= nil\n"
+    "end\n"
+    "local function comments(conn, t)\n"
+    "  if conn.dialect.name ~= 'postgresql' then return end\n"
+    "  for _, c in ipairs(t.columns) do\n"
+    "    if c.comment then\n"
+    "      conn:exec_driver_sql('COMMENT ON COLUMN ' .. quote_ident(t.name) "
+    "..\n"
+    "        '.' .. quote_ident(c.name) .. ' IS ' .. quote_string(c.comment))\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
     "local function create(conn, t, checkfirst)\n"
     "  if checkfirst and has_table(conn, t.name) then return end\n"
+    "  enums(conn, t, function(ty)\n"
+    "    if checkfirst and has_type(conn, ty.enum_name) then return end\n"
+    "    local vals = {}\n"
+    "    for i, v in ipairs(ty.enums) do vals[i] = quote_string(v) end\n"
+    "    conn:exec_driver_sql('CREATE TYPE ' .. quote_ident(ty.enum_name) ..\n"
+    "      ' AS ENUM (' .. table.concat(vals, ', ') .. ')')\n"
+    "  end)\n"
     "  sequences(conn, t, function(seq)\n"
     "    if not (checkfirst and has_sequence(conn, seq.name)) then\n"
     "      conn:execute(sa.CreateSequence(seq))\n"
     "    end\n"
     "  end)\n"
     "  conn:execute(sa.CreateTable(t))\n"
+    "  comments(conn, t)\n"
     "  for _, ix in ipairs(t:_indexes()) do conn:execute(ix) end\n"
     "end\n"
     "local function drop(conn, t, checkfirst)\n"
     "  if checkfirst and not has_table(conn, t.name) then return end\n"
     "  conn:execute(sa.DropTable(t))\n"
+    "  enums(conn, t, function(ty)\n"
+    "    if not checkfirst or has_type(conn, ty.enum_name) then\n"
+    "      conn:exec_driver_sql('DROP TYPE ' .. quote_ident(ty.enum_name))\n"
+    "    end\n"
+    "  end)\n"
     "  sequences(conn, t, function(seq)\n"
     "    if not checkfirst or has_sequence(conn, seq.name) then\n"
     "      conn:execute(sa.DropSequence(seq))\n"

@@ -132,6 +132,8 @@ static int type_index(lua_State *L) {
       lua_pushstring(L, u->t->values[i]), lua_rawseti(L, -2, i + 1);
   } else if (strcmp(k, "timezone") == 0)
     lua_pushboolean(L, u->t->timezone);
+  else if (strcmp(k, "enum_name") == 0 && u->t->name)
+    lua_pushstring(L, u->t->name);
   else
     lua_pushnil(L);
   return 1;

@@ -142,6 +142,30 @@ Table("late", m2, Column("id", BigInteger, {primary_key = true}))
 check(early.c.late_id.type.__name__ == "BigInteger", "forward foreign key type")
 check(m2.sorted_tables[1].name == "late", "sorted_tables puts the referenced table first")
 
+-- create_all's statements for PostgreSQL, through a recording connection
+do
+  local log = {}
+  local fake = {dialect = {name = "postgresql"}}
+  local none = {first = function() return nil end}
+  function fake:exec_driver_sql(sql) log[#log + 1] = sql; return none end
+  function fake:execute(stmt) log[#log + 1] = stmt:compile("postgresql").sql; return none end
+  local mp = MetaData()
+  Table("pets", mp,
+    Column("id", Integer, Sequence("pets_id_seq"), {primary_key = true}),
+    Column("mood", Enum("sad", "ok", {name = "mood"}), {comment = "how it's doing"}))
+  mp:create_all(fake, {checkfirst = false})
+  local text_all = table.concat(log, ";")
+  check(text_all:find("CREATE SEQUENCE pets_id_seq START WITH 1", 1, true), text_all)
+  check(text_all:find("CREATE TYPE mood AS ENUM ('sad', 'ok')", 1, true), text_all)
+  check(text_all:find("CREATE TABLE pets", 1, true), text_all)
+  check(text_all:find("COMMENT ON COLUMN pets.mood IS 'how it''s doing'", 1, true), text_all)
+  log = {}
+  mp:drop_all(fake, {checkfirst = false})
+  text_all = table.concat(log, ";")
+  check(text_all:find("DROP TABLE pets", 1, true) and text_all:find("DROP TYPE mood", 1, true)
+        and text_all:find("DROP SEQUENCE pets_id_seq", 1, true), text_all)
+end
+
 -- immutability
 local s1 = select(users.c.id)
 local s2 = s1:where(users.c.id:eq(1))
