@@ -1861,7 +1861,7 @@ static int cache_hit(cache_entry *e, sigwalk *w, rt_compiled *res) {
 static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
                        const rt_compiled *res, size_t nameslen) {
   cache_entry e;
-  int i, j;
+  int i, j, k, next = 0;
   memset(&e, 0, sizeof e);
   e.hash = h;
   e.d = d;
@@ -1888,11 +1888,16 @@ static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
     e.map[i] = v == &rt_required_value ? -2 : -1;
     e.consts[i] = rt_vnull();
     e.name_off[i] = (int)(res->params[i].name - res->names);
-    for (j = 0; j < w->nbinds; j++)
+    /* parameters mostly come in walk order: look on from the last one,
+    ** so long IN lists map in linear time */
+    for (k = 0; k < w->nbinds && v != &rt_required_value; k++) {
+      j = (next + k) % w->nbinds;
       if (w->binds[j] == v) {
         e.map[i] = j;
+        next = j + 1;
         break;
       }
+    }
     if (e.map[i] == -1) {
       /* a value outside the tree: only plain constants can be kept */
       if (v->type == RT_V_TEXT || v->type == RT_V_BLOB) {
