@@ -26,9 +26,13 @@
 typedef struct anon_entry {
   const void *key;
   int tag;
-  const char *base;
   int num;
 } anon_entry;
+
+typedef struct base_count {
+  const char *base;
+  int count;
+} base_count;
 
 typedef struct out {
   rt_strbuf sb;
@@ -49,6 +53,10 @@ struct rt_compiler {
   rt_strbuf names;
   anon_entry *anon;
   int nanon, anoncap;
+  int *slots; /* hash index into anon (position + 1), once it is long */
+  int slotcap;
+  base_count *bases;
+  int nbases, basecap;
   rt_node **scratch; /* joins made while compiling */
   int nscratch, scratchcap;
   rt_node **cte_seen;
@@ -103,12 +111,57 @@ static void scratch(rt_compiler *c, rt_node *n) {
 
 /* The number of an anonymous name: the same (key, tag) gets the same
 ** number; numbers count up per base name. */
+static size_t anon_hash(const void *key, int tag, int cap) {
+  return (((uintptr_t)key >> 3) * 31u + (size_t)tag) & (size_t)(cap - 1);
+}
+
+/* Index the entries by (key, tag): statements with thousands of binds
+** stay linear. */
+static int anon_reindex(rt_compiler *c) {
+  int cap = c->slotcap ? c->slotcap * 2 : 128, i;
+  int *slots = calloc((size_t)cap, sizeof *slots);
+  if (!slots) return -1;
+  for (i = 0; i < c->nanon; i++) {
+    size_t h = anon_hash(c->anon[i].key, c->anon[i].tag, cap);
+    while (slots[h]) h = (h + 1) & (size_t)(cap - 1);
+    slots[h] = i + 1;
+  }
+  free(c->slots);
+  c->slots = slots;
+  c->slotcap = cap;
+  return 0;
+}
+
 static int anon_num(rt_compiler *c, const void *key, int tag,
                     const char *base) {
-  int i, num = 0;
-  for (i = 0; i < c->nanon; i++) {
-    if (c->anon[i].key == key && c->anon[i].tag == tag) return c->anon[i].num;
-    if (strcmp(c->anon[i].base, base) == 0) num = c->anon[i].num;
+  int i;
+  base_count *b = NULL;
+  if (c->slots) {
+    size_t h = anon_hash(key, tag, c->slotcap);
+    while (c->slots[h]) {
+      anon_entry *e = &c->anon[c->slots[h] - 1];
+      if (e->key == key && e->tag == tag) return e->num;
+      h = (h + 1) & (size_t)(c->slotcap - 1);
+    }
+  } else
+    for (i = 0; i < c->nanon; i++)
+      if (c->anon[i].key == key && c->anon[i].tag == tag) return c->anon[i].num;
+  for (i = 0; i < c->nbases && !b; i++)
+    if (strcmp(c->bases[i].base, base) == 0) b = &c->bases[i];
+  if (!b) {
+    if (c->nbases == c->basecap) {
+      int cap = c->basecap ? c->basecap * 2 : 8;
+      base_count *p = realloc(c->bases, sizeof *p * (size_t)cap);
+      if (!p) {
+        rt_c_fail(c, RT_EMEMORY, "out of memory");
+        return 1;
+      }
+      c->bases = p;
+      c->basecap = cap;
+    }
+    b = &c->bases[c->nbases++];
+    b->base = base;
+    b->count = 0;
   }
   if (c->nanon == c->anoncap) {
     int cap = c->anoncap ? c->anoncap * 2 : 16;
@@ -122,9 +175,15 @@ static int anon_num(rt_compiler *c, const void *key, int tag,
   }
   c->anon[c->nanon].key = key;
   c->anon[c->nanon].tag = tag;
-  c->anon[c->nanon].base = base;
-  c->anon[c->nanon].num = num + 1;
-  return c->anon[c->nanon++].num;
+  c->anon[c->nanon].num = ++b->count;
+  c->nanon++;
+  if (c->slots && c->nanon * 2 < c->slotcap) {
+    size_t h = anon_hash(key, tag, c->slotcap);
+    while (c->slots[h]) h = (h + 1) & (size_t)(c->slotcap - 1);
+    c->slots[h] = c->nanon;
+  } else if (c->nanon > 32 && anon_reindex(c) != 0)
+    rt_c_fail(c, RT_EMEMORY, "out of memory");
+  return b->count;
 }
 
 enum { TAG_BIND = 1, TAG_LABEL, TAG_DEDUPE, TAG_ALIAS };
@@ -2098,6 +2157,8 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
   rt_sb_free(&c.names);
   rt_sb_free(&final);
   free(c.anon);
+  free(c.slots);
+  free(c.bases);
   for (i = 0; i < c.nscratch; i++) rt_unref(c.scratch[i]);
   free(c.scratch);
   free(c.cte_seen);
