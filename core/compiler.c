@@ -453,6 +453,33 @@ static const char *binop(int op) {
   }
 }
 
+/* IN of tuples of values: one expanding parameter of tuples, or a VALUES
+** list where the database wants one (SQLite). */
+static int tuple_in(rt_compiler *c, rt_node *l) {
+  int i, j, num, values = (c->d->flags & RT_DF_TUPLE_IN_VALUES) != 0;
+  char base[80];
+  for (i = 0; i < l->n; i++) {
+    rt_node *t = l->kids[i];
+    if (t->kind != RT_N_TUPLE) return 0;
+    for (j = 0; j < t->n; j++)
+      if (t->kids[j]->kind != RT_N_BIND) return 0;
+  }
+  num = anon_num(c, l, TAG_BIND, "param");
+  snprintf(base, sizeof base, "param_%d", num);
+  S(values ? "(VALUES " : "(");
+  for (i = 0; i < l->n; i++) {
+    rt_node *t = l->kids[i];
+    S(i ? ", (" : "(");
+    for (j = 0; j < t->n; j++) {
+      if (j) S(", ");
+      placeholder(c, &t->kids[j]->value, base, i + 1, j + 1);
+    }
+    CH(')');
+  }
+  CH(')');
+  return 1;
+}
+
 static void in_list(rt_compiler *c, rt_node *e) {
   rt_node *l = e->b;
   int i, allbinds = 1;
@@ -473,6 +500,7 @@ static void in_list(rt_compiler *c, rt_node *e) {
       S(e->op == RT_OP_IN ? "(NULL) AND (1 != 1)" : "(NULL) OR (1 = 1)");
     return;
   }
+  if (tuple_in(c, l)) return;
   for (i = 0; i < l->n; i++)
     if (l->kids[i]->kind != RT_N_BIND) allbinds = 0;
   CH('(');

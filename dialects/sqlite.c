@@ -79,7 +79,8 @@ const rt_dialect rt_dialect_sqlite = {"sqlite",
                                       rt_rw_sqlite,
                                       &rt_rw_sqlite_count,
                                       RT_DF_RETURNING | RT_DF_ON_CONFLICT |
-                                          RT_DF_EMPTY_IN_SELECT,
+                                          RT_DF_EMPTY_IN_SELECT |
+                                          RT_DF_TUPLE_IN_VALUES,
                                       sqlite_limit,
                                       sqlite_func,
                                       NULL,

@@ -321,7 +321,28 @@ static int in_(lua_State *L, int negate, const char *fname) {
     item = lsql_tonode(L, -1);
     if (item)
       item = rt_ref(item);
-    else if (rt_lua_tovalue(L, -1, &v) == 0 && !lua_istable(L, -1))
+    else if (e->kind == RT_N_TUPLE && lua_istable(L, -1)) {
+      /* tuple_(a, b):in_{{1, "x"}, {2, "y"}} */
+      int j, m = (int)lua_rawlen(L, -1);
+      item = rt_node_new(RT_N_TUPLE);
+      lsql_check(L, item);
+      for (j = 1; j <= m; j++) {
+        rt_node *b;
+        lua_rawgeti(L, -1, j);
+        if (rt_lua_tovalue(L, -1, &v) != 0 || lua_istable(L, -1)) {
+          rt_unref(item);
+          return rt_lua_error(L, RT_EARGUMENT,
+                              "%s: tuple %d item %d is not a SQL value", fname,
+                              i, j);
+        }
+        b = rt_bind("param", v, NULL, 0);
+        lua_pop(L, 1);
+        if (!b || rt_node_push(item, b) != 0) {
+          rt_unref(item);
+          return rt_lua_error(L, RT_EMEMORY, "out of memory");
+        }
+      }
+    } else if (rt_lua_tovalue(L, -1, &v) == 0 && !lua_istable(L, -1))
       item = rt_bind(rt_bind_key_for(e), v,
                      v.type == RT_V_NULL ? NULL : e->type, 0);
     else
@@ -407,8 +428,16 @@ static int e_op(lua_State *L) {
 }
 
 static int unary_fn(lua_State *L, int op, const char *fname) {
-  rt_node *e = lsql_checknode(L, 1, fname);
-  lnode *ud = RESULT(L);
+  rt_node *e;
+  lnode *ud;
+  if (lua_type(L, 1) == LUA_TSTRING) {
+    /* desc("name"): a label of the columns clause, by name */
+    ud = RESULT(L);
+    SETRESULT(L, ud, rt_literal_column(lua_tostring(L, 1), NULL));
+    lua_replace(L, 1);
+  }
+  e = lsql_checknode(L, 1, fname);
+  ud = RESULT(L);
   SETRESULT(L, ud, rt_unary(op, rt_ref(e)));
   return 1;
 }

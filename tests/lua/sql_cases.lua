@@ -889,6 +889,42 @@ FROM users]==],
     mysql = [==[SELECT EXTRACT(year FROM users.created) AS anon_1 
 FROM users]==],
   }},
+  {lua = [==[select(users.c.id):where(tuple_(users.c.id, users.c.name):in_{{1, 'a'}, {2, 'b'}})]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE (users.id, users.name) IN ((:param_1_1_1, :param_1_1_2), (:param_1_2_1, :param_1_2_2))]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE (users.id, users.name) IN (VALUES (?, ?), (?, ?))]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE (users.id, users.name) IN (($1, $2), ($3, $4))]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE (users.id, users.name) IN ((?, ?), (?, ?))]==],
+  }},
+  {lua = [==[select(users.c.id):where(tuple_(users.c.id, users.c.name):in_{{1, 'a'}, {2, 'b'}})]==], lit = true, expect = {
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE (users.id, users.name) IN (VALUES (1, 'a'), (2, 'b'))]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE (users.id, users.name) IN ((1, 'a'), (2, 'b'))]==],
+  }},
+  {lua = [==[select(users.c.id):where(tuple_(users.c.id, users.c.age):eq(tuple_(1, 2)))]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE (users.id, users.age) = (:param_1, :param_2)]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE (users.id, users.age) = (?, ?)]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE (users.id, users.age) = ($1, $2)]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE (users.id, users.age) = (?, ?)]==],
+  }},
   {lua = [==[select(distinct(users.c.name))]==], lit = false, expect = {
     default = [==[SELECT DISTINCT users.name 
 FROM users]==],
@@ -1978,6 +2014,24 @@ WHERE EXISTS (SELECT *
 FROM addresses 
 WHERE addresses.user_id = users.id)]==],
   }},
+  {lua = [==[select(users.c.id):union(select(addresses.c.user_id)):order_by('id'):limit(5)]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users UNION SELECT addresses.user_id 
+FROM addresses ORDER BY id
+ LIMIT :param_1]==],
+    sqlite = [==[SELECT users.id 
+FROM users UNION SELECT addresses.user_id 
+FROM addresses ORDER BY id
+ LIMIT ? OFFSET ?]==],
+    postgresql = [==[SELECT users.id 
+FROM users UNION SELECT addresses.user_id 
+FROM addresses ORDER BY id 
+ LIMIT $1]==],
+    mysql = [==[SELECT users.id 
+FROM users UNION SELECT addresses.user_id 
+FROM addresses ORDER BY id 
+ LIMIT ?]==],
+  }},
   {lua = [==[union_all(select(users.c.id):where(users.c.id:gt(1)), select(users.c.id):where(users.c.id:lt(0))):limit(5)]==], lit = false, expect = {
     default = [==[SELECT users.id 
 FROM users 
@@ -2092,6 +2146,16 @@ FROM users]==],
     postgresql = [==[SELECT (users.id * (users.age + $1)) / $2 AS anon_1 
 FROM users]==],
     mysql = [==[SELECT (users.id * (users.age + ?)) / ? AS anon_1 
+FROM users]==],
+  }},
+  {lua = [==[select((users.c.id % 2):eq(0))]==], lit = false, expect = {
+    default = [==[SELECT users.id % :id_1 = :param_1 AS anon_1 
+FROM users]==],
+    sqlite = [==[SELECT users.id % ? = ? AS anon_1 
+FROM users]==],
+    postgresql = [==[SELECT users.id % $1 = $2 AS anon_1 
+FROM users]==],
+    mysql = [==[SELECT users.id % ? = ? AS anon_1 
 FROM users]==],
   }},
   {lua = [==[select(func.abs(-users.c.age))]==], lit = false, expect = {
@@ -2410,6 +2474,16 @@ FROM users ORDER BY n]==],
     mysql = [==[SELECT users.name AS n 
 FROM users ORDER BY n]==],
   }},
+  {lua = [==[select(users.c.name:label('n')):order_by(desc('n'))]==], lit = false, expect = {
+    default = [==[SELECT users.name AS n 
+FROM users ORDER BY n DESC]==],
+    sqlite = [==[SELECT users.name AS n 
+FROM users ORDER BY n DESC]==],
+    postgresql = [==[SELECT users.name AS n 
+FROM users ORDER BY n DESC]==],
+    mysql = [==[SELECT users.name AS n 
+FROM users ORDER BY n DESC]==],
+  }},
   {lua = [==[select(users.c.age, func.count()):group_by(users.c.age):having(func.count():gt(1)):order_by(users.c.age)]==], lit = false, expect = {
     default = [==[SELECT users.age, count(*) AS count_1 
 FROM users GROUP BY users.age 
@@ -2593,5 +2667,5 @@ FROM anon_1
 WHERE anon_1.id > ?]==],
   }},
 }
-M.count = 739
+M.count = 761
 return M
