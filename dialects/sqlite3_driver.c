@@ -353,7 +353,13 @@ static void sq_cursor_close(rt_cursor *base) {
   free(cur);
 }
 
+/*
+** Connections to sqlite:// share one handle (one in-memory database), so
+** a second connection may find a transaction already open: it joins it, as
+** pysqlite's implicit transactions do.
+*/
 static int sq_begin(rt_dbconn *c, rt_error *err) {
+  if (!sqlite3_get_autocommit(((sqlite_conn *)c)->db)) return 0;
   return rt_driver_exec(c, "BEGIN", err);
 }
 

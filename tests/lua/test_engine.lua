@@ -300,6 +300,16 @@ T.test("pool: size, overflow, timeout, recycle, pre_ping", function()
   os.remove(path)
 end)
 
+T.test("sqlite://: a second connection joins the open transaction", function()
+  local e = create_engine("sqlite://")
+  local c1 <close> = e:connect()
+  c1:exec_driver_sql("CREATE TABLE j (x INTEGER)")
+  local c2 <close> = e:connect()
+  c2:exec_driver_sql("INSERT INTO j VALUES (1)") -- no "transaction within"
+  c2:commit()
+  T.eq(c1:exec_driver_sql("SELECT count(*) FROM j"):scalar(), 1)
+end)
+
 T.test("create_engine rejects bad arguments", function()
   T.raises("ArgumentError", create_engine, 42)
   T.raises("ArgumentError", create_engine, "nonsense")
