@@ -385,3 +385,183 @@ done:
   rt_refl_free(&names);
   return rc;
 }
+
+/* --- column types --- */
+
+static const struct {
+  const char *name;
+  rt_typekind kind;
+} type_names[] = {
+    {"integer", RT_TY_INTEGER},
+    {"int", RT_TY_INTEGER},
+    {"int4", RT_TY_INTEGER},
+    {"mediumint", RT_TY_INTEGER},
+    {"serial", RT_TY_INTEGER},
+    {"smallint", RT_TY_SMALLINTEGER},
+    {"int2", RT_TY_SMALLINTEGER},
+    {"tinyint", RT_TY_SMALLINTEGER},
+    {"smallserial", RT_TY_SMALLINTEGER},
+    {"bigint", RT_TY_BIGINTEGER},
+    {"int8", RT_TY_BIGINTEGER},
+    {"bigserial", RT_TY_BIGINTEGER},
+    {"float", RT_TY_FLOAT},
+    {"real", RT_TY_FLOAT},
+    {"float4", RT_TY_FLOAT},
+    {"double", RT_TY_DOUBLE},
+    {"double precision", RT_TY_DOUBLE},
+    {"float8", RT_TY_DOUBLE},
+    {"numeric", RT_TY_NUMERIC},
+    {"decimal", RT_TY_NUMERIC},
+    {"varchar", RT_TY_STRING},
+    {"character varying", RT_TY_STRING},
+    {"nvarchar", RT_TY_STRING},
+    {"char", RT_TY_STRING},
+    {"character", RT_TY_STRING},
+    {"nchar", RT_TY_STRING},
+    {"bpchar", RT_TY_STRING},
+    {"text", RT_TY_TEXT},
+    {"clob", RT_TY_TEXT},
+    {"tinytext", RT_TY_TEXT},
+    {"mediumtext", RT_TY_TEXT},
+    {"longtext", RT_TY_TEXT},
+    {"boolean", RT_TY_BOOLEAN},
+    {"bool", RT_TY_BOOLEAN},
+    {"date", RT_TY_DATE},
+    {"datetime", RT_TY_DATETIME},
+    {"timestamp", RT_TY_DATETIME},
+    {"timestamp without time zone", RT_TY_DATETIME},
+    {"timestamp with time zone", RT_TY_DATETIME},
+    {"timestamptz", RT_TY_DATETIME},
+    {"time", RT_TY_TIME},
+    {"time without time zone", RT_TY_TIME},
+    {"time with time zone", RT_TY_TIME},
+    {"timetz", RT_TY_TIME},
+    {"interval", RT_TY_INTERVAL},
+    {"blob", RT_TY_LARGEBINARY},
+    {"bytea", RT_TY_LARGEBINARY},
+    {"binary", RT_TY_LARGEBINARY},
+    {"varbinary", RT_TY_LARGEBINARY},
+    {"tinyblob", RT_TY_LARGEBINARY},
+    {"mediumblob", RT_TY_LARGEBINARY},
+    {"longblob", RT_TY_LARGEBINARY},
+    {"json", RT_TY_JSON},
+    {"jsonb", RT_TY_JSONB},
+    {"uuid", RT_TY_UUID},
+    {"enum", RT_TY_ENUM},
+};
+
+/* Parse "name(arg, ...)" (lowercased name, at most 2 numeric args). */
+static void split_type(const char *text, char *name, size_t cap, int *args,
+                       int *nargs, const char **paren) {
+  size_t n = 0;
+  const char *p = text;
+  *nargs = 0;
+  *paren = NULL;
+  while (*p == ' ') p++;
+  for (; *p && *p != '(' && *p != '['; p++)
+    if (n + 1 < cap) name[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+  while (n > 0 && name[n - 1] == ' ') n--;
+  name[n] = '\0';
+  if (*p != '(') return;
+  *paren = p;
+  for (p++; *p && *p != ')' && *nargs < 2;) {
+    while (*p == ' ') p++;
+    if (*p >= '0' && *p <= '9')
+      args[(*nargs)++] = (int)strtol(p, (char **)&p, 10);
+    while (*p && *p != ',' && *p != ')') p++;
+    if (*p == ',') p++;
+  }
+  /* "timestamp(6) with time zone": the words after the parenthesis */
+  p = strchr(*paren, ')');
+  if (p && p[1] == ' ' && n + strlen(p + 1) < cap) {
+    for (p++; *p; p++)
+      name[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    name[n] = '\0';
+  }
+}
+
+/* enum('a','b''c') -> values */
+static int enum_values(rt_type *t, const char *paren) {
+  const char *p = paren + 1;
+  while (*p) {
+    rt_strbuf b = RT_STRBUF_INIT;
+    char **v;
+    while (*p == ' ' || *p == ',') p++;
+    if (*p != '\'') break;
+    for (p++; *p; p++) {
+      if (*p == '\'' && p[1] == '\'') {
+        rt_sb_addc(&b, '\'');
+        p++;
+      } else if (*p == '\'')
+        break;
+      else
+        rt_sb_addc(&b, *p);
+    }
+    if (*p == '\'') p++;
+    v = realloc(t->values, sizeof *v * (size_t)(t->nvalues + 1));
+    if (v == NULL) {
+      rt_sb_free(&b);
+      return -1;
+    }
+    t->values = v;
+    if ((v[t->nvalues] = rt_sb_take(&b)) == NULL) return -1;
+    t->nvalues++;
+  }
+  return 0;
+}
+
+rt_type *rt_reflect_type(const char *dialect, const char *text) {
+  char name[64];
+  int args[2], nargs, is_array;
+  const char *paren;
+  size_t i, len = strlen(text);
+  rt_type *t;
+  rt_typekind kind = RT_TY_NULL;
+  is_array = len >= 2 && strcmp(text + len - 2, "[]") == 0;
+  split_type(text, name, sizeof name, args, &nargs, &paren);
+  for (i = 0; i < sizeof type_names / sizeof type_names[0]; i++)
+    if (strcmp(name, type_names[i].name) == 0) kind = type_names[i].kind;
+  /* MySQL spells BOOLEAN as TINYINT(1) */
+  if (strcmp(dialect, "mysql") == 0 && strcmp(name, "tinyint") == 0 &&
+      nargs == 1 && args[0] == 1)
+    kind = RT_TY_BOOLEAN;
+  if (is_array) {
+    char inner[64];
+    size_t n = len - 2 < sizeof inner - 1 ? len - 2 : sizeof inner - 1;
+    rt_type *item;
+    memcpy(inner, text, n);
+    inner[n] = '\0';
+    if ((item = rt_reflect_type(dialect, inner)) == NULL) return NULL;
+    if ((t = rt_type_new(RT_TY_ARRAY)) == NULL) {
+      rt_type_unref(item);
+      return NULL;
+    }
+    t->item = item;
+    return t;
+  }
+  if ((t = rt_type_new(kind)) == NULL) return NULL;
+  switch (kind) {
+  case RT_TY_STRING:
+    if (nargs >= 1) t->length = args[0];
+    break;
+  case RT_TY_NUMERIC:
+    if (nargs >= 1) t->precision = args[0];
+    if (nargs >= 2) t->scale = args[1];
+    break;
+  case RT_TY_DATETIME:
+  case RT_TY_TIME:
+    t->timezone = strstr(name, "with time zone") != NULL ||
+                  strcmp(name, "timestamptz") == 0 ||
+                  strcmp(name, "timetz") == 0;
+    break;
+  case RT_TY_ENUM:
+    if (paren && enum_values(t, paren) != 0) {
+      rt_type_unref(t);
+      return NULL;
+    }
+    break;
+  default:
+    break;
+  }
+  return t;
+}

@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "engine.h"
+#include "types.h"
 
 /* A block list: allocations are carved from blocks freed together. */
 typedef struct rt_arena_block rt_arena_block;
@@ -192,5 +193,15 @@ typedef struct rt_reflector {
 extern const rt_reflector rt_sqlite_reflector;
 extern const rt_reflector rt_postgresql_reflector;
 extern const rt_reflector rt_mysql_reflector;
+
+/*
+** The retort type for a column type as the server describes it
+** (`VARCHAR(50)`, `character varying(50)`, `int(11)`, `numeric(10,2)`,
+** `timestamp with time zone`, `enum('a','b')`, `integer[]`): the generic
+** type SQLAlchemy's reflection maps it to, NullType for text it does not
+** know (as SQLAlchemy does, with a warning).  NULL only when out of
+** memory; the caller owns the reference.
+*/
+rt_type *rt_reflect_type(const char *dialect, const char *text);
 
 #endif

@@ -189,6 +189,15 @@ static void push_errmt(lua_State *L) {
   }
 }
 
+/* sa._raise(kind, message): raise a retort error from the Lua parts of the
+** library (not part of the SQLAlchemy surface, hence the underscore). */
+static int l_raise(lua_State *L) {
+  rt_errkind kind = rt_errkind_byname(luaL_checkstring(L, 1));
+  if (kind == RT_OK) kind = RT_ESQLALCHEMY;
+  lua_settop(L, 2);
+  return rt_lua_error(L, kind, "%s", luaL_checkstring(L, 2));
+}
+
 /* sa.exc.<Kind>: class tables usable with err:isa(sa.exc.IntegrityError). */
 void rt_lua_open_error(lua_State *L) {
   int k;
@@ -213,4 +222,6 @@ void rt_lua_open_error(lua_State *L) {
       lua_pop(L, 1);
   }
   lua_setfield(L, -2, "exc");
+  lua_pushcfunction(L, l_raise);
+  lua_setfield(L, -2, "_raise");
 }

@@ -14,6 +14,7 @@
 
 #include "core/reflection.h"
 #include "lretort.h"
+#include "lsql.h"
 
 #define INSPECTOR_MT "retort.Inspector"
 #define ANSWER_MT "retort.ReflectionAnswer"
@@ -181,8 +182,12 @@ static int insp_has_table(lua_State *L) {
 ** it. */
 static void push_type(lua_State *L, const char *dialect, const char *text) {
   if (lua_getfield(L, LUA_REGISTRYINDEX, TYPE_FROM_SQL) != LUA_TFUNCTION) {
+    /* no override: the generic type the server's text maps to */
+    rt_type *t;
     lua_pop(L, 1);
-    push_str(L, text);
+    t = rt_reflect_type(dialect, text ? text : "");
+    if (t == NULL) rt_lua_error(L, RT_EMEMORY, "out of memory");
+    lsql_pushtype(L, t);
     return;
   }
   lua_pushstring(L, dialect);

@@ -29,6 +29,15 @@ static void fill_core(lua_State *L) {
   rt_lua_open_inspect(L);
   lsql_open_schema(L);
   lsql_open_expr(L);
+  /* reflect.lua wraps Table for autoload_with and adds MetaData:reflect */
+  if (luaL_loadbuffer(L, rt_lua_src_reflect, rt_lua_len_reflect,
+                      "=retort/reflect.lua") != LUA_OK)
+    lua_error(L);
+  lua_pushvalue(L, -2);
+  luaL_getmetatable(L, META_MT);
+  lua_getfield(L, -1, "__methods");
+  lua_remove(L, -2);
+  lua_call(L, 2, 0);
   rt_lua_pushnull(L);
   lua_setfield(L, -2, "null");
   lua_pushliteral(L, RT_VERSION);

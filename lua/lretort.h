@@ -51,6 +51,10 @@ void rt_lua_pushrepr(lua_State *L, int idx);
 void rt_lua_json_encode(lua_State *L, int idx);
 void rt_lua_json_decode(lua_State *L, const char *s, size_t n);
 
+/* Lua sources compiled in (scripts/embed_lua.py) */
+extern const char rt_lua_src_reflect[];
+extern const size_t rt_lua_len_reflect;
+
 /* Module openers (each pushes a table of its public names, or fills the
 ** table on top of the stack). */
 void rt_lua_open_error(lua_State *L);   /* fills: sa.exc */

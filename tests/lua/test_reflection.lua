@@ -4,6 +4,13 @@
 -- foreign key options carry ondelete/onupdate).
 local T = require "testing"
 
+-- These tests check the reflection queries, so they look at the type text
+-- the server reports: the type_from_sql hook hands it back unchanged.  The
+-- mapping of that text to retort types is tested at the end.
+local REG = debug.getregistry()
+local function raw_text(dialect, text) return text end
+REG["retort.type_from_sql"] = raw_text
+
 -- The same schema in each dialect's words: a composite primary key, a
 -- named and an unnamed UNIQUE constraint, a foreign key with ON DELETE /
 -- ON UPDATE, a self-reference, plain and unique indexes, server defaults,
@@ -387,7 +394,7 @@ for _, db in ipairs(T.databases()) do
       return {sql = text}
     end
     local ok, cols = pcall(sa.inspect(e).get_columns, sa.inspect(e), "rt_refl_parent")
-    reg["retort.type_from_sql"] = nil
+    reg["retort.type_from_sql"] = raw_text
     T.ok(ok, tostring(cols))
     T.eq(cols[1].type, {sql = want.parent_columns[1].type})
     T.eq(seen[1], db.name)
@@ -496,6 +503,51 @@ else
                  "PlaylistTrack"})
     e:dispose()
     os.remove(path)
+  end)
+end
+
+for _, db in ipairs(T.databases()) do
+  T.test(db.name .. ": reflected types map to retort's types", function()
+    local e = create_engine(db.url)
+    local c <close> = e:connect()
+    c:exec_driver_sql("DROP TABLE IF EXISTS rt_refl_types")
+    local ddl = {
+      sqlite = "a INTEGER, b VARCHAR(30), c NUMERIC(10, 2), d DATETIME, " ..
+               "e BOOLEAN, f BLOB, g TEXT, h BIGINT, i REAL, j DATE",
+      postgresql = "a integer, b varchar(30), c numeric(10, 2), " ..
+                   "d timestamp with time zone, e boolean, f bytea, g text, " ..
+                   "h bigint, i real, j date, k integer[], l jsonb, m uuid",
+      mysql = "a int, b varchar(30), c decimal(10, 2), d datetime, " ..
+              "e boolean, f blob, g text, h bigint, i float, j date, " ..
+              "k enum('x', 'y''z')",
+    }
+    c:exec_driver_sql("CREATE TABLE rt_refl_types (" .. ddl[db.name] .. ")")
+    c:commit()
+    REG["retort.type_from_sql"] = nil
+    local ok, cols = pcall(sa.inspect(e).get_columns, sa.inspect(e),
+                           "rt_refl_types")
+    REG["retort.type_from_sql"] = raw_text
+    T.ok(ok, tostring(cols))
+    local got = {}
+    for _, col in ipairs(cols) do got[col.name] = tostring(col.type) end
+    T.eq(got.a, "INTEGER")
+    T.eq(got.b, "VARCHAR(30)")
+    T.eq(got.c, "NUMERIC(10, 2)")
+    T.eq(got.d, "DATETIME")
+    T.eq(got.e, "BOOLEAN")
+    T.eq(got.f, "BLOB")
+    T.eq(got.g, "TEXT")
+    T.eq(got.h, "BIGINT")
+    T.eq(got.j, "DATE")
+    if db.name == "postgresql" then
+      T.eq(got.k, "INTEGER[]")
+      T.eq(got.l, "JSONB")
+      T.eq(got.m, "CHAR(32)") -- the generic Uuid in default form
+    elseif db.name == "mysql" then
+      T.eq(got.k, "VARCHAR(3)") -- a non-native Enum's default form
+    end
+    c:exec_driver_sql("DROP TABLE rt_refl_types")
+    c:commit()
   end)
 end
 
