@@ -1241,6 +1241,20 @@ static void limit_default(rt_compiler *c, rt_node *limit, rt_node *offset) {
   }
 }
 
+void rt_c_for_update_of(rt_compiler *c, rt_node *fu, const char *read_kw) {
+  rt_strbuf *b = rt_c_buf(c);
+  int i;
+  rt_sb_adds(b, fu->flags & RT_FU_READ ? read_kw : " FOR UPDATE");
+  for (i = 0; i < fu->n; i++) {
+    rt_node *t = fu->kids[i];
+    rt_sb_adds(b, i ? ", " : " OF ");
+    if (t->kind == RT_N_COLUMN) t = t->owner;
+    if (t) rt_c_ident(c, t->name);
+  }
+  if (fu->flags & RT_FU_NOWAIT) rt_sb_adds(b, " NOWAIT");
+  if (fu->flags & RT_FU_SKIP_LOCKED) rt_sb_adds(b, " SKIP LOCKED");
+}
+
 static void for_update(rt_compiler *c, rt_node *fu) {
   if (c->d->for_update)
     c->d->for_update(c, fu);

@@ -53,7 +53,8 @@ typedef struct rt_dialect {
   void (*extract)(rt_compiler *c, rt_node *e);
   /* column DDL: the type and autoincrement spelling */
   void (*column_ddl)(rt_compiler *c, rt_node *table, rt_node *col);
-  /* FOR UPDATE variants; NULL: " FOR UPDATE" */
+  /* FOR UPDATE variants; NULL: " FOR UPDATE" (rt_c_for_update_of renders
+  ** the usual OF / NOWAIT / SKIP LOCKED form) */
   void (*for_update)(rt_compiler *c, rt_node *fu);
 } rt_dialect;
 
@@ -114,5 +115,9 @@ enum {
   RT_DDL_CREATE_SEQUENCE,
   RT_DDL_DROP_SEQUENCE
 };
+
+/* " FOR UPDATE" (or `read_kw` for a read lock) with OF tables, NOWAIT and
+** SKIP LOCKED, as PostgreSQL and MySQL spell them. */
+void rt_c_for_update_of(rt_compiler *c, rt_node *fu, const char *read_kw);
 
 #endif

@@ -111,6 +111,14 @@ static void enum_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
   rt_sb_addf(b, "VARCHAR(%d)", longest);
 }
 
+void rt_type_add_precision(rt_strbuf *b, const rt_type *t) {
+  if (t->precision <= 0) return;
+  if (t->scale >= 0)
+    rt_sb_addf(b, "(%d, %d)", t->precision, t->scale);
+  else
+    rt_sb_addf(b, "(%d)", t->precision);
+}
+
 void rt_type_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
   int pg = strcmp(dialect, "postgresql") == 0;
   int my = strcmp(dialect, "mysql") == 0;
@@ -136,12 +144,7 @@ void rt_type_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
     break;
   case RT_TY_NUMERIC:
     rt_sb_adds(b, "NUMERIC");
-    if (t->precision > 0) {
-      if (t->scale >= 0)
-        rt_sb_addf(b, "(%d, %d)", t->precision, t->scale);
-      else
-        rt_sb_addf(b, "(%d)", t->precision);
-    }
+    rt_type_add_precision(b, t);
     break;
   case RT_TY_STRING:
   case RT_TY_UNICODE:

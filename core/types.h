@@ -69,4 +69,7 @@ int rt_type_is_integer(const rt_type *t);
 ** "mysql", or "default"). */
 void rt_type_ddl(rt_strbuf *b, const rt_type *t, const char *dialect);
 
+/* "(p, s)" or "(p)" after a NUMERIC/DECIMAL name, when given. */
+void rt_type_add_precision(rt_strbuf *b, const rt_type *t);
+
 #endif

@@ -48,12 +48,7 @@ static void mysql_cast_type(rt_compiler *c, const rt_type *t) {
     break;
   case RT_TY_NUMERIC:
     rt_sb_adds(b, "DECIMAL");
-    if (t->precision > 0) {
-      if (t->scale >= 0)
-        rt_sb_addf(b, "(%d, %d)", t->precision, t->scale);
-      else
-        rt_sb_addf(b, "(%d)", t->precision);
-    }
+    rt_type_add_precision(b, t);
     break;
   case RT_TY_LARGEBINARY:
     rt_sb_adds(b, "BINARY");
@@ -90,17 +85,7 @@ static void mysql_column(rt_compiler *c, rt_node *t, rt_node *col) {
 }
 
 static void mysql_for_update(rt_compiler *c, rt_node *fu) {
-  rt_strbuf *b = rt_c_buf(c);
-  int i;
-  rt_sb_adds(b, fu->flags & RT_FU_READ ? " LOCK IN SHARE MODE" : " FOR UPDATE");
-  for (i = 0; i < fu->n; i++) {
-    rt_node *t = fu->kids[i];
-    rt_sb_adds(b, i ? ", " : " OF ");
-    if (t->kind == RT_N_COLUMN) t = t->owner;
-    if (t) rt_c_ident(c, t->name);
-  }
-  if (fu->flags & RT_FU_NOWAIT) rt_sb_adds(b, " NOWAIT");
-  if (fu->flags & RT_FU_SKIP_LOCKED) rt_sb_adds(b, " SKIP LOCKED");
+  rt_c_for_update_of(c, fu, " LOCK IN SHARE MODE");
 }
 
 const rt_dialect rt_dialect_mysql = {"mysql",

@@ -45,17 +45,7 @@ static void pg_column(rt_compiler *c, rt_node *t, rt_node *col) {
 }
 
 static void pg_for_update(rt_compiler *c, rt_node *fu) {
-  rt_strbuf *b = rt_c_buf(c);
-  int i;
-  rt_sb_adds(b, fu->flags & RT_FU_READ ? " FOR SHARE" : " FOR UPDATE");
-  for (i = 0; i < fu->n; i++) {
-    rt_node *t = fu->kids[i];
-    rt_sb_adds(b, i ? ", " : " OF ");
-    if (t->kind == RT_N_COLUMN) t = t->owner;
-    if (t) rt_c_ident(c, t->name);
-  }
-  if (fu->flags & RT_FU_NOWAIT) rt_sb_adds(b, " NOWAIT");
-  if (fu->flags & RT_FU_SKIP_LOCKED) rt_sb_adds(b, " SKIP LOCKED");
+  rt_c_for_update_of(c, fu, " FOR SHARE");
 }
 
 const rt_dialect rt_dialect_postgresql = {
