@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "lretort.h"
+#include "lsql.h"
 
 /* sa._monotonic(): seconds on a monotonic clock, for timing (benchmarks,
 ** \timing); not part of the SQLAlchemy surface, hence the underscore. */
@@ -25,6 +26,8 @@ static void fill_core(lua_State *L) {
   rt_lua_open_error(L);
   rt_lua_open_result(L);
   rt_lua_open_engine(L);
+  lsql_open_schema(L);
+  lsql_open_expr(L);
   rt_lua_pushnull(L);
   lua_setfield(L, -2, "null");
   lua_pushliteral(L, RT_VERSION);

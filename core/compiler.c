@@ -1,0 +1,2035 @@
+/*
+** compiler.c -- walk a statement tree and render SQL for one dialect.
+**
+** Names SQLAlchemy makes up while compiling (bind names `id_1`, labels
+** `count_1`, aliases `anon_1`) are numbered per base name in the order
+** they are first rendered; the same node always gets the same name.
+** Positional placeholders are written as a marker byte and numbered in a
+** last pass, so text rendered out of order (a WITH clause) stays in step
+** with the parameter list.
+*/
+#include "compiler.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dml.h"
+#include "schema.h"
+#include "selectable.h"
+
+#define MARK '\x01'
+#define MAXFROMS 32
+
+typedef struct anon_entry {
+  const void *key;
+  int tag;
+  const char *base;
+  int num;
+} anon_entry;
+
+typedef struct out {
+  rt_strbuf sb;
+  rt_param *params;
+  int nparams, cap;
+  int *name_off; /* offsets into names */
+} out;
+
+typedef struct frame {
+  rt_node **froms;
+  int nfroms;
+} frame;
+
+struct rt_compiler {
+  const rt_dialect *d;
+  const rt_compile_opts *o;
+  out main, ctes, *cur;
+  rt_strbuf names;
+  anon_entry *anon;
+  int nanon, anoncap;
+  rt_node **scratch; /* joins made while compiling */
+  int nscratch, scratchcap;
+  rt_node **cte_seen;
+  int ncte, ctecap, recursive;
+  frame frames[16];
+  int depth;
+  int no_qualify;    /* render columns without their table */
+  int asfrom;        /* the select being rendered is a FROM element */
+  rt_node *cur_cols; /* columns clause of the select being rendered */
+  int failed;
+  rt_error *err;
+};
+
+/* --- plumbing --- */
+
+rt_strbuf *rt_c_buf(rt_compiler *c) {
+  return &c->cur->sb;
+}
+const rt_dialect *rt_c_dialect(rt_compiler *c) {
+  return c->d;
+}
+int rt_c_literal_binds(rt_compiler *c) {
+  return c->o->literal_binds;
+}
+
+void rt_c_fail(rt_compiler *c, rt_errkind kind, const char *fmt, ...) {
+  va_list ap;
+  if (c->failed) return;
+  c->failed = 1;
+  va_start(ap, fmt);
+  rt_error_setv(c->err, kind, fmt, ap);
+  va_end(ap);
+}
+
+#define S(str) rt_sb_adds(&c->cur->sb, str)
+#define CH(ch) rt_sb_addc(&c->cur->sb, ch)
+
+static void scratch(rt_compiler *c, rt_node *n) {
+  if (c->nscratch == c->scratchcap) {
+    int cap = c->scratchcap ? c->scratchcap * 2 : 8;
+    rt_node **p = realloc(c->scratch, sizeof *p * (size_t)cap);
+    if (!p) {
+      rt_unref(n);
+      rt_c_fail(c, RT_EMEMORY, "out of memory");
+      return;
+    }
+    c->scratch = p;
+    c->scratchcap = cap;
+  }
+  c->scratch[c->nscratch++] = n;
+}
+
+/* The number of an anonymous name: the same (key, tag) gets the same
+** number; numbers count up per base name. */
+static int anon_num(rt_compiler *c, const void *key, int tag,
+                    const char *base) {
+  int i, num = 0;
+  for (i = 0; i < c->nanon; i++) {
+    if (c->anon[i].key == key && c->anon[i].tag == tag) return c->anon[i].num;
+    if (strcmp(c->anon[i].base, base) == 0) num = c->anon[i].num;
+  }
+  if (c->nanon == c->anoncap) {
+    int cap = c->anoncap ? c->anoncap * 2 : 16;
+    anon_entry *p = realloc(c->anon, sizeof *p * (size_t)cap);
+    if (!p) {
+      rt_c_fail(c, RT_EMEMORY, "out of memory");
+      return 1;
+    }
+    c->anon = p;
+    c->anoncap = cap;
+  }
+  c->anon[c->nanon].key = key;
+  c->anon[c->nanon].tag = tag;
+  c->anon[c->nanon].base = base;
+  c->anon[c->nanon].num = num + 1;
+  return c->anon[c->nanon++].num;
+}
+
+enum { TAG_BIND = 1, TAG_LABEL, TAG_DEDUPE, TAG_ALIAS };
+
+/* Numbers without printf: names are made on every compile. */
+static void add_int(rt_strbuf *b, int n) {
+  char tmp[16];
+  int k = 16;
+  if (n < 0) n = 0;
+  do {
+    tmp[--k] = (char)('0' + n % 10);
+    n /= 10;
+  } while (n && k > 0);
+  rt_sb_addlen(b, tmp + k, (size_t)(16 - k));
+}
+
+static void add_suffix(rt_strbuf *b, int n) {
+  rt_sb_addc(b, '_');
+  add_int(b, n);
+}
+
+/* --- identifiers --- */
+
+static int is_reserved(const rt_dialect *d, const char *lower) {
+  int lo = 0, hi = *d->nreserved - 1;
+  while (lo <= hi) {
+    int mid = (lo + hi) / 2, r = strcmp(lower, d->reserved[mid]);
+    if (r == 0) return 1;
+    if (r < 0)
+      hi = mid - 1;
+    else
+      lo = mid + 1;
+  }
+  return 0;
+}
+
+/* SQLAlchemy quotes reserved words, names with upper case, names that
+** start with a digit or '$', and names with characters beyond [A-Za-z0-9_$]. */
+static int needs_quote(const rt_dialect *d, const char *name) {
+  char lower[128];
+  size_t i, n = strlen(name);
+  if (n == 0) return 1;
+  if ((name[0] >= '0' && name[0] <= '9') || name[0] == '$') return 1;
+  for (i = 0; i < n; i++) {
+    char ch = name[i];
+    if (ch >= 'A' && ch <= 'Z') return 1;
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+          ch == '$'))
+      return 1;
+  }
+  if (n >= sizeof lower) return 0;
+  memcpy(lower, name, n + 1);
+  return is_reserved(d, lower);
+}
+
+void rt_c_ident(rt_compiler *c, const char *name) {
+  const char *p;
+  if (!needs_quote(c->d, name)) {
+    S(name);
+    return;
+  }
+  CH(c->d->quote_open);
+  for (p = name; *p; p++) {
+    if (*p == c->d->quote_close) CH(*p);
+    CH(*p);
+  }
+  CH(c->d->quote_close);
+}
+
+/* --- parameters --- */
+
+static void add_param(rt_compiler *c, const rt_value *v, const char *name,
+                      int num, int sub) {
+  out *o = c->cur;
+  if (o->nparams == o->cap) {
+    int cap = o->cap ? o->cap * 2 : 8;
+    rt_param *p = realloc(o->params, sizeof *p * (size_t)cap);
+    int *off = realloc(o->name_off, sizeof *off * (size_t)cap);
+    if (p) o->params = p;
+    if (off) o->name_off = off;
+    if (!p || !off) {
+      rt_c_fail(c, RT_EMEMORY, "out of memory");
+      return;
+    }
+    o->cap = cap;
+  }
+  o->params[o->nparams].value = v;
+  o->params[o->nparams].name = NULL;
+  o->name_off[o->nparams] = (int)c->names.n;
+  rt_sb_adds(&c->names, name);
+  if (num) add_suffix(&c->names, num);
+  if (sub) add_suffix(&c->names, sub);
+  rt_sb_addc(&c->names, '\0');
+  o->nparams++;
+}
+
+static void literal_value(rt_compiler *c, const rt_value *v) {
+  char buf[40];
+  size_t i;
+  switch (v->type) {
+  case RT_V_NULL:
+    S("NULL");
+    break;
+  case RT_V_INT:
+    rt_sb_addf(&c->cur->sb, "%lld", (long long)v->u.i);
+    break;
+  case RT_V_FLOAT:
+    S(rt_float_repr(v->u.f, buf));
+    break;
+  case RT_V_BOOL:
+    if (c->d->flags & (RT_DF_NATIVE_BOOL | RT_DF_BOOL_WORDS))
+      S(v->u.b ? "true" : "false");
+    else
+      S(v->u.b ? "1" : "0");
+    break;
+  case RT_V_TEXT:
+    CH('\'');
+    for (i = 0; i < v->u.s.n; i++) {
+      char ch = v->u.s.p[i];
+      if (ch == '\'') CH('\'');
+      if (ch == '\\' && (c->d->flags & RT_DF_BACKSLASH)) CH('\\');
+      CH(ch);
+    }
+    CH('\'');
+    break;
+  case RT_V_BLOB:
+    rt_c_fail(c, RT_ECOMPILE,
+              "No literal value renderer is available for literal value of "
+              "type LargeBinary with dialect %s",
+              c->d->name);
+    break;
+  }
+}
+
+/* One placeholder for value v named name[_num][_sub]. */
+static void placeholder(rt_compiler *c, const rt_value *v, const char *name,
+                        int num, int sub) {
+  if (c->o->literal_binds) {
+    literal_value(c, v);
+    return;
+  }
+  add_param(c, v, name, num, sub);
+  if (c->d->paramstyle == RT_PS_NAMED) {
+    CH(':');
+    S(name);
+    if (num) add_suffix(&c->cur->sb, num);
+    if (sub) add_suffix(&c->cur->sb, sub);
+  } else
+    CH(MARK);
+}
+
+static void bind(rt_compiler *c, rt_node *b) {
+  int num = b->flags & RT_F_ANON ? anon_num(c, b, TAG_BIND, b->name) : 0;
+  placeholder(c, &b->value, b->name, num, 0);
+}
+
+void rt_c_const_param(rt_compiler *c, rt_node *b) {
+  bind(c, b);
+}
+
+/* --- expressions --- */
+
+static void select_stmt(rt_compiler *c, rt_node *s, int asfrom);
+static void from_item(rt_compiler *c, rt_node *f);
+static void cte_ref(rt_compiler *c, rt_node *a);
+
+static void list(rt_compiler *c, rt_node *l, const char *sep) {
+  int i;
+  for (i = 0; l && i < l->n; i++) {
+    if (i) S(sep);
+    rt_c_expr(c, l->kids[i]);
+  }
+}
+
+static const char *alias_name(rt_compiler *c, rt_node *a, char *buf,
+                              size_t size) {
+  if (a->name) return a->name;
+  snprintf(buf, size, "anon_%d", anon_num(c, a, TAG_ALIAS, "anon"));
+  return buf;
+}
+
+/* The name an unnamed columns-clause expression is labelled with. */
+static void anon_label(rt_compiler *c, rt_node *e) {
+  const char *base = "anon";
+  while (e->kind == RT_N_LABEL && (e->flags & RT_F_ANON) && e->a) e = e->a;
+  if (e->kind == RT_N_FUNC) base = e->name;
+  {
+    int num = anon_num(c, e, TAG_LABEL, base);
+    S(base);
+    add_suffix(&c->cur->sb, num);
+  }
+}
+
+static void column(rt_compiler *c, rt_node *col) {
+  rt_node *o = col->owner;
+  char buf[32];
+  if (o && !c->no_qualify) {
+    if (o->kind == RT_N_TABLE) {
+      rt_tabledata *d = o->ext;
+      if (d && d->schema) {
+        rt_c_ident(c, d->schema);
+        CH('.');
+      }
+      rt_c_ident(c, o->name);
+    } else
+      rt_c_ident(c, alias_name(c, o, buf, sizeof buf));
+    CH('.');
+  }
+  if (col->flags & RT_F_ANON && col->a)
+    anon_label(c, col->a);
+  else
+    rt_c_ident(c, col->name);
+}
+
+static const char *binop(int op) {
+  switch (op) {
+  case RT_OP_ADD:
+    return " + ";
+  case RT_OP_SUB:
+    return " - ";
+  case RT_OP_MUL:
+    return " * ";
+  case RT_OP_DIV:
+    return " / ";
+  case RT_OP_MOD:
+    return " % ";
+  case RT_OP_CONCAT:
+    return " || ";
+  case RT_OP_EQ:
+    return " = ";
+  case RT_OP_NE:
+    return " != ";
+  case RT_OP_LT:
+    return " < ";
+  case RT_OP_LE:
+    return " <= ";
+  case RT_OP_GT:
+    return " > ";
+  case RT_OP_GE:
+    return " >= ";
+  case RT_OP_LIKE:
+    return " LIKE ";
+  case RT_OP_NOTLIKE:
+    return " NOT LIKE ";
+  case RT_OP_ILIKE:
+    return " ILIKE ";
+  case RT_OP_NOTILIKE:
+    return " NOT ILIKE ";
+  case RT_OP_IS:
+    return " IS ";
+  case RT_OP_ISNOT:
+    return " IS NOT ";
+  case RT_OP_BETWEEN:
+    return " BETWEEN ";
+  case RT_OP_NOTBETWEEN:
+    return " NOT BETWEEN ";
+  case RT_OP_COLLATE:
+    return " COLLATE ";
+  default:
+    return " ? ";
+  }
+}
+
+static void in_list(rt_compiler *c, rt_node *e) {
+  rt_node *l = e->b;
+  int i, allbinds = 1;
+  rt_c_expr(c, e->a);
+  S(e->op == RT_OP_IN ? " IN " : " NOT IN ");
+  if (l->kind == RT_N_SELECT || l->kind == RT_N_COMPOUND ||
+      l->kind == RT_N_SCALARSUB) {
+    CH('(');
+    select_stmt(c, l->kind == RT_N_SCALARSUB ? l->a : l, 0);
+    CH(')');
+    return;
+  }
+  if (l->n == 0) {
+    /* SQLAlchemy's empty-IN form: always false (or true for NOT IN) */
+    S(e->op == RT_OP_IN ? "(NULL) AND (1 != 1)" : "(NULL) OR (1 = 1)");
+    return;
+  }
+  for (i = 0; i < l->n; i++)
+    if (l->kids[i]->kind != RT_N_BIND) allbinds = 0;
+  CH('(');
+  if (allbinds) {
+    /* one expanding parameter: id_1 becomes id_1_1, id_1_2, ... */
+    const char *base = l->kids[0]->name;
+    int num = anon_num(c, l, TAG_BIND, base);
+    for (i = 0; i < l->n; i++) {
+      if (i) S(", ");
+      placeholder(c, &l->kids[i]->value, base, num, i + 1);
+    }
+  } else
+    list(c, l, ", ");
+  CH(')');
+}
+
+static void binary(rt_compiler *c, rt_node *e) {
+  int op = e->op;
+  if (op == RT_OP_IN || op == RT_OP_NOTIN) {
+    in_list(c, e);
+    return;
+  }
+  if (op == RT_OP_CONCAT && (c->d->flags & RT_DF_CONCAT_FUNC)) {
+    S("concat(");
+    rt_c_expr(c, e->a);
+    S(", ");
+    rt_c_expr(c, e->b);
+    CH(')');
+    return;
+  }
+  if ((op == RT_OP_ILIKE || op == RT_OP_NOTILIKE) &&
+      !(c->d->flags & RT_DF_ILIKE)) {
+    S("lower(");
+    rt_c_expr(c, e->a);
+    S(op == RT_OP_ILIKE ? ") LIKE lower(" : ") NOT LIKE lower(");
+    rt_c_expr(c, e->b);
+    CH(')');
+    return;
+  }
+  rt_c_expr(c, e->a);
+  if (op == RT_OP_CUSTOM) {
+    CH(' ');
+    S(e->name);
+    CH(' ');
+  } else
+    S(binop(op));
+  if (op == RT_OP_COLLATE && e->b->kind == RT_N_LITERAL)
+    rt_c_ident(c, e->b->name);
+  else
+    rt_c_expr(c, e->b);
+  if (op == RT_OP_BETWEEN || op == RT_OP_NOTBETWEEN) {
+    S(" AND ");
+    rt_c_expr(c, e->c);
+  }
+}
+
+static void unary(rt_compiler *c, rt_node *e) {
+  switch (e->op) {
+  case RT_OP_NOT:
+    S("NOT ");
+    rt_c_expr(c, e->a);
+    break;
+  case RT_OP_NEG:
+    CH('-');
+    rt_c_expr(c, e->a);
+    break;
+  case RT_OP_DISTINCT:
+    S("DISTINCT ");
+    rt_c_expr(c, e->a);
+    break;
+  case RT_OP_EXISTS:
+    S("EXISTS (");
+    select_stmt(c, e->a->kind == RT_N_SCALARSUB ? e->a->a : e->a, 0);
+    CH(')');
+    break;
+  case RT_OP_DESC:
+    rt_c_expr(c, e->a);
+    S(" DESC");
+    break;
+  case RT_OP_ASC:
+    rt_c_expr(c, e->a);
+    S(" ASC");
+    break;
+  case RT_OP_NULLSFIRST:
+    rt_c_expr(c, e->a);
+    S(" NULLS FIRST");
+    break;
+  case RT_OP_NULLSLAST:
+    rt_c_expr(c, e->a);
+    S(" NULLS LAST");
+    break;
+  default:
+    rt_c_fail(c, RT_ECOMPILE, "unknown unary operator");
+  }
+}
+
+static int ansi_func(const char *name) {
+  static const char *const names[] = {"current_date",
+                                      "current_time",
+                                      "current_timestamp",
+                                      "current_user",
+                                      "localtime",
+                                      "localtimestamp",
+                                      "session_user",
+                                      "sysdate",
+                                      "user",
+                                      NULL};
+  int i;
+  for (i = 0; names[i]; i++)
+    if (strcmp(name, names[i]) == 0) return 1;
+  return 0;
+}
+
+static void func(rt_compiler *c, rt_node *f) {
+  if (c->d->func && c->d->func(c, f)) return;
+  if (ansi_func(f->name) && f->n == 0) {
+    const char *p;
+    for (p = f->name; *p; p++) CH((char)(*p - 32 * (*p >= 'a' && *p <= 'z')));
+    return;
+  }
+  S(f->name);
+  CH('(');
+  if (f->flags & RT_F_STAR)
+    CH('*');
+  else
+    list(c, f, ", ");
+  CH(')');
+}
+
+static void cast(rt_compiler *c, rt_node *e) {
+  S("CAST(");
+  rt_c_expr(c, e->a);
+  S(" AS ");
+  if (c->d->cast_type)
+    c->d->cast_type(c, e->type);
+  else
+    rt_type_ddl(&c->cur->sb, e->type, c->d->name);
+  CH(')');
+}
+
+static void case_(rt_compiler *c, rt_node *e) {
+  int i;
+  S("CASE");
+  if (e->a) {
+    CH(' ');
+    rt_c_expr(c, e->a);
+  }
+  for (i = 0; i + 1 < e->n; i += 2) {
+    S(" WHEN ");
+    rt_c_expr(c, e->kids[i]);
+    S(" THEN ");
+    rt_c_expr(c, e->kids[i + 1]);
+  }
+  if (e->b) {
+    S(" ELSE ");
+    rt_c_expr(c, e->b);
+  }
+  S(" END");
+}
+
+static void over(rt_compiler *c, rt_node *e) {
+  rt_c_expr(c, e->a);
+  S(" OVER (");
+  if (e->b && e->b->n) {
+    S("PARTITION BY ");
+    list(c, e->b, ", ");
+  }
+  if (e->c && e->c->n) {
+    if (e->b && e->b->n) CH(' ');
+    S("ORDER BY ");
+    list(c, e->c, ", ");
+  }
+  CH(')');
+}
+
+/* text(): copy the SQL, turning :name into a bind. */
+static void text(rt_compiler *c, rt_node *t) {
+  const char *p = t->name;
+  static const rt_value null_value = {RT_V_NULL, {0}};
+  while (*p) {
+    if (*p == ':' && p[1] == ':') {
+      S("::");
+      p += 2;
+    } else if (*p == '\\' && p[1] == ':') {
+      CH(':');
+      p += 2;
+    } else if (*p == ':' &&
+               (p[1] == '_' || (p[1] >= 'a' && p[1] <= 'z') ||
+                (p[1] >= 'A' && p[1] <= 'Z')) &&
+               (p == t->name || p[-1] != ':')) {
+      char name[128];
+      size_t n = 0;
+      int i;
+      const rt_value *v = &null_value;
+      p++;
+      while ((*p == '_' || (*p >= 'a' && *p <= 'z') ||
+              (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) &&
+             n < sizeof name - 1)
+        name[n++] = *p++;
+      name[n] = '\0';
+      for (i = 0; i < t->n; i++)
+        if (strcmp(t->kids[i]->name, name) == 0) v = &t->kids[i]->value;
+      placeholder(c, v, name, 0, 0);
+    } else
+      CH(*p++);
+  }
+}
+
+/* A boolean value used as a condition: without a boolean type it is
+** compared with 1, as SQLAlchemy's AsBoolean does. */
+static int bool_atom(const rt_node *e) {
+  return e->kind == RT_N_TRUE || e->kind == RT_N_FALSE ||
+         (e->kind == RT_N_COLUMN && e->type && e->type->kind == RT_TY_BOOLEAN);
+}
+
+static void criterion(rt_compiler *c, rt_node *e) {
+  if (!(c->d->flags & RT_DF_NATIVE_BOOL)) {
+    if (bool_atom(e)) {
+      rt_c_expr(c, e);
+      S(" = 1");
+      return;
+    }
+    if (e->kind == RT_N_UNARY && e->op == RT_OP_NOT && bool_atom(e->a)) {
+      rt_c_expr(c, e->a);
+      S(" = 0");
+      return;
+    }
+  }
+  rt_c_expr(c, e);
+}
+
+void rt_c_expr(rt_compiler *c, rt_node *e) {
+  if (c->failed || !e) return;
+  switch (e->kind) {
+  case RT_N_COLUMN:
+    column(c, e);
+    break;
+  case RT_N_TABLE:
+    rt_c_ident(c, e->name);
+    break;
+  case RT_N_BIND:
+    bind(c, e);
+    break;
+  case RT_N_LITERAL:
+    S(e->name);
+    break;
+  case RT_N_TEXT:
+    text(c, e);
+    break;
+  case RT_N_NULL:
+    S("NULL");
+    break;
+  case RT_N_TRUE:
+    S(c->d->flags & (RT_DF_NATIVE_BOOL | RT_DF_BOOL_WORDS) ? "true" : "1");
+    break;
+  case RT_N_FALSE:
+    S(c->d->flags & (RT_DF_NATIVE_BOOL | RT_DF_BOOL_WORDS) ? "false" : "0");
+    break;
+  case RT_N_BINARY:
+    binary(c, e);
+    break;
+  case RT_N_UNARY:
+    unary(c, e);
+    break;
+  case RT_N_BOOLLIST: {
+    int i;
+    for (i = 0; i < e->n; i++) {
+      if (i) S(e->op == RT_OP_AND ? " AND " : " OR ");
+      criterion(c, e->kids[i]);
+    }
+    break;
+  }
+  case RT_N_LIST:
+    list(c, e, ", ");
+    break;
+  case RT_N_FUNC:
+    func(c, e);
+    break;
+  case RT_N_LABEL:
+    rt_c_expr(c, e->a);
+    break;
+  case RT_N_CAST:
+    cast(c, e);
+    break;
+  case RT_N_CASE:
+    case_(c, e);
+    break;
+  case RT_N_OVER:
+    over(c, e);
+    break;
+  case RT_N_EXTRACT:
+    if (c->d->extract)
+      c->d->extract(c, e);
+    else {
+      S("EXTRACT(");
+      S(e->name);
+      S(" FROM ");
+      rt_c_expr(c, e->a);
+      CH(')');
+    }
+    break;
+  case RT_N_TUPLE:
+    CH('(');
+    list(c, e, ", ");
+    CH(')');
+    break;
+  case RT_N_GROUPING:
+    CH('(');
+    rt_c_expr(c, e->a);
+    CH(')');
+    break;
+  case RT_N_SCALARSUB:
+    CH('(');
+    select_stmt(c, e->a, 0);
+    CH(')');
+    break;
+  case RT_N_SELECT:
+  case RT_N_COMPOUND:
+    CH('(');
+    select_stmt(c, e, 0);
+    CH(')');
+    break;
+  case RT_N_ALIAS:
+  case RT_N_JOIN:
+    from_item(c, e);
+    break;
+  default:
+    rt_c_fail(c, RT_ECOMPILE,
+              "Don't know how to render a node of kind %d "
+              "with dialect %s",
+              e->kind, c->d->name);
+  }
+}
+
+/* --- FROM clause --- */
+
+static int has_from(rt_node **froms, int n, rt_node *f) {
+  int i;
+  for (i = 0; i < n; i++)
+    if (froms[i] == f) return 1;
+  return 0;
+}
+
+/* Does the FROM element f (a join tree) contain t? */
+static int contains_from(rt_node *f, rt_node *t) {
+  if (f == t) return 1;
+  if (f->kind == RT_N_JOIN)
+    return contains_from(f->a, t) || contains_from(f->b, t);
+  return 0;
+}
+
+static void add_from(rt_node **froms, int *n, rt_node *f) {
+  if (*n < MAXFROMS && !has_from(froms, *n, f)) froms[(*n)++] = f;
+}
+
+/* The FROM elements an expression refers to (not looking into nested
+** selects, which have FROM clauses of their own). */
+static void collect_froms(rt_node *e, rt_node **froms, int *n) {
+  int i;
+  if (!e) return;
+  switch (e->kind) {
+  case RT_N_COLUMN:
+    if (e->owner) add_from(froms, n, e->owner);
+    return;
+  case RT_N_TABLE:
+  case RT_N_ALIAS:
+  case RT_N_JOIN:
+    add_from(froms, n, e);
+    return;
+  case RT_N_SELECT:
+  case RT_N_COMPOUND:
+  case RT_N_SCALARSUB:
+    return;
+  case RT_N_UNARY:
+    if (e->op == RT_OP_EXISTS) return;
+    break;
+  default:
+    break;
+  }
+  collect_froms(e->a, froms, n);
+  collect_froms(e->b, froms, n);
+  collect_froms(e->c, froms, n);
+  if (e->kind != RT_N_TEXT)
+    for (i = 0; i < e->n; i++) collect_froms(e->kids[i], froms, n);
+}
+
+/* Can `left` (a FROM element) join `target` through a foreign key, or does
+** the ON clause mention it? */
+static int can_join(rt_node *left, rt_node *target, rt_node *on) {
+  rt_node *tmp[MAXFROMS];
+  int n = 0, i;
+  rt_error err = RT_ERROR_INIT;
+  if (on) {
+    collect_froms(on, tmp, &n);
+    for (i = 0; i < n; i++)
+      if (tmp[i] != target && contains_from(left, tmp[i])) return 1;
+    return 0;
+  } else {
+    rt_node *cond = rt_join_condition(left, target, &err);
+    int ok = cond != NULL;
+    rt_unref(cond);
+    rt_error_clear(&err);
+    return ok;
+  }
+}
+
+static int select_froms(rt_compiler *c, rt_node *s, rt_node **froms) {
+  int n = 0, i, j;
+  rt_node *joins = s->kids[RT_S_JOINS];
+  rt_node *explicit_froms = s->kids[RT_S_FROMS];
+  for (i = 0; explicit_froms && i < explicit_froms->n; i++)
+    add_from(froms, &n, explicit_froms->kids[i]);
+  collect_froms(s->kids[RT_S_COLUMNS], froms, &n);
+  collect_froms(s->kids[RT_S_WHERE], froms, &n);
+  collect_froms(s->kids[RT_S_HAVING], froms, &n);
+  for (j = 0; joins && j < joins->n && !c->failed; j++) {
+    rt_node *sj = joins->kids[j], *on, *jn;
+    int idx = -1;
+    if (sj->a) {
+      for (i = 0; i < n && idx < 0; i++)
+        if (contains_from(froms[i], sj->a)) idx = i;
+      if (idx < 0) {
+        add_from(froms, &n, sj->a);
+        idx = n - 1;
+      }
+    } else {
+      for (i = 0; i < n && idx < 0; i++)
+        if (froms[i] != sj->b && can_join(froms[i], sj->b, sj->c)) idx = i;
+      if (idx < 0) {
+        for (i = 0; i < n && idx < 0; i++)
+          if (froms[i] != sj->b) idx = i;
+      }
+      if (idx < 0) {
+        rt_c_fail(c, RT_EINVALIDREQUEST,
+                  "Don't know how to join to %s. Please use the .select_from() "
+                  "method to establish an explicit left side, as well as "
+                  "providing an explicit ON clause if not present already to "
+                  "help resolve the ambiguity.",
+                  sj->b->name ? sj->b->name : "the target");
+        return 0;
+      }
+    }
+    on = sj->c ? rt_ref(sj->c) : rt_join_condition(froms[idx], sj->b, c->err);
+    if (!on) {
+      c->failed = 1;
+      return 0;
+    }
+    jn = rt_node_new(RT_N_JOIN);
+    if (!jn) {
+      rt_unref(on);
+      rt_c_fail(c, RT_EMEMORY, "out of memory");
+      return 0;
+    }
+    jn->a = rt_ref(froms[idx]);
+    jn->b = rt_ref(sj->b);
+    jn->c = on;
+    jn->flags = sj->flags;
+    scratch(c, jn);
+    froms[idx] = jn;
+    /* the target now sits inside the join */
+    for (i = 0; i < n; i++)
+      if (i != idx && froms[i] == sj->b) {
+        memmove(froms + i, froms + i + 1, sizeof *froms * (size_t)(n - i - 1));
+        n--;
+        if (i < idx) idx--;
+        i--;
+      }
+  }
+  /* drop elements a join already contains */
+  for (i = 0; i < n; i++) {
+    int covered = 0;
+    for (j = 0; j < n && !covered; j++)
+      if (j != i && froms[j]->kind == RT_N_JOIN &&
+          contains_from(froms[j], froms[i]))
+        covered = 1;
+    if (covered) {
+      memmove(froms + i, froms + i + 1, sizeof *froms * (size_t)(n - i - 1));
+      n--;
+      i--;
+    }
+  }
+  return n;
+}
+
+/* Auto-correlation: a nested select leaves out FROM elements the enclosing
+** select has, unless that would leave it none. */
+static int correlate(rt_compiler *c, rt_node *s, rt_node **froms, int n) {
+  rt_node *keep[MAXFROMS];
+  rt_node *corr = s->kids[RT_S_CORRELATE];
+  int i, k = 0, j;
+  if (c->depth == 0) return n;
+  for (i = 0; i < n; i++) {
+    int outer = 0;
+    if (corr) {
+      for (j = 0; j < corr->n; j++)
+        if (contains_from(froms[i], corr->kids[j])) outer = 1;
+    } else {
+      frame *f = &c->frames[c->depth - 1];
+      for (j = 0; j < f->nfroms; j++)
+        if (contains_from(f->froms[j], froms[i])) outer = 1;
+    }
+    if (!outer) keep[k++] = froms[i];
+  }
+  if (k == 0 && !corr) return n;
+  memcpy(froms, keep, sizeof *froms * (size_t)k);
+  return k;
+}
+
+static void from_item(rt_compiler *c, rt_node *f) {
+  char buf[32];
+  switch (f->kind) {
+  case RT_N_TABLE: {
+    rt_tabledata *d = f->ext;
+    if (d && d->schema) {
+      rt_c_ident(c, d->schema);
+      CH('.');
+    }
+    rt_c_ident(c, f->name);
+    break;
+  }
+  case RT_N_ALIAS:
+    if (f->flags & RT_F_CTE) {
+      cte_ref(c, f);
+      break;
+    }
+    if (f->flags & RT_F_SUBQUERY) {
+      CH('(');
+      select_stmt(c, f->a, 1);
+      CH(')');
+    } else
+      from_item(c, f->a);
+    S(" AS ");
+    rt_c_ident(c, alias_name(c, f, buf, sizeof buf));
+    break;
+  case RT_N_JOIN:
+    from_item(c, f->a);
+    if (f->flags & RT_F_FULL)
+      S(" FULL OUTER JOIN ");
+    else if (f->flags & RT_F_OUTER)
+      S(" LEFT OUTER JOIN ");
+    else
+      S(c->d->flags & RT_DF_INNER_JOIN ? " INNER JOIN " : " JOIN ");
+    from_item(c, f->b);
+    S(" ON ");
+    rt_c_expr(c, f->c);
+    break;
+  case RT_N_TEXT:
+  case RT_N_LITERAL:
+    rt_c_expr(c, f);
+    break;
+  default:
+    CH('(');
+    select_stmt(c, f, 1);
+    CH(')');
+  }
+}
+
+static void cte_ref(rt_compiler *c, rt_node *a) {
+  char buf[32];
+  int i, seen = 0;
+  const char *name = alias_name(c, a, buf, sizeof buf);
+  for (i = 0; i < c->ncte; i++)
+    if (c->cte_seen[i] == a) seen = 1;
+  if (!seen) {
+    out *saved = c->cur;
+    if (c->ncte == c->ctecap) {
+      int cap = c->ctecap ? c->ctecap * 2 : 4;
+      rt_node **p = realloc(c->cte_seen, sizeof *p * (size_t)cap);
+      if (!p) {
+        rt_c_fail(c, RT_EMEMORY, "out of memory");
+        return;
+      }
+      c->cte_seen = p;
+      c->ctecap = cap;
+    }
+    c->cte_seen[c->ncte++] = a;
+    if (a->flags & RT_F_RECURSIVE) c->recursive = 1;
+    c->cur = &c->ctes;
+    if (c->ctes.sb.n) S(", ");
+    rt_c_ident(c, name);
+    if (a->flags & RT_F_RECURSIVE) {
+      S("(");
+      for (i = 0; i < a->n; i++) {
+        if (i) S(", ");
+        rt_c_ident(c, a->kids[i]->name);
+      }
+      S(")");
+    }
+    S(" AS \n(");
+    {
+      /* the body is rendered as a top-level select of its own */
+      int depth = c->depth;
+      c->depth = 0;
+      select_stmt(c, a->a, 1);
+      c->depth = depth;
+    }
+    S(")");
+    c->cur = saved;
+  }
+  rt_c_ident(c, name);
+}
+
+/* --- SELECT --- */
+
+/* Render one columns-clause entry with the label SQLAlchemy gives it. */
+static void column_clause(rt_compiler *c, rt_node *e, const char **used,
+                          int *nused, int asfrom) {
+  const char *name = NULL;
+  int i, dup = 0;
+  rt_node *inner = e;
+  /* an anonymous label is numbered before the expression's own binds */
+  while (inner->kind == RT_N_LABEL && (inner->flags & RT_F_ANON) && inner->a)
+    inner = inner->a;
+  if (inner->kind != RT_N_COLUMN && inner->kind != RT_N_LITERAL &&
+      inner->kind != RT_N_TEXT && inner->kind != RT_N_UNARY &&
+      inner->kind != RT_N_CAST && inner->kind != RT_N_LABEL)
+    anon_num(c, inner, TAG_LABEL,
+             inner->kind == RT_N_FUNC ? inner->name : "anon");
+  rt_c_expr(c, e);
+  if (e->kind == RT_N_CAST) {
+    /* CAST(col AS T) keeps the column's name */
+    rt_node *x = e->a;
+    while (x->kind == RT_N_GROUPING) x = x->a;
+    if (x->kind == RT_N_COLUMN && !(x->flags & RT_F_ANON)) {
+      e = x;
+      asfrom = 1;
+    }
+  }
+  switch (e->kind) {
+  case RT_N_LABEL:
+    S(" AS ");
+    if (e->flags & RT_F_ANON)
+      anon_label(c, e);
+    else
+      rt_c_ident(c, e->name);
+    return;
+  case RT_N_COLUMN:
+    if (e->flags & RT_F_ANON && e->a) {
+      if (asfrom) {
+        S(" AS ");
+        anon_label(c, e->a);
+      }
+      return;
+    }
+    name = e->name;
+    break;
+  case RT_N_LITERAL:
+  case RT_N_TEXT:
+  case RT_N_UNARY:
+    return;
+  default:
+    S(" AS ");
+    anon_label(c, e);
+    return;
+  }
+  for (i = 0; i < *nused; i++)
+    if (strcmp(used[i], name) == 0) dup = 1;
+  if (dup) {
+    rt_sb_adds(&c->cur->sb, " AS ");
+    {
+      int num = anon_num(c, e, TAG_DEDUPE, name);
+      S(name);
+      add_suffix(&c->cur->sb, num);
+    }
+    return;
+  }
+  if (*nused < 64) used[(*nused)++] = name;
+  if (asfrom) {
+    S(" AS ");
+    rt_c_ident(c, name);
+  }
+}
+
+/* ORDER BY / GROUP BY item: a label of the columns clause by its name. */
+static void order_item(rt_compiler *c, rt_node *e) {
+  int i;
+  rt_node *inner = e;
+  while (inner->kind == RT_N_UNARY &&
+         (inner->op == RT_OP_DESC || inner->op == RT_OP_ASC ||
+          inner->op == RT_OP_NULLSFIRST || inner->op == RT_OP_NULLSLAST))
+    inner = inner->a;
+  if (inner->kind == RT_N_LABEL && c->cur_cols) {
+    for (i = 0; i < c->cur_cols->n; i++)
+      if (c->cur_cols->kids[i] == inner) {
+        rt_node *l = e;
+        /* render the label name, then the modifiers */
+        rt_node *chain[8];
+        int k = 0;
+        while (l != inner && k < 8) chain[k++] = l, l = l->a;
+        if (inner->flags & RT_F_ANON)
+          anon_label(c, inner);
+        else
+          rt_c_ident(c, inner->name);
+        while (k-- > 0) {
+          switch (chain[k]->op) {
+          case RT_OP_DESC:
+            S(" DESC");
+            break;
+          case RT_OP_ASC:
+            S(" ASC");
+            break;
+          case RT_OP_NULLSFIRST:
+            S(" NULLS FIRST");
+            break;
+          default:
+            S(" NULLS LAST");
+            break;
+          }
+        }
+        return;
+      }
+  }
+  rt_c_expr(c, e);
+}
+
+static void order_list(rt_compiler *c, rt_node *l) {
+  int i;
+  for (i = 0; i < l->n; i++) {
+    if (i) S(", ");
+    order_item(c, l->kids[i]);
+  }
+}
+
+static void limit_default(rt_compiler *c, rt_node *limit, rt_node *offset) {
+  if (limit) {
+    S("\n LIMIT ");
+    rt_c_expr(c, limit);
+  }
+  if (offset) {
+    if (!limit) S("\n LIMIT -1");
+    S(" OFFSET ");
+    rt_c_expr(c, offset);
+  }
+}
+
+static void for_update(rt_compiler *c, rt_node *fu) {
+  if (c->d->for_update)
+    c->d->for_update(c, fu);
+  else
+    S(" FOR UPDATE");
+}
+
+static void compound(rt_compiler *c, rt_node *s, int asfrom) {
+  static const char *const kw[] = {" UNION ", " UNION ALL ", " INTERSECT ",
+                                   " EXCEPT "};
+  rt_node *sels = s->kids[RT_S_COLUMNS];
+  int i;
+  for (i = 0; i < sels->n; i++) {
+    rt_node *sub = sels->kids[i];
+    if (i) S(kw[s->op - RT_OP_UNION]);
+    if (sub->kind == RT_N_COMPOUND || sub->kids[RT_S_LIMIT] ||
+        sub->kids[RT_S_ORDER]) {
+      CH('(');
+      select_stmt(c, sub, asfrom);
+      CH(')');
+    } else
+      select_stmt(c, sub, asfrom);
+  }
+  if (s->kids[RT_S_ORDER]) {
+    S(" ORDER BY ");
+    order_list(c, s->kids[RT_S_ORDER]);
+  }
+  if (s->kids[RT_S_LIMIT] || s->kids[RT_S_OFFSET]) {
+    if (c->d->limit)
+      c->d->limit(c, s->kids[RT_S_LIMIT], s->kids[RT_S_OFFSET]);
+    else
+      limit_default(c, s->kids[RT_S_LIMIT], s->kids[RT_S_OFFSET]);
+  }
+}
+
+static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
+  rt_node *froms[MAXFROMS];
+  const char *used[64];
+  rt_node *cols, *saved_cols = c->cur_cols;
+  int nfroms, i, j, nused = 0, first = 1;
+  if (c->failed) return;
+  if (s->kind == RT_N_COMPOUND) {
+    compound(c, s, asfrom);
+    return;
+  }
+  if (s->kind == RT_N_TEXT) {
+    text(c, s);
+    return;
+  }
+  if (s->kind != RT_N_SELECT) {
+    rt_c_expr(c, s);
+    return;
+  }
+  if (c->depth >= 15) {
+    rt_c_fail(c, RT_ECOMPILE, "statement nested too deeply");
+    return;
+  }
+  nfroms = select_froms(c, s, froms);
+  nfroms = correlate(c, s, froms, nfroms);
+  c->frames[c->depth].froms = froms;
+  c->frames[c->depth].nfroms = nfroms;
+  c->depth++;
+  cols = s->kids[RT_S_COLUMNS];
+  c->cur_cols = cols;
+  S("SELECT ");
+  if (s->kids[RT_S_DISTINCT]) {
+    rt_node *on = s->kids[RT_S_DISTINCT];
+    if (on->n && strcmp(c->d->name, "postgresql") == 0) {
+      S("DISTINCT ON (");
+      list(c, on, ", ");
+      S(") ");
+    } else
+      S("DISTINCT ");
+  }
+  for (i = 0; i < cols->n; i++) {
+    rt_node *e = cols->kids[i];
+    if (e->kind == RT_N_TABLE || e->kind == RT_N_ALIAS ||
+        e->kind == RT_N_JOIN) {
+      rt_node *tmp = rt_list_new();
+      if (!tmp || rt_expand_columns(e, tmp) != 0) {
+        rt_unref(tmp);
+        rt_c_fail(c, RT_EMEMORY, "out of memory");
+        break;
+      }
+      for (j = 0; j < tmp->n; j++) {
+        if (!first) S(", ");
+        first = 0;
+        column_clause(c, tmp->kids[j], used, &nused, asfrom);
+      }
+      rt_unref(tmp);
+      continue;
+    }
+    if (!first) S(", ");
+    first = 0;
+    column_clause(c, e, used, &nused, asfrom);
+  }
+  if (nfroms) {
+    S(" \nFROM ");
+    for (i = 0; i < nfroms; i++) {
+      if (i) S(", ");
+      from_item(c, froms[i]);
+    }
+  }
+  if (s->kids[RT_S_WHERE]) {
+    S(" \nWHERE ");
+    criterion(c, s->kids[RT_S_WHERE]);
+  }
+  if (s->kids[RT_S_GROUP] && s->kids[RT_S_GROUP]->n) {
+    S(" GROUP BY ");
+    order_list(c, s->kids[RT_S_GROUP]);
+  }
+  if (s->kids[RT_S_HAVING]) {
+    S(" \nHAVING ");
+    criterion(c, s->kids[RT_S_HAVING]);
+  }
+  if (s->kids[RT_S_ORDER] && s->kids[RT_S_ORDER]->n) {
+    S(" ORDER BY ");
+    order_list(c, s->kids[RT_S_ORDER]);
+  }
+  if (s->kids[RT_S_LIMIT] || s->kids[RT_S_OFFSET]) {
+    if (c->d->limit)
+      c->d->limit(c, s->kids[RT_S_LIMIT], s->kids[RT_S_OFFSET]);
+    else
+      limit_default(c, s->kids[RT_S_LIMIT], s->kids[RT_S_OFFSET]);
+  }
+  if (s->kids[RT_S_FORUPDATE]) for_update(c, s->kids[RT_S_FORUPDATE]);
+  c->depth--;
+  c->cur_cols = saved_cols;
+}
+
+/* --- INSERT / UPDATE / DELETE --- */
+
+static int key_given(rt_compiler *c, const char *key) {
+  int i;
+  for (i = 0; i < c->o->ncolumn_keys; i++)
+    if (strcmp(c->o->column_keys[i], key) == 0) return 1;
+  return 0;
+}
+
+static void returning(rt_compiler *c, rt_node *stmt) {
+  rt_node *r = stmt->kids[RT_D_RETURNING];
+  int i, nused = 0;
+  const char *used[64];
+  if (!r) return;
+  if (!(c->d->flags & RT_DF_RETURNING)) {
+    rt_c_fail(c, RT_ECOMPILE,
+              "RETURNING is not supported by this dialect's statement "
+              "compiler (%s).",
+              c->d->name);
+    return;
+  }
+  S(" RETURNING ");
+  for (i = 0; i < r->n; i++) {
+    rt_node *e = r->kids[i];
+    if (i) S(", ");
+    if (e->kind == RT_N_TABLE) {
+      int j;
+      for (j = 0; j < e->n; j++) {
+        if (j) S(", ");
+        column_clause(c, e->kids[j], used, &nused, 0);
+      }
+    } else
+      column_clause(c, e, used, &nused, 0);
+  }
+}
+
+/* The value rendered for column `col` of an INSERT/UPDATE: the statement's
+** own, a parameter named after the key, or the column's default. */
+typedef struct setcol {
+  rt_node *col;
+  rt_node *value; /* NULL: a parameter named after the key */
+} setcol;
+
+static int gather_set(rt_compiler *c, rt_node *stmt, setcol *out, int max,
+                      int insert) {
+  rt_node *t = stmt->kids[RT_D_TABLE], *vals = stmt->kids[RT_D_VALUES];
+  int i, j, n = 0;
+  int none = !vals && c->o->ncolumn_keys == 0;
+  for (i = 0; i < t->n && n < max; i++) {
+    rt_node *col = t->kids[i], *v = NULL;
+    const char *key = rt_column_key(col);
+    rt_coldata *d = col->ext;
+    int have = 0;
+    for (j = 0; vals && j < vals->n; j++)
+      if (strcmp(vals->kids[j]->name, key) == 0) v = vals->kids[j]->a, have = 1;
+    if (!have && key_given(c, key)) have = 1;
+    if (!have && none && insert) have = 1;
+    if (!have && none && !insert) have = 1;
+    if (!have && d && !d->lua_default) {
+      if (insert && d->def)
+        v = d->def, have = 1;
+      else if (!insert && d->onupdate)
+        v = d->onupdate, have = 1;
+    }
+    if (!have) continue;
+    out[n].col = col;
+    out[n].value = v;
+    n++;
+  }
+  return n;
+}
+
+static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
+  static const rt_value null_value = {RT_V_NULL, {0}};
+  rt_node *v = s->value;
+  if (!v) {
+    char name[160];
+    snprintf(name, sizeof name, "%s%s", rt_column_key(s->col), suffix);
+    placeholder(c, &null_value, name, 0, 0);
+  } else if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON)) {
+    char name[160];
+    snprintf(name, sizeof name, "%s%s", v->name, suffix);
+    placeholder(c, &v->value, name, 0, 0);
+  } else if (v->kind == RT_N_BINARY || v->kind == RT_N_BOOLLIST) {
+    /* SQLAlchemy groups expression values */
+    CH('(');
+    rt_c_expr(c, v);
+    CH(')');
+  } else
+    rt_c_expr(c, v);
+}
+
+static void upsert(rt_compiler *c, rt_node *stmt) {
+  rt_node *u = stmt->kids[RT_D_CONFLICT];
+  int i;
+  if (!u) return;
+  if (u->op == RT_UPSERT_DUPLICATE) {
+    if (!(c->d->flags & RT_DF_ON_DUPLICATE)) {
+      rt_c_fail(c, RT_ECOMPILE,
+                "ON DUPLICATE KEY UPDATE is not supported by dialect %s",
+                c->d->name);
+      return;
+    }
+    S(" ON DUPLICATE KEY UPDATE ");
+    for (i = 0; u->b && i < u->b->n; i++) {
+      if (i) S(", ");
+      rt_c_ident(c, u->b->kids[i]->name);
+      S(" = ");
+      rt_c_expr(c, u->b->kids[i]->a);
+    }
+    return;
+  }
+  if (!(c->d->flags & RT_DF_ON_CONFLICT)) {
+    rt_c_fail(c, RT_ECOMPILE, "ON CONFLICT is not supported by dialect %s",
+              c->d->name);
+    return;
+  }
+  S(" ON CONFLICT ");
+  if (u->a && u->a->n) {
+    CH('(');
+    c->no_qualify++;
+    list(c, u->a, ", ");
+    c->no_qualify--;
+    S(") ");
+  }
+  if (u->op == RT_UPSERT_NOTHING) {
+    S("DO NOTHING");
+    return;
+  }
+  S("DO UPDATE SET ");
+  for (i = 0; u->b && i < u->b->n; i++) {
+    if (i) S(", ");
+    rt_c_ident(c, u->b->kids[i]->name);
+    S(" = ");
+    rt_c_expr(c, u->b->kids[i]->a);
+  }
+  if (u->c) {
+    S(" WHERE ");
+    rt_c_expr(c, u->c);
+  }
+}
+
+static void insert(rt_compiler *c, rt_node *stmt) {
+  rt_node *t = stmt->kids[RT_D_TABLE], *multi = stmt->kids[RT_D_MULTI];
+  setcol set[128];
+  int n, i, r;
+  S("INSERT ");
+  for (i = 0; stmt->kids[RT_D_PREFIX] && i < stmt->kids[RT_D_PREFIX]->n; i++) {
+    S(stmt->kids[RT_D_PREFIX]->kids[i]->name);
+    CH(' ');
+  }
+  S("INTO ");
+  from_item(c, t);
+  if (stmt->kids[RT_D_SELECT]) {
+    rt_node *fs = stmt->kids[RT_D_SELECT];
+    S(" (");
+    for (i = 0; i < fs->n; i++) {
+      if (i) S(", ");
+      rt_c_ident(c, fs->kids[i]->name);
+    }
+    S(") ");
+    select_stmt(c, fs->a, 0);
+    upsert(c, stmt);
+    returning(c, stmt);
+    return;
+  }
+  if (multi && multi->n) {
+    rt_node *row0 = multi->kids[0];
+    S(" (");
+    for (i = 0; i < row0->n; i++) {
+      if (i) S(", ");
+      rt_c_ident(c, row0->kids[i]->name);
+    }
+    S(") VALUES ");
+    for (r = 0; r < multi->n; r++) {
+      rt_node *row = multi->kids[r];
+      if (r) S(", ");
+      CH('(');
+      for (i = 0; i < row->n; i++) {
+        rt_node *v = row->kids[i]->a;
+        if (i) S(", ");
+        if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON)) {
+          char name[160];
+          snprintf(name, sizeof name, "%s_m%d", v->name, r);
+          placeholder(c, &v->value, name, 0, 0);
+        } else
+          rt_c_expr(c, v);
+      }
+      CH(')');
+    }
+    upsert(c, stmt);
+    returning(c, stmt);
+    return;
+  }
+  n = gather_set(c, stmt, set, 128, 1);
+  if (n == 0) {
+    S(strcmp(c->d->name, "mysql") == 0 ? " () VALUES ()" : " DEFAULT VALUES");
+  } else {
+    S(" (");
+    for (i = 0; i < n; i++) {
+      if (i) S(", ");
+      rt_c_ident(c, set[i].col->name);
+    }
+    S(") VALUES (");
+    for (i = 0; i < n; i++) {
+      if (i) S(", ");
+      set_value(c, &set[i], "");
+    }
+    CH(')');
+  }
+  upsert(c, stmt);
+  if (stmt->kids[RT_D_RETURNING])
+    returning(c, stmt);
+  else if ((c->d->flags & RT_DF_IMPLICIT_RETURNING) && t->kind == RT_N_TABLE) {
+    for (i = 0; i < t->n; i++)
+      if (rt_column_is_autoinc(t, t->kids[i])) {
+        int j, given = 0;
+        for (j = 0; j < n; j++)
+          if (set[j].col == t->kids[i]) given = 1;
+        if (!given) {
+          S(" RETURNING ");
+          column(c, t->kids[i]);
+        }
+      }
+  }
+}
+
+static void update(rt_compiler *c, rt_node *stmt) {
+  setcol set[128];
+  int n = gather_set(c, stmt, set, 128, 0), i;
+  S("UPDATE ");
+  from_item(c, stmt->kids[RT_D_TABLE]);
+  S(" SET ");
+  for (i = 0; i < n; i++) {
+    if (i) S(", ");
+    rt_c_ident(c, set[i].col->name);
+    CH('=');
+    set_value(c, &set[i], "");
+  }
+  if (stmt->kids[RT_D_WHERE]) {
+    S(" WHERE ");
+    criterion(c, stmt->kids[RT_D_WHERE]);
+  }
+  returning(c, stmt);
+}
+
+static void delete_(rt_compiler *c, rt_node *stmt) {
+  S("DELETE FROM ");
+  from_item(c, stmt->kids[RT_D_TABLE]);
+  if (stmt->kids[RT_D_WHERE]) {
+    S(" WHERE ");
+    criterion(c, stmt->kids[RT_D_WHERE]);
+  }
+  returning(c, stmt);
+}
+
+void rt_ddl_compile(rt_compiler *c, rt_node *ddl); /* ddl.c */
+
+/*
+** --- the compiled-statement cache ---
+**
+** Like SQLAlchemy's compiled cache, keyed by the statement's structure and
+** not its values: a signature walk records every node's kind, operator,
+** names and types (a node met again is written as a back reference, so
+** shared subtrees keep their meaning) and lists the bind values in walk
+** order.  A hit copies the cached SQL and takes each parameter's value from
+** the new tree through the recorded walk position.  Nothing in an entry
+** points into a tree, so entries outlive the statements that made them.
+*/
+#define CACHE_SLOTS 256
+
+typedef struct cache_entry {
+  uint64_t hash;
+  const rt_dialect *d;
+  char *sig;
+  size_t siglen;
+  char *sql;
+  size_t sqllen;
+  int nparams;
+  int *map;         /* parameter -> walk position of its bind, or -1 */
+  rt_value *consts; /* parameters from no bind of the tree (LIMIT -1) */
+  char *names;
+  size_t nameslen;
+  int *name_off;
+  int returns_rows;
+} cache_entry;
+
+static _Thread_local cache_entry cache[CACHE_SLOTS];
+
+typedef struct sigwalk {
+  rt_strbuf sb;
+  const rt_node **seen; /* open addressing: node -> position */
+  int *seenpos;
+  unsigned *seengen; /* a slot is live when it has this walk's generation */
+  unsigned gen;
+  int nseen, capseen;
+  const rt_value **binds;
+  int nbinds, capbinds;
+  int failed;
+} sigwalk;
+
+/* Signature writes are many and tiny: room is made once per node and the
+** bytes are stored directly. */
+static int sig_room(sigwalk *w, size_t n) {
+  if (w->sb.n + n + 1 <= w->sb.cap) return 0;
+  if (rt_sb_reserve(&w->sb, n < 4096 ? 4096 : n) != 0) {
+    w->failed = 1;
+    return -1;
+  }
+  return 0;
+}
+
+static void sig_put(sigwalk *w, const void *p, size_t n) {
+  memcpy(w->sb.p + w->sb.n, p, n);
+  w->sb.n += n;
+}
+
+static void sig_raw(sigwalk *w, const void *p, size_t n) {
+  if (sig_room(w, n) == 0) sig_put(w, p, n);
+}
+
+static void sig_byte(sigwalk *w, char c) {
+  if (sig_room(w, 1) == 0) w->sb.p[w->sb.n++] = c;
+}
+
+static void sig_str(sigwalk *w, const char *str) {
+  uint32_t n = str ? (uint32_t)strlen(str) : 0xffffffffu;
+  if (sig_room(w, sizeof n + (str ? n : 0)) != 0) return;
+  sig_put(w, &n, sizeof n);
+  if (str) sig_put(w, str, n);
+}
+
+static void sig_type(sigwalk *w, const rt_type *t) {
+  int v[6];
+  if (!t) {
+    sig_byte(w, 0);
+    return;
+  }
+  v[0] = (int)t->kind;
+  v[1] = t->length;
+  v[2] = t->precision;
+  v[3] = t->scale;
+  v[4] = t->timezone;
+  v[5] = t->nvalues;
+  if (sig_room(w, 1 + sizeof v) != 0) return;
+  w->sb.p[w->sb.n++] = 1;
+  sig_put(w, v, sizeof v);
+  if (t->item) sig_type(w, t->item);
+}
+
+/* Position of a node already walked, or -1 (and it is recorded). */
+static int seen_pos(sigwalk *w, const rt_node *n) {
+  size_t h, mask;
+  if (w->nseen * 2 >= w->capseen) {
+    int cap = w->capseen ? w->capseen * 2 : 256, i;
+    const rt_node **ns = malloc(sizeof *ns * (size_t)cap);
+    int *np = malloc(sizeof(int) * (size_t)cap);
+    unsigned *ng = calloc((size_t)cap, sizeof *ng);
+    if (!ns || !np || !ng) {
+      free(ns);
+      free(np);
+      free(ng);
+      w->failed = 1;
+      return -1;
+    }
+    for (i = 0; i < w->capseen; i++)
+      if (w->seengen[i] == w->gen) {
+        size_t k = ((uintptr_t)w->seen[i] >> 4) & (size_t)(cap - 1);
+        while (ng[k] == w->gen) k = (k + 1) & (size_t)(cap - 1);
+        ns[k] = w->seen[i];
+        np[k] = w->seenpos[i];
+        ng[k] = w->gen;
+      }
+    free(w->seen);
+    free(w->seenpos);
+    free(w->seengen);
+    w->seen = ns;
+    w->seenpos = np;
+    w->seengen = ng;
+    w->capseen = cap;
+  }
+  mask = (size_t)w->capseen - 1;
+  h = ((uintptr_t)n >> 4) & mask;
+  while (w->seengen[h] == w->gen) {
+    if (w->seen[h] == n) return w->seenpos[h];
+    h = (h + 1) & mask;
+  }
+  w->seen[h] = n;
+  w->seengen[h] = w->gen;
+  w->seenpos[h] = w->nseen++;
+  return -1;
+}
+
+static void sig_node(sigwalk *w, const rt_node *n) {
+  int pos, i;
+  unsigned char hdr[2];
+  if (w->failed) return;
+  if (!n) {
+    sig_byte(w, 0);
+    return;
+  }
+  if (sig_room(w, 16) != 0) return;
+  pos = seen_pos(w, n);
+  if (pos >= 0) {
+    w->sb.p[w->sb.n++] = 1;
+    sig_put(w, &pos, sizeof pos);
+    return;
+  }
+  hdr[0] = n->kind;
+  hdr[1] = n->op;
+  w->sb.p[w->sb.n++] = 2;
+  sig_put(w, hdr, 2);
+  sig_put(w, &n->flags, sizeof n->flags);
+  sig_str(w, n->name);
+  sig_type(w, n->type);
+  if (n->kind == RT_N_BIND) {
+    if (w->nbinds == w->capbinds) {
+      int cap = w->capbinds ? w->capbinds * 2 : 32;
+      const rt_value **b = realloc(w->binds, sizeof *b * (size_t)cap);
+      if (!b) {
+        w->failed = 1;
+        return;
+      }
+      w->binds = b;
+      w->capbinds = cap;
+    }
+    w->binds[w->nbinds++] = &n->value;
+  } else if (n->kind == RT_N_TABLE && n->ext) {
+    /* joins are inferred from foreign keys */
+    rt_tabledata *d = n->ext;
+    sig_str(w, d->schema);
+    for (i = 0; i < d->ncons; i++)
+      if (d->cons[i].kind == RT_CON_FK) {
+        int j;
+        sig_str(w, d->cons[i].reftable);
+        for (j = 0; j < d->cons[i].ncols; j++) {
+          sig_str(w, d->cons[i].cols[j]);
+          sig_str(w, d->cons[i].refcols[j]);
+        }
+      }
+  } else if (n->kind == RT_N_COLUMN) {
+    sig_node(w, n->owner);
+    if (n->ext) {
+      rt_coldata *d = n->ext;
+      sig_str(w, d->key);
+      sig_byte(w, (char)d->lua_default);
+      sig_node(w, d->def);
+      sig_node(w, d->onupdate);
+    }
+  }
+  sig_node(w, n->a);
+  sig_node(w, n->b);
+  sig_node(w, n->c);
+  sig_raw(w, &n->n, sizeof n->n);
+  for (i = 0; i < n->n; i++) sig_node(w, n->kids[i]);
+}
+
+static uint64_t sig_hash(const char *p, size_t n) {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n, k;
+  size_t i;
+  for (i = 0; i + 8 <= n; i += 8) {
+    memcpy(&k, p + i, 8);
+    h = (h ^ k) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  for (; i < n; i++) h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
+  return h ^ (h >> 29);
+}
+
+/* One walk's scratch per thread, reused: a walk allocates nothing once
+** the buffers have grown to fit. */
+static _Thread_local sigwalk scratch_walk;
+
+static sigwalk *sigwalk_begin(void) {
+  sigwalk *w = &scratch_walk;
+  rt_sb_reset(&w->sb);
+  w->sb.failed = 0;
+  w->nseen = 0;
+  w->nbinds = 0;
+  w->failed = 0;
+  if (++w->gen == 0) {
+    /* generations wrapped: forget every slot */
+    if (w->seengen) memset(w->seengen, 0, sizeof(unsigned) * (size_t)w->capseen);
+    w->gen = 1;
+  }
+  return w;
+}
+
+static void sigwalk_free(sigwalk *w) {
+  rt_sb_free(&w->sb);
+  free(w->seen);
+  free(w->seenpos);
+  free(w->seengen);
+  free(w->binds);
+  memset(w, 0, sizeof *w);
+}
+
+static void entry_free(cache_entry *e) {
+  free(e->sig);
+  free(e->sql);
+  free(e->map);
+  free(e->consts);
+  free(e->names);
+  free(e->name_off);
+  memset(e, 0, sizeof *e);
+}
+
+void rt_compile_cache_clear(void) {
+  int i;
+  for (i = 0; i < CACHE_SLOTS; i++) entry_free(&cache[i]);
+  sigwalk_free(&scratch_walk);
+}
+
+/* Allocate a result for n parameters with room for their constant values. */
+static int result_alloc(rt_compiled *res, size_t sqllen, size_t nameslen,
+                        int n) {
+  res->sql = malloc(sqllen + 1);
+  res->params = malloc(sizeof(rt_param) * (size_t)(n + 1) +
+                       sizeof(rt_value) * (size_t)(n + 1));
+  res->names = malloc(nameslen + 1);
+  if (!res->sql || !res->params || !res->names) {
+    rt_compiled_free(res);
+    return -1;
+  }
+  return 0;
+}
+
+static int cache_hit(cache_entry *e, sigwalk *w, rt_compiled *res) {
+  rt_value *consts;
+  int i;
+  if (result_alloc(res, e->sqllen, e->nameslen, e->nparams) != 0) return -1;
+  memcpy(res->sql, e->sql, e->sqllen + 1);
+  memcpy(res->names, e->names, e->nameslen);
+  consts = (rt_value *)(res->params + e->nparams + 1);
+  for (i = 0; i < e->nparams; i++) {
+    if (e->map[i] >= 0)
+      res->params[i].value = w->binds[e->map[i]];
+    else {
+      consts[i] = e->consts[i];
+      res->params[i].value = &consts[i];
+    }
+    res->params[i].name = res->names + e->name_off[i];
+  }
+  res->nparams = e->nparams;
+  res->returns_rows = e->returns_rows;
+  return 0;
+}
+
+/* Remember a fresh compile; quietly gives up when it can't. */
+static void cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
+                        const rt_compiled *res, size_t nameslen) {
+  cache_entry e;
+  int i, j;
+  memset(&e, 0, sizeof e);
+  e.hash = h;
+  e.d = d;
+  e.siglen = w->sb.n;
+  e.sqllen = strlen(res->sql);
+  e.nparams = res->nparams;
+  e.nameslen = nameslen;
+  e.returns_rows = res->returns_rows;
+  e.sig = malloc(e.siglen + 1);
+  e.sql = malloc(e.sqllen + 1);
+  e.names = malloc(nameslen + 1);
+  e.map = malloc(sizeof(int) * (size_t)(e.nparams + 1));
+  e.consts = malloc(sizeof(rt_value) * (size_t)(e.nparams + 1));
+  e.name_off = malloc(sizeof(int) * (size_t)(e.nparams + 1));
+  if (!e.sig || !e.sql || !e.names || !e.map || !e.consts || !e.name_off) {
+    entry_free(&e);
+    return;
+  }
+  memcpy(e.sig, w->sb.p, e.siglen);
+  memcpy(e.sql, res->sql, e.sqllen + 1);
+  memcpy(e.names, res->names, nameslen);
+  for (i = 0; i < e.nparams; i++) {
+    const rt_value *v = res->params[i].value;
+    e.map[i] = -1;
+    e.consts[i] = rt_vnull();
+    e.name_off[i] = (int)(res->params[i].name - res->names);
+    for (j = 0; j < w->nbinds; j++)
+      if (w->binds[j] == v) {
+        e.map[i] = j;
+        break;
+      }
+    if (e.map[i] < 0) {
+      /* a value outside the tree: only plain constants can be kept */
+      if (v->type == RT_V_TEXT || v->type == RT_V_BLOB) {
+        entry_free(&e);
+        return;
+      }
+      e.consts[i] = *v;
+    }
+  }
+  entry_free(&cache[h % CACHE_SLOTS]);
+  cache[h % CACHE_SLOTS] = e;
+}
+
+/* --- entry points --- */
+
+static void out_free(out *o) {
+  rt_sb_free(&o->sb);
+  free(o->params);
+  free(o->name_off);
+}
+
+/* Number the positional markers of `sql` into dst. */
+static void number_markers(rt_compiler *c, const char *sql, size_t n,
+                           rt_strbuf *dst) {
+  const char *p = sql, *end = sql + n;
+  int k = 0;
+  while (p < end) {
+    const char *m = memchr(p, MARK, (size_t)(end - p));
+    if (!m) {
+      rt_sb_addlen(dst, p, (size_t)(end - p));
+      break;
+    }
+    rt_sb_addlen(dst, p, (size_t)(m - p));
+    if (c->d->paramstyle == RT_PS_DOLLAR) {
+      rt_sb_addc(dst, '$');
+      add_int(dst, ++k);
+    } else
+      rt_sb_addc(dst, '?');
+    p = m + 1;
+  }
+}
+
+static int compile_fresh(rt_node *stmt, const rt_dialect *d,
+                         const rt_compile_opts *o, rt_compiled *res,
+                         size_t *nameslen, rt_error *err) {
+  rt_compiler c;
+  rt_compile_opts none = {0, NULL, 0};
+  rt_strbuf final = RT_STRBUF_INIT;
+  int i, total;
+  memset(&c, 0, sizeof c);
+  memset(res, 0, sizeof *res);
+  c.d = d;
+  c.o = o ? o : &none;
+  c.err = err;
+  c.cur = &c.main;
+  switch (stmt->kind) {
+  case RT_N_SELECT:
+  case RT_N_COMPOUND:
+    select_stmt(&c, stmt, 0);
+    res->returns_rows = 1;
+    break;
+  case RT_N_INSERT:
+    insert(&c, stmt);
+    break;
+  case RT_N_UPDATE:
+    update(&c, stmt);
+    break;
+  case RT_N_DELETE:
+    delete_(&c, stmt);
+    break;
+  case RT_N_TEXT:
+    text(&c, stmt);
+    res->returns_rows = 1;
+    break;
+  case RT_N_DDL:
+    rt_ddl_compile(&c, stmt);
+    break;
+  default:
+    rt_c_expr(&c, stmt);
+    break;
+  }
+  if ((stmt->kind == RT_N_INSERT || stmt->kind == RT_N_UPDATE ||
+       stmt->kind == RT_N_DELETE) &&
+      stmt->kids[RT_D_RETURNING])
+    res->returns_rows = 1;
+  if (!c.failed && (c.main.sb.failed || c.ctes.sb.failed || c.names.failed))
+    rt_c_fail(&c, RT_EMEMORY, "out of memory");
+  if (!c.failed) {
+    if (c.ctes.sb.n) {
+      rt_sb_adds(&final, c.recursive ? "WITH RECURSIVE " : "WITH ");
+      number_markers(&c, c.ctes.sb.p, c.ctes.sb.n, &final);
+      rt_sb_adds(&final, " \n");
+    }
+    if (!c.ctes.sb.n && (d->paramstyle == RT_PS_NAMED || c.main.nparams == 0))
+    {
+      /* nothing to number: the text is final as it is */
+      final = c.main.sb;
+      memset(&c.main.sb, 0, sizeof c.main.sb);
+    } else if (c.main.sb.n)
+      number_markers(&c, c.main.sb.p, c.main.sb.n, &final);
+    rt_sb_adds(&final, ""); /* allocated even when empty */
+    total = c.ctes.nparams + c.main.nparams;
+    res->params = malloc(sizeof(rt_param) * (size_t)(total + 1));
+    *nameslen = c.names.n;
+    res->names = rt_sb_take(&c.names);
+    res->sql = rt_sb_take(&final);
+    if (!res->params || (!res->names && total) || !res->sql || final.failed) {
+      rt_compiled_free(res);
+      rt_c_fail(&c, RT_EMEMORY, "out of memory");
+    } else {
+      for (i = 0; i < c.ctes.nparams; i++) {
+        res->params[i] = c.ctes.params[i];
+        res->params[i].name = res->names + c.ctes.name_off[i];
+      }
+      for (i = 0; i < c.main.nparams; i++) {
+        res->params[c.ctes.nparams + i] = c.main.params[i];
+        res->params[c.ctes.nparams + i].name = res->names + c.main.name_off[i];
+      }
+      res->nparams = total;
+    }
+  }
+  out_free(&c.main);
+  out_free(&c.ctes);
+  rt_sb_free(&c.names);
+  rt_sb_free(&final);
+  free(c.anon);
+  for (i = 0; i < c.nscratch; i++) rt_unref(c.scratch[i]);
+  free(c.scratch);
+  free(c.cte_seen);
+  return c.failed ? -1 : 0;
+}
+
+int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
+               rt_compiled *res, rt_error *err) {
+  sigwalk *w;
+  uint64_t h;
+  size_t nameslen = 0;
+  int i, rc;
+  cache_entry *e;
+  if ((o && o->literal_binds) || stmt->kind == RT_N_DDL)
+    return compile_fresh(stmt, d, o, res, &nameslen, err);
+  w = sigwalk_begin();
+  sig_node(w, stmt);
+  sig_str(w, d->name);
+  if (o && o->column_keys) {
+    sig_byte(w, 3);
+    for (i = 0; i < o->ncolumn_keys; i++) sig_str(w, o->column_keys[i]);
+  }
+  if (w->failed || w->sb.failed)
+    return compile_fresh(stmt, d, o, res, &nameslen, err);
+  h = sig_hash(w->sb.p, w->sb.n);
+  e = &cache[h % CACHE_SLOTS];
+  if (e->sig && e->hash == h && e->d == d && e->siglen == w->sb.n &&
+      memcmp(e->sig, w->sb.p, w->sb.n) == 0) {
+    if (cache_hit(e, w, res) == 0) return 0;
+    memset(res, 0, sizeof *res);
+    return rt_error_set(err, RT_EMEMORY, "out of memory");
+  }
+  rc = compile_fresh(stmt, d, o, res, &nameslen, err);
+  if (rc == 0) cache_store(h, d, w, res, nameslen);
+  return rc;
+}
+
+void rt_compiled_free(rt_compiled *c) {
+  free(c->sql);
+  free(c->params);
+  free(c->names);
+  memset(c, 0, sizeof *c);
+}
+
+const rt_dialect *rt_dialect_find(const char *name) {
+  if (!name || strcmp(name, "default") == 0) return &rt_dialect_default;
+  if (strcmp(name, "sqlite") == 0) return &rt_dialect_sqlite;
+  if (strcmp(name, "postgresql") == 0 || strcmp(name, "postgres") == 0)
+    return &rt_dialect_postgresql;
+  if (strcmp(name, "mysql") == 0 || strcmp(name, "mariadb") == 0)
+    return &rt_dialect_mysql;
+  return NULL;
+}

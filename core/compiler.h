@@ -1,0 +1,107 @@
+/*
+** compiler.h -- statement trees to SQL text and an ordered parameter list.
+**
+** rt_compile walks a statement for one dialect.  A dialect is a record of
+** flags and hooks (the files in dialects/); the "default" dialect renders what
+** SQLAlchemy's str(stmt) renders.  Parameter values in the result point
+** into the statement tree, which must outlive the rt_compiled.
+*/
+#ifndef RT_COMPILER_H
+#define RT_COMPILER_H
+
+#include "elements.h"
+#include "strbuf.h"
+
+typedef struct rt_compiler rt_compiler;
+
+enum { RT_PS_NAMED = 0, RT_PS_QMARK, RT_PS_DOLLAR };
+
+/* dialect flags */
+#define RT_DF_NATIVE_BOOL 0x01 /* true/false, else 1/0 */
+#define RT_DF_ILIKE 0x02       /* has ILIKE, else lower() LIKE lower() */
+#define RT_DF_RETURNING 0x04
+#define RT_DF_CONCAT_FUNC 0x08 /* concat(a, b), else a || b */
+#define RT_DF_BACKSLASH 0x10   /* string literals escape backslashes */
+#define RT_DF_ON_CONFLICT 0x20
+#define RT_DF_ON_DUPLICATE 0x40
+#define RT_DF_IMPLICIT_RETURNING                                               \
+  0x80 /* INSERT returns its autoincrement pk                                  \
+        */
+#define RT_DF_NULLS_ORDER 0x100
+#define RT_DF_INNER_JOIN 0x400 /* JOIN is spelled INNER JOIN */
+#define RT_DF_BOOL_WORDS 0x200 /* no boolean type, yet spells true/false */
+
+typedef struct rt_dialect {
+  const char *name; /* "default", "sqlite", "postgresql", "mysql" */
+  int paramstyle;
+  char quote_open, quote_close;
+  const char *const *reserved; /* sorted, lower case */
+  const int *nreserved;
+  unsigned flags;
+  /* LIMIT/OFFSET after ORDER BY; either may be NULL */
+  void (*limit)(rt_compiler *c, rt_node *limit, rt_node *offset);
+  /* a function call the dialect spells its own way; 1 if rendered */
+  int (*func)(rt_compiler *c, rt_node *f);
+  /* CAST(x AS <type>) target */
+  void (*cast_type)(rt_compiler *c, const rt_type *t);
+  /* EXTRACT(field FROM e); NULL: the standard form */
+  void (*extract)(rt_compiler *c, rt_node *e);
+  /* column DDL: the type and autoincrement spelling */
+  void (*column_ddl)(rt_compiler *c, rt_node *table, rt_node *col);
+  /* FOR UPDATE variants; NULL: " FOR UPDATE" */
+  void (*for_update)(rt_compiler *c, rt_node *fu);
+} rt_dialect;
+
+extern const rt_dialect rt_dialect_default;
+extern const rt_dialect rt_dialect_sqlite;
+extern const rt_dialect rt_dialect_postgresql;
+extern const rt_dialect rt_dialect_mysql;
+/* By name ("sqlite", "postgresql"/"postgres", "mysql"/"mariadb",
+** "default"); NULL when unknown. */
+const rt_dialect *rt_dialect_find(const char *name);
+
+typedef struct rt_param {
+  const rt_value *value; /* into the tree */
+  const char *name;      /* the bind's name (into rt_compiled.names) */
+} rt_param;
+
+typedef struct rt_compile_opts {
+  int literal_binds;
+  /* INSERT/UPDATE executed with parameters: the keys given (NULL: none) */
+  const char *const *column_keys;
+  int ncolumn_keys;
+} rt_compile_opts;
+
+typedef struct rt_compiled {
+  char *sql;
+  int nparams;
+  rt_param *params;
+  char *names; /* storage for the parameter names */
+  int returns_rows;
+} rt_compiled;
+
+int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
+               rt_compiled *out, rt_error *err);
+void rt_compiled_free(rt_compiled *c);
+/* Empty this thread's compiled-statement cache (rt_compile fills it). */
+void rt_compile_cache_clear(void);
+
+/* --- for dialect hooks --- */
+rt_strbuf *rt_c_buf(rt_compiler *c);
+const rt_dialect *rt_c_dialect(rt_compiler *c);
+void rt_c_expr(rt_compiler *c, rt_node *e);
+void rt_c_ident(rt_compiler *c, const char *name);
+/* Render a constant as a bound parameter (a literal under literal_binds). */
+void rt_c_const_param(rt_compiler *c, rt_node *bind);
+void rt_c_fail(rt_compiler *c, rt_errkind kind, const char *fmt, ...);
+int rt_c_literal_binds(rt_compiler *c);
+
+/* DDL statements (ddl.c) */
+enum {
+  RT_DDL_CREATE_TABLE = 1,
+  RT_DDL_DROP_TABLE,
+  RT_DDL_CREATE_INDEX,
+  RT_DDL_DROP_INDEX
+};
+
+#endif

@@ -1,0 +1,214 @@
+/*
+** ddl.c -- rendering CREATE TABLE, DROP TABLE, CREATE INDEX, DROP INDEX.
+*/
+#include "ddl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema.h"
+
+rt_node *rt_ddl_new(int op, rt_node *table, const char *index_name) {
+  rt_node *n = rt_node_new(RT_N_DDL);
+  if (!n) return NULL;
+  n->op = (unsigned char)op;
+  n->a = rt_ref(table);
+  if (index_name) n->name = rt_strdup(index_name);
+  return n;
+}
+
+#define S(str) rt_sb_adds(rt_c_buf(c), str)
+
+static void names(rt_compiler *c, char **cols, int n) {
+  int i;
+  for (i = 0; i < n; i++) {
+    if (i) S(", ");
+    rt_c_ident(c, cols[i]);
+  }
+}
+
+/* A server default: a string is quoted, an expression inlined. */
+static void server_default(rt_compiler *c, rt_node *d) {
+  if (d->kind == RT_N_BIND && d->value.type == RT_V_TEXT) {
+    size_t i;
+    rt_sb_addc(rt_c_buf(c), '\'');
+    for (i = 0; i < d->value.u.s.n; i++) {
+      if (d->value.u.s.p[i] == '\'') rt_sb_addc(rt_c_buf(c), '\'');
+      rt_sb_addc(rt_c_buf(c), d->value.u.s.p[i]);
+    }
+    rt_sb_addc(rt_c_buf(c), '\'');
+  } else if (d->kind == RT_N_BIND || d->kind == RT_N_LITERAL ||
+             d->kind == RT_N_TEXT)
+    rt_c_expr(c, d);
+  else if (strcmp(rt_c_dialect(c)->name, "sqlite") == 0) {
+    /* SQLite needs parentheses around an expression default */
+    S("(");
+    rt_c_expr(c, d);
+    S(")");
+  } else
+    rt_c_expr(c, d);
+}
+
+static void column_spec(rt_compiler *c, rt_node *t, rt_node *col) {
+  rt_coldata *d = col->ext;
+  const rt_dialect *dl = rt_c_dialect(c);
+  rt_c_ident(c, col->name);
+  S(" ");
+  if (dl->column_ddl)
+    dl->column_ddl(c, t, col);
+  else if (col->type)
+    rt_type_ddl(rt_c_buf(c), col->type, dl->name);
+  else
+    S("NULL");
+  if (d && d->server_default) {
+    S(" DEFAULT ");
+    server_default(c, d->server_default);
+  }
+  if (col->flags & (RT_F_NOTNULL | RT_F_PK)) S(" NOT NULL");
+  if (strcmp(dl->name, "mysql") == 0 && rt_column_is_autoinc(t, col))
+    S(" AUTO_INCREMENT");
+  if (strcmp(dl->name, "mysql") == 0 && d && d->comment) {
+    const char *p;
+    S(" COMMENT '");
+    for (p = d->comment; *p; p++) {
+      if (*p == '\'' || *p == '\\') rt_sb_addc(rt_c_buf(c), *p);
+      rt_sb_addc(rt_c_buf(c), *p);
+    }
+    S("'");
+  }
+}
+
+static void constraint_name(rt_compiler *c, rt_constraint *k) {
+  if (k->name) {
+    S("CONSTRAINT ");
+    rt_c_ident(c, k->name);
+    S(" ");
+  }
+}
+
+static void create_table(rt_compiler *c, rt_node *t) {
+  rt_tabledata *d = t->ext;
+  int i, npk = 0;
+  rt_table_resolve_types(t);
+  S("\nCREATE TABLE ");
+  if (d && d->schema) {
+    rt_c_ident(c, d->schema);
+    S(".");
+  }
+  rt_c_ident(c, t->name);
+  S(" (");
+  for (i = 0; i < t->n; i++) {
+    S(i ? ", \n\t" : "\n\t");
+    column_spec(c, t, t->kids[i]);
+    if (t->kids[i]->flags & RT_F_PK) npk++;
+  }
+  if (npk) {
+    int k = 0;
+    S(", \n\t");
+    if (d && d->pk_name) {
+      S("CONSTRAINT ");
+      rt_c_ident(c, d->pk_name);
+      S(" ");
+    }
+    S("PRIMARY KEY (");
+    for (i = 0; i < t->n; i++)
+      if (t->kids[i]->flags & RT_F_PK) {
+        if (k++) S(", ");
+        rt_c_ident(c, t->kids[i]->name);
+      }
+    S(")");
+  }
+  for (i = 0; d && i < d->ncons; i++) {
+    rt_constraint *k = &d->cons[i];
+    switch (k->kind) {
+    case RT_CON_FK:
+      S(", \n\t");
+      constraint_name(c, k);
+      S("FOREIGN KEY(");
+      names(c, k->cols, k->ncols);
+      S(") REFERENCES ");
+      rt_c_ident(c, k->reftable);
+      S(" (");
+      names(c, k->refcols, k->ncols);
+      S(")");
+      if (k->ondelete) {
+        S(" ON DELETE ");
+        S(k->ondelete);
+      }
+      if (k->onupdate) {
+        S(" ON UPDATE ");
+        S(k->onupdate);
+      }
+      break;
+    case RT_CON_UNIQUE:
+      S(", \n\t");
+      constraint_name(c, k);
+      S("UNIQUE (");
+      names(c, k->cols, k->ncols);
+      S(")");
+      break;
+    case RT_CON_CHECK:
+      S(", \n\t");
+      constraint_name(c, k);
+      S("CHECK (");
+      S(k->sqltext);
+      S(")");
+      break;
+    default:
+      break;
+    }
+  }
+  S("\n)\n\n");
+}
+
+static rt_constraint *find_index(rt_node *t, const char *name) {
+  rt_tabledata *d = t->ext;
+  int i;
+  for (i = 0; d && i < d->ncons; i++)
+    if (d->cons[i].kind == RT_CON_INDEX && d->cons[i].name &&
+        strcmp(d->cons[i].name, name) == 0)
+      return &d->cons[i];
+  return NULL;
+}
+
+void rt_ddl_compile(rt_compiler *c, rt_node *ddl);
+
+void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
+  rt_node *t = ddl->a;
+  rt_constraint *ix;
+  switch (ddl->op) {
+  case RT_DDL_CREATE_TABLE:
+    create_table(c, t);
+    break;
+  case RT_DDL_DROP_TABLE:
+    S("\nDROP TABLE ");
+    rt_c_ident(c, t->name);
+    S("\n\n");
+    break;
+  case RT_DDL_CREATE_INDEX:
+    ix = find_index(t, ddl->name);
+    if (!ix) {
+      rt_c_fail(c, RT_EINVALIDREQUEST, "no index %s on table %s", ddl->name,
+                t->name);
+      return;
+    }
+    S(ix->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
+    rt_c_ident(c, ix->name);
+    S(" ON ");
+    rt_c_ident(c, t->name);
+    S(" (");
+    names(c, ix->cols, ix->ncols);
+    S(")");
+    break;
+  case RT_DDL_DROP_INDEX:
+    S("\nDROP INDEX ");
+    rt_c_ident(c, ddl->name);
+    if (strcmp(rt_c_dialect(c)->name, "mysql") == 0) {
+      S(" ON ");
+      rt_c_ident(c, t->name);
+    }
+    break;
+  default:
+    rt_c_fail(c, RT_ECOMPILE, "unknown DDL statement");
+  }
+}

@@ -1,0 +1,15 @@
+/*
+** ddl.h -- CREATE/DROP TABLE and INDEX statements.
+**
+** A DDL statement is an RT_N_DDL node (op RT_DDL_*, a: the table, name:
+** the index name for index statements) compiled by rt_compile.
+*/
+#ifndef RT_DDL_H
+#define RT_DDL_H
+
+#include "compiler.h"
+#include "elements.h"
+
+rt_node *rt_ddl_new(int op, rt_node *table, const char *index_name);
+
+#endif

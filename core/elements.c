@@ -1,0 +1,561 @@
+/*
+** elements.c -- building and freeing expression nodes.
+*/
+#include "elements.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema.h"
+
+char *rt_strdup(const char *s) {
+  size_t n;
+  char *p;
+  if (!s) return NULL;
+  n = strlen(s) + 1;
+  p = malloc(n);
+  if (p) memcpy(p, s, n);
+  return p;
+}
+
+rt_node *rt_node_new(int kind) {
+  rt_node *n = calloc(1, sizeof *n);
+  if (!n) return NULL;
+  n->refs = 1;
+  n->kind = (unsigned char)kind;
+  return n;
+}
+
+/* Columns share their owner's count. */
+static rt_node *root(rt_node *n) {
+  while (n->owner) n = n->owner;
+  return n;
+}
+
+rt_node *rt_ref(rt_node *n) {
+  if (n) root(n)->refs++;
+  return n;
+}
+
+static void node_free(rt_node *n);
+
+void rt_unref(rt_node *n) {
+  if (!n) return;
+  n = root(n);
+  if (--n->refs == 0) node_free(n);
+}
+
+/* Free one node's own fields; owned columns go with their owner. */
+static void node_free(rt_node *n) {
+  int i;
+  rt_unref(n->a);
+  rt_unref(n->b);
+  rt_unref(n->c);
+  for (i = 0; i < n->n; i++) {
+    rt_node *k = n->kids[i];
+    if (k && k->owner == n)
+      node_free(k);
+    else
+      rt_unref(k);
+  }
+  free(n->kids);
+  rt_type_unref(n->type);
+  free(n->name);
+  if (n->value.type == RT_V_TEXT || n->value.type == RT_V_BLOB)
+    free((char *)n->value.u.s.p);
+  if (n->ext) {
+    if (n->kind == RT_N_TABLE)
+      rt_tabledata_free(n->ext);
+    else if (n->kind == RT_N_COLUMN)
+      rt_coldata_free(n->ext);
+  }
+  free(n);
+}
+
+static int copy_value(rt_value *to, rt_value from) {
+  *to = from;
+  if (from.type == RT_V_TEXT || from.type == RT_V_BLOB) {
+    char *p = malloc(from.u.s.n + 1);
+    if (!p) return -1;
+    memcpy(p, from.u.s.p, from.u.s.n);
+    p[from.u.s.n] = '\0';
+    to->u.s.p = p;
+  }
+  return 0;
+}
+
+rt_node *rt_node_copy(const rt_node *n) {
+  rt_node *c = rt_node_new(n->kind);
+  int i;
+  if (!c) return NULL;
+  c->op = n->op;
+  c->flags = n->flags;
+  c->type = rt_type_ref(n->type);
+  c->name = rt_strdup(n->name);
+  c->a = rt_ref(n->a);
+  c->b = rt_ref(n->b);
+  c->c = rt_ref(n->c);
+  if (copy_value(&c->value, n->value) != 0) c->value = rt_vnull();
+  if (n->n) {
+    /* the capacity rt_node_push expects: 4, or the next power of two */
+    size_t cap = 4;
+    while (cap < (size_t)n->n) cap *= 2;
+    c->kids = malloc(sizeof(rt_node *) * cap);
+    if (!c->kids) {
+      rt_unref(c);
+      return NULL;
+    }
+    for (i = 0; i < n->n; i++) c->kids[i] = rt_ref(n->kids[i]);
+    c->n = n->n;
+  }
+  return c;
+}
+
+int rt_node_push(rt_node *n, rt_node *item) {
+  /* capacity grows in powers of two from 4 */
+  if (n->n == 0 || (n->n >= 4 && (n->n & (n->n - 1)) == 0)) {
+    size_t cap = n->n < 4 ? 4 : (size_t)n->n * 2;
+    rt_node **k = realloc(n->kids, sizeof(rt_node *) * cap);
+    if (!k) {
+      rt_unref(item);
+      return -1;
+    }
+    n->kids = k;
+  }
+  n->kids[n->n++] = item;
+  return 0;
+}
+
+void rt_node_setkid(rt_node *n, int i, rt_node *item) {
+  rt_unref(n->kids[i]);
+  n->kids[i] = item;
+}
+
+rt_node *rt_bind(const char *key, rt_value v, rt_type *type, int anon) {
+  rt_node *n = rt_node_new(RT_N_BIND);
+  if (!n) return NULL;
+  n->name = rt_strdup(key ? key : "param");
+  if (copy_value(&n->value, v) != 0) v = rt_vnull();
+  if (!type) {
+    switch (v.type) {
+    case RT_V_INT:
+      type = rt_type_bare(RT_TY_INTEGER);
+      break;
+    case RT_V_FLOAT:
+      type = rt_type_bare(RT_TY_FLOAT);
+      break;
+    case RT_V_BOOL:
+      type = rt_type_bare(RT_TY_BOOLEAN);
+      break;
+    case RT_V_TEXT:
+      type = rt_type_bare(RT_TY_STRING);
+      break;
+    case RT_V_BLOB:
+      type = rt_type_bare(RT_TY_LARGEBINARY);
+      break;
+    default:
+      break;
+    }
+  }
+  n->type = rt_type_ref(type);
+  if (anon) n->flags |= RT_F_ANON;
+  return n;
+}
+
+rt_node *rt_literal_column(const char *text, rt_type *type) {
+  rt_node *n = rt_node_new(RT_N_LITERAL);
+  if (!n) return NULL;
+  n->name = rt_strdup(text);
+  n->type = rt_type_ref(type);
+  return n;
+}
+
+rt_node *rt_column(const char *name, rt_type *type) {
+  rt_node *n = rt_node_new(RT_N_COLUMN);
+  if (!n) return NULL;
+  n->name = rt_strdup(name);
+  n->type = rt_type_ref(type);
+  n->flags |= RT_F_LIGHT;
+  return n;
+}
+
+rt_node *rt_const(int kind) {
+  rt_node *n = rt_node_new(kind);
+  if (n && kind != RT_N_NULL) n->type = rt_type_bare(RT_TY_BOOLEAN);
+  return n;
+}
+
+/* SQLAlchemy's operator precedence (sql/operators.py). */
+int rt_op_precedence(int op) {
+  switch (op) {
+  case RT_OP_MUL:
+  case RT_OP_DIV:
+  case RT_OP_MOD:
+  case RT_OP_NEG:
+    return 8;
+  case RT_OP_ADD:
+  case RT_OP_SUB:
+    return 7;
+  case RT_OP_CONCAT:
+    return 6;
+  case RT_OP_COLLATE:
+    return 4;
+  case RT_OP_AND:
+  case RT_OP_DESC:
+  case RT_OP_ASC:
+    return 3;
+  case RT_OP_OR:
+    return 2;
+  case RT_OP_ASBOOL:
+    return -10;
+  case RT_OP_NOTIN:
+    return -100; /* SQLAlchemy has no entry for it */
+  case RT_OP_EXISTS:
+    return 0;
+  case RT_OP_NULLSFIRST:
+  case RT_OP_NULLSLAST:
+    return 100; /* no precedence */
+  case RT_OP_CUSTOM:
+    return 0;
+  case RT_OP_NONE:
+    return 100;
+  default:
+    return 5; /* comparisons, IN, IS, LIKE, BETWEEN, NOT */
+  }
+}
+
+static int self_precedent(int op) {
+  return op == RT_OP_ADD || op == RT_OP_MUL || op == RT_OP_CONCAT ||
+         op == RT_OP_AND || op == RT_OP_OR;
+}
+
+/* The operator an expression groups by, or RT_OP_NONE. */
+static int node_op(const rt_node *e) {
+  if (e->kind == RT_N_BINARY || e->kind == RT_N_BOOLLIST) return e->op;
+  /* ordering modifiers (DESC, NULLS LAST) never group, as in SQLAlchemy */
+  if (e->kind == RT_N_UNARY &&
+      (e->op == RT_OP_NOT || e->op == RT_OP_NEG || e->op == RT_OP_EXISTS))
+    return e->op;
+  return RT_OP_NONE;
+}
+
+rt_node *rt_grouping(rt_node *e) {
+  rt_node *g;
+  if (!e) return NULL;
+  g = rt_node_new(RT_N_GROUPING);
+  if (!g) {
+    rt_unref(e);
+    return NULL;
+  }
+  g->a = e;
+  g->type = rt_type_ref(e->type);
+  return g;
+}
+
+/* SQLAlchemy's self_group(against): parenthesise `e` when its operator
+** binds no tighter than `against`. */
+static rt_node *self_group(rt_node *e, int against) {
+  int op;
+  if (!e) return NULL;
+  if (e->kind == RT_N_SELECT || e->kind == RT_N_COMPOUND) return e;
+  if (e->kind == RT_N_BOOLLIST && e->n == 0) return e;
+  op = node_op(e);
+  if (op == RT_OP_NONE) return e;
+  if (op == against && self_precedent(op)) return e;
+  if ((e->flags & RT_F_LOWPREC) ||
+      rt_op_precedence(op) <= rt_op_precedence(against))
+    return rt_grouping(e);
+  return e;
+}
+
+rt_node *rt_self_group(rt_node *e, int against) {
+  return self_group(e, against);
+}
+
+const char *rt_bind_key_for(const rt_node *e) {
+  while (e) {
+    switch (e->kind) {
+    case RT_N_COLUMN:
+      return e->name;
+    case RT_N_LABEL:
+      return e->name;
+    case RT_N_FUNC:
+      return e->name;
+    case RT_N_CAST:
+    case RT_N_GROUPING:
+      e = e->a;
+      continue;
+    default:
+      return "param";
+    }
+  }
+  return "param";
+}
+
+rt_node *rt_bind_against(const rt_node *against, rt_value v) {
+  rt_type *t = NULL;
+  if (against && against->type && v.type != RT_V_NULL) t = against->type;
+  if (against && against->type && against->type->kind == RT_TY_ARRAY) t = NULL;
+  return rt_bind(rt_bind_key_for(against), v, t, 1);
+}
+
+static int is_comparison(int op) {
+  return (op >= RT_OP_EQ && op <= RT_OP_NOTBETWEEN);
+}
+
+rt_node *rt_binary(int op, rt_node *left, rt_node *right) {
+  rt_node *n;
+  if (!left || !right) goto fail;
+  n = rt_node_new(RT_N_BINARY);
+  if (!n) goto fail;
+  n->op = (unsigned char)op;
+  /* string + string is concatenation */
+  if (op == RT_OP_ADD && rt_type_is_string(left->type))
+    n->op = op = RT_OP_CONCAT;
+  n->a = self_group(left, op);
+  n->b = self_group(right, op);
+  if (!n->a || !n->b) {
+    rt_unref(n);
+    return NULL;
+  }
+  if (is_comparison(op))
+    n->type = rt_type_bare(RT_TY_BOOLEAN);
+  else if (op == RT_OP_CONCAT)
+    n->type = rt_type_ref(rt_type_bare(RT_TY_STRING));
+  else if (op == RT_OP_DIV && rt_type_is_integer(left->type) &&
+           rt_type_is_integer(right->type))
+    n->type = rt_type_ref(left->type);
+  else if (op == RT_OP_COLLATE)
+    n->type = rt_type_ref(left->type);
+  else
+    n->type = rt_type_ref(left->type ? left->type : right->type);
+  return n;
+fail:
+  rt_unref(left);
+  rt_unref(right);
+  return NULL;
+}
+
+rt_node *rt_custom_op(const char *opstring, rt_node *left, rt_node *right) {
+  rt_node *n = rt_binary(RT_OP_CUSTOM, left, right);
+  if (n) {
+    n->name = rt_strdup(opstring);
+    rt_type_unref(n->type);
+    n->type = rt_type_ref(left->type);
+  }
+  return n;
+}
+
+rt_node *rt_between(rt_node *e, rt_node *lo, rt_node *hi, int negate) {
+  rt_node *n = rt_binary(negate ? RT_OP_NOTBETWEEN : RT_OP_BETWEEN, e, lo);
+  if (!n) {
+    rt_unref(hi);
+    return NULL;
+  }
+  n->c = self_group(hi, RT_OP_BETWEEN);
+  return n;
+}
+
+rt_node *rt_in(rt_node *e, rt_node *list, int negate) {
+  rt_node *n;
+  if (!e || !list) {
+    rt_unref(e);
+    rt_unref(list);
+    return NULL;
+  }
+  n = rt_node_new(RT_N_BINARY);
+  if (!n) {
+    rt_unref(e);
+    rt_unref(list);
+    return NULL;
+  }
+  n->op = negate ? RT_OP_NOTIN : RT_OP_IN;
+  n->a = self_group(e, RT_OP_IN);
+  n->b = list;
+  n->type = rt_type_bare(RT_TY_BOOLEAN);
+  return n;
+}
+
+rt_node *rt_unary(int op, rt_node *e) {
+  rt_node *n;
+  if (!e) return NULL;
+  n = rt_node_new(RT_N_UNARY);
+  if (!n) {
+    rt_unref(e);
+    return NULL;
+  }
+  n->op = (unsigned char)op;
+  n->a = self_group(
+      e, op == RT_OP_NULLSFIRST || op == RT_OP_NULLSLAST ? RT_OP_NONE : op);
+  n->type = op == RT_OP_NOT || op == RT_OP_EXISTS ? rt_type_bare(RT_TY_BOOLEAN)
+                                                  : rt_type_ref(e->type);
+  return n;
+}
+
+/* The operator a negated comparison becomes. */
+static int negated(int op) {
+  switch (op) {
+  case RT_OP_EQ:
+    return RT_OP_NE;
+  case RT_OP_NE:
+    return RT_OP_EQ;
+  case RT_OP_LT:
+    return RT_OP_GE;
+  case RT_OP_LE:
+    return RT_OP_GT;
+  case RT_OP_GT:
+    return RT_OP_LE;
+  case RT_OP_GE:
+    return RT_OP_LT;
+  case RT_OP_LIKE:
+    return RT_OP_NOTLIKE;
+  case RT_OP_NOTLIKE:
+    return RT_OP_LIKE;
+  case RT_OP_ILIKE:
+    return RT_OP_NOTILIKE;
+  case RT_OP_NOTILIKE:
+    return RT_OP_ILIKE;
+  case RT_OP_IN:
+    return RT_OP_NOTIN;
+  case RT_OP_NOTIN:
+    return RT_OP_IN;
+  case RT_OP_IS:
+    return RT_OP_ISNOT;
+  case RT_OP_ISNOT:
+    return RT_OP_IS;
+  case RT_OP_BETWEEN:
+    return RT_OP_NOTBETWEEN;
+  case RT_OP_NOTBETWEEN:
+    return RT_OP_BETWEEN;
+  default:
+    return RT_OP_NONE;
+  }
+}
+
+rt_node *rt_not(rt_node *e) {
+  if (!e) return NULL;
+  if (e->kind == RT_N_BINARY && negated(e->op) != RT_OP_NONE) {
+    rt_node *n = rt_node_copy(e);
+    rt_unref(e);
+    if (n) n->op = (unsigned char)negated(n->op);
+    return n;
+  }
+  if (e->kind == RT_N_UNARY && e->op == RT_OP_NOT) {
+    rt_node *inner = rt_ref(e->a);
+    rt_unref(e);
+    if (inner && inner->kind == RT_N_GROUPING) {
+      rt_node *x = rt_ref(inner->a);
+      rt_unref(inner);
+      return x;
+    }
+    return inner;
+  }
+  if (e->kind == RT_N_TRUE || e->kind == RT_N_FALSE) {
+    int k = e->kind == RT_N_TRUE ? RT_N_FALSE : RT_N_TRUE;
+    rt_unref(e);
+    return rt_const(k);
+  }
+  return rt_unary(RT_OP_NOT, e);
+}
+
+rt_node *rt_boollist(int op, rt_node **items, int n) {
+  rt_node *l = rt_node_new(RT_N_BOOLLIST);
+  int i, failed = !l;
+  if (l) {
+    l->op = (unsigned char)op;
+    l->type = rt_type_bare(RT_TY_BOOLEAN);
+  }
+  for (i = 0; i < n; i++) {
+    rt_node *e = items[i];
+    if (failed || !e) {
+      rt_unref(e);
+      failed = 1;
+      continue;
+    }
+    /* and_(a, and_(b, c)) flattens, as SQLAlchemy's does */
+    if (e->kind == RT_N_BOOLLIST && e->op == op) {
+      int j;
+      for (j = 0; j < e->n && !failed; j++)
+        failed = rt_node_push(l, rt_ref(e->kids[j])) != 0;
+      rt_unref(e);
+      continue;
+    }
+    failed = rt_node_push(l, self_group(e, op)) != 0;
+  }
+  if (failed) {
+    rt_unref(l);
+    return NULL;
+  }
+  return l;
+}
+
+static rt_type *func_type(const char *name, rt_node **args, int n) {
+  if (strcmp(name, "count") == 0 || strcmp(name, "length") == 0 ||
+      strcmp(name, "char_length") == 0)
+    return rt_type_bare(RT_TY_INTEGER);
+  if (strcmp(name, "now") == 0 || strcmp(name, "current_timestamp") == 0)
+    return rt_type_bare(RT_TY_DATETIME);
+  if (strcmp(name, "concat") == 0 || strcmp(name, "lower") == 0 ||
+      strcmp(name, "upper") == 0)
+    return rt_type_bare(RT_TY_STRING);
+  if ((strcmp(name, "sum") == 0 || strcmp(name, "min") == 0 ||
+       strcmp(name, "max") == 0 || strcmp(name, "avg") == 0 ||
+       strcmp(name, "coalesce") == 0) &&
+      n > 0)
+    return rt_type_ref(args[0]->type);
+  return NULL;
+}
+
+rt_node *rt_func(const char *name, rt_node **args, int n) {
+  rt_node *f = rt_node_new(RT_N_FUNC);
+  int i, failed = !f;
+  if (f) f->name = rt_strdup(name);
+  for (i = 0; i < n; i++) {
+    if (failed || !args[i]) {
+      rt_unref(args[i]);
+      failed = 1;
+      continue;
+    }
+    failed = rt_node_push(f, args[i]) != 0;
+  }
+  if (failed || !f->name) {
+    rt_unref(f);
+    return NULL;
+  }
+  f->type = func_type(name, f->kids, f->n);
+  if (strcmp(name, "count") == 0 && n == 0) f->flags |= RT_F_STAR;
+  return f;
+}
+
+rt_node *rt_label(const char *name, rt_node *e) {
+  rt_node *n;
+  if (!e) return NULL;
+  n = rt_node_new(RT_N_LABEL);
+  if (!n) {
+    rt_unref(e);
+    return NULL;
+  }
+  n->name = rt_strdup(name);
+  if (!name) n->flags |= RT_F_ANON;
+  n->a = e;
+  n->type = rt_type_ref(e->type);
+  return n;
+}
+
+rt_node *rt_cast(rt_node *e, rt_type *type) {
+  rt_node *n;
+  if (!e) return NULL;
+  n = rt_node_new(RT_N_CAST);
+  if (!n) {
+    rt_unref(e);
+    return NULL;
+  }
+  n->a = e;
+  n->type = rt_type_ref(type);
+  return n;
+}
+
+int rt_is_selectable(const rt_node *n) {
+  return n->kind == RT_N_SELECT || n->kind == RT_N_COMPOUND ||
+         n->kind == RT_N_TABLE || n->kind == RT_N_ALIAS || n->kind == RT_N_JOIN;
+}

@@ -1,0 +1,184 @@
+/*
+** elements.h -- the SQL expression tree.
+**
+** Every construct (table, column, bind parameter, operator, function,
+** SELECT, INSERT ...) is an rt_node: one refcounted, immutable record with a
+** kind, an operator, a name, a value, three operand slots and a list of
+** children.  Generative methods copy a node shallowly (children gain a
+** reference) and replace one slot, so statements share their parts.
+**
+** Columns belong to the table (or alias) that lists them: they carry an
+** `owner` pointer and share the owner's reference count, so a column kept
+** by an expression keeps its table alive and no cycle forms.
+*/
+#ifndef RT_ELEMENTS_H
+#define RT_ELEMENTS_H
+
+#include "error.h"
+#include "types.h"
+#include "value.h"
+
+typedef enum rt_nkind {
+  RT_N_LIST = 0, /* plain list in kids (columns, ORDER BY items) */
+  RT_N_TABLE,    /* name; kids: columns; ext: rt_tabledata */
+  RT_N_COLUMN,   /* name; owner: table/alias; a: proxied expr (alias) */
+  RT_N_BIND,     /* name: key; value; flags RT_F_ANON, RT_F_EXPANDING */
+  RT_N_LITERAL,  /* name: raw SQL text (literal_column) */
+  RT_N_TEXT,     /* name: SQL with :name binds; kids: bind nodes */
+  RT_N_NULL,
+  RT_N_TRUE,
+  RT_N_FALSE,
+  RT_N_BINARY,    /* op; a, b (c: BETWEEN upper bound / LIKE escape) */
+  RT_N_UNARY,     /* op; a */
+  RT_N_BOOLLIST,  /* op AND/OR; kids */
+  RT_N_FUNC,      /* name; kids: arguments */
+  RT_N_LABEL,     /* name; a */
+  RT_N_CAST,      /* a; type */
+  RT_N_CASE,      /* kids: when, then, ...; a: value form; b: else */
+  RT_N_OVER,      /* a: function; b: partition_by list; c: order_by list */
+  RT_N_EXTRACT,   /* name: field; a */
+  RT_N_TUPLE,     /* kids */
+  RT_N_GROUPING,  /* a in parentheses */
+  RT_N_SCALARSUB, /* a: select */
+  RT_N_SELECT,    /* kids: RT_S_* slots */
+  RT_N_COMPOUND,  /* op; kids: RT_S_* slots, RT_S_COLUMNS holds the selects */
+  RT_N_JOIN,      /* a: left, b: right, c: onclause; flags outer/full */
+  RT_N_ALIAS,     /* a: element; name (NULL: anonymous); kids: columns */
+  RT_N_INSERT,    /* kids: RT_D_* slots */
+  RT_N_UPDATE,
+  RT_N_DELETE,
+  RT_N_DDL /* op: RT_DDL_*; a: table or index */
+} rt_nkind;
+
+typedef enum rt_op {
+  RT_OP_NONE = 0,
+  /* binary */
+  RT_OP_ADD,
+  RT_OP_SUB,
+  RT_OP_MUL,
+  RT_OP_DIV,
+  RT_OP_MOD,
+  RT_OP_CONCAT,
+  RT_OP_EQ,
+  RT_OP_NE,
+  RT_OP_LT,
+  RT_OP_LE,
+  RT_OP_GT,
+  RT_OP_GE,
+  RT_OP_LIKE,
+  RT_OP_NOTLIKE,
+  RT_OP_ILIKE,
+  RT_OP_NOTILIKE,
+  RT_OP_IN,
+  RT_OP_NOTIN,
+  RT_OP_IS,
+  RT_OP_ISNOT,
+  RT_OP_BETWEEN,
+  RT_OP_NOTBETWEEN,
+  RT_OP_COLLATE,
+  RT_OP_CUSTOM,
+  /* boolean lists */
+  RT_OP_AND,
+  RT_OP_OR,
+  /* unary */
+  RT_OP_NOT,
+  RT_OP_NEG,
+  RT_OP_DESC,
+  RT_OP_ASC,
+  RT_OP_NULLSFIRST,
+  RT_OP_NULLSLAST,
+  RT_OP_DISTINCT,
+  RT_OP_EXISTS,
+  /* compound selects */
+  RT_OP_UNION,
+  RT_OP_UNION_ALL,
+  RT_OP_INTERSECT,
+  RT_OP_EXCEPT,
+  RT_OP_ASBOOL, /* the context of a WHERE criterion */
+  RT_OP_COUNT
+} rt_op;
+
+/* node flags */
+#define RT_F_ANON 0x0001      /* bind/label/alias named at compile time */
+#define RT_F_EXPANDING 0x0002 /* bind list of an IN */
+#define RT_F_OUTER 0x0004     /* join */
+#define RT_F_FULL 0x0008      /* join */
+#define RT_F_SUBQUERY 0x0010  /* alias of a select */
+#define RT_F_CTE 0x0020
+#define RT_F_RECURSIVE 0x0040
+#define RT_F_STAR 0x0080    /* count(*) */
+#define RT_F_LIGHT 0x0100   /* sa.table() / column(): no schema */
+#define RT_F_LITERAL 0x0200 /* bind from literal(): rendered inline? no */
+#define RT_F_PK 0x0400      /* column options */
+#define RT_F_NOTNULL 0x0800
+#define RT_F_UNIQUE 0x1000
+#define RT_F_INDEX 0x2000
+#define RT_F_AUTOINC_NO 0x4000
+#define RT_F_AUTOINC_YES 0x8000
+#define RT_F_LOWPREC                                                           \
+  0x10000 /* LIKE of startswith(): groups like SQLAlchemy's */
+
+typedef struct rt_node rt_node;
+struct rt_node {
+  int refs;
+  unsigned char kind, op;
+  unsigned flags;
+  rt_node *owner; /* columns: table or alias sharing its count */
+  rt_type *type;  /* NULL: NullType */
+  char *name;
+  rt_value value; /* binds: text/blob bytes owned */
+  rt_node *a, *b, *c;
+  int n;
+  rt_node **kids;
+  void *ext; /* RT_N_TABLE: rt_tabledata; columns: rt_coldata */
+};
+
+/* --- life cycle --- */
+rt_node *rt_node_new(int kind);
+rt_node *rt_ref(rt_node *n);
+void rt_unref(rt_node *n);
+/* A shallow copy: children and type gain a reference. */
+rt_node *rt_node_copy(const rt_node *n);
+/* Append `item` (taking the caller's reference) to n's kids; -1 on OOM. */
+int rt_node_push(rt_node *n, rt_node *item);
+/* Replace kid i (taking the reference to `item`). */
+void rt_node_setkid(rt_node *n, int i, rt_node *item);
+char *rt_strdup(const char *s);
+
+/* --- constructors (each returns a new reference, NULL on OOM) --- */
+rt_node *rt_bind(const char *key, rt_value v, rt_type *type, int anon);
+rt_node *rt_literal_column(const char *text, rt_type *type);
+rt_node *rt_column(const char *name, rt_type *type); /* free column() */
+rt_node *rt_const(int kind); /* RT_N_NULL, RT_N_TRUE, RT_N_FALSE */
+/* Binary operator; `right` may be a plain value wrapped as a bind named
+** after `left`.  Both operands are consumed (references taken). */
+rt_node *rt_binary(int op, rt_node *left, rt_node *right);
+rt_node *rt_between(rt_node *e, rt_node *lo, rt_node *hi, int negate);
+rt_node *rt_custom_op(const char *opstring, rt_node *left, rt_node *right);
+/* IN: `list` is an RT_N_LIST of expressions (consumed). */
+rt_node *rt_in(rt_node *e, rt_node *list, int negate);
+rt_node *rt_unary(int op, rt_node *e);
+/* NOT, with SQLAlchemy's negation of comparisons (~(a > b) is a <= b). */
+rt_node *rt_not(rt_node *e);
+rt_node *rt_boollist(int op, rt_node **items, int n);      /* items consumed */
+rt_node *rt_func(const char *name, rt_node **args, int n); /* consumed */
+rt_node *rt_label(const char *name, rt_node *e);
+rt_node *rt_cast(rt_node *e, rt_type *type);
+rt_node *rt_grouping(rt_node *e);
+
+/* The name a bind compared with `e` takes ("id" for users.id). */
+const char *rt_bind_key_for(const rt_node *e);
+/* Make a bind for value `v` compared against expression `against`. */
+rt_node *rt_bind_against(const rt_node *against, rt_value v);
+
+/* Parenthesise e when its operator binds no tighter than `against`
+** (consumes e, returns the possibly wrapped node). */
+rt_node *rt_self_group(rt_node *e, int against);
+
+/* Precedence of an operator, and whether (a op b) op c needs no grouping. */
+int rt_op_precedence(int op);
+
+/* Is the node a column-like expression (can appear in a columns clause)? */
+int rt_is_selectable(const rt_node *n);
+
+#endif

@@ -1,0 +1,324 @@
+/*
+** schema.c -- tables, columns and constraints; foreign-key join inference.
+*/
+#include "schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+rt_metadata *rt_metadata_new(void) {
+  return calloc(1, sizeof(rt_metadata));
+}
+
+void rt_metadata_free(rt_metadata *md) {
+  int i;
+  if (!md) return;
+  for (i = 0; i < md->n; i++) {
+    ((rt_tabledata *)md->tables[i]->ext)->md = NULL;
+    rt_unref(md->tables[i]);
+  }
+  free(md->tables);
+  free(md);
+}
+
+rt_node *rt_metadata_find(rt_metadata *md, const char *name) {
+  int i;
+  if (!md) return NULL;
+  for (i = 0; i < md->n; i++)
+    if (strcmp(md->tables[i]->name, name) == 0) return md->tables[i];
+  return NULL;
+}
+
+static void sort_visit(rt_metadata *md, rt_node *t, char *state, rt_node **out,
+                       int *k) {
+  int i = 0, j;
+  rt_tabledata *d = t->ext;
+  while (md->tables[i] != t) i++;
+  if (state[i]) return;
+  state[i] = 1;
+  for (j = 0; j < d->ncons; j++) {
+    rt_node *ref;
+    if (d->cons[j].kind != RT_CON_FK) continue;
+    ref = rt_metadata_find(md, d->cons[j].reftable);
+    if (ref && ref != t) sort_visit(md, ref, state, out, k);
+  }
+  out[(*k)++] = t;
+}
+
+int rt_metadata_sorted(rt_metadata *md, rt_node ***out) {
+  char *state = calloc((size_t)md->n + 1, 1);
+  rt_node **list = malloc(sizeof(rt_node *) * ((size_t)md->n + 1));
+  int i, k = 0;
+  if (!state || !list) {
+    free(state);
+    free(list);
+    return -1;
+  }
+  for (i = 0; i < md->n; i++) sort_visit(md, md->tables[i], state, list, &k);
+  free(state);
+  *out = list;
+  return k;
+}
+
+rt_node *rt_table_new(rt_metadata *md, const char *name, rt_error *err) {
+  rt_node *t;
+  rt_tabledata *d;
+  if (md && rt_metadata_find(md, name)) {
+    rt_error_set(err, RT_EINVALIDREQUEST,
+                 "Table '%s' is already defined for this MetaData instance.",
+                 name);
+    return NULL;
+  }
+  t = rt_node_new(RT_N_TABLE);
+  d = calloc(1, sizeof *d);
+  if (!t || !d || !(t->name = rt_strdup(name))) {
+    free(d);
+    rt_unref(t);
+    rt_error_set(err, RT_EMEMORY, "out of memory");
+    return NULL;
+  }
+  t->ext = d;
+  if (md) {
+    if (md->n == md->cap) {
+      int cap = md->cap ? md->cap * 2 : 8;
+      rt_node **p = realloc(md->tables, sizeof(rt_node *) * (size_t)cap);
+      if (!p) {
+        rt_unref(t);
+        rt_error_set(err, RT_EMEMORY, "out of memory");
+        return NULL;
+      }
+      md->tables = p;
+      md->cap = cap;
+    }
+    md->tables[md->n++] = rt_ref(t);
+    d->md = md;
+  } else
+    t->flags |= RT_F_LIGHT;
+  return t;
+}
+
+rt_node *rt_column_new(const char *name, rt_type *type) {
+  rt_node *c = rt_node_new(RT_N_COLUMN);
+  if (!c) return NULL;
+  c->name = rt_strdup(name);
+  c->type = rt_type_ref(type);
+  return c;
+}
+
+rt_coldata *rt_coldata_get(rt_node *col) {
+  if (!col->ext) col->ext = calloc(1, sizeof(rt_coldata));
+  return col->ext;
+}
+
+void rt_coldata_free(rt_coldata *d) {
+  free(d->key);
+  free(d->comment);
+  free(d->seqname);
+  rt_unref(d->def);
+  rt_unref(d->server_default);
+  rt_unref(d->onupdate);
+  rt_unref(d->server_onupdate);
+  free(d);
+}
+
+void rt_constraint_clear(rt_constraint *c) {
+  int i;
+  for (i = 0; i < c->ncols; i++) {
+    free(c->cols[i]);
+    if (c->refcols) free(c->refcols[i]);
+  }
+  free(c->cols);
+  free(c->refcols);
+  free(c->name);
+  free(c->reftable);
+  free(c->ondelete);
+  free(c->onupdate);
+  free(c->sqltext);
+  memset(c, 0, sizeof *c);
+}
+
+void rt_tabledata_free(rt_tabledata *d) {
+  int i;
+  for (i = 0; i < d->ncons; i++) rt_constraint_clear(&d->cons[i]);
+  free(d->cons);
+  free(d->schema);
+  free(d->pk_name);
+  free(d);
+}
+
+const char *rt_column_key(const rt_node *col) {
+  rt_coldata *d = col->kind == RT_N_COLUMN ? col->ext : NULL;
+  return d && d->key ? d->key : col->name;
+}
+
+rt_node *rt_table_column(const rt_node *t, const char *key) {
+  int i;
+  for (i = 0; i < t->n; i++)
+    if (strcmp(rt_column_key(t->kids[i]), key) == 0) return t->kids[i];
+  return NULL;
+}
+
+int rt_table_add_column(rt_node *t, rt_node *col, rt_error *err) {
+  if (col->owner) {
+    rt_error_set(err, RT_EARGUMENT,
+                 "Column object '%s' already assigned to Table '%s'", col->name,
+                 col->owner->name);
+    return -1;
+  }
+  if (rt_table_column(t, rt_column_key(col))) {
+    rt_error_set(err, RT_EARGUMENT,
+                 "A column with name '%s' is already present in table '%s'.",
+                 col->name, t->name);
+    return -1;
+  }
+  /* the table takes over the caller's reference */
+  if (rt_node_push(t, col) != 0)
+    return rt_error_set(err, RT_EMEMORY, "out of memory");
+  col->owner = t;
+  t->refs += col->refs; /* its holders now hold the table */
+  col->refs = 0;
+  col->flags &= (unsigned short)~RT_F_LIGHT;
+  return 0;
+}
+
+int rt_table_add_constraint(rt_node *t, rt_constraint *c) {
+  rt_tabledata *d = t->ext;
+  rt_constraint *p = realloc(d->cons, sizeof *p * (size_t)(d->ncons + 1));
+  if (!p) return -1;
+  d->cons = p;
+  d->cons[d->ncons++] = *c;
+  memset(c, 0, sizeof *c);
+  return 0;
+}
+
+void rt_table_resolve_types(rt_node *t) {
+  rt_tabledata *d = t->ext;
+  int i, j;
+  for (i = 0; d && i < d->ncons; i++) {
+    rt_constraint *c = &d->cons[i];
+    rt_node *ref;
+    if (c->kind != RT_CON_FK) continue;
+    ref = strcmp(c->reftable, t->name) == 0
+              ? t
+              : rt_metadata_find(d->md, c->reftable);
+    if (!ref) continue;
+    for (j = 0; j < c->ncols; j++) {
+      rt_node *col = rt_table_column(t, c->cols[j]);
+      rt_node *rc = rt_table_column(ref, c->refcols[j]);
+      if (col && rc && !col->type && rc->type)
+        col->type = rt_type_ref(rc->type);
+    }
+  }
+}
+
+static int has_fk(const rt_node *t, const rt_node *col) {
+  rt_tabledata *d = t->ext;
+  int i, j;
+  for (i = 0; d && i < d->ncons; i++)
+    if (d->cons[i].kind == RT_CON_FK)
+      for (j = 0; j < d->cons[i].ncols; j++)
+        if (strcmp(d->cons[i].cols[j], col->name) == 0) return 1;
+  return 0;
+}
+
+/* SQLAlchemy: the single integer primary-key column without a foreign key
+** autoincrements unless told otherwise. */
+int rt_column_is_autoinc(const rt_node *t, const rt_node *col) {
+  int i, npk = 0;
+  if (!(col->flags & RT_F_PK) || (col->flags & RT_F_AUTOINC_NO)) return 0;
+  for (i = 0; i < t->n; i++)
+    if (t->kids[i]->flags & RT_F_PK) npk++;
+  if (col->flags & RT_F_AUTOINC_YES) return 1;
+  return npk == 1 && rt_type_is_integer(col->type) && !has_fk(t, col);
+}
+
+rt_node *rt_base_table(rt_node *from) {
+  while (from && from->kind == RT_N_ALIAS && !(from->flags & RT_F_SUBQUERY))
+    from = from->a;
+  return from && from->kind == RT_N_TABLE ? from : NULL;
+}
+
+/* The column of `from` (a table or an alias of one) named `name`. */
+static rt_node *from_column(rt_node *from, const char *name) {
+  int i;
+  for (i = 0; i < from->n; i++)
+    if (strcmp(from->kids[i]->name, name) == 0) return from->kids[i];
+  return NULL;
+}
+
+/* Leaf tables of a join tree, in order. */
+static void leaves(rt_node *from, rt_node **out, int *n, int max) {
+  if (from->kind == RT_N_JOIN) {
+    leaves(from->a, out, n, max);
+    leaves(from->b, out, n, max);
+  } else if (*n < max)
+    out[(*n)++] = from;
+}
+
+/* Conditions for every FK of `a` that points at `b`, appended to conds. */
+static int fk_conds(rt_node *a, rt_node *b, rt_node **conds, int *nc, int max) {
+  rt_node *ta = rt_base_table(a), *tb = rt_base_table(b);
+  rt_tabledata *d;
+  int i, j, found = 0;
+  if (!ta || !tb) return 0;
+  d = ta->ext;
+  for (i = 0; i < d->ncons; i++) {
+    rt_constraint *c = &d->cons[i];
+    if (c->kind != RT_CON_FK || strcmp(c->reftable, tb->name) != 0) continue;
+    found++;
+    for (j = 0; j < c->ncols && *nc < max; j++) {
+      rt_node *l = from_column(b, c->refcols[j]);
+      rt_node *r = from_column(a, c->cols[j]);
+      if (l && r) conds[(*nc)++] = rt_binary(RT_OP_EQ, rt_ref(l), rt_ref(r));
+    }
+  }
+  return found;
+}
+
+static const char *from_name(rt_node *n, char *buf, size_t size) {
+  if (n->kind == RT_N_TABLE || (n->kind == RT_N_ALIAS && n->name))
+    return n->name;
+  if (n->kind == RT_N_JOIN) {
+    char l[64], r[64];
+    snprintf(buf, size, "Join object on %s and %s",
+             from_name(n->a, l, sizeof l), from_name(n->b, r, sizeof r));
+    return buf;
+  }
+  return "anonymous subquery";
+}
+
+rt_node *rt_join_condition(rt_node *left, rt_node *right, rt_error *err) {
+  rt_node *ls[32], *conds[32];
+  int nl = 0, nc = 0, i, nfk = 0, found_left = 0;
+  char b1[160], b2[160];
+  leaves(left, ls, &nl, 32);
+  /* as SQLAlchemy does, the rightmost left-hand table with a match wins */
+  for (i = nl - 1; i >= 0 && !found_left; i--) {
+    int before = nfk;
+    nfk += fk_conds(right, ls[i], conds, &nc, 32);
+    nfk += fk_conds(ls[i], right, conds, &nc, 32);
+    if (nfk > before) found_left = 1;
+  }
+  if (nc == 0) {
+    rt_error_set(err, RT_EARGUMENT,
+                 "Can't find any foreign key relationships between '%s' and "
+                 "'%s'.",
+                 from_name(left, b1, sizeof b1),
+                 from_name(right, b2, sizeof b2));
+    return NULL;
+  }
+  if (nfk > 1) {
+    for (i = 0; i < nc; i++) rt_unref(conds[i]);
+    rt_error_set(err, RT_EARGUMENT,
+                 "Can't determine join between '%s' and '%s'; tables have "
+                 "more than one foreign key constraint relationship between "
+                 "them. Please specify the 'onclause' of this join "
+                 "explicitly.",
+                 from_name(left, b1, sizeof b1),
+                 from_name(right, b2, sizeof b2));
+    return NULL;
+  }
+  if (nc == 1) return conds[0];
+  return rt_boollist(RT_OP_AND, conds, nc);
+}

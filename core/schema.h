@@ -1,0 +1,96 @@
+/*
+** schema.h -- MetaData, Table, Column, constraints, Index, Sequence.
+**
+** A Table is an rt_node of kind RT_N_TABLE whose kids are its columns (each
+** RT_N_COLUMN with owner = the table).  The MetaData holds a reference to
+** each of its tables; a table points back weakly, and the MetaData clears
+** that pointer when it goes, so no cycle forms.  Foreign keys name their
+** target ("users.id") and are resolved through the MetaData when used.
+*/
+#ifndef RT_SCHEMA_H
+#define RT_SCHEMA_H
+
+#include "elements.h"
+
+typedef struct rt_metadata rt_metadata;
+
+typedef enum rt_conkind {
+  RT_CON_PK = 1,
+  RT_CON_FK,
+  RT_CON_UNIQUE,
+  RT_CON_CHECK,
+  RT_CON_INDEX
+} rt_conkind;
+
+typedef struct rt_constraint {
+  rt_conkind kind;
+  char *name;
+  int ncols;
+  char **cols;    /* column names in this table */
+  char *reftable; /* FK */
+  char **refcols; /* FK, ncols of them */
+  char *ondelete, *onupdate;
+  char *sqltext;    /* CHECK */
+  int unique;       /* INDEX */
+  int column_level; /* FK declared on a Column */
+} rt_constraint;
+
+typedef struct rt_tabledata {
+  rt_metadata *md; /* weak */
+  char *schema;
+  int ncons;
+  rt_constraint *cons; /* FK, UNIQUE, CHECK, INDEX; the PK is derived */
+  char *pk_name;
+} rt_tabledata;
+
+typedef struct rt_coldata {
+  char *key; /* .c key when it differs from the name */
+  char *comment;
+  rt_node *def; /* default: a bind (scalar) or a SQL expression */
+  rt_node *server_default;
+  rt_node *onupdate;
+  rt_node *server_onupdate;
+  int lua_default; /* the default is a Lua function kept by the binding */
+  int seq;         /* has a Sequence */
+  char *seqname;
+} rt_coldata;
+
+struct rt_metadata {
+  int n, cap;
+  rt_node **tables;
+};
+
+rt_metadata *rt_metadata_new(void);
+void rt_metadata_free(rt_metadata *md);
+rt_node *rt_metadata_find(rt_metadata *md, const char *name);
+/* Tables sorted so that each comes after those it references. */
+int rt_metadata_sorted(rt_metadata *md, rt_node ***out);
+
+/* A new table (refs 1) registered in md (md may be NULL: sa.table()). */
+rt_node *rt_table_new(rt_metadata *md, const char *name, rt_error *err);
+/* A new column for a table; `type` may be NULL (taken from its FK). */
+rt_node *rt_column_new(const char *name, rt_type *type);
+/* Attach column to table (the column becomes owned by the table). */
+int rt_table_add_column(rt_node *t, rt_node *col, rt_error *err);
+/* Add a constraint (contents moved: the caller's struct is zeroed). */
+int rt_table_add_constraint(rt_node *t, rt_constraint *c);
+rt_node *rt_table_column(const rt_node *t, const char *key);
+const char *rt_column_key(const rt_node *col);
+rt_coldata *rt_coldata_get(rt_node *col); /* created on demand */
+void rt_coldata_free(rt_coldata *d);
+void rt_tabledata_free(rt_tabledata *d);
+void rt_constraint_clear(rt_constraint *c);
+/* Resolve the type of columns typed only by their foreign key. */
+void rt_table_resolve_types(rt_node *t);
+/* Is this column the table's autoincrement column? */
+int rt_column_is_autoinc(const rt_node *t, const rt_node *col);
+
+/* The table a selectable ultimately names (an alias of a table). */
+rt_node *rt_base_table(rt_node *from);
+/*
+** The ON clause joining `left` and `right` from their foreign keys.
+** Errors (ArgumentError) when none or several fit.
+*/
+rt_node *rt_join_condition(rt_node *left, rt_node *right, rt_error *err);
+
+#endif

@@ -1,0 +1,253 @@
+/*
+** selectable.c -- SELECT statements and the FROM-clause constructs.
+*/
+#include "selectable.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema.h"
+
+rt_node *rt_list_new(void) {
+  return rt_node_new(RT_N_LIST);
+}
+
+rt_node *rt_list_append(const rt_node *list, rt_node *item) {
+  rt_node *l = list ? rt_node_copy(list) : rt_list_new();
+  if (!l || !item) {
+    rt_unref(l);
+    rt_unref(item);
+    return NULL;
+  }
+  if (rt_node_push(l, item) != 0) {
+    rt_unref(l);
+    return NULL;
+  }
+  return l;
+}
+
+rt_node *rt_select_new(void) {
+  rt_node *s = rt_node_new(RT_N_SELECT);
+  if (!s) return NULL;
+  s->kids = calloc(RT_S_COUNT, sizeof(rt_node *));
+  if (!s->kids) {
+    rt_unref(s);
+    return NULL;
+  }
+  s->n = RT_S_COUNT;
+  s->kids[RT_S_COLUMNS] = rt_list_new();
+  if (!s->kids[RT_S_COLUMNS]) {
+    rt_unref(s);
+    return NULL;
+  }
+  return s;
+}
+
+rt_node *rt_gen_set(const rt_node *s, int slot, rt_node *value) {
+  rt_node *c = rt_node_copy(s);
+  if (!c) {
+    rt_unref(value);
+    return NULL;
+  }
+  rt_node_setkid(c, slot, value);
+  return c;
+}
+
+rt_node *rt_gen_append(const rt_node *s, int slot, rt_node *item) {
+  rt_node *l = rt_list_append(s->kids[slot], item);
+  if (!l) return NULL;
+  return rt_gen_set(s, slot, l);
+}
+
+rt_node *rt_gen_where(const rt_node *s, int slot, rt_node *crit) {
+  rt_node *w = crit;
+  if (!crit) return NULL;
+  if (s->kids[slot]) {
+    rt_node *both[2];
+    both[0] = rt_ref(s->kids[slot]);
+    both[1] = crit;
+    w = rt_boollist(RT_OP_AND, both, 2);
+    if (!w) return NULL;
+  } else
+    w = rt_self_group(crit, RT_OP_ASBOOL);
+  return rt_gen_set(s, slot, w);
+}
+
+rt_node *rt_select_join(const rt_node *s, rt_node *left, rt_node *target,
+                        rt_node *on, int flags) {
+  rt_node *j = rt_node_new(RT_N_JOIN);
+  if (!j) {
+    rt_unref(left);
+    rt_unref(target);
+    rt_unref(on);
+    return NULL;
+  }
+  j->a = left;
+  j->b = target;
+  j->c = on;
+  j->flags = (unsigned short)flags;
+  return rt_gen_append(s, RT_S_JOINS, j);
+}
+
+rt_node *rt_join(rt_node *left, rt_node *right, rt_node *on, int flags,
+                 rt_error *err) {
+  rt_node *j;
+  if (!on) {
+    on = rt_join_condition(left, right, err);
+    if (!on) {
+      rt_unref(left);
+      rt_unref(right);
+      return NULL;
+    }
+  }
+  j = rt_node_new(RT_N_JOIN);
+  if (!j) {
+    rt_unref(left);
+    rt_unref(right);
+    rt_unref(on);
+    rt_error_set(err, RT_EMEMORY, "out of memory");
+    return NULL;
+  }
+  j->a = left;
+  j->b = right;
+  j->c = on;
+  j->flags = (unsigned short)flags;
+  /* a join exports the columns of both sides */
+  return j;
+}
+
+rt_node *rt_compound(int op, rt_node **selects, int n) {
+  rt_node *c = rt_select_new();
+  int i, failed = !c;
+  if (c) {
+    c->kind = RT_N_COMPOUND;
+    c->op = (unsigned char)op;
+  }
+  for (i = 0; i < n; i++) {
+    if (failed || !selects[i])
+      rt_unref(selects[i]), failed = 1;
+    else
+      failed = rt_node_push(c->kids[RT_S_COLUMNS], selects[i]) != 0;
+  }
+  if (failed) {
+    rt_unref(c);
+    return NULL;
+  }
+  return c;
+}
+
+const char *rt_expr_name(const rt_node *e) {
+  switch (e->kind) {
+  case RT_N_COLUMN:
+    return e->name;
+  case RT_N_LABEL:
+    return e->flags & RT_F_ANON ? NULL : e->name;
+  case RT_N_LITERAL:
+    return e->name;
+  default:
+    return NULL;
+  }
+}
+
+int rt_expand_columns(rt_node *from, rt_node *out) {
+  int i;
+  if (from->kind == RT_N_JOIN)
+    return rt_expand_columns(from->a, out) || rt_expand_columns(from->b, out);
+  if (from->kind == RT_N_TABLE || from->kind == RT_N_ALIAS) {
+    for (i = 0; i < from->n; i++)
+      if (rt_node_push(out, rt_ref(from->kids[i])) != 0) return -1;
+    return 0;
+  }
+  return -1;
+}
+
+/* The columns a select exposes to an alias of it. */
+static rt_node *select_columns(rt_node *sel) {
+  rt_node *list = rt_list_new();
+  rt_node *cols;
+  int i;
+  if (!list) return NULL;
+  while (sel->kind == RT_N_COMPOUND) sel = sel->kids[RT_S_COLUMNS]->kids[0];
+  cols = sel->kids[RT_S_COLUMNS];
+  for (i = 0; i < cols->n; i++) {
+    rt_node *c = cols->kids[i];
+    if (rt_is_selectable(c)) {
+      if (rt_expand_columns(c, list) != 0) {
+        rt_unref(list);
+        return NULL;
+      }
+    } else if (rt_node_push(list, rt_ref(c)) != 0) {
+      rt_unref(list);
+      return NULL;
+    }
+  }
+  return list;
+}
+
+rt_node *rt_alias(rt_node *element, const char *name, int flags) {
+  rt_node *a, *cols;
+  int i;
+  if (!element) return NULL;
+  a = rt_node_new(RT_N_ALIAS);
+  if (!a) {
+    rt_unref(element);
+    return NULL;
+  }
+  a->a = element;
+  a->flags = (unsigned short)flags;
+  if (name) a->name = rt_strdup(name);
+  if (element->kind == RT_N_SELECT || element->kind == RT_N_COMPOUND) {
+    a->flags |= RT_F_SUBQUERY;
+    cols = select_columns(element);
+  } else {
+    cols = rt_list_new();
+    if (cols && rt_expand_columns(element, cols) != 0) {
+      rt_unref(cols);
+      cols = NULL;
+    }
+  }
+  if (!cols) {
+    rt_unref(a);
+    return NULL;
+  }
+  /* proxies: named like the inner column, owned by the alias */
+  for (i = 0; i < cols->n; i++) {
+    rt_node *inner = cols->kids[i];
+    rt_node *p = rt_node_new(RT_N_COLUMN);
+    const char *nm = rt_expr_name(inner);
+    if (!p || rt_node_push(a, p) != 0) {
+      rt_unref(cols);
+      rt_unref(a);
+      return NULL;
+    }
+    p->a = rt_ref(inner);
+    p->name =
+        rt_strdup(nm ? nm : (inner->kind == RT_N_FUNC ? inner->name : "anon"));
+    if (!nm) p->flags |= RT_F_ANON;
+    p->flags |= inner->flags & RT_F_PK;
+    p->type = rt_type_ref(inner->type);
+    p->owner = a;
+    p->refs = 0;
+  }
+  rt_unref(cols);
+  return a;
+}
+
+rt_node *rt_scalar_subquery(rt_node *select) {
+  rt_node *n;
+  if (!select) return NULL;
+  n = rt_node_new(RT_N_SCALARSUB);
+  if (!n) {
+    rt_unref(select);
+    return NULL;
+  }
+  n->a = select;
+  if (select->kind == RT_N_SELECT && select->kids[RT_S_COLUMNS]->n > 0)
+    n->type = rt_type_ref(select->kids[RT_S_COLUMNS]->kids[0]->type);
+  return n;
+}
+
+rt_node *rt_exists(rt_node *select) {
+  rt_node *n = rt_unary(RT_OP_EXISTS, select);
+  return n;
+}

@@ -1,0 +1,201 @@
+/*
+** types.c -- SQL types and their DDL names.
+*/
+#include "types.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const type_names[RT_TY_COUNT] = {
+    "NullType",    "Integer",     "BigInteger", "SmallInteger", "Float",
+    "Double",      "Numeric",     "String",     "Text",         "Unicode",
+    "UnicodeText", "Boolean",     "Date",       "DateTime",     "Time",
+    "Interval",    "LargeBinary", "Enum",       "JSON",         "Uuid",
+    "ARRAY",       "JSONB"};
+
+static rt_type bare[RT_TY_COUNT];
+
+rt_type *rt_type_bare(rt_typekind kind) {
+  rt_type *t = &bare[kind];
+  if (t->refs == 0) {
+    t->refs = -1;
+    t->kind = kind;
+    t->scale = -1;
+  }
+  return t;
+}
+
+rt_type *rt_type_new(rt_typekind kind) {
+  rt_type *t = calloc(1, sizeof *t);
+  if (!t) return NULL;
+  t->refs = 1;
+  t->kind = kind;
+  t->scale = -1;
+  return t;
+}
+
+rt_type *rt_type_ref(rt_type *t) {
+  if (t && t->refs > 0) t->refs++;
+  return t;
+}
+
+void rt_type_unref(rt_type *t) {
+  int i;
+  if (!t || t->refs < 0 || --t->refs > 0) return;
+  for (i = 0; i < t->nvalues; i++) free(t->values[i]);
+  free(t->values);
+  free(t->name);
+  rt_type_unref(t->item);
+  free(t);
+}
+
+const char *rt_type_name(rt_typekind kind) {
+  return type_names[kind];
+}
+
+rt_typekind rt_type_byname(const char *name) {
+  int i;
+  for (i = 0; i < RT_TY_COUNT; i++)
+    if (strcmp(type_names[i], name) == 0) return (rt_typekind)i;
+  return RT_TY_NULL;
+}
+
+int rt_type_is_string(const rt_type *t) {
+  return t && (t->kind == RT_TY_STRING || t->kind == RT_TY_TEXT ||
+               t->kind == RT_TY_UNICODE || t->kind == RT_TY_UNICODETEXT ||
+               t->kind == RT_TY_ENUM);
+}
+
+int rt_type_is_integer(const rt_type *t) {
+  return t && (t->kind == RT_TY_INTEGER || t->kind == RT_TY_BIGINTEGER ||
+               t->kind == RT_TY_SMALLINTEGER);
+}
+
+int rt_type_is_numeric(const rt_type *t) {
+  return rt_type_is_integer(t) ||
+         (t && (t->kind == RT_TY_FLOAT || t->kind == RT_TY_DOUBLE ||
+                t->kind == RT_TY_NUMERIC));
+}
+
+/* VARCHAR needs a length everywhere but SQLite and PostgreSQL; SQLAlchemy
+** renders what it is given and lets the database complain. */
+static void varchar(rt_strbuf *b, const char *name, int length) {
+  rt_sb_adds(b, name);
+  if (length > 0) rt_sb_addf(b, "(%d)", length);
+}
+
+static void enum_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
+  int i, longest = 0;
+  if (strcmp(dialect, "postgresql") == 0 && t->name) {
+    rt_sb_adds(b, t->name);
+    return;
+  }
+  if (strcmp(dialect, "mysql") == 0) {
+    rt_sb_adds(b, "ENUM(");
+    for (i = 0; i < t->nvalues; i++) {
+      const char *p;
+      rt_sb_adds(b, i ? ",'" : "'");
+      for (p = t->values[i]; *p; p++) {
+        if (*p == '\'') rt_sb_addc(b, '\'');
+        rt_sb_addc(b, *p);
+      }
+      rt_sb_addc(b, '\'');
+    }
+    rt_sb_addc(b, ')');
+    return;
+  }
+  for (i = 0; i < t->nvalues; i++) {
+    int n = (int)strlen(t->values[i]);
+    if (n > longest) longest = n;
+  }
+  rt_sb_addf(b, "VARCHAR(%d)", longest);
+}
+
+void rt_type_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
+  int pg = strcmp(dialect, "postgresql") == 0;
+  int my = strcmp(dialect, "mysql") == 0;
+  int lite = strcmp(dialect, "sqlite") == 0;
+  switch (t->kind) {
+  case RT_TY_NULL:
+    rt_sb_adds(b, "NULL");
+    break;
+  case RT_TY_INTEGER:
+    rt_sb_adds(b, "INTEGER");
+    break;
+  case RT_TY_BIGINTEGER:
+    rt_sb_adds(b, "BIGINT");
+    break;
+  case RT_TY_SMALLINTEGER:
+    rt_sb_adds(b, "SMALLINT");
+    break;
+  case RT_TY_FLOAT:
+    rt_sb_adds(b, "FLOAT");
+    if (t->length > 0) rt_sb_addf(b, "(%d)", t->length);
+    break;
+  case RT_TY_DOUBLE:
+    rt_sb_adds(b, pg ? "DOUBLE PRECISION" : "DOUBLE");
+    break;
+  case RT_TY_NUMERIC:
+    rt_sb_adds(b, "NUMERIC");
+    if (t->precision > 0) {
+      if (t->scale >= 0)
+        rt_sb_addf(b, "(%d, %d)", t->precision, t->scale);
+      else
+        rt_sb_addf(b, "(%d)", t->precision);
+    }
+    break;
+  case RT_TY_STRING:
+  case RT_TY_UNICODE:
+    varchar(b, "VARCHAR", t->length);
+    break;
+  case RT_TY_TEXT:
+  case RT_TY_UNICODETEXT:
+    rt_sb_adds(b, "TEXT");
+    break;
+  case RT_TY_BOOLEAN:
+    rt_sb_adds(b, my ? "BOOL" : "BOOLEAN");
+    break;
+  case RT_TY_DATE:
+    rt_sb_adds(b, "DATE");
+    break;
+  case RT_TY_DATETIME:
+    if (pg)
+      rt_sb_adds(b, t->timezone ? "TIMESTAMP WITH TIME ZONE"
+                                : "TIMESTAMP WITHOUT TIME ZONE");
+    else
+      rt_sb_adds(b, "DATETIME");
+    break;
+  case RT_TY_TIME:
+    if (pg)
+      rt_sb_adds(b, t->timezone ? "TIME WITH TIME ZONE"
+                                : "TIME WITHOUT TIME ZONE");
+    else
+      rt_sb_adds(b, "TIME");
+    break;
+  case RT_TY_INTERVAL:
+    rt_sb_adds(b, pg ? "INTERVAL" : "DATETIME");
+    break;
+  case RT_TY_LARGEBINARY:
+    rt_sb_adds(b, pg ? "BYTEA" : "BLOB");
+    break;
+  case RT_TY_ENUM:
+    enum_ddl(b, t, dialect);
+    break;
+  case RT_TY_JSON:
+    rt_sb_adds(b, "JSON");
+    break;
+  case RT_TY_UUID:
+    rt_sb_adds(b, pg ? "UUID" : "CHAR(32)");
+    break;
+  case RT_TY_ARRAY:
+    if (t->item) rt_type_ddl(b, t->item, dialect);
+    rt_sb_adds(b, "[]");
+    break;
+  case RT_TY_JSONB:
+    rt_sb_adds(b, "JSONB");
+    break;
+  case RT_TY_COUNT:
+    break;
+  }
+  (void)lite;
+}

@@ -1,0 +1,72 @@
+/*
+** types.h -- SQL types (API.md section 2) and their DDL names per dialect.
+**
+** A type is a small refcounted record; the bare types (`String`,
+** `Integer`) are static singletons that are never freed, and calling a
+** type in Lua makes a parametrised copy.
+*/
+#ifndef RT_TYPES_H
+#define RT_TYPES_H
+
+#include "strbuf.h"
+
+typedef enum rt_typekind {
+  RT_TY_NULL = 0,
+  RT_TY_INTEGER,
+  RT_TY_BIGINTEGER,
+  RT_TY_SMALLINTEGER,
+  RT_TY_FLOAT,
+  RT_TY_DOUBLE,
+  RT_TY_NUMERIC,
+  RT_TY_STRING,
+  RT_TY_TEXT,
+  RT_TY_UNICODE,
+  RT_TY_UNICODETEXT,
+  RT_TY_BOOLEAN,
+  RT_TY_DATE,
+  RT_TY_DATETIME,
+  RT_TY_TIME,
+  RT_TY_INTERVAL,
+  RT_TY_LARGEBINARY,
+  RT_TY_ENUM,
+  RT_TY_JSON,
+  RT_TY_UUID,
+  RT_TY_ARRAY,
+  RT_TY_JSONB,
+  RT_TY_COUNT
+} rt_typekind;
+
+typedef struct rt_type {
+  int refs; /* -1: static singleton */
+  rt_typekind kind;
+  int length;    /* String/Unicode length, Float precision; 0: none */
+  int precision; /* Numeric */
+  int scale;     /* Numeric; -1: none */
+  int timezone;  /* DateTime/Time */
+  int nvalues;   /* Enum */
+  char **values;
+  char *name;           /* Enum type name */
+  struct rt_type *item; /* ARRAY element type */
+} rt_type;
+
+/* The bare type of a kind (a static singleton). */
+rt_type *rt_type_bare(rt_typekind kind);
+/* A new parametrised type (refs 1); NULL on out of memory. */
+rt_type *rt_type_new(rt_typekind kind);
+rt_type *rt_type_ref(rt_type *t);
+void rt_type_unref(rt_type *t);
+
+/* The user-visible class name ("String", "Integer"). */
+const char *rt_type_name(rt_typekind kind);
+rt_typekind rt_type_byname(const char *name);
+
+/* Affinities the compiler needs. */
+int rt_type_is_string(const rt_type *t);
+int rt_type_is_numeric(const rt_type *t);
+int rt_type_is_integer(const rt_type *t);
+
+/* Append the DDL name of `t` for dialect `dialect` ("sqlite", "postgresql",
+** "mysql", or "default"). */
+void rt_type_ddl(rt_strbuf *b, const rt_type *t, const char *dialect);
+
+#endif

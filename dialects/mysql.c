@@ -1,0 +1,120 @@
+/*
+** mysql.c -- the MySQL / MariaDB compile-side dialect.
+*/
+#include <string.h>
+
+#include "core/compiler.h"
+#include "core/schema.h"
+#include "core/selectable.h"
+#include "dialects/reserved.h"
+
+static void mysql_limit(rt_compiler *c, rt_node *limit, rt_node *offset) {
+  rt_strbuf *b = rt_c_buf(c);
+  /* LIMIT offset, count; the largest unsigned 64-bit count means "all" */
+  rt_sb_adds(b, " \n LIMIT ");
+  if (offset) {
+    rt_c_expr(c, offset);
+    rt_sb_adds(b, ", ");
+    if (limit)
+      rt_c_expr(c, limit);
+    else
+      rt_sb_adds(b, "18446744073709551615");
+  } else
+    rt_c_expr(c, limit);
+}
+
+static void mysql_cast_type(rt_compiler *c, const rt_type *t) {
+  rt_strbuf *b = rt_c_buf(c);
+  if (!t) {
+    rt_sb_adds(b, "CHAR");
+    return;
+  }
+  switch (t->kind) {
+  case RT_TY_INTEGER:
+  case RT_TY_BIGINTEGER:
+  case RT_TY_SMALLINTEGER:
+  case RT_TY_BOOLEAN:
+    rt_sb_adds(b, "SIGNED INTEGER");
+    break;
+  case RT_TY_STRING:
+  case RT_TY_UNICODE:
+    rt_sb_adds(b, "CHAR");
+    if (t->length > 0) rt_sb_addf(b, "(%d)", t->length);
+    break;
+  case RT_TY_TEXT:
+  case RT_TY_UNICODETEXT:
+  case RT_TY_ENUM:
+    rt_sb_adds(b, "CHAR");
+    break;
+  case RT_TY_NUMERIC:
+    rt_sb_adds(b, "DECIMAL");
+    if (t->precision > 0) {
+      if (t->scale >= 0)
+        rt_sb_addf(b, "(%d, %d)", t->precision, t->scale);
+      else
+        rt_sb_addf(b, "(%d)", t->precision);
+    }
+    break;
+  case RT_TY_LARGEBINARY:
+    rt_sb_adds(b, "BINARY");
+    break;
+  case RT_TY_DATE:
+    rt_sb_adds(b, "DATE");
+    break;
+  case RT_TY_DATETIME:
+    rt_sb_adds(b, "DATETIME");
+    break;
+  case RT_TY_TIME:
+    rt_sb_adds(b, "TIME");
+    break;
+  case RT_TY_JSON:
+    rt_sb_adds(b, "JSON");
+    break;
+  default:
+    rt_type_ddl(b, t, "mysql");
+  }
+}
+
+static void mysql_column(rt_compiler *c, rt_node *t, rt_node *col) {
+  (void)t;
+  if (col->type &&
+      (col->type->kind == RT_TY_STRING || col->type->kind == RT_TY_UNICODE) &&
+      col->type->length == 0) {
+    rt_c_fail(c, RT_ECOMPILE, "VARCHAR requires a length on dialect mysql");
+    return;
+  }
+  if (col->type)
+    rt_type_ddl(rt_c_buf(c), col->type, "mysql");
+  else
+    rt_sb_adds(rt_c_buf(c), "NULL");
+}
+
+static void mysql_for_update(rt_compiler *c, rt_node *fu) {
+  rt_strbuf *b = rt_c_buf(c);
+  int i;
+  rt_sb_adds(b, fu->flags & RT_FU_READ ? " LOCK IN SHARE MODE" : " FOR UPDATE");
+  for (i = 0; i < fu->n; i++) {
+    rt_node *t = fu->kids[i];
+    rt_sb_adds(b, i ? ", " : " OF ");
+    if (t->kind == RT_N_COLUMN) t = t->owner;
+    if (t) rt_c_ident(c, t->name);
+  }
+  if (fu->flags & RT_FU_NOWAIT) rt_sb_adds(b, " NOWAIT");
+  if (fu->flags & RT_FU_SKIP_LOCKED) rt_sb_adds(b, " SKIP LOCKED");
+}
+
+const rt_dialect rt_dialect_mysql = {"mysql",
+                                     RT_PS_QMARK,
+                                     '`',
+                                     '`',
+                                     rt_rw_mysql,
+                                     &rt_rw_mysql_count,
+                                     RT_DF_BOOL_WORDS | RT_DF_INNER_JOIN |
+                                         RT_DF_CONCAT_FUNC | RT_DF_BACKSLASH |
+                                         RT_DF_ON_DUPLICATE,
+                                     mysql_limit,
+                                     NULL,
+                                     mysql_cast_type,
+                                     NULL,
+                                     mysql_column,
+                                     mysql_for_update};

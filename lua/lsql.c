@@ -1,0 +1,2205 @@
+/*
+** lsql.c -- the SQL expression language for Lua: select(), insert(),
+** operators, functions, compile(), and the compile hook conn:execute uses.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/compiler.h"
+#include "core/ddl.h"
+#include "core/dml.h"
+#include "core/selectable.h"
+#include "lsql.h"
+
+/* --- nodes --- */
+
+lnode *lsql_newnode(lua_State *L) {
+  lnode *u = lua_newuserdatauv(L, sizeof *u, 1);
+  u->n = NULL;
+  luaL_setmetatable(L, NODE_MT);
+  return u;
+}
+
+void lsql_check(lua_State *L, void *p) {
+  if (!p) rt_lua_error(L, RT_EMEMORY, "out of memory");
+}
+
+void lsql_pushnode(lua_State *L, rt_node *n) {
+  lnode *u;
+  if (!n) rt_lua_error(L, RT_EMEMORY, "out of memory");
+  /* the userdata can fail to allocate: hold n in a to-be-closed slot? A
+  ** failed allocation raises before we own n, so make the box first */
+  u = lua_newuserdatauv(L, sizeof *u, 1);
+  u->n = n;
+  luaL_setmetatable(L, NODE_MT);
+}
+
+/* Build the result box first, then the node: a failure in between leaks
+** nothing. */
+#define RESULT(L) lsql_newnode(L)
+#define SETRESULT(L, ud, expr)                                                 \
+  do {                                                                         \
+    (ud)->n = (expr);                                                          \
+    if (!(ud)->n) rt_lua_error(L, RT_EMEMORY, "out of memory");                \
+  } while (0)
+
+rt_node *lsql_tonode(lua_State *L, int idx) {
+  lnode *u = luaL_testudata(L, idx, NODE_MT);
+  return u ? u->n : NULL;
+}
+
+rt_node *lsql_checknode(lua_State *L, int idx, const char *fname) {
+  rt_node *n = lsql_tonode(L, idx);
+  if (!n)
+    rt_lua_error(L, RT_EARGUMENT,
+                 "%s: argument #%d must be a SQL expression, not %s", fname,
+                 idx, luaL_typename(L, idx));
+  return n;
+}
+
+static int node_gc(lua_State *L) {
+  lnode *u = lua_touserdata(L, 1);
+  rt_unref(u->n);
+  u->n = NULL;
+  return 0;
+}
+
+rt_node *lsql_coerce(lua_State *L, int idx, const rt_node *against,
+                     const char *fname, int pos) {
+  rt_node *n;
+  lnode *ud;
+  rt_value v;
+  idx = lua_absindex(L, idx);
+  n = lsql_tonode(L, idx);
+  if (n) {
+    lua_pushvalue(L, idx);
+    return n;
+  }
+  ud = RESULT(L);
+  if (lua_isnil(L, idx) || (rt_lua_isnull(L, idx) && !against)) {
+    ud->n = rt_const(RT_N_NULL);
+  } else if (rt_lua_tovalue(L, idx, &v) == 0 && lua_type(L, idx) != LUA_TTABLE)
+    ud->n = rt_bind_against(against, v);
+  else
+    rt_lua_error(L, RT_EARGUMENT,
+                 "%s: argument #%d must be a SQL expression or a value, not %s",
+                 fname, pos, luaL_typename(L, idx));
+  lsql_check(L, ud->n);
+  return ud->n;
+}
+
+/* --- operators --- */
+
+static int binop(lua_State *L, int op, const char *fname) {
+  rt_node *l = lsql_tonode(L, 1), *r;
+  lnode *ud;
+  if (!l) {
+    /* 5 + col: the value takes its name from the right operand */
+    rt_node *rr = lsql_checknode(L, 2, fname);
+    rt_node *ll = lsql_coerce(L, 1, rr, fname, 1);
+    ud = RESULT(L);
+    SETRESULT(L, ud, rt_binary(op, rt_ref(ll), rt_ref(rr)));
+    return 1;
+  }
+  r = lsql_coerce(L, 2, l, fname, 2);
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_binary(op, rt_ref(l), rt_ref(r)));
+  return 1;
+}
+
+static int m_add(lua_State *L) {
+  return binop(L, RT_OP_ADD, "+");
+}
+static int m_sub(lua_State *L) {
+  return binop(L, RT_OP_SUB, "-");
+}
+static int m_mul(lua_State *L) {
+  return binop(L, RT_OP_MUL, "*");
+}
+static int m_div(lua_State *L) {
+  return binop(L, RT_OP_DIV, "/");
+}
+static int m_mod(lua_State *L) {
+  return binop(L, RT_OP_MOD, "%");
+}
+static int m_concat(lua_State *L) {
+  return binop(L, RT_OP_CONCAT, "..");
+}
+
+static int m_unm(lua_State *L) {
+  rt_node *e = lsql_checknode(L, 1, "unary -");
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_unary(RT_OP_NEG, rt_ref(e)));
+  return 1;
+}
+
+/* a criterion: a node, or a Lua boolean */
+static rt_node *criterion(lua_State *L, int idx, const char *fname, int pos) {
+  rt_node *n = lsql_tonode(L, idx);
+  lnode *ud;
+  if (n) {
+    lua_pushvalue(L, idx);
+    return n;
+  }
+  if (lua_type(L, idx) == LUA_TBOOLEAN) {
+    ud = RESULT(L);
+    SETRESULT(L, ud, rt_const(lua_toboolean(L, idx) ? RT_N_TRUE : RT_N_FALSE));
+    return ud->n;
+  }
+  if (lua_type(L, idx) == LUA_TSTRING)
+    rt_lua_error(L, RT_EARGUMENT,
+                 "%s: Textual SQL expression '%s' should be explicitly "
+                 "declared as text('%s')",
+                 fname, lua_tostring(L, idx), lua_tostring(L, idx));
+  rt_lua_error(L, RT_EARGUMENT,
+               "%s: argument #%d must be a SQL expression, not %s", fname, pos,
+               luaL_typename(L, idx));
+  return NULL;
+}
+
+/* and_/or_ of the arguments from `first` */
+static int boollist(lua_State *L, int op, int first, const char *fname) {
+  int top = lua_gettop(L), i, n = top - first + 1;
+  rt_node **items;
+  lnode *ud;
+  if (n < 0) n = 0;
+  for (i = first; i <= top; i++) criterion(L, i, fname, i);
+  ud = RESULT(L);
+  items = lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(n + 1), 0);
+  for (i = 0; i < n; i++) items[i] = rt_ref(lsql_tonode(L, top + 1 + i));
+  SETRESULT(L, ud, rt_boollist(op, items, n));
+  lua_pop(L, 1);
+  return 1;
+}
+
+static int m_band(lua_State *L) {
+  lua_settop(L, 2);
+  return boollist(L, RT_OP_AND, 1, "&");
+}
+static int m_bor(lua_State *L) {
+  lua_settop(L, 2);
+  return boollist(L, RT_OP_OR, 1, "|");
+}
+static int l_and(lua_State *L) {
+  return boollist(L, RT_OP_AND, 1, "and_");
+}
+static int l_or(lua_State *L) {
+  return boollist(L, RT_OP_OR, 1, "or_");
+}
+
+static int l_not(lua_State *L) {
+  rt_node *e = criterion(L, 1, "not_", 1);
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_not(rt_ref(e)));
+  return 1;
+}
+
+/* comparisons: eq(nil) / eq(sa.null) is IS NULL; eq(true) compares with
+** the boolean constant, as SQLAlchemy does */
+static int compare(lua_State *L, int op, const char *fname) {
+  rt_node *l = lsql_checknode(L, 1, fname), *r;
+  lnode *ud;
+  int isnull = lua_isnoneornil(L, 2) || rt_lua_isnull(L, 2);
+  if (isnull || lua_type(L, 2) == LUA_TBOOLEAN) {
+    int k = isnull ? RT_N_NULL : lua_toboolean(L, 2) ? RT_N_TRUE : RT_N_FALSE;
+    if (op != RT_OP_EQ && op != RT_OP_NE && op != RT_OP_IS && op != RT_OP_ISNOT)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "%s: Only '=', '!=', 'is_()', 'is_not()' operators "
+                          "can be used with None/True/False",
+                          fname);
+    if (isnull)
+      op = (op == RT_OP_EQ || op == RT_OP_IS) ? RT_OP_IS : RT_OP_ISNOT;
+    ud = RESULT(L);
+    r = rt_const(k);
+    lsql_check(L, r);
+    SETRESULT(L, ud, rt_binary(op, rt_ref(l), r));
+    return 1;
+  }
+  r = lsql_coerce(L, 2, l, fname, 1);
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_binary(op, rt_ref(l), rt_ref(r)));
+  return 1;
+}
+
+#define CMP(fn, op, name)                                                      \
+  static int fn(lua_State *L) {                                                \
+    return compare(L, op, name);                                               \
+  }
+CMP(e_eq, RT_OP_EQ, "eq")
+CMP(e_ne, RT_OP_NE, "ne")
+CMP(e_lt, RT_OP_LT, "lt")
+CMP(e_le, RT_OP_LE, "le")
+CMP(e_gt, RT_OP_GT, "gt")
+CMP(e_ge, RT_OP_GE, "ge")
+CMP(e_like, RT_OP_LIKE, "like")
+CMP(e_not_like, RT_OP_NOTLIKE, "not_like")
+CMP(e_ilike, RT_OP_ILIKE, "ilike")
+CMP(e_not_ilike, RT_OP_NOTILIKE, "not_ilike")
+CMP(e_is, RT_OP_IS, "is_")
+CMP(e_is_not, RT_OP_ISNOT, "is_not")
+
+static int in_(lua_State *L, int negate, const char *fname) {
+  rt_node *e = lsql_checknode(L, 1, fname), *sub = lsql_tonode(L, 2), *list;
+  lnode *ud, *lu;
+  int i, n;
+  if (sub) {
+    if (sub->kind == RT_N_SELECT || sub->kind == RT_N_COMPOUND ||
+        sub->kind == RT_N_SCALARSUB) {
+      ud = RESULT(L);
+      SETRESULT(L, ud, rt_in(rt_ref(e), rt_ref(sub), negate));
+      return 1;
+    }
+  }
+  if (!lua_istable(L, 2) || sub)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "%s: argument #1 must be a list of values or a "
+                        "select, not %s",
+                        fname, luaL_typename(L, 2));
+  n = (int)luaL_len(L, 2);
+  lu = RESULT(L);
+  SETRESULT(L, lu, rt_list_new());
+  list = lu->n;
+  for (i = 1; i <= n; i++) {
+    rt_node *item;
+    rt_value v;
+    lua_rawgeti(L, 2, i);
+    item = lsql_tonode(L, -1);
+    if (item)
+      item = rt_ref(item);
+    else if (rt_lua_tovalue(L, -1, &v) == 0 && !lua_istable(L, -1))
+      item = rt_bind(rt_bind_key_for(e), v,
+                     v.type == RT_V_NULL ? NULL : e->type, 0);
+    else
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "%s: list item %d is not a SQL value", fname, i);
+    lua_pop(L, 1);
+    if (rt_node_push(list, item) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_in(rt_ref(e), rt_ref(list), negate));
+  return 1;
+}
+
+static int e_in(lua_State *L) {
+  return in_(L, 0, "in_");
+}
+static int e_not_in(lua_State *L) {
+  return in_(L, 1, "not_in");
+}
+
+static int e_between(lua_State *L) {
+  rt_node *e = lsql_checknode(L, 1, "between");
+  rt_node *lo = lsql_coerce(L, 2, e, "between", 1);
+  rt_node *hi = lsql_coerce(L, 3, e, "between", 2);
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_between(rt_ref(e), rt_ref(lo), rt_ref(hi), 0));
+  return 1;
+}
+
+/* startswith/endswith/contains: LIKE with '%' concatenated */
+static int like_pattern(lua_State *L, int before, int after,
+                        const char *fname) {
+  rt_node *e = lsql_checknode(L, 1, fname);
+  rt_node *v = lsql_coerce(L, 2, e, fname, 1), *pat;
+  lnode *ud = RESULT(L), *pu = RESULT(L);
+  SETRESULT(L, pu, rt_ref(v));
+  if (before) {
+    rt_node *pct = rt_literal_column("'%'", rt_type_bare(RT_TY_STRING));
+    lsql_check(L, pct);
+    pat = rt_binary(RT_OP_CONCAT, pct, pu->n);
+    pu->n = pat;
+    lsql_check(L, pat);
+  }
+  if (after) {
+    rt_node *pct = rt_literal_column("'%'", rt_type_bare(RT_TY_STRING));
+    lsql_check(L, pct);
+    pat = rt_binary(RT_OP_CONCAT, pu->n, pct);
+    pu->n = pat;
+    lsql_check(L, pat);
+  }
+  SETRESULT(L, ud, rt_binary(RT_OP_LIKE, rt_ref(e), rt_ref(pu->n)));
+  ud->n->flags |= RT_F_LOWPREC;
+  lua_pop(L, 1);
+  return 1;
+}
+
+static int e_startswith(lua_State *L) {
+  return like_pattern(L, 0, 1, "startswith");
+}
+static int e_endswith(lua_State *L) {
+  return like_pattern(L, 1, 0, "endswith");
+}
+static int e_contains(lua_State *L) {
+  return like_pattern(L, 1, 1, "contains");
+}
+
+static int op_apply(lua_State *L) {
+  rt_node *l = lsql_tonode(L, lua_upvalueindex(1));
+  const char *opstr = lua_tostring(L, lua_upvalueindex(2));
+  rt_node *r = lsql_coerce(L, 1, l, "op", 1);
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_custom_op(opstr, rt_ref(l), rt_ref(r)));
+  return 1;
+}
+
+static int e_op(lua_State *L) {
+  lsql_checknode(L, 1, "op");
+  rt_lua_checkarg(L, 2, LUA_TSTRING, "op");
+  lua_settop(L, 2);
+  lua_pushcclosure(L, op_apply, 2);
+  return 1;
+}
+
+static int unary_fn(lua_State *L, int op, const char *fname) {
+  rt_node *e = lsql_checknode(L, 1, fname);
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_unary(op, rt_ref(e)));
+  return 1;
+}
+
+static int e_desc(lua_State *L) {
+  return unary_fn(L, RT_OP_DESC, "desc");
+}
+static int e_asc(lua_State *L) {
+  return unary_fn(L, RT_OP_ASC, "asc");
+}
+static int e_nulls_first(lua_State *L) {
+  return unary_fn(L, RT_OP_NULLSFIRST, "nulls_first");
+}
+static int e_nulls_last(lua_State *L) {
+  return unary_fn(L, RT_OP_NULLSLAST, "nulls_last");
+}
+
+static int e_collate(lua_State *L) {
+  rt_node *e = lsql_checknode(L, 1, "collate"), *name;
+  lnode *ud, *nu;
+  rt_lua_checkarg(L, 2, LUA_TSTRING, "collate");
+  nu = RESULT(L);
+  SETRESULT(L, nu, rt_literal_column(lua_tostring(L, 2), NULL));
+  name = nu->n;
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_binary(RT_OP_COLLATE, rt_ref(e), rt_ref(name)));
+  return 1;
+}
+
+static int e_cast(lua_State *L) {
+  rt_node *e;
+  rt_type *t;
+  lnode *ud;
+  if (!lsql_tonode(L, 1)) {
+    /* cast(value, Type) */
+    e = lsql_coerce(L, 1, NULL, "cast", 1);
+    lua_replace(L, 1);
+  }
+  e = lsql_checknode(L, 1, "cast");
+  t = lsql_totype(L, 2);
+  if (!t)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "cast: argument #2 must be a type, not %s",
+                        luaL_typename(L, 2));
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_cast(rt_ref(e), t));
+  return 1;
+}
+
+static int over(lua_State *L, rt_node *f, int opts);
+
+/* label(name) on expressions; on a select: a labelled scalar subquery */
+static int e_label(lua_State *L) {
+  rt_node *e = lsql_checknode(L, 1, "label");
+  lnode *ud;
+  const char *name = luaL_optstring(L, 2, NULL);
+  if (e->kind == RT_N_SELECT || e->kind == RT_N_COMPOUND) {
+    lnode *su = RESULT(L);
+    SETRESULT(L, su, rt_scalar_subquery(rt_ref(e)));
+    e = su->n;
+  }
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_label(name, rt_ref(e)));
+  return 1;
+}
+
+/* --- function calls: func.name(...) --- */
+
+static int func_call(lua_State *L) {
+  const char *name = lua_tostring(L, lua_upvalueindex(1));
+  int top = lua_gettop(L), i;
+  rt_node **args;
+  lnode *ud;
+  /* a literal argument binds under the function's name, as `lower_1` */
+  rt_node *proto = rt_func(name, NULL, 0);
+  lsql_pushnode(L, proto);
+  for (i = 1; i <= top; i++) lsql_coerce(L, i, proto, name, i);
+  ud = RESULT(L);
+  args = lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(top + 1), 0);
+  for (i = 0; i < top; i++) args[i] = rt_ref(lsql_tonode(L, top + 2 + i));
+  SETRESULT(L, ud, rt_func(name, args, top));
+  lua_pop(L, 1);
+  return 1;
+}
+
+static int func_index(lua_State *L) {
+  luaL_checkstring(L, 2);
+  lua_pushvalue(L, 2);
+  lua_pushcclosure(L, func_call, 1);
+  return 1;
+}
+
+/* --- constructors --- */
+
+static int l_literal(lua_State *L) {
+  rt_value v;
+  lnode *ud = RESULT(L);
+  if (rt_lua_tovalue(L, 1, &v) != 0 || lua_istable(L, 1))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "literal: argument #1 must be a value");
+  SETRESULT(L, ud, rt_bind("param", v, lsql_totype(L, 2), 1));
+  return 1;
+}
+
+static int l_bindparam(lua_State *L) {
+  rt_value v = rt_vnull();
+  lnode *ud;
+  rt_lua_checkarg(L, 1, LUA_TSTRING, "bindparam");
+  if (!lua_isnoneornil(L, 2) &&
+      (rt_lua_tovalue(L, 2, &v) != 0 || lua_istable(L, 2)))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "bindparam: argument #2 must be a value");
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_bind(lua_tostring(L, 1), v, lsql_totype(L, 3), 0));
+  return 1;
+}
+
+static int l_literal_column(lua_State *L) {
+  lnode *ud;
+  rt_lua_checkarg(L, 1, LUA_TSTRING, "literal_column");
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_literal_column(lua_tostring(L, 1), lsql_totype(L, 2)));
+  return 1;
+}
+
+static int l_column(lua_State *L) {
+  lnode *ud;
+  rt_lua_checkarg(L, 1, LUA_TSTRING, "column");
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_column(lua_tostring(L, 1), lsql_totype(L, 2)));
+  return 1;
+}
+
+static int l_text(lua_State *L) {
+  lnode *ud;
+  rt_lua_checkarg(L, 1, LUA_TSTRING, "text");
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_node_new(RT_N_TEXT));
+  ud->n->name = rt_strdup(lua_tostring(L, 1));
+  lsql_check(L, ud->n->name);
+  return 1;
+}
+
+static int l_null(lua_State *L) {
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_const(RT_N_NULL));
+  return 1;
+}
+static int l_true(lua_State *L) {
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_const(RT_N_TRUE));
+  return 1;
+}
+static int l_false(lua_State *L) {
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_const(RT_N_FALSE));
+  return 1;
+}
+
+static int l_distinct(lua_State *L) {
+  return unary_fn(L, RT_OP_DISTINCT, "distinct");
+}
+
+static int l_tuple(lua_State *L) {
+  int top = lua_gettop(L), i;
+  lnode *ud;
+  for (i = 1; i <= top; i++) lsql_coerce(L, i, NULL, "tuple_", i);
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_node_new(RT_N_TUPLE));
+  for (i = 1; i <= top; i++)
+    if (rt_node_push(ud->n, rt_ref(lsql_tonode(L, top + i))) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  return 1;
+}
+
+static int l_extract(lua_State *L) {
+  rt_node *e;
+  lnode *ud;
+  rt_lua_checkarg(L, 1, LUA_TSTRING, "extract");
+  e = lsql_checknode(L, 2, "extract");
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_node_new(RT_N_EXTRACT));
+  ud->n->name = rt_strdup(lua_tostring(L, 1));
+  lsql_check(L, ud->n->name);
+  ud->n->a = rt_ref(e);
+  ud->n->type = rt_type_bare(RT_TY_INTEGER);
+  return 1;
+}
+
+/* case({{cond, value}, ...}, {else_ = v, value = e}) or case({[k] = v},
+** {value = e}) with WHENs in key order */
+static int sort_keys(lua_State *L) {
+  int ta = lua_type(L, 1), tb = lua_type(L, 2);
+  if (ta != tb)
+    lua_pushboolean(L, ta < tb);
+  else
+    lua_pushboolean(L, lua_compare(L, 1, 2, LUA_OPLT));
+  return 1;
+}
+
+static int l_case(lua_State *L) {
+  int opts = lua_istable(L, 2) ? 2 : 0, n, i, pairs;
+  rt_node *value = NULL;
+  lnode *ud;
+  rt_lua_checkarg(L, 1, LUA_TTABLE, "case");
+  lua_settop(L, 2);
+  if (opts) {
+    lua_getfield(L, opts, "value"); /* 3 */
+    if (!lua_isnil(L, 3)) value = lsql_checknode(L, 3, "case");
+  } else
+    lua_pushnil(L);
+  n = (int)lua_rawlen(L, 1);
+  if (n > 0)
+    lua_pushvalue(L, 1); /* 4: the {when, then} pairs */
+  else {
+    /* a map: WHENs in key order */
+    lua_newtable(L); /* 4 */
+    lua_newtable(L); /* 5: keys */
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+      lua_pop(L, 1);
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, 5, (lua_Integer)lua_rawlen(L, 5) + 1);
+    }
+    lua_getglobal(L, "table");
+    if (lua_istable(L, -1)) {
+      lua_getfield(L, -1, "sort");
+      lua_pushvalue(L, 5);
+      lua_pushcfunction(L, sort_keys);
+      lua_call(L, 2, 0);
+    }
+    lua_pop(L, 1);
+    n = (int)lua_rawlen(L, 5);
+    for (i = 1; i <= n; i++) {
+      lua_createtable(L, 2, 0);
+      lua_rawgeti(L, 5, i);
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, -3, 1);
+      lua_gettable(L, 1);
+      lua_rawseti(L, -2, 2);
+      lua_rawseti(L, 4, i);
+    }
+    lua_settop(L, 4);
+  }
+  pairs = 4;
+  ud = RESULT(L); /* 5 */
+  SETRESULT(L, ud, rt_node_new(RT_N_CASE));
+  for (i = 1; i <= n; i++) {
+    rt_node *w, *t;
+    lua_settop(L, 5);
+    lua_rawgeti(L, pairs, i); /* 6 */
+    if (!lua_istable(L, 6))
+      return rt_lua_error(
+          L, RT_EARGUMENT,
+          "case: WHEN item %d must be a {condition, value} pair", i);
+    lua_rawgeti(L, 6, 1); /* 7 */
+    w = value ? lsql_coerce(L, 7, NULL, "case", i) : criterion(L, 7, "case", i);
+    if (rt_node_push(ud->n, value ? rt_ref(w)
+                                  : rt_self_group(rt_ref(w), RT_OP_NONE)) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    lua_rawgeti(L, 6, 2);
+    t = lsql_coerce(L, lua_gettop(L), NULL, "case", i);
+    if (rt_node_push(ud->n, rt_ref(t)) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    if (i == 1) ud->n->type = rt_type_ref(t->type);
+  }
+  lua_settop(L, 5);
+  ud->n->a = rt_ref(value);
+  if (opts) {
+    lua_getfield(L, opts, "else_");
+    if (!lua_isnil(L, -1))
+      ud->n->b = rt_ref(lsql_coerce(L, lua_gettop(L), NULL, "case", n + 1));
+  }
+  lua_settop(L, 5);
+  return 1;
+}
+
+/* list from the arguments at first..top, pushed as a node; each is
+** coerced (values become binds) */
+static rt_node *arglist(lua_State *L, int first, int top, const char *fname) {
+  lnode *lu = RESULT(L);
+  int i;
+  int at = lua_gettop(L);
+  SETRESULT(L, lu, rt_list_new());
+  for (i = first; i <= top; i++) {
+    rt_node *e;
+    if (lua_type(L, i) == LUA_TSTRING) {
+      /* a name: a label reference (order_by("name")) */
+      lnode *t = RESULT(L);
+      SETRESULT(L, t, rt_literal_column(lua_tostring(L, i), NULL));
+      e = t->n;
+    } else
+      e = lsql_coerce(L, i, NULL, fname, i);
+    if (rt_node_push(lu->n, rt_ref(e)) != 0)
+      rt_lua_error(L, RT_EMEMORY, "out of memory");
+    lua_settop(L, at);
+  }
+  return lu->n;
+}
+
+/* a list given as a Lua table at idx, or as a single expression */
+static rt_node *tablelist(lua_State *L, int idx, const char *fname) {
+  int i, n, base;
+  idx = lua_absindex(L, idx);
+  if (!lua_istable(L, idx)) return arglist(L, idx, idx, fname);
+  n = (int)lua_rawlen(L, idx);
+  base = lua_gettop(L);
+  for (i = 1; i <= n; i++) lua_rawgeti(L, idx, i);
+  {
+    rt_node *l = arglist(L, base + 1, base + n, fname);
+    lua_replace(L, base + 1);
+    lua_settop(L, base + 1);
+    return l;
+  }
+}
+
+static int over(lua_State *L, rt_node *f, int opts) {
+  lnode *ud;
+  rt_node *pb = NULL, *ob = NULL;
+  int top;
+  lua_settop(L, opts ? opts : lua_gettop(L));
+  top = lua_gettop(L);
+  if (opts) {
+    if (lua_getfield(L, opts, "partition_by") != LUA_TNIL)
+      pb = tablelist(L, top + 1, "over");
+    if (lua_getfield(L, opts, "order_by") != LUA_TNIL)
+      ob = tablelist(L, lua_gettop(L), "over");
+  }
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_node_new(RT_N_OVER));
+  ud->n->a = rt_ref(f);
+  ud->n->b = rt_ref(pb);
+  ud->n->c = rt_ref(ob);
+  ud->n->type = rt_type_ref(f->type);
+  return 1;
+}
+
+static int e_over(lua_State *L) {
+  rt_node *f = lsql_checknode(L, 1, "over");
+  return over(L, f, lua_istable(L, 2) ? 2 : 0);
+}
+
+static int l_over(lua_State *L) {
+  return e_over(L);
+}
+
+/* --- statements --- */
+
+static rt_node *checkkind(lua_State *L, int idx, int kind, int kind2,
+                          const char *fname) {
+  rt_node *n = lsql_checknode(L, idx, fname);
+  if (n->kind != kind && n->kind != kind2)
+    rt_lua_error(L, RT_EARGUMENT, "%s: not available on this construct", fname);
+  return n;
+}
+
+static rt_node *checkselect(lua_State *L, const char *fname) {
+  return checkkind(L, 1, RT_N_SELECT, RT_N_COMPOUND, fname);
+}
+
+/* push a select of the columns at first..top */
+static int build_select(lua_State *L, int first, int top) {
+  rt_node *s;
+  lnode *ud;
+  int i;
+  for (i = first; i <= top; i++) {
+    rt_node *c = lsql_tonode(L, i);
+    if (!c)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "select: argument #%d must be a column, table or "
+                          "expression, not %s",
+                          i, luaL_typename(L, i));
+  }
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_select_new());
+  s = ud->n;
+  for (i = first; i <= top; i++)
+    if (rt_node_push(s->kids[RT_S_COLUMNS], rt_ref(lsql_tonode(L, i))) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  return 1;
+}
+
+static int l_select(lua_State *L) {
+  int top = lua_gettop(L);
+  if (top == 1 && lua_istable(L, 1) && !lsql_tonode(L, 1)) {
+    int n = (int)lua_rawlen(L, 1), i;
+    for (i = 1; i <= n; i++) lua_rawgeti(L, 1, i);
+    return build_select(L, 2, n + 1);
+  }
+  return build_select(L, 1, top);
+}
+
+/* generative helper: copy stmt at 1 with slot set to the node on top */
+static int gen_set(lua_State *L, rt_node *s, int slot, rt_node *v) {
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_gen_set(s, slot, rt_ref(v)));
+  return 1;
+}
+
+static int s_where(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "where");
+  int top = lua_gettop(L), i, slot;
+  lnode *ud;
+  if (s->kind == RT_N_SELECT)
+    slot = RT_S_WHERE;
+  else if (s->kind == RT_N_UPDATE || s->kind == RT_N_DELETE)
+    slot = RT_D_WHERE;
+  else
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "where: not available on this construct");
+  for (i = 2; i <= top; i++) criterion(L, i, "where", i - 1);
+  ud = RESULT(L);
+  if (top == 2) {
+    SETRESULT(L, ud, rt_gen_where(s, slot, rt_ref(lsql_tonode(L, top + 1))));
+  } else if (top > 2) {
+    /* several criteria: one AND list, built once */
+    int n = top - 1, k = 0;
+    rt_node **items =
+        lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(n + 1), 0);
+    if (s->kids[slot]) items[k++] = rt_ref(s->kids[slot]);
+    for (i = 0; i < n; i++) items[k++] = rt_ref(lsql_tonode(L, top + 1 + i));
+    lua_pop(L, 1);
+    SETRESULT(L, ud, rt_gen_set(s, slot, rt_boollist(RT_OP_AND, items, k)));
+  } else
+    ud->n = rt_ref(s);
+  return 1;
+}
+
+static int s_having(lua_State *L) {
+  rt_node *s = checkselect(L, "having");
+  int top = lua_gettop(L), i;
+  lnode *ud = RESULT(L);
+  ud->n = rt_ref(s);
+  for (i = 2; i <= top; i++) {
+    rt_node *c = criterion(L, i, "having", i - 1), *next;
+    next = rt_gen_where(ud->n, RT_S_HAVING, rt_ref(c));
+    lsql_check(L, next);
+    rt_unref(ud->n);
+    ud->n = next;
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
+/* the entity filter_by() works on: the last join target, else the first
+** table of the columns clause */
+static rt_node *filter_entity(rt_node *s) {
+  rt_node *j = s->kids[RT_S_JOINS], *cols = s->kids[RT_S_COLUMNS];
+  int i;
+  if (j && j->n) return j->kids[j->n - 1]->b;
+  for (i = 0; cols && i < cols->n; i++) {
+    rt_node *c = cols->kids[i];
+    if (c->kind == RT_N_TABLE || c->kind == RT_N_ALIAS) return c;
+    if (c->kind == RT_N_COLUMN && c->owner) return c->owner;
+  }
+  return NULL;
+}
+
+static rt_node *column_of(lua_State *L, rt_node *from, const char *key) {
+  rt_node *c = NULL;
+  int i;
+  if (from->kind == RT_N_TABLE) c = rt_table_column(from, key);
+  for (i = 0; !c && i < from->n; i++)
+    if (from->kids[i] && strcmp(from->kids[i]->name, key) == 0)
+      c = from->kids[i];
+  if (!c)
+    rt_lua_error(L, RT_EARGUMENT, "Table '%s' has no column '%s'",
+                 from->name ? from->name : "anonymous", key);
+  return c;
+}
+
+static int s_filter_by(lua_State *L) {
+  rt_node *s = checkselect(L, "filter_by"), *ent = filter_entity(s);
+  int n, i;
+  rt_lua_checkarg(L, 2, LUA_TTABLE, "filter_by");
+  if (!ent)
+    return rt_lua_error(L, RT_EINVALIDREQUEST,
+                        "filter_by: no entity to filter on");
+  lua_settop(L, 2);
+  /* sorted keys: the conditions join in key-name order */
+  lua_newtable(L); /* 3 */
+  lua_pushnil(L);
+  while (lua_next(L, 2)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, 3, (lua_Integer)lua_rawlen(L, 3) + 1);
+    }
+  }
+  lua_getglobal(L, "table");
+  lua_getfield(L, -1, "sort");
+  lua_pushvalue(L, 3);
+  lua_call(L, 1, 0);
+  lua_pop(L, 1);
+  n = (int)lua_rawlen(L, 3);
+  lua_pushvalue(L, 1); /* 4: the statement so far */
+  for (i = 1; i <= n; i++) {
+    rt_node *col;
+    lua_settop(L, 4);
+    lua_rawgeti(L, 3, i); /* 5 */
+    col = column_of(L, ent, lua_tostring(L, 5));
+    lsql_pushnode(L, rt_ref(col)); /* 6 */
+    lua_pushcfunction(L, e_eq);
+    lua_pushvalue(L, 6);
+    lua_pushvalue(L, 5);
+    lua_gettable(L, 2);
+    lua_call(L, 2, 1); /* 7: col == value */
+    lua_pushcfunction(L, s_where);
+    lua_pushvalue(L, 4);
+    lua_pushvalue(L, 7);
+    lua_call(L, 2, 1);
+    lua_replace(L, 4);
+  }
+  lua_settop(L, 4);
+  return 1;
+}
+
+static int join_opts(lua_State *L, int idx) {
+  int flags = 0;
+  if (!lua_istable(L, idx) || lsql_tonode(L, idx)) return 0;
+  if (lua_getfield(L, idx, "isouter") != LUA_TNIL && lua_toboolean(L, -1))
+    flags |= RT_F_OUTER;
+  if (lua_getfield(L, idx, "full") != LUA_TNIL && lua_toboolean(L, -1))
+    flags |= RT_F_FULL | RT_F_OUTER;
+  lua_pop(L, 2);
+  return flags;
+}
+
+/* Table:join(right, on, opts) -> a Join; Select:join(target, on, opts) */
+static int do_join(lua_State *L, int outer, const char *fname) {
+  rt_node *s = lsql_checknode(L, 1, fname),
+          *target = lsql_checknode(L, 2, fname);
+  rt_node *on = lsql_tonode(L, 3);
+  int flags = join_opts(L, on ? 4 : 3) | (outer ? RT_F_OUTER : 0);
+  lnode *ud = RESULT(L);
+  if (s->kind == RT_N_SELECT) {
+    SETRESULT(L, ud,
+              rt_select_join(s, NULL, rt_ref(target), rt_ref(on), flags));
+  } else {
+    rt_error err = RT_ERROR_INIT;
+    ud->n = rt_join(rt_ref(s), rt_ref(target), rt_ref(on), flags, &err);
+    if (!ud->n) return rt_lua_raise(L, &err);
+  }
+  return 1;
+}
+
+static int s_join(lua_State *L) {
+  return do_join(L, 0, "join");
+}
+static int s_outerjoin(lua_State *L) {
+  return do_join(L, 1, "outerjoin");
+}
+
+static int s_join_from(lua_State *L) {
+  rt_node *s = checkselect(L, "join_from");
+  rt_node *left = lsql_checknode(L, 2, "join_from");
+  rt_node *target = lsql_checknode(L, 3, "join_from");
+  rt_node *on = lsql_tonode(L, 4);
+  int flags = join_opts(L, on ? 5 : 4);
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud,
+            rt_select_join(s, rt_ref(left), rt_ref(target), rt_ref(on), flags));
+  return 1;
+}
+
+/* append each argument to a list slot */
+static int append_args(lua_State *L, int slot, const char *fname) {
+  rt_node *s = lsql_checknode(L, 1, fname), *l;
+  int top = lua_gettop(L);
+  l = arglist(L, 2, top, fname);
+  {
+    lnode *ud = RESULT(L);
+    rt_node *old = s->kids[slot], *merged;
+    int i;
+    merged = old ? rt_node_copy(old) : rt_list_new();
+    lsql_check(L, merged);
+    ud->n = merged; /* owned by the box until used */
+    for (i = 0; i < l->n; i++)
+      if (rt_node_push(merged, rt_ref(l->kids[i])) != 0)
+        return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    ud->n = rt_gen_set(s, slot, merged);
+    lsql_check(L, ud->n);
+  }
+  return 1;
+}
+
+static int s_select_from(lua_State *L) {
+  checkselect(L, "select_from");
+  return append_args(L, RT_S_FROMS, "select_from");
+}
+static int s_group_by(lua_State *L) {
+  checkselect(L, "group_by");
+  return append_args(L, RT_S_GROUP, "group_by");
+}
+static int s_order_by(lua_State *L) {
+  checkselect(L, "order_by");
+  return append_args(L, RT_S_ORDER, "order_by");
+}
+static int s_correlate(lua_State *L) {
+  checkselect(L, "correlate");
+  return append_args(L, RT_S_CORRELATE, "correlate");
+}
+static int s_add_columns(lua_State *L) {
+  checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "add_columns");
+  return append_args(L, RT_S_COLUMNS, "add_columns");
+}
+
+static int s_with_only_columns(lua_State *L) {
+  rt_node *s = checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "with_only_columns");
+  int top = lua_gettop(L);
+  rt_node *l;
+  if (top == 2 && lua_istable(L, 2) && !lsql_tonode(L, 2))
+    l = tablelist(L, 2, "with_only_columns");
+  else
+    l = arglist(L, 2, top, "with_only_columns");
+  /* SQLAlchemy keeps the FROMs the old columns implied */
+  {
+    lnode *ud = RESULT(L);
+    rt_node *froms =
+        s->kids[RT_S_FROMS] ? rt_node_copy(s->kids[RT_S_FROMS]) : rt_list_new();
+    rt_node *cols = s->kids[RT_S_COLUMNS];
+    int i;
+    lsql_check(L, froms);
+    ud->n = froms;
+    for (i = 0; i < cols->n; i++) {
+      rt_node *c = cols->kids[i], *f = c->kind == RT_N_COLUMN ? c->owner : NULL;
+      if (c->kind == RT_N_TABLE || c->kind == RT_N_ALIAS) f = c;
+      if (f) {
+        int j, dup = 0;
+        for (j = 0; j < froms->n; j++)
+          if (froms->kids[j] == f) dup = 1;
+        if (!dup && rt_node_push(froms, rt_ref(f)) != 0)
+          return rt_lua_error(L, RT_EMEMORY, "out of memory");
+      }
+    }
+    {
+      rt_node *a = rt_gen_set(s, RT_S_FROMS, froms);
+      ud->n = NULL;
+      lsql_check(L, a);
+      ud->n = rt_gen_set(a, RT_S_COLUMNS, rt_ref(l));
+      rt_unref(a);
+      lsql_check(L, ud->n);
+    }
+  }
+  return 1;
+}
+
+static rt_node *int_bind(lua_State *L, int idx, const char *fname) {
+  lnode *ud;
+  if (lsql_tonode(L, idx)) {
+    lua_pushvalue(L, idx);
+    return lsql_tonode(L, idx);
+  }
+  if (!lua_isinteger(L, idx))
+    rt_lua_error(L, RT_EARGUMENT, "%s: argument #1 must be an integer, not %s",
+                 fname, luaL_typename(L, idx));
+  ud = RESULT(L);
+  SETRESULT(L, ud,
+            rt_bind("param", rt_vint(lua_tointeger(L, idx)),
+                    rt_type_bare(RT_TY_INTEGER), 1));
+  return ud->n;
+}
+
+static int s_limit(lua_State *L) {
+  rt_node *s = checkselect(L, "limit");
+  if (lua_isnoneornil(L, 2)) return gen_set(L, s, RT_S_LIMIT, NULL);
+  return gen_set(L, s, RT_S_LIMIT, int_bind(L, 2, "limit"));
+}
+
+static int s_offset(lua_State *L) {
+  rt_node *s = checkselect(L, "offset");
+  if (lua_isnoneornil(L, 2)) return gen_set(L, s, RT_S_OFFSET, NULL);
+  return gen_set(L, s, RT_S_OFFSET, int_bind(L, 2, "offset"));
+}
+
+static int s_distinct(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "distinct");
+  if (s->kind != RT_N_SELECT) return unary_fn(L, RT_OP_DISTINCT, "distinct");
+  return gen_set(L, s, RT_S_DISTINCT, arglist(L, 2, lua_gettop(L), "distinct"));
+}
+
+static int alias_of(lua_State *L, int flags, const char *fname) {
+  rt_node *s = lsql_checknode(L, 1, fname);
+  const char *name = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+  lnode *ud;
+  if (!rt_is_selectable(s) || s->kind == RT_N_JOIN)
+    return rt_lua_error(L, RT_EARGUMENT, "%s: not available on this construct",
+                        fname);
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_alias(rt_ref(s), name, flags));
+  return 1;
+}
+
+static int s_subquery(lua_State *L) {
+  return alias_of(L, 0, "subquery");
+}
+static int s_alias(lua_State *L) {
+  return alias_of(L, 0, "alias");
+}
+
+static int s_cte(lua_State *L) {
+  int flags = RT_F_CTE;
+  int o = lua_istable(L, 2) ? 2 : lua_istable(L, 3) ? 3 : 0;
+  checkselect(L, "cte");
+  if (o) {
+    if (lua_getfield(L, o, "recursive") != LUA_TNIL && lua_toboolean(L, -1))
+      flags |= RT_F_RECURSIVE;
+    lua_pop(L, 1);
+    if (o == 2) lua_pushnil(L), lua_replace(L, 2);
+  }
+  lua_settop(L, 2);
+  return alias_of(L, flags, "cte");
+}
+
+static int s_scalar_subquery(lua_State *L) {
+  rt_node *s = checkselect(L, "scalar_subquery");
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_scalar_subquery(rt_ref(s)));
+  return 1;
+}
+
+static int l_exists(lua_State *L) {
+  rt_node *s;
+  lnode *ud;
+  if (lua_gettop(L) == 0 || !lsql_tonode(L, 1) ||
+      (lsql_tonode(L, 1)->kind != RT_N_SELECT &&
+       lsql_tonode(L, 1)->kind != RT_N_COMPOUND)) {
+    build_select(L, 1, lua_gettop(L));
+    lua_replace(L, 1);
+    lua_settop(L, 1);
+  }
+  s = lsql_checknode(L, 1, "exists");
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_exists(rt_ref(s)));
+  return 1;
+}
+
+static int compound(lua_State *L, int op, const char *fname) {
+  int top = lua_gettop(L), i;
+  rt_node **sels;
+  lnode *ud;
+  for (i = 1; i <= top; i++) checkkind(L, i, RT_N_SELECT, RT_N_COMPOUND, fname);
+  ud = RESULT(L);
+  sels = lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(top + 1), 0);
+  for (i = 0; i < top; i++) sels[i] = rt_ref(lsql_tonode(L, i + 1));
+  SETRESULT(L, ud, rt_compound(op, sels, top));
+  lua_pop(L, 1);
+  return 1;
+}
+
+static int s_union(lua_State *L) {
+  return compound(L, RT_OP_UNION, "union");
+}
+static int s_union_all(lua_State *L) {
+  return compound(L, RT_OP_UNION_ALL, "union_all");
+}
+static int s_intersect(lua_State *L) {
+  return compound(L, RT_OP_INTERSECT, "intersect");
+}
+static int s_except(lua_State *L) {
+  return compound(L, RT_OP_EXCEPT, "except_");
+}
+
+static int s_with_for_update(lua_State *L) {
+  rt_node *s = checkselect(L, "with_for_update"), *fu;
+  lnode *fud = RESULT(L);
+  SETRESULT(L, fud, rt_list_new());
+  fu = fud->n;
+  if (lua_istable(L, 2)) {
+    if (lua_getfield(L, 2, "nowait") != LUA_TNIL && lua_toboolean(L, -1))
+      fu->flags |= RT_FU_NOWAIT;
+    if (lua_getfield(L, 2, "skip_locked") != LUA_TNIL && lua_toboolean(L, -1))
+      fu->flags |= RT_FU_SKIP_LOCKED;
+    if (lua_getfield(L, 2, "read") != LUA_TNIL && lua_toboolean(L, -1))
+      fu->flags |= RT_FU_READ;
+    lua_pop(L, 3);
+    if (lua_getfield(L, 2, "of") != LUA_TNIL) {
+      rt_node *of = tablelist(L, -1, "with_for_update");
+      int i;
+      for (i = 0; i < of->n; i++)
+        if (rt_node_push(fu, rt_ref(of->kids[i])) != 0)
+          return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    }
+  }
+  return gen_set(L, s, RT_S_FORUPDATE, fu);
+}
+
+static int s_self(lua_State *L) {
+  lsql_checknode(L, 1, "options");
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* --- DML --- */
+
+static rt_node *checktable(lua_State *L, int idx, const char *fname) {
+  rt_node *t = lsql_checknode(L, idx, fname);
+  if (t->kind != RT_N_TABLE && t->kind != RT_N_ALIAS)
+    rt_lua_error(L, RT_EARGUMENT, "%s: argument #%d must be a Table", fname,
+                 idx);
+  return t;
+}
+
+static int l_insert(lua_State *L) {
+  rt_node *t = checktable(L, 1, "insert");
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_insert_new(t));
+  return 1;
+}
+static int l_update(lua_State *L) {
+  rt_node *t = checktable(L, 1, "update");
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_update_new(t));
+  return 1;
+}
+static int l_delete(lua_State *L) {
+  rt_node *t = checktable(L, 1, "delete");
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_delete_new(t));
+  return 1;
+}
+
+/* A list of labels (key = value) from the Lua table at idx, in the
+** table's column order.  Values bind under the column key. */
+static rt_node *value_list(lua_State *L, rt_node *t, int idx, int anon,
+                           const char *fname) {
+  lnode *lu;
+  int at;
+  idx = lua_absindex(L, idx);
+  lu = RESULT(L);
+  SETRESULT(L, lu, rt_list_new());
+  at = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    const char *key;
+    rt_node *col, *v;
+    if (lua_type(L, -2) != LUA_TSTRING)
+      rt_lua_error(L, RT_EARGUMENT, "%s: keys must be column names", fname);
+    key = lua_tostring(L, -2);
+    col = column_of(L, t, key);
+    v = lsql_tonode(L, -1);
+    if (v)
+      v = rt_ref(v);
+    else {
+      rt_value val;
+      if (rt_lua_tovalue(L, -1, &val) != 0 || lua_istable(L, -1))
+        rt_lua_error(L, RT_EARGUMENT, "%s: value for '%s' is not a SQL value",
+                     fname, key);
+      v = anon ? rt_bind("param", val, col->type, 1)
+               : rt_bind(key, val, col->type, 0);
+    }
+    lsql_check(L, v);
+    v = rt_label(key, v);
+    if (!v || rt_node_push(lu->n, v) != 0)
+      rt_lua_error(L, RT_EMEMORY, "out of memory");
+    lua_pop(L, 1);
+  }
+  lua_settop(L, at);
+  rt_dml_sort_values(t, lu->n);
+  return lu->n;
+}
+
+static int d_values(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "values"), *t;
+  lnode *ud;
+  int i;
+  if (s->kind != RT_N_INSERT && s->kind != RT_N_UPDATE)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "values: not available on this construct");
+  t = s->kids[RT_D_TABLE];
+  rt_lua_checkarg(L, 2, LUA_TTABLE, "values");
+  if (lua_rawlen(L, 2) > 0 && s->kind == RT_N_INSERT) {
+    /* multi-row VALUES */
+    int n = (int)lua_rawlen(L, 2);
+    lnode *mu = RESULT(L);
+    SETRESULT(L, mu, rt_list_new());
+    for (i = 1; i <= n; i++) {
+      rt_node *row;
+      lua_rawgeti(L, 2, i);
+      if (!lua_istable(L, -1))
+        return rt_lua_error(L, RT_EARGUMENT, "values: row %d is not a table",
+                            i);
+      row = value_list(L, t, -1, 0, "values");
+      if (rt_node_push(mu->n, rt_ref(row)) != 0)
+        return rt_lua_error(L, RT_EMEMORY, "out of memory");
+      lua_pop(L, 2);
+    }
+    return gen_set(L, s, RT_D_MULTI, mu->n);
+  }
+  {
+    rt_node *vals = value_list(L, t, 2, 0, "values");
+    rt_node *old = s->kids[RT_D_VALUES];
+    if (old) {
+      /* later values() calls add to (and override) earlier ones */
+      lnode *mu = RESULT(L);
+      SETRESULT(L, mu, rt_ref(s));
+      for (i = 0; i < vals->n; i++) {
+        rt_node *next =
+            rt_dml_value(mu->n, vals->kids[i]->name, rt_ref(vals->kids[i]->a));
+        lsql_check(L, next);
+        rt_unref(mu->n);
+        mu->n = next;
+      }
+      return 1;
+    }
+    ud = RESULT(L);
+    SETRESULT(L, ud, rt_gen_set(s, RT_D_VALUES, rt_ref(vals)));
+    return 1;
+  }
+}
+
+static int d_returning(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "returning");
+  if (s->kind != RT_N_INSERT && s->kind != RT_N_UPDATE &&
+      s->kind != RT_N_DELETE)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "returning: not available on this construct");
+  return append_args(L, RT_D_RETURNING, "returning");
+}
+
+static int d_from_select(lua_State *L) {
+  rt_node *s = checkkind(L, 1, RT_N_INSERT, RT_N_INSERT, "from_select");
+  rt_node *sel = checkkind(L, 3, RT_N_SELECT, RT_N_COMPOUND, "from_select");
+  rt_node *names;
+  lnode *nu;
+  int i, n;
+  rt_lua_checkarg(L, 2, LUA_TTABLE, "from_select");
+  n = (int)lua_rawlen(L, 2);
+  nu = RESULT(L);
+  SETRESULT(L, nu, rt_list_new());
+  names = nu->n;
+  for (i = 1; i <= n; i++) {
+    rt_node *c, *lit;
+    lua_rawgeti(L, 2, i);
+    c = lsql_tonode(L, -1);
+    lit = rt_literal_column(c ? c->name : luaL_checkstring(L, -1), NULL);
+    if (!lit || rt_node_push(names, lit) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    lua_pop(L, 1);
+  }
+  names->a = rt_ref(sel);
+  return gen_set(L, s, RT_D_SELECT, names);
+}
+
+static int d_prefix_with(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "prefix_with");
+  int top = lua_gettop(L), i;
+  for (i = 2; i <= top; i++) rt_lua_checkarg(L, i, LUA_TSTRING, "prefix_with");
+  if (s->kind == RT_N_SELECT)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "prefix_with: not supported on select");
+  return append_args(L, RT_D_PREFIX, "prefix_with");
+}
+
+static int upsert(lua_State *L, int op, const char *fname) {
+  rt_node *s = checkkind(L, 1, RT_N_INSERT, RT_N_INSERT, fname), *u;
+  rt_node *t = s->kids[RT_D_TABLE];
+  lnode *uu = RESULT(L);
+  int top = lua_gettop(L);
+  SETRESULT(L, uu, rt_node_new(RT_N_LIST));
+  u = uu->n;
+  u->op = (unsigned char)op;
+  if (op == RT_UPSERT_DUPLICATE) {
+    rt_lua_checkarg(L, 2, LUA_TTABLE, fname);
+    u->b = rt_ref(value_list(L, t, 2, 1, fname));
+  } else if (lua_istable(L, 2)) {
+    if (lua_getfield(L, 2, "index_elements") != LUA_TNIL) {
+      rt_node *ie = lsql_tonode(L, -1)
+                        ? arglist(L, lua_gettop(L), lua_gettop(L), fname)
+                        : NULL;
+      if (!ie) {
+        int n = (int)lua_rawlen(L, -1), i;
+        lnode *lu = RESULT(L);
+        SETRESULT(L, lu, rt_list_new());
+        for (i = 1; i <= n; i++) {
+          rt_node *c;
+          lua_rawgeti(L, top + 1, i);
+          c = lsql_tonode(L, -1);
+          if (!c) c = column_of(L, t, luaL_checkstring(L, -1));
+          if (rt_node_push(lu->n, rt_ref(c)) != 0)
+            return rt_lua_error(L, RT_EMEMORY, "out of memory");
+          lua_pop(L, 1);
+        }
+        ie = lu->n;
+      }
+      u->a = rt_ref(ie);
+    }
+    lua_settop(L, top + 1);
+    if (lua_getfield(L, 2, "set_") == LUA_TTABLE)
+      u->b = rt_ref(value_list(L, t, -1, 1, fname));
+    lua_settop(L, top + 1);
+    if (lua_getfield(L, 2, "where") != LUA_TNIL)
+      u->c = rt_ref(criterion(L, lua_gettop(L), fname, 1));
+    lua_settop(L, top + 1);
+  }
+  return gen_set(L, s, RT_D_CONFLICT, u);
+}
+
+static int d_on_conflict_do_nothing(lua_State *L) {
+  return upsert(L, RT_UPSERT_NOTHING, "on_conflict_do_nothing");
+}
+static int d_on_conflict_do_update(lua_State *L) {
+  return upsert(L, RT_UPSERT_UPDATE, "on_conflict_do_update");
+}
+static int d_on_duplicate_key_update(lua_State *L) {
+  return upsert(L, RT_UPSERT_DUPLICATE, "on_duplicate_key_update");
+}
+
+static int t_bindparams(lua_State *L) {
+  rt_node *t = checkkind(L, 1, RT_N_TEXT, RT_N_TEXT, "bindparams");
+  lnode *ud;
+  rt_lua_checkarg(L, 2, LUA_TTABLE, "bindparams");
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_node_copy(t));
+  lua_pushnil(L);
+  while (lua_next(L, 2)) {
+    rt_value v;
+    rt_node *b;
+    if (lua_type(L, -2) != LUA_TSTRING || rt_lua_tovalue(L, -1, &v) != 0 ||
+        lua_istable(L, -1))
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "bindparams: expected name = value pairs");
+    b = rt_bind(lua_tostring(L, -2), v, NULL, 0);
+    if (!b || rt_node_push(ud->n, b) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
+/* --- compiling --- */
+
+/* The dialect named by a string, or an engine's / connection's. */
+static const rt_dialect *todialect(lua_State *L, int idx, const char *fname) {
+  const rt_dialect *d;
+  const char *name;
+  if (lua_isnoneornil(L, idx)) return &rt_dialect_default;
+  if (lua_type(L, idx) == LUA_TSTRING)
+    name = lua_tostring(L, idx);
+  else {
+    lua_getfield(L, idx, "dialect");
+    if (lua_type(L, -1) == LUA_TTABLE) lua_getfield(L, -1, "name");
+    name = lua_tostring(L, -1);
+    if (!name)
+      rt_lua_error(L, RT_EARGUMENT,
+                   "%s: argument must be a dialect name or an engine", fname);
+  }
+  d = rt_dialect_find(name);
+  if (!d)
+    rt_lua_error(L, RT_EARGUMENT, "%s: unknown dialect '%s'", fname, name);
+  return d;
+}
+
+typedef struct lcompiled {
+  rt_compiled c;
+} lcompiled;
+
+static int lcompiled_gc(lua_State *L) {
+  lcompiled *c = lua_touserdata(L, 1);
+  rt_compiled_free(&c->c);
+  return 0;
+}
+
+/* Compile into a userdata that owns the result (so a raise can't leak). */
+static rt_compiled *compile_ud(lua_State *L, rt_node *stmt, const rt_dialect *d,
+                               const rt_compile_opts *o) {
+  lcompiled *c = lua_newuserdatauv(L, sizeof *c, 0);
+  rt_error err = RT_ERROR_INIT;
+  memset(c, 0, sizeof *c);
+  if (luaL_newmetatable(L, "retort.CompiledBox")) {
+    lua_pushcfunction(L, lcompiled_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  if (rt_compile(stmt, d, o, &c->c, &err) != 0) rt_lua_raise(L, &err);
+  return &c->c;
+}
+
+static int compiled_tostring(lua_State *L) {
+  lua_getfield(L, 1, "sql");
+  return 1;
+}
+
+static int s_compile(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "compile");
+  const rt_dialect *d;
+  rt_compile_opts o = {0, NULL, 0};
+  rt_compiled *c;
+  int i, opts = lua_istable(L, 3)                                ? 3
+                : (lua_istable(L, 2) && !lua_getmetatable(L, 2)) ? 2
+                                                                 : 0;
+  lua_settop(L, 3);
+  if (opts == 2) {
+    d = &rt_dialect_default;
+  } else
+    d = todialect(L, 2, "compile");
+  lua_settop(L, 3);
+  if (opts) {
+    lua_getfield(L, opts, "literal_binds");
+    o.literal_binds = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "compile_kwargs") == LUA_TTABLE) {
+      lua_getfield(L, -1, "literal_binds");
+      o.literal_binds |= lua_toboolean(L, -1);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  c = compile_ud(L, s, d, &o); /* 4 */
+  lua_createtable(L, 0, 4);    /* 5 */
+  lua_pushstring(L, c->sql);
+  lua_setfield(L, 5, "sql");
+  lua_createtable(L, c->nparams, 0);
+  lua_createtable(L, c->nparams, 0);
+  for (i = 0; i < c->nparams; i++) {
+    if (c->params[i].value->type == RT_V_NULL)
+      rt_lua_pushnull(L);
+    else
+      rt_lua_pushvalue(L, c->params[i].value);
+    lua_rawseti(L, -3, i + 1);
+    lua_pushstring(L, c->params[i].name);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, 5, "positiontup");
+  lua_setfield(L, 5, "params");
+  lua_pushstring(L, d->name);
+  lua_setfield(L, 5, "dialect");
+  if (luaL_newmetatable(L, "retort.Compiled")) {
+    lua_pushcfunction(L, compiled_tostring);
+    lua_setfield(L, -2, "__tostring");
+  }
+  lua_setmetatable(L, 5);
+  return 1;
+}
+
+static int node_tostring(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "tostring");
+  rt_compiled *c;
+  if (s->kind == RT_N_TABLE) {
+    lua_pushstring(L, s->name);
+    return 1;
+  }
+  c = compile_ud(L, s, &rt_dialect_default, NULL);
+  lua_pushstring(L, c->sql);
+  return 1;
+}
+
+/*
+** The compile hook conn:execute calls: (stmt, dialect_name, params) ->
+** sql, positional.  `params` is nil, a map (one execution) or a list of
+** maps (executemany); the positional result is a list of values, or a list
+** of such lists.  A value the map gives for a parameter's name replaces
+** the one in the statement; NULL travels as sa.null.
+*/
+static void positional_row(lua_State *L, rt_compiled *c, int map) {
+  int i;
+  lua_createtable(L, c->nparams, 0);
+  for (i = 0; i < c->nparams; i++) {
+    int found = 0;
+    if (map) {
+      lua_getfield(L, map, c->params[i].name);
+      found = !lua_isnil(L, -1);
+      if (!found) lua_pop(L, 1);
+    }
+    if (!found) {
+      if (c->params[i].value->type == RT_V_NULL)
+        rt_lua_pushnull(L);
+      else
+        rt_lua_pushvalue(L, c->params[i].value);
+    }
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
+/* Lua-function column defaults fill in keys the parameters lack. */
+static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
+  rt_node *s = lsql_tonode(L, stmt_idx), *t = s->kids[RT_D_TABLE];
+  rt_node *vals = s->kids[RT_D_VALUES];
+  int i;
+  /* the function sees the statement's own values too */
+  for (i = 0; vals && i < vals->n; i++) {
+    rt_node *v = vals->kids[i]->a;
+    if (v->kind != RT_N_BIND ||
+        lua_getfield(L, map, vals->kids[i]->name) != LUA_TNIL) {
+      if (v->kind == RT_N_BIND) lua_pop(L, 1);
+      continue;
+    }
+    lua_pop(L, 1);
+    if (v->value.type == RT_V_NULL)
+      rt_lua_pushnull(L);
+    else
+      rt_lua_pushvalue(L, &v->value);
+    lua_setfield(L, map, vals->kids[i]->name);
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, LSQL_DEFAULTS);
+  lua_pushnil(L);
+  if (lua_istable(L, -2)) {
+    lua_pop(L, 1);
+    lua_rawgetp(L, -1, t);
+  }
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 2);
+    return;
+  }
+  lua_pushnil(L); /* keep the pop count below */
+  lua_insert(L, -2);
+  for (i = 0; i < t->n; i++) {
+    const char *key = rt_column_key(t->kids[i]);
+    if (lua_getfield(L, -1, key) == LUA_TFUNCTION) {
+      lua_getfield(L, map, key);
+      if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 1);
+        lua_pushvalue(L, map);
+        lua_setfield(L, -2, "current_parameters");
+        lua_call(L, 1, 1);
+        lua_setfield(L, map, key);
+      } else
+        lua_pop(L, 2);
+    } else
+      lua_pop(L, 1);
+  }
+  lua_pop(L, 3);
+}
+
+static int compile_hook(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "execute");
+  const rt_dialect *d = rt_dialect_find(luaL_optstring(L, 2, "default"));
+  rt_compile_opts o = {0, NULL, 0};
+  rt_compiled *c;
+  int many = 0, n = 0, i, nkeys = 0;
+  const char **keys;
+  lua_settop(L, 3);
+  if (!d) d = &rt_dialect_default;
+  if (lua_istable(L, 3) && !lsql_tonode(L, 3)) {
+    lua_rawgeti(L, 3, 1);
+    many = lua_istable(L, -1);
+    lua_pop(L, 1);
+    n = many ? (int)lua_rawlen(L, 3) : 1;
+  }
+  /* copy the maps: Lua defaults may add keys */
+  if (lua_istable(L, 3) && s->kind == RT_N_INSERT) {
+    lua_createtable(L, n, 0); /* 4 */
+    for (i = 1; i <= n; i++) {
+      lua_newtable(L);
+      if (many)
+        lua_rawgeti(L, 3, i);
+      else
+        lua_pushvalue(L, 3);
+      lua_pushnil(L);
+      while (lua_next(L, -2)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_settable(L, -5);
+      }
+      lua_pop(L, 1);
+      apply_lua_defaults(L, 1, lua_gettop(L));
+      lua_rawseti(L, 4, i);
+    }
+    many = 1;
+    lua_replace(L, 3);
+  } else if (s->kind == RT_N_INSERT && !lua_istable(L, 3)) {
+    /* no parameters: Lua defaults still apply */
+    lua_createtable(L, 1, 0);
+    lua_newtable(L);
+    apply_lua_defaults(L, 1, lua_gettop(L));
+    lua_rawseti(L, -2, 1);
+    lua_replace(L, 3);
+    many = 1;
+    n = 1;
+  }
+  if (lua_istable(L, 3) && !lsql_tonode(L, 3)) {
+    /* the keys of the first map */
+    int first;
+    if (many)
+      lua_rawgeti(L, 3, 1);
+    else
+      lua_pushvalue(L, 3);
+    first = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, first)) {
+      lua_pop(L, 1);
+      if (lua_type(L, -1) == LUA_TSTRING) nkeys++;
+    }
+    keys = lua_newuserdatauv(L, sizeof(char *) * (size_t)(nkeys + 1), 0);
+    nkeys = 0;
+    lua_pushnil(L);
+    while (lua_next(L, first)) {
+      lua_pop(L, 1);
+      if (lua_type(L, -1) == LUA_TSTRING) keys[nkeys++] = lua_tostring(L, -1);
+    }
+    o.column_keys = keys;
+    o.ncolumn_keys = nkeys;
+  } else {
+    /* executing without parameters: no "all columns" form */
+    static const char *const none[1] = {NULL};
+    o.column_keys = none;
+  }
+  c = compile_ud(L, s, d, &o);
+  lua_pushstring(L, c->sql);
+  if (many && n > 1) {
+    lua_createtable(L, n, 0);
+    for (i = 1; i <= n; i++) {
+      lua_rawgeti(L, 3, i);
+      positional_row(L, c, lua_gettop(L));
+      lua_rawseti(L, -3, i);
+      lua_pop(L, 1);
+    }
+  } else if (lua_istable(L, 3)) {
+    if (many)
+      lua_rawgeti(L, 3, 1);
+    else
+      lua_pushvalue(L, 3);
+    positional_row(L, c, lua_gettop(L));
+    lua_remove(L, -2);
+  } else
+    positional_row(L, c, 0);
+  return 2;
+}
+
+/* --- DDL constructs --- */
+
+static int ddl(lua_State *L, int op, const char *fname) {
+  rt_node *t;
+  lnode *ud;
+  const char *ixname = NULL;
+  if (op == RT_DDL_CREATE_INDEX || op == RT_DDL_DROP_INDEX) {
+    /* CreateIndex(Index record) */
+    rt_node *col;
+    rt_lua_checkarg(L, 1, LUA_TTABLE, fname);
+    lua_getfield(L, 1, "name");
+    ixname = lua_tostring(L, -1);
+    lua_getfield(L, 1, "columns");
+    lua_rawgeti(L, -1, 1);
+    col = lsql_tonode(L, -1);
+    if (!ixname || !col || !col->owner)
+      return rt_lua_error(L, RT_EARGUMENT, "%s: argument #1 must be an Index",
+                          fname);
+    t = col->owner;
+  } else
+    t = checkkind(L, 1, RT_N_TABLE, RT_N_TABLE, fname);
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_ddl_new(op, t, ixname));
+  return 1;
+}
+
+static int l_create_table(lua_State *L) {
+  return ddl(L, RT_DDL_CREATE_TABLE, "CreateTable");
+}
+static int l_drop_table(lua_State *L) {
+  return ddl(L, RT_DDL_DROP_TABLE, "DropTable");
+}
+static int l_create_index(lua_State *L) {
+  return ddl(L, RT_DDL_CREATE_INDEX, "CreateIndex");
+}
+static int l_drop_index(lua_State *L) {
+  return ddl(L, RT_DDL_DROP_INDEX, "DropIndex");
+}
+
+/* a Table's indexes as DDL nodes (for create_all) */
+static int t_index_names(lua_State *L) {
+  rt_node *t = checkkind(L, 1, RT_N_TABLE, RT_N_TABLE, "_indexes");
+  rt_tabledata *d = t->ext;
+  int i, k = 0;
+  lua_newtable(L);
+  for (i = 0; d && i < d->ncons; i++)
+    if (d->cons[i].kind == RT_CON_INDEX && d->cons[i].name) {
+      lnode *ud = RESULT(L);
+      SETRESULT(L, ud, rt_ddl_new(RT_DDL_CREATE_INDEX, t, d->cons[i].name));
+      lua_rawseti(L, -2, ++k);
+    }
+  return 1;
+}
+
+/* --- attribute access --- */
+
+typedef struct lcols {
+  rt_node *owner;
+} lcols;
+
+static int cols_index(lua_State *L) {
+  lcols *cc = luaL_checkudata(L, 1, COLS_MT);
+  rt_node *o = cc->owner, *c = NULL;
+  if (lua_isinteger(L, 2)) {
+    lua_Integer i = lua_tointeger(L, 2);
+    if (i >= 1 && i <= o->n) c = o->kids[i - 1];
+    if (!c) {
+      lua_pushnil(L);
+      return 1;
+    }
+  } else {
+    const char *k = luaL_checkstring(L, 2);
+    /* the same Column object each time, and no allocation */
+    if (lua_getiuservalue(L, 1, 2) == LUA_TTABLE) {
+      if (lua_getfield(L, -1, k) == LUA_TUSERDATA) return 1;
+      lua_pop(L, 1);
+      c = column_of(L, o, k);
+      lsql_pushnode(L, rt_ref(c));
+      lua_pushvalue(L, -1);
+      lua_setfield(L, -3, k);
+      return 1;
+    }
+    lua_pop(L, 1);
+    c = column_of(L, o, k);
+  }
+  lsql_pushnode(L, rt_ref(c));
+  return 1;
+}
+
+static int cols_len(lua_State *L) {
+  lcols *cc = luaL_checkudata(L, 1, COLS_MT);
+  lua_pushinteger(L, cc->owner->n);
+  return 1;
+}
+
+static int cols_gc(lua_State *L) {
+  lcols *cc = lua_touserdata(L, 1);
+  rt_unref(cc->owner);
+  cc->owner = NULL;
+  return 0;
+}
+
+static int cols_ipairs_next(lua_State *L) {
+  lua_Integer i = luaL_checkinteger(L, 2) + 1;
+  lua_pushinteger(L, i);
+  if (lua_geti(L, 1, i) == LUA_TNIL) return 1;
+  return 2;
+}
+
+static int cols_pairs(lua_State *L) {
+  lua_pushcfunction(L, cols_ipairs_next);
+  lua_pushvalue(L, 1);
+  lua_pushinteger(L, 0);
+  return 3;
+}
+
+static void push_cols(lua_State *L, int idx, rt_node *owner) {
+  lcols *cc = lua_newuserdatauv(L, sizeof *cc, 2);
+  idx = lua_absindex(L, idx);
+  cc->owner = rt_ref(owner);
+  lua_pushvalue(L, idx);
+  lua_setiuservalue(L, -2, 1);
+  lua_newtable(L);
+  lua_setiuservalue(L, -2, 2);
+  if (luaL_newmetatable(L, COLS_MT)) {
+    lua_pushcfunction(L, cols_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, cols_len);
+    lua_setfield(L, -2, "__len");
+    lua_pushcfunction(L, cols_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, cols_pairs);
+    lua_setfield(L, -2, "__pairs");
+  }
+  lua_setmetatable(L, -2);
+}
+
+/* attributes of tables, aliases and columns */
+static int node_attr(lua_State *L, rt_node *n, const char *k) {
+  int i, j = 0;
+  if (n->kind == RT_N_TABLE || n->kind == RT_N_ALIAS) {
+    if (strcmp(k, "c") == 0 || strcmp(k, "columns") == 0) {
+      /* one collection per Table object, kept in its uservalue */
+      if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setiuservalue(L, 1, 1);
+      }
+      if (lua_getfield(L, -1, "__c") == LUA_TUSERDATA) return 1;
+      lua_pop(L, 1);
+      push_cols(L, 1, n);
+      lua_pushvalue(L, -1);
+      lua_setfield(L, -3, "__c");
+      return 1;
+    }
+    if (strcmp(k, "name") == 0) {
+      lua_pushstring(L, n->name);
+      return 1;
+    }
+    if (strcmp(k, "primary_key") == 0) {
+      lua_newtable(L);
+      for (i = 0; i < n->n; i++)
+        if (n->kids[i]->flags & RT_F_PK) {
+          lsql_pushnode(L, rt_ref(n->kids[i]));
+          lua_rawseti(L, -2, ++j);
+        }
+      lua_pushvalue(L, -1);
+      lua_setfield(L, -2, "columns");
+      return 1;
+    }
+    if (strcmp(k, "foreign_keys") == 0 && n->kind == RT_N_TABLE) {
+      rt_tabledata *d = n->ext;
+      lua_newtable(L);
+      for (i = 0; d && i < d->ncons; i++) {
+        int m;
+        if (d->cons[i].kind != RT_CON_FK) continue;
+        for (m = 0; m < d->cons[i].ncols; m++) {
+          lua_createtable(L, 0, 3);
+          lsql_pushnode(L, rt_ref(rt_table_column(n, d->cons[i].cols[m])));
+          lua_setfield(L, -2, "parent");
+          lua_pushfstring(L, "%s.%s", d->cons[i].reftable,
+                          d->cons[i].refcols[m]);
+          lua_setfield(L, -2, "target_fullname");
+          if (d->cons[i].ondelete) {
+            lua_pushstring(L, d->cons[i].ondelete);
+            lua_setfield(L, -2, "ondelete");
+          }
+          lua_rawseti(L, -2, ++j);
+        }
+      }
+      return 1;
+    }
+    if (strcmp(k, "metadata") == 0 && n->kind == RT_N_TABLE) {
+      lua_getiuservalue(L, 1, 1);
+      if (lua_istable(L, -1)) lua_getfield(L, -1, "metadata");
+      return 1;
+    }
+    if (strcmp(k, "indexes") == 0 && n->kind == RT_N_TABLE) {
+      rt_tabledata *d = n->ext;
+      lua_newtable(L);
+      for (i = 0; d && i < d->ncons; i++)
+        if (d->cons[i].kind == RT_CON_INDEX) {
+          lua_createtable(L, 0, 2);
+          lua_pushstring(L, d->cons[i].name);
+          lua_setfield(L, -2, "name");
+          lua_pushboolean(L, d->cons[i].unique);
+          lua_setfield(L, -2, "unique");
+          lua_rawseti(L, -2, ++j);
+        }
+      return 1;
+    }
+  }
+  if (n->kind == RT_N_COLUMN) {
+    if (strcmp(k, "name") == 0) {
+      lua_pushstring(L, n->name);
+      return 1;
+    }
+    if (strcmp(k, "key") == 0) {
+      lua_pushstring(L, rt_column_key(n));
+      return 1;
+    }
+    if (strcmp(k, "table") == 0) {
+      if (n->owner)
+        lsql_pushnode(L, rt_ref(n->owner));
+      else
+        lua_pushnil(L);
+      return 1;
+    }
+    if (strcmp(k, "primary_key") == 0) {
+      lua_pushboolean(L, (n->flags & RT_F_PK) != 0);
+      return 1;
+    }
+    if (strcmp(k, "nullable") == 0) {
+      lua_pushboolean(L, !(n->flags & RT_F_NOTNULL));
+      return 1;
+    }
+  }
+  if (strcmp(k, "type") == 0) {
+    lsql_pushtype(L, rt_type_ref(n->type ? n->type : rt_type_bare(RT_TY_NULL)));
+    return 1;
+  }
+  if (strcmp(k, "c") == 0 && n->kind == RT_N_SELECT) {
+    lnode *ud = RESULT(L);
+    SETRESULT(L, ud, rt_alias(rt_ref(n), NULL, 0));
+    push_cols(L, lua_gettop(L), ud->n);
+    return 1;
+  }
+  if (strcmp(k, "selected_columns") == 0 && n->kind == RT_N_SELECT) {
+    lnode *ud = RESULT(L);
+    SETRESULT(L, ud, rt_alias(rt_ref(n), NULL, 0));
+    push_cols(L, lua_gettop(L), ud->n);
+    return 1;
+  }
+  return 0;
+}
+
+static int node_index(lua_State *L) {
+  lnode *u = luaL_checkudata(L, 1, NODE_MT);
+  const char *k;
+  if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  k = lua_tostring(L, 2);
+  /* methods first: they are most of the lookups */
+  luaL_getmetafield(L, 1, "__methods");
+  if (lua_getfield(L, -1, k) != LUA_TNIL &&
+      !((u->n->kind == RT_N_TABLE || u->n->kind == RT_N_ALIAS) &&
+        strcmp(k, "columns") == 0))
+    return 1;
+  lua_settop(L, 2);
+  if (node_attr(L, u->n, k)) return 1;
+  luaL_getmetafield(L, 1, "__methods");
+  lua_getfield(L, -1, k);
+  if (lua_isnil(L, -1) && u->n->kind == RT_N_COLUMN)
+    return rt_lua_error(L, RT_EARGUMENT, "Column '%s' has no attribute '%s'",
+                        u->n->name, k);
+  return 1;
+}
+
+static int node_eq(lua_State *L) {
+  lua_pushboolean(L, lsql_tonode(L, 1) == lsql_tonode(L, 2));
+  return 1;
+}
+
+static int node_bnot(lua_State *L) {
+  lua_settop(L, 1);
+  return l_not(L);
+}
+
+/* Table:select(), :insert(), ... and the generic method table */
+static int t_select(lua_State *L) {
+  lua_settop(L, 1);
+  return build_select(L, 1, 1);
+}
+
+static const luaL_Reg node_methods[] = {
+    {"eq", e_eq},
+    {"ne", e_ne},
+    {"lt", e_lt},
+    {"le", e_le},
+    {"gt", e_gt},
+    {"ge", e_ge},
+    {"like", e_like},
+    {"not_like", e_not_like},
+    {"notlike", e_not_like},
+    {"ilike", e_ilike},
+    {"not_ilike", e_not_ilike},
+    {"in_", e_in},
+    {"not_in", e_not_in},
+    {"notin_", e_not_in},
+    {"between", e_between},
+    {"is_", e_is},
+    {"is_not", e_is_not},
+    {"isnot", e_is_not},
+    {"startswith", e_startswith},
+    {"endswith", e_endswith},
+    {"contains", e_contains},
+    {"op", e_op},
+    {"label", e_label},
+    {"collate", e_collate},
+    {"cast", e_cast},
+    {"desc", e_desc},
+    {"asc", e_asc},
+    {"nulls_first", e_nulls_first},
+    {"nulls_last", e_nulls_last},
+    {"over", e_over},
+    {"distinct", s_distinct},
+    /* statements */
+    {"where", s_where},
+    {"filter", s_where},
+    {"filter_by", s_filter_by},
+    {"having", s_having},
+    {"join", s_join},
+    {"outerjoin", s_outerjoin},
+    {"join_from", s_join_from},
+    {"select_from", s_select_from},
+    {"group_by", s_group_by},
+    {"order_by", s_order_by},
+    {"limit", s_limit},
+    {"offset", s_offset},
+    {"add_columns", s_add_columns},
+    {"with_only_columns", s_with_only_columns},
+    {"correlate", s_correlate},
+    {"subquery", s_subquery},
+    {"alias", s_alias},
+    {"cte", s_cte},
+    {"scalar_subquery", s_scalar_subquery},
+    {"as_scalar", s_scalar_subquery},
+    {"exists", l_exists},
+    {"union", s_union},
+    {"union_all", s_union_all},
+    {"intersect", s_intersect},
+    {"except_", s_except},
+    {"with_for_update", s_with_for_update},
+    {"execution_options", s_self},
+    {"options", s_self},
+    {"compile", s_compile},
+    {"values", d_values},
+    {"returning", d_returning},
+    {"from_select", d_from_select},
+    {"prefix_with", d_prefix_with},
+    {"on_conflict_do_nothing", d_on_conflict_do_nothing},
+    {"on_conflict_do_update", d_on_conflict_do_update},
+    {"on_duplicate_key_update", d_on_duplicate_key_update},
+    {"bindparams", t_bindparams},
+    {"select", t_select},
+    {"insert", l_insert},
+    {"update", l_update},
+    {"delete", l_delete},
+    {"_indexes", t_index_names},
+    {NULL, NULL}};
+
+/* text():columns(...) keeps the text; Table.columns is an attribute */
+static int t_columns(lua_State *L) {
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* create_all/drop_all/create/drop run through the engine API (Lua) */
+static const char ddl_chunk[] =
+    "local sa, Meta, Node = ...\n"
+    "local function has_table(conn, name)\n"
+    "  local d = conn.dialect.name\n"
+    "  local sql\n"
+    "  if d == 'sqlite' then\n"
+    "    sql = \"SELECT name FROM sqlite_master WHERE type='table' AND "
+    "name=?\"\n"
+    "  elseif d == 'postgresql' then\n"
+    "    sql = \"SELECT c.relname FROM pg_catalog.pg_class c JOIN \" ..\n"
+    "      \"pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE \" ..\n"
+    "      \"pg_catalog.pg_table_is_visible(c.oid) AND c.relkind IN \" ..\n"
+    "      \"('r', 'p') AND c.relname = $1\"\n"
+    "  else\n"
+    "    sql = 'SELECT TABLE_NAME FROM information_schema.TABLES WHERE ' ..\n"
+    "      'TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?'\n"
+    "  end\n"
+    "  return conn:exec_driver_sql(sql, {name}):first() ~= nil\n"
+    "end\n"
+    "local function with_conn(bind, fn)\n"
+    "  if bind.connect then\n"
+    "    local conn = bind:connect()\n"
+    "    local ok, err = pcall(fn, conn)\n"
+    "    if ok then conn:commit() else conn:rollback() end\n"
+    "    conn:close()\n"
+    "    if not ok then error(err, 0) end\n"
+    "  else\n"
+    "    fn(bind)\n"
+    "  end\n"
+    "end\n"
+    "local function create(conn, t, checkfirst)\n"
+    "  if checkfirst and has_table(conn, t.name) then return end\n"
+    "  conn:execute(sa.CreateTable(t))\n"
+    "  for _, ix in ipairs(t:_indexes()) do conn:execute(ix) end\n"
+    "end\n"
+    "local function drop(conn, t, checkfirst)\n"
+    "  if checkfirst and not has_table(conn, t.name) then return end\n"
+    "  conn:execute(sa.DropTable(t))\n"
+    "end\n"
+    "local function checkfirst(opts)\n"
+    "  return not (opts and opts.checkfirst == false)\n"
+    "end\n"
+    "function Meta.create_all(md, bind, opts)\n"
+    "  local tables = md.sorted_tables\n"
+    "  with_conn(bind, function(conn)\n"
+    "    for _, t in ipairs(tables) do create(conn, t, checkfirst(opts)) end\n"
+    "  end)\n"
+    "end\n"
+    "function Meta.drop_all(md, bind, opts)\n"
+    "  local tables = md.sorted_tables\n"
+    "  with_conn(bind, function(conn)\n"
+    "    for i = #tables, 1, -1 do drop(conn, tables[i], checkfirst(opts)) "
+    "end\n"
+    "  end)\n"
+    "end\n"
+    "function Node.create(t, bind, opts)\n"
+    "  with_conn(bind, function(conn) create(conn, t, checkfirst(opts)) end)\n"
+    "end\n"
+    "function Node.drop(t, bind, opts)\n"
+    "  with_conn(bind, function(conn) drop(conn, t, checkfirst(opts)) end)\n"
+    "end\n";
+
+void lsql_open_expr(lua_State *L) {
+  static const luaL_Reg funcs[] = {{"select", l_select},
+                                   {"insert", l_insert},
+                                   {"update", l_update},
+                                   {"delete", l_delete},
+                                   {"text", l_text},
+                                   {"bindparam", l_bindparam},
+                                   {"literal", l_literal},
+                                   {"literal_column", l_literal_column},
+                                   {"column", l_column},
+                                   {"cast", e_cast},
+                                   {"case", l_case},
+                                   {"exists", l_exists},
+                                   {"tuple_", l_tuple},
+                                   {"extract", l_extract},
+                                   {"distinct", l_distinct},
+                                   {"asc", e_asc},
+                                   {"desc", e_desc},
+                                   {"nulls_first", e_nulls_first},
+                                   {"nulls_last", e_nulls_last},
+                                   {"and_", l_and},
+                                   {"or_", l_or},
+                                   {"not_", l_not},
+                                   {"true_", l_true},
+                                   {"false_", l_false},
+                                   {"over", l_over},
+                                   {"union", s_union},
+                                   {"union_all", s_union_all},
+                                   {"intersect", s_intersect},
+                                   {"except_", s_except},
+                                   {"CreateTable", l_create_table},
+                                   {"DropTable", l_drop_table},
+                                   {"CreateIndex", l_create_index},
+                                   {"DropIndex", l_drop_index},
+                                   {NULL, NULL}};
+  int mod = lua_gettop(L);
+  luaL_newmetatable(L, NODE_MT);
+  lua_newtable(L);
+  luaL_setfuncs(L, node_methods, 0);
+  lua_pushcfunction(L, t_columns);
+  lua_setfield(L, -2, "columns");
+  lua_setfield(L, -2, "__methods");
+  {
+    static const luaL_Reg mms[] = {{"__index", node_index},
+                                   {"__gc", node_gc},
+                                   {"__tostring", node_tostring},
+                                   {"__add", m_add},
+                                   {"__sub", m_sub},
+                                   {"__mul", m_mul},
+                                   {"__div", m_div},
+                                   {"__mod", m_mod},
+                                   {"__concat", m_concat},
+                                   {"__unm", m_unm},
+                                   {"__band", m_band},
+                                   {"__bor", m_bor},
+                                   {"__bnot", node_bnot},
+                                   {"__eq", node_eq},
+                                   {NULL, NULL}};
+    luaL_setfuncs(L, mms, 0);
+  }
+  lua_pushliteral(L, "retort.Node");
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
+  luaL_setfuncs(L, funcs, 0);
+  /* func.<name>(...) */
+  lua_newtable(L);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, func_index);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, mod, "func");
+  /* null() builds the NULL construct */
+  lua_pushcfunction(L, l_null);
+  lua_setfield(L, LUA_REGISTRYINDEX, "retort.null_construct");
+  lua_pushcfunction(L, compile_hook);
+  lua_setfield(L, LUA_REGISTRYINDEX, RT_COMPILE_HOOK);
+  /* DDL helpers */
+  if (luaL_loadbuffer(L, ddl_chunk, sizeof ddl_chunk - 1, "=retort.ddl") !=
+      LUA_OK)
+    lua_error(L);
+  lua_pushvalue(L, mod);
+  luaL_getmetatable(L, META_MT);
+  lua_getfield(L, -1, "__methods");
+  lua_remove(L, -2);
+  luaL_getmetatable(L, NODE_MT);
+  lua_getfield(L, -1, "__methods");
+  lua_remove(L, -2);
+  lua_call(L, 3, 0);
+}

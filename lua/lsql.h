@@ -1,0 +1,50 @@
+/*
+** lsql.h -- what the SQL expression binding files share.
+**
+** Every construct is one userdata of metatable "retort.Node" holding a
+** reference to an rt_node; Lua's collector drops the reference.  To stay
+** leak-free when Lua raises, each function makes its result userdata
+** first and fills it last, and keeps intermediate nodes in userdata on
+** the stack.
+*/
+#ifndef LSQL_H
+#define LSQL_H
+
+#include "core/elements.h"
+#include "core/schema.h"
+#include "lretort.h"
+
+#define NODE_MT "retort.Node"
+#define TYPE_MT "retort.Type"
+#define META_MT "retort.MetaData"
+#define COLS_MT "retort.ColumnCollection"
+/* registry: table node (light userdata) -> its Lua-function defaults */
+#define LSQL_DEFAULTS "retort.lua_defaults"
+
+typedef struct lnode {
+  rt_node *n;
+} lnode;
+
+typedef struct ltype {
+  rt_type *t;
+} ltype;
+
+/* A new empty Node userdata on the stack (fill ->n before returning). */
+lnode *lsql_newnode(lua_State *L);
+/* Push node n (taking the reference); raises MemoryError when n is NULL. */
+void lsql_pushnode(lua_State *L, rt_node *n);
+rt_node *lsql_tonode(lua_State *L, int idx);
+rt_node *lsql_checknode(lua_State *L, int idx, const char *fname);
+/* Coerce the value at idx to an expression compared with `against`
+** (plain values become bind parameters); the node is pushed and returned
+** borrowed.  Raises ArgumentError naming fname and the position. */
+rt_node *lsql_coerce(lua_State *L, int idx, const rt_node *against,
+                     const char *fname, int pos);
+rt_type *lsql_totype(lua_State *L, int idx);
+void lsql_pushtype(lua_State *L, rt_type *t);
+void lsql_check(lua_State *L, void *p);
+
+void lsql_open_schema(lua_State *L); /* fills module: types, Table, ... */
+void lsql_open_expr(lua_State *L);   /* fills module: select, func, ... */
+
+#endif

@@ -1,0 +1,817 @@
+/*
+** lsqlschema.c -- types, MetaData, Table, Column and constraints for Lua.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/types.h"
+#include "lsql.h"
+
+/* --- types --- */
+
+void lsql_pushtype(lua_State *L, rt_type *t) {
+  ltype *u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->t = t;
+  luaL_setmetatable(L, TYPE_MT);
+}
+
+rt_type *lsql_totype(lua_State *L, int idx) {
+  ltype *u = luaL_testudata(L, idx, TYPE_MT);
+  return u ? u->t : NULL;
+}
+
+static int type_gc(lua_State *L) {
+  ltype *u = lua_touserdata(L, 1);
+  rt_type_unref(u->t);
+  u->t = NULL;
+  return 0;
+}
+
+static int type_tostring(lua_State *L) {
+  ltype *u = luaL_checkudata(L, 1, TYPE_MT);
+  rt_strbuf b = RT_STRBUF_INIT;
+  rt_type_ddl(&b, u->t, "default");
+  lua_pushlstring(L, b.p ? b.p : "", b.n);
+  rt_sb_free(&b);
+  return 1;
+}
+
+static char *dupstr(lua_State *L, int idx) {
+  char *s = rt_strdup(lua_tostring(L, idx));
+  if (!s) rt_lua_error(L, RT_EMEMORY, "out of memory");
+  return s;
+}
+
+/* String(50), Numeric(10, 2), DateTime{timezone = true},
+** Enum("a", "b", {name = "x"}), ARRAY(Integer) */
+static int type_call(lua_State *L) {
+  ltype *self = luaL_checkudata(L, 1, TYPE_MT), *u;
+  rt_typekind k = self->t->kind;
+  int top = lua_gettop(L), i, opts = 0;
+  const char *fname = rt_type_name(k);
+  if (top >= 2 && lua_istable(L, top) && !lua_getmetatable(L, top))
+    opts = top--;
+  else if (top >= 2 && lua_istable(L, top))
+    lua_pop(L, 1);
+  u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->t = NULL;
+  luaL_setmetatable(L, TYPE_MT);
+  u->t = rt_type_new(k);
+  if (!u->t) return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  switch (k) {
+  case RT_TY_STRING:
+  case RT_TY_UNICODE:
+  case RT_TY_TEXT:
+  case RT_TY_UNICODETEXT:
+  case RT_TY_FLOAT:
+  case RT_TY_LARGEBINARY:
+    if (top >= 2) {
+      if (!lua_isinteger(L, 2))
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "%s(): argument #1 (length) must be an integer",
+                            fname);
+      u->t->length = (int)lua_tointeger(L, 2);
+    }
+    break;
+  case RT_TY_NUMERIC:
+    if (top >= 2) u->t->precision = (int)luaL_checkinteger(L, 2);
+    if (top >= 3) u->t->scale = (int)luaL_checkinteger(L, 3);
+    break;
+  case RT_TY_ENUM:
+    u->t->values = calloc((size_t)top + 1, sizeof(char *));
+    if (!u->t->values) return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    for (i = 2; i <= top; i++) {
+      if (lua_type(L, i) != LUA_TSTRING)
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "Enum(): argument #%d must be a string", i - 1);
+      u->t->values[u->t->nvalues++] = dupstr(L, i);
+    }
+    break;
+  case RT_TY_ARRAY:
+    if (top < 2 || !lsql_totype(L, 2))
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "ARRAY(): argument #1 must be a type");
+    u->t->item = rt_type_ref(lsql_totype(L, 2));
+    break;
+  default:
+    if (top >= 2)
+      return rt_lua_error(L, RT_EARGUMENT, "%s() takes no positional arguments",
+                          fname);
+  }
+  if (opts) {
+    if (lua_getfield(L, opts, "timezone") != LUA_TNIL)
+      u->t->timezone = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "name") == LUA_TSTRING)
+      u->t->name = dupstr(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "length") == LUA_TNUMBER)
+      u->t->length = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "precision") == LUA_TNUMBER)
+      u->t->precision = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "scale") == LUA_TNUMBER)
+      u->t->scale = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
+  if (k == RT_TY_ENUM && !u->t->name && u->t->nvalues) {
+    /* SQLAlchemy names an unnamed Enum after nothing: PostgreSQL needs a
+    ** name, so the DDL falls back to VARCHAR there */
+  }
+  return 1;
+}
+
+static int type_index(lua_State *L) {
+  ltype *u = luaL_checkudata(L, 1, TYPE_MT);
+  const char *k = luaL_checkstring(L, 2);
+  if (strcmp(k, "__name__") == 0 || strcmp(k, "name") == 0)
+    lua_pushstring(L, rt_type_name(u->t->kind));
+  else if (strcmp(k, "length") == 0 && u->t->length)
+    lua_pushinteger(L, u->t->length);
+  else if (strcmp(k, "enums") == 0) {
+    int i;
+    lua_createtable(L, u->t->nvalues, 0);
+    for (i = 0; i < u->t->nvalues; i++)
+      lua_pushstring(L, u->t->values[i]), lua_rawseti(L, -2, i + 1);
+  } else if (strcmp(k, "timezone") == 0)
+    lua_pushboolean(L, u->t->timezone);
+  else
+    lua_pushnil(L);
+  return 1;
+}
+
+/* --- MetaData --- */
+
+typedef struct lmeta {
+  rt_metadata *md;
+} lmeta;
+
+static lmeta *checkmeta(lua_State *L, int idx, const char *fname) {
+  lmeta *m = luaL_testudata(L, idx, META_MT);
+  if (!m)
+    rt_lua_error(L, RT_EARGUMENT, "%s: argument #%d must be a MetaData, not %s",
+                 fname, idx, luaL_typename(L, idx));
+  return m;
+}
+
+static int l_metadata(lua_State *L) {
+  lmeta *m = lua_newuserdatauv(L, sizeof *m, 1);
+  m->md = NULL;
+  luaL_setmetatable(L, META_MT);
+  lua_newtable(L);
+  lua_setiuservalue(L, -2, 1);
+  m->md = rt_metadata_new();
+  if (!m->md) return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  return 1;
+}
+
+static int meta_gc(lua_State *L) {
+  lmeta *m = lua_touserdata(L, 1);
+  rt_metadata_free(m->md);
+  m->md = NULL;
+  return 0;
+}
+
+static int meta_index(lua_State *L) {
+  lmeta *m = luaL_checkudata(L, 1, META_MT);
+  const char *k = luaL_checkstring(L, 2);
+  if (strcmp(k, "tables") == 0) {
+    /* a copy: name -> Table */
+    lua_getiuservalue(L, 1, 1);
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, -3)) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_settable(L, -4);
+    }
+    return 1;
+  }
+  if (strcmp(k, "sorted_tables") == 0) {
+    rt_node **list;
+    int n = rt_metadata_sorted(m->md, &list), i;
+    if (n < 0) return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    lua_getiuservalue(L, 1, 1);
+    lua_createtable(L, n, 0);
+    for (i = 0; i < n; i++) {
+      lua_getfield(L, -2, list[i]->name);
+      lua_rawseti(L, -2, i + 1);
+    }
+    free(list);
+    return 1;
+  }
+  luaL_getmetafield(L, 1, "__methods");
+  lua_getfield(L, -1, k);
+  return 1;
+}
+
+/* MetaData:create_all/drop_all are written in Lua (module chunk below). */
+
+/* --- constraint records: plain tables with a __kind field --- */
+
+static void newrecord(lua_State *L, const char *kind) {
+  lua_newtable(L);
+  lua_pushstring(L, kind);
+  lua_setfield(L, -2, "__kind");
+}
+
+/* Copy the string options listed in `names` from the options table at
+** opts into the record on top. */
+static void copyopts(lua_State *L, int opts, const char *const *names) {
+  int i;
+  if (!opts) return;
+  for (i = 0; names[i]; i++) {
+    lua_getfield(L, opts, names[i]);
+    lua_setfield(L, -2, names[i]);
+  }
+}
+
+static int trailing_opts(lua_State *L) {
+  int top = lua_gettop(L);
+  if (top >= 1 && lua_type(L, top) == LUA_TTABLE && !lua_getmetatable(L, top))
+    return top;
+  if (top >= 1 && lua_type(L, top) == LUA_TTABLE) lua_pop(L, 1);
+  return 0;
+}
+
+static const char *const fk_opts[] = {"name", "ondelete", "onupdate", NULL};
+
+static int l_foreignkey(lua_State *L) {
+  int opts = trailing_opts(L);
+  if (lua_type(L, 1) == LUA_TSTRING) {
+    newrecord(L, "ForeignKey");
+    lua_pushvalue(L, 1);
+  } else {
+    rt_node *c = lsql_tonode(L, 1);
+    if (!c || c->kind != RT_N_COLUMN || !c->owner)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "ForeignKey(): argument #1 must be a string "
+                          "'table.column' or a table's Column");
+    newrecord(L, "ForeignKey");
+    lua_pushfstring(L, "%s.%s", c->owner->name, c->name);
+  }
+  lua_setfield(L, -2, "target");
+  copyopts(L, opts, fk_opts);
+  return 1;
+}
+
+static int l_fkconstraint(lua_State *L) {
+  int opts = trailing_opts(L);
+  rt_lua_checkarg(L, 1, LUA_TTABLE, "ForeignKeyConstraint");
+  rt_lua_checkarg(L, 2, LUA_TTABLE, "ForeignKeyConstraint");
+  newrecord(L, "ForeignKeyConstraint");
+  lua_pushvalue(L, 1);
+  lua_setfield(L, -2, "columns");
+  lua_pushvalue(L, 2);
+  lua_setfield(L, -2, "refcolumns");
+  copyopts(L, opts, fk_opts);
+  return 1;
+}
+
+/* PrimaryKeyConstraint / UniqueConstraint / Index: names or columns */
+static int column_list_record(lua_State *L, const char *kind, int first) {
+  int opts = trailing_opts(L), top = opts ? opts - 1 : lua_gettop(L), i;
+  static const char *const names[] = {"name", "unique", NULL};
+  newrecord(L, kind);
+  lua_createtable(L, top, 0);
+  for (i = first; i <= top; i++) {
+    rt_node *c = lsql_tonode(L, i);
+    if (c && c->kind == RT_N_COLUMN)
+      lua_pushvalue(L, i);
+    else if (lua_type(L, i) == LUA_TSTRING)
+      lua_pushvalue(L, i);
+    else
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "%s(): argument #%d must be a column name or a "
+                          "Column, not %s",
+                          kind, i, luaL_typename(L, i));
+    lua_rawseti(L, -2, i - first + 1);
+  }
+  lua_setfield(L, -2, "columns");
+  copyopts(L, opts, names);
+  return 1;
+}
+
+static int l_pkconstraint(lua_State *L) {
+  return column_list_record(L, "PrimaryKeyConstraint", 1);
+}
+static int l_uniqueconstraint(lua_State *L) {
+  return column_list_record(L, "UniqueConstraint", 1);
+}
+
+static int l_checkconstraint(lua_State *L) {
+  int opts = trailing_opts(L);
+  static const char *const names[] = {"name", NULL};
+  rt_lua_checkarg(L, 1, LUA_TSTRING, "CheckConstraint");
+  newrecord(L, "CheckConstraint");
+  lua_pushvalue(L, 1);
+  lua_setfield(L, -2, "sqltext");
+  copyopts(L, opts, names);
+  return 1;
+}
+
+static int l_sequence(lua_State *L) {
+  rt_lua_checkarg(L, 1, LUA_TSTRING, "Sequence");
+  newrecord(L, "Sequence");
+  lua_pushvalue(L, 1);
+  lua_setfield(L, -2, "name");
+  return 1;
+}
+
+/* --- Column --- */
+
+static rt_node *bind_for(lua_State *L, int idx, const char *key, rt_type *t) {
+  rt_value v;
+  if (rt_lua_tovalue(L, idx, &v) != 0)
+    rt_lua_error(L, RT_EARGUMENT,
+                 "Column(): default for '%s' is not a SQL value", key);
+  return rt_bind(key, v, t, 0);
+}
+
+/* An option value that may be a SQL expression or a plain value. */
+static rt_node *default_node(lua_State *L, int idx, const char *key,
+                             rt_type *t) {
+  rt_node *n = lsql_tonode(L, idx);
+  if (n) return rt_ref(n);
+  return bind_for(L, idx, key, t);
+}
+
+static int l_column(lua_State *L) {
+  int top = lua_gettop(L), i, opts = 0;
+  rt_type *type = NULL;
+  lnode *ud;
+  rt_node *col;
+  rt_coldata *d;
+  const char *name;
+  rt_lua_checkarg(L, 1, LUA_TSTRING, "Column");
+  name = lua_tostring(L, 1);
+  ud = lsql_newnode(L); /* top + 1 */
+  lua_newtable(L);      /* uservalue: foreign keys, Lua default */
+  lua_setiuservalue(L, top + 1, 1);
+  for (i = 2; i <= top; i++) {
+    if (lsql_totype(L, i))
+      type = lsql_totype(L, i);
+    else if (lua_type(L, i) == LUA_TTABLE) {
+      const char *kind;
+      lua_getfield(L, i, "__kind");
+      kind = lua_tostring(L, -1);
+      lua_pop(L, 1);
+      if (!kind) {
+        if (i != top)
+          return rt_lua_error(L, RT_EARGUMENT,
+                              "Column(): the options table must be the last "
+                              "argument");
+        opts = i;
+      } else if (strcmp(kind, "ForeignKey") == 0 ||
+                 strcmp(kind, "Sequence") == 0) {
+        lua_getiuservalue(L, top + 1, 1);
+        lua_pushvalue(L, i);
+        lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+        lua_pop(L, 1);
+      } else
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "Column(): argument #%d (%s) is not accepted", i,
+                            kind);
+    } else
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "Column(): argument #%d must be a type, a "
+                          "ForeignKey or an options table, not %s",
+                          i, luaL_typename(L, i));
+  }
+  ud->n = col = rt_column_new(name, type);
+  if (!col || !(d = rt_coldata_get(col)))
+    return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  if (opts) {
+    if (lua_getfield(L, opts, "primary_key") != LUA_TNIL &&
+        lua_toboolean(L, -1))
+      col->flags |= RT_F_PK | RT_F_NOTNULL;
+    if (lua_getfield(L, opts, "nullable") != LUA_TNIL) {
+      if (lua_toboolean(L, -1))
+        col->flags &= (unsigned short)~RT_F_NOTNULL;
+      else
+        col->flags |= RT_F_NOTNULL;
+    }
+    if (lua_getfield(L, opts, "unique") != LUA_TNIL && lua_toboolean(L, -1))
+      col->flags |= RT_F_UNIQUE;
+    if (lua_getfield(L, opts, "index") != LUA_TNIL && lua_toboolean(L, -1))
+      col->flags |= RT_F_INDEX;
+    if (lua_getfield(L, opts, "autoincrement") != LUA_TNIL)
+      col->flags |= lua_toboolean(L, -1) ? RT_F_AUTOINC_YES : RT_F_AUTOINC_NO;
+    if (lua_getfield(L, opts, "key") == LUA_TSTRING) d->key = dupstr(L, -1);
+    if (lua_getfield(L, opts, "comment") == LUA_TSTRING)
+      d->comment = dupstr(L, -1);
+    lua_pop(L, 7);
+    if (lua_getfield(L, opts, "default") == LUA_TFUNCTION) {
+      d->lua_default = 1;
+      lua_getiuservalue(L, top + 1, 1);
+      lua_pushvalue(L, -2);
+      lua_setfield(L, -2, "default");
+      lua_pop(L, 1);
+    } else if (!lua_isnil(L, -1))
+      d->def = default_node(L, -1, rt_column_key(col), type);
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "onupdate") != LUA_TNIL)
+      d->onupdate = default_node(L, -1, rt_column_key(col), type);
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "server_default") != LUA_TNIL)
+      d->server_default = default_node(L, -1, rt_column_key(col), NULL);
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "server_onupdate") != LUA_TNIL)
+      d->server_onupdate = default_node(L, -1, rt_column_key(col), NULL);
+    lua_pop(L, 1);
+  }
+  lua_settop(L, top + 1);
+  return 1;
+}
+
+/* --- Table --- */
+
+static char **strlist(lua_State *L, int idx, int *n, const char *fname) {
+  int i, len = (int)lua_rawlen(L, idx);
+  char **v = calloc((size_t)len + 1, sizeof(char *));
+  if (!v) rt_lua_error(L, RT_EMEMORY, "out of memory");
+  for (i = 0; i < len; i++) {
+    rt_node *c;
+    lua_rawgeti(L, idx, i + 1);
+    c = lsql_tonode(L, -1);
+    if (c && c->kind == RT_N_COLUMN)
+      v[i] = rt_strdup(c->name);
+    else if (lua_type(L, -1) == LUA_TSTRING)
+      v[i] = rt_strdup(lua_tostring(L, -1));
+    lua_pop(L, 1);
+    if (!v[i]) {
+      int j;
+      for (j = 0; j < i; j++) free(v[j]);
+      free(v);
+      rt_lua_error(L, RT_EARGUMENT, "%s: item %d is not a column name", fname,
+                   i + 1);
+    }
+  }
+  *n = len;
+  return v;
+}
+
+static char *optstr(lua_State *L, int rec, const char *field) {
+  char *s = NULL;
+  if (lua_getfield(L, rec, field) == LUA_TSTRING)
+    s = rt_strdup(lua_tostring(L, -1));
+  lua_pop(L, 1);
+  return s;
+}
+
+/* Add the constraint record at `rec` to table t.  The constraint struct
+** is kept in a userdata while Lua is consulted, so nothing leaks. */
+typedef struct lcons {
+  rt_constraint c;
+} lcons;
+
+static int lcons_gc(lua_State *L) {
+  lcons *k = lua_touserdata(L, 1);
+  rt_constraint_clear(&k->c);
+  return 0;
+}
+
+static lcons *newcons(lua_State *L) {
+  lcons *k = lua_newuserdatauv(L, sizeof *k, 0);
+  memset(k, 0, sizeof *k);
+  if (luaL_newmetatable(L, "retort.ConstraintBuilder")) {
+    lua_pushcfunction(L, lcons_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  return k;
+}
+
+static void split_target(lua_State *L, lcons *k, const char *target, int i) {
+  const char *dot = strrchr(target, '.');
+  if (!dot)
+    rt_lua_error(L, RT_EARGUMENT,
+                 "ForeignKey: '%s' is not a 'table.column' name", target);
+  if (!k->c.reftable) {
+    k->c.reftable = malloc((size_t)(dot - target) + 1);
+    if (!k->c.reftable) rt_lua_error(L, RT_EMEMORY, "out of memory");
+    memcpy(k->c.reftable, target, (size_t)(dot - target));
+    k->c.reftable[dot - target] = '\0';
+  }
+  k->c.refcols[i] = rt_strdup(dot + 1);
+}
+
+static void add_record(lua_State *L, rt_node *t, int rec) {
+  const char *kind;
+  lcons *k;
+  int i;
+  rec = lua_absindex(L, rec);
+  lua_getfield(L, rec, "__kind");
+  kind = lua_tostring(L, -1);
+  lua_pop(L, 1);
+  if (!kind)
+    rt_lua_error(L, RT_EARGUMENT, "Table(): unexpected table argument");
+  if (strcmp(kind, "PrimaryKeyConstraint") == 0) {
+    rt_tabledata *d = t->ext;
+    lua_getfield(L, rec, "columns");
+    for (i = 1; i <= (int)lua_rawlen(L, -1); i++) {
+      rt_node *c;
+      lua_rawgeti(L, -1, i);
+      c = lsql_tonode(L, -1);
+      if (!c)
+        c = rt_table_column(t, lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
+      if (!c)
+        rt_lua_error(L, RT_EARGUMENT,
+                     "PrimaryKeyConstraint: table '%s' has no column '%s'",
+                     t->name, lua_tostring(L, -1));
+      c->flags |= RT_F_PK | RT_F_NOTNULL;
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    if (!d->pk_name) d->pk_name = optstr(L, rec, "name");
+    return;
+  }
+  k = newcons(L);
+  k->c.name = optstr(L, rec, "name");
+  if (strcmp(kind, "ForeignKeyConstraint") == 0) {
+    int nref;
+    k->c.kind = RT_CON_FK;
+    lua_getfield(L, rec, "columns");
+    k->c.cols = strlist(L, -1, &k->c.ncols, "ForeignKeyConstraint");
+    lua_getfield(L, rec, "refcolumns");
+    nref = (int)lua_rawlen(L, -1);
+    if (nref != k->c.ncols)
+      rt_lua_error(L, RT_EARGUMENT,
+                   "ForeignKeyConstraint: %d columns but %d referred columns",
+                   k->c.ncols, nref);
+    k->c.refcols = calloc((size_t)nref + 1, sizeof(char *));
+    if (!k->c.refcols) rt_lua_error(L, RT_EMEMORY, "out of memory");
+    for (i = 0; i < nref; i++) {
+      rt_node *c;
+      lua_rawgeti(L, -1, i + 1);
+      c = lsql_tonode(L, -1);
+      if (c && c->owner)
+        lua_pushfstring(L, "%s.%s", c->owner->name, c->name);
+      else
+        lua_pushvalue(L, -1);
+      split_target(L, k, luaL_checkstring(L, -1), i);
+      lua_pop(L, 2);
+    }
+    lua_pop(L, 2);
+    k->c.ondelete = optstr(L, rec, "ondelete");
+    k->c.onupdate = optstr(L, rec, "onupdate");
+  } else if (strcmp(kind, "UniqueConstraint") == 0 ||
+             strcmp(kind, "Index") == 0) {
+    k->c.kind = kind[0] == 'U' ? RT_CON_UNIQUE : RT_CON_INDEX;
+    lua_getfield(L, rec, "columns");
+    k->c.cols = strlist(L, -1, &k->c.ncols, kind);
+    lua_pop(L, 1);
+    lua_getfield(L, rec, "unique");
+    k->c.unique = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  } else if (strcmp(kind, "CheckConstraint") == 0) {
+    k->c.kind = RT_CON_CHECK;
+    k->c.sqltext = optstr(L, rec, "sqltext");
+  } else
+    rt_lua_error(L, RT_EARGUMENT, "Table(): %s is not accepted here", kind);
+  for (i = 0; i < k->c.ncols; i++)
+    if (!rt_table_column(t, k->c.cols[i]))
+      rt_lua_error(L, RT_EARGUMENT, "%s: table '%s' has no column '%s'", kind,
+                   t->name, k->c.cols[i]);
+  if (rt_table_add_constraint(t, &k->c) != 0)
+    rt_lua_error(L, RT_EMEMORY, "out of memory");
+  lua_pop(L, 1);
+}
+
+/* The constraints a Column's own options imply. */
+static void column_constraints(lua_State *L, rt_node *t, int colidx,
+                               rt_node *col) {
+  int i, n;
+  lua_getiuservalue(L, colidx, 1);
+  n = (int)lua_rawlen(L, -1);
+  for (i = 1; i <= n; i++) {
+    const char *kind;
+    lua_rawgeti(L, -1, i);
+    lua_getfield(L, -1, "__kind");
+    kind = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    if (kind && strcmp(kind, "ForeignKey") == 0) {
+      lcons *k = newcons(L);
+      k->c.kind = RT_CON_FK;
+      k->c.column_level = 1;
+      k->c.ncols = 1;
+      k->c.cols = calloc(2, sizeof(char *));
+      k->c.refcols = calloc(2, sizeof(char *));
+      if (!k->c.cols || !k->c.refcols || !(k->c.cols[0] = rt_strdup(col->name)))
+        rt_lua_error(L, RT_EMEMORY, "out of memory");
+      lua_getfield(L, -2, "target");
+      split_target(L, k, lua_tostring(L, -1), 0);
+      lua_pop(L, 1);
+      k->c.name = optstr(L, -2, "name");
+      k->c.ondelete = optstr(L, -2, "ondelete");
+      k->c.onupdate = optstr(L, -2, "onupdate");
+      if (rt_table_add_constraint(t, &k->c) != 0)
+        rt_lua_error(L, RT_EMEMORY, "out of memory");
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  if (col->flags & (RT_F_UNIQUE | RT_F_INDEX)) {
+    lcons *k = newcons(L);
+    int index = (col->flags & RT_F_INDEX) != 0;
+    k->c.kind = index ? RT_CON_INDEX : RT_CON_UNIQUE;
+    k->c.unique = index && (col->flags & RT_F_UNIQUE);
+    k->c.ncols = 1;
+    k->c.cols = calloc(2, sizeof(char *));
+    if (!k->c.cols || !(k->c.cols[0] = rt_strdup(col->name)))
+      rt_lua_error(L, RT_EMEMORY, "out of memory");
+    if (index) {
+      lua_pushfstring(L, "ix_%s_%s", t->name, col->name);
+      k->c.name = rt_strdup(lua_tostring(L, -1));
+      lua_pop(L, 1);
+    }
+    if (rt_table_add_constraint(t, &k->c) != 0)
+      rt_lua_error(L, RT_EMEMORY, "out of memory");
+    lua_pop(L, 1);
+  }
+}
+
+static int l_table(lua_State *L) {
+  int top = lua_gettop(L), i, light = 0;
+  lmeta *m;
+  lnode *ud;
+  rt_error err = RT_ERROR_INIT;
+  rt_node *t;
+  rt_lua_checkarg(L, 1, LUA_TSTRING, "Table");
+  m = checkmeta(L, 2, "Table");
+  (void)light;
+  ud = lsql_newnode(L); /* top + 1 */
+  lua_newtable(L);      /* uservalue: metadata, Lua defaults */
+  lua_pushvalue(L, 2);
+  lua_setfield(L, -2, "metadata");
+  lua_newtable(L);
+  lua_setfield(L, -2, "defaults");
+  lua_setiuservalue(L, top + 1, 1);
+  ud->n = t = rt_table_new(m->md, lua_tostring(L, 1), &err);
+  if (!t) return rt_lua_raise(L, &err);
+  for (i = 3; i <= top; i++) {
+    rt_node *c = lsql_tonode(L, i);
+    if (c && c->kind == RT_N_COLUMN) {
+      rt_coldata *d = c->ext;
+      if (rt_table_add_column(t, c, &err) != 0) return rt_lua_raise(L, &err);
+      if (d && d->lua_default) {
+        lua_getiuservalue(L, top + 1, 1);
+        lua_getfield(L, -1, "defaults");
+        lua_getiuservalue(L, i, 1);
+        lua_getfield(L, -1, "default");
+        lua_setfield(L, -3, rt_column_key(c));
+        lua_pop(L, 3);
+      }
+    } else if (lua_type(L, i) == LUA_TTABLE) {
+      lua_getfield(L, i, "__kind");
+      if (lua_isnil(L, -1)) {
+        rt_tabledata *d = t->ext;
+        lua_pop(L, 1);
+        if (lua_getfield(L, i, "schema") == LUA_TSTRING)
+          d->schema = rt_strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
+        continue;
+      }
+      lua_pop(L, 1);
+      add_record(L, t, i);
+    } else
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "Table(): argument #%d must be a Column, a "
+                          "constraint or an options table, not %s",
+                          i, luaL_typename(L, i));
+  }
+  /* constraints a Column implies come after those given to the Table,
+  ** which exist before it (SQLAlchemy orders them by creation) */
+  for (i = 3; i <= top; i++) {
+    rt_node *c = lsql_tonode(L, i);
+    if (c && c->kind == RT_N_COLUMN) column_constraints(L, t, i, c);
+  }
+  rt_table_resolve_types(t);
+  /* registry[LSQL_DEFAULTS][t] = the defaults table (weak values) */
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LSQL_DEFAULTS) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, LSQL_DEFAULTS);
+  }
+  lua_getiuservalue(L, top + 1, 1);
+  lua_getfield(L, -1, "defaults");
+  lua_rawsetp(L, -3, t);
+  lua_pop(L, 2);
+  /* metadata.tables[name] = table */
+  lua_getiuservalue(L, 2, 1);
+  lua_pushvalue(L, top + 1);
+  lua_setfield(L, -2, t->name);
+  lua_settop(L, top + 1);
+  return 1;
+}
+
+/* Index(name, cols..., {unique}): attaches to the columns' table at once
+** when given Columns. */
+static int l_index(lua_State *L) {
+  rt_node *c;
+  rt_lua_checkarg(L, 1, LUA_TSTRING, "Index");
+  column_list_record(L, "Index", 2);
+  lua_pushvalue(L, 1);
+  lua_setfield(L, -2, "name");
+  c = lsql_tonode(L, 2);
+  if (c && c->kind == RT_N_COLUMN && c->owner && c->owner->kind == RT_N_TABLE)
+    add_record(L, c->owner, -1);
+  return 1;
+}
+
+/* sa.table(name, column(...)...): a lightweight table */
+static int l_light_table(lua_State *L) {
+  int top = lua_gettop(L), i;
+  lnode *ud;
+  rt_error err = RT_ERROR_INIT;
+  rt_lua_checkarg(L, 1, LUA_TSTRING, "table");
+  ud = lsql_newnode(L);
+  ud->n = rt_table_new(NULL, lua_tostring(L, 1), &err);
+  if (!ud->n) return rt_lua_raise(L, &err);
+  for (i = 2; i <= top; i++) {
+    rt_node *c = lsql_tonode(L, i);
+    if (!c || c->kind != RT_N_COLUMN)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "table(): argument #%d must be a column()", i);
+    if (rt_table_add_column(ud->n, c, &err) != 0) return rt_lua_raise(L, &err);
+  }
+  return 1;
+}
+
+static int meta_newindex(lua_State *L) {
+  return rt_lua_error(L, RT_EARGUMENT, "MetaData: can't set field '%s'",
+                      luaL_tolstring(L, 2, NULL));
+}
+
+void lsql_open_schema(lua_State *L) {
+  static const struct {
+    const char *name;
+    rt_typekind kind;
+  } types[] = {{"Integer", RT_TY_INTEGER},
+               {"BigInteger", RT_TY_BIGINTEGER},
+               {"SmallInteger", RT_TY_SMALLINTEGER},
+               {"Float", RT_TY_FLOAT},
+               {"Double", RT_TY_DOUBLE},
+               {"Numeric", RT_TY_NUMERIC},
+               {"String", RT_TY_STRING},
+               {"Text", RT_TY_TEXT},
+               {"Unicode", RT_TY_UNICODE},
+               {"UnicodeText", RT_TY_UNICODETEXT},
+               {"Boolean", RT_TY_BOOLEAN},
+               {"Date", RT_TY_DATE},
+               {"DateTime", RT_TY_DATETIME},
+               {"Time", RT_TY_TIME},
+               {"Interval", RT_TY_INTERVAL},
+               {"LargeBinary", RT_TY_LARGEBINARY},
+               {"Enum", RT_TY_ENUM},
+               {"JSON", RT_TY_JSON},
+               {"Uuid", RT_TY_UUID},
+               {"ARRAY", RT_TY_ARRAY},
+               {"JSONB", RT_TY_JSONB},
+               {NULL, RT_TY_NULL}};
+  static const luaL_Reg funcs[] = {{"MetaData", l_metadata},
+                                   {"Table", l_table},
+                                   {"Column", l_column},
+                                   {"ForeignKey", l_foreignkey},
+                                   {"ForeignKeyConstraint", l_fkconstraint},
+                                   {"PrimaryKeyConstraint", l_pkconstraint},
+                                   {"UniqueConstraint", l_uniqueconstraint},
+                                   {"CheckConstraint", l_checkconstraint},
+                                   {"Index", l_index},
+                                   {"Sequence", l_sequence},
+                                   {"table", l_light_table},
+                                   {NULL, NULL}};
+  int i;
+  luaL_newmetatable(L, TYPE_MT);
+  lua_pushcfunction(L, type_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, type_call);
+  lua_setfield(L, -2, "__call");
+  lua_pushcfunction(L, type_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, type_index);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, META_MT);
+  lua_pushcfunction(L, meta_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, meta_index);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, meta_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_newtable(L);
+  lua_setfield(L, -2, "__methods");
+  lua_pop(L, 1);
+  for (i = 0; types[i].name; i++) {
+    lsql_pushtype(L, rt_type_bare(types[i].kind));
+    lua_setfield(L, -2, types[i].name);
+  }
+  luaL_setfuncs(L, funcs, 0);
+}
