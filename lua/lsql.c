@@ -43,8 +43,20 @@ void lsql_pushnode(lua_State *L, rt_node *n) {
     if (!(ud)->n) rt_lua_error(L, RT_EMEMORY, "out of memory");                \
   } while (0)
 
+/*
+** A Lua table standing for a node (a mapped class stands for its table)
+** keeps that node in its raw field "__clause_element__"; the table keeps
+** the node alive, so the pointer stays valid while the table is on the
+** stack.
+*/
 rt_node *lsql_tonode(lua_State *L, int idx) {
   lnode *u = luaL_testudata(L, idx, NODE_MT);
+  if (!u && lua_type(L, idx) == LUA_TTABLE) {
+    lua_pushliteral(L, "__clause_element__");
+    lua_rawget(L, idx < 0 && idx > LUA_REGISTRYINDEX ? idx - 1 : idx);
+    u = luaL_testudata(L, -1, NODE_MT);
+    lua_pop(L, 1);
+  }
   return u ? u->n : NULL;
 }
 

@@ -1,0 +1,1347 @@
+-- lorm_session.lua -- the Lua half of retort.orm: declarative mapping, the
+-- Session with its identity map, the unit of work, ORM results and the
+-- legacy Query.  Built into the binary (lorm.c runs it with the core
+-- module, the orm module table, the C primitives and the compile hook).
+--
+-- Instances and their per-attribute state live in C (lorm.c); this file
+-- decides what happens to them.  An identity map is one weak-valued
+-- table per mapper and session keyed by the identity key (the primary key
+-- value, or its values joined); new, modified and deleted objects are
+-- also held strongly by the session until flushed, as SQLAlchemy does.
+local sa, orm, C, compile_hook = ...
+local lselect = select
+
+local function raise(kind, msg) C.raise(kind, msg) end
+
+local function objstr(obj)
+  local cls = C.class(obj)
+  return string.format("<%s at %s>", rawget(cls, "__name__") or "?",
+                       string.match(string.format("%p", obj), "0x%x+") or "?")
+end
+
+------------------------------------------------------------------------
+-- mapping
+------------------------------------------------------------------------
+
+local mappers_by_table = setmetatable({}, {__mode = "v"}) -- node ptr -> mapper
+local Mapper = {}
+Mapper.__index = Mapper
+Mapper.__name = "retort.Mapper"
+
+local hooks = {}  -- called from C: load_expired, modified
+
+local function default_tostring(obj)
+  local m = rawget(C.class(obj), "__mapper__")
+  local parts = {}
+  for i, key in ipairs(m.keys) do
+    local v, loaded = C.get(obj, i)
+    if loaded then parts[#parts + 1] = key .. "=" .. C.repr(v) end
+  end
+  if #parts == 0 then
+    local ident = C.identity(obj)
+    if ident ~= nil then
+      for k, i in ipairs(m.pk_index) do
+        local v = C.get(obj, i)
+        if v == nil and #m.pk_index == 1 then v = ident end
+        parts[#parts + 1] = m.keys[i] .. "=" .. C.repr(v)
+      end
+    end
+  end
+  return rawget(C.class(obj), "__name__") .. "(" .. table.concat(parts, ", ") ..
+         ")"
+end
+
+local function instance_tostring(obj)
+  local f = C.class(obj).__tostring
+  if type(f) == "function" then return f(obj) end
+  return default_tostring(obj)
+end
+
+-- A Mapper for class `cls` over `table` (attributes: the table's columns,
+-- in its column order; attr_keys maps column key -> attribute key).
+local function make_mapper(cls, tbl, attr_keys, relationships)
+  local m = setmetatable({class = cls, local_table = tbl, keys = {},
+                          slots = {}, columns = {}, colkeys = {},
+                          primary_key = {}, pk_index = {}, attrs = {},
+                          relationships = relationships or {},
+                          ptr = C.node_ptr(tbl)}, Mapper)
+  for _, col in ipairs(tbl.c) do
+    local key = attr_keys[col.key] or col.key
+    local i = #m.keys + 1
+    m.keys[i], m.slots[key], m.columns[i], m.colkeys[i] = key, i, col, col.key
+    m.attrs[key] = col
+    if col.primary_key then
+      m.primary_key[#m.primary_key + 1] = col
+      m.pk_index[#m.pk_index + 1] = i
+    end
+  end
+  if #m.primary_key == 0 then
+    raise("ArgumentError", string.format(
+      "Mapper mapped class %s->%s could not assemble any primary key columns " ..
+      "for mapped table '%s'", cls.__name__, tbl.name, tbl.name))
+  end
+  m.nattrs = #m.keys
+  m.mt = C.metatable(m.slots, hooks, instance_tostring)
+  m.colpos = {}
+  for i = 1, m.nattrs do m.colpos[i] = i end
+  mappers_by_table[m.ptr] = m
+  return m
+end
+
+function Mapper:__tostring()
+  return "Mapper[" .. self.class.__name__ .. "(" .. self.local_table.name .. ")]"
+end
+
+-- class tables
+local ClassMT = {}
+
+local function class_call(cls, args)
+  local m = rawget(cls, "__mapper__")
+  if not m then
+    raise("InvalidRequestError", "Class '" .. tostring(cls.__name__) ..
+          "' is abstract or not mapped")
+  end
+  local obj = C.new(cls, m.mt, m.nattrs)
+  if args ~= nil then
+    if type(args) ~= "table" then
+      raise("ArgumentError", cls.__name__ .. "(): expected a table of attributes")
+    end
+    local keys = {}
+    for k in pairs(args) do keys[#keys + 1] = k end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    for _, k in ipairs(keys) do
+      local ok = m.slots[k] or m.relationships[k] or rawget(cls, k) ~= nil
+      if not ok then
+        raise("ArgumentError", string.format(
+          "'%s' is an invalid keyword argument for %s", tostring(k),
+          cls.__name__))
+      end
+      local v = args[k]
+      if sa.null and rawequal(v, sa.null) then v = nil end
+      obj[k] = v
+    end
+  end
+  return obj
+end
+
+local function declared_attr(fn)
+  return setmetatable({fn = fn}, {__name = "retort.declared_attr"})
+end
+
+local function is_declared(v)
+  return type(v) == "table" and getmetatable(v) and
+         getmetatable(v).__name == "retort.declared_attr"
+end
+
+local function is_column(v)
+  return C.node_kind(v) == "column" and not lselect(2, C.column_info(v))
+end
+
+local function is_relationship(v)
+  return type(v) == "table" and rawget(v, "__kind") == "relationship"
+end
+
+local directives = {__tablename__ = true, __table__ = true,
+                    __table_args__ = true, __mapper_args__ = true,
+                    __abstract__ = true}
+
+-- Build class `name` with body `body` on `base` (Base or a mapped class),
+-- taking attributes from mixins first.
+local function build_class(base, name, mixins, body)
+  local cls = {__name__ = name}
+  local fields = {}   -- attribute -> value (columns, relationships, values)
+  local function take(src, from_mixin)
+    for k, v in pairs(src) do
+      if is_declared(v) then
+        fields[k] = {declared = v}
+      elseif from_mixin and is_column(v) then
+        fields[k] = {column = C.copy_column(v)}
+      else
+        fields[k] = {value = v}
+      end
+    end
+  end
+  for _, mx in ipairs(mixins) do take(mx, true) end
+  take(body, false)
+  setmetatable(cls, {__index = base, __call = class_call,
+                     __tostring = function(c) return "<class '" ..
+                       c.__name__ .. "'>" end,
+                     __name = "retort.MappedClass"})
+  -- resolve declared attributes with the class
+  local resolved = {}
+  for k, f in pairs(fields) do
+    local v
+    if f.declared then v = f.declared.fn(cls)
+    elseif f.column then v = f.column
+    else v = f.value end
+    resolved[k] = v
+  end
+  local abstract = resolved.__abstract__
+  local columns, rels = {}, {}
+  for k, v in pairs(resolved) do
+    if directives[k] then
+      -- kept below
+    elseif is_column(v) then
+      columns[#columns + 1] = {key = k, col = v}
+    elseif is_relationship(v) then
+      rels[k] = v
+    else
+      rawset(cls, k, v)
+    end
+  end
+  if abstract then
+    for _, c in ipairs(columns) do rawset(cls, c.key, c.col) end
+    rawset(cls, "__abstract__", true)
+    return cls
+  end
+  local reg = base.registry
+  local tbl = resolved.__table__
+  local attr_keys = {}
+  if tbl == nil then
+    local tname = resolved.__tablename__
+    if tname == nil then
+      raise("InvalidRequestError", "Class '" .. name .. "' does not have a " ..
+            "__table__ or __tablename__ specified and does not inherit " ..
+            "from an existing table-mapped class.")
+    end
+    table.sort(columns, function(a, b)
+      return C.column_order(a.col) < C.column_order(b.col)
+    end)
+    local args = {tname, reg.metadata}
+    for _, c in ipairs(columns) do
+      local colname = C.name_column(c.col, c.key)
+      attr_keys[c.col.key or colname] = c.key
+      args[#args + 1] = c.col
+    end
+    local targs = resolved.__table_args__
+    if type(targs) == "table" then
+      local n = #targs
+      for i = 1, n do args[#args + 1] = targs[i] end
+      local opts
+      for k, v in pairs(targs) do
+        if math.type(k) ~= "integer" then opts = opts or {}; opts[k] = v end
+      end
+      if opts then args[#args + 1] = opts end
+    end
+    tbl = sa.Table(table.unpack(args))
+  end
+  rawset(cls, "__table__", tbl)
+  rawset(cls, "__clause_element__", tbl)
+  rawset(cls, "__tablename__", tbl.name)
+  local margs = resolved.__mapper_args__ or {}
+  if margs.primary_key then
+    -- a primary key named by the mapper only: not supported yet
+    raise("ArgumentError", "__mapper_args__.primary_key is not supported yet")
+  end
+  local m = make_mapper(cls, tbl, attr_keys, rels)
+  rawset(cls, "__mapper__", m)
+  for key, col in pairs(m.attrs) do rawset(cls, key, col) end
+  if resolved.__tostring then rawset(cls, "__tostring", resolved.__tostring) end
+  reg.mappers[#reg.mappers + 1] = m
+  return cls
+end
+
+local function class_method(base, name, ...)
+  local mixins = {...}
+  if type(name) ~= "string" then
+    raise("ArgumentError", "class(): the class name must be a string")
+  end
+  return function(body)
+    if type(body) ~= "table" then
+      raise("ArgumentError", "class \"" .. name .. "\": the body must be a table")
+    end
+    return build_class(base, name, mixins, body)
+  end
+end
+
+local Registry = {}
+Registry.__index = Registry
+
+function orm.registry(opts)
+  opts = opts or {}
+  return setmetatable({metadata = opts.metadata or sa.MetaData(),
+                       mappers = {}}, Registry)
+end
+
+function Registry:configure() end
+
+function orm.declarative_base(opts)
+  opts = opts or {}
+  local reg = opts.registry or orm.registry(opts)
+  local Base = {metadata = reg.metadata, registry = reg, __abstract__ = true,
+                class = class_method}
+  return Base
+end
+
+function orm.declared_attr(fn) return declared_attr(fn) end
+orm.mapped_column = sa.Column
+
+-- relationship(): recorded on the mapper; loading and cascades come with
+-- the relationship issue
+function orm.relationship(target, opts)
+  return {__kind = "relationship", argument = target, options = opts or {}}
+end
+function orm.configure_mappers() end
+
+------------------------------------------------------------------------
+-- sessions
+------------------------------------------------------------------------
+
+local sessions = setmetatable({}, {__mode = "v"}) -- id -> session
+local next_session_id = 0
+local listeners = setmetatable({}, {__mode = "k"}) -- engine -> event -> list
+
+local Session = {}
+local SessionMT = {__name = "retort.Session"}
+
+local function mapper_of(obj)
+  return rawget(C.class(obj), "__mapper__")
+end
+
+local function idmap_for(s, m)
+  local t = s._idmap[m]
+  if not t then
+    t = setmetatable({}, {__mode = "v"})
+    s._idmap[m] = t
+  end
+  return t
+end
+
+local function pk_values(obj, m, committed)
+  local vals = {}
+  for k, i in ipairs(m.pk_index) do
+    local v
+    if committed then v = C.committed(obj, i) else v = C.get(obj, i) end
+    vals[k] = v
+  end
+  return vals
+end
+
+local function key_of(m, vals)
+  if #m.pk_index == 1 then return vals[1] end
+  local idx = {}
+  for k = 1, #vals do idx[k] = k end
+  return C.rowkey(vals, idx)
+end
+
+function orm.Session(bind, opts)
+  opts = opts or {}
+  next_session_id = next_session_id + 1
+  local s = setmetatable({
+    bind = bind, id = next_session_id,
+    autoflush = opts.autoflush ~= false,
+    expire_on_commit = opts.expire_on_commit ~= false,
+    _idmap = {}, _new = {}, _newseq = 0, _dirty = {}, _deleted = {},
+    _txs = {}, -- transaction levels: {new = {}, deleted = {}, tx = savepoint}
+  }, SessionMT)
+  sessions[s.id] = s
+  return s
+end
+
+function orm.sessionmaker(opts)
+  opts = opts or {}
+  local bind = opts.bind or opts[1]
+  return setmetatable({}, {__call = function(_, o)
+    local merged = {}
+    for k, v in pairs(opts) do merged[k] = v end
+    for k, v in pairs(o or {}) do merged[k] = v end
+    return orm.Session(merged.bind or bind, merged)
+  end, __index = {begin = function(self)
+    local s = self()
+    return s:begin()
+  end}})
+end
+
+local function dispatch(s, name, ...)
+  local l = listeners[s.bind]
+  if l and l[name] then for _, fn in ipairs(l[name]) do fn(...) end end
+end
+
+-- every statement of the ORM goes through here
+local function run(s, conn, stmt, params)
+  if listeners[s.bind] and listeners[s.bind].before_cursor_execute then
+    local sql, pos = compile_hook(stmt, conn.dialect.name, params)
+    local many = type(params) == "table" and type(params[1]) == "table"
+    dispatch(s, "before_cursor_execute", conn, nil, sql, pos, nil, many)
+  end
+  return conn:execute(stmt, params)
+end
+
+function Session:_check_active()
+  if self._failed then
+    raise("InvalidRequestError",
+          "This Session's transaction has been rolled back due to a " ..
+          "previous exception during flush. To begin a new transaction " ..
+          "with this Session, first issue Session.rollback(). Original " ..
+          "exception was: " .. tostring(self._failed))
+  end
+end
+
+function Session:connection()
+  self:_check_active()
+  if not self._conn then
+    self._conn = self.bind.connect and self.bind:connect() or self.bind
+    self._txs = {{new = {}, deleted = {}}}
+  end
+  return self._conn
+end
+
+local function all_objects(s)
+  local out = {}
+  for _, map in pairs(s._idmap) do
+    for _, obj in pairs(map) do out[#out + 1] = obj end
+  end
+  for obj in pairs(s._dirty) do out[#out + 1] = obj end
+  return out
+end
+
+local function set_state(obj, state, sid)
+  C.lifecycle(obj, state)
+  if sid then C.session(obj, sid) end
+end
+
+-- object access hooks (called from C)
+function hooks.modified(obj)
+  local s = sessions[C.session(obj)]
+  if s then s._dirty[obj] = true end
+end
+
+local function load_by_pk(s, m, vals, obj)
+  local conn = s:connection()
+  local stmt = sa.select(m.local_table)
+  for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(vals[k])) end
+  local rows = run(s, conn, stmt):all()
+  local out = {}
+  C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos, m.pk_index,
+         idmap_for(s, m), s.id, obj ~= nil, out, 0)
+  return out[1]
+end
+
+function hooks.load_expired(obj, key)
+  local sid = C.session(obj)
+  local s = sid ~= 0 and sessions[sid]
+  local m = mapper_of(obj)
+  if not s or C.lifecycle(obj) == "detached" then
+    raise("DetachedInstanceError", string.format(
+      "Instance %s is not bound to a Session; attribute refresh operation " ..
+      "cannot proceed", objstr(obj)))
+  end
+  local vals = pk_values(obj, m, true)
+  if vals[1] == nil then
+    local ident = C.identity(obj)
+    if #m.pk_index == 1 then vals = {ident} end
+  end
+  local got = load_by_pk(s, m, vals, obj)
+  if got == nil then
+    raise("ObjectDeletedError", string.format(
+      "Instance '%s' has been deleted, or its row is otherwise not present.",
+      objstr(obj)))
+  end
+  return (C.get(obj, m.slots[key]))
+end
+
+local function checkobj(obj)
+  if not C.isinstance(obj) then
+    raise("UnmappedInstanceError", "Class '" .. type(obj) .. "' is not mapped")
+  end
+  return obj
+end
+
+function Session:add(obj)
+  checkobj(obj)
+  local state, sid = C.lifecycle(obj), C.session(obj)
+  if sid ~= 0 and sid ~= self.id and sessions[sid] and
+     (state == "pending" or state == "persistent") then
+    raise("InvalidRequestError", string.format(
+      "Object '%s' is already attached to session '%d' (this is '%d')",
+      objstr(obj), sid, self.id))
+  end
+  if state == "transient" then
+    self._newseq = self._newseq + 1
+    self._new[obj] = self._newseq
+    set_state(obj, "pending", self.id)
+  elseif state == "detached" then
+    set_state(obj, "persistent", self.id)
+    idmap_for(self, mapper_of(obj))[C.identity(obj)] = obj
+    if C.modified(obj) then self._dirty[obj] = true end
+  end
+end
+
+function Session:add_all(list)
+  for _, obj in ipairs(list) do self:add(obj) end
+end
+
+function Session:delete(obj)
+  checkobj(obj)
+  local state = C.lifecycle(obj)
+  if state == "transient" or state == "pending" then
+    raise("InvalidRequestError",
+          "Instance '" .. objstr(obj) .. "' is not persisted")
+  end
+  if state == "detached" then self:add(obj) end
+  if C.lifecycle(obj) == "persistent" then self._deleted[obj] = true end
+end
+
+local function forget(s, obj, to)
+  s._new[obj], s._dirty[obj], s._deleted[obj] = nil, nil, nil
+  local ident = C.identity(obj)
+  if ident ~= nil then
+    local map = s._idmap[mapper_of(obj)]
+    if map and map[ident] == obj then map[ident] = nil end
+  end
+  if to == "transient" then C.setidentity(obj, nil) end
+  set_state(obj, to, 0)
+end
+
+function Session:expunge(obj)
+  checkobj(obj)
+  if C.session(obj) ~= self.id then
+    raise("InvalidRequestError", "Instance " .. objstr(obj) ..
+          " is not present in this Session")
+  end
+  local st = C.lifecycle(obj)
+  forget(self, obj, st == "pending" and "transient" or "detached")
+end
+
+function Session:expunge_all()
+  for obj in pairs(self._new) do forget(self, obj, "transient") end
+  for _, obj in ipairs(all_objects(self)) do forget(self, obj, "detached") end
+  for obj in pairs(self._deleted) do forget(self, obj, "detached") end
+  self._idmap, self._new, self._dirty, self._deleted = {}, {}, {}, {}
+end
+
+function Session:contains(obj)
+  if not C.isinstance(obj) then return false end
+  local st = C.lifecycle(obj)
+  return C.session(obj) == self.id and (st == "pending" or st == "persistent")
+end
+
+local function attr_indexes(m, attrs)
+  if attrs == nil then return nil end
+  local idx = {}
+  for _, k in ipairs(attrs) do
+    if not m.slots[k] then
+      raise("InvalidRequestError", "No such attribute '" .. k .. "'")
+    end
+    idx[#idx + 1] = m.slots[k]
+  end
+  return idx
+end
+
+function Session:expire(obj, attrs)
+  checkobj(obj)
+  if C.session(obj) ~= self.id or C.lifecycle(obj) ~= "persistent" then
+    raise("InvalidRequestError", string.format(
+      "Instance '%s' is not persistent within this Session", objstr(obj)))
+  end
+  C.expire(obj, attr_indexes(mapper_of(obj), attrs))
+  if not C.modified(obj) then self._dirty[obj] = nil end
+end
+
+function Session:expire_all()
+  for _, obj in ipairs(all_objects(self)) do C.expire(obj) end
+  self._dirty = {}
+end
+
+function Session:refresh(obj, attrs)
+  self:expire(obj, attrs)
+  local m = mapper_of(obj)
+  local got = load_by_pk(self, m, pk_values(obj, m, true)[1] ~= nil and
+                         pk_values(obj, m, true) or {C.identity(obj)}, obj)
+  if got == nil then
+    raise("InvalidRequestError", "Could not refresh instance '" ..
+          objstr(obj) .. "'")
+  end
+end
+
+function Session:is_modified(obj)
+  checkobj(obj)
+  if not C.modified(obj) then return false end
+  local m = mapper_of(obj)
+  if C.lifecycle(obj) == "persistent" then
+    return C.update_params(obj, m.colkeys) ~= nil
+  end
+  return true
+end
+
+------------------------------------------------------------------------
+-- the unit of work
+------------------------------------------------------------------------
+
+local function stmt_cache(m)
+  m._stmts = m._stmts or {}
+  return m._stmts
+end
+
+local function update_stmt(m)
+  local c = stmt_cache(m)
+  if not c.update then
+    local stmt = sa.update(m.local_table)
+    for k, col in ipairs(m.primary_key) do
+      stmt = stmt:where(col:eq(sa.bindparam("pk_" .. m.colkeys[m.pk_index[k]])))
+    end
+    c.update = stmt
+  end
+  return c.update
+end
+
+local function delete_stmt(m)
+  local c = stmt_cache(m)
+  if not c.delete then
+    local stmt = sa.delete(m.local_table)
+    for k, col in ipairs(m.primary_key) do
+      stmt = stmt:where(col:eq(sa.bindparam("pk_" .. m.colkeys[m.pk_index[k]])))
+    end
+    c.delete = stmt
+  end
+  return c.delete
+end
+
+-- Run `rows` (a list of parameter maps for one statement) as one
+-- executemany, or one execute for a single row; return the row count.
+local function run_batch(s, conn, stmt, rows)
+  if #rows == 1 then return run(s, conn, stmt, rows[1]).rowcount end
+  return run(s, conn, stmt, rows).rowcount
+end
+
+-- Consecutive items of `list` with the same signature, as batches.
+local function batches(list, fn)
+  local i, n = 1, #list
+  while i <= n do
+    local j = i
+    while j < n and list[j + 1].sig == list[i].sig do j = j + 1 end
+    fn(i, j)
+    i = j + 1
+  end
+end
+
+local function mapper_order(s, objs_by_mapper)
+  local ms = {}
+  for m in pairs(objs_by_mapper) do ms[#ms + 1] = m end
+  -- tables that others reference come first
+  local rank = {}
+  for _, m in ipairs(ms) do
+    if not rank[m.local_table.metadata] then
+      for i, t in ipairs(m.local_table.metadata.sorted_tables) do
+        rank[C.node_ptr(t)] = i
+      end
+      rank[m.local_table.metadata] = true
+    end
+  end
+  table.sort(ms, function(a, b)
+    local ra, rb = rank[a.ptr] or 0, rank[b.ptr] or 0
+    if ra ~= rb then return ra < rb end
+    return a.class.__name__ < b.class.__name__
+  end)
+  return ms
+end
+
+local function sort_by_key(list)
+  table.sort(list, function(a, b)
+    local ka, kb = a.key, b.key
+    if type(ka) == type(kb) and (type(ka) == "number" or type(ka) == "string")
+    then return ka < kb end
+    return tostring(ka) < tostring(kb)
+  end)
+end
+
+local function emit_updates(s, conn, m, objs, done)
+  local list = {}
+  for _, obj in ipairs(objs) do
+    local params, sig = C.update_params(obj, m.colkeys)
+    if params then
+      for k, i in ipairs(m.pk_index) do
+        params["pk_" .. m.colkeys[i]] = (C.committed(obj, i))
+      end
+      list[#list + 1] = {obj = obj, params = params, sig = sig,
+                         key = C.identity(obj)}
+    end
+    done[#done + 1] = {obj = obj, op = "update"}
+  end
+  sort_by_key(list)
+  batches(list, function(i, j)
+    local rows = {}
+    for k = i, j do rows[#rows + 1] = list[k].params end
+    local n = run_batch(s, conn, update_stmt(m), rows)
+    if n >= 0 and n ~= #rows then
+      raise("StaleDataError", string.format(
+        "UPDATE statement on table '%s' expected to update %d row(s); " ..
+        "%d were matched.", m.local_table.name, #rows, n))
+    end
+  end)
+end
+
+local function can_return(conn)
+  return conn.dialect.name == "postgresql"
+end
+
+local function emit_inserts(s, conn, m, objs, done)
+  local list = {}
+  for _, obj in ipairs(objs) do
+    local params, sig = C.insert_params(obj, m.colkeys)
+    local has_pk = true
+    for _, i in ipairs(m.pk_index) do
+      if params[m.colkeys[i]] == nil or rawequal(params[m.colkeys[i]], sa.null)
+      then has_pk = false end
+    end
+    if not has_pk then sig = sig .. "*" .. #list end -- one statement each
+    list[#list + 1] = {obj = obj, params = params, sig = sig, has_pk = has_pk}
+  end
+  local ins = stmt_cache(m).insert or sa.insert(m.local_table)
+  stmt_cache(m).insert = ins
+  batches(list, function(i, j)
+    local item = list[i]
+    if i == j and not item.has_pk then
+      local pkcols = m.primary_key
+      if can_return(conn) then
+        local r = run(s, conn, ins:returning(table.unpack(pkcols)), item.params)
+        local row = r:first()
+        for k, idx in ipairs(m.pk_index) do C.set(item.obj, idx, row[k]) end
+      else
+        local r = run(s, conn, ins, item.params)
+        C.set(item.obj, m.pk_index[1], r.lastrowid)
+      end
+    else
+      local rows = {}
+      for k = i, j do rows[#rows + 1] = list[k].params end
+      run_batch(s, conn, ins, rows)
+    end
+  end)
+  for _, item in ipairs(list) do
+    done[#done + 1] = {obj = item.obj, op = "insert"}
+  end
+end
+
+local function emit_deletes(s, conn, m, objs, done)
+  local list = {}
+  for _, obj in ipairs(objs) do
+    local params = {}
+    for _, i in ipairs(m.pk_index) do
+      params["pk_" .. m.colkeys[i]] = (C.committed(obj, i))
+    end
+    list[#list + 1] = {obj = obj, params = params, sig = "", key = C.identity(obj)}
+    done[#done + 1] = {obj = obj, op = "delete"}
+  end
+  sort_by_key(list)
+  if #list == 0 then return end
+  local rows = {}
+  for k = 1, #list do rows[k] = list[k].params end
+  local n = run_batch(s, conn, delete_stmt(m), rows)
+  if n >= 0 and n ~= #rows then
+    io.stderr:write(string.format(
+      "SAWarning: DELETE statement on table '%s' expected to delete %d " ..
+      "row(s); %d were matched.  Please set confirm_deleted_rows=False " ..
+      "within the mapper configuration to prevent this warning.\n",
+      m.local_table.name, #rows, n))
+  end
+end
+
+-- What the flush did becomes the objects' state only once every statement
+-- has succeeded, so a failed flush leaves them as they were.
+local function apply_flush(s, done)
+  local level = s._txs[#s._txs]
+  for _, d in ipairs(done) do
+    local obj, m = d.obj, mapper_of(d.obj)
+    if d.op == "insert" then
+      local key = key_of(m, pk_values(obj, m))
+      s._new[obj] = nil
+      C.setidentity(obj, key)
+      set_state(obj, "persistent", s.id)
+      idmap_for(s, m)[key] = obj
+      level.new[#level.new + 1] = obj
+    elseif d.op == "update" then
+      s._dirty[obj] = nil
+      local key = key_of(m, pk_values(obj, m))
+      if key ~= C.identity(obj) then
+        local map = idmap_for(s, m)
+        map[C.identity(obj)] = nil
+        map[key] = obj
+        C.setidentity(obj, key)
+      end
+    else
+      s._deleted[obj], s._dirty[obj] = nil, nil
+      local map = idmap_for(s, m)
+      if map[C.identity(obj)] == obj then map[C.identity(obj)] = nil end
+      set_state(obj, "deleted", s.id)
+      level.deleted[#level.deleted + 1] = obj
+    end
+    C.commit(obj)
+  end
+end
+
+function Session:flush()
+  self:_check_active()
+  if next(self._new) == nil and next(self._dirty) == nil and
+     next(self._deleted) == nil then return end
+  local conn = self:connection()
+  -- group by mapper: pending in the order they were added
+  local saves, dels = {}, {}
+  local pend = {}
+  for obj, seq in pairs(self._new) do pend[#pend + 1] = {obj, seq} end
+  table.sort(pend, function(a, b) return a[2] < b[2] end)
+  for _, p in ipairs(pend) do
+    local m = mapper_of(p[1])
+    saves[m] = saves[m] or {ins = {}, upd = {}}
+    table.insert(saves[m].ins, p[1])
+  end
+  for obj in pairs(self._dirty) do
+    if not self._deleted[obj] then
+      local m = mapper_of(obj)
+      saves[m] = saves[m] or {ins = {}, upd = {}}
+      table.insert(saves[m].upd, obj)
+    end
+  end
+  for obj in pairs(self._deleted) do
+    local m = mapper_of(obj)
+    dels[m] = dels[m] or {}
+    table.insert(dels[m], obj)
+  end
+  local done = {}
+  local ok, err = pcall(function()
+    for _, m in ipairs(mapper_order(self, saves)) do
+      emit_updates(self, conn, m, saves[m].upd, done)
+      emit_inserts(self, conn, m, saves[m].ins, done)
+    end
+    local order = mapper_order(self, dels)
+    for k = #order, 1, -1 do
+      emit_deletes(self, conn, order[k], dels[order[k]], done)
+    end
+  end)
+  if not ok then
+    -- the database transaction is gone: roll it back now; the session
+    -- refuses work until rollback() (as SQLAlchemy's does)
+    pcall(conn.rollback, conn)
+    self._failed = err
+    error(err, 0)
+  end
+  apply_flush(self, done)
+end
+
+local function autoflush(s)
+  if s.autoflush and not s._no_autoflush then s:flush() end
+end
+
+local function end_transaction(s)
+  if s._conn and s._conn ~= s.bind then s._conn:close() end
+  s._conn = nil
+  s._txs = {}
+end
+
+function Session:commit()
+  self:_check_active()
+  self:flush()
+  if self._conn then
+    self._conn:commit()
+    for _, level in ipairs(self._txs) do
+      for _, obj in ipairs(level.deleted) do
+        if C.lifecycle(obj) == "deleted" then forget(self, obj, "detached") end
+      end
+    end
+    end_transaction(self)
+  end
+  if self.expire_on_commit then self:expire_all() end
+  dispatch(self, "after_commit", self)
+end
+
+-- undo the in-memory effects of the transaction levels from `from` up
+local function rollback_levels(s, from)
+  for k = #s._txs, from, -1 do
+    local level = s._txs[k]
+    for _, obj in ipairs(level.new) do
+      if C.session(obj) == s.id then forget(s, obj, "transient") end
+    end
+    for _, obj in ipairs(level.deleted) do
+      if C.lifecycle(obj) == "deleted" then
+        set_state(obj, "persistent", s.id)
+        idmap_for(s, mapper_of(obj))[C.identity(obj)] = obj
+      end
+    end
+    s._txs[k] = nil
+  end
+end
+
+function Session:rollback()
+  if self._conn then
+    pcall(self._conn.rollback, self._conn)
+    rollback_levels(self, 1)
+    end_transaction(self)
+  end
+  self._failed = nil
+  for obj in pairs(self._new) do forget(self, obj, "transient") end
+  self._new, self._deleted = {}, {}
+  self:expire_all()
+end
+
+function Session:close()
+  if self._conn then
+    pcall(self._conn.rollback, self._conn)
+    end_transaction(self)
+  end
+  self._failed = nil
+  self:expunge_all()
+end
+SessionMT.__close = function(s) s:close() end
+
+-- begin(): a transaction object; begin(fn): fn(session) inside one
+local SessionTx = {}
+SessionTx.__index = SessionTx
+SessionTx.__close = function(t, err)
+  if t.active then
+    if err then t:rollback() else t:commit() end
+  end
+end
+
+function SessionTx:commit()
+  if not self.active then return end
+  self.active = false
+  if self.nested then
+    self.session:flush()
+    self.savepoint:commit()
+    -- the level's objects now belong to the enclosing transaction
+    local s = self.session
+    local level = table.remove(s._txs)
+    local parent = s._txs[#s._txs]
+    for _, o in ipairs(level.new) do parent.new[#parent.new + 1] = o end
+    for _, o in ipairs(level.deleted) do
+      parent.deleted[#parent.deleted + 1] = o
+    end
+  else
+    self.session:commit()
+  end
+end
+
+function SessionTx:rollback()
+  if not self.active then return end
+  self.active = false
+  local s = self.session
+  if self.nested then
+    self.savepoint:rollback()
+    s._failed = nil
+    rollback_levels(s, self.level)
+    for obj in pairs(s._new) do forget(s, obj, "transient") end
+    s._new, s._deleted = {}, {}
+    s:expire_all()
+  else
+    s:rollback()
+  end
+end
+
+function Session:begin(fn)
+  self:_check_active()
+  if self._conn and self._conn.in_transaction and
+     self._conn:in_transaction() and not fn then
+    raise("InvalidRequestError", "A transaction is already begun on this " ..
+          "Session.")
+  end
+  local t = setmetatable({session = self, active = true}, SessionTx)
+  if fn == nil then return t end
+  local ok, err = pcall(fn, self)
+  if ok then t:commit() else t:rollback(); error(err, 0) end
+  return t
+end
+
+function Session:begin_nested(fn)
+  self:flush()
+  local conn = self:connection()
+  local sp = conn:begin_nested()
+  self._txs[#self._txs + 1] = {new = {}, deleted = {}}
+  local t = setmetatable({session = self, active = true, nested = true,
+                          savepoint = sp, level = #self._txs}, SessionTx)
+  if fn == nil then return t end
+  local ok, err = pcall(fn, self)
+  if ok then t:commit() else t:rollback(); error(err, 0) end
+  return t
+end
+
+------------------------------------------------------------------------
+-- queries and ORM results
+------------------------------------------------------------------------
+
+local OrmResult = {}
+OrmResult.__index = OrmResult
+OrmResult.__name = "retort.ORMResult"
+
+-- The select's columns clause: which items are mapped entities.
+local function entities_of(stmt)
+  local items = C.select_items(stmt)
+  if not items then return nil end
+  local ents, pos, any = {}, 1, false
+  for k = 1, #items, 2 do
+    local ptr, width = items[k], items[k + 1]
+    local m = ptr and mappers_by_table[ptr]
+    if m then any = true end
+    ents[#ents + 1] = {mapper = m, pos = pos, width = width}
+    pos = pos + width
+  end
+  return any and ents or nil
+end
+
+local function populate_existing(stmt) return false end
+
+-- Turn core rows from..to into ORM rows (lists of objects/values) or,
+-- for one entity alone, objects.
+local function convert(r, rows)
+  local s, ents = r.session, r.ents
+  if #ents == 1 then
+    local m = ents[1].mapper
+    local out = {}
+    C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos, m.pk_index,
+           idmap_for(s, m), s.id, r.populate, out, 0)
+    return out
+  end
+  local out = {}
+  for i, row in ipairs(rows) do
+    local o = {}
+    for k, e in ipairs(ents) do
+      if e.mapper then
+        local m = e.mapper
+        local colpos, pkpos = {}, {}
+        for a = 1, m.nattrs do colpos[a] = e.pos + a - 1 end
+        for a, idx in ipairs(m.pk_index) do pkpos[a] = e.pos + idx - 1 end
+        local one = {}
+        C.load(rows, i, i, m.class, m.mt, m.nattrs, colpos, pkpos,
+               idmap_for(s, m), s.id, r.populate, one, 0)
+        o[k] = one[1] == nil and false or one[1]
+      else
+        o[k] = row[e.pos]
+      end
+    end
+    for k = 1, #ents do if o[k] == false and ents[k].mapper then o[k] = nil end end
+    o.n = #ents
+    out[i] = o
+  end
+  return out
+end
+
+local function wrap_row(o)
+  return setmetatable(o, {__index = function(t, k)
+    return nil
+  end, __len = function(t) return t.n end,
+  __tostring = function(t)
+    local parts = {}
+    for k = 1, t.n do
+      parts[k] = C.isinstance(t[k]) and tostring(t[k]) or C.repr(t[k])
+    end
+    return "(" .. table.concat(parts, ", ") .. (t.n == 1 and ",)" or ")")
+  end})
+end
+
+local function fetch(r, n)
+  local rows
+  if n then rows = r.core:fetchmany(n) else rows = r.core:all() end
+  local out = convert(r, rows)
+  if not r._scalars and #r.ents == 1 then
+    for i, o in ipairs(out) do out[i] = wrap_row({o, n = 1}) end
+  elseif r._scalars and #r.ents > 1 then
+    for i, o in ipairs(out) do out[i] = o[1] end
+  elseif not r._scalars then
+    for i, o in ipairs(out) do out[i] = wrap_row(o) end
+  end
+  return out
+end
+
+function OrmResult:all() return fetch(self) end
+OrmResult.fetchall = OrmResult.all
+function OrmResult:fetchmany(n) return fetch(self, n or 1) end
+function OrmResult:scalars()
+  return setmetatable({session = self.session, ents = self.ents,
+                       core = self.core, _scalars = true,
+                       populate = self.populate}, OrmResult)
+end
+function OrmResult:unique() return self end
+function OrmResult:close() self.core:close() end
+function OrmResult:first()
+  local out = fetch(self, 1)
+  self.core:close()
+  return out[1]
+end
+function OrmResult:one_or_none()
+  local out = fetch(self, 2)
+  self.core:close()
+  if #out > 1 then
+    raise("MultipleResultsFound", "Multiple rows were found when one or " ..
+          "none was required")
+  end
+  return out[1]
+end
+function OrmResult:one()
+  local out = fetch(self, 2)
+  self.core:close()
+  if #out == 0 then
+    raise("NoResultFound", "No row was found when one was required")
+  elseif #out > 1 then
+    raise("MultipleResultsFound", "Multiple rows were found when exactly " ..
+          "one is required")
+  end
+  return out[1]
+end
+function OrmResult:scalar()
+  return self:scalars():first()
+end
+function OrmResult:scalar_one() return self:scalars():one() end
+function OrmResult:scalar_one_or_none() return self:scalars():one_or_none() end
+function OrmResult:partitions(size)
+  size = size or 1000
+  return function()
+    local part = fetch(self, size)
+    if #part > 0 then return part end
+  end
+end
+function OrmResult:__call()
+  if not self._buf or self._i > #self._buf then
+    self._buf, self._i = fetch(self, 100), 1
+    if #self._buf == 0 then return nil end
+  end
+  local o = self._buf[self._i]
+  self._i = self._i + 1
+  return o
+end
+
+function Session:execute(stmt, params, opts)
+  self:_check_active()
+  local kind = C.node_kind(stmt)
+  if kind == "select" or kind == "compound" then autoflush(self) end
+  local conn = self:connection()
+  local ents = kind == "select" and entities_of(stmt)
+  local core = run(self, conn, stmt, params)
+  if not ents then return core end
+  return setmetatable({session = self, ents = ents, core = core,
+                       populate = opts and opts.populate_existing or false},
+                      OrmResult)
+end
+
+function Session:scalars(stmt, params)
+  return self:execute(stmt, params):scalars()
+end
+
+function Session:scalar(stmt, params)
+  return self:execute(stmt, params):scalar()
+end
+
+function Session:get(cls, ident)
+  local m = rawget(cls, "__mapper__")
+  if not m then raise("UnmappedClassError", "Class is not mapped") end
+  local vals = type(ident) == "table" and ident or {ident}
+  if type(ident) == "table" and not ident[1] then
+    vals = {}
+    for k, i in ipairs(m.pk_index) do vals[k] = ident[m.keys[i]] end
+  end
+  local key = key_of(m, vals)
+  local obj = self._idmap[m] and self._idmap[m][key]
+  if obj ~= nil then
+    if self._deleted[obj] then return nil end
+    -- an expired object is loaded now; a vanished row gives nil
+    local ok = true
+    for _, i in ipairs(m.pk_index) do
+      if not lselect(2, C.get(obj, i)) then ok = false end
+    end
+    if not ok then
+      local got = load_by_pk(self, m, vals, obj)
+      if got == nil then return nil end
+    end
+    return obj
+  end
+  autoflush(self)
+  return load_by_pk(self, m, vals)
+end
+
+function Session:get_one(cls, ident)
+  local obj = self:get(cls, ident)
+  if obj == nil then
+    raise("NoResultFound", "No row was found when one was required")
+  end
+  return obj
+end
+
+local function objlist(set)
+  local out = {}
+  for obj in pairs(set) do out[#out + 1] = obj end
+  return out
+end
+
+SessionMT.__index = function(s, k)
+  if k == "new" then
+    local pend = {}
+    for obj, seq in pairs(s._new) do pend[#pend + 1] = {obj, seq} end
+    table.sort(pend, function(a, b) return a[2] < b[2] end)
+    local out = {}
+    for i, p in ipairs(pend) do out[i] = p[1] end
+    return out
+  elseif k == "dirty" then
+    local out = {}
+    for obj in pairs(s._dirty) do
+      if not s._deleted[obj] then out[#out + 1] = obj end
+    end
+    return out
+  elseif k == "deleted" then
+    return objlist(s._deleted)
+  elseif k == "identity_map" then
+    local out = {}
+    for _, obj in ipairs(all_objects(s)) do out[#out + 1] = obj end
+    return out
+  end
+  return Session[k]
+end
+
+------------------------------------------------------------------------
+-- the legacy Query
+------------------------------------------------------------------------
+
+local Query = {}
+Query.__index = Query
+Query.__name = "retort.Query"
+
+function Session:query(...)
+  local args = {...}
+  return setmetatable({session = self, stmt = sa.select(table.unpack(args)),
+                       entity = args[1]}, Query)
+end
+
+local function gen(q, stmt)
+  return setmetatable({session = q.session, stmt = stmt, entity = q.entity},
+                      Query)
+end
+
+for _, name in ipairs({"filter", "where", "filter_by", "order_by", "limit",
+                       "offset", "join", "outerjoin", "group_by", "having",
+                       "distinct", "select_from", "add_columns"}) do
+  Query[name] = function(q, ...) return gen(q, q.stmt[name](q.stmt, ...)) end
+end
+
+function Query:_result()
+  local r = self.session:execute(self.stmt)
+  if getmetatable(r) == OrmResult and #r.ents == 1 then return r:scalars() end
+  return r
+end
+function Query:all() return self:_result():all() end
+function Query:first() return self:limit(1):_result():first() end
+function Query:one() return self:_result():one() end
+function Query:one_or_none() return self:_result():one_or_none() end
+function Query:scalar()
+  local r = self.session:execute(self.stmt)
+  return r:scalar()
+end
+function Query:count()
+  local sub = self.stmt:subquery()
+  return self.session:execute(sa.select(sa.func.count()):select_from(sub))
+             :scalar()
+end
+function Query:get(ident) return self.session:get(self.entity, ident) end
+function Query:__call()
+  if not self._r then self._r = self:_result() end
+  return self._r()
+end
+
+------------------------------------------------------------------------
+-- inspection
+------------------------------------------------------------------------
+
+local State = {}
+local StateMT = {__name = "retort.InstanceState"}
+
+local function history(obj, i)
+  local v, loaded = C.get(obj, i)
+  local _, modified = C.flags(obj, i)
+  local h = {added = {}, unchanged = {}, deleted = {}}
+  if not loaded then return h end
+  if modified then
+    local old, known = C.committed(obj, i)
+    if known and rawequal(old, v) then
+      h.unchanged = {v}
+    else
+      h.added = {v}
+      if known and old ~= nil then h.deleted = {old} end
+    end
+  elseif v ~= nil then
+    h.unchanged = {v}
+  end
+  return h
+end
+
+StateMT.__index = function(st, k)
+  local obj = rawget(st, "object")
+  local life = C.lifecycle(obj)
+  local sid = C.session(obj)
+  local s = sid ~= 0 and sessions[sid] or nil
+  if life == "persistent" and s and s._deleted[obj] then life = "persistent" end
+  if k == "transient" or k == "pending" or k == "persistent" or
+     k == "deleted" or k == "detached" then
+    return life == k
+  elseif k == "modified" then
+    return C.modified(obj)
+  elseif k == "identity" then
+    local m = mapper_of(obj)
+    if C.identity(obj) == nil then return nil end
+    if #m.pk_index == 1 then return {C.identity(obj)} end
+    return pk_values(obj, m, true)
+  elseif k == "identity_key" or k == "key" then
+    local id = st.identity
+    return id and {mapper_of(obj).class, id} or nil
+  elseif k == "session" then
+    return s
+  elseif k == "mapper" then
+    return mapper_of(obj)
+  elseif k == "expired_attributes" or k == "unloaded" then
+    local m, out = mapper_of(obj), {}
+    for i, key in ipairs(m.keys) do
+      if not lselect(2, C.get(obj, i)) then out[#out + 1] = key end
+    end
+    return out
+  elseif k == "attrs" then
+    local m = mapper_of(obj)
+    return setmetatable({}, {__index = function(_, key)
+      local i = m.slots[key]
+      if not i then return nil end
+      return {key = key, history = history(obj, i),
+              value = (C.get(obj, i)),
+              loaded_value = (C.get(obj, i))}
+    end})
+  end
+  return State[k]
+end
+
+function orm.inspect(x, raiseerr)
+  if C.isinstance(x) then
+    return setmetatable({object = x}, StateMT)
+  end
+  if type(x) == "table" and rawget(x, "__mapper__") then
+    return rawget(x, "__mapper__")
+  end
+  if getmetatable(x) == Mapper then return x end
+  if raiseerr == false then return nil end
+  raise("NoInspectionAvailable", "No inspection system is available for " ..
+        "object of type " .. type(x))
+end
+
+function orm.object_session(obj)
+  local sid = C.session(obj)
+  return sid ~= 0 and sessions[sid] or nil
+end
+
+-- Mapper fields that SQLAlchemy spells as properties
+Mapper.__index = function(m, k)
+  if k == "column_attrs" then return m.attrs end
+  if k == "mapped_table" or k == "persist_selectable" then
+    return m.local_table
+  end
+  if k == "entity" then return m.class end
+  if k == "polymorphic_identity" then return nil end
+  return Mapper[k]
+end
+
+------------------------------------------------------------------------
+-- events (engine events fire for the statements sessions execute)
+------------------------------------------------------------------------
+
+orm.event = {}
+function orm.event.listen(target, name, fn)
+  listeners[target] = listeners[target] or {}
+  local l = listeners[target]
+  l[name] = l[name] or {}
+  table.insert(l[name], fn)
+end
+function orm.event.remove(target, name, fn)
+  local l = listeners[target] and listeners[target][name]
+  if not l then return end
+  for i = #l, 1, -1 do if l[i] == fn then table.remove(l, i) end end
+end
