@@ -11,7 +11,8 @@
 **   UV_EXTRAS     a table of attributes that are not mapped, or nil
 **   UV_COMMITTED  attribute index -> value as last loaded, for modified
 **                 attributes only (NULL stands as sa.null), or nil
-**   UV_IDENTITY   the identity key in its session's identity map, or nil
+**   UV_IDENTITY   the primary key it was loaded or inserted with: the value
+**                 itself for a one-column key, else a list, or nil
 **   UV_VALUES...  the current value of each column attribute, in the
 **                 mapper's attribute order
 **
@@ -337,18 +338,25 @@ static void push_param(lua_State *L, int obj, int i) {
 }
 
 /*
-** C.insert_params(obj, keys) -> params, signature: the loaded attributes
-** (keys[i] names attribute i's column) as a map, and a string saying which
-** are present, so rows with the same set batch into one executemany.
+** C.insert_params(obj, keys [, none]) -> params, signature: the loaded
+** attributes (keys[i] names attribute i's column) as a map, and a string
+** saying which are present, so rows with the same set batch into one
+** executemany.  Attributes never set whose index is a key of `none` (no
+** default of any kind) are sent as NULL, as SQLAlchemy does.
 */
 static int l_insert_params(lua_State *L) {
   linst *o = checkinst(L, 1);
   char sig[256];
   int i, n = o->nattrs < 255 ? o->nattrs : 255;
+  int none = lua_istable(L, 3) ? 3 : 0;
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_createtable(L, 0, o->nattrs);
   for (i = 1; i <= o->nattrs; i++) {
     int on = (o->attr[i - 1] & A_LOADED) != 0;
+    if (!on && none) {
+      on = lua_rawgeti(L, none, i) != LUA_TNIL;
+      lua_pop(L, 1);
+    }
     if (i <= n) sig[i - 1] = on ? '1' : '0';
     if (!on) continue;
     lua_rawgeti(L, 2, i);
@@ -569,7 +577,16 @@ static int l_load(lua_State *L) {
       lua_setmetatable(L, obj);
       lua_pushvalue(L, CLASS);
       lua_setiuservalue(L, obj, UV_CLASS);
-      lua_pushvalue(L, key);
+      if (npk == 1)
+        lua_pushvalue(L, key);
+      else {
+        /* a composite identity is kept as the list of its values */
+        lua_createtable(L, npk, 0);
+        for (i = 0; i < npk; i++) {
+          lua_rawgeti(L, row, pkpos[i]);
+          lua_rawseti(L, -2, i + 1);
+        }
+      }
       lua_setiuservalue(L, obj, UV_IDENTITY);
       for (i = 0; i < nattrs; i++) {
         if (!colpos[i]) continue;
@@ -732,7 +749,18 @@ static int l_copy_column(lua_State *L) {
   return 1;
 }
 
+/* C.column_defaults(col) -> whether the column has a default of its own
+** (client or server side, or a sequence) */
+static int l_column_defaults(lua_State *L) {
+  rt_node *c = lsql_checknode(L, 1, "column_defaults");
+  rt_coldata *d = c->kind == RT_N_COLUMN ? c->ext : NULL;
+  lua_pushboolean(L, d && (d->def || d->server_default || d->lua_default ||
+                           d->seq));
+  return 1;
+}
+
 static const luaL_Reg orm_c[] = {{"raise", l_raise},
+                                 {"column_defaults", l_column_defaults},
                                  {"repr", l_repr},
                                  {"column_order", l_column_order},
                                  {"copy_column", l_copy_column},

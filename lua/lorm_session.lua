@@ -41,8 +41,8 @@ local function default_tostring(obj)
     local ident = C.identity(obj)
     if ident ~= nil then
       for k, i in ipairs(m.pk_index) do
-        local v = C.get(obj, i)
-        if v == nil and #m.pk_index == 1 then v = ident end
+        local v = ident
+        if #m.pk_index > 1 then v = ident[k] end
         parts[#parts + 1] = m.keys[i] .. "=" .. C.repr(v)
       end
     end
@@ -62,7 +62,7 @@ end
 local function make_mapper(cls, tbl, attr_keys, relationships)
   local m = setmetatable({class = cls, local_table = tbl, keys = {},
                           slots = {}, columns = {}, colkeys = {},
-                          primary_key = {}, pk_index = {}, attrs = {},
+                          primary_key = {}, pk_index = {}, attrs = {}, insert_none = {},
                           relationships = relationships or {},
                           ptr = C.node_ptr(tbl)}, Mapper)
   for _, col in ipairs(tbl.c) do
@@ -73,6 +73,8 @@ local function make_mapper(cls, tbl, attr_keys, relationships)
     if col.primary_key then
       m.primary_key[#m.primary_key + 1] = col
       m.pk_index[#m.pk_index + 1] = i
+    elseif not C.column_defaults(col) then
+      m.insert_none[i] = true -- inserted as NULL when never set
     end
   end
   if #m.primary_key == 0 then
@@ -324,6 +326,26 @@ local function key_of(m, vals)
   return C.rowkey(vals, idx)
 end
 
+-- the primary key values an object was loaded or inserted with, and the
+-- key of its identity map entry
+local function ident_vals(obj, m)
+  local id = C.identity(obj)
+  if id == nil then return nil end
+  if #m.pk_index == 1 then return {id} end
+  return id
+end
+
+local function ident_key(obj, m)
+  local id = C.identity(obj)
+  if id == nil or #m.pk_index == 1 then return id end
+  return key_of(m, id)
+end
+
+local function ident_store(m, vals)
+  if #m.pk_index == 1 then return vals[1] end
+  return vals
+end
+
 function orm.Session(bind, opts)
   opts = opts or {}
   next_session_id = next_session_id + 1
@@ -426,12 +448,7 @@ function hooks.load_expired(obj, key)
       "Instance %s is not bound to a Session; attribute refresh operation " ..
       "cannot proceed", objstr(obj)))
   end
-  local vals = pk_values(obj, m, true)
-  if vals[1] == nil then
-    local ident = C.identity(obj)
-    if #m.pk_index == 1 then vals = {ident} end
-  end
-  local got = load_by_pk(s, m, vals, obj)
+  local got = load_by_pk(s, m, ident_vals(obj, m), obj)
   if got == nil then
     raise("ObjectDeletedError", string.format(
       "Instance '%s' has been deleted, or its row is otherwise not present.",
@@ -462,7 +479,7 @@ function Session:add(obj)
     set_state(obj, "pending", self.id)
   elseif state == "detached" then
     set_state(obj, "persistent", self.id)
-    idmap_for(self, mapper_of(obj))[C.identity(obj)] = obj
+    idmap_for(self, mapper_of(obj))[ident_key(obj, mapper_of(obj))] = obj
     if C.modified(obj) then self._dirty[obj] = true end
   end
 end
@@ -484,7 +501,7 @@ end
 
 local function forget(s, obj, to)
   s._new[obj], s._dirty[obj], s._deleted[obj] = nil, nil, nil
-  local ident = C.identity(obj)
+  local ident = ident_key(obj, mapper_of(obj))
   if ident ~= nil then
     local map = s._idmap[mapper_of(obj)]
     if map and map[ident] == obj then map[ident] = nil end
@@ -546,8 +563,7 @@ end
 function Session:refresh(obj, attrs)
   self:expire(obj, attrs)
   local m = mapper_of(obj)
-  local got = load_by_pk(self, m, pk_values(obj, m, true)[1] ~= nil and
-                         pk_values(obj, m, true) or {C.identity(obj)}, obj)
+  local got = load_by_pk(self, m, ident_vals(obj, m), obj)
   if got == nil then
     raise("InvalidRequestError", "Could not refresh instance '" ..
           objstr(obj) .. "'")
@@ -650,11 +666,10 @@ local function emit_updates(s, conn, m, objs, done)
   for _, obj in ipairs(objs) do
     local params, sig = C.update_params(obj, m.colkeys)
     if params then
-      for k, i in ipairs(m.pk_index) do
-        params["pk_" .. m.colkeys[i]] = (C.committed(obj, i))
-      end
+      local iv = ident_vals(obj, m)
+      for k, i in ipairs(m.pk_index) do params["pk_" .. m.colkeys[i]] = iv[k] end
       list[#list + 1] = {obj = obj, params = params, sig = sig,
-                         key = C.identity(obj)}
+                         key = ident_key(obj, m)}
     end
     done[#done + 1] = {obj = obj, op = "update"}
   end
@@ -678,7 +693,7 @@ end
 local function emit_inserts(s, conn, m, objs, done)
   local list = {}
   for _, obj in ipairs(objs) do
-    local params, sig = C.insert_params(obj, m.colkeys)
+    local params, sig = C.insert_params(obj, m.colkeys, m.insert_none)
     local has_pk = true
     for _, i in ipairs(m.pk_index) do
       if params[m.colkeys[i]] == nil or rawequal(params[m.colkeys[i]], sa.null)
@@ -715,11 +730,10 @@ end
 local function emit_deletes(s, conn, m, objs, done)
   local list = {}
   for _, obj in ipairs(objs) do
-    local params = {}
-    for _, i in ipairs(m.pk_index) do
-      params["pk_" .. m.colkeys[i]] = (C.committed(obj, i))
-    end
-    list[#list + 1] = {obj = obj, params = params, sig = "", key = C.identity(obj)}
+    local params, iv = {}, ident_vals(obj, m)
+    for k, i in ipairs(m.pk_index) do params["pk_" .. m.colkeys[i]] = iv[k] end
+    list[#list + 1] = {obj = obj, params = params, sig = "",
+                       key = ident_key(obj, m)}
     done[#done + 1] = {obj = obj, op = "delete"}
   end
   sort_by_key(list)
@@ -743,25 +757,28 @@ local function apply_flush(s, done)
   for _, d in ipairs(done) do
     local obj, m = d.obj, mapper_of(d.obj)
     if d.op == "insert" then
-      local key = key_of(m, pk_values(obj, m))
+      local vals = pk_values(obj, m)
+      local key = key_of(m, vals)
       s._new[obj] = nil
-      C.setidentity(obj, key)
+      C.setidentity(obj, ident_store(m, vals))
       set_state(obj, "persistent", s.id)
       idmap_for(s, m)[key] = obj
       level.new[#level.new + 1] = obj
     elseif d.op == "update" then
       s._dirty[obj] = nil
-      local key = key_of(m, pk_values(obj, m))
-      if key ~= C.identity(obj) then
+      local vals = pk_values(obj, m)
+      local key, old = key_of(m, vals), ident_key(obj, m)
+      if key ~= old then
         local map = idmap_for(s, m)
-        map[C.identity(obj)] = nil
+        map[old] = nil
         map[key] = obj
-        C.setidentity(obj, key)
+        C.setidentity(obj, ident_store(m, vals))
       end
     else
       s._deleted[obj], s._dirty[obj] = nil, nil
       local map = idmap_for(s, m)
-      if map[C.identity(obj)] == obj then map[C.identity(obj)] = nil end
+      local key = ident_key(obj, m)
+      if map[key] == obj then map[key] = nil end
       set_state(obj, "deleted", s.id)
       level.deleted[#level.deleted + 1] = obj
     end
@@ -853,7 +870,7 @@ local function rollback_levels(s, from)
     for _, obj in ipairs(level.deleted) do
       if C.lifecycle(obj) == "deleted" then
         set_state(obj, "persistent", s.id)
-        idmap_for(s, mapper_of(obj))[C.identity(obj)] = obj
+        idmap_for(s, mapper_of(obj))[ident_key(obj, mapper_of(obj))] = obj
       end
     end
     s._txs[k] = nil
@@ -1271,9 +1288,7 @@ StateMT.__index = function(st, k)
     return C.modified(obj)
   elseif k == "identity" then
     local m = mapper_of(obj)
-    if C.identity(obj) == nil then return nil end
-    if #m.pk_index == 1 then return {C.identity(obj)} end
-    return pk_values(obj, m, true)
+    return ident_vals(obj, m)
   elseif k == "identity_key" or k == "key" then
     local id = st.identity
     return id and {mapper_of(obj).class, id} or nil
