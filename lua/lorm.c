@@ -475,13 +475,16 @@ static int push_rowkey(lua_State *L, int row, const int *pkpos, int npk) {
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   for (k = 0; k < npk; k++) {
-    if (lua_rawgeti(L, row, pkpos[k]) == LUA_TNIL) {
-      lua_pop(L, 1);
+    /* the buffer must be on top when it grows: look at the type first */
+    int t = lua_rawgeti(L, row, pkpos[k]);
+    lua_pop(L, 1);
+    if (t == LUA_TNIL) {
       luaL_pushresult(&b);
       return 0;
     }
     if (k) luaL_addchar(&b, '\x1f');
-    if (lua_type(L, -1) == LUA_TSTRING) luaL_addchar(&b, 's');
+    if (t == LUA_TSTRING) luaL_addchar(&b, 's');
+    lua_rawgeti(L, row, pkpos[k]);
     luaL_addvalue(&b);
   }
   luaL_pushresult(&b);
@@ -754,12 +757,168 @@ static int l_copy_column(lua_State *L) {
 static int l_column_defaults(lua_State *L) {
   rt_node *c = lsql_checknode(L, 1, "column_defaults");
   rt_coldata *d = c->kind == RT_N_COLUMN ? c->ext : NULL;
-  lua_pushboolean(L, d && (d->def || d->server_default || d->lua_default ||
-                           d->seq));
+  lua_pushboolean(
+      L, d && (d->def || d->server_default || d->lua_default || d->seq));
   return 1;
 }
 
+/*
+** C.construct(class, mt, nattrs, slots, args) -> obj, others
+** A transient instance with the mapped attributes of the table `args` set
+** (sa.null as nil); `others` lists the keys that are not column
+** attributes, for the caller to check and set, or is nil.
+*/
+static int l_construct(lua_State *L) {
+  int n = (int)luaL_checkinteger(L, 3), others = 0;
+  linst *o;
+  lua_settop(L, 5);
+  o = newinst(L, n); /* 6 */
+  lua_pushvalue(L, 2);
+  lua_setmetatable(L, 6);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, 6, UV_CLASS);
+  if (lua_isnil(L, 5)) {
+    lua_pushnil(L);
+    return 2;
+  }
+  luaL_checktype(L, 5, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, 5)) {
+    int i;
+    lua_pushvalue(L, -2);
+    if (lua_rawget(L, 4) == LUA_TNUMBER &&
+        (i = (int)lua_tointeger(L, -1)) >= 1 && i <= n) {
+      lua_pop(L, 1);
+      if (rt_lua_isnull(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+      }
+      lua_setiuservalue(L, 6, UV_VALUES + i - 1);
+      o->attr[i - 1] = A_LOADED | A_MODIFIED;
+      o->flags |= O_MODIFIED;
+    } else {
+      lua_pop(L, 2);
+      if (!others) {
+        /* the list goes below the iteration key */
+        lua_newtable(L);
+        lua_insert(L, -2);
+        others = lua_gettop(L) - 1;
+      }
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, others, (lua_Integer)lua_rawlen(L, others) + 1);
+    }
+  }
+  if (others)
+    lua_pushvalue(L, others);
+  else
+    lua_pushnil(L);
+  lua_pushvalue(L, 6);
+  lua_insert(L, -2);
+  return 2;
+}
+
+/* the class's __call: upvalues mt, nattrs, slots, and the Lua function
+** that handles keys that are not column attributes */
+static int construct_call(lua_State *L) {
+  lua_settop(L, 2); /* 1: class, 2: args */
+  if (!lua_isnil(L, 2) && !lua_istable(L, 2))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "a mapped class takes a table of attributes");
+  lua_pushcfunction(L, l_construct);
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_pushvalue(L, lua_upvalueindex(3));
+  lua_pushvalue(L, 2);
+  lua_call(L, 5, 2); /* 3: obj, 4: others */
+  if (!lua_isnil(L, 4)) {
+    lua_pushvalue(L, lua_upvalueindex(4));
+    lua_pushvalue(L, 3);
+    lua_pushvalue(L, 4);
+    lua_pushvalue(L, 2);
+    lua_call(L, 3, 0);
+  }
+  lua_settop(L, 3);
+  return 1;
+}
+
+/* C.constructor(mt, nattrs, slots, slowpath) -> the class's __call */
+static int l_constructor(lua_State *L) {
+  lua_settop(L, 4);
+  lua_pushcclosure(L, construct_call, 4);
+  return 1;
+}
+
+/*
+** C.after_insert(objs, pkidx, idmap, sid, pending, level) -- the objects
+** just inserted become persistent in session sid: identity from their
+** primary key attributes, entered in `idmap`, removed from the session's
+** `pending` set, appended to the transaction level's list, changes
+** committed.
+*/
+static int l_after_insert(lua_State *L) {
+  int pk[16], npk = (int)lua_rawlen(L, 2), k, i, n = (int)lua_rawlen(L, 1);
+  lua_Integer sid = luaL_checkinteger(L, 4);
+  lua_Integer nlevel;
+  luaL_argcheck(L, npk >= 1 && npk <= 16, 2, "primary key size");
+  for (k = 0; k < npk; k++) {
+    lua_rawgeti(L, 2, k + 1);
+    pk[k] = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 6);
+  nlevel = (lua_Integer)lua_rawlen(L, 6);
+  for (i = 1; i <= n; i++) {
+    linst *o;
+    lua_rawgeti(L, 1, i); /* 7 */
+    o = checkinst(L, 7);
+    if (npk == 1) {
+      lua_getiuservalue(L, 7, UV_VALUES + pk[0] - 1);
+      lua_pushvalue(L, -1);
+      lua_setiuservalue(L, 7, UV_IDENTITY);
+    } else {
+      luaL_Buffer b;
+      lua_createtable(L, npk, 0);
+      for (k = 0; k < npk; k++) {
+        lua_getiuservalue(L, 7, UV_VALUES + pk[k] - 1);
+        lua_rawseti(L, -2, k + 1);
+      }
+      lua_setiuservalue(L, 7, UV_IDENTITY);
+      /* the same key push_rowkey makes */
+      luaL_buffinit(L, &b);
+      for (k = 0; k < npk; k++) {
+        int t = lua_getiuservalue(L, 7, UV_VALUES + pk[k] - 1);
+        lua_pop(L, 1);
+        if (k) luaL_addchar(&b, '\x1f');
+        if (t == LUA_TSTRING) luaL_addchar(&b, 's');
+        lua_getiuservalue(L, 7, UV_VALUES + pk[k] - 1);
+        luaL_addvalue(&b);
+      }
+      luaL_pushresult(&b);
+    }
+    /* 8: key */
+    lua_pushvalue(L, 7);
+    lua_rawset(L, 3);
+    lua_pushvalue(L, 7);
+    lua_pushnil(L);
+    lua_rawset(L, 5);
+    lua_pushvalue(L, 7);
+    lua_rawseti(L, 6, ++nlevel);
+    o->lifecycle = S_PERSISTENT;
+    o->session = sid;
+    for (k = 0; k < o->nattrs; k++) o->attr[k] &= (unsigned char)~A_MODIFIED;
+    o->flags &= (unsigned char)~O_MODIFIED;
+    lua_pushnil(L);
+    lua_setiuservalue(L, 7, UV_COMMITTED);
+    lua_settop(L, 6);
+  }
+  return 0;
+}
+
 static const luaL_Reg orm_c[] = {{"raise", l_raise},
+                                 {"after_insert", l_after_insert},
+                                 {"construct", l_construct},
+                                 {"constructor", l_constructor},
                                  {"column_defaults", l_column_defaults},
                                  {"repr", l_repr},
                                  {"column_order", l_column_order},

@@ -98,32 +98,25 @@ end
 local ClassMT = {}
 
 local function class_call(cls, args)
+  raise("InvalidRequestError", "Class '" .. tostring(cls.__name__) ..
+        "' is abstract or not mapped")
+end
+
+-- keys of a constructor's table that are not column attributes
+local function construct_others(obj, others, args)
+  local cls = C.class(obj)
   local m = rawget(cls, "__mapper__")
-  if not m then
-    raise("InvalidRequestError", "Class '" .. tostring(cls.__name__) ..
-          "' is abstract or not mapped")
-  end
-  local obj = C.new(cls, m.mt, m.nattrs)
-  if args ~= nil then
-    if type(args) ~= "table" then
-      raise("ArgumentError", cls.__name__ .. "(): expected a table of attributes")
+  table.sort(others, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(others) do
+    if not (m.relationships[k] or rawget(cls, k) ~= nil) then
+      raise("ArgumentError", string.format(
+        "'%s' is an invalid keyword argument for %s", tostring(k),
+        cls.__name__))
     end
-    local keys = {}
-    for k in pairs(args) do keys[#keys + 1] = k end
-    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-    for _, k in ipairs(keys) do
-      local ok = m.slots[k] or m.relationships[k] or rawget(cls, k) ~= nil
-      if not ok then
-        raise("ArgumentError", string.format(
-          "'%s' is an invalid keyword argument for %s", tostring(k),
-          cls.__name__))
-      end
-      local v = args[k]
-      if sa.null and rawequal(v, sa.null) then v = nil end
-      obj[k] = v
-    end
+    local v = args[k]
+    if rawequal(v, sa.null) then v = nil end
+    obj[k] = v
   end
-  return obj
 end
 
 local function declared_attr(fn)
@@ -237,6 +230,8 @@ local function build_class(base, name, mixins, body)
   end
   local m = make_mapper(cls, tbl, attr_keys, rels)
   rawset(cls, "__mapper__", m)
+  getmetatable(cls).__call = C.constructor(m.mt, m.nattrs, m.slots,
+                                           construct_others)
   for key, col in pairs(m.attrs) do rawset(cls, key, col) end
   if resolved.__tostring then rawset(cls, "__tostring", resolved.__tostring) end
   reg.mappers[#reg.mappers + 1] = m
@@ -353,7 +348,7 @@ function orm.Session(bind, opts)
     bind = bind, id = next_session_id,
     autoflush = opts.autoflush ~= false,
     expire_on_commit = opts.expire_on_commit ~= false,
-    _idmap = {}, _new = {}, _newseq = 0, _dirty = {}, _deleted = {},
+    _idmap = {}, _new = {}, _newlist = {}, _dirty = {}, _deleted = {},
     _txs = {}, -- transaction levels: {new = {}, deleted = {}, tx = savepoint}
   }, SessionMT)
   sessions[s.id] = s
@@ -474,8 +469,9 @@ function Session:add(obj)
       objstr(obj), sid, self.id))
   end
   if state == "transient" then
-    self._newseq = self._newseq + 1
-    self._new[obj] = self._newseq
+    local list = self._newlist
+    list[#list + 1] = obj
+    self._new[obj] = #list
     set_state(obj, "pending", self.id)
   elseif state == "detached" then
     set_state(obj, "persistent", self.id)
@@ -525,6 +521,7 @@ function Session:expunge_all()
   for _, obj in ipairs(all_objects(self)) do forget(self, obj, "detached") end
   for obj in pairs(self._deleted) do forget(self, obj, "detached") end
   self._idmap, self._new, self._dirty, self._deleted = {}, {}, {}, {}
+  self._newlist = {}
 end
 
 function Session:contains(obj)
@@ -620,17 +617,6 @@ local function run_batch(s, conn, stmt, rows)
   return run(s, conn, stmt, rows).rowcount
 end
 
--- Consecutive items of `list` with the same signature, as batches.
-local function batches(list, fn)
-  local i, n = 1, #list
-  while i <= n do
-    local j = i
-    while j < n and list[j + 1].sig == list[i].sig do j = j + 1 end
-    fn(i, j)
-    i = j + 1
-  end
-end
-
 local function mapper_order(s, objs_by_mapper)
   local ms = {}
   for m in pairs(objs_by_mapper) do ms[#ms + 1] = m end
@@ -652,101 +638,126 @@ local function mapper_order(s, objs_by_mapper)
   return ms
 end
 
-local function sort_by_key(list)
-  table.sort(list, function(a, b)
-    local ka, kb = a.key, b.key
-    if type(ka) == type(kb) and (type(ka) == "number" or type(ka) == "string")
-    then return ka < kb end
-    return tostring(ka) < tostring(kb)
-  end)
-end
-
+-- UPDATEs for the modified objects of mapper m: only the attributes whose
+-- value changed, rows with the same changed set batched, in key order.
 local function emit_updates(s, conn, m, objs, done)
-  local list = {}
+  local params, sigs, keys, bykey = {}, {}, {}, {}
+  local n = 0
   for _, obj in ipairs(objs) do
-    local params, sig = C.update_params(obj, m.colkeys)
-    if params then
+    local p, sig = C.update_params(obj, m.colkeys)
+    if p then
       local iv = ident_vals(obj, m)
-      for k, i in ipairs(m.pk_index) do params["pk_" .. m.colkeys[i]] = iv[k] end
-      list[#list + 1] = {obj = obj, params = params, sig = sig,
-                         key = ident_key(obj, m)}
+      for k, i in ipairs(m.pk_index) do p["pk_" .. m.colkeys[i]] = iv[k] end
+      n = n + 1
+      local key = ident_key(obj, m)
+      keys[n], bykey[key] = key, {p, sig}
     end
-    done[#done + 1] = {obj = obj, op = "update"}
+    done.upd[#done.upd + 1] = obj
   end
-  sort_by_key(list)
-  batches(list, function(i, j)
-    local rows = {}
-    for k = i, j do rows[#rows + 1] = list[k].params end
-    local n = run_batch(s, conn, update_stmt(m), rows)
-    if n >= 0 and n ~= #rows then
+  if n == 0 then return end
+  if #m.pk_index == 1 and math.type(keys[1]) then
+    table.sort(keys) -- numbers: Lua's own comparison, no closure
+  else
+    table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
+  end
+  for i = 1, n do
+    local e = bykey[keys[i]]
+    params[i], sigs[i] = e[1], e[2]
+  end
+  local stmt = update_stmt(m)
+  local i = 1
+  while i <= n do
+    local j = i
+    while j < n and sigs[j + 1] == sigs[i] do j = j + 1 end
+    local rows = i == 1 and j == n and params or table.move(params, i, j, 1, {})
+    local count = run_batch(s, conn, stmt, rows)
+    if count >= 0 and count ~= #rows then
       raise("StaleDataError", string.format(
         "UPDATE statement on table '%s' expected to update %d row(s); " ..
-        "%d were matched.", m.local_table.name, #rows, n))
+        "%d were matched.", m.local_table.name, #rows, count))
     end
-  end)
+    i = j + 1
+  end
 end
 
 local function can_return(conn)
   return conn.dialect.name == "postgresql"
 end
 
+-- INSERTs for the pending objects of mapper m, in the order they were
+-- added: consecutive rows with the same columns and a primary key given
+-- go in one executemany; a row whose key the database generates goes
+-- alone, the key read back by RETURNING or lastrowid.
 local function emit_inserts(s, conn, m, objs, done)
-  local list = {}
-  for _, obj in ipairs(objs) do
-    local params, sig = C.insert_params(obj, m.colkeys, m.insert_none)
+  local params, sigs, n = {}, {}, #objs
+  local pk1 = m.colkeys[m.pk_index[1]]
+  local single = #m.pk_index == 1
+  for i = 1, n do
+    local p, sig = C.insert_params(objs[i], m.colkeys, m.insert_none)
     local has_pk = true
-    for _, i in ipairs(m.pk_index) do
-      if params[m.colkeys[i]] == nil or rawequal(params[m.colkeys[i]], sa.null)
-      then has_pk = false end
-    end
-    if not has_pk then sig = sig .. "*" .. #list end -- one statement each
-    list[#list + 1] = {obj = obj, params = params, sig = sig, has_pk = has_pk}
-  end
-  local ins = stmt_cache(m).insert or sa.insert(m.local_table)
-  stmt_cache(m).insert = ins
-  batches(list, function(i, j)
-    local item = list[i]
-    if i == j and not item.has_pk then
-      local pkcols = m.primary_key
-      if can_return(conn) then
-        local r = run(s, conn, ins:returning(table.unpack(pkcols)), item.params)
-        local row = r:first()
-        for k, idx in ipairs(m.pk_index) do C.set(item.obj, idx, row[k]) end
-      else
-        local r = run(s, conn, ins, item.params)
-        C.set(item.obj, m.pk_index[1], r.lastrowid)
-      end
+    if single then
+      local v = p[pk1]
+      has_pk = v ~= nil and not rawequal(v, sa.null)
     else
-      local rows = {}
-      for k = i, j do rows[#rows + 1] = list[k].params end
-      run_batch(s, conn, ins, rows)
+      for _, k in ipairs(m.pk_index) do
+        local v = p[m.colkeys[k]]
+        if v == nil or rawequal(v, sa.null) then has_pk = false end
+      end
     end
-  end)
-  for _, item in ipairs(list) do
-    done[#done + 1] = {obj = item.obj, op = "insert"}
+    params[i], sigs[i] = p, has_pk and sig or false
   end
+  local cache = stmt_cache(m)
+  local ins = cache.insert or sa.insert(m.local_table)
+  cache.insert = ins
+  local i = 1
+  while i <= n do
+    if not sigs[i] then
+      local obj = objs[i]
+      if can_return(conn) then
+        cache.insert_returning = cache.insert_returning or
+          ins:returning(table.unpack(m.primary_key))
+        local row = run(s, conn, cache.insert_returning, params[i]):first()
+        for k, idx in ipairs(m.pk_index) do C.set(obj, idx, row[k]) end
+      else
+        local r = run(s, conn, ins, params[i])
+        C.set(obj, m.pk_index[1], r.lastrowid)
+      end
+      i = i + 1
+    else
+      local j = i
+      while j < n and sigs[j + 1] == sigs[i] do j = j + 1 end
+      local rows = i == 1 and j == n and params or table.move(params, i, j, 1, {})
+      run_batch(s, conn, ins, rows)
+      i = j + 1
+    end
+  end
+  done.ins[#done.ins + 1] = {m, objs}
 end
 
 local function emit_deletes(s, conn, m, objs, done)
-  local list = {}
-  for _, obj in ipairs(objs) do
-    local params, iv = {}, ident_vals(obj, m)
-    for k, i in ipairs(m.pk_index) do params["pk_" .. m.colkeys[i]] = iv[k] end
-    list[#list + 1] = {obj = obj, params = params, sig = "",
-                       key = ident_key(obj, m)}
-    done[#done + 1] = {obj = obj, op = "delete"}
+  local keys, bykey = {}, {}
+  for i, obj in ipairs(objs) do
+    local p, iv = {}, ident_vals(obj, m)
+    for k, idx in ipairs(m.pk_index) do p["pk_" .. m.colkeys[idx]] = iv[k] end
+    local key = ident_key(obj, m)
+    keys[i], bykey[key] = key, p
+    done.del[#done.del + 1] = obj
   end
-  sort_by_key(list)
-  if #list == 0 then return end
+  if #keys == 0 then return end
+  if #m.pk_index == 1 and math.type(keys[1]) then
+    table.sort(keys)
+  else
+    table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
+  end
   local rows = {}
-  for k = 1, #list do rows[k] = list[k].params end
-  local n = run_batch(s, conn, delete_stmt(m), rows)
-  if n >= 0 and n ~= #rows then
+  for i, key in ipairs(keys) do rows[i] = bykey[key] end
+  local count = run_batch(s, conn, delete_stmt(m), rows)
+  if count >= 0 and count ~= #rows then
     io.stderr:write(string.format(
       "SAWarning: DELETE statement on table '%s' expected to delete %d " ..
       "row(s); %d were matched.  Please set confirm_deleted_rows=False " ..
       "within the mapper configuration to prevent this warning.\n",
-      m.local_table.name, #rows, n))
+      m.local_table.name, #rows, count))
   end
 end
 
@@ -754,36 +765,43 @@ end
 -- has succeeded, so a failed flush leaves them as they were.
 local function apply_flush(s, done)
   local level = s._txs[#s._txs]
-  for _, d in ipairs(done) do
-    local obj, m = d.obj, mapper_of(d.obj)
-    if d.op == "insert" then
-      local vals = pk_values(obj, m)
-      local key = key_of(m, vals)
-      s._new[obj] = nil
-      C.setidentity(obj, ident_store(m, vals))
-      set_state(obj, "persistent", s.id)
-      idmap_for(s, m)[key] = obj
-      level.new[#level.new + 1] = obj
-    elseif d.op == "update" then
-      s._dirty[obj] = nil
-      local vals = pk_values(obj, m)
-      local key, old = key_of(m, vals), ident_key(obj, m)
-      if key ~= old then
-        local map = idmap_for(s, m)
-        map[old] = nil
-        map[key] = obj
-        C.setidentity(obj, ident_store(m, vals))
-      end
-    else
-      s._deleted[obj], s._dirty[obj] = nil, nil
+  for _, e in ipairs(done.ins) do
+    local m, objs = e[1], e[2]
+    C.after_insert(objs, m.pk_index, idmap_for(s, m), s.id, s._new, level.new)
+  end
+  for _, obj in ipairs(done.upd) do
+    local m = mapper_of(obj)
+    s._dirty[obj] = nil
+    local vals = pk_values(obj, m)
+    local key, old = key_of(m, vals), ident_key(obj, m)
+    if key ~= old then
       local map = idmap_for(s, m)
-      local key = ident_key(obj, m)
-      if map[key] == obj then map[key] = nil end
-      set_state(obj, "deleted", s.id)
-      level.deleted[#level.deleted + 1] = obj
+      map[old] = nil
+      map[key] = obj
+      C.setidentity(obj, ident_store(m, vals))
     end
     C.commit(obj)
   end
+  for _, obj in ipairs(done.del) do
+    local m = mapper_of(obj)
+    s._deleted[obj], s._dirty[obj] = nil, nil
+    local map = idmap_for(s, m)
+    local key = ident_key(obj, m)
+    if map[key] == obj then map[key] = nil end
+    set_state(obj, "deleted", s.id)
+    level.deleted[#level.deleted + 1] = obj
+    C.commit(obj)
+  end
+  if next(s._new) == nil then s._newlist = {} end
+end
+
+-- the pending objects in the order they were added
+local function pending_list(s)
+  local out, new = {}, s._new
+  for i, obj in ipairs(s._newlist) do
+    if new[obj] == i then out[#out + 1] = obj end
+  end
+  return out
 end
 
 function Session:flush()
@@ -793,13 +811,12 @@ function Session:flush()
   local conn = self:connection()
   -- group by mapper: pending in the order they were added
   local saves, dels = {}, {}
-  local pend = {}
-  for obj, seq in pairs(self._new) do pend[#pend + 1] = {obj, seq} end
-  table.sort(pend, function(a, b) return a[2] < b[2] end)
-  for _, p in ipairs(pend) do
-    local m = mapper_of(p[1])
-    saves[m] = saves[m] or {ins = {}, upd = {}}
-    table.insert(saves[m].ins, p[1])
+  local order = {}
+  for _, obj in ipairs(pending_list(self)) do
+    local m = mapper_of(obj)
+    local sv = saves[m]
+    if not sv then sv = {ins = {}, upd = {}}; saves[m] = sv end
+    sv.ins[#sv.ins + 1] = obj
   end
   for obj in pairs(self._dirty) do
     if not self._deleted[obj] then
@@ -813,7 +830,7 @@ function Session:flush()
     dels[m] = dels[m] or {}
     table.insert(dels[m], obj)
   end
-  local done = {}
+  local done = {ins = {}, upd = {}, del = {}}
   local ok, err = pcall(function()
     for _, m in ipairs(mapper_order(self, saves)) do
       emit_updates(self, conn, m, saves[m].upd, done)
@@ -885,7 +902,7 @@ function Session:rollback()
   end
   self._failed = nil
   for obj in pairs(self._new) do forget(self, obj, "transient") end
-  self._new, self._deleted = {}, {}
+  self._new, self._newlist, self._deleted = {}, {}, {}
   self:expire_all()
 end
 
@@ -936,7 +953,7 @@ function SessionTx:rollback()
     s._failed = nil
     rollback_levels(s, self.level)
     for obj in pairs(s._new) do forget(s, obj, "transient") end
-    s._new, s._deleted = {}, {}
+    s._new, s._newlist, s._deleted = {}, {}, {}
     s:expire_all()
   else
     s:rollback()
@@ -1178,12 +1195,7 @@ end
 
 SessionMT.__index = function(s, k)
   if k == "new" then
-    local pend = {}
-    for obj, seq in pairs(s._new) do pend[#pend + 1] = {obj, seq} end
-    table.sort(pend, function(a, b) return a[2] < b[2] end)
-    local out = {}
-    for i, p in ipairs(pend) do out[i] = p[1] end
-    return out
+    return pending_list(s)
   elseif k == "dirty" then
     local out = {}
     for obj in pairs(s._dirty) do
