@@ -378,9 +378,10 @@ static int values_equal(lua_State *L, int a, int b) {
 }
 
 /*
-** C.update_params(obj, keys) -> params or nil, signature: the modified
-** attributes whose value differs from the committed one (an UPDATE sets
-** only those), and their pattern for batching.
+** C.update_params(obj, keys [, pkkeys]) -> params or nil, signature:
+** the modified attributes whose value differs from the committed one (an
+** UPDATE sets only those), and their pattern for batching; with pkkeys,
+** the identity's values are added under those names for the WHERE.
 */
 static int l_update_params(lua_State *L) {
   linst *o = checkinst(L, 1);
@@ -388,9 +389,9 @@ static int l_update_params(lua_State *L) {
   int i, any = 0, n = o->nattrs < 255 ? o->nattrs : 255;
   int committed;
   luaL_checktype(L, 2, LUA_TTABLE);
-  lua_settop(L, 2);
-  committed = lua_getiuservalue(L, 1, UV_COMMITTED) == LUA_TTABLE ? 3 : 0;
-  lua_newtable(L); /* 4 */
+  lua_settop(L, 3); /* 3: pkkeys or nil */
+  committed = lua_getiuservalue(L, 1, UV_COMMITTED) == LUA_TTABLE ? 4 : 0;
+  lua_newtable(L); /* 5 */
   for (i = 1; i <= o->nattrs; i++) {
     int changed = 0;
     if (o->attr[i - 1] & A_MODIFIED) {
@@ -407,14 +408,78 @@ static int l_update_params(lua_State *L) {
     any = 1;
     lua_rawgeti(L, 2, i);
     push_param(L, 1, i);
-    lua_rawset(L, 4);
+    lua_rawset(L, 5);
   }
   if (!any) {
     lua_pushnil(L);
     return 1;
   }
+  if (lua_istable(L, 3)) {
+    /* the WHERE values: the primary key the row was loaded with, under
+    ** the names in pkkeys */
+    int npk = (int)lua_rawlen(L, 3), k;
+    int single = lua_getiuservalue(L, 1, UV_IDENTITY) != LUA_TTABLE;
+    for (k = 1; k <= npk; k++) {
+      lua_rawgeti(L, 3, k);
+      if (single)
+        lua_pushvalue(L, -2);
+      else
+        lua_rawgeti(L, -2, k);
+      lua_rawset(L, 5);
+    }
+    lua_pop(L, 1);
+  }
   lua_pushlstring(L, sig, (size_t)n);
   return 2;
+}
+
+/*
+** C.after_update(objs, pkidx) -> moved: the flushed objects' changes are
+** committed; returns the list of those whose primary key attribute was
+** changed (their identity must move), or nil.
+*/
+static int l_after_update(lua_State *L) {
+  int n = (int)lua_rawlen(L, 1), npk = (int)lua_rawlen(L, 2), i, k;
+  int moved = 0;
+  lua_settop(L, 2);
+  for (i = 1; i <= n; i++) {
+    linst *o;
+    lua_rawgeti(L, 1, i);
+    o = checkinst(L, -1);
+    for (k = 1; k <= npk; k++) {
+      int a;
+      lua_rawgeti(L, 2, k);
+      a = (int)lua_tointeger(L, -1);
+      lua_pop(L, 1);
+      if (a >= 1 && a <= o->nattrs && (o->attr[a - 1] & A_MODIFIED)) {
+        if (!moved) {
+          lua_newtable(L);
+          moved = lua_gettop(L);
+          lua_rotate(L, -2, 1);
+        }
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, moved, (lua_Integer)lua_rawlen(L, moved) + 1);
+        break;
+      }
+    }
+    lua_pop(L, 1);
+  }
+  /* commit after the pk check: the check needs the modified flags */
+  for (i = 1; i <= n; i++) {
+    linst *o;
+    lua_rawgeti(L, 1, i);
+    o = lua_touserdata(L, -1);
+    for (k = 0; k < o->nattrs; k++) o->attr[k] &= (unsigned char)~A_MODIFIED;
+    o->flags &= (unsigned char)~O_MODIFIED;
+    lua_pushnil(L);
+    lua_setiuservalue(L, -2, UV_COMMITTED);
+    lua_pop(L, 1);
+  }
+  if (moved)
+    lua_pushvalue(L, moved);
+  else
+    lua_pushnil(L);
+  return 1;
 }
 
 /* C.commit(obj): the current values become the committed state */
@@ -916,6 +981,7 @@ static int l_after_insert(lua_State *L) {
 }
 
 static const luaL_Reg orm_c[] = {{"raise", l_raise},
+                                 {"after_update", l_after_update},
                                  {"after_insert", l_after_insert},
                                  {"construct", l_construct},
                                  {"constructor", l_constructor},

@@ -83,6 +83,8 @@ local function make_mapper(cls, tbl, attr_keys, relationships)
       "for mapped table '%s'", cls.__name__, tbl.name, tbl.name))
   end
   m.nattrs = #m.keys
+  m.pk_params = {}
+  for k, i in ipairs(m.pk_index) do m.pk_params[k] = "pk_" .. m.colkeys[i] end
   m.mt = C.metatable(m.slots, hooks, instance_tostring)
   m.colpos = {}
   for i = 1, m.nattrs do m.colpos[i] = i end
@@ -641,19 +643,20 @@ end
 -- UPDATEs for the modified objects of mapper m: only the attributes whose
 -- value changed, rows with the same changed set batched, in key order.
 local function emit_updates(s, conn, m, objs, done)
-  local params, sigs, keys, bykey = {}, {}, {}, {}
+  local params, sigs, keys, pbykey, sbykey = {}, {}, {}, {}, {}
   local n = 0
+  local pkkeys = m.pk_params
+  local single = #m.pk_index == 1
   for _, obj in ipairs(objs) do
-    local p, sig = C.update_params(obj, m.colkeys)
+    local p, sig = C.update_params(obj, m.colkeys, pkkeys)
     if p then
-      local iv = ident_vals(obj, m)
-      for k, i in ipairs(m.pk_index) do p["pk_" .. m.colkeys[i]] = iv[k] end
       n = n + 1
-      local key = ident_key(obj, m)
-      keys[n], bykey[key] = key, {p, sig}
+      local key = C.identity(obj)
+      if not single then key = key_of(m, key) end
+      keys[n], pbykey[key], sbykey[key] = key, p, sig
     end
-    done.upd[#done.upd + 1] = obj
   end
+  done.upd[#done.upd + 1] = {m, objs}
   if n == 0 then return end
   if #m.pk_index == 1 and math.type(keys[1]) then
     table.sort(keys) -- numbers: Lua's own comparison, no closure
@@ -661,8 +664,8 @@ local function emit_updates(s, conn, m, objs, done)
     table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
   end
   for i = 1, n do
-    local e = bykey[keys[i]]
-    params[i], sigs[i] = e[1], e[2]
+    local key = keys[i]
+    params[i], sigs[i] = pbykey[key], sbykey[key]
   end
   local stmt = update_stmt(m)
   local i = 1
@@ -769,19 +772,21 @@ local function apply_flush(s, done)
     local m, objs = e[1], e[2]
     C.after_insert(objs, m.pk_index, idmap_for(s, m), s.id, s._new, level.new)
   end
-  for _, obj in ipairs(done.upd) do
-    local m = mapper_of(obj)
-    s._dirty[obj] = nil
-    local vals = pk_values(obj, m)
-    local key, old = key_of(m, vals), ident_key(obj, m)
-    if key ~= old then
-      local map = idmap_for(s, m)
-      map[old] = nil
-      map[key] = obj
-      C.setidentity(obj, ident_store(m, vals))
+  for _, e in ipairs(done.upd) do
+    local m, objs = e[1], e[2]
+    local moved = C.after_update(objs, m.pk_index)
+    for _, obj in ipairs(moved or {}) do
+      local vals = pk_values(obj, m)
+      local key, old = key_of(m, vals), ident_key(obj, m)
+      if key ~= old then
+        local map = idmap_for(s, m)
+        map[old] = nil
+        map[key] = obj
+        C.setidentity(obj, ident_store(m, vals))
+      end
     end
-    C.commit(obj)
   end
+  s._dirty = {}
   for _, obj in ipairs(done.del) do
     local m = mapper_of(obj)
     s._deleted[obj], s._dirty[obj] = nil, nil
