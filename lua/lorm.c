@@ -719,8 +719,8 @@ static int l_node_kind(lua_State *L) {
   return 1;
 }
 
-/* C.select_entities(stmt) -> list of the table nodes' addresses (light
-** userdata) or false for each item of a SELECT's columns clause */
+/* C.select_items(stmt) -> for each item of a SELECT's columns clause
+** {table address (light userdata) or false, width, name or nil} */
 static int l_select_items(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "select_items");
   rt_node *cols;
@@ -730,6 +730,7 @@ static int l_select_items(lua_State *L) {
   lua_createtable(L, cols ? cols->n : 0, 0);
   for (i = 0; cols && i < cols->n; i++) {
     rt_node *c = cols->kids[i];
+    lua_createtable(L, 3, 0);
     if (c->kind == RT_N_TABLE) {
       lua_pushlightuserdata(L, c);
       lua_pushinteger(L, c->n);
@@ -737,8 +738,13 @@ static int l_select_items(lua_State *L) {
       lua_pushboolean(L, 0);
       lua_pushinteger(L, 1);
     }
-    lua_rawseti(L, -3, 2 * i + 2);
-    lua_rawseti(L, -2, 2 * i + 1);
+    lua_rawseti(L, -3, 2);
+    lua_rawseti(L, -2, 1);
+    if ((c->kind == RT_N_COLUMN || c->kind == RT_N_LABEL) && c->name) {
+      lua_pushstring(L, c->kind == RT_N_COLUMN ? rt_column_key(c) : c->name);
+      lua_rawseti(L, -2, 3);
+    }
+    lua_rawseti(L, -2, i + 1);
   }
   return 1;
 }

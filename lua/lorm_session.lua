@@ -264,6 +264,34 @@ end
 
 function Registry:configure() end
 
+-- map_imperatively(cls, table, {properties}): a plain Lua table becomes a
+-- mapped class of `table` (its fields stay methods and class attributes)
+function Registry:map_imperatively(cls, tbl, opts)
+  opts = opts or {}
+  if C.node_kind(tbl) ~= "table" then
+    raise("ArgumentError", "map_imperatively: argument #2 must be a Table")
+  end
+  local mt = getmetatable(cls) or {}
+  mt.__tostring = mt.__tostring or function(c)
+    return "<class '" .. tostring(rawget(c, "__name__")) .. "'>"
+  end
+  mt.__name = "retort.MappedClass"
+  setmetatable(cls, mt)
+  if rawget(cls, "__name__") == nil then rawset(cls, "__name__", "?") end
+  local rels = {}
+  for k, v in pairs(opts.properties or {}) do
+    if is_relationship(v) then rels[k] = v end
+  end
+  rawset(cls, "__table__", tbl)
+  rawset(cls, "__clause_element__", tbl)
+  local m = make_mapper(cls, tbl, {}, rels)
+  rawset(cls, "__mapper__", m)
+  for key, col in pairs(m.attrs) do rawset(cls, key, col) end
+  mt.__call = C.constructor(m.mt, m.nattrs, m.slots, construct_others)
+  self.mappers[#self.mappers + 1] = m
+  return m
+end
+
 function orm.declarative_base(opts)
   opts = opts or {}
   local reg = opts.registry or orm.registry(opts)
@@ -1005,11 +1033,11 @@ local function entities_of(stmt)
   local items = C.select_items(stmt)
   if not items then return nil end
   local ents, pos, any = {}, 1, false
-  for k = 1, #items, 2 do
-    local ptr, width = items[k], items[k + 1]
+  for k = 1, #items do
+    local ptr, width, name = items[k][1], items[k][2], items[k][3]
     local m = ptr and mappers_by_table[ptr]
-    if m then any = true end
-    ents[#ents + 1] = {mapper = m, pos = pos, width = width}
+    if m then any = true; name = m.class.__name__ end
+    ents[#ents + 1] = {mapper = m, pos = pos, width = width, name = name}
     pos = pos + width
   end
   return any and ents or nil
@@ -1046,7 +1074,7 @@ local function convert(r, rows)
       end
     end
     for k = 1, #ents do if o[k] == false and ents[k].mapper then o[k] = nil end end
-    o.n = #ents
+    o.n, o.ents = #ents, ents
     out[i] = o
   end
   return out
@@ -1054,6 +1082,9 @@ end
 
 local function wrap_row(o)
   return setmetatable(o, {__index = function(t, k)
+    for i, e in ipairs(rawget(t, "ents") or {}) do
+      if e.name == k then return rawget(t, i) end
+    end
     return nil
   end, __len = function(t) return t.n end,
   __tostring = function(t)
@@ -1070,7 +1101,7 @@ local function fetch(r, n)
   if n then rows = r.core:fetchmany(n) else rows = r.core:all() end
   local out = convert(r, rows)
   if not r._scalars and #r.ents == 1 then
-    for i, o in ipairs(out) do out[i] = wrap_row({o, n = 1}) end
+    for i, o in ipairs(out) do out[i] = wrap_row({o, n = 1, ents = r.ents}) end
   elseif r._scalars and #r.ents > 1 then
     for i, o in ipairs(out) do out[i] = o[1] end
   elseif not r._scalars then
@@ -1110,7 +1141,7 @@ function OrmResult:one()
     raise("NoResultFound", "No row was found when one was required")
   elseif #out > 1 then
     raise("MultipleResultsFound", "Multiple rows were found when exactly " ..
-          "one is required")
+          "one was required")
   end
   return out[1]
 end
@@ -1232,8 +1263,8 @@ function Session:query(...)
 end
 
 local function gen(q, stmt)
-  return setmetatable({session = q.session, stmt = stmt, entity = q.entity},
-                      Query)
+  return setmetatable({session = q.session, stmt = stmt, entity = q.entity,
+                       _params = q._params}, Query)
 end
 
 for _, name in ipairs({"filter", "where", "filter_by", "order_by", "limit",
@@ -1243,7 +1274,7 @@ for _, name in ipairs({"filter", "where", "filter_by", "order_by", "limit",
 end
 
 function Query:_result()
-  local r = self.session:execute(self.stmt)
+  local r = self.session:execute(self.stmt, self._params)
   if getmetatable(r) == OrmResult and #r.ents == 1 then return r:scalars() end
   return r
 end
@@ -1252,18 +1283,29 @@ function Query:first() return self:limit(1):_result():first() end
 function Query:one() return self:_result():one() end
 function Query:one_or_none() return self:_result():one_or_none() end
 function Query:scalar()
-  local r = self.session:execute(self.stmt)
+  local r = self.session:execute(self.stmt, self._params)
   return r:scalar()
 end
 function Query:count()
   local sub = self.stmt:subquery()
-  return self.session:execute(sa.select(sa.func.count()):select_from(sub))
-             :scalar()
+  return self.session:execute(sa.select(sa.func.count()):select_from(sub),
+                              self._params):scalar()
 end
 function Query:get(ident) return self.session:get(self.entity, ident) end
+function Query:params(p)
+  local q = gen(self, self.stmt)
+  q._params = p
+  return q
+end
+-- Python's query[a:b], as SQLAlchemy's Query.slice(start, stop)
+function Query:slice(start, stop)
+  return self:offset(start):limit(stop - start)
+end
+-- `for x in query do`: the rows (or objects) of all()
 function Query:__call()
-  if not self._r then self._r = self:_result() end
-  return self._r()
+  if not self._rows then self._rows, self._i = self:all(), 0 end
+  self._i = self._i + 1
+  return self._rows[self._i]
 end
 
 ------------------------------------------------------------------------
