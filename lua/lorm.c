@@ -377,6 +377,151 @@ static int values_equal(lua_State *L, int a, int b) {
   return 0;
 }
 
+/* Is attribute i of o in an INSERT (set, or NULL for lack of a default)? */
+static int insert_has(lua_State *L, linst *o, int none, int i) {
+  int on = (o->attr[i - 1] & A_LOADED) != 0;
+  if (!on && none) {
+    on = lua_rawgeti(L, none, i) != LUA_TNIL;
+    lua_pop(L, 1);
+  }
+  return on;
+}
+
+/*
+** C.insert_sigs(objs, none, pkidx) -> sigs: per object the pattern of the
+** columns its INSERT sets, or false when the database must generate its
+** primary key (such a row is inserted alone).
+*/
+static int l_insert_sigs(lua_State *L) {
+  int n = (int)lua_rawlen(L, 1), npk = (int)lua_rawlen(L, 3), r, i, k;
+  char sig[256];
+  lua_settop(L, 3);
+  lua_createtable(L, n, 0); /* 4 */
+  for (r = 1; r <= n; r++) {
+    linst *o;
+    int m, gen = 0;
+    lua_rawgeti(L, 1, r); /* 5 */
+    o = checkinst(L, 5);
+    m = o->nattrs < 255 ? o->nattrs : 255;
+    for (i = 1; i <= m; i++) sig[i - 1] = insert_has(L, o, 2, i) ? '1' : '0';
+    for (k = 1; k <= npk && !gen; k++) {
+      lua_rawgeti(L, 3, k);
+      i = (int)lua_tointeger(L, -1);
+      lua_pop(L, 1);
+      if (i < 1 || i > o->nattrs || !(o->attr[i - 1] & A_LOADED))
+        gen = 1;
+      else {
+        gen = lua_getiuservalue(L, 5, UV_VALUES + i - 1) == LUA_TNIL;
+        lua_pop(L, 1);
+      }
+    }
+    lua_settop(L, 4);
+    if (gen)
+      lua_pushboolean(L, 0);
+    else
+      lua_pushlstring(L, sig, (size_t)m);
+    lua_rawseti(L, 4, r);
+  }
+  return 1;
+}
+
+/* Push the value order entry at e_idx asks of the object at obj:
+** attribute e, identity value -e, or the constant {v}. */
+static void push_ordered(lua_State *L, int obj, int e_idx) {
+  if (lua_type(L, e_idx) == LUA_TTABLE) {
+    lua_rawgeti(L, e_idx, 1);
+    return;
+  }
+  {
+    int e = (int)lua_tointeger(L, e_idx);
+    if (e > 0)
+      lua_getiuservalue(L, obj, UV_VALUES + e - 1);
+    else if (lua_getiuservalue(L, obj, UV_IDENTITY) == LUA_TTABLE) {
+      lua_rawgeti(L, -1, -e);
+      lua_remove(L, -2);
+    }
+  }
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    rt_lua_pushnull(L);
+  }
+}
+
+/*
+** C.positional(objs, i, j, order, many) -> the positional parameters of
+** objs[i..j] for a statement compiled once: `order` lists per placeholder
+** an attribute index, a negative identity position, or {constant}.  A
+** list of lists when `many`, else the one list of objs[i].
+*/
+static int l_positional(lua_State *L) {
+  int i = (int)luaL_checkinteger(L, 2), j = (int)luaL_checkinteger(L, 3);
+  int many = lua_toboolean(L, 5), np = (int)lua_rawlen(L, 4), r, p;
+  lua_settop(L, 5);
+  if (many) lua_createtable(L, j - i + 1, 0); /* 6 */
+  for (r = i; r <= j; r++) {
+    int obj;
+    lua_rawgeti(L, 1, r);
+    checkinst(L, -1);
+    obj = lua_gettop(L);
+    lua_createtable(L, np, 0);
+    for (p = 1; p <= np; p++) {
+      lua_rawgeti(L, 4, p);
+      push_ordered(L, obj, lua_gettop(L));
+      lua_remove(L, -2);
+      lua_rawseti(L, -2, p);
+    }
+    lua_remove(L, obj);
+    if (!many) return 1;
+    lua_rawseti(L, 6, r - i + 1);
+  }
+  return 1;
+}
+
+/* Has attribute i of o (at obj) a value other than its committed one? */
+static int update_changed(lua_State *L, int obj, linst *o, int committed,
+                          int i) {
+  int changed, top = lua_gettop(L);
+  if (!(o->attr[i - 1] & A_MODIFIED)) return 0;
+  lua_getiuservalue(L, obj, UV_VALUES + i - 1);
+  if (committed && lua_rawgeti(L, committed, i) != LUA_TNIL)
+    changed = !values_equal(L, top + 1, top + 2);
+  else
+    changed = 1; /* never loaded: no committed value to compare */
+  lua_settop(L, top);
+  return changed;
+}
+
+/*
+** C.update_sigs(objs) -> sigs: per object the pattern of the attributes
+** whose value changed since loaded, or false when none did.
+*/
+static int l_update_sigs(lua_State *L) {
+  int n = (int)lua_rawlen(L, 1), r, i;
+  char sig[256];
+  lua_settop(L, 1);
+  lua_createtable(L, n, 0); /* 2 */
+  for (r = 1; r <= n; r++) {
+    linst *o;
+    int m, any = 0, committed;
+    lua_rawgeti(L, 1, r); /* 3 */
+    o = checkinst(L, 3);
+    m = o->nattrs < 255 ? o->nattrs : 255;
+    committed = lua_getiuservalue(L, 3, UV_COMMITTED) == LUA_TTABLE ? 4 : 0;
+    for (i = 1; i <= m; i++) {
+      int c = update_changed(L, 3, o, committed, i);
+      sig[i - 1] = c ? '1' : '0';
+      any |= c;
+    }
+    lua_settop(L, 2);
+    if (any)
+      lua_pushlstring(L, sig, (size_t)m);
+    else
+      lua_pushboolean(L, 0);
+    lua_rawseti(L, 2, r);
+  }
+  return 1;
+}
+
 /*
 ** C.update_params(obj, keys [, pkkeys]) -> params or nil, signature:
 ** the modified attributes whose value differs from the committed one (an
@@ -824,13 +969,14 @@ static int l_copy_column(lua_State *L) {
 }
 
 /* C.column_defaults(col) -> whether the column has a default of its own
-** (client or server side, or a sequence) */
+** (client or server side, or a sequence), whether it is a Lua function */
 static int l_column_defaults(lua_State *L) {
   rt_node *c = lsql_checknode(L, 1, "column_defaults");
   rt_coldata *d = c->kind == RT_N_COLUMN ? c->ext : NULL;
   lua_pushboolean(
       L, d && (d->def || d->server_default || d->lua_default || d->seq));
-  return 1;
+  lua_pushboolean(L, d && d->lua_default);
+  return 2;
 }
 
 /*
@@ -987,6 +1133,9 @@ static int l_after_insert(lua_State *L) {
 }
 
 static const luaL_Reg orm_c[] = {{"raise", l_raise},
+                                 {"insert_sigs", l_insert_sigs},
+                                 {"update_sigs", l_update_sigs},
+                                 {"positional", l_positional},
                                  {"after_update", l_after_update},
                                  {"after_insert", l_after_insert},
                                  {"construct", l_construct},

@@ -76,6 +76,7 @@ local function make_mapper(cls, tbl, attr_keys, relationships)
     elseif not C.column_defaults(col) then
       m.insert_none[i] = true -- inserted as NULL when never set
     end
+    if lselect(2, C.column_defaults(col)) then m.lua_defaults = true end
   end
   if #m.primary_key == 0 then
     raise("ArgumentError", string.format(
@@ -85,6 +86,10 @@ local function make_mapper(cls, tbl, attr_keys, relationships)
   m.nattrs = #m.keys
   m.pk_params = {}
   for k, i in ipairs(m.pk_index) do m.pk_params[k] = "pk_" .. m.colkeys[i] end
+  -- parameter name -> where its value comes from (see C.positional)
+  m.param_source = {}
+  for i, key in ipairs(m.colkeys) do m.param_source[key] = i end
+  for k, name in ipairs(m.pk_params) do m.param_source[name] = -k end
   m.mt = C.metatable(m.slots, hooks, instance_tostring)
   m.colpos = {}
   for i = 1, m.nattrs do m.colpos[i] = i end
@@ -668,44 +673,83 @@ local function mapper_order(s, objs_by_mapper)
   return ms
 end
 
+-- A flush statement compiled once per mapper, dialect and column pattern:
+-- its SQL and, per placeholder, where the value comes from.  `params` is
+-- one object's parameter map; compiling it with marker strings for
+-- values shows which placeholder takes which parameter (the others are
+-- constants: scalar defaults).
+local function compiled_for(m, conn, kind, sig, stmt, params)
+  local dialect = conn.dialect.name
+  local cache = m._compiled
+  if not cache then cache = {}; m._compiled = cache end
+  local ck = dialect .. "\0" .. kind .. "\0" .. sig
+  local c = cache[ck]
+  if c then return c end
+  local marked, back = {}, {}
+  for name in pairs(params) do
+    local mark = "\0orm-param:" .. name
+    marked[name], back[mark] = mark, name
+  end
+  local sql, pos = compile_hook(stmt, dialect, marked)
+  local order = {}
+  for i, v in ipairs(pos) do
+    local name = back[v]
+    order[i] = name and m.param_source[name] or {v}
+  end
+  c = {sql = sql, order = order}
+  cache[ck] = c
+  return c
+end
+
+-- Execute a compiled flush statement for objs[i..j] (one executemany
+-- when j > i).
+local function run_compiled(s, conn, c, objs, i, j)
+  local many = j > i
+  local params = C.positional(objs, i, j, c.order, many)
+  if listeners[s.bind] and listeners[s.bind].before_cursor_execute then
+    dispatch(s, "before_cursor_execute", conn, nil, c.sql, params, nil, many)
+  end
+  return conn:exec_driver_sql(c.sql, params)
+end
+
 -- UPDATEs for the modified objects of mapper m: only the attributes whose
 -- value changed, rows with the same changed set batched, in key order.
 local function emit_updates(s, conn, m, objs, done)
-  local params, sigs, keys, pbykey, sbykey = {}, {}, {}, {}, {}
-  local n = 0
-  local pkkeys = m.pk_params
+  done.upd[#done.upd + 1] = {m, objs}
+  local sigs = C.update_sigs(objs)
+  local keys, byobj, n = {}, {}, 0
   local single = #m.pk_index == 1
-  for _, obj in ipairs(objs) do
-    local p, sig = C.update_params(obj, m.colkeys, pkkeys)
-    if p then
+  for r, obj in ipairs(objs) do
+    if sigs[r] then
       n = n + 1
       local key = C.identity(obj)
       if not single then key = key_of(m, key) end
-      keys[n], pbykey[key], sbykey[key] = key, p, sig
+      keys[n], byobj[key] = key, r
     end
   end
-  done.upd[#done.upd + 1] = {m, objs}
   if n == 0 then return end
-  if #m.pk_index == 1 and math.type(keys[1]) then
+  if single and math.type(keys[1]) then
     table.sort(keys) -- numbers: Lua's own comparison, no closure
   else
     table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
   end
+  local list, lsigs = {}, {}
   for i = 1, n do
-    local key = keys[i]
-    params[i], sigs[i] = pbykey[key], sbykey[key]
+    local r = byobj[keys[i]]
+    list[i], lsigs[i] = objs[r], sigs[r]
   end
   local stmt = update_stmt(m)
   local i = 1
   while i <= n do
     local j = i
-    while j < n and sigs[j + 1] == sigs[i] do j = j + 1 end
-    local rows = i == 1 and j == n and params or table.move(params, i, j, 1, {})
-    local count = run_batch(s, conn, stmt, rows)
-    if count >= 0 and count ~= #rows then
+    while j < n and lsigs[j + 1] == lsigs[i] do j = j + 1 end
+    local c = compiled_for(m, conn, "update", lsigs[i], stmt,
+                           C.update_params(list[i], m.colkeys, m.pk_params))
+    local count = run_compiled(s, conn, c, list, i, j).rowcount
+    if count >= 0 and count ~= j - i + 1 then
       raise("StaleDataError", string.format(
         "UPDATE statement on table '%s' expected to update %d row(s); " ..
-        "%d were matched.", m.local_table.name, #rows, count))
+        "%d were matched.", m.local_table.name, j - i + 1, count))
     end
     i = j + 1
   end
@@ -720,49 +764,58 @@ end
 -- go in one executemany; a row whose key the database generates goes
 -- alone, the key read back by RETURNING or lastrowid.
 local function emit_inserts(s, conn, m, objs, done)
-  local params, sigs, n = {}, {}, #objs
-  local pk1 = m.colkeys[m.pk_index[1]]
-  local single = #m.pk_index == 1
-  for i = 1, n do
-    local p, sig = C.insert_params(objs[i], m.colkeys, m.insert_none)
-    local has_pk = true
-    if single then
-      local v = p[pk1]
-      has_pk = v ~= nil and not rawequal(v, sa.null)
-    else
-      for _, k in ipairs(m.pk_index) do
-        local v = p[m.colkeys[k]]
-        if v == nil or rawequal(v, sa.null) then has_pk = false end
-      end
-    end
-    params[i], sigs[i] = p, has_pk and sig or false
-  end
+  local n = #objs
+  done.ins[#done.ins + 1] = {m, objs}
+  if n == 0 then return end
+  local sigs = C.insert_sigs(objs, m.insert_none, m.pk_index)
   local cache = stmt_cache(m)
   local ins = cache.insert or sa.insert(m.local_table)
   cache.insert = ins
+  local returning = can_return(conn)
+  -- Lua-function defaults are computed per row by the compile step
+  local precompiled = not m.lua_defaults
   local i = 1
   while i <= n do
+    local obj = objs[i]
     if not sigs[i] then
-      local obj = objs[i]
-      if can_return(conn) then
+      local stmt, kind = ins, "insert1"
+      if returning then
         cache.insert_returning = cache.insert_returning or
           ins:returning(table.unpack(m.primary_key))
-        local row = run(s, conn, cache.insert_returning, params[i]):first()
+        stmt, kind = cache.insert_returning, "insert_returning"
+      end
+      local params, sig = C.insert_params(obj, m.colkeys, m.insert_none)
+      local r
+      if precompiled then
+        r = run_compiled(s, conn, compiled_for(m, conn, kind, sig, stmt, params),
+                         objs, i, i)
+      else
+        r = run(s, conn, stmt, params)
+      end
+      if returning then
+        local row = r:first()
         for k, idx in ipairs(m.pk_index) do C.set(obj, idx, row[k]) end
       else
-        local r = run(s, conn, ins, params[i])
         C.set(obj, m.pk_index[1], r.lastrowid)
       end
       i = i + 1
     else
       local j = i
       while j < n and sigs[j + 1] == sigs[i] do j = j + 1 end
-      local rows = i == 1 and j == n and params or table.move(params, i, j, 1, {})
-      run_batch(s, conn, ins, rows)
+      if precompiled then
+        local c = compiled_for(m, conn, "insert", sigs[i], ins,
+                               (C.insert_params(obj, m.colkeys, m.insert_none)))
+        run_compiled(s, conn, c, objs, i, j)
+      else
+        local rows = {}
+        for k = i, j do
+          rows[#rows + 1] = (C.insert_params(objs[k], m.colkeys, m.insert_none))
+        end
+        run_batch(s, conn, ins, rows)
+      end
       i = j + 1
     end
   end
-  done.ins[#done.ins + 1] = {m, objs}
 end
 
 local function emit_deletes(s, conn, m, objs, done)
