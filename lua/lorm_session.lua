@@ -404,19 +404,34 @@ function orm.sessionmaker(opts)
   end}})
 end
 
+-- engine events: listeners of the session's bind
 local function dispatch(s, name, ...)
   local l = listeners[s.bind]
   if l and l[name] then for _, fn in ipairs(l[name]) do fn(...) end end
 end
 
--- every statement of the ORM goes through here
+-- session events: listeners of this session, and of orm.Session (all)
+local function session_event(s, name, ...)
+  for _, target in ipairs({s, orm.Session}) do
+    local l = listeners[target]
+    if l and l[name] then for _, fn in ipairs(l[name]) do fn(s, ...) end end
+  end
+end
+
+-- every statement of the ORM goes through here (or run_compiled)
 local function run(s, conn, stmt, params)
-  if listeners[s.bind] and listeners[s.bind].before_cursor_execute then
-    local sql, pos = compile_hook(stmt, conn.dialect.name, params)
-    local many = type(params) == "table" and type(params[1]) == "table"
+  local l = listeners[s.bind]
+  if not l then return conn:execute(stmt, params) end
+  local sql, pos = compile_hook(stmt, conn.dialect.name, params)
+  local many = type(params) == "table" and type(params[1]) == "table"
+  if l.before_cursor_execute then
     dispatch(s, "before_cursor_execute", conn, nil, sql, pos, nil, many)
   end
-  return conn:execute(stmt, params)
+  local r = conn:execute(stmt, params)
+  if l.after_cursor_execute then
+    dispatch(s, "after_cursor_execute", conn, nil, sql, pos, nil, many)
+  end
+  return r
 end
 
 function Session:_check_active()
@@ -438,12 +453,18 @@ function Session:connection()
   return self._conn
 end
 
+-- the persistent objects of the session (in its identity maps, or held
+-- for their changes), each once
 local function all_objects(s)
-  local out = {}
+  local out, seen = {}, {}
   for _, map in pairs(s._idmap) do
-    for _, obj in pairs(map) do out[#out + 1] = obj end
+    for _, obj in pairs(map) do
+      out[#out + 1], seen[obj] = obj, true
+    end
   end
-  for obj in pairs(s._dirty) do out[#out + 1] = obj end
+  for obj in pairs(s._dirty) do
+    if not seen[obj] then out[#out + 1] = obj end
+  end
   return out
 end
 
@@ -709,7 +730,11 @@ local function run_compiled(s, conn, c, objs, i, j)
   if listeners[s.bind] and listeners[s.bind].before_cursor_execute then
     dispatch(s, "before_cursor_execute", conn, nil, c.sql, params, nil, many)
   end
-  return conn:exec_driver_sql(c.sql, params)
+  local r = conn:exec_driver_sql(c.sql, params)
+  if listeners[s.bind] and listeners[s.bind].after_cursor_execute then
+    dispatch(s, "after_cursor_execute", conn, nil, c.sql, params, nil, many)
+  end
+  return r
 end
 
 -- UPDATEs for the modified objects of mapper m: only the attributes whose
@@ -894,6 +919,7 @@ function Session:flush()
   self:_check_active()
   if next(self._new) == nil and next(self._dirty) == nil and
      next(self._deleted) == nil then return end
+  session_event(self, "before_flush", nil, nil)
   local conn = self:connection()
   -- group by mapper: pending in the order they were added
   local saves, dels = {}, {}
@@ -934,7 +960,9 @@ function Session:flush()
     self._failed = err
     error(err, 0)
   end
+  session_event(self, "after_flush", nil)
   apply_flush(self, done)
+  session_event(self, "after_flush_postexec", nil)
 end
 
 local function autoflush(s)
@@ -960,7 +988,7 @@ function Session:commit()
     end_transaction(self)
   end
   if self.expire_on_commit then self:expire_all() end
-  dispatch(self, "after_commit", self)
+  session_event(self, "after_commit")
 end
 
 -- undo the in-memory effects of the transaction levels from `from` up
@@ -990,6 +1018,7 @@ function Session:rollback()
   for obj in pairs(self._new) do forget(self, obj, "transient") end
   self._new, self._newlist, self._deleted = {}, {}, {}
   self:expire_all()
+  session_event(self, "after_rollback")
 end
 
 function Session:close()

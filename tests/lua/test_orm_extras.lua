@@ -1,0 +1,131 @@
+-- Session options and helpers on SQLite: expire_on_commit, sessionmaker,
+-- begin() as a to-be-closed transaction, session and engine events,
+-- attribute history, composite primary keys, a Lua-function default.
+local T = require "testing"
+
+local function setup()
+  local Base = orm.declarative_base()
+  local User = Base:class "User" {
+    __tablename__ = "users",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(30)),
+  }
+  local Pair = Base:class "Pair" {
+    __tablename__ = "pairs",
+    a = Column(Integer, {primary_key = true, autoincrement = false}),
+    b = Column(String(10), {primary_key = true}),
+    v = Column(String(10)),
+    tag = Column(String(20), {default = function() return "made" end}),
+  }
+  local engine = create_engine("sqlite://")
+  Base.metadata:create_all(engine)
+  return engine, User, Pair
+end
+
+T.test("expire_on_commit = false keeps loaded values", function()
+  local engine, User = setup()
+  local s <close> = orm.Session(engine, {expire_on_commit = false})
+  local u = User{name = "kept"}
+  s:add(u)
+  s:commit()
+  T.eq(tostring(u), "User(id=1, name='kept')")
+  T.eq(orm.inspect(u).expired_attributes, {})
+end)
+
+T.test("sessionmaker makes configured sessions", function()
+  local engine, User = setup()
+  local Session = orm.sessionmaker{bind = engine, expire_on_commit = false}
+  local s <close> = Session()
+  T.ok(s.bind == engine)
+  T.eq(s.expire_on_commit, false)
+  local s2 <close> = Session{autoflush = false}
+  T.eq(s2.autoflush, false)
+end)
+
+T.test("begin() as a to-be-closed transaction", function()
+  local engine, User = setup()
+  local s <close> = orm.Session(engine)
+  do
+    local tx <close> = s:begin()
+    s:add(User{id = 5, name = "tx"})
+  end
+  T.eq(s:get(User, 5).name, "tx")
+  T.raises("InvalidRequestError", function() return s:begin() end)
+end)
+
+T.test("session and engine events", function()
+  local engine, User = setup()
+  local s <close> = orm.Session(engine)
+  local seen = {}
+  orm.event.listen(s, "before_flush", function(sess)
+    seen[#seen + 1] = "before_flush " .. #sess.new
+  end)
+  orm.event.listen(s, "after_commit", function() seen[#seen + 1] = "commit" end)
+  orm.event.listen(s, "after_rollback", function() seen[#seen + 1] = "rollback" end)
+  orm.event.listen(engine, "after_cursor_execute",
+    function(conn, cursor, sql) seen[#seen + 1] = sql:match("^%u+") end)
+  s:add(User{name = "e"})
+  s:commit()
+  s:rollback()
+  T.eq(seen, {"before_flush 1", "INSERT", "commit", "rollback"})
+end)
+
+T.test("attribute history", function()
+  local engine, User = setup()
+  local s <close> = orm.Session(engine)
+  local u = User{name = "h1"}
+  T.eq(orm.inspect(u).attrs.name.history, {added = {"h1"}, unchanged = {},
+                                           deleted = {}})
+  s:add(u)
+  s:flush()
+  T.eq(orm.inspect(u).attrs.name.history, {added = {}, unchanged = {"h1"},
+                                           deleted = {}})
+  u.name = "h2"
+  T.eq(orm.inspect(u).attrs.name.history, {added = {"h2"}, unchanged = {},
+                                           deleted = {"h1"}})
+  T.eq(orm.inspect(u).modified, true)
+  T.eq(#s.dirty, 1)
+  s:flush()
+  T.eq(orm.inspect(u).modified, false)
+  T.eq(#s.dirty, 0)
+end)
+
+T.test("composite primary keys and a Lua-function default", function()
+  local engine, _, Pair = setup()
+  local s <close> = orm.Session(engine)
+  s:add_all{Pair{a = 1, b = "x", v = "one"}, Pair{a = 1, b = "y", v = "two"}}
+  s:commit()
+  local p = s:get(Pair, {1, "y"})
+  T.eq(p.v, "two")
+  T.eq(p.tag, "made")
+  T.eq(orm.inspect(p).identity, {1, "y"})
+  T.ok(s:get(Pair, {a = 1, b = "y"}) == p)
+  p.v = "changed"
+  s:commit()
+  T.eq(s:get(Pair, {1, "y"}).v, "changed")
+  s:delete(p)
+  s:commit()
+  T.eq(s:get(Pair, {1, "y"}), nil)
+  T.eq(tostring(s:get(Pair, {1, "x"})), "Pair(a=1, b='x', v='one', tag='made')")
+end)
+
+T.test("objects are collected once nothing holds them", function()
+  local engine, User = setup()
+  local s <close> = orm.Session(engine)
+  s:add_all{User{name = "g1"}, User{name = "g2"}}
+  s:commit()
+  local n = #s:scalars(select(User)):all()
+  T.eq(n, 2)
+  collectgarbage()
+  collectgarbage()
+  T.eq(#s.identity_map, 0)        -- clean objects are held weakly
+  local u = s:get(User, 1)
+  u.name = "dirty"
+  u = nil
+  collectgarbage()
+  T.eq(#s.identity_map, 1)        -- a modified one is held until flushed
+  s:commit()
+  T.eq(s:get(User, 1).name, "dirty")
+end)
+
+T.done()
