@@ -598,9 +598,10 @@ static int l_after_update(lua_State *L) {
       lua_pop(L, 1);
       if (a >= 1 && a <= o->nattrs && (o->attr[a - 1] & A_MODIFIED)) {
         if (!moved) {
+          /* the list goes below the object on top */
           lua_newtable(L);
-          moved = lua_gettop(L);
           lua_rotate(L, -2, 1);
+          moved = lua_gettop(L) - 1;
         }
         lua_pushvalue(L, -1);
         lua_rawseti(L, moved, (lua_Integer)lua_rawlen(L, moved) + 1);

@@ -1125,8 +1125,6 @@ local function entities_of(stmt)
   return any and ents or nil
 end
 
-local function populate_existing(stmt) return false end
-
 -- Turn core rows from..to into ORM rows (lists of objects/values) or,
 -- for one entity alone, objects.
 local function convert(r, rows)
@@ -1295,6 +1293,50 @@ function Session:get(cls, ident)
   end
   autoflush(self)
   return load_by_pk(self, m, vals)
+end
+
+-- merge(obj, {load}): the session's own object for obj's primary key
+-- (found in the identity map, loaded, or made pending), with obj's loaded
+-- attributes copied onto it; obj itself is left alone.
+function Session:merge(obj, opts)
+  checkobj(obj)
+  local load = not (opts and opts.load == false)
+  local m = mapper_of(obj)
+  local vals, complete = {}, true
+  for k, i in ipairs(m.pk_index) do
+    local v, loaded = C.get(obj, i)
+    if not loaded or v == nil then
+      local iv = ident_vals(obj, m)
+      v = iv and iv[k]
+    end
+    vals[k] = v
+    if v == nil then complete = false end
+  end
+  if C.session(obj) == self.id and self:contains(obj) then return obj end
+  local target
+  if complete then
+    local map = self._idmap[m]
+    target = map and map[key_of(m, vals)]
+    if target == nil and load then target = self:get(m.class, vals) end
+  end
+  if target == nil then
+    target = m.class{}
+    if load or not complete then
+      self:add(target)
+    else
+      -- load = false: the object is taken as persistent, unchanged
+      C.setidentity(target, ident_store(m, vals))
+      set_state(target, "persistent", self.id)
+      idmap_for(self, m)[key_of(m, vals)] = target
+    end
+  end
+  for i, key in ipairs(m.keys) do
+    local v, loaded = C.get(obj, i)
+    if loaded then
+      if load then target[key] = v else C.set(target, i, v) end
+    end
+  end
+  return target
 end
 
 function Session:get_one(cls, ident)

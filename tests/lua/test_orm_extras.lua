@@ -128,4 +128,43 @@ T.test("objects are collected once nothing holds them", function()
   T.eq(s:get(User, 1).name, "dirty")
 end)
 
+T.test("merge copies state onto the session's own object", function()
+  local engine, User = setup()
+  local s <close> = orm.Session(engine)
+  s:add(User{id = 1, name = "db"})
+  s:commit()
+  local mine = s:get(User, 1)
+  local outside = User{id = 1, name = "merged"}
+  local got = s:merge(outside)
+  T.ok(got == mine)
+  T.eq(mine.name, "merged")
+  T.eq(orm.inspect(outside).transient, true)
+  local fresh = s:merge(User{id = 2, name = "new"})
+  T.eq(orm.inspect(fresh).pending, true)
+  s:commit()
+  T.eq(s:get(User, 2).name, "new")
+  local s2 <close> = orm.Session(engine)
+  local nl = s2:merge(User{id = 3, name = "noload"}, {load = false})
+  T.eq(orm.inspect(nl).persistent, true)
+  T.eq(orm.inspect(nl).modified, false)
+end)
+
+T.test("changing the primary key moves the identity", function()
+  local engine, User = setup()
+  local s <close> = orm.Session(engine)
+  local log = {}
+  orm.event.listen(engine, "before_cursor_execute",
+    function(_, _, sql, params) log[#log + 1] = {sql, params} end)
+  local u = User{id = 1, name = "pk"}
+  s:add(u)
+  s:flush()
+  u.id = 50
+  s:flush()
+  T.eq(log[#log], {"UPDATE users SET id=? WHERE users.id = ?", {50, 1}})
+  T.eq(orm.inspect(u).identity, {50})
+  T.ok(s:get(User, 50) == u)
+  s:commit()
+  T.eq(s:get(User, 1), nil)
+end)
+
 T.done()
