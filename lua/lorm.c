@@ -220,8 +220,12 @@ static int l_new(lua_State *L) {
 
 /* --- state, for the session (Lua) --- */
 
+/* C.isinstance(x): the one check on values users pass in, so besides the
+** magic byte the metatable must be an instance metatable */
 static int l_isinstance(lua_State *L) {
-  lua_pushboolean(L, toinst(L, 1) != NULL);
+  int yes = toinst(L, 1) != NULL &&
+            luaL_getmetafield(L, 1, "__orm_instance") != LUA_TNIL;
+  lua_pushboolean(L, yes);
   return 1;
 }
 

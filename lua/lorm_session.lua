@@ -8,6 +8,19 @@
 -- table per mapper and session keyed by the identity key (the primary key
 -- value, or its values joined); new, modified and deleted objects are
 -- also held strongly by the session until flushed, as SQLAlchemy does.
+--
+-- The flush: pending objects in the order they were added, modified ones
+-- sorted by primary key, per mapper in foreign-key order (deletes in the
+-- reverse order).  Consecutive rows that set the same columns share one
+-- statement, compiled once per mapper, dialect and column pattern, and go
+-- to the driver as one executemany with positional parameters built in C.
+-- A row whose key the database generates is inserted alone (RETURNING on
+-- PostgreSQL, lastrowid elsewhere, as SQLAlchemy 1.4 does).  The objects
+-- change state only after every statement succeeded.
+--
+-- Relationships and inheritance are not built yet: relationship() is
+-- recorded on the mapper (mapper.relationships) so that classes declaring
+-- one still map; loading, cascades and dependency sync come with them.
 local sa, orm, C, compile_hook = ...
 local lselect = select
 
