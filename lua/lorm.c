@@ -25,6 +25,8 @@
 */
 #include <string.h>
 
+#include "core/dml.h"
+#include "core/selectable.h"
 #include "lretort.h"
 #include "lsql.h"
 
@@ -1137,7 +1139,44 @@ static int l_after_insert(lua_State *L) {
   return 0;
 }
 
+/* C.dml_info(stmt) -> table address, list of the column keys an UPDATE
+** sets (for an UPDATE or DELETE of a table; nothing otherwise) */
+static int l_dml_info(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "dml_info"), *t, *vals;
+  int i;
+  if (s->kind != RT_N_UPDATE && s->kind != RT_N_DELETE) return 0;
+  t = s->kids[RT_D_TABLE];
+  if (!t || t->kind != RT_N_TABLE) return 0;
+  lua_pushlightuserdata(L, t);
+  vals = s->kids[RT_D_VALUES];
+  lua_createtable(L, vals ? vals->n : 0, 0);
+  for (i = 0; vals && i < vals->n; i++) {
+    lua_pushstring(L, vals->kids[i]->name);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 2;
+}
+
+/* C.where_of(select, dml) -> a copy of the SELECT with the WHERE clause of
+** the UPDATE or DELETE (the rows a bulk statement will touch) */
+static int l_where_of(lua_State *L) {
+  rt_node *sel = lsql_checknode(L, 1, "where_of");
+  rt_node *dml = lsql_checknode(L, 2, "where_of");
+  lnode *ud;
+  if (sel->kind != RT_N_SELECT ||
+      (dml->kind != RT_N_UPDATE && dml->kind != RT_N_DELETE))
+    return rt_lua_error(L, RT_EARGUMENT, "where_of: a SELECT and a DML");
+  ud = lsql_newnode(L);
+  ud->n =
+      rt_gen_set(sel, RT_S_WHERE,
+                 dml->kids[RT_D_WHERE] ? rt_ref(dml->kids[RT_D_WHERE]) : NULL);
+  lsql_check(L, ud->n);
+  return 1;
+}
+
 static const luaL_Reg orm_c[] = {{"raise", l_raise},
+                                 {"dml_info", l_dml_info},
+                                 {"where_of", l_where_of},
                                  {"insert_sigs", l_insert_sigs},
                                  {"update_sigs", l_update_sigs},
                                  {"positional", l_positional},

@@ -1260,10 +1260,57 @@ function OrmResult:__call()
   return o
 end
 
+-- A bulk UPDATE or DELETE of a mapped table run through the session
+-- keeps the session's objects in step (synchronize_session "auto",
+-- "fetch" and "evaluate" all work as "fetch" here: the primary keys of
+-- the matching rows are selected first; updated attributes are expired,
+-- so they load the new values, and deleted objects become deleted).
+local function bulk_dml(s, conn, stmt, params, opts)
+  local sync = opts and opts.synchronize_session
+  if sync == nil then sync = "auto" end
+  local ptr, keys = C.dml_info(stmt)
+  local m = ptr and mappers_by_table[ptr]
+  if not m or sync == false or type(params) == "table" and
+     type(params[1]) == "table" then
+    return run(s, conn, stmt, params)
+  end
+  autoflush(s)
+  local rows = run(s, conn, C.where_of(sa.select(table.unpack(m.primary_key)),
+                                       stmt), params):all()
+  local r = run(s, conn, stmt, params)
+  local map = s._idmap[m]
+  if not map then return r end
+  local idx = {}
+  for _, k in ipairs(keys) do
+    for i, ck in ipairs(m.colkeys) do if ck == k then idx[#idx + 1] = i end end
+  end
+  local level = s._txs[#s._txs]
+  for _, row in ipairs(rows) do
+    local vals = {}
+    for k = 1, #m.pk_index do vals[k] = row[k] end
+    local obj = map[key_of(m, vals)]
+    if obj ~= nil then
+      if C.node_kind(stmt) == "update" then
+        C.expire(obj, idx)
+        if not C.modified(obj) then s._dirty[obj] = nil end
+      else
+        s._dirty[obj], s._deleted[obj] = nil, nil
+        map[key_of(m, vals)] = nil
+        set_state(obj, "deleted", s.id)
+        level.deleted[#level.deleted + 1] = obj
+      end
+    end
+  end
+  return r
+end
+
 function Session:execute(stmt, params, opts)
   self:_check_active()
   local kind = C.node_kind(stmt)
   if kind == "select" or kind == "compound" then autoflush(self) end
+  if kind == "update" or kind == "delete" then
+    return bulk_dml(self, self:connection(), stmt, params, opts)
+  end
   local conn = self:connection()
   local ents = kind == "select" and entities_of(stmt)
   local core = run(self, conn, stmt, params)

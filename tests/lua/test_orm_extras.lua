@@ -167,4 +167,28 @@ T.test("changing the primary key moves the identity", function()
   T.eq(s:get(User, 1), nil)
 end)
 
+T.test("bulk UPDATE and DELETE keep the session's objects in step", function()
+  local engine, User = setup()
+  local s <close> = orm.Session(engine)
+  s:add_all{User{id = 1, name = "a"}, User{id = 2, name = "b"},
+            User{id = 3, name = "c"}}
+  s:commit()
+  local a, b, c = s:get(User, 1), s:get(User, 2), s:get(User, 3)
+  s:execute(update(User):where(User.id:lt(3)):values{name = "bulk"})
+  T.eq(a.name, "bulk")
+  T.eq(b.name, "bulk")
+  T.eq(orm.inspect(c).expired_attributes, {})
+  s:execute(delete(User):where(User.name:eq("bulk")))
+  T.eq(orm.inspect(a).deleted, true)
+  T.eq(s:get(User, 1), nil)
+  s:commit()
+  T.eq(orm.inspect(a).detached, true)
+  T.eq(s:scalar(select(func.count()):select_from(User)), 1)
+  -- synchronize_session = false leaves the objects alone
+  T.eq(c.name, "c")
+  s:execute(update(User):values{name = "quiet"}, nil,
+            {synchronize_session = false})
+  T.eq(c.name, "c")
+end)
+
 T.done()
