@@ -41,6 +41,7 @@ static const struct {
     /* a cancelled query surfaces as SQLAlchemy would show it: an
     ** OperationalError; the distinct kind lets the shell print "canceled" */
     [RT_ECANCELED] = {"OperationalError", RT_EDATABASE},
+    [RT_ENOINSPECTION] = {"NoInspectionAvailable", RT_EINVALIDREQUEST},
 };
 
 int rt_error_setv(rt_error *err, rt_errkind kind, const char *fmt, va_list ap) {

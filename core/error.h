@@ -43,6 +43,7 @@ typedef enum rt_errkind {
   RT_EUNMAPPEDINSTANCE, /* UnmappedInstanceError */
   RT_EFLUSH,            /* FlushError */
   RT_ECANCELED,         /* OperationalError raised by a cancel (Ctrl-C) */
+  RT_ENOINSPECTION,     /* NoInspectionAvailable */
   RT_ERRKIND_COUNT
 } rt_errkind;
 

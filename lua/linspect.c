@@ -381,10 +381,10 @@ static int l_inspect(lua_State *L) {
   }
   if (luaL_getmetafield(L, 1, "__name") == LUA_TSTRING)
     return rt_lua_error(
-        L, RT_EARGUMENT,
+        L, RT_ENOINSPECTION,
         "No inspection system is available for object of type %s",
         lua_tostring(L, -1));
-  return rt_lua_error(L, RT_EARGUMENT,
+  return rt_lua_error(L, RT_ENOINSPECTION,
                       "No inspection system is available for object of type "
                       "%s",
                       luaL_typename(L, 1));

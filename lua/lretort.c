@@ -69,6 +69,7 @@ int luaopen_retort_orm(lua_State *L) {
   lua_setfield(L, -2, "__version__");
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, "retort.orm.module");
+  rt_lua_open_orm(L);
   return 1;
 }
 

@@ -54,6 +54,8 @@ void rt_lua_json_decode(lua_State *L, const char *s, size_t n);
 /* Lua sources compiled in (scripts/embed_lua.py) */
 extern const char rt_lua_src_reflect[];
 extern const size_t rt_lua_len_reflect;
+extern const char rt_lua_src_orm_session[];
+extern const size_t rt_lua_len_orm_session;
 
 /* Module openers (each pushes a table of its public names, or fills the
 ** table on top of the stack). */
@@ -61,6 +63,7 @@ void rt_lua_open_error(lua_State *L);   /* fills: sa.exc */
 void rt_lua_open_engine(lua_State *L);  /* fills: create_engine, ... */
 void rt_lua_open_result(lua_State *L);  /* metatables only */
 void rt_lua_open_inspect(lua_State *L); /* fills: inspect */
+void rt_lua_open_orm(lua_State *L);    /* fills: declarative_base, ... */
 
 int luaopen_retort(lua_State *L);
 int luaopen_retort_orm(lua_State *L);

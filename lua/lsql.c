@@ -59,9 +59,30 @@ void lsql_pushnode(lua_State *L, rt_node *n) {
     if (!(ud)->n) rt_lua_error(L, RT_EMEMORY, "out of memory");                \
   } while (0)
 
+/*
+** A Lua table standing for a node (a mapped class stands for its table)
+** keeps that node in its raw field "__clause_element__"; the table keeps
+** the node alive, so the pointer stays valid while the table is on the
+** stack.
+*/
 rt_node *lsql_tonode(lua_State *L, int idx) {
   lnode *u = lua_touserdata(L, idx);
   int same;
+  if (u == NULL && lua_type(L, idx) == LUA_TTABLE) {
+    /* a mapped class stands for its table */
+    idx = lua_absindex(L, idx);
+    lua_pushliteral(L, "__clause_element__");
+    lua_rawget(L, idx);
+    u = lua_touserdata(L, -1);
+    if (!u || !lua_getmetatable(L, -1)) {
+      lua_pop(L, 1);
+      return NULL;
+    }
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &node_mt_key);
+    same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 3);
+    return same ? u->n : NULL;
+  }
   if (!u || !lua_getmetatable(L, idx)) return NULL;
   lua_rawgetp(L, LUA_REGISTRYINDEX, &node_mt_key);
   same = lua_rawequal(L, -1, -2);

@@ -335,19 +335,29 @@ static rt_node *default_node(lua_State *L, int idx, const char *key,
   return bind_for(L, idx, key, t);
 }
 
+static lua_Integer column_counter;
+
 static int l_column(lua_State *L) {
   int top = lua_gettop(L), i, opts = 0;
   rt_type *type = NULL;
   lnode *ud;
   rt_node *col;
   rt_coldata *d;
-  const char *name;
-  rt_lua_checkarg(L, 1, LUA_TSTRING, "Column");
-  name = lua_tostring(L, 1);
+  const char *name = NULL;
+  /* Column(type, ...) without a name: a declarative class body names it
+  ** after its attribute before the table is made */
+  if (lua_type(L, 1) == LUA_TSTRING)
+    name = lua_tostring(L, 1);
+  else if (!lsql_totype(L, 1) && lua_type(L, 1) != LUA_TTABLE)
+    rt_lua_checkarg(L, 1, LUA_TSTRING, "Column");
   ud = lsql_newnode(L); /* top + 1 */
-  lua_newtable(L);      /* uservalue: foreign keys, Lua default */
+  lua_newtable(L);      /* uservalue: foreign keys, Lua default, order */
+  /* the creation counter orders columns given in a Lua table, which has
+  ** no order of its own (a declarative class body) */
+  lua_pushinteger(L, ++column_counter);
+  lua_setfield(L, -2, "order");
   lua_setiuservalue(L, top + 1, 1);
-  for (i = 2; i <= top; i++) {
+  for (i = name ? 2 : 1; i <= top; i++) {
     if (lsql_totype(L, i))
       type = lsql_totype(L, i);
     else if (lua_type(L, i) == LUA_TTABLE) {
@@ -659,6 +669,10 @@ static int l_table(lua_State *L) {
     rt_node *c = lsql_tonode(L, i);
     if (c && c->kind == RT_N_COLUMN) {
       rt_coldata *d = c->ext;
+      if (!c->name)
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "Table(): argument #%d is a Column without a name",
+                            i);
       if (rt_table_add_column(t, c, &err) != 0) return rt_lua_raise(L, &err);
       if (d && d->lua_default) {
         lua_getiuservalue(L, top + 1, 1);

@@ -1,0 +1,1230 @@
+/*
+** lorm.c -- mapped instances: their state, attribute access with change
+** tracking, and building them from rows through an identity map.
+**
+** An instance is one full userdata.  The C part (linst) holds its
+** lifecycle, the id of the session it belongs to and one flag byte per
+** column attribute (loaded? modified?).  The user values hold the Lua
+** side:
+**
+**   UV_CLASS      the mapped class (a Lua table)
+**   UV_EXTRAS     a table of attributes that are not mapped, or nil
+**   UV_COMMITTED  attribute index -> value as last loaded, for modified
+**                 attributes only (NULL stands as sa.null), or nil
+**   UV_IDENTITY   the primary key it was loaded or inserted with: the value
+**                 itself for a one-column key, else a list, or nil
+**   UV_VALUES...  the current value of each column attribute, in the
+**                 mapper's attribute order
+**
+** __index/__newindex are closures made per class with the mapper's key ->
+** index table as upvalue 1, so reading an attribute is one raw lookup and
+** one user value fetch; a write remembers the committed value once and
+** flags the attribute, which is all dirty checking needs.  The session,
+** the unit of work and declarative mapping are Lua (lorm_session.lua) on
+** top of these primitives.
+*/
+#include <string.h>
+
+#include "core/dml.h"
+#include "core/selectable.h"
+#include "lretort.h"
+#include "lsql.h"
+
+#define INST_MT_FIELD "__instance_mt"
+
+enum { UV_CLASS = 1, UV_EXTRAS, UV_COMMITTED, UV_IDENTITY, UV_VALUES };
+
+/* lifecycle, as SQLAlchemy names the object states */
+enum { S_TRANSIENT, S_PENDING, S_PERSISTENT, S_DELETED, S_DETACHED };
+static const char *const state_names[] = {"transient", "pending",  "persistent",
+                                          "deleted",   "detached", NULL};
+
+/* per attribute */
+#define A_LOADED 1
+#define A_MODIFIED 2
+/* per instance */
+#define O_MODIFIED 1 /* some attribute was set since the last flush */
+
+typedef struct linst {
+  unsigned char magic; /* tells instances from other userdata */
+  unsigned char lifecycle;
+  unsigned char flags;
+  lua_Integer session; /* 0: none */
+  int nattrs;
+  unsigned char attr[1]; /* nattrs of them */
+} linst;
+
+#define INST_MAGIC 0xA7
+
+/* upvalues of the per-class closures */
+#define UP_SLOTS lua_upvalueindex(1) /* key -> attribute index */
+#define UP_HOOKS lua_upvalueindex(2) /* the module's hooks table */
+
+static linst *toinst(lua_State *L, int idx) {
+  linst *o = lua_touserdata(L, idx);
+  if (o && lua_rawlen(L, idx) >= sizeof(linst) && o->magic == INST_MAGIC)
+    return o;
+  return NULL;
+}
+
+static linst *checkinst(lua_State *L, int idx) {
+  linst *o = toinst(L, idx);
+  if (!o)
+    rt_lua_error(L, RT_EUNMAPPEDINSTANCE, "Class '%s' is not mapped",
+                 luaL_typename(L, idx));
+  return o;
+}
+
+static linst *newinst(lua_State *L, int nattrs) {
+  linst *o = lua_newuserdatauv(L, sizeof(linst) + (size_t)nattrs,
+                               UV_VALUES + nattrs - 1);
+  memset(o, 0, sizeof(linst) + (size_t)nattrs);
+  o->magic = INST_MAGIC;
+  o->nattrs = nattrs;
+  return o;
+}
+
+/* Call hooks[name](args on top: n of them) -> 1 result. */
+static void call_hook(lua_State *L, int hooks, const char *name, int n) {
+  lua_getfield(L, hooks, name);
+  lua_insert(L, -n - 1);
+  lua_call(L, n, 1);
+}
+
+/* --- attribute access --- */
+
+static int inst_index(lua_State *L) {
+  linst *o = lua_touserdata(L, 1);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, UP_SLOTS) == LUA_TNUMBER) {
+    int i = (int)lua_tointeger(L, -1);
+    if (o->attr[i - 1] & A_LOADED) {
+      lua_getiuservalue(L, 1, UV_VALUES + i - 1);
+      return 1;
+    }
+    if (o->lifecycle == S_PERSISTENT || o->lifecycle == S_DELETED ||
+        o->lifecycle == S_DETACHED) {
+      /* expired: the session loads it (or raises for a detached one) */
+      lua_pushvalue(L, 1);
+      lua_pushvalue(L, 2);
+      call_hook(L, UP_HOOKS, "load_expired", 2);
+      return 1;
+    }
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_pop(L, 1);
+  if (lua_type(L, 2) == LUA_TSTRING &&
+      strcmp(lua_tostring(L, 2), "__class__") == 0)
+    return lua_getiuservalue(L, 1, UV_CLASS), 1;
+  if (lua_getiuservalue(L, 1, UV_EXTRAS) == LUA_TTABLE) {
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, -2) != LUA_TNIL) return 1;
+    lua_pop(L, 1);
+  }
+  lua_getiuservalue(L, 1, UV_CLASS);
+  lua_pushvalue(L, 2);
+  lua_gettable(L, -2);
+  return 1;
+}
+
+/* The committed value of attribute i is remembered before its first
+** change; NULL is kept as sa.null (a table cannot hold nil). */
+static void remember_committed(lua_State *L, linst *o, int i) {
+  if (lua_getiuservalue(L, 1, UV_COMMITTED) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, o->nattrs, 0);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, 1, UV_COMMITTED);
+  }
+  lua_getiuservalue(L, 1, UV_VALUES + i - 1);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    rt_lua_pushnull(L);
+  }
+  lua_rawseti(L, -2, i);
+  lua_pop(L, 1);
+}
+
+static int inst_newindex(lua_State *L) {
+  linst *o = lua_touserdata(L, 1);
+  lua_settop(L, 3);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, UP_SLOTS) == LUA_TNUMBER) {
+    int i = (int)lua_tointeger(L, -1);
+    unsigned char *a = &o->attr[i - 1];
+    lua_pop(L, 1);
+    if (o->lifecycle == S_DETACHED && !(*a & A_LOADED))
+      return rt_lua_error(L, RT_EDETACHED,
+                          "Instance is not bound to a Session; attribute "
+                          "refresh operation cannot proceed");
+    if (!(*a & A_MODIFIED)) {
+      if (*a & A_LOADED) remember_committed(L, o, i);
+      *a |= A_MODIFIED;
+    }
+    *a |= A_LOADED;
+    lua_pushvalue(L, 3);
+    lua_setiuservalue(L, 1, UV_VALUES + i - 1);
+    if (!(o->flags & O_MODIFIED)) {
+      o->flags |= O_MODIFIED;
+      if (o->lifecycle == S_PERSISTENT && o->session) {
+        /* first change since the flush: the session holds it strongly */
+        lua_pushvalue(L, 1);
+        call_hook(L, UP_HOOKS, "modified", 1);
+      }
+    }
+    return 0;
+  }
+  lua_pop(L, 1);
+  if (lua_getiuservalue(L, 1, UV_EXTRAS) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, 1, UV_EXTRAS);
+  }
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  lua_rawset(L, -3);
+  return 0;
+}
+
+/* C.metatable(slots, hooks, tostring) -> the metatable of a class's
+** instances */
+static int l_metatable(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_createtable(L, 0, 4);
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, 2);
+  lua_pushcclosure(L, inst_index, 2);
+  lua_setfield(L, -2, "__index");
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, 2);
+  lua_pushcclosure(L, inst_newindex, 2);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushvalue(L, 3);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushboolean(L, 1);
+  lua_setfield(L, -2, "__orm_instance");
+  return 1;
+}
+
+/* C.new(class, mt, nattrs) -> a transient instance */
+static int l_new(lua_State *L) {
+  int n = (int)luaL_checkinteger(L, 3);
+  newinst(L, n);
+  lua_pushvalue(L, 2);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, UV_CLASS);
+  return 1;
+}
+
+/* --- state, for the session (Lua) --- */
+
+/* C.isinstance(x): the one check on values users pass in, so besides the
+** magic byte the metatable must be an instance metatable */
+static int l_isinstance(lua_State *L) {
+  int yes = toinst(L, 1) != NULL &&
+            luaL_getmetafield(L, 1, "__orm_instance") != LUA_TNIL;
+  lua_pushboolean(L, yes);
+  return 1;
+}
+
+/* C.lifecycle(obj [, name]) -> name */
+static int l_lifecycle(lua_State *L) {
+  linst *o = checkinst(L, 1);
+  if (!lua_isnoneornil(L, 2)) {
+    o->lifecycle = (unsigned char)luaL_checkoption(L, 2, NULL, state_names);
+    return 0;
+  }
+  lua_pushstring(L, state_names[o->lifecycle]);
+  return 1;
+}
+
+/* C.session(obj [, id]) -> id (0: none) */
+static int l_session(lua_State *L) {
+  linst *o = checkinst(L, 1);
+  if (!lua_isnoneornil(L, 2)) {
+    o->session = luaL_checkinteger(L, 2);
+    return 0;
+  }
+  lua_pushinteger(L, o->session);
+  return 1;
+}
+
+/* C.identity(obj [, key]) -> key; C.setidentity(obj, key|nil) */
+static int l_identity(lua_State *L) {
+  checkinst(L, 1);
+  lua_getiuservalue(L, 1, UV_IDENTITY);
+  return 1;
+}
+
+static int l_setidentity(lua_State *L) {
+  checkinst(L, 1);
+  lua_settop(L, 2);
+  lua_setiuservalue(L, 1, UV_IDENTITY);
+  return 0;
+}
+
+static int l_class(lua_State *L) {
+  checkinst(L, 1);
+  lua_getiuservalue(L, 1, UV_CLASS);
+  return 1;
+}
+
+/* C.flags(obj, i) -> loaded, modified */
+static int l_flags(lua_State *L) {
+  linst *o = checkinst(L, 1);
+  int i = (int)luaL_checkinteger(L, 2);
+  luaL_argcheck(L, i >= 1 && i <= o->nattrs, 2, "attribute index");
+  lua_pushboolean(L, o->attr[i - 1] & A_LOADED);
+  lua_pushboolean(L, o->attr[i - 1] & A_MODIFIED);
+  return 2;
+}
+
+/* C.modified(obj) -> whether any attribute was set since the last flush */
+static int l_modified(lua_State *L) {
+  linst *o = checkinst(L, 1);
+  lua_pushboolean(L, o->flags & O_MODIFIED);
+  return 1;
+}
+
+/* C.get(obj, i) -> value, loaded (never loads) */
+static int l_get(lua_State *L) {
+  linst *o = checkinst(L, 1);
+  int i = (int)luaL_checkinteger(L, 2);
+  luaL_argcheck(L, i >= 1 && i <= o->nattrs, 2, "attribute index");
+  lua_getiuservalue(L, 1, UV_VALUES + i - 1);
+  lua_pushboolean(L, o->attr[i - 1] & A_LOADED);
+  return 2;
+}
+
+/* C.set(obj, i, value): set as loaded from the database (not a change) */
+static int l_set(lua_State *L) {
+  linst *o = checkinst(L, 1);
+  int i = (int)luaL_checkinteger(L, 2);
+  luaL_argcheck(L, i >= 1 && i <= o->nattrs, 2, "attribute index");
+  lua_settop(L, 3);
+  if (rt_lua_isnull(L, 3)) {
+    lua_pushnil(L);
+    lua_replace(L, 3);
+  }
+  lua_setiuservalue(L, 1, UV_VALUES + i - 1);
+  o->attr[i - 1] |= A_LOADED;
+  return 0;
+}
+
+/* C.committed(obj, i) -> value, known: the value before the change */
+static int l_committed(lua_State *L) {
+  linst *o = checkinst(L, 1);
+  int i = (int)luaL_checkinteger(L, 2);
+  if (!(o->attr[i - 1] & A_MODIFIED)) {
+    lua_getiuservalue(L, 1, UV_VALUES + i - 1);
+    lua_pushboolean(L, (o->attr[i - 1] & A_LOADED) != 0);
+    return 2;
+  }
+  if (lua_getiuservalue(L, 1, UV_COMMITTED) != LUA_TTABLE ||
+      lua_rawgeti(L, -1, i) == LUA_TNIL) {
+    lua_pushnil(L);
+    lua_pushboolean(L, 0);
+    return 2;
+  }
+  if (rt_lua_isnull(L, -1)) lua_pushnil(L);
+  lua_pushboolean(L, 1);
+  return 2;
+}
+
+/* Push value i for a statement's parameters: NULL as sa.null. */
+static void push_param(lua_State *L, int obj, int i) {
+  if (lua_getiuservalue(L, obj, UV_VALUES + i - 1) == LUA_TNIL) {
+    lua_pop(L, 1);
+    rt_lua_pushnull(L);
+  }
+}
+
+/*
+** C.insert_params(obj, keys [, none]) -> params, signature: the loaded
+** attributes (keys[i] names attribute i's column) as a map, and a string
+** saying which are present, so rows with the same set batch into one
+** executemany.  Attributes never set whose index is a key of `none` (no
+** default of any kind) are sent as NULL, as SQLAlchemy does.
+*/
+static int l_insert_params(lua_State *L) {
+  linst *o = checkinst(L, 1);
+  char sig[256];
+  int i, n = o->nattrs < 255 ? o->nattrs : 255;
+  int none = lua_istable(L, 3) ? 3 : 0;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_createtable(L, 0, o->nattrs);
+  for (i = 1; i <= o->nattrs; i++) {
+    int on = (o->attr[i - 1] & A_LOADED) != 0;
+    if (!on && none) {
+      on = lua_rawgeti(L, none, i) != LUA_TNIL;
+      lua_pop(L, 1);
+    }
+    if (i <= n) sig[i - 1] = on ? '1' : '0';
+    if (!on) continue;
+    lua_rawgeti(L, 2, i);
+    push_param(L, 1, i);
+    lua_rawset(L, -3);
+  }
+  lua_pushlstring(L, sig, (size_t)n);
+  return 2;
+}
+
+static int values_equal(lua_State *L, int a, int b) {
+  if (lua_rawequal(L, a, b)) return 1;
+  if (rt_lua_isnull(L, a) && lua_isnil(L, b)) return 1;
+  if (lua_isnil(L, a) && rt_lua_isnull(L, b)) return 1;
+  /* 1 and 1.0 are the same value for the database */
+  if (lua_type(L, a) == LUA_TNUMBER && lua_type(L, b) == LUA_TNUMBER)
+    return lua_compare(L, a, b, LUA_OPEQ);
+  return 0;
+}
+
+/* Is attribute i of o in an INSERT (set, or NULL for lack of a default)? */
+static int insert_has(lua_State *L, linst *o, int none, int i) {
+  int on = (o->attr[i - 1] & A_LOADED) != 0;
+  if (!on && none) {
+    on = lua_rawgeti(L, none, i) != LUA_TNIL;
+    lua_pop(L, 1);
+  }
+  return on;
+}
+
+/*
+** C.insert_sigs(objs, none, pkidx) -> sigs: per object the pattern of the
+** columns its INSERT sets, or false when the database must generate its
+** primary key (such a row is inserted alone).
+*/
+static int l_insert_sigs(lua_State *L) {
+  int n = (int)lua_rawlen(L, 1), npk = (int)lua_rawlen(L, 3), r, i, k;
+  char sig[256];
+  lua_settop(L, 3);
+  lua_createtable(L, n, 0); /* 4 */
+  for (r = 1; r <= n; r++) {
+    linst *o;
+    int m, gen = 0;
+    lua_rawgeti(L, 1, r); /* 5 */
+    o = checkinst(L, 5);
+    m = o->nattrs < 255 ? o->nattrs : 255;
+    for (i = 1; i <= m; i++) sig[i - 1] = insert_has(L, o, 2, i) ? '1' : '0';
+    for (k = 1; k <= npk && !gen; k++) {
+      lua_rawgeti(L, 3, k);
+      i = (int)lua_tointeger(L, -1);
+      lua_pop(L, 1);
+      if (i < 1 || i > o->nattrs || !(o->attr[i - 1] & A_LOADED))
+        gen = 1;
+      else {
+        gen = lua_getiuservalue(L, 5, UV_VALUES + i - 1) == LUA_TNIL;
+        lua_pop(L, 1);
+      }
+    }
+    lua_settop(L, 4);
+    if (gen)
+      lua_pushboolean(L, 0);
+    else
+      lua_pushlstring(L, sig, (size_t)m);
+    lua_rawseti(L, 4, r);
+  }
+  return 1;
+}
+
+/* Push the value order entry at e_idx asks of the object at obj:
+** attribute e, identity value -e, or the constant {v}. */
+static void push_ordered(lua_State *L, int obj, int e_idx) {
+  if (lua_type(L, e_idx) == LUA_TTABLE) {
+    lua_rawgeti(L, e_idx, 1);
+    return;
+  }
+  {
+    int e = (int)lua_tointeger(L, e_idx);
+    if (e > 0)
+      lua_getiuservalue(L, obj, UV_VALUES + e - 1);
+    else if (lua_getiuservalue(L, obj, UV_IDENTITY) == LUA_TTABLE) {
+      lua_rawgeti(L, -1, -e);
+      lua_remove(L, -2);
+    }
+  }
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    rt_lua_pushnull(L);
+  }
+}
+
+/*
+** C.positional(objs, i, j, order, many) -> the positional parameters of
+** objs[i..j] for a statement compiled once: `order` lists per placeholder
+** an attribute index, a negative identity position, or {constant}.  A
+** list of lists when `many`, else the one list of objs[i].
+*/
+static int l_positional(lua_State *L) {
+  int i = (int)luaL_checkinteger(L, 2), j = (int)luaL_checkinteger(L, 3);
+  int many = lua_toboolean(L, 5), np = (int)lua_rawlen(L, 4), r, p;
+  lua_settop(L, 5);
+  if (many) lua_createtable(L, j - i + 1, 0); /* 6 */
+  for (r = i; r <= j; r++) {
+    int obj;
+    lua_rawgeti(L, 1, r);
+    checkinst(L, -1);
+    obj = lua_gettop(L);
+    lua_createtable(L, np, 0);
+    for (p = 1; p <= np; p++) {
+      lua_rawgeti(L, 4, p);
+      push_ordered(L, obj, lua_gettop(L));
+      lua_remove(L, -2);
+      lua_rawseti(L, -2, p);
+    }
+    lua_remove(L, obj);
+    if (!many) return 1;
+    lua_rawseti(L, 6, r - i + 1);
+  }
+  return 1;
+}
+
+/* Has attribute i of o (at obj) a value other than its committed one? */
+static int update_changed(lua_State *L, int obj, linst *o, int committed,
+                          int i) {
+  int changed, top = lua_gettop(L);
+  if (!(o->attr[i - 1] & A_MODIFIED)) return 0;
+  lua_getiuservalue(L, obj, UV_VALUES + i - 1);
+  if (committed && lua_rawgeti(L, committed, i) != LUA_TNIL)
+    changed = !values_equal(L, top + 1, top + 2);
+  else
+    changed = 1; /* never loaded: no committed value to compare */
+  lua_settop(L, top);
+  return changed;
+}
+
+/*
+** C.update_sigs(objs) -> sigs: per object the pattern of the attributes
+** whose value changed since loaded, or false when none did.
+*/
+static int l_update_sigs(lua_State *L) {
+  int n = (int)lua_rawlen(L, 1), r, i;
+  char sig[256];
+  lua_settop(L, 1);
+  lua_createtable(L, n, 0); /* 2 */
+  for (r = 1; r <= n; r++) {
+    linst *o;
+    int m, any = 0, committed;
+    lua_rawgeti(L, 1, r); /* 3 */
+    o = checkinst(L, 3);
+    m = o->nattrs < 255 ? o->nattrs : 255;
+    committed = lua_getiuservalue(L, 3, UV_COMMITTED) == LUA_TTABLE ? 4 : 0;
+    for (i = 1; i <= m; i++) {
+      int c = update_changed(L, 3, o, committed, i);
+      sig[i - 1] = c ? '1' : '0';
+      any |= c;
+    }
+    lua_settop(L, 2);
+    if (any)
+      lua_pushlstring(L, sig, (size_t)m);
+    else
+      lua_pushboolean(L, 0);
+    lua_rawseti(L, 2, r);
+  }
+  return 1;
+}
+
+/*
+** C.update_params(obj, keys [, pkkeys]) -> params or nil, signature:
+** the modified attributes whose value differs from the committed one (an
+** UPDATE sets only those), and their pattern for batching; with pkkeys,
+** the identity's values are added under those names for the WHERE.
+*/
+static int l_update_params(lua_State *L) {
+  linst *o = checkinst(L, 1);
+  char sig[256];
+  int i, any = 0, n = o->nattrs < 255 ? o->nattrs : 255;
+  int committed;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 3); /* 3: pkkeys or nil */
+  committed = lua_getiuservalue(L, 1, UV_COMMITTED) == LUA_TTABLE ? 4 : 0;
+  lua_newtable(L); /* 5 */
+  for (i = 1; i <= o->nattrs; i++) {
+    int changed = 0;
+    if (o->attr[i - 1] & A_MODIFIED) {
+      int top = lua_gettop(L);
+      lua_getiuservalue(L, 1, UV_VALUES + i - 1);
+      if (committed && lua_rawgeti(L, committed, i) != LUA_TNIL)
+        changed = !values_equal(L, top + 1, top + 2);
+      else
+        changed = 1; /* never loaded: no committed value to compare */
+      lua_settop(L, top);
+    }
+    if (i <= n) sig[i - 1] = changed ? '1' : '0';
+    if (!changed) continue;
+    any = 1;
+    lua_rawgeti(L, 2, i);
+    push_param(L, 1, i);
+    lua_rawset(L, 5);
+  }
+  if (!any) {
+    lua_pushnil(L);
+    return 1;
+  }
+  if (lua_istable(L, 3)) {
+    /* the WHERE values: the primary key the row was loaded with, under
+    ** the names in pkkeys */
+    int npk = (int)lua_rawlen(L, 3), k;
+    int single = lua_getiuservalue(L, 1, UV_IDENTITY) != LUA_TTABLE;
+    for (k = 1; k <= npk; k++) {
+      lua_rawgeti(L, 3, k);
+      if (single)
+        lua_pushvalue(L, -2);
+      else
+        lua_rawgeti(L, -2, k);
+      lua_rawset(L, 5);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pushlstring(L, sig, (size_t)n);
+  return 2;
+}
+
+/*
+** C.after_update(objs, pkidx) -> moved: the flushed objects' changes are
+** committed; returns the list of those whose primary key attribute was
+** changed (their identity must move), or nil.
+*/
+static int l_after_update(lua_State *L) {
+  int n = (int)lua_rawlen(L, 1), npk = (int)lua_rawlen(L, 2), i, k;
+  int moved = 0;
+  lua_settop(L, 2);
+  for (i = 1; i <= n; i++) {
+    linst *o;
+    lua_rawgeti(L, 1, i);
+    o = checkinst(L, -1);
+    for (k = 1; k <= npk; k++) {
+      int a;
+      lua_rawgeti(L, 2, k);
+      a = (int)lua_tointeger(L, -1);
+      lua_pop(L, 1);
+      if (a >= 1 && a <= o->nattrs && (o->attr[a - 1] & A_MODIFIED)) {
+        if (!moved) {
+          /* the list goes below the object on top */
+          lua_newtable(L);
+          lua_rotate(L, -2, 1);
+          moved = lua_gettop(L) - 1;
+        }
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, moved, (lua_Integer)lua_rawlen(L, moved) + 1);
+        break;
+      }
+    }
+    lua_pop(L, 1);
+  }
+  /* commit after the pk check: the check needs the modified flags */
+  for (i = 1; i <= n; i++) {
+    linst *o;
+    lua_rawgeti(L, 1, i);
+    o = lua_touserdata(L, -1);
+    for (k = 0; k < o->nattrs; k++) o->attr[k] &= (unsigned char)~A_MODIFIED;
+    o->flags &= (unsigned char)~O_MODIFIED;
+    lua_pushnil(L);
+    lua_setiuservalue(L, -2, UV_COMMITTED);
+    lua_pop(L, 1);
+  }
+  if (moved)
+    lua_pushvalue(L, moved);
+  else
+    lua_pushnil(L);
+  return 1;
+}
+
+/* C.commit(obj): the current values become the committed state */
+static int l_commit(lua_State *L) {
+  linst *o = checkinst(L, 1);
+  int i;
+  for (i = 0; i < o->nattrs; i++) o->attr[i] &= (unsigned char)~A_MODIFIED;
+  o->flags &= (unsigned char)~O_MODIFIED;
+  lua_pushnil(L);
+  lua_setiuservalue(L, 1, UV_COMMITTED);
+  return 0;
+}
+
+/* C.expire(obj [, list of attribute indexes]): forget loaded values (and
+** pending changes) so the next access loads them */
+static int l_expire(lua_State *L) {
+  linst *o = checkinst(L, 1);
+  int i;
+  if (lua_istable(L, 2)) {
+    int n = (int)lua_rawlen(L, 2), k;
+    for (k = 1; k <= n; k++) {
+      lua_rawgeti(L, 2, k);
+      i = (int)lua_tointeger(L, -1);
+      lua_pop(L, 1);
+      if (i < 1 || i > o->nattrs) continue;
+      o->attr[i - 1] = 0;
+      lua_pushnil(L);
+      lua_setiuservalue(L, 1, UV_VALUES + i - 1);
+      if (lua_getiuservalue(L, 1, UV_COMMITTED) == LUA_TTABLE) {
+        lua_pushnil(L);
+        lua_rawseti(L, -2, i);
+      }
+      lua_pop(L, 1);
+    }
+    for (i = 0; i < o->nattrs; i++)
+      if (o->attr[i] & A_MODIFIED) return 0;
+    o->flags &= (unsigned char)~O_MODIFIED;
+    return 0;
+  }
+  for (i = 0; i < o->nattrs; i++) {
+    o->attr[i] = 0;
+    lua_pushnil(L);
+    lua_setiuservalue(L, 1, UV_VALUES + i);
+  }
+  o->flags &= (unsigned char)~O_MODIFIED;
+  lua_pushnil(L);
+  lua_setiuservalue(L, 1, UV_COMMITTED);
+  return 0;
+}
+
+/* --- loading rows --- */
+
+/* Push the identity key of the row at idx: the value itself for one
+** primary key column, else the values joined into a string. */
+static int push_rowkey(lua_State *L, int row, const int *pkpos, int npk) {
+  int k;
+  if (npk == 1) return lua_rawgeti(L, row, pkpos[0]) != LUA_TNIL;
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (k = 0; k < npk; k++) {
+    /* the buffer must be on top when it grows: look at the type first */
+    int t = lua_rawgeti(L, row, pkpos[k]);
+    lua_pop(L, 1);
+    if (t == LUA_TNIL) {
+      luaL_pushresult(&b);
+      return 0;
+    }
+    if (k) luaL_addchar(&b, '\x1f');
+    if (t == LUA_TSTRING) luaL_addchar(&b, 's');
+    lua_rawgeti(L, row, pkpos[k]);
+    luaL_addvalue(&b);
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
+/* C.rowkey(values list, pk attribute indexes) -> identity key or nil */
+static int l_rowkey(lua_State *L) {
+  int pk[16], n = (int)lua_rawlen(L, 2), k;
+  luaL_argcheck(L, n >= 1 && n <= 16, 2, "primary key size");
+  for (k = 0; k < n; k++) {
+    lua_rawgeti(L, 2, k + 1);
+    pk[k] = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
+  if (!push_rowkey(L, 1, pk, n)) lua_pushnil(L);
+  return 1;
+}
+
+/*
+** C.load(rows, from, to, class, mt, nattrs, colpos, pkpos, idmap, sid,
+**        populate_existing, out, outn) -> outn
+**
+** Rows from..to (Row tables: values at 1..n) become instances of `class`:
+** colpos[i] is the row position of attribute i (0: not selected), pkpos
+** the positions of the primary key.  An object already in the identity
+** map `idmap` is reused, its unloaded attributes filled (all of them with
+** populate_existing, except those with pending changes); a new one is
+** made persistent in session `sid` and entered in the map.  The objects
+** are appended to `out`.
+*/
+static int l_load(lua_State *L) {
+  enum {
+    ROWS = 1,
+    FROM,
+    TO,
+    CLASS,
+    MT,
+    NATTRS,
+    COLPOS,
+    PKPOS,
+    IDMAP,
+    SID,
+    POPULATE,
+    OUT,
+    OUTN,
+    TOP = OUTN
+  };
+  int from = (int)luaL_checkinteger(L, FROM),
+      to = (int)luaL_checkinteger(L, TO);
+  int nattrs = (int)luaL_checkinteger(L, NATTRS);
+  lua_Integer sid = luaL_checkinteger(L, SID);
+  int populate = lua_toboolean(L, POPULATE);
+  lua_Integer outn = luaL_checkinteger(L, OUTN);
+  int colpos[256], pkpos[16], npk, i, r;
+  luaL_argcheck(L, nattrs >= 1 && nattrs <= 256, NATTRS, "attribute count");
+  npk = (int)lua_rawlen(L, PKPOS);
+  luaL_argcheck(L, npk >= 1 && npk <= 16, PKPOS, "primary key size");
+  for (i = 0; i < nattrs; i++) {
+    lua_rawgeti(L, COLPOS, i + 1);
+    colpos[i] = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
+  for (i = 0; i < npk; i++) {
+    lua_rawgeti(L, PKPOS, i + 1);
+    pkpos[i] = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
+  lua_settop(L, TOP);
+  for (r = from; r <= to; r++) {
+    int row = TOP + 1, key = TOP + 2, obj = TOP + 3;
+    linst *o;
+    lua_rawgeti(L, ROWS, r);
+    if (!push_rowkey(L, row, pkpos, npk)) {
+      /* no primary key in the row (an outer join's empty side) */
+      lua_settop(L, TOP);
+      continue;
+    }
+    lua_pushvalue(L, key);
+    if (lua_rawget(L, IDMAP) != LUA_TNIL) {
+      o = lua_touserdata(L, obj);
+      for (i = 0; i < nattrs; i++) {
+        if (!colpos[i] || (o->attr[i] & A_MODIFIED)) continue;
+        if ((o->attr[i] & A_LOADED) && !populate) continue;
+        lua_rawgeti(L, row, colpos[i]);
+        lua_setiuservalue(L, obj, UV_VALUES + i);
+        o->attr[i] |= A_LOADED;
+      }
+    } else {
+      lua_pop(L, 1);
+      o = newinst(L, nattrs);
+      lua_pushvalue(L, MT);
+      lua_setmetatable(L, obj);
+      lua_pushvalue(L, CLASS);
+      lua_setiuservalue(L, obj, UV_CLASS);
+      if (npk == 1)
+        lua_pushvalue(L, key);
+      else {
+        /* a composite identity is kept as the list of its values */
+        lua_createtable(L, npk, 0);
+        for (i = 0; i < npk; i++) {
+          lua_rawgeti(L, row, pkpos[i]);
+          lua_rawseti(L, -2, i + 1);
+        }
+      }
+      lua_setiuservalue(L, obj, UV_IDENTITY);
+      for (i = 0; i < nattrs; i++) {
+        if (!colpos[i]) continue;
+        lua_rawgeti(L, row, colpos[i]);
+        lua_setiuservalue(L, obj, UV_VALUES + i);
+        o->attr[i] = A_LOADED;
+      }
+      o->lifecycle = S_PERSISTENT;
+      o->session = sid;
+      lua_pushvalue(L, key);
+      lua_pushvalue(L, obj);
+      lua_rawset(L, IDMAP);
+    }
+    lua_rawseti(L, OUT, ++outn);
+    lua_settop(L, TOP);
+  }
+  lua_pushinteger(L, outn);
+  return 1;
+}
+
+/* C.name_column(col, name): name a Column made without one (in a class
+** body) before its table is built */
+static int l_name_column(lua_State *L) {
+  rt_node *c = lsql_checknode(L, 1, "name_column");
+  const char *name = luaL_checkstring(L, 2);
+  if (c->kind != RT_N_COLUMN || c->owner)
+    return rt_lua_error(L, RT_EARGUMENT, "not an unattached Column");
+  if (!c->name) {
+    c->name = rt_strdup(name);
+    lsql_check(L, c->name);
+  }
+  lua_pushstring(L, c->name);
+  return 1;
+}
+
+/* C.column_info(col) -> name, owned?, primary key? */
+static int l_column_info(lua_State *L) {
+  rt_node *c = lsql_tonode(L, 1);
+  if (!c || c->kind != RT_N_COLUMN) return 0;
+  if (c->name)
+    lua_pushstring(L, c->name);
+  else
+    lua_pushnil(L);
+  lua_pushboolean(L, c->owner != NULL);
+  lua_pushboolean(L, (c->flags & RT_F_PK) != 0);
+  return 3;
+}
+
+/* C.is_table(x) -> whether x is a Table node; C.table_of(col) -> name */
+static int l_node_kind(lua_State *L) {
+  lnode *u = luaL_testudata(L, 1, NODE_MT);
+  static const char *const kinds[] = {
+      [RT_N_TABLE] = "table",       [RT_N_COLUMN] = "column",
+      [RT_N_SELECT] = "select",     [RT_N_INSERT] = "insert",
+      [RT_N_UPDATE] = "update",     [RT_N_DELETE] = "delete",
+      [RT_N_COMPOUND] = "compound", [RT_N_TEXT] = "text"};
+  if (!u || !u->n) return 0;
+  if (u->n->kind < sizeof kinds / sizeof *kinds && kinds[u->n->kind])
+    lua_pushstring(L, kinds[u->n->kind]);
+  else
+    lua_pushliteral(L, "expression");
+  return 1;
+}
+
+/* C.select_items(stmt) -> for each item of a SELECT's columns clause
+** {table address (light userdata) or false, width, name or nil} */
+static int l_select_items(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "select_items");
+  rt_node *cols;
+  int i;
+  if (s->kind != RT_N_SELECT) return 0;
+  cols = s->kids[0];
+  lua_createtable(L, cols ? cols->n : 0, 0);
+  for (i = 0; cols && i < cols->n; i++) {
+    rt_node *c = cols->kids[i];
+    lua_createtable(L, 3, 0);
+    if (c->kind == RT_N_TABLE) {
+      lua_pushlightuserdata(L, c);
+      lua_pushinteger(L, c->n);
+    } else {
+      lua_pushboolean(L, 0);
+      lua_pushinteger(L, 1);
+    }
+    lua_rawseti(L, -3, 2);
+    lua_rawseti(L, -2, 1);
+    if ((c->kind == RT_N_COLUMN || c->kind == RT_N_LABEL) && c->name) {
+      lua_pushstring(L, c->kind == RT_N_COLUMN ? rt_column_key(c) : c->name);
+      lua_rawseti(L, -2, 3);
+    }
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+/* C.node_ptr(node) -> light userdata identifying it */
+static int l_node_ptr(lua_State *L) {
+  rt_node *n = lsql_checknode(L, 1, "node_ptr");
+  lua_pushlightuserdata(L, n);
+  return 1;
+}
+
+/* C.raise(kind, message): raise a retort error of a kind by its name */
+static int l_raise(lua_State *L) {
+  const char *kind = luaL_checkstring(L, 1);
+  int k;
+  for (k = 1; k < RT_ERRKIND_COUNT; k++)
+    if (strcmp(rt_errkind_name((rt_errkind)k), kind) == 0) break;
+  if (k == RT_ERRKIND_COUNT) k = RT_ESQLALCHEMY;
+  return rt_lua_error(L, (rt_errkind)k, "%s", luaL_checkstring(L, 2));
+}
+
+/* C.repr(value) -> Python-style text */
+static int l_repr(lua_State *L) {
+  lua_settop(L, 1);
+  rt_lua_pushrepr(L, 1);
+  return 1;
+}
+
+/* C.column_order(col) -> its creation number */
+static int l_column_order(lua_State *L) {
+  lsql_checknode(L, 1, "column_order");
+  if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE) return 0;
+  lua_getfield(L, -1, "order");
+  return 1;
+}
+
+/*
+** C.copy_column(col) -> a new unattached Column with the same name, type,
+** flags and defaults (a mixin's column, copied for each class).
+*/
+static int l_copy_column(lua_State *L) {
+  rt_node *c = lsql_checknode(L, 1, "copy_column"), *n;
+  rt_coldata *d = c->ext, *nd;
+  lnode *ud;
+  if (c->kind != RT_N_COLUMN)
+    return rt_lua_error(L, RT_EARGUMENT, "copy_column: not a Column");
+  ud = lsql_newnode(L);
+  lua_newtable(L);
+  if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, -5);
+    }
+  }
+  lua_pop(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  ud->n = n = rt_column_new(c->name, c->type);
+  lsql_check(L, n);
+  n->flags = c->flags;
+  nd = rt_coldata_get(n);
+  lsql_check(L, nd);
+  if (d) {
+    nd->key = rt_strdup(d->key);
+    nd->comment = rt_strdup(d->comment);
+    nd->def = d->def ? rt_ref(d->def) : NULL;
+    nd->server_default = d->server_default ? rt_ref(d->server_default) : NULL;
+    nd->onupdate = d->onupdate ? rt_ref(d->onupdate) : NULL;
+    nd->server_onupdate =
+        d->server_onupdate ? rt_ref(d->server_onupdate) : NULL;
+    nd->lua_default = d->lua_default;
+    nd->seq = d->seq;
+    nd->seqname = rt_strdup(d->seqname);
+  }
+  return 1;
+}
+
+/* C.column_defaults(col) -> whether the column has a default of its own
+** (client or server side, or a sequence), whether it is a Lua function */
+static int l_column_defaults(lua_State *L) {
+  rt_node *c = lsql_checknode(L, 1, "column_defaults");
+  rt_coldata *d = c->kind == RT_N_COLUMN ? c->ext : NULL;
+  lua_pushboolean(
+      L, d && (d->def || d->server_default || d->lua_default || d->seq));
+  lua_pushboolean(L, d && d->lua_default);
+  return 2;
+}
+
+/*
+** C.construct(class, mt, nattrs, slots, args) -> obj, others
+** A transient instance with the mapped attributes of the table `args` set
+** (sa.null as nil); `others` lists the keys that are not column
+** attributes, for the caller to check and set, or is nil.
+*/
+static int l_construct(lua_State *L) {
+  int n = (int)luaL_checkinteger(L, 3), others = 0;
+  linst *o;
+  lua_settop(L, 5);
+  o = newinst(L, n); /* 6 */
+  lua_pushvalue(L, 2);
+  lua_setmetatable(L, 6);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, 6, UV_CLASS);
+  if (lua_isnil(L, 5)) {
+    lua_pushnil(L);
+    return 2;
+  }
+  luaL_checktype(L, 5, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, 5)) {
+    int i;
+    lua_pushvalue(L, -2);
+    if (lua_rawget(L, 4) == LUA_TNUMBER &&
+        (i = (int)lua_tointeger(L, -1)) >= 1 && i <= n) {
+      lua_pop(L, 1);
+      if (rt_lua_isnull(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+      }
+      lua_setiuservalue(L, 6, UV_VALUES + i - 1);
+      o->attr[i - 1] = A_LOADED | A_MODIFIED;
+      o->flags |= O_MODIFIED;
+    } else {
+      lua_pop(L, 2);
+      if (!others) {
+        /* the list goes below the iteration key */
+        lua_newtable(L);
+        lua_insert(L, -2);
+        others = lua_gettop(L) - 1;
+      }
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, others, (lua_Integer)lua_rawlen(L, others) + 1);
+    }
+  }
+  if (others)
+    lua_pushvalue(L, others);
+  else
+    lua_pushnil(L);
+  lua_pushvalue(L, 6);
+  lua_insert(L, -2);
+  return 2;
+}
+
+/* the class's __call: upvalues mt, nattrs, slots, and the Lua function
+** that handles keys that are not column attributes */
+static int construct_call(lua_State *L) {
+  lua_settop(L, 2); /* 1: class, 2: args */
+  if (!lua_isnil(L, 2) && !lua_istable(L, 2))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "a mapped class takes a table of attributes");
+  lua_pushcfunction(L, l_construct);
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_pushvalue(L, lua_upvalueindex(3));
+  lua_pushvalue(L, 2);
+  lua_call(L, 5, 2); /* 3: obj, 4: others */
+  if (!lua_isnil(L, 4)) {
+    lua_pushvalue(L, lua_upvalueindex(4));
+    lua_pushvalue(L, 3);
+    lua_pushvalue(L, 4);
+    lua_pushvalue(L, 2);
+    lua_call(L, 3, 0);
+  }
+  lua_settop(L, 3);
+  return 1;
+}
+
+/* C.constructor(mt, nattrs, slots, slowpath) -> the class's __call */
+static int l_constructor(lua_State *L) {
+  lua_settop(L, 4);
+  lua_pushcclosure(L, construct_call, 4);
+  return 1;
+}
+
+/*
+** C.after_insert(objs, pkidx, idmap, sid, pending, level) -- the objects
+** just inserted become persistent in session sid: identity from their
+** primary key attributes, entered in `idmap`, removed from the session's
+** `pending` set, appended to the transaction level's list, changes
+** committed.
+*/
+static int l_after_insert(lua_State *L) {
+  int pk[16], npk = (int)lua_rawlen(L, 2), k, i, n = (int)lua_rawlen(L, 1);
+  lua_Integer sid = luaL_checkinteger(L, 4);
+  lua_Integer nlevel;
+  luaL_argcheck(L, npk >= 1 && npk <= 16, 2, "primary key size");
+  for (k = 0; k < npk; k++) {
+    lua_rawgeti(L, 2, k + 1);
+    pk[k] = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 6);
+  nlevel = (lua_Integer)lua_rawlen(L, 6);
+  for (i = 1; i <= n; i++) {
+    linst *o;
+    lua_rawgeti(L, 1, i); /* 7 */
+    o = checkinst(L, 7);
+    if (npk == 1) {
+      lua_getiuservalue(L, 7, UV_VALUES + pk[0] - 1);
+      lua_pushvalue(L, -1);
+      lua_setiuservalue(L, 7, UV_IDENTITY);
+    } else {
+      luaL_Buffer b;
+      lua_createtable(L, npk, 0);
+      for (k = 0; k < npk; k++) {
+        lua_getiuservalue(L, 7, UV_VALUES + pk[k] - 1);
+        lua_rawseti(L, -2, k + 1);
+      }
+      lua_setiuservalue(L, 7, UV_IDENTITY);
+      /* the same key push_rowkey makes */
+      luaL_buffinit(L, &b);
+      for (k = 0; k < npk; k++) {
+        int t = lua_getiuservalue(L, 7, UV_VALUES + pk[k] - 1);
+        lua_pop(L, 1);
+        if (k) luaL_addchar(&b, '\x1f');
+        if (t == LUA_TSTRING) luaL_addchar(&b, 's');
+        lua_getiuservalue(L, 7, UV_VALUES + pk[k] - 1);
+        luaL_addvalue(&b);
+      }
+      luaL_pushresult(&b);
+    }
+    /* 8: key */
+    lua_pushvalue(L, 7);
+    lua_rawset(L, 3);
+    lua_pushvalue(L, 7);
+    lua_pushnil(L);
+    lua_rawset(L, 5);
+    lua_pushvalue(L, 7);
+    lua_rawseti(L, 6, ++nlevel);
+    o->lifecycle = S_PERSISTENT;
+    o->session = sid;
+    for (k = 0; k < o->nattrs; k++) o->attr[k] &= (unsigned char)~A_MODIFIED;
+    o->flags &= (unsigned char)~O_MODIFIED;
+    lua_pushnil(L);
+    lua_setiuservalue(L, 7, UV_COMMITTED);
+    lua_settop(L, 6);
+  }
+  return 0;
+}
+
+/* C.dml_info(stmt) -> table address, list of the column keys an UPDATE
+** sets (for an UPDATE or DELETE of a table; nothing otherwise) */
+static int l_dml_info(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "dml_info"), *t, *vals;
+  int i;
+  if (s->kind != RT_N_UPDATE && s->kind != RT_N_DELETE) return 0;
+  t = s->kids[RT_D_TABLE];
+  if (!t || t->kind != RT_N_TABLE) return 0;
+  lua_pushlightuserdata(L, t);
+  vals = s->kids[RT_D_VALUES];
+  lua_createtable(L, vals ? vals->n : 0, 0);
+  for (i = 0; vals && i < vals->n; i++) {
+    lua_pushstring(L, vals->kids[i]->name);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 2;
+}
+
+/* C.where_of(select, dml) -> a copy of the SELECT with the WHERE clause of
+** the UPDATE or DELETE (the rows a bulk statement will touch) */
+static int l_where_of(lua_State *L) {
+  rt_node *sel = lsql_checknode(L, 1, "where_of");
+  rt_node *dml = lsql_checknode(L, 2, "where_of");
+  lnode *ud;
+  if (sel->kind != RT_N_SELECT ||
+      (dml->kind != RT_N_UPDATE && dml->kind != RT_N_DELETE))
+    return rt_lua_error(L, RT_EARGUMENT, "where_of: a SELECT and a DML");
+  ud = lsql_newnode(L);
+  ud->n =
+      rt_gen_set(sel, RT_S_WHERE,
+                 dml->kids[RT_D_WHERE] ? rt_ref(dml->kids[RT_D_WHERE]) : NULL);
+  lsql_check(L, ud->n);
+  return 1;
+}
+
+static const luaL_Reg orm_c[] = {{"raise", l_raise},
+                                 {"dml_info", l_dml_info},
+                                 {"where_of", l_where_of},
+                                 {"insert_sigs", l_insert_sigs},
+                                 {"update_sigs", l_update_sigs},
+                                 {"positional", l_positional},
+                                 {"after_update", l_after_update},
+                                 {"after_insert", l_after_insert},
+                                 {"construct", l_construct},
+                                 {"constructor", l_constructor},
+                                 {"column_defaults", l_column_defaults},
+                                 {"repr", l_repr},
+                                 {"column_order", l_column_order},
+                                 {"copy_column", l_copy_column},
+                                 {"metatable", l_metatable},
+                                 {"new", l_new},
+                                 {"isinstance", l_isinstance},
+                                 {"lifecycle", l_lifecycle},
+                                 {"session", l_session},
+                                 {"identity", l_identity},
+                                 {"setidentity", l_setidentity},
+                                 {"class", l_class},
+                                 {"flags", l_flags},
+                                 {"modified", l_modified},
+                                 {"get", l_get},
+                                 {"set", l_set},
+                                 {"committed", l_committed},
+                                 {"insert_params", l_insert_params},
+                                 {"update_params", l_update_params},
+                                 {"commit", l_commit},
+                                 {"expire", l_expire},
+                                 {"rowkey", l_rowkey},
+                                 {"load", l_load},
+                                 {"name_column", l_name_column},
+                                 {"column_info", l_column_info},
+                                 {"node_kind", l_node_kind},
+                                 {"select_items", l_select_items},
+                                 {"node_ptr", l_node_ptr},
+                                 {NULL, NULL}};
+
+
+/* Fill the orm module table on top: run the Lua half with the core
+** module, the orm table and the C primitives. */
+void rt_lua_open_orm(lua_State *L) {
+  int mod = lua_gettop(L);
+  if (luaL_loadbuffer(L, rt_lua_src_orm_session, rt_lua_len_orm_session,
+                      "=retort.orm") != LUA_OK)
+    lua_error(L);
+  luaL_requiref(L, "retort", luaopen_retort, 0);
+  lua_pushvalue(L, mod);
+  luaL_newlib(L, orm_c);
+  lua_getfield(L, LUA_REGISTRYINDEX, RT_COMPILE_HOOK);
+  lua_call(L, 4, 0);
+}
