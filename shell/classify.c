@@ -63,6 +63,12 @@ rt_linekind rt_classify_line(const char *line) {
   if (!(*p == '\0' || *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' ||
         *p == '*' || *p == ';'))
     return RT_LINE_LUA;
+  /* `update = 1` and `select, x = 1, 2` assign to Lua variables */
+  {
+    const char *q = p;
+    while (*q == ' ' || *q == '\t') q++;
+    if (*q == '=' || *q == ',') return RT_LINE_LUA;
+  }
   /* `do` also starts a Lua block: only `DO $$ ... $$`, `DO '...'` and
   ** `DO LANGUAGE ...` (PostgreSQL's anonymous code blocks) are SQL */
   if (n == 2) {
