@@ -173,9 +173,11 @@ void rt_sql_render_opts(FILE *f, rt_render_opts *o) {
 /* --- Ctrl-C cancels the running statement --- */
 
 static rt_connection *volatile running;
+static volatile sig_atomic_t canceled;
 
 static void on_sigint(int sig) {
   (void)sig;
+  canceled = 1;
   if (running) rt_connection_cancel(running);
 }
 
@@ -207,6 +209,7 @@ static void print_position(const char *sql, size_t n, int pos) {
 }
 
 static void report(lconn *c, rt_error *err, const char *sql, size_t n) {
+  if (canceled && isatty(STDERR_FILENO)) fputc('\n', stderr); /* after ^C */
   print_error_text(err->message ? err->message : "out of memory");
   if (err->position > 0) print_position(sql, n, err->position);
   rt_error_clear(err);
@@ -338,6 +341,7 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
   sa.sa_handler = on_sigint;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old);
+  canceled = 0;
   running = &c->c;
   t0 = now_ms();
   rc = c->c.dbc->drv->execute(c->c.dbc, text, NULL, 0, RT_EXEC_STREAM, &cur,

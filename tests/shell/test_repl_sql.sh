@@ -157,6 +157,18 @@ check "Ctrl-C abandons unfinished SQL" " b
 (1 row)" "$(after 'retort> select 2 as b;')"
 
 clear_screen
+typeline "with recursive n(i) as (select 1 union all select i + 1 from n) select count(*) from n;"
+sleep 0.5
+T send-keys -t rt C-c
+wait_last "retort>"
+check "Ctrl-C cancels a running query" "^C
+ERROR:  interrupted" "$(after 'retort> with recursive')"
+typeline "select 3 as n;"
+wait_grep '^ 3$'
+wait_last "retort>"
+check "the connection works after a cancel" "(1 row)" "$(screen | tail -2 | head -1)"
+
+clear_screen
 typeline "with recursive n(i) as (select 1 union all select i + 1 from n where i < 40) select i from n;"
 wait_last "retort>"
 check "a tall table goes through the pager" "P: 40
