@@ -48,7 +48,7 @@ static int onoff(const char *name, const char *arg, int *flag) {
     *flag = 0;
   else
     return fail("unrecognized value \"%s\": expected on or off", arg);
-  printf("%s is %s.\n", name, *flag ? "on" : "off");
+  if (rt_sh.interactive) printf("%s is %s.\n", name, *flag ? "on" : "off");
   return 0;
 }
 
@@ -86,10 +86,11 @@ static int cmd_expanded(lua_State *L, const char *arg) {
         rt_sh.expanded == RT_EXPANDED_ON ? RT_EXPANDED_OFF : RT_EXPANDED_ON;
   else
     return fail("unrecognized value \"%s\": expected on, off or auto", arg);
-  printf("Expanded display is %s.\n", rt_sh.expanded == RT_EXPANDED_AUTO
-                                          ? "used automatically"
-                                      : rt_sh.expanded ? "on"
-                                                       : "off");
+  if (rt_sh.interactive)
+    printf("Expanded display is %s.\n", rt_sh.expanded == RT_EXPANDED_AUTO
+                                            ? "used automatically"
+                                        : rt_sh.expanded ? "on"
+                                                         : "off");
   return 0;
 }
 
@@ -106,7 +107,7 @@ static int cmd_format(lua_State *L, const char *arg) {
                 "markdown or vertical",
                 arg);
   rt_sh.format = (rt_format)f;
-  printf("Output format is %s.\n", arg);
+  if (rt_sh.interactive) printf("Output format is %s.\n", arg);
   return 0;
 }
 
@@ -120,6 +121,7 @@ static int cmd_limit(lua_State *L, const char *arg) {
     if (*end != '\0' || n < 0 || errno)
       return fail("\\limit needs a number of rows, not \"%s\"", arg);
     rt_sh.limit = n == 0 ? -1 : n;
+    if (!rt_sh.interactive) return 0;
   }
   if (rt_sh.limit < 0)
     printf("The table format shows every row.\n");

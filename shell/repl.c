@@ -330,6 +330,7 @@ void rt_shell_repl(lua_State *L) {
   char *hist = rt_shell_history_path();
   rl_readline_name = "retort";
   rl_catch_signals = 0;
+  rt_sh.interactive = 1;
   using_history();
   stifle_history(HISTORY_MAX);
   /* with timestamps as separators, an entry may span several lines, so a

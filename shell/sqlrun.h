@@ -22,6 +22,7 @@ typedef struct rt_shell {
   long limit;   /* rows the table format shows */
   int timing;
   FILE *out;                /* \o FILE, or NULL for stdout */
+  int interactive;          /* the REPL: commands confirm their settings */
   int stop_on_error;        /* not a terminal: an SQL error ends the run */
   int quit;                 /* \q */
   int user_tx;              /* the user's BEGIN is open */

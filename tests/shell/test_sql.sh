@@ -184,11 +184,8 @@ check "an unfinished statement at the end still runs" " 1
 (1 row)" "$(printf 'select\n1' | R)"
 
 # backslash commands from a pipe
-check "\\f csv and \\x" "Output format is csv.
-a,b
+check "\\f csv and \\x (quietly, from a pipe)" "a,b
 1,2
-Output format is table.
-Expanded display is on.
 -[ RECORD 1 ]
 a | 1
 b | 2
@@ -203,13 +200,13 @@ check "\\limit" " x
  1
  2
 (3 rows, 1 not shown: see \\limit)" "$(printf '%s\n' '\limit 2' \
-  'select 1 as x union all select 2 union all select 3;' | R | tail -n +2)"
+  'select 1 as x union all select 2 union all select 3;' | R)"
 
 check "\\limit does not cap csv" "x
 1
 2
 3" "$(printf '%s\n' '\limit 2' '\f csv' \
-  'select 1 as x union all select 2 union all select 3;' | R | tail -n +3)"
+  'select 1 as x union all select 2 union all select 3;' | R)"
 
 printf '%s\n' "\\o $tmp/o.txt" "select 'to the file' as v;" '\o' \
   "select 'back' as v;" | R >"$tmp/out"
