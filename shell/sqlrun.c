@@ -424,10 +424,10 @@ static int print_rows(lua_State *L) {
   rt_render_opts o;
   FILE *f = rt_sql_out();
   names = lua_newuserdatauv(L, sizeof *names * ((size_t)ncols + 1), 0);
-  for (i = 0; i < ncols; i++) {
+  for (i = 0; i < ncols; i++) { /* the strings stay alive in `keys` */
     lua_rawgeti(L, 2, i + 1);
-    names[i] = luaL_tolstring(L, -1, NULL);
-    lua_rawseti(L, 2, i + 1); /* keep the string alive in keys */
+    luaL_tolstring(L, -1, NULL);
+    lua_rawseti(L, 2, i + 1);
     lua_pop(L, 1);
     lua_rawgeti(L, 2, i + 1);
     names[i] = lua_tostring(L, -1);
