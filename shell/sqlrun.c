@@ -262,6 +262,19 @@ static void print_tag(FILE *f, const char *sql, size_t n, int64_t rowcount) {
   fprintf(f, "%s\n", w);
 }
 
+/*
+** Stream the rows of everything but transaction control: a driver may
+** wrap a streamed statement in a savepoint of its own (libpq does, inside
+** a transaction), which COMMIT, ROLLBACK [TO] and RELEASE would end under
+** it.
+*/
+static int streams(const char *sql, size_t n, int txk) {
+  char w[16];
+  rt_sql_word(sql, n, 0, w, sizeof w);
+  return txk == 0 && strcmp(w, "SAVEPOINT") != 0 && strcmp(w, "RELEASE") != 0 &&
+         strcmp(w, "ROLLBACK") != 0;
+}
+
 static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -344,7 +357,8 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
   canceled = 0;
   running = &c->c;
   t0 = now_ms();
-  rc = c->c.dbc->drv->execute(c->c.dbc, text, NULL, 0, RT_EXEC_STREAM, &cur,
+  rc = c->c.dbc->drv->execute(c->c.dbc, text, NULL, 0,
+                              streams(text, n, txk) ? RT_EXEC_STREAM : 0, &cur,
                               &err);
   if (rc == 0) {
     if (cur->ncols > 0)

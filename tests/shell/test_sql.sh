@@ -281,7 +281,7 @@ DROP TABLE" "$(R "$u" -c "create table rt_shell_t (id int primary key, name varc
 }
 if [ -n "${RETORT_TEST_PG:-}" ]; then
   server_checks postgresql "$RETORT_TEST_PG"
-  check "postgresql: dollar quotes" " s
+  check "postgresql: dollar quotes" "  s
 -----
  a;b
 (1 row)" "$(printf '%s\n' 'select $$a;b$$ as s;' | R "$RETORT_TEST_PG")"
