@@ -272,7 +272,7 @@ static int cmd_watch(lua_State *L, const char *arg) {
 static const command commands[] = {
     {"?", cmd_help, "", "show this help"},
     {"q", cmd_quit, "", "quit"},
-    {"echo", cmd_echo, "[on|off]", "log every statement (engine.echo)"},
+    {"echo", cmd_echo, "on|off", "log every statement (engine.echo)"},
     {"timing", cmd_timing, "[on|off]", "show how long each statement takes"},
     {"x", cmd_expanded, "[on|off|auto]", "expanded display: one row a record"},
     {"f", cmd_format, "[FORMAT]",

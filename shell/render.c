@@ -308,7 +308,9 @@ rt_render *rt_render_begin(FILE *out, const rt_render_opts *o, int ncols,
   }
   if (r->o.format == RT_FMT_TABLE && r->o.expanded == RT_EXPANDED_ON)
     r->o.format = RT_FMT_VERTICAL;
-  r->buffered = r->o.format == RT_FMT_TABLE || r->o.format == RT_FMT_MARKDOWN;
+  /* records stream, except to a terminal, where they may need the pager */
+  r->buffered = r->o.format == RT_FMT_TABLE || r->o.format == RT_FMT_MARKDOWN ||
+                (r->o.format == RT_FMT_VERTICAL && r->o.pager);
   if (r->o.format == RT_FMT_CSV || r->o.format == RT_FMT_TSV) {
     /* the header row */
     rt_value *hv = calloc((size_t)ncols + 1, sizeof *hv);
@@ -515,6 +517,7 @@ int rt_render_row(rt_render *r, const rt_value *vals) {
   case RT_FMT_VERTICAL: {
     cell *row;
     if (r->o.limit >= 0 && no > r->o.limit) return 0;
+    if (r->buffered) return hold_row(r, vals);
     row = calloc((size_t)r->ncols + 1, sizeof *row);
     if (row == NULL) return -1;
     for (i = 0; i < r->ncols; i++) make_cell(&row[i], &vals[i], 0);

@@ -179,6 +179,10 @@ typeline '\x auto' "select hex(zeroblob(60)) as wide, 1 as n;"
 wait_last "retort>"
 check "\\x auto: a row wider than the terminal is a record" "-[ RECORD 1 ]
 wide | 000000" "$(after "retort> select hex" | head -2 | cut -c1-13)"
+typeline '\x on' "with recursive n(i) as (select 1 union all select i + 1 from n where i < 40) select i from n;"
+wait_last "retort>"
+check "tall records go through the pager too" "P:i | 40
+P:(40 rows)" "$(screen | tail -3 | head -2)"
 typeline '\x off'
 wait_last "retort>"
 
