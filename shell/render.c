@@ -14,7 +14,8 @@
 ** json       an array of objects, one per line.
 **
 ** The aligned formats hold the rows they show (at most `limit`) because a
-** column's width is known only at the end; the rest stream.
+** column's width is known only at the end; the rest stream.  Uncapped
+** aligned output for a file or a program goes out in chunks instead.
 */
 #include "render.h"
 
@@ -26,6 +27,7 @@
 #include "core/strbuf.h"
 
 #define ELLIPSIS "\xe2\x80\xa6" /* … */
+#define CHUNK 1000
 #define DIM "\033[2m"
 #define UNDIM "\033[0m"
 
@@ -47,6 +49,13 @@ struct rt_render {
   int64_t total; /* rows received */
   int buffered;  /* table or markdown: hold rows until the end */
   int broken;    /* begin failed: print nothing */
+  /* uncapped aligned output for a file or a program is printed in chunks
+  ** of CHUNK rows, so a big result is never held whole: the widths only
+  ** grow from one chunk to the next */
+  int chunked, started;
+  int64_t flushed; /* rows printed by earlier chunks */
+  int *w;
+  unsigned char *multi;
 };
 
 static const char *const format_names[] = {
@@ -311,6 +320,14 @@ rt_render *rt_render_begin(FILE *out, const rt_render_opts *o, int ncols,
   /* records stream, except to a terminal, where they may need the pager */
   r->buffered = r->o.format == RT_FMT_TABLE || r->o.format == RT_FMT_MARKDOWN ||
                 (r->o.format == RT_FMT_VERTICAL && r->o.pager);
+  r->chunked =
+      (r->o.format == RT_FMT_TABLE || r->o.format == RT_FMT_MARKDOWN) &&
+      r->o.limit < 0 && r->o.pager == NULL && r->o.width == 0;
+  if (r->chunked) {
+    r->w = calloc((size_t)ncols + 1, sizeof *r->w);
+    r->multi = calloc((size_t)ncols + 1, 1);
+    if (r->w == NULL || r->multi == NULL) goto fail;
+  }
   if (r->o.format == RT_FMT_CSV || r->o.format == RT_FMT_TSV) {
     /* the header row */
     rt_value *hv = calloc((size_t)ncols + 1, sizeof *hv);
@@ -476,6 +493,7 @@ static void json_value(FILE *f, const rt_value *v, rt_sqltype t) {
 }
 
 static void print_record(rt_render *r, FILE *f, const cell *cells, int64_t no);
+static void flush_chunk(rt_render *r);
 
 static int hold_row(rt_render *r, const rt_value *vals) {
   int i;
@@ -513,7 +531,9 @@ int rt_render_row(rt_render *r, const rt_value *vals) {
   case RT_FMT_TABLE:
   case RT_FMT_MARKDOWN:
     if (r->o.limit >= 0 && no > r->o.limit) return 0;
-    return hold_row(r, vals);
+    if (hold_row(r, vals) != 0) return -1;
+    if (r->chunked && r->nheld >= CHUNK) flush_chunk(r);
+    return 0;
   case RT_FMT_VERTICAL: {
     cell *row;
     if (r->o.limit >= 0 && no > r->o.limit) return 0;
@@ -596,7 +616,7 @@ static void print_record(rt_render *r, FILE *f, const cell *cells, int64_t no) {
 }
 
 static void footer(const rt_render *r, FILE *f) {
-  int64_t shown = (int64_t)r->nheld;
+  int64_t shown = r->flushed + (int64_t)r->nheld;
   if (r->o.format == RT_FMT_VERTICAL)
     shown = r->o.limit >= 0 && r->total > r->o.limit ? r->o.limit : r->total;
   if (r->o.format == RT_FMT_MARKDOWN) {
@@ -650,21 +670,23 @@ static void fit(const rt_render *r, int *w, const unsigned char *multi) {
 }
 
 static void print_table(rt_render *r, FILE *f, const int *w,
-                        const unsigned char *multi) {
+                        const unsigned char *multi, int header) {
   rt_strbuf b = RT_STRBUF_INIT;
   int i, j;
   size_t k;
-  for (i = 0; i < r->ncols; i++) {
+  for (i = 0; header && i < r->ncols; i++) {
     rt_sb_adds(&b, i ? "| " : " ");
     add_field(&b, r->names[i], strlen(r->names[i]), w[i] + multi[i], 0, 0);
     rt_sb_addc(&b, ' ');
   }
-  put_line(f, &b);
-  for (i = 0; i < r->ncols; i++) {
-    if (i) rt_sb_addc(&b, '+');
-    for (j = 0; j < w[i] + multi[i] + 2; j++) rt_sb_addc(&b, '-');
+  if (header) {
+    put_line(f, &b);
+    for (i = 0; i < r->ncols; i++) {
+      if (i) rt_sb_addc(&b, '+');
+      for (j = 0; j < w[i] + multi[i] + 2; j++) rt_sb_addc(&b, '-');
+    }
+    put_line(f, &b);
   }
-  put_line(f, &b);
   for (k = 0; k < r->nheld; k++) {
     const cell *row = r->cells + k * (size_t)r->ncols;
     int nlines = 1;
@@ -686,27 +708,28 @@ static void print_table(rt_render *r, FILE *f, const int *w,
     }
   }
   rt_sb_free(&b);
-  footer(r, f);
 }
 
-static void print_markdown(rt_render *r, FILE *f, const int *w) {
+static void print_markdown(rt_render *r, FILE *f, const int *w, int header) {
   rt_strbuf b = RT_STRBUF_INIT;
   int i, j;
   size_t k;
-  for (i = 0; i < r->ncols; i++) {
+  for (i = 0; header && i < r->ncols; i++) {
     rt_sb_adds(&b, "| ");
     add_field(&b, r->names[i], strlen(r->names[i]), w[i], -1, 0);
     rt_sb_addc(&b, ' ');
   }
-  rt_sb_addc(&b, '|');
-  put_line(f, &b);
-  for (i = 0; i < r->ncols; i++) {
+  if (header) {
     rt_sb_addc(&b, '|');
-    for (j = 0; j < w[i] + 1; j++) rt_sb_addc(&b, '-');
-    rt_sb_addc(&b, right_aligned(r, i) ? ':' : '-');
+    put_line(f, &b);
+    for (i = 0; i < r->ncols; i++) {
+      rt_sb_addc(&b, '|');
+      for (j = 0; j < w[i] + 1; j++) rt_sb_addc(&b, '-');
+      rt_sb_addc(&b, right_aligned(r, i) ? ':' : '-');
+    }
+    rt_sb_addc(&b, '|');
+    put_line(f, &b);
   }
-  rt_sb_addc(&b, '|');
-  put_line(f, &b);
   for (k = 0; k < r->nheld; k++) {
     const cell *row = r->cells + k * (size_t)r->ncols;
     for (i = 0; i < r->ncols; i++) {
@@ -720,7 +743,6 @@ static void print_markdown(rt_render *r, FILE *f, const int *w) {
     put_line(f, &b);
   }
   rt_sb_free(&b);
-  footer(r, f);
 }
 
 /* Lines the table will take, to decide on paging. */
@@ -743,13 +765,42 @@ static void print_held(rt_render *r, FILE *f, const int *w,
                        const unsigned char *multi) {
   size_t k;
   if (r->o.format == RT_FMT_MARKDOWN)
-    print_markdown(r, f, w);
+    print_markdown(r, f, w, 1);
   else if (r->o.format == RT_FMT_VERTICAL) {
     for (k = 0; k < r->nheld; k++)
       print_record(r, f, r->cells + k * (size_t)r->ncols, (int64_t)k + 1);
-    footer(r, f);
   } else
-    print_table(r, f, w, multi);
+    print_table(r, f, w, multi, 1);
+  footer(r, f);
+}
+
+static void free_held(rt_render *r) {
+  size_t k;
+  for (k = 0; k < r->nheld * (size_t)r->ncols; k++) free(r->cells[k].s);
+  r->nheld = 0;
+}
+
+/* Print the rows held so far (chunked output) and let them go. */
+static void flush_chunk(rt_render *r) {
+  int *w = calloc((size_t)r->ncols + 1, sizeof *w);
+  unsigned char *multi = calloc((size_t)r->ncols + 1, 1);
+  int i;
+  if (w && multi) {
+    widths(r, w, multi);
+    for (i = 0; i < r->ncols; i++) {
+      if (w[i] > r->w[i]) r->w[i] = w[i];
+      r->multi[i] |= multi[i];
+    }
+    if (r->o.format == RT_FMT_MARKDOWN)
+      print_markdown(r, r->out, r->w, !r->started);
+    else
+      print_table(r, r->out, r->w, r->multi, !r->started);
+    r->started = 1;
+    r->flushed += (int64_t)r->nheld;
+  }
+  free(w);
+  free(multi);
+  free_held(r);
 }
 
 static void finish_held(rt_render *r) {
@@ -784,11 +835,13 @@ done:
 }
 
 void rt_render_end(rt_render *r) {
-  size_t k;
   int i;
   if (r == NULL) return;
   if (!r->broken) {
-    if (r->buffered)
+    if (r->started) { /* chunked: the last chunk, then the footer */
+      flush_chunk(r);
+      footer(r, r->out);
+    } else if (r->buffered)
       finish_held(r);
     else if (r->o.format == RT_FMT_JSON)
       fputs(r->total > 0 ? "\n]\n" : "[]\n", r->out);
@@ -796,8 +849,10 @@ void rt_render_end(rt_render *r) {
       footer(r, r->out);
     fflush(r->out);
   }
-  for (k = 0; k < r->nheld * (size_t)r->ncols; k++) free(r->cells[k].s);
+  free_held(r);
   free(r->cells);
+  free(r->w);
+  free(r->multi);
   if (r->names)
     for (i = 0; i < r->ncols; i++) free(r->names[i]);
   free(r->names);

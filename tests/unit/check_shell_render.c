@@ -245,6 +245,34 @@ START_TEST(expanded_modes) {
 }
 END_TEST
 
+/* Uncapped tables for files and programs print in chunks of 1000 rows:
+** one header, widths that only grow, every row, one footer. */
+START_TEST(table_chunks) {
+  rt_render_opts o;
+  const char *const n[] = {"v"};
+  char *buf = NULL, *p;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  rt_render *r;
+  int i, lines = 0;
+  opts(&o, RT_FMT_TABLE);
+  r = rt_render_begin(f, &o, 1, n, NULL);
+  for (i = 1; i <= 1500; i++) {
+    rt_value v = i == 1200 ? T("wider") : T("x");
+    ck_assert_int_eq(rt_render_row(r, &v), 0);
+  }
+  rt_render_end(r);
+  fclose(f);
+  for (p = buf; *p; p++) lines += *p == '\n';
+  ck_assert_int_eq(lines, 1503);
+  ck_assert(strncmp(buf, " v\n---\n x\n", 10) == 0);
+  ck_assert_ptr_nonnull(strstr(buf, "\n wider\n x\n"));
+  ck_assert_ptr_nonnull(strstr(buf, "\n x\n(1500 rows)\n"));
+  ck_assert_ptr_null(strstr(buf + 1, " v\n"));
+  free(buf);
+}
+END_TEST
+
 START_TEST(widths_and_names) {
   ck_assert_int_eq(rt_text_width("abc", 3), 3);
   ck_assert_int_eq(rt_text_width("\xe6\x97\xa5", 3), 2);
@@ -273,6 +301,7 @@ int main(void) {
   tcase_add_test(tc, markdown);
   tcase_add_test(tc, vertical);
   tcase_add_test(tc, expanded_modes);
+  tcase_add_test(tc, table_chunks);
   tcase_add_test(tc, widths_and_names);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
