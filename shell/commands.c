@@ -282,7 +282,7 @@ static const command commands[] = {
     {"e", cmd_edit, "", "edit the last input in $EDITOR, then run it"},
     {"history", cmd_history, "", "list the input history"},
     {"watch", cmd_watch, "[SECONDS]", "re-run the last query (Ctrl-C stops)"},
-    {"limit", cmd_limit, "[N]", "rows the table format shows (0: all)"},
+    {"limit", cmd_limit, "[N]", "rows a table shows on a terminal (0: all)"},
     {NULL, NULL, NULL, NULL}};
 
 static int cmd_help(lua_State *L, const char *arg) {

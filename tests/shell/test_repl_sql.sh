@@ -140,6 +140,17 @@ typeline 'c:close()'
 wait_last "retort>"
 
 clear_screen
+typeline '\limit 2' "select 1 as x union all select 2 union all select 3;"
+wait_grep '^(3 rows'
+check "\\limit caps the table" " x
+---
+ 1
+ 2
+(3 rows, 1 not shown: see \\limit)" "$(after 'retort> select 1 as x union')"
+typeline '\limit 1000'
+wait_last "retort>"
+
+clear_screen
 typeline 'update = 5' 'print(update + 1)'
 wait_last "retort>"
 check "update = 5 is Lua" "6" "$(screen | tail -2 | head -1)"

@@ -195,11 +195,12 @@ b | 2
 check "\\timing" "yes" "$(printf '%s\n' '\timing on' 'select 1;' | R |
   grep -Eq '^Time: [0-9]+\.[0-9]{3} ms$' && echo yes)"
 
-check "\\limit" " x
+check "\\limit caps only a terminal's table" " x
 ---
  1
  2
-(3 rows, 1 not shown: see \\limit)" "$(printf '%s\n' '\limit 2' \
+ 3
+(3 rows)" "$(printf '%s\n' '\limit 2' \
   'select 1 as x union all select 2 union all select 3;' | R)"
 
 check "\\limit does not cap csv" "x
