@@ -134,9 +134,21 @@ static lconn *shell_conn(lua_State *L) {
   return c;
 }
 
+static int dialect_name(lua_State *L) {
+  lua_getglobal(L, "engine");
+  lua_getfield(L, -1, "dialect");
+  lua_getfield(L, -1, "name");
+  return 1;
+}
+
 unsigned rt_sql_dialect_flags(lua_State *L) {
-  lconn *c = shell_conn(L);
-  return c ? rt_sql_flags(c->c.engine->dialect) : 0;
+  unsigned flags = 0;
+  /* engine.dialect.name, without connecting (the server may be down) */
+  lua_pushcfunction(L, dialect_name);
+  if (lua_pcall(L, 0, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
+    flags = rt_sql_flags(lua_tostring(L, -1));
+  lua_pop(L, 1);
+  return flags;
 }
 
 /* --- output settings --- */
