@@ -261,15 +261,21 @@ const char *rt_shell_last_input(void) {
   return last_input;
 }
 
-/* Keep `text` in the history (and its file) and as the last input. */
-static void remember(const char *text, const char *hist) {
+static void set_last_input(const char *text) {
+  char *copy = strdup(text);
+  free(last_input);
+  last_input = copy;
+}
+
+/* Keep `text` in the history (and its file), and as the last input unless
+** it is a command (\e edits what came before it). */
+static void remember(const char *text, const char *hist, int command) {
   add_history(text);
   if (hist) {
     append_history(1, hist);
     history_truncate_file(hist, HISTORY_MAX);
   }
-  free(last_input);
-  last_input = strdup(text);
+  if (!command) set_last_input(text);
 }
 
 /* Run the Lua function or the error message on top of the stack,
@@ -286,6 +292,7 @@ static int run_compiled(lua_State *L, int status) {
 
 int rt_shell_run_input(lua_State *L, const char *text) {
   int top = lua_gettop(L), rc;
+  if (text != last_input) set_last_input(text);
   switch (rt_classify_line(text)) {
   case RT_LINE_COMMAND:
     return rt_cmd_run(L, text);
@@ -350,7 +357,7 @@ void rt_shell_repl(lua_State *L) {
     }
     kind = rt_classify_line(line);
     if (kind == RT_LINE_COMMAND) {
-      remember(line, hist);
+      remember(line, hist, 1);
       rt_cmd_run(L, line);
       free(line);
       continue;
@@ -360,7 +367,7 @@ void rt_shell_repl(lua_State *L) {
       rt_sb_adds(&b, line);
       free(line);
       if (read_sql(L, &b) == 0 && !b.failed) {
-        remember(b.p, hist);
+        remember(b.p, hist, 0);
         rt_sql_run_text(L, b.p);
       }
       rt_sb_free(&b);
@@ -388,7 +395,7 @@ void rt_shell_repl(lua_State *L) {
       continue;
     }
     /* stack: text, function-or-error */
-    remember(lua_tostring(L, -2), hist);
+    remember(lua_tostring(L, -2), hist, 0);
     lua_remove(L, -2);
     run_compiled(L, status);
     lua_settop(L, 0);

@@ -198,9 +198,9 @@ typeline '\x off'
 wait_last "retort>"
 
 clear_screen
-printf '#!/bin/sh\necho "select 40 + 2 as answer;" > "$1"\n' > "$tmp/ed"
+printf '#!/bin/sh\nsed -i "s/select 1/select 40 + 2 as answer/" "$1"\n' > "$tmp/ed"
 chmod +x "$tmp/ed"
-# \e: an "editor" that replaces the last input with another query; a new
+# \e: an "editor" that changes the last input into another query; a new
 # session for it, made before the old one goes (the server would exit)
 T rename-session -t rt old
 T new-session -d -s rt -x 100 -y 30 "EDITOR=$tmp/ed $RETORT --norc"
