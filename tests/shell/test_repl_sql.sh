@@ -121,6 +121,15 @@ check "BEGIN ... ROLLBACK keeps the rows" " n
 (1 row)" "$(after 'retort> select count(*)')"
 
 clear_screen
+typeline "begin;" "insert into users (name) values ('zed');" "rollback;" \
+  "select count(*) as n from users where name = 'zed';"
+wait_last "retort>"
+check "BEGIN; INSERT; ROLLBACK leaves no rows" " n
+---
+ 0
+(1 row)" "$(after 'retort> select count(*)')"
+
+clear_screen
 typeline 'c = engine:connect()' 'c:exec_driver_sql("select id, name from users where id < 3")'
 wait_last "retort>"
 check "a Result from Lua prints as a table" " id | name
