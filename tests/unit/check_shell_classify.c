@@ -220,6 +220,32 @@ START_TEST(tx_kinds) {
 }
 END_TEST
 
+/* Random text from the characters that matter, in buffers of exactly its
+** length (no NUL after it), so the sanitizer build sees any overread. */
+START_TEST(random_text) {
+  static const char alphabet[] = "'\"`$-/*;#\\ aEe\nt_1BEGIN";
+  unsigned seed = 12345;
+  int round, i;
+  for (round = 0; round < 20000; round++) {
+    size_t n = (size_t)(round % 40), end;
+    char *buf = malloc(n + 1), w[8];
+    unsigned flags = (unsigned)round & 7;
+    for (i = 0; i < (int)n; i++) {
+      seed = seed * 1103515245u + 12345u;
+      buf[i] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+    }
+    end = rt_sql_stmt_end(buf, n, flags);
+    ck_assert(end <= n);
+    if (end > 0) ck_assert(buf[end - 1] == ';');
+    rt_sql_is_blank(buf, n, flags);
+    rt_sql_word(buf, n, round % 3, w, sizeof w);
+    ck_assert(strlen(w) < sizeof w);
+    rt_sql_txkind(buf, n);
+    free(buf);
+  }
+}
+END_TEST
+
 START_TEST(dialect_flags) {
   ck_assert_uint_eq(rt_sql_flags("postgresql"), PG);
   ck_assert_uint_eq(rt_sql_flags("mysql"), MY);
@@ -243,6 +269,7 @@ int main(void) {
   tcase_add_test(tc, split_trigger);
   tcase_add_test(tc, blank_and_words);
   tcase_add_test(tc, tx_kinds);
+  tcase_add_test(tc, random_text);
   tcase_add_test(tc, dialect_flags);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);

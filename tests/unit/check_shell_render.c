@@ -273,6 +273,34 @@ START_TEST(table_chunks) {
 }
 END_TEST
 
+/* Odd bytes (broken UTF-8, control characters, newlines) in every format
+** and at narrow widths: the sanitizer build checks nothing overreads. */
+START_TEST(random_bytes) {
+  static const char bytes[] = "a\n\t\r\x01|\"\\,\xe6\x97\xa5\xc3\xff\x80 ";
+  unsigned seed = 99;
+  int round, i, f;
+  const char *const n[] = {"a", "b"};
+  for (round = 0; round < 300; round++) {
+    char t1[24], t2[24];
+    rt_value v[2];
+    rt_render_opts o;
+    for (i = 0; i < 24; i++) {
+      seed = seed * 1103515245u + 12345u;
+      t1[i] = bytes[(seed >> 16) % (sizeof bytes - 1)];
+      t2[i] = bytes[(seed >> 8) % (sizeof bytes - 1)];
+    }
+    v[0] = rt_vtext(t1, (size_t)(round % 24));
+    v[1] = round % 5 ? rt_vtext(t2, 24) : rt_vnull();
+    for (f = RT_FMT_TABLE; f <= RT_FMT_VERTICAL; f++) {
+      opts(&o, (rt_format)f);
+      o.width = 6 + round % 20;
+      o.expanded = round % 3;
+      free(render(&o, 2, n, NULL, v, 1));
+    }
+  }
+}
+END_TEST
+
 START_TEST(widths_and_names) {
   ck_assert_int_eq(rt_text_width("abc", 3), 3);
   ck_assert_int_eq(rt_text_width("\xe6\x97\xa5", 3), 2);
@@ -302,6 +330,7 @@ int main(void) {
   tcase_add_test(tc, vertical);
   tcase_add_test(tc, expanded_modes);
   tcase_add_test(tc, table_chunks);
+  tcase_add_test(tc, random_bytes);
   tcase_add_test(tc, widths_and_names);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
