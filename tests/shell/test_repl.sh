@@ -72,6 +72,8 @@ check "errors print and the REPL goes on" "stdin:1: oops" \
   "$(screen | grep 'oops' | tail -1)"
 
 T send-keys -t rt -l "half typed"
+# Ctrl-C flushes the terminal's unread input: wait until the text is read
+wait_last "retort> half typed"
 T send-keys -t rt C-c
 wait_last "retort>"
 check "Ctrl-C clears the line" "retort> half typed^C" \
