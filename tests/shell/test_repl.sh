@@ -41,11 +41,21 @@ wait_last() {
   return 1
 }
 
-# type a line literally (tmux would read "end" as the End key), then Enter
+# how many main prompts the whole pane history shows
+prompts() { T capture-pane -p -S - -t rt | grep -c '^retort>'; }
+
+# type lines literally (tmux would read "end" as the End key), each with
+# Enter, then wait until a new main prompt shows (the input ran)
 typeline() {
+  before=$(prompts)
   for l in "$@"; do
     T send-keys -t rt -l "$l"
     T send-keys -t rt Enter
+  done
+  i=0
+  while [ "$(prompts)" -le "$before" ] && [ $i -lt 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
   done
 }
 
@@ -55,7 +65,8 @@ start() {
 }
 
 start
-typeline "1 +"
+T send-keys -t rt -l "1 +"
+T send-keys -t rt Enter
 wait_last "...>"
 check "continuation prompt" "   ...>" "$(screen | tail -1)"
 typeline "1"
@@ -72,10 +83,11 @@ check "errors print and the REPL goes on" "stdin:1: oops" \
   "$(screen | grep 'oops' | tail -1)"
 
 T send-keys -t rt -l "half typed"
-# Ctrl-C flushes the terminal's unread input: wait until the text is read
 wait_last "retort> half typed"
+before=$(prompts)
 T send-keys -t rt C-c
-wait_last "retort>"
+i=0
+while [ "$(prompts)" -le "$before" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 check "Ctrl-C clears the line" "retort> half typed^C" \
   "$(screen | tail -2 | head -1)"
 typeline 'print("after")'
