@@ -165,7 +165,7 @@ wait_last "retort>"
 check "update = 5 is Lua" "6" "$(screen | tail -2 | head -1)"
 
 clear_screen
-typeline "select 1 as a," 
+typeline "select 1 as a,"
 wait_last "...>"
 T send-keys -t rt C-c
 wait_last "retort>"
