@@ -76,13 +76,28 @@ after() {
     on && $0 != "retort>" { out = out $0 "\n" } END { printf "%s", out }'
 }
 
+# how many main prompts the pane shows, history included
+prompts() { T capture-pane -p -S - -t rt | grep -c '^retort>'; }
+
+# type lines, then wait until $1 more main prompts show (the input ran)
+enter() {
+  want=$1
+  shift
+  before=$(prompts)
+  typeline "$@"
+  i=0
+  while [ "$(prompts)" -lt $((before + want)) ] && [ $i -lt 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+}
+
 clear_screen() { T send-keys -t rt C-l; sleep 0.2; T clear-history -t rt; }
 
 T new-session -d -s rt -x 100 -y 30 "$RETORT --norc sqlite:///$tmp/t.db"
 wait_last "retort>" || { echo "retort did not show its prompt:"; screen; }
 
-typeline "create table users (id integer primary key, name text);"
-wait_last "retort>"
+enter 1 "create table users (id integer primary key, name text);"
 check "CREATE prints its tag" "CREATE TABLE" "$(screen | tail -2 | head -1)"
 
 typeline "insert into users (name)"
@@ -90,13 +105,11 @@ wait_last "...>"
 check "unfinished SQL continues" "   ...>" "$(screen | tail -1)"
 typeline "  values ('alice'), ('bob'),"
 wait_last "...>"
-typeline "  (NULL);"
-wait_last "retort>"
+enter 1 "  (NULL);"
 check "multi-line INSERT" "INSERT 3" "$(screen | tail -2 | head -1)"
 
 clear_screen
-typeline "SELECT id, name" "  FROM users" "  ORDER BY id;"
-wait_last "retort>"
+enter 1 "SELECT id, name" "  FROM users" "  ORDER BY id;"
 check "multi-line SELECT renders a table" " id | name
 ----+-------
   1 | alice
@@ -107,31 +120,27 @@ check "NULL is dimmed on a terminal" "yes" \
   "$(T capture-pane -p -e -t rt | grep -q "$(printf '\033\\[2mNULL')" && echo yes)"
 
 clear_screen
-typeline "select * from nope;"
-wait_last "retort>"
+enter 1 "select * from nope;"
 check "SQL error printed, REPL goes on" "ERROR:  no such table: nope" \
   "$(after 'retort> select * from nope;')"
 
 clear_screen
-typeline "begin;" "delete from users;" "rollback;" "select count(*) as n from users;"
-wait_last "retort>"
+enter 4 "begin;" "delete from users;" "rollback;" "select count(*) as n from users;"
 check "BEGIN ... ROLLBACK keeps the rows" " n
 ---
  3
 (1 row)" "$(after 'retort> select count(*)')"
 
 clear_screen
-typeline "begin;" "insert into users (name) values ('zed');" "rollback;" \
+enter 4 "begin;" "insert into users (name) values ('zed');" "rollback;" \
   "select count(*) as n from users where name = 'zed';"
-wait_last "retort>"
 check "BEGIN; INSERT; ROLLBACK leaves no rows" " n
 ---
  0
 (1 row)" "$(after 'retort> select count(*)')"
 
 clear_screen
-typeline 'c = engine:connect()' 'c:exec_driver_sql("select id, name from users where id < 3")'
-wait_last "retort>"
+enter 2 'c = engine:connect()' 'c:exec_driver_sql("select id, name from users where id < 3")'
 check "a Result from Lua prints as a table" " id | name
 ----+-------
   1 | alice
@@ -139,14 +148,12 @@ check "a Result from Lua prints as a table" " id | name
 (2 rows)" "$(after 'retort> c:exec_driver_sql')"
 
 clear_screen
-typeline 'c:exec_driver_sql("select name from users where id = 2"):all()'
-wait_last "retort>"
+enter 1 'c:exec_driver_sql("select name from users where id = 2"):all()'
 check "a list of Rows prints as a table" " name
 ------
  bob
 (1 row)" "$(after 'retort> c:exec_driver_sql')"
-typeline 'c:close()'
-wait_last "retort>"
+enter 1 'c:close()'
 
 clear_screen
 typeline '\limit 2' "select 1 as x union all select 2 union all select 3;"
@@ -156,12 +163,10 @@ check "\\limit caps the table" " x
  1
  2
 (3 rows, 1 not shown: see \\limit)" "$(after 'retort> select 1 as x union')"
-typeline '\limit 1000'
-wait_last "retort>"
+enter 1 '\limit 1000'
 
 clear_screen
-typeline 'update = 5' 'print(update + 1)'
-wait_last "retort>"
+enter 2 'update = 5' 'print(update + 1)'
 check "update = 5 is Lua" "6" "$(screen | tail -2 | head -1)"
 
 clear_screen
@@ -169,8 +174,7 @@ typeline "select 1 as a,"
 wait_last "...>"
 T send-keys -t rt C-c
 wait_last "retort>"
-typeline "select 2 as b;"
-wait_last "retort>"
+enter 1 "select 2 as b;"
 check "Ctrl-C abandons unfinished SQL" " b
 ---
  2
@@ -189,22 +193,18 @@ wait_last "retort>"
 check "the connection works after a cancel" "(1 row)" "$(screen | tail -2 | head -1)"
 
 clear_screen
-typeline "with recursive n(i) as (select 1 union all select i + 1 from n where i < 40) select i from n;"
-wait_last "retort>"
+enter 1 "with recursive n(i) as (select 1 union all select i + 1 from n where i < 40) select i from n;"
 check "a tall table goes through the pager" "P: 40
 P:(40 rows)" "$(screen | tail -3 | head -2)"
 
 clear_screen
-typeline '\x auto' "select hex(zeroblob(60)) as wide, 1 as n;"
-wait_last "retort>"
+enter 2 '\x auto' "select hex(zeroblob(60)) as wide, 1 as n;"
 check "\\x auto: a row wider than the terminal is a record" "-[ RECORD 1 ]
 wide | 000000" "$(after "retort> select hex" | head -2 | cut -c1-13)"
-typeline '\x on' "with recursive n(i) as (select 1 union all select i + 1 from n where i < 40) select i from n;"
-wait_last "retort>"
+enter 2 '\x on' "with recursive n(i) as (select 1 union all select i + 1 from n where i < 40) select i from n;"
 check "tall records go through the pager too" "P:i | 40
 P:(40 rows)" "$(screen | tail -3 | head -2)"
-typeline '\x off'
-wait_last "retort>"
+enter 1 '\x off'
 
 clear_screen
 printf '#!/bin/sh\nsed -i "s/select 1/select 40 + 2 as answer/" "$1"\n' > "$tmp/ed"
@@ -234,8 +234,7 @@ T send-keys -t rt C-c
 wait_last "retort>"
 check "\\watch repeats the query until Ctrl-C" "yes" \
   "$([ "$(screen | grep -c '^ *42$')" -ge 3 ] && echo yes)"
-typeline 'print("still here")'
-wait_last "retort>"
+enter 1 'print("still here")'
 check "works after \\watch" "still here" "$(screen | tail -2 | head -1)"
 
 typeline '\q'
