@@ -16,19 +16,27 @@
 #include <readline/readline.h>
 
 #include "lua/lretort.h"
+#include "render.h"
 #include "repl.h"
+#include "sqlrun.h"
 
 static const char usage[] =
     "usage: retort [options] [URL] [script.lua [args...]]\n"
     "  -e CODE        run Lua CODE (repeatable), then exit unless -i\n"
+    "  -c SQL         run SQL against URL, print the result, exit\n"
     "  -i             interactive after running the script / -e code\n"
+    "  -f FORMAT      output format: table (default), csv, tsv, json,\n"
+    "                 markdown, vertical\n"
     "  --echo         log every SQL statement and its parameters\n"
     "  --norc         skip ~/.retortrc.lua\n"
     "  --version      print versions and exit\n"
     "  --help         print this help and exit\n"
     "URL (or $DATABASE_URL) becomes the global `engine`; without one it is\n"
-    "an in-memory SQLite database (sqlite://).  With no script and stdin\n"
-    "not a terminal, Lua is read from stdin.\n";
+    "an in-memory SQLite database (sqlite://).  A line starting with an SQL\n"
+    "keyword (SELECT, INSERT, BEGIN, ...) is SQL, one starting with \\ a\n"
+    "command (\\? lists them), anything else Lua.  With no script and stdin\n"
+    "not a terminal, stdin is read that way without prompts and the first\n"
+    "error (Lua or SQL) ends the run with status 1.\n";
 
 typedef struct options {
   const char *url;
@@ -38,6 +46,7 @@ typedef struct options {
   int norc;
   int ncode;
   const char **code;
+  const char *sql; /* -c */
 } options;
 
 static void print_version(void) {
@@ -70,6 +79,21 @@ static int parse_args(int argc, char **argv, options *o) {
         return -1;
       }
       o->code[o->ncode++] = argv[i];
+    } else if (strcmp(a, "-c") == 0 || strcmp(a, "-f") == 0) {
+      if (++i >= argc) {
+        fprintf(stderr, "retort: '%s' needs an argument\n", a);
+        return -1;
+      }
+      if (a[1] == 'c')
+        o->sql = argv[i];
+      else if (rt_format_byname(argv[i]) < 0) {
+        fprintf(stderr,
+                "retort: unknown format '%s' (table, csv, tsv, json, "
+                "markdown, vertical)\n",
+                argv[i]);
+        return -1;
+      } else
+        rt_sh.format = (rt_format)rt_format_byname(argv[i]);
     } else if (strcmp(a, "-i") == 0)
       o->interactive = 1;
     else if (strcmp(a, "--echo") == 0)
@@ -160,6 +184,7 @@ int main(int argc, char **argv) {
   int rc, i, status = 0;
   const char *url;
   memset(&o, 0, sizeof o);
+  rt_sql_init();
   rc = parse_args(argc, argv, &o);
   if (rc != 0) {
     free(o.code);
@@ -180,8 +205,12 @@ int main(int argc, char **argv) {
   for (i = 0; status == 0 && i < o.ncode; i++)
     status = rt_shell_dostring(L, o.code[i], "=(command line)");
   if (status == 0 && o.script) status = run_script(L, argc, argv, o.script);
+  if (status == 0 && o.sql) {
+    rt_sh.stop_on_error = 1;
+    status = rt_sql_run_text(L, o.sql) != 0;
+  }
   if (status == 0) {
-    int ran = o.ncode > 0 || o.script;
+    int ran = o.ncode > 0 || o.script || o.sql;
     if (o.interactive || !ran) {
       if (isatty(STDIN_FILENO))
         rt_shell_repl(L);
@@ -189,6 +218,7 @@ int main(int argc, char **argv) {
         status = rt_shell_stdin(L);
     }
   }
+  rt_sql_shutdown(L);
   lua_close(L);
   free(o.code);
   return status;

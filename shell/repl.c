@@ -22,6 +22,11 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
+#include "classify.h"
+#include "commands.h"
+#include "core/strbuf.h"
+#include "sqlrun.h"
+
 #define PROMPT "retort> "
 #define PROMPT2 "   ...> "
 #define HISTORY_MAX 2000
@@ -99,10 +104,6 @@ int rt_shell_dofile(lua_State *L, const char *path) {
   return 0;
 }
 
-int rt_shell_stdin(lua_State *L) {
-  return rt_shell_dofile(L, NULL);
-}
-
 /* --- the REPL --- */
 
 /* Does the compile error say the chunk is unfinished? (lua.c's rule) */
@@ -123,6 +124,8 @@ static int incomplete(lua_State *L, int status) {
 /* Print the values the chunk returned, tab separated, as lua.c does. */
 static void print_results(lua_State *L, int n) {
   int i;
+  /* a Result or a list of Rows prints as a table */
+  if (n == 1 && rt_sql_print_value(L, -1)) return;
   for (i = 1; i <= n; i++) {
     size_t len;
     const char *s = luaL_tolstring(L, -n - 1 + i, &len);
@@ -250,10 +253,91 @@ static int compile(lua_State *L, const char *buf) {
   return luaL_loadbuffer(L, buf, strlen(buf), "=stdin");
 }
 
+/* --- input as typed --- */
+
+static char *last_input;
+
+const char *rt_shell_last_input(void) {
+  return last_input;
+}
+
+static void set_last_input(const char *text) {
+  char *copy = strdup(text);
+  free(last_input);
+  last_input = copy;
+}
+
+/* Keep `text` in the history (and its file), and as the last input unless
+** it is a command (\e edits what came before it). */
+static void remember(const char *text, const char *hist, int command) {
+  add_history(text);
+  if (hist) {
+    append_history(1, hist);
+    history_truncate_file(hist, HISTORY_MAX);
+  }
+  if (!command) set_last_input(text);
+}
+
+/* Run the Lua function or the error message on top of the stack,
+** printing the values it returns. */
+static int run_compiled(lua_State *L, int status) {
+  if (status == LUA_OK) {
+    int base = lua_gettop(L);
+    status = rt_shell_docall(L, 0, LUA_MULTRET);
+    if (status == LUA_OK) print_results(L, lua_gettop(L) - base + 1);
+  }
+  if (status != LUA_OK) rt_shell_report(L);
+  return status != LUA_OK;
+}
+
+int rt_shell_run_input(lua_State *L, const char *text) {
+  int top = lua_gettop(L), rc;
+  if (text != last_input) set_last_input(text);
+  switch (rt_classify_line(text)) {
+  case RT_LINE_COMMAND:
+    return rt_cmd_run(L, text);
+  case RT_LINE_SQL:
+    return rt_sql_run_text(L, text) != 0;
+  default:
+    rc = run_compiled(L, compile(L, text));
+    lua_settop(L, top);
+    return rc;
+  }
+}
+
+/* Where the statements of sql[0..n) leave off: the text after the last
+** complete one. */
+static size_t sql_rest(const char *sql, size_t n, unsigned flags) {
+  size_t off = 0, end;
+  while ((end = rt_sql_stmt_end(sql + off, n - off, flags)) > 0) off += end;
+  return off;
+}
+
+/* Read SQL lines after the first (in b) until every statement is ended.
+** Returns 0, or -1 when Ctrl-C or Ctrl-D abandons it. */
+static int read_sql(lua_State *L, rt_strbuf *b) {
+  unsigned flags = rt_sql_dialect_flags(L);
+  for (;;) {
+    int interrupted;
+    char *line;
+    size_t off = sql_rest(b->p, b->n, flags);
+    if (rt_sql_is_blank(b->p + off, b->n - off, flags)) return 0;
+    line = read_line(PROMPT2, &interrupted);
+    if (line == NULL || interrupted) {
+      free(line);
+      return -1;
+    }
+    rt_sb_addc(b, '\n');
+    rt_sb_adds(b, line);
+    free(line);
+  }
+}
+
 void rt_shell_repl(lua_State *L) {
   char *hist = rt_shell_history_path();
   rl_readline_name = "retort";
   rl_catch_signals = 0;
+  rt_sh.interactive = 1;
   using_history();
   stifle_history(HISTORY_MAX);
   /* with timestamps as separators, an entry may span several lines, so a
@@ -262,12 +346,31 @@ void rt_shell_repl(lua_State *L) {
   history_multiline_entries = 1;
   /* append_history needs the file to exist */
   if (hist && read_history(hist) != 0) write_history(hist);
-  for (;;) {
+  while (!rt_sh.quit) {
     int interrupted, status;
+    rt_linekind kind;
     char *line = read_line(PROMPT, &interrupted);
     if (line == NULL) break; /* Ctrl-D */
     if (line[0] == '\0' || interrupted) {
       free(line);
+      continue;
+    }
+    kind = rt_classify_line(line);
+    if (kind == RT_LINE_COMMAND) {
+      remember(line, hist, 1);
+      rt_cmd_run(L, line);
+      free(line);
+      continue;
+    }
+    if (kind == RT_LINE_SQL) {
+      rt_strbuf b = RT_STRBUF_INIT;
+      rt_sb_adds(&b, line);
+      free(line);
+      if (read_sql(L, &b) == 0 && !b.failed) {
+        remember(b.p, hist, 0);
+        rt_sql_run_text(L, b.p);
+      }
+      rt_sb_free(&b);
       continue;
     }
     lua_pushstring(L, line); /* the text so far */
@@ -292,23 +395,99 @@ void rt_shell_repl(lua_State *L) {
       continue;
     }
     /* stack: text, function-or-error */
-    {
-      const char *text = lua_tostring(L, -2);
-      add_history(text);
-      if (hist) {
-        append_history(1, hist);
-        history_truncate_file(hist, HISTORY_MAX);
-      }
-    }
+    remember(lua_tostring(L, -2), hist, 0);
     lua_remove(L, -2);
-    if (status == LUA_OK) {
-      int base = lua_gettop(L);
-      status = rt_shell_docall(L, 0, LUA_MULTRET);
-      if (status == LUA_OK) print_results(L, lua_gettop(L) - base + 1);
-    }
-    if (status != LUA_OK) rt_shell_report(L);
+    run_compiled(L, status);
     lua_settop(L, 0);
   }
-  fputc('\n', stdout);
+  if (!rt_sh.quit) fputc('\n', stdout);
   free(hist);
+  free(last_input);
+  last_input = NULL;
+}
+
+/* --- stdin that is not a terminal --- */
+
+/* Is the Lua text merely unfinished (more lines would complete it)? */
+static int lua_unfinished(lua_State *L, const char *s, size_t n) {
+  int status = luaL_loadbuffer(L, s, n, "=stdin");
+  int r = status == LUA_ERRSYNTAX && says_eof(L);
+  lua_pop(L, 1);
+  return r;
+}
+
+static int run_lua_chunk(lua_State *L, rt_strbuf *b) {
+  int status;
+  if (b->failed) return 1;
+  status = luaL_loadbuffer(L, b->p ? b->p : "", b->n, "=stdin");
+  if (status == LUA_OK) status = rt_shell_docall(L, 0, 0);
+  if (status != LUA_OK) rt_shell_report(L);
+  rt_sb_reset(b);
+  return status != LUA_OK;
+}
+
+/* Run the complete statements at the start of b, keeping the rest. */
+static int run_sql_buffer(lua_State *L, rt_strbuf *b, unsigned flags) {
+  size_t end;
+  while ((end = rt_sql_stmt_end(b->p, b->n, flags)) > 0) {
+    int rc = rt_sql_is_blank(b->p, end, flags) ? 0 : rt_sql_run(L, b->p, end);
+    memmove(b->p, b->p + end, b->n - end + 1);
+    b->n -= end;
+    if (rc) return 1;
+  }
+  if (rt_sql_is_blank(b->p, b->n, flags)) rt_sb_reset(b);
+  return 0;
+}
+
+int rt_shell_stdin(lua_State *L) {
+  rt_strbuf lua = RT_STRBUF_INIT, sql = RT_STRBUF_INIT;
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  long lineno = 0, i;
+  int status = 0, has_lua = 0;
+  unsigned flags = 0;
+  rt_sh.stop_on_error = 1;
+  while (status == 0 && !rt_sh.quit &&
+         (len = getline(&line, &cap, stdin)) >= 0) {
+    rt_linekind kind;
+    if (len > 0 && line[len - 1] == '\n') line[--len] = '\0';
+    if (++lineno == 1 && line[0] == '#') line[0] = '\0'; /* #! line */
+    if (sql.n > 0) {
+      rt_sb_addc(&sql, '\n');
+      rt_sb_adds(&sql, line);
+      status = run_sql_buffer(L, &sql, flags);
+      continue;
+    }
+    kind = rt_classify_line(line);
+    /* a line inside an unfinished Lua construct (a long string, a
+    ** function) belongs to it, whatever its first word */
+    if (kind != RT_LINE_LUA && has_lua && lua_unfinished(L, lua.p, lua.n))
+      kind = RT_LINE_LUA;
+    if (kind == RT_LINE_LUA) {
+      if (!has_lua) /* keep line numbers in messages right */
+        for (i = 1, has_lua = 1; i < lineno; i++) rt_sb_addc(&lua, '\n');
+      rt_sb_adds(&lua, line);
+      rt_sb_addc(&lua, '\n');
+      continue;
+    }
+    if (has_lua) {
+      has_lua = 0;
+      if ((status = run_lua_chunk(L, &lua)) != 0) break;
+    }
+    if (kind == RT_LINE_COMMAND) {
+      status = rt_cmd_run(L, line);
+      continue;
+    }
+    flags = rt_sql_dialect_flags(L);
+    rt_sb_adds(&sql, line);
+    status = run_sql_buffer(L, &sql, flags);
+  }
+  if (status == 0 && sql.n > 0 && !sql.failed)
+    status = rt_sql_run_text(L, sql.p) != 0;
+  if (status == 0 && has_lua) status = run_lua_chunk(L, &lua);
+  free(line);
+  rt_sb_free(&lua);
+  rt_sb_free(&sql);
+  return status;
 }

@@ -17,8 +17,19 @@ void rt_shell_report(lua_State *L);
 
 /* The readline REPL (stdin is a terminal). */
 void rt_shell_repl(lua_State *L);
-/* stdin is not a terminal: run it as one chunk. Returns 0 or 1. */
+/*
+** stdin is not a terminal: lines are classified as at the prompt, without
+** prompts.  Consecutive Lua lines run as one chunk (so `local` spans
+** them), SQL runs statement by statement, and the first error (Lua or
+** SQL) ends the run.  Returns 0 or 1.
+*/
 int rt_shell_stdin(lua_State *L);
+
+/* Run a piece of input as if typed at the prompt: a backslash command,
+** SQL, or a Lua chunk whose values are printed.  Returns 0 or 1. */
+int rt_shell_run_input(lua_State *L, const char *text);
+/* The last input entered at the prompt (for \e), or NULL. */
+const char *rt_shell_last_input(void);
 
 /* Where the history file lives (malloc'd), creating its directory. */
 char *rt_shell_history_path(void);

@@ -1,0 +1,334 @@
+/*
+** commands.c -- backslash commands.
+**
+** Each command is a small function taking its argument text (leading
+** blanks removed, possibly empty); the table below maps names to them and
+** gives the help text.
+*/
+#include "commands.h"
+
+#include <errno.h>
+#include <lauxlib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <readline/history.h>
+
+#include "core/strbuf.h"
+#include "repl.h"
+#include "sqlrun.h"
+
+typedef int (*cmd_fn)(lua_State *L, const char *arg);
+
+typedef struct command {
+  const char *name;
+  cmd_fn fn;
+  const char *args, *help;
+} command;
+
+static int fail(const char *fmt, const char *arg) {
+  fflush(stdout);
+  fprintf(stderr, fmt, arg);
+  fputc('\n', stderr);
+  fflush(stderr);
+  return 1;
+}
+
+/* "on"/"off" into *flag; no argument toggles. */
+static int onoff(const char *name, const char *arg, int *flag) {
+  if (arg[0] == '\0')
+    *flag = !*flag;
+  else if (strcmp(arg, "on") == 0)
+    *flag = 1;
+  else if (strcmp(arg, "off") == 0)
+    *flag = 0;
+  else
+    return fail("unrecognized value \"%s\": expected on or off", arg);
+  if (rt_sh.interactive) printf("%s is %s.\n", name, *flag ? "on" : "off");
+  return 0;
+}
+
+static int cmd_help(lua_State *L, const char *arg);
+
+static int cmd_quit(lua_State *L, const char *arg) {
+  (void)L, (void)arg;
+  rt_sh.quit = 1;
+  return 0;
+}
+
+static int cmd_echo(lua_State *L, const char *arg) {
+  if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0)
+    return fail("\\echo needs on or off, not \"%s\"", arg);
+  return rt_shell_dostring(
+      L, arg[1] == 'n' ? "engine.echo = true" : "engine.echo = false",
+      "=\\echo");
+}
+
+static int cmd_timing(lua_State *L, const char *arg) {
+  (void)L;
+  return onoff("Timing", arg, &rt_sh.timing);
+}
+
+static int cmd_expanded(lua_State *L, const char *arg) {
+  (void)L;
+  if (strcmp(arg, "auto") == 0)
+    rt_sh.expanded = RT_EXPANDED_AUTO;
+  else if (strcmp(arg, "on") == 0)
+    rt_sh.expanded = RT_EXPANDED_ON;
+  else if (strcmp(arg, "off") == 0)
+    rt_sh.expanded = RT_EXPANDED_OFF;
+  else if (arg[0] == '\0')
+    rt_sh.expanded =
+        rt_sh.expanded == RT_EXPANDED_ON ? RT_EXPANDED_OFF : RT_EXPANDED_ON;
+  else
+    return fail("unrecognized value \"%s\": expected on, off or auto", arg);
+  if (rt_sh.interactive)
+    printf("Expanded display is %s.\n", rt_sh.expanded == RT_EXPANDED_AUTO
+                                            ? "used automatically"
+                                        : rt_sh.expanded ? "on"
+                                                         : "off");
+  return 0;
+}
+
+static int cmd_format(lua_State *L, const char *arg) {
+  int f;
+  (void)L;
+  if (arg[0] == '\0') {
+    printf("Output format is %s.\n", rt_format_name(rt_sh.format));
+    return 0;
+  }
+  f = rt_format_byname(arg);
+  if (f < 0)
+    return fail("unknown format \"%s\": use table, csv, tsv, json, "
+                "markdown or vertical",
+                arg);
+  rt_sh.format = (rt_format)f;
+  if (rt_sh.interactive) printf("Output format is %s.\n", arg);
+  return 0;
+}
+
+static int cmd_limit(lua_State *L, const char *arg) {
+  char *end;
+  long n;
+  (void)L;
+  if (arg[0] != '\0') {
+    errno = 0;
+    n = strtol(arg, &end, 10);
+    if (*end != '\0' || n < 0 || errno)
+      return fail("\\limit needs a number of rows, not \"%s\"", arg);
+    rt_sh.limit = n == 0 ? -1 : n;
+    if (!rt_sh.interactive) return 0;
+  }
+  if (rt_sh.limit < 0)
+    printf("The table format shows every row.\n");
+  else
+    printf("The table format shows at most %ld rows.\n", rt_sh.limit);
+  return 0;
+}
+
+static int cmd_output(lua_State *L, const char *arg) {
+  FILE *f = NULL;
+  (void)L;
+  if (arg[0] != '\0') {
+    f = fopen(arg, "w");
+    if (f == NULL) return fail("\\o: cannot open %s", arg);
+  }
+  if (rt_sh.out) fclose(rt_sh.out);
+  rt_sh.out = f;
+  return 0;
+}
+
+static int ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* The whole of a file, malloc'd, or NULL. */
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  rt_strbuf b = RT_STRBUF_INIT;
+  char buf[4096];
+  size_t n;
+  if (f == NULL) return NULL;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) rt_sb_addlen(&b, buf, n);
+  fclose(f);
+  rt_sb_addc(&b, '\0');
+  return rt_sb_take(&b);
+}
+
+static int cmd_include(lua_State *L, const char *arg) {
+  char *text;
+  int rc;
+  if (arg[0] == '\0') return fail("\\i needs a file name%s", "");
+  if (ends_with(arg, ".lua")) return rt_shell_dofile(L, arg);
+  text = slurp(arg);
+  if (text == NULL) return fail("\\i: cannot read %s", arg);
+  rc = rt_sql_run_text(L, text) != 0;
+  free(text);
+  return rc;
+}
+
+static int cmd_edit(lua_State *L, const char *arg) {
+  const char *editor = getenv("EDITOR");
+  const char *last = rt_shell_last_input();
+  char path[] = "/tmp/retort-edit-XXXXXX.sql";
+  char *cmd, *text;
+  int fd, rc;
+  FILE *f;
+  if (arg[0] != '\0') return fail("\\e takes no argument (got \"%s\")", arg);
+  if (editor == NULL || editor[0] == '\0') editor = getenv("VISUAL");
+  if (editor == NULL || editor[0] == '\0') editor = "vi";
+  fd = mkstemps(path, 4);
+  if (fd < 0) return fail("\\e: cannot create a temporary file%s", "");
+  f = fdopen(fd, "w");
+  if (f == NULL) {
+    close(fd);
+    unlink(path);
+    return fail("\\e: cannot create a temporary file%s", "");
+  }
+  if (last) fprintf(f, "%s\n", last);
+  fclose(f);
+  cmd = malloc(strlen(editor) + strlen(path) + 4);
+  if (cmd == NULL) {
+    unlink(path);
+    return 1;
+  }
+  sprintf(cmd, "%s '%s'", editor, path);
+  rc = system(cmd);
+  free(cmd);
+  text = rc == 0 ? slurp(path) : NULL;
+  unlink(path);
+  if (rc != 0) return fail("\\e: the editor failed%s", "");
+  if (text == NULL) return 1;
+  {
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ')) n--;
+    text[n] = '\0';
+  }
+  rc = text[0] ? rt_shell_run_input(L, text) : 0;
+  free(text);
+  return rc;
+}
+
+static int cmd_history(lua_State *L, const char *arg) {
+  HIST_ENTRY **list = history_list();
+  int i;
+  (void)L, (void)arg;
+  for (i = 0; list && list[i]; i++) printf("%5d  %s\n", i + 1, list[i]->line);
+  return 0;
+}
+
+static volatile sig_atomic_t watch_stop;
+
+static void on_watch_sigint(int sig) {
+  (void)sig;
+  watch_stop = 1;
+}
+
+static int cmd_watch(lua_State *L, const char *arg) {
+  char *end, *sql;
+  double secs = 2;
+  struct sigaction sa, old;
+  int rc = 0;
+  if (arg[0]) {
+    secs = strtod(arg, &end);
+    if (*end != '\0' || secs <= 0)
+      return fail("\\watch needs a number of seconds, not \"%s\"", arg);
+  }
+  if (rt_sh.last_sql == NULL) return fail("\\watch: no query to repeat%s", "");
+  sql = strdup(rt_sh.last_sql);
+  if (sql == NULL) return 1;
+  watch_stop = 0;
+  while (!watch_stop) {
+    time_t t = time(NULL);
+    struct timespec ts;
+    char when[64];
+    strftime(when, sizeof when, "%c", localtime(&t));
+    fprintf(rt_sql_out(), "%s (every %gs)\n\n", when, secs);
+    if (rt_sql_run(L, sql, strlen(sql)) != 0) {
+      rc = 1;
+      break;
+    }
+    fputc('\n', rt_sql_out());
+    fflush(rt_sql_out());
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_watch_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+    ts.tv_sec = (time_t)secs;
+    ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+    while (!watch_stop && nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+    sigaction(SIGINT, &old, NULL);
+  }
+  free(sql);
+  return rc;
+}
+
+static const command commands[] = {
+    {"?", cmd_help, "", "show this help"},
+    {"q", cmd_quit, "", "quit"},
+    {"echo", cmd_echo, "on|off", "log every statement (engine.echo)"},
+    {"timing", cmd_timing, "[on|off]", "show how long each statement takes"},
+    {"x", cmd_expanded, "[on|off|auto]", "expanded display: one row a record"},
+    {"f", cmd_format, "[FORMAT]",
+     "output format: table csv tsv json markdown vertical"},
+    {"o", cmd_output, "[FILE]", "send results to FILE (no FILE: stdout)"},
+    {"i", cmd_include, "FILE", "run FILE: Lua if it ends in .lua, else SQL"},
+    {"e", cmd_edit, "", "edit the last input in $EDITOR, then run it"},
+    {"history", cmd_history, "", "list the input history"},
+    {"watch", cmd_watch, "[SECONDS]", "re-run the last query (Ctrl-C stops)"},
+    {"limit", cmd_limit, "[N]", "rows a table shows on a terminal (0: all)"},
+    {NULL, NULL, NULL, NULL}};
+
+static int cmd_help(lua_State *L, const char *arg) {
+  int i;
+  (void)L, (void)arg;
+  printf("A line is Lua, unless it starts with an SQL keyword (SELECT, "
+         "INSERT, BEGIN, ...):\nthen it is SQL, read up to the `;` that "
+         "ends it and run on `engine`.\n\n");
+  for (i = 0; commands[i].name; i++) {
+    char left[32];
+    snprintf(left, sizeof left, "\\%s %s", commands[i].name, commands[i].args);
+    printf("  %-22s %s\n", left, commands[i].help);
+  }
+  return 0;
+}
+
+int rt_cmd_run(lua_State *L, const char *line) {
+  const char *p = line, *name;
+  char buf[32], *arg;
+  size_t n;
+  int i, rc;
+  while (*p == ' ' || *p == '\t') p++;
+  if (*p == '\\') p++;
+  name = p;
+  if (*p == '?')
+    p++;
+  else
+    while (*p && *p != ' ' && *p != '\t') p++;
+  n = (size_t)(p - name);
+  if (n >= sizeof buf) n = sizeof buf - 1;
+  memcpy(buf, name, n);
+  buf[n] = '\0';
+  while (*p == ' ' || *p == '\t') p++;
+  arg = strdup(p);
+  if (arg == NULL) return 1;
+  n = strlen(arg); /* trailing blanks and a `;` out of habit */
+  while (n > 0 && (arg[n - 1] == ' ' || arg[n - 1] == '\t' ||
+                   arg[n - 1] == ';' || arg[n - 1] == '\n'))
+    arg[--n] = '\0';
+  for (i = 0; commands[i].name; i++)
+    if (strcmp(commands[i].name, buf) == 0) break;
+  if (commands[i].name == NULL)
+    rc = fail("invalid command \\%s: try \\? for help", buf);
+  else
+    rc = commands[i].fn(L, arg);
+  free(arg);
+  fflush(stdout);
+  return rc;
+}

@@ -1,0 +1,545 @@
+/*
+** sqlrun.c -- running SQL typed at the shell and printing what it returns.
+**
+** The shell's connection is a Lua Connection (so the pool and the engine's
+** settings apply) kept in the registry; the statements themselves go
+** straight to its driver connection, outside the connection's autobegin,
+** which is how psql's autocommit rule falls out: the driver is in
+** autocommit mode until the user's BEGIN, and the server keeps track.
+** Rows stream from the cursor into the renderer without becoming Lua
+** values.
+*/
+#include "sqlrun.h"
+
+#include <errno.h>
+#include <lauxlib.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "core/strbuf.h"
+#include "lua/lretort.h"
+
+#define CONN_MT "retort.Connection"
+#define RESULT_MT "retort.Result"
+#define DEFAULT_PAGER "less -SRFX"
+
+rt_shell rt_sh;
+
+void rt_sql_init(void) {
+  memset(&rt_sh, 0, sizeof rt_sh);
+  rt_sh.format = RT_FMT_TABLE;
+  rt_sh.limit = 1000;
+  rt_sh.conn_ref = rt_sh.engine_ref = LUA_NOREF;
+}
+
+FILE *rt_sql_out(void) {
+  return rt_sh.out ? rt_sh.out : stdout;
+}
+
+/* --- the connection --- */
+
+static void drop_conn(lua_State *L) {
+  if (rt_sh.conn_ref != LUA_NOREF) {
+    lconn *c;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rt_sh.conn_ref);
+    c = luaL_testudata(L, -1, CONN_MT);
+    if (c && !c->c.closed) {
+      if (rt_sh.user_tx && c->c.dbc) {
+        rt_error err = RT_ERROR_INIT;
+        c->c.dbc->drv->rollback(c->c.dbc, &err);
+        rt_error_clear(&err);
+      }
+      rt_lua_close_results(c);
+      rt_connection_close(&c->c);
+    }
+    lua_pop(L, 1);
+  }
+  luaL_unref(L, LUA_REGISTRYINDEX, rt_sh.conn_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, rt_sh.engine_ref);
+  rt_sh.conn_ref = rt_sh.engine_ref = LUA_NOREF;
+  rt_sh.user_tx = 0;
+}
+
+void rt_sql_shutdown(lua_State *L) {
+  drop_conn(L);
+  if (rt_sh.out) fclose(rt_sh.out);
+  rt_sh.out = NULL;
+  free(rt_sh.last_sql);
+  rt_sh.last_sql = NULL;
+}
+
+static int connect_engine(lua_State *L) {
+  lua_getfield(L, 1, "connect");
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+static void print_error_text(const char *msg) {
+  fflush(stdout);
+  fprintf(stderr, "ERROR:  %s\n", msg);
+  fflush(stderr);
+}
+
+/*
+** The shell's connection to the current global `engine`, with its driver
+** connection checked out; a new one when `engine` was replaced.  NULL
+** (the error printed) when there is none.
+*/
+static lconn *shell_conn(lua_State *L) {
+  lconn *c = NULL;
+  int top = lua_gettop(L);
+  lua_getglobal(L, "engine");
+  if (rt_sh.engine_ref != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rt_sh.engine_ref);
+    if (!lua_rawequal(L, -1, -2)) drop_conn(L);
+    lua_pop(L, 1);
+  }
+  if (rt_sh.conn_ref == LUA_NOREF) {
+    if (!luaL_testudata(L, -1, "retort.Engine")) {
+      print_error_text("the global `engine` is not an Engine");
+      lua_settop(L, top);
+      return NULL;
+    }
+    lua_pushvalue(L, -1);
+    rt_sh.engine_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushcfunction(L, connect_engine);
+    lua_pushvalue(L, -2);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+      print_error_text(luaL_tolstring(L, -1, NULL));
+      luaL_unref(L, LUA_REGISTRYINDEX, rt_sh.engine_ref);
+      rt_sh.engine_ref = LUA_NOREF;
+      lua_settop(L, top);
+      return NULL;
+    }
+    rt_sh.conn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt_sh.conn_ref);
+  c = luaL_testudata(L, -1, CONN_MT);
+  lua_settop(L, top);
+  if (c && c->c.dbc == NULL) {
+    rt_error err = RT_ERROR_INIT;
+    c->c.closed = 0;
+    if (rt_connection_acquire(&c->c, &err) != 0) {
+      print_error_text(err.message ? err.message : "cannot connect");
+      rt_error_clear(&err);
+      return NULL;
+    }
+  }
+  return c;
+}
+
+static int dialect_name(lua_State *L) {
+  lua_getglobal(L, "engine");
+  lua_getfield(L, -1, "dialect");
+  lua_getfield(L, -1, "name");
+  return 1;
+}
+
+unsigned rt_sql_dialect_flags(lua_State *L) {
+  unsigned flags = 0;
+  /* engine.dialect.name, without connecting (the server may be down) */
+  lua_pushcfunction(L, dialect_name);
+  if (lua_pcall(L, 0, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
+    flags = rt_sql_flags(lua_tostring(L, -1));
+  lua_pop(L, 1);
+  return flags;
+}
+
+/* --- output settings --- */
+
+static void term_size(FILE *f, int *w, int *h) {
+  struct winsize ws;
+  *w = *h = 0;
+  if (!isatty(fileno(f))) return;
+  if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0) {
+    *w = ws.ws_col;
+    *h = ws.ws_row;
+  }
+  if (*w <= 0) *w = 80;
+  if (*h <= 0) *h = 24;
+}
+
+void rt_sql_render_opts(FILE *f, rt_render_opts *o) {
+  const char *pager = getenv("PAGER");
+  int tty = isatty(fileno(f));
+  memset(o, 0, sizeof *o);
+  o->format = rt_sh.format;
+  o->expanded = rt_sh.expanded;
+  /* output for files and programs is never capped */
+  /* the cap is for reading at a terminal: output for files and programs,
+  ** and the machine formats, are never capped */
+  o->limit = !tty || o->format == RT_FMT_CSV || o->format == RT_FMT_TSV ||
+                     o->format == RT_FMT_JSON
+                 ? -1
+                 : rt_sh.limit;
+  term_size(f, &o->width, &o->height);
+  o->color = tty;
+  if (tty && f == stdout) o->pager = pager ? pager : DEFAULT_PAGER;
+  if (o->pager && o->pager[0] == '\0') o->pager = NULL;
+}
+
+/* --- Ctrl-C cancels the running statement --- */
+
+static rt_connection *volatile running;
+static volatile sig_atomic_t canceled;
+
+static void on_sigint(int sig) {
+  (void)sig;
+  canceled = 1;
+  if (running) rt_connection_cancel(running);
+}
+
+/* --- errors --- */
+
+/* psql's `LINE n: ...` and a caret under the character at `pos`
+** (1-based, in characters). */
+static void print_position(const char *sql, size_t n, int pos) {
+  size_t i = 0, line_start = 0;
+  int line = 1, col = 0, k;
+  for (k = 1; k < pos && i < n; k++) {
+    unsigned char ch = (unsigned char)sql[i];
+    if (ch == '\n') {
+      line++;
+      line_start = i + 1;
+      col = 0;
+    } else if ((ch & 0xc0) != 0x80)
+      col++;
+    i++;
+    while (i < n && ((unsigned char)sql[i] & 0xc0) == 0x80) i++;
+  }
+  {
+    const char *s = sql + line_start, *e = memchr(s, '\n', n - line_start);
+    int len = (int)((e ? e : sql + n) - s);
+    char head[32];
+    int hw = snprintf(head, sizeof head, "LINE %d: ", line);
+    fprintf(stderr, "%s%.*s\n%*s^\n", head, len, s, hw + col, "");
+  }
+}
+
+static void report(lconn *c, rt_error *err, const char *sql, size_t n) {
+  const char *msg = err->message ? err->message : "out of memory";
+  if (canceled && isatty(STDERR_FILENO)) fputc('\n', stderr); /* after ^C */
+  print_error_text(msg);
+  /* libpq's full message may show the position already */
+  if (err->position > 0 && strstr(msg, "\nLINE ") == NULL)
+    print_position(sql, n, err->position);
+  rt_error_clear(err);
+  if (c->c.dbc && c->c.dbc->lost) { /* the server went away */
+    rt_connection_close(&c->c);
+    rt_sh.user_tx = 0;
+    return;
+  }
+  if (rt_sh.user_tx && c->c.dbc) {
+    rt_error e2 = RT_ERROR_INIT;
+    c->c.dbc->drv->rollback(c->c.dbc, &e2);
+    rt_error_clear(&e2);
+    rt_sh.user_tx = 0;
+    fputs("The transaction was rolled back.\n", stderr);
+  }
+  fflush(stderr);
+}
+
+/* --- running --- */
+
+/* psql-style command tag for a statement that returns no rows: `INSERT 2`,
+** `CREATE TABLE`, `BEGIN`. */
+static void print_tag(FILE *f, const char *sql, size_t n, int64_t rowcount) {
+  static const char *const skip[] = {
+      "OR",      "REPLACE", "UNIQUE", "TEMP",         "TEMPORARY", "IF",
+      "VIRTUAL", "GLOBAL",  "LOCAL",  "MATERIALIZED", NULL};
+  char w[32], w2[32];
+  int k = 1, i;
+  rt_sql_word(sql, n, 0, w, sizeof w);
+  if (w[0] == '\0') return;
+  if (strcmp(w, "INSERT") == 0 || strcmp(w, "UPDATE") == 0 ||
+      strcmp(w, "DELETE") == 0 || strcmp(w, "REPLACE") == 0 ||
+      strcmp(w, "MERGE") == 0) {
+    fprintf(f, "%s %lld\n", w, (long long)(rowcount < 0 ? 0 : rowcount));
+    return;
+  }
+  if (strcmp(w, "CREATE") == 0 || strcmp(w, "DROP") == 0 ||
+      strcmp(w, "ALTER") == 0) {
+    for (;;) {
+      rt_sql_word(sql, n, k++, w2, sizeof w2);
+      for (i = 0; skip[i] && strcmp(skip[i], w2) != 0; i++) {
+      }
+      if (skip[i] == NULL) break;
+    }
+    if (w2[0]) {
+      fprintf(f, "%s %s\n", w, w2);
+      return;
+    }
+  }
+  fprintf(f, "%s\n", w);
+}
+
+/*
+** Stream the rows of everything but transaction control: a driver may
+** wrap a streamed statement in a savepoint of its own (libpq does, inside
+** a transaction), which COMMIT, ROLLBACK [TO] and RELEASE would end under
+** it.
+*/
+static int streams(const char *sql, size_t n, int txk) {
+  char w[16];
+  rt_sql_word(sql, n, 0, w, sizeof w);
+  return txk == 0 && strcmp(w, "SAVEPOINT") != 0 && strcmp(w, "RELEASE") != 0 &&
+         strcmp(w, "ROLLBACK") != 0;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Fetch every row of cur into a renderer. */
+static int stream_rows(rt_cursor *cur, FILE *f, rt_error *err) {
+  const rt_driver *drv = cur->conn->drv;
+  int i, rc, ncols = cur->ncols;
+  const char **names = calloc((size_t)ncols, sizeof *names);
+  rt_sqltype *types = calloc((size_t)ncols, sizeof *types);
+  rt_value *vals = calloc((size_t)ncols, sizeof *vals);
+  rt_render_opts o;
+  rt_render *r = NULL;
+  if (names == NULL || types == NULL || vals == NULL) goto nomem;
+  for (i = 0; i < ncols; i++) {
+    names[i] = drv->colname(cur, i);
+    types[i] = drv->coltype(cur, i);
+  }
+  rt_sql_render_opts(f, &o);
+  r = rt_render_begin(f, &o, ncols, names, types);
+  if (r == NULL) goto nomem;
+  while ((rc = drv->fetch(cur, err)) > 0) {
+    for (i = 0; i < ncols; i++) {
+      drv->column(cur, i, &vals[i]);
+      if (types[i] == RT_T_BOOLEAN && vals[i].type == RT_V_INT)
+        vals[i] = rt_vbool(vals[i].u.i != 0);
+    }
+    if (rt_render_row(r, vals) != 0) {
+      rt_render_free(r);
+      r = NULL;
+      goto nomem;
+    }
+  }
+  if (rc < 0)
+    rt_render_free(r);
+  else
+    rt_render_end(r);
+  free(names);
+  free(types);
+  free(vals);
+  return rc < 0 ? -1 : 0;
+nomem:
+  free(names);
+  free(types);
+  free(vals);
+  return rt_error_set(err, RT_EMEMORY, "out of memory");
+}
+
+int rt_sql_run(lua_State *L, const char *sql, size_t n) {
+  lconn *c = shell_conn(L);
+  rt_error err = RT_ERROR_INIT;
+  rt_cursor *cur = NULL;
+  rt_engine *e;
+  FILE *f = rt_sql_out();
+  char *text;
+  int txk, rc;
+  double t0;
+  struct sigaction sa, old;
+  if (c == NULL) return 1;
+  e = c->c.engine;
+  while (n > 0 &&
+         (sql[n - 1] == ';' || sql[n - 1] == ' ' || sql[n - 1] == '\n' ||
+          sql[n - 1] == '\t' || sql[n - 1] == '\r'))
+    n--;
+  while (n > 0 && (*sql == ' ' || *sql == '\n' || *sql == '\t')) sql++, n--;
+  text = malloc(n + 1);
+  if (text == NULL) return 1;
+  memcpy(text, sql, n);
+  text[n] = '\0';
+  free(rt_sh.last_sql);
+  rt_sh.last_sql = strdup(text);
+  txk = rt_sql_txkind(text, n);
+  if (e->hook) e->hook(e->hook_ud, e, text, NULL, 0, txk ? 0 : 1);
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old);
+  canceled = 0;
+  running = &c->c;
+  t0 = now_ms();
+  rc = c->c.dbc->drv->execute(c->c.dbc, text, NULL, 0,
+                              streams(text, n, txk) ? RT_EXEC_STREAM : 0, &cur,
+                              &err);
+  if (rc == 0) {
+    if (cur->ncols > 0)
+      rc = stream_rows(cur, f, &err);
+    else if (rt_sh.format == RT_FMT_TABLE || rt_sh.format == RT_FMT_VERTICAL ||
+             rt_sh.format == RT_FMT_MARKDOWN)
+      print_tag(f, text, n, cur->rowcount);
+    cur->conn->drv->cursor_close(cur);
+  }
+  running = NULL;
+  sigaction(SIGINT, &old, NULL);
+  fflush(f);
+  if (rc != 0) {
+    report(c, &err, text, n);
+    free(text);
+    return 1;
+  }
+  if (txk == 1) rt_sh.user_tx = 1;
+  if (txk == 2) rt_sh.user_tx = 0;
+  if (rt_sh.timing) fprintf(f, "Time: %.3f ms\n", now_ms() - t0);
+  fflush(f);
+  free(text);
+  return 0;
+}
+
+int rt_sql_run_text(lua_State *L, const char *text) {
+  unsigned flags = rt_sql_dialect_flags(L);
+  size_t n = strlen(text), end;
+  int failed = 0;
+  while (n > 0 && !rt_sql_is_blank(text, n, flags)) {
+    end = rt_sql_stmt_end(text, n, flags);
+    if (end == 0) end = n; /* the last statement needs no `;` */
+    if (!rt_sql_is_blank(text, end, flags)) {
+      failed += rt_sql_run(L, text, end);
+      if (failed && rt_sh.stop_on_error) break;
+    }
+    text += end;
+    n -= end;
+  }
+  return failed;
+}
+
+/* --- Results and Rows from Lua --- */
+
+typedef struct renderbox {
+  rt_render *r;
+} renderbox;
+
+static int box_gc(lua_State *L) {
+  renderbox *b = lua_touserdata(L, 1);
+  rt_render_free(b->r);
+  b->r = NULL;
+  return 0;
+}
+
+static int is_row(lua_State *L, int idx) {
+  int yes;
+  if (!lua_istable(L, idx) || !lua_getmetatable(L, idx)) return 0;
+  lua_getfield(L, -1, "__name");
+  yes = lua_type(L, -1) == LUA_TSTRING &&
+        strcmp(lua_tostring(L, -1), "retort.Row") == 0;
+  lua_pop(L, 2);
+  return yes;
+}
+
+/*
+** print_rows(source, keys): source is a Result (rows are fetched by
+** calling it) or a list of Rows; keys the column names.  The renderer
+** lives in a userdata so an error midway frees it.
+*/
+static int print_rows(lua_State *L) {
+  int ncols = (int)lua_rawlen(L, 2), i, isresult = !lua_istable(L, 1);
+  lua_Integer k = 0;
+  const char **names;
+  rt_value *vals;
+  renderbox *box;
+  rt_render_opts o;
+  FILE *f = rt_sql_out();
+  names = lua_newuserdatauv(L, sizeof *names * ((size_t)ncols + 1), 0);
+  for (i = 0; i < ncols; i++) { /* the strings stay alive in `keys` */
+    lua_rawgeti(L, 2, i + 1);
+    luaL_tolstring(L, -1, NULL);
+    lua_rawseti(L, 2, i + 1);
+    lua_pop(L, 1);
+    lua_rawgeti(L, 2, i + 1);
+    names[i] = lua_tostring(L, -1);
+    lua_pop(L, 1);
+  }
+  vals = lua_newuserdatauv(L, sizeof *vals * ((size_t)ncols + 1), 0);
+  box = lua_newuserdatauv(L, sizeof *box, 0);
+  box->r = NULL;
+  lua_createtable(L, 0, 2);
+  lua_pushcfunction(L, box_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, box_gc);
+  lua_setfield(L, -2, "__close");
+  lua_setmetatable(L, -2);
+  lua_toclose(L, -1);
+  rt_sql_render_opts(f, &o);
+  box->r = rt_render_begin(f, &o, ncols, names, NULL);
+  if (box->r == NULL) return luaL_error(L, "out of memory");
+  for (;;) {
+    int base;
+    if (isresult) {
+      lua_pushvalue(L, 1);
+      lua_call(L, 0, 1);
+    } else
+      lua_rawgeti(L, 1, ++k);
+    if (lua_isnil(L, -1)) break;
+    base = lua_gettop(L);
+    for (i = 0; i < ncols; i++) {
+      lua_geti(L, base, i + 1);
+      if (rt_lua_tovalue(L, -1, &vals[i]) != 0) {
+        size_t len;
+        const char *s = luaL_tolstring(L, -1, &len);
+        vals[i] = rt_vtext(s, len);
+      }
+    }
+    if (rt_render_row(box->r, vals) != 0) return luaL_error(L, "out of memory");
+    lua_settop(L, base - 1);
+  }
+  rt_render_end(box->r);
+  box->r = NULL;
+  return 0;
+}
+
+int rt_sql_print_value(lua_State *L, int idx) {
+  int top = lua_gettop(L);
+  idx = lua_absindex(L, idx);
+  if (luaL_testudata(L, idx, RESULT_MT)) {
+    lua_getfield(L, idx, "returns_rows");
+    if (!lua_toboolean(L, -1)) {
+      lua_settop(L, top);
+      return 0;
+    }
+    lua_pushcfunction(L, print_rows);
+    lua_pushvalue(L, idx);
+    lua_getfield(L, idx, "keys");
+    lua_pushvalue(L, idx);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+      lua_settop(L, top);
+      return 0;
+    }
+  } else if (lua_istable(L, idx) && !is_row(L, idx) && lua_rawlen(L, idx) > 0) {
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx), i;
+    for (i = 1; i <= n; i++) {
+      int row;
+      lua_rawgeti(L, idx, i);
+      row = is_row(L, -1);
+      lua_pop(L, 1);
+      if (!row) return 0;
+    }
+    lua_pushcfunction(L, print_rows);
+    lua_pushvalue(L, idx);
+    lua_rawgeti(L, idx, 1);
+    lua_getfield(L, -1, "_fields");
+    lua_remove(L, -2);
+  } else
+    return 0;
+  if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+    fflush(stdout);
+    fprintf(stderr, "%s\n", luaL_tolstring(L, -1, NULL));
+    fflush(stderr);
+  }
+  lua_settop(L, top);
+  return 1;
+}
