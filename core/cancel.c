@@ -29,6 +29,10 @@ void rt_cancel_forget(rt_dbconn *c) {
   pthread_mutex_unlock(&lock);
 }
 
+int rt_cancel_busy(void) {
+  return atomic_load_explicit(&running, memory_order_acquire) != NULL;
+}
+
 int rt_cancel_running(void) {
   rt_dbconn *c;
   pthread_mutex_lock(&lock);

@@ -18,6 +18,8 @@ void rt_cancel_enter(rt_dbconn *c);
 void rt_cancel_leave(void);
 /* Before closing c: make sure no cancel is using it. */
 void rt_cancel_forget(rt_dbconn *c);
+/* Is a statement running now?  Lock-free, so a signal handler may ask. */
+int rt_cancel_busy(void);
 /* Interrupt whatever statement is running; 1 if one was, else 0. */
 int rt_cancel_running(void);
 

@@ -17,6 +17,7 @@
 
 #include "lua/lretort.h"
 #include "render.h"
+#include "interrupt.h"
 #include "repl.h"
 #include "sqlrun.h"
 
@@ -196,6 +197,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   luaL_openlibs(L);
+  rt_interrupt_init(); /* without it Ctrl-C still stops Lua, not queries */
   rt_lua_setglobals(L);
   create_arg(L, argc, argv, o.script);
   url = o.url ? o.url : getenv("DATABASE_URL");

@@ -7,6 +7,8 @@
 ** raises "interrupted!" at the next instruction, as lua.c does.
 */
 #include "repl.h"
+#include "core/cancel.h"
+#include "interrupt.h"
 
 #include <errno.h>
 #include <lauxlib.h>
@@ -45,6 +47,10 @@ static void stop_hook(lua_State *L, lua_Debug *ar) {
 static void on_sigint_running(int sig) {
   int flags = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
   (void)sig;
+  if (rt_cancel_busy()) {
+    rt_interrupt_signal(); /* cancel the statement: its error reaches Lua */
+    return;
+  }
   signal(SIGINT, SIG_DFL); /* a second Ctrl-C kills, as in lua.c */
   if (running_L) lua_sethook(running_L, stop_hook, flags, 1);
 }

@@ -10,6 +10,8 @@
 ** values.
 */
 #include "sqlrun.h"
+#include "core/cancel.h"
+#include "interrupt.h"
 
 #include <errno.h>
 #include <lauxlib.h>
@@ -186,13 +188,12 @@ void rt_sql_render_opts(FILE *f, rt_render_opts *o) {
 
 /* --- Ctrl-C cancels the running statement --- */
 
-static rt_connection *volatile running;
 static volatile sig_atomic_t canceled;
 
 static void on_sigint(int sig) {
   (void)sig;
   canceled = 1;
-  if (running) rt_connection_cancel(running);
+  rt_interrupt_signal(); /* the watcher cancels the marked connection */
 }
 
 /* --- errors --- */
@@ -372,7 +373,7 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old);
   canceled = 0;
-  running = &c->c;
+  rt_cancel_enter(c->c.dbc);
   t0 = now_ms();
   rc = c->c.dbc->drv->execute(c->c.dbc, text, NULL, 0,
                               streams(text, n, txk) ? RT_EXEC_STREAM : 0, &cur,
@@ -385,7 +386,7 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
       print_tag(f, text, n, cur->rowcount);
     cur->conn->drv->cursor_close(cur);
   }
-  running = NULL;
+  rt_cancel_leave();
   sigaction(SIGINT, &old, NULL);
   fflush(f);
   if (rc != 0) {

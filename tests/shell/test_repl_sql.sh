@@ -193,6 +193,15 @@ wait_last "retort>"
 check "the connection works after a cancel" "(1 row)" "$(screen | tail -2 | head -1)"
 
 clear_screen
+typeline 'ok, err = pcall(function() return engine:connect():exec_driver_sql("with recursive n(i) as (select 1 union all select i + 1 from n) select count(*) from n"):scalar() end)'
+sleep 0.5
+T send-keys -t rt C-c
+wait_last "retort>"
+enter 1 'print(ok, err.kind, err.canceled)'
+check "Ctrl-C cancels a query Lua is running" "false   OperationalError        true" \
+  "$(screen | tail -2 | head -1)"
+
+clear_screen
 enter 1 "with recursive n(i) as (select 1 union all select i + 1 from n where i < 40) select i from n;"
 check "a tall table goes through the pager" "P: 40
 P:(40 rows)" "$(screen | tail -3 | head -2)"
