@@ -167,8 +167,13 @@ static void release(sqlite3_stmt *stmt, rt_stmtslot *slot) {
     sqlite3_finalize(stmt);
 }
 
+/*
+** Bind one row.  `copy` is SQLITE_TRANSIENT when the statement may be
+** stepped after the caller's values are gone (a cursor), SQLITE_STATIC when
+** every step happens while they live (executemany).
+*/
 static int bind(sqlite_conn *c, sqlite3_stmt *stmt, const rt_value *params,
-                int nparams, rt_error *err) {
+                int nparams, sqlite3_destructor_type copy, rt_error *err) {
   int i, rc = SQLITE_OK;
   int want = sqlite3_bind_parameter_count(stmt);
   if (want != nparams)
@@ -192,12 +197,11 @@ static int bind(sqlite_conn *c, sqlite3_stmt *stmt, const rt_value *params,
       rc = sqlite3_bind_int(stmt, i + 1, v->u.b);
       break;
     case RT_V_TEXT:
-      rc = sqlite3_bind_text64(stmt, i + 1, v->u.s.p, v->u.s.n,
-                               SQLITE_TRANSIENT, SQLITE_UTF8);
+      rc = sqlite3_bind_text64(stmt, i + 1, v->u.s.p, v->u.s.n, copy,
+                               SQLITE_UTF8);
       break;
     case RT_V_BLOB:
-      rc = sqlite3_bind_blob64(stmt, i + 1, v->u.s.p, v->u.s.n,
-                               SQLITE_TRANSIENT);
+      rc = sqlite3_bind_blob64(stmt, i + 1, v->u.s.p, v->u.s.n, copy);
       break;
     }
   }
@@ -214,7 +218,7 @@ static int sq_execute(rt_dbconn *base, const char *sql, const rt_value *params,
   (void)flags; /* SQLite always steps lazily */
   stmt = prepare(c, sql, &slot, err);
   if (stmt == NULL) return -1;
-  if (bind(c, stmt, params, nparams, err) != 0) {
+  if (bind(c, stmt, params, nparams, SQLITE_TRANSIENT, err) != 0) {
     release(stmt, slot);
     return -1;
   }
@@ -254,8 +258,8 @@ static int sq_executemany(rt_dbconn *base, const char *sql,
   int r, rc;
   if (stmt == NULL) return -1;
   for (r = 0; r < nrows; r++) {
-    if (bind(c, stmt, params + (size_t)r * (size_t)nparams, nparams, err) !=
-        0) {
+    if (bind(c, stmt, params + (size_t)r * (size_t)nparams, nparams,
+             SQLITE_STATIC, err) != 0) {
       release(stmt, slot);
       return -1;
     }

@@ -1769,11 +1769,43 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
   lua_pop(L, 3);
 }
 
-static int compile_hook(lua_State *L) {
+/*
+** Does an INSERT need its parameter maps copied before they are read?
+** Only when something adds keys to them: values() the statement gives as
+** binds, or Lua-function defaults of its table.
+*/
+static int insert_adds_keys(lua_State *L, rt_node *s) {
+  rt_node *vals = s->kids[RT_D_VALUES];
+  int i, adds;
+  for (i = 0; vals && i < vals->n; i++)
+    if (vals->kids[i]->a->kind == RT_N_BIND) return 1;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LSQL_DEFAULTS) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  adds = 0;
+  if (lua_rawgetp(L, -1, s->kids[RT_D_TABLE]) == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (!adds && lua_next(L, -2)) {
+      adds = lua_type(L, -1) == LUA_TFUNCTION;
+      lua_pop(L, 1);
+    }
+    if (adds) lua_pop(L, 1); /* the key lua_next left */
+  }
+  lua_pop(L, 2);
+  return adds;
+}
+
+/*
+** What compile_hook and exec_compile share: with (stmt, dialect, params)
+** at 1..3, bring the parameters into their final form at 3 (INSERT maps
+** copied when defaults add keys) and compile with the first map's keys.
+** *many tells a list of maps, *n how many.
+*/
+static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn) {
   rt_node *s = lsql_checknode(L, 1, "execute");
   const rt_dialect *d = rt_dialect_find(luaL_optstring(L, 2, "default"));
   rt_compile_opts o = {0, NULL, 0};
-  rt_compiled *c;
   int many = 0, n = 0, i, nkeys = 0;
   const char **keys;
   lua_settop(L, 3);
@@ -1785,13 +1817,15 @@ static int compile_hook(lua_State *L) {
     n = many ? (int)lua_rawlen(L, 3) : 1;
   }
   /* copy the maps: Lua defaults may add keys */
-  if (lua_istable(L, 3) && s->kind == RT_N_INSERT) {
+  if (lua_istable(L, 3) && s->kind == RT_N_INSERT && insert_adds_keys(L, s)) {
     lua_createtable(L, n, 0); /* 4 */
     for (i = 1; i <= n; i++) {
       lua_newtable(L);
-      if (many)
-        lua_rawgeti(L, 3, i);
-      else
+      if (many) {
+        if (lua_rawgeti(L, 3, i) != LUA_TTABLE)
+          rt_lua_error(L, RT_EARGUMENT,
+                       "execute: parameter set %d is not a table", i);
+      } else
         lua_pushvalue(L, 3);
       lua_pushnil(L);
       while (lua_next(L, -2)) {
@@ -1842,7 +1876,14 @@ static int compile_hook(lua_State *L) {
     static const char *const none[1] = {NULL};
     o.column_keys = none;
   }
-  c = compile_ud(L, s, d, &o);
+  *pmany = many;
+  *pn = n;
+  return compile_ud(L, s, d, &o);
+}
+
+static int compile_hook(lua_State *L) {
+  int many, n, i;
+  rt_compiled *c = hook_compile(L, &many, &n);
   lua_pushstring(L, c->sql);
   if (many && n > 1) {
     lua_createtable(L, n, 0);
@@ -1862,6 +1903,75 @@ static int compile_hook(lua_State *L) {
   } else
     positional_row(L, c, 0);
   return 2;
+}
+
+/*
+** One row of exec_compile's array: each parameter's value from the map at
+** `map` (0 for none) or from the statement.  Strings are borrowed from the
+** map or the statement; a statement's blob goes as text, as it does when
+** it travels through a Lua string.
+*/
+static void values_row(lua_State *L, rt_compiled *c, int map, rt_value *row) {
+  int i;
+  for (i = 0; i < c->nparams; i++) {
+    const rt_value *dflt = c->params[i].value;
+    if (map && lua_getfield(L, map, c->params[i].name) != LUA_TNIL) {
+      if (rt_lua_tovalue(L, -1, &row[i]) != 0)
+        rt_lua_error(L, RT_EARGUMENT,
+                     "execute: parameter %d can't be bound: %s is not a SQL "
+                     "value",
+                     i + 1, luaL_typename(L, -1));
+      lua_pop(L, 1); /* the string stays alive in its map */
+      continue;
+    }
+    if (map) lua_pop(L, 1);
+    if (dflt == &rt_required_value)
+      rt_lua_error(L, RT_EINVALIDREQUEST,
+                   "A value is required for bind parameter '%s'",
+                   c->params[i].name);
+    row[i] = *dflt;
+    if (row[i].type == RT_V_BLOB) row[i].type = RT_V_TEXT;
+  }
+}
+
+/*
+** The compile conn:execute calls from C (RT_COMPILE_EXEC): the same as
+** compile_hook, but each map goes in one pass into a row-major rt_value
+** array, with no positional lists in between.  Returns sql, the array's
+** userdata and the parameters it borrows from; out is a light userdata.
+*/
+static int exec_compile(lua_State *L) {
+  rt_lua_exec *out = lua_touserdata(L, 4);
+  int many, n, i, map;
+  rt_compiled *c;
+  rt_value *vals;
+  lua_settop(L, 3);
+  c = hook_compile(L, &many, &n);
+  lua_settop(L, 3);
+  if (!lua_istable(L, 3)) n = 1;
+  vals = lua_newuserdatauv(
+      L, sizeof(rt_value) * ((size_t)n * (size_t)c->nparams + 1), 0); /* 4 */
+  for (i = 1; i <= n; i++) {
+    map = 0;
+    if (lua_istable(L, 3)) {
+      if (many) {
+        if (lua_rawgeti(L, 3, i) != LUA_TTABLE)
+          rt_lua_error(L, RT_EARGUMENT,
+                       "execute: parameter set %d is not a table", i);
+      } else
+        lua_pushvalue(L, 3);
+      map = lua_gettop(L);
+    }
+    values_row(L, c, map, vals + (size_t)(i - 1) * (size_t)c->nparams);
+    lua_settop(L, 4);
+  }
+  lua_pushstring(L, c->sql);
+  lua_pushvalue(L, 3);
+  out->sql = lua_tostring(L, -2);
+  out->vals = vals;
+  out->nparams = c->nparams;
+  out->nrows = n;
+  return 3;
 }
 
 /* --- DDL constructs --- */
@@ -2474,6 +2584,8 @@ void lsql_open_expr(lua_State *L) {
   lua_setfield(L, LUA_REGISTRYINDEX, "retort.null_construct");
   lua_pushcfunction(L, compile_hook);
   lua_setfield(L, LUA_REGISTRYINDEX, RT_COMPILE_HOOK);
+  lua_pushcfunction(L, exec_compile);
+  lua_setfield(L, LUA_REGISTRYINDEX, RT_COMPILE_EXEC);
   /* DDL helpers */
   if (luaL_loadbuffer(L, ddl_chunk, sizeof ddl_chunk - 1, "=retort.ddl") !=
       LUA_OK)
