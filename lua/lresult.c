@@ -44,7 +44,9 @@ struct lresult {
   int returns_rows;
   int closed; /* :close() was called (or the connection closed) */
   int64_t rowcount, lastrowid;
-  unsigned char *conv; /* per column: how to convert (CONV_*) */
+  /* per column: how to convert (CONV_*); bytes of the row metatable's
+  ** key, which uservalue 2 keeps alive */
+  const unsigned char *conv;
 };
 
 typedef struct lview {
@@ -70,8 +72,7 @@ static void release_cursor(lresult *r) {
     r->cur->conn->drv->cursor_close(r->cur);
     r->cur = NULL;
   }
-  free(r->conv);
-  r->conv = NULL;
+  r->conv = NULL; /* it lives in the row metatable */
   unlink_result(r);
 }
 
@@ -233,6 +234,59 @@ static void make_rowmt(lua_State *L, lresult *r) {
   lua_setfield(L, mt, "__methods");
 }
 
+/*
+** Results with the same columns share one row metatable: executing one
+** statement again and again builds it once.  The cache is a registry table
+** with weak values, keyed by a string of the column count, the
+** conversions (one byte each, which r->conv then points into) and the
+** names.  The metatable keeps its key alive in __rowkey.
+*/
+static const char rowmt_cache = 0;
+
+static void push_rowmt(lua_State *L, lresult *r) {
+  const rt_driver *drv = r->cur->conn->drv;
+  luaL_Buffer b;
+  int cache, key, i;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &rowmt_cache) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &rowmt_cache);
+  }
+  cache = lua_gettop(L);
+  luaL_buffinit(L, &b);
+  luaL_addlstring(&b, (const char *)&r->ncols, sizeof r->ncols);
+  for (i = 0; i < r->ncols; i++)
+    luaL_addchar(&b, (char)conv_for(drv->coltype(r->cur, i)));
+  for (i = 0; i < r->ncols; i++) {
+    luaL_addstring(&b, drv->colname(r->cur, i));
+    luaL_addchar(&b, '\0');
+  }
+  luaL_pushresult(&b);
+  key = lua_gettop(L);
+  lua_pushvalue(L, key);
+  if (lua_rawget(L, cache) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    make_rowmt(L, r);
+    lua_pushvalue(L, key);
+    lua_setfield(L, -2, "__rowkey");
+    lua_pushvalue(L, key);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, cache);
+  }
+  /* the metatable's own key: a long key string is not interned, so the one
+  ** made here may be another object */
+  lua_getfield(L, -1, "__rowkey");
+  r->conv = (const unsigned char *)lua_tostring(L, -1) + sizeof r->ncols;
+  lua_pop(L, 1);
+  lua_replace(L, cache);
+  lua_settop(L, cache);
+}
+
 /* --- results --- */
 
 static lresult *checkresult(lua_State *L, int idx) {
@@ -242,7 +296,6 @@ static lresult *checkresult(lua_State *L, int idx) {
 void rt_lua_pushresult(lua_State *L, int conn_idx, lconn *conn,
                        rt_cursor *cur) {
   lresult *r;
-  int i;
   conn_idx = lua_absindex(L, conn_idx);
   /* allocate before owning: if this raises, close the cursor ourselves */
   r = lua_newuserdatauv(L, sizeof *r, 3);
@@ -263,11 +316,7 @@ void rt_lua_pushresult(lua_State *L, int conn_idx, lconn *conn,
   r->next = conn->results;
   if (conn->results) conn->results->prev = r;
   conn->results = r;
-  r->conv = calloc((size_t)r->ncols, 1);
-  if (r->conv)
-    for (i = 0; i < r->ncols; i++)
-      r->conv[i] = conv_for(cur->conn->drv->coltype(cur, i));
-  make_rowmt(L, r);
+  push_rowmt(L, r);
   lua_setiuservalue(L, -2, 2);
 }
 
