@@ -15,11 +15,20 @@
 #include "../core/driver.h"
 #include "../core/stmtcache.h"
 
+/* A declared type and its family, remembered (see sq_coltype). */
+typedef struct decl_memo {
+  char decl[40];
+  rt_sqltype type;
+} decl_memo;
+
+#define DECL_MEMO_SIZE 16
+
 typedef struct sqlite_conn {
   rt_dbconn base;
   sqlite3 *db;
   rt_stmtcache cache;
   char version[32];
+  decl_memo decls[DECL_MEMO_SIZE];
 } sqlite_conn;
 
 typedef struct sqlite_cursor {
@@ -329,11 +338,9 @@ static int has(const char *decl, const char *word) {
 ** SQLite's column affinity rules, applied to the declared type, give the
 ** family; expressions have no declared type.
 */
-static rt_sqltype sq_coltype(rt_cursor *base, int i) {
-  const char *d = sqlite3_column_decltype(((sqlite_cursor *)base)->stmt, i);
+static rt_sqltype classify(const char *d) {
   char up[64];
   size_t k;
-  if (d == NULL) return RT_T_UNKNOWN;
   for (k = 0; d[k] && k < sizeof up - 1; k++)
     up[k] = (char)((d[k] >= 'a' && d[k] <= 'z') ? d[k] - 32 : d[k]);
   up[k] = '\0';
@@ -348,6 +355,28 @@ static rt_sqltype sq_coltype(rt_cursor *base, int i) {
   if (has(up, "REAL") || has(up, "FLOA") || has(up, "DOUB")) return RT_T_FLOAT;
   if (has(up, "NUMERIC") || has(up, "DECIMAL")) return RT_T_NUMERIC;
   return RT_T_UNKNOWN;
+}
+
+/*
+** Every result asks for its columns' families, and a schema has few
+** distinct declared types: the connection remembers the last ones by their
+** text, so a repeated query hashes and compares instead of classifying.
+*/
+static rt_sqltype sq_coltype(rt_cursor *base, int i) {
+  const char *d = sqlite3_column_decltype(((sqlite_cursor *)base)->stmt, i);
+  sqlite_conn *c = (sqlite_conn *)base->conn;
+  decl_memo *m;
+  unsigned h = 5381;
+  size_t n;
+  if (d == NULL) return RT_T_UNKNOWN;
+  for (n = 0; d[n]; n++) h = h * 33 + (unsigned char)d[n];
+  if (n >= sizeof m->decl) return classify(d);
+  m = &c->decls[h % DECL_MEMO_SIZE];
+  if (m->decl[0] == '\0' || strcmp(m->decl, d) != 0) {
+    memcpy(m->decl, d, n + 1);
+    m->type = classify(d);
+  }
+  return m->type;
 }
 
 static void sq_cursor_close(rt_cursor *base) {

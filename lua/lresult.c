@@ -239,14 +239,18 @@ static void make_rowmt(lua_State *L, lresult *r) {
 ** statement again and again builds it once.  The cache is a registry table
 ** with weak values, keyed by a string of the column count, the
 ** conversions (one byte each, which r->conv then points into) and the
-** names.  The metatable keeps its key alive in __rowkey.
+** names.  The metatable keeps its key alive in __rowkey.  The last one used
+** is also at [1] (its key) and [2], and is recognized in the buffer the key
+** is built in, before any string is made.
 */
 static const char rowmt_cache = 0;
 
 static void push_rowmt(lua_State *L, lresult *r) {
   const rt_driver *drv = r->cur->conn->drv;
   luaL_Buffer b;
-  int cache, key, i;
+  const char *last;
+  size_t lastlen;
+  int cache, i;
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &rowmt_cache) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);
@@ -258,6 +262,14 @@ static void push_rowmt(lua_State *L, lresult *r) {
     lua_rawsetp(L, LUA_REGISTRYINDEX, &rowmt_cache);
   }
   cache = lua_gettop(L);
+  /* [2] is weak: [1] is no use once the collector took it */
+  last = NULL;
+  lastlen = 0;
+  if (lua_rawgeti(L, cache, 2) == LUA_TTABLE) {
+    lua_rawgeti(L, cache, 1);
+    last = lua_tolstring(L, -1, &lastlen);
+    lua_remove(L, cache + 1);
+  } /* cache + 1: the last key, or nil */
   luaL_buffinit(L, &b);
   luaL_addlstring(&b, (const char *)&r->ncols, sizeof r->ncols);
   for (i = 0; i < r->ncols; i++)
@@ -266,15 +278,23 @@ static void push_rowmt(lua_State *L, lresult *r) {
     luaL_addstring(&b, drv->colname(r->cur, i));
     luaL_addchar(&b, '\0');
   }
+  if (last && luaL_bufflen(&b) == lastlen &&
+      memcmp(luaL_buffaddr(&b), last, lastlen) == 0) {
+    lua_settop(L, cache);
+    lua_rawgeti(L, cache, 2);
+    r->conv = (const unsigned char *)last + sizeof r->ncols;
+    lua_replace(L, cache);
+    return;
+  }
   luaL_pushresult(&b);
-  key = lua_gettop(L);
-  lua_pushvalue(L, key);
+  lua_remove(L, cache + 1); /* the last key */
+  lua_pushvalue(L, cache + 1);
   if (lua_rawget(L, cache) != LUA_TTABLE) {
     lua_pop(L, 1);
     make_rowmt(L, r);
-    lua_pushvalue(L, key);
+    lua_pushvalue(L, cache + 1);
     lua_setfield(L, -2, "__rowkey");
-    lua_pushvalue(L, key);
+    lua_pushvalue(L, cache + 1);
     lua_pushvalue(L, -2);
     lua_rawset(L, cache);
   }
@@ -282,7 +302,9 @@ static void push_rowmt(lua_State *L, lresult *r) {
   ** made here may be another object */
   lua_getfield(L, -1, "__rowkey");
   r->conv = (const unsigned char *)lua_tostring(L, -1) + sizeof r->ncols;
-  lua_pop(L, 1);
+  lua_rawseti(L, cache, 1);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, cache, 2);
   lua_replace(L, cache);
   lua_settop(L, cache);
 }
