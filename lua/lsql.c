@@ -59,12 +59,17 @@ void lsql_pushnode(lua_State *L, rt_node *n) {
     if (!(ud)->n) rt_lua_error(L, RT_EMEMORY, "out of memory");                \
   } while (0)
 
+/*
+** The Node metatable carries &node_mt_key at [1]: telling a node is one
+** array read, where a registry lookup would hash.  No other table holds
+** that address.
+*/
 rt_node *lsql_tonode(lua_State *L, int idx) {
   lnode *u = lua_touserdata(L, idx);
   int same;
   if (!u || !lua_getmetatable(L, idx)) return NULL;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &node_mt_key);
-  same = lua_rawequal(L, -1, -2);
+  same = lua_rawgeti(L, -1, 1) == LUA_TLIGHTUSERDATA &&
+         lua_touserdata(L, -1) == &node_mt_key;
   lua_pop(L, 2);
   return same ? u->n : NULL;
 }
@@ -2540,6 +2545,8 @@ void lsql_open_expr(lua_State *L) {
                                    {NULL, NULL}};
   int mod = lua_gettop(L);
   luaL_newmetatable(L, NODE_MT);
+  lua_pushlightuserdata(L, (void *)&node_mt_key);
+  lua_rawseti(L, -2, 1);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &node_mt_key);
   lua_newtable(L);
