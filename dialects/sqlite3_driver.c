@@ -301,23 +301,29 @@ static int sq_fetch(rt_cursor *base, rt_error *err) {
   return fail((sqlite_conn *)base->conn, rc, err);
 }
 
+/*
+** One sqlite3_column_* call per column: each takes the connection's mutex,
+** and the value it returns answers type, bytes and length without it.  The
+** value is "unprotected", which is safe because a driver connection is used
+** by one thread at a time (the pool hands it to one connection).
+*/
 static void sq_column(rt_cursor *base, int i, rt_value *v) {
-  sqlite3_stmt *s = ((sqlite_cursor *)base)->stmt;
-  switch (sqlite3_column_type(s, i)) {
+  sqlite3_value *cv = sqlite3_column_value(((sqlite_cursor *)base)->stmt, i);
+  switch (sqlite3_value_type(cv)) {
   case SQLITE_INTEGER:
-    *v = rt_vint(sqlite3_column_int64(s, i));
+    *v = rt_vint(sqlite3_value_int64(cv));
     break;
   case SQLITE_FLOAT:
-    *v = rt_vfloat(sqlite3_column_double(s, i));
+    *v = rt_vfloat(sqlite3_value_double(cv));
     break;
   case SQLITE_TEXT: {
-    const char *p = (const char *)sqlite3_column_text(s, i);
-    *v = rt_vtext(p, (size_t)sqlite3_column_bytes(s, i));
+    const char *p = (const char *)sqlite3_value_text(cv);
+    *v = rt_vtext(p, (size_t)sqlite3_value_bytes(cv));
     break;
   }
   case SQLITE_BLOB: {
-    const char *p = sqlite3_column_blob(s, i);
-    *v = rt_vblob(p ? p : "", (size_t)sqlite3_column_bytes(s, i));
+    const char *p = sqlite3_value_blob(cv);
+    *v = rt_vblob(p ? p : "", (size_t)sqlite3_value_bytes(cv));
     break;
   }
   default:
