@@ -92,7 +92,11 @@ static int sq_connect(const rt_url *url, int nargs, const rt_url_arg *args,
                       rt_dbconn **out, rt_error *err) {
   sqlite_conn *c = calloc(1, sizeof *c);
   const char *path = url->database;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI;
+  /* no per-call mutex: a driver connection is used by one thread at a time
+  ** (the pool is not shared between threads), and sqlite3_interrupt, the
+  ** one call that may come from elsewhere, needs none */
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI |
+              SQLITE_OPEN_NOMUTEX;
   int timeout_ms = 5000; /* pysqlite's default timeout is 5 seconds */
   int i, rc;
   if (c == NULL) return rt_error_set(err, RT_EMEMORY, "out of memory");
@@ -305,7 +309,7 @@ static int sq_fetch(rt_cursor *base, rt_error *err) {
 ** One sqlite3_column_* call per column: each takes the connection's mutex,
 ** and the value it returns answers type, bytes and length without it.  The
 ** value is "unprotected", which is safe because a driver connection is used
-** by one thread at a time (the pool hands it to one connection).
+** by one thread at a time (see sq_connect).
 */
 static void sq_column(rt_cursor *base, int i, rt_value *v) {
   sqlite3_value *cv = sqlite3_column_value(((sqlite_cursor *)base)->stmt, i);
