@@ -311,8 +311,31 @@ static void push_rowmt(lua_State *L, lresult *r) {
 
 /* --- results --- */
 
+/*
+** The Result metatable carries &result_mark at [1] and is in the registry
+** under that address too: telling a Result, which every fetch does, is an
+** array read instead of a lookup by name.
+*/
+static const char result_mark = 0;
+
+static lresult *toresult(lua_State *L, int idx) {
+  lresult *r = lua_touserdata(L, idx);
+  int is;
+  if (!r || !lua_getmetatable(L, idx)) return NULL;
+  is = lua_rawgeti(L, -1, 1) == LUA_TLIGHTUSERDATA &&
+       lua_touserdata(L, -1) == &result_mark;
+  lua_pop(L, 2);
+  return is ? r : NULL;
+}
+
 static lresult *checkresult(lua_State *L, int idx) {
-  return (lresult *)luaL_checkudata(L, idx, RESULT_MT);
+  lresult *r = toresult(L, idx);
+  return r ? r : (lresult *)luaL_checkudata(L, idx, RESULT_MT);
+}
+
+static void set_resultmt(lua_State *L) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &result_mark);
+  lua_setmetatable(L, -2);
 }
 
 void rt_lua_pushresult(lua_State *L, int conn_idx, lconn *conn,
@@ -322,7 +345,7 @@ void rt_lua_pushresult(lua_State *L, int conn_idx, lconn *conn,
   /* allocate before owning: if this raises, close the cursor ourselves */
   r = lua_newuserdatauv(L, sizeof *r, 3);
   memset(r, 0, sizeof *r);
-  luaL_setmetatable(L, RESULT_MT);
+  set_resultmt(L);
   r->cur = cur;
   r->ncols = cur->ncols;
   r->returns_rows = cur->ncols > 0;
@@ -347,7 +370,7 @@ void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
   conn_idx = lua_absindex(L, conn_idx);
   r = lua_newuserdatauv(L, sizeof *r, 3);
   memset(r, 0, sizeof *r);
-  luaL_setmetatable(L, RESULT_MT);
+  set_resultmt(L);
   r->rowcount = rowcount;
   lua_pushvalue(L, conn_idx);
   lua_setiuservalue(L, -2, 1);
@@ -416,8 +439,7 @@ static int next_raw(lua_State *L, int idx) {
   lview *v;
   lresult *r;
   idx = lua_absindex(L, idx);
-  if ((r = luaL_testudata(L, idx, RESULT_MT)) != NULL)
-    return next_row(L, idx, r);
+  if ((r = toresult(L, idx)) != NULL) return next_row(L, idx, r);
   v = lua_touserdata(L, idx);
   lua_getiuservalue(L, idx, 1);
   r = checkresult(L, -1);
@@ -442,7 +464,7 @@ static lresult *base_result(lua_State *L, int idx);
 /* Where a Result (uservalue 3) or a view (uservalue 2) keeps the keys it
 ** has returned once unique() is on. */
 static int seen_uv(lua_State *L, int idx) {
-  return luaL_testudata(L, idx, RESULT_MT) ? 3 : 2;
+  return toresult(L, idx) ? 3 : 2;
 }
 
 /*
@@ -538,7 +560,7 @@ static int res_unique(lua_State *L) {
 }
 
 static lresult *base_result(lua_State *L, int idx) {
-  lresult *r = luaL_testudata(L, idx, RESULT_MT);
+  lresult *r = toresult(L, idx);
   if (r) return r;
   if (!luaL_testudata(L, idx, SCALAR_MT) && !luaL_testudata(L, idx, MAPPING_MT))
     luaL_typeerror(L, idx, "Result");
@@ -568,7 +590,7 @@ static int res_call(lua_State *L) {
 
 static int res_all(lua_State *L) {
   lua_Integer n = 0;
-  lresult *r = luaL_testudata(L, 1, RESULT_MT);
+  lresult *r = toresult(L, 1);
   lua_settop(L, 1);
   lua_newtable(L);
   if (r && r->cur && lua_getiuservalue(L, 1, 3) != LUA_TTABLE) {
@@ -649,7 +671,7 @@ static void push_view(lua_State *L, int base_idx, int mode, int col) {
 
 /* The Result underlying the value at idx, pushed. */
 static void push_base(lua_State *L, int idx) {
-  if (luaL_testudata(L, idx, RESULT_MT))
+  if (toresult(L, idx))
     lua_pushvalue(L, idx);
   else
     lua_getiuservalue(L, idx, 1);
@@ -817,6 +839,10 @@ static void new_resultmt(lua_State *L, const char *name, int full) {
   if (full) {
     lua_pushcfunction(L, res_gc);
     lua_setfield(L, -2, "__gc");
+    lua_pushlightuserdata(L, (void *)&result_mark);
+    lua_rawseti(L, -2, 1);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &result_mark);
   }
   lua_pop(L, 1);
 }
