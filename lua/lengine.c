@@ -514,7 +514,7 @@ static int conn_execute(lua_State *L) {
   lua_pushstring(L, c->c.engine->dialect);
   lua_pushvalue(L, 3);
   lua_pushlightuserdata(L, &ex);
-  lua_call(L, 4, 3); /* 4: sql, 5: values, 6: what they borrow from */
+  lua_call(L, 4, 4); /* 4: sql, 5: values, 6 and 7: what they borrow from */
   return run_values(L, ex.sql, ex.vals, ex.nparams, ex.nrows, 3);
 }
 

@@ -115,12 +115,13 @@ void rt_lua_close_results(lconn *conn);
 
 /*
 ** Registry key of the same compile for C callers (conn:execute):
-**   fn(stmt, dialect_name, params, out) -> sql, values, keeper
+**   fn(stmt, dialect_name, params, out) -> sql, values, keeper, anchor
 ** out is a light userdata pointing to an rt_lua_exec it fills: the
 ** parameters of each execution, converted in one pass from the maps to a
 ** row-major rt_value array (the `values` userdata).  Its strings are
-** borrowed from `keeper` and the statement; the caller keeps all three and
-** the statement on the stack while it uses them.
+** borrowed from `keeper`, `anchor` (strings a map's __index made, or nil)
+** and the statement; the caller keeps all four and the statement on the
+** stack while it uses them.
 */
 #define RT_COMPILE_EXEC "retort.compile_exec"
 

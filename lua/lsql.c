@@ -1914,10 +1914,21 @@ static int compile_hook(lua_State *L) {
 ** One row of exec_compile's array: each parameter's value from the map at
 ** `map` (0 for none) or from the statement.  Strings are borrowed from the
 ** map or the statement; a statement's blob goes as text, as it does when
-** it travels through a Lua string.
+** it travels through a Lua string.  A map with a metatable may make values
+** up (__index): its strings are kept in the table at `anchor` (made when
+** first needed, in that stack slot).
 */
-static void values_row(lua_State *L, rt_compiled *c, int map, rt_value *row) {
-  int i;
+static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
+                       rt_value *row) {
+  int i, computed = 0;
+  if (map && lua_getmetatable(L, map)) {
+    lua_pop(L, 1);
+    computed = 1;
+    if (!lua_istable(L, anchor)) {
+      lua_newtable(L);
+      lua_replace(L, anchor);
+    }
+  }
   for (i = 0; i < c->nparams; i++) {
     const rt_value *dflt = c->params[i].value;
     if (map && lua_getfield(L, map, c->params[i].name) != LUA_TNIL) {
@@ -1926,7 +1937,10 @@ static void values_row(lua_State *L, rt_compiled *c, int map, rt_value *row) {
                      "execute: parameter %d can't be bound: %s is not a SQL "
                      "value",
                      i + 1, luaL_typename(L, -1));
-      lua_pop(L, 1); /* the string stays alive in its map */
+      if (computed && lua_type(L, -1) == LUA_TSTRING)
+        lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
+      else
+        lua_pop(L, 1); /* the string stays alive in its map */
       continue;
     }
     if (map) lua_pop(L, 1);
@@ -1943,7 +1957,8 @@ static void values_row(lua_State *L, rt_compiled *c, int map, rt_value *row) {
 ** The compile conn:execute calls from C (RT_COMPILE_EXEC): the same as
 ** compile_hook, but each map goes in one pass into a row-major rt_value
 ** array, with no positional lists in between.  Returns sql, the array's
-** userdata and the parameters it borrows from; out is a light userdata.
+** userdata, the parameters it borrows from and the strings maps made up
+** (or nil); out is a light userdata.
 */
 static int exec_compile(lua_State *L) {
   rt_lua_exec *out = lua_touserdata(L, 4);
@@ -1954,8 +1969,11 @@ static int exec_compile(lua_State *L) {
   c = hook_compile(L, &many, &n);
   lua_settop(L, 3);
   if (!lua_istable(L, 3)) n = 1;
+  lua_pushstring(L, c->sql); /* 4 */
   vals = lua_newuserdatauv(
-      L, sizeof(rt_value) * ((size_t)n * (size_t)c->nparams + 1), 0); /* 4 */
+      L, sizeof(rt_value) * ((size_t)n * (size_t)c->nparams + 1), 0); /* 5 */
+  lua_pushvalue(L, 3);                                                /* 6 */
+  lua_pushnil(L); /* 7: the anchor, when a map needs one */
   for (i = 1; i <= n; i++) {
     map = 0;
     if (lua_istable(L, 3)) {
@@ -1967,16 +1985,14 @@ static int exec_compile(lua_State *L) {
         lua_pushvalue(L, 3);
       map = lua_gettop(L);
     }
-    values_row(L, c, map, vals + (size_t)(i - 1) * (size_t)c->nparams);
-    lua_settop(L, 4);
+    values_row(L, c, map, 7, vals + (size_t)(i - 1) * (size_t)c->nparams);
+    lua_settop(L, 7);
   }
-  lua_pushstring(L, c->sql);
-  lua_pushvalue(L, 3);
-  out->sql = lua_tostring(L, -2);
+  out->sql = lua_tostring(L, 4);
   out->vals = vals;
   out->nparams = c->nparams;
   out->nrows = n;
-  return 3;
+  return 4;
 }
 
 /* --- DDL constructs --- */

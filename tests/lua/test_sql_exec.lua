@@ -220,6 +220,13 @@ do
   end)
   check(not ok2 and e2.kind == "InvalidRequestError" and e2.message:find("key"),
         "a bindparam() a map does not give: " .. tostring(e2))
+  -- a map whose __index makes its values up: they live while they are bound
+  local made = setmetatable({}, {__index = function(_, k)
+    collectgarbage()
+    return string.rep(k, 60)
+  end})
+  local both = c3:execute(text("SELECT :a || :b"), made):scalar()
+  check(both == string.rep("a", 60) .. string.rep("b", 60), "made-up values: " .. tostring(both))
   c3:rollback()
   mp:drop_all(engine)
 end
