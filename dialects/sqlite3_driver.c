@@ -15,11 +15,20 @@
 #include "../core/driver.h"
 #include "../core/stmtcache.h"
 
+/* A declared type and its family, remembered (see sq_coltype). */
+typedef struct decl_memo {
+  char decl[40];
+  rt_sqltype type;
+} decl_memo;
+
+#define DECL_MEMO_SIZE 16
+
 typedef struct sqlite_conn {
   rt_dbconn base;
   sqlite3 *db;
   rt_stmtcache cache;
   char version[32];
+  decl_memo decls[DECL_MEMO_SIZE];
 } sqlite_conn;
 
 typedef struct sqlite_cursor {
@@ -83,7 +92,11 @@ static int sq_connect(const rt_url *url, int nargs, const rt_url_arg *args,
                       rt_dbconn **out, rt_error *err) {
   sqlite_conn *c = calloc(1, sizeof *c);
   const char *path = url->database;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI;
+  /* no per-call mutex: a driver connection is used by one thread at a time
+  ** (the pool is not shared between threads), and sqlite3_interrupt, the
+  ** one call that may come from elsewhere, needs none */
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI |
+              SQLITE_OPEN_NOMUTEX;
   int timeout_ms = 5000; /* pysqlite's default timeout is 5 seconds */
   int i, rc;
   if (c == NULL) return rt_error_set(err, RT_EMEMORY, "out of memory");
@@ -167,8 +180,13 @@ static void release(sqlite3_stmt *stmt, rt_stmtslot *slot) {
     sqlite3_finalize(stmt);
 }
 
+/*
+** Bind one row.  `copy` is SQLITE_TRANSIENT when the statement may be
+** stepped after the caller's values are gone (a cursor), SQLITE_STATIC when
+** every step happens while they live (executemany).
+*/
 static int bind(sqlite_conn *c, sqlite3_stmt *stmt, const rt_value *params,
-                int nparams, rt_error *err) {
+                int nparams, sqlite3_destructor_type copy, rt_error *err) {
   int i, rc = SQLITE_OK;
   int want = sqlite3_bind_parameter_count(stmt);
   if (want != nparams)
@@ -192,12 +210,11 @@ static int bind(sqlite_conn *c, sqlite3_stmt *stmt, const rt_value *params,
       rc = sqlite3_bind_int(stmt, i + 1, v->u.b);
       break;
     case RT_V_TEXT:
-      rc = sqlite3_bind_text64(stmt, i + 1, v->u.s.p, v->u.s.n,
-                               SQLITE_TRANSIENT, SQLITE_UTF8);
+      rc = sqlite3_bind_text64(stmt, i + 1, v->u.s.p, v->u.s.n, copy,
+                               SQLITE_UTF8);
       break;
     case RT_V_BLOB:
-      rc = sqlite3_bind_blob64(stmt, i + 1, v->u.s.p, v->u.s.n,
-                               SQLITE_TRANSIENT);
+      rc = sqlite3_bind_blob64(stmt, i + 1, v->u.s.p, v->u.s.n, copy);
       break;
     }
   }
@@ -214,7 +231,7 @@ static int sq_execute(rt_dbconn *base, const char *sql, const rt_value *params,
   (void)flags; /* SQLite always steps lazily */
   stmt = prepare(c, sql, &slot, err);
   if (stmt == NULL) return -1;
-  if (bind(c, stmt, params, nparams, err) != 0) {
+  if (bind(c, stmt, params, nparams, SQLITE_TRANSIENT, err) != 0) {
     release(stmt, slot);
     return -1;
   }
@@ -254,8 +271,8 @@ static int sq_executemany(rt_dbconn *base, const char *sql,
   int r, rc;
   if (stmt == NULL) return -1;
   for (r = 0; r < nrows; r++) {
-    if (bind(c, stmt, params + (size_t)r * (size_t)nparams, nparams, err) !=
-        0) {
+    if (bind(c, stmt, params + (size_t)r * (size_t)nparams, nparams,
+             SQLITE_STATIC, err) != 0) {
       release(stmt, slot);
       return -1;
     }
@@ -288,23 +305,29 @@ static int sq_fetch(rt_cursor *base, rt_error *err) {
   return fail((sqlite_conn *)base->conn, rc, err);
 }
 
+/*
+** One sqlite3_column_* call per column: each takes the connection's mutex,
+** and the value it returns answers type, bytes and length without it.  The
+** value is "unprotected", which is safe because a driver connection is used
+** by one thread at a time (see sq_connect).
+*/
 static void sq_column(rt_cursor *base, int i, rt_value *v) {
-  sqlite3_stmt *s = ((sqlite_cursor *)base)->stmt;
-  switch (sqlite3_column_type(s, i)) {
+  sqlite3_value *cv = sqlite3_column_value(((sqlite_cursor *)base)->stmt, i);
+  switch (sqlite3_value_type(cv)) {
   case SQLITE_INTEGER:
-    *v = rt_vint(sqlite3_column_int64(s, i));
+    *v = rt_vint(sqlite3_value_int64(cv));
     break;
   case SQLITE_FLOAT:
-    *v = rt_vfloat(sqlite3_column_double(s, i));
+    *v = rt_vfloat(sqlite3_value_double(cv));
     break;
   case SQLITE_TEXT: {
-    const char *p = (const char *)sqlite3_column_text(s, i);
-    *v = rt_vtext(p, (size_t)sqlite3_column_bytes(s, i));
+    const char *p = (const char *)sqlite3_value_text(cv);
+    *v = rt_vtext(p, (size_t)sqlite3_value_bytes(cv));
     break;
   }
   case SQLITE_BLOB: {
-    const char *p = sqlite3_column_blob(s, i);
-    *v = rt_vblob(p ? p : "", (size_t)sqlite3_column_bytes(s, i));
+    const char *p = sqlite3_value_blob(cv);
+    *v = rt_vblob(p ? p : "", (size_t)sqlite3_value_bytes(cv));
     break;
   }
   default:
@@ -325,11 +348,9 @@ static int has(const char *decl, const char *word) {
 ** SQLite's column affinity rules, applied to the declared type, give the
 ** family; expressions have no declared type.
 */
-static rt_sqltype sq_coltype(rt_cursor *base, int i) {
-  const char *d = sqlite3_column_decltype(((sqlite_cursor *)base)->stmt, i);
+static rt_sqltype classify(const char *d) {
   char up[64];
   size_t k;
-  if (d == NULL) return RT_T_UNKNOWN;
   for (k = 0; d[k] && k < sizeof up - 1; k++)
     up[k] = (char)((d[k] >= 'a' && d[k] <= 'z') ? d[k] - 32 : d[k]);
   up[k] = '\0';
@@ -344,6 +365,28 @@ static rt_sqltype sq_coltype(rt_cursor *base, int i) {
   if (has(up, "REAL") || has(up, "FLOA") || has(up, "DOUB")) return RT_T_FLOAT;
   if (has(up, "NUMERIC") || has(up, "DECIMAL")) return RT_T_NUMERIC;
   return RT_T_UNKNOWN;
+}
+
+/*
+** Every result asks for its columns' families, and a schema has few
+** distinct declared types: the connection remembers the last ones by their
+** text, so a repeated query hashes and compares instead of classifying.
+*/
+static rt_sqltype sq_coltype(rt_cursor *base, int i) {
+  const char *d = sqlite3_column_decltype(((sqlite_cursor *)base)->stmt, i);
+  sqlite_conn *c = (sqlite_conn *)base->conn;
+  decl_memo *m;
+  unsigned h = 5381;
+  size_t n;
+  if (d == NULL) return RT_T_UNKNOWN;
+  for (n = 0; d[n]; n++) h = h * 33 + (unsigned char)d[n];
+  if (n >= sizeof m->decl) return classify(d);
+  m = &c->decls[h % DECL_MEMO_SIZE];
+  if (m->decl[0] == '\0' || strcmp(m->decl, d) != 0) {
+    memcpy(m->decl, d, n + 1);
+    m->type = classify(d);
+  }
+  return m->type;
 }
 
 static void sq_cursor_close(rt_cursor *base) {

@@ -452,14 +452,12 @@ static lconn *openconn(lua_State *L, int idx) {
   return c;
 }
 
-/* Execute `sql` with the parameters at pidx (a list or list of lists) on
-** the connection at index 1; pushes a Result. */
-static int run(lua_State *L, const char *sql, int pidx, int orig_params,
-               const char *fname) {
+/* Execute `sql` with `nrows` rows of `nparams` values on the connection
+** at index 1; pushes a Result. */
+static int run_values(lua_State *L, const char *sql, const rt_value *vals,
+                      int nparams, int nrows, int orig_params) {
   lconn *c = openconn(L, 1);
   rt_error err = RT_ERROR_INIT;
-  int nparams, nrows;
-  rt_value *vals = collect_params(L, pidx, &nparams, &nrows, fname);
   if (nrows > 1) {
     int64_t rowcount = -1;
     if (rt_connection_executemany(&c->c, sql, vals, nparams, nrows, &rowcount,
@@ -477,6 +475,15 @@ static int run(lua_State *L, const char *sql, int pidx, int orig_params,
   }
 }
 
+/* Execute `sql` with the parameters at pidx (a list or list of lists) on
+** the connection at index 1; pushes a Result. */
+static int run(lua_State *L, const char *sql, int pidx, int orig_params,
+               const char *fname) {
+  int nparams, nrows;
+  rt_value *vals = collect_params(L, pidx, &nparams, &nrows, fname);
+  return run_values(L, sql, vals, nparams, nrows, orig_params);
+}
+
 static int conn_exec_driver_sql(lua_State *L) {
   const char *sql;
   rt_lua_checkarg(L, 2, LUA_TSTRING, "exec_driver_sql");
@@ -486,12 +493,12 @@ static int conn_exec_driver_sql(lua_State *L) {
 
 /*
 ** conn:execute(stmt, params): the expression module registers a compile
-** hook `hook(stmt, dialect_name, params) -> sql, positional_params`, where
-** positional_params is a list (one execution) or a list of lists.
+** function (RT_COMPILE_EXEC in lretort.h) that gives the SQL and the
+** parameters already as rt_values.
 */
 static int conn_execute(lua_State *L) {
   lconn *c = openconn(L, 1);
-  const char *sql;
+  rt_lua_exec ex;
   lua_settop(L, 3);
   if (lua_type(L, 2) == LUA_TSTRING)
     return rt_lua_error(
@@ -499,16 +506,16 @@ static int conn_execute(lua_State *L) {
         "Textual SQL expression '%s' should be explicitly declared as "
         "text('%s')",
         lua_tostring(L, 2), lua_tostring(L, 2));
-  if (lua_getfield(L, LUA_REGISTRYINDEX, RT_COMPILE_HOOK) != LUA_TFUNCTION)
+  if (lua_getfield(L, LUA_REGISTRYINDEX, RT_COMPILE_EXEC) != LUA_TFUNCTION)
     return rt_lua_error(L, RT_EARGUMENT,
                         "execute: %s is not an executable statement",
                         luaL_typename(L, 2));
   lua_pushvalue(L, 2);
   lua_pushstring(L, c->c.engine->dialect);
   lua_pushvalue(L, 3);
-  lua_call(L, 3, 2); /* 4: sql, 5: positional params */
-  sql = luaL_checkstring(L, 4);
-  return run(L, sql, 5, 3, "execute");
+  lua_pushlightuserdata(L, &ex);
+  lua_call(L, 4, 4); /* 4: sql, 5: values, 6 and 7: what they borrow from */
+  return run_values(L, ex.sql, ex.vals, ex.nparams, ex.nrows, 3);
 }
 
 static int conn_commit(lua_State *L) {

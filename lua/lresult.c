@@ -44,7 +44,9 @@ struct lresult {
   int returns_rows;
   int closed; /* :close() was called (or the connection closed) */
   int64_t rowcount, lastrowid;
-  unsigned char *conv; /* per column: how to convert (CONV_*) */
+  /* per column: how to convert (CONV_*); bytes of the row metatable's
+  ** key, which uservalue 2 keeps alive */
+  const unsigned char *conv;
 };
 
 typedef struct lview {
@@ -70,8 +72,7 @@ static void release_cursor(lresult *r) {
     r->cur->conn->drv->cursor_close(r->cur);
     r->cur = NULL;
   }
-  free(r->conv);
-  r->conv = NULL;
+  r->conv = NULL; /* it lives in the row metatable */
   unlink_result(r);
 }
 
@@ -233,21 +234,118 @@ static void make_rowmt(lua_State *L, lresult *r) {
   lua_setfield(L, mt, "__methods");
 }
 
+/*
+** Results with the same columns share one row metatable: executing one
+** statement again and again builds it once.  The cache is a registry table
+** with weak values, keyed by a string of the column count, the
+** conversions (one byte each, which r->conv then points into) and the
+** names.  The metatable keeps its key alive in __rowkey.  The last one used
+** is also at [1] (its key) and [2], and is recognized in the buffer the key
+** is built in, before any string is made.
+*/
+static const char rowmt_cache = 0;
+
+static void push_rowmt(lua_State *L, lresult *r) {
+  const rt_driver *drv = r->cur->conn->drv;
+  luaL_Buffer b;
+  const char *last;
+  size_t lastlen;
+  int cache, i;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &rowmt_cache) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &rowmt_cache);
+  }
+  cache = lua_gettop(L);
+  /* [2] is weak: [1] is no use once the collector took it */
+  last = NULL;
+  lastlen = 0;
+  if (lua_rawgeti(L, cache, 2) == LUA_TTABLE) {
+    lua_rawgeti(L, cache, 1);
+    last = lua_tolstring(L, -1, &lastlen);
+    lua_remove(L, cache + 1);
+  } /* cache + 1: the last key, or nil */
+  luaL_buffinit(L, &b);
+  luaL_addlstring(&b, (const char *)&r->ncols, sizeof r->ncols);
+  for (i = 0; i < r->ncols; i++)
+    luaL_addchar(&b, (char)conv_for(drv->coltype(r->cur, i)));
+  for (i = 0; i < r->ncols; i++) {
+    luaL_addstring(&b, drv->colname(r->cur, i));
+    luaL_addchar(&b, '\0');
+  }
+  if (last && luaL_bufflen(&b) == lastlen &&
+      memcmp(luaL_buffaddr(&b), last, lastlen) == 0) {
+    lua_settop(L, cache);
+    lua_rawgeti(L, cache, 2);
+    r->conv = (const unsigned char *)last + sizeof r->ncols;
+    lua_replace(L, cache);
+    return;
+  }
+  luaL_pushresult(&b);
+  lua_remove(L, cache + 1); /* the last key */
+  lua_pushvalue(L, cache + 1);
+  if (lua_rawget(L, cache) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    make_rowmt(L, r);
+    lua_pushvalue(L, cache + 1);
+    lua_setfield(L, -2, "__rowkey");
+    lua_pushvalue(L, cache + 1);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, cache);
+  }
+  /* the metatable's own key: a long key string is not interned, so the one
+  ** made here may be another object */
+  lua_getfield(L, -1, "__rowkey");
+  r->conv = (const unsigned char *)lua_tostring(L, -1) + sizeof r->ncols;
+  lua_rawseti(L, cache, 1);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, cache, 2);
+  lua_replace(L, cache);
+  lua_settop(L, cache);
+}
+
 /* --- results --- */
 
+/*
+** The Result metatable carries &result_mark at [1] and is in the registry
+** under that address too: telling a Result, which every fetch does, is an
+** array read instead of a lookup by name.
+*/
+static const char result_mark = 0;
+
+static lresult *toresult(lua_State *L, int idx) {
+  lresult *r = lua_touserdata(L, idx);
+  int is;
+  if (!r || !lua_getmetatable(L, idx)) return NULL;
+  is = lua_rawgeti(L, -1, 1) == LUA_TLIGHTUSERDATA &&
+       lua_touserdata(L, -1) == &result_mark;
+  lua_pop(L, 2);
+  return is ? r : NULL;
+}
+
 static lresult *checkresult(lua_State *L, int idx) {
-  return (lresult *)luaL_checkudata(L, idx, RESULT_MT);
+  lresult *r = toresult(L, idx);
+  return r ? r : (lresult *)luaL_checkudata(L, idx, RESULT_MT);
+}
+
+static void set_resultmt(lua_State *L) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &result_mark);
+  lua_setmetatable(L, -2);
 }
 
 void rt_lua_pushresult(lua_State *L, int conn_idx, lconn *conn,
                        rt_cursor *cur) {
   lresult *r;
-  int i;
   conn_idx = lua_absindex(L, conn_idx);
   /* allocate before owning: if this raises, close the cursor ourselves */
   r = lua_newuserdatauv(L, sizeof *r, 3);
   memset(r, 0, sizeof *r);
-  luaL_setmetatable(L, RESULT_MT);
+  set_resultmt(L);
   r->cur = cur;
   r->ncols = cur->ncols;
   r->returns_rows = cur->ncols > 0;
@@ -263,11 +361,7 @@ void rt_lua_pushresult(lua_State *L, int conn_idx, lconn *conn,
   r->next = conn->results;
   if (conn->results) conn->results->prev = r;
   conn->results = r;
-  r->conv = calloc((size_t)r->ncols, 1);
-  if (r->conv)
-    for (i = 0; i < r->ncols; i++)
-      r->conv[i] = conv_for(cur->conn->drv->coltype(cur, i));
-  make_rowmt(L, r);
+  push_rowmt(L, r);
   lua_setiuservalue(L, -2, 2);
 }
 
@@ -276,7 +370,7 @@ void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
   conn_idx = lua_absindex(L, conn_idx);
   r = lua_newuserdatauv(L, sizeof *r, 3);
   memset(r, 0, sizeof *r);
-  luaL_setmetatable(L, RESULT_MT);
+  set_resultmt(L);
   r->rowcount = rowcount;
   lua_pushvalue(L, conn_idx);
   lua_setiuservalue(L, -2, 1);
@@ -345,8 +439,7 @@ static int next_raw(lua_State *L, int idx) {
   lview *v;
   lresult *r;
   idx = lua_absindex(L, idx);
-  if ((r = luaL_testudata(L, idx, RESULT_MT)) != NULL)
-    return next_row(L, idx, r);
+  if ((r = toresult(L, idx)) != NULL) return next_row(L, idx, r);
   v = lua_touserdata(L, idx);
   lua_getiuservalue(L, idx, 1);
   r = checkresult(L, -1);
@@ -371,7 +464,7 @@ static lresult *base_result(lua_State *L, int idx);
 /* Where a Result (uservalue 3) or a view (uservalue 2) keeps the keys it
 ** has returned once unique() is on. */
 static int seen_uv(lua_State *L, int idx) {
-  return luaL_testudata(L, idx, RESULT_MT) ? 3 : 2;
+  return toresult(L, idx) ? 3 : 2;
 }
 
 /*
@@ -467,7 +560,7 @@ static int res_unique(lua_State *L) {
 }
 
 static lresult *base_result(lua_State *L, int idx) {
-  lresult *r = luaL_testudata(L, idx, RESULT_MT);
+  lresult *r = toresult(L, idx);
   if (r) return r;
   if (!luaL_testudata(L, idx, SCALAR_MT) && !luaL_testudata(L, idx, MAPPING_MT))
     luaL_typeerror(L, idx, "Result");
@@ -497,7 +590,7 @@ static int res_call(lua_State *L) {
 
 static int res_all(lua_State *L) {
   lua_Integer n = 0;
-  lresult *r = luaL_testudata(L, 1, RESULT_MT);
+  lresult *r = toresult(L, 1);
   lua_settop(L, 1);
   lua_newtable(L);
   if (r && r->cur && lua_getiuservalue(L, 1, 3) != LUA_TTABLE) {
@@ -578,7 +671,7 @@ static void push_view(lua_State *L, int base_idx, int mode, int col) {
 
 /* The Result underlying the value at idx, pushed. */
 static void push_base(lua_State *L, int idx) {
-  if (luaL_testudata(L, idx, RESULT_MT))
+  if (toresult(L, idx))
     lua_pushvalue(L, idx);
   else
     lua_getiuservalue(L, idx, 1);
@@ -746,6 +839,10 @@ static void new_resultmt(lua_State *L, const char *name, int full) {
   if (full) {
     lua_pushcfunction(L, res_gc);
     lua_setfield(L, -2, "__gc");
+    lua_pushlightuserdata(L, (void *)&result_mark);
+    lua_rawseti(L, -2, 1);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &result_mark);
   }
   lua_pop(L, 1);
 }

@@ -115,4 +115,23 @@ void rt_lua_close_results(lconn *conn);
 ** given.
 */
 #define RT_COMPILE_HOOK "retort.compile_hook"
+
+/*
+** Registry key of the same compile for C callers (conn:execute):
+**   fn(stmt, dialect_name, params, out) -> sql, values, keeper, anchor
+** out is a light userdata pointing to an rt_lua_exec it fills: the
+** parameters of each execution, converted in one pass from the maps to a
+** row-major rt_value array (the `values` userdata).  Its strings are
+** borrowed from `keeper`, `anchor` (strings a map's __index made, or nil)
+** and the statement; the caller keeps all four and the statement on the
+** stack while it uses them.
+*/
+#define RT_COMPILE_EXEC "retort.compile_exec"
+
+typedef struct rt_lua_exec {
+  const char *sql;
+  rt_value *vals;
+  int nparams; /* values per execution */
+  int nrows;   /* executions: > 1 is executemany */
+} rt_lua_exec;
 #endif

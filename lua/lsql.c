@@ -60,34 +60,31 @@ void lsql_pushnode(lua_State *L, rt_node *n) {
   } while (0)
 
 /*
-** A Lua table standing for a node (a mapped class stands for its table)
-** keeps that node in its raw field "__clause_element__"; the table keeps
-** the node alive, so the pointer stays valid while the table is on the
-** stack.
+** The Node metatable carries &node_mt_key at [1]: telling a node is one
+** array read, where a registry lookup would hash.  No other table holds
+** that address.  A Lua table standing for a node (a mapped class stands
+** for its table) keeps that node in its raw field "__clause_element__";
+** the table keeps the node alive while the table is on the stack.
 */
-rt_node *lsql_tonode(lua_State *L, int idx) {
+static rt_node *node_at(lua_State *L, int idx) {
   lnode *u = lua_touserdata(L, idx);
   int same;
-  if (u == NULL && lua_type(L, idx) == LUA_TTABLE) {
-    /* a mapped class stands for its table */
-    idx = lua_absindex(L, idx);
-    lua_pushliteral(L, "__clause_element__");
-    lua_rawget(L, idx);
-    u = lua_touserdata(L, -1);
-    if (!u || !lua_getmetatable(L, -1)) {
-      lua_pop(L, 1);
-      return NULL;
-    }
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &node_mt_key);
-    same = lua_rawequal(L, -1, -2);
-    lua_pop(L, 3);
-    return same ? u->n : NULL;
-  }
   if (!u || !lua_getmetatable(L, idx)) return NULL;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &node_mt_key);
-  same = lua_rawequal(L, -1, -2);
+  same = lua_rawgeti(L, -1, 1) == LUA_TLIGHTUSERDATA &&
+         lua_touserdata(L, -1) == &node_mt_key;
   lua_pop(L, 2);
   return same ? u->n : NULL;
+}
+
+rt_node *lsql_tonode(lua_State *L, int idx) {
+  rt_node *n;
+  if (lua_type(L, idx) != LUA_TTABLE) return node_at(L, idx);
+  idx = lua_absindex(L, idx);
+  lua_pushliteral(L, "__clause_element__");
+  lua_rawget(L, idx);
+  n = node_at(L, -1);
+  lua_pop(L, 1);
+  return n;
 }
 
 rt_node *lsql_checknode(lua_State *L, int idx, const char *fname) {
@@ -1790,11 +1787,43 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
   lua_pop(L, 3);
 }
 
-static int compile_hook(lua_State *L) {
+/*
+** Does an INSERT need its parameter maps copied before they are read?
+** Only when something adds keys to them: values() the statement gives as
+** binds, or Lua-function defaults of its table.
+*/
+static int insert_adds_keys(lua_State *L, rt_node *s) {
+  rt_node *vals = s->kids[RT_D_VALUES];
+  int i, adds;
+  for (i = 0; vals && i < vals->n; i++)
+    if (vals->kids[i]->a->kind == RT_N_BIND) return 1;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LSQL_DEFAULTS) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  adds = 0;
+  if (lua_rawgetp(L, -1, s->kids[RT_D_TABLE]) == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (!adds && lua_next(L, -2)) {
+      adds = lua_type(L, -1) == LUA_TFUNCTION;
+      lua_pop(L, 1);
+    }
+    if (adds) lua_pop(L, 1); /* the key lua_next left */
+  }
+  lua_pop(L, 2);
+  return adds;
+}
+
+/*
+** What compile_hook and exec_compile share: with (stmt, dialect, params)
+** at 1..3, bring the parameters into their final form at 3 (INSERT maps
+** copied when defaults add keys) and compile with the first map's keys.
+** *many tells a list of maps, *n how many.
+*/
+static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn) {
   rt_node *s = lsql_checknode(L, 1, "execute");
   const rt_dialect *d = rt_dialect_find(luaL_optstring(L, 2, "default"));
   rt_compile_opts o = {0, NULL, 0};
-  rt_compiled *c;
   int many = 0, n = 0, i, nkeys = 0;
   const char **keys;
   lua_settop(L, 3);
@@ -1806,13 +1835,15 @@ static int compile_hook(lua_State *L) {
     n = many ? (int)lua_rawlen(L, 3) : 1;
   }
   /* copy the maps: Lua defaults may add keys */
-  if (lua_istable(L, 3) && s->kind == RT_N_INSERT) {
+  if (lua_istable(L, 3) && s->kind == RT_N_INSERT && insert_adds_keys(L, s)) {
     lua_createtable(L, n, 0); /* 4 */
     for (i = 1; i <= n; i++) {
       lua_newtable(L);
-      if (many)
-        lua_rawgeti(L, 3, i);
-      else
+      if (many) {
+        if (lua_rawgeti(L, 3, i) != LUA_TTABLE)
+          rt_lua_error(L, RT_EARGUMENT,
+                       "execute: parameter set %d is not a table", i);
+      } else
         lua_pushvalue(L, 3);
       lua_pushnil(L);
       while (lua_next(L, -2)) {
@@ -1863,7 +1894,14 @@ static int compile_hook(lua_State *L) {
     static const char *const none[1] = {NULL};
     o.column_keys = none;
   }
-  c = compile_ud(L, s, d, &o);
+  *pmany = many;
+  *pn = n;
+  return compile_ud(L, s, d, &o);
+}
+
+static int compile_hook(lua_State *L) {
+  int many, n, i;
+  rt_compiled *c = hook_compile(L, &many, &n);
   lua_pushstring(L, c->sql);
   if (many && n > 1) {
     lua_createtable(L, n, 0);
@@ -1883,6 +1921,91 @@ static int compile_hook(lua_State *L) {
   } else
     positional_row(L, c, 0);
   return 2;
+}
+
+/*
+** One row of exec_compile's array: each parameter's value from the map at
+** `map` (0 for none) or from the statement.  Strings are borrowed from the
+** map or the statement; a statement's blob goes as text, as it does when
+** it travels through a Lua string.  A map with a metatable may make values
+** up (__index): its strings are kept in the table at `anchor` (made when
+** first needed, in that stack slot).
+*/
+static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
+                       rt_value *row) {
+  int i, computed = 0;
+  if (map && lua_getmetatable(L, map)) {
+    lua_pop(L, 1);
+    computed = 1;
+    if (!lua_istable(L, anchor)) {
+      lua_newtable(L);
+      lua_replace(L, anchor);
+    }
+  }
+  for (i = 0; i < c->nparams; i++) {
+    const rt_value *dflt = c->params[i].value;
+    if (map && lua_getfield(L, map, c->params[i].name) != LUA_TNIL) {
+      if (rt_lua_tovalue(L, -1, &row[i]) != 0)
+        rt_lua_error(L, RT_EARGUMENT,
+                     "execute: parameter %d can't be bound: %s is not a SQL "
+                     "value",
+                     i + 1, luaL_typename(L, -1));
+      if (computed && lua_type(L, -1) == LUA_TSTRING)
+        lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
+      else
+        lua_pop(L, 1); /* the string stays alive in its map */
+      continue;
+    }
+    if (map) lua_pop(L, 1);
+    if (dflt == &rt_required_value)
+      rt_lua_error(L, RT_EINVALIDREQUEST,
+                   "A value is required for bind parameter '%s'",
+                   c->params[i].name);
+    row[i] = *dflt;
+    if (row[i].type == RT_V_BLOB) row[i].type = RT_V_TEXT;
+  }
+}
+
+/*
+** The compile conn:execute calls from C (RT_COMPILE_EXEC): the same as
+** compile_hook, but each map goes in one pass into a row-major rt_value
+** array, with no positional lists in between.  Returns sql, the array's
+** userdata, the parameters it borrows from and the strings maps made up
+** (or nil); out is a light userdata.
+*/
+static int exec_compile(lua_State *L) {
+  rt_lua_exec *out = lua_touserdata(L, 4);
+  int many, n, i, map;
+  rt_compiled *c;
+  rt_value *vals;
+  lua_settop(L, 3);
+  c = hook_compile(L, &many, &n);
+  lua_settop(L, 3);
+  if (!lua_istable(L, 3)) n = 1;
+  lua_pushstring(L, c->sql); /* 4 */
+  vals = lua_newuserdatauv(
+      L, sizeof(rt_value) * ((size_t)n * (size_t)c->nparams + 1), 0); /* 5 */
+  lua_pushvalue(L, 3);                                                /* 6 */
+  lua_pushnil(L); /* 7: the anchor, when a map needs one */
+  for (i = 1; i <= n; i++) {
+    map = 0;
+    if (lua_istable(L, 3)) {
+      if (many) {
+        if (lua_rawgeti(L, 3, i) != LUA_TTABLE)
+          rt_lua_error(L, RT_EARGUMENT,
+                       "execute: parameter set %d is not a table", i);
+      } else
+        lua_pushvalue(L, 3);
+      map = lua_gettop(L);
+    }
+    values_row(L, c, map, 7, vals + (size_t)(i - 1) * (size_t)c->nparams);
+    lua_settop(L, 7);
+  }
+  out->sql = lua_tostring(L, 4);
+  out->vals = vals;
+  out->nparams = c->nparams;
+  out->nrows = n;
+  return 4;
 }
 
 /* --- DDL constructs --- */
@@ -2451,6 +2574,8 @@ void lsql_open_expr(lua_State *L) {
                                    {NULL, NULL}};
   int mod = lua_gettop(L);
   luaL_newmetatable(L, NODE_MT);
+  lua_pushlightuserdata(L, (void *)&node_mt_key);
+  lua_rawseti(L, -2, 1);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &node_mt_key);
   lua_newtable(L);
@@ -2495,6 +2620,8 @@ void lsql_open_expr(lua_State *L) {
   lua_setfield(L, LUA_REGISTRYINDEX, "retort.null_construct");
   lua_pushcfunction(L, compile_hook);
   lua_setfield(L, LUA_REGISTRYINDEX, RT_COMPILE_HOOK);
+  lua_pushcfunction(L, exec_compile);
+  lua_setfield(L, LUA_REGISTRYINDEX, RT_COMPILE_EXEC);
   /* DDL helpers */
   if (luaL_loadbuffer(L, ddl_chunk, sizeof ddl_chunk - 1, "=retort.ddl") !=
       LUA_OK)

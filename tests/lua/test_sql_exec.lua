@@ -178,6 +178,59 @@ check(c.sql:find("?", 1, true) and c.params[1] == "x" and tostring(c) == c.sql, 
 c = select(users.c.id):where(users.c.name:eq("x")):compile("postgresql")
 check(c.sql:find("$1", 1, true), "postgresql placeholders")
 
+-- parameters go from the maps straight to the driver: executemany of maps
+-- on a table without Lua defaults reads them in place (and leaves them be)
+do
+  local mp = MetaData()
+  local kv = Table("kv", mp, Column("id", Integer, {primary_key = true}),
+    Column("k", String(10)), Column("v", Float), Column("b", Boolean),
+    Column("n", Integer, {default = 7}))
+  mp:create_all(engine)
+  local c3 <close> = engine:connect()
+  local maps = {{k = "a", v = 1.5, b = true}, {k = "b", v = sa.null, b = false},
+                {k = "c", v = sa.null, b = true}}
+  local res = c3:execute(insert(kv), maps)
+  check(res.rowcount == 3, "executemany of maps: rowcount " .. tostring(res.rowcount))
+  check(maps[1].n == nil and maps[3].n == nil, "the maps are left as they were")
+  local got = c3:execute(select(kv.c.k, kv.c.v, kv.c.b, kv.c.n):order_by(kv.c.id)):all()
+  check(#got == 3 and got[1].v == 1.5 and got[1].b == true and got[1].n == 7,
+        "first map: " .. tostring(got[1]))
+  check(got[2].v == nil and got[2].b == false, "sa.null binds NULL: " .. tostring(got[2]))
+  check(got[3].v == nil and got[3].k == "c", "third map: " .. tostring(got[3]))
+  local ok2, e2 = pcall(function() return c3:execute(insert(kv), {{k = "e", v = 1}, {k = "f"}}) end)
+  check(not ok2 and e2.kind == "InvalidRequestError" and e2.message:find("'v'"),
+        "a key the first map has and a later one lacks: " .. tostring(e2))
+  -- one map, and an UPDATE whose map fills a bindparam()
+  c3:execute(insert(kv), {k = "d", v = 2})
+  c3:execute(update(kv):where(kv.c.k:eq(bindparam("key"))):values{v = bindparam("nv")},
+             {{key = "d", nv = 4.0}, {key = "a", nv = 0.5}})
+  got = c3:execute(select(kv.c.k, kv.c.v):where(kv.c.k:in_{"a", "d"}):order_by(kv.c.k)):all()
+  check(got[1].v == 0.5 and got[2].v == 4.0, "executemany UPDATE: " .. tostring(got[1]) .. tostring(got[2]))
+  ok2, e2 = pcall(function() return c3:execute(insert(kv), {{k = "e", v = {}}}) end)
+  check(not ok2 and e2.kind == "ArgumentError" and e2.message:find("can't be bound"),
+        "a table is not a SQL value: " .. tostring(e2))
+  ok2, e2 = pcall(function() return c3:execute(insert(kv), {{k = "e"}, 5}) end)
+  check(not ok2 and e2.kind == "ArgumentError" and e2.message:find("parameter set 2"),
+        "a parameter set that is not a map: " .. tostring(e2))
+  ok2, e2 = pcall(function() return conn:execute(insert(users), {{name = "e"}, 5}) end)
+  check(not ok2 and e2.kind == "ArgumentError" and e2.message:find("parameter set 2"),
+        "the same where Lua defaults copy the maps: " .. tostring(e2))
+  ok2, e2 = pcall(function()
+    return c3:execute(update(kv):where(kv.c.k:eq(bindparam("key"))):values{v = 1}, {{v = 1}})
+  end)
+  check(not ok2 and e2.kind == "InvalidRequestError" and e2.message:find("key"),
+        "a bindparam() a map does not give: " .. tostring(e2))
+  -- a map whose __index makes its values up: they live while they are bound
+  local made = setmetatable({}, {__index = function(_, k)
+    collectgarbage()
+    return string.rep(k, 60)
+  end})
+  local both = c3:execute(text("SELECT :a || :b"), made):scalar()
+  check(both == string.rep("a", 60) .. string.rep("b", 60), "made-up values: " .. tostring(both))
+  c3:rollback()
+  mp:drop_all(engine)
+end
+
 -- drop_all
 metadata:drop_all(engine)
 local conn2 <close> = engine:connect()
