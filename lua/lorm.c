@@ -59,6 +59,7 @@ typedef struct linst {
 /* upvalues of the per-class closures */
 #define UP_SLOTS lua_upvalueindex(1) /* key -> attribute index */
 #define UP_HOOKS lua_upvalueindex(2) /* the module's hooks table */
+#define UP_RELS lua_upvalueindex(3)  /* relationship key -> true */
 
 static linst *toinst(lua_State *L, int idx) {
   linst *o = lua_touserdata(L, idx);
@@ -117,11 +118,21 @@ static int inst_index(lua_State *L) {
   if (lua_type(L, 2) == LUA_TSTRING &&
       strcmp(lua_tostring(L, 2), "__class__") == 0)
     return lua_getiuservalue(L, 1, UV_CLASS), 1;
+  /* a loaded relationship is kept among the extras */
   if (lua_getiuservalue(L, 1, UV_EXTRAS) == LUA_TTABLE) {
     lua_pushvalue(L, 2);
     if (lua_rawget(L, -2) != LUA_TNIL) return 1;
     lua_pop(L, 1);
   }
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, UP_RELS) != LUA_TNIL) {
+    /* not loaded yet: the session decides (lazy load, empty, raise) */
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    call_hook(L, UP_HOOKS, "rel_get", 2);
+    return 1;
+  }
+  lua_pop(L, 1);
   lua_getiuservalue(L, 1, UV_CLASS);
   lua_pushvalue(L, 2);
   lua_gettable(L, -2);
@@ -176,6 +187,16 @@ static int inst_newindex(lua_State *L) {
     return 0;
   }
   lua_pop(L, 1);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, UP_RELS) != LUA_TNIL) {
+    /* relationships keep both sides and the session in step */
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 3);
+    call_hook(L, UP_HOOKS, "rel_set", 3);
+    return 0;
+  }
+  lua_pop(L, 1);
   if (lua_getiuservalue(L, 1, UV_EXTRAS) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);
@@ -188,19 +209,22 @@ static int inst_newindex(lua_State *L) {
   return 0;
 }
 
-/* C.metatable(slots, hooks, tostring) -> the metatable of a class's
-** instances */
+/* C.metatable(slots, hooks, tostring, rels) -> the metatable of a
+** class's instances (rels: the relationship keys, filled in later) */
 static int l_metatable(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 4, LUA_TTABLE);
   lua_createtable(L, 0, 4);
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
-  lua_pushcclosure(L, inst_index, 2);
+  lua_pushvalue(L, 4);
+  lua_pushcclosure(L, inst_index, 3);
   lua_setfield(L, -2, "__index");
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
-  lua_pushcclosure(L, inst_newindex, 2);
+  lua_pushvalue(L, 4);
+  lua_pushcclosure(L, inst_newindex, 3);
   lua_setfield(L, -2, "__newindex");
   lua_pushvalue(L, 3);
   lua_setfield(L, -2, "__tostring");
@@ -632,6 +656,30 @@ static int l_after_update(lua_State *L) {
   else
     lua_pushnil(L);
   return 1;
+}
+
+/* C.extra(obj, key [, value]) -> the raw extra attribute `key`; with a
+** third argument, sets it (nil removes it) without any event */
+static int l_extra(lua_State *L) {
+  checkinst(L, 1);
+  if (lua_gettop(L) < 3) {
+    if (lua_getiuservalue(L, 1, UV_EXTRAS) != LUA_TTABLE) return 0;
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
+    return 1;
+  }
+  lua_settop(L, 3);
+  if (lua_getiuservalue(L, 1, UV_EXTRAS) != LUA_TTABLE) {
+    if (lua_isnil(L, 3)) return 0;
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, 1, UV_EXTRAS);
+  }
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  lua_rawset(L, -3);
+  return 0;
 }
 
 /* C.commit(obj): the current values become the committed state */
@@ -1175,6 +1223,7 @@ static int l_where_of(lua_State *L) {
 }
 
 static const luaL_Reg orm_c[] = {{"raise", l_raise},
+                                 {"extra", l_extra},
                                  {"dml_info", l_dml_info},
                                  {"where_of", l_where_of},
                                  {"insert_sigs", l_insert_sigs},
@@ -1213,7 +1262,6 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"select_items", l_select_items},
                                  {"node_ptr", l_node_ptr},
                                  {NULL, NULL}};
-
 
 /* Fill the orm module table on top: run the Lua half with the core
 ** module, the orm table and the C primitives. */
