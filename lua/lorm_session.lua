@@ -732,6 +732,8 @@ local function resolve_rel(r)
     for k, p in ipairs(rp) do
       r.sec_remote[k] = {p[1], colindex(tm)[C.node_ptr(p[2])], p[2]}
     end
+    r.local_idx = {}
+    for k, q in ipairs(r.sec_local) do r.local_idx[k] = q[2] end
   else
     local otm, mto
     if C.node_ptr(pt) == C.node_ptr(tt) then
@@ -1040,7 +1042,11 @@ local function set_scalar(obj, r, v)
      r.direction ~= "manytoone" and C.lifecycle(obj) == "persistent" then
     old = obj[r.key] -- the one-to-one object being replaced
   end
-  if rawequal(old, v) then return end
+  -- nil over an unloaded value is still a change (to NULL)
+  if rawequal(old, v) and (v ~= nil or C.extra(obj, nilmark[r.key]) or
+                           C.lifecycle(obj) ~= "persistent") then
+    return
+  end
   set_raw(obj, r, v)
   local ch = changes(obj, r)
   ch.set = true
@@ -1067,24 +1073,25 @@ end
 
 -- loading --------------------------------------------------------------
 
+-- the value of obj's attribute i: an expired primary key is known from
+-- the identity, other expired columns load
+local function col_value(obj, m, i)
+  local v, loaded = C.get(obj, i)
+  if loaded then return v end
+  local pkpos = m.pk_pos[i]
+  local ident = pkpos and C.identity(obj)
+  if ident ~= nil then
+    if #m.pk_index == 1 then return ident end
+    return ident[pkpos]
+  end
+  return obj[m.keys[i]]
+end
+
 -- the values of obj's columns that the related rows refer to (or that
 -- refer to them)
 local function local_values(obj, r)
   local m, vals = r.parent, {}
-  for k, i in ipairs(r.local_idx) do
-    local v, loaded = C.get(obj, i)
-    if not loaded then
-      -- an expired key is known from the identity; other columns load
-      local pkpos = m.pk_pos and m.pk_pos[i]
-      local ident = pkpos and C.identity(obj)
-      if ident ~= nil then
-        v = #m.pk_index == 1 and ident or ident[pkpos]
-      else
-        v = obj[m.keys[i]]
-      end
-    end
-    vals[k] = v
-  end
+  for k, i in ipairs(r.local_idx) do vals[k] = col_value(obj, m, i) end
   return vals
 end
 
@@ -1164,12 +1171,16 @@ end
 
 local function load_value(s, r, obj)
   local vals = local_values(obj, r)
-  for k = 1, #vals do
+  for k = 1, #r.local_idx do
     if vals[k] == nil then return store_loaded(obj, r, {}) end
   end
   if r.pk_lookup then
+    -- the identity map first (an expired object there is refreshed)
     local map = s._idmap[r.target]
     local found = map and map[key_of(r.target, vals)]
+    if found ~= nil and not lselect(2, C.get(found, r.target.pk_index[1])) then
+      found = load_by_pk(s, r.target, vals, found)
+    end
     if found ~= nil then return store_loaded(obj, r, {found}) end
   end
   autoflush(s)
@@ -1783,9 +1794,12 @@ local function presort(s)
         if ch and not r.viewonly then
           local v = C.extra(obj, r.key)
           if r.direction == "onetomany" then
+            -- the members added get obj's key
             local members = loaded_related(obj, r)
-            for _, x in ipairs(members) do
-              if in_session(s, x) then sync(r.target, r, obj, x) end
+            for x in pairs(ch.add) do
+              if in_session(s, x) and find(members, x) then
+                sync(r.target, r, obj, x)
+              end
             end
             for x in pairs(ch.rem) do
               local other = r.back and not r.back.uselist and
@@ -1828,12 +1842,12 @@ local function apply_sync(e)
   local dm = mapper_of(dst)
   for k, di in ipairs(didx) do
     local v
-    if src ~= nil then
-      local loaded
-      v, loaded = C.get(src, sidx[k])
-      if not loaded then v = src[mapper_of(src).keys[sidx[k]]] end
-    end
+    if src ~= nil then v = col_value(src, mapper_of(src), sidx[k]) end
     local cur, loaded = C.get(dst, di)
+    if not loaded and C.lifecycle(dst) == "persistent" then
+      -- an expired column: its committed value is needed to see a change
+      cur, loaded = dst[dm.keys[di]], true
+    end
     if not loaded or cur ~= v then dst[dm.keys[di]] = v end
   end
 end
@@ -1892,14 +1906,10 @@ end
 local function assoc_params(r, a, b)
   local p = {}
   for _, q in ipairs(r.sec_local) do
-    local v, loaded = C.get(a, q[2])
-    if not loaded then v = a[r.parent.keys[q[2]]] end
-    p[q[1].key] = v
+    p[q[1].key] = col_value(a, r.parent, q[2])
   end
   for _, q in ipairs(r.sec_remote) do
-    local v, loaded = C.get(b, q[2])
-    if not loaded then v = b[r.target.keys[q[2]]] end
-    p[q[1].key] = v
+    p[q[1].key] = col_value(b, r.target, q[2])
   end
   return p
 end
@@ -2284,17 +2294,6 @@ function Rel:any(cond)
 end
 Rel.has = Rel.any
 
-local function col_value(obj, m, i)
-  local v, loaded = C.get(obj, i)
-  if loaded then return v end
-  local pkpos = m.pk_pos[i]
-  local ident = pkpos and C.identity(obj)
-  if ident ~= nil then
-    if #m.pk_index == 1 then return ident end
-    return ident[pkpos]
-  end
-  return obj[m.keys[i]]
-end
 
 local function and_all(conds)
   local out
