@@ -771,7 +771,7 @@ static int l_rowkey(lua_State *L) {
 
 /*
 ** C.load(rows, from, to, class, mt, nattrs, colpos, pkpos, idmap, sid,
-**        populate_existing, out, outn) -> outn
+**        populate_existing, out, outn [, gaps]) -> outn
 **
 ** Rows from..to (Row tables: values at 1..n) become instances of `class`:
 ** colpos[i] is the row position of attribute i (0: not selected), pkpos
@@ -779,7 +779,8 @@ static int l_rowkey(lua_State *L) {
 ** map `idmap` is reused, its unloaded attributes filled (all of them with
 ** populate_existing, except those with pending changes); a new one is
 ** made persistent in session `sid` and entered in the map.  The objects
-** are appended to `out`.
+** are appended to `out`; with `gaps`, a row without a key (an outer
+** join's empty side) appends false, so out stays aligned with the rows.
 */
 static int l_load(lua_State *L) {
   enum {
@@ -796,7 +797,8 @@ static int l_load(lua_State *L) {
     POPULATE,
     OUT,
     OUTN,
-    TOP = OUTN
+    GAPS,
+    TOP = GAPS
   };
   int from = (int)luaL_checkinteger(L, FROM),
       to = (int)luaL_checkinteger(L, TO);
@@ -804,6 +806,7 @@ static int l_load(lua_State *L) {
   lua_Integer sid = luaL_checkinteger(L, SID);
   int populate = lua_toboolean(L, POPULATE);
   lua_Integer outn = luaL_checkinteger(L, OUTN);
+  int gaps = lua_toboolean(L, GAPS);
   int colpos[256], pkpos[16], npk, i, r;
   luaL_argcheck(L, nattrs >= 1 && nattrs <= 256, NATTRS, "attribute count");
   npk = (int)lua_rawlen(L, PKPOS);
@@ -826,6 +829,10 @@ static int l_load(lua_State *L) {
     if (!push_rowkey(L, row, pkpos, npk)) {
       /* no primary key in the row (an outer join's empty side) */
       lua_settop(L, TOP);
+      if (gaps) {
+        lua_pushboolean(L, 0);
+        lua_rawseti(L, OUT, ++outn);
+      }
       continue;
     }
     lua_pushvalue(L, key);

@@ -2534,38 +2534,39 @@ end
 local function fill_joined(r_, rows, parents)
   local s = r_.session
   for _, j in ipairs(r_.joins) do
-    local r, seen = j.rel, j.seen
-    if not seen then seen = {}; j.seen = seen end
-    local sub, owner = {}, {}
-    for i, row in ipairs(rows) do
+    local r, seen, placed = j.rel, j.seen, j.placed
+    if not seen then
+      seen, placed = {}, {}
+      j.seen, j.placed = seen, placed
+    end
+    local got = {}
+    C.load(rows, 1, #rows, r.target.class, r.target.mt, r.target.nattrs,
+           j.colpos, j.pkpos, idmap_for(s, r.target), s.id, false, got, 0,
+           true)
+    local uselist = r.uselist
+    for i = 1, #rows do
       local p = parents[i]
       if p ~= nil then
         local c = seen[p]
         if c == nil then
           if C.extra(p, r.key) == nil and not C.extra(p, nilmark[r.key]) then
-            c = r.uselist and new_coll(p, r) or true
-            if r.uselist then C.extra(p, r.key, c) else set_raw(p, r, nil) end
+            c = uselist and new_coll(p, r) or true
+            if uselist then C.extra(p, r.key, c) else set_raw(p, r, nil) end
           else
             c = false
           end
           seen[p] = c
         end
-        if c and row[j.pk1] ~= nil then
-          sub[#sub + 1] = row
-          owner[#sub] = p
+        local x = got[i]
+        if c and x then
+          if not uselist then
+            set_raw(p, r, x)
+          elseif not placed[x] then
+            -- a row per child: each child once (per parent it has)
+            placed[x] = true
+            c[#c + 1] = x
+          end
         end
-      end
-    end
-    local got = {}
-    C.load(sub, 1, #sub, r.target.class, r.target.mt, r.target.nattrs,
-           j.colpos, j.pkpos, idmap_for(s, r.target), s.id, false, got, 0)
-    for i, x in ipairs(got) do
-      local p = owner[i]
-      local c = seen[p]
-      if r.uselist then
-        if c[#c] ~= x and not find(c, x) then c[#c + 1] = x end
-      else
-        set_raw(p, r, x)
       end
     end
   end
