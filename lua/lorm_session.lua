@@ -132,6 +132,7 @@ end
 local function construct_others(obj, others, args)
   local cls = C.class(obj)
   local m = rawget(cls, "__mapper__")
+  hooks.configure()
   table.sort(others, function(a, b) return tostring(a) < tostring(b) end)
   for _, k in ipairs(others) do
     if not (m.relationships[k] or rawget(cls, k) ~= nil) then
@@ -258,6 +259,7 @@ local function build_class(base, name, mixins, body)
   m.registry = reg
   rawset(cls, "__mapper__", m)
   reg.classes[name] = cls
+  hooks.announce_backrefs(m)
   getmetatable(cls).__call = C.constructor(m.mt, m.nattrs, m.slots,
                                            construct_others)
   for key, col in pairs(m.attrs) do rawset(cls, key, col) end
@@ -285,7 +287,8 @@ Registry.__index = Registry
 function orm.registry(opts)
   opts = opts or {}
   return setmetatable({metadata = opts.metadata or sa.MetaData(),
-                       mappers = {}, classes = {}}, Registry)
+                       mappers = {}, classes = {}, backrefs = {}},
+                      Registry)
 end
 
 function Registry:configure() hooks.configure() end
@@ -314,6 +317,7 @@ function Registry:map_imperatively(cls, tbl, opts)
   m.registry = self
   rawset(cls, "__mapper__", m)
   self.classes[rawget(cls, "__name__")] = cls
+  hooks.announce_backrefs(m)
   for key, col in pairs(m.attrs) do rawset(cls, key, col) end
   mt.__call = C.constructor(m.mt, m.nattrs, m.slots, construct_others)
   self.mappers[#self.mappers + 1] = m
@@ -601,6 +605,34 @@ function hooks.add_relationship(m, key, spec)
   rawset(m.class, key, r)
   unconfigured[#unconfigured + 1] = r
   return r
+end
+
+-- A backref is made at configure time, but its key is an attribute of
+-- the target's instances at once (reading it configures): the target's
+-- relationship keys get it now, or when the target class is declared.
+function hooks.announce_backrefs(m)
+  local reg = m.registry
+  for _, name in ipairs(reg.backrefs[m.class.__name__] or {}) do
+    m.relkeys[name] = true
+  end
+  reg.backrefs[m.class.__name__] = nil
+  for _, r in pairs(m.relationships) do
+    local b = r.options.backref
+    if b then
+      local name = type(b) == "table" and b.name or b
+      local arg = r.argument
+      local tm = type(arg) == "table" and rawget(arg, "__mapper__")
+      if type(arg) == "string" then
+        local cls = reg.classes[arg]
+        tm = cls and rawget(cls, "__mapper__")
+        if not tm then
+          reg.backrefs[arg] = reg.backrefs[arg] or {}
+          table.insert(reg.backrefs[arg], name)
+        end
+      end
+      if tm then tm.relkeys[name] = true end
+    end
+  end
 end
 
 local function column_list(x)
@@ -1193,6 +1225,7 @@ end
 function hooks.rel_get(obj, key)
   configure()
   local r = mapper_of(obj).relationships[key]
+  if not r then return nil end
   if C.extra(obj, nilmark[key]) then return nil end
   local st = C.lifecycle(obj)
   local strategy = C.extra(obj, lazymark[key]) or r.lazy
@@ -1451,6 +1484,8 @@ end
 -- the unit of work
 ------------------------------------------------------------------------
 
+local table_ranks -- below
+
 local function stmt_cache(m)
   m._stmts = m._stmts or {}
   return m._stmts
@@ -1487,6 +1522,53 @@ local function run_batch(s, conn, stmt, rows)
   return run(s, conn, stmt, rows).rowcount
 end
 
+-- The flush order of a metadata's tables, as SQLAlchemy sorts them: in
+-- levels (a table after those it references), by name within a level;
+-- the tables of a cycle last, by name.  Cached per metadata and count.
+local ranks_cache = setmetatable({}, {__mode = "k"})
+function table_ranks(md)
+  local tables, byname = {}, {}
+  for _, t in pairs(md.tables) do tables[#tables + 1] = t end
+  local cached = ranks_cache[md]
+  if cached and cached.n == #tables then return cached.rank end
+  table.sort(tables, function(a, b) return a.name < b.name end)
+  for _, t in ipairs(tables) do byname[t.name] = t end
+  local deps = {}
+  for _, t in ipairs(tables) do
+    local d = {}
+    for _, fk in ipairs(t.foreign_keys) do
+      local tn = string.match(fk.target_fullname, "^(.*)%.[^.]+$")
+      if tn ~= t.name and byname[tn] then d[tn] = true end
+    end
+    deps[t.name] = d
+  end
+  local rank, done, n = {}, {}, 0
+  while n < #tables do
+    local batch = {}
+    for _, t in ipairs(tables) do
+      if not done[t.name] then
+        local ready = true
+        for dn in pairs(deps[t.name]) do
+          if not done[dn] then ready = false; break end
+        end
+        if ready then batch[#batch + 1] = t end
+      end
+    end
+    if #batch == 0 then
+      for _, t in ipairs(tables) do
+        if not done[t.name] then batch[#batch + 1] = t end
+      end
+    end
+    for _, t in ipairs(batch) do
+      done[t.name] = true
+      n = n + 1
+      rank[C.node_ptr(t)] = n
+    end
+  end
+  ranks_cache[md] = {n = #tables, rank = rank}
+  return rank
+end
+
 local function mapper_order(s, objs_by_mapper)
   local ms = {}
   for m in pairs(objs_by_mapper) do ms[#ms + 1] = m end
@@ -1494,8 +1576,8 @@ local function mapper_order(s, objs_by_mapper)
   local rank = {}
   for _, m in ipairs(ms) do
     if not rank[m.local_table.metadata] then
-      for i, t in ipairs(m.local_table.metadata.sorted_tables) do
-        rank[C.node_ptr(t)] = i
+      for ptr, i in pairs(table_ranks(m.local_table.metadata)) do
+        rank[ptr] = i
       end
       rank[m.local_table.metadata] = true
     end
