@@ -734,8 +734,9 @@ local function resolve_rel(r)
   local o, m = r.options, r.parent
   local tm = resolve_class(r, r.argument)
   r.target = tm
-  r.cascade = parse_cascade(o.cascade)
   r.viewonly = o.viewonly or false
+  -- a viewonly relationship writes nothing and cascades nothing
+  r.cascade = r.viewonly and {} or parse_cascade(o.cascade)
   r.lazy = o.lazy or "select"
   if r.lazy == true then r.lazy = "select" end
   if r.lazy == false then r.lazy = "joined" end
@@ -1438,16 +1439,21 @@ function Session:expire(obj, attrs)
   end
   local m = mapper_of(obj)
   local idx = attr_indexes(m, attrs)
+  -- the refresh-expire cascade follows what is loaded before it goes
+  local related = {}
+  if attrs == nil then
+    related_by(obj, "refresh-expire", function(x)
+      related[#related + 1] = x
+    end)
+  end
   C.expire(obj, idx)
   expire_rels(obj, m, idx and (idx.rels or {}))
   if not C.modified(obj) then self._dirty[obj] = nil end
-  if attrs == nil then
-    related_by(obj, "refresh-expire", function(x)
-      if C.session(x) == self.id and C.lifecycle(x) == "persistent" and
-         lselect(2, C.get(x, mapper_of(x).pk_index[1])) then
-        self:expire(x)
-      end
-    end)
+  for _, x in ipairs(related) do
+    if C.session(x) == self.id and C.lifecycle(x) == "persistent" and
+       lselect(2, C.get(x, mapper_of(x).pk_index[1])) then
+      self:expire(x)
+    end
   end
 end
 
@@ -2954,8 +2960,21 @@ end
 -- merge(obj, {load}): the session's own object for obj's primary key
 -- (found in the identity map, loaded, or made pending), with obj's loaded
 -- attributes copied onto it; obj itself is left alone.
+local merge_impl
+
+-- merge runs without autoflush (as SQLAlchemy's): loading what it merges
+-- into must not flush the half-merged objects
 function Session:merge(obj, opts)
   checkobj(obj)
+  local prev = self._no_autoflush
+  self._no_autoflush = true
+  local ok, target = pcall(merge_impl, self, obj, opts)
+  self._no_autoflush = prev
+  if not ok then error(target, 0) end
+  return target
+end
+
+function merge_impl(self, obj, opts)
   local load = not (opts and opts.load == false)
   local m = mapper_of(obj)
   local vals, complete = {}, true
@@ -2990,6 +3009,29 @@ function Session:merge(obj, opts)
     local v, loaded = C.get(obj, i)
     if loaded then
       if load then target[key] = v else C.set(target, i, v) end
+    end
+  end
+  -- the merge cascade: loaded related objects are merged too (each once)
+  if m.has_rels then
+    configure()
+    local memo = opts and opts._memo or {}
+    memo[obj] = target
+    local sub = {load = load, _memo = memo}
+    local function merged(x)
+      if memo[x] then return memo[x] end
+      return self:merge(x, sub)
+    end
+    for _, r in ipairs(m.rel_list or {}) do
+      local v = C.extra(obj, r.key)
+      if r.cascade.merge and (v ~= nil or C.extra(obj, nilmark[r.key])) then
+        if r.uselist then
+          local list = {}
+          for i, x in ipairs(v) do list[i] = merged(x) end
+          target[r.key] = list
+        else
+          target[r.key] = v ~= nil and merged(v) or nil
+        end
+      end
     end
   end
   return target

@@ -491,6 +491,118 @@ for _, db in ipairs(T.databases()) do
   end)
 end
 
+
+-- the association object pattern, default eager strategies, viewonly,
+-- passive_deletes
+local function schema2()
+  local Base = orm.declarative_base()
+  local M = {Base = Base}
+  M.Assoc = Base:class "Assoc" {
+    __tablename__ = "rel2_assoc",
+    left_id = Column(ForeignKey("rel2_left.id"), {primary_key = true}),
+    right_id = Column(ForeignKey("rel2_right.id"), {primary_key = true}),
+    extra = Column(String(50)),
+    child = relationship("Right", {back_populates = "parents"}),
+    parent = relationship("Left", {back_populates = "children"}),
+  }
+  M.Left = Base:class "Left" {
+    __tablename__ = "rel2_left",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(20)),
+    children = relationship("Assoc", {back_populates = "parent",
+                                      lazy = "selectin",
+                                      cascade = "all, delete-orphan"}),
+    seen = relationship("Assoc", {viewonly = true}),
+  }
+  M.Right = Base:class "Right" {
+    __tablename__ = "rel2_right",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(20)),
+    parents = relationship("Assoc", {back_populates = "child",
+                                     passive_deletes = true}),
+  }
+  return M
+end
+
+for _, db in ipairs(T.databases()) do
+  local M = schema2()
+  local Assoc, Left, Right = M.Assoc, M.Left, M.Right
+  local engine = create_engine(db.url)
+  M.Base.metadata:drop_all(engine)
+  M.Base.metadata:create_all(engine)
+  local log = capture(engine)
+  local pfx = db.name .. ": "
+
+  T.test(pfx .. "association object: keys from both sides, eager default", function()
+    local s <close> = orm.Session(engine)
+    local l = Left{name = "l"}
+    local r1, r2 = Right{name = "r1"}, Right{name = "r2"}
+    l.children:append(Assoc{extra = "one", child = r1})
+    l.children:append(Assoc{extra = "two", child = r2})
+    T.ok(r1.parents[1].parent == l)
+    s:add(l)
+    clear(log)
+    s:commit()
+    T.eq(stmts(log), {"INSERT rel2_left", "INSERT rel2_right",
+                      "INSERT rel2_right", "INSERT rel2_assoc"})
+    s:close()
+    local s2 <close> = orm.Session(engine)
+    clear(log)
+    local got = s2:scalars(select(Left)):one()
+    T.eq(count_selects(log), 2) -- lazy = "selectin"
+    local extras = {}
+    for i, a in ipairs(got.children) do extras[i] = a.extra end
+    table.sort(extras)
+    T.eq(extras, {"one", "two"})
+    T.eq(count_selects(log), 2)
+    -- viewonly: changes are not written
+    got.seen:append(Assoc{extra = "ignored"})
+    s2:flush()
+    T.eq(s2:scalar(select(func.count()):select_from(Assoc.__table__)), 2)
+    -- delete-orphan through the association
+    got.children:remove(got.children[1])
+    s2:commit()
+    T.eq(s2:scalar(select(func.count()):select_from(Assoc.__table__)), 1)
+  end)
+
+  T.test(pfx .. "merge cascades along loaded relationships", function()
+    local s <close> = orm.Session(engine)
+    local l = s:scalars(select(Left)):one()
+    local lid = l.id
+    s:close()
+    local copy = Left{id = lid, name = "merged"}
+    local r = Right{name = "r3"}
+    copy.children = {Assoc{extra = "three", child = r}}
+    local s2 <close> = orm.Session(engine)
+    local m = s2:merge(copy)
+    T.ok(m ~= copy)
+    T.eq(m.name, "merged")
+    T.eq(#m.children, 1)
+    T.ok(m.children[1] ~= copy.children[1])
+    T.eq(state(m.children[1]), "pending")
+    T.eq(state(copy), "transient")
+    s2:commit()
+    T.eq(s2:scalar(select(func.count()):select_from(Assoc.__table__)), 1)
+    T.eq(s2:scalars(select(Assoc)):one().extra, "three")
+  end)
+
+  T.test(pfx .. "refresh-expire cascade and expire of one relationship", function()
+    local s <close> = orm.Session(engine)
+    local l = s:scalars(select(Left)):one()
+    local a = l.children[1]
+    T.eq(a.extra, "three")
+    s:expire(l, {"children"})
+    clear(log)
+    T.eq(#l.children, 1)
+    T.eq(count_selects(log), 1)
+    s:expire(l)
+    T.eq(state(a), "persistent")
+    clear(log)
+    T.eq(a.extra, "three") -- expired with l (cascade all): reloads
+    T.eq(count_selects(log), 1)
+  end)
+end
+
 T.test("configure errors", function()
   local Base = orm.declarative_base()
   Base:class "A" {
