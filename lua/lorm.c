@@ -957,6 +957,38 @@ static int l_select_items(lua_State *L) {
 }
 
 /* C.node_ptr(node) -> light userdata identifying it */
+/* Collect the column = column comparisons of an AND of conditions. */
+static int collect_pairs(lua_State *L, const rt_node *e, int out) {
+  int other = 0, i;
+  if (e->kind == RT_N_GROUPING) return collect_pairs(L, e->a, out);
+  if (e->kind == RT_N_BOOLLIST && e->op == RT_OP_AND) {
+    for (i = 0; i < e->n; i++) other |= collect_pairs(L, e->kids[i], out);
+    return other;
+  }
+  if (e->kind == RT_N_BINARY && e->op == RT_OP_EQ && e->a &&
+      e->a->kind == RT_N_COLUMN && e->b && e->b->kind == RT_N_COLUMN) {
+    lua_createtable(L, 2, 0);
+    lsql_pushnode(L, rt_ref(e->a));
+    lua_rawseti(L, -2, 1);
+    lsql_pushnode(L, rt_ref(e->b));
+    lua_rawseti(L, -2, 2);
+    lua_rawseti(L, out, (lua_Integer)lua_rawlen(L, out) + 1);
+    return 0;
+  }
+  return 1;
+}
+
+/* C.join_pairs(expr) -> {{col, col}...}, other: the column pairs a join
+** condition compares for equality, and whether it has other terms */
+static int l_join_pairs(lua_State *L) {
+  rt_node *e = lsql_checknode(L, 1, "join_pairs");
+  int other;
+  lua_newtable(L);
+  other = collect_pairs(L, e, lua_gettop(L));
+  lua_pushboolean(L, other);
+  return 2;
+}
+
 static int l_node_ptr(lua_State *L) {
   rt_node *n = lsql_checknode(L, 1, "node_ptr");
   lua_pushlightuserdata(L, n);
@@ -1268,6 +1300,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"node_kind", l_node_kind},
                                  {"select_items", l_select_items},
                                  {"node_ptr", l_node_ptr},
+                                 {"join_pairs", l_join_pairs},
                                  {NULL, NULL}};
 
 /* Fill the orm module table on top: run the Lua half with the core

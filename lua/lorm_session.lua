@@ -673,6 +673,38 @@ local function fk_pairs(from, to, only)
   return out
 end
 
+local function same(a, b) return C.node_ptr(a) == C.node_ptr(b) end
+
+-- {fk column, referenced column} for the equalities of a join condition:
+-- the foreign key side is the one named by foreign_keys, else the one
+-- with a ForeignKey to the other, else the one not in a primary key
+local function cond_pairs(cond, only)
+  local raw, other = C.join_pairs(cond)
+  local out = {}
+  for _, p in ipairs(raw) do
+    local a, b = p[1], p[2]
+    local fk_a
+    if only then
+      fk_a = only[C.node_ptr(a)] and true or false
+    else
+      fk_a = nil
+      for _, fk in ipairs(a.table.foreign_keys) do
+        if same(fk.parent, a) and fk.target_fullname ==
+           b.table.name .. "." .. b.name then fk_a = true end
+      end
+      if fk_a == nil then
+        for _, fk in ipairs(b.table.foreign_keys) do
+          if same(fk.parent, b) and fk.target_fullname ==
+             a.table.name .. "." .. a.name then fk_a = false end
+        end
+      end
+      if fk_a == nil then fk_a = not a.primary_key end
+    end
+    if fk_a then out[#out + 1] = {a, b} else out[#out + 1] = {b, a} end
+  end
+  return out, other
+end
+
 local function rel_error(r, msg)
   raise("ArgumentError", "relationship " .. tostring(r) .. ": " .. msg)
 end
@@ -744,13 +776,23 @@ local function resolve_rel(r)
   r.post_update = o.post_update or false
   local only = ptrset(column_list(o.foreign_keys))
   local pt, tt = m.local_table, tm.local_table
+  local pj, sj = o.primaryjoin, o.secondaryjoin
+  if type(pj) == "function" then pj = pj() end
+  if type(sj) == "function" then sj = sj() end
+  r.primaryjoin, r.secondaryjoin = pj, sj
   if o.secondary then
     local sec = resolve_table(r, o.secondary)
     r.secondary = sec
     local lp, rp = fk_pairs(sec, pt, only), fk_pairs(sec, tt, only)
-    if pt == tt or C.node_ptr(pt) == C.node_ptr(tt) then
+    local other1, other2
+    if pj then lp, other1 = cond_pairs(pj, only) end
+    if sj then rp, other2 = cond_pairs(sj, only) end
+    if other1 or other2 then r.extra = true end
+    if pj and sj and same(pt, tt) then
+      -- self-referential: the conditions tell the sides apart
+    elseif same(pt, tt) then
       rel_error(r, "a self-referential many-to-many needs primaryjoin " ..
-                "and secondaryjoin, which are not supported yet")
+                "and secondaryjoin")
     end
     if #lp == 0 or #rp == 0 then
       rel_error(r, "could not determine join condition between parent/" ..
@@ -769,8 +811,20 @@ local function resolve_rel(r)
     for k, q in ipairs(r.sec_local) do r.local_idx[k] = q[2] end
   else
     local otm, mto
-    if C.node_ptr(pt) == C.node_ptr(tt) then
-      local all = fk_pairs(pt, pt, only)
+    local given, other
+    if pj then
+      given, other = cond_pairs(pj, only)
+      r.extra = other or nil
+    end
+    if given and not same(pt, tt) then
+      otm, mto = {}, {}
+      for _, p in ipairs(given) do
+        if same(p[1].table, tt) then otm[#otm + 1] = p
+        else mto[#mto + 1] = p end
+      end
+      r.self_ref = nil
+    elseif same(pt, tt) then
+      local all = given or fk_pairs(pt, pt, only)
       local remote = ptrset(column_list(o.remote_side))
       local to_one = false
       if remote then
@@ -853,6 +907,7 @@ local function configure()
     i = i + 1
   end
   unconfigured = {}
+  hooks.generation = (hooks.generation or 0) + 1
   for _, r in ipairs(done) do
     if r.back_name then
       local b = r.target.relationships[r.back_name]
@@ -1051,7 +1106,8 @@ local function set_collection(obj, r, list)
     raise("ArgumentError", "relationship " .. tostring(r) ..
           " is a collection: assign a list")
   end
-  list = list or {}
+  -- a copy: the list may be a collection the moves below change
+  list = table.move(list or {}, 1, #(list or {}), 1, {})
   local old = C.extra(obj, r.key)
   if old == nil and C.lifecycle(obj) == "persistent" then old = obj[r.key] end
   local keep, had = {}, {}
@@ -1100,6 +1156,7 @@ end
 function hooks.rel_set(obj, key, v)
   configure()
   local r = mapper_of(obj).relationships[key]
+  if not r then return C.extra(obj, key, v) end
   if rawequal(v, sa.null) then v = nil end
   if r.uselist then set_collection(obj, r, v) else set_scalar(obj, r, v) end
 end
@@ -1128,6 +1185,16 @@ local function local_values(obj, r)
   return vals
 end
 
+-- A join condition with more than column equalities (primaryjoin,
+-- secondaryjoin) also filters what loads: the condition itself is added
+-- (it names the parent's table, which is then in the FROM list too).
+local function extra_criteria(r, stmt)
+  if not r.extra or r.self_ref then return stmt end
+  if r.primaryjoin then stmt = stmt:where(r.primaryjoin) end
+  if r.secondaryjoin then stmt = stmt:where(r.secondaryjoin) end
+  return stmt
+end
+
 -- the SELECT of r's related rows for one parent, compiled once per
 -- dialect; its parameters are the parent's local values in order
 local function lazy_compiled(r, conn)
@@ -1154,6 +1221,7 @@ local function lazy_compiled(r, conn)
     end
     n = #r.remote_cols
   end
+  stmt = extra_criteria(r, stmt)
   if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
   local marks, back = {}, {}
   for k = 1, n do
@@ -1536,7 +1604,9 @@ function table_ranks(md)
   local tables, byname = {}, {}
   for _, t in pairs(md.tables) do tables[#tables + 1] = t end
   local cached = ranks_cache[md]
-  if cached and cached.n == #tables then return cached.rank end
+  if cached and cached.n == #tables and cached.gen == hooks.generation then
+    return cached.rank
+  end
   table.sort(tables, function(a, b) return a.name < b.name end)
   for _, t in ipairs(tables) do byname[t.name] = t end
   local deps = {}
@@ -1547,6 +1617,17 @@ function table_ranks(md)
       if tn ~= t.name and byname[tn] then d[tn] = true end
     end
     deps[t.name] = d
+  end
+  -- relationships order rows as foreign keys do (a key may be any column)
+  for _, t in ipairs(tables) do
+    local m = mappers_by_table[C.node_ptr(t)]
+    for _, r in ipairs(m and m.rel_list or {}) do
+      local other = r.target.local_table.name
+      if other ~= t.name and byname[other] and not r.viewonly then
+        if r.direction == "manytoone" then deps[t.name][other] = true
+        elseif r.direction == "onetomany" then deps[other][t.name] = true end
+      end
+    end
   end
   local rank, done, n = {}, {}, 0
   while n < #tables do
@@ -1571,7 +1652,7 @@ function table_ranks(md)
       rank[C.node_ptr(t)] = n
     end
   end
-  ranks_cache[md] = {n = #tables, rank = rank}
+  ranks_cache[md] = {n = #tables, gen = hooks.generation, rank = rank}
   return rank
 end
 
@@ -2279,6 +2360,7 @@ local stmt_opts = setmetatable({}, {__mode = "k"}) -- select -> Load list
 
 local function rel_on(r, target)
   configure()
+  if r.primaryjoin and not target then return r.primaryjoin end
   local on
   for k, lc in ipairs(r.local_cols) do
     local rc = r.remote_cols[k]
@@ -2289,7 +2371,8 @@ local function rel_on(r, target)
   return on
 end
 
-local function sec_on(list, target)
+local function sec_on(list, target, given)
+  if given and not target then return given end
   local on
   for _, p in ipairs(list) do
     local col = p[3]
@@ -2341,8 +2424,10 @@ do
         local r = target
         configure()
         if r.secondary then
-          local out = f(stmt, r.secondary, sec_on(r.sec_local), on, ...)
-          return f(out, r.target.local_table, sec_on(r.sec_remote), on, ...)
+          local out = f(stmt, r.secondary,
+                        sec_on(r.sec_local, nil, r.primaryjoin), on, ...)
+          return f(out, r.target.local_table,
+                   sec_on(r.sec_remote, nil, r.secondaryjoin), on, ...)
         end
         return f(stmt, r.target.local_table, rel_on(r), on, ...)
       elseif getmetatable(on) == Rel then
@@ -2351,8 +2436,9 @@ do
         local t = target
         if type(t) == "table" and rawget(t, "__mapper__") then t = nil end
         if r.secondary then
-          local out = f(stmt, r.secondary, sec_on(r.sec_local), ...)
-          return f(out, target, sec_on(r.sec_remote, t), ...)
+          local out = f(stmt, r.secondary,
+                        sec_on(r.sec_local, nil, r.primaryjoin), ...)
+          return f(out, target, sec_on(r.sec_remote, t, r.secondaryjoin), ...)
         end
         return f(stmt, target, rel_on(r, t), ...)
       end
@@ -2372,7 +2458,8 @@ function Rel:any(cond)
   if self.secondary then
     sub = sa.select(sa.literal_column("1"))
       :select_from(self.secondary):select_from(self.target.local_table)
-      :where(sec_on(self.sec_local)):where(sec_on(self.sec_remote))
+      :where(sec_on(self.sec_local, nil, self.primaryjoin))
+      :where(sec_on(self.sec_remote, nil, self.secondaryjoin))
   else
     sub = sa.select(sa.literal_column("1"))
       :select_from(self.target.local_table):where(rel_on(self))
@@ -2501,7 +2588,7 @@ local function selectin_load(s, conn, r, objs)
     else
       stmt = sa.select(tm.local_table)
     end
-    stmt = stmt:where(keycol:in_(batch))
+    stmt = extra_criteria(r, stmt:where(keycol:in_(batch)))
     if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
     local rows = run(s, conn, stmt):all()
     local loaded = load_rows(s, tm, rows)
@@ -2586,7 +2673,7 @@ local function add_joins(stmt, paths, width)
   local n = 0
   for pi, path in ipairs(paths) do
     local r = path[1].rel
-    if path[1].strategy == "joined" and not r.secondary then
+    if path[1].strategy == "joined" and not r.secondary and not r.extra then
       n = n + 1
       local tt = r.target.local_table
       local alias = tt:alias(tt.name .. "_" .. n)

@@ -187,6 +187,13 @@ for _, db in ipairs(T.databases()) do
     u.addresses = {Address{email = "z"}}
     T.eq(old.user, nil)
     T.eq(emails(u.addresses), {"z"})
+    -- one user's collection assigned to another: the objects move
+    local v = User{name = "v", addresses = {Address{email = "p"},
+                                             Address{email = "q"}}}
+    u.addresses = v.addresses
+    T.eq(emails(u.addresses), {"p", "q"})
+    T.eq(#v.addresses, 0)
+    T.ok(u.addresses[2].user == u)
     u.addresses:clear()
     T.eq(#u.addresses, 0)
     T.raises("ArgumentError", function() u.addresses:append(Item{note = "i"}) end)
@@ -513,6 +520,10 @@ local function schema2()
                                       lazy = "selectin",
                                       cascade = "all, delete-orphan"}),
     seen = relationship("Assoc", {viewonly = true}),
+    -- a join condition given as a function, called once classes exist
+    threes = relationship("Assoc", {viewonly = true, primaryjoin = function()
+      return and_(M.Left.id:eq(M.Assoc.left_id), M.Assoc.extra:eq("three"))
+    end}),
   }
   M.Right = Base:class "Right" {
     __tablename__ = "rel2_right",
@@ -586,6 +597,24 @@ for _, db in ipairs(T.databases()) do
     T.eq(s2:scalars(select(Assoc)):one().extra, "three")
   end)
 
+  T.test(pfx .. "primaryjoin with extra criteria", function()
+    local s <close> = orm.Session(engine)
+    local l = s:scalars(select(Left)):one()
+    clear(log)
+    T.eq(#l.threes, 1)
+    T.eq(l.threes[1].extra, "three")
+    T.eq(count_selects(log), 1)
+    s:close()
+    local s2 <close> = orm.Session(engine)
+    local ls = s2:scalars(select(Left):options(orm.selectinload(Left.threes)))
+                 :all()
+    T.eq(#ls[1].threes, 1)
+    T.eq(#s2:scalars(select(Left):where(Left.threes:any())):all(), 1)
+    T.eq(#s2:scalars(select(Left):where(Left.threes:any(
+      Assoc.extra:eq("nope")))):all(), 0)
+    T.eq(#s2:scalars(select(Left):join(Left.threes)):all(), 1)
+  end)
+
   T.test(pfx .. "refresh-expire cascade and expire of one relationship", function()
     local s <close> = orm.Session(engine)
     local l = s:scalars(select(Left)):one()
@@ -600,6 +629,62 @@ for _, db in ipairs(T.databases()) do
     clear(log)
     T.eq(a.extra, "three") -- expired with l (cascade all): reloads
     T.eq(count_selects(log), 1)
+  end)
+end
+
+-- self-referential many-to-many from primaryjoin/secondaryjoin; a
+-- many-to-one on a column without a ForeignKey (foreign_keys)
+for _, db in ipairs(T.databases()) do
+  local Base = orm.declarative_base()
+  local friendship = Table("rel3_friendship", Base.metadata,
+    Column("a_id", Integer, ForeignKey("rel3_person.id"),
+           {primary_key = true}),
+    Column("b_id", Integer, ForeignKey("rel3_person.id"),
+           {primary_key = true}))
+  local Person, Note
+  Person = Base:class "Person" {
+    __tablename__ = "rel3_person",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(20)),
+    friends = relationship("Person", {secondary = friendship,
+      primaryjoin = function() return Person.id:eq(friendship.c.a_id) end,
+      secondaryjoin = function() return Person.id:eq(friendship.c.b_id) end}),
+  }
+  Note = Base:class "Note" {
+    __tablename__ = "rel3_note",
+    id = Column(Integer, {primary_key = true}),
+    author_name = Column(String(20)),
+    author = relationship("Person", {
+      primaryjoin = function() return Person.name:eq(Note.author_name) end,
+      foreign_keys = function() return {Note.author_name} end}),
+  }
+  local engine = create_engine(db.url)
+  Base.metadata:drop_all(engine)
+  Base.metadata:create_all(engine)
+  local log = capture(engine)
+  T.test(db.name .. ": self-referential many-to-many; primaryjoin on any column", function()
+    local s <close> = orm.Session(engine)
+    local a, b, c = Person{name = "a"}, Person{name = "b"}, Person{name = "c"}
+    a.friends:extend({b, c})
+    local n = Note{author = b}
+    s:add_all({a, n})
+    clear(log)
+    s:commit()
+    -- the relationship orders the rows though no foreign key links them
+    T.eq(stmts(log), {"INSERT rel3_person", "INSERT rel3_person",
+                      "INSERT rel3_person", "INSERT rel3_note",
+                      "INSERT rel3_friendship"})
+    s:close()
+    local s2 <close> = orm.Session(engine)
+    local a2 = s2:scalars(select(Person):where(Person.name:eq("a"))):one()
+    local names = {}
+    for i, f in ipairs(a2.friends) do names[i] = f.name end
+    table.sort(names)
+    T.eq(names, {"b", "c"})
+    local n2 = s2:scalars(select(Note)):one()
+    T.eq(n2.author.name, "b")
+    T.eq(#s2:scalars(select(Person):where(Person.friends:any(
+      Person.name:eq("zz")))):all(), 0)
   end)
 end
 
