@@ -2023,6 +2023,8 @@ end
 
 -- the statements of mapper m; a self-referential mapper inserts its
 -- pending rows in levels, each after the rows it refers to
+local delete_levels -- below
+
 local function emit_saves(s, conn, m, sv, syncs, done)
   if not m.self_ref or #sv.ins < 2 then
     for _, e in ipairs(syncs or {}) do apply_sync(e) end
@@ -2069,6 +2071,45 @@ local function emit_saves(s, conn, m, sv, syncs, done)
     if by_dst[e[3]] then apply_sync(e) end
   end
   emit_updates(s, conn, m, sv.upd, done)
+end
+
+-- The deleted rows of a self-referential mapper in levels, deepest
+-- first: a row goes before the row it refers to (by what is loaded).
+function delete_levels(s, m, objs)
+  local parent = {}
+  for _, obj in ipairs(objs) do
+    for _, r in ipairs(m.rel_list or {}) do
+      if r.target == m and not r.viewonly then
+        if r.direction == "onetomany" then
+          for _, x in ipairs(loaded_related(obj, r)) do
+            if s._deleted[x] then parent[x] = obj end
+          end
+        elseif r.direction == "manytoone" then
+          local v = C.extra(obj, r.key)
+          if v ~= nil and s._deleted[v] then parent[obj] = v end
+        end
+      end
+    end
+  end
+  local depth, top, levels = {}, 0, {}
+  local function depth_of(obj, n)
+    if depth[obj] then return depth[obj] end
+    local d = 1
+    if parent[obj] and n < 1000 then d = depth_of(parent[obj], n + 1) + 1 end
+    depth[obj] = d
+    return d
+  end
+  for _, obj in ipairs(objs) do
+    local d = depth_of(obj, 0)
+    if d > top then top = d end
+    levels[d] = levels[d] or {}
+    table.insert(levels[d], obj)
+  end
+  local out = {}
+  for d = top, 1, -1 do
+    if levels[d] then out[#out + 1] = levels[d] end
+  end
+  return out
 end
 
 -- many-to-many association rows: the params of one row
@@ -2162,7 +2203,14 @@ function Session:flush()
     emit_assoc(self, conn, work.del, "delete")
     local order = mapper_order(self, dels)
     for k = #order, 1, -1 do
-      emit_deletes(self, conn, order[k], dels[order[k]], done)
+      local m = order[k]
+      if m.self_ref then
+        for _, level in ipairs(delete_levels(self, m, dels[m])) do
+          emit_deletes(self, conn, m, level, done)
+        end
+      else
+        emit_deletes(self, conn, m, dels[m], done)
+      end
     end
   end)
   if not ok then

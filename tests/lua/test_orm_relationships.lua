@@ -70,8 +70,9 @@ local function schema()
     id = Column(Integer, {primary_key = true}),
     parent_id = Column(Integer, ForeignKey("rel_node.id")),
     data = Column(String(50)),
-    children = relationship("Node", {backref = backref("parent", {
-      remote_side = function() return M.Node.id end})}),
+    children = relationship("Node", {cascade = "all, delete-orphan",
+      backref = backref("parent", {
+        remote_side = function() return M.Node.id end})}),
   }
   return M
 end
@@ -465,6 +466,13 @@ for _, db in ipairs(T.databases()) do
     local g2 = s:get(Node, g.id)
     T.eq(g2.parent.parent.data, "root")
     T.eq(#g2.parent.parent.children, 2)
+    -- deleting the root deletes the tree, the leaves first
+    s:delete(g2.parent.parent)
+    clear(log)
+    s:commit()
+    T.eq(#log, 3)
+    T.eq(log[1].params[1] or log[1].params.pk_id, g.id)
+    T.eq(s:scalar(select(func.count()):select_from(Node.__table__)), 0)
   end)
 
   T.test(pfx .. "one-to-one (uselist = false) and its backref", function()
