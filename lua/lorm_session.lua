@@ -1609,12 +1609,27 @@ function table_ranks(md)
   end
   table.sort(tables, function(a, b) return a.name < b.name end)
   for _, t in ipairs(tables) do byname[t.name] = t end
+  -- the foreign keys of post_update relationships do not order rows
+  local post = {}
+  for _, t in ipairs(tables) do
+    local m = mappers_by_table[C.node_ptr(t)]
+    for _, r in ipairs(m and m.rel_list or {}) do
+      if r.post_update and r.direction ~= "manytomany" then
+        for _, col in ipairs(r.direction == "manytoone" and r.local_cols or
+                             r.remote_cols) do
+          post[C.node_ptr(col)] = true
+        end
+      end
+    end
+  end
   local deps = {}
   for _, t in ipairs(tables) do
     local d = {}
     for _, fk in ipairs(t.foreign_keys) do
       local tn = string.match(fk.target_fullname, "^(.*)%.[^.]+$")
-      if tn ~= t.name and byname[tn] then d[tn] = true end
+      if tn ~= t.name and byname[tn] and not post[C.node_ptr(fk.parent)] then
+        d[tn] = true
+      end
     end
     deps[t.name] = d
   end
@@ -1623,7 +1638,8 @@ function table_ranks(md)
     local m = mappers_by_table[C.node_ptr(t)]
     for _, r in ipairs(m and m.rel_list or {}) do
       local other = r.target.local_table.name
-      if other ~= t.name and byname[other] and not r.viewonly then
+      if other ~= t.name and byname[other] and not r.viewonly and
+         not r.post_update then
         if r.direction == "manytoone" then deps[t.name][other] = true
         elseif r.direction == "onetomany" then deps[other][t.name] = true end
       end
@@ -1927,8 +1943,13 @@ end
 
 local function presort(s)
   configure()
-  local work = {syncs = {}, ins = {}, del = {}, owners = {}}
+  local work = {syncs = {}, ins = {}, del = {}, owners = {}, post = {}}
   local function sync(m, r, src, dst)
+    if r.post_update then
+      -- a separate UPDATE once the rows exist (or before they go)
+      work.post[#work.post + 1] = {r, src, dst}
+      return
+    end
     local l = work.syncs[m]
     if not l then l = {}; work.syncs[m] = l end
     l[#l + 1] = {r, src, dst}
@@ -1940,6 +1961,10 @@ local function presort(s)
   for obj in pairs(s._deleted) do dels[#dels + 1] = obj end
   for _, obj in ipairs(dels) do
     for _, r in ipairs(mapper_of(obj).rel_list or {}) do
+      if r.post_update and r.direction == "manytoone" and
+         col_value(obj, r.parent, r.local_idx[1]) ~= nil then
+        sync(r.parent, r, nil, obj) -- its reference goes before the row
+      end
       if not r.viewonly and not r.passive_deletes then
         if r.direction == "onetomany" and not r.cascade.delete then
           for _, x in ipairs(load_quiet(s, obj, r)) do
@@ -2112,6 +2137,34 @@ function delete_levels(s, m, objs)
   return out
 end
 
+-- post_update: one UPDATE per row and relationship, after the inserts and
+-- before the deletes; the new value is then the object's committed one
+local function emit_post(s, conn, list)
+  for _, e in ipairs(list) do
+    local r, src, dst = e[1], e[2], e[3]
+    local sidx, didx = r.remote_idx, r.local_idx
+    if r.direction == "onetomany" then sidx, didx = r.local_idx, r.remote_idx end
+    local dm = mapper_of(dst)
+    local values, stmt = {}, sa.update(dm.local_table)
+    for k, di in ipairs(didx) do
+      local v = sa.null
+      if src ~= nil then
+        v = col_value(src, mapper_of(src), sidx[k])
+        if v == nil then v = sa.null end
+      end
+      values[dm.colkeys[di]] = v
+    end
+    local ident = ident_vals(dst, dm) or pk_values(dst, dm)
+    for k, col in ipairs(dm.primary_key) do stmt = stmt:where(col:eq(ident[k])) end
+    run(s, conn, stmt:values(values))
+    for k, di in ipairs(didx) do
+      local v = values[dm.colkeys[di]]
+      if rawequal(v, sa.null) then v = nil end
+      C.set(dst, di, v)
+    end
+  end
+end
+
 -- many-to-many association rows: the params of one row
 local function assoc_params(r, a, b)
   local p = {}
@@ -2199,6 +2252,7 @@ function Session:flush()
     for _, m in ipairs(mapper_order(self, saves)) do
       emit_saves(self, conn, m, saves[m], work.syncs[m], done)
     end
+    emit_post(self, conn, work.post)
     emit_assoc(self, conn, work.ins, "insert")
     emit_assoc(self, conn, work.del, "delete")
     local order = mapper_order(self, dels)

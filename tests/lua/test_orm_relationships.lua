@@ -654,6 +654,10 @@ for _, db in ipairs(T.databases()) do
     __tablename__ = "rel3_person",
     id = Column(Integer, {primary_key = true}),
     name = Column(String(20)),
+    best_id = Column(Integer, ForeignKey("rel3_person.id")),
+    -- two rows may name each other: the reference is a second UPDATE
+    best = relationship("Person", {post_update = true,
+      remote_side = function() return Person.id end}),
     friends = relationship("Person", {secondary = friendship,
       primaryjoin = function() return Person.id:eq(friendship.c.a_id) end,
       secondaryjoin = function() return Person.id:eq(friendship.c.b_id) end}),
@@ -693,6 +697,33 @@ for _, db in ipairs(T.databases()) do
     T.eq(n2.author.name, "b")
     T.eq(#s2:scalars(select(Person):where(Person.friends:any(
       Person.name:eq("zz")))):all(), 0)
+  end)
+
+  T.test(db.name .. ": post_update breaks a cycle of two rows", function()
+    local s <close> = orm.Session(engine)
+    local x, y = Person{name = "x"}, Person{name = "y"}
+    x.best, y.best = y, x
+    s:add_all({x, y})
+    clear(log)
+    s:flush()
+    T.eq(stmts(log), {"INSERT rel3_person", "INSERT rel3_person",
+                      "UPDATE rel3_person", "UPDATE rel3_person"})
+    T.eq(x.best_id, y.id)
+    T.eq(y.best_id, x.id)
+    s:commit()
+    -- deleting both: the references go first
+    s:delete(x)
+    s:delete(y)
+    clear(log)
+    s:commit()
+    local st = {}
+    for _, x in ipairs(stmts(log)) do
+      if not x:match("^SELECT") then st[#st + 1] = x end -- loads
+    end
+    T.eq(st, {"UPDATE rel3_person", "UPDATE rel3_person",
+              "DELETE rel3_person"})
+    T.eq(s:scalar(select(func.count()):select_from(Person.__table__)
+                    :where(Person.name:in_{"x", "y"})), 0)
   end)
 end
 
