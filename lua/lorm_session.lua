@@ -2733,18 +2733,16 @@ local function run_path(s, conn, objs, path, from)
   if strategy == "selectin" or strategy == "subquery" or
      strategy == "immediate" or (strategy == "joined" and from > 1) then
     children = selectin_load(s, conn, r, objs)
-  elseif strategy == "joined" then
-    children = loaded_children(objs, r) -- loaded with the rows
   elseif strategy == "select" or strategy == "raise" or
          strategy == "noload" then
     for _, o in ipairs(objs) do
       if C.extra(o, r.key) == nil then C.extra(o, lazymark[r.key], strategy) end
     end
-    children = loaded_children(objs, r)
-  else -- defaultload: go on from what is loaded
-    children = loaded_children(objs, r)
   end
-  if path[from + 1] then run_path(s, conn, children, path, from + 1) end
+  -- joined (loaded with the rows), defaultload: on from what is loaded
+  if path[from + 1] then
+    run_path(s, conn, children or loaded_children(objs, r), path, from + 1)
+  end
 end
 
 -- the loading plan of a select of mapper m: the option paths rooted at
@@ -2931,6 +2929,11 @@ local function load_relationships(r, rows, out)
     for i, o in ipairs(out) do parents[i] = o[1] end
   end
   if r.joins then fill_joined(r, rows, parents) end
+  local more = false
+  for _, path in ipairs(r.plan) do
+    if path[1].strategy ~= "joined" or path[2] then more = true end
+  end
+  if not more then return end
   local uniq, seen = {}, {}
   for i = 1, #rows do
     local p = parents[i]
