@@ -874,6 +874,13 @@ local function resolve_rel(r)
   end
   if o.uselist ~= nil then r.uselist = o.uselist
   else r.uselist = r.direction ~= "manytoone" end
+  local cc = o.collection_class
+  if cc == "set" then
+    r.set = true
+  elseif cc ~= nil and cc ~= "list" then
+    rel_error(r, "collection_class '" .. tostring(cc) .. "' is not " ..
+              "supported yet (\"list\" and \"set\" are)")
+  end
   r.order_by = order_list(r, o.order_by)
   -- a backref becomes a relationship of the target pointing back here
   if o.backref then
@@ -993,10 +1000,29 @@ CollMT.__tostring = function(c)
   return "[" .. table.concat(parts, ", ") .. "]"
 end
 
+-- a set collection keeps its members in a list too (the order they
+-- came in); pairs() gives member, true
+local SetColl = {}
+local SetMT = {__index = SetColl, __name = "retort.SetCollection"}
+SetMT.__tostring = function(c)
+  if #c == 0 then return "set()" end
+  local parts = {}
+  for i = 1, #c do parts[i] = tostring(c[i]) end
+  return "{" .. table.concat(parts, ", ") .. "}"
+end
+SetMT.__pairs = function(c)
+  local i = 0
+  return function()
+    i = i + 1
+    local x = c[i]
+    if x ~= nil then return x, true end
+  end, c, nil
+end
+
 local function new_coll(owner, r, items)
   items = items or {}
   items[OWNER], items[REL] = owner, r
-  return setmetatable(items, CollMT)
+  return setmetatable(items, r.set and SetMT or CollMT)
 end
 
 local cascade_add -- below
@@ -1099,12 +1125,39 @@ end
 function Coll:contains(x) return find(self, x) ~= nil end
 function Coll:index(x) return find(self, x) end
 
+function SetColl:add(x)
+  check_target(self[REL], x)
+  if find(self, x) then return end
+  self[#self + 1] = x
+  appended(self[OWNER], self[REL], x)
+end
+
+function SetColl:discard(x)
+  local i = find(self, x)
+  if i then
+    table.remove(self, i)
+    removed(self[OWNER], self[REL], x)
+  end
+end
+
+SetColl.remove = Coll.remove
+SetColl.contains = Coll.contains
+SetColl.clear = Coll.clear
+SetColl.pop = function(c) return Coll.pop(c) end
+
 -- assigning: a Lua list (or nil) replaces a collection; an object (or
 -- nil) a scalar
 local function set_collection(obj, r, list)
   if list ~= nil and (type(list) ~= "table" or C.isinstance(list)) then
     raise("ArgumentError", "relationship " .. tostring(r) ..
           " is a collection: assign a list")
+  end
+  if r.set and list and #list == 0 and next(list) ~= nil and
+     getmetatable(list) == nil then
+    -- a set given as {[obj] = true, ...}
+    local items = {}
+    for x in pairs(list) do items[#items + 1] = x end
+    list = items
   end
   -- a copy: the list may be a collection the moves below change
   list = table.move(list or {}, 1, #(list or {}), 1, {})
@@ -1119,8 +1172,10 @@ local function set_collection(obj, r, list)
     if not keep[x] then removed(obj, r, x) end
   end
   for _, x in ipairs(list) do
-    new[#new + 1] = x
-    if not had[x] then appended(obj, r, x) end
+    if not (r.set and find(new, x)) then
+      new[#new + 1] = x
+      if not had[x] then appended(obj, r, x) end
+    end
   end
 end
 

@@ -57,6 +57,9 @@ local function schema()
     title = Column(String(50)),
     keywords = relationship("Keyword", {secondary = post_keywords,
                                         back_populates = "posts"}),
+    tags = relationship("Keyword", {secondary = post_keywords,
+                                    collection_class = "set",
+                                    viewonly = true}),
   }
   M.Keyword = Base:class "Keyword" {
     __tablename__ = "rel_keyword",
@@ -436,6 +439,23 @@ for _, db in ipairs(T.databases()) do
     s:commit()
     T.eq(s:scalar(select(func.count()):select_from(
       M.Base.metadata.tables.rel_post_keywords)), 2)
+    -- a set view of the same rows
+    local tags = p.tags
+    T.eq(#tags, 1)
+    T.ok(tags:contains(k2))
+    tags:add(k2)
+    T.eq(#tags, 1)
+    tags:add(k1)
+    local n = 0
+    for x, yes in pairs(tags) do
+      T.ok(yes == true and x.word ~= nil)
+      n = n + 1
+    end
+    T.eq(n, 2)
+    tags:discard(k2)
+    T.eq(#tags, 1)
+    tags:discard(k2)
+    T.raises("ArgumentError", function() tags:remove(k2) end)
     local posts = s:scalars(select(Post):order_by(Post.title)
                               :options(orm.selectinload(Post.keywords))):all()
     T.eq(#posts[2].keywords, 1)
