@@ -1027,6 +1027,14 @@ end
 
 local cascade_add -- below
 
+-- attribute events of a relationship: listen(User.addresses, "append", fn)
+-- calls fn(target, value, initiator) (initiator: nil here); "set" gets
+-- fn(target, value, oldvalue, initiator).  The other side fires too.
+local function attr_event(r, name, ...)
+  local l = listeners[r]
+  if l and l[name] then for _, fn in ipairs(l[name]) do fn(...) end end
+end
+
 -- x's relationship b now includes (or is) owner: the other side of a
 -- change made on owner
 local function back_link(x, b, owner)
@@ -1039,6 +1047,7 @@ local function back_link(x, b, owner)
         C.extra(x, b.key, c)
       end
     end
+    attr_event(b, "append", x, owner, nil)
     if c and not find(c, owner) then c[#c + 1] = owner end
     note_add(x, b, owner)
   else
@@ -1050,6 +1059,7 @@ local function back_link(x, b, owner)
       local i = oc and find(oc, x)
       if i then table.remove(oc, i) end
     end
+    attr_event(b, "set", x, owner, old, nil)
     set_raw(x, b, owner)
     changes(x, b).set = true
   end
@@ -1057,11 +1067,13 @@ end
 
 local function back_unlink(x, b, owner)
   if b.uselist then
+    attr_event(b, "remove", x, owner, nil)
     local c = C.extra(x, b.key)
     local i = c and find(c, owner)
     if i then table.remove(c, i) end
     note_remove(x, b, owner)
   elseif rawequal(C.extra(x, b.key), owner) then
+    attr_event(b, "set", x, nil, owner, nil)
     set_raw(x, b, nil)
     changes(x, b).set = true
   end
@@ -1073,6 +1085,7 @@ end
 local function appended(owner, r, x)
   note_add(owner, r, x)
   if r.back then back_link(x, r.back, owner) end
+  attr_event(r, "append", owner, x, nil) -- after the other side's, as there
   if r.cascade["save-update"] then
     local s = session_of(owner)
     if s and C.lifecycle(owner) ~= "deleted" then cascade_add(s, x) end
@@ -1082,6 +1095,7 @@ end
 local function removed(owner, r, x)
   note_remove(owner, r, x)
   if r.back then back_unlink(x, r.back, owner) end
+  attr_event(r, "remove", owner, x, nil)
 end
 
 function Coll:append(x)
@@ -1201,10 +1215,11 @@ local function set_scalar(obj, r, v)
   if v ~= nil then
     ch.rem[v] = nil
     if r.back then back_link(v, r.back, obj) end
-    if r.cascade["save-update"] then
-      local s = session_of(obj)
-      if s and C.lifecycle(obj) ~= "deleted" then cascade_add(s, v) end
-    end
+  end
+  attr_event(r, "set", obj, v, old, nil)
+  if v ~= nil and r.cascade["save-update"] then
+    local s = session_of(obj)
+    if s and C.lifecycle(obj) ~= "deleted" then cascade_add(s, v) end
   end
 end
 

@@ -200,6 +200,24 @@ for _, db in ipairs(T.databases()) do
     T.ok(u.addresses[2].user == u)
     u.addresses:clear()
     T.eq(#u.addresses, 0)
+    -- attribute events
+    local seen = {}
+    local function on(name)
+      return function(target, value)
+        seen[#seen + 1] = name .. " " .. (value and (value.email or
+                                                     value.name) or "nil")
+      end
+    end
+    orm.event.listen(User.addresses, "append", on("append"))
+    orm.event.listen(User.addresses, "remove", on("remove"))
+    orm.event.listen(Address.user, "set", on("set"))
+    local e = Address{email = "ev"}
+    u.addresses:append(e)
+    u.addresses:remove(e)
+    e.user = u
+    -- the other side's event comes first (SQLAlchemy's order)
+    T.eq(seen, {"set c", "append ev", "set nil", "remove ev", "append ev",
+                "set c"})
     T.raises("ArgumentError", function() u.addresses:append(Item{note = "i"}) end)
   end)
 
