@@ -59,6 +59,7 @@ typedef struct linst {
 /* upvalues of the per-class closures */
 #define UP_SLOTS lua_upvalueindex(1) /* key -> attribute index */
 #define UP_HOOKS lua_upvalueindex(2) /* the module's hooks table */
+#define UP_RELS lua_upvalueindex(3)  /* relationship key -> true */
 
 static linst *toinst(lua_State *L, int idx) {
   linst *o = lua_touserdata(L, idx);
@@ -117,11 +118,21 @@ static int inst_index(lua_State *L) {
   if (lua_type(L, 2) == LUA_TSTRING &&
       strcmp(lua_tostring(L, 2), "__class__") == 0)
     return lua_getiuservalue(L, 1, UV_CLASS), 1;
+  /* a loaded relationship is kept among the extras */
   if (lua_getiuservalue(L, 1, UV_EXTRAS) == LUA_TTABLE) {
     lua_pushvalue(L, 2);
     if (lua_rawget(L, -2) != LUA_TNIL) return 1;
     lua_pop(L, 1);
   }
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, UP_RELS) != LUA_TNIL) {
+    /* not loaded yet: the session decides (lazy load, empty, raise) */
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    call_hook(L, UP_HOOKS, "rel_get", 2);
+    return 1;
+  }
+  lua_pop(L, 1);
   lua_getiuservalue(L, 1, UV_CLASS);
   lua_pushvalue(L, 2);
   lua_gettable(L, -2);
@@ -176,6 +187,16 @@ static int inst_newindex(lua_State *L) {
     return 0;
   }
   lua_pop(L, 1);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, UP_RELS) != LUA_TNIL) {
+    /* relationships keep both sides and the session in step */
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 3);
+    call_hook(L, UP_HOOKS, "rel_set", 3);
+    return 0;
+  }
+  lua_pop(L, 1);
   if (lua_getiuservalue(L, 1, UV_EXTRAS) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);
@@ -188,19 +209,22 @@ static int inst_newindex(lua_State *L) {
   return 0;
 }
 
-/* C.metatable(slots, hooks, tostring) -> the metatable of a class's
-** instances */
+/* C.metatable(slots, hooks, tostring, rels) -> the metatable of a
+** class's instances (rels: the relationship keys, filled in later) */
 static int l_metatable(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 4, LUA_TTABLE);
   lua_createtable(L, 0, 4);
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
-  lua_pushcclosure(L, inst_index, 2);
+  lua_pushvalue(L, 4);
+  lua_pushcclosure(L, inst_index, 3);
   lua_setfield(L, -2, "__index");
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
-  lua_pushcclosure(L, inst_newindex, 2);
+  lua_pushvalue(L, 4);
+  lua_pushcclosure(L, inst_newindex, 3);
   lua_setfield(L, -2, "__newindex");
   lua_pushvalue(L, 3);
   lua_setfield(L, -2, "__tostring");
@@ -634,6 +658,30 @@ static int l_after_update(lua_State *L) {
   return 1;
 }
 
+/* C.extra(obj, key [, value]) -> the raw extra attribute `key`; with a
+** third argument, sets it (nil removes it) without any event */
+static int l_extra(lua_State *L) {
+  checkinst(L, 1);
+  if (lua_gettop(L) < 3) {
+    if (lua_getiuservalue(L, 1, UV_EXTRAS) != LUA_TTABLE) return 0;
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
+    return 1;
+  }
+  lua_settop(L, 3);
+  if (lua_getiuservalue(L, 1, UV_EXTRAS) != LUA_TTABLE) {
+    if (lua_isnil(L, 3)) return 0;
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, 1, UV_EXTRAS);
+  }
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  lua_rawset(L, -3);
+  return 0;
+}
+
 /* C.commit(obj): the current values become the committed state */
 static int l_commit(lua_State *L) {
   linst *o = checkinst(L, 1);
@@ -723,7 +771,7 @@ static int l_rowkey(lua_State *L) {
 
 /*
 ** C.load(rows, from, to, class, mt, nattrs, colpos, pkpos, idmap, sid,
-**        populate_existing, out, outn) -> outn
+**        populate_existing, out, outn [, gaps]) -> outn
 **
 ** Rows from..to (Row tables: values at 1..n) become instances of `class`:
 ** colpos[i] is the row position of attribute i (0: not selected), pkpos
@@ -731,7 +779,8 @@ static int l_rowkey(lua_State *L) {
 ** map `idmap` is reused, its unloaded attributes filled (all of them with
 ** populate_existing, except those with pending changes); a new one is
 ** made persistent in session `sid` and entered in the map.  The objects
-** are appended to `out`.
+** are appended to `out`; with `gaps`, a row without a key (an outer
+** join's empty side) appends false, so out stays aligned with the rows.
 */
 static int l_load(lua_State *L) {
   enum {
@@ -748,7 +797,8 @@ static int l_load(lua_State *L) {
     POPULATE,
     OUT,
     OUTN,
-    TOP = OUTN
+    GAPS,
+    TOP = GAPS
   };
   int from = (int)luaL_checkinteger(L, FROM),
       to = (int)luaL_checkinteger(L, TO);
@@ -756,6 +806,7 @@ static int l_load(lua_State *L) {
   lua_Integer sid = luaL_checkinteger(L, SID);
   int populate = lua_toboolean(L, POPULATE);
   lua_Integer outn = luaL_checkinteger(L, OUTN);
+  int gaps = lua_toboolean(L, GAPS);
   int colpos[256], pkpos[16], npk, i, r;
   luaL_argcheck(L, nattrs >= 1 && nattrs <= 256, NATTRS, "attribute count");
   npk = (int)lua_rawlen(L, PKPOS);
@@ -778,6 +829,10 @@ static int l_load(lua_State *L) {
     if (!push_rowkey(L, row, pkpos, npk)) {
       /* no primary key in the row (an outer join's empty side) */
       lua_settop(L, TOP);
+      if (gaps) {
+        lua_pushboolean(L, 0);
+        lua_rawseti(L, OUT, ++outn);
+      }
       continue;
     }
     lua_pushvalue(L, key);
@@ -902,6 +957,38 @@ static int l_select_items(lua_State *L) {
 }
 
 /* C.node_ptr(node) -> light userdata identifying it */
+/* Collect the column = column comparisons of an AND of conditions. */
+static int collect_pairs(lua_State *L, const rt_node *e, int out) {
+  int other = 0, i;
+  if (e->kind == RT_N_GROUPING) return collect_pairs(L, e->a, out);
+  if (e->kind == RT_N_BOOLLIST && e->op == RT_OP_AND) {
+    for (i = 0; i < e->n; i++) other |= collect_pairs(L, e->kids[i], out);
+    return other;
+  }
+  if (e->kind == RT_N_BINARY && e->op == RT_OP_EQ && e->a &&
+      e->a->kind == RT_N_COLUMN && e->b && e->b->kind == RT_N_COLUMN) {
+    lua_createtable(L, 2, 0);
+    lsql_pushnode(L, rt_ref(e->a));
+    lua_rawseti(L, -2, 1);
+    lsql_pushnode(L, rt_ref(e->b));
+    lua_rawseti(L, -2, 2);
+    lua_rawseti(L, out, (lua_Integer)lua_rawlen(L, out) + 1);
+    return 0;
+  }
+  return 1;
+}
+
+/* C.join_pairs(expr) -> {{col, col}...}, other: the column pairs a join
+** condition compares for equality, and whether it has other terms */
+static int l_join_pairs(lua_State *L) {
+  rt_node *e = lsql_checknode(L, 1, "join_pairs");
+  int other;
+  lua_newtable(L);
+  other = collect_pairs(L, e, lua_gettop(L));
+  lua_pushboolean(L, other);
+  return 2;
+}
+
 static int l_node_ptr(lua_State *L) {
   rt_node *n = lsql_checknode(L, 1, "node_ptr");
   lua_pushlightuserdata(L, n);
@@ -1175,6 +1262,7 @@ static int l_where_of(lua_State *L) {
 }
 
 static const luaL_Reg orm_c[] = {{"raise", l_raise},
+                                 {"extra", l_extra},
                                  {"dml_info", l_dml_info},
                                  {"where_of", l_where_of},
                                  {"insert_sigs", l_insert_sigs},
@@ -1212,8 +1300,8 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"node_kind", l_node_kind},
                                  {"select_items", l_select_items},
                                  {"node_ptr", l_node_ptr},
+                                 {"join_pairs", l_join_pairs},
                                  {NULL, NULL}};
-
 
 /* Fill the orm module table on top: run the Lua half with the core
 ** module, the orm table and the C primitives. */

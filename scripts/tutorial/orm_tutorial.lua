@@ -1,5 +1,5 @@
 -- orm_tutorial.lua -- the ORM tutorial of the SQLAlchemy documentation
--- (sections 2.1.3 to 2.1.11, the parts without relationships) in retort.
+-- (sections 2.1.3 to 2.1.16) in retort.
 -- It prints what orm_tutorial.py prints on SQLAlchemy 1.4; the test
 -- compares the two outputs (orm_tutorial.expected).
 --
@@ -136,4 +136,188 @@ show("2.1.11 count groups",
 show("2.1.11 func.count", pylist(
   session:query(func.count(User.name), User.name):group_by(User.name)
          :order_by(User.name):all()))
+session:close()
+
+-- statements the session runs, as "VERB table" (printed per section)
+local log = {}
+orm.event.listen(engine, "before_cursor_execute",
+  function(conn, cursor, sql)
+    local tbl = sql:match("^INSERT INTO (%S+)") or sql:match("^UPDATE (%S+)")
+                or sql:match("^DELETE FROM (%S+)")
+    local verb = sql:match("^(%u+)")
+    log[#log + 1] = tbl and (verb .. " " .. tbl) or verb
+  end)
+local function statements(label)
+  show(label, table.concat(log, ", "))
+  for i = #log, 1, -1 do log[i] = nil end
+end
+local function clear_log() for i = #log, 1, -1 do log[i] = nil end end
+
+-- Python's repr of a string
+local function pyrepr(v)
+  if type(v) ~= "string" then return tostring(v) end
+  if v:find("'") and not v:find('"') then return '"' .. v .. '"' end
+  return "'" .. v .. "'"
+end
+
+local relationship, backref = orm.relationship, orm.backref
+local function address_tostring(self)
+  return "<Address('" .. self.email_address .. "')>"
+end
+
+-- 2.1.12
+local Address = Base:class "Address" {
+  __tablename__ = "addresses",
+  id = Column(Integer, {primary_key = true}),
+  email_address = Column(String, {nullable = false}),
+  user_id = Column(Integer, ForeignKey("users.id")),
+  user = relationship(User, {backref = backref("addresses",
+                                               {order_by = "Address.id"})}),
+  __tostring = address_tostring,
+}
+Base.metadata:create_all(engine)
+local tnames = {}
+for name in pairs(Base.metadata.tables) do tnames[#tnames + 1] = name end
+table.sort(tnames)
+show("2.1.12 tables", pylist(tnames))
+
+-- 2.1.13
+session = Session()
+local jack = User{name = "jack", fullname = "Jack Bean", password = "gjffdd"}
+show("2.1.13 addresses", jack.addresses)
+jack.addresses = {Address{email_address = "jack@google.com"},
+                  Address{email_address = "j25@yahoo.com"}}
+show("2.1.13 addresses[1]", jack.addresses[2])
+show("2.1.13 addresses[1].user", jack.addresses[2].user)
+session:add(jack)
+clear_log()
+session:commit()
+statements("2.1.13 commit")
+jack = session:query(User):filter_by{name = "jack"}:one()
+show("2.1.13 jack", jack)
+statements("2.1.13 query")
+show("2.1.13 lazy", jack.addresses)
+statements("2.1.13 lazy load")
+session:close()
+session = Session()
+jack = session:query(User):options(orm.joinedload(User.addresses))
+              :filter_by{name = "jack"}:one()
+show("2.1.13 joinedload", jack.addresses)
+statements("2.1.13 joinedload")
+
+-- 2.1.14
+for _, row in ipairs(session:query(User, Address)
+    :filter(User.id:eq(Address.user_id))
+    :filter(Address.email_address:eq("jack@google.com")):all()) do
+  pyprint(row[1], row[2])
+end
+show("2.1.14 join", pylist(session:query(User):join(Address):filter(
+  Address.email_address:eq("jack@google.com")):all()))
+show("2.1.14 join rel", pylist(session:query(User):join(User.addresses)
+  :filter(Address.email_address:eq("jack@google.com")):all()))
+show("2.1.14 join target rel", pylist(session:query(User):join(
+  Address, User.addresses):filter(
+  Address.email_address:eq("jack@google.com")):all()))
+for row in session:query(User.name):filter(User.addresses:any()) do
+  show("2.1.14 any", row.name)
+end
+for row in session:query(User.name):filter(
+    User.addresses:any(Address.email_address:like("%google%"))) do
+  show("2.1.14 any like", row.name)
+end
+show("2.1.14 not has", pylist(session:query(Address):filter(
+  not_(Address.user:has(User.name:eq("jack")))):all()))
+show("2.1.14 ==", pylist(session:query(Address):filter(Address.user:eq(jack))
+  :order_by(Address.id):all()))
+show("2.1.14 contains", pylist(session:query(User):filter(
+  User.addresses:contains(jack.addresses[1])):all()))
+show("2.1.14 with_parent", pylist(session:query(Address):filter(
+  orm.with_parent(jack, User.addresses)):order_by(Address.id):all()))
+clear_log()
+
+-- 2.1.15
+session:delete(jack)
+show("2.1.15 count", session:query(User):filter_by{name = "jack"}:count())
+statements("2.1.15 delete")
+show("2.1.15 addresses left", session:query(Address):filter(
+  Address.email_address:in_{"jack@google.com", "j25@yahoo.com"}):count())
+session:commit()
+
+-- 2.1.16
+local post_keywords = Table("post_keywords", Base.metadata,
+  Column("post_id", Integer, ForeignKey("posts.id")),
+  Column("keyword_id", Integer, ForeignKey("keywords.id")))
+local BlogPost = Base:class "BlogPost" {
+  __tablename__ = "posts",
+  id = Column(Integer, {primary_key = true}),
+  user_id = Column(Integer, ForeignKey("users.id")),
+  headline = Column(String(255), {nullable = false}),
+  body = Column(Text),
+  keywords = relationship("Keyword", {secondary = post_keywords,
+                                      backref = "posts"}),
+  author = relationship(User, {backref = "posts"}),
+  __tostring = function(self)
+    return string.format("BlogPost(%s, %s, %s)", pyrepr(self.headline),
+                         pyrepr(self.body), tostring(self.author))
+  end,
+}
+local Keyword = Base:class "Keyword" {
+  __tablename__ = "keywords",
+  id = Column(Integer, {primary_key = true}),
+  keyword = Column(String(50), {nullable = false, unique = true}),
+  __tostring = function(self) return "Keyword(" .. pyrepr(self.keyword) .. ")" end,
+}
+Base.metadata:create_all(engine)
+session = Session()
+local wendy = session:query(User):filter_by{name = "wendy"}:one()
+local post = BlogPost{headline = "Wendy's Blog Post", body = "This is a test",
+                      author = wendy}
+session:add(post)
+post.keywords:append(Keyword{keyword = "wendy"})
+post.keywords:append(Keyword{keyword = "firstpost"})
+clear_log()
+show("2.1.16 any", pylist(session:query(BlogPost):filter(
+  BlogPost.keywords:any(Keyword.keyword:eq("firstpost"))):all()))
+statements("2.1.16 flush and query")
+show("2.1.16 author", pylist(session:query(BlogPost):filter(
+  BlogPost.author:eq(wendy)):filter(
+  BlogPost.keywords:any(Keyword.keyword:eq("firstpost"))):all()))
+show("2.1.16 posts", pylist(wendy.posts))
+show("2.1.16 keyword posts", pylist(post.keywords[2].posts))
+session:close()
+
+-- 2.1.15, again: the same tables mapped with delete and delete-orphan
+-- cascade (last: a table maps to one class at a time here)
+local Base2 = orm.declarative_base()
+local User2 = Base2:class "User2" {
+  __table__ = User.__table__,
+  addresses = relationship("Address2", {backref = "user",
+                                        cascade = "all, delete, delete-orphan"}),
+  __tostring = user_tostring,
+}
+local Address2 = Base2:class "Address2" {
+  __table__ = Address.__table__,
+  __tostring = address_tostring,
+}
+session = Session()
+jack = User2{name = "jack", fullname = "Jack Bean", password = "gjffdd"}
+jack.addresses = {Address2{email_address = "jack@google.com"},
+                  Address2{email_address = "j25@yahoo.com"}}
+session:add(jack)
+session:commit()
+local jid = jack.id
+session:close()
+jack = session:get(User2, jid)
+clear_log()
+jack.addresses:pop(2)
+statements("2.1.15 lazy load")
+show("2.1.15 orphan count", session:query(Address2):filter(
+  Address2.user_id:eq(jid)):count())
+statements("2.1.15 orphan")
+session:delete(jack)
+show("2.1.15 cascade count", session:query(User2):filter_by{name = "jack"}
+  :count())
+statements("2.1.15 cascade")
+show("2.1.15 addresses left", session:query(Address2):filter(
+  Address2.user_id:eq(jid)):count())
 session:close()
