@@ -5,6 +5,7 @@
 #include "schema.h"
 
 #include <lauxlib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,25 +96,74 @@ static int for_people(void) {
 }
 
 /*
+** What a command prints is gathered in memory first, so that \d can
+** centre its title over the table and the whole of it, footers too, goes
+** through the pager when it is taller than the terminal.
+*/
+typedef struct output {
+  rt_render_opts o; /* for the renderer: no pager of its own */
+  const char *pager;
+  FILE *f;
+  char *buf;
+  size_t n;
+} output;
+
+static int out_begin(output *d) {
+  rt_sql_render_opts(rt_sql_out(), &d->o);
+  d->pager = d->o.pager;
+  d->o.pager = NULL;
+  d->buf = NULL;
+  d->n = 0;
+  d->f = open_memstream(&d->buf, &d->n);
+  return d->f == NULL ? fail("out of memory") : 0;
+}
+
+/* Send the gathered text to the pager or the output, and free it. */
+static void out_end(output *d) {
+  FILE *to = rt_sql_out();
+  long lines = 0;
+  size_t i;
+  fclose(d->f);
+  for (i = 0; i < d->n; i++) lines += d->buf[i] == '\n';
+  if (d->pager && d->o.height > 0 && lines >= d->o.height) {
+    void (*old)(int) = signal(SIGPIPE, SIG_IGN); /* the pager may quit */
+    FILE *p;
+    fflush(to);
+    p = popen(d->pager, "w");
+    if (p) {
+      fwrite(d->buf, 1, d->n, p);
+      pclose(p);
+      to = NULL;
+    }
+    signal(SIGPIPE, old);
+  }
+  if (to) {
+    fwrite(d->buf, 1, d->n, to);
+    fflush(to);
+  }
+  free(d->buf);
+}
+
+/*
 ** Render the column names at `cols` and the rows (lists of strings) at
 ** `rows` in the current format.  An empty string in a row is an empty
 ** cell, not NULL: psql's \d leaves "Default" blank.
 */
-static int render_list(lua_State *L, int cols, int rows, int count) {
+static int render_list(lua_State *L, int cols, int rows, FILE *f,
+                       const rt_render_opts *opts, int count) {
   int ncols = (int)luaL_len(L, cols), nrows = (int)luaL_len(L, rows);
   const char **names = calloc((size_t)ncols + 1, sizeof *names);
   rt_value *vals = calloc((size_t)ncols + 1, sizeof *vals);
   rt_render_opts o;
   rt_render *r = NULL;
   int i, j, rc = 0;
-  FILE *f = rt_sql_out();
   if (names == NULL || vals == NULL) goto nomem;
   for (j = 0; j < ncols; j++) {
     lua_geti(L, cols, j + 1);
     names[j] = lua_tostring(L, -1); /* kept alive by the table */
     lua_pop(L, 1);
   }
-  rt_sql_render_opts(f, &o);
+  o = *opts;
   o.no_count = !count;
   r = rt_render_begin(f, &o, ncols, names, NULL);
   if (r == NULL) goto nomem;
@@ -174,9 +224,16 @@ static int listing(lua_State *L, const char *what, const char *arg) {
       fprintf(rt_sql_out(), "Did not find any relation named \"%s\".\n", arg);
     else
       fputs("Did not find any relations.\n", rt_sql_out());
+    fflush(rt_sql_out());
     rc = 0;
-  } else
-    rc = render_list(L, top + 1, top + 2, 1);
+  } else {
+    output d;
+    rc = out_begin(&d);
+    if (rc == 0) {
+      rc = render_list(L, top + 1, top + 2, d.f, &d.o, 1);
+      out_end(&d);
+    }
+  }
   lua_settop(L, top);
   return rc;
 }
@@ -189,9 +246,17 @@ int rt_cmd_views(lua_State *L, const char *arg) {
   return listing(L, "v", arg);
 }
 
+/* The title centred over the table's first line, as psql does. */
+static void put_title(FILE *f, const char *title, const char *table) {
+  const char *eol = strchr(table, '\n');
+  int w = rt_text_width(table, eol ? (size_t)(eol - table) : strlen(table));
+  int pad = (w - rt_text_width(title, strlen(title))) / 2;
+  fprintf(f, "%*s%s\n", pad > 0 ? pad : 0, "", title);
+}
+
 int rt_cmd_describe(lua_State *L, const char *arg) {
   int top = lua_gettop(L), rc, i, n;
-  FILE *f = rt_sql_out();
+  output table, all;
   if (arg[0] == '\0') return listing(L, "tv", arg);
   if (call(L, "describe", arg, 4)) return 1;
   if (lua_isnil(L, top + 1)) {
@@ -199,15 +264,24 @@ int rt_cmd_describe(lua_State *L, const char *arg) {
     lua_settop(L, top);
     return rc;
   }
-  if (for_people()) fprintf(f, "%s\n", lua_tostring(L, top + 1));
-  rc = render_list(L, top + 2, top + 3, 0);
-  n = (int)luaL_len(L, top + 4);
-  for (i = 1; rc == 0 && for_people() && i <= n; i++) {
-    lua_geti(L, top + 4, i);
-    fprintf(f, "%s\n", lua_tostring(L, -1));
-    lua_pop(L, 1);
+  if (out_begin(&table)) return 1;
+  rc = render_list(L, top + 2, top + 3, table.f, &table.o, 0);
+  fclose(table.f);
+  if (rc == 0 && for_people() && out_begin(&all) == 0) {
+    put_title(all.f, lua_tostring(L, top + 1), table.buf);
+    fwrite(table.buf, 1, table.n, all.f);
+    n = (int)luaL_len(L, top + 4);
+    for (i = 1; i <= n; i++) {
+      lua_geti(L, top + 4, i);
+      fprintf(all.f, "%s\n", lua_tostring(L, -1));
+      lua_pop(L, 1);
+    }
+    out_end(&all);
+  } else if (rc == 0) { /* csv, tsv, json: the columns alone */
+    fwrite(table.buf, 1, table.n, rt_sql_out());
+    fflush(rt_sql_out());
   }
-  fflush(f);
+  free(table.buf);
   lua_settop(L, top);
   return rc;
 }
@@ -218,8 +292,12 @@ int rt_cmd_erd(lua_State *L, const char *arg) {
   if (lua_isnil(L, top + 1))
     rc = fail(lua_tostring(L, top + 2));
   else {
-    fputs(lua_tostring(L, top + 1), rt_sql_out());
-    fflush(rt_sql_out());
+    output d;
+    rc = out_begin(&d);
+    if (rc == 0) {
+      fputs(lua_tostring(L, top + 1), d.f);
+      out_end(&d);
+    }
   }
   lua_settop(L, top);
   return rc;

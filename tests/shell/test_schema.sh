@@ -196,7 +196,7 @@ check "\\dt takes a pattern" "     Name      | Type
 
 clear_screen
 enter "\\d Track"
-check "\\d Track" 'Table "Track"
+check "\\d Track" '                   Table "Track"
     Column    |      Type      | Nullable | Default
 --------------+----------------+----------+---------
  TrackId      | INTEGER        | not null |
@@ -355,6 +355,25 @@ while T has-session -t rt 2>/dev/null && [ $i -lt 50 ]; do
   i=$((i + 1))
 done
 check "\\q exits" "gone" "$(T has-session -t rt 2>/dev/null || echo gone)"
+T kill-server 2>/dev/null
+
+# output taller than the terminal goes through $PAGER, \d's footers too
+T new-session -d -s pg -x 100 -y 20 \
+  "PAGER='sed s/^/P:/' $RETORT --norc $url; sleep 30"
+i=0
+until T capture-pane -p -t pg | grep -q '^retort>' || [ $i -ge 50 ]; do
+  sleep 0.1
+  i=$((i + 1))
+done
+T send-keys -t pg -l '\d Track'
+T send-keys -t pg Enter
+i=0
+until T capture-pane -p -t pg | grep -q '^P:    TABLE "PlaylistTrack"' || [ $i -ge 50 ]; do
+  sleep 0.1
+  i=$((i + 1))
+done
+check "a tall \\d goes through the pager, footers and all" "yes" \
+  "$(T capture-pane -p -t pg | grep -q '^P:    TABLE "PlaylistTrack"' && echo yes)"
 T kill-server 2>/dev/null
 
 # --- completion on 1000 tables answers from the cache ---
