@@ -303,6 +303,26 @@ int rt_cmd_erd(lua_State *L, const char *arg) {
   return rc;
 }
 
+/* Connect once to the engine on top of the stack, as psql's \c does, so
+** that a wrong URL leaves the old engine in place.  0 or 1. */
+static int try_connect(lua_State *L) {
+  static const char code[] = "local c = (...):connect()\nc:close()\n";
+  if (luaL_loadbuffer(L, code, sizeof code - 1, "=\\c") != LUA_OK) {
+    rt_shell_report(L);
+    return 1;
+  }
+  lua_pushvalue(L, -2);
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK) { /* the message, no traceback */
+    fail(luaL_tolstring(L, -1, NULL));
+    lua_pop(L, 2);
+    lua_getfield(L, -1, "dispose");
+    lua_pushvalue(L, -2);
+    lua_pcall(L, 1, 0, 0);
+    return 1;
+  }
+  return 0;
+}
+
 int rt_cmd_connect(lua_State *L, const char *arg) {
   int top = lua_gettop(L);
   if (arg[0] != '\0') {
@@ -318,6 +338,10 @@ int rt_cmd_connect(lua_State *L, const char *arg) {
     lua_pop(L, 1);
     if (rt_shell_docall(L, 2, 1) != LUA_OK) {
       rt_shell_report(L);
+      return 1;
+    }
+    if (try_connect(L) != 0) {
+      lua_settop(L, top);
       return 1;
     }
     /* the shell's own connection, then the old engine's pool */

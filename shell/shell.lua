@@ -375,6 +375,16 @@ local function add_names(set, v, methods_only, depth)
   end
   local mt = getmetatable(v)
   if type(mt) ~= "table" then return end
+  if rawget(mt, "__orm_instance") then
+    -- a mapped object: its mapped attributes and its class's methods
+    local ok, state = pcall(sa.inspect, v)
+    if ok and state.mapper then
+      if not methods_only then
+        for k in pairs(state.mapper.attrs) do set[k] = true end
+      end
+      add_names(set, state.mapper.class, true, depth + 1)
+    end
+  end
   if mt.__pairs and tv ~= "table" or (tv == "table" and mt.__pairs) then
     -- a collection: its keys, or the names of the objects it lists
     local ok = pcall(function()

@@ -133,6 +133,20 @@ check "db: an unknown name is an error" \
   "$("$RETORT" --norc "$url" -e 'local ok, e = pcall(function() return db.Nope end)
     print(ok, (tostring(e):match("no table.*Nope\"")))')"
 
+check "completion: a mapped object's attributes and its class's methods" \
+  "u.greet u.id u.name" \
+  "$("$RETORT" --norc -e 'local Base = orm.declarative_base()
+    User = Base:class "User" {__tablename__ = "u",
+      id = Column(Integer, {primary_key = true}), name = Column(String(30)),
+      greet = function(self) return "hi " .. self.name end}
+    u = User{name = "x"}
+    local all = require("retort.shell").complete(engine, "lua", "u.", 0, "u.")
+    local some = {}
+    for _, k in ipairs(all) do
+      if k == "u.greet" or k == "u.id" or k == "u.name" then some[#some + 1] = k end
+    end
+    print(table.concat(some, " "))')"
+
 # --- at a terminal ---
 
 T new-session -d -s rt -x 120 -y 50 "$RETORT --norc $url"
@@ -346,6 +360,11 @@ check "\\dt on the new engine" "Did not find any relations." "$(after 'retort> \
 clear_screen
 enter "print(session.bind == engine and not pcall(function() return db.Album end))"
 check "session and db follow \\c" "true" "$(screen | tail -2 | head -1)"
+clear_screen
+enter "\\c postgresql://nobody@/nope?host=$tmp/none"
+enter "print(engine.url)"
+check "\\c to a server that does not answer keeps the engine" \
+  "sqlite:///$tmp/other.db" "$(screen | tail -2 | head -1)"
 
 T send-keys -t rt -l "\\q"
 T send-keys -t rt Enter
@@ -427,6 +446,11 @@ if [ -n "$RETORT_TEST_PG" ] && command -v psql >/dev/null 2>&1; then
     -e 's/^\\c chinook;/\\c retort_chinook/' "$chinook/Chinook_PostgreSql.sql" |
     psql -q -v ON_ERROR_STOP=1 "$RETORT_TEST_PG" >"$tmp/pg.log" 2>&1
   if [ $? -eq 0 ]; then
+    pwurl=$(printf '%s' "$RETORT_TEST_PG" | sed 's|^postgresql://postgres@|postgresql://postgres:s3cret@|')
+    out=$(printf '\\c %s\n' "$pwurl" | "$RETORT" --norc 2>&1)
+    check "postgresql: \\c masks the password" "yes" \
+      "$(printf '%s\n' "$out" | grep -q '^You are now connected to postgresql://postgres:\*\*\*@/' &&
+        ! printf '%s\n' "$out" | grep -q s3cret && echo yes)"
     server_checks postgresql \
       "$(printf '%s' "$RETORT_TEST_PG" | sed 's|/retort_test|/retort_chinook|')" \
       track invoice_line
