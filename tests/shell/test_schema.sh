@@ -114,6 +114,31 @@ check "-c: an unknown relation fails" "Did not find any relation named \"nope\".
 check "-c: \\dt in csv" "Name,Type
 Album,table
 Artist,table" "$("$RETORT" --norc -f csv "$url" -c '\dt a*')"
+out=$("$RETORT" --norc "$url" -c '\erd dot')
+check "\\erd dot: a digraph, a record per table, an edge per foreign key" \
+  "digraph schema { 11 11 }" \
+  "$(printf '%s\n' "$out" | head -1) $(printf '%s\n' "$out" | grep -c 'label="{') $(printf '%s\n' "$out" | grep -c ' -> ') $(printf '%s\n' "$out" | tail -1)"
+check "\\erd dot: a table's record" \
+  '    "Album" [label="{Album|AlbumId INTEGER PK\lTitle VARCHAR(160)\lArtistId INTEGER FK\l}"];' \
+  "$(printf '%s\n' "$out" | grep '^    "Album" \[')"
+check "\\erd: an unknown format" '\erd: unknown format "svg": use mermaid or dot' \
+  "$("$RETORT" --norc "$url" -c '\erd svg' 2>&1)"
+cp "$db" "$tmp/views.db"
+sqlite3 "$tmp/views.db" "CREATE VIEW AlbumTitles AS SELECT AlbumId, Title FROM Album;"
+check "\\dv lists the views" "    Name     | Type
+-------------+------
+ AlbumTitles | view
+(1 row)" "$("$RETORT" --norc "sqlite:///$tmp/views.db" -c '\dv')"
+check "\\d describes a view (any case)" '             View "AlbumTitles"
+ Column  |     Type     | Nullable | Default
+---------+--------------+----------+---------
+ AlbumId | INTEGER      |          |
+ Title   | VARCHAR(160) |          |' \
+  "$("$RETORT" --norc "sqlite:///$tmp/views.db" -c '\d albumtitles')"
+check "\\d alone lists tables and views" "12 rows, AlbumTitles | view" \
+  "$("$RETORT" --norc "sqlite:///$tmp/views.db" -c '\d' |
+    sed -n -e 's/^(\(.*\))$/\1/p' -e 's/^ \(AlbumTitles *| view\)$/\1/p' |
+    sed 's/  */ /g' | sort | tr '\n' ',' | sed -e 's/,$//' -e 's/,/, /')"
 check "db: a table reflected on first use, select works" \
   "$(printf '3\tAlbumId,Title,ArtistId\t347')" \
   "$("$RETORT" --norc "$url" -e 'local t = db.Album
