@@ -93,9 +93,14 @@ function M.make_db(engine)
     for k in pairs(db) do rawset(db, k, nil) end
   end
   function mt.__index(_, name)
-    if type(name) ~= "string" or find_table(engine, name) ~= name then
-      error(string.format("db: no table or view named %q in %s", tostring(name),
-                          tostring(engine.url)), 2)
+    if type(name) == "string" and find_table(engine, name) ~= name then
+      cache[engine] = nil -- made since the names were read (create_all)?
+    end
+    local found = type(name) == "string" and find_table(engine, name)
+    if found ~= name then
+      error(string.format("db: no table or view named %q in %s%s", tostring(name),
+                          tostring(engine.url),
+                          found and string.format(' (did you mean "%s"?)', found) or ""), 2)
     end
     local t = md.tables[name] or sa.Table(name, md, {autoload_with = engine})
     rawset(db, name, t)
@@ -131,7 +136,14 @@ local function like(pattern)
 end
 
 -- {columns, rows} for \dt and \dv
+-- The commands read the names afresh: the schema may have changed
+-- through Lua (metadata:create_all) or another client.
+local function fresh(engine)
+  cache[engine] = nil
+end
+
 function M.list(engine, what, pattern)
+  fresh(engine)
   local p = like(pattern)
   local rows = {}
   local function add(list, kind)
@@ -176,6 +188,7 @@ end
 -- title, {columns, rows}, footer lines for \d NAME; nil and a message when
 -- there is no such table
 function M.describe(engine, arg)
+  fresh(engine)
   local name = find_table(engine, arg)
   if name == nil then
     return nil, string.format('Did not find any relation named "%s".', arg)
@@ -331,6 +344,7 @@ local function erd_dot(engine)
 end
 
 function M.erd(engine, fmt)
+  fresh(engine)
   if fmt == nil or fmt == "" or fmt == "mermaid" then return erd_mermaid(engine) end
   if fmt == "dot" then return erd_dot(engine) end
   return nil, string.format('\\erd: unknown format "%s": use mermaid or dot', fmt)

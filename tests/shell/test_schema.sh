@@ -147,6 +147,18 @@ check "db: a table reflected on first use, select works" \
     print(#t.columns, table.concat((function() local c = {}
       for _, col in ipairs(t.columns) do c[#c + 1] = col.name end
       return c end)(), ","), n)' 2>&1)"
+check "db: another case suggests the name" \
+  'db: no table or view named "album" in '"$url"' (did you mean "Album"?)' \
+  "$("$RETORT" --norc "$url" -e 'local ok, e = pcall(function() return db.album end)
+    print((tostring(e):gsub("^[^:]*:%d+: ", "")))')"
+check "db and \\dt see tables created from Lua" "zebra
+Name,Type
+zebra,table" \
+  "$("$RETORT" --norc -e 'local md = MetaData()
+    Table("zebra", md, Column("id", Integer, {primary_key = true}))
+    local _ = pcall(function() return db.zebra end) -- caches the names
+    md:create_all(engine)
+    print(db.zebra.name)' -f csv -c '\dt')"
 check "db: cached" "true" "$("$RETORT" --norc "$url" -e 'print(db.Track == db.Track)')"
 check "db: pairs lists the tables" \
   "Album Artist Customer Employee Genre Invoice InvoiceLine MediaType Playlist PlaylistTrack Track" \
