@@ -98,9 +98,9 @@ function M.make_db(engine)
     end
     local found = type(name) == "string" and find_table(engine, name)
     if found ~= name then
-      error(string.format("db: no table or view named %q in %s%s", tostring(name),
-                          tostring(engine.url),
-                          found and string.format(' (did you mean "%s"?)', found) or ""), 2)
+      local hint = found and string.format(' (did you mean "%s"?)', found)
+      error(string.format("db: no table or view named %q in %s%s",
+                          tostring(name), tostring(engine.url), hint or ""), 2)
     end
     local t = md.tables[name] or sa.Table(name, md, {autoload_with = engine})
     rawset(db, name, t)
@@ -225,7 +225,8 @@ function M.describe(engine, arg)
     end
     for _, ix in ipairs(insp:get_indexes(name)) do
       if not shown[ix.name] and not ix.duplicates_constraint then
-        lines[#lines + 1] = quoted(ix.name) .. (ix.unique and " UNIQUE " or " ") ..
+        lines[#lines + 1] = quoted(ix.name) ..
+                            (ix.unique and " UNIQUE " or " ") ..
                             collist(ix.column_names)
       end
     end
@@ -238,9 +239,9 @@ function M.describe(engine, arg)
     section("Foreign-key constraints:", lines)
     lines = {}
     for _, r in ipairs(referenced_by(engine, insp, name)) do
-      lines[#lines + 1] = "TABLE " .. quoted(r[1]) ..
-                          (r[2].name and " CONSTRAINT " .. quoted(r[2].name) or "") ..
-                          " " .. fk_text(r[2])
+      local name = r[2].name and " CONSTRAINT " .. quoted(r[2].name) or ""
+      lines[#lines + 1] = "TABLE " .. quoted(r[1]) .. name .. " " ..
+                          fk_text(r[2])
     end
     section("Referenced by:", lines)
   end
@@ -255,9 +256,8 @@ local function schema(engine)
   local out = {}
   for _, name in ipairs(M.tables(engine)) do
     local pk = {}
-    for _, c in ipairs(insp:get_pk_constraint(name).constrained_columns or {}) do
-      pk[c] = true
-    end
+    local pkc = insp:get_pk_constraint(name).constrained_columns
+    for _, c in ipairs(pkc or {}) do pk[c] = true end
     local fks = insp:get_foreign_keys(name)
     local fkcol = {}
     for _, fk in ipairs(fks) do
@@ -290,9 +290,9 @@ local function erd_mermaid(engine)
       local keys = {}
       if t.pk[col.name] then keys[#keys + 1] = "PK" end
       if t.fkcol[col.name] then keys[#keys + 1] = "FK" end
+      local marks = #keys > 0 and " " .. table.concat(keys, ", ") or ""
       out[#out + 1] = string.format("        %s %s%s", mermaid_type(col.type),
-                                    mermaid_name(col.name),
-                                    #keys > 0 and " " .. table.concat(keys, ", ") or "")
+                                    mermaid_name(col.name), marks)
     end
     out[#out + 1] = "    }"
     for _, fk in ipairs(t.fks) do
@@ -300,11 +300,10 @@ local function erd_mermaid(engine)
       for _, c in ipairs(fk.constrained_columns) do
         if nullable[c] then optional = true end
       end
-      rels[#rels + 1] = string.format('    %s %s--o{ %s : "%s"',
-                                      mermaid_name(fk.referred_table),
-                                      optional and "|o" or "||",
-                                      mermaid_name(t.name),
-                                      table.concat(fk.constrained_columns, ", "))
+      rels[#rels + 1] = string.format(
+        '    %s %s--o{ %s : "%s"', mermaid_name(fk.referred_table),
+        optional and "|o" or "||", mermaid_name(t.name),
+        table.concat(fk.constrained_columns, ", "))
     end
   end
   for _, r in ipairs(rels) do out[#out + 1] = r end
@@ -325,17 +324,19 @@ local function erd_dot(engine)
       local keys = {}
       if t.pk[col.name] then keys[#keys + 1] = "PK" end
       if t.fkcol[col.name] then keys[#keys + 1] = "FK" end
-      fields[#fields + 1] = dot_escape(col.name .. " " .. tostring(col.type) ..
-                                       (#keys > 0 and " " .. table.concat(keys, ",") or "")) ..
-                            "\\l"
+      local marks = #keys > 0 and " " .. table.concat(keys, ",") or ""
+      fields[#fields + 1] =
+        dot_escape(col.name .. " " .. tostring(col.type) .. marks) .. "\\l"
     end
-    out[#out + 1] = string.format('    "%s" [label="{%s|%s}"];', dot_escape(t.name),
-                                  dot_escape(t.name), table.concat(fields))
+    out[#out + 1] = string.format('    "%s" [label="{%s|%s}"];',
+                                  dot_escape(t.name), dot_escape(t.name),
+                                  table.concat(fields))
     for _, fk in ipairs(t.fks) do
+      local cols = table.concat(fk.constrained_columns, ", ")
       edges[#edges + 1] = string.format('    "%s" -> "%s" [label="%s"];',
                                         dot_escape(t.name),
                                         dot_escape(fk.referred_table),
-                                        dot_escape(table.concat(fk.constrained_columns, ", ")))
+                                        dot_escape(cols))
     end
   end
   for _, e in ipairs(edges) do out[#out + 1] = e end
@@ -345,9 +346,13 @@ end
 
 function M.erd(engine, fmt)
   fresh(engine)
-  if fmt == nil or fmt == "" or fmt == "mermaid" then return erd_mermaid(engine) end
-  if fmt == "dot" then return erd_dot(engine) end
-  return nil, string.format('\\erd: unknown format "%s": use mermaid or dot', fmt)
+  if fmt == nil or fmt == "" or fmt == "mermaid" then
+    return erd_mermaid(engine)
+  elseif fmt == "dot" then
+    return erd_dot(engine)
+  end
+  return nil,
+         string.format('\\erd: unknown format "%s": use mermaid or dot', fmt)
 end
 
 --[[ Completion ]]
@@ -382,7 +387,8 @@ local function add_names(set, v, methods_only, depth)
   local tv = type(v)
   if tv == "table" then
     for k, x in next, v do
-      if type(k) == "string" and (not methods_only or type(x) == "function") then
+      if type(k) == "string" and
+         (not methods_only or type(x) == "function") then
         set[k] = true
       end
     end
@@ -416,7 +422,9 @@ local function add_names(set, v, methods_only, depth)
     end)
     if not ok then return end
   end
-  if type(mt.__methods) == "table" then add_names(set, mt.__methods, methods_only, depth + 1) end
+  if type(mt.__methods) == "table" then
+    add_names(set, mt.__methods, methods_only, depth + 1)
+  end
   if type(mt.__index) == "table" then
     add_names(set, mt.__index, methods_only, depth + 1)
   elseif type(mt.__index) == "function" then
@@ -426,7 +434,9 @@ local function add_names(set, v, methods_only, depth)
       if name == nil then break end
       if type(up) == "table" and up ~= v and up ~= _G then
         for k, x in next, up do
-          if type(k) == "string" and type(x) == "function" then set[k] = true end
+          if type(k) == "string" and type(x) == "function" then
+            set[k] = true
+          end
         end
       end
     end
@@ -461,7 +471,9 @@ local function complete_lua(text)
     for _, k in ipairs(lua_keywords) do set[k] = true end
     return matching(set, "", text), ""
   end
-  if not path:match("^[%a_][%w_]*[%w_%.]*$") or path:find("%.%.") then return {} end
+  if not path:match("^[%a_][%w_.]*$") or path:find("%.%.") then
+    return {}
+  end
   local ok, v = pcall(function()
     local x = _G
     for part in path:gmatch("[^%.]+") do x = x[part] end
@@ -469,9 +481,7 @@ local function complete_lua(text)
   end)
   if not ok or v == nil then return {} end
   add_names(set, v, sep == ":", 0)
-  local out = matching(set, path .. sep, last)
-  -- `x:` wants methods: leave out fields that are not
-  return out, ""
+  return matching(set, path .. sep, last), ""
 end
 
 local table_words = {FROM = true, JOIN = true, INTO = true, UPDATE = true,

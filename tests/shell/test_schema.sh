@@ -117,7 +117,10 @@ Artist,table" "$("$RETORT" --norc -f csv "$url" -c '\dt a*')"
 out=$("$RETORT" --norc "$url" -c '\erd dot')
 check "\\erd dot: a digraph, a record per table, an edge per foreign key" \
   "digraph schema { 11 11 }" \
-  "$(printf '%s\n' "$out" | head -1) $(printf '%s\n' "$out" | grep -c 'label="{') $(printf '%s\n' "$out" | grep -c ' -> ') $(printf '%s\n' "$out" | tail -1)"
+  "$(printf '%s\n' "$out" | head -1) \
+$(printf '%s\n' "$out" | grep -c 'label="{') \
+$(printf '%s\n' "$out" | grep -c ' -> ') \
+$(printf '%s\n' "$out" | tail -1)"
 check "\\erd dot: a table's record" \
   '    "Album" [label="{Album|AlbumId INTEGER PK\lTitle VARCHAR(160)\lArtistId INTEGER FK\l}"];' \
   "$(printf '%s\n' "$out" | grep '^    "Album" \[')"
