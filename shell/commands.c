@@ -20,6 +20,7 @@
 
 #include "core/strbuf.h"
 #include "repl.h"
+#include "schema.h"
 #include "sqlrun.h"
 
 typedef int (*cmd_fn)(lua_State *L, const char *arg);
@@ -272,6 +273,12 @@ static int cmd_watch(lua_State *L, const char *arg) {
 static const command commands[] = {
     {"?", cmd_help, "", "show this help"},
     {"q", cmd_quit, "", "quit"},
+    {"c", rt_cmd_connect, "[URL]", "connect to URL (engine, session, db)"},
+    {"d", rt_cmd_describe, "[NAME]",
+     "describe a table or view (no NAME: list them)"},
+    {"dt", rt_cmd_tables, "[PATTERN]", "list tables (* and ? wildcards)"},
+    {"dv", rt_cmd_views, "[PATTERN]", "list views"},
+    {"erd", rt_cmd_erd, "[mermaid|dot]", "the schema as a diagram"},
     {"echo", cmd_echo, "on|off", "log every statement (engine.echo)"},
     {"timing", cmd_timing, "[on|off]", "show how long each statement takes"},
     {"x", cmd_expanded, "[on|off|auto]", "expanded display: one row a record"},
@@ -297,6 +304,13 @@ static int cmd_help(lua_State *L, const char *arg) {
     printf("  %-22s %s\n", left, commands[i].help);
   }
   return 0;
+}
+
+const char *const *rt_cmd_names(void) {
+  static const char *names[sizeof commands / sizeof commands[0]];
+  int i;
+  for (i = 0; commands[i].name; i++) names[i] = commands[i].name;
+  return names;
 }
 
 int rt_cmd_run(lua_State *L, const char *line) {

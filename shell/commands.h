@@ -10,4 +10,7 @@
 ** failed (the message printed).  `\q` sets rt_sh.quit. */
 int rt_cmd_run(lua_State *L, const char *line);
 
+/* The commands' names, without the backslash, NULL-terminated. */
+const char *const *rt_cmd_names(void);
+
 #endif

@@ -16,15 +16,19 @@
 #include <readline/readline.h>
 
 #include "lua/lretort.h"
+#include "classify.h"
+#include "commands.h"
 #include "render.h"
 #include "interrupt.h"
 #include "repl.h"
+#include "schema.h"
 #include "sqlrun.h"
 
 static const char usage[] =
     "usage: retort [options] [URL] [script.lua [args...]]\n"
     "  -e CODE        run Lua CODE (repeatable), then exit unless -i\n"
-    "  -c SQL         run SQL against URL, print the result, exit\n"
+    "  -c SQL         run SQL (or a \\ command) against URL, print the\n"
+    "                 result, exit\n"
     "  -i             interactive after running the script / -e code\n"
     "  -f FORMAT      output format: table (default), csv, tsv, json,\n"
     "                 markdown, vertical\n"
@@ -202,14 +206,19 @@ int main(int argc, char **argv) {
   create_arg(L, argc, argv, o.script);
   url = o.url ? o.url : getenv("DATABASE_URL");
   if (url == NULL || url[0] == '\0') url = "sqlite://";
-  status = make_engine(L, url, o.echo);
+  status =
+      rt_schema_open(L) || make_engine(L, url, o.echo) || rt_schema_bind(L);
   if (status == 0 && !o.norc) status = run_rc(L);
   for (i = 0; status == 0 && i < o.ncode; i++)
     status = rt_shell_dostring(L, o.code[i], "=(command line)");
   if (status == 0 && o.script) status = run_script(L, argc, argv, o.script);
   if (status == 0 && o.sql) {
     rt_sh.stop_on_error = 1;
-    status = rt_sql_run_text(L, o.sql) != 0;
+    /* -c '\dt' runs a backslash command, as psql's -c does */
+    if (rt_classify_line(o.sql) == RT_LINE_COMMAND)
+      status = rt_cmd_run(L, o.sql);
+    else
+      status = rt_sql_run_text(L, o.sql) != 0;
   }
   if (status == 0) {
     int ran = o.ncode > 0 || o.script || o.sql;

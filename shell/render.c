@@ -617,6 +617,7 @@ static void print_record(rt_render *r, FILE *f, const cell *cells, int64_t no) {
 
 static void footer(const rt_render *r, FILE *f) {
   int64_t shown = r->flushed + (int64_t)r->nheld;
+  if (r->o.no_count && shown == r->total) return;
   if (r->o.format == RT_FMT_VERTICAL)
     shown = r->o.limit >= 0 && r->total > r->o.limit ? r->o.limit : r->total;
   if (r->o.format == RT_FMT_MARKDOWN) {

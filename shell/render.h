@@ -33,6 +33,7 @@ typedef struct rt_render_opts {
   const char *pager; /* command to page through, or NULL */
   long limit;        /* rows shown by table/markdown/vertical; < 0: all */
   int color;         /* dim NULL markers (a terminal) */
+  int no_count;      /* no `(N rows)` footer when every row shows (\d) */
 } rt_render_opts;
 
 typedef struct rt_render rt_render;

@@ -27,6 +27,7 @@
 #include "classify.h"
 #include "commands.h"
 #include "core/strbuf.h"
+#include "schema.h"
 #include "sqlrun.h"
 
 #define PROMPT "retort> "
@@ -328,7 +329,9 @@ static int read_sql(lua_State *L, rt_strbuf *b) {
     char *line;
     size_t off = sql_rest(b->p, b->n, flags);
     if (rt_sql_is_blank(b->p + off, b->n - off, flags)) return 0;
+    rt_complete_set_sql(1); /* completion offers SQL names */
     line = read_line(PROMPT2, &interrupted);
+    rt_complete_set_sql(0);
     if (line == NULL || interrupted) {
       free(line);
       return -1;
@@ -344,6 +347,7 @@ void rt_shell_repl(lua_State *L) {
   rl_readline_name = "retort";
   rl_catch_signals = 0;
   rt_sh.interactive = 1;
+  rt_complete_init(L, rt_cmd_names());
   using_history();
   stifle_history(HISTORY_MAX);
   /* with timestamps as separators, an entry may span several lines, so a

@@ -25,6 +25,7 @@
 #include "classify.h"
 #include "core/strbuf.h"
 #include "lua/lretort.h"
+#include "schema.h"
 
 #define CONN_MT "retort.Connection"
 #define RESULT_MT "retort.Result"
@@ -65,6 +66,10 @@ static void drop_conn(lua_State *L) {
   luaL_unref(L, LUA_REGISTRYINDEX, rt_sh.engine_ref);
   rt_sh.conn_ref = rt_sh.engine_ref = LUA_NOREF;
   rt_sh.user_tx = 0;
+}
+
+void rt_sql_disconnect(lua_State *L) {
+  drop_conn(L);
 }
 
 void rt_sql_shutdown(lua_State *L) {
@@ -343,6 +348,14 @@ nomem:
   return rt_error_set(err, RT_EMEMORY, "out of memory");
 }
 
+/* CREATE, DROP and ALTER make completion's cached names stale. */
+static int changes_schema(const char *sql, size_t n) {
+  char w[16];
+  rt_sql_word(sql, n, 0, w, sizeof w);
+  return strcmp(w, "CREATE") == 0 || strcmp(w, "DROP") == 0 ||
+         strcmp(w, "ALTER") == 0;
+}
+
 int rt_sql_run(lua_State *L, const char *sql, size_t n) {
   lconn *c = shell_conn(L);
   rt_error err = RT_ERROR_INIT;
@@ -394,6 +407,7 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
     free(text);
     return 1;
   }
+  if (changes_schema(text, n)) rt_schema_refresh(L);
   if (txk == 1) rt_sh.user_tx = 1;
   if (txk == 2) rt_sh.user_tx = 0;
   if (rt_sh.timing) fprintf(f, "Time: %.3f ms\n", now_ms() - t0);

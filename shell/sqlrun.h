@@ -36,6 +36,9 @@ void rt_sql_init(void);
 /* Roll back an open transaction, close the connection, free state. */
 void rt_sql_shutdown(lua_State *L);
 
+/* Close the shell's connection (rolling back an open transaction). */
+void rt_sql_disconnect(lua_State *L);
+
 /* Where results go: the \o file or stdout. */
 FILE *rt_sql_out(void);
 

@@ -1,0 +1,32 @@
+/*
+** schema.h -- the shell's view of the database: the globals `session` and
+** `db`, the commands \dt \dv \d \erd \c, and tab completion.
+**
+** The work is done by shell.lua (the Lua half, over the Inspector); these
+** functions call it and print what it returns through the renderer.
+*/
+#ifndef RT_SCHEMA_H
+#define RT_SCHEMA_H
+
+#include <lua.h>
+
+/* Load the Lua half (package.loaded["retort.shell"]).  0 or 1. */
+int rt_schema_open(lua_State *L);
+/* Set the globals `session` and `db` for the global `engine`.  0 or 1. */
+int rt_schema_bind(lua_State *L);
+/* Forget the reflected names of the current engine (after DDL). */
+void rt_schema_refresh(lua_State *L);
+
+int rt_cmd_tables(lua_State *L, const char *arg);   /* \dt */
+int rt_cmd_views(lua_State *L, const char *arg);    /* \dv */
+int rt_cmd_describe(lua_State *L, const char *arg); /* \d */
+int rt_cmd_erd(lua_State *L, const char *arg);      /* \erd */
+int rt_cmd_connect(lua_State *L, const char *arg);  /* \c */
+
+/* Install readline's completion; `commands` names the backslash commands
+** (NULL-terminated, kept). */
+void rt_complete_init(lua_State *L, const char *const *commands);
+/* Whether the line being read continues an SQL statement. */
+void rt_complete_set_sql(int in_sql);
+
+#endif

@@ -1,0 +1,562 @@
+-- shell.lua -- the shell's Lua half: the global `db`, what \dt, \dv, \d
+-- and \erd print, and the names tab completion offers.
+--
+-- Loaded once by the shell (as package.loaded["retort.shell"]).  Names
+-- the Inspector reports are cached per engine, so completion answers from
+-- memory; SQL typed at the prompt that changes the schema calls refresh.
+
+local sa = ...
+local M = {}
+
+-- engine -> {tables = {...}, views = {...}, columns = {t -> {...}}}
+local cache = setmetatable({}, {__mode = "k"})
+
+local function names_of(engine)
+  local c = cache[engine]
+  if c == nil then
+    c = {columns = {}}
+    cache[engine] = c
+  end
+  return c
+end
+
+local function sorted(list)
+  local t = {}
+  for i, v in ipairs(list) do t[i] = v end
+  table.sort(t)
+  return t
+end
+
+function M.tables(engine)
+  local c = names_of(engine)
+  if c.tables == nil then
+    c.tables = sorted(sa.inspect(engine):get_table_names())
+  end
+  return c.tables
+end
+
+function M.views(engine)
+  local c = names_of(engine)
+  if c.views == nil then
+    c.views = sorted(sa.inspect(engine):get_view_names())
+  end
+  return c.views
+end
+
+function M.columns(engine, t)
+  local c = names_of(engine)
+  local cols = c.columns[t]
+  if cols == nil then
+    cols = {}
+    local ok, list = pcall(function()
+      return sa.inspect(engine):get_columns(t)
+    end)
+    if ok then
+      for i, col in ipairs(list) do cols[i] = col.name end
+    end
+    c.columns[t] = cols
+  end
+  return cols
+end
+
+-- forget what was reflected (after DDL, or \c)
+function M.refresh(engine)
+  cache[engine] = nil
+  if M.db_engine == engine and M.db_reset then M.db_reset() end
+end
+
+-- the table named `name` (any case when no exact match), or nil
+local function find_table(engine, name)
+  local lower
+  for _, t in ipairs(M.tables(engine)) do
+    if t == name then return t end
+    if t:lower() == name:lower() then lower = lower or t end
+  end
+  for _, t in ipairs(M.views(engine)) do
+    if t == name then return t end
+    if t:lower() == name:lower() then lower = lower or t end
+  end
+  return lower
+end
+
+--[[ The global `db` ]]
+
+-- db object -> its engine, for completion (which must not reflect them all)
+local dbs = setmetatable({}, {__mode = "k"})
+
+-- db.name is the table `name` reflected into one MetaData on first use
+function M.make_db(engine)
+  local md, db
+  local mt = {}
+  local function reset()
+    md = sa.MetaData()
+    for k in pairs(db) do rawset(db, k, nil) end
+  end
+  function mt.__index(_, name)
+    if type(name) == "string" and find_table(engine, name) ~= name then
+      cache[engine] = nil -- made since the names were read (create_all)?
+    end
+    local found = type(name) == "string" and find_table(engine, name)
+    if found ~= name then
+      local hint = found and string.format(' (did you mean "%s"?)', found)
+      error(string.format("db: no table or view named %q in %s%s",
+                          tostring(name), tostring(engine.url), hint or ""), 2)
+    end
+    local t = md.tables[name] or sa.Table(name, md, {autoload_with = engine})
+    rawset(db, name, t)
+    return t
+  end
+  function mt.__pairs()
+    local list, i = {}, 0
+    for _, t in ipairs(M.tables(engine)) do list[#list + 1] = t end
+    for _, t in ipairs(M.views(engine)) do list[#list + 1] = t end
+    return function()
+      i = i + 1
+      if list[i] then return list[i], db[list[i]] end
+    end
+  end
+  function mt.__tostring()
+    return "db: the tables of " .. tostring(engine.url)
+  end
+  db = setmetatable({}, mt)
+  dbs[db] = engine
+  md = sa.MetaData()
+  M.db_engine, M.db_reset = engine, reset
+  return db
+end
+
+--[[ \dt, \dv and \d ]]
+
+-- a shell pattern (* and ?) as an anchored Lua pattern, any case
+local function like(pattern)
+  if pattern == nil or pattern == "" then return nil end
+  local p = pattern:lower():gsub("[%^%$%(%)%%%.%[%]%+%-]", "%%%0")
+  p = p:gsub("%*", ".*"):gsub("%?", ".")
+  return "^" .. p .. "$"
+end
+
+-- {columns, rows} for \dt and \dv
+-- The commands read the names afresh: the schema may have changed
+-- through Lua (metadata:create_all) or another client.
+local function fresh(engine)
+  cache[engine] = nil
+end
+
+function M.list(engine, what, pattern)
+  fresh(engine)
+  local p = like(pattern)
+  local rows = {}
+  local function add(list, kind)
+    for _, name in ipairs(list) do
+      if p == nil or name:lower():find(p) then
+        rows[#rows + 1] = {name, kind}
+      end
+    end
+  end
+  if what ~= "v" then add(M.tables(engine), "table") end
+  if what ~= "t" then add(M.views(engine), "view") end
+  table.sort(rows, function(a, b) return a[1] < b[1] end)
+  return {"Name", "Type"}, rows
+end
+
+local function quoted(name)
+  return '"' .. name .. '"'
+end
+
+local function collist(cols)
+  return "(" .. table.concat(cols, ", ") .. ")"
+end
+
+-- the foreign keys of every other table that refer to `name`
+local function referenced_by(engine, insp, name)
+  local out = {}
+  for _, t in ipairs(M.tables(engine)) do
+    for _, fk in ipairs(insp:get_foreign_keys(t)) do
+      if fk.referred_table == name then out[#out + 1] = {t, fk} end
+    end
+  end
+  return out
+end
+
+local function fk_text(fk)
+  return string.format("FOREIGN KEY %s REFERENCES %s%s",
+                       collist(fk.constrained_columns),
+                       quoted(fk.referred_table),
+                       collist(fk.referred_columns))
+end
+
+-- title, {columns, rows}, footer lines for \d NAME; nil and a message when
+-- there is no such table
+function M.describe(engine, arg)
+  fresh(engine)
+  local name = find_table(engine, arg)
+  if name == nil then
+    return nil, string.format('Did not find any relation named "%s".', arg)
+  end
+  local insp = sa.inspect(engine)
+  local is_view = false
+  for _, v in ipairs(M.views(engine)) do
+    if v == name then is_view = true end
+  end
+  local rows = {}
+  for _, col in ipairs(insp:get_columns(name)) do
+    rows[#rows + 1] = {col.name, tostring(col.type),
+                       col.nullable and "" or "not null", col.default or ""}
+  end
+  local foot = {}
+  local function section(title, lines)
+    if #lines == 0 then return end
+    foot[#foot + 1] = title
+    for _, l in ipairs(lines) do foot[#foot + 1] = "    " .. l end
+  end
+  if not is_view then
+    local lines = {}
+    local pk = insp:get_pk_constraint(name)
+    if pk.constrained_columns and #pk.constrained_columns > 0 then
+      lines[1] = (pk.name and quoted(pk.name) .. " " or "") ..
+                 "PRIMARY KEY " .. collist(pk.constrained_columns)
+    end
+    local uniques = insp:get_unique_constraints(name)
+    local shown = {}
+    for _, u in ipairs(uniques) do
+      lines[#lines + 1] = (u.name and quoted(u.name) .. " " or "") ..
+                          "UNIQUE CONSTRAINT " .. collist(u.column_names)
+      if u.duplicates_index then shown[u.duplicates_index] = true end
+    end
+    for _, ix in ipairs(insp:get_indexes(name)) do
+      if not shown[ix.name] and not ix.duplicates_constraint then
+        lines[#lines + 1] = quoted(ix.name) ..
+                            (ix.unique and " UNIQUE " or " ") ..
+                            collist(ix.column_names)
+      end
+    end
+    section("Indexes:", lines)
+    lines = {}
+    for _, fk in ipairs(insp:get_foreign_keys(name)) do
+      lines[#lines + 1] = (fk.name and quoted(fk.name) .. " " or "") ..
+                          fk_text(fk)
+    end
+    section("Foreign-key constraints:", lines)
+    lines = {}
+    for _, r in ipairs(referenced_by(engine, insp, name)) do
+      local name = r[2].name and " CONSTRAINT " .. quoted(r[2].name) or ""
+      lines[#lines + 1] = "TABLE " .. quoted(r[1]) .. name .. " " ..
+                          fk_text(r[2])
+    end
+    section("Referenced by:", lines)
+  end
+  return (is_view and "View " or "Table ") .. quoted(name),
+         {"Column", "Type", "Nullable", "Default"}, rows, foot
+end
+
+--[[ \erd ]]
+
+local function schema(engine)
+  local insp = sa.inspect(engine)
+  local out = {}
+  for _, name in ipairs(M.tables(engine)) do
+    local pk = {}
+    local pkc = insp:get_pk_constraint(name).constrained_columns
+    for _, c in ipairs(pkc or {}) do pk[c] = true end
+    local fks = insp:get_foreign_keys(name)
+    local fkcol = {}
+    for _, fk in ipairs(fks) do
+      for _, c in ipairs(fk.constrained_columns) do fkcol[c] = true end
+    end
+    out[#out + 1] = {name = name, columns = insp:get_columns(name), pk = pk,
+                     fkcol = fkcol, fks = fks}
+  end
+  return out
+end
+
+-- mermaid allows letters, digits, - _ ( ) [ ] in a type
+local function mermaid_type(t)
+  return (tostring(t):gsub(",%s*", "-"):gsub("[^%w%-_%(%)%[%]]", "_"))
+end
+
+local function mermaid_name(n)
+  if n:find("^[%a_][%w_%-]*$") then return n end
+  return '"' .. n:gsub('"', "'") .. '"'
+end
+
+local function erd_mermaid(engine)
+  local out = {"erDiagram"}
+  local rels = {}
+  for _, t in ipairs(schema(engine)) do
+    out[#out + 1] = "    " .. mermaid_name(t.name) .. " {"
+    local nullable = {}
+    for _, col in ipairs(t.columns) do
+      nullable[col.name] = col.nullable
+      local keys = {}
+      if t.pk[col.name] then keys[#keys + 1] = "PK" end
+      if t.fkcol[col.name] then keys[#keys + 1] = "FK" end
+      local marks = #keys > 0 and " " .. table.concat(keys, ", ") or ""
+      out[#out + 1] = string.format("        %s %s%s", mermaid_type(col.type),
+                                    mermaid_name(col.name), marks)
+    end
+    out[#out + 1] = "    }"
+    for _, fk in ipairs(t.fks) do
+      local optional = false
+      for _, c in ipairs(fk.constrained_columns) do
+        if nullable[c] then optional = true end
+      end
+      rels[#rels + 1] = string.format(
+        '    %s %s--o{ %s : "%s"', mermaid_name(fk.referred_table),
+        optional and "|o" or "||", mermaid_name(t.name),
+        table.concat(fk.constrained_columns, ", "))
+    end
+  end
+  for _, r in ipairs(rels) do out[#out + 1] = r end
+  return table.concat(out, "\n") .. "\n"
+end
+
+local function dot_escape(s)
+  return (tostring(s):gsub("[\\\"{}|<>]", "\\%0"))
+end
+
+local function erd_dot(engine)
+  local out = {"digraph schema {", "    rankdir=LR;",
+               "    node [shape=record, fontname=\"Helvetica\"];"}
+  local edges = {}
+  for _, t in ipairs(schema(engine)) do
+    local fields = {}
+    for _, col in ipairs(t.columns) do
+      local keys = {}
+      if t.pk[col.name] then keys[#keys + 1] = "PK" end
+      if t.fkcol[col.name] then keys[#keys + 1] = "FK" end
+      local marks = #keys > 0 and " " .. table.concat(keys, ",") or ""
+      fields[#fields + 1] =
+        dot_escape(col.name .. " " .. tostring(col.type) .. marks) .. "\\l"
+    end
+    out[#out + 1] = string.format('    "%s" [label="{%s|%s}"];',
+                                  dot_escape(t.name), dot_escape(t.name),
+                                  table.concat(fields))
+    for _, fk in ipairs(t.fks) do
+      local cols = table.concat(fk.constrained_columns, ", ")
+      edges[#edges + 1] = string.format('    "%s" -> "%s" [label="%s"];',
+                                        dot_escape(t.name),
+                                        dot_escape(fk.referred_table),
+                                        dot_escape(cols))
+    end
+  end
+  for _, e in ipairs(edges) do out[#out + 1] = e end
+  out[#out + 1] = "}"
+  return table.concat(out, "\n") .. "\n"
+end
+
+function M.erd(engine, fmt)
+  fresh(engine)
+  if fmt == nil or fmt == "" or fmt == "mermaid" then
+    return erd_mermaid(engine)
+  elseif fmt == "dot" then
+    return erd_dot(engine)
+  end
+  return nil,
+         string.format('\\erd: unknown format "%s": use mermaid or dot', fmt)
+end
+
+--[[ Completion ]]
+
+local lua_keywords = {
+  "and", "break", "do", "else", "elseif", "end", "false", "for", "function",
+  "goto", "if", "in", "local", "nil", "not", "or", "repeat", "return", "then",
+  "true", "until", "while"}
+
+local sql_keywords = {
+  "ALTER", "AND", "AS", "ASC", "BEGIN", "BETWEEN", "BY", "CASE", "COMMIT",
+  "COUNT", "CREATE", "DEFAULT", "DELETE", "DESC", "DESCRIBE", "DISTINCT",
+  "DROP", "ELSE", "END", "EXISTS", "EXPLAIN", "FROM", "FULL", "GROUP",
+  "HAVING", "IN", "INDEX", "INNER", "INSERT", "INTO", "IS", "JOIN", "KEY",
+  "LEFT", "LIKE", "LIMIT", "NOT", "NULL", "OFFSET", "ON", "OR", "ORDER",
+  "OUTER", "PRAGMA", "PRIMARY", "REFERENCES", "RIGHT", "ROLLBACK", "SAVEPOINT",
+  "SELECT", "SET", "SHOW", "TABLE", "THEN", "TRUNCATE", "UNION", "UNIQUE",
+  "UPDATE", "VALUES", "VIEW", "WHEN", "WHERE", "WITH"}
+
+-- Fields a schema object answers through its __index function, which
+-- pairs cannot see.
+local known_fields = {"c", "columns", "name", "primary_key", "foreign_keys",
+                      "indexes", "metadata", "schema", "key", "table", "type"}
+
+local function add_names(set, v, methods_only, depth)
+  if depth > 4 then return end
+  if dbs[v] then
+    for _, t in ipairs(M.tables(dbs[v])) do set[t] = true end
+    for _, t in ipairs(M.views(dbs[v])) do set[t] = true end
+    return
+  end
+  local tv = type(v)
+  if tv == "table" then
+    for k, x in next, v do
+      if type(k) == "string" and
+         (not methods_only or type(x) == "function") then
+        set[k] = true
+      end
+    end
+  end
+  local mt = getmetatable(v)
+  if type(mt) ~= "table" then return end
+  if rawget(mt, "__orm_instance") then
+    -- a mapped object: its mapped attributes and its class's methods
+    local ok, state = pcall(sa.inspect, v)
+    if ok and state.mapper then
+      if not methods_only then
+        for k in pairs(state.mapper.attrs) do set[k] = true end
+      end
+      add_names(set, state.mapper.class, true, depth + 1)
+    end
+  end
+  if mt.__pairs and tv ~= "table" or (tv == "table" and mt.__pairs) then
+    -- a collection: its keys, or the names of the objects it lists
+    local ok = pcall(function()
+      local n = 0
+      for k, x in pairs(v) do
+        if type(k) == "string" then
+          set[k] = true
+        else
+          local ok2, name = pcall(function() return x.name end)
+          if ok2 and type(name) == "string" then set[name] = true end
+        end
+        n = n + 1
+        if n > 10000 then break end
+      end
+    end)
+    if not ok then return end
+  end
+  if type(mt.__methods) == "table" then
+    add_names(set, mt.__methods, methods_only, depth + 1)
+  end
+  if type(mt.__index) == "table" then
+    add_names(set, mt.__index, methods_only, depth + 1)
+  elseif type(mt.__index) == "function" then
+    -- methods an __index function looks up in tables it closes over
+    for i = 1, 255 do
+      local name, up = debug.getupvalue(mt.__index, i)
+      if name == nil then break end
+      if type(up) == "table" and up ~= v and up ~= _G then
+        for k, x in next, up do
+          if type(k) == "string" and type(x) == "function" then
+            set[k] = true
+          end
+        end
+      end
+    end
+    if tv == "userdata" and not methods_only then
+      for _, k in ipairs(known_fields) do
+        local ok, x = pcall(function() return v[k] end)
+        if ok and x ~= nil then set[k] = true end
+      end
+    end
+  end
+end
+
+local function matching(set, prefix, text, nocase)
+  local out = {}
+  local p = nocase and text:lower() or text
+  for k in pairs(set) do
+    local kk = nocase and k:lower() or k
+    -- names starting with `_` are private unless asked for
+    if kk:sub(1, #p) == p and (p:sub(1, 1) == "_" or not k:find("^_")) then
+      out[#out + 1] = prefix .. k
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+local function complete_lua(text)
+  local path, sep, last = text:match("^(.*)([%.:])([%w_]*)$")
+  local set = {}
+  if path == nil then
+    for k in pairs(_G) do if type(k) == "string" then set[k] = true end end
+    for _, k in ipairs(lua_keywords) do set[k] = true end
+    return matching(set, "", text), ""
+  end
+  if not path:match("^[%a_][%w_.]*$") or path:find("%.%.") then
+    return {}
+  end
+  local ok, v = pcall(function()
+    local x = _G
+    for part in path:gmatch("[^%.]+") do x = x[part] end
+    return x
+  end)
+  if not ok or v == nil then return {} end
+  add_names(set, v, sep == ":", 0)
+  return matching(set, path .. sep, last), ""
+end
+
+local table_words = {FROM = true, JOIN = true, INTO = true, UPDATE = true,
+                     TABLE = true, DESCRIBE = true}
+
+local function complete_sql(engine, line, start, text)
+  local set = {}
+  local tables = M.tables(engine)
+  local tab, col = text:match("^([%w_]+)%.([%w_]*)$")
+  if tab then
+    local t = find_table(engine, tab)
+    if t == nil then return {} end
+    for _, c in ipairs(M.columns(engine, t)) do set[c] = true end
+    return matching(set, tab .. ".", col, true), " "
+  end
+  for _, t in ipairs(tables) do set[t] = true end
+  for _, t in ipairs(M.views(engine)) do set[t] = true end
+  -- after FROM, JOIN, INTO, UPDATE or TABLE only a table name fits
+  local before = line:sub(1, start):match("([%w_]+)%s+$")
+  if before and table_words[before:upper()] then
+    return matching(set, "", text, true), " "
+  end
+  local lower = text == text:lower() and text ~= ""
+  for _, k in ipairs(sql_keywords) do set[lower and k:lower() or k] = true end
+  -- the columns of the tables the statement names
+  local seen = {}
+  for word in line:gmatch("[%w_]+") do
+    local t = #word > 0 and not seen[word:lower()] and find_table(engine, word)
+    seen[word:lower()] = true
+    if t then
+      for _, c in ipairs(M.columns(engine, t)) do set[c] = true end
+    end
+  end
+  return matching(set, "", text, true), " "
+end
+
+local command_args = {
+  d = "tables", dt = "tables", dv = "tables",
+  erd = {"mermaid", "dot"},
+  f = {"table", "csv", "tsv", "json", "markdown", "vertical"},
+  x = {"on", "off", "auto"}, timing = {"on", "off"}, echo = {"on", "off"},
+}
+
+local function complete_command(engine, line, start, text, commands)
+  local set = {}
+  if start == 0 or not line:sub(1, start):find("%s") then
+    for _, c in ipairs(commands) do set["\\" .. c] = true end
+    return matching(set, "", text), " "
+  end
+  local cmd = line:match("^%s*\\(%S+)")
+  local args = command_args[cmd]
+  if args == "tables" then
+    for _, t in ipairs(M.tables(engine)) do set[t] = true end
+    if cmd ~= "dt" then
+      for _, t in ipairs(M.views(engine)) do set[t] = true end
+    end
+    return matching(set, "", text, true), " "
+  elseif type(args) == "table" then
+    for _, a in ipairs(args) do set[a] = true end
+    return matching(set, "", text), " "
+  end
+  return nil -- file names
+end
+
+-- The completions of `text`, which starts at byte `start` (0-based) of
+-- `line`; kind is "lua", "sql" or "command".  Returns a list of whole
+-- replacements and the character to append after a single match, or nil
+-- to let readline complete file names.
+function M.complete(engine, kind, line, start, text, commands)
+  if kind == "command" then
+    return complete_command(engine, line, start, text, commands or {})
+  elseif kind == "sql" then
+    return complete_sql(engine, line, start, text)
+  end
+  return complete_lua(text)
+end
+
+return M

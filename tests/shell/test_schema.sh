@@ -1,0 +1,528 @@
+#!/bin/sh
+# The database at the prompt, on the Chinook sample database: the globals
+# `db` and `session`, \dt, \d, \erd, \c, and tab completion at a real
+# terminal (tmux), as a person would use them; -c with a backslash command;
+# how fast completion answers on 1000 tables.  SQLite always; the listing
+# on PostgreSQL and MariaDB when RETORT_TEST_PG / RETORT_TEST_MYSQL name a
+# server.
+#   test_schema.sh RETORT SRCDIR
+RETORT=$1
+SRC=${2:-.}
+chinook="$SRC/../shared/data/chinook"
+if ! command -v tmux >/dev/null 2>&1; then
+  echo "SKIP: tmux is not installed"
+  exit 77
+fi
+if [ ! -r "$chinook/Chinook_Sqlite.sql" ] || ! command -v sqlite3 >/dev/null 2>&1; then
+  echo "SKIP: needs $chinook/Chinook_Sqlite.sql and the sqlite3 shell"
+  exit 77
+fi
+passed=0
+failed=0
+tmp=$(mktemp -d)
+sock="$tmp/tmux.sock"
+T() { tmux -S "$sock" "$@"; }
+cleanup() { T kill-server 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+export HOME="$tmp" XDG_STATE_HOME="$tmp/state" TERM=xterm PAGER=
+# sanitizer reports (sanitized builds) go to files that fail the test
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/san"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$tmp/san"
+
+check() { # name expected actual
+  if [ "$2" = "$3" ]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    printf 'FAIL %s\n  expected: %s\n  actual:   %s\n' "$1" "$2" "$3"
+  fi
+}
+
+screen() { T capture-pane -p -t rt | sed -e 's/[[:space:]]*$//' | sed -e '/^$/d'; }
+
+# wait until the last non-empty screen line is $1 (up to 5 s)
+wait_last() {
+  i=0
+  while [ $i -lt 50 ]; do
+    [ "$(screen | tail -1)" = "$1" ] && return 0
+    sleep 0.1
+    i=$((i + 1))
+  done
+  return 1
+}
+
+# the screen lines after the last line starting with $1, up to the prompt
+after() {
+  screen | P="$1" awk 'index($0, ENVIRON["P"]) == 1 { out = ""; on = 1; next }
+    on && index($0, "retort>") != 1 { out = out $0 "\n" } END { printf "%s", out }'
+}
+
+# how many main prompts the pane shows, history included
+prompts() { T capture-pane -p -S - -t rt | grep -c '^retort>'; }
+
+# type a line and Enter, then wait for the next main prompt
+enter() {
+  before=$(prompts)
+  case $1 in
+  *\;) # tmux takes a final `;` for a command separator: send it as a byte
+    T send-keys -t rt -l "${1%;}"
+    T send-keys -t rt -H 3b
+    ;;
+  *) T send-keys -t rt -l "$1" ;;
+  esac
+  T send-keys -t rt Enter
+  i=0
+  while [ "$(prompts)" -le "$before" ] && [ $i -lt 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+}
+
+# type $1, press Tab ($2 times, default 1), wait until the prompt line
+# reads $3 (or up to 2 s)
+tab() {
+  T send-keys -t rt -l "$1"
+  n=${2:-1}
+  while [ "$n" -gt 0 ]; do
+    T send-keys -t rt Tab
+    n=$((n - 1))
+  done
+  i=0
+  while [ $i -lt 20 ]; do
+    [ "$(screen | tail -1)" = "retort> $3" ] && return 0
+    sleep 0.1
+    i=$((i + 1))
+  done
+}
+
+clear_line() { T send-keys -t rt C-u; sleep 0.1; }
+clear_screen() { T send-keys -t rt C-l; sleep 0.2; T clear-history -t rt; }
+
+db="$tmp/chinook.db"
+sqlite3 "$db" <"$chinook/Chinook_Sqlite.sql"
+url="sqlite:///$db"
+
+# --- without a terminal ---
+
+check "-c runs a backslash command" "     Name      | Type
+---------------+-------
+ Playlist      | table
+ PlaylistTrack | table
+(2 rows)" "$("$RETORT" --norc "$url" -c '\dt p*')"
+check "-c: an unknown relation fails" "Did not find any relation named \"nope\".
+1" "$("$RETORT" --norc "$url" -c '\d nope' 2>&1; echo $?)"
+check "-c: \\dt in csv" "Name,Type
+Album,table
+Artist,table" "$("$RETORT" --norc -f csv "$url" -c '\dt a*')"
+out=$("$RETORT" --norc "$url" -c '\erd dot')
+check "\\erd dot: a digraph, a record per table, an edge per foreign key" \
+  "digraph schema { 11 11 }" \
+  "$(printf '%s\n' "$out" | head -1) \
+$(printf '%s\n' "$out" | grep -c 'label="{') \
+$(printf '%s\n' "$out" | grep -c ' -> ') \
+$(printf '%s\n' "$out" | tail -1)"
+check "\\erd dot: a table's record" \
+  '    "Album" [label="{Album|AlbumId INTEGER PK\lTitle VARCHAR(160)\lArtistId INTEGER FK\l}"];' \
+  "$(printf '%s\n' "$out" | grep '^    "Album" \[')"
+check "\\erd: an unknown format" '\erd: unknown format "svg": use mermaid or dot' \
+  "$("$RETORT" --norc "$url" -c '\erd svg' 2>&1)"
+cp "$db" "$tmp/views.db"
+sqlite3 "$tmp/views.db" "CREATE VIEW AlbumTitles AS SELECT AlbumId, Title FROM Album;"
+check "\\dv lists the views" "    Name     | Type
+-------------+------
+ AlbumTitles | view
+(1 row)" "$("$RETORT" --norc "sqlite:///$tmp/views.db" -c '\dv')"
+check "\\d describes a view (any case)" '             View "AlbumTitles"
+ Column  |     Type     | Nullable | Default
+---------+--------------+----------+---------
+ AlbumId | INTEGER      |          |
+ Title   | VARCHAR(160) |          |' \
+  "$("$RETORT" --norc "sqlite:///$tmp/views.db" -c '\d albumtitles')"
+check "\\d alone lists tables and views" "12 rows, AlbumTitles | view" \
+  "$("$RETORT" --norc "sqlite:///$tmp/views.db" -c '\d' |
+    sed -n -e 's/^(\(.*\))$/\1/p' -e 's/^ \(AlbumTitles *| view\)$/\1/p' |
+    sed 's/  */ /g' | sort | tr '\n' ',' | sed -e 's/,$//' -e 's/,/, /')"
+check "db: a table reflected on first use, select works" \
+  "$(printf '3\tAlbumId,Title,ArtistId\t347')" \
+  "$("$RETORT" --norc "$url" -e 'local t = db.Album
+    local n = 0
+    for _ in pairs(session:execute(select(db.Album)):all()) do n = n + 1 end
+    print(#t.columns, table.concat((function() local c = {}
+      for _, col in ipairs(t.columns) do c[#c + 1] = col.name end
+      return c end)(), ","), n)' 2>&1)"
+check "db: another case suggests the name" \
+  'db: no table or view named "album" in '"$url"' (did you mean "Album"?)' \
+  "$("$RETORT" --norc "$url" -e 'local ok, e = pcall(function() return db.album end)
+    print((tostring(e):gsub("^[^:]*:%d+: ", "")))')"
+check "db and \\dt see tables created from Lua" "zebra
+Name,Type
+zebra,table" \
+  "$("$RETORT" --norc -e 'local md = MetaData()
+    Table("zebra", md, Column("id", Integer, {primary_key = true}))
+    local _ = pcall(function() return db.zebra end) -- caches the names
+    md:create_all(engine)
+    print(db.zebra.name)' -f csv -c '\dt')"
+check "db: cached" "true" "$("$RETORT" --norc "$url" -e 'print(db.Track == db.Track)')"
+check "db: pairs lists the tables" \
+  "Album Artist Customer Employee Genre Invoice InvoiceLine MediaType Playlist PlaylistTrack Track" \
+  "$("$RETORT" --norc "$url" -e 'local t = {}
+    for k in pairs(db) do t[#t + 1] = k end
+    print(table.concat(t, " "))')"
+check "db: an unknown name is an error" \
+  "$(printf 'false\tno table or view named "Nope"')" \
+  "$("$RETORT" --norc "$url" -e 'local ok, e = pcall(function() return db.Nope end)
+    print(ok, (tostring(e):match("no table.*Nope\"")))')"
+
+check "completion: a mapped object's attributes and its class's methods" \
+  "u.greet u.id u.name" \
+  "$("$RETORT" --norc -e 'local Base = orm.declarative_base()
+    User = Base:class "User" {__tablename__ = "u",
+      id = Column(Integer, {primary_key = true}), name = Column(String(30)),
+      greet = function(self) return "hi " .. self.name end}
+    u = User{name = "x"}
+    local all = require("retort.shell").complete(engine, "lua", "u.", 0, "u.")
+    local some = {}
+    for _, k in ipairs(all) do
+      if k == "u.greet" or k == "u.id" or k == "u.name" then some[#some + 1] = k end
+    end
+    print(table.concat(some, " "))')"
+
+# --- at a terminal ---
+
+T new-session -d -s rt -x 120 -y 50 "$RETORT --norc $url"
+wait_last "retort>" || { echo "retort did not show its prompt:"; screen; }
+
+tab "db.Al" 1 "db.Album"
+check "Tab completes a table after db." "retort> db.Album" "$(screen | tail -1)"
+tab ".c." 2 "db.Album.c."
+check "Tab Tab lists the columns after db.Album.c." \
+  "AlbumId   ArtistId  Title" \
+  "$(screen | tail -2 | head -1)"
+tab "Ti" 1 "db.Album.c.Title"
+check "Tab completes a column" "retort> db.Album.c.Title" "$(screen | tail -1)"
+clear_line
+tab "engine:conn" 1 "engine:connect"
+check "Tab completes a method after :" "retort> engine:connect" "$(screen | tail -1)"
+clear_line
+tab "sessi" 1 "session"
+check "Tab completes a global" "retort> session" "$(screen | tail -1)"
+clear_line
+tab "select * from Al" 1 "select * from Album"
+check "Tab completes a table name in SQL" "retort> select * from Album" \
+  "$(screen | tail -1)"
+tab "where ArtistI" 1 "select * from Album where ArtistId"
+check "Tab completes a column of a table the statement names" \
+  "retort> select * from Album where ArtistId" "$(screen | tail -1)"
+clear_line
+tab "\\d Tr" 1 "\\d Track"
+check "Tab completes a table after \\d" "retort> \\d Track" "$(screen | tail -1)"
+clear_line
+tab "\\er" 1 "\\erd"
+check "Tab completes a command" "retort> \\erd" "$(screen | tail -1)"
+tab "m" 1 "\\erd mermaid"
+check "Tab completes a command's argument" "retort> \\erd mermaid" "$(screen | tail -1)"
+clear_line
+
+clear_screen
+enter "\\dt"
+check "\\dt lists the tables" "     Name      | Type
+---------------+-------
+ Album         | table
+ Artist        | table
+ Customer      | table
+ Employee      | table
+ Genre         | table
+ Invoice       | table
+ InvoiceLine   | table
+ MediaType     | table
+ Playlist      | table
+ PlaylistTrack | table
+ Track         | table
+(11 rows)" "$(after 'retort> \dt')"
+
+clear_screen
+enter "\\dt *t?ack"
+check "\\dt takes a pattern" "     Name      | Type
+---------------+-------
+ PlaylistTrack | table
+ Track         | table
+(2 rows)" "$(after 'retort> \dt *t?ack')"
+
+clear_screen
+enter "\\d Track"
+check "\\d Track" '                   Table "Track"
+    Column    |      Type      | Nullable | Default
+--------------+----------------+----------+---------
+ TrackId      | INTEGER        | not null |
+ Name         | VARCHAR(200)   | not null |
+ AlbumId      | INTEGER        |          |
+ MediaTypeId  | INTEGER        | not null |
+ GenreId      | INTEGER        |          |
+ Composer     | VARCHAR(220)   |          |
+ Milliseconds | INTEGER        | not null |
+ Bytes        | INTEGER        |          |
+ UnitPrice    | NUMERIC(10, 2) | not null |
+Indexes:
+    "PK_Track" PRIMARY KEY (TrackId)
+    "IFK_TrackAlbumId" (AlbumId)
+    "IFK_TrackGenreId" (GenreId)
+    "IFK_TrackMediaTypeId" (MediaTypeId)
+Foreign-key constraints:
+    FOREIGN KEY (AlbumId) REFERENCES "Album"(AlbumId)
+    FOREIGN KEY (GenreId) REFERENCES "Genre"(GenreId)
+    FOREIGN KEY (MediaTypeId) REFERENCES "MediaType"(MediaTypeId)
+Referenced by:
+    TABLE "InvoiceLine" FOREIGN KEY (TrackId) REFERENCES "Track"(TrackId)
+    TABLE "PlaylistTrack" FOREIGN KEY (TrackId) REFERENCES "Track"(TrackId)' \
+  "$(after 'retort> \d Track')"
+
+# \erd goes to the \o file (the diagram is longer than the screen)
+enter "\\o $tmp/erd.mmd"
+enter "\\erd mermaid"
+enter "\\o"
+check "\\erd mermaid" 'erDiagram
+    Album {
+        INTEGER AlbumId PK
+        VARCHAR(160) Title
+        INTEGER ArtistId FK
+    }
+    Artist {
+        INTEGER ArtistId PK
+        VARCHAR(120) Name
+    }
+    Customer {
+        INTEGER CustomerId PK
+        VARCHAR(40) FirstName
+        VARCHAR(20) LastName
+        VARCHAR(80) Company
+        VARCHAR(70) Address
+        VARCHAR(40) City
+        VARCHAR(40) State
+        VARCHAR(40) Country
+        VARCHAR(10) PostalCode
+        VARCHAR(24) Phone
+        VARCHAR(24) Fax
+        VARCHAR(60) Email
+        INTEGER SupportRepId FK
+    }
+    Employee {
+        INTEGER EmployeeId PK
+        VARCHAR(20) LastName
+        VARCHAR(20) FirstName
+        VARCHAR(30) Title
+        INTEGER ReportsTo FK
+        DATETIME BirthDate
+        DATETIME HireDate
+        VARCHAR(70) Address
+        VARCHAR(40) City
+        VARCHAR(40) State
+        VARCHAR(40) Country
+        VARCHAR(10) PostalCode
+        VARCHAR(24) Phone
+        VARCHAR(24) Fax
+        VARCHAR(60) Email
+    }
+    Genre {
+        INTEGER GenreId PK
+        VARCHAR(120) Name
+    }
+    Invoice {
+        INTEGER InvoiceId PK
+        INTEGER CustomerId FK
+        DATETIME InvoiceDate
+        VARCHAR(70) BillingAddress
+        VARCHAR(40) BillingCity
+        VARCHAR(40) BillingState
+        VARCHAR(40) BillingCountry
+        VARCHAR(10) BillingPostalCode
+        NUMERIC(10-2) Total
+    }
+    InvoiceLine {
+        INTEGER InvoiceLineId PK
+        INTEGER InvoiceId FK
+        INTEGER TrackId FK
+        NUMERIC(10-2) UnitPrice
+        INTEGER Quantity
+    }
+    MediaType {
+        INTEGER MediaTypeId PK
+        VARCHAR(120) Name
+    }
+    Playlist {
+        INTEGER PlaylistId PK
+        VARCHAR(120) Name
+    }
+    PlaylistTrack {
+        INTEGER PlaylistId PK, FK
+        INTEGER TrackId PK, FK
+    }
+    Track {
+        INTEGER TrackId PK
+        VARCHAR(200) Name
+        INTEGER AlbumId FK
+        INTEGER MediaTypeId FK
+        INTEGER GenreId FK
+        VARCHAR(220) Composer
+        INTEGER Milliseconds
+        INTEGER Bytes
+        NUMERIC(10-2) UnitPrice
+    }
+    Artist ||--o{ Album : "ArtistId"
+    Employee |o--o{ Customer : "SupportRepId"
+    Employee |o--o{ Employee : "ReportsTo"
+    Customer ||--o{ Invoice : "CustomerId"
+    Invoice ||--o{ InvoiceLine : "InvoiceId"
+    Track ||--o{ InvoiceLine : "TrackId"
+    Playlist ||--o{ PlaylistTrack : "PlaylistId"
+    Track ||--o{ PlaylistTrack : "TrackId"
+    Album |o--o{ Track : "AlbumId"
+    Genre |o--o{ Track : "GenreId"
+    MediaType ||--o{ Track : "MediaTypeId"' "$(cat "$tmp/erd.mmd")"
+
+# DDL at the prompt refreshes what completion knows
+clear_screen
+enter "create table Alpaca (id integer primary key, wool text);"
+tab "select * from Alp" 1 "select * from Alpaca"
+check "a table created at the prompt completes" "retort> select * from Alpaca" \
+  "$(screen | tail -1)"
+clear_line
+tab "db.Alpaca.c.wo" 1 "db.Alpaca.c.wool"
+check "and is in db" "retort> db.Alpaca.c.wool" "$(screen | tail -1)"
+clear_line
+
+# \c switches engine, session and db, masking a password
+clear_screen
+enter "\\c sqlite:///$tmp/other.db"
+check "\\c says where it connected" "You are now connected to sqlite:///$tmp/other.db." \
+  "$(after "retort> \\c sqlite:///$tmp/other.db")"
+enter "\\dt"
+check "\\dt on the new engine" "Did not find any relations." "$(after 'retort> \dt')"
+clear_screen
+enter "print(session.bind == engine and not pcall(function() return db.Album end))"
+check "session and db follow \\c" "true" "$(screen | tail -2 | head -1)"
+clear_screen
+enter "\\c postgresql://nobody@/nope?host=$tmp/none"
+enter "print(engine.url)"
+check "\\c to a server that does not answer keeps the engine" \
+  "sqlite:///$tmp/other.db" "$(screen | tail -2 | head -1)"
+
+T send-keys -t rt -l "\\q"
+T send-keys -t rt Enter
+i=0
+while T has-session -t rt 2>/dev/null && [ $i -lt 50 ]; do
+  sleep 0.1
+  i=$((i + 1))
+done
+check "\\q exits" "gone" "$(T has-session -t rt 2>/dev/null || echo gone)"
+T kill-server 2>/dev/null
+
+# output taller than the terminal goes through $PAGER, \d's footers too
+T new-session -d -s pg -x 100 -y 20 \
+  "PAGER='sed s/^/P:/' $RETORT --norc $url; sleep 30"
+i=0
+until T capture-pane -p -t pg | grep -q '^retort>' || [ $i -ge 50 ]; do
+  sleep 0.1
+  i=$((i + 1))
+done
+T send-keys -t pg -l '\d Track'
+T send-keys -t pg Enter
+i=0
+until T capture-pane -p -t pg | grep -q '^P:    TABLE "PlaylistTrack"' || [ $i -ge 50 ]; do
+  sleep 0.1
+  i=$((i + 1))
+done
+check "a tall \\d goes through the pager, footers and all" "yes" \
+  "$(T capture-pane -p -t pg | grep -q '^P:    TABLE "PlaylistTrack"' && echo yes)"
+T kill-server 2>/dev/null
+
+# --- completion on 1000 tables answers from the cache ---
+big="$tmp/big.db"
+i=0
+{
+  echo "BEGIN;"
+  while [ $i -lt 1000 ]; do
+    echo "CREATE TABLE t$i (id INTEGER PRIMARY KEY, name TEXT);"
+    i=$((i + 1))
+  done
+  echo "COMMIT;"
+} | sqlite3 "$big"
+check "one completion on 1000 tables within 50 ms" "ok" \
+  "$("$RETORT" --norc "sqlite:///$big" -e '
+    local shell = require("retort.shell")
+    shell.complete(engine, "sql", "select * from t9", 14, "t9") -- fills the cache
+    local t0 = sa._monotonic()
+    local list = shell.complete(engine, "sql", "select * from t99", 14, "t99")
+    local ms = (sa._monotonic() - t0) * 1e3
+    print(#list == 11 and ms < 50 and "ok" or ("%d matches in %.1f ms"):format(#list, ms))')"
+check "the first completion on 1000 tables within 500 ms" "ok" \
+  "$("$RETORT" --norc "sqlite:///$big" -e '
+    local shell = require("retort.shell")
+    local t0 = sa._monotonic()
+    local list = shell.complete(engine, "lua", "db.t99", 0, "db.t99")
+    local ms = (sa._monotonic() - t0) * 1e3
+    print(#list == 11 and ms < 500 and "ok" or ("%d matches in %.1f ms"):format(#list, ms))')"
+
+# --- Chinook on the servers, loaded with their own clients ---
+
+# server_checks NAME URL TRACK INVOICE_LINE
+server_checks() {
+  check "$1: \\dt lists Chinook's tables" "11" \
+    "$("$RETORT" --norc -f csv "$2" -c '\dt' | tail -n +2 | grep -c ',table$')"
+  out=$("$RETORT" --norc "$2" -c "\\d $3" 2>&1)
+  check "$1: \\d $3 has its sections" "Indexes: Foreign-key constraints: Referenced by:" \
+    "$(printf '%s\n' "$out" | grep -E '^[A-Z][a-z-]+( [a-z-]+)?:$' | tr '\n' ' ' | sed 's/ $//')"
+  check "$1: \\d $3 names who refers to it" "yes" \
+    "$(printf '%s\n' "$out" | grep -q "^    TABLE \"$4\"" && echo yes)"
+  out=$("$RETORT" --norc "$2" -c '\erd mermaid' 2>&1)
+  check "$1: \\erd mermaid draws 11 relationships" "erDiagram 11" \
+    "$(printf '%s\n' "$out" | head -1) $(printf '%s\n' "$out" | grep -c -- '--o{')"
+  check "$1: db reflects a table" "ok" \
+    "$("$RETORT" --norc "$2" -e "print(#db.$3.columns == 9 and 'ok')" 2>&1)"
+}
+
+if [ -n "$RETORT_TEST_PG" ] && command -v psql >/dev/null 2>&1; then
+  sed -e 's/^DROP DATABASE IF EXISTS chinook;/DROP DATABASE IF EXISTS retort_chinook;/' \
+    -e 's/^CREATE DATABASE chinook;/CREATE DATABASE retort_chinook;/' \
+    -e 's/^\\c chinook;/\\c retort_chinook/' "$chinook/Chinook_PostgreSql.sql" |
+    psql -q -v ON_ERROR_STOP=1 "$RETORT_TEST_PG" >"$tmp/pg.log" 2>&1
+  if [ $? -eq 0 ]; then
+    pwurl=$(printf '%s' "$RETORT_TEST_PG" | sed 's|^postgresql://postgres@|postgresql://postgres:s3cret@|')
+    out=$(printf '\\c %s\n' "$pwurl" | "$RETORT" --norc 2>&1)
+    check "postgresql: \\c masks the password" "yes" \
+      "$(printf '%s\n' "$out" | grep -q '^You are now connected to postgresql://postgres:\*\*\*@/' &&
+        ! printf '%s\n' "$out" | grep -q s3cret && echo yes)"
+    server_checks postgresql \
+      "$(printf '%s' "$RETORT_TEST_PG" | sed 's|/retort_test|/retort_chinook|')" \
+      track invoice_line
+  else
+    failed=$((failed + 1))
+    echo "FAIL loading Chinook into PostgreSQL:"
+    tail -5 "$tmp/pg.log"
+  fi
+fi
+
+if [ -n "$RETORT_TEST_MYSQL" ] && command -v mariadb >/dev/null 2>&1; then
+  # mysql://root@localhost/retort_test?unix_socket=PATH
+  mysock=$(printf '%s' "$RETORT_TEST_MYSQL" | sed -n 's/.*unix_socket=\([^&]*\).*/\1/p')
+  myuser=$(printf '%s' "$RETORT_TEST_MYSQL" | sed -n 's|^mysql://\([^:@]*\).*|\1|p')
+  sed -e 's/`Chinook`/`retort_chinook`/g' "$chinook/Chinook_MySql.sql" |
+    mariadb -u"$myuser" ${mysock:+--socket="$mysock"} >"$tmp/my.log" 2>&1
+  if [ $? -eq 0 ]; then
+    server_checks mariadb \
+      "$(printf '%s' "$RETORT_TEST_MYSQL" | sed 's|/retort_test|/retort_chinook|')" \
+      Track InvoiceLine
+  else
+    failed=$((failed + 1))
+    echo "FAIL loading Chinook into MariaDB:"
+    tail -5 "$tmp/my.log"
+  fi
+fi
+
+for f in "$tmp"/san.*; do
+  [ -e "$f" ] || continue
+  failed=$((failed + 1))
+  echo "FAIL sanitizer report $f:"
+  cat "$f"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
