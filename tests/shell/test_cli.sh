@@ -4,23 +4,8 @@
 #   test_cli.sh RETORT BUILD_DIR
 RETORT=$1
 BUILD=$2
-passed=0
-failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export HOME="$tmp" XDG_STATE_HOME="$tmp/state"
-# sanitizer reports (sanitized builds) go to files that fail the test
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/san"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$tmp/san"
+. "$(dirname "$0")/lib.sh"
 
-check() { # name expected actual
-  if [ "$2" = "$3" ]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    printf 'FAIL %s\n  expected: %s\n  actual:   %s\n' "$1" "$2" "$3"
-  fi
-}
 
 check "-e prints" "2" "$("$RETORT" -e 'print(1+1)')"
 check "-e repeatable, in order" "a
@@ -83,11 +68,4 @@ check "the module runs queries" "(1, 'x')" \
       print(c:exec_driver_sql("select 1 as a, ? as b", {"x"}):one())')"
 fi
 
-for f in "$tmp"/san.*; do
-  [ -e "$f" ] || continue
-  failed=$((failed + 1))
-  echo "FAIL sanitizer report $f:"
-  cat "$f"
-done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

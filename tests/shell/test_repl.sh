@@ -7,42 +7,12 @@ if ! command -v tmux >/dev/null 2>&1; then
   echo "SKIP: tmux is not installed"
   exit 77
 fi
-passed=0
-failed=0
-tmp=$(mktemp -d)
-sock="$tmp/tmux.sock"
-T() { tmux -S "$sock" "$@"; }
-cleanup() { T kill-server 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-export HOME="$tmp" XDG_STATE_HOME="$tmp/state" TERM=xterm
-# sanitizer reports (sanitized builds) go to files that fail the test
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/san"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$tmp/san"
+. "$(dirname "$0")/lib.sh"
+export TERM=xterm
 
-check() { # name expected actual
-  if [ "$2" = "$3" ]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    printf 'FAIL %s\n  expected: %s\n  actual:   %s\n' "$1" "$2" "$3"
-  fi
-}
 
-screen() { T capture-pane -p -t rt | sed -e 's/[[:space:]]*$//' | sed -e '/^$/d'; }
 
-# wait until the last non-empty screen line is $1 (up to 5 s)
-wait_last() {
-  i=0
-  while [ $i -lt 50 ]; do
-    [ "$(screen | tail -1)" = "$1" ] && return 0
-    sleep 0.1
-    i=$((i + 1))
-  done
-  return 1
-}
 
-# how many main prompts the whole pane history shows
-prompts() { T capture-pane -p -S - -t rt | grep -c '^retort>'; }
 
 # type lines literally (tmux would read "end" as the End key), each with
 # Enter, then wait until a new main prompt shows (the input ran)
@@ -120,11 +90,4 @@ end" "$(screen | tail -3 | sed 's/^retort> //')"
 T send-keys -t rt C-c
 T kill-server 2>/dev/null
 
-for f in "$tmp"/san.*; do
-  [ -e "$f" ] || continue
-  failed=$((failed + 1))
-  echo "FAIL sanitizer report $f:"
-  cat "$f"
-done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

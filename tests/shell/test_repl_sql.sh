@@ -8,52 +8,14 @@ if ! command -v tmux >/dev/null 2>&1; then
   echo "SKIP: tmux is not installed"
   exit 77
 fi
-passed=0
-failed=0
-tmp=$(mktemp -d)
-sock="$tmp/tmux.sock"
-T() { tmux -S "$sock" "$@"; }
-cleanup() { T kill-server 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-export HOME="$tmp" XDG_STATE_HOME="$tmp/state" TERM=xterm
-# sanitizer reports (sanitized builds) go to files that fail the test
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/san"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$tmp/san"
+. "$(dirname "$0")/lib.sh"
+export TERM=xterm
 # a pager that marks what went through it
 export PAGER="sed s/^/P:/"
 
-check() { # name expected actual
-  if [ "$2" = "$3" ]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    printf 'FAIL %s\n  expected: %s\n  actual:   %s\n' "$1" "$2" "$3"
-  fi
-}
 
-screen() { T capture-pane -p -t rt | sed -e 's/[[:space:]]*$//' | sed -e '/^$/d'; }
 
-# wait until the last non-empty screen line is $1 (up to 5 s)
-wait_last() {
-  i=0
-  while [ $i -lt 50 ]; do
-    [ "$(screen | tail -1)" = "$1" ] && return 0
-    sleep 0.1
-    i=$((i + 1))
-  done
-  return 1
-}
 
-# wait until a screen line matches the grep pattern $1 (up to 5 s)
-wait_grep() {
-  i=0
-  while [ $i -lt 50 ]; do
-    screen | grep -q -- "$1" && return 0
-    sleep 0.1
-    i=$((i + 1))
-  done
-  return 1
-}
 
 # type lines literally, each followed by Enter (tmux takes an argument
 # ending in `;` for a command separator, so that `;` goes as a byte)
@@ -70,14 +32,7 @@ typeline() {
   done
 }
 
-# the screen lines after the last line starting with $1, up to the prompt
-after() {
-  screen | P="$1" awk 'index($0, ENVIRON["P"]) == 1 { out = ""; on = 1; next }
-    on && $0 != "retort>" { out = out $0 "\n" } END { printf "%s", out }'
-}
 
-# how many main prompts the pane shows, history included
-prompts() { T capture-pane -p -S - -t rt | grep -c '^retort>'; }
 
 # type lines, then wait until $1 more main prompts show (the input ran)
 enter() {
@@ -255,11 +210,4 @@ done
 check "\\q exits" "gone" "$(T has-session -t rt 2>/dev/null || echo gone)"
 T kill-server 2>/dev/null
 
-for f in "$tmp"/san.*; do
-  [ -e "$f" ] || continue
-  failed=$((failed + 1))
-  echo "FAIL sanitizer report $f:"
-  cat "$f"
-done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -17,48 +17,13 @@ if [ ! -r "$chinook/Chinook_Sqlite.sql" ] || ! command -v sqlite3 >/dev/null 2>&
   echo "SKIP: needs $chinook/Chinook_Sqlite.sql and the sqlite3 shell"
   exit 77
 fi
-passed=0
-failed=0
-tmp=$(mktemp -d)
-sock="$tmp/tmux.sock"
-T() { tmux -S "$sock" "$@"; }
-cleanup() { T kill-server 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-export HOME="$tmp" XDG_STATE_HOME="$tmp/state" TERM=xterm PAGER=
-# sanitizer reports (sanitized builds) go to files that fail the test
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/san"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$tmp/san"
+. "$(dirname "$0")/lib.sh"
+export TERM=xterm PAGER=
 
-check() { # name expected actual
-  if [ "$2" = "$3" ]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    printf 'FAIL %s\n  expected: %s\n  actual:   %s\n' "$1" "$2" "$3"
-  fi
-}
 
-screen() { T capture-pane -p -t rt | sed -e 's/[[:space:]]*$//' | sed -e '/^$/d'; }
 
-# wait until the last non-empty screen line is $1 (up to 5 s)
-wait_last() {
-  i=0
-  while [ $i -lt 50 ]; do
-    [ "$(screen | tail -1)" = "$1" ] && return 0
-    sleep 0.1
-    i=$((i + 1))
-  done
-  return 1
-}
 
-# the screen lines after the last line starting with $1, up to the prompt
-after() {
-  screen | P="$1" awk 'index($0, ENVIRON["P"]) == 1 { out = ""; on = 1; next }
-    on && index($0, "retort>") != 1 { out = out $0 "\n" } END { printf "%s", out }'
-}
 
-# how many main prompts the pane shows, history included
-prompts() { T capture-pane -p -S - -t rt | grep -c '^retort>'; }
 
 # type a line and Enter, then wait for the next main prompt
 enter() {
@@ -518,11 +483,4 @@ if [ -n "$RETORT_TEST_MYSQL" ] && command -v mariadb >/dev/null 2>&1; then
   fi
 fi
 
-for f in "$tmp"/san.*; do
-  [ -e "$f" ] || continue
-  failed=$((failed + 1))
-  echo "FAIL sanitizer report $f:"
-  cat "$f"
-done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

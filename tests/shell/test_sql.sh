@@ -5,23 +5,8 @@
 # name a server.
 #   test_sql.sh RETORT
 RETORT=$1
-passed=0
-failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export HOME="$tmp" XDG_STATE_HOME="$tmp/state"
-# sanitizer reports (sanitized builds) go to files that fail the test
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$tmp/san"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$tmp/san"
+. "$(dirname "$0")/lib.sh"
 
-check() { # name expected actual
-  if [ "$2" = "$3" ]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    printf 'FAIL %s\n  expected: %s\n  actual:   %s\n' "$1" "$2" "$3"
-  fi
-}
 
 R() { "$RETORT" --norc "$@"; }
 
@@ -299,11 +284,4 @@ if [ -n "${RETORT_TEST_MYSQL:-}" ]; then
 (1 row)" "$(printf '%s\n' 'select 1 as `a;b`;' | R "$RETORT_TEST_MYSQL")"
 fi
 
-for f in "$tmp"/san.*; do
-  [ -e "$f" ] || continue
-  failed=$((failed + 1))
-  echo "FAIL sanitizer report $f:"
-  cat "$f"
-done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
