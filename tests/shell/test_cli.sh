@@ -6,7 +6,6 @@ RETORT=$1
 BUILD=$2
 . "$(dirname "$0")/lib.sh"
 
-
 check "-e prints" "2" "$("$RETORT" -e 'print(1+1)')"
 check "-e repeatable, in order" "a
 b" "$("$RETORT" -e 'print("a")' -e 'print("b")')"

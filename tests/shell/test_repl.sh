@@ -10,10 +10,6 @@ fi
 . "$(dirname "$0")/lib.sh"
 export TERM=xterm
 
-
-
-
-
 # type lines literally (tmux would read "end" as the End key), each with
 # Enter, then wait until a new main prompt shows (the input ran)
 typeline() {

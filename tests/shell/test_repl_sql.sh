@@ -13,10 +13,6 @@ export TERM=xterm
 # a pager that marks what went through it
 export PAGER="sed s/^/P:/"
 
-
-
-
-
 # type lines literally, each followed by Enter (tmux takes an argument
 # ending in `;` for a command separator, so that `;` goes as a byte)
 typeline() {
@@ -31,8 +27,6 @@ typeline() {
     T send-keys -t rt Enter
   done
 }
-
-
 
 # type lines, then wait until $1 more main prompts show (the input ran)
 enter() {

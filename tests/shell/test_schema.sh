@@ -20,11 +20,6 @@ fi
 . "$(dirname "$0")/lib.sh"
 export TERM=xterm PAGER=
 
-
-
-
-
-
 # type a line and Enter, then wait for the next main prompt
 enter() {
   before=$(prompts)

@@ -7,7 +7,6 @@
 RETORT=$1
 . "$(dirname "$0")/lib.sh"
 
-
 R() { "$RETORT" --norc "$@"; }
 
 db="sqlite:///$tmp/t.db"
