@@ -44,6 +44,7 @@
 
 #include "../core/driver.h"
 #include "../core/stmtcache.h"
+#include "decode.h"
 
 /* a bulk request larger than this is split: the server refuses packets
 ** beyond max_allowed_packet (16 MiB by default) and drops the connection */
@@ -967,15 +968,18 @@ static void bits_value(const unsigned char *p, size_t n, rt_value *v) {
 
 /* Column i of a text-protocol row. */
 static void text_column(my_cursor *cur, int i, rt_value *v) {
-  const char *s = cur->row[i];
-  size_t n = cur->lengths[i];
+  rt_my_decode_text(&cur->fields[i], cur->row[i], cur->lengths[i], v);
+}
+
+void rt_my_decode_text(const MYSQL_FIELD *f, const char *s, size_t n,
+                       rt_value *v) {
   if (s == NULL) {
     *v = rt_vnull();
     return;
   }
-  switch (kind_of_field(&cur->fields[i])) {
+  switch (kind_of_field(f)) {
   case K_INT:
-    if (cur->fields[i].flags & UNSIGNED_FLAG) {
+    if (f->flags & UNSIGNED_FLAG) {
       uint64_t u = strtoull(s, NULL, 10);
       if (u > (uint64_t)INT64_MAX) {
         *v = rt_vtext(s, n);
@@ -1055,7 +1059,10 @@ static int is_json(const MYSQL_FIELD *f) {
 }
 
 static rt_sqltype my_coltype(rt_cursor *base, int i) {
-  const MYSQL_FIELD *f = &((my_cursor *)base)->fields[i];
+  return rt_my_sqltype(&((my_cursor *)base)->fields[i]);
+}
+
+rt_sqltype rt_my_sqltype(const MYSQL_FIELD *f) {
   switch (f->type) {
   case MYSQL_TYPE_TINY:
     return f->length == 1 ? RT_T_BOOLEAN : RT_T_INTEGER;
