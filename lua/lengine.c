@@ -469,10 +469,11 @@ static int run(lua_State *L, const char *sql, int pidx, int orig_params,
     return 1;
   } else {
     rt_cursor *cur = NULL;
+    rt_lua_newresult(L);
     if (rt_connection_execute(&c->c, sql, vals, nparams,
                               c->stream ? RT_EXEC_STREAM : 0, &cur, &err) != 0)
       return rt_lua_raise_sql(L, &err, sql, orig_params);
-    rt_lua_pushresult(L, 1, c, cur);
+    rt_lua_setresult(L, 1, c, cur);
     return 1;
   }
 }

@@ -239,36 +239,40 @@ static lresult *checkresult(lua_State *L, int idx) {
   return (lresult *)luaL_checkudata(L, idx, RESULT_MT);
 }
 
-void rt_lua_pushresult(lua_State *L, int conn_idx, lconn *conn,
-                       rt_cursor *cur) {
-  lresult *r;
-  int i;
-  conn_idx = lua_absindex(L, conn_idx);
-  /* allocate before owning: if this raises, close the cursor ourselves */
-  r = lua_newuserdatauv(L, sizeof *r, 3);
+void rt_lua_newresult(lua_State *L) {
+  lresult *r = lua_newuserdatauv(L, sizeof *r, 3);
   memset(r, 0, sizeof *r);
   luaL_setmetatable(L, RESULT_MT);
+}
+
+void rt_lua_setresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur) {
+  lresult *r = luaL_checkudata(L, -1, RESULT_MT);
+  int i;
+  conn_idx = lua_absindex(L, conn_idx);
+  /* owned from here on: whatever raises below, __gc closes the cursor */
   r->cur = cur;
   r->ncols = cur->ncols;
   r->returns_rows = cur->ncols > 0;
   r->rowcount = cur->rowcount;
   r->lastrowid = cur->lastrowid;
+  if (!r->returns_rows)
+    release_cursor(r);
+  else {
+    r->owner = conn;
+    r->next = conn->results;
+    if (conn->results) conn->results->prev = r;
+    conn->results = r;
+    r->conv = calloc((size_t)r->ncols, 1);
+    if (r->conv)
+      for (i = 0; i < r->ncols; i++)
+        r->conv[i] = conv_for(cur->conn->drv->coltype(cur, i));
+  }
   lua_pushvalue(L, conn_idx);
   lua_setiuservalue(L, -2, 1);
-  if (!r->returns_rows) {
-    release_cursor(r);
-    return;
+  if (r->returns_rows) {
+    make_rowmt(L, r);
+    lua_setiuservalue(L, -2, 2);
   }
-  r->owner = conn;
-  r->next = conn->results;
-  if (conn->results) conn->results->prev = r;
-  conn->results = r;
-  r->conv = calloc((size_t)r->ncols, 1);
-  if (r->conv)
-    for (i = 0; i < r->ncols; i++)
-      r->conv[i] = conv_for(cur->conn->drv->coltype(cur, i));
-  make_rowmt(L, r);
-  lua_setiuservalue(L, -2, 2);
 }
 
 void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {

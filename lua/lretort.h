@@ -92,9 +92,12 @@ rt_engine *rt_lua_toengine(lua_State *L, int idx);
 #define rt_lua_toconn(L, idx)                                                  \
   ((lconn *)luaL_testudata((L), (idx), "retort.Connection"))
 
-/* Push a new Result for `cur` (ownership passes to it).  The connection
-** userdata is at conn_idx and stays referenced by the result. */
-void rt_lua_pushresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur);
+/* A Result comes in two steps, because a cursor must never exist while
+** something may raise and nothing owns it: push an empty Result before
+** executing, then hand it the cursor (ownership passes at once).  The
+** connection userdata is at conn_idx and stays referenced by the result. */
+void rt_lua_newresult(lua_State *L);
+void rt_lua_setresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur);
 /* Push a Result that returns no rows, only a row count (executemany). */
 void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount);
 /* Close every open result of a connection (before it closes). */
