@@ -390,10 +390,11 @@ static int l_make_url(lua_State *L) {
 ** rt_value array in a userdata pushed on the stack.  Values borrow strings
 ** from the tables, which the caller keeps on the stack.
 */
-static rt_value *collect_params(lua_State *L, int idx, int *nparams, int *nrows,
-                                const char *fname) {
+static rt_value *collect_params(lua_State *L, int idx, const char *binary,
+                                int *nparams, int *nrows, const char *fname) {
   lua_Integer n, i, j, width = 0;
   int many = 0;
+  size_t nbinary = binary ? strlen(binary) : 0;
   rt_value *vals;
   *nparams = 0;
   *nrows = 1;
@@ -430,10 +431,13 @@ static rt_value *collect_params(lua_State *L, int idx, int *nparams, int *nrows,
     }
     for (j = 1; j <= width; j++) {
       lua_rawgeti(L, row, j);
-      if (rt_lua_tovalue(L, -1, &vals[(i - 1) * width + (j - 1)]) != 0)
+      rt_value *v = &vals[(i - 1) * width + (j - 1)];
+      if (rt_lua_tovalue(L, -1, v) != 0)
         rt_lua_error(L, RT_EARGUMENT,
                      "%s: parameter %d can't be bound: %s is not a SQL value",
                      fname, (int)j, luaL_typename(L, -1));
+      if (v->type == RT_V_TEXT && (size_t)j <= nbinary && binary[j - 1] == 'b')
+        v->type = RT_V_BLOB;
       lua_pop(L, 1); /* the string stays alive in its table */
     }
     if (many) lua_pop(L, 1);
@@ -453,13 +457,14 @@ static lconn *openconn(lua_State *L, int idx) {
 }
 
 /* Execute `sql` with the parameters at pidx (a list or list of lists) on
-** the connection at index 1; pushes a Result. */
-static int run(lua_State *L, const char *sql, int pidx, int orig_params,
-               const char *fname) {
+** the connection at index 1; pushes a Result.  `binary` marks with 'b' the
+** parameters whose strings are bytes (LargeBinary), or is NULL. */
+static int run(lua_State *L, const char *sql, int pidx, const char *binary,
+               int orig_params, const char *fname) {
   lconn *c = openconn(L, 1);
   rt_error err = RT_ERROR_INIT;
   int nparams, nrows;
-  rt_value *vals = collect_params(L, pidx, &nparams, &nrows, fname);
+  rt_value *vals = collect_params(L, pidx, binary, &nparams, &nrows, fname);
   if (nrows > 1) {
     int64_t rowcount = -1;
     if (rt_connection_executemany(&c->c, sql, vals, nparams, nrows, &rowcount,
@@ -482,13 +487,14 @@ static int conn_exec_driver_sql(lua_State *L) {
   const char *sql;
   rt_lua_checkarg(L, 2, LUA_TSTRING, "exec_driver_sql");
   sql = lua_tostring(L, 2);
-  return run(L, sql, 3, 3, "exec_driver_sql");
+  return run(L, sql, 3, NULL, 3, "exec_driver_sql");
 }
 
 /*
 ** conn:execute(stmt, params): the expression module registers a compile
-** hook `hook(stmt, dialect_name, params) -> sql, positional_params`, where
-** positional_params is a list (one execution) or a list of lists.
+** hook `hook(stmt, dialect_name, params) -> sql, positional_params,
+** binary`, where positional_params is a list (one execution) or a list of
+** lists, and binary marks LargeBinary parameters (see run).
 */
 static int conn_execute(lua_State *L) {
   lconn *c = openconn(L, 1);
@@ -507,9 +513,9 @@ static int conn_execute(lua_State *L) {
   lua_pushvalue(L, 2);
   lua_pushstring(L, c->c.engine->dialect);
   lua_pushvalue(L, 3);
-  lua_call(L, 3, 2); /* 4: sql, 5: positional params */
+  lua_call(L, 3, 3); /* 4: sql, 5: positional params, 6: binary flags */
   sql = luaL_checkstring(L, 4);
-  return run(L, sql, 5, 3, "execute");
+  return run(L, sql, 5, lua_tostring(L, 6), 3, "execute");
 }
 
 static int conn_commit(lua_State *L) {
@@ -568,7 +574,7 @@ static int savepoint_sql(lua_State *L, const char *verb, int n) {
   lua_pushfstring(L, "%s sa_savepoint_%d", verb, n);
   lua_replace(L, 2);
   lua_settop(L, 2);
-  return run(L, lua_tostring(L, 2), 3, 0, verb);
+  return run(L, lua_tostring(L, 2), 3, NULL, 0, verb);
 }
 
 static int conn_begin_nested(lua_State *L) {

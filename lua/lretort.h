@@ -105,14 +105,15 @@ void rt_lua_close_results(lconn *conn);
 
 /*
 ** Registry key of the compile hook the expression module (lsql.c) sets:
-**   hook(stmt, dialect_name, params) -> sql, positional
+**   hook(stmt, dialect_name, params) -> sql, positional, binary
 ** params: nil, a map name -> value (one execution) or a list of maps
 ** (executemany; the first map's keys choose INSERT/UPDATE columns).
 ** positional: a list of values in placeholder order, or a list of such
 ** lists when params was a list of maps (or an INSERT whose Lua-function
 ** defaults were applied); NULL is sa.null.  Raises InvalidRequestError
 ** when a parameter without a value (text() bind, bindparam()) is not
-** given.
+** given.  binary: nil, or a string with 'b' at the position of each
+** LargeBinary parameter (its strings are bytes) and '-' elsewhere.
 */
 #define RT_COMPILE_HOOK "retort.compile_hook"
 #endif

@@ -1774,6 +1774,22 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
   lua_pop(L, 3);
 }
 
+/* Which parameters are LargeBinary, so that their strings go as bytes:
+** a string with 'b' there and '-' elsewhere, or nil when none is. */
+static void push_binary_flags(lua_State *L, const rt_compiled *c) {
+  luaL_Buffer b;
+  int i, any = 0;
+  for (i = 0; i < c->nparams; i++) any |= c->params[i].binary;
+  if (!any) {
+    lua_pushnil(L);
+    return;
+  }
+  luaL_buffinit(L, &b);
+  for (i = 0; i < c->nparams; i++)
+    luaL_addchar(&b, c->params[i].binary ? 'b' : '-');
+  luaL_pushresult(&b);
+}
+
 static int compile_hook(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "execute");
   const rt_dialect *d = rt_dialect_find(luaL_optstring(L, 2, "default"));
@@ -1866,7 +1882,8 @@ static int compile_hook(lua_State *L) {
     lua_remove(L, -2);
   } else
     positional_row(L, c, 0);
-  return 2;
+  push_binary_flags(L, c);
+  return 3;
 }
 
 /* --- DDL constructs --- */
