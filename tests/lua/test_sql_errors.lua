@@ -67,5 +67,17 @@ for _ = 1, 200 do
   pcall(function() return insert(users):values{nope = 1} end)
   pcall(function() return select(users):join(other):compile("sqlite") end)
 end
+-- found by fuzzing: an alias of union() of nothing read a first select
+-- that is not there
+assert(tostring(union():alias("x")) == "() AS x")
+assert(union(union()):subquery("s").c)
+assert(#union():subquery().columns == 0)
+assert(tostring(union(union()):cte("c")))
+assert(tostring(select(union():subquery()):compile("mysql")))
+do
+  local c <close> = create_engine("sqlite://"):connect()
+  fails("ProgrammingError", nil, function() return c:execute(union()) end)
+end
+
 collectgarbage()
 print("ok")
