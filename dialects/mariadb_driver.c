@@ -904,6 +904,18 @@ static int my_executemany(rt_dbconn *base, const char *sql,
 
 /* --- cursors --- */
 
+/*
+** A streamed read that failed.  When the server is killed under it, the
+** client library may report no error at all, neither on the statement nor
+** on the connection: that is a lost connection.
+*/
+static int fetch_failed(my_conn *c, MYSQL_STMT *stmt, rt_error *err) {
+  if (stmt && mysql_stmt_errno(stmt)) return fail_stmt(c, stmt, err);
+  if (mysql_errno(c->db)) return fail_db(c, err);
+  return fail_with(c, CR_SERVER_LOST,
+                   "Lost connection to server while reading a result", err);
+}
+
 static int my_fetch(rt_cursor *base, rt_error *err) {
   my_cursor *cur = (my_cursor *)base;
   my_conn *c = (my_conn *)base->conn;
@@ -919,7 +931,7 @@ static int my_fetch(rt_cursor *base, rt_error *err) {
     /* only a streamed read can fail; a stored result's end is just the
     ** end, whatever other statements left in mysql_errno meanwhile */
     if (!cur->stream) return 0;
-    if (mysql_errno(c->db)) return fail_db(c, err);
+    if (mysql_errno(c->db)) return fetch_failed(c, NULL, err);
     if (c->active == cur && !mysql_more_results(c->db)) c->active = NULL;
     return 0;
   }
@@ -946,7 +958,7 @@ static int my_fetch(rt_cursor *base, rt_error *err) {
       c->active = NULL;
     return 0;
   }
-  return fail_stmt(c, cur->stmt, err);
+  return fetch_failed(c, cur->stmt, err);
 }
 
 /* An unsigned value, as an integer when it fits and as text when not. */
