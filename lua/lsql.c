@@ -1440,6 +1440,11 @@ static int d_prefix_with(lua_State *L) {
   if (s->kind == RT_N_SELECT)
     return rt_lua_error(L, RT_EARGUMENT,
                         "prefix_with: not supported on select");
+  /* anything else but DML has no prefix slot to append to */
+  if (s->kind != RT_N_INSERT && s->kind != RT_N_UPDATE &&
+      s->kind != RT_N_DELETE)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "prefix_with: not available on this construct");
   return append_args(L, RT_D_PREFIX, "prefix_with");
 }
 

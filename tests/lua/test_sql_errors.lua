@@ -79,5 +79,21 @@ do
   fails("ProgrammingError", nil, function() return c:execute(union()) end)
 end
 
+-- found by fuzzing: prefix_with on a construct without a prefix slot (a
+-- function, a column, text) appended to a list it does not have
+fails("ArgumentError", "prefix_with", function()
+  return func.count():prefix_with("OR IGNORE")
+end)
+fails("ArgumentError", "prefix_with", function()
+  return users.c.id:prefix_with("x")
+end)
+fails("ArgumentError", "prefix_with", function()
+  return text("SELECT 1"):prefix_with("x")
+end)
+fails("ArgumentError", "prefix_with", function()
+  return union(select(users)):prefix_with("x")
+end)
+assert(tostring(insert(users):prefix_with("OR IGNORE")):find("OR IGNORE"))
+
 collectgarbage()
 print("ok")
