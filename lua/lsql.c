@@ -1914,8 +1914,11 @@ static int ddl(lua_State *L, int op, const char *fname) {
     rt_lua_checkarg(L, 1, LUA_TTABLE, fname);
     lua_getfield(L, 1, "name");
     ixname = lua_tostring(L, -1);
-    lua_getfield(L, 1, "columns");
-    lua_rawgeti(L, -1, 1);
+    /* any table may come here: rawgeti needs a table to look in */
+    if (lua_getfield(L, 1, "columns") == LUA_TTABLE)
+      lua_rawgeti(L, -1, 1);
+    else
+      lua_pushnil(L);
     col = lsql_tonode(L, -1);
     if (!ixname || !col || !col->owner)
       return rt_lua_error(L, RT_EARGUMENT, "%s: argument #1 must be an Index",

@@ -95,5 +95,13 @@ fails("ArgumentError", "prefix_with", function()
 end)
 assert(tostring(insert(users):prefix_with("OR IGNORE")):find("OR IGNORE"))
 
+-- found by fuzzing: CreateIndex of a table whose columns are not a list
+fails("ArgumentError", "CreateIndex", function()
+  return CreateIndex({name = "ix", columns = 5})
+end)
+fails("ArgumentError", "DropIndex", function()
+  return DropIndex({name = "ix", columns = "id"})
+end)
+
 collectgarbage()
 print("ok")
