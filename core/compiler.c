@@ -255,8 +255,8 @@ void rt_c_ident(rt_compiler *c, const char *name) {
 
 /* --- parameters --- */
 
-static void add_param(rt_compiler *c, const rt_value *v, const char *name,
-                      int num, int sub) {
+static void add_param(rt_compiler *c, const rt_value *v, const rt_type *t,
+                      const char *name, int num, int sub) {
   out *o = c->cur;
   if (o->nparams == o->cap) {
     int cap = o->cap ? o->cap * 2 : 8;
@@ -272,6 +272,7 @@ static void add_param(rt_compiler *c, const rt_value *v, const char *name,
   }
   o->params[o->nparams].value = v;
   o->params[o->nparams].name = NULL;
+  o->params[o->nparams].binary = t && t->kind == RT_TY_LARGEBINARY;
   o->name_off[o->nparams] = (int)c->names.n;
   rt_sb_adds(&c->names, name);
   if (num) add_suffix(&c->names, num);
@@ -318,14 +319,15 @@ static void literal_value(rt_compiler *c, const rt_value *v) {
   }
 }
 
-/* One placeholder for value v named name[_num][_sub]. */
-static void placeholder(rt_compiler *c, const rt_value *v, const char *name,
-                        int num, int sub) {
+/* One placeholder for value v (of SQL type t, or NULL) named
+** name[_num][_sub]. */
+static void placeholder(rt_compiler *c, const rt_value *v, const rt_type *t,
+                        const char *name, int num, int sub) {
   if (c->o->literal_binds) {
     literal_value(c, v);
     return;
   }
-  add_param(c, v, name, num, sub);
+  add_param(c, v, t, name, num, sub);
   if (c->d->paramstyle == RT_PS_NAMED) {
     CH(':');
     S(name);
@@ -340,7 +342,7 @@ const rt_value rt_required_value = {RT_V_NULL, {0}};
 static void bind(rt_compiler *c, rt_node *b) {
   int num = b->flags & RT_F_ANON ? anon_num(c, b, TAG_BIND, b->name) : 0;
   placeholder(c, b->flags & RT_F_REQUIRED ? &rt_required_value : &b->value,
-              b->name, num, 0);
+              b->type, b->name, num, 0);
 }
 
 void rt_c_const_param(rt_compiler *c, rt_node *b) {
@@ -472,7 +474,7 @@ static int tuple_in(rt_compiler *c, rt_node *l) {
     S(i ? ", (" : "(");
     for (j = 0; j < t->n; j++) {
       if (j) S(", ");
-      placeholder(c, &t->kids[j]->value, base, i + 1, j + 1);
+      placeholder(c, &t->kids[j]->value, t->kids[j]->type, base, i + 1, j + 1);
     }
     CH(')');
   }
@@ -510,7 +512,7 @@ static void in_list(rt_compiler *c, rt_node *e) {
     int num = anon_num(c, l, TAG_BIND, base);
     for (i = 0; i < l->n; i++) {
       if (i) S(", ");
-      placeholder(c, &l->kids[i]->value, base, num, i + 1);
+      placeholder(c, &l->kids[i]->value, l->kids[i]->type, base, num, i + 1);
     }
   } else
     list(c, l, ", ");
@@ -702,7 +704,7 @@ static void text(rt_compiler *c, rt_node *t) {
       name[n] = '\0';
       for (i = 0; i < t->n; i++)
         if (strcmp(t->kids[i]->name, name) == 0) v = &t->kids[i]->value;
-      placeholder(c, v, name, 0, 0);
+      placeholder(c, v, NULL, name, 0, 0);
     } else
       CH(*p++);
   }
@@ -1480,11 +1482,11 @@ static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
   } else if (!v) {
     char name[160];
     snprintf(name, sizeof name, "%s%s", rt_column_key(s->col), suffix);
-    placeholder(c, &rt_required_value, name, 0, 0);
+    placeholder(c, &rt_required_value, s->col->type, name, 0, 0);
   } else if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON)) {
     char name[160];
     snprintf(name, sizeof name, "%s%s", v->name, suffix);
-    placeholder(c, &v->value, name, 0, 0);
+    placeholder(c, &v->value, v->type ? v->type : s->col->type, name, 0, 0);
   } else if (v->kind == RT_N_BINARY || v->kind == RT_N_BOOLLIST) {
     /* SQLAlchemy groups expression values */
     CH('(');
@@ -1586,7 +1588,7 @@ static void insert(rt_compiler *c, rt_node *stmt) {
         if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON)) {
           char name[160];
           snprintf(name, sizeof name, "%s_m%d", v->name, r);
-          placeholder(c, &v->value, name, 0, 0);
+          placeholder(c, &v->value, v->type, name, 0, 0);
         } else
           rt_c_expr(c, v);
       }
@@ -1697,6 +1699,7 @@ typedef struct cache_entry {
   char *names;
   size_t nameslen;
   int *name_off;
+  unsigned char *binary; /* per parameter: rt_param.binary */
   int returns_rows;
 } cache_entry;
 
@@ -1918,6 +1921,7 @@ static void entry_free(cache_entry *e) {
   free(e->consts);
   free(e->names);
   free(e->name_off);
+  free(e->binary);
   memset(e, 0, sizeof *e);
 }
 
@@ -1952,6 +1956,7 @@ static int cache_hit(cache_entry *e, sigwalk *w, rt_compiled *res) {
       res->params[i].value = &consts[i];
     }
     res->params[i].name = res->names + e->name_off[i];
+    res->params[i].binary = e->binary[i];
   }
   res->nparams = e->nparams;
   res->returns_rows = e->returns_rows;
@@ -1977,7 +1982,9 @@ static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
   e.map = malloc(sizeof(int) * (size_t)(e.nparams + 1));
   e.consts = malloc(sizeof(rt_value) * (size_t)(e.nparams + 1));
   e.name_off = malloc(sizeof(int) * (size_t)(e.nparams + 1));
-  if (!e.sig || !e.sql || !e.names || !e.map || !e.consts || !e.name_off) {
+  e.binary = malloc((size_t)e.nparams + 1);
+  if (!e.sig || !e.sql || !e.names || !e.map || !e.consts || !e.name_off ||
+      !e.binary) {
     entry_free(&e);
     return -1;
   }
@@ -1989,6 +1996,7 @@ static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
     e.map[i] = v == &rt_required_value ? -2 : -1;
     e.consts[i] = rt_vnull();
     e.name_off[i] = (int)(res->params[i].name - res->names);
+    e.binary[i] = res->params[i].binary;
     /* parameters mostly come in walk order: look on from the last one,
     ** so long IN lists map in linear time */
     for (k = 0; k < w->nbinds && v != &rt_required_value; k++) {
@@ -2052,6 +2060,7 @@ static int memo_lookup(const rt_node *stmt, const rt_dialect *d,
       res->params[i].value = &consts[i];
     }
     res->params[i].name = res->names + e->name_off[i];
+    res->params[i].binary = e->binary[i];
   }
   res->nparams = e->nparams;
   res->returns_rows = e->returns_rows;

@@ -167,7 +167,11 @@ static rt_node *select_columns(rt_node *sel) {
   rt_node *cols;
   int i;
   if (!list) return NULL;
-  while (sel->kind == RT_N_COMPOUND) sel = sel->kids[RT_S_COLUMNS]->kids[0];
+  /* a compound's columns are its first select's; union() of nothing has
+  ** none */
+  while (sel->kind == RT_N_COMPOUND && sel->kids[RT_S_COLUMNS]->n > 0)
+    sel = sel->kids[RT_S_COLUMNS]->kids[0];
+  if (sel->kind == RT_N_COMPOUND) return list;
   cols = sel->kids[RT_S_COLUMNS];
   for (i = 0; i < cols->n; i++) {
     rt_node *c = cols->kids[i];

@@ -24,14 +24,17 @@ static int hexval(int c) {
   return -1;
 }
 
-/* Percent-decode s[0..n); `plus` turns '+' into ' ' (query strings). */
+/* Percent-decode s[0..n); `plus` turns '+' into ' ' (query strings).
+** "%00" stays as written: the parts are C strings, and a NUL would cut
+** them short. */
 static char *unquote(const char *s, size_t n, int plus) {
   char *out = malloc(n + 1), *o = out;
   size_t i;
   if (out == NULL) return NULL;
   for (i = 0; i < n; i++) {
     if (s[i] == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
-        hexval((unsigned char)s[i + 2]) >= 0) {
+        hexval((unsigned char)s[i + 2]) >= 0 &&
+        (s[i + 1] != '0' || s[i + 2] != '0')) {
       *o++ = (char)(hexval((unsigned char)s[i + 1]) * 16 +
                     hexval((unsigned char)s[i + 2]));
       i += 2;
@@ -172,13 +175,39 @@ oom:
   return fail(u, err, RT_EMEMORY, "out of memory parsing", s);
 }
 
+static int dupfield(char **to, const char *from) {
+  *to = NULL;
+  return from && (*to = dupn(from, strlen(from))) == NULL ? -1 : 0;
+}
+
+/* A field by field copy: rendering and parsing again would not do, since
+** a URL built by hand need not survive that. */
 rt_url *rt_url_copy(const rt_url *u) {
-  rt_error err = RT_ERROR_INIT;
-  char *s = rt_url_render(u, 0);
-  rt_url *c = s ? rt_url_parse(s, &err) : NULL;
-  free(s);
-  rt_error_clear(&err);
+  rt_url *c = calloc(1, sizeof *c);
+  int i;
+  if (c == NULL) return NULL;
+  c->port = u->port;
+  if (dupfield(&c->drivername, u->drivername) ||
+      dupfield(&c->username, u->username) ||
+      dupfield(&c->password, u->password) || dupfield(&c->host, u->host) ||
+      dupfield(&c->database, u->database))
+    goto oom;
+  if (u->nargs > 0) {
+    c->args = calloc((size_t)u->nargs, sizeof *c->args);
+    if (c->args == NULL) goto oom;
+  }
+  for (; c->nargs < u->nargs; c->nargs++) {
+    i = c->nargs;
+    if (dupfield(&c->args[i].key, u->args[i].key) ||
+        dupfield(&c->args[i].value, u->args[i].value)) {
+      c->nargs++;
+      goto oom;
+    }
+  }
   return c;
+oom:
+  rt_url_free(c);
+  return NULL;
 }
 
 const char *rt_url_backend(const rt_url *u, char *buf, size_t n) {
@@ -198,10 +227,11 @@ const char *rt_url_arg_get(const rt_url *u, const char *key) {
   return NULL;
 }
 
-/* SQLAlchemy quotes only ':', '@' and '/' in user and password. */
+/* SQLAlchemy quotes ':', '@', '/' and '%' in user and password; '?' too
+** here, where it would end a user name, so that the text parses back. */
 static void add_userquoted(rt_strbuf *b, const char *s) {
   for (; *s; s++) {
-    if (*s == ':' || *s == '@' || *s == '/')
+    if (*s == ':' || *s == '@' || *s == '/' || *s == '%' || *s == '?')
       rt_sb_addf(b, "%%%X", (unsigned char)*s);
     else
       rt_sb_addc(b, *s);
@@ -242,7 +272,8 @@ char *rt_url_render(const rt_url *u, int hide_password) {
     rt_sb_addc(&b, '@');
   }
   if (u->host) {
-    if (strchr(u->host, ':'))
+    /* brackets for IPv6, and for whatever was written in them */
+    if (strchr(u->host, ':') || u->host[0] == '[')
       rt_sb_addf(&b, "[%s]", u->host);
     else
       rt_sb_adds(&b, u->host);

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "../core/driver.h"
+#include "decode.h"
 
 /* type OIDs from the server's catalog/pg_type.h, which libpq does not
 ** install */
@@ -774,49 +775,68 @@ static int hexval(int ch) {
 
 /*
 ** bytea arrives as text: "\x" and hex digits (bytea_output 'hex', the
-** default), or the old escape format, which libpq decodes.  The bytes stay
-** in a per-column buffer until the next fetch.
+** default), or the old escape format, which libpq decodes.  The bytes go
+** to *buf, grown as needed, which stays valid until the next call.
 */
-static void column_bytea(pg_cursor *cur, int i, const char *s, size_t n,
-                         rt_value *v) {
+static int decode_bytea(const char *s, size_t n, char **buf, size_t *cap,
+                        size_t *outlen) {
   size_t len, k;
   char *out;
-  if (cur->bytea == NULL) {
-    cur->bytea = calloc((size_t)cur->base.ncols, sizeof *cur->bytea);
-    cur->byteacap = calloc((size_t)cur->base.ncols, sizeof *cur->byteacap);
-    if (cur->bytea == NULL || cur->byteacap == NULL) goto oom;
-  }
-  if (n >= 2 && s[0] == '\\' && s[1] == 'x') {
+  unsigned char *u = NULL;
+  if (n >= 2 && s[0] == '\\' && s[1] == 'x')
     len = (n - 2) / 2;
-    if (len + 1 > cur->byteacap[i]) {
-      out = realloc(cur->bytea[i], len + 1);
-      if (out == NULL) goto oom;
-      cur->bytea[i] = out;
-      cur->byteacap[i] = len + 1;
+  else if ((u = PQunescapeBytea((const unsigned char *)s, &len)) == NULL)
+    return -1;
+  if (len + 1 > *cap) {
+    out = realloc(*buf, len + 1);
+    if (out == NULL) {
+      PQfreemem(u);
+      return -1;
     }
-    out = cur->bytea[i];
+    *buf = out;
+    *cap = len + 1;
+  }
+  out = *buf;
+  if (u) {
+    memcpy(out, u, len);
+    PQfreemem(u);
+  } else
     for (k = 0; k < len; k++)
       out[k] = (char)(hexval((unsigned char)s[2 + 2 * k]) * 16 +
                       hexval((unsigned char)s[3 + 2 * k]));
-  } else {
-    unsigned char *u = PQunescapeBytea((const unsigned char *)s, &len);
-    if (u == NULL) goto oom;
-    if (len + 1 > cur->byteacap[i]) {
-      out = realloc(cur->bytea[i], len + 1);
-      if (out == NULL) {
-        PQfreemem(u);
-        goto oom;
-      }
-      cur->bytea[i] = out;
-      cur->byteacap[i] = len + 1;
+  *outlen = len;
+  return 0;
+}
+
+int rt_pg_decode(unsigned oid, const char *s, size_t n, char **buf, size_t *cap,
+                 rt_value *v) {
+  size_t len;
+  switch (oid) {
+  case INT2OID:
+  case INT4OID:
+  case INT8OID:
+  case OIDOID:
+    *v = rt_vint((int64_t)strtoll(s, NULL, 10));
+    return 0;
+  case FLOAT4OID:
+  case FLOAT8OID:
+    /* strtod reads "NaN", "Infinity" and "-Infinity" too */
+    *v = rt_vfloat(strtod(s, NULL));
+    return 0;
+  case BOOLOID:
+    *v = rt_vbool(s[0] == 't');
+    return 0;
+  case BYTEAOID:
+    if (decode_bytea(s, n, buf, cap, &len) != 0) {
+      *v = rt_vnull();
+      return -1;
     }
-    memcpy(cur->bytea[i], u, len);
-    PQfreemem(u);
+    *v = rt_vblob(*buf, len);
+    return 0;
+  default:
+    *v = rt_vtext(s, n);
+    return 0;
   }
-  *v = rt_vblob(cur->bytea[i], len);
-  return;
-oom:
-  *v = rt_vnull(); /* column cannot report errors */
 }
 
 static PGresult *desc_of(pg_cursor *cur) {
@@ -826,34 +846,25 @@ static PGresult *desc_of(pg_cursor *cur) {
 static void pg_column(rt_cursor *base, int i, rt_value *v) {
   pg_cursor *cur = (pg_cursor *)base;
   PGresult *res = cur->res;
-  const char *s;
+  *v = rt_vnull();
   if (res == NULL || cur->row < 0 || cur->row >= cur->nrows || i < 0 ||
-      i >= base->ncols || PQgetisnull(res, cur->row, i)) {
-    *v = rt_vnull();
+      i >= base->ncols || PQgetisnull(res, cur->row, i))
     return;
+  if (PQftype(res, i) == BYTEAOID && cur->bytea == NULL) {
+    cur->bytea = calloc((size_t)base->ncols, sizeof *cur->bytea);
+    cur->byteacap = calloc((size_t)base->ncols, sizeof *cur->byteacap);
+    if (cur->bytea == NULL || cur->byteacap == NULL) {
+      free(cur->bytea);
+      free(cur->byteacap);
+      cur->bytea = NULL;
+      cur->byteacap = NULL;
+      return; /* column cannot report errors */
+    }
   }
-  s = PQgetvalue(res, cur->row, i);
-  switch (PQftype(res, i)) {
-  case INT2OID:
-  case INT4OID:
-  case INT8OID:
-  case OIDOID:
-    *v = rt_vint((int64_t)strtoll(s, NULL, 10));
-    break;
-  case FLOAT4OID:
-  case FLOAT8OID:
-    /* strtod reads "NaN", "Infinity" and "-Infinity" too */
-    *v = rt_vfloat(strtod(s, NULL));
-    break;
-  case BOOLOID:
-    *v = rt_vbool(s[0] == 't');
-    break;
-  case BYTEAOID:
-    column_bytea(cur, i, s, (size_t)PQgetlength(res, cur->row, i), v);
-    break;
-  default:
-    *v = rt_vtext(s, (size_t)PQgetlength(res, cur->row, i));
-  }
+  rt_pg_decode(PQftype(res, i), PQgetvalue(res, cur->row, i),
+               (size_t)PQgetlength(res, cur->row, i),
+               cur->bytea ? &cur->bytea[i] : NULL,
+               cur->byteacap ? &cur->byteacap[i] : NULL, v);
 }
 
 static const char *pg_colname(rt_cursor *base, int i) {
@@ -873,7 +884,10 @@ static int array_oid(Oid t) {
 }
 
 static rt_sqltype pg_coltype(rt_cursor *base, int i) {
-  Oid t = PQftype(desc_of((pg_cursor *)base), i);
+  return rt_pg_sqltype(PQftype(desc_of((pg_cursor *)base), i));
+}
+
+rt_sqltype rt_pg_sqltype(unsigned t) {
   switch (t) {
   case INT2OID:
   case INT4OID:

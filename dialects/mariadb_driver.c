@@ -44,6 +44,7 @@
 
 #include "../core/driver.h"
 #include "../core/stmtcache.h"
+#include "decode.h"
 
 /* a bulk request larger than this is split: the server refuses packets
 ** beyond max_allowed_packet (16 MiB by default) and drops the connection */
@@ -903,6 +904,18 @@ static int my_executemany(rt_dbconn *base, const char *sql,
 
 /* --- cursors --- */
 
+/*
+** A streamed read that failed.  When the server is killed under it, the
+** client library may report no error at all, neither on the statement nor
+** on the connection: that is a lost connection.
+*/
+static int fetch_failed(my_conn *c, MYSQL_STMT *stmt, rt_error *err) {
+  if (stmt && mysql_stmt_errno(stmt)) return fail_stmt(c, stmt, err);
+  if (mysql_errno(c->db)) return fail_db(c, err);
+  return fail_with(c, CR_SERVER_LOST,
+                   "Lost connection to server while reading a result", err);
+}
+
 static int my_fetch(rt_cursor *base, rt_error *err) {
   my_cursor *cur = (my_cursor *)base;
   my_conn *c = (my_conn *)base->conn;
@@ -918,7 +931,7 @@ static int my_fetch(rt_cursor *base, rt_error *err) {
     /* only a streamed read can fail; a stored result's end is just the
     ** end, whatever other statements left in mysql_errno meanwhile */
     if (!cur->stream) return 0;
-    if (mysql_errno(c->db)) return fail_db(c, err);
+    if (mysql_errno(c->db)) return fetch_failed(c, NULL, err);
     if (c->active == cur && !mysql_more_results(c->db)) c->active = NULL;
     return 0;
   }
@@ -945,7 +958,7 @@ static int my_fetch(rt_cursor *base, rt_error *err) {
       c->active = NULL;
     return 0;
   }
-  return fail_stmt(c, cur->stmt, err);
+  return fetch_failed(c, cur->stmt, err);
 }
 
 /* An unsigned value, as an integer when it fits and as text when not. */
@@ -967,15 +980,18 @@ static void bits_value(const unsigned char *p, size_t n, rt_value *v) {
 
 /* Column i of a text-protocol row. */
 static void text_column(my_cursor *cur, int i, rt_value *v) {
-  const char *s = cur->row[i];
-  size_t n = cur->lengths[i];
+  rt_my_decode_text(&cur->fields[i], cur->row[i], cur->lengths[i], v);
+}
+
+void rt_my_decode_text(const MYSQL_FIELD *f, const char *s, size_t n,
+                       rt_value *v) {
   if (s == NULL) {
     *v = rt_vnull();
     return;
   }
-  switch (kind_of_field(&cur->fields[i])) {
+  switch (kind_of_field(f)) {
   case K_INT:
-    if (cur->fields[i].flags & UNSIGNED_FLAG) {
+    if (f->flags & UNSIGNED_FLAG) {
       uint64_t u = strtoull(s, NULL, 10);
       if (u > (uint64_t)INT64_MAX) {
         *v = rt_vtext(s, n);
@@ -1055,7 +1071,10 @@ static int is_json(const MYSQL_FIELD *f) {
 }
 
 static rt_sqltype my_coltype(rt_cursor *base, int i) {
-  const MYSQL_FIELD *f = &((my_cursor *)base)->fields[i];
+  return rt_my_sqltype(&((my_cursor *)base)->fields[i]);
+}
+
+rt_sqltype rt_my_sqltype(const MYSQL_FIELD *f) {
   switch (f->type) {
   case MYSQL_TYPE_TINY:
     return f->length == 1 ? RT_T_BOOLEAN : RT_T_INTEGER;

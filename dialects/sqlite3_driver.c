@@ -72,10 +72,31 @@ static rt_errkind kind_of(int rc, const char *msg) {
   }
 }
 
+/* Errors about the database file itself, whose message should name it:
+** SQLite's own ("file is not a database") do not say which file. */
+static int about_file(int rc) {
+  switch (rc & 0xff) {
+  case SQLITE_READONLY:
+  case SQLITE_CANTOPEN:
+  case SQLITE_NOTADB:
+  case SQLITE_CORRUPT:
+  case SQLITE_IOERR:
+  case SQLITE_PERM:
+  case SQLITE_FULL:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
 static int fail(sqlite_conn *c, int rc, rt_error *err) {
   const char *msg = c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
+  const char *file = c->db ? sqlite3_db_filename(c->db, "main") : NULL;
   char code[16];
-  rt_error_set(err, kind_of(rc, msg), "%s", msg);
+  if (about_file(rc) && file && file[0])
+    rt_error_set(err, kind_of(rc, msg), "%s (database file '%s')", msg, file);
+  else
+    rt_error_set(err, kind_of(rc, msg), "%s", msg);
   snprintf(code, sizeof code, "%d",
            c->db ? sqlite3_extended_errcode(c->db) : rc);
   rt_error_setcode(err, code);

@@ -390,10 +390,11 @@ static int l_make_url(lua_State *L) {
 ** rt_value array in a userdata pushed on the stack.  Values borrow strings
 ** from the tables, which the caller keeps on the stack.
 */
-static rt_value *collect_params(lua_State *L, int idx, int *nparams, int *nrows,
-                                const char *fname) {
+static rt_value *collect_params(lua_State *L, int idx, const char *binary,
+                                int *nparams, int *nrows, const char *fname) {
   lua_Integer n, i, j, width = 0;
   int many = 0;
+  size_t nbinary = binary ? strlen(binary) : 0;
   rt_value *vals;
   *nparams = 0;
   *nrows = 1;
@@ -430,10 +431,13 @@ static rt_value *collect_params(lua_State *L, int idx, int *nparams, int *nrows,
     }
     for (j = 1; j <= width; j++) {
       lua_rawgeti(L, row, j);
-      if (rt_lua_tovalue(L, -1, &vals[(i - 1) * width + (j - 1)]) != 0)
+      rt_value *v = &vals[(i - 1) * width + (j - 1)];
+      if (rt_lua_tovalue(L, -1, v) != 0)
         rt_lua_error(L, RT_EARGUMENT,
                      "%s: parameter %d can't be bound: %s is not a SQL value",
                      fname, (int)j, luaL_typename(L, -1));
+      if (v->type == RT_V_TEXT && (size_t)j <= nbinary && binary[j - 1] == 'b')
+        v->type = RT_V_BLOB;
       lua_pop(L, 1); /* the string stays alive in its table */
     }
     if (many) lua_pop(L, 1);
@@ -467,20 +471,22 @@ static int run_values(lua_State *L, const char *sql, const rt_value *vals,
     return 1;
   } else {
     rt_cursor *cur = NULL;
+    rt_lua_newresult(L);
     if (rt_connection_execute(&c->c, sql, vals, nparams,
                               c->stream ? RT_EXEC_STREAM : 0, &cur, &err) != 0)
       return rt_lua_raise_sql(L, &err, sql, orig_params);
-    rt_lua_pushresult(L, 1, c, cur);
+    rt_lua_setresult(L, 1, c, cur);
     return 1;
   }
 }
 
 /* Execute `sql` with the parameters at pidx (a list or list of lists) on
-** the connection at index 1; pushes a Result. */
-static int run(lua_State *L, const char *sql, int pidx, int orig_params,
-               const char *fname) {
+** the connection at index 1; pushes a Result.  `binary` marks with 'b' the
+** parameters whose strings are bytes (LargeBinary), or is NULL. */
+static int run(lua_State *L, const char *sql, int pidx, const char *binary,
+               int orig_params, const char *fname) {
   int nparams, nrows;
-  rt_value *vals = collect_params(L, pidx, &nparams, &nrows, fname);
+  rt_value *vals = collect_params(L, pidx, binary, &nparams, &nrows, fname);
   return run_values(L, sql, vals, nparams, nrows, orig_params);
 }
 
@@ -488,7 +494,7 @@ static int conn_exec_driver_sql(lua_State *L) {
   const char *sql;
   rt_lua_checkarg(L, 2, LUA_TSTRING, "exec_driver_sql");
   sql = lua_tostring(L, 2);
-  return run(L, sql, 3, 3, "exec_driver_sql");
+  return run(L, sql, 3, NULL, 3, "exec_driver_sql");
 }
 
 /*
@@ -574,7 +580,7 @@ static int savepoint_sql(lua_State *L, const char *verb, int n) {
   lua_pushfstring(L, "%s sa_savepoint_%d", verb, n);
   lua_replace(L, 2);
   lua_settop(L, 2);
-  return run(L, lua_tostring(L, 2), 3, 0, verb);
+  return run(L, lua_tostring(L, 2), 3, NULL, 0, verb);
 }
 
 static int conn_begin_nested(lua_State *L) {

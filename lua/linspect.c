@@ -183,11 +183,11 @@ static int insp_has_table(lua_State *L) {
 static void push_type(lua_State *L, const char *dialect, const char *text) {
   if (lua_getfield(L, LUA_REGISTRYINDEX, TYPE_FROM_SQL) != LUA_TFUNCTION) {
     /* no override: the generic type the server's text maps to */
-    rt_type *t;
+    rt_type **box;
     lua_pop(L, 1);
-    t = rt_reflect_type(dialect, text ? text : "");
-    if (t == NULL) rt_lua_error(L, RT_EMEMORY, "out of memory");
-    lsql_pushtype(L, t);
+    box = lsql_newtype(L);
+    *box = rt_reflect_type(dialect, text ? text : "");
+    if (*box == NULL) rt_lua_error(L, RT_EMEMORY, "out of memory");
     return;
   }
   lua_pushstring(L, dialect);

@@ -338,14 +338,16 @@ static void set_resultmt(lua_State *L) {
   lua_setmetatable(L, -2);
 }
 
-void rt_lua_pushresult(lua_State *L, int conn_idx, lconn *conn,
-                       rt_cursor *cur) {
-  lresult *r;
-  conn_idx = lua_absindex(L, conn_idx);
-  /* allocate before owning: if this raises, close the cursor ourselves */
-  r = lua_newuserdatauv(L, sizeof *r, 3);
+void rt_lua_newresult(lua_State *L) {
+  lresult *r = lua_newuserdatauv(L, sizeof *r, 3);
   memset(r, 0, sizeof *r);
   set_resultmt(L);
+}
+
+void rt_lua_setresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur) {
+  lresult *r = lua_touserdata(L, -1);
+  conn_idx = lua_absindex(L, conn_idx);
+  /* owned from here on: whatever raises below, __gc closes the cursor */
   r->cur = cur;
   r->ncols = cur->ncols;
   r->returns_rows = cur->ncols > 0;

@@ -95,9 +95,12 @@ rt_engine *rt_lua_toengine(lua_State *L, int idx);
 #define rt_lua_toconn(L, idx)                                                  \
   ((lconn *)luaL_testudata((L), (idx), "retort.Connection"))
 
-/* Push a new Result for `cur` (ownership passes to it).  The connection
-** userdata is at conn_idx and stays referenced by the result. */
-void rt_lua_pushresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur);
+/* A Result comes in two steps, because a cursor must never exist while
+** something may raise and nothing owns it: push an empty Result before
+** executing, then hand it the cursor (ownership passes at once).  The
+** connection userdata is at conn_idx and stays referenced by the result. */
+void rt_lua_newresult(lua_State *L);
+void rt_lua_setresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur);
 /* Push a Result that returns no rows, only a row count (executemany). */
 void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount);
 /* Close every open result of a connection (before it closes). */
@@ -105,14 +108,15 @@ void rt_lua_close_results(lconn *conn);
 
 /*
 ** Registry key of the compile hook the expression module (lsql.c) sets:
-**   hook(stmt, dialect_name, params) -> sql, positional
+**   hook(stmt, dialect_name, params) -> sql, positional, binary
 ** params: nil, a map name -> value (one execution) or a list of maps
 ** (executemany; the first map's keys choose INSERT/UPDATE columns).
 ** positional: a list of values in placeholder order, or a list of such
 ** lists when params was a list of maps (or an INSERT whose Lua-function
 ** defaults were applied); NULL is sa.null.  Raises InvalidRequestError
 ** when a parameter without a value (text() bind, bindparam()) is not
-** given.
+** given.  binary: nil, or a string with 'b' at the position of each
+** LargeBinary parameter (its strings are bytes) and '-' elsewhere.
 */
 #define RT_COMPILE_HOOK "retort.compile_hook"
 

@@ -44,10 +44,13 @@ void lsql_check(lua_State *L, void *p) {
 void lsql_pushnode(lua_State *L, rt_node *n) {
   lnode *u;
   if (!n) rt_lua_error(L, RT_EMEMORY, "out of memory");
-  /* (only an out-of-memory raise here could drop n) */
-  u = lua_newuserdatauv(L, sizeof *u, 1);
+  u = lsql_newnode(L);
   u->n = n;
-  set_node_mt(L);
+}
+
+void lsql_pushref(lua_State *L, rt_node *n) {
+  lnode *u = lsql_newnode(L);
+  u->n = rt_ref(n);
 }
 
 /* Build the result box first, then the node: a failure in between leaks
@@ -530,8 +533,10 @@ static int func_call(lua_State *L) {
   rt_node **args;
   lnode *ud;
   /* a literal argument binds under the function's name, as `lower_1` */
-  rt_node *proto = rt_func(name, NULL, 0);
-  lsql_pushnode(L, proto);
+  rt_node *proto;
+  lnode *pu = lsql_newnode(L);
+  pu->n = proto = rt_func(name, NULL, 0);
+  lsql_check(L, proto);
   for (i = 1; i <= top; i++) lsql_coerce(L, i, proto, name, i);
   ud = RESULT(L);
   args = lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(top + 1), 0);
@@ -864,7 +869,7 @@ static int s_where(lua_State *L) {
   if (s->kind == RT_N_UNARY && s->op == RT_OP_EXISTS && s->a &&
       s->a->kind == RT_N_SELECT) {
     /* exists():where(...) filters the select inside */
-    lsql_pushnode(L, rt_ref(s->a));
+    lsql_pushref(L, s->a);
     lua_replace(L, 1);
     s_where(L);
     s = lsql_tonode(L, -1);
@@ -977,7 +982,7 @@ static int s_filter_by(lua_State *L) {
     lua_settop(L, 4);
     lua_rawgeti(L, 3, i); /* 5 */
     col = column_in(L, ent, lua_tostring(L, 5), "filter_by");
-    lsql_pushnode(L, rt_ref(col)); /* 6 */
+    lsql_pushref(L, col); /* 6 */
     lua_pushcfunction(L, e_eq);
     lua_pushvalue(L, 6);
     lua_pushvalue(L, 5);
@@ -1232,7 +1237,7 @@ static int compound(lua_State *L, int op, const char *fname) {
     /* cte:union_all(sel): a CTE of the combined select, standing in for
     ** the original wherever the recursive part refers to it */
     rt_node *body;
-    lsql_pushnode(L, rt_ref(cte->a));
+    lsql_pushref(L, cte->a);
     lua_replace(L, 1);
     compound(L, op, fname);
     body = lsql_tonode(L, -1);
@@ -1453,6 +1458,11 @@ static int d_prefix_with(lua_State *L) {
   if (s->kind == RT_N_SELECT)
     return rt_lua_error(L, RT_EARGUMENT,
                         "prefix_with: not supported on select");
+  /* anything else but DML has no prefix slot to append to */
+  if (s->kind != RT_N_INSERT && s->kind != RT_N_UPDATE &&
+      s->kind != RT_N_DELETE)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "prefix_with: not available on this construct");
   return append_args(L, RT_D_PREFIX, "prefix_with");
 }
 
@@ -1899,6 +1909,22 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn) {
   return compile_ud(L, s, d, &o);
 }
 
+/* Which parameters are LargeBinary, so that their strings go as bytes:
+** a string with 'b' there and '-' elsewhere, or nil when none is. */
+static void push_binary_flags(lua_State *L, const rt_compiled *c) {
+  luaL_Buffer b;
+  int i, any = 0;
+  for (i = 0; i < c->nparams; i++) any |= c->params[i].binary;
+  if (!any) {
+    lua_pushnil(L);
+    return;
+  }
+  luaL_buffinit(L, &b);
+  for (i = 0; i < c->nparams; i++)
+    luaL_addchar(&b, c->params[i].binary ? 'b' : '-');
+  luaL_pushresult(&b);
+}
+
 static int compile_hook(lua_State *L) {
   int many, n, i;
   rt_compiled *c = hook_compile(L, &many, &n);
@@ -1920,7 +1946,8 @@ static int compile_hook(lua_State *L) {
     lua_remove(L, -2);
   } else
     positional_row(L, c, 0);
-  return 2;
+  push_binary_flags(L, c);
+  return 3;
 }
 
 /*
@@ -1954,15 +1981,17 @@ static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
         lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
       else
         lua_pop(L, 1); /* the string stays alive in its map */
-      continue;
+    } else {
+      if (map) lua_pop(L, 1);
+      if (dflt == &rt_required_value)
+        rt_lua_error(L, RT_EINVALIDREQUEST,
+                     "A value is required for bind parameter '%s'",
+                     c->params[i].name);
+      row[i] = *dflt;
     }
-    if (map) lua_pop(L, 1);
-    if (dflt == &rt_required_value)
-      rt_lua_error(L, RT_EINVALIDREQUEST,
-                   "A value is required for bind parameter '%s'",
-                   c->params[i].name);
-    row[i] = *dflt;
-    if (row[i].type == RT_V_BLOB) row[i].type = RT_V_TEXT;
+    /* a LargeBinary parameter's string goes as bytes, others as text */
+    if (row[i].type == RT_V_TEXT || row[i].type == RT_V_BLOB)
+      row[i].type = c->params[i].binary ? RT_V_BLOB : RT_V_TEXT;
   }
 }
 
@@ -2031,8 +2060,11 @@ static int ddl(lua_State *L, int op, const char *fname) {
     rt_lua_checkarg(L, 1, LUA_TTABLE, fname);
     lua_getfield(L, 1, "name");
     ixname = lua_tostring(L, -1);
-    lua_getfield(L, 1, "columns");
-    lua_rawgeti(L, -1, 1);
+    /* any table may come here: rawgeti needs a table to look in */
+    if (lua_getfield(L, 1, "columns") == LUA_TTABLE)
+      lua_rawgeti(L, -1, 1);
+    else
+      lua_pushnil(L);
     col = lsql_tonode(L, -1);
     if (!ixname || !col || !col->owner)
       return rt_lua_error(L, RT_EARGUMENT, "%s: argument #1 must be an Index",
@@ -2103,7 +2135,7 @@ static int cols_index(lua_State *L) {
       if (lua_rawget(L, -2) == LUA_TUSERDATA) return 1;
       lua_pop(L, 1);
       c = column_of(L, o, k);
-      lsql_pushnode(L, rt_ref(c));
+      lsql_pushref(L, c);
       lua_pushvalue(L, -1);
       lua_setfield(L, -3, k);
       return 1;
@@ -2111,7 +2143,7 @@ static int cols_index(lua_State *L) {
     lua_pop(L, 1);
     c = column_of(L, o, k);
   }
-  lsql_pushnode(L, rt_ref(c));
+  lsql_pushref(L, c);
   return 1;
 }
 
@@ -2145,11 +2177,7 @@ static int cols_pairs(lua_State *L) {
 static void push_cols(lua_State *L, int idx, rt_node *owner) {
   lcols *cc = lua_newuserdatauv(L, sizeof *cc, 2);
   idx = lua_absindex(L, idx);
-  cc->owner = rt_ref(owner);
-  lua_pushvalue(L, idx);
-  lua_setiuservalue(L, -2, 1);
-  lua_newtable(L);
-  lua_setiuservalue(L, -2, 2);
+  cc->owner = NULL;
   if (luaL_newmetatable(L, COLS_MT)) {
     lua_pushcfunction(L, cols_index);
     lua_setfield(L, -2, "__index");
@@ -2161,6 +2189,12 @@ static void push_cols(lua_State *L, int idx, rt_node *owner) {
     lua_setfield(L, -2, "__pairs");
   }
   lua_setmetatable(L, -2);
+  /* the reference only once __gc will drop it */
+  cc->owner = rt_ref(owner);
+  lua_pushvalue(L, idx);
+  lua_setiuservalue(L, -2, 1);
+  lua_newtable(L);
+  lua_setiuservalue(L, -2, 2);
 }
 
 /* attributes of tables, aliases and columns */
@@ -2190,7 +2224,7 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
       lua_newtable(L);
       for (i = 0; i < n->n; i++)
         if (n->kids[i]->flags & RT_F_PK) {
-          lsql_pushnode(L, rt_ref(n->kids[i]));
+          lsql_pushref(L, n->kids[i]);
           lua_rawseti(L, -2, ++j);
         }
       lua_pushvalue(L, -1);
@@ -2205,7 +2239,7 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
         if (d->cons[i].kind != RT_CON_FK) continue;
         for (m = 0; m < d->cons[i].ncols; m++) {
           lua_createtable(L, 0, 3);
-          lsql_pushnode(L, rt_ref(rt_table_column(n, d->cons[i].cols[m])));
+          lsql_pushref(L, rt_table_column(n, d->cons[i].cols[m]));
           lua_setfield(L, -2, "parent");
           lua_pushfstring(L, "%s.%s", d->cons[i].reftable,
                           d->cons[i].refcols[m]);
@@ -2250,7 +2284,7 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
     }
     if (strcmp(k, "table") == 0) {
       if (n->owner)
-        lsql_pushnode(L, rt_ref(n->owner));
+        lsql_pushref(L, n->owner);
       else
         lua_pushnil(L);
       return 1;
@@ -2285,7 +2319,7 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
     }
   }
   if (strcmp(k, "type") == 0) {
-    lsql_pushtype(L, rt_type_ref(n->type ? n->type : rt_type_bare(RT_TY_NULL)));
+    lsql_pushtyperef(L, n->type ? n->type : rt_type_bare(RT_TY_NULL));
     return 1;
   }
   if (strcmp(k, "c") == 0 && n->kind == RT_N_SELECT) {

@@ -31,8 +31,12 @@ typedef struct ltype {
 
 /* A new empty Node userdata on the stack (fill ->n before returning). */
 lnode *lsql_newnode(lua_State *L);
-/* Push node n (taking the reference); raises MemoryError when n is NULL. */
+/* Push node n (taking the reference); raises MemoryError when n is NULL.
+** If pushing raises, n is lost: a new node belongs in a box made before it
+** (lsql_newnode).  lsql_pushref pushes a new reference to n, made once the
+** box exists. */
 void lsql_pushnode(lua_State *L, rt_node *n);
+void lsql_pushref(lua_State *L, rt_node *n);
 rt_node *lsql_tonode(lua_State *L, int idx);
 rt_node *lsql_checknode(lua_State *L, int idx, const char *fname);
 /* Coerce the value at idx to an expression compared with `against`
@@ -41,7 +45,11 @@ rt_node *lsql_checknode(lua_State *L, int idx, const char *fname);
 rt_node *lsql_coerce(lua_State *L, int idx, const rt_node *against,
                      const char *fname, int pos);
 rt_type *lsql_totype(lua_State *L, int idx);
+/* Push type t, taking the reference (t may be a static bare type); push a
+** new reference to t; push an empty Type box to fill in. */
 void lsql_pushtype(lua_State *L, rt_type *t);
+void lsql_pushtyperef(lua_State *L, rt_type *t);
+rt_type **lsql_newtype(lua_State *L);
 void lsql_check(lua_State *L, void *p);
 
 void lsql_open_schema(lua_State *L); /* fills module: types, Table, ... */

@@ -9,10 +9,20 @@
 
 /* --- types --- */
 
-void lsql_pushtype(lua_State *L, rt_type *t) {
+rt_type **lsql_newtype(lua_State *L) {
   ltype *u = lua_newuserdatauv(L, sizeof *u, 0);
-  u->t = t;
+  u->t = NULL;
   luaL_setmetatable(L, TYPE_MT);
+  return &u->t;
+}
+
+void lsql_pushtype(lua_State *L, rt_type *t) {
+  *lsql_newtype(L) = t;
+}
+
+void lsql_pushtyperef(lua_State *L, rt_type *t) {
+  rt_type **box = lsql_newtype(L);
+  *box = rt_type_ref(t);
 }
 
 rt_type *lsql_totype(lua_State *L, int idx) {
@@ -187,16 +197,20 @@ static int meta_index(lua_State *L) {
     return 1;
   }
   if (strcmp(k, "sorted_tables") == 0) {
-    rt_node **list;
-    int n = rt_metadata_sorted(m->md, &list), i;
+    rt_node **list, **held;
+    int n, i;
+    /* the list lives in Lua memory, so a raise below leaks nothing */
+    held = lua_newuserdatauv(L, sizeof *held * ((size_t)m->md->n + 1), 0);
+    n = rt_metadata_sorted(m->md, &list);
     if (n < 0) return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    memcpy(held, list, sizeof *held * (size_t)n);
+    free(list);
     lua_getiuservalue(L, 1, 1);
     lua_createtable(L, n, 0);
     for (i = 0; i < n; i++) {
-      lua_getfield(L, -2, list[i]->name);
+      lua_getfield(L, -2, held[i]->name);
       lua_rawseti(L, -2, i + 1);
     }
-    free(list);
     return 1;
   }
   luaL_getmetafield(L, 1, "__methods");

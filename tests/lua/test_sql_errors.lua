@@ -67,5 +67,41 @@ for _ = 1, 200 do
   pcall(function() return insert(users):values{nope = 1} end)
   pcall(function() return select(users):join(other):compile("sqlite") end)
 end
+-- found by fuzzing: an alias of union() of nothing read a first select
+-- that is not there
+assert(tostring(union():alias("x")) == "() AS x")
+assert(union(union()):subquery("s").c)
+assert(#union():subquery().columns == 0)
+assert(tostring(union(union()):cte("c")))
+assert(tostring(select(union():subquery()):compile("mysql")))
+do
+  local c <close> = create_engine("sqlite://"):connect()
+  fails("ProgrammingError", nil, function() return c:execute(union()) end)
+end
+
+-- found by fuzzing: prefix_with on a construct without a prefix slot (a
+-- function, a column, text) appended to a list it does not have
+fails("ArgumentError", "prefix_with", function()
+  return func.count():prefix_with("OR IGNORE")
+end)
+fails("ArgumentError", "prefix_with", function()
+  return users.c.id:prefix_with("x")
+end)
+fails("ArgumentError", "prefix_with", function()
+  return text("SELECT 1"):prefix_with("x")
+end)
+fails("ArgumentError", "prefix_with", function()
+  return union(select(users)):prefix_with("x")
+end)
+assert(tostring(insert(users):prefix_with("OR IGNORE")):find("OR IGNORE"))
+
+-- found by fuzzing: CreateIndex of a table whose columns are not a list
+fails("ArgumentError", "CreateIndex", function()
+  return CreateIndex({name = "ix", columns = 5})
+end)
+fails("ArgumentError", "DropIndex", function()
+  return DropIndex({name = "ix", columns = "id"})
+end)
+
 collectgarbage()
 print("ok")

@@ -1,0 +1,150 @@
+/*
+** alloc_fail.c -- run a Lua chunk with every allocation failing in turn.
+**
+**   alloc_fail CHUNK.lua [FIRST [LAST [STRIDE]]]
+**
+** CHUNK returns two functions, run and check.  The chunk runs once with an
+** allocator that only counts, giving the number T of allocations run makes.
+** Then, for N = FIRST, FIRST + STRIDE, ... up to LAST (default 1..T, every
+** one), a fresh Lua state runs it again with an allocator that fails the
+** N-th allocation and every one after it: run must end in a clean Lua
+** error about memory, never a crash or a leak (the sanitizer build sees to
+** those).  A second run fails the N-th allocation only, which Lua survives
+** by collecting garbage at that point and trying again: it may succeed, or
+** end in the same clean error.  After each, in the same state with the
+*allocator restored, check runs
+** and must succeed: it tells a database left all-or-nothing from a
+** half-written one.
+**
+** Only growing allocations are counted and failed: Lua assumes a shrinking
+** one never fails.  ALLOC_FAIL_VERBOSE=1 prints how each run ended;
+** ALLOC_FAIL_MODE=persist or once runs only that kind.
+** Prints "CHUNK: T allocations, N runs, all clean".
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "lua/lretort.h"
+
+typedef struct fail_state {
+  long count;   /* growing allocations so far, while armed */
+  long fail_at; /* the first one to fail (0: never) */
+  int once;     /* fail only that one (Lua collects garbage and retries) */
+  int armed;
+} fail_state;
+
+static void *alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  fail_state *s = ud;
+  if (nsize == 0) {
+    free(ptr);
+    return NULL;
+  }
+  if (s->armed && (ptr == NULL || nsize > osize)) {
+    s->count++;
+    if (s->fail_at > 0 &&
+        (s->once ? s->count == s->fail_at : s->count >= s->fail_at))
+      return NULL;
+  }
+  return realloc(ptr, nsize);
+}
+
+/* A state with retort's globals, and CHUNK's run and check at 1 and 2. */
+static lua_State *open_state(const char *chunk, fail_state *s) {
+  lua_State *L = lua_newstate(alloc, s);
+  if (L == NULL) return NULL;
+  luaL_openlibs(L);
+  rt_lua_setglobals(L);
+  if (luaL_loadfile(L, chunk) != LUA_OK || lua_pcall(L, 0, 2, 0) != LUA_OK) {
+    fprintf(stderr, "%s: %s\n", chunk, lua_tostring(L, -1));
+    lua_close(L);
+    return NULL;
+  }
+  return L;
+}
+
+static const char *message(lua_State *L) {
+  const char *m = luaL_tolstring(L, -1, NULL);
+  return m ? m : "?";
+}
+
+/* One run failing from allocation n on (or at n only); 0 when it behaved,
+** -1 otherwise. */
+static int try_once(const char *chunk, long n, int once) {
+  fail_state s = {0, n, once, 0};
+  int rc, status = 0;
+  lua_State *L = open_state(chunk, &s);
+  if (L == NULL) return -1;
+  lua_pushvalue(L, 1);
+  s.armed = 1;
+  rc = lua_pcall(L, 0, 0, 0);
+  s.armed = 0;
+  if (rc == LUA_OK) {
+    if (!once && s.count >= n) {
+      fprintf(stderr, "N=%ld: run succeeded although allocation %ld failed\n",
+              n, n);
+      status = -1;
+    }
+  } else if (rc != LUA_ERRMEM && strstr(message(L), "memory") == NULL) {
+    fprintf(stderr, "N=%ld%s: not a memory error: %s\n", n, once ? " once" : "",
+            message(L));
+    status = -1;
+  }
+  if (getenv("ALLOC_FAIL_VERBOSE"))
+    fprintf(stderr, "N=%ld: %s\n", n, rc == LUA_OK ? "ok" : message(L));
+  lua_settop(L, 2);
+  lua_pushvalue(L, 2);
+  if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+    fprintf(stderr, "N=%ld: check failed: %s\n", n, message(L));
+    status = -1;
+  }
+  lua_close(L);
+  return status;
+}
+
+int main(int argc, char **argv) {
+  fail_state s = {0, 0, 0, 0};
+  long total, first, last, stride, n, runs = 0, bad = 0;
+  lua_State *L;
+  const char *mode = getenv("ALLOC_FAIL_MODE");
+  int only_once = mode && strcmp(mode, "once") == 0;
+  int only_persist = mode && strcmp(mode, "persist") == 0;
+  if (argc < 2) {
+    fprintf(stderr, "usage: alloc_fail CHUNK.lua [FIRST [LAST [STRIDE]]]\n");
+    return 2;
+  }
+  /* the counting run, which must succeed */
+  if ((L = open_state(argv[1], &s)) == NULL) return 1;
+  lua_pushvalue(L, 1);
+  s.armed = 1;
+  if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+    fprintf(stderr, "%s: run failed: %s\n", argv[1], message(L));
+    return 1;
+  }
+  s.armed = 0;
+  lua_pushvalue(L, 2);
+  if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+    fprintf(stderr, "%s: check failed: %s\n", argv[1], message(L));
+    return 1;
+  }
+  lua_close(L);
+  total = s.count;
+  first = argc > 2 ? atol(argv[2]) : 1;
+  last = argc > 3 ? atol(argv[3]) : total;
+  stride = argc > 4 ? atol(argv[4]) : 1;
+  if (first < 1) first = 1;
+  if (last > total) last = total;
+  if (stride < 1) stride = 1;
+  for (n = first; n <= last; n += stride) {
+    runs++;
+    if (!only_once && try_once(argv[1], n, 0) != 0 && ++bad >= 20) break;
+    if (!only_persist && try_once(argv[1], n, 1) != 0 && ++bad >= 20) break;
+  }
+  printf("%s: %ld allocations, %ld runs (%ld..%ld by %ld), %s\n", argv[1],
+         total, runs, first, last, stride, bad ? "FAILED" : "all clean");
+  return bad ? 1 : 0;
+}
