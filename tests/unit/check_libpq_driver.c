@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/engine.h"
+#include "check_helpers.h"
 
 static const char *pg_url;
 
@@ -22,28 +23,6 @@ static rt_engine *pg_engine(const rt_engine_opts *o) {
   rt_engine *e = rt_engine_create(pg_url, o, &err);
   ck_assert_msg(e != NULL, "%s", err.message);
   return e;
-}
-
-static void exec_ok(rt_connection *c, const char *sql) {
-  rt_error err = RT_ERROR_INIT;
-  rt_cursor *cur = NULL;
-  ck_assert_msg(rt_connection_execute(c, sql, NULL, 0, 0, &cur, &err) == 0,
-                "%s: %s", sql, err.message);
-  cur->conn->drv->cursor_close(cur);
-}
-
-/* The single value of a one-row, one-column query, as an integer. */
-static int64_t scalar(rt_connection *c, const char *sql) {
-  rt_error err = RT_ERROR_INIT;
-  rt_cursor *cur = NULL;
-  rt_value v;
-  ck_assert_msg(rt_connection_execute(c, sql, NULL, 0, 0, &cur, &err) == 0,
-                "%s: %s", sql, err.message);
-  ck_assert_int_eq(cur->conn->drv->fetch(cur, &err), 1);
-  cur->conn->drv->column(cur, 0, &v);
-  ck_assert_int_eq(v.type, RT_V_INT);
-  cur->conn->drv->cursor_close(cur);
-  return v.u.i;
 }
 
 static int text_is(const rt_value *v, const char *s) {
@@ -211,7 +190,7 @@ START_TEST(roundtrip_values) {
   ck_assert_int_eq(
       rt_connection_execute(&c, "SELECT $1::text", p, 1, 0, &cur, &err), -1);
   ck_assert_int_eq(err.kind, RT_EDATA);
-  ck_assert_int_eq(scalar(&c, "SELECT 1"), 1);
+  ck_assert_int_eq(scalar_int(&c, "SELECT 1"), 1);
   ck_assert(strncmp(d->server_version(c.dbc), "1", 1) == 0);
   ck_assert_int_eq(d->ping(c.dbc, &err), 0);
   rt_error_clear(&err);
@@ -282,8 +261,8 @@ START_TEST(executemany_pipeline) {
       0);
   ck_assert_int_eq(count, N);
   ck_assert_int_eq(rt_connection_commit(&c, &err), 0);
-  ck_assert_int_eq(scalar(&c, "SELECT count(*) FROM many"), N);
-  ck_assert_int_eq(scalar(&c, "SELECT sum(x) FROM many"), N * (N - 1) / 2);
+  ck_assert_int_eq(scalar_int(&c, "SELECT count(*) FROM many"), N);
+  ck_assert_int_eq(scalar_int(&c, "SELECT sum(x) FROM many"), N * (N - 1) / 2);
   /* an UPDATE batch counts every row it touched */
   ck_assert_int_eq(
       rt_connection_executemany(&c, "UPDATE many SET s = $2 WHERE x >= $1",
@@ -297,7 +276,8 @@ START_TEST(executemany_pipeline) {
       rt_connection_executemany(&c, "INSERT INTO many (x, b) VALUES ($1, $2)",
                                 rows, 2, 2, &count, &err),
       0);
-  ck_assert_int_eq(scalar(&c, "SELECT length(b) FROM many WHERE x = -2"), 2);
+  ck_assert_int_eq(scalar_int(&c, "SELECT length(b) FROM many WHERE x = -2"),
+                   2);
   ck_assert_int_eq(rt_connection_rollback(&c, &err), 0);
   /* row 500 collides: the whole batch fails with the first error */
   for (i = 0; i < N; i++) {
@@ -315,7 +295,7 @@ START_TEST(executemany_pipeline) {
   ck_assert_msg(strncmp(err.message, "ERROR", 5) != 0, "%s", err.message);
   ck_assert(!c.dbc->lost);
   ck_assert_int_eq(rt_connection_rollback(&c, &err), 0);
-  ck_assert_int_eq(scalar(&c, "SELECT count(*) FROM many"), N);
+  ck_assert_int_eq(scalar_int(&c, "SELECT count(*) FROM many"), N);
   /* a batch that does not parse */
   ck_assert_int_eq(rt_connection_executemany(&c, "INSERT INTO many VALUE ($1)",
                                              rows, 1, 3, &count, &err),
@@ -391,7 +371,7 @@ START_TEST(errors) {
   ck_assert_str_eq(err.code, "25P02");
   ck_assert_int_eq(err.kind, RT_EINTERNAL);
   ck_assert_int_eq(rt_connection_rollback(&c, &err), 0);
-  ck_assert_int_eq(scalar(&c, "SELECT 2"), 2);
+  ck_assert_int_eq(scalar_int(&c, "SELECT 2"), 2);
   rt_error_clear(&err);
   rt_connection_close(&c);
   rt_engine_free(e);
@@ -528,7 +508,7 @@ START_TEST(streaming) {
       0);
   for (n = 0; n < 5000; n++) ck_assert_int_eq(d->fetch(cur, &err), 1);
   d->cursor_close(cur);
-  ck_assert_int_eq(scalar(&c, "SELECT count(*) FROM kept"), 2);
+  ck_assert_int_eq(scalar_int(&c, "SELECT count(*) FROM kept"), 2);
 
   /* stop a query that is still running: it is canceled, the transaction
   ** survives (the first rows fill the server's send buffer, so they arrive
@@ -546,7 +526,7 @@ START_TEST(streaming) {
     d->cursor_close(cur);
     ck_assert_msg(now() - t0 < 2.0, "stopping took %.1f s", now() - t0);
   }
-  ck_assert_int_eq(scalar(&c, "SELECT count(*) FROM kept"), 2);
+  ck_assert_int_eq(scalar_int(&c, "SELECT count(*) FROM kept"), 2);
 
   /* another statement while a stream is open reads the stream ahead */
   ck_assert_int_eq(
@@ -554,7 +534,7 @@ START_TEST(streaming) {
                             NULL, 0, RT_EXEC_STREAM, &cur, &err),
       0);
   for (n = 0; n < 10; n++) ck_assert_int_eq(d->fetch(cur, &err), 1);
-  ck_assert_int_eq(scalar(&c, "SELECT 7"), 7);
+  ck_assert_int_eq(scalar_int(&c, "SELECT 7"), 7);
   ck_assert_int_eq(rt_connection_execute(&c, "SELECT 8", NULL, 0,
                                          RT_EXEC_STREAM, &other, &err),
                    0);
@@ -607,7 +587,7 @@ START_TEST(streaming) {
                    0);
   ck_assert_int_eq(d->fetch(cur, &err), 1);
   d->cursor_close(cur);
-  ck_assert_int_eq(scalar(&c, "SELECT 3"), 3);
+  ck_assert_int_eq(scalar_int(&c, "SELECT 3"), 3);
   rt_error_clear(&err);
   rt_connection_close(&c);
   rt_engine_free(e);
@@ -649,10 +629,10 @@ START_TEST(cancel_from_another_thread) {
   ck_assert_str_eq(err.code, "57014");
   ck_assert(!c.dbc->lost);
   ck_assert_int_eq(rt_connection_rollback(&c, &err), 0);
-  ck_assert_int_eq(scalar(&c, "SELECT 5"), 5);
+  ck_assert_int_eq(scalar_int(&c, "SELECT 5"), 5);
   /* a cancel with nothing running does no harm */
   rt_connection_cancel(&c);
-  ck_assert_int_eq(scalar(&c, "SELECT 6"), 6);
+  ck_assert_int_eq(scalar_int(&c, "SELECT 6"), 6);
   rt_error_clear(&err);
   rt_connection_close(&c);
   rt_engine_free(e);
@@ -715,9 +695,9 @@ START_TEST(lost_connection_is_replaced) {
   rt_connection_close(&c);
   ck_assert_int_eq(rt_pool_idle(&e->pool), 0);
   rt_connection_init(&c, e);
-  ck_assert_int_eq(scalar(&c, "SELECT 1"), 1);
+  ck_assert_int_eq(scalar_int(&c, "SELECT 1"), 1);
   ck_assert_int_eq(rt_connection_commit(&c, &err), 0);
-  pid.u.i = scalar(&c, "SELECT pg_backend_pid()");
+  pid.u.i = scalar_int(&c, "SELECT pg_backend_pid()");
   first = c.dbc;
   rt_connection_close(&c);
   ck_assert_int_eq(rt_pool_idle(&e->pool), 1);
@@ -733,8 +713,8 @@ START_TEST(lost_connection_is_replaced) {
   ck_assert(c.dbc->lost);
   rt_connection_close(&c);
   rt_connection_init(&c, e);
-  ck_assert_int_eq(scalar(&c, "SELECT 2"), 2);
-  pid.u.i = scalar(&c, "SELECT pg_backend_pid()");
+  ck_assert_int_eq(scalar_int(&c, "SELECT 2"), 2);
+  pid.u.i = scalar_int(&c, "SELECT pg_backend_pid()");
   rt_connection_close(&c);
   rt_engine_free(e);
 
@@ -742,14 +722,14 @@ START_TEST(lost_connection_is_replaced) {
   o.pool.pre_ping = 1;
   e = pg_engine(&o);
   rt_connection_init(&c, e);
-  pid.u.i = scalar(&c, "SELECT pg_backend_pid()");
+  pid.u.i = scalar_int(&c, "SELECT pg_backend_pid()");
   rt_connection_close(&c);
   terminate(pid.u.i);
   rt_connection_init(&c, e);
-  ck_assert_int_eq(scalar(&c, "SELECT 3"), 3);
+  ck_assert_int_eq(scalar_int(&c, "SELECT 3"), 3);
 
   /* lost in the middle of a stream */
-  pid.u.i = scalar(&c, "SELECT pg_backend_pid()");
+  pid.u.i = scalar_int(&c, "SELECT pg_backend_pid()");
   ck_assert_int_eq(rt_connection_execute(
                        &c,
                        "SELECT g, repeat('x', 100), pg_sleep(CASE WHEN g = "
@@ -770,7 +750,7 @@ START_TEST(lost_connection_is_replaced) {
   d->cursor_close(cur);
   rt_connection_close(&c);
   rt_connection_init(&c, e);
-  ck_assert_int_eq(scalar(&c, "SELECT 4"), 4);
+  ck_assert_int_eq(scalar_int(&c, "SELECT 4"), 4);
   rt_connection_close(&c);
   rt_error_clear(&err);
   rt_engine_free(e);

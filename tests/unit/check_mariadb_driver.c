@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/engine.h"
+#include "check_helpers.h"
 
 static const char *test_url;
 
@@ -19,27 +20,6 @@ static rt_engine *engine(void) {
   rt_engine *e = rt_engine_create(test_url, NULL, &err);
   ck_assert_msg(e != NULL, "%s", err.message);
   return e;
-}
-
-static void exec_ok(rt_connection *c, const char *sql) {
-  rt_error err = RT_ERROR_INIT;
-  rt_cursor *cur = NULL;
-  ck_assert_msg(rt_connection_execute(c, sql, NULL, 0, 0, &cur, &err) == 0,
-                "%s: %s", sql, err.message);
-  cur->conn->drv->cursor_close(cur);
-}
-
-static int64_t scalar_int(rt_connection *c, const char *sql) {
-  rt_error err = RT_ERROR_INIT;
-  rt_cursor *cur = NULL;
-  rt_value v;
-  ck_assert_msg(rt_connection_execute(c, sql, NULL, 0, 0, &cur, &err) == 0,
-                "%s: %s", sql, err.message);
-  ck_assert_int_eq(cur->conn->drv->fetch(cur, &err), 1);
-  cur->conn->drv->column(cur, 0, &v);
-  ck_assert_int_eq(v.type, RT_V_INT);
-  cur->conn->drv->cursor_close(cur);
-  return v.u.i;
 }
 
 /* A session status counter (SHOW STATUS answers text). */

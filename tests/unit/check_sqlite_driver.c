@@ -10,6 +10,7 @@
 
 #include "core/cancel.h"
 #include "core/engine.h"
+#include "check_helpers.h"
 
 #include <pthread.h>
 
@@ -18,14 +19,6 @@ static rt_engine *mem_engine(void) {
   rt_engine *e = rt_engine_create("sqlite://", NULL, &err);
   ck_assert_msg(e != NULL, "%s", err.message);
   return e;
-}
-
-static void exec_ok(rt_connection *c, const char *sql) {
-  rt_error err = RT_ERROR_INIT;
-  rt_cursor *cur = NULL;
-  ck_assert_msg(rt_connection_execute(c, sql, NULL, 0, 0, &cur, &err) == 0,
-                "%s: %s", sql, err.message);
-  cur->conn->drv->cursor_close(cur);
 }
 
 START_TEST(roundtrip_values) {
