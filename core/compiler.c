@@ -579,20 +579,14 @@ static void unary(rt_compiler *c, rt_node *e) {
     CH(')');
     break;
   case RT_OP_DESC:
-    rt_c_expr(c, e->a);
-    S(" DESC");
-    break;
   case RT_OP_ASC:
-    rt_c_expr(c, e->a);
-    S(" ASC");
-    break;
   case RT_OP_NULLSFIRST:
+  case RT_OP_NULLSLAST: /* postfix: the operand, then the modifier */
     rt_c_expr(c, e->a);
-    S(" NULLS FIRST");
-    break;
-  case RT_OP_NULLSLAST:
-    rt_c_expr(c, e->a);
-    S(" NULLS LAST");
+    S(e->op == RT_OP_DESC         ? " DESC"
+      : e->op == RT_OP_ASC        ? " ASC"
+      : e->op == RT_OP_NULLSFIRST ? " NULLS FIRST"
+                                  : " NULLS LAST");
     break;
   default:
     rt_c_fail(c, RT_ECOMPILE, "unknown unary operator");
