@@ -21,6 +21,7 @@ local function objstr(obj)
 end
 
 local hooks = {}  -- called from C: load_expired, modified
+
 local sessions = setmetatable({}, {__mode = "v"}) -- id -> session
 
 local function session_of(obj)
@@ -31,6 +32,7 @@ end
 local function mapper_of(obj)
   return rawget(C.class(obj), "__mapper__")
 end
+
 local function markkey(prefix)
   return setmetatable({}, {__index = function(t, k)
     local v = prefix .. k

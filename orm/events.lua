@@ -4,6 +4,10 @@
 
 local sa, orm, C, I = ...
 
+------------------------------------------------------------------------
+-- events (engine events fire for the statements sessions execute)
+------------------------------------------------------------------------
+
 local listeners = setmetatable({}, {__mode = "k"}) -- engine -> event -> list
 
 -- engine events: listeners of the session's bind
@@ -19,10 +23,6 @@ local function session_event(s, name, ...)
     if l and l[name] then for _, fn in ipairs(l[name]) do fn(s, ...) end end
   end
 end
-
-------------------------------------------------------------------------
--- events (engine events fire for the statements sessions execute)
-------------------------------------------------------------------------
 
 orm.event = {}
 function orm.event.listen(target, name, fn)

@@ -8,6 +8,7 @@ local lselect = I.lselect
 local mapper_of = I.mapper_of
 local sessions = I.sessions
 
+------------------------------------------------------------------------
 -- inspection
 ------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ local sa, orm, C, I = ...
 local OrmResult = I.OrmResult
 local Session = I.Session
 
+------------------------------------------------------------------------
 -- the legacy Query
 ------------------------------------------------------------------------
 
@@ -65,5 +66,3 @@ function Query:__call()
   self._i = self._i + 1
   return self._rows[self._i]
 end
-
-------------------------------------------------------------------------

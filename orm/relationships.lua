@@ -56,6 +56,7 @@ local function parse_cascade(text)
   end
   return c
 end
+
 -- A backref is made at configure time, but its key is an attribute of
 -- the target's instances at once (reading it configures): the target's
 -- relationship keys get it now, or when the target class is declared.

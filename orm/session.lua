@@ -32,6 +32,7 @@ local next_session_id = 0
 
 local Session = {}
 local SessionMT = {__name = "retort.Session"}
+
 function orm.Session(bind, opts)
   opts = opts or {}
   next_session_id = next_session_id + 1
@@ -60,6 +61,7 @@ function orm.sessionmaker(opts)
     return s:begin()
   end}})
 end
+
 -- every statement of the ORM goes through here (or run_compiled)
 local function run(s, conn, stmt, params)
   local l = listeners[s.bind]
@@ -120,6 +122,7 @@ function hooks.modified(obj)
   local s = sessions[C.session(obj)]
   if s then s._dirty[obj] = true end
 end
+
 ------------------------------------------------------------------------
 -- session operations
 ------------------------------------------------------------------------
@@ -514,6 +517,7 @@ function Session:begin_nested(fn)
   if ok then t:commit() else t:rollback(); error(err, 0) end
   return t
 end
+
 function Session:execute(stmt, params, opts)
   self:_check_active()
   local kind = C.node_kind(stmt)
@@ -691,8 +695,6 @@ SessionMT.__index = function(s, k)
   end
   return Session[k]
 end
-
-------------------------------------------------------------------------
 
 function orm.object_session(obj)
   local sid = C.session(obj)

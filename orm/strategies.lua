@@ -215,6 +215,7 @@ local function expire_rels(obj, m, keys)
     end
   end
 end
+
 -- strategies -------------------------------------------------------------
 
 local IN_BATCH = 500

@@ -52,6 +52,7 @@ end
 
 local node_methods = getmetatable(sa.literal_column("1")).__methods
 local stmt_opts = setmetatable({}, {__mode = "k"}) -- select -> Load list
+
 do
   local plain = {}
   for _, name in ipairs({"where", "filter", "filter_by", "order_by", "limit",

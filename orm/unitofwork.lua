@@ -28,6 +28,7 @@ local set_state = I.set_state
 ------------------------------------------------------------------------
 
 local table_ranks -- below
+
 -- The flush order of a metadata's tables, as SQLAlchemy sorts them: in
 -- levels (a table after those it references), by name within a level;
 -- the tables of a cycle last, by name.  Cached per metadata and count.
