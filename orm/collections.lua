@@ -3,6 +3,7 @@
 -- the flush reads, backref synchronisation and attribute events.
 
 local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
 local OWNER = I.OWNER
 local REL = I.REL
 local changekey = I.changekey

@@ -3,6 +3,7 @@
 -- map_imperatively.
 
 local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
 local hooks = I.hooks
 local lselect = I.lselect
 local make_mapper = I.make_mapper

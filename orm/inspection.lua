@@ -2,6 +2,7 @@
 -- InstanceState (lifecycle, identity, attribute history).
 
 local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
 local Mapper = I.Mapper
 local ident_vals = I.ident_vals
 local lselect = I.lselect

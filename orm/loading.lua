@@ -3,6 +3,7 @@
 -- loading of each batch, and loading an expired object by primary key.
 
 local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
 local hooks = I.hooks
 local ident_vals = I.ident_vals
 local idmap_for = I.idmap_for

@@ -21,8 +21,8 @@
 ** one user value fetch; a write remembers the committed value once and
 ** flags the attribute, which is all dirty checking needs.  The session,
 ** the unit of work and declarative mapping are Lua on top of these
-** primitives: the files of orm/, run in this order (rt_lua_open_orm),
-** laid out as SQLAlchemy's orm package is:
+** primitives: the files of orm/, laid out as SQLAlchemy's orm package
+** is, and run in this order (orm_lua_names in orm/meson.build):
 **
 **   base.lua             errors, object descriptions, the hooks C calls,
 **                        live sessions by id, relationship state keys

@@ -6,6 +6,7 @@
 -- happens to them.  Inheritance is not built yet.
 
 local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
 local hooks = I.hooks
 local lselect = I.lselect
 local mapper_of = I.mapper_of

@@ -8,6 +8,7 @@
 -- run through the session keeping its objects in step.
 
 local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
 local autoflush = I.autoflush
 local col_value = I.col_value
 local compile_hook = I.compile_hook

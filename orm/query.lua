@@ -2,6 +2,7 @@
 -- over select() and ORM results.
 
 local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
 local OrmResult = I.OrmResult
 local Session = I.Session
 

@@ -8,6 +8,7 @@
 -- and the flush syncs foreign keys from them.
 
 local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
 local Mapper = I.Mapper
 local configure = I.configure
 local hooks = I.hooks

@@ -5,6 +5,7 @@
 -- flush statements of orm/persistence.lua).
 
 local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
 local compile_hook = I.compile_hook
 local configure = I.configure
 local dispatch = I.dispatch

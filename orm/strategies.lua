@@ -4,6 +4,7 @@
 -- filling from the extra columns), and the load plan of a select.
 
 local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
 local autoflush = I.autoflush
 local changekey = I.changekey
 local compile_hook = I.compile_hook
@@ -29,7 +30,7 @@ local session_of = I.session_of
 local set_raw = I.set_raw
 local stmt_opts = I.stmt_opts
 
--- loading --------------------------------------------------------------
+-- lazy loading ---------------------------------------------------------
 
 -- the value of obj's attribute i: an expired primary key is known from
 -- the identity, other expired columns load

@@ -3,6 +3,7 @@
 -- join(User.addresses): the ON clause taken from the relationship.
 
 local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
 local Rel = I.Rel
 local configure = I.configure
 local lselect = I.lselect

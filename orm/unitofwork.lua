@@ -6,6 +6,7 @@
 -- objects change state only after every statement succeeded.
 
 local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
 local changekey = I.changekey
 local col_value = I.col_value
 local configure = I.configure
