@@ -54,8 +54,13 @@ void rt_lua_json_decode(lua_State *L, const char *s, size_t n);
 /* Lua sources compiled in (scripts/embed_lua.py) */
 extern const char rt_lua_src_reflect[];
 extern const size_t rt_lua_len_reflect;
-extern const char rt_lua_src_orm_session[];
-extern const size_t rt_lua_len_orm_session;
+/* sources run one after the other (the Lua files of the ORM, orm/) */
+struct rt_lua_chunk {
+  const char *name;
+  const char *src;
+  size_t len;
+};
+extern const struct rt_lua_chunk rt_lua_chunks_orm[];
 
 /* Module openers (each pushes a table of its public names, or fills the
 ** table on top of the stack). */

@@ -1,5 +1,5 @@
 /*
-** lorm.c -- mapped instances: their state, attribute access with change
+** orm/lorm.c -- mapped instances: their state, attribute access with change
 ** tracking, and building them from rows through an identity map.
 **
 ** An instance is one full userdata.  The C part (linst) holds its
@@ -20,15 +20,49 @@
 ** index table as upvalue 1, so reading an attribute is one raw lookup and
 ** one user value fetch; a write remembers the committed value once and
 ** flags the attribute, which is all dirty checking needs.  The session,
-** the unit of work and declarative mapping are Lua (lorm_session.lua) on
-** top of these primitives.
+** the unit of work and declarative mapping are Lua on top of these
+** primitives: the files of orm/, laid out as SQLAlchemy's orm package
+** is, and run in this order (orm_lua_names in orm/meson.build):
+**
+**   base.lua             errors, object descriptions, the hooks C calls,
+**                        live sessions by id, relationship state keys
+**   events.lua           event.listen/remove; engine and session events
+**   identity.lua         identity maps and identity keys
+**   mapper.lua           Mapper, relationship registration, configure(),
+**                        cascade iteration
+**   decl_api.lua         declarative_base, registry, Base:class,
+**                        declared_attr, map_imperatively
+**   relationships.lua    relationship()/backref(), resolving joins and
+**                        foreign keys, ON clauses, any/has/contains/eq/
+**                        with_parent
+**   collections.lua      list/set collections, assignment, change records,
+**                        backref sync, attribute events
+**   session.lua          Session, sessionmaker, SessionTx; add/delete/
+**                        expunge/expire/refresh/merge/get, flush,
+**                        commit/rollback, execute
+**   strategy_options.lua selectinload/joinedload/... and Load paths;
+**                        select():options(), join(User.addresses)
+**   loading.lua          ORMResult, rows into objects, load by primary key
+**   strategies.lua       lazy, selectin and joined loading; load plans
+**   unitofwork.lua       flush order: table ranks, presort, delete levels,
+**                        applying a flush's outcome
+**   persistence.lua      INSERT/UPDATE/DELETE batches, post_update,
+**                        association rows, bulk UPDATE/DELETE
+**   query.lua            the legacy Query
+**   inspection.lua       inspect(): InstanceState, attribute history
+**
+** Each file gets (sa, orm, C, I): the core module, the orm module table,
+** the primitives below, and I, where a file puts what others use (its
+** last lines) and takes what earlier files defined as locals (its first
+** lines).  A function defined by a later file is called as I.name.
 */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/dml.h"
 #include "core/selectable.h"
-#include "lretort.h"
-#include "lsql.h"
+#include "lua/lretort.h"
+#include "lua/lsql.h"
 
 #define INST_MT_FIELD "__instance_mt"
 
@@ -1303,16 +1337,27 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"join_pairs", l_join_pairs},
                                  {NULL, NULL}};
 
-/* Fill the orm module table on top: run the Lua half with the core
-** module, the orm table and the C primitives. */
+/* Fill the orm module table on top: run the Lua half, the files of
+** orm/ in the order orm/meson.build lists them (see the top of this file),
+** each with the core module, the orm table, the C primitives and I, the
+** table the files share (one file's functions that others use, and the
+** compile hook). */
 void rt_lua_open_orm(lua_State *L) {
   int mod = lua_gettop(L);
-  if (luaL_loadbuffer(L, rt_lua_src_orm_session, rt_lua_len_orm_session,
-                      "=retort.orm") != LUA_OK)
-    lua_error(L);
   luaL_requiref(L, "retort", luaopen_retort, 0);
-  lua_pushvalue(L, mod);
   luaL_newlib(L, orm_c);
+  lua_newtable(L);
   lua_getfield(L, LUA_REGISTRYINDEX, RT_COMPILE_HOOK);
-  lua_call(L, 4, 0);
+  lua_setfield(L, -2, "compile_hook");
+  for (const struct rt_lua_chunk *c = rt_lua_chunks_orm; c->name; c++) {
+    char chunkname[64];
+    snprintf(chunkname, sizeof chunkname, "=orm/%s.lua", c->name);
+    if (luaL_loadbuffer(L, c->src, c->len, chunkname) != LUA_OK) lua_error(L);
+    lua_pushvalue(L, mod + 1);
+    lua_pushvalue(L, mod);
+    lua_pushvalue(L, mod + 2);
+    lua_pushvalue(L, mod + 3);
+    lua_call(L, 4, 0);
+  }
+  lua_settop(L, mod);
 }

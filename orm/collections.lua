@@ -1,0 +1,306 @@
+-- orm/collections.lua -- the values of relationships: list and set
+-- collections, assignment of collections and scalars, the change records
+-- the flush reads, backref synchronisation and attribute events.
+
+local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
+local OWNER = I.OWNER
+local REL = I.REL
+local changekey = I.changekey
+local configure = I.configure
+local hooks = I.hooks
+local listeners = I.listeners
+local mapper_of = I.mapper_of
+local nilmark = I.nilmark
+local raise = I.raise
+local session_of = I.session_of
+
+-- values and change records --------------------------------------------
+
+local function find(list, x)
+  for i = 1, #list do if rawequal(list[i], x) then return i end end
+  return nil
+end
+
+-- the change record of obj's relationship r (made on first change); the
+-- session that holds obj remembers it for the flush
+local function changes(obj, r)
+  local key = changekey[r.key]
+  local ch = C.extra(obj, key)
+  if not ch then
+    ch = {add = {}, rem = {}}
+    C.extra(obj, key, ch)
+  end
+  local s = session_of(obj)
+  if s then s._reldirty[obj] = true end
+  return ch
+end
+
+local function note_add(obj, r, x)
+  local ch = changes(obj, r)
+  if ch.rem[x] then ch.rem[x] = nil else ch.add[x] = true end
+end
+
+local function note_remove(obj, r, x)
+  local ch = changes(obj, r)
+  if ch.add[x] then ch.add[x] = nil else ch.rem[x] = true end
+end
+
+local function set_raw(obj, r, v)
+  C.extra(obj, r.key, v)
+  C.extra(obj, nilmark[r.key], v == nil or nil)
+end
+
+local function check_target(r, x)
+  if not C.isinstance(x) or mapper_of(x) ~= r.target then
+    raise("ArgumentError", string.format(
+      "relationship %s takes %s instances, not %s", tostring(r),
+      r.target.class.__name__, C.isinstance(x) and
+      tostring(mapper_of(x).class.__name__) or type(x)))
+  end
+end
+
+-- collections ----------------------------------------------------------
+
+local Coll = {}
+local CollMT = {__index = Coll, __name = "retort.Collection"}
+CollMT.__tostring = function(c)
+  local parts = {}
+  for i = 1, #c do parts[i] = tostring(c[i]) end
+  return "[" .. table.concat(parts, ", ") .. "]"
+end
+
+-- a set collection keeps its members in a list too (the order they
+-- came in); pairs() gives member, true
+local SetColl = {}
+local SetMT = {__index = SetColl, __name = "retort.SetCollection"}
+SetMT.__tostring = function(c)
+  if #c == 0 then return "set()" end
+  local parts = {}
+  for i = 1, #c do parts[i] = tostring(c[i]) end
+  return "{" .. table.concat(parts, ", ") .. "}"
+end
+SetMT.__pairs = function(c)
+  local i = 0
+  return function()
+    i = i + 1
+    local x = c[i]
+    if x ~= nil then return x, true end
+  end, c, nil
+end
+
+local function new_coll(owner, r, items)
+  items = items or {}
+  items[OWNER], items[REL] = owner, r
+  return setmetatable(items, r.set and SetMT or CollMT)
+end
+
+-- attribute events of a relationship: listen(User.addresses, "append", fn)
+-- calls fn(target, value, initiator) (initiator: nil here); "set" gets
+-- fn(target, value, oldvalue, initiator).  The other side fires too.
+local function attr_event(r, name, ...)
+  local l = listeners[r]
+  if l and l[name] then for _, fn in ipairs(l[name]) do fn(...) end end
+end
+
+-- x's relationship b now includes (or is) owner: the other side of a
+-- change made on owner
+local function back_link(x, b, owner)
+  if b.uselist then
+    local c = C.extra(x, b.key)
+    if c == nil then
+      local st = C.lifecycle(x)
+      if st == "transient" or st == "pending" then
+        c = new_coll(x, b)
+        C.extra(x, b.key, c)
+      end
+    end
+    attr_event(b, "append", x, owner, nil)
+    if c and not find(c, owner) then c[#c + 1] = owner end
+    note_add(x, b, owner)
+  else
+    local old = C.extra(x, b.key)
+    if rawequal(old, owner) then return end
+    if old ~= nil and b.back.uselist then
+      -- x leaves the collection of its previous owner
+      local oc = C.extra(old, b.back.key)
+      local i = oc and find(oc, x)
+      if i then table.remove(oc, i) end
+    end
+    attr_event(b, "set", x, owner, old, nil)
+    set_raw(x, b, owner)
+    changes(x, b).set = true
+  end
+end
+
+local function back_unlink(x, b, owner)
+  if b.uselist then
+    attr_event(b, "remove", x, owner, nil)
+    local c = C.extra(x, b.key)
+    local i = c and find(c, owner)
+    if i then table.remove(c, i) end
+    note_remove(x, b, owner)
+  elseif rawequal(C.extra(x, b.key), owner) then
+    attr_event(b, "set", x, nil, owner, nil)
+    set_raw(x, b, nil)
+    changes(x, b).set = true
+  end
+end
+
+-- x was added to owner's relationship r by the user: the other side
+-- follows, and a session holding owner takes x (save-update cascade;
+-- never through the other side: SQLAlchemy 2.0's rule)
+local function appended(owner, r, x)
+  note_add(owner, r, x)
+  if r.back then back_link(x, r.back, owner) end
+  attr_event(r, "append", owner, x, nil) -- after the other side's, as there
+  if r.cascade["save-update"] then
+    local s = session_of(owner)
+    if s and C.lifecycle(owner) ~= "deleted" then I.cascade_add(s, x) end
+  end
+end
+
+local function removed(owner, r, x)
+  note_remove(owner, r, x)
+  if r.back then back_unlink(x, r.back, owner) end
+  attr_event(r, "remove", owner, x, nil)
+end
+
+function Coll:append(x)
+  check_target(self[REL], x)
+  self[#self + 1] = x
+  appended(self[OWNER], self[REL], x)
+end
+
+function Coll:insert(i, x)
+  if x == nil then return self:append(i) end
+  check_target(self[REL], x)
+  table.insert(self, i, x)
+  appended(self[OWNER], self[REL], x)
+end
+
+function Coll:extend(list)
+  for _, x in ipairs(list) do self:append(x) end
+end
+
+function Coll:remove(x)
+  local i = find(self, x)
+  if not i then
+    raise("ArgumentError", "Collection.remove(x): x not in the collection")
+  end
+  table.remove(self, i)
+  removed(self[OWNER], self[REL], x)
+end
+
+function Coll:pop(i)
+  local x = table.remove(self, i or #self)
+  if x ~= nil then removed(self[OWNER], self[REL], x) end
+  return x
+end
+
+function Coll:clear()
+  while #self > 0 do
+    removed(self[OWNER], self[REL], table.remove(self, 1))
+  end
+end
+
+function Coll:contains(x) return find(self, x) ~= nil end
+function Coll:index(x) return find(self, x) end
+
+function SetColl:add(x)
+  check_target(self[REL], x)
+  if find(self, x) then return end
+  self[#self + 1] = x
+  appended(self[OWNER], self[REL], x)
+end
+
+function SetColl:discard(x)
+  local i = find(self, x)
+  if i then
+    table.remove(self, i)
+    removed(self[OWNER], self[REL], x)
+  end
+end
+
+SetColl.remove = Coll.remove
+SetColl.contains = Coll.contains
+SetColl.clear = Coll.clear
+SetColl.pop = function(c) return Coll.pop(c) end
+
+-- assigning: a Lua list (or nil) replaces a collection; an object (or
+-- nil) a scalar
+local function set_collection(obj, r, list)
+  if list ~= nil and (type(list) ~= "table" or C.isinstance(list)) then
+    raise("ArgumentError", "relationship " .. tostring(r) ..
+          " is a collection: assign a list")
+  end
+  if r.set and list and #list == 0 and next(list) ~= nil and
+     getmetatable(list) == nil then
+    -- a set given as {[obj] = true, ...}
+    local items = {}
+    for x in pairs(list) do items[#items + 1] = x end
+    list = items
+  end
+  -- a copy: the list may be a collection the moves below change
+  list = table.move(list or {}, 1, #(list or {}), 1, {})
+  local old = C.extra(obj, r.key)
+  if old == nil and C.lifecycle(obj) == "persistent" then old = obj[r.key] end
+  local keep, had = {}, {}
+  for _, x in ipairs(list) do check_target(r, x); keep[x] = true end
+  local new = new_coll(obj, r)
+  C.extra(obj, r.key, new)
+  for _, x in ipairs(old or {}) do
+    had[x] = true
+    if not keep[x] then removed(obj, r, x) end
+  end
+  for _, x in ipairs(list) do
+    if not (r.set and find(new, x)) then
+      new[#new + 1] = x
+      if not had[x] then appended(obj, r, x) end
+    end
+  end
+end
+
+local function set_scalar(obj, r, v)
+  if v ~= nil then check_target(r, v) end
+  local old = C.extra(obj, r.key)
+  if old == nil and not C.extra(obj, nilmark[r.key]) and
+     r.direction ~= "manytoone" and C.lifecycle(obj) == "persistent" then
+    old = obj[r.key] -- the one-to-one object being replaced
+  end
+  -- nil over an unloaded value is still a change (to NULL)
+  if rawequal(old, v) and (v ~= nil or C.extra(obj, nilmark[r.key]) or
+                           C.lifecycle(obj) ~= "persistent") then
+    return
+  end
+  set_raw(obj, r, v)
+  local ch = changes(obj, r)
+  ch.set = true
+  if old ~= nil then
+    ch.rem[old] = true
+    if r.back then back_unlink(old, r.back, obj) end
+  end
+  if v ~= nil then
+    ch.rem[v] = nil
+    if r.back then back_link(v, r.back, obj) end
+  end
+  attr_event(r, "set", obj, v, old, nil)
+  if v ~= nil and r.cascade["save-update"] then
+    local s = session_of(obj)
+    if s and C.lifecycle(obj) ~= "deleted" then I.cascade_add(s, v) end
+  end
+end
+
+function hooks.rel_set(obj, key, v)
+  configure()
+  local r = mapper_of(obj).relationships[key]
+  if not r then return C.extra(obj, key, v) end
+  if rawequal(v, sa.null) then v = nil end
+  if r.uselist then set_collection(obj, r, v) else set_scalar(obj, r, v) end
+end
+
+-- for the other files of the ORM
+I.check_target = check_target
+I.find = find
+I.new_coll = new_coll
+I.set_raw = set_raw

@@ -1,0 +1,225 @@
+-- orm/decl_api.lua -- declarative mapping: declarative_base, registry,
+-- Base:class (class building from a body and mixins), declared_attr,
+-- map_imperatively.
+
+local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
+local hooks = I.hooks
+local lselect = I.lselect
+local make_mapper = I.make_mapper
+local raise = I.raise
+
+-- class tables
+local ClassMT = {}
+
+local function class_call(cls, args)
+  raise("InvalidRequestError", "Class '" .. tostring(cls.__name__) ..
+        "' is abstract or not mapped")
+end
+
+-- keys of a constructor's table that are not column attributes
+local function construct_others(obj, others, args)
+  local cls = C.class(obj)
+  local m = rawget(cls, "__mapper__")
+  hooks.configure()
+  table.sort(others, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(others) do
+    if not (m.relationships[k] or rawget(cls, k) ~= nil) then
+      raise("ArgumentError", string.format(
+        "'%s' is an invalid keyword argument for %s", tostring(k),
+        cls.__name__))
+    end
+    local v = args[k]
+    if rawequal(v, sa.null) then v = nil end
+    obj[k] = v
+  end
+end
+
+local function declared_attr(fn)
+  return setmetatable({fn = fn}, {__name = "retort.declared_attr"})
+end
+
+local function is_declared(v)
+  return type(v) == "table" and getmetatable(v) and
+         getmetatable(v).__name == "retort.declared_attr"
+end
+
+local function is_column(v)
+  return C.node_kind(v) == "column" and not lselect(2, C.column_info(v))
+end
+
+local function is_relationship(v)
+  return type(v) == "table" and rawget(v, "__kind") == "relationship"
+end
+
+local directives = {__tablename__ = true, __table__ = true,
+                    __table_args__ = true, __mapper_args__ = true,
+                    __abstract__ = true}
+
+-- Build class `name` with body `body` on `base` (Base or a mapped class),
+-- taking attributes from mixins first.
+local function build_class(base, name, mixins, body)
+  local cls = {__name__ = name}
+  local fields = {}   -- attribute -> value (columns, relationships, values)
+  local function take(src, from_mixin)
+    for k, v in pairs(src) do
+      if is_declared(v) then
+        fields[k] = {declared = v}
+      elseif from_mixin and is_column(v) then
+        fields[k] = {column = C.copy_column(v)}
+      else
+        fields[k] = {value = v}
+      end
+    end
+  end
+  for _, mx in ipairs(mixins) do take(mx, true) end
+  take(body, false)
+  setmetatable(cls, {__index = base, __call = class_call,
+                     __tostring = function(c) return "<class '" ..
+                       c.__name__ .. "'>" end,
+                     __name = "retort.MappedClass"})
+  -- resolve declared attributes with the class
+  local resolved = {}
+  for k, f in pairs(fields) do
+    local v
+    if f.declared then v = f.declared.fn(cls)
+    elseif f.column then v = f.column
+    else v = f.value end
+    resolved[k] = v
+  end
+  local abstract = resolved.__abstract__
+  local columns, rels = {}, {}
+  for k, v in pairs(resolved) do
+    if directives[k] then
+      -- kept below
+    elseif is_column(v) then
+      columns[#columns + 1] = {key = k, col = v}
+    elseif is_relationship(v) then
+      rels[k] = v
+    else
+      rawset(cls, k, v)
+    end
+  end
+  if abstract then
+    for _, c in ipairs(columns) do rawset(cls, c.key, c.col) end
+    rawset(cls, "__abstract__", true)
+    return cls
+  end
+  local reg = base.registry
+  local tbl = resolved.__table__
+  local attr_keys = {}
+  if tbl == nil then
+    local tname = resolved.__tablename__
+    if tname == nil then
+      raise("InvalidRequestError", "Class '" .. name .. "' does not have a " ..
+            "__table__ or __tablename__ specified and does not inherit " ..
+            "from an existing table-mapped class.")
+    end
+    table.sort(columns, function(a, b)
+      return C.column_order(a.col) < C.column_order(b.col)
+    end)
+    local args = {tname, reg.metadata}
+    for _, c in ipairs(columns) do
+      local colname = C.name_column(c.col, c.key)
+      attr_keys[c.col.key or colname] = c.key
+      args[#args + 1] = c.col
+    end
+    local targs = resolved.__table_args__
+    if type(targs) == "table" then
+      local n = #targs
+      for i = 1, n do args[#args + 1] = targs[i] end
+      local opts
+      for k, v in pairs(targs) do
+        if math.type(k) ~= "integer" then opts = opts or {}; opts[k] = v end
+      end
+      if opts then args[#args + 1] = opts end
+    end
+    tbl = sa.Table(table.unpack(args))
+  end
+  rawset(cls, "__table__", tbl)
+  rawset(cls, "__clause_element__", tbl)
+  rawset(cls, "__tablename__", tbl.name)
+  local margs = resolved.__mapper_args__ or {}
+  if margs.primary_key then
+    -- a primary key named by the mapper only: not supported yet
+    raise("ArgumentError", "__mapper_args__.primary_key is not supported yet")
+  end
+  local m = make_mapper(cls, tbl, attr_keys, rels)
+  m.registry = reg
+  rawset(cls, "__mapper__", m)
+  reg.classes[name] = cls
+  hooks.announce_backrefs(m)
+  getmetatable(cls).__call = C.constructor(m.mt, m.nattrs, m.slots,
+                                           construct_others)
+  for key, col in pairs(m.attrs) do rawset(cls, key, col) end
+  if resolved.__tostring then rawset(cls, "__tostring", resolved.__tostring) end
+  reg.mappers[#reg.mappers + 1] = m
+  return cls
+end
+
+local function class_method(base, name, ...)
+  local mixins = {...}
+  if type(name) ~= "string" then
+    raise("ArgumentError", "class(): the class name must be a string")
+  end
+  return function(body)
+    if type(body) ~= "table" then
+      raise("ArgumentError", "class \"" .. name .. "\": the body must be a table")
+    end
+    return build_class(base, name, mixins, body)
+  end
+end
+
+local Registry = {}
+Registry.__index = Registry
+
+function orm.registry(opts)
+  opts = opts or {}
+  return setmetatable({metadata = opts.metadata or sa.MetaData(),
+                       mappers = {}, classes = {}, backrefs = {}},
+                      Registry)
+end
+
+function Registry:configure() hooks.configure() end
+
+-- map_imperatively(cls, table, {properties}): a plain Lua table becomes a
+-- mapped class of `table` (its fields stay methods and class attributes)
+function Registry:map_imperatively(cls, tbl, opts)
+  opts = opts or {}
+  if C.node_kind(tbl) ~= "table" then
+    raise("ArgumentError", "map_imperatively: argument #2 must be a Table")
+  end
+  local mt = getmetatable(cls) or {}
+  mt.__tostring = mt.__tostring or function(c)
+    return "<class '" .. tostring(rawget(c, "__name__")) .. "'>"
+  end
+  mt.__name = "retort.MappedClass"
+  setmetatable(cls, mt)
+  if rawget(cls, "__name__") == nil then rawset(cls, "__name__", "?") end
+  local rels = {}
+  for k, v in pairs(opts.properties or {}) do
+    if is_relationship(v) then rels[k] = v end
+  end
+  rawset(cls, "__table__", tbl)
+  rawset(cls, "__clause_element__", tbl)
+  local m = make_mapper(cls, tbl, {}, rels)
+  m.registry = self
+  rawset(cls, "__mapper__", m)
+  self.classes[rawget(cls, "__name__")] = cls
+  hooks.announce_backrefs(m)
+  for key, col in pairs(m.attrs) do rawset(cls, key, col) end
+  mt.__call = C.constructor(m.mt, m.nattrs, m.slots, construct_others)
+  self.mappers[#self.mappers + 1] = m
+  return m
+end
+
+function orm.declarative_base(opts)
+  opts = opts or {}
+  local reg = opts.registry or orm.registry(opts)
+  local Base = {metadata = reg.metadata, registry = reg, __abstract__ = true,
+                class = class_method}
+  return Base
+end
+
+function orm.declared_attr(fn) return declared_attr(fn) end
+orm.mapped_column = sa.Column

@@ -1,0 +1,61 @@
+-- orm/identity.lua -- identity maps and identity keys.  An identity map
+-- is one weak-valued table per mapper and session keyed by the identity
+-- key (the primary key value, or its values joined); new, modified and
+-- deleted objects are also held strongly by the session until flushed,
+-- as SQLAlchemy does.
+
+local sa, orm, C, I = ...
+
+local function idmap_for(s, m)
+  local t = s._idmap[m]
+  if not t then
+    t = setmetatable({}, {__mode = "v"})
+    s._idmap[m] = t
+  end
+  return t
+end
+
+local function pk_values(obj, m, committed)
+  local vals = {}
+  for k, i in ipairs(m.pk_index) do
+    local v
+    if committed then v = C.committed(obj, i) else v = C.get(obj, i) end
+    vals[k] = v
+  end
+  return vals
+end
+
+local function key_of(m, vals)
+  if #m.pk_index == 1 then return vals[1] end
+  local idx = {}
+  for k = 1, #vals do idx[k] = k end
+  return C.rowkey(vals, idx)
+end
+
+-- the primary key values an object was loaded or inserted with, and the
+-- key of its identity map entry
+local function ident_vals(obj, m)
+  local id = C.identity(obj)
+  if id == nil then return nil end
+  if #m.pk_index == 1 then return {id} end
+  return id
+end
+
+local function ident_key(obj, m)
+  local id = C.identity(obj)
+  if id == nil or #m.pk_index == 1 then return id end
+  return key_of(m, id)
+end
+
+local function ident_store(m, vals)
+  if #m.pk_index == 1 then return vals[1] end
+  return vals
+end
+
+-- for the other files of the ORM
+I.ident_key = ident_key
+I.ident_store = ident_store
+I.ident_vals = ident_vals
+I.idmap_for = idmap_for
+I.key_of = key_of
+I.pk_values = pk_values

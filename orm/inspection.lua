@@ -1,0 +1,91 @@
+-- orm/inspection.lua -- inspect() of mapped classes and instances: the
+-- InstanceState (lifecycle, identity, attribute history).
+
+local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
+local Mapper = I.Mapper
+local ident_vals = I.ident_vals
+local lselect = I.lselect
+local mapper_of = I.mapper_of
+local sessions = I.sessions
+
+------------------------------------------------------------------------
+-- inspection
+------------------------------------------------------------------------
+
+local State = {}
+local StateMT = {__name = "retort.InstanceState"}
+
+local function history(obj, i)
+  local v, loaded = C.get(obj, i)
+  local _, modified = C.flags(obj, i)
+  local h = {added = {}, unchanged = {}, deleted = {}}
+  if not loaded then return h end
+  if modified then
+    local old, known = C.committed(obj, i)
+    if known and rawequal(old, v) then
+      h.unchanged = {v}
+    else
+      h.added = {v}
+      if known and old ~= nil then h.deleted = {old} end
+    end
+  elseif v ~= nil then
+    h.unchanged = {v}
+  end
+  return h
+end
+
+StateMT.__index = function(st, k)
+  local obj = rawget(st, "object")
+  local life = C.lifecycle(obj)
+  local sid = C.session(obj)
+  local s = sid ~= 0 and sessions[sid] or nil
+  if life == "persistent" and s and s._deleted[obj] then life = "persistent" end
+  if k == "transient" or k == "pending" or k == "persistent" or
+     k == "deleted" or k == "detached" then
+    return life == k
+  elseif k == "modified" then
+    return C.modified(obj)
+  elseif k == "identity" then
+    local m = mapper_of(obj)
+    return ident_vals(obj, m)
+  elseif k == "identity_key" or k == "key" then
+    local id = st.identity
+    return id and {mapper_of(obj).class, id} or nil
+  elseif k == "session" then
+    return s
+  elseif k == "mapper" then
+    return mapper_of(obj)
+  elseif k == "expired_attributes" or k == "unloaded" then
+    local m, out = mapper_of(obj), {}
+    for i, key in ipairs(m.keys) do
+      if not lselect(2, C.get(obj, i)) then out[#out + 1] = key end
+    end
+    return out
+  elseif k == "attrs" then
+    local m = mapper_of(obj)
+    return setmetatable({}, {__index = function(_, key)
+      local i = m.slots[key]
+      if not i then return nil end
+      return {key = key, history = history(obj, i),
+              value = (C.get(obj, i)),
+              loaded_value = (C.get(obj, i))}
+    end})
+  end
+  return State[k]
+end
+
+-- inspect is one function (sa.inspect): engines and connections give an
+-- Inspector; the hook below answers for mapped classes and instances
+local function orm_inspection(x)
+  if C.isinstance(x) then
+    return setmetatable({object = x}, StateMT)
+  end
+  if type(x) == "table" and rawget(x, "__mapper__") then
+    return rawget(x, "__mapper__")
+  end
+  if getmetatable(x) == Mapper then return x end
+  return nil
+end
+debug.getregistry()["retort.inspect_hook"] = orm_inspection
+orm.inspect = sa.inspect

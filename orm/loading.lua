@@ -1,0 +1,242 @@
+-- orm/loading.lua -- ORM results: rows turned into objects through the
+-- identity map (or ORM rows of entities and values), the relationship
+-- loading of each batch, and loading an expired object by primary key.
+
+local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
+local hooks = I.hooks
+local ident_vals = I.ident_vals
+local idmap_for = I.idmap_for
+local mapper_of = I.mapper_of
+local mappers_by_table = I.mappers_by_table
+local objstr = I.objstr
+local raise = I.raise
+local run = I.run
+local sessions = I.sessions
+
+local function load_by_pk(s, m, vals, obj)
+  local conn = s:connection()
+  local stmt = sa.select(m.local_table)
+  for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(vals[k])) end
+  local rows = run(s, conn, stmt):all()
+  local out = {}
+  C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos, m.pk_index,
+         idmap_for(s, m), s.id, obj ~= nil, out, 0)
+  return out[1]
+end
+
+function hooks.load_expired(obj, key)
+  local sid = C.session(obj)
+  local s = sid ~= 0 and sessions[sid]
+  local m = mapper_of(obj)
+  if not s or C.lifecycle(obj) == "detached" then
+    raise("DetachedInstanceError", string.format(
+      "Instance %s is not bound to a Session; attribute refresh operation " ..
+      "cannot proceed", objstr(obj)))
+  end
+  local got = load_by_pk(s, m, ident_vals(obj, m), obj)
+  if got == nil then
+    raise("ObjectDeletedError", string.format(
+      "Instance '%s' has been deleted, or its row is otherwise not present.",
+      objstr(obj)))
+  end
+  return (C.get(obj, m.slots[key]))
+end
+
+------------------------------------------------------------------------
+-- queries and ORM results
+------------------------------------------------------------------------
+
+local OrmResult = {}
+OrmResult.__index = OrmResult
+OrmResult.__name = "retort.ORMResult"
+
+-- The select's columns clause: which items are mapped entities.
+local function entities_of(stmt)
+  local items = C.select_items(stmt)
+  if not items then return nil end
+  local ents, pos, any = {}, 1, false
+  for k = 1, #items do
+    local ptr, width, name = items[k][1], items[k][2], items[k][3]
+    local m = ptr and mappers_by_table[ptr]
+    if m then any = true; name = m.class.__name__ end
+    ents[#ents + 1] = {mapper = m, pos = pos, width = width, name = name}
+    pos = pos + width
+  end
+  return any and ents or nil
+end
+
+-- Turn core rows from..to into ORM rows (lists of objects/values) or,
+-- for one entity alone, objects.
+local function convert(r, rows)
+  local s, ents = r.session, r.ents
+  if #ents == 1 then
+    local m = ents[1].mapper
+    local out = {}
+    C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos, m.pk_index,
+           idmap_for(s, m), s.id, r.populate, out, 0)
+    return out
+  end
+  local out = {}
+  for i, row in ipairs(rows) do
+    local o = {}
+    for k, e in ipairs(ents) do
+      if e.mapper then
+        local m = e.mapper
+        local colpos, pkpos = {}, {}
+        for a = 1, m.nattrs do colpos[a] = e.pos + a - 1 end
+        for a, idx in ipairs(m.pk_index) do pkpos[a] = e.pos + idx - 1 end
+        local one = {}
+        C.load(rows, i, i, m.class, m.mt, m.nattrs, colpos, pkpos,
+               idmap_for(s, m), s.id, r.populate, one, 0)
+        o[k] = one[1] == nil and false or one[1]
+      else
+        o[k] = row[e.pos]
+      end
+    end
+    for k = 1, #ents do if o[k] == false and ents[k].mapper then o[k] = nil end end
+    o.n, o.ents = #ents, ents
+    out[i] = o
+  end
+  return out
+end
+
+local function wrap_row(o)
+  return setmetatable(o, {__index = function(t, k)
+    for i, e in ipairs(rawget(t, "ents") or {}) do
+      if e.name == k then return rawget(t, i) end
+    end
+    return nil
+  end, __len = function(t) return t.n end,
+  __tostring = function(t)
+    local parts = {}
+    for k = 1, t.n do
+      parts[k] = C.isinstance(t[k]) and tostring(t[k]) or C.repr(t[k])
+    end
+    return "(" .. table.concat(parts, ", ") .. (t.n == 1 and ",)" or ")")
+  end})
+end
+
+-- the relationship loading of a batch of rows made into objects
+local function load_relationships(r, rows, out)
+  local parents = out
+  if #r.ents > 1 then
+    parents = {}
+    for i, o in ipairs(out) do parents[i] = o[1] end
+  end
+  if r.joins then I.fill_joined(r, rows, parents) end
+  local more = false
+  for _, path in ipairs(r.plan) do
+    if path[1].strategy ~= "joined" or path[2] then more = true end
+  end
+  if not more then return end
+  local uniq, seen = {}, {}
+  for i = 1, #rows do
+    local p = parents[i]
+    if p ~= nil and not seen[p] then seen[p] = true; uniq[#uniq + 1] = p end
+  end
+  local conn = r.session:connection()
+  for _, path in ipairs(r.plan) do I.run_path(r.session, conn, uniq, path, 1) end
+end
+
+local function fetch(r, n)
+  local rows
+  if n then rows = r.core:fetchmany(n) else rows = r.core:all() end
+  local out = convert(r, rows)
+  if r.plan then load_relationships(r, rows, out) end
+  if r.joins and r.joins.collections and not r._unique then
+    raise("InvalidRequestError", "The unique() method must be invoked on " ..
+          "this Result, as it contains results that include joined eager " ..
+          "loads against collections")
+  end
+  if r._unique then
+    local seen, k = r._seen, 0
+    for i = 1, #out do
+      local o = out[i]
+      local key = o
+      if type(o) == "table" and not C.isinstance(o) then key = o[1] end
+      if not seen[key] then
+        seen[key] = true
+        k = k + 1
+        out[k] = o
+      end
+    end
+    for i = #out, k + 1, -1 do out[i] = nil end
+  end
+  if not r._scalars and #r.ents == 1 then
+    for i, o in ipairs(out) do out[i] = wrap_row({o, n = 1, ents = r.ents}) end
+  elseif r._scalars and #r.ents > 1 then
+    for i, o in ipairs(out) do out[i] = o[1] end
+  elseif not r._scalars then
+    for i, o in ipairs(out) do out[i] = wrap_row(o) end
+  end
+  return out
+end
+
+function OrmResult:all() return fetch(self) end
+OrmResult.fetchall = OrmResult.all
+function OrmResult:fetchmany(n) return fetch(self, n or 1) end
+local function derive(r, k, v)
+  local t = {}
+  for key, val in pairs(r) do t[key] = val end
+  t[k] = v
+  return setmetatable(t, OrmResult)
+end
+function OrmResult:scalars() return derive(self, "_scalars", true) end
+function OrmResult:unique()
+  local u = derive(self, "_unique", true)
+  u._seen = {}
+  return u
+end
+function OrmResult:close() self.core:close() end
+function OrmResult:first()
+  local out = fetch(self, 1)
+  self.core:close()
+  return out[1]
+end
+function OrmResult:one_or_none()
+  local out = fetch(self, 2)
+  self.core:close()
+  if #out > 1 then
+    raise("MultipleResultsFound", "Multiple rows were found when one or " ..
+          "none was required")
+  end
+  return out[1]
+end
+function OrmResult:one()
+  local out = fetch(self, 2)
+  self.core:close()
+  if #out == 0 then
+    raise("NoResultFound", "No row was found when one was required")
+  elseif #out > 1 then
+    raise("MultipleResultsFound", "Multiple rows were found when exactly " ..
+          "one was required")
+  end
+  return out[1]
+end
+function OrmResult:scalar()
+  return self:scalars():first()
+end
+function OrmResult:scalar_one() return self:scalars():one() end
+function OrmResult:scalar_one_or_none() return self:scalars():one_or_none() end
+function OrmResult:partitions(size)
+  size = size or 1000
+  return function()
+    local part = fetch(self, size)
+    if #part > 0 then return part end
+  end
+end
+function OrmResult:__call()
+  if not self._buf or self._i > #self._buf then
+    self._buf, self._i = fetch(self, 100), 1
+    if #self._buf == 0 then return nil end
+  end
+  local o = self._buf[self._i]
+  self._i = self._i + 1
+  return o
+end
+
+-- for the other files of the ORM
+I.OrmResult = OrmResult
+I.entities_of = entities_of
+I.load_by_pk = load_by_pk

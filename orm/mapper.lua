@@ -1,0 +1,179 @@
+-- orm/mapper.lua -- the Mapper of a class over a table (its attributes,
+-- primary key and the per-class instance metatable made in C), the
+-- registration of relationship properties, and configure(): resolving
+-- every relationship once all classes exist.  Instances and their
+-- per-attribute state live in C (orm/lorm.c); the Lua half decides what
+-- happens to them.  Inheritance is not built yet.
+
+local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
+local hooks = I.hooks
+local lselect = I.lselect
+local mapper_of = I.mapper_of
+local raise = I.raise
+
+------------------------------------------------------------------------
+-- mapping
+------------------------------------------------------------------------
+
+local mappers_by_table = setmetatable({}, {__mode = "v"}) -- node ptr -> mapper
+local Mapper = {}
+Mapper.__index = Mapper
+Mapper.__name = "retort.Mapper"
+
+local function default_tostring(obj)
+  local m = rawget(C.class(obj), "__mapper__")
+  local parts = {}
+  for i, key in ipairs(m.keys) do
+    local v, loaded = C.get(obj, i)
+    if loaded then parts[#parts + 1] = key .. "=" .. C.repr(v) end
+  end
+  if #parts == 0 then
+    local ident = C.identity(obj)
+    if ident ~= nil then
+      for k, i in ipairs(m.pk_index) do
+        local v = ident
+        if #m.pk_index > 1 then v = ident[k] end
+        parts[#parts + 1] = m.keys[i] .. "=" .. C.repr(v)
+      end
+    end
+  end
+  return rawget(C.class(obj), "__name__") .. "(" .. table.concat(parts, ", ") ..
+         ")"
+end
+
+local function instance_tostring(obj)
+  local f = C.class(obj).__tostring
+  if type(f) == "function" then return f(obj) end
+  return default_tostring(obj)
+end
+
+-- A Mapper for class `cls` over `table` (attributes: the table's columns,
+-- in its column order; attr_keys maps column key -> attribute key).
+local function make_mapper(cls, tbl, attr_keys, relationships)
+  local m = setmetatable({class = cls, local_table = tbl, keys = {},
+                          slots = {}, columns = {}, colkeys = {},
+                          primary_key = {}, pk_index = {}, attrs = {}, insert_none = {},
+                          relationships = {}, relkeys = {},
+                          ptr = C.node_ptr(tbl)}, Mapper)
+  for _, col in ipairs(tbl.c) do
+    local key = attr_keys[col.key] or col.key
+    local i = #m.keys + 1
+    m.keys[i], m.slots[key], m.columns[i], m.colkeys[i] = key, i, col, col.key
+    m.attrs[key] = col
+    if col.primary_key then
+      m.primary_key[#m.primary_key + 1] = col
+      m.pk_index[#m.pk_index + 1] = i
+    elseif not C.column_defaults(col) then
+      m.insert_none[i] = true -- inserted as NULL when never set
+    end
+    if lselect(2, C.column_defaults(col)) then m.lua_defaults = true end
+  end
+  if #m.primary_key == 0 then
+    raise("ArgumentError", string.format(
+      "Mapper mapped class %s->%s could not assemble any primary key columns " ..
+      "for mapped table '%s'", cls.__name__, tbl.name, tbl.name))
+  end
+  m.nattrs = #m.keys
+  m.pk_pos = {}
+  for k, i in ipairs(m.pk_index) do m.pk_pos[i] = k end
+  m.pk_params = {}
+  for k, i in ipairs(m.pk_index) do m.pk_params[k] = "pk_" .. m.colkeys[i] end
+  -- parameter name -> where its value comes from (see C.positional)
+  m.param_source = {}
+  for i, key in ipairs(m.colkeys) do m.param_source[key] = i end
+  for k, name in ipairs(m.pk_params) do m.param_source[name] = -k end
+  m.mt = C.metatable(m.slots, hooks, instance_tostring, m.relkeys)
+  for key, spec in pairs(relationships or {}) do
+    hooks.add_relationship(m, key, spec)
+  end
+  m.colpos = {}
+  for i = 1, m.nattrs do m.colpos[i] = i end
+  mappers_by_table[m.ptr] = m
+  return m
+end
+
+function Mapper:__tostring()
+  return "Mapper[" .. self.class.__name__ .. "(" .. self.local_table.name .. ")]"
+end
+
+local unconfigured = {}
+
+function hooks.add_relationship(m, key, spec)
+  local r = setmetatable({key = key, parent = m, argument = spec.argument,
+                          options = spec.options}, I.Rel)
+  m.relationships[key] = r
+  m.relkeys[key] = true
+  m.has_rels = true
+  rawset(m.class, key, r)
+  unconfigured[#unconfigured + 1] = r
+  return r
+end
+
+local function configure()
+  if #unconfigured == 0 then return end
+  local i = 1
+  local done = {}
+  while i <= #unconfigured do
+    local r = unconfigured[i]
+    I.resolve_rel(r)
+    done[#done + 1] = r
+    i = i + 1
+  end
+  unconfigured = {}
+  hooks.generation = (hooks.generation or 0) + 1
+  for _, r in ipairs(done) do
+    if r.back_name then
+      local b = r.target.relationships[r.back_name]
+      if not b then
+        raise("InvalidRequestError", string.format(
+          "Mapper '%s' has no property '%s'.  If this property was " ..
+          "indicated from other mappers or configure events, ensure " ..
+          "registry.configure() has been called.", tostring(r.target),
+          r.back_name))
+      end
+      r.back, b.back = b, r
+    end
+    local m = r.parent
+    m.rel_list = m.rel_list or {}
+    m.rel_list[#m.rel_list + 1] = r
+    table.sort(m.rel_list, function(a, b) return a.key < b.key end)
+    if r.target == m and r.direction ~= "manytomany" then m.self_ref = true end
+    r.target.referenced_by = r.target.referenced_by or {}
+    table.insert(r.target.referenced_by, r)
+  end
+end
+hooks.configure = configure
+
+function orm.configure_mappers() hooks.configure() end
+
+-- cascades -------------------------------------------------------------
+
+local function related_by(obj, cascade, fn)
+  local m = mapper_of(obj)
+  if not m.has_rels then return end
+  configure()
+  for _, r in ipairs(m.rel_list or {}) do
+    if r.cascade[cascade] then
+      for _, x in ipairs(I.loaded_related(obj, r)) do fn(x, r) end
+    end
+  end
+end
+
+-- Mapper fields that SQLAlchemy spells as properties
+Mapper.__index = function(m, k)
+  if k == "column_attrs" then return m.attrs end
+  if k == "mapped_table" or k == "persist_selectable" then
+    return m.local_table
+  end
+  if k == "entity" then return m.class end
+  if k == "polymorphic_identity" then return nil end
+  return Mapper[k]
+end
+
+-- for the other files of the ORM
+I.Mapper = Mapper
+I.configure = configure
+I.make_mapper = make_mapper
+I.mappers_by_table = mappers_by_table
+I.related_by = related_by

@@ -1,0 +1,425 @@
+-- orm/persistence.lua -- the statements of the flush and bulk DML.
+-- Consecutive rows that set the same columns share one statement,
+-- compiled once per mapper, dialect and column pattern, and go to the
+-- driver as one executemany with positional parameters built in C.  A row
+-- whose key the database generates is inserted alone (RETURNING on
+-- PostgreSQL, lastrowid elsewhere, as SQLAlchemy 1.4 does).  Also
+-- post_update, many-to-many association rows, and a bulk UPDATE/DELETE
+-- run through the session keeping its objects in step.
+
+local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
+local autoflush = I.autoflush
+local col_value = I.col_value
+local compile_hook = I.compile_hook
+local dispatch = I.dispatch
+local ident_key = I.ident_key
+local ident_vals = I.ident_vals
+local key_of = I.key_of
+local listeners = I.listeners
+local mapper_of = I.mapper_of
+local mappers_by_table = I.mappers_by_table
+local pk_values = I.pk_values
+local raise = I.raise
+local run = I.run
+local set_state = I.set_state
+
+local function stmt_cache(m)
+  m._stmts = m._stmts or {}
+  return m._stmts
+end
+
+local function update_stmt(m)
+  local c = stmt_cache(m)
+  if not c.update then
+    local stmt = sa.update(m.local_table)
+    for k, col in ipairs(m.primary_key) do
+      stmt = stmt:where(col:eq(sa.bindparam("pk_" .. m.colkeys[m.pk_index[k]])))
+    end
+    c.update = stmt
+  end
+  return c.update
+end
+
+local function delete_stmt(m)
+  local c = stmt_cache(m)
+  if not c.delete then
+    local stmt = sa.delete(m.local_table)
+    for k, col in ipairs(m.primary_key) do
+      stmt = stmt:where(col:eq(sa.bindparam("pk_" .. m.colkeys[m.pk_index[k]])))
+    end
+    c.delete = stmt
+  end
+  return c.delete
+end
+
+-- Run `rows` (a list of parameter maps for one statement) as one
+-- executemany, or one execute for a single row; return the row count.
+local function run_batch(s, conn, stmt, rows)
+  if #rows == 1 then return run(s, conn, stmt, rows[1]).rowcount end
+  return run(s, conn, stmt, rows).rowcount
+end
+
+-- A flush statement compiled once per mapper, dialect and column pattern:
+-- its SQL and, per placeholder, where the value comes from.  `params` is
+-- one object's parameter map; compiling it with marker strings for
+-- values shows which placeholder takes which parameter (the others are
+-- constants: scalar defaults).
+local function compiled_for(m, conn, kind, sig, stmt, params)
+  local dialect = conn.dialect.name
+  local cache = m._compiled
+  if not cache then cache = {}; m._compiled = cache end
+  local ck = dialect .. "\0" .. kind .. "\0" .. sig
+  local c = cache[ck]
+  if c then return c end
+  local marked, back = {}, {}
+  for name in pairs(params) do
+    local mark = "\0orm-param:" .. name
+    marked[name], back[mark] = mark, name
+  end
+  local sql, pos = compile_hook(stmt, dialect, marked)
+  local order = {}
+  for i, v in ipairs(pos) do
+    local name = back[v]
+    order[i] = name and m.param_source[name] or {v}
+  end
+  c = {sql = sql, order = order}
+  cache[ck] = c
+  return c
+end
+
+-- Execute a compiled flush statement for objs[i..j] (one executemany
+-- when j > i).
+local function run_compiled(s, conn, c, objs, i, j)
+  local many = j > i
+  local params = C.positional(objs, i, j, c.order, many)
+  if listeners[s.bind] and listeners[s.bind].before_cursor_execute then
+    dispatch(s, "before_cursor_execute", conn, nil, c.sql, params, nil, many)
+  end
+  local r = conn:exec_driver_sql(c.sql, params)
+  if listeners[s.bind] and listeners[s.bind].after_cursor_execute then
+    dispatch(s, "after_cursor_execute", conn, nil, c.sql, params, nil, many)
+  end
+  return r
+end
+
+-- UPDATEs for the modified objects of mapper m: only the attributes whose
+-- value changed, rows with the same changed set batched, in key order.
+local function emit_updates(s, conn, m, objs, done)
+  done.upd[#done.upd + 1] = {m, objs}
+  local sigs = C.update_sigs(objs)
+  local keys, byobj, n = {}, {}, 0
+  local single = #m.pk_index == 1
+  for r, obj in ipairs(objs) do
+    if sigs[r] then
+      n = n + 1
+      local key = C.identity(obj)
+      if not single then key = key_of(m, key) end
+      keys[n], byobj[key] = key, r
+    end
+  end
+  if n == 0 then return end
+  if single and math.type(keys[1]) then
+    table.sort(keys) -- numbers: Lua's own comparison, no closure
+  else
+    table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
+  end
+  local list, lsigs = {}, {}
+  for i = 1, n do
+    local r = byobj[keys[i]]
+    list[i], lsigs[i] = objs[r], sigs[r]
+  end
+  local stmt = update_stmt(m)
+  local i = 1
+  while i <= n do
+    local j = i
+    while j < n and lsigs[j + 1] == lsigs[i] do j = j + 1 end
+    local c = compiled_for(m, conn, "update", lsigs[i], stmt,
+                           C.update_params(list[i], m.colkeys, m.pk_params))
+    local count = run_compiled(s, conn, c, list, i, j).rowcount
+    if count >= 0 and count ~= j - i + 1 then
+      raise("StaleDataError", string.format(
+        "UPDATE statement on table '%s' expected to update %d row(s); " ..
+        "%d were matched.", m.local_table.name, j - i + 1, count))
+    end
+    i = j + 1
+  end
+end
+
+local function can_return(conn)
+  return conn.dialect.name == "postgresql"
+end
+
+-- INSERTs for the pending objects of mapper m, in the order they were
+-- added: consecutive rows with the same columns and a primary key given
+-- go in one executemany; a row whose key the database generates goes
+-- alone, the key read back by RETURNING or lastrowid.
+local function emit_inserts(s, conn, m, objs, done)
+  local n = #objs
+  done.ins[#done.ins + 1] = {m, objs}
+  if n == 0 then return end
+  local sigs = C.insert_sigs(objs, m.insert_none, m.pk_index)
+  local cache = stmt_cache(m)
+  local ins = cache.insert or sa.insert(m.local_table)
+  cache.insert = ins
+  local returning = can_return(conn)
+  -- Lua-function defaults are computed per row by the compile step
+  local precompiled = not m.lua_defaults
+  local i = 1
+  while i <= n do
+    local obj = objs[i]
+    if not sigs[i] then
+      local stmt, kind = ins, "insert1"
+      if returning then
+        cache.insert_returning = cache.insert_returning or
+          ins:returning(table.unpack(m.primary_key))
+        stmt, kind = cache.insert_returning, "insert_returning"
+      end
+      local params, sig = C.insert_params(obj, m.colkeys, m.insert_none)
+      local r
+      if precompiled then
+        r = run_compiled(s, conn, compiled_for(m, conn, kind, sig, stmt, params),
+                         objs, i, i)
+      else
+        r = run(s, conn, stmt, params)
+      end
+      if returning then
+        local row = r:first()
+        for k, idx in ipairs(m.pk_index) do C.set(obj, idx, row[k]) end
+      else
+        C.set(obj, m.pk_index[1], r.lastrowid)
+      end
+      i = i + 1
+    else
+      local j = i
+      while j < n and sigs[j + 1] == sigs[i] do j = j + 1 end
+      if precompiled then
+        local c = compiled_for(m, conn, "insert", sigs[i], ins,
+                               (C.insert_params(obj, m.colkeys, m.insert_none)))
+        run_compiled(s, conn, c, objs, i, j)
+      else
+        local rows = {}
+        for k = i, j do
+          rows[#rows + 1] = (C.insert_params(objs[k], m.colkeys, m.insert_none))
+        end
+        run_batch(s, conn, ins, rows)
+      end
+      i = j + 1
+    end
+  end
+end
+
+local function emit_deletes(s, conn, m, objs, done)
+  local keys, bykey = {}, {}
+  for i, obj in ipairs(objs) do
+    local p, iv = {}, ident_vals(obj, m)
+    for k, idx in ipairs(m.pk_index) do p["pk_" .. m.colkeys[idx]] = iv[k] end
+    local key = ident_key(obj, m)
+    keys[i], bykey[key] = key, p
+    done.del[#done.del + 1] = obj
+  end
+  if #keys == 0 then return end
+  if #m.pk_index == 1 and math.type(keys[1]) then
+    table.sort(keys)
+  else
+    table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
+  end
+  local rows = {}
+  for i, key in ipairs(keys) do rows[i] = bykey[key] end
+  local count = run_batch(s, conn, delete_stmt(m), rows)
+  if count >= 0 and count ~= #rows then
+    io.stderr:write(string.format(
+      "SAWarning: DELETE statement on table '%s' expected to delete %d " ..
+      "row(s); %d were matched.  Please set confirm_deleted_rows=False " ..
+      "within the mapper configuration to prevent this warning.\n",
+      m.local_table.name, #rows, count))
+  end
+end
+
+-- copy the referenced values of src (nil: NULL) into dst's foreign key
+local function apply_sync(e)
+  local r, src, dst = e[1], e[2], e[3]
+  local sidx, didx = r.remote_idx, r.local_idx
+  if r.direction == "onetomany" then sidx, didx = r.local_idx, r.remote_idx end
+  local dm = mapper_of(dst)
+  for k, di in ipairs(didx) do
+    local v
+    if src ~= nil then v = col_value(src, mapper_of(src), sidx[k]) end
+    local cur, loaded = C.get(dst, di)
+    if not loaded and C.lifecycle(dst) == "persistent" then
+      -- an expired column: its committed value is needed to see a change
+      cur, loaded = dst[dm.keys[di]], true
+    end
+    if not loaded or cur ~= v then dst[dm.keys[di]] = v end
+  end
+end
+
+-- the statements of mapper m; a self-referential mapper inserts its
+-- pending rows in levels, each after the rows it refers to
+
+local function emit_saves(s, conn, m, sv, syncs, done)
+  if not m.self_ref or #sv.ins < 2 then
+    for _, e in ipairs(syncs or {}) do apply_sync(e) end
+    emit_updates(s, conn, m, sv.upd, done)
+    emit_inserts(s, conn, m, sv.ins, done)
+    return
+  end
+  local dep = {}
+  for _, e in ipairs(syncs or {}) do
+    local src, dst = e[2], e[3]
+    if src ~= nil and s._new[src] and mapper_of(src) == m then
+      dep[dst] = src
+    end
+  end
+  local depth = {}
+  local function depth_of(obj, n)
+    if depth[obj] then return depth[obj] end
+    local d = 0
+    if dep[obj] and n < 1000 then d = depth_of(dep[obj], n + 1) + 1 end
+    depth[obj] = d
+    return d
+  end
+  local levels, top = {}, 0
+  for _, obj in ipairs(sv.ins) do
+    local d = depth_of(obj, 0) + 1
+    levels[d] = levels[d] or {}
+    table.insert(levels[d], obj)
+    if d > top then top = d end
+  end
+  local by_dst = {}
+  for _, e in ipairs(syncs or {}) do
+    local l = by_dst[e[3]]
+    if not l then l = {}; by_dst[e[3]] = l end
+    l[#l + 1] = e
+  end
+  for d = 1, top do
+    for _, obj in ipairs(levels[d] or {}) do
+      for _, e in ipairs(by_dst[obj] or {}) do apply_sync(e) end
+      by_dst[obj] = nil
+    end
+    emit_inserts(s, conn, m, levels[d] or {}, done)
+  end
+  for _, e in ipairs(syncs or {}) do
+    if by_dst[e[3]] then apply_sync(e) end
+  end
+  emit_updates(s, conn, m, sv.upd, done)
+end
+
+-- post_update: one UPDATE per row and relationship, after the inserts and
+-- before the deletes; the new value is then the object's committed one
+local function emit_post(s, conn, list)
+  for _, e in ipairs(list) do
+    local r, src, dst = e[1], e[2], e[3]
+    local sidx, didx = r.remote_idx, r.local_idx
+    if r.direction == "onetomany" then sidx, didx = r.local_idx, r.remote_idx end
+    local dm = mapper_of(dst)
+    local values, stmt = {}, sa.update(dm.local_table)
+    for k, di in ipairs(didx) do
+      local v = sa.null
+      if src ~= nil then
+        v = col_value(src, mapper_of(src), sidx[k])
+        if v == nil then v = sa.null end
+      end
+      values[dm.colkeys[di]] = v
+    end
+    local ident = ident_vals(dst, dm) or pk_values(dst, dm)
+    for k, col in ipairs(dm.primary_key) do stmt = stmt:where(col:eq(ident[k])) end
+    run(s, conn, stmt:values(values))
+    for k, di in ipairs(didx) do
+      local v = values[dm.colkeys[di]]
+      if rawequal(v, sa.null) then v = nil end
+      C.set(dst, di, v)
+    end
+  end
+end
+
+-- many-to-many association rows: the params of one row
+local function assoc_params(r, a, b)
+  local p = {}
+  for _, q in ipairs(r.sec_local) do
+    p[q[1].key] = col_value(a, r.parent, q[2])
+  end
+  for _, q in ipairs(r.sec_remote) do
+    p[q[1].key] = col_value(b, r.target, q[2])
+  end
+  return p
+end
+
+local function emit_assoc(s, conn, list, kind)
+  for _, e in ipairs(list) do
+    local r = e.rel
+    local rows = {}
+    for i, pair in ipairs(e.rows) do rows[i] = assoc_params(r, pair[1], pair[2]) end
+    if #rows > 0 then
+      local stmt
+      if kind == "insert" then
+        stmt = sa.insert(r.secondary)
+      else
+        stmt = sa.delete(r.secondary)
+        for _, q in ipairs(r.sec_local) do
+          stmt = stmt:where(q[1]:eq(sa.bindparam(q[1].key)))
+        end
+        for _, q in ipairs(r.sec_remote) do
+          stmt = stmt:where(q[1]:eq(sa.bindparam(q[1].key)))
+        end
+      end
+      local count = run_batch(s, conn, stmt, rows)
+      if kind == "delete" and count >= 0 and count ~= #rows then
+        raise("StaleDataError", string.format(
+          "DELETE statement on table '%s' expected to delete %d row(s); " ..
+          "Only %d were matched.", r.secondary.name, #rows, count))
+      end
+    end
+  end
+end
+
+-- A bulk UPDATE or DELETE of a mapped table run through the session
+-- keeps the session's objects in step (synchronize_session "auto",
+-- "fetch" and "evaluate" all work as "fetch" here: the primary keys of
+-- the matching rows are selected first; updated attributes are expired,
+-- so they load the new values, and deleted objects become deleted).
+local function bulk_dml(s, conn, stmt, params, opts)
+  local sync = opts and opts.synchronize_session
+  if sync == nil then sync = "auto" end
+  local ptr, keys = C.dml_info(stmt)
+  local m = ptr and mappers_by_table[ptr]
+  if not m or sync == false or type(params) == "table" and
+     type(params[1]) == "table" then
+    return run(s, conn, stmt, params)
+  end
+  autoflush(s)
+  local rows = run(s, conn, C.where_of(sa.select(table.unpack(m.primary_key)),
+                                       stmt), params):all()
+  local r = run(s, conn, stmt, params)
+  local map = s._idmap[m]
+  if not map then return r end
+  local idx = {}
+  for _, k in ipairs(keys) do
+    for i, ck in ipairs(m.colkeys) do if ck == k then idx[#idx + 1] = i end end
+  end
+  local level = s._txs[#s._txs]
+  for _, row in ipairs(rows) do
+    local vals = {}
+    for k = 1, #m.pk_index do vals[k] = row[k] end
+    local obj = map[key_of(m, vals)]
+    if obj ~= nil then
+      if C.node_kind(stmt) == "update" then
+        C.expire(obj, idx)
+        if not C.modified(obj) then s._dirty[obj] = nil end
+      else
+        s._dirty[obj], s._deleted[obj] = nil, nil
+        map[key_of(m, vals)] = nil
+        set_state(obj, "deleted", s.id)
+        level.deleted[#level.deleted + 1] = obj
+      end
+    end
+  end
+  return r
+end
+
+-- for the other files of the ORM
+I.bulk_dml = bulk_dml
+I.emit_assoc = emit_assoc
+I.emit_deletes = emit_deletes
+I.emit_post = emit_post
+I.emit_saves = emit_saves

@@ -1,0 +1,69 @@
+-- orm/query.lua -- the legacy Query (session:query(...)), a thin layer
+-- over select() and ORM results.
+
+local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
+local OrmResult = I.OrmResult
+local Session = I.Session
+
+------------------------------------------------------------------------
+-- the legacy Query
+------------------------------------------------------------------------
+
+local Query = {}
+Query.__index = Query
+Query.__name = "retort.Query"
+
+function Session:query(...)
+  local args = {...}
+  return setmetatable({session = self, stmt = sa.select(table.unpack(args)),
+                       entity = args[1]}, Query)
+end
+
+local function gen(q, stmt)
+  return setmetatable({session = q.session, stmt = stmt, entity = q.entity,
+                       _params = q._params}, Query)
+end
+
+for _, name in ipairs({"filter", "where", "filter_by", "order_by", "limit",
+                       "offset", "join", "outerjoin", "group_by", "having",
+                       "distinct", "select_from", "add_columns",
+                       "options"}) do
+  Query[name] = function(q, ...) return gen(q, q.stmt[name](q.stmt, ...)) end
+end
+
+function Query:_result()
+  local r = self.session:execute(self.stmt, self._params)
+  if getmetatable(r) == OrmResult and r.joins then r = r:unique() end
+  if getmetatable(r) == OrmResult and #r.ents == 1 then return r:scalars() end
+  return r
+end
+function Query:all() return self:_result():all() end
+function Query:first() return self:limit(1):_result():first() end
+function Query:one() return self:_result():one() end
+function Query:one_or_none() return self:_result():one_or_none() end
+function Query:scalar()
+  local r = self.session:execute(self.stmt, self._params)
+  return r:scalar()
+end
+function Query:count()
+  local sub = self.stmt:subquery()
+  return self.session:execute(sa.select(sa.func.count()):select_from(sub),
+                              self._params):scalar()
+end
+function Query:get(ident) return self.session:get(self.entity, ident) end
+function Query:params(p)
+  local q = gen(self, self.stmt)
+  q._params = p
+  return q
+end
+-- Python's query[a:b], as SQLAlchemy's Query.slice(start, stop)
+function Query:slice(start, stop)
+  return self:offset(start):limit(stop - start)
+end
+-- `for x in query do`: the rows (or objects) of all()
+function Query:__call()
+  if not self._rows then self._rows, self._i = self:all(), 0 end
+  self._i = self._i + 1
+  return self._rows[self._i]
+end

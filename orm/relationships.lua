@@ -1,0 +1,476 @@
+-- orm/relationships.lua -- relationship() and backref(), the resolution
+-- of a relationship (target, direction, join condition, the foreign key
+-- column pairs), the ON clauses of its joins, and its SQL operators
+-- (any, has, contains, eq, with_parent).
+--
+-- Relationships are properties of the mapper resolved the first time
+-- they are needed; their loaded values live among an instance's extras,
+-- and the flush syncs foreign keys from them.
+
+local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
+local Mapper = I.Mapper
+local configure = I.configure
+local hooks = I.hooks
+local raise = I.raise
+
+------------------------------------------------------------------------
+-- relationships
+------------------------------------------------------------------------
+--
+-- A relationship is a property of the mapper that declares it (and the
+-- class attribute of that name, for queries and loader options).  It is
+-- resolved by configure() the first time any is needed, once all classes
+-- exist: its target, its direction, and the column pairs the flush copies
+-- from the referenced ("source") object into the referencing one.
+--
+-- The loaded value lives among the instance's extras under its key: a
+-- collection (a Lua list whose metatable holds the methods) or the
+-- related object; a scalar loaded as nil is marked under nilmark[key].
+-- What was added and removed since the last flush is kept per object
+-- and key under changekey[key]; the session keeps the objects with such
+-- changes (s._reldirty) until the flush turns them into foreign key
+-- values, association rows and orphan deletions.
+
+local Rel = {}
+Rel.__index = Rel
+Rel.__name = "retort.Relationship"
+Rel.__tostring = function(r) return r.parent.class.__name__ .. "." .. r.key end
+
+local cascade_all = {"save-update", "merge", "refresh-expire", "expunge",
+                     "delete"}
+local cascade_known = {["save-update"] = true, merge = true,
+                       ["refresh-expire"] = true, expunge = true,
+                       delete = true, ["delete-orphan"] = true}
+
+local function parse_cascade(text)
+  local c = {}
+  for w in string.gmatch(text or "save-update, merge", "[%w_%-]+") do
+    if w == "all" then
+      for _, x in ipairs(cascade_all) do c[x] = true end
+    elseif w ~= "none" then
+      if not cascade_known[w] then
+        raise("ArgumentError", "Invalid cascade option(s): '" .. w .. "'")
+      end
+      c[w] = true
+    end
+  end
+  return c
+end
+
+-- A backref is made at configure time, but its key is an attribute of
+-- the target's instances at once (reading it configures): the target's
+-- relationship keys get it now, or when the target class is declared.
+function hooks.announce_backrefs(m)
+  local reg = m.registry
+  for _, name in ipairs(reg.backrefs[m.class.__name__] or {}) do
+    m.relkeys[name] = true
+  end
+  reg.backrefs[m.class.__name__] = nil
+  for _, r in pairs(m.relationships) do
+    local b = r.options.backref
+    if b then
+      local name = type(b) == "table" and b.name or b
+      local arg = r.argument
+      local tm = type(arg) == "table" and rawget(arg, "__mapper__")
+      if type(arg) == "string" then
+        local cls = reg.classes[arg]
+        tm = cls and rawget(cls, "__mapper__")
+        if not tm then
+          reg.backrefs[arg] = reg.backrefs[arg] or {}
+          table.insert(reg.backrefs[arg], name)
+        end
+      end
+      if tm then tm.relkeys[name] = true end
+    end
+  end
+end
+
+local function column_list(x)
+  if type(x) == "function" then x = x() end
+  if x == nil then return nil end
+  if C.node_kind(x) then return {x} end
+  return x
+end
+
+local function ptrset(cols)
+  if not cols then return nil end
+  local set = {}
+  for _, c in ipairs(cols) do set[C.node_ptr(c)] = true end
+  return set
+end
+
+-- the attribute index of each column of m, by node
+local function colindex(m)
+  if not m.colidx then
+    m.colidx = {}
+    for i, col in ipairs(m.columns) do m.colidx[C.node_ptr(col)] = i end
+  end
+  return m.colidx
+end
+
+-- {fk column, referenced column} for the foreign keys of table `from`
+-- that reference table `to` (only those among `only`, when given)
+local function fk_pairs(from, to, only)
+  local out = {}
+  for _, fk in ipairs(from.foreign_keys) do
+    local tname, cname = string.match(fk.target_fullname, "^(.*)%.([^.]+)$")
+    if tname == to.name or tname == to.fullname then
+      if not only or only[C.node_ptr(fk.parent)] then
+        out[#out + 1] = {fk.parent, to.c[cname]}
+      end
+    end
+  end
+  return out
+end
+
+local function same(a, b) return C.node_ptr(a) == C.node_ptr(b) end
+
+-- {fk column, referenced column} for the equalities of a join condition:
+-- the foreign key side is the one named by foreign_keys, else the one
+-- with a ForeignKey to the other, else the one not in a primary key
+local function cond_pairs(cond, only)
+  local raw, other = C.join_pairs(cond)
+  local out = {}
+  for _, p in ipairs(raw) do
+    local a, b = p[1], p[2]
+    local fk_a
+    if only then
+      fk_a = only[C.node_ptr(a)] and true or false
+    else
+      fk_a = nil
+      for _, fk in ipairs(a.table.foreign_keys) do
+        if same(fk.parent, a) and fk.target_fullname ==
+           b.table.name .. "." .. b.name then fk_a = true end
+      end
+      if fk_a == nil then
+        for _, fk in ipairs(b.table.foreign_keys) do
+          if same(fk.parent, b) and fk.target_fullname ==
+             a.table.name .. "." .. a.name then fk_a = false end
+        end
+      end
+      if fk_a == nil then fk_a = not a.primary_key end
+    end
+    if fk_a then out[#out + 1] = {a, b} else out[#out + 1] = {b, a} end
+  end
+  return out, other
+end
+
+local function rel_error(r, msg)
+  raise("ArgumentError", "relationship " .. tostring(r) .. ": " .. msg)
+end
+
+local function resolve_class(r, x)
+  if type(x) == "function" then x = x() end
+  if type(x) == "string" then
+    local cls = r.parent.registry and r.parent.registry.classes[x]
+    if cls == nil then
+      raise("InvalidRequestError", string.format(
+        "When initializing mapper %s, expression '%s' failed to locate a " ..
+        "name ('%s'). If this is a class name, consider adding this " ..
+        "relationship() to the %s class after both dependent classes " ..
+        "have been defined.", tostring(r.parent), x, x,
+        tostring(r.parent.class)))
+    end
+    x = cls
+  end
+  local m = type(x) == "table" and rawget(x, "__mapper__")
+  if getmetatable(x) == Mapper then m = x end
+  if not m then rel_error(r, "the target is not a mapped class") end
+  return m
+end
+
+local function resolve_table(r, x)
+  if type(x) == "function" then x = x() end
+  if type(x) == "string" then
+    local t = r.parent.local_table.metadata.tables[x]
+    if not t then rel_error(r, "no table named '" .. x .. "'") end
+    return t
+  end
+  return x
+end
+
+local function order_list(r, x)
+  if type(x) == "function" then x = x() end
+  if x == nil or x == false then return nil end
+  if type(x) == "string" then
+    local cname, attr = string.match(x, "^([%w_]+)%.([%w_]+)$")
+    local cls = cname and r.parent.registry.classes[cname]
+    if cls then return {cls[attr]} end
+    return {r.target.attrs[x]}
+  end
+  if C.node_kind(x) then return {x} end
+  return x
+end
+
+-- index lists for pairs {a col, b col}: positions of a in ma, b in mb
+local function pair_indexes(pairs_, ma, mb)
+  local ia, ib = {}, {}
+  for k, p in ipairs(pairs_) do
+    ia[k] = colindex(ma)[C.node_ptr(p[1])]
+    ib[k] = colindex(mb)[C.node_ptr(p[2])]
+  end
+  return ia, ib
+end
+
+local function resolve_rel(r)
+  local o, m = r.options, r.parent
+  local tm = resolve_class(r, r.argument)
+  r.target = tm
+  r.viewonly = o.viewonly or false
+  -- a viewonly relationship writes nothing and cascades nothing
+  r.cascade = r.viewonly and {} or parse_cascade(o.cascade)
+  r.lazy = o.lazy or "select"
+  if r.lazy == true then r.lazy = "select" end
+  if r.lazy == false then r.lazy = "joined" end
+  r.passive_deletes = o.passive_deletes or false
+  r.post_update = o.post_update or false
+  local only = ptrset(column_list(o.foreign_keys))
+  local pt, tt = m.local_table, tm.local_table
+  local pj, sj = o.primaryjoin, o.secondaryjoin
+  if type(pj) == "function" then pj = pj() end
+  if type(sj) == "function" then sj = sj() end
+  r.primaryjoin, r.secondaryjoin = pj, sj
+  if o.secondary then
+    local sec = resolve_table(r, o.secondary)
+    r.secondary = sec
+    local lp, rp = fk_pairs(sec, pt, only), fk_pairs(sec, tt, only)
+    local other1, other2
+    if pj then lp, other1 = cond_pairs(pj, only) end
+    if sj then rp, other2 = cond_pairs(sj, only) end
+    if other1 or other2 then r.extra = true end
+    if pj and sj and same(pt, tt) then
+      -- self-referential: the conditions tell the sides apart
+    elseif same(pt, tt) then
+      rel_error(r, "a self-referential many-to-many needs primaryjoin " ..
+                "and secondaryjoin")
+    end
+    if #lp == 0 or #rp == 0 then
+      rel_error(r, "could not determine join condition between parent/" ..
+                "child tables through the secondary table")
+    end
+    r.direction = "manytomany"
+    -- {secondary column, referenced column} -> indexes in the mappers
+    r.sec_local, r.sec_remote = {}, {}
+    for k, p in ipairs(lp) do
+      r.sec_local[k] = {p[1], colindex(m)[C.node_ptr(p[2])], p[2]}
+    end
+    for k, p in ipairs(rp) do
+      r.sec_remote[k] = {p[1], colindex(tm)[C.node_ptr(p[2])], p[2]}
+    end
+    r.local_idx = {}
+    for k, q in ipairs(r.sec_local) do r.local_idx[k] = q[2] end
+  else
+    local otm, mto
+    local given, other
+    if pj then
+      given, other = cond_pairs(pj, only)
+      r.extra = other or nil
+    end
+    if given and not same(pt, tt) then
+      otm, mto = {}, {}
+      for _, p in ipairs(given) do
+        if same(p[1].table, tt) then otm[#otm + 1] = p
+        else mto[#mto + 1] = p end
+      end
+      r.self_ref = nil
+    elseif same(pt, tt) then
+      local all = given or fk_pairs(pt, pt, only)
+      local remote = ptrset(column_list(o.remote_side))
+      local to_one = false
+      if remote then
+        for _, p in ipairs(all) do
+          if remote[C.node_ptr(p[2])] then to_one = true end
+        end
+      end
+      if to_one then otm, mto = {}, all else otm, mto = all, {} end
+      r.self_ref = true
+    else
+      otm, mto = fk_pairs(tt, pt, only), fk_pairs(pt, tt, only)
+    end
+    if #otm > 0 and #mto > 0 then
+      rel_error(r, "more than one foreign key path links the tables; " ..
+                "name the columns with foreign_keys")
+    elseif #otm == 0 and #mto == 0 then
+      raise("ArgumentError", string.format(
+        "Could not determine join condition between parent/child tables " ..
+        "on relationship %s - there are no foreign keys linking these " ..
+        "tables.  Ensure that referencing columns are associated with a " ..
+        "ForeignKey or ForeignKeyConstraint, or specify a 'primaryjoin' " ..
+        "expression.", tostring(r)))
+    end
+    if #otm > 0 then
+      r.direction = "onetomany"
+      -- source: the parent (referenced columns); destination: the target
+      local fk, ref, lr = {}, {}, {}
+      for k, p in ipairs(otm) do
+        fk[k], ref[k], lr[k] = p[1], p[2], {p[2], p[1]}
+      end
+      r.local_idx, r.remote_idx = pair_indexes(lr, m, tm)
+      r.remote_cols, r.local_cols = fk, ref
+    else
+      r.direction = "manytoone"
+      local fk, ref = {}, {}
+      for k, p in ipairs(mto) do fk[k], ref[k] = p[1], p[2] end
+      r.local_idx, r.remote_idx = pair_indexes(mto, m, tm)
+      r.remote_cols, r.local_cols = ref, fk
+      -- the related object is found by primary key when the referenced
+      -- columns are the target's key
+      local pk_ok = #ref == #tm.primary_key
+      for k, col in ipairs(ref) do
+        if C.node_ptr(col) ~= C.node_ptr(tm.primary_key[k]) then pk_ok = false end
+      end
+      r.pk_lookup = pk_ok
+    end
+  end
+  if o.uselist ~= nil then r.uselist = o.uselist
+  else r.uselist = r.direction ~= "manytoone" end
+  local cc = o.collection_class
+  if cc == "set" then
+    r.set = true
+  elseif cc ~= nil and cc ~= "list" then
+    rel_error(r, "collection_class '" .. tostring(cc) .. "' is not " ..
+              "supported yet (\"list\" and \"set\" are)")
+  end
+  r.order_by = order_list(r, o.order_by)
+  -- a backref becomes a relationship of the target pointing back here
+  if o.backref then
+    local name, bo = o.backref, {}
+    if type(name) == "table" then name, bo = name.name, name.options end
+    local opts = {back_populates = r.key}
+    for k, v in pairs(bo) do opts[k] = v end
+    if r.secondary and opts.secondary == nil then opts.secondary = r.secondary end
+    if opts.foreign_keys == nil and o.foreign_keys then
+      opts.foreign_keys = o.foreign_keys
+    end
+    if tm.relationships[name] then
+      rel_error(r, "the backref '" .. name .. "' conflicts with an " ..
+                "existing property of " .. tostring(tm))
+    end
+    hooks.add_relationship(tm, name, {argument = m.class, options = opts})
+    r.back_name = name
+  else
+    r.back_name = o.back_populates
+  end
+end
+
+-- relationship(): a specification, made a property of the mapper that
+-- declares it (resolved later: see "relationships")
+function orm.relationship(target, opts)
+  return {__kind = "relationship", argument = target, options = opts or {}}
+end
+-- backref(name, opts): the other side's options for relationship{backref}
+function orm.backref(name, opts)
+  return {__kind = "backref", name = name, options = opts or {}}
+end
+
+local function rel_on(r, target)
+  configure()
+  if r.primaryjoin and not target then return r.primaryjoin end
+  local on
+  for k, lc in ipairs(r.local_cols) do
+    local rc = r.remote_cols[k]
+    if target then rc = target.c[rc.key] end
+    local cond = lc:eq(rc)
+    on = on and sa.and_(on, cond) or cond
+  end
+  return on
+end
+
+local function sec_on(list, target, given)
+  if given and not target then return given end
+  local on
+  for _, p in ipairs(list) do
+    local col = p[3]
+    if target then col = target.c[col.key] end
+    local cond = col:eq(p[1])
+    on = on and sa.and_(on, cond) or cond
+  end
+  return on
+end
+
+-- relationship operators ------------------------------------------------
+
+-- EXISTS (SELECT 1 FROM target WHERE <join> [AND cond])
+function Rel:any(cond)
+  configure()
+  local sub
+  if self.secondary then
+    sub = sa.select(sa.literal_column("1"))
+      :select_from(self.secondary):select_from(self.target.local_table)
+      :where(sec_on(self.sec_local, nil, self.primaryjoin))
+      :where(sec_on(self.sec_remote, nil, self.secondaryjoin))
+  else
+    sub = sa.select(sa.literal_column("1"))
+      :select_from(self.target.local_table):where(rel_on(self))
+  end
+  if cond ~= nil then sub = sub:where(cond) end
+  return sub:exists()
+end
+Rel.has = Rel.any
+
+local function and_all(conds)
+  local out
+  for _, c in ipairs(conds) do out = out and sa.and_(out, c) or c end
+  return out
+end
+
+-- User.addresses:contains(a): the parent rows that a refers to
+function Rel:contains(obj)
+  configure()
+  I.check_target(self, obj)
+  local conds = {}
+  if self.direction == "onetomany" then
+    for k, lc in ipairs(self.local_cols) do
+      conds[k] = lc:eq(I.col_value(obj, self.target, self.remote_idx[k]))
+    end
+  elseif self.secondary then
+    conds[1] = sec_on(self.sec_local)
+    for _, p in ipairs(self.sec_remote) do
+      conds[#conds + 1] = p[1]:eq(I.col_value(obj, self.target, p[2]))
+    end
+  else
+    raise("InvalidRequestError", "'contains' not implemented for " ..
+          "scalar attributes.  Use ==")
+  end
+  return and_all(conds)
+end
+
+-- Address.user:eq(u): the rows that refer to u (many-to-one)
+function Rel:eq(obj)
+  configure()
+  if self.direction ~= "manytoone" then
+    raise("InvalidRequestError", "Can't compare a collection to an " ..
+          "object or collection; use contains() to test for membership.")
+  end
+  local conds = {}
+  for k, lc in ipairs(self.local_cols) do
+    if obj == nil then conds[k] = lc:is_(sa.null)
+    else conds[k] = lc:eq(I.col_value(obj, self.target, self.remote_idx[k])) end
+  end
+  return and_all(conds)
+end
+
+-- with_parent(obj, User.addresses): the target rows related to obj
+function orm.with_parent(obj, r)
+  I.check_rel(r, "with_parent")
+  configure()
+  local conds = {}
+  if r.secondary then
+    conds[1] = sec_on(r.sec_remote)
+    for _, p in ipairs(r.sec_local) do
+      conds[#conds + 1] = p[1]:eq(I.col_value(obj, r.parent, p[2]))
+    end
+  else
+    for k, rc in ipairs(r.remote_cols) do
+      conds[k] = rc:eq(I.col_value(obj, r.parent, r.local_idx[k]))
+    end
+  end
+  return and_all(conds)
+end
+
+-- for the other files of the ORM
+I.Rel = Rel
+I.rel_on = rel_on
+I.resolve_rel = resolve_rel
+I.sec_on = sec_on

@@ -1,0 +1,711 @@
+-- orm/session.lua -- the Session: sessionmaker, add/delete/expunge,
+-- expire/refresh, flush (driving the unit of work), commit/rollback and
+-- transaction levels (SessionTx, begin_nested), execute/scalars, get and
+-- merge.  Every statement of the ORM goes through run() (or the compiled
+-- flush statements of orm/persistence.lua).
+
+local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
+local compile_hook = I.compile_hook
+local configure = I.configure
+local dispatch = I.dispatch
+local hooks = I.hooks
+local ident_key = I.ident_key
+local ident_store = I.ident_store
+local ident_vals = I.ident_vals
+local idmap_for = I.idmap_for
+local key_of = I.key_of
+local listeners = I.listeners
+local lselect = I.lselect
+local mapper_of = I.mapper_of
+local nilmark = I.nilmark
+local objstr = I.objstr
+local raise = I.raise
+local related_by = I.related_by
+local session_event = I.session_event
+local sessions = I.sessions
+
+------------------------------------------------------------------------
+-- sessions
+------------------------------------------------------------------------
+
+local next_session_id = 0
+
+local Session = {}
+local SessionMT = {__name = "retort.Session"}
+
+function orm.Session(bind, opts)
+  opts = opts or {}
+  next_session_id = next_session_id + 1
+  local s = setmetatable({
+    bind = bind, id = next_session_id,
+    autoflush = opts.autoflush ~= false,
+    expire_on_commit = opts.expire_on_commit ~= false,
+    _idmap = {}, _new = {}, _newlist = {}, _dirty = {}, _deleted = {},
+    _reldirty = {},
+    _txs = {}, -- transaction levels: {new = {}, deleted = {}, tx = savepoint}
+  }, SessionMT)
+  sessions[s.id] = s
+  return s
+end
+
+function orm.sessionmaker(opts)
+  opts = opts or {}
+  local bind = opts.bind or opts[1]
+  return setmetatable({}, {__call = function(_, o)
+    local merged = {}
+    for k, v in pairs(opts) do merged[k] = v end
+    for k, v in pairs(o or {}) do merged[k] = v end
+    return orm.Session(merged.bind or bind, merged)
+  end, __index = {begin = function(self)
+    local s = self()
+    return s:begin()
+  end}})
+end
+
+-- every statement of the ORM goes through here (or run_compiled)
+local function run(s, conn, stmt, params)
+  local l = listeners[s.bind]
+  if not l then return conn:execute(stmt, params) end
+  local sql, pos = compile_hook(stmt, conn.dialect.name, params)
+  local many = type(params) == "table" and type(params[1]) == "table"
+  if l.before_cursor_execute then
+    dispatch(s, "before_cursor_execute", conn, nil, sql, pos, nil, many)
+  end
+  local r = conn:execute(stmt, params)
+  if l.after_cursor_execute then
+    dispatch(s, "after_cursor_execute", conn, nil, sql, pos, nil, many)
+  end
+  return r
+end
+
+function Session:_check_active()
+  if self._failed then
+    raise("InvalidRequestError",
+          "This Session's transaction has been rolled back due to a " ..
+          "previous exception during flush. To begin a new transaction " ..
+          "with this Session, first issue Session.rollback(). Original " ..
+          "exception was: " .. tostring(self._failed))
+  end
+end
+
+function Session:connection()
+  self:_check_active()
+  if not self._conn then
+    self._conn = self.bind.connect and self.bind:connect() or self.bind
+    self._txs = {{new = {}, deleted = {}}}
+  end
+  return self._conn
+end
+
+-- the persistent objects of the session (in its identity maps, or held
+-- for their changes), each once
+local function all_objects(s)
+  local out, seen = {}, {}
+  for _, map in pairs(s._idmap) do
+    for _, obj in pairs(map) do
+      out[#out + 1], seen[obj] = obj, true
+    end
+  end
+  for obj in pairs(s._dirty) do
+    if not seen[obj] then out[#out + 1] = obj end
+  end
+  return out
+end
+
+local function set_state(obj, state, sid)
+  C.lifecycle(obj, state)
+  if sid then C.session(obj, sid) end
+end
+
+-- object access hooks (called from C)
+function hooks.modified(obj)
+  local s = sessions[C.session(obj)]
+  if s then s._dirty[obj] = true end
+end
+
+------------------------------------------------------------------------
+-- session operations
+------------------------------------------------------------------------
+
+local function checkobj(obj)
+  if not C.isinstance(obj) then
+    raise("UnmappedInstanceError", "Class '" .. type(obj) .. "' is not mapped")
+  end
+  return obj
+end
+
+local function add_one(self, obj)
+  local state, sid = C.lifecycle(obj), C.session(obj)
+  if sid ~= 0 and sid ~= self.id and sessions[sid] and
+     (state == "pending" or state == "persistent") then
+    raise("InvalidRequestError", string.format(
+      "Object '%s' is already attached to session '%d' (this is '%d')",
+      objstr(obj), sid, self.id))
+  end
+  if state == "transient" then
+    local list = self._newlist
+    list[#list + 1] = obj
+    self._new[obj] = #list
+    set_state(obj, "pending", self.id)
+  elseif state == "detached" then
+    set_state(obj, "persistent", self.id)
+    idmap_for(self, mapper_of(obj))[ident_key(obj, mapper_of(obj))] = obj
+    if C.modified(obj) then self._dirty[obj] = true end
+  end
+  if mapper_of(obj).has_rels then self._reldirty[obj] = true end
+end
+
+-- add obj and, through save-update, what its loaded relationships hold
+local function cascade_add(s, obj, seen)
+  seen = seen or {}
+  if seen[obj] then return end
+  seen[obj] = true
+  local st = C.lifecycle(obj)
+  if st == "transient" or st == "detached" or C.session(obj) ~= s.id then
+    add_one(s, obj)
+  end
+  related_by(obj, "save-update", function(x) cascade_add(s, x, seen) end)
+end
+
+function Session:add(obj)
+  checkobj(obj)
+  cascade_add(self, obj)
+end
+
+function Session:add_all(list)
+  for _, obj in ipairs(list) do self:add(obj) end
+end
+
+function Session:delete(obj)
+  checkobj(obj)
+  local state = C.lifecycle(obj)
+  if state == "transient" or state == "pending" then
+    raise("InvalidRequestError",
+          "Instance '" .. objstr(obj) .. "' is not persisted")
+  end
+  if state == "detached" then self:add(obj) end
+  if C.lifecycle(obj) == "persistent" and not self._deleted[obj] then
+    self._deleted[obj] = true
+    -- the delete cascade loads what it follows (unless passive_deletes)
+    local m = mapper_of(obj)
+    if m.has_rels then
+      configure()
+      for _, r in ipairs(m.rel_list or {}) do
+        if r.cascade.delete then
+          local objs = r.passive_deletes and I.loaded_related(obj, r) or
+                       I.load_quiet(self, obj, r)
+          for _, x in ipairs(objs) do
+            local st = C.lifecycle(x)
+            if st == "pending" then self:expunge(x)
+            elseif st == "persistent" and C.session(x) == self.id then
+              self:delete(x)
+            end
+          end
+        end
+      end
+    end
+  end
+end
+
+local function forget(s, obj, to)
+  s._new[obj], s._dirty[obj], s._deleted[obj] = nil, nil, nil
+  local ident = ident_key(obj, mapper_of(obj))
+  if ident ~= nil then
+    local map = s._idmap[mapper_of(obj)]
+    if map and map[ident] == obj then map[ident] = nil end
+  end
+  if to == "transient" then C.setidentity(obj, nil) end
+  set_state(obj, to, 0)
+end
+
+function Session:expunge(obj)
+  checkobj(obj)
+  if C.session(obj) ~= self.id then
+    raise("InvalidRequestError", "Instance " .. objstr(obj) ..
+          " is not present in this Session")
+  end
+  local st = C.lifecycle(obj)
+  forget(self, obj, st == "pending" and "transient" or "detached")
+  self._reldirty[obj] = nil
+  related_by(obj, "expunge", function(x)
+    if C.session(x) == self.id then self:expunge(x) end
+  end)
+end
+
+function Session:expunge_all()
+  for obj in pairs(self._new) do forget(self, obj, "transient") end
+  for _, obj in ipairs(all_objects(self)) do forget(self, obj, "detached") end
+  for obj in pairs(self._deleted) do forget(self, obj, "detached") end
+  self._idmap, self._new, self._dirty, self._deleted = {}, {}, {}, {}
+  self._newlist, self._reldirty = {}, {}
+end
+
+function Session:contains(obj)
+  if not C.isinstance(obj) then return false end
+  local st = C.lifecycle(obj)
+  return C.session(obj) == self.id and (st == "pending" or st == "persistent")
+end
+
+local function attr_indexes(m, attrs)
+  if attrs == nil then return nil end
+  local idx = {}
+  for _, k in ipairs(attrs) do
+    if m.relationships[k] then
+      idx.rels = idx.rels or {}
+      idx.rels[k] = true
+    elseif not m.slots[k] then
+      raise("InvalidRequestError", "No such attribute '" .. k .. "'")
+    end
+    idx[#idx + 1] = m.slots[k]
+  end
+  return idx
+end
+
+function Session:expire(obj, attrs)
+  checkobj(obj)
+  if C.session(obj) ~= self.id or C.lifecycle(obj) ~= "persistent" then
+    raise("InvalidRequestError", string.format(
+      "Instance '%s' is not persistent within this Session", objstr(obj)))
+  end
+  local m = mapper_of(obj)
+  local idx = attr_indexes(m, attrs)
+  -- the refresh-expire cascade follows what is loaded before it goes
+  local related = {}
+  if attrs == nil then
+    related_by(obj, "refresh-expire", function(x)
+      related[#related + 1] = x
+    end)
+  end
+  C.expire(obj, idx)
+  I.expire_rels(obj, m, idx and (idx.rels or {}))
+  if not C.modified(obj) then self._dirty[obj] = nil end
+  for _, x in ipairs(related) do
+    if C.session(x) == self.id and C.lifecycle(x) == "persistent" and
+       lselect(2, C.get(x, mapper_of(x).pk_index[1])) then
+      self:expire(x)
+    end
+  end
+end
+
+function Session:expire_all()
+  for _, obj in ipairs(all_objects(self)) do
+    C.expire(obj)
+    I.expire_rels(obj, mapper_of(obj))
+  end
+  self._dirty = {}
+  self._reldirty = {}
+end
+
+function Session:refresh(obj, attrs)
+  self:expire(obj, attrs)
+  local m = mapper_of(obj)
+  local got = I.load_by_pk(self, m, ident_vals(obj, m), obj)
+  if got == nil then
+    raise("InvalidRequestError", "Could not refresh instance '" ..
+          objstr(obj) .. "'")
+  end
+end
+
+function Session:is_modified(obj)
+  checkobj(obj)
+  if not C.modified(obj) then return false end
+  local m = mapper_of(obj)
+  if C.lifecycle(obj) == "persistent" then
+    return C.update_params(obj, m.colkeys) ~= nil
+  end
+  return true
+end
+
+function Session:flush()
+  self:_check_active()
+  if next(self._new) == nil and next(self._dirty) == nil and
+     next(self._deleted) == nil and next(self._reldirty) == nil then return end
+  session_event(self, "before_flush", nil, nil)
+  local conn = self:connection()
+  local prev_noflush = self._no_autoflush
+  self._no_autoflush = true
+  local pok, work = pcall(I.presort, self)
+  self._no_autoflush = prev_noflush
+  if not pok then error(work, 0) end
+  -- group by mapper: pending in the order they were added
+  local saves, dels = {}, {}
+  local order = {}
+  for _, obj in ipairs(I.pending_list(self)) do
+    local m = mapper_of(obj)
+    local sv = saves[m]
+    if not sv then sv = {ins = {}, upd = {}}; saves[m] = sv end
+    sv.ins[#sv.ins + 1] = obj
+  end
+  for obj in pairs(self._dirty) do
+    if not self._deleted[obj] then
+      local m = mapper_of(obj)
+      saves[m] = saves[m] or {ins = {}, upd = {}}
+      table.insert(saves[m].upd, obj)
+    end
+  end
+  for obj in pairs(self._deleted) do
+    local m = mapper_of(obj)
+    dels[m] = dels[m] or {}
+    table.insert(dels[m], obj)
+  end
+  local done = {ins = {}, upd = {}, del = {}}
+  local ok, err = pcall(function()
+    for _, m in ipairs(I.mapper_order(self, saves)) do
+      I.emit_saves(self, conn, m, saves[m], work.syncs[m], done)
+    end
+    I.emit_post(self, conn, work.post)
+    I.emit_assoc(self, conn, work.ins, "insert")
+    I.emit_assoc(self, conn, work.del, "delete")
+    local order = I.mapper_order(self, dels)
+    for k = #order, 1, -1 do
+      local m = order[k]
+      if m.self_ref then
+        for _, level in ipairs(I.delete_levels(self, m, dels[m])) do
+          I.emit_deletes(self, conn, m, level, done)
+        end
+      else
+        I.emit_deletes(self, conn, m, dels[m], done)
+      end
+    end
+  end)
+  if not ok then
+    -- the database transaction is gone: roll it back now; the session
+    -- refuses work until rollback() (as SQLAlchemy's does)
+    pcall(conn.rollback, conn)
+    self._failed = err
+    error(err, 0)
+  end
+  session_event(self, "after_flush", nil)
+  I.apply_flush(self, done)
+  I.clear_changes(self, work)
+  session_event(self, "after_flush_postexec", nil)
+end
+
+local function autoflush(s)
+  if s.autoflush and not s._no_autoflush then s:flush() end
+end
+
+local function end_transaction(s)
+  if s._conn and s._conn ~= s.bind then s._conn:close() end
+  s._conn = nil
+  s._txs = {}
+end
+
+function Session:commit()
+  self:_check_active()
+  self:flush()
+  if self._conn then
+    self._conn:commit()
+    for _, level in ipairs(self._txs) do
+      for _, obj in ipairs(level.deleted) do
+        if C.lifecycle(obj) == "deleted" then forget(self, obj, "detached") end
+      end
+    end
+    end_transaction(self)
+  end
+  if self.expire_on_commit then self:expire_all() end
+  session_event(self, "after_commit")
+end
+
+-- undo the in-memory effects of the transaction levels from `from` up
+local function rollback_levels(s, from)
+  for k = #s._txs, from, -1 do
+    local level = s._txs[k]
+    for _, obj in ipairs(level.new) do
+      if C.session(obj) == s.id then forget(s, obj, "transient") end
+    end
+    for _, obj in ipairs(level.deleted) do
+      if C.lifecycle(obj) == "deleted" then
+        set_state(obj, "persistent", s.id)
+        idmap_for(s, mapper_of(obj))[ident_key(obj, mapper_of(obj))] = obj
+      end
+    end
+    s._txs[k] = nil
+  end
+end
+
+function Session:rollback()
+  if self._conn then
+    pcall(self._conn.rollback, self._conn)
+    rollback_levels(self, 1)
+    end_transaction(self)
+  end
+  self._failed = nil
+  for obj in pairs(self._new) do forget(self, obj, "transient") end
+  self._new, self._newlist, self._deleted = {}, {}, {}
+  self:expire_all()
+  session_event(self, "after_rollback")
+end
+
+function Session:close()
+  if self._conn then
+    pcall(self._conn.rollback, self._conn)
+    end_transaction(self)
+  end
+  self._failed = nil
+  self:expunge_all()
+end
+SessionMT.__close = function(s) s:close() end
+
+-- begin(): a transaction object; begin(fn): fn(session) inside one
+local SessionTx = {}
+SessionTx.__index = SessionTx
+SessionTx.__close = function(t, err)
+  if t.active then
+    if err then t:rollback() else t:commit() end
+  end
+end
+
+function SessionTx:commit()
+  if not self.active then return end
+  self.active = false
+  if self.nested then
+    self.session:flush()
+    self.savepoint:commit()
+    -- the level's objects now belong to the enclosing transaction
+    local s = self.session
+    local level = table.remove(s._txs)
+    local parent = s._txs[#s._txs]
+    for _, o in ipairs(level.new) do parent.new[#parent.new + 1] = o end
+    for _, o in ipairs(level.deleted) do
+      parent.deleted[#parent.deleted + 1] = o
+    end
+  else
+    self.session:commit()
+  end
+end
+
+function SessionTx:rollback()
+  if not self.active then return end
+  self.active = false
+  local s = self.session
+  if self.nested then
+    self.savepoint:rollback()
+    s._failed = nil
+    rollback_levels(s, self.level)
+    for obj in pairs(s._new) do forget(s, obj, "transient") end
+    s._new, s._newlist, s._deleted = {}, {}, {}
+    s:expire_all()
+  else
+    s:rollback()
+  end
+end
+
+function Session:begin(fn)
+  self:_check_active()
+  if self._conn and self._conn.in_transaction and
+     self._conn:in_transaction() and not fn then
+    raise("InvalidRequestError", "A transaction is already begun on this " ..
+          "Session.")
+  end
+  local t = setmetatable({session = self, active = true}, SessionTx)
+  if fn == nil then return t end
+  local ok, err = pcall(fn, self)
+  if ok then t:commit() else t:rollback(); error(err, 0) end
+  return t
+end
+
+function Session:begin_nested(fn)
+  self:flush()
+  local conn = self:connection()
+  local sp = conn:begin_nested()
+  self._txs[#self._txs + 1] = {new = {}, deleted = {}}
+  local t = setmetatable({session = self, active = true, nested = true,
+                          savepoint = sp, level = #self._txs}, SessionTx)
+  if fn == nil then return t end
+  local ok, err = pcall(fn, self)
+  if ok then t:commit() else t:rollback(); error(err, 0) end
+  return t
+end
+
+function Session:execute(stmt, params, opts)
+  self:_check_active()
+  local kind = C.node_kind(stmt)
+  if kind == "select" or kind == "compound" then autoflush(self) end
+  if kind == "update" or kind == "delete" then
+    return I.bulk_dml(self, self:connection(), stmt, params, opts)
+  end
+  local conn = self:connection()
+  local ents = kind == "select" and I.entities_of(stmt)
+  local plan, joins
+  if ents and ents[1].mapper then
+    configure()
+    plan = I.load_plan(stmt, ents[1].mapper)
+    if plan then
+      local width = 0
+      for _, e in ipairs(ents) do width = width + e.width end
+      stmt, joins = I.add_joins(stmt, plan, width)
+      if #joins == 0 then joins = nil end
+      for _, j in ipairs(joins or {}) do
+        if j.rel.uselist then joins.collections = true end
+      end
+    end
+  end
+  local core = run(self, conn, stmt, params)
+  if not ents then return core end
+  return setmetatable({session = self, ents = ents, core = core,
+                       populate = opts and opts.populate_existing or false,
+                       plan = plan, joins = joins}, I.OrmResult)
+end
+
+function Session:scalars(stmt, params)
+  return self:execute(stmt, params):scalars()
+end
+
+function Session:scalar(stmt, params)
+  return self:execute(stmt, params):scalar()
+end
+
+function Session:get(cls, ident)
+  local m = rawget(cls, "__mapper__")
+  if not m then raise("UnmappedClassError", "Class is not mapped") end
+  local vals = type(ident) == "table" and ident or {ident}
+  if type(ident) == "table" and not ident[1] then
+    vals = {}
+    for k, i in ipairs(m.pk_index) do vals[k] = ident[m.keys[i]] end
+  end
+  local key = key_of(m, vals)
+  local obj = self._idmap[m] and self._idmap[m][key]
+  if obj ~= nil then
+    if self._deleted[obj] then return nil end
+    -- an expired object is loaded now; a vanished row gives nil
+    local ok = true
+    for _, i in ipairs(m.pk_index) do
+      if not lselect(2, C.get(obj, i)) then ok = false end
+    end
+    if not ok then
+      local got = I.load_by_pk(self, m, vals, obj)
+      if got == nil then return nil end
+    end
+    return obj
+  end
+  autoflush(self)
+  return I.load_by_pk(self, m, vals)
+end
+
+-- merge(obj, {load}): the session's own object for obj's primary key
+-- (found in the identity map, loaded, or made pending), with obj's loaded
+-- attributes copied onto it; obj itself is left alone.
+local merge_impl
+
+-- merge runs without autoflush (as SQLAlchemy's): loading what it merges
+-- into must not flush the half-merged objects
+function Session:merge(obj, opts)
+  checkobj(obj)
+  local prev = self._no_autoflush
+  self._no_autoflush = true
+  local ok, target = pcall(merge_impl, self, obj, opts)
+  self._no_autoflush = prev
+  if not ok then error(target, 0) end
+  return target
+end
+
+function merge_impl(self, obj, opts)
+  local load = not (opts and opts.load == false)
+  local m = mapper_of(obj)
+  local vals, complete = {}, true
+  for k, i in ipairs(m.pk_index) do
+    local v, loaded = C.get(obj, i)
+    if not loaded or v == nil then
+      local iv = ident_vals(obj, m)
+      v = iv and iv[k]
+    end
+    vals[k] = v
+    if v == nil then complete = false end
+  end
+  if C.session(obj) == self.id and self:contains(obj) then return obj end
+  local target
+  if complete then
+    local map = self._idmap[m]
+    target = map and map[key_of(m, vals)]
+    if target == nil and load then target = self:get(m.class, vals) end
+  end
+  if target == nil then
+    target = m.class{}
+    if load or not complete then
+      self:add(target)
+    else
+      -- load = false: the object is taken as persistent, unchanged
+      C.setidentity(target, ident_store(m, vals))
+      set_state(target, "persistent", self.id)
+      idmap_for(self, m)[key_of(m, vals)] = target
+    end
+  end
+  for i, key in ipairs(m.keys) do
+    local v, loaded = C.get(obj, i)
+    if loaded then
+      if load then target[key] = v else C.set(target, i, v) end
+    end
+  end
+  -- the merge cascade: loaded related objects are merged too (each once)
+  if m.has_rels then
+    configure()
+    local memo = opts and opts._memo or {}
+    memo[obj] = target
+    local sub = {load = load, _memo = memo}
+    local function merged(x)
+      if memo[x] then return memo[x] end
+      return self:merge(x, sub)
+    end
+    for _, r in ipairs(m.rel_list or {}) do
+      local v = C.extra(obj, r.key)
+      if r.cascade.merge and (v ~= nil or C.extra(obj, nilmark[r.key])) then
+        if r.uselist then
+          local list = {}
+          for i, x in ipairs(v) do list[i] = merged(x) end
+          target[r.key] = list
+        else
+          target[r.key] = v ~= nil and merged(v) or nil
+        end
+      end
+    end
+  end
+  return target
+end
+
+function Session:get_one(cls, ident)
+  local obj = self:get(cls, ident)
+  if obj == nil then
+    raise("NoResultFound", "No row was found when one was required")
+  end
+  return obj
+end
+
+local function objlist(set)
+  local out = {}
+  for obj in pairs(set) do out[#out + 1] = obj end
+  return out
+end
+
+SessionMT.__index = function(s, k)
+  if k == "new" then
+    return I.pending_list(s)
+  elseif k == "dirty" then
+    local out = {}
+    for obj in pairs(s._dirty) do
+      if not s._deleted[obj] then out[#out + 1] = obj end
+    end
+    return out
+  elseif k == "deleted" then
+    return objlist(s._deleted)
+  elseif k == "identity_map" then
+    local out = {}
+    for _, obj in ipairs(all_objects(s)) do out[#out + 1] = obj end
+    return out
+  end
+  return Session[k]
+end
+
+function orm.object_session(obj)
+  local sid = C.session(obj)
+  return sid ~= 0 and sessions[sid] or nil
+end
+
+-- for the other files of the ORM
+I.Session = Session
+I.autoflush = autoflush
+I.cascade_add = cascade_add
+I.forget = forget
+I.run = run
+I.set_state = set_state

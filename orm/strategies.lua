@@ -1,0 +1,443 @@
+-- orm/strategies.lua -- relationship loader strategies: lazy loading of
+-- one object's relationship (the SELECT compiled once per dialect),
+-- selectin loading of a batch, joined eager loading (the outer joins and
+-- filling from the extra columns), and the load plan of a select.
+
+local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
+local autoflush = I.autoflush
+local changekey = I.changekey
+local compile_hook = I.compile_hook
+local configure = I.configure
+local dispatch = I.dispatch
+local find = I.find
+local hooks = I.hooks
+local idmap_for = I.idmap_for
+local key_of = I.key_of
+local lazymark = I.lazymark
+local listeners = I.listeners
+local load_by_pk = I.load_by_pk
+local lselect = I.lselect
+local mapper_of = I.mapper_of
+local new_coll = I.new_coll
+local nilmark = I.nilmark
+local objstr = I.objstr
+local raise = I.raise
+local rel_on = I.rel_on
+local run = I.run
+local sec_on = I.sec_on
+local session_of = I.session_of
+local set_raw = I.set_raw
+local stmt_opts = I.stmt_opts
+
+-- lazy loading ---------------------------------------------------------
+
+-- the value of obj's attribute i: an expired primary key is known from
+-- the identity, other expired columns load
+local function col_value(obj, m, i)
+  local v, loaded = C.get(obj, i)
+  if loaded then return v end
+  local pkpos = m.pk_pos[i]
+  local ident = pkpos and C.identity(obj)
+  if ident ~= nil then
+    if #m.pk_index == 1 then return ident end
+    return ident[pkpos]
+  end
+  return obj[m.keys[i]]
+end
+
+-- the values of obj's columns that the related rows refer to (or that
+-- refer to them)
+local function local_values(obj, r)
+  local m, vals = r.parent, {}
+  for k, i in ipairs(r.local_idx) do vals[k] = col_value(obj, m, i) end
+  return vals
+end
+
+-- A join condition with more than column equalities (primaryjoin,
+-- secondaryjoin) also filters what loads: the condition itself is added
+-- (it names the parent's table, which is then in the FROM list too).
+local function extra_criteria(r, stmt)
+  if not r.extra or r.self_ref then return stmt end
+  if r.primaryjoin then stmt = stmt:where(r.primaryjoin) end
+  if r.secondaryjoin then stmt = stmt:where(r.secondaryjoin) end
+  return stmt
+end
+
+-- the SELECT of r's related rows for one parent, compiled once per
+-- dialect; its parameters are the parent's local values in order
+local function lazy_compiled(r, conn)
+  local d = conn.dialect.name
+  r._lazy = r._lazy or {}
+  local c = r._lazy[d]
+  if c then return c end
+  local stmt = sa.select(r.target.local_table)
+  local n
+  if r.secondary then
+    local on
+    for _, p in ipairs(r.sec_remote) do
+      local cond = p[3]:eq(p[1])
+      on = on and sa.and_(on, cond) or cond
+    end
+    stmt = stmt:join(r.secondary, on)
+    for k, p in ipairs(r.sec_local) do
+      stmt = stmt:where(p[1]:eq(sa.bindparam("lz" .. k)))
+    end
+    n = #r.sec_local
+  else
+    for k, col in ipairs(r.remote_cols) do
+      stmt = stmt:where(col:eq(sa.bindparam("lz" .. k)))
+    end
+    n = #r.remote_cols
+  end
+  stmt = extra_criteria(r, stmt)
+  if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+  local marks, back = {}, {}
+  for k = 1, n do
+    local mark = "\0lz" .. k
+    marks["lz" .. k], back[mark] = mark, k
+  end
+  local sql, pos = compile_hook(stmt, d, marks)
+  local order = {}
+  for i, v in ipairs(pos) do order[i] = back[v] or {v} end
+  c = {sql = sql, order = order}
+  r._lazy[d] = c
+  return c
+end
+
+local function exec_lazy(s, conn, c, vals)
+  local params = {}
+  for i, o in ipairs(c.order) do
+    if type(o) == "table" then params[i] = o[1] else params[i] = vals[o] end
+  end
+  local l = listeners[s.bind]
+  if l and l.before_cursor_execute then
+    dispatch(s, "before_cursor_execute", conn, nil, c.sql, params, nil, false)
+  end
+  local res = conn:exec_driver_sql(c.sql, params)
+  if l and l.after_cursor_execute then
+    dispatch(s, "after_cursor_execute", conn, nil, c.sql, params, nil, false)
+  end
+  return res
+end
+
+local function load_rows(s, m, rows, out)
+  out = out or {}
+  C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos, m.pk_index,
+         idmap_for(s, m), s.id, false, out, #out)
+  return out
+end
+
+local function store_loaded(obj, r, objs)
+  if r.uselist then
+    local c = new_coll(obj, r, objs)
+    C.extra(obj, r.key, c)
+    return c
+  end
+  local v = objs[1]
+  set_raw(obj, r, v)
+  return v
+end
+
+local function load_value(s, r, obj)
+  local vals = local_values(obj, r)
+  for k = 1, #r.local_idx do
+    if vals[k] == nil then return store_loaded(obj, r, {}) end
+  end
+  if r.pk_lookup then
+    -- the identity map first (an expired object there is refreshed)
+    local map = s._idmap[r.target]
+    local found = map and map[key_of(r.target, vals)]
+    if found ~= nil and not lselect(2, C.get(found, r.target.pk_index[1])) then
+      found = load_by_pk(s, r.target, vals, found)
+    end
+    if found ~= nil then return store_loaded(obj, r, {found}) end
+  end
+  autoflush(s)
+  local conn = s:connection()
+  local rows = exec_lazy(s, conn, lazy_compiled(r, conn), vals):all()
+  return store_loaded(obj, r, load_rows(s, r.target, rows))
+end
+
+-- an unloaded relationship was read
+function hooks.rel_get(obj, key)
+  configure()
+  local r = mapper_of(obj).relationships[key]
+  if not r then return nil end
+  if C.extra(obj, nilmark[key]) then return nil end
+  local st = C.lifecycle(obj)
+  local strategy = C.extra(obj, lazymark[key]) or r.lazy
+  if st == "transient" or st == "pending" or strategy == "noload" then
+    -- nothing to load: an empty collection, or nil
+    if r.uselist then return store_loaded(obj, r, {}) end
+    return nil
+  end
+  if strategy == "raise" or strategy == "raise_on_sql" then
+    raise("InvalidRequestError", "'" .. tostring(r) ..
+          "' is not available due to lazy='" .. strategy .. "'")
+  end
+  local s = session_of(obj)
+  if not s or st == "detached" then
+    raise("DetachedInstanceError", string.format(
+      "Parent instance %s is not bound to a Session; lazy load operation " ..
+      "of attribute '%s' cannot proceed", objstr(obj), key))
+  end
+  return load_value(s, r, obj)
+end
+
+-- read a relationship during the flush or a cascade (no autoflush)
+local function load_quiet(s, obj, r)
+  local prev = s._no_autoflush
+  s._no_autoflush = true
+  local ok, v = pcall(function() return obj[r.key] end)
+  s._no_autoflush = prev
+  if not ok then error(v, 0) end
+  if r.uselist then return v or {} end
+  return {v}
+end
+
+-- the loaded related objects (no loading)
+local function loaded_related(obj, r)
+  local v = C.extra(obj, r.key)
+  if v == nil then return {} end
+  if r.uselist then return v end
+  return {v}
+end
+
+-- forget every loaded relationship value of obj (expiry)
+local function expire_rels(obj, m, keys)
+  if not m.has_rels then return end
+  for key in pairs(m.relationships) do
+    if keys == nil or keys[key] then
+      C.extra(obj, key, nil)
+      C.extra(obj, nilmark[key], nil)
+      C.extra(obj, changekey[key], nil)
+      C.extra(obj, lazymark[key], nil)
+    end
+  end
+end
+
+-- strategies -------------------------------------------------------------
+
+local IN_BATCH = 500
+
+-- selectin: the related objects of every object in objs whose value is
+-- not loaded, by SELECT ... WHERE key IN (up to 500 keys) per batch
+local function selectin_load(s, conn, r, objs)
+  local owners, keys = {}, {}
+  local found = {}
+  local map = r.pk_lookup and s._idmap[r.target]
+  local composite = #r.local_idx ~= 1
+  for _, o in ipairs(objs) do
+    if C.extra(o, r.key) == nil and not C.extra(o, nilmark[r.key]) then
+      if composite then
+        local v = o[r.key]
+        if r.uselist then
+          for _, x in ipairs(v) do found[#found + 1] = x end
+        elseif v ~= nil then found[#found + 1] = v end
+      else
+        local v = col_value(o, r.parent, r.local_idx[1])
+        local hit = v ~= nil and map and map[v]
+        if v == nil then
+          store_loaded(o, r, {})
+        elseif hit ~= nil then
+          store_loaded(o, r, {hit})
+          found[#found + 1] = hit
+        else
+          local l = owners[v]
+          if l == nil then
+            owners[v] = {o}
+            keys[#keys + 1] = v
+          elseif not find(l, o) then
+            l[#l + 1] = o
+          end
+        end
+      end
+    end
+  end
+  if #keys == 0 then return found end
+  local tm = r.target
+  local keycol, keypos
+  if r.secondary then
+    keycol, keypos = r.sec_local[1][1], tm.nattrs + 1
+  else
+    keycol, keypos = r.remote_cols[1], r.remote_idx[1]
+  end
+  local lists = {}
+  for _, k in ipairs(keys) do lists[k] = {} end
+  for i = 1, #keys, IN_BATCH do
+    local batch = table.move(keys, i, math.min(i + IN_BATCH - 1, #keys), 1,
+                             {})
+    local stmt
+    if r.secondary then
+      stmt = sa.select(tm.local_table, keycol)
+        :join(r.secondary, sec_on(r.sec_remote))
+    else
+      stmt = sa.select(tm.local_table)
+    end
+    stmt = extra_criteria(r, stmt:where(keycol:in_(batch)))
+    if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+    local rows = run(s, conn, stmt):all()
+    local loaded = load_rows(s, tm, rows)
+    for j = 1, #rows do
+      local l = lists[rows[j][keypos]]
+      local x = loaded[j]
+      if l then l[#l + 1] = x end
+      found[#found + 1] = x
+    end
+  end
+  for _, k in ipairs(keys) do
+    local l = lists[k]
+    for _, o in ipairs(owners[k]) do
+      if #owners[k] > 1 and r.uselist then
+        store_loaded(o, r, table.move(l, 1, #l, 1, {}))
+      else
+        store_loaded(o, r, l)
+      end
+    end
+  end
+  return found
+end
+
+local function loaded_children(objs, r)
+  local out = {}
+  for _, o in ipairs(objs) do
+    for _, x in ipairs(loaded_related(o, r)) do out[#out + 1] = x end
+  end
+  return out
+end
+
+-- run path[from..] on objs (the objects step from-1 produced)
+local function run_path(s, conn, objs, path, from)
+  local step = path[from]
+  if not step or #objs == 0 then return end
+  local r, strategy = step.rel, step.strategy
+  local m = mapper_of(objs[1])
+  if r.parent ~= m then return end
+  local children
+  if strategy == "selectin" or strategy == "subquery" or
+     strategy == "immediate" or (strategy == "joined" and from > 1) then
+    children = selectin_load(s, conn, r, objs)
+  elseif strategy == "select" or strategy == "raise" or
+         strategy == "noload" then
+    for _, o in ipairs(objs) do
+      if C.extra(o, r.key) == nil then C.extra(o, lazymark[r.key], strategy) end
+    end
+  end
+  -- joined (loaded with the rows), defaultload: on from what is loaded
+  if path[from + 1] then
+    run_path(s, conn, children or loaded_children(objs, r), path, from + 1)
+  end
+end
+
+-- the loading plan of a select of mapper m: the option paths rooted at
+-- m and the relationships whose default strategy is eager
+local function load_plan(stmt, m)
+  local paths = {}
+  local named = {}
+  for _, o in ipairs(stmt_opts[stmt] or {}) do
+    if o.path[1].rel.parent == m then
+      paths[#paths + 1] = o.path
+      named[o.path[1].rel] = true
+    end
+  end
+  for _, r in ipairs(m.rel_list or {}) do
+    if not named[r] and (r.lazy == "selectin" or r.lazy == "joined" or
+                         r.lazy == "subquery" or r.lazy == "immediate") then
+      paths[#paths + 1] = {{rel = r, strategy = r.lazy}}
+    end
+  end
+  if #paths == 0 then return nil end
+  return paths
+end
+
+-- joined eager loading of the first steps that are joined: the statement
+-- with an outer join and columns per step, and what fetch needs
+local function add_joins(stmt, paths, width)
+  local joins = {}
+  local n = 0
+  for pi, path in ipairs(paths) do
+    local r = path[1].rel
+    if path[1].strategy == "joined" and not r.secondary and not r.extra then
+      n = n + 1
+      local tt = r.target.local_table
+      local alias = tt:alias(tt.name .. "_" .. n)
+      stmt = stmt:outerjoin(alias, rel_on(r, alias))
+      local cols = {}
+      for i, col in ipairs(r.target.columns) do cols[i] = alias.c[col.key] end
+      stmt = stmt:add_columns(table.unpack(cols))
+      if r.order_by then
+        local ob = {}
+        for i, col in ipairs(r.order_by) do
+          ob[i] = C.node_kind(col) == "column" and alias.c[col.key] or col
+        end
+        stmt = stmt:order_by(table.unpack(ob))
+      end
+      local colpos, pkpos = {}, {}
+      for a = 1, r.target.nattrs do colpos[a] = width + a end
+      for a, idx in ipairs(r.target.pk_index) do pkpos[a] = width + idx end
+      joins[#joins + 1] = {rel = r, colpos = colpos, pkpos = pkpos,
+                           pk1 = pkpos[1]}
+      width = width + r.target.nattrs
+    elseif path[1].strategy == "joined" then
+      -- many-to-many: loaded as selectin (the path is the user's: copied)
+      local copy = table.move(path, 1, #path, 1, {})
+      copy[1] = {rel = r, strategy = "selectin"}
+      paths[pi] = copy
+    end
+  end
+  return stmt, joins
+end
+
+-- rows[i] made parents[i]: fill each parent's joined relationship from
+-- the row's extra columns (first time a parent is seen in this result)
+local function fill_joined(r_, rows, parents)
+  local s = r_.session
+  for _, j in ipairs(r_.joins) do
+    local r, seen, placed = j.rel, j.seen, j.placed
+    if not seen then
+      seen, placed = {}, {}
+      j.seen, j.placed = seen, placed
+    end
+    local got = {}
+    C.load(rows, 1, #rows, r.target.class, r.target.mt, r.target.nattrs,
+           j.colpos, j.pkpos, idmap_for(s, r.target), s.id, false, got, 0,
+           true)
+    local uselist = r.uselist
+    for i = 1, #rows do
+      local p = parents[i]
+      if p ~= nil then
+        local c = seen[p]
+        if c == nil then
+          if C.extra(p, r.key) == nil and not C.extra(p, nilmark[r.key]) then
+            c = uselist and new_coll(p, r) or true
+            if uselist then C.extra(p, r.key, c) else set_raw(p, r, nil) end
+          else
+            c = false
+          end
+          seen[p] = c
+        end
+        local x = got[i]
+        if c and x then
+          if not uselist then
+            set_raw(p, r, x)
+          elseif not placed[x] then
+            -- a row per child: each child once (per parent it has)
+            placed[x] = true
+            c[#c + 1] = x
+          end
+        end
+      end
+    end
+  end
+end
+
+-- for the other files of the ORM
+I.add_joins = add_joins
+I.col_value = col_value
+I.expire_rels = expire_rels
+I.fill_joined = fill_joined
+I.load_plan = load_plan
+I.load_quiet = load_quiet
+I.loaded_related = loaded_related
+I.run_path = run_path

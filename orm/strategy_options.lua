@@ -1,0 +1,125 @@
+-- orm/strategy_options.lua -- loader options (selectinload, joinedload,
+-- ... and Load paths), carried by a select's generative methods, and
+-- join(User.addresses): the ON clause taken from the relationship.
+
+local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
+local Rel = I.Rel
+local configure = I.configure
+local lselect = I.lselect
+local raise = I.raise
+local rel_on = I.rel_on
+local sec_on = I.sec_on
+
+------------------------------------------------------------------------
+-- relationship loading in queries: loader options and strategies
+------------------------------------------------------------------------
+--
+-- Options are Load paths ({rel, strategy} steps) attached to a select by
+-- :options(); the select's generative methods carry them to the new
+-- statement.  Executing it: a leading joined step adds a LEFT OUTER
+-- JOIN of an alias of the target and its columns; after the rows are
+-- turned into objects, the other steps run per batch of objects
+-- (selectin: one SELECT ... IN per 500 parent keys), and each path goes
+-- on from the objects its step loaded.
+
+local Load = {}
+Load.__index = Load
+Load.__name = "retort.Load"
+
+local function check_rel(attr, fname)
+  if getmetatable(attr) ~= Rel then
+    raise("ArgumentError", fname .. "(): expected a relationship " ..
+          "attribute such as User.addresses, not " .. type(attr))
+  end
+  return attr
+end
+
+local loaders = {selectinload = "selectin", joinedload = "joined",
+                 subqueryload = "subquery", lazyload = "select",
+                 raiseload = "raise", noload = "noload",
+                 defaultload = "default", immediateload = "immediate"}
+for fname, strategy in pairs(loaders) do
+  orm[fname] = function(attr)
+    return setmetatable({path = {{rel = check_rel(attr, fname),
+                                  strategy = strategy}}}, Load)
+  end
+  Load[fname] = function(self, attr)
+    local path = table.move(self.path, 1, #self.path, 1, {})
+    path[#path + 1] = {rel = check_rel(attr, fname), strategy = strategy}
+    return setmetatable({path = path}, Load)
+  end
+end
+
+local node_methods = getmetatable(sa.literal_column("1")).__methods
+local stmt_opts = setmetatable({}, {__mode = "k"}) -- select -> Load list
+
+do
+  local plain = {}
+  for _, name in ipairs({"where", "filter", "filter_by", "order_by", "limit",
+                         "offset", "join", "outerjoin", "join_from",
+                         "select_from", "group_by", "having", "distinct",
+                         "add_columns", "correlate", "with_for_update",
+                         "execution_options"}) do
+    local f = node_methods[name]
+    plain[name] = f
+    node_methods[name] = function(stmt, ...)
+      local out = f(stmt, ...)
+      local o = stmt_opts[stmt]
+      if o ~= nil then stmt_opts[out] = o end
+      return out
+    end
+  end
+  local orig_options = node_methods.options
+  node_methods.options = function(stmt, ...)
+    if C.node_kind(stmt) ~= "select" then return orig_options(stmt, ...) end
+    local list = {}
+    for _, o in ipairs(stmt_opts[stmt] or {}) do list[#list + 1] = o end
+    for i = 1, lselect("#", ...) do
+      local o = lselect(i, ...)
+      if getmetatable(o) ~= Load then
+        raise("ArgumentError", "options(): expected loader options such " ..
+              "as selectinload(User.addresses)")
+      end
+      list[#list + 1] = o
+    end
+    local new = plain.add_columns(stmt)
+    stmt_opts[new] = list
+    return new
+  end
+  -- join(User.addresses), join(Address, User.addresses): the ON clause
+  -- comes from the relationship
+  local function rel_join(f)
+    return function(stmt, target, on, ...)
+      if getmetatable(target) == Rel then
+        local r = target
+        configure()
+        if r.secondary then
+          local out = f(stmt, r.secondary,
+                        sec_on(r.sec_local, nil, r.primaryjoin), on, ...)
+          return f(out, r.target.local_table,
+                   sec_on(r.sec_remote, nil, r.secondaryjoin), on, ...)
+        end
+        return f(stmt, r.target.local_table, rel_on(r), on, ...)
+      elseif getmetatable(on) == Rel then
+        local r = on
+        configure()
+        local t = target
+        if type(t) == "table" and rawget(t, "__mapper__") then t = nil end
+        if r.secondary then
+          local out = f(stmt, r.secondary,
+                        sec_on(r.sec_local, nil, r.primaryjoin), ...)
+          return f(out, target, sec_on(r.sec_remote, t, r.secondaryjoin), ...)
+        end
+        return f(stmt, target, rel_on(r, t), ...)
+      end
+      return f(stmt, target, on, ...)
+    end
+  end
+  node_methods.join = rel_join(node_methods.join)
+  node_methods.outerjoin = rel_join(node_methods.outerjoin)
+end
+
+-- for the other files of the ORM
+I.check_rel = check_rel
+I.stmt_opts = stmt_opts

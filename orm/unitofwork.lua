@@ -1,0 +1,343 @@
+-- orm/unitofwork.lua -- the order of the flush.  Pending objects in the
+-- order they were added, modified ones sorted by primary key, per mapper
+-- in foreign-key order (deletes in the reverse order, a self-referential
+-- mapper's rows in levels).  presort turns relationship change records
+-- into work (foreign key copies, orphan deletes, association rows); the
+-- objects change state only after every statement succeeded.
+
+local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
+local changekey = I.changekey
+local col_value = I.col_value
+local configure = I.configure
+local find = I.find
+local forget = I.forget
+local hooks = I.hooks
+local ident_key = I.ident_key
+local ident_store = I.ident_store
+local idmap_for = I.idmap_for
+local key_of = I.key_of
+local load_quiet = I.load_quiet
+local loaded_related = I.loaded_related
+local mapper_of = I.mapper_of
+local mappers_by_table = I.mappers_by_table
+local pk_values = I.pk_values
+local set_state = I.set_state
+
+------------------------------------------------------------------------
+-- the unit of work
+------------------------------------------------------------------------
+
+local table_ranks -- below
+
+-- The flush order of a metadata's tables, as SQLAlchemy sorts them: in
+-- levels (a table after those it references), by name within a level;
+-- the tables of a cycle last, by name.  Cached per metadata and count.
+local ranks_cache = setmetatable({}, {__mode = "k"})
+function table_ranks(md)
+  local tables, byname = {}, {}
+  for _, t in pairs(md.tables) do tables[#tables + 1] = t end
+  local cached = ranks_cache[md]
+  if cached and cached.n == #tables and cached.gen == hooks.generation then
+    return cached.rank
+  end
+  table.sort(tables, function(a, b) return a.name < b.name end)
+  for _, t in ipairs(tables) do byname[t.name] = t end
+  -- the foreign keys of post_update relationships do not order rows
+  local post = {}
+  for _, t in ipairs(tables) do
+    local m = mappers_by_table[C.node_ptr(t)]
+    for _, r in ipairs(m and m.rel_list or {}) do
+      if r.post_update and r.direction ~= "manytomany" then
+        for _, col in ipairs(r.direction == "manytoone" and r.local_cols or
+                             r.remote_cols) do
+          post[C.node_ptr(col)] = true
+        end
+      end
+    end
+  end
+  local deps = {}
+  for _, t in ipairs(tables) do
+    local d = {}
+    for _, fk in ipairs(t.foreign_keys) do
+      local tn = string.match(fk.target_fullname, "^(.*)%.[^.]+$")
+      if tn ~= t.name and byname[tn] and not post[C.node_ptr(fk.parent)] then
+        d[tn] = true
+      end
+    end
+    deps[t.name] = d
+  end
+  -- relationships order rows as foreign keys do (a key may be any column)
+  for _, t in ipairs(tables) do
+    local m = mappers_by_table[C.node_ptr(t)]
+    for _, r in ipairs(m and m.rel_list or {}) do
+      local other = r.target.local_table.name
+      if other ~= t.name and byname[other] and not r.viewonly and
+         not r.post_update then
+        if r.direction == "manytoone" then deps[t.name][other] = true
+        elseif r.direction == "onetomany" then deps[other][t.name] = true end
+      end
+    end
+  end
+  local rank, done, n = {}, {}, 0
+  while n < #tables do
+    local batch = {}
+    for _, t in ipairs(tables) do
+      if not done[t.name] then
+        local ready = true
+        for dn in pairs(deps[t.name]) do
+          if not done[dn] then ready = false; break end
+        end
+        if ready then batch[#batch + 1] = t end
+      end
+    end
+    if #batch == 0 then
+      for _, t in ipairs(tables) do
+        if not done[t.name] then batch[#batch + 1] = t end
+      end
+    end
+    for _, t in ipairs(batch) do
+      done[t.name] = true
+      n = n + 1
+      rank[C.node_ptr(t)] = n
+    end
+  end
+  ranks_cache[md] = {n = #tables, gen = hooks.generation, rank = rank}
+  return rank
+end
+
+local function mapper_order(s, objs_by_mapper)
+  local ms = {}
+  for m in pairs(objs_by_mapper) do ms[#ms + 1] = m end
+  -- tables that others reference come first
+  local rank = {}
+  for _, m in ipairs(ms) do
+    if not rank[m.local_table.metadata] then
+      for ptr, i in pairs(table_ranks(m.local_table.metadata)) do
+        rank[ptr] = i
+      end
+      rank[m.local_table.metadata] = true
+    end
+  end
+  table.sort(ms, function(a, b)
+    local ra, rb = rank[a.ptr] or 0, rank[b.ptr] or 0
+    if ra ~= rb then return ra < rb end
+    return a.class.__name__ < b.class.__name__
+  end)
+  return ms
+end
+
+-- What the flush did becomes the objects' state only once every statement
+-- has succeeded, so a failed flush leaves them as they were.
+local function apply_flush(s, done)
+  local level = s._txs[#s._txs]
+  for _, e in ipairs(done.ins) do
+    local m, objs = e[1], e[2]
+    C.after_insert(objs, m.pk_index, idmap_for(s, m), s.id, s._new, level.new)
+  end
+  for _, e in ipairs(done.upd) do
+    local m, objs = e[1], e[2]
+    local moved = C.after_update(objs, m.pk_index)
+    for _, obj in ipairs(moved or {}) do
+      local vals = pk_values(obj, m)
+      local key, old = key_of(m, vals), ident_key(obj, m)
+      if key ~= old then
+        local map = idmap_for(s, m)
+        map[old] = nil
+        map[key] = obj
+        C.setidentity(obj, ident_store(m, vals))
+      end
+    end
+  end
+  s._dirty = {}
+  for _, obj in ipairs(done.del) do
+    local m = mapper_of(obj)
+    s._deleted[obj], s._dirty[obj] = nil, nil
+    local map = idmap_for(s, m)
+    local key = ident_key(obj, m)
+    if map[key] == obj then map[key] = nil end
+    set_state(obj, "deleted", s.id)
+    level.deleted[#level.deleted + 1] = obj
+    C.commit(obj)
+  end
+  if next(s._new) == nil then s._newlist = {} end
+end
+
+-- the pending objects in the order they were added
+local function pending_list(s)
+  local out, new = {}, s._new
+  for i, obj in ipairs(s._newlist) do
+    if new[obj] == i then out[#out + 1] = obj end
+  end
+  return out
+end
+
+-- Relationships in the flush.  presort turns the change records into
+-- work before the objects are grouped: foreign key copies per mapper
+-- (run just before that mapper's statements, when the referenced rows
+-- have their keys), orphans deleted, references to deleted or removed
+-- rows set to NULL, and the association rows of many-to-many pairs.
+local function in_session(s, x)
+  if C.session(x) ~= s.id then return false end
+  local st = C.lifecycle(x)
+  return (st == "pending" or st == "persistent") and not s._deleted[x]
+end
+
+local function assoc_row(list, r, a, b)
+  -- one row per pair, whichever side recorded it
+  if r.back and tostring(r.back) < tostring(r) then r, a, b = r.back, b, a end
+  local e = list[r]
+  if not e then
+    e = {rel = r, rows = {}, seen = {}}
+    list[r] = e
+    list[#list + 1] = e
+  end
+  local sa_ = e.seen[a]
+  if not sa_ then sa_ = {}; e.seen[a] = sa_ end
+  if sa_[b] then return end
+  sa_[b] = true
+  e.rows[#e.rows + 1] = {a, b}
+end
+
+local function presort(s)
+  configure()
+  local work = {syncs = {}, ins = {}, del = {}, owners = {}, post = {}}
+  local function sync(m, r, src, dst)
+    if r.post_update then
+      -- a separate UPDATE once the rows exist (or before they go)
+      work.post[#work.post + 1] = {r, src, dst}
+      return
+    end
+    local l = work.syncs[m]
+    if not l then l = {}; work.syncs[m] = l end
+    l[#l + 1] = {r, src, dst}
+    if C.lifecycle(dst) == "persistent" then s._dirty[dst] = true end
+  end
+  -- children of deleted parents lose the reference, unless the database
+  -- does it (passive_deletes) or they go too (delete cascade)
+  local dels = {}
+  for obj in pairs(s._deleted) do dels[#dels + 1] = obj end
+  for _, obj in ipairs(dels) do
+    for _, r in ipairs(mapper_of(obj).rel_list or {}) do
+      if r.post_update and r.direction == "manytoone" and
+         col_value(obj, r.parent, r.local_idx[1]) ~= nil then
+        sync(r.parent, r, nil, obj) -- its reference goes before the row
+      end
+      if not r.viewonly and not r.passive_deletes then
+        if r.direction == "onetomany" and not r.cascade.delete then
+          for _, x in ipairs(load_quiet(s, obj, r)) do
+            if in_session(s, x) then sync(r.target, r, nil, x) end
+          end
+        elseif r.direction == "manytomany" then
+          for _, x in ipairs(load_quiet(s, obj, r)) do
+            assoc_row(work.del, r, obj, x)
+          end
+        end
+      end
+    end
+  end
+  local owners = work.owners
+  for obj in pairs(s._reldirty) do owners[#owners + 1] = obj end
+  for _, obj in ipairs(owners) do
+    if in_session(s, obj) then
+      local m = mapper_of(obj)
+      for _, r in ipairs(m.rel_list or {}) do
+        local ch = C.extra(obj, changekey[r.key])
+        if ch and not r.viewonly then
+          local v = C.extra(obj, r.key)
+          if r.direction == "onetomany" then
+            -- the members added get obj's key
+            local members = loaded_related(obj, r)
+            for x in pairs(ch.add) do
+              if in_session(s, x) and find(members, x) then
+                sync(r.target, r, obj, x)
+              end
+            end
+            for x in pairs(ch.rem) do
+              local other = r.back and not r.back.uselist and
+                            C.extra(x, r.back.key)
+              if not find(members, x) and C.session(x) == s.id and
+                 (other == nil or rawequal(other, obj)) then
+                if r.cascade["delete-orphan"] then
+                  if C.lifecycle(x) == "pending" then
+                    forget(s, x, "transient")
+                  elseif in_session(s, x) then
+                    s:delete(x)
+                  end
+                elseif in_session(s, x) then
+                  sync(r.target, r, nil, x)
+                end
+              end
+            end
+          elseif r.direction == "manytoone" then
+            if ch.set then sync(m, r, v, obj) end
+          else
+            for x in pairs(ch.add) do
+              if in_session(s, x) then assoc_row(work.ins, r, obj, x) end
+            end
+            for x in pairs(ch.rem) do
+              if C.session(x) == s.id then assoc_row(work.del, r, obj, x) end
+            end
+          end
+        end
+      end
+    end
+  end
+  return work
+end
+
+-- The deleted rows of a self-referential mapper in levels, deepest
+-- first: a row goes before the row it refers to (by what is loaded).
+local function delete_levels(s, m, objs)
+  local parent = {}
+  for _, obj in ipairs(objs) do
+    for _, r in ipairs(m.rel_list or {}) do
+      if r.target == m and not r.viewonly then
+        if r.direction == "onetomany" then
+          for _, x in ipairs(loaded_related(obj, r)) do
+            if s._deleted[x] then parent[x] = obj end
+          end
+        elseif r.direction == "manytoone" then
+          local v = C.extra(obj, r.key)
+          if v ~= nil and s._deleted[v] then parent[obj] = v end
+        end
+      end
+    end
+  end
+  local depth, top, levels = {}, 0, {}
+  local function depth_of(obj, n)
+    if depth[obj] then return depth[obj] end
+    local d = 1
+    if parent[obj] and n < 1000 then d = depth_of(parent[obj], n + 1) + 1 end
+    depth[obj] = d
+    return d
+  end
+  for _, obj in ipairs(objs) do
+    local d = depth_of(obj, 0)
+    if d > top then top = d end
+    levels[d] = levels[d] or {}
+    table.insert(levels[d], obj)
+  end
+  local out = {}
+  for d = top, 1, -1 do
+    if levels[d] then out[#out + 1] = levels[d] end
+  end
+  return out
+end
+
+-- the change records are spent once the flush succeeded
+local function clear_changes(s, work)
+  for _, obj in ipairs(work.owners) do
+    local m = mapper_of(obj)
+    for key in pairs(m.relationships) do C.extra(obj, changekey[key], nil) end
+  end
+  s._reldirty = {}
+end
+
+-- for the other files of the ORM
+I.apply_flush = apply_flush
+I.clear_changes = clear_changes
+I.delete_levels = delete_levels
+I.mapper_order = mapper_order
+I.pending_list = pending_list
+I.presort = presort
