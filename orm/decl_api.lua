@@ -88,7 +88,7 @@ local function build_class(base, name, mixins, body)
     resolved[k] = v
   end
   local abstract = resolved.__abstract__
-  local columns, rels = {}, {}
+  local columns, rels, props = {}, {}, {}
   for k, v in pairs(resolved) do
     if directives[k] then
       -- kept below
@@ -96,6 +96,8 @@ local function build_class(base, name, mixins, body)
       columns[#columns + 1] = {key = k, col = v}
     elseif is_relationship(v) then
       rels[k] = v
+    elseif I.is_property(v) then
+      props[k] = v -- column_property, deferred, synonym, ... (properties.lua)
     else
       rawset(cls, k, v)
     end
@@ -114,6 +116,9 @@ local function build_class(base, name, mixins, body)
       raise("InvalidRequestError", "Class '" .. name .. "' does not have a " ..
             "__table__ or __tablename__ specified and does not inherit " ..
             "from an existing table-mapped class.")
+    end
+    for _, c in ipairs(I.property_columns(props, columns)) do
+      columns[#columns + 1] = c
     end
     table.sort(columns, function(a, b)
       return C.column_order(a.col) < C.column_order(b.col)
@@ -149,8 +154,9 @@ local function build_class(base, name, mixins, body)
   rawset(cls, "__mapper__", m)
   reg.classes[name] = cls
   hooks.announce_backrefs(m)
-  getmetatable(cls).__call = C.constructor(m.mt, m.nattrs, m.slots,
-                                           construct_others)
+  I.setup_properties(m, props, margs)
+  getmetatable(cls).__call = m.constructor or
+    C.constructor(m.mt, m.nattrs, m.slots, construct_others)
   for key, col in pairs(m.attrs) do rawset(cls, key, col) end
   if resolved.__tostring then rawset(cls, "__tostring", resolved.__tostring) end
   reg.mappers[#reg.mappers + 1] = m
@@ -196,9 +202,10 @@ function Registry:map_imperatively(cls, tbl, opts)
   mt.__name = "retort.MappedClass"
   setmetatable(cls, mt)
   if rawget(cls, "__name__") == nil then rawset(cls, "__name__", "?") end
-  local rels = {}
+  local rels, props = {}, {}
   for k, v in pairs(opts.properties or {}) do
-    if is_relationship(v) then rels[k] = v end
+    if is_relationship(v) then rels[k] = v
+    elseif I.is_property(v) then props[k] = v end
   end
   rawset(cls, "__table__", tbl)
   rawset(cls, "__clause_element__", tbl)
@@ -207,8 +214,10 @@ function Registry:map_imperatively(cls, tbl, opts)
   rawset(cls, "__mapper__", m)
   self.classes[rawget(cls, "__name__")] = cls
   hooks.announce_backrefs(m)
+  I.setup_properties(m, props, opts)
   for key, col in pairs(m.attrs) do rawset(cls, key, col) end
-  mt.__call = C.constructor(m.mt, m.nattrs, m.slots, construct_others)
+  mt.__call = m.constructor or
+    C.constructor(m.mt, m.nattrs, m.slots, construct_others)
   self.mappers[#self.mappers + 1] = m
   return m
 end

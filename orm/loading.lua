@@ -16,11 +16,12 @@ local sessions = I.sessions
 
 local function load_by_pk(s, m, vals, obj)
   local conn = s:connection()
-  local stmt = sa.select(m.local_table)
+  local stmt = sa.select(table.unpack(I.load_columns(m)))
   for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(vals[k])) end
   local rows = run(s, conn, stmt):all()
   local out = {}
-  C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos, m.pk_index,
+  C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos,
+         m.pkpos or m.pk_index,
          idmap_for(s, m), s.id, obj ~= nil, out, 0)
   return out[1]
 end
@@ -60,7 +61,8 @@ local function entities_of(stmt)
     local ptr, width, name = items[k][1], items[k][2], items[k][3]
     local m = ptr and mappers_by_table[ptr]
     if m then any = true; name = m.class.__name__ end
-    ents[#ents + 1] = {mapper = m, pos = pos, width = width, name = name}
+    ents[#ents + 1] = {mapper = m, pos = pos, width = width, name = name,
+                       item = items[k][4]}
     pos = pos + width
   end
   return any and ents or nil
@@ -71,10 +73,12 @@ end
 local function convert(r, rows)
   local s, ents = r.session, r.ents
   if #ents == 1 then
-    local m = ents[1].mapper
+    local e = ents[1]
+    local m = e.mapper
     local out = {}
-    C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos, m.pk_index,
-           idmap_for(s, m), s.id, r.populate, out, 0)
+    C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, e.colpos or m.colpos,
+           e.pkpos or m.pk_index, idmap_for(s, m), s.id, r.populate, out, 0)
+    if e.optdeferred then I.mark_deferred(out, e.optdeferred) end
     return out
   end
   local out = {}
@@ -83,12 +87,16 @@ local function convert(r, rows)
     for k, e in ipairs(ents) do
       if e.mapper then
         local m = e.mapper
-        local colpos, pkpos = {}, {}
-        for a = 1, m.nattrs do colpos[a] = e.pos + a - 1 end
-        for a, idx in ipairs(m.pk_index) do pkpos[a] = e.pos + idx - 1 end
+        local colpos, pkpos = e.colpos, e.pkpos
+        if not colpos then
+          colpos, pkpos = {}, {}
+          for a = 1, m.nattrs do colpos[a] = e.pos + a - 1 end
+          for a, idx in ipairs(m.pk_index) do pkpos[a] = e.pos + idx - 1 end
+        end
         local one = {}
         C.load(rows, i, i, m.class, m.mt, m.nattrs, colpos, pkpos,
                idmap_for(s, m), s.id, r.populate, one, 0)
+        if e.optdeferred then I.mark_deferred(one, e.optdeferred) end
         o[k] = one[1] == nil and false or one[1]
       else
         o[k] = row[e.pos]

@@ -50,6 +50,9 @@
 **                        association rows, bulk UPDATE/DELETE
 **   query.lua            the legacy Query
 **   inspection.lua       inspect(): InstanceState, attribute history
+**   properties.lua       column_property, deferred columns and their
+**                        loader options (defer, undefer, load_only)
+**   descriptor_props.lua synonym, composite, validates
 **
 ** Each file gets (sa, orm, C, I): the core module, the orm module table,
 ** the primitives below, and I, where a file puts what others use (its
@@ -401,6 +404,14 @@ static void push_param(lua_State *L, int obj, int i) {
   }
 }
 
+/* The attributes that are columns of the table come first; keys (the
+** column keys, a list) has one entry per column, so its length is where
+** the attributes computed by a query (column_property) begin. */
+static int table_columns(lua_State *L, int keys, linst *o) {
+  int n = (int)lua_rawlen(L, keys);
+  return n < o->nattrs ? n : o->nattrs;
+}
+
 /*
 ** C.insert_params(obj, keys [, none]) -> params, signature: the loaded
 ** attributes (keys[i] names attribute i's column) as a map, and a string
@@ -411,11 +422,13 @@ static void push_param(lua_State *L, int obj, int i) {
 static int l_insert_params(lua_State *L) {
   linst *o = checkinst(L, 1);
   char sig[256];
-  int i, n = o->nattrs < 255 ? o->nattrs : 255;
+  int i, n = o->nattrs < 255 ? o->nattrs : 255, ncols;
   int none = lua_istable(L, 3) ? 3 : 0;
   luaL_checktype(L, 2, LUA_TTABLE);
-  lua_createtable(L, 0, o->nattrs);
-  for (i = 1; i <= o->nattrs; i++) {
+  ncols = table_columns(L, 2, o);
+  if (n > ncols) n = ncols;
+  lua_createtable(L, 0, ncols);
+  for (i = 1; i <= ncols; i++) {
     int on = (o->attr[i - 1] & A_LOADED) != 0;
     if (!on && none) {
       on = lua_rawgeti(L, none, i) != LUA_TNIL;
@@ -556,11 +569,13 @@ static int update_changed(lua_State *L, int obj, linst *o, int committed,
 }
 
 /*
-** C.update_sigs(objs) -> sigs: per object the pattern of the attributes
-** whose value changed since loaded, or false when none did.
+** C.update_sigs(objs [, ncols]) -> sigs: per object the pattern of the
+** attributes (the first ncols: the table's columns) whose value changed
+** since loaded, or false when none did.
 */
 static int l_update_sigs(lua_State *L) {
   int n = (int)lua_rawlen(L, 1), r, i;
+  int ncols = (int)luaL_optinteger(L, 2, 255);
   char sig[256];
   lua_settop(L, 1);
   lua_createtable(L, n, 0); /* 2 */
@@ -570,6 +585,7 @@ static int l_update_sigs(lua_State *L) {
     lua_rawgeti(L, 1, r); /* 3 */
     o = checkinst(L, 3);
     m = o->nattrs < 255 ? o->nattrs : 255;
+    if (m > ncols) m = ncols;
     committed = lua_getiuservalue(L, 3, UV_COMMITTED) == LUA_TTABLE ? 4 : 0;
     for (i = 1; i <= m; i++) {
       int c = update_changed(L, 3, o, committed, i);
@@ -598,10 +614,11 @@ static int l_update_params(lua_State *L) {
   int i, any = 0, n = o->nattrs < 255 ? o->nattrs : 255;
   int committed;
   luaL_checktype(L, 2, LUA_TTABLE);
+  if (n > table_columns(L, 2, o)) n = table_columns(L, 2, o);
   lua_settop(L, 3); /* 3: pkkeys or nil */
   committed = lua_getiuservalue(L, 1, UV_COMMITTED) == LUA_TTABLE ? 4 : 0;
   lua_newtable(L); /* 5 */
-  for (i = 1; i <= o->nattrs; i++) {
+  for (i = 1; i <= table_columns(L, 2, o); i++) {
     int changed = 0;
     if (o->attr[i - 1] & A_MODIFIED) {
       int top = lua_gettop(L);
@@ -961,7 +978,8 @@ static int l_node_kind(lua_State *L) {
 }
 
 /* C.select_items(stmt) -> for each item of a SELECT's columns clause
-** {table address (light userdata) or false, width, name or nil} */
+** {table address (light userdata) or false, width, name or nil, the
+** item itself} */
 static int l_select_items(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "select_items");
   rt_node *cols;
@@ -985,6 +1003,8 @@ static int l_select_items(lua_State *L) {
       lua_pushstring(L, c->kind == RT_N_COLUMN ? rt_column_key(c) : c->name);
       lua_rawseti(L, -2, 3);
     }
+    lsql_pushnode(L, rt_ref(c));
+    lua_rawseti(L, -2, 4);
     lua_rawseti(L, -2, i + 1);
   }
   return 1;

@@ -107,7 +107,7 @@ end
 -- value changed, rows with the same changed set batched, in key order.
 local function emit_updates(s, conn, m, objs, done)
   done.upd[#done.upd + 1] = {m, objs}
-  local sigs = C.update_sigs(objs)
+  local sigs = C.update_sigs(objs, #m.colkeys)
   local keys, byobj, n = {}, {}, 0
   local single = #m.pk_index == 1
   for r, obj in ipairs(objs) do

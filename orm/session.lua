@@ -529,6 +529,7 @@ function Session:execute(stmt, params, opts)
   local conn = self:connection()
   local ents = kind == "select" and I.entities_of(stmt)
   local plan, joins
+  if ents then stmt = I.apply_layouts(stmt, ents) end
   if ents and ents[1].mapper then
     configure()
     plan = I.load_plan(stmt, ents[1].mapper)

@@ -71,7 +71,7 @@ local function lazy_compiled(r, conn)
   r._lazy = r._lazy or {}
   local c = r._lazy[d]
   if c then return c end
-  local stmt = sa.select(r.target.local_table)
+  local stmt = sa.select(table.unpack(I.load_columns(r.target)))
   local n
   if r.secondary then
     local on
@@ -123,7 +123,8 @@ end
 
 local function load_rows(s, m, rows, out)
   out = out or {}
-  C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos, m.pk_index,
+  C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos,
+         m.pkpos or m.pk_index,
          idmap_for(s, m), s.id, false, out, #out)
   return out
 end
@@ -259,9 +260,9 @@ local function selectin_load(s, conn, r, objs)
   local tm = r.target
   local keycol, keypos
   if r.secondary then
-    keycol, keypos = r.sec_local[1][1], tm.nattrs + 1
+    keycol, keypos = r.sec_local[1][1], I.load_width(tm) + 1
   else
-    keycol, keypos = r.remote_cols[1], r.remote_idx[1]
+    keycol, keypos = r.remote_cols[1], tm.colpos[r.remote_idx[1]]
   end
   local lists = {}
   for _, k in ipairs(keys) do lists[k] = {} end
@@ -269,11 +270,13 @@ local function selectin_load(s, conn, r, objs)
     local batch = table.move(keys, i, math.min(i + IN_BATCH - 1, #keys), 1,
                              {})
     local stmt
+    local cols = table.move(I.load_columns(tm), 1, I.load_width(tm), 1, {})
     if r.secondary then
-      stmt = sa.select(tm.local_table, keycol)
+      cols[#cols + 1] = keycol
+      stmt = sa.select(table.unpack(cols))
         :join(r.secondary, sec_on(r.sec_remote))
     else
-      stmt = sa.select(tm.local_table)
+      stmt = sa.select(table.unpack(cols))
     end
     stmt = extra_criteria(r, stmt:where(keycol:in_(batch)))
     if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
@@ -336,7 +339,7 @@ local function load_plan(stmt, m)
   local paths = {}
   local named = {}
   for _, o in ipairs(stmt_opts[stmt] or {}) do
-    if o.path[1].rel.parent == m then
+    if o.path and o.path[1].rel.parent == m then
       paths[#paths + 1] = o.path
       named[o.path[1].rel] = true
     end
@@ -374,11 +377,11 @@ local function add_joins(stmt, paths, width)
         stmt = stmt:order_by(table.unpack(ob))
       end
       local colpos, pkpos = {}, {}
-      for a = 1, r.target.nattrs do colpos[a] = width + a end
+      for a = 1, #r.target.columns do colpos[a] = width + a end
       for a, idx in ipairs(r.target.pk_index) do pkpos[a] = width + idx end
       joins[#joins + 1] = {rel = r, colpos = colpos, pkpos = pkpos,
                            pk1 = pkpos[1]}
-      width = width + r.target.nattrs
+      width = width + #r.target.columns
     elseif path[1].strategy == "joined" then
       -- many-to-many: loaded as selectin (the path is the user's: copied)
       local copy = table.move(path, 1, #path, 1, {})

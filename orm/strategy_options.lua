@@ -77,7 +77,7 @@ do
     for _, o in ipairs(stmt_opts[stmt] or {}) do list[#list + 1] = o end
     for i = 1, lselect("#", ...) do
       local o = lselect(i, ...)
-      if getmetatable(o) ~= Load then
+      if getmetatable(o) ~= Load and not I.is_column_option(o) then
         raise("ArgumentError", "options(): expected loader options such " ..
               "as selectinload(User.addresses)")
       end

@@ -1,0 +1,177 @@
+-- orm/descriptor_props.lua -- attributes that stand for others: synonym
+-- (another attribute under a second name) and composite (a value object
+-- made from several columns and written back into them), and validators
+-- (validates: a function every value set on an attribute goes through).
+--
+-- A mapper with any of these gets Lua __index/__newindex in front of the
+-- C ones of its instance metatable (orm/lorm.c), and with validators a
+-- constructor that sets each given attribute through them.
+
+local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
+local raise = I.raise
+
+-- the column values of a composite's value object: its
+-- __composite_values__() (as in SQLAlchemy), else its list items
+local function composite_values(d, v)
+  local f = type(v) == "table" and v.__composite_values__ or nil
+  if f == nil and (type(v) == "table" or type(v) == "userdata") then
+    local ok, g = pcall(function() return v.__composite_values__ end)
+    if ok then f = g end
+  end
+  if type(f) == "function" then return {f(v)} end
+  if type(v) == "table" then
+    local out = {}
+    for k = 1, #d.keys do out[k] = v[k] end
+    return out
+  end
+  raise("ArgumentError", "composite value for '" .. d.key .. "' must " ..
+        "have __composite_values__() or be a list of " .. #d.keys ..
+        " values")
+end
+
+local function composite_get(d, obj)
+  local vals, n = {}, 0
+  for k, ck in ipairs(d.keys) do
+    vals[k] = obj[ck]
+    if vals[k] ~= nil then n = n + 1 end
+  end
+  if n == 0 then return nil end
+  -- the same value object while its columns keep their values
+  local cached = C.extra(obj, d.cachekey)
+  if cached then
+    local same = true
+    for k = 1, #d.keys do
+      if cached[k + 1] ~= vals[k] then same = false; break end
+    end
+    if same then return cached[1] end
+  end
+  local v = d.composite.ctor(table.unpack(vals, 1, #d.keys))
+  local c = {v}
+  for k = 1, #d.keys do c[k + 1] = vals[k] end
+  C.extra(obj, d.cachekey, c)
+  return v
+end
+
+local function composite_set(d, obj, v)
+  if rawequal(v, sa.null) then v = nil end
+  local vals = {}
+  if v ~= nil then vals = composite_values(d, v) end
+  for k, ck in ipairs(d.keys) do obj[ck] = vals[k] end
+  if v ~= nil then
+    local c = {v}
+    for k = 1, #d.keys do c[k + 1] = vals[k] end
+    C.extra(obj, d.cachekey, c)
+  else
+    C.extra(obj, d.cachekey, nil)
+  end
+end
+
+-- The class attribute of a composite: comparisons build conditions on
+-- its columns.
+local Comparator = {}
+Comparator.__index = Comparator
+Comparator.__name = "retort.CompositeProperty"
+Comparator.__tostring = function(c) return c.cls.__name__ .. "." .. c.key end
+
+function Comparator:__clause_list()
+  local m = self.mapper
+  local out = {}
+  for k, ck in ipairs(self.keys) do out[k] = m.columns[m.slots[ck]] end
+  return out
+end
+
+local function conds(c, other, op)
+  local cols = c:__clause_list()
+  local vals
+  if other == nil or rawequal(other, sa.null) then vals = {}
+  else vals = composite_values(c, other) end
+  local parts = {}
+  for k, col in ipairs(cols) do parts[k] = col:eq(vals[k]) end
+  local all = sa.and_(table.unpack(parts))
+  if op == "eq" then return all end
+  return sa.not_(all)
+end
+function Comparator:eq(other) return conds(self, other, "eq") end
+function Comparator:ne(other) return conds(self, other, "ne") end
+
+local function setup_descriptors(m, descriptors, validators)
+  if next(descriptors) == nil and next(validators) == nil then return end
+  local cls = m.class
+  for key, d in pairs(descriptors) do
+    d.key = key
+    if d.synonym then
+      local target = d.synonym
+      if not (m.slots[target] or m.relationships[target] or
+              descriptors[target]) then
+        raise("ArgumentError", string.format(
+          "synonym '%s' of %s: no attribute '%s' to stand for", key,
+          cls.__name__, target))
+      end
+      d.get = function(obj) return obj[target] end
+      d.set = function(obj, v) obj[target] = v end
+      -- the class attribute: the attribute it stands for (in queries)
+      local v = m.attrs[target] or rawget(cls, target)
+      if v ~= nil then rawset(cls, key, v) end
+    else
+      d.get = function(obj) return composite_get(d, obj) end
+      d.set = function(obj, v) composite_set(d, obj, v) end
+      rawset(cls, key, setmetatable({cls = cls, key = key, keys = d.keys,
+                                     mapper = m}, Comparator))
+    end
+  end
+  m.descriptors, m.validators = descriptors, validators
+  local mt = m.mt
+  local raw_index, raw_newindex = mt.__index, mt.__newindex
+  mt.__index = function(obj, k)
+    local d = descriptors[k]
+    if d then return d.get(obj) end
+    return raw_index(obj, k)
+  end
+  mt.__newindex = function(obj, k, v)
+    local d = descriptors[k]
+    if d then return d.set(obj, v) end
+    local f = validators[k]
+    if f then
+      if rawequal(v, sa.null) then v = nil end
+      v = f(obj, k, v)
+    end
+    return raw_newindex(obj, k, v)
+  end
+  if next(validators) == nil then return end
+  -- the constructor sets what it is given through the validators, in
+  -- attribute order (then the other keys by name)
+  m.constructor = function(c, args)
+    if args ~= nil and type(args) ~= "table" then
+      raise("ArgumentError", "a mapped class takes a table of attributes")
+    end
+    local obj = C.new(c, m.mt, m.nattrs)
+    if args == nil then return obj end
+    local keys = {}
+    for k in pairs(args) do
+      if not (m.slots[k] or m.relationships[k] or descriptors[k] or
+              (type(k) == "string" and rawget(c, k) ~= nil)) then
+        raise("ArgumentError", string.format(
+          "'%s' is an invalid keyword argument for %s", tostring(k),
+          c.__name__))
+      end
+      keys[#keys + 1] = k
+    end
+    table.sort(keys, function(a, b)
+      local ia, ib = m.slots[a], m.slots[b]
+      if ia and ib then return ia < ib end
+      if ia or ib then return ia ~= nil end
+      return tostring(a) < tostring(b)
+    end)
+    I.configure()
+    for _, k in ipairs(keys) do
+      local v = args[k]
+      if rawequal(v, sa.null) then v = nil end
+      obj[k] = v
+    end
+    return obj
+  end
+end
+
+-- for the other files of the ORM
+I.setup_descriptors = setup_descriptors

@@ -1,0 +1,475 @@
+-- orm/properties.lua -- mapper properties besides plain columns and
+-- relationships: column_property (a SQL expression loaded with the
+-- object), deferred columns and their groups, the column loader options
+-- (defer, undefer, undefer_group, load_only), synonym, composite and
+-- validates.
+--
+-- A column_property is an attribute of the instance in C like a column
+-- (after the table's columns, so the flush never writes it).  Which
+-- attributes a SELECT of an entity loads is its layout: the columns and
+-- expressions in the mapper's property order (declared properties in the
+-- order they were made, then the other columns in table order), and per
+-- attribute its position in the row (0: not loaded).  Synonyms and
+-- composites are descriptors: the instance metatable of a mapper that
+-- has them (or validators) goes through Lua first.
+
+local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
+local hooks = I.hooks
+local mapper_of = I.mapper_of
+local objstr = I.objstr
+local raise = I.raise
+local sessions = I.sessions
+
+local PropMT = {__name = "retort.MapperProperty"}
+
+local function is_property(v)
+  return getmetatable(v) == PropMT
+end
+
+-- a Column's creation number orders it among the declared properties;
+-- an expression takes the next number of the same counter
+local function creation_order(x)
+  if C.node_kind(x) == "column" then
+    local n = C.column_order(x)
+    if n then return n end
+  end
+  return C.column_order(sa.Column("_", sa.Integer))
+end
+
+local function prop(kind, fields)
+  fields.kind = kind
+  return setmetatable(fields, PropMT)
+end
+
+local function unattached_column(x)
+  return C.node_kind(x) == "column" and not select(2, C.column_info(x))
+end
+
+function orm.column_property(expr, opts)
+  opts = opts or {}
+  if C.node_kind(expr) == nil then
+    raise("ArgumentError", "column_property(): expected a SQL expression " ..
+          "or Column, got " .. type(expr))
+  end
+  local p = prop("column", {order = creation_order(expr),
+                            deferred = opts.deferred or false,
+                            group = opts.group})
+  if C.node_kind(expr) == "column" then p.column = expr else p.expr = expr end
+  if p.group ~= nil then p.deferred = true end
+  return p
+end
+
+function orm.deferred(col, opts)
+  opts = opts or {}
+  local p = orm.column_property(col, {deferred = true, group = opts.group})
+  return p
+end
+
+function orm.synonym(name, opts)
+  if type(name) ~= "string" then
+    raise("ArgumentError", "synonym(): the name of the attribute it " ..
+          "stands for must be a string")
+  end
+  return prop("synonym", {name = name, order = creation_order()})
+end
+
+-- composite(ctor, col...): columns are Columns (made here or in the class
+-- body) or attribute names
+function orm.composite(ctor, ...)
+  if type(ctor) ~= "function" and not (type(ctor) == "table" and
+     getmetatable(ctor) and getmetatable(ctor).__call) then
+    raise("ArgumentError", "composite(): the first argument must be a " ..
+          "function (or callable) that builds the value")
+  end
+  local cols = {...}
+  if #cols == 0 then
+    raise("ArgumentError", "composite(): at least one column is required")
+  end
+  return prop("composite", {ctor = ctor, cols = cols,
+                            order = creation_order()})
+end
+
+-- validates(key..., fn [, {include_removes}]): fn(self, key, value) is
+-- called with every value set on those attributes (and given to the
+-- constructor); what it returns is stored
+function orm.validates(...)
+  local n = select("#", ...)
+  local args = {...}
+  local opts
+  if type(args[n]) == "table" then opts = args[n]; n = n - 1 end
+  local fn = args[n]
+  if type(fn) ~= "function" or n < 2 then
+    raise("ArgumentError", "validates(key..., fn): the attribute names, " ..
+          "then the validating function")
+  end
+  local keys = {}
+  for i = 1, n - 1 do
+    if type(args[i]) ~= "string" then
+      raise("ArgumentError", "validates(): attribute names are strings")
+    end
+    keys[i] = args[i]
+  end
+  return prop("validator", {keys = keys, fn = fn, opts = opts or {},
+                            order = creation_order()})
+end
+
+------------------------------------------------------------------------
+-- the mapper's side
+------------------------------------------------------------------------
+
+-- The columns a class body's properties add to the table (deferred
+-- columns, a composite's Columns): {key, col} entries for decl_api.
+local function property_columns(props, body_columns)
+  local out, seen = {}, {}
+  for _, c in ipairs(body_columns) do seen[c.col] = true end
+  for key, p in pairs(props) do
+    if p.kind == "column" and p.column and unattached_column(p.column) then
+      out[#out + 1] = {key = key, col = p.column}
+      seen[p.column] = true
+    end
+  end
+  for _, p in pairs(props) do
+    if p.kind == "composite" then
+      for _, c in ipairs(p.cols) do
+        if C.node_kind(c) == "column" and not seen[c] and
+           unattached_column(c) then
+          local name = C.column_info(c)
+          if not name then
+            raise("ArgumentError", "composite(): a Column given to it " ..
+                  "needs a name")
+          end
+          out[#out + 1] = {key = name, col = c}
+          seen[c] = true
+        end
+      end
+    end
+  end
+  return out
+end
+
+local function attr_index_of(m, x)
+  if type(x) == "string" then return m.slots[x] end
+  if C.node_kind(x) == nil then return nil end
+  return m.attr_by_ptr[C.node_ptr(x)]
+end
+
+-- The layout of a SELECT of m given the column options `copts` for m:
+-- the columns, each attribute's row position, the primary key positions,
+-- and the attributes an option deferred (loaded one by one on access).
+local function make_layout(m, copts)
+  local load = {}
+  for i = 1, m.nattrs do load[i] = not m.deferred[i] end
+  for _, o in ipairs(copts or {}) do
+    if o.op == "load_only" then
+      for i = 1, m.nattrs do load[i] = false end
+      for _, i in ipairs(o.idx) do load[i] = true end
+    elseif o.op == "undefer_group" then
+      for _, i in ipairs(m.groups[o.group] or {}) do load[i] = true end
+    else
+      for _, i in ipairs(o.idx) do load[i] = o.op == "undefer" end
+    end
+  end
+  for _, i in ipairs(m.pk_index) do load[i] = true end
+  local cols, colpos, optdef = {}, {}, nil
+  for i = 1, m.nattrs do colpos[i] = 0 end
+  for _, i in ipairs(m.prop_order) do
+    if load[i] then
+      cols[#cols + 1] = m.columns[i] or m.exprs[i]
+      colpos[i] = #cols
+    elseif not m.deferred[i] then
+      optdef = optdef or {}
+      optdef[i] = true
+    end
+  end
+  local pkpos = {}
+  for k, i in ipairs(m.pk_index) do pkpos[k] = colpos[i] end
+  return {cols = cols, colpos = colpos, pkpos = pkpos, optdeferred = optdef}
+end
+
+local function setup_properties(m, props)
+  local cls = m.class
+  m.deferred, m.groups, m.exprs, m.attr_by_ptr = {}, {}, {}, {}
+  m.expr_idx = {}
+  for i, col in ipairs(m.columns) do m.attr_by_ptr[C.node_ptr(col)] = i end
+  m.prop_order = {}
+  for i = 1, #m.columns do m.prop_order[i] = i end
+  if not props or next(props) == nil then return end
+  local declared = {} -- attribute index -> creation order
+  local keys = {}
+  for key in pairs(props) do keys[#keys + 1] = key end
+  table.sort(keys, function(a, b) return props[a].order < props[b].order end)
+  local descriptors, validators = {}, {}
+  for _, key in ipairs(keys) do
+    local p = props[key]
+    if p.kind == "column" then
+      local i = p.column and (m.attr_by_ptr[C.node_ptr(p.column)] or
+                              m.slots[key])
+      if i then
+        if m.keys[i] ~= key then
+          -- an imperative mapping names a table column anew
+          m.slots[m.keys[i]], m.attrs[m.keys[i]] = nil, nil
+          m.keys[i], m.slots[key], m.attrs[key] = key, i, m.columns[i]
+        end
+      else
+        p.expr = p.expr or p.column
+        -- an expression: an attribute after the table's columns
+        i = m.nattrs + 1
+        m.nattrs = i
+        m.keys[i], m.slots[key], m.exprs[i] = key, i, p.expr
+        m.attrs[key] = p.expr
+        m.attr_by_ptr[C.node_ptr(p.expr)] = i
+        m.expr_idx[#m.expr_idx + 1] = i
+      end
+      declared[i] = p.order
+      if p.deferred then
+        m.deferred[i] = p.group or true
+        if p.group then
+          m.groups[p.group] = m.groups[p.group] or {}
+          table.insert(m.groups[p.group], i)
+        end
+      end
+    elseif p.kind == "synonym" then
+      descriptors[key] = {synonym = p.name}
+    elseif p.kind == "composite" then
+      local ckeys = {}
+      for k, c in ipairs(p.cols) do
+        local ck = type(c) == "string" and c or nil
+        if not ck then
+          local i = attr_index_of(m, c)
+          ck = i and m.keys[i]
+        end
+        if not ck or not m.slots[ck] then
+          raise("ArgumentError", "composite(): column " .. k .. " of '" ..
+                key .. "' is not a column of " .. cls.__name__)
+        end
+        ckeys[k] = ck
+      end
+      descriptors[key] = {composite = p, keys = ckeys, cachekey = {}}
+    elseif p.kind == "validator" then
+      for _, k in ipairs(p.keys) do
+        if validators[k] then
+          raise("InvalidRequestError", string.format(
+            "A validation function for mapped attribute '%s' on mapper " ..
+            "%s already exists.", k, tostring(m)))
+        end
+        validators[k] = p.fn
+      end
+    end
+  end
+  -- the property order: declared properties first, then the columns
+  local order = {}
+  for i in pairs(declared) do order[#order + 1] = i end
+  table.sort(order, function(a, b) return declared[a] < declared[b] end)
+  for i = 1, #m.columns do
+    if not declared[i] then order[#order + 1] = i end
+  end
+  m.prop_order = order
+  if next(declared) then
+    m.has_props = true
+    for i = #m.colpos + 1, m.nattrs do m.colpos[i] = 0 end
+    m.layout = make_layout(m)
+    m.colpos, m.pkpos = m.layout.colpos, m.layout.pkpos
+  end
+  I.setup_descriptors(m, descriptors, validators)
+end
+
+-- the columns a plain SELECT of m lists (for the loads the ORM makes)
+local function load_columns(m)
+  if m.layout then return m.layout.cols end
+  return {m.local_table}
+end
+
+-- how many columns that SELECT gives
+local function load_width(m)
+  if m.layout then return #m.layout.cols end
+  return #m.columns
+end
+
+------------------------------------------------------------------------
+-- loader options
+------------------------------------------------------------------------
+
+local ColOptMT = {__name = "retort.ColumnLoaderOption"}
+
+local function column_option(op, fname)
+  return function(...)
+    local attrs = {...}
+    if #attrs == 0 then
+      raise("ArgumentError", fname .. "(): expected attributes such as " ..
+            "User.name")
+    end
+    for _, a in ipairs(attrs) do
+      if C.node_kind(a) == nil then
+        raise("ArgumentError", fname .. "(): expected a column attribute " ..
+              "such as User.name, not " .. type(a))
+      end
+    end
+    return setmetatable({op = op, attrs = attrs}, ColOptMT)
+  end
+end
+orm.defer = column_option("defer", "defer")
+orm.undefer = column_option("undefer", "undefer")
+orm.load_only = column_option("load_only", "load_only")
+function orm.undefer_group(name)
+  if type(name) ~= "string" then
+    raise("ArgumentError", "undefer_group(): expected a group name")
+  end
+  return setmetatable({op = "undefer_group", group = name}, ColOptMT)
+end
+
+local function is_column_option(o) return getmetatable(o) == ColOptMT end
+
+-- the options of stmt that concern mapper m, with attribute indexes
+local function options_for(stmt, m)
+  local out
+  for _, o in ipairs(I.stmt_opts[stmt] or {}) do
+    if is_column_option(o) then
+      local e = {op = o.op, group = o.group, idx = {}}
+      local mine = o.op == "undefer_group"
+      for _, a in ipairs(o.attrs or {}) do
+        local i = attr_index_of(m, a)
+        if i then e.idx[#e.idx + 1] = i; mine = true end
+      end
+      if mine then out = out or {}; out[#out + 1] = e end
+    end
+  end
+  return out
+end
+
+-- Session:execute's step for a SELECT of entities: each entity's table
+-- becomes the columns of its layout when it differs from the table (the
+-- mapper has properties, or options change what loads); the entities'
+-- positions follow.  Returns the statement to run.
+local function apply_layouts(stmt, ents)
+  local any = false
+  local lays = {}
+  for k, e in ipairs(ents) do
+    local m = e.mapper
+    if m then
+      local copts = options_for(stmt, m)
+      if copts then lays[k] = make_layout(m, copts)
+      elseif m.layout then lays[k] = m.layout end
+      if lays[k] then any = true end
+    end
+  end
+  if not any then return stmt end
+  local items, pos = {}, 1
+  local cols = {}
+  local n = 0
+  for k, e in ipairs(ents) do
+    local lay = lays[k]
+    e.pos = pos
+    if lay then
+      for _, c in ipairs(lay.cols) do n = n + 1; cols[n] = c end
+      e.width = #lay.cols
+      e.colpos, e.pkpos = {}, {}
+      for i, p in ipairs(lay.colpos) do e.colpos[i] = p > 0 and pos + p - 1 or 0 end
+      for j, p in ipairs(lay.pkpos) do e.pkpos[j] = pos + p - 1 end
+      e.optdeferred = lay.optdeferred
+    else
+      items[k] = true
+      local m = e.mapper
+      if m then
+        e.colpos, e.pkpos = {}, {}
+        for i = 1, m.nattrs do e.colpos[i] = pos + i - 1 end
+        for j, i in ipairs(m.pk_index) do e.pkpos[j] = pos + i - 1 end
+        for _, c in ipairs(m.columns) do n = n + 1; cols[n] = c end
+      else
+        n = n + 1
+        cols[n] = e.item
+      end
+    end
+    pos = pos + e.width
+  end
+  local new = stmt:with_only_columns(table.unpack(cols, 1, n))
+  I.stmt_opts[new] = I.stmt_opts[stmt]
+  return new
+end
+
+-- objects loaded with attributes an option deferred remember which: on
+-- access those load one at a time (the mapper's deferred ones by group)
+local DEFERRED = "\0optdeferred"
+
+local function mark_deferred(objs, set)
+  for _, obj in ipairs(objs) do
+    if obj and C.isinstance(obj) then C.extra(obj, DEFERRED, set) end
+  end
+end
+
+local base_load_expired = hooks.load_expired
+function hooks.load_expired(obj, key)
+  local m = mapper_of(obj)
+  if not m.layout and not C.extra(obj, DEFERRED) then
+    return base_load_expired(obj, key)
+  end
+  local i = m.slots[key]
+  local group
+  local optdef = C.extra(obj, DEFERRED)
+  if m.deferred[i] then
+    local g = m.deferred[i]
+    group = {}
+    for _, j in ipairs(g ~= true and m.groups[g] or {i}) do
+      if not select(2, C.get(obj, j)) then group[#group + 1] = j end
+    end
+  elseif optdef and optdef[i] then
+    group = {i}
+  end
+  if not group then return base_load_expired(obj, key) end
+  local sid = C.session(obj)
+  local s = sid ~= 0 and sessions[sid]
+  if not s or C.lifecycle(obj) == "detached" then
+    raise("DetachedInstanceError", string.format(
+      "Parent instance %s is not bound to a Session; deferred load " ..
+      "operation of attribute '%s' cannot proceed", objstr(obj), key))
+  end
+  local cols = {}
+  for k, j in ipairs(group) do cols[k] = m.columns[j] or m.exprs[j] end
+  local stmt = sa.select(table.unpack(cols))
+  local ident = I.ident_vals(obj, m)
+  for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(ident[k])) end
+  I.autoflush(s)
+  local rows = I.run(s, s:connection(), stmt):all()
+  if #rows == 0 then
+    raise("ObjectDeletedError", string.format(
+      "Instance '%s' has been deleted, or its row is otherwise not present.",
+      objstr(obj)))
+  end
+  for k, j in ipairs(group) do
+    if not select(2, C.flags(obj, j)) then C.set(obj, j, rows[1][k]) end
+  end
+  return (C.get(obj, i))
+end
+
+-- expiring the whole object forgets what the options deferred (the next
+-- load is the mapper's own)
+local base_expire_rels = I.expire_rels
+function I.expire_rels(obj, m, keys)
+  if keys == nil then C.extra(obj, DEFERRED, nil) end
+  return base_expire_rels(obj, m, keys)
+end
+
+-- a flush expires the expressions of the rows it wrote (they may read
+-- the new values)
+local base_apply_flush = I.apply_flush
+function I.apply_flush(s, done)
+  base_apply_flush(s, done)
+  for _, list in ipairs({done.ins, done.upd}) do
+    for _, e in ipairs(list) do
+      local m, objs = e[1], e[2]
+      if #m.expr_idx > 0 then
+        for _, obj in ipairs(objs) do C.expire(obj, m.expr_idx) end
+      end
+    end
+  end
+end
+
+-- for the other files of the ORM
+I.apply_layouts = apply_layouts
+I.is_column_option = is_column_option
+I.is_property = is_property
+I.load_columns = load_columns
+I.load_width = load_width
+I.mark_deferred = mark_deferred
+I.property_columns = property_columns
+I.setup_properties = setup_properties

@@ -1,0 +1,314 @@
+-- Mapper properties on every test database: column_property (an
+-- expression and a correlated subquery loaded with the object and usable
+-- in queries), deferred columns and groups with defer/undefer/
+-- undefer_group/load_only, synonym, validates, composite.  Expected SQL,
+-- states and values were checked against SQLAlchemy 1.4.
+local T = require "testing"
+
+local function capture(engine)
+  local log = {}
+  orm.event.listen(engine, "before_cursor_execute",
+    function(conn, cursor, sql, params, context, many)
+      log[#log + 1] = {sql = sql:gsub("%s+", " "):gsub('[`"]', ""),
+                       params = params, many = many}
+    end)
+  return log
+end
+local function clear(log) for i = #log, 1, -1 do log[i] = nil end end
+local function sqls(log)
+  local out = {}
+  for i, l in ipairs(log) do out[i] = l.sql end
+  return out
+end
+local function sorted(list)
+  table.sort(list)
+  return list
+end
+local function unloaded(obj) return sorted(orm.inspect(obj).unloaded) end
+
+-- the SQL text with the dialect's placeholders made "?"
+local function q(db, text)
+  if db.name == "postgresql" then
+    local n = 0
+    text = text:gsub("%?", function() n = n + 1; return "$" .. n end)
+  end
+  if db.name == "mysql" then
+    text = text:gsub("(%S+) || %$?%S+ || (%S+)", "concat(%1, concat(?, %2))")
+  end
+  return text
+end
+
+local function schema()
+  local Base = orm.declarative_base()
+  local M = {Base = Base}
+  M.Address = Base:class "Address" {
+    __tablename__ = "pr_address",
+    id = Column(Integer, {primary_key = true}),
+    user_id = Column(Integer, ForeignKey("pr_user.id")),
+    email = Column(String(50)),
+  }
+  local id = Column(Integer, {primary_key = true})
+  local firstname, lastname = Column(String(50)), Column(String(50))
+  M.User = Base:class "User" {
+    __tablename__ = "pr_user",
+    id = id, firstname = firstname, lastname = lastname,
+    bio = orm.deferred(Column(Text), {group = "big"}),
+    photo = orm.deferred(Column(Text), {group = "big"}),
+    notes = orm.deferred(Column(Text)),
+    fullname = orm.column_property(firstname .. " " .. lastname),
+    naddr = orm.column_property(
+      select(func.count(M.Address.id))
+        :where(M.Address.user_id:eq(id)):scalar_subquery()),
+  }
+  M.Point = {}
+  M.Point.__index = M.Point
+  function M.Point.new(x, y) return setmetatable({x = x, y = y}, M.Point) end
+  function M.Point:__composite_values__() return self.x, self.y end
+  M.Point.__eq = function(a, b) return a.x == b.x and a.y == b.y end
+  local vid = Column(Integer, {primary_key = true})
+  local x1, y1 = Column("x1", Integer), Column("y1", Integer)
+  M.Vertex = Base:class "Vertex" {
+    __tablename__ = "pr_vertex",
+    id = vid,
+    x1 = x1, y1 = y1,
+    start = orm.composite(M.Point.new, x1, y1),
+    finish = orm.composite(M.Point.new, Column("x2", Integer),
+                           Column("y2", Integer)),
+  }
+  M.seen = {}
+  M.Account = Base:class "Account" {
+    __tablename__ = "pr_account",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(50)),
+    email = Column(String(50)),
+    uname = orm.synonym("name"),
+    check_email = orm.validates("email", function(self, key, value)
+      M.seen[#M.seen + 1] = key .. "=" .. tostring(value)
+      if value ~= nil and not value:find("@") then
+        error("bad email: " .. value, 0)
+      end
+      return value and value:lower()
+    end),
+  }
+  return M
+end
+
+for _, db in ipairs(T.databases()) do
+  local M = schema()
+  local User, Address, Vertex, Account = M.User, M.Address, M.Vertex, M.Account
+  local Point = M.Point
+  local engine = create_engine(db.url)
+  M.Base.metadata:drop_all(engine)
+  M.Base.metadata:create_all(engine)
+  local log = capture(engine)
+  local pfx = db.name .. ": "
+  local function wipe()
+    engine:begin(function(conn)
+      for _, t in ipairs({"pr_address", "pr_user", "pr_vertex",
+                          "pr_account"}) do
+        conn:execute(delete(M.Base.metadata.tables[t]))
+      end
+    end)
+  end
+  local function seed()
+    wipe()
+    local s <close> = orm.Session(engine)
+    s:add(User{id = 1, firstname = "ann", lastname = "lee", bio = "b1",
+               photo = "p1", notes = "n1"})
+    s:add(User{id = 2, firstname = "bob", lastname = "ray", bio = "b2",
+               photo = "p2", notes = "n2"})
+    s:flush()
+    s:add_all({Address{id = 1, user_id = 1, email = "a1"},
+               Address{id = 2, user_id = 1, email = "a2"}})
+    s:commit()
+  end
+  local full = "SELECT pr_user.firstname || ? || pr_user.lastname AS anon_1, " ..
+    "(SELECT count(pr_address.id) AS count_1 FROM pr_address " ..
+    "WHERE pr_address.user_id = pr_user.id) AS anon_2, pr_user.id, " ..
+    "pr_user.firstname, pr_user.lastname FROM pr_user"
+
+  T.test(pfx .. "column_property loads with the object", function()
+    seed()
+    local s <close> = orm.Session(engine)
+    clear(log)
+    local users = s:scalars(select(User):order_by(User.id)):all()
+    T.eq(sqls(log), {q(db, full .. " ORDER BY pr_user.id")})
+    T.eq(users[1].fullname, "ann lee")
+    T.eq(users[1].naddr, 2)
+    T.eq(users[2].naddr, 0)
+    T.eq(unloaded(users[1]), {"bio", "notes", "photo"})
+    T.eq(#log, 1)
+    -- in a query: the expression itself
+    clear(log)
+    local u = s:scalars(select(User):where(User.fullname:eq("bob ray"))):one()
+    T.ok(u == users[2])
+    T.eq(sqls(log), {q(db, full ..
+      " WHERE pr_user.firstname || ? || pr_user.lastname = ?")})
+    local rows = s:execute(select(User.id, User.naddr):order_by(User.id)):all()
+    T.eq({rows[1][2], rows[2][2]}, {2, 0})
+    -- alone it has no FROM to correlate to (as in SQLAlchemy)
+    T.raises("DatabaseError", function()
+      return s:scalars(select(User.naddr):order_by(User.id)):all()
+    end)
+  end)
+
+  T.test(pfx .. "expressions reload when expired and after a flush", function()
+    seed()
+    local s <close> = orm.Session(engine)
+    local u = s:get(User, 1)
+    u.lastname = "lin"
+    s:flush()
+    T.eq(unloaded(u), {"bio", "fullname", "naddr", "notes", "photo"})
+    clear(log)
+    T.eq(u.fullname, "ann lin")
+    T.eq(#log, 1)
+    s:expire(u)
+    clear(log)
+    T.eq(u.firstname, "ann")
+    T.eq(sqls(log), {q(db, full .. " WHERE pr_user.id = ?")})
+    T.eq(unloaded(u), {"bio", "notes", "photo"})
+  end)
+
+  T.test(pfx .. "deferred columns load by group on first access", function()
+    seed()
+    local s <close> = orm.Session(engine)
+    local u = s:get(User, 1)
+    clear(log)
+    T.eq(u.bio, "b1")
+    T.eq(sqls(log), {q(db, "SELECT pr_user.bio, pr_user.photo FROM " ..
+                           "pr_user WHERE pr_user.id = ?")})
+    T.eq(u.photo, "p1")
+    T.eq(#log, 1)
+    T.eq(u.notes, "n1")
+    T.eq(sqls(log)[2], q(db, "SELECT pr_user.notes FROM pr_user WHERE " ..
+                             "pr_user.id = ?"))
+    -- a deferred column is written like any other
+    u.bio = "new"
+    clear(log)
+    s:flush()
+    T.eq(sqls(log), {q(db, "UPDATE pr_user SET bio=? WHERE pr_user.id = ?")})
+    s:commit()
+    T.eq(u.bio, "new")
+    -- the row is gone: the deferred load says so
+    engine:begin(function(conn) conn:execute(delete(Address.__table__))
+      conn:execute(delete(User.__table__)) end)
+    s:commit() -- a new transaction sees it (MariaDB reads a snapshot)
+    T.raises("ObjectDeletedError", function() return u.notes end)
+  end)
+
+  T.test(pfx .. "defer, undefer, undefer_group, load_only", function()
+    seed()
+    local s <close> = orm.Session(engine)
+    clear(log)
+    local u = s:scalars(select(User):where(User.id:eq(1))
+                          :options(orm.undefer(User.bio))):one()
+    T.eq(sqls(log), {q(db, "SELECT pr_user.bio, " .. full:sub(8) ..
+                           " WHERE pr_user.id = ?")})
+    T.eq(unloaded(u), {"notes", "photo"})
+    s:close()
+    u = s:scalars(select(User):where(User.id:eq(1))
+                    :options(orm.undefer_group("big"))):one()
+    T.eq(unloaded(u), {"notes"})
+    s:close()
+    clear(log)
+    u = s:scalars(select(User):where(User.id:eq(1))
+                    :options(orm.load_only(User.firstname))):one()
+    T.eq(sqls(log), {q(db, "SELECT pr_user.id, pr_user.firstname FROM " ..
+                           "pr_user WHERE pr_user.id = ?")})
+    T.eq(unloaded(u), {"bio", "fullname", "lastname", "naddr", "notes",
+                       "photo"})
+    clear(log)
+    T.eq(u.lastname, "lee") -- one attribute at a time
+    T.eq(sqls(log), {q(db, "SELECT pr_user.lastname FROM pr_user WHERE " ..
+                           "pr_user.id = ?")})
+    T.eq(u.fullname, "ann lee")
+    T.eq(unloaded(u), {"bio", "naddr", "notes", "photo"})
+    s:close()
+    u = s:scalars(select(User):where(User.id:eq(1))
+                    :options(orm.defer(User.lastname))):one()
+    T.eq(unloaded(u), {"bio", "lastname", "notes", "photo"})
+    -- the legacy Query takes them too
+    s:close()
+    u = s:query(User):options(orm.load_only(User.lastname)):filter_by{id = 2}
+          :one()
+    T.eq(unloaded(u), {"bio", "firstname", "fullname", "naddr", "notes",
+                       "photo"})
+    T.raises("ArgumentError", orm.defer)
+    T.raises("ArgumentError", orm.load_only, "name")
+  end)
+
+  T.test(pfx .. "entities with other columns keep their positions", function()
+    seed()
+    local s <close> = orm.Session(engine)
+    local rows = s:execute(select(Address.email, User, Address)
+      :join_from(User, Address, Address.user_id:eq(User.id))
+      :order_by(Address.id)):all()
+    T.eq(#rows, 2)
+    T.eq(rows[1][1], "a1")
+    T.eq(rows[1][2].fullname, "ann lee")
+    T.eq(rows[1][2].naddr, 2)
+    T.eq(rows[2][3].email, "a2")
+    T.ok(rows[1][2] == rows[2][2])
+  end)
+
+  T.test(pfx .. "synonym and validates", function()
+    wipe()
+    M.seen = {}
+    local s <close> = orm.Session(engine)
+    local a = Account{name = "n", email = "A@B"}
+    T.eq(M.seen, {"email=A@B"})
+    T.eq(a.email, "a@b")
+    T.eq(a.uname, "n")
+    a.uname = "m"
+    T.eq(a.name, "m")
+    local ok, err = pcall(function() a.email = "bad" end)
+    T.eq(ok, false)
+    T.eq(err, "bad email: bad")
+    T.eq(a.email, "a@b")
+    T.eq(tostring(select(Account):where(Account.uname:eq("x"))),
+         "SELECT pr_account.id, pr_account.name, pr_account.email \n" ..
+         "FROM pr_account \nWHERE pr_account.name = :name_1")
+    s:add(a)
+    s:commit()
+    T.eq(s:scalars(select(Account.email):where(Account.uname:eq("m"))):one(),
+         "a@b")
+    T.raises("ArgumentError", function() return Account{nope = 1} end)
+  end)
+
+  T.test(pfx .. "composite: a value object over columns", function()
+    wipe()
+    local s <close> = orm.Session(engine)
+    local v = Vertex{id = 1, start = Point.new(3, 4), finish = Point.new(5, 6)}
+    T.eq(v.x1, 3)
+    T.eq(v.y2, 6)
+    s:add(v)
+    clear(log)
+    s:commit()
+    T.eq(log[1].sql, q(db, "INSERT INTO pr_vertex (id, x1, y1, x2, y2) " ..
+                           "VALUES (?, ?, ?, ?, ?)"))
+    T.ok(v.start == Point.new(3, 4))
+    T.ok(rawequal(v.start, v.start))
+    v.finish = Point.new(1, 1)
+    clear(log)
+    s:flush()
+    T.eq(sqls(log), {q(db, "UPDATE pr_vertex SET x2=?, y2=? WHERE " ..
+                           "pr_vertex.id = ?")})
+    T.eq(tostring(select(Vertex):where(Vertex.start:eq(Point.new(3, 4)))),
+         "SELECT pr_vertex.id, pr_vertex.x1, pr_vertex.y1, pr_vertex.x2, " ..
+         "pr_vertex.y2 \nFROM pr_vertex \nWHERE pr_vertex.x1 = :x1_1 AND " ..
+         "pr_vertex.y1 = :y1_1")
+    T.eq(tostring(select(Vertex):where(Vertex.start:ne(Point.new(3, 4)))),
+         "SELECT pr_vertex.id, pr_vertex.x1, pr_vertex.y1, pr_vertex.x2, " ..
+         "pr_vertex.y2 \nFROM pr_vertex \nWHERE NOT (pr_vertex.x1 = :x1_1 " ..
+         "AND pr_vertex.y1 = :y1_1)")
+    T.ok(s:scalars(select(Vertex):where(Vertex.start:eq(Point.new(3, 4))))
+           :one() == v)
+    T.eq(#s:scalars(select(Vertex):where(Vertex.finish:eq(Point.new(5, 6))))
+           :all(), 0)
+    v.start = nil
+    T.eq(v.x1, nil)
+    T.eq(v.start, nil)
+  end)
+end
+
+T.done()
