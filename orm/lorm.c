@@ -53,6 +53,7 @@
 **   properties.lua       column_property, deferred columns and their
 **                        loader options (defer, undefer, load_only)
 **   descriptor_props.lua synonym, composite, validates
+**   versioning.lua       version_id_col, eager_defaults
 **
 ** Each file gets (sa, orm, C, I): the core module, the orm module table,
 ** the primitives below, and I, where a file puts what others use (its

@@ -106,6 +106,9 @@ end
 -- UPDATEs for the modified objects of mapper m: only the attributes whose
 -- value changed, rows with the same changed set batched, in key order.
 local function emit_updates(s, conn, m, objs, done)
+  if m.version_idx then
+    return I.emit_versioned_updates(s, conn, m, objs, done)
+  end
   done.upd[#done.upd + 1] = {m, objs}
   local sigs = C.update_sigs(objs, #m.colkeys)
   local keys, byobj, n = {}, {}, 0
@@ -158,6 +161,7 @@ local function emit_inserts(s, conn, m, objs, done)
   local n = #objs
   done.ins[#done.ins + 1] = {m, objs}
   if n == 0 then return end
+  if m.version_idx then I.version_inserts(m, objs) end
   local sigs = C.insert_sigs(objs, m.insert_none, m.pk_index)
   local cache = stmt_cache(m)
   local ins = cache.insert or sa.insert(m.local_table)
@@ -210,6 +214,9 @@ local function emit_inserts(s, conn, m, objs, done)
 end
 
 local function emit_deletes(s, conn, m, objs, done)
+  if m.version_idx then
+    return I.emit_versioned_deletes(s, conn, m, objs, done)
+  end
   local keys, bykey = {}, {}
   for i, obj in ipairs(objs) do
     local p, iv = {}, ident_vals(obj, m)

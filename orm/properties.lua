@@ -187,13 +187,14 @@ local function make_layout(m, copts)
   return {cols = cols, colpos = colpos, pkpos = pkpos, optdeferred = optdef}
 end
 
-local function setup_properties(m, props)
+local function setup_properties(m, props, margs)
   local cls = m.class
   m.deferred, m.groups, m.exprs, m.attr_by_ptr = {}, {}, {}, {}
   m.expr_idx = {}
   for i, col in ipairs(m.columns) do m.attr_by_ptr[C.node_ptr(col)] = i end
   m.prop_order = {}
   for i = 1, #m.columns do m.prop_order[i] = i end
+  I.setup_version(m, margs)
   if not props or next(props) == nil then return end
   local declared = {} -- attribute index -> creation order
   local keys = {}

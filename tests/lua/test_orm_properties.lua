@@ -90,13 +90,20 @@ local function schema()
       return value and value:lower()
     end),
   }
+  M.Doc = Base:class "Doc" {
+    __tablename__ = "pr_doc",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    title = Column(String(50)),
+    version_id = Column(Integer, {nullable = false}),
+    __mapper_args__ = {version_id_col = "version_id"},
+  }
   return M
 end
 
 for _, db in ipairs(T.databases()) do
   local M = schema()
   local User, Address, Vertex, Account = M.User, M.Address, M.Vertex, M.Account
-  local Point = M.Point
+  local Point, Doc = M.Point, M.Doc
   local engine = create_engine(db.url)
   M.Base.metadata:drop_all(engine)
   M.Base.metadata:create_all(engine)
@@ -105,7 +112,7 @@ for _, db in ipairs(T.databases()) do
   local function wipe()
     engine:begin(function(conn)
       for _, t in ipairs({"pr_address", "pr_user", "pr_vertex",
-                          "pr_account"}) do
+                          "pr_account", "pr_doc"}) do
         conn:execute(delete(M.Base.metadata.tables[t]))
       end
     end)
@@ -308,6 +315,72 @@ for _, db in ipairs(T.databases()) do
     v.start = nil
     T.eq(v.x1, nil)
     T.eq(v.start, nil)
+  end)
+
+  T.test(pfx .. "version_id_col: counted updates, stale data", function()
+    wipe()
+    local s <close> = orm.Session(engine)
+    local a, b = Doc{id = 1, title = "a"}, Doc{id = 2, title = "b"}
+    s:add_all({a, b})
+    clear(log)
+    s:flush()
+    T.eq(log[1].sql, q(db, "INSERT INTO pr_doc (id, title, version_id) " ..
+                           "VALUES (?, ?, ?)"))
+    T.eq(log[1].params[1], {1, "a", 1})
+    T.eq(a.version_id, 1)
+    a.title, b.title = "x", "y"
+    clear(log)
+    s:flush()
+    local upd = q(db, "UPDATE pr_doc SET title=?, version_id=? WHERE " ..
+                      "pr_doc.id = ? AND pr_doc.version_id = ?")
+    T.eq(sqls(log), {upd, upd})
+    T.eq(log[1].params, {"x", 2, 1, 1})
+    T.eq({a.version_id, b.version_id}, {2, 2})
+    s:commit()
+    -- someone else's change in between: the expired version is read first
+    engine:begin(function(c)
+      c:execute(update(Doc.__table__):where(Doc.id:eq(1))
+                  :values{version_id = 10})
+    end)
+    a.title = "z"
+    clear(log)
+    s:flush()
+    T.eq(sqls(log), {q(db, "SELECT pr_doc.id, pr_doc.version_id FROM " ..
+                           "pr_doc WHERE pr_doc.id = ?"), upd})
+    T.eq(log[2].params, {"z", 11, 1, 10})
+    s:commit()
+    T.eq(a.title, "z")
+    -- a lost update
+    engine:begin(function(c)
+      c:execute(update(Doc.__table__):where(Doc.id:eq(1))
+                  :values{version_id = 20})
+    end)
+    a.title = "w"
+    local err = T.raises("StaleDataError", function() s:flush() end)
+    T.eq(err.message, "UPDATE statement on table 'pr_doc' expected to " ..
+                      "update 1 row(s); 0 were matched.")
+    T.raises("InvalidRequestError", function() s:flush() end)
+    s:rollback()
+    T.eq(a.version_id, 20)
+    -- a DELETE matches the version too
+    T.eq(b.version_id, 2)
+    engine:begin(function(c)
+      c:execute(update(Doc.__table__):where(Doc.id:eq(2))
+                  :values{version_id = 11})
+    end)
+    s:delete(b)
+    clear(log)
+    err = T.raises("StaleDataError", function() s:flush() end)
+    T.eq(sqls(log), {q(db, "DELETE FROM pr_doc WHERE pr_doc.id = ? AND " ..
+                           "pr_doc.version_id = ?")})
+    T.eq(err.message, "DELETE statement on table 'pr_doc' expected to " ..
+                      "delete 1 row(s); 0 were matched.  Please set " ..
+                      "confirm_deleted_rows=False within the mapper " ..
+                      "configuration to prevent this warning.")
+    s:rollback()
+    s:delete(b)
+    s:commit()
+    T.eq(s:get(Doc, 2), nil)
   end)
 end
 

@@ -1,0 +1,149 @@
+-- orm/versioning.lua -- __mapper_args__.version_id_col: a counter column
+-- that a row's INSERT sets to 1 and each UPDATE increments, the UPDATE and
+-- DELETE matching the version the object was loaded with, so a change
+-- someone else made in between is a StaleDataError instead of a lost
+-- update.
+
+local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
+local raise = I.raise
+
+-- the version column of mapper args (an attribute name or the Column)
+local function setup_version(m, margs)
+  local vc = margs and margs.version_id_col
+  if vc == nil then return end
+  local i
+  if type(vc) == "string" then
+    i = m.slots[vc]
+  elseif C.node_kind(vc) == "column" then
+    i = m.attr_by_ptr[C.node_ptr(vc)]
+  end
+  if not i or i > #m.columns then
+    raise("ArgumentError", "version_id_col: " .. tostring(vc) ..
+          " is not a column of " .. m.class.__name__)
+  end
+  m.version_idx = i
+end
+
+local function versioned_stmt(m, kind)
+  m._vstmts = m._vstmts or {}
+  local stmt = m._vstmts[kind]
+  if stmt then return stmt end
+  stmt = kind == "update" and sa.update(m.local_table) or
+         sa.delete(m.local_table)
+  for k, col in ipairs(m.primary_key) do
+    stmt = stmt:where(col:eq(sa.bindparam("pk_" .. m.colkeys[m.pk_index[k]])))
+  end
+  stmt = stmt:where(m.columns[m.version_idx]:eq(sa.bindparam("version_old")))
+  m._vstmts[kind] = stmt
+  return stmt
+end
+
+-- pending objects without a version start at 1
+local function version_inserts(m, objs)
+  local vi = m.version_idx
+  for _, obj in ipairs(objs) do
+    local v, loaded = C.get(obj, vi)
+    if not loaded or v == nil then obj[m.keys[vi]] = 1 end
+  end
+end
+
+local function sort_by_identity(m, list)
+  local key = {}
+  for _, obj in ipairs(list) do
+    local k = C.identity(obj)
+    if #m.pk_index > 1 then k = I.key_of(m, k) end
+    key[obj] = k
+  end
+  table.sort(list, function(a, b)
+    local x, y = key[a], key[b]
+    if math.type(x) and math.type(y) then return x < y end
+    return tostring(x) < tostring(y)
+  end)
+end
+
+-- an expired version is read (with the key, as SQLAlchemy does) before
+-- the UPDATE that must match it
+local function load_version(s, conn, m, obj)
+  local cols = {}
+  for k, col in ipairs(m.primary_key) do cols[k] = col end
+  cols[#cols + 1] = m.columns[m.version_idx]
+  local stmt = sa.select(table.unpack(cols))
+  local ident = I.ident_vals(obj, m)
+  for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(ident[k])) end
+  local row = I.run(s, conn, stmt):first()
+  if row == nil then
+    raise("ObjectDeletedError", string.format(
+      "Instance '%s' has been deleted, or its row is otherwise not present.",
+      I.objstr(obj)))
+  end
+  C.set(obj, m.version_idx, row[#cols])
+end
+
+-- UPDATEs of a versioned mapper: one per row (its rowcount is the check),
+-- the version incremented unless the object's own change set it
+local function emit_versioned_updates(s, conn, m, objs, done)
+  done.upd[#done.upd + 1] = {m, objs}
+  local vi = m.version_idx
+  local sigs = C.update_sigs(objs, #m.colkeys)
+  local list = {}
+  for r, obj in ipairs(objs) do if sigs[r] then list[#list + 1] = obj end end
+  sort_by_identity(m, list)
+  for _, obj in ipairs(list) do
+    local old
+    if select(2, C.flags(obj, vi)) then
+      old = C.committed(obj, vi)
+    else
+      if not select(2, C.get(obj, vi)) then load_version(s, conn, m, obj) end
+      old = C.get(obj, vi)
+      obj[m.keys[vi]] = (old or 0) + 1
+    end
+    local params = C.update_params(obj, m.colkeys, m.pk_params)
+    params.version_old = old == nil and sa.null or old
+    local count = I.run(s, conn, versioned_stmt(m, "update"), params).rowcount
+    if count >= 0 and count ~= 1 then
+      raise("StaleDataError", string.format(
+        "UPDATE statement on table '%s' expected to update 1 row(s); " ..
+        "%d were matched.", m.local_table.name, count))
+    end
+  end
+end
+
+-- DELETEs of a versioned mapper: rows matched by key and version; fewer
+-- rows deleted than objects is a StaleDataError
+local function emit_versioned_deletes(s, conn, m, objs, done)
+  if #objs == 0 then return end
+  local list = {}
+  for i, obj in ipairs(objs) do
+    list[i] = obj
+    done.del[#done.del + 1] = obj
+  end
+  sort_by_identity(m, list)
+  local rows = {}
+  for i, obj in ipairs(list) do
+    local p, iv = {}, I.ident_vals(obj, m)
+    for k, idx in ipairs(m.pk_index) do p["pk_" .. m.colkeys[idx]] = iv[k] end
+    local v = C.committed(obj, m.version_idx)
+    if v == nil then v = I.col_value(obj, m, m.version_idx) end
+    p.version_old = v == nil and sa.null or v
+    rows[i] = p
+  end
+  local stmt = versioned_stmt(m, "delete")
+  local r
+  if #rows == 1 then r = I.run(s, conn, stmt, rows[1])
+  else r = I.run(s, conn, stmt, rows) end
+  local count = r.rowcount
+  if count >= 0 and count ~= #rows then
+    raise("StaleDataError", string.format(
+      "DELETE statement on table '%s' expected to delete %d row(s); %d " ..
+      "were matched.  Please set confirm_deleted_rows=False within the " ..
+      "mapper configuration to prevent this warning.", m.local_table.name,
+      #rows, count))
+  end
+end
+
+-- for the other files of the ORM
+I.emit_versioned_deletes = emit_versioned_deletes
+I.emit_versioned_updates = emit_versioned_updates
+I.setup_version = setup_version
+I.version_inserts = version_inserts
