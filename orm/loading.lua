@@ -183,7 +183,7 @@ end
 
 function OrmResult:all() return fetch(self) end
 OrmResult.fetchall = OrmResult.all
-function OrmResult:fetchmany(n) return fetch(self, n or 1) end
+function OrmResult:fetchmany(n) return fetch(self, n or self.yield_per or 1) end
 local function derive(r, k, v)
   local t = {}
   for key, val in pairs(r) do t[key] = val end
@@ -228,7 +228,7 @@ end
 function OrmResult:scalar_one() return self:scalars():one() end
 function OrmResult:scalar_one_or_none() return self:scalars():one_or_none() end
 function OrmResult:partitions(size)
-  size = size or 1000
+  size = size or self.yield_per or 1000
   return function()
     local part = fetch(self, size)
     if #part > 0 then return part end
@@ -236,7 +236,7 @@ function OrmResult:partitions(size)
 end
 function OrmResult:__call()
   if not self._buf or self._i > #self._buf then
-    self._buf, self._i = fetch(self, 100), 1
+    self._buf, self._i = fetch(self, self.yield_per or 100), 1
     if #self._buf == 0 then return nil end
   end
   local o = self._buf[self._i]

@@ -47,13 +47,15 @@
 **   unitofwork.lua       flush order: table ranks, presort, delete levels,
 **                        applying a flush's outcome
 **   persistence.lua      INSERT/UPDATE/DELETE batches, post_update,
-**                        association rows, bulk UPDATE/DELETE
+**                        association rows
 **   query.lua            the legacy Query
 **   inspection.lua       inspect(): InstanceState, attribute history
 **   properties.lua       column_property, deferred columns and their
 **                        loader options (defer, undefer, load_only)
 **   descriptor_props.lua synonym, composite, validates
-**   versioning.lua       version_id_col, eager_defaults
+**   versioning.lua       version_id_col
+**   bulk_persistence.lua execution options of statements, yield_per,
+**                        bulk UPDATE/DELETE with synchronize_session
 **
 ** Each file gets (sa, orm, C, I): the core module, the orm module table,
 ** the primitives below, and I, where a file puts what others use (its
@@ -1316,9 +1318,131 @@ static int l_where_of(lua_State *L) {
   return 1;
 }
 
+/*
+** C.expr_tree(expr) -> the expression as nested Lua tables, for what the
+** ORM evaluates in Lua (a bulk UPDATE's criteria and values, checked
+** against the objects in memory): {kind, ...} with kind "column" (ptr),
+** "bind" (value), "null", "true", "false", "binary" (op, a, b), "unary"
+** (op, a), "and"/"or"/"list"/"tuple" (items at 1..n), or "other".
+*/
+static const char *const op_names[RT_OP_COUNT] = {
+    [RT_OP_ADD] = "add",      [RT_OP_SUB] = "sub",
+    [RT_OP_MUL] = "mul",      [RT_OP_DIV] = "div",
+    [RT_OP_MOD] = "mod",      [RT_OP_CONCAT] = "concat",
+    [RT_OP_EQ] = "eq",        [RT_OP_NE] = "ne",
+    [RT_OP_LT] = "lt",        [RT_OP_LE] = "le",
+    [RT_OP_GT] = "gt",        [RT_OP_GE] = "ge",
+    [RT_OP_IN] = "in",        [RT_OP_NOTIN] = "notin",
+    [RT_OP_IS] = "is",        [RT_OP_ISNOT] = "isnot",
+    [RT_OP_NOT] = "not",      [RT_OP_NEG] = "neg",
+    [RT_OP_ASBOOL] = "asbool"};
+
+static void push_tree(lua_State *L, const rt_node *e, int depth) {
+  int i;
+  luaL_checkstack(L, 4, "expression too deep");
+  lua_createtable(L, 4, 2);
+  if (!e || depth > 200) {
+    lua_pushliteral(L, "other");
+    lua_setfield(L, -2, "kind");
+    return;
+  }
+  switch (e->kind) {
+  case RT_N_COLUMN:
+    lua_pushliteral(L, "column");
+    lua_setfield(L, -2, "kind");
+    lua_pushlightuserdata(L, (void *)e);
+    lua_setfield(L, -2, "ptr");
+    return;
+  case RT_N_BIND:
+    lua_pushliteral(L, "bind");
+    lua_setfield(L, -2, "kind");
+    rt_lua_pushvalue(L, &e->value);
+    lua_setfield(L, -2, "value");
+    return;
+  case RT_N_NULL:
+  case RT_N_TRUE:
+  case RT_N_FALSE:
+    lua_pushstring(L, e->kind == RT_N_NULL   ? "null"
+                      : e->kind == RT_N_TRUE ? "true"
+                                             : "false");
+    lua_setfield(L, -2, "kind");
+    return;
+  case RT_N_GROUPING:
+    lua_pop(L, 1);
+    push_tree(L, e->a, depth + 1);
+    return;
+  case RT_N_BINARY:
+  case RT_N_UNARY:
+    if (e->op >= RT_OP_COUNT || !op_names[e->op] ||
+        (e->kind == RT_N_BINARY && e->c))
+      break;
+    lua_pushstring(L, e->kind == RT_N_BINARY ? "binary" : "unary");
+    lua_setfield(L, -2, "kind");
+    lua_pushstring(L, op_names[e->op]);
+    lua_setfield(L, -2, "op");
+    push_tree(L, e->a, depth + 1);
+    lua_setfield(L, -2, "a");
+    if (e->kind == RT_N_BINARY) {
+      push_tree(L, e->b, depth + 1);
+      lua_setfield(L, -2, "b");
+    }
+    return;
+  case RT_N_BOOLLIST:
+  case RT_N_LIST:
+  case RT_N_TUPLE:
+    if (e->kind == RT_N_BOOLLIST && e->op != RT_OP_AND && e->op != RT_OP_OR)
+      break;
+    lua_pushstring(L, e->kind == RT_N_LIST    ? "list"
+                      : e->kind == RT_N_TUPLE ? "tuple"
+                      : e->op == RT_OP_AND    ? "and"
+                                              : "or");
+    lua_setfield(L, -2, "kind");
+    for (i = 0; i < e->n; i++) {
+      push_tree(L, e->kids[i], depth + 1);
+      lua_rawseti(L, -2, i + 1);
+    }
+    return;
+  default:
+    break;
+  }
+  lua_pushliteral(L, "other");
+  lua_setfield(L, -2, "kind");
+}
+
+static int l_expr_tree(lua_State *L) {
+  push_tree(L, lsql_checknode(L, 1, "expr_tree"), 0);
+  return 1;
+}
+
+/* C.dml_parts(stmt) -> the WHERE of an UPDATE or DELETE as an
+** expression tree (or nil), and for an UPDATE {column key, value tree}
+** per SET item */
+static int l_dml_parts(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "dml_parts"), *vals;
+  int i;
+  if (s->kind != RT_N_UPDATE && s->kind != RT_N_DELETE) return 0;
+  if (s->kids[RT_D_WHERE])
+    push_tree(L, s->kids[RT_D_WHERE], 0);
+  else
+    lua_pushnil(L);
+  vals = s->kind == RT_N_UPDATE ? s->kids[RT_D_VALUES] : NULL;
+  lua_createtable(L, vals ? vals->n : 0, 0);
+  for (i = 0; vals && i < vals->n; i++) {
+    lua_createtable(L, 2, 0);
+    lua_pushstring(L, vals->kids[i]->name);
+    lua_rawseti(L, -2, 1);
+    push_tree(L, vals->kids[i]->a, 0);
+    lua_rawseti(L, -2, 2);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 2;
+}
+
 static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"extra", l_extra},
                                  {"dml_info", l_dml_info},
+                                 {"dml_parts", l_dml_parts},
+                                 {"expr_tree", l_expr_tree},
                                  {"where_of", l_where_of},
                                  {"insert_sigs", l_insert_sigs},
                                  {"update_sigs", l_update_sigs},

@@ -4,12 +4,10 @@
 -- driver as one executemany with positional parameters built in C.  A row
 -- whose key the database generates is inserted alone (RETURNING on
 -- PostgreSQL, lastrowid elsewhere, as SQLAlchemy 1.4 does).  Also
--- post_update, many-to-many association rows, and a bulk UPDATE/DELETE
--- run through the session keeping its objects in step.
+-- post_update and many-to-many association rows.
 
 local sa, orm, C, I = ...
 -- from the loader and the files run before this one (see orm/lorm.c)
-local autoflush = I.autoflush
 local col_value = I.col_value
 local compile_hook = I.compile_hook
 local dispatch = I.dispatch
@@ -18,11 +16,9 @@ local ident_vals = I.ident_vals
 local key_of = I.key_of
 local listeners = I.listeners
 local mapper_of = I.mapper_of
-local mappers_by_table = I.mappers_by_table
 local pk_values = I.pk_values
 local raise = I.raise
 local run = I.run
-local set_state = I.set_state
 
 local function stmt_cache(m)
   m._stmts = m._stmts or {}
@@ -380,52 +376,7 @@ local function emit_assoc(s, conn, list, kind)
   end
 end
 
--- A bulk UPDATE or DELETE of a mapped table run through the session
--- keeps the session's objects in step (synchronize_session "auto",
--- "fetch" and "evaluate" all work as "fetch" here: the primary keys of
--- the matching rows are selected first; updated attributes are expired,
--- so they load the new values, and deleted objects become deleted).
-local function bulk_dml(s, conn, stmt, params, opts)
-  local sync = opts and opts.synchronize_session
-  if sync == nil then sync = "auto" end
-  local ptr, keys = C.dml_info(stmt)
-  local m = ptr and mappers_by_table[ptr]
-  if not m or sync == false or type(params) == "table" and
-     type(params[1]) == "table" then
-    return run(s, conn, stmt, params)
-  end
-  autoflush(s)
-  local rows = run(s, conn, C.where_of(sa.select(table.unpack(m.primary_key)),
-                                       stmt), params):all()
-  local r = run(s, conn, stmt, params)
-  local map = s._idmap[m]
-  if not map then return r end
-  local idx = {}
-  for _, k in ipairs(keys) do
-    for i, ck in ipairs(m.colkeys) do if ck == k then idx[#idx + 1] = i end end
-  end
-  local level = s._txs[#s._txs]
-  for _, row in ipairs(rows) do
-    local vals = {}
-    for k = 1, #m.pk_index do vals[k] = row[k] end
-    local obj = map[key_of(m, vals)]
-    if obj ~= nil then
-      if C.node_kind(stmt) == "update" then
-        C.expire(obj, idx)
-        if not C.modified(obj) then s._dirty[obj] = nil end
-      else
-        s._dirty[obj], s._deleted[obj] = nil, nil
-        map[key_of(m, vals)] = nil
-        set_state(obj, "deleted", s.id)
-        level.deleted[#level.deleted + 1] = obj
-      end
-    end
-  end
-  return r
-end
-
 -- for the other files of the ORM
-I.bulk_dml = bulk_dml
 I.emit_assoc = emit_assoc
 I.emit_deletes = emit_deletes
 I.emit_post = emit_post

@@ -52,6 +52,13 @@ function Query:count()
                               self._params):scalar()
 end
 function Query:get(ident) return self.session:get(self.entity, ident) end
+function Query:execution_options(opts)
+  return gen(self, self.stmt:execution_options(opts))
+end
+function Query:yield_per(n) return self:execution_options{yield_per = n} end
+function Query:populate_existing()
+  return self:execution_options{populate_existing = true}
+end
 function Query:params(p)
   local q = gen(self, self.stmt)
   q._params = p

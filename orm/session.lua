@@ -522,6 +522,7 @@ end
 function Session:execute(stmt, params, opts)
   self:_check_active()
   local kind = C.node_kind(stmt)
+  opts = I.exec_options(stmt, opts)
   if kind == "select" or kind == "compound" then autoflush(self) end
   if kind == "update" or kind == "delete" then
     return I.bulk_dml(self, self:connection(), stmt, params, opts)
@@ -543,11 +544,15 @@ function Session:execute(stmt, params, opts)
       end
     end
   end
-  local core = run(self, conn, stmt, params)
+  local yield_per = opts and opts.yield_per
+  local core
+  if yield_per then core = I.run_streamed(self, conn, stmt, params)
+  else core = run(self, conn, stmt, params) end
   if not ents then return core end
   return setmetatable({session = self, ents = ents, core = core,
                        populate = opts and opts.populate_existing or false,
-                       plan = plan, joins = joins}, I.OrmResult)
+                       yield_per = yield_per, plan = plan, joins = joins},
+                      I.OrmResult)
 end
 
 function Session:scalars(stmt, params)

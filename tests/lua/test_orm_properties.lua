@@ -97,13 +97,19 @@ local function schema()
     version_id = Column(Integer, {nullable = false}),
     __mapper_args__ = {version_id_col = "version_id"},
   }
+  M.Person = Base:class "Person" {
+    __tablename__ = "pr_person",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    name = Column(String(50)),
+    age = Column(Integer),
+  }
   return M
 end
 
 for _, db in ipairs(T.databases()) do
   local M = schema()
   local User, Address, Vertex, Account = M.User, M.Address, M.Vertex, M.Account
-  local Point, Doc = M.Point, M.Doc
+  local Point, Doc, Person = M.Point, M.Doc, M.Person
   local engine = create_engine(db.url)
   M.Base.metadata:drop_all(engine)
   M.Base.metadata:create_all(engine)
@@ -112,7 +118,7 @@ for _, db in ipairs(T.databases()) do
   local function wipe()
     engine:begin(function(conn)
       for _, t in ipairs({"pr_address", "pr_user", "pr_vertex",
-                          "pr_account", "pr_doc"}) do
+                          "pr_account", "pr_doc", "pr_person"}) do
         conn:execute(delete(M.Base.metadata.tables[t]))
       end
     end)
@@ -381,6 +387,156 @@ for _, db in ipairs(T.databases()) do
     s:delete(b)
     s:commit()
     T.eq(s:get(Doc, 2), nil)
+  end)
+
+  local function people(s)
+    local rows = {}
+    for i = 1, 5 do rows[i] = {id = i, name = "u" .. i, age = i * 10} end
+    s:execute(insert(Person), rows)
+    s:commit()
+    return s:scalars(select(Person):order_by(Person.id)):all()
+  end
+  local function show(list)
+    local out = {}
+    for i, p in ipairs(list) do out[i] = tostring(p.name) .. ":" .. tostring(p.age) end
+    return table.concat(out, " ")
+  end
+
+  T.test(pfx .. "bulk insert through the session", function()
+    wipe()
+    local s <close> = orm.Session(engine)
+    clear(log)
+    people(s)
+    T.eq(log[1].sql, q(db, "INSERT INTO pr_person (id, name, age) VALUES " ..
+                           "(?, ?, ?)"))
+    T.eq(log[1].many, true)
+    T.eq(#log[1].params, 5)
+    T.eq(s:scalar(select(func.count()):select_from(Person.__table__)), 5)
+  end)
+
+  T.test(pfx .. "bulk update: synchronize_session evaluate (auto)", function()
+    wipe()
+    local s <close> = orm.Session(engine)
+    local ps = people(s)
+    clear(log)
+    local r = s:execute(update(Person):where(Person.age:gt(25))
+                          :values{age = Person.age + 1, name = "old"})
+    T.eq(r.rowcount, 3)
+    T.eq(sqls(log), {q(db, "UPDATE pr_person SET name=?, age=(pr_person.age " ..
+                           "+ ?) WHERE pr_person.age > ?")})
+    T.eq(show(ps), "u1:10 u2:20 old:31 old:41 old:51")
+    T.eq(#log, 1) -- evaluated in memory, nothing reloaded
+    T.eq(#s.dirty, 0)
+    -- a pending change is flushed first
+    ps[1].name = "pending"
+    clear(log)
+    s:execute(update(Person):where(Person.id:eq(1))
+                :values{name = "x", age = Person.age * 2}
+                :execution_options{synchronize_session = "evaluate"})
+    T.eq(#log, 2)
+    T.eq(show({ps[1]}), "x:20")
+    T.eq(orm.inspect(ps[1]).unloaded, {})
+    -- criteria Lua cannot evaluate
+    local err = T.raises("InvalidRequestError", function()
+      return s:execute(update(Person):where(Person.name:like("u%"))
+                         :values{age = 0}
+                         :execution_options{synchronize_session = "evaluate"})
+    end)
+    T.match(err.message, "^Could not evaluate current criteria in Python")
+    T.raises("ArgumentError", function()
+      return s:execute(update(Person):values{age = 7}
+                         :execution_options{synchronize_session = "bogus"})
+    end)
+  end)
+
+  T.test(pfx .. "bulk update and delete: fetch, auto falling back, false", function()
+    wipe()
+    local s <close> = orm.Session(engine)
+    local ps = people(s)
+    clear(log)
+    s:execute(update(Person):where(Person.name:like("u%")):values{age = 0}
+                :execution_options{synchronize_session = "fetch"})
+    if db.name == "postgresql" then
+      T.eq(sqls(log), {"UPDATE pr_person SET age=$1 WHERE pr_person.name " ..
+                       "LIKE $2 RETURNING pr_person.id"})
+    else
+      T.eq(sqls(log), {q(db, "SELECT pr_person.id FROM pr_person WHERE " ..
+                             "pr_person.name LIKE ?"),
+                       q(db, "UPDATE pr_person SET age=? WHERE " ..
+                             "pr_person.name LIKE ?")})
+    end
+    T.eq(show(ps), "u1:0 u2:0 u3:0 u4:0 u5:0")
+    -- a value Lua cannot compute is expired (and loads when read)
+    s:execute(update(Person):where(Person.id:eq(5))
+                :values{age = func.abs(-3)})
+    T.eq(orm.inspect(ps[5]).unloaded, {"age"})
+    T.eq(ps[5].age, 3)
+    -- auto: LIKE is not evaluated, so the keys are fetched
+    clear(log)
+    local r = s:execute(delete(Person):where(Person.name:like("u1%")))
+    T.eq(r.rowcount, 1)
+    T.eq(#log, db.name == "postgresql" and 1 or 2)
+    T.eq(orm.inspect(ps[1]).deleted, true)
+    r = s:execute(delete(Person):where(Person.age:eq(3)))
+    T.eq(orm.inspect(ps[5]).deleted, true)
+    T.eq(orm.inspect(ps[2]).deleted, false)
+    -- false: the objects are left as they are
+    s:execute(update(Person):where(Person.id:eq(2)):values{age = 7}
+                :execution_options{synchronize_session = false})
+    T.eq(ps[2].age, 0)
+    s:commit()
+    T.eq(orm.inspect(ps[1]).detached, true)
+    T.eq(s:get(Person, 1), nil)
+    T.eq(ps[2].age, 7)
+  end)
+
+  T.test(pfx .. "populate_existing and yield_per", function()
+    wipe()
+    local s <close> = orm.Session(engine)
+    local ps = people(s)
+    T.eq(ps[1].age, 10)
+    -- changed behind the ORM's back, in the session's transaction
+    s:connection():exec_driver_sql("UPDATE pr_person SET age = 6")
+    s:scalars(select(Person)):all()
+    T.eq(ps[1].age, 10) -- loaded values are kept
+    s:scalars(select(Person):execution_options{populate_existing = true})
+      :all()
+    T.eq(ps[1].age, 6)
+    s:connection():exec_driver_sql("UPDATE pr_person SET age = 8")
+    s:query(Person):populate_existing():all()
+    T.eq(ps[3].age, 8)
+    -- yield_per: objects made a batch at a time from a streamed result,
+    -- other statements running meanwhile (not on MariaDB, whose protocol
+    -- forbids it, as with SQLAlchemy's server side cursors there)
+    local seen, other = {}, 0
+    local streamed = s:scalars(select(Person):order_by(Person.id)
+                                 :execution_options{yield_per = 2})
+    for p in streamed do
+      seen[#seen + 1] = p.id
+      if db.name == "mysql" then
+        other = other + 5
+      else
+        other = other + s:scalar(select(func.count())
+                                   :select_from(Person.__table__))
+      end
+    end
+    T.eq(seen, {1, 2, 3, 4, 5})
+    T.eq(other, 25)
+    local res = s:execute(select(Person):order_by(Person.id)
+                            :execution_options{yield_per = 2})
+    T.eq(#res:fetchmany(), 2)
+    T.eq(#res:fetchmany(3), 3)
+    T.eq(#res:fetchmany(), 0)
+    local parts = {}
+    for part in s:scalars(select(Person):order_by(Person.id)
+                            :execution_options{yield_per = 2}):partitions() do
+      parts[#parts + 1] = #part
+    end
+    T.eq(parts, {2, 2, 1})
+    T.eq(#s:query(Person):yield_per(2):all(), 5)
+    T.raises("ArgumentError", function()
+      return select(Person):execution_options{yield_per = 0}
+    end)
   end)
 end
 
