@@ -1120,14 +1120,17 @@ static int l_copy_column(lua_State *L) {
 }
 
 /* C.column_defaults(col) -> whether the column has a default of its own
-** (client or server side, or a sequence), whether it is a Lua function */
+** (client or server side, or a sequence), whether it is a Lua function,
+** whether it has a server default, a server onupdate */
 static int l_column_defaults(lua_State *L) {
   rt_node *c = lsql_checknode(L, 1, "column_defaults");
   rt_coldata *d = c->kind == RT_N_COLUMN ? c->ext : NULL;
   lua_pushboolean(
       L, d && (d->def || d->server_default || d->lua_default || d->seq));
   lua_pushboolean(L, d && d->lua_default);
-  return 2;
+  lua_pushboolean(L, d && d->server_default);
+  lua_pushboolean(L, d && d->server_onupdate);
+  return 4;
 }
 
 /*
@@ -1438,12 +1441,30 @@ static int l_dml_parts(lua_State *L) {
   return 2;
 }
 
+/* C.where_from(dml, select) -> a copy of the UPDATE or DELETE with the
+** WHERE clause of the SELECT (the legacy Query's update() and delete()) */
+static int l_where_from(lua_State *L) {
+  rt_node *dml = lsql_checknode(L, 1, "where_from");
+  rt_node *sel = lsql_checknode(L, 2, "where_from");
+  lnode *ud;
+  if (sel->kind != RT_N_SELECT ||
+      (dml->kind != RT_N_UPDATE && dml->kind != RT_N_DELETE))
+    return rt_lua_error(L, RT_EARGUMENT, "where_from: a DML and a SELECT");
+  ud = lsql_newnode(L);
+  ud->n =
+      rt_gen_set(dml, RT_D_WHERE,
+                 sel->kids[RT_S_WHERE] ? rt_ref(sel->kids[RT_S_WHERE]) : NULL);
+  lsql_check(L, ud->n);
+  return 1;
+}
+
 static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"extra", l_extra},
                                  {"dml_info", l_dml_info},
                                  {"dml_parts", l_dml_parts},
                                  {"expr_tree", l_expr_tree},
                                  {"where_of", l_where_of},
+                                 {"where_from", l_where_from},
                                  {"insert_sigs", l_insert_sigs},
                                  {"update_sigs", l_update_sigs},
                                  {"positional", l_positional},

@@ -143,6 +143,7 @@ local function emit_updates(s, conn, m, objs, done)
     end
     i = j + 1
   end
+  if m.eager_defaults then I.fetch_server_values(s, conn, m, list, "update") end
 end
 
 local function can_return(conn)
@@ -207,6 +208,7 @@ local function emit_inserts(s, conn, m, objs, done)
       i = j + 1
     end
   end
+  if m.eager_defaults then I.fetch_server_values(s, conn, m, objs, "insert") end
 end
 
 local function emit_deletes(s, conn, m, objs, done)

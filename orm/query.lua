@@ -55,6 +55,16 @@ function Query:get(ident) return self.session:get(self.entity, ident) end
 function Query:execution_options(opts)
   return gen(self, self.stmt:execution_options(opts))
 end
+-- update(values [, {synchronize_session}]) and delete([...]): a bulk
+-- statement with the query's criteria; the number of rows matched
+function Query:update(values, opts)
+  local stmt = C.where_from(sa.update(self.entity), self.stmt):values(values)
+  return self.session:execute(stmt, self._params, opts).rowcount
+end
+function Query:delete(opts)
+  local stmt = C.where_from(sa.delete(self.entity), self.stmt)
+  return self.session:execute(stmt, self._params, opts).rowcount
+end
 function Query:yield_per(n) return self:execution_options{yield_per = n} end
 function Query:populate_existing()
   return self:execution_options{populate_existing = true}

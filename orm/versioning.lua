@@ -2,7 +2,9 @@
 -- that a row's INSERT sets to 1 and each UPDATE increments, the UPDATE and
 -- DELETE matching the version the object was loaded with, so a change
 -- someone else made in between is a StaleDataError instead of a lost
--- update.
+-- update.  And __mapper_args__.eager_defaults: the values the database
+-- generated for a row (server defaults on INSERT, server onupdate on
+-- UPDATE) are read back by the flush instead of on first access.
 
 local sa, orm, C, I = ...
 -- from the loader and the files run before this one (see orm/lorm.c)
@@ -10,6 +12,14 @@ local raise = I.raise
 
 -- the version column of mapper args (an attribute name or the Column)
 local function setup_version(m, margs)
+  if margs and margs.eager_defaults then
+    m.eager_defaults = {insert = {}, update = {}}
+    for i, col in ipairs(m.columns) do
+      local _, _, server, onupdate = C.column_defaults(col)
+      if server then table.insert(m.eager_defaults.insert, i) end
+      if onupdate then table.insert(m.eager_defaults.update, i) end
+    end
+  end
   local vc = margs and margs.version_id_col
   if vc == nil then return end
   local i
@@ -107,6 +117,7 @@ local function emit_versioned_updates(s, conn, m, objs, done)
         "%d were matched.", m.local_table.name, count))
     end
   end
+  if m.eager_defaults then I.fetch_server_values(s, conn, m, list, "update") end
 end
 
 -- DELETEs of a versioned mapper: rows matched by key and version; fewer
@@ -142,8 +153,39 @@ local function emit_versioned_deletes(s, conn, m, objs, done)
   end
 end
 
+-- eager_defaults: per object, one SELECT of the generated columns it
+-- did not set (kind "insert" or "update"), after the mapper's statements
+local function fetch_server_values(s, conn, m, objs, kind)
+  local idx = m.eager_defaults[kind]
+  if #idx == 0 then return end
+  for _, obj in ipairs(objs) do
+    local want = {}
+    for _, i in ipairs(idx) do
+      local loaded = select(2, C.get(obj, i))
+      local modified = select(2, C.flags(obj, i))
+      if kind == "insert" and not loaded or kind == "update" and
+         not modified then
+        want[#want + 1] = i
+      end
+    end
+    if #want > 0 then
+      local cols = {}
+      for k, i in ipairs(want) do cols[k] = m.columns[i] end
+      local stmt = sa.select(table.unpack(cols))
+      for k, col in ipairs(m.primary_key) do
+        stmt = stmt:where(col:eq(I.col_value(obj, m, m.pk_index[k])))
+      end
+      local row = I.run(s, conn, stmt):first()
+      if row then
+        for k, i in ipairs(want) do C.set(obj, i, row[k]) end
+      end
+    end
+  end
+end
+
 -- for the other files of the ORM
 I.emit_versioned_deletes = emit_versioned_deletes
 I.emit_versioned_updates = emit_versioned_updates
+I.fetch_server_values = fetch_server_values
 I.setup_version = setup_version
 I.version_inserts = version_inserts

@@ -103,6 +103,13 @@ local function schema()
     name = Column(String(50)),
     age = Column(Integer),
   }
+  M.Task = Base:class "Task" {
+    __tablename__ = "pr_task",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    name = Column(String(50)),
+    status = Column(String(20), {server_default = "new"}),
+    __mapper_args__ = {eager_defaults = true},
+  }
   return M
 end
 
@@ -118,7 +125,8 @@ for _, db in ipairs(T.databases()) do
   local function wipe()
     engine:begin(function(conn)
       for _, t in ipairs({"pr_address", "pr_user", "pr_vertex",
-                          "pr_account", "pr_doc", "pr_person"}) do
+                          "pr_account", "pr_doc", "pr_person",
+                          "pr_task"}) do
         conn:execute(delete(M.Base.metadata.tables[t]))
       end
     end)
@@ -447,6 +455,16 @@ for _, db in ipairs(T.databases()) do
       return s:execute(update(Person):values{age = 7}
                          :execution_options{synchronize_session = "bogus"})
     end)
+    -- the legacy Query's update() and delete()
+    clear(log)
+    T.eq(s:query(Person):filter(Person.age:lt(25)):update{age = 1}, 2)
+    T.eq(sqls(log), {q(db, "UPDATE pr_person SET age=? WHERE pr_person.age " ..
+                           "< ?")})
+    T.eq(show(ps), "x:1 u2:1 old:31 old:41 old:51")
+    T.eq(s:query(Person):filter_by{name = "old"}
+           :delete{synchronize_session = "fetch"}, 3)
+    T.eq(orm.inspect(ps[4]).deleted, true)
+    T.eq(s:query(Person):count(), 2)
   end)
 
   T.test(pfx .. "bulk update and delete: fetch, auto falling back, false", function()
@@ -537,6 +555,28 @@ for _, db in ipairs(T.databases()) do
     T.raises("ArgumentError", function()
       return select(Person):execution_options{yield_per = 0}
     end)
+  end)
+
+  T.test(pfx .. "eager_defaults reads server defaults in the flush", function()
+    wipe()
+    local s <close> = orm.Session(engine)
+    local a, b = M.Task{id = 1, name = "a"}, M.Task{id = 2, name = "b",
+                                                   status = "x"}
+    s:add_all({a, b})
+    clear(log)
+    s:flush()
+    T.eq(sqls(log), {q(db, "INSERT INTO pr_task (id, name) VALUES (?, ?)"),
+                     q(db, "INSERT INTO pr_task (id, name, status) VALUES " ..
+                           "(?, ?, ?)"),
+                     q(db, "SELECT pr_task.status FROM pr_task WHERE " ..
+                           "pr_task.id = ?")})
+    T.eq(orm.inspect(a).unloaded, {})
+    clear(log)
+    T.eq({a.status, b.status}, {"new", "x"})
+    T.eq(#log, 0)
+    a.name = "z"
+    s:flush()
+    T.eq(#log, 1) -- no server onupdate: nothing to read back
   end)
 end
 
