@@ -167,6 +167,7 @@ local function removed(owner, r, x)
 end
 
 function Coll:append(x)
+  x = I.validate_member(self[OWNER], self[REL], x)
   check_target(self[REL], x)
   self[#self + 1] = x
   appended(self[OWNER], self[REL], x)
@@ -174,6 +175,7 @@ end
 
 function Coll:insert(i, x)
   if x == nil then return self:append(i) end
+  x = I.validate_member(self[OWNER], self[REL], x)
   check_target(self[REL], x)
   table.insert(self, i, x)
   appended(self[OWNER], self[REL], x)
@@ -208,6 +210,7 @@ function Coll:contains(x) return find(self, x) ~= nil end
 function Coll:index(x) return find(self, x) end
 
 function SetColl:add(x)
+  x = I.validate_member(self[OWNER], self[REL], x)
   check_target(self[REL], x)
   if find(self, x) then return end
   self[#self + 1] = x
@@ -246,7 +249,12 @@ local function set_collection(obj, r, list)
   local old = C.extra(obj, r.key)
   if old == nil and C.lifecycle(obj) == "persistent" then old = obj[r.key] end
   local keep, had = {}, {}
-  for _, x in ipairs(list) do check_target(r, x); keep[x] = true end
+  for k, x in ipairs(list) do
+    x = I.validate_member(obj, r, x) -- each member, as SQLAlchemy's
+    list[k] = x
+    check_target(r, x)
+    keep[x] = true
+  end
   local new = new_coll(obj, r)
   C.extra(obj, r.key, new)
   for _, x in ipairs(old or {}) do

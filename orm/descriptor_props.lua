@@ -132,7 +132,8 @@ local function setup_descriptors(m, descriptors, validators)
     local d = descriptors[k]
     if d then return d.set(obj, v) end
     local f = validators[k]
-    if f then
+    local r = f and m.relationships[k]
+    if f and not (r and r.uselist) then -- members: validate_member
       if rawequal(v, sa.null) then v = nil end
       v = f(obj, k, v)
     end
@@ -173,5 +174,15 @@ local function setup_descriptors(m, descriptors, validators)
   end
 end
 
+-- a member added to a collection goes through the validator of the
+-- relationship (called from orm/collections.lua)
+local function validate_member(owner, r, x)
+  local vs = r.parent.validators
+  local f = vs and vs[r.key]
+  if f then return f(owner, r.key, x) end
+  return x
+end
+
 -- for the other files of the ORM
+I.validate_member = validate_member
 I.setup_descriptors = setup_descriptors

@@ -110,6 +110,23 @@ local function schema()
     status = Column(String(20), {server_default = "new"}),
     __mapper_args__ = {eager_defaults = true},
   }
+  M.Team = Base:class "Team" {
+    __tablename__ = "pr_team",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(20)),
+    members = orm.relationship("Member"),
+    check = orm.validates("members", function(self, key, member)
+      M.seen[#M.seen + 1] = key .. "+" .. member.name
+      if member.name == "bad" then error("no bad members", 0) end
+      return member
+    end),
+  }
+  M.Member = Base:class "Member" {
+    __tablename__ = "pr_member",
+    id = Column(Integer, {primary_key = true}),
+    team_id = Column(Integer, ForeignKey("pr_team.id")),
+    name = Column(String(20)),
+  }
   return M
 end
 
@@ -124,7 +141,8 @@ for _, db in ipairs(T.databases()) do
   local pfx = db.name .. ": "
   local function wipe()
     engine:begin(function(conn)
-      for _, t in ipairs({"pr_address", "pr_user", "pr_vertex",
+      for _, t in ipairs({"pr_member", "pr_team", "pr_address", "pr_user",
+                      "pr_vertex",
                           "pr_account", "pr_doc", "pr_person",
                           "pr_task"}) do
         conn:execute(delete(M.Base.metadata.tables[t]))
@@ -294,6 +312,26 @@ for _, db in ipairs(T.databases()) do
     T.eq(s:scalars(select(Account.email):where(Account.uname:eq("m"))):one(),
          "a@b")
     T.raises("ArgumentError", function() return Account{nope = 1} end)
+  end)
+
+  T.test(pfx .. "validates on a collection sees each member", function()
+    M.seen = {}
+    local Team, Member = M.Team, M.Member
+    local a, b = Member{name = "a"}, Member{name = "b"}
+    local t = Team{name = "t", members = {a}}
+    T.eq(M.seen, {"members+a"})
+    t.members:append(b)
+    T.eq(M.seen, {"members+a", "members+b"})
+    t.members = {a, b, Member{name = "c"}}
+    T.eq(M.seen, {"members+a", "members+b", "members+a", "members+b",
+                  "members+c"})
+    local ok, err = pcall(function() t.members:append(Member{name = "bad"}) end)
+    T.eq({ok, err}, {false, "no bad members"})
+    T.eq(#t.members, 3)
+    local s <close> = orm.Session(engine)
+    s:add(t)
+    s:commit()
+    T.eq(s:scalar(select(func.count()):select_from(Member.__table__)), 3)
   end)
 
   T.test(pfx .. "composite: a value object over columns", function()
