@@ -616,6 +616,33 @@ for _, db in ipairs(T.databases()) do
     s:flush()
     T.eq(#log, 1) -- no server onupdate: nothing to read back
   end)
+
+  T.test(pfx .. "map_imperatively takes the same properties", function()
+    local reg = orm.registry()
+    local users = Table("pr_imp", reg.metadata,
+      Column("id", Integer, {primary_key = true}),
+      Column("first", String(20)), Column("last", String(20)),
+      Column("bio", Text))
+    local Imp = {__name__ = "Imp"}
+    reg:map_imperatively(Imp, users, {properties = {
+      full = orm.column_property(users.c.first .. " " .. users.c.last),
+      bio = orm.deferred(users.c.bio),
+      surname = orm.synonym("last"),
+      fname = orm.column_property(users.c.first),
+    }})
+    reg.metadata:drop_all(engine)
+    reg.metadata:create_all(engine)
+    local s <close> = orm.Session(engine)
+    s:add(Imp{fname = "a", surname = "b", bio = "x"})
+    s:commit()
+    T.raises("ArgumentError", function() return Imp{first = "a"} end)
+    local u = s:scalars(select(Imp)):one()
+    T.eq({u.full, u.fname, u.surname}, {"a b", "a", "b"})
+    T.eq(orm.inspect(u).unloaded, {"bio"})
+    T.eq(u.bio, "x")
+    T.eq(tostring(Imp.fname), "pr_imp.first")
+    reg.metadata:drop_all(engine)
+  end)
 end
 
 T.done()
