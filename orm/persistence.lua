@@ -169,9 +169,15 @@ local function emit_inserts(s, conn, m, objs, done)
   local i = 1
   while i <= n do
     local obj = objs[i]
-    if not sigs[i] then
+    -- eager_defaults with RETURNING: a row missing server defaults goes
+    -- alone and returns them (orm/versioning.lua)
+    local extra = returning and m.eager_defaults and
+                  I.missing_defaults(m, obj)
+    if not sigs[i] or extra then
       local stmt, kind = ins, "insert1"
-      if returning then
+      if extra then
+        stmt, kind = I.returning_insert(m, ins, extra, not sigs[i])
+      elseif returning then
         cache.insert_returning = cache.insert_returning or
           ins:returning(table.unpack(m.primary_key))
         stmt, kind = cache.insert_returning, "insert_returning"
@@ -184,7 +190,9 @@ local function emit_inserts(s, conn, m, objs, done)
       else
         r = run(s, conn, stmt, params)
       end
-      if returning then
+      if extra then
+        I.returned_defaults(m, obj, r:first(), extra, not sigs[i])
+      elseif returning then
         local row = r:first()
         for k, idx in ipairs(m.pk_index) do C.set(obj, idx, row[k]) end
       else

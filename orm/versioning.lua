@@ -183,9 +183,50 @@ local function fetch_server_values(s, conn, m, objs, kind)
   end
 end
 
+-- the server-default attributes a pending object leaves to the database
+-- (nil: none)
+local function missing_defaults(m, obj)
+  local out
+  for _, i in ipairs(m.eager_defaults.insert) do
+    if not select(2, C.get(obj, i)) then
+      out = out or {}
+      out[#out + 1] = i
+    end
+  end
+  return out
+end
+
+-- INSERT ... RETURNING the generated key (when `genpk`) and the missing
+-- server defaults, as SQLAlchemy's return_defaults() does; and the kind
+-- under which its compiled form is cached
+local function returning_insert(m, ins, missing, genpk)
+  local kind = "insert_defaults" .. (genpk and "+pk" or "") .. ":" ..
+               table.concat(missing, ",")
+  m._stmts[kind] = m._stmts[kind] or (function()
+    local cols = {}
+    if genpk then
+      for k, col in ipairs(m.primary_key) do cols[k] = col end
+    end
+    for _, i in ipairs(missing) do cols[#cols + 1] = m.columns[i] end
+    return ins:returning(table.unpack(cols))
+  end)()
+  return m._stmts[kind], kind
+end
+
+local function returned_defaults(m, obj, row, missing, genpk)
+  local k = 0
+  if genpk then
+    for _, idx in ipairs(m.pk_index) do k = k + 1; C.set(obj, idx, row[k]) end
+  end
+  for _, i in ipairs(missing) do k = k + 1; C.set(obj, i, row[k]) end
+end
+
 -- for the other files of the ORM
 I.emit_versioned_deletes = emit_versioned_deletes
 I.emit_versioned_updates = emit_versioned_updates
 I.fetch_server_values = fetch_server_values
+I.missing_defaults = missing_defaults
+I.returned_defaults = returned_defaults
+I.returning_insert = returning_insert
 I.setup_version = setup_version
 I.version_inserts = version_inserts
