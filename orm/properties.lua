@@ -90,14 +90,16 @@ function orm.composite(ctor, ...)
                             order = creation_order()})
 end
 
--- validates(key..., fn [, {include_removes}]): fn(self, key, value) is
--- called with every value set on those attributes (and given to the
--- constructor); what it returns is stored
+-- validates(key..., fn): fn(self, key, value) is called with every value
+-- set on those attributes (and given to the constructor, and each member
+-- added to a collection); what it returns is stored
 function orm.validates(...)
   local n = select("#", ...)
   local args = {...}
-  local opts
-  if type(args[n]) == "table" then opts = args[n]; n = n - 1 end
+  if type(args[n]) == "table" then
+    raise("ArgumentError", "validates(): options (include_removes, " ..
+          "include_backrefs) are not supported")
+  end
   local fn = args[n]
   if type(fn) ~= "function" or n < 2 then
     raise("ArgumentError", "validates(key..., fn): the attribute names, " ..
@@ -110,8 +112,7 @@ function orm.validates(...)
     end
     keys[i] = args[i]
   end
-  return prop("validator", {keys = keys, fn = fn, opts = opts or {},
-                            order = creation_order()})
+  return prop("validator", {keys = keys, fn = fn, order = creation_order()})
 end
 
 ------------------------------------------------------------------------
