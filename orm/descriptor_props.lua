@@ -1,7 +1,9 @@
 -- orm/descriptor_props.lua -- attributes that stand for others: synonym
--- (another attribute under a second name) and composite (a value object
--- made from several columns and written back into them), and validators
--- (validates: a function every value set on an attribute goes through).
+-- (another attribute under a second name), composite (a value object
+-- made from several columns and written back into them) and
+-- hybrid_property (computed in Lua on instances, a SQL expression on the
+-- class), and validators (validates: a function every value set on an
+-- attribute goes through).
 --
 -- A mapper with any of these gets Lua __index/__newindex in front of the
 -- C ones of its instance metatable (orm/lorm.c), and with validators a
@@ -113,11 +115,33 @@ local function setup_descriptors(m, descriptors, validators)
       -- the class attribute: the attribute it stands for (in queries)
       local v = m.attrs[target] or rawget(cls, target)
       if v ~= nil then rawset(cls, key, v) end
+    elseif d.hybrid then
+      local h = d.hybrid
+      d.get = function(obj) return h.getter(obj) end
+      d.set = function(obj, v)
+        if not h.setter then
+          raise("InvalidRequestError", "can't set attribute '" .. key ..
+                "' (a hybrid_property without a setter)")
+        end
+        h.setter(obj, v)
+      end
     else
       d.get = function(obj) return composite_get(d, obj) end
       d.set = function(obj, v) composite_set(d, obj, v) end
       rawset(cls, key, setmetatable({cls = cls, key = key, keys = d.keys,
                                      mapper = m}, Comparator))
+    end
+  end
+  -- the class attribute of a hybrid: its expression, built once the
+  -- class has its column attributes (a getter that cannot run on the
+  -- class leaves none, as its expression is then unknown)
+  for key, col in pairs(m.attrs) do rawset(cls, key, col) end
+  for key, d in pairs(descriptors) do
+    if d.hybrid then
+      local f = d.hybrid.expression or d.hybrid.getter
+      local ok, e = pcall(f, cls)
+      if ok and C.node_kind(e) ~= nil then e = e:label(key) end
+      if ok and e ~= nil then rawset(cls, key, e) end
     end
   end
   m.descriptors, m.validators = descriptors, validators

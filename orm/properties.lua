@@ -90,6 +90,20 @@ function orm.composite(ctor, ...)
                             order = creation_order()})
 end
 
+-- hybrid_property(getter, {setter = fn(self, value), expression =
+-- fn(cls)}): a Lua-computed attribute on instances and a SQL expression
+-- on the class (expression(cls), else getter(cls)), labelled by its name
+function orm.hybrid_property(getter, opts)
+  opts = opts or {}
+  if type(getter) ~= "function" then
+    raise("ArgumentError", "hybrid_property(): the getter must be a " ..
+          "function")
+  end
+  return prop("hybrid", {getter = getter, setter = opts.setter,
+                         expression = opts.expression,
+                         order = creation_order()})
+end
+
 -- validates(key..., fn): fn(self, key, value) is called with every value
 -- set on those attributes (and given to the constructor, and each member
 -- added to a collection); what it returns is stored
@@ -233,6 +247,8 @@ local function setup_properties(m, props, margs)
       end
     elseif p.kind == "synonym" then
       descriptors[key] = {synonym = p.name}
+    elseif p.kind == "hybrid" then
+      descriptors[key] = {hybrid = p}
     elseif p.kind == "composite" then
       local ckeys = {}
       for k, c in ipairs(p.cols) do

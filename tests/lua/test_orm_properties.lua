@@ -102,6 +102,10 @@ local function schema()
     id = Column(Integer, {primary_key = true, autoincrement = false}),
     name = Column(String(50)),
     age = Column(Integer),
+    older = orm.hybrid_property(function(self) return self.age > 25 end,
+      {expression = function(cls) return cls.age:gt(25) end}),
+    title = orm.hybrid_property(function(self) return "M. " .. self.name end,
+      {setter = function(self, v) self.name = v:gsub("^M%. ", "") end}),
   }
   M.Task = Base:class "Task" {
     __tablename__ = "pr_task",
@@ -458,6 +462,26 @@ for _, db in ipairs(T.databases()) do
     T.eq(log[1].many, true)
     T.eq(#log[1].params, 5)
     T.eq(s:scalar(select(func.count()):select_from(Person.__table__)), 5)
+  end)
+
+  T.test(pfx .. "hybrid_property: Lua on instances, SQL on the class", function()
+    wipe()
+    local s <close> = orm.Session(engine)
+    local ps = people(s)
+    T.eq({ps[2].older, ps[3].older}, {false, true})
+    T.eq(tostring(select(Person.title)),
+         "SELECT :name_1 || pr_person.name AS title \nFROM pr_person")
+    clear(log)
+    local old = s:scalars(select(Person):where(Person.older)
+                            :order_by(Person.id)):all()
+    T.eq(#old, 3)
+    T.ok(old[1] == ps[3])
+    T.eq(sqls(log), {q(db, "SELECT pr_person.id, pr_person.name, " ..
+                           "pr_person.age FROM pr_person WHERE " ..
+                           "pr_person.age > ? ORDER BY pr_person.id")})
+    ps[1].title = "M. ann"
+    T.eq({ps[1].name, ps[1].title}, {"ann", "M. ann"})
+    T.raises("InvalidRequestError", function() ps[1].older = true end)
   end)
 
   T.test(pfx .. "bulk update: synchronize_session evaluate (auto)", function()
