@@ -87,6 +87,14 @@ local function run_streamed(s, conn, stmt, params)
   return r
 end
 
+-- populate_existing discarded the pending changes of these objects: they
+-- are no longer dirty
+local function populated(s, objs)
+  for _, obj in ipairs(objs) do
+    if obj and not C.modified(obj) then s._dirty[obj] = nil end
+  end
+end
+
 ------------------------------------------------------------------------
 -- evaluating criteria in Lua
 ------------------------------------------------------------------------
@@ -330,4 +338,5 @@ end
 -- for the other files of the ORM
 I.bulk_dml = bulk_dml
 I.exec_options = exec_options
+I.populated = populated
 I.run_streamed = run_streamed

@@ -79,6 +79,7 @@ local function convert(r, rows)
     C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, e.colpos or m.colpos,
            e.pkpos or m.pk_index, idmap_for(s, m), s.id, r.populate, out, 0)
     if e.optdeferred then I.mark_deferred(out, e.optdeferred) end
+    if r.populate == 2 then I.populated(s, out) end
     return out
   end
   local out = {}
@@ -97,6 +98,7 @@ local function convert(r, rows)
         C.load(rows, i, i, m.class, m.mt, m.nattrs, colpos, pkpos,
                idmap_for(s, m), s.id, r.populate, one, 0)
         if e.optdeferred then I.mark_deferred(one, e.optdeferred) end
+        if r.populate == 2 then I.populated(s, one) end
         o[k] = one[1] == nil and false or one[1]
       else
         o[k] = row[e.pos]

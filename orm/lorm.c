@@ -831,7 +831,8 @@ static int l_rowkey(lua_State *L) {
 ** colpos[i] is the row position of attribute i (0: not selected), pkpos
 ** the positions of the primary key.  An object already in the identity
 ** map `idmap` is reused, its unloaded attributes filled (all of them with
-** populate_existing, except those with pending changes); a new one is
+** `populate` true, except those with pending changes; with `populate` 2,
+** populate_existing, its pending changes discarded); a new one is
 ** made persistent in session `sid` and entered in the map.  The objects
 ** are appended to `out`; with `gaps`, a row without a key (an outer
 ** join's empty side) appends false, so out stays aligned with the rows.
@@ -859,6 +860,7 @@ static int l_load(lua_State *L) {
   int nattrs = (int)luaL_checkinteger(L, NATTRS);
   lua_Integer sid = luaL_checkinteger(L, SID);
   int populate = lua_toboolean(L, POPULATE);
+  int discard = lua_isinteger(L, POPULATE) && lua_tointeger(L, POPULATE) == 2;
   lua_Integer outn = luaL_checkinteger(L, OUTN);
   int gaps = lua_toboolean(L, GAPS);
   int colpos[256], pkpos[16], npk, i, r;
@@ -891,13 +893,24 @@ static int l_load(lua_State *L) {
     }
     lua_pushvalue(L, key);
     if (lua_rawget(L, IDMAP) != LUA_TNIL) {
+      int n;
       o = lua_touserdata(L, obj);
-      for (i = 0; i < nattrs; i++) {
-        if (!colpos[i] || (o->attr[i] & A_MODIFIED)) continue;
+      n = nattrs < o->nattrs ? nattrs : o->nattrs;
+      for (i = 0; i < n; i++) {
+        if (!colpos[i] || ((o->attr[i] & A_MODIFIED) && !discard)) continue;
         if ((o->attr[i] & A_LOADED) && !populate) continue;
         lua_rawgeti(L, row, colpos[i]);
         lua_setiuservalue(L, obj, UV_VALUES + i);
         o->attr[i] |= A_LOADED;
+      }
+      if (discard) {
+        /* populate_existing: the row's state is the object's now, its
+        ** pending changes discarded (as SQLAlchemy commits it all) */
+        for (i = 0; i < o->nattrs; i++)
+          o->attr[i] &= (unsigned char)~A_MODIFIED;
+        o->flags &= (unsigned char)~O_MODIFIED;
+        lua_pushnil(L);
+        lua_setiuservalue(L, obj, UV_COMMITTED);
       }
     } else {
       lua_pop(L, 1);

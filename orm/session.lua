@@ -550,7 +550,8 @@ function Session:execute(stmt, params, opts)
   else core = run(self, conn, stmt, params) end
   if not ents then return core end
   return setmetatable({session = self, ents = ents, core = core,
-                       populate = opts and opts.populate_existing or false,
+                       populate = opts and opts.populate_existing and 2 or
+                                  false, -- 2: pending changes discarded
                        yield_per = yield_per, plan = plan, joins = joins},
                       I.OrmResult)
 end

@@ -585,6 +585,18 @@ for _, db in ipairs(T.databases()) do
     s:connection():exec_driver_sql("UPDATE pr_person SET age = 8")
     s:query(Person):populate_existing():all()
     T.eq(ps[3].age, 8)
+    -- pending changes are discarded (here without autoflush)
+    s.autoflush = false
+    ps[2].name = "changed"
+    s:scalars(select(Person):execution_options{populate_existing = true})
+      :all()
+    T.eq(ps[2].name, "u2")
+    T.eq(orm.inspect(ps[2]).modified, false)
+    T.eq(#s.dirty, 0)
+    T.eq(orm.inspect(ps[2]).attrs.name.history, {added = {},
+                                                 unchanged = {"u2"},
+                                                 deleted = {}})
+    s.autoflush = true
     -- yield_per: objects made a batch at a time from a streamed result,
     -- other statements running meanwhile (not on MariaDB, whose protocol
     -- forbids it, as with SQLAlchemy's server side cursors there)
