@@ -78,7 +78,12 @@ local function build_class(base, name, mixins, body)
                      __tostring = function(c) return "<class '" ..
                        c.__name__ .. "'>" end,
                      __name = "retort.MappedClass"})
-  -- resolve declared attributes with the class
+  -- resolve declared attributes with the class, which has the columns
+  -- already (a declared column_property is built from them)
+  for k, f in pairs(fields) do
+    local col = f.column or (is_column(f.value) and f.value)
+    if col then rawset(cls, k, col) end
+  end
   local resolved = {}
   for k, f in pairs(fields) do
     local v

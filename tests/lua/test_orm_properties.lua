@@ -661,6 +661,36 @@ for _, db in ipairs(T.databases()) do
     T.eq(#log, 1) -- no server onupdate: nothing to read back
   end)
 
+  T.test(pfx .. "a mixin's declared column_property uses the class's columns", function()
+    local Base = orm.declarative_base()
+    local SomethingMixin = {
+      x = Column(Integer), y = Column(Integer),
+      x_plus_y = orm.declared_attr(function(cls)
+        return orm.column_property(cls.x + cls.y)
+      end),
+    }
+    local Something = Base:class("Something", SomethingMixin) {
+      __tablename__ = "pr_something",
+      id = Column(Integer, {primary_key = true}),
+    }
+    local Other = Base:class("Other", SomethingMixin) {
+      __tablename__ = "pr_other",
+      id = Column(Integer, {primary_key = true}),
+    }
+    T.eq(tostring(select(Something.x_plus_y)),
+         "SELECT pr_something.x + pr_something.y AS anon_1 \nFROM pr_something")
+    T.eq(tostring(select(Other.x_plus_y)),
+         "SELECT pr_other.x + pr_other.y AS anon_1 \nFROM pr_other")
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    local s <close> = orm.Session(engine)
+    s:add(Something{x = 2, y = 3})
+    s:commit()
+    T.eq(s:scalars(select(Something)):one().x_plus_y, 5)
+    s:close()
+    Base.metadata:drop_all(engine)
+  end)
+
   T.test(pfx .. "map_imperatively takes the same properties", function()
     local reg = orm.registry()
     local users = Table("pr_imp", reg.metadata,
