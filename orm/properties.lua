@@ -71,7 +71,9 @@ function orm.synonym(name, opts)
     raise("ArgumentError", "synonym(): the name of the attribute it " ..
           "stands for must be a string")
   end
-  return prop("synonym", {name = name, order = creation_order()})
+  opts = opts or {}
+  return prop("synonym", {name = name, map_column = opts.map_column,
+                          order = creation_order()})
 end
 
 -- composite(ctor, col...): columns are Columns (made here or in the class
@@ -246,6 +248,18 @@ local function setup_properties(m, props, margs)
         end
       end
     elseif p.kind == "synonym" then
+      local i = p.map_column and m.slots[key]
+      if p.map_column and not i then
+        raise("ArgumentError", string.format(
+          "Can't compile synonym '%s': no column on table '%s' named '%s'",
+          p.name, m.local_table.name, key))
+      end
+      if i and i <= #m.columns then
+        -- map_column: the column of the synonym's name is mapped under the
+        -- name the synonym stands for
+        m.slots[key], m.attrs[key] = nil, nil
+        m.keys[i], m.slots[p.name], m.attrs[p.name] = p.name, i, m.columns[i]
+      end
       descriptors[key] = {synonym = p.name}
     elseif p.kind == "hybrid" then
       descriptors[key] = {hybrid = p}
@@ -318,7 +332,8 @@ local function column_option(op, fname)
             "User.name")
     end
     for _, a in ipairs(attrs) do
-      if C.node_kind(a) == nil then
+      -- an attribute, or its name (the legacy form)
+      if C.node_kind(a) == nil and type(a) ~= "string" then
         raise("ArgumentError", fname .. "(): expected a column attribute " ..
               "such as User.name, not " .. type(a))
       end

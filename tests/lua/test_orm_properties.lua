@@ -277,7 +277,12 @@ for _, db in ipairs(T.databases()) do
     T.eq(unloaded(u), {"bio", "firstname", "fullname", "naddr", "notes",
                        "photo"})
     T.raises("ArgumentError", orm.defer)
-    T.raises("ArgumentError", orm.load_only, "name")
+    T.raises("ArgumentError", orm.load_only, {})
+    -- attribute names, the legacy form
+    s:close()
+    u = s:query(User):options(orm.defer("firstname"), orm.undefer("notes"))
+          :filter_by{id = 2}:one()
+    T.eq(unloaded(u), {"bio", "firstname", "photo"})
   end)
 
   T.test(pfx .. "entities with other columns keep their positions", function()
@@ -703,7 +708,9 @@ for _, db in ipairs(T.databases()) do
       bio = orm.deferred(users.c.bio),
       surname = orm.synonym("last"),
       fname = orm.column_property(users.c.first),
+      last = orm.synonym("_last", {map_column = true}),
     }})
+    T.eq(orm.inspect(Imp).attrs._last, users.c.last)
     reg.metadata:drop_all(engine)
     reg.metadata:create_all(engine)
     local s <close> = orm.Session(engine)
@@ -711,7 +718,9 @@ for _, db in ipairs(T.databases()) do
     s:commit()
     T.raises("ArgumentError", function() return Imp{first = "a"} end)
     local u = s:scalars(select(Imp)):one()
-    T.eq({u.full, u.fname, u.surname}, {"a b", "a", "b"})
+    T.eq({u.full, u.fname, u.surname, u.last, u._last},
+         {"a b", "a", "b", "b", "b"})
+    T.ok(s:scalars(select(Imp):where(Imp.last:eq("b"))):one() == u)
     T.eq(orm.inspect(u).unloaded, {"bio"})
     T.eq(u.bio, "x")
     T.eq(tostring(Imp.fname), "pr_imp.first")
