@@ -112,9 +112,6 @@ local function setup_descriptors(m, descriptors, validators)
       end
       d.get = function(obj) return obj[target] end
       d.set = function(obj, v) obj[target] = v end
-      -- the class attribute: the attribute it stands for (in queries)
-      local v = m.attrs[target] or rawget(cls, target)
-      if v ~= nil then rawset(cls, key, v) end
     elseif d.hybrid then
       local h = d.hybrid
       d.get = function(obj) return h.getter(obj) end
@@ -143,6 +140,18 @@ local function setup_descriptors(m, descriptors, validators)
       if ok and C.node_kind(e) ~= nil then e = e:label(key) end
       if ok and e ~= nil then rawset(cls, key, e) end
     end
+  end
+  -- the class attribute of a synonym: that of the attribute it stands
+  -- for (in queries), which may itself be a synonym's
+  for _ = 1, #m.keys + 1 do
+    local more = false
+    for key, d in pairs(descriptors) do
+      if d.synonym and rawget(cls, key) == nil then
+        local v = rawget(cls, d.synonym)
+        if v ~= nil then rawset(cls, key, v); more = true end
+      end
+    end
+    if not more then break end
   end
   m.descriptors, m.validators = descriptors, validators
   local mt = m.mt
