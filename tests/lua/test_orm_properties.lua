@@ -1,8 +1,11 @@
 -- Mapper properties on every test database: column_property (an
 -- expression and a correlated subquery loaded with the object and usable
 -- in queries), deferred columns and groups with defer/undefer/
--- undefer_group/load_only, synonym, validates, composite.  Expected SQL,
--- states and values were checked against SQLAlchemy 1.4.
+-- undefer_group/load_only, synonym, validates, composite,
+-- hybrid_property, version_id_col and eager_defaults; execution options
+-- (populate_existing, yield_per) and bulk INSERT/UPDATE/DELETE with each
+-- synchronize_session strategy.  Expected SQL, states and values were
+-- checked against SQLAlchemy 1.4.
 local T = require "testing"
 
 local function capture(engine)
@@ -278,6 +281,16 @@ for _, db in ipairs(T.databases()) do
                        "photo"})
     T.raises("ArgumentError", orm.defer)
     T.raises("ArgumentError", orm.load_only, {})
+    -- a detached object cannot load what was deferred
+    s:close()
+    u = s:scalars(select(User):where(User.id:eq(1))
+                    :options(orm.defer(User.lastname))):one()
+    s:expunge(u)
+    local err = T.raises("DetachedInstanceError", function() return u.bio end)
+    T.match(err.message, "^Parent instance <User at 0x%x+> is not bound to " ..
+            "a Session; deferred load operation of attribute 'bio' cannot " ..
+            "proceed$")
+    T.raises("DetachedInstanceError", function() return u.lastname end)
     -- attribute names, the legacy form
     s:close()
     u = s:query(User):options(orm.defer("firstname"), orm.undefer("notes"))
