@@ -272,7 +272,7 @@ static void add_param(rt_compiler *c, const rt_value *v, const rt_type *t,
   }
   o->params[o->nparams].value = v;
   o->params[o->nparams].name = NULL;
-  o->params[o->nparams].binary = t && t->kind == RT_TY_LARGEBINARY;
+  o->params[o->nparams].kind = t ? (unsigned char)t->kind : RT_TY_NULL;
   o->name_off[o->nparams] = (int)c->names.n;
   rt_sb_adds(&c->names, name);
   if (num) add_suffix(&c->names, num);
@@ -1693,7 +1693,7 @@ typedef struct cache_entry {
   char *names;
   size_t nameslen;
   int *name_off;
-  unsigned char *binary; /* per parameter: rt_param.binary */
+  unsigned char *kind; /* per parameter: rt_param.kind */
   int returns_rows;
 } cache_entry;
 
@@ -1915,7 +1915,7 @@ static void entry_free(cache_entry *e) {
   free(e->consts);
   free(e->names);
   free(e->name_off);
-  free(e->binary);
+  free(e->kind);
   memset(e, 0, sizeof *e);
 }
 
@@ -1950,7 +1950,7 @@ static int cache_hit(cache_entry *e, sigwalk *w, rt_compiled *res) {
       res->params[i].value = &consts[i];
     }
     res->params[i].name = res->names + e->name_off[i];
-    res->params[i].binary = e->binary[i];
+    res->params[i].kind = e->kind[i];
   }
   res->nparams = e->nparams;
   res->returns_rows = e->returns_rows;
@@ -1976,9 +1976,9 @@ static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
   e.map = malloc(sizeof(int) * (size_t)(e.nparams + 1));
   e.consts = malloc(sizeof(rt_value) * (size_t)(e.nparams + 1));
   e.name_off = malloc(sizeof(int) * (size_t)(e.nparams + 1));
-  e.binary = malloc((size_t)e.nparams + 1);
+  e.kind = malloc((size_t)e.nparams + 1);
   if (!e.sig || !e.sql || !e.names || !e.map || !e.consts || !e.name_off ||
-      !e.binary) {
+      !e.kind) {
     entry_free(&e);
     return -1;
   }
@@ -1990,7 +1990,7 @@ static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
     e.map[i] = v == &rt_required_value ? -2 : -1;
     e.consts[i] = rt_vnull();
     e.name_off[i] = (int)(res->params[i].name - res->names);
-    e.binary[i] = res->params[i].binary;
+    e.kind[i] = res->params[i].kind;
     /* parameters mostly come in walk order: look on from the last one,
     ** so long IN lists map in linear time */
     for (k = 0; k < w->nbinds && v != &rt_required_value; k++) {
@@ -2054,7 +2054,7 @@ static int memo_lookup(const rt_node *stmt, const rt_dialect *d,
       res->params[i].value = &consts[i];
     }
     res->params[i].name = res->names + e->name_off[i];
-    res->params[i].binary = e->binary[i];
+    res->params[i].kind = e->kind[i];
   }
   res->nparams = e->nparams;
   res->returns_rows = e->returns_rows;

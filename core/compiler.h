@@ -69,7 +69,9 @@ const rt_dialect *rt_dialect_find(const char *name);
 typedef struct rt_param {
   const rt_value *value; /* into the tree, or &rt_required_value */
   const char *name;      /* the bind's name (into rt_compiled.names) */
-  int binary;            /* of type LargeBinary: a string goes as bytes */
+  /* the rt_typekind of the bind's type (RT_TY_NULL: none): a LargeBinary
+  ** string goes as bytes, a JSON value as JSON text, ... */
+  unsigned char kind;
 } rt_param;
 
 /* The value of a parameter the statement doesn't give (text() binds,

@@ -459,7 +459,8 @@ static lconn *openconn(lua_State *L, int idx) {
 /* Execute `sql` with `nrows` rows of `nparams` values on the connection
 ** at index 1; pushes a Result. */
 static int run_values(lua_State *L, const char *sql, const rt_value *vals,
-                      int nparams, int nrows, int orig_params) {
+                      int nparams, int nrows, int orig_params,
+                      const unsigned char *conv, int nconv) {
   lconn *c = openconn(L, 1);
   rt_error err = RT_ERROR_INIT;
   if (nrows > 1) {
@@ -475,7 +476,7 @@ static int run_values(lua_State *L, const char *sql, const rt_value *vals,
     if (rt_connection_execute(&c->c, sql, vals, nparams,
                               c->stream ? RT_EXEC_STREAM : 0, &cur, &err) != 0)
       return rt_lua_raise_sql(L, &err, sql, orig_params);
-    rt_lua_setresult(L, 1, c, cur);
+    rt_lua_setresult(L, 1, c, cur, conv, nconv);
     return 1;
   }
 }
@@ -487,7 +488,7 @@ static int run(lua_State *L, const char *sql, int pidx, const char *binary,
                int orig_params, const char *fname) {
   int nparams, nrows;
   rt_value *vals = collect_params(L, pidx, binary, &nparams, &nrows, fname);
-  return run_values(L, sql, vals, nparams, nrows, orig_params);
+  return run_values(L, sql, vals, nparams, nrows, orig_params, NULL, 0);
 }
 
 static int conn_exec_driver_sql(lua_State *L) {
@@ -520,8 +521,12 @@ static int conn_execute(lua_State *L) {
   lua_pushstring(L, c->c.engine->dialect);
   lua_pushvalue(L, 3);
   lua_pushlightuserdata(L, &ex);
-  lua_call(L, 4, 4); /* 4: sql, 5: values, 6 and 7: what they borrow from */
-  return run_values(L, ex.sql, ex.vals, ex.nparams, ex.nrows, 3);
+  /* 4: sql, 5: values, 6 and 7: what they borrow from, 8: conversions,
+  ** 9: how to find inserted_primary_key */
+  lua_call(L, 4, 6);
+  run_values(L, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv, ex.nconv);
+  if (!lua_isnil(L, 9)) rt_lua_result_setpk(L, -1, 9);
+  return 1;
 }
 
 static int conn_commit(lua_State *L) {

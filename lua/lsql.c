@@ -1352,6 +1352,14 @@ static rt_node *value_list(lua_State *L, rt_node *t, int idx, int anon,
       v = rt_ref(v);
     else {
       rt_value val;
+      int kind = col->type ? (int)col->type->kind : RT_TY_NULL;
+      /* JSON and ARRAY values take their stored form now: the tree holds
+      ** plain values */
+      if (kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_ARRAY) {
+        lua_pushvalue(L, -1);
+        rt_lua_bind_process(L, kind, 1);
+        lua_replace(L, -2);
+      }
       if (rt_lua_tovalue(L, -1, &val) != 0 || lua_istable(L, -1))
         rt_lua_error(L, RT_EARGUMENT, "%s: value for '%s' is not a SQL value",
                      fname, key);
@@ -1722,7 +1730,10 @@ static int node_tostring(lua_State *L) {
 ** of such lists.  A value the map gives for a parameter's name replaces
 ** the one in the statement; NULL travels as sa.null.
 */
-static void positional_row(lua_State *L, rt_compiled *c, int map) {
+static int needs_processing(int kind);
+
+static void positional_row(lua_State *L, rt_compiled *c, int map,
+                           int native_uuid) {
   int i;
   lua_createtable(L, c->nparams, 0);
   for (i = 0; i < c->nparams; i++) {
@@ -1730,7 +1741,10 @@ static void positional_row(lua_State *L, rt_compiled *c, int map) {
     if (map) {
       lua_getfield(L, map, c->params[i].name);
       found = !lua_isnil(L, -1);
-      if (!found) lua_pop(L, 1);
+      if (!found)
+        lua_pop(L, 1);
+      else if (needs_processing(c->params[i].kind))
+        rt_lua_bind_process(L, c->params[i].kind, native_uuid);
     }
     if (!found && c->params[i].value == &rt_required_value)
       rt_lua_error(L, RT_EINVALIDREQUEST,
@@ -1739,8 +1753,11 @@ static void positional_row(lua_State *L, rt_compiled *c, int map) {
     if (!found) {
       if (c->params[i].value->type == RT_V_NULL)
         rt_lua_pushnull(L);
-      else
+      else {
         rt_lua_pushvalue(L, c->params[i].value);
+        if (c->params[i].kind == RT_TY_UUID)
+          rt_lua_bind_process(L, RT_TY_UUID, native_uuid);
+      }
     }
     lua_rawseti(L, -2, i + 1);
   }
@@ -1914,26 +1931,28 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn) {
 static void push_binary_flags(lua_State *L, const rt_compiled *c) {
   luaL_Buffer b;
   int i, any = 0;
-  for (i = 0; i < c->nparams; i++) any |= c->params[i].binary;
+  for (i = 0; i < c->nparams; i++)
+    any |= c->params[i].kind == RT_TY_LARGEBINARY;
   if (!any) {
     lua_pushnil(L);
     return;
   }
   luaL_buffinit(L, &b);
   for (i = 0; i < c->nparams; i++)
-    luaL_addchar(&b, c->params[i].binary ? 'b' : '-');
+    luaL_addchar(&b, c->params[i].kind == RT_TY_LARGEBINARY ? 'b' : '-');
   luaL_pushresult(&b);
 }
 
 static int compile_hook(lua_State *L) {
-  int many, n, i;
+  int many, n, i, native_uuid;
   rt_compiled *c = hook_compile(L, &many, &n);
+  native_uuid = strcmp(luaL_optstring(L, 2, "default"), "postgresql") == 0;
   lua_pushstring(L, c->sql);
   if (many && n > 1) {
     lua_createtable(L, n, 0);
     for (i = 1; i <= n; i++) {
       lua_rawgeti(L, 3, i);
-      positional_row(L, c, lua_gettop(L));
+      positional_row(L, c, lua_gettop(L), native_uuid);
       lua_rawseti(L, -3, i);
       lua_pop(L, 1);
     }
@@ -1942,12 +1961,28 @@ static int compile_hook(lua_State *L) {
       lua_rawgeti(L, 3, 1);
     else
       lua_pushvalue(L, 3);
-    positional_row(L, c, lua_gettop(L));
+    positional_row(L, c, lua_gettop(L), native_uuid);
     lua_remove(L, -2);
   } else
-    positional_row(L, c, 0);
+    positional_row(L, c, 0, native_uuid);
   push_binary_flags(L, c);
   return 3;
+}
+
+/* Types whose values change form on the way in (rt_lua_bind_process). */
+static int needs_processing(int kind) {
+  return kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_UUID ||
+         kind == RT_TY_ARRAY;
+}
+
+/* Keep the string on top (popped) alive in the table at `anchor`, made
+** when first needed. */
+static void keep_made(lua_State *L, int anchor) {
+  if (!lua_istable(L, anchor)) {
+    lua_newtable(L);
+    lua_replace(L, anchor);
+  }
+  lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
 }
 
 /*
@@ -1959,26 +1994,34 @@ static int compile_hook(lua_State *L) {
 ** first needed, in that stack slot).
 */
 static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
-                       rt_value *row) {
+                       int native_uuid, rt_value *row) {
   int i, computed = 0;
   if (map && lua_getmetatable(L, map)) {
     lua_pop(L, 1);
     computed = 1;
-    if (!lua_istable(L, anchor)) {
-      lua_newtable(L);
-      lua_replace(L, anchor);
-    }
   }
   for (i = 0; i < c->nparams; i++) {
     const rt_value *dflt = c->params[i].value;
+    int kind = c->params[i].kind;
     if (map && lua_getfield(L, map, c->params[i].name) != LUA_TNIL) {
+      if (needs_processing(kind)) {
+        lua_pushvalue(L, -1);
+        rt_lua_bind_process(L, kind, native_uuid);
+        if (!lua_rawequal(L, -1, -2)) {
+          /* a new string: kept alive with the maps' made-up ones */
+          lua_remove(L, -2);
+          lua_pushvalue(L, -1);
+          keep_made(L, anchor);
+        } else
+          lua_pop(L, 1);
+      }
       if (rt_lua_tovalue(L, -1, &row[i]) != 0)
         rt_lua_error(L, RT_EARGUMENT,
                      "execute: parameter %d can't be bound: %s is not a SQL "
                      "value",
                      i + 1, luaL_typename(L, -1));
       if (computed && lua_type(L, -1) == LUA_TSTRING)
-        lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
+        keep_made(L, anchor);
       else
         lua_pop(L, 1); /* the string stays alive in its map */
     } else {
@@ -1988,11 +2031,127 @@ static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
                      "A value is required for bind parameter '%s'",
                      c->params[i].name);
       row[i] = *dflt;
+      /* the statement's own values were processed when they were made,
+      ** but a Uuid's form depends on the database */
+      if (kind == RT_TY_UUID && !native_uuid && dflt->type == RT_V_TEXT) {
+        rt_lua_pushvalue(L, dflt);
+        rt_lua_bind_process(L, kind, native_uuid);
+        rt_lua_tovalue(L, -1, &row[i]);
+        keep_made(L, anchor);
+      }
     }
     /* a LargeBinary parameter's string goes as bytes, others as text */
     if (row[i].type == RT_V_TEXT || row[i].type == RT_V_BLOB)
-      row[i].type = c->params[i].binary ? RT_V_BLOB : RT_V_TEXT;
+      row[i].type = kind == RT_TY_LARGEBINARY ? RT_V_BLOB : RT_V_TEXT;
   }
+}
+
+/* The conversion of result column e added to b (a table, alias or join
+** stands for its columns); *any is set when one is not RT_CONV_NONE. */
+static void add_conv(luaL_Buffer *b, const rt_node *e, int pg, int *any) {
+  int i;
+  if (e->kind == RT_N_JOIN) {
+    add_conv(b, e->a, pg, any);
+    add_conv(b, e->b, pg, any);
+  } else if (e->kind == RT_N_TABLE || e->kind == RT_N_ALIAS ||
+             e->kind == RT_N_LIST) {
+    for (i = 0; i < e->n; i++) add_conv(b, e->kids[i], pg, any);
+  } else {
+    int conv = rt_lua_result_conv(e->type, pg);
+    *any |= conv != RT_CONV_NONE;
+    luaL_addchar(b, (char)conv);
+  }
+}
+
+/*
+** Push the result conversions of the statement at idx (a string of
+** RT_CONV_* bytes, one per result column), or nil when it has no typed
+** columns that need one.
+*/
+static void push_result_conv(lua_State *L, int idx, int pg) {
+  rt_node *s = lsql_tonode(L, idx), *cols = NULL;
+  luaL_Buffer b;
+  int any = 0;
+  while (s && s->kind == RT_N_COMPOUND && s->kids[RT_S_COLUMNS]->n > 0)
+    s = s->kids[RT_S_COLUMNS]->kids[0];
+  if (s && s->kind == RT_N_SELECT)
+    cols = s->kids[RT_S_COLUMNS];
+  else if (s && (s->kind == RT_N_INSERT || s->kind == RT_N_UPDATE ||
+                 s->kind == RT_N_DELETE))
+    cols = s->kids[RT_D_RETURNING];
+  if (!cols) {
+    lua_pushnil(L);
+    return;
+  }
+  luaL_buffinit(L, &b);
+  add_conv(&b, cols, pg, &any);
+  luaL_pushresult(&b);
+  if (!any) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
+}
+
+/* A primary key column's value in the INSERT's own values(), pushed
+** (sa.null when it has none there). */
+static void push_stmt_value(lua_State *L, rt_node *s, const char *key) {
+  rt_node *vals = s->kids[RT_D_VALUES];
+  int i;
+  for (i = 0; vals && i < vals->n; i++)
+    if (strcmp(vals->kids[i]->name, key) == 0 &&
+        vals->kids[i]->a->kind == RT_N_BIND &&
+        vals->kids[i]->a->value.type != RT_V_NULL) {
+      rt_lua_pushvalue(L, &vals->kids[i]->a->value);
+      return;
+    }
+  rt_lua_pushnull(L);
+}
+
+/*
+** How an INSERT's Result finds its inserted_primary_key (see
+** rt_lua_result_setpk): the primary key columns' names and the values the
+** parameters (map at `map`, 0 for none) or the statement give, with
+** sa.null for the rest; `autoinc` is the position of the autoincrement
+** column the database generates.  Pushes nil for other statements.
+*/
+static void push_pk_plan(lua_State *L, int sidx, int map, int nrows) {
+  rt_node *s = lsql_tonode(L, sidx), *t;
+  int i, n = 0, autoinc = 0;
+  if (!s || s->kind != RT_N_INSERT || s->kids[RT_D_RETURNING] ||
+      s->kids[RT_D_MULTI] || s->kids[RT_D_SELECT] ||
+      s->kids[RT_D_TABLE]->kind != RT_N_TABLE) {
+    lua_pushnil(L);
+    return;
+  }
+  lua_createtable(L, 0, 5);
+  if (nrows > 1) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "many");
+    return;
+  }
+  t = s->kids[RT_D_TABLE];
+  lua_newtable(L); /* names */
+  lua_newtable(L); /* values */
+  for (i = 0; i < t->n; i++) {
+    rt_node *col = t->kids[i];
+    const char *key = rt_column_key(col);
+    if (!(col->flags & RT_F_PK)) continue;
+    n++;
+    lua_pushstring(L, col->name);
+    lua_rawseti(L, -3, n);
+    if (!map || lua_getfield(L, map, key) == LUA_TNIL) {
+      if (map) lua_pop(L, 1);
+      push_stmt_value(L, s, key);
+      if (rt_lua_isnull(L, -1) && rt_column_is_autoinc(t, col)) autoinc = n;
+    }
+    lua_rawseti(L, -2, n);
+  }
+  lua_setfield(L, -3, "values");
+  lua_setfield(L, -2, "names");
+  lua_pushinteger(L, n);
+  lua_setfield(L, -2, "n");
+  lua_pushinteger(L, autoinc);
+  lua_setfield(L, -2, "autoinc");
 }
 
 /*
@@ -2004,11 +2163,12 @@ static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
 */
 static int exec_compile(lua_State *L) {
   rt_lua_exec *out = lua_touserdata(L, 4);
-  int many, n, i, map;
+  int many, n, i, map, native_uuid;
   rt_compiled *c;
   rt_value *vals;
   lua_settop(L, 3);
   c = hook_compile(L, &many, &n);
+  native_uuid = strcmp(luaL_optstring(L, 2, "default"), "postgresql") == 0;
   lua_settop(L, 3);
   if (!lua_istable(L, 3)) n = 1;
   lua_pushstring(L, c->sql); /* 4 */
@@ -2027,14 +2187,27 @@ static int exec_compile(lua_State *L) {
         lua_pushvalue(L, 3);
       map = lua_gettop(L);
     }
-    values_row(L, c, map, 7, vals + (size_t)(i - 1) * (size_t)c->nparams);
+    values_row(L, c, map, 7, native_uuid,
+               vals + (size_t)(i - 1) * (size_t)c->nparams);
     lua_settop(L, 7);
   }
+  push_result_conv(L, 1, native_uuid); /* 8 */
+  if (lua_istable(L, 3)) {             /* 9: inserted_primary_key's plan */
+    if (many)
+      lua_rawgeti(L, 3, 1);
+    else
+      lua_pushvalue(L, 3);
+    push_pk_plan(L, 1, lua_gettop(L), n);
+    lua_remove(L, -2);
+  } else
+    push_pk_plan(L, 1, 0, n);
   out->sql = lua_tostring(L, 4);
   out->vals = vals;
   out->nparams = c->nparams;
   out->nrows = n;
-  return 4;
+  out->conv = (const unsigned char *)lua_tostring(L, 8);
+  out->nconv = (int)lua_rawlen(L, 8);
+  return 6;
 }
 
 /* --- DDL constructs --- */
