@@ -1763,10 +1763,24 @@ static void positional_row(lua_State *L, rt_compiled *c, int map,
   }
 }
 
+/* The statement's own values, copied into the map for the defaults to
+** see, bind from the statement again: they are in their stored form
+** already (JSON text), which a map's value is not. */
+static void forget_copied(lua_State *L, rt_node *vals, int map,
+                          const char *copied) {
+  int i;
+  for (i = 0; vals && i < vals->n && i < 256; i++)
+    if (copied[i]) {
+      lua_pushnil(L);
+      lua_setfield(L, map, vals->kids[i]->name);
+    }
+}
+
 /* Lua-function column defaults fill in keys the parameters lack. */
 static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
   rt_node *s = lsql_tonode(L, stmt_idx), *t = s->kids[RT_D_TABLE];
   rt_node *vals = s->kids[RT_D_VALUES];
+  char copied[256] = {0};
   int i;
   /* the function sees the statement's own values too */
   for (i = 0; vals && i < vals->n; i++) {
@@ -1782,6 +1796,7 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
     else
       rt_lua_pushvalue(L, &v->value);
     lua_setfield(L, map, vals->kids[i]->name);
+    if (i < 256) copied[i] = 1;
   }
   lua_getfield(L, LUA_REGISTRYINDEX, LSQL_DEFAULTS);
   lua_pushnil(L);
@@ -1791,6 +1806,7 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
   }
   if (!lua_istable(L, -1)) {
     lua_pop(L, 2);
+    forget_copied(L, vals, map, copied);
     return;
   }
   lua_pushnil(L); /* keep the pop count below */
@@ -1812,6 +1828,7 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
       lua_pop(L, 1);
   }
   lua_pop(L, 3);
+  forget_copied(L, vals, map, copied);
 }
 
 /*

@@ -1,0 +1,207 @@
+-- Values in and out by the SQL type of their column (API.md §1 and §2), on
+-- every database.  Expected values are SQLAlchemy's: on SQLite checked
+-- against SQLAlchemy 1.4 itself (Numeric's scale, the JSON text, None as
+-- JSON null), elsewhere what its dialects give (Decimal text of the
+-- server's NUMERIC; Uuid as 2.0 stores it: CHAR(32) hex unless the
+-- database has a uuid type).
+local T = require "testing"
+
+local UUID = "12345678-1234-5678-1234-56781234abcd"
+local HEX = "1234567812345678123456781234abcd"
+
+local function setup(db, extra)
+  local e = create_engine(db.url)
+  local md = MetaData()
+  local cols = {
+    Column("id", Integer, {primary_key = true}),
+    Column("n", Numeric(10, 2)),
+    Column("n2", Numeric),
+    Column("nf", Numeric(10, 2, {asdecimal = false})),
+    Column("f", Float),
+    Column("bi", BigInteger),
+    Column("b", Boolean),
+    Column("d", Date),
+    Column("dt", DateTime),
+    Column("tm", Time),
+    Column("lb", LargeBinary),
+    Column("j", JSON),
+    Column("en", Enum("a", "b", {name = "kinds"})),
+    Column("u", Uuid),
+  }
+  for _, c in ipairs(extra or {}) do cols[#cols + 1] = c end
+  local t = Table("typed", md, table.unpack(cols))
+  md:drop_all(e)
+  md:create_all(e)
+  return e, t, md
+end
+
+for _, db in ipairs(T.databases()) do
+  local n = db.name .. ": "
+  local pg = db.name == "postgresql"
+
+  T.test(n .. "every type round-trips through insert and select", function()
+    local e, t, md = setup(db)
+    local c <close> = e:connect()
+    c:execute(insert(t), {
+      n = "1.5", n2 = "3.14159", nf = 2.5, f = 1.5, bi = math.maxinteger,
+      b = true, d = "2026-11-21", dt = "2026-11-21 08:30:00",
+      tm = "08:30:01", lb = "a\0b\255", j = {a = {1, sa.null, "x"}},
+      en = "b", u = UUID})
+    c:execute(insert(t), {id = 2, bi = math.mininteger, b = false})
+    local rows = c:execute(select(t):order_by(t.c.id)):all()
+    local r = rows[1]
+    T.eq(r.n, "1.50")
+    -- a bare Numeric: SQLite gives SQLAlchemy's default scale of 10; MySQL
+    -- makes the column DECIMAL(10, 0)
+    T.eq(r.n2, ({sqlite = "3.1415900000", postgresql = "3.14159",
+                 mysql = "3"})[db.name])
+    T.eq(r.nf, 2.5)
+    T.eq(math.type(r.nf), "float")
+    T.eq(r.f, 1.5)
+    T.eq(r.bi, math.maxinteger)
+    T.eq(rows[2].bi, math.mininteger)
+    T.eq(r.b, true)
+    T.eq(rows[2].b, false)
+    T.eq(rows[2].n, nil)
+    T.eq(r.d, "2026-11-21")
+    T.eq(r.dt, "2026-11-21 08:30:00")
+    T.eq(r.tm, "08:30:01")
+    T.eq(r.lb, "a\0b\255")
+    T.eq(r.j.a[1], 1)
+    T.ok(r.j.a[2] == sa.null, "null inside JSON is sa.null")
+    T.eq(r.j.a[3], "x")
+    T.eq(r.en, "b")
+    T.eq(r.u, UUID)
+    T.eq(rows[2].u, nil)
+    T.eq(rows[2].j, nil)
+    c:rollback()
+    md:drop_all(e)
+  end)
+
+  T.test(n .. "what the columns store: JSON text, Uuid hex, booleans",
+         function()
+    local e, t, md = setup(db)
+    local c <close> = e:connect()
+    c:execute(insert(t), {{id = 1, j = {a = {1, sa.null, "x"}}, u = UUID,
+                           b = true},
+                          {id = 2, j = "abc", u = UUID:upper(), b = false},
+                          {id = 3, j = sa.null, u = sa.null, b = sa.null}})
+    local raw = c:exec_driver_sql(
+      "SELECT CAST(j AS " .. (db.name == "mysql" and "CHAR" or "TEXT") ..
+      "), CAST(u AS " .. (db.name == "mysql" and "CHAR" or "TEXT") ..
+      ") FROM typed ORDER BY id"):all()
+    if db.name == "sqlite" then
+      -- SQLAlchemy's json.dumps text; None is JSON null, not SQL NULL
+      T.eq(raw[1][1], '{"a": [1, null, "x"]}')
+      T.eq(raw[2][1], '"abc"')
+      T.eq(raw[3][1], "null")
+    else
+      local back = c:exec_driver_sql("SELECT j FROM typed ORDER BY id")
+        :scalars():all()
+      T.eq(back[2], "abc")
+      T.eq(raw[3][1], "null")
+    end
+    if pg then
+      T.eq(raw[1][2], UUID)
+    else
+      T.eq(raw[1][2], HEX)
+      T.eq(raw[2][2], HEX) -- lower case, as uuid.UUID(...).hex
+    end
+    local u = c:execute(select(t.c.u):order_by(t.c.id)):scalars():all()
+    T.eq(u[1], UUID)
+    T.eq(u[2], UUID)
+    -- the statement's own values go the same way
+    c:execute(insert(t):values{id = 4, j = {k = true}, u = UUID})
+    local r = c:execute(select(t.c.j, t.c.u):where(t.c.id:eq(4))):one()
+    T.eq(r.j, {k = true})
+    T.eq(r.u, UUID)
+    c:execute(update(t):where(t.c.id:eq(4)):values{j = {1, 2}})
+    T.eq(c:execute(select(t.c.j):where(t.c.id:eq(4))):scalar(), {1, 2})
+    c:rollback()
+    md:drop_all(e)
+  end)
+
+  T.test(n .. "insert ... returning converts by type", function()
+    if db.name == "mysql" then
+      return T.skip(n .. "returning", "MySQL has no RETURNING")
+    end
+    local e, t, md = setup(db)
+    local c <close> = e:connect()
+    local r = c:execute(insert(t):returning(t.c.id, t.c.n, t.c.j, t.c.u,
+                                            t.c.b),
+                        {n = 2, j = {x = 1}, u = UUID, b = true}):one()
+    T.eq(r.id, 1)
+    T.eq(r.n, "2.00")
+    T.eq(r.j, {x = 1})
+    T.eq(r.u, UUID)
+    T.eq(r.b, true)
+    c:rollback()
+    md:drop_all(e)
+  end)
+
+  T.test(n .. "inserted_primary_key", function()
+    local e = create_engine(db.url)
+    local md = MetaData()
+    local t = Table("ipk", md, Column("id", Integer, {primary_key = true}),
+                    Column("x", String(20)))
+    local t2 = Table("ipk2", md,
+                     Column("a", String(10), {primary_key = true}),
+                     Column("b", Integer, {primary_key = true}),
+                     Column("x", String(20)))
+    md:drop_all(e)
+    md:create_all(e)
+    local c <close> = e:connect()
+    local r = c:execute(insert(t), {x = "a"})
+    T.eq(tostring(r.inserted_primary_key), "(1,)")
+    T.eq(r.inserted_primary_key.id, 1)
+    T.eq(r.inserted_primary_key._fields, {"id"})
+    T.eq(r.returns_rows, false)
+    r = c:execute(insert(t):values{x = "b"})
+    T.eq(r.inserted_primary_key[1], 2)
+    r = c:execute(insert(t), {id = 20, x = "c"})
+    T.eq(r.inserted_primary_key[1], 20)
+    r = c:execute(insert(t2), {a = "k", b = 3})
+    T.eq(tostring(r.inserted_primary_key), "('k', 3)")
+    r = c:execute(insert(t2):values{a = "k", b = 4, x = "y"})
+    T.eq(tostring(r.inserted_primary_key), "('k', 4)")
+    local err = T.raises("InvalidRequestError", function()
+      return c:execute(insert(t), {{x = "d"}, {x = "e"}}).inserted_primary_key
+    end)
+    T.match(err.message, "executemany")
+    T.raises("InvalidRequestError", function()
+      return c:execute(select(t)).inserted_primary_key
+    end)
+    T.eq(#c:execute(select(t)):all(), 5)
+    c:rollback()
+    md:drop_all(e)
+  end)
+
+  if pg then
+    T.test(n .. "ARRAY in and out as Lua lists", function()
+      local e, t, md = setup(db, {Column("ai", ARRAY(Integer)),
+                                  Column("as", ARRAY(String)),
+                                  Column("af", ARRAY(Float)),
+                                  Column("ab", ARRAY(Boolean))})
+      local c <close> = e:connect()
+      local odd = {"plain", "with, comma", 'qu"ote', "back\\slash", "",
+                   "NULL", "{braces}"}
+      c:execute(insert(t), {ai = {1, 2, 2147483647}, as = odd,
+                            af = {1.5, -2}, ab = {true, false}})
+      c:execute(insert(t), {id = 2, ai = {}, as = {"a", sa.null}})
+      local rows = c:execute(select(t.c.ai, t.c.as, t.c.af, t.c.ab)
+                               :order_by(t.c.id)):all()
+      T.eq(rows[1].ai, {1, 2, 2147483647})
+      T.eq(math.type(rows[1].ai[1]), "integer")
+      T.eq(rows[1].as, odd)
+      T.eq(rows[1].af, {1.5, -2.0})
+      T.eq(rows[1].ab, {true, false})
+      T.eq(rows[2].ai, {})
+      T.eq(#rows[2].as, 2)
+      T.ok(rows[2].as[2] == sa.null, "a NULL element is sa.null")
+      c:rollback()
+      md:drop_all(e)
+    end)
+  end
+end
+
+T.done()
