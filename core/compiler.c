@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dml.h"
 #include "schema.h"
@@ -1695,6 +1696,7 @@ typedef struct cache_entry {
   int *name_off;
   unsigned char *kind; /* per parameter: rt_param.kind */
   int returns_rows;
+  double created; /* rt_compile_clock() when stored (echo shows its age) */
 } cache_entry;
 
 static _Thread_local cache_entry cache[CACHE_SLOTS];
@@ -1954,6 +1956,7 @@ static int cache_hit(cache_entry *e, sigwalk *w, rt_compiled *res) {
   }
   res->nparams = e->nparams;
   res->returns_rows = e->returns_rows;
+  res->cached_since = e->created;
   return 0;
 }
 
@@ -1970,6 +1973,7 @@ static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
   e.nparams = res->nparams;
   e.nameslen = nameslen;
   e.returns_rows = res->returns_rows;
+  e.created = rt_compile_clock();
   e.sig = malloc(e.siglen + 1);
   e.sql = malloc(e.sqllen + 1);
   e.names = malloc(nameslen + 1);
@@ -2058,6 +2062,7 @@ static int memo_lookup(const rt_node *stmt, const rt_dialect *d,
   }
   res->nparams = e->nparams;
   res->returns_rows = e->returns_rows;
+  res->cached_since = e->created;
   return 0;
 }
 
@@ -2208,6 +2213,12 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
   free(c.scratch);
   free(c.cte_seen);
   return c.failed ? -1 : 0;
+}
+
+double rt_compile_clock(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,

@@ -91,7 +91,13 @@ typedef struct rt_compiled {
   rt_param *params;
   char *names; /* storage for the parameter names */
   int returns_rows;
+  /* from the cache: when the cached form was generated (rt_compile_clock
+  ** seconds); 0 when this compile generated it */
+  double cached_since;
 } rt_compiled;
+
+/* The monotonic clock compile times are measured in, in seconds. */
+double rt_compile_clock(void);
 
 int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
                rt_compiled *out, rt_error *err);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strbuf.h"
 #include "lretort.h"
 
 #define ENGINE_MT "retort.Engine"
@@ -45,34 +46,101 @@ static lconn *checkconn(lua_State *L, int idx) {
 
 /* --- echo: log each statement and its parameters --- */
 
-static void echo_value(FILE *f, const rt_value *v) {
+/*
+** What the parameters line starts with, as SQLAlchemy's says where the
+** SQL came from: "raw sql", "generated in ...", "cached since ... ago".
+** Set just before a statement runs (the hook runs on the same thread),
+** and used once.
+*/
+static _Thread_local char echo_tag[64];
+
+static void set_echo_tag(const char *tag) {
+  snprintf(echo_tag, sizeof echo_tag, "%s", tag);
+}
+
+/* Python's repr of a value, cut in the middle past 300 characters as
+** SQLAlchemy's parameter logging cuts it. */
+static void echo_value(rt_strbuf *b, const rt_value *v) {
   char buf[32];
+  size_t start = b->n, len, i;
   switch (v->type) {
   case RT_V_NULL:
-    fputs("None", f);
+    rt_sb_adds(b, "None");
     break;
   case RT_V_INT:
-    fprintf(f, "%lld", (long long)v->u.i);
+    rt_sb_addf(b, "%lld", (long long)v->u.i);
     break;
   case RT_V_FLOAT:
-    fputs(rt_float_repr(v->u.f, buf), f);
+    rt_sb_adds(b, rt_float_repr(v->u.f, buf));
     break;
   case RT_V_BOOL:
-    fputs(v->u.b ? "True" : "False", f);
+    rt_sb_adds(b, v->u.b ? "True" : "False");
     break;
-  case RT_V_TEXT:
-    fprintf(f, "'%.*s'", (int)(v->u.s.n > 100 ? 100 : v->u.s.n), v->u.s.p);
+  case RT_V_TEXT: {
+    const char *p = v->u.s.p;
+    size_t n = v->u.s.n;
+    char q = (memchr(p, '\'', n) && !memchr(p, '"', n)) ? '"' : '\'';
+    rt_sb_addc(b, q);
+    for (i = 0; i < n; i++) {
+      unsigned char c = (unsigned char)p[i];
+      if (c == (unsigned char)q || c == '\\') {
+        rt_sb_addc(b, '\\');
+        rt_sb_addc(b, (char)c);
+      } else if (c == '\n')
+        rt_sb_adds(b, "\\n");
+      else if (c == '\t')
+        rt_sb_adds(b, "\\t");
+      else if (c == '\r')
+        rt_sb_adds(b, "\\r");
+      else if (c < 0x20 || c == 0x7f)
+        rt_sb_addf(b, "\\x%02x", c);
+      else
+        rt_sb_addc(b, (char)c);
+    }
+    rt_sb_addc(b, q);
     break;
+  }
   case RT_V_BLOB:
-    fprintf(f, "<%zu bytes>", v->u.s.n);
+    rt_sb_addf(b, "<%zu bytes>", v->u.s.n);
     break;
+  }
+  len = b->n - start;
+  if (len > 300 && !b->failed) {
+    char mid[80];
+    size_t m = (size_t)snprintf(
+        mid, sizeof mid, " ... (%zu characters truncated) ... ", len - 300);
+    /* keep 150 and 150: the tail moves up behind the marker */
+    memmove(b->p + start + 150 + m, b->p + start + len - 150, 150);
+    memcpy(b->p + start + 150, mid, m);
+    b->n = start + 150 + m + 150;
+    b->p[b->n] = '\0';
+  }
+}
+
+static void echo_row(rt_strbuf *b, const rt_value *row, int nparams) {
+  int i;
+  rt_sb_addc(b, '(');
+  for (i = 0; i < nparams; i++) {
+    if (i) rt_sb_adds(b, ", ");
+    echo_value(b, &row[i]);
+  }
+  rt_sb_adds(b, nparams == 1 ? ",)" : ")");
+}
+
+/* Parameter sets [from, to) joined by ", ". */
+static void echo_rows(rt_strbuf *b, const rt_value *params, int nparams,
+                      int from, int to) {
+  int r;
+  for (r = from; r < to; r++) {
+    if (r > from) rt_sb_adds(b, ", ");
+    echo_row(b, params + (size_t)r * (size_t)nparams, nparams);
   }
 }
 
 static void echo_hook(void *ud, rt_engine *e, const char *sql,
                       const rt_value *params, int nparams, int nrows) {
   FILE *f = stdout;
-  int r, i;
+  rt_strbuf b;
   (void)ud;
   (void)e;
   fprintf(f, "INFO retort.engine.Engine %s\n", sql);
@@ -80,20 +148,27 @@ static void echo_hook(void *ud, rt_engine *e, const char *sql,
     fflush(f);
     return;
   }
-  fputs("INFO retort.engine.Engine ", f);
-  if (nrows > 1) fputc('[', f);
-  for (r = 0; r < nrows && r < 10; r++) {
-    if (r) fputs(", ", f);
-    fputc('(', f);
-    for (i = 0; i < nparams; i++) {
-      if (i) fputs(", ", f);
-      echo_value(f, &params[(size_t)r * (size_t)nparams + (size_t)i]);
-    }
-    fputs(nparams == 1 ? ",)" : ")", f);
+  rt_sb_init(&b);
+  /* SQL that no compile made is "raw sql" to SQLAlchemy */
+  rt_sb_addf(&b, "[%s] ", echo_tag[0] ? echo_tag : "raw sql");
+  echo_tag[0] = '\0';
+  if (nrows == 1)
+    echo_row(&b, params, nparams);
+  else if (nrows <= 10) {
+    rt_sb_addc(&b, '(');
+    echo_rows(&b, params, nparams, 0, nrows);
+    rt_sb_addc(&b, ')');
+  } else {
+    /* the first 8 and the last 2, as SQLAlchemy shows a long executemany */
+    rt_sb_addc(&b, '(');
+    echo_rows(&b, params, nparams, 0, 8);
+    rt_sb_addf(&b, "  ... displaying 10 of %d total bound parameter sets ...  ",
+               nrows);
+    echo_rows(&b, params, nparams, nrows - 2, nrows);
+    rt_sb_addc(&b, ')');
   }
-  if (nrows > 10) fprintf(f, " ... %d parameter sets in all", nrows);
-  if (nrows > 1) fputc(']', f);
-  fputc('\n', f);
+  fprintf(f, "INFO retort.engine.Engine %s\n", b.failed || !b.p ? "?" : b.p);
+  rt_sb_free(&b);
   fflush(f);
 }
 
@@ -495,6 +570,7 @@ static int conn_exec_driver_sql(lua_State *L) {
   const char *sql;
   rt_lua_checkarg(L, 2, LUA_TSTRING, "exec_driver_sql");
   sql = lua_tostring(L, 2);
+  set_echo_tag("raw sql");
   return run(L, sql, 3, NULL, 3, "exec_driver_sql");
 }
 
@@ -521,9 +597,12 @@ static int conn_execute(lua_State *L) {
   lua_pushstring(L, c->c.engine->dialect);
   lua_pushvalue(L, 3);
   lua_pushlightuserdata(L, &ex);
+  ex.echo = c->c.engine->hook == echo_hook;
+  ex.tag[0] = '\0';
   /* 4: sql, 5: values, 6 and 7: what they borrow from, 8: conversions,
   ** 9: how to find inserted_primary_key */
   lua_call(L, 4, 6);
+  set_echo_tag(ex.tag);
   run_values(L, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv, ex.nconv);
   if (!lua_isnil(L, 9)) rt_lua_result_setpk(L, -1, 9);
   return 1;
@@ -585,6 +664,7 @@ static int savepoint_sql(lua_State *L, const char *verb, int n) {
   lua_pushfstring(L, "%s sa_savepoint_%d", verb, n);
   lua_replace(L, 2);
   lua_settop(L, 2);
+  set_echo_tag("no key 0.00000s"); /* SQLAlchemy's have no key */
   return run(L, lua_tostring(L, 2), 3, NULL, 0, verb);
 }
 

@@ -168,6 +168,8 @@ void rt_lua_close_results(lconn *conn);
 #define RT_COMPILE_EXEC "retort.compile_exec"
 
 typedef struct rt_lua_exec {
+  int echo;     /* in: the engine logs; fill `tag` */
+  char tag[64]; /* out: "generated in 0.00012s", "cached since 3.1s ago" */
   const char *sql;
   const unsigned char *conv; /* result conversions (RT_CONV_*), or NULL */
   int nconv;

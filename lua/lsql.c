@@ -2,6 +2,7 @@
 ** lsql.c -- the SQL expression language for Lua: select(), insert(),
 ** operators, functions, compile(), and the compile hook conn:execute uses.
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -2171,6 +2172,19 @@ static void push_pk_plan(lua_State *L, int sidx, int map, int nrows) {
   lua_setfield(L, -2, "autoinc");
 }
 
+/* What echo shows of the compile, as SQLAlchemy's log does. */
+static void echo_tag(rt_lua_exec *out, const rt_node *s, const rt_compiled *c,
+                     double t0) {
+  double now = rt_compile_clock();
+  if (s->kind == RT_N_DDL)
+    snprintf(out->tag, sizeof out->tag, "no key %.5fs", now - t0);
+  else if (c->cached_since > 0)
+    snprintf(out->tag, sizeof out->tag, "cached since %.4gs ago",
+             now - c->cached_since);
+  else
+    snprintf(out->tag, sizeof out->tag, "generated in %.5fs", now - t0);
+}
+
 /*
 ** The compile conn:execute calls from C (RT_COMPILE_EXEC): the same as
 ** compile_hook, but each map goes in one pass into a row-major rt_value
@@ -2183,8 +2197,10 @@ static int exec_compile(lua_State *L) {
   int many, n, i, map, native_uuid;
   rt_compiled *c;
   rt_value *vals;
+  double t0 = out->echo ? rt_compile_clock() : 0;
   lua_settop(L, 3);
   c = hook_compile(L, &many, &n);
+  if (out->echo) echo_tag(out, lsql_tonode(L, 1), c, t0);
   native_uuid = strcmp(luaL_optstring(L, 2, "default"), "postgresql") == 0;
   lua_settop(L, 3);
   if (!lua_istable(L, 3)) n = 1;

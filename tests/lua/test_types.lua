@@ -204,4 +204,53 @@ for _, db in ipairs(T.databases()) do
   end
 end
 
+-- echo: each statement, then its parameters after where the SQL came
+-- from, in the shape SQLAlchemy 1.4 logs them
+T.test("echo logs parameters as SQLAlchemy does", function()
+  local bin = os.getenv("RETORT_BUILD_DIR")
+  if not bin then return T.skip("echo", "RETORT_BUILD_DIR unset") end
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write([[
+    local e = create_engine("sqlite://", {echo = true})
+    local md = MetaData()
+    local t = Table("t", md, Column("id", Integer, {primary_key = true}),
+                    Column("j", JSON), Column("s", String))
+    md:create_all(e)
+    local c = e:connect()
+    c:execute(insert(t), {j = sa.null, s = string.rep("x", 301)})
+    local many = {}
+    for i = 1, 15 do many[i] = {j = "abc", s = "y" .. i} end
+    c:execute(insert(t), many)
+    c:execute(text("select :x, :y"), {x = 1, y = "a'b"})
+    c:execute(select(t.c.id):where(t.c.id:eq(1))):all()
+    c:execute(select(t.c.id):where(t.c.id:eq(2))):all()
+    c:exec_driver_sql("select 1")
+    c:begin_nested()
+    c:rollback()
+  ]])
+  f:close()
+  local p = io.popen("'" .. bin .. "/retort' --norc " .. script .. " 2>&1")
+  local out = p:read("a")
+  p:close()
+  os.remove(script)
+  local E = "INFO retort%.engine%.Engine "
+  -- JSON's None is 'null'; a long value is cut in the middle
+  T.match(out, E .. "%[generated in %d%.%d%d%d%d%ds%] %('null', '" ..
+          string.rep("x", 149) .. " %.%.%. %(3 characters truncated%) " ..
+          "%.%.%. " .. string.rep("x", 149) .. "'%)\n")
+  T.match(out, E .. "%[cached since [%d.e-]+s ago%] %(%('\"abc\"', 'y1'%), " ..
+          ".-%('\"abc\"', 'y8'%)  %.%.%. displaying 10 of 15 total bound " ..
+          "parameter sets %.%.%.  %('\"abc\"', 'y14'%), %('\"abc\"', " ..
+          "'y15'%)%)\n")
+  T.match(out, E .. "select %?, %?\n" .. E ..
+          "%[generated in [%d.]+s%] %(1, \"a'b\"%)\n")
+  T.match(out, "WHERE t%.id = %?\n" .. E .. "%[generated in [%d.]+s%] %(1,%)\n")
+  T.match(out, "WHERE t%.id = %?\n" .. E ..
+          "%[cached since [%d.e-]+s ago%] %(2,%)\n")
+  T.match(out, E .. "select 1\n" .. E .. "%[raw sql%] %(%)\n")
+  T.match(out, E .. "SAVEPOINT sa_savepoint_1\n" .. E ..
+          "%[no key [%d.]+s%] %(%)\n")
+end)
+
 T.done()
