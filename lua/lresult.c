@@ -441,6 +441,14 @@ static void push_converted(lua_State *L, unsigned char conv,
       return;
     }
     break;
+  case RT_CONV_DATETIME:
+  case RT_CONV_TIME:
+    if (text) {
+      rt_lua_push_isotime(L, v->u.s.p, v->u.s.n,
+                          conv == RT_CONV_TIME ? 't' : 'd');
+      return;
+    }
+    break;
   default:
     if (conv >= RT_CONV_DECIMAL && v->type == RT_V_FLOAT) {
       rt_lua_push_decimal(L, v->u.f, conv - RT_CONV_DECIMAL);

@@ -66,6 +66,8 @@ enum {
   RT_CONV_ARRAY_INT,   /* ... of integers */
   RT_CONV_ARRAY_FLOAT, /* ... of floats */
   RT_CONV_ARRAY_BOOL,  /* ... of booleans */
+  RT_CONV_DATETIME,    /* ISO text -> Python's str() of a datetime */
+  RT_CONV_TIME,        /* ... of a time */
   RT_CONV_DECIMAL = 16 /* + scale: a float -> decimal text (SQLite) */
 };
 struct rt_type;
@@ -73,7 +75,11 @@ int rt_lua_result_conv(const struct rt_type *t, int postgresql);
 
 /* Processing by SQL type (ltypes.c).  bind_process replaces the value on
 ** top of the stack with what a column of rt_typekind `kind` stores. */
-void rt_lua_bind_process(lua_State *L, int kind, int native_uuid);
+#define RT_BIND_NATIVE_UUID 1 /* the database has a uuid type */
+#define RT_BIND_TIME_TEXT 2   /* DateTime/Time are text (SQLite) */
+void rt_lua_bind_process(lua_State *L, int kind, int flags);
+/* what: 'd' DateTime, 't' Time */
+void rt_lua_push_isotime(lua_State *L, const char *s, size_t n, int what);
 void rt_lua_push_decimal(lua_State *L, double f, int scale);
 void rt_lua_push_uuid(lua_State *L, const char *s, size_t n);
 void rt_lua_push_pgarray(lua_State *L, const char *s, size_t n, int item);

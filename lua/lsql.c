@@ -1731,10 +1731,7 @@ static int node_tostring(lua_State *L) {
 ** of such lists.  A value the map gives for a parameter's name replaces
 ** the one in the statement; NULL travels as sa.null.
 */
-static int needs_processing(int kind);
-
-static void positional_row(lua_State *L, rt_compiled *c, int map,
-                           int native_uuid) {
+static void positional_row(lua_State *L, rt_compiled *c, int map) {
   int i;
   lua_createtable(L, c->nparams, 0);
   for (i = 0; i < c->nparams; i++) {
@@ -1742,10 +1739,7 @@ static void positional_row(lua_State *L, rt_compiled *c, int map,
     if (map) {
       lua_getfield(L, map, c->params[i].name);
       found = !lua_isnil(L, -1);
-      if (!found)
-        lua_pop(L, 1);
-      else if (needs_processing(c->params[i].kind))
-        rt_lua_bind_process(L, c->params[i].kind, native_uuid);
+      if (!found) lua_pop(L, 1);
     }
     if (!found && c->params[i].value == &rt_required_value)
       rt_lua_error(L, RT_EINVALIDREQUEST,
@@ -1754,11 +1748,8 @@ static void positional_row(lua_State *L, rt_compiled *c, int map,
     if (!found) {
       if (c->params[i].value->type == RT_V_NULL)
         rt_lua_pushnull(L);
-      else {
+      else
         rt_lua_pushvalue(L, c->params[i].value);
-        if (c->params[i].kind == RT_TY_UUID)
-          rt_lua_bind_process(L, RT_TY_UUID, native_uuid);
-      }
     }
     lua_rawseti(L, -2, i + 1);
   }
@@ -1962,15 +1953,14 @@ static void push_binary_flags(lua_State *L, const rt_compiled *c) {
 }
 
 static int compile_hook(lua_State *L) {
-  int many, n, i, native_uuid;
+  int many, n, i;
   rt_compiled *c = hook_compile(L, &many, &n);
-  native_uuid = strcmp(luaL_optstring(L, 2, "default"), "postgresql") == 0;
   lua_pushstring(L, c->sql);
   if (many && n > 1) {
     lua_createtable(L, n, 0);
     for (i = 1; i <= n; i++) {
       lua_rawgeti(L, 3, i);
-      positional_row(L, c, lua_gettop(L), native_uuid);
+      positional_row(L, c, lua_gettop(L));
       lua_rawseti(L, -3, i);
       lua_pop(L, 1);
     }
@@ -1979,10 +1969,10 @@ static int compile_hook(lua_State *L) {
       lua_rawgeti(L, 3, 1);
     else
       lua_pushvalue(L, 3);
-    positional_row(L, c, lua_gettop(L), native_uuid);
+    positional_row(L, c, lua_gettop(L));
     lua_remove(L, -2);
   } else
-    positional_row(L, c, 0, native_uuid);
+    positional_row(L, c, 0);
   push_binary_flags(L, c);
   return 3;
 }
@@ -1990,7 +1980,20 @@ static int compile_hook(lua_State *L) {
 /* Types whose values change form on the way in (rt_lua_bind_process). */
 static int needs_processing(int kind) {
   return kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_UUID ||
-         kind == RT_TY_ARRAY;
+         kind == RT_TY_ARRAY || kind == RT_TY_DATETIME || kind == RT_TY_TIME;
+}
+
+/* Types whose stored form depends on the database: the statement's own
+** values take it at execution. */
+static int per_database(int kind) {
+  return kind == RT_TY_UUID || kind == RT_TY_DATETIME || kind == RT_TY_TIME;
+}
+
+/* RT_BIND_* for a dialect. */
+static int bind_flags(const char *dialect) {
+  if (strcmp(dialect, "postgresql") == 0) return RT_BIND_NATIVE_UUID;
+  if (strcmp(dialect, "sqlite") == 0) return RT_BIND_TIME_TEXT;
+  return 0;
 }
 
 /* Keep the string on top (popped) alive in the table at `anchor`, made
@@ -2012,7 +2015,7 @@ static void keep_made(lua_State *L, int anchor) {
 ** first needed, in that stack slot).
 */
 static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
-                       int native_uuid, rt_value *row) {
+                       int flags, rt_value *row) {
   int i, computed = 0;
   if (map && lua_getmetatable(L, map)) {
     lua_pop(L, 1);
@@ -2024,7 +2027,7 @@ static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
     if (map && lua_getfield(L, map, c->params[i].name) != LUA_TNIL) {
       if (needs_processing(kind)) {
         lua_pushvalue(L, -1);
-        rt_lua_bind_process(L, kind, native_uuid);
+        rt_lua_bind_process(L, kind, flags);
         if (!lua_rawequal(L, -1, -2)) {
           /* a new string: kept alive with the maps' made-up ones */
           lua_remove(L, -2);
@@ -2051,9 +2054,9 @@ static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
       row[i] = *dflt;
       /* the statement's own values were processed when they were made,
       ** but a Uuid's form depends on the database */
-      if (kind == RT_TY_UUID && !native_uuid && dflt->type == RT_V_TEXT) {
+      if (per_database(kind) && dflt->type == RT_V_TEXT) {
         rt_lua_pushvalue(L, dflt);
-        rt_lua_bind_process(L, kind, native_uuid);
+        rt_lua_bind_process(L, kind, flags);
         rt_lua_tovalue(L, -1, &row[i]);
         keep_made(L, anchor);
       }
@@ -2194,14 +2197,14 @@ static void echo_tag(rt_lua_exec *out, const rt_node *s, const rt_compiled *c,
 */
 static int exec_compile(lua_State *L) {
   rt_lua_exec *out = lua_touserdata(L, 4);
-  int many, n, i, map, native_uuid;
+  int many, n, i, map, flags;
   rt_compiled *c;
   rt_value *vals;
   double t0 = out->echo ? rt_compile_clock() : 0;
   lua_settop(L, 3);
   c = hook_compile(L, &many, &n);
   if (out->echo) echo_tag(out, lsql_tonode(L, 1), c, t0);
-  native_uuid = strcmp(luaL_optstring(L, 2, "default"), "postgresql") == 0;
+  flags = bind_flags(luaL_optstring(L, 2, "default"));
   lua_settop(L, 3);
   if (!lua_istable(L, 3)) n = 1;
   lua_pushstring(L, c->sql); /* 4 */
@@ -2220,12 +2223,12 @@ static int exec_compile(lua_State *L) {
         lua_pushvalue(L, 3);
       map = lua_gettop(L);
     }
-    values_row(L, c, map, 7, native_uuid,
+    values_row(L, c, map, 7, flags,
                vals + (size_t)(i - 1) * (size_t)c->nparams);
     lua_settop(L, 7);
   }
-  push_result_conv(L, 1, native_uuid); /* 8 */
-  if (lua_istable(L, 3)) {             /* 9: inserted_primary_key's plan */
+  push_result_conv(L, 1, flags & RT_BIND_NATIVE_UUID); /* 8 */
+  if (lua_istable(L, 3)) { /* 9: inserted_primary_key's plan */
     if (many)
       lua_rawgeti(L, 3, 1);
     else

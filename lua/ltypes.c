@@ -100,12 +100,123 @@ static void array_elem(lua_State *L, luaL_Buffer *b, int idx, int depth) {
 }
 
 /*
+** A date and time as text, taken apart: "2026-11-21 08:30:00.5+01:00",
+** with 'T' for the space, the time or the date alone (`what`: 'd' a
+** DateTime, 't' a Time).  Returns 0 when the text is not of that form.
+*/
+typedef struct isotime {
+  int hasdate, hastime;
+  char date[11]; /* YYYY-MM-DD */
+  char time[9];  /* HH:MM:SS */
+  char frac[7];  /* six digits */
+  char tz[7];    /* +HH:MM, or "" */
+} isotime;
+
+static int digits(const char *s, const char *end, int n) {
+  int i;
+  if (end - s < n) return 0;
+  for (i = 0; i < n; i++)
+    if (!isdigit((unsigned char)s[i])) return 0;
+  return 1;
+}
+
+static int parse_iso(const char *s, size_t n, int what, isotime *t) {
+  const char *p = s, *end = s + n;
+  memset(t, 0, sizeof *t);
+  if (what == 'd') {
+    if (!digits(p, end, 4) || p[4] != '-' || !digits(p + 5, end, 2) ||
+        p[7] != '-' || !digits(p + 8, end, 2))
+      return 0;
+    memcpy(t->date, p, 10);
+    t->hasdate = 1;
+    p += 10;
+    if (p == end) return 1;
+    if (*p != ' ' && *p != 'T') return 0;
+    p++;
+  }
+  if (!digits(p, end, 2) || p[2] != ':' || !digits(p + 3, end, 2) ||
+      p[5] != ':' || !digits(p + 6, end, 2))
+    return 0;
+  memcpy(t->time, p, 8);
+  t->hastime = 1;
+  p += 8;
+  memcpy(t->frac, "000000", 6);
+  if (p < end && *p == '.') {
+    int k = 0;
+    p++;
+    if (p == end || !isdigit((unsigned char)*p)) return 0;
+    while (p < end && isdigit((unsigned char)*p)) {
+      if (k < 6) t->frac[k++] = *p;
+      p++;
+    }
+  }
+  if (p == end) return 1;
+  if (*p == 'Z' && p + 1 == end) {
+    strcpy(t->tz, "+00:00");
+    return 1;
+  }
+  if ((*p != '+' && *p != '-') || !digits(p + 1, end, 2)) return 0;
+  t->tz[0] = *p;
+  memcpy(t->tz + 1, p + 1, 2);
+  p += 3;
+  if (p == end) {
+    memcpy(t->tz + 3, ":00", 3);
+    return 1;
+  }
+  if (*p == ':') p++;
+  if (!digits(p, end, 2) || p + 2 != end) return 0;
+  t->tz[3] = ':';
+  memcpy(t->tz + 4, p, 2);
+  return 1;
+}
+
+/* SQLite keeps DateTime and Time as text in SQLAlchemy's storage format
+** ("2026-11-21 08:30:00.000000"), so that they compare as text.  A value
+** with a time zone, or not in ISO form, goes as it is. */
+static int push_sqlite_time(lua_State *L, const char *s, size_t n, int what) {
+  isotime t;
+  if (!parse_iso(s, n, what, &t) || t.tz[0]) return 0;
+  if (what == 'd')
+    lua_pushfstring(L, "%s %s.%s", t.date, t.hastime ? t.time : "00:00:00",
+                    t.frac);
+  else
+    lua_pushfstring(L, "%s.%s", t.time, t.frac);
+  return 1;
+}
+
+/*
+** A DateTime or Time from the database as Python's str() gives it: a
+** space between date and time, microseconds only when there are any (six
+** digits), the offset as +HH:MM.
+*/
+void rt_lua_push_isotime(lua_State *L, const char *s, size_t n, int what) {
+  isotime t;
+  luaL_Buffer b;
+  if (!parse_iso(s, n, what, &t)) {
+    lua_pushlstring(L, s, n);
+    return;
+  }
+  luaL_buffinit(L, &b);
+  if (t.hasdate) {
+    luaL_addstring(&b, t.date);
+    luaL_addchar(&b, ' ');
+  }
+  luaL_addstring(&b, t.hastime ? t.time : "00:00:00");
+  if (strcmp(t.frac, "000000") != 0) {
+    luaL_addchar(&b, '.');
+    luaL_addstring(&b, t.frac);
+  }
+  luaL_addstring(&b, t.tz);
+  luaL_pushresult(&b);
+}
+
+/*
 ** A bind of type `kind`: replace the Lua value on top of the stack with
-** what the column stores.  `native_uuid`: the database has a uuid type.
+** what the column stores.  `flags`: RT_BIND_* of the database.
 ** JSON encodes every value but nil, as SQLAlchemy's JSON does (sa.null,
 ** Python's None, is JSON null: SQL NULL is null() or a missing value).
 */
-void rt_lua_bind_process(lua_State *L, int kind, int native_uuid) {
+void rt_lua_bind_process(lua_State *L, int kind, int flags) {
   int top = lua_gettop(L);
   switch (kind) {
   case RT_TY_JSON:
@@ -116,7 +227,8 @@ void rt_lua_bind_process(lua_State *L, int kind, int native_uuid) {
   case RT_TY_UUID: {
     size_t n;
     const char *s;
-    if (native_uuid || lua_type(L, top) != LUA_TSTRING) return;
+    if ((flags & RT_BIND_NATIVE_UUID) || lua_type(L, top) != LUA_TSTRING)
+      return;
     s = lua_tolstring(L, top, &n);
     if (!is_dashed_uuid(s, n)) return;
     push_uuid_hex(L, s, n);
@@ -128,6 +240,15 @@ void rt_lua_bind_process(lua_State *L, int kind, int native_uuid) {
     luaL_buffinit(L, &b);
     array_literal(L, &b, top, 0);
     luaL_pushresult(&b);
+    break;
+  }
+  case RT_TY_DATETIME:
+  case RT_TY_TIME: {
+    size_t n;
+    const char *s;
+    if (!(flags & RT_BIND_TIME_TEXT) || lua_type(L, top) != LUA_TSTRING) return;
+    s = lua_tolstring(L, top, &n);
+    if (!push_sqlite_time(L, s, n, kind == RT_TY_TIME ? 't' : 'd')) return;
     break;
   }
   default:
@@ -169,6 +290,10 @@ int rt_lua_result_conv(const rt_type *t, int postgresql) {
     return RT_CONV_DECIMAL + (t->scale >= 0 && t->scale < 200 ? t->scale : 10);
   case RT_TY_ARRAY:
     return array_conv(t->item);
+  case RT_TY_DATETIME:
+    return RT_CONV_DATETIME;
+  case RT_TY_TIME:
+    return RT_CONV_TIME;
   default:
     return RT_CONV_NONE;
   }

@@ -121,6 +121,37 @@ for _, db in ipairs(T.databases()) do
     md:drop_all(e)
   end)
 
+  T.test(n .. "DateTime and Time as Python's str() gives them", function()
+    local e, t, md = setup(db)
+    local c <close> = e:connect()
+    c:execute(insert(t), {{id = 1, dt = "2026-11-21 08:30:00", tm = "08:30:01",
+                           d = "2026-11-21"},
+                          {id = 2, dt = "2026-11-21T08:30:00.5",
+                           tm = "08:30:01.000005", d = "2026-01-02"}})
+    local rows = c:execute(select(t.c.dt, t.c.tm, t.c.d):order_by(t.c.id))
+      :all()
+    T.eq(tostring(rows[1]), "('2026-11-21 08:30:00', '08:30:01', '2026-11-21')")
+    if db.name == "mysql" then
+      -- DATETIME and TIME without a fraction: MariaDB drops it
+      T.eq(rows[2].dt, "2026-11-21 08:30:00")
+      T.eq(rows[2].tm, "08:30:01")
+    else
+      T.eq(rows[2].dt, "2026-11-21 08:30:00.500000")
+      T.eq(rows[2].tm, "08:30:01.000005")
+    end
+    if db.name == "sqlite" then
+      -- stored as SQLAlchemy stores them, so they compare as text
+      local raw = c:exec_driver_sql("SELECT dt, tm FROM typed ORDER BY id")
+        :all()
+      T.eq(tostring(raw[1]), "('2026-11-21 08:30:00.000000', '08:30:01.000000')")
+      T.eq(tostring(raw[2]), "('2026-11-21 08:30:00.500000', '08:30:01.000005')")
+      T.eq(c:execute(select(t.c.id):where(t.c.dt:gt("2026-11-21 08:30:00")))
+             :scalars():all(), {2})
+    end
+    c:rollback()
+    md:drop_all(e)
+  end)
+
   T.test(n .. "insert ... returning converts by type", function()
     if db.name == "mysql" then
       return T.skip(n .. "returning", "MySQL has no RETURNING")
