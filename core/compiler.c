@@ -691,6 +691,7 @@ static void text(rt_compiler *c, rt_node *t) {
       size_t n = 0;
       int i;
       const rt_value *v = &rt_required_value;
+      const rt_type *type = NULL;
       p++;
       while ((*p == '_' || (*p >= 'a' && *p <= 'z') ||
               (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) &&
@@ -698,8 +699,13 @@ static void text(rt_compiler *c, rt_node *t) {
         name[n++] = *p++;
       name[n] = '\0';
       for (i = 0; i < t->n; i++)
-        if (strcmp(t->kids[i]->name, name) == 0) v = &t->kids[i]->value;
-      placeholder(c, v, NULL, name, 0, 0);
+        if (strcmp(t->kids[i]->name, name) == 0) {
+          /* bindparam(name, nil, Type): typed, its value still required */
+          v = (t->kids[i]->flags & RT_F_REQUIRED) ? &rt_required_value
+                                                  : &t->kids[i]->value;
+          type = t->kids[i]->type;
+        }
+      placeholder(c, v, type, name, 0, 0);
     } else
       CH(*p++);
   }

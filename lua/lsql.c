@@ -570,13 +570,23 @@ static int l_bindparam(lua_State *L) {
   rt_value v = rt_vnull();
   lnode *ud;
   int novalue = lua_isnoneornil(L, 2);
+  rt_type *t = lsql_totype(L, 3);
   rt_lua_checkarg(L, 1, LUA_TSTRING, "bindparam");
+  if (t && !novalue &&
+      (t->kind == RT_TY_JSON || t->kind == RT_TY_JSONB ||
+       t->kind == RT_TY_ARRAY)) {
+    /* the value in its stored form, as values{} keeps it */
+    lua_settop(L, 3);
+    lua_pushvalue(L, 2);
+    rt_lua_bind_process(L, (int)t->kind, 0);
+    lua_replace(L, 2);
+  }
   if (!lua_isnoneornil(L, 2) &&
       (rt_lua_tovalue(L, 2, &v) != 0 || lua_istable(L, 2)))
     return rt_lua_error(L, RT_EARGUMENT,
                         "bindparam: argument #2 must be a value");
   ud = RESULT(L);
-  SETRESULT(L, ud, rt_bind(lua_tostring(L, 1), v, lsql_totype(L, 3), 0));
+  SETRESULT(L, ud, rt_bind(lua_tostring(L, 1), v, t, 0));
   if (novalue) ud->n->flags |= RT_F_REQUIRED;
   return 1;
 }
@@ -1538,11 +1548,19 @@ static int t_bindparams(lua_State *L) {
   lua_pushnil(L);
   while (lua_next(L, 2)) {
     rt_value v;
-    rt_node *b;
+    rt_node *b = lsql_tonode(L, -1);
+    if (b && b->kind == RT_N_BIND && lua_type(L, -2) == LUA_TNUMBER) {
+      /* bindparam(name, value, Type): a typed bind */
+      if (rt_node_push(ud->n, rt_ref(b)) != 0)
+        return rt_lua_error(L, RT_EMEMORY, "out of memory");
+      lua_pop(L, 1);
+      continue;
+    }
     if (lua_type(L, -2) != LUA_TSTRING || rt_lua_tovalue(L, -1, &v) != 0 ||
         lua_istable(L, -1))
       return rt_lua_error(L, RT_EARGUMENT,
-                          "bindparams: expected name = value pairs");
+                          "bindparams: expected name = value pairs or "
+                          "bindparam() objects");
     b = rt_bind(lua_tostring(L, -2), v, NULL, 0);
     if (!b || rt_node_push(ud->n, b) != 0)
       return rt_lua_error(L, RT_EMEMORY, "out of memory");
@@ -2100,6 +2118,8 @@ static void push_result_conv(lua_State *L, int idx, int pg) {
   else if (s && (s->kind == RT_N_INSERT || s->kind == RT_N_UPDATE ||
                  s->kind == RT_N_DELETE))
     cols = s->kids[RT_D_RETURNING];
+  else if (s && s->kind == RT_N_TEXT)
+    cols = s->a; /* text():columns() */
   if (!cols) {
     lua_pushnil(L);
     return;
@@ -2660,9 +2680,42 @@ static const luaL_Reg node_methods[] = {
     {"_indexes", t_index_names},
     {NULL, NULL}};
 
-/* text():columns(...) keeps the text; Table.columns is an attribute */
+/*
+** text():columns(column("x", JSON), ...) gives the result's columns their
+** types, in order (a name alone stays untyped); Table.columns is an
+** attribute.
+*/
 static int t_columns(lua_State *L) {
-  lua_settop(L, 1);
+  rt_node *t = lsql_tonode(L, 1);
+  lnode *ud, *lu;
+  int i, top = lua_gettop(L);
+  if (!t || t->kind != RT_N_TEXT) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  ud = RESULT(L);
+  lu = RESULT(L);
+  SETRESULT(L, lu, rt_list_new());
+  for (i = 2; i <= top; i++) {
+    rt_node *col = lsql_tonode(L, i);
+    if (col)
+      rt_ref(col);
+    else if (lua_type(L, i) == LUA_TSTRING)
+      col = rt_column(lua_tostring(L, i), NULL);
+    else
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "columns: argument #%d must be a column or a name",
+                          i - 1);
+    lsql_check(L, col);
+    if (rt_node_push(lu->n, col) != 0) {
+      rt_unref(col);
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    }
+  }
+  SETRESULT(L, ud, rt_node_copy(t));
+  rt_unref(ud->n->a);
+  ud->n->a = rt_ref(lu->n);
+  lua_pop(L, 1);
   return 1;
 }
 

@@ -152,6 +152,41 @@ for _, db in ipairs(T.databases()) do
     md:drop_all(e)
   end)
 
+  T.test(n .. "text() with typed bindparams and typed columns", function()
+    local e = create_engine(db.url)
+    local c <close> = e:connect()
+    c:exec_driver_sql("DROP TABLE IF EXISTS tt")
+    c:exec_driver_sql("CREATE TABLE tt (id INTEGER, j TEXT, u " ..
+                      (pg and "UUID" or "CHAR(32)") .. ", n NUMERIC(10, 2))")
+    local ins = text("INSERT INTO tt (id, j, u, n) VALUES (:id, :j, :u, :n)")
+      :bindparams{bindparam("j", nil, JSON), bindparam("u", nil, Uuid)}
+    c:execute(ins, {id = 1, j = {a = 1}, u = UUID, n = 2})
+    -- a typed bindparam with its value: the value in its stored form
+    c:execute(text("INSERT INTO tt (id, j, n) VALUES (:id, :j, :n)")
+                :bindparams{bindparam("j", {b = {true}}, JSON)},
+              {id = 2, n = 3})
+    T.raises("InvalidRequestError", function()
+      c:execute(ins, {id = 3, u = UUID, n = 1})
+    end)
+    local raw = c:exec_driver_sql("SELECT j, u FROM tt ORDER BY id"):all()
+    T.eq(raw[1].j, '{"a": 1}')
+    T.eq(raw[2].j, '{"b": [true]}')
+    T.eq(raw[1].u, pg and UUID or HEX)
+    local sel = text("SELECT j, u, n FROM tt ORDER BY id")
+    local rows = c:execute(sel:columns(column("j", JSON), column("u", Uuid),
+                                       column("n", Numeric(10, 3)))):all()
+    T.eq(rows[1].j, {a = 1})
+    T.eq(rows[2].j, {b = {true}})
+    T.eq(rows[1].u, UUID)
+    -- Numeric's scale is SQLAlchemy's on SQLite; elsewhere the server's text
+    T.eq(rows[1].n, db.name == "sqlite" and "2.000" or "2.00")
+    -- a name alone stays untyped
+    rows = c:execute(sel:columns("j", column("u", Uuid))):all()
+    T.eq(rows[1].j, '{"a": 1}')
+    c:exec_driver_sql("DROP TABLE tt")
+    c:commit()
+  end)
+
   T.test(n .. "insert ... returning converts by type", function()
     if db.name == "mysql" then
       return T.skip(n .. "returning", "MySQL has no RETURNING")
