@@ -24,12 +24,24 @@ enum { MODE_ROWS, MODE_SCALARS, MODE_MAPPINGS };
 ** every dialect (SQLite and MySQL store them as integers), JSON is a Lua
 ** table.
 */
-static unsigned char conv_for(rt_sqltype t) {
-  switch (t) {
+static unsigned char conv_for(rt_cursor *cur, int i) {
+  const rt_driver *drv = cur->conn->drv;
+  switch (drv->coltype(cur, i)) {
   case RT_T_BOOLEAN:
     return RT_CONV_BOOL;
   case RT_T_JSON:
     return RT_CONV_JSON;
+  case RT_T_ARRAY: /* PostgreSQL arrays are Lua lists, as psycopg2's */
+    switch (drv->colitem ? drv->colitem(cur, i) : RT_T_TEXT) {
+    case RT_T_INTEGER:
+      return RT_CONV_ARRAY_INT;
+    case RT_T_FLOAT:
+      return RT_CONV_ARRAY_FLOAT;
+    case RT_T_BOOLEAN:
+      return RT_CONV_ARRAY_BOOL;
+    default:
+      return RT_CONV_ARRAY_TEXT;
+    }
   default:
     return RT_CONV_NONE;
   }
@@ -284,7 +296,7 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
   for (i = 0; i < r->ncols; i++)
     luaL_addchar(&b, (char)(i < nsconv && sconv[i] != RT_CONV_NONE
                                 ? sconv[i]
-                                : conv_for(drv->coltype(r->cur, i))));
+                                : conv_for(r->cur, i)));
   for (i = 0; i < r->ncols; i++) {
     luaL_addstring(&b, drv->colname(r->cur, i));
     luaL_addchar(&b, '\0');

@@ -264,6 +264,15 @@ for _, db in ipairs(T.databases()) do
       T.eq(rows[2].ai, {})
       T.eq(#rows[2].as, 2)
       T.ok(rows[2].as[2] == sa.null, "a NULL element is sa.null")
+      -- without the statement's types: by the server's array type
+      local raw = c:exec_driver_sql(
+        "SELECT ai, \"as\", af, ab FROM typed ORDER BY id"):all()
+      T.eq(raw[1][1], {1, 2, 2147483647})
+      T.eq(raw[1][2], odd)
+      T.eq(raw[1][3], {1.5, -2.0})
+      T.eq(raw[1][4], {true, false})
+      T.eq(c:exec_driver_sql("SELECT ARRAY[ARRAY[1, 2], ARRAY[3, 4]]")
+             :scalar(), {{1, 2}, {3, 4}})
       c:rollback()
       md:drop_all(e)
     end)
