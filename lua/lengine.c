@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/strbuf.h"
+#include "core/types.h"
 #include "lretort.h"
 
 #define ENGINE_MT "retort.Engine"
@@ -460,17 +461,47 @@ static int l_make_url(lua_State *L) {
 
 /* --- parameters --- */
 
+/* The type kind a letter of a compile's kinds string stands for (see
+** RT_COMPILE_HOOK). */
+static int kind_of_letter(char k) {
+  switch (k) {
+  case 'j':
+    return RT_TY_JSON;
+  case 'u':
+    return RT_TY_UUID;
+  case 'a':
+    return RT_TY_ARRAY;
+  case 't':
+    return RT_TY_DATETIME;
+  case 'm':
+    return RT_TY_TIME;
+  default:
+    return RT_TY_NULL;
+  }
+}
+
 /*
 ** Turn params (nil, a list of values, or a list of lists) into a row-major
 ** rt_value array in a userdata pushed on the stack.  Values borrow strings
-** from the tables, which the caller keeps on the stack.
+** from the tables, which the caller keeps on the stack.  `kinds` (or NULL)
+** has a letter per parameter for the type of its bind: 'b' LargeBinary
+** (a string goes as bytes), others (rt_lua_bind_process) change the value;
+** the strings made are kept in a table pushed before the array.
 */
-static rt_value *collect_params(lua_State *L, int idx, const char *binary,
-                                int *nparams, int *nrows, const char *fname) {
+static rt_value *collect_params(lua_State *L, int idx, const char *kinds,
+                                int rows, int *nparams, int *nrows,
+                                const char *fname) {
   lua_Integer n, i, j, width = 0;
-  int many = 0;
-  size_t nbinary = binary ? strlen(binary) : 0;
+  int many = 0, made = 0, flags = 0;
+  size_t nkinds = kinds ? strlen(kinds) : 0;
   rt_value *vals;
+  if (kinds) {
+    const char *d = checkconn(L, 1)->c.engine->dialect;
+    lua_newtable(L); /* the strings processing makes */
+    made = lua_gettop(L);
+    if (strcmp(d, "postgresql") == 0) flags = RT_BIND_NATIVE_UUID;
+    if (strcmp(d, "sqlite") == 0) flags = RT_BIND_TIME_TEXT;
+  }
   *nparams = 0;
   *nrows = 1;
   if (lua_isnoneornil(L, idx)) {
@@ -485,7 +516,8 @@ static rt_value *collect_params(lua_State *L, int idx, const char *binary,
   n = (lua_Integer)lua_rawlen(L, idx);
   if (n > 0) {
     lua_rawgeti(L, idx, 1);
-    many = lua_istable(L, -1) && !rt_lua_isnull(L, -1);
+    /* `rows`: a list of lists whatever the first value is */
+    many = rows || (lua_istable(L, -1) && !rt_lua_isnull(L, -1));
     if (many) width = (lua_Integer)lua_rawlen(L, -1);
     lua_pop(L, 1);
   }
@@ -505,14 +537,19 @@ static rt_value *collect_params(lua_State *L, int idx, const char *binary,
       row = lua_gettop(L);
     }
     for (j = 1; j <= width; j++) {
-      lua_rawgeti(L, row, j);
+      char k = (size_t)j <= nkinds ? kinds[j - 1] : '-';
       rt_value *v = &vals[(i - 1) * width + (j - 1)];
+      lua_rawgeti(L, row, j);
+      if (kind_of_letter(k) != RT_TY_NULL && !lua_isnil(L, -1)) {
+        rt_lua_bind_process(L, kind_of_letter(k), flags);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, made, (lua_Integer)lua_rawlen(L, made) + 1);
+      }
       if (rt_lua_tovalue(L, -1, v) != 0)
         rt_lua_error(L, RT_EARGUMENT,
                      "%s: parameter %d can't be bound: %s is not a SQL value",
                      fname, (int)j, luaL_typename(L, -1));
-      if (v->type == RT_V_TEXT && (size_t)j <= nbinary && binary[j - 1] == 'b')
-        v->type = RT_V_BLOB;
+      if (v->type == RT_V_TEXT && k == 'b') v->type = RT_V_BLOB;
       lua_pop(L, 1); /* the string stays alive in its table */
     }
     if (many) lua_pop(L, 1);
@@ -557,13 +594,16 @@ static int run_values(lua_State *L, const char *sql, const rt_value *vals,
 }
 
 /* Execute `sql` with the parameters at pidx (a list or list of lists) on
-** the connection at index 1; pushes a Result.  `binary` marks with 'b' the
-** parameters whose strings are bytes (LargeBinary), or is NULL. */
-static int run(lua_State *L, const char *sql, int pidx, const char *binary,
-               int orig_params, const char *fname) {
+** the connection at index 1; pushes a Result.  `kinds`: the parameters'
+** types as collect_params takes them, or NULL; `conv`: the result's
+** conversions (nconv bytes), or NULL. */
+static int run(lua_State *L, const char *sql, int pidx, const char *kinds,
+               int orig_params, const char *fname, const unsigned char *conv,
+               int nconv) {
   int nparams, nrows;
-  rt_value *vals = collect_params(L, pidx, binary, &nparams, &nrows, fname);
-  return run_values(L, sql, vals, nparams, nrows, orig_params, NULL, 0);
+  rt_value *vals =
+      collect_params(L, pidx, kinds, kinds != NULL, &nparams, &nrows, fname);
+  return run_values(L, sql, vals, nparams, nrows, orig_params, conv, nconv);
 }
 
 static int conn_exec_driver_sql(lua_State *L) {
@@ -571,7 +611,31 @@ static int conn_exec_driver_sql(lua_State *L) {
   rt_lua_checkarg(L, 2, LUA_TSTRING, "exec_driver_sql");
   sql = lua_tostring(L, 2);
   set_echo_tag("raw sql");
-  return run(L, sql, 3, NULL, 3, "exec_driver_sql");
+  return run(L, sql, 3, NULL, 3, "exec_driver_sql", NULL, 0);
+}
+
+/*
+** conn:_exec_compiled(sql, rows, kinds, conv): SQL that compile_hook made,
+** with a list of positional parameter lists (one per execution: a JSON
+** value may itself be a list), executed with what the compile knew
+** of the types (its third and fourth results): parameters processed by
+** their bind's type, results converted by their column's.  For the ORM,
+** which keeps compiled statements and fills in their parameters itself.
+*/
+static int conn_exec_compiled(lua_State *L) {
+  const char *sql, *kinds = NULL;
+  const unsigned char *conv = NULL;
+  size_t nconv = 0;
+  rt_lua_checkarg(L, 2, LUA_TSTRING, "_exec_compiled");
+  sql = lua_tostring(L, 2);
+  rt_lua_checkarg(L, 3, LUA_TTABLE, "_exec_compiled");
+  kinds = luaL_optstring(L, 4, "");
+  if (!lua_isnoneornil(L, 5)) {
+    rt_lua_checkarg(L, 5, LUA_TSTRING, "_exec_compiled");
+    conv = (const unsigned char *)lua_tolstring(L, 5, &nconv);
+  }
+  set_echo_tag("raw sql");
+  return run(L, sql, 3, kinds, 3, "_exec_compiled", conv, (int)nconv);
 }
 
 /*
@@ -665,7 +729,7 @@ static int savepoint_sql(lua_State *L, const char *verb, int n) {
   lua_replace(L, 2);
   lua_settop(L, 2);
   set_echo_tag("no key 0.00000s"); /* SQLAlchemy's have no key */
-  return run(L, lua_tostring(L, 2), 3, NULL, 0, verb);
+  return run(L, lua_tostring(L, 2), 3, NULL, 0, verb, NULL, 0);
 }
 
 static int conn_begin_nested(lua_State *L) {
@@ -826,6 +890,7 @@ static const luaL_Reg engine_methods[] = {{"connect", engine_connect},
 static const luaL_Reg conn_methods[] = {
     {"execute", conn_execute},
     {"exec_driver_sql", conn_exec_driver_sql},
+    {"_exec_compiled", conn_exec_compiled},
     {"commit", conn_commit},
     {"rollback", conn_rollback},
     {"close", conn_close},

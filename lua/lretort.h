@@ -147,15 +147,18 @@ void rt_lua_close_results(lconn *conn);
 
 /*
 ** Registry key of the compile hook the expression module (lsql.c) sets:
-**   hook(stmt, dialect_name, params) -> sql, positional, binary
+**   hook(stmt, dialect_name, params) -> sql, positional, kinds, conv
 ** params: nil, a map name -> value (one execution) or a list of maps
 ** (executemany; the first map's keys choose INSERT/UPDATE columns).
 ** positional: a list of values in placeholder order, or a list of such
 ** lists when params was a list of maps (or an INSERT whose Lua-function
-** defaults were applied); NULL is sa.null.  Raises InvalidRequestError
-** when a parameter without a value (text() bind, bindparam()) is not
-** given.  binary: nil, or a string with 'b' at the position of each
-** LargeBinary parameter (its strings are bytes) and '-' elsewhere.
+** defaults were applied); NULL is sa.null.  The values are as given:
+** conn:_exec_compiled(sql, rows, kinds, conv) processes them by type.
+** Raises InvalidRequestError when a parameter without a value (text()
+** bind, bindparam()) is not given.  kinds: nil, or a letter per parameter
+** for the type of its bind: 'b' LargeBinary (its strings are bytes), 'j'
+** JSON, 'u' Uuid, 'a' ARRAY, 't' DateTime, 'm' Time, '-' others.  conv:
+** nil, or the result columns' conversions (RT_CONV_* bytes).
 */
 #define RT_COMPILE_HOOK "retort.compile_hook"
 

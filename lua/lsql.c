@@ -1953,22 +1953,44 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn) {
   return compile_ud(L, s, d, &o);
 }
 
-/* Which parameters are LargeBinary, so that their strings go as bytes:
-** a string with 'b' there and '-' elsewhere, or nil when none is. */
-static void push_binary_flags(lua_State *L, const rt_compiled *c) {
+/* The letter of a bind's type in compile_hook's kinds string. */
+static char kind_letter(int kind) {
+  switch (kind) {
+  case RT_TY_LARGEBINARY:
+    return 'b';
+  case RT_TY_JSON:
+  case RT_TY_JSONB:
+    return 'j';
+  case RT_TY_UUID:
+    return 'u';
+  case RT_TY_ARRAY:
+    return 'a';
+  case RT_TY_DATETIME:
+    return 't';
+  case RT_TY_TIME:
+    return 'm';
+  default:
+    return '-';
+  }
+}
+
+/* The parameters' types as letters (see RT_COMPILE_HOOK), or nil when
+** none needs anything done. */
+static void push_kinds(lua_State *L, const rt_compiled *c) {
   luaL_Buffer b;
   int i, any = 0;
-  for (i = 0; i < c->nparams; i++)
-    any |= c->params[i].kind == RT_TY_LARGEBINARY;
+  for (i = 0; i < c->nparams; i++) any |= kind_letter(c->params[i].kind) != '-';
   if (!any) {
     lua_pushnil(L);
     return;
   }
   luaL_buffinit(L, &b);
   for (i = 0; i < c->nparams; i++)
-    luaL_addchar(&b, c->params[i].kind == RT_TY_LARGEBINARY ? 'b' : '-');
+    luaL_addchar(&b, kind_letter(c->params[i].kind));
   luaL_pushresult(&b);
 }
+
+static void push_result_conv(lua_State *L, int idx, int pg);
 
 static int compile_hook(lua_State *L) {
   int many, n, i;
@@ -1991,8 +2013,10 @@ static int compile_hook(lua_State *L) {
     lua_remove(L, -2);
   } else
     positional_row(L, c, 0);
-  push_binary_flags(L, c);
-  return 3;
+  push_kinds(L, c);
+  push_result_conv(L, 1,
+                   strcmp(luaL_optstring(L, 2, "default"), "postgresql") == 0);
+  return 4;
 }
 
 /* Types whose values change form on the way in (rt_lua_bind_process). */

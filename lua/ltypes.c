@@ -123,6 +123,7 @@ static int digits(const char *s, const char *end, int n) {
 static int parse_iso(const char *s, size_t n, int what, isotime *t) {
   const char *p = s, *end = s + n;
   memset(t, 0, sizeof *t);
+  memcpy(t->frac, "000000", 6);
   if (what == 'd') {
     if (!digits(p, end, 4) || p[4] != '-' || !digits(p + 5, end, 2) ||
         p[7] != '-' || !digits(p + 8, end, 2))
@@ -140,7 +141,6 @@ static int parse_iso(const char *s, size_t n, int what, isotime *t) {
   memcpy(t->time, p, 8);
   t->hastime = 1;
   p += 8;
-  memcpy(t->frac, "000000", 6);
   if (p < end && *p == '.') {
     int k = 0;
     p++;

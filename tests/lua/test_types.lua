@@ -187,6 +187,44 @@ for _, db in ipairs(T.databases()) do
     c:commit()
   end)
 
+  -- what the ORM runs: compile_hook's SQL and positional values, executed
+  -- with the kinds and conversions it gives
+  T.test(n .. "compiled SQL with positional values, processed by type",
+         function()
+    local hook = debug.getregistry()["retort.compile_hook"]
+    local e, t, md = setup(db)
+    local c <close> = e:connect()
+    local sql, pos, kinds, conv = hook(insert(t), db.name, {
+      {id = 1, j = {1, {a = true}}, u = UUID, lb = "x\0y", dt = "2026-11-21"},
+      {id = 2, j = "s", u = sa.null, lb = sa.null, dt = sa.null}})
+    T.eq(#pos, 2)
+    T.eq(pos[1][4], {1, {a = true}}) -- as given, in the table's order
+    T.eq(kinds, "-tbju")
+    T.eq(conv, nil)
+    T.eq(c:_exec_compiled(sql, pos, kinds, conv).rowcount, 2)
+    sql, pos, kinds, conv = hook(
+      select(t.c.j, t.c.u, t.c.lb, t.c.dt, t.c.n):where(t.c.id:eq(1)),
+      db.name)
+    local r = c:_exec_compiled(sql, {pos}, kinds, conv):one()
+    T.eq(r.j, {1, {a = true}})
+    T.eq(r.u, UUID)
+    T.eq(r.lb, "x\0y")
+    T.eq(r.dt, "2026-11-21 00:00:00")
+    -- the same SQL without them: values as the database has them
+    local raw = c:exec_driver_sql(sql, pos):one()
+    if db.name == "sqlite" then
+      T.eq(raw.j, {1, {a = true}}) -- a column declared JSON
+      T.eq(raw.u, HEX:sub(1, 28) .. "abcd")
+      T.eq(raw.dt, "2026-11-21 00:00:00.000000")
+    end
+    T.eq(c:execute(select(t.c.j):where(t.c.id:eq(2))):scalar(), "s")
+    T.raises("ArgumentError", function()
+      c:_exec_compiled(sql, pos[1], kinds, conv)
+    end)
+    c:rollback()
+    md:drop_all(e)
+  end)
+
   T.test(n .. "insert ... returning converts by type", function()
     if db.name == "mysql" then
       return T.skip(n .. "returning", "MySQL has no RETURNING")
@@ -278,6 +316,30 @@ for _, db in ipairs(T.databases()) do
     end)
   end
 end
+
+T.test("sqlite: DateTime and Time text in other forms", function()
+  local e = create_engine("sqlite://")
+  local md = MetaData()
+  local t = Table("tt", md, Column("id", Integer), Column("dt", DateTime),
+                  Column("tm", Time))
+  md:create_all(e)
+  local c <close> = e:connect()
+  c:exec_driver_sql("INSERT INTO tt VALUES (?, ?, ?)", {
+    {1, "2026-11-21T08:30:00Z", "08:30:00.1234567"},
+    {2, "2026-11-21", "08:30:00+0530"},
+    {3, "not a date", "8:30"},
+    {4, "2026-11-21 08:30:00.", "08:30:00-05"}})
+  local rows = c:execute(select(t.c.dt, t.c.tm):order_by(t.c.id)):all()
+  T.eq(tostring(rows[1]), "('2026-11-21 08:30:00+00:00', '08:30:00.123456')")
+  T.eq(tostring(rows[2]), "('2026-11-21 00:00:00', '08:30:00+05:30')")
+  T.eq(tostring(rows[3]), "('not a date', '8:30')")
+  T.eq(tostring(rows[4]), "('2026-11-21 08:30:00.', '08:30:00-05:00')")
+  -- binds: an offset or another form goes as it is
+  c:execute(insert(t), {{id = 5, dt = "2026-11-21 08:30:00+01:00",
+                         tm = "later"}})
+  T.eq(tostring(c:exec_driver_sql("SELECT dt, tm FROM tt WHERE id = 5")
+                  :one()), "('2026-11-21 08:30:00+01:00', 'later')")
+end)
 
 -- echo: each statement, then its parameters after where the SQL came
 -- from, in the shape SQLAlchemy 1.4 logs them
