@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dml.h"
 #include "schema.h"
@@ -272,7 +273,7 @@ static void add_param(rt_compiler *c, const rt_value *v, const rt_type *t,
   }
   o->params[o->nparams].value = v;
   o->params[o->nparams].name = NULL;
-  o->params[o->nparams].binary = t && t->kind == RT_TY_LARGEBINARY;
+  o->params[o->nparams].kind = t ? (unsigned char)t->kind : RT_TY_NULL;
   o->name_off[o->nparams] = (int)c->names.n;
   rt_sb_adds(&c->names, name);
   if (num) add_suffix(&c->names, num);
@@ -690,6 +691,7 @@ static void text(rt_compiler *c, rt_node *t) {
       size_t n = 0;
       int i;
       const rt_value *v = &rt_required_value;
+      const rt_type *type = NULL;
       p++;
       while ((*p == '_' || (*p >= 'a' && *p <= 'z') ||
               (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) &&
@@ -697,8 +699,13 @@ static void text(rt_compiler *c, rt_node *t) {
         name[n++] = *p++;
       name[n] = '\0';
       for (i = 0; i < t->n; i++)
-        if (strcmp(t->kids[i]->name, name) == 0) v = &t->kids[i]->value;
-      placeholder(c, v, NULL, name, 0, 0);
+        if (strcmp(t->kids[i]->name, name) == 0) {
+          /* bindparam(name, nil, Type): typed, its value still required */
+          v = (t->kids[i]->flags & RT_F_REQUIRED) ? &rt_required_value
+                                                  : &t->kids[i]->value;
+          type = t->kids[i]->type;
+        }
+      placeholder(c, v, type, name, 0, 0);
     } else
       CH(*p++);
   }
@@ -1693,8 +1700,9 @@ typedef struct cache_entry {
   char *names;
   size_t nameslen;
   int *name_off;
-  unsigned char *binary; /* per parameter: rt_param.binary */
+  unsigned char *kind; /* per parameter: rt_param.kind */
   int returns_rows;
+  double created; /* rt_compile_clock() when stored (echo shows its age) */
 } cache_entry;
 
 static _Thread_local cache_entry cache[CACHE_SLOTS];
@@ -1915,7 +1923,7 @@ static void entry_free(cache_entry *e) {
   free(e->consts);
   free(e->names);
   free(e->name_off);
-  free(e->binary);
+  free(e->kind);
   memset(e, 0, sizeof *e);
 }
 
@@ -1950,10 +1958,11 @@ static int cache_hit(cache_entry *e, sigwalk *w, rt_compiled *res) {
       res->params[i].value = &consts[i];
     }
     res->params[i].name = res->names + e->name_off[i];
-    res->params[i].binary = e->binary[i];
+    res->params[i].kind = e->kind[i];
   }
   res->nparams = e->nparams;
   res->returns_rows = e->returns_rows;
+  res->cached_since = e->created;
   return 0;
 }
 
@@ -1970,15 +1979,16 @@ static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
   e.nparams = res->nparams;
   e.nameslen = nameslen;
   e.returns_rows = res->returns_rows;
+  e.created = rt_compile_clock();
   e.sig = malloc(e.siglen + 1);
   e.sql = malloc(e.sqllen + 1);
   e.names = malloc(nameslen + 1);
   e.map = malloc(sizeof(int) * (size_t)(e.nparams + 1));
   e.consts = malloc(sizeof(rt_value) * (size_t)(e.nparams + 1));
   e.name_off = malloc(sizeof(int) * (size_t)(e.nparams + 1));
-  e.binary = malloc((size_t)e.nparams + 1);
+  e.kind = malloc((size_t)e.nparams + 1);
   if (!e.sig || !e.sql || !e.names || !e.map || !e.consts || !e.name_off ||
-      !e.binary) {
+      !e.kind) {
     entry_free(&e);
     return -1;
   }
@@ -1990,7 +2000,7 @@ static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
     e.map[i] = v == &rt_required_value ? -2 : -1;
     e.consts[i] = rt_vnull();
     e.name_off[i] = (int)(res->params[i].name - res->names);
-    e.binary[i] = res->params[i].binary;
+    e.kind[i] = res->params[i].kind;
     /* parameters mostly come in walk order: look on from the last one,
     ** so long IN lists map in linear time */
     for (k = 0; k < w->nbinds && v != &rt_required_value; k++) {
@@ -2054,10 +2064,11 @@ static int memo_lookup(const rt_node *stmt, const rt_dialect *d,
       res->params[i].value = &consts[i];
     }
     res->params[i].name = res->names + e->name_off[i];
-    res->params[i].binary = e->binary[i];
+    res->params[i].kind = e->kind[i];
   }
   res->nparams = e->nparams;
   res->returns_rows = e->returns_rows;
+  res->cached_since = e->created;
   return 0;
 }
 
@@ -2208,6 +2219,12 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
   free(c.scratch);
   free(c.cte_seen);
   return c.failed ? -1 : 0;
+}
+
+double rt_compile_clock(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,

@@ -69,7 +69,9 @@ const rt_dialect *rt_dialect_find(const char *name);
 typedef struct rt_param {
   const rt_value *value; /* into the tree, or &rt_required_value */
   const char *name;      /* the bind's name (into rt_compiled.names) */
-  int binary;            /* of type LargeBinary: a string goes as bytes */
+  /* the rt_typekind of the bind's type (RT_TY_NULL: none): a LargeBinary
+  ** string goes as bytes, a JSON value as JSON text, ... */
+  unsigned char kind;
 } rt_param;
 
 /* The value of a parameter the statement doesn't give (text() binds,
@@ -89,7 +91,13 @@ typedef struct rt_compiled {
   rt_param *params;
   char *names; /* storage for the parameter names */
   int returns_rows;
+  /* from the cache: when the cached form was generated (rt_compile_clock
+  ** seconds); 0 when this compile generated it */
+  double cached_since;
 } rt_compiled;
+
+/* The monotonic clock compile times are measured in, in seconds. */
+double rt_compile_clock(void);
 
 int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
                rt_compiled *out, rt_error *err);

@@ -2,6 +2,7 @@
 ** lsql.c -- the SQL expression language for Lua: select(), insert(),
 ** operators, functions, compile(), and the compile hook conn:execute uses.
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -569,13 +570,23 @@ static int l_bindparam(lua_State *L) {
   rt_value v = rt_vnull();
   lnode *ud;
   int novalue = lua_isnoneornil(L, 2);
+  rt_type *t = lsql_totype(L, 3);
   rt_lua_checkarg(L, 1, LUA_TSTRING, "bindparam");
+  if (t && !novalue &&
+      (t->kind == RT_TY_JSON || t->kind == RT_TY_JSONB ||
+       t->kind == RT_TY_ARRAY)) {
+    /* the value in its stored form, as values{} keeps it */
+    lua_settop(L, 3);
+    lua_pushvalue(L, 2);
+    rt_lua_bind_process(L, (int)t->kind, 0);
+    lua_replace(L, 2);
+  }
   if (!lua_isnoneornil(L, 2) &&
       (rt_lua_tovalue(L, 2, &v) != 0 || lua_istable(L, 2)))
     return rt_lua_error(L, RT_EARGUMENT,
                         "bindparam: argument #2 must be a value");
   ud = RESULT(L);
-  SETRESULT(L, ud, rt_bind(lua_tostring(L, 1), v, lsql_totype(L, 3), 0));
+  SETRESULT(L, ud, rt_bind(lua_tostring(L, 1), v, t, 0));
   if (novalue) ud->n->flags |= RT_F_REQUIRED;
   return 1;
 }
@@ -1352,6 +1363,14 @@ static rt_node *value_list(lua_State *L, rt_node *t, int idx, int anon,
       v = rt_ref(v);
     else {
       rt_value val;
+      int kind = col->type ? (int)col->type->kind : RT_TY_NULL;
+      /* JSON and ARRAY values take their stored form now: the tree holds
+      ** plain values */
+      if (kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_ARRAY) {
+        lua_pushvalue(L, -1);
+        rt_lua_bind_process(L, kind, 1);
+        lua_replace(L, -2);
+      }
       if (rt_lua_tovalue(L, -1, &val) != 0 || lua_istable(L, -1))
         rt_lua_error(L, RT_EARGUMENT, "%s: value for '%s' is not a SQL value",
                      fname, key);
@@ -1529,11 +1548,19 @@ static int t_bindparams(lua_State *L) {
   lua_pushnil(L);
   while (lua_next(L, 2)) {
     rt_value v;
-    rt_node *b;
+    rt_node *b = lsql_tonode(L, -1);
+    if (b && b->kind == RT_N_BIND && lua_type(L, -2) == LUA_TNUMBER) {
+      /* bindparam(name, value, Type): a typed bind */
+      if (rt_node_push(ud->n, rt_ref(b)) != 0)
+        return rt_lua_error(L, RT_EMEMORY, "out of memory");
+      lua_pop(L, 1);
+      continue;
+    }
     if (lua_type(L, -2) != LUA_TSTRING || rt_lua_tovalue(L, -1, &v) != 0 ||
         lua_istable(L, -1))
       return rt_lua_error(L, RT_EARGUMENT,
-                          "bindparams: expected name = value pairs");
+                          "bindparams: expected name = value pairs or "
+                          "bindparam() objects");
     b = rt_bind(lua_tostring(L, -2), v, NULL, 0);
     if (!b || rt_node_push(ud->n, b) != 0)
       return rt_lua_error(L, RT_EMEMORY, "out of memory");
@@ -1746,10 +1773,24 @@ static void positional_row(lua_State *L, rt_compiled *c, int map) {
   }
 }
 
+/* The statement's own values, copied into the map for the defaults to
+** see, bind from the statement again: they are in their stored form
+** already (JSON text), which a map's value is not. */
+static void forget_copied(lua_State *L, rt_node *vals, int map,
+                          const char *copied) {
+  int i;
+  for (i = 0; vals && i < vals->n && i < 256; i++)
+    if (copied[i]) {
+      lua_pushnil(L);
+      lua_setfield(L, map, vals->kids[i]->name);
+    }
+}
+
 /* Lua-function column defaults fill in keys the parameters lack. */
 static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
   rt_node *s = lsql_tonode(L, stmt_idx), *t = s->kids[RT_D_TABLE];
   rt_node *vals = s->kids[RT_D_VALUES];
+  char copied[256] = {0};
   int i;
   /* the function sees the statement's own values too */
   for (i = 0; vals && i < vals->n; i++) {
@@ -1765,6 +1806,7 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
     else
       rt_lua_pushvalue(L, &v->value);
     lua_setfield(L, map, vals->kids[i]->name);
+    if (i < 256) copied[i] = 1;
   }
   lua_getfield(L, LUA_REGISTRYINDEX, LSQL_DEFAULTS);
   lua_pushnil(L);
@@ -1774,6 +1816,7 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
   }
   if (!lua_istable(L, -1)) {
     lua_pop(L, 2);
+    forget_copied(L, vals, map, copied);
     return;
   }
   lua_pushnil(L); /* keep the pop count below */
@@ -1795,6 +1838,7 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
       lua_pop(L, 1);
   }
   lua_pop(L, 3);
+  forget_copied(L, vals, map, copied);
 }
 
 /*
@@ -1909,21 +1953,44 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn) {
   return compile_ud(L, s, d, &o);
 }
 
-/* Which parameters are LargeBinary, so that their strings go as bytes:
-** a string with 'b' there and '-' elsewhere, or nil when none is. */
-static void push_binary_flags(lua_State *L, const rt_compiled *c) {
+/* The letter of a bind's type in compile_hook's kinds string. */
+static char kind_letter(int kind) {
+  switch (kind) {
+  case RT_TY_LARGEBINARY:
+    return 'b';
+  case RT_TY_JSON:
+  case RT_TY_JSONB:
+    return 'j';
+  case RT_TY_UUID:
+    return 'u';
+  case RT_TY_ARRAY:
+    return 'a';
+  case RT_TY_DATETIME:
+    return 't';
+  case RT_TY_TIME:
+    return 'm';
+  default:
+    return '-';
+  }
+}
+
+/* The parameters' types as letters (see RT_COMPILE_HOOK), or nil when
+** none needs anything done. */
+static void push_kinds(lua_State *L, const rt_compiled *c) {
   luaL_Buffer b;
   int i, any = 0;
-  for (i = 0; i < c->nparams; i++) any |= c->params[i].binary;
+  for (i = 0; i < c->nparams; i++) any |= kind_letter(c->params[i].kind) != '-';
   if (!any) {
     lua_pushnil(L);
     return;
   }
   luaL_buffinit(L, &b);
   for (i = 0; i < c->nparams; i++)
-    luaL_addchar(&b, c->params[i].binary ? 'b' : '-');
+    luaL_addchar(&b, kind_letter(c->params[i].kind));
   luaL_pushresult(&b);
 }
+
+static void push_result_conv(lua_State *L, int idx, int pg);
 
 static int compile_hook(lua_State *L) {
   int many, n, i;
@@ -1946,8 +2013,39 @@ static int compile_hook(lua_State *L) {
     lua_remove(L, -2);
   } else
     positional_row(L, c, 0);
-  push_binary_flags(L, c);
-  return 3;
+  push_kinds(L, c);
+  push_result_conv(L, 1,
+                   strcmp(luaL_optstring(L, 2, "default"), "postgresql") == 0);
+  return 4;
+}
+
+/* Types whose values change form on the way in (rt_lua_bind_process). */
+static int needs_processing(int kind) {
+  return kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_UUID ||
+         kind == RT_TY_ARRAY || kind == RT_TY_DATETIME || kind == RT_TY_TIME;
+}
+
+/* Types whose stored form depends on the database: the statement's own
+** values take it at execution. */
+static int per_database(int kind) {
+  return kind == RT_TY_UUID || kind == RT_TY_DATETIME || kind == RT_TY_TIME;
+}
+
+/* RT_BIND_* for a dialect. */
+static int bind_flags(const char *dialect) {
+  if (strcmp(dialect, "postgresql") == 0) return RT_BIND_NATIVE_UUID;
+  if (strcmp(dialect, "sqlite") == 0) return RT_BIND_TIME_TEXT;
+  return 0;
+}
+
+/* Keep the string on top (popped) alive in the table at `anchor`, made
+** when first needed. */
+static void keep_made(lua_State *L, int anchor) {
+  if (!lua_istable(L, anchor)) {
+    lua_newtable(L);
+    lua_replace(L, anchor);
+  }
+  lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
 }
 
 /*
@@ -1959,26 +2057,34 @@ static int compile_hook(lua_State *L) {
 ** first needed, in that stack slot).
 */
 static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
-                       rt_value *row) {
+                       int flags, rt_value *row) {
   int i, computed = 0;
   if (map && lua_getmetatable(L, map)) {
     lua_pop(L, 1);
     computed = 1;
-    if (!lua_istable(L, anchor)) {
-      lua_newtable(L);
-      lua_replace(L, anchor);
-    }
   }
   for (i = 0; i < c->nparams; i++) {
     const rt_value *dflt = c->params[i].value;
+    int kind = c->params[i].kind;
     if (map && lua_getfield(L, map, c->params[i].name) != LUA_TNIL) {
+      if (needs_processing(kind)) {
+        lua_pushvalue(L, -1);
+        rt_lua_bind_process(L, kind, flags);
+        if (!lua_rawequal(L, -1, -2)) {
+          /* a new string: kept alive with the maps' made-up ones */
+          lua_remove(L, -2);
+          lua_pushvalue(L, -1);
+          keep_made(L, anchor);
+        } else
+          lua_pop(L, 1);
+      }
       if (rt_lua_tovalue(L, -1, &row[i]) != 0)
         rt_lua_error(L, RT_EARGUMENT,
                      "execute: parameter %d can't be bound: %s is not a SQL "
                      "value",
                      i + 1, luaL_typename(L, -1));
       if (computed && lua_type(L, -1) == LUA_TSTRING)
-        lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
+        keep_made(L, anchor);
       else
         lua_pop(L, 1); /* the string stays alive in its map */
     } else {
@@ -1988,11 +2094,142 @@ static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
                      "A value is required for bind parameter '%s'",
                      c->params[i].name);
       row[i] = *dflt;
+      /* the statement's own values were processed when they were made,
+      ** but a Uuid's form depends on the database */
+      if (per_database(kind) && dflt->type == RT_V_TEXT) {
+        rt_lua_pushvalue(L, dflt);
+        rt_lua_bind_process(L, kind, flags);
+        rt_lua_tovalue(L, -1, &row[i]);
+        keep_made(L, anchor);
+      }
     }
     /* a LargeBinary parameter's string goes as bytes, others as text */
     if (row[i].type == RT_V_TEXT || row[i].type == RT_V_BLOB)
-      row[i].type = c->params[i].binary ? RT_V_BLOB : RT_V_TEXT;
+      row[i].type = kind == RT_TY_LARGEBINARY ? RT_V_BLOB : RT_V_TEXT;
   }
+}
+
+/* The conversion of result column e added to b (a table, alias or join
+** stands for its columns); *any is set when one is not RT_CONV_NONE. */
+static void add_conv(luaL_Buffer *b, const rt_node *e, int pg, int *any) {
+  int i;
+  if (e->kind == RT_N_JOIN) {
+    add_conv(b, e->a, pg, any);
+    add_conv(b, e->b, pg, any);
+  } else if (e->kind == RT_N_TABLE || e->kind == RT_N_ALIAS ||
+             e->kind == RT_N_LIST) {
+    for (i = 0; i < e->n; i++) add_conv(b, e->kids[i], pg, any);
+  } else {
+    int conv = rt_lua_result_conv(e->type, pg);
+    *any |= conv != RT_CONV_NONE;
+    luaL_addchar(b, (char)conv);
+  }
+}
+
+/*
+** Push the result conversions of the statement at idx (a string of
+** RT_CONV_* bytes, one per result column), or nil when it has no typed
+** columns that need one.
+*/
+static void push_result_conv(lua_State *L, int idx, int pg) {
+  rt_node *s = lsql_tonode(L, idx), *cols = NULL;
+  luaL_Buffer b;
+  int any = 0;
+  while (s && s->kind == RT_N_COMPOUND && s->kids[RT_S_COLUMNS]->n > 0)
+    s = s->kids[RT_S_COLUMNS]->kids[0];
+  if (s && s->kind == RT_N_SELECT)
+    cols = s->kids[RT_S_COLUMNS];
+  else if (s && (s->kind == RT_N_INSERT || s->kind == RT_N_UPDATE ||
+                 s->kind == RT_N_DELETE))
+    cols = s->kids[RT_D_RETURNING];
+  else if (s && s->kind == RT_N_TEXT)
+    cols = s->a; /* text():columns() */
+  if (!cols) {
+    lua_pushnil(L);
+    return;
+  }
+  luaL_buffinit(L, &b);
+  add_conv(&b, cols, pg, &any);
+  luaL_pushresult(&b);
+  if (!any) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
+}
+
+/* A primary key column's value in the INSERT's own values(), pushed
+** (sa.null when it has none there). */
+static void push_stmt_value(lua_State *L, rt_node *s, const char *key) {
+  rt_node *vals = s->kids[RT_D_VALUES];
+  int i;
+  for (i = 0; vals && i < vals->n; i++)
+    if (strcmp(vals->kids[i]->name, key) == 0 &&
+        vals->kids[i]->a->kind == RT_N_BIND &&
+        vals->kids[i]->a->value.type != RT_V_NULL) {
+      rt_lua_pushvalue(L, &vals->kids[i]->a->value);
+      return;
+    }
+  rt_lua_pushnull(L);
+}
+
+/*
+** How an INSERT's Result finds its inserted_primary_key (see
+** rt_lua_result_setpk): the primary key columns' names and the values the
+** parameters (map at `map`, 0 for none) or the statement give, with
+** sa.null for the rest; `autoinc` is the position of the autoincrement
+** column the database generates.  Pushes nil for other statements.
+*/
+static void push_pk_plan(lua_State *L, int sidx, int map, int nrows) {
+  rt_node *s = lsql_tonode(L, sidx), *t;
+  int i, n = 0, autoinc = 0;
+  if (!s || s->kind != RT_N_INSERT || s->kids[RT_D_RETURNING] ||
+      s->kids[RT_D_MULTI] || s->kids[RT_D_SELECT] ||
+      s->kids[RT_D_TABLE]->kind != RT_N_TABLE) {
+    lua_pushnil(L);
+    return;
+  }
+  lua_createtable(L, 0, 5);
+  if (nrows > 1) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "many");
+    return;
+  }
+  t = s->kids[RT_D_TABLE];
+  lua_newtable(L); /* names */
+  lua_newtable(L); /* values */
+  for (i = 0; i < t->n; i++) {
+    rt_node *col = t->kids[i];
+    const char *key = rt_column_key(col);
+    if (!(col->flags & RT_F_PK)) continue;
+    n++;
+    lua_pushstring(L, col->name);
+    lua_rawseti(L, -3, n);
+    if (!map || lua_getfield(L, map, key) == LUA_TNIL) {
+      if (map) lua_pop(L, 1);
+      push_stmt_value(L, s, key);
+      if (rt_lua_isnull(L, -1) && rt_column_is_autoinc(t, col)) autoinc = n;
+    }
+    lua_rawseti(L, -2, n);
+  }
+  lua_setfield(L, -3, "values");
+  lua_setfield(L, -2, "names");
+  lua_pushinteger(L, n);
+  lua_setfield(L, -2, "n");
+  lua_pushinteger(L, autoinc);
+  lua_setfield(L, -2, "autoinc");
+}
+
+/* What echo shows of the compile, as SQLAlchemy's log does. */
+static void echo_tag(rt_lua_exec *out, const rt_node *s, const rt_compiled *c,
+                     double t0) {
+  double now = rt_compile_clock();
+  if (s->kind == RT_N_DDL)
+    snprintf(out->tag, sizeof out->tag, "no key %.5fs", now - t0);
+  else if (c->cached_since > 0)
+    snprintf(out->tag, sizeof out->tag, "cached since %.4gs ago",
+             now - c->cached_since);
+  else
+    snprintf(out->tag, sizeof out->tag, "generated in %.5fs", now - t0);
 }
 
 /*
@@ -2004,11 +2241,14 @@ static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
 */
 static int exec_compile(lua_State *L) {
   rt_lua_exec *out = lua_touserdata(L, 4);
-  int many, n, i, map;
+  int many, n, i, map, flags;
   rt_compiled *c;
   rt_value *vals;
+  double t0 = out->echo ? rt_compile_clock() : 0;
   lua_settop(L, 3);
   c = hook_compile(L, &many, &n);
+  if (out->echo) echo_tag(out, lsql_tonode(L, 1), c, t0);
+  flags = bind_flags(luaL_optstring(L, 2, "default"));
   lua_settop(L, 3);
   if (!lua_istable(L, 3)) n = 1;
   lua_pushstring(L, c->sql); /* 4 */
@@ -2027,14 +2267,27 @@ static int exec_compile(lua_State *L) {
         lua_pushvalue(L, 3);
       map = lua_gettop(L);
     }
-    values_row(L, c, map, 7, vals + (size_t)(i - 1) * (size_t)c->nparams);
+    values_row(L, c, map, 7, flags,
+               vals + (size_t)(i - 1) * (size_t)c->nparams);
     lua_settop(L, 7);
   }
+  push_result_conv(L, 1, flags & RT_BIND_NATIVE_UUID); /* 8 */
+  if (lua_istable(L, 3)) { /* 9: inserted_primary_key's plan */
+    if (many)
+      lua_rawgeti(L, 3, 1);
+    else
+      lua_pushvalue(L, 3);
+    push_pk_plan(L, 1, lua_gettop(L), n);
+    lua_remove(L, -2);
+  } else
+    push_pk_plan(L, 1, 0, n);
   out->sql = lua_tostring(L, 4);
   out->vals = vals;
   out->nparams = c->nparams;
   out->nrows = n;
-  return 4;
+  out->conv = (const unsigned char *)lua_tostring(L, 8);
+  out->nconv = (int)lua_rawlen(L, 8);
+  return 6;
 }
 
 /* --- DDL constructs --- */
@@ -2451,9 +2704,42 @@ static const luaL_Reg node_methods[] = {
     {"_indexes", t_index_names},
     {NULL, NULL}};
 
-/* text():columns(...) keeps the text; Table.columns is an attribute */
+/*
+** text():columns(column("x", JSON), ...) gives the result's columns their
+** types, in order (a name alone stays untyped); Table.columns is an
+** attribute.
+*/
 static int t_columns(lua_State *L) {
-  lua_settop(L, 1);
+  rt_node *t = lsql_tonode(L, 1);
+  lnode *ud, *lu;
+  int i, top = lua_gettop(L);
+  if (!t || t->kind != RT_N_TEXT) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  ud = RESULT(L);
+  lu = RESULT(L);
+  SETRESULT(L, lu, rt_list_new());
+  for (i = 2; i <= top; i++) {
+    rt_node *col = lsql_tonode(L, i);
+    if (col)
+      rt_ref(col);
+    else if (lua_type(L, i) == LUA_TSTRING)
+      col = rt_column(lua_tostring(L, i), NULL);
+    else
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "columns: argument #%d must be a column or a name",
+                          i - 1);
+    lsql_check(L, col);
+    if (rt_node_push(lu->n, col) != 0) {
+      rt_unref(col);
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    }
+  }
+  SETRESULT(L, ud, rt_node_copy(t));
+  rt_unref(ud->n->a);
+  ud->n->a = rt_ref(lu->n);
+  lua_pop(L, 1);
   return 1;
 }
 

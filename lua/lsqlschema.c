@@ -124,6 +124,9 @@ static int type_call(lua_State *L) {
     if (lua_getfield(L, opts, "scale") == LUA_TNUMBER)
       u->t->scale = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
+    if (lua_getfield(L, opts, "asdecimal") != LUA_TNIL)
+      u->t->asfloat = !lua_toboolean(L, -1);
+    lua_pop(L, 1);
   }
   return 1;
 }
