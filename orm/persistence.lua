@@ -77,26 +77,28 @@ local function compiled_for(m, conn, kind, sig, stmt, params)
     local mark = "\0orm-param:" .. name
     marked[name], back[mark] = mark, name
   end
-  local sql, pos = compile_hook(stmt, dialect, marked)
+  local sql, pos, kinds, conv = compile_hook(stmt, dialect, marked)
   local order = {}
   for i, v in ipairs(pos) do
     local name = back[v]
     order[i] = name and m.param_source[name] or {v}
   end
-  c = {sql = sql, order = order}
+  c = {sql = sql, order = order, kinds = kinds, conv = conv}
   cache[ck] = c
   return c
 end
 
 -- Execute a compiled flush statement for objs[i..j] (one executemany
--- when j > i).
+-- when j > i), its values processed by their columns' types (a JSON
+-- attribute holding a table goes as JSON text).
 local function run_compiled(s, conn, c, objs, i, j)
   local many = j > i
   local params = C.positional(objs, i, j, c.order, many)
   if listeners[s.bind] and listeners[s.bind].before_cursor_execute then
     dispatch(s, "before_cursor_execute", conn, nil, c.sql, params, nil, many)
   end
-  local r = conn:exec_driver_sql(c.sql, params)
+  local r = conn:_exec_compiled(c.sql, many and params or {params}, c.kinds,
+                                c.conv)
   if listeners[s.bind] and listeners[s.bind].after_cursor_execute then
     dispatch(s, "after_cursor_execute", conn, nil, c.sql, params, nil, many)
   end
