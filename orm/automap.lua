@@ -184,9 +184,12 @@ local function table_for(cls, bind, db_tables, opts_schema)
   local topts = table_options(targs)
   local md = p.base.metadata
   if md.tables[tname] then return md.tables[tname] end
+  -- A column mapped under another name stays out: once in a Table, the
+  -- class body would take it for a reference, not a column to map; the
+  -- reflected column of that name is mapped under the body's key instead.
   local args = {}
-  for _, v in pairs(p.body) do
-    if is_column(v) and v.name ~= nil then args[#args + 1] = v end
+  for k, v in pairs(p.body) do
+    if is_column(v) and v.name == k then args[#args + 1] = v end
   end
   -- the declared order, as the class body would create them
   table.sort(args, function(a, b) return a.name < b.name end)
@@ -365,13 +368,17 @@ end
 local function check_names(cfg)
   local keys = {}
   for key, rel in pairs(cfg.generated) do keys[key] = rel end
-  for key, rel in pairs(cfg.backrefs) do keys[key] = rel end
+  for key, rel in pairs(cfg.backrefs) do
+    -- (a relationship given back_populates since makes no backref)
+    if rel.options.backref ~= nil then keys[key] = rel end
+  end
   for key, rel in pairs(keys) do
     local col = column_attr_conflict(cfg, key)
     if col ~= nil then
       raise("ArgumentError", string.format(
-        "WARNING: when configuring property '%s' on Mapper[%s(%s)], " ..
-        "column '%s' conflicts with property '<Relationship at %s; %s>'. " ..
+        "WARNING: when configuring property '%s' on mapped class %s->%s, " ..
+        "column '%s' conflicts with property '<RelationshipProperty at %s; " ..
+        "%s>'. " ..
         "To resolve this, map the column to the class under a different " ..
         "name in the 'properties' dictionary.  Or, to remove all awareness " ..
         "of the column entirely (including its availability as a foreign " ..
@@ -381,6 +388,13 @@ local function check_names(cfg)
         string.format("%p", rel), key))
     end
   end
+end
+
+-- rel now pairs with `name`; like SQLAlchemy, a relationship with
+-- back_populates makes no backref of its own
+local function set_back(rel, name)
+  rel.options.back_populates = name
+  rel.options.backref = nil
 end
 
 -- the relationships of one class's foreign keys (SQLAlchemy's
@@ -434,8 +448,7 @@ local function relationships_for_fks(base, cfg, by_table, o)
               referred_cfg.backrefs[backref_name] = rel
             end
             if not create_backref then
-              referred_cfg.properties[backref_name].options.back_populates =
-                relationship_name
+              set_back(referred_cfg.properties[backref_name], relationship_name)
             end
           end
         elseif create_backref then
@@ -447,8 +460,7 @@ local function relationships_for_fks(base, cfg, by_table, o)
           if rel ~= nil then
             referred_cfg.properties[backref_name] = rel
             referred_cfg.generated[backref_name] = rel
-            cfg.properties[relationship_name].options.back_populates =
-              backref_name
+            set_back(cfg.properties[relationship_name], backref_name)
           end
         end
       end
@@ -490,8 +502,7 @@ local function m2m_relationship(base, lcl, rem, consts, tbl, by_table, o)
       cfg.generated[relationship_name] = rel
       if backref_obj ~= nil then referred_cfg.backrefs[backref_name] = rel end
       if not create_backref then
-        referred_cfg.properties[backref_name].options.back_populates =
-          relationship_name
+        set_back(referred_cfg.properties[backref_name], relationship_name)
       end
     end
   elseif create_backref then
@@ -504,7 +515,7 @@ local function m2m_relationship(base, lcl, rem, consts, tbl, by_table, o)
     if rel ~= nil then
       referred_cfg.properties[backref_name] = rel
       referred_cfg.generated[backref_name] = rel
-      cfg.properties[relationship_name].options.back_populates = backref_name
+      set_back(cfg.properties[relationship_name], backref_name)
     end
   end
 end
