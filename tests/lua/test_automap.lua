@@ -430,6 +430,38 @@ for _, db in ipairs(T.databases()) do
   engine:dispose()
 end
 
+-- prepare's schema option reflects another schema's tables
+local pg = os.getenv("RETORT_TEST_PG")
+if pg and pg ~= "" then
+  T.test("postgresql: automap of another schema", function()
+    local e = create_engine(pg)
+    e:begin(function(c)
+      c:exec_driver_sql("DROP SCHEMA IF EXISTS am_s CASCADE")
+      c:exec_driver_sql("CREATE SCHEMA am_s")
+      c:exec_driver_sql("CREATE TABLE am_s.parent (id INTEGER PRIMARY KEY, " ..
+                        "name VARCHAR(20))")
+      c:exec_driver_sql("CREATE TABLE am_s.child (id INTEGER PRIMARY KEY, " ..
+                        "parent_id INTEGER REFERENCES am_s.parent (id))")
+      c:exec_driver_sql("INSERT INTO am_s.parent VALUES (1, 'p')")
+      c:exec_driver_sql("INSERT INTO am_s.child VALUES (1, 1), (2, 1)")
+    end)
+    local Base = orm.automap_base()
+    Base:prepare{autoload_with = e, schema = "am_s"}
+    local names = class_names(Base)
+    table.sort(names)
+    T.eq(names, {"child", "parent"})
+    T.eq(tostring(select(Base.classes.child)),
+         "SELECT am_s.child.id, am_s.child.parent_id \nFROM am_s.child")
+    local s <close> = orm.Session(e)
+    local p = s:get(Base.classes.parent, 1)
+    T.eq(ids(p.child_collection, "id"), {1, 2})
+    T.ok(p.child_collection[1].parent == p)
+    s:close()
+    e:begin(function(c) c:exec_driver_sql("DROP SCHEMA am_s CASCADE") end)
+    e:dispose()
+  end)
+end
+
 T.test("automap: prepare's arguments are checked", function()
   local Base = orm.automap_base()
   T.raises("ArgumentError", function() Base:prepare{autoload_with = 42} end)
