@@ -201,6 +201,40 @@ local function table_for(cls, bind, db_tables, opts_schema)
   return sa.Table(tname, md, table.unpack(args))
 end
 
+-- The pending classes `list` in the order their tables should be made:
+-- reflecting a table also reflects the tables its foreign keys name,
+-- which would then exist without the columns their own classes declare,
+-- so a class comes after the classes it refers to (a cycle is cut
+-- anywhere).
+local function dependency_order(list, bind, db_tables, opts_schema)
+  local by_name, done, out = {}, {}, {}
+  for _, cls in ipairs(list) do
+    local tname = directive(pending[cls], cls, "__tablename__")
+    if type(tname) == "string" then by_name[tname] = cls end
+  end
+  local insp = bind and sa.inspect(bind)
+  local function visit(cls)
+    if done[cls] then return end
+    done[cls] = true
+    local p = pending[cls]
+    local tname = directive(p, cls, "__tablename__")
+    local schema = table_options(directive(p, cls, "__table_args__")).schema
+                   or opts_schema
+    if insp and directive(p, cls, "__table__") == nil and
+       type(tname) == "string" and
+       (db_tables == nil or db_tables[tname]) then
+      local ok, fks = pcall(insp.get_foreign_keys, insp, tname, schema)
+      for _, fk in ipairs(ok and fks or {}) do
+        local dep = by_name[fk.referred_table]
+        if dep then visit(dep) end
+      end
+    end
+    out[#out + 1] = cls
+  end
+  for _, cls in ipairs(list) do visit(cls) end
+  return out
+end
+
 ------------------------------------------------------------------------
 -- automap
 ------------------------------------------------------------------------
@@ -587,8 +621,12 @@ local function automap_prepare(base, a, b)
   end
   local before = {}
   local declared_table = {}
+  local made = {}
+  for _, cls in ipairs(dependency_order(declared, o.bind, db_set, o.schema)) do
+    made[cls] = table_for(cls, o.bind, db_set, o.schema)
+  end
   for _, cls in ipairs(declared) do
-    local t = table_for(cls, o.bind, db_set, o.schema)
+    local t = made[cls]
     if t ~= nil then
       declared_table[cls] = t
       before[#before + 1] = t
@@ -708,16 +746,22 @@ function DeferredReflection.prepare(a, b)
     end
     if p.deferred_reflection and in_root then list[#list + 1] = cls end
   end
-  for _, cls in ipairs(list) do
-    local p = pending[cls]
-    -- a secondary table named by a string is reflected too
+  -- built through the ordinary declarative path, whose Table (with
+  -- autoload_with) takes the body's columns over the reflected ones
+  local bodies = {}
+  for _, cls in ipairs(dependency_order(list, bind, nil, nil)) do
+    bodies[#bodies + 1] = pending[cls]
+    build(cls, bind)
+  end
+  -- a secondary table named by a string is reflected too (relationships
+  -- find it when they are configured)
+  for _, p in ipairs(bodies) do
     for _, v in pairs(p.body) do
       local sec = is_relationship(v) and v.options.secondary
       if type(sec) == "string" and p.base.metadata.tables[sec] == nil then
         sa.Table(sec, p.base.metadata, {autoload_with = bind})
       end
     end
-    build(cls, bind)
   end
 end
 

@@ -422,6 +422,52 @@ for _, db in ipairs(T.databases()) do
     T.eq(s2:get(Note, 3).user.name, "cy")
   end)
 
+  T.test(pfx .. "DeferredReflection: declared columns, secondary, scope",
+         function()
+    engine:begin(function(conn)
+      conn:exec_driver_sql("DROP TABLE IF EXISTS am_bar")
+      conn:exec_driver_sql("DROP TABLE IF EXISTS am_foo")
+      conn:exec_driver_sql("CREATE TABLE am_foo (id INTEGER PRIMARY KEY, " ..
+                           "v VARCHAR(10))")
+      conn:exec_driver_sql("CREATE TABLE am_bar (id INTEGER PRIMARY KEY, " ..
+                           "foo_id INTEGER)")
+    end)
+    local Base = orm.declarative_base()
+    local R1 = Base:class("R1", orm.DeferredReflection) {__abstract__ = true}
+    local R2 = Base:class("R2", orm.DeferredReflection) {__abstract__ = true}
+    -- a foreign key the database lacks, declared on the class, and a
+    -- class declared before the one it refers to
+    local Bar = R1:class "Bar" {
+      __tablename__ = "am_bar",
+      foo_id = Column(Integer, ForeignKey("am_foo.id")),
+      foo = orm.relationship("Foo"),
+    }
+    local Foo = R1:class "Foo" {__tablename__ = "am_foo",
+                                v = Column(Integer)}
+    local User = R2:class "User" {
+      __tablename__ = "am_user",
+      keywords = orm.relationship("Keyword", {secondary = "am_user_keyword"}),
+    }
+    local Keyword = R2:class "Keyword" {__tablename__ = "am_keyword"}
+    R1:prepare(engine)
+    T.raises("UnmappedError", User, {})
+    T.eq(tostring(Foo.v.type), "INTEGER") -- the body's type, not VARCHAR
+    local s <close> = orm.Session(engine)
+    s:add(Bar{id = 1, foo = Foo{id = 4, v = 2}})
+    s:commit()
+    R2.prepare(engine)
+    s:add(User{id = 5, name = "eve", keywords = {Keyword{id = 6, word = "w"}}})
+    s:commit()
+    local s2 <close> = orm.Session(engine)
+    T.eq(s2:get(Bar, 1).foo.id, 4)
+    T.eq(ids(s2:get(User, 5).keywords, "word"), {"w"})
+    s2:close()
+    engine:begin(function(conn)
+      conn:exec_driver_sql("DROP TABLE am_bar")
+      conn:exec_driver_sql("DROP TABLE am_foo")
+    end)
+  end)
+
   engine:begin(function(conn)
     for _, t in ipairs(tables) do
       conn:exec_driver_sql("DROP TABLE IF EXISTS " .. t)
