@@ -476,6 +476,27 @@ for _, db in ipairs(T.databases()) do
   engine:dispose()
 end
 
+-- Two foreign keys to one table: the second finds both names taken and
+-- SQLAlchemy's rules make it the one-to-many side of the first's name,
+-- with no error.
+T.test("sqlite: automap of two foreign keys to one table", function()
+  local e = create_engine("sqlite://")
+  e:begin(function(c)
+    c:exec_driver_sql("CREATE TABLE person (id INTEGER PRIMARY KEY, " ..
+                      "name TEXT)")
+    c:exec_driver_sql("CREATE TABLE msg (id INTEGER PRIMARY KEY, " ..
+                      "sender_id INTEGER REFERENCES person (id), " ..
+                      "recipient_id INTEGER REFERENCES person (id))")
+  end)
+  local Base = orm.automap_base()
+  Base:prepare(e)
+  T.eq(rels_of(Base.classes.msg), {
+    {"person", "manytoone", "person", "msg_collection", plain, false}})
+  T.eq(rels_of(Base.classes.person), {
+    {"msg_collection", "onetomany", "msg", "person", plain, false}})
+  e:dispose()
+end)
+
 -- prepare's schema option reflects another schema's tables
 local pg = os.getenv("RETORT_TEST_PG")
 if pg and pg ~= "" then
