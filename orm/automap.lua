@@ -191,8 +191,7 @@ local function table_for(cls, bind, db_tables, opts_schema)
   for k, v in pairs(p.body) do
     if is_column(v) and v.name == k then args[#args + 1] = v end
   end
-  -- the declared order, as the class body would create them
-  table.sort(args, function(a, b) return a.name < b.name end)
+  table.sort(args, function(a, b) return a.name < b.name end) -- stable order
   local o = {schema = topts.schema or opts_schema}
   if bind ~= nil and (db_tables == nil or db_tables[tname]) then
     o.autoload_with = bind
@@ -289,9 +288,9 @@ end
 
 -- the foreign key constraints of a table, as SQLAlchemy's objects show
 -- them: {name, ondelete, onupdate, elements = {{parent, column}},
--- columns, referred_table}, in the table's order
-local function fk_constraints(tbl)
-  local md = tbl.metadata
+-- columns, referred_table}, in the table's order; `tables` is the
+-- metadata's name -> Table map
+local function fk_constraints(tbl, tables)
   local out, by = {}, {}
   for _, fk in ipairs(tbl.foreign_keys) do
     local key = fk.constraint or fk
@@ -303,8 +302,7 @@ local function fk_constraints(tbl)
       out[#out + 1] = c
     end
     local tname, cname = string.match(fk.target_fullname, "^(.*)%.([^.]+)$")
-    local target = md and (md.tables[tname] or
-                           md.tables[string.match(tname, "([^.]+)$")])
+    local target = tables[tname] or tables[string.match(tname, "([^.]+)$")]
     if target == nil then
       c.unresolved = true
     else
@@ -322,16 +320,10 @@ local function fk_constraints(tbl)
   return res
 end
 
-local function same_node(a, b)
-  return rawequal(a, b) or (a ~= nil and b ~= nil and
-    tostring(a) == tostring(b) and a.name == b.name and
-    (a.table == nil or b.table == nil or a.table.name == b.table.name))
-end
-
 -- an association table: exactly two foreign key constraints, and every
 -- column in one of them
-local function is_many_to_many(tbl)
-  local fks = fk_constraints(tbl)
+local function is_many_to_many(tbl, tables)
+  local fks = fk_constraints(tbl, tables)
   if #fks ~= 2 then return nil end
   local in_fk = {}
   for _, c in ipairs(fks) do
@@ -363,9 +355,8 @@ end
 -- order), then as MetaData.reflect creates them: each table of the
 -- database in name order, followed at once by the tables its foreign
 -- keys reach that are not there yet.
-local function table_order(md, before, db_names)
+local function table_order(tables, before, db_names)
   local order, seen = {}, {}
-  local tables = md.tables
   local function add(t)
     if t ~= nil and not seen[t.name] then
       seen[t.name] = true
@@ -435,7 +426,7 @@ end
 -- _relationships_for_fks)
 local function relationships_for_fks(base, cfg, by_table, o)
   local local_cls = cfg.cls
-  for _, constraint in ipairs(fk_constraints(cfg.table)) do
+  for _, constraint in ipairs(fk_constraints(cfg.table, o.tables)) do
     local referred_cfg = by_table[constraint.referred_table.name]
     if referred_cfg ~= nil then
       local referred_cls = referred_cfg.cls
@@ -654,8 +645,9 @@ local function automap_prepare(base, a, b)
     end
   end
   local many_to_many = {}
-  for _, tbl in ipairs(table_order(md, before, db_names)) do
-    local lcl, rem, consts = is_many_to_many(tbl)
+  o.tables = md.tables -- (a copy each time it is read)
+  for _, tbl in ipairs(table_order(o.tables, before, db_names)) do
+    local lcl, rem, consts = is_many_to_many(tbl, o.tables)
     if lcl ~= nil then
       many_to_many[#many_to_many + 1] = {lcl, rem, consts, tbl}
     elseif #tbl.primary_key == 0 then
