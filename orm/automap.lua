@@ -3,8 +3,9 @@
 -- sqlalchemy.ext.automap and DeferredReflection make them.
 --
 -- Built on the ORM's public surface only (declarative bases, relationship,
--- backref, Table autoload and MetaData:reflect); loaded after the ORM with
--- the core module and the orm table.
+-- backref, Table autoload and MetaData:reflect): the last of the ORM's
+-- chunks (orm/meson.build lists it), it uses the core module and the orm
+-- table of the arguments each chunk gets, not the C primitives nor I.
 --
 -- A class declared on an automap base (or with the DeferredReflection
 -- mixin) cannot be mapped when its body is read: its table is not
