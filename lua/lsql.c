@@ -2490,8 +2490,19 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
       for (i = 0; d && i < d->ncons; i++) {
         int m;
         if (d->cons[i].kind != RT_CON_FK) continue;
+        /* fk.constraint: one table per constraint, shared by its columns,
+        ** so a composite foreign key can be told from several single ones */
+        lua_createtable(L, 0, 3);
+        lua_pushstring(L, d->cons[i].name);
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, d->cons[i].ondelete);
+        lua_setfield(L, -2, "ondelete");
+        lua_pushstring(L, d->cons[i].onupdate);
+        lua_setfield(L, -2, "onupdate");
         for (m = 0; m < d->cons[i].ncols; m++) {
-          lua_createtable(L, 0, 3);
+          lua_createtable(L, 0, 4);
+          lua_pushvalue(L, -2);
+          lua_setfield(L, -2, "constraint");
           lsql_pushref(L, rt_table_column(n, d->cons[i].cols[m]));
           lua_setfield(L, -2, "parent");
           lua_pushfstring(L, "%s.%s", d->cons[i].reftable,
@@ -2501,8 +2512,9 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
             lua_pushstring(L, d->cons[i].ondelete);
             lua_setfield(L, -2, "ondelete");
           }
-          lua_rawseti(L, -2, ++j);
+          lua_rawseti(L, -3, ++j);
         }
+        lua_pop(L, 1);
       }
       return 1;
     }

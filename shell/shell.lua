@@ -84,7 +84,10 @@ end
 -- db object -> its engine, for completion (which must not reflect them all)
 local dbs = setmetatable({}, {__mode = "k"})
 
--- db.name is the table `name` reflected into one MetaData on first use
+-- db.name is the table `name` reflected into one MetaData on first use;
+-- db.classes the classes orm.automap_base() maps the whole database to,
+-- made on first use (a table named "classes" is then reached with
+-- sa.Table("classes", sa.MetaData(), {autoload_with = engine}))
 function M.make_db(engine)
   local md, db
   local mt = {}
@@ -93,6 +96,12 @@ function M.make_db(engine)
     for k in pairs(db) do rawset(db, k, nil) end
   end
   function mt.__index(_, name)
+    if name == "classes" then
+      local Base = require("retort.orm").automap_base()
+      Base:prepare{autoload_with = engine}
+      rawset(db, name, Base.classes)
+      return Base.classes
+    end
     if type(name) == "string" and find_table(engine, name) ~= name then
       cache[engine] = nil -- made since the names were read (create_all)?
     end
@@ -380,6 +389,7 @@ local known_fields = {"c", "columns", "name", "primary_key", "foreign_keys",
 local function add_names(set, v, methods_only, depth)
   if depth > 4 then return end
   if dbs[v] then
+    set.classes = true
     for _, t in ipairs(M.tables(dbs[v])) do set[t] = true end
     for _, t in ipairs(M.views(dbs[v])) do set[t] = true end
     return
