@@ -639,6 +639,41 @@ static int conn_exec_compiled(lua_State *L) {
 }
 
 /*
+** conn:_insert_each(sql, rows, kinds): an INSERT that _exec_compiled
+** would run once per parameter list, for rows whose key the database
+** generates: each execution's lastrowid is needed, so no executemany, but
+** one call for the batch and no Result per row.  Returns the list of
+** generated keys.  The prepared statement is reused from the
+** connection's statement cache.
+*/
+static int conn_insert_each(lua_State *L) {
+  lconn *c = openconn(L, 1);
+  rt_error err = RT_ERROR_INIT;
+  const char *sql, *kinds;
+  rt_value *vals;
+  int nparams, nrows, i;
+  rt_lua_checkarg(L, 2, LUA_TSTRING, "_insert_each");
+  sql = lua_tostring(L, 2);
+  rt_lua_checkarg(L, 3, LUA_TTABLE, "_insert_each");
+  kinds = luaL_optstring(L, 4, "");
+  vals = collect_params(L, 3, kinds, 1, &nparams, &nrows, "_insert_each");
+  set_echo_tag("raw sql");
+  lua_createtable(L, nrows, 0);
+  for (i = 0; i < nrows; i++) {
+    rt_cursor *cur = NULL;
+    int64_t id;
+    if (rt_connection_execute(&c->c, sql, vals + (size_t)i * nparams, nparams,
+                              0, &cur, &err) != 0)
+      return rt_lua_raise_sql(L, &err, sql, 3);
+    id = cur->lastrowid;
+    cur->conn->drv->cursor_close(cur);
+    lua_pushinteger(L, id);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+/*
 ** conn:execute(stmt, params): the expression module registers a compile
 ** function (RT_COMPILE_EXEC in lretort.h) that gives the SQL and the
 ** parameters already as rt_values.
@@ -891,6 +926,7 @@ static const luaL_Reg conn_methods[] = {
     {"execute", conn_execute},
     {"exec_driver_sql", conn_exec_driver_sql},
     {"_exec_compiled", conn_exec_compiled},
+    {"_insert_each", conn_insert_each},
     {"commit", conn_commit},
     {"rollback", conn_rollback},
     {"close", conn_close},

@@ -160,7 +160,7 @@ local function emit_inserts(s, conn, m, objs, done)
   local n = #objs
   done.ins[#done.ins + 1] = {m, objs}
   if n == 0 then return end
-  local sigs = C.insert_sigs(objs, m.insert_none, m.pk_index)
+  local sigs, gen = C.insert_sigs(objs, m.insert_none, m.pk_index)
   local cache = stmt_cache(m)
   local ins = cache.insert or sa.insert(m.local_table)
   cache.insert = ins
@@ -170,7 +170,22 @@ local function emit_inserts(s, conn, m, objs, done)
   local i = 1
   while i <= n do
     local obj = objs[i]
-    if not sigs[i] then
+    local j = i
+    while j < n and gen[j + 1] == gen[i] and sigs[j + 1] == sigs[i] do
+      j = j + 1
+    end
+    if gen[i] and precompiled and not returning and not listeners[s.bind] then
+      -- rows alike whose keys the database generates: one execution
+      -- each (for its lastrowid), all run by one call
+      local c = compiled_for(m, conn, "insert1", sigs[i], ins,
+                             (C.insert_params(obj, m.colkeys, m.insert_none)))
+      local keys = conn:_insert_each(c.sql,
+                                     C.positional(objs, i, j, c.order, true),
+                                     c.kinds)
+      local pk = m.pk_index[1]
+      for k = i, j do C.set(objs[k], pk, keys[k - i + 1]) end
+      i = j + 1
+    elseif gen[i] then
       local stmt, kind = ins, "insert1"
       if returning then
         cache.insert_returning = cache.insert_returning or
@@ -193,8 +208,6 @@ local function emit_inserts(s, conn, m, objs, done)
       end
       i = i + 1
     else
-      local j = i
-      while j < n and sigs[j + 1] == sigs[i] do j = j + 1 end
       if precompiled then
         local c = compiled_for(m, conn, "insert", sigs[i], ins,
                                (C.insert_params(obj, m.colkeys, m.insert_none)))
