@@ -19,6 +19,7 @@
 #include <readline/history.h>
 
 #include "core/strbuf.h"
+#include "mask.h"
 #include "repl.h"
 #include "schema.h"
 #include "sqlrun.h"
@@ -131,15 +132,27 @@ static int cmd_limit(lua_State *L, const char *arg) {
   return 0;
 }
 
+/*
+** \o FILE writes results to FILE, \o |COMMAND to a command's standard
+** input (as psql does), \o alone to stdout again.  A command that quits
+** early must not kill the shell, so SIGPIPE is ignored while one is open.
+*/
 static int cmd_output(lua_State *L, const char *arg) {
   FILE *f = NULL;
+  int pipe = arg[0] == '|';
   (void)L;
-  if (arg[0] != '\0') {
+  if (pipe) {
+    const char *cmd = arg + 1;
+    while (*cmd == ' ' || *cmd == '\t') cmd++;
+    if (*cmd == '\0') return fail("\\o |: which command?%s", "");
+    fflush(stdout);
+    f = popen(cmd, "w");
+    if (f == NULL) return fail("\\o: cannot run %s", cmd);
+  } else if (arg[0] != '\0') {
     f = fopen(arg, "w");
     if (f == NULL) return fail("\\o: cannot open %s", arg);
   }
-  if (rt_sh.out) fclose(rt_sh.out);
-  rt_sh.out = f;
+  rt_sql_set_out(f, pipe);
   return 0;
 }
 
@@ -219,7 +232,11 @@ static int cmd_history(lua_State *L, const char *arg) {
   HIST_ENTRY **list = history_list();
   int i;
   (void)L, (void)arg;
-  for (i = 0; list && list[i]; i++) printf("%5d  %s\n", i + 1, list[i]->line);
+  for (i = 0; list && list[i]; i++) { /* passwords stay off the screen */
+    char *masked = rt_mask_secrets(list[i]->line);
+    printf("%5d  %s\n", i + 1, masked ? masked : list[i]->line);
+    free(masked);
+  }
   return 0;
 }
 
@@ -284,7 +301,8 @@ static const command commands[] = {
     {"x", cmd_expanded, "[on|off|auto]", "expanded display: one row a record"},
     {"f", cmd_format, "[FORMAT]",
      "output format: table csv tsv json markdown vertical"},
-    {"o", cmd_output, "[FILE]", "send results to FILE (no FILE: stdout)"},
+    {"o", cmd_output, "[FILE|\\|CMD]",
+     "send results to FILE or a command (no argument: stdout)"},
     {"i", cmd_include, "FILE", "run FILE: Lua if it ends in .lua, else SQL"},
     {"e", cmd_edit, "", "edit the last input in $EDITOR, then run it"},
     {"history", cmd_history, "", "list the input history"},

@@ -355,6 +355,137 @@ function M.erd(engine, fmt)
          string.format('\\erd: unknown format "%s": use mermaid or dot', fmt)
 end
 
+--[[ Mapped objects and ORM rows as tables ]]
+
+local function is_instance(v)
+  local mt = getmetatable(v)
+  return type(mt) == "table" and rawget(mt, "__orm_instance") ~= nil
+end
+
+-- an ORM result's row: a list of objects and values with its entities
+local function is_orm_row(v)
+  return type(v) == "table" and type(rawget(v, "ents")) == "table" and
+         math.type(rawget(v, "n")) == "integer"
+end
+
+-- The column attributes of an object as a row for `keys`.  Nothing is
+-- loaded (no SQL): an attribute that is not loaded (expired or deferred)
+-- is blank, except that a primary key column shows the identity.
+local function object_row(obj, keys)
+  local st = sa.inspect(obj)
+  local m = st.mapper
+  local unloaded = {}
+  for _, k in ipairs(st.unloaded) do unloaded[k] = true end
+  local ident = {}
+  local id = st.identity
+  if id then
+    for a, i in ipairs(m.pk_index) do ident[m.keys[i]] = id[a] end
+  end
+  local row = {}
+  for j, k in ipairs(keys) do
+    if m.slots[k] == nil then
+      row[j] = ""
+    elseif unloaded[k] then
+      if ident[k] ~= nil then row[j] = ident[k] else row[j] = "" end
+    else
+      row[j] = st.attrs[k].value
+    end
+  end
+  return row
+end
+
+-- the column keys of the mappers of `list`'s objects, first seen first
+local function object_keys(list)
+  local keys, seen, mappers = {}, {}, {}
+  for _, obj in ipairs(list) do
+    local m = sa.inspect(obj).mapper
+    if not mappers[m] then
+      mappers[m] = true
+      for _, k in ipairs(m.keys) do
+        if not seen[k] then seen[k] = true; keys[#keys + 1] = k end
+      end
+    end
+  end
+  return keys
+end
+
+-- an ORM row's values: an object shows as its repr
+local function orm_row_values(r)
+  local row = {}
+  for i = 1, rawget(r, "n") do
+    local v = rawget(r, i)
+    if is_instance(v) then v = tostring(v) end
+    row[i] = v
+  end
+  return row
+end
+
+local function ent_names(ents)
+  local keys = {}
+  for i, e in ipairs(ents) do keys[i] = tostring(e.name) end
+  return keys
+end
+
+-- The column names and a function giving one row (a list) at a time for
+-- a value printed at the prompt that is a list of mapped objects, a list
+-- of ORM rows or an ORM result; nil for anything else.  Reads nothing
+-- from the database but an ORM result's own rows.
+function M.tabular(v)
+  local mt = getmetatable(v)
+  if type(mt) == "table" and mt.__name == "retort.ORMResult" then
+    local ents = rawget(v, "ents")
+    if type(ents) ~= "table" or #ents == 0 then return nil end
+    local keys
+    if rawget(v, "_scalars") then
+      -- a NULL scalar would read as the end: objects only
+      if not ents[1].mapper then return nil end
+      keys = {table.unpack(ents[1].mapper.keys)}
+    else
+      keys = ent_names(ents)
+    end
+    local first, done = v(), false
+    return keys, function()
+      if done then return nil end
+      local x = first
+      if x == nil then done = true; return nil end
+      first = v()
+      if is_instance(x) then return object_row(x, keys) end
+      if is_orm_row(x) then return orm_row_values(x) end
+      return {x}
+    end
+  end
+  if type(mt) == "table" and mt.__name == "retort.MappingResult" then
+    local keys, done = v:keys(), false
+    return keys, function()
+      local x = not done and v:fetchone()
+      if not x then done = true; return nil end
+      local row = {}
+      for i, k in ipairs(keys) do row[i] = x[k] end
+      return row
+    end
+  end
+  if type(v) ~= "table" or mt ~= nil or #v == 0 then return nil end
+  local objects, rows = true, true
+  for i = 1, #v do
+    objects = objects and is_instance(v[i])
+    rows = rows and is_orm_row(v[i])
+  end
+  local i = 0
+  if objects then
+    local keys = object_keys(v)
+    return keys, function()
+      i = i + 1
+      return v[i] ~= nil and object_row(v[i], keys) or nil
+    end
+  elseif rows then
+    return ent_names(rawget(v[1], "ents")), function()
+      i = i + 1
+      return v[i] ~= nil and orm_row_values(v[i]) or nil
+    end
+  end
+  return nil
+end
+
 --[[ Completion ]]
 
 local lua_keywords = {
