@@ -318,6 +318,19 @@ static double now_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/*
+** Has the output stopped taking rows (a \o |command that quit, such as
+** head)?  Then the rest of a result is not read: it may never end.
+*/
+static int output_closed(FILE *f) {
+  if (!ferror(f)) return 0;
+  fflush(stdout);
+  fputs("The output was closed: the rest of the result was not read.\n",
+        stderr);
+  fflush(stderr);
+  return 1;
+}
+
 /* Fetch every row of cur into a renderer. */
 static int stream_rows(rt_cursor *cur, FILE *f, rt_error *err) {
   const rt_driver *drv = cur->conn->drv;
@@ -345,6 +358,10 @@ static int stream_rows(rt_cursor *cur, FILE *f, rt_error *err) {
       rt_render_free(r);
       r = NULL;
       goto nomem;
+    }
+    if (output_closed(f)) { /* a driver may read the rest when closing */
+      if (drv->cancel) drv->cancel(cur->conn);
+      break;
     }
   }
   if (rc < 0)
@@ -540,6 +557,7 @@ static int print_rows(lua_State *L) {
     }
     if (rt_render_row(box->r, vals) != 0) return luaL_error(L, "out of memory");
     lua_settop(L, base - 1);
+    if (output_closed(f)) break;
   }
   rt_render_end(box->r);
   box->r = NULL;
