@@ -245,10 +245,16 @@ static void print_position(const char *sql, size_t n, int pos) {
 static void report(lconn *c, rt_error *err, const char *sql, size_t n) {
   const char *msg = err->message ? err->message : "out of memory";
   if (canceled && isatty(STDERR_FILENO)) fputc('\n', stderr); /* after ^C */
-  print_error_text(msg);
-  /* libpq's full message may show the position already */
-  if (err->position > 0 && strstr(msg, "\nLINE ") == NULL)
-    print_position(sql, n, err->position);
+  if (canceled && err->kind == RT_ECANCELED) {
+    /* Ctrl-C: one word for every database, not three servers' phrasings */
+    fflush(stdout);
+    fputs("canceled\n", stderr);
+  } else {
+    print_error_text(msg);
+    /* libpq's full message may show the position already */
+    if (err->position > 0 && strstr(msg, "\nLINE ") == NULL)
+      print_position(sql, n, err->position);
+  }
   rt_error_clear(err);
   if (c->c.dbc && c->c.dbc->lost) { /* the server went away */
     rt_connection_close(&c->c);
