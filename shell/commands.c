@@ -251,15 +251,19 @@ static int cmd_watch(lua_State *L, const char *arg) {
   char *end, *sql;
   double secs = 2;
   struct sigaction sa, old;
-  int rc = 0;
+  int rc = 0, lua_input;
   if (arg[0]) {
     secs = strtod(arg, &end);
     if (*end != '\0' || secs <= 0)
       return fail("\\watch needs a number of seconds, not \"%s\"", arg);
   }
-  if (rt_sh.last_sql == NULL) return fail("\\watch: no query to repeat%s", "");
-  sql = strdup(rt_sh.last_sql);
-  if (sql == NULL) return 1;
+  /* the last input at the prompt, SQL or Lua (a query such as
+  ** session:scalars(select(User))); else the last statement run */
+  lua_input = rt_shell_last_input() != NULL;
+  sql = lua_input        ? strdup(rt_shell_last_input())
+        : rt_sh.last_sql ? strdup(rt_sh.last_sql)
+                         : NULL;
+  if (sql == NULL) return fail("\\watch: no query to repeat%s", "");
   watch_stop = 0;
   while (!watch_stop) {
     time_t t = time(NULL);
@@ -267,7 +271,8 @@ static int cmd_watch(lua_State *L, const char *arg) {
     char when[64];
     strftime(when, sizeof when, "%c", localtime(&t));
     fprintf(rt_sql_out(), "%s (every %gs)\n\n", when, secs);
-    if (rt_sql_run(L, sql, strlen(sql)) != 0) {
+    if ((lua_input ? rt_shell_run_input(L, sql)
+                   : rt_sql_run(L, sql, strlen(sql))) != 0) {
       rc = 1;
       break;
     }
@@ -283,6 +288,7 @@ static int cmd_watch(lua_State *L, const char *arg) {
     }
     sigaction(SIGINT, &old, NULL);
   }
+  if (watch_stop && isatty(STDOUT_FILENO)) fputc('\n', stdout); /* ^C */
   free(sql);
   return rc;
 }
@@ -306,7 +312,8 @@ static const command commands[] = {
     {"i", cmd_include, "FILE", "run FILE: Lua if it ends in .lua, else SQL"},
     {"e", cmd_edit, "", "edit the last input in $EDITOR, then run it"},
     {"history", cmd_history, "", "list the input history"},
-    {"watch", cmd_watch, "[SECONDS]", "re-run the last query (Ctrl-C stops)"},
+    {"watch", cmd_watch, "[SECONDS]",
+     "re-run the last input, SQL or Lua, every SECONDS (2; Ctrl-C stops)"},
     {"limit", cmd_limit, "[N]", "rows a table shows on a terminal (0: all)"},
     {NULL, NULL, NULL, NULL}};
 

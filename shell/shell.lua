@@ -16,7 +16,7 @@ local cache = setmetatable({}, {__mode = "k"})
 local function names_of(engine, schema)
   local c = cache[engine]
   if c == nil then
-    c = {columns = {}, in_schema = {}}
+    c = {columns = {}, in_schema = {}, born = sa._monotonic()}
     cache[engine] = c
   end
   if schema == nil then return c end
@@ -832,13 +832,28 @@ end
 -- `line`; kind is "lua", "sql" or "command".  Returns a list of whole
 -- replacements and the character to append after a single match, or nil
 -- to let readline complete file names.
-function M.complete(engine, kind, line, start, text, commands)
+local function complete_once(engine, kind, line, start, text, commands)
   if kind == "command" then
     return complete_command(engine, line, start, text, commands or {})
   elseif kind == "sql" then
     return complete_sql(engine, line, start, text)
   end
   return complete_lua(text)
+end
+
+-- Names not found may have been made since they were read (from Lua, or
+-- by another client): then they are read again, at most once a second.
+function M.complete(engine, kind, line, start, text, commands)
+  local list, append = complete_once(engine, kind, line, start, text,
+                                     commands)
+  local c = cache[engine]
+  if type(list) == "table" and #list == 0 and text ~= "" and c and
+     (kind ~= "lua" or text:find("^db%.")) and
+     sa._monotonic() - c.born >= 1 then
+    cache[engine] = nil
+    list, append = complete_once(engine, kind, line, start, text, commands)
+  end
+  return list, append
 end
 
 return M

@@ -112,6 +112,19 @@ enter "User{name = 'new'}"
 check "one object prints as its repr" "User(name='new')" \
   "$(after "retort> User{name = 'new'}")"
 
+# \watch re-runs the last input, Lua too, until Ctrl-C
+clear_screen
+enter "session:scalars(select(User):where(User.id:eq(3)))"
+T send-keys -t rt -l '\watch 0.2'
+T send-keys -t rt Enter
+sleep 1
+T send-keys -t rt C-c
+wait_last "retort>"
+check "\\watch repeats a Lua query" "yes" \
+  "$([ "$(screen | grep -c '^  3 | carol | hi   |    12$')" -ge 4 ] && echo yes)"
+check "\\watch: Ctrl-C, then the prompt on a line of its own" "^C
+retort>" "$(screen | tail -2)"
+
 # \o |COMMAND at the terminal: \o waits for the command to finish
 clear_screen
 enter "\\o |tr a-z A-Z >$tmp/upper.txt"
