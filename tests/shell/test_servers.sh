@@ -56,6 +56,8 @@ canceled" "$(after "retort> $3")"
   sleep 0.2
   T clear-history -t rt
   typeline "begin;"
+  wait_grep '^BEGIN$'
+  wait_last "retort>"
   typeline "$3"
   sleep 1
   T send-keys -t rt C-c
