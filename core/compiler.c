@@ -1803,6 +1803,36 @@ static int seen_pos(sigwalk *w, const rt_node *n) {
   return -1;
 }
 
+static void sig_node(sigwalk *w, const rt_node *n);
+
+/*
+** A table, or a column of one, is written as its serial: its contents
+** change only with the schema epoch, which the signature carries.  The
+** binds of the table's column defaults are walked still, as an INSERT or
+** UPDATE takes its parameter values from them.
+*/
+static int sig_schema_node(sigwalk *w, const rt_node *n) {
+  int i;
+  if (n->kind == RT_N_COLUMN && n->owner && n->owner->kind == RT_N_TABLE) {
+    if (sig_room(w, 1 + sizeof n->serial) != 0) return 1;
+    w->sb.p[w->sb.n++] = 4;
+    sig_put(w, &n->serial, sizeof n->serial);
+    return 1;
+  }
+  if (n->kind != RT_N_TABLE) return 0;
+  if (sig_room(w, 1 + sizeof n->serial) != 0) return 1;
+  w->sb.p[w->sb.n++] = 5;
+  sig_put(w, &n->serial, sizeof n->serial);
+  for (i = 0; i < n->n; i++) {
+    const rt_coldata *d = n->kids[i]->ext;
+    if (d && (d->def || d->onupdate)) {
+      sig_node(w, d->def);
+      sig_node(w, d->onupdate);
+    }
+  }
+  return 1;
+}
+
 static void sig_node(sigwalk *w, const rt_node *n) {
   int pos, i;
   unsigned char hdr[2];
@@ -1812,12 +1842,14 @@ static void sig_node(sigwalk *w, const rt_node *n) {
     return;
   }
   if (sig_room(w, 16) != 0) return;
+  if (n->kind == RT_N_COLUMN && sig_schema_node(w, n)) return;
   pos = seen_pos(w, n);
   if (pos >= 0) {
     w->sb.p[w->sb.n++] = 1;
     sig_put(w, &pos, sizeof pos);
     return;
   }
+  if (n->kind == RT_N_TABLE && sig_schema_node(w, n)) return;
   hdr[0] = n->kind;
   hdr[1] = n->op;
   w->sb.p[w->sb.n++] = 2;
@@ -1837,19 +1869,6 @@ static void sig_node(sigwalk *w, const rt_node *n) {
       w->capbinds = cap;
     }
     w->binds[w->nbinds++] = &n->value;
-  } else if (n->kind == RT_N_TABLE && n->ext) {
-    /* joins are inferred from foreign keys */
-    rt_tabledata *d = n->ext;
-    sig_str(w, d->schema);
-    for (i = 0; i < d->ncons; i++)
-      if (d->cons[i].kind == RT_CON_FK) {
-        int j;
-        sig_str(w, d->cons[i].reftable);
-        for (j = 0; j < d->cons[i].ncols; j++) {
-          sig_str(w, d->cons[i].cols[j]);
-          sig_str(w, d->cons[i].refcols[j]);
-        }
-      }
   } else if (n->kind == RT_N_COLUMN) {
     sig_node(w, n->owner);
     if (n->ext) {
@@ -2026,7 +2045,8 @@ typedef struct memo_entry {
   uint64_t serial;
   const rt_dialect *d;
   cache_entry *e;
-  uint64_t hash; /* e's, to notice it was replaced */
+  uint64_t hash;  /* e's, to notice it was replaced */
+  uint64_t epoch; /* the schema's, when stored */
   const rt_value **values;
   int nvalues;
 } memo_entry;
@@ -2040,7 +2060,8 @@ static int memo_lookup(const rt_node *stmt, const rt_dialect *d,
   int i;
   cache_entry *e = m->e;
   if (m->serial != stmt->serial || m->d != d || !e || !e->sig ||
-      e->hash != m->hash || e->nparams != m->nvalues)
+      e->hash != m->hash || e->nparams != m->nvalues ||
+      m->epoch != rt_schema_epoch())
     return -1;
   if (result_alloc(res, e->sqllen, e->nameslen, e->nparams) != 0) return -1;
   memcpy(res->sql, e->sql, e->sqllen + 1);
@@ -2077,6 +2098,7 @@ static void memo_store(const rt_node *stmt, const rt_dialect *d, cache_entry *e,
   m->d = d;
   m->e = e;
   m->hash = e->hash;
+  m->epoch = rt_schema_epoch();
 }
 
 void rt_compile_cache_clear(void) {
@@ -2216,6 +2238,7 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
   uint64_t h;
   size_t nameslen = 0;
   int i, rc;
+  uint64_t epoch;
   cache_entry *e;
   if ((o && o->literal_binds) || stmt->kind == RT_N_DDL)
     return compile_fresh(stmt, d, o, res, &nameslen, err);
@@ -2223,6 +2246,8 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
   w = sigwalk_begin();
   sig_node(w, stmt);
   sig_str(w, d->name);
+  epoch = rt_schema_epoch();
+  sig_raw(w, &epoch, sizeof epoch);
   if (o && o->column_keys) {
     sig_byte(w, 3);
     for (i = 0; i < o->ncolumn_keys; i++) sig_str(w, o->column_keys[i]);

@@ -31,10 +31,60 @@ static _Atomic uint64_t serials;
 #if defined(__SANITIZE_ADDRESS__)
 #define POOL_MAX 0
 #else
-#define POOL_MAX 4096
+#define POOL_MAX 16384
 #endif
 static _Thread_local rt_node *pool;
 static _Thread_local int npool;
+
+/*
+** Kids arrays come in capacities of 4, 8 and 16 (rt_node_push grows them in
+** powers of two from 4); those are kept for reuse as the nodes are, since
+** every generative call on a statement copies its slot array.
+*/
+#define KIDS_CLASSES 3
+#define KIDS_POOL_MAX 4096
+static _Thread_local rt_node **kids_pool[KIDS_CLASSES];
+static _Thread_local int nkids_pool[KIDS_CLASSES];
+
+/* The capacity an array holding n kids has. */
+static size_t kids_cap(size_t n) {
+  size_t cap = 4;
+  while (cap < n) cap *= 2;
+  return cap;
+}
+
+static int kids_class(size_t cap) {
+  return cap == 4 ? 0 : cap == 8 ? 1 : cap == 16 ? 2 : -1;
+}
+
+static rt_node **kids_alloc(size_t n) {
+  size_t cap = kids_cap(n);
+  int k = kids_class(cap);
+  rt_node **a;
+  if (k >= 0 && kids_pool[k]) {
+    a = kids_pool[k];
+    kids_pool[k] = (rt_node **)a[0];
+    nkids_pool[k]--;
+    return a;
+  }
+  return malloc(sizeof(rt_node *) * cap);
+}
+
+static void kids_release(rt_node **a, int n) {
+  int k = n > 0 ? kids_class(kids_cap((size_t)n)) : -1;
+  if (k >= 0 && nkids_pool[k] < KIDS_POOL_MAX && POOL_MAX > 0) {
+    a[0] = (rt_node *)kids_pool[k];
+    kids_pool[k] = a;
+    nkids_pool[k]++;
+  } else
+    free(a);
+}
+
+rt_node **rt_kids_new(int n) {
+  rt_node **a = kids_alloc((size_t)n);
+  if (a) memset(a, 0, sizeof(rt_node *) * (size_t)n);
+  return a;
+}
 
 rt_node *rt_node_new(int kind) {
   rt_node *n = pool;
@@ -83,7 +133,7 @@ static void node_free(rt_node *n) {
     else
       rt_unref(k);
   }
-  free(n->kids);
+  if (n->kids) kids_release(n->kids, n->n);
   rt_type_unref(n->type);
   free(n->name);
   if (n->value.type == RT_V_TEXT || n->value.type == RT_V_BLOB)
@@ -128,9 +178,7 @@ rt_node *rt_node_copy(const rt_node *n) {
   if (copy_value(&c->value, n->value) != 0) c->value = rt_vnull();
   if (n->n) {
     /* the capacity rt_node_push expects: 4, or the next power of two */
-    size_t cap = 4;
-    while (cap < (size_t)n->n) cap *= 2;
-    c->kids = malloc(sizeof(rt_node *) * cap);
+    c->kids = kids_alloc((size_t)n->n);
     if (!c->kids) {
       rt_unref(c);
       return NULL;

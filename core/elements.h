@@ -148,6 +148,8 @@ int rt_node_push(rt_node *n, rt_node *item);
 /* Replace kid i (taking the reference to `item`). */
 void rt_node_setkid(rt_node *n, int i, rt_node *item);
 char *rt_strdup(const char *s);
+/* A zeroed kids array for n slots, in the capacity rt_node_push expects. */
+rt_node **rt_kids_new(int n);
 
 /* --- constructors (each returns a new reference, NULL on OOM) --- */
 rt_node *rt_bind(const char *key, rt_value v, rt_type *type, int anon);

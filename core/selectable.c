@@ -29,7 +29,7 @@ rt_node *rt_list_append(const rt_node *list, rt_node *item) {
 rt_node *rt_select_new(void) {
   rt_node *s = rt_node_new(RT_N_SELECT);
   if (!s) return NULL;
-  s->kids = calloc(RT_S_COUNT, sizeof(rt_node *));
+  s->kids = rt_kids_new(RT_S_COUNT);
   if (!s->kids) {
     rt_unref(s);
     return NULL;

@@ -274,7 +274,23 @@ static int l_not(lua_State *L) {
 static int compare(lua_State *L, int op, const char *fname) {
   rt_node *l = lsql_checknode(L, 1, fname), *r;
   lnode *ud;
-  int isnull = lua_isnoneornil(L, 2) || rt_lua_isnull(L, 2);
+  int t2 = lua_type(L, 2), isnull;
+  /* the usual cases first: a number or a string, or an expression */
+  if (t2 == LUA_TNUMBER || t2 == LUA_TSTRING) {
+    rt_value v;
+    rt_lua_tovalue(L, 2, &v); /* the string stays on the stack */
+    ud = RESULT(L);
+    r = rt_bind_against(l, v);
+    lsql_check(L, r);
+    SETRESULT(L, ud, rt_binary(op, rt_ref(l), r));
+    return 1;
+  }
+  if (t2 == LUA_TUSERDATA && (r = node_at(L, 2)) != NULL) {
+    ud = RESULT(L);
+    SETRESULT(L, ud, rt_binary(op, rt_ref(l), rt_ref(r)));
+    return 1;
+  }
+  isnull = t2 == LUA_TNONE || t2 == LUA_TNIL || rt_lua_isnull(L, 2);
   if (isnull || lua_type(L, 2) == LUA_TBOOLEAN) {
     int k = isnull ? RT_N_NULL : lua_toboolean(L, 2) ? RT_N_TRUE : RT_N_FALSE;
     if (op != RT_OP_EQ && op != RT_OP_NE && op != RT_OP_IS && op != RT_OP_ISNOT)
@@ -845,7 +861,7 @@ static int build_select(lua_State *L, int first, int top) {
   return 1;
 }
 
-static int l_select(lua_State *L) {
+int lsql_select(lua_State *L) {
   int top = lua_gettop(L);
   if (top == 1 && lua_istable(L, 1) && !lsql_tonode(L, 1)) {
     int n = (int)lua_rawlen(L, 1), i;
@@ -2113,13 +2129,26 @@ static int t_index_names(lua_State *L) {
 
 /* --- attribute access --- */
 
-typedef struct lcols {
-  rt_node *owner;
-} lcols;
+/*
+** A ColumnCollection (`t.c`) is a Lua table: a column found once is kept
+** in it under its key, so `t.c.name` is a plain table read from then on.
+** Misses (a column not asked for yet, an integer index, an unknown key)
+** reach cols_index through the shared metatable; the owner's Node sits
+** under the private key &cols_owner_key.
+*/
+static const char cols_owner_key = 0;
+
+static rt_node *cols_owner(lua_State *L, int idx) {
+  rt_node *o;
+  lua_rawgetp(L, idx, &cols_owner_key);
+  o = lsql_tonode(L, -1);
+  lua_pop(L, 1); /* the collection keeps it alive */
+  if (!o) rt_lua_error(L, RT_EARGUMENT, "not a column collection");
+  return o;
+}
 
 static int cols_index(lua_State *L) {
-  lcols *cc = lua_touserdata(L, 1); /* only reached as its __index */
-  rt_node *o = cc->owner, *c = NULL;
+  rt_node *o = cols_owner(L, 1), *c = NULL;
   if (lua_isinteger(L, 2)) {
     lua_Integer i = lua_tointeger(L, 2);
     if (i >= 1 && i <= o->n) c = o->kids[i - 1];
@@ -2127,37 +2156,26 @@ static int cols_index(lua_State *L) {
       lua_pushnil(L);
       return 1;
     }
-  } else {
-    const char *k = luaL_checkstring(L, 2);
-    /* the same Column object each time, and no allocation */
-    if (lua_getiuservalue(L, 1, 2) == LUA_TTABLE) {
-      lua_pushvalue(L, 2);
-      if (lua_rawget(L, -2) == LUA_TUSERDATA) return 1;
-      lua_pop(L, 1);
-      c = column_of(L, o, k);
-      lsql_pushref(L, c);
-      lua_pushvalue(L, -1);
-      lua_setfield(L, -3, k);
-      return 1;
-    }
-    lua_pop(L, 1);
-    c = column_of(L, o, k);
+    lsql_pushref(L, c);
+    return 1;
   }
+  c = column_of(L, o, luaL_checkstring(L, 2));
+  /* the same Column object each time */
   lsql_pushref(L, c);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);
   return 1;
+}
+
+static int cols_newindex(lua_State *L) {
+  return rt_lua_error(L, RT_EARGUMENT, "ColumnCollection: can't set field '%s'",
+                      luaL_tolstring(L, 2, NULL));
 }
 
 static int cols_len(lua_State *L) {
-  lcols *cc = luaL_checkudata(L, 1, COLS_MT);
-  lua_pushinteger(L, cc->owner->n);
+  lua_pushinteger(L, cols_owner(L, 1)->n);
   return 1;
-}
-
-static int cols_gc(lua_State *L) {
-  lcols *cc = lua_touserdata(L, 1);
-  rt_unref(cc->owner);
-  cc->owner = NULL;
-  return 0;
 }
 
 static int cols_ipairs_next(lua_State *L) {
@@ -2175,26 +2193,22 @@ static int cols_pairs(lua_State *L) {
 }
 
 static void push_cols(lua_State *L, int idx, rt_node *owner) {
-  lcols *cc = lua_newuserdatauv(L, sizeof *cc, 2);
+  (void)owner;
   idx = lua_absindex(L, idx);
-  cc->owner = NULL;
+  lua_createtable(L, 0, 4);
   if (luaL_newmetatable(L, COLS_MT)) {
     lua_pushcfunction(L, cols_index);
     lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, cols_newindex);
+    lua_setfield(L, -2, "__newindex");
     lua_pushcfunction(L, cols_len);
     lua_setfield(L, -2, "__len");
-    lua_pushcfunction(L, cols_gc);
-    lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, cols_pairs);
     lua_setfield(L, -2, "__pairs");
   }
   lua_setmetatable(L, -2);
-  /* the reference only once __gc will drop it */
-  cc->owner = rt_ref(owner);
   lua_pushvalue(L, idx);
-  lua_setiuservalue(L, -2, 1);
-  lua_newtable(L);
-  lua_setiuservalue(L, -2, 2);
+  lua_rawsetp(L, -2, &cols_owner_key);
 }
 
 /* attributes of tables, aliases and columns */
@@ -2209,7 +2223,7 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
         lua_pushvalue(L, -1);
         lua_setiuservalue(L, 1, 1);
       }
-      if (lua_getfield(L, -1, "__c") == LUA_TUSERDATA) return 1;
+      if (lua_getfield(L, -1, "__c") == LUA_TTABLE) return 1;
       lua_pop(L, 1);
       push_cols(L, 1, n);
       lua_pushvalue(L, -1);
@@ -2342,6 +2356,14 @@ static int node_index(lua_State *L) {
   const char *k;
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
   k = lua_tostring(L, 2);
+  /* t.c, the most common attribute: straight to the cached collection */
+  if (k[0] == 'c' && k[1] == '\0' &&
+      (u->n->kind == RT_N_TABLE || u->n->kind == RT_N_ALIAS)) {
+    if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE &&
+        lua_getfield(L, -1, "__c") == LUA_TTABLE)
+      return 1;
+    lua_settop(L, 2);
+  }
   /* methods first (upvalue 1): they are most of the lookups */
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL &&
@@ -2570,7 +2592,7 @@ static const char ddl_chunk[] =
     "end\n";
 
 void lsql_open_expr(lua_State *L) {
-  static const luaL_Reg funcs[] = {{"select", l_select},
+  static const luaL_Reg funcs[] = {{"select", lsql_select},
                                    {"insert", l_insert},
                                    {"update", l_update},
                                    {"delete", l_delete},

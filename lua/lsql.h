@@ -52,6 +52,9 @@ void lsql_pushtyperef(lua_State *L, rt_type *t);
 rt_type **lsql_newtype(lua_State *L);
 void lsql_check(lua_State *L, void *p);
 
+/* select(...): the module's function (the global `select` calls it). */
+int lsql_select(lua_State *L);
+
 void lsql_open_schema(lua_State *L); /* fills module: types, Table, ... */
 void lsql_open_expr(lua_State *L);   /* fills module: select, func, ... */
 

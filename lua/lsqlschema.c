@@ -721,6 +721,7 @@ static int l_table(lua_State *L) {
     if (c && c->kind == RT_N_COLUMN) column_constraints(L, t, i, c);
   }
   rt_table_resolve_types(t);
+  rt_schema_changed(); /* flags and options set above, after the columns */
   /* tables defined earlier may have been waiting for this one's types */
   for (i = 0; i < m->md->n; i++)
     if (m->md->tables[i] != t) rt_table_resolve_types(m->md->tables[i]);
