@@ -24,29 +24,70 @@ char *rt_strdup(const char *s) {
 static _Atomic uint64_t serials;
 
 /*
-** Freed nodes are kept for reuse (a statement is built and dropped per
-** query, so allocation is a large part of building one).  Not under the
-** address sanitizer, which should see every free.
+** Nodes and small kids arrays come from per-thread slabs and go back to
+** per-thread free lists, never to malloc: a statement is built and
+** dropped per query, and Lua frees a whole collection cycle's worth of
+** them at once, so allocation would otherwise be a large part of
+** building one.  The memory is kept for the thread's later statements.
+** Not under the address sanitizer, which should see every malloc and
+** free.
+**
+** Classes: 0 a node; 1, 2, 3 kids arrays of capacity 4, 8 and 16
+** (rt_node_push grows them in powers of two from 4; larger ones use
+** malloc).
 */
 #if defined(__SANITIZE_ADDRESS__)
-#define POOL_MAX 0
+#define USE_SLABS 0
 #else
-#define POOL_MAX 16384
+#define USE_SLABS 1
 #endif
-static _Thread_local rt_node *pool;
-static _Thread_local int npool;
+#define NCLASSES 4
+#define SLAB_BYTES 16384
 
-/*
-** Kids arrays come in capacities of 4, 8 and 16 (rt_node_push grows them in
-** powers of two from 4); those are kept for reuse as the nodes are, since
-** every generative call on a statement copies its slot array.
-*/
-#define KIDS_CLASSES 3
-#define KIDS_POOL_MAX 4096
-static _Thread_local rt_node **kids_pool[KIDS_CLASSES];
-static _Thread_local int nkids_pool[KIDS_CLASSES];
+typedef struct freeblock {
+  struct freeblock *next;
+} freeblock;
 
-/* The capacity an array holding n kids has. */
+static _Thread_local freeblock *freelist[NCLASSES];
+static _Thread_local char *slab[NCLASSES];
+static _Thread_local size_t slab_left[NCLASSES];
+
+static size_t class_size(int k) {
+  return k == 0 ? sizeof(rt_node) : sizeof(rt_node *) * ((size_t)2 << k);
+}
+
+static void *block_alloc(int k) {
+  size_t size = class_size(k);
+  void *p;
+  if (!USE_SLABS) return malloc(size);
+  if (freelist[k]) {
+    freeblock *b = freelist[k];
+    freelist[k] = b->next;
+    return b;
+  }
+  if (slab_left[k] < size) {
+    /* the rest of the old slab stays unused */
+    slab[k] = malloc(SLAB_BYTES);
+    slab_left[k] = slab[k] ? SLAB_BYTES : 0;
+    if (!slab[k]) return NULL;
+  }
+  p = slab[k];
+  slab[k] += size;
+  slab_left[k] -= size;
+  return p;
+}
+
+static void block_free(int k, void *p) {
+  freeblock *b = p;
+  if (!USE_SLABS) {
+    free(p);
+    return;
+  }
+  b->next = freelist[k];
+  freelist[k] = b;
+}
+
+/* The capacity an array holding n kids has: 4, or the next power of two. */
 static size_t kids_cap(size_t n) {
   size_t cap = 4;
   while (cap < n) cap *= 2;
@@ -54,29 +95,21 @@ static size_t kids_cap(size_t n) {
 }
 
 static int kids_class(size_t cap) {
-  return cap == 4 ? 0 : cap == 8 ? 1 : cap == 16 ? 2 : -1;
+  return cap == 4 ? 1 : cap == 8 ? 2 : cap == 16 ? 3 : -1;
 }
 
 static rt_node **kids_alloc(size_t n) {
   size_t cap = kids_cap(n);
   int k = kids_class(cap);
-  rt_node **a;
-  if (k >= 0 && kids_pool[k]) {
-    a = kids_pool[k];
-    kids_pool[k] = (rt_node **)a[0];
-    nkids_pool[k]--;
-    return a;
-  }
-  return malloc(sizeof(rt_node *) * cap);
+  return k > 0 ? block_alloc(k) : malloc(sizeof(rt_node *) * cap);
 }
 
+/* Release an array holding n kids (its capacity follows from n). */
 static void kids_release(rt_node **a, int n) {
-  int k = n > 0 ? kids_class(kids_cap((size_t)n)) : -1;
-  if (k >= 0 && nkids_pool[k] < KIDS_POOL_MAX && POOL_MAX > 0) {
-    a[0] = (rt_node *)kids_pool[k];
-    kids_pool[k] = a;
-    nkids_pool[k]++;
-  } else
+  int k = kids_class(kids_cap((size_t)n));
+  if (k > 0)
+    block_free(k, a);
+  else
     free(a);
 }
 
@@ -87,14 +120,9 @@ rt_node **rt_kids_new(int n) {
 }
 
 rt_node *rt_node_new(int kind) {
-  rt_node *n = pool;
-  if (n) {
-    pool = n->owner;
-    npool--;
-    memset(n, 0, sizeof *n);
-  } else
-    n = calloc(1, sizeof *n);
+  rt_node *n = block_alloc(0);
   if (!n) return NULL;
+  memset(n, 0, sizeof *n);
   n->refs = 1;
   n->kind = (unsigned char)kind;
   n->serial = atomic_fetch_add_explicit(&serials, 1, memory_order_relaxed) + 1;
@@ -144,12 +172,7 @@ static void node_free(rt_node *n) {
     else if (n->kind == RT_N_COLUMN)
       rt_coldata_free(n->ext);
   }
-  if (npool < POOL_MAX) {
-    n->owner = pool; /* the free list's link */
-    pool = n;
-    npool++;
-  } else
-    free(n);
+  block_free(0, n);
 }
 
 static int copy_value(rt_value *to, rt_value from) {
@@ -192,11 +215,14 @@ rt_node *rt_node_copy(const rt_node *n) {
 int rt_node_push(rt_node *n, rt_node *item) {
   /* capacity grows in powers of two from 4 */
   if (n->n == 0 || (n->n >= 4 && (n->n & (n->n - 1)) == 0)) {
-    size_t cap = n->n < 4 ? 4 : (size_t)n->n * 2;
-    rt_node **k = realloc(n->kids, sizeof(rt_node *) * cap);
+    rt_node **k = kids_alloc((size_t)n->n + 1);
     if (!k) {
       rt_unref(item);
       return -1;
+    }
+    if (n->kids) {
+      memcpy(k, n->kids, sizeof(rt_node *) * (size_t)n->n);
+      kids_release(n->kids, n->n);
     }
     n->kids = k;
   }
