@@ -377,7 +377,7 @@ static const char *alias_name(rt_compiler *c, rt_node *a, char *buf,
 static void anon_label(rt_compiler *c, rt_node *e) {
   const char *base = "anon";
   while (e->kind == RT_N_LABEL && (e->flags & RT_F_ANON) && e->a) e = e->a;
-  if (e->kind == RT_N_FUNC) base = e->name;
+  if (e->kind == RT_N_FUNC) base = rt_func_basename(e);
   {
     int num = anon_num(c, e, TAG_LABEL, base);
     S(base);
@@ -786,6 +786,12 @@ void rt_c_expr(rt_compiler *c, rt_node *e) {
   case RT_N_OVER:
     over(c, e);
     break;
+  case RT_N_FUNCFILTER:
+    rt_c_expr(c, e->a);
+    S(" FILTER (WHERE ");
+    criterion(c, e->b);
+    CH(')');
+    break;
   case RT_N_EXTRACT:
     if (c->d->extract)
       c->d->extract(c, e);
@@ -1119,7 +1125,7 @@ static void column_clause(rt_compiler *c, rt_node *e, const char **used,
       inner->kind != RT_N_TEXT && inner->kind != RT_N_UNARY &&
       inner->kind != RT_N_CAST && inner->kind != RT_N_LABEL)
     anon_num(c, inner, TAG_LABEL,
-             inner->kind == RT_N_FUNC ? inner->name : "anon");
+             inner->kind == RT_N_FUNC ? rt_func_basename(inner) : "anon");
   rt_c_expr(c, e);
   if (e->kind == RT_N_CAST) {
     /* CAST(col AS T) keeps the column's name */
@@ -1429,7 +1435,9 @@ static int gather_set(rt_compiler *c, rt_node *stmt, setcol *out, int max,
                       int insert) {
   rt_node *t = stmt->kids[RT_D_TABLE], *vals = stmt->kids[RT_D_VALUES];
   int i, j, n = 0;
-  int none = !vals && c->o->ncolumn_keys == 0;
+  /* nothing given: every column (the string form); an INSERT executed
+  ** with no parameters sets only what has a default (DEFAULT VALUES) */
+  int none = !vals && (insert ? !c->o->column_keys : c->o->ncolumn_keys == 0);
   for (i = 0; i < t->n && n < max; i++) {
     rt_node *col = t->kids[i], *v = NULL;
     const char *key = rt_column_key(col);
@@ -1440,7 +1448,9 @@ static int gather_set(rt_compiler *c, rt_node *stmt, setcol *out, int max,
     if (!have && key_given(c, key)) have = 1;
     if (!have && none && insert) have = 1;
     if (!have && none && !insert) have = 1;
-    if (!have && d && !d->lua_default) {
+    /* a Lua-function default is a parameter execution fills */
+    if (!have && d && (insert ? d->lua_default : d->lua_onupdate)) have = 1;
+    if (!have && d) {
       if (insert && d->def)
         v = d->def, have = 1;
       else if (!insert && d->onupdate)
@@ -1594,7 +1604,7 @@ static void insert(rt_compiler *c, rt_node *stmt) {
   }
   n = gather_set(c, stmt, set, 128, 1);
   if (n == 0) {
-    S(strcmp(c->d->name, "mysql") == 0 ? " () VALUES ()" : " DEFAULT VALUES");
+    S(c->d->flags & RT_DF_DEFAULT_VALUES ? " DEFAULT VALUES" : " () VALUES ()");
   } else {
     S(" (");
     for (i = 0; i < n; i++) {
@@ -1874,7 +1884,7 @@ static void sig_node(sigwalk *w, const rt_node *n) {
     if (n->ext) {
       rt_coldata *d = n->ext;
       sig_str(w, d->key);
-      sig_byte(w, (char)d->lua_default);
+      sig_byte(w, (char)(d->lua_default | d->lua_onupdate << 1));
       sig_node(w, d->def);
       sig_node(w, d->onupdate);
     }

@@ -32,6 +32,9 @@ enum { RT_PS_NAMED = 0, RT_PS_QMARK, RT_PS_DOLLAR };
 #define RT_DF_BOOL_WORDS 0x200
 #define RT_DF_SEQUENCES 0x1000       /* nextval() for Sequence columns */
 #define RT_DF_TUPLE_IN_VALUES 0x2000 /* (a, b) IN (VALUES (..), (..)) */
+#define RT_DF_DEFAULT_VALUES                                                   \
+  0x4000 /* INSERT INTO t DEFAULT VALUES, else                                 \
+            INSERT INTO t () VALUES () */
 #define RT_DF_EMPTY_IN_SELECT                                                  \
   0x800 /* IN () spelled as an empty SELECT */ /* no boolean type, yet spells  \
                                                   true/false */

@@ -376,6 +376,11 @@ rt_node *rt_self_group(rt_node *e, int against) {
   return self_group(e, against);
 }
 
+const char *rt_func_basename(const rt_node *f) {
+  const char *dot = strrchr(f->name, '.');
+  return dot ? dot + 1 : f->name;
+}
+
 const char *rt_bind_key_for(const rt_node *e) {
   while (e) {
     switch (e->kind) {
@@ -384,7 +389,7 @@ const char *rt_bind_key_for(const rt_node *e) {
     case RT_N_LABEL:
       return e->name;
     case RT_N_FUNC:
-      return e->name;
+      return rt_func_basename(e);
     case RT_N_CAST:
     case RT_N_GROUPING:
       e = e->a;

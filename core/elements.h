@@ -49,7 +49,8 @@ typedef enum rt_nkind {
   RT_N_INSERT,    /* kids: RT_D_* slots */
   RT_N_UPDATE,
   RT_N_DELETE,
-  RT_N_DDL /* op: RT_DDL_*; a: table or index */
+  RT_N_DDL,       /* op: RT_DDL_*; a: table or index */
+  RT_N_FUNCFILTER /* a: function; b: criterion (aggregate FILTER) */
 } rt_nkind;
 
 typedef enum rt_op {
@@ -171,6 +172,9 @@ rt_node *rt_func(const char *name, rt_node **args, int n); /* consumed */
 rt_node *rt_label(const char *name, rt_node *e);
 rt_node *rt_cast(rt_node *e, rt_type *type);
 rt_node *rt_grouping(rt_node *e);
+
+/* A function's name without its package prefix ("f" for "pkg.f"). */
+const char *rt_func_basename(const rt_node *f);
 
 /* The name a bind compared with `e` takes ("id" for users.id). */
 const char *rt_bind_key_for(const rt_node *e);

@@ -50,8 +50,9 @@ typedef struct rt_coldata {
   rt_node *server_default;
   rt_node *onupdate;
   rt_node *server_onupdate;
-  int lua_default; /* the default is a Lua function kept by the binding */
-  int seq;         /* has a Sequence */
+  int lua_default;  /* the default is a Lua function kept by the binding */
+  int lua_onupdate; /* so is the onupdate value */
+  int seq;          /* has a Sequence */
   char *seqname;
 } rt_coldata;
 

@@ -225,8 +225,9 @@ rt_node *rt_alias(rt_node *element, const char *name, int flags) {
       return NULL;
     }
     p->a = rt_ref(inner);
-    p->name =
-        rt_strdup(nm ? nm : (inner->kind == RT_N_FUNC ? inner->name : "anon"));
+    p->name = rt_strdup(
+        nm ? nm
+           : (inner->kind == RT_N_FUNC ? rt_func_basename(inner) : "anon"));
     if (!nm) p->flags |= RT_F_ANON;
     p->flags |= inner->flags & RT_F_PK;
     p->type = rt_type_ref(inner->type);

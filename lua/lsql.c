@@ -380,8 +380,10 @@ static int in_(lua_State *L, int negate, const char *fname) {
         }
       }
     } else if (rt_lua_tovalue(L, -1, &v) == 0 && !lua_istable(L, -1))
+      /* anonymous: named id_1, id_2 when the list holds other
+      ** expressions too (in_{1, null()}) and can't expand */
       item = rt_bind(rt_bind_key_for(e), v,
-                     v.type == RT_V_NULL ? NULL : e->type, 0);
+                     v.type == RT_V_NULL ? NULL : e->type, 1);
     else
       return rt_lua_error(L, RT_EARGUMENT,
                           "%s: list item %d is not a SQL value", fname, i);
@@ -543,29 +545,67 @@ static int e_label(lua_State *L) {
 
 /* --- function calls: func.name(...) --- */
 
+/*
+** func.<name> is a callable table {name}: calling it builds the function,
+** indexing it names a packaged function (func.myschema.myfunc).
+*/
+static const char func_mt_key = 0;
+
 static int func_call(lua_State *L) {
-  const char *name = lua_tostring(L, lua_upvalueindex(1));
-  int top = lua_gettop(L), i;
+  const char *name;
+  int nargs = lua_gettop(L) - 1, base, i;
   rt_node **args;
   lnode *ud;
   /* a literal argument binds under the function's name, as `lower_1` */
   rt_node *proto;
-  lnode *pu = lsql_newnode(L);
+  lnode *pu;
+  lua_rawgeti(L, 1, 1);
+  name = lua_tostring(L, -1);
+  if (!name) return rt_lua_error(L, RT_EARGUMENT, "func: not a function name");
+  lua_replace(L, 1); /* the name stays alive in slot 1; arguments at 2.. */
+  pu = lsql_newnode(L);
   pu->n = proto = rt_func(name, NULL, 0);
   lsql_check(L, proto);
-  for (i = 1; i <= top; i++) lsql_coerce(L, i, proto, name, i);
+  base = lua_gettop(L);
+  for (i = 1; i <= nargs; i++) lsql_coerce(L, i + 1, proto, name, i);
   ud = RESULT(L);
-  args = lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(top + 1), 0);
-  for (i = 0; i < top; i++) args[i] = rt_ref(lsql_tonode(L, top + 2 + i));
-  SETRESULT(L, ud, rt_func(name, args, top));
+  args = lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(nargs + 1), 0);
+  for (i = 0; i < nargs; i++) args[i] = rt_ref(lsql_tonode(L, base + 1 + i));
+  SETRESULT(L, ud, rt_func(name, args, nargs));
   lua_pop(L, 1);
   return 1;
 }
 
+static void push_func(lua_State *L, const char *name) {
+  lua_createtable(L, 1, 0);
+  lua_pushstring(L, name);
+  lua_rawseti(L, -2, 1);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &func_mt_key);
+  lua_setmetatable(L, -2);
+}
+
+/* func.<name>: made once and kept in `func` */
 static int func_index(lua_State *L) {
   luaL_checkstring(L, 2);
+  push_func(L, lua_tostring(L, 2));
   lua_pushvalue(L, 2);
-  lua_pushcclosure(L, func_call, 1);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);
+  return 1;
+}
+
+/* func.pkg.<name> */
+static int func_path_index(lua_State *L) {
+  const char *k = luaL_checkstring(L, 2);
+  lua_rawgeti(L, 1, 1);
+  lua_pushfstring(L, "%s.%s", lua_tostring(L, -1), k);
+  push_func(L, lua_tostring(L, -1));
+  return 1;
+}
+
+static int func_tostring(lua_State *L) {
+  lua_rawgeti(L, 1, 1);
+  lua_pushfstring(L, "func.%s", lua_tostring(L, -1));
   return 1;
 }
 
@@ -878,6 +918,35 @@ static int gen_set(lua_State *L, rt_node *s, int slot, rt_node *v) {
   return 1;
 }
 
+/*
+** func.count():filter(cond, ...): the aggregate FILTER (WHERE ...) clause
+** (SQLAlchemy's FunctionFilter); filtering again ANDs the criteria.
+*/
+static int func_filter(lua_State *L, rt_node *f) {
+  int top = lua_gettop(L), i, n = 0;
+  rt_node *items[16];
+  lnode *ud;
+  if (top < 2)
+    return rt_lua_error(L, RT_EARGUMENT, "filter: a criterion is required");
+  if (top > 15)
+    return rt_lua_error(L, RT_EARGUMENT, "filter: too many criteria");
+  for (i = 2; i <= top; i++) criterion(L, i, "filter", i - 1);
+  ud = RESULT(L);
+  if (f->kind == RT_N_FUNCFILTER) items[n++] = rt_ref(f->b);
+  for (i = 0; i < top - 1; i++)
+    items[n++] = rt_ref(lsql_tonode(L, top + 1 + i));
+  SETRESULT(L, ud, rt_node_new(RT_N_FUNCFILTER));
+  ud->n->a = rt_ref(f->kind == RT_N_FUNCFILTER ? f->a : f);
+  ud->n->type = rt_type_ref(f->type);
+  if (n == 1)
+    ud->n->b = items[0];
+  else {
+    ud->n->b = rt_boollist(RT_OP_AND, items, n);
+    lsql_check(L, ud->n->b);
+  }
+  return 1;
+}
+
 static int s_where(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "where");
   int top = lua_gettop(L), i, slot;
@@ -893,6 +962,8 @@ static int s_where(lua_State *L) {
     SETRESULT(L, ud, rt_exists(rt_ref(s)));
     return 1;
   }
+  if (s->kind == RT_N_FUNC || s->kind == RT_N_FUNCFILTER)
+    return func_filter(L, s);
   if (s->kind == RT_N_SELECT)
     slot = RT_S_WHERE;
   else if (s->kind == RT_N_UPDATE || s->kind == RT_N_DELETE)
@@ -1763,7 +1834,8 @@ static void positional_row(lua_State *L, rt_compiled *c, int map) {
 }
 
 /* Lua-function column defaults fill in keys the parameters lack. */
-static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
+static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
+                               const char *reg) {
   rt_node *s = lsql_tonode(L, stmt_idx), *t = s->kids[RT_D_TABLE];
   rt_node *vals = s->kids[RT_D_VALUES];
   int i;
@@ -1782,7 +1854,7 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
       rt_lua_pushvalue(L, &v->value);
     lua_setfield(L, map, vals->kids[i]->name);
   }
-  lua_getfield(L, LUA_REGISTRYINDEX, LSQL_DEFAULTS);
+  lua_getfield(L, LUA_REGISTRYINDEX, reg);
   lua_pushnil(L);
   if (lua_istable(L, -2)) {
     lua_pop(L, 1);
@@ -1818,12 +1890,12 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
 ** Only when something adds keys to them: values() the statement gives as
 ** binds, or Lua-function defaults of its table.
 */
-static int insert_adds_keys(lua_State *L, rt_node *s) {
+static int lua_defaults_add_keys(lua_State *L, rt_node *s, const char *reg) {
   rt_node *vals = s->kids[RT_D_VALUES];
   int i, adds;
   for (i = 0; vals && i < vals->n; i++)
     if (vals->kids[i]->a->kind == RT_N_BIND) return 1;
-  if (lua_getfield(L, LUA_REGISTRYINDEX, LSQL_DEFAULTS) != LUA_TTABLE) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, reg) != LUA_TTABLE) {
     lua_pop(L, 1);
     return 0;
   }
@@ -1852,6 +1924,10 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn) {
   rt_compile_opts o = {0, NULL, 0};
   int many = 0, n = 0, i, nkeys = 0;
   const char **keys;
+  /* Lua-function defaults (INSERT) and onupdates (UPDATE) */
+  const char *reg = s->kind == RT_N_INSERT   ? LSQL_DEFAULTS
+                    : s->kind == RT_N_UPDATE ? LSQL_ONUPDATES
+                                             : NULL;
   lua_settop(L, 3);
   if (!d) d = &rt_dialect_default;
   if (lua_istable(L, 3) && !lsql_tonode(L, 3)) {
@@ -1861,7 +1937,7 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn) {
     n = many ? (int)lua_rawlen(L, 3) : 1;
   }
   /* copy the maps: Lua defaults may add keys */
-  if (lua_istable(L, 3) && s->kind == RT_N_INSERT && insert_adds_keys(L, s)) {
+  if (lua_istable(L, 3) && reg && lua_defaults_add_keys(L, s, reg)) {
     lua_createtable(L, n, 0); /* 4 */
     for (i = 1; i <= n; i++) {
       lua_newtable(L);
@@ -1878,16 +1954,17 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn) {
         lua_settable(L, -5);
       }
       lua_pop(L, 1);
-      apply_lua_defaults(L, 1, lua_gettop(L));
+      apply_lua_defaults(L, 1, lua_gettop(L), reg);
       lua_rawseti(L, 4, i);
     }
     many = 1;
     lua_replace(L, 3);
-  } else if (s->kind == RT_N_INSERT && !lua_istable(L, 3)) {
+  } else if (reg && !lua_istable(L, 3) &&
+             (s->kind == RT_N_INSERT || lua_defaults_add_keys(L, s, reg))) {
     /* no parameters: Lua defaults still apply */
     lua_createtable(L, 1, 0);
     lua_newtable(L);
-    apply_lua_defaults(L, 1, lua_gettop(L));
+    apply_lua_defaults(L, 1, lua_gettop(L), reg);
     lua_rawseti(L, -2, 1);
     lua_replace(L, 3);
     many = 1;
@@ -2665,6 +2742,16 @@ void lsql_open_expr(lua_State *L) {
   lua_pop(L, 1);
   luaL_setfuncs(L, funcs, 0);
   /* func.<name>(...) */
+  lua_createtable(L, 0, 4);
+  lua_pushcfunction(L, func_call);
+  lua_setfield(L, -2, "__call");
+  lua_pushcfunction(L, func_path_index);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, func_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushliteral(L, "retort.Function");
+  lua_setfield(L, -2, "__name");
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &func_mt_key);
   lua_newtable(L);
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, func_index);

@@ -20,6 +20,8 @@
 #define COLS_MT "retort.ColumnCollection"
 /* registry: table node (light userdata) -> its Lua-function defaults */
 #define LSQL_DEFAULTS "retort.lua_defaults"
+/* registry: table node (light userdata) -> its Lua-function onupdates */
+#define LSQL_ONUPDATES "retort.lua_onupdates"
 
 typedef struct lnode {
   rt_node *n;

@@ -2636,6 +2636,140 @@ WHERE nodes.parent_id = included.id)
  SELECT included.id 
 FROM included]==],
   }},
+  {lua = [==[select(users.c.id):where(users.c.age:in_{1, null()})]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE users.age IN (:age_1, NULL)]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE users.age IN (?, NULL)]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE users.age IN ($1, NULL)]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE users.age IN (?, NULL)]==],
+  }},
+  {lua = [==[select(users.c.id):where(users.c.age:in_{1, 2, null()})]==], lit = true, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE users.age IN (1, 2, NULL)]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE users.age IN (1, 2, NULL)]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE users.age IN (1, 2, NULL)]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE users.age IN (1, 2, NULL)]==],
+  }},
+  {lua = [==[select(users.c.id):where(users.c.name:not_in{'a', null()})]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE (users.name NOT IN (:name_1, NULL))]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE (users.name NOT IN (?, NULL))]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE (users.name NOT IN ($1, NULL))]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE (users.name NOT IN (?, NULL))]==],
+  }},
+  {lua = [==[insert(users):values{}]==], lit = false, expect = {
+    default = [==[INSERT INTO users () VALUES ()]==],
+    sqlite = [==[INSERT INTO users DEFAULT VALUES]==],
+    postgresql = [==[INSERT INTO users DEFAULT VALUES RETURNING users.id]==],
+    mysql = [==[INSERT INTO users () VALUES ()]==],
+  }},
+  {lua = [==[insert(t1):values{}]==], lit = false, expect = {
+    default = [==[INSERT INTO t1 () VALUES ()]==],
+    sqlite = [==[INSERT INTO t1 DEFAULT VALUES]==],
+    postgresql = [==[INSERT INTO t1 DEFAULT VALUES]==],
+    mysql = [==[INSERT INTO t1 () VALUES ()]==],
+  }},
+  {lua = [==[select(func.count():filter(users.c.age:gt(1)))]==], lit = false, expect = {
+    default = [==[SELECT count(*) FILTER (WHERE users.age > :age_1) AS anon_1 
+FROM users]==],
+    sqlite = [==[SELECT count(*) FILTER (WHERE users.age > ?) AS anon_1 
+FROM users]==],
+    postgresql = [==[SELECT count(*) FILTER (WHERE users.age > $1) AS anon_1 
+FROM users]==],
+    mysql = [==[SELECT count(*) FILTER (WHERE users.age > ?) AS anon_1 
+FROM users]==],
+  }},
+  {lua = [==[select(func.count(users.c.id):filter(users.c.age:gt(1), users.c.name:ne('x')):label('n'))]==], lit = true, expect = {
+    default = [==[SELECT count(users.id) FILTER (WHERE users.age > 1 AND users.name != 'x') AS n 
+FROM users]==],
+    sqlite = [==[SELECT count(users.id) FILTER (WHERE users.age > 1 AND users.name != 'x') AS n 
+FROM users]==],
+    postgresql = [==[SELECT count(users.id) FILTER (WHERE users.age > 1 AND users.name != 'x') AS n 
+FROM users]==],
+    mysql = [==[SELECT count(users.id) FILTER (WHERE users.age > 1 AND users.name != 'x') AS n 
+FROM users]==],
+  }},
+  {lua = [==[select(func.count():filter(users.c.age:gt(1)):filter(users.c.id:eq(3)))]==], lit = false, expect = {
+    default = [==[SELECT count(*) FILTER (WHERE users.age > :age_1 AND users.id = :id_1) AS anon_1 
+FROM users]==],
+    sqlite = [==[SELECT count(*) FILTER (WHERE users.age > ? AND users.id = ?) AS anon_1 
+FROM users]==],
+    postgresql = [==[SELECT count(*) FILTER (WHERE users.age > $1 AND users.id = $2) AS anon_1 
+FROM users]==],
+    mysql = [==[SELECT count(*) FILTER (WHERE users.age > ? AND users.id = ?) AS anon_1 
+FROM users]==],
+  }},
+  {lua = [==[select(users.c.name, func.sum(users.c.age):filter(or_(users.c.age:gt(1), users.c.age:lt(0))):over{partition_by = users.c.name})]==], lit = false, expect = {
+    default = [==[SELECT users.name, sum(users.age) FILTER (WHERE users.age > :age_1 OR users.age < :age_2) OVER (PARTITION BY users.name) AS anon_1 
+FROM users]==],
+    sqlite = [==[SELECT users.name, sum(users.age) FILTER (WHERE users.age > ? OR users.age < ?) OVER (PARTITION BY users.name) AS anon_1 
+FROM users]==],
+    postgresql = [==[SELECT users.name, sum(users.age) FILTER (WHERE users.age > $1 OR users.age < $2) OVER (PARTITION BY users.name) AS anon_1 
+FROM users]==],
+    mysql = [==[SELECT users.name, sum(users.age) FILTER (WHERE users.age > ? OR users.age < ?) OVER (PARTITION BY users.name) AS anon_1 
+FROM users]==],
+  }},
+  {lua = [==[select(users.c.age, func.count():filter(users.c.name:like('a%'))):group_by(users.c.age)]==], lit = false, expect = {
+    default = [==[SELECT users.age, count(*) FILTER (WHERE users.name LIKE :name_1) AS anon_1 
+FROM users GROUP BY users.age]==],
+    sqlite = [==[SELECT users.age, count(*) FILTER (WHERE users.name LIKE ?) AS anon_1 
+FROM users GROUP BY users.age]==],
+    postgresql = [==[SELECT users.age, count(*) FILTER (WHERE users.name LIKE $1) AS anon_1 
+FROM users GROUP BY users.age]==],
+    mysql = [==[SELECT users.age, count(*) FILTER (WHERE users.name LIKE ?) AS anon_1 
+FROM users GROUP BY users.age]==],
+  }},
+  {lua = [==[select(func.myschema.myfunc(users.c.age))]==], lit = false, expect = {
+    default = [==[SELECT myschema.myfunc(users.age) AS myfunc_1 
+FROM users]==],
+    sqlite = [==[SELECT myschema.myfunc(users.age) AS myfunc_1 
+FROM users]==],
+    postgresql = [==[SELECT myschema.myfunc(users.age) AS myfunc_1 
+FROM users]==],
+    mysql = [==[SELECT myschema.myfunc(users.age) AS myfunc_1 
+FROM users]==],
+  }},
+  {lua = [==[select(func.a.b.c(5), func.pkg.lower('x'))]==], lit = true, expect = {
+    default = [==[SELECT a.b.c(5) AS c_1, pkg.lower('x') AS lower_1]==],
+    sqlite = [==[SELECT a.b.c(5) AS c_1, pkg.lower('x') AS lower_1]==],
+    postgresql = [==[SELECT a.b.c(5) AS c_1, pkg.lower('x') AS lower_1]==],
+    mysql = [==[SELECT a.b.c(5) AS c_1, pkg.lower('x') AS lower_1]==],
+  }},
+  {lua = [==[select(users.c.id):where(func.myschema.check(users.c.name, 'y'):eq(1))]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE myschema.check(users.name, :check_1) = :check_2]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE myschema.check(users.name, ?) = ?]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE myschema.check(users.name, $1) = $2]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE myschema.check(users.name, ?) = ?]==],
+  }},
   {lua = [==[(function() local cu = select(users.c.id):where(users.c.age:gt(1)):cte(); return select(cu.c.id):where(cu.c.id:gt(2)) end)()]==], lit = false, expect = {
     default = [==[WITH anon_1 AS 
 (SELECT users.id AS id 
@@ -2667,5 +2801,5 @@ FROM anon_1
 WHERE anon_1.id > ?]==],
   }},
 }
-M.count = 761
+M.count = 813
 return M

@@ -356,6 +356,20 @@ CASES = [
     ("DropSequence(Sequence('seqd_id_seq'))", "DropSequence(Sequence('seqd_id_seq'))", {"only": ["postgresql"]}),
     ("rcte()", "(function() local inc = select(nodes.c.id, nodes.c.parent_id):where(nodes.c.id:eq(1)):cte('included', {recursive = true}); inc = inc:union_all(select(nodes.c.id, nodes.c.parent_id):where(nodes.c.parent_id:eq(inc.c.id))); return select(inc.c.id) end)()"),
     ("select(users.c.id).cte()", None),
+    # IN with a NULL construct, INSERT of no values, FILTER, packaged functions
+    ("select(users.c.id).where(users.c.age.in_([1, null()]))", "select(users.c.id):where(users.c.age:in_{1, null()})"),
+    ("select(users.c.id).where(users.c.age.in_([1, 2, null()]))", "select(users.c.id):where(users.c.age:in_{1, 2, null()})", {"lit": True}),
+    ("select(users.c.id).where(users.c.name.not_in(['a', null()]))", "select(users.c.id):where(users.c.name:not_in{'a', null()})"),
+    ("insert(users).values({})", "insert(users):values{}"),
+    ("insert(t1).values({})", "insert(t1):values{}"),
+    ("select(func.count().filter(users.c.age > 1))", "select(func.count():filter(users.c.age:gt(1)))"),
+    ("select(func.count(users.c.id).filter(users.c.age > 1, users.c.name != 'x').label('n'))", "select(func.count(users.c.id):filter(users.c.age:gt(1), users.c.name:ne('x')):label('n'))", {"lit": True}),
+    ("select(func.count().filter(users.c.age > 1).filter(users.c.id == 3))", "select(func.count():filter(users.c.age:gt(1)):filter(users.c.id:eq(3)))"),
+    ("select(users.c.name, func.sum(users.c.age).filter(or_(users.c.age > 1, users.c.age < 0)).over(partition_by=users.c.name))", "select(users.c.name, func.sum(users.c.age):filter(or_(users.c.age:gt(1), users.c.age:lt(0))):over{partition_by = users.c.name})"),
+    ("select(users.c.age, func.count().filter(users.c.name.like('a%'))).group_by(users.c.age)", "select(users.c.age, func.count():filter(users.c.name:like('a%'))):group_by(users.c.age)"),
+    ("select(func.myschema.myfunc(users.c.age))", "select(func.myschema.myfunc(users.c.age))"),
+    ("select(func.a.b.c(5), func.pkg.lower('x'))", "select(func.a.b.c(5), func.pkg.lower('x'))", {"lit": True}),
+    ("select(users.c.id).where(func.myschema.check(users.c.name, 'y') == 1)", "select(users.c.id):where(func.myschema.check(users.c.name, 'y'):eq(1))"),
     ("select(cte_u.c.id).where(cte_u.c.id > 2)", "(function() local cu = select(users.c.id):where(users.c.age:gt(1)):cte(); return select(cu.c.id):where(cu.c.id:gt(2)) end)()"),
 ]
 
