@@ -466,6 +466,31 @@ static int e_op(lua_State *L) {
   return 1;
 }
 
+/* e:bool_op("@@")(x): a custom operator whose result is a boolean */
+static int bool_op_apply(lua_State *L) {
+  lnode *ud;
+  op_apply(L);
+  ud = lua_touserdata(L, -1);
+  rt_type_unref(ud->n->type);
+  ud->n->type = rt_type_bare(RT_TY_BOOLEAN);
+  return 1;
+}
+
+static int e_bool_op(lua_State *L) {
+  lsql_checknode(L, 1, "bool_op");
+  rt_lua_checkarg(L, 2, LUA_TSTRING, "bool_op");
+  lua_settop(L, 2);
+  lua_pushcclosure(L, bool_op_apply, 2);
+  return 1;
+}
+
+/* e:concat(x): e || x (concat() on MySQL), as `..` */
+static int e_concat(lua_State *L) {
+  lsql_checknode(L, 1, "concat");
+  lua_settop(L, 2);
+  return binop(L, RT_OP_CONCAT, "concat");
+}
+
 static int unary_fn(lua_State *L, int op, const char *fname) {
   rt_node *e;
   lnode *ud;
@@ -731,6 +756,12 @@ static int l_case(lua_State *L) {
   } else
     lua_pushnil(L);
   n = (int)lua_rawlen(L, 1);
+  /* a list of pairs, unless its items aren't pairs: then a map with
+  ** integer keys, case({[1] = "a", [2] = "b"}, {value = e}) */
+  if (n > 0 && value) {
+    if (lua_rawgeti(L, 1, 1) != LUA_TTABLE) n = 0;
+    lua_pop(L, 1);
+  }
   if (n > 0)
     lua_pushvalue(L, 1); /* 4: the {when, then} pairs */
   else {
@@ -1121,16 +1152,23 @@ static int s_outerjoin(lua_State *L) {
   return do_join(L, 1, "outerjoin");
 }
 
-static int s_join_from(lua_State *L) {
-  rt_node *s = checkselect(L, "join_from");
-  rt_node *left = lsql_checknode(L, 2, "join_from");
-  rt_node *target = lsql_checknode(L, 3, "join_from");
+static int join_from(lua_State *L, int outer, const char *fname) {
+  rt_node *s = checkselect(L, fname);
+  rt_node *left = lsql_checknode(L, 2, fname);
+  rt_node *target = lsql_checknode(L, 3, fname);
   rt_node *on = lsql_tonode(L, 4);
-  int flags = join_opts(L, on ? 5 : 4);
+  int flags = join_opts(L, on ? 5 : 4) | (outer ? RT_F_OUTER : 0);
   lnode *ud = RESULT(L);
   SETRESULT(L, ud,
             rt_select_join(s, rt_ref(left), rt_ref(target), rt_ref(on), flags));
   return 1;
+}
+
+static int s_join_from(lua_State *L) {
+  return join_from(L, 0, "join_from");
+}
+static int s_outerjoin_from(lua_State *L) {
+  return join_from(L, 1, "outerjoin_from");
 }
 
 /* append each argument to a list slot */
@@ -1248,6 +1286,31 @@ static int s_limit(lua_State *L) {
 
 static int s_offset(lua_State *L) {
   return limit_slot(L, RT_S_OFFSET, "offset");
+}
+
+/* slice(start, stop): LIMIT stop - start OFFSET start, as SQLAlchemy */
+static int s_slice(lua_State *L) {
+  lua_Integer start, stop;
+  int has_stop;
+  checkselect(L, "slice");
+  start = luaL_optinteger(L, 2, 0);
+  has_stop = !lua_isnoneornil(L, 3);
+  stop = has_stop ? luaL_checkinteger(L, 3) : 0;
+  if (start < 0 || (has_stop && stop < start))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "slice: start and stop must be 0 <= start <= stop");
+  lua_settop(L, 1);
+  if (has_stop) {
+    lua_pushinteger(L, stop - start);
+    s_limit(L); /* 3 */
+    lua_replace(L, 1);
+    lua_settop(L, 1);
+  }
+  if (start > 0) {
+    lua_pushinteger(L, start);
+    s_offset(L);
+  }
+  return 1;
 }
 
 static int s_distinct(lua_State *L) {
@@ -2513,6 +2576,10 @@ static const luaL_Reg node_methods[] = {
     {"join", s_join},
     {"outerjoin", s_outerjoin},
     {"join_from", s_join_from},
+    {"outerjoin_from", s_outerjoin_from},
+    {"slice", s_slice},
+    {"bool_op", e_bool_op},
+    {"concat", e_concat},
     {"select_from", s_select_from},
     {"group_by", s_group_by},
     {"order_by", s_order_by},

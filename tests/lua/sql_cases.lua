@@ -2756,6 +2756,92 @@ FROM users]==],
     postgresql = [==[SELECT a.b.c(5) AS c_1, pkg.lower('x') AS lower_1]==],
     mysql = [==[SELECT a.b.c(5) AS c_1, pkg.lower('x') AS lower_1]==],
   }},
+  {lua = [==[select(users.c.name, addresses.c.email):outerjoin_from(users, addresses)]==], lit = false, expect = {
+    default = [==[SELECT users.name, addresses.email 
+FROM users LEFT OUTER JOIN addresses ON users.id = addresses.user_id]==],
+    sqlite = [==[SELECT users.name, addresses.email 
+FROM users LEFT OUTER JOIN addresses ON users.id = addresses.user_id]==],
+    postgresql = [==[SELECT users.name, addresses.email 
+FROM users LEFT OUTER JOIN addresses ON users.id = addresses.user_id]==],
+    mysql = [==[SELECT users.name, addresses.email 
+FROM users LEFT OUTER JOIN addresses ON users.id = addresses.user_id]==],
+  }},
+  {lua = [==[select(users.c.id):order_by(users.c.id):slice(2, 5)]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users ORDER BY users.id
+ LIMIT :param_1 OFFSET :param_2]==],
+    sqlite = [==[SELECT users.id 
+FROM users ORDER BY users.id
+ LIMIT ? OFFSET ?]==],
+    postgresql = [==[SELECT users.id 
+FROM users ORDER BY users.id 
+ LIMIT $1 OFFSET $2]==],
+    mysql = [==[SELECT users.id 
+FROM users ORDER BY users.id 
+ LIMIT ?, ?]==],
+  }},
+  {lua = [==[select(users.c.id):slice(0, 5)]==], lit = true, expect = {
+    default = [==[SELECT users.id 
+FROM users
+ LIMIT 5]==],
+    sqlite = [==[SELECT users.id 
+FROM users
+ LIMIT 5 OFFSET 0]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+ LIMIT 5]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+ LIMIT 5]==],
+  }},
+  {lua = [==[select(users.c.id):slice(3)]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users
+ LIMIT -1 OFFSET :param_1]==],
+    sqlite = [==[SELECT users.id 
+FROM users
+ LIMIT ? OFFSET ?]==],
+    postgresql = [==[SELECT users.id 
+FROM users
+ LIMIT ALL OFFSET $1]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+ LIMIT ?, 18446744073709551615]==],
+  }},
+  {lua = [==[select(users.c.name:concat('x'), users.c.name:concat(users.c.fullname))]==], lit = false, expect = {
+    default = [==[SELECT users.name || :name_1 AS anon_1, users.name || users.fullname AS anon_2 
+FROM users]==],
+    sqlite = [==[SELECT users.name || ? AS anon_1, users.name || users.fullname AS anon_2 
+FROM users]==],
+    postgresql = [==[SELECT users.name || $1 AS anon_1, users.name || users.fullname AS anon_2 
+FROM users]==],
+    mysql = [==[SELECT concat(users.name, ?) AS anon_1, concat(users.name, users.fullname) AS anon_2 
+FROM users]==],
+  }},
+  {lua = [==[select(users.c.id):where(users.c.name:bool_op('@@')('q'))]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE users.name @@ :name_1]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE users.name @@ ?]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE users.name @@ $1]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE users.name @@ ?]==],
+  }},
+  {lua = [==[select(case({[1] = 'one', [2] = 'two'}, {value = users.c.id, else_ = 'many'}))]==], lit = false, expect = {
+    default = [==[SELECT CASE users.id WHEN :param_1 THEN :param_2 WHEN :param_3 THEN :param_4 ELSE :param_5 END AS anon_1 
+FROM users]==],
+    sqlite = [==[SELECT CASE users.id WHEN ? THEN ? WHEN ? THEN ? ELSE ? END AS anon_1 
+FROM users]==],
+    postgresql = [==[SELECT CASE users.id WHEN $1 THEN $2 WHEN $3 THEN $4 ELSE $5 END AS anon_1 
+FROM users]==],
+    mysql = [==[SELECT CASE users.id WHEN ? THEN ? WHEN ? THEN ? ELSE ? END AS anon_1 
+FROM users]==],
+  }},
   {lua = [==[select(users.c.id):where(func.myschema.check(users.c.name, 'y'):eq(1))]==], lit = false, expect = {
     default = [==[SELECT users.id 
 FROM users 
@@ -2801,5 +2887,5 @@ FROM anon_1
 WHERE anon_1.id > ?]==],
   }},
 }
-M.count = 813
+M.count = 841
 return M

@@ -369,6 +369,13 @@ CASES = [
     ("select(users.c.age, func.count().filter(users.c.name.like('a%'))).group_by(users.c.age)", "select(users.c.age, func.count():filter(users.c.name:like('a%'))):group_by(users.c.age)"),
     ("select(func.myschema.myfunc(users.c.age))", "select(func.myschema.myfunc(users.c.age))"),
     ("select(func.a.b.c(5), func.pkg.lower('x'))", "select(func.a.b.c(5), func.pkg.lower('x'))", {"lit": True}),
+    ("select(users.c.name, addresses.c.email).outerjoin_from(users, addresses)", "select(users.c.name, addresses.c.email):outerjoin_from(users, addresses)"),
+    ("select(users.c.id).order_by(users.c.id).slice(2, 5)", "select(users.c.id):order_by(users.c.id):slice(2, 5)"),
+    ("select(users.c.id).slice(0, 5)", "select(users.c.id):slice(0, 5)", {"lit": True}),
+    ("select(users.c.id).slice(3, None)", "select(users.c.id):slice(3)"),
+    ("select(users.c.name.concat('x'), users.c.name.concat(users.c.fullname))", "select(users.c.name:concat('x'), users.c.name:concat(users.c.fullname))"),
+    ("select(users.c.id).where(users.c.name.bool_op('@@')('q'))", "select(users.c.id):where(users.c.name:bool_op('@@')('q'))"),
+    ("select(case({1: 'one', 2: 'two'}, value=users.c.id, else_='many'))", "select(case({[1] = 'one', [2] = 'two'}, {value = users.c.id, else_ = 'many'}))"),
     ("select(users.c.id).where(func.myschema.check(users.c.name, 'y') == 1)", "select(users.c.id):where(func.myschema.check(users.c.name, 'y'):eq(1))"),
     ("select(cte_u.c.id).where(cte_u.c.id > 2)", "(function() local cu = select(users.c.id):where(users.c.age:gt(1)):cte(); return select(cu.c.id):where(cu.c.id:gt(2)) end)()"),
 ]
