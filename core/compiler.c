@@ -1843,6 +1843,13 @@ static int sig_schema_node(sigwalk *w, const rt_node *n) {
   return 1;
 }
 
+static void sig_child(sigwalk *w, const rt_node *n) {
+  if (n)
+    sig_node(w, n);
+  else
+    sig_byte(w, 0);
+}
+
 static void sig_node(sigwalk *w, const rt_node *n) {
   int pos, i;
   unsigned char hdr[2];
@@ -1889,11 +1896,13 @@ static void sig_node(sigwalk *w, const rt_node *n) {
       sig_node(w, d->onupdate);
     }
   }
-  sig_node(w, n->a);
-  sig_node(w, n->b);
-  sig_node(w, n->c);
+  /* absent operands and slots (most of a SELECT's) as one byte, without
+  ** a call */
+  sig_child(w, n->a);
+  sig_child(w, n->b);
+  sig_child(w, n->c);
   sig_raw(w, &n->n, sizeof n->n);
-  for (i = 0; i < n->n; i++) sig_node(w, n->kids[i]);
+  for (i = 0; i < n->n; i++) sig_child(w, n->kids[i]);
 }
 
 static uint64_t sig_hash(const char *p, size_t n) {
