@@ -66,6 +66,7 @@ struct rt_compiler {
   int no_qualify;    /* render columns without their table */
   int asfrom;        /* the select being rendered is a FROM element */
   rt_node *cur_cols; /* columns clause of the select being rendered */
+  int rows;          /* VALUES rows rendered for insert_rows */
   int failed;
   rt_error *err;
 };
@@ -1617,6 +1618,16 @@ static void insert(rt_compiler *c, rt_node *stmt) {
       set_value(c, &set[i], "");
     }
     CH(')');
+    /* the same row again for each further parameter set */
+    for (r = 1; r < c->o->insert_rows; r++) {
+      S(", (");
+      for (i = 0; i < n; i++) {
+        if (i) S(", ");
+        set_value(c, &set[i], "");
+      }
+      CH(')');
+    }
+    if (c->o->insert_rows > 1) c->rows = c->o->insert_rows;
   }
   upsert(c, stmt);
   if (stmt->kids[RT_D_RETURNING])
@@ -1705,6 +1716,7 @@ typedef struct cache_entry {
   int *name_off;
   unsigned char *binary; /* per parameter: rt_param.binary */
   int returns_rows;
+  int rows;
 } cache_entry;
 
 static _Thread_local cache_entry cache[CACHE_SLOTS];
@@ -1992,6 +2004,7 @@ static int cache_hit(cache_entry *e, sigwalk *w, rt_compiled *res) {
   }
   res->nparams = e->nparams;
   res->returns_rows = e->returns_rows;
+  res->rows = e->rows;
   return 0;
 }
 
@@ -2008,6 +2021,7 @@ static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
   e.nparams = res->nparams;
   e.nameslen = nameslen;
   e.returns_rows = res->returns_rows;
+  e.rows = res->rows;
   e.sig = malloc(e.siglen + 1);
   e.sql = malloc(e.sqllen + 1);
   e.names = malloc(nameslen + 1);
@@ -2098,6 +2112,7 @@ static int memo_lookup(const rt_node *stmt, const rt_dialect *d,
   }
   res->nparams = e->nparams;
   res->returns_rows = e->returns_rows;
+  res->rows = e->rows;
   return 0;
 }
 
@@ -2164,7 +2179,7 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
                          const rt_compile_opts *o, rt_compiled *res,
                          size_t *nameslen, rt_error *err) {
   rt_compiler c;
-  rt_compile_opts none = {0, NULL, 0};
+  rt_compile_opts none = {0, NULL, 0, 0};
   rt_strbuf final = RT_STRBUF_INIT;
   int i, total, counter = 0;
   memset(&c, 0, sizeof c);
@@ -2236,6 +2251,7 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
         res->params[c.ctes.nparams + i].name = res->names + c.main.name_off[i];
       }
       res->nparams = total;
+      res->rows = c.rows;
     }
   }
   out_free(&c.main);
@@ -2270,6 +2286,10 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
   if (o && o->column_keys) {
     sig_byte(w, 3);
     for (i = 0; i < o->ncolumn_keys; i++) sig_str(w, o->column_keys[i]);
+  }
+  if (o && o->insert_rows > 1) {
+    sig_byte(w, 4);
+    sig_raw(w, &o->insert_rows, sizeof o->insert_rows);
   }
   if (w->failed || w->sb.failed)
     return compile_fresh(stmt, d, o, res, &nameslen, err);

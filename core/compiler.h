@@ -84,6 +84,10 @@ typedef struct rt_compile_opts {
   /* INSERT/UPDATE executed with parameters: the keys given (NULL: none) */
   const char *const *column_keys;
   int ncolumn_keys;
+  /* > 1: an INSERT of one VALUES row renders that many rows, each with
+  ** its own parameters (an executemany that returns rows, as SQLAlchemy
+  ** 2.0's "insertmanyvalues") */
+  int insert_rows;
 } rt_compile_opts;
 
 typedef struct rt_compiled {
@@ -92,6 +96,7 @@ typedef struct rt_compiled {
   rt_param *params;
   char *names; /* storage for the parameter names */
   int returns_rows;
+  int rows; /* VALUES rows rendered for insert_rows (0: not asked) */
 } rt_compiled;
 
 int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,

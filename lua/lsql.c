@@ -1769,7 +1769,7 @@ static int compiled_index(lua_State *L) {
   const char *k = lua_tostring(L, 2);
   rt_node *s;
   const rt_dialect *d;
-  rt_compile_opts o = {0, NULL, 0};
+  rt_compile_opts o = {0, NULL, 0, 0};
   rt_compiled *c;
   int i;
   if (!k || (strcmp(k, "params") != 0 && strcmp(k, "positiontup") != 0))
@@ -1804,7 +1804,7 @@ static int compiled_index(lua_State *L) {
 static int s_compile(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "compile");
   const rt_dialect *d;
-  rt_compile_opts o = {0, NULL, 0};
+  rt_compile_opts o = {0, NULL, 0, 0};
   rt_compiled *c;
   int opts = lua_istable(L, 3)                                ? 3
              : (lua_istable(L, 2) && !lua_getmetatable(L, 2)) ? 2
@@ -1981,10 +1981,14 @@ static int lua_defaults_add_keys(lua_State *L, rt_node *s, const char *reg) {
 ** copied when defaults add keys) and compile with the first map's keys.
 ** *many tells a list of maps, *n how many.
 */
-static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn) {
+/* Parameters one statement may carry on every database (SQLite's limit) */
+#define MAX_STMT_PARAMS 32766
+
+static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
+                                 int allow_rows) {
   rt_node *s = lsql_checknode(L, 1, "execute");
   const rt_dialect *d = rt_dialect_find(luaL_optstring(L, 2, "default"));
-  rt_compile_opts o = {0, NULL, 0};
+  rt_compile_opts o = {0, NULL, 0, 0};
   int many = 0, n = 0, i, nkeys = 0;
   const char **keys;
   /* Lua-function defaults (INSERT) and onupdates (UPDATE) */
@@ -2060,6 +2064,14 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn) {
     static const char *const none[1] = {NULL};
     o.column_keys = none;
   }
+  /* an INSERT .. RETURNING with several parameter sets: one statement of
+  ** as many VALUES rows, so every row comes back (SQLAlchemy 2.0's
+  ** insertmanyvalues) */
+  if (allow_rows && many && n > 1 && s->kind == RT_N_INSERT &&
+      s->kids[RT_D_RETURNING] && !s->kids[RT_D_MULTI] &&
+      !s->kids[RT_D_SELECT] &&
+      (long)n * (long)s->kids[RT_D_TABLE]->n <= MAX_STMT_PARAMS)
+    o.insert_rows = n;
   *pmany = many;
   *pn = n;
   return compile_ud(L, s, d, &o);
@@ -2083,7 +2095,7 @@ static void push_binary_flags(lua_State *L, const rt_compiled *c) {
 
 static int compile_hook(lua_State *L) {
   int many, n, i;
-  rt_compiled *c = hook_compile(L, &many, &n);
+  rt_compiled *c = hook_compile(L, &many, &n, 0);
   lua_pushstring(L, c->sql);
   if (many && n > 1) {
     lua_createtable(L, n, 0);
@@ -2114,8 +2126,8 @@ static int compile_hook(lua_State *L) {
 ** up (__index): its strings are kept in the table at `anchor` (made when
 ** first needed, in that stack slot).
 */
-static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
-                       rt_value *row) {
+static void values_row(lua_State *L, rt_compiled *c, int first, int count,
+                       int map, int anchor, rt_value *row) {
   int i, computed = 0;
   if (map && lua_getmetatable(L, map)) {
     lua_pop(L, 1);
@@ -2125,10 +2137,11 @@ static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
       lua_replace(L, anchor);
     }
   }
-  for (i = 0; i < c->nparams; i++) {
+  for (i = first; i < first + count; i++) {
+    rt_value *v = &row[i - first];
     const rt_value *dflt = c->params[i].value;
     if (map && lua_getfield(L, map, c->params[i].name) != LUA_TNIL) {
-      if (rt_lua_tovalue(L, -1, &row[i]) != 0)
+      if (rt_lua_tovalue(L, -1, v) != 0)
         rt_lua_error(L, RT_EARGUMENT,
                      "execute: parameter %d can't be bound: %s is not a SQL "
                      "value",
@@ -2143,11 +2156,11 @@ static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
         rt_lua_error(L, RT_EINVALIDREQUEST,
                      "A value is required for bind parameter '%s'",
                      c->params[i].name);
-      row[i] = *dflt;
+      *v = *dflt;
     }
     /* a LargeBinary parameter's string goes as bytes, others as text */
-    if (row[i].type == RT_V_TEXT || row[i].type == RT_V_BLOB)
-      row[i].type = c->params[i].binary ? RT_V_BLOB : RT_V_TEXT;
+    if (v->type == RT_V_TEXT || v->type == RT_V_BLOB)
+      v->type = c->params[i].binary ? RT_V_BLOB : RT_V_TEXT;
   }
 }
 
@@ -2160,17 +2173,20 @@ static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
 */
 static int exec_compile(lua_State *L) {
   rt_lua_exec *out = lua_touserdata(L, 4);
-  int many, n, i, map;
+  int many, n, i, map, rows, width;
   rt_compiled *c;
   rt_value *vals;
   lua_settop(L, 3);
-  c = hook_compile(L, &many, &n);
+  c = hook_compile(L, &many, &n, 1);
   lua_settop(L, 3);
   if (!lua_istable(L, 3)) n = 1;
+  /* rows: the parameter sets share one execution, a slice each */
+  rows = c->rows > 1 && c->rows == n ? n : 0;
+  width = rows ? c->nparams / rows : c->nparams;
   lua_pushstring(L, c->sql); /* 4 */
   vals = lua_newuserdatauv(
-      L, sizeof(rt_value) * ((size_t)n * (size_t)c->nparams + 1), 0); /* 5 */
-  lua_pushvalue(L, 3);                                                /* 6 */
+      L, sizeof(rt_value) * ((size_t)n * (size_t)width + 1), 0); /* 5 */
+  lua_pushvalue(L, 3);                                           /* 6 */
   lua_pushnil(L); /* 7: the anchor, when a map needs one */
   for (i = 1; i <= n; i++) {
     map = 0;
@@ -2183,13 +2199,14 @@ static int exec_compile(lua_State *L) {
         lua_pushvalue(L, 3);
       map = lua_gettop(L);
     }
-    values_row(L, c, map, 7, vals + (size_t)(i - 1) * (size_t)c->nparams);
+    values_row(L, c, rows ? (i - 1) * width : 0, width, map, 7,
+               vals + (size_t)(i - 1) * (size_t)width);
     lua_settop(L, 7);
   }
   out->sql = lua_tostring(L, 4);
   out->vals = vals;
   out->nparams = c->nparams;
-  out->nrows = n;
+  out->nrows = rows ? 1 : n;
   return 4;
 }
 

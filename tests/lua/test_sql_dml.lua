@@ -104,6 +104,37 @@ for _, db in ipairs(T.databases()) do
   end)
 end
 
+for _, db in ipairs(T.databases()) do
+  local name = db.name
+  if name ~= "mysql" then
+    T.test(name .. ": executemany of INSERT .. RETURNING returns every row",
+           function()
+      -- SQLAlchemy 2.0's insertmanyvalues: one INSERT of as many VALUES rows
+      local md, t = schema()
+      local engine = create_engine(db.url)
+      md:drop_all(engine)
+      md:create_all(engine)
+      local conn <close> = engine:connect()
+      local r = conn:execute(insert(t):returning(t.c.id, t.c.x, t.c.made),
+                             {{x = 1}, {x = 2, made = "two"}, {x = 3}})
+      local rows = r:all()
+      T.eq(#rows, 3)
+      table.sort(rows, function(a, b) return a.x < b.x end)
+      T.eq({rows[1].x, rows[1].made}, {1, "m-1"}, "Lua default per row")
+      T.eq({rows[2].x, rows[2].made}, {2, "two"})
+      T.eq({rows[3].x, rows[3].made}, {3, "m-3"})
+      T.ok(rows[1].id < rows[2].id and rows[2].id < rows[3].id, "ids")
+      T.eq(conn:execute(select(func.count()):select_from(t)):scalar(), 3)
+      -- without RETURNING it stays an executemany that returns no rows
+      r = conn:execute(insert(t), {{x = 4}, {x = 5}})
+      T.eq(r.returns_rows, false)
+      T.raises("ResourceClosedError", function() return r:all() end)
+      conn:rollback()
+      md:drop_all(engine)
+    end)
+  end
+end
+
 T.test("packaged function names render dotted, labelled by the last part",
        function()
   local t = sa.table("t", column("x"))
