@@ -66,6 +66,7 @@ struct rt_compiler {
   int no_qualify;    /* render columns without their table */
   int asfrom;        /* the select being rendered is a FROM element */
   rt_node *cur_cols; /* columns clause of the select being rendered */
+  int in_binary;     /* inside an operand of a binary expression */
   int rows;          /* VALUES rows rendered for insert_rows */
   int failed;
   rt_error *err;
@@ -520,7 +521,120 @@ static void in_list(rt_compiler *c, rt_node *e) {
   CH(')');
 }
 
+static int is_json(const rt_type *t) {
+  return t && (t->kind == RT_TY_JSON || t->kind == RT_TY_JSONB);
+}
+
+/* a CAST target as the dialect spells it */
+static void cast_target(rt_compiler *c, const rt_type *t) {
+  if (c->d->cast_type)
+    c->d->cast_type(c, t);
+  else
+    rt_type_ddl(&c->cur->sb, t, c->d->name);
+}
+
+/* JSON_EXTRACT(a, path) for SQLite and MySQL */
+static void json_extract(rt_compiler *c, rt_node *e) {
+  S("JSON_EXTRACT(");
+  rt_c_expr(c, e->a);
+  S(", ");
+  rt_c_expr(c, e->c);
+  CH(')');
+}
+
+/*
+** col["key"], col[1], col[{"a", 1}] on a JSON column, read as JSON or (as
+** SQLAlchemy's as_string() ...) as another type; each dialect's form.
+*/
+static void json_item(rt_compiler *c, rt_node *e) {
+  int path = e->op == RT_OP_JSON_PATH, as = !is_json(e->type);
+  const char *dn = c->d->name;
+  int group = c->in_binary > 0;
+  c->in_binary++;
+  if (strcmp(dn, "sqlite") == 0) {
+    if (!as) S("JSON_QUOTE(");
+    json_extract(c, e);
+    if (!as) CH(')');
+  } else if (strcmp(dn, "mysql") == 0) {
+    if (!as)
+      json_extract(c, e);
+    else {
+      int kind = e->type->kind;
+      S("CASE ");
+      json_extract(c, e);
+      S(" WHEN 'null' THEN NULL ");
+      if (kind == RT_TY_BOOLEAN)
+        S("WHEN true THEN true ELSE false END");
+      else {
+        S("ELSE ");
+        if (rt_type_is_integer(e->type)) {
+          S("CAST(");
+          json_extract(c, e);
+          S(" AS SIGNED INTEGER)");
+        } else if (kind == RT_TY_FLOAT || kind == RT_TY_DOUBLE) {
+          json_extract(c, e);
+          S("+0.0000000000000000000000");
+        } else if (kind == RT_TY_NUMERIC) {
+          S("CAST(");
+          json_extract(c, e);
+          S(" AS DECIMAL(");
+          add_int(&c->cur->sb, e->type->precision);
+          S(", ");
+          add_int(&c->cur->sb, e->type->scale);
+          S("))");
+        } else {
+          S("JSON_UNQUOTE(");
+          json_extract(c, e);
+          CH(')');
+        }
+        S(" END");
+      }
+    }
+  } else if (strcmp(dn, "postgresql") == 0) {
+    if (as) S("CAST(");
+    if (group) CH('(');
+    rt_c_expr(c, e->a);
+    S(path ? (as ? " #>> " : " #> ") : (as ? " ->> " : " -> "));
+    rt_c_expr(c, e->b);
+    if (group) CH(')');
+    if (as) {
+      S(" AS ");
+      cast_target(c, e->type);
+      CH(')');
+    }
+  } else {
+    rt_c_expr(c, e->a);
+    CH('[');
+    if (path && c->o->literal_binds) {
+      /* SQLAlchemy's string form shows the Python tuple */
+      int i;
+      CH('(');
+      for (i = 0; i < e->n; i++) {
+        if (i) S(", ");
+        rt_c_expr(c, e->kids[i]);
+      }
+      if (e->n == 1) CH(',');
+      CH(')');
+    } else
+      rt_c_expr(c, e->b);
+    CH(']');
+  }
+  c->in_binary--;
+}
+
+static void binary_op(rt_compiler *c, rt_node *e);
+
 static void binary(rt_compiler *c, rt_node *e) {
+  if (e->op == RT_OP_JSON_GETITEM || e->op == RT_OP_JSON_PATH) {
+    json_item(c, e);
+    return;
+  }
+  c->in_binary++;
+  binary_op(c, e);
+  c->in_binary--;
+}
+
+static void binary_op(rt_compiler *c, rt_node *e) {
   int op = e->op;
   if (op == RT_OP_IN || op == RT_OP_NOTIN) {
     in_list(c, e);

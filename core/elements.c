@@ -312,6 +312,9 @@ int rt_op_precedence(int op) {
     return 2;
   case RT_OP_ASBOOL:
     return -10;
+  case RT_OP_JSON_GETITEM:
+  case RT_OP_JSON_PATH:
+    return 15;
   case RT_OP_NOTIN:
     return -100; /* SQLAlchemy has no entry for it */
   case RT_OP_EXISTS:

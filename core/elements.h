@@ -98,6 +98,11 @@ typedef enum rt_op {
   RT_OP_INTERSECT,
   RT_OP_EXCEPT,
   RT_OP_ASBOOL, /* the context of a WHERE criterion */
+  /* JSON index: a, b the key as given (PostgreSQL's form), c the same as a
+  ** JSON path string ('$."k"'), kids the path items; the type is JSON, or
+  ** the as_string()/as_integer()... type the value is read as */
+  RT_OP_JSON_GETITEM,
+  RT_OP_JSON_PATH,
   RT_OP_COUNT
 } rt_op;
 

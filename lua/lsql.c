@@ -2508,10 +2508,147 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
   return 0;
 }
 
+/* --- JSON index operators --- */
+
+static int node_is_json(const rt_node *n) {
+  return n->type &&
+         (n->type->kind == RT_TY_JSON || n->type->kind == RT_TY_JSONB);
+}
+
+/* one path element in JSON path syntax: ."key" or [n] */
+static void json_path_elem(luaL_Buffer *b, lua_State *L, int idx) {
+  if (lua_isinteger(L, idx)) {
+    lua_pushfstring(L, "[%I]", lua_tointeger(L, idx));
+  } else {
+    lua_pushfstring(L, ".\"%s\"", lua_tostring(L, idx));
+  }
+  luaL_addvalue(b);
+}
+
+static int json_key_ok(lua_State *L, int idx) {
+  return lua_isinteger(L, idx) || lua_type(L, idx) == LUA_TSTRING;
+}
+
+/* e[key] on a JSON expression: key a string, an integer or a list of them
+** (a path) */
+static int json_index(lua_State *L, rt_node *e, int key) {
+  int path = lua_type(L, key) == LUA_TTABLE, i, n = 0;
+  luaL_Buffer b;
+  lnode *ud;
+  rt_value v;
+  rt_node *raw, *jp, *item;
+  if (path) {
+    n = (int)lua_rawlen(L, key);
+    if (n == 0)
+      return rt_lua_error(L, RT_EARGUMENT, "JSON path: an empty path");
+    for (i = 1; i <= n; i++) {
+      lua_rawgeti(L, key, i);
+      if (!json_key_ok(L, -1))
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "JSON path: item %d must be a string or an "
+                            "integer",
+                            i);
+      lua_pop(L, 1);
+    }
+    /* PostgreSQL's text[] form {a, 1} */
+    luaL_buffinit(L, &b);
+    luaL_addchar(&b, '{');
+    for (i = 1; i <= n; i++) {
+      if (i > 1) luaL_addstring(&b, ", ");
+      lua_rawgeti(L, key, i);
+      luaL_addvalue(&b);
+    }
+    luaL_addchar(&b, '}');
+    luaL_pushresult(&b);
+  } else if (!json_key_ok(L, key))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "JSON index: a key must be a string, an integer or a "
+                        "list of them, not %s",
+                        luaL_typename(L, key));
+  else
+    lua_pushvalue(L, key);
+  /* the JSON path form $."a"[1] */
+  luaL_buffinit(L, &b);
+  luaL_addchar(&b, '$');
+  if (path)
+    for (i = 1; i <= n; i++) {
+      lua_rawgeti(L, key, i);
+      json_path_elem(&b, L, lua_gettop(L));
+      lua_pop(L, 1);
+    }
+  else
+    json_path_elem(&b, L, key);
+  luaL_pushresult(&b);
+  /* stack: raw form, path form */
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_node_new(RT_N_BINARY));
+  ud->n->op = path ? RT_OP_JSON_PATH : RT_OP_JSON_GETITEM;
+  ud->n->type = rt_type_ref(e->type);
+  ud->n->a = rt_ref(e);
+  rt_lua_tovalue(L, -3, &v);
+  ud->n->b = raw = rt_bind(rt_bind_key_for(e), v, NULL, 1);
+  lsql_check(L, raw);
+  rt_lua_tovalue(L, -2, &v);
+  ud->n->c = jp = rt_bind(rt_bind_key_for(e), v, NULL, 1);
+  lsql_check(L, jp);
+  for (i = 1; path && i <= n; i++) {
+    lua_rawgeti(L, key, i);
+    rt_lua_tovalue(L, -1, &v);
+    item = rt_bind("param", v, NULL, 1);
+    lua_pop(L, 1);
+    if (!item || rt_node_push(ud->n, item) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+  return 1;
+}
+
+/* e:as_string() ... on a JSON index: the value read as that type */
+static int json_as(lua_State *L, rt_type *t, const char *fname) {
+  rt_node *e = lsql_checknode(L, 1, fname);
+  lnode *ud;
+  if (e->kind != RT_N_BINARY ||
+      (e->op != RT_OP_JSON_GETITEM && e->op != RT_OP_JSON_PATH))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "%s: only an index of a JSON expression has it", fname);
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_node_copy(e));
+  rt_type_unref(ud->n->type);
+  ud->n->type = rt_type_ref(t); /* t is borrowed */
+  return 1;
+}
+
+static int e_as_string(lua_State *L) {
+  return json_as(L, rt_type_bare(RT_TY_STRING), "as_string");
+}
+static int e_as_integer(lua_State *L) {
+  return json_as(L, rt_type_bare(RT_TY_INTEGER), "as_integer");
+}
+static int e_as_float(lua_State *L) {
+  return json_as(L, rt_type_bare(RT_TY_FLOAT), "as_float");
+}
+static int e_as_boolean(lua_State *L) {
+  return json_as(L, rt_type_bare(RT_TY_BOOLEAN), "as_boolean");
+}
+static int e_as_json(lua_State *L) {
+  return json_as(L, rt_type_bare(RT_TY_JSON), "as_json");
+}
+static int e_as_numeric(lua_State *L) {
+  int p = (int)luaL_checkinteger(L, 2), sc = (int)luaL_checkinteger(L, 3);
+  rt_type **box;
+  lua_settop(L, 1);
+  box = lsql_newtype(L); /* owns the type */
+  *box = rt_type_new(RT_TY_NUMERIC);
+  lsql_check(L, *box);
+  (*box)->precision = p;
+  (*box)->scale = sc;
+  return json_as(L, *box, "as_numeric");
+}
+
 static int node_index(lua_State *L) {
   lnode *u = lua_touserdata(L, 1);
   const char *k;
-  if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  if (lua_type(L, 2) != LUA_TSTRING)
+    return node_is_json(u->n) ? json_index(L, u->n, 2) : 0;
   k = lua_tostring(L, 2);
   /* t.c, the most common attribute: straight to the cached collection */
   if (k[0] == 'c' && k[1] == '\0' &&
@@ -2531,6 +2668,11 @@ static int node_index(lua_State *L) {
   if (node_attr(L, u->n, k)) return 1;
   luaL_getmetafield(L, 1, "__methods");
   lua_getfield(L, -1, k);
+  /* col["key"] on JSON: a key that names no method or attribute */
+  if (lua_isnil(L, -1) && node_is_json(u->n)) {
+    lua_settop(L, 2);
+    return json_index(L, u->n, 2);
+  }
   if (lua_isnil(L, -1) && u->n->kind == RT_N_COLUMN)
     return rt_lua_error(L, RT_EARGUMENT, "Column '%s' has no attribute '%s'",
                         u->n->name, k);
@@ -2596,6 +2738,12 @@ static const luaL_Reg node_methods[] = {
     {"outerjoin_from", s_outerjoin_from},
     {"slice", s_slice},
     {"bool_op", e_bool_op},
+    {"as_string", e_as_string},
+    {"as_integer", e_as_integer},
+    {"as_float", e_as_float},
+    {"as_boolean", e_as_boolean},
+    {"as_json", e_as_json},
+    {"as_numeric", e_as_numeric},
     {"concat", e_concat},
     {"select_from", s_select_from},
     {"group_by", s_group_by},

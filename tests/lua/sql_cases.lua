@@ -2842,6 +2842,146 @@ FROM users]==],
     mysql = [==[SELECT CASE users.id WHEN ? THEN ? WHEN ? THEN ? ELSE ? END AS anon_1 
 FROM users]==],
   }},
+  {lua = [==[select(kinds.c.j['k'])]==], lit = false, expect = {
+    default = [==[SELECT kinds.j[:j_1] AS anon_1 
+FROM kinds]==],
+    sqlite = [==[SELECT JSON_QUOTE(JSON_EXTRACT(kinds.j, ?)) AS anon_1 
+FROM kinds]==],
+    postgresql = [==[SELECT kinds.j -> $1 AS anon_1 
+FROM kinds]==],
+    mysql = [==[SELECT JSON_EXTRACT(kinds.j, ?) AS anon_1 
+FROM kinds]==],
+  }},
+  {lua = [==[select(kinds.c.j['k'], kinds.c.j[1])]==], lit = true, expect = {
+    default = [==[SELECT kinds.j['k'] AS anon_1, kinds.j[1] AS anon_2 
+FROM kinds]==],
+    sqlite = [==[SELECT JSON_QUOTE(JSON_EXTRACT(kinds.j, '$."k"')) AS anon_1, JSON_QUOTE(JSON_EXTRACT(kinds.j, '$[1]')) AS anon_2 
+FROM kinds]==],
+    postgresql = [==[SELECT kinds.j -> 'k' AS anon_1, kinds.j -> 1 AS anon_2 
+FROM kinds]==],
+    mysql = [==[SELECT JSON_EXTRACT(kinds.j, '$."k"') AS anon_1, JSON_EXTRACT(kinds.j, '$[1]') AS anon_2 
+FROM kinds]==],
+  }},
+  {lua = [==[select(kinds.c.j[{'a', 1}])]==], lit = false, expect = {
+    default = [==[SELECT kinds.j[:j_1] AS anon_1 
+FROM kinds]==],
+    sqlite = [==[SELECT JSON_QUOTE(JSON_EXTRACT(kinds.j, ?)) AS anon_1 
+FROM kinds]==],
+    postgresql = [==[SELECT kinds.j #> $1 AS anon_1 
+FROM kinds]==],
+    mysql = [==[SELECT JSON_EXTRACT(kinds.j, ?) AS anon_1 
+FROM kinds]==],
+  }},
+  {lua = [==[select(kinds.c.j[{'a', 1}])]==], lit = true, expect = {
+    default = [==[SELECT kinds.j[('a', 1)] AS anon_1 
+FROM kinds]==],
+    sqlite = [==[SELECT JSON_QUOTE(JSON_EXTRACT(kinds.j, '$."a"[1]')) AS anon_1 
+FROM kinds]==],
+    postgresql = [==[SELECT kinds.j #> '{a, 1}' AS anon_1 
+FROM kinds]==],
+    mysql = [==[SELECT JSON_EXTRACT(kinds.j, '$."a"[1]') AS anon_1 
+FROM kinds]==],
+  }},
+  {lua = [==[select(kinds.c.j['k']:as_string(), kinds.c.j['n']:as_integer())]==], lit = false, expect = {
+    default = [==[SELECT kinds.j[:j_1] AS anon_1, kinds.j[:j_2] AS anon_2 
+FROM kinds]==],
+    sqlite = [==[SELECT JSON_EXTRACT(kinds.j, ?) AS anon_1, JSON_EXTRACT(kinds.j, ?) AS anon_2 
+FROM kinds]==],
+    postgresql = [==[SELECT CAST(kinds.j ->> $1 AS VARCHAR) AS anon_1, CAST(kinds.j ->> $2 AS INTEGER) AS anon_2 
+FROM kinds]==],
+    mysql = [==[SELECT CASE JSON_EXTRACT(kinds.j, ?) WHEN 'null' THEN NULL ELSE JSON_UNQUOTE(JSON_EXTRACT(kinds.j, ?)) END AS anon_1, CASE JSON_EXTRACT(kinds.j, ?) WHEN 'null' THEN NULL ELSE CAST(JSON_EXTRACT(kinds.j, ?) AS SIGNED INTEGER) END AS anon_2 
+FROM kinds]==],
+  }},
+  {lua = [==[select(kinds.c.j['f']:as_float(), kinds.c.j['b']:as_boolean(), kinds.c.j['o']:as_json())]==], lit = true, expect = {
+    default = [==[SELECT kinds.j['f'] AS anon_1, kinds.j['b'] AS anon_2, kinds.j['o'] AS anon_3 
+FROM kinds]==],
+    sqlite = [==[SELECT JSON_EXTRACT(kinds.j, '$."f"') AS anon_1, JSON_EXTRACT(kinds.j, '$."b"') AS anon_2, JSON_QUOTE(JSON_EXTRACT(kinds.j, '$."o"')) AS anon_3 
+FROM kinds]==],
+    postgresql = [==[SELECT CAST(kinds.j ->> 'f' AS FLOAT) AS anon_1, CAST(kinds.j ->> 'b' AS BOOLEAN) AS anon_2, kinds.j -> 'o' AS anon_3 
+FROM kinds]==],
+    mysql = [==[SELECT CASE JSON_EXTRACT(kinds.j, '$."f"') WHEN 'null' THEN NULL ELSE JSON_EXTRACT(kinds.j, '$."f"')+0.0000000000000000000000 END AS anon_1, CASE JSON_EXTRACT(kinds.j, '$."b"') WHEN 'null' THEN NULL WHEN true THEN true ELSE false END AS anon_2, JSON_EXTRACT(kinds.j, '$."o"') AS anon_3 
+FROM kinds]==],
+  }},
+  {lua = [==[select(kinds.c.j['d']:as_numeric(10, 2))]==], lit = false, expect = {
+    default = [==[SELECT kinds.j[:j_1] AS anon_1 
+FROM kinds]==],
+    sqlite = [==[SELECT JSON_EXTRACT(kinds.j, ?) AS anon_1 
+FROM kinds]==],
+    postgresql = [==[SELECT CAST(kinds.j ->> $1 AS NUMERIC(10, 2)) AS anon_1 
+FROM kinds]==],
+    mysql = [==[SELECT CASE JSON_EXTRACT(kinds.j, ?) WHEN 'null' THEN NULL ELSE CAST(JSON_EXTRACT(kinds.j, ?) AS DECIMAL(10, 2)) END AS anon_1 
+FROM kinds]==],
+  }},
+  {lua = [==[select(kinds.c.a):where(kinds.c.j['k']:as_string():eq('x'))]==], lit = false, expect = {
+    default = [==[SELECT kinds.a 
+FROM kinds 
+WHERE kinds.j[:j_1] = :param_1]==],
+    sqlite = [==[SELECT kinds.a 
+FROM kinds 
+WHERE JSON_EXTRACT(kinds.j, ?) = ?]==],
+    postgresql = [==[SELECT kinds.a 
+FROM kinds 
+WHERE CAST((kinds.j ->> $1) AS VARCHAR) = $2]==],
+    mysql = [==[SELECT kinds.a 
+FROM kinds 
+WHERE CASE JSON_EXTRACT(kinds.j, ?) WHEN 'null' THEN NULL ELSE JSON_UNQUOTE(JSON_EXTRACT(kinds.j, ?)) END = ?]==],
+  }},
+  {lua = [==[select(kinds.c.a):where(kinds.c.j['k']:as_string():eq('x'))]==], lit = true, expect = {
+    default = [==[SELECT kinds.a 
+FROM kinds 
+WHERE kinds.j['k'] = 'x']==],
+    sqlite = [==[SELECT kinds.a 
+FROM kinds 
+WHERE JSON_EXTRACT(kinds.j, '$."k"') = 'x']==],
+    postgresql = [==[SELECT kinds.a 
+FROM kinds 
+WHERE CAST((kinds.j ->> 'k') AS VARCHAR) = 'x']==],
+    mysql = [==[SELECT kinds.a 
+FROM kinds 
+WHERE CASE JSON_EXTRACT(kinds.j, '$."k"') WHEN 'null' THEN NULL ELSE JSON_UNQUOTE(JSON_EXTRACT(kinds.j, '$."k"')) END = 'x']==],
+  }},
+  {lua = [==[select(kinds.c.a):where(kinds.c.j[{'a', 1}]:as_integer():gt(2))]==], lit = false, expect = {
+    default = [==[SELECT kinds.a 
+FROM kinds 
+WHERE kinds.j[:j_1] > :param_1]==],
+    sqlite = [==[SELECT kinds.a 
+FROM kinds 
+WHERE JSON_EXTRACT(kinds.j, ?) > ?]==],
+    postgresql = [==[SELECT kinds.a 
+FROM kinds 
+WHERE CAST((kinds.j #>> $1) AS INTEGER) > $2]==],
+    mysql = [==[SELECT kinds.a 
+FROM kinds 
+WHERE CASE JSON_EXTRACT(kinds.j, ?) WHEN 'null' THEN NULL ELSE CAST(JSON_EXTRACT(kinds.j, ?) AS SIGNED INTEGER) END > ?]==],
+  }},
+  {lua = [==[select(kinds.c.a):where(kinds.c.j['k']:eq('x'))]==], lit = false, expect = {
+    default = [==[SELECT kinds.a 
+FROM kinds 
+WHERE kinds.j[:j_1] = :param_1]==],
+    sqlite = [==[SELECT kinds.a 
+FROM kinds 
+WHERE JSON_QUOTE(JSON_EXTRACT(kinds.j, ?)) = ?]==],
+    postgresql = [==[SELECT kinds.a 
+FROM kinds 
+WHERE (kinds.j -> $1) = $2]==],
+    mysql = [==[SELECT kinds.a 
+FROM kinds 
+WHERE JSON_EXTRACT(kinds.j, ?) = ?]==],
+  }},
+  {lua = [==[select(kinds.c.j['k']:label('v')):order_by(kinds.c.j['n']:as_integer())]==], lit = false, expect = {
+    default = [==[SELECT kinds.j[:j_1] AS v 
+FROM kinds ORDER BY kinds.j[:j_2]]==],
+    sqlite = [==[SELECT JSON_QUOTE(JSON_EXTRACT(kinds.j, ?)) AS v 
+FROM kinds ORDER BY JSON_EXTRACT(kinds.j, ?)]==],
+    postgresql = [==[SELECT kinds.j -> $1 AS v 
+FROM kinds ORDER BY CAST(kinds.j ->> $2 AS INTEGER)]==],
+    mysql = [==[SELECT JSON_EXTRACT(kinds.j, ?) AS v 
+FROM kinds ORDER BY CASE JSON_EXTRACT(kinds.j, ?) WHEN 'null' THEN NULL ELSE CAST(JSON_EXTRACT(kinds.j, ?) AS SIGNED INTEGER) END]==],
+  }},
+  {lua = [==[select(pgonly.c.doc['k'], pgonly.c.doc[{'a', 1}]:as_string())]==], lit = false, expect = {
+    postgresql = [==[SELECT pgonly.doc -> $1 AS anon_1, CAST(pgonly.doc #>> $2 AS VARCHAR) AS anon_2 
+FROM pgonly]==],
+  }},
   {lua = [==[select(users.c.id):where(func.myschema.check(users.c.name, 'y'):eq(1))]==], lit = false, expect = {
     default = [==[SELECT users.id 
 FROM users 
@@ -2887,5 +3027,5 @@ FROM anon_1
 WHERE anon_1.id > ?]==],
   }},
 }
-M.count = 841
+M.count = 890
 return M

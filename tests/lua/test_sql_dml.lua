@@ -135,6 +135,36 @@ for _, db in ipairs(T.databases()) do
   end
 end
 
+for _, db in ipairs(T.databases()) do
+  local name = db.name
+  T.test(name .. ": JSON index operators read values and paths", function()
+    local md = MetaData()
+    local j = Table("dml_json", md,
+      Column("id", Integer, {primary_key = true}),
+      Column("data", JSON))
+    local engine = create_engine(db.url)
+    md:drop_all(engine)
+    md:create_all(engine)
+    local conn <close> = engine:connect()
+    conn:execute(insert(j), {
+      {data = '{"k": "v", "n": 3, "a": [10, 20], "f": 1.5}'},
+      {data = '{"k": "w", "n": 7, "a": [30, 40], "f": 2.5}'}})
+    local d = j.c.data
+    local rows = conn:execute(select(d["k"]:as_string(), d["n"]:as_integer(),
+                                     d[{"a", 1}]:as_integer(),
+                                     d["f"]:as_float())
+      :where(d["n"]:as_integer():gt(2)):order_by(d["n"]:as_integer())):all()
+    T.eq(#rows, 2)
+    T.eq({rows[1][1], rows[1][2], rows[1][3], rows[1][4]}, {"v", 3, 20, 1.5})
+    T.eq({rows[2][1], rows[2][2], rows[2][3], rows[2][4]}, {"w", 7, 40, 2.5})
+    T.eq(conn:execute(select(j.c.id):where(d["k"]:as_string():eq("w")))
+           :scalar(), 2)
+    T.eq(d.name, "data", "attributes come before JSON keys")
+    conn:rollback()
+    md:drop_all(engine)
+  end)
+end
+
 T.test("packaged function names render dotted, labelled by the last part",
        function()
   local t = sa.table("t", column("x"))
