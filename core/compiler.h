@@ -32,6 +32,9 @@ enum { RT_PS_NAMED = 0, RT_PS_QMARK, RT_PS_DOLLAR };
 #define RT_DF_BOOL_WORDS 0x200
 #define RT_DF_SEQUENCES 0x1000       /* nextval() for Sequence columns */
 #define RT_DF_TUPLE_IN_VALUES 0x2000 /* (a, b) IN (VALUES (..), (..)) */
+#define RT_DF_DEFAULT_VALUES                                                   \
+  0x4000 /* INSERT INTO t DEFAULT VALUES, else                                 \
+            INSERT INTO t () VALUES () */
 #define RT_DF_EMPTY_IN_SELECT                                                  \
   0x800 /* IN () spelled as an empty SELECT */ /* no boolean type, yet spells  \
                                                   true/false */
@@ -83,6 +86,10 @@ typedef struct rt_compile_opts {
   /* INSERT/UPDATE executed with parameters: the keys given (NULL: none) */
   const char *const *column_keys;
   int ncolumn_keys;
+  /* > 1: an INSERT of one VALUES row renders that many rows, each with
+  ** its own parameters (an executemany that returns rows, as SQLAlchemy
+  ** 2.0's "insertmanyvalues") */
+  int insert_rows;
 } rt_compile_opts;
 
 typedef struct rt_compiled {
@@ -94,6 +101,7 @@ typedef struct rt_compiled {
   /* from the cache: when the cached form was generated (rt_compile_clock
   ** seconds); 0 when this compile generated it */
   double cached_since;
+  int rows; /* VALUES rows rendered for insert_rows (0: not asked) */
 } rt_compiled;
 
 /* The monotonic clock compile times are measured in, in seconds. */
