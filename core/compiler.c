@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dml.h"
 #include "schema.h"
@@ -66,6 +67,8 @@ struct rt_compiler {
   int no_qualify;    /* render columns without their table */
   int asfrom;        /* the select being rendered is a FROM element */
   rt_node *cur_cols; /* columns clause of the select being rendered */
+  int in_binary;     /* inside an operand of a binary expression */
+  int rows;          /* VALUES rows rendered for insert_rows */
   int failed;
   rt_error *err;
 };
@@ -272,7 +275,7 @@ static void add_param(rt_compiler *c, const rt_value *v, const rt_type *t,
   }
   o->params[o->nparams].value = v;
   o->params[o->nparams].name = NULL;
-  o->params[o->nparams].binary = t && t->kind == RT_TY_LARGEBINARY;
+  o->params[o->nparams].kind = t ? (unsigned char)t->kind : RT_TY_NULL;
   o->name_off[o->nparams] = (int)c->names.n;
   rt_sb_adds(&c->names, name);
   if (num) add_suffix(&c->names, num);
@@ -377,7 +380,7 @@ static const char *alias_name(rt_compiler *c, rt_node *a, char *buf,
 static void anon_label(rt_compiler *c, rt_node *e) {
   const char *base = "anon";
   while (e->kind == RT_N_LABEL && (e->flags & RT_F_ANON) && e->a) e = e->a;
-  if (e->kind == RT_N_FUNC) base = e->name;
+  if (e->kind == RT_N_FUNC) base = rt_func_basename(e);
   {
     int num = anon_num(c, e, TAG_LABEL, base);
     S(base);
@@ -519,7 +522,120 @@ static void in_list(rt_compiler *c, rt_node *e) {
   CH(')');
 }
 
+static int is_json(const rt_type *t) {
+  return t && (t->kind == RT_TY_JSON || t->kind == RT_TY_JSONB);
+}
+
+/* a CAST target as the dialect spells it */
+static void cast_target(rt_compiler *c, const rt_type *t) {
+  if (c->d->cast_type)
+    c->d->cast_type(c, t);
+  else
+    rt_type_ddl(&c->cur->sb, t, c->d->name);
+}
+
+/* JSON_EXTRACT(a, path) for SQLite and MySQL */
+static void json_extract(rt_compiler *c, rt_node *e) {
+  S("JSON_EXTRACT(");
+  rt_c_expr(c, e->a);
+  S(", ");
+  rt_c_expr(c, e->c);
+  CH(')');
+}
+
+/*
+** col["key"], col[1], col[{"a", 1}] on a JSON column, read as JSON or (as
+** SQLAlchemy's as_string() ...) as another type; each dialect's form.
+*/
+static void json_item(rt_compiler *c, rt_node *e) {
+  int path = e->op == RT_OP_JSON_PATH, as = !is_json(e->type);
+  const char *dn = c->d->name;
+  int group = c->in_binary > 0;
+  c->in_binary++;
+  if (strcmp(dn, "sqlite") == 0) {
+    if (!as) S("JSON_QUOTE(");
+    json_extract(c, e);
+    if (!as) CH(')');
+  } else if (strcmp(dn, "mysql") == 0) {
+    if (!as)
+      json_extract(c, e);
+    else {
+      int kind = e->type->kind;
+      S("CASE ");
+      json_extract(c, e);
+      S(" WHEN 'null' THEN NULL ");
+      if (kind == RT_TY_BOOLEAN)
+        S("WHEN true THEN true ELSE false END");
+      else {
+        S("ELSE ");
+        if (rt_type_is_integer(e->type)) {
+          S("CAST(");
+          json_extract(c, e);
+          S(" AS SIGNED INTEGER)");
+        } else if (kind == RT_TY_FLOAT || kind == RT_TY_DOUBLE) {
+          json_extract(c, e);
+          S("+0.0000000000000000000000");
+        } else if (kind == RT_TY_NUMERIC) {
+          S("CAST(");
+          json_extract(c, e);
+          S(" AS DECIMAL(");
+          add_int(&c->cur->sb, e->type->precision);
+          S(", ");
+          add_int(&c->cur->sb, e->type->scale);
+          S("))");
+        } else {
+          S("JSON_UNQUOTE(");
+          json_extract(c, e);
+          CH(')');
+        }
+        S(" END");
+      }
+    }
+  } else if (strcmp(dn, "postgresql") == 0) {
+    if (as) S("CAST(");
+    if (group) CH('(');
+    rt_c_expr(c, e->a);
+    S(path ? (as ? " #>> " : " #> ") : (as ? " ->> " : " -> "));
+    rt_c_expr(c, e->b);
+    if (group) CH(')');
+    if (as) {
+      S(" AS ");
+      cast_target(c, e->type);
+      CH(')');
+    }
+  } else {
+    rt_c_expr(c, e->a);
+    CH('[');
+    if (path && c->o->literal_binds) {
+      /* SQLAlchemy's string form shows the Python tuple */
+      int i;
+      CH('(');
+      for (i = 0; i < e->n; i++) {
+        if (i) S(", ");
+        rt_c_expr(c, e->kids[i]);
+      }
+      if (e->n == 1) CH(',');
+      CH(')');
+    } else
+      rt_c_expr(c, e->b);
+    CH(']');
+  }
+  c->in_binary--;
+}
+
+static void binary_op(rt_compiler *c, rt_node *e);
+
 static void binary(rt_compiler *c, rt_node *e) {
+  if (e->op == RT_OP_JSON_GETITEM || e->op == RT_OP_JSON_PATH) {
+    json_item(c, e);
+    return;
+  }
+  c->in_binary++;
+  binary_op(c, e);
+  c->in_binary--;
+}
+
+static void binary_op(rt_compiler *c, rt_node *e) {
   int op = e->op;
   if (op == RT_OP_IN || op == RT_OP_NOTIN) {
     in_list(c, e);
@@ -690,6 +806,7 @@ static void text(rt_compiler *c, rt_node *t) {
       size_t n = 0;
       int i;
       const rt_value *v = &rt_required_value;
+      const rt_type *type = NULL;
       p++;
       while ((*p == '_' || (*p >= 'a' && *p <= 'z') ||
               (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) &&
@@ -697,8 +814,13 @@ static void text(rt_compiler *c, rt_node *t) {
         name[n++] = *p++;
       name[n] = '\0';
       for (i = 0; i < t->n; i++)
-        if (strcmp(t->kids[i]->name, name) == 0) v = &t->kids[i]->value;
-      placeholder(c, v, NULL, name, 0, 0);
+        if (strcmp(t->kids[i]->name, name) == 0) {
+          /* bindparam(name, nil, Type): typed, its value still required */
+          v = (t->kids[i]->flags & RT_F_REQUIRED) ? &rt_required_value
+                                                  : &t->kids[i]->value;
+          type = t->kids[i]->type;
+        }
+      placeholder(c, v, type, name, 0, 0);
     } else
       CH(*p++);
   }
@@ -785,6 +907,12 @@ void rt_c_expr(rt_compiler *c, rt_node *e) {
     break;
   case RT_N_OVER:
     over(c, e);
+    break;
+  case RT_N_FUNCFILTER:
+    rt_c_expr(c, e->a);
+    S(" FILTER (WHERE ");
+    criterion(c, e->b);
+    CH(')');
     break;
   case RT_N_EXTRACT:
     if (c->d->extract)
@@ -1119,7 +1247,7 @@ static void column_clause(rt_compiler *c, rt_node *e, const char **used,
       inner->kind != RT_N_TEXT && inner->kind != RT_N_UNARY &&
       inner->kind != RT_N_CAST && inner->kind != RT_N_LABEL)
     anon_num(c, inner, TAG_LABEL,
-             inner->kind == RT_N_FUNC ? inner->name : "anon");
+             inner->kind == RT_N_FUNC ? rt_func_basename(inner) : "anon");
   rt_c_expr(c, e);
   if (e->kind == RT_N_CAST) {
     /* CAST(col AS T) keeps the column's name */
@@ -1429,7 +1557,9 @@ static int gather_set(rt_compiler *c, rt_node *stmt, setcol *out, int max,
                       int insert) {
   rt_node *t = stmt->kids[RT_D_TABLE], *vals = stmt->kids[RT_D_VALUES];
   int i, j, n = 0;
-  int none = !vals && c->o->ncolumn_keys == 0;
+  /* nothing given: every column (the string form); an INSERT executed
+  ** with no parameters sets only what has a default (DEFAULT VALUES) */
+  int none = !vals && (insert ? !c->o->column_keys : c->o->ncolumn_keys == 0);
   for (i = 0; i < t->n && n < max; i++) {
     rt_node *col = t->kids[i], *v = NULL;
     const char *key = rt_column_key(col);
@@ -1440,7 +1570,9 @@ static int gather_set(rt_compiler *c, rt_node *stmt, setcol *out, int max,
     if (!have && key_given(c, key)) have = 1;
     if (!have && none && insert) have = 1;
     if (!have && none && !insert) have = 1;
-    if (!have && d && !d->lua_default) {
+    /* a Lua-function default is a parameter execution fills */
+    if (!have && d && (insert ? d->lua_default : d->lua_onupdate)) have = 1;
+    if (!have && d) {
       if (insert && d->def)
         v = d->def, have = 1;
       else if (!insert && d->onupdate)
@@ -1594,7 +1726,7 @@ static void insert(rt_compiler *c, rt_node *stmt) {
   }
   n = gather_set(c, stmt, set, 128, 1);
   if (n == 0) {
-    S(strcmp(c->d->name, "mysql") == 0 ? " () VALUES ()" : " DEFAULT VALUES");
+    S(c->d->flags & RT_DF_DEFAULT_VALUES ? " DEFAULT VALUES" : " () VALUES ()");
   } else {
     S(" (");
     for (i = 0; i < n; i++) {
@@ -1607,6 +1739,16 @@ static void insert(rt_compiler *c, rt_node *stmt) {
       set_value(c, &set[i], "");
     }
     CH(')');
+    /* the same row again for each further parameter set */
+    for (r = 1; r < c->o->insert_rows; r++) {
+      S(", (");
+      for (i = 0; i < n; i++) {
+        if (i) S(", ");
+        set_value(c, &set[i], "");
+      }
+      CH(')');
+    }
+    if (c->o->insert_rows > 1) c->rows = c->o->insert_rows;
   }
   upsert(c, stmt);
   if (stmt->kids[RT_D_RETURNING])
@@ -1693,8 +1835,10 @@ typedef struct cache_entry {
   char *names;
   size_t nameslen;
   int *name_off;
-  unsigned char *binary; /* per parameter: rt_param.binary */
+  unsigned char *kind; /* per parameter: rt_param.kind */
   int returns_rows;
+  double created; /* rt_compile_clock() when stored (echo shows its age) */
+  int rows;
 } cache_entry;
 
 static _Thread_local cache_entry cache[CACHE_SLOTS];
@@ -1803,6 +1947,43 @@ static int seen_pos(sigwalk *w, const rt_node *n) {
   return -1;
 }
 
+static void sig_node(sigwalk *w, const rt_node *n);
+
+/*
+** A table, or a column of one, is written as its serial: its contents
+** change only with the schema epoch, which the signature carries.  The
+** binds of the table's column defaults are walked still, as an INSERT or
+** UPDATE takes its parameter values from them.
+*/
+static int sig_schema_node(sigwalk *w, const rt_node *n) {
+  int i;
+  if (n->kind == RT_N_COLUMN && n->owner && n->owner->kind == RT_N_TABLE) {
+    if (sig_room(w, 1 + sizeof n->serial) != 0) return 1;
+    w->sb.p[w->sb.n++] = 4;
+    sig_put(w, &n->serial, sizeof n->serial);
+    return 1;
+  }
+  if (n->kind != RT_N_TABLE) return 0;
+  if (sig_room(w, 1 + sizeof n->serial) != 0) return 1;
+  w->sb.p[w->sb.n++] = 5;
+  sig_put(w, &n->serial, sizeof n->serial);
+  for (i = 0; i < n->n; i++) {
+    const rt_coldata *d = n->kids[i]->ext;
+    if (d && (d->def || d->onupdate)) {
+      sig_node(w, d->def);
+      sig_node(w, d->onupdate);
+    }
+  }
+  return 1;
+}
+
+static void sig_child(sigwalk *w, const rt_node *n) {
+  if (n)
+    sig_node(w, n);
+  else
+    sig_byte(w, 0);
+}
+
 static void sig_node(sigwalk *w, const rt_node *n) {
   int pos, i;
   unsigned char hdr[2];
@@ -1812,12 +1993,14 @@ static void sig_node(sigwalk *w, const rt_node *n) {
     return;
   }
   if (sig_room(w, 16) != 0) return;
+  if (n->kind == RT_N_COLUMN && sig_schema_node(w, n)) return;
   pos = seen_pos(w, n);
   if (pos >= 0) {
     w->sb.p[w->sb.n++] = 1;
     sig_put(w, &pos, sizeof pos);
     return;
   }
+  if (n->kind == RT_N_TABLE && sig_schema_node(w, n)) return;
   hdr[0] = n->kind;
   hdr[1] = n->op;
   w->sb.p[w->sb.n++] = 2;
@@ -1837,34 +2020,23 @@ static void sig_node(sigwalk *w, const rt_node *n) {
       w->capbinds = cap;
     }
     w->binds[w->nbinds++] = &n->value;
-  } else if (n->kind == RT_N_TABLE && n->ext) {
-    /* joins are inferred from foreign keys */
-    rt_tabledata *d = n->ext;
-    sig_str(w, d->schema);
-    for (i = 0; i < d->ncons; i++)
-      if (d->cons[i].kind == RT_CON_FK) {
-        int j;
-        sig_str(w, d->cons[i].reftable);
-        for (j = 0; j < d->cons[i].ncols; j++) {
-          sig_str(w, d->cons[i].cols[j]);
-          sig_str(w, d->cons[i].refcols[j]);
-        }
-      }
   } else if (n->kind == RT_N_COLUMN) {
     sig_node(w, n->owner);
     if (n->ext) {
       rt_coldata *d = n->ext;
       sig_str(w, d->key);
-      sig_byte(w, (char)d->lua_default);
+      sig_byte(w, (char)(d->lua_default | d->lua_onupdate << 1));
       sig_node(w, d->def);
       sig_node(w, d->onupdate);
     }
   }
-  sig_node(w, n->a);
-  sig_node(w, n->b);
-  sig_node(w, n->c);
+  /* absent operands and slots (most of a SELECT's) as one byte, without
+  ** a call */
+  sig_child(w, n->a);
+  sig_child(w, n->b);
+  sig_child(w, n->c);
   sig_raw(w, &n->n, sizeof n->n);
-  for (i = 0; i < n->n; i++) sig_node(w, n->kids[i]);
+  for (i = 0; i < n->n; i++) sig_child(w, n->kids[i]);
 }
 
 static uint64_t sig_hash(const char *p, size_t n) {
@@ -1915,7 +2087,7 @@ static void entry_free(cache_entry *e) {
   free(e->consts);
   free(e->names);
   free(e->name_off);
-  free(e->binary);
+  free(e->kind);
   memset(e, 0, sizeof *e);
 }
 
@@ -1950,10 +2122,12 @@ static int cache_hit(cache_entry *e, sigwalk *w, rt_compiled *res) {
       res->params[i].value = &consts[i];
     }
     res->params[i].name = res->names + e->name_off[i];
-    res->params[i].binary = e->binary[i];
+    res->params[i].kind = e->kind[i];
   }
   res->nparams = e->nparams;
   res->returns_rows = e->returns_rows;
+  res->cached_since = e->created;
+  res->rows = e->rows;
   return 0;
 }
 
@@ -1970,15 +2144,17 @@ static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
   e.nparams = res->nparams;
   e.nameslen = nameslen;
   e.returns_rows = res->returns_rows;
+  e.created = rt_compile_clock();
+  e.rows = res->rows;
   e.sig = malloc(e.siglen + 1);
   e.sql = malloc(e.sqllen + 1);
   e.names = malloc(nameslen + 1);
   e.map = malloc(sizeof(int) * (size_t)(e.nparams + 1));
   e.consts = malloc(sizeof(rt_value) * (size_t)(e.nparams + 1));
   e.name_off = malloc(sizeof(int) * (size_t)(e.nparams + 1));
-  e.binary = malloc((size_t)e.nparams + 1);
+  e.kind = malloc((size_t)e.nparams + 1);
   if (!e.sig || !e.sql || !e.names || !e.map || !e.consts || !e.name_off ||
-      !e.binary) {
+      !e.kind) {
     entry_free(&e);
     return -1;
   }
@@ -1990,7 +2166,7 @@ static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
     e.map[i] = v == &rt_required_value ? -2 : -1;
     e.consts[i] = rt_vnull();
     e.name_off[i] = (int)(res->params[i].name - res->names);
-    e.binary[i] = res->params[i].binary;
+    e.kind[i] = res->params[i].kind;
     /* parameters mostly come in walk order: look on from the last one,
     ** so long IN lists map in linear time */
     for (k = 0; k < w->nbinds && v != &rt_required_value; k++) {
@@ -2026,7 +2202,8 @@ typedef struct memo_entry {
   uint64_t serial;
   const rt_dialect *d;
   cache_entry *e;
-  uint64_t hash; /* e's, to notice it was replaced */
+  uint64_t hash;  /* e's, to notice it was replaced */
+  uint64_t epoch; /* the schema's, when stored */
   const rt_value **values;
   int nvalues;
 } memo_entry;
@@ -2040,7 +2217,8 @@ static int memo_lookup(const rt_node *stmt, const rt_dialect *d,
   int i;
   cache_entry *e = m->e;
   if (m->serial != stmt->serial || m->d != d || !e || !e->sig ||
-      e->hash != m->hash || e->nparams != m->nvalues)
+      e->hash != m->hash || e->nparams != m->nvalues ||
+      m->epoch != rt_schema_epoch())
     return -1;
   if (result_alloc(res, e->sqllen, e->nameslen, e->nparams) != 0) return -1;
   memcpy(res->sql, e->sql, e->sqllen + 1);
@@ -2054,10 +2232,12 @@ static int memo_lookup(const rt_node *stmt, const rt_dialect *d,
       res->params[i].value = &consts[i];
     }
     res->params[i].name = res->names + e->name_off[i];
-    res->params[i].binary = e->binary[i];
+    res->params[i].kind = e->kind[i];
   }
   res->nparams = e->nparams;
   res->returns_rows = e->returns_rows;
+  res->cached_since = e->created;
+  res->rows = e->rows;
   return 0;
 }
 
@@ -2077,6 +2257,7 @@ static void memo_store(const rt_node *stmt, const rt_dialect *d, cache_entry *e,
   m->d = d;
   m->e = e;
   m->hash = e->hash;
+  m->epoch = rt_schema_epoch();
 }
 
 void rt_compile_cache_clear(void) {
@@ -2123,7 +2304,7 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
                          const rt_compile_opts *o, rt_compiled *res,
                          size_t *nameslen, rt_error *err) {
   rt_compiler c;
-  rt_compile_opts none = {0, NULL, 0};
+  rt_compile_opts none = {0, NULL, 0, 0};
   rt_strbuf final = RT_STRBUF_INIT;
   int i, total, counter = 0;
   memset(&c, 0, sizeof c);
@@ -2195,6 +2376,7 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
         res->params[c.ctes.nparams + i].name = res->names + c.main.name_off[i];
       }
       res->nparams = total;
+      res->rows = c.rows;
     }
   }
   out_free(&c.main);
@@ -2210,12 +2392,19 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
   return c.failed ? -1 : 0;
 }
 
+double rt_compile_clock(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
                rt_compiled *res, rt_error *err) {
   sigwalk *w;
   uint64_t h;
   size_t nameslen = 0;
   int i, rc;
+  uint64_t epoch;
   cache_entry *e;
   if ((o && o->literal_binds) || stmt->kind == RT_N_DDL)
     return compile_fresh(stmt, d, o, res, &nameslen, err);
@@ -2223,9 +2412,15 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
   w = sigwalk_begin();
   sig_node(w, stmt);
   sig_str(w, d->name);
+  epoch = rt_schema_epoch();
+  sig_raw(w, &epoch, sizeof epoch);
   if (o && o->column_keys) {
     sig_byte(w, 3);
     for (i = 0; i < o->ncolumn_keys; i++) sig_str(w, o->column_keys[i]);
+  }
+  if (o && o->insert_rows > 1) {
+    sig_byte(w, 4);
+    sig_raw(w, &o->insert_rows, sizeof o->insert_rows);
   }
   if (w->failed || w->sb.failed)
     return compile_fresh(stmt, d, o, res, &nameslen, err);

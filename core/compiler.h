@@ -32,6 +32,9 @@ enum { RT_PS_NAMED = 0, RT_PS_QMARK, RT_PS_DOLLAR };
 #define RT_DF_BOOL_WORDS 0x200
 #define RT_DF_SEQUENCES 0x1000       /* nextval() for Sequence columns */
 #define RT_DF_TUPLE_IN_VALUES 0x2000 /* (a, b) IN (VALUES (..), (..)) */
+#define RT_DF_DEFAULT_VALUES                                                   \
+  0x4000 /* INSERT INTO t DEFAULT VALUES, else                                 \
+            INSERT INTO t () VALUES () */
 #define RT_DF_EMPTY_IN_SELECT                                                  \
   0x800 /* IN () spelled as an empty SELECT */ /* no boolean type, yet spells  \
                                                   true/false */
@@ -69,7 +72,9 @@ const rt_dialect *rt_dialect_find(const char *name);
 typedef struct rt_param {
   const rt_value *value; /* into the tree, or &rt_required_value */
   const char *name;      /* the bind's name (into rt_compiled.names) */
-  int binary;            /* of type LargeBinary: a string goes as bytes */
+  /* the rt_typekind of the bind's type (RT_TY_NULL: none): a LargeBinary
+  ** string goes as bytes, a JSON value as JSON text, ... */
+  unsigned char kind;
 } rt_param;
 
 /* The value of a parameter the statement doesn't give (text() binds,
@@ -81,6 +86,10 @@ typedef struct rt_compile_opts {
   /* INSERT/UPDATE executed with parameters: the keys given (NULL: none) */
   const char *const *column_keys;
   int ncolumn_keys;
+  /* > 1: an INSERT of one VALUES row renders that many rows, each with
+  ** its own parameters (an executemany that returns rows, as SQLAlchemy
+  ** 2.0's "insertmanyvalues") */
+  int insert_rows;
 } rt_compile_opts;
 
 typedef struct rt_compiled {
@@ -89,7 +98,14 @@ typedef struct rt_compiled {
   rt_param *params;
   char *names; /* storage for the parameter names */
   int returns_rows;
+  /* from the cache: when the cached form was generated (rt_compile_clock
+  ** seconds); 0 when this compile generated it */
+  double cached_since;
+  int rows; /* VALUES rows rendered for insert_rows (0: not asked) */
 } rt_compiled;
+
+/* The monotonic clock compile times are measured in, in seconds. */
+double rt_compile_clock(void);
 
 int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
                rt_compiled *out, rt_error *err);

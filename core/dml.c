@@ -12,7 +12,7 @@
 static rt_node *dml_new(int kind, rt_node *table) {
   rt_node *s = rt_node_new(kind);
   if (!s) return NULL;
-  s->kids = calloc(RT_D_COUNT, sizeof(rt_node *));
+  s->kids = rt_kids_new(RT_D_COUNT);
   if (!s->kids) {
     rt_unref(s);
     return NULL;

@@ -86,6 +86,9 @@ struct rt_driver {
   void (*cancel)(rt_dbconn *c);
   /* The server's (or library's) version string. */
   const char *(*server_version)(rt_dbconn *c);
+  /* For a column of type RT_T_ARRAY: the family of its elements.  NULL
+  ** for databases without arrays. */
+  rt_sqltype (*colitem)(rt_cursor *cur, int i);
 };
 
 /* The driver for a dialect name ("sqlite", "postgresql", "mysql"), or

@@ -24,27 +24,105 @@ char *rt_strdup(const char *s) {
 static _Atomic uint64_t serials;
 
 /*
-** Freed nodes are kept for reuse (a statement is built and dropped per
-** query, so allocation is a large part of building one).  Not under the
-** address sanitizer, which should see every free.
+** Nodes and small kids arrays come from per-thread slabs and go back to
+** per-thread free lists, never to malloc: a statement is built and
+** dropped per query, and Lua frees a whole collection cycle's worth of
+** them at once, so allocation would otherwise be a large part of
+** building one.  The memory is kept for the thread's later statements.
+** Not under the address sanitizer, which should see every malloc and
+** free.
+**
+** Classes: 0 a node; 1, 2, 3 kids arrays of capacity 4, 8 and 16
+** (rt_node_push grows them in powers of two from 4; larger ones use
+** malloc).
 */
 #if defined(__SANITIZE_ADDRESS__)
-#define POOL_MAX 0
+#define USE_SLABS 0
 #else
-#define POOL_MAX 4096
+#define USE_SLABS 1
 #endif
-static _Thread_local rt_node *pool;
-static _Thread_local int npool;
+#define NCLASSES 4
+#define SLAB_BYTES 16384
+
+typedef struct freeblock {
+  struct freeblock *next;
+} freeblock;
+
+static _Thread_local freeblock *freelist[NCLASSES];
+static _Thread_local char *slab[NCLASSES];
+static _Thread_local size_t slab_left[NCLASSES];
+
+static size_t class_size(int k) {
+  return k == 0 ? sizeof(rt_node) : sizeof(rt_node *) * ((size_t)2 << k);
+}
+
+static void *block_alloc(int k) {
+  size_t size = class_size(k);
+  void *p;
+  if (!USE_SLABS) return malloc(size);
+  if (freelist[k]) {
+    freeblock *b = freelist[k];
+    freelist[k] = b->next;
+    return b;
+  }
+  if (slab_left[k] < size) {
+    /* the rest of the old slab stays unused */
+    slab[k] = malloc(SLAB_BYTES);
+    slab_left[k] = slab[k] ? SLAB_BYTES : 0;
+    if (!slab[k]) return NULL;
+  }
+  p = slab[k];
+  slab[k] += size;
+  slab_left[k] -= size;
+  return p;
+}
+
+static void block_free(int k, void *p) {
+  freeblock *b = p;
+  if (!USE_SLABS) {
+    free(p);
+    return;
+  }
+  b->next = freelist[k];
+  freelist[k] = b;
+}
+
+/* The capacity an array holding n kids has: 4, or the next power of two. */
+static size_t kids_cap(size_t n) {
+  size_t cap = 4;
+  while (cap < n) cap *= 2;
+  return cap;
+}
+
+static int kids_class(size_t cap) {
+  return cap == 4 ? 1 : cap == 8 ? 2 : cap == 16 ? 3 : -1;
+}
+
+static rt_node **kids_alloc(size_t n) {
+  size_t cap = kids_cap(n);
+  int k = kids_class(cap);
+  return k > 0 ? block_alloc(k) : malloc(sizeof(rt_node *) * cap);
+}
+
+/* Release an array holding n kids (its capacity follows from n). */
+static void kids_release(rt_node **a, int n) {
+  int k = kids_class(kids_cap((size_t)n));
+  if (k > 0)
+    block_free(k, a);
+  else
+    free(a);
+}
+
+rt_node **rt_kids_new(int n) {
+  rt_node **a = kids_alloc((size_t)n);
+  if (a) memset(a, 0, sizeof(rt_node *) * (size_t)n);
+  return a;
+}
 
 rt_node *rt_node_new(int kind) {
-  rt_node *n = pool;
-  if (n) {
-    pool = n->owner;
-    npool--;
-    memset(n, 0, sizeof *n);
-  } else
-    n = calloc(1, sizeof *n);
+  rt_node *n = block_alloc(0);
   if (!n) return NULL;
+  memset(n, 0, sizeof *n);
   n->refs = 1;
   n->kind = (unsigned char)kind;
   n->serial = atomic_fetch_add_explicit(&serials, 1, memory_order_relaxed) + 1;
@@ -83,7 +161,7 @@ static void node_free(rt_node *n) {
     else
       rt_unref(k);
   }
-  free(n->kids);
+  if (n->kids) kids_release(n->kids, n->n);
   rt_type_unref(n->type);
   free(n->name);
   if (n->value.type == RT_V_TEXT || n->value.type == RT_V_BLOB)
@@ -94,12 +172,7 @@ static void node_free(rt_node *n) {
     else if (n->kind == RT_N_COLUMN)
       rt_coldata_free(n->ext);
   }
-  if (npool < POOL_MAX) {
-    n->owner = pool; /* the free list's link */
-    pool = n;
-    npool++;
-  } else
-    free(n);
+  block_free(0, n);
 }
 
 static int copy_value(rt_value *to, rt_value from) {
@@ -128,9 +201,7 @@ rt_node *rt_node_copy(const rt_node *n) {
   if (copy_value(&c->value, n->value) != 0) c->value = rt_vnull();
   if (n->n) {
     /* the capacity rt_node_push expects: 4, or the next power of two */
-    size_t cap = 4;
-    while (cap < (size_t)n->n) cap *= 2;
-    c->kids = malloc(sizeof(rt_node *) * cap);
+    c->kids = kids_alloc((size_t)n->n);
     if (!c->kids) {
       rt_unref(c);
       return NULL;
@@ -144,11 +215,14 @@ rt_node *rt_node_copy(const rt_node *n) {
 int rt_node_push(rt_node *n, rt_node *item) {
   /* capacity grows in powers of two from 4 */
   if (n->n == 0 || (n->n >= 4 && (n->n & (n->n - 1)) == 0)) {
-    size_t cap = n->n < 4 ? 4 : (size_t)n->n * 2;
-    rt_node **k = realloc(n->kids, sizeof(rt_node *) * cap);
+    rt_node **k = kids_alloc((size_t)n->n + 1);
     if (!k) {
       rt_unref(item);
       return -1;
+    }
+    if (n->kids) {
+      memcpy(k, n->kids, sizeof(rt_node *) * (size_t)n->n);
+      kids_release(n->kids, n->n);
     }
     n->kids = k;
   }
@@ -238,6 +312,9 @@ int rt_op_precedence(int op) {
     return 2;
   case RT_OP_ASBOOL:
     return -10;
+  case RT_OP_JSON_GETITEM:
+  case RT_OP_JSON_PATH:
+    return 15;
   case RT_OP_NOTIN:
     return -100; /* SQLAlchemy has no entry for it */
   case RT_OP_EXISTS:
@@ -302,6 +379,11 @@ rt_node *rt_self_group(rt_node *e, int against) {
   return self_group(e, against);
 }
 
+const char *rt_func_basename(const rt_node *f) {
+  const char *dot = strrchr(f->name, '.');
+  return dot ? dot + 1 : f->name;
+}
+
 const char *rt_bind_key_for(const rt_node *e) {
   while (e) {
     switch (e->kind) {
@@ -310,7 +392,7 @@ const char *rt_bind_key_for(const rt_node *e) {
     case RT_N_LABEL:
       return e->name;
     case RT_N_FUNC:
-      return e->name;
+      return rt_func_basename(e);
     case RT_N_CAST:
     case RT_N_GROUPING:
       e = e->a;

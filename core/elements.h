@@ -49,7 +49,8 @@ typedef enum rt_nkind {
   RT_N_INSERT,    /* kids: RT_D_* slots */
   RT_N_UPDATE,
   RT_N_DELETE,
-  RT_N_DDL /* op: RT_DDL_*; a: table or index */
+  RT_N_DDL,       /* op: RT_DDL_*; a: table or index */
+  RT_N_FUNCFILTER /* a: function; b: criterion (aggregate FILTER) */
 } rt_nkind;
 
 typedef enum rt_op {
@@ -97,6 +98,11 @@ typedef enum rt_op {
   RT_OP_INTERSECT,
   RT_OP_EXCEPT,
   RT_OP_ASBOOL, /* the context of a WHERE criterion */
+  /* JSON index: a, b the key as given (PostgreSQL's form), c the same as a
+  ** JSON path string ('$."k"'), kids the path items; the type is JSON, or
+  ** the as_string()/as_integer()... type the value is read as */
+  RT_OP_JSON_GETITEM,
+  RT_OP_JSON_PATH,
   RT_OP_COUNT
 } rt_op;
 
@@ -148,6 +154,8 @@ int rt_node_push(rt_node *n, rt_node *item);
 /* Replace kid i (taking the reference to `item`). */
 void rt_node_setkid(rt_node *n, int i, rt_node *item);
 char *rt_strdup(const char *s);
+/* A zeroed kids array for n slots, in the capacity rt_node_push expects. */
+rt_node **rt_kids_new(int n);
 
 /* --- constructors (each returns a new reference, NULL on OOM) --- */
 rt_node *rt_bind(const char *key, rt_value v, rt_type *type, int anon);
@@ -169,6 +177,9 @@ rt_node *rt_func(const char *name, rt_node **args, int n); /* consumed */
 rt_node *rt_label(const char *name, rt_node *e);
 rt_node *rt_cast(rt_node *e, rt_type *type);
 rt_node *rt_grouping(rt_node *e);
+
+/* A function's name without its package prefix ("f" for "pkg.f"). */
+const char *rt_func_basename(const rt_node *f);
 
 /* The name a bind compared with `e` takes ("id" for users.id). */
 const char *rt_bind_key_for(const rt_node *e);

@@ -3,6 +3,7 @@
 */
 #include "schema.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,16 @@ rt_node *rt_table_new(rt_metadata *md, const char *name, rt_error *err) {
   return t;
 }
 
+static _Atomic uint64_t epoch = 1;
+
+uint64_t rt_schema_epoch(void) {
+  return atomic_load_explicit(&epoch, memory_order_relaxed);
+}
+
+void rt_schema_changed(void) {
+  atomic_fetch_add_explicit(&epoch, 1, memory_order_relaxed);
+}
+
 rt_node *rt_column_new(const char *name, rt_type *type) {
   rt_node *c = rt_node_new(RT_N_COLUMN);
   if (!c) return NULL;
@@ -179,6 +190,7 @@ int rt_table_add_column(rt_node *t, rt_node *col, rt_error *err) {
   t->refs += col->refs; /* its holders now hold the table */
   col->refs = 0;
   col->flags &= (unsigned short)~RT_F_LIGHT;
+  rt_schema_changed();
   return 0;
 }
 
@@ -189,6 +201,7 @@ int rt_table_add_constraint(rt_node *t, rt_constraint *c) {
   d->cons = p;
   d->cons[d->ncons++] = *c;
   memset(c, 0, sizeof *c);
+  rt_schema_changed();
   return 0;
 }
 
@@ -206,8 +219,10 @@ void rt_table_resolve_types(rt_node *t) {
     for (j = 0; j < c->ncols; j++) {
       rt_node *col = rt_table_column(t, c->cols[j]);
       rt_node *rc = rt_table_column(ref, c->refcols[j]);
-      if (col && rc && !col->type && rc->type)
+      if (col && rc && !col->type && rc->type) {
         col->type = rt_type_ref(rc->type);
+        rt_schema_changed();
+      }
     }
   }
 }

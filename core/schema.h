@@ -50,8 +50,9 @@ typedef struct rt_coldata {
   rt_node *server_default;
   rt_node *onupdate;
   rt_node *server_onupdate;
-  int lua_default; /* the default is a Lua function kept by the binding */
-  int seq;         /* has a Sequence */
+  int lua_default;  /* the default is a Lua function kept by the binding */
+  int lua_onupdate; /* so is the onupdate value */
+  int seq;          /* has a Sequence */
   char *seqname;
 } rt_coldata;
 
@@ -84,6 +85,15 @@ void rt_constraint_clear(rt_constraint *c);
 void rt_table_resolve_types(rt_node *t);
 /* Is this column the table's autoincrement column? */
 int rt_column_is_autoinc(const rt_node *t, const rt_node *col);
+
+/*
+** Tables and their columns change only while they are built (columns,
+** constraints, types resolved from foreign keys).  Each such change moves
+** a process-wide epoch on, so the compiled-statement cache can key a
+** table by its identity and the epoch instead of walking its contents.
+*/
+uint64_t rt_schema_epoch(void);
+void rt_schema_changed(void);
 
 /* The table a selectable ultimately names (an alias of a table). */
 rt_node *rt_base_table(rt_node *from);

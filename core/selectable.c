@@ -29,7 +29,7 @@ rt_node *rt_list_append(const rt_node *list, rt_node *item) {
 rt_node *rt_select_new(void) {
   rt_node *s = rt_node_new(RT_N_SELECT);
   if (!s) return NULL;
-  s->kids = calloc(RT_S_COUNT, sizeof(rt_node *));
+  s->kids = rt_kids_new(RT_S_COUNT);
   if (!s->kids) {
     rt_unref(s);
     return NULL;
@@ -225,8 +225,9 @@ rt_node *rt_alias(rt_node *element, const char *name, int flags) {
       return NULL;
     }
     p->a = rt_ref(inner);
-    p->name =
-        rt_strdup(nm ? nm : (inner->kind == RT_N_FUNC ? inner->name : "anon"));
+    p->name = rt_strdup(
+        nm ? nm
+           : (inner->kind == RT_N_FUNC ? rt_func_basename(inner) : "anon"));
     if (!nm) p->flags |= RT_F_ANON;
     p->flags |= inner->flags & RT_F_PK;
     p->type = rt_type_ref(inner->type);

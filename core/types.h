@@ -43,6 +43,7 @@ typedef struct rt_type {
   int precision; /* Numeric */
   int scale;     /* Numeric; -1: none */
   int timezone;  /* DateTime/Time */
+  int asfloat;   /* Numeric{asdecimal = false}: results are floats */
   int nvalues;   /* Enum */
   char **values;
   char *name;           /* Enum type name */

@@ -1043,9 +1043,28 @@ static const char *pg_server_version(rt_dbconn *c) {
   return ((pg_conn *)c)->version;
 }
 
+/* The element family of an array type (typelem in pg_type), as far as a
+** result needs it: integers, floats and booleans; the rest is text. */
+static rt_sqltype pg_colitem(rt_cursor *base, int i) {
+  switch (PQftype(desc_of((pg_cursor *)base), i)) {
+  case 1005: /* int2[] */
+  case 1007: /* int4[] */
+  case 1016: /* int8[] */
+  case 1028: /* oid[] */
+    return RT_T_INTEGER;
+  case 1021: /* float4[] */
+  case 1022: /* float8[] */
+    return RT_T_FLOAT;
+  case 1000: /* bool[] */
+    return RT_T_BOOLEAN;
+  default:
+    return RT_T_TEXT;
+  }
+}
+
 const rt_driver rt_libpq_driver = {
-    "postgresql",   pg_connect,      pg_close,  pg_execute,
-    pg_executemany, pg_fetch,        pg_column, pg_colname,
-    pg_coltype,     pg_cursor_close, pg_begin,  pg_commit,
-    pg_rollback,    pg_ping,         pg_cancel, pg_server_version,
+    "postgresql",      pg_connect, pg_close,    pg_execute, pg_executemany,
+    pg_fetch,          pg_column,  pg_colname,  pg_coltype, pg_cursor_close,
+    pg_begin,          pg_commit,  pg_rollback, pg_ping,    pg_cancel,
+    pg_server_version, pg_colitem,
 };

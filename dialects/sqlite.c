@@ -72,21 +72,21 @@ static void no_for_update(rt_compiler *c, rt_node *fu) {
   (void)fu;
 }
 
-const rt_dialect rt_dialect_sqlite = {"sqlite",
-                                      RT_PS_QMARK,
-                                      '"',
-                                      '"',
-                                      rt_rw_sqlite,
-                                      &rt_rw_sqlite_count,
-                                      RT_DF_RETURNING | RT_DF_ON_CONFLICT |
-                                          RT_DF_EMPTY_IN_SELECT |
-                                          RT_DF_TUPLE_IN_VALUES,
-                                      sqlite_limit,
-                                      sqlite_func,
-                                      NULL,
-                                      sqlite_extract,
-                                      NULL,
-                                      no_for_update};
+const rt_dialect rt_dialect_sqlite = {
+    "sqlite",
+    RT_PS_QMARK,
+    '"',
+    '"',
+    rt_rw_sqlite,
+    &rt_rw_sqlite_count,
+    RT_DF_RETURNING | RT_DF_ON_CONFLICT | RT_DF_EMPTY_IN_SELECT |
+        RT_DF_TUPLE_IN_VALUES | RT_DF_DEFAULT_VALUES,
+    sqlite_limit,
+    sqlite_func,
+    NULL,
+    sqlite_extract,
+    NULL,
+    no_for_update};
 
 const rt_dialect rt_dialect_default = {"default",
                                        RT_PS_NAMED,

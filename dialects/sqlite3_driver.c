@@ -452,8 +452,8 @@ static const char *sq_server_version(rt_dbconn *c) {
 }
 
 const rt_driver rt_sqlite3_driver = {
-    "sqlite",       sq_connect,      sq_close,  sq_execute,
-    sq_executemany, sq_fetch,        sq_column, sq_colname,
-    sq_coltype,     sq_cursor_close, sq_begin,  sq_commit,
-    sq_rollback,    sq_ping,         sq_cancel, sq_server_version,
+    "sqlite",          sq_connect, sq_close,    sq_execute, sq_executemany,
+    sq_fetch,          sq_column,  sq_colname,  sq_coltype, sq_cursor_close,
+    sq_begin,          sq_commit,  sq_rollback, sq_ping,    sq_cancel,
+    sq_server_version, NULL, /* no arrays */
 };

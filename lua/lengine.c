@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strbuf.h"
+#include "core/types.h"
 #include "lretort.h"
 
 #define ENGINE_MT "retort.Engine"
@@ -45,34 +47,101 @@ static lconn *checkconn(lua_State *L, int idx) {
 
 /* --- echo: log each statement and its parameters --- */
 
-static void echo_value(FILE *f, const rt_value *v) {
+/*
+** What the parameters line starts with, as SQLAlchemy's says where the
+** SQL came from: "raw sql", "generated in ...", "cached since ... ago".
+** Set just before a statement runs (the hook runs on the same thread),
+** and used once.
+*/
+static _Thread_local char echo_tag[64];
+
+static void set_echo_tag(const char *tag) {
+  snprintf(echo_tag, sizeof echo_tag, "%s", tag);
+}
+
+/* Python's repr of a value, cut in the middle past 300 characters as
+** SQLAlchemy's parameter logging cuts it. */
+static void echo_value(rt_strbuf *b, const rt_value *v) {
   char buf[32];
+  size_t start = b->n, len, i;
   switch (v->type) {
   case RT_V_NULL:
-    fputs("None", f);
+    rt_sb_adds(b, "None");
     break;
   case RT_V_INT:
-    fprintf(f, "%lld", (long long)v->u.i);
+    rt_sb_addf(b, "%lld", (long long)v->u.i);
     break;
   case RT_V_FLOAT:
-    fputs(rt_float_repr(v->u.f, buf), f);
+    rt_sb_adds(b, rt_float_repr(v->u.f, buf));
     break;
   case RT_V_BOOL:
-    fputs(v->u.b ? "True" : "False", f);
+    rt_sb_adds(b, v->u.b ? "True" : "False");
     break;
-  case RT_V_TEXT:
-    fprintf(f, "'%.*s'", (int)(v->u.s.n > 100 ? 100 : v->u.s.n), v->u.s.p);
+  case RT_V_TEXT: {
+    const char *p = v->u.s.p;
+    size_t n = v->u.s.n;
+    char q = (memchr(p, '\'', n) && !memchr(p, '"', n)) ? '"' : '\'';
+    rt_sb_addc(b, q);
+    for (i = 0; i < n; i++) {
+      unsigned char c = (unsigned char)p[i];
+      if (c == (unsigned char)q || c == '\\') {
+        rt_sb_addc(b, '\\');
+        rt_sb_addc(b, (char)c);
+      } else if (c == '\n')
+        rt_sb_adds(b, "\\n");
+      else if (c == '\t')
+        rt_sb_adds(b, "\\t");
+      else if (c == '\r')
+        rt_sb_adds(b, "\\r");
+      else if (c < 0x20 || c == 0x7f)
+        rt_sb_addf(b, "\\x%02x", c);
+      else
+        rt_sb_addc(b, (char)c);
+    }
+    rt_sb_addc(b, q);
     break;
+  }
   case RT_V_BLOB:
-    fprintf(f, "<%zu bytes>", v->u.s.n);
+    rt_sb_addf(b, "<%zu bytes>", v->u.s.n);
     break;
+  }
+  len = b->n - start;
+  if (len > 300 && !b->failed) {
+    char mid[80];
+    size_t m = (size_t)snprintf(
+        mid, sizeof mid, " ... (%zu characters truncated) ... ", len - 300);
+    /* keep 150 and 150: the tail moves up behind the marker */
+    memmove(b->p + start + 150 + m, b->p + start + len - 150, 150);
+    memcpy(b->p + start + 150, mid, m);
+    b->n = start + 150 + m + 150;
+    b->p[b->n] = '\0';
+  }
+}
+
+static void echo_row(rt_strbuf *b, const rt_value *row, int nparams) {
+  int i;
+  rt_sb_addc(b, '(');
+  for (i = 0; i < nparams; i++) {
+    if (i) rt_sb_adds(b, ", ");
+    echo_value(b, &row[i]);
+  }
+  rt_sb_adds(b, nparams == 1 ? ",)" : ")");
+}
+
+/* Parameter sets [from, to) joined by ", ". */
+static void echo_rows(rt_strbuf *b, const rt_value *params, int nparams,
+                      int from, int to) {
+  int r;
+  for (r = from; r < to; r++) {
+    if (r > from) rt_sb_adds(b, ", ");
+    echo_row(b, params + (size_t)r * (size_t)nparams, nparams);
   }
 }
 
 static void echo_hook(void *ud, rt_engine *e, const char *sql,
                       const rt_value *params, int nparams, int nrows) {
   FILE *f = stdout;
-  int r, i;
+  rt_strbuf b;
   (void)ud;
   (void)e;
   fprintf(f, "INFO retort.engine.Engine %s\n", sql);
@@ -80,20 +149,27 @@ static void echo_hook(void *ud, rt_engine *e, const char *sql,
     fflush(f);
     return;
   }
-  fputs("INFO retort.engine.Engine ", f);
-  if (nrows > 1) fputc('[', f);
-  for (r = 0; r < nrows && r < 10; r++) {
-    if (r) fputs(", ", f);
-    fputc('(', f);
-    for (i = 0; i < nparams; i++) {
-      if (i) fputs(", ", f);
-      echo_value(f, &params[(size_t)r * (size_t)nparams + (size_t)i]);
-    }
-    fputs(nparams == 1 ? ",)" : ")", f);
+  rt_sb_init(&b);
+  /* SQL that no compile made is "raw sql" to SQLAlchemy */
+  rt_sb_addf(&b, "[%s] ", echo_tag[0] ? echo_tag : "raw sql");
+  echo_tag[0] = '\0';
+  if (nrows == 1)
+    echo_row(&b, params, nparams);
+  else if (nrows <= 10) {
+    rt_sb_addc(&b, '(');
+    echo_rows(&b, params, nparams, 0, nrows);
+    rt_sb_addc(&b, ')');
+  } else {
+    /* the first 8 and the last 2, as SQLAlchemy shows a long executemany */
+    rt_sb_addc(&b, '(');
+    echo_rows(&b, params, nparams, 0, 8);
+    rt_sb_addf(&b, "  ... displaying 10 of %d total bound parameter sets ...  ",
+               nrows);
+    echo_rows(&b, params, nparams, nrows - 2, nrows);
+    rt_sb_addc(&b, ')');
   }
-  if (nrows > 10) fprintf(f, " ... %d parameter sets in all", nrows);
-  if (nrows > 1) fputc(']', f);
-  fputc('\n', f);
+  fprintf(f, "INFO retort.engine.Engine %s\n", b.failed || !b.p ? "?" : b.p);
+  rt_sb_free(&b);
   fflush(f);
 }
 
@@ -385,17 +461,47 @@ static int l_make_url(lua_State *L) {
 
 /* --- parameters --- */
 
+/* The type kind a letter of a compile's kinds string stands for (see
+** RT_COMPILE_HOOK). */
+static int kind_of_letter(char k) {
+  switch (k) {
+  case 'j':
+    return RT_TY_JSON;
+  case 'u':
+    return RT_TY_UUID;
+  case 'a':
+    return RT_TY_ARRAY;
+  case 't':
+    return RT_TY_DATETIME;
+  case 'm':
+    return RT_TY_TIME;
+  default:
+    return RT_TY_NULL;
+  }
+}
+
 /*
 ** Turn params (nil, a list of values, or a list of lists) into a row-major
 ** rt_value array in a userdata pushed on the stack.  Values borrow strings
-** from the tables, which the caller keeps on the stack.
+** from the tables, which the caller keeps on the stack.  `kinds` (or NULL)
+** has a letter per parameter for the type of its bind: 'b' LargeBinary
+** (a string goes as bytes), others (rt_lua_bind_process) change the value;
+** the strings made are kept in a table pushed before the array.
 */
-static rt_value *collect_params(lua_State *L, int idx, const char *binary,
-                                int *nparams, int *nrows, const char *fname) {
+static rt_value *collect_params(lua_State *L, int idx, const char *kinds,
+                                int rows, int *nparams, int *nrows,
+                                const char *fname) {
   lua_Integer n, i, j, width = 0;
-  int many = 0;
-  size_t nbinary = binary ? strlen(binary) : 0;
+  int many = 0, made = 0, flags = 0;
+  size_t nkinds = kinds ? strlen(kinds) : 0;
   rt_value *vals;
+  if (kinds) {
+    const char *d = checkconn(L, 1)->c.engine->dialect;
+    lua_newtable(L); /* the strings processing makes */
+    made = lua_gettop(L);
+    if (strcmp(d, "postgresql") == 0) flags = RT_BIND_NATIVE_UUID;
+    if (strcmp(d, "sqlite") == 0) flags = RT_BIND_TIME_TEXT;
+  }
   *nparams = 0;
   *nrows = 1;
   if (lua_isnoneornil(L, idx)) {
@@ -410,7 +516,8 @@ static rt_value *collect_params(lua_State *L, int idx, const char *binary,
   n = (lua_Integer)lua_rawlen(L, idx);
   if (n > 0) {
     lua_rawgeti(L, idx, 1);
-    many = lua_istable(L, -1) && !rt_lua_isnull(L, -1);
+    /* `rows`: a list of lists whatever the first value is */
+    many = rows || (lua_istable(L, -1) && !rt_lua_isnull(L, -1));
     if (many) width = (lua_Integer)lua_rawlen(L, -1);
     lua_pop(L, 1);
   }
@@ -430,14 +537,19 @@ static rt_value *collect_params(lua_State *L, int idx, const char *binary,
       row = lua_gettop(L);
     }
     for (j = 1; j <= width; j++) {
-      lua_rawgeti(L, row, j);
+      char k = (size_t)j <= nkinds ? kinds[j - 1] : '-';
       rt_value *v = &vals[(i - 1) * width + (j - 1)];
+      lua_rawgeti(L, row, j);
+      if (kind_of_letter(k) != RT_TY_NULL && !lua_isnil(L, -1)) {
+        rt_lua_bind_process(L, kind_of_letter(k), flags);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, made, (lua_Integer)lua_rawlen(L, made) + 1);
+      }
       if (rt_lua_tovalue(L, -1, v) != 0)
         rt_lua_error(L, RT_EARGUMENT,
                      "%s: parameter %d can't be bound: %s is not a SQL value",
                      fname, (int)j, luaL_typename(L, -1));
-      if (v->type == RT_V_TEXT && (size_t)j <= nbinary && binary[j - 1] == 'b')
-        v->type = RT_V_BLOB;
+      if (v->type == RT_V_TEXT && k == 'b') v->type = RT_V_BLOB;
       lua_pop(L, 1); /* the string stays alive in its table */
     }
     if (many) lua_pop(L, 1);
@@ -459,7 +571,8 @@ static lconn *openconn(lua_State *L, int idx) {
 /* Execute `sql` with `nrows` rows of `nparams` values on the connection
 ** at index 1; pushes a Result. */
 static int run_values(lua_State *L, const char *sql, const rt_value *vals,
-                      int nparams, int nrows, int orig_params) {
+                      int nparams, int nrows, int orig_params,
+                      const unsigned char *conv, int nconv) {
   lconn *c = openconn(L, 1);
   rt_error err = RT_ERROR_INIT;
   if (nrows > 1) {
@@ -475,26 +588,89 @@ static int run_values(lua_State *L, const char *sql, const rt_value *vals,
     if (rt_connection_execute(&c->c, sql, vals, nparams,
                               c->stream ? RT_EXEC_STREAM : 0, &cur, &err) != 0)
       return rt_lua_raise_sql(L, &err, sql, orig_params);
-    rt_lua_setresult(L, 1, c, cur);
+    rt_lua_setresult(L, 1, c, cur, conv, nconv);
     return 1;
   }
 }
 
 /* Execute `sql` with the parameters at pidx (a list or list of lists) on
-** the connection at index 1; pushes a Result.  `binary` marks with 'b' the
-** parameters whose strings are bytes (LargeBinary), or is NULL. */
-static int run(lua_State *L, const char *sql, int pidx, const char *binary,
-               int orig_params, const char *fname) {
+** the connection at index 1; pushes a Result.  `kinds`: the parameters'
+** types as collect_params takes them, or NULL; `conv`: the result's
+** conversions (nconv bytes), or NULL. */
+static int run(lua_State *L, const char *sql, int pidx, const char *kinds,
+               int orig_params, const char *fname, const unsigned char *conv,
+               int nconv) {
   int nparams, nrows;
-  rt_value *vals = collect_params(L, pidx, binary, &nparams, &nrows, fname);
-  return run_values(L, sql, vals, nparams, nrows, orig_params);
+  rt_value *vals =
+      collect_params(L, pidx, kinds, kinds != NULL, &nparams, &nrows, fname);
+  return run_values(L, sql, vals, nparams, nrows, orig_params, conv, nconv);
 }
 
 static int conn_exec_driver_sql(lua_State *L) {
   const char *sql;
   rt_lua_checkarg(L, 2, LUA_TSTRING, "exec_driver_sql");
   sql = lua_tostring(L, 2);
-  return run(L, sql, 3, NULL, 3, "exec_driver_sql");
+  set_echo_tag("raw sql");
+  return run(L, sql, 3, NULL, 3, "exec_driver_sql", NULL, 0);
+}
+
+/*
+** conn:_exec_compiled(sql, rows, kinds, conv): SQL that compile_hook made,
+** with a list of positional parameter lists (one per execution: a JSON
+** value may itself be a list), executed with what the compile knew
+** of the types (its third and fourth results): parameters processed by
+** their bind's type, results converted by their column's.  For the ORM,
+** which keeps compiled statements and fills in their parameters itself.
+*/
+static int conn_exec_compiled(lua_State *L) {
+  const char *sql, *kinds = NULL;
+  const unsigned char *conv = NULL;
+  size_t nconv = 0;
+  rt_lua_checkarg(L, 2, LUA_TSTRING, "_exec_compiled");
+  sql = lua_tostring(L, 2);
+  rt_lua_checkarg(L, 3, LUA_TTABLE, "_exec_compiled");
+  kinds = luaL_optstring(L, 4, "");
+  if (!lua_isnoneornil(L, 5)) {
+    rt_lua_checkarg(L, 5, LUA_TSTRING, "_exec_compiled");
+    conv = (const unsigned char *)lua_tolstring(L, 5, &nconv);
+  }
+  set_echo_tag("raw sql");
+  return run(L, sql, 3, kinds, 3, "_exec_compiled", conv, (int)nconv);
+}
+
+/*
+** conn:_insert_each(sql, rows, kinds): an INSERT that _exec_compiled
+** would run once per parameter list, for rows whose key the database
+** generates: each execution's lastrowid is needed, so no executemany, but
+** one call for the batch and no Result per row.  Returns the list of
+** generated keys.  The prepared statement is reused from the
+** connection's statement cache.
+*/
+static int conn_insert_each(lua_State *L) {
+  lconn *c = openconn(L, 1);
+  rt_error err = RT_ERROR_INIT;
+  const char *sql, *kinds;
+  rt_value *vals;
+  int nparams, nrows, i;
+  rt_lua_checkarg(L, 2, LUA_TSTRING, "_insert_each");
+  sql = lua_tostring(L, 2);
+  rt_lua_checkarg(L, 3, LUA_TTABLE, "_insert_each");
+  kinds = luaL_optstring(L, 4, "");
+  vals = collect_params(L, 3, kinds, 1, &nparams, &nrows, "_insert_each");
+  set_echo_tag("raw sql");
+  lua_createtable(L, nrows, 0);
+  for (i = 0; i < nrows; i++) {
+    rt_cursor *cur = NULL;
+    int64_t id;
+    if (rt_connection_execute(&c->c, sql, vals + (size_t)i * nparams, nparams,
+                              0, &cur, &err) != 0)
+      return rt_lua_raise_sql(L, &err, sql, 3);
+    id = cur->lastrowid;
+    cur->conn->drv->cursor_close(cur);
+    lua_pushinteger(L, id);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
 }
 
 /*
@@ -520,8 +696,15 @@ static int conn_execute(lua_State *L) {
   lua_pushstring(L, c->c.engine->dialect);
   lua_pushvalue(L, 3);
   lua_pushlightuserdata(L, &ex);
-  lua_call(L, 4, 4); /* 4: sql, 5: values, 6 and 7: what they borrow from */
-  return run_values(L, ex.sql, ex.vals, ex.nparams, ex.nrows, 3);
+  ex.echo = c->c.engine->hook == echo_hook;
+  ex.tag[0] = '\0';
+  /* 4: sql, 5: values, 6 and 7: what they borrow from, 8: conversions,
+  ** 9: how to find inserted_primary_key */
+  lua_call(L, 4, 6);
+  set_echo_tag(ex.tag);
+  run_values(L, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv, ex.nconv);
+  if (!lua_isnil(L, 9)) rt_lua_result_setpk(L, -1, 9);
+  return 1;
 }
 
 static int conn_commit(lua_State *L) {
@@ -580,7 +763,8 @@ static int savepoint_sql(lua_State *L, const char *verb, int n) {
   lua_pushfstring(L, "%s sa_savepoint_%d", verb, n);
   lua_replace(L, 2);
   lua_settop(L, 2);
-  return run(L, lua_tostring(L, 2), 3, NULL, 0, verb);
+  set_echo_tag("no key 0.00000s"); /* SQLAlchemy's have no key */
+  return run(L, lua_tostring(L, 2), 3, NULL, 0, verb, NULL, 0);
 }
 
 static int conn_begin_nested(lua_State *L) {
@@ -741,6 +925,8 @@ static const luaL_Reg engine_methods[] = {{"connect", engine_connect},
 static const luaL_Reg conn_methods[] = {
     {"execute", conn_execute},
     {"exec_driver_sql", conn_exec_driver_sql},
+    {"_exec_compiled", conn_exec_compiled},
+    {"_insert_each", conn_insert_each},
     {"commit", conn_commit},
     {"rollback", conn_rollback},
     {"close", conn_close},

@@ -19,20 +19,31 @@
 enum { MODE_ROWS, MODE_SCALARS, MODE_MAPPINGS };
 
 /*
-** Conversions the column's SQL type asks for on the way out (API.md §1):
-** booleans are Lua booleans on every dialect (SQLite and MySQL store them
-** as integers), JSON is a Lua table.
+** Conversions on the way out (API.md §1) when the statement gave no type
+** for a column: by the driver's idea of it.  Booleans are Lua booleans on
+** every dialect (SQLite and MySQL store them as integers), JSON is a Lua
+** table.
 */
-enum { CONV_NONE, CONV_BOOL, CONV_JSON };
-
-static unsigned char conv_for(rt_sqltype t) {
-  switch (t) {
+static unsigned char conv_for(rt_cursor *cur, int i) {
+  const rt_driver *drv = cur->conn->drv;
+  switch (drv->coltype(cur, i)) {
   case RT_T_BOOLEAN:
-    return CONV_BOOL;
+    return RT_CONV_BOOL;
   case RT_T_JSON:
-    return CONV_JSON;
+    return RT_CONV_JSON;
+  case RT_T_ARRAY: /* PostgreSQL arrays are Lua lists, as psycopg2's */
+    switch (drv->colitem ? drv->colitem(cur, i) : RT_T_TEXT) {
+    case RT_T_INTEGER:
+      return RT_CONV_ARRAY_INT;
+    case RT_T_FLOAT:
+      return RT_CONV_ARRAY_FLOAT;
+    case RT_T_BOOLEAN:
+      return RT_CONV_ARRAY_BOOL;
+    default:
+      return RT_CONV_ARRAY_TEXT;
+    }
   default:
-    return CONV_NONE;
+    return RT_CONV_NONE;
   }
 }
 
@@ -44,7 +55,7 @@ struct lresult {
   int returns_rows;
   int closed; /* :close() was called (or the connection closed) */
   int64_t rowcount, lastrowid;
-  /* per column: how to convert (CONV_*); bytes of the row metatable's
+  /* per column: how to convert (RT_CONV_*); bytes of the row metatable's
   ** key, which uservalue 2 keeps alive */
   const unsigned char *conv;
 };
@@ -188,23 +199,21 @@ static int row_tuple(lua_State *L) {
   return 1;
 }
 
-/* Build the row metatable for the result's columns (uservalue 2). */
-static void make_rowmt(lua_State *L, lresult *r) {
-  int i, mt, names;
+/* Build a row metatable for the column names in the list on top of the
+** stack, which it replaces. */
+static void make_rowmt_names(lua_State *L) {
+  int i, mt, names, n = (int)lua_rawlen(L, -1);
   lua_createtable(L, 0, 10);
-  mt = lua_gettop(L);
-  lua_pushinteger(L, r->ncols);
+  lua_insert(L, -2);
+  mt = lua_gettop(L) - 1;
+  lua_pushinteger(L, n);
   lua_setfield(L, mt, "__n");
-  lua_createtable(L, r->ncols, 0);
-  lua_createtable(L, 0, r->ncols);
+  lua_createtable(L, 0, n);
   names = lua_gettop(L);
-  for (i = 0; i < r->ncols; i++) {
-    const char *name = r->cur->conn->drv->colname(r->cur, i);
-    lua_pushstring(L, name);
-    lua_rawseti(L, names - 1, i + 1);
-    lua_pushstring(L, name);
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, names - 1, i + 1);
     if (lua_rawget(L, names) == LUA_TNIL) { /* first one wins */
-      lua_pushstring(L, name);
+      lua_rawgeti(L, names - 1, i + 1);
       lua_pushinteger(L, i + 1);
       lua_rawset(L, names);
     }
@@ -234,6 +243,17 @@ static void make_rowmt(lua_State *L, lresult *r) {
   lua_setfield(L, mt, "__methods");
 }
 
+/* The row metatable for the result's columns (uservalue 2). */
+static void make_rowmt(lua_State *L, lresult *r) {
+  int i;
+  lua_createtable(L, r->ncols, 0);
+  for (i = 0; i < r->ncols; i++) {
+    lua_pushstring(L, r->cur->conn->drv->colname(r->cur, i));
+    lua_rawseti(L, -2, i + 1);
+  }
+  make_rowmt_names(L);
+}
+
 /*
 ** Results with the same columns share one row metatable: executing one
 ** statement again and again builds it once.  The cache is a registry table
@@ -245,7 +265,8 @@ static void make_rowmt(lua_State *L, lresult *r) {
 */
 static const char rowmt_cache = 0;
 
-static void push_rowmt(lua_State *L, lresult *r) {
+static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
+                       int nsconv) {
   const rt_driver *drv = r->cur->conn->drv;
   luaL_Buffer b;
   const char *last;
@@ -273,7 +294,9 @@ static void push_rowmt(lua_State *L, lresult *r) {
   luaL_buffinit(L, &b);
   luaL_addlstring(&b, (const char *)&r->ncols, sizeof r->ncols);
   for (i = 0; i < r->ncols; i++)
-    luaL_addchar(&b, (char)conv_for(drv->coltype(r->cur, i)));
+    luaL_addchar(&b, (char)(i < nsconv && sconv[i] != RT_CONV_NONE
+                                ? sconv[i]
+                                : conv_for(r->cur, i)));
   for (i = 0; i < r->ncols; i++) {
     luaL_addstring(&b, drv->colname(r->cur, i));
     luaL_addchar(&b, '\0');
@@ -339,12 +362,13 @@ static void set_resultmt(lua_State *L) {
 }
 
 void rt_lua_newresult(lua_State *L) {
-  lresult *r = lua_newuserdatauv(L, sizeof *r, 3);
+  lresult *r = lua_newuserdatauv(L, sizeof *r, 4);
   memset(r, 0, sizeof *r);
   set_resultmt(L);
 }
 
-void rt_lua_setresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur) {
+void rt_lua_setresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur,
+                      const unsigned char *conv, int nconv) {
   lresult *r = lua_touserdata(L, -1);
   conn_idx = lua_absindex(L, conn_idx);
   /* owned from here on: whatever raises below, __gc closes the cursor */
@@ -363,14 +387,14 @@ void rt_lua_setresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur) {
   r->next = conn->results;
   if (conn->results) conn->results->prev = r;
   conn->results = r;
-  push_rowmt(L, r);
+  push_rowmt(L, r, conv, nconv);
   lua_setiuservalue(L, -2, 2);
 }
 
 void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
   lresult *r;
   conn_idx = lua_absindex(L, conn_idx);
-  r = lua_newuserdatauv(L, sizeof *r, 3);
+  r = lua_newuserdatauv(L, sizeof *r, 4);
   memset(r, 0, sizeof *r);
   set_resultmt(L);
   r->rowcount = rowcount;
@@ -378,7 +402,78 @@ void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
   lua_setiuservalue(L, -2, 1);
 }
 
-/* Push the next row of r (at idx) or return 0 at the end. */
+/* Push column value v converted as `conv` (RT_CONV_*) says; a value of
+** another form than the conversion expects goes as it is. */
+static void push_converted(lua_State *L, unsigned char conv,
+                           const rt_value *v) {
+  int text = v->type == RT_V_TEXT || v->type == RT_V_BLOB;
+  switch (conv) {
+  case RT_CONV_BOOL:
+    if (v->type == RT_V_INT) {
+      lua_pushboolean(L, v->u.i != 0);
+      return;
+    }
+    break;
+  case RT_CONV_JSON:
+    if (text) {
+      rt_lua_json_decode(L, v->u.s.p, v->u.s.n);
+      return;
+    }
+    break;
+  case RT_CONV_UUID:
+    if (text) {
+      rt_lua_push_uuid(L, v->u.s.p, v->u.s.n);
+      return;
+    }
+    break;
+  case RT_CONV_FLOAT:
+    if (v->type == RT_V_INT) {
+      lua_pushnumber(L, (lua_Number)v->u.i);
+      return;
+    }
+    if (text) {
+      lua_pushlstring(L, v->u.s.p, v->u.s.n);
+      if (lua_stringtonumber(L, lua_tostring(L, -1))) {
+        lua_pushnumber(L, lua_tonumber(L, -1));
+        lua_replace(L, -3);
+        lua_pop(L, 1);
+      }
+      return;
+    }
+    break;
+  case RT_CONV_ARRAY_TEXT:
+  case RT_CONV_ARRAY_INT:
+  case RT_CONV_ARRAY_FLOAT:
+  case RT_CONV_ARRAY_BOOL:
+    if (text) {
+      static const rt_sqltype item[] = {RT_T_TEXT, RT_T_INTEGER, RT_T_FLOAT,
+                                        RT_T_BOOLEAN};
+      rt_lua_push_pgarray(L, v->u.s.p, v->u.s.n,
+                          item[conv - RT_CONV_ARRAY_TEXT]);
+      return;
+    }
+    break;
+  case RT_CONV_DATETIME:
+  case RT_CONV_TIME:
+    if (text) {
+      rt_lua_push_isotime(L, v->u.s.p, v->u.s.n,
+                          conv == RT_CONV_TIME ? 't' : 'd');
+      return;
+    }
+    break;
+  default:
+    if (conv >= RT_CONV_DECIMAL && v->type == RT_V_FLOAT) {
+      rt_lua_push_decimal(L, v->u.f, conv - RT_CONV_DECIMAL);
+      return;
+    }
+    if (conv >= RT_CONV_DECIMAL && v->type == RT_V_INT) {
+      rt_lua_push_decimal(L, (double)v->u.i, conv - RT_CONV_DECIMAL);
+      return;
+    }
+  }
+  rt_lua_pushvalue(L, v);
+}
+
 /* Push the next row of r (at idx) or return 0 at the end.  `mt` is the
 ** stack index of the row metatable when the caller holds it (a loop), or 0
 ** to take it from the result. */
@@ -408,17 +503,10 @@ static int next_row_mt(lua_State *L, int idx, lresult *r, int mt) {
   for (i = 0; i < r->ncols; i++) {
     rt_value v;
     r->cur->conn->drv->column(r->cur, i, &v);
-    if (r->conv && r->conv[i] != CONV_NONE && v.type != RT_V_NULL) {
-      if (r->conv[i] == CONV_BOOL && v.type == RT_V_INT)
-        v = rt_vbool(v.u.i != 0);
-      else if (r->conv[i] == CONV_JSON &&
-               (v.type == RT_V_TEXT || v.type == RT_V_BLOB)) {
-        rt_lua_json_decode(L, v.u.s.p, v.u.s.n);
-        lua_rawseti(L, -2, i + 1);
-        continue;
-      }
-    }
-    rt_lua_pushvalue(L, &v);
+    if (r->conv && r->conv[i] != RT_CONV_NONE && v.type != RT_V_NULL)
+      push_converted(L, r->conv[i], &v);
+    else
+      rt_lua_pushvalue(L, &v);
     lua_rawseti(L, -2, i + 1);
   }
   if (mt)
@@ -431,6 +519,73 @@ static int next_row_mt(lua_State *L, int idx, lresult *r, int mt) {
 
 static int next_row(lua_State *L, int idx, lresult *r) {
   return next_row_mt(L, idx, r, 0);
+}
+
+/*
+** inserted_primary_key (uservalue 4), from the plan the compile made at
+** `plan`: {names = {...}, values = {...}, n = #names, autoinc = i} or
+** {many = true}.  The generated key is the row of an implicit
+** RETURNING (PostgreSQL), which is read here and is not the result's, or
+** else the cursor's lastrowid.
+*/
+void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
+  lresult *r;
+  int autoinc, n, i;
+  ridx = lua_absindex(L, ridx);
+  plan = lua_absindex(L, plan);
+  r = toresult(L, ridx);
+  if (!r || !lua_istable(L, plan)) return;
+  if (lua_getfield(L, plan, "many") != LUA_TNIL) {
+    lua_pushvalue(L, plan);
+    lua_setiuservalue(L, ridx, 4);
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, plan, "autoinc");
+  autoinc = (int)lua_tointeger(L, -1);
+  lua_getfield(L, plan, "values"); /* the row to be */
+  lua_getfield(L, plan, "n");
+  n = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  if (r->returns_rows && r->cur) { /* an INSERT returns rows: implicitly */
+    if (next_row(L, ridx, r)) {
+      lua_rawgeti(L, -1, 1);
+      if (autoinc)
+        lua_rawseti(L, -3, autoinc);
+      else
+        lua_pop(L, 1);
+      lua_pop(L, 1);
+    } else if (autoinc) {
+      lua_pushnil(L);
+      lua_rawseti(L, -2, autoinc);
+    }
+    release_cursor(r);
+    r->returns_rows = 0;
+    r->ncols = 0;
+  } else {
+    if (autoinc) {
+      if (r->lastrowid)
+        lua_pushinteger(L, r->lastrowid);
+      else
+        lua_pushnil(L);
+      lua_rawseti(L, -2, autoinc);
+    }
+  }
+  /* null placeholders of values not given become nil */
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    if (rt_lua_isnull(L, -1)) {
+      lua_pushnil(L);
+      lua_rawseti(L, -3, i);
+    }
+    lua_pop(L, 1);
+  }
+  lua_getfield(L, plan, "names");
+  make_rowmt_names(L);
+  lua_setmetatable(L, -2);
+  lua_setiuservalue(L, ridx, 4);
+  lua_pop(L, 1); /* autoinc */
 }
 
 /*
@@ -785,7 +940,20 @@ static int res_index(lua_State *L) {
     lua_pushinteger(L, r->lastrowid);
   else if (strcmp(k, "returns_rows") == 0)
     lua_pushboolean(L, r->returns_rows);
-  else if (strcmp(k, "closed") == 0)
+  else if (strcmp(k, "inserted_primary_key") == 0) {
+    lua_getiuservalue(L, 1, 4);
+    if (!lua_istable(L, -1))
+      return rt_lua_error(L, RT_EINVALIDREQUEST,
+                          "Statement is not an insert() expression "
+                          "construct.");
+    lua_pushliteral(L, "many");
+    if (lua_rawget(L, -2) != LUA_TNIL)
+      return rt_lua_error(L, RT_EINVALIDREQUEST,
+                          "This statement was an executemany call; if primary "
+                          "key returning is supported, please use "
+                          ".inserted_primary_key_rows.");
+    lua_pop(L, 1);
+  } else if (strcmp(k, "closed") == 0)
     lua_pushboolean(L, r->cur == NULL);
   else {
     lua_getmetatable(L, 1);

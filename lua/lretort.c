@@ -83,7 +83,12 @@ static int global_select(lua_State *L) {
                     (t == LUA_TSTRING && strcmp(lua_tostring(L, 1), "#") == 0);
   if (lua_meaning)
     lua_pushvalue(L, lua_upvalueindex(1));
-  else if (lua_getfield(L, lua_upvalueindex(2), "select") != LUA_TFUNCTION) {
+  else if (lua_getfield(L, lua_upvalueindex(2), "select") == LUA_TFUNCTION &&
+           lua_tocfunction(L, -1) == lsql_select) {
+    /* the module's own select: no second call frame */
+    lua_pop(L, 1);
+    return lsql_select(L);
+  } else if (lua_type(L, -1) != LUA_TFUNCTION) {
     lua_pop(L, 1);
     lua_pushvalue(L, lua_upvalueindex(1));
   }

@@ -51,6 +51,39 @@ void rt_lua_pushrepr(lua_State *L, int idx);
 void rt_lua_json_encode(lua_State *L, int idx);
 void rt_lua_json_decode(lua_State *L, const char *s, size_t n);
 
+/*
+** How a result column's value is converted on the way out (one byte per
+** column), chosen from the statement's column types (rt_lua_result_conv)
+** or else the driver's idea of the column (lresult.c).
+*/
+enum {
+  RT_CONV_NONE = 0,
+  RT_CONV_BOOL,        /* an integer 0/1 -> boolean */
+  RT_CONV_JSON,        /* JSON text -> Lua value */
+  RT_CONV_UUID,        /* 32 hex digits -> the dashed form */
+  RT_CONV_FLOAT,       /* Numeric{asdecimal = false}: decimal text -> float */
+  RT_CONV_ARRAY_TEXT,  /* PostgreSQL array text -> list of strings */
+  RT_CONV_ARRAY_INT,   /* ... of integers */
+  RT_CONV_ARRAY_FLOAT, /* ... of floats */
+  RT_CONV_ARRAY_BOOL,  /* ... of booleans */
+  RT_CONV_DATETIME,    /* ISO text -> Python's str() of a datetime */
+  RT_CONV_TIME,        /* ... of a time */
+  RT_CONV_DECIMAL = 16 /* + scale: a float -> decimal text (SQLite) */
+};
+struct rt_type;
+int rt_lua_result_conv(const struct rt_type *t, int postgresql);
+
+/* Processing by SQL type (ltypes.c).  bind_process replaces the value on
+** top of the stack with what a column of rt_typekind `kind` stores. */
+#define RT_BIND_NATIVE_UUID 1 /* the database has a uuid type */
+#define RT_BIND_TIME_TEXT 2   /* DateTime/Time are text (SQLite) */
+void rt_lua_bind_process(lua_State *L, int kind, int flags);
+/* what: 'd' DateTime, 't' Time */
+void rt_lua_push_isotime(lua_State *L, const char *s, size_t n, int what);
+void rt_lua_push_decimal(lua_State *L, double f, int scale);
+void rt_lua_push_uuid(lua_State *L, const char *s, size_t n);
+void rt_lua_push_pgarray(lua_State *L, const char *s, size_t n, int item);
+
 /* Lua sources compiled in (scripts/embed_lua.py) */
 extern const char rt_lua_src_reflect[];
 extern const size_t rt_lua_len_reflect;
@@ -68,7 +101,7 @@ void rt_lua_open_error(lua_State *L);   /* fills: sa.exc */
 void rt_lua_open_engine(lua_State *L);  /* fills: create_engine, ... */
 void rt_lua_open_result(lua_State *L);  /* metatables only */
 void rt_lua_open_inspect(lua_State *L); /* fills: inspect */
-void rt_lua_open_orm(lua_State *L);    /* fills: declarative_base, ... */
+void rt_lua_open_orm(lua_State *L);     /* fills: declarative_base, ... */
 
 int luaopen_retort(lua_State *L);
 int luaopen_retort_orm(lua_State *L);
@@ -105,7 +138,13 @@ rt_engine *rt_lua_toengine(lua_State *L, int idx);
 ** executing, then hand it the cursor (ownership passes at once).  The
 ** connection userdata is at conn_idx and stays referenced by the result. */
 void rt_lua_newresult(lua_State *L);
-void rt_lua_setresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur);
+/* `conv`: RT_CONV_* per column from the statement (nconv bytes, NULL for
+** none), borrowed for the call. */
+void rt_lua_setresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur,
+                      const unsigned char *conv, int nconv);
+/* Give the Result at ridx its inserted_primary_key from the compile's
+** plan at `plan` (see exec_compile in lsql.c). */
+void rt_lua_result_setpk(lua_State *L, int ridx, int plan);
 /* Push a Result that returns no rows, only a row count (executemany). */
 void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount);
 /* Close every open result of a connection (before it closes). */
@@ -113,32 +152,41 @@ void rt_lua_close_results(lconn *conn);
 
 /*
 ** Registry key of the compile hook the expression module (lsql.c) sets:
-**   hook(stmt, dialect_name, params) -> sql, positional, binary
+**   hook(stmt, dialect_name, params) -> sql, positional, kinds, conv
 ** params: nil, a map name -> value (one execution) or a list of maps
 ** (executemany; the first map's keys choose INSERT/UPDATE columns).
 ** positional: a list of values in placeholder order, or a list of such
 ** lists when params was a list of maps (or an INSERT whose Lua-function
-** defaults were applied); NULL is sa.null.  Raises InvalidRequestError
-** when a parameter without a value (text() bind, bindparam()) is not
-** given.  binary: nil, or a string with 'b' at the position of each
-** LargeBinary parameter (its strings are bytes) and '-' elsewhere.
+** defaults were applied); NULL is sa.null.  The values are as given:
+** conn:_exec_compiled(sql, rows, kinds, conv) processes them by type.
+** Raises InvalidRequestError when a parameter without a value (text()
+** bind, bindparam()) is not given.  kinds: nil, or a letter per parameter
+** for the type of its bind: 'b' LargeBinary (its strings are bytes), 'j'
+** JSON, 'u' Uuid, 'a' ARRAY, 't' DateTime, 'm' Time, '-' others.  conv:
+** nil, or the result columns' conversions (RT_CONV_* bytes).
 */
 #define RT_COMPILE_HOOK "retort.compile_hook"
 
 /*
 ** Registry key of the same compile for C callers (conn:execute):
-**   fn(stmt, dialect_name, params, out) -> sql, values, keeper, anchor
+**   fn(stmt, dialect_name, params, out) -> sql, values, keeper, anchor, conv,
+**                                            pkplan
 ** out is a light userdata pointing to an rt_lua_exec it fills: the
 ** parameters of each execution, converted in one pass from the maps to a
 ** row-major rt_value array (the `values` userdata).  Its strings are
 ** borrowed from `keeper`, `anchor` (strings a map's __index made, or nil)
-** and the statement; the caller keeps all four and the statement on the
-** stack while it uses them.
+** and the statement; the caller keeps all five and the statement on the
+** stack while it uses them.  conv (a string or nil) is out->conv; pkplan
+** (a table or nil) is for rt_lua_result_setpk.
 */
 #define RT_COMPILE_EXEC "retort.compile_exec"
 
 typedef struct rt_lua_exec {
+  int echo;     /* in: the engine logs; fill `tag` */
+  char tag[64]; /* out: "generated in 0.00012s", "cached since 3.1s ago" */
   const char *sql;
+  const unsigned char *conv; /* result conversions (RT_CONV_*), or NULL */
+  int nconv;
   rt_value *vals;
   int nparams; /* values per execution */
   int nrows;   /* executions: > 1 is executemany */

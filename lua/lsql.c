@@ -2,6 +2,7 @@
 ** lsql.c -- the SQL expression language for Lua: select(), insert(),
 ** operators, functions, compile(), and the compile hook conn:execute uses.
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -274,7 +275,23 @@ static int l_not(lua_State *L) {
 static int compare(lua_State *L, int op, const char *fname) {
   rt_node *l = lsql_checknode(L, 1, fname), *r;
   lnode *ud;
-  int isnull = lua_isnoneornil(L, 2) || rt_lua_isnull(L, 2);
+  int t2 = lua_type(L, 2), isnull;
+  /* the usual cases first: a number or a string, or an expression */
+  if (t2 == LUA_TNUMBER || t2 == LUA_TSTRING) {
+    rt_value v;
+    rt_lua_tovalue(L, 2, &v); /* the string stays on the stack */
+    ud = RESULT(L);
+    r = rt_bind_against(l, v);
+    lsql_check(L, r);
+    SETRESULT(L, ud, rt_binary(op, rt_ref(l), r));
+    return 1;
+  }
+  if (t2 == LUA_TUSERDATA && (r = node_at(L, 2)) != NULL) {
+    ud = RESULT(L);
+    SETRESULT(L, ud, rt_binary(op, rt_ref(l), rt_ref(r)));
+    return 1;
+  }
+  isnull = t2 == LUA_TNONE || t2 == LUA_TNIL || rt_lua_isnull(L, 2);
   if (isnull || lua_type(L, 2) == LUA_TBOOLEAN) {
     int k = isnull ? RT_N_NULL : lua_toboolean(L, 2) ? RT_N_TRUE : RT_N_FALSE;
     if (op != RT_OP_EQ && op != RT_OP_NE && op != RT_OP_IS && op != RT_OP_ISNOT)
@@ -364,8 +381,10 @@ static int in_(lua_State *L, int negate, const char *fname) {
         }
       }
     } else if (rt_lua_tovalue(L, -1, &v) == 0 && !lua_istable(L, -1))
+      /* anonymous: named id_1, id_2 when the list holds other
+      ** expressions too (in_{1, null()}) and can't expand */
       item = rt_bind(rt_bind_key_for(e), v,
-                     v.type == RT_V_NULL ? NULL : e->type, 0);
+                     v.type == RT_V_NULL ? NULL : e->type, 1);
     else
       return rt_lua_error(L, RT_EARGUMENT,
                           "%s: list item %d is not a SQL value", fname, i);
@@ -448,6 +467,31 @@ static int e_op(lua_State *L) {
   return 1;
 }
 
+/* e:bool_op("@@")(x): a custom operator whose result is a boolean */
+static int bool_op_apply(lua_State *L) {
+  lnode *ud;
+  op_apply(L);
+  ud = lua_touserdata(L, -1);
+  rt_type_unref(ud->n->type);
+  ud->n->type = rt_type_bare(RT_TY_BOOLEAN);
+  return 1;
+}
+
+static int e_bool_op(lua_State *L) {
+  lsql_checknode(L, 1, "bool_op");
+  rt_lua_checkarg(L, 2, LUA_TSTRING, "bool_op");
+  lua_settop(L, 2);
+  lua_pushcclosure(L, bool_op_apply, 2);
+  return 1;
+}
+
+/* e:concat(x): e || x (concat() on MySQL), as `..` */
+static int e_concat(lua_State *L) {
+  lsql_checknode(L, 1, "concat");
+  lua_settop(L, 2);
+  return binop(L, RT_OP_CONCAT, "concat");
+}
+
 static int unary_fn(lua_State *L, int op, const char *fname) {
   rt_node *e;
   lnode *ud;
@@ -527,29 +571,67 @@ static int e_label(lua_State *L) {
 
 /* --- function calls: func.name(...) --- */
 
+/*
+** func.<name> is a callable table {name}: calling it builds the function,
+** indexing it names a packaged function (func.myschema.myfunc).
+*/
+static const char func_mt_key = 0;
+
 static int func_call(lua_State *L) {
-  const char *name = lua_tostring(L, lua_upvalueindex(1));
-  int top = lua_gettop(L), i;
+  const char *name;
+  int nargs = lua_gettop(L) - 1, base, i;
   rt_node **args;
   lnode *ud;
   /* a literal argument binds under the function's name, as `lower_1` */
   rt_node *proto;
-  lnode *pu = lsql_newnode(L);
+  lnode *pu;
+  lua_rawgeti(L, 1, 1);
+  name = lua_tostring(L, -1);
+  if (!name) return rt_lua_error(L, RT_EARGUMENT, "func: not a function name");
+  lua_replace(L, 1); /* the name stays alive in slot 1; arguments at 2.. */
+  pu = lsql_newnode(L);
   pu->n = proto = rt_func(name, NULL, 0);
   lsql_check(L, proto);
-  for (i = 1; i <= top; i++) lsql_coerce(L, i, proto, name, i);
+  base = lua_gettop(L);
+  for (i = 1; i <= nargs; i++) lsql_coerce(L, i + 1, proto, name, i);
   ud = RESULT(L);
-  args = lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(top + 1), 0);
-  for (i = 0; i < top; i++) args[i] = rt_ref(lsql_tonode(L, top + 2 + i));
-  SETRESULT(L, ud, rt_func(name, args, top));
+  args = lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(nargs + 1), 0);
+  for (i = 0; i < nargs; i++) args[i] = rt_ref(lsql_tonode(L, base + 1 + i));
+  SETRESULT(L, ud, rt_func(name, args, nargs));
   lua_pop(L, 1);
   return 1;
 }
 
+static void push_func(lua_State *L, const char *name) {
+  lua_createtable(L, 1, 0);
+  lua_pushstring(L, name);
+  lua_rawseti(L, -2, 1);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &func_mt_key);
+  lua_setmetatable(L, -2);
+}
+
+/* func.<name>: made once and kept in `func` */
 static int func_index(lua_State *L) {
   luaL_checkstring(L, 2);
+  push_func(L, lua_tostring(L, 2));
   lua_pushvalue(L, 2);
-  lua_pushcclosure(L, func_call, 1);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);
+  return 1;
+}
+
+/* func.pkg.<name> */
+static int func_path_index(lua_State *L) {
+  const char *k = luaL_checkstring(L, 2);
+  lua_rawgeti(L, 1, 1);
+  lua_pushfstring(L, "%s.%s", lua_tostring(L, -1), k);
+  push_func(L, lua_tostring(L, -1));
+  return 1;
+}
+
+static int func_tostring(lua_State *L) {
+  lua_rawgeti(L, 1, 1);
+  lua_pushfstring(L, "func.%s", lua_tostring(L, -1));
   return 1;
 }
 
@@ -569,13 +651,23 @@ static int l_bindparam(lua_State *L) {
   rt_value v = rt_vnull();
   lnode *ud;
   int novalue = lua_isnoneornil(L, 2);
+  rt_type *t = lsql_totype(L, 3);
   rt_lua_checkarg(L, 1, LUA_TSTRING, "bindparam");
+  if (t && !novalue &&
+      (t->kind == RT_TY_JSON || t->kind == RT_TY_JSONB ||
+       t->kind == RT_TY_ARRAY)) {
+    /* the value in its stored form, as values{} keeps it */
+    lua_settop(L, 3);
+    lua_pushvalue(L, 2);
+    rt_lua_bind_process(L, (int)t->kind, 0);
+    lua_replace(L, 2);
+  }
   if (!lua_isnoneornil(L, 2) &&
       (rt_lua_tovalue(L, 2, &v) != 0 || lua_istable(L, 2)))
     return rt_lua_error(L, RT_EARGUMENT,
                         "bindparam: argument #2 must be a value");
   ud = RESULT(L);
-  SETRESULT(L, ud, rt_bind(lua_tostring(L, 1), v, lsql_totype(L, 3), 0));
+  SETRESULT(L, ud, rt_bind(lua_tostring(L, 1), v, t, 0));
   if (novalue) ud->n->flags |= RT_F_REQUIRED;
   return 1;
 }
@@ -675,6 +767,12 @@ static int l_case(lua_State *L) {
   } else
     lua_pushnil(L);
   n = (int)lua_rawlen(L, 1);
+  /* a list of pairs, unless its items aren't pairs: then a map with
+  ** integer keys, case({[1] = "a", [2] = "b"}, {value = e}) */
+  if (n > 0 && value) {
+    if (lua_rawgeti(L, 1, 1) != LUA_TTABLE) n = 0;
+    lua_pop(L, 1);
+  }
   if (n > 0)
     lua_pushvalue(L, 1); /* 4: the {when, then} pairs */
   else {
@@ -845,7 +943,7 @@ static int build_select(lua_State *L, int first, int top) {
   return 1;
 }
 
-static int l_select(lua_State *L) {
+int lsql_select(lua_State *L) {
   int top = lua_gettop(L);
   if (top == 1 && lua_istable(L, 1) && !lsql_tonode(L, 1)) {
     int n = (int)lua_rawlen(L, 1), i;
@@ -859,6 +957,35 @@ static int l_select(lua_State *L) {
 static int gen_set(lua_State *L, rt_node *s, int slot, rt_node *v) {
   lnode *ud = RESULT(L);
   SETRESULT(L, ud, rt_gen_set(s, slot, rt_ref(v)));
+  return 1;
+}
+
+/*
+** func.count():filter(cond, ...): the aggregate FILTER (WHERE ...) clause
+** (SQLAlchemy's FunctionFilter); filtering again ANDs the criteria.
+*/
+static int func_filter(lua_State *L, rt_node *f) {
+  int top = lua_gettop(L), i, n = 0;
+  rt_node *items[16];
+  lnode *ud;
+  if (top < 2)
+    return rt_lua_error(L, RT_EARGUMENT, "filter: a criterion is required");
+  if (top > 15)
+    return rt_lua_error(L, RT_EARGUMENT, "filter: too many criteria");
+  for (i = 2; i <= top; i++) criterion(L, i, "filter", i - 1);
+  ud = RESULT(L);
+  if (f->kind == RT_N_FUNCFILTER) items[n++] = rt_ref(f->b);
+  for (i = 0; i < top - 1; i++)
+    items[n++] = rt_ref(lsql_tonode(L, top + 1 + i));
+  SETRESULT(L, ud, rt_node_new(RT_N_FUNCFILTER));
+  ud->n->a = rt_ref(f->kind == RT_N_FUNCFILTER ? f->a : f);
+  ud->n->type = rt_type_ref(f->type);
+  if (n == 1)
+    ud->n->b = items[0];
+  else {
+    ud->n->b = rt_boollist(RT_OP_AND, items, n);
+    lsql_check(L, ud->n->b);
+  }
   return 1;
 }
 
@@ -877,6 +1004,8 @@ static int s_where(lua_State *L) {
     SETRESULT(L, ud, rt_exists(rt_ref(s)));
     return 1;
   }
+  if (s->kind == RT_N_FUNC || s->kind == RT_N_FUNCFILTER)
+    return func_filter(L, s);
   if (s->kind == RT_N_SELECT)
     slot = RT_S_WHERE;
   else if (s->kind == RT_N_UPDATE || s->kind == RT_N_DELETE)
@@ -1034,16 +1163,23 @@ static int s_outerjoin(lua_State *L) {
   return do_join(L, 1, "outerjoin");
 }
 
-static int s_join_from(lua_State *L) {
-  rt_node *s = checkselect(L, "join_from");
-  rt_node *left = lsql_checknode(L, 2, "join_from");
-  rt_node *target = lsql_checknode(L, 3, "join_from");
+static int join_from(lua_State *L, int outer, const char *fname) {
+  rt_node *s = checkselect(L, fname);
+  rt_node *left = lsql_checknode(L, 2, fname);
+  rt_node *target = lsql_checknode(L, 3, fname);
   rt_node *on = lsql_tonode(L, 4);
-  int flags = join_opts(L, on ? 5 : 4);
+  int flags = join_opts(L, on ? 5 : 4) | (outer ? RT_F_OUTER : 0);
   lnode *ud = RESULT(L);
   SETRESULT(L, ud,
             rt_select_join(s, rt_ref(left), rt_ref(target), rt_ref(on), flags));
   return 1;
+}
+
+static int s_join_from(lua_State *L) {
+  return join_from(L, 0, "join_from");
+}
+static int s_outerjoin_from(lua_State *L) {
+  return join_from(L, 1, "outerjoin_from");
 }
 
 /* append each argument to a list slot */
@@ -1161,6 +1297,31 @@ static int s_limit(lua_State *L) {
 
 static int s_offset(lua_State *L) {
   return limit_slot(L, RT_S_OFFSET, "offset");
+}
+
+/* slice(start, stop): LIMIT stop - start OFFSET start, as SQLAlchemy */
+static int s_slice(lua_State *L) {
+  lua_Integer start, stop;
+  int has_stop;
+  checkselect(L, "slice");
+  start = luaL_optinteger(L, 2, 0);
+  has_stop = !lua_isnoneornil(L, 3);
+  stop = has_stop ? luaL_checkinteger(L, 3) : 0;
+  if (start < 0 || (has_stop && stop < start))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "slice: start and stop must be 0 <= start <= stop");
+  lua_settop(L, 1);
+  if (has_stop) {
+    lua_pushinteger(L, stop - start);
+    s_limit(L); /* 3 */
+    lua_replace(L, 1);
+    lua_settop(L, 1);
+  }
+  if (start > 0) {
+    lua_pushinteger(L, start);
+    s_offset(L);
+  }
+  return 1;
 }
 
 static int s_distinct(lua_State *L) {
@@ -1352,6 +1513,14 @@ static rt_node *value_list(lua_State *L, rt_node *t, int idx, int anon,
       v = rt_ref(v);
     else {
       rt_value val;
+      int kind = col->type ? (int)col->type->kind : RT_TY_NULL;
+      /* JSON and ARRAY values take their stored form now: the tree holds
+      ** plain values */
+      if (kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_ARRAY) {
+        lua_pushvalue(L, -1);
+        rt_lua_bind_process(L, kind, 1);
+        lua_replace(L, -2);
+      }
       if (rt_lua_tovalue(L, -1, &val) != 0 || lua_istable(L, -1))
         rt_lua_error(L, RT_EARGUMENT, "%s: value for '%s' is not a SQL value",
                      fname, key);
@@ -1529,11 +1698,19 @@ static int t_bindparams(lua_State *L) {
   lua_pushnil(L);
   while (lua_next(L, 2)) {
     rt_value v;
-    rt_node *b;
+    rt_node *b = lsql_tonode(L, -1);
+    if (b && b->kind == RT_N_BIND && lua_type(L, -2) == LUA_TNUMBER) {
+      /* bindparam(name, value, Type): a typed bind */
+      if (rt_node_push(ud->n, rt_ref(b)) != 0)
+        return rt_lua_error(L, RT_EMEMORY, "out of memory");
+      lua_pop(L, 1);
+      continue;
+    }
     if (lua_type(L, -2) != LUA_TSTRING || rt_lua_tovalue(L, -1, &v) != 0 ||
         lua_istable(L, -1))
       return rt_lua_error(L, RT_EARGUMENT,
-                          "bindparams: expected name = value pairs");
+                          "bindparams: expected name = value pairs or "
+                          "bindparam() objects");
     b = rt_bind(lua_tostring(L, -2), v, NULL, 0);
     if (!b || rt_node_push(ud->n, b) != 0)
       return rt_lua_error(L, RT_EMEMORY, "out of memory");
@@ -1619,7 +1796,7 @@ static int compiled_index(lua_State *L) {
   const char *k = lua_tostring(L, 2);
   rt_node *s;
   const rt_dialect *d;
-  rt_compile_opts o = {0, NULL, 0};
+  rt_compile_opts o = {0, NULL, 0, 0};
   rt_compiled *c;
   int i;
   if (!k || (strcmp(k, "params") != 0 && strcmp(k, "positiontup") != 0))
@@ -1654,7 +1831,7 @@ static int compiled_index(lua_State *L) {
 static int s_compile(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "compile");
   const rt_dialect *d;
-  rt_compile_opts o = {0, NULL, 0};
+  rt_compile_opts o = {0, NULL, 0, 0};
   rt_compiled *c;
   int opts = lua_istable(L, 3)                                ? 3
              : (lua_istable(L, 2) && !lua_getmetatable(L, 2)) ? 2
@@ -1746,10 +1923,25 @@ static void positional_row(lua_State *L, rt_compiled *c, int map) {
   }
 }
 
+/* The statement's own values, copied into the map for the defaults to
+** see, bind from the statement again: they are in their stored form
+** already (JSON text), which a map's value is not. */
+static void forget_copied(lua_State *L, rt_node *vals, int map,
+                          const char *copied) {
+  int i;
+  for (i = 0; vals && i < vals->n && i < 256; i++)
+    if (copied[i]) {
+      lua_pushnil(L);
+      lua_setfield(L, map, vals->kids[i]->name);
+    }
+}
+
 /* Lua-function column defaults fill in keys the parameters lack. */
-static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
+static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
+                               const char *reg) {
   rt_node *s = lsql_tonode(L, stmt_idx), *t = s->kids[RT_D_TABLE];
   rt_node *vals = s->kids[RT_D_VALUES];
+  char copied[256] = {0};
   int i;
   /* the function sees the statement's own values too */
   for (i = 0; vals && i < vals->n; i++) {
@@ -1765,8 +1957,9 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
     else
       rt_lua_pushvalue(L, &v->value);
     lua_setfield(L, map, vals->kids[i]->name);
+    if (i < 256) copied[i] = 1;
   }
-  lua_getfield(L, LUA_REGISTRYINDEX, LSQL_DEFAULTS);
+  lua_getfield(L, LUA_REGISTRYINDEX, reg);
   lua_pushnil(L);
   if (lua_istable(L, -2)) {
     lua_pop(L, 1);
@@ -1774,6 +1967,7 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
   }
   if (!lua_istable(L, -1)) {
     lua_pop(L, 2);
+    forget_copied(L, vals, map, copied);
     return;
   }
   lua_pushnil(L); /* keep the pop count below */
@@ -1795,6 +1989,7 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
       lua_pop(L, 1);
   }
   lua_pop(L, 3);
+  forget_copied(L, vals, map, copied);
 }
 
 /*
@@ -1802,12 +1997,12 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map) {
 ** Only when something adds keys to them: values() the statement gives as
 ** binds, or Lua-function defaults of its table.
 */
-static int insert_adds_keys(lua_State *L, rt_node *s) {
+static int lua_defaults_add_keys(lua_State *L, rt_node *s, const char *reg) {
   rt_node *vals = s->kids[RT_D_VALUES];
   int i, adds;
   for (i = 0; vals && i < vals->n; i++)
     if (vals->kids[i]->a->kind == RT_N_BIND) return 1;
-  if (lua_getfield(L, LUA_REGISTRYINDEX, LSQL_DEFAULTS) != LUA_TTABLE) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, reg) != LUA_TTABLE) {
     lua_pop(L, 1);
     return 0;
   }
@@ -1830,12 +2025,20 @@ static int insert_adds_keys(lua_State *L, rt_node *s) {
 ** copied when defaults add keys) and compile with the first map's keys.
 ** *many tells a list of maps, *n how many.
 */
-static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn) {
+/* Parameters one statement may carry on every database (SQLite's limit) */
+#define MAX_STMT_PARAMS 32766
+
+static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
+                                 int allow_rows) {
   rt_node *s = lsql_checknode(L, 1, "execute");
   const rt_dialect *d = rt_dialect_find(luaL_optstring(L, 2, "default"));
-  rt_compile_opts o = {0, NULL, 0};
+  rt_compile_opts o = {0, NULL, 0, 0};
   int many = 0, n = 0, i, nkeys = 0;
   const char **keys;
+  /* Lua-function defaults (INSERT) and onupdates (UPDATE) */
+  const char *reg = s->kind == RT_N_INSERT   ? LSQL_DEFAULTS
+                    : s->kind == RT_N_UPDATE ? LSQL_ONUPDATES
+                                             : NULL;
   lua_settop(L, 3);
   if (!d) d = &rt_dialect_default;
   if (lua_istable(L, 3) && !lsql_tonode(L, 3)) {
@@ -1845,7 +2048,7 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn) {
     n = many ? (int)lua_rawlen(L, 3) : 1;
   }
   /* copy the maps: Lua defaults may add keys */
-  if (lua_istable(L, 3) && s->kind == RT_N_INSERT && insert_adds_keys(L, s)) {
+  if (lua_istable(L, 3) && reg && lua_defaults_add_keys(L, s, reg)) {
     lua_createtable(L, n, 0); /* 4 */
     for (i = 1; i <= n; i++) {
       lua_newtable(L);
@@ -1862,16 +2065,17 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn) {
         lua_settable(L, -5);
       }
       lua_pop(L, 1);
-      apply_lua_defaults(L, 1, lua_gettop(L));
+      apply_lua_defaults(L, 1, lua_gettop(L), reg);
       lua_rawseti(L, 4, i);
     }
     many = 1;
     lua_replace(L, 3);
-  } else if (s->kind == RT_N_INSERT && !lua_istable(L, 3)) {
+  } else if (reg && !lua_istable(L, 3) &&
+             (s->kind == RT_N_INSERT || lua_defaults_add_keys(L, s, reg))) {
     /* no parameters: Lua defaults still apply */
     lua_createtable(L, 1, 0);
     lua_newtable(L);
-    apply_lua_defaults(L, 1, lua_gettop(L));
+    apply_lua_defaults(L, 1, lua_gettop(L), reg);
     lua_rawseti(L, -2, 1);
     lua_replace(L, 3);
     many = 1;
@@ -1904,30 +2108,61 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn) {
     static const char *const none[1] = {NULL};
     o.column_keys = none;
   }
+  /* an INSERT .. RETURNING with several parameter sets: one statement of
+  ** as many VALUES rows, so every row comes back (SQLAlchemy 2.0's
+  ** insertmanyvalues) */
+  if (allow_rows && many && n > 1 && s->kind == RT_N_INSERT &&
+      s->kids[RT_D_RETURNING] && !s->kids[RT_D_MULTI] &&
+      !s->kids[RT_D_SELECT] &&
+      (long)n * (long)s->kids[RT_D_TABLE]->n <= MAX_STMT_PARAMS)
+    o.insert_rows = n;
   *pmany = many;
   *pn = n;
   return compile_ud(L, s, d, &o);
 }
 
-/* Which parameters are LargeBinary, so that their strings go as bytes:
-** a string with 'b' there and '-' elsewhere, or nil when none is. */
-static void push_binary_flags(lua_State *L, const rt_compiled *c) {
+/* The letter of a bind's type in compile_hook's kinds string. */
+static char kind_letter(int kind) {
+  switch (kind) {
+  case RT_TY_LARGEBINARY:
+    return 'b';
+  case RT_TY_JSON:
+  case RT_TY_JSONB:
+    return 'j';
+  case RT_TY_UUID:
+    return 'u';
+  case RT_TY_ARRAY:
+    return 'a';
+  case RT_TY_DATETIME:
+    return 't';
+  case RT_TY_TIME:
+    return 'm';
+  default:
+    return '-';
+  }
+}
+
+/* The parameters' types as letters (see RT_COMPILE_HOOK), or nil when
+** none needs anything done. */
+static void push_kinds(lua_State *L, const rt_compiled *c) {
   luaL_Buffer b;
   int i, any = 0;
-  for (i = 0; i < c->nparams; i++) any |= c->params[i].binary;
+  for (i = 0; i < c->nparams; i++) any |= kind_letter(c->params[i].kind) != '-';
   if (!any) {
     lua_pushnil(L);
     return;
   }
   luaL_buffinit(L, &b);
   for (i = 0; i < c->nparams; i++)
-    luaL_addchar(&b, c->params[i].binary ? 'b' : '-');
+    luaL_addchar(&b, kind_letter(c->params[i].kind));
   luaL_pushresult(&b);
 }
 
+static void push_result_conv(lua_State *L, int idx, int pg);
+
 static int compile_hook(lua_State *L) {
   int many, n, i;
-  rt_compiled *c = hook_compile(L, &many, &n);
+  rt_compiled *c = hook_compile(L, &many, &n, 0);
   lua_pushstring(L, c->sql);
   if (many && n > 1) {
     lua_createtable(L, n, 0);
@@ -1946,8 +2181,39 @@ static int compile_hook(lua_State *L) {
     lua_remove(L, -2);
   } else
     positional_row(L, c, 0);
-  push_binary_flags(L, c);
-  return 3;
+  push_kinds(L, c);
+  push_result_conv(L, 1,
+                   strcmp(luaL_optstring(L, 2, "default"), "postgresql") == 0);
+  return 4;
+}
+
+/* Types whose values change form on the way in (rt_lua_bind_process). */
+static int needs_processing(int kind) {
+  return kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_UUID ||
+         kind == RT_TY_ARRAY || kind == RT_TY_DATETIME || kind == RT_TY_TIME;
+}
+
+/* Types whose stored form depends on the database: the statement's own
+** values take it at execution. */
+static int per_database(int kind) {
+  return kind == RT_TY_UUID || kind == RT_TY_DATETIME || kind == RT_TY_TIME;
+}
+
+/* RT_BIND_* for a dialect. */
+static int bind_flags(const char *dialect) {
+  if (strcmp(dialect, "postgresql") == 0) return RT_BIND_NATIVE_UUID;
+  if (strcmp(dialect, "sqlite") == 0) return RT_BIND_TIME_TEXT;
+  return 0;
+}
+
+/* Keep the string on top (popped) alive in the table at `anchor`, made
+** when first needed. */
+static void keep_made(lua_State *L, int anchor) {
+  if (!lua_istable(L, anchor)) {
+    lua_newtable(L);
+    lua_replace(L, anchor);
+  }
+  lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
 }
 
 /*
@@ -1958,27 +2224,36 @@ static int compile_hook(lua_State *L) {
 ** up (__index): its strings are kept in the table at `anchor` (made when
 ** first needed, in that stack slot).
 */
-static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
-                       rt_value *row) {
+static void values_row(lua_State *L, rt_compiled *c, int first, int count,
+                       int map, int anchor, int flags, rt_value *row) {
   int i, computed = 0;
   if (map && lua_getmetatable(L, map)) {
     lua_pop(L, 1);
     computed = 1;
-    if (!lua_istable(L, anchor)) {
-      lua_newtable(L);
-      lua_replace(L, anchor);
-    }
   }
-  for (i = 0; i < c->nparams; i++) {
+  for (i = first; i < first + count; i++) {
+    rt_value *v = &row[i - first];
     const rt_value *dflt = c->params[i].value;
+    int kind = c->params[i].kind;
     if (map && lua_getfield(L, map, c->params[i].name) != LUA_TNIL) {
-      if (rt_lua_tovalue(L, -1, &row[i]) != 0)
+      if (needs_processing(kind)) {
+        lua_pushvalue(L, -1);
+        rt_lua_bind_process(L, kind, flags);
+        if (!lua_rawequal(L, -1, -2)) {
+          /* a new string: kept alive with the maps' made-up ones */
+          lua_remove(L, -2);
+          lua_pushvalue(L, -1);
+          keep_made(L, anchor);
+        } else
+          lua_pop(L, 1);
+      }
+      if (rt_lua_tovalue(L, -1, v) != 0)
         rt_lua_error(L, RT_EARGUMENT,
                      "execute: parameter %d can't be bound: %s is not a SQL "
                      "value",
                      i + 1, luaL_typename(L, -1));
       if (computed && lua_type(L, -1) == LUA_TSTRING)
-        lua_rawseti(L, anchor, (lua_Integer)lua_rawlen(L, anchor) + 1);
+        keep_made(L, anchor);
       else
         lua_pop(L, 1); /* the string stays alive in its map */
     } else {
@@ -1987,12 +2262,143 @@ static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
         rt_lua_error(L, RT_EINVALIDREQUEST,
                      "A value is required for bind parameter '%s'",
                      c->params[i].name);
-      row[i] = *dflt;
+      *v = *dflt;
+      /* the statement's own values were processed when they were made,
+      ** but a Uuid's form depends on the database */
+      if (per_database(kind) && dflt->type == RT_V_TEXT) {
+        rt_lua_pushvalue(L, dflt);
+        rt_lua_bind_process(L, kind, flags);
+        rt_lua_tovalue(L, -1, v);
+        keep_made(L, anchor);
+      }
     }
     /* a LargeBinary parameter's string goes as bytes, others as text */
-    if (row[i].type == RT_V_TEXT || row[i].type == RT_V_BLOB)
-      row[i].type = c->params[i].binary ? RT_V_BLOB : RT_V_TEXT;
+    if (v->type == RT_V_TEXT || v->type == RT_V_BLOB)
+      v->type = kind == RT_TY_LARGEBINARY ? RT_V_BLOB : RT_V_TEXT;
   }
+}
+
+/* The conversion of result column e added to b (a table, alias or join
+** stands for its columns); *any is set when one is not RT_CONV_NONE. */
+static void add_conv(luaL_Buffer *b, const rt_node *e, int pg, int *any) {
+  int i;
+  if (e->kind == RT_N_JOIN) {
+    add_conv(b, e->a, pg, any);
+    add_conv(b, e->b, pg, any);
+  } else if (e->kind == RT_N_TABLE || e->kind == RT_N_ALIAS ||
+             e->kind == RT_N_LIST) {
+    for (i = 0; i < e->n; i++) add_conv(b, e->kids[i], pg, any);
+  } else {
+    int conv = rt_lua_result_conv(e->type, pg);
+    *any |= conv != RT_CONV_NONE;
+    luaL_addchar(b, (char)conv);
+  }
+}
+
+/*
+** Push the result conversions of the statement at idx (a string of
+** RT_CONV_* bytes, one per result column), or nil when it has no typed
+** columns that need one.
+*/
+static void push_result_conv(lua_State *L, int idx, int pg) {
+  rt_node *s = lsql_tonode(L, idx), *cols = NULL;
+  luaL_Buffer b;
+  int any = 0;
+  while (s && s->kind == RT_N_COMPOUND && s->kids[RT_S_COLUMNS]->n > 0)
+    s = s->kids[RT_S_COLUMNS]->kids[0];
+  if (s && s->kind == RT_N_SELECT)
+    cols = s->kids[RT_S_COLUMNS];
+  else if (s && (s->kind == RT_N_INSERT || s->kind == RT_N_UPDATE ||
+                 s->kind == RT_N_DELETE))
+    cols = s->kids[RT_D_RETURNING];
+  else if (s && s->kind == RT_N_TEXT)
+    cols = s->a; /* text():columns() */
+  if (!cols) {
+    lua_pushnil(L);
+    return;
+  }
+  luaL_buffinit(L, &b);
+  add_conv(&b, cols, pg, &any);
+  luaL_pushresult(&b);
+  if (!any) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
+}
+
+/* A primary key column's value in the INSERT's own values(), pushed
+** (sa.null when it has none there). */
+static void push_stmt_value(lua_State *L, rt_node *s, const char *key) {
+  rt_node *vals = s->kids[RT_D_VALUES];
+  int i;
+  for (i = 0; vals && i < vals->n; i++)
+    if (strcmp(vals->kids[i]->name, key) == 0 &&
+        vals->kids[i]->a->kind == RT_N_BIND &&
+        vals->kids[i]->a->value.type != RT_V_NULL) {
+      rt_lua_pushvalue(L, &vals->kids[i]->a->value);
+      return;
+    }
+  rt_lua_pushnull(L);
+}
+
+/*
+** How an INSERT's Result finds its inserted_primary_key (see
+** rt_lua_result_setpk): the primary key columns' names and the values the
+** parameters (map at `map`, 0 for none) or the statement give, with
+** sa.null for the rest; `autoinc` is the position of the autoincrement
+** column the database generates.  Pushes nil for other statements.
+*/
+static void push_pk_plan(lua_State *L, int sidx, int map, int nrows) {
+  rt_node *s = lsql_tonode(L, sidx), *t;
+  int i, n = 0, autoinc = 0;
+  if (!s || s->kind != RT_N_INSERT || s->kids[RT_D_RETURNING] ||
+      s->kids[RT_D_MULTI] || s->kids[RT_D_SELECT] ||
+      s->kids[RT_D_TABLE]->kind != RT_N_TABLE) {
+    lua_pushnil(L);
+    return;
+  }
+  lua_createtable(L, 0, 5);
+  if (nrows > 1) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "many");
+    return;
+  }
+  t = s->kids[RT_D_TABLE];
+  lua_newtable(L); /* names */
+  lua_newtable(L); /* values */
+  for (i = 0; i < t->n; i++) {
+    rt_node *col = t->kids[i];
+    const char *key = rt_column_key(col);
+    if (!(col->flags & RT_F_PK)) continue;
+    n++;
+    lua_pushstring(L, col->name);
+    lua_rawseti(L, -3, n);
+    if (!map || lua_getfield(L, map, key) == LUA_TNIL) {
+      if (map) lua_pop(L, 1);
+      push_stmt_value(L, s, key);
+      if (rt_lua_isnull(L, -1) && rt_column_is_autoinc(t, col)) autoinc = n;
+    }
+    lua_rawseti(L, -2, n);
+  }
+  lua_setfield(L, -3, "values");
+  lua_setfield(L, -2, "names");
+  lua_pushinteger(L, n);
+  lua_setfield(L, -2, "n");
+  lua_pushinteger(L, autoinc);
+  lua_setfield(L, -2, "autoinc");
+}
+
+/* What echo shows of the compile, as SQLAlchemy's log does. */
+static void echo_tag(rt_lua_exec *out, const rt_node *s, const rt_compiled *c,
+                     double t0) {
+  double now = rt_compile_clock();
+  if (s->kind == RT_N_DDL)
+    snprintf(out->tag, sizeof out->tag, "no key %.5fs", now - t0);
+  else if (c->cached_since > 0)
+    snprintf(out->tag, sizeof out->tag, "cached since %.4gs ago",
+             now - c->cached_since);
+  else
+    snprintf(out->tag, sizeof out->tag, "generated in %.5fs", now - t0);
 }
 
 /*
@@ -2004,17 +2410,23 @@ static void values_row(lua_State *L, rt_compiled *c, int map, int anchor,
 */
 static int exec_compile(lua_State *L) {
   rt_lua_exec *out = lua_touserdata(L, 4);
-  int many, n, i, map;
+  int many, n, i, map, flags, rows, width;
   rt_compiled *c;
   rt_value *vals;
+  double t0 = out->echo ? rt_compile_clock() : 0;
   lua_settop(L, 3);
-  c = hook_compile(L, &many, &n);
+  c = hook_compile(L, &many, &n, 1);
+  if (out->echo) echo_tag(out, lsql_tonode(L, 1), c, t0);
+  flags = bind_flags(luaL_optstring(L, 2, "default"));
   lua_settop(L, 3);
   if (!lua_istable(L, 3)) n = 1;
+  /* rows: the parameter sets share one execution, a slice each */
+  rows = c->rows > 1 && c->rows == n ? n : 0;
+  width = rows ? c->nparams / rows : c->nparams;
   lua_pushstring(L, c->sql); /* 4 */
   vals = lua_newuserdatauv(
-      L, sizeof(rt_value) * ((size_t)n * (size_t)c->nparams + 1), 0); /* 5 */
-  lua_pushvalue(L, 3);                                                /* 6 */
+      L, sizeof(rt_value) * ((size_t)n * (size_t)width + 1), 0); /* 5 */
+  lua_pushvalue(L, 3);                                           /* 6 */
   lua_pushnil(L); /* 7: the anchor, when a map needs one */
   for (i = 1; i <= n; i++) {
     map = 0;
@@ -2027,14 +2439,27 @@ static int exec_compile(lua_State *L) {
         lua_pushvalue(L, 3);
       map = lua_gettop(L);
     }
-    values_row(L, c, map, 7, vals + (size_t)(i - 1) * (size_t)c->nparams);
+    values_row(L, c, rows ? (i - 1) * width : 0, width, map, 7, flags,
+               vals + (size_t)(i - 1) * (size_t)width);
     lua_settop(L, 7);
   }
+  push_result_conv(L, 1, flags & RT_BIND_NATIVE_UUID); /* 8 */
+  if (lua_istable(L, 3)) { /* 9: inserted_primary_key's plan */
+    if (many)
+      lua_rawgeti(L, 3, 1);
+    else
+      lua_pushvalue(L, 3);
+    push_pk_plan(L, 1, lua_gettop(L), n);
+    lua_remove(L, -2);
+  } else
+    push_pk_plan(L, 1, 0, n);
   out->sql = lua_tostring(L, 4);
   out->vals = vals;
   out->nparams = c->nparams;
-  out->nrows = n;
-  return 4;
+  out->nrows = rows ? 1 : n;
+  out->conv = (const unsigned char *)lua_tostring(L, 8);
+  out->nconv = (int)lua_rawlen(L, 8);
+  return 6;
 }
 
 /* --- DDL constructs --- */
@@ -2113,13 +2538,26 @@ static int t_index_names(lua_State *L) {
 
 /* --- attribute access --- */
 
-typedef struct lcols {
-  rt_node *owner;
-} lcols;
+/*
+** A ColumnCollection (`t.c`) is a Lua table: a column found once is kept
+** in it under its key, so `t.c.name` is a plain table read from then on.
+** Misses (a column not asked for yet, an integer index, an unknown key)
+** reach cols_index through the shared metatable; the owner's Node sits
+** under the private key &cols_owner_key.
+*/
+static const char cols_owner_key = 0;
+
+static rt_node *cols_owner(lua_State *L, int idx) {
+  rt_node *o;
+  lua_rawgetp(L, idx, &cols_owner_key);
+  o = lsql_tonode(L, -1);
+  lua_pop(L, 1); /* the collection keeps it alive */
+  if (!o) rt_lua_error(L, RT_EARGUMENT, "not a column collection");
+  return o;
+}
 
 static int cols_index(lua_State *L) {
-  lcols *cc = lua_touserdata(L, 1); /* only reached as its __index */
-  rt_node *o = cc->owner, *c = NULL;
+  rt_node *o = cols_owner(L, 1), *c = NULL;
   if (lua_isinteger(L, 2)) {
     lua_Integer i = lua_tointeger(L, 2);
     if (i >= 1 && i <= o->n) c = o->kids[i - 1];
@@ -2127,37 +2565,26 @@ static int cols_index(lua_State *L) {
       lua_pushnil(L);
       return 1;
     }
-  } else {
-    const char *k = luaL_checkstring(L, 2);
-    /* the same Column object each time, and no allocation */
-    if (lua_getiuservalue(L, 1, 2) == LUA_TTABLE) {
-      lua_pushvalue(L, 2);
-      if (lua_rawget(L, -2) == LUA_TUSERDATA) return 1;
-      lua_pop(L, 1);
-      c = column_of(L, o, k);
-      lsql_pushref(L, c);
-      lua_pushvalue(L, -1);
-      lua_setfield(L, -3, k);
-      return 1;
-    }
-    lua_pop(L, 1);
-    c = column_of(L, o, k);
+    lsql_pushref(L, c);
+    return 1;
   }
+  c = column_of(L, o, luaL_checkstring(L, 2));
+  /* the same Column object each time */
   lsql_pushref(L, c);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);
   return 1;
+}
+
+static int cols_newindex(lua_State *L) {
+  return rt_lua_error(L, RT_EARGUMENT, "ColumnCollection: can't set field '%s'",
+                      luaL_tolstring(L, 2, NULL));
 }
 
 static int cols_len(lua_State *L) {
-  lcols *cc = luaL_checkudata(L, 1, COLS_MT);
-  lua_pushinteger(L, cc->owner->n);
+  lua_pushinteger(L, cols_owner(L, 1)->n);
   return 1;
-}
-
-static int cols_gc(lua_State *L) {
-  lcols *cc = lua_touserdata(L, 1);
-  rt_unref(cc->owner);
-  cc->owner = NULL;
-  return 0;
 }
 
 static int cols_ipairs_next(lua_State *L) {
@@ -2175,26 +2602,22 @@ static int cols_pairs(lua_State *L) {
 }
 
 static void push_cols(lua_State *L, int idx, rt_node *owner) {
-  lcols *cc = lua_newuserdatauv(L, sizeof *cc, 2);
+  (void)owner;
   idx = lua_absindex(L, idx);
-  cc->owner = NULL;
+  lua_createtable(L, 0, 4);
   if (luaL_newmetatable(L, COLS_MT)) {
     lua_pushcfunction(L, cols_index);
     lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, cols_newindex);
+    lua_setfield(L, -2, "__newindex");
     lua_pushcfunction(L, cols_len);
     lua_setfield(L, -2, "__len");
-    lua_pushcfunction(L, cols_gc);
-    lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, cols_pairs);
     lua_setfield(L, -2, "__pairs");
   }
   lua_setmetatable(L, -2);
-  /* the reference only once __gc will drop it */
-  cc->owner = rt_ref(owner);
   lua_pushvalue(L, idx);
-  lua_setiuservalue(L, -2, 1);
-  lua_newtable(L);
-  lua_setiuservalue(L, -2, 2);
+  lua_rawsetp(L, -2, &cols_owner_key);
 }
 
 /* attributes of tables, aliases and columns */
@@ -2209,7 +2632,7 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
         lua_pushvalue(L, -1);
         lua_setiuservalue(L, 1, 1);
       }
-      if (lua_getfield(L, -1, "__c") == LUA_TUSERDATA) return 1;
+      if (lua_getfield(L, -1, "__c") == LUA_TTABLE) return 1;
       lua_pop(L, 1);
       push_cols(L, 1, n);
       lua_pushvalue(L, -1);
@@ -2237,8 +2660,19 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
       for (i = 0; d && i < d->ncons; i++) {
         int m;
         if (d->cons[i].kind != RT_CON_FK) continue;
+        /* fk.constraint: one table per constraint, shared by its columns,
+        ** so a composite foreign key can be told from several single ones */
+        lua_createtable(L, 0, 3);
+        lua_pushstring(L, d->cons[i].name);
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, d->cons[i].ondelete);
+        lua_setfield(L, -2, "ondelete");
+        lua_pushstring(L, d->cons[i].onupdate);
+        lua_setfield(L, -2, "onupdate");
         for (m = 0; m < d->cons[i].ncols; m++) {
-          lua_createtable(L, 0, 3);
+          lua_createtable(L, 0, 4);
+          lua_pushvalue(L, -2);
+          lua_setfield(L, -2, "constraint");
           lsql_pushref(L, rt_table_column(n, d->cons[i].cols[m]));
           lua_setfield(L, -2, "parent");
           lua_pushfstring(L, "%s.%s", d->cons[i].reftable,
@@ -2248,8 +2682,9 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
             lua_pushstring(L, d->cons[i].ondelete);
             lua_setfield(L, -2, "ondelete");
           }
-          lua_rawseti(L, -2, ++j);
+          lua_rawseti(L, -3, ++j);
         }
+        lua_pop(L, 1);
       }
       return 1;
     }
@@ -2337,11 +2772,156 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
   return 0;
 }
 
+/* --- JSON index operators --- */
+
+static int node_is_json(const rt_node *n) {
+  return n->type &&
+         (n->type->kind == RT_TY_JSON || n->type->kind == RT_TY_JSONB);
+}
+
+/* one path element in JSON path syntax: ."key" or [n] */
+static void json_path_elem(luaL_Buffer *b, lua_State *L, int idx) {
+  if (lua_isinteger(L, idx)) {
+    lua_pushfstring(L, "[%I]", lua_tointeger(L, idx));
+  } else {
+    lua_pushfstring(L, ".\"%s\"", lua_tostring(L, idx));
+  }
+  luaL_addvalue(b);
+}
+
+static int json_key_ok(lua_State *L, int idx) {
+  return lua_isinteger(L, idx) || lua_type(L, idx) == LUA_TSTRING;
+}
+
+/* e[key] on a JSON expression: key a string, an integer or a list of them
+** (a path) */
+static int json_index(lua_State *L, rt_node *e, int key) {
+  int path = lua_type(L, key) == LUA_TTABLE, i, n = 0;
+  luaL_Buffer b;
+  lnode *ud;
+  rt_value v;
+  rt_node *raw, *jp, *item;
+  if (path) {
+    n = (int)lua_rawlen(L, key);
+    if (n == 0)
+      return rt_lua_error(L, RT_EARGUMENT, "JSON path: an empty path");
+    for (i = 1; i <= n; i++) {
+      lua_rawgeti(L, key, i);
+      if (!json_key_ok(L, -1))
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "JSON path: item %d must be a string or an "
+                            "integer",
+                            i);
+      lua_pop(L, 1);
+    }
+    /* PostgreSQL's text[] form {a, 1} */
+    luaL_buffinit(L, &b);
+    luaL_addchar(&b, '{');
+    for (i = 1; i <= n; i++) {
+      if (i > 1) luaL_addstring(&b, ", ");
+      lua_rawgeti(L, key, i);
+      luaL_addvalue(&b);
+    }
+    luaL_addchar(&b, '}');
+    luaL_pushresult(&b);
+  } else if (!json_key_ok(L, key))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "JSON index: a key must be a string, an integer or a "
+                        "list of them, not %s",
+                        luaL_typename(L, key));
+  else
+    lua_pushvalue(L, key);
+  /* the JSON path form $."a"[1] */
+  luaL_buffinit(L, &b);
+  luaL_addchar(&b, '$');
+  if (path)
+    for (i = 1; i <= n; i++) {
+      lua_rawgeti(L, key, i);
+      json_path_elem(&b, L, lua_gettop(L));
+      lua_pop(L, 1);
+    }
+  else
+    json_path_elem(&b, L, key);
+  luaL_pushresult(&b);
+  /* stack: raw form, path form */
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_node_new(RT_N_BINARY));
+  ud->n->op = path ? RT_OP_JSON_PATH : RT_OP_JSON_GETITEM;
+  ud->n->type = rt_type_ref(e->type);
+  ud->n->a = rt_ref(e);
+  rt_lua_tovalue(L, -3, &v);
+  ud->n->b = raw = rt_bind(rt_bind_key_for(e), v, NULL, 1);
+  lsql_check(L, raw);
+  rt_lua_tovalue(L, -2, &v);
+  ud->n->c = jp = rt_bind(rt_bind_key_for(e), v, NULL, 1);
+  lsql_check(L, jp);
+  for (i = 1; path && i <= n; i++) {
+    lua_rawgeti(L, key, i);
+    rt_lua_tovalue(L, -1, &v);
+    item = rt_bind("param", v, NULL, 1);
+    lua_pop(L, 1);
+    if (!item || rt_node_push(ud->n, item) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+  return 1;
+}
+
+/* e:as_string() ... on a JSON index: the value read as that type */
+static int json_as(lua_State *L, rt_type *t, const char *fname) {
+  rt_node *e = lsql_checknode(L, 1, fname);
+  lnode *ud;
+  if (e->kind != RT_N_BINARY ||
+      (e->op != RT_OP_JSON_GETITEM && e->op != RT_OP_JSON_PATH))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "%s: only an index of a JSON expression has it", fname);
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_node_copy(e));
+  rt_type_unref(ud->n->type);
+  ud->n->type = rt_type_ref(t); /* t is borrowed */
+  return 1;
+}
+
+static int e_as_string(lua_State *L) {
+  return json_as(L, rt_type_bare(RT_TY_STRING), "as_string");
+}
+static int e_as_integer(lua_State *L) {
+  return json_as(L, rt_type_bare(RT_TY_INTEGER), "as_integer");
+}
+static int e_as_float(lua_State *L) {
+  return json_as(L, rt_type_bare(RT_TY_FLOAT), "as_float");
+}
+static int e_as_boolean(lua_State *L) {
+  return json_as(L, rt_type_bare(RT_TY_BOOLEAN), "as_boolean");
+}
+static int e_as_json(lua_State *L) {
+  return json_as(L, rt_type_bare(RT_TY_JSON), "as_json");
+}
+static int e_as_numeric(lua_State *L) {
+  int p = (int)luaL_checkinteger(L, 2), sc = (int)luaL_checkinteger(L, 3);
+  rt_type **box;
+  lua_settop(L, 1);
+  box = lsql_newtype(L); /* owns the type */
+  *box = rt_type_new(RT_TY_NUMERIC);
+  lsql_check(L, *box);
+  (*box)->precision = p;
+  (*box)->scale = sc;
+  return json_as(L, *box, "as_numeric");
+}
+
 static int node_index(lua_State *L) {
   lnode *u = lua_touserdata(L, 1);
   const char *k;
-  if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  if (lua_type(L, 2) != LUA_TSTRING)
+    return node_is_json(u->n) ? json_index(L, u->n, 2) : 0;
   k = lua_tostring(L, 2);
+  /* t.c, the most common attribute: straight to the cached collection */
+  if (k[0] == 'c' && k[1] == '\0' &&
+      (u->n->kind == RT_N_TABLE || u->n->kind == RT_N_ALIAS)) {
+    if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE &&
+        lua_getfield(L, -1, "__c") == LUA_TTABLE)
+      return 1;
+    lua_settop(L, 2);
+  }
   /* methods first (upvalue 1): they are most of the lookups */
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL &&
@@ -2352,6 +2932,11 @@ static int node_index(lua_State *L) {
   if (node_attr(L, u->n, k)) return 1;
   luaL_getmetafield(L, 1, "__methods");
   lua_getfield(L, -1, k);
+  /* col["key"] on JSON: a key that names no method or attribute */
+  if (lua_isnil(L, -1) && node_is_json(u->n)) {
+    lua_settop(L, 2);
+    return json_index(L, u->n, 2);
+  }
   if (lua_isnil(L, -1) && u->n->kind == RT_N_COLUMN)
     return rt_lua_error(L, RT_EARGUMENT, "Column '%s' has no attribute '%s'",
                         u->n->name, k);
@@ -2414,6 +2999,16 @@ static const luaL_Reg node_methods[] = {
     {"join", s_join},
     {"outerjoin", s_outerjoin},
     {"join_from", s_join_from},
+    {"outerjoin_from", s_outerjoin_from},
+    {"slice", s_slice},
+    {"bool_op", e_bool_op},
+    {"as_string", e_as_string},
+    {"as_integer", e_as_integer},
+    {"as_float", e_as_float},
+    {"as_boolean", e_as_boolean},
+    {"as_json", e_as_json},
+    {"as_numeric", e_as_numeric},
+    {"concat", e_concat},
     {"select_from", s_select_from},
     {"group_by", s_group_by},
     {"order_by", s_order_by},
@@ -2451,9 +3046,42 @@ static const luaL_Reg node_methods[] = {
     {"_indexes", t_index_names},
     {NULL, NULL}};
 
-/* text():columns(...) keeps the text; Table.columns is an attribute */
+/*
+** text():columns(column("x", JSON), ...) gives the result's columns their
+** types, in order (a name alone stays untyped); Table.columns is an
+** attribute.
+*/
 static int t_columns(lua_State *L) {
-  lua_settop(L, 1);
+  rt_node *t = lsql_tonode(L, 1);
+  lnode *ud, *lu;
+  int i, top = lua_gettop(L);
+  if (!t || t->kind != RT_N_TEXT) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  ud = RESULT(L);
+  lu = RESULT(L);
+  SETRESULT(L, lu, rt_list_new());
+  for (i = 2; i <= top; i++) {
+    rt_node *col = lsql_tonode(L, i);
+    if (col)
+      rt_ref(col);
+    else if (lua_type(L, i) == LUA_TSTRING)
+      col = rt_column(lua_tostring(L, i), NULL);
+    else
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "columns: argument #%d must be a column or a name",
+                          i - 1);
+    lsql_check(L, col);
+    if (rt_node_push(lu->n, col) != 0) {
+      rt_unref(col);
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    }
+  }
+  SETRESULT(L, ud, rt_node_copy(t));
+  rt_unref(ud->n->a);
+  ud->n->a = rt_ref(lu->n);
+  lua_pop(L, 1);
   return 1;
 }
 
@@ -2570,7 +3198,7 @@ static const char ddl_chunk[] =
     "end\n";
 
 void lsql_open_expr(lua_State *L) {
-  static const luaL_Reg funcs[] = {{"select", l_select},
+  static const luaL_Reg funcs[] = {{"select", lsql_select},
                                    {"insert", l_insert},
                                    {"update", l_update},
                                    {"delete", l_delete},
@@ -2643,6 +3271,16 @@ void lsql_open_expr(lua_State *L) {
   lua_pop(L, 1);
   luaL_setfuncs(L, funcs, 0);
   /* func.<name>(...) */
+  lua_createtable(L, 0, 4);
+  lua_pushcfunction(L, func_call);
+  lua_setfield(L, -2, "__call");
+  lua_pushcfunction(L, func_path_index);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, func_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushliteral(L, "retort.Function");
+  lua_setfield(L, -2, "__name");
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &func_mt_key);
   lua_newtable(L);
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, func_index);

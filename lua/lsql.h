@@ -20,6 +20,8 @@
 #define COLS_MT "retort.ColumnCollection"
 /* registry: table node (light userdata) -> its Lua-function defaults */
 #define LSQL_DEFAULTS "retort.lua_defaults"
+/* registry: table node (light userdata) -> its Lua-function onupdates */
+#define LSQL_ONUPDATES "retort.lua_onupdates"
 
 typedef struct lnode {
   rt_node *n;
@@ -51,6 +53,9 @@ void lsql_pushtype(lua_State *L, rt_type *t);
 void lsql_pushtyperef(lua_State *L, rt_type *t);
 rt_type **lsql_newtype(lua_State *L);
 void lsql_check(lua_State *L, void *p);
+
+/* select(...): the module's function (the global `select` calls it). */
+int lsql_select(lua_State *L);
 
 void lsql_open_schema(lua_State *L); /* fills module: types, Table, ... */
 void lsql_open_expr(lua_State *L);   /* fills module: select, func, ... */

@@ -124,6 +124,9 @@ static int type_call(lua_State *L) {
     if (lua_getfield(L, opts, "scale") == LUA_TNUMBER)
       u->t->scale = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
+    if (lua_getfield(L, opts, "asdecimal") != LUA_TNIL)
+      u->t->asfloat = !lua_toboolean(L, -1);
+    lua_pop(L, 1);
   }
   return 1;
 }
@@ -433,7 +436,13 @@ static int l_column(lua_State *L) {
     } else if (!lua_isnil(L, -1))
       d->def = default_node(L, -1, rt_column_key(col), type);
     lua_pop(L, 1);
-    if (lua_getfield(L, opts, "onupdate") != LUA_TNIL)
+    if (lua_getfield(L, opts, "onupdate") == LUA_TFUNCTION) {
+      d->lua_onupdate = 1;
+      lua_getiuservalue(L, top + 1, 1);
+      lua_pushvalue(L, -2);
+      lua_setfield(L, -2, "onupdate");
+      lua_pop(L, 1);
+    } else if (!lua_isnil(L, -1))
       d->onupdate = default_node(L, -1, rt_column_key(col), type);
     lua_pop(L, 1);
     if (lua_getfield(L, opts, "server_default") != LUA_TNIL)
@@ -676,6 +685,8 @@ static int l_table(lua_State *L) {
   lua_setfield(L, -2, "metadata");
   lua_newtable(L);
   lua_setfield(L, -2, "defaults");
+  lua_newtable(L);
+  lua_setfield(L, -2, "onupdates");
   lua_setiuservalue(L, top + 1, 1);
   ud->n = t = rt_table_new(m->md, lua_tostring(L, 1), &err);
   if (!t) return rt_lua_raise(L, &err);
@@ -696,6 +707,16 @@ static int l_table(lua_State *L) {
         lua_setfield(L, -3, rt_column_key(c));
         lua_pop(L, 3);
       }
+      /* known by the function kept with the Column (a copy of a Column
+      ** keeps that, not the flag) */
+      lua_getiuservalue(L, top + 1, 1);
+      lua_getfield(L, -1, "onupdates");
+      if (lua_getiuservalue(L, i, 1) == LUA_TTABLE &&
+          lua_getfield(L, -1, "onupdate") == LUA_TFUNCTION && d) {
+        d->lua_onupdate = 1;
+        lua_setfield(L, -3, rt_column_key(c));
+      }
+      lua_settop(L, top + 1);
     } else if (lua_type(L, i) == LUA_TTABLE) {
       lua_getfield(L, i, "__kind");
       if (lua_isnil(L, -1)) {
@@ -721,6 +742,7 @@ static int l_table(lua_State *L) {
     if (c && c->kind == RT_N_COLUMN) column_constraints(L, t, i, c);
   }
   rt_table_resolve_types(t);
+  rt_schema_changed(); /* flags and options set above, after the columns */
   /* tables defined earlier may have been waiting for this one's types */
   for (i = 0; i < m->md->n; i++)
     if (m->md->tables[i] != t) rt_table_resolve_types(m->md->tables[i]);
@@ -737,6 +759,21 @@ static int l_table(lua_State *L) {
   }
   lua_getiuservalue(L, top + 1, 1);
   lua_getfield(L, -1, "defaults");
+  lua_rawsetp(L, -3, t);
+  lua_pop(L, 2);
+  /* registry[LSQL_ONUPDATES][t] = the onupdates table (weak values) */
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LSQL_ONUPDATES) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, LSQL_ONUPDATES);
+  }
+  lua_getiuservalue(L, top + 1, 1);
+  lua_getfield(L, -1, "onupdates");
   lua_rawsetp(L, -3, t);
   lua_pop(L, 2);
   /* metadata.tables[name] = table */

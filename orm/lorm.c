@@ -468,20 +468,22 @@ static int insert_has(lua_State *L, linst *o, int none, int i) {
 }
 
 /*
-** C.insert_sigs(objs, none, pkidx) -> sigs: per object the pattern of the
-** columns its INSERT sets, or false when the database must generate its
-** primary key (such a row is inserted alone).
+** C.insert_sigs(objs, none, pkidx) -> sigs, gen: per object the pattern
+** of the columns its INSERT sets, and in gen whether the database must
+** generate its primary key (such rows need a key back each, so they are
+** not one executemany).
 */
 static int l_insert_sigs(lua_State *L) {
   int n = (int)lua_rawlen(L, 1), npk = (int)lua_rawlen(L, 3), r, i, k;
   char sig[256];
   lua_settop(L, 3);
-  lua_createtable(L, n, 0); /* 4 */
+  lua_createtable(L, n, 0); /* 4: sigs */
+  lua_createtable(L, n, 0); /* 5: gen */
   for (r = 1; r <= n; r++) {
     linst *o;
     int m, gen = 0;
-    lua_rawgeti(L, 1, r); /* 5 */
-    o = checkinst(L, 5);
+    lua_rawgeti(L, 1, r); /* 6 */
+    o = checkinst(L, 6);
     m = o->nattrs < 255 ? o->nattrs : 255;
     for (i = 1; i <= m; i++) sig[i - 1] = insert_has(L, o, 2, i) ? '1' : '0';
     for (k = 1; k <= npk && !gen; k++) {
@@ -491,18 +493,17 @@ static int l_insert_sigs(lua_State *L) {
       if (i < 1 || i > o->nattrs || !(o->attr[i - 1] & A_LOADED))
         gen = 1;
       else {
-        gen = lua_getiuservalue(L, 5, UV_VALUES + i - 1) == LUA_TNIL;
+        gen = lua_getiuservalue(L, 6, UV_VALUES + i - 1) == LUA_TNIL;
         lua_pop(L, 1);
       }
     }
-    lua_settop(L, 4);
-    if (gen)
-      lua_pushboolean(L, 0);
-    else
-      lua_pushlstring(L, sig, (size_t)m);
+    lua_settop(L, 5);
+    lua_pushlstring(L, sig, (size_t)m);
     lua_rawseti(L, 4, r);
+    lua_pushboolean(L, gen);
+    lua_rawseti(L, 5, r);
   }
-  return 1;
+  return 2;
 }
 
 /* Push the value order entry at e_idx asks of the object at obj:

@@ -73,26 +73,28 @@ local function compiled_for(m, conn, kind, sig, stmt, params)
     local mark = "\0orm-param:" .. name
     marked[name], back[mark] = mark, name
   end
-  local sql, pos = compile_hook(stmt, dialect, marked)
+  local sql, pos, kinds, conv = compile_hook(stmt, dialect, marked)
   local order = {}
   for i, v in ipairs(pos) do
     local name = back[v]
     order[i] = name and m.param_source[name] or {v}
   end
-  c = {sql = sql, order = order}
+  c = {sql = sql, order = order, kinds = kinds, conv = conv}
   cache[ck] = c
   return c
 end
 
 -- Execute a compiled flush statement for objs[i..j] (one executemany
--- when j > i).
+-- when j > i), its values processed by their columns' types (a JSON
+-- attribute holding a table goes as JSON text).
 local function run_compiled(s, conn, c, objs, i, j)
   local many = j > i
   local params = C.positional(objs, i, j, c.order, many)
   if listeners[s.bind] and listeners[s.bind].before_cursor_execute then
     dispatch(s, "before_cursor_execute", conn, nil, c.sql, params, nil, many)
   end
-  local r = conn:exec_driver_sql(c.sql, params)
+  local r = conn:_exec_compiled(c.sql, many and params or {params}, c.kinds,
+                                c.conv)
   if listeners[s.bind] and listeners[s.bind].after_cursor_execute then
     dispatch(s, "after_cursor_execute", conn, nil, c.sql, params, nil, many)
   end
@@ -159,7 +161,7 @@ local function emit_inserts(s, conn, m, objs, done)
   done.ins[#done.ins + 1] = {m, objs}
   if n == 0 then return end
   if m.version_idx then I.version_inserts(m, objs) end
-  local sigs = C.insert_sigs(objs, m.insert_none, m.pk_index)
+  local sigs, gen = C.insert_sigs(objs, m.insert_none, m.pk_index)
   local cache = stmt_cache(m)
   local ins = cache.insert or sa.insert(m.local_table)
   cache.insert = ins
@@ -173,10 +175,25 @@ local function emit_inserts(s, conn, m, objs, done)
     -- alone and returns them (orm/versioning.lua)
     local extra = returning and m.eager_defaults and
                   I.missing_defaults(m, obj)
-    if not sigs[i] or extra then
+    local j = i
+    while j < n and gen[j + 1] == gen[i] and sigs[j + 1] == sigs[i] do
+      j = j + 1
+    end
+    if gen[i] and precompiled and not returning and not listeners[s.bind] then
+      -- rows alike whose keys the database generates: one execution
+      -- each (for its lastrowid), all run by one call
+      local c = compiled_for(m, conn, "insert1", sigs[i], ins,
+                             (C.insert_params(obj, m.colkeys, m.insert_none)))
+      local keys = conn:_insert_each(c.sql,
+                                     C.positional(objs, i, j, c.order, true),
+                                     c.kinds)
+      local pk = m.pk_index[1]
+      for k = i, j do C.set(objs[k], pk, keys[k - i + 1]) end
+      i = j + 1
+    elseif gen[i] or extra then
       local stmt, kind = ins, "insert1"
       if extra then
-        stmt, kind = I.returning_insert(m, ins, extra, not sigs[i])
+        stmt, kind = I.returning_insert(m, ins, extra, gen[i])
       elseif returning then
         cache.insert_returning = cache.insert_returning or
           ins:returning(table.unpack(m.primary_key))
@@ -191,7 +208,7 @@ local function emit_inserts(s, conn, m, objs, done)
         r = run(s, conn, stmt, params)
       end
       if extra then
-        I.returned_defaults(m, obj, r:first(), extra, not sigs[i])
+        I.returned_defaults(m, obj, r:first(), extra, gen[i])
       elseif returning then
         local row = r:first()
         for k, idx in ipairs(m.pk_index) do C.set(obj, idx, row[k]) end
@@ -200,8 +217,6 @@ local function emit_inserts(s, conn, m, objs, done)
       end
       i = i + 1
     else
-      local j = i
-      while j < n and sigs[j + 1] == sigs[i] do j = j + 1 end
       if precompiled then
         local c = compiled_for(m, conn, "insert", sigs[i], ins,
                                (C.insert_params(obj, m.colkeys, m.insert_none)))

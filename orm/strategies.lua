@@ -97,10 +97,10 @@ local function lazy_compiled(r, conn)
     local mark = "\0lz" .. k
     marks["lz" .. k], back[mark] = mark, k
   end
-  local sql, pos = compile_hook(stmt, d, marks)
+  local sql, pos, kinds, conv = compile_hook(stmt, d, marks)
   local order = {}
   for i, v in ipairs(pos) do order[i] = back[v] or {v} end
-  c = {sql = sql, order = order}
+  c = {sql = sql, order = order, kinds = kinds, conv = conv}
   r._lazy[d] = c
   return c
 end
@@ -114,7 +114,7 @@ local function exec_lazy(s, conn, c, vals)
   if l and l.before_cursor_execute then
     dispatch(s, "before_cursor_execute", conn, nil, c.sql, params, nil, false)
   end
-  local res = conn:exec_driver_sql(c.sql, params)
+  local res = conn:_exec_compiled(c.sql, {params}, c.kinds, c.conv)
   if l and l.after_cursor_execute then
     dispatch(s, "after_cursor_execute", conn, nil, c.sql, params, nil, false)
   end

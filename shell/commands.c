@@ -19,6 +19,7 @@
 #include <readline/history.h>
 
 #include "core/strbuf.h"
+#include "mask.h"
 #include "repl.h"
 #include "schema.h"
 #include "sqlrun.h"
@@ -131,15 +132,27 @@ static int cmd_limit(lua_State *L, const char *arg) {
   return 0;
 }
 
+/*
+** \o FILE writes results to FILE, \o |COMMAND to a command's standard
+** input (as psql does), \o alone to stdout again.  A command that quits
+** early must not kill the shell, so SIGPIPE is ignored while one is open.
+*/
 static int cmd_output(lua_State *L, const char *arg) {
   FILE *f = NULL;
+  int pipe = arg[0] == '|';
   (void)L;
-  if (arg[0] != '\0') {
+  if (pipe) {
+    const char *cmd = arg + 1;
+    while (*cmd == ' ' || *cmd == '\t') cmd++;
+    if (*cmd == '\0') return fail("\\o |: which command?%s", "");
+    fflush(stdout);
+    f = popen(cmd, "w");
+    if (f == NULL) return fail("\\o: cannot run %s", cmd);
+  } else if (arg[0] != '\0') {
     f = fopen(arg, "w");
     if (f == NULL) return fail("\\o: cannot open %s", arg);
   }
-  if (rt_sh.out) fclose(rt_sh.out);
-  rt_sh.out = f;
+  rt_sql_set_out(f, pipe);
   return 0;
 }
 
@@ -219,7 +232,11 @@ static int cmd_history(lua_State *L, const char *arg) {
   HIST_ENTRY **list = history_list();
   int i;
   (void)L, (void)arg;
-  for (i = 0; list && list[i]; i++) printf("%5d  %s\n", i + 1, list[i]->line);
+  for (i = 0; list && list[i]; i++) { /* passwords stay off the screen */
+    char *masked = rt_mask_secrets(list[i]->line);
+    printf("%5d  %s\n", i + 1, masked ? masked : list[i]->line);
+    free(masked);
+  }
   return 0;
 }
 
@@ -234,15 +251,19 @@ static int cmd_watch(lua_State *L, const char *arg) {
   char *end, *sql;
   double secs = 2;
   struct sigaction sa, old;
-  int rc = 0;
+  int rc = 0, lua_input;
   if (arg[0]) {
     secs = strtod(arg, &end);
     if (*end != '\0' || secs <= 0)
       return fail("\\watch needs a number of seconds, not \"%s\"", arg);
   }
-  if (rt_sh.last_sql == NULL) return fail("\\watch: no query to repeat%s", "");
-  sql = strdup(rt_sh.last_sql);
-  if (sql == NULL) return 1;
+  /* the last input at the prompt, SQL or Lua (a query such as
+  ** session:scalars(select(User))); else the last statement run */
+  lua_input = rt_shell_last_input() != NULL;
+  sql = lua_input        ? strdup(rt_shell_last_input())
+        : rt_sh.last_sql ? strdup(rt_sh.last_sql)
+                         : NULL;
+  if (sql == NULL) return fail("\\watch: no query to repeat%s", "");
   watch_stop = 0;
   while (!watch_stop) {
     time_t t = time(NULL);
@@ -250,7 +271,8 @@ static int cmd_watch(lua_State *L, const char *arg) {
     char when[64];
     strftime(when, sizeof when, "%c", localtime(&t));
     fprintf(rt_sql_out(), "%s (every %gs)\n\n", when, secs);
-    if (rt_sql_run(L, sql, strlen(sql)) != 0) {
+    if ((lua_input ? rt_shell_run_input(L, sql)
+                   : rt_sql_run(L, sql, strlen(sql))) != 0) {
       rc = 1;
       break;
     }
@@ -266,6 +288,7 @@ static int cmd_watch(lua_State *L, const char *arg) {
     }
     sigaction(SIGINT, &old, NULL);
   }
+  if (watch_stop && isatty(STDOUT_FILENO)) fputc('\n', stdout); /* ^C */
   free(sql);
   return rc;
 }
@@ -284,11 +307,13 @@ static const command commands[] = {
     {"x", cmd_expanded, "[on|off|auto]", "expanded display: one row a record"},
     {"f", cmd_format, "[FORMAT]",
      "output format: table csv tsv json markdown vertical"},
-    {"o", cmd_output, "[FILE]", "send results to FILE (no FILE: stdout)"},
+    {"o", cmd_output, "[FILE|\\|CMD]",
+     "send results to FILE or a command (no argument: stdout)"},
     {"i", cmd_include, "FILE", "run FILE: Lua if it ends in .lua, else SQL"},
     {"e", cmd_edit, "", "edit the last input in $EDITOR, then run it"},
     {"history", cmd_history, "", "list the input history"},
-    {"watch", cmd_watch, "[SECONDS]", "re-run the last query (Ctrl-C stops)"},
+    {"watch", cmd_watch, "[SECONDS]",
+     "re-run the last input, SQL or Lua, every SECONDS (2; Ctrl-C stops)"},
     {"limit", cmd_limit, "[N]", "rows a table shows on a terminal (0: all)"},
     {NULL, NULL, NULL, NULL}};
 

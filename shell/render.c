@@ -524,8 +524,8 @@ int rt_render_row(rt_render *r, const rt_value *vals) {
     if (t == RT_V_INT || t == RT_V_FLOAT ||
         (t == RT_V_TEXT && is_numeric_type(r->types[i])))
       r->numeric[i] = 1;
-    else if (t != RT_V_NULL)
-      r->textual[i] = 1;
+    else if (t != RT_V_NULL && !(t == RT_V_TEXT && vals[i].u.s.n == 0))
+      r->textual[i] = 1; /* an empty cell aligns either way */
   }
   switch (r->o.format) {
   case RT_FMT_TABLE:

@@ -27,6 +27,7 @@
 #include "classify.h"
 #include "commands.h"
 #include "core/strbuf.h"
+#include "mask.h"
 #include "schema.h"
 #include "sqlrun.h"
 
@@ -274,14 +275,24 @@ static void set_last_input(const char *text) {
   last_input = copy;
 }
 
-/* Keep `text` in the history (and its file), and as the last input unless
-** it is a command (\e edits what came before it). */
+/*
+** Keep `text` in the history, and as the last input unless it is a
+** command (\e edits what came before it).  The history file gets it with
+** its passwords masked; this session's history keeps them, so that the
+** line can be run again.
+*/
 static void remember(const char *text, const char *hist, int command) {
-  add_history(text);
-  if (hist) {
+  char *masked = hist ? rt_mask_secrets(text) : NULL;
+  if (masked && strcmp(masked, text) != 0) {
+    add_history(masked);
     append_history(1, hist);
-    history_truncate_file(hist, HISTORY_MAX);
+    free_history_entry(replace_history_entry(history_length - 1, text, NULL));
+  } else {
+    add_history(text);
+    if (hist) append_history(1, hist);
   }
+  if (hist) history_truncate_file(hist, HISTORY_MAX);
+  free(masked);
   if (!command) set_last_input(text);
 }
 

@@ -40,8 +40,7 @@ int rt_schema_open(lua_State *L) {
   return 0;
 }
 
-/* Push the Lua half's function `name`. */
-static void push_fn(lua_State *L, const char *name) {
+void rt_schema_push(lua_State *L, const char *name) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   lua_getfield(L, -1, SHELL_KEY);
   lua_remove(L, -2);
@@ -64,7 +63,7 @@ int rt_schema_bind(lua_State *L) {
     rt_shell_report(L);
     return 1;
   }
-  push_fn(L, "make_db");
+  rt_schema_push(L, "make_db");
   if (rt_shell_docall(L, 1, 0) != LUA_OK) {
     rt_shell_report(L);
     return 1;
@@ -74,7 +73,7 @@ int rt_schema_bind(lua_State *L) {
 
 void rt_schema_refresh(lua_State *L) {
   int top = lua_gettop(L);
-  push_fn(L, "refresh");
+  rt_schema_push(L, "refresh");
   lua_getglobal(L, "engine");
   if (lua_isfunction(L, -2)) lua_pcall(L, 1, 0, 0);
   lua_settop(L, top);
@@ -196,7 +195,7 @@ nomem:
 
 /* Call the Lua half's `fn` with the engine and `arg`; nres results. */
 static int call(lua_State *L, const char *fn, const char *arg, int nres) {
-  push_fn(L, fn);
+  rt_schema_push(L, fn);
   lua_getglobal(L, "engine");
   if (arg && arg[0])
     lua_pushstring(L, arg);
@@ -211,7 +210,7 @@ static int call(lua_State *L, const char *fn, const char *arg, int nres) {
 
 static int listing(lua_State *L, const char *what, const char *arg) {
   int top = lua_gettop(L), rc;
-  push_fn(L, "list");
+  rt_schema_push(L, "list");
   lua_getglobal(L, "engine");
   lua_pushstring(L, what);
   lua_pushstring(L, arg);
@@ -403,7 +402,7 @@ static char **complete(const char *text, int start, int end) {
     kind = "sql";
   rl_attempted_completion_over = 1;
   free_list();
-  push_fn(L, "complete");
+  rt_schema_push(L, "complete");
   lua_getglobal(L, "engine");
   lua_pushstring(L, kind);
   lua_pushstring(L, rl_line_buffer);

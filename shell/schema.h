@@ -14,6 +14,8 @@
 int rt_schema_open(lua_State *L);
 /* Set the globals `session` and `db` for the global `engine`.  0 or 1. */
 int rt_schema_bind(lua_State *L);
+/* Push the Lua half's function `name` (nil when there is none). */
+void rt_schema_push(lua_State *L, const char *name);
 /* Forget the reflected names of the current engine (after DDL). */
 void rt_schema_refresh(lua_State *L);
 

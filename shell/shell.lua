@@ -8,16 +8,24 @@
 local sa = ...
 local M = {}
 
--- engine -> {tables = {...}, views = {...}, columns = {t -> {...}}}
+-- engine -> {tables = {...}, views = {...}, columns = {t -> {...}},
+-- schemas = {...}, in_schema = {schema -> the same for that schema}}
 local cache = setmetatable({}, {__mode = "k"})
 
-local function names_of(engine)
+-- the cached names of `schema` (nil: the default schema) of engine
+local function names_of(engine, schema)
   local c = cache[engine]
   if c == nil then
-    c = {columns = {}}
+    c = {columns = {}, in_schema = {}, born = sa._monotonic()}
     cache[engine] = c
   end
-  return c
+  if schema == nil then return c end
+  local s = c.in_schema[schema]
+  if s == nil then
+    s = {columns = {}}
+    c.in_schema[schema] = s
+  end
+  return s
 end
 
 local function sorted(list)
@@ -27,29 +35,42 @@ local function sorted(list)
   return t
 end
 
-function M.tables(engine)
-  local c = names_of(engine)
+function M.tables(engine, schema)
+  local c = names_of(engine, schema)
   if c.tables == nil then
-    c.tables = sorted(sa.inspect(engine):get_table_names())
+    c.tables = sorted(sa.inspect(engine):get_table_names(schema))
   end
   return c.tables
 end
 
-function M.views(engine)
-  local c = names_of(engine)
+function M.views(engine, schema)
+  local c = names_of(engine, schema)
   if c.views == nil then
-    c.views = sorted(sa.inspect(engine):get_view_names())
+    c.views = sorted(sa.inspect(engine):get_view_names(schema))
   end
   return c.views
 end
 
-function M.columns(engine, t)
+-- the schemas (PostgreSQL), databases (MySQL) or attached databases
+-- (SQLite) the engine can see
+function M.schemas(engine)
   local c = names_of(engine)
+  if c.schemas == nil then
+    local ok, list = pcall(function()
+      return sa.inspect(engine):get_schema_names()
+    end)
+    c.schemas = ok and sorted(list) or {}
+  end
+  return c.schemas
+end
+
+function M.columns(engine, t, schema)
+  local c = names_of(engine, schema)
   local cols = c.columns[t]
   if cols == nil then
     cols = {}
     local ok, list = pcall(function()
-      return sa.inspect(engine):get_columns(t)
+      return sa.inspect(engine):get_columns(t, schema)
     end)
     if ok then
       for i, col in ipairs(list) do cols[i] = col.name end
@@ -65,62 +86,133 @@ function M.refresh(engine)
   if M.db_engine == engine and M.db_reset then M.db_reset() end
 end
 
--- the table named `name` (any case when no exact match), or nil
-local function find_table(engine, name)
-  local lower
-  for _, t in ipairs(M.tables(engine)) do
-    if t == name then return t end
+-- `name` in `list` (any case when no exact match), or nil
+local function find_in(list, name, lower)
+  for _, t in ipairs(list) do
+    if t == name then return t, true end
     if t:lower() == name:lower() then lower = lower or t end
   end
-  for _, t in ipairs(M.views(engine)) do
-    if t == name then return t end
-    if t:lower() == name:lower() then lower = lower or t end
-  end
-  return lower
+  return lower, false
+end
+
+-- the table or view named `name` in `schema` (any case when there is no
+-- exact match), or nil
+local function find_table(engine, name, schema)
+  local t, exact = find_in(M.tables(engine, schema), name)
+  if exact then return t end
+  return (find_in(M.views(engine, schema), name, t))
+end
+
+local function find_schema(engine, name)
+  return (find_in(M.schemas(engine), name))
+end
+
+-- "schema.name" as schema, name; a name without a dot as nil, name
+local function split_name(qualified)
+  local schema, name = qualified:match("^([^.]+)%.(.*)$")
+  if schema then return schema, name end
+  return nil, qualified
 end
 
 --[[ The global `db` ]]
 
--- db object -> its engine, for completion (which must not reflect them all)
+-- db object -> {engine, schema}, for completion (which must not reflect
+-- every table)
 local dbs = setmetatable({}, {__mode = "k"})
 
--- db.name is the table `name` reflected into one MetaData on first use
-function M.make_db(engine)
-  local md, db
-  local mt = {}
-  local function reset()
-    md = sa.MetaData()
-    for k in pairs(db) do rawset(db, k, nil) end
-  end
-  function mt.__index(_, name)
-    if type(name) == "string" and find_table(engine, name) ~= name then
-      cache[engine] = nil -- made since the names were read (create_all)?
+local function no_such(engine, schema, name, hint)
+  local where = tostring(engine.url)
+  if schema then where = string.format("schema %q of %s", schema, where) end
+  return string.format("db: no table or view named %q in %s%s",
+                       tostring(name), where,
+                       hint and string.format(' (did you mean "%s"?)', hint)
+                         or "")
+end
+
+--[[
+db.name is the table `name` of the default schema, reflected on first
+use; a table of another schema (PostgreSQL), database (MySQL) or attached
+database (SQLite) is db.schema.name or db["schema.name"], when no table of
+the default schema has that name.  All of them share one MetaData (held
+in `state`, which \c and DDL renew), so foreign keys across schemas meet.
+db.classes: the classes orm.automap_base() maps the whole database to,
+made on first use (a table named "classes" is then reached with
+sa.Table("classes", sa.MetaData(), {autoload_with = engine})).
+]]
+local function new_db(engine, schema, state)
+  local db, mt = {}, {}
+  local function table_of(name)
+    local t = state.md.tables[schema and schema .. "." .. name or name]
+    if t == nil then
+      t = sa.Table(name, state.md, {schema = schema, autoload_with = engine})
     end
-    local found = type(name) == "string" and find_table(engine, name)
-    if found ~= name then
-      local hint = found and string.format(' (did you mean "%s"?)', found)
-      error(string.format("db: no table or view named %q in %s%s",
-                          tostring(name), tostring(engine.url), hint or ""), 2)
-    end
-    local t = md.tables[name] or sa.Table(name, md, {autoload_with = engine})
     rawset(db, name, t)
     return t
   end
+  function mt.__index(_, name)
+    if type(name) ~= "string" then
+      error(no_such(engine, schema, name), 2)
+    end
+    if name == "classes" and schema == nil then
+      local Base = require("retort.orm").automap_base()
+      Base:prepare{autoload_with = engine}
+      rawset(db, name, Base.classes)
+      return Base.classes
+    end
+    if find_table(engine, name, schema) ~= name then
+      cache[engine] = nil -- made since the names were read (create_all)?
+    end
+    local found = find_table(engine, name, schema)
+    if found == name then return table_of(name) end
+    if schema == nil then
+      local sch, rest = split_name(name)
+      if sch and find_schema(engine, sch) == sch then
+        local t = db[sch][rest]
+        rawset(db, name, t)
+        return t
+      end
+      if find_schema(engine, name) == name then
+        local sub = new_db(engine, name, state)
+        state.subs[#state.subs + 1] = sub
+        rawset(db, name, sub)
+        return sub
+      end
+      found = found or find_schema(engine, name)
+    end
+    error(no_such(engine, schema, name, found), 2)
+  end
   function mt.__pairs()
     local list, i = {}, 0
-    for _, t in ipairs(M.tables(engine)) do list[#list + 1] = t end
-    for _, t in ipairs(M.views(engine)) do list[#list + 1] = t end
+    for _, t in ipairs(M.tables(engine, schema)) do list[#list + 1] = t end
+    for _, t in ipairs(M.views(engine, schema)) do list[#list + 1] = t end
     return function()
       i = i + 1
       if list[i] then return list[i], db[list[i]] end
     end
   end
   function mt.__tostring()
+    if schema then
+      return string.format("db: the tables of schema %s of %s", schema,
+                           tostring(engine.url))
+    end
     return "db: the tables of " .. tostring(engine.url)
   end
-  db = setmetatable({}, mt)
-  dbs[db] = engine
-  md = sa.MetaData()
+  setmetatable(db, mt)
+  dbs[db] = {engine = engine, schema = schema}
+  return db
+end
+
+function M.make_db(engine)
+  local state = {md = sa.MetaData(), subs = {}}
+  local db = new_db(engine, nil, state)
+  local function reset()
+    state.md = sa.MetaData()
+    for _, d in ipairs(state.subs) do
+      for k in next, d do rawset(d, k, nil) end
+    end
+    state.subs = {}
+    for k in next, db do rawset(db, k, nil) end
+  end
   M.db_engine, M.db_reset = engine, reset
   return db
 end
@@ -142,21 +234,41 @@ local function fresh(engine)
   cache[engine] = nil
 end
 
+-- A pattern schema.name lists the tables of the schemas that match the
+-- schema part (`\dt sales.*`, `\dt *.*`), with a column for the schema.
 function M.list(engine, what, pattern)
   fresh(engine)
-  local p = like(pattern)
   local rows = {}
-  local function add(list, kind)
+  local spat, npat = nil, pattern
+  if pattern and pattern:find(".", 1, true) then
+    spat, npat = pattern:match("^([^.]*)%.(.*)$")
+    if spat == "" then spat = "*" end
+  end
+  local p, sp = like(npat), like(spat)
+  local function add(list, kind, schema)
     for _, name in ipairs(list) do
       if p == nil or name:lower():find(p) then
-        rows[#rows + 1] = {name, kind}
+        rows[#rows + 1] = schema and {schema, name, kind} or {name, kind}
       end
     end
   end
-  if what ~= "v" then add(M.tables(engine), "table") end
-  if what ~= "t" then add(M.views(engine), "view") end
-  table.sort(rows, function(a, b) return a[1] < b[1] end)
-  return {"Name", "Type"}, rows
+  if sp == nil then
+    if what ~= "v" then add(M.tables(engine), "table") end
+    if what ~= "t" then add(M.views(engine), "view") end
+    table.sort(rows, function(a, b) return a[1] < b[1] end)
+    return {"Name", "Type"}, rows
+  end
+  for _, schema in ipairs(M.schemas(engine)) do
+    if schema:lower():find(sp) then
+      if what ~= "v" then add(M.tables(engine, schema), "table", schema) end
+      if what ~= "t" then add(M.views(engine, schema), "view", schema) end
+    end
+  end
+  table.sort(rows, function(a, b)
+    if a[1] ~= b[1] then return a[1] < b[1] end
+    return a[2] < b[2]
+  end)
+  return {"Schema", "Name", "Type"}, rows
 end
 
 local function quoted(name)
@@ -168,38 +280,62 @@ local function collist(cols)
 end
 
 -- the foreign keys of every other table that refer to `name`
-local function referenced_by(engine, insp, name)
+-- (in its own schema and, for a table of another schema, in the default
+-- one): {table as \d names it, fk}
+local function referenced_by(engine, insp, name, schema)
   local out = {}
-  for _, t in ipairs(M.tables(engine)) do
-    for _, fk in ipairs(insp:get_foreign_keys(t)) do
-      if fk.referred_table == name then out[#out + 1] = {t, fk} end
+  local function scan(where)
+    for _, t in ipairs(M.tables(engine, where)) do
+      for _, fk in ipairs(insp:get_foreign_keys(t, where)) do
+        if fk.referred_table == name and
+           (fk.referred_schema or where) == schema then
+          out[#out + 1] = {where and where .. "." .. t or t, fk}
+        end
+      end
     end
   end
+  scan(schema)
+  if schema then scan(nil) end
   return out
 end
 
+-- a table of a schema other than the default is named with its schema
 local function fk_text(fk)
+  local target = fk.referred_table
+  if fk.referred_schema then
+    target = fk.referred_schema .. "." .. target
+  end
   return string.format("FOREIGN KEY %s REFERENCES %s%s",
-                       collist(fk.constrained_columns),
-                       quoted(fk.referred_table),
+                       collist(fk.constrained_columns), quoted(target),
                        collist(fk.referred_columns))
+end
+
+-- NAME or SCHEMA.NAME as the schema (nil: the default) and the table
+-- or view it names, or nil
+local function resolve(engine, arg)
+  local name = find_table(engine, arg)
+  if name then return nil, name end
+  local sch, rest = split_name(arg)
+  local schema = sch and find_schema(engine, sch)
+  if schema then return schema, find_table(engine, rest, schema) end
+  return nil, nil
 end
 
 -- title, {columns, rows}, footer lines for \d NAME; nil and a message when
 -- there is no such table
 function M.describe(engine, arg)
   fresh(engine)
-  local name = find_table(engine, arg)
+  local schema, name = resolve(engine, arg)
   if name == nil then
     return nil, string.format('Did not find any relation named "%s".', arg)
   end
   local insp = sa.inspect(engine)
   local is_view = false
-  for _, v in ipairs(M.views(engine)) do
+  for _, v in ipairs(M.views(engine, schema)) do
     if v == name then is_view = true end
   end
   local rows = {}
-  for _, col in ipairs(insp:get_columns(name)) do
+  for _, col in ipairs(insp:get_columns(name, schema)) do
     rows[#rows + 1] = {col.name, tostring(col.type),
                        col.nullable and "" or "not null", col.default or ""}
   end
@@ -211,19 +347,19 @@ function M.describe(engine, arg)
   end
   if not is_view then
     local lines = {}
-    local pk = insp:get_pk_constraint(name)
+    local pk = insp:get_pk_constraint(name, schema)
     if pk.constrained_columns and #pk.constrained_columns > 0 then
       lines[1] = (pk.name and quoted(pk.name) .. " " or "") ..
                  "PRIMARY KEY " .. collist(pk.constrained_columns)
     end
-    local uniques = insp:get_unique_constraints(name)
+    local uniques = insp:get_unique_constraints(name, schema)
     local shown = {}
     for _, u in ipairs(uniques) do
       lines[#lines + 1] = (u.name and quoted(u.name) .. " " or "") ..
                           "UNIQUE CONSTRAINT " .. collist(u.column_names)
       if u.duplicates_index then shown[u.duplicates_index] = true end
     end
-    for _, ix in ipairs(insp:get_indexes(name)) do
+    for _, ix in ipairs(insp:get_indexes(name, schema)) do
       if not shown[ix.name] and not ix.duplicates_constraint then
         lines[#lines + 1] = quoted(ix.name) ..
                             (ix.unique and " UNIQUE " or " ") ..
@@ -232,20 +368,21 @@ function M.describe(engine, arg)
     end
     section("Indexes:", lines)
     lines = {}
-    for _, fk in ipairs(insp:get_foreign_keys(name)) do
+    for _, fk in ipairs(insp:get_foreign_keys(name, schema)) do
       lines[#lines + 1] = (fk.name and quoted(fk.name) .. " " or "") ..
                           fk_text(fk)
     end
     section("Foreign-key constraints:", lines)
     lines = {}
-    for _, r in ipairs(referenced_by(engine, insp, name)) do
+    for _, r in ipairs(referenced_by(engine, insp, name, schema)) do
       local name = r[2].name and " CONSTRAINT " .. quoted(r[2].name) or ""
       lines[#lines + 1] = "TABLE " .. quoted(r[1]) .. name .. " " ..
                           fk_text(r[2])
     end
     section("Referenced by:", lines)
   end
-  return (is_view and "View " or "Table ") .. quoted(name),
+  local title = schema and schema .. "." .. name or name
+  return (is_view and "View " or "Table ") .. quoted(title),
          {"Column", "Type", "Nullable", "Default"}, rows, foot
 end
 
@@ -355,6 +492,137 @@ function M.erd(engine, fmt)
          string.format('\\erd: unknown format "%s": use mermaid or dot', fmt)
 end
 
+--[[ Mapped objects and ORM rows as tables ]]
+
+local function is_instance(v)
+  local mt = getmetatable(v)
+  return type(mt) == "table" and rawget(mt, "__orm_instance") ~= nil
+end
+
+-- an ORM result's row: a list of objects and values with its entities
+local function is_orm_row(v)
+  return type(v) == "table" and type(rawget(v, "ents")) == "table" and
+         math.type(rawget(v, "n")) == "integer"
+end
+
+-- The column attributes of an object as a row for `keys`.  Nothing is
+-- loaded (no SQL): an attribute that is not loaded (expired or deferred)
+-- is blank, except that a primary key column shows the identity.
+local function object_row(obj, keys)
+  local st = sa.inspect(obj)
+  local m = st.mapper
+  local unloaded = {}
+  for _, k in ipairs(st.unloaded) do unloaded[k] = true end
+  local ident = {}
+  local id = st.identity
+  if id then
+    for a, i in ipairs(m.pk_index) do ident[m.keys[i]] = id[a] end
+  end
+  local row = {}
+  for j, k in ipairs(keys) do
+    if m.slots[k] == nil then
+      row[j] = ""
+    elseif unloaded[k] then
+      if ident[k] ~= nil then row[j] = ident[k] else row[j] = "" end
+    else
+      row[j] = st.attrs[k].value
+    end
+  end
+  return row
+end
+
+-- the column keys of the mappers of `list`'s objects, first seen first
+local function object_keys(list)
+  local keys, seen, mappers = {}, {}, {}
+  for _, obj in ipairs(list) do
+    local m = sa.inspect(obj).mapper
+    if not mappers[m] then
+      mappers[m] = true
+      for _, k in ipairs(m.keys) do
+        if not seen[k] then seen[k] = true; keys[#keys + 1] = k end
+      end
+    end
+  end
+  return keys
+end
+
+-- an ORM row's values: an object shows as its repr
+local function orm_row_values(r)
+  local row = {}
+  for i = 1, rawget(r, "n") do
+    local v = rawget(r, i)
+    if is_instance(v) then v = tostring(v) end
+    row[i] = v
+  end
+  return row
+end
+
+local function ent_names(ents)
+  local keys = {}
+  for i, e in ipairs(ents) do keys[i] = tostring(e.name) end
+  return keys
+end
+
+-- The column names and a function giving one row (a list) at a time for
+-- a value printed at the prompt that is a list of mapped objects, a list
+-- of ORM rows or an ORM result; nil for anything else.  Reads nothing
+-- from the database but an ORM result's own rows.
+function M.tabular(v)
+  local mt = getmetatable(v)
+  if type(mt) == "table" and mt.__name == "retort.ORMResult" then
+    local ents = rawget(v, "ents")
+    if type(ents) ~= "table" or #ents == 0 then return nil end
+    local keys
+    if rawget(v, "_scalars") then
+      -- a NULL scalar would read as the end: objects only
+      if not ents[1].mapper then return nil end
+      keys = {table.unpack(ents[1].mapper.keys)}
+    else
+      keys = ent_names(ents)
+    end
+    local first, done = v(), false
+    return keys, function()
+      if done then return nil end
+      local x = first
+      if x == nil then done = true; return nil end
+      first = v()
+      if is_instance(x) then return object_row(x, keys) end
+      if is_orm_row(x) then return orm_row_values(x) end
+      return {x}
+    end
+  end
+  if type(mt) == "table" and mt.__name == "retort.MappingResult" then
+    local keys, done = v:keys(), false
+    return keys, function()
+      local x = not done and v:fetchone()
+      if not x then done = true; return nil end
+      local row = {}
+      for i, k in ipairs(keys) do row[i] = x[k] end
+      return row
+    end
+  end
+  if type(v) ~= "table" or mt ~= nil or #v == 0 then return nil end
+  local objects, rows = true, true
+  for i = 1, #v do
+    objects = objects and is_instance(v[i])
+    rows = rows and is_orm_row(v[i])
+  end
+  local i = 0
+  if objects then
+    local keys = object_keys(v)
+    return keys, function()
+      i = i + 1
+      return v[i] ~= nil and object_row(v[i], keys) or nil
+    end
+  elseif rows then
+    return ent_names(rawget(v[1], "ents")), function()
+      i = i + 1
+      return v[i] ~= nil and orm_row_values(v[i]) or nil
+    end
+  end
+  return nil
+end
+
 --[[ Completion ]]
 
 local lua_keywords = {
@@ -379,9 +647,11 @@ local known_fields = {"c", "columns", "name", "primary_key", "foreign_keys",
 
 local function add_names(set, v, methods_only, depth)
   if depth > 4 then return end
-  if dbs[v] then
-    for _, t in ipairs(M.tables(dbs[v])) do set[t] = true end
-    for _, t in ipairs(M.views(dbs[v])) do set[t] = true end
+  local d = dbs[v]
+  if d then
+    if not d.schema then set.classes = true end
+    for _, t in ipairs(M.tables(d.engine, d.schema)) do set[t] = true end
+    for _, t in ipairs(M.views(d.engine, d.schema)) do set[t] = true end
     return
   end
   local tv = type(v)
@@ -492,10 +762,25 @@ local function complete_sql(engine, line, start, text)
   local tables = M.tables(engine)
   local tab, col = text:match("^([%w_]+)%.([%w_]*)$")
   if tab then
+    -- table.column, or schema.table
     local t = find_table(engine, tab)
-    if t == nil then return {} end
-    for _, c in ipairs(M.columns(engine, t)) do set[c] = true end
+    if t then
+      for _, c in ipairs(M.columns(engine, t)) do set[c] = true end
+    else
+      local schema = find_schema(engine, tab)
+      if schema == nil then return {} end
+      for _, x in ipairs(M.tables(engine, schema)) do set[x] = true end
+      for _, x in ipairs(M.views(engine, schema)) do set[x] = true end
+    end
     return matching(set, tab .. ".", col, true), " "
+  end
+  local sch, tab2, col2 = text:match("^([%w_]+)%.([%w_]+)%.([%w_]*)$")
+  if sch then -- schema.table.column
+    local schema = find_schema(engine, sch)
+    local t = schema and find_table(engine, tab2, schema)
+    if t == nil then return {} end
+    for _, c in ipairs(M.columns(engine, t, schema)) do set[c] = true end
+    return matching(set, sch .. "." .. tab2 .. ".", col2, true), " "
   end
   for _, t in ipairs(tables) do set[t] = true end
   for _, t in ipairs(M.views(engine)) do set[t] = true end
@@ -534,6 +819,13 @@ local function complete_command(engine, line, start, text, commands)
   local cmd = line:match("^%s*\\(%S+)")
   local args = command_args[cmd]
   if args == "tables" then
+    local sch, part = text:match("^([%w_]+)%.([%w_]*)$")
+    local schema = sch and find_schema(engine, sch)
+    if schema then -- \d schema.table
+      for _, t in ipairs(M.tables(engine, schema)) do set[t] = true end
+      for _, t in ipairs(M.views(engine, schema)) do set[t] = true end
+      return matching(set, sch .. ".", part, true), " "
+    end
     for _, t in ipairs(M.tables(engine)) do set[t] = true end
     if cmd ~= "dt" then
       for _, t in ipairs(M.views(engine)) do set[t] = true end
@@ -550,13 +842,28 @@ end
 -- `line`; kind is "lua", "sql" or "command".  Returns a list of whole
 -- replacements and the character to append after a single match, or nil
 -- to let readline complete file names.
-function M.complete(engine, kind, line, start, text, commands)
+local function complete_once(engine, kind, line, start, text, commands)
   if kind == "command" then
     return complete_command(engine, line, start, text, commands or {})
   elseif kind == "sql" then
     return complete_sql(engine, line, start, text)
   end
   return complete_lua(text)
+end
+
+-- Names not found may have been made since they were read (from Lua, or
+-- by another client): then they are read again, at most once a second.
+function M.complete(engine, kind, line, start, text, commands)
+  local list, append = complete_once(engine, kind, line, start, text,
+                                     commands)
+  local c = cache[engine]
+  if type(list) == "table" and #list == 0 and text ~= "" and c and
+     (kind ~= "lua" or text:find("^db%.")) and
+     sa._monotonic() - c.born >= 1 then
+    cache[engine] = nil
+    list, append = complete_once(engine, kind, line, start, text, commands)
+  end
+  return list, append
 end
 
 return M

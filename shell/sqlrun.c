@@ -44,6 +44,21 @@ FILE *rt_sql_out(void) {
   return rt_sh.out ? rt_sh.out : stdout;
 }
 
+static void (*pipe_handler)(int);
+
+void rt_sql_set_out(FILE *f, int is_pipe) {
+  if (rt_sh.out) {
+    if (rt_sh.out_pipe) {
+      pclose(rt_sh.out); /* waits: its output comes before the prompt */
+      signal(SIGPIPE, pipe_handler);
+    } else
+      fclose(rt_sh.out);
+  }
+  rt_sh.out = f;
+  rt_sh.out_pipe = f != NULL && is_pipe;
+  if (rt_sh.out_pipe) pipe_handler = signal(SIGPIPE, SIG_IGN);
+}
+
 /* --- the connection --- */
 
 static void drop_conn(lua_State *L) {
@@ -74,8 +89,7 @@ void rt_sql_disconnect(lua_State *L) {
 
 void rt_sql_shutdown(lua_State *L) {
   drop_conn(L);
-  if (rt_sh.out) fclose(rt_sh.out);
-  rt_sh.out = NULL;
+  rt_sql_set_out(NULL, 0);
   free(rt_sh.last_sql);
   rt_sh.last_sql = NULL;
 }
@@ -231,10 +245,16 @@ static void print_position(const char *sql, size_t n, int pos) {
 static void report(lconn *c, rt_error *err, const char *sql, size_t n) {
   const char *msg = err->message ? err->message : "out of memory";
   if (canceled && isatty(STDERR_FILENO)) fputc('\n', stderr); /* after ^C */
-  print_error_text(msg);
-  /* libpq's full message may show the position already */
-  if (err->position > 0 && strstr(msg, "\nLINE ") == NULL)
-    print_position(sql, n, err->position);
+  if (canceled && err->kind == RT_ECANCELED) {
+    /* Ctrl-C: one word for every database, not three servers' phrasings */
+    fflush(stdout);
+    fputs("canceled\n", stderr);
+  } else {
+    print_error_text(msg);
+    /* libpq's full message may show the position already */
+    if (err->position > 0 && strstr(msg, "\nLINE ") == NULL)
+      print_position(sql, n, err->position);
+  }
   rt_error_clear(err);
   if (c->c.dbc && c->c.dbc->lost) { /* the server went away */
     rt_connection_close(&c->c);
@@ -304,6 +324,19 @@ static double now_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/*
+** Has the output stopped taking rows (a \o |command that quit, such as
+** head)?  Then the rest of a result is not read: it may never end.
+*/
+static int output_closed(FILE *f) {
+  if (!ferror(f)) return 0;
+  fflush(stdout);
+  fputs("The output was closed: the rest of the result was not read.\n",
+        stderr);
+  fflush(stderr);
+  return 1;
+}
+
 /* Fetch every row of cur into a renderer. */
 static int stream_rows(rt_cursor *cur, FILE *f, rt_error *err) {
   const rt_driver *drv = cur->conn->drv;
@@ -331,6 +364,10 @@ static int stream_rows(rt_cursor *cur, FILE *f, rt_error *err) {
       rt_render_free(r);
       r = NULL;
       goto nomem;
+    }
+    if (output_closed(f)) { /* a driver may read the rest when closing */
+      if (drv->cancel) drv->cancel(cur->conn);
+      break;
     }
   }
   if (rc < 0)
@@ -456,6 +493,21 @@ static int is_row(lua_State *L, int idx) {
   return yes;
 }
 
+/* A non-empty list of Rows? */
+static int is_row_list(lua_State *L, int idx) {
+  lua_Integer n, i;
+  if (!lua_istable(L, idx) || is_row(L, idx)) return 0;
+  n = (lua_Integer)lua_rawlen(L, idx);
+  for (i = 1; i <= n; i++) {
+    int row;
+    lua_rawgeti(L, idx, i);
+    row = is_row(L, -1);
+    lua_pop(L, 1);
+    if (!row) return 0;
+  }
+  return n > 0;
+}
+
 /*
 ** print_rows(source, keys): source is a Result (rows are fetched by
 ** calling it) or a list of Rows; keys the column names.  The renderer
@@ -511,6 +563,7 @@ static int print_rows(lua_State *L) {
     }
     if (rt_render_row(box->r, vals) != 0) return luaL_error(L, "out of memory");
     lua_settop(L, base - 1);
+    if (output_closed(f)) break;
   }
   rt_render_end(box->r);
   box->r = NULL;
@@ -534,22 +587,23 @@ int rt_sql_print_value(lua_State *L, int idx) {
       lua_settop(L, top);
       return 0;
     }
-  } else if (lua_istable(L, idx) && !is_row(L, idx) && lua_rawlen(L, idx) > 0) {
-    lua_Integer n = (lua_Integer)lua_rawlen(L, idx), i;
-    for (i = 1; i <= n; i++) {
-      int row;
-      lua_rawgeti(L, idx, i);
-      row = is_row(L, -1);
-      lua_pop(L, 1);
-      if (!row) return 0;
-    }
+  } else if (is_row_list(L, idx)) {
     lua_pushcfunction(L, print_rows);
     lua_pushvalue(L, idx);
     lua_rawgeti(L, idx, 1);
     lua_getfield(L, -1, "_fields");
     lua_remove(L, -2);
-  } else
-    return 0;
+  } else {
+    /* mapped objects, ORM rows, an ORM result: the Lua half says how */
+    lua_pushcfunction(L, print_rows);
+    rt_schema_push(L, "tabular");
+    lua_pushvalue(L, idx);
+    if (lua_pcall(L, 1, 2, 0) != LUA_OK || lua_isnil(L, -2)) {
+      lua_settop(L, top);
+      return 0;
+    }
+    lua_insert(L, -2); /* print_rows(rows, keys) */
+  }
   if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
     fflush(stdout);
     fprintf(stderr, "%s\n", luaL_tolstring(L, -1, NULL));

@@ -21,7 +21,8 @@ typedef struct rt_shell {
   int expanded; /* RT_EXPANDED_* */
   long limit;   /* rows the table format shows */
   int timing;
-  FILE *out;                /* \o FILE, or NULL for stdout */
+  FILE *out;                /* \o FILE or |COMMAND, or NULL for stdout */
+  int out_pipe;             /* out is a command's (pclose it) */
   int interactive;          /* the REPL: commands confirm their settings */
   int stop_on_error;        /* not a terminal: an SQL error ends the run */
   int quit;                 /* \q */
@@ -39,8 +40,11 @@ void rt_sql_shutdown(lua_State *L);
 /* Close the shell's connection (rolling back an open transaction). */
 void rt_sql_disconnect(lua_State *L);
 
-/* Where results go: the \o file or stdout. */
+/* Where results go: the \o file or command, or stdout. */
 FILE *rt_sql_out(void);
+/* Send results to f (NULL: stdout), closing the previous target; a pipe
+** from popen when is_pipe. */
+void rt_sql_set_out(FILE *f, int is_pipe);
 
 /* The scanner flags for the engine's dialect (connecting if needed). */
 unsigned rt_sql_dialect_flags(lua_State *L);

@@ -17,8 +17,8 @@ local function run()
   md:create_all(engine)
   do
     local conn <close> = engine:connect()
-    conn:execute(insert(users), {{id = 1, name = "jack", data = "{\"a\": 1}"},
-                                 {id = 2, name = "wendy", data = "[1, 2]"}})
+    conn:execute(insert(users), {{id = 1, name = "jack", data = {a = 1}},
+                                 {id = 2, name = "wendy", data = {1, 2}}})
     conn:execute(insert(addresses):values{id = 1, user_id = 1, email = "j@x"})
     conn:execute(update(users):where(users.c.id:eq(2)):values{name = "w2"})
     conn:execute(delete(addresses):where(addresses.c.id:eq(1)))

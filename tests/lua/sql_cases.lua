@@ -2636,6 +2636,366 @@ WHERE nodes.parent_id = included.id)
  SELECT included.id 
 FROM included]==],
   }},
+  {lua = [==[select(users.c.id):where(users.c.age:in_{1, null()})]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE users.age IN (:age_1, NULL)]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE users.age IN (?, NULL)]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE users.age IN ($1, NULL)]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE users.age IN (?, NULL)]==],
+  }},
+  {lua = [==[select(users.c.id):where(users.c.age:in_{1, 2, null()})]==], lit = true, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE users.age IN (1, 2, NULL)]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE users.age IN (1, 2, NULL)]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE users.age IN (1, 2, NULL)]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE users.age IN (1, 2, NULL)]==],
+  }},
+  {lua = [==[select(users.c.id):where(users.c.name:not_in{'a', null()})]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE (users.name NOT IN (:name_1, NULL))]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE (users.name NOT IN (?, NULL))]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE (users.name NOT IN ($1, NULL))]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE (users.name NOT IN (?, NULL))]==],
+  }},
+  {lua = [==[insert(users):values{}]==], lit = false, expect = {
+    default = [==[INSERT INTO users () VALUES ()]==],
+    sqlite = [==[INSERT INTO users DEFAULT VALUES]==],
+    postgresql = [==[INSERT INTO users DEFAULT VALUES RETURNING users.id]==],
+    mysql = [==[INSERT INTO users () VALUES ()]==],
+  }},
+  {lua = [==[insert(t1):values{}]==], lit = false, expect = {
+    default = [==[INSERT INTO t1 () VALUES ()]==],
+    sqlite = [==[INSERT INTO t1 DEFAULT VALUES]==],
+    postgresql = [==[INSERT INTO t1 DEFAULT VALUES]==],
+    mysql = [==[INSERT INTO t1 () VALUES ()]==],
+  }},
+  {lua = [==[select(func.count():filter(users.c.age:gt(1)))]==], lit = false, expect = {
+    default = [==[SELECT count(*) FILTER (WHERE users.age > :age_1) AS anon_1 
+FROM users]==],
+    sqlite = [==[SELECT count(*) FILTER (WHERE users.age > ?) AS anon_1 
+FROM users]==],
+    postgresql = [==[SELECT count(*) FILTER (WHERE users.age > $1) AS anon_1 
+FROM users]==],
+    mysql = [==[SELECT count(*) FILTER (WHERE users.age > ?) AS anon_1 
+FROM users]==],
+  }},
+  {lua = [==[select(func.count(users.c.id):filter(users.c.age:gt(1), users.c.name:ne('x')):label('n'))]==], lit = true, expect = {
+    default = [==[SELECT count(users.id) FILTER (WHERE users.age > 1 AND users.name != 'x') AS n 
+FROM users]==],
+    sqlite = [==[SELECT count(users.id) FILTER (WHERE users.age > 1 AND users.name != 'x') AS n 
+FROM users]==],
+    postgresql = [==[SELECT count(users.id) FILTER (WHERE users.age > 1 AND users.name != 'x') AS n 
+FROM users]==],
+    mysql = [==[SELECT count(users.id) FILTER (WHERE users.age > 1 AND users.name != 'x') AS n 
+FROM users]==],
+  }},
+  {lua = [==[select(func.count():filter(users.c.age:gt(1)):filter(users.c.id:eq(3)))]==], lit = false, expect = {
+    default = [==[SELECT count(*) FILTER (WHERE users.age > :age_1 AND users.id = :id_1) AS anon_1 
+FROM users]==],
+    sqlite = [==[SELECT count(*) FILTER (WHERE users.age > ? AND users.id = ?) AS anon_1 
+FROM users]==],
+    postgresql = [==[SELECT count(*) FILTER (WHERE users.age > $1 AND users.id = $2) AS anon_1 
+FROM users]==],
+    mysql = [==[SELECT count(*) FILTER (WHERE users.age > ? AND users.id = ?) AS anon_1 
+FROM users]==],
+  }},
+  {lua = [==[select(users.c.name, func.sum(users.c.age):filter(or_(users.c.age:gt(1), users.c.age:lt(0))):over{partition_by = users.c.name})]==], lit = false, expect = {
+    default = [==[SELECT users.name, sum(users.age) FILTER (WHERE users.age > :age_1 OR users.age < :age_2) OVER (PARTITION BY users.name) AS anon_1 
+FROM users]==],
+    sqlite = [==[SELECT users.name, sum(users.age) FILTER (WHERE users.age > ? OR users.age < ?) OVER (PARTITION BY users.name) AS anon_1 
+FROM users]==],
+    postgresql = [==[SELECT users.name, sum(users.age) FILTER (WHERE users.age > $1 OR users.age < $2) OVER (PARTITION BY users.name) AS anon_1 
+FROM users]==],
+    mysql = [==[SELECT users.name, sum(users.age) FILTER (WHERE users.age > ? OR users.age < ?) OVER (PARTITION BY users.name) AS anon_1 
+FROM users]==],
+  }},
+  {lua = [==[select(users.c.age, func.count():filter(users.c.name:like('a%'))):group_by(users.c.age)]==], lit = false, expect = {
+    default = [==[SELECT users.age, count(*) FILTER (WHERE users.name LIKE :name_1) AS anon_1 
+FROM users GROUP BY users.age]==],
+    sqlite = [==[SELECT users.age, count(*) FILTER (WHERE users.name LIKE ?) AS anon_1 
+FROM users GROUP BY users.age]==],
+    postgresql = [==[SELECT users.age, count(*) FILTER (WHERE users.name LIKE $1) AS anon_1 
+FROM users GROUP BY users.age]==],
+    mysql = [==[SELECT users.age, count(*) FILTER (WHERE users.name LIKE ?) AS anon_1 
+FROM users GROUP BY users.age]==],
+  }},
+  {lua = [==[select(func.myschema.myfunc(users.c.age))]==], lit = false, expect = {
+    default = [==[SELECT myschema.myfunc(users.age) AS myfunc_1 
+FROM users]==],
+    sqlite = [==[SELECT myschema.myfunc(users.age) AS myfunc_1 
+FROM users]==],
+    postgresql = [==[SELECT myschema.myfunc(users.age) AS myfunc_1 
+FROM users]==],
+    mysql = [==[SELECT myschema.myfunc(users.age) AS myfunc_1 
+FROM users]==],
+  }},
+  {lua = [==[select(func.a.b.c(5), func.pkg.lower('x'))]==], lit = true, expect = {
+    default = [==[SELECT a.b.c(5) AS c_1, pkg.lower('x') AS lower_1]==],
+    sqlite = [==[SELECT a.b.c(5) AS c_1, pkg.lower('x') AS lower_1]==],
+    postgresql = [==[SELECT a.b.c(5) AS c_1, pkg.lower('x') AS lower_1]==],
+    mysql = [==[SELECT a.b.c(5) AS c_1, pkg.lower('x') AS lower_1]==],
+  }},
+  {lua = [==[select(users.c.name, addresses.c.email):outerjoin_from(users, addresses)]==], lit = false, expect = {
+    default = [==[SELECT users.name, addresses.email 
+FROM users LEFT OUTER JOIN addresses ON users.id = addresses.user_id]==],
+    sqlite = [==[SELECT users.name, addresses.email 
+FROM users LEFT OUTER JOIN addresses ON users.id = addresses.user_id]==],
+    postgresql = [==[SELECT users.name, addresses.email 
+FROM users LEFT OUTER JOIN addresses ON users.id = addresses.user_id]==],
+    mysql = [==[SELECT users.name, addresses.email 
+FROM users LEFT OUTER JOIN addresses ON users.id = addresses.user_id]==],
+  }},
+  {lua = [==[select(users.c.id):order_by(users.c.id):slice(2, 5)]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users ORDER BY users.id
+ LIMIT :param_1 OFFSET :param_2]==],
+    sqlite = [==[SELECT users.id 
+FROM users ORDER BY users.id
+ LIMIT ? OFFSET ?]==],
+    postgresql = [==[SELECT users.id 
+FROM users ORDER BY users.id 
+ LIMIT $1 OFFSET $2]==],
+    mysql = [==[SELECT users.id 
+FROM users ORDER BY users.id 
+ LIMIT ?, ?]==],
+  }},
+  {lua = [==[select(users.c.id):slice(0, 5)]==], lit = true, expect = {
+    default = [==[SELECT users.id 
+FROM users
+ LIMIT 5]==],
+    sqlite = [==[SELECT users.id 
+FROM users
+ LIMIT 5 OFFSET 0]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+ LIMIT 5]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+ LIMIT 5]==],
+  }},
+  {lua = [==[select(users.c.id):slice(3)]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users
+ LIMIT -1 OFFSET :param_1]==],
+    sqlite = [==[SELECT users.id 
+FROM users
+ LIMIT ? OFFSET ?]==],
+    postgresql = [==[SELECT users.id 
+FROM users
+ LIMIT ALL OFFSET $1]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+ LIMIT ?, 18446744073709551615]==],
+  }},
+  {lua = [==[select(users.c.name:concat('x'), users.c.name:concat(users.c.fullname))]==], lit = false, expect = {
+    default = [==[SELECT users.name || :name_1 AS anon_1, users.name || users.fullname AS anon_2 
+FROM users]==],
+    sqlite = [==[SELECT users.name || ? AS anon_1, users.name || users.fullname AS anon_2 
+FROM users]==],
+    postgresql = [==[SELECT users.name || $1 AS anon_1, users.name || users.fullname AS anon_2 
+FROM users]==],
+    mysql = [==[SELECT concat(users.name, ?) AS anon_1, concat(users.name, users.fullname) AS anon_2 
+FROM users]==],
+  }},
+  {lua = [==[select(users.c.id):where(users.c.name:bool_op('@@')('q'))]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE users.name @@ :name_1]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE users.name @@ ?]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE users.name @@ $1]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE users.name @@ ?]==],
+  }},
+  {lua = [==[select(case({[1] = 'one', [2] = 'two'}, {value = users.c.id, else_ = 'many'}))]==], lit = false, expect = {
+    default = [==[SELECT CASE users.id WHEN :param_1 THEN :param_2 WHEN :param_3 THEN :param_4 ELSE :param_5 END AS anon_1 
+FROM users]==],
+    sqlite = [==[SELECT CASE users.id WHEN ? THEN ? WHEN ? THEN ? ELSE ? END AS anon_1 
+FROM users]==],
+    postgresql = [==[SELECT CASE users.id WHEN $1 THEN $2 WHEN $3 THEN $4 ELSE $5 END AS anon_1 
+FROM users]==],
+    mysql = [==[SELECT CASE users.id WHEN ? THEN ? WHEN ? THEN ? ELSE ? END AS anon_1 
+FROM users]==],
+  }},
+  {lua = [==[select(kinds.c.j['k'])]==], lit = false, expect = {
+    default = [==[SELECT kinds.j[:j_1] AS anon_1 
+FROM kinds]==],
+    sqlite = [==[SELECT JSON_QUOTE(JSON_EXTRACT(kinds.j, ?)) AS anon_1 
+FROM kinds]==],
+    postgresql = [==[SELECT kinds.j -> $1 AS anon_1 
+FROM kinds]==],
+    mysql = [==[SELECT JSON_EXTRACT(kinds.j, ?) AS anon_1 
+FROM kinds]==],
+  }},
+  {lua = [==[select(kinds.c.j['k'], kinds.c.j[1])]==], lit = true, expect = {
+    default = [==[SELECT kinds.j['k'] AS anon_1, kinds.j[1] AS anon_2 
+FROM kinds]==],
+    sqlite = [==[SELECT JSON_QUOTE(JSON_EXTRACT(kinds.j, '$."k"')) AS anon_1, JSON_QUOTE(JSON_EXTRACT(kinds.j, '$[1]')) AS anon_2 
+FROM kinds]==],
+    postgresql = [==[SELECT kinds.j -> 'k' AS anon_1, kinds.j -> 1 AS anon_2 
+FROM kinds]==],
+    mysql = [==[SELECT JSON_EXTRACT(kinds.j, '$."k"') AS anon_1, JSON_EXTRACT(kinds.j, '$[1]') AS anon_2 
+FROM kinds]==],
+  }},
+  {lua = [==[select(kinds.c.j[{'a', 1}])]==], lit = false, expect = {
+    default = [==[SELECT kinds.j[:j_1] AS anon_1 
+FROM kinds]==],
+    sqlite = [==[SELECT JSON_QUOTE(JSON_EXTRACT(kinds.j, ?)) AS anon_1 
+FROM kinds]==],
+    postgresql = [==[SELECT kinds.j #> $1 AS anon_1 
+FROM kinds]==],
+    mysql = [==[SELECT JSON_EXTRACT(kinds.j, ?) AS anon_1 
+FROM kinds]==],
+  }},
+  {lua = [==[select(kinds.c.j[{'a', 1}])]==], lit = true, expect = {
+    default = [==[SELECT kinds.j[('a', 1)] AS anon_1 
+FROM kinds]==],
+    sqlite = [==[SELECT JSON_QUOTE(JSON_EXTRACT(kinds.j, '$."a"[1]')) AS anon_1 
+FROM kinds]==],
+    postgresql = [==[SELECT kinds.j #> '{a, 1}' AS anon_1 
+FROM kinds]==],
+    mysql = [==[SELECT JSON_EXTRACT(kinds.j, '$."a"[1]') AS anon_1 
+FROM kinds]==],
+  }},
+  {lua = [==[select(kinds.c.j['k']:as_string(), kinds.c.j['n']:as_integer())]==], lit = false, expect = {
+    default = [==[SELECT kinds.j[:j_1] AS anon_1, kinds.j[:j_2] AS anon_2 
+FROM kinds]==],
+    sqlite = [==[SELECT JSON_EXTRACT(kinds.j, ?) AS anon_1, JSON_EXTRACT(kinds.j, ?) AS anon_2 
+FROM kinds]==],
+    postgresql = [==[SELECT CAST(kinds.j ->> $1 AS VARCHAR) AS anon_1, CAST(kinds.j ->> $2 AS INTEGER) AS anon_2 
+FROM kinds]==],
+    mysql = [==[SELECT CASE JSON_EXTRACT(kinds.j, ?) WHEN 'null' THEN NULL ELSE JSON_UNQUOTE(JSON_EXTRACT(kinds.j, ?)) END AS anon_1, CASE JSON_EXTRACT(kinds.j, ?) WHEN 'null' THEN NULL ELSE CAST(JSON_EXTRACT(kinds.j, ?) AS SIGNED INTEGER) END AS anon_2 
+FROM kinds]==],
+  }},
+  {lua = [==[select(kinds.c.j['f']:as_float(), kinds.c.j['b']:as_boolean(), kinds.c.j['o']:as_json())]==], lit = true, expect = {
+    default = [==[SELECT kinds.j['f'] AS anon_1, kinds.j['b'] AS anon_2, kinds.j['o'] AS anon_3 
+FROM kinds]==],
+    sqlite = [==[SELECT JSON_EXTRACT(kinds.j, '$."f"') AS anon_1, JSON_EXTRACT(kinds.j, '$."b"') AS anon_2, JSON_QUOTE(JSON_EXTRACT(kinds.j, '$."o"')) AS anon_3 
+FROM kinds]==],
+    postgresql = [==[SELECT CAST(kinds.j ->> 'f' AS FLOAT) AS anon_1, CAST(kinds.j ->> 'b' AS BOOLEAN) AS anon_2, kinds.j -> 'o' AS anon_3 
+FROM kinds]==],
+    mysql = [==[SELECT CASE JSON_EXTRACT(kinds.j, '$."f"') WHEN 'null' THEN NULL ELSE JSON_EXTRACT(kinds.j, '$."f"')+0.0000000000000000000000 END AS anon_1, CASE JSON_EXTRACT(kinds.j, '$."b"') WHEN 'null' THEN NULL WHEN true THEN true ELSE false END AS anon_2, JSON_EXTRACT(kinds.j, '$."o"') AS anon_3 
+FROM kinds]==],
+  }},
+  {lua = [==[select(kinds.c.j['d']:as_numeric(10, 2))]==], lit = false, expect = {
+    default = [==[SELECT kinds.j[:j_1] AS anon_1 
+FROM kinds]==],
+    sqlite = [==[SELECT JSON_EXTRACT(kinds.j, ?) AS anon_1 
+FROM kinds]==],
+    postgresql = [==[SELECT CAST(kinds.j ->> $1 AS NUMERIC(10, 2)) AS anon_1 
+FROM kinds]==],
+    mysql = [==[SELECT CASE JSON_EXTRACT(kinds.j, ?) WHEN 'null' THEN NULL ELSE CAST(JSON_EXTRACT(kinds.j, ?) AS DECIMAL(10, 2)) END AS anon_1 
+FROM kinds]==],
+  }},
+  {lua = [==[select(kinds.c.a):where(kinds.c.j['k']:as_string():eq('x'))]==], lit = false, expect = {
+    default = [==[SELECT kinds.a 
+FROM kinds 
+WHERE kinds.j[:j_1] = :param_1]==],
+    sqlite = [==[SELECT kinds.a 
+FROM kinds 
+WHERE JSON_EXTRACT(kinds.j, ?) = ?]==],
+    postgresql = [==[SELECT kinds.a 
+FROM kinds 
+WHERE CAST((kinds.j ->> $1) AS VARCHAR) = $2]==],
+    mysql = [==[SELECT kinds.a 
+FROM kinds 
+WHERE CASE JSON_EXTRACT(kinds.j, ?) WHEN 'null' THEN NULL ELSE JSON_UNQUOTE(JSON_EXTRACT(kinds.j, ?)) END = ?]==],
+  }},
+  {lua = [==[select(kinds.c.a):where(kinds.c.j['k']:as_string():eq('x'))]==], lit = true, expect = {
+    default = [==[SELECT kinds.a 
+FROM kinds 
+WHERE kinds.j['k'] = 'x']==],
+    sqlite = [==[SELECT kinds.a 
+FROM kinds 
+WHERE JSON_EXTRACT(kinds.j, '$."k"') = 'x']==],
+    postgresql = [==[SELECT kinds.a 
+FROM kinds 
+WHERE CAST((kinds.j ->> 'k') AS VARCHAR) = 'x']==],
+    mysql = [==[SELECT kinds.a 
+FROM kinds 
+WHERE CASE JSON_EXTRACT(kinds.j, '$."k"') WHEN 'null' THEN NULL ELSE JSON_UNQUOTE(JSON_EXTRACT(kinds.j, '$."k"')) END = 'x']==],
+  }},
+  {lua = [==[select(kinds.c.a):where(kinds.c.j[{'a', 1}]:as_integer():gt(2))]==], lit = false, expect = {
+    default = [==[SELECT kinds.a 
+FROM kinds 
+WHERE kinds.j[:j_1] > :param_1]==],
+    sqlite = [==[SELECT kinds.a 
+FROM kinds 
+WHERE JSON_EXTRACT(kinds.j, ?) > ?]==],
+    postgresql = [==[SELECT kinds.a 
+FROM kinds 
+WHERE CAST((kinds.j #>> $1) AS INTEGER) > $2]==],
+    mysql = [==[SELECT kinds.a 
+FROM kinds 
+WHERE CASE JSON_EXTRACT(kinds.j, ?) WHEN 'null' THEN NULL ELSE CAST(JSON_EXTRACT(kinds.j, ?) AS SIGNED INTEGER) END > ?]==],
+  }},
+  {lua = [==[select(kinds.c.a):where(kinds.c.j['k']:eq('x'))]==], lit = false, expect = {
+    default = [==[SELECT kinds.a 
+FROM kinds 
+WHERE kinds.j[:j_1] = :param_1]==],
+    sqlite = [==[SELECT kinds.a 
+FROM kinds 
+WHERE JSON_QUOTE(JSON_EXTRACT(kinds.j, ?)) = ?]==],
+    postgresql = [==[SELECT kinds.a 
+FROM kinds 
+WHERE (kinds.j -> $1) = $2]==],
+    mysql = [==[SELECT kinds.a 
+FROM kinds 
+WHERE JSON_EXTRACT(kinds.j, ?) = ?]==],
+  }},
+  {lua = [==[select(kinds.c.j['k']:label('v')):order_by(kinds.c.j['n']:as_integer())]==], lit = false, expect = {
+    default = [==[SELECT kinds.j[:j_1] AS v 
+FROM kinds ORDER BY kinds.j[:j_2]]==],
+    sqlite = [==[SELECT JSON_QUOTE(JSON_EXTRACT(kinds.j, ?)) AS v 
+FROM kinds ORDER BY JSON_EXTRACT(kinds.j, ?)]==],
+    postgresql = [==[SELECT kinds.j -> $1 AS v 
+FROM kinds ORDER BY CAST(kinds.j ->> $2 AS INTEGER)]==],
+    mysql = [==[SELECT JSON_EXTRACT(kinds.j, ?) AS v 
+FROM kinds ORDER BY CASE JSON_EXTRACT(kinds.j, ?) WHEN 'null' THEN NULL ELSE CAST(JSON_EXTRACT(kinds.j, ?) AS SIGNED INTEGER) END]==],
+  }},
+  {lua = [==[select(pgonly.c.doc['k'], pgonly.c.doc[{'a', 1}]:as_string())]==], lit = false, expect = {
+    postgresql = [==[SELECT pgonly.doc -> $1 AS anon_1, CAST(pgonly.doc #>> $2 AS VARCHAR) AS anon_2 
+FROM pgonly]==],
+  }},
+  {lua = [==[select(users.c.id):where(func.myschema.check(users.c.name, 'y'):eq(1))]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE myschema.check(users.name, :check_1) = :check_2]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE myschema.check(users.name, ?) = ?]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE myschema.check(users.name, $1) = $2]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE myschema.check(users.name, ?) = ?]==],
+  }},
   {lua = [==[(function() local cu = select(users.c.id):where(users.c.age:gt(1)):cte(); return select(cu.c.id):where(cu.c.id:gt(2)) end)()]==], lit = false, expect = {
     default = [==[WITH anon_1 AS 
 (SELECT users.id AS id 
@@ -2667,5 +3027,5 @@ FROM anon_1
 WHERE anon_1.id > ?]==],
   }},
 }
-M.count = 761
+M.count = 890
 return M

@@ -47,7 +47,7 @@ check "DATABASE_URL is used" "$tmp/y.db" \
   "$(DATABASE_URL="sqlite:///$tmp/y.db" "$RETORT" -e 'print(engine.url.database)')"
 check "--echo logs statements" "INFO retort.engine.Engine BEGIN (implicit)
 INFO retort.engine.Engine select ?
-INFO retort.engine.Engine (5,)
+INFO retort.engine.Engine [raw sql] (5,)
 INFO retort.engine.Engine ROLLBACK" \
   "$("$RETORT" --echo -e 'engine:connect():exec_driver_sql("select ?", {5}):close()
       collectgarbage()')"

@@ -135,7 +135,7 @@ sleep 0.5
 T send-keys -t rt C-c
 wait_last "retort>"
 check "Ctrl-C cancels a running query" "^C
-ERROR:  interrupted" "$(after 'retort> with recursive')"
+canceled" "$(after 'retort> with recursive')"
 typeline "select 3 as n;"
 wait_grep '^ 3$'
 wait_last "retort>"

@@ -454,6 +454,13 @@ if [ -n "$RETORT_TEST_PG" ] && command -v psql >/dev/null 2>&1; then
     server_checks postgresql \
       "$(printf '%s' "$RETORT_TEST_PG" | sed 's|/retort_test|/retort_chinook|')" \
       track invoice_line
+    check "postgresql: a rendered table of Chinook" " genre_id | name
+----------+-------
+        1 | Rock
+        2 | Jazz
+        3 | Metal
+(3 rows)" "$("$RETORT" --norc "$(printf '%s' "$RETORT_TEST_PG" | sed 's|/retort_test|/retort_chinook|')" \
+      -c 'select genre_id, name from genre order by genre_id limit 3' 2>&1)"
   else
     failed=$((failed + 1))
     echo "FAIL loading Chinook into PostgreSQL:"
@@ -471,6 +478,13 @@ if [ -n "$RETORT_TEST_MYSQL" ] && command -v mariadb >/dev/null 2>&1; then
     server_checks mariadb \
       "$(printf '%s' "$RETORT_TEST_MYSQL" | sed 's|/retort_test|/retort_chinook|')" \
       Track InvoiceLine
+    check "mariadb: a rendered table of Chinook" " GenreId | Name
+---------+-------
+       1 | Rock
+       2 | Jazz
+       3 | Metal
+(3 rows)" "$("$RETORT" --norc "$(printf '%s' "$RETORT_TEST_MYSQL" | sed 's|/retort_test|/retort_chinook|')" \
+      -c 'select GenreId, Name from Genre order by GenreId limit 3' 2>&1)"
   else
     failed=$((failed + 1))
     echo "FAIL loading Chinook into MariaDB:"

@@ -224,7 +224,7 @@ check "\\? lists commands" "yes" \
 check "\\q stops" "1" "$(printf '%s\n' 'print(1)' '\q' 'print(2)' | R)"
 
 check "\\echo on logs statements" "INFO retort.engine.Engine select 1 as a
-INFO retort.engine.Engine ()
+INFO retort.engine.Engine [raw sql] ()
  a
 ---
  1

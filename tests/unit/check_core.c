@@ -124,8 +124,10 @@ START_TEST(url_render_parses_back) {
   ck_assert_str_eq(u->host, "[x");
   ck_assert_str_eq(u->args[0].value, "%00v");
   rt_url_free(u);
-  same_after_render("postgresql+psycopg2://%3Aw%3Fd@[::1]:5464/db\xff" "a=1&b=:5");
-  same_after_render("2://u%401x:p&%sd@[[\xa1" "\xa1]:5432/db?a=_>");
+  same_after_render("postgresql+psycopg2://%3Aw%3Fd@[::1]:5464/db\xff"
+                    "a=1&b=:5");
+  same_after_render("2://u%401x:p&%sd@[[\xa1"
+                    "\xa1]:5432/db?a=_>");
   same_after_render("pesql://st?h0nstmysql:=%00ox");
   same_after_render("x://%2500@h/d");
 }

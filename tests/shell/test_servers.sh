@@ -1,0 +1,252 @@
+#!/bin/sh
+# The shell on each database (SQLite always; PostgreSQL and MariaDB when
+# RETORT_TEST_PG / RETORT_TEST_MYSQL name a server): Ctrl-C cancelling a
+# long query at a real terminal (tmux) within a second, with the
+# connection still usable; schema-qualified names; how many catalog
+# queries completion makes on 1000 tables, and its answer time.
+#   test_servers.sh RETORT
+RETORT=$1
+if ! command -v tmux >/dev/null 2>&1; then
+  echo "SKIP: tmux is not installed"
+  exit 77
+fi
+. "$(dirname "$0")/lib.sh"
+export TERM=xterm PAGER=
+
+# type a line (a final `;` as a byte: tmux takes it for a separator)
+typeline() {
+  case $1 in
+  *\;)
+    T send-keys -t rt -l "${1%;}"
+    T send-keys -t rt -H 3b
+    ;;
+  *) T send-keys -t rt -l "$1" ;;
+  esac
+  T send-keys -t rt Enter
+}
+
+ms() { date +%s%N | cut -c1-13; }
+
+# cancel_checks NAME URL LONG-QUERY: Ctrl-C while it runs
+cancel_checks() {
+  T new-session -d -s rt -x 120 -y 30 "$RETORT --norc $2"
+  wait_last "retort>" || { echo "retort did not show its prompt:"; screen; }
+  typeline "$3"
+  sleep 1
+  check "$1: the query is still running after 1 s" "retort> $3" "$(screen | tail -1)"
+  t0=$(ms)
+  T send-keys -t rt C-c
+  i=0
+  while [ "$(screen | tail -1)" != "retort>" ] && [ $i -lt 500 ]; do
+    sleep 0.01
+    i=$((i + 1))
+  done
+  t1=$(ms)
+  check "$1: Ctrl-C cancels within 1 s" "yes" \
+    "$([ $((t1 - t0)) -lt 1000 ] && echo yes || echo "no: $((t1 - t0)) ms")"
+  check "$1: it says canceled" "^C
+canceled" "$(after "retort> $3")"
+  typeline "select 41 + 1 as answer;"
+  wait_grep '^(1 row)$'
+  check "$1: the same connection runs the next query" "yes" \
+    "$(screen | grep -q '^ *42$' && echo yes)"
+  # inside a transaction: the statement is canceled, the transaction ends
+  wait_last "retort>"
+  T send-keys -t rt C-l
+  sleep 0.2
+  T clear-history -t rt
+  typeline "begin;"
+  wait_grep '^BEGIN$'
+  wait_last "retort>"
+  typeline "$3"
+  sleep 1
+  T send-keys -t rt C-c
+  wait_grep 'rolled back'
+  typeline "select 2 as n;"
+  wait_grep '^(1 row)$'
+  check "$1: a cancel inside BEGIN rolls it back, the shell goes on" \
+    "retort> begin;
+BEGIN
+retort> $3
+^C
+canceled
+The transaction was rolled back.
+retort> select 2 as n;
+ n
+---
+ 2
+(1 row)
+retort>" "$(screen)"
+  T kill-server 2>/dev/null
+}
+
+# completion_checks NAME URL COLUMN-QUERIES: the URL's database has
+# tables t0..t999; reading a table's columns takes COLUMN-QUERIES queries
+completion_checks() {
+  out=$("$RETORT" --norc "$2" -e '
+    local shell = require("retort.shell")
+    local function step(name, kind, line, start, text)
+      print("STEP " .. name)
+      engine.echo = true
+      local list = shell.complete(engine, kind, line, start, text)
+      engine.echo = false
+      print("MATCHES " .. #list)
+    end
+    step("first", "sql", "select * from t9", 14, "t9")
+    step("again", "sql", "select * from t12", 14, "t12")
+    step("lua", "lua", "db.t99", 0, "db.t99")
+    step("command", "command", "\\d t5", 3, "t5")
+    step("columns", "sql", "select t5.", 7, "t5.")
+    step("columns again", "sql", "select t5.", 7, "t5.")
+    -- a table made behind the cache: looked for again after a second
+    local c = engine:connect()
+    c:exec_driver_sql("CREATE TABLE zz_new (id INTEGER PRIMARY KEY)")
+    c:commit()
+    c:close()
+    os.execute("sleep 1.1")
+    step("new table", "sql", "select * from zz_", 14, "zz_")
+    local t0 = sa._monotonic()
+    local list = shell.complete(engine, "sql", "select * from t99", 14, "t99")
+    local ms = (sa._monotonic() - t0) * 1e3
+    print(ms < 50 and "FAST" or ("SLOW %.1f ms"):format(ms))' 2>&1)
+  # the SQL statements echo logged in each step (not BEGIN/ROLLBACK or
+  # parameters)
+  counts=$(printf '%s\n' "$out" | awk '
+    /^STEP / { if (name != "") printf "%s=%d ", name, n; name = substr($0, 6); n = 0; next }
+    /^MATCHES / { m = m " " $2; next }
+    /^INFO retort\.engine\.Engine (BEGIN|ROLLBACK|COMMIT)/ { next }
+    /^INFO retort\.engine\.Engine [A-Za-z]/ { n++ }
+    END { printf "%s=%d matches:%s", name, n, m }')
+  check "$1: completion on 1000 tables: catalog queries per step" \
+    "first=2 again=0 lua=0 command=0 columns=$3 columns again=0 new table=2 matches: 111 11 11 111 2 2 1" \
+    "$counts"
+  check "$1: a completion from the cache within 50 ms" "FAST" \
+    "$(printf '%s\n' "$out" | tail -1)"
+}
+
+# a file of 1000 tables t0..t999 of SQL for a database
+many_tables() {
+  i=0
+  echo "BEGIN;"
+  while [ $i -lt 1000 ]; do
+    echo "CREATE TABLE t$i (id INTEGER PRIMARY KEY, name VARCHAR(20));"
+    i=$((i + 1))
+  done
+  echo "COMMIT;"
+}
+
+# --- SQLite ---
+
+cancel_checks sqlite "sqlite:///$tmp/t.db" \
+  "with recursive n(i) as (select 1 union all select i + 1 from n) select count(*) from n;"
+many_tables >"$tmp/many.sql"
+"$RETORT" --norc "sqlite:///$tmp/many.db" <"$tmp/many.sql" >/dev/null
+completion_checks sqlite "sqlite:///$tmp/many.db" 2
+check "sqlite: \\dt main.PATTERN lists with the schema" "Schema,Name,Type
+main,t990,table
+main,t991,table
+ 11" \
+  "$("$RETORT" --norc -f csv "sqlite:///$tmp/many.db" -c '\dt main.t99?' >"$tmp/dt.csv"
+    head -3 "$tmp/dt.csv"; echo " $(wc -l <"$tmp/dt.csv")")"
+
+# --- PostgreSQL ---
+
+if [ -n "$RETORT_TEST_PG" ]; then
+  pg=$RETORT_TEST_PG
+  cancel_checks postgresql "$pg" "select pg_sleep(30);"
+
+  "$RETORT" --norc "$pg" >"$tmp/pg.log" 2>&1 <<'EOF'
+drop schema if exists sales cascade;
+drop table if exists thing;
+create schema sales;
+create table sales.customer (id serial primary key, name text not null);
+create table sales.orders (id serial primary key,
+  customer_id int references sales.customer(id), total numeric(10, 2));
+create table thing (id int primary key, order_id int references sales.orders(id));
+insert into sales.customer (name) values ('ann'), ('ben');
+EOF
+  check "postgresql: \\dt sales.*" " Schema |   Name   | Type
+--------+----------+-------
+ sales  | customer | table
+ sales  | orders   | table
+(2 rows)" "$("$RETORT" --norc "$pg" -c '\dt sales.*' 2>&1)"
+  check "postgresql: \\d sales.orders" '                       Table "sales.orders"
+   Column    |      Type      | Nullable |                 Default
+-------------+----------------+----------+------------------------------------------
+ id          | INTEGER        | not null | nextval('"'"'sales.orders_id_seq'"'"'::regclass)
+ customer_id | INTEGER        |          |
+ total       | NUMERIC(10, 2) |          |
+Indexes:
+    "orders_pkey" PRIMARY KEY (id)
+Foreign-key constraints:
+    "orders_customer_id_fkey" FOREIGN KEY (customer_id) REFERENCES "sales.customer"(id)
+Referenced by:
+    TABLE "thing" CONSTRAINT "thing_order_id_fkey" FOREIGN KEY (order_id) REFERENCES "sales.orders"(id)' \
+    "$("$RETORT" --norc "$pg" -c '\d sales.orders' 2>&1)"
+  check "postgresql: db.sales.customer and db[\"sales.customer\"]" \
+    "$(printf 'ann,ben\ttrue\tSELECT sales.customer.name \nFROM sales.customer')" \
+    "$("$RETORT" --norc "$pg" -e '
+      local names = session:scalars(select(db.sales.customer.c.name)
+        :order_by(db.sales.customer.c.id)):all()
+      print(table.concat(names, ","), db["sales.customer"] == db.sales.customer,
+            select(db.sales.customer.c.name))' 2>&1)"
+  check "postgresql: a table missing from a schema" \
+    'db: no table or view named "nope" in schema "sales" of URL' \
+    "$("$RETORT" --norc "$pg" -e '
+      local ok, e = pcall(function() return db.sales.nope end)
+      local url = tostring(engine.url):gsub("%p", "%%%0")
+      print((tostring(e):gsub("^[^:]*:%d+: ", ""):gsub(url, "URL")))' 2>&1)"
+  check "postgresql: completion of schema.table and its columns" \
+    "sales.customer sales.orders|sales.orders.customer_id sales.orders.id sales.orders.total|db.sales.customer db.sales.orders" \
+    "$("$RETORT" --norc "$pg" -e '
+      local shell = require("retort.shell")
+      local function c(...) return table.concat(shell.complete(engine, ...), " ") end
+      print(c("sql", "select * from sales.", 14, "sales.") .. "|" ..
+            c("sql", "select sales.orders.", 7, "sales.orders.") .. "|" ..
+            c("lua", "db.sales.", 0, "db.sales."))' 2>&1)"
+
+  "$RETORT" --norc "$pg" -c 'drop database if exists retort_many' >/dev/null 2>&1
+  "$RETORT" --norc "$pg" -c 'create database retort_many' >/dev/null
+  many="$(printf '%s' "$pg" | sed 's|/retort_test|/retort_many|')"
+  "$RETORT" --norc "$many" <"$tmp/many.sql" >/dev/null
+  completion_checks postgresql "$many" 3
+  "$RETORT" --norc "$pg" -c 'drop database retort_many' >/dev/null 2>&1
+fi
+
+# --- MariaDB ---
+
+if [ -n "$RETORT_TEST_MYSQL" ]; then
+  my=$RETORT_TEST_MYSQL
+  cancel_checks mariadb "$my" "select sleep(30);"
+
+  "$RETORT" --norc "$my" >"$tmp/my.log" 2>&1 <<'EOF'
+drop database if exists retort_other;
+create database retort_other;
+create table retort_other.pets (id int primary key, name varchar(20) not null);
+insert into retort_other.pets values (1, 'rex'), (2, 'tom');
+EOF
+  check "mariadb: \\dt retort_other.* (a database is a schema)" \
+    "Schema,Name,Type
+retort_other,pets,table" "$("$RETORT" --norc -f csv "$my" -c '\dt retort_other.*' 2>&1)"
+  check "mariadb: \\d retort_other.pets" '        Table "retort_other.pets"
+ Column |    Type     | Nullable | Default
+--------+-------------+----------+---------
+ id     | INTEGER     | not null |
+ name   | VARCHAR(20) | not null |
+Indexes:
+    PRIMARY KEY (id)' "$("$RETORT" --norc "$my" -c '\d retort_other.pets' 2>&1)"
+  check "mariadb: db.retort_other.pets" "rex,tom" \
+    "$("$RETORT" --norc "$my" -e '
+      local t = db.retort_other.pets
+      print(table.concat(session:scalars(select(t.c.name):order_by(t.c.id)):all(), ","))' 2>&1)"
+  "$RETORT" --norc "$my" -c 'drop database retort_other' >/dev/null 2>&1
+
+  "$RETORT" --norc "$my" -c 'drop database if exists retort_many' >/dev/null 2>&1
+  "$RETORT" --norc "$my" -c 'create database retort_many' >/dev/null
+  many="$(printf '%s' "$my" | sed 's|/retort_test|/retort_many|')"
+  "$RETORT" --norc "$many" <"$tmp/many.sql" >/dev/null
+  completion_checks mariadb "$many" 2
+  "$RETORT" --norc "$my" -c 'drop database retort_many' >/dev/null 2>&1
+fi
+
+finish
