@@ -52,10 +52,11 @@
 **   inspection.lua       inspect(): InstanceState, attribute history
 **   properties.lua       column_property, deferred columns and their
 **                        loader options (defer, undefer, load_only)
-**   descriptor_props.lua synonym, composite, validates
-**   versioning.lua       version_id_col
+**   descriptor_props.lua synonym, composite, hybrid_property, validates
+**   versioning.lua       version_id_col, eager_defaults
 **   bulk_persistence.lua execution options of statements, yield_per,
 **                        bulk UPDATE/DELETE with synchronize_session
+**   automap.lua          automap_base, DeferredReflection (last)
 **
 ** Each file gets (sa, orm, C, I): the core module, the orm module table,
 ** the primitives below, and I, where a file puts what others use (its
