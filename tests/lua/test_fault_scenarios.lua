@@ -79,30 +79,67 @@ T.test("sqlite: a database opened read-only (mode=ro)", function()
   os.remove(path)
 end)
 
--- root writes to any file whatever its mode, so this one needs a user
+T.test("sqlite: a missing file opened read-only (mode=ro)", function()
+  -- read-only never creates the file, so a missing one is an error
+  local path = os.tmpname()
+  os.remove(path)
+  local e = create_engine("sqlite:///" .. path .. "?mode=ro")
+  local err = T.raises("OperationalError", function() e:connect() end)
+  names_file(err, path)
+  T.match(err.message, "unable to open")
+  T.eq(io.open(path, "rb"), nil, "no file was created")
+end)
+
+-- A database file whose mode forbids writing.  Root writes to any file
+-- whatever its mode, so as root the check runs as an unprivileged user.
+local function read_only_file_check(path)
+  local e = create_engine("sqlite:///" .. path)
+  local c <close> = e:connect()
+  assert(c:exec_driver_sql("SELECT x FROM t"):scalar() == 10)
+  local ok, err = pcall(function()
+    c:exec_driver_sql("UPDATE t SET x = 11")
+  end)
+  assert(not ok, "the update succeeded")
+  c:rollback()
+  assert(c:exec_driver_sql("SELECT x FROM t"):scalar() == 10)
+  c:close()
+  e:dispose()
+  return err.kind, err.message
+end
+
 local probe = tmpfile("x")
 os.execute("chmod 444 " .. probe)
 local root = io.open(probe, "r+") ~= nil
 os.remove(probe)
-if root then
-  T.skip("sqlite: a read-only file", "running as root, which may write it")
-else
-  T.test("sqlite: a read-only file", function()
-    local path = tmpfile()
-    make_db(path)
-    os.execute("chmod 444 " .. path)
-    local e = create_engine("sqlite:///" .. path)
-    local c <close> = e:connect()
-    T.eq(c:exec_driver_sql("SELECT x FROM t"):scalar(), 10)
-    local err = T.raises("OperationalError", function()
-      c:exec_driver_sql("UPDATE t SET x = 11")
-    end)
-    names_file(err, path)
-    c:close()
-    e:dispose()
-    os.remove(path)
-  end)
-end
+
+T.test("sqlite: a read-only file", function()
+  local path = tmpfile()
+  make_db(path)
+  os.execute("chmod 444 " .. path)
+  local kind, message
+  if not root then
+    kind, message = read_only_file_check(path)
+  else
+    -- the same check in a child run as `nobody`
+    local exe = assert(os.getenv("RETORT_BUILD_DIR"),
+                       "RETORT_BUILD_DIR is not set") .. "/retort"
+    local script = tmpfile(("local k, m = load(%q)(%q)\n" ..
+      "io.write(k, '\\n', m)\n"):format(string.dump(read_only_file_check),
+                                        path))
+    os.execute("chmod 644 " .. script)
+    local p = assert(io.popen(("runuser -u nobody -- %s --norc %s 2>&1")
+      :format(exe, script)))
+    local out = p:read("a")
+    p:close()
+    os.remove(script)
+    kind, message = out:match("^(%w+)\n(.*)$")
+    T.ok(kind, "the child's output: " .. out)
+  end
+  T.eq(kind, "OperationalError")
+  names_file({message = message}, path)
+  T.match(message, "readonly")
+  os.remove(path)
+end)
 
 -- Lock contention: `holder` updates a row and keeps its transaction open;
 -- `waiter` updates the same row and must fail within its timeout with an
@@ -165,6 +202,14 @@ for _, db in ipairs(T.databases()) do
         b:exec_driver_sql("SET lock_timeout = '200ms'")
         b:commit()
         contend(a, b, 2, "lock timeout")
+        -- a statement timeout ends the wait as well (57014, a
+        -- QueryCanceledError in psycopg2: an OperationalError)
+        b:exec_driver_sql("SET lock_timeout = 0")
+        b:exec_driver_sql("SET statement_timeout = '300ms'")
+        b:commit()
+        a:exec_driver_sql("UPDATE rt_lock SET x = 0 WHERE id = 1")
+        a:commit()
+        contend(a, b, 2, "statement timeout")
       else
         b:exec_driver_sql("SET innodb_lock_wait_timeout = 1")
         contend(a, b, 4, "Lock wait timeout")
