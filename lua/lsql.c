@@ -370,7 +370,7 @@ static int in_(lua_State *L, int negate, const char *fname) {
       return rt_lua_error(L, RT_EARGUMENT,
                           "%s: list item %d is not a SQL value", fname, i);
     lua_pop(L, 1);
-    if (rt_node_push(list, item) != 0)
+    if (!item || rt_node_push(list, item) != 0)
       return rt_lua_error(L, RT_EMEMORY, "out of memory");
   }
   ud = RESULT(L);

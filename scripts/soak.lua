@@ -175,7 +175,8 @@ function soak.run(url, opts)
   opts = opts or {}
   local ops = opts.ops or 1000000
   local every = opts.every or math.max(ops // 10, 1)
-  local log = opts.log or (opts.quiet and function() end) or print
+  local log = opts.log or (opts.quiet and function() end) or
+              function(line) print(line); io.stdout:flush() end
   local M = schema()
   local engine = create_engine(url)
   M.Base.metadata:drop_all(engine)
