@@ -90,14 +90,14 @@ my_start() {
   mariadbd=$(command -v mariadbd 2>/dev/null || echo /usr/sbin/mariadbd)
   "$mariadbd" --no-defaults "${myuser[@]}" --datadir="$dir/data" \
     --socket="$dir/my.sock" --skip-networking --pid-file="$dir/my.pid" \
-    --log-error="$dir/log" --skip-log-bin --character-set-server=utf8mb4 \
+    --log-error="$dir/mariadb.log" --skip-log-bin --character-set-server=utf8mb4 \
     --collation-server=utf8mb4_unicode_ci --innodb-buffer-pool-size=16M \
     </dev/null >/dev/null 2>&1 &
   echo $! >"$dir/my.started"
   for _ in $(seq 1 300); do
     my_ping && return 0
     kill -0 "$(cat "$dir/my.started")" 2>/dev/null ||
-      die "MariaDB did not start: $(tail -5 "$dir/log")"
+      die "MariaDB did not start: $(tail -5 "$dir/mariadb.log")"
     sleep 0.1
   done
   die "MariaDB did not answer"
