@@ -218,6 +218,71 @@ for _, db in ipairs(servers) do
       engine:dispose()
     end)
 
+    test("the server stopped before a batched insert (executemany)",
+         function()
+      -- objects with their keys given go in one executemany per table
+      -- (a pipeline on PostgreSQL): the server is gone when the second
+      -- one starts
+      local engine = create_engine(url)
+      local M = schema()
+      M.Base.metadata:create_all(engine)
+      local n, armed = 0, true
+      orm.event.listen(engine, "before_cursor_execute", function()
+        if not armed then return end
+        n = n + 1
+        if n == 2 then
+          armed = false
+          sh(db.kind, dir, "stop")
+        end
+      end)
+      local session = orm.Session(engine)
+      for i = 1, 1000 do
+        local p = M.Parent{id = i, name = "p" .. i}
+        for j = 1, 9 do p.kids:append(M.Kid{id = i * 10 + j, n = j}) end
+        session:add(p)
+      end
+      local secs, ok, err = elapsed(function() session:commit() end)
+      T.eq(ok, false)
+      T.ok(type(err) == "table" and err.isa and err:isa("OperationalError"),
+           "an OperationalError: " .. tostring(err))
+      T.ok(lost(err, db.lost), "says the server went away: " ..
+           tostring(err.message))
+      T.ok(secs < 30, ("bounded time (%.1f s)"):format(secs))
+      T.eq(n, 2, "two batches were started")
+      sh(db.kind, dir, "start")
+      session:rollback()
+      T.eq({counts(engine)}, {0, 0})
+      session:close()
+      M.Base.metadata:drop_all(engine)
+      engine:dispose()
+    end)
+
+    test("the server stopped while a statement runs", function()
+      -- the stop comes from outside, half a second into a 5 s statement
+      local engine = create_engine(url)
+      local c = engine:connect()
+      T.eq(c:exec_driver_sql("SELECT 1"):scalar(), 1)
+      os.execute(("(sleep 0.5; %s %s %s stop) >/dev/null 2>&1 &")
+        :format(helper, db.kind, dir))
+      local secs, ok, err = elapsed(function()
+        c:exec_driver_sql(db.name == "postgresql" and "SELECT pg_sleep(5)"
+                          or "SELECT SLEEP(5)")
+      end)
+      T.eq(ok, false, "the statement fails")
+      T.ok(type(err) == "table" and err.isa and err:isa("OperationalError"),
+           "an OperationalError: " .. tostring(err))
+      T.ok(secs < 4.5, ("it did not wait out the statement (%.2f s)")
+        :format(secs))
+      c:close()
+      -- the background stop may still be finishing
+      os.execute("sleep 1")
+      sh(db.kind, dir, "start")
+      local c2 <close> = engine:connect()
+      T.eq(c2:exec_driver_sql("SELECT 1"):scalar(), 1)
+      c2:close()
+      engine:dispose()
+    end)
+
     test("the server stopped while a result streams", function()
       local engine = create_engine(url)
       local c = engine:connect()
