@@ -183,6 +183,37 @@ T.test("sqlite: two connections update one row", function()
   os.remove(path)
 end)
 
+T.test("sqlite: the shell meets a locked database", function()
+  -- `retort URL -c SQL` against a row another connection holds: an error
+  -- and a failing exit within the URL's busy timeout, no hang
+  local path = tmpfile()
+  local e = create_engine("sqlite:///" .. path)
+  local c <close> = e:connect()
+  c:exec_driver_sql("CREATE TABLE rt_lock (id INTEGER PRIMARY KEY, x INTEGER)")
+  c:exec_driver_sql("INSERT INTO rt_lock VALUES (1, 0)")
+  c:commit()
+  c:exec_driver_sql("UPDATE rt_lock SET x = 1 WHERE id = 1")
+  local exe = assert(os.getenv("RETORT_BUILD_DIR"),
+                     "RETORT_BUILD_DIR is not set") .. "/retort"
+  local secs, ok, out = elapsed(function()
+    local p = assert(io.popen(("%s --norc 'sqlite:///%s?timeout=0.3' -c " ..
+      "'UPDATE rt_lock SET x = 5 WHERE id = 1' 2>&1; echo \"exit $?\"")
+      :format(exe, path)))
+    local text = p:read("a")
+    p:close()
+    return text
+  end)
+  T.ok(ok)
+  T.match(out, "database is locked")
+  T.match(out, "exit 1\n$")
+  T.ok(secs < 3, ("the shell gave up in time (%.2f s)"):format(secs))
+  c:commit()
+  T.eq(c:exec_driver_sql("SELECT x FROM rt_lock"):scalar(), 1)
+  c:close()
+  e:dispose()
+  os.remove(path)
+end)
+
 for _, db in ipairs(T.databases()) do
   if db.name ~= "sqlite" then
     local n = db.name .. ": "
