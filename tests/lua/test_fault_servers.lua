@@ -262,8 +262,10 @@ for _, db in ipairs(servers) do
       local engine = create_engine(url)
       local c = engine:connect()
       T.eq(c:exec_driver_sql("SELECT 1"):scalar(), 1)
-      os.execute(("(sleep 0.5; %s %s %s stop) >/dev/null 2>&1 &")
-        :format(helper, db.kind, dir))
+      local done = dir .. ".stopped"
+      os.remove(done)
+      os.execute(("(sleep 0.5; %s %s %s stop; touch %s) >/dev/null 2>&1 &")
+        :format(helper, db.kind, dir, done))
       local secs, ok, err = elapsed(function()
         c:exec_driver_sql(db.name == "postgresql" and "SELECT pg_sleep(5)"
                           or "SELECT SLEEP(5)")
@@ -274,8 +276,17 @@ for _, db in ipairs(servers) do
       T.ok(secs < 4.5, ("it did not wait out the statement (%.2f s)")
         :format(secs))
       c:close()
-      -- the background stop may still be finishing
-      os.execute("sleep 1")
+      -- the background stop may still be finishing: wait for it, or it
+      -- could tear down the server started next
+      for _ = 1, 300 do
+        local f = io.open(done)
+        if f then
+          f:close()
+          break
+        end
+        os.execute("sleep 0.1")
+      end
+      os.remove(done)
       sh(db.kind, dir, "start")
       local c2 <close> = engine:connect()
       T.eq(c2:exec_driver_sql("SELECT 1"):scalar(), 1)
