@@ -1710,6 +1710,10 @@ static int node_tostring(lua_State *L) {
     lua_pushstring(L, s->name);
     return 1;
   }
+  if (s->kind == RT_N_COLUMN && s->name == NULL && s->owner == NULL) {
+    lua_pushliteral(L, "(no name)"); /* as SQLAlchemy prints Column(type) */
+    return 1;
+  }
   c = compile_ud(L, s, &rt_dialect_default, NULL);
   lua_pushstring(L, c->sql);
   return 1;
