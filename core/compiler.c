@@ -244,6 +244,11 @@ static int needs_quote(const rt_dialect *d, const char *name) {
 
 void rt_c_ident(rt_compiler *c, const char *name) {
   const char *p;
+  if (name == NULL) {
+    /* an element not named yet; the specific cases say so better above */
+    rt_c_fail(c, RT_ECOMPILE, "Cannot compile an element without a name");
+    return;
+  }
   if (!needs_quote(c->d, name)) {
     S(name);
     return;
@@ -405,6 +410,11 @@ static void column(rt_compiler *c, rt_node *col) {
   }
   if (col->flags & RT_F_ANON && col->a)
     anon_label(c, col->a);
+  else if (col->name == NULL && c->d == &rt_dialect_default)
+    S("\"<name unknown>\""); /* SQLAlchemy's string form of Column(type) */
+  else if (col->name == NULL)
+    rt_c_fail(c, RT_ECOMPILE,
+              "Cannot compile Column object until its 'name' is assigned.");
   else
     rt_c_ident(c, col->name);
 }

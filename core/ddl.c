@@ -13,7 +13,10 @@ rt_node *rt_ddl_new(int op, rt_node *table, const char *index_name) {
   if (!n) return NULL;
   n->op = (unsigned char)op;
   n->a = rt_ref(table);
-  if (index_name) n->name = rt_strdup(index_name);
+  if (index_name && !(n->name = rt_strdup(index_name))) {
+    rt_unref(n);
+    return NULL;
+  }
   return n;
 }
 

@@ -198,7 +198,11 @@ rt_node *rt_node_copy(const rt_node *n) {
   c->a = rt_ref(n->a);
   c->b = rt_ref(n->b);
   c->c = rt_ref(n->c);
-  if (copy_value(&c->value, n->value) != 0) c->value = rt_vnull();
+  if ((n->name && !c->name) || copy_value(&c->value, n->value) != 0) {
+    c->value = rt_vnull(); /* not ours to free */
+    rt_unref(c);
+    return NULL;
+  }
   if (n->n) {
     /* the capacity rt_node_push expects: 4, or the next power of two */
     c->kids = kids_alloc((size_t)n->n);
@@ -239,7 +243,11 @@ rt_node *rt_bind(const char *key, rt_value v, rt_type *type, int anon) {
   rt_node *n = rt_node_new(RT_N_BIND);
   if (!n) return NULL;
   n->name = rt_strdup(key ? key : "param");
-  if (copy_value(&n->value, v) != 0) v = rt_vnull();
+  if (n->name == NULL || copy_value(&n->value, v) != 0) {
+    n->value = rt_vnull(); /* not ours to free */
+    rt_unref(n);
+    return NULL;
+  }
   if (!type) {
     switch (v.type) {
     case RT_V_INT:
@@ -271,6 +279,10 @@ rt_node *rt_literal_column(const char *text, rt_type *type) {
   if (!n) return NULL;
   n->name = rt_strdup(text);
   n->type = rt_type_ref(type);
+  if (text && !n->name) {
+    rt_unref(n);
+    return NULL;
+  }
   return n;
 }
 
@@ -280,6 +292,10 @@ rt_node *rt_column(const char *name, rt_type *type) {
   n->name = rt_strdup(name);
   n->type = rt_type_ref(type);
   n->flags |= RT_F_LIGHT;
+  if (name && !n->name) {
+    rt_unref(n);
+    return NULL;
+  }
   return n;
 }
 
@@ -454,6 +470,10 @@ rt_node *rt_custom_op(const char *opstring, rt_node *left, rt_node *right) {
     n->name = rt_strdup(opstring);
     rt_type_unref(n->type);
     n->type = rt_type_ref(left->type);
+    if (opstring && !n->name) {
+      rt_unref(n);
+      return NULL;
+    }
   }
   return n;
 }
@@ -651,6 +671,10 @@ rt_node *rt_label(const char *name, rt_node *e) {
   if (!name) n->flags |= RT_F_ANON;
   n->a = e;
   n->type = rt_type_ref(e->type);
+  if (name && !n->name) {
+    rt_unref(n);
+    return NULL;
+  }
   return n;
 }
 

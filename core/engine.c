@@ -343,7 +343,8 @@ void rt_connection_close(rt_connection *c) {
   if (c->dbc) {
     if (c->in_tx && !c->dbc->lost && c->isolation != RT_ISO_AUTOCOMMIT) {
       hook(c, "ROLLBACK", NULL, 0, 0);
-      c->dbc->drv->rollback(c->dbc, &e);
+      /* a transaction that would not roll back must not be handed out */
+      if (c->dbc->drv->rollback(c->dbc, &e) != 0) c->dbc->lost = 1;
     }
     /* the next user of this driver connection gets the engine's level */
     if (c->isolation_set && !c->dbc->lost &&

@@ -114,6 +114,10 @@ rt_node *rt_column_new(const char *name, rt_type *type) {
   if (!c) return NULL;
   c->name = rt_strdup(name);
   c->type = rt_type_ref(type);
+  if (name && !c->name) {
+    rt_unref(c);
+    return NULL;
+  }
   return c;
 }
 
@@ -135,8 +139,9 @@ void rt_coldata_free(rt_coldata *d) {
 
 void rt_constraint_clear(rt_constraint *c) {
   int i;
+  /* a constraint may be cleared half-built: ncols set, lists missing */
   for (i = 0; i < c->ncols; i++) {
-    free(c->cols[i]);
+    if (c->cols) free(c->cols[i]);
     if (c->refcols) free(c->refcols[i]);
   }
   free(c->cols);
@@ -183,9 +188,11 @@ int rt_table_add_column(rt_node *t, rt_node *col, rt_error *err) {
                  col->name, t->name);
     return -1;
   }
-  /* the table takes over the caller's reference */
-  if (rt_node_push(t, col) != 0)
+  /* the table takes over the caller's reference, but only on success:
+  ** a failed push drops one, so give it one to drop */
+  if (rt_node_push(t, rt_ref(col)) != 0)
     return rt_error_set(err, RT_EMEMORY, "out of memory");
+  col->refs--;
   col->owner = t;
   t->refs += col->refs; /* its holders now hold the table */
   col->refs = 0;

@@ -199,7 +199,10 @@ rt_node *rt_alias(rt_node *element, const char *name, int flags) {
   }
   a->a = element;
   a->flags = (unsigned short)flags;
-  if (name) a->name = rt_strdup(name);
+  if (name && !(a->name = rt_strdup(name))) {
+    rt_unref(a);
+    return NULL;
+  }
   if (element->kind == RT_N_SELECT || element->kind == RT_N_COMPOUND) {
     a->flags |= RT_F_SUBQUERY;
     cols = select_columns(element);
@@ -233,6 +236,11 @@ rt_node *rt_alias(rt_node *element, const char *name, int flags) {
     p->type = rt_type_ref(inner->type);
     p->owner = a;
     p->refs = 0;
+    if (!p->name) {
+      rt_unref(cols);
+      rt_unref(a);
+      return NULL;
+    }
   }
   rt_unref(cols);
   return a;

@@ -185,6 +185,11 @@ static int fail(pg_conn *c, const PGresult *res, rt_error *err) {
   const char *pos;
   int bad = PQstatus(c->pg) == CONNECTION_BAD;
   rt_errkind kind = kind_of(state);
+  /* An error libpq made itself (no SQLSTATE) may be the first sign of a
+  ** server that went away while the connection still looks good: reading
+  ** what is there tells (before PQerrorMessage, which the read may move). */
+  if (!bad && state == NULL && !PQconsumeInput(c->pg))
+    bad = PQstatus(c->pg) == CONNECTION_BAD;
   if (msg == NULL || *msg == '\0') msg = PQerrorMessage(c->pg);
   if (bad || fatal_state(state)) {
     c->base.lost = 1;

@@ -422,19 +422,30 @@ static void sq_cursor_close(rt_cursor *base) {
 ** a second connection may find a transaction already open: it joins it, as
 ** pysqlite's implicit transactions do.
 */
+/*
+** Transaction control goes straight to sqlite3_exec, without a cursor of
+** ours: a ROLLBACK must not fail for want of memory, or a transaction
+** could stay open on a handle that goes back to the pool.
+*/
+static int tx_exec(rt_dbconn *base, const char *sql, rt_error *err) {
+  sqlite_conn *c = (sqlite_conn *)base;
+  int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+  return rc == SQLITE_OK ? 0 : fail(c, rc, err);
+}
+
 static int sq_begin(rt_dbconn *c, rt_error *err) {
   if (!sqlite3_get_autocommit(((sqlite_conn *)c)->db)) return 0;
-  return rt_driver_exec(c, "BEGIN", err);
+  return tx_exec(c, "BEGIN", err);
 }
 
 static int sq_commit(rt_dbconn *c, rt_error *err) {
   if (sqlite3_get_autocommit(((sqlite_conn *)c)->db)) return 0;
-  return rt_driver_exec(c, "COMMIT", err);
+  return tx_exec(c, "COMMIT", err);
 }
 
 static int sq_rollback(rt_dbconn *c, rt_error *err) {
   if (sqlite3_get_autocommit(((sqlite_conn *)c)->db)) return 0;
-  return rt_driver_exec(c, "ROLLBACK", err);
+  return tx_exec(c, "ROLLBACK", err);
 }
 
 static int sq_ping(rt_dbconn *c, rt_error *err) {

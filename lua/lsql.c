@@ -389,7 +389,7 @@ static int in_(lua_State *L, int negate, const char *fname) {
       return rt_lua_error(L, RT_EARGUMENT,
                           "%s: list item %d is not a SQL value", fname, i);
     lua_pop(L, 1);
-    if (rt_node_push(list, item) != 0)
+    if (!item || rt_node_push(list, item) != 0)
       return rt_lua_error(L, RT_EMEMORY, "out of memory");
   }
   ud = RESULT(L);
@@ -1885,6 +1885,10 @@ static int node_tostring(lua_State *L) {
   rt_compiled *c;
   if (s->kind == RT_N_TABLE) {
     lua_pushstring(L, s->name);
+    return 1;
+  }
+  if (s->kind == RT_N_COLUMN && s->name == NULL && s->owner == NULL) {
+    lua_pushliteral(L, "(no name)"); /* as SQLAlchemy prints Column(type) */
     return 1;
   }
   c = compile_ud(L, s, &rt_dialect_default, NULL);

@@ -464,17 +464,20 @@ static char **strlist(lua_State *L, int idx, int *n, const char *fname) {
   if (!v) rt_lua_error(L, RT_EMEMORY, "out of memory");
   for (i = 0; i < len; i++) {
     rt_node *c;
+    const char *name = NULL;
     lua_rawgeti(L, idx, i + 1);
     c = lsql_tonode(L, -1);
     if (c && c->kind == RT_N_COLUMN)
-      v[i] = rt_strdup(c->name);
+      name = c->name;
     else if (lua_type(L, -1) == LUA_TSTRING)
-      v[i] = rt_strdup(lua_tostring(L, -1));
+      name = lua_tostring(L, -1);
+    if (name) v[i] = rt_strdup(name);
     lua_pop(L, 1);
     if (!v[i]) {
       int j;
       for (j = 0; j < i; j++) free(v[j]);
       free(v);
+      if (name) rt_lua_error(L, RT_EMEMORY, "out of memory");
       rt_lua_error(L, RT_EARGUMENT, "%s: item %d is not a column name", fname,
                    i + 1);
     }
@@ -485,8 +488,9 @@ static char **strlist(lua_State *L, int idx, int *n, const char *fname) {
 
 static char *optstr(lua_State *L, int rec, const char *field) {
   char *s = NULL;
-  if (lua_getfield(L, rec, field) == LUA_TSTRING)
-    s = rt_strdup(lua_tostring(L, -1));
+  if (lua_getfield(L, rec, field) == LUA_TSTRING &&
+      (s = rt_strdup(lua_tostring(L, -1))) == NULL)
+    rt_lua_error(L, RT_EMEMORY, "out of memory");
   lua_pop(L, 1);
   return s;
 }
@@ -526,6 +530,7 @@ static void split_target(lua_State *L, lcons *k, const char *target, int i) {
     k->c.reftable[dot - target] = '\0';
   }
   k->c.refcols[i] = rt_strdup(dot + 1);
+  if (!k->c.refcols[i]) rt_lua_error(L, RT_EMEMORY, "out of memory");
 }
 
 static void add_record(lua_State *L, rt_node *t, int rec) {
@@ -628,6 +633,8 @@ static void column_constraints(lua_State *L, rt_node *t, int colidx,
       lua_getfield(L, -1, "name");
       free(d->seqname);
       d->seqname = rt_strdup(lua_tostring(L, -1));
+      if (lua_isstring(L, -1) && !d->seqname)
+        rt_lua_error(L, RT_EMEMORY, "out of memory");
       lua_pop(L, 1);
     } else if (kind && strcmp(kind, "ForeignKey") == 0) {
       lcons *k = newcons(L);
@@ -663,6 +670,7 @@ static void column_constraints(lua_State *L, rt_node *t, int colidx,
     if (index) {
       lua_pushfstring(L, "ix_%s_%s", t->name, col->name);
       k->c.name = rt_strdup(lua_tostring(L, -1));
+      if (!k->c.name) rt_lua_error(L, RT_EMEMORY, "out of memory");
       lua_pop(L, 1);
     }
     if (rt_table_add_constraint(t, &k->c) != 0)

@@ -3,27 +3,35 @@
 **
 **   alloc_fail CHUNK.lua [FIRST [LAST [STRIDE]]]
 **
-** CHUNK returns two functions, run and check.  The chunk runs once with an
-** allocator that only counts, giving the number T of allocations run makes.
-** Then, for N = FIRST, FIRST + STRIDE, ... up to LAST (default 1..T, every
-** one), a fresh Lua state runs it again with an allocator that fails the
-** N-th allocation and every one after it: run must end in a clean Lua
-** error about memory, never a crash or a leak (the sanitizer build sees to
-** those).  A second run fails the N-th allocation only, which Lua survives
-** by collecting garbage at that point and trying again: it may succeed, or
-** end in the same clean error.  After each, in the same state with the
-*allocator restored, check runs
-** and must succeed: it tells a database left all-or-nothing from a
-** half-written one.
+** CHUNK returns two functions, run and check.  The chunk runs once with
+** allocations only counted, giving the number T that run makes.  Then,
+** for N = FIRST, FIRST + STRIDE, ... up to LAST (default 1..T, every one),
+** a fresh Lua state runs it again with the N-th allocation and every one
+** after it failing: run must end in a clean Lua error about memory, never
+** a crash or a leak (the sanitizer build sees to those).  A second run
+** fails the N-th allocation only, which may be survived (Lua collects
+** garbage and tries again; the C core may report it and the caller go on):
+** it may succeed, or end in the same clean error.  After each, in the same
+** state with allocations working again, check runs and must succeed: it
+** tells a database left all-or-nothing from a half-written one.
 **
-** Only growing allocations are counted and failed: Lua assumes a shrinking
-** one never fails.  ALLOC_FAIL_VERBOSE=1 prints how each run ended;
-** ALLOC_FAIL_MODE=persist or once runs only that kind.
+** ALLOC_FAIL_TARGET says whose allocations are counted and failed:
+**   lua (default)  Lua's, through the lua_Alloc of the state; only growing
+**                  ones (Lua assumes a shrinking one never fails);
+**   c              the C core's own malloc, calloc, realloc (growing) and
+**                  strdup: this executable is linked with --wrap for them
+**                  (tests/meson.build), which reaches every call in the
+**                  static retort libraries but none inside the shared
+**                  libraries they use (SQLite, libpq, Lua).
+** ALLOC_FAIL_VERBOSE=1 prints how each run ended; ALLOC_FAIL_MODE=persist
+** or once runs only that kind.
 ** Prints "CHUNK: T allocations, N runs, all clean".
 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <malloc.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -32,36 +40,78 @@
 #include "lua/lretort.h"
 
 typedef struct fail_state {
-  long count;   /* growing allocations so far, while armed */
+  long count;   /* counted allocations so far, while armed */
   long fail_at; /* the first one to fail (0: never) */
-  int once;     /* fail only that one (Lua collects garbage and retries) */
+  int once;     /* fail only that one */
   int armed;
 } fail_state;
 
+/* The state whose allocations are being counted: Lua's or the core's. */
+static fail_state *lua_target, *c_target;
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *ptr, size_t size);
+char *__real_strdup(const char *s);
+
+/* Count one allocation of s; 1 when it is to fail. */
+static int should_fail(fail_state *s) {
+  if (s == NULL || !s->armed) return 0;
+  s->count++;
+  return s->fail_at > 0 &&
+         (s->once ? s->count == s->fail_at : s->count >= s->fail_at);
+}
+
+void *__wrap_malloc(size_t size) {
+  return should_fail(c_target) ? NULL : __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t n, size_t size) {
+  return should_fail(c_target) ? NULL : __real_calloc(n, size);
+}
+
+/* realloc(p, 0) frees, and a shrinking realloc is not counted: callers
+** may rightly treat those as unable to fail */
+void *__wrap_realloc(void *ptr, size_t size) {
+  if (ptr == NULL || size > malloc_usable_size(ptr))
+    if (size > 0 && should_fail(c_target)) return NULL;
+  return __real_realloc(ptr, size);
+}
+
+char *__wrap_strdup(const char *str) {
+  return should_fail(c_target) ? NULL : __real_strdup(str);
+}
+
 static void *alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  fail_state *s = ud;
+  (void)ud;
   if (nsize == 0) {
     free(ptr);
     return NULL;
   }
-  if (s->armed && (ptr == NULL || nsize > osize)) {
-    s->count++;
-    if (s->fail_at > 0 &&
-        (s->once ? s->count == s->fail_at : s->count >= s->fail_at))
-      return NULL;
-  }
-  return realloc(ptr, nsize);
+  if ((ptr == NULL || nsize > osize) && should_fail(lua_target)) return NULL;
+  return __real_realloc(ptr, nsize);
+}
+
+/* Point the counting at s, for the allocations ALLOC_FAIL_TARGET names. */
+static void target(fail_state *s) {
+  const char *t = getenv("ALLOC_FAIL_TARGET");
+  if (t && strcmp(t, "c") == 0)
+    c_target = s, lua_target = NULL;
+  else
+    lua_target = s, c_target = NULL;
 }
 
 /* A state with retort's globals, and CHUNK's run and check at 1 and 2. */
 static lua_State *open_state(const char *chunk, fail_state *s) {
-  lua_State *L = lua_newstate(alloc, s);
+  lua_State *L = lua_newstate(alloc, NULL);
+  target(s);
   if (L == NULL) return NULL;
   luaL_openlibs(L);
   rt_lua_setglobals(L);
   if (luaL_loadfile(L, chunk) != LUA_OK || lua_pcall(L, 0, 2, 0) != LUA_OK) {
     fprintf(stderr, "%s: %s\n", chunk, lua_tostring(L, -1));
     lua_close(L);
+    target(NULL);
     return NULL;
   }
   return L;
@@ -103,6 +153,7 @@ static int try_once(const char *chunk, long n, int once) {
     status = -1;
   }
   lua_close(L);
+  target(NULL);
   return status;
 }
 
@@ -132,6 +183,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   lua_close(L);
+  target(NULL);
   total = s.count;
   first = argc > 2 ? atol(argv[2]) : 1;
   last = argc > 3 ? atol(argv[3]) : total;

@@ -1,10 +1,22 @@
--- A Core round trip on in-memory SQLite for alloc_fail: schema, DML in
--- one transaction, reflection.  run() may fail anywhere; check() then
--- proves the database holds all of the committed work or none of it.
+-- A Core round trip for alloc_fail: schema, DML in one transaction,
+-- reflection.  run() may fail anywhere; check() then proves the database
+-- holds all of the committed work or none of it.  In-memory SQLite, or the
+-- database ALLOC_FAIL_URL names (its tables are dropped before each run).
+local url = os.getenv("ALLOC_FAIL_URL") or "sqlite://"
 local engine
 
+if not url:match("^sqlite") then
+  local e = create_engine(url)
+  local c <close> = e:connect()
+  c:exec_driver_sql("DROP TABLE IF EXISTS addresses")
+  c:exec_driver_sql("DROP TABLE IF EXISTS users")
+  c:commit()
+  c:close()
+  e:dispose()
+end
+
 local function run()
-  engine = create_engine("sqlite://")
+  engine = create_engine(url)
   local md = MetaData()
   local users = Table("users", md,
     Column("id", Integer, {primary_key = true}),
@@ -37,8 +49,8 @@ local function run()
       assert(m.name)
     end
     local sp = conn:begin_nested()
-    conn:exec_driver_sql("UPDATE users SET name = ? WHERE id = ?",
-                         {{"x", 1}, {"y", 2}})
+    conn:execute(text("UPDATE users SET name = :name WHERE id = :id"),
+                 {{name = "x", id = 1}, {name = "y", id = 2}})
     sp:rollback()
     assert(conn:execute(select(users.c.name):where(users.c.id:eq(1)))
       :scalar_one() == "jack")
@@ -65,7 +77,14 @@ local function check()
     assert(not tables.addresses, "addresses without users")
     return
   end
-  assert(tables.addresses, "users without addresses")
+  if not tables.addresses then
+    -- MySQL commits each CREATE TABLE by itself, so create_all can stop
+    -- half-way there (as in SQLAlchemy); no rows can have been written
+    assert(url:match("^mysql"), "users without addresses")
+    assert(conn:exec_driver_sql("SELECT count(*) FROM users"):scalar() == 0,
+           "users rows without the addresses table")
+    return
+  end
   local users = conn:exec_driver_sql(
     "SELECT id, name FROM users ORDER BY id"):all()
   local addrs = conn:exec_driver_sql(

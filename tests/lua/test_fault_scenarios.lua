@@ -79,30 +79,67 @@ T.test("sqlite: a database opened read-only (mode=ro)", function()
   os.remove(path)
 end)
 
--- root writes to any file whatever its mode, so this one needs a user
+T.test("sqlite: a missing file opened read-only (mode=ro)", function()
+  -- read-only never creates the file, so a missing one is an error
+  local path = os.tmpname()
+  os.remove(path)
+  local e = create_engine("sqlite:///" .. path .. "?mode=ro")
+  local err = T.raises("OperationalError", function() e:connect() end)
+  names_file(err, path)
+  T.match(err.message, "unable to open")
+  T.eq(io.open(path, "rb"), nil, "no file was created")
+end)
+
+-- A database file whose mode forbids writing.  Root writes to any file
+-- whatever its mode, so as root the check runs as an unprivileged user.
+local function read_only_file_check(path)
+  local e = create_engine("sqlite:///" .. path)
+  local c <close> = e:connect()
+  assert(c:exec_driver_sql("SELECT x FROM t"):scalar() == 10)
+  local ok, err = pcall(function()
+    c:exec_driver_sql("UPDATE t SET x = 11")
+  end)
+  assert(not ok, "the update succeeded")
+  c:rollback()
+  assert(c:exec_driver_sql("SELECT x FROM t"):scalar() == 10)
+  c:close()
+  e:dispose()
+  return err.kind, err.message
+end
+
 local probe = tmpfile("x")
 os.execute("chmod 444 " .. probe)
 local root = io.open(probe, "r+") ~= nil
 os.remove(probe)
-if root then
-  T.skip("sqlite: a read-only file", "running as root, which may write it")
-else
-  T.test("sqlite: a read-only file", function()
-    local path = tmpfile()
-    make_db(path)
-    os.execute("chmod 444 " .. path)
-    local e = create_engine("sqlite:///" .. path)
-    local c <close> = e:connect()
-    T.eq(c:exec_driver_sql("SELECT x FROM t"):scalar(), 10)
-    local err = T.raises("OperationalError", function()
-      c:exec_driver_sql("UPDATE t SET x = 11")
-    end)
-    names_file(err, path)
-    c:close()
-    e:dispose()
-    os.remove(path)
-  end)
-end
+
+T.test("sqlite: a read-only file", function()
+  local path = tmpfile()
+  make_db(path)
+  os.execute("chmod 444 " .. path)
+  local kind, message
+  if not root then
+    kind, message = read_only_file_check(path)
+  else
+    -- the same check in a child run as `nobody`
+    local exe = assert(os.getenv("RETORT_BUILD_DIR"),
+                       "RETORT_BUILD_DIR is not set") .. "/retort"
+    local script = tmpfile(("local k, m = load(%q)(%q)\n" ..
+      "io.write(k, '\\n', m)\n"):format(string.dump(read_only_file_check),
+                                        path))
+    os.execute("chmod 644 " .. script)
+    local p = assert(io.popen(("runuser -u nobody -- %s --norc %s 2>&1")
+      :format(exe, script)))
+    local out = p:read("a")
+    p:close()
+    os.remove(script)
+    kind, message = out:match("^(%w+)\n(.*)$")
+    T.ok(kind, "the child's output: " .. out)
+  end
+  T.eq(kind, "OperationalError")
+  names_file({message = message}, path)
+  T.match(message, "readonly")
+  os.remove(path)
+end)
 
 -- Lock contention: `holder` updates a row and keeps its transaction open;
 -- `waiter` updates the same row and must fail within its timeout with an
@@ -146,6 +183,37 @@ T.test("sqlite: two connections update one row", function()
   os.remove(path)
 end)
 
+T.test("sqlite: the shell meets a locked database", function()
+  -- `retort URL -c SQL` against a row another connection holds: an error
+  -- and a failing exit within the URL's busy timeout, no hang
+  local path = tmpfile()
+  local e = create_engine("sqlite:///" .. path)
+  local c <close> = e:connect()
+  c:exec_driver_sql("CREATE TABLE rt_lock (id INTEGER PRIMARY KEY, x INTEGER)")
+  c:exec_driver_sql("INSERT INTO rt_lock VALUES (1, 0)")
+  c:commit()
+  c:exec_driver_sql("UPDATE rt_lock SET x = 1 WHERE id = 1")
+  local exe = assert(os.getenv("RETORT_BUILD_DIR"),
+                     "RETORT_BUILD_DIR is not set") .. "/retort"
+  local secs, ok, out = elapsed(function()
+    local p = assert(io.popen(("%s --norc 'sqlite:///%s?timeout=0.3' -c " ..
+      "'UPDATE rt_lock SET x = 5 WHERE id = 1' 2>&1; echo \"exit $?\"")
+      :format(exe, path)))
+    local text = p:read("a")
+    p:close()
+    return text
+  end)
+  T.ok(ok)
+  T.match(out, "database is locked")
+  T.match(out, "exit 1\n$")
+  T.ok(secs < 3, ("the shell gave up in time (%.2f s)"):format(secs))
+  c:commit()
+  T.eq(c:exec_driver_sql("SELECT x FROM rt_lock"):scalar(), 1)
+  c:close()
+  e:dispose()
+  os.remove(path)
+end)
+
 for _, db in ipairs(T.databases()) do
   if db.name ~= "sqlite" then
     local n = db.name .. ": "
@@ -165,6 +233,14 @@ for _, db in ipairs(T.databases()) do
         b:exec_driver_sql("SET lock_timeout = '200ms'")
         b:commit()
         contend(a, b, 2, "lock timeout")
+        -- a statement timeout ends the wait as well (57014, a
+        -- QueryCanceledError in psycopg2: an OperationalError)
+        b:exec_driver_sql("SET lock_timeout = 0")
+        b:exec_driver_sql("SET statement_timeout = '300ms'")
+        b:commit()
+        a:exec_driver_sql("UPDATE rt_lock SET x = 0 WHERE id = 1")
+        a:commit()
+        contend(a, b, 2, "statement timeout")
       else
         b:exec_driver_sql("SET innodb_lock_wait_timeout = 1")
         contend(a, b, 4, "Lock wait timeout")
