@@ -676,7 +676,10 @@ static int run_values(lua_State *L, const char *sql, const rt_value *vals,
   rt_error err = RT_ERROR_INIT;
   int pidx = 0;
   if (has_listeners(L, 1)) {
-    if (!c->c.in_tx) fire_conn(L, 1, "begin"); /* autobegin */
+    if (!c->c.in_tx) { /* autobegin, the begin event first */
+      fire_conn(L, 1, "begin");
+      if (rt_connection_begin(&c->c, &err) != 0) return rt_lua_raise(L, &err);
+    }
     push_params(L, vals, nparams, nrows);
     pidx = lua_gettop(L);
     fire_cursor(L, "before_cursor_execute", sql, pidx, nrows > 1);

@@ -189,6 +189,15 @@ Initiator.__tostring = function(e)
   return "<AttributeEvent " .. e.key .. " " .. e.op .. ">"
 end
 
+-- relationship attribute events (from orm/collections.lua): the
+-- arguments end with the initiator's place
+local rel_ops = {set = "replace", append = "append", remove = "remove"}
+local function rel_event(r, name, list, ...)
+  local args = table.pack(...)
+  args[args.n] = setmetatable({key = r.key, op = rel_ops[name]}, Initiator)
+  for i = 1, #list do list[i](table.unpack(args, 1, args.n)) end
+end
+
 -- column attribute "set": fn(target, value, oldvalue, initiator); a
 -- listener given retval = true returns the value to set instead
 local function fire_set(m, obj, key, v, list)
@@ -204,7 +213,7 @@ local function fire_set(m, obj, key, v, list)
       end
     end
   end
-  local init = setmetatable({key = key, op = "set"}, Initiator)
+  local init = setmetatable({key = key, op = "replace"}, Initiator)
   for i = 1, #list do
     local r = list[i](obj, v, old, init)
     if meta[list[i]] and meta[list[i]].retval then v = r end
@@ -331,6 +340,11 @@ function orm.event.listen(target, name, fn, opts)
               tostring(k) .. "'")
     end
   end
+  if opts.retval and kind == "relationship" then
+    -- the collection code applies the value before its events
+    I.raise("ArgumentError", "event.listen: retval = true is supported " ..
+            "for column attributes, not relationships")
+  end
   local key = target
   if kind == "mapper" and mt_name(target) == "retort.Mapper" then
     key = target.class
@@ -423,6 +437,7 @@ if rawget(sa, "event") == nil then sa.event = orm.event end
 I.ev = ev
 I.listeners = listeners
 I.mapper_event = mapper_event
+I.rel_event = rel_event
 I.save_events = save_events
 I.session_event = session_event
 I.wrap_constructor = wrap_constructor

@@ -84,6 +84,9 @@ function Session:connection()
   self:_check_active()
   if not self._conn then
     self._conn = self.bind.connect and self.bind:connect() or self.bind
+    -- the session's transaction begins with its connection (the engine's
+    -- begin event comes before after_begin, as SQLAlchemy's)
+    if self._conn ~= self.bind then self._conn:begin() end
     self._txs = {{new = {}, deleted = {}}}
     session_event(self, "after_begin", nil, self._conn)
   end
