@@ -279,6 +279,18 @@ end
 -- load(target, context) for objects a query creates, refresh(target,
 -- context, attrs) for those it refreshes: C.load is wrapped once any
 -- class listens, and looks at the loaded class's listeners
+-- the column attributes of obj not loaded (nil: none)
+local function unloaded_keys(obj, m)
+  local out
+  for i, key in ipairs(m.keys) do
+    if not select(2, C.get(obj, i)) then
+      out = out or {}
+      out[#out + 1] = key
+    end
+  end
+  return out
+end
+
 local function wrap_load()
   if I.ev_load then return end
   local orig = C.load
@@ -291,8 +303,11 @@ local function wrap_load()
       return orig(rows, i, j, cls, mt, nattrs, colpos, pkpos, idmap, sid,
                   populate, out, outn, ...)
     end
+    -- the objects already known, with their unloaded attributes (false:
+    -- all loaded): a row for one of those refreshes it
+    local m = rawget(cls, "__mapper__")
     local before = {}
-    for _, o in pairs(idmap) do before[o] = true end
+    for _, o in pairs(idmap) do before[o] = unloaded_keys(o, m) or false end
     local n = orig(rows, i, j, cls, mt, nattrs, colpos, pkpos, idmap, sid,
                    populate, out, outn, ...)
     local seen = {}
@@ -300,10 +315,11 @@ local function wrap_load()
       local obj = out[k]
       if obj and not seen[obj] then
         seen[obj] = true
-        if not before[obj] then
+        local was = before[obj]
+        if was == nil then
           if onload then call_all(onload, obj, nil) end
-        elseif populate and onrefresh then
-          call_all(onrefresh, obj, nil, nil)
+        elseif (was or populate) and onrefresh then
+          call_all(onrefresh, obj, nil, was or nil)
         end
       end
     end
