@@ -114,15 +114,17 @@ local function call_all(list, ...)
   for i = 1, #list do list[i](...) end
 end
 
--- the mapper listeners of `name` for class cls: its own, then those of
--- its bases given with propagate = true (nil when none)
+-- the mapper listeners of `name` for class cls: its own and those of its
+-- bases given with propagate = true, in the order they were added (nil
+-- when none)
 local function class_listeners(cls, name)
-  local out
+  local out, sources = nil, 0
   local c, own = cls, true
   while type(c) == "table" do
     local l = listeners[c]
     l = l and l[name]
     if l then
+      sources = sources + 1
       for i = 1, #l do
         if own or (meta[l[i]] and meta[l[i]].propagate) then
           out = out or {}
@@ -132,6 +134,9 @@ local function class_listeners(cls, name)
     end
     local mt = getmetatable(c)
     c, own = type(mt) == "table" and rawget(mt, "__index") or nil, false
+  end
+  if out and sources > 1 then
+    table.sort(out, function(a, b) return meta[a].seq < meta[b].seq end)
   end
   return out
 end
@@ -166,15 +171,16 @@ local function save_events(m, when, conn, sv)
   end
 end
 
--- session events: listeners of the session, of its sessionmaker, and of
--- orm.Session (every session)
+-- session events: listeners of orm.Session (every session), of the
+-- session's sessionmaker, then of the session (SQLAlchemy's order: class
+-- listeners before the instance's)
 local function session_event(s, name, ...)
-  local l = listeners[s]
+  local l = listeners[orm.Session]
   if l and l[name] then call_all(l[name], s, ...) end
   local mk = rawget(s, "_maker")
   l = mk and listeners[mk]
   if l and l[name] then call_all(l[name], s, ...) end
-  l = listeners[orm.Session]
+  l = listeners[s]
   if l and l[name] then call_all(l[name], s, ...) end
 end
 
@@ -342,6 +348,8 @@ end
 local listen_opts = {propagate = true, retval = true, active_history = true,
                      once = true, raw = true, insert = true}
 
+local seq = 0 -- listeners in the order they were added
+
 orm.event = {}
 
 function orm.event.listen(target, name, fn, opts)
@@ -374,8 +382,10 @@ function orm.event.listen(target, name, fn, opts)
       return fn(...)
     end
   end
+  seq = seq + 1
   meta[stored] = {fn = fn, retval = opts.retval, propagate = opts.propagate,
-                  active_history = opts.active_history}
+                  active_history = opts.active_history,
+                  seq = opts.insert and -seq or seq}
   listeners[key] = listeners[key] or {}
   local l = listeners[key]
   l[name] = l[name] or {}

@@ -381,6 +381,26 @@ for _, db in ipairs(T.databases()) do
     reset()
   end)
 
+  T.test(pfx .. "mapper listeners of a base (propagate) run in the order " ..
+         "they were added", function()
+    reset()
+    local B2, U2 = schema()
+    local log = {}
+    event.listen(U2, "before_insert", function() log[#log + 1] = "own1" end)
+    event.listen(B2, "before_insert", function() log[#log + 1] = "base" end,
+                 {propagate = true})
+    event.listen(B2, "before_insert", function() log[#log + 1] = "noprop" end)
+    event.listen(U2, "before_insert", function() log[#log + 1] = "own2" end)
+    event.listen(U2, "before_insert", function() log[#log + 1] = "first" end,
+                 {insert = true})
+    local s <close> = orm.Session(engine)
+    s:add(U2{name = "p"})
+    s:commit()
+    T.eq(log, {"first", "own1", "base", "own2"})
+    s:close()
+    reset()
+  end)
+
   T.test(pfx .. "listen, remove, contains, once, listens_for, targets",
          function()
     local e = create_engine(url)
@@ -420,7 +440,7 @@ for _, db in ipairs(T.databases()) do
     s2:commit()
     event.remove(orm.Session, "before_commit", all)
     s2:commit()
-    T.eq(log, {"maker S", "all S", "one S", "all S", "one S"})
+    T.eq(log, {"all S", "maker S", "all S", "one S", "one S"})
     -- a Mapper is the same target as its class
     local m = orm.inspect(User)
     local fn = function() end
