@@ -90,6 +90,16 @@ static void fire_conn(lua_State *L, int conn_idx, const char *name) {
   fire(L, conn_idx, name, 1);
 }
 
+/* With listeners, a connection outside a transaction begins one before
+** its next statement with the begin event first (so a listener's error
+** leaves it begun, as SQLAlchemy's autobegin does). */
+static void begin_with_event(lua_State *L, lconn *c) {
+  rt_error err = RT_ERROR_INIT;
+  if (c->c.in_tx) return;
+  fire_conn(L, 1, "begin");
+  if (rt_connection_begin(&c->c, &err) != 0) rt_lua_raise(L, &err);
+}
+
 /* The parameters as listeners see them: a list of values, or for
 ** executemany a list of such lists. */
 static void push_params(lua_State *L, const rt_value *vals, int nparams,
@@ -676,10 +686,7 @@ static int run_values(lua_State *L, const char *sql, const rt_value *vals,
   rt_error err = RT_ERROR_INIT;
   int pidx = 0;
   if (has_listeners(L, 1)) {
-    if (!c->c.in_tx) { /* autobegin, the begin event first */
-      fire_conn(L, 1, "begin");
-      if (rt_connection_begin(&c->c, &err) != 0) return rt_lua_raise(L, &err);
-    }
+    begin_with_event(L, c);
     push_params(L, vals, nparams, nrows);
     pidx = lua_gettop(L);
     fire_cursor(L, "before_cursor_execute", sql, pidx, nrows > 1);
@@ -851,6 +858,13 @@ static int conn_begin_nested(lua_State *L) {
   lconn *c = openconn(L, 1);
   int n;
   lua_settop(L, 1);
+  if (has_listeners(L, 1)) {
+    /* savepoint(conn, name): the name is not made yet (nil) */
+    begin_with_event(L, c);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    fire(L, 1, "savepoint", 2);
+  }
   lua_pushnil(L);
   n = ++c->c.savepoints;
   savepoint_sql(L, "SAVEPOINT", n);
@@ -952,6 +966,13 @@ static int tx_end(lua_State *L, int commit) {
   if (!t->active) return 0;
   t->active = 0;
   if (t->nested) {
+    if (has_listeners(L, 1)) {
+      /* release_savepoint / rollback_savepoint(conn, name, context) */
+      lua_pushvalue(L, 1);
+      lua_pushfstring(L, "sa_savepoint_%d", t->savepoint);
+      lua_pushnil(L);
+      fire(L, 1, commit ? "release_savepoint" : "rollback_savepoint", 3);
+    }
     lua_pushnil(L);
     savepoint_sql(L, commit ? "RELEASE SAVEPOINT" : "ROLLBACK TO SAVEPOINT",
                   t->savepoint);

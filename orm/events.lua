@@ -37,6 +37,7 @@ local session_events = {
 local engine_events = {
   before_cursor_execute = true, after_cursor_execute = true,
   connect = true, begin = true, commit = true, rollback = true,
+  savepoint = true, release_savepoint = true, rollback_savepoint = true,
 }
 local column_events = {set = true}
 local relationship_events = {set = true, append = true, remove = true}

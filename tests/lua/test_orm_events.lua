@@ -136,6 +136,32 @@ for _, db in ipairs(T.databases()) do
     reset()
   end)
 
+  T.test(pfx .. "savepoint events", function()
+    local e = create_engine(url)
+    local log = {}
+    for _, n in ipairs({"begin", "commit", "savepoint", "release_savepoint",
+                        "rollback_savepoint"}) do
+      event.listen(e, n, logger(log, n))
+    end
+    event.listen(e, "before_cursor_execute",
+      function(_, _, sql) log[#log + 1] = sql end)
+    local conn <close> = e:connect()
+    local sp = conn:begin_nested()
+    conn:exec_driver_sql("SELECT 1")
+    sp:commit()
+    sp = conn:begin_nested()
+    sp:rollback()
+    conn:commit()
+    -- SQLAlchemy numbers the second savepoint 2: retort reuses 1
+    for i, l in ipairs(log) do log[i] = l:gsub("sa_savepoint_%d", "sp") end
+    T.eq(log, {"begin C", "savepoint C nil", "SAVEPOINT sp", "SELECT 1",
+               "release_savepoint C sp nil", "RELEASE SAVEPOINT sp",
+               "savepoint C nil", "SAVEPOINT sp",
+               "rollback_savepoint C sp nil", "ROLLBACK TO SAVEPOINT sp",
+               "commit C"})
+    conn:close()
+  end)
+
   T.test(pfx .. "session, mapper, attribute and engine events in order",
          function()
     local log = {}
