@@ -283,6 +283,24 @@ local function wrap_constructor(cls)
   end
 end
 
+-- classes declared from `base` (base:class "Name" {...}) once it has an
+-- init listener with propagate: their constructors are wrapped as they
+-- are made
+local hooked = setmetatable({}, {__mode = "k"})
+local function hook_class_method(base)
+  local orig = base.class
+  if hooked[base] or type(orig) ~= "function" then return end
+  hooked[base] = true
+  rawset(base, "class", function(b, ...)
+    local make = orig(b, ...)
+    return function(body)
+      local cls = make(body)
+      if is_class(cls) then wrap_constructor(cls) end
+      return cls
+    end
+  end)
+end
+
 -- load(target, context) for objects a query creates, refresh(target,
 -- context, attrs) for those it refreshes: C.load is wrapped once any
 -- class listens, and looks at the loaded class's listeners
@@ -365,10 +383,11 @@ function orm.event.listen(target, name, fn, opts)
               tostring(k) .. "'")
     end
   end
-  if opts.retval and kind == "relationship" then
-    -- the collection code applies the value before its events
+  if opts.retval and kind ~= "column" then
+    -- only a column's set can take the value a listener returns (the
+    -- collection code applies its value before its events)
     I.raise("ArgumentError", "event.listen: retval = true is supported " ..
-            "for column attributes, not relationships")
+            "for the set event of column attributes only")
   end
   local key = target
   if kind == "mapper" and mt_name(target) == "retort.Mapper" then
@@ -403,6 +422,7 @@ function orm.event.listen(target, name, fn, opts)
     if name == "init" then
       -- the class, and with propagate the mapped classes below it
       if is_class(key) then wrap_constructor(key) end
+      if opts.propagate then hook_class_method(key) end
       local reg = opts.propagate and key.registry
       for _, mm in ipairs(reg and reg.mappers or {}) do
         local c = mm.class
@@ -467,4 +487,3 @@ I.mapper_event = mapper_event
 I.rel_event = rel_event
 I.save_events = save_events
 I.session_event = session_event
-I.wrap_constructor = wrap_constructor

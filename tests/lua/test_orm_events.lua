@@ -403,6 +403,15 @@ for _, db in ipairs(T.databases()) do
     T.eq(log, {"init Address email 0", "init User addresses,name 0",
                "set a symbol('NO_VALUE')", "append x addresses append", "set b a",
                "set c b", "remove x remove"})
+    -- a class declared after the listener
+    local Later = Base:class "Later" {
+      __tablename__ = "ev_later",
+      id = Column(Integer, {primary_key = true}),
+      v = Column(Integer),
+    }
+    clear(log)
+    Later{v = 1}
+    T.eq(log, {"init Later v 0"})
     s:close()
     reset()
   end)
