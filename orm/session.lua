@@ -6,7 +6,6 @@
 
 local sa, orm, C, I = ...
 -- from the loader and the files run before this one (see orm/lorm.c)
-local compile_hook = I.compile_hook
 local configure = I.configure
 local hooks = I.hooks
 local ident_key = I.ident_key
