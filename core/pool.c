@@ -73,6 +73,7 @@ static int fresh(rt_pool *p, rt_dbconn **out, rt_error *err) {
   free(all);
   if (rc != 0) return -1;
   (*out)->created = now();
+  p->nconnects++;
   if (p->on_connect && p->on_connect(p->on_connect_ud, *out, err) != 0) {
     close_conn(p, *out);
     *out = NULL;

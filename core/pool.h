@@ -30,8 +30,9 @@ typedef struct rt_pool {
   rt_pool_opts opts;
   rt_dbconn **idle; /* stack of idle connections */
   int nidle;
-  int checkedout;    /* connections handed out and not yet returned */
-  rt_dbconn *shared; /* singleton mode */
+  int checkedout;          /* connections handed out and not yet returned */
+  unsigned long nconnects; /* driver connections made so far */
+  rt_dbconn *shared;       /* singleton mode */
   /* run on each new driver connection (the engine sets its isolation
   ** level there); a failure discards the connection */
   int (*on_connect)(void *ud, rt_dbconn *c, rt_error *err);

@@ -21,6 +21,7 @@
 typedef struct lengine {
   rt_engine *e;
   int echo;
+  int events; /* engine event listeners are set (user value 2) */
 } lengine;
 
 typedef struct ltx {
@@ -43,6 +44,94 @@ rt_engine *rt_lua_toengine(lua_State *L, int idx) {
 
 static lconn *checkconn(lua_State *L, int idx) {
   return luaL_checkudata(L, idx, CONN_MT);
+}
+
+/* --- engine events ---
+**
+** event.listen(engine, name, fn) keeps its listeners in a table (event
+** name -> list of functions) that engine:_set_listeners hands to the
+** engine; statements and transaction control then call them with
+** SQLAlchemy's arguments.  Without listeners the only cost is one flag
+** test per statement.
+*/
+
+/* Whether the engine of the Connection at idx has listeners. */
+static int has_listeners(lua_State *L, int idx) {
+  lengine *le;
+  lua_getiuservalue(L, idx, 1);
+  le = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return le != NULL && le->events;
+}
+
+/* Call the listeners of event `name` of the engine of the Connection at
+** conn_idx (absolute) with the nargs values on top, then pop them.  A
+** listener's error propagates: callers hold no resource here. */
+static void fire(lua_State *L, int conn_idx, const char *name, int nargs) {
+  int base = lua_gettop(L) - nargs, i, j, n;
+  lua_getiuservalue(L, conn_idx, 1);
+  if (lua_getiuservalue(L, -1, 2) == LUA_TTABLE &&
+      lua_getfield(L, -1, name) == LUA_TTABLE) {
+    int list = lua_gettop(L);
+    n = (int)lua_rawlen(L, list);
+    for (i = 1; i <= n; i++) {
+      lua_rawgeti(L, list, i);
+      for (j = 1; j <= nargs; j++) lua_pushvalue(L, base + j);
+      lua_call(L, nargs, 0);
+    }
+  }
+  lua_settop(L, base);
+}
+
+/* fire(name) with just the connection: begin, commit, rollback */
+static void fire_conn(lua_State *L, int conn_idx, const char *name) {
+  if (!has_listeners(L, conn_idx)) return;
+  lua_pushvalue(L, conn_idx);
+  fire(L, conn_idx, name, 1);
+}
+
+/* With listeners, a connection outside a transaction begins one before
+** its next statement with the begin event first (so a listener's error
+** leaves it begun, as SQLAlchemy's autobegin does). */
+static void begin_with_event(lua_State *L, lconn *c) {
+  rt_error err = RT_ERROR_INIT;
+  if (c->c.in_tx) return;
+  fire_conn(L, 1, "begin");
+  if (rt_connection_begin(&c->c, &err) != 0) rt_lua_raise(L, &err);
+}
+
+/* The parameters as listeners see them: a list of values, or for
+** executemany a list of such lists. */
+static void push_params(lua_State *L, const rt_value *vals, int nparams,
+                        int nrows) {
+  int r, i;
+  if (nrows > 1) lua_createtable(L, nrows, 0);
+  for (r = 0; r < nrows; r++) {
+    lua_createtable(L, nparams, 0);
+    for (i = 0; i < nparams; i++) {
+      const rt_value *v = &vals[(size_t)r * (size_t)nparams + (size_t)i];
+      if (v->type == RT_V_NULL)
+        rt_lua_pushnull(L);
+      else
+        rt_lua_pushvalue(L, v);
+      lua_rawseti(L, -2, i + 1);
+    }
+    if (nrows > 1) lua_rawseti(L, -2, r + 1);
+  }
+}
+
+/* before_cursor_execute / after_cursor_execute(conn, cursor, statement,
+** parameters, context, executemany): no cursor nor context here (nil);
+** the parameters table at pidx is the same object for both. */
+static void fire_cursor(lua_State *L, const char *name, const char *sql,
+                        int pidx, int many) {
+  lua_pushvalue(L, 1);
+  lua_pushnil(L);
+  lua_pushstring(L, sql);
+  lua_pushvalue(L, pidx);
+  lua_pushnil(L);
+  lua_pushboolean(L, many);
+  fire(L, 1, name, 6);
 }
 
 /* --- echo: log each statement and its parameters --- */
@@ -236,10 +325,11 @@ static int l_create_engine(lua_State *L) {
   }
   rt_engine_defaults(&o);
   lua_settop(L, 2);
-  le = lua_newuserdatauv(L, sizeof *le, 1);
+  le = lua_newuserdatauv(L, sizeof *le, 2);
   le_idx = lua_gettop(L);
   le->e = NULL;
   le->echo = 0;
+  le->events = 0;
   luaL_setmetatable(L, ENGINE_MT);
   if (opts) {
     o.pool.pool_size = getopt_int(L, opts, "pool_size", o.pool.pool_size);
@@ -353,9 +443,20 @@ static int engine_dispose(lua_State *L) {
   return 0;
 }
 
+/* engine:_set_listeners(t or nil): see "engine events" above */
+static int engine_set_listeners(lua_State *L) {
+  lengine *le = checkengine(L, 1);
+  lua_settop(L, 2);
+  if (!lua_isnil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+  le->events = lua_istable(L, 2);
+  lua_setiuservalue(L, 1, 2);
+  return 0;
+}
+
 static int engine_connect(lua_State *L) {
   lengine *le = checkengine(L, 1);
   rt_error err = RT_ERROR_INIT;
+  unsigned long made = le->e->pool.nconnects;
   lconn *c = lua_newuserdatauv(L, sizeof *c, 1);
   memset(c, 0, sizeof *c);
   rt_connection_init(&c->c, le->e);
@@ -367,6 +468,14 @@ static int engine_connect(lua_State *L) {
   if (rt_connection_acquire(&c->c, &err) != 0) {
     c->c.closed = 1;
     return rt_lua_raise(L, &err);
+  }
+  if (le->events && le->e->pool.nconnects != made) {
+    /* connect(dbapi_connection, connection_record): a new driver
+    ** connection, which Lua does not see: both nil */
+    int conn = lua_gettop(L);
+    lua_pushnil(L);
+    lua_pushnil(L);
+    fire(L, conn, "connect", 2);
   }
   return 1;
 }
@@ -575,12 +684,20 @@ static int run_values(lua_State *L, const char *sql, const rt_value *vals,
                       const unsigned char *conv, int nconv) {
   lconn *c = openconn(L, 1);
   rt_error err = RT_ERROR_INIT;
+  int pidx = 0;
+  if (has_listeners(L, 1)) {
+    begin_with_event(L, c);
+    push_params(L, vals, nparams, nrows);
+    pidx = lua_gettop(L);
+    fire_cursor(L, "before_cursor_execute", sql, pidx, nrows > 1);
+  }
   if (nrows > 1) {
     int64_t rowcount = -1;
     if (rt_connection_executemany(&c->c, sql, vals, nparams, nrows, &rowcount,
                                   &err) != 0)
       return rt_lua_raise_sql(L, &err, sql, orig_params);
     rt_lua_pushcountresult(L, 1, rowcount);
+    if (pidx) fire_cursor(L, "after_cursor_execute", sql, pidx, 1);
     return 1;
   } else {
     rt_cursor *cur = NULL;
@@ -589,6 +706,7 @@ static int run_values(lua_State *L, const char *sql, const rt_value *vals,
                               c->stream ? RT_EXEC_STREAM : 0, &cur, &err) != 0)
       return rt_lua_raise_sql(L, &err, sql, orig_params);
     rt_lua_setresult(L, 1, c, cur, conv, nconv);
+    if (pidx) fire_cursor(L, "after_cursor_execute", sql, pidx, 0);
     return 1;
   }
 }
@@ -710,6 +828,7 @@ static int conn_execute(lua_State *L) {
 static int conn_commit(lua_State *L) {
   lconn *c = openconn(L, 1);
   rt_error err = RT_ERROR_INIT;
+  if (c->c.in_tx) fire_conn(L, 1, "commit");
   rt_lua_close_results(c);
   if (rt_connection_commit(&c->c, &err) != 0) return rt_lua_raise(L, &err);
   return 0;
@@ -718,6 +837,7 @@ static int conn_commit(lua_State *L) {
 static int conn_rollback(lua_State *L) {
   lconn *c = openconn(L, 1);
   rt_error err = RT_ERROR_INIT;
+  if (c->c.in_tx) fire_conn(L, 1, "rollback");
   rt_lua_close_results(c);
   if (rt_connection_rollback(&c->c, &err) != 0) return rt_lua_raise(L, &err);
   return 0;
@@ -725,6 +845,7 @@ static int conn_rollback(lua_State *L) {
 
 static int conn_close(lua_State *L) {
   lconn *c = checkconn(L, 1);
+  if (!c->c.closed && c->c.in_tx) fire_conn(L, 1, "rollback");
   rt_lua_close_results(c);
   rt_connection_close(&c->c);
   return 0;
@@ -755,6 +876,7 @@ static int conn_begin(lua_State *L) {
                         "This connection has already initialized a "
                         "transaction; can't call begin() here unless "
                         "begin_nested() is used");
+  fire_conn(L, 1, "begin");
   if (rt_connection_begin(&c->c, &err) != 0) return rt_lua_raise(L, &err);
   return push_tx(L, 0, 0);
 }
@@ -771,6 +893,13 @@ static int conn_begin_nested(lua_State *L) {
   lconn *c = openconn(L, 1);
   int n;
   lua_settop(L, 1);
+  if (has_listeners(L, 1)) {
+    /* savepoint(conn, name): the name is not made yet (nil) */
+    begin_with_event(L, c);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    fire(L, 1, "savepoint", 2);
+  }
   lua_pushnil(L);
   n = ++c->c.savepoints;
   savepoint_sql(L, "SAVEPOINT", n);
@@ -872,12 +1001,20 @@ static int tx_end(lua_State *L, int commit) {
   if (!t->active) return 0;
   t->active = 0;
   if (t->nested) {
+    if (has_listeners(L, 1)) {
+      /* release_savepoint / rollback_savepoint(conn, name, context) */
+      lua_pushvalue(L, 1);
+      lua_pushfstring(L, "sa_savepoint_%d", t->savepoint);
+      lua_pushnil(L);
+      fire(L, 1, commit ? "release_savepoint" : "rollback_savepoint", 3);
+    }
     lua_pushnil(L);
     savepoint_sql(L, commit ? "RELEASE SAVEPOINT" : "ROLLBACK TO SAVEPOINT",
                   t->savepoint);
     if (c->c.savepoints >= t->savepoint) c->c.savepoints = t->savepoint - 1;
     return 0;
   }
+  if (c->c.in_tx) fire_conn(L, 1, commit ? "commit" : "rollback");
   rt_lua_close_results(c);
   if ((commit ? rt_connection_commit(&c->c, &err)
               : rt_connection_rollback(&c->c, &err)) != 0)
@@ -917,10 +1054,12 @@ static int tx_close(lua_State *L) {
   return tx_end(L, 0);
 }
 
-static const luaL_Reg engine_methods[] = {{"connect", engine_connect},
-                                          {"begin", engine_begin},
-                                          {"dispose", engine_dispose},
-                                          {NULL, NULL}};
+static const luaL_Reg engine_methods[] = {
+    {"connect", engine_connect},
+    {"begin", engine_begin},
+    {"dispose", engine_dispose},
+    {"_set_listeners", engine_set_listeners},
+    {NULL, NULL}};
 
 static const luaL_Reg conn_methods[] = {
     {"execute", conn_execute},

@@ -96,11 +96,11 @@ local function new_coll(owner, r, items)
 end
 
 -- attribute events of a relationship: listen(User.addresses, "append", fn)
--- calls fn(target, value, initiator) (initiator: nil here); "set" gets
--- fn(target, value, oldvalue, initiator).  The other side fires too.
+-- calls fn(target, value, initiator); "set" gets fn(target, value,
+-- oldvalue, initiator) (orm/events.lua).  The other side fires too.
 local function attr_event(r, name, ...)
   local l = listeners[r]
-  if l and l[name] then for _, fn in ipairs(l[name]) do fn(...) end end
+  if l and l[name] then I.rel_event(r, name, l[name], ...) end
 end
 
 -- x's relationship b now includes (or is) owner: the other side of a

@@ -35,6 +35,8 @@ local function construct_others(obj, others, args)
   end
 end
 
+I.construct_others = construct_others -- for orm/events.lua
+
 local function declared_attr(fn)
   return setmetatable({fn = fn}, {__name = "retort.declared_attr"})
 end

@@ -10,11 +10,10 @@ local sa, orm, C, I = ...
 -- from the loader and the files run before this one (see orm/lorm.c)
 local col_value = I.col_value
 local compile_hook = I.compile_hook
-local dispatch = I.dispatch
+local ev = I.ev
 local ident_key = I.ident_key
 local ident_vals = I.ident_vals
 local key_of = I.key_of
-local listeners = I.listeners
 local mapper_of = I.mapper_of
 local pk_values = I.pk_values
 local raise = I.raise
@@ -90,15 +89,8 @@ end
 local function run_compiled(s, conn, c, objs, i, j)
   local many = j > i
   local params = C.positional(objs, i, j, c.order, many)
-  if listeners[s.bind] and listeners[s.bind].before_cursor_execute then
-    dispatch(s, "before_cursor_execute", conn, nil, c.sql, params, nil, many)
-  end
-  local r = conn:_exec_compiled(c.sql, many and params or {params}, c.kinds,
-                                c.conv)
-  if listeners[s.bind] and listeners[s.bind].after_cursor_execute then
-    dispatch(s, "after_cursor_execute", conn, nil, c.sql, params, nil, many)
-  end
-  return r
+  return conn:_exec_compiled(c.sql, many and params or {params}, c.kinds,
+                             c.conv)
 end
 
 -- UPDATEs for the modified objects of mapper m: only the attributes whose
@@ -254,6 +246,14 @@ local function emit_deletes(s, conn, m, objs, done)
   end
   local rows = {}
   for i, key in ipairs(keys) do rows[i] = bykey[key] end
+  local sorted
+  if ev.mapper then
+    local objof = {}
+    for i, obj in ipairs(objs) do objof[bykey[ident_key(obj, m)]] = obj end
+    sorted = {}
+    for i, p in ipairs(rows) do sorted[i] = objof[p] end
+    I.mapper_event(m, "before_delete", conn, sorted)
+  end
   local count = run_batch(s, conn, delete_stmt(m), rows)
   if count >= 0 and count ~= #rows then
     io.stderr:write(string.format(
@@ -262,6 +262,7 @@ local function emit_deletes(s, conn, m, objs, done)
       "within the mapper configuration to prevent this warning.\n",
       m.local_table.name, #rows, count))
   end
+  if sorted then I.mapper_event(m, "after_delete", conn, sorted) end
 end
 
 -- copy the referenced values of src (nil: NULL) into dst's foreign key
@@ -282,10 +283,21 @@ local function apply_sync(e)
   end
 end
 
+local emit_saves_impl
+
 -- the statements of mapper m; a self-referential mapper inserts its
 -- pending rows in levels, each after the rows it refers to
 
 local function emit_saves(s, conn, m, sv, syncs, done)
+  if ev.mapper then
+    I.save_events(m, "before", conn, sv)
+    emit_saves_impl(s, conn, m, sv, syncs, done)
+    return I.save_events(m, "after", conn, sv)
+  end
+  return emit_saves_impl(s, conn, m, sv, syncs, done)
+end
+
+function emit_saves_impl(s, conn, m, sv, syncs, done)
   if not m.self_ref or #sv.ins < 2 then
     for _, e in ipairs(syncs or {}) do apply_sync(e) end
     emit_updates(s, conn, m, sv.upd, done)

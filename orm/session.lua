@@ -6,9 +6,7 @@
 
 local sa, orm, C, I = ...
 -- from the loader and the files run before this one (see orm/lorm.c)
-local compile_hook = I.compile_hook
 local configure = I.configure
-local dispatch = I.dispatch
 local hooks = I.hooks
 local ident_key = I.ident_key
 local ident_store = I.ident_store
@@ -52,11 +50,14 @@ end
 function orm.sessionmaker(opts)
   opts = opts or {}
   local bind = opts.bind or opts[1]
-  return setmetatable({}, {__call = function(_, o)
+  return setmetatable({}, {__name = "retort.sessionmaker",
+                          __call = function(maker, o)
     local merged = {}
     for k, v in pairs(opts) do merged[k] = v end
     for k, v in pairs(o or {}) do merged[k] = v end
-    return orm.Session(merged.bind or bind, merged)
+    local s = orm.Session(merged.bind or bind, merged)
+    s._maker = maker -- its session events apply
+    return s
   end, __index = {begin = function(self)
     local s = self()
     return s:begin()
@@ -65,18 +66,7 @@ end
 
 -- every statement of the ORM goes through here (or run_compiled)
 local function run(s, conn, stmt, params)
-  local l = listeners[s.bind]
-  if not l then return conn:execute(stmt, params) end
-  local sql, pos = compile_hook(stmt, conn.dialect.name, params)
-  local many = type(params) == "table" and type(params[1]) == "table"
-  if l.before_cursor_execute then
-    dispatch(s, "before_cursor_execute", conn, nil, sql, pos, nil, many)
-  end
-  local r = conn:execute(stmt, params)
-  if l.after_cursor_execute then
-    dispatch(s, "after_cursor_execute", conn, nil, sql, pos, nil, many)
-  end
-  return r
+  return conn:execute(stmt, params)
 end
 
 function Session:_check_active()
@@ -93,7 +83,11 @@ function Session:connection()
   self:_check_active()
   if not self._conn then
     self._conn = self.bind.connect and self.bind:connect() or self.bind
+    -- the session's transaction begins with its connection (the engine's
+    -- begin event comes before after_begin, as SQLAlchemy's)
+    if self._conn ~= self.bind then self._conn:begin() end
     self._txs = {{new = {}, deleted = {}}}
+    session_event(self, "after_begin", nil, self._conn)
   end
   return self._conn
 end
@@ -368,6 +362,7 @@ function Session:flush()
         I.emit_deletes(self, conn, m, dels[m], done)
       end
     end
+    session_event(self, "after_flush", nil)
   end)
   if not ok then
     -- the database transaction is gone: roll it back now; the session
@@ -376,10 +371,16 @@ function Session:flush()
     self._failed = err
     error(err, 0)
   end
-  session_event(self, "after_flush", nil)
   I.apply_flush(self, done)
   I.clear_changes(self, work)
-  session_event(self, "after_flush_postexec", nil)
+  if listeners[self] or listeners[orm.Session] or self._maker then
+    ok, err = pcall(session_event, self, "after_flush_postexec", nil)
+    if not ok then
+      pcall(conn.rollback, conn)
+      self._failed = err
+      error(err, 0)
+    end
+  end
 end
 
 local function autoflush(s)
@@ -394,6 +395,7 @@ end
 
 function Session:commit()
   self:_check_active()
+  session_event(self, "before_commit")
   self:flush()
   if self._conn then
     self._conn:commit()
@@ -404,8 +406,8 @@ function Session:commit()
     end
     end_transaction(self)
   end
-  if self.expire_on_commit then self:expire_all() end
   session_event(self, "after_commit")
+  if self.expire_on_commit then self:expire_all() end
 end
 
 -- undo the in-memory effects of the transaction levels from `from` up
@@ -426,8 +428,11 @@ local function rollback_levels(s, from)
 end
 
 function Session:rollback()
-  if self._conn then
-    pcall(self._conn.rollback, self._conn)
+  local had = self._conn ~= nil or next(self._new) ~= nil or
+              next(self._deleted) ~= nil
+  local conn = self._conn
+  if conn then
+    pcall(conn.rollback, conn)
     rollback_levels(self, 1)
     end_transaction(self)
   end
@@ -435,7 +440,8 @@ function Session:rollback()
   for obj in pairs(self._new) do forget(self, obj, "transient") end
   self._new, self._newlist, self._deleted = {}, {}, {}
   self:expire_all()
-  session_event(self, "after_rollback")
+  if conn then session_event(self, "after_rollback") end
+  if had then session_event(self, "after_soft_rollback", nil) end
 end
 
 function Session:close()

@@ -9,13 +9,11 @@ local autoflush = I.autoflush
 local changekey = I.changekey
 local compile_hook = I.compile_hook
 local configure = I.configure
-local dispatch = I.dispatch
 local find = I.find
 local hooks = I.hooks
 local idmap_for = I.idmap_for
 local key_of = I.key_of
 local lazymark = I.lazymark
-local listeners = I.listeners
 local load_by_pk = I.load_by_pk
 local lselect = I.lselect
 local mapper_of = I.mapper_of
@@ -110,15 +108,7 @@ local function exec_lazy(s, conn, c, vals)
   for i, o in ipairs(c.order) do
     if type(o) == "table" then params[i] = o[1] else params[i] = vals[o] end
   end
-  local l = listeners[s.bind]
-  if l and l.before_cursor_execute then
-    dispatch(s, "before_cursor_execute", conn, nil, c.sql, params, nil, false)
-  end
-  local res = conn:_exec_compiled(c.sql, {params}, c.kinds, c.conv)
-  if l and l.after_cursor_execute then
-    dispatch(s, "after_cursor_execute", conn, nil, c.sql, params, nil, false)
-  end
-  return res
+  return conn:_exec_compiled(c.sql, {params}, c.kinds, c.conv)
 end
 
 local function load_rows(s, m, rows, out)
