@@ -769,22 +769,34 @@ static int conn_insert_each(lua_State *L) {
   rt_error err = RT_ERROR_INIT;
   const char *sql, *kinds;
   rt_value *vals;
-  int nparams, nrows, i;
+  int nparams, nrows, i, events;
   rt_lua_checkarg(L, 2, LUA_TSTRING, "_insert_each");
   sql = lua_tostring(L, 2);
   rt_lua_checkarg(L, 3, LUA_TTABLE, "_insert_each");
   kinds = luaL_optstring(L, 4, "");
   vals = collect_params(L, 3, kinds, 1, &nparams, &nrows, "_insert_each");
+  events = has_listeners(L, 1);
   set_echo_tag("raw sql");
+  if (events) begin_with_event(L, c);
   lua_createtable(L, nrows, 0);
   for (i = 0; i < nrows; i++) {
+    const rt_value *row = vals + (size_t)i * nparams;
     rt_cursor *cur = NULL;
     int64_t id;
-    if (rt_connection_execute(&c->c, sql, vals + (size_t)i * nparams, nparams,
-                              0, &cur, &err) != 0)
+    int pidx = 0;
+    if (events) { /* each execution is a cursor execute of its own */
+      push_params(L, row, nparams, 1);
+      pidx = lua_gettop(L);
+      fire_cursor(L, "before_cursor_execute", sql, pidx, 0);
+    }
+    if (rt_connection_execute(&c->c, sql, row, nparams, 0, &cur, &err) != 0)
       return rt_lua_raise_sql(L, &err, sql, 3);
     id = cur->lastrowid;
     cur->conn->drv->cursor_close(cur);
+    if (events) {
+      fire_cursor(L, "after_cursor_execute", sql, pidx, 0);
+      lua_settop(L, pidx - 1);
+    }
     lua_pushinteger(L, id);
     lua_rawseti(L, -2, i + 1);
   }

@@ -171,7 +171,7 @@ local function emit_inserts(s, conn, m, objs, done)
     while j < n and gen[j + 1] == gen[i] and sigs[j + 1] == sigs[i] do
       j = j + 1
     end
-    if gen[i] and precompiled and not returning and not listeners[s.bind] then
+    if gen[i] and precompiled and not returning then
       -- rows alike whose keys the database generates: one execution
       -- each (for its lastrowid), all run by one call
       local c = compiled_for(m, conn, "insert1", sigs[i], ins,
