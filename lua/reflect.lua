@@ -22,20 +22,34 @@ end
 
 local autoload
 
-local function reflect_table(name, md, bind, opts, given)
-  local insp = sa.inspect(bind)
-  local schema = opts.schema
+-- A Column object among Table()'s arguments (constraints and options are
+-- plain Lua tables).
+local function is_column(v)
+  return type(v) == "userdata" and v.key ~= nil
+end
+
+-- The reflected columns in table order, a given Column taking the place
+-- of the reflected one with its key (SQLAlchemy reflects first and then
+-- replaces); given Columns the table lacks and other given items follow.
+local function reflected_columns(insp, name, schema, given, args)
   local cols = insp:get_columns(name, schema) -- NoSuchTableError if absent
   local pk = insp:get_pk_constraint(name, schema)
-  local in_pk = {}
+  local in_pk, by_key, placed = {}, {}, {}
   for _, c in ipairs(pk.constrained_columns or {}) do in_pk[c] = true end
-  local args = {}
-  local given_names = {}
-  for _, col in ipairs(given) do
-    if type(col) ~= "table" then given_names[col.name] = true end
+  for _, item in ipairs(given) do
+    if is_column(item) then by_key[item.key] = item end
   end
   for _, col in ipairs(cols) do
-    if not given_names[col.name] then
+    local mine = by_key[col.name]
+    if mine then
+      if in_pk[col.name] and not mine.primary_key then
+        sa._raise("ArgumentError", "Trying to redefine primary-key column '" ..
+          col.name .. "' as a non-primary-key column on table '" ..
+          (schema and schema .. "." or "") .. name .. "'")
+      end
+      placed[col.name] = true
+      args[#args + 1] = mine
+    else
       local copts = {nullable = col.nullable, primary_key = in_pk[col.name]}
       if col.default ~= nil then copts.server_default = sa.text(col.default) end
       if col.comment ~= nil then copts.comment = col.comment end
@@ -45,17 +59,33 @@ local function reflect_table(name, md, bind, opts, given)
       args[#args + 1] = sa.Column(col.name, col.type, copts)
     end
   end
-  for _, col in ipairs(given) do table.insert(args, col) end
+  return placed
+end
+
+local function reflect_table(name, md, bind, opts, given)
+  local insp = sa.inspect(bind)
+  local schema = opts.schema
+  local args = {}
+  local placed = reflected_columns(insp, name, schema, given, args)
   for _, fk in ipairs(insp:get_foreign_keys(name, schema)) do
     local target = fk.referred_table
     if target ~= name and md.tables[target] == nil then
       autoload(target, md, bind, {schema = fk.referred_schema})
     end
-    local refs = {}
-    for i, rc in ipairs(fk.referred_columns) do refs[i] = target .. "." .. rc end
-    local o = fk.options or {}
-    args[#args + 1] = sa.ForeignKeyConstraint(fk.constrained_columns, refs, {
-      name = fk.name, ondelete = o.ondelete, onupdate = o.onupdate})
+    -- a given Column replacing a reflected one drops that column's keys
+    local replaced = false
+    for _, c in ipairs(fk.constrained_columns) do
+      if placed[c] then replaced = true end
+    end
+    if not replaced then
+      local refs = {}
+      for i, rc in ipairs(fk.referred_columns) do
+        refs[i] = target .. "." .. rc
+      end
+      local o = fk.options or {}
+      args[#args + 1] = sa.ForeignKeyConstraint(fk.constrained_columns, refs, {
+        name = fk.name, ondelete = o.ondelete, onupdate = o.onupdate})
+    end
   end
   for _, uq in ipairs(insp:get_unique_constraints(name, schema)) do
     local a = {table.unpack(uq.column_names)}
@@ -70,28 +100,41 @@ local function reflect_table(name, md, bind, opts, given)
       args[#args + 1] = sa.Index(table.unpack(a))
     end
   end
-  if schema then args[#args + 1] = {schema = schema} end
+  for _, item in ipairs(given) do
+    if not (is_column(item) and placed[item.key]) then
+      args[#args + 1] = item
+    end
+  end
+  args[#args + 1] = {schema = schema, extend_existing = opts.extend_existing}
   return raw_Table(name, md, table.unpack(args))
 end
 
+-- Table(name, md, ..., {autoload_with = bind, ...}).  A table md already
+-- holds is reflected again only under extend_existing; otherwise the plain
+-- constructor decides (the existing Table, or the "already defined" error
+-- when new columns come with it), without asking the database.
 function autoload(name, md, bind, opts, ...)
-  local existing = md.tables[name]
-  if existing and not opts.extend_existing then return existing end
+  if md.tables[name] and not opts.extend_existing then
+    local args = {...}
+    args[#args + 1] = {keep_existing = opts.keep_existing, schema = opts.schema}
+    return raw_Table(name, md, table.unpack(args))
+  end
   return reflect_table(name, md, bind, opts, {...})
 end
 
 function sa.Table(name, md, ...)
   local opts, n = options_of(...)
   if opts and opts.autoload_with then
+    if opts.keep_existing and opts.extend_existing then
+      sa._raise("ArgumentError",
+                "keep_existing and extend_existing are mutually exclusive.")
+    end
     local given = {...}
     given[n] = nil
-    local rest = {}
-    for k, v in pairs(opts) do
-      if k ~= "autoload_with" and k ~= "extend_existing" then rest[k] = v end
-    end
     return autoload(name, md, opts.autoload_with,
-                    {schema = rest.schema,
-                     extend_existing = opts.extend_existing},
+                    {schema = opts.schema,
+                     extend_existing = opts.extend_existing,
+                     keep_existing = opts.keep_existing},
                     table.unpack(given, 1, n - 1))
   end
   return raw_Table(name, md, ...)
