@@ -206,13 +206,15 @@ int rt_reflect_has_table(rt_connection *c, const char *schema,
 }
 
 /* The dialects' table-level queries answer "nothing" for a missing table;
-** asking first turns that into NoSuchTableError, as SQLAlchemy 2.0 does. */
+** asking first turns that into NoSuchTableError, as SQLAlchemy 1.4 does on
+** the servers (on SQLite it answers with empty results). */
 static const rt_reflector *table_reflector(rt_connection *c, const char *schema,
                                            const char *table, rt_error *err) {
   const rt_reflector *r = reflector(c, err);
   int exists = 0;
-  if (r == NULL || r->has_table(c, schema, table, &exists, err) != 0)
-    return NULL;
+  if (r == NULL) return NULL;
+  if (r->missing_is_empty) return r;
+  if (r->has_table(c, schema, table, &exists, err) != 0) return NULL;
   if (!exists) {
     rt_refl_nosuchtable(err, table);
     return NULL;
@@ -249,8 +251,9 @@ int rt_reflect_table(rt_connection *c, const char *schema, const char *table,
                      rt_refl *out, rt_error *err) {
   const rt_reflector *r = table_reflector(c, schema, table, err);
   if (r == NULL) return -1;
-  if (r->columns(c, schema, table, out, err) != 0 ||
-      r->pk(c, schema, table, out, err) != 0 ||
+  if (r->columns(c, schema, table, out, err) != 0) return -1;
+  if (out->ncols == 0) return rt_refl_nosuchtable(err, table);
+  if (r->pk(c, schema, table, out, err) != 0 ||
       r->fks(c, schema, table, out, err) != 0 ||
       r->indexes(c, schema, table, out, err) != 0 ||
       r->uniques(c, schema, table, out, err) != 0)

@@ -216,6 +216,9 @@ int rt_refl_nosuchtable(rt_error *err, const char *table);
 
 typedef struct rt_reflector {
   const char *dialect;
+  /* SQLite's PRAGMAs answer "nothing" for a missing table, and SQLAlchemy
+  ** 1.4 passes that on; the servers' queries raise NoSuchTableError */
+  int missing_is_empty;
   int (*table_names)(rt_connection *c, const char *schema, int views,
                      rt_refl *out, rt_error *err);
   int (*schema_names)(rt_connection *c, rt_refl *out, rt_error *err);

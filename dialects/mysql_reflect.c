@@ -367,6 +367,6 @@ static int my_comment(rt_connection *c, const char *schema, const char *table,
 }
 
 const rt_reflector rt_mysql_reflector = {
-    "mysql", my_table_names, my_schema_names, my_has_table, my_columns, my_pk,
-    my_fks,  my_indexes,     my_uniques,      my_checks,    my_comment,
+    "mysql", 0,      my_table_names, my_schema_names, my_has_table, my_columns,
+    my_pk,   my_fks, my_indexes,     my_uniques,      my_checks,    my_comment,
 };

@@ -455,7 +455,7 @@ static int pg_comment(rt_connection *c, const char *schema, const char *table,
 }
 
 const rt_reflector rt_postgresql_reflector = {
-    "postgresql", pg_table_names, pg_schema_names, pg_has_table,
-    pg_columns,   pg_pk,          pg_fks,          pg_indexes,
-    pg_uniques,   pg_checks,      pg_comment,
+    "postgresql", 0,          pg_table_names, pg_schema_names,
+    pg_has_table, pg_columns, pg_pk,          pg_fks,
+    pg_indexes,   pg_uniques, pg_checks,      pg_comment,
 };

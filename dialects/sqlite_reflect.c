@@ -676,15 +676,10 @@ static int sqlite_checks(rt_connection *c, const char *schema,
 }
 
 const rt_reflector rt_sqlite_reflector = {
-    "sqlite",
-    sqlite_table_names,
-    sqlite_schema_names,
-    sqlite_has_table,
-    sqlite_columns,
-    sqlite_pk,
-    sqlite_fks,
-    sqlite_indexes,
-    sqlite_uniques,
-    sqlite_checks,
-    NULL,
+    "sqlite",           1,
+    sqlite_table_names, sqlite_schema_names,
+    sqlite_has_table,   sqlite_columns,
+    sqlite_pk,          sqlite_fks,
+    sqlite_indexes,     sqlite_uniques,
+    sqlite_checks,      NULL,
 };

@@ -32,7 +32,9 @@ end
 -- of the reflected one with its key (SQLAlchemy reflects first and then
 -- replaces); given Columns the table lacks and other given items follow.
 local function reflected_columns(insp, name, schema, given, args)
-  local cols = insp:get_columns(name, schema) -- NoSuchTableError if absent
+  local cols = insp:get_columns(name, schema)
+  -- the servers raise for a missing table; SQLite answers with nothing
+  if #cols == 0 then sa._raise("NoSuchTableError", name) end
   local pk = insp:get_pk_constraint(name, schema)
   local in_pk, by_key, placed = {}, {}, {}
   for _, c in ipairs(pk.constrained_columns or {}) do in_pk[c] = true end
@@ -140,7 +142,16 @@ function sa.Table(name, md, ...)
   return raw_Table(name, md, ...)
 end
 
--- metadata:reflect(bind, {only = {...}, views = false, schema = ...})
+-- metadata:reflect(bind, {only = {...} or function(name, md), views = false,
+-- schema = ..., extend_existing = false}): SQLAlchemy loads the tables the
+-- MetaData lacks (all of them under extend_existing); `only` names tables
+-- that must exist, or filters them.
+local function engine_text(bind)
+  local s = tostring(bind)
+  if s:match("^Engine%(") then return s end
+  return tostring(bind.engine)
+end
+
 function Meta.reflect(md, bind, opts)
   opts = opts or {}
   local insp = sa.inspect(bind)
@@ -151,22 +162,34 @@ function Meta.reflect(md, bind, opts)
     end
   end
   local wanted = names
-  if opts.only then
-    local have = {}
+  if type(opts.only) == "function" then
+    wanted = {}
+    for _, n in ipairs(names) do
+      if opts.only(n, md) then wanted[#wanted + 1] = n end
+    end
+  elseif opts.only then
+    local have, missing = {}, {}
     for _, n in ipairs(names) do have[n] = true end
     wanted = {}
     for _, n in ipairs(opts.only) do
-      if not have[n] then
-        sa._raise("InvalidRequestError",
-          "Could not reflect: requested table(s) not available in " ..
-          tostring(bind.url or bind) .. ": (" .. n .. ")")
+      if have[n] then
+        wanted[#wanted + 1] = n
+      else
+        missing[#missing + 1] = n
       end
-      wanted[#wanted + 1] = n
+    end
+    if #missing > 0 then
+      sa._raise("InvalidRequestError",
+        "Could not reflect: requested table(s) not available in " ..
+        engine_text(bind) ..
+        (opts.schema and (" schema '" .. opts.schema .. "'") or "") ..
+        ": (" .. table.concat(missing, ", ") .. ")")
     end
   end
   for _, n in ipairs(wanted) do
-    if md.tables[n] == nil then
-      autoload(n, md, bind, {schema = opts.schema})
+    if md.tables[n] == nil or opts.extend_existing then
+      autoload(n, md, bind, {schema = opts.schema,
+                             extend_existing = opts.extend_existing})
     end
   end
 end

@@ -211,4 +211,53 @@ T.test("extend_existing and keep_existing without reflection", function()
   T.eq(err.message, (already:gsub("'rt_ext_t'", "'s.rt_ext_s'")))
 end)
 
+T.test("sqlite: metadata:reflect's only, views and messages", function()
+  -- SQLAlchemy 1.4 on the same schema
+  local e = create_engine("sqlite://")
+  local c <close> = e:connect()
+  c:exec_driver_sql("CREATE TABLE a (id INTEGER PRIMARY KEY)")
+  c:exec_driver_sql("CREATE TABLE b (id INTEGER PRIMARY KEY, " ..
+                    "a_id INTEGER REFERENCES a(id))")
+  c:exec_driver_sql("CREATE VIEW v AS SELECT * FROM a")
+  local function names(md)
+    local out = {}
+    for n in pairs(md.tables) do out[#out + 1] = n end
+    table.sort(out)
+    return out
+  end
+  local md = MetaData()
+  md:reflect(c, {only = {"b"}})
+  T.eq(names(md), {"a", "b"}) -- the referred table comes along
+  md = MetaData()
+  md:reflect(c, {views = true})
+  T.eq(names(md), {"a", "b", "v"})
+  md = MetaData()
+  md:reflect(c, {only = function(name, meta)
+    T.ok(meta == md)
+    return name:sub(1, 1) == "a"
+  end})
+  T.eq(names(md), {"a"})
+  local err = T.raises("InvalidRequestError", function()
+    MetaData():reflect(e, {only = {"zz", "a", "yy"}})
+  end)
+  T.eq(err.message, "Could not reflect: requested table(s) not available " ..
+                    "in Engine(sqlite://): (zz, yy)")
+  err = T.raises("InvalidRequestError", function()
+    MetaData():reflect(e, {only = {"v"}})
+  end)
+  T.eq(err.message, "Could not reflect: requested table(s) not available " ..
+                    "in Engine(sqlite://): (v)")
+  -- a table the MetaData has is kept, unless extend_existing
+  md = MetaData()
+  local a = Table("a", md, Column("id", Integer, {primary_key = true}),
+                  Column("extra", String(5)))
+  md:reflect(c)
+  T.ok(md.tables.a == a)
+  T.eq(names_of(a), {"id", "extra"})
+  md:reflect(c, {extend_existing = true})
+  T.ok(md.tables.a == a)
+  T.eq(names_of(a), {"id", "extra"})
+  T.eq(tostring(a.c.id.type), "INTEGER")
+end)
+
 T.done()

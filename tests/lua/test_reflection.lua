@@ -361,11 +361,22 @@ for _, db in ipairs(T.databases()) do
     local insp = sa.inspect(e)
     T.eq(insp:has_table("rt_refl_node"), true)
     T.eq(insp:has_table("rt_no_such_table"), false)
-    for _, m in ipairs({"get_columns", "get_pk_constraint", "get_foreign_keys",
-                        "get_indexes", "get_unique_constraints"}) do
-      local err = T.raises("NoSuchTableError", insp[m], insp,
-                           "rt_no_such_table")
-      T.eq(err.message, "rt_no_such_table")
+    local methods = {"get_columns", "get_pk_constraint", "get_foreign_keys",
+                     "get_indexes", "get_unique_constraints",
+                     "get_check_constraints"}
+    if db.name == "sqlite" then
+      -- SQLAlchemy 1.4's SQLite dialect answers with nothing
+      for _, m in ipairs(methods) do
+        T.eq(insp[m](insp, "rt_no_such_table"),
+             m == "get_pk_constraint" and {constrained_columns = {}} or {})
+      end
+    else
+      methods[#methods + 1] = "get_table_comment"
+      for _, m in ipairs(methods) do
+        local err = T.raises("NoSuchTableError", insp[m], insp,
+                             "rt_no_such_table")
+        T.eq(err.message, "rt_no_such_table")
+      end
     end
     teardown(e)
   end)

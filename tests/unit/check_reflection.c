@@ -104,7 +104,9 @@ static void check_common(rt_connection *c) {
   ck_assert_int_eq(exists, 1);
   ck_assert_int_eq(rt_reflect_has_table(c, NULL, "nope", &exists, &err), 0);
   ck_assert_int_eq(exists, 0);
-  ck_assert_int_eq(rt_reflect_columns(c, NULL, "nope", &r, &err), -1);
+  /* (the table-level calls answer nothing on SQLite, as SQLAlchemy 1.4's
+  ** do; reflecting the whole table raises everywhere) */
+  ck_assert_int_eq(rt_reflect_table(c, NULL, "nope", &r, &err), -1);
   ck_assert_int_eq(err.kind, RT_ENOSUCHTABLE);
   ck_assert_str_eq(err.message, "nope");
   rt_error_clear(&err);
