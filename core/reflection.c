@@ -252,7 +252,11 @@ int rt_reflect_table(rt_connection *c, const char *schema, const char *table,
   const rt_reflector *r = table_reflector(c, schema, table, err);
   if (r == NULL) return -1;
   if (r->columns(c, schema, table, out, err) != 0) return -1;
-  if (out->ncols == 0) return rt_refl_nosuchtable(err, table);
+  if (out->ncols == 0) { /* SQLite's answer for a missing table */
+    int exists = 0;
+    if (r->has_table(c, schema, table, &exists, err) != 0) return -1;
+    if (!exists) return rt_refl_nosuchtable(err, table);
+  }
   if (r->pk(c, schema, table, out, err) != 0 ||
       r->fks(c, schema, table, out, err) != 0 ||
       r->indexes(c, schema, table, out, err) != 0 ||

@@ -34,7 +34,9 @@ end
 local function reflected_columns(insp, name, schema, given, args)
   local cols = insp:get_columns(name, schema)
   -- the servers raise for a missing table; SQLite answers with nothing
-  if #cols == 0 then sa._raise("NoSuchTableError", name) end
+  if #cols == 0 and not insp:has_table(name, schema) then
+    sa._raise("NoSuchTableError", name)
+  end
   local pk = insp:get_pk_constraint(name, schema)
   local in_pk, by_key, placed = {}, {}, {}
   for _, c in ipairs(pk.constrained_columns or {}) do in_pk[c] = true end
@@ -93,6 +95,9 @@ local function reflect_table(name, md, bind, opts, given)
     local a = {table.unpack(uq.column_names)}
     a[#a + 1] = {name = uq.name}
     args[#args + 1] = sa.UniqueConstraint(table.unpack(a))
+  end
+  for _, ck in ipairs(insp:get_check_constraints(name, schema)) do
+    args[#args + 1] = sa.CheckConstraint(ck.sqltext, {name = ck.name})
   end
   for _, ix in ipairs(insp:get_indexes(name, schema)) do
     if not ix.duplicates_constraint then

@@ -183,6 +183,26 @@ for _, db in ipairs(T.databases()) do
   end)
 end
 
+for _, db in ipairs(T.databases()) do
+  T.test(db.name .. ": reflected CHECK constraints come with the table",
+         function()
+    local e = create_engine(db.url)
+    local c <close> = e:connect()
+    c:exec_driver_sql("DROP TABLE IF EXISTS rt_al_ck")
+    c:exec_driver_sql("CREATE TABLE rt_al_ck (\n  id INTEGER PRIMARY KEY," ..
+                      "\n  x INTEGER,\n  CONSTRAINT ck_rt_al_x CHECK (x > 0)" ..
+                      "\n)")
+    c:commit()
+    local t = Table("rt_al_ck", MetaData(), {autoload_with = e})
+    local create = tostring(CreateTable(t):compile(e))
+    local expr = db.name == "mysql" and "`x` > 0" or "x > 0"
+    T.ok(create:find("CONSTRAINT ck_rt_al_x CHECK (" .. expr .. ")", 1, true),
+         create)
+    c:exec_driver_sql("DROP TABLE rt_al_ck")
+    c:commit()
+  end)
+end
+
 T.test("extend_existing and keep_existing without reflection", function()
   local md = MetaData()
   local t = Table("rt_ext_t", md, Column("a", Integer, {primary_key = true}),
