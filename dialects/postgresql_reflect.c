@@ -65,12 +65,13 @@ static int pg_table_names(rt_connection *c, const char *schema, int views,
   return 0;
 }
 
+/* SQLAlchemy's filter, whose "_" is a wildcard: "pgx" is left out too */
 static int pg_schema_names(rt_connection *c, rt_refl *out, rt_error *err) {
   rt_rows rows;
   int i;
   if (rt_refl_query(c, &out->arena,
                     "SELECT nspname FROM pg_catalog.pg_namespace "
-                    "WHERE nspname NOT LIKE 'pg!_%' ESCAPE '!' "
+                    "WHERE nspname NOT LIKE 'pg_%' "
                     "ORDER BY nspname",
                     NULL, 0, &rows, err) != 0)
     return -1;
