@@ -28,18 +28,33 @@ local function is_column(v)
   return type(v) == "userdata" and v.key ~= nil
 end
 
+-- Does `wanted` (include_columns, or nil for all) cover every name?
+local function covered(wanted, names)
+  if not wanted then return true end
+  for _, c in ipairs(names) do
+    if not wanted[c] then return false end
+  end
+  return true
+end
+
 -- The reflected columns in table order, a given Column taking the place
 -- of the reflected one with its key (SQLAlchemy reflects first and then
 -- replaces); given Columns the table lacks and other given items follow.
-local function reflected_columns(insp, name, schema, given, args)
+-- The primary key keeps its reflected name.
+local function reflected_columns(insp, name, schema, given, wanted, args)
   local cols = insp:get_columns(name, schema)
   -- the servers raise for a missing table; SQLite answers with nothing
   if #cols == 0 and not insp:has_table(name, schema) then
     sa._raise("NoSuchTableError", name)
   end
   local pk = insp:get_pk_constraint(name, schema)
-  local in_pk, by_key, placed = {}, {}, {}
-  for _, c in ipairs(pk.constrained_columns or {}) do in_pk[c] = true end
+  local in_pk, by_key, placed, pk_cols = {}, {}, {}, {}
+  for _, c in ipairs(pk.constrained_columns or {}) do
+    if covered(wanted, {c}) then
+      in_pk[c] = true
+      pk_cols[#pk_cols + 1] = c
+    end
+  end
   for _, item in ipairs(given) do
     if is_column(item) then by_key[item.key] = item end
   end
@@ -53,7 +68,7 @@ local function reflected_columns(insp, name, schema, given, args)
       end
       placed[col.name] = true
       args[#args + 1] = mine
-    else
+    elseif covered(wanted, {col.name}) then
       local copts = {nullable = col.nullable, primary_key = in_pk[col.name]}
       if col.default ~= nil then copts.server_default = sa.text(col.default) end
       if col.comment ~= nil then copts.comment = col.comment end
@@ -63,49 +78,68 @@ local function reflected_columns(insp, name, schema, given, args)
       args[#args + 1] = sa.Column(col.name, col.type, copts)
     end
   end
+  if pk.name and #pk_cols > 0 then
+    pk_cols[#pk_cols + 1] = {name = pk.name}
+    args[#args + 1] = sa.PrimaryKeyConstraint(table.unpack(pk_cols))
+  end
   return placed
 end
 
+-- As SQLAlchemy's Inspector.reflect_table: columns, primary key, foreign
+-- keys (their tables reflected too unless resolve_fks is false), indexes,
+-- UNIQUE and CHECK constraints.  With include_columns, keys and indexes
+-- over other columns are left out; a UNIQUE that MySQL reports as an index
+-- too becomes the unique Index only.
 local function reflect_table(name, md, bind, opts, given)
   local insp = sa.inspect(bind)
   local schema = opts.schema
   local args = {}
-  local placed = reflected_columns(insp, name, schema, given, args)
+  local wanted
+  if opts.include_columns then
+    wanted = {}
+    for _, c in ipairs(opts.include_columns) do wanted[c] = true end
+  end
+  local placed = reflected_columns(insp, name, schema, given, wanted, args)
   for _, fk in ipairs(insp:get_foreign_keys(name, schema)) do
     local target = fk.referred_table
-    if target ~= name and md.tables[target] == nil then
-      autoload(target, md, bind, {schema = fk.referred_schema})
-    end
     -- a given Column replacing a reflected one drops that column's keys
     local replaced = false
     for _, c in ipairs(fk.constrained_columns) do
       if placed[c] then replaced = true end
     end
-    if not replaced then
-      local refs = {}
-      for i, rc in ipairs(fk.referred_columns) do
-        refs[i] = target .. "." .. rc
+    if covered(wanted, fk.constrained_columns) then
+      if opts.resolve_fks ~= false and target ~= name and
+         md.tables[target] == nil then
+        autoload(target, md, bind, {schema = fk.referred_schema})
       end
-      local o = fk.options or {}
-      args[#args + 1] = sa.ForeignKeyConstraint(fk.constrained_columns, refs, {
-        name = fk.name, ondelete = o.ondelete, onupdate = o.onupdate})
+      if not replaced then
+        local refs = {}
+        for i, rc in ipairs(fk.referred_columns) do
+          refs[i] = target .. "." .. rc
+        end
+        local o = fk.options or {}
+        args[#args + 1] = sa.ForeignKeyConstraint(fk.constrained_columns,
+          refs, {name = fk.name, ondelete = o.ondelete, onupdate = o.onupdate})
+      end
     end
   end
-  for _, uq in ipairs(insp:get_unique_constraints(name, schema)) do
-    local a = {table.unpack(uq.column_names)}
-    a[#a + 1] = {name = uq.name}
-    args[#args + 1] = sa.UniqueConstraint(table.unpack(a))
-  end
-  for _, ck in ipairs(insp:get_check_constraints(name, schema)) do
-    args[#args + 1] = sa.CheckConstraint(ck.sqltext, {name = ck.name})
-  end
   for _, ix in ipairs(insp:get_indexes(name, schema)) do
-    if not ix.duplicates_constraint then
+    if not ix.duplicates_constraint and covered(wanted, ix.column_names) then
       local a = {ix.name}
       for _, c in ipairs(ix.column_names) do a[#a + 1] = c end
       a[#a + 1] = {unique = ix.unique}
       args[#args + 1] = sa.Index(table.unpack(a))
     end
+  end
+  for _, uq in ipairs(insp:get_unique_constraints(name, schema)) do
+    if not uq.duplicates_index and covered(wanted, uq.column_names) then
+      local a = {table.unpack(uq.column_names)}
+      a[#a + 1] = {name = uq.name}
+      args[#args + 1] = sa.UniqueConstraint(table.unpack(a))
+    end
+  end
+  for _, ck in ipairs(insp:get_check_constraints(name, schema)) do
+    args[#args + 1] = sa.CheckConstraint(ck.sqltext, {name = ck.name})
   end
   for _, item in ipairs(given) do
     if not (is_column(item) and placed[item.key]) then
@@ -141,7 +175,9 @@ function sa.Table(name, md, ...)
     return autoload(name, md, opts.autoload_with,
                     {schema = opts.schema,
                      extend_existing = opts.extend_existing,
-                     keep_existing = opts.keep_existing},
+                     keep_existing = opts.keep_existing,
+                     include_columns = opts.include_columns,
+                     resolve_fks = opts.resolve_fks},
                     table.unpack(given, 1, n - 1))
   end
   return raw_Table(name, md, ...)

@@ -56,6 +56,16 @@ for _, db in ipairs(T.databases()) do
     local create = tostring(CreateTable(addr):compile(e))
     T.match(create, "FOREIGN KEY%(user_id%) REFERENCES rt_al_user %(id%)")
     T.match(create, "ON DELETE CASCADE")
+    -- MySQL's unique key is both an index and a constraint: SQLAlchemy
+    -- keeps the unique Index only
+    local ucreate = tostring(CreateTable(user):compile(e))
+    if db.name == "mysql" then
+      T.eq(ucreate:find("UNIQUE", 1, true), nil)
+      T.eq(#user:_indexes(), 1)
+    else
+      T.match(ucreate, "CONSTRAINT uq_rt_al_user_name UNIQUE %(name%)")
+      T.eq(#user:_indexes(), 0)
+    end
     T.raises("NoSuchTableError", Table, "rt_al_nothing", MetaData(),
              {autoload_with = e})
   end)
@@ -147,6 +157,30 @@ for _, db in ipairs(T.databases()) do
     local pk = {}
     for _, col in ipairs(t.primary_key.columns) do pk[#pk + 1] = col.name end
     T.eq(pk, {"id", "x"})
+    clean(e)
+  end)
+
+  T.test(n .. "include_columns, resolve_fks and the primary key's name",
+         function()
+    local e = fresh()
+    local md = MetaData()
+    local t = Table("rt_ext_t", md, {autoload_with = e,
+                                     include_columns = {"id", "x"}})
+    T.eq(names_of(t), {"id", "x"})
+    T.eq(#t.foreign_keys, 0) -- its column is left out
+    T.eq(md.tables.rt_ext_p, nil)
+    md = MetaData()
+    t = Table("rt_ext_t", md, {autoload_with = e, resolve_fks = false})
+    T.eq(#t.foreign_keys, 1)
+    T.eq(md.tables.rt_ext_p, nil)
+    -- SQLAlchemy names the primary key as reflected (only PostgreSQL
+    -- names one here)
+    local create = tostring(CreateTable(t):compile(e))
+    if db.name == "postgresql" then
+      T.match(create, "CONSTRAINT rt_ext_t_pkey PRIMARY KEY %(id%)")
+    else
+      T.match(create, "\n\tPRIMARY KEY %(id%)")
+    end
     clean(e)
   end)
 
