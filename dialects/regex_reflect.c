@@ -298,6 +298,7 @@ static void gen(parser *ps, const node *n) {
       if (i + 1 < n->nkids) {
         a = emit(ps, I_SPLIT, 0, 0);
         gen(ps, n->kids[i]);
+        if (nj == 64) ps->failed = 1; /* more branches than kept here */
         if (nj < 64) jumps[nj++] = emit(ps, I_JMP, 0, 0);
         patch(ps, a, a + 1, here(ps));
       } else
