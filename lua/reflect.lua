@@ -1,9 +1,11 @@
 -- reflect.lua -- Table(name, metadata, {autoload_with = engine}) and
--- metadata:reflect(engine, {only = {...}}), built from the Inspector.
+-- metadata:reflect(engine, {only = {...}}), built from the Inspector, as
+-- SQLAlchemy 1.4's Inspector.reflect_table builds them.
 --
 -- Loaded once by luaopen_retort with the module table and the MetaData
 -- method table; it wraps sa.Table so that the autoload option builds the
--- columns, keys, indexes and unique constraints the database reports.
+-- columns, keys, indexes, UNIQUE and CHECK constraints the database
+-- reports.
 -- Tables a foreign key refers to are reflected into the same MetaData,
 -- as SQLAlchemy does.
 
@@ -184,9 +186,9 @@ function sa.Table(name, md, ...)
 end
 
 -- metadata:reflect(bind, {only = {...} or function(name, md), views = false,
--- schema = ..., extend_existing = false}): SQLAlchemy loads the tables the
--- MetaData lacks (all of them under extend_existing); `only` names tables
--- that must exist, or filters them.
+-- schema = ..., extend_existing = false, resolve_fks = true}): SQLAlchemy
+-- loads the tables the MetaData lacks (all of them under extend_existing);
+-- `only` names tables that must exist, or filters them.
 local function engine_text(bind)
   local s = tostring(bind)
   if s:match("^Engine%(") then return s end
@@ -230,7 +232,8 @@ function Meta.reflect(md, bind, opts)
   for _, n in ipairs(wanted) do
     if md.tables[n] == nil or opts.extend_existing then
       autoload(n, md, bind, {schema = opts.schema,
-                             extend_existing = opts.extend_existing})
+                             extend_existing = opts.extend_existing,
+                             resolve_fks = opts.resolve_fks})
     end
   end
 end
