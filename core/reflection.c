@@ -4,6 +4,7 @@
 */
 #include "reflection.h"
 
+#include <ctype.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -205,13 +206,15 @@ int rt_reflect_has_table(rt_connection *c, const char *schema,
 }
 
 /* The dialects' table-level queries answer "nothing" for a missing table;
-** asking first turns that into NoSuchTableError, as SQLAlchemy 2.0 does. */
+** asking first turns that into NoSuchTableError, as SQLAlchemy 1.4 does on
+** the servers (on SQLite it answers with empty results). */
 static const rt_reflector *table_reflector(rt_connection *c, const char *schema,
                                            const char *table, rt_error *err) {
   const rt_reflector *r = reflector(c, err);
   int exists = 0;
-  if (r == NULL || r->has_table(c, schema, table, &exists, err) != 0)
-    return NULL;
+  if (r == NULL) return NULL;
+  if (r->missing_is_empty) return r;
+  if (r->has_table(c, schema, table, &exists, err) != 0) return NULL;
   if (!exists) {
     rt_refl_nosuchtable(err, table);
     return NULL;
@@ -231,13 +234,30 @@ TABLE_CALL(rt_reflect_pk, pk)
 TABLE_CALL(rt_reflect_foreign_keys, fks)
 TABLE_CALL(rt_reflect_indexes, indexes)
 TABLE_CALL(rt_reflect_unique_constraints, uniques)
+TABLE_CALL(rt_reflect_check_constraints, checks)
+
+int rt_reflect_table_comment(rt_connection *c, const char *schema,
+                             const char *table, rt_refl *out, rt_error *err) {
+  const rt_reflector *r = reflector(c, err);
+  if (r && r->comment == NULL)
+    return rt_error_set(err, RT_ENOTSUPPORTED,
+                        "the %s dialect does not support table comments",
+                        r->dialect);
+  r = table_reflector(c, schema, table, err);
+  return r ? finish(out, r->comment(c, schema, table, out, err), err) : -1;
+}
 
 int rt_reflect_table(rt_connection *c, const char *schema, const char *table,
                      rt_refl *out, rt_error *err) {
   const rt_reflector *r = table_reflector(c, schema, table, err);
   if (r == NULL) return -1;
-  if (r->columns(c, schema, table, out, err) != 0 ||
-      r->pk(c, schema, table, out, err) != 0 ||
+  if (r->columns(c, schema, table, out, err) != 0) return -1;
+  if (out->ncols == 0) { /* SQLite's answer for a missing table */
+    int exists = 0;
+    if (r->has_table(c, schema, table, &exists, err) != 0) return -1;
+    if (!exists) return rt_refl_nosuchtable(err, table);
+  }
+  if (r->pk(c, schema, table, out, err) != 0 ||
       r->fks(c, schema, table, out, err) != 0 ||
       r->indexes(c, schema, table, out, err) != 0 ||
       r->uniques(c, schema, table, out, err) != 0)
@@ -510,6 +530,93 @@ static int enum_values(rt_type *t, const char *paren) {
   return 0;
 }
 
+/* SQLAlchemy's SQLite dialect: its own names, then SQLite's affinity
+** rules for anything else. */
+static const struct {
+  const char *name;
+  rt_typekind kind;
+} sqlite_names[] = {
+    {"BIGINT", RT_TY_BIGINTEGER},
+    {"BLOB", RT_TY_LARGEBINARY},
+    {"BOOL", RT_TY_BOOLEAN},
+    {"BOOLEAN", RT_TY_BOOLEAN},
+    {"CHAR", RT_TY_STRING},
+    {"DATE", RT_TY_DATE},
+    {"DATE_CHAR", RT_TY_DATE},
+    {"DATETIME", RT_TY_DATETIME},
+    {"DATETIME_CHAR", RT_TY_DATETIME},
+    {"DOUBLE", RT_TY_FLOAT},
+    {"DECIMAL", RT_TY_NUMERIC},
+    {"FLOAT", RT_TY_FLOAT},
+    {"INT", RT_TY_INTEGER},
+    {"INTEGER", RT_TY_INTEGER},
+    {"JSON", RT_TY_JSON},
+    {"NUMERIC", RT_TY_NUMERIC},
+    {"REAL", RT_TY_FLOAT},
+    {"SMALLINT", RT_TY_SMALLINTEGER},
+    {"TEXT", RT_TY_TEXT},
+    {"TIME", RT_TY_TIME},
+    {"TIME_CHAR", RT_TY_TIME},
+    {"TIMESTAMP", RT_TY_DATETIME},
+    {"VARCHAR", RT_TY_STRING},
+    {"NVARCHAR", RT_TY_STRING},
+    {"NCHAR", RT_TY_STRING},
+};
+
+/*
+** As _resolve_type_affinity does it: the name is the leading run of word
+** characters and spaces (a space before "(" stays part of it, so
+** "VARCHAR (20)" is no known name), the arguments every number inside the
+** parentheses that follow.
+*/
+static rt_type *sqlite_type(const char *text) {
+  char name[64];
+  size_t n = 0, i;
+  int args[2], nargs = 0;
+  const char *p = text;
+  rt_typekind kind = RT_TY_NULL;
+  rt_type *t;
+  int known = 0;
+  while (*p && (isalnum((unsigned char)*p) || *p == '_' || *p == ' ' ||
+                (*p & 0x80))) {
+    if (n + 1 < sizeof name) name[n++] = (char)toupper((unsigned char)*p);
+    p++;
+  }
+  name[n] = '\0';
+  for (i = 0; i < sizeof sqlite_names / sizeof sqlite_names[0]; i++)
+    if (strcmp(name, sqlite_names[i].name) == 0) {
+      kind = sqlite_names[i].kind;
+      known = 1;
+    }
+  if (!known) {
+    if (strstr(name, "INT"))
+      kind = RT_TY_INTEGER;
+    else if (strstr(name, "CHAR") || strstr(name, "CLOB") ||
+             strstr(name, "TEXT"))
+      kind = RT_TY_TEXT;
+    else if (strstr(name, "BLOB") || n == 0)
+      kind = RT_TY_NULL;
+    else if (strstr(name, "REAL") || strstr(name, "FLOA") ||
+             strstr(name, "DOUB"))
+      kind = RT_TY_FLOAT;
+    else
+      kind = RT_TY_NUMERIC;
+  }
+  if (*p == '(' && strchr(p, ')'))
+    for (p++; *p && *p != ')'; p++)
+      if (isdigit((unsigned char)*p)) {
+        long v = strtol(p, (char **)&p, 10);
+        if (nargs < 2) args[nargs++] = (int)v;
+        p--;
+      }
+  if ((t = rt_type_new(kind)) == NULL) return NULL;
+  if (kind == RT_TY_STRING && nargs >= 1) t->length = args[0];
+  if (kind == RT_TY_NUMERIC && nargs >= 1) t->precision = args[0];
+  if (kind == RT_TY_NUMERIC && nargs >= 2) t->scale = args[1];
+  if (kind == RT_TY_FLOAT && nargs >= 1) t->length = args[0];
+  return t;
+}
+
 rt_type *rt_reflect_type(const char *dialect, const char *text) {
   char name[64];
   int args[2], nargs, is_array;
@@ -517,6 +624,7 @@ rt_type *rt_reflect_type(const char *dialect, const char *text) {
   size_t i, len = strlen(text);
   rt_type *t;
   rt_typekind kind = RT_TY_NULL;
+  if (strcmp(dialect, "sqlite") == 0) return sqlite_type(text);
   is_array = len >= 2 && strcmp(text + len - 2, "[]") == 0;
   split_type(text, name, sizeof name, args, &nargs, &paren);
   for (i = 0; i < sizeof type_names / sizeof type_names[0]; i++)

@@ -44,14 +44,27 @@ typedef struct rt_names {
 
 typedef struct rt_refl_column {
   const char *name;
-  const char *type;    /* declared type, as the server spells it */
-  int nullable;        /* 0 or 1 */
-  const char *dflt;    /* server default text, or NULL */
-  int autoincrement;   /* RT_AUTOINC_* */
-  const char *comment; /* or NULL */
-  int pk;              /* 1-based position in the primary key, or 0 */
-  int report_pk;       /* the dialect reports pk in its column dicts */
+  const char *type;             /* declared type, as the server spells it */
+  int nullable;                 /* 0 or 1 */
+  const char *dflt;             /* server default text, or NULL */
+  int autoincrement;            /* RT_AUTOINC_* */
+  const char *comment;          /* or NULL */
+  int pk;                       /* 1-based position in the primary key, or 0 */
+  int report_pk;                /* the dialect reports pk in its column dicts */
+  int computed;                 /* 0, or RT_COMPUTED_VIRTUAL / _STORED */
+  const char *computed_sqltext; /* its expression ("" when unknown) */
+  /* PostgreSQL identity columns: GENERATED ALWAYS or BY DEFAULT, and the
+  ** sequence's start, increment, minvalue, maxvalue, cache and cycle as
+  ** the catalog's text */
+  int identity; /* 0, RT_IDENTITY_ALWAYS or RT_IDENTITY_BY_DEFAULT */
+  const char *seq[6];
 } rt_refl_column;
+
+#define RT_IDENTITY_ALWAYS 1
+#define RT_IDENTITY_BY_DEFAULT 2
+
+#define RT_COMPUTED_VIRTUAL 1
+#define RT_COMPUTED_STORED 2
 
 typedef struct rt_refl_pk {
   const char *name; /* or NULL */
@@ -66,7 +79,13 @@ typedef struct rt_refl_fk {
   rt_names refcols;
   const char *ondelete; /* NULL for the default (NO ACTION) */
   const char *onupdate;
+  int deferrable;        /* 0 when not said, or RT_REFL_[NOT_]DEFERRABLE */
+  const char *initially; /* DEFERRED / IMMEDIATE, or NULL */
+  const char *match;     /* PostgreSQL's MATCH FULL, or NULL */
 } rt_refl_fk;
+
+#define RT_REFL_DEFERRABLE 1
+#define RT_REFL_NOT_DEFERRABLE 2
 
 typedef struct rt_refl_index {
   const char *name;
@@ -74,7 +93,21 @@ typedef struct rt_refl_index {
   int unique;
   /* PostgreSQL: the UNIQUE constraint this index backs, or NULL */
   const char *duplicates;
+  /* a partial index's WHERE text (sqlite_where, postgresql_where) */
+  const char *where;
+  rt_names include; /* PostgreSQL: INCLUDE columns */
+  /* MySQL: the key's kind, UNIQUE, FULLTEXT or SPATIAL (NULL for a plain
+  ** KEY); the last two also as dialect_options.mysql_prefix */
+  const char *type;
+  const char *using;       /* PostgreSQL: the access method when not btree */
+  int has_dialect_options; /* the dialect reports a dialect_options table */
 } rt_refl_index;
+
+typedef struct rt_refl_check {
+  const char *name; /* or NULL */
+  const char *sqltext;
+  int not_valid; /* PostgreSQL: NOT VALID */
+} rt_refl_check;
 
 typedef struct rt_refl_unique {
   const char *name; /* or NULL */
@@ -103,6 +136,9 @@ typedef struct rt_refl {
   rt_refl_index *indexes;
   int nuniques;
   rt_refl_unique *uniques;
+  int nchecks;
+  rt_refl_check *checks;
+  const char *comment; /* the table's comment, or NULL */
   int nsorted;
   rt_refl_sorted *sorted;
 } rt_refl;
@@ -130,6 +166,13 @@ int rt_reflect_indexes(rt_connection *c, const char *schema, const char *table,
 int rt_reflect_unique_constraints(rt_connection *c, const char *schema,
                                   const char *table, rt_refl *out,
                                   rt_error *err);
+int rt_reflect_check_constraints(rt_connection *c, const char *schema,
+                                 const char *table, rt_refl *out,
+                                 rt_error *err);
+/* The table's comment in out->comment; NotSupportedError for a dialect
+** that keeps none (SQLite). */
+int rt_reflect_table_comment(rt_connection *c, const char *schema,
+                             const char *table, rt_refl *out, rt_error *err);
 /* Everything about one table at once (columns, pk, fks, indexes, uniques):
 ** what Table(..., {autoload_with}) needs. */
 int rt_reflect_table(rt_connection *c, const char *schema, const char *table,
@@ -173,6 +216,9 @@ int rt_refl_nosuchtable(rt_error *err, const char *table);
 
 typedef struct rt_reflector {
   const char *dialect;
+  /* SQLite's PRAGMAs answer "nothing" for a missing table, and SQLAlchemy
+  ** 1.4 passes that on; the servers' queries raise NoSuchTableError */
+  int missing_is_empty;
   int (*table_names)(rt_connection *c, const char *schema, int views,
                      rt_refl *out, rt_error *err);
   int (*schema_names)(rt_connection *c, rt_refl *out, rt_error *err);
@@ -187,6 +233,11 @@ typedef struct rt_reflector {
   int (*indexes)(rt_connection *c, const char *schema, const char *table,
                  rt_refl *out, rt_error *err);
   int (*uniques)(rt_connection *c, const char *schema, const char *table,
+                 rt_refl *out, rt_error *err);
+  int (*checks)(rt_connection *c, const char *schema, const char *table,
+                rt_refl *out, rt_error *err);
+  /* NULL: the dialect keeps no table comments */
+  int (*comment)(rt_connection *c, const char *schema, const char *table,
                  rt_refl *out, rt_error *err);
 } rt_reflector;
 

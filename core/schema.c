@@ -67,7 +67,9 @@ rt_node *rt_table_new(rt_metadata *md, const char *name, rt_error *err) {
   rt_tabledata *d;
   if (md && rt_metadata_find(md, name)) {
     rt_error_set(err, RT_EINVALIDREQUEST,
-                 "Table '%s' is already defined for this MetaData instance.",
+                 "Table '%s' is already defined for this MetaData instance.  "
+                 "Specify 'extend_existing=True' to redefine options and "
+                 "columns on an existing Table object.",
                  name);
     return NULL;
   }
@@ -156,6 +158,13 @@ void rt_constraint_clear(rt_constraint *c) {
 
 void rt_tabledata_free(rt_tabledata *d) {
   int i;
+  for (i = 0; i < d->nretired; i++) {
+    /* its holders were counted on the table, which is going */
+    d->retired[i]->owner = NULL;
+    d->retired[i]->refs = 1;
+    rt_unref(d->retired[i]);
+  }
+  free(d->retired);
   for (i = 0; i < d->ncons; i++) rt_constraint_clear(&d->cons[i]);
   free(d->cons);
   free(d->schema);
@@ -198,6 +207,48 @@ int rt_table_add_column(rt_node *t, rt_node *col, rt_error *err) {
   col->refs = 0;
   col->flags &= (unsigned short)~RT_F_LIGHT;
   rt_schema_changed();
+  return 0;
+}
+
+int rt_table_check_replace(const rt_node *t, const rt_node *col,
+                           rt_error *err) {
+  rt_node *old = rt_table_column(t, rt_column_key(col));
+  if (old == col) return 0;
+  if (col->owner) {
+    rt_error_set(err, RT_EARGUMENT,
+                 "Column object '%s' already assigned to Table '%s'", col->name,
+                 col->owner->name);
+    return -1;
+  }
+  if (old && (old->flags & RT_F_PK) && !(col->flags & RT_F_PK)) {
+    rt_error_set(err, RT_EARGUMENT,
+                 "Trying to redefine primary-key column '%s' as a "
+                 "non-primary-key column on table '%s'",
+                 rt_column_key(col), t->name);
+    return -1;
+  }
+  return 0;
+}
+
+int rt_table_replace_column(rt_node *t, rt_node *col, rt_error *err) {
+  rt_tabledata *d = t->ext;
+  rt_node *old = rt_table_column(t, rt_column_key(col));
+  rt_node **p;
+  int i;
+  if (rt_table_check_replace(t, col, err) != 0) return -1;
+  if (old == col) return 0;
+  if (!old) return rt_table_add_column(t, col, err);
+  p = realloc(d->retired, sizeof *p * (size_t)(d->nretired + 1));
+  if (!p) return rt_error_set(err, RT_EMEMORY, "out of memory");
+  d->retired = p;
+  d->retired[d->nretired++] = old;
+  for (i = 0; t->kids[i] != old; i++)
+    ;
+  t->kids[i] = col;
+  col->owner = t;
+  t->refs += col->refs;
+  col->refs = 0;
+  col->flags &= (unsigned short)~RT_F_LIGHT;
   return 0;
 }
 

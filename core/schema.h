@@ -41,6 +41,10 @@ typedef struct rt_tabledata {
   int ncons;
   rt_constraint *cons; /* FK, UNIQUE, CHECK, INDEX; the PK is derived */
   char *pk_name;
+  /* columns replaced by rt_table_replace_column: handles to them may
+  ** still exist, so they live (owned, unlisted) as long as the table */
+  int nretired;
+  rt_node **retired;
 } rt_tabledata;
 
 typedef struct rt_coldata {
@@ -73,6 +77,14 @@ rt_node *rt_table_new(rt_metadata *md, const char *name, rt_error *err);
 rt_node *rt_column_new(const char *name, rt_type *type);
 /* Attach column to table (the column becomes owned by the table). */
 int rt_table_add_column(rt_node *t, rt_node *col, rt_error *err);
+/*
+** Attach column to table in place of the column with the same key, which
+** keeps its position (SQLAlchemy's replace_existing), or at the end when
+** there is none.  A primary-key column may only be replaced by another.
+*/
+int rt_table_replace_column(rt_node *t, rt_node *col, rt_error *err);
+/* Would rt_table_replace_column accept col?  0, or -1 with err set. */
+int rt_table_check_replace(const rt_node *t, const rt_node *col, rt_error *err);
 /* Add a constraint (contents moved: the caller's struct is zeroed). */
 int rt_table_add_constraint(rt_node *t, rt_constraint *c);
 rt_node *rt_table_column(const rt_node *t, const char *key);

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "core/reflection.h"
+#include "core/strbuf.h"
+#include "regex_reflect.h"
 
 #define SCHEMA "coalesce(?, database())"
 
@@ -88,7 +90,8 @@ static int my_columns(rt_connection *c, const char *schema, const char *table,
   params[1] = table;
   if (rt_refl_query(c, &out->arena,
                     "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, "
-                    "COLUMN_DEFAULT, EXTRA, COLUMN_COMMENT, DATA_TYPE "
+                    "COLUMN_DEFAULT, EXTRA, COLUMN_COMMENT, DATA_TYPE, "
+                    "GENERATION_EXPRESSION "
                     "FROM information_schema.COLUMNS "
                     "WHERE TABLE_SCHEMA = " SCHEMA " AND TABLE_NAME = ? "
                     "ORDER BY ORDINAL_POSITION",
@@ -107,6 +110,15 @@ static int my_columns(rt_connection *c, const char *schema, const char *table,
     ** comes quoted, 'NULL'), as SHOW CREATE TABLE does */
     col->dflt = dflt && strcmp(dflt, "NULL") != 0 ? dflt : NULL;
     col->comment = comment && *comment ? comment : NULL;
+    if (extra &&
+        (strstr(extra, "VIRTUAL") || strstr(extra, "STORED") ||
+         strstr(extra, "PERSISTENT")) &&
+        RT_CELL(&rows, i, 7)) {
+      col->computed =
+          strstr(extra, "VIRTUAL") ? RT_COMPUTED_VIRTUAL : RT_COMPUTED_STORED;
+      col->computed_sqltext = RT_CELL(&rows, i, 7);
+      col->dflt = NULL;
+    }
     if (extra && strstr(extra, "auto_increment"))
       col->autoincrement = RT_AUTOINC_TRUE;
     else if (is_integer(RT_CELL(&rows, i, 6)))
@@ -125,7 +137,8 @@ static int keys(rt_connection *c, const char *schema, const char *table,
   params[1] = table;
   return rt_refl_query(c, a,
                        "SELECT INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, "
-                       "NON_UNIQUE FROM information_schema.STATISTICS "
+                       "NON_UNIQUE, INDEX_TYPE "
+                       "FROM information_schema.STATISTICS "
                        "WHERE TABLE_SCHEMA = " SCHEMA " AND TABLE_NAME = ?",
                        params, 2, rows, err);
 }
@@ -161,6 +174,13 @@ static int my_keys(rt_connection *c, const char *schema, const char *table,
       if (ix == NULL) return -1;
       ix->name = name;
       ix->unique = strcmp(RT_CELL(&rows, i, 3), "0") == 0;
+      ix->type = ix->unique ? "UNIQUE" : NULL;
+      if (!ix->unique && RT_CELL(&rows, i, 4) &&
+          (strcmp(RT_CELL(&rows, i, 4), "FULLTEXT") == 0 ||
+           strcmp(RT_CELL(&rows, i, 4), "SPATIAL") == 0)) {
+        ix->type = RT_CELL(&rows, i, 4);
+        ix->has_dialect_options = 1;
+      }
     }
   }
   for (k = 0; k < out->nindexes; k++) {
@@ -263,7 +283,90 @@ static int my_fks(rt_connection *c, const char *schema, const char *table,
   return 0;
 }
 
+static void add_backquoted(rt_strbuf *b, const char *name) {
+  rt_sb_addc(b, '`');
+  for (; *name; name++) {
+    if (*name == '`') rt_sb_addc(b, '`');
+    rt_sb_addc(b, *name);
+  }
+  rt_sb_addc(b, '`');
+}
+
+/* SQLAlchemy's pattern for a CHECK line of SHOW CREATE TABLE. */
+#define CHECK_LINE "  CONSTRAINT +`((?:``|[^`])+)` +CHECK +\\((.+)\\),?"
+
+/*
+** CHECK constraints as SQLAlchemy reads them: the lines of SHOW CREATE
+** TABLE that are `  CONSTRAINT name CHECK (...)`, the text running to the
+** line's last parenthesis.  A check written on a column stays on its
+** column's line in MariaDB's text, and is not reported.
+*/
+static int my_checks(rt_connection *c, const char *schema, const char *table,
+                     rt_refl *out, rt_error *err) {
+  rt_strbuf b = RT_STRBUF_INIT;
+  rt_rows rows;
+  rt_rx *rx;
+  const char *text, *line;
+  int rc;
+  rt_sb_adds(&b, "SHOW CREATE TABLE ");
+  if (schema) {
+    add_backquoted(&b, schema);
+    rt_sb_addc(&b, '.');
+  }
+  add_backquoted(&b, table);
+  if (b.failed) {
+    rt_sb_free(&b);
+    return rt_error_set(err, RT_EMEMORY, "out of memory");
+  }
+  rc = rt_refl_query(c, &out->arena, b.p, NULL, 0, &rows, err);
+  rt_sb_free(&b);
+  if (rc != 0) return -1;
+  if (rows.n == 0 || rows.ncols < 2 || RT_CELL(&rows, 0, 1) == NULL) return 0;
+  if ((rx = rt_rx_compile(CHECK_LINE, 1)) == NULL)
+    return rt_error_set(err, RT_EMEMORY, "out of memory");
+  text = RT_CELL(&rows, 0, 1);
+  for (line = text; rc == 0 && *line;) {
+    const char *eol = strchr(line, '\n');
+    size_t n = eol ? (size_t)(eol - line) : strlen(line);
+    int cap[2 * RT_RX_MAXGROUPS];
+    int m = rt_rx_search(rx, line, n, 0, cap);
+    if (m < 0) rc = rt_error_set(err, RT_EMEMORY, "out of memory");
+    if (m == 1 && cap[0] == 0) {
+      rt_refl_check *ck =
+          rt_arena_push(&out->arena, &out->checks, &out->nchecks, sizeof *ck);
+      if (ck == NULL) break;
+      ck->name = rt_arena_strndup(&out->arena, line + cap[2],
+                                  (size_t)(cap[3] - cap[2]));
+      ck->sqltext = rt_arena_strndup(&out->arena, line + cap[4],
+                                     (size_t)(cap[5] - cap[4]));
+    }
+    line += n;
+    if (*line == '\n') line++;
+  }
+  rt_rx_free(rx);
+  return rc;
+}
+
+/* TABLE_COMMENT is '' for a table without one and 'VIEW' for a view:
+** SQLAlchemy says None for both. */
+static int my_comment(rt_connection *c, const char *schema, const char *table,
+                      rt_refl *out, rt_error *err) {
+  const char *params[2];
+  rt_rows rows;
+  params[0] = schema;
+  params[1] = table;
+  if (rt_refl_query(c, &out->arena,
+                    "SELECT CASE WHEN TABLE_TYPE = 'VIEW' THEN NULL "
+                    "ELSE NULLIF(TABLE_COMMENT, '') END "
+                    "FROM information_schema.TABLES "
+                    "WHERE TABLE_SCHEMA = " SCHEMA " AND TABLE_NAME = ?",
+                    params, 2, &rows, err) != 0)
+    return -1;
+  out->comment = rows.n > 0 ? RT_CELL(&rows, 0, 0) : NULL;
+  return 0;
+}
+
 const rt_reflector rt_mysql_reflector = {
-    "mysql", my_table_names, my_schema_names, my_has_table, my_columns,
-    my_pk,   my_fks,         my_indexes,      my_uniques,
+    "mysql", 0,      my_table_names, my_schema_names, my_has_table, my_columns,
+    my_pk,   my_fks, my_indexes,     my_uniques,      my_checks,    my_comment,
 };

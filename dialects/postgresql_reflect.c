@@ -65,12 +65,13 @@ static int pg_table_names(rt_connection *c, const char *schema, int views,
   return 0;
 }
 
+/* SQLAlchemy's filter, whose "_" is a wildcard: "pgx" is left out too */
 static int pg_schema_names(rt_connection *c, rt_refl *out, rt_error *err) {
   rt_rows rows;
   int i;
   if (rt_refl_query(c, &out->arena,
                     "SELECT nspname FROM pg_catalog.pg_namespace "
-                    "WHERE nspname NOT LIKE 'pg!_%' ESCAPE '!' "
+                    "WHERE nspname NOT LIKE 'pg_%' "
                     "ORDER BY nspname",
                     NULL, 0, &rows, err) != 0)
     return -1;
@@ -131,11 +132,15 @@ static int pg_columns(rt_connection *c, const char *schema, const char *table,
           " FROM pg_catalog.pg_attrdef d "
           " WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum "
           " AND a.atthasdef), "
-          "a.attnotnull, pgd.description, a.attgenerated <> '', "
-          "a.attidentity <> '' "
+          "a.attnotnull, pgd.description, a.attgenerated, "
+          "a.attidentity, s.seqstart, s.seqincrement, s.seqmin, s.seqmax, "
+          "s.seqcache, s.seqcycle "
           "FROM pg_catalog.pg_attribute a "
           "LEFT JOIN pg_catalog.pg_description pgd "
           "ON pgd.objoid = a.attrelid AND pgd.objsubid = a.attnum "
+          "LEFT JOIN pg_catalog.pg_sequence s ON a.attidentity <> '' "
+          "AND s.seqrelid = pg_catalog.pg_get_serial_sequence("
+          "a.attrelid::regclass::text, a.attname)::regclass "
           "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
           "ORDER BY a.attnum",
           &oid, 1, &rows, err) != 0)
@@ -144,16 +149,24 @@ static int pg_columns(rt_connection *c, const char *schema, const char *table,
     rt_refl_column *col =
         rt_arena_push(&out->arena, &out->cols, &out->ncols, sizeof *col);
     const char *type = RT_CELL(&rows, i, 1), *dflt = RT_CELL(&rows, i, 2);
-    int generated = rt_refl_truthy(RT_CELL(&rows, i, 5));
+    const char *gen = RT_CELL(&rows, i, 5), *ident = RT_CELL(&rows, i, 6);
+    int generated = gen && *gen, k;
     if (col == NULL) return -1;
     col->name = RT_CELL(&rows, i, 0);
     col->type = type;
     col->nullable = !rt_refl_truthy(RT_CELL(&rows, i, 3));
     col->comment = RT_CELL(&rows, i, 4);
-    col->autoincrement = rt_refl_truthy(RT_CELL(&rows, i, 6))
-                             ? RT_AUTOINC_TRUE
-                             : RT_AUTOINC_FALSE;
-    if (generated) dflt = NULL; /* the expression of a computed column */
+    col->autoincrement = ident && *ident ? RT_AUTOINC_TRUE : RT_AUTOINC_FALSE;
+    if (ident && *ident && RT_CELL(&rows, i, 7)) {
+      col->identity =
+          ident[0] == 'a' ? RT_IDENTITY_ALWAYS : RT_IDENTITY_BY_DEFAULT;
+      for (k = 0; k < 6; k++) col->seq[k] = RT_CELL(&rows, i, 7 + k);
+    }
+    if (generated) { /* the default is the computed column's expression */
+      col->computed = gen[0] == 's' ? RT_COMPUTED_STORED : RT_COMPUTED_VIRTUAL;
+      col->computed_sqltext = dflt;
+      dflt = NULL;
+    }
     if (dflt && strstr(dflt, "nextval('")) {
       if (type && is_integer(type)) col->autoincrement = RT_AUTOINC_TRUE;
       dflt = qualify_nextval(&out->arena, dflt, schema);
@@ -247,7 +260,11 @@ static int pg_fks(rt_connection *c, const char *schema, const char *table,
                             "NULL "
                             "ELSE n.nspname END, f.relname, " KEY_COLUMNS(
                                 "r.confkey",
-                                "r.confrelid") ", r.confdeltype, r.confupdtype "
+                                "r.confrelid") ", r.confdeltype, "
+                                               "r.confupdtype, "
+                                               "r.condeferrable, "
+                                               "r.condeferred, "
+                                               "r.confmatchtype "
                                                "FROM pg_catalog.pg_constraint "
                                                "r "
                                                "JOIN pg_catalog.pg_class f ON "
@@ -268,6 +285,14 @@ static int pg_fks(rt_connection *c, const char *schema, const char *table,
     fk->reftable = RT_CELL(&rows, i, 3);
     fk->ondelete = fk_action(RT_CELL(&rows, i, 5));
     fk->onupdate = fk_action(RT_CELL(&rows, i, 6));
+    /* what pg_get_constraintdef spells out beyond the defaults */
+    if (rt_refl_truthy(RT_CELL(&rows, i, 7)))
+      fk->deferrable = RT_REFL_DEFERRABLE;
+    if (rt_refl_truthy(RT_CELL(&rows, i, 8))) fk->initially = "DEFERRED";
+    if (RT_CELL(&rows, i, 9) && RT_CELL(&rows, i, 9)[0] == 'f')
+      fk->match = "FULL";
+    else if (RT_CELL(&rows, i, 9) && RT_CELL(&rows, i, 9)[0] == 'p')
+      fk->match = "PARTIAL";
     if (add_array(&out->arena, &fk->cols, RT_CELL(&rows, i, 1)) != 0 ||
         add_array(&out->arena, &fk->refcols, RT_CELL(&rows, i, 4)) != 0)
       return -1;
@@ -294,9 +319,16 @@ static int pg_indexes(rt_connection *c, const char *schema, const char *table,
           " k(n, o) JOIN pg_catalog.pg_attribute a "
           " ON a.attrelid = ix.indrelid AND a.attnum = k.n "
           " WHERE k.o <= ix.indnkeyatts ORDER BY k.o)::text, "
-          "con.conname "
+          "con.conname, "
+          "ARRAY(SELECT a.attname FROM unnest(ix.indkey) WITH ORDINALITY "
+          " k(n, o) JOIN pg_catalog.pg_attribute a "
+          " ON a.attrelid = ix.indrelid AND a.attnum = k.n "
+          " WHERE k.o > ix.indnkeyatts ORDER BY k.o)::text, "
+          "pg_catalog.pg_get_expr(ix.indpred, ix.indrelid), "
+          "NULLIF(am.amname, 'btree') "
           "FROM pg_catalog.pg_index ix "
           "JOIN pg_catalog.pg_class i ON i.oid = ix.indexrelid "
+          "LEFT JOIN pg_catalog.pg_am am ON am.oid = i.relam "
           "LEFT JOIN pg_catalog.pg_constraint con "
           "ON con.conrelid = ix.indrelid AND con.conindid = ix.indexrelid "
           "AND con.contype IN ('p', 'u', 'x') "
@@ -311,7 +343,12 @@ static int pg_indexes(rt_connection *c, const char *schema, const char *table,
     ix->name = RT_CELL(&rows, i, 0);
     ix->unique = rt_refl_truthy(RT_CELL(&rows, i, 1));
     ix->duplicates = RT_CELL(&rows, i, 3);
-    if (add_array(&out->arena, &ix->cols, RT_CELL(&rows, i, 2)) != 0) return -1;
+    ix->where = RT_CELL(&rows, i, 5);
+    ix->using = RT_CELL(&rows, i, 6);
+    ix->has_dialect_options = 1;
+    if (add_array(&out->arena, &ix->cols, RT_CELL(&rows, i, 2)) != 0 ||
+        add_array(&out->arena, &ix->include, RT_CELL(&rows, i, 4)) != 0)
+      return -1;
   }
   return 0;
 }
@@ -341,7 +378,85 @@ static int pg_uniques(rt_connection *c, const char *schema, const char *table,
   return 0;
 }
 
+static int is_space(char ch) {
+  return ch != '\0' && strchr(" \t\n\r\f\v", ch) != NULL;
+}
+
+/*
+** "CHECK ((a > 1)) NOT VALID" -> sqltext "a > 1", not_valid.  SQLAlchemy
+** takes what lies between "CHECK (" and the last ")" (before NOT VALID),
+** then drops one "(" at its start and one ")" at its end when both are
+** there, whether or not they pair up.
+*/
+static void check_text(rt_arena *a, const char *src, rt_refl_check *ck) {
+  const char *open, *close, *end;
+  size_t n = strlen(src);
+  ck->sqltext = "";
+  if (strncmp(src, "CHECK", 5) != 0) return;
+  for (open = src + 5; *open == ' '; open++)
+    ;
+  if (n >= 11 && strcmp(src + n - 11, ") NOT VALID") == 0) {
+    ck->not_valid = 1;
+    n -= 10;
+  }
+  close = src + n - 1;
+  if (*open != '(' || close <= open + 1 || *close != ')') {
+    ck->not_valid = 0;
+    return;
+  }
+  open++;
+  end = close;
+  {
+    const char *p = open, *q = end;
+    while (p < q && is_space(*p)) p++;
+    while (q > p && is_space(q[-1])) q--;
+    if (q - p >= 3 && *p == '(' && q[-1] == ')') {
+      open = p + 1;
+      end = q - 1;
+    }
+  }
+  ck->sqltext = rt_arena_strndup(a, open, (size_t)(end - open));
+}
+
+static int pg_checks(rt_connection *c, const char *schema, const char *table,
+                     rt_refl *out, rt_error *err) {
+  const char *oid;
+  rt_rows rows;
+  int i;
+  if (need_oid(c, &out->arena, schema, table, &oid, err) != 0) return -1;
+  if (rt_refl_query(c, &out->arena,
+                    "SELECT cons.conname, pg_catalog.pg_get_constraintdef("
+                    "cons.oid) FROM pg_catalog.pg_constraint cons "
+                    "WHERE cons.conrelid = $1::oid AND cons.contype = 'c'",
+                    &oid, 1, &rows, err) != 0)
+    return -1;
+  for (i = 0; i < rows.n; i++) {
+    rt_refl_check *ck =
+        rt_arena_push(&out->arena, &out->checks, &out->nchecks, sizeof *ck);
+    if (ck == NULL) return -1;
+    ck->name = RT_CELL(&rows, i, 0);
+    check_text(&out->arena, RT_CELL(&rows, i, 1) ? RT_CELL(&rows, i, 1) : "",
+               ck);
+  }
+  return 0;
+}
+
+static int pg_comment(rt_connection *c, const char *schema, const char *table,
+                      rt_refl *out, rt_error *err) {
+  const char *oid;
+  rt_rows rows;
+  if (need_oid(c, &out->arena, schema, table, &oid, err) != 0) return -1;
+  if (rt_refl_query(c, &out->arena,
+                    "SELECT pgd.description FROM pg_catalog.pg_description pgd "
+                    "WHERE pgd.objsubid = 0 AND pgd.objoid = $1::oid",
+                    &oid, 1, &rows, err) != 0)
+    return -1;
+  out->comment = rows.n > 0 ? RT_CELL(&rows, 0, 0) : NULL;
+  return 0;
+}
+
 const rt_reflector rt_postgresql_reflector = {
-    "postgresql", pg_table_names, pg_schema_names, pg_has_table, pg_columns,
-    pg_pk,        pg_fks,         pg_indexes,      pg_uniques,
+    "postgresql", 0,          pg_table_names, pg_schema_names,
+    pg_has_table, pg_columns, pg_pk,          pg_fks,
+    pg_indexes,   pg_uniques, pg_checks,      pg_comment,
 };

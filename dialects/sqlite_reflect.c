@@ -15,6 +15,7 @@
 
 #include "core/reflection.h"
 #include "core/strbuf.h"
+#include "regex_reflect.h"
 
 /* --- PRAGMAs --- */
 
@@ -69,9 +70,9 @@ static int sqlite_table_names(rt_connection *c, const char *schema, int views,
     add_quoted(&b, schema);
     rt_sb_addc(&b, '.');
   }
-  /* SQLite's own tables (sqlite_sequence, sqlite_stat1) aren't listed */
-  rt_sb_adds(&b, "sqlite_master WHERE type = ? "
-                 "AND name NOT LIKE 'sqlite~_%' ESCAPE '~' ORDER BY name");
+  /* SQLite's own tables (sqlite_sequence, sqlite_stat1) are listed, as
+  ** SQLAlchemy 1.4 lists them */
+  rt_sb_adds(&b, "sqlite_master WHERE type = ? ORDER BY name");
   if (b.failed) {
     rt_sb_free(&b);
     return rt_error_set(err, RT_EMEMORY, "out of memory");
@@ -160,6 +161,11 @@ static const char *column_type(rt_arena *a, const char *decl, int generated) {
   return t;
 }
 
+static int table_sql(rt_connection *c, rt_arena *a, const char *schema,
+                     const char *table, const char **sql, rt_error *err);
+static int computed_text(rt_connection *c, rt_arena *a, const char *schema,
+                         const char *table, rt_refl_column *col);
+
 static int sqlite_columns(rt_connection *c, const char *schema,
                           const char *table, rt_refl *out, rt_error *err) {
   rt_rows rows;
@@ -180,212 +186,132 @@ static int sqlite_columns(rt_connection *c, const char *schema,
     col->autoincrement = RT_AUTOINC_AUTO;
     col->pk = atoi(RT_CELL(&rows, i, 5) ? RT_CELL(&rows, i, 5) : "0");
     col->report_pk = 1;
+    if (hidden >= 2) {
+      col->computed = hidden == 3 ? RT_COMPUTED_STORED : RT_COMPUTED_VIRTUAL;
+      if (computed_text(c, &out->arena, schema, table, col) != 0) return -1;
+    }
   }
   return 0;
 }
 
-/* --- the CREATE TABLE text --- */
+/* --- the CREATE TABLE text, read with SQLAlchemy's patterns --- */
 
-typedef struct tok {
-  const char *p;
-  size_t n;
-  char kind; /* 'w' word, 'q' quoted name, 's' string, or the punctuation */
-} tok;
+/* The dialect's patterns, as its source writes them (all with re.I). */
+#define PK_PATTERN "CONSTRAINT (\\w+) PRIMARY KEY"
+#define FK_PATTERN                                                             \
+  "(?:CONSTRAINT (\\w+) +)?"                                                   \
+  "FOREIGN KEY *\\( *(.+?) *\\) +"                                             \
+  "REFERENCES +(?:(?:\"(.+?)\")|([a-z0-9_]+)) *\\((.+?)\\) *"                  \
+  "((?:ON (?:DELETE|UPDATE) "                                                  \
+  "(?:SET NULL|SET DEFAULT|CASCADE|RESTRICT|NO ACTION) *)*)"                   \
+  "((?:NOT +)?DEFERRABLE)?"                                                    \
+  "(?: +INITIALLY +(DEFERRED|IMMEDIATE))?"
+/* the ON clauses of one key: re.split(" *\bON\b *") in the original */
+#define FK_ACTION_PATTERN                                                      \
+  "ON (DELETE|UPDATE) (SET NULL|SET DEFAULT|CASCADE|RESTRICT|NO ACTION)"
+#define COLS_PATTERN "(?:\"(.+?)\")|([a-z0-9_]+)"
+#define UNIQUE_PATTERN "(?:CONSTRAINT \"?(.+?)\"? +)?UNIQUE *\\((.+?)\\)"
+#define INLINE_UNIQUE_PATTERN                                                  \
+  "(?:(\".+?\")|(?:[\\[`])?([a-z0-9_]+)(?:[\\]`])?) +[a-z0-9_ ]+? +UNIQUE"
+#define CHECK_PATTERN "(?:CONSTRAINT (.+) +)?CHECK *\\( *(.+) *\\),? *"
+#define PARTIAL_PATTERN "\\)\\s+where\\s+(.+)"
 
-typedef struct toks {
-  tok *v;
-  int n, cap;
-} toks;
+/* Successive matches of one pattern over a text, as re.finditer. */
+typedef struct scan {
+  rt_rx *rx;
+  const char *s;
+  size_t len, at;
+  int cap[2 * RT_RX_MAXGROUPS];
+} scan;
 
-static int tokenize(const char *s, toks *t) {
-  while (*s) {
-    tok k;
-    if (isspace((unsigned char)*s)) {
-      s++;
-      continue;
-    }
-    if (s[0] == '-' && s[1] == '-') {
-      while (*s && *s != '\n') s++;
-      continue;
-    }
-    if (s[0] == '/' && s[1] == '*') {
-      const char *e = strstr(s + 2, "*/");
-      s = e ? e + 2 : s + strlen(s);
-      continue;
-    }
-    k.p = s;
-    if (*s == '"' || *s == '`' || *s == '[' || *s == '\'') {
-      char close = *s == '[' ? ']' : *s;
-      k.kind = *s == '\'' ? 's' : 'q';
-      for (s++; *s; s++) {
-        if (*s == close && s[1] == close && close != ']')
-          s++;
-        else if (*s == close)
-          break;
-      }
-      if (*s) s++;
-    } else if (isalnum((unsigned char)*s) || *s == '_' || (*s & 0x80)) {
-      k.kind = 'w';
-      while (isalnum((unsigned char)*s) || *s == '_' || *s == '$' ||
-             (*s & 0x80))
-        s++;
-    } else
-      k.kind = *s++;
-    k.n = (size_t)(s - k.p);
-    if (t->n == t->cap) {
-      int cap = t->cap ? t->cap * 2 : 64;
-      tok *v = realloc(t->v, sizeof *v * (size_t)cap);
-      if (v == NULL) return -1;
-      t->v = v;
-      t->cap = cap;
-    }
-    t->v[t->n++] = k;
-  }
-  return 0;
+static int scan_open(scan *sc, const char *pattern, const char *s) {
+  memset(sc, 0, sizeof *sc);
+  sc->rx = rt_rx_compile(pattern, 1);
+  sc->s = s ? s : "";
+  sc->len = strlen(sc->s);
+  return sc->rx ? 0 : -1;
 }
 
-static int is_kw(const tok *k, const char *kw) {
-  return k->kind == 'w' && strlen(kw) == k->n &&
-         strncasecmp(k->p, kw, k->n) == 0;
-}
-
-/* The name a word or quoted token stands for, in the arena. */
-static const char *tok_name(rt_arena *a, const tok *k) {
-  char *s, *d;
-  size_t i;
-  if (k->kind != 'q' && k->kind != 's') return rt_arena_strndup(a, k->p, k->n);
-  s = rt_arena_alloc(a, k->n + 1);
-  if (s == NULL) return NULL;
-  for (d = s, i = 1; i + 1 < k->n; i++) {
-    *d++ = k->p[i];
-    if (k->p[0] != '[' && k->p[i] == k->p[0]) i++; /* a doubled quote */
-  }
-  *d = '\0';
-  return s;
-}
-
-/* What the CREATE TABLE text names: constraints and their columns. */
-typedef struct parsed {
-  const char *pkname;
-  int nuq, nfk;
-  rt_refl_unique *uq; /* table-level, then inline, each in text order */
-  int *uq_inline;
-  rt_refl_fk *fk; /* table-level (refcols empty when not written) */
-} parsed;
-
-/* A parenthesised name list starting at t[*i] == '('. */
-static int name_list(rt_arena *a, const toks *t, int *i, rt_names *out) {
-  if (*i >= t->n || t->v[*i].kind != '(') return 0;
-  for ((*i)++; *i < t->n && t->v[*i].kind != ')'; (*i)++) {
-    const tok *k = &t->v[*i];
-    if (k->kind == 'w' || k->kind == 'q') {
-      /* "col COLLATE x ASC": only the first word of each item */
-      if (*i > 0 && t->v[*i - 1].kind != '(' && t->v[*i - 1].kind != ',')
-        continue;
-      if (rt_names_add(a, out, tok_name(a, k)) != 0) return -1;
-    }
-  }
-  if (*i < t->n) (*i)++;
-  return 0;
-}
-
-static int add_unique(rt_arena *a, parsed *p, const char *name, rt_names cols,
-                      int is_inline) {
-  int n = p->nuq;
-  rt_refl_unique *u = rt_arena_push(a, &p->uq, &p->nuq, sizeof *u);
-  int *flag = rt_arena_push(a, &p->uq_inline, &n, sizeof *flag);
-  if (u == NULL || flag == NULL) return -1;
-  u->name = name;
-  u->cols = cols;
-  *flag = is_inline;
-  return 0;
-}
-
-/* One top-level element of the table body: t->v[from..to). */
-static int parse_element(rt_arena *a, const toks *t, int from, int to,
-                         parsed *p) {
-  const char *cname = NULL, *colname = NULL;
-  int i = from;
-  if (i < to && is_kw(&t->v[i], "CONSTRAINT") && i + 1 < to) {
-    cname = tok_name(a, &t->v[i + 1]);
-    i += 2;
-  }
-  if (i + 1 < to && is_kw(&t->v[i], "PRIMARY") && is_kw(&t->v[i + 1], "KEY")) {
-    if (cname) p->pkname = cname;
-    return 0;
-  }
-  if (i < to && is_kw(&t->v[i], "UNIQUE")) {
-    rt_names cols = {0, NULL};
-    i++;
-    if (name_list(a, t, &i, &cols) != 0) return -1;
-    return add_unique(a, p, cname, cols, 0);
-  }
-  if (i + 1 < to && is_kw(&t->v[i], "FOREIGN") && is_kw(&t->v[i + 1], "KEY")) {
-    rt_refl_fk *fk = rt_arena_push(a, &p->fk, &p->nfk, sizeof *fk);
-    if (fk == NULL) return -1;
-    fk->name = cname;
-    i += 2;
-    if (name_list(a, t, &i, &fk->cols) != 0) return -1;
-    if (i + 1 < to && is_kw(&t->v[i], "REFERENCES")) {
-      fk->reftable = tok_name(a, &t->v[i + 1]);
-      i += 2;
-      if (name_list(a, t, &i, &fk->refcols) != 0) return -1;
-    }
-    return 0;
-  }
-  if (cname || i >= to || is_kw(&t->v[i], "CHECK")) return 0;
-  /* a column definition: look for inline PRIMARY KEY / UNIQUE */
-  colname = tok_name(a, &t->v[i]);
-  for (i++; i < to; i++) {
-    if (is_kw(&t->v[i], "CONSTRAINT") && i + 1 < to) {
-      cname = tok_name(a, &t->v[i + 1]);
-      i++;
-    } else if (is_kw(&t->v[i], "UNIQUE")) {
-      rt_names cols = {0, NULL};
-      if (rt_names_add(a, &cols, colname) != 0 ||
-          add_unique(a, p, cname, cols, 1) != 0)
-        return -1;
-      cname = NULL;
-    } else if (is_kw(&t->v[i], "PRIMARY")) {
-      if (cname) p->pkname = cname;
-      cname = NULL;
-    } else if (t->v[i].kind == 'w' && !is_kw(&t->v[i], "KEY"))
-      cname = NULL;
-  }
-  return 0;
-}
-
-static int parse_create(rt_arena *a, const char *sql, parsed *p) {
-  toks t = {NULL, 0, 0};
-  int i, depth = 0, start = -1, rc = 0;
-  memset(p, 0, sizeof *p);
-  if (sql == NULL) return 0;
-  if (tokenize(sql, &t) != 0) {
-    free(t.v);
-    return -1;
-  }
-  for (i = 0; i < t.n && rc == 0; i++) {
-    char k = t.v[i].kind;
-    if (k == '(') {
-      if (++depth == 1) start = i + 1;
-    } else if (k == ')' || k == ',') {
-      if (depth == 1) {
-        rc = parse_element(a, &t, start, i, p);
-        start = i + 1;
-      }
-      if (k == ')' && --depth == 0) break;
-    }
-  }
-  free(t.v);
+/* 1 with the next match in sc->cap, 0 at the end, -1 out of memory */
+static int scan_next(scan *sc) {
+  int rc;
+  if (sc->at > sc->len) return 0;
+  rc = rt_rx_search(sc->rx, sc->s, sc->len, sc->at, sc->cap);
+  if (rc == 1) sc->at = (size_t)sc->cap[1] + (sc->cap[1] == sc->cap[0] ? 1 : 0);
   return rc;
+}
+
+static void scan_close(scan *sc) {
+  rt_rx_free(sc->rx);
+  sc->rx = NULL;
+}
+
+/* Group g of the current match in the arena, or NULL if it took no part. */
+static const char *group(rt_arena *a, const scan *sc, int g) {
+  if (sc->cap[2 * g] < 0) return NULL;
+  return rt_arena_strndup(a, sc->s + sc->cap[2 * g],
+                          (size_t)(sc->cap[2 * g + 1] - sc->cap[2 * g]));
+}
+
+/* SQLAlchemy's _find_cols_in_sig: the names in a column list. */
+static int cols_in_sig(rt_arena *a, const char *sig, rt_names *out) {
+  scan sc;
+  int rc;
+  if (sig == NULL) return 0;
+  if (scan_open(&sc, COLS_PATTERN, sig) != 0) return -1;
+  while ((rc = scan_next(&sc)) == 1) {
+    const char *name = group(a, &sc, 1);
+    if (name == NULL) name = group(a, &sc, 2);
+    if (rt_names_add(a, out, name) != 0) rc = -1;
+    if (rc < 0) break;
+  }
+  scan_close(&sc);
+  return rc;
+}
+
+static void upcase(char *s) {
+  for (; s && *s; s++) *s = (char)toupper((unsigned char)*s);
 }
 
 static int same_names(const rt_names *x, const rt_names *y) {
   int i;
   if (x->n != y->n) return 0;
   for (i = 0; i < x->n; i++)
-    if (!x->v[i] || !y->v[i] || strcasecmp(x->v[i], y->v[i]) != 0) return 0;
+    if (!x->v[i] || !y->v[i] || strcmp(x->v[i], y->v[i]) != 0) return 0;
   return 1;
+}
+
+/*
+** A computed column's expression, found in the text as SQLAlchemy finds
+** it: the column's name, then anything but a comma up to AS (...).  An
+** error reading the text leaves the expression empty, as a miss does.
+*/
+static int computed_text(rt_connection *c, rt_arena *a, const char *schema,
+                         const char *table, rt_refl_column *col) {
+  rt_strbuf b = RT_STRBUF_INIT;
+  rt_error err = RT_ERROR_INIT;
+  const char *sql = NULL, *p;
+  scan sc;
+  int m = 0;
+  col->computed_sqltext = "";
+  if (table_sql(c, a, schema, table, &sql, &err) != 0) {
+    rt_error_clear(&err);
+    return 0;
+  }
+  if (sql == NULL) return 0;
+  for (p = col->name; *p; p++) { /* re.escape */
+    if (!isalnum((unsigned char)*p) && *p != '_' && !(*p & 0x80))
+      rt_sb_addc(&b, '\\');
+    rt_sb_addc(&b, *p);
+  }
+  rt_sb_adds(&b, "[^,]*\\s+AS\\s+\\(([^,]*)\\)\\s*(?:virtual|stored)?");
+  if (b.failed || scan_open(&sc, b.p, sql) != 0)
+    m = -1;
+  else if ((m = scan_next(&sc)) == 1)
+    col->computed_sqltext = group(a, &sc, 1);
+  scan_close(&sc);
+  rt_sb_free(&b);
+  return m < 0 || col->computed_sqltext == NULL ? -1 : 0;
 }
 
 /* --- constraints --- */
@@ -394,42 +320,118 @@ static int sqlite_pk(rt_connection *c, const char *schema, const char *table,
                      rt_refl *out, rt_error *err) {
   rt_refl tmp;
   const char *sql;
-  parsed p;
+  scan sc;
   int i, pos, rc;
   rt_refl_init(&tmp);
   rc = sqlite_columns(c, schema, table, &tmp, err);
   if (rc == 0) rc = table_sql(c, &tmp.arena, schema, table, &sql, err);
-  if (rc == 0 && parse_create(&tmp.arena, sql, &p) != 0)
-    rc = rt_error_set(err, RT_EMEMORY, "out of memory");
-  if (rc == 0) {
-    out->pk.name = rt_arena_strdup(&out->arena, p.pkname);
+  if (rc == 0 && sql) {
+    int m = scan_open(&sc, PK_PATTERN, sql) == 0 ? scan_next(&sc) : -1;
+    if (m < 0)
+      rc = rt_error_set(err, RT_EMEMORY, "out of memory");
+    else if (m == 1)
+      out->pk.name = group(&out->arena, &sc, 1);
+    scan_close(&sc);
+  }
+  if (rc == 0)
     for (pos = 1; pos <= tmp.ncols; pos++)
       for (i = 0; i < tmp.ncols; i++)
         if (tmp.cols[i].pk == pos)
           rt_names_add(&out->arena, &out->pk.cols, tmp.cols[i].name);
-  }
   rt_refl_free(&tmp);
   return rc;
 }
 
-static const char *fk_action(rt_arena *a, const char *s) {
-  return s && strcmp(s, "NO ACTION") != 0 ? rt_arena_strdup(a, s) : NULL;
+/* One key SQLAlchemy's FK_PATTERN found in the text. */
+typedef struct textkey {
+  const char *name;
+  rt_names cols, refcols;
+  const char *reftable;
+  const char *ondelete, *onupdate, *initially;
+  int deferrable;
+} textkey;
+
+/* The ON DELETE / ON UPDATE actions in group 6 of a FK_PATTERN match. */
+static int fk_actions(rt_arena *a, const char *clause, textkey *k) {
+  scan sc;
+  int rc;
+  if (clause == NULL) return 0;
+  if (scan_open(&sc, FK_ACTION_PATTERN, clause) != 0) return -1;
+  while ((rc = scan_next(&sc)) == 1) {
+    char *what = (char *)group(a, &sc, 1), *action = (char *)group(a, &sc, 2);
+    if (what == NULL || action == NULL) {
+      rc = -1;
+      break;
+    }
+    upcase(what);
+    upcase(action);
+    /* NO ACTION is the default: left out, and it undoes an earlier one */
+    if (strcmp(action, "NO ACTION") == 0) action = NULL;
+    if (what[0] == 'D' && action) k->ondelete = action;
+    if (what[0] == 'U' && action) k->onupdate = action;
+  }
+  scan_close(&sc);
+  return rc;
+}
+
+static int text_keys(rt_arena *a, const char *sql, textkey **keys, int *n) {
+  scan sc;
+  int rc;
+  if (scan_open(&sc, FK_PATTERN, sql) != 0) return -1;
+  while ((rc = scan_next(&sc)) == 1) {
+    textkey *k = rt_arena_push(a, keys, n, sizeof *k);
+    const char *deferrable = group(a, &sc, 7);
+    char *initially = (char *)group(a, &sc, 8);
+    if (k == NULL) {
+      rc = -1;
+      break;
+    }
+    k->name = group(a, &sc, 1);
+    k->reftable = group(a, &sc, 3);
+    if (k->reftable == NULL || !*k->reftable) k->reftable = group(a, &sc, 4);
+    if (cols_in_sig(a, group(a, &sc, 2), &k->cols) != 0 ||
+        cols_in_sig(a, group(a, &sc, 5), &k->refcols) != 0 ||
+        fk_actions(a, group(a, &sc, 6), k) != 0) {
+      rc = -1;
+      break;
+    }
+    if (k->refcols.n == 0) k->refcols = k->cols;
+    if (deferrable) {
+      char *up = (char *)deferrable;
+      upcase(up);
+      k->deferrable =
+          strstr(up, "NOT") ? RT_REFL_NOT_DEFERRABLE : RT_REFL_DEFERRABLE;
+    }
+    upcase(initially);
+    k->initially = initially;
+  }
+  scan_close(&sc);
+  return rc < 0 ? -1 : 0;
+}
+
+static int same_key(const rt_refl_fk *x, const rt_names *cols,
+                    const char *reftable, const rt_names *refcols) {
+  return same_names(&x->cols, cols) && x->reftable && reftable &&
+         strcmp(x->reftable, reftable) == 0 && same_names(&x->refcols, refcols);
 }
 
 /*
 ** foreign_key_list gives the keys (rows: id, seq, table, from, to,
-** on_update, on_delete, match); the text gives the names of table-level
-** ones.  As in SQLAlchemy, keys found in the text come first in text order,
-** then the rest (inline REFERENCES) in the PRAGMA's order.
+** on_update, on_delete, match) without names or options; those come from
+** SQLAlchemy's FK_PATTERN over the text, matched to a key by its columns
+** and referred table.  Keys found in the text come first, in text order,
+** with their name and options; the rest (inline REFERENCES, or what the
+** pattern misses) follow in the PRAGMA's order with neither -- so an
+** inline key's ON DELETE is not reported, as SQLAlchemy 1.4 reports it.
 */
 static int sqlite_fks(rt_connection *c, const char *schema, const char *table,
                       rt_refl *out, rt_error *err) {
   rt_arena *a = &out->arena;
   rt_rows rows;
   rt_refl_fk *keys = NULL;
-  int nkeys = 0, *used, i, k;
+  textkey *tk = NULL;
+  int nkeys = 0, ntk = 0, *used, i, k;
   const char *sql;
-  parsed p;
   if (pragma(c, a, schema, "foreign_key_list", table, &rows, err) != 0)
     return -1;
   for (i = 0; i < rows.n; i++) {
@@ -440,8 +442,6 @@ static int sqlite_fks(rt_connection *c, const char *schema, const char *table,
       if (fk == NULL) return -1;
       fk->reftable = RT_CELL(&rows, i, 2);
       fk->refschema = rt_arena_strdup(a, schema);
-      fk->onupdate = fk_action(a, RT_CELL(&rows, i, 5));
-      fk->ondelete = fk_action(a, RT_CELL(&rows, i, 6));
     }
     rt_names_add(a, &fk->cols, RT_CELL(&rows, i, 3));
     if (RT_CELL(&rows, i, 4))
@@ -459,24 +459,31 @@ static int sqlite_fks(rt_connection *c, const char *schema, const char *table,
       rt_refl_free(&pk);
     }
   if (table_sql(c, a, schema, table, &sql, err) != 0) return -1;
-  if (parse_create(a, sql, &p) != 0)
+  if (sql == NULL) return 0; /* SQLAlchemy reports none without the text */
+  if (text_keys(a, sql, &tk, &ntk) != 0)
     return rt_error_set(err, RT_EMEMORY, "out of memory");
   used = rt_arena_alloc(a, sizeof *used * (size_t)(nkeys + 1));
   if (used == NULL) return -1;
-  for (i = 0; i < p.nfk; i++)
+  /* keys alike in columns and target are one entry in SQLAlchemy's map */
+  for (k = 0; k < nkeys; k++)
+    for (i = 0; i < k && !used[k]; i++)
+      if (same_key(&keys[i], &keys[k].cols, keys[k].reftable, &keys[k].refcols))
+        used[k] = 1;
+  for (i = 0; i < ntk; i++)
     for (k = 0; k < nkeys; k++) {
       rt_refl_fk *slot;
-      if (used[k] || !same_names(&p.fk[i].cols, &keys[k].cols) ||
-          !p.fk[i].reftable ||
-          strcasecmp(p.fk[i].reftable, keys[k].reftable) != 0 ||
-          (p.fk[i].refcols.n &&
-           !same_names(&p.fk[i].refcols, &keys[k].refcols)))
+      if (used[k] ||
+          !same_key(&keys[k], &tk[i].cols, tk[i].reftable, &tk[i].refcols))
         continue;
       used[k] = 1;
       slot = rt_arena_push(a, &out->fks, &out->nfks, sizeof *slot);
       if (slot == NULL) return -1;
       *slot = keys[k];
-      slot->name = p.fk[i].name;
+      slot->name = tk[i].name;
+      slot->ondelete = tk[i].ondelete;
+      slot->onupdate = tk[i].onupdate;
+      slot->deferrable = tk[i].deferrable;
+      slot->initially = tk[i].initially;
       break;
     }
   for (k = 0; k < nkeys; k++)
@@ -486,6 +493,36 @@ static int sqlite_fks(rt_connection *c, const char *schema, const char *table,
       *slot = keys[k];
     }
   return 0;
+}
+
+/* The predicate of a partial index, read from its CREATE INDEX text with
+** SQLAlchemy's pattern (NULL when it doesn't match). */
+static int partial_where(rt_connection *c, rt_arena *a, const char *schema,
+                         const char *index, const char **where, rt_error *err) {
+  rt_strbuf b = RT_STRBUF_INIT;
+  rt_rows rows;
+  scan sc;
+  int rc, m;
+  *where = NULL;
+  rt_sb_adds(&b, "SELECT sql FROM ");
+  if (schema) {
+    add_quoted(&b, schema);
+    rt_sb_addc(&b, '.');
+  }
+  rt_sb_adds(&b, "sqlite_master WHERE name = ? AND type = 'index'");
+  if (b.failed) {
+    rt_sb_free(&b);
+    return rt_error_set(err, RT_EMEMORY, "out of memory");
+  }
+  rc = rt_refl_query(c, a, b.p, &index, 1, &rows, err);
+  rt_sb_free(&b);
+  if (rc != 0 || rows.n == 0 || RT_CELL(&rows, 0, 0) == NULL) return rc;
+  m = scan_open(&sc, PARTIAL_PATTERN, RT_CELL(&rows, 0, 0)) == 0
+          ? scan_next(&sc)
+          : -1;
+  if (m == 1) *where = group(a, &sc, 1);
+  scan_close(&sc);
+  return m < 0 ? rt_error_set(err, RT_EMEMORY, "out of memory") : 0;
 }
 
 /* Indexes from index_list (rows: seq, name, unique, origin, partial) with
@@ -511,6 +548,10 @@ static int list_indexes(rt_connection *c, const char *schema, const char *table,
     if (ix == NULL) return -1;
     ix->name = name;
     ix->unique = rt_refl_truthy(RT_CELL(&rows, i, 2));
+    ix->has_dialect_options = 1;
+    if (rows.ncols > 4 && rt_refl_truthy(RT_CELL(&rows, i, 4)) &&
+        partial_where(c, a, schema, name, &ix->where, err) != 0)
+      return -1;
     for (j = 0; j < cols.n; j++)
       rt_names_add(a, &ix->cols, RT_CELL(&cols, j, 2));
   }
@@ -531,45 +572,114 @@ static int sqlite_indexes(rt_connection *c, const char *schema,
   return list_indexes(c, schema, table, 0, out, err);
 }
 
+/* The UNIQUE declarations SQLAlchemy's two patterns find, named ones
+** (table-level) first, then inline ones (never named). */
+typedef struct textuq {
+  const char *name;
+  rt_names cols;
+} textuq;
+
+static int text_uniques(rt_arena *a, const char *sql, textuq **uqs, int *n) {
+  static const char *const patterns[] = {UNIQUE_PATTERN, INLINE_UNIQUE_PATTERN};
+  int pass, rc = 0;
+  for (pass = 0; pass < 2 && rc == 0; pass++) {
+    scan sc;
+    if (scan_open(&sc, patterns[pass], sql) != 0) return -1;
+    while ((rc = scan_next(&sc)) == 1) {
+      textuq *u = rt_arena_push(a, uqs, n, sizeof *u);
+      const char *sig = group(a, &sc, pass == 0 ? 2 : 1);
+      if (pass == 1 && sig == NULL) sig = group(a, &sc, 2);
+      if (u == NULL || cols_in_sig(a, sig, &u->cols) != 0) {
+        rc = -1;
+        break;
+      }
+      u->name = pass == 0 ? group(a, &sc, 1) : NULL;
+    }
+    scan_close(&sc);
+  }
+  return rc < 0 ? -1 : 0;
+}
+
 /*
-** A UNIQUE constraint is an automatic index whose columns match one that
-** the text declares UNIQUE; table-level ones are listed before inline ones,
-** as SQLAlchemy's parse does.
+** A UNIQUE constraint is an automatic index whose columns are those of a
+** UNIQUE the text declares; each automatic index answers once.
 */
 static int sqlite_uniques(rt_connection *c, const char *schema,
                           const char *table, rt_refl *out, rt_error *err) {
   rt_refl autos;
   const char *sql;
-  parsed p;
-  int pass, i, k, rc = 0, *used;
+  textuq *uq = NULL;
+  int nuq = 0, i, k, rc = 0, *used;
   rt_refl_init(&autos);
   if (list_indexes(c, schema, table, 1, &autos, err) != 0 ||
-      table_sql(c, &out->arena, schema, table, &sql, err) != 0 ||
-      parse_create(&out->arena, sql, &p) != 0) {
+      table_sql(c, &out->arena, schema, table, &sql, err) != 0) {
     rt_refl_free(&autos);
     return -1;
   }
+  if (sql == NULL) {
+    rt_refl_free(&autos);
+    return 0;
+  }
   used =
       rt_arena_alloc(&out->arena, sizeof *used * (size_t)(autos.nindexes + 1));
-  for (pass = 0; used && pass < 2; pass++)
-    for (i = 0; i < p.nuq; i++) {
-      rt_refl_unique *u;
-      if (p.uq_inline[i] != pass) continue;
-      for (k = 0; k < autos.nindexes; k++)
-        if (!used[k] && same_names(&autos.indexes[k].cols, &p.uq[i].cols))
-          break;
-      if (k == autos.nindexes) continue;
-      used[k] = 1;
-      u = rt_arena_push(&out->arena, &out->uniques, &out->nuniques, sizeof *u);
-      if (u == NULL) break;
-      *u = p.uq[i];
-    }
+  if (used == NULL || text_uniques(&out->arena, sql, &uq, &nuq) != 0)
+    rc = rt_error_set(err, RT_EMEMORY, "out of memory");
+  /* indexes alike in columns are one entry in SQLAlchemy's map */
+  for (k = 0; rc == 0 && k < autos.nindexes; k++)
+    for (i = 0; i < k && !used[k]; i++)
+      if (same_names(&autos.indexes[i].cols, &autos.indexes[k].cols))
+        used[k] = 1;
+  for (i = 0; rc == 0 && i < nuq; i++) {
+    rt_refl_unique *u;
+    for (k = 0; k < autos.nindexes; k++)
+      if (!used[k] && same_names(&autos.indexes[k].cols, &uq[i].cols)) break;
+    if (k == autos.nindexes) continue;
+    used[k] = 1;
+    u = rt_arena_push(&out->arena, &out->uniques, &out->nuniques, sizeof *u);
+    if (u == NULL) break;
+    u->name = uq[i].name;
+    u->cols = uq[i].cols;
+  }
   rt_refl_free(&autos);
   return rc;
 }
 
+/* CHECK constraints: SQLAlchemy's pattern over the text, which takes each
+** to run to the last parenthesis of its line. */
+static int sqlite_checks(rt_connection *c, const char *schema,
+                         const char *table, rt_refl *out, rt_error *err) {
+  rt_arena *a = &out->arena;
+  const char *sql;
+  scan sc;
+  int rc;
+  if (table_sql(c, a, schema, table, &sql, err) != 0) return -1;
+  if (sql == NULL) return 0;
+  if (scan_open(&sc, CHECK_PATTERN, sql) != 0)
+    return rt_error_set(err, RT_EMEMORY, "out of memory");
+  while ((rc = scan_next(&sc)) == 1) {
+    rt_refl_check *ck =
+        rt_arena_push(a, &out->checks, &out->nchecks, sizeof *ck);
+    char *name = (char *)group(a, &sc, 1);
+    if (ck == NULL) {
+      rc = -1;
+      break;
+    }
+    /* re.sub('^"|"$', '', name) */
+    if (name && name[0] == '"') name++;
+    if (name && *name && name[strlen(name) - 1] == '"')
+      name[strlen(name) - 1] = '\0';
+    ck->name = name;
+    ck->sqltext = group(a, &sc, 2);
+  }
+  scan_close(&sc);
+  return rc < 0 ? rt_error_set(err, RT_EMEMORY, "out of memory") : 0;
+}
+
 const rt_reflector rt_sqlite_reflector = {
-    "sqlite",         sqlite_table_names, sqlite_schema_names,
-    sqlite_has_table, sqlite_columns,     sqlite_pk,
-    sqlite_fks,       sqlite_indexes,     sqlite_uniques,
+    "sqlite",           1,
+    sqlite_table_names, sqlite_schema_names,
+    sqlite_has_table,   sqlite_columns,
+    sqlite_pk,          sqlite_fks,
+    sqlite_indexes,     sqlite_uniques,
+    sqlite_checks,      NULL,
 };

@@ -36,6 +36,8 @@ enum query {
   Q_FKS,
   Q_INDEXES,
   Q_UNIQUES,
+  Q_CHECKS,
+  Q_COMMENT,
   Q_SORTED
 };
 
@@ -66,6 +68,10 @@ static int run_query(rt_connection *c, enum query q, const char *schema,
     return rt_reflect_indexes(c, schema, table, out, err);
   case Q_UNIQUES:
     return rt_reflect_unique_constraints(c, schema, table, out, err);
+  case Q_CHECKS:
+    return rt_reflect_check_constraints(c, schema, table, out, err);
+  case Q_COMMENT:
+    return rt_reflect_table_comment(c, schema, table, out, err);
   case Q_SORTED:
     return rt_reflect_sorted_tables(c, schema, out, err);
   }
@@ -199,6 +205,25 @@ static void push_type(lua_State *L, const char *dialect, const char *text) {
   }
 }
 
+/* identity = {always, start, increment, minvalue, maxvalue, cache,
+** cycle}, numbers as numbers */
+static void push_identity(lua_State *L, const rt_refl_column *col) {
+  static const char *const keys[6] = {"start",    "increment", "minvalue",
+                                      "maxvalue", "cache",     "cycle"};
+  int k;
+  lua_createtable(L, 0, 7);
+  lua_pushboolean(L, col->identity == RT_IDENTITY_ALWAYS);
+  lua_setfield(L, -2, "always");
+  for (k = 0; k < 5; k++) {
+    if (col->seq[k] == NULL || lua_stringtonumber(L, col->seq[k]) == 0)
+      lua_pushnil(L);
+    lua_setfield(L, -2, keys[k]);
+  }
+  lua_pushboolean(L, rt_refl_truthy(col->seq[5]));
+  lua_setfield(L, -2, keys[5]);
+  lua_setfield(L, -2, "identity");
+}
+
 static int insp_columns(lua_State *L) {
   const char *dialect, *table = check_table(L, "get_columns");
   rt_refl *r = ask(L, Q_COLUMNS, opt_schema(L, 3), table, NULL, &dialect);
@@ -228,6 +253,14 @@ static int insp_columns(lua_State *L) {
     if (col->report_pk) {
       lua_pushinteger(L, col->pk);
       lua_setfield(L, -2, "primary_key");
+    }
+    if (col->identity) push_identity(L, col);
+    if (col->computed) {
+      lua_createtable(L, 0, 2);
+      set_str(L, "sqltext", col->computed_sqltext);
+      lua_pushboolean(L, col->computed == RT_COMPUTED_STORED);
+      lua_setfield(L, -2, "persisted");
+      lua_setfield(L, -2, "computed");
     }
     lua_rawseti(L, -2, i + 1);
   }
@@ -262,10 +295,56 @@ static int insp_fks(lua_State *L) {
     lua_createtable(L, 0, 2);
     set_str(L, "ondelete", fk->ondelete);
     set_str(L, "onupdate", fk->onupdate);
+    if (fk->deferrable) {
+      lua_pushboolean(L, fk->deferrable == RT_REFL_DEFERRABLE);
+      lua_setfield(L, -2, "deferrable");
+    }
+    set_str(L, "initially", fk->initially);
+    set_str(L, "match", fk->match);
     lua_setfield(L, -2, "options");
     lua_rawseti(L, -2, i + 1);
   }
   return 1;
+}
+
+/* A SQL fragment the way SQLAlchemy reports one: sa.text(s). */
+static void push_text(lua_State *L, const char *s) {
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_getfield(L, -1, "retort");
+  lua_getfield(L, -1, "text");
+  lua_pushstring(L, s);
+  lua_call(L, 1, 1);
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
+/* The index's dialect_options (and PostgreSQL's include_columns). */
+static void push_index_options(lua_State *L, const char *dialect,
+                               const rt_refl_index *ix) {
+  lua_newtable(L);
+  if (strcmp(dialect, "sqlite") == 0 && ix->where) {
+    push_text(L, ix->where);
+    lua_setfield(L, -2, "sqlite_where");
+  }
+  if (strcmp(dialect, "mysql") == 0 && ix->type) {
+    lua_pushstring(L, ix->type);
+    lua_setfield(L, -2, "mysql_prefix");
+  }
+  if (strcmp(dialect, "postgresql") == 0) {
+    push_names(L, &ix->include);
+    lua_setfield(L, -2, "postgresql_include");
+    push_names(L, &ix->include);
+    lua_setfield(L, -3, "include_columns");
+    if (ix->where) {
+      lua_pushstring(L, ix->where);
+      lua_setfield(L, -2, "postgresql_where");
+    }
+    if (ix->using) {
+      lua_pushstring(L, ix->using);
+      lua_setfield(L, -2, "postgresql_using");
+    }
+  }
+  lua_setfield(L, -2, "dialect_options");
 }
 
 static int insp_indexes(lua_State *L) {
@@ -282,6 +361,8 @@ static int insp_indexes(lua_State *L) {
     lua_pushboolean(L, ix->unique);
     lua_setfield(L, -2, "unique");
     set_str(L, "duplicates_constraint", ix->duplicates);
+    set_str(L, "type", ix->type);
+    if (ix->has_dialect_options) push_index_options(L, dialect, ix);
     lua_rawseti(L, -2, i + 1);
   }
   return 1;
@@ -301,6 +382,36 @@ static int insp_uniques(lua_State *L) {
     set_str(L, "duplicates_index", u->duplicates);
     lua_rawseti(L, -2, i + 1);
   }
+  return 1;
+}
+
+static int insp_checks(lua_State *L) {
+  const char *dialect, *table = check_table(L, "get_check_constraints");
+  rt_refl *r = ask(L, Q_CHECKS, opt_schema(L, 3), table, NULL, &dialect);
+  int i;
+  lua_createtable(L, r->nchecks, 0);
+  for (i = 0; i < r->nchecks; i++) {
+    const rt_refl_check *ck = &r->checks[i];
+    lua_createtable(L, 0, 3);
+    set_str(L, "name", ck->name);
+    set_str(L, "sqltext", ck->sqltext);
+    if (ck->not_valid) {
+      lua_createtable(L, 0, 1);
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, "not_valid");
+      lua_setfield(L, -2, "dialect_options");
+    }
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+/* {text = comment}: SQLAlchemy's shape, text nil when there is none */
+static int insp_comment(lua_State *L) {
+  const char *dialect, *table = check_table(L, "get_table_comment");
+  rt_refl *r = ask(L, Q_COMMENT, opt_schema(L, 3), table, NULL, &dialect);
+  lua_createtable(L, 0, 1);
+  set_str(L, "text", r->comment);
   return 1;
 }
 
@@ -400,6 +511,8 @@ static const luaL_Reg insp_methods[] = {
     {"get_foreign_keys", insp_fks},
     {"get_indexes", insp_indexes},
     {"get_unique_constraints", insp_uniques},
+    {"get_check_constraints", insp_checks},
+    {"get_table_comment", insp_comment},
     {"get_sorted_table_and_fkc_names", insp_sorted},
     {NULL, NULL}};
 

@@ -679,14 +679,182 @@ static void column_constraints(lua_State *L, rt_node *t, int colidx,
   }
 }
 
+/* The index of Table()'s options table (a plain Lua table), or 0. */
+static int table_options(lua_State *L, int top) {
+  int i;
+  for (i = 3; i <= top; i++) {
+    int plain;
+    if (lua_type(L, i) != LUA_TTABLE) continue;
+    plain = lua_getfield(L, i, "__kind") == LUA_TNIL;
+    lua_pop(L, 1);
+    if (plain) return i;
+  }
+  return 0;
+}
+
+static int opt_flag(lua_State *L, int opts, const char *name) {
+  int on;
+  if (!opts) return 0;
+  lua_getfield(L, opts, name);
+  on = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return on;
+}
+
+/*
+** Put Table()'s arguments 3..top onto t (the Table object at tidx).  With
+** `replace`, a Column takes the place of the one with its key (extending an
+** existing table); every replacement is checked first, so a refused one
+** leaves the table as it was.
+*/
+/* t.c keeps the Columns it has handed out (lsql.c): forget them when
+** extend_existing replaces columns, so t.c.x is the new one. */
+static void forget_cached_columns(lua_State *L, int tidx) {
+  int top = lua_gettop(L);
+  if (lua_getiuservalue(L, tidx, 1) == LUA_TTABLE &&
+      lua_getfield(L, -1, "__c") == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      lua_pop(L, 1);
+      if (lua_type(L, -1) == LUA_TSTRING) {
+        lua_pushvalue(L, -1);
+        lua_pushnil(L);
+        lua_rawset(L, -4);
+      }
+    }
+  }
+  lua_settop(L, top);
+}
+
+static void table_items(lua_State *L, int tidx, rt_node *t, int top,
+                        int replace) {
+  rt_error err = RT_ERROR_INIT;
+  int i;
+  for (i = 3; replace && i <= top; i++) {
+    rt_node *c = lsql_tonode(L, i);
+    if (c && c->kind == RT_N_COLUMN && c->name &&
+        rt_table_check_replace(t, c, &err) != 0)
+      rt_lua_raise(L, &err);
+  }
+  lua_getiuservalue(L, tidx, 1);
+  lua_getfield(L, -1, "defaults");
+  lua_replace(L, -2); /* top + 2: name -> Lua default function */
+  for (i = 3; i <= top; i++) {
+    rt_node *c = lsql_tonode(L, i);
+    if (c && c->kind == RT_N_COLUMN) {
+      rt_coldata *d = c->ext;
+      int rc;
+      if (!c->name)
+        rt_lua_error(L, RT_EARGUMENT,
+                     "Table(): argument #%d is a Column without a name", i);
+      rc = replace ? rt_table_replace_column(t, c, &err)
+                   : rt_table_add_column(t, c, &err);
+      if (rc != 0) rt_lua_raise(L, &err);
+      if (d && d->lua_default) {
+        lua_getiuservalue(L, i, 1);
+        lua_getfield(L, -1, "default");
+        lua_remove(L, -2);
+      } else
+        lua_pushnil(L);
+      lua_setfield(L, top + 2, rt_column_key(c));
+      /* known by the function kept with the Column (a copy of a Column
+      ** keeps that, not the flag) */
+      lua_getiuservalue(L, tidx, 1);
+      lua_getfield(L, -1, "onupdates");
+      if (lua_getiuservalue(L, i, 1) == LUA_TTABLE &&
+          lua_getfield(L, -1, "onupdate") == LUA_TFUNCTION && d) {
+        d->lua_onupdate = 1;
+        lua_setfield(L, -3, rt_column_key(c));
+      }
+      lua_settop(L, top + 2);
+    } else if (lua_type(L, i) == LUA_TTABLE) {
+      lua_getfield(L, i, "__kind");
+      if (lua_isnil(L, -1)) {
+        rt_tabledata *d = t->ext;
+        lua_pop(L, 1);
+        if (!d->schema && lua_getfield(L, i, "schema") == LUA_TSTRING)
+          d->schema = rt_strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
+        continue;
+      }
+      lua_pop(L, 1);
+      add_record(L, t, i);
+    } else
+      rt_lua_error(L, RT_EARGUMENT,
+                   "Table(): argument #%d must be a Column, a "
+                   "constraint or an options table, not %s",
+                   i, luaL_typename(L, i));
+  }
+  lua_pop(L, 1);
+  /* constraints a Column implies come after those given to the Table,
+  ** which exist before it (SQLAlchemy orders them by creation) */
+  for (i = 3; i <= top; i++) {
+    rt_node *c = lsql_tonode(L, i);
+    if (c && c->kind == RT_N_COLUMN) column_constraints(L, t, i, c);
+  }  if (replace) forget_cached_columns(L, tidx);
+}
+
+/*
+** Table(name, md, ...) for a name md already holds: SQLAlchemy returns the
+** existing Table, extended with the new arguments under extend_existing,
+** and refuses new columns or constraints otherwise.
+*/
+static int existing_table(lua_State *L, rt_node *t, int top, int opts) {
+  int i;
+  lua_getiuservalue(L, 2, 1);
+  lua_getfield(L, -1, t->name);
+  lua_replace(L, top + 1);
+  lua_settop(L, top + 1);
+  if (opt_flag(L, opts, "keep_existing")) return 1;
+  if (opt_flag(L, opts, "extend_existing")) {
+    table_items(L, top + 1, t, top, 1);
+    rt_table_resolve_types(t);
+    /* t.c caches Column objects by key: replaced ones must not linger */
+    lua_getiuservalue(L, top + 1, 1);
+    if (lua_getfield(L, -1, "__c") == LUA_TUSERDATA) {
+      lua_newtable(L);
+      lua_setiuservalue(L, -2, 2);
+    }
+    lua_settop(L, top + 1);
+    return 1;
+  }
+  for (i = 3; i <= top; i++) {
+    if (i == opts) continue;
+    if (opts && lua_getfield(L, opts, "schema") == LUA_TSTRING)
+      return rt_lua_error(L, RT_EINVALIDREQUEST,
+                          "Table '%s.%s' is already defined for this "
+                          "MetaData instance.  Specify 'extend_existing=True' "
+                          "to redefine options and columns on an existing "
+                          "Table object.",
+                          lua_tostring(L, -1), t->name);
+    return rt_lua_error(L, RT_EINVALIDREQUEST,
+                        "Table '%s' is already defined for this MetaData "
+                        "instance.  Specify 'extend_existing=True' to "
+                        "redefine options and columns on an existing Table "
+                        "object.",
+                        t->name);
+  }
+  return 1;
+}
+
 static int l_table(lua_State *L) {
-  int top = lua_gettop(L), i;
+  int top = lua_gettop(L), i, opts;
   lmeta *m;
   lnode *ud;
   rt_error err = RT_ERROR_INIT;
   rt_node *t;
   rt_lua_checkarg(L, 1, LUA_TSTRING, "Table");
   m = checkmeta(L, 2, "Table");
+  opts = table_options(L, top);
+  if (opt_flag(L, opts, "keep_existing") &&
+      opt_flag(L, opts, "extend_existing"))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "keep_existing and extend_existing are mutually "
+                        "exclusive.");
+  lua_pushnil(L); /* top + 1: the Table */
+  t = rt_metadata_find(m->md, lua_tostring(L, 1));
+  if (t) return existing_table(L, t, top, opts);
+  lua_pop(L, 1);
   ud = lsql_newnode(L); /* top + 1 */
   lua_newtable(L);      /* uservalue: metadata, Lua defaults */
   lua_pushvalue(L, 2);
@@ -698,57 +866,7 @@ static int l_table(lua_State *L) {
   lua_setiuservalue(L, top + 1, 1);
   ud->n = t = rt_table_new(m->md, lua_tostring(L, 1), &err);
   if (!t) return rt_lua_raise(L, &err);
-  for (i = 3; i <= top; i++) {
-    rt_node *c = lsql_tonode(L, i);
-    if (c && c->kind == RT_N_COLUMN) {
-      rt_coldata *d = c->ext;
-      if (!c->name)
-        return rt_lua_error(L, RT_EARGUMENT,
-                            "Table(): argument #%d is a Column without a name",
-                            i);
-      if (rt_table_add_column(t, c, &err) != 0) return rt_lua_raise(L, &err);
-      if (d && d->lua_default) {
-        lua_getiuservalue(L, top + 1, 1);
-        lua_getfield(L, -1, "defaults");
-        lua_getiuservalue(L, i, 1);
-        lua_getfield(L, -1, "default");
-        lua_setfield(L, -3, rt_column_key(c));
-        lua_pop(L, 3);
-      }
-      /* known by the function kept with the Column (a copy of a Column
-      ** keeps that, not the flag) */
-      lua_getiuservalue(L, top + 1, 1);
-      lua_getfield(L, -1, "onupdates");
-      if (lua_getiuservalue(L, i, 1) == LUA_TTABLE &&
-          lua_getfield(L, -1, "onupdate") == LUA_TFUNCTION && d) {
-        d->lua_onupdate = 1;
-        lua_setfield(L, -3, rt_column_key(c));
-      }
-      lua_settop(L, top + 1);
-    } else if (lua_type(L, i) == LUA_TTABLE) {
-      lua_getfield(L, i, "__kind");
-      if (lua_isnil(L, -1)) {
-        rt_tabledata *d = t->ext;
-        lua_pop(L, 1);
-        if (lua_getfield(L, i, "schema") == LUA_TSTRING)
-          d->schema = rt_strdup(lua_tostring(L, -1));
-        lua_pop(L, 1);
-        continue;
-      }
-      lua_pop(L, 1);
-      add_record(L, t, i);
-    } else
-      return rt_lua_error(L, RT_EARGUMENT,
-                          "Table(): argument #%d must be a Column, a "
-                          "constraint or an options table, not %s",
-                          i, luaL_typename(L, i));
-  }
-  /* constraints a Column implies come after those given to the Table,
-  ** which exist before it (SQLAlchemy orders them by creation) */
-  for (i = 3; i <= top; i++) {
-    rt_node *c = lsql_tonode(L, i);
-    if (c && c->kind == RT_N_COLUMN) column_constraints(L, t, i, c);
-  }
+  table_items(L, top + 1, t, top, 0);
   rt_table_resolve_types(t);
   rt_schema_changed(); /* flags and options set above, after the columns */
   /* tables defined earlier may have been waiting for this one's types */

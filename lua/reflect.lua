@@ -1,9 +1,11 @@
 -- reflect.lua -- Table(name, metadata, {autoload_with = engine}) and
--- metadata:reflect(engine, {only = {...}}), built from the Inspector.
+-- metadata:reflect(engine, {only = {...}}), built from the Inspector, as
+-- SQLAlchemy 1.4's Inspector.reflect_table builds them.
 --
 -- Loaded once by luaopen_retort with the module table and the MetaData
 -- method table; it wraps sa.Table so that the autoload option builds the
--- columns, keys, indexes and unique constraints the database reports.
+-- columns, keys, indexes, UNIQUE and CHECK constraints the database
+-- reports.
 -- Tables a foreign key refers to are reflected into the same MetaData,
 -- as SQLAlchemy does.
 
@@ -22,20 +24,53 @@ end
 
 local autoload
 
-local function reflect_table(name, md, bind, opts, given)
-  local insp = sa.inspect(bind)
-  local schema = opts.schema
-  local cols = insp:get_columns(name, schema) -- NoSuchTableError if absent
+-- A Column object among Table()'s arguments (constraints and options are
+-- plain Lua tables).
+local function is_column(v)
+  return type(v) == "userdata" and v.key ~= nil
+end
+
+-- Does `wanted` (include_columns, or nil for all) cover every name?
+local function covered(wanted, names)
+  if not wanted then return true end
+  for _, c in ipairs(names) do
+    if not wanted[c] then return false end
+  end
+  return true
+end
+
+-- The reflected columns in table order, a given Column taking the place
+-- of the reflected one with its key (SQLAlchemy reflects first and then
+-- replaces); given Columns the table lacks and other given items follow.
+-- The primary key keeps its reflected name.
+local function reflected_columns(insp, name, schema, given, wanted, args)
+  local cols = insp:get_columns(name, schema)
+  -- the servers raise for a missing table; SQLite answers with nothing
+  if #cols == 0 and not insp:has_table(name, schema) then
+    sa._raise("NoSuchTableError", name)
+  end
   local pk = insp:get_pk_constraint(name, schema)
-  local in_pk = {}
-  for _, c in ipairs(pk.constrained_columns or {}) do in_pk[c] = true end
-  local args = {}
-  local given_names = {}
-  for _, col in ipairs(given) do
-    if type(col) ~= "table" then given_names[col.name] = true end
+  local in_pk, by_key, placed, pk_cols = {}, {}, {}, {}
+  for _, c in ipairs(pk.constrained_columns or {}) do
+    if covered(wanted, {c}) then
+      in_pk[c] = true
+      pk_cols[#pk_cols + 1] = c
+    end
+  end
+  for _, item in ipairs(given) do
+    if is_column(item) then by_key[item.key] = item end
   end
   for _, col in ipairs(cols) do
-    if not given_names[col.name] then
+    local mine = by_key[col.name]
+    if mine then
+      if in_pk[col.name] and not mine.primary_key then
+        sa._raise("ArgumentError", "Trying to redefine primary-key column '" ..
+          col.name .. "' as a non-primary-key column on table '" ..
+          (schema and schema .. "." or "") .. name .. "'")
+      end
+      placed[col.name] = true
+      args[#args + 1] = mine
+    elseif covered(wanted, {col.name}) then
       local copts = {nullable = col.nullable, primary_key = in_pk[col.name]}
       if col.default ~= nil then copts.server_default = sa.text(col.default) end
       if col.comment ~= nil then copts.comment = col.comment end
@@ -45,59 +80,121 @@ local function reflect_table(name, md, bind, opts, given)
       args[#args + 1] = sa.Column(col.name, col.type, copts)
     end
   end
-  for _, col in ipairs(given) do table.insert(args, col) end
+  if pk.name and #pk_cols > 0 then
+    pk_cols[#pk_cols + 1] = {name = pk.name}
+    args[#args + 1] = sa.PrimaryKeyConstraint(table.unpack(pk_cols))
+  end
+  return placed
+end
+
+-- As SQLAlchemy's Inspector.reflect_table: columns, primary key, foreign
+-- keys (their tables reflected too unless resolve_fks is false), indexes,
+-- UNIQUE and CHECK constraints.  With include_columns, keys and indexes
+-- over other columns are left out; a UNIQUE that MySQL reports as an index
+-- too becomes the unique Index only.
+local function reflect_table(name, md, bind, opts, given)
+  local insp = sa.inspect(bind)
+  local schema = opts.schema
+  local args = {}
+  local wanted
+  if opts.include_columns then
+    wanted = {}
+    for _, c in ipairs(opts.include_columns) do wanted[c] = true end
+  end
+  local placed = reflected_columns(insp, name, schema, given, wanted, args)
   for _, fk in ipairs(insp:get_foreign_keys(name, schema)) do
     local target = fk.referred_table
-    if target ~= name and md.tables[target] == nil then
-      autoload(target, md, bind, {schema = fk.referred_schema})
+    -- a given Column replacing a reflected one drops that column's keys
+    local replaced = false
+    for _, c in ipairs(fk.constrained_columns) do
+      if placed[c] then replaced = true end
     end
-    local refs = {}
-    for i, rc in ipairs(fk.referred_columns) do refs[i] = target .. "." .. rc end
-    local o = fk.options or {}
-    args[#args + 1] = sa.ForeignKeyConstraint(fk.constrained_columns, refs, {
-      name = fk.name, ondelete = o.ondelete, onupdate = o.onupdate})
-  end
-  for _, uq in ipairs(insp:get_unique_constraints(name, schema)) do
-    local a = {table.unpack(uq.column_names)}
-    a[#a + 1] = {name = uq.name}
-    args[#args + 1] = sa.UniqueConstraint(table.unpack(a))
+    if covered(wanted, fk.constrained_columns) then
+      if opts.resolve_fks ~= false and target ~= name and
+         md.tables[target] == nil then
+        autoload(target, md, bind, {schema = fk.referred_schema})
+      end
+      if not replaced then
+        local refs = {}
+        for i, rc in ipairs(fk.referred_columns) do
+          refs[i] = target .. "." .. rc
+        end
+        local o = fk.options or {}
+        args[#args + 1] = sa.ForeignKeyConstraint(fk.constrained_columns,
+          refs, {name = fk.name, ondelete = o.ondelete, onupdate = o.onupdate})
+      end
+    end
   end
   for _, ix in ipairs(insp:get_indexes(name, schema)) do
-    if not ix.duplicates_constraint then
+    if not ix.duplicates_constraint and covered(wanted, ix.column_names) then
       local a = {ix.name}
       for _, c in ipairs(ix.column_names) do a[#a + 1] = c end
       a[#a + 1] = {unique = ix.unique}
       args[#args + 1] = sa.Index(table.unpack(a))
     end
   end
-  if schema then args[#args + 1] = {schema = schema} end
+  for _, uq in ipairs(insp:get_unique_constraints(name, schema)) do
+    if not uq.duplicates_index and covered(wanted, uq.column_names) then
+      local a = {table.unpack(uq.column_names)}
+      a[#a + 1] = {name = uq.name}
+      args[#args + 1] = sa.UniqueConstraint(table.unpack(a))
+    end
+  end
+  for _, ck in ipairs(insp:get_check_constraints(name, schema)) do
+    args[#args + 1] = sa.CheckConstraint(ck.sqltext, {name = ck.name})
+  end
+  for _, item in ipairs(given) do
+    if not (is_column(item) and placed[item.key]) then
+      args[#args + 1] = item
+    end
+  end
+  args[#args + 1] = {schema = schema, extend_existing = opts.extend_existing}
   return raw_Table(name, md, table.unpack(args))
 end
 
+-- Table(name, md, ..., {autoload_with = bind, ...}).  A table md already
+-- holds is reflected again only under extend_existing; otherwise the plain
+-- constructor decides (the existing Table, or the "already defined" error
+-- when new columns come with it), without asking the database.
 function autoload(name, md, bind, opts, ...)
-  local existing = md.tables[name]
-  if existing and not opts.extend_existing then return existing end
+  if md.tables[name] and not opts.extend_existing then
+    local args = {...}
+    args[#args + 1] = {keep_existing = opts.keep_existing, schema = opts.schema}
+    return raw_Table(name, md, table.unpack(args))
+  end
   return reflect_table(name, md, bind, opts, {...})
 end
 
 function sa.Table(name, md, ...)
   local opts, n = options_of(...)
   if opts and opts.autoload_with then
+    if opts.keep_existing and opts.extend_existing then
+      sa._raise("ArgumentError",
+                "keep_existing and extend_existing are mutually exclusive.")
+    end
     local given = {...}
     given[n] = nil
-    local rest = {}
-    for k, v in pairs(opts) do
-      if k ~= "autoload_with" and k ~= "extend_existing" then rest[k] = v end
-    end
     return autoload(name, md, opts.autoload_with,
-                    {schema = rest.schema,
-                     extend_existing = opts.extend_existing},
+                    {schema = opts.schema,
+                     extend_existing = opts.extend_existing,
+                     keep_existing = opts.keep_existing,
+                     include_columns = opts.include_columns,
+                     resolve_fks = opts.resolve_fks},
                     table.unpack(given, 1, n - 1))
   end
   return raw_Table(name, md, ...)
 end
 
--- metadata:reflect(bind, {only = {...}, views = false, schema = ...})
+-- metadata:reflect(bind, {only = {...} or function(name, md), views = false,
+-- schema = ..., extend_existing = false, resolve_fks = true}): SQLAlchemy
+-- loads the tables the MetaData lacks (all of them under extend_existing);
+-- `only` names tables that must exist, or filters them.
+local function engine_text(bind)
+  local s = tostring(bind)
+  if s:match("^Engine%(") then return s end
+  return tostring(bind.engine)
+end
+
 function Meta.reflect(md, bind, opts)
   opts = opts or {}
   local insp = sa.inspect(bind)
@@ -108,22 +205,35 @@ function Meta.reflect(md, bind, opts)
     end
   end
   local wanted = names
-  if opts.only then
-    local have = {}
+  if type(opts.only) == "function" then
+    wanted = {}
+    for _, n in ipairs(names) do
+      if opts.only(n, md) then wanted[#wanted + 1] = n end
+    end
+  elseif opts.only then
+    local have, missing = {}, {}
     for _, n in ipairs(names) do have[n] = true end
     wanted = {}
     for _, n in ipairs(opts.only) do
-      if not have[n] then
-        sa._raise("InvalidRequestError",
-          "Could not reflect: requested table(s) not available in " ..
-          tostring(bind.url or bind) .. ": (" .. n .. ")")
+      if have[n] then
+        wanted[#wanted + 1] = n
+      else
+        missing[#missing + 1] = n
       end
-      wanted[#wanted + 1] = n
+    end
+    if #missing > 0 then
+      sa._raise("InvalidRequestError",
+        "Could not reflect: requested table(s) not available in " ..
+        engine_text(bind) ..
+        (opts.schema and (" schema '" .. opts.schema .. "'") or "") ..
+        ": (" .. table.concat(missing, ", ") .. ")")
     end
   end
   for _, n in ipairs(wanted) do
-    if md.tables[n] == nil then
-      autoload(n, md, bind, {schema = opts.schema})
+    if md.tables[n] == nil or opts.extend_existing then
+      autoload(n, md, bind, {schema = opts.schema,
+                             extend_existing = opts.extend_existing,
+                             resolve_fks = opts.resolve_fks})
     end
   end
 end

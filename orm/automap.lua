@@ -167,6 +167,7 @@ local function build(cls, bind, extra)
     -- autoload finds a table already made without asking the database,
     -- so any bind will do then
     list.autoload_with = bind or p.base.metadata
+    list.keep_existing = true
     body.__table_args__ = list
   end
   local built = raw_class(p.base, p.name, table.unpack(p.mixins))(body)

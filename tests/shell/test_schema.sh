@@ -223,14 +223,14 @@ check "\\d Track" '                   Table "Track"
  Bytes        | INTEGER        |          |
  UnitPrice    | NUMERIC(10, 2) | not null |
 Indexes:
-    "PK_Track" PRIMARY KEY (TrackId)
+    PRIMARY KEY (TrackId)
     "IFK_TrackAlbumId" (AlbumId)
     "IFK_TrackGenreId" (GenreId)
     "IFK_TrackMediaTypeId" (MediaTypeId)
 Foreign-key constraints:
-    FOREIGN KEY (AlbumId) REFERENCES "Album"(AlbumId)
-    FOREIGN KEY (GenreId) REFERENCES "Genre"(GenreId)
     FOREIGN KEY (MediaTypeId) REFERENCES "MediaType"(MediaTypeId)
+    FOREIGN KEY (GenreId) REFERENCES "Genre"(GenreId)
+    FOREIGN KEY (AlbumId) REFERENCES "Album"(AlbumId)
 Referenced by:
     TABLE "InvoiceLine" FOREIGN KEY (TrackId) REFERENCES "Track"(TrackId)
     TABLE "PlaylistTrack" FOREIGN KEY (TrackId) REFERENCES "Track"(TrackId)' \
@@ -331,13 +331,13 @@ check "\\erd mermaid" 'erDiagram
     Employee |o--o{ Customer : "SupportRepId"
     Employee |o--o{ Employee : "ReportsTo"
     Customer ||--o{ Invoice : "CustomerId"
-    Invoice ||--o{ InvoiceLine : "InvoiceId"
     Track ||--o{ InvoiceLine : "TrackId"
-    Playlist ||--o{ PlaylistTrack : "PlaylistId"
+    Invoice ||--o{ InvoiceLine : "InvoiceId"
     Track ||--o{ PlaylistTrack : "TrackId"
-    Album |o--o{ Track : "AlbumId"
+    Playlist ||--o{ PlaylistTrack : "PlaylistId"
+    MediaType ||--o{ Track : "MediaTypeId"
     Genre |o--o{ Track : "GenreId"
-    MediaType ||--o{ Track : "MediaTypeId"' "$(cat "$tmp/erd.mmd")"
+    Album |o--o{ Track : "AlbumId"' "$(cat "$tmp/erd.mmd")"
 
 # DDL at the prompt refreshes what completion knows
 clear_screen

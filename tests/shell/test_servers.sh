@@ -141,7 +141,7 @@ cancel_checks sqlite "sqlite:///$tmp/t.db" \
   "with recursive n(i) as (select 1 union all select i + 1 from n) select count(*) from n;"
 many_tables >"$tmp/many.sql"
 "$RETORT" --norc "sqlite:///$tmp/many.db" <"$tmp/many.sql" >/dev/null
-completion_checks sqlite "sqlite:///$tmp/many.db" 2
+completion_checks sqlite "sqlite:///$tmp/many.db" 1
 check "sqlite: \\dt main.PATTERN lists with the schema" "Schema,Name,Type
 main,t990,table
 main,t991,table
