@@ -24,7 +24,8 @@ local function construct_others(obj, others, args)
   hooks.configure()
   table.sort(others, function(a, b) return tostring(a) < tostring(b) end)
   for _, k in ipairs(others) do
-    if not (m.relationships[k] or rawget(cls, k) ~= nil) then
+    if not (m.relationships[k] or rawget(cls, k) ~= nil or
+            (m.descriptors and m.descriptors[k])) then
       raise("ArgumentError", string.format(
         "'%s' is an invalid keyword argument for %s", tostring(k),
         cls.__name__))
@@ -88,7 +89,7 @@ local function build_class(base, name, mixins, body)
     resolved[k] = v
   end
   local abstract = resolved.__abstract__
-  local columns, rels = {}, {}
+  local columns, rels, descs = {}, {}, {}
   for k, v in pairs(resolved) do
     if directives[k] then
       -- kept below
@@ -96,12 +97,15 @@ local function build_class(base, name, mixins, body)
       columns[#columns + 1] = {key = k, col = v}
     elseif is_relationship(v) then
       rels[k] = v
+    elseif I.is_descriptor(v) then
+      descs[k] = v -- hybrid_property, association_proxy
     else
       rawset(cls, k, v)
     end
   end
   if abstract then
     for _, c in ipairs(columns) do rawset(cls, c.key, c.col) end
+    for k, d in pairs(descs) do rawset(cls, k, d) end
     rawset(cls, "__abstract__", true)
     return cls
   end
@@ -152,6 +156,7 @@ local function build_class(base, name, mixins, body)
   getmetatable(cls).__call = C.constructor(m.mt, m.nattrs, m.slots,
                                            construct_others)
   for key, col in pairs(m.attrs) do rawset(cls, key, col) end
+  I.install_descriptors(cls, m, descs)
   if resolved.__tostring then rawset(cls, "__tostring", resolved.__tostring) end
   reg.mappers[#reg.mappers + 1] = m
   return cls

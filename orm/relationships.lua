@@ -328,9 +328,12 @@ local function resolve_rel(r)
   local cc = o.collection_class
   if cc == "set" then
     r.set = true
+  elseif type(cc) == "table" and rawget(cc, "__collection_class") then
+    r.collection = cc -- attribute_keyed_dict(), ordering_list()
   elseif cc ~= nil and cc ~= "list" then
     rel_error(r, "collection_class '" .. tostring(cc) .. "' is not " ..
-              "supported yet (\"list\" and \"set\" are)")
+              "supported (\"list\", \"set\", orm.attribute_keyed_dict(key) " ..
+              "and orm.ordering_list(key) are)")
   end
   r.order_by = order_list(r, o.order_by)
   -- a backref becomes a relationship of the target pointing back here
