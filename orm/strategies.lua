@@ -187,6 +187,7 @@ end
 
 -- read a relationship during the flush or a cascade (no autoflush)
 local function load_quiet(s, obj, r)
+  if I.is_dynamic(r) then return I.dynamic_members(s, obj, r) end
   local prev = s._no_autoflush
   s._no_autoflush = true
   local ok, v = pcall(function() return obj[r.key] end)
