@@ -136,7 +136,9 @@ local function load_relationships(r, rows, out)
     if p ~= nil and not seen[p] then seen[p] = true; uniq[#uniq + 1] = p end
   end
   local conn = r.session:connection()
-  for _, path in ipairs(r.plan) do I.run_path(r.session, conn, uniq, path, 1) end
+  for _, path in ipairs(r.plan) do
+    I.run_path(r.session, conn, uniq, path, 1, r.plan)
+  end
 end
 
 local function fetch(r, n)

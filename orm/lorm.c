@@ -960,6 +960,24 @@ static int l_node_kind(lua_State *L) {
   return 1;
 }
 
+/* C.select_unordered(stmt) -> a copy of a SELECT without its ORDER BY
+** when it has no LIMIT or OFFSET (which the order decides), else the
+** statement itself: the subquery a subqueryload joins to, as
+** SQLAlchemy writes it. */
+static int l_select_unordered(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "select_unordered");
+  rt_node *copy;
+  lua_settop(L, 1);
+  if (s->kind != RT_N_SELECT || s->n <= RT_S_OFFSET || !s->kids[RT_S_ORDER] ||
+      s->kids[RT_S_LIMIT] || s->kids[RT_S_OFFSET])
+    return 1;
+  copy = rt_node_copy(s);
+  if (!copy) return luaL_error(L, "out of memory");
+  rt_node_setkid(copy, RT_S_ORDER, NULL);
+  lsql_pushnode(L, copy);
+  return 1;
+}
+
 /* C.select_items(stmt) -> for each item of a SELECT's columns clause
 ** {table address (light userdata) or false, width, name or nil} */
 static int l_select_items(lua_State *L) {
@@ -1333,6 +1351,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"column_info", l_column_info},
                                  {"node_kind", l_node_kind},
                                  {"select_items", l_select_items},
+                                 {"select_unordered", l_select_unordered},
                                  {"node_ptr", l_node_ptr},
                                  {"join_pairs", l_join_pairs},
                                  {NULL, NULL}};

@@ -172,6 +172,16 @@ function hooks.rel_get(obj, key)
     if r.uselist then return store_loaded(obj, r, {}) end
     return nil
   end
+  if strategy == "raise_on_sql" and r.pk_lookup then
+    -- no SQL needed when the identity map has the object
+    local s = session_of(obj)
+    local vals = local_values(obj, r)
+    local map = s and s._idmap[r.target]
+    local found = map and vals[1] ~= nil and map[key_of(r.target, vals)]
+    if found ~= nil and lselect(2, C.get(found, r.target.pk_index[1])) then
+      return store_loaded(obj, r, {found})
+    end
+  end
   if strategy == "raise" or strategy == "raise_on_sql" then
     raise("InvalidRequestError", "'" .. tostring(r) ..
           "' is not available due to lazy='" .. strategy .. "'")
@@ -308,26 +318,32 @@ local function loaded_children(objs, r)
   return out
 end
 
--- run path[from..] on objs (the objects step from-1 produced)
-local function run_path(s, conn, objs, path, from)
+-- run path[from..] on objs (the objects step from-1 produced); plan:
+-- the statement's load plan (a first subquery step reads its statement)
+local function run_path(s, conn, objs, path, from, plan)
   local step = path[from]
   if not step or #objs == 0 then return end
   local r, strategy = step.rel, step.strategy
   local m = mapper_of(objs[1])
   if r.parent ~= m then return end
   local children
-  if strategy == "selectin" or strategy == "subquery" or
-     strategy == "immediate" or (strategy == "joined" and from > 1) then
+  if strategy == "subquery" and plan and plan.stmt and
+     I.subquery_path(path, from) then
+    children = I.subquery_load(s, conn, path, from, objs, plan)
+  elseif strategy == "selectin" or strategy == "subquery" or
+     strategy == "immediate" or
+     (strategy == "joined" and from > 1 and not step.done) then
     children = selectin_load(s, conn, r, objs)
   elseif strategy == "select" or strategy == "raise" or
-         strategy == "noload" then
+         strategy == "raise_on_sql" or strategy == "noload" then
     for _, o in ipairs(objs) do
       if C.extra(o, r.key) == nil then C.extra(o, lazymark[r.key], strategy) end
     end
   end
   -- joined (loaded with the rows), defaultload: on from what is loaded
   if path[from + 1] then
-    run_path(s, conn, children or loaded_children(objs, r), path, from + 1)
+    run_path(s, conn, children or loaded_children(objs, r), path, from + 1,
+             plan)
   end
 end
 
