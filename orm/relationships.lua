@@ -225,6 +225,7 @@ local function resolve_rel(r)
   if r.lazy == false then r.lazy = "joined" end
   r.passive_deletes = o.passive_deletes or false
   r.post_update = o.post_update or false
+  r.passive_updates = o.passive_updates ~= false
   local only = ptrset(column_list(o.foreign_keys))
   local pt, tt = m.local_table, tm.local_table
   local pj, sj = o.primaryjoin, o.secondaryjoin
