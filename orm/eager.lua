@@ -61,6 +61,11 @@ local wildcard_ok = {lazyload = true, raiseload = true, noload = true,
 local function wrap(fname, strategy)
   local base_fn, base_method = orm[fname], Load[fname]
   orm[fname] = function(attr, opts)
+    if fname == "contains_eager" and getmetatable(attr) == I.OfType then
+      -- contains_eager(User.addresses:of_type(a)): the alias's columns
+      opts = {alias = I.alias_entry(attr.target).alias}
+      attr = attr.rel
+    end
     if attr == "*" and wildcard_ok[fname] then
       return setmetatable({path = {step_opts({rel = "*",
         strategy = strategy}, fname, opts)}}, Load)
@@ -98,12 +103,38 @@ wrap("contains_eager", "contains_eager")
 -- the plan: wildcard options apply to every relationship of the mapper
 -- that no other option names (the defaults of the mapping included)
 local load_plan = I.load_plan
+-- a self-referential relationship that is lazy = "joined" by default
+-- joins join_depth levels (none without it: it loads lazily), as in
+-- SQLAlchemy
+local function self_ref_depth(stmt, plan)
+  if not plan then return nil end
+  local given = {}
+  for _, o in ipairs(stmt_opts[stmt] or {}) do given[o.path] = true end
+  local out = {}
+  for _, path in ipairs(plan) do
+    local r = path[1].rel
+    if not given[path] and r ~= "*" and path[1].strategy == "joined" and
+       r.target == r.parent then
+      local depth = r.options.join_depth
+      if type(depth) == "number" and depth >= 1 then
+        local chain = {}
+        for k = 1, depth do chain[k] = {rel = r, strategy = "joined"} end
+        out[#out + 1] = chain
+      end
+    else
+      out[#out + 1] = path
+    end
+  end
+  if #out == 0 then return nil end
+  return out
+end
+
 local function plan_of(stmt, m)
   local wild
   for _, o in ipairs(stmt_opts[stmt] or {}) do
     if o.path[1].rel == "*" then wild = o.path[1] end
   end
-  if not wild then return load_plan(stmt, m) end
+  if not wild then return self_ref_depth(stmt, load_plan(stmt, m)) end
   local paths, named = {}, {}
   for _, o in ipairs(stmt_opts[stmt] or {}) do
     local r = o.path[1].rel
@@ -146,11 +177,11 @@ local function on_between(r, p, t)
   return on
 end
 
--- an alias of table t unique in the statement being built (t_1, t_2 ...)
+-- an alias of table t for one eager join: unnamed, so that the compiler
+-- numbers it (t_1, t_2 ...) in the order the statement names it, as
+-- SQLAlchemy does
 local function alias_of(names, t)
-  local n = (names[t.name] or 0) + 1
-  names[t.name] = n
-  return t:alias(t.name .. "_" .. n)
+  return t:alias()
 end
 
 -- joinable: a relationship whose condition is column equalities

@@ -993,6 +993,10 @@ static int l_select_items(lua_State *L) {
     if (c->kind == RT_N_TABLE) {
       lua_pushlightuserdata(L, c);
       lua_pushinteger(L, c->n);
+    } else if (c->kind == RT_N_ALIAS && c->a && c->a->kind == RT_N_TABLE) {
+      /* an alias of a table: an aliased() entity when the ORM knows it */
+      lua_pushlightuserdata(L, c);
+      lua_pushinteger(L, c->a->n);
     } else {
       lua_pushboolean(L, 0);
       lua_pushinteger(L, 1);

@@ -375,7 +375,8 @@ local function rel_on(r, target)
   for k, lc in ipairs(r.local_cols) do
     local rc = r.remote_cols[k]
     if target then rc = target.c[rc.key] end
-    local cond = lc:eq(rc)
+    -- the referenced column first, as the foreign key declares the join
+    local cond = r.direction == "manytoone" and rc:eq(lc) or lc:eq(rc)
     on = on and sa.and_(on, cond) or cond
   end
   return on
