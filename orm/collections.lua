@@ -282,10 +282,12 @@ local function set_scalar(obj, r, v)
   ch.set = true
   if old ~= nil then
     ch.rem[old] = true
+    ch.add[old] = nil
     if r.back then back_unlink(old, r.back, obj) end
   end
   if v ~= nil then
     ch.rem[v] = nil
+    ch.add[v] = true -- a one-to-one's new object gets obj's key
     if r.back then back_link(v, r.back, obj) end
   end
   attr_event(r, "set", obj, v, old, nil)

@@ -29,9 +29,14 @@ local function is_dynamic(r)
   return r.lazy == "dynamic" or r.lazy == "write_only"
 end
 
+-- writers holding members not yet flushed (emptied after a flush: the
+-- rows then answer)
+local unflushed = setmetatable({}, {__mode = "k"})
+
 local function add(c, x)
   check_target(c[REL], x)
   if not find(c, x) then c[#c + 1] = x end
+  unflushed[c] = true
   appended(c[OWNER], c[REL], x)
 end
 
@@ -180,7 +185,17 @@ function Appender.extend(c, list)
 end
 function Appender.remove(c, x) remove(c, x) end
 
-AppenderMT.__index = Appender
+-- user.addresses[i]: the i-th related row (LIMIT 1 OFFSET i - 1); for an
+-- unsaved owner, the i-th member added
+AppenderMT.__index = function(c, k)
+  local f = Appender[k]
+  if f ~= nil then return f end
+  if math.type(k) == "integer" and k >= 1 and not unsaved(c) then
+    return owner_session(c):scalars(base_select(c):offset(k - 1):limit(1))
+      :first()
+  end
+  return nil
+end
 AppenderMT.__tostring = function(c) return tostring(base_select(c)) end
 AppenderMT.__call = function(c)
   return AppenderQuery.__call(query_of(c))
@@ -294,6 +309,20 @@ function hooks.rel_set(obj, key, v)
   for _, x in ipairs(v or {}) do
     if not find(old, x) then add(c, x) end
   end
+end
+
+-- after a flush the members added are rows: a persistent owner's writer
+-- forgets them
+local flush = I.Session.flush
+function I.Session.flush(self, ...)
+  local r = flush(self, ...)
+  for c in pairs(unflushed) do
+    if C.session(c[OWNER]) == self.id and not unsaved(c) then
+      for i = #c, 1, -1 do c[i] = nil end
+      unflushed[c] = nil
+    end
+  end
+  return r
 end
 
 -- every member (a delete cascade or a many-to-many delete needs them)

@@ -103,9 +103,9 @@ wrap("contains_eager", "contains_eager")
 -- the plan: wildcard options apply to every relationship of the mapper
 -- that no other option names (the defaults of the mapping included)
 local load_plan = I.load_plan
--- a self-referential relationship that is lazy = "joined" by default
--- joins join_depth levels (none without it: it loads lazily), as in
--- SQLAlchemy
+-- a self-referential relationship eager by default (joined, selectin,
+-- subquery) loads join_depth levels (none without it: it loads lazily),
+-- as in SQLAlchemy
 local function self_ref_depth(stmt, plan)
   if not plan then return nil end
   local given = {}
@@ -113,12 +113,13 @@ local function self_ref_depth(stmt, plan)
   local out = {}
   for _, path in ipairs(plan) do
     local r = path[1].rel
-    if not given[path] and r ~= "*" and path[1].strategy == "joined" and
-       r.target == r.parent then
+    if not given[path] and r ~= "*" and r.target == r.parent then
       local depth = r.options.join_depth
       if type(depth) == "number" and depth >= 1 then
         local chain = {}
-        for k = 1, depth do chain[k] = {rel = r, strategy = "joined"} end
+        for k = 1, depth do
+          chain[k] = {rel = r, strategy = path[1].strategy}
+        end
         out[#out + 1] = chain
       end
     else
@@ -487,8 +488,74 @@ local function subquery_path(path, from)
   return true
 end
 
+-- selectin loading ---------------------------------------------------------
+
+-- The SELECT of one batch of a selectin load of r (one key column) as
+-- SQLAlchemy writes it, with where its columns land: one-to-many, the
+-- foreign key first and the other columns after it; many-to-one by the
+-- target's key, its columns in order; many-to-many, the parent's key
+-- from an alias of the parent joined through an alias of the secondary.
+-- Columns are labelled <table>_<column>.
+local function selectin_form(r, batch)
+  local tm = r.target
+  local tt = tm.local_table
+  local cols, colpos, pkpos = {}, {}, {}
+  local keypos, stmt = 1, nil
+  local function label(sel_name, col)
+    return col:label(sel_name .. "_" .. col.name)
+  end
+  if r.secondary then
+    local pt = r.parent.local_table
+    local pa = pt:alias(pt.name .. "_1")
+    local sec = r.secondary:alias(r.secondary.name .. "_1")
+    local p = r.sec_local[1]
+    local pkey = pa.c[p[3].key]
+    cols[1] = label(pa.name or (pt.name .. "_1"), pkey)
+    for i, col in ipairs(tm.columns) do
+      cols[i + 1] = label(tt.name, col)
+      colpos[i] = i + 1
+    end
+    local on1, on2
+    for _, q in ipairs(r.sec_local) do
+      local cond = pa.c[q[3].key]:eq(sec.c[q[1].key])
+      on1 = on1 and sa.and_(on1, cond) or cond
+    end
+    for _, q in ipairs(r.sec_remote) do
+      local cond = tt.c[q[3].key]:eq(sec.c[q[1].key])
+      on2 = on2 and sa.and_(on2, cond) or cond
+    end
+    stmt = sa.select(table.unpack(cols))
+      :select_from(pa:join(sec, on1):join(tt, on2))
+      :where(pkey:in_(batch))
+  else
+    local keycol = r.remote_cols[1]
+    local kidx = r.remote_idx[1]
+    if r.direction == "manytoone" then
+      for i, col in ipairs(tm.columns) do
+        cols[i] = label(tt.name, col)
+        colpos[i] = i
+      end
+      keypos = kidx
+    else
+      cols[1] = label(tt.name, keycol)
+      colpos[kidx] = 1
+      for i, col in ipairs(tm.columns) do
+        if i ~= kidx then
+          cols[#cols + 1] = label(tt.name, col)
+          colpos[i] = #cols
+        end
+      end
+    end
+    stmt = sa.select(table.unpack(cols)):where(keycol:in_(batch))
+  end
+  for k, idx in ipairs(tm.pk_index) do pkpos[k] = colpos[idx] end
+  if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+  return {stmt = stmt, colpos = colpos, pkpos = pkpos, keypos = keypos}
+end
+
 -- for the other files of the ORM
 I.add_joins = add_joins
+I.selectin_form = selectin_form
 I.subquery_path = subquery_path
 I.fill_joined = fill_joined
 I.subquery_load = subquery_load

@@ -280,18 +280,32 @@ local function selectin_load(s, conn, r, objs)
     local batch = table.move(keys, i, math.min(i + IN_BATCH - 1, #keys), 1,
                              {})
     local stmt
-    if r.secondary then
+    -- SQLAlchemy's statement where the join is plain (orm/eager.lua)
+    local form = not r.extra and I.selectin_form(r, batch)
+    if form then
+      stmt = form.stmt
+    elseif r.secondary then
       stmt = sa.select(tm.local_table, keycol)
         :join(r.secondary, sec_on(r.sec_remote))
     else
       stmt = sa.select(tm.local_table)
     end
-    stmt = extra_criteria(r, stmt:where(keycol:in_(batch)))
-    if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+    if not form then
+      stmt = extra_criteria(r, stmt:where(keycol:in_(batch)))
+      if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+    end
     local rows = run(s, conn, stmt):all()
-    local loaded = load_rows(s, tm, rows)
+    local loaded
+    if form then
+      loaded = {}
+      C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, form.colpos,
+             form.pkpos, idmap_for(s, tm), s.id, false, loaded, 0)
+    else
+      loaded = load_rows(s, tm, rows)
+    end
+    local kp = form and form.keypos or keypos
     for j = 1, #rows do
-      local l = lists[rows[j][keypos]]
+      local l = lists[rows[j][kp]]
       local x = loaded[j]
       if l then l[#l + 1] = x end
       found[#found + 1] = x

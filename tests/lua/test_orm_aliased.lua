@@ -26,6 +26,12 @@ local function schema()
     children = relationship("Tree", {lazy = "joined", join_depth = 2,
                                      order_by = "Tree.id"}),
   }
+  M.Cat = Base:class "Cat" {
+    __tablename__ = "al_cat",
+    id = Column(Integer, {primary_key = true}),
+    parent_id = Column(Integer, ForeignKey("al_cat.id")),
+    children = relationship("Cat", {lazy = "selectin"}),
+  }
   M.User = Base:class "User" {
     __tablename__ = "al_users",
     id = Column(Integer, {primary_key = true}),
@@ -61,6 +67,8 @@ for _, db in ipairs(T.databases()) do
     s:add(root)
     s:add(User{name = "jack", addresses = {Address{email = "j1"},
                                            Address{email = "j2"}}})
+    s:add(M.Cat{id = 1, children = {M.Cat{id = 2, children = {
+      M.Cat{id = 3}}}}})
     s:add(Tree{data = "root", children = {Tree{data = "c1", children = {
       Tree{data = "g1", children = {Tree{data = "gg"}}}}}}})
     s:commit()
@@ -177,6 +185,12 @@ for _, db in ipairs(T.databases()) do
     local n = s:scalars(select(Node):where(Node.id:eq(root_id))):one()
     T.eq(#log, 1)
     T.eq(#n.children, 2)
+    T.eq(#log, 2)
+    -- a self-referential selectin default without join_depth: lazy too
+    clear()
+    local c = s:scalars(select(M.Cat):where(M.Cat.id:eq(1))):one()
+    T.eq(#log, 1)
+    T.eq(c.children[1].id, 2)
     T.eq(#log, 2)
   end)
   engine:dispose()

@@ -59,6 +59,20 @@ local function schema()
     id = Column(Integer, {primary_key = true}),
     keyword = Column(String(64)),
   }
+  -- a proxy of a scalar (one-to-one) relationship
+  M.Member = Base:class "Member" {
+    __tablename__ = "ext_member",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(20)),
+    profile = relationship("Profile", {uselist = false}),
+    bio = orm.association_proxy("profile", "bio"),
+  }
+  M.Profile = Base:class "Profile" {
+    __tablename__ = "ext_profile",
+    id = Column(Integer, {primary_key = true}),
+    member_id = Column(Integer, ForeignKey("ext_member.id")),
+    bio = Column(String(20)),
+  }
   -- the association object pattern with a creator
   M.Person = Base:class "Person" {
     __tablename__ = "ext_person",
@@ -252,6 +266,29 @@ for _, db in ipairs(T.databases()) do
     T.eq(names, {"jek"})
     T.eq(#s:scalars(select(User):where(User.keywords:any(
       Keyword.keyword:eq("snack ninja")))):all(), 0)
+  end)
+
+  T.test(pfx .. "association_proxy: a scalar relationship", function()
+    local s <close> = orm.Session(engine)
+    local m = M.Member{name = "x"}
+    T.eq(m.bio, nil)
+    m.bio = "hello" -- no profile yet: one is made
+    T.eq(m.profile.bio, "hello")
+    local p = m.profile
+    m.bio = "bye" -- set on the existing one
+    T.ok(rawequal(m.profile, p))
+    T.eq(p.bio, "bye")
+    s:add(m)
+    s:commit()
+    T.eq(squash(tostring(select(M.Member):where(M.Member.bio:eq("bye")))),
+      "SELECT ext_member.id, ext_member.name FROM ext_member WHERE EXISTS " ..
+      "(SELECT 1 FROM ext_profile WHERE ext_member.id = " ..
+      "ext_profile.member_id AND ext_profile.bio = :bio_1)")
+    T.eq(#s:scalars(select(M.Member):where(M.Member.bio:eq("bye"))):all(), 1)
+    T.eq(#s:scalars(select(M.Member):where(M.Member.bio:eq("hi"))):all(), 0)
+    T.raises("InvalidRequestError", function()
+      return M.Member.bio:contains("b")
+    end)
   end)
 
   T.test(pfx .. "association_proxy: association objects, creator",

@@ -233,6 +233,31 @@ for _, db in ipairs(T.databases()) do
       "JOIN ld_note ON anon_1.ld_u_id = ld_note.user_id ORDER BY ld_note.id")
   end)
 
+  T.test(pfx .. "selectinload: SQLAlchemy's statements", function()
+    local _, sql = load(select(User):order_by(User.id):options(
+      orm.selectinload(User.addresses), orm.noload(User.notes)),
+      function(objs)
+        T.eq(#objs[1].addresses, 2)
+        T.eq(#objs[2].addresses, 0)
+      end)
+    T.eq(sql[2], "SELECT ld_a.user_id AS ld_a_user_id, ld_a.id AS ld_a_id, " ..
+      "ld_a.email AS ld_a_email FROM ld_a WHERE ld_a.user_id IN (?, ?) " ..
+      "ORDER BY ld_a.id")
+    _, sql = load(select(Address):order_by(Address.id):options(
+      orm.selectinload(Address.user)), function(objs)
+        T.eq(objs[2].user.name, "u1")
+      end)
+    T.eq(sql[2], "SELECT ld_u.id AS ld_u_id, ld_u.name AS ld_u_name FROM " ..
+      "ld_u WHERE ld_u.id IN (?)")
+    _, sql = load(select(Post):options(orm.selectinload(Post.kws)),
+      function(objs) T.eq(objs[1].kws[2].word, "k2") end)
+    T.eq(sql[2], "SELECT ld_post_1.id AS ld_post_1_id, ld_kw.id AS " ..
+      "ld_kw_id, ld_kw.word AS ld_kw_word FROM ld_post AS ld_post_1 JOIN " ..
+      "ld_pk AS ld_pk_1 ON ld_post_1.id = ld_pk_1.post_id JOIN ld_kw ON " ..
+      "ld_kw.id = ld_pk_1.kw_id WHERE ld_post_1.id IN (?) ORDER BY " ..
+      "ld_kw.id")
+  end)
+
   T.test(pfx .. "raiseload, lazy = \"raise\", noload", function()
     local s <close> = orm.Session(engine)
     local u = s:scalars(select(User):where(User.id:eq(1))

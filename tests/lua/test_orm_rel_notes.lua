@@ -41,6 +41,19 @@ local function schema()
     id = Column(Integer, {primary_key = true}),
     p_id = Column(Integer, ForeignKey("rn_p.id", {ondelete = "SET NULL"})),
   }
+  -- one-to-one without a backref
+  M.Member = Base:class "Member" {
+    __tablename__ = "rn_member",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(20)),
+    profile = relationship("Profile", {uselist = false}),
+  }
+  M.Profile = Base:class "Profile" {
+    __tablename__ = "rn_profile",
+    id = Column(Integer, {primary_key = true}),
+    m_id = Column(Integer, ForeignKey("rn_member.id")),
+    bio = Column(String(20)),
+  }
   M.Order = Base:class "Order" {
     __tablename__ = "rn_order",
     id = Column(Integer, {primary_key = true}),
@@ -166,6 +179,24 @@ for _, db in ipairs(T.databases()) do
     s:commit()
     T.eq(u.addresses:contains(address), false)
     T.eq(#u.addresses, 1)
+  end)
+
+  T.test(pfx .. "one-to-one without a backref: the key, a replacement",
+         function()
+    local s <close> = orm.Session(engine)
+    local m = M.Member{name = "x"}
+    m.profile = M.Profile{bio = "b1"}
+    s:add(m)
+    s:commit()
+    T.eq(rows("SELECT id, m_id, bio FROM rn_profile ORDER BY id"),
+         {{1, 1, "b1"}})
+    m.profile = M.Profile{bio = "b2"}
+    clear()
+    s:commit()
+    T.eq(log[#log - 1], "UPDATE rn_profile SET m_id=? WHERE rn_profile.id = ?")
+    T.match(log[#log], "^INSERT INTO rn_profile")
+    T.eq(rows("SELECT id, m_id, bio FROM rn_profile ORDER BY id"),
+         {{1, "NULL", "b1"}, {2, 1, "b2"}})
   end)
 
   T.test(pfx .. "save-update follows the collection, not the backref",
