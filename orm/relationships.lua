@@ -460,15 +460,18 @@ end
 function orm.with_parent(obj, r)
   I.check_rel(r, "with_parent")
   configure()
+  -- as SQLAlchemy writes the lazy clause: the parent's value first
   local conds = {}
   if r.secondary then
-    conds[1] = sec_on(r.sec_remote)
     for _, p in ipairs(r.sec_local) do
-      conds[#conds + 1] = p[1]:eq(I.col_value(obj, r.parent, p[2]))
+      conds[#conds + 1] = sa.literal(I.col_value(obj, r.parent, p[2]))
+        :eq(p[1])
     end
+    conds[#conds + 1] = sec_on(r.sec_remote)
   else
     for k, rc in ipairs(r.remote_cols) do
-      conds[k] = rc:eq(I.col_value(obj, r.parent, r.local_idx[k]))
+      conds[k] = sa.literal(I.col_value(obj, r.parent, r.local_idx[k]))
+        :eq(rc)
     end
   end
   return and_all(conds)

@@ -71,22 +71,27 @@ local function lazy_compiled(r, conn)
   r._lazy = r._lazy or {}
   local c = r._lazy[d]
   if c then return c end
-  local stmt = sa.select(r.target.local_table)
+  -- as SQLAlchemy 1.4 writes it: columns labelled <table>_<column>, the
+  -- parent's value first ("? = address.user_id") except for a lookup by
+  -- the target's primary key, a many-to-many's secondary table beside
+  -- the target with its condition in the WHERE clause
+  local tt = r.target.local_table
+  local cols = {}
+  for i, col in ipairs(r.target.columns) do
+    cols[i] = col:label(tt.name .. "_" .. col.name)
+  end
+  local stmt = sa.select(table.unpack(cols))
   local n
   if r.secondary then
-    local on
-    for _, p in ipairs(r.sec_remote) do
-      local cond = p[3]:eq(p[1])
-      on = on and sa.and_(on, cond) or cond
-    end
-    stmt = stmt:join(r.secondary, on)
     for k, p in ipairs(r.sec_local) do
-      stmt = stmt:where(p[1]:eq(sa.bindparam("lz" .. k)))
+      stmt = stmt:where(sa.bindparam("lz" .. k):eq(p[1]))
     end
+    for _, p in ipairs(r.sec_remote) do stmt = stmt:where(p[3]:eq(p[1])) end
     n = #r.sec_local
   else
     for k, col in ipairs(r.remote_cols) do
-      stmt = stmt:where(col:eq(sa.bindparam("lz" .. k)))
+      local b = sa.bindparam("lz" .. k)
+      stmt = stmt:where(r.pk_lookup and col:eq(b) or b:eq(col))
     end
     n = #r.remote_cols
   end

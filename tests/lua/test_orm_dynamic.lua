@@ -89,8 +89,8 @@ for _, db in ipairs(T.databases()) do
     clear()
     T.eq(emails(u.addresses:filter(Address.email:like("a%")):all()), {"a1"})
     T.match(log[1], "^SELECT dyn_address.id, dyn_address.user_id, " ..
-            "dyn_address.email FROM dyn_address WHERE dyn_address.user_id " ..
-            "= " .. q .. " AND dyn_address.email LIKE " .. q ..
+            "dyn_address.email FROM dyn_address WHERE " .. q ..
+            " = dyn_address.user_id AND dyn_address.email LIKE " .. q ..
             " ORDER BY dyn_address.id$")
     T.eq(u.addresses:count(), 1)
     T.match(log[2], "^SELECT count%(%*%) AS count_1 FROM %(SELECT " ..
@@ -184,7 +184,7 @@ for _, db in ipairs(T.databases()) do
     s:commit()
     T.eq(squash(tostring(u.posts:select())),
          "SELECT dyn_post.id, dyn_post.user_id, dyn_post.title FROM " ..
-         "dyn_post WHERE dyn_post.user_id = :user_id_1 ORDER BY dyn_post.id")
+         "dyn_post WHERE :param_1 = dyn_post.user_id ORDER BY dyn_post.id")
     local function titles()
       local out = {}
       for i, p in ipairs(s:scalars(u.posts:select()):all()) do
@@ -206,7 +206,7 @@ for _, db in ipairs(T.databases()) do
       if l:match("^UPDATE") then upd = l end
     end
     T.match(upd, "^UPDATE dyn_post SET title=" .. q .. " WHERE " ..
-            "dyn_post.user_id = " .. q .. "$")
+            q .. " = dyn_post.user_id$")
     local p = s:scalars(u.posts:select():limit(1)):one()
     u.posts:remove(p) -- delete-orphan
     s:commit()

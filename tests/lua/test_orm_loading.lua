@@ -233,6 +233,31 @@ for _, db in ipairs(T.databases()) do
       "JOIN ld_note ON anon_1.ld_u_id = ld_note.user_id ORDER BY ld_note.id")
   end)
 
+  T.test(pfx .. "lazy loads: SQLAlchemy's statements", function()
+    local s <close> = orm.Session(engine)
+    local a = s:get(Address, 1)
+    clear()
+    T.eq(a.user.name, "u1")
+    T.eq(log, {"SELECT ld_u.id AS ld_u_id, ld_u.name AS ld_u_name FROM " ..
+               "ld_u WHERE ld_u.id = ?"})
+    local u = a.user
+    clear()
+    T.eq(#u.addresses, 2)
+    T.eq(log, {"SELECT ld_a.id AS ld_a_id, ld_a.user_id AS ld_a_user_id, " ..
+               "ld_a.email AS ld_a_email FROM ld_a WHERE ? = ld_a.user_id " ..
+               "ORDER BY ld_a.id"})
+    local p = s:get(Post, 1)
+    clear()
+    T.eq(#p.kws, 2)
+    T.eq(log, {"SELECT ld_kw.id AS ld_kw_id, ld_kw.word AS ld_kw_word " ..
+               "FROM ld_kw, ld_pk WHERE ? = ld_pk.post_id AND ld_kw.id = " ..
+               "ld_pk.kw_id ORDER BY ld_kw.id"})
+    T.eq(norm(tostring(select(Address):where(
+      orm.with_parent(u, User.addresses)))),
+      "SELECT ld_a.id, ld_a.user_id, ld_a.email FROM ld_a WHERE :param_1 " ..
+      "= ld_a.user_id")
+  end)
+
   T.test(pfx .. "selectinload: SQLAlchemy's statements", function()
     local _, sql = load(select(User):order_by(User.id):options(
       orm.selectinload(User.addresses), orm.noload(User.notes)),
