@@ -16,7 +16,10 @@ local sessions = I.sessions
 
 local function load_by_pk(s, m, vals, obj)
   local conn = s:connection()
-  local stmt = sa.select(m.local_table)
+  -- columns labelled <table>_<column>, as SQLAlchemy 1.4 loads by key
+  local t, cols = m.local_table, {}
+  for i, col in ipairs(m.columns) do cols[i] = col:label(t.name .. "_" .. col.name) end
+  local stmt = sa.select(table.unpack(cols))
   for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(vals[k])) end
   local rows = run(s, conn, stmt):all()
   local out = {}
