@@ -496,7 +496,7 @@ end
 -- target's key, its columns in order; many-to-many, the parent's key
 -- from an alias of the parent joined through an alias of the secondary.
 -- Columns are labelled <table>_<column>.
-local function selectin_form(r, batch)
+local function selectin_form(r, batch, tail)
   local tm = r.target
   local tt = tm.local_table
   local cols, colpos, pkpos = {}, {}, {}
@@ -550,11 +550,86 @@ local function selectin_form(r, batch)
   end
   for k, idx in ipairs(tm.pk_index) do pkpos[k] = colpos[idx] end
   if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
-  return {stmt = stmt, colpos = colpos, pkpos = pkpos, keypos = keypos}
+  local form = {stmt = stmt, colpos = colpos, pkpos = pkpos, keypos = keypos}
+  if tail then
+    -- joined steps after this one: joined to the target in this statement
+    local names = {}
+    if r.secondary then
+      names[r.parent.local_table.name] = 1
+      names[r.secondary.name] = 1
+    end
+    local function named(t)
+      local n = (names[t.name] or 0) + 1
+      names[t.name] = n
+      return t:alias(t.name .. "_" .. n), t.name .. "_" .. n
+    end
+    local joins, pending, orders = {}, {}, {}
+    local parent_sel, parent_join = tt, nil
+    for _, step in ipairs(tail) do
+      local rr = step.rel
+      local a, aname = named(rr.target.local_table)
+      local target, on
+      if rr.secondary then
+        local sec = named(rr.secondary)
+        local on2
+        for _, p in ipairs(rr.sec_remote) do
+          local cond = a.c[p[3].key]:eq(sec.c[p[1].key])
+          on2 = on2 and sa.and_(on2, cond) or cond
+        end
+        for _, p in ipairs(rr.sec_local) do
+          local cond = parent_sel.c[p[3].key]:eq(sec.c[p[1].key])
+          on = on and sa.and_(on, cond) or cond
+        end
+        target = sec:join(a, on2)
+      else
+        target, on = a, on_between(rr, parent_sel, a)
+      end
+      if step.innerjoin then stmt = stmt:join(target, on)
+      else stmt = stmt:outerjoin(target, on) end
+      if rr.order_by then orders[#orders + 1] = order_on(rr, a) end
+      joins[#joins + 1] = {rel = rr, parent = parent_join}
+      pending[#pending + 1] = {join = joins[#joins], sel = a, name = aname}
+      parent_join, parent_sel = #joins, a
+    end
+    local width = #cols
+    for i = #pending, 1, -1 do
+      local j, sel, name = pending[i].join, pending[i].sel, pending[i].name
+      local jm = j.rel.target
+      local jcols = {}
+      for a2, col in ipairs(jm.columns) do
+        jcols[a2] = sel.c[col.key]:label(name .. "_" .. col.name)
+      end
+      stmt = stmt:add_columns(table.unpack(jcols))
+      j.colpos, j.pkpos = {}, {}
+      for a2 = 1, jm.nattrs do j.colpos[a2] = width + a2 end
+      for a2, idx in ipairs(jm.pk_index) do j.pkpos[a2] = width + idx end
+      j.pk1 = j.pkpos[1]
+      width = width + jm.nattrs
+    end
+    for _, ob in ipairs(orders) do stmt = stmt:order_by(table.unpack(ob)) end
+    form.stmt, form.joins = stmt, joins
+  end
+  return form
+end
+
+-- the joined steps right after step `from` (a selectin step) that its
+-- statement can carry, or nil
+local function joined_tail(path, from)
+  local r = path[from].rel
+  if r.extra or #r.local_idx ~= 1 then return nil end
+  local tail = {}
+  local k = from + 1
+  while path[k] and path[k].strategy == "joined" and joinable(path[k].rel) do
+    tail[#tail + 1] = path[k]
+    k = k + 1
+  end
+  if #tail == 0 then return nil end
+  return tail
 end
 
 -- for the other files of the ORM
 I.add_joins = add_joins
+I.joined_tail = joined_tail
 I.selectin_form = selectin_form
 I.subquery_path = subquery_path
 I.fill_joined = fill_joined

@@ -239,7 +239,7 @@ local IN_BATCH = 500
 
 -- selectin: the related objects of every object in objs whose value is
 -- not loaded, by SELECT ... WHERE key IN (up to 500 keys) per batch
-local function selectin_load(s, conn, r, objs)
+local function selectin_load(s, conn, r, objs, tail)
   local owners, keys = {}, {}
   local found = {}
   local map = r.pk_lookup and s._idmap[r.target]
@@ -286,7 +286,7 @@ local function selectin_load(s, conn, r, objs)
                              {})
     local stmt
     -- SQLAlchemy's statement where the join is plain (orm/eager.lua)
-    local form = not r.extra and I.selectin_form(r, batch)
+    local form = not r.extra and I.selectin_form(r, batch, tail)
     if form then
       stmt = form.stmt
     elseif r.secondary then
@@ -309,11 +309,22 @@ local function selectin_load(s, conn, r, objs)
       loaded = load_rows(s, tm, rows)
     end
     local kp = form and form.keypos or keypos
+    -- joined steps in the same statement: a row per grandchild
+    local placed = form and form.joins and {}
+    if placed then
+      I.fill_joined({session = s, joins = form.joins}, rows, loaded)
+    end
     for j = 1, #rows do
-      local l = lists[rows[j][kp]]
-      local x = loaded[j]
-      if l then l[#l + 1] = x end
-      found[#found + 1] = x
+      local key, x = rows[j][kp], loaded[j]
+      if not placed or not placed[x] or not placed[x][key] then
+        if placed then
+          placed[x] = placed[x] or {}
+          placed[x][key] = true
+        end
+        local l = lists[key]
+        if l then l[#l + 1] = x end
+        found[#found + 1] = x
+      end
     end
   end
   for _, k in ipairs(keys) do
@@ -349,6 +360,15 @@ local function run_path(s, conn, objs, path, from, plan)
   if strategy == "subquery" and plan and plan.stmt and
      I.subquery_path(path, from) then
     children = I.subquery_load(s, conn, path, from, objs, plan)
+  elseif strategy == "selectin" and I.joined_tail(path, from) then
+    -- the joined steps after it go in its statement (orm/eager.lua)
+    local tail = I.joined_tail(path, from)
+    local deep = selectin_load(s, conn, r, objs, tail)
+    for k = 1, #tail do deep = loaded_children(deep, tail[k].rel) end
+    if path[from + #tail + 1] then
+      run_path(s, conn, deep, path, from + #tail + 1, plan)
+    end
+    return
   elseif strategy == "selectin" or strategy == "subquery" or
      strategy == "immediate" or
      (strategy == "joined" and from > 1 and not step.done) then

@@ -283,6 +283,35 @@ for _, db in ipairs(T.databases()) do
       "ld_kw.id")
   end)
 
+  T.test(pfx .. "selectinload then joinedload: one statement", function()
+    local _, sql = load(select(User):order_by(User.id):options(
+      orm.selectinload(User.posts):joinedload(Post.kws),
+      orm.noload(User.notes)), function(objs)
+        T.eq(#objs[1].posts, 1)
+        T.eq(#objs[1].posts[1].kws, 2)
+        T.eq(objs[1].posts[1].kws[2].word, "k2")
+        T.eq(#objs[2].posts, 0)
+      end)
+    T.eq(#sql, 2)
+    T.eq(sql[2], "SELECT ld_post.user_id AS ld_post_user_id, ld_post.id AS " ..
+      "ld_post_id, ld_post.title AS ld_post_title, ld_kw_1.id AS " ..
+      "ld_kw_1_id, ld_kw_1.word AS ld_kw_1_word FROM ld_post LEFT OUTER " ..
+      "JOIN (ld_pk AS ld_pk_1 JOIN ld_kw AS ld_kw_1 ON ld_kw_1.id = " ..
+      "ld_pk_1.kw_id) ON ld_post.id = ld_pk_1.post_id WHERE " ..
+      "ld_post.user_id IN (?, ?) ORDER BY ld_post.id, ld_kw_1.id")
+    -- and on from the joined objects
+    _, sql = load(select(User):order_by(User.id):options(
+      orm.selectinload(User.addresses):joinedload(Address.user)
+        :selectinload(User.posts), orm.noload(User.notes)), function(objs)
+        T.ok(rawequal(objs[1].addresses[1].user, objs[1]))
+        T.eq(#objs[1].posts, 1)
+      end)
+    T.eq(#sql, 3)
+    T.eq(sql[3], "SELECT ld_post.user_id AS ld_post_user_id, ld_post.id " ..
+      "AS ld_post_id, ld_post.title AS ld_post_title FROM ld_post WHERE " ..
+      "ld_post.user_id IN (?) ORDER BY ld_post.id")
+  end)
+
   T.test(pfx .. "raiseload, lazy = \"raise\", noload", function()
     local s <close> = orm.Session(engine)
     local u = s:scalars(select(User):where(User.id:eq(1))
