@@ -59,6 +59,19 @@ local function base_select(c)
   return stmt
 end
 
+-- the dynamic query's statement: SQLAlchemy 1.4's legacy Query, its
+-- columns labelled <table>_<column> (the rows become objects in rows_of)
+local function query_select(c)
+  local r = c[REL]
+  local t, cols = r.target.local_table, {}
+  for i, col in ipairs(r.target.columns) do
+    cols[i] = col:label(t.name .. "_" .. col.name)
+  end
+  local stmt = sa.select(table.unpack(cols)):where(parent_criteria(c))
+  if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+  return stmt
+end
+
 -- the session the owner's rows are read through (raises as a lazy load
 -- of a detached object does)
 local function owner_session(c)
@@ -78,6 +91,27 @@ local function unsaved(c)
   return st == "transient" or st == "pending"
 end
 
+-- the target objects of a query's rows (through the identity map)
+local function rows_of(c, stmt, how)
+  local s = owner_session(c)
+  local m = c[REL].target
+  local rows = s:execute(stmt):all()
+  local out = {}
+  C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos, m.pk_index,
+         I.idmap_for(s, m), s.id, false, out, 0)
+  if how == "one" or how == "one_or_none" then
+    if #out > 1 then
+      raise("MultipleResultsFound", "Multiple rows were found when one " ..
+            "or none was required")
+    end
+    if how == "one" and #out == 0 then
+      raise("NoResultFound", "No row was found when one was required")
+    end
+    return out[1]
+  end
+  return out
+end
+
 -- dynamic: AppenderQuery ---------------------------------------------------
 
 local Appender = {}
@@ -91,7 +125,7 @@ AppenderQuery.__name = "retort.AppenderQuery"
 
 local function query_of(c)
   if getmetatable(c) == AppenderQuery then return c end
-  return setmetatable({writer = c, stmt = base_select(c)}, AppenderQuery)
+  return setmetatable({writer = c, stmt = query_select(c)}, AppenderQuery)
 end
 
 local function writer_of(q)
@@ -99,9 +133,8 @@ local function writer_of(q)
   return q
 end
 
-for _, name in ipairs({"filter", "where", "filter_by", "order_by", "limit",
-                       "offset", "join", "outerjoin", "distinct",
-                       "options"}) do
+for _, name in ipairs({"filter", "where", "order_by", "limit", "offset",
+                       "join", "outerjoin", "distinct"}) do
   local f = function(q, ...)
     q = query_of(q)
     return setmetatable({writer = q.writer,
@@ -110,27 +143,45 @@ for _, name in ipairs({"filter", "where", "filter_by", "order_by", "limit",
   Appender[name], AppenderQuery[name] = f, f
 end
 
+-- filter_by{email = ...}: the target's attributes
+local function filter_by(q, kw)
+  q = query_of(q)
+  local m = q.writer[REL].target
+  local keys = {}
+  for k in pairs(kw) do keys[#keys + 1] = k end
+  table.sort(keys)
+  local stmt = q.stmt
+  for _, k in ipairs(keys) do
+    local col = m.attrs[k]
+    if col == nil then
+      raise("InvalidRequestError", string.format(
+        "Entity namespace for \"%s\" has no property \"%s\"",
+        m.local_table.name, tostring(k)))
+    end
+    stmt = stmt:where(col:eq(kw[k]))
+  end
+  return setmetatable({writer = q.writer, stmt = stmt}, AppenderQuery)
+end
+Appender.filter_by, AppenderQuery.filter_by = filter_by, filter_by
+
 -- the related objects: for an unsaved owner, the members added so far;
 -- else the query's rows (autoflush first, so added members are rows)
 local function all(q)
   local c = writer_of(q)
   if unsaved(c) then return table.move(c, 1, #c, 1, {}) end
-  local s = owner_session(c)
-  return s:scalars(query_of(q).stmt):all()
+  return rows_of(c, query_of(q).stmt)
 end
 
 local function first(q)
   local c = writer_of(q)
   if unsaved(c) then return c[1] end
-  return owner_session(c):scalars(query_of(q).stmt:limit(1)):first()
+  return rows_of(c, query_of(q).stmt:limit(1))[1]
 end
 
 local function one_or_none(q, must)
   local c = writer_of(q)
   if not unsaved(c) then
-    local res = owner_session(c):scalars(query_of(q).stmt)
-    if must then return res:one() end
-    return res:one_or_none()
+    return rows_of(c, query_of(q).stmt, must and "one" or "one_or_none")
   end
   local list = all(q)
   if #list > 1 then
@@ -191,12 +242,11 @@ AppenderMT.__index = function(c, k)
   local f = Appender[k]
   if f ~= nil then return f end
   if math.type(k) == "integer" and k >= 1 and not unsaved(c) then
-    return owner_session(c):scalars(base_select(c):offset(k - 1):limit(1))
-      :first()
+    return rows_of(c, query_select(c):offset(k - 1):limit(1))[1]
   end
   return nil
 end
-AppenderMT.__tostring = function(c) return tostring(base_select(c)) end
+AppenderMT.__tostring = function(c) return tostring(query_select(c)) end
 AppenderMT.__call = function(c)
   return AppenderQuery.__call(query_of(c))
 end
@@ -332,7 +382,7 @@ local function members(s, obj, r)
   local prev = s._no_autoflush
   s._no_autoflush = true
   local ok, v = pcall(function()
-    return s:scalars(base_select(c)):all()
+    return rows_of(c, query_select(c))
   end)
   s._no_autoflush = prev
   if not ok then error(v, 0) end

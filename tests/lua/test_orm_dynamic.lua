@@ -88,13 +88,17 @@ for _, db in ipairs(T.databases()) do
     s:commit()
     clear()
     T.eq(emails(u.addresses:filter(Address.email:like("a%")):all()), {"a1"})
-    T.match(log[1], "^SELECT dyn_address.id, dyn_address.user_id, " ..
-            "dyn_address.email FROM dyn_address WHERE " .. q ..
+    T.match(log[1], "^SELECT dyn_address.id AS dyn_address_id, " ..
+            "dyn_address.user_id AS dyn_address_user_id, dyn_address.email " ..
+            "AS dyn_address_email FROM dyn_address WHERE " .. q ..
             " = dyn_address.user_id AND dyn_address.email LIKE " .. q ..
             " ORDER BY dyn_address.id$")
     T.eq(u.addresses:count(), 1)
     T.match(log[2], "^SELECT count%(%*%) AS count_1 FROM %(SELECT " ..
-            "dyn_address.id")
+            "dyn_address.id AS dyn_address_id, dyn_address.user_id AS " ..
+            "dyn_address_user_id, dyn_address.email AS dyn_address_email " ..
+            "FROM dyn_address WHERE " .. q .. " = dyn_address.user_id ORDER " ..
+            "BY dyn_address.id%) AS anon_1$")
     clear()
     u.addresses:append(Address{email = "a2"})
     T.eq(#log, 0)
@@ -127,6 +131,9 @@ for _, db in ipairs(T.databases()) do
     T.eq(u.addresses:filter_by{email = "zz"}:one_or_none(), nil)
     T.raises("NoResultFound", function()
       return u.addresses:filter_by{email = "zz"}:one()
+    end)
+    T.raises("InvalidRequestError", function()
+      return u.addresses:filter_by{nope = 1}
     end)
   end)
 
