@@ -187,6 +187,10 @@ for _, db in ipairs(T.databases()) do
     T.eq(squash(tostring(select(Interval.radius))),
          "SELECT abs(ext_interval.stop - ext_interval.start) / :abs_1 " ..
          "AS radius FROM ext_interval")
+    T.eq(squash(tostring(select(Interval):where(Interval.length:gt(3)))),
+         "SELECT ext_interval.id, ext_interval.start, ext_interval.stop " ..
+         "FROM ext_interval WHERE ext_interval.stop - ext_interval.start > " ..
+         ":param_1")
     local r = s:execute(select(Interval.length):order_by(Interval.id))
     T.eq(r:keys(), {"length"})
     clear(log)
