@@ -362,7 +362,8 @@ local function on_from(r, lcols, t)
   for k, lc in ipairs(lcols) do
     local rc = t.c[r.remote_cols[k].key]
     local cond
-    if r.direction == "manytoone" then cond = rc:eq(lc) else cond = lc:eq(rc) end
+    if r.direction == "manytoone" then cond = rc:eq(lc)
+    else cond = lc:eq(rc) end
     on = on and sa.and_(on, cond) or cond
   end
   return on

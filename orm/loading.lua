@@ -18,7 +18,9 @@ local function load_by_pk(s, m, vals, obj)
   local conn = s:connection()
   -- columns labelled <table>_<column>, as SQLAlchemy 1.4 loads by key
   local t, cols = m.local_table, {}
-  for i, col in ipairs(m.columns) do cols[i] = col:label(t.name .. "_" .. col.name) end
+  for i, col in ipairs(m.columns) do
+    cols[i] = col:label(t.name .. "_" .. col.name)
+  end
   local stmt = sa.select(table.unpack(cols))
   for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(vals[k])) end
   local rows = run(s, conn, stmt):all()
@@ -69,6 +71,9 @@ local function entities_of(stmt)
   return any and ents or nil
 end
 
+-- an ORM row's width and entities, under keys no column name can be
+local ROW_N, ROW_ENTS = {}, {}
+
 -- Turn core rows from..to into ORM rows (lists of objects/values) or,
 -- for one entity alone, objects.
 local function convert(r, rows)
@@ -98,7 +103,7 @@ local function convert(r, rows)
       end
     end
     for k = 1, #ents do if o[k] == false and ents[k].mapper then o[k] = nil end end
-    o.n, o.ents = #ents, ents
+    o[ROW_N], o[ROW_ENTS] = #ents, ents
     out[i] = o
   end
   return out
@@ -106,17 +111,18 @@ end
 
 local function wrap_row(o)
   return setmetatable(o, {__index = function(t, k)
-    for i, e in ipairs(rawget(t, "ents") or {}) do
+    for i, e in ipairs(rawget(t, ROW_ENTS) or {}) do
       if e.name == k then return rawget(t, i) end
     end
     return nil
-  end, __len = function(t) return t.n end,
+  end, __len = function(t) return t[ROW_N] end,
   __tostring = function(t)
     local parts = {}
-    for k = 1, t.n do
+    for k = 1, t[ROW_N] do
       parts[k] = C.isinstance(t[k]) and tostring(t[k]) or C.repr(t[k])
     end
-    return "(" .. table.concat(parts, ", ") .. (t.n == 1 and ",)" or ")")
+    return "(" .. table.concat(parts, ", ") ..
+           (t[ROW_N] == 1 and ",)" or ")")
   end})
 end
 
@@ -169,7 +175,9 @@ local function fetch(r, n)
     for i = #out, k + 1, -1 do out[i] = nil end
   end
   if not r._scalars and #r.ents == 1 then
-    for i, o in ipairs(out) do out[i] = wrap_row({o, n = 1, ents = r.ents}) end
+    for i, o in ipairs(out) do
+      out[i] = wrap_row({o, [ROW_N] = 1, [ROW_ENTS] = r.ents})
+    end
   elseif r._scalars and #r.ents > 1 then
     for i, o in ipairs(out) do out[i] = o[1] end
   elseif not r._scalars then

@@ -2,9 +2,10 @@
 -- function from an instance (a value) and from the class (an SQL
 -- expression, labelled with the attribute's name as a column).
 --
---   length = orm.hybrid_property(function(self) return self.stop - self.start end,
---                                {expression = function(cls) ... end,
---                                 setter = function(self, value) ... end})
+--   length = orm.hybrid_property(
+--     function(self) return self.stop - self.start end,
+--     {expression = function(cls) ... end,
+--      setter = function(self, value) ... end})
 
 local sa, orm, C, I = ...
 -- from the loader and the files run before this one (see orm/lorm.c)

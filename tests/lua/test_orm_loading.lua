@@ -156,9 +156,9 @@ for _, db in ipairs(T.databases()) do
         T.eq(#objs, 1)
         T.eq(#objs[1].addresses, 2)
       end)
-    T.eq({sql[1]}, {"SELECT ld_u.id, ld_u.name, ld_a.id AS id_1, ld_a.user_id, " ..
-      "ld_a.email FROM ld_u JOIN ld_a ON ld_u.id = ld_a.user_id ORDER BY " ..
-      "ld_u.id"})
+    T.eq({sql[1]}, {"SELECT ld_u.id, ld_u.name, ld_a.id AS id_1, " ..
+      "ld_a.user_id, ld_a.email FROM ld_u JOIN ld_a ON ld_u.id = " ..
+      "ld_a.user_id ORDER BY ld_u.id"})
     -- filtered: the collection holds the rows the statement returned
     load(select(User):join(User.addresses):where(Address.email:eq("e2"))
       :options(orm.contains_eager(User.addresses)), function(objs)
@@ -176,8 +176,9 @@ for _, db in ipairs(T.databases()) do
     _, sql = load(select(User):join(aa, User.addresses)
       :options(orm.contains_eager(User.addresses, {alias = aa})),
       function(objs) T.eq(#objs[1].addresses, 2) end)
-    T.eq({sql[1]}, {"SELECT ld_u.id, ld_u.name, addr.id AS id_1, addr.user_id, " ..
-      "addr.email FROM ld_u JOIN ld_a AS addr ON ld_u.id = addr.user_id"})
+    T.eq({sql[1]}, {"SELECT ld_u.id, ld_u.name, addr.id AS id_1, " ..
+      "addr.user_id, addr.email FROM ld_u JOIN ld_a AS addr ON ld_u.id = " ..
+      "addr.user_id"})
     T.raises("ArgumentError", function()
       return orm.contains_eager(User.addresses, {alias = 3})
     end)
@@ -310,6 +311,18 @@ for _, db in ipairs(T.databases()) do
     T.eq(sql[3], "SELECT ld_post.user_id AS ld_post_user_id, ld_post.id " ..
       "AS ld_post_id, ld_post.title AS ld_post_title FROM ld_post WHERE " ..
       "ld_post.user_id IN (?) ORDER BY ld_post.id")
+  end)
+
+  T.test(pfx .. "ORM rows: columns named n and ents", function()
+    local s <close> = orm.Session(engine)
+    local row = s:execute(select(User, func.count(Address.id):label("n"),
+                                 literal_column("'x'"):label("ents"))
+      :join(User.addresses):group_by(User.id, User.name)):one()
+    T.eq(row.n, 2)
+    T.eq(row.ents, "x")
+    T.eq(row.User.name, "u1")
+    T.eq(#row, 3)
+    T.eq(tostring(row), "(User(id=1, name='u1'), 2, 'x')")
   end)
 
   T.test(pfx .. "raiseload, lazy = \"raise\", noload", function()
