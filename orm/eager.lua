@@ -221,11 +221,50 @@ end
 -- joined (and contains_eager) steps, and what filling needs: each join
 -- {rel, colpos, pkpos, parent = index of the join its parents come from
 -- or nil for the statement's entity}
+-- A statement with LIMIT/OFFSET that joins a collection eagerly would
+-- limit the joined rows, not the objects: as SQLAlchemy does, it goes in
+-- a subquery the joins are made to, the outer query ordered by the
+-- subquery's columns.  Returns the outer statement and the subquery, or
+-- nil when the statement is not limited, selects more than the entity
+-- or orders by more than columns.
+local function wrap_limited(stmt, paths, width)
+  local collection = false
+  for _, path in ipairs(paths) do
+    local st = path[1]
+    if st.strategy == "joined" and st.rel.uselist and joinable(st.rel) then
+      collection = true
+    end
+  end
+  if not collection then return nil end
+  local limited, order = C.select_order(stmt)
+  local m = paths[1][1].rel.parent
+  if not limited or not order or width ~= m.nattrs or
+     paths.root_table ~= m.local_table then
+    return nil
+  end
+  local sub = stmt:subquery()
+  local cols = {}
+  for i, col in ipairs(m.columns) do cols[i] = sub.c[col.name] end
+  local outer = sa.select(table.unpack(cols))
+  for _, o in ipairs(order) do
+    local col = o[1]
+    if C.node_ptr(col.table) ~= C.node_ptr(m.local_table) then return nil end
+    local sc = sub.c[col.name]
+    if o[2] == "desc" then sc = sc:desc() elseif o[2] == "asc" then
+      sc = sc:asc()
+    end
+    outer = outer:order_by(sc)
+  end
+  return outer, sub
+end
+
 local function add_joins(stmt, paths, width)
   local joins = {}
   local names = {}
   local orders = {}
   local root = paths.root_table
+  local outer, sub = wrap_limited(stmt, paths, width)
+  if outer then stmt, root = outer, sub end
   for pi, path in ipairs(paths) do
     local copy = table.move(path, 1, #path, 1, {})
     local parent_sel, parent_join, inner = root, nil, true

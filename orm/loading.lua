@@ -151,6 +151,21 @@ local function load_relationships(r, rows, out)
 end
 
 local function fetch(r, n)
+  if n and r.joins and r.joins.collections then
+    -- a joined collection spans rows: all of them are read first (as
+    -- SQLAlchemy does without yield_per), then handed out n at a time
+    local buf = r._buf_all
+    if not buf then
+      buf = fetch(r, nil)
+      r._buf_all, r._buf_i = buf, 0
+    end
+    local out = {}
+    while #out < n and r._buf_i < #buf do
+      r._buf_i = r._buf_i + 1
+      out[#out + 1] = buf[r._buf_i]
+    end
+    return out
+  end
   local rows
   if n then rows = r.core:fetchmany(n) else rows = r.core:all() end
   local out = convert(r, rows)

@@ -978,6 +978,44 @@ static int l_select_unordered(lua_State *L) {
   return 1;
 }
 
+/* C.select_order(stmt) -> limited, {{column, modifier}...} or nil: whether
+** a SELECT has LIMIT or OFFSET, and its ORDER BY items when each is a
+** column, possibly under DESC or ASC ("desc"/"asc"; nil when some item
+** is another expression).  A joined eager load of a limited statement
+** moves the limit into a subquery and orders the outer query by the
+** subquery's columns. */
+static int l_select_order(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "select_order");
+  rt_node *order;
+  int i;
+  if (s->kind != RT_N_SELECT || s->n <= RT_S_OFFSET) return 0;
+  lua_pushboolean(L, s->kids[RT_S_LIMIT] || s->kids[RT_S_OFFSET]);
+  order = s->kids[RT_S_ORDER];
+  lua_createtable(L, order ? order->n : 0, 0);
+  for (i = 0; order && i < order->n; i++) {
+    rt_node *e = order->kids[i];
+    const char *mod = NULL;
+    if (e->kind == RT_N_UNARY && (e->op == RT_OP_DESC || e->op == RT_OP_ASC)) {
+      mod = e->op == RT_OP_DESC ? "desc" : "asc";
+      e = e->a;
+    }
+    if (!e || e->kind != RT_N_COLUMN) {
+      lua_pop(L, 1);
+      lua_pushnil(L);
+      return 2;
+    }
+    lua_createtable(L, 2, 0);
+    lsql_pushref(L, e);
+    lua_rawseti(L, -2, 1);
+    if (mod) {
+      lua_pushstring(L, mod);
+      lua_rawseti(L, -2, 2);
+    }
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 2;
+}
+
 /* C.select_items(stmt) -> for each item of a SELECT's columns clause
 ** {table address (light userdata) or false, width, name or nil} */
 static int l_select_items(lua_State *L) {
@@ -1356,6 +1394,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"node_kind", l_node_kind},
                                  {"select_items", l_select_items},
                                  {"select_unordered", l_select_unordered},
+                                 {"select_order", l_select_order},
                                  {"node_ptr", l_node_ptr},
                                  {"join_pairs", l_join_pairs},
                                  {NULL, NULL}};

@@ -149,6 +149,37 @@ for _, db in ipairs(T.databases()) do
       "ld_u.id = ld_a_1.user_id ORDER BY ld_a_1.id"})
   end)
 
+  T.test(pfx .. "joinedload of a collection with LIMIT: a subquery",
+         function()
+    local _, sql = load(select(User):order_by(User.name):limit(1):options(
+      orm.joinedload(User.addresses), orm.noload(User.notes)),
+      function(objs)
+        T.eq(#objs, 1)
+        T.eq(#objs[1].addresses, 2)
+      end)
+    T.match(sql[1], "^SELECT anon_1.id, anon_1.name, ld_a_1.id AS id_1, " ..
+      "ld_a_1.user_id, ld_a_1.email FROM %(SELECT ld_u.id AS id, ld_u.name " ..
+      "AS name FROM ld_u ORDER BY ld_u.name LIMIT .*%) AS anon_1 LEFT OUTER " ..
+      "JOIN ld_a AS ld_a_1 ON anon_1.id = ld_a_1.user_id ORDER BY " ..
+      "anon_1.name, ld_a_1.id$")
+    -- many-to-one: the limit stays on the statement
+    _, sql = load(select(Address):limit(1):options(
+      orm.joinedload(Address.user)), function(objs) T.eq(#objs, 1) end)
+    T.match(sql[1], "^SELECT ld_a.id, ld_a.user_id, ld_a.email, ld_u_1.id " ..
+      "AS id_1, ld_u_1.name FROM ld_a LEFT OUTER JOIN ld_u AS ld_u_1 ON " ..
+      "ld_u_1.id = ld_a.user_id LIMIT")
+    -- first() reads every row of the joined collection
+    local s <close> = orm.Session(engine)
+    local u = s:query(User):options(orm.joinedload(User.addresses),
+                                    orm.noload(User.notes))
+      :filter(User.name:eq("u1")):first()
+    T.eq(#u.addresses, 2)
+    u = s:scalars(select(User):order_by(User.id):options(
+      orm.joinedload(User.addresses), orm.noload(User.notes))):unique()
+      :first()
+    T.eq(#u.addresses, 2)
+  end)
+
   T.test(pfx .. "contains_eager: the statement's own join", function()
     local _, sql = load(select(User):join(User.addresses)
       :options(orm.contains_eager(User.addresses)):order_by(User.id),
