@@ -1016,6 +1016,74 @@ static int l_select_order(lua_State *L) {
   return 2;
 }
 
+/* The expression n with the columns the table at stack index map lists
+** (column address -> replacement column node) replaced: a new reference
+** when something changed, NULL when n is unchanged.  Subqueries are left
+** alone. */
+static rt_node *adapt_node(lua_State *L, rt_node *n, int map) {
+  rt_node *copy = NULL, *sub;
+  rt_node **fields[3];
+  int i;
+  if (!n) return NULL;
+  switch (n->kind) {
+  case RT_N_COLUMN:
+    lua_pushlightuserdata(L, n);
+    if (lua_rawget(L, map) != LUA_TNIL) {
+      rt_node *to = lsql_checknode(L, -1, "adapt");
+      lua_pop(L, 1);
+      return rt_ref(to);
+    }
+    lua_pop(L, 1);
+    return NULL;
+  case RT_N_TABLE:
+  case RT_N_ALIAS:
+  case RT_N_SELECT:
+  case RT_N_COMPOUND:
+  case RT_N_SCALARSUB:
+  case RT_N_TEXT:
+    return NULL;
+  default:
+    break;
+  }
+  fields[0] = &n->a;
+  fields[1] = &n->b;
+  fields[2] = &n->c;
+  for (i = 0; i < 3; i++) {
+    if ((sub = adapt_node(L, *fields[i], map)) == NULL) continue;
+    if (!copy && !(copy = rt_node_copy(n))) {
+      rt_unref(sub);
+      luaL_error(L, "out of memory");
+    }
+    if (i == 0) rt_unref(copy->a), copy->a = sub;
+    if (i == 1) rt_unref(copy->b), copy->b = sub;
+    if (i == 2) rt_unref(copy->c), copy->c = sub;
+  }
+  for (i = 0; i < n->n; i++) {
+    if ((sub = adapt_node(L, n->kids[i], map)) == NULL) continue;
+    if (!copy && !(copy = rt_node_copy(n))) {
+      rt_unref(sub);
+      luaL_error(L, "out of memory");
+    }
+    rt_node_setkid(copy, i, sub);
+  }
+  return copy;
+}
+
+/* C.adapt(expr, map) -> expr with the columns map lists (column address
+** -> column) replaced: a criterion on a table made one on its alias. */
+static int l_adapt(lua_State *L) {
+  rt_node *e = lsql_checknode(L, 1, "adapt");
+  rt_node *out;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  out = adapt_node(L, e, 2);
+  if (!out) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  lsql_pushnode(L, out);
+  return 1;
+}
+
 /* C.select_items(stmt) -> for each item of a SELECT's columns clause
 ** {table address (light userdata) or false, width, name or nil} */
 static int l_select_items(lua_State *L) {
@@ -1395,6 +1463,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"select_items", l_select_items},
                                  {"select_unordered", l_select_unordered},
                                  {"select_order", l_select_order},
+                                 {"adapt", l_adapt},
                                  {"node_ptr", l_node_ptr},
                                  {"join_pairs", l_join_pairs},
                                  {NULL, NULL}};

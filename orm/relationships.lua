@@ -405,6 +405,19 @@ function Rel:any(cond)
       :select_from(self.secondary):select_from(self.target.local_table)
       :where(sec_on(self.sec_local, nil, self.primaryjoin))
       :where(sec_on(self.sec_remote, nil, self.secondaryjoin))
+  elseif self.target == self.parent and not self.primaryjoin then
+    -- self-referential: the related rows are an alias of the table, the
+    -- criterion's columns taken from it (node_1.data = ?), as SQLAlchemy
+    -- adapts it
+    local tt = self.target.local_table
+    local a, map = tt:alias(), {}
+    for _, col in ipairs(self.target.columns) do
+      map[C.node_ptr(col)] = a.c[col.key]
+    end
+    sub = sa.select(sa.literal_column("1")):select_from(a)
+      :where(rel_on(self, a))
+    if cond ~= nil then sub = sub:where(C.adapt(cond, map)) end
+    return sub:exists()
   else
     sub = sa.select(sa.literal_column("1"))
       :select_from(self.target.local_table):where(rel_on(self))

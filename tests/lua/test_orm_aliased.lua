@@ -126,6 +126,30 @@ for _, db in ipairs(T.databases()) do
     end)
   end)
 
+  T.test(pfx .. "any/has on a self-referential relationship", function()
+    local s <close> = orm.Session(engine)
+    local stmt = select(Node):where(Node.children:any(
+      Node.data:eq("subchild1")))
+    T.eq(norm(tostring(stmt)), "SELECT al_nodes.id, al_nodes.parent_id, " ..
+      "al_nodes.data FROM al_nodes WHERE EXISTS (SELECT 1 FROM al_nodes AS " ..
+      "al_nodes_1 WHERE al_nodes.id = al_nodes_1.parent_id AND " ..
+      "al_nodes_1.data = :data_1)")
+    local got = s:scalars(stmt):all()
+    T.eq(#got, 1)
+    T.eq(got[1].data, "child2")
+    stmt = select(Node):where(Node.parent:has(Node.data:eq("root")))
+      :order_by(Node.id)
+    T.eq(norm(tostring(stmt)), "SELECT al_nodes.id, al_nodes.parent_id, " ..
+      "al_nodes.data FROM al_nodes WHERE EXISTS (SELECT 1 FROM al_nodes AS " ..
+      "al_nodes_1 WHERE al_nodes_1.id = al_nodes.parent_id AND " ..
+      "al_nodes_1.data = :data_1) ORDER BY al_nodes.id")
+    local names = {}
+    for i, n in ipairs(s:scalars(stmt):all()) do names[i] = n.data end
+    T.eq(names, {"child1", "child2"})
+    -- without a criterion: the nodes that have children
+    T.eq(#s:scalars(select(Node):where(Node.children:any())):all(), 2)
+  end)
+
   T.test(pfx .. "two aliases of one table, a named alias", function()
     local s <close> = orm.Session(engine)
     local a1, a2 = orm.aliased(Address), orm.aliased(Address)
