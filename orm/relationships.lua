@@ -400,7 +400,24 @@ end
 function Rel:any(cond)
   configure()
   local sub
-  if self.secondary then
+  if self.secondary and self.target == self.parent and not self.extra then
+    -- self-referential many-to-many: aliases of the secondary and of the
+    -- table for the related rows, the criterion moved to the latter
+    local tt = self.target.local_table
+    local a, sec, map = tt:alias(), self.secondary:alias(), {}
+    for _, col in ipairs(self.target.columns) do
+      map[C.node_ptr(col)] = a.c[col.key]
+    end
+    sub = sa.select(sa.literal_column("1")):select_from(sec):select_from(a)
+    for _, p in ipairs(self.sec_local) do
+      sub = sub:where(p[3]:eq(sec.c[p[1].key]))
+    end
+    for _, p in ipairs(self.sec_remote) do
+      sub = sub:where(a.c[p[3].key]:eq(sec.c[p[1].key]))
+    end
+    if cond ~= nil then sub = sub:where(C.adapt(cond, map)) end
+    return sub:exists()
+  elseif self.secondary then
     sub = sa.select(sa.literal_column("1"))
       :select_from(self.secondary):select_from(self.target.local_table)
       :where(sec_on(self.sec_local, nil, self.primaryjoin))

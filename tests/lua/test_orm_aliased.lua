@@ -32,6 +32,17 @@ local function schema()
     parent_id = Column(Integer, ForeignKey("al_cat.id")),
     children = relationship("Cat", {lazy = "selectin"}),
   }
+  local friends = Table("al_friends", Base.metadata,
+    Column("a_id", Integer, ForeignKey("al_person.id"), {primary_key = true}),
+    Column("b_id", Integer, ForeignKey("al_person.id"), {primary_key = true}))
+  M.Person = Base:class "Person" {
+    __tablename__ = "al_person",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(20)),
+    friends = relationship("Person", {secondary = friends,
+      primaryjoin = function() return M.Person.id:eq(friends.c.a_id) end,
+      secondaryjoin = function() return M.Person.id:eq(friends.c.b_id) end}),
+  }
   M.User = Base:class "User" {
     __tablename__ = "al_users",
     id = Column(Integer, {primary_key = true}),
@@ -148,6 +159,22 @@ for _, db in ipairs(T.databases()) do
     T.eq(names, {"child1", "child2"})
     -- without a criterion: the nodes that have children
     T.eq(#s:scalars(select(Node):where(Node.children:any())):all(), 2)
+    -- a self-referential many-to-many
+    local P = M.Person
+    local a, b, x = P{name = "a"}, P{name = "b"}, P{name = "x"}
+    a.friends = {x}
+    b.friends = {a}
+    s:add_all({a, b, x})
+    s:flush()
+    stmt = select(P):where(P.friends:any(P.name:eq("x")))
+    T.eq(norm(tostring(stmt)), "SELECT al_person.id, al_person.name FROM " ..
+      "al_person WHERE EXISTS (SELECT 1 FROM al_friends AS al_friends_1, " ..
+      "al_person AS al_person_1 WHERE al_person.id = al_friends_1.a_id AND " ..
+      "al_person_1.id = al_friends_1.b_id AND al_person_1.name = :name_1)")
+    got = s:scalars(stmt):all()
+    T.eq(#got, 1)
+    T.ok(rawequal(got[1], a))
+    s:rollback()
   end)
 
   T.test(pfx .. "two aliases of one table, a named alias", function()
