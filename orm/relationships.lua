@@ -454,15 +454,22 @@ end
 function Rel:contains(obj)
   configure()
   I.check_target(self, obj)
+  -- as SQLAlchemy writes them: values bound as param_N, the secondary
+  -- table aliased
   local conds = {}
   if self.direction == "onetomany" then
     for k, lc in ipairs(self.local_cols) do
-      conds[k] = lc:eq(I.col_value(obj, self.target, self.remote_idx[k]))
+      conds[k] = lc:eq(sa.literal(I.col_value(obj, self.target,
+                                              self.remote_idx[k])))
     end
   elseif self.secondary then
-    conds[1] = sec_on(self.sec_local)
+    local sec = self.secondary:alias()
+    for _, p in ipairs(self.sec_local) do
+      conds[#conds + 1] = p[3]:eq(sec.c[p[1].key])
+    end
     for _, p in ipairs(self.sec_remote) do
-      conds[#conds + 1] = p[1]:eq(I.col_value(obj, self.target, p[2]))
+      conds[#conds + 1] = sa.literal(I.col_value(obj, self.target, p[2]))
+        :eq(sec.c[p[1].key])
     end
   else
     raise("InvalidRequestError", "'contains' not implemented for " ..
@@ -481,7 +488,10 @@ function Rel:eq(obj)
   local conds = {}
   for k, lc in ipairs(self.local_cols) do
     if obj == nil then conds[k] = lc:is_(sa.null)
-    else conds[k] = lc:eq(I.col_value(obj, self.target, self.remote_idx[k])) end
+    else
+      conds[k] = sa.literal(I.col_value(obj, self.target, self.remote_idx[k]))
+        :eq(lc)
+    end
   end
   return and_all(conds)
 end

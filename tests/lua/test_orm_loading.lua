@@ -290,6 +290,27 @@ for _, db in ipairs(T.databases()) do
       "= ld_a.user_id")
   end)
 
+  T.test(pfx .. "relationship operators print as SQLAlchemy's", function()
+    local s <close> = orm.Session(engine)
+    local k2, a2, u1 = s:get(Kw, 2), s:get(Address, 2), s:get(User, 1)
+    local stmt = select(Post):where(Post.kws:contains(k2))
+    T.eq(norm(tostring(stmt)), "SELECT ld_post.id, ld_post.user_id, " ..
+      "ld_post.title FROM ld_post, ld_pk AS ld_pk_1 WHERE ld_post.id = " ..
+      "ld_pk_1.post_id AND :param_1 = ld_pk_1.kw_id")
+    T.eq(#s:scalars(stmt):all(), 1)
+    stmt = select(User):where(User.addresses:contains(a2))
+    T.eq(norm(tostring(stmt)), "SELECT ld_u.id, ld_u.name FROM ld_u " ..
+      "WHERE ld_u.id = :param_1")
+    T.ok(rawequal(s:scalars(stmt):one(), u1))
+    stmt = select(Address):where(Address.user:eq(u1))
+    T.eq(norm(tostring(stmt)), "SELECT ld_a.id, ld_a.user_id, ld_a.email " ..
+      "FROM ld_a WHERE :param_1 = ld_a.user_id")
+    T.eq(#s:scalars(stmt):all(), 2)
+    T.eq(norm(tostring(select(Address):where(Address.user:eq(nil)))),
+      "SELECT ld_a.id, ld_a.user_id, ld_a.email FROM ld_a WHERE " ..
+      "ld_a.user_id IS NULL")
+  end)
+
   T.test(pfx .. "selectinload: SQLAlchemy's statements", function()
     local _, sql = load(select(User):order_by(User.id):options(
       orm.selectinload(User.addresses), orm.noload(User.notes)),
