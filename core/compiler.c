@@ -371,12 +371,22 @@ static void list(rt_compiler *c, rt_node *l, const char *sep) {
   }
 }
 
+/* room for a generated alias name: a table's name and a number */
+#define ALIAS_NAME_MAX 96
+
 static const char *alias_name(rt_compiler *c, rt_node *a, char *buf,
                               size_t size) {
   /* a CTE grown by union_all() keeps the name of the one it grew from */
   if (a->flags & RT_F_CTE)
     while (a->c && a->c->kind == RT_N_ALIAS) a = a->c;
   if (a->name) return a->name;
+  /* an unnamed alias of a table is named after it (node_1), others anon_1 */
+  if (a->a && a->a->kind == RT_N_TABLE && a->a->name &&
+      strlen(a->a->name) < size - 16) {
+    snprintf(buf, size, "%s_%d", a->a->name,
+             anon_num(c, a, TAG_ALIAS, a->a->name));
+    return buf;
+  }
   snprintf(buf, size, "anon_%d", anon_num(c, a, TAG_ALIAS, "anon"));
   return buf;
 }
@@ -395,7 +405,7 @@ static void anon_label(rt_compiler *c, rt_node *e) {
 
 static void column(rt_compiler *c, rt_node *col) {
   rt_node *o = col->owner;
-  char buf[32];
+  char buf[ALIAS_NAME_MAX];
   if (o && !c->no_qualify) {
     if (o->kind == RT_N_TABLE) {
       rt_tabledata *d = o->ext;
@@ -1143,7 +1153,7 @@ static int correlate(rt_compiler *c, rt_node *s, rt_node **froms, int n) {
 }
 
 static void from_item(rt_compiler *c, rt_node *f) {
-  char buf[32];
+  char buf[ALIAS_NAME_MAX];
   switch (f->kind) {
   case RT_N_TABLE: {
     rt_tabledata *d = f->ext;
@@ -1176,7 +1186,13 @@ static void from_item(rt_compiler *c, rt_node *f) {
       S(" LEFT OUTER JOIN ");
     else
       S(c->d->flags & RT_DF_INNER_JOIN ? " INNER JOIN " : " JOIN ");
-    from_item(c, f->b);
+    /* a join on the right (a many-to-many eager join) is nested */
+    if (f->b && f->b->kind == RT_N_JOIN) {
+      CH('(');
+      from_item(c, f->b);
+      CH(')');
+    } else
+      from_item(c, f->b);
     S(" ON ");
     rt_c_expr(c, f->c);
     break;
@@ -1192,7 +1208,7 @@ static void from_item(rt_compiler *c, rt_node *f) {
 }
 
 static void cte_ref(rt_compiler *c, rt_node *a) {
-  char buf[32];
+  char buf[ALIAS_NAME_MAX];
   int i, seen = 0;
   const char *name = alias_name(c, a, buf, sizeof buf);
   for (i = 0; i < c->ncte; i++)

@@ -400,12 +400,12 @@ const char *rt_func_basename(const rt_node *f) {
   return dot ? dot + 1 : f->name;
 }
 
+/* The key of a bind compared with e: a column's or function's name; a
+** label's comparisons bind as param_1, as SQLAlchemy's do. */
 const char *rt_bind_key_for(const rt_node *e) {
   while (e) {
     switch (e->kind) {
     case RT_N_COLUMN:
-      return e->name;
-    case RT_N_LABEL:
       return e->name;
     case RT_N_FUNC:
       return rt_func_basename(e);

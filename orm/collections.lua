@@ -92,7 +92,8 @@ end
 local function new_coll(owner, r, items)
   items = items or {}
   items[OWNER], items[REL] = owner, r
-  return setmetatable(items, r.set and SetMT or CollMT)
+  local cc = r.collection -- attribute_keyed_dict, ordering_list
+  return setmetatable(items, cc and cc.mt or r.set and SetMT or CollMT)
 end
 
 -- attribute events of a relationship: listen(User.addresses, "append", fn)
@@ -244,6 +245,9 @@ local function set_collection(obj, r, list)
     for x in pairs(list) do items[#items + 1] = x end
     list = items
   end
+  if list and r.collection and r.collection.from_assigned then
+    list = r.collection.from_assigned(list) -- a keyed dict's {key = obj}
+  end
   -- a copy: the list may be a collection the moves below change
   list = table.move(list or {}, 1, #(list or {}), 1, {})
   local old = C.extra(obj, r.key)
@@ -286,10 +290,12 @@ local function set_scalar(obj, r, v)
   ch.set = true
   if old ~= nil then
     ch.rem[old] = true
+    ch.add[old] = nil
     if r.back then back_unlink(old, r.back, obj) end
   end
   if v ~= nil then
     ch.rem[v] = nil
+    ch.add[v] = true -- a one-to-one's new object gets obj's key
     if r.back then back_link(v, r.back, obj) end
   end
   attr_event(r, "set", obj, v, old, nil)
@@ -308,7 +314,11 @@ function hooks.rel_set(obj, key, v)
 end
 
 -- for the other files of the ORM
+I.Coll = Coll
+I.CollMT = CollMT
+I.appended = appended
 I.check_target = check_target
 I.find = find
 I.new_coll = new_coll
+I.removed = removed
 I.set_raw = set_raw

@@ -24,7 +24,9 @@ local function construct_others(obj, others, args)
   hooks.configure()
   table.sort(others, function(a, b) return tostring(a) < tostring(b) end)
   for _, k in ipairs(others) do
-    if not (m.relationships[k] or rawget(cls, k) ~= nil) then
+    if not (m.relationships[k] or rawget(cls, k) ~= nil or
+            (m.descriptors and m.descriptors[k]) or
+            (m.ext_descriptors and m.ext_descriptors[k])) then
       raise("ArgumentError", string.format(
         "'%s' is an invalid keyword argument for %s", tostring(k),
         cls.__name__))
@@ -95,7 +97,7 @@ local function build_class(base, name, mixins, body)
     resolved[k] = v
   end
   local abstract = resolved.__abstract__
-  local columns, rels, props = {}, {}, {}
+  local columns, rels, props, descs = {}, {}, {}, {}
   for k, v in pairs(resolved) do
     if directives[k] then
       -- kept below
@@ -105,12 +107,15 @@ local function build_class(base, name, mixins, body)
       rels[k] = v
     elseif I.is_property(v) then
       props[k] = v -- column_property, deferred, synonym, ... (properties.lua)
+    elseif I.is_descriptor(v) then
+      descs[k] = v -- hybrid_property, association_proxy
     else
       rawset(cls, k, v)
     end
   end
   if abstract then
     for _, c in ipairs(columns) do rawset(cls, c.key, c.col) end
+    for k, d in pairs(descs) do rawset(cls, k, d) end
     rawset(cls, "__abstract__", true)
     return cls
   end
@@ -165,6 +170,7 @@ local function build_class(base, name, mixins, body)
   getmetatable(cls).__call = m.constructor or
     C.constructor(m.mt, m.nattrs, m.slots, construct_others)
   for key, col in pairs(m.attrs) do rawset(cls, key, col) end
+  I.install_descriptors(cls, m, descs)
   if resolved.__tostring then rawset(cls, "__tostring", resolved.__tostring) end
   reg.mappers[#reg.mappers + 1] = m
   return cls

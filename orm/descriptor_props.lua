@@ -1,9 +1,8 @@
 -- orm/descriptor_props.lua -- attributes that stand for others: synonym
 -- (another attribute under a second name), composite (a value object
--- made from several columns and written back into them) and
--- hybrid_property (computed in Lua on instances, a SQL expression on the
--- class), and validators (validates: a function every value set on an
--- attribute goes through).
+-- made from several columns and written back into them), and validators
+-- (validates: a function every value set on an attribute goes through).
+-- hybrid_property and association_proxy are in orm/ext/.
 --
 -- A mapper with any of these gets Lua __index/__newindex in front of the
 -- C ones of its instance metatable (orm/lorm.c), and with validators a
@@ -112,16 +111,6 @@ local function setup_descriptors(m, descriptors, validators)
       end
       d.get = function(obj) return obj[target] end
       d.set = function(obj, v) obj[target] = v end
-    elseif d.hybrid then
-      local h = d.hybrid
-      d.get = function(obj) return h.getter(obj) end
-      d.set = function(obj, v)
-        if not h.setter then
-          raise("InvalidRequestError", "can't set attribute '" .. key ..
-                "' (a hybrid_property without a setter)")
-        end
-        h.setter(obj, v)
-      end
     else
       d.get = function(obj) return composite_get(d, obj) end
       d.set = function(obj, v) composite_set(d, obj, v) end
@@ -129,18 +118,7 @@ local function setup_descriptors(m, descriptors, validators)
                                      mapper = m}, Comparator))
     end
   end
-  -- the class attribute of a hybrid: its expression, built once the
-  -- class has its column attributes (a getter that cannot run on the
-  -- class leaves none, as its expression is then unknown)
   for key, col in pairs(m.attrs) do rawset(cls, key, col) end
-  for key, d in pairs(descriptors) do
-    if d.hybrid then
-      local f = d.hybrid.expression or d.hybrid.getter
-      local ok, e = pcall(f, cls)
-      if ok and C.node_kind(e) ~= nil then e = e:label(key) end
-      if ok and e ~= nil then rawset(cls, key, e) end
-    end
-  end
   -- the class attribute of a synonym: that of the attribute it stands
   -- for (in queries), which may itself be a synonym's
   for _ = 1, #m.keys + 1 do

@@ -60,12 +60,31 @@ local function entities_of(stmt)
   for k = 1, #items do
     local ptr, width, name = items[k][1], items[k][2], items[k][3]
     local m = ptr and mappers_by_table[ptr]
-    if m then any = true; name = m.class.__name__ end
+    local alias
+    if m then
+      name = m.class.__name__
+    elseif ptr and I.aliased_entry then -- an aliased() class (aliased.lua)
+      local e = I.aliased_entry(ptr)
+      if e then m, alias, name = e.mapper, e.alias, e.name end
+    end
+    if m then any = true end
     ents[#ents + 1] = {mapper = m, pos = pos, width = width, name = name,
-                       item = items[k][4]}
+                       alias = alias, item = items[k][4]}
     pos = pos + width
   end
   return any and ents or nil
+end
+
+-- an ORM row's width and entities, under keys no column name can be
+local ROW_N, ROW_ENTS = {}, {}
+
+-- orm._row_parts(v): an ORM row's width and entities, nil for anything
+-- else (the shell prints ORM rows as tables)
+function orm._row_parts(v)
+  if type(v) ~= "table" then return nil end
+  local ents = rawget(v, ROW_ENTS)
+  if ents == nil then return nil end
+  return rawget(v, ROW_N), ents
 end
 
 -- Turn core rows from..to into ORM rows (lists of objects/values) or,
@@ -105,7 +124,7 @@ local function convert(r, rows)
       end
     end
     for k = 1, #ents do if o[k] == false and ents[k].mapper then o[k] = nil end end
-    o.n, o.ents = #ents, ents
+    o[ROW_N], o[ROW_ENTS] = #ents, ents
     out[i] = o
   end
   return out
@@ -113,17 +132,18 @@ end
 
 local function wrap_row(o)
   return setmetatable(o, {__index = function(t, k)
-    for i, e in ipairs(rawget(t, "ents") or {}) do
+    for i, e in ipairs(rawget(t, ROW_ENTS) or {}) do
       if e.name == k then return rawget(t, i) end
     end
     return nil
-  end, __len = function(t) return t.n end,
+  end, __len = function(t) return t[ROW_N] end,
   __tostring = function(t)
     local parts = {}
-    for k = 1, t.n do
+    for k = 1, t[ROW_N] do
       parts[k] = C.isinstance(t[k]) and tostring(t[k]) or C.repr(t[k])
     end
-    return "(" .. table.concat(parts, ", ") .. (t.n == 1 and ",)" or ")")
+    return "(" .. table.concat(parts, ", ") ..
+           (t[ROW_N] == 1 and ",)" or ")")
   end})
 end
 
@@ -146,10 +166,27 @@ local function load_relationships(r, rows, out)
     if p ~= nil and not seen[p] then seen[p] = true; uniq[#uniq + 1] = p end
   end
   local conn = r.session:connection()
-  for _, path in ipairs(r.plan) do I.run_path(r.session, conn, uniq, path, 1) end
+  for _, path in ipairs(r.plan) do
+    I.run_path(r.session, conn, uniq, path, 1, r.plan)
+  end
 end
 
 local function fetch(r, n)
+  if n and r.joins and r.joins.collections then
+    -- a joined collection spans rows: all of them are read first (as
+    -- SQLAlchemy does without yield_per), then handed out n at a time
+    local buf = r._buf_all
+    if not buf then
+      buf = fetch(r, nil)
+      r._buf_all, r._buf_i = buf, 0
+    end
+    local out = {}
+    while #out < n and r._buf_i < #buf do
+      r._buf_i = r._buf_i + 1
+      out[#out + 1] = buf[r._buf_i]
+    end
+    return out
+  end
   local rows
   if n then rows = r.core:fetchmany(n) else rows = r.core:all() end
   local out = convert(r, rows)
@@ -174,7 +211,9 @@ local function fetch(r, n)
     for i = #out, k + 1, -1 do out[i] = nil end
   end
   if not r._scalars and #r.ents == 1 then
-    for i, o in ipairs(out) do out[i] = wrap_row({o, n = 1, ents = r.ents}) end
+    for i, o in ipairs(out) do
+      out[i] = wrap_row({o, [ROW_N] = 1, [ROW_ENTS] = r.ents})
+    end
   elseif r._scalars and #r.ents > 1 then
     for i, o in ipairs(out) do out[i] = o[1] end
   elseif not r._scalars then

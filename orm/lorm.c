@@ -995,6 +995,130 @@ static int l_node_kind(lua_State *L) {
   return 1;
 }
 
+/* C.select_unordered(stmt) -> a copy of a SELECT without its ORDER BY
+** when it has no LIMIT or OFFSET (which the order decides), else the
+** statement itself: the subquery a subqueryload joins to, as
+** SQLAlchemy writes it. */
+static int l_select_unordered(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "select_unordered");
+  rt_node *copy;
+  lua_settop(L, 1);
+  if (s->kind != RT_N_SELECT || s->n <= RT_S_OFFSET || !s->kids[RT_S_ORDER] ||
+      s->kids[RT_S_LIMIT] || s->kids[RT_S_OFFSET])
+    return 1;
+  copy = rt_node_copy(s);
+  if (!copy) return luaL_error(L, "out of memory");
+  rt_node_setkid(copy, RT_S_ORDER, NULL);
+  lsql_pushnode(L, copy);
+  return 1;
+}
+
+/* C.select_order(stmt) -> limited, {{column, modifier}...} or nil: whether
+** a SELECT has LIMIT or OFFSET, and its ORDER BY items when each is a
+** column, possibly under DESC or ASC ("desc"/"asc"; nil when some item
+** is another expression).  A joined eager load of a limited statement
+** moves the limit into a subquery and orders the outer query by the
+** subquery's columns. */
+static int l_select_order(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "select_order");
+  rt_node *order;
+  int i;
+  if (s->kind != RT_N_SELECT || s->n <= RT_S_OFFSET) return 0;
+  lua_pushboolean(L, s->kids[RT_S_LIMIT] || s->kids[RT_S_OFFSET]);
+  order = s->kids[RT_S_ORDER];
+  lua_createtable(L, order ? order->n : 0, 0);
+  for (i = 0; order && i < order->n; i++) {
+    rt_node *e = order->kids[i];
+    const char *mod = NULL;
+    if (e->kind == RT_N_UNARY && (e->op == RT_OP_DESC || e->op == RT_OP_ASC)) {
+      mod = e->op == RT_OP_DESC ? "desc" : "asc";
+      e = e->a;
+    }
+    if (!e || e->kind != RT_N_COLUMN) {
+      lua_pop(L, 1);
+      lua_pushnil(L);
+      return 2;
+    }
+    lua_createtable(L, 2, 0);
+    lsql_pushref(L, e);
+    lua_rawseti(L, -2, 1);
+    if (mod) {
+      lua_pushstring(L, mod);
+      lua_rawseti(L, -2, 2);
+    }
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 2;
+}
+
+/* The expression n with the columns the table at stack index map lists
+** (column address -> replacement column node) replaced: a new reference
+** when something changed, NULL when n is unchanged.  Subqueries are left
+** alone. */
+static rt_node *adapt_node(lua_State *L, rt_node *n, int map) {
+  rt_node *copy = NULL, *sub;
+  rt_node **fields[3];
+  int i;
+  if (!n) return NULL;
+  switch (n->kind) {
+  case RT_N_COLUMN:
+    lua_pushlightuserdata(L, n);
+    if (lua_rawget(L, map) != LUA_TNIL) {
+      rt_node *to = lsql_checknode(L, -1, "adapt");
+      lua_pop(L, 1);
+      return rt_ref(to);
+    }
+    lua_pop(L, 1);
+    return NULL;
+  case RT_N_TABLE:
+  case RT_N_ALIAS:
+  case RT_N_SELECT:
+  case RT_N_COMPOUND:
+  case RT_N_SCALARSUB:
+  case RT_N_TEXT:
+    return NULL;
+  default:
+    break;
+  }
+  fields[0] = &n->a;
+  fields[1] = &n->b;
+  fields[2] = &n->c;
+  for (i = 0; i < 3; i++) {
+    if ((sub = adapt_node(L, *fields[i], map)) == NULL) continue;
+    if (!copy && !(copy = rt_node_copy(n))) {
+      rt_unref(sub);
+      luaL_error(L, "out of memory");
+    }
+    if (i == 0) rt_unref(copy->a), copy->a = sub;
+    if (i == 1) rt_unref(copy->b), copy->b = sub;
+    if (i == 2) rt_unref(copy->c), copy->c = sub;
+  }
+  for (i = 0; i < n->n; i++) {
+    if ((sub = adapt_node(L, n->kids[i], map)) == NULL) continue;
+    if (!copy && !(copy = rt_node_copy(n))) {
+      rt_unref(sub);
+      luaL_error(L, "out of memory");
+    }
+    rt_node_setkid(copy, i, sub);
+  }
+  return copy;
+}
+
+/* C.adapt(expr, map) -> expr with the columns map lists (column address
+** -> column) replaced: a criterion on a table made one on its alias. */
+static int l_adapt(lua_State *L) {
+  rt_node *e = lsql_checknode(L, 1, "adapt");
+  rt_node *out;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  out = adapt_node(L, e, 2);
+  if (!out) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  lsql_pushnode(L, out);
+  return 1;
+}
+
 /* C.select_items(stmt) -> for each item of a SELECT's columns clause
 ** {table address (light userdata) or false, width, name or nil, the
 ** item itself} */
@@ -1011,6 +1135,10 @@ static int l_select_items(lua_State *L) {
     if (c->kind == RT_N_TABLE) {
       lua_pushlightuserdata(L, c);
       lua_pushinteger(L, c->n);
+    } else if (c->kind == RT_N_ALIAS && c->a && c->a->kind == RT_N_TABLE) {
+      /* an alias of a table: an aliased() entity when the ORM knows it */
+      lua_pushlightuserdata(L, c);
+      lua_pushinteger(L, c->a->n);
     } else {
       lua_pushboolean(L, 0);
       lua_pushinteger(L, 1);
@@ -1514,6 +1642,9 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"column_info", l_column_info},
                                  {"node_kind", l_node_kind},
                                  {"select_items", l_select_items},
+                                 {"select_unordered", l_select_unordered},
+                                 {"select_order", l_select_order},
+                                 {"adapt", l_adapt},
                                  {"node_ptr", l_node_ptr},
                                  {"join_pairs", l_join_pairs},
                                  {NULL, NULL}};

@@ -193,7 +193,16 @@ local function emit_inserts(s, conn, m, objs, done)
       end
       local params, sig = C.insert_params(obj, m.colkeys, m.insert_none)
       local r
-      if precompiled then
+      if next(params) == nil then
+        -- no column has a value: INSERT ... DEFAULT VALUES
+        if not cache.insert_default then
+          cache.insert_default = ins:values({})
+          cache.insert_default_returning = cache.insert_default:returning(
+            table.unpack(m.primary_key))
+        end
+        r = run(s, conn, returning and cache.insert_default_returning or
+                         cache.insert_default)
+      elseif precompiled then
         r = run_compiled(s, conn, compiled_for(m, conn, kind, sig, stmt, params),
                          objs, i, i)
       else

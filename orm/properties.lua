@@ -92,20 +92,6 @@ function orm.composite(ctor, ...)
                             order = creation_order()})
 end
 
--- hybrid_property(getter, {setter = fn(self, value), expression =
--- fn(cls)}): a Lua-computed attribute on instances and a SQL expression
--- on the class (expression(cls), else getter(cls)), labelled by its name
-function orm.hybrid_property(getter, opts)
-  opts = opts or {}
-  if type(getter) ~= "function" then
-    raise("ArgumentError", "hybrid_property(): the getter must be a " ..
-          "function")
-  end
-  return prop("hybrid", {getter = getter, setter = opts.setter,
-                         expression = opts.expression,
-                         order = creation_order()})
-end
-
 -- validates(key..., fn): fn(self, key, value) is called with every value
 -- set on those attributes (and given to the constructor, and each member
 -- added to a collection); what it returns is stored
@@ -261,8 +247,6 @@ local function setup_properties(m, props, margs)
         m.keys[i], m.slots[p.name], m.attrs[p.name] = p.name, i, m.columns[i]
       end
       descriptors[key] = {synonym = p.name}
-    elseif p.kind == "hybrid" then
-      descriptors[key] = {hybrid = p}
     elseif p.kind == "composite" then
       local ckeys = {}
       for k, c in ipairs(p.cols) do
@@ -309,7 +293,17 @@ end
 -- the columns a plain SELECT of m lists (for the loads the ORM makes)
 local function load_columns(m)
   if m.layout then return m.layout.cols end
-  return {m.local_table}
+  -- labelled <table>_<column>, as SQLAlchemy 1.4 loads rows by key
+  local cols = m._load_columns
+  if not cols then
+    local t = m.local_table
+    cols = {}
+    for i, col in ipairs(m.columns) do
+      cols[i] = col:label(t.name .. "_" .. col.name)
+    end
+    m._load_columns = cols
+  end
+  return cols
 end
 
 -- how many columns that SELECT gives

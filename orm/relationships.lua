@@ -225,6 +225,7 @@ local function resolve_rel(r)
   if r.lazy == false then r.lazy = "joined" end
   r.passive_deletes = o.passive_deletes or false
   r.post_update = o.post_update or false
+  r.passive_updates = o.passive_updates ~= false
   local only = ptrset(column_list(o.foreign_keys))
   local pt, tt = m.local_table, tm.local_table
   local pj, sj = o.primaryjoin, o.secondaryjoin
@@ -328,9 +329,12 @@ local function resolve_rel(r)
   local cc = o.collection_class
   if cc == "set" then
     r.set = true
+  elseif type(cc) == "table" and rawget(cc, "__collection_class") then
+    r.collection = cc -- attribute_keyed_dict(), ordering_list()
   elseif cc ~= nil and cc ~= "list" then
     rel_error(r, "collection_class '" .. tostring(cc) .. "' is not " ..
-              "supported yet (\"list\" and \"set\" are)")
+              "supported (\"list\", \"set\", orm.attribute_keyed_dict(key) " ..
+              "and orm.ordering_list(key) are)")
   end
   r.order_by = order_list(r, o.order_by)
   -- a backref becomes a relationship of the target pointing back here
@@ -371,7 +375,8 @@ local function rel_on(r, target)
   for k, lc in ipairs(r.local_cols) do
     local rc = r.remote_cols[k]
     if target then rc = target.c[rc.key] end
-    local cond = lc:eq(rc)
+    -- the referenced column first, as the foreign key declares the join
+    local cond = r.direction == "manytoone" and rc:eq(lc) or lc:eq(rc)
     on = on and sa.and_(on, cond) or cond
   end
   return on
@@ -395,11 +400,41 @@ end
 function Rel:any(cond)
   configure()
   local sub
-  if self.secondary then
+  if self.secondary and self.target == self.parent and not self.extra then
+    -- self-referential many-to-many: aliases of the secondary and of the
+    -- table for the related rows, the criterion moved to the latter
+    local tt = self.target.local_table
+    local a, sec, map = tt:alias(), self.secondary:alias(), {}
+    for _, col in ipairs(self.target.columns) do
+      map[C.node_ptr(col)] = a.c[col.key]
+    end
+    sub = sa.select(sa.literal_column("1")):select_from(sec):select_from(a)
+    for _, p in ipairs(self.sec_local) do
+      sub = sub:where(p[3]:eq(sec.c[p[1].key]))
+    end
+    for _, p in ipairs(self.sec_remote) do
+      sub = sub:where(a.c[p[3].key]:eq(sec.c[p[1].key]))
+    end
+    if cond ~= nil then sub = sub:where(C.adapt(cond, map)) end
+    return sub:exists()
+  elseif self.secondary then
     sub = sa.select(sa.literal_column("1"))
       :select_from(self.secondary):select_from(self.target.local_table)
       :where(sec_on(self.sec_local, nil, self.primaryjoin))
       :where(sec_on(self.sec_remote, nil, self.secondaryjoin))
+  elseif self.target == self.parent and not self.primaryjoin then
+    -- self-referential: the related rows are an alias of the table, the
+    -- criterion's columns taken from it (node_1.data = ?), as SQLAlchemy
+    -- adapts it
+    local tt = self.target.local_table
+    local a, map = tt:alias(), {}
+    for _, col in ipairs(self.target.columns) do
+      map[C.node_ptr(col)] = a.c[col.key]
+    end
+    sub = sa.select(sa.literal_column("1")):select_from(a)
+      :where(rel_on(self, a))
+    if cond ~= nil then sub = sub:where(C.adapt(cond, map)) end
+    return sub:exists()
   else
     sub = sa.select(sa.literal_column("1"))
       :select_from(self.target.local_table):where(rel_on(self))
@@ -419,15 +454,22 @@ end
 function Rel:contains(obj)
   configure()
   I.check_target(self, obj)
+  -- as SQLAlchemy writes them: values bound as param_N, the secondary
+  -- table aliased
   local conds = {}
   if self.direction == "onetomany" then
     for k, lc in ipairs(self.local_cols) do
-      conds[k] = lc:eq(I.col_value(obj, self.target, self.remote_idx[k]))
+      conds[k] = lc:eq(sa.literal(I.col_value(obj, self.target,
+                                              self.remote_idx[k])))
     end
   elseif self.secondary then
-    conds[1] = sec_on(self.sec_local)
+    local sec = self.secondary:alias()
+    for _, p in ipairs(self.sec_local) do
+      conds[#conds + 1] = p[3]:eq(sec.c[p[1].key])
+    end
     for _, p in ipairs(self.sec_remote) do
-      conds[#conds + 1] = p[1]:eq(I.col_value(obj, self.target, p[2]))
+      conds[#conds + 1] = sa.literal(I.col_value(obj, self.target, p[2]))
+        :eq(sec.c[p[1].key])
     end
   else
     raise("InvalidRequestError", "'contains' not implemented for " ..
@@ -446,7 +488,10 @@ function Rel:eq(obj)
   local conds = {}
   for k, lc in ipairs(self.local_cols) do
     if obj == nil then conds[k] = lc:is_(sa.null)
-    else conds[k] = lc:eq(I.col_value(obj, self.target, self.remote_idx[k])) end
+    else
+      conds[k] = sa.literal(I.col_value(obj, self.target, self.remote_idx[k]))
+        :eq(lc)
+    end
   end
   return and_all(conds)
 end
@@ -455,15 +500,18 @@ end
 function orm.with_parent(obj, r)
   I.check_rel(r, "with_parent")
   configure()
+  -- as SQLAlchemy writes the lazy clause: the parent's value first
   local conds = {}
   if r.secondary then
-    conds[1] = sec_on(r.sec_remote)
     for _, p in ipairs(r.sec_local) do
-      conds[#conds + 1] = p[1]:eq(I.col_value(obj, r.parent, p[2]))
+      conds[#conds + 1] = sa.literal(I.col_value(obj, r.parent, p[2]))
+        :eq(p[1])
     end
+    conds[#conds + 1] = sec_on(r.sec_remote)
   else
     for k, rc in ipairs(r.remote_cols) do
-      conds[k] = rc:eq(I.col_value(obj, r.parent, r.local_idx[k]))
+      conds[k] = sa.literal(I.col_value(obj, r.parent, r.local_idx[k]))
+        :eq(rc)
     end
   end
   return and_all(conds)

@@ -72,19 +72,15 @@ local function lazy_compiled(r, conn)
   local stmt = sa.select(table.unpack(I.load_columns(r.target)))
   local n
   if r.secondary then
-    local on
-    for _, p in ipairs(r.sec_remote) do
-      local cond = p[3]:eq(p[1])
-      on = on and sa.and_(on, cond) or cond
-    end
-    stmt = stmt:join(r.secondary, on)
     for k, p in ipairs(r.sec_local) do
-      stmt = stmt:where(p[1]:eq(sa.bindparam("lz" .. k)))
+      stmt = stmt:where(sa.bindparam("lz" .. k):eq(p[1]))
     end
+    for _, p in ipairs(r.sec_remote) do stmt = stmt:where(p[3]:eq(p[1])) end
     n = #r.sec_local
   else
     for k, col in ipairs(r.remote_cols) do
-      stmt = stmt:where(col:eq(sa.bindparam("lz" .. k)))
+      local b = sa.bindparam("lz" .. k)
+      stmt = stmt:where(r.pk_lookup and col:eq(b) or b:eq(col))
     end
     n = #r.remote_cols
   end
@@ -163,6 +159,16 @@ function hooks.rel_get(obj, key)
     if r.uselist then return store_loaded(obj, r, {}) end
     return nil
   end
+  if strategy == "raise_on_sql" and r.pk_lookup then
+    -- no SQL needed when the identity map has the object
+    local s = session_of(obj)
+    local vals = local_values(obj, r)
+    local map = s and s._idmap[r.target]
+    local found = map and vals[1] ~= nil and map[key_of(r.target, vals)]
+    if found ~= nil and lselect(2, C.get(found, r.target.pk_index[1])) then
+      return store_loaded(obj, r, {found})
+    end
+  end
   if strategy == "raise" or strategy == "raise_on_sql" then
     raise("InvalidRequestError", "'" .. tostring(r) ..
           "' is not available due to lazy='" .. strategy .. "'")
@@ -178,6 +184,7 @@ end
 
 -- read a relationship during the flush or a cascade (no autoflush)
 local function load_quiet(s, obj, r)
+  if I.is_dynamic(r) then return I.dynamic_members(s, obj, r) end
   local prev = s._no_autoflush
   s._no_autoflush = true
   local ok, v = pcall(function() return obj[r.key] end)
@@ -214,7 +221,7 @@ local IN_BATCH = 500
 
 -- selectin: the related objects of every object in objs whose value is
 -- not loaded, by SELECT ... WHERE key IN (up to 500 keys) per batch
-local function selectin_load(s, conn, r, objs)
+local function selectin_load(s, conn, r, objs, tail)
   local owners, keys = {}, {}
   local found = {}
   local map = r.pk_lookup and s._idmap[r.target]
@@ -260,23 +267,49 @@ local function selectin_load(s, conn, r, objs)
     local batch = table.move(keys, i, math.min(i + IN_BATCH - 1, #keys), 1,
                              {})
     local stmt
-    local cols = table.move(I.load_columns(tm), 1, I.load_width(tm), 1, {})
-    if r.secondary then
+    -- SQLAlchemy's statement where the join is plain (orm/eager.lua)
+    local form = not r.extra and not tm.layout and
+      I.selectin_form(r, batch, tail)
+    if form then
+      stmt = form.stmt
+    elseif r.secondary then
+      local cols = table.move(I.load_columns(tm), 1, I.load_width(tm), 1, {})
       cols[#cols + 1] = keycol
       stmt = sa.select(table.unpack(cols))
         :join(r.secondary, sec_on(r.sec_remote))
     else
-      stmt = sa.select(table.unpack(cols))
+      stmt = sa.select(table.unpack(I.load_columns(tm), 1, I.load_width(tm)))
     end
-    stmt = extra_criteria(r, stmt:where(keycol:in_(batch)))
-    if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+    if not form then
+      stmt = extra_criteria(r, stmt:where(keycol:in_(batch)))
+      if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+    end
     local rows = run(s, conn, stmt):all()
-    local loaded = load_rows(s, tm, rows)
+    local loaded
+    if form then
+      loaded = {}
+      C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, form.colpos,
+             form.pkpos, idmap_for(s, tm), s.id, false, loaded, 0)
+    else
+      loaded = load_rows(s, tm, rows)
+    end
+    local kp = form and form.keypos or keypos
+    -- joined steps in the same statement: a row per grandchild
+    local placed = form and form.joins and {}
+    if placed then
+      I.fill_joined({session = s, joins = form.joins}, rows, loaded)
+    end
     for j = 1, #rows do
-      local l = lists[rows[j][keypos]]
-      local x = loaded[j]
-      if l then l[#l + 1] = x end
-      found[#found + 1] = x
+      local key, x = rows[j][kp], loaded[j]
+      if not placed or not placed[x] or not placed[x][key] then
+        if placed then
+          placed[x] = placed[x] or {}
+          placed[x][key] = true
+        end
+        local l = lists[key]
+        if l then l[#l + 1] = x end
+        found[#found + 1] = x
+      end
     end
   end
   for _, k in ipairs(keys) do
@@ -300,26 +333,41 @@ local function loaded_children(objs, r)
   return out
 end
 
--- run path[from..] on objs (the objects step from-1 produced)
-local function run_path(s, conn, objs, path, from)
+-- run path[from..] on objs (the objects step from-1 produced); plan:
+-- the statement's load plan (a first subquery step reads its statement)
+local function run_path(s, conn, objs, path, from, plan)
   local step = path[from]
   if not step or #objs == 0 then return end
   local r, strategy = step.rel, step.strategy
   local m = mapper_of(objs[1])
   if r.parent ~= m then return end
   local children
-  if strategy == "selectin" or strategy == "subquery" or
-     strategy == "immediate" or (strategy == "joined" and from > 1) then
+  if strategy == "subquery" and plan and plan.stmt and
+     I.subquery_path(path, from) then
+    children = I.subquery_load(s, conn, path, from, objs, plan)
+  elseif strategy == "selectin" and I.joined_tail(path, from) then
+    -- the joined steps after it go in its statement (orm/eager.lua)
+    local tail = I.joined_tail(path, from)
+    local deep = selectin_load(s, conn, r, objs, tail)
+    for k = 1, #tail do deep = loaded_children(deep, tail[k].rel) end
+    if path[from + #tail + 1] then
+      run_path(s, conn, deep, path, from + #tail + 1, plan)
+    end
+    return
+  elseif strategy == "selectin" or strategy == "subquery" or
+     strategy == "immediate" or
+     (strategy == "joined" and from > 1 and not step.done) then
     children = selectin_load(s, conn, r, objs)
   elseif strategy == "select" or strategy == "raise" or
-         strategy == "noload" then
+         strategy == "raise_on_sql" or strategy == "noload" then
     for _, o in ipairs(objs) do
       if C.extra(o, r.key) == nil then C.extra(o, lazymark[r.key], strategy) end
     end
   end
   -- joined (loaded with the rows), defaultload: on from what is loaded
   if path[from + 1] then
-    run_path(s, conn, children or loaded_children(objs, r), path, from + 1)
+    run_path(s, conn, children or loaded_children(objs, r), path, from + 1,
+             plan)
   end
 end
 

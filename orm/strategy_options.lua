@@ -121,5 +121,6 @@ do
 end
 
 -- for the other files of the ORM
+I.Load = Load
 I.check_rel = check_rel
 I.stmt_opts = stmt_opts

@@ -223,13 +223,16 @@ local function presort(s)
          col_value(obj, r.parent, r.local_idx[1]) ~= nil then
         sync(r.parent, r, nil, obj) -- its reference goes before the row
       end
-      if not r.viewonly and not r.passive_deletes then
+      if not r.viewonly then
+        -- passive_deletes: only what is loaded (the database does the rest)
+        local members = r.passive_deletes and loaded_related or
+                        function(o, rel) return load_quiet(s, o, rel) end
         if r.direction == "onetomany" and not r.cascade.delete then
-          for _, x in ipairs(load_quiet(s, obj, r)) do
+          for _, x in ipairs(members(obj, r)) do
             if in_session(s, x) then sync(r.target, r, nil, x) end
           end
         elseif r.direction == "manytomany" then
-          for _, x in ipairs(load_quiet(s, obj, r)) do
+          for _, x in ipairs(members(obj, r)) do
             assoc_row(work.del, r, obj, x)
           end
         end

@@ -3,7 +3,9 @@
 the Lua parts it embeds (loaded with luaL_loadbuffer).
 
 usage: embed_lua.py OUT.c [--list=LIST] NAME=FILE.lua ...
-Each NAME becomes `const char rt_lua_src_NAME[]` and `rt_lua_len_NAME`.
+Each NAME becomes `const char rt_lua_src_NAME[]` and `rt_lua_len_NAME`
+(a NAME with slashes, for a file in a subfolder, has them as underscores
+in the C names).
 With --list=LIST the names also make `const struct rt_lua_chunk
 rt_lua_chunks_LIST[]` ({name, source, length} in the order given, ended
 by a NULL name; the struct is declared in lua/lretort.h), for a loader
@@ -21,18 +23,19 @@ with open(out, "w") as f:
     f.write("#include <stddef.h>\n\n")
     for spec in specs:
         name, path = spec.split("=", 1)
-        names.append(name)
+        ident = name.replace("/", "_")
+        names.append((name, ident))
         data = open(path, "rb").read()
-        f.write("const char rt_lua_src_%s[] = {\n" % name)
+        f.write("const char rt_lua_src_%s[] = {\n" % ident)
         for i in range(0, len(data), 16):
             f.write("  " + ", ".join("%d" % b for b in data[i:i + 16]) + ",\n")
         f.write("  0};\n")
-        f.write("const size_t rt_lua_len_%s = %d;\n\n" % (name, len(data)))
+        f.write("const size_t rt_lua_len_%s = %d;\n\n" % (ident, len(data)))
     if listname:
         f.write("struct rt_lua_chunk {\n  const char *name;\n"
                 "  const char *src;\n  size_t len;\n};\n")
         f.write("const struct rt_lua_chunk rt_lua_chunks_%s[] = {\n" % listname)
-        for name in names:
+        for name, ident in names:
             f.write('  {"%s", rt_lua_src_%s, sizeof rt_lua_src_%s - 1},\n'
-                    % (name, name, name))
+                    % (name, ident, ident))
         f.write("  {NULL, NULL, 0}};\n")

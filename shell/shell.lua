@@ -499,10 +499,16 @@ local function is_instance(v)
   return type(mt) == "table" and rawget(mt, "__orm_instance") ~= nil
 end
 
+-- an ORM row's width and entities, nil for anything else
+local function orm_row_parts(v)
+  local orm = package.loaded["retort.orm"]
+  if type(v) ~= "table" or not (orm and orm._row_parts) then return nil end
+  return orm._row_parts(v)
+end
+
 -- an ORM result's row: a list of objects and values with its entities
 local function is_orm_row(v)
-  return type(v) == "table" and type(rawget(v, "ents")) == "table" and
-         math.type(rawget(v, "n")) == "integer"
+  return orm_row_parts(v) ~= nil
 end
 
 -- The column attributes of an object as a row for `keys`.  Nothing is
@@ -549,7 +555,7 @@ end
 -- an ORM row's values: an object shows as its repr
 local function orm_row_values(r)
   local row = {}
-  for i = 1, rawget(r, "n") do
+  for i = 1, (orm_row_parts(r)) do
     local v = rawget(r, i)
     if is_instance(v) then v = tostring(v) end
     row[i] = v
@@ -615,7 +621,8 @@ function M.tabular(v)
       return v[i] ~= nil and object_row(v[i], keys) or nil
     end
   elseif rows then
-    return ent_names(rawget(v[1], "ents")), function()
+    local _, ents = orm_row_parts(v[1])
+    return ent_names(ents), function()
       i = i + 1
       return v[i] ~= nil and orm_row_values(v[i]) or nil
     end

@@ -82,7 +82,8 @@ for _, db in ipairs(T.databases()) do
     T.eq(#log, 0)
     T.eq(u.name, "sandy")            -- reloads the row
     T.eq(#log, 1)
-    T.match(log[1].sql, "^SELECT orm_user.id, orm_user.name, orm_user.fullname")
+    T.match(log[1].sql, "^SELECT orm_user.id AS orm_user_id, orm_user.name " ..
+            "AS orm_user_name, orm_user.fullname AS orm_user_fullname")
     T.eq(tostring(u), "User(id=" .. u.id ..
          ", name='sandy', fullname='Sandy Cheeks')")
     T.eq(u:greet(), "hi sandy")

@@ -1,0 +1,183 @@
+-- orm/aliased.lua -- aliased(User, {name}): a mapped class over an alias
+-- of its table, for selecting and joining the same table more than once
+-- (self-referential queries, two joins to one target).  Its attributes
+-- are the alias's columns, its relationships join from the alias, and
+-- rows selected through it become the class's instances (the same
+-- identity map as the class).
+
+local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
+local Rel = I.Rel
+local configure = I.configure
+local raise = I.raise
+
+-- alias node address -> {mapper, alias, name}; an entry lives as long as
+-- its aliased class (which holds it) does, and with it the alias node,
+-- so an address is never reused while it is listed
+local registry = setmetatable({}, {__mode = "v"})
+
+local AliasedClass = {__name = "retort.AliasedClass"}
+local AliasedRel = {__name = "retort.AliasedRelationship"}
+AliasedRel.__index = AliasedRel
+
+local function entry_of(ac) return rawget(ac, "__entry") end
+
+AliasedClass.__index = function(ac, k)
+  local e = entry_of(ac)
+  local m = e.mapper
+  local col = m.attrs[k]
+  if col ~= nil then return e.alias.c[col.key] end
+  if k == "c" then return e.alias.c end
+  if k == "__mapper_of_alias__" then return m end
+  configure()
+  local r = m.relationships[k]
+  if r then return setmetatable({rel = r, from = ac}, AliasedRel) end
+  local d = m.ext_descriptors and m.ext_descriptors[k]
+  if d then return d:class_get(ac, k) end
+  return nil
+end
+AliasedClass.__tostring = function(ac)
+  return "aliased(" .. entry_of(ac).mapper.class.__name__ .. ")"
+end
+
+function orm.aliased(cls, opts)
+  local m = type(cls) == "table" and rawget(cls, "__mapper__")
+  if not m then
+    if getmetatable(cls) == AliasedClass then m = entry_of(cls).mapper
+    else raise("ArgumentError", "aliased(): expected a mapped class") end
+  end
+  local name, alias
+  if type(opts) == "string" then name = opts
+  elseif C.node_kind(opts) then alias = opts
+  elseif opts ~= nil then
+    if type(opts) ~= "table" then
+      raise("ArgumentError", "aliased(): options must be a table")
+    end
+    name, alias = opts.name, opts.alias
+  end
+  alias = alias or m.local_table:alias(name)
+  local e = {mapper = m, alias = alias, name = name or m.class.__name__}
+  registry[C.node_ptr(alias)] = e
+  return setmetatable({__entry = e, __clause_element__ = alias},
+                      AliasedClass)
+end
+
+-- the aliased() entity a select item (an alias) stands for, if any
+-- (orm/loading.lua's entities_of asks)
+I.aliased_entry = function(ptr) return registry[ptr] end
+
+-- eager joins of an aliased entity start from its alias
+local load_plan = I.load_plan
+I.load_plan = function(stmt, m)
+  local plan = load_plan(stmt, m)
+  if plan then
+    local items = C.select_items(stmt)
+    local e = items and items[1] and items[1][1] and registry[items[1][1]]
+    if e then plan.root_table = e.alias end
+  end
+  return plan
+end
+
+-- joins along a relationship of an aliased class: join(node_alias.parent)
+-- and join(target, node_alias.parent)
+local function on_from(r, from, target)
+  local on
+  for k, lc in ipairs(r.local_cols) do
+    local a = from.c[lc.key]
+    local rc = r.remote_cols[k]
+    local b = target and target.c[rc.key] or rc
+    local cond = r.direction == "manytoone" and b:eq(a) or a:eq(b)
+    on = on and sa.and_(on, cond) or cond
+  end
+  return on
+end
+
+-- User.addresses:of_type(address_alias): the relationship towards an
+-- aliased class (join(User.addresses:of_type(a)) is join(a,
+-- User.addresses); contains_eager takes it too)
+local OfType = {__name = "retort.OfType"}
+OfType.__index = OfType
+OfType.__tostring = function(o)
+  return tostring(o.rel) .. ".of_type(" .. tostring(o.target) .. ")"
+end
+if Rel.of_type == nil then
+  function Rel:of_type(ac)
+    if getmetatable(ac) ~= AliasedClass then
+      raise("ArgumentError", "of_type(): expected an aliased() class")
+    end
+    configure()
+    if entry_of(ac).mapper ~= self.target then
+      raise("ArgumentError", "of_type(): " .. tostring(ac) .. " is not " ..
+            "an alias of the target of " .. tostring(self))
+    end
+    return setmetatable({rel = self, target = ac}, OfType)
+  end
+end
+
+local node_methods = getmetatable(sa.literal_column("1")).__methods
+local function aliased_join(f)
+  return function(stmt, target, on, ...)
+    if getmetatable(target) == OfType then
+      return f(stmt, target.target, target.rel, on, ...)
+    end
+    local ar, t = nil, nil
+    if getmetatable(target) == AliasedRel then ar = target
+    elseif getmetatable(on) == AliasedRel then ar, t = on, target end
+    if not ar then return f(stmt, target, on, ...) end
+    configure()
+    local r, from = ar.rel, entry_of(ar.from).alias
+    local rest = ar == target and {on, ...} or {...}
+    local tsel = t and (rawget(t, "__clause_element__") or t) or
+                 r.target.local_table
+    if r.secondary then
+      local on1, on2
+      for _, p in ipairs(r.sec_local) do
+        local cond = from.c[p[3].key]:eq(p[1])
+        on1 = on1 and sa.and_(on1, cond) or cond
+      end
+      for _, p in ipairs(r.sec_remote) do
+        local cond = tsel.c[p[3].key]:eq(p[1])
+        on2 = on2 and sa.and_(on2, cond) or cond
+      end
+      local out = f(stmt, r.secondary, on1, table.unpack(rest))
+      return f(out, t or r.target.local_table, on2, table.unpack(rest))
+    end
+    return f(stmt, t or r.target.local_table, on_from(r, from, tsel),
+             table.unpack(rest))
+  end
+end
+node_methods.join = aliased_join(node_methods.join)
+node_methods.outerjoin = aliased_join(node_methods.outerjoin)
+
+-- node_alias.children:any(cond) / node_alias.parent:has(cond): EXISTS
+-- correlated to the alias
+function AliasedRel:any(cond)
+  configure()
+  local r, from = self.rel, entry_of(self.from).alias
+  -- the target's own table: the outer query has the alias
+  local target = r.target.local_table
+  local sub = sa.select(sa.literal_column("1"))
+  if r.secondary then
+    sub = sub:select_from(r.secondary):select_from(target)
+    for _, p in ipairs(r.sec_local) do
+      sub = sub:where(from.c[p[3].key]:eq(p[1]))
+    end
+    for _, p in ipairs(r.sec_remote) do
+      sub = sub:where(target.c[p[3].key]:eq(p[1]))
+    end
+  else
+    sub = sub:select_from(target):where(on_from(r, from, target))
+  end
+  if cond ~= nil then sub = sub:where(cond) end
+  return sa.exists(sub)
+end
+AliasedRel.has = AliasedRel.any
+AliasedRel.__tostring = function(ar)
+  return tostring(ar.from) .. "." .. ar.rel.key
+end
+
+I.AliasedClass = AliasedClass
+I.OfType = OfType
+I.alias_entry = entry_of
+I.AliasedRel = AliasedRel
+I.Rel = Rel
