@@ -2449,6 +2449,7 @@ static const luaL_Reg node_methods[] = {
     {"update", l_update},
     {"delete", l_delete},
     {"_indexes", t_index_names},
+    {"append_column", lsql_table_append_column},
     {NULL, NULL}};
 
 /* text():columns(...) keeps the text; Table.columns is an attribute */

@@ -53,6 +53,7 @@ rt_type **lsql_newtype(lua_State *L);
 void lsql_check(lua_State *L, void *p);
 
 void lsql_open_schema(lua_State *L); /* fills module: types, Table, ... */
-void lsql_open_expr(lua_State *L);   /* fills module: select, func, ... */
+int lsql_table_append_column(lua_State *L); /* Table:append_column */
+void lsql_open_expr(lua_State *L); /* fills module: select, func, ... */
 
 #endif

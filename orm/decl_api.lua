@@ -108,8 +108,13 @@ local function build_class(base, name, mixins, body)
   local reg = base.registry
   local tbl = resolved.__table__
   local attr_keys = {}
+  -- a class declared from a mapped class inherits its mapping
+  local inherits = rawget(base, "__mapper__")
   if tbl == nil then
     local tname = resolved.__tablename__
+    if tname == nil and inherits then
+      return I.inherit_class(base, cls, resolved, columns, rels)
+    end
     if tname == nil then
       raise("InvalidRequestError", "Class '" .. name .. "' does not have a " ..
             "__table__ or __tablename__ specified and does not inherit " ..
@@ -136,6 +141,9 @@ local function build_class(base, name, mixins, body)
     end
     tbl = sa.Table(table.unpack(args))
   end
+  if inherits then
+    return I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
+  end
   rawset(cls, "__table__", tbl)
   rawset(cls, "__clause_element__", tbl)
   rawset(cls, "__tablename__", tbl.name)
@@ -154,6 +162,7 @@ local function build_class(base, name, mixins, body)
   for key, col in pairs(m.attrs) do rawset(cls, key, col) end
   if resolved.__tostring then rawset(cls, "__tostring", resolved.__tostring) end
   reg.mappers[#reg.mappers + 1] = m
+  I.polymorphic_base(m, margs)
   return cls
 end
 
@@ -223,3 +232,7 @@ end
 
 function orm.declared_attr(fn) return declared_attr(fn) end
 orm.mapped_column = sa.Column
+
+-- for the other files of the ORM
+I.construct_others = construct_others
+I.is_column = is_column

@@ -15,6 +15,7 @@ local run = I.run
 local sessions = I.sessions
 
 local function load_by_pk(s, m, vals, obj)
+  if m.tables then return I.load_inherited(s, m, vals, obj) end
   local conn = s:connection()
   local stmt = sa.select(m.local_table)
   for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(vals[k])) end
@@ -53,6 +54,8 @@ OrmResult.__name = "retort.ORMResult"
 
 -- The select's columns clause: which items are mapped entities.
 local function entities_of(stmt)
+  local own = I.inherited_entities(stmt) -- selects of inheriting classes
+  if own then return own end
   local items = C.select_items(stmt)
   if not items then return nil end
   local ents, pos, any = {}, 1, false
@@ -73,6 +76,10 @@ local function convert(r, rows)
   if #ents == 1 then
     local m = ents[1].mapper
     local out = {}
+    if ents[1].load then
+      ents[1].load(s, rows, 1, #rows, r.populate, out, 0)
+      return out
+    end
     C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos, m.pk_index,
            idmap_for(s, m), s.id, r.populate, out, 0)
     return out
@@ -81,7 +88,11 @@ local function convert(r, rows)
   for i, row in ipairs(rows) do
     local o = {}
     for k, e in ipairs(ents) do
-      if e.mapper then
+      if e.load then
+        local one = {}
+        e.load(s, rows, i, i, r.populate, one, 0, true)
+        o[k] = one[1]
+      elseif e.mapper then
         local m = e.mapper
         local colpos, pkpos = {}, {}
         for a = 1, m.nattrs do colpos[a] = e.pos + a - 1 end

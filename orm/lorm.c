@@ -50,6 +50,9 @@
 **                        association rows, bulk UPDATE/DELETE
 **   query.lua            the legacy Query
 **   inspection.lua       inspect(): InstanceState, attribute history
+**   inheritance.lua      joined and single table inheritance: subclass
+**                        mappers, polymorphic loading, selects of
+**                        subclasses, with_polymorphic, a hierarchy's flush
 **
 ** Each file gets (sa, orm, C, I): the core module, the orm module table,
 ** the primitives below, and I, where a file puts what others use (its
@@ -421,9 +424,13 @@ static int l_insert_params(lua_State *L) {
       on = lua_rawgeti(L, none, i) != LUA_TNIL;
       lua_pop(L, 1);
     }
+    /* an attribute without a key here lives in another table */
+    if (on && lua_rawgeti(L, 2, i) == LUA_TNIL) {
+      lua_pop(L, 1);
+      on = 0;
+    }
     if (i <= n) sig[i - 1] = on ? '1' : '0';
     if (!on) continue;
-    lua_rawgeti(L, 2, i);
     push_param(L, 1, i);
     lua_rawset(L, -3);
   }
@@ -556,32 +563,39 @@ static int update_changed(lua_State *L, int obj, linst *o, int committed,
 }
 
 /*
-** C.update_sigs(objs) -> sigs: per object the pattern of the attributes
-** whose value changed since loaded, or false when none did.
+** C.update_sigs(objs [, keys]) -> sigs: per object the pattern of the
+** attributes whose value changed since loaded, or false when none did;
+** with keys, only the attributes that have a key there count (the columns
+** of one table of an inheritance hierarchy).
 */
 static int l_update_sigs(lua_State *L) {
   int n = (int)lua_rawlen(L, 1), r, i;
+  int keys = lua_istable(L, 2);
   char sig[256];
-  lua_settop(L, 1);
-  lua_createtable(L, n, 0); /* 2 */
+  lua_settop(L, 2);
+  lua_createtable(L, n, 0); /* 3 */
   for (r = 1; r <= n; r++) {
     linst *o;
     int m, any = 0, committed;
-    lua_rawgeti(L, 1, r); /* 3 */
-    o = checkinst(L, 3);
+    lua_rawgeti(L, 1, r); /* 4 */
+    o = checkinst(L, 4);
     m = o->nattrs < 255 ? o->nattrs : 255;
-    committed = lua_getiuservalue(L, 3, UV_COMMITTED) == LUA_TTABLE ? 4 : 0;
+    committed = lua_getiuservalue(L, 4, UV_COMMITTED) == LUA_TTABLE ? 5 : 0;
     for (i = 1; i <= m; i++) {
-      int c = update_changed(L, 3, o, committed, i);
+      int c = update_changed(L, 4, o, committed, i);
+      if (c && keys) {
+        c = lua_rawgeti(L, 2, i) != LUA_TNIL;
+        lua_pop(L, 1);
+      }
       sig[i - 1] = c ? '1' : '0';
       any |= c;
     }
-    lua_settop(L, 2);
+    lua_settop(L, 3);
     if (any)
       lua_pushlstring(L, sig, (size_t)m);
     else
       lua_pushboolean(L, 0);
-    lua_rawseti(L, 2, r);
+    lua_rawseti(L, 3, r);
   }
   return 1;
 }
@@ -612,10 +626,14 @@ static int l_update_params(lua_State *L) {
         changed = 1; /* never loaded: no committed value to compare */
       lua_settop(L, top);
     }
+    /* an attribute without a key here lives in another table */
+    if (changed && lua_rawgeti(L, 2, i) == LUA_TNIL) {
+      lua_pop(L, 1);
+      changed = 0;
+    }
     if (i <= n) sig[i - 1] = changed ? '1' : '0';
     if (!changed) continue;
     any = 1;
-    lua_rawgeti(L, 2, i);
     push_param(L, 1, i);
     lua_rawset(L, 5);
   }
@@ -871,8 +889,11 @@ static int l_load(lua_State *L) {
     }
     lua_pushvalue(L, key);
     if (lua_rawget(L, IDMAP) != LUA_TNIL) {
+      int have;
       o = lua_touserdata(L, obj);
-      for (i = 0; i < nattrs; i++) {
+      /* the object may be of another class of an inheritance hierarchy */
+      have = o->nattrs < nattrs ? o->nattrs : nattrs;
+      for (i = 0; i < have; i++) {
         if (!colpos[i] || (o->attr[i] & A_MODIFIED)) continue;
         if ((o->attr[i] & A_LOADED) && !populate) continue;
         lua_rawgeti(L, row, colpos[i]);

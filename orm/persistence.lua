@@ -107,7 +107,7 @@ end
 -- value changed, rows with the same changed set batched, in key order.
 local function emit_updates(s, conn, m, objs, done)
   done.upd[#done.upd + 1] = {m, objs}
-  local sigs = C.update_sigs(objs)
+  local sigs = C.update_sigs(objs, m.part_of and m.colkeys) -- see part_of
   local keys, byobj, n = {}, {}, 0
   local single = #m.pk_index == 1
   for r, obj in ipairs(objs) do
@@ -210,6 +210,9 @@ local function emit_inserts(s, conn, m, objs, done)
 end
 
 local function emit_deletes(s, conn, m, objs, done)
+  if m.subclasses and not m.part_of then
+    return I.emit_hierarchy_deletes(s, conn, m, objs, done)
+  end
   local keys, bykey = {}, {}
   for i, obj in ipairs(objs) do
     local p, iv = {}, ident_vals(obj, m)
@@ -257,7 +260,10 @@ end
 -- the statements of mapper m; a self-referential mapper inserts its
 -- pending rows in levels, each after the rows it refers to
 
-local function emit_saves(s, conn, m, sv, syncs, done)
+local function emit_saves(s, conn, m, sv, syncs, done, all_syncs)
+  if m.subclasses then
+    return I.emit_hierarchy_saves(s, conn, m, sv, all_syncs, done)
+  end
   if not m.self_ref or #sv.ins < 2 then
     for _, e in ipairs(syncs or {}) do apply_sync(e) end
     emit_updates(s, conn, m, sv.upd, done)
@@ -391,7 +397,7 @@ local function bulk_dml(s, conn, stmt, params, opts)
   local rows = run(s, conn, C.where_of(sa.select(table.unpack(m.primary_key)),
                                        stmt), params):all()
   local r = run(s, conn, stmt, params)
-  local map = s._idmap[m]
+  local map = s._idmap[I.base_of(m)]
   if not map then return r end
   local idx = {}
   for _, k in ipairs(keys) do
@@ -420,6 +426,9 @@ end
 -- for the other files of the ORM
 I.bulk_dml = bulk_dml
 I.emit_assoc = emit_assoc
+I.emit_inserts = emit_inserts
+I.emit_updates = emit_updates
+I.apply_sync = apply_sync
 I.emit_deletes = emit_deletes
 I.emit_post = emit_post
 I.emit_saves = emit_saves

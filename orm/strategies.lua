@@ -123,6 +123,7 @@ end
 
 local function load_rows(s, m, rows, out)
   out = out or {}
+  if m.polymorphic_map then return I.load_polymorphic(s, m, rows, out) end
   C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos, m.pk_index,
          idmap_for(s, m), s.id, false, out, #out)
   return out
@@ -146,7 +147,7 @@ local function load_value(s, r, obj)
   end
   if r.pk_lookup then
     -- the identity map first (an expired object there is refreshed)
-    local map = s._idmap[r.target]
+    local map = s._idmap[I.base_of(r.target)]
     local found = map and map[key_of(r.target, vals)]
     if found ~= nil and not lselect(2, C.get(found, r.target.pk_index[1])) then
       found = load_by_pk(s, r.target, vals, found)
@@ -226,7 +227,7 @@ local IN_BATCH = 500
 local function selectin_load(s, conn, r, objs)
   local owners, keys = {}, {}
   local found = {}
-  local map = r.pk_lookup and s._idmap[r.target]
+  local map = r.pk_lookup and s._idmap[I.base_of(r.target)]
   local composite = #r.local_idx ~= 1
   for _, o in ipairs(objs) do
     if C.extra(o, r.key) == nil and not C.extra(o, nilmark[r.key]) then
@@ -313,7 +314,7 @@ local function run_path(s, conn, objs, path, from)
   if not step or #objs == 0 then return end
   local r, strategy = step.rel, step.strategy
   local m = mapper_of(objs[1])
-  if r.parent ~= m then return end
+  if r.parent ~= m and not I.isa(m, r.parent) then return end
   local children
   if strategy == "selectin" or strategy == "subquery" or
      strategy == "immediate" or (strategy == "joined" and from > 1) then
@@ -336,7 +337,7 @@ local function load_plan(stmt, m)
   local paths = {}
   local named = {}
   for _, o in ipairs(stmt_opts[stmt] or {}) do
-    if o.path[1].rel.parent == m then
+    if I.isa(m, o.path[1].rel.parent) then
       paths[#paths + 1] = o.path
       named[o.path[1].rel] = true
     end
