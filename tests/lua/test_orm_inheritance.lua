@@ -1,0 +1,336 @@
+-- Mapping class inheritance hierarchies (seed 003 section 2.5) on every
+-- test database: joined and single table inheritance, the discriminator,
+-- polymorphic loading (subclass columns loaded per object when first
+-- read), selects of subclasses, with_polymorphic, and the flush of a
+-- hierarchy table by table.  The expected statements, objects and rows
+-- are what SQLAlchemy 1.4 gives for the same mappings and steps.
+local T = require "testing"
+
+-- statements sessions on `engine` execute: {sql, params}
+local function capture(engine)
+  local log = {}
+  orm.event.listen(engine, "before_cursor_execute",
+    function(conn, cursor, sql, params)
+      log[#log + 1] = {sql = sql, params = params}
+    end)
+  return log
+end
+
+local function clear(log) for i = #log, 1, -1 do log[i] = nil end end
+
+-- PostgreSQL's placeholders are $n; MariaDB and SQLite write ?; MySQL's
+-- dialect writes INNER JOIN (as SQLAlchemy's does)
+local function norm(sql)
+  return (sql:gsub("%$%d+", "?"):gsub("INNER JOIN", "JOIN"))
+end
+
+-- the statements, normalized; on PostgreSQL an INSERT whose key the
+-- database makes has RETURNING (as SQLAlchemy 1.4 emits there)
+local function sqls(log)
+  local out = {}
+  for i, l in ipairs(log) do
+    out[i] = norm(l.sql):gsub(" RETURNING [%w_.]+$", "")
+  end
+  return out
+end
+
+local function joined_schema()
+  local Base = orm.declarative_base()
+  local Company = Base:class "Company" {
+    __tablename__ = "companies",
+    company_id = Column(Integer, {primary_key = true}),
+    name = Column(String(50)),
+    employees = relationship("Employee", {back_populates = "company",
+                                          order_by = "Employee.employee_id"}),
+  }
+  local Employee = Base:class "Employee" {
+    __tablename__ = "employees",
+    employee_id = Column(Integer, {primary_key = true}),
+    name = Column(String(50)),
+    type = Column(String(30), {nullable = false}),
+    company_id = Column(ForeignKey("companies.company_id")),
+    company = relationship("Company", {back_populates = "employees"}),
+    __mapper_args__ = {polymorphic_on = "type",
+                       polymorphic_identity = "employee"},
+  }
+  local Engineer = Employee:class "Engineer" {
+    __tablename__ = "engineers",
+    employee_id = Column(Integer, ForeignKey("employees.employee_id"),
+                         {primary_key = true}),
+    engineer_info = Column(String(50)),
+    __mapper_args__ = {polymorphic_identity = "engineer"},
+  }
+  local Manager = Employee:class "Manager" {
+    __tablename__ = "managers",
+    employee_id = Column(Integer, ForeignKey("employees.employee_id"),
+                         {primary_key = true}),
+    manager_data = Column(String(50)),
+    __mapper_args__ = {polymorphic_identity = "manager"},
+  }
+  return Base, Company, Employee, Engineer, Manager
+end
+
+local function single_schema()
+  local Base = orm.declarative_base()
+  local Employee = Base:class "Employee" {
+    __tablename__ = "staff",
+    employee_id = Column(Integer, {primary_key = true}),
+    name = Column(String(50)),
+    type = Column(String(30), {nullable = false}),
+    __mapper_args__ = {polymorphic_on = "type",
+                       polymorphic_identity = "employee"},
+  }
+  local Manager = Employee:class "Manager" {
+    manager_data = Column(String(50)),
+    __mapper_args__ = {polymorphic_identity = "manager"},
+  }
+  local Engineer = Employee:class "Engineer" {
+    engineer_info = Column(String(50)),
+    __mapper_args__ = {polymorphic_identity = "engineer"},
+  }
+  local Boss = Manager:class "Boss" {
+    golf = Column(String(20)),
+    __mapper_args__ = {polymorphic_identity = "boss"},
+  }
+  return Base, Employee, Manager, Engineer, Boss
+end
+
+local function names(objs)
+  local out = {}
+  for i, o in ipairs(objs) do out[i] = o.__class__.__name__ .. " " .. o.name end
+  return out
+end
+
+for _, db in ipairs(T.databases()) do
+  local pfx = db.name .. ": "
+
+  -- joined table inheritance ----------------------------------------------
+  local Base, Company, Employee, Engineer, Manager = joined_schema()
+  local engine = create_engine(db.url)
+  Base.metadata:drop_all(engine)
+  Base.metadata:create_all(engine)
+  local log = capture(engine)
+
+  T.test(pfx .. "joined: the mapping", function()
+    local m = orm.inspect(Engineer)
+    T.eq(m.polymorphic_identity, "engineer")
+    T.ok(m.inherits == orm.inspect(Employee))
+    T.ok(m.base_mapper == orm.inspect(Employee))
+    T.eq(m.local_table.name, "engineers")
+    local map = orm.inspect(Employee).polymorphic_map
+    T.ok(map.employee == orm.inspect(Employee) and
+         map.engineer == m and map.manager == orm.inspect(Manager))
+    T.ok(m:isa(orm.inspect(Employee)))
+    T.ok(not orm.inspect(Manager):isa(m))
+    -- a new object carries its class's identity from the start
+    T.eq(Engineer{name = "x"}.type, "engineer")
+    T.eq(tostring(select(Engineer)),
+      "SELECT engineers.employee_id, employees.employee_id AS " ..
+      "employee_id_1, employees.name, employees.type, " ..
+      "employees.company_id, engineers.engineer_info \n" ..
+      "FROM employees JOIN engineers ON employees.employee_id = " ..
+      "engineers.employee_id")
+    T.eq(tostring(select(Employee)),
+      "SELECT employees.employee_id, employees.name, employees.type, " ..
+      "employees.company_id \nFROM employees")
+  end)
+
+  T.test(pfx .. "joined: flush inserts the parent rows, then the child rows",
+         function()
+    local s <close> = orm.Session(engine)
+    local c = Company{name = "acme"}
+    c.employees = {Employee{name = "e1"},
+                   Engineer{name = "dilbert", engineer_info = "w"},
+                   Manager{name = "pointy", manager_data = "q"}}
+    s:add(c)
+    clear(log)
+    s:commit()
+    T.eq(sqls(log), {
+      "INSERT INTO companies (name) VALUES (?)",
+      "INSERT INTO employees (name, type, company_id) VALUES (?, ?, ?)",
+      "INSERT INTO employees (name, type, company_id) VALUES (?, ?, ?)",
+      "INSERT INTO employees (name, type, company_id) VALUES (?, ?, ?)",
+      "INSERT INTO engineers (employee_id, engineer_info) VALUES (?, ?)",
+      "INSERT INTO managers (employee_id, manager_data) VALUES (?, ?)"})
+    T.eq(log[3].params, {"dilbert", "engineer", 1})
+    T.eq(log[5].params, {2, "w"})
+    T.eq(log[6].params, {3, "q"})
+    local conn <close> = engine:connect()
+    local rows = conn:execute(sa.text(
+      "SELECT employee_id, engineer_info FROM engineers")):all()
+    T.eq(#rows, 1)
+    T.eq(rows[1][1], 2)
+  end)
+
+  T.test(pfx .. "joined: polymorphic load, subclass columns per object",
+         function()
+    local s <close> = orm.Session(engine)
+    clear(log)
+    local objs = s:scalars(select(Employee):order_by(Employee.employee_id))
+      :all()
+    T.eq(names(objs), {"Employee e1", "Engineer dilbert", "Manager pointy"})
+    T.eq(sqls(log), {
+      "SELECT employees.employee_id, employees.name, employees.type, " ..
+      "employees.company_id \nFROM employees ORDER BY employees.employee_id"})
+    T.ok(getmetatable(objs[2]) ~= getmetatable(objs[1]))
+    T.eq(objs[2].engineer_info, "w")
+    T.eq(objs[3].manager_data, "q")
+    T.eq(sqls(log), {
+      "SELECT employees.employee_id, employees.name, employees.type, " ..
+      "employees.company_id \nFROM employees ORDER BY employees.employee_id",
+      "SELECT engineers.engineer_info AS engineers_engineer_info \n" ..
+      "FROM engineers \nWHERE ? = engineers.employee_id",
+      "SELECT managers.manager_data AS managers_manager_data \n" ..
+      "FROM managers \nWHERE ? = managers.employee_id"})
+    T.eq(log[2].params, {2})
+    -- the relationship to the base class loads each row's class too
+    local c = s:scalars(select(Company)):one()
+    T.eq(names(c.employees), {"Employee e1", "Engineer dilbert",
+                              "Manager pointy"})
+    T.ok(c.employees[2] == objs[2])
+    T.ok(objs[2].company == c)
+  end)
+
+  T.test(pfx .. "joined: get, updates per table, deletes child then parent",
+         function()
+    local s <close> = orm.Session(engine)
+    clear(log)
+    local eng = s:get(Engineer, 2)
+    T.eq(sqls(log), {
+      "SELECT engineers.employee_id AS engineers_employee_id, " ..
+      "employees.employee_id AS employees_employee_id, employees.name AS " ..
+      "employees_name, employees.type AS employees_type, " ..
+      "employees.company_id AS employees_company_id, " ..
+      "engineers.engineer_info AS engineers_engineer_info \n" ..
+      "FROM employees JOIN engineers ON employees.employee_id = " ..
+      "engineers.employee_id \nWHERE employees.employee_id = ?"})
+    T.eq(eng.engineer_info, "w")
+    clear(log)
+    eng.engineer_info = "x"
+    s:flush()
+    eng.name = "dd"
+    s:flush()
+    eng.name = "ee"
+    eng.engineer_info = "y"
+    s:flush()
+    s:delete(eng)
+    s:flush()
+    T.eq(sqls(log), {
+      "UPDATE engineers SET engineer_info=? WHERE engineers.employee_id = ?",
+      "UPDATE employees SET name=? WHERE employees.employee_id = ?",
+      "UPDATE employees SET name=? WHERE employees.employee_id = ?",
+      "UPDATE engineers SET engineer_info=? WHERE engineers.employee_id = ?",
+      "DELETE FROM engineers WHERE engineers.employee_id = ?",
+      "DELETE FROM employees WHERE employees.employee_id = ?"})
+    T.eq(log[1].params, {"x", 2})
+    T.eq(log[6].params, {2})
+    T.ok(orm.inspect(eng).deleted)
+    s:rollback()
+    T.eq(s:get(Engineer, 2).name, "dilbert")
+  end)
+
+  T.test(pfx .. "joined: with_polymorphic loads every table at once",
+         function()
+    local s <close> = orm.Session(engine)
+    local wp = orm.with_polymorphic(Employee, {Engineer, Manager})
+    local stmt = select(wp):where(or_(wp.Engineer.engineer_info:eq("w"),
+                                      wp.Manager.manager_data:eq("q")))
+    clear(log)
+    local objs = s:scalars(stmt):all()
+    T.eq(sqls(log), {
+      "SELECT employees.employee_id, employees.name, employees.type, " ..
+      "employees.company_id, engineers.employee_id AS employee_id_1, " ..
+      "engineers.engineer_info, managers.employee_id AS employee_id_2, " ..
+      "managers.manager_data \nFROM employees LEFT OUTER JOIN engineers " ..
+      "ON employees.employee_id = engineers.employee_id LEFT OUTER JOIN " ..
+      "managers ON employees.employee_id = managers.employee_id \n" ..
+      "WHERE engineers.engineer_info = ? OR managers.manager_data = ?"})
+    T.eq(names(objs), {"Engineer dilbert", "Manager pointy"})
+    T.eq(objs[1].engineer_info, "w")
+    T.eq(objs[2].manager_data, "q")
+    T.eq(#log, 1) -- loaded with the rows: no further SELECT
+    -- "*": every subclass; the legacy Query too
+    local all = orm.with_polymorphic(Employee, "*")
+    T.eq(tostring(select(all)), tostring(select(wp)))
+    T.eq(names(s:query(Employee):order_by(Employee.employee_id):all()),
+         {"Employee e1", "Engineer dilbert", "Manager pointy"})
+  end)
+
+  -- single table inheritance ----------------------------------------------
+  local SBase, SEmployee, SManager, SEngineer, Boss = single_schema()
+  SBase.metadata:drop_all(engine)
+  SBase.metadata:create_all(engine)
+
+  T.test(pfx .. "single: one table, each class's rows by discriminator",
+         function()
+    local cols = {}
+    for i, c in ipairs(SEmployee.__table__.c) do cols[i] = c.name end
+    T.eq(cols, {"employee_id", "name", "type", "manager_data",
+                "engineer_info", "golf"})
+    local s <close> = orm.Session(engine)
+    s:add_all{SEmployee{name = "e1"},
+              SEngineer{name = "dilbert", engineer_info = "w"},
+              SManager{name = "pointy", manager_data = "q"},
+              Boss{name = "b", golf = "g"}}
+    clear(log)
+    s:commit()
+    T.eq(sqls(log), {
+      "INSERT INTO staff (name, type) VALUES (?, ?)",
+      "INSERT INTO staff (name, type, engineer_info) VALUES (?, ?, ?)",
+      "INSERT INTO staff (name, type, manager_data) VALUES (?, ?, ?)",
+      "INSERT INTO staff (name, type, manager_data, golf) VALUES " ..
+      "(?, ?, ?, ?)"})
+    T.eq(log[4].params, {"b", "boss", sa.null, "g"})
+    T.eq(orm.inspect(SManager).local_table.name, "staff")
+    T.eq(tostring(select(SManager):where(SManager.name:ne("x"))),
+      "SELECT staff.employee_id, staff.name, staff.type, " ..
+      "staff.manager_data \nFROM staff \nWHERE staff.name != :name_1 AND " ..
+      "staff.type IN (:type_1_1, :type_1_2)")
+  end)
+
+  T.test(pfx .. "single: polymorphic load and the subclass criterion",
+         function()
+    local s <close> = orm.Session(engine)
+    clear(log)
+    local objs = s:scalars(select(SEmployee):order_by(SEmployee.employee_id))
+      :all()
+    T.eq(names(objs), {"Employee e1", "Engineer dilbert", "Manager pointy",
+                       "Boss b"})
+    T.eq(objs[2].engineer_info, "w")
+    T.eq(objs[4].golf, "g")
+    T.eq(sqls(log), {
+      "SELECT staff.employee_id, staff.name, staff.type \nFROM staff " ..
+      "ORDER BY staff.employee_id",
+      "SELECT staff.engineer_info AS staff_engineer_info \nFROM staff \n" ..
+      "WHERE staff.employee_id = ? AND staff.type IN (?)",
+      "SELECT staff.manager_data AS staff_manager_data, staff.golf AS " ..
+      "staff_golf \nFROM staff \nWHERE staff.employee_id = ? AND " ..
+      "staff.type IN (?)"})
+    T.eq(log[3].params, {4, "boss"})
+    clear(log)
+    local ms = s:scalars(select(SManager):order_by(SManager.employee_id)):all()
+    T.eq(names(ms), {"Manager pointy", "Boss b"})
+    T.eq(sqls(log), {
+      "SELECT staff.employee_id, staff.name, staff.type, " ..
+      "staff.manager_data \nFROM staff \nWHERE staff.type IN (?, ?) " ..
+      "ORDER BY staff.employee_id"})
+    T.eq(log[1].params, {"manager", "boss"})
+    T.eq(s:query(SEngineer):count(), 1)
+    -- an update and a delete touch the one table
+    clear(log)
+    ms[1].manager_data = "z"
+    s:flush()
+    s:delete(ms[1])
+    s:flush()
+    T.eq(sqls(log), {
+      "UPDATE staff SET manager_data=? WHERE staff.employee_id = ?",
+      "DELETE FROM staff WHERE staff.employee_id = ?"})
+    s:commit()
+    T.eq(names(s:scalars(select(SManager)):all()), {"Boss b"})
+  end)
+
+  Base.metadata:drop_all(engine)
+  SBase.metadata:drop_all(engine)
+end
+
+T.done()
