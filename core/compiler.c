@@ -1038,7 +1038,13 @@ static void from_item(rt_compiler *c, rt_node *f) {
       S(" LEFT OUTER JOIN ");
     else
       S(c->d->flags & RT_DF_INNER_JOIN ? " INNER JOIN " : " JOIN ");
-    from_item(c, f->b);
+    /* a join on the right is grouped, as SQLAlchemy renders it */
+    if (f->b && f->b->kind == RT_N_JOIN) {
+      CH('(');
+      from_item(c, f->b);
+      CH(')');
+    } else
+      from_item(c, f->b);
     S(" ON ");
     rt_c_expr(c, f->c);
     break;

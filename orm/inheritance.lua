@@ -705,12 +705,38 @@ function hooks.load_expired(obj, key)
   return (C.get(obj, m.slots[key]))
 end
 
--- rows of the base table of m's hierarchy (lazy and selectin loads)
+-- rows of a relationship's load: of the root's table, or of a
+-- subclass's select (see strategies.lua)
 function I.load_polymorphic(s, m, rows, out)
-  local e = new_entity(m)
-  for i, col in ipairs(m.local_table.c) do e.at[ptr(col)] = i end
+  local e
+  if m.inherits then
+    e = entity_of(m)
+  else
+    e = new_entity(m)
+    for i, col in ipairs(m.local_table.c) do e.at[ptr(col)] = i end
+  end
   load_entity(e, s, rows, 1, #rows, false, out, #out)
   return out
+end
+
+-- Company.employees:of_type(Engineer): the relationship narrowed to a
+-- subclass, for join() and any()/has(): its target is the subclass's
+-- tables joined (with the single-table criterion in the ON clause)
+function I.Rel.of_type(r, cls)
+  I.configure()
+  local sub = type(cls) == "table" and rawget(cls, "__mapper__")
+  if not sub or not isa(sub, r.target) then
+    raise("ArgumentError", "of_type: " .. tostring(cls) ..
+          " is not a subclass of " .. tostring(r.target.class))
+  end
+  local n = setmetatable({}, getmetatable(r))
+  for k, v in pairs(r) do n[k] = v end
+  n.target = setmetatable({local_table = sub.selectable or sub.local_table},
+                          {__index = sub})
+  local crit = single_criterion(sub)
+  if crit then n.primaryjoin = sa.and_(I.rel_on(r), crit) end
+  n.of_type_mapper = sub
+  return n
 end
 
 ------------------------------------------------------------------------

@@ -71,7 +71,9 @@ local function lazy_compiled(r, conn)
   r._lazy = r._lazy or {}
   local c = r._lazy[d]
   if c then return c end
-  local stmt = sa.select(r.target.local_table)
+  -- (a subclass of an inheritance hierarchy: the select of its class)
+  local stmt = sa.select(r.target.inherits and r.target.class or
+                         r.target.local_table)
   local n
   if r.secondary then
     local on

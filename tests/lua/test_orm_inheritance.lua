@@ -42,6 +42,7 @@ local function joined_schema()
     name = Column(String(50)),
     employees = relationship("Employee", {back_populates = "company",
                                           order_by = "Employee.employee_id"}),
+    engineers = relationship("Engineer", {viewonly = true}),
   }
   local Employee = Base:class "Employee" {
     __tablename__ = "employees",
@@ -254,6 +255,48 @@ for _, db in ipairs(T.databases()) do
     T.eq(tostring(select(all)), tostring(select(wp)))
     T.eq(names(s:query(Employee):order_by(Employee.employee_id):all()),
          {"Employee e1", "Engineer dilbert", "Manager pointy"})
+  end)
+
+  T.test(pfx .. "joined: of_type joins and any(), a relationship to a " ..
+         "subclass", function()
+    local s <close> = orm.Session(engine)
+    s:add(Company{name = "other"})
+    s:flush()
+    local function companies(q)
+      local out = {}
+      for x in s:scalars(q) do out[#out + 1] = x.name end
+      return out
+    end
+    local q = select(Company):join(Company.employees:of_type(Engineer))
+      :where(Engineer.engineer_info:eq("w"))
+    clear(log)
+    T.eq(companies(q), {"acme"})
+    T.eq(sqls(log), {
+      "SELECT companies.company_id, companies.name \nFROM companies JOIN " ..
+      "(employees JOIN engineers ON employees.employee_id = " ..
+      "engineers.employee_id) ON companies.company_id = " ..
+      "employees.company_id \nWHERE engineers.engineer_info = ?"})
+    local any = Company.employees:of_type(Engineer)
+      :any(Engineer.engineer_info:eq("w"))
+    clear(log)
+    T.eq(companies(select(Company):where(any)), {"acme"})
+    T.eq(sqls(log), {
+      "SELECT companies.company_id, companies.name \nFROM companies \n" ..
+      "WHERE EXISTS (SELECT 1 \nFROM employees JOIN engineers ON " ..
+      "employees.employee_id = engineers.employee_id \nWHERE " ..
+      "companies.company_id = employees.company_id AND " ..
+      "engineers.engineer_info = ?)"})
+    T.eq(companies(select(Company):where(~any)), {"other"})
+    -- Company.engineers: its foreign key is in the parent's table
+    local c = s:scalars(select(Company):where(Company.name:eq("acme"))):one()
+    clear(log)
+    T.eq(names(c.engineers), {"Engineer dilbert"})
+    T.match(sqls(log)[1], "FROM employees JOIN engineers ON " ..
+            "employees.employee_id = engineers.employee_id \nWHERE " ..
+            "employees.company_id = %?$")
+    T.eq(c.engineers[1].engineer_info, "w")
+    T.eq(#log, 1)
+    s:rollback()
   end)
 
   -- single table inheritance ----------------------------------------------
