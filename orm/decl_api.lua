@@ -72,6 +72,9 @@ local function build_class(base, name, mixins, body)
       end
     end
   end
+  -- an AbstractConcreteBase's body is a mixin of its subclasses
+  local acb = rawget(base, "__concrete_body__")
+  if acb then take(acb, true) end
   for _, mx in ipairs(mixins) do take(mx, true) end
   take(body, false)
   setmetatable(cls, {__index = base, __call = class_call,
@@ -88,6 +91,9 @@ local function build_class(base, name, mixins, body)
     resolved[k] = v
   end
   local abstract = resolved.__abstract__
+  if resolved.__concrete_base__ == "abstract" then
+    return I.abstract_concrete_class(base, cls, fields, resolved)
+  end
   local columns, rels = {}, {}
   for k, v in pairs(resolved) do
     if directives[k] then

@@ -59,5 +59,7 @@ I.ident_store = ident_store
 I.ident_vals = ident_vals
 I.idmap_for = idmap_for
 I.base_of = function(m) return m.base_mapper or m end
+-- the mapper whose flush writes m's objects (a hierarchy's root)
+I.flush_group = function(m) return m.flush_root or m.base_mapper or m end
 I.key_of = key_of
 I.pk_values = pk_values

@@ -64,7 +64,7 @@ end
 local function build_part(m, t)
   local tp = ptr(t)
   local p = {mapper = m, class = m.class, local_table = t, ptr = tp,
-             part_of = m, base_mapper = m.base_mapper, keys = m.keys,
+             part_of = m, base_mapper = m.base_mapper or m, keys = m.keys,
              colkeys = {}, insert_none = {}, primary_key = {}, pk_index = {}}
   for i = 1, m.nattrs do
     for _, col in ipairs(m.attr_cols[i]) do
@@ -90,6 +90,7 @@ local function setup_root(m)
   if m.family then return end
   m.base_mapper = m
   m.family = {m}
+  m.flush_members = {m} -- the family and concrete subclasses
   m.subclasses = {}
   m.polymorphic_map = m.polymorphic_map or {}
   m.tables = {m.local_table}
@@ -132,6 +133,8 @@ end
 
 -- __mapper_args__ of a class mapped to its own table (see decl_api.lua)
 function I.polymorphic_base(m, margs)
+  -- the helper classes of concrete inheritance (see concrete.lua)
+  if I.concrete_root(m, margs) then return end
   local on, ident = margs.polymorphic_on, margs.polymorphic_identity
   if on == nil and ident == nil and margs.with_polymorphic == nil then return end
   setup_root(m)
@@ -161,7 +164,11 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
   local margs = resolved.__mapper_args__ or {}
   local name = cls.__name__
   if margs.concrete then
-    raise("ArgumentError", "concrete table inheritance is not supported")
+    if not tbl then
+      raise("InvalidRequestError", "Class '" .. name .. "' is concrete " ..
+            "and needs a __tablename__ or __table__ of its own")
+    end
+    return I.concrete_class(base, parent, cls, resolved, rels, tbl, attr_keys)
   end
   local root = parent.base_mapper or parent
   setup_root(root)
@@ -275,6 +282,7 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
   for key, spec in pairs(rels) do hooks.add_relationship(m, key, spec) end
   parent.subclasses[#parent.subclasses + 1] = m
   root.family[#root.family + 1] = m
+  root.flush_members[#root.flush_members + 1] = m
   local ident = margs.polymorphic_identity
   if ident ~= nil then
     m.polymorphic_identity = ident
@@ -297,6 +305,7 @@ end
 
 -- after configure(): subclasses have their ancestors' relationships
 function hooks.configured()
+  I.map_abstract_concrete()
   for root in pairs(roots) do
     for _, m in ipairs(root.family) do
       local p = m.inherits
@@ -368,9 +377,14 @@ local function layout(e, sub)
   local colpos, pkpos = {}, {}
   for i = 1, sub.nattrs do
     local p = 0
-    for _, col in ipairs(sub.attr_cols[i]) do
-      local q = e.at[ptr(col)]
-      if q then p = q end
+    if e.at_name then
+      -- a polymorphic union: the columns of each table by name
+      p = e.at_name[sub.colkeys[i]] or 0
+    else
+      for _, col in ipairs(sub.attr_cols[i]) do
+        local q = e.at[ptr(col)]
+        if q then p = q end
+      end
     end
     colpos[i] = p
   end
@@ -383,12 +397,11 @@ end
 -- rows from..to of entity e into objects, each of its row's class
 local function load_entity(e, s, rows, from, to, populate, out, outn, gaps)
   local m = e.mapper
-  local idmap = idmap_for(s, m)
-  local dpos = m.poly_idx and layout(e, m)[1][m.poly_idx] or 0
+  local dpos = e.dpos or m.poly_idx and layout(e, m)[1][m.poly_idx] or 0
   if dpos == 0 then
     local c = layout(e, m)
-    return C.load(rows, from, to, m.class, m.mt, m.nattrs, c[1], c[2], idmap,
-                  s.id, populate, out, outn, gaps)
+    return C.load(rows, from, to, m.class, m.mt, m.nattrs, c[1], c[2],
+                  idmap_for(s, m), s.id, populate, out, outn, gaps)
   end
   local i = from
   while i <= to do
@@ -396,8 +409,9 @@ local function load_entity(e, s, rows, from, to, populate, out, outn, gaps)
     local j = i
     while j < to and class_for(m, rows[j + 1][dpos]) == sub do j = j + 1 end
     local c = layout(e, sub)
+    -- (a concrete class has an identity map of its own)
     outn = C.load(rows, i, j, sub.class, sub.mt, sub.nattrs, c[1], c[2],
-                  idmap, s.id, populate, out, outn, gaps)
+                  idmap_for(s, sub), s.id, populate, out, outn, gaps)
     i = j + 1
   end
   return outn
@@ -474,8 +488,12 @@ local function entity_for(x)
   if type(x) ~= "table" then return nil end
   local wp = rawget(x, "__with_polymorphic__")
   if wp then return entity_of(wp.mapper, wp.subs) end
+  -- an AbstractConcreteBase is mapped when the mappers are configured
+  if rawget(x, "__concrete_body__") then I.configure() end
   local m = rawget(x, "__mapper__")
+  if m and m.concrete_entity then return m:concrete_entity() end
   if not m or not m.family and not m.inherits then return nil end
+  if m.concrete then return nil end -- a class of its own table
   local subs
   if m.with_polymorphic_arg ~= nil then
     local spec = m.with_polymorphic_arg
@@ -517,6 +535,13 @@ local function extend_ents(stmt, ents)
 end
 
 local core_select = sa.select
+
+-- an entity's row positions moved by d (items before it)
+local function shift(e, d)
+  for p, q in pairs(e.at) do e.at[p] = q + d end
+  for name, q in pairs(e.at_name or {}) do e.at_name[name] = q + d end
+  if e.dpos then e.dpos = e.dpos + d end
+end
 local node_methods = getmetatable(sa.literal_column("1")).__methods
 local where = node_methods.where
 
@@ -543,7 +568,7 @@ local function orm_select(...)
     if e then
       for _, col in ipairs(e.cols) do items[#items + 1] = col end
       e.pos, e.width = pos, #e.cols
-      for p, q in pairs(e.at) do e.at[p] = q + pos - 1 end
+      shift(e, pos - 1)
       pos = pos + #e.cols
       ents[#ents + 1] = e
       if e.from then froms[#froms + 1] = e.from end
@@ -570,7 +595,7 @@ local function orm_select(...)
                  name = mp and mp.class.__name__ or it[3]}
       for j = i + 1, n do
         if found[j] then
-          for q, v in pairs(found[j].at) do found[j].at[q] = v + it[2] - 1 end
+          shift(found[j], it[2] - 1)
           found[j].pos = found[j].pos + it[2] - 1
         end
       end
@@ -653,7 +678,8 @@ local orig_load_expired = hooks.load_expired
 function hooks.load_expired(obj, key)
   local m = mapper_of(obj)
   local s = session_of(obj)
-  if not m.inherits or not s or C.lifecycle(obj) == "detached" then
+  if not m.inherits or m.concrete or not s or
+     C.lifecycle(obj) == "detached" then
     return orig_load_expired(obj, key)
   end
   local missing, tables = {}, {}
@@ -761,9 +787,12 @@ local function runs_for(objs, tp)
   return out
 end
 
--- sorted by key, as emit_updates and emit_deletes sort
+-- Each object's state changes once, with its first table's statement
+-- (the root's, or a concrete class's own table).
+local function own_rows(part) return part.mapper.flush_root ~= nil end
+
 function I.emit_hierarchy_saves(s, conn, root, sv, all_syncs, done)
-  for _, m in ipairs(root.family) do
+  for _, m in ipairs(root.flush_members) do
     for _, e in ipairs(all_syncs and all_syncs[m] or {}) do I.apply_sync(e) end
   end
   for ti, t in ipairs(root.all_tables) do
@@ -771,12 +800,12 @@ function I.emit_hierarchy_saves(s, conn, root, sv, all_syncs, done)
     for _, run_ in ipairs(runs_for(sv.upd, tp)) do
       local n = #done.upd
       I.emit_updates(s, conn, run_[1], run_[2], done)
-      if ti > 1 then done.upd[n + 1] = nil end
+      if ti > 1 and not own_rows(run_[1]) then done.upd[n + 1] = nil end
     end
     for _, run_ in ipairs(runs_for(sv.ins, tp)) do
       local n = #done.ins
       I.emit_inserts(s, conn, run_[1], run_[2], done)
-      if ti > 1 then done.ins[n + 1] = nil end
+      if ti > 1 and not own_rows(run_[1]) then done.ins[n + 1] = nil end
     end
   end
 end
@@ -786,7 +815,7 @@ function I.emit_hierarchy_deletes(s, conn, root, objs, done)
     for _, run_ in ipairs(runs_for(objs, ptr(root.all_tables[ti]))) do
       local n = #done.del
       I.emit_deletes(s, conn, run_[1], run_[2], done)
-      if ti > 1 then
+      if ti > 1 and not own_rows(run_[1]) then
         for k = #done.del, n + 1, -1 do done.del[k] = nil end
       end
     end
@@ -833,3 +862,10 @@ function orm.with_polymorphic(base, classes)
       return "with_polymorphic(" .. m.class.__name__ .. ")"
     end})
 end
+
+-- for the other files of the ORM
+I.inh = {new_entity = new_entity, setup_root = setup_root,
+         build_part = build_part, load_entity = load_entity, isa = isa,
+         self_and_descendants = self_and_descendants, roots = roots,
+         set_identity_on_init = set_identity_on_init, stmt_ents = stmt_ents,
+         core_select = core_select, copy = copy}

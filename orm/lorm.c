@@ -53,6 +53,8 @@
 **   inheritance.lua      joined and single table inheritance: subclass
 **                        mappers, polymorphic loading, selects of
 **                        subclasses, with_polymorphic, a hierarchy's flush
+**   concrete.lua         concrete table inheritance: polymorphic_union,
+**                        ConcreteBase, AbstractConcreteBase
 **
 ** Each file gets (sa, orm, C, I): the core module, the orm module table,
 ** the primitives below, and I, where a file puts what others use (its

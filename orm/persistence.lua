@@ -210,7 +210,7 @@ local function emit_inserts(s, conn, m, objs, done)
 end
 
 local function emit_deletes(s, conn, m, objs, done)
-  if m.subclasses and not m.part_of then
+  if m.family then
     return I.emit_hierarchy_deletes(s, conn, m, objs, done)
   end
   local keys, bykey = {}, {}
@@ -261,7 +261,7 @@ end
 -- pending rows in levels, each after the rows it refers to
 
 local function emit_saves(s, conn, m, sv, syncs, done, all_syncs)
-  if m.subclasses then
+  if m.family then
     return I.emit_hierarchy_saves(s, conn, m, sv, all_syncs, done)
   end
   if not m.self_ref or #sv.ins < 2 then

@@ -333,20 +333,20 @@ function Session:flush()
   local order = {}
   -- (an inheritance hierarchy's objects are written together)
   for _, obj in ipairs(I.pending_list(self)) do
-    local m = I.base_of(mapper_of(obj))
+    local m = I.flush_group(mapper_of(obj))
     local sv = saves[m]
     if not sv then sv = {ins = {}, upd = {}}; saves[m] = sv end
     sv.ins[#sv.ins + 1] = obj
   end
   for obj in pairs(self._dirty) do
     if not self._deleted[obj] then
-      local m = I.base_of(mapper_of(obj))
+      local m = I.flush_group(mapper_of(obj))
       saves[m] = saves[m] or {ins = {}, upd = {}}
       table.insert(saves[m].upd, obj)
     end
   end
   for obj in pairs(self._deleted) do
-    local m = I.base_of(mapper_of(obj))
+    local m = I.flush_group(mapper_of(obj))
     dels[m] = dels[m] or {}
     table.insert(dels[m], obj)
   end

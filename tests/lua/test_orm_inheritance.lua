@@ -19,9 +19,10 @@ end
 local function clear(log) for i = #log, 1, -1 do log[i] = nil end end
 
 -- PostgreSQL's placeholders are $n; MariaDB and SQLite write ?; MySQL's
--- dialect writes INNER JOIN (as SQLAlchemy's does)
+-- dialect writes INNER JOIN and casts to CHAR (as SQLAlchemy's does)
 local function norm(sql)
-  return (sql:gsub("%$%d+", "?"):gsub("INNER JOIN", "JOIN"))
+  return (sql:gsub("%$%d+", "?"):gsub("INNER JOIN", "JOIN")
+             :gsub("AS CHAR%(", "AS VARCHAR("))
 end
 
 -- the statements, normalized; on PostgreSQL an INSERT whose key the
@@ -94,6 +95,65 @@ local function single_schema()
     __mapper_args__ = {polymorphic_identity = "boss"},
   }
   return Base, Employee, Manager, Engineer, Boss
+end
+
+-- seed 004: ConcreteBase
+local function concrete_schema()
+  local Base = orm.declarative_base()
+  local Employee = Base:class("Employee", orm.ConcreteBase) {
+    __tablename__ = "c_employee",
+    employee_id = Column(Integer, {primary_key = true}),
+    name = Column(String(50)),
+    __mapper_args__ = {polymorphic_identity = "employee", concrete = true},
+  }
+  local Manager = Employee:class "Manager" {
+    __tablename__ = "c_manager",
+    employee_id = Column(Integer, {primary_key = true}),
+    name = Column(String(50)),
+    manager_data = Column(String(40)),
+    __mapper_args__ = {polymorphic_identity = "manager", concrete = true},
+  }
+  local Engineer = Employee:class "Engineer" {
+    __tablename__ = "c_engineer",
+    employee_id = Column(Integer, {primary_key = true}),
+    name = Column(String(50)),
+    engineer_info = Column(String(40)),
+    __mapper_args__ = {polymorphic_identity = "engineer", concrete = true},
+  }
+  return Base, Employee, Manager, Engineer
+end
+
+-- seed 004: AbstractConcreteBase with declared attributes
+local function abstract_schema(strict)
+  local Base = orm.declarative_base()
+  local Company = Base:class "Company" {
+    __tablename__ = "a_company",
+    id = Column(Integer, {primary_key = true}),
+  }
+  local Employee = Base:class("Employee", orm.AbstractConcreteBase) {
+    strict_attrs = strict,
+    employee_id = Column(Integer, {primary_key = true}),
+    company_id = orm.declared_attr(function(cls)
+      return Column(ForeignKey("a_company.id"))
+    end),
+    company = orm.declared_attr(function(cls)
+      return relationship("Company")
+    end),
+  }
+  local Manager = Employee:class "Manager" {
+    __tablename__ = "a_manager",
+    name = Column(String(50)),
+    manager_data = Column(String(40)),
+    __mapper_args__ = {polymorphic_identity = "manager", concrete = true},
+  }
+  local Engineer = Employee:class "Engineer" {
+    __tablename__ = "a_engineer",
+    name = Column(String(50)),
+    engineer_info = Column(String(40)),
+    __mapper_args__ = {polymorphic_identity = "engineer", concrete = true},
+  }
+  Base.registry:configure()
+  return Base, Company, Employee, Manager, Engineer
 end
 
 local function names(objs)
@@ -371,6 +431,137 @@ for _, db in ipairs(T.databases()) do
     s:commit()
     T.eq(names(s:scalars(select(SManager)):all()), {"Boss b"})
   end)
+
+  -- concrete table inheritance --------------------------------------------
+  local CBase, CEmployee, CManager, CEngineer = concrete_schema()
+  CBase.metadata:drop_all(engine)
+  CBase.metadata:create_all(engine)
+  local union = "(SELECT c_employee.employee_id AS employee_id, " ..
+    "c_employee.name AS name, CAST(NULL AS VARCHAR(40)) AS manager_data, " ..
+    "CAST(NULL AS VARCHAR(40)) AS engineer_info, 'employee' AS type \n" ..
+    "FROM c_employee UNION ALL SELECT c_manager.employee_id AS " ..
+    "employee_id, c_manager.name AS name, c_manager.manager_data AS " ..
+    "manager_data, CAST(NULL AS VARCHAR(40)) AS engineer_info, 'manager' " ..
+    "AS type \nFROM c_manager UNION ALL SELECT c_engineer.employee_id AS " ..
+    "employee_id, c_engineer.name AS name, CAST(NULL AS VARCHAR(40)) AS " ..
+    "manager_data, c_engineer.engineer_info AS engineer_info, 'engineer' " ..
+    "AS type \nFROM c_engineer) AS pjoin"
+
+  T.test(pfx .. "ConcreteBase: the polymorphic union", function()
+    T.eq(tostring(select(CEmployee)),
+      "SELECT pjoin.employee_id, pjoin.name, pjoin.type, " ..
+      "pjoin.manager_data, pjoin.engineer_info \nFROM " .. union)
+    T.eq(tostring(select(CManager)),
+      "SELECT pjoin.employee_id, pjoin.name, pjoin.manager_data, " ..
+      "pjoin.type \nFROM (SELECT c_manager.employee_id AS employee_id, " ..
+      "c_manager.name AS name, c_manager.manager_data AS manager_data, " ..
+      "'manager' AS type \nFROM c_manager) AS pjoin")
+    local m = orm.inspect(CManager)
+    T.eq(m.concrete, true)
+    T.ok(m.inherits == orm.inspect(CEmployee))
+    T.ok(orm.inspect(CEmployee).polymorphic_map.engineer ==
+         orm.inspect(CEngineer))
+  end)
+
+  T.test(pfx .. "ConcreteBase: flush per table, polymorphic load", function()
+    local s <close> = orm.Session(engine)
+    s:add_all{CEngineer{name = "g1", engineer_info = "gi"},
+              CManager{name = "m1", manager_data = "md"},
+              CEmployee{name = "e1"}}
+    clear(log)
+    s:commit()
+    -- the hierarchy's tables in their order, whatever the order added
+    T.eq(sqls(log), {
+      "INSERT INTO c_employee (name) VALUES (?)",
+      "INSERT INTO c_manager (name, manager_data) VALUES (?, ?)",
+      "INSERT INTO c_engineer (name, engineer_info) VALUES (?, ?)"})
+    clear(log)
+    local objs = s:scalars(select(CEmployee):order_by(CEmployee.name)):all()
+    T.eq(sqls(log), {
+      "SELECT pjoin.employee_id, pjoin.name, pjoin.type, " ..
+      "pjoin.manager_data, pjoin.engineer_info \nFROM " .. union ..
+      " ORDER BY pjoin.name"})
+    T.eq(names(objs), {"Employee e1", "Engineer g1", "Manager m1"})
+    -- each class has its own keys: three objects with key 1
+    for _, o in ipairs(objs) do T.eq(o.employee_id, 1) end
+    T.eq(objs[3].manager_data, "md")
+    T.eq(objs[2].engineer_info, "gi")
+    T.eq(#log, 1)
+    local ms = s:scalars(select(CManager)):all()
+    T.eq(#ms, 1)
+    T.ok(ms[1] == objs[3])
+    clear(log)
+    s:delete(objs[2])
+    s:commit()
+    T.eq(sqls(log), {"DELETE FROM c_engineer WHERE c_engineer.employee_id = ?"})
+  end)
+  CBase.metadata:drop_all(engine)
+
+  local ABase, ACompany, AEmployee, AManager, AEngineer = abstract_schema()
+  ABase.metadata:drop_all(engine)
+  ABase.metadata:create_all(engine)
+  local aunion = "(SELECT a_engineer.employee_id AS employee_id, " ..
+    "a_engineer.name AS name, a_engineer.engineer_info AS engineer_info, " ..
+    "a_engineer.company_id AS company_id, CAST(NULL AS VARCHAR(40)) AS " ..
+    "manager_data, 'engineer' AS type \nFROM a_engineer UNION ALL SELECT " ..
+    "a_manager.employee_id AS employee_id, a_manager.name AS name, " ..
+    "CAST(NULL AS VARCHAR(40)) AS engineer_info, a_manager.company_id AS " ..
+    "company_id, a_manager.manager_data AS manager_data, 'manager' AS " ..
+    "type \nFROM a_manager) AS pjoin"
+
+  T.test(pfx .. "AbstractConcreteBase: declared attributes per subclass, " ..
+         "the base over the union", function()
+    local cols = {}
+    for i, c in ipairs(AManager.__table__.c) do cols[i] = c.name end
+    T.eq(cols, {"employee_id", "name", "manager_data", "company_id"})
+    T.eq(tostring(select(AEmployee)),
+      "SELECT pjoin.employee_id, pjoin.name, pjoin.engineer_info, " ..
+      "pjoin.company_id, pjoin.manager_data, pjoin.type \nFROM " .. aunion)
+    local has = select(AEmployee):filter(AEmployee.company:has{id = 5})
+    T.eq(tostring(has),
+      "SELECT pjoin.employee_id, pjoin.name, pjoin.engineer_info, " ..
+      "pjoin.company_id, pjoin.manager_data, pjoin.type \nFROM " .. aunion ..
+      " \nWHERE EXISTS (SELECT 1 \nFROM a_company \nWHERE a_company.id = " ..
+      "pjoin.company_id AND a_company.id = :id_1)")
+    local s <close> = orm.Session(engine)
+    local c = ACompany{id = 5}
+    s:add(c)
+    s:add_all{AManager{name = "m1", manager_data = "md", company = c},
+              AEngineer{name = "g1", engineer_info = "gi"}}
+    clear(log)
+    s:commit()
+    T.eq(sqls(log), {
+      "INSERT INTO a_company (id) VALUES (?)",
+      "INSERT INTO a_engineer (name, engineer_info, company_id) VALUES " ..
+      "(?, ?, ?)",
+      "INSERT INTO a_manager (name, manager_data, company_id) VALUES " ..
+      "(?, ?, ?)"})
+    T.eq(log[3].params, {"m1", "md", 5})
+    local objs = s:scalars(select(AEmployee):order_by(AEmployee.name)):all()
+    T.eq(names(objs), {"Engineer g1", "Manager m1"})
+    T.eq(names(s:scalars(has):all()), {"Manager m1"})
+    T.ok(objs[2].company == c)
+  end)
+
+  T.test(pfx .. "AbstractConcreteBase: strict_attrs maps only the base's " ..
+         "own attributes", function()
+    local XBase, _, XEmployee, XManager = abstract_schema(true)
+    T.eq(tostring(select(XEmployee)),
+      "SELECT pjoin.employee_id, pjoin.company_id, pjoin.type \nFROM " ..
+      aunion)
+    T.eq(orm.inspect(XEmployee).attrs.name, nil)
+    T.ok(orm.inspect(XManager).attrs.name ~= nil)
+    local s <close> = orm.Session(engine)
+    local objs = s:scalars(select(XEmployee):order_by(XEmployee.employee_id))
+      :all()
+    -- the subclass's other columns load from its table when read
+    local got = {}
+    for i, o in ipairs(objs) do got[i] = o.__class__.__name__ .. " " .. o.name end
+    table.sort(got)
+    T.eq(got, {"Engineer g1", "Manager m1"})
+    T.ok(XBase ~= ABase)
+  end)
+  ABase.metadata:drop_all(engine)
 
   Base.metadata:drop_all(engine)
   SBase.metadata:drop_all(engine)
