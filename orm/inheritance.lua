@@ -615,6 +615,28 @@ local function orm_select(...)
 end
 sa.select = orm_select
 
+-- filter_by{k = v}: attribute k of entity e equal to v, in key order;
+-- nil when a name is not one of e's attributes
+local function by_attributes(e, kw)
+  local m = e and e.mapper
+  if not m or type(kw) ~= "table" or C.node_kind(kw) then return nil end
+  local keys, conds = {}, {}
+  for k in pairs(kw) do
+    if type(k) ~= "string" or not m.slots[k] then return nil end
+    keys[#keys + 1] = k
+  end
+  table.sort(keys)
+  for i, k in ipairs(keys) do
+    local cols = m.attr_cols and m.attr_cols[m.slots[k]]
+    local col = cols and cols[1] or m.attrs[k]
+    if e.at_name then col = e.cols[e.at_name[m.colkeys[m.slots[k]]] - e.pos + 1] end
+    local v = kw[k]
+    conds[i] = col:eq(v)
+  end
+  if #conds == 0 then return nil end
+  return #conds == 1 and conds[1] or sa.and_(table.unpack(conds))
+end
+
 -- The generative methods carry the entities; the single-table criterion
 -- stays the last term of the WHERE clause (as SQLAlchemy adds it when
 -- compiling): the method is applied to the statement without it, and
@@ -628,6 +650,11 @@ for _, name in ipairs({"where", "filter", "filter_by", "order_by", "limit",
   node_methods[name] = function(stmt, ...)
     local info = stmt_ents[stmt]
     if not info then return f(stmt, ...) end
+    if name == "filter_by" then
+      -- the names are the attributes of the entity, whichever its table
+      local crit = by_attributes(info.ents[1], ...)
+      if crit then return node_methods.where(stmt, crit) end
+    end
     local out, nocrit
     if info.crit then
       nocrit = f(info.nocrit, ...)

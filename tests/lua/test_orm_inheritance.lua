@@ -432,6 +432,75 @@ for _, db in ipairs(T.databases()) do
     T.eq(names(s:scalars(select(SManager)):all()), {"Boss b"})
   end)
 
+  T.test(pfx .. "mixed single and joined subclasses, mapper-level " ..
+         "with_polymorphic, a relationship to a single-table subclass",
+         function()
+    local XBase = orm.declarative_base()
+    local XCompany = XBase:class "Company" {
+      __tablename__ = "x_companies",
+      company_id = Column(Integer, {primary_key = true}),
+      managers = relationship("Manager", {viewonly = true}),
+    }
+    local XEmployee = XBase:class "Employee" {
+      __tablename__ = "x_employees",
+      employee_id = Column(Integer, {primary_key = true}),
+      name = Column(String(50)),
+      type = Column(String(30), {nullable = false}),
+      company_id = Column(ForeignKey("x_companies.company_id")),
+      __mapper_args__ = {polymorphic_on = "type",
+                         polymorphic_identity = "employee",
+                         with_polymorphic = "*"},
+    }
+    local XManager = XEmployee:class "Manager" {
+      manager_data = Column(String(50)),
+      __mapper_args__ = {polymorphic_identity = "manager"},
+    }
+    local XEngineer = XEmployee:class "Engineer" {
+      __tablename__ = "x_engineers",
+      employee_id = Column(Integer, ForeignKey("x_employees.employee_id"),
+                           {primary_key = true}),
+      engineer_info = Column(String(50)),
+      __mapper_args__ = {polymorphic_identity = "engineer"},
+    }
+    XBase.metadata:drop_all(engine)
+    XBase.metadata:create_all(engine)
+    local s <close> = orm.Session(engine)
+    s:add(XCompany{company_id = 1})
+    s:add_all{XEmployee{name = "e", company_id = 1},
+              XManager{name = "m", company_id = 1, manager_data = "x"},
+              XEngineer{name = "g", company_id = 1, engineer_info = "i"}}
+    s:commit()
+    clear(log)
+    local objs = s:scalars(select(XEmployee):order_by(XEmployee.employee_id))
+      :all()
+    T.eq(sqls(log), {
+      "SELECT x_employees.employee_id, x_employees.name, x_employees.type, " ..
+      "x_employees.company_id, x_employees.manager_data, " ..
+      "x_engineers.employee_id AS employee_id_1, x_engineers.engineer_info " ..
+      "\nFROM x_employees LEFT OUTER JOIN x_engineers ON " ..
+      "x_employees.employee_id = x_engineers.employee_id ORDER BY " ..
+      "x_employees.employee_id"})
+    T.eq(names(objs), {"Employee e", "Manager m", "Engineer g"})
+    T.eq(objs[2].manager_data, "x")
+    T.eq(objs[3].engineer_info, "i")
+    T.eq(#log, 1)
+    s:expunge_all()
+    clear(log)
+    local c = s:get(XCompany, 1)
+    T.eq(names(c.managers), {"Manager m"})
+    T.match(sqls(log)[2], "FROM x_employees \nWHERE " ..
+            "x_employees.company_id = %? AND x_employees.type IN %(%?%)$")
+    T.eq(log[2].params, {1, "manager"})
+    T.eq(tostring(select(XEngineer):filter_by{name = "i"}),
+      "SELECT x_engineers.employee_id, x_employees.employee_id AS " ..
+      "employee_id_1, x_employees.name, x_employees.type, " ..
+      "x_employees.company_id, x_engineers.engineer_info \nFROM " ..
+      "x_employees JOIN x_engineers ON x_employees.employee_id = " ..
+      "x_engineers.employee_id \nWHERE x_employees.name = :name_1")
+    s:close()
+    XBase.metadata:drop_all(engine)
+  end)
+
   -- concrete table inheritance --------------------------------------------
   local CBase, CEmployee, CManager, CEngineer = concrete_schema()
   CBase.metadata:drop_all(engine)
