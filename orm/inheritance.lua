@@ -491,8 +491,12 @@ local function entity_for(x)
   -- an AbstractConcreteBase is mapped when the mappers are configured
   if rawget(x, "__concrete_body__") then I.configure() end
   local m = rawget(x, "__mapper__")
-  if m and m.concrete_entity then return m:concrete_entity() end
-  if not m or not m.family and not m.inherits then return nil end
+  -- (a class outside any hierarchy is the common case: raw fields only)
+  if not m or not (rawget(m, "family") or rawget(m, "inherits") or
+                   rawget(m, "concrete_entity")) then
+    return nil
+  end
+  if m.concrete_entity then return m:concrete_entity() end
   if m.concrete then return nil end -- a class of its own table
   local subs
   if m.with_polymorphic_arg ~= nil then
@@ -770,6 +774,16 @@ function I.load_polymorphic(s, m, rows, out)
   end
   load_entity(e, s, rows, 1, #rows, false, out, #out)
   return out
+end
+
+-- rows of a joined eager load of a relationship to a hierarchy's class:
+-- colpos[i] is the row position of m's attribute i (see strategies.lua)
+function I.load_joined_polymorphic(s, m, rows, colpos, got)
+  local e = new_entity(m)
+  for i = 1, m.nattrs do
+    for _, col in ipairs(m.attr_cols[i]) do e.at[ptr(col)] = colpos[i] end
+  end
+  load_entity(e, s, rows, 1, #rows, false, got, 0, true)
 end
 
 -- Company.employees:of_type(Engineer): the relationship narrowed to a

@@ -107,7 +107,8 @@ end
 -- value changed, rows with the same changed set batched, in key order.
 local function emit_updates(s, conn, m, objs, done)
   done.upd[#done.upd + 1] = {m, objs}
-  local sigs = C.update_sigs(objs, m.part_of and m.colkeys) -- see part_of
+  -- (m may be one table's part of a hierarchy: only its columns count)
+  local sigs = C.update_sigs(objs, m.part_of and m.colkeys)
   local keys, byobj, n = {}, {}, 0
   local single = #m.pk_index == 1
   for r, obj in ipairs(objs) do

@@ -571,6 +571,8 @@ function Session:get(cls, ident)
   local obj = map and map[key]
   if obj ~= nil then
     if self._deleted[obj] then return nil end
+    -- (an object of another class of the hierarchy is not one of cls)
+    if not I.isa(mapper_of(obj), m) then return nil end
     -- an expired object is loaded now; a vanished row gives nil
     local ok = true
     for _, i in ipairs(m.pk_index) do

@@ -403,9 +403,14 @@ local function fill_joined(r_, rows, parents)
       j.seen, j.placed = seen, placed
     end
     local got = {}
-    C.load(rows, 1, #rows, r.target.class, r.target.mt, r.target.nattrs,
-           j.colpos, j.pkpos, idmap_for(s, r.target), s.id, false, got, 0,
-           true)
+    if r.target.polymorphic_map then
+      -- each row's class by its discriminator (see inheritance.lua)
+      I.load_joined_polymorphic(s, r.target, rows, j.colpos, got)
+    else
+      C.load(rows, 1, #rows, r.target.class, r.target.mt, r.target.nattrs,
+             j.colpos, j.pkpos, idmap_for(s, r.target), s.id, false, got, 0,
+             true)
+    end
     local uselist = r.uselist
     for i = 1, #rows do
       local p = parents[i]

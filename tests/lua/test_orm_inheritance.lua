@@ -290,6 +290,24 @@ for _, db in ipairs(T.databases()) do
     T.eq(s:get(Engineer, 2).name, "dilbert")
   end)
 
+  T.test(pfx .. "joined: eager loads of a relationship to the base, get " ..
+         "of another class", function()
+    local s <close> = orm.Session(engine)
+    for _, opt in ipairs({orm.joinedload, orm.selectinload}) do
+      s:expunge_all()
+      local c = s:scalars(select(Company):options(opt(Company.employees)))
+        :unique():all()[1]
+      T.eq(names(c.employees), {"Employee e1", "Engineer dilbert",
+                                "Manager pointy"})
+      T.eq(c.employees[3].manager_data, "q")
+    end
+    -- key 3 is a Manager: not an Engineer (SQLAlchemy's get gives None)
+    T.eq(s:get(Engineer, 3), nil)
+    T.eq(s:get(Manager, 3).name, "pointy")
+    s:expunge_all()
+    T.eq(s:get(Engineer, 3), nil)
+  end)
+
   T.test(pfx .. "joined: with_polymorphic loads every table at once",
          function()
     local s <close> = orm.Session(engine)
