@@ -102,6 +102,7 @@ end
 -- the union of m's table and its subclasses' (cached while they are the
 -- same classes)
 local function union_of(m)
+  if rawget(m, "poly_selectable") then return m.poly_selectable end
   local list = inh.self_and_descendants(m)
   local c = rawget(m, "_union")
   if c and c.n == #list then return c.sel end
@@ -155,9 +156,10 @@ local function union_attributes(cls, m)
   mt.__index = function(c, k)
     local col = m.attrs[k]
     if col ~= nil and type(k) == "string" then
-      local u = union_of(m).c[col.key]
-      if u ~= nil then return u end
+      local ok, u = pcall(function() return union_of(m).c[col.key] end)
+      if ok and u ~= nil then return u end
     end
+    if parent == nil then return nil end
     return parent[k]
   end
 end
@@ -204,7 +206,7 @@ function I.concrete_class(base, parent, cls, resolved, rels, tbl, attr_keys)
     root.all_tables[#root.all_tables + 1] = tbl
     root.flush_members[#root.flush_members + 1] = m
   end
-  if root.concrete_entity then
+  if root.concrete_base then
     m.concrete_entity = concrete_entity
     union_attributes(cls, m)
   end
@@ -229,7 +231,7 @@ function I.concrete_root(m, margs)
   if rawget(cls, "__concrete_base__") ~= "concrete" then return false end
   inh.setup_root(m)
   m.discriminator_name = rawget(cls, "_concrete_discriminator_name") or "type"
-  m.concrete_entity = concrete_entity
+  m.concrete_entity, m.concrete_base = concrete_entity, true
   local ident = margs.polymorphic_identity
   if ident ~= nil then
     m.polymorphic_identity = ident
@@ -237,6 +239,27 @@ function I.concrete_root(m, margs)
   end
   union_attributes(cls, m)
   return true
+end
+
+-- map_imperatively(Employee, employees, {with_polymorphic = {"*", pjoin},
+-- polymorphic_on = pjoin.c.type, ...}): the classical concrete mapping,
+-- the base's rows and its subclasses' from the union given
+function I.polymorphic_selectable(m, margs)
+  inh.setup_root(m)
+  local on = margs.polymorphic_on
+  if on == nil then
+    raise("ArgumentError", "with_polymorphic with a selectable needs " ..
+          "polymorphic_on")
+  end
+  m.poly_selectable = margs.with_polymorphic[2]
+  m.discriminator_name = type(on) == "string" and on or on.key
+  m.concrete_entity = concrete_entity
+  local ident = margs.polymorphic_identity
+  if ident ~= nil then
+    m.polymorphic_identity = ident
+    m.polymorphic_map[ident] = m
+  end
+  union_attributes(m.class, m)
 end
 
 ------------------------------------------------------------------------

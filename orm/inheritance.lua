@@ -137,6 +137,11 @@ function I.polymorphic_base(m, margs)
   if I.concrete_root(m, margs) then return end
   local on, ident = margs.polymorphic_on, margs.polymorphic_identity
   if on == nil and ident == nil and margs.with_polymorphic == nil then return end
+  local wp = margs.with_polymorphic
+  if type(wp) == "table" and wp[2] ~= nil and C.node_kind(wp[2]) then
+    -- {"*", selectable}: rows come from that selectable (a union)
+    return I.polymorphic_selectable(m, margs)
+  end
   setup_root(m)
   if on ~= nil then
     m.poly_idx = attr_index(m, on)
@@ -910,3 +915,62 @@ I.inh = {new_entity = new_entity, setup_root = setup_root,
          self_and_descendants = self_and_descendants, roots = roots,
          set_identity_on_init = set_identity_on_init, stmt_ents = stmt_ents,
          core_select = core_select, copy = copy}
+
+------------------------------------------------------------------------
+-- imperative mapping and the legacy Query
+------------------------------------------------------------------------
+
+-- registry:map_imperatively(cls, table, {inherits = Parent,
+-- polymorphic_on = col, polymorphic_identity = v, with_polymorphic,
+-- concrete, properties}): the classical form of the seed's examples
+local Registry = getmetatable(orm.registry()).__index
+local map_imperatively = Registry.map_imperatively
+function Registry:map_imperatively(cls, tbl, opts)
+  opts = opts or {}
+  local margs = {polymorphic_on = opts.polymorphic_on,
+                 polymorphic_identity = opts.polymorphic_identity,
+                 with_polymorphic = opts.with_polymorphic,
+                 concrete = opts.concrete}
+  local parent = opts.inherits
+  if parent == nil then
+    local m = map_imperatively(self, cls, tbl, opts)
+    I.polymorphic_base(m, margs)
+    return m
+  end
+  local pm = getmetatable(parent) == Mapper and parent or
+             type(parent) == "table" and rawget(parent, "__mapper__")
+  if not pm then
+    raise("ArgumentError", "map_imperatively: inherits must be a mapped " ..
+          "class or its Mapper")
+  end
+  if tbl ~= nil and C.node_kind(tbl) ~= "table" then
+    raise("ArgumentError", "map_imperatively: argument #2 must be a Table")
+  end
+  local mt = getmetatable(cls) or {}
+  mt.__index = mt.__index or pm.class
+  mt.__tostring = mt.__tostring or function(c)
+    return "<class '" .. tostring(rawget(c, "__name__")) .. "'>"
+  end
+  mt.__name = "retort.MappedClass"
+  setmetatable(cls, mt)
+  if rawget(cls, "__name__") == nil then rawset(cls, "__name__", "?") end
+  local rels = {}
+  for k, v in pairs(opts.properties or {}) do
+    if type(v) == "table" and rawget(v, "__kind") == "relationship" then
+      rels[k] = v
+    end
+  end
+  local base = {__mapper__ = pm, registry = self}
+  I.inherit_class(base, cls, {__mapper_args__ = margs}, {}, rels, tbl, {})
+  return rawget(cls, "__mapper__")
+end
+
+-- session:query(Employee):with_polymorphic({Engineer, Manager} | "*"):
+-- the query of orm.with_polymorphic(Employee, ...), before any criterion
+function I.Query.with_polymorphic(q, spec)
+  if not q._fresh then
+    raise("InvalidRequestError", "Query.with_polymorphic() being called " ..
+          "on a Query with existing criterion. ")
+  end
+  return q.session:query(orm.with_polymorphic(q.entity, spec))
+end

@@ -650,6 +650,126 @@ for _, db in ipairs(T.databases()) do
   end)
   ABase.metadata:drop_all(engine)
 
+  -- the seed's classical forms: map_imperatively ---------------------------
+  T.test(pfx .. "imperative joined mapping, Query.with_polymorphic", function()
+    local md = MetaData()
+    local employees = Table("i_employees", md,
+      Column("employee_id", Integer, {primary_key = true}),
+      Column("name", String(50)),
+      Column("type", String(30), {nullable = false}))
+    local engineers = Table("i_engineers", md,
+      Column("employee_id", Integer, ForeignKey("i_employees.employee_id"),
+             {primary_key = true}),
+      Column("engineer_info", String(50)))
+    local managers = Table("i_managers", md,
+      Column("employee_id", Integer, ForeignKey("i_employees.employee_id"),
+             {primary_key = true}),
+      Column("manager_data", String(50)))
+    local IEmployee = {__name__ = "Employee"}
+    local IEngineer = {__name__ = "Engineer"}
+    local IManager = {__name__ = "Manager"}
+    local reg = orm.registry()
+    reg:map_imperatively(IEmployee, employees, {
+      polymorphic_on = employees.c.type, polymorphic_identity = "employee"})
+    reg:map_imperatively(IEngineer, engineers, {
+      inherits = IEmployee, polymorphic_identity = "engineer"})
+    reg:map_imperatively(IManager, managers, {
+      inherits = IEmployee, polymorphic_identity = "manager"})
+    md:drop_all(engine)
+    md:create_all(engine)
+    local s <close> = orm.Session(engine)
+    s:add_all{IEmployee{name = "e1"},
+              IEngineer{name = "dilbert", engineer_info = "w"},
+              IManager{name = "pointy", manager_data = "q"}}
+    s:commit()
+    s:expunge_all()
+    clear(log)
+    local objs = s:query(IEmployee):with_polymorphic({IEngineer, IManager})
+      :filter(or_(IEngineer.engineer_info:eq("w"),
+                  IManager.manager_data:eq("q"))):all()
+    T.eq(names(objs), {"Engineer dilbert", "Manager pointy"})
+    T.eq(objs[1].engineer_info, "w")
+    T.eq(#log, 1)
+    T.match(sqls(log)[1], "\nFROM i_employees LEFT OUTER JOIN i_engineers " ..
+            "ON i_employees.employee_id = i_engineers.employee_id LEFT " ..
+            "OUTER JOIN i_managers ON i_employees.employee_id = " ..
+            "i_managers.employee_id \nWHERE i_engineers.engineer_info = %? " ..
+            "OR i_managers.manager_data = %?$")
+    local ok, err = pcall(function()
+      return s:query(IEmployee):filter(IEmployee.name:eq("x"))
+        :with_polymorphic("*")
+    end)
+    T.ok(not ok)
+    T.eq(err.kind, "InvalidRequestError")
+    s:close()
+    md:drop_all(engine)
+  end)
+
+  T.test(pfx .. "imperative concrete mapping over polymorphic_union",
+         function()
+    local md = MetaData()
+    local employees = Table("ic_employees", md,
+      Column("employee_id", Integer, {primary_key = true}),
+      Column("name", String(50)))
+    local managers = Table("ic_managers", md,
+      Column("employee_id", Integer, {primary_key = true}),
+      Column("name", String(50)),
+      Column("manager_data", String(50)))
+    local engineers = Table("ic_engineers", md,
+      Column("employee_id", Integer, {primary_key = true}),
+      Column("name", String(50)),
+      Column("engineer_info", String(50)))
+    local pjoin = orm.polymorphic_union({{"employee", employees},
+                                         {"manager", managers},
+                                         {"engineer", engineers}},
+                                        "type", "pjoin")
+    local IEmployee = {__name__ = "Employee"}
+    local IManager = {__name__ = "Manager"}
+    local IEngineer = {__name__ = "Engineer"}
+    local reg = orm.registry()
+    local em = reg:map_imperatively(IEmployee, employees, {
+      with_polymorphic = {"*", pjoin}, polymorphic_on = pjoin.c.type,
+      polymorphic_identity = "employee"})
+    reg:map_imperatively(IManager, managers, {
+      inherits = em, concrete = true, polymorphic_identity = "manager"})
+    reg:map_imperatively(IEngineer, engineers, {
+      inherits = em, concrete = true, polymorphic_identity = "engineer"})
+    md:drop_all(engine)
+    md:create_all(engine)
+    local s <close> = orm.Session(engine)
+    s:add_all{IEmployee{name = "e1"},
+              IEngineer{name = "dilbert", engineer_info = "w"},
+              IManager{name = "pointy", manager_data = "q"}}
+    clear(log)
+    s:commit()
+    T.eq(sqls(log), {
+      "INSERT INTO ic_employees (name) VALUES (?)",
+      "INSERT INTO ic_managers (name, manager_data) VALUES (?, ?)",
+      "INSERT INTO ic_engineers (name, engineer_info) VALUES (?, ?)"})
+    clear(log)
+    local objs = s:query(IEmployee):order_by(IEmployee.name):all()
+    T.eq(names(objs), {"Engineer dilbert", "Employee e1", "Manager pointy"})
+    T.eq(sqls(log), {
+      "SELECT pjoin.employee_id, pjoin.name, pjoin.type, " ..
+      "pjoin.manager_data, pjoin.engineer_info \nFROM (SELECT " ..
+      "ic_employees.employee_id AS employee_id, ic_employees.name AS name, " ..
+      "CAST(NULL AS VARCHAR(50)) AS manager_data, CAST(NULL AS " ..
+      "VARCHAR(50)) AS engineer_info, 'employee' AS type \nFROM " ..
+      "ic_employees UNION ALL SELECT ic_managers.employee_id AS " ..
+      "employee_id, ic_managers.name AS name, ic_managers.manager_data AS " ..
+      "manager_data, CAST(NULL AS VARCHAR(50)) AS engineer_info, " ..
+      "'manager' AS type \nFROM ic_managers UNION ALL SELECT " ..
+      "ic_engineers.employee_id AS employee_id, ic_engineers.name AS name, " ..
+      "CAST(NULL AS VARCHAR(50)) AS manager_data, " ..
+      "ic_engineers.engineer_info AS engineer_info, 'engineer' AS type " ..
+      "\nFROM ic_engineers) AS pjoin ORDER BY pjoin.name"})
+    T.eq(objs[1].engineer_info, "w")
+    T.eq(tostring(select(IManager)), "SELECT ic_managers.employee_id, " ..
+         "ic_managers.name, ic_managers.manager_data \nFROM ic_managers")
+    s:close()
+    md:drop_all(engine)
+  end)
+
   Base.metadata:drop_all(engine)
   SBase.metadata:drop_all(engine)
 end
