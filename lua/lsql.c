@@ -824,10 +824,39 @@ static rt_node *checkselect(lua_State *L, const char *fname) {
 }
 
 /* push a select of the columns at first..top */
+/*
+** A mapped class of an inheritance hierarchy (marked by a raw field) is
+** not its table: the ORM builds the select of its columns and FROM (see
+** orm/inheritance.lua).  Returns 1 with that select on top, or 0 when no
+** argument is such a class or the ORM declines.
+*/
+static int orm_select_hook(lua_State *L, int first, int top) {
+  int i, marked = 0;
+  for (i = first; i <= top && !marked; i++) {
+    if (lua_type(L, i) != LUA_TTABLE) continue;
+    lua_pushliteral(L, "__inheritance__");
+    marked = lua_rawget(L, i) != LUA_TNIL;
+    lua_pop(L, 1);
+  }
+  if (!marked) return 0;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, RT_SELECT_HOOK) != LUA_TFUNCTION) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  for (i = first; i <= top; i++) lua_pushvalue(L, i);
+  lua_call(L, top - first + 1, 1);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  return 1;
+}
+
 static int build_select(lua_State *L, int first, int top) {
   rt_node *s;
   lnode *ud;
   int i;
+  if (orm_select_hook(L, first, top)) return 1;
   for (i = first; i <= top; i++) {
     rt_node *c = lsql_tonode(L, i);
     if (!c)
@@ -847,6 +876,8 @@ static int build_select(lua_State *L, int first, int top) {
 
 static int l_select(lua_State *L) {
   int top = lua_gettop(L);
+  /* (a with_polymorphic entity is a table too, not a list) */
+  if (orm_select_hook(L, 1, top)) return 1;
   if (top == 1 && lua_istable(L, 1) && !lsql_tonode(L, 1)) {
     int n = (int)lua_rawlen(L, 1), i;
     for (i = 1; i <= n; i++) lua_rawgeti(L, 1, i);

@@ -150,6 +150,7 @@ end
 -- SQLAlchemy adapts them to the polymorphic selectable), looked up when
 -- used since the union grows with the subclasses.
 local function union_attributes(cls, m)
+  rawset(cls, "__inheritance__", true) -- selects of it: see inheritance.lua
   for key in pairs(m.attrs) do rawset(cls, key, nil) end
   local mt = getmetatable(cls)
   local parent = mt.__index
@@ -280,6 +281,7 @@ function I.abstract_concrete_class(base, cls, fields, resolved)
     if type(v) == "function" then rawset(cls, k, v) end
   end
   rawset(cls, "__concrete_body__", body)
+  rawset(cls, "__inheritance__", true)
   local acb = {cls = cls, base = base, subs = {}, fields = fields,
                strict = resolved.strict_attrs and true or false,
                registry = base.registry}

@@ -99,6 +99,7 @@ local function setup_root(m)
   for i, col in ipairs(m.columns) do m.attr_cols[i] = {col} end
   m.parts = {[ptr(m.local_table)] = build_part(m, m.local_table)}
   roots[m] = true
+  rawset(m.class, "__inheritance__", true)
 end
 
 -- the attribute index of a discriminator given as a Column or a key
@@ -297,6 +298,7 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
   rawset(cls, "__clause_element__", sel)
   rawset(cls, "__tablename__", tbl.name)
   rawset(cls, "__mapper__", m)
+  rawset(cls, "__inheritance__", true)
   reg.classes[name] = cls
   hooks.announce_backrefs(m)
   getmetatable(cls).__call = C.constructor(m.mt, m.nattrs, m.slots,
@@ -554,22 +556,25 @@ end
 local node_methods = getmetatable(sa.literal_column("1")).__methods
 local where = node_methods.where
 
+-- Classes of hierarchies (and with_polymorphic entities) carry the raw
+-- field __inheritance__: the core's select() hands a select of one of
+-- them to orm_select below; others cost the core one field lookup.
+local install_methods -- below
+
+-- the select of the arguments (columns, tables, classes), when one of
+-- them is a class of a hierarchy: called by the core's select() (see
+-- select_hook in lua/lsql.c); nil lets the core build it
 local function orm_select(...)
   local n = lselect("#", ...)
   local args = {...}
-  if n == 1 and type(args[1]) == "table" and not C.node_kind(args[1]) and
-     not rawget(args[1], "__mapper__") and
-     not rawget(args[1], "__with_polymorphic__") then
-    args = args[1]
-    n = #args
-  end
+  install_methods()
   local found = {}
   local any = false
   for i = 1, n do
     found[i] = entity_for(args[i])
     if found[i] then any = true end
   end
-  if not any then return core_select(...) end
+  if not any then return nil end
   local items, ents, froms, crits = {}, {}, {}, {}
   local pos = 1
   for i = 1, n do
@@ -622,7 +627,7 @@ local function orm_select(...)
   stmt_ents[stmt] = info
   return stmt
 end
-sa.select = orm_select
+debug.getregistry()["retort.select_hook"] = orm_select
 
 -- filter_by{k = v}: attribute k of entity e equal to v, in key order;
 -- nil when a name is not one of e's attributes
@@ -650,11 +655,10 @@ end
 -- stays the last term of the WHERE clause (as SQLAlchemy adds it when
 -- compiling): the method is applied to the statement without it, and
 -- the criterion added again.
-for _, name in ipairs({"where", "filter", "filter_by", "order_by", "limit",
-                       "offset", "join", "outerjoin", "join_from",
-                       "select_from", "group_by", "having", "distinct",
-                       "add_columns", "correlate", "with_for_update",
-                       "execution_options", "options", "with_only_columns"}) do
+-- (installed with the first select of a hierarchy's class: other
+-- programs pay nothing)
+local installed = false
+local function wrap_method(name)
   local f = node_methods[name]
   node_methods[name] = function(stmt, ...)
     local info = stmt_ents[stmt]
@@ -676,6 +680,19 @@ for _, name in ipairs({"where", "filter", "filter_by", "order_by", "limit",
     if name == "add_columns" then ents = extend_ents(out, ents) end
     stmt_ents[out] = {ents = ents, nocrit = nocrit, crit = info.crit}
     return out
+  end
+end
+
+function install_methods()
+  if installed then return end
+  installed = true
+  for _, name in ipairs({"where", "filter", "filter_by", "order_by", "limit",
+                         "offset", "join", "outerjoin", "join_from",
+                         "select_from", "group_by", "having", "distinct",
+                         "add_columns", "correlate", "with_for_update",
+                         "execution_options", "options",
+                         "with_only_columns"}) do
+    wrap_method(name)
   end
 end
 
@@ -901,7 +918,8 @@ function orm.with_polymorphic(base, classes)
   local m = type(base) == "table" and rawget(base, "__mapper__")
   if not m then raise("ArgumentError", "with_polymorphic: a mapped class") end
   local subs = wp_mappers(m, classes)
-  local wp = {__with_polymorphic__ = {mapper = m, subs = subs}}
+  local wp = {__with_polymorphic__ = {mapper = m, subs = subs},
+              __inheritance__ = true}
   for _, sub in ipairs(subs) do wp[sub.class.__name__] = sub.class end
   return setmetatable(wp, {__index = base, __name = "retort.with_polymorphic",
     __tostring = function()
