@@ -68,7 +68,7 @@ void rt_lua_open_error(lua_State *L);   /* fills: sa.exc */
 void rt_lua_open_engine(lua_State *L);  /* fills: create_engine, ... */
 void rt_lua_open_result(lua_State *L);  /* metatables only */
 void rt_lua_open_inspect(lua_State *L); /* fills: inspect */
-void rt_lua_open_orm(lua_State *L);    /* fills: declarative_base, ... */
+void rt_lua_open_orm(lua_State *L);     /* fills: declarative_base, ... */
 
 int luaopen_retort(lua_State *L);
 int luaopen_retort_orm(lua_State *L);
