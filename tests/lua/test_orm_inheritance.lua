@@ -650,6 +650,77 @@ for _, db in ipairs(T.databases()) do
   end)
   ABase.metadata:drop_all(engine)
 
+  T.test(pfx .. "errors: bad mappings, an unknown discriminator value",
+         function()
+    local function kind(fn)
+      local ok, err = pcall(fn)
+      T.ok(not ok, "expected an error")
+      return err.kind
+    end
+    local EBase = orm.declarative_base()
+    local E = EBase:class "Employee" {
+      __tablename__ = "e_employees",
+      employee_id = Column(Integer, {primary_key = true}),
+      name = Column(String(50)),
+      type = Column(String(30), {nullable = false}),
+      __mapper_args__ = {polymorphic_on = "type",
+                         polymorphic_identity = "employee"},
+    }
+    local Other = EBase:class "Other" {
+      __tablename__ = "e_other",
+      id = Column(Integer, {primary_key = true}),
+    }
+    local Eng = E:class "Engineer" {
+      engineer_info = Column(String(50)),
+      __mapper_args__ = {polymorphic_identity = "engineer"},
+    }
+    T.eq(kind(function()
+      return EBase:class "X" {
+        __tablename__ = "e_x", id = Column(Integer, {primary_key = true}),
+        __mapper_args__ = {polymorphic_on = "nope"}}
+    end), "ArgumentError")
+    T.eq(kind(function() return orm.with_polymorphic(E, {Other}) end),
+         "InvalidRequestError")
+    T.eq(kind(function()
+      return E:class "Z" {engineer_info = Column(String(50))}
+    end), "ArgumentError")
+    T.eq(kind(function() return Company.employees:of_type(Other) end),
+         "ArgumentError")
+    EBase.metadata:drop_all(engine)
+    EBase.metadata:create_all(engine)
+    do
+      local conn <close> = engine:connect()
+      conn:execute(sa.text("INSERT INTO e_employees (employee_id, name, " ..
+                           "type) VALUES (1, 'a', 'martian')"))
+      conn:commit()
+    end
+    local s <close> = orm.Session(engine)
+    T.eq(kind(function() return s:scalars(select(E)):all() end),
+         "InvalidRequestError")
+    T.eq(Eng{name = "x"}.type, "engineer")
+    s:close()
+    EBase.metadata:drop_all(engine)
+  end)
+
+  T.test(pfx .. "joined: an expired object reloads through the join",
+         function()
+    local s <close> = orm.Session(engine)
+    local eng = s:get(Engineer, 2)
+    eng.engineer_info = "z"
+    s:commit()
+    clear(log)
+    T.eq(eng.engineer_info, "z")
+    T.eq(eng.name, "dilbert")
+    T.eq(#log, 1)
+    T.match(sqls(log)[1], "^SELECT engineers.employee_id AS " ..
+            "engineers_employee_id, employees.employee_id AS " ..
+            "employees_employee_id, .* \nFROM employees JOIN engineers ON " ..
+            "employees.employee_id = engineers.employee_id \nWHERE " ..
+            "employees.employee_id = %?$")
+    eng.engineer_info = "w"
+    s:commit()
+  end)
+
   -- the seed's classical forms: map_imperatively ---------------------------
   T.test(pfx .. "imperative joined mapping, Query.with_polymorphic", function()
     local md = MetaData()
