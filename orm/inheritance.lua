@@ -265,9 +265,19 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
             "' has no primary key")
     end
   end
-  -- the selectable: the join of the tables, parent first
+  -- the selectable: the join of the tables, parent first, each ON its
+  -- inherit_condition when one is given (a function gets the class)
+  m.inherit_on = copy(parent.inherit_on or {})
+  local cond = margs.inherit_condition
+  if type(cond) == "function" then
+    cond = cond(setmetatable({}, {__index = function(_, k)
+      if own_keys[k] ~= nil then return own_keys[k] end
+      return cls[k]
+    end}))
+  end
+  if not single then m.inherit_on[#m.tables] = cond end
   local sel = m.tables[1]
-  for k = 2, #m.tables do sel = sel:join(m.tables[k]) end
+  for k = 2, #m.tables do sel = sel:join(m.tables[k], m.inherit_on[k]) end
   m.selectable = sel
   -- the flush's parts: the parent's, but a new one for each table that
   -- got columns of this class
@@ -471,10 +481,10 @@ local function entity_of(m, subs)
   local joined = {}
   for _, t in ipairs(m.tables) do joined[ptr(t)] = true end
   for _, sub in ipairs(subs or {}) do
-    for _, t in ipairs(sub.tables) do
+    for k, t in ipairs(sub.tables) do
       if not joined[ptr(t)] then
         joined[ptr(t)] = true
-        from = (from or m.tables[1]):outerjoin(t)
+        from = (from or m.tables[1]):outerjoin(t, sub.inherit_on[k])
         for _, col in ipairs(t.c) do add_col(e, col) end
       end
     end
@@ -854,22 +864,86 @@ end
 -- (the root's, or a concrete class's own table).
 local function own_rows(part) return part.mapper.flush_root ~= nil end
 
-function I.emit_hierarchy_saves(s, conn, root, sv, all_syncs, done)
-  for _, m in ipairs(root.flush_members) do
-    for _, e in ipairs(all_syncs and all_syncs[m] or {}) do I.apply_sync(e) end
+-- the updates (or inserts) of objs in table ti of the hierarchy
+local function emit_table(s, conn, root, ti, objs, done, kind)
+  local emit = kind == "upd" and I.emit_updates or I.emit_inserts
+  local list = done[kind]
+  for _, run_ in ipairs(runs_for(objs, ptr(root.all_tables[ti]))) do
+    local n = #list
+    emit(s, conn, run_[1], run_[2], done)
+    if ti > 1 and not own_rows(run_[1]) then list[n + 1] = nil end
   end
-  for ti, t in ipairs(root.all_tables) do
-    local tp = ptr(t)
-    for _, run_ in ipairs(runs_for(sv.upd, tp)) do
-      local n = #done.upd
-      I.emit_updates(s, conn, run_[1], run_[2], done)
-      if ti > 1 and not own_rows(run_[1]) then done.upd[n + 1] = nil end
+end
+
+-- The objects of a self-referential hierarchy (a manager and its new
+-- reports) in levels: each after the object whose key it takes.
+local function levels_of(objs, dep)
+  local depth, levels, top = {}, {}, 0
+  local function depth_of(obj, n)
+    if depth[obj] then return depth[obj] end
+    local d = 1
+    if dep[obj] and n < 1000 then d = depth_of(dep[obj], n + 1) + 1 end
+    depth[obj] = d
+    return d
+  end
+  for _, obj in ipairs(objs) do
+    local d = depth_of(obj, 0)
+    levels[d] = levels[d] or {}
+    table.insert(levels[d], obj)
+    if d > top then top = d end
+  end
+  return levels, top
+end
+
+-- The statements of a hierarchy's objects, table by table (updates, then
+-- inserts, per table as SQLAlchemy's save_obj); when a new object takes
+-- the key of another new one of the hierarchy, the inserts go in levels,
+-- each level's rows in all their tables, the updates after them.
+function I.emit_hierarchy_saves(s, conn, root, sv, all_syncs, done)
+  local syncs = {}
+  for _, m in ipairs(root.flush_members) do
+    for _, e in ipairs(all_syncs and all_syncs[m] or {}) do
+      syncs[#syncs + 1] = e
     end
-    for _, run_ in ipairs(runs_for(sv.ins, tp)) do
-      local n = #done.ins
-      I.emit_inserts(s, conn, run_[1], run_[2], done)
-      if ti > 1 and not own_rows(run_[1]) then done.ins[n + 1] = nil end
+  end
+  local new, dep, later = {}, {}, false
+  for _, o in ipairs(sv.ins) do new[o] = true end
+  for _, e in ipairs(syncs) do
+    local src, dst = e[2], e[3]
+    if src ~= nil and src ~= dst and new[src] then
+      later = true
+      if new[dst] then dep[dst] = src end
     end
+  end
+  if not later then
+    for _, e in ipairs(syncs) do I.apply_sync(e) end
+    for ti = 1, #root.all_tables do
+      emit_table(s, conn, root, ti, sv.upd, done, "upd")
+      emit_table(s, conn, root, ti, sv.ins, done, "ins")
+    end
+    return
+  end
+  local by_dst = {}
+  for _, e in ipairs(syncs) do
+    local l = by_dst[e[3]]
+    if not l then l = {}; by_dst[e[3]] = l end
+    l[#l + 1] = e
+  end
+  local levels, top = levels_of(sv.ins, dep)
+  for d = 1, top do
+    for _, obj in ipairs(levels[d] or {}) do
+      for _, e in ipairs(by_dst[obj] or {}) do I.apply_sync(e) end
+      by_dst[obj] = nil
+    end
+    for ti = 1, #root.all_tables do
+      emit_table(s, conn, root, ti, levels[d] or {}, done, "ins")
+    end
+  end
+  for _, e in ipairs(syncs) do
+    if by_dst[e[3]] then I.apply_sync(e) end
+  end
+  for ti = 1, #root.all_tables do
+    emit_table(s, conn, root, ti, sv.upd, done, "upd")
   end
 end
 

@@ -721,6 +721,74 @@ for _, db in ipairs(T.databases()) do
     s:commit()
   end)
 
+  T.test(pfx .. "joined: relationships between a subclass and its base, " ..
+         "new rows in levels", function()
+    local RBase = orm.declarative_base()
+    local REmployee, RManager
+    local function fk() return REmployee.manager_id end
+    REmployee = RBase:class "Employee" {
+      __tablename__ = "r_employees",
+      employee_id = Column(Integer, {primary_key = true}),
+      name = Column(String(50)),
+      type = Column(String(30), {nullable = false}),
+      manager_id = Column(Integer),
+      manager = relationship("Manager", {back_populates = "reports",
+                                         foreign_keys = fk,
+                                         primaryjoin = function()
+        return REmployee.manager_id:eq(RManager.employee_id)
+      end}),
+      __mapper_args__ = {polymorphic_on = "type",
+                         polymorphic_identity = "employee"},
+    }
+    RManager = REmployee:class "Manager" {
+      __tablename__ = "r_managers",
+      employee_id = Column(Integer, ForeignKey("r_employees.employee_id"),
+                           {primary_key = true}),
+      manager_data = Column(String(50)),
+      reports = relationship("Employee", {back_populates = "manager",
+                                          foreign_keys = fk,
+                                          primaryjoin = function()
+        return REmployee.manager_id:eq(RManager.employee_id)
+      end}),
+      __mapper_args__ = {polymorphic_identity = "manager",
+        inherit_condition = function(cls)
+          return cls.employee_id:eq(REmployee.employee_id)
+        end},
+    }
+    RBase.metadata:drop_all(engine)
+    RBase.metadata:create_all(engine)
+    local s <close> = orm.Session(engine)
+    local m = RManager{name = "boss", manager_data = "x"}
+    local r1 = REmployee{name = "r1"}
+    local r2 = RManager{name = "r2", manager_data = "y"}
+    s:add_all{r1, m, r2}
+    m.reports = {r1, r2}
+    clear(log)
+    s:commit()
+    -- the manager's rows first: the reports take its key
+    T.eq(sqls(log), {
+      "INSERT INTO r_employees (name, type, manager_id) VALUES (?, ?, ?)",
+      "INSERT INTO r_managers (employee_id, manager_data) VALUES (?, ?)",
+      "INSERT INTO r_employees (name, type, manager_id) VALUES (?, ?, ?)",
+      "INSERT INTO r_employees (name, type, manager_id) VALUES (?, ?, ?)",
+      "INSERT INTO r_managers (employee_id, manager_data) VALUES (?, ?)"})
+    T.eq(log[1].params, {"boss", "manager", sa.null})
+    T.eq(log[3].params, {"r1", "employee", 1})
+    T.eq(log[4].params, {"r2", "manager", 1})
+    T.eq(log[5].params, {3, "y"})
+    s:expunge_all()
+    T.eq(tostring(select(RManager)),
+      "SELECT r_managers.employee_id, r_employees.employee_id AS " ..
+      "employee_id_1, r_employees.name, r_employees.type, " ..
+      "r_employees.manager_id, r_managers.manager_data \nFROM r_employees " ..
+      "JOIN r_managers ON r_managers.employee_id = r_employees.employee_id")
+    local boss = s:get(RManager, 1)
+    T.eq(names(boss.reports), {"Employee r1", "Manager r2"})
+    T.ok(boss.reports[2].manager == boss)
+    s:close()
+    RBase.metadata:drop_all(engine)
+  end)
+
   -- the seed's classical forms: map_imperatively ---------------------------
   T.test(pfx .. "imperative joined mapping, Query.with_polymorphic", function()
     local md = MetaData()
