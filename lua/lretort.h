@@ -124,7 +124,8 @@ void rt_lua_close_results(lconn *conn);
 ** LargeBinary parameter (its strings are bytes) and '-' elsewhere.
 */
 #define RT_COMPILE_HOOK "retort.compile_hook"
-/* registry: the ORM's select() of a class of an inheritance hierarchy */
+/* registry: the ORM's select()/update()/delete() of a class of an
+** inheritance hierarchy */
 #define RT_SELECT_HOOK "retort.select_hook"
 
 /*

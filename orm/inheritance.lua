@@ -637,7 +637,26 @@ local function orm_select(...)
   stmt_ents[stmt] = info
   return stmt
 end
-debug.getregistry()["retort.select_hook"] = orm_select
+-- update(Manager) / delete(Manager): a single-table subclass's rows only
+-- (the criterion stays last, as for selects); a joined subclass's own
+-- table (as SQLAlchemy 1.4 emits it)
+local core_update, core_delete = sa.update, sa.delete
+local function orm_dml(kind, x)
+  local m = type(x) == "table" and rawget(x, "__mapper__")
+  if not m or m.concrete or m.abstract_concrete then return nil end
+  local stmt = (kind == "update" and core_update or core_delete)(m.local_table)
+  local crit = single_criterion(m)
+  if not crit then return stmt end
+  install_methods()
+  local out = where(stmt, crit)
+  stmt_ents[out] = {ents = {}, nocrit = stmt, crit = crit}
+  return out
+end
+
+debug.getregistry()["retort.select_hook"] = function(kind, ...)
+  if kind == "select" then return orm_select(...) end
+  return orm_dml(kind, ...)
+end
 
 -- filter_by{k = v}: attribute k of entity e equal to v, in key order;
 -- nil when a name is not one of e's attributes
@@ -701,7 +720,7 @@ function install_methods()
                          "select_from", "group_by", "having", "distinct",
                          "add_columns", "correlate", "with_for_update",
                          "execution_options", "options",
-                         "with_only_columns"}) do
+                         "with_only_columns", "values", "returning"}) do
     wrap_method(name)
   end
 end

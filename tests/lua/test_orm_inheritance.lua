@@ -450,6 +450,35 @@ for _, db in ipairs(T.databases()) do
     T.eq(names(s:scalars(select(SManager)):all()), {"Boss b"})
   end)
 
+  T.test(pfx .. "single: bulk update and delete of a subclass touch its " ..
+         "rows only", function()
+    T.eq(tostring(update(SManager):where(SManager.name:eq("m"))
+                    :values{manager_data = "z"}),
+      "UPDATE staff SET manager_data=:manager_data WHERE staff.name = " ..
+      ":name_1 AND staff.type IN (:type_1_1, :type_1_2)")
+    local s <close> = orm.Session(engine)
+    s:add(SManager{name = "m2", manager_data = "x"})
+    s:commit()
+    clear(log)
+    s:execute(update(SManager):values{manager_data = "q"})
+    local upd
+    for _, l in ipairs(log) do
+      if l.sql:match("^UPDATE") then upd = l end
+    end
+    T.eq(norm(upd.sql), "UPDATE staff SET manager_data=? WHERE " ..
+         "staff.type IN (?, ?)")
+    T.eq(upd.params, {"q", "manager", "boss"})
+    s:execute(delete(SManager):where(SManager.name:eq("m2")))
+    s:commit()
+    local rows = {}
+    for x in s:scalars(select(SEmployee):order_by(SEmployee.employee_id)) do
+      rows[#rows + 1] = x.name .. "=" .. tostring(x.type == "boss" and
+                                                   x.manager_data or "-")
+    end
+    -- the boss's manager_data changed too; nobody else's row did
+    T.eq(rows, {"e1=-", "dilbert=-", "b=q"})
+  end)
+
   T.test(pfx .. "mixed single and joined subclasses, mapper-level " ..
          "with_polymorphic, a relationship to a single-table subclass",
          function()
