@@ -1186,7 +1186,7 @@ static void from_item(rt_compiler *c, rt_node *f) {
       S(" LEFT OUTER JOIN ");
     else
       S(c->d->flags & RT_DF_INNER_JOIN ? " INNER JOIN " : " JOIN ");
-    /* a join on the right (a many-to-many eager join) is nested */
+    /* a join on the right is grouped, as SQLAlchemy renders it */
     if (f->b && f->b->kind == RT_N_JOIN) {
       CH('(');
       from_item(c, f->b);

@@ -166,6 +166,9 @@ void rt_lua_close_results(lconn *conn);
 ** nil, or the result columns' conversions (RT_CONV_* bytes).
 */
 #define RT_COMPILE_HOOK "retort.compile_hook"
+/* registry: the ORM's select()/update()/delete() of a class of an
+** inheritance hierarchy */
+#define RT_SELECT_HOOK "retort.select_hook"
 
 /*
 ** Registry key of the same compile for C callers (conn:execute):

@@ -922,10 +922,42 @@ static rt_node *checkselect(lua_State *L, const char *fname) {
 }
 
 /* push a select of the columns at first..top */
+/*
+** A mapped class of an inheritance hierarchy (marked by a raw field) is
+** not its table: the ORM builds the select of its columns and FROM, or
+** the UPDATE/DELETE with the single-table criterion (see
+** orm/inheritance.lua; the hook gets `kind` and the arguments).  Returns
+** 1 with that statement on top, or 0 when no argument is such a class or
+** the ORM declines.
+*/
+static int orm_hook(lua_State *L, const char *kind, int first, int top) {
+  int i, marked = 0;
+  for (i = first; i <= top && !marked; i++) {
+    if (lua_type(L, i) != LUA_TTABLE) continue;
+    lua_pushliteral(L, "__inheritance__");
+    marked = lua_rawget(L, i) != LUA_TNIL;
+    lua_pop(L, 1);
+  }
+  if (!marked) return 0;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, RT_SELECT_HOOK) != LUA_TFUNCTION) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pushstring(L, kind);
+  for (i = first; i <= top; i++) lua_pushvalue(L, i);
+  lua_call(L, top - first + 2, 1);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  return 1;
+}
+
 static int build_select(lua_State *L, int first, int top) {
   rt_node *s;
   lnode *ud;
   int i;
+  if (orm_hook(L, "select", first, top)) return 1;
   for (i = first; i <= top; i++) {
     rt_node *c = lsql_tonode(L, i);
     if (!c)
@@ -945,6 +977,8 @@ static int build_select(lua_State *L, int first, int top) {
 
 int lsql_select(lua_State *L) {
   int top = lua_gettop(L);
+  /* (a with_polymorphic entity is a table too, not a list) */
+  if (orm_hook(L, "select", 1, top)) return 1;
   if (top == 1 && lua_istable(L, 1) && !lsql_tonode(L, 1)) {
     int n = (int)lua_rawlen(L, 1), i;
     for (i = 1; i <= n; i++) lua_rawgeti(L, 1, i);
@@ -1478,14 +1512,20 @@ static int l_insert(lua_State *L) {
   return 1;
 }
 static int l_update(lua_State *L) {
-  rt_node *t = checktable(L, 1, "update");
-  lnode *ud = RESULT(L);
+  rt_node *t;
+  lnode *ud;
+  if (orm_hook(L, "update", 1, 1)) return 1;
+  t = checktable(L, 1, "update");
+  ud = RESULT(L);
   SETRESULT(L, ud, rt_update_new(t));
   return 1;
 }
 static int l_delete(lua_State *L) {
-  rt_node *t = checktable(L, 1, "delete");
-  lnode *ud = RESULT(L);
+  rt_node *t;
+  lnode *ud;
+  if (orm_hook(L, "delete", 1, 1)) return 1;
+  t = checktable(L, 1, "delete");
+  ud = RESULT(L);
   SETRESULT(L, ud, rt_delete_new(t));
   return 1;
 }
@@ -3048,6 +3088,7 @@ static const luaL_Reg node_methods[] = {
     {"update", l_update},
     {"delete", l_delete},
     {"_indexes", t_index_names},
+    {"append_column", lsql_table_append_column},
     {NULL, NULL}};
 
 /*

@@ -58,6 +58,7 @@ void lsql_check(lua_State *L, void *p);
 int lsql_select(lua_State *L);
 
 void lsql_open_schema(lua_State *L); /* fills module: types, Table, ... */
-void lsql_open_expr(lua_State *L);   /* fills module: select, func, ... */
+int lsql_table_append_column(lua_State *L); /* Table:append_column */
+void lsql_open_expr(lua_State *L); /* fills module: select, func, ... */
 
 #endif

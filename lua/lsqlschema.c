@@ -948,6 +948,35 @@ static int meta_newindex(lua_State *L) {
                       luaL_tolstring(L, 2, NULL));
 }
 
+/*
+** Table:append_column(col): a named, unattached Column joins the table
+** (as SQLAlchemy's; single-table inheritance adds a subclass's columns to
+** its parent's table this way), with the constraints its options imply.
+*/
+int lsql_table_append_column(lua_State *L) {
+  rt_node *t = lsql_checknode(L, 1, "append_column");
+  rt_node *c = lsql_checknode(L, 2, "append_column");
+  rt_coldata *d = c->ext;
+  rt_error err = RT_ERROR_INIT;
+  if (t->kind != RT_N_TABLE || c->kind != RT_N_COLUMN || !c->name || c->owner)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "append_column: a Table and a named Column that "
+                        "belongs to no table");
+  lua_settop(L, 2);
+  if (rt_table_add_column(t, c, &err) != 0) return rt_lua_raise(L, &err);
+  if (d && d->lua_default) {
+    lua_getiuservalue(L, 1, 1);
+    lua_getfield(L, -1, "defaults");
+    lua_getiuservalue(L, 2, 1);
+    lua_getfield(L, -1, "default");
+    lua_setfield(L, -3, rt_column_key(c));
+    lua_pop(L, 3);
+  }
+  column_constraints(L, t, 2, c);
+  rt_table_resolve_types(t);
+  return 0;
+}
+
 void lsql_open_schema(lua_State *L) {
   static const struct {
     const char *name;

@@ -229,7 +229,7 @@ end
 -- expired)
 local function loaded_objects(s, m)
   local out = {}
-  for _, obj in pairs(s._idmap[m] or {}) do
+  for _, obj in pairs(s._idmap[I.base_of(m)] or {}) do
     if select(2, C.get(obj, m.pk_index[1])) and not s._deleted[obj] then
       out[#out + 1] = obj
     end
@@ -264,7 +264,7 @@ end
 
 local function apply_delete(s, m, objs)
   local level = s._txs[#s._txs]
-  local map = s._idmap[m]
+  local map = s._idmap[I.base_of(m)]
   for _, obj in ipairs(objs) do
     local key = I.ident_key(obj, m)
     s._dirty[obj], s._deleted[obj] = nil, nil
@@ -322,7 +322,7 @@ local function bulk_dml(s, conn, stmt, params, opts)
                                        stmt), params):all()
       r = I.run(s, conn, stmt, params)
     end
-    local map = s._idmap[m] or {}
+    local map = s._idmap[I.base_of(m)] or {}
     for _, row in ipairs(rows) do
       local vals = {}
       for k = 1, #m.pk_index do vals[k] = row[k] end

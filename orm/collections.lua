@@ -52,7 +52,7 @@ local function set_raw(obj, r, v)
 end
 
 local function check_target(r, x)
-  if not C.isinstance(x) or mapper_of(x) ~= r.target then
+  if not C.isinstance(x) or not I.isa(mapper_of(x), r.target) then
     raise("ArgumentError", string.format(
       "relationship %s takes %s instances, not %s", tostring(r),
       r.target.class.__name__, C.isinstance(x) and

@@ -76,6 +76,9 @@ local function build_class(base, name, mixins, body)
       end
     end
   end
+  -- an AbstractConcreteBase's body is a mixin of its subclasses
+  local acb = rawget(base, "__concrete_body__")
+  if acb then take(acb, true) end
   for _, mx in ipairs(mixins) do take(mx, true) end
   take(body, false)
   setmetatable(cls, {__index = base, __call = class_call,
@@ -97,6 +100,9 @@ local function build_class(base, name, mixins, body)
     resolved[k] = v
   end
   local abstract = resolved.__abstract__
+  if resolved.__concrete_base__ == "abstract" then
+    return I.abstract_concrete_class(base, cls, fields, resolved)
+  end
   local columns, rels, props, descs = {}, {}, {}, {}
   for k, v in pairs(resolved) do
     if directives[k] then
@@ -122,8 +128,13 @@ local function build_class(base, name, mixins, body)
   local reg = base.registry
   local tbl = resolved.__table__
   local attr_keys = {}
+  -- a class declared from a mapped class inherits its mapping
+  local inherits = rawget(base, "__mapper__")
   if tbl == nil then
     local tname = resolved.__tablename__
+    if tname == nil and inherits then
+      return I.inherit_class(base, cls, resolved, columns, rels)
+    end
     if tname == nil then
       raise("InvalidRequestError", "Class '" .. name .. "' does not have a " ..
             "__table__ or __tablename__ specified and does not inherit " ..
@@ -153,6 +164,9 @@ local function build_class(base, name, mixins, body)
     end
     tbl = sa.Table(table.unpack(args))
   end
+  if inherits then
+    return I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
+  end
   rawset(cls, "__table__", tbl)
   rawset(cls, "__clause_element__", tbl)
   rawset(cls, "__tablename__", tbl.name)
@@ -173,6 +187,7 @@ local function build_class(base, name, mixins, body)
   I.install_descriptors(cls, m, descs)
   if resolved.__tostring then rawset(cls, "__tostring", resolved.__tostring) end
   reg.mappers[#reg.mappers + 1] = m
+  I.polymorphic_base(m, margs)
   return cls
 end
 
@@ -245,3 +260,7 @@ end
 
 function orm.declared_attr(fn) return declared_attr(fn) end
 orm.mapped_column = sa.Column
+
+-- for the other files of the ORM
+I.construct_others = construct_others
+I.is_column = is_column

@@ -15,7 +15,7 @@
 --   wildcards           raiseload("*") and friends for every relationship
 --                       no other option names.
 --
--- It replaces add_joins and fill_joined of strategies.lua and extends
+-- It holds joined eager loading (add_joins, fill_joined) and extends
 -- load_plan and the loader option functions.
 
 local sa, orm, C, I = ...
@@ -345,9 +345,14 @@ local function fill_joined(r_, rows, parents)
       j.seen, j.placed = seen, placed
     end
     local got = {}
-    C.load(rows, 1, #rows, r.target.class, r.target.mt, r.target.nattrs,
-           j.colpos, j.pkpos, idmap_for(s, r.target), s.id, false, got, 0,
-           true)
+    if r.target.polymorphic_map then
+      -- each row's class by its discriminator (see inheritance.lua)
+      I.load_joined_polymorphic(s, r.target, rows, j.colpos, got)
+    else
+      C.load(rows, 1, #rows, r.target.class, r.target.mt, r.target.nattrs,
+             j.colpos, j.pkpos, idmap_for(s, r.target), s.id, false, got, 0,
+             true)
+    end
     got_of[ji] = got
     local owners = j.parent and got_of[j.parent] or parents
     local uselist = r.uselist

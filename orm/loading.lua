@@ -15,6 +15,7 @@ local run = I.run
 local sessions = I.sessions
 
 local function load_by_pk(s, m, vals, obj)
+  if m.tables then return I.load_inherited(s, m, vals, obj) end
   local conn = s:connection()
   local stmt = sa.select(table.unpack(I.load_columns(m)))
   for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(vals[k])) end
@@ -54,6 +55,8 @@ OrmResult.__name = "retort.ORMResult"
 
 -- The select's columns clause: which items are mapped entities.
 local function entities_of(stmt)
+  local own = I.inherited_entities(stmt) -- selects of inheriting classes
+  if own then return own end
   local items = C.select_items(stmt)
   if not items then return nil end
   local ents, pos, any = {}, 1, false
@@ -95,6 +98,10 @@ local function convert(r, rows)
     local e = ents[1]
     local m = e.mapper
     local out = {}
+    if e.load then
+      e.load(s, rows, 1, #rows, r.populate, out, 0)
+      return out
+    end
     C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, e.colpos or m.colpos,
            e.pkpos or m.pk_index, idmap_for(s, m), s.id, r.populate, out, 0)
     if e.optdeferred then I.mark_deferred(out, e.optdeferred) end
@@ -105,7 +112,11 @@ local function convert(r, rows)
   for i, row in ipairs(rows) do
     local o = {}
     for k, e in ipairs(ents) do
-      if e.mapper then
+      if e.load then
+        local one = {}
+        e.load(s, rows, i, i, r.populate, one, 0, true)
+        o[k] = one[1]
+      elseif e.mapper then
         local m = e.mapper
         local colpos, pkpos = e.colpos, e.pkpos
         if not colpos then

@@ -56,6 +56,11 @@
 **   versioning.lua       version_id_col, eager_defaults
 **   bulk_persistence.lua execution options of statements, yield_per,
 **                        bulk UPDATE/DELETE with synchronize_session
+**   inheritance.lua      joined and single table inheritance: subclass
+**                        mappers, polymorphic loading, selects of
+**                        subclasses, with_polymorphic, a hierarchy's flush
+**   concrete.lua         concrete table inheritance: polymorphic_union,
+**                        ConcreteBase, AbstractConcreteBase
 **   automap.lua          automap_base, DeferredReflection (last)
 **
 ** Each file gets (sa, orm, C, I): the core module, the orm module table,
@@ -412,8 +417,15 @@ static void push_param(lua_State *L, int obj, int i) {
 ** column keys, a list) has one entry per column, so its length is where
 ** the attributes computed by a query (column_property) begin. */
 static int table_columns(lua_State *L, int keys, linst *o) {
-  int n = (int)lua_rawlen(L, keys);
-  return n < o->nattrs ? n : o->nattrs;
+  int n = o->nattrs;
+  /* the last attribute with a key: keys may have holes (one table's
+  ** columns of an inheritance hierarchy), where # is not reliable */
+  while (n > 0 && lua_rawgeti(L, keys, n) == LUA_TNIL) {
+    lua_pop(L, 1);
+    n--;
+  }
+  if (n > 0) lua_pop(L, 1);
+  return n;
 }
 
 /*
@@ -438,9 +450,13 @@ static int l_insert_params(lua_State *L) {
       on = lua_rawgeti(L, none, i) != LUA_TNIL;
       lua_pop(L, 1);
     }
+    /* an attribute without a key here lives in another table */
+    if (on && lua_rawgeti(L, 2, i) == LUA_TNIL) {
+      lua_pop(L, 1);
+      on = 0;
+    }
     if (i <= n) sig[i - 1] = on ? '1' : '0';
     if (!on) continue;
-    lua_rawgeti(L, 2, i);
     push_param(L, 1, i);
     lua_rawset(L, -3);
   }
@@ -574,35 +590,42 @@ static int update_changed(lua_State *L, int obj, linst *o, int committed,
 }
 
 /*
-** C.update_sigs(objs [, ncols]) -> sigs: per object the pattern of the
-** attributes (the first ncols: the table's columns) whose value changed
-** since loaded, or false when none did.
+** C.update_sigs(objs [, ncols | keys]) -> sigs: per object the pattern
+** of the attributes whose value changed since loaded, or false when none
+** did; only the first ncols attributes (the table's columns) count, or
+** with keys only the attributes that have a key there (the columns of one
+** table of an inheritance hierarchy).
 */
 static int l_update_sigs(lua_State *L) {
   int n = (int)lua_rawlen(L, 1), r, i;
-  int ncols = (int)luaL_optinteger(L, 2, 255);
+  int keys = lua_istable(L, 2);
+  int ncols = keys ? 255 : (int)luaL_optinteger(L, 2, 255);
   char sig[256];
-  lua_settop(L, 1);
-  lua_createtable(L, n, 0); /* 2 */
+  lua_settop(L, 2);
+  lua_createtable(L, n, 0); /* 3 */
   for (r = 1; r <= n; r++) {
     linst *o;
     int m, any = 0, committed;
-    lua_rawgeti(L, 1, r); /* 3 */
-    o = checkinst(L, 3);
+    lua_rawgeti(L, 1, r); /* 4 */
+    o = checkinst(L, 4);
     m = o->nattrs < 255 ? o->nattrs : 255;
     if (m > ncols) m = ncols;
-    committed = lua_getiuservalue(L, 3, UV_COMMITTED) == LUA_TTABLE ? 4 : 0;
+    committed = lua_getiuservalue(L, 4, UV_COMMITTED) == LUA_TTABLE ? 5 : 0;
     for (i = 1; i <= m; i++) {
-      int c = update_changed(L, 3, o, committed, i);
+      int c = update_changed(L, 4, o, committed, i);
+      if (c && keys) {
+        c = lua_rawgeti(L, 2, i) != LUA_TNIL;
+        lua_pop(L, 1);
+      }
       sig[i - 1] = c ? '1' : '0';
       any |= c;
     }
-    lua_settop(L, 2);
+    lua_settop(L, 3);
     if (any)
       lua_pushlstring(L, sig, (size_t)m);
     else
       lua_pushboolean(L, 0);
-    lua_rawseti(L, 2, r);
+    lua_rawseti(L, 3, r);
   }
   return 1;
 }
@@ -617,13 +640,14 @@ static int l_update_params(lua_State *L) {
   linst *o = checkinst(L, 1);
   char sig[256];
   int i, any = 0, n = o->nattrs < 255 ? o->nattrs : 255;
-  int committed;
+  int committed, ncols;
   luaL_checktype(L, 2, LUA_TTABLE);
-  if (n > table_columns(L, 2, o)) n = table_columns(L, 2, o);
+  ncols = table_columns(L, 2, o);
+  if (n > ncols) n = ncols;
   lua_settop(L, 3); /* 3: pkkeys or nil */
   committed = lua_getiuservalue(L, 1, UV_COMMITTED) == LUA_TTABLE ? 4 : 0;
   lua_newtable(L); /* 5 */
-  for (i = 1; i <= table_columns(L, 2, o); i++) {
+  for (i = 1; i <= ncols; i++) {
     int changed = 0;
     if (o->attr[i - 1] & A_MODIFIED) {
       int top = lua_gettop(L);
@@ -634,10 +658,14 @@ static int l_update_params(lua_State *L) {
         changed = 1; /* never loaded: no committed value to compare */
       lua_settop(L, top);
     }
+    /* an attribute without a key here lives in another table */
+    if (changed && lua_rawgeti(L, 2, i) == LUA_TNIL) {
+      lua_pop(L, 1);
+      changed = 0;
+    }
     if (i <= n) sig[i - 1] = changed ? '1' : '0';
     if (!changed) continue;
     any = 1;
-    lua_rawgeti(L, 2, i);
     push_param(L, 1, i);
     lua_rawset(L, 5);
   }

@@ -3,7 +3,7 @@
 -- registration of relationship properties, and configure(): resolving
 -- every relationship once all classes exist.  Instances and their
 -- per-attribute state live in C (orm/lorm.c); the Lua half decides what
--- happens to them.  Inheritance is not built yet.
+-- happens to them.  Inheritance is orm/inheritance.lua.
 
 local sa, orm, C, I = ...
 -- from the loader and the files run before this one (see orm/lorm.c)
@@ -142,6 +142,7 @@ local function configure()
     r.target.referenced_by = r.target.referenced_by or {}
     table.insert(r.target.referenced_by, r)
   end
+  if hooks.configured then hooks.configured() end
 end
 hooks.configure = configure
 

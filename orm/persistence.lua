@@ -100,7 +100,8 @@ local function emit_updates(s, conn, m, objs, done)
     return I.emit_versioned_updates(s, conn, m, objs, done)
   end
   done.upd[#done.upd + 1] = {m, objs}
-  local sigs = C.update_sigs(objs, #m.colkeys)
+  -- (m may be one table's part of a hierarchy: only its columns count)
+  local sigs = C.update_sigs(objs, m.part_of and m.colkeys or #m.colkeys)
   local keys, byobj, n = {}, {}, 0
   local single = #m.pk_index == 1
   for r, obj in ipairs(objs) do
@@ -236,6 +237,9 @@ local function emit_inserts(s, conn, m, objs, done)
 end
 
 local function emit_deletes(s, conn, m, objs, done)
+  if m.family then
+    return I.emit_hierarchy_deletes(s, conn, m, objs, done)
+  end
   if m.version_idx then
     return I.emit_versioned_deletes(s, conn, m, objs, done)
   end
@@ -297,16 +301,19 @@ local emit_saves_impl
 -- the statements of mapper m; a self-referential mapper inserts its
 -- pending rows in levels, each after the rows it refers to
 
-local function emit_saves(s, conn, m, sv, syncs, done)
+local function emit_saves(s, conn, m, sv, syncs, done, all_syncs)
   if ev.mapper then
     I.save_events(m, "before", conn, sv)
-    emit_saves_impl(s, conn, m, sv, syncs, done)
+    emit_saves_impl(s, conn, m, sv, syncs, done, all_syncs)
     return I.save_events(m, "after", conn, sv)
   end
-  return emit_saves_impl(s, conn, m, sv, syncs, done)
+  return emit_saves_impl(s, conn, m, sv, syncs, done, all_syncs)
 end
 
-function emit_saves_impl(s, conn, m, sv, syncs, done)
+function emit_saves_impl(s, conn, m, sv, syncs, done, all_syncs)
+  if m.family then
+    return I.emit_hierarchy_saves(s, conn, m, sv, all_syncs, done)
+  end
   if not m.self_ref or #sv.ins < 2 then
     for _, e in ipairs(syncs or {}) do apply_sync(e) end
     emit_updates(s, conn, m, sv.upd, done)
@@ -424,6 +431,9 @@ end
 
 -- for the other files of the ORM
 I.emit_assoc = emit_assoc
+I.emit_inserts = emit_inserts
+I.emit_updates = emit_updates
+I.apply_sync = apply_sync
 I.emit_deletes = emit_deletes
 I.emit_post = emit_post
 I.emit_saves = emit_saves

@@ -484,7 +484,7 @@ function I.apply_flush(s, done)
   for _, list in ipairs({done.ins, done.upd}) do
     for _, e in ipairs(list) do
       local m, objs = e[1], e[2]
-      if #m.expr_idx > 0 then
+      if m.expr_idx and #m.expr_idx > 0 then
         for _, obj in ipairs(objs) do C.expire(obj, m.expr_idx) end
       end
     end

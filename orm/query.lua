@@ -17,7 +17,7 @@ Query.__name = "retort.Query"
 function Session:query(...)
   local args = {...}
   return setmetatable({session = self, stmt = sa.select(table.unpack(args)),
-                       entity = args[1]}, Query)
+                       entity = args[1], _fresh = #args == 1}, Query)
 end
 
 local function gen(q, stmt)
@@ -84,3 +84,6 @@ function Query:__call()
   self._i = self._i + 1
   return self._rows[self._i]
 end
+
+-- for the other files of the ORM
+I.Query = Query

@@ -287,7 +287,17 @@ local function resolve_rel(r)
       if to_one then otm, mto = {}, all else otm, mto = all, {} end
       r.self_ref = true
     else
-      otm, mto = fk_pairs(tt, pt, only), fk_pairs(pt, tt, only)
+      -- a class of an inheritance hierarchy spans the tables of its
+      -- ancestors: a foreign key may be in any of them
+      otm, mto = {}, {}
+      for _, t1 in ipairs(tm.tables or {tt}) do
+        for _, t2 in ipairs(m.tables or {pt}) do
+          if not same(t1, t2) then
+            for _, p in ipairs(fk_pairs(t1, t2, only)) do otm[#otm + 1] = p end
+            for _, p in ipairs(fk_pairs(t2, t1, only)) do mto[#mto + 1] = p end
+          end
+        end
+      end
     end
     if #otm > 0 and #mto > 0 then
       rel_error(r, "more than one foreign key path links the tables; " ..

@@ -206,7 +206,7 @@ local function forget(s, obj, to)
   s._new[obj], s._dirty[obj], s._deleted[obj] = nil, nil, nil
   local ident = ident_key(obj, mapper_of(obj))
   if ident ~= nil then
-    local map = s._idmap[mapper_of(obj)]
+    local map = s._idmap[I.base_of(mapper_of(obj))]
     if map and map[ident] == obj then map[ident] = nil end
   end
   if to == "transient" then C.setidentity(obj, nil) end
@@ -325,28 +325,29 @@ function Session:flush()
   -- group by mapper: pending in the order they were added
   local saves, dels = {}, {}
   local order = {}
+  -- (an inheritance hierarchy's objects are written together)
   for _, obj in ipairs(I.pending_list(self)) do
-    local m = mapper_of(obj)
+    local m = I.flush_group(mapper_of(obj))
     local sv = saves[m]
     if not sv then sv = {ins = {}, upd = {}}; saves[m] = sv end
     sv.ins[#sv.ins + 1] = obj
   end
   for obj in pairs(self._dirty) do
     if not self._deleted[obj] then
-      local m = mapper_of(obj)
+      local m = I.flush_group(mapper_of(obj))
       saves[m] = saves[m] or {ins = {}, upd = {}}
       table.insert(saves[m].upd, obj)
     end
   end
   for obj in pairs(self._deleted) do
-    local m = mapper_of(obj)
+    local m = I.flush_group(mapper_of(obj))
     dels[m] = dels[m] or {}
     table.insert(dels[m], obj)
   end
   local done = {ins = {}, upd = {}, del = {}}
   local ok, err = pcall(function()
     for _, m in ipairs(I.mapper_order(self, saves)) do
-      I.emit_saves(self, conn, m, saves[m], work.syncs[m], done)
+      I.emit_saves(self, conn, m, saves[m], work.syncs[m], done, work.syncs)
     end
     I.emit_post(self, conn, work.post)
     I.emit_assoc(self, conn, work.ins, "insert")
@@ -579,9 +580,12 @@ function Session:get(cls, ident)
     for k, i in ipairs(m.pk_index) do vals[k] = ident[m.keys[i]] end
   end
   local key = key_of(m, vals)
-  local obj = self._idmap[m] and self._idmap[m][key]
+  local map = self._idmap[I.base_of(m)]
+  local obj = map and map[key]
   if obj ~= nil then
     if self._deleted[obj] then return nil end
+    -- (an object of another class of the hierarchy is not one of cls)
+    if not I.isa(mapper_of(obj), m) then return nil end
     -- an expired object is loaded now; a vanished row gives nil
     local ok = true
     for _, i in ipairs(m.pk_index) do
@@ -630,7 +634,7 @@ function merge_impl(self, obj, opts)
   if C.session(obj) == self.id and self:contains(obj) then return obj end
   local target
   if complete then
-    local map = self._idmap[m]
+    local map = self._idmap[I.base_of(m)]
     target = map and map[key_of(m, vals)]
     if target == nil and load then target = self:get(m.class, vals) end
   end

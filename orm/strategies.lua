@@ -69,7 +69,9 @@ local function lazy_compiled(r, conn)
   r._lazy = r._lazy or {}
   local c = r._lazy[d]
   if c then return c end
-  local stmt = sa.select(table.unpack(I.load_columns(r.target)))
+  -- (a subclass of an inheritance hierarchy: the select of its class)
+  local stmt = r.target.inherits and sa.select(r.target.class) or
+    sa.select(table.unpack(I.load_columns(r.target)))
   local n
   if r.secondary then
     for k, p in ipairs(r.sec_local) do
@@ -109,6 +111,7 @@ end
 
 local function load_rows(s, m, rows, out)
   out = out or {}
+  if m.polymorphic_map then return I.load_polymorphic(s, m, rows, out) end
   C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos,
          m.pkpos or m.pk_index,
          idmap_for(s, m), s.id, false, out, #out)
@@ -133,7 +136,7 @@ local function load_value(s, r, obj)
   end
   if r.pk_lookup then
     -- the identity map first (an expired object there is refreshed)
-    local map = s._idmap[r.target]
+    local map = s._idmap[I.base_of(r.target)]
     local found = map and map[key_of(r.target, vals)]
     if found ~= nil and not lselect(2, C.get(found, r.target.pk_index[1])) then
       found = load_by_pk(s, r.target, vals, found)
@@ -224,7 +227,7 @@ local IN_BATCH = 500
 local function selectin_load(s, conn, r, objs, tail)
   local owners, keys = {}, {}
   local found = {}
-  local map = r.pk_lookup and s._idmap[r.target]
+  local map = r.pk_lookup and s._idmap[I.base_of(r.target)]
   local composite = #r.local_idx ~= 1
   for _, o in ipairs(objs) do
     if C.extra(o, r.key) == nil and not C.extra(o, nilmark[r.key]) then
@@ -268,7 +271,7 @@ local function selectin_load(s, conn, r, objs, tail)
                              {})
     local stmt
     -- SQLAlchemy's statement where the join is plain (orm/eager.lua)
-    local form = not r.extra and not tm.layout and
+    local form = not r.extra and not tm.layout and not tm.polymorphic_map and
       I.selectin_form(r, batch, tail)
     if form then
       stmt = form.stmt
@@ -340,7 +343,7 @@ local function run_path(s, conn, objs, path, from, plan)
   if not step or #objs == 0 then return end
   local r, strategy = step.rel, step.strategy
   local m = mapper_of(objs[1])
-  if r.parent ~= m then return end
+  if r.parent ~= m and not I.isa(m, r.parent) then return end
   local children
   if strategy == "subquery" and plan and plan.stmt and
      I.subquery_path(path, from) then
@@ -377,7 +380,7 @@ local function load_plan(stmt, m)
   local paths = {}
   local named = {}
   for _, o in ipairs(stmt_opts[stmt] or {}) do
-    if o.path and o.path[1].rel.parent == m then
+    if o.path and I.isa(m, o.path[1].rel.parent) then
       paths[#paths + 1] = o.path
       named[o.path[1].rel] = true
     end
@@ -392,92 +395,9 @@ local function load_plan(stmt, m)
   return paths
 end
 
--- joined eager loading of the first steps that are joined: the statement
--- with an outer join and columns per step, and what fetch needs
-local function add_joins(stmt, paths, width)
-  local joins = {}
-  local n = 0
-  for pi, path in ipairs(paths) do
-    local r = path[1].rel
-    if path[1].strategy == "joined" and not r.secondary and not r.extra then
-      n = n + 1
-      local tt = r.target.local_table
-      local alias = tt:alias(tt.name .. "_" .. n)
-      stmt = stmt:outerjoin(alias, rel_on(r, alias))
-      local cols = {}
-      for i, col in ipairs(r.target.columns) do cols[i] = alias.c[col.key] end
-      stmt = stmt:add_columns(table.unpack(cols))
-      if r.order_by then
-        local ob = {}
-        for i, col in ipairs(r.order_by) do
-          ob[i] = C.node_kind(col) == "column" and alias.c[col.key] or col
-        end
-        stmt = stmt:order_by(table.unpack(ob))
-      end
-      local colpos, pkpos = {}, {}
-      for a = 1, #r.target.columns do colpos[a] = width + a end
-      for a, idx in ipairs(r.target.pk_index) do pkpos[a] = width + idx end
-      joins[#joins + 1] = {rel = r, colpos = colpos, pkpos = pkpos,
-                           pk1 = pkpos[1]}
-      width = width + #r.target.columns
-    elseif path[1].strategy == "joined" then
-      -- many-to-many: loaded as selectin (the path is the user's: copied)
-      local copy = table.move(path, 1, #path, 1, {})
-      copy[1] = {rel = r, strategy = "selectin"}
-      paths[pi] = copy
-    end
-  end
-  return stmt, joins
-end
-
--- rows[i] made parents[i]: fill each parent's joined relationship from
--- the row's extra columns (first time a parent is seen in this result)
-local function fill_joined(r_, rows, parents)
-  local s = r_.session
-  for _, j in ipairs(r_.joins) do
-    local r, seen, placed = j.rel, j.seen, j.placed
-    if not seen then
-      seen, placed = {}, {}
-      j.seen, j.placed = seen, placed
-    end
-    local got = {}
-    C.load(rows, 1, #rows, r.target.class, r.target.mt, r.target.nattrs,
-           j.colpos, j.pkpos, idmap_for(s, r.target), s.id, false, got, 0,
-           true)
-    local uselist = r.uselist
-    for i = 1, #rows do
-      local p = parents[i]
-      if p ~= nil then
-        local c = seen[p]
-        if c == nil then
-          if C.extra(p, r.key) == nil and not C.extra(p, nilmark[r.key]) then
-            c = uselist and new_coll(p, r) or true
-            if uselist then C.extra(p, r.key, c) else set_raw(p, r, nil) end
-          else
-            c = false
-          end
-          seen[p] = c
-        end
-        local x = got[i]
-        if c and x then
-          if not uselist then
-            set_raw(p, r, x)
-          elseif not placed[x] then
-            -- a row per child: each child once (per parent it has)
-            placed[x] = true
-            c[#c + 1] = x
-          end
-        end
-      end
-    end
-  end
-end
-
 -- for the other files of the ORM
-I.add_joins = add_joins
 I.col_value = col_value
 I.expire_rels = expire_rels
-I.fill_joined = fill_joined
 I.load_plan = load_plan
 I.load_quiet = load_quiet
 I.loaded_related = loaded_related

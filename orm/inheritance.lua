@@ -1,0 +1,1090 @@
+-- orm/inheritance.lua -- mapping class inheritance hierarchies, as
+-- SQLAlchemy's mapper does: joined table inheritance (a subclass with its
+-- own table, joined to its parent's by the shared primary key) and single
+-- table inheritance (a subclass whose columns join its parent's table);
+-- the discriminator column and polymorphic loading (each row becomes an
+-- object of the class its discriminator names); selects of a subclass
+-- (its columns from the join of its tables, the single-table criterion);
+-- with_polymorphic() and of_type(); and the flush of a hierarchy, table by
+-- table.
+--
+-- A subclass mapper keeps its parent's attributes at the same indexes
+-- and adds its own after them, so an object of any class of the
+-- hierarchy can be loaded from the columns of an ancestor (the others
+-- stay unloaded until read).  attr_cols[i] lists attribute i's columns
+-- (more than one for a joined subclass's primary key: its own column
+-- first, then its parent's, as SQLAlchemy's properties list them).  A
+-- "part" is what the flush needs of one table of a mapper: the keys of
+-- the attributes that live in that table, its primary key, defaults.
+
+local sa, orm, C, I = ...
+-- from the loader and the files run before this one (see orm/lorm.c)
+local Mapper = I.Mapper
+local construct_others = I.construct_others
+local hooks = I.hooks
+local idmap_for = I.idmap_for
+local ident_vals = I.ident_vals
+local lselect = I.lselect
+local mapper_of = I.mapper_of
+local raise = I.raise
+local run = I.run
+local session_of = I.session_of
+local sessions = I.sessions
+
+local ptr = C.node_ptr
+
+------------------------------------------------------------------------
+-- mappers of a hierarchy
+------------------------------------------------------------------------
+
+local roots = setmetatable({}, {__mode = "k"}) -- root mappers with family
+
+-- is mapper m `other` or one of its subclasses?
+local function isa(m, other)
+  while m do
+    if m == other then return true end
+    m = m.inherits
+  end
+  return false
+end
+
+local function pk_setup(p)
+  p.pk_pos, p.pk_params, p.param_source = {}, {}, {}
+  for k, i in ipairs(p.pk_index) do
+    p.pk_pos[i] = k
+    p.pk_params[k] = "pk_" .. p.colkeys[i]
+  end
+  for i = 1, #p.keys do
+    if p.colkeys[i] then p.param_source[p.colkeys[i]] = i end
+  end
+  for k, name in ipairs(p.pk_params) do p.param_source[name] = -k end
+end
+
+-- the flush's view of table t of mapper m
+local function build_part(m, t)
+  local tp = ptr(t)
+  local p = {mapper = m, class = m.class, local_table = t, ptr = tp,
+             part_of = m, base_mapper = m.base_mapper or m, keys = m.keys,
+             colkeys = {}, insert_none = {}, primary_key = {}, pk_index = {}}
+  for i = 1, m.nattrs do
+    for _, col in ipairs(m.attr_cols[i]) do
+      if ptr(col.table) == tp then
+        p.colkeys[i] = col.key
+        if col.primary_key then
+          p.primary_key[#p.primary_key + 1] = col
+          p.pk_index[#p.pk_index + 1] = i
+        elseif not C.column_defaults(col) then
+          p.insert_none[i] = true
+        end
+        if lselect(2, C.column_defaults(col)) then p.lua_defaults = true end
+      end
+    end
+  end
+  pk_setup(p)
+  return p
+end
+
+-- A mapper becomes the root of a hierarchy (when it gets a discriminator
+-- or its first subclass).
+local function setup_root(m)
+  if m.family then return end
+  m.base_mapper = m
+  m.family = {m}
+  m.flush_members = {m} -- the family and concrete subclasses
+  m.subclasses = {}
+  m.polymorphic_map = m.polymorphic_map or {}
+  m.tables = {m.local_table}
+  m.all_tables = {m.local_table}
+  m.attr_cols = {}
+  for i, col in ipairs(m.columns) do m.attr_cols[i] = {col} end
+  m.parts = {[ptr(m.local_table)] = build_part(m, m.local_table)}
+  roots[m] = true
+  rawset(m.class, "__inheritance__", true)
+end
+
+-- the attribute index of a discriminator given as a Column or a key
+local function attr_index(m, on)
+  if type(on) == "string" then
+    local i = m.slots[on]
+    if i then return i end
+  else
+    for i, cols in ipairs(m.attr_cols) do
+      for _, col in ipairs(cols) do
+        if ptr(col) == ptr(on) then return i end
+      end
+    end
+  end
+  raise("ArgumentError", "polymorphic_on: '" .. tostring(on) ..
+        "' is not a column of " .. tostring(m))
+end
+
+-- New objects get their class's identity in the discriminator (unless
+-- the constructor was given one), as SQLAlchemy sets it on init.
+local function set_identity_on_init(cls, m)
+  if m.polymorphic_identity == nil or not m.poly_idx then return end
+  local mt = getmetatable(cls)
+  local ctor, idx = mt.__call, m.poly_idx
+  local key, ident = m.keys[idx], m.polymorphic_identity
+  mt.__call = function(c, args)
+    local obj = ctor(c, args)
+    if not lselect(2, C.get(obj, idx)) then obj[key] = ident end
+    return obj
+  end
+end
+
+-- __mapper_args__ of a class mapped to its own table (see decl_api.lua)
+function I.polymorphic_base(m, margs)
+  -- the helper classes of concrete inheritance (see concrete.lua)
+  if I.concrete_root(m, margs) then return end
+  local on, ident = margs.polymorphic_on, margs.polymorphic_identity
+  if on == nil and ident == nil and margs.with_polymorphic == nil then return end
+  local wp = margs.with_polymorphic
+  if type(wp) == "table" and wp[2] ~= nil and C.node_kind(wp[2]) then
+    -- {"*", selectable}: rows come from that selectable (a union)
+    return I.polymorphic_selectable(m, margs)
+  end
+  setup_root(m)
+  if on ~= nil then
+    m.poly_idx = attr_index(m, on)
+    m.polymorphic_on = m.columns[m.poly_idx]
+  end
+  m.with_polymorphic_arg = margs.with_polymorphic
+  if ident ~= nil then
+    m.polymorphic_identity = ident
+    m.polymorphic_map[ident] = m
+  end
+  set_identity_on_init(m.class, m)
+end
+
+local function copy(t)
+  local out = {}
+  for k, v in pairs(t) do out[k] = v end
+  return out
+end
+
+-- Child = Parent:class "Child" {...}: `tbl` is the class's own table
+-- (joined inheritance) or nil (single table: its columns are added to
+-- the parent's table).
+function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
+  local parent = rawget(base, "__mapper__")
+  local margs = resolved.__mapper_args__ or {}
+  local name = cls.__name__
+  if margs.concrete then
+    if not tbl then
+      raise("InvalidRequestError", "Class '" .. name .. "' is concrete " ..
+            "and needs a __tablename__ or __table__ of its own")
+    end
+    return I.concrete_class(base, parent, cls, resolved, rels, tbl, attr_keys)
+  end
+  local root = parent.base_mapper or parent
+  setup_root(root)
+  local single = tbl == nil
+  table.sort(columns, function(a, b)
+    return C.column_order(a.col) < C.column_order(b.col)
+  end)
+  local own = {}
+  if single then
+    tbl = parent.local_table
+    attr_keys = {}
+    for _, c in ipairs(columns) do
+      local colname = C.name_column(c.col, c.key)
+      attr_keys[c.col.key or colname] = c.key
+      tbl:append_column(c.col)
+      own[#own + 1] = c.col
+    end
+  else
+    for _, col in ipairs(tbl.c) do own[#own + 1] = col end
+  end
+  local m = setmetatable({
+    class = cls, local_table = tbl, inherits = parent, base_mapper = root,
+    single = single, keys = copy(parent.keys), slots = copy(parent.slots),
+    columns = copy(parent.columns), colkeys = copy(parent.colkeys),
+    attrs = copy(parent.attrs), insert_none = copy(parent.insert_none),
+    primary_key = parent.primary_key, pk_index = parent.pk_index,
+    pk_pos = parent.pk_pos, pk_params = parent.pk_params,
+    param_source = parent.param_source, relationships = {}, relkeys = {},
+    subclasses = {}, polymorphic_map = root.polymorphic_map,
+    poly_idx = root.poly_idx, polymorphic_on = root.polymorphic_on,
+    tables = copy(parent.tables), attr_cols = {}, ptr = ptr(tbl),
+    with_polymorphic_arg = margs.with_polymorphic,
+  }, Mapper)
+  for i, cols in ipairs(parent.attr_cols) do m.attr_cols[i] = copy(cols) end
+  -- the parent's primary key columns a column of the child refers to
+  local refers = {}
+  if not single then
+    for _, fk in ipairs(tbl.foreign_keys) do
+      local tname, cname = string.match(fk.target_fullname, "^(.*)%.([^.]+)$")
+      for _, t in ipairs(parent.tables) do
+        if t.name == tname and t.c[cname] then
+          refers[ptr(fk.parent)] = ptr(t.c[cname])
+        end
+      end
+    end
+  end
+  local own_keys = {}
+  for _, col in ipairs(own) do
+    local key = attr_keys[col.key] or col.key
+    local i = m.slots[key]
+    if not i and col.primary_key and refers[ptr(col)] then
+      -- a primary key referring to the parent's is the same attribute
+      for j, cols in ipairs(m.attr_cols) do
+        for _, c in ipairs(cols) do
+          if ptr(c) == refers[ptr(col)] then i = j end
+        end
+      end
+    end
+    if i and not single then
+      table.insert(m.attr_cols[i], 1, col)
+    elseif i then
+      raise("ArgumentError", string.format(
+        "Column '%s' of class %s is already mapped by %s", key, name,
+        parent.class.__name__))
+    else
+      i = #m.keys + 1
+      m.keys[i], m.slots[key], m.columns[i] = key, i, col
+      m.colkeys[i], m.attr_cols[i] = col.key, {col}
+      if not col.primary_key and not C.column_defaults(col) then
+        m.insert_none[i] = true
+      end
+    end
+    m.attrs[key] = col
+    own_keys[key] = col
+  end
+  m.nattrs = #m.keys
+  m.colpos = {}
+  for i = 1, m.nattrs do m.colpos[i] = i end
+  m.colidx = {}
+  for i, cols in ipairs(m.attr_cols) do
+    for _, col in ipairs(cols) do m.colidx[ptr(col)] = i end
+  end
+  if not single then
+    m.tables[#m.tables + 1] = tbl
+    root.all_tables[#root.all_tables + 1] = tbl
+    if #parent.tables > 0 and #tbl.primary_key == 0 then
+      raise("ArgumentError", "joined inheritance: table '" .. tbl.name ..
+            "' has no primary key")
+    end
+  end
+  -- the selectable: the join of the tables, parent first, each ON its
+  -- inherit_condition when one is given (a function gets the class)
+  m.inherit_on = copy(parent.inherit_on or {})
+  local cond = margs.inherit_condition
+  if type(cond) == "function" then
+    cond = cond(setmetatable({}, {__index = function(_, k)
+      if own_keys[k] ~= nil then return own_keys[k] end
+      return cls[k]
+    end}))
+  end
+  if not single then m.inherit_on[#m.tables] = cond end
+  local sel = m.tables[1]
+  for k = 2, #m.tables do sel = sel:join(m.tables[k], m.inherit_on[k]) end
+  m.selectable = sel
+  -- the flush's parts: the parent's, but a new one for each table that
+  -- got columns of this class
+  m.parts = copy(parent.parts)
+  m.parts[ptr(tbl)] = build_part(m, tbl)
+  m.lua_defaults = parent.lua_defaults
+  for _, col in ipairs(own) do
+    if lselect(2, C.column_defaults(col)) then m.lua_defaults = true end
+  end
+  -- relationships: the parent's (more may come at configure time), and
+  -- its own
+  for k, r in pairs(parent.relationships) do m.relationships[k] = r end
+  for k in pairs(parent.relkeys) do m.relkeys[k] = true end
+  m.has_rels = parent.has_rels
+  local reg = base.registry
+  m.registry = reg
+  m.mt = C.metatable(m.slots, hooks, parent.mt.__tostring, m.relkeys)
+  for key, spec in pairs(rels) do hooks.add_relationship(m, key, spec) end
+  parent.subclasses[#parent.subclasses + 1] = m
+  root.family[#root.family + 1] = m
+  root.flush_members[#root.flush_members + 1] = m
+  local ident = margs.polymorphic_identity
+  if ident ~= nil then
+    m.polymorphic_identity = ident
+    root.polymorphic_map[ident] = m
+  end
+  rawset(cls, "__table__", tbl)
+  rawset(cls, "__clause_element__", sel)
+  rawset(cls, "__tablename__", tbl.name)
+  rawset(cls, "__mapper__", m)
+  rawset(cls, "__inheritance__", true)
+  reg.classes[name] = cls
+  hooks.announce_backrefs(m)
+  getmetatable(cls).__call = C.constructor(m.mt, m.nattrs, m.slots,
+                                           construct_others)
+  set_identity_on_init(cls, m)
+  for key, col in pairs(own_keys) do rawset(cls, key, col) end
+  if resolved.__tostring then rawset(cls, "__tostring", resolved.__tostring) end
+  reg.mappers[#reg.mappers + 1] = m
+  return cls
+end
+
+-- after configure(): subclasses have their ancestors' relationships
+function hooks.configured()
+  I.map_abstract_concrete()
+  for root in pairs(roots) do
+    for _, m in ipairs(root.family) do
+      local p = m.inherits
+      if p then
+        for k, r in pairs(p.relationships) do
+          if not m.relationships[k] then m.relationships[k] = r end
+        end
+        for k in pairs(p.relkeys) do m.relkeys[k] = true end
+        local list = {}
+        for _, r in pairs(m.relationships) do list[#list + 1] = r end
+        table.sort(list, function(a, b) return a.key < b.key end)
+        m.rel_list = list
+        m.has_rels = #list > 0 or nil
+      end
+    end
+  end
+end
+
+I.isa = function(m, other) return m == other or isa(m, other) end
+
+-- the mapper and its subclasses, parents first
+local function self_and_descendants(m)
+  local out = {m}
+  local i = 1
+  while out[i] do
+    for _, sub in ipairs(out[i].subclasses or {}) do out[#out + 1] = sub end
+    i = i + 1
+  end
+  return out
+end
+
+-- the discriminator values of m and its subclasses
+local function identities(m)
+  local out = {}
+  for _, x in ipairs(self_and_descendants(m)) do
+    if x.polymorphic_identity ~= nil then
+      out[#out + 1] = x.polymorphic_identity
+    end
+  end
+  return out
+end
+
+-- WHERE discriminator IN (...) for a single-table subclass
+local function single_criterion(m)
+  if not m.single or not m.poly_idx then return nil end
+  return m.polymorphic_on:in_(identities(m))
+end
+
+------------------------------------------------------------------------
+-- entities: what a select of a class of a hierarchy selects and how its
+-- rows load
+------------------------------------------------------------------------
+
+-- the class a row's discriminator value names
+local function class_for(m, v)
+  if v == nil then return m end
+  local sub = m.polymorphic_map[v]
+  if not sub then
+    raise("InvalidRequestError", string.format(
+      "No such polymorphic_identity %s is defined", C.repr(v)))
+  end
+  return sub
+end
+
+-- attribute index -> row position for mapper `sub` in entity e's columns
+local function layout(e, sub)
+  local c = e.layouts[sub]
+  if c then return c end
+  local colpos, pkpos = {}, {}
+  for i = 1, sub.nattrs do
+    local p = 0
+    if e.at_name then
+      -- a polymorphic union: the columns of each table by name
+      p = e.at_name[sub.colkeys[i]] or 0
+    else
+      for _, col in ipairs(sub.attr_cols[i]) do
+        local q = e.at[ptr(col)]
+        if q then p = q end
+      end
+    end
+    colpos[i] = p
+  end
+  for k, i in ipairs(sub.pk_index) do pkpos[k] = colpos[i] end
+  c = {colpos, pkpos}
+  e.layouts[sub] = c
+  return c
+end
+
+-- rows from..to of entity e into objects, each of its row's class
+local function load_entity(e, s, rows, from, to, populate, out, outn, gaps)
+  local m = e.mapper
+  local dpos = e.dpos or m.poly_idx and layout(e, m)[1][m.poly_idx] or 0
+  if dpos == 0 then
+    local c = layout(e, m)
+    return C.load(rows, from, to, m.class, m.mt, m.nattrs, c[1], c[2],
+                  idmap_for(s, m), s.id, populate, out, outn, gaps)
+  end
+  local i = from
+  while i <= to do
+    local sub = class_for(m, rows[i][dpos])
+    local j = i
+    while j < to and class_for(m, rows[j + 1][dpos]) == sub do j = j + 1 end
+    local c = layout(e, sub)
+    -- (a concrete class has an identity map of its own)
+    outn = C.load(rows, i, j, sub.class, sub.mt, sub.nattrs, c[1], c[2],
+                  idmap_for(s, sub), s.id, populate, out, outn, gaps)
+    i = j + 1
+  end
+  return outn
+end
+
+local function new_entity(m, name)
+  local e = {mapper = m, name = name or m.class.__name__, at = {},
+             layouts = {}, cols = {}}
+  e.load = function(s, rows, from, to, populate, out, outn, gaps)
+    return load_entity(e, s, rows, from, to, populate, out, outn, gaps)
+  end
+  return e
+end
+
+local function add_col(e, col)
+  if e.at[ptr(col)] then return end
+  e.cols[#e.cols + 1] = col
+  e.at[ptr(col)] = #e.cols
+end
+
+-- the mappers with_polymorphic names: "*", a class or a list of them
+local function wp_mappers(m, spec)
+  if spec == "*" then
+    local all = self_and_descendants(m)
+    table.remove(all, 1)
+    return all
+  end
+  if type(spec) == "table" and rawget(spec, "__mapper__") then spec = {spec} end
+  local out = {}
+  for _, cls in ipairs(spec or {}) do
+    local sub = type(cls) == "table" and rawget(cls, "__mapper__")
+    if not sub or not isa(sub, m) then
+      raise("InvalidRequestError", tostring(cls) ..
+            " is not a subclass of " .. m.class.__name__)
+    end
+    if sub ~= m then out[#out + 1] = sub end
+  end
+  return out
+end
+
+-- The columns and FROM of a select of mapper m (with the subclasses
+-- `subs` loaded at once, outer joined): m's attributes' columns in order,
+-- then each subclass's own columns in its tables' order.
+local function entity_of(m, subs)
+  local e = new_entity(m)
+  for i = 1, m.nattrs do
+    for _, col in ipairs(m.attr_cols[i]) do add_col(e, col) end
+  end
+  local from = #m.tables > 1 and m.selectable or nil
+  local joined = {}
+  for _, t in ipairs(m.tables) do joined[ptr(t)] = true end
+  for _, sub in ipairs(subs or {}) do
+    for k, t in ipairs(sub.tables) do
+      if not joined[ptr(t)] then
+        joined[ptr(t)] = true
+        from = (from or m.tables[1]):outerjoin(t, sub.inherit_on[k])
+        for _, col in ipairs(t.c) do add_col(e, col) end
+      end
+    end
+    for i = 1, sub.nattrs do
+      for _, col in ipairs(sub.attr_cols[i]) do
+        if joined[ptr(col.table)] then add_col(e, col) end
+      end
+    end
+  end
+  e.from = from
+  e.crit = single_criterion(m)
+  e.subs = subs
+  return e
+end
+
+-- the entity a select argument stands for, or nil
+local function entity_for(x)
+  if type(x) ~= "table" then return nil end
+  local wp = rawget(x, "__with_polymorphic__")
+  if wp then return entity_of(wp.mapper, wp.subs) end
+  -- an AbstractConcreteBase is mapped when the mappers are configured
+  if rawget(x, "__concrete_body__") then I.configure() end
+  local m = rawget(x, "__mapper__")
+  -- (a class outside any hierarchy is the common case: raw fields only)
+  if not m or not (rawget(m, "family") or rawget(m, "inherits") or
+                   rawget(m, "concrete_entity")) then
+    return nil
+  end
+  if m.concrete_entity then return m:concrete_entity() end
+  if m.concrete then return nil end -- a class of its own table
+  local subs
+  if m.with_polymorphic_arg ~= nil then
+    local spec = m.with_polymorphic_arg
+    if type(spec) == "table" and spec[1] == "*" then spec = "*" end
+    subs = wp_mappers(m, spec)
+  end
+  return entity_of(m, subs)
+end
+
+-- selects of hierarchy entities: select -> {ents, nocrit, crit}
+local stmt_ents = setmetatable({}, {__mode = "k"})
+
+function I.inherited_entities(stmt)
+  local info = stmt_ents[stmt]
+  return info and info.ents
+end
+
+-- the entities of the items of a select beyond those known (columns
+-- added later, other classes)
+local function extend_ents(stmt, ents)
+  local items = C.select_items(stmt)
+  local covered = 0
+  for _, e in ipairs(ents) do covered = covered + (e.width or 1) end
+  local k, pos = 1, 1
+  while k <= #items and pos <= covered do
+    pos = pos + items[k][2]
+    k = k + 1
+  end
+  local out = ents
+  for j = k, #items do
+    local p, width, name = items[j][1], items[j][2], items[j][3]
+    local m = p and I.mappers_by_table[p]
+    if out == ents then out = copy(ents) end
+    out[#out + 1] = {mapper = m, pos = pos, width = width,
+                     name = m and m.class.__name__ or name}
+    pos = pos + width
+  end
+  return out
+end
+
+local core_select = sa.select
+
+-- an entity's row positions moved by d (items before it)
+local function shift(e, d)
+  for p, q in pairs(e.at) do e.at[p] = q + d end
+  for name, q in pairs(e.at_name or {}) do e.at_name[name] = q + d end
+  if e.dpos then e.dpos = e.dpos + d end
+end
+local node_methods = getmetatable(sa.literal_column("1")).__methods
+local where = node_methods.where
+
+-- Classes of hierarchies (and with_polymorphic entities) carry the raw
+-- field __inheritance__: the core's select() hands a select of one of
+-- them to orm_select below; others cost the core one field lookup.
+local install_methods -- below
+
+-- the select of the arguments (columns, tables, classes), when one of
+-- them is a class of a hierarchy: called by the core's select() (see
+-- select_hook in lua/lsql.c); nil lets the core build it
+local function orm_select(...)
+  local n = lselect("#", ...)
+  local args = {...}
+  install_methods()
+  local found = {}
+  local any = false
+  for i = 1, n do
+    found[i] = entity_for(args[i])
+    if found[i] then any = true end
+  end
+  if not any then return nil end
+  local items, ents, froms, crits = {}, {}, {}, {}
+  local pos = 1
+  for i = 1, n do
+    local e = found[i]
+    if e then
+      for _, col in ipairs(e.cols) do items[#items + 1] = col end
+      e.pos, e.width = pos, #e.cols
+      shift(e, pos - 1)
+      pos = pos + #e.cols
+      ents[#ents + 1] = e
+      if e.from then froms[#froms + 1] = e.from end
+      if e.crit then crits[#crits + 1] = e.crit end
+    else
+      items[#items + 1] = args[i]
+      ents[#ents + 1] = false -- filled in by extend_ents
+      pos = pos + 1
+    end
+  end
+  local stmt = core_select(table.unpack(items))
+  for _, f in ipairs(froms) do stmt = stmt:select_from(f) end
+  -- the other items: their widths and names from the select itself
+  local items_info = C.select_items(stmt)
+  local k, p = 1, 1
+  for i = 1, n do
+    if found[i] then
+      k = k + #found[i].cols
+      p = p + #found[i].cols
+    else
+      local it = items_info[k]
+      local mp = it[1] and I.mappers_by_table[it[1]]
+      ents[i] = {mapper = mp, pos = p, width = it[2],
+                 name = mp and mp.class.__name__ or it[3]}
+      for j = i + 1, n do
+        if found[j] then
+          shift(found[j], it[2] - 1)
+          found[j].pos = found[j].pos + it[2] - 1
+        end
+      end
+      k, p = k + 1, p + it[2]
+    end
+  end
+  local crit
+  if #crits == 1 then crit = crits[1]
+  elseif #crits > 1 then crit = sa.and_(table.unpack(crits)) end
+  local info = {ents = ents}
+  if crit then
+    info.nocrit, info.crit = stmt, crit
+    stmt = where(stmt, crit)
+  end
+  stmt_ents[stmt] = info
+  return stmt
+end
+-- update(Manager) / delete(Manager): a single-table subclass's rows only
+-- (the criterion stays last, as for selects); a joined subclass's own
+-- table (as SQLAlchemy 1.4 emits it)
+local core_update, core_delete = sa.update, sa.delete
+local function orm_dml(kind, x)
+  local m = type(x) == "table" and rawget(x, "__mapper__")
+  if not m or m.concrete or m.abstract_concrete then return nil end
+  local stmt = (kind == "update" and core_update or core_delete)(m.local_table)
+  local crit = single_criterion(m)
+  if not crit then return stmt end
+  install_methods()
+  local out = where(stmt, crit)
+  stmt_ents[out] = {ents = {}, nocrit = stmt, crit = crit}
+  return out
+end
+
+debug.getregistry()["retort.select_hook"] = function(kind, ...)
+  if kind == "select" then return orm_select(...) end
+  return orm_dml(kind, ...)
+end
+
+-- filter_by{k = v}: attribute k of entity e equal to v, in key order;
+-- nil when a name is not one of e's attributes
+local function by_attributes(e, kw)
+  local m = e and e.mapper
+  if not m or type(kw) ~= "table" or C.node_kind(kw) then return nil end
+  local keys, conds = {}, {}
+  for k in pairs(kw) do
+    if type(k) ~= "string" or not m.slots[k] then return nil end
+    keys[#keys + 1] = k
+  end
+  table.sort(keys)
+  for i, k in ipairs(keys) do
+    local cols = m.attr_cols and m.attr_cols[m.slots[k]]
+    local col = cols and cols[1] or m.attrs[k]
+    if e.at_name then col = e.cols[e.at_name[m.colkeys[m.slots[k]]] - e.pos + 1] end
+    local v = kw[k]
+    conds[i] = col:eq(v)
+  end
+  if #conds == 0 then return nil end
+  return #conds == 1 and conds[1] or sa.and_(table.unpack(conds))
+end
+
+-- The generative methods carry the entities; the single-table criterion
+-- stays the last term of the WHERE clause (as SQLAlchemy adds it when
+-- compiling): the method is applied to the statement without it, and
+-- the criterion added again.
+-- (installed with the first select of a hierarchy's class: other
+-- programs pay nothing)
+local installed = false
+local function wrap_method(name)
+  local f = node_methods[name]
+  node_methods[name] = function(stmt, ...)
+    local info = stmt_ents[stmt]
+    if not info then return f(stmt, ...) end
+    if name == "filter_by" then
+      -- the names are the attributes of the entity, whichever its table
+      local crit = by_attributes(info.ents[1], ...)
+      if crit then return node_methods.where(stmt, crit) end
+    end
+    local out, nocrit
+    if info.crit then
+      nocrit = f(info.nocrit, ...)
+      out = where(nocrit, info.crit)
+    else
+      out = f(stmt, ...)
+    end
+    if name == "with_only_columns" then return out end
+    local ents = info.ents
+    if name == "add_columns" then ents = extend_ents(out, ents) end
+    stmt_ents[out] = {ents = ents, nocrit = nocrit, crit = info.crit}
+    return out
+  end
+end
+
+function install_methods()
+  if installed then return end
+  installed = true
+  for _, name in ipairs({"where", "filter", "filter_by", "order_by", "limit",
+                         "offset", "join", "outerjoin", "join_from",
+                         "select_from", "group_by", "having", "distinct",
+                         "add_columns", "correlate", "with_for_update",
+                         "execution_options", "options",
+                         "with_only_columns", "values", "returning"}) do
+    wrap_method(name)
+  end
+end
+
+------------------------------------------------------------------------
+-- loading by primary key, and the columns of a subclass not loaded yet
+------------------------------------------------------------------------
+
+-- SQLAlchemy labels the columns of these SELECTs table_column
+local function labeled(cols)
+  local out = {}
+  for i, col in ipairs(cols) do
+    out[i] = col:label(col.table.name .. "_" .. col.name)
+  end
+  return out
+end
+
+-- load_by_pk for a mapper of a hierarchy (see loading.lua)
+function I.load_inherited(s, m, vals, obj)
+  local conn = s:connection()
+  local e = entity_of(m)
+  e.pos, e.width = 1, #e.cols
+  local stmt = core_select(table.unpack(labeled(e.cols)))
+  if e.from then stmt = stmt:select_from(e.from) end
+  for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(vals[k])) end
+  if e.crit then stmt = stmt:where(e.crit) end
+  local rows = run(s, conn, stmt):all()
+  local out = {}
+  load_entity(e, s, rows, 1, #rows, obj ~= nil, out, 0)
+  return out[1]
+end
+
+-- the value of an unloaded attribute: the columns of the subclass's own
+-- tables that are not loaded come in one SELECT of those tables, as
+-- SQLAlchemy's optimized load does; else the whole row reloads
+local orig_load_expired = hooks.load_expired
+function hooks.load_expired(obj, key)
+  local m = mapper_of(obj)
+  local s = session_of(obj)
+  if not m.inherits or m.concrete or not s or
+     C.lifecycle(obj) == "detached" then
+    return orig_load_expired(obj, key)
+  end
+  local missing, tables = {}, {}
+  local partial = true
+  for i = 1, m.nattrs do
+    if not lselect(2, C.get(obj, i)) then
+      local cols = m.attr_cols[i]
+      if i <= m.base_mapper.nattrs then partial = false end
+      missing[#missing + 1] = {i, cols[1]}
+      tables[ptr(cols[1].table)] = cols[1].table
+    end
+  end
+  local ntables = 0
+  for _ in pairs(tables) do ntables = ntables + 1 end
+  if not partial or ntables ~= 1 or C.identity(obj) == nil then
+    return orig_load_expired(obj, key)
+  end
+  local cols = {}
+  for k, x in ipairs(missing) do cols[k] = x[2] end
+  local t = cols[1].table
+  local stmt = core_select(table.unpack(labeled(cols)))
+  local ident = ident_vals(obj, m)
+  if m.single then
+    for k, col in ipairs(m.primary_key) do
+      stmt = stmt:where(col:eq(ident[k]))
+    end
+    local crit = single_criterion(m)
+    if crit then stmt = stmt:where(crit) end
+  else
+    -- the table's primary key columns are those of the key's attributes
+    for k, i in ipairs(m.pk_index) do
+      for _, col in ipairs(m.attr_cols[i]) do
+        if ptr(col.table) == ptr(t) then
+          stmt = stmt:where(sa.bindparam("pk_" .. k, ident[k]):eq(col))
+        end
+      end
+    end
+  end
+  local row = run(s, s:connection(), stmt):first()
+  if row == nil then
+    raise("ObjectDeletedError", string.format(
+      "Instance '%s' has been deleted, or its row is otherwise not present.",
+      I.objstr(obj)))
+  end
+  for k, x in ipairs(missing) do
+    local i = x[1]
+    if not lselect(2, C.get(obj, i)) then C.set(obj, i, row[k]) end
+  end
+  return (C.get(obj, m.slots[key]))
+end
+
+-- rows of a relationship's load: of the root's table, or of a
+-- subclass's select (see strategies.lua)
+function I.load_polymorphic(s, m, rows, out)
+  local e
+  if m.inherits then
+    e = entity_of(m)
+  else
+    e = new_entity(m)
+    for i, col in ipairs(m.local_table.c) do e.at[ptr(col)] = i end
+  end
+  load_entity(e, s, rows, 1, #rows, false, out, #out)
+  return out
+end
+
+-- rows of a joined eager load of a relationship to a hierarchy's class:
+-- colpos[i] is the row position of m's attribute i (see strategies.lua)
+function I.load_joined_polymorphic(s, m, rows, colpos, got)
+  local e = new_entity(m)
+  for i = 1, m.nattrs do
+    for _, col in ipairs(m.attr_cols[i]) do e.at[ptr(col)] = colpos[i] end
+  end
+  load_entity(e, s, rows, 1, #rows, false, got, 0, true)
+end
+
+-- Company.employees:of_type(Engineer): the relationship narrowed to a
+-- subclass, for join() and any()/has(): its target is the subclass's
+-- tables joined (with the single-table criterion in the ON clause)
+-- (an aliased() class goes to the of_type of orm/aliased.lua)
+local aliased_of_type = I.Rel.of_type
+function I.Rel.of_type(r, cls)
+  I.configure()
+  local sub = type(cls) == "table" and rawget(cls, "__mapper__")
+  if not sub and aliased_of_type then return aliased_of_type(r, cls) end
+  if not sub or not isa(sub, r.target) then
+    raise("ArgumentError", "of_type: " .. tostring(cls) ..
+          " is not a subclass of " .. tostring(r.target.class))
+  end
+  local n = setmetatable({}, getmetatable(r))
+  for k, v in pairs(r) do n[k] = v end
+  n.target = setmetatable({local_table = sub.selectable or sub.local_table},
+                          {__index = sub})
+  local crit = single_criterion(sub)
+  if crit then n.primaryjoin = sa.and_(I.rel_on(r), crit) end
+  n.of_type_mapper = sub
+  return n
+end
+
+------------------------------------------------------------------------
+-- the flush of a hierarchy
+------------------------------------------------------------------------
+
+-- the objects among objs that have a row in table t, in runs of the
+-- same part: {part, objs}...
+local function runs_for(objs, tp)
+  local out, last = {}, nil
+  for _, obj in ipairs(objs) do
+    local p = mapper_of(obj).parts[tp]
+    if p then
+      if p ~= last then
+        out[#out + 1] = {p, {}}
+        last = p
+      end
+      local l = out[#out][2]
+      l[#l + 1] = obj
+    end
+  end
+  return out
+end
+
+-- Each object's state changes once, with its first table's statement
+-- (the root's, or a concrete class's own table).
+local function own_rows(part) return part.mapper.flush_root ~= nil end
+
+-- the updates (or inserts) of objs in table ti of the hierarchy
+local function emit_table(s, conn, root, ti, objs, done, kind)
+  local emit = kind == "upd" and I.emit_updates or I.emit_inserts
+  local list = done[kind]
+  for _, run_ in ipairs(runs_for(objs, ptr(root.all_tables[ti]))) do
+    local n = #list
+    emit(s, conn, run_[1], run_[2], done)
+    if ti > 1 and not own_rows(run_[1]) then list[n + 1] = nil end
+  end
+end
+
+-- The objects of a self-referential hierarchy (a manager and its new
+-- reports) in levels: each after the object whose key it takes.
+local function levels_of(objs, dep)
+  local depth, levels, top = {}, {}, 0
+  local function depth_of(obj, n)
+    if depth[obj] then return depth[obj] end
+    local d = 1
+    if dep[obj] and n < 1000 then d = depth_of(dep[obj], n + 1) + 1 end
+    depth[obj] = d
+    return d
+  end
+  for _, obj in ipairs(objs) do
+    local d = depth_of(obj, 0)
+    levels[d] = levels[d] or {}
+    table.insert(levels[d], obj)
+    if d > top then top = d end
+  end
+  return levels, top
+end
+
+-- The statements of a hierarchy's objects, table by table (updates, then
+-- inserts, per table as SQLAlchemy's save_obj); when a new object takes
+-- the key of another new one of the hierarchy, the inserts go in levels,
+-- each level's rows in all their tables, the updates after them.
+function I.emit_hierarchy_saves(s, conn, root, sv, all_syncs, done)
+  local syncs = {}
+  for _, m in ipairs(root.flush_members) do
+    for _, e in ipairs(all_syncs and all_syncs[m] or {}) do
+      syncs[#syncs + 1] = e
+    end
+  end
+  local new, dep, later = {}, {}, false
+  for _, o in ipairs(sv.ins) do new[o] = true end
+  for _, e in ipairs(syncs) do
+    local src, dst = e[2], e[3]
+    if src ~= nil and src ~= dst and new[src] then
+      later = true
+      if new[dst] then dep[dst] = src end
+    end
+  end
+  if not later then
+    for _, e in ipairs(syncs) do I.apply_sync(e) end
+    for ti = 1, #root.all_tables do
+      emit_table(s, conn, root, ti, sv.upd, done, "upd")
+      emit_table(s, conn, root, ti, sv.ins, done, "ins")
+    end
+    return
+  end
+  local by_dst = {}
+  for _, e in ipairs(syncs) do
+    local l = by_dst[e[3]]
+    if not l then l = {}; by_dst[e[3]] = l end
+    l[#l + 1] = e
+  end
+  local levels, top = levels_of(sv.ins, dep)
+  for d = 1, top do
+    for _, obj in ipairs(levels[d] or {}) do
+      for _, e in ipairs(by_dst[obj] or {}) do I.apply_sync(e) end
+      by_dst[obj] = nil
+    end
+    for ti = 1, #root.all_tables do
+      emit_table(s, conn, root, ti, levels[d] or {}, done, "ins")
+    end
+  end
+  for _, e in ipairs(syncs) do
+    if by_dst[e[3]] then I.apply_sync(e) end
+  end
+  for ti = 1, #root.all_tables do
+    emit_table(s, conn, root, ti, sv.upd, done, "upd")
+  end
+end
+
+function I.emit_hierarchy_deletes(s, conn, root, objs, done)
+  for ti = #root.all_tables, 1, -1 do
+    for _, run_ in ipairs(runs_for(objs, ptr(root.all_tables[ti]))) do
+      local n = #done.del
+      I.emit_deletes(s, conn, run_[1], run_[2], done)
+      if ti > 1 and not own_rows(run_[1]) then
+        for k = #done.del, n + 1, -1 do done.del[k] = nil end
+      end
+    end
+  end
+end
+
+------------------------------------------------------------------------
+-- the mapper's inheritance attributes, with_polymorphic
+------------------------------------------------------------------------
+
+local mapper_index = Mapper.__index
+Mapper.__index = function(m, k)
+  if k == "polymorphic_identity" then return nil end
+  if k == "self_and_descendants" then return self_and_descendants(m) end
+  if k == "concrete" then return false end
+  if k == "single" then return false end
+  if k == "base_mapper" then return m end
+  if k == "isa" then return function(self, other) return I.isa(self, other) end end
+  if k == "polymorphic_iterator" then
+    return function(self)
+      local l, i = self_and_descendants(self), 0
+      return function() i = i + 1; return l[i] end
+    end
+  end
+  if k == "with_polymorphic_mappers" then
+    local spec = rawget(m, "with_polymorphic_arg")
+    return spec ~= nil and wp_mappers(m, spec) or {}
+  end
+  return mapper_index(m, k)
+end
+
+-- orm.with_polymorphic(Employee, {Engineer, Manager} | "*"): an entity
+-- selecting the base's rows with those subclasses' tables outer joined,
+-- so each object loads complete; wp.Engineer is Engineer (its columns
+-- are the tables' own, as SQLAlchemy's non-aliased form renders them)
+function orm.with_polymorphic(base, classes)
+  local m = type(base) == "table" and rawget(base, "__mapper__")
+  if not m then raise("ArgumentError", "with_polymorphic: a mapped class") end
+  local subs = wp_mappers(m, classes)
+  local wp = {__with_polymorphic__ = {mapper = m, subs = subs},
+              __inheritance__ = true}
+  for _, sub in ipairs(subs) do wp[sub.class.__name__] = sub.class end
+  return setmetatable(wp, {__index = base, __name = "retort.with_polymorphic",
+    __tostring = function()
+      return "with_polymorphic(" .. m.class.__name__ .. ")"
+    end})
+end
+
+-- for the other files of the ORM
+I.inh = {new_entity = new_entity, setup_root = setup_root,
+         build_part = build_part, load_entity = load_entity, isa = isa,
+         self_and_descendants = self_and_descendants, roots = roots,
+         set_identity_on_init = set_identity_on_init, stmt_ents = stmt_ents,
+         core_select = core_select, copy = copy}
+
+------------------------------------------------------------------------
+-- imperative mapping and the legacy Query
+------------------------------------------------------------------------
+
+-- registry:map_imperatively(cls, table, {inherits = Parent,
+-- polymorphic_on = col, polymorphic_identity = v, with_polymorphic,
+-- concrete, properties}): the classical form of the seed's examples
+local Registry = getmetatable(orm.registry()).__index
+local map_imperatively = Registry.map_imperatively
+function Registry:map_imperatively(cls, tbl, opts)
+  opts = opts or {}
+  local margs = {polymorphic_on = opts.polymorphic_on,
+                 polymorphic_identity = opts.polymorphic_identity,
+                 with_polymorphic = opts.with_polymorphic,
+                 concrete = opts.concrete}
+  local parent = opts.inherits
+  if parent == nil then
+    local m = map_imperatively(self, cls, tbl, opts)
+    I.polymorphic_base(m, margs)
+    return m
+  end
+  local pm = getmetatable(parent) == Mapper and parent or
+             type(parent) == "table" and rawget(parent, "__mapper__")
+  if not pm then
+    raise("ArgumentError", "map_imperatively: inherits must be a mapped " ..
+          "class or its Mapper")
+  end
+  if tbl ~= nil and C.node_kind(tbl) ~= "table" then
+    raise("ArgumentError", "map_imperatively: argument #2 must be a Table")
+  end
+  local mt = getmetatable(cls) or {}
+  mt.__index = mt.__index or pm.class
+  mt.__tostring = mt.__tostring or function(c)
+    return "<class '" .. tostring(rawget(c, "__name__")) .. "'>"
+  end
+  mt.__name = "retort.MappedClass"
+  setmetatable(cls, mt)
+  if rawget(cls, "__name__") == nil then rawset(cls, "__name__", "?") end
+  local rels = {}
+  for k, v in pairs(opts.properties or {}) do
+    if type(v) == "table" and rawget(v, "__kind") == "relationship" then
+      rels[k] = v
+    end
+  end
+  local base = {__mapper__ = pm, registry = self}
+  I.inherit_class(base, cls, {__mapper_args__ = margs}, {}, rels, tbl, {})
+  return rawget(cls, "__mapper__")
+end
+
+-- session:query(Employee):with_polymorphic({Engineer, Manager} | "*"):
+-- the query of orm.with_polymorphic(Employee, ...), before any criterion
+function I.Query.with_polymorphic(q, spec)
+  if not q._fresh then
+    raise("InvalidRequestError", "Query.with_polymorphic() being called " ..
+          "on a Query with existing criterion. ")
+  end
+  return q.session:query(orm.with_polymorphic(q.entity, spec))
+end
