@@ -136,12 +136,29 @@ rt_node *lsql_coerce(lua_State *L, int idx, const rt_node *against,
 ** that made their result box already and consume the node at once.  It
 ** raises only before allocating.
 */
+/* Whether a Lua table compared with `against` is a value of its type:
+** JSON documents and arrays, as SQLAlchemy binds a dict or a list. */
+static int takes_table(const rt_node *against) {
+  int kind = against && against->type ? (int)against->type->kind : RT_TY_NULL;
+  return kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_ARRAY;
+}
+
 static rt_node *value_node(lua_State *L, int idx, const rt_node *against,
                            const char *fname, int pos) {
   rt_node *n = lsql_tonode(L, idx);
   rt_value v;
   if (n) return rt_ref(n);
-  if (lua_isnoneornil(L, idx) || (rt_lua_isnull(L, idx) && !against))
+  if (lua_type(L, idx) == LUA_TTABLE && takes_table(against) &&
+      !rt_lua_isnull(L, idx)) {
+    /* in its stored form (JSON text, array literal), as values{} binds it */
+    lua_pushvalue(L, idx);
+    rt_lua_bind_process(L, (int)against->type->kind, 0);
+    if (rt_lua_tovalue(L, -1, &v) != 0 || lua_istable(L, -1))
+      rt_lua_error(L, RT_EARGUMENT, "%s: argument #%d is not a SQL value",
+                   fname, pos);
+    n = rt_bind_against(against, v);
+    lua_pop(L, 1);
+  } else if (lua_isnoneornil(L, idx) || (rt_lua_isnull(L, idx) && !against))
     n = rt_const(RT_N_NULL);
   else if (lua_type(L, idx) != LUA_TTABLE && rt_lua_tovalue(L, idx, &v) == 0)
     n = rt_bind_against(against, v);
@@ -153,9 +170,11 @@ static rt_node *value_node(lua_State *L, int idx, const rt_node *against,
   return n;
 }
 
-static void check_value(lua_State *L, int idx, const char *fname, int pos) {
+static void check_value(lua_State *L, int idx, const rt_node *against,
+                        const char *fname, int pos) {
   rt_value v;
   if (lsql_tonode(L, idx) || lua_isnoneornil(L, idx)) return;
+  if (lua_type(L, idx) == LUA_TTABLE && takes_table(against)) return;
   if (lua_type(L, idx) == LUA_TTABLE || rt_lua_tovalue(L, idx, &v) != 0)
     rt_lua_error(L, RT_EARGUMENT,
                  "%s: argument #%d must be a SQL expression or a value, not %s",
@@ -170,12 +189,12 @@ static int binop(lua_State *L, int op, const char *fname) {
   if (!l) {
     /* 5 + col: the value takes its name from the right operand */
     rt_node *rr = lsql_checknode(L, 2, fname);
-    check_value(L, 1, fname, 1);
+    check_value(L, 1, rr, fname, 1);
     ud = RESULT(L);
     SETRESULT(L, ud, rt_binary(op, value_node(L, 1, rr, fname, 1), rt_ref(rr)));
     return 1;
   }
-  check_value(L, 2, fname, 2);
+  check_value(L, 2, l, fname, 2);
   ud = RESULT(L);
   r = value_node(L, 2, l, fname, 2);
   SETRESULT(L, ud, rt_binary(op, rt_ref(l), r));
@@ -307,7 +326,7 @@ static int compare(lua_State *L, int op, const char *fname) {
     SETRESULT(L, ud, rt_binary(op, rt_ref(l), r));
     return 1;
   }
-  check_value(L, 2, fname, 1);
+  check_value(L, 2, l, fname, 1);
   ud = RESULT(L);
   r = value_node(L, 2, l, fname, 1);
   SETRESULT(L, ud, rt_binary(op, rt_ref(l), r));
@@ -1190,7 +1209,7 @@ static int append_args(lua_State *L, int slot, const char *fname) {
   int top = lua_gettop(L), i;
   lnode *ud;
   for (i = 2; i <= top; i++)
-    if (lua_type(L, i) != LUA_TSTRING) check_value(L, i, fname, i - 1);
+    if (lua_type(L, i) != LUA_TSTRING) check_value(L, i, NULL, fname, i - 1);
   ud = RESULT(L);
   merged = old ? rt_node_copy(old) : rt_list_new();
   lsql_check(L, merged);
