@@ -124,6 +124,7 @@ typedef enum rt_op {
 #define RT_F_AUTOINC_NO 0x4000
 #define RT_F_AUTOINC_YES 0x8000
 #define RT_F_REQUIRED 0x20000 /* bindparam() with no value */
+#define RT_F_BYNAME 0x40000   /* text():columns{} list: match results by name */
 #define RT_F_LOWPREC                                                           \
   0x10000 /* LIKE of startswith(): groups like SQLAlchemy's */
 

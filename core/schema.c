@@ -172,15 +172,19 @@ void rt_tabledata_free(rt_tabledata *d) {
   free(d);
 }
 
+/* An alias's column proxies its inner column, and takes its key too. */
 const char *rt_column_key(const rt_node *col) {
   rt_coldata *d = col->kind == RT_N_COLUMN ? col->ext : NULL;
+  if (!d && col->kind == RT_N_COLUMN && col->a && col->a->kind == RT_N_COLUMN)
+    return rt_column_key(col->a);
   return d && d->key ? d->key : col->name;
 }
 
 rt_node *rt_table_column(const rt_node *t, const char *key) {
   int i;
   for (i = 0; i < t->n; i++)
-    if (strcmp(rt_column_key(t->kids[i]), key) == 0) return t->kids[i];
+    if (t->kids[i] && strcmp(rt_column_key(t->kids[i]), key) == 0)
+      return t->kids[i];
   return NULL;
 }
 

@@ -935,32 +935,48 @@ rt_sqltype rt_pg_sqltype(unsigned t) {
 }
 
 /*
+** Take the results libpq already holds, without waiting for more.  Returns
+** 1 when the query's end was among them, 0 when it is still running (or
+** its rows are still on the way), -1 when the connection failed.
+*/
+static int skip_arrived(pg_conn *c, int *failed) {
+  PGresult *res;
+  if (!PQconsumeInput(c->pg)) return -1;
+  while (!PQisBusy(c->pg)) {
+    res = PQgetResult(c->pg);
+    if (res == NULL) return 1;
+    if (PQresultStatus(res) != PGRES_SINGLE_TUPLE &&
+        PQresultStatus(res) != PGRES_TUPLES_OK)
+      *failed = 1;
+    PQclear(res);
+  }
+  return 0;
+}
+
+/*
 ** Stop a stream nobody will read to its end.  Rows already received are
-** skipped; a query still running is canceled, and its savepoint rolled
-** back so the transaction around it survives.
+** skipped; unless the query's end was among them, it is canceled first:
+** rows can arrive as fast as they are skipped, so waiting for the end could
+** mean reading the whole result.  The few rows in flight after the cancel
+** are drained, and the savepoint rolled back so the transaction around the
+** query survives.  A cancel that reaches the server after the query ended
+** is ignored there (the backend is idle, reading its next command).
 */
 static void stop_stream(pg_cursor *cur) {
   pg_conn *c = (pg_conn *)cur->base.conn;
   PGresult *res;
-  int failed = 0, canceled = 0;
-  char buf[256];
+  int failed = 0, ended;
+  char buf[256]; /* PQcancel writes its error here, not to the heap */
   rt_error ignored = RT_ERROR_INIT;
-  for (;;) {
-    if (!canceled) {
-      /* read what has arrived; cancel only if the query is still busy */
-      if (!PQconsumeInput(c->pg)) break;
-      if (PQisBusy(c->pg)) {
-        if (c->cancel) PQcancel(c->cancel, buf, sizeof buf);
-        canceled = 1;
-        continue;
-      }
+  ended = skip_arrived(c, &failed);
+  if (ended <= 0) {
+    if (ended == 0 && c->cancel) PQcancel(c->cancel, buf, sizeof buf);
+    while ((res = PQgetResult(c->pg)) != NULL) {
+      if (PQresultStatus(res) != PGRES_SINGLE_TUPLE &&
+          PQresultStatus(res) != PGRES_TUPLES_OK)
+        failed = 1;
+      PQclear(res);
     }
-    res = PQgetResult(c->pg);
-    if (res == NULL) break;
-    if (PQresultStatus(res) != PGRES_SINGLE_TUPLE &&
-        PQresultStatus(res) != PGRES_TUPLES_OK)
-      failed = 1;
-    PQclear(res);
   }
   c->stream = NULL;
   if (PQstatus(c->pg) == CONNECTION_BAD) {

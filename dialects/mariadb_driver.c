@@ -1111,11 +1111,54 @@ rt_sqltype rt_my_sqltype(const MYSQL_FIELD *f) {
 }
 
 /*
+** KILL QUERY from a connection of our own.  It only reads what connect
+** stored and never touches c->db, so it may run in another thread while
+** the owner is blocked in a statement.  The statement has been killed
+** (or had ended) when this returns.
+*/
+static void kill_query(my_conn *c) {
+  MYSQL *m, *bad = NULL;
+  rt_url_arg timeout = {"connect_timeout", "5"};
+  char sql[48];
+  m = open_handle(c->host, c->user, c->password, NULL, c->port, c->socket, NULL,
+                  1, &timeout, &bad);
+  if (m) {
+    snprintf(sql, sizeof sql, "KILL QUERY %lu", c->thread_id);
+    mysql_real_query(m, sql, (unsigned long)strlen(sql));
+    mysql_close(m);
+  } else if (bad)
+    mysql_close(bad);
+}
+
+static void my_cancel(rt_dbconn *base) {
+  my_conn *c = (my_conn *)base;
+  mysql_thread_init();
+  atomic_store(&c->canceled, 1);
+  kill_query(c);
+  mysql_thread_end();
+}
+
+/*
+** A stream closed before its end is killed first (finish_cursor): the
+** client library would read every row left, having no way to abandon a
+** result on the wire.  Should the query have ended before the kill arrived,
+** the kill may still hit the connection's next statement: a DO 0 takes it,
+** its error ignored.
+*/
+static void absorb_kill(my_conn *c) {
+  if (c->base.lost) return;
+  if (mysql_real_query(c->db, "DO 0", 4) == 0) return;
+  if (is_lost(mysql_errno(c->db))) c->base.lost = 1;
+}
+
+/*
 ** Really close a cursor: give its statement back, reading and dropping
 ** whatever of its results is still on the wire.
 */
 static void finish_cursor(my_conn *c, my_cursor *cur) {
   int i, owner = c->active == cur;
+  int killed = owner && cur->stream && !cur->done && !c->base.lost;
+  if (killed) kill_query(c);
   if (cur->res) {
     mysql_free_result(cur->res); /* reads what is left of a streamed one */
     if (owner) drain_db_results(c->db);
@@ -1127,6 +1170,7 @@ static void finish_cursor(my_conn *c, my_cursor *cur) {
     release(cur->stmt, cur->slot);
   }
   if (owner) c->active = NULL;
+  if (killed) absorb_kill(c);
   if (cur->cols)
     for (i = 0; i < cur->base.ncols; i++) free(cur->cols[i].buf);
   free(cur->cols);
@@ -1202,29 +1246,6 @@ static int my_ping(rt_dbconn *base, rt_error *err) {
     return -1;
   }
   return 0;
-}
-
-/*
-** KILL QUERY from a connection of our own.  It only reads what connect
-** stored and never touches c->db, so it may run in another thread while
-** the owner is blocked in a statement.
-*/
-static void my_cancel(rt_dbconn *base) {
-  my_conn *c = (my_conn *)base;
-  MYSQL *m, *bad = NULL;
-  rt_url_arg timeout = {"connect_timeout", "5"};
-  char sql[48];
-  mysql_thread_init();
-  atomic_store(&c->canceled, 1);
-  m = open_handle(c->host, c->user, c->password, NULL, c->port, c->socket, NULL,
-                  1, &timeout, &bad);
-  if (m) {
-    snprintf(sql, sizeof sql, "KILL QUERY %lu", c->thread_id);
-    mysql_real_query(m, sql, (unsigned long)strlen(sql));
-    mysql_close(m);
-  } else if (bad)
-    mysql_close(bad);
-  mysql_thread_end();
 }
 
 static const char *my_server_version(rt_dbconn *c) {

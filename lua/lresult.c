@@ -265,6 +265,23 @@ static void make_rowmt(lua_State *L, lresult *r) {
 */
 static const char rowmt_cache = 0;
 
+/* The statement's conversion for result column i, named `name`: by
+** position, or by name after RT_CONV_BYNAME. */
+static unsigned char stmt_conv(const unsigned char *sconv, int nsconv, int i,
+                               const char *name) {
+  const unsigned char *p, *end;
+  if (nsconv == 0 || sconv[0] != RT_CONV_BYNAME)
+    return i < nsconv ? sconv[i] : RT_CONV_NONE;
+  end = sconv + nsconv;
+  for (p = sconv + 1; p < end;) {
+    const char *n = (const char *)p + 1;
+    size_t len = strnlen(n, (size_t)(end - p - 1));
+    if (strcmp(n, name) == 0) return *p;
+    p += len + 2;
+  }
+  return RT_CONV_NONE;
+}
+
 static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
                        int nsconv) {
   const rt_driver *drv = r->cur->conn->drv;
@@ -293,10 +310,10 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
   } /* cache + 1: the last key, or nil */
   luaL_buffinit(L, &b);
   luaL_addlstring(&b, (const char *)&r->ncols, sizeof r->ncols);
-  for (i = 0; i < r->ncols; i++)
-    luaL_addchar(&b, (char)(i < nsconv && sconv[i] != RT_CONV_NONE
-                                ? sconv[i]
-                                : conv_for(r->cur, i)));
+  for (i = 0; i < r->ncols; i++) {
+    unsigned char sc = stmt_conv(sconv, nsconv, i, drv->colname(r->cur, i));
+    luaL_addchar(&b, (char)(sc != RT_CONV_NONE ? sc : conv_for(r->cur, i)));
+  }
   for (i = 0; i < r->ncols; i++) {
     luaL_addstring(&b, drv->colname(r->cur, i));
     luaL_addchar(&b, '\0');
@@ -521,6 +538,20 @@ static int next_row(lua_State *L, int idx, lresult *r) {
   return next_row_mt(L, idx, r, 0);
 }
 
+/* Null placeholders of values not given, in the n values at the top,
+** become nil. */
+static void null_to_nil(lua_State *L, int n) {
+  int i;
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    if (rt_lua_isnull(L, -1)) {
+      lua_pushnil(L);
+      lua_rawseti(L, -3, i);
+    }
+    lua_pop(L, 1);
+  }
+}
+
 /*
 ** inserted_primary_key (uservalue 4), from the plan the compile made at
 ** `plan`: {names = {...}, values = {...}, n = #names, autoinc = i} or
@@ -536,9 +567,20 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
   r = toresult(L, ridx);
   if (!r || !lua_istable(L, plan)) return;
   if (lua_getfield(L, plan, "many") != LUA_TNIL) {
+    /* each row's key becomes a Row */
+    lua_getfield(L, plan, "rows");
+    n = (int)lua_rawlen(L, -1);
+    for (i = 1; i <= n; i++) {
+      lua_rawgeti(L, -1, i);
+      null_to_nil(L, (int)lua_rawlen(L, -1));
+      lua_getfield(L, plan, "names");
+      make_rowmt_names(L);
+      lua_setmetatable(L, -2);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
     lua_pushvalue(L, plan);
     lua_setiuservalue(L, ridx, 4);
-    lua_pop(L, 1);
     return;
   }
   lua_pop(L, 1);
@@ -572,15 +614,7 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
       lua_rawseti(L, -2, autoinc);
     }
   }
-  /* null placeholders of values not given become nil */
-  for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, -1, i);
-    if (rt_lua_isnull(L, -1)) {
-      lua_pushnil(L);
-      lua_rawseti(L, -3, i);
-    }
-    lua_pop(L, 1);
-  }
+  null_to_nil(L, n);
   lua_getfield(L, plan, "names");
   make_rowmt_names(L);
   lua_setmetatable(L, -2);
@@ -953,6 +987,20 @@ static int res_index(lua_State *L) {
                           "key returning is supported, please use "
                           ".inserted_primary_key_rows.");
     lua_pop(L, 1);
+  } else if (strcmp(k, "inserted_primary_key_rows") == 0) {
+    if (lua_getiuservalue(L, 1, 4) != LUA_TTABLE)
+      return rt_lua_error(L, RT_EINVALIDREQUEST,
+                          "Statement is not an insert() expression "
+                          "construct.");
+    lua_pushliteral(L, "many");
+    if (lua_rawget(L, -2) != LUA_TNIL) {
+      lua_getfield(L, -2, "rows");
+      return 1;
+    }
+    lua_pop(L, 1);
+    lua_createtable(L, 1, 0);
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, 1);
   } else if (strcmp(k, "closed") == 0)
     lua_pushboolean(L, r->cur == NULL);
   else {

@@ -70,6 +70,10 @@ enum {
   RT_CONV_TIME,        /* ... of a time */
   RT_CONV_DECIMAL = 16 /* + scale: a float -> decimal text (SQLite) */
 };
+/* First byte of conversions matched by column name instead of position,
+** followed by (conv byte, name, NUL) per column: text():columns{name = T}.
+** No decimal scale reaches it. */
+#define RT_CONV_BYNAME 255
 struct rt_type;
 int rt_lua_result_conv(const struct rt_type *t, int postgresql);
 

@@ -136,12 +136,29 @@ rt_node *lsql_coerce(lua_State *L, int idx, const rt_node *against,
 ** that made their result box already and consume the node at once.  It
 ** raises only before allocating.
 */
+/* Whether a Lua table compared with `against` is a value of its type:
+** JSON documents and arrays, as SQLAlchemy binds a dict or a list. */
+static int takes_table(const rt_node *against) {
+  int kind = against && against->type ? (int)against->type->kind : RT_TY_NULL;
+  return kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_ARRAY;
+}
+
 static rt_node *value_node(lua_State *L, int idx, const rt_node *against,
                            const char *fname, int pos) {
   rt_node *n = lsql_tonode(L, idx);
   rt_value v;
   if (n) return rt_ref(n);
-  if (lua_isnoneornil(L, idx) || (rt_lua_isnull(L, idx) && !against))
+  if (lua_type(L, idx) == LUA_TTABLE && takes_table(against) &&
+      !rt_lua_isnull(L, idx)) {
+    /* in its stored form (JSON text, array literal), as values{} binds it */
+    lua_pushvalue(L, idx);
+    rt_lua_bind_process(L, (int)against->type->kind, 0);
+    if (rt_lua_tovalue(L, -1, &v) != 0 || lua_istable(L, -1))
+      rt_lua_error(L, RT_EARGUMENT, "%s: argument #%d is not a SQL value",
+                   fname, pos);
+    n = rt_bind_against(against, v);
+    lua_pop(L, 1);
+  } else if (lua_isnoneornil(L, idx) || (rt_lua_isnull(L, idx) && !against))
     n = rt_const(RT_N_NULL);
   else if (lua_type(L, idx) != LUA_TTABLE && rt_lua_tovalue(L, idx, &v) == 0)
     n = rt_bind_against(against, v);
@@ -153,9 +170,11 @@ static rt_node *value_node(lua_State *L, int idx, const rt_node *against,
   return n;
 }
 
-static void check_value(lua_State *L, int idx, const char *fname, int pos) {
+static void check_value(lua_State *L, int idx, const rt_node *against,
+                        const char *fname, int pos) {
   rt_value v;
   if (lsql_tonode(L, idx) || lua_isnoneornil(L, idx)) return;
+  if (lua_type(L, idx) == LUA_TTABLE && takes_table(against)) return;
   if (lua_type(L, idx) == LUA_TTABLE || rt_lua_tovalue(L, idx, &v) != 0)
     rt_lua_error(L, RT_EARGUMENT,
                  "%s: argument #%d must be a SQL expression or a value, not %s",
@@ -170,12 +189,12 @@ static int binop(lua_State *L, int op, const char *fname) {
   if (!l) {
     /* 5 + col: the value takes its name from the right operand */
     rt_node *rr = lsql_checknode(L, 2, fname);
-    check_value(L, 1, fname, 1);
+    check_value(L, 1, rr, fname, 1);
     ud = RESULT(L);
     SETRESULT(L, ud, rt_binary(op, value_node(L, 1, rr, fname, 1), rt_ref(rr)));
     return 1;
   }
-  check_value(L, 2, fname, 2);
+  check_value(L, 2, l, fname, 2);
   ud = RESULT(L);
   r = value_node(L, 2, l, fname, 2);
   SETRESULT(L, ud, rt_binary(op, rt_ref(l), r));
@@ -307,7 +326,7 @@ static int compare(lua_State *L, int op, const char *fname) {
     SETRESULT(L, ud, rt_binary(op, rt_ref(l), r));
     return 1;
   }
-  check_value(L, 2, fname, 1);
+  check_value(L, 2, l, fname, 1);
   ud = RESULT(L);
   r = value_node(L, 2, l, fname, 1);
   SETRESULT(L, ud, rt_binary(op, rt_ref(l), r));
@@ -1102,7 +1121,9 @@ static rt_node *column_in(lua_State *L, rt_node *from, const char *key,
                           const char *fname) {
   rt_node *c = NULL;
   int i;
-  if (from->kind == RT_N_TABLE) c = rt_table_column(from, key);
+  /* an alias's columns go by the keys of the columns they proxy too */
+  if (from->kind == RT_N_TABLE || from->kind == RT_N_ALIAS)
+    c = rt_table_column(from, key);
   for (i = 0; !c && i < from->n; i++)
     if (from->kids[i] && strcmp(from->kids[i]->name, key) == 0)
       c = from->kids[i];
@@ -1222,7 +1243,7 @@ static int append_args(lua_State *L, int slot, const char *fname) {
   int top = lua_gettop(L), i;
   lnode *ud;
   for (i = 2; i <= top; i++)
-    if (lua_type(L, i) != LUA_TSTRING) check_value(L, i, fname, i - 1);
+    if (lua_type(L, i) != LUA_TSTRING) check_value(L, i, NULL, fname, i - 1);
   ud = RESULT(L);
   merged = old ? rt_node_copy(old) : rt_list_new();
   lsql_check(L, merged);
@@ -2339,6 +2360,17 @@ static void add_conv(luaL_Buffer *b, const rt_node *e, int pg, int *any) {
   }
 }
 
+/* Conversions matched by name (see RT_CONV_BYNAME). */
+static void add_conv_byname(luaL_Buffer *b, const rt_node *cols, int pg) {
+  int i;
+  luaL_addchar(b, (char)RT_CONV_BYNAME);
+  for (i = 0; i < cols->n; i++) {
+    luaL_addchar(b, (char)rt_lua_result_conv(cols->kids[i]->type, pg));
+    luaL_addstring(b, cols->kids[i]->name);
+    luaL_addchar(b, '\0');
+  }
+}
+
 /*
 ** Push the result conversions of the statement at idx (a string of
 ** RT_CONV_* bytes, one per result column), or nil when it has no typed
@@ -2362,6 +2394,11 @@ static void push_result_conv(lua_State *L, int idx, int pg) {
     return;
   }
   luaL_buffinit(L, &b);
+  if (cols->kind == RT_N_LIST && (cols->flags & RT_F_BYNAME)) {
+    add_conv_byname(&b, cols, pg);
+    luaL_pushresult(&b);
+    return;
+  }
   add_conv(&b, cols, pg, &any);
   luaL_pushresult(&b);
   if (!any) {
@@ -2385,6 +2422,17 @@ static void push_stmt_value(lua_State *L, rt_node *s, const char *key) {
   rt_lua_pushnull(L);
 }
 
+/* A column's default when it is a plain value (default = 5), which the
+** INSERT sends as a parameter; sa.null for none or a SQL expression. */
+static void push_default_value(lua_State *L, rt_node *col) {
+  rt_coldata *d = col->ext;
+  if (d && d->def && d->def->kind == RT_N_BIND &&
+      d->def->value.type != RT_V_NULL)
+    rt_lua_pushvalue(L, &d->def->value);
+  else
+    rt_lua_pushnull(L);
+}
+
 /*
 ** How an INSERT's Result finds its inserted_primary_key (see
 ** rt_lua_result_setpk): the primary key columns' names and the values the
@@ -2392,7 +2440,31 @@ static void push_stmt_value(lua_State *L, rt_node *s, const char *key) {
 ** sa.null for the rest; `autoinc` is the position of the autoincrement
 ** column the database generates.  Pushes nil for other statements.
 */
-static void push_pk_plan(lua_State *L, int sidx, int map, int nrows) {
+/* The primary key values of one parameter set (map at `map`, 0 for none),
+** as push_pk_plan describes them; *autoinc set as it says. */
+static void push_pk_values(lua_State *L, rt_node *s, int map, int *autoinc) {
+  rt_node *t = s->kids[RT_D_TABLE];
+  int i, n = 0;
+  lua_newtable(L);
+  for (i = 0; i < t->n; i++) {
+    rt_node *col = t->kids[i];
+    const char *key = rt_column_key(col);
+    if (!(col->flags & RT_F_PK)) continue;
+    n++;
+    if (!map || lua_getfield(L, map, key) == LUA_TNIL) {
+      if (map) lua_pop(L, 1);
+      push_stmt_value(L, s, key);
+      if (rt_lua_isnull(L, -1)) {
+        lua_pop(L, 1);
+        push_default_value(L, col);
+      }
+      if (rt_lua_isnull(L, -1) && rt_column_is_autoinc(t, col)) *autoinc = n;
+    }
+    lua_rawseti(L, -2, n);
+  }
+}
+
+static void push_pk_plan(lua_State *L, int sidx, int params, int many) {
   rt_node *s = lsql_tonode(L, sidx), *t;
   int i, n = 0, autoinc = 0;
   if (!s || s->kind != RT_N_INSERT || s->kids[RT_D_RETURNING] ||
@@ -2402,32 +2474,35 @@ static void push_pk_plan(lua_State *L, int sidx, int map, int nrows) {
     return;
   }
   lua_createtable(L, 0, 5);
-  if (nrows > 1) {
-    lua_pushboolean(L, 1);
-    lua_setfield(L, -2, "many");
-    return;
-  }
   t = s->kids[RT_D_TABLE];
   lua_newtable(L); /* names */
-  lua_newtable(L); /* values */
-  for (i = 0; i < t->n; i++) {
-    rt_node *col = t->kids[i];
-    const char *key = rt_column_key(col);
-    if (!(col->flags & RT_F_PK)) continue;
-    n++;
-    lua_pushstring(L, col->name);
-    lua_rawseti(L, -3, n);
-    if (!map || lua_getfield(L, map, key) == LUA_TNIL) {
-      if (map) lua_pop(L, 1);
-      push_stmt_value(L, s, key);
-      if (rt_lua_isnull(L, -1) && rt_column_is_autoinc(t, col)) autoinc = n;
+  for (i = 0; i < t->n; i++)
+    if (t->kids[i]->flags & RT_F_PK) {
+      lua_pushstring(L, t->kids[i]->name);
+      lua_rawseti(L, -2, ++n);
     }
-    lua_rawseti(L, -2, n);
-  }
-  lua_setfield(L, -3, "values");
   lua_setfield(L, -2, "names");
   lua_pushinteger(L, n);
   lua_setfield(L, -2, "n");
+  if (many) {
+    /* executemany: keys the parameters give; the generated ones are not
+    ** read back, and stay nil */
+    int rows = (int)lua_rawlen(L, params);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "many");
+    lua_createtable(L, rows, 0);
+    for (i = 1; i <= rows; i++) {
+      int ai = 0;
+      lua_rawgeti(L, params, i);
+      push_pk_values(L, s, lua_istable(L, -1) ? lua_gettop(L) : 0, &ai);
+      lua_remove(L, -2);
+      lua_rawseti(L, -2, i);
+    }
+    lua_setfield(L, -2, "rows");
+    return;
+  }
+  push_pk_values(L, s, params, &autoinc);
+  lua_setfield(L, -2, "values");
   lua_pushinteger(L, autoinc);
   lua_setfield(L, -2, "autoinc");
 }
@@ -2488,15 +2563,13 @@ static int exec_compile(lua_State *L) {
     lua_settop(L, 7);
   }
   push_result_conv(L, 1, flags & RT_BIND_NATIVE_UUID); /* 8 */
-  if (lua_istable(L, 3)) { /* 9: inserted_primary_key's plan */
-    if (many)
-      lua_rawgeti(L, 3, 1);
-    else
-      lua_pushvalue(L, 3);
-    push_pk_plan(L, 1, lua_gettop(L), n);
+  /* 9: inserted_primary_key's plan; a list of one map is one execution */
+  if (lua_istable(L, 3) && many && n == 1) {
+    lua_rawgeti(L, 3, 1);
+    push_pk_plan(L, 1, lua_istable(L, -1) ? lua_gettop(L) : 0, 0);
     lua_remove(L, -2);
   } else
-    push_pk_plan(L, 1, 0, n);
+    push_pk_plan(L, 1, lua_istable(L, 3) ? 3 : 0, lua_istable(L, 3) && many);
   out->sql = lua_tostring(L, 4);
   out->vals = vals;
   out->nparams = c->nparams;
@@ -2664,6 +2737,32 @@ static void push_cols(lua_State *L, int idx, rt_node *owner) {
   lua_rawsetp(L, -2, &cols_owner_key);
 }
 
+/*
+** A table's schema and the names derived from it: fullname and key are
+** "schema.name" with a schema and the bare name without, as in
+** SQLAlchemy (key is the table's key in MetaData.tables).
+*/
+static int table_name_attr(lua_State *L, rt_node *n, const char *k) {
+  rt_tabledata *d = n->ext;
+  const char *schema = d ? d->schema : NULL;
+  if (strcmp(k, "schema") == 0) {
+    if (schema)
+      lua_pushstring(L, schema);
+    else
+      lua_pushnil(L);
+    return 1;
+  }
+  if (strcmp(k, "fullname") == 0 || strcmp(k, "key") == 0 ||
+      strcmp(k, "description") == 0) {
+    if (schema && strcmp(k, "description") != 0)
+      lua_pushfstring(L, "%s.%s", schema, n->name);
+    else
+      lua_pushstring(L, n->name);
+    return 1;
+  }
+  return 0;
+}
+
 /* attributes of tables, aliases and columns */
 static int node_attr(lua_State *L, rt_node *n, const char *k) {
   int i, j = 0;
@@ -2685,6 +2784,15 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
     }
     if (strcmp(k, "name") == 0) {
       lua_pushstring(L, n->name);
+      return 1;
+    }
+    if (n->kind == RT_N_TABLE && table_name_attr(L, n, k)) return 1;
+    if (n->kind == RT_N_ALIAS && strcmp(k, "description") == 0) {
+      /* an anonymous alias is described by the name it compiles to */
+      if (n->name)
+        lua_pushstring(L, n->name);
+      else
+        lua_pushliteral(L, "anon_1");
       return 1;
     }
     if (strcmp(k, "primary_key") == 0) {
@@ -2759,6 +2867,10 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
     }
     if (strcmp(k, "key") == 0) {
       lua_pushstring(L, rt_column_key(n));
+      return 1;
+    }
+    if (strcmp(k, "description") == 0) {
+      lua_pushstring(L, n->name);
       return 1;
     }
     if (strcmp(k, "table") == 0) {
@@ -3096,32 +3208,109 @@ static const luaL_Reg node_methods[] = {
 ** types, in order (a name alone stays untyped); Table.columns is an
 ** attribute.
 */
+/*
+** The map argument of text():columns{name = Type}: its names sorted (a Lua
+** table has no order of its own), pushed as a list.  Values must be types.
+*/
+static void push_typed_names(lua_State *L, int map) {
+  int n = 0, i, j;
+  lua_newtable(L);
+  lua_pushnil(L);
+  while (lua_next(L, map)) {
+    if (lua_type(L, -2) != LUA_TSTRING || !lsql_totype(L, -1))
+      rt_lua_error(L, RT_EARGUMENT,
+                   "columns: a map must give a type for each column name");
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, ++n);
+  }
+  /* insertion sort: a handful of names */
+  for (i = 2; i <= n; i++)
+    for (j = i; j > 1; j--) {
+      lua_rawgeti(L, -1, j - 1);
+      lua_rawgeti(L, -2, j);
+      if (strcmp(lua_tostring(L, -2), lua_tostring(L, -1)) <= 0) {
+        lua_pop(L, 2);
+        break;
+      }
+      lua_rawseti(L, -3, j - 1);
+      lua_rawseti(L, -2, j);
+    }
+}
+
+/* Append col to the list, or raise. */
+static void push_text_col(lua_State *L, rt_node *list, rt_node *col) {
+  lsql_check(L, col);
+  if (rt_node_push(list, col) != 0) {
+    rt_unref(col);
+    rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+}
+
+/*
+** text():columns(...): result columns as columns or names, positionally,
+** and/or a map of name -> type, as SQLAlchemy's TextClause.columns(*cols,
+** **types).  A named type also types a positional name.  With a map the
+** columns are matched to the result's by name rather than by position.
+*/
 static int t_columns(lua_State *L) {
   rt_node *t = lsql_tonode(L, 1);
   lnode *ud, *lu;
-  int i, top = lua_gettop(L);
+  int i, top = lua_gettop(L), map = 0, names = 0;
   if (!t || t->kind != RT_N_TEXT) {
     lua_settop(L, 1);
     return 1;
   }
+  for (i = 2; i <= top; i++)
+    if (lua_type(L, i) == LUA_TTABLE && !lsql_tonode(L, i)) {
+      if (map)
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "columns: only one map of names to types");
+      map = i;
+    }
   ud = RESULT(L);
   lu = RESULT(L);
   SETRESULT(L, lu, rt_list_new());
+  if (map) {
+    lua_newtable(L); /* the map's names a positional column took */
+    push_typed_names(L, map);
+    names = lua_gettop(L);
+  }
   for (i = 2; i <= top; i++) {
     rt_node *col = lsql_tonode(L, i);
+    if (i == map) continue;
     if (col)
       rt_ref(col);
-    else if (lua_type(L, i) == LUA_TSTRING)
-      col = rt_column(lua_tostring(L, i), NULL);
-    else
+    else if (lua_type(L, i) == LUA_TSTRING) {
+      rt_type *ty = NULL;
+      if (map && lua_getfield(L, map, lua_tostring(L, i)) != LUA_TNIL) {
+        ty = lsql_totype(L, -1);
+        lua_pushboolean(L, 1);
+        lua_setfield(L, names - 1, lua_tostring(L, i));
+      }
+      col = rt_column(lua_tostring(L, i), ty);
+      if (map) lua_pop(L, 1);
+    } else
       return rt_lua_error(L, RT_EARGUMENT,
                           "columns: argument #%d must be a column or a name",
                           i - 1);
-    lsql_check(L, col);
-    if (rt_node_push(lu->n, col) != 0) {
-      rt_unref(col);
-      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    push_text_col(L, lu->n, col);
+  }
+  if (map) {
+    int n = (int)lua_rawlen(L, names);
+    for (i = 1; i <= n; i++) {
+      const char *name;
+      lua_rawgeti(L, names, i);
+      name = lua_tostring(L, -1);
+      if (lua_getfield(L, names - 1, name) == LUA_TNIL) {
+        lua_getfield(L, map, name);
+        push_text_col(L, lu->n, rt_column(name, lsql_totype(L, -1)));
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 2);
     }
+    lu->n->flags |= RT_F_BYNAME;
+    lua_pop(L, 2);
   }
   SETRESULT(L, ud, rt_node_copy(t));
   rt_unref(ud->n->a);
