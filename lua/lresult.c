@@ -606,7 +606,12 @@ static int next_raw(lua_State *L, int idx) {
   }
   lua_remove(L, -2);
   if (v->mode == MODE_SCALARS) {
-    lua_rawgeti(L, -1, v->col);
+    /* a NULL is the null sentinel here, as inside any list (API.md §0):
+    ** a nil would end a for loop and leave a hole in all() */
+    if (lua_rawgeti(L, -1, v->col) == LUA_TNIL) {
+      lua_pop(L, 1);
+      rt_lua_pushnull(L);
+    }
     lua_remove(L, -2);
   } else if (v->mode == MODE_MAPPINGS) {
     lua_pushcfunction(L, row_asdict);
@@ -776,9 +781,19 @@ static int res_fetchmany(lua_State *L) {
   return 1;
 }
 
+/* A single value taken from a scalars view: NULL is nil again, as
+** SQLAlchemy's None, since nothing else shares the slot. */
+static void null_to_nil(lua_State *L) {
+  if (rt_lua_isnull(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
+}
+
 static int res_first(lua_State *L) {
   lua_settop(L, 1);
   if (!next_item(L, 1)) lua_pushnil(L);
+  null_to_nil(L);
   res_close(L);
   return 1;
 }
@@ -803,6 +818,7 @@ static int one_common(lua_State *L, int allow_none) {
                                    : "Multiple rows were found when exactly "
                                      "one was required");
   }
+  null_to_nil(L);
   res_close(L);
   return 1;
 }
