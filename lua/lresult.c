@@ -750,6 +750,34 @@ static int res_call(lua_State *L) {
   return 1;
 }
 
+/* The rest of the plain Result at 1 into the list at 2, with the row
+** metatable at 3. */
+static int fetch_rest(lua_State *L) {
+  lresult *r = lua_touserdata(L, 1);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, 2);
+  while (next_row_mt(L, 1, r, 3)) lua_rawseti(L, 2, ++n);
+  return 0;
+}
+
+/*
+** Every row all() makes stays reachable from its list, so a collection
+** cycle running meanwhile only marks the growing list again and again:
+** the collector pauses until the list is complete (and resumes even when
+** a fetch raises).  It is left alone when the program stopped it.
+*/
+static void fetch_all_rows(lua_State *L) {
+  int running = lua_gc(L, LUA_GCISRUNNING);
+  int rc;
+  lua_pushcfunction(L, fetch_rest);
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, 2);
+  lua_getiuservalue(L, 1, 2); /* the row metatable */
+  if (running) lua_gc(L, LUA_GCSTOP);
+  rc = lua_pcall(L, 3, 0, 0);
+  if (running) lua_gc(L, LUA_GCRESTART);
+  if (rc != LUA_OK) lua_error(L);
+}
+
 static int res_all(lua_State *L) {
   lua_Integer n = 0;
   lresult *r = toresult(L, 1);
@@ -758,9 +786,8 @@ static int res_all(lua_State *L) {
   if (r && r->cur && lua_getiuservalue(L, 1, 3) != LUA_TTABLE) {
     /* the common case, a plain Result: fetch straight into the list with
     ** the row metatable at hand */
-    lua_getiuservalue(L, 1, 2); /* 4: row metatable */
-    while (next_row_mt(L, 1, r, 4)) lua_rawseti(L, 2, ++n);
     lua_settop(L, 2);
+    fetch_all_rows(L);
     return 1;
   }
   lua_settop(L, 2);
@@ -947,9 +974,16 @@ static int res_keys(lua_State *L) {
   return 1;
 }
 
+/* upvalue 1: the methods, looked up first (what a call reads) */
 static int res_index(lua_State *L) {
-  lresult *r = base_result(L, 1);
-  const char *k = luaL_checkstring(L, 2);
+  lresult *r;
+  const char *k;
+  lua_settop(L, 2);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+  lua_pop(L, 1);
+  r = base_result(L, 1);
+  k = luaL_checkstring(L, 2);
   if (strcmp(k, "rowcount") == 0)
     lua_pushinteger(L, r->rowcount);
   else if (strcmp(k, "lastrowid") == 0)
@@ -971,11 +1005,8 @@ static int res_index(lua_State *L) {
     lua_pop(L, 1);
   } else if (strcmp(k, "closed") == 0)
     lua_pushboolean(L, r->cur == NULL);
-  else {
-    lua_getmetatable(L, 1);
-    lua_getfield(L, -1, "__methods");
-    lua_getfield(L, -1, k);
-  }
+  else
+    lua_pushnil(L);
   return 1;
 }
 
@@ -1013,8 +1044,9 @@ static void new_resultmt(lua_State *L, const char *name, int full) {
   lua_newtable(L);
   luaL_setfuncs(L, common_methods, 0);
   if (full) luaL_setfuncs(L, result_only, 0);
-  lua_setfield(L, -2, "__methods");
-  lua_pushcfunction(L, res_index);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "__methods");
+  lua_pushcclosure(L, res_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, res_call);
   lua_setfield(L, -2, "__call");
