@@ -19,11 +19,14 @@
 #include "lretort.h"
 
 #if defined(__SANITIZE_ADDRESS__)
-#define RT_POOL_OFF 1
+#define RT_POOL_ON 0
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define RT_POOL_OFF 1
+#define RT_POOL_ON 0
 #endif
+#endif
+#ifndef RT_POOL_ON
+#define RT_POOL_ON 1
 #endif
 
 #define RT_POOL_STEP 16
@@ -129,11 +132,10 @@ static void on_warn(void *ud, const char *msg, int tocont) {
 }
 
 lua_State *rt_lua_newstate(void) {
-#ifdef RT_POOL_OFF
-  return luaL_newstate();
-#else
-  pool *p = calloc(1, sizeof *p);
+  pool *p;
   lua_State *L;
+  if (!RT_POOL_ON) return luaL_newstate();
+  p = calloc(1, sizeof *p);
   if (p == NULL) return NULL;
   L = lua_newstate(pool_alloc, p);
   if (L == NULL) {
@@ -143,13 +145,9 @@ lua_State *rt_lua_newstate(void) {
   lua_atpanic(L, on_panic);
   lua_setwarnf(L, on_warn, p);
   return L;
-#endif
 }
 
 void rt_lua_closestate(lua_State *L) {
-#ifdef RT_POOL_OFF
-  lua_close(L);
-#else
   void *ud;
   lua_Alloc f = lua_getallocf(L, &ud);
   lua_close(L);
@@ -162,5 +160,4 @@ void rt_lua_closestate(lua_State *L) {
     }
     free(p);
   }
-#endif
 }
