@@ -265,6 +265,46 @@ static void make_rowmt(lua_State *L, lresult *r) {
 */
 static const char rowmt_cache = 0;
 
+/*
+** When the driver tells the cursor's shape (rt_cursor.shape), the cache
+** also keeps at [3] the shape, its generation and the statement's own
+** conversions that made the last metatable: a result of the same shape
+** takes that metatable without asking the driver for its columns.
+*/
+static int same_shape(lua_State *L, int cache, const lresult *r,
+                      const unsigned char *sconv, int nsconv) {
+  const rt_cursor *cur = r->cur;
+  size_t head = sizeof cur->shape + sizeof cur->shape_gen, mlen;
+  const char *m;
+  int same;
+  if (cur->shape == NULL) return 0;
+  lua_rawgeti(L, cache, 3);
+  m = lua_tolstring(L, -1, &mlen);
+  same = m && mlen == head + (size_t)nsconv &&
+         memcmp(m, &cur->shape, sizeof cur->shape) == 0 &&
+         memcmp(m + sizeof cur->shape, &cur->shape_gen,
+                sizeof cur->shape_gen) == 0 &&
+         (nsconv == 0 || memcmp(m + head, sconv, (size_t)nsconv) == 0);
+  lua_pop(L, 1);
+  return same;
+}
+
+static void set_shape(lua_State *L, int cache, const lresult *r,
+                      const unsigned char *sconv, int nsconv) {
+  const rt_cursor *cur = r->cur;
+  luaL_Buffer b;
+  if (cur->shape == NULL) {
+    lua_pushnil(L);
+  } else {
+    luaL_buffinit(L, &b);
+    luaL_addlstring(&b, (const char *)&cur->shape, sizeof cur->shape);
+    luaL_addlstring(&b, (const char *)&cur->shape_gen, sizeof cur->shape_gen);
+    if (nsconv > 0) luaL_addlstring(&b, (const char *)sconv, (size_t)nsconv);
+    luaL_pushresult(&b);
+  }
+  lua_rawseti(L, cache, 3);
+}
+
 static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
                        int nsconv) {
   const rt_driver *drv = r->cur->conn->drv;
@@ -283,6 +323,22 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
     lua_rawsetp(L, LUA_REGISTRYINDEX, &rowmt_cache);
   }
   cache = lua_gettop(L);
+  if (same_shape(L, cache, r, sconv, nsconv)) {
+    size_t klen;
+    const char *key;
+    int hit = lua_rawgeti(L, cache, 2) == LUA_TTABLE;
+    lua_rawgeti(L, cache, 1);
+    key = lua_tolstring(L, -1, &klen);
+    if (hit && key && klen >= sizeof r->ncols &&
+        memcmp(key, &r->ncols, sizeof r->ncols) == 0) {
+      /* the key lives as long as the metatable (its __rowkey) */
+      r->conv = (const unsigned char *)key + sizeof r->ncols;
+      lua_pop(L, 1);
+      lua_replace(L, cache);
+      return;
+    }
+    lua_pop(L, 2);
+  }
   /* [2] is weak: [1] is no use once the collector took it */
   last = NULL;
   lastlen = 0;
@@ -304,6 +360,7 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
   if (last && luaL_bufflen(&b) == lastlen &&
       memcmp(luaL_buffaddr(&b), last, lastlen) == 0) {
     lua_settop(L, cache);
+    set_shape(L, cache, r, sconv, nsconv);
     lua_rawgeti(L, cache, 2);
     r->conv = (const unsigned char *)last + sizeof r->ncols;
     lua_replace(L, cache);
@@ -328,6 +385,7 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
   lua_rawseti(L, cache, 1);
   lua_pushvalue(L, -1);
   lua_rawseti(L, cache, 2);
+  set_shape(L, cache, r, sconv, nsconv);
   lua_replace(L, cache);
   lua_settop(L, cache);
 }
