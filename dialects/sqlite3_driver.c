@@ -8,6 +8,7 @@
 ** prepares a private statement instead.
 */
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,7 +148,15 @@ static int sq_connect(const rt_url *url, int nargs, const rt_url_arg *args,
   return 0;
 }
 
+/*
+** Cached statements finalized so far, in any connection: a cursor's shape
+** is its cached statement, and a statement made later at the same address
+** must not pass for it.
+*/
+static atomic_uint_fast64_t cached_finalized;
+
 static void finalize(void *stmt) {
+  atomic_fetch_add_explicit(&cached_finalized, 1, memory_order_relaxed);
   sqlite3_finalize(stmt);
 }
 
@@ -275,6 +284,14 @@ static int sq_execute(rt_dbconn *base, const char *sql, const rt_value *params,
   cur->slot = slot;
   cur->pending = rc == SQLITE_ROW;
   cur->done = rc == SQLITE_DONE;
+  if (slot) {
+    /* the columns change only when SQLite prepares it again (the schema
+    ** changed), which the first step above has done if it had to */
+    cur->base.shape = stmt;
+    cur->base.shape_gen =
+        (atomic_load_explicit(&cached_finalized, memory_order_relaxed) << 32) ^
+        (uint64_t)sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0);
+  }
   cur->base.rowcount =
       sqlite3_stmt_readonly(stmt) ? -1 : (int64_t)sqlite3_changes64(c->db);
   cur->base.lastrowid = sqlite3_last_insert_rowid(c->db);

@@ -971,9 +971,22 @@ static int conn_get_isolation_level(lua_State *L) {
   return 1;
 }
 
+/* A method of the object whose __index this is (its upvalue 1): what
+** most lookups are, pushed, or 0 with nothing pushed. */
+static int index_method(lua_State *L) {
+  lua_settop(L, 2);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+  lua_pop(L, 1);
+  return 0;
+}
+
 static int conn_index(lua_State *L) {
-  lconn *c = checkconn(L, 1);
-  const char *k = luaL_checkstring(L, 2);
+  lconn *c;
+  const char *k;
+  if (index_method(L)) return 1;
+  c = checkconn(L, 1);
+  k = luaL_checkstring(L, 2);
   if (strcmp(k, "closed") == 0)
     lua_pushboolean(L, c->c.closed);
   else if (strcmp(k, "engine") == 0)
@@ -981,10 +994,8 @@ static int conn_index(lua_State *L) {
   else if (strcmp(k, "dialect") == 0) {
     lua_getiuservalue(L, 1, 1);
     lua_getfield(L, -1, "dialect");
-  } else {
-    luaL_getmetafield(L, 1, "__methods");
-    lua_getfield(L, -1, k);
-  }
+  } else
+    lua_pushnil(L);
   return 1;
 }
 
@@ -1097,8 +1108,9 @@ static void newmt(lua_State *L, const char *name, const luaL_Reg *methods,
   luaL_newmetatable(L, name);
   lua_newtable(L);
   luaL_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__methods");
-  lua_pushcfunction(L, index);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "__methods");
+  lua_pushcclosure(L, index, 1); /* the methods */
   lua_setfield(L, -2, "__index");
   if (gc) lua_pushcfunction(L, gc), lua_setfield(L, -2, "__gc");
   if (close) lua_pushcfunction(L, close), lua_setfield(L, -2, "__close");

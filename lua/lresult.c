@@ -282,6 +282,46 @@ static unsigned char stmt_conv(const unsigned char *sconv, int nsconv, int i,
   return RT_CONV_NONE;
 }
 
+/*
+** When the driver tells the cursor's shape (rt_cursor.shape), the cache
+** also keeps at [3] the shape, its generation and the statement's own
+** conversions that made the last metatable: a result of the same shape
+** takes that metatable without asking the driver for its columns.
+*/
+static int same_shape(lua_State *L, int cache, const lresult *r,
+                      const unsigned char *sconv, int nsconv) {
+  const rt_cursor *cur = r->cur;
+  size_t head = sizeof cur->shape + sizeof cur->shape_gen, mlen;
+  const char *m;
+  int same;
+  if (cur->shape == NULL) return 0;
+  lua_rawgeti(L, cache, 3);
+  m = lua_tolstring(L, -1, &mlen);
+  same = m && mlen == head + (size_t)nsconv &&
+         memcmp(m, &cur->shape, sizeof cur->shape) == 0 &&
+         memcmp(m + sizeof cur->shape, &cur->shape_gen,
+                sizeof cur->shape_gen) == 0 &&
+         (nsconv == 0 || memcmp(m + head, sconv, (size_t)nsconv) == 0);
+  lua_pop(L, 1);
+  return same;
+}
+
+static void set_shape(lua_State *L, int cache, const lresult *r,
+                      const unsigned char *sconv, int nsconv) {
+  const rt_cursor *cur = r->cur;
+  luaL_Buffer b;
+  if (cur->shape == NULL) {
+    lua_pushnil(L);
+  } else {
+    luaL_buffinit(L, &b);
+    luaL_addlstring(&b, (const char *)&cur->shape, sizeof cur->shape);
+    luaL_addlstring(&b, (const char *)&cur->shape_gen, sizeof cur->shape_gen);
+    if (nsconv > 0) luaL_addlstring(&b, (const char *)sconv, (size_t)nsconv);
+    luaL_pushresult(&b);
+  }
+  lua_rawseti(L, cache, 3);
+}
+
 static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
                        int nsconv) {
   const rt_driver *drv = r->cur->conn->drv;
@@ -300,6 +340,22 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
     lua_rawsetp(L, LUA_REGISTRYINDEX, &rowmt_cache);
   }
   cache = lua_gettop(L);
+  if (same_shape(L, cache, r, sconv, nsconv)) {
+    size_t klen;
+    const char *key;
+    int hit = lua_rawgeti(L, cache, 2) == LUA_TTABLE;
+    lua_rawgeti(L, cache, 1);
+    key = lua_tolstring(L, -1, &klen);
+    if (hit && key && klen >= sizeof r->ncols &&
+        memcmp(key, &r->ncols, sizeof r->ncols) == 0) {
+      /* the key lives as long as the metatable (its __rowkey) */
+      r->conv = (const unsigned char *)key + sizeof r->ncols;
+      lua_pop(L, 1);
+      lua_replace(L, cache);
+      return;
+    }
+    lua_pop(L, 2);
+  }
   /* [2] is weak: [1] is no use once the collector took it */
   last = NULL;
   lastlen = 0;
@@ -321,6 +377,7 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
   if (last && luaL_bufflen(&b) == lastlen &&
       memcmp(luaL_buffaddr(&b), last, lastlen) == 0) {
     lua_settop(L, cache);
+    set_shape(L, cache, r, sconv, nsconv);
     lua_rawgeti(L, cache, 2);
     r->conv = (const unsigned char *)last + sizeof r->ncols;
     lua_replace(L, cache);
@@ -345,6 +402,7 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
   lua_rawseti(L, cache, 1);
   lua_pushvalue(L, -1);
   lua_rawseti(L, cache, 2);
+  set_shape(L, cache, r, sconv, nsconv);
   lua_replace(L, cache);
   lua_settop(L, cache);
 }
@@ -538,9 +596,10 @@ static int next_row(lua_State *L, int idx, lresult *r) {
   return next_row_mt(L, idx, r, 0);
 }
 
-/* Null placeholders of values not given, in the n values at the top,
+/* Null placeholders of values not given, in the first n values of the list at
+*the top,
 ** become nil. */
-static void null_to_nil(lua_State *L, int n) {
+static void nulls_to_nil(lua_State *L, int n) {
   int i;
   for (i = 1; i <= n; i++) {
     lua_rawgeti(L, -1, i);
@@ -572,7 +631,7 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
     n = (int)lua_rawlen(L, -1);
     for (i = 1; i <= n; i++) {
       lua_rawgeti(L, -1, i);
-      null_to_nil(L, (int)lua_rawlen(L, -1));
+      nulls_to_nil(L, (int)lua_rawlen(L, -1));
       lua_getfield(L, plan, "names");
       make_rowmt_names(L);
       lua_setmetatable(L, -2);
@@ -614,7 +673,7 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
       lua_rawseti(L, -2, autoinc);
     }
   }
-  null_to_nil(L, n);
+  nulls_to_nil(L, n);
   lua_getfield(L, plan, "names");
   make_rowmt_names(L);
   lua_setmetatable(L, -2);
@@ -640,7 +699,12 @@ static int next_raw(lua_State *L, int idx) {
   }
   lua_remove(L, -2);
   if (v->mode == MODE_SCALARS) {
-    lua_rawgeti(L, -1, v->col);
+    /* a NULL is the null sentinel here, as inside any list (API.md §0):
+    ** a nil would end a for loop and leave a hole in all() */
+    if (lua_rawgeti(L, -1, v->col) == LUA_TNIL) {
+      lua_pop(L, 1);
+      rt_lua_pushnull(L);
+    }
     lua_remove(L, -2);
   } else if (v->mode == MODE_MAPPINGS) {
     lua_pushcfunction(L, row_asdict);
@@ -779,6 +843,34 @@ static int res_call(lua_State *L) {
   return 1;
 }
 
+/* The rest of the plain Result at 1 into the list at 2, with the row
+** metatable at 3. */
+static int fetch_rest(lua_State *L) {
+  lresult *r = lua_touserdata(L, 1);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, 2);
+  while (next_row_mt(L, 1, r, 3)) lua_rawseti(L, 2, ++n);
+  return 0;
+}
+
+/*
+** Every row all() makes stays reachable from its list, so a collection
+** cycle running meanwhile only marks the growing list again and again:
+** the collector pauses until the list is complete (and resumes even when
+** a fetch raises).  It is left alone when the program stopped it.
+*/
+static void fetch_all_rows(lua_State *L) {
+  int running = lua_gc(L, LUA_GCISRUNNING);
+  int rc;
+  lua_pushcfunction(L, fetch_rest);
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, 2);
+  lua_getiuservalue(L, 1, 2); /* the row metatable */
+  if (running) lua_gc(L, LUA_GCSTOP);
+  rc = lua_pcall(L, 3, 0, 0);
+  if (running) lua_gc(L, LUA_GCRESTART);
+  if (rc != LUA_OK) lua_error(L);
+}
+
 static int res_all(lua_State *L) {
   lua_Integer n = 0;
   lresult *r = toresult(L, 1);
@@ -787,9 +879,8 @@ static int res_all(lua_State *L) {
   if (r && r->cur && lua_getiuservalue(L, 1, 3) != LUA_TTABLE) {
     /* the common case, a plain Result: fetch straight into the list with
     ** the row metatable at hand */
-    lua_getiuservalue(L, 1, 2); /* 4: row metatable */
-    while (next_row_mt(L, 1, r, 4)) lua_rawseti(L, 2, ++n);
     lua_settop(L, 2);
+    fetch_all_rows(L);
     return 1;
   }
   lua_settop(L, 2);
@@ -810,9 +901,19 @@ static int res_fetchmany(lua_State *L) {
   return 1;
 }
 
+/* A single value taken from a scalars view: NULL is nil again, as
+** SQLAlchemy's None, since nothing else shares the slot. */
+static void null_to_nil(lua_State *L) {
+  if (rt_lua_isnull(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
+}
+
 static int res_first(lua_State *L) {
   lua_settop(L, 1);
   if (!next_item(L, 1)) lua_pushnil(L);
+  null_to_nil(L);
   res_close(L);
   return 1;
 }
@@ -837,6 +938,7 @@ static int one_common(lua_State *L, int allow_none) {
                                    : "Multiple rows were found when exactly "
                                      "one was required");
   }
+  null_to_nil(L);
   res_close(L);
   return 1;
 }
@@ -965,9 +1067,16 @@ static int res_keys(lua_State *L) {
   return 1;
 }
 
+/* upvalue 1: the methods, looked up first (what a call reads) */
 static int res_index(lua_State *L) {
-  lresult *r = base_result(L, 1);
-  const char *k = luaL_checkstring(L, 2);
+  lresult *r;
+  const char *k;
+  lua_settop(L, 2);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+  lua_pop(L, 1);
+  r = base_result(L, 1);
+  k = luaL_checkstring(L, 2);
   if (strcmp(k, "rowcount") == 0)
     lua_pushinteger(L, r->rowcount);
   else if (strcmp(k, "lastrowid") == 0)
@@ -1003,11 +1112,8 @@ static int res_index(lua_State *L) {
     lua_rawseti(L, -2, 1);
   } else if (strcmp(k, "closed") == 0)
     lua_pushboolean(L, r->cur == NULL);
-  else {
-    lua_getmetatable(L, 1);
-    lua_getfield(L, -1, "__methods");
-    lua_getfield(L, -1, k);
-  }
+  else
+    lua_pushnil(L);
   return 1;
 }
 
@@ -1045,8 +1151,9 @@ static void new_resultmt(lua_State *L, const char *name, int full) {
   lua_newtable(L);
   luaL_setfuncs(L, common_methods, 0);
   if (full) luaL_setfuncs(L, result_only, 0);
-  lua_setfield(L, -2, "__methods");
-  lua_pushcfunction(L, res_index);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "__methods");
+  lua_pushcclosure(L, res_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, res_call);
   lua_setfield(L, -2, "__call");

@@ -17,6 +17,11 @@
 
 #define RT_VERSION "0.1.0"
 
+/* A Lua state with the allocator of lalloc.c (the retort binary's), and
+** its closing, which frees the allocator's pool too. */
+lua_State *rt_lua_newstate(void);
+void rt_lua_closestate(lua_State *L);
+
 /* Raise `err` as a retort error object (frees err's message). */
 int rt_lua_raise(lua_State *L, rt_error *err);
 /* Raise a new error of `kind` with a formatted message. */

@@ -226,7 +226,12 @@ local function fetch(r, n)
       out[i] = wrap_row({o, [ROW_N] = 1, [ROW_ENTS] = r.ents})
     end
   elseif r._scalars and #r.ents > 1 then
-    for i, o in ipairs(out) do out[i] = o[1] end
+    -- a NULL in a list is the null sentinel (API.md §0): no holes
+    for i, o in ipairs(out) do
+      local v = o[1]
+      if v == nil then v = sa.null end
+      out[i] = v
+    end
   elseif not r._scalars then
     for i, o in ipairs(out) do out[i] = wrap_row(o) end
   end
@@ -249,10 +254,16 @@ function OrmResult:unique()
   return u
 end
 function OrmResult:close() self.core:close() end
+-- a single value: NULL is nil again, as SQLAlchemy's None
+local function single(v)
+  if v == sa.null then return nil end
+  return v
+end
+
 function OrmResult:first()
   local out = fetch(self, 1)
   self.core:close()
-  return out[1]
+  return single(out[1])
 end
 function OrmResult:one_or_none()
   local out = fetch(self, 2)
@@ -261,7 +272,7 @@ function OrmResult:one_or_none()
     raise("MultipleResultsFound", "Multiple rows were found when one or " ..
           "none was required")
   end
-  return out[1]
+  return single(out[1])
 end
 function OrmResult:one()
   local out = fetch(self, 2)
@@ -272,7 +283,7 @@ function OrmResult:one()
     raise("MultipleResultsFound", "Multiple rows were found when exactly " ..
           "one was required")
   end
-  return out[1]
+  return single(out[1])
 end
 function OrmResult:scalar()
   return self:scalars():first()
@@ -286,6 +297,8 @@ function OrmResult:partitions(size)
     if #part > 0 then return part end
   end
 end
+-- `for x in result do`: items are never nil (a NULL scalar is sa.null),
+-- so only an empty batch ends the loop
 function OrmResult:__call()
   if not self._buf or self._i > #self._buf then
     self._buf, self._i = fetch(self, self.yield_per or 100), 1

@@ -195,7 +195,7 @@ int main(int argc, char **argv) {
     free(o.code);
     return rc < 0 ? 2 : 0;
   }
-  L = luaL_newstate();
+  L = rt_lua_newstate();
   if (L == NULL) {
     fprintf(stderr, "retort: cannot create Lua state: not enough memory\n");
     return 1;
@@ -230,7 +230,7 @@ int main(int argc, char **argv) {
     }
   }
   rt_sql_shutdown(L);
-  lua_close(L);
+  rt_lua_closestate(L);
   free(o.code);
   return status;
 }

@@ -104,6 +104,50 @@ for _, db in ipairs(T.databases()) do
     e:dispose()
   end)
 
+  T.test(n .. "scalars: a NULL is sa.null in loops and lists, nil alone",
+         function()
+    local e, c <close> = setup(db)
+    c:exec_driver_sql(insert_sql(db), {{1, "a", 1.0}, {2, sa.null, 2.0},
+                                       {3, "c", sa.null}, {4, sa.null, 4.0}})
+    local q = "SELECT name FROM rt_things ORDER BY id"
+    -- SQLAlchemy: ['a', None, 'c', None]; the loop must not end at a NULL
+    local seen = {}
+    for v in c:exec_driver_sql(q):scalars() do seen[#seen + 1] = v end
+    T.eq(#seen, 4)
+    T.ok(seen[2] == sa.null and seen[4] == sa.null, "NULLs as sa.null")
+    T.eq(seen[3], "c")
+    local all = c:exec_driver_sql(q):scalars():all()
+    T.eq(#all, 4)
+    T.ok(all[1] == "a" and all[2] == sa.null and all[3] == "c" and
+         all[4] == sa.null, "positions kept")
+    local some = c:exec_driver_sql(q):scalars():fetchmany(2)
+    T.eq(#some, 2)
+    T.ok(some[2] == sa.null, "fetchmany keeps the NULL")
+    local parts = {}
+    for p in c:exec_driver_sql(q):scalars():partitions(3) do
+      parts[#parts + 1] = #p
+    end
+    T.eq(parts, {3, 1})
+    local u = c:exec_driver_sql(q):scalars():unique():all()
+    T.eq(#u, 3)
+    T.ok(u[1] == "a" and u[2] == sa.null and u[3] == "c", "unique NULL once")
+    -- one value alone is nil, as SQLAlchemy's None
+    local one_q = "SELECT name FROM rt_things WHERE id = " .. ph(1)
+    T.eq(c:exec_driver_sql(one_q, {2}):scalars():first(), nil)
+    T.eq(c:exec_driver_sql(one_q, {2}):scalar_one(), nil)
+    T.eq(c:exec_driver_sql(one_q, {2}):scalar_one_or_none(), nil)
+    T.eq(c:exec_driver_sql(one_q, {2}):scalars():one(), nil)
+    T.eq(c:exec_driver_sql(one_q, {2}):scalar(), nil)
+    -- rows themselves keep nil for NULL
+    T.eq(c:exec_driver_sql(q):all()[2].name, nil)
+    local scores = c:exec_driver_sql("SELECT score FROM rt_things ORDER BY id")
+                    :scalars():all()
+    T.ok(scores[1] == 1.0 and scores[3] == sa.null and scores[4] == 4.0,
+         "float column")
+    c:close()
+    e:dispose()
+  end)
+
   T.test(n .. "rows compare by value", function()
     local e, c <close> = setup(db)
     local a = c:exec_driver_sql("SELECT 1 AS x, 'q' AS y"):one()
@@ -339,6 +383,30 @@ T.test("sqlite file databases are shared by their connections", function()
   c1:close()
   e:dispose()
   os.remove(path)
+end)
+
+T.test("a statement run again sees columns the schema changed", function()
+  local e = create_engine("sqlite://")
+  local c <close> = e:connect()
+  c:exec_driver_sql("CREATE TABLE t (x INTEGER, y TEXT)")
+  c:exec_driver_sql("INSERT INTO t VALUES (1, 'a')")
+  local q = "SELECT * FROM t"
+  for _ = 1, 3 do T.eq(c:exec_driver_sql(q):keys(), {"x", "y"}) end
+  c:exec_driver_sql("ALTER TABLE t ADD COLUMN z BOOLEAN")
+  c:exec_driver_sql("UPDATE t SET z = 1")
+  local r = c:exec_driver_sql(q):one()
+  T.eq(r._fields, {"x", "y", "z"})
+  T.eq(r.z, true)
+  T.eq(tostring(r), "(1, 'a', True)")
+  c:exec_driver_sql("ALTER TABLE t RENAME COLUMN y TO w")
+  r = c:exec_driver_sql(q):one()
+  T.eq(r._fields, {"x", "w", "z"})
+  T.eq(r.w, "a")
+  -- the same text under other result types converts by those
+  local t = sa.text(q):columns(sa.column("x", sa.Boolean))
+  T.eq(c:execute(t):one().x, true)
+  T.eq(c:exec_driver_sql(q):one().x, 1)
+  e:dispose()
 end)
 
 T.test("results with the same columns share a row metatable, not conversions", function()

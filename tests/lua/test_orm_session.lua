@@ -338,6 +338,50 @@ for _, db in ipairs(T.databases()) do
     session:rollback()
   end)
 
+  T.test(pfx .. "scalars with NULLs: every item, positions kept", function()
+    local session <close> = orm.Session(engine)
+    session:add_all{User{id = 301, name = "n1", fullname = "F1"},
+                    User{id = 302, name = "n2"},
+                    User{id = 303, name = "n3", fullname = "F3"},
+                    User{id = 304, name = "n4"}}
+    session:flush()
+    local q = select(User.fullname):where(User.id:ge(301)):order_by(User.id)
+    local got = {}
+    for v in session:scalars(q) do got[#got + 1] = v end
+    T.eq(#got, 4)
+    T.ok(got[1] == "F1" and got[2] == sa.null and got[3] == "F3" and
+         got[4] == sa.null, "NULL names as sa.null")
+    local all = session:scalars(q):all()
+    T.eq(#all, 4)
+    T.ok(all[2] == sa.null and all[3] == "F3", "all() keeps positions")
+    -- an ORM result whose first item is a column: its scalars
+    local q2 = select(User.fullname, User):where(User.id:ge(301))
+                                           :order_by(User.id)
+    got = {}
+    for v in session:execute(q2):scalars() do got[#got + 1] = v end
+    T.eq(#got, 4)
+    T.ok(got[2] == sa.null and got[4] == sa.null and got[3] == "F3",
+         "ORM scalars loop")
+    all = session:execute(q2):scalars():all()
+    T.eq(#all, 4)
+    T.ok(all[2] == sa.null and all[3] == "F3", "ORM scalars all()")
+    -- ORM rows: the loop goes on past a NULL column
+    local n = 0
+    for row in session:execute(q2) do
+      n = n + 1
+      T.ok(row[2].id == 300 + n, "the object of row " .. n)
+      if n % 2 == 0 then T.eq(row[1], nil) end
+    end
+    T.eq(n, 4)
+    -- one value alone is nil, as SQLAlchemy's None
+    local q3 = select(User.fullname, User):where(User.id:eq(302))
+    T.eq(session:execute(q3):scalars():first(), nil)
+    T.eq(session:execute(q3):scalar_one(), nil)
+    T.eq(session:execute(q3):scalar_one_or_none(), nil)
+    T.eq(session:scalar(select(User.fullname):where(User.id:eq(302))), nil)
+    session:rollback()
+  end)
+
   T.test(pfx .. "errors: unmapped, not persisted, unknown keyword", function()
     local session <close> = orm.Session(engine)
     T.raises("UnmappedInstanceError", function() session:add({}) end)
