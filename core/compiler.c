@@ -1102,6 +1102,7 @@ static int select_froms(rt_compiler *c, rt_node *s, rt_node **froms) {
     jn->c = on;
     jn->flags = sj->flags;
     scratch(c, jn);
+    if (c->failed) return 0; /* jn is freed: nothing may point at it */
     froms[idx] = jn;
     /* the target now sits inside the join */
     for (i = 0; i < n; i++)

@@ -101,6 +101,10 @@ static rt_refl *ask(lua_State *L, enum query q, const char *schema,
   out = lua_newuserdatauv(L, sizeof *out, 0);
   rt_refl_init(out);
   luaL_setmetatable(L, ANSWER_MT);
+  /* freed when the method returns or raises, not at some later
+  ** collection: a finalizer that cannot be called (no memory for its
+  ** call while allocations fail) is never tried again */
+  lua_toclose(L, -1);
   if (lc) {
     *dialect = lc->c.engine->dialect;
     rc = run_query(&lc->c, q, schema, table, out, exists, &err);
@@ -520,6 +524,8 @@ void rt_lua_open_inspect(lua_State *L) {
   luaL_newmetatable(L, ANSWER_MT);
   lua_pushcfunction(L, answer_gc);
   lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, answer_gc);
+  lua_setfield(L, -2, "__close");
   lua_pop(L, 1);
   luaL_newmetatable(L, INSPECTOR_MT);
   lua_newtable(L);

@@ -318,8 +318,8 @@ local function bulk_dml(s, conn, stmt, params, opts)
       r = I.run(s, conn, stmt:returning(table.unpack(m.primary_key)), params)
       rows = r:all()
     else
-      rows = I.run(s, conn, C.where_of(sa.select(table.unpack(m.primary_key)),
-                                       stmt), params):all()
+      local sel = sa.select(table.unpack(m.primary_key))
+      rows = I.run(s, conn, C.copy_where(sel, stmt), params):all()
       r = I.run(s, conn, stmt, params)
     end
     local map = s._idmap[I.base_of(m)] or {}

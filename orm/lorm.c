@@ -1475,19 +1475,26 @@ static int l_dml_info(lua_State *L) {
   return 2;
 }
 
-/* C.where_of(select, dml) -> a copy of the SELECT with the WHERE clause of
-** the UPDATE or DELETE (the rows a bulk statement will touch) */
-static int l_where_of(lua_State *L) {
-  rt_node *sel = lsql_checknode(L, 1, "where_of");
-  rt_node *dml = lsql_checknode(L, 2, "where_of");
+/* Where a statement keeps its WHERE clause: SELECT, UPDATE or DELETE. */
+static int where_slot(const rt_node *s) {
+  if (s->kind == RT_N_SELECT) return RT_S_WHERE;
+  if (s->kind == RT_N_UPDATE || s->kind == RT_N_DELETE) return RT_D_WHERE;
+  return -1;
+}
+
+/* C.copy_where(to, from) -> a copy of statement `to` with the WHERE clause
+** of `from`: the rows a bulk UPDATE or DELETE will touch as a SELECT, or a
+** legacy Query's criteria as an UPDATE or DELETE. */
+static int l_copy_where(lua_State *L) {
+  rt_node *to = lsql_checknode(L, 1, "copy_where");
+  rt_node *from = lsql_checknode(L, 2, "copy_where");
+  int ts = where_slot(to), fs = where_slot(from);
   lnode *ud;
-  if (sel->kind != RT_N_SELECT ||
-      (dml->kind != RT_N_UPDATE && dml->kind != RT_N_DELETE))
-    return rt_lua_error(L, RT_EARGUMENT, "where_of: a SELECT and a DML");
+  if (ts < 0 || fs < 0)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "copy_where: SELECT, UPDATE or DELETE statements");
   ud = lsql_newnode(L);
-  ud->n =
-      rt_gen_set(sel, RT_S_WHERE,
-                 dml->kids[RT_D_WHERE] ? rt_ref(dml->kids[RT_D_WHERE]) : NULL);
+  ud->n = rt_gen_set(to, ts, from->kids[fs] ? rt_ref(from->kids[fs]) : NULL);
   lsql_check(L, ud->n);
   return 1;
 }
@@ -1612,30 +1619,12 @@ static int l_dml_parts(lua_State *L) {
   return 2;
 }
 
-/* C.where_from(dml, select) -> a copy of the UPDATE or DELETE with the
-** WHERE clause of the SELECT (the legacy Query's update() and delete()) */
-static int l_where_from(lua_State *L) {
-  rt_node *dml = lsql_checknode(L, 1, "where_from");
-  rt_node *sel = lsql_checknode(L, 2, "where_from");
-  lnode *ud;
-  if (sel->kind != RT_N_SELECT ||
-      (dml->kind != RT_N_UPDATE && dml->kind != RT_N_DELETE))
-    return rt_lua_error(L, RT_EARGUMENT, "where_from: a DML and a SELECT");
-  ud = lsql_newnode(L);
-  ud->n =
-      rt_gen_set(dml, RT_D_WHERE,
-                 sel->kids[RT_S_WHERE] ? rt_ref(sel->kids[RT_S_WHERE]) : NULL);
-  lsql_check(L, ud->n);
-  return 1;
-}
-
 static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"extra", l_extra},
                                  {"dml_info", l_dml_info},
                                  {"dml_parts", l_dml_parts},
                                  {"expr_tree", l_expr_tree},
-                                 {"where_of", l_where_of},
-                                 {"where_from", l_where_from},
+                                 {"copy_where", l_copy_where},
                                  {"insert_sigs", l_insert_sigs},
                                  {"update_sigs", l_update_sigs},
                                  {"positional", l_positional},

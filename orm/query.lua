@@ -58,11 +58,11 @@ end
 -- update(values [, {synchronize_session}]) and delete([...]): a bulk
 -- statement with the query's criteria; the number of rows matched
 function Query:update(values, opts)
-  local stmt = C.where_from(sa.update(self.entity), self.stmt):values(values)
+  local stmt = C.copy_where(sa.update(self.entity), self.stmt):values(values)
   return self.session:execute(stmt, self._params, opts).rowcount
 end
 function Query:delete(opts)
-  local stmt = C.where_from(sa.delete(self.entity), self.stmt)
+  local stmt = C.copy_where(sa.delete(self.entity), self.stmt)
   return self.session:execute(stmt, self._params, opts).rowcount
 end
 function Query:yield_per(n) return self:execution_options{yield_per = n} end
