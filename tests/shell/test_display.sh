@@ -122,6 +122,19 @@ T send-keys -t rt C-c
 wait_last "retort>"
 check "\\watch repeats a Lua query" "yes" \
   "$([ "$(screen | grep -c '^  3 | carol | hi   |    12$')" -ge 4 ] && echo yes)"
+# Ctrl-C while \watch waits (a long interval, the key sent once the first
+# result is on the screen: not while the query runs, which is an interrupt
+# of the query itself)
+clear_screen
+T send-keys -t rt -l '\watch 30'
+T send-keys -t rt Enter
+for _ in $(seq 50); do
+  screen | grep -q '^  3 | carol | hi   |    12$' && break
+  sleep 0.1
+done
+sleep 0.3
+T send-keys -t rt C-c
+wait_last "retort>"
 check "\\watch: Ctrl-C, then the prompt on a line of its own" "^C
 retort>" "$(screen | tail -2)"
 
