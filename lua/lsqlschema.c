@@ -791,7 +791,8 @@ static void table_items(lua_State *L, int tidx, rt_node *t, int top,
   for (i = 3; i <= top; i++) {
     rt_node *c = lsql_tonode(L, i);
     if (c && c->kind == RT_N_COLUMN) column_constraints(L, t, i, c);
-  }  if (replace) forget_cached_columns(L, tidx);
+  }
+  if (replace) forget_cached_columns(L, tidx);
 }
 
 /*
@@ -837,6 +838,26 @@ static int existing_table(lua_State *L, rt_node *t, int top, int opts) {
   return 1;
 }
 
+/* registry[reg][t] = field `field` of the uservalue of the Table at
+** tidx; registry[reg] is made on first use, with weak values. */
+static void register_functions(lua_State *L, const char *reg, int tidx,
+                               const char *field, const rt_node *t) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, reg) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, reg);
+  }
+  lua_getiuservalue(L, tidx, 1);
+  lua_getfield(L, -1, field);
+  lua_rawsetp(L, -3, t);
+  lua_pop(L, 2);
+}
+
 static int l_table(lua_State *L) {
   int top = lua_gettop(L), i, opts;
   lmeta *m;
@@ -872,36 +893,10 @@ static int l_table(lua_State *L) {
   /* tables defined earlier may have been waiting for this one's types */
   for (i = 0; i < m->md->n; i++)
     if (m->md->tables[i] != t) rt_table_resolve_types(m->md->tables[i]);
-  /* registry[LSQL_DEFAULTS][t] = the defaults table (weak values) */
-  if (lua_getfield(L, LUA_REGISTRYINDEX, LSQL_DEFAULTS) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_createtable(L, 0, 1);
-    lua_pushliteral(L, "v");
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, LSQL_DEFAULTS);
-  }
-  lua_getiuservalue(L, top + 1, 1);
-  lua_getfield(L, -1, "defaults");
-  lua_rawsetp(L, -3, t);
-  lua_pop(L, 2);
-  /* registry[LSQL_ONUPDATES][t] = the onupdates table (weak values) */
-  if (lua_getfield(L, LUA_REGISTRYINDEX, LSQL_ONUPDATES) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_createtable(L, 0, 1);
-    lua_pushliteral(L, "v");
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, LSQL_ONUPDATES);
-  }
-  lua_getiuservalue(L, top + 1, 1);
-  lua_getfield(L, -1, "onupdates");
-  lua_rawsetp(L, -3, t);
-  lua_pop(L, 2);
+  /* registry[LSQL_DEFAULTS][t] and registry[LSQL_ONUPDATES][t]: the
+  ** table's Lua-function defaults and onupdates, found at execution */
+  register_functions(L, LSQL_DEFAULTS, top + 1, "defaults", t);
+  register_functions(L, LSQL_ONUPDATES, top + 1, "onupdates", t);
   /* metadata.tables[name] = table */
   lua_getiuservalue(L, 2, 1);
   lua_pushvalue(L, top + 1);

@@ -24,29 +24,21 @@ local function stmt_cache(m)
   return m._stmts
 end
 
-local function update_stmt(m)
+-- the UPDATE or DELETE of one row of m's table, by its key (cached)
+local function by_key_stmt(m, kind)
   local c = stmt_cache(m)
-  if not c.update then
-    local stmt = sa.update(m.local_table)
+  if not c[kind] then
+    local stmt = sa[kind](m.local_table)
     for k, col in ipairs(m.primary_key) do
       stmt = stmt:where(col:eq(sa.bindparam("pk_" .. m.colkeys[m.pk_index[k]])))
     end
-    c.update = stmt
+    c[kind] = stmt
   end
-  return c.update
+  return c[kind]
 end
 
-local function delete_stmt(m)
-  local c = stmt_cache(m)
-  if not c.delete then
-    local stmt = sa.delete(m.local_table)
-    for k, col in ipairs(m.primary_key) do
-      stmt = stmt:where(col:eq(sa.bindparam("pk_" .. m.colkeys[m.pk_index[k]])))
-    end
-    c.delete = stmt
-  end
-  return c.delete
-end
+local function update_stmt(m) return by_key_stmt(m, "update") end
+local function delete_stmt(m) return by_key_stmt(m, "delete") end
 
 -- Run `rows` (a list of parameter maps for one statement) as one
 -- executemany, or one execute for a single row; return the row count.
