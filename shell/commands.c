@@ -19,6 +19,7 @@
 #include <readline/history.h>
 
 #include "core/strbuf.h"
+#include "interrupt.h"
 #include "mask.h"
 #include "repl.h"
 #include "schema.h"
@@ -264,30 +265,35 @@ static int cmd_watch(lua_State *L, const char *arg) {
         : rt_sh.last_sql ? strdup(rt_sh.last_sql)
                          : NULL;
   if (sql == NULL) return fail("\\watch: no query to repeat%s", "");
+  /* Ctrl-C anywhere in \watch ends it: while a query runs, the query's own
+  ** handler cancels it (an error, which ends the loop); otherwise this one
+  ** stops the loop, and the wait (nanosleep is never restarted) */
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_watch_sigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old);
   watch_stop = 0;
   while (!watch_stop) {
     time_t t = time(NULL);
     struct timespec ts;
     char when[64];
     strftime(when, sizeof when, "%c", localtime(&t));
+    unsigned cancels = rt_interrupt_count();
     fprintf(rt_sql_out(), "%s (every %gs)\n\n", when, secs);
     if ((lua_input ? rt_shell_run_input(L, sql)
                    : rt_sql_run(L, sql, strlen(sql))) != 0) {
       rc = 1;
       break;
     }
+    if (rt_interrupt_count() != cancels) watch_stop = 1;
     fputc('\n', rt_sql_out());
     fflush(rt_sql_out());
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_watch_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old);
     ts.tv_sec = (time_t)secs;
     ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
     while (!watch_stop && nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
-    sigaction(SIGINT, &old, NULL);
   }
+  sigaction(SIGINT, &old, NULL);
   if (watch_stop && isatty(STDOUT_FILENO)) fputc('\n', stdout); /* ^C */
   free(sql);
   return rc;

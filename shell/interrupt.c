@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "core/cancel.h"
 
 static int pipefd[2] = {-1, -1};
+static volatile sig_atomic_t asked;
 
 static void *watch(void *arg) {
   char buf[16];
@@ -47,9 +49,14 @@ int rt_interrupt_init(void) {
 
 void rt_interrupt_signal(void) {
   int saved = errno;
+  asked = asked + 1;
   if (pipefd[1] >= 0) {
     ssize_t n = write(pipefd[1], "c", 1);
     (void)n;
   }
   errno = saved;
+}
+
+unsigned rt_interrupt_count(void) {
+  return (unsigned)asked;
 }

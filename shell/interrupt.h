@@ -14,5 +14,9 @@
 int rt_interrupt_init(void);
 /* From a signal handler: ask the watcher to cancel the running statement. */
 void rt_interrupt_signal(void);
+/* How many cancels were asked for so far: a loop such as \watch compares
+** it before and after a statement, since a cancel that comes as the
+** statement ends has nothing left to stop and is otherwise lost. */
+unsigned rt_interrupt_count(void);
 
 #endif

@@ -72,15 +72,24 @@ static int msghandler(lua_State *L) {
   return 1;
 }
 
+/* The handler a chunk runs under; the one before it comes back afterwards
+** (at the prompt, the shell's own, so Ctrl-C between statements or while
+** results print never kills the shell). */
 int rt_shell_docall(lua_State *L, int narg, int nres) {
   int status, base = lua_gettop(L) - narg;
+  lua_State *outer = running_L;
+  struct sigaction sa, old;
   lua_pushcfunction(L, msghandler);
   lua_insert(L, base);
   running_L = L;
-  signal(SIGINT, on_sigint_running);
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigint_running;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old);
   status = lua_pcall(L, narg, nres, base);
-  signal(SIGINT, SIG_DFL);
-  running_L = NULL;
+  sigaction(SIGINT, &old, NULL);
+  running_L = outer;
   lua_remove(L, base);
   return status;
 }
@@ -353,8 +362,21 @@ static int read_sql(lua_State *L, rt_strbuf *b) {
   }
 }
 
+/* Between lines (running a command, printing a result) Ctrl-C is
+** ignored, as in psql: the shell is not killed by a key that came a moment
+** too late for what it meant to stop. */
+static void on_sigint_idle(int sig) {
+  (void)sig;
+}
+
 void rt_shell_repl(lua_State *L) {
   char *hist = rt_shell_history_path();
+  struct sigaction idle, before;
+  memset(&idle, 0, sizeof idle);
+  idle.sa_handler = on_sigint_idle;
+  idle.sa_flags = SA_RESTART;
+  sigemptyset(&idle.sa_mask);
+  sigaction(SIGINT, &idle, &before);
   rl_readline_name = "retort";
   rl_catch_signals = 0;
   rt_sh.interactive = 1;
@@ -422,6 +444,7 @@ void rt_shell_repl(lua_State *L) {
     lua_settop(L, 0);
   }
   if (!rt_sh.quit) fputc('\n', stdout);
+  sigaction(SIGINT, &before, NULL);
   free(hist);
   free(last_input);
   last_input = NULL;

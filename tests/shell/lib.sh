@@ -25,6 +25,16 @@ check() { # name expected actual
   fi
 }
 
+# a shell that exited while the test waits for it fails the test at once,
+# with its sanitizer reports, instead of every later check timing out
+alive() {
+  T has-session -t rt 2>/dev/null && return 0
+  failed=$((failed + 1))
+  echo "FAIL the shell exited while the test was waiting for it"
+  finish
+  exit 1
+}
+
 # the screen without trailing blanks and empty lines
 screen() { T capture-pane -p -t rt | sed -e 's/[[:space:]]*$//' | sed -e '/^$/d'; }
 
@@ -32,6 +42,7 @@ screen() { T capture-pane -p -t rt | sed -e 's/[[:space:]]*$//' | sed -e '/^$/d'
 wait_last() {
   i=0
   while [ $i -lt 50 ]; do
+    alive
     [ "$(screen | tail -1)" = "$1" ] && return 0
     sleep 0.1
     i=$((i + 1))
@@ -43,6 +54,7 @@ wait_last() {
 wait_grep() {
   i=0
   while [ $i -lt 50 ]; do
+    alive
     screen | grep -q -- "$1" && return 0
     sleep 0.1
     i=$((i + 1))

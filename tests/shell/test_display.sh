@@ -13,6 +13,7 @@ export TERM=xterm PAGER=
 
 # type a line and Enter, then wait for the next main prompt
 enter() {
+  alive
   before=$(prompts)
   case $1 in
   *\;) # tmux takes a final `;` for a command separator: send it as a byte
@@ -137,6 +138,21 @@ T send-keys -t rt C-c
 wait_last "retort>"
 check "\\watch: Ctrl-C, then the prompt on a line of its own" "^C
 retort>" "$(screen | tail -2)"
+# Ctrl-C at any moment of a fast \watch (the query, its table of 300 rows,
+# the wait) ends it and never the shell
+survived=0
+enter "\\limit 300"
+for delay in 0.05 0.13 0.21 0.34 0.45 0.55 0.62 0.8; do
+  clear_screen
+  enter "session:execute(text('with recursive n(i) as (select 1 union all select i + 1 from n where i < 400) select i from n')):all()"
+  T send-keys -t rt -l '\watch 0.001'
+  T send-keys -t rt Enter
+  sleep $delay
+  T send-keys -t rt C-c
+  wait_last "retort>" && survived=$((survived + 1))
+done
+check "\\watch: Ctrl-C at random moments, the shell goes on" 8 "$survived"
+enter "\\limit 1000"
 
 # \o |COMMAND at the terminal: \o waits for the command to finish
 clear_screen

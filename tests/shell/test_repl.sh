@@ -13,6 +13,7 @@ export TERM=xterm
 # type lines literally (tmux would read "end" as the End key), each with
 # Enter, then wait until a new main prompt shows (the input ran)
 typeline() {
+  alive
   before=$(prompts)
   for l in "$@"; do
     T send-keys -t rt -l "$l"

@@ -32,6 +32,7 @@ typeline() {
 enter() {
   want=$1
   shift
+  alive
   before=$(prompts)
   typeline "$@"
   i=0

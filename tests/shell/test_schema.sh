@@ -22,6 +22,7 @@ export TERM=xterm PAGER=
 
 # type a line and Enter, then wait for the next main prompt
 enter() {
+  alive
   before=$(prompts)
   case $1 in
   *\;) # tmux takes a final `;` for a command separator: send it as a byte
