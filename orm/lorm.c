@@ -1029,15 +1029,15 @@ static int l_node_kind(lua_State *L) {
 ** SQLAlchemy writes it. */
 static int l_select_unordered(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "select_unordered");
-  rt_node *copy;
+  lnode *box;
   lua_settop(L, 1);
   if (s->kind != RT_N_SELECT || s->n <= RT_S_OFFSET || !s->kids[RT_S_ORDER] ||
       s->kids[RT_S_LIMIT] || s->kids[RT_S_OFFSET])
     return 1;
-  copy = rt_node_copy(s);
-  if (!copy) return luaL_error(L, "out of memory");
-  rt_node_setkid(copy, RT_S_ORDER, NULL);
-  lsql_pushnode(L, copy);
+  box = lsql_newnode(L); /* before the copy, which it then owns */
+  box->n = rt_node_copy(s);
+  if (!box->n) return luaL_error(L, "out of memory");
+  rt_node_setkid(box->n, RT_S_ORDER, NULL);
   return 1;
 }
 
@@ -1082,22 +1082,21 @@ static int l_select_order(lua_State *L) {
 /* The expression n with the columns the table at stack index map lists
 ** (column address -> replacement column node) replaced: a new reference
 ** when something changed, NULL when n is unchanged.  Subqueries are left
-** alone. */
-static rt_node *adapt_node(lua_State *L, rt_node *n, int map) {
+** alone.  Nothing here raises (the map is only read): out of memory sets
+** *oom and returns NULL, with what was built so far released. */
+static rt_node *adapt_node(lua_State *L, rt_node *n, int map, int *oom) {
   rt_node *copy = NULL, *sub;
   rt_node **fields[3];
   int i;
   if (!n) return NULL;
   switch (n->kind) {
-  case RT_N_COLUMN:
+  case RT_N_COLUMN: {
+    rt_node *to = NULL;
     lua_pushlightuserdata(L, n);
-    if (lua_rawget(L, map) != LUA_TNIL) {
-      rt_node *to = lsql_checknode(L, -1, "adapt");
-      lua_pop(L, 1);
-      return rt_ref(to);
-    }
+    if (lua_rawget(L, map) != LUA_TNIL) to = lsql_tonode(L, -1);
     lua_pop(L, 1);
-    return NULL;
+    return to ? rt_ref(to) : NULL;
+  }
   case RT_N_TABLE:
   case RT_N_ALIAS:
   case RT_N_SELECT:
@@ -1111,39 +1110,38 @@ static rt_node *adapt_node(lua_State *L, rt_node *n, int map) {
   fields[0] = &n->a;
   fields[1] = &n->b;
   fields[2] = &n->c;
-  for (i = 0; i < 3; i++) {
-    if ((sub = adapt_node(L, *fields[i], map)) == NULL) continue;
+  for (i = 0; i < 3 + n->n && !*oom; i++) {
+    rt_node *from = i < 3 ? *fields[i] : n->kids[i - 3];
+    if ((sub = adapt_node(L, from, map, oom)) == NULL) continue;
     if (!copy && !(copy = rt_node_copy(n))) {
       rt_unref(sub);
-      luaL_error(L, "out of memory");
+      *oom = 1;
+      break;
     }
     if (i == 0) rt_unref(copy->a), copy->a = sub;
     if (i == 1) rt_unref(copy->b), copy->b = sub;
     if (i == 2) rt_unref(copy->c), copy->c = sub;
+    if (i >= 3) rt_node_setkid(copy, i - 3, sub);
   }
-  for (i = 0; i < n->n; i++) {
-    if ((sub = adapt_node(L, n->kids[i], map)) == NULL) continue;
-    if (!copy && !(copy = rt_node_copy(n))) {
-      rt_unref(sub);
-      luaL_error(L, "out of memory");
-    }
-    rt_node_setkid(copy, i, sub);
+  if (*oom) {
+    rt_unref(copy);
+    return NULL;
   }
   return copy;
 }
 
 /* C.adapt(expr, map) -> expr with the columns map lists (column address
-** -> column) replaced: a criterion on a table made one on its alias. */
+** -> column) replaced: a criterion on a table made one on its alias.  The
+** result's box is made first, so a failure leaves nothing unowned. */
 static int l_adapt(lua_State *L) {
   rt_node *e = lsql_checknode(L, 1, "adapt");
-  rt_node *out;
+  lnode *box;
+  int oom = 0;
   luaL_checktype(L, 2, LUA_TTABLE);
-  out = adapt_node(L, e, 2);
-  if (!out) {
-    lua_settop(L, 1);
-    return 1;
-  }
-  lsql_pushnode(L, out);
+  box = lsql_newnode(L);
+  box->n = adapt_node(L, e, 2, &oom);
+  if (oom) return luaL_error(L, "out of memory");
+  if (!box->n) lua_settop(L, 1);
   return 1;
 }
 
@@ -1177,7 +1175,7 @@ static int l_select_items(lua_State *L) {
       lua_pushstring(L, c->kind == RT_N_COLUMN ? rt_column_key(c) : c->name);
       lua_rawseti(L, -2, 3);
     }
-    lsql_pushnode(L, rt_ref(c));
+    lsql_pushref(L, c); /* the box first: a failure takes no reference */
     lua_rawseti(L, -2, 4);
     lua_rawseti(L, -2, i + 1);
   }
@@ -1196,9 +1194,9 @@ static int collect_pairs(lua_State *L, const rt_node *e, int out) {
   if (e->kind == RT_N_BINARY && e->op == RT_OP_EQ && e->a &&
       e->a->kind == RT_N_COLUMN && e->b && e->b->kind == RT_N_COLUMN) {
     lua_createtable(L, 2, 0);
-    lsql_pushnode(L, rt_ref(e->a));
+    lsql_pushref(L, e->a);
     lua_rawseti(L, -2, 1);
-    lsql_pushnode(L, rt_ref(e->b));
+    lsql_pushref(L, e->b);
     lua_rawseti(L, -2, 2);
     lua_rawseti(L, out, (lua_Integer)lua_rawlen(L, out) + 1);
     return 0;

@@ -26,12 +26,20 @@
 ** ALLOC_FAIL_VERBOSE=1 prints how each run ended; ALLOC_FAIL_MODE=persist
 ** or once runs only that kind.
 ** Prints "CHUNK: T allocations, N runs, all clean".
+**
+** The state is made once (libraries, retort's globals, the chunk's own
+** setup), and each run happens in a child process forked from it: every
+** run starts from the same state at the cost of a fork, not of building
+** it again, and a crash or leak (the sanitizer checks at the child's exit)
+** is that run's alone, reported with its N.
 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <malloc.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -122,13 +130,13 @@ static const char *message(lua_State *L) {
   return m ? m : "?";
 }
 
-/* One run failing from allocation n on (or at n only); 0 when it behaved,
-** -1 otherwise. */
-static int try_once(const char *chunk, long n, int once) {
-  fail_state s = {0, n, once, 0};
+/* In a child: run with allocation n failing from there on (or at n only),
+** then check; exits 0 when it behaved, 1 otherwise. */
+static void run_child(lua_State *L, fail_state *s, long n, int once) {
   int rc, status = 0;
-  lua_State *L = open_state(chunk, &s);
-  if (L == NULL) return -1;
+  s->count = 0;
+  s->fail_at = n;
+  s->once = once;
   lua_pushvalue(L, 1);
   /* While every allocation fails, the collector stays stopped (emergency
   ** collections still run): calling a finalizer needs memory itself, and
@@ -136,20 +144,20 @@ static int try_once(const char *chunk, long n, int once) {
   ** for a reason no program can avoid.  Runs that fail once keep the
   ** collector, finalizers included. */
   if (!once) lua_gc(L, LUA_GCSTOP);
-  s.armed = 1;
+  s->armed = 1;
   rc = lua_pcall(L, 0, 0, 0);
-  s.armed = 0;
+  s->armed = 0;
   lua_gc(L, LUA_GCRESTART);
   if (rc == LUA_OK) {
-    if (!once && s.count >= n) {
+    if (!once && s->count >= n) {
       fprintf(stderr, "N=%ld: run succeeded although allocation %ld failed\n",
               n, n);
-      status = -1;
+      status = 1;
     }
   } else if (rc != LUA_ERRMEM && strstr(message(L), "memory") == NULL) {
     fprintf(stderr, "N=%ld%s: not a memory error: %s\n", n, once ? " once" : "",
             message(L));
-    status = -1;
+    status = 1;
   }
   if (getenv("ALLOC_FAIL_VERBOSE"))
     fprintf(stderr, "N=%ld: %s\n", n, rc == LUA_OK ? "ok" : message(L));
@@ -157,15 +165,80 @@ static int try_once(const char *chunk, long n, int once) {
   lua_pushvalue(L, 2);
   if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
     fprintf(stderr, "N=%ld: check failed: %s\n", n, message(L));
-    status = -1;
+    status = 1;
   }
   lua_close(L);
   target(NULL);
-  return status;
+  fflush(stderr);
+  exit(status); /* the leak check runs here, in sanitized builds */
+}
+
+/* One run in a child; 0 when it behaved, -1 otherwise. */
+static int try_once(lua_State *L, fail_state *s, long n, int once) {
+  int wstatus;
+  pid_t pid;
+  fflush(stdout);
+  fflush(stderr);
+  pid = fork();
+  if (pid < 0) {
+    perror("fork");
+    return -1;
+  }
+  if (pid == 0) run_child(L, s, n, once);
+  if (waitpid(pid, &wstatus, 0) != pid) return -1;
+  if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) return 0;
+  if (WIFSIGNALED(wstatus))
+    fprintf(stderr, "N=%ld%s: killed by signal %d\n", n, once ? " once" : "",
+            WTERMSIG(wstatus));
+  else if (WEXITSTATUS(wstatus) != 1) /* the sanitizer's exit code */
+    fprintf(stderr, "N=%ld%s: sanitizer report above (exit %d)\n", n,
+            once ? " once" : "", WEXITSTATUS(wstatus));
+  return -1;
+}
+
+/* The counting run, in a child too (the parent's state stays unused);
+** the total comes back through a pipe.  -1 when it failed. */
+static long count_run(lua_State *L, fail_state *s, const char *chunk) {
+  int fds[2], wstatus;
+  long total = -1;
+  pid_t pid;
+  if (pipe(fds) != 0) return -1;
+  fflush(stdout);
+  fflush(stderr);
+  pid = fork();
+  if (pid == 0) {
+    int ok = 1;
+    close(fds[0]);
+    lua_pushvalue(L, 1);
+    s->armed = 1;
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+      fprintf(stderr, "%s: run failed: %s\n", chunk, message(L));
+      ok = 0;
+    }
+    s->armed = 0;
+    lua_settop(L, 2);
+    lua_pushvalue(L, 2);
+    if (ok && lua_pcall(L, 0, 0, 0) != LUA_OK) {
+      fprintf(stderr, "%s: check failed: %s\n", chunk, message(L));
+      ok = 0;
+    }
+    lua_close(L);
+    if (ok && write(fds[1], &s->count, sizeof s->count) != sizeof s->count)
+      ok = 0;
+    fflush(stderr);
+    exit(ok ? 0 : 1);
+  }
+  close(fds[1]);
+  if (pid > 0 && read(fds[0], &total, sizeof total) != sizeof total) total = -1;
+  close(fds[0]);
+  if (pid > 0 && (waitpid(pid, &wstatus, 0) != pid || !WIFEXITED(wstatus) ||
+                  WEXITSTATUS(wstatus) != 0))
+    total = -1;
+  return total;
 }
 
 int main(int argc, char **argv) {
-  fail_state s = {0, 0, 0, 0};
+  static fail_state s = {0, 0, 0, 0};
   long total, first, last, stride, n, runs = 0, bad = 0;
   lua_State *L;
   const char *mode = getenv("ALLOC_FAIL_MODE");
@@ -175,23 +248,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: alloc_fail CHUNK.lua [FIRST [LAST [STRIDE]]]\n");
     return 2;
   }
-  /* the counting run, which must succeed */
   if ((L = open_state(argv[1], &s)) == NULL) return 1;
-  lua_pushvalue(L, 1);
-  s.armed = 1;
-  if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
-    fprintf(stderr, "%s: run failed: %s\n", argv[1], message(L));
-    return 1;
-  }
-  s.armed = 0;
-  lua_pushvalue(L, 2);
-  if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
-    fprintf(stderr, "%s: check failed: %s\n", argv[1], message(L));
-    return 1;
-  }
-  lua_close(L);
-  target(NULL);
-  total = s.count;
+  if ((total = count_run(L, &s, argv[1])) < 0) return 1;
   first = argc > 2 ? atol(argv[2]) : 1;
   last = argc > 3 ? atol(argv[3]) : total;
   stride = argc > 4 ? atol(argv[4]) : 1;
@@ -200,9 +258,11 @@ int main(int argc, char **argv) {
   if (stride < 1) stride = 1;
   for (n = first; n <= last; n += stride) {
     runs++;
-    if (!only_once && try_once(argv[1], n, 0) != 0 && ++bad >= 20) break;
-    if (!only_persist && try_once(argv[1], n, 1) != 0 && ++bad >= 20) break;
+    if (!only_once && try_once(L, &s, n, 0) != 0 && ++bad >= 20) break;
+    if (!only_persist && try_once(L, &s, n, 1) != 0 && ++bad >= 20) break;
   }
+  lua_close(L);
+  target(NULL);
   printf("%s: %ld allocations, %ld runs (%ld..%ld by %ld), %s\n", argv[1],
          total, runs, first, last, stride, bad ? "FAILED" : "all clean");
   return bad ? 1 : 0;
