@@ -32,10 +32,18 @@ for _, name in ipairs({"filter", "where", "filter_by", "order_by", "limit",
   Query[name] = function(q, ...) return gen(q, q.stmt[name](q.stmt, ...)) end
 end
 
+-- an ORM result (a sharded session's merged one, of ORM results, too:
+-- orm/ext/horizontal_shard.lua)
+local function orm_result(r)
+  local mt = getmetatable(r)
+  return mt == OrmResult or (mt ~= nil and mt == I.MergedResultMT and
+                             r.ents ~= nil)
+end
+
 function Query:_result()
   local r = self.session:execute(self.stmt, self._params)
-  if getmetatable(r) == OrmResult and r.joins then r = r:unique() end
-  if getmetatable(r) == OrmResult and #r.ents == 1 then return r:scalars() end
+  if orm_result(r) and r.joins then r = r:unique() end
+  if orm_result(r) and #r.ents == 1 then return r:scalars() end
   return r
 end
 function Query:all() return self:_result():all() end
