@@ -56,8 +56,12 @@ function Query:scalar()
 end
 function Query:count()
   local sub = self.stmt:subquery()
+  -- (a sharded session's query keeps its shard: set_shard)
+  local eo = I.exec_options(self.stmt)
+  local shard = eo and (eo._sa_shard_id or eo.shard_id)
   return self.session:execute(sa.select(sa.func.count()):select_from(sub),
-                              self._params):scalar()
+                              self._params, shard and {shard_id = shard})
+             :scalar()
 end
 function Query:get(ident) return self.session:get(self.entity, ident) end
 function Query:execution_options(opts)

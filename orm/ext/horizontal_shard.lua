@@ -627,6 +627,8 @@ end
 
 local function check_fn(opts, name)
   local f = opts[name]
+  if f == false then return nil end -- (false: none, as in a sessionmaker's
+                                    -- options overridden per session)
   if f ~= nil and type(f) ~= "function" and
      not (getmetatable(f) and getmetatable(f).__call) then
     raise("ArgumentError", name .. " must be a function")
