@@ -690,10 +690,82 @@ local function ShardedSession(a, b)
   return s
 end
 
+------------------------------------------------------------------------
+-- select_comparisons(stmt): what an execute_chooser looks at
+------------------------------------------------------------------------
+
+-- The mapped attribute of a column node (nil for an unmapped column)
+local function attribute_of(ptr)
+  for _, m in pairs(I.mappers_by_table) do
+    local i = m.attr_by_ptr and m.attr_by_ptr[ptr]
+    if i and m.keys[i] then return m.class[m.keys[i]], m end
+  end
+  return nil
+end
+
+local swapped = {eq = "eq", ne = "ne", lt = "gt", le = "ge", gt = "lt",
+                 ge = "le"}
+
+local function bind_value(t)
+  if t.kind == "bind" then return true, t.value end
+  if t.kind == "list" or t.kind == "tuple" then
+    local out = {}
+    for i, x in ipairs(t) do
+      if x.kind ~= "bind" then return false end
+      out[i] = x.value
+    end
+    return true, out
+  end
+  return false
+end
+
+-- The comparisons of a mapped column with literal values in a
+-- statement's WHERE clause (AND and OR walked into), each {column =
+-- the mapped attribute (User.name), operator = "eq" | "ne" | "lt" | "le"
+-- | "gt" | "ge" | "in" | "notin", value = the value, or the list for
+-- IN}: what SQLAlchemy's sharding example gathers with a visitor to
+-- narrow the shards a query runs on.
+local function select_comparisons(stmt)
+  local kind = C.node_kind(stmt)
+  if kind ~= "select" and kind ~= "update" and kind ~= "delete" then
+    return {}
+  end
+  local probe = C.copy_where(sa.delete(sa.table("x")), stmt)
+  local where = C.dml_parts(probe)
+  local out = {}
+  local function walk(t)
+    if t == nil then return end
+    if t.kind == "and" or t.kind == "or" then
+      for _, x in ipairs(t) do walk(x) end
+    elseif t.kind == "unary" then
+      walk(t.a)
+    elseif t.kind == "binary" then
+      local a, b, op = t.a, t.b, t.op
+      if a.kind ~= "column" and b.kind == "column" and swapped[op] then
+        a, b, op = b, a, swapped[op]
+      end
+      if a.kind == "column" then
+        local ok, v = bind_value(b)
+        local col = nil
+        if ok then col = attribute_of(a.ptr) end
+        if col ~= nil then
+          out[#out + 1] = {column = col, operator = op, value = v}
+        end
+      else
+        walk(a)
+        walk(b)
+      end
+    end
+  end
+  walk(where)
+  return out
+end
+
 orm.ext = orm.ext or {}
 orm.ext.horizontal_shard = {
   ShardedSession = ShardedSession,
   ShardedQuery = I.Query,
+  select_comparisons = select_comparisons,
 }
 
 -- for the other files of the ORM

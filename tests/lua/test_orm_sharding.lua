@@ -249,6 +249,48 @@ local function run_suite(name, na_url, asia_url)
     T.eq(s:query(W):filter_by{city = "Tokyo"}:one().id, 1)
   end)
 
+  T.test(name .. ": an execute_chooser that reads the WHERE clause",
+         function()
+    fresh()
+    local W = M.WeatherLocation
+    -- the example's chooser: the shards of the continents compared with
+    local s <close> = S{execute_chooser = function(ctx)
+      local ids = {}
+      for _, c in ipairs(hs.select_comparisons(ctx.statement)) do
+        if c.column == W.continent then
+          if c.operator == "eq" then
+            ids[#ids + 1] = shard_lookup[c.value]
+          elseif c.operator == "in" then
+            for _, v in ipairs(c.value) do ids[#ids + 1] = shard_lookup[v] end
+          end
+        end
+      end
+      if #ids == 0 then return {"north_america", "asia"} end
+      return ids
+    end}
+    clear(log)
+    local na = s:scalars(select(W):where(W.continent:eq("North America"))
+                           :order_by(W.id)):all()
+    T.eq(cities(na), {"New York", "Toronto"})
+    T.eq(log, {"north_america SELECT weather_locations"})
+    clear(log)
+    local both = s:scalars(select(W):where(
+      W.continent:in_({"Asia", "North America"})):order_by(W.id)):all()
+    T.eq(cities(both), {"Tokyo", "New York", "Toronto"})
+    T.eq(log, {"asia SELECT weather_locations",
+               "north_america SELECT weather_locations"})
+    clear(log)
+    T.eq(cities(s:query(W):filter(W.continent:eq("Asia")):all()), {"Tokyo"})
+    T.eq(log, {"asia SELECT weather_locations"})
+    -- what it finds: mapped columns against values, either side, in AND/OR
+    local cmp = hs.select_comparisons(select(W):where(
+      or_(W.id:in_({1, 2}), sa.literal(3):lt(W.id))):where(W.city:eq(W.city)))
+    T.eq(#cmp, 2)
+    T.ok(cmp[1].column == W.id and cmp[2].column == W.id)
+    T.eq({cmp[1].operator, cmp[1].value, cmp[2].operator, cmp[2].value},
+         {"in", {1, 2}, "gt", 3})
+  end)
+
   T.test(name .. ": query_chooser", function()
     fresh()
     local W = M.WeatherLocation
