@@ -546,6 +546,7 @@ end
 -- the shards where an identity may be, in the order to try them
 local function identity_shards(s, m, vals, opts)
   local token = opts and (opts.identity_token or opts.shard_id)
+  if token == nil then token = s._cur end
   if token ~= nil then return {check_shard(s, token)} end
   if s.identity_chooser then
     return shard_list(s, s.identity_chooser(m, vals, {
@@ -558,7 +559,8 @@ local function identity_shards(s, m, vals, opts)
 end
 
 -- get(cls, ident [, {identity_token}]): the identity maps of the shards
--- id_chooser names first, then their databases, in that order
+-- id_chooser names first, then their databases, in that order (inside a
+-- shard -- a merge of that shard's object -- that shard's alone)
 function Sharded:get(cls, ident, opts)
   local m = type(cls) == "table" and rawget(cls, "__mapper__")
   if not m then raise("UnmappedClassError", "Class is not mapped") end
@@ -582,6 +584,16 @@ function Sharded:get(cls, ident, opts)
     if obj ~= nil then return obj end
   end
   return nil
+end
+
+-- merge(obj): obj's counterpart is looked for on obj's own shard (its
+-- identity key's token), as are those of the objects merge cascades to
+function Sharded:merge(obj, opts)
+  local token = C.isinstance(obj) and I.identity_token(obj) or nil
+  if token == nil or self._binds[token] == nil then
+    return Session.merge(self, obj, opts)
+  end
+  return in_shard(self, token, Session.merge, self, obj, opts)
 end
 
 function Sharded:refresh(obj, attrs)

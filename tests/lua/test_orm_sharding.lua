@@ -378,6 +378,50 @@ local function run_suite(name, na_url, asia_url)
          {"Toronto", "Kyoto"})
   end)
 
+  T.test(name .. ": merge() and loader options on shards", function()
+    fresh()
+    local W = M.WeatherLocation
+    local s <close> = S()
+    clear(log)
+    local locs = s:scalars(select(W):options(orm.selectinload(W.reports))
+                             :order_by(W.id)):all()
+    T.eq(cities(locs), {"New York", "Toronto", "Tokyo"})
+    -- each shard's reports loaded there (1.4 sends each shard's selectin
+    -- load to execute_chooser's shards: both)
+    T.eq(log, {"north_america SELECT weather_locations",
+               "asia SELECT weather_locations",
+               "north_america SELECT weather_reports",
+               "asia SELECT weather_reports"})
+    T.eq({#locs[1].reports, #locs[2].reports, #locs[3].reports}, {1, 0, 1})
+    T.eq(orm.inspect(locs[3].reports[1]).identity_token, "asia")
+    s:close()
+    local joined = s:scalars(select(W):options(orm.joinedload(W.reports))
+                               :order_by(W.id)):unique():all()
+    T.eq(joined[3].reports[1].temperature, 80.0)
+    T.eq(joined[1].reports[1].temperature, 75.0)
+    s:close()
+    -- a detached object merged back: its counterpart is found on its own
+    -- shard, as are those of the reports the merge cascades to (report
+    -- 1 is on both shards)
+    local tokyo = joined[3]
+    tokyo.city = "Kyoto"
+    local begun = {}
+    orm.event.listen(s, "after_begin", function(sess, _, conn)
+      begun[#begun + 1] = sess == s and conn ~= nil
+    end)
+    local m = s:merge(tokyo)
+    T.ok(m ~= tokyo and orm.inspect(m).persistent)
+    T.eq({m.city, orm.inspect(m).identity_token}, {"Kyoto", "asia"})
+    T.eq(orm.inspect(m.reports[1]).identity_token, "asia")
+    clear(log)
+    s:commit()
+    T.eq(log, {"asia UPDATE weather_locations"})
+    -- one transaction begun per shard used
+    T.eq(begun, {true})
+    T.eq(raw_rows(engines.asia, "SELECT city FROM weather_locations"),
+         {{"Kyoto"}})
+  end)
+
   T.test(name .. ": a bulk UPDATE runs on each chosen shard", function()
     fresh()
     local W = M.WeatherLocation
