@@ -390,7 +390,9 @@ local function merged(s, parts, fields)
   local count
   for _, p in ipairs(parts) do
     local ok, n = pcall(function() return p.result.rowcount end)
-    if ok and math.type(n) == "integer" then count = (count or 0) + n end
+    if ok and math.type(n) == "integer" and n >= 0 then
+      count = (count or 0) + n
+    end
   end
   r.rowcount = count
   return setmetatable(r, MergedMT)
@@ -436,6 +438,7 @@ function Merged:fetchmany(n) return fetch(self, n or 1) end
 function Merged:fetchone() return single(fetch(self, 1)[1]) end
 function Merged:scalars() return derive(self, "scalars") end
 function Merged:unique() return derive(self, "unique") end
+function Merged:mappings() return derive(self, "mappings") end
 function Merged:close()
   for _, p in ipairs(self.parts) do
     in_shard(self.session, p.shard, p.result.close, p.result)

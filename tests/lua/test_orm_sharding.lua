@@ -242,6 +242,9 @@ local function run_suite(name, na_url, asia_url)
     local n = 0
     for c in s:scalars(select(W)) do n = n + 1; T.ok(c.city ~= nil) end
     T.eq(n, 3)
+    local maps = s:execute(select(W.id, W.city):order_by(W.id)):mappings()
+                  :all()
+    T.eq({maps[1].city, maps[3].id}, {"New York", 1})
     local ormrow = s:execute(select(W):where(W.id:eq(2))):first()
     T.eq(ormrow[1].city, "New York")
     T.eq(cities(s:query(W):order_by(W.city):all()),
