@@ -181,9 +181,36 @@ end
 
 function Multi:in_transaction() return true end
 
+-- A savepoint on every shard: on each connection open now, and on each
+-- one opened while it lasts (as SQLAlchemy's nested transaction makes
+-- one on each connection it comes to use).
+local MultiSavepoint = {}
+MultiSavepoint.__index = MultiSavepoint
+
+function MultiSavepoint:add(conn)
+  self.sps[#self.sps + 1] = conn:begin_nested()
+end
+
+local function end_savepoint(sp, how)
+  local levels = sp.multi.levels
+  for i = #levels, 1, -1 do
+    if levels[i] == sp then table.remove(levels, i) end
+  end
+  local first
+  for _, x in ipairs(sp.sps) do
+    local ok, err = pcall(x[how], x)
+    if not ok and first == nil then first = err end
+  end
+  if first ~= nil then error(first, 0) end
+end
+function MultiSavepoint:commit() end_savepoint(self, "commit") end
+function MultiSavepoint:rollback() end_savepoint(self, "rollback") end
+
 function Multi:begin_nested()
-  raise("InvalidRequestError", "begin_nested() is not supported by a " ..
-        "sharded session")
+  local sp = setmetatable({multi = self, sps = {}}, MultiSavepoint)
+  for _, shard in ipairs(self.order) do sp:add(self.conns[shard]) end
+  self.levels[#self.levels + 1] = sp
+  return sp
 end
 
 ------------------------------------------------------------------------
@@ -205,7 +232,8 @@ function Sharded:connection(opts)
   self:_check_active()
   local multi = self._conn
   if not multi then
-    multi = setmetatable({session = self, conns = {}, order = {}}, Multi)
+    multi = setmetatable({session = self, conns = {}, order = {},
+                          levels = {}}, Multi)
     self._conn = multi
     self._txs = {{new = {}, deleted = {}}}
   end
@@ -221,6 +249,8 @@ function Sharded:connection(opts)
   multi.conns[shard] = conn
   multi.order[#multi.order + 1] = shard
   session_event(self, "after_begin", nil, conn)
+  -- (inside begin_nested(): the savepoints this connection joins)
+  for _, sp in ipairs(multi.levels) do sp:add(conn) end
   return conn
 end
 
