@@ -1,10 +1,11 @@
 -- Horizontal sharding (seed 003 2.11.4, SQLAlchemy's weather example):
--- a ShardedSession over two SQLite files and, with RETORT_TEST_PG, over
--- two PostgreSQL databases (the second made here).  Objects go to the
--- shard shard_chooser picks and keep it as their identity token; get()
--- tries id_chooser's shards in order; statements run on each shard the
--- chooser names and their results are concatenated; loads from an object
--- run on its shard; commit and rollback reach every shard.  Rows, tokens,
+-- a ShardedSession over two SQLite files and, with RETORT_TEST_PG and
+-- RETORT_TEST_MYSQL, over two PostgreSQL and two MariaDB databases (the
+-- second of each made here).  Objects go to the shard shard_chooser picks
+-- and keep it as their identity token; get() tries id_chooser's shards
+-- in order; statements run on each shard the chooser names and their
+-- results are concatenated; loads from an object run on its shard;
+-- commit, rollback and savepoints reach every shard.  Rows, tokens,
 -- identity keys and the shard of each statement were checked against
 -- SQLAlchemy 1.4 running the same steps (where 1.4 differs, the comment
 -- says so).
@@ -657,6 +658,24 @@ if pg and pg ~= "" then
   admin:dispose()
 else
   T.skip("postgresql", "RETORT_TEST_PG is not set")
+end
+
+-- and two MariaDB databases
+local my = os.getenv("RETORT_TEST_MYSQL")
+if my and my ~= "" then
+  local admin = create_engine(my)
+  local function admin_sql(sql)
+    local c <close> = admin:connect()
+    c:exec_driver_sql(sql)
+  end
+  admin_sql("DROP DATABASE IF EXISTS retort_shard2")
+  admin_sql("CREATE DATABASE retort_shard2")
+  local second = my:gsub("/retort_test", "/retort_shard2", 1)
+  run_suite("mysql", my, second)
+  admin_sql("DROP DATABASE retort_shard2")
+  admin:dispose()
+else
+  T.skip("mysql", "RETORT_TEST_MYSQL is not set")
 end
 
 T.done()
