@@ -408,15 +408,18 @@ end
 -- statements on several shards: the merged result
 ------------------------------------------------------------------------
 
+-- (one of ORM results answers as an ORM result: the shell prints it so)
 local Merged = {}
-local MergedMT = {__name = "retort.MergedResult"}
-MergedMT.__index = Merged
+local MergedMT = {__name = "retort.MergedResult", __index = Merged}
+local MergedOrmMT = {__name = "retort.ORMResult", __index = Merged}
 
 local function merged(s, parts, fields)
   local r = {session = s, parts = parts, i = 1}
   for k, v in pairs(fields or {}) do r[k] = v end
   local first = parts[1] and parts[1].result
-  if type(first) == "table" then r.ents, r.joins = first.ents, first.joins end
+  if type(first) == "table" then
+    r.ents, r.joins, r._scalars = first.ents, first.joins, first._scalars
+  end
   local count
   for _, p in ipairs(parts) do
     local ok, n = pcall(function() return p.result.rowcount end)
@@ -425,7 +428,7 @@ local function merged(s, parts, fields)
     end
   end
   r.rowcount = count
-  return setmetatable(r, MergedMT)
+  return setmetatable(r, r.ents and MergedOrmMT or MergedMT)
 end
 
 -- the next n items (all of them with n nil), each shard's result read
@@ -515,7 +518,7 @@ function Merged:partitions(size)
   end
 end
 -- `for x in result do`
-function MergedMT.__call(self)
+local function call(self)
   if not self._buf or self._bi > #self._buf then
     self._buf, self._bi = fetch(self, 100), 1
     if #self._buf == 0 then return nil end
@@ -524,6 +527,7 @@ function MergedMT.__call(self)
   self._bi = self._bi + 1
   return o
 end
+MergedMT.__call, MergedOrmMT.__call = call, call
 
 -- the execution context given to execute_chooser (SQLAlchemy's
 -- ORMExecuteState, in part)
@@ -814,4 +818,4 @@ orm.ext.horizontal_shard = {
 }
 
 -- for the other files of the ORM
-I.MergedResultMT = MergedMT
+I.MergedResultMT = MergedOrmMT
