@@ -246,6 +246,16 @@ local function run_suite(name, na_url, asia_url)
     local maps = s:execute(select(W.id, W.city):order_by(W.id)):mappings()
                   :all()
     T.eq({maps[1].city, maps[3].id}, {"New York", 1})
+    -- the shell prints a merged ORM result as a table
+    local shell = package.loaded["retort.shell"]
+    if shell then
+      local keys, next_row = shell.tabular(
+        s:scalars(select(W):order_by(W.id)))
+      T.eq(keys, {"id", "continent", "city"})
+      T.eq({next_row(), next_row(), next_row(), next_row()},
+           {{2, "North America", "New York"}, {3, "North America",
+            "Toronto"}, {1, "Asia", "Tokyo"}})
+    end
     local ormrow = s:execute(select(W):where(W.id:eq(2))):first()
     T.eq(ormrow[1].city, "New York")
     T.eq(cities(s:query(W):order_by(W.city):all()),
