@@ -255,6 +255,11 @@ local function run_suite(name, na_url, asia_url)
       T.eq({next_row(), next_row(), next_row(), next_row()},
            {{2, "North America", "New York"}, {3, "North America",
             "Toronto"}, {1, "Asia", "Tokyo"}})
+      keys, next_row = shell.tabular(
+        s:execute(select(W.city, W.id):where(W.id:ne(3)):order_by(W.id)))
+      T.eq(keys, {"city", "id"})
+      T.eq({next_row(), next_row(), next_row()},
+           {{"New York", 2}, {"Tokyo", 1}})
     end
     local ormrow = s:execute(select(W):where(W.id:eq(2))):first()
     T.eq(ormrow[1].city, "New York")
