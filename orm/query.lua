@@ -50,18 +50,29 @@ function Query:all() return self:_result():all() end
 function Query:first() return self:limit(1):_result():first() end
 function Query:one() return self:_result():one() end
 function Query:one_or_none() return self:_result():one_or_none() end
+-- the first column of the one row (nil for none); several rows are
+-- MultipleResultsFound, as SQLAlchemy's Query.scalar
+local function one_scalar(r)
+  r = r:scalars()
+  local ok, v = pcall(r.one, r)
+  if ok then return v end
+  if type(v) == "table" and v.kind == "NoResultFound" then return nil end
+  error(v, 0)
+end
+
 function Query:scalar()
-  local r = self.session:execute(self.stmt, self._params)
-  return r:scalar()
+  return one_scalar(self.session:execute(self.stmt, self._params))
 end
 function Query:count()
   local sub = self.stmt:subquery()
   -- (a sharded session's query keeps its shard: set_shard)
   local eo = I.exec_options(self.stmt)
   local shard = eo and (eo._sa_shard_id or eo.shard_id)
-  return self.session:execute(sa.select(sa.func.count()):select_from(sub),
-                              self._params, shard and {shard_id = shard})
-             :scalar()
+  -- (a sharded session's count over several shards: a row from each, so
+  -- MultipleResultsFound, as in SQLAlchemy)
+  return one_scalar(self.session:execute(
+    sa.select(sa.func.count()):select_from(sub), self._params,
+    shard and {shard_id = shard}))
 end
 function Query:get(ident) return self.session:get(self.entity, ident) end
 function Query:execution_options(opts)
