@@ -243,6 +243,12 @@ local function run_suite(name, na_url, asia_url)
     local n = 0
     for c in s:scalars(select(W)) do n = n + 1; T.ok(c.city ~= nil) end
     T.eq(n, 3)
+    -- streamed, a part at a time across the shards
+    local sizes = {}
+    local streamed = s:execute(select(W):order_by(W.id)
+                                 :execution_options{yield_per = 2}):scalars()
+    for part in streamed:partitions(2) do sizes[#sizes + 1] = cities(part) end
+    T.eq(sizes, {{"New York", "Toronto"}, {"Tokyo"}})
     local maps = s:execute(select(W.id, W.city):order_by(W.id)):mappings()
                   :all()
     T.eq({maps[1].city, maps[3].id}, {"New York", 1})
