@@ -18,7 +18,9 @@
 -- shard_id} names, and the results are concatenated; get() looks in the
 -- shards id_chooser (or identity_chooser) names, in order; loads from an
 -- object (expired attributes, lazy relationships) run on the object's own
--- shard; commit commits every shard's transaction.
+-- shard; commit, rollback and begin_nested reach every shard's
+-- transaction.  select_comparisons(stmt) lists a WHERE clause's column
+-- comparisons, for an execute_chooser that narrows the shards.
 --
 -- How: the session keeps one set of identity maps per shard and a current
 -- shard (s._cur).  Whatever the rest of the ORM does inside a shard --
