@@ -415,9 +415,8 @@ local Merged = {}
 local MergedMT = {__name = "retort.MergedResult", __index = Merged}
 local MergedOrmMT = {__name = "retort.ORMResult", __index = Merged}
 
-local function merged(s, parts, fields)
+local function merged(s, parts)
   local r = {session = s, parts = parts, i = 1}
-  for k, v in pairs(fields or {}) do r[k] = v end
   local first = parts[1] and parts[1].result
   if type(first) == "table" then
     r.ents, r.joins, r._scalars = first.ents, first.joins, first._scalars
@@ -445,7 +444,9 @@ local function fetch(r, n)
       return p.result:all()
     end)
     table.move(got, 1, #got, #out + 1, out)
-    if want == nil or #got < want then r.i = r.i + 1 end
+    -- (a part may hand out fewer than asked and still have more: unique()
+    -- drops repeats; only an empty batch ends it)
+    if want == nil or #got == 0 then r.i = r.i + 1 end
   end
   return out
 end

@@ -243,6 +243,21 @@ local function run_suite(name, na_url, asia_url)
     local n = 0
     for c in s:scalars(select(W)) do n = n + 1; T.ok(c.city ~= nil) end
     T.eq(n, 3)
+    -- unique() over a join that repeats a row: no row of a shard is lost
+    -- when a batch comes back short
+    local R = M.Report
+    local tokyo = s:get(W, 1)
+    tokyo.reports:append(R{temperature = 81})
+    s:add(W{id = 4, continent = "Asia", city = "Osaka",
+            reports = {R{temperature = 70}}})
+    s:flush()
+    local seen = {}
+    for part in s:scalars(select(W):join(W.reports):order_by(W.id)):unique()
+                 :partitions(3) do
+      for _, c in ipairs(part) do seen[#seen + 1] = c.city end
+    end
+    T.eq(seen, {"New York", "Tokyo", "Osaka"})
+    s:rollback()
     -- streamed, a part at a time across the shards
     local sizes = {}
     local streamed = s:execute(select(W):order_by(W.id)
