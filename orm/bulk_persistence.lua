@@ -27,7 +27,9 @@ local ExecOptsMT = {__name = "retort.ExecutionOptions"}
 local known_opts = {populate_existing = true, yield_per = true,
                     synchronize_session = true, autoflush = true,
                     stream_results = true, compiled_cache = true,
-                    logging_token = true, isolation_level = true}
+                    logging_token = true, isolation_level = true,
+                    -- the shard of a sharded session's statement
+                    shard_id = true, _sa_shard_id = true}
 
 do
   local node_methods = getmetatable(sa.literal_column("1")).__methods

@@ -81,7 +81,7 @@ local function classify(x)
   local name = mt_name(x)
   if name == "retort.Engine" then return "engine", x end
   if name == "retort.Session" or name == "retort.sessionmaker" or
-     rawequal(x, orm.Session) then
+     name == "retort.ShardedSession" or rawequal(x, orm.Session) then
     return "session", x
   end
   if name == "retort.Mapper" then return "mapper", x.class end

@@ -16,6 +16,14 @@ local function idmap_for(s, m)
   return t
 end
 
+-- the identity map obj is (or goes) in: a sharded session
+-- (orm/ext/horizontal_shard.lua) keeps one per shard and picks obj's
+local function idmap_of(s, obj, m)
+  local f = s._idmap_of
+  if f then return f(s, obj, m) end
+  return idmap_for(s, m)
+end
+
 local function pk_values(obj, m, committed)
   local vals = {}
   for k, i in ipairs(m.pk_index) do
@@ -58,6 +66,7 @@ I.ident_key = ident_key
 I.ident_store = ident_store
 I.ident_vals = ident_vals
 I.idmap_for = idmap_for
+I.idmap_of = idmap_of
 I.base_of = function(m) return m.base_mapper or m end
 -- the mapper whose flush writes m's objects (a hierarchy's root)
 I.flush_group = function(m) return m.flush_root or m.base_mapper or m end

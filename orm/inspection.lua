@@ -13,6 +13,9 @@ local sessions = I.sessions
 -- inspection
 ------------------------------------------------------------------------
 
+-- the extra attribute that holds an object's identity token
+I.TOKEN_KEY = "\0identity_token"
+
 local State = {}
 local StateMT = {__name = "retort.InstanceState"}
 
@@ -51,7 +54,11 @@ StateMT.__index = function(st, k)
     return ident_vals(obj, m)
   elseif k == "identity_key" or k == "key" then
     local id = st.identity
-    return id and {mapper_of(obj).class, id} or nil
+    return id and {mapper_of(obj).class, id, st.identity_token} or nil
+  elseif k == "identity_token" then
+    -- the shard of a sharded session's object (orm/ext/horizontal_shard.lua)
+    if I.identity_token then return I.identity_token(obj) end
+    return C.extra(obj, I.TOKEN_KEY)
   elseif k == "session" then
     return s
   elseif k == "mapper" then

@@ -61,7 +61,9 @@
 **                        subclasses, with_polymorphic, a hierarchy's flush
 **   concrete.lua         concrete table inheritance: polymorphic_union,
 **                        ConcreteBase, AbstractConcreteBase
-**   automap.lua          automap_base, DeferredReflection (last)
+**   automap.lua          automap_base, DeferredReflection
+**   ext/horizontal_shard.lua  ShardedSession (last: it wraps the session,
+**                        the loading hooks and the Query)
 **
 ** Each file gets (sa, orm, C, I): the core module, the orm module table,
 ** the primitives below, and I, where a file puts what others use (its

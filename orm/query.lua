@@ -32,24 +32,47 @@ for _, name in ipairs({"filter", "where", "filter_by", "order_by", "limit",
   Query[name] = function(q, ...) return gen(q, q.stmt[name](q.stmt, ...)) end
 end
 
+-- an ORM result (a sharded session's merged one, of ORM results, too:
+-- orm/ext/horizontal_shard.lua)
+local function orm_result(r)
+  local mt = getmetatable(r)
+  return mt == OrmResult or (mt ~= nil and mt == I.MergedResultMT and
+                             r.ents ~= nil)
+end
+
 function Query:_result()
   local r = self.session:execute(self.stmt, self._params)
-  if getmetatable(r) == OrmResult and r.joins then r = r:unique() end
-  if getmetatable(r) == OrmResult and #r.ents == 1 then return r:scalars() end
+  if orm_result(r) and r.joins then r = r:unique() end
+  if orm_result(r) and #r.ents == 1 then return r:scalars() end
   return r
 end
 function Query:all() return self:_result():all() end
 function Query:first() return self:limit(1):_result():first() end
 function Query:one() return self:_result():one() end
 function Query:one_or_none() return self:_result():one_or_none() end
+-- the first column of the one row (nil for none); several rows are
+-- MultipleResultsFound, as SQLAlchemy's Query.scalar
+local function one_scalar(r)
+  r = r:scalars()
+  local ok, v = pcall(r.one, r)
+  if ok then return v end
+  if type(v) == "table" and v.kind == "NoResultFound" then return nil end
+  error(v, 0)
+end
+
 function Query:scalar()
-  local r = self.session:execute(self.stmt, self._params)
-  return r:scalar()
+  return one_scalar(self.session:execute(self.stmt, self._params))
 end
 function Query:count()
   local sub = self.stmt:subquery()
-  return self.session:execute(sa.select(sa.func.count()):select_from(sub),
-                              self._params):scalar()
+  -- (a sharded session's query keeps its shard: set_shard)
+  local eo = I.exec_options(self.stmt)
+  local shard = eo and (eo._sa_shard_id or eo.shard_id)
+  -- (a sharded session's count over several shards: a row from each, so
+  -- MultipleResultsFound, as in SQLAlchemy)
+  return one_scalar(self.session:execute(
+    sa.select(sa.func.count()):select_from(sub), self._params,
+    shard and {shard_id = shard}))
 end
 function Query:get(ident) return self.session:get(self.entity, ident) end
 function Query:execution_options(opts)

@@ -11,7 +11,7 @@ local hooks = I.hooks
 local ident_key = I.ident_key
 local ident_store = I.ident_store
 local ident_vals = I.ident_vals
-local idmap_for = I.idmap_for
+local idmap_of = I.idmap_of
 local key_of = I.key_of
 local listeners = I.listeners
 local lselect = I.lselect
@@ -55,12 +55,17 @@ function orm.sessionmaker(opts)
     local merged = {}
     for k, v in pairs(opts) do merged[k] = v end
     for k, v in pairs(o or {}) do merged[k] = v end
-    local s = orm.Session(merged.bind or bind, merged)
+    -- class_: another session class, such as ShardedSession
+    local s = (merged.class_ or orm.Session)(merged.bind or bind, merged)
     s._maker = maker -- its session events apply
     return s
   end, __index = {begin = function(self)
     local s = self()
     return s:begin()
+  end, configure = function(_, o)
+    -- more options for the sessions made from now on
+    for k, v in pairs(o or {}) do opts[k] = v end
+    if o and o.bind ~= nil then bind = o.bind end
   end}})
 end
 
@@ -144,7 +149,7 @@ local function add_one(self, obj)
     set_state(obj, "pending", self.id)
   elseif state == "detached" then
     set_state(obj, "persistent", self.id)
-    idmap_for(self, mapper_of(obj))[ident_key(obj, mapper_of(obj))] = obj
+    idmap_of(self, obj, mapper_of(obj))[ident_key(obj, mapper_of(obj))] = obj
     if C.modified(obj) then self._dirty[obj] = true end
   end
   if mapper_of(obj).has_rels then self._reldirty[obj] = true end
@@ -206,8 +211,8 @@ local function forget(s, obj, to)
   s._new[obj], s._dirty[obj], s._deleted[obj] = nil, nil, nil
   local ident = ident_key(obj, mapper_of(obj))
   if ident ~= nil then
-    local map = s._idmap[I.base_of(mapper_of(obj))]
-    if map and map[ident] == obj then map[ident] = nil end
+    local map = idmap_of(s, obj, mapper_of(obj))
+    if map[ident] == obj then map[ident] = nil end
   end
   if to == "transient" then C.setidentity(obj, nil) end
   set_state(obj, to, 0)
@@ -345,22 +350,25 @@ function Session:flush()
     table.insert(dels[m], obj)
   end
   local done = {ins = {}, upd = {}, del = {}}
+  -- (a sharded session writes each object on its shard's connection: its
+  -- ops split the batches, see orm/ext/horizontal_shard.lua)
+  local ops = self._flush_ops or I
   local ok, err = pcall(function()
     for _, m in ipairs(I.mapper_order(self, saves)) do
-      I.emit_saves(self, conn, m, saves[m], work.syncs[m], done, work.syncs)
+      ops.emit_saves(self, conn, m, saves[m], work.syncs[m], done, work.syncs)
     end
-    I.emit_post(self, conn, work.post)
-    I.emit_assoc(self, conn, work.ins, "insert")
-    I.emit_assoc(self, conn, work.del, "delete")
+    ops.emit_post(self, conn, work.post)
+    ops.emit_assoc(self, conn, work.ins, "insert")
+    ops.emit_assoc(self, conn, work.del, "delete")
     local order = I.mapper_order(self, dels)
     for k = #order, 1, -1 do
       local m = order[k]
       if m.self_ref then
         for _, level in ipairs(I.delete_levels(self, m, dels[m])) do
-          I.emit_deletes(self, conn, m, level, done)
+          ops.emit_deletes(self, conn, m, level, done)
         end
       else
-        I.emit_deletes(self, conn, m, dels[m], done)
+        ops.emit_deletes(self, conn, m, dels[m], done)
       end
     end
     session_event(self, "after_flush", nil)
@@ -372,7 +380,7 @@ function Session:flush()
     self._failed = err
     error(err, 0)
   end
-  I.apply_flush(self, done)
+  ops.apply_flush(self, done)
   I.clear_changes(self, work)
   if listeners[self] or listeners[orm.Session] or self._maker then
     ok, err = pcall(session_event, self, "after_flush_postexec", nil)
@@ -421,7 +429,7 @@ local function rollback_levels(s, from)
     for _, obj in ipairs(level.deleted) do
       if C.lifecycle(obj) == "deleted" then
         set_state(obj, "persistent", s.id)
-        idmap_for(s, mapper_of(obj))[ident_key(obj, mapper_of(obj))] = obj
+        idmap_of(s, obj, mapper_of(obj))[ident_key(obj, mapper_of(obj))] = obj
       end
     end
     s._txs[k] = nil
@@ -646,7 +654,7 @@ function merge_impl(self, obj, opts)
       -- load = false: the object is taken as persistent, unchanged
       C.setidentity(target, ident_store(m, vals))
       set_state(target, "persistent", self.id)
-      idmap_for(self, m)[key_of(m, vals)] = target
+      idmap_of(self, target, m)[key_of(m, vals)] = target
     end
   end
   for i, key in ipairs(m.keys) do
@@ -721,6 +729,7 @@ end
 
 -- for the other files of the ORM
 I.Session = Session
+I.SessionMT = SessionMT
 I.autoflush = autoflush
 I.cascade_add = cascade_add
 I.forget = forget

@@ -597,6 +597,18 @@ function M.tabular(v)
       return {x}
     end
   end
+  if type(mt) == "table" and mt.__name == "retort.MergedResult" then
+    -- a sharded session's Core rows from several shards
+    -- (orm/ext/horizontal_shard.lua)
+    local keys, done = v:keys(), false
+    return keys, function()
+      local x = not done and v:fetchone()
+      if not x then done = true; return nil end
+      local row = {}
+      for i = 1, #keys do row[i] = x[i] end
+      return row
+    end
+  end
   if type(mt) == "table" and mt.__name == "retort.MappingResult" then
     local keys, done = v:keys(), false
     return keys, function()
