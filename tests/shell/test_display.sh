@@ -108,6 +108,31 @@ check "an empty ORM result still has its header" " id | name | note | score
 ----+------+------+-------
 (0 rows)" "$(after 'retort> session:scalars(select(User):where(User.id:gt(10)))')"
 
+# a ScalarResult of values is a one-column table, NULLs shown as NULL
+# (the empty string is a blank line, which screen leaves out)
+clear_screen
+enter "session:scalars(select(User.note):order_by(User.id))"
+check "session:scalars of a column is a one-column table" " note
+------
+ NULL
+ hi
+(3 rows)" "$(after 'retort> session:scalars(select(User.note)')"
+clear_screen
+enter "c = engine:connect()"
+enter "c:execute(select(User.name, User.score):order_by(User.id)):scalars(2)"
+check "Result:scalars(2) on a connection: the second column" " score
+-------
+    10
+     7
+    12
+(3 rows)" "$(after 'retort> c:execute(select(User.name, User.score)')"
+clear_screen
+enter "c:execute(select(User.note):where(User.id:gt(10))):scalars()"
+check "an empty ScalarResult still has its header" " note
+------
+(0 rows)" "$(after 'retort> c:execute(select(User.note):where(')"
+enter "c:close()"
+
 clear_screen
 enter "User{name = 'new'}"
 check "one object prints as its repr" "User(name='new')" \
