@@ -309,12 +309,18 @@ static void remember(const char *text, const char *hist, int command) {
 }
 
 /* Run the Lua function or the error message on top of the stack,
-** printing the values it returns. */
+** printing the values it returns.  \timing times the whole input, as a
+** query's time includes fetching its rows. */
 static int run_compiled(lua_State *L, int status) {
   if (status == LUA_OK) {
     int base = lua_gettop(L);
+    double t0 = rt_sql_now_ms();
     status = rt_shell_docall(L, 0, LUA_MULTRET);
     if (status == LUA_OK) print_results(L, lua_gettop(L) - base + 1);
+    if (status == LUA_OK && rt_sh.timing) {
+      fprintf(rt_sql_out(), "Time: %.3f ms\n", rt_sql_now_ms() - t0);
+      fflush(rt_sql_out());
+    }
   }
   if (status != LUA_OK) rt_shell_report(L);
   return status != LUA_OK;

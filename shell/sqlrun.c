@@ -318,7 +318,7 @@ static int streams(const char *sql, size_t n, int txk) {
          strcmp(w, "ROLLBACK") != 0;
 }
 
-static double now_ms(void) {
+double rt_sql_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
@@ -424,7 +424,7 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
   sigaction(SIGINT, &sa, &old);
   canceled = 0;
   rt_cancel_enter(c->c.dbc);
-  t0 = now_ms();
+  t0 = rt_sql_now_ms();
   rc = c->c.dbc->drv->execute(c->c.dbc, text, NULL, 0,
                               streams(text, n, txk) ? RT_EXEC_STREAM : 0, &cur,
                               &err);
@@ -447,7 +447,7 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
   if (changes_schema(text, n)) rt_schema_refresh(L);
   if (txk == 1) rt_sh.user_tx = 1;
   if (txk == 2) rt_sh.user_tx = 0;
-  if (rt_sh.timing) fprintf(f, "Time: %.3f ms\n", now_ms() - t0);
+  if (rt_sh.timing) fprintf(f, "Time: %.3f ms\n", rt_sql_now_ms() - t0);
   fflush(f);
   free(text);
   return 0;

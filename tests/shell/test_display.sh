@@ -138,6 +138,14 @@ enter "User{name = 'new'}"
 check "one object prints as its repr" "User(name='new')" \
   "$(after "retort> User{name = 'new'}")"
 
+# \timing times Lua input too, its values printed first
+clear_screen
+enter "\\timing on"
+enter "20 + 22"
+check "\\timing after a Lua expression" "yes" \
+  "$(after 'retort> 20 + 22' | tr '\n' ' ' | grep -q '^42 Time: [0-9]*\.[0-9][0-9][0-9] ms $' && echo yes)"
+enter "\\timing off"
+
 # \watch re-runs the last input, Lua too, until Ctrl-C
 clear_screen
 enter "session:scalars(select(User):where(User.id:eq(3)))"
