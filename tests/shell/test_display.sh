@@ -49,6 +49,18 @@ T new-session -d -s rt -x 120 -y 50 "$RETORT --norc sqlite:///$tmp/t.db"
 wait_last "retort>" || { echo "retort did not show its prompt:"; screen; }
 enter "dofile('$tmp/model.lua')"
 
+# Tab after a mapped class and after a Table's .c: their attributes
+T send-keys -t rt -l "User.sc"
+T send-keys -t rt Tab
+wait_last "retort> User.score"
+check "Tab completes a mapped class's attribute" "retort> User.score" "$(screen | tail -1)"
+T send-keys -t rt C-u
+T send-keys -t rt -l "User.__table__.c.no"
+T send-keys -t rt Tab
+wait_last "retort> User.__table__.c.note"
+check "Tab completes a column after .c." "retort> User.__table__.c.note" "$(screen | tail -1)"
+T send-keys -t rt C-u
+
 # echo shows that printing a list of loaded objects reads nothing
 clear_screen
 enter "users = session:scalars(select(User):order_by(User.id)):all()"
