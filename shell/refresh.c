@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -232,6 +233,8 @@ int rt_refresh_follow(const rt_engine *e) {
   char *url = e ? rt_url_render(e->url, 0) : NULL;
   rt_engine_opts o;
   rt_error err = RT_ERROR_INIT;
+  sigset_t all, old;
+  int rc;
   if (same_owner(e, url)) {
     free(url);
     return 0;
@@ -253,7 +256,13 @@ int rt_refresh_follow(const rt_engine *e) {
   if (R.e == NULL) return -1;
   R.stop = R.kicked = 0;
   R.epoch++;
-  if (pthread_create(&R.th, NULL, run, R.e) != 0) {
+  /* the thread blocks every signal (it inherits the mask): Ctrl-C must
+  ** reach the main thread, whose select() and sleeps it interrupts */
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  rc = pthread_create(&R.th, NULL, run, R.e);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc != 0) {
     rt_engine_free(R.e);
     R.e = NULL;
     return -1;
