@@ -373,6 +373,17 @@ check "so does a column added to a table whose columns were read" \
 check "completing them sent no query" "0" "$(screen | grep -c 'INFO retort')"
 clear_line
 enter "\\echo off"
+# a table Lua code makes at the prompt: the refresh that follows the input
+# reads it at once
+enter "md = MetaData() Table('Yak', md, Column('id', Integer, {primary_key = true})) md:create_all(engine)"
+enter "\\echo on"
+sleep 0.5
+clear_screen
+tab "select * from Ya" 1 "select * from Yak"
+check "a table made by Lua at the prompt completes, no query" "retort> select * from Yak 0" \
+  "$(screen | tail -1) $(screen | grep -c 'INFO retort')"
+clear_line
+enter "\\echo off"
 
 # \c switches engine, session and db, masking a password
 clear_screen
