@@ -28,6 +28,7 @@ typedef struct refresher {
   int started; /* th runs */
   int stop, idle, kicked;
   unsigned long epoch; /* bumped by each kick */
+  double used_at;      /* the last input or completion, for the interval */
   rt_engine *e;        /* the thread's own engine */
   const rt_engine *owner;
   char *owner_url; /* with its password: two engines differ by it too */
@@ -168,8 +169,11 @@ static void *run(void *arg) {
     unsigned long epoch;
     char **want;
     int nwant;
-    if (!R.idle || (!R.kicked && since < RT_REFRESH_INTERVAL)) {
-      wait_for(R.idle ? RT_REFRESH_INTERVAL - since : RT_REFRESH_INTERVAL);
+    int in_use = now_s() - R.used_at < RT_REFRESH_IN_USE;
+    if (!R.idle || (!R.kicked && (since < RT_REFRESH_INTERVAL || !in_use))) {
+      /* a kick, a completion or the change to idle signals the wait */
+      wait_for(R.idle && in_use ? RT_REFRESH_INTERVAL - since
+                                : RT_REFRESH_IN_USE);
       continue;
     }
     epoch = R.epoch;
@@ -256,6 +260,7 @@ int rt_refresh_follow(const rt_engine *e) {
   if (R.e == NULL) return -1;
   R.stop = R.kicked = 0;
   R.epoch++;
+  R.used_at = now_s();
   /* the thread blocks every signal (it inherits the mask): Ctrl-C must
   ** reach the main thread, whose select() and sleeps it interrupts */
   sigfillset(&all);
@@ -284,6 +289,15 @@ void rt_refresh_kick(void) {
   pthread_mutex_lock(&mu);
   R.epoch++;
   R.kicked = 1;
+  R.used_at = now_s();
+  pthread_cond_broadcast(&cv);
+  pthread_mutex_unlock(&mu);
+}
+
+void rt_refresh_touch(void) {
+  if (!R.started) return;
+  pthread_mutex_lock(&mu);
+  R.used_at = now_s();
   pthread_cond_broadcast(&cv);
   pthread_mutex_unlock(&mu);
 }

@@ -9,9 +9,10 @@
 ** touched: the answer is plain C data).  The main thread takes the answer
 ** when it completes a word or shows a prompt, and puts it in the cache.
 **
-** A refresh runs while the shell waits at its prompt: every few seconds,
-** and soon after each input has run (which may have changed the schema
-** through Lua or SQL).  An in-memory SQLite database has no refresher:
+** A refresh runs while the shell waits at its prompt: every few seconds
+** while it is in use, and soon after each input has run (which may have
+** changed the schema through Lua or SQL).  An in-memory SQLite database has no
+*refresher:
 ** no other connection can see it, let alone change it.
 */
 #ifndef RT_REFRESH_H
@@ -20,8 +21,11 @@
 #include "core/engine.h"
 #include "core/reflection.h"
 
-/* Seconds between refreshes while the shell is idle at its prompt. */
+/* Seconds between refreshes while the shell is idle at its prompt, and
+** for how long after the last input or completion: a shell left alone
+** does not keep asking the server. */
 #define RT_REFRESH_INTERVAL 3.0
+#define RT_REFRESH_IN_USE 300.0
 
 /* One refresh's answer: the names, and the columns of `coltables`. */
 typedef struct rt_refresh_answer {
@@ -52,6 +56,9 @@ void rt_refresh_idle(int idle);
 /* The schema may have changed: answers read before now are stale, and a
 ** refresh is due as soon as the shell is idle. */
 void rt_refresh_kick(void);
+
+/* A completion: the shell is in use, refreshes go on. */
+void rt_refresh_touch(void);
 
 /* The newest answer for e not yet taken, or NULL; the caller frees it. */
 rt_refresh_answer *rt_refresh_take(const rt_engine *e);

@@ -475,6 +475,7 @@ static char **complete(const char *text, int start, int end) {
   rt_linekind k;
   (void)end;
   rt_schema_sync(L); /* names a background refresh read since */
+  rt_refresh_touch();
   k = rt_classify_line(rl_line_buffer);
   if (k == RT_LINE_COMMAND)
     kind = "command";
