@@ -13,13 +13,18 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic(rt_dbconn *) running;
+static _Thread_local int exempt;
+
+void rt_cancel_exempt_thread(void) {
+  exempt = 1;
+}
 
 void rt_cancel_enter(rt_dbconn *c) {
-  atomic_store_explicit(&running, c, memory_order_release);
+  if (!exempt) atomic_store_explicit(&running, c, memory_order_release);
 }
 
 void rt_cancel_leave(void) {
-  atomic_store_explicit(&running, NULL, memory_order_release);
+  if (!exempt) atomic_store_explicit(&running, NULL, memory_order_release);
 }
 
 void rt_cancel_forget(rt_dbconn *c) {

@@ -16,6 +16,10 @@
 /* Around a blocking driver call on c (execute, executemany, fetch). */
 void rt_cancel_enter(rt_dbconn *c);
 void rt_cancel_leave(void);
+/* The statements of the calling thread are not Ctrl-C's to cancel (a
+** background thread with connections of its own): enter and leave called
+** on it leave the mark of the thread running the user's statement alone. */
+void rt_cancel_exempt_thread(void);
 /* Before closing c: make sure no cancel is using it. */
 void rt_cancel_forget(rt_dbconn *c);
 /* Is a statement running now?  Lock-free, so a signal handler may ask. */

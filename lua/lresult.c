@@ -970,6 +970,13 @@ static void push_base(lua_State *L, int idx) {
     lua_getiuservalue(L, idx, 1);
 }
 
+int rt_lua_scalars_column(lua_State *L, int idx) {
+  lview *v = luaL_testudata(L, idx, SCALAR_MT);
+  if (v == NULL) return 0;
+  lua_getiuservalue(L, idx, 1);
+  return v->col;
+}
+
 static int res_scalars(lua_State *L) {
   lua_Integer col = luaL_optinteger(L, 2, 1);
   lresult *r = checkresult(L, 1);

@@ -158,6 +158,10 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan);
 void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount);
 /* Close every open result of a connection (before it closes). */
 void rt_lua_close_results(lconn *conn);
+/* A ScalarResult at idx: push the Result it reads and return the 1-based
+** column it yields (the shell prints it as a one-column table); for
+** anything else return 0 and push nothing. */
+int rt_lua_scalars_column(lua_State *L, int idx);
 
 /*
 ** Registry key of the compile hook the expression module (lsql.c) sets:

@@ -28,6 +28,7 @@
 #include "commands.h"
 #include "core/strbuf.h"
 #include "mask.h"
+#include "refresh.h"
 #include "schema.h"
 #include "sqlrun.h"
 
@@ -185,6 +186,7 @@ static char *read_line(const char *prompt, int *interrupted) {
   line_done = 0;
   line_read = NULL;
   rl_callback_handler_install(prompt, on_line);
+  rt_refresh_idle(1); /* the background refresh may read now */
   while (!line_done) {
     fd_set fds;
     int rc;
@@ -212,6 +214,7 @@ static char *read_line(const char *prompt, int *interrupted) {
     rl_callback_read_char();
   }
   if (!line_done && !*interrupted) rl_callback_handler_remove();
+  rt_refresh_idle(0);
   sigaction(SIGINT, &old, NULL);
   return line_read;
 }
@@ -306,12 +309,18 @@ static void remember(const char *text, const char *hist, int command) {
 }
 
 /* Run the Lua function or the error message on top of the stack,
-** printing the values it returns. */
+** printing the values it returns.  \timing times the whole input, as a
+** query's time includes fetching its rows. */
 static int run_compiled(lua_State *L, int status) {
   if (status == LUA_OK) {
     int base = lua_gettop(L);
+    double t0 = rt_sql_now_ms();
     status = rt_shell_docall(L, 0, LUA_MULTRET);
     if (status == LUA_OK) print_results(L, lua_gettop(L) - base + 1);
+    if (status == LUA_OK && rt_sh.timing) {
+      fprintf(rt_sql_out(), "Time: %.3f ms\n", rt_sql_now_ms() - t0);
+      fflush(rt_sql_out());
+    }
   }
   if (status != LUA_OK) rt_shell_report(L);
   return status != LUA_OK;
@@ -392,7 +401,12 @@ void rt_shell_repl(lua_State *L) {
   while (!rt_sh.quit) {
     int interrupted, status;
     rt_linekind kind;
-    char *line = read_line(PROMPT, &interrupted);
+    char *line;
+    /* what ran may have changed the schema: a refresh that began before
+    ** it ended is stale, and one is due at once */
+    rt_refresh_kick();
+    rt_schema_sync(L);
+    line = read_line(PROMPT, &interrupted);
     if (line == NULL) break; /* Ctrl-D */
     if (line[0] == '\0' || interrupted) {
       free(line);
@@ -444,6 +458,7 @@ void rt_shell_repl(lua_State *L) {
     lua_settop(L, 0);
   }
   if (!rt_sh.quit) fputc('\n', stdout);
+  rt_refresh_stop();
   sigaction(SIGINT, &before, NULL);
   free(hist);
   free(last_input);

@@ -13,6 +13,8 @@
 #include <readline/readline.h>
 
 #include "classify.h"
+#include "lua/lretort.h"
+#include "refresh.h"
 #include "render.h"
 #include "repl.h"
 #include "sqlrun.h"
@@ -76,6 +78,82 @@ void rt_schema_refresh(lua_State *L) {
   rt_schema_push(L, "refresh");
   lua_getglobal(L, "engine");
   if (lua_isfunction(L, -2)) lua_pcall(L, 1, 0, 0);
+  lua_settop(L, top);
+  rt_refresh_kick(); /* what a refresh under way reads may be stale */
+}
+
+/* --- the background refresh --- */
+
+static void push_names(lua_State *L, const rt_names *n) {
+  int i;
+  lua_createtable(L, n->n, 0);
+  for (i = 0; i < n->n; i++) {
+    lua_pushstring(L, n->v[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
+/* install(answer, engine): hand a refresh's answer to the Lua half. */
+static int install(lua_State *L) {
+  const rt_refresh_answer *a = lua_touserdata(L, 1);
+  int i, j;
+  rt_schema_push(L, "install");
+  lua_pushvalue(L, 2);
+  push_names(L, &a->tables.names);
+  push_names(L, &a->views.names);
+  lua_createtable(L, 0, a->ncols);
+  for (i = 0; i < a->ncols; i++) {
+    if (!a->colok[i]) continue;
+    lua_createtable(L, a->cols[i].ncols, 0);
+    for (j = 0; j < a->cols[i].ncols; j++) {
+      lua_pushstring(L, a->cols[i].cols[j].name);
+      lua_rawseti(L, -2, j + 1);
+    }
+    lua_setfield(L, -2, a->coltables[i]);
+  }
+  lua_call(L, 4, 0);
+  return 0;
+}
+
+/* want(engine): the tables whose columns the refreshes read too. */
+static int want(lua_State *L) {
+  const char **names;
+  int i, n;
+  rt_schema_push(L, "column_tables");
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1);
+  n = (int)luaL_len(L, -1);
+  names = lua_newuserdatauv(L, sizeof *names * ((size_t)n + 1), 0);
+  for (i = 0; i < n; i++) {
+    lua_geti(L, -2, i + 1);
+    names[i] = lua_tostring(L, -1); /* kept alive by the list */
+    lua_pop(L, 1);
+    if (names[i] == NULL) return 0;
+  }
+  rt_refresh_want_columns(names, n);
+  return 0;
+}
+
+void rt_schema_sync(lua_State *L) {
+  int top = lua_gettop(L);
+  rt_engine *e;
+  rt_refresh_answer *a;
+  lua_getglobal(L, "engine");
+  e = rt_lua_toengine(L, -1);
+  rt_refresh_follow(e);
+  if (e && rt_refresh_following(e)) {
+    a = rt_refresh_take(e);
+    if (a) {
+      lua_pushcfunction(L, install);
+      lua_pushlightuserdata(L, a);
+      lua_pushvalue(L, top + 1);
+      lua_pcall(L, 2, 0, 0); /* out of memory: the old names stay */
+      rt_refresh_answer_free(a);
+    }
+    lua_pushcfunction(L, want);
+    lua_pushvalue(L, top + 1);
+    lua_pcall(L, 1, 0, 0);
+  }
   lua_settop(L, top);
 }
 
@@ -394,8 +472,11 @@ static char **complete(const char *text, int start, int end) {
   int top = lua_gettop(L), i, n;
   const char *kind = "lua";
   char **matches = NULL;
-  rt_linekind k = rt_classify_line(rl_line_buffer);
+  rt_linekind k;
   (void)end;
+  rt_schema_sync(L); /* names a background refresh read since */
+  rt_refresh_touch();
+  k = rt_classify_line(rl_line_buffer);
   if (k == RT_LINE_COMMAND)
     kind = "command";
   else if (k == RT_LINE_SQL || comp_in_sql)

@@ -18,6 +18,12 @@ int rt_schema_bind(lua_State *L);
 void rt_schema_push(lua_State *L, const char *name);
 /* Forget the reflected names of the current engine (after DDL). */
 void rt_schema_refresh(lua_State *L);
+/*
+** Keep the background refresh (refresh.h) on the global `engine`, and put
+** the names it read since the last call in completion's cache.  Called at
+** each prompt and completion.
+*/
+void rt_schema_sync(lua_State *L);
 
 int rt_cmd_tables(lua_State *L, const char *arg);   /* \dt */
 int rt_cmd_views(lua_State *L, const char *arg);    /* \dv */

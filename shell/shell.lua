@@ -80,6 +80,35 @@ function M.columns(engine, t, schema)
   return cols
 end
 
+-- A background refresh's answer (see shell/refresh.h): the tables and
+-- views it read replace the cached ones, and so do the columns it read;
+-- the columns of a table that is gone are forgotten.
+function M.install(engine, tables, views, columns)
+  local c = names_of(engine)
+  c.tables, c.views = sorted(tables), sorted(views)
+  c.born = sa._monotonic()
+  local present = {}
+  for _, t in ipairs(tables) do present[t] = true end
+  for _, t in ipairs(views) do present[t] = true end
+  for t in pairs(c.columns) do
+    if not present[t] then c.columns[t] = nil end
+  end
+  for t, cols in pairs(columns) do
+    if present[t] then c.columns[t] = cols end
+  end
+end
+
+-- the tables of the default schema whose columns completion has read,
+-- which the background refresh reads again
+function M.column_tables(engine)
+  local c, list = cache[engine], {}
+  if c then
+    for t in pairs(c.columns) do list[#list + 1] = t end
+    table.sort(list)
+  end
+  return list
+end
+
 -- forget what was reflected (after DDL, or \c)
 function M.refresh(engine)
   cache[engine] = nil

@@ -318,7 +318,7 @@ static int streams(const char *sql, size_t n, int txk) {
          strcmp(w, "ROLLBACK") != 0;
 }
 
-static double now_ms(void) {
+double rt_sql_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
@@ -424,7 +424,7 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
   sigaction(SIGINT, &sa, &old);
   canceled = 0;
   rt_cancel_enter(c->c.dbc);
-  t0 = now_ms();
+  t0 = rt_sql_now_ms();
   rc = c->c.dbc->drv->execute(c->c.dbc, text, NULL, 0,
                               streams(text, n, txk) ? RT_EXEC_STREAM : 0, &cur,
                               &err);
@@ -447,7 +447,7 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
   if (changes_schema(text, n)) rt_schema_refresh(L);
   if (txk == 1) rt_sh.user_tx = 1;
   if (txk == 2) rt_sh.user_tx = 0;
-  if (rt_sh.timing) fprintf(f, "Time: %.3f ms\n", now_ms() - t0);
+  if (rt_sh.timing) fprintf(f, "Time: %.3f ms\n", rt_sql_now_ms() - t0);
   fflush(f);
   free(text);
   return 0;
@@ -509,12 +509,15 @@ static int is_row_list(lua_State *L, int idx) {
 }
 
 /*
-** print_rows(source, keys): source is a Result (rows are fetched by
-** calling it) or a list of Rows; keys the column names.  The renderer
-** lives in a userdata so an error midway frees it.
+** print_rows(source, keys [, scalars]): source is a Result (rows are
+** fetched by calling it) or a list of Rows; keys the column names.  With
+** `scalars` each item fetched is the one value of its row (a
+** ScalarResult's).  The renderer lives in a userdata so an error midway
+** frees it.
 */
 static int print_rows(lua_State *L) {
   int ncols = (int)lua_rawlen(L, 2), i, isresult = !lua_istable(L, 1);
+  int scalars = lua_toboolean(L, 3);
   lua_Integer k = 0;
   const char **names;
   rt_value *vals;
@@ -554,7 +557,10 @@ static int print_rows(lua_State *L) {
     if (lua_isnil(L, -1)) break;
     base = lua_gettop(L);
     for (i = 0; i < ncols; i++) {
-      lua_geti(L, base, i + 1);
+      if (scalars)
+        lua_pushvalue(L, base);
+      else
+        lua_geti(L, base, i + 1);
       if (rt_lua_tovalue(L, -1, &vals[i]) != 0) {
         size_t len;
         const char *s = luaL_tolstring(L, -1, &len);
@@ -570,8 +576,21 @@ static int print_rows(lua_State *L) {
   return 0;
 }
 
+/* result_key(result, i): the name of a Result's column i.  A Result
+** without rows is an error: its ScalarResult prints as Lua would. */
+static int result_key(lua_State *L) {
+  lua_getfield(L, 1, "returns_rows");
+  if (!lua_toboolean(L, -1)) return luaL_error(L, "no rows");
+  lua_getfield(L, 1, "keys");
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1);
+  lua_geti(L, -1, lua_tointeger(L, 2));
+  if (lua_isnil(L, -1)) return luaL_error(L, "no such column");
+  return 1;
+}
+
 int rt_sql_print_value(lua_State *L, int idx) {
-  int top = lua_gettop(L);
+  int top = lua_gettop(L), col, nargs = 2;
   idx = lua_absindex(L, idx);
   if (luaL_testudata(L, idx, RESULT_MT)) {
     lua_getfield(L, idx, "returns_rows");
@@ -587,6 +606,22 @@ int rt_sql_print_value(lua_State *L, int idx) {
       lua_settop(L, top);
       return 0;
     }
+  } else if ((col = rt_lua_scalars_column(L, idx)) > 0) {
+    /* a ScalarResult: one column, named as its Result names it */
+    int result = lua_gettop(L);
+    lua_pushcfunction(L, print_rows);
+    lua_pushvalue(L, idx);
+    lua_createtable(L, 1, 0);
+    lua_pushcfunction(L, result_key);
+    lua_pushvalue(L, result);
+    lua_pushinteger(L, col);
+    if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+      lua_settop(L, top);
+      return 0;
+    }
+    lua_rawseti(L, -2, 1);
+    lua_pushboolean(L, 1);
+    nargs = 3;
   } else if (is_row_list(L, idx)) {
     lua_pushcfunction(L, print_rows);
     lua_pushvalue(L, idx);
@@ -604,7 +639,7 @@ int rt_sql_print_value(lua_State *L, int idx) {
     }
     lua_insert(L, -2); /* print_rows(rows, keys) */
   }
-  if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+  if (lua_pcall(L, nargs, 0, 0) != LUA_OK) {
     fflush(stdout);
     fprintf(stderr, "%s\n", luaL_tolstring(L, -1, NULL));
     fflush(stderr);

@@ -61,6 +61,9 @@ int rt_sql_run_text(lua_State *L, const char *text);
 ** fetching is printed too (returns 1). */
 int rt_sql_print_value(lua_State *L, int idx);
 
+/* Milliseconds on a monotonic clock (\timing). */
+double rt_sql_now_ms(void);
+
 /* Options for a renderer writing to f in the current settings. */
 void rt_sql_render_opts(FILE *f, rt_render_opts *o);
 

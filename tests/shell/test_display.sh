@@ -49,6 +49,18 @@ T new-session -d -s rt -x 120 -y 50 "$RETORT --norc sqlite:///$tmp/t.db"
 wait_last "retort>" || { echo "retort did not show its prompt:"; screen; }
 enter "dofile('$tmp/model.lua')"
 
+# Tab after a mapped class and after a Table's .c: their attributes
+T send-keys -t rt -l "User.sc"
+T send-keys -t rt Tab
+wait_last "retort> User.score"
+check "Tab completes a mapped class's attribute" "retort> User.score" "$(screen | tail -1)"
+T send-keys -t rt C-u
+T send-keys -t rt -l "User.__table__.c.no"
+T send-keys -t rt Tab
+wait_last "retort> User.__table__.c.note"
+check "Tab completes a column after .c." "retort> User.__table__.c.note" "$(screen | tail -1)"
+T send-keys -t rt C-u
+
 # echo shows that printing a list of loaded objects reads nothing
 clear_screen
 enter "users = session:scalars(select(User):order_by(User.id)):all()"
@@ -108,10 +120,43 @@ check "an empty ORM result still has its header" " id | name | note | score
 ----+------+------+-------
 (0 rows)" "$(after 'retort> session:scalars(select(User):where(User.id:gt(10)))')"
 
+# a ScalarResult of values is a one-column table, NULLs shown as NULL
+# (the empty string is a blank line, which screen leaves out)
+clear_screen
+enter "session:scalars(select(User.note):order_by(User.id))"
+check "session:scalars of a column is a one-column table" " note
+------
+ NULL
+ hi
+(3 rows)" "$(after 'retort> session:scalars(select(User.note)')"
+clear_screen
+enter "c = engine:connect()"
+enter "c:execute(select(User.name, User.score):order_by(User.id)):scalars(2)"
+check "Result:scalars(2) on a connection: the second column" " score
+-------
+    10
+     7
+    12
+(3 rows)" "$(after 'retort> c:execute(select(User.name, User.score)')"
+clear_screen
+enter "c:execute(select(User.note):where(User.id:gt(10))):scalars()"
+check "an empty ScalarResult still has its header" " note
+------
+(0 rows)" "$(after 'retort> c:execute(select(User.note):where(')"
+enter "c:close()"
+
 clear_screen
 enter "User{name = 'new'}"
 check "one object prints as its repr" "User(name='new')" \
   "$(after "retort> User{name = 'new'}")"
+
+# \timing times Lua input too, its values printed first
+clear_screen
+enter "\\timing on"
+enter "20 + 22"
+check "\\timing after a Lua expression" "yes" \
+  "$(after 'retort> 20 + 22' | tr '\n' ' ' | grep -q '^42 Time: [0-9]*\.[0-9][0-9][0-9] ms $' && echo yes)"
+enter "\\timing off"
 
 # \watch re-runs the last input, Lua too, until Ctrl-C
 clear_screen
