@@ -40,7 +40,10 @@ local function step_opts(step, fname, opts)
   if type(opts) ~= "table" then
     raise("ArgumentError", fname .. "(): options must be a table")
   end
-  if fname == "joinedload" and opts.innerjoin then step.innerjoin = true end
+  if fname == "joinedload" and opts.innerjoin then
+    -- true, or "unnested": a plain JOIN even after an outer join
+    step.innerjoin = opts.innerjoin == "unnested" and "unnested" or true
+  end
   if fname == "raiseload" and opts.sql_only then
     step.strategy = "raise_on_sql"
   end
@@ -193,6 +196,29 @@ local function joinable(r)
   return not r.extra and not I.is_dynamic(r)
 end
 
+-- joinable in the statement itself: a custom condition too (taken onto
+-- the aliases), except a self-referential one with more than column
+-- equalities, whose sides the columns alone do not tell apart
+local function joinable_here(r)
+  if I.is_dynamic(r) then return false end
+  return not r.extra or r.secondary ~= nil or not r.self_ref
+end
+
+-- cond with the columns of each table of `pairs_` ({table, selectable})
+-- taken from that selectable (the alias the eager join gives it)
+local function adapt_on(cond, pairs_)
+  local map = {}
+  for _, p in ipairs(pairs_) do
+    local t, sel = p[1], p[2]
+    if C.node_ptr(t) ~= C.node_ptr(sel) then
+      for _, col in ipairs(t.columns) do
+        map[C.node_ptr(col)] = sel.c[col.name]
+      end
+    end
+  end
+  return C.adapt(cond, map)
+end
+
 -- the order_by of r on alias a
 local function order_on(r, a)
   local ob = {}
@@ -234,7 +260,8 @@ local function wrap_limited(stmt, paths, width)
   local collection = false
   for _, path in ipairs(paths) do
     local st = path[1]
-    if st.strategy == "joined" and st.rel.uselist and joinable(st.rel) then
+    if st.strategy == "joined" and st.rel.uselist and
+       joinable_here(st.rel) then
       collection = true
     end
   end
@@ -261,6 +288,30 @@ local function wrap_limited(stmt, paths, width)
   return outer, sub
 end
 
+-- the joins of one path: each link an inner or outer join onto the
+-- statement, but a run of nested links joins (inner) into the link
+-- before them, and that join goes on the statement as one
+local function emit_links(stmt, links)
+  local i = 1
+  while links[i] do
+    local l = links[i]
+    local target = l.target
+    local j = i + 1
+    while links[j] and links[j].nested do
+      -- (a many-to-many's secondary and target flat in the parentheses)
+      for _, part in ipairs(links[j].parts or {{links[j].target,
+                                                links[j].on}}) do
+        target = target:join(part[1], part[2])
+      end
+      j = j + 1
+    end
+    if l.inner then stmt = stmt:join(target, l.on)
+    else stmt = stmt:outerjoin(target, l.on) end
+    i = j
+  end
+  return stmt
+end
+
 local function add_joins(stmt, paths, width)
   local joins = {}
   local names = {}
@@ -272,6 +323,11 @@ local function add_joins(stmt, paths, width)
     local copy = table.move(path, 1, #path, 1, {})
     local parent_sel, parent_join, inner = root, nil, true
     local pending = {}
+    -- this path's joins, emitted at the end: an inner step after an outer
+    -- one is nested into it (LEFT OUTER JOIN (b JOIN c ON ..) ON ..), as
+    -- SQLAlchemy writes it, so that the inner join cannot drop the rows
+    -- the outer join keeps
+    local links = {}
     local k = 1
     while copy[k] do
       local step = copy[k]
@@ -282,13 +338,15 @@ local function add_joins(stmt, paths, width)
         pending[#pending + 1] = {join = joins[#joins], sel = sel}
         parent_join, parent_sel = #joins, sel
         copy[k] = {rel = r, strategy = "joined", done = true}
-      elseif step.strategy == "joined" and joinable(r) and parent_sel then
+      elseif step.strategy == "joined" and joinable_here(r) and
+             parent_sel then
         local tt = r.target.local_table
         local a = alias_of(names, tt)
-        inner = inner and step.innerjoin or
-                (step.innerjoin == nil and inner and r.options.innerjoin) or
-                false
-        local target, on
+        local want = step.innerjoin
+        if want == nil then want = r.options.innerjoin end
+        local outer_before = not inner
+        inner = inner and want or false
+        local target, on, parts
         if r.secondary then
           local sa_ = alias_of(names, r.secondary)
           local on2
@@ -296,16 +354,31 @@ local function add_joins(stmt, paths, width)
             local cond = a.c[p[3].key]:eq(sa_.c[p[1].key])
             on2 = on2 and sa.and_(on2, cond) or cond
           end
+          if r.secondaryjoin then
+            on2 = adapt_on(r.secondaryjoin, {{tt, a}, {r.secondary, sa_}})
+          end
           target = sa_:join(a, on2)
-          for _, p in ipairs(r.sec_local) do
+          if r.primaryjoin then
+            on = adapt_on(r.primaryjoin, {{r.parent.local_table, parent_sel},
+                                          {r.secondary, sa_}})
+          end
+          for _, p in ipairs(r.primaryjoin and {} or r.sec_local) do
             local cond = parent_sel.c[p[3].key]:eq(sa_.c[p[1].key])
             on = on and sa.and_(on, cond) or cond
           end
+          parts = {{sa_, on}, {a, on2}}
+        elseif r.primaryjoin and not r.self_ref then
+          -- the condition as given, on the aliases (SQLAlchemy's form)
+          target = a
+          on = adapt_on(r.primaryjoin, {{tt, a}, {r.parent.local_table,
+                                                  parent_sel}})
         else
           target, on = a, on_between(r, parent_sel, a)
         end
-        if inner then stmt = stmt:join(target, on)
-        else stmt = stmt:outerjoin(target, on) end
+        links[#links + 1] = {target = target, on = on, inner = inner,
+                             parts = parts,
+                             nested = outer_before and want and
+                                      want ~= "unnested" and #links > 0}
         if r.order_by then orders[#orders + 1] = order_on(r, a) end
         joins[#joins + 1] = {rel = r, parent = parent_join}
         pending[#pending + 1] = {join = joins[#joins], sel = a}
@@ -320,9 +393,10 @@ local function add_joins(stmt, paths, width)
       end
       k = k + 1
     end
+    stmt = emit_links(stmt, links)
     stmt, width = add_cols(stmt, pending, width)
     for j = k + 1, #copy do
-      if copy[j].strategy == "joined" and not joinable(copy[j].rel) then
+      if copy[j].strategy == "joined" and not joinable_here(copy[j].rel) then
         copy[j] = {rel = copy[j].rel, strategy = "selectin"}
       end
     end

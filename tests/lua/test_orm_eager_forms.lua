@@ -1,0 +1,199 @@
+-- Eager loading in SQLAlchemy's forms on every test database: joinedload
+-- over relationships with a custom primaryjoin/secondaryjoin (the
+-- condition taken onto the aliases), innerjoin after an outer join (the
+-- right-nested join), subqueryload of a limited statement with bound
+-- parameters, contains_eager's column order and aliased targets,
+-- aliased() over a subquery, and keyed dicts keyed by small integers.
+-- The expected SQL and results are SQLAlchemy 1.4's for the same steps.
+local T = require "testing"
+local relationship = orm.relationship
+
+local function schema()
+  local Base = orm.declarative_base()
+  local M = {Base = Base}
+  local kw = Table("ef_kw_assoc", Base.metadata,
+    Column("u_id", Integer, ForeignKey("ef_users.id"), {primary_key = true}),
+    Column("k_id", Integer, ForeignKey("ef_kws.id"), {primary_key = true}))
+  M.kw = kw
+  M.User = Base:class "User" {
+    __tablename__ = "ef_users",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(20)),
+    addresses = relationship("Address", {order_by = "Address.id"}),
+    good_addresses = relationship("Address", {viewonly = true,
+      order_by = "Address.id",
+      primaryjoin = function()
+        return sa.and_(M.User.id:eq(M.Address.user_id),
+                       M.Address.email:ne("bad"))
+      end}),
+    kws = relationship("Kw", {secondary = kw, viewonly = true,
+      order_by = "Kw.id",
+      primaryjoin = function() return M.User.id:eq(kw.c.u_id) end,
+      secondaryjoin = function()
+        return sa.and_(M.Kw.id:eq(kw.c.k_id), M.Kw.name:ne("x"))
+      end}),
+  }
+  M.Address = Base:class "Address" {
+    __tablename__ = "ef_addresses",
+    id = Column(Integer, {primary_key = true}),
+    email = Column(String(20)),
+    user_id = Column(Integer, ForeignKey("ef_users.id")),
+    user = relationship("User"),
+    dings = relationship("Ding", {order_by = "Ding.id"}),
+  }
+  M.Ding = Base:class "Ding" {
+    __tablename__ = "ef_dings",
+    id = Column(Integer, {primary_key = true}),
+    data = Column(String(20)),
+    address_id = Column(Integer, ForeignKey("ef_addresses.id")),
+  }
+  M.Kw = Base:class "Kw" {
+    __tablename__ = "ef_kws",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(20)),
+  }
+  return M
+end
+
+local function norm(sql)
+  sql = sql:gsub("%$%d+", "?"):gsub("[`\"]", ""):gsub("%s+", " ")
+    :gsub(" INNER JOIN ", " JOIN "):gsub(" LIMIT %?, %?", " LIMIT ? OFFSET ?")
+  return sql
+end
+
+-- ids of a list of objects, or of each object's relationship `attr`
+local function ids(list)
+  local out = {}
+  for i, x in ipairs(list) do out[i] = x.id end
+  return out
+end
+local function ids_of(objs, attr)
+  local out = {}
+  for i, o in ipairs(objs) do out[i] = {o.id, ids(o[attr])} end
+  return out
+end
+
+for _, db in ipairs(T.databases()) do
+  local M = schema()
+  local User, Address, Ding, Kw = M.User, M.Address, M.Ding, M.Kw
+  local engine = create_engine(db.url)
+  M.Base.metadata:drop_all(engine)
+  M.Base.metadata:create_all(engine)
+  do
+    local s <close> = orm.Session(engine)
+    s:add_all({
+      User{id = 1, name = "jack", addresses = {
+        Address{id = 1, email = "a1", dings = {Ding{id = 1, data = "d1"}}},
+        Address{id = 2, email = "bad"}}},
+      User{id = 2, name = "ed", addresses = {Address{id = 3, email = "e1"}}},
+      Kw{id = 1, name = "x"}, Kw{id = 2, name = "y"}})
+    s:flush()
+    s:execute(M.kw:insert(), {{u_id = 1, k_id = 1}, {u_id = 1, k_id = 2}})
+    s:commit()
+  end
+  local log = {}
+  orm.event.listen(engine, "before_cursor_execute",
+    function(conn, cursor, sql) log[#log + 1] = norm(sql) end)
+  local function clear() for i = #log, 1, -1 do log[i] = nil end end
+  local pfx = db.name .. ": "
+
+  T.test(pfx .. "joinedload over a custom primaryjoin and secondaryjoin",
+         function()
+    local s <close> = orm.Session(engine)
+    clear()
+    local us = s:scalars(select(User):options(
+      orm.joinedload(User.good_addresses)):order_by(User.id)):unique():all()
+    T.eq(#log, 1)
+    T.eq(log[1], "SELECT ef_users.id, ef_users.name, ef_addresses_1.id " ..
+      "AS id_1, ef_addresses_1.email, ef_addresses_1.user_id FROM " ..
+      "ef_users LEFT OUTER JOIN ef_addresses AS ef_addresses_1 ON " ..
+      "ef_users.id = ef_addresses_1.user_id AND ef_addresses_1.email != ? " ..
+      "ORDER BY ef_users.id, ef_addresses_1.id")
+    T.eq(ids_of(us, "good_addresses"), {{1, {1}}, {2, {3}}})
+    T.eq(#log, 1)
+    s:close()
+    clear()
+    us = s:scalars(select(User):options(orm.joinedload(User.kws))
+      :order_by(User.id)):unique():all()
+    T.eq(log[1], "SELECT ef_users.id, ef_users.name, ef_kws_1.id AS id_1, " ..
+      "ef_kws_1.name AS name_1 FROM ef_users LEFT OUTER JOIN " ..
+      "(ef_kw_assoc AS ef_kw_assoc_1 JOIN ef_kws AS ef_kws_1 ON " ..
+      "ef_kws_1.id = ef_kw_assoc_1.k_id AND ef_kws_1.name != ?) ON " ..
+      "ef_users.id = ef_kw_assoc_1.u_id ORDER BY ef_users.id, ef_kws_1.id")
+    T.eq(ids_of(us, "kws"), {{1, {2}}, {2, {}}})
+    T.eq(#log, 1)
+  end)
+
+  T.test(pfx .. "joinedload innerjoin after an outer join nests", function()
+    local s <close> = orm.Session(engine)
+    clear()
+    local us = s:scalars(select(User):options(
+      orm.joinedload(User.addresses):joinedload(Address.dings,
+                                                {innerjoin = true}))
+      :order_by(User.id)):unique():all()
+    T.eq(log[1], "SELECT ef_users.id, ef_users.name, ef_dings_1.id AS " ..
+      "id_1, ef_dings_1.data, ef_dings_1.address_id, ef_addresses_1.id AS " ..
+      "id_2, ef_addresses_1.email, ef_addresses_1.user_id FROM ef_users " ..
+      "LEFT OUTER JOIN (ef_addresses AS ef_addresses_1 JOIN ef_dings AS " ..
+      "ef_dings_1 ON ef_addresses_1.id = ef_dings_1.address_id) ON " ..
+      "ef_users.id = ef_addresses_1.user_id ORDER BY ef_users.id, " ..
+      "ef_addresses_1.id, ef_dings_1.id")
+    -- the inner join keeps ed (no address with a ding) and drops the
+    -- addresses without dings
+    T.eq(ids_of(us, "addresses"), {{1, {1}}, {2, {}}})
+    T.eq(ids(us[1].addresses[1].dings), {1})
+    T.eq(#log, 1)
+    s:close()
+    -- "unnested" after an outer join: flat, and outer
+    clear()
+    us = s:scalars(select(User):options(
+      orm.joinedload(User.addresses):joinedload(Address.dings,
+                                                {innerjoin = "unnested"}))
+      :order_by(User.id)):unique():all()
+    T.eq(log[1], "SELECT ef_users.id, ef_users.name, ef_dings_1.id AS " ..
+      "id_1, ef_dings_1.data, ef_dings_1.address_id, ef_addresses_1.id AS " ..
+      "id_2, ef_addresses_1.email, ef_addresses_1.user_id FROM ef_users " ..
+      "LEFT OUTER JOIN ef_addresses AS ef_addresses_1 ON ef_users.id = " ..
+      "ef_addresses_1.user_id LEFT OUTER JOIN ef_dings AS ef_dings_1 ON " ..
+      "ef_addresses_1.id = ef_dings_1.address_id ORDER BY ef_users.id, " ..
+      "ef_addresses_1.id, ef_dings_1.id")
+    T.eq(ids_of(us, "addresses"), {{1, {1, 2}}, {2, {3}}})
+    s:close()
+    -- inner all along: flat
+    clear()
+    us = s:scalars(select(User):options(
+      orm.joinedload(User.addresses, {innerjoin = true})
+        :joinedload(Address.dings, {innerjoin = true}))
+      :order_by(User.id)):unique():all()
+    T.eq(log[1], "SELECT ef_users.id, ef_users.name, ef_dings_1.id AS " ..
+      "id_1, ef_dings_1.data, ef_dings_1.address_id, ef_addresses_1.id AS " ..
+      "id_2, ef_addresses_1.email, ef_addresses_1.user_id FROM ef_users " ..
+      "JOIN ef_addresses AS ef_addresses_1 ON ef_users.id = " ..
+      "ef_addresses_1.user_id JOIN ef_dings AS ef_dings_1 ON " ..
+      "ef_addresses_1.id = ef_dings_1.address_id ORDER BY ef_users.id, " ..
+      "ef_addresses_1.id, ef_dings_1.id")
+    T.eq(ids_of(us, "addresses"), {{1, {1}}})
+    s:close()
+    -- a many-to-many inner after a many-to-one outer: the secondary and
+    -- the target flat inside the parentheses
+    clear()
+    local as = s:scalars(select(Address):options(
+      orm.joinedload(Address.user):joinedload(User.kws, {innerjoin = true}))
+      :order_by(Address.id)):unique():all()
+    T.eq(log[1], "SELECT ef_addresses.id, ef_addresses.email, " ..
+      "ef_addresses.user_id, ef_kws_1.id AS id_1, ef_kws_1.name, " ..
+      "ef_users_1.id AS id_2, ef_users_1.name AS name_1 FROM ef_addresses " ..
+      "LEFT OUTER JOIN (ef_users AS ef_users_1 JOIN ef_kw_assoc AS " ..
+      "ef_kw_assoc_1 ON ef_users_1.id = ef_kw_assoc_1.u_id JOIN ef_kws AS " ..
+      "ef_kws_1 ON ef_kws_1.id = ef_kw_assoc_1.k_id AND ef_kws_1.name " ..
+      "!= ?) ON ef_users_1.id = ef_addresses.user_id ORDER BY " ..
+      "ef_addresses.id, ef_kws_1.id")
+    T.eq(ids(as), {1, 2, 3})
+    T.eq(as[1].user.id, 1)
+    T.eq(ids(as[1].user.kws), {2})
+    T.eq(as[3].user, nil)
+    T.eq(#log, 1)
+  end)
+end
+
+T.done()
