@@ -48,6 +48,10 @@ local function step_opts(step, fname, opts)
     step.strategy = "raise_on_sql"
   end
   if fname == "contains_eager" and opts.alias ~= nil then
+    if getmetatable(opts.alias) == I.AliasedClass then
+      -- contains_eager(attr, {alias = aliased(Address)}): its alias
+      opts = {alias = I.alias_entry(opts.alias).alias}
+    end
     if not C.node_kind(opts.alias) then
       raise("ArgumentError", "contains_eager(): alias must be an alias " ..
             "of the target's table")
@@ -237,6 +241,7 @@ local function add_cols(stmt, pending, width)
     local cols = {}
     for a, col in ipairs(tm.columns) do cols[a] = sel.c[col.key] end
     stmt = stmt:add_columns(table.unpack(cols))
+    j.cols, j.sel = cols, sel
     j.colpos, j.pkpos = {}, {}
     for a = 1, tm.nattrs do j.colpos[a] = width + a end
     for a, idx in ipairs(tm.pk_index) do j.pkpos[a] = width + idx end
@@ -312,7 +317,128 @@ local function emit_links(stmt, links)
   return stmt
 end
 
-local function add_joins(stmt, paths, width)
+-- The columns of contains_eager come first, before those of the entity
+-- the option is on, as SQLAlchemy 1.4 lists them (a relationship's
+-- columns are set up before the entity's own): for each relationship
+-- of the entity in mapping order, the columns of the paths below it,
+-- then its target's.  An entity of the statement that selects the same
+-- table as such a target is not selected twice: it reads those columns.
+-- The joined eager columns stay last.  Positions of the entities and of
+-- the joins follow.
+local function ce_first(stmt, ents, joins, items)
+  local any = false
+  for _, j in ipairs(joins) do if j.ce then any = true end end
+  if not any or #ents == 0 or not ents[1].mapper then return stmt end
+  for _, e in ipairs(ents) do if e.load then return stmt end end
+  local kids = {}
+  for ji, j in ipairs(joins) do
+    if j.ce then
+      local key = j.parent or 0
+      kids[key] = kids[key] or {}
+      table.insert(kids[key], ji)
+    end
+  end
+  local function rank(m, r)
+    for i, x in ipairs(m.rel_list or {}) do if x == r then return i end end
+    return math.huge
+  end
+  -- n counts positions, nc items (a table is one item of many columns)
+  local newpos, cols, n, nc = {}, {}, 0, 0
+  local function emit(ji)
+    local j = joins[ji]
+    local list = kids[ji] or {}
+    table.sort(list, function(a, b)
+      local ra, rb = rank(j.rel.target, joins[a].rel),
+                     rank(j.rel.target, joins[b].rel)
+      if ra ~= rb then return ra < rb end
+      return a < b
+    end)
+    for _, k in ipairs(list) do emit(k) end
+    for a, node in ipairs(j.cols) do
+      n, nc = n + 1, nc + 1
+      cols[nc] = node
+      newpos[j.colpos[a]] = n
+    end
+  end
+  local top = kids[0] or {}
+  local m1 = ents[1].mapper
+  table.sort(top, function(a, b)
+    local ra, rb = rank(m1, joins[a].rel), rank(m1, joins[b].rel)
+    if ra ~= rb then return ra < rb end
+    return a < b
+  end)
+  for _, ji in ipairs(top) do emit(ji) end
+  -- the statement's own items; an entity of a contains_eager target's
+  -- table reads that target's columns
+  local dropped = {}
+  local pos = 1
+  for k, it in ipairs(items) do
+    local e
+    for _, x in ipairs(ents) do if x.pos == pos then e = x end end
+    local same
+    if e and e ~= ents[1] and e.mapper and not e.alias and not e.colpos and
+       it[1] then
+      for _, j in ipairs(joins) do
+        if j.ce and j.rel.target == e.mapper and
+           C.node_ptr(j.sel) == it[1] and
+           C.node_ptr(j.sel) == C.node_ptr(e.mapper.local_table) then
+          same = j
+          break
+        end
+      end
+    end
+    if same then
+      dropped[e] = same
+      for a = 1, it[2] do newpos[pos + a - 1] = newpos[same.colpos[a]] end
+    else
+      nc = nc + 1
+      cols[nc] = it[4]
+      for a = 1, it[2] do newpos[pos + a - 1] = n + a end
+      n = n + it[2]
+    end
+    pos = pos + it[2]
+  end
+  -- the joined eager columns after
+  for _, j in ipairs(joins) do
+    if not j.ce then
+      for a, node in ipairs(j.cols) do
+        n, nc = n + 1, nc + 1
+        cols[nc] = node
+        newpos[j.colpos[a]] = n
+      end
+    end
+  end
+  local function remap(list)
+    local out = {}
+    for i, p in ipairs(list) do out[i] = p > 0 and newpos[p] or p end
+    return out
+  end
+  for _, e in ipairs(ents) do
+    local m = e.mapper
+    if m then
+      local colpos, pkpos = e.colpos, e.pkpos
+      if not colpos and #ents == 1 then
+        colpos, pkpos = m.colpos, pkpos or m.pk_index
+      elseif not colpos then
+        colpos, pkpos = {}, {}
+        for a = 1, m.nattrs do colpos[a] = e.pos + a - 1 end
+        for a, idx in ipairs(m.pk_index) do pkpos[a] = e.pos + idx - 1 end
+      end
+      e.colpos, e.pkpos = remap(colpos), remap(pkpos)
+    end
+    e.pos = newpos[e.pos]
+  end
+  for _, j in ipairs(joins) do
+    j.colpos, j.pkpos = remap(j.colpos), remap(j.pkpos)
+    j.pk1 = j.pkpos[1]
+  end
+  local new = stmt:with_only_columns(table.unpack(cols, 1, nc))
+  stmt_opts[new] = stmt_opts[stmt]
+  return new
+end
+
+local function add_joins(stmt, paths, width, ents)
+  local items = ents and C.select_items(stmt)
   local joins = {}
   local names = {}
   local orders = {}
@@ -334,7 +460,7 @@ local function add_joins(stmt, paths, width)
       local r = step.rel
       if step.strategy == "contains_eager" then
         local sel = step.alias or r.target.local_table
-        joins[#joins + 1] = {rel = r, parent = parent_join}
+        joins[#joins + 1] = {rel = r, parent = parent_join, ce = true}
         pending[#pending + 1] = {join = joins[#joins], sel = sel}
         parent_join, parent_sel = #joins, sel
         copy[k] = {rel = r, strategy = "joined", done = true}
@@ -403,6 +529,7 @@ local function add_joins(stmt, paths, width)
     paths[pi] = copy
   end
   for _, ob in ipairs(orders) do stmt = stmt:order_by(table.unpack(ob)) end
+  if ents and not outer then stmt = ce_first(stmt, ents, joins, items) end
   return stmt, joins
 end
 

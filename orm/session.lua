@@ -544,7 +544,7 @@ function Session:execute(stmt, params, opts)
     if plan then
       local width = 0
       for _, e in ipairs(ents) do width = width + e.width end
-      stmt, joins = I.add_joins(stmt, plan, width)
+      stmt, joins = I.add_joins(stmt, plan, width, ents)
       if #joins == 0 then joins = nil end
       for _, j in ipairs(joins or {}) do
         if j.rel.uselist then joins.collections = true end

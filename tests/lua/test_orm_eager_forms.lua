@@ -194,6 +194,94 @@ for _, db in ipairs(T.databases()) do
     T.eq(as[3].user, nil)
     T.eq(#log, 1)
   end)
+
+  T.test(pfx .. "contains_eager: its columns first, aliased targets",
+         function()
+    local s <close> = orm.Session(engine)
+    clear()
+    local us = s:scalars(select(User):join(User.addresses)
+      :options(orm.contains_eager(User.addresses))
+      :order_by(User.id, Address.id)):unique():all()
+    T.eq(log[1], "SELECT ef_addresses.id, ef_addresses.email, " ..
+      "ef_addresses.user_id, ef_users.id AS id_1, ef_users.name FROM " ..
+      "ef_users JOIN ef_addresses ON ef_users.id = ef_addresses.user_id " ..
+      "ORDER BY ef_users.id, ef_addresses.id")
+    T.eq(ids_of(us, "addresses"), {{1, {1, 2}}, {2, {3}}})
+    T.eq(#log, 1)
+    s:close()
+    -- an aliased() class as the alias, and through of_type()
+    local aa = orm.aliased(Address)
+    clear()
+    us = s:scalars(select(User):join(aa, User.addresses)
+      :options(orm.contains_eager(User.addresses, {alias = aa}))
+      :order_by(User.id, aa.id)):unique():all()
+    T.eq(log[1], "SELECT ef_addresses_1.id, ef_addresses_1.email, " ..
+      "ef_addresses_1.user_id, ef_users.id AS id_1, ef_users.name FROM " ..
+      "ef_users JOIN ef_addresses AS ef_addresses_1 ON ef_users.id = " ..
+      "ef_addresses_1.user_id ORDER BY ef_users.id, ef_addresses_1.id")
+    T.eq(ids_of(us, "addresses"), {{1, {1, 2}}, {2, {3}}})
+    s:close()
+    clear()
+    us = s:scalars(select(User):join(User.addresses:of_type(aa))
+      :options(orm.contains_eager(User.addresses:of_type(aa)))
+      :where(aa.email:ne("bad")):order_by(User.id)):unique():all()
+    T.eq(log[1], "SELECT ef_addresses_1.id, ef_addresses_1.email, " ..
+      "ef_addresses_1.user_id, ef_users.id AS id_1, ef_users.name FROM " ..
+      "ef_users JOIN ef_addresses AS ef_addresses_1 ON ef_users.id = " ..
+      "ef_addresses_1.user_id WHERE ef_addresses_1.email != ? ORDER BY " ..
+      "ef_users.id")
+    T.eq(ids_of(us, "addresses"), {{1, {1}}, {2, {3}}})
+    s:close()
+    -- a chain: the deepest columns first
+    clear()
+    us = s:scalars(select(User):outerjoin(User.addresses)
+      :outerjoin(Address.dings):options(orm.contains_eager(User.addresses)
+        :contains_eager(Address.dings)):order_by(User.id, Address.id))
+      :unique():all()
+    T.eq(log[1], "SELECT ef_dings.id, ef_dings.data, ef_dings.address_id, " ..
+      "ef_addresses.id AS id_1, ef_addresses.email, ef_addresses.user_id, " ..
+      "ef_users.id AS id_2, ef_users.name FROM ef_users LEFT OUTER JOIN " ..
+      "ef_addresses ON ef_users.id = ef_addresses.user_id LEFT OUTER JOIN " ..
+      "ef_dings ON ef_addresses.id = ef_dings.address_id ORDER BY " ..
+      "ef_users.id, ef_addresses.id")
+    T.eq(ids_of(us, "addresses"), {{1, {1, 2}}, {2, {3}}})
+    T.eq(ids(us[1].addresses[1].dings), {1})
+    T.eq(ids(us[1].addresses[2].dings), {})
+    T.eq(#log, 1)
+    s:close()
+    -- with a joinedload: the joined columns stay last
+    clear()
+    us = s:scalars(select(User):join(User.addresses)
+      :options(orm.contains_eager(User.addresses), orm.joinedload(User.kws))
+      :order_by(User.id, Address.id)):unique():all()
+    T.eq(log[1], "SELECT ef_addresses.id, ef_addresses.email, " ..
+      "ef_addresses.user_id, ef_users.id AS id_1, ef_users.name, " ..
+      "ef_kws_1.id AS id_2, ef_kws_1.name AS name_1 FROM ef_users JOIN " ..
+      "ef_addresses ON ef_users.id = ef_addresses.user_id LEFT OUTER JOIN " ..
+      "(ef_kw_assoc AS ef_kw_assoc_1 JOIN ef_kws AS ef_kws_1 ON " ..
+      "ef_kws_1.id = ef_kw_assoc_1.k_id AND ef_kws_1.name != ?) ON " ..
+      "ef_users.id = ef_kw_assoc_1.u_id ORDER BY ef_users.id, " ..
+      "ef_addresses.id, ef_kws_1.id")
+    T.eq(ids_of(us, "addresses"), {{1, {1, 2}}, {2, {3}}})
+    T.eq(ids_of(us, "kws"), {{1, {2}}, {2, {}}})
+    T.eq(#log, 1)
+    s:close()
+    -- the target also selected as an entity: its columns once, one object
+    clear()
+    local rows = s:execute(select(Address, User):join(Address.user)
+      :options(orm.contains_eager(Address.user)):order_by(Address.id)):all()
+    T.eq(log[1], "SELECT ef_users.id, ef_users.name, ef_addresses.id AS " ..
+      "id_1, ef_addresses.email, ef_addresses.user_id FROM ef_addresses " ..
+      "JOIN ef_users ON ef_users.id = ef_addresses.user_id ORDER BY " ..
+      "ef_addresses.id")
+    local got = {}
+    for i, row in ipairs(rows) do
+      got[i] = {row[1].id, row[2].id, rawequal(row[1].user, row[2])}
+    end
+    T.eq(got, {{1, 1, true}, {2, 1, true}, {3, 2, true}})
+    T.eq(rows[1].User.name, "jack")
+    T.eq(#log, 1)
+  end)
 end
 
 T.done()
