@@ -55,6 +55,20 @@ function orm.aliased(cls, opts)
     end
     name, alias = opts.name, opts.alias
   end
+  if alias ~= nil and not m.tables then
+    -- aliased(User, subquery): the rows are read by position, so the
+    -- selectable must give the class's columns in mapping order
+    local cols = alias.c
+    local ok = #cols == #m.columns
+    for i, col in ipairs(m.columns) do
+      if not ok or cols[i].name ~= col.name then ok = false; break end
+    end
+    if not ok then
+      raise("ArgumentError", "aliased(): the selectable must give the " ..
+            "columns of " .. m.class.__name__ .. " in mapping order " ..
+            "(select(" .. m.class.__name__ .. "):subquery())")
+    end
+  end
   alias = alias or m.local_table:alias(name)
   local e = {mapper = m, alias = alias, name = name or m.class.__name__}
   registry[C.node_ptr(alias)] = e

@@ -625,15 +625,26 @@ end
 local function subquery_load(s, conn, path, from, objs, plan)
   local first, r = path[1].rel, path[from].rel
   local pt = first.parent.local_table
+  -- the statement's entity may be an alias (aliased(User, subquery)):
+  -- the keys come from it; an anonymous one is numbered after the
+  -- subquery around it (anon_2), as SQLAlchemy names it
+  local root = plan.root_table or pt
+  local rname = pt.name
+  local aliased_root = C.node_ptr(root) ~= C.node_ptr(pt)
+  if aliased_root then rname = root.name or "anon_2" end
   local inner, keynames = {}, {}
   for k, col in ipairs(local_keycols(first)) do
-    keynames[k] = pt.name .. "_" .. col.name
-    inner[k] = col:label(keynames[k])
+    keynames[k] = rname .. "_" .. col.name
+    local c = col
+    if aliased_root then c = root.c[col.name] end
+    inner[k] = c:label(keynames[k])
   end
   local sub = C.select_unordered(plan.stmt):with_only_columns(
     table.unpack(inner))
   if first.direction == "manytoone" then sub = sub:distinct() end
-  sub = sub:subquery("anon_1")
+  -- (anonymous when the entity is an alias too: numbered anon_1 before
+  -- the alias inside it)
+  if aliased_root then sub = sub:subquery() else sub = sub:subquery("anon_1") end
   local names = {}
   local lcols = {}
   for k, name in ipairs(keynames) do lcols[k] = sub.c[name] end

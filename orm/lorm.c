@@ -1167,6 +1167,12 @@ static int l_select_items(lua_State *L) {
       /* an alias of a table: an aliased() entity when the ORM knows it */
       lua_pushlightuserdata(L, c);
       lua_pushinteger(L, c->a->n);
+    } else if (c->kind == RT_N_ALIAS && c->a &&
+               (c->a->kind == RT_N_SELECT || c->a->kind == RT_N_COMPOUND)) {
+      /* a subquery: an aliased(User, subquery) entity when the ORM knows
+      ** it, and as wide as its columns in any case */
+      lua_pushlightuserdata(L, c);
+      lua_pushinteger(L, c->n);
     } else {
       lua_pushboolean(L, 0);
       lua_pushinteger(L, 1);

@@ -28,6 +28,11 @@ Load.__index = Load
 Load.__name = "retort.Load"
 
 local function check_rel(attr, fname)
+  -- a relationship of an aliased class (aliased.lua): its loading starts
+  -- from the alias the statement selects
+  if I.AliasedRel and getmetatable(attr) == I.AliasedRel then
+    attr = attr.rel
+  end
   if getmetatable(attr) ~= Rel then
     raise("ArgumentError", fname .. "(): expected a relationship " ..
           "attribute such as User.addresses, not " .. type(attr))

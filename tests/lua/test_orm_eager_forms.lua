@@ -282,6 +282,92 @@ for _, db in ipairs(T.databases()) do
     T.eq(rows[1].User.name, "jack")
     T.eq(#log, 1)
   end)
+
+  T.test(pfx .. "aliased() over a subquery: select, joins, loading",
+         function()
+    local s <close> = orm.Session(engine)
+    local sq = select(User):where(User.name:ne("zz")):subquery()
+    local ua = orm.aliased(User, sq)
+    local inner = "(SELECT ef_users.id AS id, ef_users.name AS name FROM " ..
+      "ef_users WHERE ef_users.name != ?) AS anon_1"
+    clear()
+    local us = s:scalars(select(ua):order_by(ua.id)):all()
+    T.eq(log[1], "SELECT anon_1.id, anon_1.name FROM " .. inner ..
+      " ORDER BY anon_1.id")
+    T.eq(ids(us), {1, 2})
+    T.ok(rawequal(us[1], s:get(User, 1)))
+    T.eq(us[2].name, "ed")
+    -- joins along the alias's relationships
+    clear()
+    local rows = s:execute(select(ua.name, Address.email)
+      :join(ua.addresses):order_by(Address.id)):all()
+    T.eq(log[1], "SELECT anon_1.name, ef_addresses.email FROM " .. inner ..
+      " JOIN ef_addresses ON anon_1.id = ef_addresses.user_id ORDER BY " ..
+      "ef_addresses.id")
+    local got = {}
+    for i, r in ipairs(rows) do got[i] = r[1] .. ":" .. r[2] end
+    T.eq(got, {"jack:a1", "jack:bad", "ed:e1"})
+    rows = s:execute(select(ua, Address.email):join(Address, ua.addresses)
+      :order_by(Address.id)):all()
+    T.ok(rawequal(rows[1][1], us[1]))
+    T.ok(rawequal(rows[3][1], us[2]))
+    T.eq(rows[3][2], "e1")
+    s:close()
+    -- loader options along the alias's relationships
+    clear()
+    us = s:scalars(select(ua):options(orm.selectinload(ua.addresses))
+      :order_by(ua.id)):all()
+    T.eq(#log, 2)
+    T.eq(log[2], "SELECT ef_addresses.user_id AS ef_addresses_user_id, " ..
+      "ef_addresses.id AS ef_addresses_id, ef_addresses.email AS " ..
+      "ef_addresses_email FROM ef_addresses WHERE ef_addresses.user_id IN " ..
+      "(?, ?) ORDER BY ef_addresses.id")
+    T.eq(ids_of(us, "addresses"), {{1, {1, 2}}, {2, {3}}})
+    s:close()
+    clear()
+    us = s:scalars(select(ua):options(orm.joinedload(ua.addresses))
+      :order_by(ua.id)):unique():all()
+    T.eq(log[1], "SELECT anon_1.id, anon_1.name, ef_addresses_1.id AS " ..
+      "id_1, ef_addresses_1.email, ef_addresses_1.user_id FROM " .. inner ..
+      " LEFT OUTER JOIN ef_addresses AS ef_addresses_1 ON anon_1.id = " ..
+      "ef_addresses_1.user_id ORDER BY anon_1.id, ef_addresses_1.id")
+    T.eq(ids_of(us, "addresses"), {{1, {1, 2}}, {2, {3}}})
+    T.eq(#log, 1)
+    s:close()
+    clear()
+    us = s:scalars(select(ua):options(orm.subqueryload(ua.addresses))
+      :order_by(ua.id)):all()
+    T.eq(log[2], "SELECT ef_addresses.id AS ef_addresses_id, " ..
+      "ef_addresses.email AS ef_addresses_email, ef_addresses.user_id AS " ..
+      "ef_addresses_user_id, anon_1.anon_2_id AS anon_1_anon_2_id FROM " ..
+      "(SELECT anon_2.id AS anon_2_id FROM (SELECT ef_users.id AS id, " ..
+      "ef_users.name AS name FROM ef_users WHERE ef_users.name != ?) AS " ..
+      "anon_2) AS anon_1 JOIN ef_addresses ON anon_1.anon_2_id = " ..
+      "ef_addresses.user_id ORDER BY ef_addresses.id")
+    T.eq(ids_of(us, "addresses"), {{1, {1, 2}}, {2, {3}}})
+    s:close()
+    clear()
+    us = s:scalars(select(ua):join(ua.addresses)
+      :options(orm.contains_eager(ua.addresses)):order_by(ua.id, Address.id))
+      :unique():all()
+    T.eq(log[1], "SELECT ef_addresses.id, ef_addresses.email, " ..
+      "ef_addresses.user_id, anon_1.id AS id_1, anon_1.name FROM " .. inner ..
+      " JOIN ef_addresses ON anon_1.id = ef_addresses.user_id ORDER BY " ..
+      "anon_1.id, ef_addresses.id")
+    T.eq(ids_of(us, "addresses"), {{1, {1, 2}}, {2, {3}}})
+    s:close()
+    -- the legacy Query
+    clear()
+    us = s:query(ua):filter(ua.name:eq("ed")):all()
+    T.eq(log[1], "SELECT anon_1.id, anon_1.name FROM " .. inner ..
+      " WHERE anon_1.name = ?")
+    T.eq(ids(us), {2})
+    -- the subquery must give the class's columns (rows are read by
+    -- position)
+    T.raises("ArgumentError", function()
+      return orm.aliased(User, select(User.name, User.id):subquery())
+    end)
+  end)
 end
 
 T.done()
