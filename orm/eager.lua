@@ -694,7 +694,7 @@ local function subquery_load(s, conn, path, from, objs, plan)
   end
   local stmt = sa.select(table.unpack(cols)):select_from(fromc)
   if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
-  local rows = run(s, conn, stmt):all()
+  local rows = run(s, conn, stmt, plan.params):all()
   local tm = r.target
   local loaded = {}
   C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, tm.colpos, tm.pk_index,

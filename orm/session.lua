@@ -541,6 +541,8 @@ function Session:execute(stmt, params, opts)
   if ents and ents[1].mapper then
     configure()
     plan = I.load_plan(stmt, ents[1].mapper)
+    -- (a subqueryload reruns the statement: it needs its parameters)
+    if plan then plan.params = params end
     if plan then
       local width = 0
       for _, e in ipairs(ents) do width = width + e.width end

@@ -368,6 +368,54 @@ for _, db in ipairs(T.databases()) do
       return orm.aliased(User, select(User.name, User.id):subquery())
     end)
   end)
+
+  T.test(pfx .. "subqueryload reruns the statement with its parameters",
+         function()
+    local s <close> = orm.Session(engine)
+    local sub = "(SELECT ef_users.id AS ef_users_id FROM ef_users WHERE " ..
+      "ef_users.name = ?) AS anon_1"
+    local stmt = select(User):options(orm.subqueryload(User.addresses)
+      :subqueryload(Address.dings))
+      :where(User.name:eq(sa.bindparam("n"))):order_by(User.id)
+    clear()
+    local us = s:scalars(stmt, {n = "jack"}):all()
+    T.eq(log, {
+      "SELECT ef_users.id, ef_users.name FROM ef_users WHERE " ..
+      "ef_users.name = ? ORDER BY ef_users.id",
+      "SELECT ef_addresses.id AS ef_addresses_id, ef_addresses.email AS " ..
+      "ef_addresses_email, ef_addresses.user_id AS ef_addresses_user_id, " ..
+      "anon_1.ef_users_id AS anon_1_ef_users_id FROM " .. sub .. " JOIN " ..
+      "ef_addresses ON anon_1.ef_users_id = ef_addresses.user_id ORDER BY " ..
+      "ef_addresses.id",
+      "SELECT ef_dings.id AS ef_dings_id, ef_dings.data AS ef_dings_data, " ..
+      "ef_dings.address_id AS ef_dings_address_id, ef_addresses_1.id AS " ..
+      "ef_addresses_1_id FROM " .. sub .. " JOIN ef_addresses AS " ..
+      "ef_addresses_1 ON anon_1.ef_users_id = ef_addresses_1.user_id JOIN " ..
+      "ef_dings ON ef_addresses_1.id = ef_dings.address_id ORDER BY " ..
+      "ef_dings.id"})
+    T.eq(ids_of(us, "addresses"), {{1, {1, 2}}})
+    T.eq(ids(us[1].addresses[1].dings), {1})
+    T.eq(#log, 3)
+    s:close()
+    -- the legacy Query's params(), and LIMIT/OFFSET with a WHERE value
+    clear()
+    us = s:query(User):options(orm.subqueryload(User.addresses))
+      :filter(User.name:eq(sa.bindparam("n"))):params{n = "ed"}:all()
+    T.eq(#log, 2)
+    T.eq(ids_of(us, "addresses"), {{2, {3}}})
+    s:close()
+    clear()
+    us = s:scalars(select(User):options(orm.subqueryload(User.addresses))
+      :where(User.id:gt(0)):order_by(User.id):limit(1):offset(1)):all()
+    T.eq(log[2], "SELECT ef_addresses.id AS ef_addresses_id, " ..
+      "ef_addresses.email AS ef_addresses_email, ef_addresses.user_id AS " ..
+      "ef_addresses_user_id, anon_1.ef_users_id AS anon_1_ef_users_id " ..
+      "FROM (SELECT ef_users.id AS ef_users_id FROM ef_users WHERE " ..
+      "ef_users.id > ? ORDER BY ef_users.id LIMIT ? OFFSET ?) AS anon_1 " ..
+      "JOIN ef_addresses ON anon_1.ef_users_id = ef_addresses.user_id " ..
+      "ORDER BY ef_addresses.id")
+    T.eq(ids_of(us, "addresses"), {{2, {3}}})
+  end)
 end
 
 T.done()
