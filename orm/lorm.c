@@ -167,7 +167,16 @@ static int inst_index(lua_State *L) {
   /* a loaded relationship is kept among the extras */
   if (lua_getiuservalue(L, 1, UV_EXTRAS) == LUA_TTABLE) {
     lua_pushvalue(L, 2);
-    if (lua_rawget(L, -2) != LUA_TNIL) return 1;
+    if (lua_rawget(L, -2) != LUA_TNIL) {
+      /* a keyed dict's member list is read through its view (see
+      ** orm/keyed_dict.lua) */
+      if (lua_type(L, -1) == LUA_TTABLE) {
+        lua_pushliteral(L, "__keyed_view");
+        if (lua_rawget(L, -2) != LUA_TNIL) return 1;
+        lua_pop(L, 1);
+      }
+      return 1;
+    }
     lua_pop(L, 1);
   }
   lua_pushvalue(L, 2);

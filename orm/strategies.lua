@@ -193,7 +193,7 @@ local function load_quiet(s, obj, r)
   local ok, v = pcall(function() return obj[r.key] end)
   s._no_autoflush = prev
   if not ok then error(v, 0) end
-  if r.uselist then return v or {} end
+  if r.uselist then return I.coll_members(v) or {} end
   return {v}
 end
 
@@ -234,7 +234,7 @@ local function selectin_load(s, conn, r, objs, tail)
       if composite then
         local v = o[r.key]
         if r.uselist then
-          for _, x in ipairs(v) do found[#found + 1] = x end
+          for _, x in ipairs(I.coll_members(v)) do found[#found + 1] = x end
         elseif v ~= nil then found[#found + 1] = v end
       else
         local v = col_value(o, r.parent, r.local_idx[1])

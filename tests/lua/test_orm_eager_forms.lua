@@ -52,6 +52,20 @@ local function schema()
     id = Column(Integer, {primary_key = true}),
     name = Column(String(20)),
   }
+  M.Bag = Base:class "Bag" {
+    __tablename__ = "ef_bags",
+    id = Column(Integer, {primary_key = true}),
+    items = relationship("Item", {order_by = "Item.id",
+      collection_class = orm.attribute_keyed_dict("k"),
+      cascade = "all, delete-orphan", back_populates = "bag"}),
+  }
+  M.Item = Base:class "Item" {
+    __tablename__ = "ef_items",
+    id = Column(Integer, {primary_key = true}),
+    k = Column(Integer),
+    bag_id = Column(Integer, ForeignKey("ef_bags.id")),
+    bag = relationship("Bag", {back_populates = "items"}),
+  }
   return M
 end
 
@@ -415,6 +429,55 @@ for _, db in ipairs(T.databases()) do
       "JOIN ef_addresses ON anon_1.ef_users_id = ef_addresses.user_id " ..
       "ORDER BY ef_addresses.id")
     T.eq(ids_of(us, "addresses"), {{2, {3}}})
+  end)
+
+  T.test(pfx .. "attribute_keyed_dict keyed by small integers", function()
+    local Bag, Item = M.Bag, M.Item
+    local s <close> = orm.Session(engine)
+    local b = Bag{id = 1}
+    b.items[3] = Item{id = 1, k = 3}
+    b.items[1] = Item{id = 2, k = 1}
+    -- keys, not positions
+    T.eq({b.items[1].k, b.items[3].k, #b.items}, {1, 3, 2})
+    T.eq(b.items[2], nil)
+    T.eq(b.items:keys(), {3, 1})
+    -- the other side of the backref puts the object under its key
+    Item{id = 3, k = 2, bag = b}
+    T.eq(b.items[2].id, 3)
+    local keys = {}
+    for k, x in pairs(b.items) do keys[#keys + 1] = k .. "=" .. x.id end
+    T.eq(keys, {"3=1", "1=2", "2=3"})
+    s:add(b)
+    s:commit()
+    s:close()
+    for _, opt in ipairs({"lazyload", "selectinload", "joinedload",
+                          "subqueryload"}) do
+      local got = s:scalars(select(Bag):options(orm[opt](Bag.items)))
+        :unique():one()
+      T.eq({got.items:keys(), got.items[1].id, got.items[2].id,
+            got.items:contains(4), #got.items},
+           {{3, 1, 2}, 2, 3, false, 3}, opt)
+      s:close()
+    end
+    b = s:get(Bag, 1)
+    b.items[1] = nil -- delete-orphan takes the row
+    b.items[2] = Item{id = 4, k = 2} -- replaces the member keyed 2
+    s:commit()
+    local function rows()
+      local out = {}
+      for i, r in ipairs(s:execute(sa.text(
+          "SELECT id, k, bag_id FROM ef_items ORDER BY id")):all()) do
+        out[i] = {r[1], r[2], r[3]}
+      end
+      return out
+    end
+    T.eq(rows(), {{1, 3, 1}, {4, 2, 1}})
+    -- assigning a table keyed by integers: its members
+    b.items = {[7] = Item{id = 5, k = 7}, [1] = Item{id = 6, k = 1}}
+    s:commit()
+    T.eq(rows(), {{5, 7, 1}, {6, 1, 1}})
+    T.eq({b.items[1].id, b.items[7].id, #b.items}, {6, 5, 2})
+    T.eq(tostring(b.items):match("^{") ~= nil, true)
   end)
 end
 
