@@ -168,7 +168,9 @@ end
 -- entity's table (where joins start)
 I.load_plan = function(stmt, m)
   local plan = plan_of(stmt, m)
-  if plan then plan.stmt, plan.root_table = stmt, m.local_table end
+  if plan then
+    plan.stmt, plan.root_table, plan.root_mapper = stmt, m.local_table, m
+  end
   return plan
 end
 
@@ -177,10 +179,75 @@ end
 -- the ON clause of r between the parent's selectable p and the target's
 -- t (the columns the relationship's condition names, taken from them);
 -- the referenced column first, as the foreign key declares it
+-- Where the columns of a step's tables come from: a "sel" maps tables
+-- (by address) to the selectable standing for them (an alias, or the
+-- subquery of a limited statement); a table it does not list is the
+-- statement's own.  A class of joined inheritance spans several tables:
+-- each has its alias.
+local function sel_of(pairs_, main)
+  local s_ = {map = {}, list = {}, main = main}
+  for _, p in ipairs(pairs_) do
+    if C.node_ptr(p[1]) ~= C.node_ptr(p[2]) then
+      s_.map[C.node_ptr(p[1])] = p[2]
+      s_.list[#s_.list + 1] = p
+    end
+  end
+  return s_
+end
+
+local function col_in(sel, col)
+  local x = col.table and sel.map[C.node_ptr(col.table)]
+  if x then return x.c[col.key] end
+  return col
+end
+
+-- cond with the columns of each table the sels list taken from the
+-- selectable standing for it (the alias the eager join gives it)
+local function adapt_on(cond, ...)
+  local map = {}
+  for i = 1, select("#", ...) do
+    for _, p in ipairs((select(i, ...)).list) do
+      local t, x = p[1], p[2]
+      for _, col in ipairs(t.columns) do
+        map[C.node_ptr(col)] = x.c[col.key]
+      end
+    end
+  end
+  return C.adapt(cond, map)
+end
+
+-- the tables of mapper m's rows: its own, or those of joined inheritance
+local function tables_of(m)
+  if m.tables and #m.tables > 1 and not m.single and not m.concrete then
+    return m.tables
+  end
+  return {m.local_table}
+end
+
+-- the ON joining table q of joined-inheritance mapper m to the tables
+-- before it, on the aliases of sel: the inherit_condition, else the
+-- foreign keys (the parent's column first, as SQLAlchemy writes it)
+local function inherit_on(m, q, sel)
+  local given = m.inherit_on and m.inherit_on[q]
+  if given then return adapt_on(given, sel) end
+  local t, on = m.tables[q], nil
+  for _, fk in ipairs(t.foreign_keys) do
+    local tname, cname = string.match(fk.target_fullname, "^(.*)%.([^.]+)$")
+    for k = 1, q - 1 do
+      local pt = m.tables[k]
+      if tname == pt.name or tname == pt.fullname then
+        local cond = col_in(sel, pt.c[cname]):eq(col_in(sel, fk.parent))
+        on = on and sa.and_(on, cond) or cond
+      end
+    end
+  end
+  return on
+end
+
 local function on_between(r, p, t)
   local on
   for k, lc in ipairs(r.local_cols) do
-    local a, b = p.c[lc.key], t.c[r.remote_cols[k].key]
+    local a, b = col_in(p, lc), col_in(t, r.remote_cols[k])
     local cond
     if r.direction == "manytoone" then cond = b:eq(a) else cond = a:eq(b) end
     on = on and sa.and_(on, cond) or cond
@@ -208,28 +275,41 @@ local function joinable_here(r)
   return not r.extra or r.secondary ~= nil or not r.self_ref
 end
 
--- cond with the columns of each table of `pairs_` ({table, selectable})
--- taken from that selectable (the alias the eager join gives it)
-local function adapt_on(cond, pairs_)
-  local map = {}
-  for _, p in ipairs(pairs_) do
-    local t, sel = p[1], p[2]
-    if C.node_ptr(t) ~= C.node_ptr(sel) then
-      for _, col in ipairs(t.columns) do
-        map[C.node_ptr(col)] = sel.c[col.name]
-      end
-    end
-  end
-  return C.adapt(cond, map)
-end
 
 -- the order_by of r on alias a
-local function order_on(r, a)
+local function order_on(r, sel)
   local ob = {}
   for i, col in ipairs(r.order_by) do
-    ob[i] = C.node_kind(col) == "column" and a.c[col.key] or col
+    ob[i] = C.node_kind(col) == "column" and col_in(sel, col) or col
   end
   return ob
+end
+
+-- the columns of mapper tm's rows from sel, and the position of each
+-- attribute among them: the columns in order, or for a class of joined
+-- inheritance each attribute's columns (its own table's first), as
+-- select(Engineer) lists them
+local function target_cols(tm, sel)
+  local cols, colpos = {}, {}
+  if #tables_of(tm) == 1 then
+    for a, col in ipairs(tm.columns) do
+      cols[a] = col_in(sel, col)
+      colpos[a] = a
+    end
+    return cols, colpos
+  end
+  local at = {}
+  for i = 1, tm.nattrs do
+    for q, col in ipairs(tm.attr_cols[i]) do
+      local pc = C.node_ptr(col)
+      if not at[pc] then
+        cols[#cols + 1] = col_in(sel, col)
+        at[pc] = #cols
+      end
+      if q == 1 then colpos[i] = at[pc] end
+    end
+  end
+  return cols, colpos
 end
 
 -- the columns of the joins of one path: the deepest step's first, as
@@ -238,15 +318,14 @@ local function add_cols(stmt, pending, width)
   for i = #pending, 1, -1 do
     local j, sel = pending[i].join, pending[i].sel
     local tm = j.rel.target
-    local cols = {}
-    for a, col in ipairs(tm.columns) do cols[a] = sel.c[col.key] end
+    local cols, rel = target_cols(tm, sel)
     stmt = stmt:add_columns(table.unpack(cols))
-    j.cols, j.sel = cols, sel
+    j.cols, j.sel = cols, sel.main
     j.colpos, j.pkpos = {}, {}
-    for a = 1, tm.nattrs do j.colpos[a] = width + a end
-    for a, idx in ipairs(tm.pk_index) do j.pkpos[a] = width + idx end
+    for a = 1, tm.nattrs do j.colpos[a] = width + rel[a] end
+    for a, idx in ipairs(tm.pk_index) do j.pkpos[a] = width + rel[idx] end
     j.pk1 = j.pkpos[1]
-    width = width + tm.nattrs
+    width = width + #cols
   end
   return stmt, width
 end
@@ -445,9 +524,11 @@ local function add_joins(stmt, paths, width, ents)
   local root = paths.root_table
   local outer, sub = wrap_limited(stmt, paths, width)
   if outer then stmt, root = outer, sub end
+  local rm = paths.root_mapper or paths[1][1].rel.parent
+  local root_sel = sel_of({{rm.local_table, root}}, root)
   for pi, path in ipairs(paths) do
     local copy = table.move(path, 1, #path, 1, {})
-    local parent_sel, parent_join, inner = root, nil, true
+    local parent_sel, parent_join, inner = root_sel, nil, true
     local pending = {}
     -- this path's joins, emitted at the end: an inner step after an outer
     -- one is nested into it (LEFT OUTER JOIN (b JOIN c ON ..) ON ..), as
@@ -459,7 +540,8 @@ local function add_joins(stmt, paths, width, ents)
       local step = copy[k]
       local r = step.rel
       if step.strategy == "contains_eager" then
-        local sel = step.alias or r.target.local_table
+        local tt = r.target.local_table
+        local sel = sel_of({{tt, step.alias or tt}}, step.alias or tt)
         joins[#joins + 1] = {rel = r, parent = parent_join, ce = true}
         pending[#pending + 1] = {join = joins[#joins], sel = sel}
         parent_join, parent_sel = #joins, sel
@@ -467,7 +549,15 @@ local function add_joins(stmt, paths, width, ents)
       elseif step.strategy == "joined" and joinable_here(r) and
              parent_sel then
         local tt = r.target.local_table
-        local a = alias_of(names, tt)
+        -- an alias of each of the target's tables, joined as its mapper
+        -- joins them
+        local tl, apairs = tables_of(r.target), {}
+        for q, t in ipairs(tl) do apairs[q] = {t, alias_of(names, t)} end
+        local tsel = sel_of(apairs, apairs[1][2])
+        local a = apairs[1][2]
+        for q = 2, #tl do
+          a = a:join(apairs[q][2], inherit_on(r.target, q, tsel))
+        end
         local want = step.innerjoin
         if want == nil then want = r.options.innerjoin end
         local outer_before = not inner
@@ -477,38 +567,37 @@ local function add_joins(stmt, paths, width, ents)
           local sa_ = alias_of(names, r.secondary)
           local on2
           for _, p in ipairs(r.sec_remote) do
-            local cond = a.c[p[3].key]:eq(sa_.c[p[1].key])
+            local cond = col_in(tsel, p[3]):eq(sa_.c[p[1].key])
             on2 = on2 and sa.and_(on2, cond) or cond
           end
+          local ssel = sel_of({{r.secondary, sa_}})
           if r.secondaryjoin then
-            on2 = adapt_on(r.secondaryjoin, {{tt, a}, {r.secondary, sa_}})
+            on2 = adapt_on(r.secondaryjoin, tsel, ssel)
           end
           target = sa_:join(a, on2)
           if r.primaryjoin then
-            on = adapt_on(r.primaryjoin, {{r.parent.local_table, parent_sel},
-                                          {r.secondary, sa_}})
+            on = adapt_on(r.primaryjoin, parent_sel, ssel)
           end
           for _, p in ipairs(r.primaryjoin and {} or r.sec_local) do
-            local cond = parent_sel.c[p[3].key]:eq(sa_.c[p[1].key])
+            local cond = col_in(parent_sel, p[3]):eq(sa_.c[p[1].key])
             on = on and sa.and_(on, cond) or cond
           end
           parts = {{sa_, on}, {a, on2}}
         elseif r.primaryjoin and not r.self_ref then
           -- the condition as given, on the aliases (SQLAlchemy's form)
           target = a
-          on = adapt_on(r.primaryjoin, {{tt, a}, {r.parent.local_table,
-                                                  parent_sel}})
+          on = adapt_on(r.primaryjoin, tsel, parent_sel)
         else
-          target, on = a, on_between(r, parent_sel, a)
+          target, on = a, on_between(r, parent_sel, tsel)
         end
         links[#links + 1] = {target = target, on = on, inner = inner,
                              parts = parts,
                              nested = outer_before and want and
                                       want ~= "unnested" and #links > 0}
-        if r.order_by then orders[#orders + 1] = order_on(r, a) end
+        if r.order_by then orders[#orders + 1] = order_on(r, tsel) end
         joins[#joins + 1] = {rel = r, parent = parent_join}
-        pending[#pending + 1] = {join = joins[#joins], sel = a}
-        parent_join, parent_sel = #joins, a
+        pending[#pending + 1] = {join = joins[#joins], sel = tsel}
+        parent_join, parent_sel = #joins, tsel
         copy[k] = {rel = r, strategy = "joined", done = true}
       else
         if step.strategy == "joined" then
@@ -824,10 +913,11 @@ local function selectin_form(r, batch, tail)
       return t:alias(t.name .. "_" .. n), t.name .. "_" .. n
     end
     local joins, pending, orders = {}, {}, {}
-    local parent_sel, parent_join = tt, nil
+    local parent_sel, parent_join = sel_of({}), nil
     for _, step in ipairs(tail) do
       local rr = step.rel
       local a, aname = named(rr.target.local_table)
+      local tsel = sel_of({{rr.target.local_table, a}}, a)
       local target, on
       if rr.secondary then
         local sec = named(rr.secondary)
@@ -837,19 +927,19 @@ local function selectin_form(r, batch, tail)
           on2 = on2 and sa.and_(on2, cond) or cond
         end
         for _, p in ipairs(rr.sec_local) do
-          local cond = parent_sel.c[p[3].key]:eq(sec.c[p[1].key])
+          local cond = col_in(parent_sel, p[3]):eq(sec.c[p[1].key])
           on = on and sa.and_(on, cond) or cond
         end
         target = sec:join(a, on2)
       else
-        target, on = a, on_between(rr, parent_sel, a)
+        target, on = a, on_between(rr, parent_sel, tsel)
       end
       if step.innerjoin then stmt = stmt:join(target, on)
       else stmt = stmt:outerjoin(target, on) end
-      if rr.order_by then orders[#orders + 1] = order_on(rr, a) end
+      if rr.order_by then orders[#orders + 1] = order_on(rr, tsel) end
       joins[#joins + 1] = {rel = rr, parent = parent_join}
       pending[#pending + 1] = {join = joins[#joins], sel = a, name = aname}
-      parent_join, parent_sel = #joins, a
+      parent_join, parent_sel = #joins, tsel
     end
     local width = #cols
     for i = #pending, 1, -1 do
