@@ -848,6 +848,9 @@ end
 local function selectin_form(r, batch, tail)
   local tm = r.target
   local tt = tm.local_table
+  local multi = #tables_of(tm) > 1
+  -- (a many-to-many to a class of joined inheritance: the general form)
+  if multi and r.secondary then return nil end
   local cols, colpos, pkpos = {}, {}, {}
   local keypos, stmt = 1, nil
   local function label(sel_name, col)
@@ -879,27 +882,39 @@ local function selectin_form(r, batch, tail)
   else
     local keycol = r.remote_cols[1]
     local kidx = r.remote_idx[1]
+    -- the target's columns (of each of its tables for joined
+    -- inheritance), labelled <table>_<column>
+    local tcols, rel = target_cols(tm, sel_of({}))
     if r.direction == "manytoone" then
-      for i, col in ipairs(tm.columns) do
-        cols[i] = label(tt.name, col)
-        colpos[i] = i
-      end
-      keypos = kidx
+      for q, col in ipairs(tcols) do cols[q] = label(col.table.name, col) end
+      for i = 1, tm.nattrs do colpos[i] = rel[i] end
+      keypos = rel[kidx]
     else
-      cols[1] = label(tt.name, keycol)
-      colpos[kidx] = 1
-      for i, col in ipairs(tm.columns) do
-        if i ~= kidx then
-          cols[#cols + 1] = label(tt.name, col)
-          colpos[i] = #cols
+      cols[1] = label(keycol.table.name, keycol)
+      local at = {}
+      for q, col in ipairs(tcols) do
+        if C.node_ptr(col) == C.node_ptr(keycol) then at[q] = 1
+        else
+          cols[#cols + 1] = label(col.table.name, col)
+          at[q] = #cols
         end
       end
+      for i = 1, tm.nattrs do colpos[i] = at[rel[i]] end
     end
     stmt = sa.select(table.unpack(cols)):where(keycol:in_(batch))
+    if multi then stmt = stmt:select_from(tm.selectable) end
   end
   for k, idx in ipairs(tm.pk_index) do pkpos[k] = colpos[idx] end
   if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
   local form = {stmt = stmt, colpos = colpos, pkpos = pkpos, keypos = keypos}
+  if tm.polymorphic_map then
+    -- each row's class by its discriminator (see inheritance.lua)
+    form.load = function(s, rows)
+      local got = {}
+      I.load_joined_polymorphic(s, tm, rows, colpos, got)
+      return got
+    end
+  end
   if tail then
     -- joined steps after this one: joined to the target in this statement
     local names = {}

@@ -271,7 +271,7 @@ local function selectin_load(s, conn, r, objs, tail)
                              {})
     local stmt
     -- SQLAlchemy's statement where the join is plain (orm/eager.lua)
-    local form = not r.extra and not tm.layout and not tm.polymorphic_map and
+    local form = not r.extra and not tm.layout and
       I.selectin_form(r, batch, tail)
     if form then
       stmt = form.stmt
@@ -289,7 +289,9 @@ local function selectin_load(s, conn, r, objs, tail)
     end
     local rows = run(s, conn, stmt):all()
     local loaded
-    if form then
+    if form and form.load then
+      loaded = form.load(s, rows) -- a class of a hierarchy
+    elseif form then
       loaded = {}
       C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, form.colpos,
              form.pkpos, idmap_for(s, tm), s.id, false, loaded, 0)
