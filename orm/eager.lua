@@ -396,6 +396,23 @@ local function emit_links(stmt, links)
   return stmt
 end
 
+-- does relationship a come before b among mapper m's properties (as
+-- SQLAlchemy orders them: a class's own in the order declared, then
+-- those it inherits, the nearest parent's first)?  `tie` when the same
+local function before(m, a, b, tie)
+  if a == b then return tie end
+  local function depth(r)
+    local d, x = 0, m
+    while x and x ~= r.parent do d, x = d + 1, x.inherits end
+    return d
+  end
+  local da, db = depth(a), depth(b)
+  if da ~= db then return da < db end
+  local sa_, sb = a.seq or 0, b.seq or 0
+  if sa_ ~= sb then return sa_ < sb end
+  return tie
+end
+
 -- The columns of contains_eager come first, before those of the entity
 -- the option is on, as SQLAlchemy 1.4 lists them (a relationship's
 -- columns are set up before the entity's own): for each relationship
@@ -417,20 +434,13 @@ local function ce_first(stmt, ents, joins, items)
       table.insert(kids[key], ji)
     end
   end
-  local function rank(m, r)
-    for i, x in ipairs(m.rel_list or {}) do if x == r then return i end end
-    return math.huge
-  end
   -- n counts positions, nc items (a table is one item of many columns)
   local newpos, cols, n, nc = {}, {}, 0, 0
   local function emit(ji)
     local j = joins[ji]
     local list = kids[ji] or {}
     table.sort(list, function(a, b)
-      local ra, rb = rank(j.rel.target, joins[a].rel),
-                     rank(j.rel.target, joins[b].rel)
-      if ra ~= rb then return ra < rb end
-      return a < b
+      return before(j.rel.target, joins[a].rel, joins[b].rel, a < b)
     end)
     for _, k in ipairs(list) do emit(k) end
     for a, node in ipairs(j.cols) do
@@ -442,9 +452,7 @@ local function ce_first(stmt, ents, joins, items)
   local top = kids[0] or {}
   local m1 = ents[1].mapper
   table.sort(top, function(a, b)
-    local ra, rb = rank(m1, joins[a].rel), rank(m1, joins[b].rel)
-    if ra ~= rb then return ra < rb end
-    return a < b
+    return before(m1, joins[a].rel, joins[b].rel, a < b)
   end)
   for _, ji in ipairs(top) do emit(ji) end
   -- the statement's own items; an entity of a contains_eager target's
@@ -526,6 +534,18 @@ local function add_joins(stmt, paths, width, ents)
   if outer then stmt, root = outer, sub end
   local rm = paths.root_mapper or paths[1][1].rel.parent
   local root_sel = sel_of({{rm.local_table, root}}, root)
+  -- the eager loads in the order of the mapper's properties, whatever
+  -- the order of the options (a stable sort: insertion)
+  do
+    local order = {}
+    for i, path in ipairs(paths) do order[i] = {path, i} end
+    table.sort(order, function(x, y)
+      local rx, ry = x[1][1].rel, y[1][1].rel
+      if rx == "*" or ry == "*" or rx == ry then return x[2] < y[2] end
+      return before(rm, rx, ry, x[2] < y[2])
+    end)
+    for i, o in ipairs(order) do paths[i] = o[1] end
+  end
   for pi, path in ipairs(paths) do
     local copy = table.move(path, 1, #path, 1, {})
     local parent_sel, parent_join, inner = root_sel, nil, true

@@ -66,6 +66,44 @@ local function schema()
     bag_id = Column(Integer, ForeignKey("ef_bags.id")),
     bag = relationship("Bag", {back_populates = "items"}),
   }
+  M.Company = Base:class "Company" {
+    __tablename__ = "ef_companies",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(20)),
+    employees = relationship("Employee", {back_populates = "company",
+                                          order_by = "Employee.id"}),
+    engineers = relationship("Engineer", {viewonly = true,
+                                          order_by = "Engineer.id"}),
+  }
+  M.Employee = Base:class "Employee" {
+    __tablename__ = "ef_employees",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(20)),
+    type = Column(String(20)),
+    company_id = Column(Integer, ForeignKey("ef_companies.id")),
+    company = relationship("Company", {back_populates = "employees"}),
+    __mapper_args__ = {polymorphic_on = "type",
+                       polymorphic_identity = "employee"},
+  }
+  M.Engineer = M.Employee:class "Engineer" {
+    __tablename__ = "ef_engineers",
+    id = Column(Integer, ForeignKey("ef_employees.id"), {primary_key = true}),
+    lang = Column(String(20)),
+    machines = relationship("Machine", {order_by = "Machine.id"}),
+    __mapper_args__ = {polymorphic_identity = "engineer"},
+  }
+  M.Manager = M.Employee:class "Manager" {
+    __tablename__ = "ef_managers",
+    id = Column(Integer, ForeignKey("ef_employees.id"), {primary_key = true}),
+    golf = Column(String(20)),
+    __mapper_args__ = {polymorphic_identity = "manager"},
+  }
+  M.Machine = Base:class "Machine" {
+    __tablename__ = "ef_machines",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(20)),
+    engineer_id = Column(Integer, ForeignKey("ef_engineers.id")),
+  }
   return M
 end
 
@@ -136,6 +174,25 @@ for _, db in ipairs(T.databases()) do
       "ef_users.id = ef_kw_assoc_1.u_id ORDER BY ef_users.id, ef_kws_1.id")
     T.eq(ids_of(us, "kws"), {{1, {2}}, {2, {}}})
     T.eq(#log, 1)
+  end)
+
+  T.test(pfx .. "joined eager loads in the order of the properties",
+         function()
+    local s <close> = orm.Session(engine)
+    clear()
+    local us = s:scalars(select(User):options(orm.joinedload(User.kws),
+      orm.joinedload(User.addresses)):order_by(User.id)):unique():all()
+    T.eq(log[1], "SELECT ef_users.id, ef_users.name, ef_addresses_1.id " ..
+      "AS id_1, ef_addresses_1.email, ef_addresses_1.user_id, ef_kws_1.id " ..
+      "AS id_2, ef_kws_1.name AS name_1 FROM ef_users LEFT OUTER JOIN " ..
+      "ef_addresses AS ef_addresses_1 ON ef_users.id = " ..
+      "ef_addresses_1.user_id LEFT OUTER JOIN (ef_kw_assoc AS " ..
+      "ef_kw_assoc_1 JOIN ef_kws AS ef_kws_1 ON ef_kws_1.id = " ..
+      "ef_kw_assoc_1.k_id AND ef_kws_1.name != ?) ON ef_users.id = " ..
+      "ef_kw_assoc_1.u_id ORDER BY ef_users.id, ef_addresses_1.id, " ..
+      "ef_kws_1.id")
+    T.eq(ids_of(us, "addresses"), {{1, {1, 2}}, {2, {3}}})
+    T.eq(ids_of(us, "kws"), {{1, {2}}, {2, {}}})
   end)
 
   T.test(pfx .. "joinedload innerjoin after an outer join nests", function()
@@ -478,6 +535,103 @@ for _, db in ipairs(T.databases()) do
     T.eq(rows(), {{5, 7, 1}, {6, 1, 1}})
     T.eq({b.items[1].id, b.items[7].id, #b.items}, {6, 5, 2})
     T.eq(tostring(b.items):match("^{") ~= nil, true)
+  end)
+
+  T.test(pfx .. "eager loads to and from joined-inheritance classes",
+         function()
+    local Company, Engineer = M.Company, M.Engineer
+    local s <close> = orm.Session(engine)
+    s:add(Company{id = 1, name = "c1", employees = {
+      Engineer{id = 1, name = "e1", lang = "py",
+               machines = {M.Machine{id = 1, name = "m1"}}},
+      M.Manager{id = 2, name = "m", golf = "g"},
+      Engineer{id = 3, name = "e2", lang = "c"}}})
+    s:commit()
+    s:close()
+    local function kinds(list)
+      local out = {}
+      for i, x in ipairs(list) do out[i] = x.__class__.__name__ .. x.id end
+      return out
+    end
+    local function engs(list)
+      local out = {}
+      for i, x in ipairs(list) do
+        out[i] = {x.id, x.lang, ids(x.machines)}
+      end
+      return out
+    end
+    -- to the base class: each row its class
+    clear()
+    local c = s:scalars(select(Company):options(
+      orm.selectinload(Company.employees))):one()
+    T.eq(log[2], "SELECT ef_employees.company_id AS " ..
+      "ef_employees_company_id, ef_employees.id AS ef_employees_id, " ..
+      "ef_employees.name AS ef_employees_name, ef_employees.type AS " ..
+      "ef_employees_type FROM ef_employees WHERE ef_employees.company_id " ..
+      "IN (?) ORDER BY ef_employees.id")
+    T.eq(kinds(c.employees), {"Engineer1", "Manager2", "Engineer3"})
+    T.eq(#log, 2)
+    s:close()
+    -- to a subclass: its tables joined, aliased as a right-nested join
+    clear()
+    c = s:scalars(select(Company):options(orm.joinedload(Company.engineers)
+      :joinedload(Engineer.machines))):unique():one()
+    T.eq(log[1], "SELECT ef_companies.id, ef_companies.name, " ..
+      "ef_machines_1.id AS id_1, ef_machines_1.name AS name_1, " ..
+      "ef_machines_1.engineer_id, ef_engineers_1.id AS id_2, " ..
+      "ef_employees_1.id AS id_3, ef_employees_1.name AS name_2, " ..
+      "ef_employees_1.type, ef_employees_1.company_id, ef_engineers_1.lang " ..
+      "FROM ef_companies LEFT OUTER JOIN (ef_employees AS ef_employees_1 " ..
+      "JOIN ef_engineers AS ef_engineers_1 ON ef_employees_1.id = " ..
+      "ef_engineers_1.id) ON ef_companies.id = ef_employees_1.company_id " ..
+      "LEFT OUTER JOIN ef_machines AS ef_machines_1 ON ef_engineers_1.id = " ..
+      "ef_machines_1.engineer_id ORDER BY ef_engineers_1.id, " ..
+      "ef_machines_1.id")
+    T.eq(engs(c.engineers), {{1, "py", {1}}, {3, "c", {}}})
+    T.eq(#log, 1)
+    s:close()
+    clear()
+    c = s:scalars(select(Company):options(orm.selectinload(Company.engineers)
+      :selectinload(Engineer.machines))):one()
+    T.eq(log[2], "SELECT ef_employees.company_id AS " ..
+      "ef_employees_company_id, ef_engineers.id AS ef_engineers_id, " ..
+      "ef_employees.id AS ef_employees_id, ef_employees.name AS " ..
+      "ef_employees_name, ef_employees.type AS ef_employees_type, " ..
+      "ef_engineers.lang AS ef_engineers_lang FROM ef_employees JOIN " ..
+      "ef_engineers ON ef_employees.id = ef_engineers.id WHERE " ..
+      "ef_employees.company_id IN (?) ORDER BY ef_engineers.id")
+    T.eq(log[3], "SELECT ef_machines.engineer_id AS " ..
+      "ef_machines_engineer_id, ef_machines.id AS ef_machines_id, " ..
+      "ef_machines.name AS ef_machines_name FROM ef_machines WHERE " ..
+      "ef_machines.engineer_id IN (?, ?) ORDER BY ef_machines.id")
+    T.eq(engs(c.engineers), {{1, "py", {1}}, {3, "c", {}}})
+    T.eq(#log, 3)
+    s:close()
+    -- from a subclass: its own and its parent's relationships
+    clear()
+    local es = s:scalars(select(Engineer):options(
+      orm.joinedload(Engineer.company), orm.joinedload(Engineer.machines))
+      :order_by(Engineer.id)):unique():all()
+    -- (in the order of the mapper's properties: the class's own first)
+    T.eq(log[1], "SELECT ef_engineers.id, ef_employees.id AS id_1, " ..
+      "ef_employees.name, ef_employees.type, ef_employees.company_id, " ..
+      "ef_engineers.lang, ef_machines_1.id AS id_2, ef_machines_1.name AS " ..
+      "name_1, ef_machines_1.engineer_id, ef_companies_1.id AS id_3, " ..
+      "ef_companies_1.name AS name_2 FROM ef_employees JOIN ef_engineers " ..
+      "ON ef_employees.id = ef_engineers.id LEFT OUTER JOIN ef_machines AS " ..
+      "ef_machines_1 ON ef_engineers.id = ef_machines_1.engineer_id LEFT " ..
+      "OUTER JOIN ef_companies AS ef_companies_1 ON ef_companies_1.id = " ..
+      "ef_employees.company_id ORDER BY ef_engineers.id, ef_machines_1.id")
+    T.eq(engs(es), {{1, "py", {1}}, {3, "c", {}}})
+    T.eq({es[1].company.name, rawequal(es[1].company, es[2].company)},
+         {"c1", true})
+    T.eq(#log, 1)
+    s:close()
+    clear()
+    es = s:scalars(select(Engineer):options(orm.selectinload(Engineer.machines))
+      :order_by(Engineer.id)):all()
+    T.eq(engs(es), {{1, "py", {1}}, {3, "c", {}}})
+    T.eq(#log, 2)
   end)
 end
 
