@@ -633,6 +633,83 @@ for _, db in ipairs(T.databases()) do
     T.eq(engs(es), {{1, "py", {1}}, {3, "c", {}}})
     T.eq(#log, 2)
   end)
+
+  T.test(pfx .. "eager loads over an AbstractConcreteBase hierarchy",
+         function()
+    -- seed 004's example: the relationship is declared on the abstract
+    -- base and each concrete class gets its own
+    local Base = orm.declarative_base()
+    local Company = Base:class "Company" {
+      __tablename__ = "ef_a_company",
+      id = Column(Integer, {primary_key = true}),
+    }
+    local Emp = Base:class("Emp", orm.AbstractConcreteBase) {
+      employee_id = Column(Integer, {primary_key = true}),
+      company_id = orm.declared_attr(function()
+        return Column(ForeignKey("ef_a_company.id"))
+      end),
+      company = orm.declared_attr(function()
+        return relationship("Company")
+      end),
+    }
+    local Mgr = Emp:class "Mgr" {
+      __tablename__ = "ef_a_manager",
+      name = Column(String(50)),
+      manager_data = Column(String(40)),
+      __mapper_args__ = {polymorphic_identity = "manager", concrete = true},
+    }
+    local Eng = Emp:class "Eng" {
+      __tablename__ = "ef_a_engineer",
+      name = Column(String(50)),
+      engineer_info = Column(String(40)),
+      __mapper_args__ = {polymorphic_identity = "engineer", concrete = true},
+    }
+    Base.registry:configure()
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    local s <close> = orm.Session(engine)
+    local c = Company{id = 5}
+    s:add_all({c, Mgr{employee_id = 1, name = "m", company = c},
+               Eng{employee_id = 2, name = "e", company = c}})
+    s:commit()
+    s:close()
+    local function got(list)
+      local out = {}
+      for i, x in ipairs(list) do
+        out[i] = x.__class__.__name__ .. x.company.id
+      end
+      return out
+    end
+    clear()
+    local r = s:scalars(select(Emp):options(orm.joinedload(Emp.company))
+      :order_by(Emp.employee_id)):unique():all()
+    T.match(log[1], "^SELECT pjoin%.employee_id, pjoin%.name, " ..
+      "pjoin%.engineer_info, pjoin%.company_id, pjoin%.manager_data, " ..
+      "pjoin%.type, ef_a_company_1%.id FROM %(SELECT ")
+    T.match(log[1], "%) AS pjoin LEFT OUTER JOIN ef_a_company AS " ..
+      "ef_a_company_1 ON ef_a_company_1%.id = pjoin%.company_id ORDER BY " ..
+      "pjoin%.employee_id$")
+    T.eq(got(r), {"Mgr5", "Eng5"})
+    s:close()
+    clear()
+    r = s:scalars(select(Emp):options(orm.selectinload(Emp.company))
+      :order_by(Emp.employee_id)):all()
+    T.eq(log[2], "SELECT ef_a_company.id AS ef_a_company_id FROM " ..
+      "ef_a_company WHERE ef_a_company.id IN (?)")
+    T.eq(got(r), {"Mgr5", "Eng5"})
+    T.eq(#log, 2)
+    s:close()
+    clear()
+    r = s:scalars(select(Mgr):options(orm.joinedload(Mgr.company))):all()
+    T.eq(log[1], "SELECT ef_a_manager.employee_id, ef_a_manager.name, " ..
+      "ef_a_manager.manager_data, ef_a_manager.company_id, " ..
+      "ef_a_company_1.id FROM ef_a_manager LEFT OUTER JOIN ef_a_company AS " ..
+      "ef_a_company_1 ON ef_a_company_1.id = ef_a_manager.company_id")
+    T.eq(got(r), {"Mgr5"})
+    T.eq(#log, 1)
+    s:close()
+    Base.metadata:drop_all(engine)
+  end)
 end
 
 T.done()
