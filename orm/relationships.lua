@@ -387,13 +387,17 @@ function orm.backref(name, opts)
   return {__kind = "backref", name = name, options = opts or {}}
 end
 
+-- column col of the table `sel` stands for, taken from sel (an alias;
+-- orm/aliased.lua knows aliased classes over subqueries)
+function I.col_of(sel, col) return sel.c[col.key] end
+
 local function rel_on(r, target)
   configure()
   if r.primaryjoin and not target then return r.primaryjoin end
   local on
   for k, lc in ipairs(r.local_cols) do
     local rc = r.remote_cols[k]
-    if target then rc = target.c[rc.key] end
+    if target then rc = I.col_of(target, rc) end
     -- the referenced column first, as the foreign key declares the join
     local cond = r.direction == "manytoone" and rc:eq(lc) or lc:eq(rc)
     on = on and sa.and_(on, cond) or cond

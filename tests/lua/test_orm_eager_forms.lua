@@ -632,6 +632,32 @@ for _, db in ipairs(T.databases()) do
       :order_by(Engineer.id)):all()
     T.eq(engs(es), {{1, "py", {1}}, {3, "c", {}}})
     T.eq(#log, 2)
+    s:close()
+    -- aliased() of a joined subclass: a subquery of its tables' join
+    local ea = orm.aliased(Engineer)
+    local sub = "(SELECT ef_employees.id AS ef_employees_id, " ..
+      "ef_employees.name AS ef_employees_name, ef_employees.type AS " ..
+      "ef_employees_type, ef_employees.company_id AS " ..
+      "ef_employees_company_id, ef_engineers.id AS ef_engineers_id, " ..
+      "ef_engineers.lang AS ef_engineers_lang FROM ef_employees JOIN " ..
+      "ef_engineers ON ef_employees.id = ef_engineers.id) AS anon_1"
+    clear()
+    es = s:scalars(select(ea):where(ea.lang:eq("py"))):all()
+    T.eq(log[1], "SELECT anon_1.ef_engineers_id, anon_1.ef_employees_id, " ..
+      "anon_1.ef_employees_name, anon_1.ef_employees_type, " ..
+      "anon_1.ef_employees_company_id, anon_1.ef_engineers_lang FROM " ..
+      sub .. " WHERE anon_1.ef_engineers_lang = ?")
+    T.eq(#es, 1)
+    T.eq({es[1].__class__.__name__, es[1].id, es[1].name, es[1].lang},
+         {"Engineer", 1, "e1", "py"})
+    T.ok(rawequal(es[1], s:get(Engineer, 1)))
+    clear()
+    local rows = s:execute(select(Company.name, ea.name)
+      :join(Company.employees:of_type(ea)):where(ea.lang:eq("c"))):all()
+    T.eq(log[1], "SELECT ef_companies.name, anon_1.ef_employees_name FROM " ..
+      "ef_companies JOIN " .. sub .. " ON ef_companies.id = " ..
+      "anon_1.ef_employees_company_id WHERE anon_1.ef_engineers_lang = ?")
+    T.eq({#rows, rows[1][1], rows[1][2]}, {1, "c1", "e2"})
   end)
 
   T.test(pfx .. "eager loads over an AbstractConcreteBase hierarchy",
