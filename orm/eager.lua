@@ -610,6 +610,9 @@ local function add_joins(stmt, paths, width, ents)
         else
           target, on = a, on_between(r, parent_sel, tsel)
         end
+        -- a single-table subclass: its discriminator values in the ON
+        local crit = I.single_criterion and I.single_criterion(r.target)
+        if crit then on = sa.and_(on, adapt_on(crit, tsel)) end
         links[#links + 1] = {target = target, on = on, inner = inner,
                              parts = parts,
                              nested = outer_before and want and
@@ -785,7 +788,14 @@ local function subquery_load(s, conn, path, from, objs, plan)
       end
       fromc = fromc:join(sec, on1):join(t, on2)
     else
-      fromc = fromc:join(t, on_from(rk, lcols, t))
+      local on = on_from(rk, lcols, t)
+      -- a single-table subclass: its discriminator values in the ON
+      local crit = I.single_criterion and I.single_criterion(rk.target)
+      if crit then
+        on = sa.and_(on, k < from and adapt_on(crit, sel_of({{tt, t}})) or
+                         crit)
+      end
+      fromc = fromc:join(t, on)
     end
     if k < from then src, src_name = t, tname end
   end
@@ -923,6 +933,9 @@ local function selectin_form(r, batch, tail)
     end
     stmt = sa.select(table.unpack(cols)):where(keycol:in_(batch))
     if multi then stmt = stmt:select_from(tm.selectable) end
+    -- a single-table subclass: its discriminator values
+    local crit = I.single_criterion and I.single_criterion(tm)
+    if crit then stmt = stmt:where(crit) end
   end
   for k, idx in ipairs(tm.pk_index) do pkpos[k] = colpos[idx] end
   if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end

@@ -370,6 +370,7 @@ local function single_criterion(m)
   if not m.single or not m.poly_idx then return nil end
   return m.polymorphic_on:in_(identities(m))
 end
+I.single_criterion = single_criterion -- (eager loads: orm/eager.lua)
 
 ------------------------------------------------------------------------
 -- entities: what a select of a class of a hierarchy selects and how its

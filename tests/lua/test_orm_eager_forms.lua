@@ -736,6 +736,67 @@ for _, db in ipairs(T.databases()) do
     s:close()
     Base.metadata:drop_all(engine)
   end)
+
+  T.test(pfx .. "eager loads of a single-table subclass: its identities",
+         function()
+    local Base = orm.declarative_base()
+    local Firm = Base:class "Firm" {
+      __tablename__ = "ef_s_firms",
+      id = Column(Integer, {primary_key = true}),
+      bosses = relationship("Boss", {viewonly = true, order_by = "Boss.id"}),
+    }
+    local Staff = Base:class "Staff" {
+      __tablename__ = "ef_s_staff",
+      id = Column(Integer, {primary_key = true}),
+      name = Column(String(20)),
+      type = Column(String(20)),
+      firm_id = Column(Integer, ForeignKey("ef_s_firms.id")),
+      __mapper_args__ = {polymorphic_on = "type",
+                         polymorphic_identity = "staff"},
+    }
+    local Boss = Staff:class "Boss" {
+      golf = Column(String(20)),
+      __mapper_args__ = {polymorphic_identity = "boss"},
+    }
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    local s <close> = orm.Session(engine)
+    s:add_all({Firm{id = 1}, Boss{id = 1, name = "b", firm_id = 1},
+               Staff{id = 2, name = "s", firm_id = 1}})
+    s:commit()
+    s:close()
+    local expect = {
+      joinedload = "SELECT ef_s_firms.id, ef_s_staff_1.id AS id_1, " ..
+        "ef_s_staff_1.name, ef_s_staff_1.type, ef_s_staff_1.firm_id, " ..
+        "ef_s_staff_1.golf FROM ef_s_firms LEFT OUTER JOIN ef_s_staff AS " ..
+        "ef_s_staff_1 ON ef_s_firms.id = ef_s_staff_1.firm_id AND " ..
+        "ef_s_staff_1.type IN (?) ORDER BY ef_s_staff_1.id",
+      selectinload = "SELECT ef_s_staff.firm_id AS ef_s_staff_firm_id, " ..
+        "ef_s_staff.id AS ef_s_staff_id, ef_s_staff.name AS " ..
+        "ef_s_staff_name, ef_s_staff.type AS ef_s_staff_type, " ..
+        "ef_s_staff.golf AS ef_s_staff_golf FROM ef_s_staff WHERE " ..
+        "ef_s_staff.firm_id IN (?) AND ef_s_staff.type IN (?) ORDER BY " ..
+        "ef_s_staff.id",
+      subqueryload = "SELECT ef_s_staff.id AS ef_s_staff_id, " ..
+        "ef_s_staff.name AS ef_s_staff_name, ef_s_staff.type AS " ..
+        "ef_s_staff_type, ef_s_staff.firm_id AS ef_s_staff_firm_id, " ..
+        "ef_s_staff.golf AS ef_s_staff_golf, anon_1.ef_s_firms_id AS " ..
+        "anon_1_ef_s_firms_id FROM (SELECT ef_s_firms.id AS ef_s_firms_id " ..
+        "FROM ef_s_firms) AS anon_1 JOIN ef_s_staff ON " ..
+        "anon_1.ef_s_firms_id = ef_s_staff.firm_id AND ef_s_staff.type IN " ..
+        "(?) ORDER BY ef_s_staff.id",
+    }
+    for _, opt in ipairs({"joinedload", "selectinload", "subqueryload"}) do
+      clear()
+      local f = s:scalars(select(Firm):options(orm[opt](Firm.bosses)))
+        :unique():one()
+      T.eq(log[#log], expect[opt], opt)
+      T.eq(ids(f.bosses), {1}, opt)
+      T.eq(f.bosses[1].__class__.__name__, "Boss")
+      s:close()
+    end
+    Base.metadata:drop_all(engine)
+  end)
 end
 
 T.done()
