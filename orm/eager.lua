@@ -729,6 +729,14 @@ local function on_from(r, lcols, t)
   return on
 end
 
+-- the parent's key columns of r (local_keycols) -> the columns standing
+-- for them (lcols), for adapting r's condition
+local function keys_map(r, lcols)
+  local map = {}
+  for i, col in ipairs(local_keycols(r)) do map[C.node_ptr(col)] = lcols[i] end
+  return map
+end
+
 -- The related rows of step `from` of path for objs (the objects step
 -- from-1 loaded) in one statement: the original statement reduced to
 -- the first parent's key columns as a subquery (DISTINCT when the first
@@ -786,9 +794,32 @@ local function subquery_load(s, conn, path, from, objs, plan)
         local cond = t.c[p[3].key]:eq(sec.c[p[1].key])
         on2 = on2 and sa.and_(on2, cond) or cond
       end
+      if rk.extra then
+        -- the conditions as given, on the subquery's keys and the aliases
+        local map = keys_map(rk, lcols)
+        local ssel, tsel = sel_of({{rk.secondary, sec}}), sel_of({{tt, t}})
+        for _, x in ipairs({ssel, tsel}) do
+          for _, q in ipairs(x.list) do
+            for _, col in ipairs(q[1].columns) do
+              map[C.node_ptr(col)] = q[2].c[col.key]
+            end
+          end
+        end
+        if rk.primaryjoin then on1 = C.adapt(rk.primaryjoin, map) end
+        if rk.secondaryjoin then on2 = C.adapt(rk.secondaryjoin, map) end
+      end
       fromc = fromc:join(sec, on1):join(t, on2)
     else
       local on = on_from(rk, lcols, t)
+      if rk.extra then
+        local map = keys_map(rk, lcols)
+        if t ~= tt then
+          for _, col in ipairs(tt.columns) do
+            map[C.node_ptr(col)] = t.c[col.key]
+          end
+        end
+        on = C.adapt(rk.primaryjoin, map)
+      end
       -- a single-table subclass: its discriminator values in the ON
       local crit = I.single_criterion and I.single_criterion(rk.target)
       if crit then
@@ -859,8 +890,8 @@ end
 local function subquery_path(path, from)
   for k = 1, from do
     local st = path[k]
-    if (k < from and st.strategy ~= "subquery") or st.rel.extra or
-       I.is_dynamic(st.rel) then
+    if (k < from and st.strategy ~= "subquery") or
+       (st.rel.extra and st.rel.self_ref) or I.is_dynamic(st.rel) then
       return false
     end
   end
@@ -881,6 +912,14 @@ local function selectin_form(r, batch, tail)
   local multi = #tables_of(tm) > 1
   -- (a many-to-many to a class of joined inheritance: the general form)
   if multi and r.secondary then return nil end
+  -- a condition beyond column equalities: one-to-many and many-to-many
+  -- join from an alias of the parent (SQLAlchemy's form), with the
+  -- condition as given
+  local extra = r.extra
+  if extra and (multi or r.self_ref or r.direction == "manytoone" or
+                #r.local_idx ~= 1) then
+    return nil
+  end
   local cols, colpos, pkpos = {}, {}, {}
   local keypos, stmt = 1, nil
   local function label(sel_name, col)
@@ -906,8 +945,27 @@ local function selectin_form(r, batch, tail)
       local cond = tt.c[q[3].key]:eq(sec.c[q[1].key])
       on2 = on2 and sa.and_(on2, cond) or cond
     end
+    if extra then
+      local ssel = sel_of({{r.secondary, sec}})
+      if r.primaryjoin then
+        on1 = adapt_on(r.primaryjoin, sel_of({{pt, pa}}), ssel)
+      end
+      if r.secondaryjoin then on2 = adapt_on(r.secondaryjoin, ssel) end
+    end
     stmt = sa.select(table.unpack(cols))
       :select_from(pa:join(sec, on1):join(tt, on2))
+      :where(pkey:in_(batch))
+  elseif extra then
+    local pt = r.parent.local_table
+    local pa = pt:alias(pt.name .. "_1")
+    local pkey = pa.c[r.local_cols[1].key]
+    cols[1] = label(pa.name or (pt.name .. "_1"), pkey)
+    for i, col in ipairs(tm.columns) do
+      cols[i + 1] = label(tt.name, col)
+      colpos[i] = i + 1
+    end
+    stmt = sa.select(table.unpack(cols))
+      :select_from(pa:join(tt, adapt_on(r.primaryjoin, sel_of({{pt, pa}}))))
       :where(pkey:in_(batch))
   else
     local keycol = r.remote_cols[1]

@@ -73,7 +73,25 @@ local function lazy_compiled(r, conn)
   local stmt = r.target.inherits and sa.select(r.target.class) or
     sa.select(table.unpack(I.load_columns(r.target)))
   local n
-  if r.secondary then
+  if r.extra and not r.self_ref then
+    -- the condition as given, the parent's columns made parameters (as
+    -- SQLAlchemy's lazy clause): the parent's table is not selected
+    local map, pairs_ = {}, r.secondary and r.sec_local or r.local_cols
+    for k, p in ipairs(pairs_) do
+      map[C.node_ptr(r.secondary and p[3] or p)] = sa.bindparam("lz" .. k)
+    end
+    if r.primaryjoin then stmt = stmt:where(C.adapt(r.primaryjoin, map)) end
+    if r.secondaryjoin then stmt = stmt:where(r.secondaryjoin) end
+    for k, p in ipairs(r.secondary and not r.primaryjoin and r.sec_local or
+                       {}) do
+      stmt = stmt:where(sa.bindparam("lz" .. k):eq(p[1]))
+    end
+    for _, p in ipairs(r.secondary and not r.secondaryjoin and r.sec_remote or
+                       {}) do
+      stmt = stmt:where(p[3]:eq(p[1]))
+    end
+    n = #pairs_
+  elseif r.secondary then
     for k, p in ipairs(r.sec_local) do
       stmt = stmt:where(sa.bindparam("lz" .. k):eq(p[1]))
     end
@@ -85,8 +103,8 @@ local function lazy_compiled(r, conn)
       stmt = stmt:where(r.pk_lookup and col:eq(b) or b:eq(col))
     end
     n = #r.remote_cols
+    stmt = extra_criteria(r, stmt)
   end
-  stmt = extra_criteria(r, stmt)
   if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
   local marks, back = {}, {}
   for k = 1, n do
@@ -271,8 +289,7 @@ local function selectin_load(s, conn, r, objs, tail)
                              {})
     local stmt
     -- SQLAlchemy's statement where the join is plain (orm/eager.lua)
-    local form = not r.extra and not tm.layout and
-      I.selectin_form(r, batch, tail)
+    local form = not tm.layout and I.selectin_form(r, batch, tail)
     if form then
       stmt = form.stmt
     elseif r.secondary then

@@ -176,6 +176,63 @@ for _, db in ipairs(T.databases()) do
     T.eq(#log, 1)
   end)
 
+  T.test(pfx .. "custom conditions: lazy, selectin and subquery loads",
+         function()
+    local s <close> = orm.Session(engine)
+    local u = s:get(User, 1)
+    clear()
+    T.eq(ids(u.good_addresses), {1})
+    T.eq(ids(u.kws), {2})
+    T.eq(log, {
+      "SELECT ef_addresses.id AS ef_addresses_id, ef_addresses.email AS " ..
+      "ef_addresses_email, ef_addresses.user_id AS ef_addresses_user_id " ..
+      "FROM ef_addresses WHERE ? = ef_addresses.user_id AND " ..
+      "ef_addresses.email != ? ORDER BY ef_addresses.id",
+      "SELECT ef_kws.id AS ef_kws_id, ef_kws.name AS ef_kws_name FROM " ..
+      "ef_kws, ef_kw_assoc WHERE ? = ef_kw_assoc.u_id AND ef_kws.id = " ..
+      "ef_kw_assoc.k_id AND ef_kws.name != ? ORDER BY ef_kws.id"})
+    s:close()
+    clear()
+    local us = s:scalars(select(User):options(
+      orm.selectinload(User.good_addresses), orm.selectinload(User.kws))
+      :order_by(User.id)):all()
+    T.eq(log[2], "SELECT ef_users_1.id AS ef_users_1_id, ef_addresses.id " ..
+      "AS ef_addresses_id, ef_addresses.email AS ef_addresses_email, " ..
+      "ef_addresses.user_id AS ef_addresses_user_id FROM ef_users AS " ..
+      "ef_users_1 JOIN ef_addresses ON ef_users_1.id = " ..
+      "ef_addresses.user_id AND ef_addresses.email != ? WHERE " ..
+      "ef_users_1.id IN (?, ?) ORDER BY ef_addresses.id")
+    T.eq(log[3], "SELECT ef_users_1.id AS ef_users_1_id, ef_kws.id AS " ..
+      "ef_kws_id, ef_kws.name AS ef_kws_name FROM ef_users AS ef_users_1 " ..
+      "JOIN ef_kw_assoc AS ef_kw_assoc_1 ON ef_users_1.id = " ..
+      "ef_kw_assoc_1.u_id JOIN ef_kws ON ef_kws.id = ef_kw_assoc_1.k_id " ..
+      "AND ef_kws.name != ? WHERE ef_users_1.id IN (?, ?) ORDER BY " ..
+      "ef_kws.id")
+    T.eq(ids_of(us, "good_addresses"), {{1, {1}}, {2, {3}}})
+    T.eq(ids_of(us, "kws"), {{1, {2}}, {2, {}}})
+    T.eq(#log, 3)
+    s:close()
+    clear()
+    us = s:scalars(select(User):options(
+      orm.subqueryload(User.good_addresses), orm.subqueryload(User.kws))
+      :order_by(User.id)):all()
+    T.eq(log[2], "SELECT ef_addresses.id AS ef_addresses_id, " ..
+      "ef_addresses.email AS ef_addresses_email, ef_addresses.user_id AS " ..
+      "ef_addresses_user_id, anon_1.ef_users_id AS anon_1_ef_users_id " ..
+      "FROM (SELECT ef_users.id AS ef_users_id FROM ef_users) AS anon_1 " ..
+      "JOIN ef_addresses ON anon_1.ef_users_id = ef_addresses.user_id AND " ..
+      "ef_addresses.email != ? ORDER BY ef_addresses.id")
+    T.eq(log[3], "SELECT ef_kws.id AS ef_kws_id, ef_kws.name AS " ..
+      "ef_kws_name, anon_1.ef_users_id AS anon_1_ef_users_id FROM (SELECT " ..
+      "ef_users.id AS ef_users_id FROM ef_users) AS anon_1 JOIN " ..
+      "ef_kw_assoc AS ef_kw_assoc_1 ON anon_1.ef_users_id = " ..
+      "ef_kw_assoc_1.u_id JOIN ef_kws ON ef_kws.id = ef_kw_assoc_1.k_id " ..
+      "AND ef_kws.name != ? ORDER BY ef_kws.id")
+    T.eq(ids_of(us, "good_addresses"), {{1, {1}}, {2, {3}}})
+    T.eq(ids_of(us, "kws"), {{1, {2}}, {2, {}}})
+    T.eq(#log, 3)
+  end)
+
   T.test(pfx .. "joined eager loads in the order of the properties",
          function()
     local s <close> = orm.Session(engine)
