@@ -396,20 +396,22 @@ local function emit_links(stmt, links)
   return stmt
 end
 
--- does relationship a come before b among mapper m's properties (as
--- SQLAlchemy orders them: a class's own in the order declared, then
--- those it inherits, the nearest parent's first)?  `tie` when the same
+-- where relationship r stands among mapper m's properties, as SQLAlchemy
+-- orders them: a class's own in the order declared, then those it
+-- inherits, the nearest parent's first (depth, then declaration order)
+local function prop_rank(m, r)
+  if type(r) ~= "table" then return math.huge, math.huge end
+  local d, x = 0, m
+  while x and x ~= r.parent do d, x = d + 1, x.inherits end
+  return d, r.seq or 0
+end
+
+-- does a come before b?  `tie` when they rank the same
 local function before(m, a, b, tie)
-  if a == b then return tie end
-  local function depth(r)
-    local d, x = 0, m
-    while x and x ~= r.parent do d, x = d + 1, x.inherits end
-    return d
-  end
-  local da, db = depth(a), depth(b)
+  local da, qa = prop_rank(m, a)
+  local db, qb = prop_rank(m, b)
   if da ~= db then return da < db end
-  local sa_, sb = a.seq or 0, b.seq or 0
-  if sa_ ~= sb then return sa_ < sb end
+  if qa ~= qb then return qa < qb end
   return tie
 end
 
@@ -538,11 +540,14 @@ local function add_joins(stmt, paths, width, ents)
   -- the order of the options (a stable sort: insertion)
   do
     local order = {}
-    for i, path in ipairs(paths) do order[i] = {path, i} end
+    for i, path in ipairs(paths) do
+      local d, q = prop_rank(rm, path[1].rel)
+      order[i] = {path, d, q, i}
+    end
     table.sort(order, function(x, y)
-      local rx, ry = x[1][1].rel, y[1][1].rel
-      if rx == "*" or ry == "*" or rx == ry then return x[2] < y[2] end
-      return before(rm, rx, ry, x[2] < y[2])
+      if x[2] ~= y[2] then return x[2] < y[2] end
+      if x[3] ~= y[3] then return x[3] < y[3] end
+      return x[4] < y[4]
     end)
     for i, o in ipairs(order) do paths[i] = o[1] end
   end
