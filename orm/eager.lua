@@ -725,7 +725,8 @@ end
 local function on_from(r, lcols, t)
   local on
   for k, lc in ipairs(lcols) do
-    local rc = t.c[r.remote_cols[k].key]
+    local rc = r.remote_cols[k]
+    if t then rc = t.c[rc.key] end
     local cond
     if r.direction == "manytoone" then cond = rc:eq(lc)
     else cond = lc:eq(rc) end
@@ -815,7 +816,7 @@ local function subquery_load(s, conn, path, from, objs, plan)
       end
       fromc = fromc:join(sec, on1):join(t, on2)
     else
-      local on = on_from(rk, lcols, t)
+      local on = on_from(rk, lcols, k < from and t or nil)
       if rk.extra then
         local map = keys_map(rk, lcols)
         if t ~= tt then
@@ -831,15 +832,23 @@ local function subquery_load(s, conn, path, from, objs, plan)
         on = sa.and_(on, k < from and adapt_on(crit, sel_of({{tt, t}})) or
                          crit)
       end
-      fromc = fromc:join(t, on)
+      -- (a class of joined inheritance: the join of its tables)
+      fromc = fromc:join(k == from and #tables_of(rk.target) > 1 and
+                         rk.target.selectable or t, on)
     end
     if k < from then src, src_name = t, tname end
   end
   -- the target's columns, then the parent key columns
-  local tt = r.target.local_table
+  -- (each labelled by its own table: several for joined inheritance)
+  local tm = r.target
+  local tcols, rel, nt = tm.columns, tm.colpos, tm.nattrs
+  if #tables_of(tm) > 1 then
+    tcols, rel = target_cols(tm, sel_of({}))
+    nt = #tcols
+  end
   local cols = {}
-  for i, col in ipairs(r.target.columns) do
-    cols[i] = col:label(tt.name .. "_" .. col.name)
+  for i, col in ipairs(tcols) do
+    cols[i] = col:label(col.table.name .. "_" .. col.name)
   end
   local keycols = local_keycols(r)
   for k, col in ipairs(keycols) do
@@ -850,10 +859,16 @@ local function subquery_load(s, conn, path, from, objs, plan)
   local stmt = sa.select(table.unpack(cols)):select_from(fromc)
   if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
   local rows = run(s, conn, stmt, plan.params):all()
-  local tm = r.target
   local loaded = {}
-  C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, tm.colpos, tm.pk_index,
-         idmap_for(s, tm), s.id, false, loaded, 0)
+  if tm.polymorphic_map then
+    -- each row's class by its discriminator (see inheritance.lua)
+    I.load_joined_polymorphic(s, tm, rows, rel, loaded)
+  else
+    local pkpos = {}
+    for k, idx in ipairs(tm.pk_index) do pkpos[k] = rel[idx] end
+    C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, rel, pkpos,
+           idmap_for(s, tm), s.id, false, loaded, 0)
+  end
   -- the parents by key, each given its rows in order
   local nk = #keycols
   local function keyof(vals)
@@ -865,7 +880,7 @@ local function subquery_load(s, conn, path, from, objs, plan)
   local lists = {}
   for j, row in ipairs(rows) do
     local vals = {}
-    for k = 1, nk do vals[k] = row[tm.nattrs + k] end
+    for k = 1, nk do vals[k] = row[nt + k] end
     local key = keyof(vals)
     local l = lists[key]
     if not l then l = {}; lists[key] = l end
@@ -896,7 +911,9 @@ local function subquery_path(path, from)
   for k = 1, from do
     local st = path[k]
     if (k < from and st.strategy ~= "subquery") or
-       (st.rel.extra and st.rel.self_ref) or I.is_dynamic(st.rel) then
+       (st.rel.extra and st.rel.self_ref) or I.is_dynamic(st.rel) or
+       -- (joined inheritance: as the last step, and not many-to-many)
+       (#tables_of(st.rel.target) > 1 and (k < from or st.rel.secondary)) then
       return false
     end
   end

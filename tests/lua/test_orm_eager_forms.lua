@@ -690,6 +690,33 @@ for _, db in ipairs(T.databases()) do
     T.eq(engs(es), {{1, "py", {1}}, {3, "c", {}}})
     T.eq(#log, 2)
     s:close()
+    -- subqueryload: each row its class; a subclass's tables joined
+    clear()
+    c = s:scalars(select(Company):options(orm.subqueryload(Company.employees),
+      orm.subqueryload(Company.engineers))):one()
+    T.eq(kinds(c.employees), {"Engineer1", "Manager2", "Engineer3"})
+    T.eq(log[3], "SELECT ef_engineers.id AS ef_engineers_id, " ..
+      "ef_employees.id AS ef_employees_id, ef_employees.name AS " ..
+      "ef_employees_name, ef_employees.type AS ef_employees_type, " ..
+      "ef_employees.company_id AS ef_employees_company_id, " ..
+      "ef_engineers.lang AS ef_engineers_lang, anon_1.ef_companies_id AS " ..
+      "anon_1_ef_companies_id FROM (SELECT ef_companies.id AS " ..
+      "ef_companies_id FROM ef_companies) AS anon_1 JOIN (ef_employees " ..
+      "JOIN ef_engineers ON ef_employees.id = ef_engineers.id) ON " ..
+      "anon_1.ef_companies_id = ef_employees.company_id ORDER BY " ..
+      "ef_engineers.id")
+    T.eq(#log, 3)
+    T.eq(engs(c.engineers), {{1, "py", {1}}, {3, "c", {}}})
+    s:close()
+    -- of_type() in a loader option: the whole collection, each row its
+    -- class
+    for _, opt in ipairs({"selectinload", "joinedload", "subqueryload"}) do
+      c = s:scalars(select(Company):options(
+        orm[opt](Company.employees:of_type(Engineer)))):unique():one()
+      T.eq(kinds(c.employees), {"Engineer1", "Manager2", "Engineer3"}, opt)
+      T.eq(c.employees[3].lang, "c")
+      s:close()
+    end
     -- aliased() of a joined subclass: a subquery of its tables' join
     local ea = orm.aliased(Engineer)
     local sub = "(SELECT ef_employees.id AS ef_employees_id, " ..
