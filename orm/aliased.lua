@@ -22,11 +22,19 @@ AliasedRel.__index = AliasedRel
 
 local function entry_of(ac) return rawget(ac, "__entry") end
 
+-- column col of the mapper's tables in the alias: a class of joined
+-- inheritance is aliased as a subquery of its tables' join whose columns
+-- are labelled <table>_<column>, as SQLAlchemy makes it
+local function alias_col(e, col)
+  if e.labelled then return e.alias.c[col.table.name .. "_" .. col.name] end
+  return e.alias.c[col.key]
+end
+
 AliasedClass.__index = function(ac, k)
   local e = entry_of(ac)
   local m = e.mapper
   local col = m.attrs[k]
-  if col ~= nil then return e.alias.c[col.key] end
+  if col ~= nil then return alias_col(e, col) end
   if k == "c" then return e.alias.c end
   if k == "__mapper_of_alias__" then return m end
   configure()
@@ -55,11 +63,52 @@ function orm.aliased(cls, opts)
     end
     name, alias = opts.name, opts.alias
   end
+  if alias ~= nil and not m.tables then
+    -- aliased(User, subquery): the rows are read by position, so the
+    -- selectable must give the class's columns in mapping order
+    local cols = alias.c
+    local ok = #cols == #m.columns
+    for i, col in ipairs(m.columns) do
+      if not ok or cols[i].name ~= col.name then ok = false; break end
+    end
+    if not ok then
+      raise("ArgumentError", "aliased(): the selectable must give the " ..
+            "columns of " .. m.class.__name__ .. " in mapping order " ..
+            "(select(" .. m.class.__name__ .. "):subquery())")
+    end
+  end
+  local labelled = false
+  if alias == nil and m.tables and #m.tables > 1 and not m.single and
+     not m.concrete then
+    -- joined inheritance: the join of the tables as a subquery, each
+    -- table's columns in order, labelled <table>_<column>
+    local cols = {}
+    for _, t in ipairs(m.tables) do
+      for _, col in ipairs(t.columns) do
+        cols[#cols + 1] = col:label(t.name .. "_" .. col.name)
+      end
+    end
+    alias = sa.select(table.unpack(cols)):select_from(m.selectable)
+      :subquery(name)
+    labelled = true
+  end
   alias = alias or m.local_table:alias(name)
-  local e = {mapper = m, alias = alias, name = name or m.class.__name__}
+  local e = {mapper = m, alias = alias, name = name or m.class.__name__,
+             labelled = labelled}
   registry[C.node_ptr(alias)] = e
-  return setmetatable({__entry = e, __clause_element__ = alias},
-                      AliasedClass)
+  -- (selects of it are made by orm/inheritance.lua, which loads each
+  -- row as its class)
+  return setmetatable({__entry = e, __clause_element__ = alias,
+                       __inheritance__ = labelled or nil}, AliasedClass)
+end
+
+-- column col in sel: through the labels of an aliased class's subquery
+local col_of = I.col_of
+function I.col_of(sel, col)
+  if getmetatable(sel) == AliasedClass then
+    return alias_col(entry_of(sel), col)
+  end
+  return col_of(sel, col)
 end
 
 -- the aliased() entity a select item (an alias) stands for, if any
@@ -80,12 +129,12 @@ end
 
 -- joins along a relationship of an aliased class: join(node_alias.parent)
 -- and join(target, node_alias.parent)
-local function on_from(r, from, target)
+local function on_from(r, fe, target)
   local on
   for k, lc in ipairs(r.local_cols) do
-    local a = from.c[lc.key]
+    local a = alias_col(fe, lc)
     local rc = r.remote_cols[k]
-    local b = target and target.c[rc.key] or rc
+    local b = target and I.col_of(target, rc) or rc
     local cond = r.direction == "manytoone" and b:eq(a) or a:eq(b)
     on = on and sa.and_(on, cond) or cond
   end
@@ -106,7 +155,8 @@ if Rel.of_type == nil then
       raise("ArgumentError", "of_type(): expected an aliased() class")
     end
     configure()
-    if entry_of(ac).mapper ~= self.target then
+    local am = entry_of(ac).mapper
+    if am ~= self.target and not I.isa(am, self.target) then
       raise("ArgumentError", "of_type(): " .. tostring(ac) .. " is not " ..
             "an alias of the target of " .. tostring(self))
     end
@@ -125,24 +175,25 @@ local function aliased_join(f)
     elseif getmetatable(on) == AliasedRel then ar, t = on, target end
     if not ar then return f(stmt, target, on, ...) end
     configure()
-    local r, from = ar.rel, entry_of(ar.from).alias
+    local r, fe = ar.rel, entry_of(ar.from)
     local rest = ar == target and {on, ...} or {...}
     local tsel = t and (rawget(t, "__clause_element__") or t) or
                  r.target.local_table
+    if getmetatable(t) == AliasedClass then tsel = t end
     if r.secondary then
       local on1, on2
       for _, p in ipairs(r.sec_local) do
-        local cond = from.c[p[3].key]:eq(p[1])
+        local cond = alias_col(fe, p[3]):eq(p[1])
         on1 = on1 and sa.and_(on1, cond) or cond
       end
       for _, p in ipairs(r.sec_remote) do
-        local cond = tsel.c[p[3].key]:eq(p[1])
+        local cond = I.col_of(tsel, p[3]):eq(p[1])
         on2 = on2 and sa.and_(on2, cond) or cond
       end
       local out = f(stmt, r.secondary, on1, table.unpack(rest))
       return f(out, t or r.target.local_table, on2, table.unpack(rest))
     end
-    return f(stmt, t or r.target.local_table, on_from(r, from, tsel),
+    return f(stmt, t or r.target.local_table, on_from(r, fe, tsel),
              table.unpack(rest))
   end
 end
@@ -153,20 +204,20 @@ node_methods.outerjoin = aliased_join(node_methods.outerjoin)
 -- correlated to the alias
 function AliasedRel:any(cond)
   configure()
-  local r, from = self.rel, entry_of(self.from).alias
+  local r, fe = self.rel, entry_of(self.from)
   -- the target's own table: the outer query has the alias
   local target = r.target.local_table
   local sub = sa.select(sa.literal_column("1"))
   if r.secondary then
     sub = sub:select_from(r.secondary):select_from(target)
     for _, p in ipairs(r.sec_local) do
-      sub = sub:where(from.c[p[3].key]:eq(p[1]))
+      sub = sub:where(alias_col(fe, p[3]):eq(p[1]))
     end
     for _, p in ipairs(r.sec_remote) do
       sub = sub:where(target.c[p[3].key]:eq(p[1]))
     end
   else
-    sub = sub:select_from(target):where(on_from(r, from, target))
+    sub = sub:select_from(target):where(on_from(r, fe, target))
   end
   if cond ~= nil then sub = sub:where(cond) end
   return sa.exists(sub)

@@ -93,7 +93,9 @@ local function new_coll(owner, r, items)
   items = items or {}
   items[OWNER], items[REL] = owner, r
   local cc = r.collection -- attribute_keyed_dict, ordering_list
-  return setmetatable(items, cc and cc.mt or r.set and SetMT or CollMT)
+  setmetatable(items, cc and cc.mt or r.set and SetMT or CollMT)
+  if cc and cc.init then cc.init(cc, items) end -- a keyed dict's view
+  return items
 end
 
 -- attribute events of a relationship: listen(User.addresses, "append", fn)
@@ -251,7 +253,9 @@ local function set_collection(obj, r, list)
   -- a copy: the list may be a collection the moves below change
   list = table.move(list or {}, 1, #(list or {}), 1, {})
   local old = C.extra(obj, r.key)
-  if old == nil and C.lifecycle(obj) == "persistent" then old = obj[r.key] end
+  if old == nil and C.lifecycle(obj) == "persistent" then
+    old = I.coll_members(obj[r.key])
+  end
   local keep, had = {}, {}
   for k, x in ipairs(list) do
     x = I.validate_member(obj, r, x) -- each member, as SQLAlchemy's

@@ -40,11 +40,18 @@ local function step_opts(step, fname, opts)
   if type(opts) ~= "table" then
     raise("ArgumentError", fname .. "(): options must be a table")
   end
-  if fname == "joinedload" and opts.innerjoin then step.innerjoin = true end
+  if fname == "joinedload" and opts.innerjoin then
+    -- true, or "unnested": a plain JOIN even after an outer join
+    step.innerjoin = opts.innerjoin == "unnested" and "unnested" or true
+  end
   if fname == "raiseload" and opts.sql_only then
     step.strategy = "raise_on_sql"
   end
   if fname == "contains_eager" and opts.alias ~= nil then
+    if getmetatable(opts.alias) == I.AliasedClass then
+      -- contains_eager(attr, {alias = aliased(Address)}): its alias
+      opts = {alias = I.alias_entry(opts.alias).alias}
+    end
     if not C.node_kind(opts.alias) then
       raise("ArgumentError", "contains_eager(): alias must be an alias " ..
             "of the target's table")
@@ -161,7 +168,9 @@ end
 -- entity's table (where joins start)
 I.load_plan = function(stmt, m)
   local plan = plan_of(stmt, m)
-  if plan then plan.stmt, plan.root_table = stmt, m.local_table end
+  if plan then
+    plan.stmt, plan.root_table, plan.root_mapper = stmt, m.local_table, m
+  end
   return plan
 end
 
@@ -170,10 +179,75 @@ end
 -- the ON clause of r between the parent's selectable p and the target's
 -- t (the columns the relationship's condition names, taken from them);
 -- the referenced column first, as the foreign key declares it
+-- Where the columns of a step's tables come from: a "sel" maps tables
+-- (by address) to the selectable standing for them (an alias, or the
+-- subquery of a limited statement); a table it does not list is the
+-- statement's own.  A class of joined inheritance spans several tables:
+-- each has its alias.
+local function sel_of(pairs_, main)
+  local s_ = {map = {}, list = {}, main = main}
+  for _, p in ipairs(pairs_) do
+    if C.node_ptr(p[1]) ~= C.node_ptr(p[2]) then
+      s_.map[C.node_ptr(p[1])] = p[2]
+      s_.list[#s_.list + 1] = p
+    end
+  end
+  return s_
+end
+
+local function col_in(sel, col)
+  local x = col.table and sel.map[C.node_ptr(col.table)]
+  if x then return x.c[col.key] end
+  return col
+end
+
+-- cond with the columns of each table the sels list taken from the
+-- selectable standing for it (the alias the eager join gives it)
+local function adapt_on(cond, ...)
+  local map = {}
+  for i = 1, select("#", ...) do
+    for _, p in ipairs((select(i, ...)).list) do
+      local t, x = p[1], p[2]
+      for _, col in ipairs(t.columns) do
+        map[C.node_ptr(col)] = x.c[col.key]
+      end
+    end
+  end
+  return C.adapt(cond, map)
+end
+
+-- the tables of mapper m's rows: its own, or those of joined inheritance
+local function tables_of(m)
+  if m.tables and #m.tables > 1 and not m.single and not m.concrete then
+    return m.tables
+  end
+  return {m.local_table}
+end
+
+-- the ON joining table q of joined-inheritance mapper m to the tables
+-- before it, on the aliases of sel: the inherit_condition, else the
+-- foreign keys (the parent's column first, as SQLAlchemy writes it)
+local function inherit_on(m, q, sel)
+  local given = m.inherit_on and m.inherit_on[q]
+  if given then return adapt_on(given, sel) end
+  local t, on = m.tables[q], nil
+  for _, fk in ipairs(t.foreign_keys) do
+    local tname, cname = string.match(fk.target_fullname, "^(.*)%.([^.]+)$")
+    for k = 1, q - 1 do
+      local pt = m.tables[k]
+      if tname == pt.name or tname == pt.fullname then
+        local cond = col_in(sel, pt.c[cname]):eq(col_in(sel, fk.parent))
+        on = on and sa.and_(on, cond) or cond
+      end
+    end
+  end
+  return on
+end
+
 local function on_between(r, p, t)
   local on
   for k, lc in ipairs(r.local_cols) do
-    local a, b = p.c[lc.key], t.c[r.remote_cols[k].key]
+    local a, b = col_in(p, lc), col_in(t, r.remote_cols[k])
     local cond
     if r.direction == "manytoone" then cond = b:eq(a) else cond = a:eq(b) end
     on = on and sa.and_(on, cond) or cond
@@ -193,13 +267,49 @@ local function joinable(r)
   return not r.extra and not I.is_dynamic(r)
 end
 
+-- joinable in the statement itself: a custom condition too (taken onto
+-- the aliases), except a self-referential one with more than column
+-- equalities, whose sides the columns alone do not tell apart
+local function joinable_here(r)
+  if I.is_dynamic(r) then return false end
+  return not r.extra or r.secondary ~= nil or not r.self_ref
+end
+
+
 -- the order_by of r on alias a
-local function order_on(r, a)
+local function order_on(r, sel)
   local ob = {}
   for i, col in ipairs(r.order_by) do
-    ob[i] = C.node_kind(col) == "column" and a.c[col.key] or col
+    ob[i] = C.node_kind(col) == "column" and col_in(sel, col) or col
   end
   return ob
+end
+
+-- the columns of mapper tm's rows from sel, and the position of each
+-- attribute among them: the columns in order, or for a class of joined
+-- inheritance each attribute's columns (its own table's first), as
+-- select(Engineer) lists them
+local function target_cols(tm, sel)
+  local cols, colpos = {}, {}
+  if #tables_of(tm) == 1 then
+    for a, col in ipairs(tm.columns) do
+      cols[a] = col_in(sel, col)
+      colpos[a] = a
+    end
+    return cols, colpos
+  end
+  local at = {}
+  for i = 1, tm.nattrs do
+    for q, col in ipairs(tm.attr_cols[i]) do
+      local pc = C.node_ptr(col)
+      if not at[pc] then
+        cols[#cols + 1] = col_in(sel, col)
+        at[pc] = #cols
+      end
+      if q == 1 then colpos[i] = at[pc] end
+    end
+  end
+  return cols, colpos
 end
 
 -- the columns of the joins of one path: the deepest step's first, as
@@ -208,14 +318,14 @@ local function add_cols(stmt, pending, width)
   for i = #pending, 1, -1 do
     local j, sel = pending[i].join, pending[i].sel
     local tm = j.rel.target
-    local cols = {}
-    for a, col in ipairs(tm.columns) do cols[a] = sel.c[col.key] end
+    local cols, rel = target_cols(tm, sel)
     stmt = stmt:add_columns(table.unpack(cols))
+    j.cols, j.sel = cols, sel.main
     j.colpos, j.pkpos = {}, {}
-    for a = 1, tm.nattrs do j.colpos[a] = width + a end
-    for a, idx in ipairs(tm.pk_index) do j.pkpos[a] = width + idx end
+    for a = 1, tm.nattrs do j.colpos[a] = width + rel[a] end
+    for a, idx in ipairs(tm.pk_index) do j.pkpos[a] = width + rel[idx] end
     j.pk1 = j.pkpos[1]
-    width = width + tm.nattrs
+    width = width + #cols
   end
   return stmt, width
 end
@@ -234,7 +344,8 @@ local function wrap_limited(stmt, paths, width)
   local collection = false
   for _, path in ipairs(paths) do
     local st = path[1]
-    if st.strategy == "joined" and st.rel.uselist and joinable(st.rel) then
+    if st.strategy == "joined" and st.rel.uselist and
+       joinable_here(st.rel) then
       collection = true
     end
   end
@@ -261,55 +372,260 @@ local function wrap_limited(stmt, paths, width)
   return outer, sub
 end
 
-local function add_joins(stmt, paths, width)
+-- the joins of one path: each link an inner or outer join onto the
+-- statement, but a run of nested links joins (inner) into the link
+-- before them, and that join goes on the statement as one
+local function emit_links(stmt, links)
+  local i = 1
+  while links[i] do
+    local l = links[i]
+    local target = l.target
+    local j = i + 1
+    while links[j] and links[j].nested do
+      -- (a many-to-many's secondary and target flat in the parentheses)
+      for _, part in ipairs(links[j].parts or {{links[j].target,
+                                                links[j].on}}) do
+        target = target:join(part[1], part[2])
+      end
+      j = j + 1
+    end
+    if l.inner then stmt = stmt:join(target, l.on)
+    else stmt = stmt:outerjoin(target, l.on) end
+    i = j
+  end
+  return stmt
+end
+
+-- where relationship r stands among mapper m's properties, as SQLAlchemy
+-- orders them: a class's own in the order declared, then those it
+-- inherits, the nearest parent's first (depth, then declaration order)
+local function prop_rank(m, r)
+  if type(r) ~= "table" then return math.huge, math.huge end
+  local d, x = 0, m
+  while x and x ~= r.parent do d, x = d + 1, x.inherits end
+  return d, r.seq or 0
+end
+
+-- does a come before b?  `tie` when they rank the same
+local function before(m, a, b, tie)
+  local da, qa = prop_rank(m, a)
+  local db, qb = prop_rank(m, b)
+  if da ~= db then return da < db end
+  if qa ~= qb then return qa < qb end
+  return tie
+end
+
+-- The columns of contains_eager come first, before those of the entity
+-- the option is on, as SQLAlchemy 1.4 lists them (a relationship's
+-- columns are set up before the entity's own): for each relationship
+-- of the entity in mapping order, the columns of the paths below it,
+-- then its target's.  An entity of the statement that selects the same
+-- table as such a target is not selected twice: it reads those columns.
+-- The joined eager columns stay last.  Positions of the entities and of
+-- the joins follow.
+local function ce_first(stmt, ents, joins, items)
+  local any = false
+  for _, j in ipairs(joins) do if j.ce then any = true end end
+  if not any or #ents == 0 or not ents[1].mapper then return stmt end
+  for _, e in ipairs(ents) do if e.load then return stmt end end
+  local kids = {}
+  for ji, j in ipairs(joins) do
+    if j.ce then
+      local key = j.parent or 0
+      kids[key] = kids[key] or {}
+      table.insert(kids[key], ji)
+    end
+  end
+  -- n counts positions, nc items (a table is one item of many columns)
+  local newpos, cols, n, nc = {}, {}, 0, 0
+  local function emit(ji)
+    local j = joins[ji]
+    local list = kids[ji] or {}
+    table.sort(list, function(a, b)
+      return before(j.rel.target, joins[a].rel, joins[b].rel, a < b)
+    end)
+    for _, k in ipairs(list) do emit(k) end
+    for a, node in ipairs(j.cols) do
+      n, nc = n + 1, nc + 1
+      cols[nc] = node
+      newpos[j.colpos[a]] = n
+    end
+  end
+  local top = kids[0] or {}
+  local m1 = ents[1].mapper
+  table.sort(top, function(a, b)
+    return before(m1, joins[a].rel, joins[b].rel, a < b)
+  end)
+  for _, ji in ipairs(top) do emit(ji) end
+  -- the statement's own items; an entity of a contains_eager target's
+  -- table reads that target's columns
+  local dropped = {}
+  local pos = 1
+  for k, it in ipairs(items) do
+    local e
+    for _, x in ipairs(ents) do if x.pos == pos then e = x end end
+    local same
+    if e and e ~= ents[1] and e.mapper and not e.alias and not e.colpos and
+       it[1] then
+      for _, j in ipairs(joins) do
+        if j.ce and j.rel.target == e.mapper and
+           C.node_ptr(j.sel) == it[1] and
+           C.node_ptr(j.sel) == C.node_ptr(e.mapper.local_table) then
+          same = j
+          break
+        end
+      end
+    end
+    if same then
+      dropped[e] = same
+      for a = 1, it[2] do newpos[pos + a - 1] = newpos[same.colpos[a]] end
+    else
+      nc = nc + 1
+      cols[nc] = it[4]
+      for a = 1, it[2] do newpos[pos + a - 1] = n + a end
+      n = n + it[2]
+    end
+    pos = pos + it[2]
+  end
+  -- the joined eager columns after
+  for _, j in ipairs(joins) do
+    if not j.ce then
+      for a, node in ipairs(j.cols) do
+        n, nc = n + 1, nc + 1
+        cols[nc] = node
+        newpos[j.colpos[a]] = n
+      end
+    end
+  end
+  local function remap(list)
+    local out = {}
+    for i, p in ipairs(list) do out[i] = p > 0 and newpos[p] or p end
+    return out
+  end
+  for _, e in ipairs(ents) do
+    local m = e.mapper
+    if m then
+      local colpos, pkpos = e.colpos, e.pkpos
+      if not colpos and #ents == 1 then
+        colpos, pkpos = m.colpos, pkpos or m.pk_index
+      elseif not colpos then
+        colpos, pkpos = {}, {}
+        for a = 1, m.nattrs do colpos[a] = e.pos + a - 1 end
+        for a, idx in ipairs(m.pk_index) do pkpos[a] = e.pos + idx - 1 end
+      end
+      e.colpos, e.pkpos = remap(colpos), remap(pkpos)
+    end
+    e.pos = newpos[e.pos]
+  end
+  for _, j in ipairs(joins) do
+    j.colpos, j.pkpos = remap(j.colpos), remap(j.pkpos)
+    j.pk1 = j.pkpos[1]
+  end
+  local new = stmt:with_only_columns(table.unpack(cols, 1, nc))
+  stmt_opts[new] = stmt_opts[stmt]
+  return new
+end
+
+local function add_joins(stmt, paths, width, ents)
+  local items = ents and C.select_items(stmt)
   local joins = {}
   local names = {}
   local orders = {}
   local root = paths.root_table
   local outer, sub = wrap_limited(stmt, paths, width)
   if outer then stmt, root = outer, sub end
+  local rm = paths.root_mapper or paths[1][1].rel.parent
+  local root_sel = sel_of({{rm.local_table, root}}, root)
+  -- the eager loads in the order of the mapper's properties, whatever
+  -- the order of the options (a stable sort: insertion)
+  do
+    local order = {}
+    for i, path in ipairs(paths) do
+      local d, q = prop_rank(rm, path[1].rel)
+      order[i] = {path, d, q, i}
+    end
+    table.sort(order, function(x, y)
+      if x[2] ~= y[2] then return x[2] < y[2] end
+      if x[3] ~= y[3] then return x[3] < y[3] end
+      return x[4] < y[4]
+    end)
+    for i, o in ipairs(order) do paths[i] = o[1] end
+  end
   for pi, path in ipairs(paths) do
     local copy = table.move(path, 1, #path, 1, {})
-    local parent_sel, parent_join, inner = root, nil, true
+    local parent_sel, parent_join, inner = root_sel, nil, true
     local pending = {}
+    -- this path's joins, emitted at the end: an inner step after an outer
+    -- one is nested into it (LEFT OUTER JOIN (b JOIN c ON ..) ON ..), as
+    -- SQLAlchemy writes it, so that the inner join cannot drop the rows
+    -- the outer join keeps
+    local links = {}
     local k = 1
     while copy[k] do
       local step = copy[k]
       local r = step.rel
       if step.strategy == "contains_eager" then
-        local sel = step.alias or r.target.local_table
-        joins[#joins + 1] = {rel = r, parent = parent_join}
+        local tt = r.target.local_table
+        local sel = sel_of({{tt, step.alias or tt}}, step.alias or tt)
+        joins[#joins + 1] = {rel = r, parent = parent_join, ce = true}
         pending[#pending + 1] = {join = joins[#joins], sel = sel}
         parent_join, parent_sel = #joins, sel
         copy[k] = {rel = r, strategy = "joined", done = true}
-      elseif step.strategy == "joined" and joinable(r) and parent_sel then
+      elseif step.strategy == "joined" and joinable_here(r) and
+             parent_sel then
         local tt = r.target.local_table
-        local a = alias_of(names, tt)
-        inner = inner and step.innerjoin or
-                (step.innerjoin == nil and inner and r.options.innerjoin) or
-                false
-        local target, on
+        -- an alias of each of the target's tables, joined as its mapper
+        -- joins them
+        local tl, apairs = tables_of(r.target), {}
+        for q, t in ipairs(tl) do apairs[q] = {t, alias_of(names, t)} end
+        local tsel = sel_of(apairs, apairs[1][2])
+        local a = apairs[1][2]
+        for q = 2, #tl do
+          a = a:join(apairs[q][2], inherit_on(r.target, q, tsel))
+        end
+        local want = step.innerjoin
+        if want == nil then want = r.options.innerjoin end
+        local outer_before = not inner
+        inner = inner and want or false
+        local target, on, parts
         if r.secondary then
           local sa_ = alias_of(names, r.secondary)
           local on2
           for _, p in ipairs(r.sec_remote) do
-            local cond = a.c[p[3].key]:eq(sa_.c[p[1].key])
+            local cond = col_in(tsel, p[3]):eq(sa_.c[p[1].key])
             on2 = on2 and sa.and_(on2, cond) or cond
           end
+          local ssel = sel_of({{r.secondary, sa_}})
+          if r.secondaryjoin then
+            on2 = adapt_on(r.secondaryjoin, tsel, ssel)
+          end
           target = sa_:join(a, on2)
-          for _, p in ipairs(r.sec_local) do
-            local cond = parent_sel.c[p[3].key]:eq(sa_.c[p[1].key])
+          if r.primaryjoin then
+            on = adapt_on(r.primaryjoin, parent_sel, ssel)
+          end
+          for _, p in ipairs(r.primaryjoin and {} or r.sec_local) do
+            local cond = col_in(parent_sel, p[3]):eq(sa_.c[p[1].key])
             on = on and sa.and_(on, cond) or cond
           end
+          parts = {{sa_, on}, {a, on2}}
+        elseif r.primaryjoin and not r.self_ref then
+          -- the condition as given, on the aliases (SQLAlchemy's form)
+          target = a
+          on = adapt_on(r.primaryjoin, tsel, parent_sel)
         else
-          target, on = a, on_between(r, parent_sel, a)
+          target, on = a, on_between(r, parent_sel, tsel)
         end
-        if inner then stmt = stmt:join(target, on)
-        else stmt = stmt:outerjoin(target, on) end
-        if r.order_by then orders[#orders + 1] = order_on(r, a) end
+        -- a single-table subclass: its discriminator values in the ON
+        local crit = I.single_criterion and I.single_criterion(r.target)
+        if crit then on = sa.and_(on, adapt_on(crit, tsel)) end
+        links[#links + 1] = {target = target, on = on, inner = inner,
+                             parts = parts,
+                             nested = outer_before and want and
+                                      want ~= "unnested" and #links > 0}
+        if r.order_by then orders[#orders + 1] = order_on(r, tsel) end
         joins[#joins + 1] = {rel = r, parent = parent_join}
-        pending[#pending + 1] = {join = joins[#joins], sel = a}
-        parent_join, parent_sel = #joins, a
+        pending[#pending + 1] = {join = joins[#joins], sel = tsel}
+        parent_join, parent_sel = #joins, tsel
         copy[k] = {rel = r, strategy = "joined", done = true}
       else
         if step.strategy == "joined" then
@@ -320,15 +636,17 @@ local function add_joins(stmt, paths, width)
       end
       k = k + 1
     end
+    stmt = emit_links(stmt, links)
     stmt, width = add_cols(stmt, pending, width)
     for j = k + 1, #copy do
-      if copy[j].strategy == "joined" and not joinable(copy[j].rel) then
+      if copy[j].strategy == "joined" and not joinable_here(copy[j].rel) then
         copy[j] = {rel = copy[j].rel, strategy = "selectin"}
       end
     end
     paths[pi] = copy
   end
   for _, ob in ipairs(orders) do stmt = stmt:order_by(table.unpack(ob)) end
+  if ents and not outer then stmt = ce_first(stmt, ents, joins, items) end
   return stmt, joins
 end
 
@@ -407,13 +725,22 @@ end
 local function on_from(r, lcols, t)
   local on
   for k, lc in ipairs(lcols) do
-    local rc = t.c[r.remote_cols[k].key]
+    local rc = r.remote_cols[k]
+    if t then rc = t.c[rc.key] end
     local cond
     if r.direction == "manytoone" then cond = rc:eq(lc)
     else cond = lc:eq(rc) end
     on = on and sa.and_(on, cond) or cond
   end
   return on
+end
+
+-- the parent's key columns of r (local_keycols) -> the columns standing
+-- for them (lcols), for adapting r's condition
+local function keys_map(r, lcols)
+  local map = {}
+  for i, col in ipairs(local_keycols(r)) do map[C.node_ptr(col)] = lcols[i] end
+  return map
 end
 
 -- The related rows of step `from` of path for objs (the objects step
@@ -424,15 +751,26 @@ end
 local function subquery_load(s, conn, path, from, objs, plan)
   local first, r = path[1].rel, path[from].rel
   local pt = first.parent.local_table
+  -- the statement's entity may be an alias (aliased(User, subquery)):
+  -- the keys come from it; an anonymous one is numbered after the
+  -- subquery around it (anon_2), as SQLAlchemy names it
+  local root = plan.root_table or pt
+  local rname = pt.name
+  local aliased_root = C.node_ptr(root) ~= C.node_ptr(pt)
+  if aliased_root then rname = root.name or "anon_2" end
   local inner, keynames = {}, {}
   for k, col in ipairs(local_keycols(first)) do
-    keynames[k] = pt.name .. "_" .. col.name
-    inner[k] = col:label(keynames[k])
+    keynames[k] = rname .. "_" .. col.name
+    local c = col
+    if aliased_root then c = root.c[col.name] end
+    inner[k] = c:label(keynames[k])
   end
   local sub = C.select_unordered(plan.stmt):with_only_columns(
     table.unpack(inner))
   if first.direction == "manytoone" then sub = sub:distinct() end
-  sub = sub:subquery("anon_1")
+  -- (anonymous when the entity is an alias too: numbered anon_1 before
+  -- the alias inside it)
+  if aliased_root then sub = sub:subquery() else sub = sub:subquery("anon_1") end
   local names = {}
   local lcols = {}
   for k, name in ipairs(keynames) do lcols[k] = sub.c[name] end
@@ -462,17 +800,55 @@ local function subquery_load(s, conn, path, from, objs, plan)
         local cond = t.c[p[3].key]:eq(sec.c[p[1].key])
         on2 = on2 and sa.and_(on2, cond) or cond
       end
+      if rk.extra then
+        -- the conditions as given, on the subquery's keys and the aliases
+        local map = keys_map(rk, lcols)
+        local ssel, tsel = sel_of({{rk.secondary, sec}}), sel_of({{tt, t}})
+        for _, x in ipairs({ssel, tsel}) do
+          for _, q in ipairs(x.list) do
+            for _, col in ipairs(q[1].columns) do
+              map[C.node_ptr(col)] = q[2].c[col.key]
+            end
+          end
+        end
+        if rk.primaryjoin then on1 = C.adapt(rk.primaryjoin, map) end
+        if rk.secondaryjoin then on2 = C.adapt(rk.secondaryjoin, map) end
+      end
       fromc = fromc:join(sec, on1):join(t, on2)
     else
-      fromc = fromc:join(t, on_from(rk, lcols, t))
+      local on = on_from(rk, lcols, k < from and t or nil)
+      if rk.extra then
+        local map = keys_map(rk, lcols)
+        if t ~= tt then
+          for _, col in ipairs(tt.columns) do
+            map[C.node_ptr(col)] = t.c[col.key]
+          end
+        end
+        on = C.adapt(rk.primaryjoin, map)
+      end
+      -- a single-table subclass: its discriminator values in the ON
+      local crit = I.single_criterion and I.single_criterion(rk.target)
+      if crit then
+        on = sa.and_(on, k < from and adapt_on(crit, sel_of({{tt, t}})) or
+                         crit)
+      end
+      -- (a class of joined inheritance: the join of its tables)
+      fromc = fromc:join(k == from and #tables_of(rk.target) > 1 and
+                         rk.target.selectable or t, on)
     end
     if k < from then src, src_name = t, tname end
   end
   -- the target's columns, then the parent key columns
-  local tt = r.target.local_table
+  -- (each labelled by its own table: several for joined inheritance)
+  local tm = r.target
+  local tcols, rel, nt = tm.columns, tm.colpos, tm.nattrs
+  if #tables_of(tm) > 1 then
+    tcols, rel = target_cols(tm, sel_of({}))
+    nt = #tcols
+  end
   local cols = {}
-  for i, col in ipairs(r.target.columns) do
-    cols[i] = col:label(tt.name .. "_" .. col.name)
+  for i, col in ipairs(tcols) do
+    cols[i] = col:label(col.table.name .. "_" .. col.name)
   end
   local keycols = local_keycols(r)
   for k, col in ipairs(keycols) do
@@ -482,11 +858,17 @@ local function subquery_load(s, conn, path, from, objs, plan)
   end
   local stmt = sa.select(table.unpack(cols)):select_from(fromc)
   if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
-  local rows = run(s, conn, stmt):all()
-  local tm = r.target
+  local rows = run(s, conn, stmt, plan.params):all()
   local loaded = {}
-  C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, tm.colpos, tm.pk_index,
-         idmap_for(s, tm), s.id, false, loaded, 0)
+  if tm.polymorphic_map then
+    -- each row's class by its discriminator (see inheritance.lua)
+    I.load_joined_polymorphic(s, tm, rows, rel, loaded)
+  else
+    local pkpos = {}
+    for k, idx in ipairs(tm.pk_index) do pkpos[k] = rel[idx] end
+    C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, rel, pkpos,
+           idmap_for(s, tm), s.id, false, loaded, 0)
+  end
   -- the parents by key, each given its rows in order
   local nk = #keycols
   local function keyof(vals)
@@ -498,7 +880,7 @@ local function subquery_load(s, conn, path, from, objs, plan)
   local lists = {}
   for j, row in ipairs(rows) do
     local vals = {}
-    for k = 1, nk do vals[k] = row[tm.nattrs + k] end
+    for k = 1, nk do vals[k] = row[nt + k] end
     local key = keyof(vals)
     local l = lists[key]
     if not l then l = {}; lists[key] = l end
@@ -528,8 +910,10 @@ end
 local function subquery_path(path, from)
   for k = 1, from do
     local st = path[k]
-    if (k < from and st.strategy ~= "subquery") or st.rel.extra or
-       I.is_dynamic(st.rel) then
+    if (k < from and st.strategy ~= "subquery") or
+       (st.rel.extra and st.rel.self_ref) or I.is_dynamic(st.rel) or
+       -- (joined inheritance: as the last step, and not many-to-many)
+       (#tables_of(st.rel.target) > 1 and (k < from or st.rel.secondary)) then
       return false
     end
   end
@@ -547,6 +931,17 @@ end
 local function selectin_form(r, batch, tail)
   local tm = r.target
   local tt = tm.local_table
+  local multi = #tables_of(tm) > 1
+  -- (a many-to-many to a class of joined inheritance: the general form)
+  if multi and r.secondary then return nil end
+  -- a condition beyond column equalities: one-to-many and many-to-many
+  -- join from an alias of the parent (SQLAlchemy's form), with the
+  -- condition as given
+  local extra = r.extra
+  if extra and (multi or r.self_ref or r.direction == "manytoone" or
+                #r.local_idx ~= 1) then
+    return nil
+  end
   local cols, colpos, pkpos = {}, {}, {}
   local keypos, stmt = 1, nil
   local function label(sel_name, col)
@@ -572,33 +967,67 @@ local function selectin_form(r, batch, tail)
       local cond = tt.c[q[3].key]:eq(sec.c[q[1].key])
       on2 = on2 and sa.and_(on2, cond) or cond
     end
+    if extra then
+      local ssel = sel_of({{r.secondary, sec}})
+      if r.primaryjoin then
+        on1 = adapt_on(r.primaryjoin, sel_of({{pt, pa}}), ssel)
+      end
+      if r.secondaryjoin then on2 = adapt_on(r.secondaryjoin, ssel) end
+    end
     stmt = sa.select(table.unpack(cols))
       :select_from(pa:join(sec, on1):join(tt, on2))
+      :where(pkey:in_(batch))
+  elseif extra then
+    local pt = r.parent.local_table
+    local pa = pt:alias(pt.name .. "_1")
+    local pkey = pa.c[r.local_cols[1].key]
+    cols[1] = label(pa.name or (pt.name .. "_1"), pkey)
+    for i, col in ipairs(tm.columns) do
+      cols[i + 1] = label(tt.name, col)
+      colpos[i] = i + 1
+    end
+    stmt = sa.select(table.unpack(cols))
+      :select_from(pa:join(tt, adapt_on(r.primaryjoin, sel_of({{pt, pa}}))))
       :where(pkey:in_(batch))
   else
     local keycol = r.remote_cols[1]
     local kidx = r.remote_idx[1]
+    -- the target's columns (of each of its tables for joined
+    -- inheritance), labelled <table>_<column>
+    local tcols, rel = target_cols(tm, sel_of({}))
     if r.direction == "manytoone" then
-      for i, col in ipairs(tm.columns) do
-        cols[i] = label(tt.name, col)
-        colpos[i] = i
-      end
-      keypos = kidx
+      for q, col in ipairs(tcols) do cols[q] = label(col.table.name, col) end
+      for i = 1, tm.nattrs do colpos[i] = rel[i] end
+      keypos = rel[kidx]
     else
-      cols[1] = label(tt.name, keycol)
-      colpos[kidx] = 1
-      for i, col in ipairs(tm.columns) do
-        if i ~= kidx then
-          cols[#cols + 1] = label(tt.name, col)
-          colpos[i] = #cols
+      cols[1] = label(keycol.table.name, keycol)
+      local at = {}
+      for q, col in ipairs(tcols) do
+        if C.node_ptr(col) == C.node_ptr(keycol) then at[q] = 1
+        else
+          cols[#cols + 1] = label(col.table.name, col)
+          at[q] = #cols
         end
       end
+      for i = 1, tm.nattrs do colpos[i] = at[rel[i]] end
     end
     stmt = sa.select(table.unpack(cols)):where(keycol:in_(batch))
+    if multi then stmt = stmt:select_from(tm.selectable) end
+    -- a single-table subclass: its discriminator values
+    local crit = I.single_criterion and I.single_criterion(tm)
+    if crit then stmt = stmt:where(crit) end
   end
   for k, idx in ipairs(tm.pk_index) do pkpos[k] = colpos[idx] end
   if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
   local form = {stmt = stmt, colpos = colpos, pkpos = pkpos, keypos = keypos}
+  if tm.polymorphic_map then
+    -- each row's class by its discriminator (see inheritance.lua)
+    form.load = function(s, rows)
+      local got = {}
+      I.load_joined_polymorphic(s, tm, rows, colpos, got)
+      return got
+    end
+  end
   if tail then
     -- joined steps after this one: joined to the target in this statement
     local names = {}
@@ -612,10 +1041,11 @@ local function selectin_form(r, batch, tail)
       return t:alias(t.name .. "_" .. n), t.name .. "_" .. n
     end
     local joins, pending, orders = {}, {}, {}
-    local parent_sel, parent_join = tt, nil
+    local parent_sel, parent_join = sel_of({}), nil
     for _, step in ipairs(tail) do
       local rr = step.rel
       local a, aname = named(rr.target.local_table)
+      local tsel = sel_of({{rr.target.local_table, a}}, a)
       local target, on
       if rr.secondary then
         local sec = named(rr.secondary)
@@ -625,19 +1055,19 @@ local function selectin_form(r, batch, tail)
           on2 = on2 and sa.and_(on2, cond) or cond
         end
         for _, p in ipairs(rr.sec_local) do
-          local cond = parent_sel.c[p[3].key]:eq(sec.c[p[1].key])
+          local cond = col_in(parent_sel, p[3]):eq(sec.c[p[1].key])
           on = on and sa.and_(on, cond) or cond
         end
         target = sec:join(a, on2)
       else
-        target, on = a, on_between(rr, parent_sel, a)
+        target, on = a, on_between(rr, parent_sel, tsel)
       end
       if step.innerjoin then stmt = stmt:join(target, on)
       else stmt = stmt:outerjoin(target, on) end
-      if rr.order_by then orders[#orders + 1] = order_on(rr, a) end
+      if rr.order_by then orders[#orders + 1] = order_on(rr, tsel) end
       joins[#joins + 1] = {rel = rr, parent = parent_join}
       pending[#pending + 1] = {join = joins[#joins], sel = a, name = aname}
-      parent_join, parent_sel = #joins, a
+      parent_join, parent_sel = #joins, tsel
     end
     local width = #cols
     for i = #pending, 1, -1 do

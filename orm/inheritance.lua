@@ -370,6 +370,7 @@ local function single_criterion(m)
   if not m.single or not m.poly_idx then return nil end
   return m.polymorphic_on:in_(identities(m))
 end
+I.single_criterion = single_criterion -- (eager loads: orm/eager.lua)
 
 ------------------------------------------------------------------------
 -- entities: what a select of a class of a hierarchy selects and how its
@@ -503,6 +504,23 @@ end
 -- the entity a select argument stands for, or nil
 local function entity_for(x)
   if type(x) ~= "table" then return nil end
+  if getmetatable(x) == I.AliasedClass then
+    -- aliased(Engineer): its subquery's columns in the order of the
+    -- class's attributes, each row loaded as its class
+    local ae = I.alias_entry(x)
+    local m = ae.mapper
+    local e = new_entity(m, ae.name)
+    for i = 1, m.nattrs do
+      for _, col in ipairs(m.attr_cols[i]) do
+        if not e.at[ptr(col)] then
+          e.cols[#e.cols + 1] = ae.alias.c[col.table.name .. "_" .. col.name]
+          e.at[ptr(col)] = #e.cols
+        end
+      end
+    end
+    e.from, e.alias = ae.alias, ae.alias
+    return e
+  end
   local wp = rawget(x, "__with_polymorphic__")
   if wp then return entity_of(wp.mapper, wp.subs) end
   -- an AbstractConcreteBase is mapped when the mappers are configured

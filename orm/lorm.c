@@ -169,7 +169,16 @@ static int inst_index(lua_State *L) {
   /* a loaded relationship is kept among the extras */
   if (lua_getiuservalue(L, 1, UV_EXTRAS) == LUA_TTABLE) {
     lua_pushvalue(L, 2);
-    if (lua_rawget(L, -2) != LUA_TNIL) return 1;
+    if (lua_rawget(L, -2) != LUA_TNIL) {
+      /* a keyed dict's member list is read through its view (see
+      ** orm/keyed_dict.lua) */
+      if (lua_type(L, -1) == LUA_TTABLE) {
+        lua_pushliteral(L, "__keyed_view");
+        if (lua_rawget(L, -2) != LUA_TNIL) return 1;
+        lua_pop(L, 1);
+      }
+      return 1;
+    }
     lua_pop(L, 1);
   }
   lua_pushvalue(L, 2);
@@ -1167,6 +1176,12 @@ static int l_select_items(lua_State *L) {
       /* an alias of a table: an aliased() entity when the ORM knows it */
       lua_pushlightuserdata(L, c);
       lua_pushinteger(L, c->a->n);
+    } else if (c->kind == RT_N_ALIAS && c->a &&
+               (c->a->kind == RT_N_SELECT || c->a->kind == RT_N_COMPOUND)) {
+      /* a subquery: an aliased(User, subquery) entity when the ORM knows
+      ** it, and as wide as its columns in any case */
+      lua_pushlightuserdata(L, c);
+      lua_pushinteger(L, c->n);
     } else {
       lua_pushboolean(L, 0);
       lua_pushinteger(L, 1);

@@ -101,7 +101,7 @@ local unconfigured = {}
 
 function hooks.add_relationship(m, key, spec)
   local r = setmetatable({key = key, parent = m, argument = spec.argument,
-                          options = spec.options}, I.Rel)
+                          options = spec.options, seq = spec.seq}, I.Rel)
   m.relationships[key] = r
   m.relkeys[key] = true
   m.has_rels = true

@@ -43,6 +43,11 @@ local cascade_known = {["save-update"] = true, merge = true,
                        ["refresh-expire"] = true, expunge = true,
                        delete = true, ["delete-orphan"] = true}
 
+-- the order relationships were declared in (a backref's: when made): the
+-- order of the mapper's properties, which SQLAlchemy sets eager loads up
+-- in
+local rel_seq = 0
+
 local function parse_cascade(text)
   local c = {}
   for w in string.gmatch(text or "save-update, merge", "[%w_%-]+") do
@@ -361,7 +366,9 @@ local function resolve_rel(r)
       rel_error(r, "the backref '" .. name .. "' conflicts with an " ..
                 "existing property of " .. tostring(tm))
     end
-    hooks.add_relationship(tm, name, {argument = m.class, options = opts})
+    rel_seq = rel_seq + 1 -- (a backref is a property added last)
+    hooks.add_relationship(tm, name, {argument = m.class, options = opts,
+                                      seq = rel_seq})
     r.back_name = name
   else
     r.back_name = o.back_populates
@@ -371,12 +378,18 @@ end
 -- relationship(): a specification, made a property of the mapper that
 -- declares it (resolved later: see "relationships")
 function orm.relationship(target, opts)
-  return {__kind = "relationship", argument = target, options = opts or {}}
+  rel_seq = rel_seq + 1
+  return {__kind = "relationship", argument = target, options = opts or {},
+          seq = rel_seq}
 end
 -- backref(name, opts): the other side's options for relationship{backref}
 function orm.backref(name, opts)
   return {__kind = "backref", name = name, options = opts or {}}
 end
+
+-- column col of the table `sel` stands for, taken from sel (an alias;
+-- orm/aliased.lua knows aliased classes over subqueries)
+function I.col_of(sel, col) return sel.c[col.key] end
 
 local function rel_on(r, target)
   configure()
@@ -384,7 +397,7 @@ local function rel_on(r, target)
   local on
   for k, lc in ipairs(r.local_cols) do
     local rc = r.remote_cols[k]
-    if target then rc = target.c[rc.key] end
+    if target then rc = I.col_of(target, rc) end
     -- the referenced column first, as the foreign key declares the join
     local cond = r.direction == "manytoone" and rc:eq(lc) or lc:eq(rc)
     on = on and sa.and_(on, cond) or cond

@@ -549,10 +549,12 @@ function Session:execute(stmt, params, opts)
   if ents and ents[1].mapper then
     configure()
     plan = I.load_plan(stmt, ents[1].mapper)
+    -- (a subqueryload reruns the statement: it needs its parameters)
+    if plan then plan.params = params end
     if plan then
       local width = 0
       for _, e in ipairs(ents) do width = width + e.width end
-      stmt, joins = I.add_joins(stmt, plan, width)
+      stmt, joins = I.add_joins(stmt, plan, width, ents)
       if #joins == 0 then joins = nil end
       for _, j in ipairs(joins or {}) do
         if j.rel.uselist then joins.collections = true end

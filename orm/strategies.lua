@@ -73,7 +73,25 @@ local function lazy_compiled(r, conn)
   local stmt = r.target.inherits and sa.select(r.target.class) or
     sa.select(table.unpack(I.load_columns(r.target)))
   local n
-  if r.secondary then
+  if r.extra and not r.self_ref then
+    -- the condition as given, the parent's columns made parameters (as
+    -- SQLAlchemy's lazy clause): the parent's table is not selected
+    local map, pairs_ = {}, r.secondary and r.sec_local or r.local_cols
+    for k, p in ipairs(pairs_) do
+      map[C.node_ptr(r.secondary and p[3] or p)] = sa.bindparam("lz" .. k)
+    end
+    if r.primaryjoin then stmt = stmt:where(C.adapt(r.primaryjoin, map)) end
+    if r.secondaryjoin then stmt = stmt:where(r.secondaryjoin) end
+    for k, p in ipairs(r.secondary and not r.primaryjoin and r.sec_local or
+                       {}) do
+      stmt = stmt:where(sa.bindparam("lz" .. k):eq(p[1]))
+    end
+    for _, p in ipairs(r.secondary and not r.secondaryjoin and r.sec_remote or
+                       {}) do
+      stmt = stmt:where(p[3]:eq(p[1]))
+    end
+    n = #pairs_
+  elseif r.secondary then
     for k, p in ipairs(r.sec_local) do
       stmt = stmt:where(sa.bindparam("lz" .. k):eq(p[1]))
     end
@@ -85,8 +103,8 @@ local function lazy_compiled(r, conn)
       stmt = stmt:where(r.pk_lookup and col:eq(b) or b:eq(col))
     end
     n = #r.remote_cols
+    stmt = extra_criteria(r, stmt)
   end
-  stmt = extra_criteria(r, stmt)
   if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
   local marks, back = {}, {}
   for k = 1, n do
@@ -193,7 +211,7 @@ local function load_quiet(s, obj, r)
   local ok, v = pcall(function() return obj[r.key] end)
   s._no_autoflush = prev
   if not ok then error(v, 0) end
-  if r.uselist then return v or {} end
+  if r.uselist then return I.coll_members(v) or {} end
   return {v}
 end
 
@@ -234,7 +252,7 @@ local function selectin_load(s, conn, r, objs, tail)
       if composite then
         local v = o[r.key]
         if r.uselist then
-          for _, x in ipairs(v) do found[#found + 1] = x end
+          for _, x in ipairs(I.coll_members(v)) do found[#found + 1] = x end
         elseif v ~= nil then found[#found + 1] = v end
       else
         local v = col_value(o, r.parent, r.local_idx[1])
@@ -271,8 +289,7 @@ local function selectin_load(s, conn, r, objs, tail)
                              {})
     local stmt
     -- SQLAlchemy's statement where the join is plain (orm/eager.lua)
-    local form = not r.extra and not tm.layout and not tm.polymorphic_map and
-      I.selectin_form(r, batch, tail)
+    local form = not tm.layout and I.selectin_form(r, batch, tail)
     if form then
       stmt = form.stmt
     elseif r.secondary then
@@ -289,7 +306,9 @@ local function selectin_load(s, conn, r, objs, tail)
     end
     local rows = run(s, conn, stmt):all()
     local loaded
-    if form then
+    if form and form.load then
+      loaded = form.load(s, rows) -- a class of a hierarchy
+    elseif form then
       loaded = {}
       C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, form.colpos,
              form.pkpos, idmap_for(s, tm), s.id, false, loaded, 0)

@@ -28,6 +28,17 @@ Load.__index = Load
 Load.__name = "retort.Load"
 
 local function check_rel(attr, fname)
+  -- a relationship of an aliased class (aliased.lua): its loading starts
+  -- from the alias the statement selects
+  if I.AliasedRel and getmetatable(attr) == I.AliasedRel then
+    attr = attr.rel
+  end
+  -- Company.employees:of_type(Engineer) in a loader option: the whole
+  -- collection loads (each row its class); the subclass's own columns
+  -- load when read (SQLAlchemy loads them in the same statement)
+  if getmetatable(attr) == Rel and rawget(attr, "of_type_mapper") then
+    attr = attr.parent.relationships[attr.key]
+  end
   if getmetatable(attr) ~= Rel then
     raise("ArgumentError", fname .. "(): expected a relationship " ..
           "attribute such as User.addresses, not " .. type(attr))

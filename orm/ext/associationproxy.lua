@@ -196,7 +196,7 @@ end
 function dict_methods.keys(p) return p.coll:keys() end
 function dict_methods.values(p)
   local out = {}
-  for i = 1, #p.coll do out[i] = p.coll[i][p.proxy.value_attr] end
+  for i, x in ipairs(p.coll:values()) do out[i] = x[p.proxy.value_attr] end
   return out
 end
 function dict_methods.get(p, k, default)
