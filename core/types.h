@@ -44,6 +44,8 @@ typedef struct rt_type {
   int scale;     /* Numeric; -1: none */
   int timezone;  /* DateTime/Time */
   int asfloat;   /* Numeric{asdecimal = false}: results are floats */
+  int asdecimal; /* Float{asdecimal = true}: results are decimal text */
+  int retscale;  /* Float's decimal_return_scale; -1: none */
   int nvalues;   /* Enum */
   char **values;
   char *name;           /* Enum type name */

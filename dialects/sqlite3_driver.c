@@ -41,35 +41,43 @@ typedef struct sqlite_cursor {
 } sqlite_cursor;
 
 /*
-** Map an SQLite result code to SQLAlchemy's (pysqlite's) exception kind.
+** Map an SQLite result code to SQLAlchemy's (pysqlite's) exception kind,
+** as Python's sqlite3 module does: every SQLITE_ERROR (a syntax error, a
+** missing table or column) is operational, a constraint or a datatype
+** mismatch breaks integrity, an unknown code is a DatabaseError.
 */
-static rt_errkind kind_of(int rc, const char *msg) {
+static rt_errkind kind_of(int rc) {
   switch (rc & 0xff) {
   case SQLITE_CONSTRAINT:
+  case SQLITE_MISMATCH:
     return RT_EINTEGRITY;
   case SQLITE_TOOBIG:
-  case SQLITE_MISMATCH:
     return RT_EDATA;
   case SQLITE_RANGE:
   case SQLITE_MISUSE:
-    return RT_EPROGRAMMING;
+    return RT_EINTERFACE;
   case SQLITE_INTERRUPT:
     return RT_ECANCELED;
-  case SQLITE_CORRUPT:
-  case SQLITE_NOTADB:
-    return RT_EDATABASE;
   case SQLITE_NOMEM:
     return RT_EMEMORY;
   case SQLITE_INTERNAL:
+  case SQLITE_NOTFOUND:
     return RT_EINTERNAL;
   case SQLITE_ERROR:
-    /* a statement the parser rejects is a programming error; everything
-    ** else SQLite calls an error (missing table, ...) is operational, as
-    ** pysqlite reports it */
-    if (msg && strstr(msg, "syntax error")) return RT_EPROGRAMMING;
+  case SQLITE_PERM:
+  case SQLITE_ABORT:
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+  case SQLITE_READONLY:
+  case SQLITE_IOERR:
+  case SQLITE_FULL:
+  case SQLITE_CANTOPEN:
+  case SQLITE_PROTOCOL:
+  case SQLITE_EMPTY:
+  case SQLITE_SCHEMA:
     return RT_EOPERATIONAL;
-  default:
-    return RT_EOPERATIONAL;
+  default: /* SQLITE_CORRUPT, SQLITE_NOTADB, ... */
+    return RT_EDATABASE;
   }
 }
 
@@ -95,9 +103,9 @@ static int fail(sqlite_conn *c, int rc, rt_error *err) {
   const char *file = c->db ? sqlite3_db_filename(c->db, "main") : NULL;
   char code[16];
   if (about_file(rc) && file && file[0])
-    rt_error_set(err, kind_of(rc, msg), "%s (database file '%s')", msg, file);
+    rt_error_set(err, kind_of(rc), "%s (database file '%s')", msg, file);
   else
-    rt_error_set(err, kind_of(rc, msg), "%s", msg);
+    rt_error_set(err, kind_of(rc), "%s", msg);
   snprintf(code, sizeof code, "%d",
            c->db ? sqlite3_extended_errcode(c->db) : rc);
   rt_error_setcode(err, code);

@@ -12,7 +12,9 @@
 
 #include "core/strbuf.h"
 #include "core/types.h"
+#include "core/elements.h"
 #include "lretort.h"
+#include "lsql.h"
 
 #define ENGINE_MT "retort.Engine"
 #define CONN_MT "retort.Connection"
@@ -804,6 +806,47 @@ static int conn_insert_each(lua_State *L) {
 }
 
 /*
+** Only statements execute: a column, a table, an expression or a plain
+** string is an ObjectNotExecutableError, as in SQLAlchemy (a string's
+** message says how to make it a statement).
+*/
+static void check_executable(lua_State *L, int idx) {
+  rt_node *n = lsql_tonode(L, idx);
+  if (lua_type(L, idx) == LUA_TSTRING)
+    rt_lua_error(L, RT_ENOTEXECUTABLE,
+                 "Not an executable object: '%s' (textual SQL is executed "
+                 "as text('%s'))",
+                 lua_tostring(L, idx), lua_tostring(L, idx));
+  if (!n) {
+    rt_lua_error(L, RT_ENOTEXECUTABLE, "Not an executable object: %s",
+                 luaL_tolstring(L, idx, NULL));
+    return;
+  }
+  switch (n->kind) {
+  case RT_N_SELECT:
+  case RT_N_COMPOUND:
+  case RT_N_INSERT:
+  case RT_N_UPDATE:
+  case RT_N_DELETE:
+  case RT_N_DDL:
+  case RT_N_TEXT:
+    return;
+  case RT_N_TABLE:
+    rt_lua_error(L, RT_ENOTEXECUTABLE, "Not an executable object: Table('%s')",
+                 n->name);
+    return;
+  case RT_N_COLUMN:
+    rt_lua_error(L, RT_ENOTEXECUTABLE,
+                 "Not an executable object: Column('%s', table=<%s>)", n->name,
+                 n->owner && n->owner->name ? n->owner->name : "");
+    return;
+  default:
+    rt_lua_error(L, RT_ENOTEXECUTABLE, "Not an executable object: %s",
+                 luaL_tolstring(L, idx, NULL));
+  }
+}
+
+/*
 ** conn:execute(stmt, params): the expression module registers a compile
 ** function (RT_COMPILE_EXEC in lretort.h) that gives the SQL and the
 ** parameters already as rt_values.
@@ -812,12 +855,7 @@ static int conn_execute(lua_State *L) {
   lconn *c = openconn(L, 1);
   rt_lua_exec ex;
   lua_settop(L, 3);
-  if (lua_type(L, 2) == LUA_TSTRING)
-    return rt_lua_error(
-        L, RT_EARGUMENT,
-        "Textual SQL expression '%s' should be explicitly declared as "
-        "text('%s')",
-        lua_tostring(L, 2), lua_tostring(L, 2));
+  check_executable(L, 2);
   if (lua_getfield(L, LUA_REGISTRYINDEX, RT_COMPILE_EXEC) != LUA_TFUNCTION)
     return rt_lua_error(L, RT_EARGUMENT,
                         "execute: %s is not an executable statement",

@@ -118,14 +118,27 @@ static int type_call(lua_State *L) {
     if (lua_getfield(L, opts, "length") == LUA_TNUMBER)
       u->t->length = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
-    if (lua_getfield(L, opts, "precision") == LUA_TNUMBER)
-      u->t->precision = (int)lua_tointeger(L, -1);
+    if (lua_getfield(L, opts, "precision") == LUA_TNUMBER) {
+      /* Float{precision = 10} is FLOAT(10), as Float(10) */
+      if (k == RT_TY_FLOAT)
+        u->t->length = (int)lua_tointeger(L, -1);
+      else
+        u->t->precision = (int)lua_tointeger(L, -1);
+    }
     lua_pop(L, 1);
     if (lua_getfield(L, opts, "scale") == LUA_TNUMBER)
       u->t->scale = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
-    if (lua_getfield(L, opts, "asdecimal") != LUA_TNIL)
-      u->t->asfloat = !lua_toboolean(L, -1);
+    /* Numeric gives decimals unless told not to; Float only when told */
+    if (lua_getfield(L, opts, "asdecimal") != LUA_TNIL) {
+      if (k == RT_TY_FLOAT || k == RT_TY_DOUBLE)
+        u->t->asdecimal = lua_toboolean(L, -1);
+      else
+        u->t->asfloat = !lua_toboolean(L, -1);
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "decimal_return_scale") == LUA_TNUMBER)
+      u->t->retscale = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
   }
   return 1;

@@ -288,6 +288,12 @@ int rt_lua_result_conv(const rt_type *t, int postgresql) {
     if (t->asfloat) return RT_CONV_FLOAT;
     /* Decimal's scale: the type's, else SQLAlchemy's default of 10 */
     return RT_CONV_DECIMAL + (t->scale >= 0 && t->scale < 200 ? t->scale : 10);
+  case RT_TY_FLOAT:
+  case RT_TY_DOUBLE:
+    /* Float{asdecimal = true}: decimal_return_scale digits, else 10 */
+    if (!t->asdecimal) return RT_CONV_NONE;
+    return RT_CONV_DECIMAL +
+           (t->retscale >= 0 && t->retscale < 200 ? t->retscale : 10);
   case RT_TY_ARRAY:
     return array_conv(t->item);
   case RT_TY_DATETIME:
