@@ -343,6 +343,11 @@ static void placeholder(rt_compiler *c, const rt_value *v, const rt_type *t,
     if (sub) add_suffix(&c->cur->sb, sub);
   } else
     CH(MARK);
+  /* PostgreSQL: an array value says its type, as psycopg2's dialect does */
+  if (t && t->kind == RT_TY_ARRAY && strcmp(c->d->name, "postgresql") == 0) {
+    S("::");
+    rt_type_ddl(&c->cur->sb, t, "postgresql");
+  }
 }
 
 const rt_value rt_required_value = {RT_V_NULL, {0}};
@@ -645,9 +650,37 @@ static void json_item(rt_compiler *c, rt_node *e) {
 
 static void binary_op(rt_compiler *c, rt_node *e);
 
+/*
+** a[i] and a[i:j] on a PostgreSQL ARRAY (the default string form shows
+** them the same way); other databases have no such index.
+*/
+static void array_item(rt_compiler *c, rt_node *e) {
+  const char *dn = c->d->name;
+  if (strcmp(dn, "postgresql") != 0 && strcmp(dn, "default") != 0) {
+    rt_c_fail(c, RT_ECOMPILE,
+              "Compiler for dialect %s can't render an ARRAY index (getitem)",
+              dn);
+    return;
+  }
+  c->in_binary++;
+  rt_c_expr(c, e->a);
+  CH('[');
+  rt_c_expr(c, e->b);
+  if (e->c) {
+    CH(':');
+    rt_c_expr(c, e->c);
+  }
+  CH(']');
+  c->in_binary--;
+}
+
 static void binary(rt_compiler *c, rt_node *e) {
   if (e->op == RT_OP_JSON_GETITEM || e->op == RT_OP_JSON_PATH) {
     json_item(c, e);
+    return;
+  }
+  if (e->op == RT_OP_GETITEM) {
+    array_item(c, e);
     return;
   }
   c->in_binary++;
@@ -679,7 +712,7 @@ static void binary_op(rt_compiler *c, rt_node *e) {
     return;
   }
   rt_c_expr(c, e->a);
-  if (op == RT_OP_CUSTOM) {
+  if (op == RT_OP_CUSTOM || op == RT_OP_CUSTOM_CMP) {
     CH(' ');
     S(e->name);
     CH(' ');
@@ -708,6 +741,15 @@ static void unary(rt_compiler *c, rt_node *e) {
   case RT_OP_DISTINCT:
     S("DISTINCT ");
     rt_c_expr(c, e->a);
+    break;
+  case RT_OP_ANY:
+  case RT_OP_ALL:
+    S(e->op == RT_OP_ANY ? "ANY (" : "ALL (");
+    if (e->a->kind == RT_N_SCALARSUB)
+      select_stmt(c, e->a->a, 0);
+    else
+      rt_c_expr(c, e->a);
+    CH(')');
     break;
   case RT_OP_EXISTS:
     S("EXISTS (");

@@ -103,6 +103,12 @@ typedef enum rt_op {
   ** the as_string()/as_integer()... type the value is read as */
   RT_OP_JSON_GETITEM,
   RT_OP_JSON_PATH,
+  /* PostgreSQL ARRAY: a[b], a[b:c] (c set), ANY (a), ALL (a); a custom
+  ** operator of comparison precedence and boolean type (@>, <@, &&) */
+  RT_OP_GETITEM,
+  RT_OP_ANY,
+  RT_OP_ALL,
+  RT_OP_CUSTOM_CMP,
   RT_OP_COUNT
 } rt_op;
 
@@ -125,6 +131,7 @@ typedef enum rt_op {
 #define RT_F_AUTOINC_YES 0x8000
 #define RT_F_REQUIRED 0x20000 /* bindparam() with no value */
 #define RT_F_BYNAME 0x40000   /* text():columns{} list: match results by name */
+#define RT_F_NONEGATE 0x80000 /* ~ gives NOT (e), not the negated operator */
 #define RT_F_LOWPREC                                                           \
   0x10000 /* LIKE of startswith(): groups like SQLAlchemy's */
 

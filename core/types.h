@@ -50,6 +50,7 @@ typedef struct rt_type {
   char **values;
   char *name;           /* Enum type name */
   struct rt_type *item; /* ARRAY element type */
+  int dims;             /* ARRAY dimensions; 0: not given */
 } rt_type;
 
 /* The bare type of a kind (a static singleton). */

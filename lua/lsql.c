@@ -157,6 +157,11 @@ static rt_node *value_node(lua_State *L, int idx, const rt_node *against,
       rt_lua_error(L, RT_EARGUMENT, "%s: argument #%d is not a SQL value",
                    fname, pos);
     n = rt_bind_against(against, v);
+    /* an array's bind keeps its type: PostgreSQL casts it (::INTEGER[]) */
+    if (n && against->type->kind == RT_TY_ARRAY) {
+      rt_type_unref(n->type);
+      n->type = rt_type_ref(against->type);
+    }
     lua_pop(L, 1);
   } else if (lua_isnoneornil(L, idx) || (rt_lua_isnull(L, idx) && !against))
     n = rt_const(RT_N_NULL);
@@ -465,7 +470,12 @@ static int e_startswith(lua_State *L) {
 static int e_endswith(lua_State *L) {
   return like_pattern(L, 1, 0, "endswith");
 }
+static int array_cmp(lua_State *L, const char *opstr, const char *fname);
+static int is_array(const rt_node *e);
+
 static int e_contains(lua_State *L) {
+  /* on an ARRAY: a @> b (PostgreSQL's ARRAY comparator) */
+  if (is_array(lsql_tonode(L, 1))) return array_cmp(L, "@>", "contains");
   return like_pattern(L, 1, 1, "contains");
 }
 
@@ -3064,11 +3074,177 @@ static int e_as_numeric(lua_State *L) {
   return json_as(L, *box, "as_numeric");
 }
 
+/* --- PostgreSQL ARRAY operators --- */
+
+static int is_array(const rt_node *e) {
+  return e && e->type && e->type->kind == RT_TY_ARRAY;
+}
+
+/* An index or slice bound: an expression, else an Integer bind named after
+** the array (a_1), as SQLAlchemy binds it. */
+static rt_node *index_node(lua_State *L, int idx, const rt_node *e) {
+  rt_node *n = lsql_tonode(L, idx);
+  if (n) return rt_ref(n);
+  if (!lua_isinteger(L, idx))
+    rt_lua_error(L, RT_EARGUMENT,
+                 "ARRAY index: an index must be an integer or an expression, "
+                 "not %s",
+                 luaL_typename(L, idx));
+  n = rt_bind(rt_bind_key_for(e), rt_vint(lua_tointeger(L, idx)),
+              rt_type_bare(RT_TY_INTEGER), 1);
+  if (!n) rt_lua_error(L, RT_EMEMORY, "out of memory");
+  return n;
+}
+
+/*
+** a[i] and a[{i, j}] (the slice i:j) on an ARRAY: a[i] is of the element
+** type (an ARRAY of one dimension less when it has several), a slice an
+** ARRAY like a.
+*/
+static int array_index(lua_State *L, rt_node *e, int key) {
+  lnode *ud, *box;
+  rt_node *n;
+  int slice = lua_type(L, key) == LUA_TTABLE && !lsql_tonode(L, key);
+  rt_type *t = NULL;
+  if (slice && lua_rawlen(L, key) != 2)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "ARRAY slice: give {start, stop}, two bounds");
+  box = RESULT(L); /* the index, until the result takes it */
+  ud = RESULT(L);
+  if (slice) {
+    lua_rawgeti(L, key, 1);
+    SETRESULT(L, box, index_node(L, -1, e));
+    lua_pop(L, 1);
+  } else
+    SETRESULT(L, box, index_node(L, key, e));
+  SETRESULT(L, ud, rt_binary(RT_OP_GETITEM, rt_ref(e), rt_ref(box->n)));
+  if (slice) {
+    lua_rawgeti(L, key, 2);
+    ud->n->c = index_node(L, -1, e);
+    lua_pop(L, 1);
+    return 1;
+  }
+  if (e->type->dims > 1) {
+    t = rt_type_new(RT_TY_ARRAY);
+    lsql_check(L, t);
+    t->item = rt_type_ref(e->type->item);
+    t->dims = e->type->dims - 1;
+  } else
+    t = rt_type_ref(e->type->item);
+  n = ud->n;
+  rt_type_unref(n->type);
+  n->type = t;
+  return 1;
+}
+
+/* The operator `any`/`all` compare with: "eq" or "=", "lt" or "<", ... */
+static int agg_operator(lua_State *L, int idx, const char *fname) {
+  static const char *const names[] = {"eq", "=", "==", "ne", "!=", "<>",
+                                      "lt", "<", "le", "<=", "gt", ">",
+                                      "ge", ">=", NULL};
+  static const int ops[] = {RT_OP_EQ, RT_OP_EQ, RT_OP_EQ, RT_OP_NE, RT_OP_NE,
+                            RT_OP_NE, RT_OP_LT, RT_OP_LT, RT_OP_LE, RT_OP_LE,
+                            RT_OP_GT, RT_OP_GT, RT_OP_GE, RT_OP_GE};
+  const char *s;
+  int i;
+  if (lua_istable(L, idx)) {
+    lua_getfield(L, idx, "operator");
+    idx = -1;
+  }
+  if (lua_isnoneornil(L, idx)) return RT_OP_EQ;
+  s = lua_tostring(L, idx);
+  for (i = 0; s && names[i]; i++)
+    if (strcmp(s, names[i]) == 0) return ops[i];
+  return rt_lua_error(L, RT_EARGUMENT,
+                      "%s: operator must be one of eq ne lt le gt ge", fname);
+}
+
+/* ANY (e) / ALL (e): any_(e), e:any_() */
+static int collection_agg(lua_State *L, int op, const char *fname) {
+  rt_node *e = lsql_checknode(L, 1, fname);
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_unary(op, rt_ref(e)));
+  rt_type_unref(ud->n->type);
+  ud->n->type = NULL; /* NullType, as SQLAlchemy's */
+  return 1;
+}
+
+static int l_any(lua_State *L) {
+  return collection_agg(L, RT_OP_ANY, "any_");
+}
+static int l_all(lua_State *L) {
+  return collection_agg(L, RT_OP_ALL, "all_");
+}
+
+/*
+** a:any(v, {operator = "lt"}): v < ANY (a), the value bound with the
+** element type; its negation is NOT (...), as SQLAlchemy's.
+*/
+static int array_agg_cmp(lua_State *L, int aggop, const char *fname) {
+  rt_node *e = lsql_checknode(L, 1, fname), *v;
+  int op = agg_operator(L, 3, fname);
+  lnode *vbox, *agg, *ud;
+  rt_value val;
+  if (!is_array(e))
+    return rt_lua_error(L, RT_EARGUMENT, "%s: %s is only for ARRAY expressions",
+                        fname, fname);
+  vbox = RESULT(L);
+  if ((v = lsql_tonode(L, 2)) != NULL)
+    vbox->n = rt_ref(v);
+  else if (!lua_istable(L, 2) && rt_lua_tovalue(L, 2, &val) == 0 &&
+           !lua_isnoneornil(L, 2))
+    SETRESULT(L, vbox, rt_bind(rt_bind_key_for(e), val, e->type->item, 1));
+  else
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "%s: argument #1 must be a SQL expression or a value, "
+                        "not %s",
+                        fname, luaL_typename(L, 2));
+  agg = RESULT(L);
+  SETRESULT(L, agg, rt_unary(aggop, rt_ref(e)));
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_binary(op, rt_ref(vbox->n), rt_ref(agg->n)));
+  ud->n->flags |= RT_F_NONEGATE;
+  return 1;
+}
+
+static int e_any(lua_State *L) {
+  return array_agg_cmp(L, RT_OP_ANY, "any");
+}
+static int e_all(lua_State *L) {
+  return array_agg_cmp(L, RT_OP_ALL, "all");
+}
+
+/* a @> b, a <@ b, a && b on an ARRAY; b a list is bound as an array */
+static int array_cmp(lua_State *L, const char *opstr, const char *fname) {
+  rt_node *e = lsql_checknode(L, 1, fname);
+  lnode *rbox, *ud;
+  if (!is_array(e))
+    return rt_lua_error(L, RT_EARGUMENT, "%s: %s is only for ARRAY expressions",
+                        fname, fname);
+  rbox = RESULT(L);
+  rbox->n = value_node(L, 2, e, fname, 1);
+  ud = RESULT(L);
+  SETRESULT(L, ud,
+            rt_binary(RT_OP_CUSTOM_CMP, rt_ref(e), rt_ref(rbox->n)));
+  ud->n->name = rt_strdup(opstr);
+  lsql_check(L, ud->n->name);
+  return 1;
+}
+
+static int e_contained_by(lua_State *L) {
+  return array_cmp(L, "<@", "contained_by");
+}
+static int e_overlap(lua_State *L) {
+  return array_cmp(L, "&&", "overlap");
+}
+
 static int node_index(lua_State *L) {
   lnode *u = lua_touserdata(L, 1);
   const char *k;
-  if (lua_type(L, 2) != LUA_TSTRING)
+  if (lua_type(L, 2) != LUA_TSTRING) {
+    if (is_array(u->n)) return array_index(L, u->n, 2);
     return node_is_json(u->n) ? json_index(L, u->n, 2) : 0;
+  }
   k = lua_tostring(L, 2);
   /* t.c, the most common attribute: straight to the cached collection */
   if (k[0] == 'c' && k[1] == '\0' &&
@@ -3137,6 +3313,12 @@ static const luaL_Reg node_methods[] = {
     {"startswith", e_startswith},
     {"endswith", e_endswith},
     {"contains", e_contains},
+    {"contained_by", e_contained_by},
+    {"overlap", e_overlap},
+    {"any", e_any},
+    {"all", e_all},
+    {"any_", l_any},
+    {"all_", l_all},
     {"op", e_op},
     {"label", e_label},
     {"collate", e_collate},
@@ -3445,6 +3627,8 @@ void lsql_open_expr(lua_State *L) {
                                    {"case", l_case},
                                    {"exists", l_exists},
                                    {"tuple_", l_tuple},
+                                   {"any_", l_any},
+                                   {"all_", l_all},
                                    {"extract", l_extract},
                                    {"distinct", l_distinct},
                                    {"asc", e_asc},

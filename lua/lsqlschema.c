@@ -137,6 +137,9 @@ static int type_call(lua_State *L) {
         u->t->asfloat = !lua_toboolean(L, -1);
     }
     lua_pop(L, 1);
+    if (lua_getfield(L, opts, "dimensions") == LUA_TNUMBER)
+      u->t->dims = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
     if (lua_getfield(L, opts, "decimal_return_scale") == LUA_TNUMBER)
       u->t->retscale = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
