@@ -480,8 +480,7 @@ rt_node *rt_binary(int op, rt_node *left, rt_node *right) {
   }
   if (is_comparison(op))
     n->type = rt_type_bare(RT_TY_BOOLEAN);
-  else if (op == RT_OP_CONCAT && left->type &&
-           left->type->kind == RT_TY_ARRAY)
+  else if (op == RT_OP_CONCAT && left->type && left->type->kind == RT_TY_ARRAY)
     n->type = rt_type_ref(left->type);
   else if (op == RT_OP_CONCAT)
     n->type = rt_type_ref(rt_type_bare(RT_TY_STRING));

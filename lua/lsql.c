@@ -3139,9 +3139,9 @@ static int array_index(lua_State *L, rt_node *e, int key) {
 
 /* The operator `any`/`all` compare with: "eq" or "=", "lt" or "<", ... */
 static int agg_operator(lua_State *L, int idx, const char *fname) {
-  static const char *const names[] = {"eq", "=", "==", "ne", "!=", "<>",
-                                      "lt", "<", "le", "<=", "gt", ">",
-                                      "ge", ">=", NULL};
+  static const char *const names[] = {
+      "eq", "=",  "==", "ne", "!=", "<>", "lt", "<",
+      "le", "<=", "gt", ">",  "ge", ">=", NULL};
   static const int ops[] = {RT_OP_EQ, RT_OP_EQ, RT_OP_EQ, RT_OP_NE, RT_OP_NE,
                             RT_OP_NE, RT_OP_LT, RT_OP_LT, RT_OP_LE, RT_OP_LE,
                             RT_OP_GT, RT_OP_GT, RT_OP_GE, RT_OP_GE};
@@ -3224,8 +3224,7 @@ static int array_cmp(lua_State *L, const char *opstr, const char *fname) {
   rbox = RESULT(L);
   rbox->n = value_node(L, 2, e, fname, 1);
   ud = RESULT(L);
-  SETRESULT(L, ud,
-            rt_binary(RT_OP_CUSTOM_CMP, rt_ref(e), rt_ref(rbox->n)));
+  SETRESULT(L, ud, rt_binary(RT_OP_CUSTOM_CMP, rt_ref(e), rt_ref(rbox->n)));
   ud->n->name = rt_strdup(opstr);
   lsql_check(L, ud->n->name);
   return 1;
