@@ -586,6 +586,8 @@ static int kind_of_letter(char k) {
     return RT_TY_DATETIME;
   case 'm':
     return RT_TY_TIME;
+  case 'i':
+    return RT_TY_INTERVAL;
   default:
     return RT_TY_NULL;
   }
@@ -610,8 +612,10 @@ static rt_value *collect_params(lua_State *L, int idx, const char *kinds,
     const char *d = checkconn(L, 1)->c.engine->dialect;
     lua_newtable(L); /* the strings processing makes */
     made = lua_gettop(L);
-    if (strcmp(d, "postgresql") == 0) flags = RT_BIND_NATIVE_UUID;
-    if (strcmp(d, "sqlite") == 0) flags = RT_BIND_TIME_TEXT;
+    flags = RT_BIND_EXEC;
+    if (strcmp(d, "postgresql") == 0)
+      flags |= RT_BIND_NATIVE_UUID | RT_BIND_NATIVE_INTERVAL;
+    if (strcmp(d, "sqlite") == 0) flags |= RT_BIND_TIME_TEXT;
   }
   *nparams = 0;
   *nrows = 1;

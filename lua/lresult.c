@@ -31,6 +31,8 @@ static unsigned char conv_for(rt_cursor *cur, int i) {
     return RT_CONV_BOOL;
   case RT_T_JSON:
     return RT_CONV_JSON;
+  case RT_T_INTERVAL: /* a timedelta, as psycopg2 gives */
+    return RT_CONV_INTERVAL;
   case RT_T_ARRAY: /* PostgreSQL arrays are Lua lists, as psycopg2's */
     switch (drv->colitem ? drv->colitem(cur, i) : RT_T_TEXT) {
     case RT_T_INTEGER:
@@ -528,6 +530,12 @@ static void push_converted(lua_State *L, unsigned char conv,
       return;
     }
     break;
+  case RT_CONV_INTERVAL:
+    if (text) {
+      rt_lua_push_interval(L, v->u.s.p, v->u.s.n);
+      return;
+    }
+    break;
   case RT_CONV_DATETIME:
   case RT_CONV_TIME:
     if (text) {
@@ -597,8 +605,8 @@ static int next_row(lua_State *L, int idx, lresult *r) {
 }
 
 /* Null placeholders of values not given, in the first n values of the list at
-*the top,
-** become nil. */
+ *the top,
+ ** become nil. */
 static void nulls_to_nil(lua_State *L, int n) {
   int i;
   for (i = 1; i <= n; i++) {

@@ -140,7 +140,8 @@ rt_node *lsql_coerce(lua_State *L, int idx, const rt_node *against,
 ** JSON documents and arrays, as SQLAlchemy binds a dict or a list. */
 static int takes_table(const rt_node *against) {
   int kind = against && against->type ? (int)against->type->kind : RT_TY_NULL;
-  return kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_ARRAY;
+  return kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_ARRAY ||
+         kind == RT_TY_INTERVAL; /* a timedelta */
 }
 
 static rt_node *value_node(lua_State *L, int idx, const rt_node *against,
@@ -684,7 +685,8 @@ static int l_bindparam(lua_State *L) {
   rt_lua_checkarg(L, 1, LUA_TSTRING, "bindparam");
   if (t && !novalue &&
       (t->kind == RT_TY_JSON || t->kind == RT_TY_JSONB ||
-       t->kind == RT_TY_ARRAY)) {
+       t->kind == RT_TY_ARRAY ||
+       (t->kind == RT_TY_INTERVAL && lua_istable(L, 2)))) {
     /* the value in its stored form, as values{} keeps it */
     lua_settop(L, 3);
     lua_pushvalue(L, 2);
@@ -1587,7 +1589,8 @@ static rt_node *value_list(lua_State *L, rt_node *t, int idx, int anon,
       int kind = col->type ? (int)col->type->kind : RT_TY_NULL;
       /* JSON and ARRAY values take their stored form now: the tree holds
       ** plain values */
-      if (kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_ARRAY) {
+      if (kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_ARRAY ||
+          (kind == RT_TY_INTERVAL && lua_istable(L, -1))) {
         lua_pushvalue(L, -1);
         rt_lua_bind_process(L, kind, 1);
         lua_replace(L, -2);
@@ -2212,6 +2215,8 @@ static char kind_letter(int kind) {
     return 't';
   case RT_TY_TIME:
     return 'm';
+  case RT_TY_INTERVAL:
+    return 'i';
   default:
     return '-';
   }
@@ -2265,20 +2270,23 @@ static int compile_hook(lua_State *L) {
 /* Types whose values change form on the way in (rt_lua_bind_process). */
 static int needs_processing(int kind) {
   return kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_UUID ||
-         kind == RT_TY_ARRAY || kind == RT_TY_DATETIME || kind == RT_TY_TIME;
+         kind == RT_TY_ARRAY || kind == RT_TY_DATETIME || kind == RT_TY_TIME ||
+         kind == RT_TY_INTERVAL;
 }
 
 /* Types whose stored form depends on the database: the statement's own
 ** values take it at execution. */
 static int per_database(int kind) {
-  return kind == RT_TY_UUID || kind == RT_TY_DATETIME || kind == RT_TY_TIME;
+  return kind == RT_TY_UUID || kind == RT_TY_DATETIME || kind == RT_TY_TIME ||
+         kind == RT_TY_INTERVAL;
 }
 
 /* RT_BIND_* for a dialect. */
 static int bind_flags(const char *dialect) {
-  if (strcmp(dialect, "postgresql") == 0) return RT_BIND_NATIVE_UUID;
-  if (strcmp(dialect, "sqlite") == 0) return RT_BIND_TIME_TEXT;
-  return 0;
+  if (strcmp(dialect, "postgresql") == 0)
+    return RT_BIND_NATIVE_UUID | RT_BIND_NATIVE_INTERVAL | RT_BIND_EXEC;
+  if (strcmp(dialect, "sqlite") == 0) return RT_BIND_TIME_TEXT | RT_BIND_EXEC;
+  return RT_BIND_EXEC;
 }
 
 /* Keep the string on top (popped) alive in the table at `anchor`, made

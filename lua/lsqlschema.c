@@ -1052,4 +1052,5 @@ void lsql_open_schema(lua_State *L) {
     lua_setfield(L, -2, types[i].name);
   }
   luaL_setfuncs(L, funcs, 0);
+  rt_lua_open_timedelta(L); /* Interval values */
 }
