@@ -879,6 +879,25 @@ static int conn_execute(lua_State *L) {
   return 1;
 }
 
+/* conn:scalar(stmt, params) and conn:scalars(stmt, params): execute, then
+** the result's scalar() / scalars(), as SQLAlchemy 2.0's Connection. */
+static int scalar_of(lua_State *L, const char *method) {
+  lua_settop(L, 3);
+  conn_execute(L);
+  lua_getfield(L, -1, method);
+  lua_insert(L, -2);
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+static int conn_scalar(lua_State *L) {
+  return scalar_of(L, "scalar");
+}
+
+static int conn_scalars(lua_State *L) {
+  return scalar_of(L, "scalars");
+}
+
 static int conn_commit(lua_State *L) {
   lconn *c = openconn(L, 1);
   rt_error err = RT_ERROR_INIT;
@@ -1128,6 +1147,8 @@ static const luaL_Reg engine_methods[] = {
 
 static const luaL_Reg conn_methods[] = {
     {"execute", conn_execute},
+    {"scalar", conn_scalar},
+    {"scalars", conn_scalars},
     {"exec_driver_sql", conn_exec_driver_sql},
     {"_exec_compiled", conn_exec_compiled},
     {"_insert_each", conn_insert_each},

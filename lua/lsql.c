@@ -2782,6 +2782,8 @@ static int table_name_attr(lua_State *L, rt_node *n, const char *k) {
 }
 
 /* attributes of tables, aliases and columns */
+static int column_option(lua_State *L, rt_node *n, const char *k);
+
 static int node_attr(lua_State *L, rt_node *n, const char *k) {
   int i, j = 0;
   if (n->kind == RT_N_TABLE || n->kind == RT_N_ALIAS) {
@@ -2926,6 +2928,7 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
       lua_pushboolean(L, !(n->flags & RT_F_NOTNULL));
       return 1;
     }
+    if (column_option(L, n, k)) return 1;
   }
   if (strcmp(k, "type") == 0) {
     lsql_pushtyperef(L, n->type ? n->type : rt_type_bare(RT_TY_NULL));
@@ -2944,6 +2947,113 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
     return 1;
   }
   return 0;
+}
+
+/* --- column options as attributes --- */
+
+/*
+** A column's default, onupdate, server_default or server_onupdate as
+** SQLAlchemy shows it: a table {arg = ..., is_scalar, is_callable,
+** is_clause_element} (ColumnDefault), or {arg = ...} for the server side
+** (DefaultClause: a string stays a string).  `reg` finds a Lua function.
+*/
+static void push_default(lua_State *L, const rt_node *col, rt_node *def,
+                         int luafn, const char *reg, int server) {
+  int scalar = 0, clause = 0;
+  if (!def && !luafn) {
+    lua_pushnil(L);
+    return;
+  }
+  lua_createtable(L, 0, 4);
+  if (luafn) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, reg) == LUA_TTABLE &&
+        lua_rawgetp(L, -1, col->owner) == LUA_TTABLE)
+      lua_getfield(L, -1, col->name);
+    else
+      lua_pushnil(L);
+    lua_setfield(L, -4, "arg");
+    lua_pop(L, 2);
+  } else if (def->kind == RT_N_BIND) {
+    rt_lua_pushvalue(L, &def->value);
+    lua_setfield(L, -2, "arg");
+    scalar = 1;
+  } else if (server && (def->kind == RT_N_LITERAL || def->kind == RT_N_TEXT) &&
+             def->name) {
+    lua_pushstring(L, def->name);
+    lua_setfield(L, -2, "arg");
+  } else {
+    lsql_pushref(L, def);
+    lua_setfield(L, -2, "arg");
+    clause = 1;
+  }
+  if (server) return;
+  lua_pushboolean(L, scalar);
+  lua_setfield(L, -2, "is_scalar");
+  lua_pushboolean(L, luafn);
+  lua_setfield(L, -2, "is_callable");
+  lua_pushboolean(L, clause);
+  lua_setfield(L, -2, "is_clause_element");
+}
+
+/* col.foreign_keys: the table's foreign keys whose parent is col */
+static void push_column_fks(lua_State *L, rt_node *col) {
+  int list, j = 0, i, n;
+  lua_newtable(L);
+  list = lua_gettop(L);
+  if (!col->owner || col->owner->kind != RT_N_TABLE) return;
+  lsql_pushref(L, col->owner);
+  lua_getfield(L, -1, "foreign_keys");
+  n = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    lua_getfield(L, -1, "parent");
+    if (lsql_tonode(L, -1) == col) {
+      lua_pop(L, 1);
+      lua_rawseti(L, list, ++j);
+    } else
+      lua_pop(L, 2);
+  }
+  lua_settop(L, list);
+}
+
+/* Column options: unique, index, autoincrement, default, onupdate,
+** server_default, server_onupdate, foreign_keys; 0 for another key. */
+static int column_option(lua_State *L, rt_node *n, const char *k) {
+  rt_coldata *d = n->ext;
+  if (strcmp(k, "unique") == 0 || strcmp(k, "index") == 0) {
+    unsigned f = k[0] == 'u' ? RT_F_UNIQUE : RT_F_INDEX;
+    if (n->flags & f)
+      lua_pushboolean(L, 1);
+    else
+      lua_pushnil(L); /* None: not given */
+    return 1;
+  }
+  if (strcmp(k, "autoincrement") == 0) {
+    if (n->flags & RT_F_AUTOINC_YES)
+      lua_pushboolean(L, 1);
+    else if (n->flags & RT_F_AUTOINC_NO)
+      lua_pushboolean(L, 0);
+    else
+      lua_pushliteral(L, "auto");
+    return 1;
+  }
+  if (strcmp(k, "foreign_keys") == 0) {
+    push_column_fks(L, n);
+    return 1;
+  }
+  if (strcmp(k, "default") == 0)
+    push_default(L, n, d ? d->def : NULL, d && d->lua_default, LSQL_DEFAULTS,
+                 0);
+  else if (strcmp(k, "onupdate") == 0)
+    push_default(L, n, d ? d->onupdate : NULL, d && d->lua_onupdate,
+                 LSQL_ONUPDATES, 0);
+  else if (strcmp(k, "server_default") == 0)
+    push_default(L, n, d ? d->server_default : NULL, 0, NULL, 1);
+  else if (strcmp(k, "server_onupdate") == 0)
+    push_default(L, n, d ? d->server_onupdate : NULL, 0, NULL, 1);
+  else
+    return 0;
+  return 1;
 }
 
 /* --- JSON index operators --- */
@@ -3613,6 +3723,18 @@ static const char ddl_chunk[] =
     "end\n"
     "  end)\n"
     "end\n"
+    "-- module-level forms of the methods, as SQLAlchemy has them\n"
+    "function sa.between(e, lo, hi, opts) return e:between(lo, hi, opts) end\n"
+    "function sa.collate(e, name) return e:collate(name) end\n"
+    "function sa.label(name, e)\n"
+    "  if type(e) ~= 'userdata' and type(e) ~= 'table' then e = sa.literal(e) "
+    "end\n"
+    "  return e:label(name)\n"
+    "end\n"
+    "function sa.join(l, r, on, opts) return l:join(r, on, opts) end\n"
+    "function sa.outerjoin(l, r, on, opts) return l:outerjoin(r, on, opts) "
+    "end\n"
+    "function sa.alias(s, name) return s:alias(name) end\n"
     "function Node.create(t, bind, opts)\n"
     "  with_conn(bind, function(conn) create(conn, t, checkfirst(opts)) end)\n"
     "end\n"

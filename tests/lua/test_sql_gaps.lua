@@ -1,0 +1,71 @@
+-- Names of API.md §0-3 found missing in an audit: column options as
+-- attributes, module-level between/collate/label/join/outerjoin/alias,
+-- Connection:scalar/scalars.  Expected values from SQLAlchemy 1.4.
+local T = require "testing"
+
+local function squash(s) return (s:gsub("%s+", " ")) end
+
+T.test("column options read back as SQLAlchemy's attributes", function()
+  local md = MetaData()
+  local onupd = function() return 1 end
+  local users = Table("users", md,
+    Column("id", Integer, {primary_key = true}),
+    Column("name", String(50), {nullable = false, unique = true,
+                                default = "x", onupdate = onupd}),
+    Column("fullname", String, {index = true, autoincrement = false}),
+    Column("created", DateTime, {server_default = func.now()}),
+    Column("s", String, {server_default = "abc", default = func.lower("A")}))
+  local a = Table("a", md, Column("id", Integer, {primary_key = true}),
+                  Column("uid", ForeignKey("users.id")))
+  local c = users.c
+  -- True None True None auto False
+  T.eq({c.name.unique, c.id.unique, c.fullname.index, c.name.index},
+       {true, nil, true, nil})
+  T.eq(c.id.autoincrement, "auto")
+  T.eq(c.fullname.autoincrement, false)
+  -- x True True None
+  T.eq(c.name.default.arg, "x")
+  T.eq(c.name.default.is_scalar, true)
+  T.eq(c.name.onupdate.is_callable, true)
+  T.ok(c.name.onupdate.arg == onupd, "the Lua function is the arg")
+  T.eq(c.id.default, nil)
+  -- now() abc lower(:lower_1) True
+  T.eq(tostring(c.created.server_default.arg), "now()")
+  T.eq(c.s.server_default.arg, "abc")
+  T.eq(tostring(c.s.default.arg), "lower(:lower_1)")
+  T.eq(c.s.default.is_clause_element, true)
+  -- 1 users.id 0
+  T.eq(#a.c.uid.foreign_keys, 1)
+  T.eq(a.c.uid.foreign_keys[1].target_fullname, "users.id")
+  T.eq(#a.c.id.foreign_keys, 0)
+end)
+
+T.test("module-level between, collate, label, join, outerjoin", function()
+  local t = Table("t", MetaData(), Column("x", String), Column("y", Integer))
+  local u = t:alias("u")
+  T.eq(tostring(sa.between(t.c.y, 1, 2)), "t.y BETWEEN :y_1 AND :y_2")
+  T.eq(tostring(sa.collate(t.c.x, "C")), 't.x COLLATE "C"')
+  T.eq(squash(tostring(select(sa.label("lbl", t.c.y + 1)))),
+       "SELECT t.y + :y_1 AS lbl FROM t")
+  T.eq(squash(tostring(select(sa.join(t, u, t.c.y:eq(u.c.y))))),
+       "SELECT t.x, t.y, u.x AS x_1, u.y AS y_1 FROM t JOIN t AS u " ..
+       "ON t.y = u.y")
+  T.eq(squash(tostring(select(sa.outerjoin(t, u, t.c.y:eq(u.c.y))))),
+       "SELECT t.x, t.y, u.x AS x_1, u.y AS y_1 FROM t LEFT OUTER JOIN " ..
+       "t AS u ON t.y = u.y")
+end)
+
+for _, db in ipairs(T.databases()) do
+  T.test(db.name .. ": Connection:scalar and :scalars", function()
+    local e = create_engine(db.url)
+    local c <close> = e:connect()
+    T.eq(c:scalar(select(func.count())), 1)
+    T.eq(c:scalar(text("SELECT :v"), {v = "a"}), "a")
+    local sr = c:scalars(text("SELECT 1 UNION SELECT 2 ORDER BY 1"))
+    T.eq(sr:all(), {1, 2})
+    c:rollback()
+    e:dispose()
+  end)
+end
+
+T.done()
