@@ -688,8 +688,62 @@ static void binary(rt_compiler *c, rt_node *e) {
   c->in_binary--;
 }
 
+/*
+** IS [NOT] DISTINCT FROM (SQLite: IS NOT / IS; MySQL: NOT (a <=> b) /
+** a <=> b), regular expression matches (PostgreSQL ~ and !~, SQLite and
+** MySQL [NOT] REGEXP, the string form <regexp>) and MATCH (PostgreSQL
+** a @@ to_tsquery(b), MySQL MATCH (a) AGAINST (b IN BOOLEAN MODE)), as
+** SQLAlchemy's dialects render them.
+*/
+static void dialect_op(rt_compiler *c, rt_node *e) {
+  const char *dn = c->d->name;
+  int op = e->op, pg = strcmp(dn, "postgresql") == 0;
+  int sqlite = strcmp(dn, "sqlite") == 0, mysql = strcmp(dn, "mysql") == 0;
+  const char *mid;
+  if (op == RT_OP_DISTINCT_FROM && mysql) {
+    S("NOT (");
+    rt_c_expr(c, e->a);
+    S(" <=> ");
+    rt_c_expr(c, e->b);
+    CH(')');
+    return;
+  }
+  if (op == RT_OP_MATCH && mysql) {
+    S("MATCH (");
+    rt_c_expr(c, e->a);
+    S(") AGAINST (");
+    rt_c_expr(c, e->b);
+    S(" IN BOOLEAN MODE)");
+    return;
+  }
+  switch (op) {
+  case RT_OP_DISTINCT_FROM:
+    mid = sqlite ? " IS NOT " : " IS DISTINCT FROM ";
+    break;
+  case RT_OP_NOT_DISTINCT_FROM:
+    mid = sqlite ? " IS " : mysql ? " <=> " : " IS NOT DISTINCT FROM ";
+    break;
+  case RT_OP_REGEXP:
+    mid = pg ? " ~ " : (sqlite || mysql) ? " REGEXP " : " <regexp> ";
+    break;
+  case RT_OP_NOTREGEXP:
+    mid = pg ? " !~ " : (sqlite || mysql) ? " NOT REGEXP " : " <not regexp> ";
+    break;
+  default: /* RT_OP_MATCH */
+    mid = pg ? " @@ to_tsquery(" : " MATCH ";
+  }
+  rt_c_expr(c, e->a);
+  S(mid);
+  rt_c_expr(c, e->b);
+  if (op == RT_OP_MATCH && pg) CH(')');
+}
+
 static void binary_op(rt_compiler *c, rt_node *e) {
   int op = e->op;
+  if (op >= RT_OP_DISTINCT_FROM && op <= RT_OP_MATCH) {
+    dialect_op(c, e);
+    return;
+  }
   if (op == RT_OP_IN || op == RT_OP_NOTIN) {
     in_list(c, e);
     return;

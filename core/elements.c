@@ -484,7 +484,8 @@ rt_node *rt_binary(int op, rt_node *left, rt_node *right) {
     n->type = rt_type_ref(left->type);
   else if (op == RT_OP_CONCAT)
     n->type = rt_type_ref(rt_type_bare(RT_TY_STRING));
-  else if (op == RT_OP_CUSTOM_CMP)
+  else if (op == RT_OP_CUSTOM_CMP ||
+           (op >= RT_OP_DISTINCT_FROM && op <= RT_OP_MATCH))
     n->type = rt_type_bare(RT_TY_BOOLEAN);
   else if (op == RT_OP_DIV && rt_type_is_integer(left->type) &&
            rt_type_is_integer(right->type))
@@ -595,6 +596,14 @@ static int negated(int op) {
     return RT_OP_ISNOT;
   case RT_OP_ISNOT:
     return RT_OP_IS;
+  case RT_OP_DISTINCT_FROM:
+    return RT_OP_NOT_DISTINCT_FROM;
+  case RT_OP_NOT_DISTINCT_FROM:
+    return RT_OP_DISTINCT_FROM;
+  case RT_OP_REGEXP:
+    return RT_OP_NOTREGEXP;
+  case RT_OP_NOTREGEXP:
+    return RT_OP_REGEXP;
   case RT_OP_BETWEEN:
     return RT_OP_NOTBETWEEN;
   case RT_OP_NOTBETWEEN:
@@ -607,7 +616,8 @@ static int negated(int op) {
 rt_node *rt_not(rt_node *e) {
   if (!e) return NULL;
   /* a boolean custom operator (a @> b) negates as NOT a @> b, ungrouped */
-  if (e->kind == RT_N_BINARY && e->op == RT_OP_CUSTOM_CMP) {
+  if (e->kind == RT_N_BINARY &&
+      (e->op == RT_OP_CUSTOM_CMP || e->op == RT_OP_MATCH)) {
     rt_node *n = rt_node_new(RT_N_UNARY);
     if (!n) {
       rt_unref(e);

@@ -109,6 +109,13 @@ typedef enum rt_op {
   RT_OP_ANY,
   RT_OP_ALL,
   RT_OP_CUSTOM_CMP,
+  /* a IS [NOT] DISTINCT FROM b, a <regexp> b, a MATCH b: each dialect's
+  ** form */
+  RT_OP_DISTINCT_FROM,
+  RT_OP_NOT_DISTINCT_FROM,
+  RT_OP_REGEXP,
+  RT_OP_NOTREGEXP,
+  RT_OP_MATCH,
   RT_OP_COUNT
 } rt_op;
 

@@ -3348,6 +3348,36 @@ static int array_cmp(lua_State *L, const char *opstr, const char *fname) {
   return 1;
 }
 
+/* a:is_distinct_from(b), regexp_match, match: b a value, an expression
+** or nil (NULL) */
+static int dialect_cmp(lua_State *L, int op, const char *fname) {
+  rt_node *e = lsql_checknode(L, 1, fname);
+  lnode *rbox, *ud;
+  rbox = RESULT(L);
+  if (lua_isnoneornil(L, 2) || rt_lua_isnull(L, 2))
+    SETRESULT(L, rbox, rt_const(RT_N_NULL));
+  else {
+    check_value(L, 2, e, fname, 1);
+    rbox->n = value_node(L, 2, e, fname, 1);
+  }
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_binary(op, rt_ref(e), rt_ref(rbox->n)));
+  return 1;
+}
+
+static int e_is_distinct_from(lua_State *L) {
+  return dialect_cmp(L, RT_OP_DISTINCT_FROM, "is_distinct_from");
+}
+static int e_is_not_distinct_from(lua_State *L) {
+  return dialect_cmp(L, RT_OP_NOT_DISTINCT_FROM, "is_not_distinct_from");
+}
+static int e_regexp_match(lua_State *L) {
+  return dialect_cmp(L, RT_OP_REGEXP, "regexp_match");
+}
+static int e_match(lua_State *L) {
+  return dialect_cmp(L, RT_OP_MATCH, "match");
+}
+
 static int e_contained_by(lua_State *L) {
   return array_cmp(L, "<@", "contained_by");
 }
@@ -3431,6 +3461,14 @@ static const luaL_Reg node_methods[] = {
     {"endswith", e_endswith},
     {"contains", e_contains},
     {"contained_by", e_contained_by},
+    {"is_distinct_from", e_is_distinct_from},
+    {"is_not_distinct_from", e_is_not_distinct_from},
+    {"isnot_distinct_from", e_is_not_distinct_from},
+    {"regexp_match", e_regexp_match},
+    {"match", e_match},
+    {"notilike", e_not_ilike},
+    {"nullsfirst", e_nulls_first},
+    {"nullslast", e_nulls_last},
     {"overlap", e_overlap},
     {"any", e_any},
     {"all", e_all},

@@ -55,7 +55,67 @@ T.test("module-level between, collate, label, join, outerjoin", function()
        "t AS u ON t.y = u.y")
 end)
 
+T.test("is_distinct_from, regexp_match and match in each dialect",
+       function()
+  local t = Table("t", MetaData(), Column("x", String), Column("y", Integer))
+  -- str() | postgresql | sqlite | mysql, from SQLAlchemy 1.4
+  local cases = {
+    {t.c.x:is_distinct_from("a"), "t.x IS DISTINCT FROM :x_1",
+     "t.x IS DISTINCT FROM $1", "t.x IS NOT ?", "NOT (t.x <=> ?)"},
+    {t.c.x:is_not_distinct_from("a"), "t.x IS NOT DISTINCT FROM :x_1",
+     "t.x IS NOT DISTINCT FROM $1", "t.x IS ?", "t.x <=> ?"},
+    {~t.c.x:is_distinct_from("a"), "t.x IS NOT DISTINCT FROM :x_1",
+     "t.x IS NOT DISTINCT FROM $1", "t.x IS ?", "t.x <=> ?"},
+    {t.c.y:is_distinct_from(nil), "t.y IS DISTINCT FROM NULL",
+     "t.y IS DISTINCT FROM NULL", "t.y IS NOT NULL", "NOT (t.y <=> NULL)"},
+    {t.c.x:regexp_match("^a"), "t.x <regexp> :x_1", "t.x ~ $1",
+     "t.x REGEXP ?", "t.x REGEXP ?"},
+    {~t.c.x:regexp_match("^a"), "t.x <not regexp> :x_1", "t.x !~ $1",
+     "t.x NOT REGEXP ?", "t.x NOT REGEXP ?"},
+    {t.c.x:match("foo"), "t.x MATCH :x_1", "t.x @@ to_tsquery($1)",
+     "t.x MATCH ?", "MATCH (t.x) AGAINST (? IN BOOLEAN MODE)"},
+    {~t.c.x:match("foo"), "NOT t.x MATCH :x_1",
+     "NOT t.x @@ to_tsquery($1)", "NOT t.x MATCH ?",
+     "NOT MATCH (t.x) AGAINST (? IN BOOLEAN MODE)"},
+    {t.c.x:notilike("a"), "lower(t.x) NOT LIKE lower(:x_1)",
+     "t.x NOT ILIKE $1", "lower(t.x) NOT LIKE lower(?)",
+     "lower(t.x) NOT LIKE lower(?)"},
+  }
+  for i, case in ipairs(cases) do
+    T.eq(tostring(case[1]), case[2], "case " .. i)
+    T.eq(case[1]:compile("postgresql").sql, case[3], "case " .. i)
+    T.eq(case[1]:compile("sqlite").sql, case[4], "case " .. i)
+    T.eq(case[1]:compile("mysql").sql, case[5], "case " .. i)
+  end
+end)
+
 for _, db in ipairs(T.databases()) do
+  T.test(db.name .. ": regexp_match and is_distinct_from on the database",
+         function()
+    local e = create_engine(db.url)
+    local md = MetaData()
+    local t = Table("rx", md, Column("id", Integer, {primary_key = true}),
+                    Column("x", String(20)))
+    md:drop_all(e)
+    md:create_all(e)
+    local c <close> = e:connect()
+    c:execute(insert(t), {{id = 1, x = "apple"}, {id = 2, x = "banana"},
+                          {id = 3, x = sa.null}})
+    local function ids(crit)
+      return c:execute(select(t.c.id):where(crit):order_by(t.c.id))
+        :scalars():all()
+    end
+    -- SQLite has REGEXP through the function SQLAlchemy's dialect registers
+    T.eq(ids(t.c.x:regexp_match("^a")), {1})
+    T.eq(ids(~t.c.x:regexp_match("an+a$")), {1})
+    T.eq(ids(t.c.x:is_distinct_from("apple")), {2, 3})
+    T.eq(ids(t.c.x:is_not_distinct_from(nil)), {3})
+    c:rollback()
+    md:drop_all(e)
+    e:dispose()
+  end)
+
+
   T.test(db.name .. ": Connection:scalar and :scalars", function()
     local e = create_engine(db.url)
     local c <close> = e:connect()
