@@ -1516,7 +1516,10 @@ static void compound(rt_compiler *c, rt_node *s, int asfrom) {
   int i;
   for (i = 0; i < sels->n; i++) {
     rt_node *sub = sels->kids[i];
-    if (i) S(kw[s->op - RT_OP_UNION]);
+    if (i)
+      S(s->op == RT_OP_INTERSECT_ALL ? " INTERSECT ALL "
+        : s->op == RT_OP_EXCEPT_ALL  ? " EXCEPT ALL "
+                                     : kw[s->op - RT_OP_UNION]);
     if (sub->kind == RT_N_COMPOUND || sub->kids[RT_S_LIMIT] ||
         sub->kids[RT_S_ORDER]) {
       CH('(');

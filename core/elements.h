@@ -116,6 +116,8 @@ typedef enum rt_op {
   RT_OP_REGEXP,
   RT_OP_NOTREGEXP,
   RT_OP_MATCH,
+  RT_OP_INTERSECT_ALL, /* compound selects, after RT_OP_EXCEPT's kin */
+  RT_OP_EXCEPT_ALL,
   RT_OP_COUNT
 } rt_op;
 

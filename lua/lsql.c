@@ -472,11 +472,13 @@ static int e_endswith(lua_State *L) {
   return like_pattern(L, 1, 0, "endswith");
 }
 static int array_cmp(lua_State *L, const char *opstr, const char *fname);
+static int is_jsonb(const rt_node *e);
 static int is_array(const rt_node *e);
 
 static int e_contains(lua_State *L) {
   /* on an ARRAY: a @> b (PostgreSQL's ARRAY comparator) */
-  if (is_array(lsql_tonode(L, 1))) return array_cmp(L, "@>", "contains");
+  if (is_array(lsql_tonode(L, 1)) || is_jsonb(lsql_tonode(L, 1)))
+    return array_cmp(L, "@>", "contains");
   return like_pattern(L, 1, 1, "contains");
 }
 
@@ -1496,6 +1498,12 @@ static int s_intersect(lua_State *L) {
 }
 static int s_except(lua_State *L) {
   return compound(L, RT_OP_EXCEPT, "except_");
+}
+static int s_intersect_all(lua_State *L) {
+  return compound(L, RT_OP_INTERSECT_ALL, "intersect_all");
+}
+static int s_except_all(lua_State *L) {
+  return compound(L, RT_OP_EXCEPT_ALL, "except_all");
 }
 
 static int s_with_for_update(lua_State *L) {
@@ -3332,11 +3340,16 @@ static int e_all(lua_State *L) {
   return array_agg_cmp(L, RT_OP_ALL, "all");
 }
 
-/* a @> b, a <@ b, a && b on an ARRAY; b a list is bound as an array */
+static int is_jsonb(const rt_node *e) {
+  return e && e->type && e->type->kind == RT_TY_JSONB;
+}
+
+/* a @> b, a <@ b, a && b on an ARRAY (b a list is bound as an array), and
+** @> and <@ on JSONB (b bound as a JSON document) */
 static int array_cmp(lua_State *L, const char *opstr, const char *fname) {
   rt_node *e = lsql_checknode(L, 1, fname);
   lnode *rbox, *ud;
-  if (!is_array(e))
+  if (!is_array(e) && !(is_jsonb(e) && opstr[0] != '&'))
     return rt_lua_error(L, RT_EARGUMENT, "%s: %s is only for ARRAY expressions",
                         fname, fname);
   rbox = RESULT(L);
@@ -3376,6 +3389,26 @@ static int e_regexp_match(lua_State *L) {
 }
 static int e_match(lua_State *L) {
   return dialect_cmp(L, RT_OP_MATCH, "match");
+}
+
+/* j:has_key(k) on JSONB: j ? k, the key bound as a string */
+static int e_has_key(lua_State *L) {
+  rt_node *e = lsql_checknode(L, 1, "has_key");
+  lnode *rbox, *ud;
+  if (!is_jsonb(e))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "has_key: has_key is only for JSONB expressions");
+  rt_lua_checkarg(L, 2, LUA_TSTRING, "has_key");
+  rbox = RESULT(L);
+  SETRESULT(L, rbox,
+            rt_bind(rt_bind_key_for(e),
+                    rt_vtext(lua_tostring(L, 2), lua_rawlen(L, 2)),
+                    rt_type_bare(RT_TY_STRING), 1));
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_binary(RT_OP_CUSTOM_CMP, rt_ref(e), rt_ref(rbox->n)));
+  ud->n->name = rt_strdup("?");
+  lsql_check(L, ud->n->name);
+  return 1;
 }
 
 static int e_contained_by(lua_State *L) {
@@ -3461,6 +3494,7 @@ static const luaL_Reg node_methods[] = {
     {"endswith", e_endswith},
     {"contains", e_contains},
     {"contained_by", e_contained_by},
+    {"has_key", e_has_key},
     {"is_distinct_from", e_is_distinct_from},
     {"is_not_distinct_from", e_is_not_distinct_from},
     {"isnot_distinct_from", e_is_not_distinct_from},
@@ -3520,6 +3554,8 @@ static const luaL_Reg node_methods[] = {
     {"union_all", s_union_all},
     {"intersect", s_intersect},
     {"except_", s_except},
+    {"intersect_all", s_intersect_all},
+    {"except_all", s_except_all},
     {"with_for_update", s_with_for_update},
     {"execution_options", s_self},
     {"options", s_self},
@@ -3812,6 +3848,8 @@ void lsql_open_expr(lua_State *L) {
                                    {"union_all", s_union_all},
                                    {"intersect", s_intersect},
                                    {"except_", s_except},
+                                   {"intersect_all", s_intersect_all},
+                                   {"except_all", s_except_all},
                                    {"CreateTable", l_create_table},
                                    {"DropTable", l_drop_table},
                                    {"CreateIndex", l_create_index},

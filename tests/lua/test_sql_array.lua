@@ -100,8 +100,50 @@ T.test("ARRAY index on a database without arrays is a CompileError",
   T.raises("ArgumentError", function() return t.c.a:any(1, {operator = "~"}) end)
 end)
 
+T.test("JSONB containment and has_key render as SQLAlchemy's", function()
+  local j = Table("tj", MetaData(), Column("j", JSONB)).c.j
+  -- str() | postgresql | the bound value
+  local cases = {
+    {j:contains({a = 1}), "tj.j @> :j_1", "tj.j @> $1", '{"a": 1}'},
+    {j:contained_by({1}), "tj.j <@ :j_1", "tj.j <@ $1", "[1]"},
+    {j:has_key("x"), "tj.j ? :j_1", "tj.j ? $1", "x"},
+    {~j:contains({a = 1}), "NOT tj.j @> :j_1", "NOT tj.j @> $1", '{"a": 1}'},
+  }
+  for i, case in ipairs(cases) do
+    T.eq(tostring(case[1]), case[2], "case " .. i)
+    local c = case[1]:compile("postgresql")
+    T.eq(c.sql, case[3], "case " .. i)
+    T.eq(c.params, {case[4]}, "case " .. i)
+  end
+  T.raises("ArgumentError", function() return j:overlap({1}) end)
+end)
+
 for _, db in ipairs(T.databases()) do
   if db.name == "postgresql" then
+    T.test("postgresql: JSONB containment on the server", function()
+      local e = create_engine(db.url)
+      local m = MetaData()
+      local jt = Table("jb_ops", m, Column("id", Integer, {primary_key = true}),
+                       Column("j", JSONB))
+      m:drop_all(e)
+      m:create_all(e)
+      local c <close> = e:connect()
+      c:execute(insert(jt), {{id = 1, j = {a = 1, b = {2, 3}}},
+                             {id = 2, j = {c = true}}})
+      local function ids(crit)
+        return c:execute(select(jt.c.id):where(crit):order_by(jt.c.id))
+          :scalars():all()
+      end
+      T.eq(ids(jt.c.j:contains({a = 1})), {1})
+      T.eq(ids(jt.c.j:contains({b = {3}})), {1})
+      T.eq(ids(jt.c.j:contained_by({c = true, d = 1})), {2})
+      T.eq(ids(jt.c.j:has_key("c")), {2})
+      T.eq(ids(~jt.c.j:has_key("c")), {1})
+      c:rollback()
+      m:drop_all(e)
+      e:dispose()
+    end)
+
     T.test("postgresql: ARRAY operators on the server", function()
       local e = create_engine(db.url)
       local m = MetaData()

@@ -89,6 +89,38 @@ T.test("is_distinct_from, regexp_match and match in each dialect",
   end
 end)
 
+T.test("intersect_all, except_all; MetaData:remove and :clear", function()
+  local md = MetaData()
+  local a = Table("a", md, Column("x", Integer))
+  local b = Table("b", md, Column("x", Integer))
+  T.eq(squash(tostring(select(a.c.x):intersect_all(select(b.c.x)))),
+       "SELECT a.x FROM a INTERSECT ALL SELECT b.x FROM b")
+  T.eq(squash(tostring(sa.except_all(select(a.c.x), select(b.c.x)))),
+       "SELECT a.x FROM a EXCEPT ALL SELECT b.x FROM b")
+  T.eq(squash(tostring(sa.intersect_all(select(a.c.x), select(b.c.x)))),
+       "SELECT a.x FROM a INTERSECT ALL SELECT b.x FROM b")
+  md:remove(a)
+  T.eq(#md.sorted_tables, 1)
+  T.eq(md.tables.a, nil)
+  T.raises("ArgumentError", md.remove, md, "a")
+  md:clear()
+  T.eq(#md.sorted_tables, 0)
+  T.eq(md.tables.b, nil)
+  -- the name is free again
+  Table("a", md, Column("y", Integer))
+  T.eq(md.sorted_tables[1].c.y.name, "y")
+end)
+
+T.test("row._mapping and row._t", function()
+  local e = create_engine("sqlite://")
+  local c <close> = e:connect()
+  local row = c:execute(text("SELECT 1 AS a, 'x' AS b")):one()
+  T.eq(row._mapping.a, 1)
+  T.eq(row._mapping["b"], "x")
+  T.eq(row:_mapping().b, "x")
+  T.eq(row._t, {1, "x"})
+end)
+
 for _, db in ipairs(T.databases()) do
   T.test(db.name .. ": regexp_match and is_distinct_from on the database",
          function()
@@ -115,6 +147,37 @@ for _, db in ipairs(T.databases()) do
     e:dispose()
   end)
 
+
+  T.test(db.name .. ": engine execution options reach its connections",
+         function()
+    local e = create_engine(db.url)
+    local default = e:connect()
+    local level = default:get_isolation_level()
+    default:close()
+    -- an OptionEngine on the same pool
+    local e2 = e:execution_options{isolation_level = "SERIALIZABLE"}
+    T.eq(e2:get_execution_options(), {isolation_level = "SERIALIZABLE"})
+    T.eq(e2.dialect.name, db.name)
+    local c = e2:connect()
+    T.eq(c:get_isolation_level(), "SERIALIZABLE")
+    c:close()
+    -- the original engine's connections keep their level
+    local c1 = e:connect()
+    T.eq(c1:get_isolation_level(), level)
+    c1:close()
+    T.eq(e:get_execution_options(), {})
+    T.raises("ArgumentError", e.execution_options, e, {bogus = 1})
+    -- create_engine's execution_options
+    local e3 = create_engine(db.url,
+                             {execution_options = {isolation_level =
+                                                     "AUTOCOMMIT"}})
+    local c3 <close> = e3:connect()
+    T.eq(c3:get_isolation_level(), "AUTOCOMMIT")
+    T.raises("ArgumentError", create_engine, db.url,
+             {execution_options = {nope = true}})
+    e2:dispose()
+    e3:dispose()
+  end)
 
   T.test(db.name .. ": Connection:scalar and :scalars", function()
     local e = create_engine(db.url)
