@@ -179,6 +179,23 @@ for _, db in ipairs(T.databases()) do
     e3:dispose()
   end)
 
+  T.test(db.name .. ": bound integers and booleans come back as they went",
+         function()
+    -- SQLAlchemy (psycopg2 writes them as literals): 5, 7, 'bcd',
+    -- 5000000000, True
+    local e = create_engine(db.url)
+    local c <close> = e:connect()
+    local v = c:scalar(select(sa.literal(5)))
+    T.eq(v, 5)
+    T.eq(math.type(v), "integer")
+    T.eq(c:scalar(select(case({{sa.literal(1):eq(1), 7}}, {else_ = 0}))), 7)
+    T.eq(c:scalar(select(func.substr("abcdef", 2, 3))), "bcd")
+    T.eq(c:scalar(select(sa.literal(5000000000))), 5000000000)
+    T.eq(c:scalar(select(sa.literal(true))), true)
+    c:rollback()
+    e:dispose()
+  end)
+
   T.test(db.name .. ": Connection:scalar and :scalars", function()
     local e = create_engine(db.url)
     local c <close> = e:connect()
