@@ -349,11 +349,11 @@ static int grow_params(pg_conn *c, int n) {
 }
 
 /*
-** The type a parameter is sent with.  Integers and booleans say theirs, as
+** The type a parameter is sent with.  Numbers and booleans say theirs, as
 ** the literals psycopg2 writes into the statement do (5 is an integer,
-** 5000000000 a bigint): SELECT $1 then gives an integer back, and
-** functions resolve as for a literal.  Other text stays untyped, for the
-** server to infer; bytes need bytea.
+** 5000000000 a bigint, 1.5 a numeric): SELECT $1 then gives a number
+** back, and functions resolve as for a literal.  Other text stays
+** untyped, for the server to infer; bytes need bytea.
 */
 static Oid int_oid(int64_t i) {
   return i >= INT32_MIN && i <= INT32_MAX ? INT4OID : INT8OID;
@@ -365,6 +365,8 @@ static Oid param_oid(const rt_value *v) {
     return int_oid(v->u.i);
   case RT_V_BOOL:
     return BOOLOID;
+  case RT_V_FLOAT:
+    return NUMERICOID;
   case RT_V_BLOB:
     return BYTEAOID;
   default:
@@ -418,8 +420,9 @@ static int encode(pg_conn *c, const rt_value *params, int n, rt_error *err) {
       else if (isinf(v->u.f))
         strcpy(s, v->u.f > 0 ? "Infinity" : "-Infinity");
       else
-        snprintf(s, NUMLEN, "%.17g", v->u.f);
+        rt_float_repr(v->u.f, s); /* Python's repr, as psycopg2 writes it */
       at += NUMLEN;
+      c->types[i] = NUMERICOID;
       break;
     case RT_V_BOOL:
       c->values[i] = v->u.b ? "true" : "false";

@@ -295,8 +295,9 @@ int rt_lua_result_conv(const rt_type *t, int postgresql) {
     return RT_CONV_DECIMAL + (t->scale >= 0 && t->scale < 200 ? t->scale : 10);
   case RT_TY_FLOAT:
   case RT_TY_DOUBLE:
-    /* Float{asdecimal = true}: decimal_return_scale digits, else 10 */
-    if (!t->asdecimal) return RT_CONV_NONE;
+    /* Float{asdecimal = true}: decimal_return_scale digits, else 10; a
+    ** plain Float reads a NUMERIC (a bound 1.5 on PostgreSQL) as a float */
+    if (!t->asdecimal) return RT_CONV_FLOAT;
     return RT_CONV_DECIMAL +
            (t->retscale >= 0 && t->retscale < 200 ? t->retscale : 10);
   case RT_TY_ARRAY:

@@ -192,6 +192,13 @@ for _, db in ipairs(T.databases()) do
     T.eq(c:scalar(select(func.substr("abcdef", 2, 3))), "bcd")
     T.eq(c:scalar(select(sa.literal(5000000000))), 5000000000)
     T.eq(c:scalar(select(sa.literal(true))), true)
+    -- 1.5 and 0.5 as floats (SQLAlchemy's Float result), 0.1 exactly
+    local f = c:scalar(select(sa.literal(1.5)))
+    T.eq(f, 1.5)
+    T.eq(math.type(f), "float")
+    T.eq(c:scalar(select(case({{sa.literal(1):eq(2), 7.25}},
+                              {else_ = 0.5}))), 0.5)
+    T.eq(c:scalar(select(cast(sa.literal(0.1), Numeric(10, 2)))), "0.10")
     c:rollback()
     e:dispose()
   end)
