@@ -432,6 +432,35 @@ static int is_comparison(int op) {
   return (op >= RT_OP_EQ && op <= RT_OP_NOTBETWEEN);
 }
 
+static rt_typekind kind_of(const rt_type *t) {
+  return t ? t->kind : RT_TY_NULL;
+}
+
+/*
+** The type of date arithmetic where it is not the left operand's, as
+** SQLAlchemy's date types give it: DateTime - DateTime and Time - Time
+** are Interval, Date - Date an Integer, Date + Interval and Date + Time a
+** DateTime, Interval + DateTime a DateTime, Integer + Date a Date.
+** RT_TY_NULL: the left operand's type.
+*/
+static rt_typekind date_result(int op, const rt_type *l, const rt_type *r) {
+  rt_typekind a = kind_of(l), b = kind_of(r);
+  if (op == RT_OP_SUB) {
+    if ((a == RT_TY_DATETIME && b == RT_TY_DATETIME) ||
+        (a == RT_TY_TIME && b == RT_TY_TIME))
+      return RT_TY_INTERVAL;
+    if (a == RT_TY_DATE && b == RT_TY_DATE) return RT_TY_INTEGER;
+    return RT_TY_NULL;
+  }
+  if (a == RT_TY_DATE && (b == RT_TY_INTERVAL || b == RT_TY_TIME))
+    return RT_TY_DATETIME;
+  if (a == RT_TY_INTERVAL &&
+      (b == RT_TY_DATETIME || b == RT_TY_DATE || b == RT_TY_TIME))
+    return b == RT_TY_TIME ? RT_TY_TIME : RT_TY_DATETIME;
+  if (rt_type_is_integer(l) && b == RT_TY_DATE) return RT_TY_DATE;
+  return RT_TY_NULL;
+}
+
 /* ANY (a) / ALL (a) */
 static int is_collection_agg(const rt_node *e) {
   return e && e->kind == RT_N_UNARY &&
@@ -487,6 +516,9 @@ rt_node *rt_binary(int op, rt_node *left, rt_node *right) {
   else if (op == RT_OP_CUSTOM_CMP ||
            (op >= RT_OP_DISTINCT_FROM && op <= RT_OP_MATCH))
     n->type = rt_type_bare(RT_TY_BOOLEAN);
+  else if ((op == RT_OP_ADD || op == RT_OP_SUB) &&
+           date_result(op, left->type, right->type) != RT_TY_NULL)
+    n->type = rt_type_bare(date_result(op, left->type, right->type));
   else if (op == RT_OP_DIV && rt_type_is_integer(left->type) &&
            rt_type_is_integer(right->type))
     n->type = rt_type_ref(left->type);

@@ -144,11 +144,33 @@ static int takes_table(const rt_node *against) {
          kind == RT_TY_INTERVAL; /* a timedelta */
 }
 
+/* Is the value at idx a timedelta (sa.timedelta{...})? */
+static int is_timedelta(lua_State *L, int idx) {
+  int yes;
+  if (lua_type(L, idx) != LUA_TTABLE ||
+      luaL_getmetafield(L, idx, "__name") == LUA_TNIL)
+    return 0;
+  yes = lua_type(L, -1) == LUA_TSTRING &&
+        strcmp(lua_tostring(L, -1), "timedelta") == 0;
+  lua_pop(L, 1);
+  return yes;
+}
+
 static rt_node *value_node(lua_State *L, int idx, const rt_node *against,
                            const char *fname, int pos) {
   rt_node *n = lsql_tonode(L, idx);
   rt_value v;
   if (n) return rt_ref(n);
+  if (is_timedelta(L, idx) && !takes_table(against)) {
+    /* dt + timedelta: an Interval value, whatever it is added to */
+    lua_pushvalue(L, idx);
+    rt_lua_bind_process(L, RT_TY_INTERVAL, 0);
+    rt_lua_tovalue(L, -1, &v);
+    n = rt_bind(rt_bind_key_for(against), v, rt_type_bare(RT_TY_INTERVAL), 1);
+    lua_pop(L, 1);
+    if (!n) rt_lua_error(L, RT_EMEMORY, "out of memory");
+    return n;
+  }
   if (lua_type(L, idx) == LUA_TTABLE && takes_table(against) &&
       !rt_lua_isnull(L, idx)) {
     /* in its stored form (JSON text, array literal), as values{} binds it */
@@ -180,7 +202,9 @@ static void check_value(lua_State *L, int idx, const rt_node *against,
                         const char *fname, int pos) {
   rt_value v;
   if (lsql_tonode(L, idx) || lua_isnoneornil(L, idx)) return;
-  if (lua_type(L, idx) == LUA_TTABLE && takes_table(against)) return;
+  if (lua_type(L, idx) == LUA_TTABLE &&
+      (takes_table(against) || is_timedelta(L, idx)))
+    return;
   if (lua_type(L, idx) == LUA_TTABLE || rt_lua_tovalue(L, idx, &v) != 0)
     rt_lua_error(L, RT_EARGUMENT,
                  "%s: argument #%d must be a SQL expression or a value, not %s",

@@ -29,7 +29,55 @@ T.test("timedelta normalises and prints as Python's", function()
   T.raises("ArgumentError", td, 5)
 end)
 
+T.test("date arithmetic takes SQLAlchemy's result types", function()
+  local t = Table("t", MetaData(), Column("dt", DateTime), Column("d", Date),
+                  Column("iv", Interval), Column("tm", Time),
+                  Column("i", Integer))
+  local c = t.c
+  local cases = {
+    {c.dt - c.dt, "Interval"}, {c.dt + c.iv, "DateTime"},
+    {c.dt - c.iv, "DateTime"}, {c.d - c.d, "Integer"},
+    {c.d + c.iv, "DateTime"}, {c.iv + c.dt, "DateTime"},
+    {c.iv + c.iv, "Interval"}, {c.iv - c.iv, "Interval"},
+    {c.d + c.i, "Date"}, {c.d - c.i, "Date"}, {c.tm - c.tm, "Interval"},
+    {c.d + c.tm, "DateTime"}, {c.tm + c.iv, "Time"},
+    {c.dt - func.now(), "Interval"}, {func.now() - c.dt, "Interval"},
+    {c.i + c.d, "Date"}, {c.iv * 2, "Interval"},
+    {c.dt + sa.timedelta{hours = 2}, "DateTime"},
+  }
+  for i, case in ipairs(cases) do
+    T.eq(case[1].type.__name__, case[2], "case " .. i)
+  end
+  T.eq(tostring(c.dt + sa.timedelta{hours = 2}), "t.dt + :dt_1")
+end)
+
 for _, db in ipairs(T.databases()) do
+  if db.name == "postgresql" then
+    T.test("postgresql: timestamp differences are timedeltas", function()
+      local e = create_engine(db.url)
+      local md = MetaData()
+      local t = Table("dtv", md, Column("id", Integer, {primary_key = true}),
+                      Column("a", DateTime), Column("b", DateTime),
+                      Column("d", Date))
+      md:drop_all(e)
+      md:create_all(e)
+      local c <close> = e:connect()
+      c:execute(insert(t), {id = 1, a = "2026-11-21 08:00:00",
+                            b = "2026-11-22 10:30:00", d = "2026-11-21"})
+      -- SQLAlchemy: (datetime.timedelta(days=1, seconds=9000),
+      -- datetime.datetime(2026, 11, 21, 10, 0), 0)
+      local r = c:execute(select(t.c.b - t.c.a,
+                                 t.c.a + sa.timedelta{hours = 2},
+                                 t.c.d - t.c.d)):one()
+      T.eq(tostring(r[1]), "1 day, 2:30:00")
+      T.eq(r[2], "2026-11-21 10:00:00")
+      T.eq(r[3], 0)
+      c:rollback()
+      md:drop_all(e)
+      e:dispose()
+    end)
+  end
+
   T.test(db.name .. ": Interval round-trips as a timedelta", function()
     local e = create_engine(db.url)
     local md = MetaData()
