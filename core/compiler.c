@@ -859,6 +859,10 @@ static void func(rt_compiler *c, rt_node *f) {
 }
 
 static void cast(rt_compiler *c, rt_node *e) {
+  if (e->flags & RT_F_COERCE) { /* type_coerce(): a type, no SQL */
+    rt_c_expr(c, e->a);
+    return;
+  }
   S("CAST(");
   rt_c_expr(c, e->a);
   S(" AS ");

@@ -141,6 +141,7 @@ typedef enum rt_op {
 #define RT_F_REQUIRED 0x20000 /* bindparam() with no value */
 #define RT_F_BYNAME 0x40000   /* text():columns{} list: match results by name */
 #define RT_F_NONEGATE 0x80000 /* ~ gives NOT (e), not the negated operator */
+#define RT_F_COERCE 0x100000  /* a CAST of type_coerce(): renders e alone */
 #define RT_F_LOWPREC                                                           \
   0x10000 /* LIKE of startswith(): groups like SQLAlchemy's */
 

@@ -608,6 +608,55 @@ static int e_cast(lua_State *L) {
   return 1;
 }
 
+/*
+** type_coerce(e, Type): e as SQL is, read as Type.  A value becomes a bind
+** of that type; an operator expression a copy typed Type (it groups as
+** before); anything else a CAST that renders its operand alone.
+*/
+static int l_type_coerce(lua_State *L) {
+  rt_node *e = lsql_tonode(L, 1);
+  rt_type *t = lsql_totype(L, 2);
+  lnode *ud;
+  rt_value v;
+  if (!t)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "type_coerce: argument #2 must be a type, not %s",
+                        luaL_typename(L, 2));
+  lua_settop(L, 2);
+  if (!e) {
+    /* JSON encodes every value (a string too); ARRAY and Interval take a
+    ** table to their stored form */
+    if ((!lua_isnoneornil(L, 1) &&
+         (t->kind == RT_TY_JSON || t->kind == RT_TY_JSONB)) ||
+        (lua_istable(L, 1) &&
+         (t->kind == RT_TY_ARRAY || t->kind == RT_TY_INTERVAL))) {
+      lua_pushvalue(L, 1);
+      rt_lua_bind_process(L, (int)t->kind, 0);
+      lua_replace(L, 1);
+    }
+    if (lua_isnoneornil(L, 1) || rt_lua_tovalue(L, 1, &v) != 0 ||
+        lua_istable(L, 1))
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "type_coerce: argument #1 must be a SQL expression "
+                          "or a value, not %s",
+                          luaL_typename(L, 1));
+    ud = RESULT(L);
+    SETRESULT(L, ud, rt_bind("param", v, t, 1));
+    return 1;
+  }
+  ud = RESULT(L);
+  if (e->kind == RT_N_BINARY || e->kind == RT_N_BOOLLIST ||
+      e->kind == RT_N_UNARY) {
+    SETRESULT(L, ud, rt_node_copy(e));
+    rt_type_unref(ud->n->type);
+    ud->n->type = rt_type_ref(t);
+  } else {
+    SETRESULT(L, ud, rt_cast(rt_ref(e), t));
+    ud->n->flags |= RT_F_COERCE;
+  }
+  return 1;
+}
+
 static int over(lua_State *L, rt_node *f, int opts);
 
 /* label(name) on expressions; on a select: a labelled scalar subquery */
@@ -3856,6 +3905,7 @@ void lsql_open_expr(lua_State *L) {
                                    {"tuple_", l_tuple},
                                    {"any_", l_any},
                                    {"all_", l_all},
+                                   {"type_coerce", l_type_coerce},
                                    {"extract", l_extract},
                                    {"distinct", l_distinct},
                                    {"asc", e_asc},

@@ -89,6 +89,32 @@ T.test("is_distinct_from, regexp_match and match in each dialect",
   end
 end)
 
+T.test("type_coerce renders its operand and types it", function()
+  local t = Table("t", MetaData(), Column("x", String), Column("j", JSON),
+                  Column("i", Integer))
+  -- SQLAlchemy 1.4's str() of the same constructs
+  T.eq(squash(tostring(select(type_coerce(t.c.x, Integer)))),
+       "SELECT t.x AS x FROM t")
+  T.eq(tostring(type_coerce("a", String):eq(t.c.x)), ":param_1 = t.x")
+  T.eq(squash(tostring(select(type_coerce(t.c.x, Integer):label("y")))),
+       "SELECT t.x AS y FROM t")
+  T.eq(squash(tostring(select(type_coerce(t.c.x .. "a", Integer)))),
+       "SELECT t.x || :x_1 AS anon_1 FROM t")
+  T.eq(squash(tostring(select(type_coerce({a = 1}, JSON)))),
+       "SELECT :param_1 AS anon_1")
+  T.eq(tostring(type_coerce(t.c.i + 1, Integer) * 2),
+       "(t.i + :i_1) * :param_1")
+  T.eq(type_coerce(t.c.x, Integer).type.__name__, "Integer")
+  T.raises("ArgumentError", type_coerce, t.c.x)
+  -- the type reads the result: JSON text becomes a table
+  local e = create_engine("sqlite://")
+  local c <close> = e:connect()
+  T.eq(c:scalar(select(type_coerce(sa.literal_column("'{\"a\": 2}'"),
+                                   JSON))), {a = 2})
+  -- and binds the value: a string is a JSON string, as json.dumps makes it
+  T.eq(c:scalar(select(type_coerce('{"a": 2}', JSON))), '{"a": 2}')
+end)
+
 T.test("intersect_all, except_all; MetaData:remove and :clear", function()
   local md = MetaData()
   local a = Table("a", md, Column("x", Integer))
