@@ -628,8 +628,8 @@ static int next_row(lua_State *L, int idx, lresult *r) {
 }
 
 /* Null placeholders of values not given, in the first n values of the list at
- *the top,
- ** become nil. */
+*the top,
+** become nil. */
 static void nulls_to_nil(lua_State *L, int n) {
   int i;
   for (i = 1; i <= n; i++) {

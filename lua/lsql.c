@@ -2046,6 +2046,10 @@ static int node_tostring(lua_State *L) {
     lua_pushliteral(L, "(no name)"); /* as SQLAlchemy prints Column(type) */
     return 1;
   }
+  /* a subquery or CTE prints as its SELECT, as SQLAlchemy's str() does */
+  if (s->kind == RT_N_ALIAS && s->a &&
+      (s->a->kind == RT_N_SELECT || s->a->kind == RT_N_COMPOUND))
+    s = s->a;
   c = compile_ud(L, s, &rt_dialect_default, NULL);
   lua_pushstring(L, c->sql);
   return 1;

@@ -115,6 +115,22 @@ T.test("type_coerce renders its operand and types it", function()
   T.eq(c:scalar(select(type_coerce('{"a": 2}', JSON))), '{"a": 2}')
 end)
 
+T.test("a subquery or CTE prints as its SELECT", function()
+  local t = Table("t", MetaData(), Column("x", String), Column("y", Integer))
+  -- str(select(t).subquery('s')) and str(select(t).cte('c'))
+  T.eq(squash(tostring(select(t):subquery("s"))), "SELECT t.x, t.y FROM t")
+  T.eq(squash(tostring(select(t):alias("s"))), "SELECT t.x, t.y FROM t")
+  T.eq(squash(tostring(select(t):cte("c"))), "SELECT t.x, t.y FROM t")
+  T.eq(squash(tostring(select(t.c.x):where(t.c.y:eq(1)):subquery())),
+       "SELECT t.x FROM t WHERE t.y = :y_1")
+  T.eq(squash(tostring(select(t):union(select(t)):subquery("s"))),
+       "SELECT t.x, t.y FROM t UNION SELECT t.x, t.y FROM t")
+  -- used in a statement it is still a named FROM
+  local sq = select(t.c.x):subquery("s")
+  T.eq(squash(tostring(select(sq.c.x))), "SELECT s.x FROM (SELECT t.x AS x " ..
+       "FROM t) AS s")
+end)
+
 T.test("intersect_all, except_all; MetaData:remove and :clear", function()
   local md = MetaData()
   local a = Table("a", md, Column("x", Integer))
