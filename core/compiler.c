@@ -343,6 +343,11 @@ static void placeholder(rt_compiler *c, const rt_value *v, const rt_type *t,
     if (sub) add_suffix(&c->cur->sb, sub);
   } else
     CH(MARK);
+  /* PostgreSQL: an array value says its type, as psycopg2's dialect does */
+  if (t && t->kind == RT_TY_ARRAY && strcmp(c->d->name, "postgresql") == 0) {
+    S("::");
+    rt_type_ddl(&c->cur->sb, t, "postgresql");
+  }
 }
 
 const rt_value rt_required_value = {RT_V_NULL, {0}};
@@ -645,9 +650,37 @@ static void json_item(rt_compiler *c, rt_node *e) {
 
 static void binary_op(rt_compiler *c, rt_node *e);
 
+/*
+** a[i] and a[i:j] on a PostgreSQL ARRAY (the default string form shows
+** them the same way); other databases have no such index.
+*/
+static void array_item(rt_compiler *c, rt_node *e) {
+  const char *dn = c->d->name;
+  if (strcmp(dn, "postgresql") != 0 && strcmp(dn, "default") != 0) {
+    rt_c_fail(c, RT_ECOMPILE,
+              "Compiler for dialect %s can't render an ARRAY index (getitem)",
+              dn);
+    return;
+  }
+  c->in_binary++;
+  rt_c_expr(c, e->a);
+  CH('[');
+  rt_c_expr(c, e->b);
+  if (e->c) {
+    CH(':');
+    rt_c_expr(c, e->c);
+  }
+  CH(']');
+  c->in_binary--;
+}
+
 static void binary(rt_compiler *c, rt_node *e) {
   if (e->op == RT_OP_JSON_GETITEM || e->op == RT_OP_JSON_PATH) {
     json_item(c, e);
+    return;
+  }
+  if (e->op == RT_OP_GETITEM) {
+    array_item(c, e);
     return;
   }
   c->in_binary++;
@@ -655,8 +688,62 @@ static void binary(rt_compiler *c, rt_node *e) {
   c->in_binary--;
 }
 
+/*
+** IS [NOT] DISTINCT FROM (SQLite: IS NOT / IS; MySQL: NOT (a <=> b) /
+** a <=> b), regular expression matches (PostgreSQL ~ and !~, SQLite and
+** MySQL [NOT] REGEXP, the string form <regexp>) and MATCH (PostgreSQL
+** a @@ to_tsquery(b), MySQL MATCH (a) AGAINST (b IN BOOLEAN MODE)), as
+** SQLAlchemy's dialects render them.
+*/
+static void dialect_op(rt_compiler *c, rt_node *e) {
+  const char *dn = c->d->name;
+  int op = e->op, pg = strcmp(dn, "postgresql") == 0;
+  int sqlite = strcmp(dn, "sqlite") == 0, mysql = strcmp(dn, "mysql") == 0;
+  const char *mid;
+  if (op == RT_OP_DISTINCT_FROM && mysql) {
+    S("NOT (");
+    rt_c_expr(c, e->a);
+    S(" <=> ");
+    rt_c_expr(c, e->b);
+    CH(')');
+    return;
+  }
+  if (op == RT_OP_MATCH && mysql) {
+    S("MATCH (");
+    rt_c_expr(c, e->a);
+    S(") AGAINST (");
+    rt_c_expr(c, e->b);
+    S(" IN BOOLEAN MODE)");
+    return;
+  }
+  switch (op) {
+  case RT_OP_DISTINCT_FROM:
+    mid = sqlite ? " IS NOT " : " IS DISTINCT FROM ";
+    break;
+  case RT_OP_NOT_DISTINCT_FROM:
+    mid = sqlite ? " IS " : mysql ? " <=> " : " IS NOT DISTINCT FROM ";
+    break;
+  case RT_OP_REGEXP:
+    mid = pg ? " ~ " : (sqlite || mysql) ? " REGEXP " : " <regexp> ";
+    break;
+  case RT_OP_NOTREGEXP:
+    mid = pg ? " !~ " : (sqlite || mysql) ? " NOT REGEXP " : " <not regexp> ";
+    break;
+  default: /* RT_OP_MATCH */
+    mid = pg ? " @@ to_tsquery(" : " MATCH ";
+  }
+  rt_c_expr(c, e->a);
+  S(mid);
+  rt_c_expr(c, e->b);
+  if (op == RT_OP_MATCH && pg) CH(')');
+}
+
 static void binary_op(rt_compiler *c, rt_node *e) {
   int op = e->op;
+  if (op >= RT_OP_DISTINCT_FROM && op <= RT_OP_MATCH) {
+    dialect_op(c, e);
+    return;
+  }
   if (op == RT_OP_IN || op == RT_OP_NOTIN) {
     in_list(c, e);
     return;
@@ -679,7 +766,7 @@ static void binary_op(rt_compiler *c, rt_node *e) {
     return;
   }
   rt_c_expr(c, e->a);
-  if (op == RT_OP_CUSTOM) {
+  if (op == RT_OP_CUSTOM || op == RT_OP_CUSTOM_CMP) {
     CH(' ');
     S(e->name);
     CH(' ');
@@ -708,6 +795,15 @@ static void unary(rt_compiler *c, rt_node *e) {
   case RT_OP_DISTINCT:
     S("DISTINCT ");
     rt_c_expr(c, e->a);
+    break;
+  case RT_OP_ANY:
+  case RT_OP_ALL:
+    S(e->op == RT_OP_ANY ? "ANY (" : "ALL (");
+    if (e->a->kind == RT_N_SCALARSUB)
+      select_stmt(c, e->a->a, 0);
+    else
+      rt_c_expr(c, e->a);
+    CH(')');
     break;
   case RT_OP_EXISTS:
     S("EXISTS (");
@@ -763,6 +859,10 @@ static void func(rt_compiler *c, rt_node *f) {
 }
 
 static void cast(rt_compiler *c, rt_node *e) {
+  if (e->flags & RT_F_COERCE) { /* type_coerce(): a type, no SQL */
+    rt_c_expr(c, e->a);
+    return;
+  }
   S("CAST(");
   rt_c_expr(c, e->a);
   S(" AS ");
@@ -1420,7 +1520,10 @@ static void compound(rt_compiler *c, rt_node *s, int asfrom) {
   int i;
   for (i = 0; i < sels->n; i++) {
     rt_node *sub = sels->kids[i];
-    if (i) S(kw[s->op - RT_OP_UNION]);
+    if (i)
+      S(s->op == RT_OP_INTERSECT_ALL ? " INTERSECT ALL "
+        : s->op == RT_OP_EXCEPT_ALL  ? " EXCEPT ALL "
+                                     : kw[s->op - RT_OP_UNION]);
     if (sub->kind == RT_N_COMPOUND || sub->kids[RT_S_LIMIT] ||
         sub->kids[RT_S_ORDER]) {
       CH('(');

@@ -330,6 +330,7 @@ int rt_op_precedence(int op) {
     return -10;
   case RT_OP_JSON_GETITEM:
   case RT_OP_JSON_PATH:
+  case RT_OP_GETITEM:
     return 15;
   case RT_OP_NOTIN:
     return -100; /* SQLAlchemy has no entry for it */
@@ -349,7 +350,7 @@ int rt_op_precedence(int op) {
 
 static int self_precedent(int op) {
   return op == RT_OP_ADD || op == RT_OP_MUL || op == RT_OP_CONCAT ||
-         op == RT_OP_AND || op == RT_OP_OR;
+         op == RT_OP_AND || op == RT_OP_OR || op == RT_OP_GETITEM;
 }
 
 /* The operator an expression groups by, or RT_OP_NONE. */
@@ -431,15 +432,75 @@ static int is_comparison(int op) {
   return (op >= RT_OP_EQ && op <= RT_OP_NOTBETWEEN);
 }
 
+static rt_typekind kind_of(const rt_type *t) {
+  return t ? t->kind : RT_TY_NULL;
+}
+
+/*
+** The type of date arithmetic where it is not the left operand's, as
+** SQLAlchemy's date types give it: DateTime - DateTime and Time - Time
+** are Interval, Date - Date an Integer, Date + Interval and Date + Time a
+** DateTime, Interval + DateTime a DateTime, Integer + Date a Date.
+** RT_TY_NULL: the left operand's type.
+*/
+static rt_typekind date_result(int op, const rt_type *l, const rt_type *r) {
+  rt_typekind a = kind_of(l), b = kind_of(r);
+  if (op == RT_OP_SUB) {
+    if ((a == RT_TY_DATETIME && b == RT_TY_DATETIME) ||
+        (a == RT_TY_TIME && b == RT_TY_TIME))
+      return RT_TY_INTERVAL;
+    if (a == RT_TY_DATE && b == RT_TY_DATE) return RT_TY_INTEGER;
+    return RT_TY_NULL;
+  }
+  if (a == RT_TY_DATE && (b == RT_TY_INTERVAL || b == RT_TY_TIME))
+    return RT_TY_DATETIME;
+  if (a == RT_TY_INTERVAL &&
+      (b == RT_TY_DATETIME || b == RT_TY_DATE || b == RT_TY_TIME))
+    return b == RT_TY_TIME ? RT_TY_TIME : RT_TY_DATETIME;
+  if (rt_type_is_integer(l) && b == RT_TY_DATE) return RT_TY_DATE;
+  return RT_TY_NULL;
+}
+
+/* ANY (a) / ALL (a) */
+static int is_collection_agg(const rt_node *e) {
+  return e && e->kind == RT_N_UNARY &&
+         (e->op == RT_OP_ANY || e->op == RT_OP_ALL);
+}
+
+/* The operator with its operands swapped (a < b is b > a). */
+static int mirrored(int op) {
+  switch (op) {
+  case RT_OP_LT:
+    return RT_OP_GT;
+  case RT_OP_LE:
+    return RT_OP_GE;
+  case RT_OP_GT:
+    return RT_OP_LT;
+  case RT_OP_GE:
+    return RT_OP_LE;
+  default:
+    return op;
+  }
+}
+
 rt_node *rt_binary(int op, rt_node *left, rt_node *right) {
   rt_node *n;
   if (!left || !right) goto fail;
   n = rt_node_new(RT_N_BINARY);
   if (!n) goto fail;
   n->op = (unsigned char)op;
-  /* string + string is concatenation */
-  if (op == RT_OP_ADD && rt_type_is_string(left->type))
+  /* string + string is concatenation; so is array + array */
+  if (op == RT_OP_ADD && (rt_type_is_string(left->type) ||
+                          (left->type && left->type->kind == RT_TY_ARRAY)))
     n->op = op = RT_OP_CONCAT;
+  /* any_(a) < 5 is 5 > ANY (a), as SQLAlchemy mirrors it */
+  if (is_comparison(op) && is_collection_agg(left) &&
+      !is_collection_agg(right)) {
+    rt_node *x = left;
+    left = right;
+    right = x;
+    n->op = (unsigned char)(op = mirrored(op));
+  }
   n->a = self_group(left, op);
   n->b = self_group(right, op);
   if (!n->a || !n->b) {
@@ -448,8 +509,16 @@ rt_node *rt_binary(int op, rt_node *left, rt_node *right) {
   }
   if (is_comparison(op))
     n->type = rt_type_bare(RT_TY_BOOLEAN);
+  else if (op == RT_OP_CONCAT && left->type && left->type->kind == RT_TY_ARRAY)
+    n->type = rt_type_ref(left->type);
   else if (op == RT_OP_CONCAT)
     n->type = rt_type_ref(rt_type_bare(RT_TY_STRING));
+  else if (op == RT_OP_CUSTOM_CMP ||
+           (op >= RT_OP_DISTINCT_FROM && op <= RT_OP_MATCH))
+    n->type = rt_type_bare(RT_TY_BOOLEAN);
+  else if ((op == RT_OP_ADD || op == RT_OP_SUB) &&
+           date_result(op, left->type, right->type) != RT_TY_NULL)
+    n->type = rt_type_bare(date_result(op, left->type, right->type));
   else if (op == RT_OP_DIV && rt_type_is_integer(left->type) &&
            rt_type_is_integer(right->type))
     n->type = rt_type_ref(left->type);
@@ -517,8 +586,12 @@ rt_node *rt_unary(int op, rt_node *e) {
     return NULL;
   }
   n->op = (unsigned char)op;
-  n->a = self_group(
-      e, op == RT_OP_NULLSFIRST || op == RT_OP_NULLSLAST ? RT_OP_NONE : op);
+  /* ANY and ALL parenthesise their operand themselves */
+  if (op == RT_OP_ANY || op == RT_OP_ALL)
+    n->a = e;
+  else
+    n->a = self_group(
+        e, op == RT_OP_NULLSFIRST || op == RT_OP_NULLSLAST ? RT_OP_NONE : op);
   n->type = op == RT_OP_NOT || op == RT_OP_EXISTS ? rt_type_bare(RT_TY_BOOLEAN)
                                                   : rt_type_ref(e->type);
   return n;
@@ -555,6 +628,14 @@ static int negated(int op) {
     return RT_OP_ISNOT;
   case RT_OP_ISNOT:
     return RT_OP_IS;
+  case RT_OP_DISTINCT_FROM:
+    return RT_OP_NOT_DISTINCT_FROM;
+  case RT_OP_NOT_DISTINCT_FROM:
+    return RT_OP_DISTINCT_FROM;
+  case RT_OP_REGEXP:
+    return RT_OP_NOTREGEXP;
+  case RT_OP_NOTREGEXP:
+    return RT_OP_REGEXP;
   case RT_OP_BETWEEN:
     return RT_OP_NOTBETWEEN;
   case RT_OP_NOTBETWEEN:
@@ -566,7 +647,21 @@ static int negated(int op) {
 
 rt_node *rt_not(rt_node *e) {
   if (!e) return NULL;
-  if (e->kind == RT_N_BINARY && negated(e->op) != RT_OP_NONE) {
+  /* a boolean custom operator (a @> b) negates as NOT a @> b, ungrouped */
+  if (e->kind == RT_N_BINARY &&
+      (e->op == RT_OP_CUSTOM_CMP || e->op == RT_OP_MATCH)) {
+    rt_node *n = rt_node_new(RT_N_UNARY);
+    if (!n) {
+      rt_unref(e);
+      return NULL;
+    }
+    n->op = RT_OP_NOT;
+    n->a = e;
+    n->type = rt_type_bare(RT_TY_BOOLEAN);
+    return n;
+  }
+  if (e->kind == RT_N_BINARY && !(e->flags & RT_F_NONEGATE) &&
+      negated(e->op) != RT_OP_NONE) {
     rt_node *n = rt_node_copy(e);
     rt_unref(e);
     if (n) n->op = (unsigned char)negated(n->op);

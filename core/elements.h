@@ -103,6 +103,21 @@ typedef enum rt_op {
   ** the as_string()/as_integer()... type the value is read as */
   RT_OP_JSON_GETITEM,
   RT_OP_JSON_PATH,
+  /* PostgreSQL ARRAY: a[b], a[b:c] (c set), ANY (a), ALL (a); a custom
+  ** operator of comparison precedence and boolean type (@>, <@, &&) */
+  RT_OP_GETITEM,
+  RT_OP_ANY,
+  RT_OP_ALL,
+  RT_OP_CUSTOM_CMP,
+  /* a IS [NOT] DISTINCT FROM b, a <regexp> b, a MATCH b: each dialect's
+  ** form */
+  RT_OP_DISTINCT_FROM,
+  RT_OP_NOT_DISTINCT_FROM,
+  RT_OP_REGEXP,
+  RT_OP_NOTREGEXP,
+  RT_OP_MATCH,
+  RT_OP_INTERSECT_ALL, /* compound selects, after RT_OP_EXCEPT's kin */
+  RT_OP_EXCEPT_ALL,
   RT_OP_COUNT
 } rt_op;
 
@@ -125,6 +140,8 @@ typedef enum rt_op {
 #define RT_F_AUTOINC_YES 0x8000
 #define RT_F_REQUIRED 0x20000 /* bindparam() with no value */
 #define RT_F_BYNAME 0x40000   /* text():columns{} list: match results by name */
+#define RT_F_NONEGATE 0x80000 /* ~ gives NOT (e), not the negated operator */
+#define RT_F_COERCE 0x100000  /* a CAST of type_coerce(): renders e alone */
 #define RT_F_LOWPREC                                                           \
   0x10000 /* LIKE of startswith(): groups like SQLAlchemy's */
 

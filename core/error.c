@@ -42,6 +42,7 @@ static const struct {
     ** OperationalError; the distinct kind lets the shell print "canceled" */
     [RT_ECANCELED] = {"OperationalError", RT_EDATABASE},
     [RT_ENOINSPECTION] = {"NoInspectionAvailable", RT_EINVALIDREQUEST},
+    [RT_ENOTEXECUTABLE] = {"ObjectNotExecutableError", RT_EARGUMENT},
 };
 
 int rt_error_setv(rt_error *err, rt_errkind kind, const char *fmt, va_list ap) {

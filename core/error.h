@@ -44,6 +44,7 @@ typedef enum rt_errkind {
   RT_EFLUSH,            /* FlushError */
   RT_ECANCELED,         /* OperationalError raised by a cancel (Ctrl-C) */
   RT_ENOINSPECTION,     /* NoInspectionAvailable */
+  RT_ENOTEXECUTABLE,    /* ObjectNotExecutableError */
   RT_ERRKIND_COUNT
 } rt_errkind;
 

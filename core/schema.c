@@ -23,6 +23,20 @@ void rt_metadata_free(rt_metadata *md) {
   free(md);
 }
 
+void rt_metadata_remove(rt_metadata *md, rt_node *t) {
+  int i;
+  if (!md) return;
+  for (i = 0; i < md->n; i++)
+    if (md->tables[i] == t) {
+      ((rt_tabledata *)t->ext)->md = NULL;
+      memmove(md->tables + i, md->tables + i + 1,
+              sizeof *md->tables * (size_t)(md->n - i - 1));
+      md->n--;
+      rt_unref(t);
+      return;
+    }
+}
+
 rt_node *rt_metadata_find(rt_metadata *md, const char *name) {
   int i;
   if (!md) return NULL;

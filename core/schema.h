@@ -68,6 +68,8 @@ struct rt_metadata {
 rt_metadata *rt_metadata_new(void);
 void rt_metadata_free(rt_metadata *md);
 rt_node *rt_metadata_find(rt_metadata *md, const char *name);
+/* Forget table t (MetaData.remove); it no longer belongs to md. */
+void rt_metadata_remove(rt_metadata *md, rt_node *t);
 /* Tables sorted so that each comes after those it references. */
 int rt_metadata_sorted(rt_metadata *md, rt_node ***out);
 

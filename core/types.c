@@ -21,6 +21,7 @@ rt_type *rt_type_bare(rt_typekind kind) {
     t->refs = -1;
     t->kind = kind;
     t->scale = -1;
+    t->retscale = -1;
   }
   return t;
 }
@@ -31,6 +32,7 @@ rt_type *rt_type_new(rt_typekind kind) {
   t->refs = 1;
   t->kind = kind;
   t->scale = -1;
+  t->retscale = -1;
   return t;
 }
 

@@ -44,10 +44,13 @@ typedef struct rt_type {
   int scale;     /* Numeric; -1: none */
   int timezone;  /* DateTime/Time */
   int asfloat;   /* Numeric{asdecimal = false}: results are floats */
+  int asdecimal; /* Float{asdecimal = true}: results are decimal text */
+  int retscale;  /* Float's decimal_return_scale; -1: none */
   int nvalues;   /* Enum */
   char **values;
   char *name;           /* Enum type name */
   struct rt_type *item; /* ARRAY element type */
+  int dims;             /* ARRAY dimensions; 0: not given */
 } rt_type;
 
 /* The bare type of a kind (a static singleton). */

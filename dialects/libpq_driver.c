@@ -349,6 +349,32 @@ static int grow_params(pg_conn *c, int n) {
 }
 
 /*
+** The type a parameter is sent with.  Numbers and booleans say theirs, as
+** the literals psycopg2 writes into the statement do (5 is an integer,
+** 5000000000 a bigint, 1.5 a numeric): SELECT $1 then gives a number
+** back, and functions resolve as for a literal.  Other text stays
+** untyped, for the server to infer; bytes need bytea.
+*/
+static Oid int_oid(int64_t i) {
+  return i >= INT32_MIN && i <= INT32_MAX ? INT4OID : INT8OID;
+}
+
+static Oid param_oid(const rt_value *v) {
+  switch (v->type) {
+  case RT_V_INT:
+    return int_oid(v->u.i);
+  case RT_V_BOOL:
+    return BOOLOID;
+  case RT_V_FLOAT:
+    return NUMERICOID;
+  case RT_V_BLOB:
+    return BYTEAOID;
+  default:
+    return 0;
+  }
+}
+
+/*
 ** Lay one row of parameters out for libpq: text for everything but bytes,
 ** which go in binary as bytea.  Text parameters must be NUL-terminated, so
 ** strings are copied into the scratch buffer.
@@ -386,6 +412,7 @@ static int encode(pg_conn *c, const rt_value *params, int n, rt_error *err) {
     case RT_V_INT:
       snprintf(s, NUMLEN, "%" PRId64, v->u.i);
       at += NUMLEN;
+      c->types[i] = int_oid(v->u.i);
       break;
     case RT_V_FLOAT:
       if (isnan(v->u.f))
@@ -393,11 +420,13 @@ static int encode(pg_conn *c, const rt_value *params, int n, rt_error *err) {
       else if (isinf(v->u.f))
         strcpy(s, v->u.f > 0 ? "Infinity" : "-Infinity");
       else
-        snprintf(s, NUMLEN, "%.17g", v->u.f);
+        rt_float_repr(v->u.f, s); /* Python's repr, as psycopg2 writes it */
       at += NUMLEN;
+      c->types[i] = NUMERICOID;
       break;
     case RT_V_BOOL:
       c->values[i] = v->u.b ? "true" : "false";
+      c->types[i] = BOOLOID;
       break;
     case RT_V_TEXT:
       if (v->u.s.n) memcpy(s, v->u.s.p, v->u.s.n);
@@ -616,10 +645,23 @@ static int pg_executemany(rt_dbconn *base, const char *sql,
   if (grow_params(c, nparams) != 0)
     return rt_error_set(err, RT_EMEMORY, "out of memory");
   for (i = 0; i < nparams; i++) {
-    c->types[i] = 0;
-    for (r = 0; r < nrows; r++)
-      if (params[(size_t)r * (size_t)nparams + (size_t)i].type == RT_V_BLOB)
-        c->types[i] = BYTEAOID;
+    Oid t = 0;
+    int first = 1;
+    for (r = 0; r < nrows; r++) {
+      Oid rt = param_oid(&params[(size_t)r * (size_t)nparams + (size_t)i]);
+      if (params[(size_t)r * (size_t)nparams + (size_t)i].type == RT_V_NULL)
+        continue;
+      /* one type for the column: integers widen, other mixes stay unknown */
+      if (first)
+        t = rt;
+      else if ((t == INT4OID || t == INT8OID) &&
+               (rt == INT4OID || rt == INT8OID))
+        t = t == INT8OID || rt == INT8OID ? INT8OID : INT4OID;
+      else if (t != rt && t != BYTEAOID)
+        t = rt == BYTEAOID ? BYTEAOID : 0;
+      first = 0;
+    }
+    c->types[i] = t;
   }
   if (!PQenterPipelineMode(c->pg)) return fail(c, NULL, err);
   if (!PQsendPrepare(c->pg, "", sql, nparams, c->types)) {

@@ -7,6 +7,7 @@
 ** second execute of the same text while the first cursor is still open
 ** prepares a private statement instead.
 */
+#include <regex.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -41,35 +42,43 @@ typedef struct sqlite_cursor {
 } sqlite_cursor;
 
 /*
-** Map an SQLite result code to SQLAlchemy's (pysqlite's) exception kind.
+** Map an SQLite result code to SQLAlchemy's (pysqlite's) exception kind,
+** as Python's sqlite3 module does: every SQLITE_ERROR (a syntax error, a
+** missing table or column) is operational, a constraint or a datatype
+** mismatch breaks integrity, an unknown code is a DatabaseError.
 */
-static rt_errkind kind_of(int rc, const char *msg) {
+static rt_errkind kind_of(int rc) {
   switch (rc & 0xff) {
   case SQLITE_CONSTRAINT:
+  case SQLITE_MISMATCH:
     return RT_EINTEGRITY;
   case SQLITE_TOOBIG:
-  case SQLITE_MISMATCH:
     return RT_EDATA;
   case SQLITE_RANGE:
   case SQLITE_MISUSE:
-    return RT_EPROGRAMMING;
+    return RT_EINTERFACE;
   case SQLITE_INTERRUPT:
     return RT_ECANCELED;
-  case SQLITE_CORRUPT:
-  case SQLITE_NOTADB:
-    return RT_EDATABASE;
   case SQLITE_NOMEM:
     return RT_EMEMORY;
   case SQLITE_INTERNAL:
+  case SQLITE_NOTFOUND:
     return RT_EINTERNAL;
   case SQLITE_ERROR:
-    /* a statement the parser rejects is a programming error; everything
-    ** else SQLite calls an error (missing table, ...) is operational, as
-    ** pysqlite reports it */
-    if (msg && strstr(msg, "syntax error")) return RT_EPROGRAMMING;
+  case SQLITE_PERM:
+  case SQLITE_ABORT:
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+  case SQLITE_READONLY:
+  case SQLITE_IOERR:
+  case SQLITE_FULL:
+  case SQLITE_CANTOPEN:
+  case SQLITE_PROTOCOL:
+  case SQLITE_EMPTY:
+  case SQLITE_SCHEMA:
     return RT_EOPERATIONAL;
-  default:
-    return RT_EOPERATIONAL;
+  default: /* SQLITE_CORRUPT, SQLITE_NOTADB, ... */
+    return RT_EDATABASE;
   }
 }
 
@@ -95,9 +104,9 @@ static int fail(sqlite_conn *c, int rc, rt_error *err) {
   const char *file = c->db ? sqlite3_db_filename(c->db, "main") : NULL;
   char code[16];
   if (about_file(rc) && file && file[0])
-    rt_error_set(err, kind_of(rc, msg), "%s (database file '%s')", msg, file);
+    rt_error_set(err, kind_of(rc), "%s (database file '%s')", msg, file);
   else
-    rt_error_set(err, kind_of(rc, msg), "%s", msg);
+    rt_error_set(err, kind_of(rc), "%s", msg);
   snprintf(code, sizeof code, "%d",
            c->db ? sqlite3_extended_errcode(c->db) : rc);
   rt_error_setcode(err, code);
@@ -109,6 +118,59 @@ static int fail(sqlite_conn *c, int rc, rt_error *err) {
 }
 
 static void finalize(void *stmt);
+
+static void free_regex(void *p) {
+  regfree(p);
+  free(p);
+}
+
+/*
+** REGEXP for `x REGEXP pattern`, which SQLite leaves to the application:
+** SQLAlchemy's pysqlite dialect registers one (re.search), this is its
+** POSIX extended counterpart.  SQLite calls regexp(pattern, x); NULL in,
+** NULL out.  The compiled pattern is kept per statement.
+*/
+static void sq_regexp(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  regex_t *re;
+  const char *s;
+  (void)argc;
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL ||
+      sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  re = sqlite3_get_auxdata(ctx, 0);
+  if (!re) {
+    const char *pat = (const char *)sqlite3_value_text(argv[0]);
+    int rc;
+    re = malloc(sizeof *re);
+    if (!re || !pat) {
+      free(re);
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+    rc = regcomp(re, pat, REG_EXTENDED | REG_NOSUB);
+    if (rc != 0) {
+      char msg[200];
+      regerror(rc, re, msg, sizeof msg);
+      free(re);
+      sqlite3_result_error(ctx, msg, -1);
+      return;
+    }
+    sqlite3_set_auxdata(ctx, 0, re, free_regex);
+    re = sqlite3_get_auxdata(ctx, 0);
+    if (!re) { /* SQLite freed it (out of memory): compile it again */
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+  }
+  s = (const char *)sqlite3_value_text(argv[1]);
+  if (!s) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_int(ctx, regexec(re, s, 0, NULL, 0) == 0);
+}
 
 static int sq_connect(const rt_url *url, int nargs, const rt_url_arg *args,
                       rt_dbconn **out, rt_error *err) {
@@ -143,6 +205,9 @@ static int sq_connect(const rt_url *url, int nargs, const rt_url_arg *args,
   }
   sqlite3_extended_result_codes(c->db, 1);
   sqlite3_busy_timeout(c->db, timeout_ms);
+  sqlite3_create_function(c->db, "regexp", 2,
+                          SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sq_regexp,
+                          NULL, NULL);
   snprintf(c->version, sizeof c->version, "%s", sqlite3_libversion());
   *out = &c->base;
   return 0;

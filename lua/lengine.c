@@ -12,7 +12,9 @@
 
 #include "core/strbuf.h"
 #include "core/types.h"
+#include "core/elements.h"
 #include "lretort.h"
+#include "lsql.h"
 
 #define ENGINE_MT "retort.Engine"
 #define CONN_MT "retort.Connection"
@@ -22,6 +24,9 @@ typedef struct lengine {
   rt_engine *e;
   int echo;
   int events; /* engine event listeners are set (user value 2) */
+  /* an engine:execution_options() copy: `e` is the engine at user value
+  ** 1's, which frees it; user value 3 holds the options connections get */
+  int borrowed;
 } lengine;
 
 typedef struct ltx {
@@ -297,6 +302,28 @@ static const char *const engine_opts[] = {"echo",
                                           "execution_options",
                                           NULL};
 
+/* The execution options a table at idx gives are ones connections know:
+** an unknown one is an ArgumentError now, not at the first connect. */
+static void check_exec_options(lua_State *L, int idx, const char *fname) {
+  static const char *const known[] = {"isolation_level", "stream_results",
+                                      "yield_per",       "compiled_cache",
+                                      "logging_token",   NULL};
+  if (!lua_istable(L, idx))
+    rt_lua_error(L, RT_EARGUMENT, "%s: execution_options must be a table",
+                 fname);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+    int i, ok = 0;
+    for (i = 0; known[i]; i++)
+      if (strcmp(known[i], k) == 0) ok = 1;
+    if (!ok)
+      rt_lua_error(L, RT_EARGUMENT, "%s: unknown execution option '%s'", fname,
+                   k);
+    lua_pop(L, 1);
+  }
+}
+
 static void check_opts(lua_State *L, int opts) {
   lua_pushnil(L);
   while (lua_next(L, opts)) {
@@ -325,12 +352,18 @@ static int l_create_engine(lua_State *L) {
   }
   rt_engine_defaults(&o);
   lua_settop(L, 2);
-  le = lua_newuserdatauv(L, sizeof *le, 2);
+  le = lua_newuserdatauv(L, sizeof *le, 3);
   le_idx = lua_gettop(L);
   le->e = NULL;
   le->echo = 0;
   le->events = 0;
+  le->borrowed = 0;
   luaL_setmetatable(L, ENGINE_MT);
+  if (opts && lua_getfield(L, opts, "execution_options") != LUA_TNIL) {
+    check_exec_options(L, lua_gettop(L), "create_engine");
+    lua_setiuservalue(L, le_idx, 3);
+  } else if (opts)
+    lua_pop(L, 1);
   if (opts) {
     o.pool.pool_size = getopt_int(L, opts, "pool_size", o.pool.pool_size);
     o.pool.max_overflow =
@@ -390,7 +423,7 @@ static int l_create_engine(lua_State *L) {
 
 static int engine_gc(lua_State *L) {
   lengine *le = luaL_checkudata(L, 1, ENGINE_MT);
-  rt_engine_free(le->e);
+  if (!le->borrowed) rt_engine_free(le->e);
   le->e = NULL;
   return 0;
 }
@@ -438,6 +471,66 @@ static int engine_tostring(lua_State *L) {
   return 1;
 }
 
+/*
+** engine:execution_options{...}: an Engine on the same pool whose
+** connections get these options (on top of this engine's), as
+** SQLAlchemy's OptionEngine.
+*/
+static int engine_execution_options(lua_State *L) {
+  lengine *le = checkengine(L, 1), *cp;
+  int opts;
+  lua_settop(L, 2);
+  check_exec_options(L, 2, "execution_options");
+  lua_newtable(L); /* 3: the merged options */
+  opts = 3;
+  if (lua_getiuservalue(L, 1, 3) == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, opts);
+    }
+  }
+  lua_pop(L, 1);
+  lua_pushnil(L);
+  while (lua_next(L, 2)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, opts);
+  }
+  cp = lua_newuserdatauv(L, sizeof *cp, 3);
+  *cp = *le;
+  cp->borrowed = 1;
+  luaL_setmetatable(L, ENGINE_MT);
+  /* user value 1: the engine that owns `e` (kept alive by the copy) */
+  if (le->borrowed)
+    lua_getiuservalue(L, 1, 1);
+  else
+    lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  lua_getiuservalue(L, 1, 2);
+  lua_setiuservalue(L, -2, 2);
+  lua_pushvalue(L, opts);
+  lua_setiuservalue(L, -2, 3);
+  return 1;
+}
+
+/* engine:get_execution_options(): a copy of the options */
+static int engine_get_execution_options(lua_State *L) {
+  checkengine(L, 1);
+  lua_newtable(L);
+  if (lua_getiuservalue(L, 1, 3) == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, -5);
+    }
+  }
+  lua_pop(L, 1);
+  return 1;
+}
+
 static int engine_dispose(lua_State *L) {
   rt_engine_dispose(checkengine(L, 1)->e);
   return 0;
@@ -452,6 +545,8 @@ static int engine_set_listeners(lua_State *L) {
   lua_setiuservalue(L, 1, 2);
   return 0;
 }
+
+static int conn_exec_options(lua_State *L);
 
 static int engine_connect(lua_State *L) {
   lengine *le = checkengine(L, 1);
@@ -469,6 +564,16 @@ static int engine_connect(lua_State *L) {
     c->c.closed = 1;
     return rt_lua_raise(L, &err);
   }
+  /* the engine's execution options (create_engine's, or those of an
+  ** engine:execution_options() copy) apply to each connection */
+  if (lua_getiuservalue(L, 1, 3) == LUA_TTABLE) {
+    int conn = lua_gettop(L) - 1;
+    lua_pushcfunction(L, conn_exec_options);
+    lua_pushvalue(L, conn);
+    lua_pushvalue(L, -3);
+    lua_call(L, 2, 0);
+  }
+  lua_pop(L, 1);
   if (le->events && le->e->pool.nconnects != made) {
     /* connect(dbapi_connection, connection_record): a new driver
     ** connection, which Lua does not see: both nil */
@@ -584,6 +689,8 @@ static int kind_of_letter(char k) {
     return RT_TY_DATETIME;
   case 'm':
     return RT_TY_TIME;
+  case 'i':
+    return RT_TY_INTERVAL;
   default:
     return RT_TY_NULL;
   }
@@ -608,8 +715,10 @@ static rt_value *collect_params(lua_State *L, int idx, const char *kinds,
     const char *d = checkconn(L, 1)->c.engine->dialect;
     lua_newtable(L); /* the strings processing makes */
     made = lua_gettop(L);
-    if (strcmp(d, "postgresql") == 0) flags = RT_BIND_NATIVE_UUID;
-    if (strcmp(d, "sqlite") == 0) flags = RT_BIND_TIME_TEXT;
+    flags = RT_BIND_EXEC;
+    if (strcmp(d, "postgresql") == 0)
+      flags |= RT_BIND_NATIVE_UUID | RT_BIND_NATIVE_INTERVAL;
+    if (strcmp(d, "sqlite") == 0) flags |= RT_BIND_TIME_TEXT;
   }
   *nparams = 0;
   *nrows = 1;
@@ -804,6 +913,47 @@ static int conn_insert_each(lua_State *L) {
 }
 
 /*
+** Only statements execute: a column, a table, an expression or a plain
+** string is an ObjectNotExecutableError, as in SQLAlchemy (a string's
+** message says how to make it a statement).
+*/
+static void check_executable(lua_State *L, int idx) {
+  rt_node *n = lsql_tonode(L, idx);
+  if (lua_type(L, idx) == LUA_TSTRING)
+    rt_lua_error(L, RT_ENOTEXECUTABLE,
+                 "Not an executable object: '%s' (textual SQL is executed "
+                 "as text('%s'))",
+                 lua_tostring(L, idx), lua_tostring(L, idx));
+  if (!n) {
+    rt_lua_error(L, RT_ENOTEXECUTABLE, "Not an executable object: %s",
+                 luaL_tolstring(L, idx, NULL));
+    return;
+  }
+  switch (n->kind) {
+  case RT_N_SELECT:
+  case RT_N_COMPOUND:
+  case RT_N_INSERT:
+  case RT_N_UPDATE:
+  case RT_N_DELETE:
+  case RT_N_DDL:
+  case RT_N_TEXT:
+    return;
+  case RT_N_TABLE:
+    rt_lua_error(L, RT_ENOTEXECUTABLE, "Not an executable object: Table('%s')",
+                 n->name);
+    return;
+  case RT_N_COLUMN:
+    rt_lua_error(L, RT_ENOTEXECUTABLE,
+                 "Not an executable object: Column('%s', table=<%s>)", n->name,
+                 n->owner && n->owner->name ? n->owner->name : "");
+    return;
+  default:
+    rt_lua_error(L, RT_ENOTEXECUTABLE, "Not an executable object: %s",
+                 luaL_tolstring(L, idx, NULL));
+  }
+}
+
+/*
 ** conn:execute(stmt, params): the expression module registers a compile
 ** function (RT_COMPILE_EXEC in lretort.h) that gives the SQL and the
 ** parameters already as rt_values.
@@ -812,12 +962,7 @@ static int conn_execute(lua_State *L) {
   lconn *c = openconn(L, 1);
   rt_lua_exec ex;
   lua_settop(L, 3);
-  if (lua_type(L, 2) == LUA_TSTRING)
-    return rt_lua_error(
-        L, RT_EARGUMENT,
-        "Textual SQL expression '%s' should be explicitly declared as "
-        "text('%s')",
-        lua_tostring(L, 2), lua_tostring(L, 2));
+  check_executable(L, 2);
   if (lua_getfield(L, LUA_REGISTRYINDEX, RT_COMPILE_EXEC) != LUA_TFUNCTION)
     return rt_lua_error(L, RT_EARGUMENT,
                         "execute: %s is not an executable statement",
@@ -835,6 +980,25 @@ static int conn_execute(lua_State *L) {
   run_values(L, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv, ex.nconv);
   if (!lua_isnil(L, 9)) rt_lua_result_setpk(L, -1, 9);
   return 1;
+}
+
+/* conn:scalar(stmt, params) and conn:scalars(stmt, params): execute, then
+** the result's scalar() / scalars(), as SQLAlchemy 2.0's Connection. */
+static int scalar_of(lua_State *L, const char *method) {
+  lua_settop(L, 3);
+  conn_execute(L);
+  lua_getfield(L, -1, method);
+  lua_insert(L, -2);
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+static int conn_scalar(lua_State *L) {
+  return scalar_of(L, "scalar");
+}
+
+static int conn_scalars(lua_State *L) {
+  return scalar_of(L, "scalars");
 }
 
 static int conn_commit(lua_State *L) {
@@ -1081,11 +1245,15 @@ static const luaL_Reg engine_methods[] = {
     {"connect", engine_connect},
     {"begin", engine_begin},
     {"dispose", engine_dispose},
+    {"execution_options", engine_execution_options},
+    {"get_execution_options", engine_get_execution_options},
     {"_set_listeners", engine_set_listeners},
     {NULL, NULL}};
 
 static const luaL_Reg conn_methods[] = {
     {"execute", conn_execute},
+    {"scalar", conn_scalar},
+    {"scalars", conn_scalars},
     {"exec_driver_sql", conn_exec_driver_sql},
     {"_exec_compiled", conn_exec_compiled},
     {"_insert_each", conn_insert_each},

@@ -31,6 +31,8 @@ static unsigned char conv_for(rt_cursor *cur, int i) {
     return RT_CONV_BOOL;
   case RT_T_JSON:
     return RT_CONV_JSON;
+  case RT_T_INTERVAL: /* a timedelta, as psycopg2 gives */
+    return RT_CONV_INTERVAL;
   case RT_T_ARRAY: /* PostgreSQL arrays are Lua lists, as psycopg2's */
     switch (drv->colitem ? drv->colitem(cur, i) : RT_T_TEXT) {
     case RT_T_INTEGER:
@@ -101,6 +103,25 @@ static void push_fields(lua_State *L, int mt) {
   lua_getfield(L, mt, "_fields");
 }
 
+static int row_asdict(lua_State *L);
+static int row_tuple(lua_State *L);
+
+static int mapping_call(lua_State *L) {
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int row_attr(lua_State *L, int tuple) {
+  lua_settop(L, 1);
+  if (tuple) return row_tuple(L);
+  row_asdict(L);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, mapping_call);
+  lua_setfield(L, -2, "__call");
+  lua_setmetatable(L, -2);
+  return 1;
+}
+
 static int row_index(lua_State *L) {
   /* upvalue 1: name -> position; upvalue 2: the metatable */
   if (lua_type(L, 2) == LUA_TSTRING) {
@@ -115,6 +136,10 @@ static int row_index(lua_State *L) {
         push_fields(L, lua_upvalueindex(2));
         return 1;
       }
+      /* row._mapping (a name -> value table, still callable as before) and
+      ** row._t (the values as a list), SQLAlchemy's attributes */
+      if (strcmp(k, "_mapping") == 0 || strcmp(k, "_t") == 0)
+        return row_attr(L, k[1] == 't');
       lua_getfield(L, lua_upvalueindex(2), "__methods");
       lua_getfield(L, -1, k);
       if (!lua_isnil(L, -1)) return 1;
@@ -525,6 +550,12 @@ static void push_converted(lua_State *L, unsigned char conv,
                                         RT_T_BOOLEAN};
       rt_lua_push_pgarray(L, v->u.s.p, v->u.s.n,
                           item[conv - RT_CONV_ARRAY_TEXT]);
+      return;
+    }
+    break;
+  case RT_CONV_INTERVAL:
+    if (text) {
+      rt_lua_push_interval(L, v->u.s.p, v->u.s.n);
       return;
     }
     break;

@@ -73,6 +73,7 @@ enum {
   RT_CONV_ARRAY_BOOL,  /* ... of booleans */
   RT_CONV_DATETIME,    /* ISO text -> Python's str() of a datetime */
   RT_CONV_TIME,        /* ... of a time */
+  RT_CONV_INTERVAL,    /* interval or epoch DATETIME text -> timedelta */
   RT_CONV_DECIMAL = 16 /* + scale: a float -> decimal text (SQLite) */
 };
 /* First byte of conversions matched by column name instead of position,
@@ -84,14 +85,21 @@ int rt_lua_result_conv(const struct rt_type *t, int postgresql);
 
 /* Processing by SQL type (ltypes.c).  bind_process replaces the value on
 ** top of the stack with what a column of rt_typekind `kind` stores. */
-#define RT_BIND_NATIVE_UUID 1 /* the database has a uuid type */
-#define RT_BIND_TIME_TEXT 2   /* DateTime/Time are text (SQLite) */
+#define RT_BIND_NATIVE_UUID 1     /* the database has a uuid type */
+#define RT_BIND_TIME_TEXT 2       /* DateTime/Time are text (SQLite) */
+#define RT_BIND_NATIVE_INTERVAL 4 /* the database has INTERVAL */
+#define RT_BIND_EXEC 8 /* at execution (not when a statement is built) */
 void rt_lua_bind_process(lua_State *L, int kind, int flags);
 /* what: 'd' DateTime, 't' Time */
 void rt_lua_push_isotime(lua_State *L, const char *s, size_t n, int what);
 void rt_lua_push_decimal(lua_State *L, double f, int scale);
 void rt_lua_push_uuid(lua_State *L, const char *s, size_t n);
 void rt_lua_push_pgarray(lua_State *L, const char *s, size_t n, int item);
+/* Interval values: the bind on top processed (flags RT_BIND_*), a result
+** text as a timedelta, and sa.timedelta set in the table on top. */
+void rt_lua_interval_bind(lua_State *L, int flags);
+void rt_lua_push_interval(lua_State *L, const char *s, size_t n);
+void rt_lua_open_timedelta(lua_State *L);
 
 /* Lua sources compiled in (scripts/embed_lua.py) */
 extern const char rt_lua_src_reflect[];

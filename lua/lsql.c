@@ -140,7 +140,20 @@ rt_node *lsql_coerce(lua_State *L, int idx, const rt_node *against,
 ** JSON documents and arrays, as SQLAlchemy binds a dict or a list. */
 static int takes_table(const rt_node *against) {
   int kind = against && against->type ? (int)against->type->kind : RT_TY_NULL;
-  return kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_ARRAY;
+  return kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_ARRAY ||
+         kind == RT_TY_INTERVAL; /* a timedelta */
+}
+
+/* Is the value at idx a timedelta (sa.timedelta{...})? */
+static int is_timedelta(lua_State *L, int idx) {
+  int yes;
+  if (lua_type(L, idx) != LUA_TTABLE ||
+      luaL_getmetafield(L, idx, "__name") == LUA_TNIL)
+    return 0;
+  yes = lua_type(L, -1) == LUA_TSTRING &&
+        strcmp(lua_tostring(L, -1), "timedelta") == 0;
+  lua_pop(L, 1);
+  return yes;
 }
 
 static rt_node *value_node(lua_State *L, int idx, const rt_node *against,
@@ -148,6 +161,16 @@ static rt_node *value_node(lua_State *L, int idx, const rt_node *against,
   rt_node *n = lsql_tonode(L, idx);
   rt_value v;
   if (n) return rt_ref(n);
+  if (is_timedelta(L, idx) && !takes_table(against)) {
+    /* dt + timedelta: an Interval value, whatever it is added to */
+    lua_pushvalue(L, idx);
+    rt_lua_bind_process(L, RT_TY_INTERVAL, 0);
+    rt_lua_tovalue(L, -1, &v);
+    n = rt_bind(rt_bind_key_for(against), v, rt_type_bare(RT_TY_INTERVAL), 1);
+    lua_pop(L, 1);
+    if (!n) rt_lua_error(L, RT_EMEMORY, "out of memory");
+    return n;
+  }
   if (lua_type(L, idx) == LUA_TTABLE && takes_table(against) &&
       !rt_lua_isnull(L, idx)) {
     /* in its stored form (JSON text, array literal), as values{} binds it */
@@ -157,6 +180,11 @@ static rt_node *value_node(lua_State *L, int idx, const rt_node *against,
       rt_lua_error(L, RT_EARGUMENT, "%s: argument #%d is not a SQL value",
                    fname, pos);
     n = rt_bind_against(against, v);
+    /* an array's bind keeps its type: PostgreSQL casts it (::INTEGER[]) */
+    if (n && against->type->kind == RT_TY_ARRAY) {
+      rt_type_unref(n->type);
+      n->type = rt_type_ref(against->type);
+    }
     lua_pop(L, 1);
   } else if (lua_isnoneornil(L, idx) || (rt_lua_isnull(L, idx) && !against))
     n = rt_const(RT_N_NULL);
@@ -174,7 +202,9 @@ static void check_value(lua_State *L, int idx, const rt_node *against,
                         const char *fname, int pos) {
   rt_value v;
   if (lsql_tonode(L, idx) || lua_isnoneornil(L, idx)) return;
-  if (lua_type(L, idx) == LUA_TTABLE && takes_table(against)) return;
+  if (lua_type(L, idx) == LUA_TTABLE &&
+      (takes_table(against) || is_timedelta(L, idx)))
+    return;
   if (lua_type(L, idx) == LUA_TTABLE || rt_lua_tovalue(L, idx, &v) != 0)
     rt_lua_error(L, RT_EARGUMENT,
                  "%s: argument #%d must be a SQL expression or a value, not %s",
@@ -465,7 +495,14 @@ static int e_startswith(lua_State *L) {
 static int e_endswith(lua_State *L) {
   return like_pattern(L, 1, 0, "endswith");
 }
+static int array_cmp(lua_State *L, const char *opstr, const char *fname);
+static int is_jsonb(const rt_node *e);
+static int is_array(const rt_node *e);
+
 static int e_contains(lua_State *L) {
+  /* on an ARRAY: a @> b (PostgreSQL's ARRAY comparator) */
+  if (is_array(lsql_tonode(L, 1)) || is_jsonb(lsql_tonode(L, 1)))
+    return array_cmp(L, "@>", "contains");
   return like_pattern(L, 1, 1, "contains");
 }
 
@@ -568,6 +605,55 @@ static int e_cast(lua_State *L) {
                         luaL_typename(L, 2));
   ud = RESULT(L);
   SETRESULT(L, ud, rt_cast(rt_ref(e), t));
+  return 1;
+}
+
+/*
+** type_coerce(e, Type): e as SQL is, read as Type.  A value becomes a bind
+** of that type; an operator expression a copy typed Type (it groups as
+** before); anything else a CAST that renders its operand alone.
+*/
+static int l_type_coerce(lua_State *L) {
+  rt_node *e = lsql_tonode(L, 1);
+  rt_type *t = lsql_totype(L, 2);
+  lnode *ud;
+  rt_value v;
+  if (!t)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "type_coerce: argument #2 must be a type, not %s",
+                        luaL_typename(L, 2));
+  lua_settop(L, 2);
+  if (!e) {
+    /* JSON encodes every value (a string too); ARRAY and Interval take a
+    ** table to their stored form */
+    if ((!lua_isnoneornil(L, 1) &&
+         (t->kind == RT_TY_JSON || t->kind == RT_TY_JSONB)) ||
+        (lua_istable(L, 1) &&
+         (t->kind == RT_TY_ARRAY || t->kind == RT_TY_INTERVAL))) {
+      lua_pushvalue(L, 1);
+      rt_lua_bind_process(L, (int)t->kind, 0);
+      lua_replace(L, 1);
+    }
+    if (lua_isnoneornil(L, 1) || rt_lua_tovalue(L, 1, &v) != 0 ||
+        lua_istable(L, 1))
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "type_coerce: argument #1 must be a SQL expression "
+                          "or a value, not %s",
+                          luaL_typename(L, 1));
+    ud = RESULT(L);
+    SETRESULT(L, ud, rt_bind("param", v, t, 1));
+    return 1;
+  }
+  ud = RESULT(L);
+  if (e->kind == RT_N_BINARY || e->kind == RT_N_BOOLLIST ||
+      e->kind == RT_N_UNARY) {
+    SETRESULT(L, ud, rt_node_copy(e));
+    rt_type_unref(ud->n->type);
+    ud->n->type = rt_type_ref(t);
+  } else {
+    SETRESULT(L, ud, rt_cast(rt_ref(e), t));
+    ud->n->flags |= RT_F_COERCE;
+  }
   return 1;
 }
 
@@ -674,7 +760,8 @@ static int l_bindparam(lua_State *L) {
   rt_lua_checkarg(L, 1, LUA_TSTRING, "bindparam");
   if (t && !novalue &&
       (t->kind == RT_TY_JSON || t->kind == RT_TY_JSONB ||
-       t->kind == RT_TY_ARRAY)) {
+       t->kind == RT_TY_ARRAY ||
+       (t->kind == RT_TY_INTERVAL && lua_istable(L, 2)))) {
     /* the value in its stored form, as values{} keeps it */
     lua_settop(L, 3);
     lua_pushvalue(L, 2);
@@ -1485,6 +1572,12 @@ static int s_intersect(lua_State *L) {
 static int s_except(lua_State *L) {
   return compound(L, RT_OP_EXCEPT, "except_");
 }
+static int s_intersect_all(lua_State *L) {
+  return compound(L, RT_OP_INTERSECT_ALL, "intersect_all");
+}
+static int s_except_all(lua_State *L) {
+  return compound(L, RT_OP_EXCEPT_ALL, "except_all");
+}
 
 static int s_with_for_update(lua_State *L) {
   rt_node *s = checkselect(L, "with_for_update"), *fu;
@@ -1577,7 +1670,8 @@ static rt_node *value_list(lua_State *L, rt_node *t, int idx, int anon,
       int kind = col->type ? (int)col->type->kind : RT_TY_NULL;
       /* JSON and ARRAY values take their stored form now: the tree holds
       ** plain values */
-      if (kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_ARRAY) {
+      if (kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_ARRAY ||
+          (kind == RT_TY_INTERVAL && lua_istable(L, -1))) {
         lua_pushvalue(L, -1);
         rt_lua_bind_process(L, kind, 1);
         lua_replace(L, -2);
@@ -1952,6 +2046,10 @@ static int node_tostring(lua_State *L) {
     lua_pushliteral(L, "(no name)"); /* as SQLAlchemy prints Column(type) */
     return 1;
   }
+  /* a subquery or CTE prints as its SELECT, as SQLAlchemy's str() does */
+  if (s->kind == RT_N_ALIAS && s->a &&
+      (s->a->kind == RT_N_SELECT || s->a->kind == RT_N_COMPOUND))
+    s = s->a;
   c = compile_ud(L, s, &rt_dialect_default, NULL);
   lua_pushstring(L, c->sql);
   return 1;
@@ -2202,6 +2300,8 @@ static char kind_letter(int kind) {
     return 't';
   case RT_TY_TIME:
     return 'm';
+  case RT_TY_INTERVAL:
+    return 'i';
   default:
     return '-';
   }
@@ -2255,20 +2355,23 @@ static int compile_hook(lua_State *L) {
 /* Types whose values change form on the way in (rt_lua_bind_process). */
 static int needs_processing(int kind) {
   return kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_UUID ||
-         kind == RT_TY_ARRAY || kind == RT_TY_DATETIME || kind == RT_TY_TIME;
+         kind == RT_TY_ARRAY || kind == RT_TY_DATETIME || kind == RT_TY_TIME ||
+         kind == RT_TY_INTERVAL;
 }
 
 /* Types whose stored form depends on the database: the statement's own
 ** values take it at execution. */
 static int per_database(int kind) {
-  return kind == RT_TY_UUID || kind == RT_TY_DATETIME || kind == RT_TY_TIME;
+  return kind == RT_TY_UUID || kind == RT_TY_DATETIME || kind == RT_TY_TIME ||
+         kind == RT_TY_INTERVAL;
 }
 
 /* RT_BIND_* for a dialect. */
 static int bind_flags(const char *dialect) {
-  if (strcmp(dialect, "postgresql") == 0) return RT_BIND_NATIVE_UUID;
-  if (strcmp(dialect, "sqlite") == 0) return RT_BIND_TIME_TEXT;
-  return 0;
+  if (strcmp(dialect, "postgresql") == 0)
+    return RT_BIND_NATIVE_UUID | RT_BIND_NATIVE_INTERVAL | RT_BIND_EXEC;
+  if (strcmp(dialect, "sqlite") == 0) return RT_BIND_TIME_TEXT | RT_BIND_EXEC;
+  return RT_BIND_EXEC;
 }
 
 /* Keep the string on top (popped) alive in the table at `anchor`, made
@@ -2764,6 +2867,8 @@ static int table_name_attr(lua_State *L, rt_node *n, const char *k) {
 }
 
 /* attributes of tables, aliases and columns */
+static int column_option(lua_State *L, rt_node *n, const char *k);
+
 static int node_attr(lua_State *L, rt_node *n, const char *k) {
   int i, j = 0;
   if (n->kind == RT_N_TABLE || n->kind == RT_N_ALIAS) {
@@ -2908,6 +3013,7 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
       lua_pushboolean(L, !(n->flags & RT_F_NOTNULL));
       return 1;
     }
+    if (column_option(L, n, k)) return 1;
   }
   if (strcmp(k, "type") == 0) {
     lsql_pushtyperef(L, n->type ? n->type : rt_type_bare(RT_TY_NULL));
@@ -2926,6 +3032,113 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
     return 1;
   }
   return 0;
+}
+
+/* --- column options as attributes --- */
+
+/*
+** A column's default, onupdate, server_default or server_onupdate as
+** SQLAlchemy shows it: a table {arg = ..., is_scalar, is_callable,
+** is_clause_element} (ColumnDefault), or {arg = ...} for the server side
+** (DefaultClause: a string stays a string).  `reg` finds a Lua function.
+*/
+static void push_default(lua_State *L, const rt_node *col, rt_node *def,
+                         int luafn, const char *reg, int server) {
+  int scalar = 0, clause = 0;
+  if (!def && !luafn) {
+    lua_pushnil(L);
+    return;
+  }
+  lua_createtable(L, 0, 4);
+  if (luafn) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, reg) == LUA_TTABLE &&
+        lua_rawgetp(L, -1, col->owner) == LUA_TTABLE)
+      lua_getfield(L, -1, col->name);
+    else
+      lua_pushnil(L);
+    lua_setfield(L, -4, "arg");
+    lua_pop(L, 2);
+  } else if (def->kind == RT_N_BIND) {
+    rt_lua_pushvalue(L, &def->value);
+    lua_setfield(L, -2, "arg");
+    scalar = 1;
+  } else if (server && (def->kind == RT_N_LITERAL || def->kind == RT_N_TEXT) &&
+             def->name) {
+    lua_pushstring(L, def->name);
+    lua_setfield(L, -2, "arg");
+  } else {
+    lsql_pushref(L, def);
+    lua_setfield(L, -2, "arg");
+    clause = 1;
+  }
+  if (server) return;
+  lua_pushboolean(L, scalar);
+  lua_setfield(L, -2, "is_scalar");
+  lua_pushboolean(L, luafn);
+  lua_setfield(L, -2, "is_callable");
+  lua_pushboolean(L, clause);
+  lua_setfield(L, -2, "is_clause_element");
+}
+
+/* col.foreign_keys: the table's foreign keys whose parent is col */
+static void push_column_fks(lua_State *L, rt_node *col) {
+  int list, j = 0, i, n;
+  lua_newtable(L);
+  list = lua_gettop(L);
+  if (!col->owner || col->owner->kind != RT_N_TABLE) return;
+  lsql_pushref(L, col->owner);
+  lua_getfield(L, -1, "foreign_keys");
+  n = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    lua_getfield(L, -1, "parent");
+    if (lsql_tonode(L, -1) == col) {
+      lua_pop(L, 1);
+      lua_rawseti(L, list, ++j);
+    } else
+      lua_pop(L, 2);
+  }
+  lua_settop(L, list);
+}
+
+/* Column options: unique, index, autoincrement, default, onupdate,
+** server_default, server_onupdate, foreign_keys; 0 for another key. */
+static int column_option(lua_State *L, rt_node *n, const char *k) {
+  rt_coldata *d = n->ext;
+  if (strcmp(k, "unique") == 0 || strcmp(k, "index") == 0) {
+    unsigned f = k[0] == 'u' ? RT_F_UNIQUE : RT_F_INDEX;
+    if (n->flags & f)
+      lua_pushboolean(L, 1);
+    else
+      lua_pushnil(L); /* None: not given */
+    return 1;
+  }
+  if (strcmp(k, "autoincrement") == 0) {
+    if (n->flags & RT_F_AUTOINC_YES)
+      lua_pushboolean(L, 1);
+    else if (n->flags & RT_F_AUTOINC_NO)
+      lua_pushboolean(L, 0);
+    else
+      lua_pushliteral(L, "auto");
+    return 1;
+  }
+  if (strcmp(k, "foreign_keys") == 0) {
+    push_column_fks(L, n);
+    return 1;
+  }
+  if (strcmp(k, "default") == 0)
+    push_default(L, n, d ? d->def : NULL, d && d->lua_default, LSQL_DEFAULTS,
+                 0);
+  else if (strcmp(k, "onupdate") == 0)
+    push_default(L, n, d ? d->onupdate : NULL, d && d->lua_onupdate,
+                 LSQL_ONUPDATES, 0);
+  else if (strcmp(k, "server_default") == 0)
+    push_default(L, n, d ? d->server_default : NULL, 0, NULL, 1);
+  else if (strcmp(k, "server_onupdate") == 0)
+    push_default(L, n, d ? d->server_onupdate : NULL, 0, NULL, 1);
+  else
+    return 0;
+  return 1;
 }
 
 /* --- JSON index operators --- */
@@ -3064,11 +3277,231 @@ static int e_as_numeric(lua_State *L) {
   return json_as(L, *box, "as_numeric");
 }
 
+/* --- PostgreSQL ARRAY operators --- */
+
+static int is_array(const rt_node *e) {
+  return e && e->type && e->type->kind == RT_TY_ARRAY;
+}
+
+/* An index or slice bound: an expression, else an Integer bind named after
+** the array (a_1), as SQLAlchemy binds it. */
+static rt_node *index_node(lua_State *L, int idx, const rt_node *e) {
+  rt_node *n = lsql_tonode(L, idx);
+  if (n) return rt_ref(n);
+  if (!lua_isinteger(L, idx))
+    rt_lua_error(L, RT_EARGUMENT,
+                 "ARRAY index: an index must be an integer or an expression, "
+                 "not %s",
+                 luaL_typename(L, idx));
+  n = rt_bind(rt_bind_key_for(e), rt_vint(lua_tointeger(L, idx)),
+              rt_type_bare(RT_TY_INTEGER), 1);
+  if (!n) rt_lua_error(L, RT_EMEMORY, "out of memory");
+  return n;
+}
+
+/*
+** a[i] and a[{i, j}] (the slice i:j) on an ARRAY: a[i] is of the element
+** type (an ARRAY of one dimension less when it has several), a slice an
+** ARRAY like a.
+*/
+static int array_index(lua_State *L, rt_node *e, int key) {
+  lnode *ud, *box;
+  rt_node *n;
+  int slice = lua_type(L, key) == LUA_TTABLE && !lsql_tonode(L, key);
+  rt_type *t = NULL;
+  if (slice && lua_rawlen(L, key) != 2)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "ARRAY slice: give {start, stop}, two bounds");
+  box = RESULT(L); /* the index, until the result takes it */
+  ud = RESULT(L);
+  if (slice) {
+    lua_rawgeti(L, key, 1);
+    SETRESULT(L, box, index_node(L, -1, e));
+    lua_pop(L, 1);
+  } else
+    SETRESULT(L, box, index_node(L, key, e));
+  SETRESULT(L, ud, rt_binary(RT_OP_GETITEM, rt_ref(e), rt_ref(box->n)));
+  if (slice) {
+    lua_rawgeti(L, key, 2);
+    ud->n->c = index_node(L, -1, e);
+    lua_pop(L, 1);
+    return 1;
+  }
+  if (e->type->dims > 1) {
+    t = rt_type_new(RT_TY_ARRAY);
+    lsql_check(L, t);
+    t->item = rt_type_ref(e->type->item);
+    t->dims = e->type->dims - 1;
+  } else
+    t = rt_type_ref(e->type->item);
+  n = ud->n;
+  rt_type_unref(n->type);
+  n->type = t;
+  return 1;
+}
+
+/* The operator `any`/`all` compare with: "eq" or "=", "lt" or "<", ... */
+static int agg_operator(lua_State *L, int idx, const char *fname) {
+  static const char *const names[] = {
+      "eq", "=",  "==", "ne", "!=", "<>", "lt", "<",
+      "le", "<=", "gt", ">",  "ge", ">=", NULL};
+  static const int ops[] = {RT_OP_EQ, RT_OP_EQ, RT_OP_EQ, RT_OP_NE, RT_OP_NE,
+                            RT_OP_NE, RT_OP_LT, RT_OP_LT, RT_OP_LE, RT_OP_LE,
+                            RT_OP_GT, RT_OP_GT, RT_OP_GE, RT_OP_GE};
+  const char *s;
+  int i;
+  if (lua_istable(L, idx)) {
+    lua_getfield(L, idx, "operator");
+    idx = -1;
+  }
+  if (lua_isnoneornil(L, idx)) return RT_OP_EQ;
+  s = lua_tostring(L, idx);
+  for (i = 0; s && names[i]; i++)
+    if (strcmp(s, names[i]) == 0) return ops[i];
+  return rt_lua_error(L, RT_EARGUMENT,
+                      "%s: operator must be one of eq ne lt le gt ge", fname);
+}
+
+/* ANY (e) / ALL (e): any_(e), e:any_() */
+static int collection_agg(lua_State *L, int op, const char *fname) {
+  rt_node *e = lsql_checknode(L, 1, fname);
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_unary(op, rt_ref(e)));
+  rt_type_unref(ud->n->type);
+  ud->n->type = NULL; /* NullType, as SQLAlchemy's */
+  return 1;
+}
+
+static int l_any(lua_State *L) {
+  return collection_agg(L, RT_OP_ANY, "any_");
+}
+static int l_all(lua_State *L) {
+  return collection_agg(L, RT_OP_ALL, "all_");
+}
+
+/*
+** a:any(v, {operator = "lt"}): v < ANY (a), the value bound with the
+** element type; its negation is NOT (...), as SQLAlchemy's.
+*/
+static int array_agg_cmp(lua_State *L, int aggop, const char *fname) {
+  rt_node *e = lsql_checknode(L, 1, fname), *v;
+  int op = agg_operator(L, 3, fname);
+  lnode *vbox, *agg, *ud;
+  rt_value val;
+  if (!is_array(e))
+    return rt_lua_error(L, RT_EARGUMENT, "%s: %s is only for ARRAY expressions",
+                        fname, fname);
+  vbox = RESULT(L);
+  if ((v = lsql_tonode(L, 2)) != NULL)
+    vbox->n = rt_ref(v);
+  else if (!lua_istable(L, 2) && rt_lua_tovalue(L, 2, &val) == 0 &&
+           !lua_isnoneornil(L, 2))
+    SETRESULT(L, vbox, rt_bind(rt_bind_key_for(e), val, e->type->item, 1));
+  else
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "%s: argument #1 must be a SQL expression or a value, "
+                        "not %s",
+                        fname, luaL_typename(L, 2));
+  agg = RESULT(L);
+  SETRESULT(L, agg, rt_unary(aggop, rt_ref(e)));
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_binary(op, rt_ref(vbox->n), rt_ref(agg->n)));
+  ud->n->flags |= RT_F_NONEGATE;
+  return 1;
+}
+
+static int e_any(lua_State *L) {
+  return array_agg_cmp(L, RT_OP_ANY, "any");
+}
+static int e_all(lua_State *L) {
+  return array_agg_cmp(L, RT_OP_ALL, "all");
+}
+
+static int is_jsonb(const rt_node *e) {
+  return e && e->type && e->type->kind == RT_TY_JSONB;
+}
+
+/* a @> b, a <@ b, a && b on an ARRAY (b a list is bound as an array), and
+** @> and <@ on JSONB (b bound as a JSON document) */
+static int array_cmp(lua_State *L, const char *opstr, const char *fname) {
+  rt_node *e = lsql_checknode(L, 1, fname);
+  lnode *rbox, *ud;
+  if (!is_array(e) && !(is_jsonb(e) && opstr[0] != '&'))
+    return rt_lua_error(L, RT_EARGUMENT, "%s: %s is only for ARRAY expressions",
+                        fname, fname);
+  rbox = RESULT(L);
+  rbox->n = value_node(L, 2, e, fname, 1);
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_binary(RT_OP_CUSTOM_CMP, rt_ref(e), rt_ref(rbox->n)));
+  ud->n->name = rt_strdup(opstr);
+  lsql_check(L, ud->n->name);
+  return 1;
+}
+
+/* a:is_distinct_from(b), regexp_match, match: b a value, an expression
+** or nil (NULL) */
+static int dialect_cmp(lua_State *L, int op, const char *fname) {
+  rt_node *e = lsql_checknode(L, 1, fname);
+  lnode *rbox, *ud;
+  rbox = RESULT(L);
+  if (lua_isnoneornil(L, 2) || rt_lua_isnull(L, 2))
+    SETRESULT(L, rbox, rt_const(RT_N_NULL));
+  else {
+    check_value(L, 2, e, fname, 1);
+    rbox->n = value_node(L, 2, e, fname, 1);
+  }
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_binary(op, rt_ref(e), rt_ref(rbox->n)));
+  return 1;
+}
+
+static int e_is_distinct_from(lua_State *L) {
+  return dialect_cmp(L, RT_OP_DISTINCT_FROM, "is_distinct_from");
+}
+static int e_is_not_distinct_from(lua_State *L) {
+  return dialect_cmp(L, RT_OP_NOT_DISTINCT_FROM, "is_not_distinct_from");
+}
+static int e_regexp_match(lua_State *L) {
+  return dialect_cmp(L, RT_OP_REGEXP, "regexp_match");
+}
+static int e_match(lua_State *L) {
+  return dialect_cmp(L, RT_OP_MATCH, "match");
+}
+
+/* j:has_key(k) on JSONB: j ? k, the key bound as a string */
+static int e_has_key(lua_State *L) {
+  rt_node *e = lsql_checknode(L, 1, "has_key");
+  lnode *rbox, *ud;
+  if (!is_jsonb(e))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "has_key: has_key is only for JSONB expressions");
+  rt_lua_checkarg(L, 2, LUA_TSTRING, "has_key");
+  rbox = RESULT(L);
+  SETRESULT(L, rbox,
+            rt_bind(rt_bind_key_for(e),
+                    rt_vtext(lua_tostring(L, 2), lua_rawlen(L, 2)),
+                    rt_type_bare(RT_TY_STRING), 1));
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_binary(RT_OP_CUSTOM_CMP, rt_ref(e), rt_ref(rbox->n)));
+  ud->n->name = rt_strdup("?");
+  lsql_check(L, ud->n->name);
+  return 1;
+}
+
+static int e_contained_by(lua_State *L) {
+  return array_cmp(L, "<@", "contained_by");
+}
+static int e_overlap(lua_State *L) {
+  return array_cmp(L, "&&", "overlap");
+}
+
 static int node_index(lua_State *L) {
   lnode *u = lua_touserdata(L, 1);
   const char *k;
-  if (lua_type(L, 2) != LUA_TSTRING)
+  if (lua_type(L, 2) != LUA_TSTRING) {
+    if (is_array(u->n)) return array_index(L, u->n, 2);
     return node_is_json(u->n) ? json_index(L, u->n, 2) : 0;
+  }
   k = lua_tostring(L, 2);
   /* t.c, the most common attribute: straight to the cached collection */
   if (k[0] == 'c' && k[1] == '\0' &&
@@ -3137,6 +3570,21 @@ static const luaL_Reg node_methods[] = {
     {"startswith", e_startswith},
     {"endswith", e_endswith},
     {"contains", e_contains},
+    {"contained_by", e_contained_by},
+    {"has_key", e_has_key},
+    {"is_distinct_from", e_is_distinct_from},
+    {"is_not_distinct_from", e_is_not_distinct_from},
+    {"isnot_distinct_from", e_is_not_distinct_from},
+    {"regexp_match", e_regexp_match},
+    {"match", e_match},
+    {"notilike", e_not_ilike},
+    {"nullsfirst", e_nulls_first},
+    {"nullslast", e_nulls_last},
+    {"overlap", e_overlap},
+    {"any", e_any},
+    {"all", e_all},
+    {"any_", l_any},
+    {"all_", l_all},
     {"op", e_op},
     {"label", e_label},
     {"collate", e_collate},
@@ -3183,6 +3631,8 @@ static const luaL_Reg node_methods[] = {
     {"union_all", s_union_all},
     {"intersect", s_intersect},
     {"except_", s_except},
+    {"intersect_all", s_intersect_all},
+    {"except_all", s_except_all},
     {"with_for_update", s_with_for_update},
     {"execution_options", s_self},
     {"options", s_self},
@@ -3424,6 +3874,18 @@ static const char ddl_chunk[] =
     "end\n"
     "  end)\n"
     "end\n"
+    "-- module-level forms of the methods, as SQLAlchemy has them\n"
+    "function sa.between(e, lo, hi, opts) return e:between(lo, hi, opts) end\n"
+    "function sa.collate(e, name) return e:collate(name) end\n"
+    "function sa.label(name, e)\n"
+    "  if type(e) ~= 'userdata' and type(e) ~= 'table' then e = sa.literal(e) "
+    "end\n"
+    "  return e:label(name)\n"
+    "end\n"
+    "function sa.join(l, r, on, opts) return l:join(r, on, opts) end\n"
+    "function sa.outerjoin(l, r, on, opts) return l:outerjoin(r, on, opts) "
+    "end\n"
+    "function sa.alias(s, name) return s:alias(name) end\n"
     "function Node.create(t, bind, opts)\n"
     "  with_conn(bind, function(conn) create(conn, t, checkfirst(opts)) end)\n"
     "end\n"
@@ -3445,6 +3907,9 @@ void lsql_open_expr(lua_State *L) {
                                    {"case", l_case},
                                    {"exists", l_exists},
                                    {"tuple_", l_tuple},
+                                   {"any_", l_any},
+                                   {"all_", l_all},
+                                   {"type_coerce", l_type_coerce},
                                    {"extract", l_extract},
                                    {"distinct", l_distinct},
                                    {"asc", e_asc},
@@ -3461,6 +3926,8 @@ void lsql_open_expr(lua_State *L) {
                                    {"union_all", s_union_all},
                                    {"intersect", s_intersect},
                                    {"except_", s_except},
+                                   {"intersect_all", s_intersect_all},
+                                   {"except_all", s_except_all},
                                    {"CreateTable", l_create_table},
                                    {"DropTable", l_drop_table},
                                    {"CreateIndex", l_create_index},

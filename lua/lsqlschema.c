@@ -118,14 +118,30 @@ static int type_call(lua_State *L) {
     if (lua_getfield(L, opts, "length") == LUA_TNUMBER)
       u->t->length = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
-    if (lua_getfield(L, opts, "precision") == LUA_TNUMBER)
-      u->t->precision = (int)lua_tointeger(L, -1);
+    if (lua_getfield(L, opts, "precision") == LUA_TNUMBER) {
+      /* Float{precision = 10} is FLOAT(10), as Float(10) */
+      if (k == RT_TY_FLOAT)
+        u->t->length = (int)lua_tointeger(L, -1);
+      else
+        u->t->precision = (int)lua_tointeger(L, -1);
+    }
     lua_pop(L, 1);
     if (lua_getfield(L, opts, "scale") == LUA_TNUMBER)
       u->t->scale = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
-    if (lua_getfield(L, opts, "asdecimal") != LUA_TNIL)
-      u->t->asfloat = !lua_toboolean(L, -1);
+    /* Numeric gives decimals unless told not to; Float only when told */
+    if (lua_getfield(L, opts, "asdecimal") != LUA_TNIL) {
+      if (k == RT_TY_FLOAT || k == RT_TY_DOUBLE)
+        u->t->asdecimal = lua_toboolean(L, -1);
+      else
+        u->t->asfloat = !lua_toboolean(L, -1);
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "dimensions") == LUA_TNUMBER)
+      u->t->dims = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "decimal_return_scale") == LUA_TNUMBER)
+      u->t->retscale = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
   }
   return 1;
@@ -222,6 +238,32 @@ static int meta_index(lua_State *L) {
 }
 
 /* MetaData:create_all/drop_all are written in Lua (module chunk below). */
+
+/* metadata:remove(table): the table no longer belongs to it */
+static int meta_remove(lua_State *L) {
+  lmeta *m = checkmeta(L, 1, "remove");
+  rt_node *t = lsql_tonode(L, 2);
+  if (!t || t->kind != RT_N_TABLE)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "remove: argument #1 must be a Table, not %s",
+                        luaL_typename(L, 2));
+  lua_getiuservalue(L, 1, 1);
+  if (lua_getfield(L, -1, t->name) != LUA_TNIL && lsql_tonode(L, -1) == t) {
+    lua_pushnil(L);
+    lua_setfield(L, -3, t->name);
+  }
+  rt_metadata_remove(m->md, t);
+  return 0;
+}
+
+/* metadata:clear(): forget every table */
+static int meta_clear(lua_State *L) {
+  lmeta *m = checkmeta(L, 1, "clear");
+  while (m->md->n > 0) rt_metadata_remove(m->md, m->md->tables[0]);
+  lua_newtable(L);
+  lua_setiuservalue(L, 1, 1);
+  return 0;
+}
 
 /* --- constraint records: plain tables with a __kind field --- */
 
@@ -1029,6 +1071,10 @@ void lsql_open_schema(lua_State *L) {
   lua_pushcfunction(L, meta_newindex);
   lua_setfield(L, -2, "__newindex");
   lua_newtable(L);
+  lua_pushcfunction(L, meta_remove);
+  lua_setfield(L, -2, "remove");
+  lua_pushcfunction(L, meta_clear);
+  lua_setfield(L, -2, "clear");
   lua_setfield(L, -2, "__methods");
   lua_pop(L, 1);
   for (i = 0; types[i].name; i++) {
@@ -1036,4 +1082,5 @@ void lsql_open_schema(lua_State *L) {
     lua_setfield(L, -2, types[i].name);
   }
   luaL_setfuncs(L, funcs, 0);
+  rt_lua_open_timedelta(L); /* Interval values */
 }

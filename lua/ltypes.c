@@ -9,6 +9,8 @@
 ** driver's value back into the Lua one (see lresult.c).
 */
 #include <ctype.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +244,9 @@ void rt_lua_bind_process(lua_State *L, int kind, int flags) {
     luaL_pushresult(&b);
     break;
   }
+  case RT_TY_INTERVAL:
+    rt_lua_interval_bind(L, flags);
+    return;
   case RT_TY_DATETIME:
   case RT_TY_TIME: {
     size_t n;
@@ -288,12 +293,21 @@ int rt_lua_result_conv(const rt_type *t, int postgresql) {
     if (t->asfloat) return RT_CONV_FLOAT;
     /* Decimal's scale: the type's, else SQLAlchemy's default of 10 */
     return RT_CONV_DECIMAL + (t->scale >= 0 && t->scale < 200 ? t->scale : 10);
+  case RT_TY_FLOAT:
+  case RT_TY_DOUBLE:
+    /* Float{asdecimal = true}: decimal_return_scale digits, else 10; a
+    ** plain Float reads a NUMERIC (a bound 1.5 on PostgreSQL) as a float */
+    if (!t->asdecimal) return RT_CONV_FLOAT;
+    return RT_CONV_DECIMAL +
+           (t->retscale >= 0 && t->retscale < 200 ? t->retscale : 10);
   case RT_TY_ARRAY:
     return array_conv(t->item);
   case RT_TY_DATETIME:
     return RT_CONV_DATETIME;
   case RT_TY_TIME:
     return RT_CONV_TIME;
+  case RT_TY_INTERVAL:
+    return RT_CONV_INTERVAL;
   default:
     return RT_CONV_NONE;
   }
@@ -444,4 +458,358 @@ void rt_lua_push_pgarray(lua_State *L, const char *s, size_t n, int item) {
     lua_settop(L, top);
     lua_pushlstring(L, s, n);
   }
+}
+
+/* --- Interval: Python's timedelta --- */
+
+/*
+** An Interval value is a timedelta: a table {days, seconds, microseconds}
+** normalised as Python's (0 <= seconds < 86400, 0 <= microseconds <
+** 10^6, days of either sign), with metatable "retort.timedelta".
+** sa.timedelta{weeks, days, hours, minutes, seconds, milliseconds,
+** microseconds} makes one; a plain table with those fields binds as one.
+** PostgreSQL stores it as INTERVAL; elsewhere, as SQLAlchemy does, as the
+** DATETIME that long after 1970-01-01 00:00:00.
+*/
+#define TIMEDELTA_MT "retort.timedelta"
+#define US_PER_DAY INT64_C(86400000000)
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+** days_from_civil), and back. */
+static int64_t days_from_civil(int64_t y, int m, int d) {
+  int64_t era, yoe, doy, doe;
+  y -= m <= 2;
+  era = (y >= 0 ? y : y - 399) / 400;
+  yoe = y - era * 400;
+  doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
+  int64_t era, doe, yoe, doy, mp;
+  z += 719468;
+  era = (z >= 0 ? z : z - 146096) / 146097;
+  doe = z - era * 146097;
+  yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  mp = (5 * doy + 2) / 153;
+  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+static int64_t floordiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* Push the timedelta of `us` microseconds in all. */
+static void push_timedelta(lua_State *L, int64_t us) {
+  int64_t days = floordiv(us, US_PER_DAY), rem = us - days * US_PER_DAY;
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, days);
+  lua_setfield(L, -2, "days");
+  lua_pushinteger(L, rem / 1000000);
+  lua_setfield(L, -2, "seconds");
+  lua_pushinteger(L, rem % 1000000);
+  lua_setfield(L, -2, "microseconds");
+  luaL_setmetatable(L, TIMEDELTA_MT);
+}
+
+/* One field of a timedelta table in microseconds, added to *us (integer
+** parts exactly) or to *frac (fractional ones, rounded at the end). */
+static void add_field(lua_State *L, int idx, const char *k, int64_t scale,
+                      int64_t *us, double *frac) {
+  int t = lua_getfield(L, idx, k);
+  if (t == LUA_TNUMBER) {
+    if (lua_isinteger(L, -1)) {
+      lua_Integer v = lua_tointeger(L, -1);
+      if (v > INT64_MAX / scale || v < -(INT64_MAX / scale))
+        rt_lua_error(L, RT_EARGUMENT, "timedelta: %s out of range", k);
+      *us += v * scale;
+    } else
+      *frac += lua_tonumber(L, -1) * (double)scale;
+  } else if (t != LUA_TNIL)
+    rt_lua_error(L, RT_EARGUMENT, "timedelta: %s must be a number, not %s", k,
+                 luaL_typename(L, -1));
+  lua_pop(L, 1);
+}
+
+/* The microseconds a timedelta (or a plain table of its fields) spans. */
+static int64_t timedelta_us(lua_State *L, int idx) {
+  int64_t us = 0;
+  double frac = 0;
+  idx = lua_absindex(L, idx);
+  add_field(L, idx, "weeks", 7 * US_PER_DAY, &us, &frac);
+  add_field(L, idx, "days", US_PER_DAY, &us, &frac);
+  add_field(L, idx, "hours", INT64_C(3600000000), &us, &frac);
+  add_field(L, idx, "minutes", 60000000, &us, &frac);
+  add_field(L, idx, "seconds", 1000000, &us, &frac);
+  add_field(L, idx, "milliseconds", 1000, &us, &frac);
+  add_field(L, idx, "microseconds", 1, &us, &frac);
+  if (frac != frac || frac > 9e18 || frac < -9e18)
+    rt_lua_error(L, RT_EARGUMENT, "timedelta: value out of range");
+  /* fractional fields: to the nearest microsecond */
+  return us + (int64_t)(frac < 0 ? -floor(-frac + 0.5) : floor(frac + 0.5));
+}
+
+static int l_timedelta(lua_State *L) {
+  if (lua_isnoneornil(L, 1)) {
+    push_timedelta(L, 0);
+    return 1;
+  }
+  rt_lua_checkarg(L, 1, LUA_TTABLE, "timedelta");
+  push_timedelta(L, timedelta_us(L, 1));
+  return 1;
+}
+
+/* str(timedelta): "1 day, 2:03:04.500000", "-1 day, 23:59:59", "0:00:00" */
+static int td_tostring(lua_State *L) {
+  int64_t us = timedelta_us(L, 1), days = floordiv(us, US_PER_DAY);
+  int64_t rem = us - days * US_PER_DAY, s = rem / 1000000;
+  char buf[96];
+  int n = 0;
+  if (days)
+    n = snprintf(buf, sizeof buf, "%lld day%s, ", (long long)days,
+                 days == 1 || days == -1 ? "" : "s");
+  n += snprintf(buf + n, sizeof buf - (size_t)n, "%d:%02d:%02d",
+                (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
+  if (rem % 1000000)
+    snprintf(buf + n, sizeof buf - (size_t)n, ".%06d", (int)(rem % 1000000));
+  lua_pushstring(L, buf);
+  return 1;
+}
+
+/* repr(timedelta): datetime.timedelta(days=1, seconds=7200) */
+static int td_repr(lua_State *L) {
+  int64_t us = timedelta_us(L, 1), days = floordiv(us, US_PER_DAY);
+  int64_t rem = us - days * US_PER_DAY;
+  long long f[3];
+  static const char *const names[] = {"days", "seconds", "microseconds"};
+  char buf[160];
+  int n, i, any = 0;
+  f[0] = (long long)days;
+  f[1] = (long long)(rem / 1000000);
+  f[2] = (long long)(rem % 1000000);
+  n = snprintf(buf, sizeof buf, "datetime.timedelta(");
+  for (i = 0; i < 3; i++)
+    if (f[i]) {
+      n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%s=%lld",
+                    any ? ", " : "", names[i], f[i]);
+      any = 1;
+    }
+  snprintf(buf + n, sizeof buf - (size_t)n, "%s)", any ? "" : "0");
+  lua_pushstring(L, buf);
+  return 1;
+}
+
+static int td_eq(lua_State *L) {
+  lua_pushboolean(L, timedelta_us(L, 1) == timedelta_us(L, 2));
+  return 1;
+}
+static int td_lt(lua_State *L) {
+  lua_pushboolean(L, timedelta_us(L, 1) < timedelta_us(L, 2));
+  return 1;
+}
+static int td_le(lua_State *L) {
+  lua_pushboolean(L, timedelta_us(L, 1) <= timedelta_us(L, 2));
+  return 1;
+}
+static int td_add(lua_State *L) {
+  push_timedelta(L, timedelta_us(L, 1) + timedelta_us(L, 2));
+  return 1;
+}
+static int td_sub(lua_State *L) {
+  push_timedelta(L, timedelta_us(L, 1) - timedelta_us(L, 2));
+  return 1;
+}
+static int td_unm(lua_State *L) {
+  push_timedelta(L, -timedelta_us(L, 1));
+  return 1;
+}
+static int td_total_seconds(lua_State *L) {
+  lua_pushnumber(L, (lua_Number)timedelta_us(L, 1) / 1e6);
+  return 1;
+}
+
+/* The stored form of a timedelta in a statement: PostgreSQL's interval
+** input "D days S.UUUUUU seconds", which also reads back here. */
+static void push_interval_text(lua_State *L, int64_t us) {
+  int64_t days = floordiv(us, US_PER_DAY), rem = us - days * US_PER_DAY;
+  char buf[80];
+  snprintf(buf, sizeof buf, "%lld days %lld.%06lld seconds", (long long)days,
+           (long long)(rem / 1000000), (long long)(rem % 1000000));
+  lua_pushstring(L, buf);
+}
+
+/* Parse push_interval_text's form; 0 when s is not of it. */
+static int parse_interval_text(const char *s, int64_t *us) {
+  long long days, secs;
+  int frac, n = 0;
+  if (sscanf(s, "%lld days %lld.%6d seconds%n", &days, &secs, &frac, &n) != 3 ||
+      s[n] != '\0' || secs < 0 || secs >= 86400 || frac < 0)
+    return 0;
+  *us = (int64_t)days * US_PER_DAY + (int64_t)secs * 1000000 + frac;
+  return 1;
+}
+
+/* The DATETIME an interval is stored as where there is no INTERVAL:
+** 1970-01-01 00:00:00 plus the interval, in SQLAlchemy's text form. */
+static void push_epoch_datetime(lua_State *L, int64_t us) {
+  int64_t days = floordiv(us, US_PER_DAY), rem = us - days * US_PER_DAY, y;
+  int m, d;
+  char buf[64];
+  int64_t s = rem / 1000000;
+  civil_from_days(days, &y, &m, &d);
+  snprintf(buf, sizeof buf, "%04lld-%02d-%02d %02d:%02d:%02d.%06d",
+           (long long)y, m, d, (int)(s / 3600), (int)(s / 60 % 60),
+           (int)(s % 60), (int)(rem % 1000000));
+  lua_pushstring(L, buf);
+}
+
+/*
+** An Interval on the way in, replacing the value on top: a table becomes
+** the interval text; at execution (`exec`) on a database without
+** INTERVAL that text becomes the epoch-based DATETIME.
+*/
+static void interval_bind(lua_State *L, int native, int exec) {
+  int64_t us;
+  if (lua_type(L, -1) == LUA_TTABLE && !rt_lua_isnull(L, -1)) {
+    us = timedelta_us(L, -1);
+    if (exec && !native)
+      push_epoch_datetime(L, us);
+    else
+      push_interval_text(L, us);
+    lua_replace(L, -2);
+    return;
+  }
+  if (exec && !native && lua_type(L, -1) == LUA_TSTRING &&
+      parse_interval_text(lua_tostring(L, -1), &us)) {
+    push_epoch_datetime(L, us);
+    lua_replace(L, -2);
+  }
+}
+
+void rt_lua_interval_bind(lua_State *L, int flags) {
+  interval_bind(L, (flags & RT_BIND_NATIVE_INTERVAL) != 0,
+                (flags & RT_BIND_EXEC) != 0);
+}
+
+/* A number at *p (optional sign, digits), advancing; 0 when none. */
+static int scan_int(const char **p, long long *v) {
+  char *end;
+  *v = strtoll(*p, &end, 10);
+  if (end == *p) return 0;
+  *p = end;
+  return 1;
+}
+
+/*
+** PostgreSQL's interval output (IntervalStyle postgres): "1 year 2 mons
+** -3 days +04:05:06.5"; as psycopg2, a year is 365 days and a month 30.
+*/
+static int parse_pg_interval(const char *s, int64_t *us) {
+  const char *p = s;
+  int64_t total = 0;
+  int any = 0;
+  for (;;) {
+    long long v, h, mi = 0, sec = 0;
+    int neg, frac = 0, k;
+    while (*p == ' ') p++;
+    if (!*p) break;
+    neg = *p == '-';
+    if (strchr(p, ':') &&
+        (strchr(p, ' ') == NULL || strchr(p, ':') < strchr(p, ' '))) {
+      /* [+-]HH:MM:SS[.ffffff] */
+      if (*p == '+' || *p == '-') p++;
+      if (!scan_int(&p, &h) || *p++ != ':' || !scan_int(&p, &mi)) return 0;
+      if (*p == ':') {
+        p++;
+        if (!scan_int(&p, &sec)) return 0;
+        if (*p == '.') {
+          p++;
+          for (k = 0; k < 6; k++) {
+            frac *= 10;
+            if (isdigit((unsigned char)*p)) frac += *p++ - '0';
+          }
+          while (isdigit((unsigned char)*p)) p++;
+        }
+      }
+      v = ((h * 60 + mi) * 60 + sec) * 1000000 + frac;
+      total += neg ? -v : v;
+      any = 1;
+      continue;
+    }
+    if (!scan_int(&p, &v)) return 0;
+    while (*p == ' ') p++;
+    if (strncmp(p, "year", 4) == 0)
+      total += (int64_t)v * 365 * US_PER_DAY;
+    else if (strncmp(p, "mon", 3) == 0)
+      total += (int64_t)v * 30 * US_PER_DAY;
+    else if (strncmp(p, "day", 3) == 0)
+      total += (int64_t)v * US_PER_DAY;
+    else
+      return 0;
+    while (isalpha((unsigned char)*p)) p++;
+    any = 1;
+  }
+  if (!any) return 0;
+  *us = total;
+  return 1;
+}
+
+/*
+** An Interval on the way out: PostgreSQL's interval text, or the DATETIME
+** text of the other databases less 1970-01-01, as a timedelta.  Text of
+** neither form is pushed as it is.
+*/
+void rt_lua_push_interval(lua_State *L, const char *s, size_t n) {
+  char buf[128];
+  int64_t us;
+  isotime t;
+  if (n >= sizeof buf) {
+    lua_pushlstring(L, s, n);
+    return;
+  }
+  memcpy(buf, s, n);
+  buf[n] = '\0';
+  if (parse_iso(buf, n, 'd', &t) && !t.tz[0]) {
+    int64_t y = atoll(t.date);
+    int m = atoi(t.date + 5), d = atoi(t.date + 8);
+    int64_t secs =
+        atoi(t.time) * 3600 + atoi(t.time + 3) * 60 + atoi(t.time + 6);
+    push_timedelta(L, days_from_civil(y, m, d) * US_PER_DAY + secs * 1000000 +
+                          atoi(t.frac));
+    return;
+  }
+  if (parse_pg_interval(buf, &us)) {
+    push_timedelta(L, us);
+    return;
+  }
+  lua_pushlstring(L, s, n);
+}
+
+/* sa.timedelta and the metatable of its values */
+void rt_lua_open_timedelta(lua_State *L) {
+  static const luaL_Reg mms[] = {{"__tostring", td_tostring},
+                                 {"__repr", td_repr},
+                                 {"__eq", td_eq},
+                                 {"__lt", td_lt},
+                                 {"__le", td_le},
+                                 {"__add", td_add},
+                                 {"__sub", td_sub},
+                                 {"__unm", td_unm},
+                                 {NULL, NULL}};
+  luaL_newmetatable(L, TIMEDELTA_MT);
+  luaL_setfuncs(L, mms, 0);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, td_total_seconds);
+  lua_setfield(L, -2, "total_seconds");
+  lua_setfield(L, -2, "__index");
+  lua_pushliteral(L, "timedelta");
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, l_timedelta);
+  lua_setfield(L, -2, "timedelta");
 }

@@ -240,6 +240,12 @@ void rt_lua_pushrepr(lua_State *L, int idx) {
     return;
   }
   case LUA_TTABLE:
+    /* a value with a Python repr of its own (timedelta) */
+    if (luaL_getmetafield(L, idx, "__repr") != LUA_TNIL) {
+      lua_pushvalue(L, idx);
+      lua_call(L, 1, 1);
+      return;
+    }
     if (luaL_getmetafield(L, idx, "__tostring") != LUA_TNIL) {
       lua_pop(L, 1);
       luaL_tolstring(L, idx, NULL);

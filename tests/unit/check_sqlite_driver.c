@@ -91,10 +91,11 @@ START_TEST(executemany_and_errors) {
   ck_assert_int_eq(err.kind, RT_EINTEGRITY);
   ck_assert_str_eq(err.message, "UNIQUE constraint failed: t.x");
   ck_assert_str_eq(err.code, "2067");
-  /* a syntax error is a ProgrammingError with the position */
+  /* a syntax error is an OperationalError (as pysqlite reports every
+  ** SQLITE_ERROR) with the position */
   ck_assert_int_eq(rt_connection_execute(&c, "SELEC 1", NULL, 0, 0, &cur, &err),
                    -1);
-  ck_assert_int_eq(err.kind, RT_EPROGRAMMING);
+  ck_assert_int_eq(err.kind, RT_EOPERATIONAL);
   ck_assert_str_eq(err.message, "near \"SELEC\": syntax error");
   ck_assert_int_eq(err.position, 1);
   /* a missing table is an OperationalError, as pysqlite says */
