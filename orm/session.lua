@@ -79,6 +79,17 @@ function Session:_check_active()
   end
 end
 
+-- A begin_nested() level's SAVEPOINT is emitted when the first statement
+-- runs inside it (as SQLAlchemy does): a level that runs none emits none.
+local function begin_savepoints(s)
+  s._sp_pending = nil
+  for _, level in ipairs(s._txs) do
+    if level.nested and not level.savepoint then
+      level.savepoint = s._conn:begin_nested()
+    end
+  end
+end
+
 function Session:connection()
   self:_check_active()
   if not self._conn then
@@ -86,9 +97,10 @@ function Session:connection()
     -- the session's transaction begins with its connection (the engine's
     -- begin event comes before after_begin, as SQLAlchemy's)
     if self._conn ~= self.bind then self._conn:begin() end
-    self._txs = {{new = {}, deleted = {}}}
+    if #self._txs == 0 then self._txs = {{new = {}, deleted = {}}} end
     session_event(self, "after_begin", nil, self._conn)
   end
+  if self._sp_pending then begin_savepoints(self) end
   return self._conn
 end
 
@@ -392,6 +404,7 @@ local function end_transaction(s)
   if s._conn and s._conn ~= s.bind then s._conn:close() end
   s._conn = nil
   s._txs = {}
+  s._sp_pending = nil
 end
 
 function Session:commit()
@@ -405,8 +418,8 @@ function Session:commit()
         if C.lifecycle(obj) == "deleted" then forget(self, obj, "detached") end
       end
     end
-    end_transaction(self)
   end
+  end_transaction(self)
   session_event(self, "after_commit")
   if self.expire_on_commit then self:expire_all() end
 end
@@ -432,11 +445,9 @@ function Session:rollback()
   local had = self._conn ~= nil or next(self._new) ~= nil or
               next(self._deleted) ~= nil
   local conn = self._conn
-  if conn then
-    pcall(conn.rollback, conn)
-    rollback_levels(self, 1)
-    end_transaction(self)
-  end
+  if conn then pcall(conn.rollback, conn) end
+  rollback_levels(self, 1)
+  end_transaction(self)
   self._failed = nil
   for obj in pairs(self._new) do forget(self, obj, "transient") end
   self._new, self._newlist, self._deleted = {}, {}, {}
@@ -446,10 +457,8 @@ function Session:rollback()
 end
 
 function Session:close()
-  if self._conn then
-    pcall(self._conn.rollback, self._conn)
-    end_transaction(self)
-  end
+  if self._conn then pcall(self._conn.rollback, self._conn) end
+  end_transaction(self)
   self._failed = nil
   self:expunge_all()
 end
@@ -469,7 +478,9 @@ function SessionTx:commit()
   self.active = false
   if self.nested then
     self.session:flush()
-    self.savepoint:commit()
+    local own = self.session._txs[self.level]
+    local sp = own and own.savepoint
+    if sp then sp:commit() end
     -- the level's objects now belong to the enclosing transaction
     local s = self.session
     local level = table.remove(s._txs)
@@ -488,7 +499,9 @@ function SessionTx:rollback()
   self.active = false
   local s = self.session
   if self.nested then
-    self.savepoint:rollback()
+    local level = s._txs[self.level]
+    local sp = level and level.savepoint
+    if sp then sp:rollback() end
     s._failed = nil
     rollback_levels(s, self.level)
     for obj in pairs(s._new) do forget(s, obj, "transient") end
@@ -515,11 +528,11 @@ end
 
 function Session:begin_nested(fn)
   self:flush()
-  local conn = self:connection()
-  local sp = conn:begin_nested()
-  self._txs[#self._txs + 1] = {new = {}, deleted = {}}
+  if #self._txs == 0 then self._txs = {{new = {}, deleted = {}}} end
+  self._txs[#self._txs + 1] = {new = {}, deleted = {}, nested = true}
+  self._sp_pending = true
   local t = setmetatable({session = self, active = true, nested = true,
-                          savepoint = sp, level = #self._txs}, SessionTx)
+                          level = #self._txs}, SessionTx)
   if fn == nil then return t end
   local ok, err = pcall(fn, self)
   if ok then t:commit() else t:rollback(); error(err, 0) end
