@@ -539,6 +539,18 @@ function Session:begin_nested(fn)
   return t
 end
 
+-- A select of mapped Tables (not their classes) gives plain rows; one
+-- that names a class too keeps its entities.
+local function orm_entities(ents, stmt)
+  local tables = I.core_tables[stmt]
+  for _, e in ipairs(ents) do
+    if e.mapper and (e.alias or not tables[e.mapper.ptr]) then
+      return ents
+    end
+  end
+  return nil
+end
+
 function Session:execute(stmt, params, opts)
   self:_check_active()
   local kind = C.node_kind(stmt)
@@ -549,6 +561,7 @@ function Session:execute(stmt, params, opts)
   end
   local conn = self:connection()
   local ents = kind == "select" and I.entities_of(stmt)
+  if ents and I.core_tables[stmt] then ents = orm_entities(ents, stmt) end
   local plan, joins
   if ents then stmt = I.apply_layouts(stmt, ents) end
   if ents and ents[1].mapper then

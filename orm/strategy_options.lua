@@ -54,6 +54,46 @@ end
 local node_methods = getmetatable(sa.literal_column("1")).__methods
 local stmt_opts = setmetatable({}, {__mode = "k"}) -- select -> Load list
 
+-- A mapped class stands for its Table, so select(User) and
+-- select(users_table) build the same statement; SQLAlchemy loads objects
+-- for the first and plain rows for the second.  A select given a mapped
+-- Table itself remembers that Table (select -> {table address = true}),
+-- and the Session gives rows for it.
+local core_tables = setmetatable({}, {__mode = "k"})
+local node_ptr, node_kind = C.node_ptr, C.node_kind
+
+local function mark_tables(stmt, ...)
+  local set
+  for i = 1, lselect("#", ...) do
+    local a = lselect(i, ...)
+    if type(a) == "userdata" and node_kind(a) == "table" then
+      local ptr = node_ptr(a)
+      if I.mappers_by_table[ptr] then
+        set = set or {}
+        set[ptr] = true
+      end
+    end
+  end
+  if set then core_tables[stmt] = set end
+  return stmt
+end
+
+do
+  local raw_select = sa.select
+  sa.select = function(...)
+    local stmt = raw_select(...)
+    if lselect("#", ...) == 1 and type(...) == "table" and
+       not rawget(..., "__clause_element__") then
+      return mark_tables(stmt, table.unpack((...)))
+    end
+    return mark_tables(stmt, ...)
+  end
+  local raw_table_select = node_methods.select
+  node_methods.select = function(t, ...)
+    return mark_tables(raw_table_select(t, ...), t)
+  end
+end
+
 do
   local plain = {}
   for _, name in ipairs({"where", "filter", "filter_by", "order_by", "limit",
@@ -67,6 +107,8 @@ do
       local out = f(stmt, ...)
       local o = stmt_opts[stmt]
       if o ~= nil then stmt_opts[out] = o end
+      o = core_tables[stmt]
+      if o ~= nil then core_tables[out] = o end
       return out
     end
   end
@@ -124,3 +166,4 @@ end
 I.Load = Load
 I.check_rel = check_rel
 I.stmt_opts = stmt_opts
+I.core_tables = core_tables
