@@ -292,14 +292,16 @@ end
 
 -- the columns a plain SELECT of m lists (for the loads the ORM makes)
 local function load_columns(m)
-  if m.layout then return m.layout.cols end
-  -- labelled <table>_<column>, as SQLAlchemy 1.4 loads rows by key
+  -- table columns labelled <table>_<column>, as SQLAlchemy 1.4 loads rows
+  -- by key (expressions keep their anonymous labels)
   local cols = m._load_columns
   if not cols then
     local t = m.local_table
     cols = {}
-    for i, col in ipairs(m.columns) do
-      cols[i] = col:label(t.name .. "_" .. col.name)
+    local is_col = {}
+    for _, col in ipairs(m.columns) do is_col[col] = true end
+    for i, col in ipairs(m.layout and m.layout.cols or m.columns) do
+      cols[i] = is_col[col] and col:label(t.name .. "_" .. col.name) or col
     end
     m._load_columns = cols
   end
@@ -451,7 +453,11 @@ function hooks.load_expired(obj, key)
       "operation of attribute '%s' cannot proceed", objstr(obj), key))
   end
   local cols = {}
-  for k, j in ipairs(group) do cols[k] = m.columns[j] or m.exprs[j] end
+  local t = m.local_table
+  for k, j in ipairs(group) do
+    local col = m.columns[j]
+    cols[k] = col and col:label(t.name .. "_" .. col.name) or m.exprs[j]
+  end
   local stmt = sa.select(table.unpack(cols))
   local ident = I.ident_vals(obj, m)
   for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(ident[k])) end
@@ -488,6 +494,103 @@ function I.apply_flush(s, done)
         for _, obj in ipairs(objs) do C.expire(obj, m.expr_idx) end
       end
     end
+  end
+end
+
+------------------------------------------------------------------------
+-- filter_by on an entity: its attribute names
+------------------------------------------------------------------------
+
+-- attribute key -> how filter_by reaches it, for the attributes whose key
+-- is not the key of a table column: {colkey} (a column mapped under
+-- another name), {expr} (a column_property expression), {synonym};
+-- and column keys no attribute has -> {hidden = true}
+local function filter_map(m)
+  local map = m._filter_map
+  if map then return map end
+  map = {}
+  for i, key in ipairs(m.keys) do
+    local col = m.columns[i]
+    if col and col.key ~= key then
+      map[key] = {colkey = col.key}
+      if not m.slots[col.key] then map[col.key] = {hidden = true} end
+    elseif not col and m.exprs and m.exprs[i] then
+      map[key] = {expr = m.exprs[i]}
+    end
+  end
+  for key, d in pairs(m.descriptors or {}) do
+    if d.synonym then map[key] = {synonym = d.synonym} end
+  end
+  m._filter_map = map
+  return map
+end
+
+do
+  local node_methods = getmetatable(sa.literal_column("1")).__methods
+  local base_filter_by = node_methods.filter_by
+  node_methods.filter_by = function(stmt, kw)
+    local ptr = type(kw) == "table" and C.node_kind(stmt) == "select" and
+                C.filter_entity(stmt)
+    if not ptr then return base_filter_by(stmt, kw) end
+    local m, alias = I.mappers_by_table[ptr], false
+    if not m and I.aliased_entry then
+      local e = I.aliased_entry(ptr)
+      if e then m, alias = e.mapper, true end
+    end
+    local map = m and filter_map(m)
+    if not map or next(map) == nil then return base_filter_by(stmt, kw) end
+    -- one condition per attribute, in the order of their names (as the
+    -- Core filter_by joins them)
+    local keys = {}
+    for k in pairs(kw) do
+      if type(k) == "string" then keys[#keys + 1] = k end
+    end
+    table.sort(keys)
+    for _, k in ipairs(keys) do
+      local v, name = kw[k], k
+      local t = map[name]
+      for _ = 1, 8 do
+        if not (t and t.synonym) then break end
+        name = t.synonym
+        t = map[name]
+      end
+      if t and t.hidden then
+        raise("InvalidRequestError", string.format(
+          "Entity namespace for \"%s\" has no property \"%s\"",
+          m.local_table.name, name))
+      elseif t and t.colkey then
+        stmt = base_filter_by(stmt, {[t.colkey] = v})
+      elseif t and t.expr and not alias then
+        stmt = stmt:where(t.expr:eq(v))
+      else
+        stmt = base_filter_by(stmt, {[name] = v})
+      end
+    end
+    return stmt
+  end
+  -- update(User):values{name = ...}: attribute names, as SQLAlchemy's ORM
+  -- UPDATE takes them
+  local base_values = node_methods.values
+  node_methods.values = function(stmt, kw, ...)
+    if type(kw) ~= "table" or C.node_kind(stmt) ~= "update" then
+      return base_values(stmt, kw, ...)
+    end
+    local ptr = C.dml_info(stmt)
+    local m = ptr and I.mappers_by_table[ptr]
+    local map = m and filter_map(m)
+    if not map or next(map) == nil then return base_values(stmt, kw, ...) end
+    local out = {}
+    for k, v in pairs(kw) do
+      local t = type(k) == "string" and map[k]
+      for _ = 1, 8 do
+        if not (t and t.synonym) then break end
+        k = t.synonym
+        t = map[k]
+      end
+      if t and t.colkey then k = t.colkey end
+      out[k] = v
+    end
+    return base_values(stmt, out, ...)
   end
 end
 
