@@ -396,6 +396,8 @@ local function apply_layouts(stmt, ents)
       for i, p in ipairs(lay.colpos) do e.colpos[i] = p > 0 and pos + p - 1 or 0 end
       for j, p in ipairs(lay.pkpos) do e.pkpos[j] = pos + p - 1 end
       e.optdeferred = lay.optdeferred
+    elseif e.cols then
+      for _, c in ipairs(e.cols) do n = n + 1; cols[n] = c end
     else
       items[k] = true
       local m = e.mapper
@@ -495,6 +497,126 @@ function I.apply_flush(s, done)
       end
     end
   end
+end
+
+------------------------------------------------------------------------
+-- select(User) and select(Vertex.start) written out as columns
+------------------------------------------------------------------------
+--
+-- A class whose mapper has properties (expressions, deferred columns,
+-- columns mapped under another name) is selected as the columns of its
+-- layout, and a composite as its columns, so that the statement renders
+-- as SQLAlchemy renders it; the select remembers where each entity's
+-- columns are (I.select_ents: {start, n, mapper | comp}) for the Session.
+
+local select_ents = I.select_ents
+
+local function is_composite(a)
+  local mt = getmetatable(a)
+  return type(mt) == "table" and mt.__name == "retort.CompositeProperty"
+end
+
+-- does a select() argument list need writing out?
+local function wants_expansion(n, ...)
+  local any = false
+  for i = 1, n do
+    local a = select(i, ...)
+    if type(a) == "table" then
+      if rawget(a, "__inheritance__") then return false end
+      local m = rawget(a, "__mapper__")
+      if (m and m.layout and rawget(a, "__clause_element__") ==
+          m.local_table) or is_composite(a) then
+        any = true
+      end
+    end
+  end
+  return any
+end
+
+do
+  local inner_select = sa.select
+  sa.select = function(...)
+    local n = select("#", ...)
+    local first = ...
+    if n == 1 and type(first) == "table" and getmetatable(first) == nil and
+       rawget(first, "__clause_element__") == nil and
+       rawget(first, "__inheritance__") == nil then
+      return sa.select(table.unpack(first)) -- select{a, b}: a list
+    end
+    if not wants_expansion(n, ...) then return inner_select(...) end
+    local args, reg = {}, {}
+    for i = 1, n do
+      local a = select(i, ...)
+      local m = type(a) == "table" and rawget(a, "__mapper__")
+      if m and m.layout and rawget(a, "__clause_element__") ==
+         m.local_table then
+        reg[#reg + 1] = {start = #args + 1, n = #m.layout.cols, mapper = m}
+        for _, c in ipairs(m.layout.cols) do args[#args + 1] = c end
+      elseif is_composite(a) then
+        local cols = a:__clause_list()
+        reg[#reg + 1] = {start = #args + 1, n = #cols, comp = a}
+        for _, c in ipairs(cols) do args[#args + 1] = c end
+      else
+        args[#args + 1] = a
+      end
+    end
+    local stmt = inner_select(table.unpack(args, 1, #args))
+    select_ents[stmt] = reg
+    return stmt
+  end
+end
+
+-- the entity of a composite's columns: its value objects
+local function composite_entity(r, pos)
+  local c = r.comp
+  local ctor = c.mapper.descriptors[c.key].composite.ctor
+  local e = {pos = pos, width = r.n, name = c.key, cols = c:__clause_list()}
+  e.load = function(s, rows, from, to, populate, out, outn)
+    for j = from, to do
+      local row = rows[j]
+      local vals = {}
+      for k = 1, r.n do
+        local v = row[e.pos + k - 1]
+        if rawequal(v, sa.null) then v = nil end
+        vals[k] = v
+      end
+      outn = outn + 1
+      out[outn] = ctor(table.unpack(vals, 1, r.n))
+    end
+    return outn
+  end
+  return e
+end
+
+local base_entities_of = I.entities_of
+function I.entities_of(stmt)
+  local reg = select_ents[stmt]
+  if not reg then return base_entities_of(stmt) end
+  local items = C.select_items(stmt)
+  if not items then return nil end
+  local base = base_entities_of(stmt)
+  local ents, pos, k, r = {}, 1, 1, 1
+  while k <= #items do
+    local e = reg[r]
+    if e and e.start == k and k + e.n - 1 <= #items then
+      if e.mapper then
+        ents[#ents + 1] = {mapper = e.mapper, pos = pos, width = e.n,
+                           name = e.mapper.class.__name__}
+      else
+        ents[#ents + 1] = composite_entity(e, pos)
+      end
+      pos, k, r = pos + e.n, k + e.n, r + 1
+    else
+      local b = base and base[k]
+      local it = items[k]
+      local ent = {mapper = b and b.mapper, alias = b and b.alias,
+                   name = b and b.name or it[3], width = it[2], pos = pos,
+                   item = it[4]}
+      ents[#ents + 1] = ent
+      pos, k = pos + it[2], k + 1
+    end
+  end
+  return ents
 end
 
 ------------------------------------------------------------------------

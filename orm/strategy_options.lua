@@ -60,6 +60,8 @@ local stmt_opts = setmetatable({}, {__mode = "k"}) -- select -> Load list
 -- Table itself remembers that Table (select -> {table address = true}),
 -- and the Session gives rows for it.
 local core_tables = setmetatable({}, {__mode = "k"})
+-- select -> the entities written out as columns (see properties.lua)
+local select_ents = setmetatable({}, {__mode = "k"})
 local node_ptr, node_kind = C.node_ptr, C.node_kind
 
 local function mark_tables(stmt, ...)
@@ -100,8 +102,12 @@ do
                          "offset", "join", "outerjoin", "join_from",
                          "select_from", "group_by", "having", "distinct",
                          "add_columns", "correlate", "with_for_update",
-                         "execution_options"}) do
+                         "execution_options", "outerjoin_from", "slice",
+                         "fetch", "prefix_with", "suffix_with", "with_hint",
+                         "correlate_except", "params",
+                         "set_label_style"}) do
     local f = node_methods[name]
+    if f == nil then goto continue end
     plain[name] = f
     node_methods[name] = function(stmt, ...)
       local out = f(stmt, ...)
@@ -109,8 +115,11 @@ do
       if o ~= nil then stmt_opts[out] = o end
       o = core_tables[stmt]
       if o ~= nil then core_tables[out] = o end
+      o = select_ents[stmt]
+      if o ~= nil then select_ents[out] = o end
       return out
     end
+    ::continue::
   end
   local orig_options = node_methods.options
   node_methods.options = function(stmt, ...)
@@ -127,6 +136,8 @@ do
     end
     local new = plain.add_columns(stmt)
     stmt_opts[new] = list
+    core_tables[new] = core_tables[stmt]
+    select_ents[new] = select_ents[stmt]
     return new
   end
   -- join(User.addresses), join(Address, User.addresses): the ON clause
@@ -167,3 +178,4 @@ I.Load = Load
 I.check_rel = check_rel
 I.stmt_opts = stmt_opts
 I.core_tables = core_tables
+I.select_ents = select_ents
