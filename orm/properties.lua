@@ -92,15 +92,26 @@ function orm.composite(ctor, ...)
                             order = creation_order()})
 end
 
--- validates(key..., fn): fn(self, key, value) is called with every value
--- set on those attributes (and given to the constructor, and each member
--- added to a collection); what it returns is stored
+-- validates(key..., fn [, {include_removes, include_backrefs}]):
+-- fn(self, key, value) is called with every value set on those
+-- attributes (and given to the constructor, and each member added to a
+-- collection); what it returns is stored.  With include_removes it gets
+-- a fourth argument, is_remove, and is called for each member removed
+-- too; include_backrefs = false leaves out the changes that come from
+-- the other side of a back_populates/backref pair.
 function orm.validates(...)
   local n = select("#", ...)
   local args = {...}
+  local opts = {}
   if type(args[n]) == "table" then
-    raise("ArgumentError", "validates(): options (include_removes, " ..
-          "include_backrefs) are not supported")
+    opts = args[n]
+    for k in pairs(opts) do
+      if k ~= "include_removes" and k ~= "include_backrefs" then
+        raise("ArgumentError", "validates(): unknown option '" ..
+              tostring(k) .. "'")
+      end
+    end
+    n = n - 1
   end
   local fn = args[n]
   if type(fn) ~= "function" or n < 2 then
@@ -114,7 +125,9 @@ function orm.validates(...)
     end
     keys[i] = args[i]
   end
-  return prop("validator", {keys = keys, fn = fn, order = creation_order()})
+  return prop("validator", {keys = keys, fn = fn, order = creation_order(),
+                            include_removes = opts.include_removes == true,
+                            include_backrefs = opts.include_backrefs ~= false})
 end
 
 ------------------------------------------------------------------------
@@ -269,7 +282,18 @@ local function setup_properties(m, props, margs)
             "A validation function for mapped attribute '%s' on mapper " ..
             "%s already exists.", k, tostring(m)))
         end
-        validators[k] = p.fn
+        if p.include_removes then
+          local fn = p.fn
+          validators[k] = function(obj, key, v) return fn(obj, key, v, false) end
+          m.remove_validators = m.remove_validators or {}
+          m.remove_validators[k] = function(obj, key, v) fn(obj, key, v, true) end
+        else
+          validators[k] = p.fn
+        end
+        if not p.include_backrefs then
+          m.no_backref_validation = m.no_backref_validation or {}
+          m.no_backref_validation[k] = true
+        end
       end
     end
   end
