@@ -208,14 +208,32 @@ local function add_cols(stmt, pending, width)
   for i = #pending, 1, -1 do
     local j, sel = pending[i].join, pending[i].sel
     local tm = j.rel.target
+    local lay = pending[i].step and I.step_layout(pending[i].step)
     local cols = {}
-    for a, col in ipairs(tm.columns) do cols[a] = sel.c[col.key] end
-    stmt = stmt:add_columns(table.unpack(cols))
-    j.colpos, j.pkpos = {}, {}
-    for a = 1, tm.nattrs do j.colpos[a] = width + a end
-    for a, idx in ipairs(tm.pk_index) do j.pkpos[a] = width + idx end
-    j.pk1 = j.pkpos[1]
-    width = width + tm.nattrs
+    if lay then
+      -- the step's column options: the columns of its layout
+      for a, col in ipairs(lay.cols) do
+        cols[a] = C.node_kind(col) == "column" and sel.c[col.key] or col
+      end
+      stmt = stmt:add_columns(table.unpack(cols))
+      j.colpos, j.pkpos = {}, {}
+      for a = 1, tm.nattrs do
+        local p = lay.colpos[a] or 0
+        j.colpos[a] = p > 0 and width + p or 0
+      end
+      for a, p in ipairs(lay.pkpos) do j.pkpos[a] = width + p end
+      j.optdeferred = lay.optdeferred
+      j.pk1 = j.pkpos[1]
+      width = width + #lay.cols
+    else
+      for a, col in ipairs(tm.columns) do cols[a] = sel.c[col.key] end
+      stmt = stmt:add_columns(table.unpack(cols))
+      j.colpos, j.pkpos = {}, {}
+      for a = 1, tm.nattrs do j.colpos[a] = width + a end
+      for a, idx in ipairs(tm.pk_index) do j.pkpos[a] = width + idx end
+      j.pk1 = j.pkpos[1]
+      width = width + tm.nattrs
+    end
   end
   return stmt, width
 end
@@ -308,7 +326,7 @@ local function add_joins(stmt, paths, width)
         else stmt = stmt:outerjoin(target, on) end
         if r.order_by then orders[#orders + 1] = order_on(r, a) end
         joins[#joins + 1] = {rel = r, parent = parent_join}
-        pending[#pending + 1] = {join = joins[#joins], sel = a}
+        pending[#pending + 1] = {join = joins[#joins], sel = a, step = step}
         parent_join, parent_sel = #joins, a
         copy[k] = {rel = r, strategy = "joined", done = true}
       else
@@ -352,6 +370,11 @@ local function fill_joined(r_, rows, parents)
       C.load(rows, 1, #rows, r.target.class, r.target.mt, r.target.nattrs,
              j.colpos, j.pkpos, idmap_for(s, r.target), s.id, false, got, 0,
              true)
+      if j.optdeferred then
+        local list = {}
+        for i = 1, #rows do if got[i] then list[#list + 1] = got[i] end end
+        I.mark_deferred(list, j.optdeferred)
+      end
     end
     got_of[ji] = got
     local owners = j.parent and got_of[j.parent] or parents
@@ -471,8 +494,16 @@ local function subquery_load(s, conn, path, from, objs, plan)
   -- the target's columns, then the parent key columns
   local tt = r.target.local_table
   local cols = {}
-  for i, col in ipairs(r.target.columns) do
-    cols[i] = col:label(tt.name .. "_" .. col.name)
+  local lay = I.step_layouts and I.step_layouts[r]
+  if lay then
+    for i, col in ipairs(lay.cols) do
+      cols[i] = C.node_kind(col) == "column" and
+                col:label(tt.name .. "_" .. col.name) or col
+    end
+  else
+    for i, col in ipairs(r.target.columns) do
+      cols[i] = col:label(tt.name .. "_" .. col.name)
+    end
   end
   local keycols = local_keycols(r)
   for k, col in ipairs(keycols) do
@@ -485,7 +516,8 @@ local function subquery_load(s, conn, path, from, objs, plan)
   local rows = run(s, conn, stmt):all()
   local tm = r.target
   local loaded = {}
-  C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, tm.colpos, tm.pk_index,
+  C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs,
+         lay and lay.colpos or tm.colpos, lay and lay.pkpos or tm.pk_index,
          idmap_for(s, tm), s.id, false, loaded, 0)
   -- the parents by key, each given its rows in order
   local nk = #keycols
@@ -498,7 +530,7 @@ local function subquery_load(s, conn, path, from, objs, plan)
   local lists = {}
   for j, row in ipairs(rows) do
     local vals = {}
-    for k = 1, nk do vals[k] = row[tm.nattrs + k] end
+    for k = 1, nk do vals[k] = row[#cols - nk + k] end
     local key = keyof(vals)
     local l = lists[key]
     if not l then l = {}; lists[key] = l end
@@ -552,6 +584,17 @@ local function selectin_form(r, batch, tail)
   local function label(sel_name, col)
     return col:label(sel_name .. "_" .. col.name)
   end
+  -- the target's columns to load: all, or those of the path's column
+  -- options (attribute index, column), in the layout's order
+  local lay = I.step_layouts and I.step_layouts[r]
+  local load = {}
+  if lay then
+    for _, i in ipairs(tm.prop_order) do
+      if (lay.colpos[i] or 0) > 0 then load[#load + 1] = {i, tm.columns[i]} end
+    end
+  else
+    for i, col in ipairs(tm.columns) do load[i] = {i, col} end
+  end
   if r.secondary then
     local pt = r.parent.local_table
     local pa = pt:alias(pt.name .. "_1")
@@ -559,9 +602,9 @@ local function selectin_form(r, batch, tail)
     local p = r.sec_local[1]
     local pkey = pa.c[p[3].key]
     cols[1] = label(pa.name or (pt.name .. "_1"), pkey)
-    for i, col in ipairs(tm.columns) do
-      cols[i + 1] = label(tt.name, col)
-      colpos[i] = i + 1
+    for _, e in ipairs(load) do
+      cols[#cols + 1] = label(tt.name, e[2])
+      colpos[e[1]] = #cols
     end
     local on1, on2
     for _, q in ipairs(r.sec_local) do
@@ -579,23 +622,29 @@ local function selectin_form(r, batch, tail)
     local keycol = r.remote_cols[1]
     local kidx = r.remote_idx[1]
     if r.direction == "manytoone" then
-      for i, col in ipairs(tm.columns) do
-        cols[i] = label(tt.name, col)
-        colpos[i] = i
+      for _, e in ipairs(load) do
+        cols[#cols + 1] = label(tt.name, e[2])
+        colpos[e[1]] = #cols
       end
-      keypos = kidx
+      if not colpos[kidx] then
+        cols[#cols + 1] = label(tt.name, keycol)
+        colpos[kidx] = #cols
+      end
+      keypos = colpos[kidx]
     else
       cols[1] = label(tt.name, keycol)
-      colpos[kidx] = 1
-      for i, col in ipairs(tm.columns) do
-        if i ~= kidx then
-          cols[#cols + 1] = label(tt.name, col)
-          colpos[i] = #cols
+      -- (the key orders the rows; an option may leave its attribute out)
+      if not lay or (lay.colpos[kidx] or 0) > 0 then colpos[kidx] = 1 end
+      for _, e in ipairs(load) do
+        if e[1] ~= kidx then
+          cols[#cols + 1] = label(tt.name, e[2])
+          colpos[e[1]] = #cols
         end
       end
     end
     stmt = sa.select(table.unpack(cols)):where(keycol:in_(batch))
   end
+  for i = 1, tm.nattrs do colpos[i] = colpos[i] or 0 end
   for k, idx in ipairs(tm.pk_index) do pkpos[k] = colpos[idx] end
   if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
   local form = {stmt = stmt, colpos = colpos, pkpos = pkpos, keypos = keypos}

@@ -524,6 +524,153 @@ function I.apply_flush(s, done)
 end
 
 ------------------------------------------------------------------------
+-- column options on a loader path
+------------------------------------------------------------------------
+--
+-- selectinload(User.addresses):load_only(Address.email) (and defer,
+-- undefer, undefer_group after any loader option) apply to the entity the
+-- path ends at: the last step carries them (step.copts), and its layout
+-- decides which columns the related load selects.  selectin and subquery
+-- loads read I.step_layouts[rel] while their path runs; joined loads read
+-- the step (orm/eager.lua); a lazy load of a path that was not loaded
+-- eagerly (defaultload, lazyload) finds its layout on the parent object.
+
+local Load = I.Load
+for _, op in ipairs({"load_only", "defer", "undefer", "undefer_group"}) do
+  Load[op] = function(self, ...)
+    local o = orm[op](...)
+    local path = table.move(self.path, 1, #self.path, 1, {})
+    local last = {}
+    for k, v in pairs(path[#path]) do last[k] = v end
+    last._lay = nil
+    last.copts = table.move(last.copts or {}, 1, #(last.copts or {}), 1, {})
+    last.copts[#last.copts + 1] = o
+    path[#path] = last
+    return setmetatable({path = path}, Load)
+  end
+end
+
+-- the layout of the entity a path step loads, under its column options
+local function step_layout(step)
+  if not step.copts or type(step.rel) ~= "table" then return nil end
+  if step._lay == nil then
+    local tm = step.rel.target
+    local copts = {}
+    for _, o in ipairs(step.copts) do
+      local e = {op = o.op, group = o.group, idx = {}}
+      for _, a in ipairs(o.attrs or {}) do
+        local i = attr_index_of(tm, a)
+        if not i then
+          raise("ArgumentError", string.format(
+            "%s(): attribute %s is not an attribute of %s, the entity " ..
+            "of path %s", o.op, tostring(a), tm.class.__name__,
+            tostring(step.rel)))
+        end
+        e.idx[#e.idx + 1] = i
+      end
+      copts[#copts + 1] = e
+    end
+    step._lay = make_layout(tm, copts)
+  end
+  return step._lay
+end
+
+I.step_layouts = nil -- rel -> layout, while a path with column options runs
+local LAZYOPTS = setmetatable({}, {__mode = "k"}) -- rel -> extra key
+
+local function lazy_key(r)
+  local k = LAZYOPTS[r]
+  if not k then k = {}; LAZYOPTS[r] = k end
+  return k
+end
+
+local base_run_path = I.run_path
+function I.run_path(s, conn, objs, path, from, plan)
+  local ctx
+  for k = from, #path do
+    local lay = step_layout(path[k])
+    if lay then ctx = ctx or {}; ctx[path[k].rel] = lay end
+  end
+  if not ctx then return base_run_path(s, conn, objs, path, from, plan) end
+  local prev = I.step_layouts
+  I.step_layouts = ctx
+  local ok, err = pcall(base_run_path, s, conn, objs, path, from, plan)
+  I.step_layouts = prev
+  if not ok then error(err, 0) end
+  -- the objects each step loaded: what an option left out loads on
+  -- access; a step loaded lazily later keeps its layout on the parents
+  local level = objs
+  for k = from, #path do
+    local step = path[k]
+    local r = step.rel
+    if type(r) ~= "table" then break end
+    local lay = ctx[r]
+    local st = step.strategy
+    if lay and (st == "select" or st == "default") then
+      for _, o in ipairs(level) do
+        if C.isinstance(o) then C.extra(o, lazy_key(r), lay) end
+      end
+    end
+    local nextl = {}
+    for _, o in ipairs(level) do
+      if C.isinstance(o) then
+        for _, x in ipairs(I.loaded_related(o, r)) do nextl[#nextl + 1] = x end
+      end
+    end
+    if lay and lay.optdeferred then mark_deferred(nextl, lay.optdeferred) end
+    level = nextl
+  end
+end
+
+-- a lazy load under a path's column options: the related rows' columns
+-- of that layout (a plain relationship: by its remote columns)
+local base_rel_get = hooks.rel_get
+function hooks.rel_get(obj, key)
+  local m = mapper_of(obj)
+  local r = m.relationships[key]
+  local lay = r and LAZYOPTS[r] and C.extra(obj, LAZYOPTS[r])
+  if not lay or r.secondary or r.extra or r.target.polymorphic_map or
+     r.target.inherits or r.pk_lookup or C.extra(obj, I.nilmark[key]) or
+     C.extra(obj, I.lazymark[key]) then
+    return base_rel_get(obj, key)
+  end
+  local sid = C.session(obj)
+  local s = sid ~= 0 and sessions[sid]
+  if not s or C.lifecycle(obj) ~= "persistent" then
+    return base_rel_get(obj, key)
+  end
+  local tm = r.target
+  local t = tm.local_table
+  local is_col = {}
+  for _, col in ipairs(tm.columns) do is_col[col] = true end
+  local cols = {}
+  for k, col in ipairs(lay.cols) do
+    cols[k] = is_col[col] and col:label(t.name .. "_" .. col.name) or col
+  end
+  local stmt = sa.select(table.unpack(cols))
+  for k, col in ipairs(r.remote_cols) do
+    local v = obj[m.keys[r.local_idx[k]]]
+    if v == nil then return base_rel_get(obj, key) end
+    stmt = stmt:where(sa.literal(v):eq(col))
+  end
+  if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+  I.autoflush(s)
+  local rows = I.run(s, s:connection(), stmt):all()
+  local out = {}
+  C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, lay.colpos, lay.pkpos,
+         I.idmap_for(s, tm), s.id, false, out, 0)
+  if lay.optdeferred then mark_deferred(out, lay.optdeferred) end
+  C.extra(obj, LAZYOPTS[r], nil)
+  if r.uselist then
+    local c = I.new_coll(obj, r, out)
+    C.extra(obj, r.key, c)
+    return c
+  end
+  I.set_raw(obj, r, out[1])
+  return out[1]
+end
+
+------------------------------------------------------------------------
 -- select(User) and select(Vertex.start) written out as columns
 ------------------------------------------------------------------------
 --
@@ -742,6 +889,7 @@ end
 
 -- for the other files of the ORM
 I.apply_layouts = apply_layouts
+I.step_layout = step_layout
 I.is_column_option = is_column_option
 I.is_property = is_property
 I.load_columns = load_columns
