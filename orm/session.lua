@@ -539,16 +539,30 @@ function Session:begin_nested(fn)
   return t
 end
 
--- A select of mapped Tables (not their classes) gives plain rows; one
--- that names a class too keeps its entities.
+-- A select of mapped Tables (not their classes) gives plain rows; with a
+-- class too, each such Table gives its columns as plain values.
 local function orm_entities(ents, stmt)
   local tables = I.core_tables[stmt]
+  local function core(e)
+    return e.mapper and not e.alias and tables[e.pos]
+  end
+  local orm_ents = false
   for _, e in ipairs(ents) do
-    if e.mapper and (e.alias or not tables[e.mapper.ptr]) then
-      return ents
+    if e.mapper and not core(e) then orm_ents = true end
+  end
+  if not orm_ents then return nil end
+  local out = {}
+  for _, e in ipairs(ents) do
+    if core(e) then
+      for j, col in ipairs(e.mapper.local_table.c) do
+        out[#out + 1] = {pos = e.pos + j - 1, width = 1, name = col.key,
+                         item = col}
+      end
+    else
+      out[#out + 1] = e
     end
   end
-  return nil
+  return out
 end
 
 function Session:execute(stmt, params, opts)

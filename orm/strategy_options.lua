@@ -57,26 +57,32 @@ local stmt_opts = setmetatable({}, {__mode = "k"}) -- select -> Load list
 -- A mapped class stands for its Table, so select(User) and
 -- select(users_table) build the same statement; SQLAlchemy loads objects
 -- for the first and plain rows for the second.  A select given a mapped
--- Table itself remembers that Table (select -> {table address = true}),
--- and the Session gives rows for it.
+-- Table itself remembers where that Table's columns start (select ->
+-- {column position = true}), and the Session gives plain values there.
 local core_tables = setmetatable({}, {__mode = "k"})
 -- select -> the entities written out as columns (see properties.lua)
 local select_ents = setmetatable({}, {__mode = "k"})
 local node_ptr, node_kind = C.node_ptr, C.node_kind
 
 local function mark_tables(stmt, ...)
-  local set
-  for i = 1, lselect("#", ...) do
+  local n, at = lselect("#", ...), nil
+  for i = 1, n do
     local a = lselect(i, ...)
-    if type(a) == "userdata" and node_kind(a) == "table" then
-      local ptr = node_ptr(a)
-      if I.mappers_by_table[ptr] then
-        set = set or {}
-        set[ptr] = true
-      end
+    if type(a) == "userdata" and node_kind(a) == "table" and
+       I.mappers_by_table[node_ptr(a)] then
+      at = at or {}
+      at[i] = true
     end
   end
-  if set then core_tables[stmt] = set end
+  if not at then return stmt end
+  local items = C.select_items(stmt)
+  if not items or #items ~= n then return stmt end -- not an item per argument
+  local set, pos = {}, 1
+  for i = 1, n do
+    if at[i] then set[pos] = true end
+    pos = pos + items[i][2]
+  end
+  core_tables[stmt] = set
   return stmt
 end
 
