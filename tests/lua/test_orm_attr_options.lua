@@ -275,7 +275,7 @@ for _, db in ipairs(T.databases()) do
 
   T.test(pfx .. "column options on loader paths", function()
     seed()
-    local s = orm.Session(engine)
+    local s <close> = orm.Session(engine)
     clear(log)
     local u = s:scalars(select(User):where(User.id:eq(1)):options(
       orm.selectinload(User.addresses):load_only(Address.email))):one()
@@ -323,7 +323,8 @@ for _, db in ipairs(T.databases()) do
     T.eq(log[2], "SELECT ak_address.id AS ak_address_id, ak_address.note " ..
          "AS ak_address_note, anon_1.ak_user_id AS anon_1_ak_user_id FROM " ..
          "(SELECT ak_user.id AS ak_user_id FROM ak_user WHERE ak_user.id " ..
-         "= ?) AS anon_1 JOIN ak_address ON anon_1.ak_user_id = " ..
+         "= ?) AS anon_1 " .. (db.name == "mysql" and "INNER " or "") ..
+         "JOIN ak_address ON anon_1.ak_user_id = " ..
          "ak_address.user_id ORDER BY ak_address.id")
     T.eq(unloaded(u.addresses[1]), {"email", "user_id"})
     T.eq(u.addresses[1].email, "e1")
