@@ -661,6 +661,12 @@ end
 function merge_impl(self, obj, opts)
   local load = not (opts and opts.load == false)
   local m = mapper_of(obj)
+  if not load and C.identity(obj) == nil then
+    raise("InvalidRequestError", "merge() with load=False option does " ..
+          "not support objects transient (i.e. unpersisted) objects.  " ..
+          "flush() all changes on mapped instances before merging with " ..
+          "load=False.")
+  end
   local vals, complete = {}, true
   for k, i in ipairs(m.pk_index) do
     local v, loaded = C.get(obj, i)
@@ -683,6 +689,11 @@ function merge_impl(self, obj, opts)
     if load or not complete then
       self:add(target)
     else
+      if orm.inspect(obj).modified then
+        raise("InvalidRequestError", "merge() with load=False option " ..
+              "does not support objects marked as 'dirty'.  flush() all " ..
+              "changes on mapped instances before merging with load=False.")
+      end
       -- load = false: the object is taken as persistent, unchanged
       C.setidentity(target, ident_store(m, vals))
       set_state(target, "persistent", self.id)

@@ -254,7 +254,7 @@ for _, db in ipairs(T.databases()) do
     clear(log)
     local u = s:scalars(select(User):where(User.id:eq(1))):one()
     T.eq(log, {"SELECT " .. USER_COLS .. " FROM ak_user WHERE ak_user.id = ?"})
-    T.eq(unloaded(u), {"bio"})
+    T.eq(unloaded(u), {"addresses", "bio", "nick2"})
     T.eq(u.up, "ANN LEE")
     -- with another column first, and with options
     local row = s:execute(select(User.id, User):where(User.id:eq(1))):one()
@@ -284,7 +284,7 @@ for _, db in ipairs(T.databases()) do
          "ak_address_email FROM ak_address WHERE ak_address.user_id IN (?) " ..
          "ORDER BY ak_address.id")
     local a = u.addresses[1]
-    T.eq(unloaded(a), {"note", "user_id"})
+    T.eq(unloaded(a), {"note", "user", "user_id"})
     clear(log)
     T.eq(a.note, "n1")
     T.eq(log, {"SELECT ak_address.note AS ak_address_note FROM ak_address " ..
@@ -299,7 +299,7 @@ for _, db in ipairs(T.databases()) do
                "AS ak_address_user_id, ak_address.email AS ak_address_email " ..
                "FROM ak_address WHERE ? = ak_address.user_id ORDER BY " ..
                "ak_address.id"})
-    T.eq(unloaded(a), {"note"})
+    T.eq(unloaded(a), {"note", "user"})
     T.eq(a.email, "e2")
     s:close()
 
@@ -312,7 +312,7 @@ for _, db in ipairs(T.databases()) do
                "LEFT OUTER JOIN ak_address AS ak_address_1 ON ak_user.id = " ..
                "ak_address_1.user_id WHERE ak_user.id = ? ORDER BY " ..
                "ak_address_1.id"})
-    T.eq(unloaded(u.addresses[1]), {"note"})
+    T.eq(unloaded(u.addresses[1]), {"note", "user"})
     T.eq(#u.addresses, 2)
     T.eq(u.addresses[2].note, "n2")
     s:close()
@@ -326,7 +326,7 @@ for _, db in ipairs(T.databases()) do
          "= ?) AS anon_1 " .. (db.name == "mysql" and "INNER " or "") ..
          "JOIN ak_address ON anon_1.ak_user_id = " ..
          "ak_address.user_id ORDER BY ak_address.id")
-    T.eq(unloaded(u.addresses[1]), {"email", "user_id"})
+    T.eq(unloaded(u.addresses[1]), {"email", "user", "user_id"})
     T.eq(u.addresses[1].email, "e1")
     s:close()
 

@@ -415,6 +415,31 @@ for _, db in ipairs(T.databases()) do
     session:rollback()
   end)
 
+  T.test(pfx .. "legacy Query: exists, subquery, with_entities", function()
+    local session <close> = orm.Session(engine)
+    session:execute(delete(User))
+    session:add_all{User{id = 601, name = "sandy", fullname = "S"},
+                    User{id = 602, name = "pat", fullname = "P"}}
+    session:flush()
+    local q = session:query(User)
+    local ex = q:filter(User.name:eq("sandy")):exists()
+    T.eq(norm(tostring(ex)):gsub("%s+", " "),
+         "EXISTS (SELECT 1 FROM orm_user WHERE orm_user.name = :name_1)")
+    T.eq(session:query(ex):scalar(), true)
+    T.eq(session:query(q:filter(User.name:eq("nobody")):exists()):scalar(),
+         false)
+    local sub = q:filter(User.id:gt(600)):subquery()
+    T.eq(tostring(select(sub.c.name)):gsub("%s+", " "),
+         "SELECT anon_1.name FROM (SELECT orm_user.id AS id, orm_user.name " ..
+         "AS name, orm_user.fullname AS fullname FROM orm_user WHERE " ..
+         "orm_user.id > :id_1) AS anon_1")
+    T.eq(session:execute(select(sa.func.count()):select_from(sub)):scalar(), 2)
+    local rows = q:filter(User.id:gt(600)):with_entities(User.name)
+                  :order_by(User.name):all()
+    T.eq({#rows, rows[1].name, rows[2][1]}, {2, "pat", "sandy"})
+    session:rollback()
+  end)
+
   T.test(pfx .. "begin_nested: savepoints numbered per connection, " ..
          "each emitted with its first statement", function()
     local session <close> = orm.Session(engine)
