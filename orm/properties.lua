@@ -203,6 +203,11 @@ local function make_layout(m, copts)
   return {cols = cols, colpos = colpos, pkpos = pkpos, optdeferred = optdef}
 end
 
+-- node address -> attribute key, for the columns mapped under another
+-- name and the column_property expressions: a select of them in a
+-- Session gives rows keyed by the attribute (as SQLAlchemy's ORM does)
+local attr_names = {}
+
 local function setup_properties(m, props, margs)
   local cls = m.class
   m.deferred, m.groups, m.exprs, m.attr_by_ptr = {}, {}, {}, {}
@@ -305,6 +310,12 @@ local function setup_properties(m, props, margs)
     if not declared[i] then order[#order + 1] = i end
   end
   m.prop_order = order
+  for i, key in ipairs(m.keys) do
+    local node = m.columns[i] or m.exprs[i]
+    if node and (m.exprs[i] or node.key ~= key) then
+      attr_names[C.node_ptr(node)] = key
+    end
+  end
   if next(declared) then
     m.has_props = true
     for i = #m.colpos + 1, m.nattrs do m.colpos[i] = 0 end
@@ -759,10 +770,54 @@ local function composite_entity(r, pos)
   return e
 end
 
+-- the value of one column as the only entity of a result
+local function column_entity_load(e)
+  return function(s, rows, from, to, populate, out, outn)
+    for j = from, to do
+      local v = rows[j][e.pos]
+      if v == nil then v = sa.null end -- no holes in lists (API.md §0)
+      outn = outn + 1
+      out[outn] = v
+    end
+    return outn
+  end
+end
+
+-- the entities of a select whose columns include mapped attributes with
+-- their own names: those columns keyed by the attribute
+local function attribute_names(stmt, ents)
+  if next(attr_names) == nil then return ents end
+  local items = C.select_items(stmt)
+  if not items then return ents end
+  if ents then
+    for _, e in ipairs(ents) do
+      if not e.mapper and e.item and C.node_kind(e.item) then
+        local nm = attr_names[C.node_ptr(e.item)]
+        if nm then e.name = nm end
+      end
+    end
+    return ents
+  end
+  local any = false
+  for k = 1, #items do
+    if items[k][2] ~= 1 then return nil end
+    if attr_names[C.node_ptr(items[k][4])] then any = true end
+  end
+  if not any then return nil end
+  ents = {}
+  for k = 1, #items do
+    local it = items[k]
+    ents[k] = {pos = k, width = 1, item = it[4],
+               name = attr_names[C.node_ptr(it[4])] or it[3]}
+  end
+  if #ents == 1 then ents[1].load = column_entity_load(ents[1]) end
+  return ents
+end
+
 local base_entities_of = I.entities_of
 function I.entities_of(stmt)
   local reg = select_ents[stmt]
-  if not reg then return base_entities_of(stmt) end
+  if not reg then return attribute_names(stmt, base_entities_of(stmt)) end
   local items = C.select_items(stmt)
   if not items then return nil end
   local base = base_entities_of(stmt)
@@ -787,7 +842,7 @@ function I.entities_of(stmt)
       pos, k = pos + it[2], k + 1
     end
   end
-  return ents
+  return attribute_names(stmt, ents)
 end
 
 ------------------------------------------------------------------------

@@ -35,7 +35,9 @@ end
 function Query:_result()
   local r = self.session:execute(self.stmt, self._params)
   if getmetatable(r) == OrmResult and r.joins then r = r:unique() end
-  if getmetatable(r) == OrmResult and #r.ents == 1 then return r:scalars() end
+  if getmetatable(r) == OrmResult and #r.ents == 1 and r.ents[1].mapper then
+    return r:scalars()
+  end
   return r
 end
 function Query:all() return self:_result():all() end
