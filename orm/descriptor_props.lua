@@ -114,8 +114,10 @@ local function setup_descriptors(m, descriptors, validators)
     else
       d.get = function(obj) return composite_get(d, obj) end
       d.set = function(obj, v) composite_set(d, obj, v) end
-      rawset(cls, key, setmetatable({cls = cls, key = key, keys = d.keys,
-                                     mapper = m}, Comparator))
+      local c = setmetatable({cls = cls, key = key, keys = d.keys,
+                              mapper = m}, Comparator)
+      rawset(cls, key, c)
+      I.select_special[c] = true -- select(Vertex.start): its columns
     end
   end
   for key, col in pairs(m.attrs) do rawset(cls, key, col) end

@@ -207,6 +207,11 @@ end
 -- name and the column_property expressions: a select of them in a
 -- Session gives rows keyed by the attribute (as SQLAlchemy's ORM does)
 local attr_names = {}
+-- what select() takes the slow path for: the Table objects of mappers (a
+-- select of one gives plain rows), classes whose mapper has a layout and
+-- composites (written out as columns)
+local mapped_tables = setmetatable({}, {__mode = "k"})
+I.select_special = mapped_tables
 
 local function setup_properties(m, props, margs)
   local cls = m.class
@@ -216,6 +221,7 @@ local function setup_properties(m, props, margs)
   m.prop_order = {}
   for i = 1, #m.columns do m.prop_order[i] = i end
   I.setup_version(m, margs)
+  mapped_tables[m.local_table] = true
   if not props or next(props) == nil then return end
   local declared = {} -- attribute index -> creation order
   local keys = {}
@@ -317,6 +323,7 @@ local function setup_properties(m, props, margs)
     end
   end
   if next(declared) then
+    if not rawget(cls, "__inheritance__") then mapped_tables[cls] = true end
     m.has_props = true
     for i = #m.colpos + 1, m.nattrs do m.colpos[i] = 0 end
     m.layout = make_layout(m)
@@ -717,15 +724,11 @@ end
 
 do
   local inner_select = sa.select
-  sa.select = function(...)
-    local n = select("#", ...)
-    local first = ...
-    if n == 1 and type(first) == "table" and getmetatable(first) == nil and
-       rawget(first, "__clause_element__") == nil and
-       rawget(first, "__inheritance__") == nil then
-      return sa.select(table.unpack(first)) -- select{a, b}: a list
+  local mark_tables = I.mark_tables
+  local function slow_select(n, ...)
+    if not wants_expansion(n, ...) then
+      return mark_tables(inner_select(...), ...)
     end
-    if not wants_expansion(n, ...) then return inner_select(...) end
     local args, reg = {}, {}
     for i = 1, n do
       local a = select(i, ...)
@@ -742,9 +745,27 @@ do
         args[#args + 1] = a
       end
     end
-    local stmt = inner_select(table.unpack(args, 1, #args))
+    local stmt = mark_tables(inner_select(table.unpack(args, 1, #args)),
+                             table.unpack(args, 1, #args))
     select_ents[stmt] = reg
     return stmt
+  end
+  -- statements of plain columns and Tables (the common case) are built
+  -- at once; classes, lists and mapped Tables take the slow path
+  sa.select = function(...)
+    local a, b, c, d = ...
+    if mapped_tables[a] or mapped_tables[b] or mapped_tables[c] or
+       mapped_tables[d] then
+      return slow_select(select("#", ...), ...)
+    end
+    if d ~= nil then
+      for i = 5, select("#", ...) do
+        if mapped_tables[(select(i, ...))] then
+          return slow_select(select("#", ...), ...)
+        end
+      end
+    end
+    return inner_select(...)
   end
 end
 

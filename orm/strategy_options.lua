@@ -86,16 +86,9 @@ local function mark_tables(stmt, ...)
   return stmt
 end
 
+-- (select() itself is wrapped in properties.lua, which calls mark_tables
+-- when an argument is a mapped Table)
 do
-  local raw_select = sa.select
-  sa.select = function(...)
-    local stmt = raw_select(...)
-    if lselect("#", ...) == 1 and type(...) == "table" and
-       not rawget(..., "__clause_element__") then
-      return mark_tables(stmt, table.unpack((...)))
-    end
-    return mark_tables(stmt, ...)
-  end
   local raw_table_select = node_methods.select
   node_methods.select = function(t, ...)
     return mark_tables(raw_table_select(t, ...), t)
@@ -184,4 +177,5 @@ I.Load = Load
 I.check_rel = check_rel
 I.stmt_opts = stmt_opts
 I.core_tables = core_tables
+I.mark_tables = mark_tables
 I.select_ents = select_ents
