@@ -113,6 +113,11 @@ local function build_class(base, name, mixins, body)
       rels[k] = v
     elseif I.is_property(v) then
       props[k] = v -- column_property, deferred, synonym, ... (properties.lua)
+    elseif resolved.__table__ ~= nil and C.node_kind(v) == "column" and
+           v.key ~= k and C.node_ptr(v.table) ==
+           C.node_ptr(resolved.__table__) then
+      -- `name = t.c.user_name` with __table__: that column under this name
+      props[k] = orm.column_property(v)
     elseif I.is_descriptor(v) then
       descs[k] = v -- hybrid_property, association_proxy
     else

@@ -1485,12 +1485,15 @@ static int l_after_insert(lua_State *L) {
   return 0;
 }
 
-/* C.dml_info(stmt) -> table address, list of the column keys an UPDATE
-** sets (for an UPDATE or DELETE of a table; nothing otherwise) */
+/* C.dml_info(stmt) -> table address, list of the column keys an INSERT
+** or UPDATE sets (for an INSERT, UPDATE or DELETE of a table; nothing
+** otherwise) */
 static int l_dml_info(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "dml_info"), *t, *vals;
   int i;
-  if (s->kind != RT_N_UPDATE && s->kind != RT_N_DELETE) return 0;
+  if (s->kind != RT_N_UPDATE && s->kind != RT_N_DELETE &&
+      s->kind != RT_N_INSERT)
+    return 0;
   t = s->kids[RT_D_TABLE];
   if (!t || t->kind != RT_N_TABLE) return 0;
   lua_pushlightuserdata(L, t);

@@ -941,9 +941,28 @@ do
   -- UPDATE takes them
   local base_values = node_methods.values
   node_methods.values = function(stmt, kw, ...)
-    if type(kw) ~= "table" or C.node_kind(stmt) ~= "update" then
-      return base_values(stmt, kw, ...)
+    local kind = type(kw) == "table" and C.node_kind(stmt)
+    if kind == "insert" then
+      -- an INSERT names table columns: an attribute mapped to a column
+      -- of another name is not one (SQLAlchemy 1.4's CompileError)
+      local ptr = C.dml_info(stmt)
+      local m = ptr and I.mappers_by_table[ptr]
+      local map = m and filter_map(m)
+      local bad, colkeys = {}, {}
+      for _, ck in ipairs(m and m.colkeys or {}) do colkeys[ck] = true end
+      for k in pairs(map or {}) do
+        if kw[k] ~= nil and (map[k].colkey or map[k].synonym) and
+           not colkeys[k] then
+          bad[#bad + 1] = k
+        end
+      end
+      if #bad > 0 then
+        table.sort(bad)
+        raise("CompileError", "Unconsumed column names: " ..
+              table.concat(bad, ", "))
+      end
     end
+    if kind ~= "update" then return base_values(stmt, kw, ...) end
     local ptr = C.dml_info(stmt)
     local m = ptr and I.mappers_by_table[ptr]
     local map = m and filter_map(m)

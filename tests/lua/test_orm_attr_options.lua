@@ -132,9 +132,19 @@ T.test("renamed columns: table, Core statements, mapper order", function()
   -- Core INSERT does not know attribute names either)
   T.eq(flat(sa.insert(User):values{user_name = "x"}),
        "INSERT INTO ak_user (user_name) VALUES (:user_name)")
-  T.raises("ArgumentError", function()
+  T.raises("CompileError", function()
     return sa.insert(User):values{name = "x"}
   end)
+  -- __table__ with a column under another name
+  local t = Table("ak_pre", M.Base.metadata,
+                  Column("id", Integer, {primary_key = true}),
+                  Column("c_name", String(20)))
+  local Pre = M.Base:class "Pre" {__table__ = t, name = t.c.c_name}
+  T.eq(flat(select(Pre)), "SELECT ak_pre.c_name, ak_pre.id FROM ak_pre")
+  T.eq(flat(select(Pre):filter_by{name = "x"}),
+       "SELECT ak_pre.c_name, ak_pre.id FROM ak_pre WHERE ak_pre.c_name = " ..
+       ":c_name_1")
+  T.eq(Pre{name = "p"}.name, "p")
   T.eq(flat(select(User.up, User.naddr)),
        "SELECT upper(ak_user.fullname) AS upper_1, (SELECT " ..
        "count(ak_address.id) AS count_1 FROM ak_address WHERE " ..
