@@ -431,8 +431,19 @@ local function apply_layouts(stmt, ents)
   for k, e in ipairs(ents) do
     local lay = lays[k]
     e.pos = pos
+    -- an aliased class: its columns (and expressions) on its alias
+    local map
+    if e.alias and e.mapper then
+      map = {}
+      for _, col in ipairs(e.mapper.columns) do
+        map[C.node_ptr(col)] = e.alias.c[col.key]
+      end
+    end
     if lay then
-      for _, c in ipairs(lay.cols) do n = n + 1; cols[n] = c end
+      for _, c in ipairs(lay.cols) do
+        n = n + 1
+        cols[n] = map and (map[C.node_ptr(c)] or C.adapt(c, map)) or c
+      end
       e.width = #lay.cols
       e.colpos, e.pkpos = {}, {}
       for i, p in ipairs(lay.colpos) do e.colpos[i] = p > 0 and pos + p - 1 or 0 end
@@ -447,7 +458,10 @@ local function apply_layouts(stmt, ents)
         e.colpos, e.pkpos = {}, {}
         for i = 1, m.nattrs do e.colpos[i] = pos + i - 1 end
         for j, i in ipairs(m.pk_index) do e.pkpos[j] = pos + i - 1 end
-        for _, c in ipairs(m.columns) do n = n + 1; cols[n] = c end
+        for _, c in ipairs(m.columns) do
+          n = n + 1
+          cols[n] = map and map[C.node_ptr(c)] or c
+        end
       else
         n = n + 1
         cols[n] = e.item

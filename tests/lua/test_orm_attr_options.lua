@@ -280,6 +280,15 @@ for _, db in ipairs(T.databases()) do
     T.ok(row[2] == u)
     local v = s:execute(select(User):options(orm.load_only(User.name))):scalars():one()
     T.ok(v == u)
+    -- an aliased class loads its columns and expressions from its alias
+    s:add(User{id = 2, name = "bo", fullname = "Bo Xu"})
+    s:flush()
+    local B = orm.aliased(User, {name = "u2"})
+    local pair = s:execute(select(User, B):where(User.id:eq(1))
+                             :where(B.id:eq(2))):one()
+    T.eq({pair[1].fullname, pair[2].fullname, pair[2].up, pair[2].name},
+         {"Ann Lee", "Bo Xu", "BO XU", "bo"})
+    s:rollback()
     -- a composite: its value objects (all NULL: a value of NULLs)
     local pts = s:scalars(select(Vertex.start):order_by(Vertex.id)):all()
     T.eq({pts[1].x, pts[1].y, pts[2].x, pts[2].y}, {1, 2, nil, nil})
