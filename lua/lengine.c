@@ -1077,7 +1077,8 @@ static int conn_begin_nested(lua_State *L) {
     fire(L, 1, "savepoint", 2);
   }
   lua_pushnil(L);
-  n = ++c->c.savepoints;
+  c->c.savepoints++;
+  n = ++c->savepoint_seq;
   savepoint_sql(L, "SAVEPOINT", n);
   lua_settop(L, 1);
   return push_tx(L, 1, n);
@@ -1198,7 +1199,7 @@ static int tx_end(lua_State *L, int commit) {
     lua_pushnil(L);
     savepoint_sql(L, commit ? "RELEASE SAVEPOINT" : "ROLLBACK TO SAVEPOINT",
                   t->savepoint);
-    if (c->c.savepoints >= t->savepoint) c->c.savepoints = t->savepoint - 1;
+    if (c->c.savepoints > 0) c->c.savepoints--;
     return 0;
   }
   if (c->c.in_tx) fire_conn(L, 1, commit ? "commit" : "rollback");

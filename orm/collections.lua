@@ -109,6 +109,7 @@ end
 -- x's relationship b now includes (or is) owner: the other side of a
 -- change made on owner
 local function back_link(x, b, owner)
+  if b.parent.validators then owner = I.validate_backref(x, b, owner) end
   if b.uselist then
     local c = C.extra(x, b.key)
     if c == nil then
@@ -138,12 +139,17 @@ end
 
 local function back_unlink(x, b, owner)
   if b.uselist then
+    if b.parent.remove_validators then
+      local c = C.extra(x, b.key)
+      if c and find(c, owner) then I.validate_backref(x, b, owner, true) end
+    end
     attr_event(b, "remove", x, owner, nil)
     local c = C.extra(x, b.key)
     local i = c and find(c, owner)
     if i then table.remove(c, i) end
     note_remove(x, b, owner)
   elseif rawequal(C.extra(x, b.key), owner) then
+    if b.parent.validators then I.validate_backref(x, b, nil) end
     attr_event(b, "set", x, nil, owner, nil)
     set_raw(x, b, nil)
     changes(x, b).set = true
@@ -164,6 +170,7 @@ local function appended(owner, r, x)
 end
 
 local function removed(owner, r, x)
+  if r.parent.remove_validators then I.validate_remove(owner, r, x) end
   note_remove(owner, r, x)
   if r.back then back_unlink(x, r.back, owner) end
   attr_event(r, "remove", owner, x, nil)

@@ -113,6 +113,11 @@ local function build_class(base, name, mixins, body)
       rels[k] = v
     elseif I.is_property(v) then
       props[k] = v -- column_property, deferred, synonym, ... (properties.lua)
+    elseif resolved.__table__ ~= nil and C.node_kind(v) == "column" and
+           v.key ~= k and C.node_ptr(v.table) ==
+           C.node_ptr(resolved.__table__) then
+      -- `name = t.c.user_name` with __table__: that column under this name
+      props[k] = orm.column_property(v)
     elseif I.is_descriptor(v) then
       descs[k] = v -- hybrid_property, association_proxy
     else
@@ -149,8 +154,15 @@ local function build_class(base, name, mixins, body)
     local args = {tname, reg.metadata}
     for _, c in ipairs(columns) do
       local colname = C.name_column(c.col, c.key)
-      attr_keys[c.col.key or colname] = c.key
+      local ckey = c.col.key or colname
+      attr_keys[ckey] = c.key
       args[#args + 1] = c.col
+      -- a column mapped under another name is a declared property (as in
+      -- SQLAlchemy): it comes first in the mapper's order, with the
+      -- properties, by when it was made
+      if ckey ~= c.key and not props[c.key] then
+        props[c.key] = orm.column_property(c.col)
+      end
     end
     local targs = resolved.__table_args__
     if type(targs) == "table" then

@@ -114,8 +114,10 @@ local function setup_descriptors(m, descriptors, validators)
     else
       d.get = function(obj) return composite_get(d, obj) end
       d.set = function(obj, v) composite_set(d, obj, v) end
-      rawset(cls, key, setmetatable({cls = cls, key = key, keys = d.keys,
-                                     mapper = m}, Comparator))
+      local c = setmetatable({cls = cls, key = key, keys = d.keys,
+                              mapper = m}, Comparator)
+      rawset(cls, key, c)
+      I.select_special[c] = true -- select(Vertex.start): its columns
     end
   end
   for key, col in pairs(m.attrs) do rawset(cls, key, col) end
@@ -194,6 +196,34 @@ local function validate_member(owner, r, x)
   return x
 end
 
+-- a member removed from owner's collection r by the user (validators
+-- with include_removes)
+local function validate_remove(owner, r, x)
+  local vs = r.parent.remove_validators
+  local f = vs and vs[r.key]
+  if f then f(owner, r.key, x) end
+end
+
+-- x's relationship b changes because owner's other side did: b's
+-- validator runs unless it was declared with include_backrefs = false.
+-- Returns the value to store (removes return nothing).
+local function validate_backref(x, b, v, is_remove)
+  local m = b.parent
+  if m.no_backref_validation and m.no_backref_validation[b.key] then
+    return v
+  end
+  if is_remove then
+    local f = m.remove_validators and m.remove_validators[b.key]
+    if f then f(x, b.key, v) end
+    return v
+  end
+  local f = m.validators and m.validators[b.key]
+  if f then return f(x, b.key, v) end
+  return v
+end
+
 -- for the other files of the ORM
+I.validate_backref = validate_backref
 I.validate_member = validate_member
+I.validate_remove = validate_remove
 I.setup_descriptors = setup_descriptors

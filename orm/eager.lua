@@ -318,12 +318,29 @@ local function add_cols(stmt, pending, width)
   for i = #pending, 1, -1 do
     local j, sel = pending[i].join, pending[i].sel
     local tm = j.rel.target
-    local cols, rel = target_cols(tm, sel)
+    local lay = pending[i].step and I.step_layout(pending[i].step)
+    local cols, rel, pkrel
+    if lay then
+      -- the step's column options: the columns of its layout
+      cols = {}
+      for a, col in ipairs(lay.cols) do
+        cols[a] = C.node_kind(col) == "column" and col_in(sel, col) or col
+      end
+      rel, pkrel = lay.colpos, lay.pkpos
+      j.optdeferred = lay.optdeferred
+    else
+      cols, rel = target_cols(tm, sel)
+      pkrel = {}
+      for a, idx in ipairs(tm.pk_index) do pkrel[a] = rel[idx] end
+    end
     stmt = stmt:add_columns(table.unpack(cols))
     j.cols, j.sel = cols, sel.main
     j.colpos, j.pkpos = {}, {}
-    for a = 1, tm.nattrs do j.colpos[a] = width + rel[a] end
-    for a, idx in ipairs(tm.pk_index) do j.pkpos[a] = width + rel[idx] end
+    for a = 1, tm.nattrs do
+      local p = rel[a] or 0
+      j.colpos[a] = p > 0 and width + p or 0
+    end
+    for a, p in ipairs(pkrel) do j.pkpos[a] = width + p end
     j.pk1 = j.pkpos[1]
     width = width + #cols
   end
@@ -624,7 +641,7 @@ local function add_joins(stmt, paths, width, ents)
                                       want ~= "unnested" and #links > 0}
         if r.order_by then orders[#orders + 1] = order_on(r, tsel) end
         joins[#joins + 1] = {rel = r, parent = parent_join}
-        pending[#pending + 1] = {join = joins[#joins], sel = tsel}
+        pending[#pending + 1] = {join = joins[#joins], sel = tsel, step = step}
         parent_join, parent_sel = #joins, tsel
         copy[k] = {rel = r, strategy = "joined", done = true}
       else
@@ -670,6 +687,11 @@ local function fill_joined(r_, rows, parents)
       C.load(rows, 1, #rows, r.target.class, r.target.mt, r.target.nattrs,
              j.colpos, j.pkpos, idmap_for(s, r.target), s.id, false, got, 0,
              true)
+      if j.optdeferred then
+        local list = {}
+        for i = 1, #rows do if got[i] then list[#list + 1] = got[i] end end
+        I.mark_deferred(list, j.optdeferred)
+      end
     end
     got_of[ji] = got
     local owners = j.parent and got_of[j.parent] or parents
@@ -847,8 +869,17 @@ local function subquery_load(s, conn, path, from, objs, plan)
     nt = #tcols
   end
   local cols = {}
-  for i, col in ipairs(tcols) do
-    cols[i] = col:label(col.table.name .. "_" .. col.name)
+  local lay = I.step_layouts and I.step_layouts[r]
+  if lay then
+    -- the path's column options: the columns of its layout
+    for i, col in ipairs(lay.cols) do
+      cols[i] = C.node_kind(col) == "column" and
+                col:label(col.table.name .. "_" .. col.name) or col
+    end
+  else
+    for i, col in ipairs(tcols) do
+      cols[i] = col:label(col.table.name .. "_" .. col.name)
+    end
   end
   local keycols = local_keycols(r)
   for k, col in ipairs(keycols) do
@@ -860,7 +891,10 @@ local function subquery_load(s, conn, path, from, objs, plan)
   if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
   local rows = run(s, conn, stmt, plan.params):all()
   local loaded = {}
-  if tm.polymorphic_map then
+  if lay then
+    C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, lay.colpos, lay.pkpos,
+           idmap_for(s, tm), s.id, false, loaded, 0)
+  elseif tm.polymorphic_map then
     -- each row's class by its discriminator (see inheritance.lua)
     I.load_joined_polymorphic(s, tm, rows, rel, loaded)
   else
@@ -880,7 +914,7 @@ local function subquery_load(s, conn, path, from, objs, plan)
   local lists = {}
   for j, row in ipairs(rows) do
     local vals = {}
-    for k = 1, nk do vals[k] = row[nt + k] end
+    for k = 1, nk do vals[k] = row[#cols - nk + k] end
     local key = keyof(vals)
     local l = lists[key]
     if not l then l = {}; lists[key] = l end
@@ -947,6 +981,17 @@ local function selectin_form(r, batch, tail)
   local function label(sel_name, col)
     return col:label(sel_name .. "_" .. col.name)
   end
+  -- the target's columns to load: all, or those of the path's column
+  -- options (attribute index, column), in the layout's order
+  local lay = I.step_layouts and I.step_layouts[r]
+  local load = {}
+  if lay then
+    for _, i in ipairs(tm.prop_order) do
+      if (lay.colpos[i] or 0) > 0 then load[#load + 1] = {i, tm.columns[i]} end
+    end
+  else
+    for i, col in ipairs(tm.columns) do load[i] = {i, col} end
+  end
   if r.secondary then
     local pt = r.parent.local_table
     local pa = pt:alias(pt.name .. "_1")
@@ -954,9 +999,9 @@ local function selectin_form(r, batch, tail)
     local p = r.sec_local[1]
     local pkey = pa.c[p[3].key]
     cols[1] = label(pa.name or (pt.name .. "_1"), pkey)
-    for i, col in ipairs(tm.columns) do
-      cols[i + 1] = label(tt.name, col)
-      colpos[i] = i + 1
+    for _, e in ipairs(load) do
+      cols[#cols + 1] = label(tt.name, e[2])
+      colpos[e[1]] = #cols
     end
     local on1, on2
     for _, q in ipairs(r.sec_local) do
@@ -982,9 +1027,9 @@ local function selectin_form(r, batch, tail)
     local pa = pt:alias(pt.name .. "_1")
     local pkey = pa.c[r.local_cols[1].key]
     cols[1] = label(pa.name or (pt.name .. "_1"), pkey)
-    for i, col in ipairs(tm.columns) do
-      cols[i + 1] = label(tt.name, col)
-      colpos[i] = i + 1
+    for _, e in ipairs(load) do
+      cols[#cols + 1] = label(tt.name, e[2])
+      colpos[e[1]] = #cols
     end
     stmt = sa.select(table.unpack(cols))
       :select_from(pa:join(tt, adapt_on(r.primaryjoin, sel_of({{pt, pa}}))))
@@ -992,24 +1037,49 @@ local function selectin_form(r, batch, tail)
   else
     local keycol = r.remote_cols[1]
     local kidx = r.remote_idx[1]
-    -- the target's columns (of each of its tables for joined
-    -- inheritance), labelled <table>_<column>
-    local tcols, rel = target_cols(tm, sel_of({}))
-    if r.direction == "manytoone" then
-      for q, col in ipairs(tcols) do cols[q] = label(col.table.name, col) end
-      for i = 1, tm.nattrs do colpos[i] = rel[i] end
-      keypos = rel[kidx]
-    else
-      cols[1] = label(keycol.table.name, keycol)
-      local at = {}
-      for q, col in ipairs(tcols) do
-        if C.node_ptr(col) == C.node_ptr(keycol) then at[q] = 1
-        else
-          cols[#cols + 1] = label(col.table.name, col)
-          at[q] = #cols
+    if lay and not multi then
+      -- the path's column options: the columns they load
+      if r.direction == "manytoone" then
+        for _, e in ipairs(load) do
+          cols[#cols + 1] = label(tt.name, e[2])
+          colpos[e[1]] = #cols
+        end
+        if not colpos[kidx] then
+          cols[#cols + 1] = label(tt.name, keycol)
+          colpos[kidx] = #cols
+        end
+        keypos = colpos[kidx]
+      else
+        cols[1] = label(tt.name, keycol)
+        -- (the key orders the rows; an option may leave its attribute out)
+        if (lay.colpos[kidx] or 0) > 0 then colpos[kidx] = 1 end
+        for _, e in ipairs(load) do
+          if e[1] ~= kidx then
+            cols[#cols + 1] = label(tt.name, e[2])
+            colpos[e[1]] = #cols
+          end
         end
       end
-      for i = 1, tm.nattrs do colpos[i] = at[rel[i]] end
+    else
+      -- the target's columns (of each of its tables for joined
+      -- inheritance), labelled <table>_<column>
+      local tcols, rel = target_cols(tm, sel_of({}))
+      if r.direction == "manytoone" then
+        for q, col in ipairs(tcols) do cols[q] = label(col.table.name, col) end
+        for i = 1, tm.nattrs do colpos[i] = rel[i] end
+        keypos = rel[kidx]
+      else
+        cols[1] = label(keycol.table.name, keycol)
+        local at = {}
+        for q, col in ipairs(tcols) do
+          if C.node_ptr(col) == C.node_ptr(keycol) then at[q] = 1
+          else
+            cols[#cols + 1] = label(col.table.name, col)
+            at[q] = #cols
+          end
+        end
+        for i = 1, tm.nattrs do colpos[i] = at[rel[i]] end
+      end
     end
     stmt = sa.select(table.unpack(cols)):where(keycol:in_(batch))
     if multi then stmt = stmt:select_from(tm.selectable) end
@@ -1017,6 +1087,7 @@ local function selectin_form(r, batch, tail)
     local crit = I.single_criterion and I.single_criterion(tm)
     if crit then stmt = stmt:where(crit) end
   end
+  for i = 1, tm.nattrs do colpos[i] = colpos[i] or 0 end
   for k, idx in ipairs(tm.pk_index) do pkpos[k] = colpos[idx] end
   if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
   local form = {stmt = stmt, colpos = colpos, pkpos = pkpos, keypos = keypos}

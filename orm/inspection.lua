@@ -65,8 +65,32 @@ StateMT.__index = function(st, k)
     return mapper_of(obj)
   elseif k == "expired_attributes" or k == "unloaded" then
     local m, out = mapper_of(obj), {}
+    local missing = {}
     for i, key in ipairs(m.keys) do
-      if not lselect(2, C.get(obj, i)) then out[#out + 1] = key end
+      if not lselect(2, C.get(obj, i)) then
+        out[#out + 1] = key
+        missing[key] = true
+      end
+    end
+    if k == "unloaded" then
+      -- as SQLAlchemy's: every mapper attribute not in the object's
+      -- dict, so relationships not loaded yet (a dynamic one never is),
+      -- synonyms, and composites with a column not loaded
+      for key, r in pairs(m.relationships) do
+        if I.is_dynamic and I.is_dynamic(r) or
+           (C.extra(obj, key) == nil and not C.extra(obj, I.nilmark[key])) then
+          out[#out + 1] = key
+        end
+      end
+      for key, d in pairs(m.descriptors or {}) do
+        if d.synonym then
+          out[#out + 1] = key
+        elseif d.composite then
+          for _, ck in ipairs(d.keys) do
+            if missing[ck] then out[#out + 1] = key; break end
+          end
+        end
+      end
     end
     return out
   elseif k == "attrs" then

@@ -1238,6 +1238,34 @@ static int l_node_ptr(lua_State *L) {
   return 1;
 }
 
+/* C.filter_entity(stmt) -> the address of what a SELECT's filter_by()
+** works on (its last join target, else the first table or alias of its
+** columns clause, as lsql.c's filter_by finds it), or nil */
+static int l_filter_entity(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "filter_entity");
+  rt_node *j, *cols;
+  int i;
+  if (s->kind != RT_N_SELECT) return 0;
+  j = s->kids[RT_S_JOINS];
+  cols = s->kids[RT_S_COLUMNS];
+  if (j && j->n) {
+    lua_pushlightuserdata(L, j->kids[j->n - 1]->b);
+    return 1;
+  }
+  for (i = 0; cols && i < cols->n; i++) {
+    rt_node *c = cols->kids[i];
+    if (c->kind == RT_N_TABLE || c->kind == RT_N_ALIAS) {
+      lua_pushlightuserdata(L, c);
+      return 1;
+    }
+    if (c->kind == RT_N_COLUMN && c->owner) {
+      lua_pushlightuserdata(L, c->owner);
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /* C.raise(kind, message): raise a retort error of a kind by its name */
 static int l_raise(lua_State *L) {
   const char *kind = luaL_checkstring(L, 1);
@@ -1472,12 +1500,15 @@ static int l_after_insert(lua_State *L) {
   return 0;
 }
 
-/* C.dml_info(stmt) -> table address, list of the column keys an UPDATE
-** sets (for an UPDATE or DELETE of a table; nothing otherwise) */
+/* C.dml_info(stmt) -> table address, list of the column keys an INSERT
+** or UPDATE sets (for an INSERT, UPDATE or DELETE of a table; nothing
+** otherwise) */
 static int l_dml_info(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "dml_info"), *t, *vals;
   int i;
-  if (s->kind != RT_N_UPDATE && s->kind != RT_N_DELETE) return 0;
+  if (s->kind != RT_N_UPDATE && s->kind != RT_N_DELETE &&
+      s->kind != RT_N_INSERT)
+    return 0;
   t = s->kids[RT_D_TABLE];
   if (!t || t->kind != RT_N_TABLE) return 0;
   lua_pushlightuserdata(L, t);
@@ -1678,6 +1709,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"select_order", l_select_order},
                                  {"adapt", l_adapt},
                                  {"node_ptr", l_node_ptr},
+                                 {"filter_entity", l_filter_entity},
                                  {"join_pairs", l_join_pairs},
                                  {NULL, NULL}};
 

@@ -92,15 +92,26 @@ function orm.composite(ctor, ...)
                             order = creation_order()})
 end
 
--- validates(key..., fn): fn(self, key, value) is called with every value
--- set on those attributes (and given to the constructor, and each member
--- added to a collection); what it returns is stored
+-- validates(key..., fn [, {include_removes, include_backrefs}]):
+-- fn(self, key, value) is called with every value set on those
+-- attributes (and given to the constructor, and each member added to a
+-- collection); what it returns is stored.  With include_removes it gets
+-- a fourth argument, is_remove, and is called for each member removed
+-- too; include_backrefs = false leaves out the changes that come from
+-- the other side of a back_populates/backref pair.
 function orm.validates(...)
   local n = select("#", ...)
   local args = {...}
+  local opts = {}
   if type(args[n]) == "table" then
-    raise("ArgumentError", "validates(): options (include_removes, " ..
-          "include_backrefs) are not supported")
+    opts = args[n]
+    for k in pairs(opts) do
+      if k ~= "include_removes" and k ~= "include_backrefs" then
+        raise("ArgumentError", "validates(): unknown option '" ..
+              tostring(k) .. "'")
+      end
+    end
+    n = n - 1
   end
   local fn = args[n]
   if type(fn) ~= "function" or n < 2 then
@@ -114,7 +125,9 @@ function orm.validates(...)
     end
     keys[i] = args[i]
   end
-  return prop("validator", {keys = keys, fn = fn, order = creation_order()})
+  return prop("validator", {keys = keys, fn = fn, order = creation_order(),
+                            include_removes = opts.include_removes == true,
+                            include_backrefs = opts.include_backrefs ~= false})
 end
 
 ------------------------------------------------------------------------
@@ -190,6 +203,16 @@ local function make_layout(m, copts)
   return {cols = cols, colpos = colpos, pkpos = pkpos, optdeferred = optdef}
 end
 
+-- node address -> attribute key, for the columns mapped under another
+-- name and the column_property expressions: a select of them in a
+-- Session gives rows keyed by the attribute (as SQLAlchemy's ORM does)
+local attr_names = {}
+-- what select() takes the slow path for: the Table objects of mappers (a
+-- select of one gives plain rows), classes whose mapper has a layout and
+-- composites (written out as columns)
+local mapped_tables = setmetatable({}, {__mode = "k"})
+I.select_special = mapped_tables
+
 local function setup_properties(m, props, margs)
   local cls = m.class
   m.deferred, m.groups, m.exprs, m.attr_by_ptr = {}, {}, {}, {}
@@ -198,6 +221,7 @@ local function setup_properties(m, props, margs)
   m.prop_order = {}
   for i = 1, #m.columns do m.prop_order[i] = i end
   I.setup_version(m, margs)
+  mapped_tables[m.local_table] = true
   if not props or next(props) == nil then return end
   local declared = {} -- attribute index -> creation order
   local keys = {}
@@ -269,7 +293,18 @@ local function setup_properties(m, props, margs)
             "A validation function for mapped attribute '%s' on mapper " ..
             "%s already exists.", k, tostring(m)))
         end
-        validators[k] = p.fn
+        if p.include_removes then
+          local fn = p.fn
+          validators[k] = function(obj, key, v) return fn(obj, key, v, false) end
+          m.remove_validators = m.remove_validators or {}
+          m.remove_validators[k] = function(obj, key, v) fn(obj, key, v, true) end
+        else
+          validators[k] = p.fn
+        end
+        if not p.include_backrefs then
+          m.no_backref_validation = m.no_backref_validation or {}
+          m.no_backref_validation[k] = true
+        end
       end
     end
   end
@@ -281,7 +316,14 @@ local function setup_properties(m, props, margs)
     if not declared[i] then order[#order + 1] = i end
   end
   m.prop_order = order
+  for i, key in ipairs(m.keys) do
+    local node = m.columns[i] or m.exprs[i]
+    if node and (m.exprs[i] or node.key ~= key) then
+      attr_names[C.node_ptr(node)] = key
+    end
+  end
   if next(declared) then
+    if not rawget(cls, "__inheritance__") then mapped_tables[cls] = true end
     m.has_props = true
     for i = #m.colpos + 1, m.nattrs do m.colpos[i] = 0 end
     m.layout = make_layout(m)
@@ -292,14 +334,16 @@ end
 
 -- the columns a plain SELECT of m lists (for the loads the ORM makes)
 local function load_columns(m)
-  if m.layout then return m.layout.cols end
-  -- labelled <table>_<column>, as SQLAlchemy 1.4 loads rows by key
+  -- table columns labelled <table>_<column>, as SQLAlchemy 1.4 loads rows
+  -- by key (expressions keep their anonymous labels)
   local cols = m._load_columns
   if not cols then
     local t = m.local_table
     cols = {}
-    for i, col in ipairs(m.columns) do
-      cols[i] = col:label(t.name .. "_" .. col.name)
+    local is_col = {}
+    for _, col in ipairs(m.columns) do is_col[col] = true end
+    for i, col in ipairs(m.layout and m.layout.cols or m.columns) do
+      cols[i] = is_col[col] and col:label(t.name .. "_" .. col.name) or col
     end
     m._load_columns = cols
   end
@@ -387,13 +431,26 @@ local function apply_layouts(stmt, ents)
   for k, e in ipairs(ents) do
     local lay = lays[k]
     e.pos = pos
+    -- an aliased class: its columns (and expressions) on its alias
+    local map
+    if e.alias and e.mapper then
+      map = {}
+      for _, col in ipairs(e.mapper.columns) do
+        map[C.node_ptr(col)] = e.alias.c[col.key]
+      end
+    end
     if lay then
-      for _, c in ipairs(lay.cols) do n = n + 1; cols[n] = c end
+      for _, c in ipairs(lay.cols) do
+        n = n + 1
+        cols[n] = map and (map[C.node_ptr(c)] or C.adapt(c, map)) or c
+      end
       e.width = #lay.cols
       e.colpos, e.pkpos = {}, {}
       for i, p in ipairs(lay.colpos) do e.colpos[i] = p > 0 and pos + p - 1 or 0 end
       for j, p in ipairs(lay.pkpos) do e.pkpos[j] = pos + p - 1 end
       e.optdeferred = lay.optdeferred
+    elseif e.cols then
+      for _, c in ipairs(e.cols) do n = n + 1; cols[n] = c end
     else
       items[k] = true
       local m = e.mapper
@@ -401,7 +458,10 @@ local function apply_layouts(stmt, ents)
         e.colpos, e.pkpos = {}, {}
         for i = 1, m.nattrs do e.colpos[i] = pos + i - 1 end
         for j, i in ipairs(m.pk_index) do e.pkpos[j] = pos + i - 1 end
-        for _, c in ipairs(m.columns) do n = n + 1; cols[n] = c end
+        for _, c in ipairs(m.columns) do
+          n = n + 1
+          cols[n] = map and map[C.node_ptr(c)] or c
+        end
       else
         n = n + 1
         cols[n] = e.item
@@ -451,7 +511,11 @@ function hooks.load_expired(obj, key)
       "operation of attribute '%s' cannot proceed", objstr(obj), key))
   end
   local cols = {}
-  for k, j in ipairs(group) do cols[k] = m.columns[j] or m.exprs[j] end
+  local t = m.local_table
+  for k, j in ipairs(group) do
+    local col = m.columns[j]
+    cols[k] = col and col:label(t.name .. "_" .. col.name) or m.exprs[j]
+  end
   local stmt = sa.select(table.unpack(cols))
   local ident = I.ident_vals(obj, m)
   for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(ident[k])) end
@@ -491,8 +555,450 @@ function I.apply_flush(s, done)
   end
 end
 
+------------------------------------------------------------------------
+-- column options on a loader path
+------------------------------------------------------------------------
+--
+-- selectinload(User.addresses):load_only(Address.email) (and defer,
+-- undefer, undefer_group after any loader option) apply to the entity the
+-- path ends at: the last step carries them (step.copts), and its layout
+-- decides which columns the related load selects.  selectin and subquery
+-- loads read I.step_layouts[rel] while their path runs; joined loads read
+-- the step (orm/eager.lua); a lazy load of a path that was not loaded
+-- eagerly (defaultload, lazyload) finds its layout on the parent object.
+
+local Load = I.Load
+for _, op in ipairs({"load_only", "defer", "undefer", "undefer_group"}) do
+  Load[op] = function(self, ...)
+    local o = orm[op](...)
+    local path = table.move(self.path, 1, #self.path, 1, {})
+    local last = {}
+    for k, v in pairs(path[#path]) do last[k] = v end
+    last._lay = nil
+    last.copts = table.move(last.copts or {}, 1, #(last.copts or {}), 1, {})
+    last.copts[#last.copts + 1] = o
+    path[#path] = last
+    return setmetatable({path = path}, Load)
+  end
+end
+
+-- the layout of the entity a path step loads, under its column options
+local function step_layout(step)
+  if not step.copts or type(step.rel) ~= "table" then return nil end
+  if step._lay == nil then
+    local tm = step.rel.target
+    local copts = {}
+    for _, o in ipairs(step.copts) do
+      local e = {op = o.op, group = o.group, idx = {}}
+      for _, a in ipairs(o.attrs or {}) do
+        local i = attr_index_of(tm, a)
+        if not i then
+          raise("ArgumentError", string.format(
+            "%s(): attribute %s is not an attribute of %s, the entity " ..
+            "of path %s", o.op, tostring(a), tm.class.__name__,
+            tostring(step.rel)))
+        end
+        e.idx[#e.idx + 1] = i
+      end
+      copts[#copts + 1] = e
+    end
+    step._lay = make_layout(tm, copts)
+  end
+  return step._lay
+end
+
+I.step_layouts = nil -- rel -> layout, while a path with column options runs
+local LAZYOPTS = setmetatable({}, {__mode = "k"}) -- rel -> extra key
+
+local function lazy_key(r)
+  local k = LAZYOPTS[r]
+  if not k then k = {}; LAZYOPTS[r] = k end
+  return k
+end
+
+local base_run_path = I.run_path
+function I.run_path(s, conn, objs, path, from, plan)
+  local ctx
+  for k = from, #path do
+    local lay = step_layout(path[k])
+    if lay then ctx = ctx or {}; ctx[path[k].rel] = lay end
+  end
+  if not ctx then return base_run_path(s, conn, objs, path, from, plan) end
+  local prev = I.step_layouts
+  I.step_layouts = ctx
+  local ok, err = pcall(base_run_path, s, conn, objs, path, from, plan)
+  I.step_layouts = prev
+  if not ok then error(err, 0) end
+  -- the objects each step loaded: what an option left out loads on
+  -- access; a step loaded lazily later keeps its layout on the parents
+  local level = objs
+  for k = from, #path do
+    local step = path[k]
+    local r = step.rel
+    if type(r) ~= "table" then break end
+    local lay = ctx[r]
+    local st = step.strategy
+    if lay and (st == "select" or st == "default") then
+      for _, o in ipairs(level) do
+        if C.isinstance(o) then C.extra(o, lazy_key(r), lay) end
+      end
+    end
+    local nextl = {}
+    for _, o in ipairs(level) do
+      if C.isinstance(o) then
+        for _, x in ipairs(I.loaded_related(o, r)) do nextl[#nextl + 1] = x end
+      end
+    end
+    if lay and lay.optdeferred then mark_deferred(nextl, lay.optdeferred) end
+    level = nextl
+  end
+end
+
+-- a lazy load under a path's column options: the related rows' columns
+-- of that layout (a plain relationship: by its remote columns)
+local base_rel_get = hooks.rel_get
+function hooks.rel_get(obj, key)
+  local m = mapper_of(obj)
+  local r = m.relationships[key]
+  local lay = r and LAZYOPTS[r] and C.extra(obj, LAZYOPTS[r])
+  if not lay or r.secondary or r.extra or r.target.polymorphic_map or
+     r.target.inherits or r.pk_lookup or C.extra(obj, I.nilmark[key]) or
+     C.extra(obj, I.lazymark[key]) then
+    return base_rel_get(obj, key)
+  end
+  local sid = C.session(obj)
+  local s = sid ~= 0 and sessions[sid]
+  if not s or C.lifecycle(obj) ~= "persistent" then
+    return base_rel_get(obj, key)
+  end
+  local tm = r.target
+  local t = tm.local_table
+  local is_col = {}
+  for _, col in ipairs(tm.columns) do is_col[col] = true end
+  local cols = {}
+  for k, col in ipairs(lay.cols) do
+    cols[k] = is_col[col] and col:label(t.name .. "_" .. col.name) or col
+  end
+  local stmt = sa.select(table.unpack(cols))
+  for k, col in ipairs(r.remote_cols) do
+    local v = obj[m.keys[r.local_idx[k]]]
+    if v == nil then return base_rel_get(obj, key) end
+    stmt = stmt:where(sa.literal(v):eq(col))
+  end
+  if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+  I.autoflush(s)
+  local rows = I.run(s, s:connection(), stmt):all()
+  local out = {}
+  C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, lay.colpos, lay.pkpos,
+         I.idmap_for(s, tm), s.id, false, out, 0)
+  if lay.optdeferred then mark_deferred(out, lay.optdeferred) end
+  C.extra(obj, LAZYOPTS[r], nil)
+  if r.uselist then
+    local c = I.new_coll(obj, r, out)
+    C.extra(obj, r.key, c)
+    return c
+  end
+  I.set_raw(obj, r, out[1])
+  return out[1]
+end
+
+------------------------------------------------------------------------
+-- select(User) and select(Vertex.start) written out as columns
+------------------------------------------------------------------------
+--
+-- A class whose mapper has properties (expressions, deferred columns,
+-- columns mapped under another name) is selected as the columns of its
+-- layout, and a composite as its columns, so that the statement renders
+-- as SQLAlchemy renders it; the select remembers where each entity's
+-- columns are (I.select_ents: {start, n, mapper | comp}) for the Session.
+
+local select_ents = I.select_ents
+
+local function is_composite(a)
+  local mt = getmetatable(a)
+  return type(mt) == "table" and mt.__name == "retort.CompositeProperty"
+end
+
+-- does a select() argument list need writing out?
+local function wants_expansion(n, ...)
+  local any = false
+  for i = 1, n do
+    local a = select(i, ...)
+    if type(a) == "table" then
+      if rawget(a, "__inheritance__") then return false end
+      local m = rawget(a, "__mapper__")
+      if (m and m.layout and rawget(a, "__clause_element__") ==
+          m.local_table) or is_composite(a) then
+        any = true
+      end
+    end
+  end
+  return any
+end
+
+do
+  local inner_select = sa.select
+  local mark_tables = I.mark_tables
+  local function slow_select(n, ...)
+    if not wants_expansion(n, ...) then
+      return mark_tables(inner_select(...), ...)
+    end
+    local args, reg = {}, {}
+    for i = 1, n do
+      local a = select(i, ...)
+      local m = type(a) == "table" and rawget(a, "__mapper__")
+      if m and m.layout and rawget(a, "__clause_element__") ==
+         m.local_table then
+        reg[#reg + 1] = {start = #args + 1, n = #m.layout.cols, mapper = m}
+        for _, c in ipairs(m.layout.cols) do args[#args + 1] = c end
+      elseif is_composite(a) then
+        local cols = a:__clause_list()
+        reg[#reg + 1] = {start = #args + 1, n = #cols, comp = a}
+        for _, c in ipairs(cols) do args[#args + 1] = c end
+      else
+        args[#args + 1] = a
+      end
+    end
+    local stmt = mark_tables(inner_select(table.unpack(args, 1, #args)),
+                             table.unpack(args, 1, #args))
+    select_ents[stmt] = reg
+    return stmt
+  end
+  -- statements of plain columns and Tables (the common case) are built
+  -- at once; classes, lists and mapped Tables take the slow path
+  sa.select = function(...)
+    local a, b, c, d = ...
+    if mapped_tables[a] or mapped_tables[b] or mapped_tables[c] or
+       mapped_tables[d] then
+      return slow_select(select("#", ...), ...)
+    end
+    if d ~= nil then
+      for i = 5, select("#", ...) do
+        if mapped_tables[(select(i, ...))] then
+          return slow_select(select("#", ...), ...)
+        end
+      end
+    end
+    return inner_select(...)
+  end
+end
+
+-- the entity of a composite's columns: its value objects
+local function composite_entity(r, pos)
+  local c = r.comp
+  local ctor = c.mapper.descriptors[c.key].composite.ctor
+  local e = {pos = pos, width = r.n, name = c.key, cols = c:__clause_list()}
+  e.load = function(s, rows, from, to, populate, out, outn)
+    for j = from, to do
+      local row = rows[j]
+      local vals = {}
+      for k = 1, r.n do
+        local v = row[e.pos + k - 1]
+        if rawequal(v, sa.null) then v = nil end
+        vals[k] = v
+      end
+      outn = outn + 1
+      out[outn] = ctor(table.unpack(vals, 1, r.n))
+    end
+    return outn
+  end
+  return e
+end
+
+-- the value of one column as the only entity of a result
+local function column_entity_load(e)
+  return function(s, rows, from, to, populate, out, outn)
+    for j = from, to do
+      local v = rows[j][e.pos]
+      if v == nil then v = sa.null end -- no holes in lists (API.md §0)
+      outn = outn + 1
+      out[outn] = v
+    end
+    return outn
+  end
+end
+
+-- the entities of a select whose columns include mapped attributes with
+-- their own names: those columns keyed by the attribute
+local function attribute_names(stmt, ents)
+  if next(attr_names) == nil then return ents end
+  local items = C.select_items(stmt)
+  if not items then return ents end
+  if ents then
+    for _, e in ipairs(ents) do
+      if not e.mapper and e.item and C.node_kind(e.item) then
+        local nm = attr_names[C.node_ptr(e.item)]
+        if nm then e.name = nm end
+      end
+    end
+    return ents
+  end
+  local any = false
+  for k = 1, #items do
+    if items[k][2] ~= 1 then return nil end
+    if attr_names[C.node_ptr(items[k][4])] then any = true end
+  end
+  if not any then return nil end
+  ents = {}
+  for k = 1, #items do
+    local it = items[k]
+    ents[k] = {pos = k, width = 1, item = it[4],
+               name = attr_names[C.node_ptr(it[4])] or it[3]}
+  end
+  if #ents == 1 then ents[1].load = column_entity_load(ents[1]) end
+  return ents
+end
+
+local base_entities_of = I.entities_of
+function I.entities_of(stmt)
+  local reg = select_ents[stmt]
+  if not reg then return attribute_names(stmt, base_entities_of(stmt)) end
+  local items = C.select_items(stmt)
+  if not items then return nil end
+  local base = base_entities_of(stmt)
+  local ents, pos, k, r = {}, 1, 1, 1
+  while k <= #items do
+    local e = reg[r]
+    if e and e.start == k and k + e.n - 1 <= #items then
+      if e.mapper then
+        ents[#ents + 1] = {mapper = e.mapper, pos = pos, width = e.n,
+                           name = e.mapper.class.__name__}
+      else
+        ents[#ents + 1] = composite_entity(e, pos)
+      end
+      pos, k, r = pos + e.n, k + e.n, r + 1
+    else
+      local b = base and base[k]
+      local it = items[k]
+      local ent = {mapper = b and b.mapper, alias = b and b.alias,
+                   name = b and b.name or it[3], width = it[2], pos = pos,
+                   item = it[4]}
+      ents[#ents + 1] = ent
+      pos, k = pos + it[2], k + 1
+    end
+  end
+  return attribute_names(stmt, ents)
+end
+
+------------------------------------------------------------------------
+-- filter_by on an entity: its attribute names
+------------------------------------------------------------------------
+
+-- attribute key -> how filter_by reaches it, for the attributes whose key
+-- is not the key of a table column: {colkey} (a column mapped under
+-- another name), {expr} (a column_property expression), {synonym};
+-- and column keys no attribute has -> {hidden = true}
+local function filter_map(m)
+  local map = m._filter_map
+  if map then return map end
+  map = {}
+  for i, key in ipairs(m.keys) do
+    local col = m.columns[i]
+    if col and col.key ~= key then
+      map[key] = {colkey = col.key}
+      if not m.slots[col.key] then map[col.key] = {hidden = true} end
+    elseif not col and m.exprs and m.exprs[i] then
+      map[key] = {expr = m.exprs[i]}
+    end
+  end
+  for key, d in pairs(m.descriptors or {}) do
+    if d.synonym then map[key] = {synonym = d.synonym} end
+  end
+  m._filter_map = map
+  return map
+end
+
+do
+  local node_methods = getmetatable(sa.literal_column("1")).__methods
+  local base_filter_by = node_methods.filter_by
+  node_methods.filter_by = function(stmt, kw)
+    local ptr = type(kw) == "table" and C.node_kind(stmt) == "select" and
+                C.filter_entity(stmt)
+    if not ptr then return base_filter_by(stmt, kw) end
+    local m, alias = I.mappers_by_table[ptr], false
+    if not m and I.aliased_entry then
+      local e = I.aliased_entry(ptr)
+      if e then m, alias = e.mapper, true end
+    end
+    local map = m and filter_map(m)
+    if not map or next(map) == nil then return base_filter_by(stmt, kw) end
+    -- one condition per attribute, in the order of their names (as the
+    -- Core filter_by joins them)
+    local keys = {}
+    for k in pairs(kw) do
+      if type(k) == "string" then keys[#keys + 1] = k end
+    end
+    table.sort(keys)
+    for _, k in ipairs(keys) do
+      local v, name = kw[k], k
+      local t = map[name]
+      for _ = 1, 8 do
+        if not (t and t.synonym) then break end
+        name = t.synonym
+        t = map[name]
+      end
+      if t and t.hidden then
+        raise("InvalidRequestError", string.format(
+          "Entity namespace for \"%s\" has no property \"%s\"",
+          m.local_table.name, name))
+      elseif t and t.colkey then
+        stmt = base_filter_by(stmt, {[t.colkey] = v})
+      elseif t and t.expr and not alias then
+        stmt = stmt:where(t.expr:eq(v))
+      else
+        stmt = base_filter_by(stmt, {[name] = v})
+      end
+    end
+    return stmt
+  end
+  -- update(User):values{name = ...}: attribute names, as SQLAlchemy's ORM
+  -- UPDATE takes them
+  local base_values = node_methods.values
+  node_methods.values = function(stmt, kw, ...)
+    local kind = type(kw) == "table" and C.node_kind(stmt)
+    if kind == "insert" then
+      -- an INSERT names table columns: an attribute mapped to a column
+      -- of another name is not one (SQLAlchemy 1.4's CompileError)
+      local ptr = C.dml_info(stmt)
+      local m = ptr and I.mappers_by_table[ptr]
+      local map = m and filter_map(m)
+      local bad, colkeys = {}, {}
+      for _, ck in ipairs(m and m.colkeys or {}) do colkeys[ck] = true end
+      for k in pairs(map or {}) do
+        if kw[k] ~= nil and (map[k].colkey or map[k].synonym) and
+           not colkeys[k] then
+          bad[#bad + 1] = k
+        end
+      end
+      if #bad > 0 then
+        table.sort(bad)
+        raise("CompileError", "Unconsumed column names: " ..
+              table.concat(bad, ", "))
+      end
+    end
+    if kind ~= "update" then return base_values(stmt, kw, ...) end
+    local ptr = C.dml_info(stmt)
+    local m = ptr and I.mappers_by_table[ptr]
+    local map = m and filter_map(m)
+    if not map or next(map) == nil then return base_values(stmt, kw, ...) end
+    local out = {}
+    for k, v in pairs(kw) do
+      local t = type(k) == "string" and map[k]
+      for _ = 1, 8 do
+        if not (t and t.synonym) then break end
+        k = t.synonym
+        t = map[k]
+      end
+      if t and t.colkey then k = t.colkey end
+      out[k] = v
+    end
+    return base_values(stmt, out, ...)
+  end
+end
+
 -- for the other files of the ORM
 I.apply_layouts = apply_layouts
+I.step_layout = step_layout
 I.is_column_option = is_column_option
 I.is_property = is_property
 I.load_columns = load_columns

@@ -43,7 +43,9 @@ end
 function Query:_result()
   local r = self.session:execute(self.stmt, self._params)
   if orm_result(r) and r.joins then r = r:unique() end
-  if orm_result(r) and #r.ents == 1 then return r:scalars() end
+  if orm_result(r) and #r.ents == 1 and r.ents[1].mapper then
+    return r:scalars()
+  end
   return r
 end
 function Query:all() return self:_result():all() end
@@ -87,6 +89,25 @@ end
 function Query:delete(opts)
   local stmt = C.copy_where(sa.delete(self.entity), self.stmt)
   return self.session:execute(stmt, self._params, opts).rowcount
+end
+-- exists(): EXISTS (SELECT 1 FROM <the query's FROM> ...), for
+-- session:query(q:exists()):scalar() or a filter
+function Query:exists()
+  local stmt = self.stmt:with_only_columns(sa.literal_column("1"))
+  local ent = self.entity
+  if type(ent) == "table" and rawget(ent, "__mapper__") or
+     C.node_kind(ent) == "table" then
+    stmt = stmt:select_from(ent)
+  end
+  return sa.exists(stmt)
+end
+-- subquery([name]): the query's statement as a named FROM
+function Query:subquery(name) return self.stmt:subquery(name) end
+-- with_entities(...): the same criteria, other columns or entities
+function Query:with_entities(...)
+  local q = gen(self, self.stmt:with_only_columns(...))
+  q.entity = ...
+  return q
 end
 function Query:yield_per(n) return self:execution_options{yield_per = n} end
 function Query:populate_existing()

@@ -84,6 +84,17 @@ function Session:_check_active()
   end
 end
 
+-- A begin_nested() level's SAVEPOINT is emitted when the first statement
+-- runs inside it (as SQLAlchemy does): a level that runs none emits none.
+local function begin_savepoints(s)
+  s._sp_pending = nil
+  for _, level in ipairs(s._txs) do
+    if level.nested and not level.savepoint then
+      level.savepoint = s._conn:begin_nested()
+    end
+  end
+end
+
 function Session:connection()
   self:_check_active()
   if not self._conn then
@@ -91,9 +102,10 @@ function Session:connection()
     -- the session's transaction begins with its connection (the engine's
     -- begin event comes before after_begin, as SQLAlchemy's)
     if self._conn ~= self.bind then self._conn:begin() end
-    self._txs = {{new = {}, deleted = {}}}
+    if #self._txs == 0 then self._txs = {{new = {}, deleted = {}}} end
     session_event(self, "after_begin", nil, self._conn)
   end
+  if self._sp_pending then begin_savepoints(self) end
   return self._conn
 end
 
@@ -400,6 +412,7 @@ local function end_transaction(s)
   if s._conn and s._conn ~= s.bind then s._conn:close() end
   s._conn = nil
   s._txs = {}
+  s._sp_pending = nil
 end
 
 function Session:commit()
@@ -413,8 +426,8 @@ function Session:commit()
         if C.lifecycle(obj) == "deleted" then forget(self, obj, "detached") end
       end
     end
-    end_transaction(self)
   end
+  end_transaction(self)
   session_event(self, "after_commit")
   if self.expire_on_commit then self:expire_all() end
 end
@@ -440,11 +453,9 @@ function Session:rollback()
   local had = self._conn ~= nil or next(self._new) ~= nil or
               next(self._deleted) ~= nil
   local conn = self._conn
-  if conn then
-    pcall(conn.rollback, conn)
-    rollback_levels(self, 1)
-    end_transaction(self)
-  end
+  if conn then pcall(conn.rollback, conn) end
+  rollback_levels(self, 1)
+  end_transaction(self)
   self._failed = nil
   for obj in pairs(self._new) do forget(self, obj, "transient") end
   self._new, self._newlist, self._deleted = {}, {}, {}
@@ -454,10 +465,8 @@ function Session:rollback()
 end
 
 function Session:close()
-  if self._conn then
-    pcall(self._conn.rollback, self._conn)
-    end_transaction(self)
-  end
+  if self._conn then pcall(self._conn.rollback, self._conn) end
+  end_transaction(self)
   self._failed = nil
   self:expunge_all()
 end
@@ -477,7 +486,9 @@ function SessionTx:commit()
   self.active = false
   if self.nested then
     self.session:flush()
-    self.savepoint:commit()
+    local own = self.session._txs[self.level]
+    local sp = own and own.savepoint
+    if sp then sp:commit() end
     -- the level's objects now belong to the enclosing transaction
     local s = self.session
     local level = table.remove(s._txs)
@@ -496,7 +507,9 @@ function SessionTx:rollback()
   self.active = false
   local s = self.session
   if self.nested then
-    self.savepoint:rollback()
+    local level = s._txs[self.level]
+    local sp = level and level.savepoint
+    if sp then sp:rollback() end
     s._failed = nil
     rollback_levels(s, self.level)
     for obj in pairs(s._new) do forget(s, obj, "transient") end
@@ -523,15 +536,41 @@ end
 
 function Session:begin_nested(fn)
   self:flush()
-  local conn = self:connection()
-  local sp = conn:begin_nested()
-  self._txs[#self._txs + 1] = {new = {}, deleted = {}}
+  if #self._txs == 0 then self._txs = {{new = {}, deleted = {}}} end
+  self._txs[#self._txs + 1] = {new = {}, deleted = {}, nested = true}
+  self._sp_pending = true
   local t = setmetatable({session = self, active = true, nested = true,
-                          savepoint = sp, level = #self._txs}, SessionTx)
+                          level = #self._txs}, SessionTx)
   if fn == nil then return t end
   local ok, err = pcall(fn, self)
   if ok then t:commit() else t:rollback(); error(err, 0) end
   return t
+end
+
+-- A select of mapped Tables (not their classes) gives plain rows; with a
+-- class too, each such Table gives its columns as plain values.
+local function orm_entities(ents, stmt)
+  local tables = I.core_tables[stmt]
+  local function core(e)
+    return e.mapper and not e.alias and tables[e.pos]
+  end
+  local orm_ents = false
+  for _, e in ipairs(ents) do
+    if e.mapper and not core(e) then orm_ents = true end
+  end
+  if not orm_ents then return nil end
+  local out = {}
+  for _, e in ipairs(ents) do
+    if core(e) then
+      for j, col in ipairs(e.mapper.local_table.c) do
+        out[#out + 1] = {pos = e.pos + j - 1, width = 1, name = col.key,
+                         item = col}
+      end
+    else
+      out[#out + 1] = e
+    end
+  end
+  return out
 end
 
 function Session:execute(stmt, params, opts)
@@ -544,6 +583,7 @@ function Session:execute(stmt, params, opts)
   end
   local conn = self:connection()
   local ents = kind == "select" and I.entities_of(stmt)
+  if ents and I.core_tables[stmt] then ents = orm_entities(ents, stmt) end
   local plan, joins
   if ents then stmt = I.apply_layouts(stmt, ents) end
   if ents and ents[1].mapper then
@@ -631,6 +671,12 @@ end
 function merge_impl(self, obj, opts)
   local load = not (opts and opts.load == false)
   local m = mapper_of(obj)
+  if not load and C.identity(obj) == nil then
+    raise("InvalidRequestError", "merge() with load=False option does " ..
+          "not support objects transient (i.e. unpersisted) objects.  " ..
+          "flush() all changes on mapped instances before merging with " ..
+          "load=False.")
+  end
   local vals, complete = {}, true
   for k, i in ipairs(m.pk_index) do
     local v, loaded = C.get(obj, i)
@@ -653,6 +699,11 @@ function merge_impl(self, obj, opts)
     if load or not complete then
       self:add(target)
     else
+      if orm.inspect(obj).modified then
+        raise("InvalidRequestError", "merge() with load=False option " ..
+              "does not support objects marked as 'dirty'.  flush() all " ..
+              "changes on mapped instances before merging with load=False.")
+      end
       -- load = false: the object is taken as persistent, unchanged
       C.setidentity(target, ident_store(m, vals))
       set_state(target, "persistent", self.id)
@@ -733,6 +784,7 @@ end
 I.Session = Session
 I.SessionMT = SessionMT
 I.autoflush = autoflush
+I.begin_savepoints = begin_savepoints
 I.cascade_add = cascade_add
 I.forget = forget
 I.run = run

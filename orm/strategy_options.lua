@@ -65,21 +65,71 @@ end
 local node_methods = getmetatable(sa.literal_column("1")).__methods
 local stmt_opts = setmetatable({}, {__mode = "k"}) -- select -> Load list
 
+-- A mapped class stands for its Table, so select(User) and
+-- select(users_table) build the same statement; SQLAlchemy loads objects
+-- for the first and plain rows for the second.  A select given a mapped
+-- Table itself remembers where that Table's columns start (select ->
+-- {column position = true}), and the Session gives plain values there.
+local core_tables = setmetatable({}, {__mode = "k"})
+-- select -> the entities written out as columns (see properties.lua)
+local select_ents = setmetatable({}, {__mode = "k"})
+local node_ptr, node_kind = C.node_ptr, C.node_kind
+
+local function mark_tables(stmt, ...)
+  local n, at = lselect("#", ...), nil
+  for i = 1, n do
+    local a = lselect(i, ...)
+    if type(a) == "userdata" and node_kind(a) == "table" and
+       I.mappers_by_table[node_ptr(a)] then
+      at = at or {}
+      at[i] = true
+    end
+  end
+  if not at then return stmt end
+  local items = C.select_items(stmt)
+  if not items or #items ~= n then return stmt end -- not an item per argument
+  local set, pos = {}, 1
+  for i = 1, n do
+    if at[i] then set[pos] = true end
+    pos = pos + items[i][2]
+  end
+  core_tables[stmt] = set
+  return stmt
+end
+
+-- (select() itself is wrapped in properties.lua, which calls mark_tables
+-- when an argument is a mapped Table)
+do
+  local raw_table_select = node_methods.select
+  node_methods.select = function(t, ...)
+    return mark_tables(raw_table_select(t, ...), t)
+  end
+end
+
 do
   local plain = {}
   for _, name in ipairs({"where", "filter", "filter_by", "order_by", "limit",
                          "offset", "join", "outerjoin", "join_from",
                          "select_from", "group_by", "having", "distinct",
                          "add_columns", "correlate", "with_for_update",
-                         "execution_options"}) do
+                         "execution_options", "outerjoin_from", "slice",
+                         "fetch", "prefix_with", "suffix_with", "with_hint",
+                         "correlate_except", "params",
+                         "set_label_style"}) do
     local f = node_methods[name]
+    if f == nil then goto continue end
     plain[name] = f
     node_methods[name] = function(stmt, ...)
       local out = f(stmt, ...)
       local o = stmt_opts[stmt]
       if o ~= nil then stmt_opts[out] = o end
+      o = core_tables[stmt]
+      if o ~= nil then core_tables[out] = o end
+      o = select_ents[stmt]
+      if o ~= nil then select_ents[out] = o end
       return out
     end
+    ::continue::
   end
   local orig_options = node_methods.options
   node_methods.options = function(stmt, ...)
@@ -96,6 +146,8 @@ do
     end
     local new = plain.add_columns(stmt)
     stmt_opts[new] = list
+    core_tables[new] = core_tables[stmt]
+    select_ents[new] = select_ents[stmt]
     return new
   end
   -- join(User.addresses), join(Address, User.addresses): the ON clause
@@ -135,3 +187,6 @@ end
 I.Load = Load
 I.check_rel = check_rel
 I.stmt_opts = stmt_opts
+I.core_tables = core_tables
+I.mark_tables = mark_tables
+I.select_ents = select_ents

@@ -237,8 +237,11 @@ function Sharded:connection(opts)
     multi = setmetatable({session = self, conns = {}, order = {},
                           levels = {}}, Multi)
     self._conn = multi
-    self._txs = {{new = {}, deleted = {}}}
+    if #self._txs == 0 then self._txs = {{new = {}, deleted = {}}} end
   end
+  -- begin_nested() levels waiting for their first statement: their
+  -- savepoints, on every shard (Session:connection's rule)
+  if self._sp_pending then I.begin_savepoints(self) end
   local shard = opts and (opts.shard_id or
                           (opts.bind_arguments and opts.bind_arguments.shard_id))
   if shard == nil then shard = self._cur end

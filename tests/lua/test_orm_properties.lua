@@ -172,6 +172,10 @@ for _, db in ipairs(T.databases()) do
     "(SELECT count(pr_address.id) AS count_1 FROM pr_address " ..
     "WHERE pr_address.user_id = pr_user.id) AS anon_2, pr_user.id, " ..
     "pr_user.firstname, pr_user.lastname FROM pr_user"
+  -- a load by primary key labels the table's columns (SQLAlchemy 1.4's
+  -- legacy Query does)
+  local full_by_pk = full:gsub("pr_user%.(%w+), ", "pr_user.%1 AS pr_user_%1, ")
+    :gsub("pr_user%.lastname FROM", "pr_user.lastname AS pr_user_lastname FROM")
 
   T.test(pfx .. "column_property loads with the object", function()
     seed()
@@ -211,7 +215,7 @@ for _, db in ipairs(T.databases()) do
     s:expire(u)
     clear(log)
     T.eq(u.firstname, "ann")
-    T.eq(sqls(log), {q(db, full .. " WHERE pr_user.id = ?")})
+    T.eq(sqls(log), {q(db, full_by_pk .. " WHERE pr_user.id = ?")})
     T.eq(unloaded(u), {"bio", "notes", "photo"})
   end)
 
@@ -221,13 +225,14 @@ for _, db in ipairs(T.databases()) do
     local u = s:get(User, 1)
     clear(log)
     T.eq(u.bio, "b1")
-    T.eq(sqls(log), {q(db, "SELECT pr_user.bio, pr_user.photo FROM " ..
+    T.eq(sqls(log), {q(db, "SELECT pr_user.bio AS pr_user_bio, " ..
+                           "pr_user.photo AS pr_user_photo FROM " ..
                            "pr_user WHERE pr_user.id = ?")})
     T.eq(u.photo, "p1")
     T.eq(#log, 1)
     T.eq(u.notes, "n1")
-    T.eq(sqls(log)[2], q(db, "SELECT pr_user.notes FROM pr_user WHERE " ..
-                             "pr_user.id = ?"))
+    T.eq(sqls(log)[2], q(db, "SELECT pr_user.notes AS pr_user_notes " ..
+                             "FROM pr_user WHERE pr_user.id = ?"))
     -- a deferred column is written like any other
     u.bio = "new"
     clear(log)
@@ -265,8 +270,8 @@ for _, db in ipairs(T.databases()) do
                        "photo"})
     clear(log)
     T.eq(u.lastname, "lee") -- one attribute at a time
-    T.eq(sqls(log), {q(db, "SELECT pr_user.lastname FROM pr_user WHERE " ..
-                           "pr_user.id = ?")})
+    T.eq(sqls(log), {q(db, "SELECT pr_user.lastname AS pr_user_lastname " ..
+                           "FROM pr_user WHERE pr_user.id = ?")})
     T.eq(u.fullname, "ann lee")
     T.eq(unloaded(u), {"bio", "naddr", "notes", "photo"})
     s:close()
@@ -734,7 +739,9 @@ for _, db in ipairs(T.databases()) do
     T.eq({u.full, u.fname, u.surname, u.last, u._last},
          {"a b", "a", "b", "b", "b"})
     T.ok(s:scalars(select(Imp):where(Imp.last:eq("b"))):one() == u)
-    T.eq(orm.inspect(u).unloaded, {"bio"})
+    -- (synonyms are never in the object's dict: unloaded, as in
+    -- SQLAlchemy)
+    T.eq(unloaded(u), {"bio", "last", "surname"})
     T.eq(u.bio, "x")
     T.eq(tostring(Imp.fname), "pr_imp.first")
     s:close() -- its transaction holds the table

@@ -389,6 +389,126 @@ for _, db in ipairs(T.databases()) do
     T.raises("ArgumentError", function() return User{nosuch = 1} end)
   end)
 
+  T.test(pfx .. "a select of the mapped Table gives plain rows", function()
+    local session <close> = orm.Session(engine)
+    session:execute(delete(User))
+    session:add_all{User{id = 401, name = "a"}, User{id = 402, name = "b"}}
+    session:flush()
+    local t = User.__table__
+    local rows = session:execute(select(t):where(t.c.id:gt(400))
+                                   :order_by(t.c.id)):all()
+    T.eq(#rows, 2)
+    T.eq({rows[1].id, rows[1].name, rows[1].fullname}, {401, "a", nil})
+    T.eq(orm._row_parts(rows[1]), nil) -- a Core row
+    T.eq(session:scalars(select(t):where(t.c.id:gt(400)):order_by(t.c.id))
+           :all(), {401, 402})
+    T.eq(session:execute(t:select():where(t.c.id:eq(402))):one().name, "b")
+    T.eq(session:query(t):filter(t.c.id:eq(401)):all()[1].name, "a")
+    -- with the class too: the object, then the Table's columns as values
+    local r = session:execute(select(User, t):where(t.c.id:eq(401))):one()
+    T.eq(state(r[1]), "persistent")
+    T.eq({r[2], r[3], r[4]}, {401, "a", nil})
+    T.eq(#r, 4)
+    -- the class still gives objects
+    T.eq(state(session:scalars(select(User):where(User.id:eq(402))):one()),
+         "persistent")
+    session:rollback()
+  end)
+
+  T.test(pfx .. "legacy Query: exists, subquery, with_entities", function()
+    local session <close> = orm.Session(engine)
+    session:execute(delete(User))
+    session:add_all{User{id = 601, name = "sandy", fullname = "S"},
+                    User{id = 602, name = "pat", fullname = "P"}}
+    session:flush()
+    local q = session:query(User)
+    local ex = q:filter(User.name:eq("sandy")):exists()
+    T.eq(norm(tostring(ex)):gsub("%s+", " "),
+         "EXISTS (SELECT 1 FROM orm_user WHERE orm_user.name = :name_1)")
+    T.eq(session:query(ex):scalar(), true)
+    T.eq(session:query(q:filter(User.name:eq("nobody")):exists()):scalar(),
+         false)
+    local sub = q:filter(User.id:gt(600)):subquery()
+    T.eq(tostring(select(sub.c.name)):gsub("%s+", " "),
+         "SELECT anon_1.name FROM (SELECT orm_user.id AS id, orm_user.name " ..
+         "AS name, orm_user.fullname AS fullname FROM orm_user WHERE " ..
+         "orm_user.id > :id_1) AS anon_1")
+    T.eq(session:execute(select(sa.func.count()):select_from(sub)):scalar(), 2)
+    local rows = q:filter(User.id:gt(600)):with_entities(User.name)
+                  :order_by(User.name):all()
+    T.eq({#rows, rows[1].name, rows[2][1]}, {2, "pat", "sandy"})
+    session:rollback()
+  end)
+
+  T.test(pfx .. "begin_nested: savepoints numbered per connection, " ..
+         "each emitted with its first statement", function()
+    local session <close> = orm.Session(engine)
+    session:execute(delete(User))
+    session:commit()
+    clear(log)
+    local n = session:begin_nested()
+    session:add(User{id = 501, name = "c"})
+    n:commit()
+    n = session:begin_nested()
+    session:add(User{id = 502, name = "d"})
+    n:rollback() -- never flushed: no SQL
+    n = session:begin_nested()
+    n:commit()
+    n = session:begin_nested()
+    session:add(User{id = 503, name = "e"})
+    local m = session:begin_nested() -- flushes 503 inside n's savepoint
+    session:get(User, 501)
+    m:commit()
+    n:commit()
+    session:commit()
+    n = session:begin_nested() -- a new connection: numbering starts again
+    session:add(User{id = 504, name = "f"})
+    n:commit()
+    session:commit()
+    local sqls = {}
+    for i, l in ipairs(log) do
+      sqls[i] = norm(l.sql):gsub("%s+", " "):gsub('[`"]', "")
+    end
+    local sel = "SELECT orm_user.id AS orm_user_id, orm_user.name AS " ..
+      "orm_user_name, orm_user.fullname AS orm_user_fullname FROM " ..
+      "orm_user WHERE orm_user.id = ?"
+    local ins = "INSERT INTO orm_user (id, name, fullname) VALUES (?, ?, ?)"
+    T.eq(sqls, {"SAVEPOINT sa_savepoint_1", ins,
+                "RELEASE SAVEPOINT sa_savepoint_1",
+                "SAVEPOINT sa_savepoint_2", ins,
+                "SAVEPOINT sa_savepoint_3", sel,
+                "RELEASE SAVEPOINT sa_savepoint_3",
+                "RELEASE SAVEPOINT sa_savepoint_2",
+                "SAVEPOINT sa_savepoint_1", ins,
+                "RELEASE SAVEPOINT sa_savepoint_1"})
+    local ids = session:scalars(select(User.id):order_by(User.id)):all()
+    T.eq(ids, {501, 503, 504})
+    session:execute(delete(User))
+    session:commit()
+    -- a Connection numbers its own savepoints the same way
+    clear(log)
+    do
+      local conn <close> = engine:connect()
+      local tx = conn:begin()
+      conn:begin_nested():commit()
+      local a = conn:begin_nested()
+      conn:begin_nested():rollback()
+      a:commit()
+      tx:commit()
+      tx = conn:begin()
+      conn:begin_nested():rollback()
+      tx:rollback()
+    end
+    sqls = {}
+    for i, l in ipairs(log) do sqls[i] = l.sql end
+    T.eq(sqls, {"SAVEPOINT sa_savepoint_1", "RELEASE SAVEPOINT sa_savepoint_1",
+                "SAVEPOINT sa_savepoint_2", "SAVEPOINT sa_savepoint_3",
+                "ROLLBACK TO SAVEPOINT sa_savepoint_3",
+                "RELEASE SAVEPOINT sa_savepoint_2",
+                "SAVEPOINT sa_savepoint_4",
+                "ROLLBACK TO SAVEPOINT sa_savepoint_4"})
+  end)
+
   Base.metadata:drop_all(engine)
   engine:dispose()
 end
