@@ -270,6 +270,7 @@ static int cmd_watch(lua_State *L, const char *arg) {
   ** stops the loop, and the wait (nanosleep is never restarted) */
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_watch_sigint;
+  sa.sa_flags = SA_RESTART; /* output is not cut short (nanosleep still is) */
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old);
   watch_stop = 0;

@@ -420,6 +420,9 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
   if (e->hook) e->hook(e->hook_ud, e, text, NULL, 0, txk ? 0 : 1);
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_sigint;
+  /* a write to the terminal is restarted, not failed (a failed one would
+  ** read as output that was closed); the cancel goes through the watcher */
+  sa.sa_flags = SA_RESTART;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old);
   canceled = 0;

@@ -27,6 +27,10 @@ typeline() {
 }
 
 start() {
+  # a server still shutting down after the last session ended (Ctrl-D)
+  # would take the new session down with it: start from a fresh one
+  T kill-server 2>/dev/null
+  rm -f "$sock"
   T new-session -d -s rt -x 100 -y 30 "$RETORT --norc"
   wait_last "retort>" || { echo "retort did not show its prompt:"; screen; }
 }
