@@ -141,8 +141,9 @@ typedef struct lconn {
   lresult *results; /* open results */
   int stream;       /* execution_options stream_results / yield_per */
   int yield_per;    /* rows per partition when streaming, or 0 */
-  int savepoint_seq; /* savepoints begun on this Connection: names are
-                        sa_savepoint_<n>, never reused (as SQLAlchemy's) */
+  /* savepoints begun on this Connection: their names are
+  ** sa_savepoint_<n>, never reused (as SQLAlchemy's) */
+  int savepoint_seq;
 } lconn;
 
 /* The engine of an Engine userdata at idx, or NULL when it is not one (or
