@@ -26,6 +26,7 @@ static void set_node_mt(lua_State *L) {
 lnode *lsql_newnode(lua_State *L) {
   lnode *u = lua_newuserdatauv(L, sizeof *u, 1);
   u->n = NULL;
+  u->tag = &node_mt_key;
   set_node_mt(L);
   return u;
 }
@@ -34,6 +35,7 @@ lnode *lsql_newnode(lua_State *L) {
 static lnode *newnode0(lua_State *L) {
   lnode *u = lua_newuserdatauv(L, sizeof *u, 0);
   u->n = NULL;
+  u->tag = &node_mt_key;
   set_node_mt(L);
   return u;
 }
@@ -64,20 +66,19 @@ void lsql_pushref(lua_State *L, rt_node *n) {
   } while (0)
 
 /*
-** The Node metatable carries &node_mt_key at [1]: telling a node is one
-** array read, where a registry lookup would hash.  No other table holds
-** that address.  A Lua table standing for a node (a mapped class stands
-** for its table) keeps that node in its raw field "__clause_element__";
-** the table keeps the node alive while the table is on the stack.
+** A Node box is a full userdata of an lnode's size whose tag is
+** &node_mt_key: no other userdata holds that address, and the test reads
+** no metatable (it runs for every operand of every construct).  A Lua
+** table standing for a node (a mapped class stands for its table) keeps
+** that node in its raw field "__clause_element__"; the table keeps the
+** node alive while the table is on the stack.
 */
 static rt_node *node_at(lua_State *L, int idx) {
-  lnode *u = lua_touserdata(L, idx);
-  int same;
-  if (!u || !lua_getmetatable(L, idx)) return NULL;
-  same = lua_rawgeti(L, -1, 1) == LUA_TLIGHTUSERDATA &&
-         lua_touserdata(L, -1) == &node_mt_key;
-  lua_pop(L, 2);
-  return same ? u->n : NULL;
+  const lnode *u;
+  if (lua_type(L, idx) != LUA_TUSERDATA || lua_rawlen(L, idx) != sizeof(lnode))
+    return NULL;
+  u = lua_touserdata(L, idx);
+  return u->tag == &node_mt_key ? u->n : NULL;
 }
 
 rt_node *lsql_tonode(lua_State *L, int idx) {
@@ -2360,6 +2361,27 @@ static void add_conv(luaL_Buffer *b, const rt_node *e, int pg, int *any) {
   }
 }
 
+/* add_conv into a fixed buffer of `cap` bytes, where no Lua string is
+** made; returns the length, or -1 when the columns don't fit. */
+static int fill_conv(char *buf, int len, int cap, const rt_node *e, int pg,
+                     int *any) {
+  int i;
+  if (len < 0) return -1;
+  if (e->kind == RT_N_JOIN) {
+    len = fill_conv(buf, len, cap, e->a, pg, any);
+    return fill_conv(buf, len, cap, e->b, pg, any);
+  }
+  if (e->kind == RT_N_TABLE || e->kind == RT_N_ALIAS || e->kind == RT_N_LIST) {
+    for (i = 0; i < e->n && len >= 0; i++)
+      len = fill_conv(buf, len, cap, e->kids[i], pg, any);
+    return len;
+  }
+  if (len == cap) return -1;
+  buf[len] = (char)rt_lua_result_conv(e->type, pg);
+  *any |= buf[len] != RT_CONV_NONE;
+  return len + 1;
+}
+
 /* Conversions matched by name (see RT_CONV_BYNAME). */
 static void add_conv_byname(luaL_Buffer *b, const rt_node *cols, int pg) {
   int i;
@@ -2392,6 +2414,19 @@ static void push_result_conv(lua_State *L, int idx, int pg) {
   if (!cols) {
     lua_pushnil(L);
     return;
+  }
+  if (!(cols->kind == RT_N_LIST && (cols->flags & RT_F_BYNAME))) {
+    /* most statements: a few columns, often none needing a conversion */
+    char few[128];
+    int len = fill_conv(few, 0, (int)sizeof few, cols, pg, &any);
+    if (len >= 0) {
+      if (any)
+        lua_pushlstring(L, few, (size_t)len);
+      else
+        lua_pushnil(L);
+      return;
+    }
+    any = 0;
   }
   luaL_buffinit(L, &b);
   if (cols->kind == RT_N_LIST && (cols->flags & RT_F_BYNAME)) {
@@ -2464,6 +2499,54 @@ static void push_pk_values(lua_State *L, rt_node *s, int map, int *autoinc) {
   }
 }
 
+/*
+** executemany's keys: what each parameter set gives for a key column,
+** else what no set gives (the statement's value or the column's
+** default), found once.  They are kept flat, set i's k-th key at
+** (i-1)*n+k, leaving out NULLs (which read as nil); the Rows are made
+** when inserted_primary_key_rows is first read (rt_lua_result_setpk).
+** Sets `rows` (the count) and `flat` in the plan on top.
+*/
+static void push_pk_rows(lua_State *L, rt_node *s, int params, int rows,
+                         int n) {
+  rt_node *t = s->kids[RT_D_TABLE];
+  int plan = lua_gettop(L), i, k, ai = 0, keys, fallback, flat;
+  lua_createtable(L, n, 0); /* the key columns' keys */
+  keys = lua_gettop(L);
+  for (i = 0, k = 0; i < t->n; i++)
+    if (t->kids[i]->flags & RT_F_PK) {
+      lua_pushstring(L, rt_column_key(t->kids[i]));
+      lua_rawseti(L, keys, ++k);
+    }
+  push_pk_values(L, s, 0, &ai);
+  fallback = lua_gettop(L);
+  lua_newtable(L);
+  flat = lua_gettop(L);
+  for (i = 1; i <= rows; i++) {
+    int map = lua_rawgeti(L, params, i) == LUA_TTABLE ? lua_gettop(L) : 0;
+    for (k = 1; k <= n; k++) {
+      if (!map) {
+        lua_rawgeti(L, fallback, k);
+      } else {
+        lua_rawgeti(L, keys, k);
+        if (lua_gettable(L, map) == LUA_TNIL) {
+          lua_pop(L, 1);
+          lua_rawgeti(L, fallback, k);
+        }
+      }
+      if (lua_isnil(L, -1) || rt_lua_isnull(L, -1))
+        lua_pop(L, 1);
+      else
+        lua_rawseti(L, flat, (lua_Integer)(i - 1) * n + k);
+    }
+    lua_pop(L, 1); /* the set */
+  }
+  lua_setfield(L, plan, "flat");
+  lua_pushinteger(L, rows);
+  lua_setfield(L, plan, "rows");
+  lua_settop(L, plan);
+}
+
 static void push_pk_plan(lua_State *L, int sidx, int params, int many) {
   rt_node *s = lsql_tonode(L, sidx), *t;
   int i, n = 0, autoinc = 0;
@@ -2490,15 +2573,7 @@ static void push_pk_plan(lua_State *L, int sidx, int params, int many) {
     int rows = (int)lua_rawlen(L, params);
     lua_pushboolean(L, 1);
     lua_setfield(L, -2, "many");
-    lua_createtable(L, rows, 0);
-    for (i = 1; i <= rows; i++) {
-      int ai = 0;
-      lua_rawgeti(L, params, i);
-      push_pk_values(L, s, lua_istable(L, -1) ? lua_gettop(L) : 0, &ai);
-      lua_remove(L, -2);
-      lua_rawseti(L, -2, i);
-    }
-    lua_setfield(L, -2, "rows");
+    push_pk_rows(L, s, params, rows, n);
     return;
   }
   push_pk_values(L, s, params, &autoinc);
@@ -3073,9 +3148,10 @@ static int node_index(lua_State *L) {
   /* t.c, the most common attribute: straight to the cached collection */
   if (k[0] == 'c' && k[1] == '\0' &&
       (u->n->kind == RT_N_TABLE || u->n->kind == RT_N_ALIAS)) {
-    if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE &&
-        lua_getfield(L, -1, "__c") == LUA_TTABLE)
-      return 1;
+    if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE) {
+      lua_pushvalue(L, lua_upvalueindex(2)); /* "__c", made once */
+      if (lua_rawget(L, -2) == LUA_TTABLE) return 1;
+    }
     lua_settop(L, 2);
   }
   /* methods first (upvalue 1): they are most of the lookups */
@@ -3470,8 +3546,6 @@ void lsql_open_expr(lua_State *L) {
                                    {NULL, NULL}};
   int mod = lua_gettop(L);
   luaL_newmetatable(L, NODE_MT);
-  lua_pushlightuserdata(L, (void *)&node_mt_key);
-  lua_rawseti(L, -2, 1);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &node_mt_key);
   lua_newtable(L);
@@ -3498,7 +3572,8 @@ void lsql_open_expr(lua_State *L) {
     luaL_setfuncs(L, mms, 0);
   }
   lua_getfield(L, -1, "__methods");
-  lua_pushcclosure(L, node_index, 1);
+  lua_pushliteral(L, "__c");
+  lua_pushcclosure(L, node_index, 2);
   lua_setfield(L, -2, "__index");
   lua_pushliteral(L, "retort.Node");
   lua_setfield(L, -2, "__name");

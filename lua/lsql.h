@@ -23,8 +23,11 @@
 /* registry: table node (light userdata) -> its Lua-function onupdates */
 #define LSQL_ONUPDATES "retort.lua_onupdates"
 
+/* tag is lsql's mark of a Node box (see lsql_tonode): telling a node
+** then needs no metatable lookup. */
 typedef struct lnode {
   rt_node *n;
+  const void *tag;
 } lnode;
 
 typedef struct ltype {
