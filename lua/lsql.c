@@ -2226,10 +2226,74 @@ static void push_kinds(lua_State *L, const rt_compiled *c) {
 
 static void push_result_conv(lua_State *L, int idx, int pg);
 
+/*
+** A copy of compiled parameters c in a userdata, made the uservalue of the
+** one at `holder`: the values (but rt_required_value, which is told by
+** address) and the names.  A map with a metatable may run Lua code that
+** compiles again, which reuses the scratch c is in (compile_ud).
+*/
+static rt_compiled *own_params(lua_State *L, int holder, const rt_compiled *c) {
+  int i, np = c->nparams;
+  size_t names = 0, len;
+  rt_compiled *o;
+  rt_value *vals;
+  char *p;
+  for (i = 0; i < np; i++) names += strlen(c->params[i].name) + 1;
+  o = lua_newuserdatauv(L,
+                        sizeof *o + sizeof(rt_param) * (size_t)(np + 1) +
+                            sizeof(rt_value) * (size_t)(np + 1) + names,
+                        0);
+  *o = *c;
+  o->sql = NULL;
+  o->names = NULL;
+  o->params = (rt_param *)(o + 1);
+  vals = (rt_value *)(o->params + np + 1);
+  p = (char *)(vals + np + 1);
+  for (i = 0; i < np; i++) {
+    o->params[i] = c->params[i];
+    if (c->params[i].value != &rt_required_value) {
+      vals[i] = *c->params[i].value;
+      o->params[i].value = &vals[i];
+    }
+    len = strlen(c->params[i].name) + 1;
+    memcpy(p, c->params[i].name, len);
+    o->params[i].name = p;
+    p += len;
+  }
+  lua_setiuservalue(L, holder, 1);
+  return o;
+}
+
+/* Whether a parameter map at 3 (or one of the n sets there) has a
+** metatable, whose __index may run Lua code. */
+static int maps_run_code(lua_State *L, int many, int n) {
+  int i, any = 0;
+  if (!lua_istable(L, 3)) return 0;
+  if (!many) {
+    if (!lua_getmetatable(L, 3)) return 0;
+    lua_pop(L, 1);
+    return 1;
+  }
+  for (i = 1; i <= n && !any; i++) {
+    if (lua_rawgeti(L, 3, i) == LUA_TTABLE && lua_getmetatable(L, -1)) {
+      lua_pop(L, 1);
+      any = 1;
+    }
+    lua_pop(L, 1);
+  }
+  return any;
+}
+
 static int compile_hook(lua_State *L) {
   int many, n, i;
   rt_compiled *c = hook_compile(L, &many, &n, 0);
-  lua_pushstring(L, c->sql);
+  if (maps_run_code(L, many, n)) {
+    /* the parameters copied out of the scratch first (own_params) */
+    lua_newuserdatauv(L, 0, 1);
+    lua_pushstring(L, c->sql);
+    c = own_params(L, lua_gettop(L) - 1, c);
+  } else
+    lua_pushstring(L, c->sql);
   if (many && n > 1) {
     lua_createtable(L, n, 0);
     for (i = 1; i <= n; i++) {
@@ -2604,7 +2668,7 @@ static void echo_tag(rt_lua_exec *out, const rt_node *s, const rt_compiled *c,
 */
 static int exec_compile(lua_State *L) {
   rt_lua_exec *out = lua_touserdata(L, 4);
-  int many, n, i, map, flags, rows, width;
+  int many, n, i, map, flags, rows, width, owned = 0;
   rt_compiled *c;
   rt_value *vals;
   double t0 = out->echo ? rt_compile_clock() : 0;
@@ -2619,7 +2683,7 @@ static int exec_compile(lua_State *L) {
   width = rows ? c->nparams / rows : c->nparams;
   lua_pushstring(L, c->sql); /* 4 */
   vals = lua_newuserdatauv(
-      L, sizeof(rt_value) * ((size_t)n * (size_t)width + 1), 0); /* 5 */
+      L, sizeof(rt_value) * ((size_t)n * (size_t)width + 1), 1); /* 5 */
   lua_pushvalue(L, 3);                                           /* 6 */
   lua_pushnil(L); /* 7: the anchor, when a map needs one */
   for (i = 1; i <= n; i++) {
@@ -2632,6 +2696,11 @@ static int exec_compile(lua_State *L) {
       } else
         lua_pushvalue(L, 3);
       map = lua_gettop(L);
+      if (!owned && lua_getmetatable(L, map)) {
+        lua_pop(L, 1);
+        c = own_params(L, 5, c);
+        owned = 1;
+      }
     }
     values_row(L, c, rows ? (i - 1) * width : 0, width, map, 7, flags,
                vals + (size_t)(i - 1) * (size_t)width);

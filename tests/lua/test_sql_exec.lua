@@ -231,6 +231,30 @@ do
   mp:drop_all(engine)
 end
 
+-- a map whose __index compiles another statement while the parameters
+-- are read: the parameters are the executed statement's, not the other's
+do
+  local other = select(users.c.id, users.c.name):where(users.c.score:gt(1),
+    users.c.name:in_({"a", "b", "c", "d", "e", "f"}))
+  local reads = 0
+  local score = conn:execute(select(users.c.score):where(users.c.name:eq("jack")))
+    :scalar()
+  local params = setmetatable({n = "jack"}, {__index = function(_, k)
+    reads = reads + 1
+    check(other:compile("sqlite").sql:find("IN"), "nested compile")
+    return k == "s" and score or nil
+  end})
+  local q = select(users.c.id):where(users.c.name:eq(bindparam("n")),
+                                     users.c.score:eq(bindparam("s")))
+  local got = conn:execute(q, params):all()
+  check(reads == 1 and #got == 1 and got[1].id == 1,
+        "parameters read around a nested compile: " .. #got)
+  local hook = debug.getregistry()["retort.compile_hook"]
+  local sql, list = hook(q, "sqlite", params)
+  check(sql:find("users.score = %?") and list[1] == "jack" and list[2] == score and
+        #list == 2, "compile hook around a nested compile")
+end
+
 -- drop_all
 metadata:drop_all(engine)
 local conn2 <close> = engine:connect()
