@@ -73,7 +73,7 @@ void lsql_pushref(lua_State *L, rt_node *n) {
 ** that node in its raw field "__clause_element__"; the table keeps the
 ** node alive while the table is on the stack.
 */
-static rt_node *node_at(lua_State *L, int idx) {
+rt_node *lsql_tonodebox(lua_State *L, int idx) {
   const lnode *u;
   if (lua_type(L, idx) != LUA_TUSERDATA || lua_rawlen(L, idx) != sizeof(lnode))
     return NULL;
@@ -83,11 +83,11 @@ static rt_node *node_at(lua_State *L, int idx) {
 
 rt_node *lsql_tonode(lua_State *L, int idx) {
   rt_node *n;
-  if (lua_type(L, idx) != LUA_TTABLE) return node_at(L, idx);
+  if (lua_type(L, idx) != LUA_TTABLE) return lsql_tonodebox(L, idx);
   idx = lua_absindex(L, idx);
   lua_pushliteral(L, "__clause_element__");
   lua_rawget(L, idx);
-  n = node_at(L, -1);
+  n = lsql_tonodebox(L, -1);
   lua_pop(L, 1);
   return n;
 }
@@ -306,7 +306,7 @@ static int compare(lua_State *L, int op, const char *fname) {
     SETRESULT(L, ud, rt_binary(op, rt_ref(l), r));
     return 1;
   }
-  if (t2 == LUA_TUSERDATA && (r = node_at(L, 2)) != NULL) {
+  if (t2 == LUA_TUSERDATA && (r = lsql_tonodebox(L, 2)) != NULL) {
     ud = RESULT(L);
     SETRESULT(L, ud, rt_binary(op, rt_ref(l), rt_ref(r)));
     return 1;
@@ -3208,6 +3208,51 @@ static int e_as_numeric(lua_State *L) {
   return json_as(L, *box, "as_numeric");
 }
 
+static int node_index(lua_State *L);
+
+/* A Table's own metatable's fallback (see table_own_mt): upvalues 1 and 2
+** are node_index's, 3 the Table, which the lookup has lost on the way. */
+static int table_index(lua_State *L) {
+  lua_settop(L, 2);
+  lua_pushvalue(L, lua_upvalueindex(3));
+  lua_replace(L, 1);
+  return node_index(L);
+}
+
+/*
+** t.c is read for nearly every column a statement names, and each read
+** through node_index is a C call.  The first one gives the Table (at 1)
+** a metatable of its own, a copy of the Node one whose __index is a table
+** holding the collection (at `cols`, which is t.c for good: it is changed
+** in place, never replaced), so that t.c is a plain table read.  Every
+** other key goes on to node_index through table_index.
+*/
+static void table_own_mt(lua_State *L, int cols) {
+  int mt;
+  lua_createtable(L, 0, 24);
+  mt = lua_gettop(L);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &node_mt_key);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, mt);
+  }
+  lua_createtable(L, 0, 1); /* what __index looks in */
+  lua_pushvalue(L, cols);
+  lua_setfield(L, -2, "c");
+  lua_createtable(L, 0, 1); /* and its fallback */
+  lua_getfield(L, -3, "__methods");
+  lua_pushliteral(L, "__c");
+  lua_pushvalue(L, 1);
+  lua_pushcclosure(L, table_index, 3);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, mt, "__index");
+  lua_pop(L, 1); /* the Node metatable */
+  lua_setmetatable(L, 1);
+}
+
 static int node_index(lua_State *L) {
   lnode *u = lua_touserdata(L, 1);
   const char *k;
@@ -3219,7 +3264,16 @@ static int node_index(lua_State *L) {
       (u->n->kind == RT_N_TABLE || u->n->kind == RT_N_ALIAS)) {
     if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE) {
       lua_pushvalue(L, lua_upvalueindex(2)); /* "__c", made once */
-      if (lua_rawget(L, -2) == LUA_TTABLE) return 1;
+      if (lua_rawget(L, -2) == LUA_TTABLE) {
+        if (u->n->kind == RT_N_TABLE && lua_getmetatable(L, 1) &&
+            lua_rawgetp(L, LUA_REGISTRYINDEX, &node_mt_key) &&
+            lua_rawequal(L, -1, -2)) {
+          lua_pop(L, 2);
+          table_own_mt(L, lua_gettop(L));
+        }
+        lua_settop(L, 4);
+        return 1;
+      }
     }
     lua_settop(L, 2);
   }

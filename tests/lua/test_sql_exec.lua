@@ -255,6 +255,28 @@ do
         #list == 2, "compile hook around a nested compile")
 end
 
+-- a Table answers the same before and after t.c is first read (which
+-- gives it a metatable of its own)
+do
+  local md2 = MetaData()
+  local t = Table("own_mt", md2, Column("id", Integer, {primary_key = true}),
+                  Column("x", Integer))
+  local before = tostring(select(t))
+  local c1 = t.c
+  check(rawequal(t.c, c1) and t.c.x == t.columns.x and t.c.id == t.c["id"],
+        "t.c is one collection")
+  check(t.name == "own_mt" and tostring(t) == "own_mt" and t == t and
+        tostring(t:select()) == before and tostring(select(t)) == before,
+        "attributes and methods after t.c")
+  check(getmetatable(t).__name == "retort.Node" and
+        getmetatable(t).__methods.where ~= nil, "metatable fields")
+  local t2 = Table("own_mt", md2, Column("x", String(20)),
+                   {extend_existing = true})
+  check(rawequal(t2, t) and tostring(t.c.x.type) == "VARCHAR(20)" and
+        rawequal(t.c, c1), "extend_existing after t.c")
+  check(#t.c == 2 and t.primary_key ~= nil, "collection after extend")
+end
+
 -- drop_all
 metadata:drop_all(engine)
 local conn2 <close> = engine:connect()
