@@ -47,8 +47,18 @@ rt_engine *rt_lua_toengine(lua_State *L, int idx) {
   return le ? le->e : NULL;
 }
 
+/* A Connection's tag (lconn.tag): every statement checks its connection,
+** and a full userdata of an lconn's size holding this address is one,
+** with no metatable lookup by name. */
+static const char conn_tag = 0;
+
 static lconn *checkconn(lua_State *L, int idx) {
-  return luaL_checkudata(L, idx, CONN_MT);
+  lconn *c;
+  if (lua_type(L, idx) == LUA_TUSERDATA &&
+      lua_rawlen(L, idx) == sizeof(lconn) &&
+      (c = lua_touserdata(L, idx))->tag == &conn_tag)
+    return c;
+  return luaL_checkudata(L, idx, CONN_MT); /* raises the usual error */
 }
 
 /* --- engine events ---
@@ -150,7 +160,10 @@ static void fire_cursor(lua_State *L, const char *name, const char *sql,
 static _Thread_local char echo_tag[64];
 
 static void set_echo_tag(const char *tag) {
-  snprintf(echo_tag, sizeof echo_tag, "%s", tag);
+  size_t n = strlen(tag);
+  if (n >= sizeof echo_tag) n = sizeof echo_tag - 1;
+  memcpy(echo_tag, tag, n);
+  echo_tag[n] = '\0';
 }
 
 /* Python's repr of a value, cut in the middle past 300 characters as
@@ -554,6 +567,7 @@ static int engine_connect(lua_State *L) {
   unsigned long made = le->e->pool.nconnects;
   lconn *c = lua_newuserdatauv(L, sizeof *c, 1);
   memset(c, 0, sizeof *c);
+  c->tag = &conn_tag;
   rt_connection_init(&c->c, le->e);
   c->c.closed = 1; /* until acquired, so __gc has nothing to return */
   luaL_setmetatable(L, CONN_MT);
@@ -958,12 +972,22 @@ static void check_executable(lua_State *L, int idx) {
 ** function (RT_COMPILE_EXEC in lretort.h) that gives the SQL and the
 ** parameters already as rt_values.
 */
+static const char compile_exec_key = 0;
+
 static int conn_execute(lua_State *L) {
   lconn *c = openconn(L, 1);
   rt_lua_exec ex;
   lua_settop(L, 3);
   check_executable(L, 2);
-  if (lua_getfield(L, LUA_REGISTRYINDEX, RT_COMPILE_EXEC) != LUA_TFUNCTION)
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &compile_exec_key) != LUA_TFUNCTION) {
+    /* the first statement: find the compile by name, keep it by address */
+    lua_pop(L, 1);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, RT_COMPILE_EXEC) == LUA_TFUNCTION) {
+      lua_pushvalue(L, -1);
+      lua_rawsetp(L, LUA_REGISTRYINDEX, &compile_exec_key);
+    }
+  }
+  if (lua_type(L, -1) != LUA_TFUNCTION)
     return rt_lua_error(L, RT_EARGUMENT,
                         "execute: %s is not an executable statement",
                         luaL_typename(L, 2));

@@ -627,9 +627,8 @@ static int next_row(lua_State *L, int idx, lresult *r) {
   return next_row_mt(L, idx, r, 0);
 }
 
-/* Null placeholders of values not given, in the first n values of the list at
-*the top,
-** become nil. */
+/* Null placeholders of values not given, in the first n values of the
+** list at the top, become nil. */
 static void nulls_to_nil(lua_State *L, int n) {
   int i;
   for (i = 1; i <= n; i++) {
@@ -643,6 +642,43 @@ static void nulls_to_nil(lua_State *L, int n) {
 }
 
 /*
+** executemany's inserted_primary_key_rows from its plan at `plan`: the
+** keys are kept flat (see push_pk_rows in lsql.c), and become one Row per
+** parameter set the first time they are read; the list is kept in the
+** plan as "list".
+*/
+static void push_pk_rows(lua_State *L, int plan) {
+  lua_Integer rows, n, i, k;
+  plan = lua_absindex(L, plan);
+  if (lua_getfield(L, plan, "list") == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  lua_getfield(L, plan, "rows");
+  rows = lua_tointeger(L, -1);
+  lua_getfield(L, plan, "n");
+  n = lua_tointeger(L, -1);
+  lua_pop(L, 2);
+  lua_getfield(L, plan, "flat");
+  lua_getfield(L, plan, "names");
+  make_rowmt_names(L); /* one metatable: the rows have the same names */
+  lua_createtable(L, (int)rows, 0);
+  for (i = 0; i < rows; i++) {
+    lua_createtable(L, (int)n, 0);
+    for (k = 1; k <= n; k++)
+      if (lua_rawgeti(L, -4, i * n + k) == LUA_TNIL)
+        lua_pop(L, 1);
+      else
+        lua_rawseti(L, -2, k);
+    lua_pushvalue(L, -3);
+    lua_setmetatable(L, -2);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, plan, "list");
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
+/*
 ** inserted_primary_key (uservalue 4), from the plan the compile made at
 ** `plan`: {names = {...}, values = {...}, n = #names, autoinc = i} or
 ** {many = true}.  The generated key is the row of an implicit
@@ -651,24 +687,14 @@ static void nulls_to_nil(lua_State *L, int n) {
 */
 void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
   lresult *r;
-  int autoinc, n, i;
+  int autoinc, n;
   ridx = lua_absindex(L, ridx);
   plan = lua_absindex(L, plan);
   r = toresult(L, ridx);
   if (!r || !lua_istable(L, plan)) return;
   if (lua_getfield(L, plan, "many") != LUA_TNIL) {
-    /* each row's key becomes a Row */
-    lua_getfield(L, plan, "rows");
-    n = (int)lua_rawlen(L, -1);
-    for (i = 1; i <= n; i++) {
-      lua_rawgeti(L, -1, i);
-      nulls_to_nil(L, (int)lua_rawlen(L, -1));
-      lua_getfield(L, plan, "names");
-      make_rowmt_names(L);
-      lua_setmetatable(L, -2);
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 2);
+    /* the Rows are made when first read (push_pk_rows) */
+    lua_pop(L, 1);
     lua_pushvalue(L, plan);
     lua_setiuservalue(L, ridx, 4);
     return;
@@ -1141,7 +1167,7 @@ static int res_index(lua_State *L) {
                           "construct.");
     lua_pushliteral(L, "many");
     if (lua_rawget(L, -2) != LUA_TNIL) {
-      lua_getfield(L, -2, "rows");
+      push_pk_rows(L, -2);
       return 1;
     }
     lua_pop(L, 1);

@@ -138,6 +138,7 @@ typedef struct lresult lresult;
 
 typedef struct lconn {
   rt_connection c;
+  const void *tag;  /* lengine.c's mark of a Connection (see checkconn) */
   lresult *results; /* open results */
   int stream;       /* execution_options stream_results / yield_per */
   int yield_per;    /* rows per partition when streaming, or 0 */

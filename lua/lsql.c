@@ -26,6 +26,7 @@ static void set_node_mt(lua_State *L) {
 lnode *lsql_newnode(lua_State *L) {
   lnode *u = lua_newuserdatauv(L, sizeof *u, 1);
   u->n = NULL;
+  u->tag = &node_mt_key;
   set_node_mt(L);
   return u;
 }
@@ -34,6 +35,7 @@ lnode *lsql_newnode(lua_State *L) {
 static lnode *newnode0(lua_State *L) {
   lnode *u = lua_newuserdatauv(L, sizeof *u, 0);
   u->n = NULL;
+  u->tag = &node_mt_key;
   set_node_mt(L);
   return u;
 }
@@ -64,29 +66,28 @@ void lsql_pushref(lua_State *L, rt_node *n) {
   } while (0)
 
 /*
-** The Node metatable carries &node_mt_key at [1]: telling a node is one
-** array read, where a registry lookup would hash.  No other table holds
-** that address.  A Lua table standing for a node (a mapped class stands
-** for its table) keeps that node in its raw field "__clause_element__";
-** the table keeps the node alive while the table is on the stack.
+** A Node box is a full userdata of an lnode's size whose tag is
+** &node_mt_key: no other userdata holds that address, and the test reads
+** no metatable (it runs for every operand of every construct).  A Lua
+** table standing for a node (a mapped class stands for its table) keeps
+** that node in its raw field "__clause_element__"; the table keeps the
+** node alive while the table is on the stack.
 */
-static rt_node *node_at(lua_State *L, int idx) {
-  lnode *u = lua_touserdata(L, idx);
-  int same;
-  if (!u || !lua_getmetatable(L, idx)) return NULL;
-  same = lua_rawgeti(L, -1, 1) == LUA_TLIGHTUSERDATA &&
-         lua_touserdata(L, -1) == &node_mt_key;
-  lua_pop(L, 2);
-  return same ? u->n : NULL;
+rt_node *lsql_tonodebox(lua_State *L, int idx) {
+  const lnode *u;
+  if (lua_type(L, idx) != LUA_TUSERDATA || lua_rawlen(L, idx) != sizeof(lnode))
+    return NULL;
+  u = lua_touserdata(L, idx);
+  return u->tag == &node_mt_key ? u->n : NULL;
 }
 
 rt_node *lsql_tonode(lua_State *L, int idx) {
   rt_node *n;
-  if (lua_type(L, idx) != LUA_TTABLE) return node_at(L, idx);
+  if (lua_type(L, idx) != LUA_TTABLE) return lsql_tonodebox(L, idx);
   idx = lua_absindex(L, idx);
   lua_pushliteral(L, "__clause_element__");
   lua_rawget(L, idx);
-  n = node_at(L, -1);
+  n = lsql_tonodebox(L, -1);
   lua_pop(L, 1);
   return n;
 }
@@ -335,7 +336,7 @@ static int compare(lua_State *L, int op, const char *fname) {
     SETRESULT(L, ud, rt_binary(op, rt_ref(l), r));
     return 1;
   }
-  if (t2 == LUA_TUSERDATA && (r = node_at(L, 2)) != NULL) {
+  if (t2 == LUA_TUSERDATA && (r = lsql_tonodebox(L, 2)) != NULL) {
     ud = RESULT(L);
     SETRESULT(L, ud, rt_binary(op, rt_ref(l), rt_ref(r)));
     return 1;
@@ -2325,10 +2326,74 @@ static void push_kinds(lua_State *L, const rt_compiled *c) {
 
 static void push_result_conv(lua_State *L, int idx, int pg);
 
+/*
+** A copy of compiled parameters c in a userdata, made the uservalue of the
+** one at `holder`: the values (but rt_required_value, which is told by
+** address) and the names.  A map with a metatable may run Lua code that
+** compiles again, which reuses the scratch c is in (compile_ud).
+*/
+static rt_compiled *own_params(lua_State *L, int holder, const rt_compiled *c) {
+  int i, np = c->nparams;
+  size_t names = 0, len;
+  rt_compiled *o;
+  rt_value *vals;
+  char *p;
+  for (i = 0; i < np; i++) names += strlen(c->params[i].name) + 1;
+  o = lua_newuserdatauv(L,
+                        sizeof *o + sizeof(rt_param) * (size_t)(np + 1) +
+                            sizeof(rt_value) * (size_t)(np + 1) + names,
+                        0);
+  *o = *c;
+  o->sql = NULL;
+  o->names = NULL;
+  o->params = (rt_param *)(o + 1);
+  vals = (rt_value *)(o->params + np + 1);
+  p = (char *)(vals + np + 1);
+  for (i = 0; i < np; i++) {
+    o->params[i] = c->params[i];
+    if (c->params[i].value != &rt_required_value) {
+      vals[i] = *c->params[i].value;
+      o->params[i].value = &vals[i];
+    }
+    len = strlen(c->params[i].name) + 1;
+    memcpy(p, c->params[i].name, len);
+    o->params[i].name = p;
+    p += len;
+  }
+  lua_setiuservalue(L, holder, 1);
+  return o;
+}
+
+/* Whether a parameter map at 3 (or one of the n sets there) has a
+** metatable, whose __index may run Lua code. */
+static int maps_run_code(lua_State *L, int many, int n) {
+  int i, any = 0;
+  if (!lua_istable(L, 3)) return 0;
+  if (!many) {
+    if (!lua_getmetatable(L, 3)) return 0;
+    lua_pop(L, 1);
+    return 1;
+  }
+  for (i = 1; i <= n && !any; i++) {
+    if (lua_rawgeti(L, 3, i) == LUA_TTABLE && lua_getmetatable(L, -1)) {
+      lua_pop(L, 1);
+      any = 1;
+    }
+    lua_pop(L, 1);
+  }
+  return any;
+}
+
 static int compile_hook(lua_State *L) {
   int many, n, i;
   rt_compiled *c = hook_compile(L, &many, &n, 0);
-  lua_pushstring(L, c->sql);
+  if (maps_run_code(L, many, n)) {
+    /* the parameters copied out of the scratch first (own_params) */
+    lua_newuserdatauv(L, 0, 1);
+    lua_pushstring(L, c->sql);
+    c = own_params(L, lua_gettop(L) - 1, c);
+  } else
+    lua_pushstring(L, c->sql);
   if (many && n > 1) {
     lua_createtable(L, n, 0);
     for (i = 1; i <= n; i++) {
@@ -2463,6 +2528,27 @@ static void add_conv(luaL_Buffer *b, const rt_node *e, int pg, int *any) {
   }
 }
 
+/* add_conv into a fixed buffer of `cap` bytes, where no Lua string is
+** made; returns the length, or -1 when the columns don't fit. */
+static int fill_conv(char *buf, int len, int cap, const rt_node *e, int pg,
+                     int *any) {
+  int i;
+  if (len < 0) return -1;
+  if (e->kind == RT_N_JOIN) {
+    len = fill_conv(buf, len, cap, e->a, pg, any);
+    return fill_conv(buf, len, cap, e->b, pg, any);
+  }
+  if (e->kind == RT_N_TABLE || e->kind == RT_N_ALIAS || e->kind == RT_N_LIST) {
+    for (i = 0; i < e->n && len >= 0; i++)
+      len = fill_conv(buf, len, cap, e->kids[i], pg, any);
+    return len;
+  }
+  if (len == cap) return -1;
+  buf[len] = (char)rt_lua_result_conv(e->type, pg);
+  *any |= buf[len] != RT_CONV_NONE;
+  return len + 1;
+}
+
 /* Conversions matched by name (see RT_CONV_BYNAME). */
 static void add_conv_byname(luaL_Buffer *b, const rt_node *cols, int pg) {
   int i;
@@ -2495,6 +2581,19 @@ static void push_result_conv(lua_State *L, int idx, int pg) {
   if (!cols) {
     lua_pushnil(L);
     return;
+  }
+  if (!(cols->kind == RT_N_LIST && (cols->flags & RT_F_BYNAME))) {
+    /* most statements: a few columns, often none needing a conversion */
+    char few[128];
+    int len = fill_conv(few, 0, (int)sizeof few, cols, pg, &any);
+    if (len >= 0) {
+      if (any)
+        lua_pushlstring(L, few, (size_t)len);
+      else
+        lua_pushnil(L);
+      return;
+    }
+    any = 0;
   }
   luaL_buffinit(L, &b);
   if (cols->kind == RT_N_LIST && (cols->flags & RT_F_BYNAME)) {
@@ -2567,6 +2666,54 @@ static void push_pk_values(lua_State *L, rt_node *s, int map, int *autoinc) {
   }
 }
 
+/*
+** executemany's keys: what each parameter set gives for a key column,
+** else what no set gives (the statement's value or the column's
+** default), found once.  They are kept flat, set i's k-th key at
+** (i-1)*n+k, leaving out NULLs (which read as nil); the Rows are made
+** when inserted_primary_key_rows is first read (rt_lua_result_setpk).
+** Sets `rows` (the count) and `flat` in the plan on top.
+*/
+static void push_pk_rows(lua_State *L, rt_node *s, int params, int rows,
+                         int n) {
+  rt_node *t = s->kids[RT_D_TABLE];
+  int plan = lua_gettop(L), i, k, ai = 0, keys, fallback, flat;
+  lua_createtable(L, n, 0); /* the key columns' keys */
+  keys = lua_gettop(L);
+  for (i = 0, k = 0; i < t->n; i++)
+    if (t->kids[i]->flags & RT_F_PK) {
+      lua_pushstring(L, rt_column_key(t->kids[i]));
+      lua_rawseti(L, keys, ++k);
+    }
+  push_pk_values(L, s, 0, &ai);
+  fallback = lua_gettop(L);
+  lua_newtable(L);
+  flat = lua_gettop(L);
+  for (i = 1; i <= rows; i++) {
+    int map = lua_rawgeti(L, params, i) == LUA_TTABLE ? lua_gettop(L) : 0;
+    for (k = 1; k <= n; k++) {
+      if (!map) {
+        lua_rawgeti(L, fallback, k);
+      } else {
+        lua_rawgeti(L, keys, k);
+        if (lua_gettable(L, map) == LUA_TNIL) {
+          lua_pop(L, 1);
+          lua_rawgeti(L, fallback, k);
+        }
+      }
+      if (lua_isnil(L, -1) || rt_lua_isnull(L, -1))
+        lua_pop(L, 1);
+      else
+        lua_rawseti(L, flat, (lua_Integer)(i - 1) * n + k);
+    }
+    lua_pop(L, 1); /* the set */
+  }
+  lua_setfield(L, plan, "flat");
+  lua_pushinteger(L, rows);
+  lua_setfield(L, plan, "rows");
+  lua_settop(L, plan);
+}
+
 static void push_pk_plan(lua_State *L, int sidx, int params, int many) {
   rt_node *s = lsql_tonode(L, sidx), *t;
   int i, n = 0, autoinc = 0;
@@ -2593,15 +2740,7 @@ static void push_pk_plan(lua_State *L, int sidx, int params, int many) {
     int rows = (int)lua_rawlen(L, params);
     lua_pushboolean(L, 1);
     lua_setfield(L, -2, "many");
-    lua_createtable(L, rows, 0);
-    for (i = 1; i <= rows; i++) {
-      int ai = 0;
-      lua_rawgeti(L, params, i);
-      push_pk_values(L, s, lua_istable(L, -1) ? lua_gettop(L) : 0, &ai);
-      lua_remove(L, -2);
-      lua_rawseti(L, -2, i);
-    }
-    lua_setfield(L, -2, "rows");
+    push_pk_rows(L, s, params, rows, n);
     return;
   }
   push_pk_values(L, s, params, &autoinc);
@@ -2632,7 +2771,7 @@ static void echo_tag(rt_lua_exec *out, const rt_node *s, const rt_compiled *c,
 */
 static int exec_compile(lua_State *L) {
   rt_lua_exec *out = lua_touserdata(L, 4);
-  int many, n, i, map, flags, rows, width;
+  int many, n, i, map, flags, rows, width, owned = 0;
   rt_compiled *c;
   rt_value *vals;
   double t0 = out->echo ? rt_compile_clock() : 0;
@@ -2647,7 +2786,7 @@ static int exec_compile(lua_State *L) {
   width = rows ? c->nparams / rows : c->nparams;
   lua_pushstring(L, c->sql); /* 4 */
   vals = lua_newuserdatauv(
-      L, sizeof(rt_value) * ((size_t)n * (size_t)width + 1), 0); /* 5 */
+      L, sizeof(rt_value) * ((size_t)n * (size_t)width + 1), 1); /* 5 */
   lua_pushvalue(L, 3);                                           /* 6 */
   lua_pushnil(L); /* 7: the anchor, when a map needs one */
   for (i = 1; i <= n; i++) {
@@ -2660,6 +2799,11 @@ static int exec_compile(lua_State *L) {
       } else
         lua_pushvalue(L, 3);
       map = lua_gettop(L);
+      if (!owned && lua_getmetatable(L, map)) {
+        lua_pop(L, 1);
+        c = own_params(L, 5, c);
+        owned = 1;
+      }
     }
     values_row(L, c, rows ? (i - 1) * width : 0, width, map, 7, flags,
                vals + (size_t)(i - 1) * (size_t)width);
@@ -3495,6 +3639,51 @@ static int e_overlap(lua_State *L) {
   return array_cmp(L, "&&", "overlap");
 }
 
+static int node_index(lua_State *L);
+
+/* A Table's own metatable's fallback (see table_own_mt): upvalues 1 and 2
+** are node_index's, 3 the Table, which the lookup has lost on the way. */
+static int table_index(lua_State *L) {
+  lua_settop(L, 2);
+  lua_pushvalue(L, lua_upvalueindex(3));
+  lua_replace(L, 1);
+  return node_index(L);
+}
+
+/*
+** t.c is read for nearly every column a statement names, and each read
+** through node_index is a C call.  The first one gives the Table (at 1)
+** a metatable of its own, a copy of the Node one whose __index is a table
+** holding the collection (at `cols`, which is t.c for good: it is changed
+** in place, never replaced), so that t.c is a plain table read.  Every
+** other key goes on to node_index through table_index.
+*/
+static void table_own_mt(lua_State *L, int cols) {
+  int mt;
+  lua_createtable(L, 0, 24);
+  mt = lua_gettop(L);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &node_mt_key);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, mt);
+  }
+  lua_createtable(L, 0, 1); /* what __index looks in */
+  lua_pushvalue(L, cols);
+  lua_setfield(L, -2, "c");
+  lua_createtable(L, 0, 1); /* and its fallback */
+  lua_getfield(L, -3, "__methods");
+  lua_pushliteral(L, "__c");
+  lua_pushvalue(L, 1);
+  lua_pushcclosure(L, table_index, 3);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, mt, "__index");
+  lua_pop(L, 1); /* the Node metatable */
+  lua_setmetatable(L, 1);
+}
+
 static int node_index(lua_State *L) {
   lnode *u = lua_touserdata(L, 1);
   const char *k;
@@ -3506,9 +3695,19 @@ static int node_index(lua_State *L) {
   /* t.c, the most common attribute: straight to the cached collection */
   if (k[0] == 'c' && k[1] == '\0' &&
       (u->n->kind == RT_N_TABLE || u->n->kind == RT_N_ALIAS)) {
-    if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE &&
-        lua_getfield(L, -1, "__c") == LUA_TTABLE)
-      return 1;
+    if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE) {
+      lua_pushvalue(L, lua_upvalueindex(2)); /* "__c", made once */
+      if (lua_rawget(L, -2) == LUA_TTABLE) {
+        if (u->n->kind == RT_N_TABLE && lua_getmetatable(L, 1) &&
+            lua_rawgetp(L, LUA_REGISTRYINDEX, &node_mt_key) &&
+            lua_rawequal(L, -1, -2)) {
+          lua_pop(L, 2);
+          table_own_mt(L, lua_gettop(L));
+        }
+        lua_settop(L, 4);
+        return 1;
+      }
+    }
     lua_settop(L, 2);
   }
   /* methods first (upvalue 1): they are most of the lookups */
@@ -3937,8 +4136,6 @@ void lsql_open_expr(lua_State *L) {
                                    {NULL, NULL}};
   int mod = lua_gettop(L);
   luaL_newmetatable(L, NODE_MT);
-  lua_pushlightuserdata(L, (void *)&node_mt_key);
-  lua_rawseti(L, -2, 1);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &node_mt_key);
   lua_newtable(L);
@@ -3965,7 +4162,8 @@ void lsql_open_expr(lua_State *L) {
     luaL_setfuncs(L, mms, 0);
   }
   lua_getfield(L, -1, "__methods");
-  lua_pushcclosure(L, node_index, 1);
+  lua_pushliteral(L, "__c");
+  lua_pushcclosure(L, node_index, 2);
   lua_setfield(L, -2, "__index");
   lua_pushliteral(L, "retort.Node");
   lua_setfield(L, -2, "__name");

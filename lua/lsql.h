@@ -23,8 +23,11 @@
 /* registry: table node (light userdata) -> its Lua-function onupdates */
 #define LSQL_ONUPDATES "retort.lua_onupdates"
 
+/* tag is lsql's mark of a Node box (see lsql_tonode): telling a node
+** then needs no metatable lookup. */
 typedef struct lnode {
   rt_node *n;
+  const void *tag;
 } lnode;
 
 typedef struct ltype {
@@ -40,6 +43,9 @@ lnode *lsql_newnode(lua_State *L);
 void lsql_pushnode(lua_State *L, rt_node *n);
 void lsql_pushref(lua_State *L, rt_node *n);
 rt_node *lsql_tonode(lua_State *L, int idx);
+/* The node of a Node userdata at idx, or NULL (tables standing for a node
+** are not looked into). */
+rt_node *lsql_tonodebox(lua_State *L, int idx);
 rt_node *lsql_checknode(lua_State *L, int idx, const char *fname);
 /* Coerce the value at idx to an expression compared with `against`
 ** (plain values become bind parameters); the node is pushed and returned

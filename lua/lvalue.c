@@ -23,10 +23,18 @@ static int null_call(lua_State *L) {
   return 1;
 }
 
+/* The registry keeps the sentinel under this address too: a lookup by a
+** light userdata needs no string.  The sentinel holds the address, which
+** no other userdata does: rows and parameters test for it once per value,
+** and the test (rt_lua_isnull) then reads no table. */
+static const char null_key = 0;
+
 void rt_lua_pushnull(lua_State *L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &null_key) == LUA_TUSERDATA) return;
+  lua_pop(L, 1);
   if (lua_getfield(L, LUA_REGISTRYINDEX, NULL_KEY) != LUA_TUSERDATA) {
     lua_pop(L, 1);
-    lua_newuserdatauv(L, 0, 0);
+    *(const void **)lua_newuserdatauv(L, sizeof(void *), 0) = &null_key;
     lua_createtable(L, 0, 3);
     lua_pushcfunction(L, null_tostring);
     lua_setfield(L, -2, "__tostring");
@@ -38,16 +46,14 @@ void rt_lua_pushnull(lua_State *L) {
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, NULL_KEY);
   }
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &null_key);
 }
 
 int rt_lua_isnull(lua_State *L, int idx) {
-  int is;
-  if (lua_type(L, idx) != LUA_TUSERDATA) return 0;
-  idx = lua_absindex(L, idx);
-  rt_lua_pushnull(L);
-  is = lua_rawequal(L, idx, -1);
-  lua_pop(L, 1);
-  return is;
+  return lua_type(L, idx) == LUA_TUSERDATA &&
+         lua_rawlen(L, idx) == sizeof(void *) &&
+         *(const void **)lua_touserdata(L, idx) == &null_key;
 }
 
 int rt_lua_tovalue(lua_State *L, int idx, rt_value *v) {

@@ -1020,15 +1020,15 @@ static int l_column_info(lua_State *L) {
 
 /* C.is_table(x) -> whether x is a Table node; C.table_of(col) -> name */
 static int l_node_kind(lua_State *L) {
-  lnode *u = luaL_testudata(L, 1, NODE_MT);
+  rt_node *n = lsql_tonodebox(L, 1);
   static const char *const kinds[] = {
       [RT_N_TABLE] = "table",       [RT_N_COLUMN] = "column",
       [RT_N_SELECT] = "select",     [RT_N_INSERT] = "insert",
       [RT_N_UPDATE] = "update",     [RT_N_DELETE] = "delete",
       [RT_N_COMPOUND] = "compound", [RT_N_TEXT] = "text"};
-  if (!u || !u->n) return 0;
-  if (u->n->kind < sizeof kinds / sizeof *kinds && kinds[u->n->kind])
-    lua_pushstring(L, kinds[u->n->kind]);
+  if (!n) return 0;
+  if (n->kind < sizeof kinds / sizeof *kinds && kinds[n->kind])
+    lua_pushstring(L, kinds[n->kind]);
   else
     lua_pushliteral(L, "expression");
   return 1;

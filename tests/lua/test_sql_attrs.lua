@@ -81,6 +81,14 @@ for _, db in ipairs(T.databases()) do
     r = c:execute(insert(v), {{b = "p", x = 1}, {b = "q", x = 2}})
     T.eq(keys(r.inserted_primary_key_rows), "(7, 'p'), (7, 'q')")
     T.eq(r.inserted_primary_key_rows[2].b, "q")
+    -- the keys are those the parameter sets held when they were executed
+    local sets = {{id = 20, x = 1}, {id = 21, x = 2}}
+    r = c:execute(insert(u), sets)
+    sets[1].id, sets[2] = 99, nil
+    T.eq(keys(r.inserted_primary_key_rows), "(20,), (21,)")
+    T.eq(#r.inserted_primary_key_rows, 2)
+    T.eq(r.inserted_primary_key_rows[2].id, 21)
+    T.eq(tostring(r.inserted_primary_key_rows[1]), "(20,)")
     T.raises("InvalidRequestError", function()
       return c:execute(select(u)).inserted_primary_key_rows
     end)

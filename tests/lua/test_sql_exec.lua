@@ -231,6 +231,52 @@ do
   mp:drop_all(engine)
 end
 
+-- a map whose __index compiles another statement while the parameters
+-- are read: the parameters are the executed statement's, not the other's
+do
+  local other = select(users.c.id, users.c.name):where(users.c.score:gt(1),
+    users.c.name:in_({"a", "b", "c", "d", "e", "f"}))
+  local reads = 0
+  local score = conn:execute(select(users.c.score):where(users.c.name:eq("jack")))
+    :scalar()
+  local params = setmetatable({n = "jack"}, {__index = function(_, k)
+    reads = reads + 1
+    check(other:compile("sqlite").sql:find("IN"), "nested compile")
+    return k == "s" and score or nil
+  end})
+  local q = select(users.c.id):where(users.c.name:eq(bindparam("n")),
+                                     users.c.score:eq(bindparam("s")))
+  local got = conn:execute(q, params):all()
+  check(reads == 1 and #got == 1 and got[1].id == 1,
+        "parameters read around a nested compile: " .. #got)
+  local hook = debug.getregistry()["retort.compile_hook"]
+  local sql, list = hook(q, "sqlite", params)
+  check(sql:find("users.score = %?") and list[1] == "jack" and list[2] == score and
+        #list == 2, "compile hook around a nested compile")
+end
+
+-- a Table answers the same before and after t.c is first read (which
+-- gives it a metatable of its own)
+do
+  local md2 = MetaData()
+  local t = Table("own_mt", md2, Column("id", Integer, {primary_key = true}),
+                  Column("x", Integer))
+  local before = tostring(select(t))
+  local c1 = t.c
+  check(rawequal(t.c, c1) and t.c.x == t.columns.x and t.c.id == t.c["id"],
+        "t.c is one collection")
+  check(t.name == "own_mt" and tostring(t) == "own_mt" and t == t and
+        tostring(t:select()) == before and tostring(select(t)) == before,
+        "attributes and methods after t.c")
+  check(getmetatable(t).__name == "retort.Node" and
+        getmetatable(t).__methods.where ~= nil, "metatable fields")
+  local t2 = Table("own_mt", md2, Column("x", String(20)),
+                   {extend_existing = true})
+  check(rawequal(t2, t) and tostring(t.c.x.type) == "VARCHAR(20)" and
+        rawequal(t.c, c1), "extend_existing after t.c")
+  check(#t.c == 2 and t.primary_key ~= nil, "collection after extend")
+end
+
 -- drop_all
 metadata:drop_all(engine)
 local conn2 <close> = engine:connect()
