@@ -14,13 +14,27 @@ local raise = I.raise
 local run = I.run
 local sessions = I.sessions
 
+-- Whether a core result's rows can go straight into objects
+-- (C.load_result) rather than through Row tables and C.load: not when
+-- load or refresh listeners exist, which see the objects C.load makes.
+local function direct(res)
+  return not I.ev_load and C.rowsource(res)
+end
+
 local function load_by_pk(s, m, vals, obj)
   if m.tables then return I.load_inherited(s, m, vals, obj) end
   local conn = s:connection()
   local stmt = sa.select(table.unpack(I.load_columns(m)))
   for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(vals[k])) end
-  local rows = run(s, conn, stmt):all()
+  local res = run(s, conn, stmt)
   local out = {}
+  if direct(res) then
+    C.load_result(res, 0, m.class, m.mt, m.nattrs, m.colpos,
+                  m.pkpos or m.pk_index, idmap_for(s, m), s.id, obj ~= nil,
+                  out, 0)
+    return out[1]
+  end
+  local rows = res:all()
   C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos,
          m.pkpos or m.pk_index,
          idmap_for(s, m), s.id, obj ~= nil, out, 0)
@@ -172,7 +186,8 @@ local function load_relationships(r, rows, out)
   end
   if not more then return end
   local uniq, seen = {}, {}
-  for i = 1, #rows do
+  -- (rows is nil when they went straight into objects: one entity)
+  for i = 1, rows and #rows or #parents do
     local p = parents[i]
     if p ~= nil and not seen[p] then seen[p] = true; uniq[#uniq + 1] = p end
   end
@@ -198,9 +213,22 @@ local function fetch(r, n)
     end
     return out
   end
-  local rows
-  if n then rows = r.core:fetchmany(n) else rows = r.core:all() end
-  local out = convert(r, rows)
+  local rows, out
+  local e = #r.ents == 1 and r.ents[1]
+  if e and e.mapper and not e.load and not r.joins and (n == nil or n >= 1)
+     and direct(r.core) then
+    -- one entity: the rows go straight into objects
+    local s, m = r.session, e.mapper
+    out = {}
+    C.load_result(r.core, n or 0, m.class, m.mt, m.nattrs,
+                  e.colpos or m.colpos, e.pkpos or m.pk_index,
+                  idmap_for(s, m), s.id, r.populate, out, 0)
+    if e.optdeferred then I.mark_deferred(out, e.optdeferred) end
+    if r.populate == 2 then I.populated(s, out) end
+  else
+    if n then rows = r.core:fetchmany(n) else rows = r.core:all() end
+    out = convert(r, rows)
+  end
   if r.plan then load_relationships(r, rows, out) end
   if r.joins and r.joins.collections and not r._unique then
     raise("InvalidRequestError", "The unique() method must be invoked on " ..
@@ -311,5 +339,6 @@ end
 
 -- for the other files of the ORM
 I.OrmResult = OrmResult
+I.direct = direct
 I.entities_of = entities_of
 I.load_by_pk = load_by_pk
