@@ -696,6 +696,9 @@ local function objlist(set)
 end
 
 SessionMT.__index = function(s, k)
+  -- methods first: they are what is looked up most
+  local f = Session[k]
+  if f ~= nil then return f end
   if k == "new" then
     return I.pending_list(s)
   elseif k == "dirty" then
@@ -711,7 +714,7 @@ SessionMT.__index = function(s, k)
     for _, obj in ipairs(all_objects(s)) do out[#out + 1] = obj end
     return out
   end
-  return Session[k]
+  return nil
 end
 
 function orm.object_session(obj)
