@@ -415,16 +415,47 @@ static int l_unique(lua_State *L) {
   return 1;
 }
 
+/*
+** C.distribute(keys, objs, n, lists, found)
+**
+** A selectin load's objects to their owners' lists: objs[j] (j = 1..n)
+** goes to lists[keys[j]] when there is such a list, and to the end of
+** found in any case.
+*/
+static int l_distribute(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 3), j, nf;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  luaL_checktype(L, 5, LUA_TTABLE);
+  lua_settop(L, 5);
+  nf = (lua_Integer)lua_rawlen(L, 5);
+  for (j = 1; j <= n; j++) {
+    lua_rawgeti(L, 2, j); /* 6: the object */
+    lua_rawgeti(L, 1, j);
+    if (lua_rawget(L, 4) == LUA_TTABLE) {
+      lua_pushvalue(L, 6);
+      lua_rawseti(L, 7, (lua_Integer)lua_rawlen(L, 7) + 1);
+    }
+    lua_pop(L, 1);
+    lua_rawseti(L, 5, ++nf);
+  }
+  return 0;
+}
+
 /* C.rowsource(x) -> whether x is a plain Result C.load_result can read */
 static int l_rowsource(lua_State *L) {
   lua_pushboolean(L, rt_lua_torowsource(L, 1) != NULL);
   return 1;
 }
 
-static const luaL_Reg loading_c[] = {
-    {"load_result", l_load_result}, {"load_result_rows", l_load_result_rows},
-    {"rowsource", l_rowsource},     {"fill_collections", l_fill_collections},
-    {"unique", l_unique},           {NULL, NULL}};
+static const luaL_Reg loading_c[] = {{"load_result", l_load_result},
+                                     {"load_result_rows", l_load_result_rows},
+                                     {"rowsource", l_rowsource},
+                                     {"fill_collections", l_fill_collections},
+                                     {"unique", l_unique},
+                                     {"distribute", l_distribute},
+                                     {NULL, NULL}};
 
 void rt_orm_loading_register(lua_State *L) {
   luaL_setfuncs(L, loading_c, 0);

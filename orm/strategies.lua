@@ -309,11 +309,11 @@ local function selectin_load(s, conn, r, objs, tail)
     elseif not tm.polymorphic_map then
       colpos, pkpos = tm.colpos, tm.pkpos or tm.pk_index
     end
-    local rows, loaded, keys, nk = nil, {}, {}, nil
+    local rows, loaded, rkeys, nk = nil, {}, {}, nil
     if colpos and not placed and I.direct(res) then
       -- straight from the cursor, each object's key beside it
       nk = C.load_result(res, 0, tm.class, tm.mt, tm.nattrs, colpos, pkpos,
-                         idmap_for(s, tm), s.id, false, loaded, 0, kp, keys)
+                         idmap_for(s, tm), s.id, false, loaded, 0, kp, rkeys)
     else
       rows = res:all()
       if form then
@@ -322,22 +322,23 @@ local function selectin_load(s, conn, r, objs, tail)
       else
         loaded = load_rows(s, tm, rows)
       end
-      for j = 1, #rows do keys[j] = rows[j][kp] end
+      for j = 1, #rows do rkeys[j] = rows[j][kp] end
       nk = #rows
     end
-    if placed then
+    if not placed then
+      -- each object to its owner's list (rkeys[j]: the owner's key)
+      C.distribute(rkeys, loaded, nk, lists, found)
+    else
       I.fill_joined({session = s, joins = form.joins}, rows, loaded)
-    end
-    for j = 1, nk do
-      local key, x = keys[j], loaded[j]
-      if not placed or not placed[x] or not placed[x][key] then
-        if placed then
+      for j = 1, nk do
+        local key, x = rkeys[j], loaded[j]
+        if not placed[x] or not placed[x][key] then
           placed[x] = placed[x] or {}
           placed[x][key] = true
+          local l = lists[key]
+          if l then l[#l + 1] = x end
+          found[#found + 1] = x
         end
-        local l = lists[key]
-        if l then l[#l + 1] = x end
-        found[#found + 1] = x
       end
     end
   end
