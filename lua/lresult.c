@@ -583,9 +583,11 @@ static void push_converted(lua_State *L, unsigned char conv,
 /* Push the next row of r (at idx) or return 0 at the end.  `mt` is the
 ** stack index of the row metatable when the caller holds it (a loop), or 0
 ** to take it from the result. */
-static int next_row_mt(lua_State *L, int idx, lresult *r, int mt) {
+/* Advance r's cursor: 1 with a row to read, 0 when none is left (the
+** cursor released), raises on an error or a closed result. */
+static int step_row(lua_State *L, lresult *r) {
   rt_error err = RT_ERROR_INIT;
-  int rc, i;
+  int rc;
   if (r->cur == NULL) {
     if (r->closed && r->returns_rows)
       return rt_lua_error(L, RT_ERESOURCECLOSED,
@@ -605,14 +607,25 @@ static int next_row_mt(lua_State *L, int idx, lresult *r, int mt) {
     release_cursor(r);
     return 0;
   }
+  return 1;
+}
+
+/* Push column i (0-based) of the row just stepped to, as a Row holds it. */
+static void push_col(lua_State *L, lresult *r, int i) {
+  rt_value v;
+  r->cur->conn->drv->column(r->cur, i, &v);
+  if (r->conv && r->conv[i] != RT_CONV_NONE && v.type != RT_V_NULL)
+    push_converted(L, r->conv[i], &v);
+  else
+    rt_lua_pushvalue(L, &v);
+}
+
+static int next_row_mt(lua_State *L, int idx, lresult *r, int mt) {
+  int i;
+  if (!step_row(L, r)) return 0;
   lua_createtable(L, r->ncols, 0);
   for (i = 0; i < r->ncols; i++) {
-    rt_value v;
-    r->cur->conn->drv->column(r->cur, i, &v);
-    if (r->conv && r->conv[i] != RT_CONV_NONE && v.type != RT_V_NULL)
-      push_converted(L, r->conv[i], &v);
-    else
-      rt_lua_pushvalue(L, &v);
+    push_col(L, r, i);
     lua_rawseti(L, -2, i + 1);
   }
   if (mt)
@@ -621,6 +634,32 @@ static int next_row_mt(lua_State *L, int idx, lresult *r, int mt) {
     lua_getiuservalue(L, idx, 2);
   lua_setmetatable(L, -2);
   return 1;
+}
+
+/* --- reading rows without Row tables (the ORM's loaders) --- */
+
+lresult *rt_lua_torowsource(lua_State *L, int idx) {
+  lresult *r = toresult(L, idx);
+  if (!r) return NULL;
+  /* unique() filters rows by the Row tables: not a plain source */
+  if (lua_getiuservalue(L, idx, 3) == LUA_TTABLE) r = NULL;
+  lua_pop(L, 1);
+  return r;
+}
+
+int rt_lua_rowsource_ncols(const lresult *r) {
+  return r->ncols;
+}
+
+int rt_lua_rowsource_next(lua_State *L, lresult *r) {
+  return step_row(L, r);
+}
+
+void rt_lua_rowsource_push(lua_State *L, lresult *r, int i) {
+  if (r->cur && i >= 0 && i < r->ncols)
+    push_col(L, r, i);
+  else
+    lua_pushnil(L);
 }
 
 static int next_row(lua_State *L, int idx, lresult *r) {
@@ -912,16 +951,33 @@ static int fetch_rest(lua_State *L) {
 /*
 ** Every row all() makes stays reachable from its list, so a collection
 ** cycle running meanwhile only marks the growing list again and again:
-** the collector pauses until the list is complete (and resumes even when
-** a fetch raises).  It is left alone when the program stopped it.
+** for a long result the collector pauses until the list is complete (and
+** resumes even when a fetch raises).  A short result never touches it:
+** restarting the collector clears its debt, which ends the pause between
+** cycles, so pausing it for every small all() (a get by primary key) kept
+** a collection cycle always running.  It is left alone when the program
+** stopped it.
 */
+#define ALL_GC_FREE_ROWS 1024
+
 static void fetch_all_rows(lua_State *L) {
-  int running = lua_gc(L, LUA_GCISRUNNING);
-  int rc;
+  lresult *r = lua_touserdata(L, 1);
+  lua_Integer n = 0;
+  int running, rc;
+  lua_getiuservalue(L, 1, 2); /* 3: the row metatable */
+  while (n < ALL_GC_FREE_ROWS && next_row_mt(L, 1, r, 3))
+    lua_rawseti(L, 2, ++n);
+  if (n < ALL_GC_FREE_ROWS) {
+    lua_settop(L, 2);
+    return;
+  }
+  running = lua_gc(L, LUA_GCISRUNNING);
   lua_pushcfunction(L, fetch_rest);
+  lua_insert(L, 3);
   lua_pushvalue(L, 1);
+  lua_insert(L, 4);
   lua_pushvalue(L, 2);
-  lua_getiuservalue(L, 1, 2); /* the row metatable */
+  lua_insert(L, 5); /* fetch_rest, result, list, row metatable */
   if (running) lua_gc(L, LUA_GCSTOP);
   rc = lua_pcall(L, 3, 0, 0);
   if (running) lua_gc(L, LUA_GCRESTART);

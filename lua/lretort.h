@@ -175,6 +175,17 @@ void rt_lua_close_results(lconn *conn);
 ** anything else return 0 and push nothing. */
 int rt_lua_scalars_column(lua_State *L, int idx);
 
+/* A plain Result read row by row without Row tables (the ORM's loaders):
+** the Result at idx, or NULL for anything else (or one with unique() on).
+** rowsource_next steps to the next row (1), or finds none left (0, the
+** cursor released), or raises as fetching a Row would; rowsource_push
+** then pushes column i (0-based) of that row as a Row would hold it (nil
+** for a column out of range). */
+lresult *rt_lua_torowsource(lua_State *L, int idx);
+int rt_lua_rowsource_ncols(const lresult *r);
+int rt_lua_rowsource_next(lua_State *L, lresult *r);
+void rt_lua_rowsource_push(lua_State *L, lresult *r, int i);
+
 /*
 ** Registry key of the compile hook the expression module (lsql.c) sets:
 **   hook(stmt, dialect_name, params) -> sql, positional, kinds, conv

@@ -670,20 +670,28 @@ end
 -- rows[i] made parents[i]: fill each joined relationship from the row's
 -- columns; a parent's collection is set up the first time it is seen in
 -- this result (one already loaded is left alone)
-local function fill_joined(r_, rows, parents)
+-- (gots: each join's objects already made from the rows, aligned with
+-- them, when the rows went straight into objects: then rows is nil and
+-- nrows their count)
+local function fill_joined(r_, rows, parents, gots, nrows)
   local s = r_.session
   local got_of = {}
+  nrows = nrows or #rows
   for ji, j in ipairs(r_.joins) do
     local r, seen, placed = j.rel, j.seen, j.placed
     if not seen then
       seen, placed = {}, {}
       j.seen, j.placed = seen, placed
     end
-    local got = {}
-    if r.target.polymorphic_map then
+    local got = gots and gots[ji]
+    if got then
+      -- made with the rows
+    elseif r.target.polymorphic_map then
       -- each row's class by its discriminator (see inheritance.lua)
+      got = {}
       I.load_joined_polymorphic(s, r.target, rows, j.colpos, got)
     else
+      got = {}
       C.load(rows, 1, #rows, r.target.class, r.target.mt, r.target.nattrs,
              j.colpos, j.pkpos, idmap_for(s, r.target), s.id, false, got, 0,
              true)
@@ -696,7 +704,20 @@ local function fill_joined(r_, rows, parents)
     got_of[ji] = got
     local owners = j.parent and got_of[j.parent] or parents
     local uselist = r.uselist
-    for i = 1, #rows do
+    if uselist then
+      -- (row by row in C; a parent's collection is set up here)
+      C.fill_collections(owners, got, nrows, seen, placed, function(p)
+        if C.extra(p, r.key) == nil and not C.extra(p, nilmark[r.key]) and
+           not C.extra(p, changekey[r.key]) then
+          local c = new_coll(p, r)
+          C.extra(p, r.key, c)
+          return c
+        end
+        return false
+      end)
+      goto next_join
+    end
+    for i = 1, nrows do
       local p = owners[i]
       if p then
         local c = seen[p]
@@ -726,6 +747,7 @@ local function fill_joined(r_, rows, parents)
         end
       end
     end
+    ::next_join::
   end
 end
 

@@ -14,13 +14,27 @@ local raise = I.raise
 local run = I.run
 local sessions = I.sessions
 
+-- Whether a core result's rows can go straight into objects
+-- (C.load_result) rather than through Row tables and C.load: not when
+-- load or refresh listeners exist, which see the objects C.load makes.
+local function direct(res)
+  return not I.ev_load and C.rowsource(res)
+end
+
 local function load_by_pk(s, m, vals, obj)
   if m.tables then return I.load_inherited(s, m, vals, obj) end
   local conn = s:connection()
   local stmt = sa.select(table.unpack(I.load_columns(m)))
   for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(vals[k])) end
-  local rows = run(s, conn, stmt):all()
+  local res = run(s, conn, stmt)
   local out = {}
+  if direct(res) then
+    C.load_result(res, 0, m.class, m.mt, m.nattrs, m.colpos,
+                  m.pkpos or m.pk_index, idmap_for(s, m), s.id, obj ~= nil,
+                  out, 0)
+    return out[1]
+  end
+  local rows = res:all()
   C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos,
          m.pkpos or m.pk_index,
          idmap_for(s, m), s.id, obj ~= nil, out, 0)
@@ -159,20 +173,27 @@ local function wrap_row(o)
 end
 
 -- the relationship loading of a batch of rows made into objects
-local function load_relationships(r, rows, out)
+local function load_relationships(r, rows, out, joined)
   local parents = out
   if #r.ents > 1 then
     parents = {}
     for i, o in ipairs(out) do parents[i] = o[1] end
   end
-  if r.joins then I.fill_joined(r, rows, parents) end
+  if joined then
+    -- the rows went straight into the parents and the joined objects
+    parents = joined.parents
+    I.fill_joined(r, nil, parents, joined.gots, joined.nrows)
+  elseif r.joins then
+    I.fill_joined(r, rows, parents)
+  end
   local more = false
   for _, path in ipairs(r.plan) do
     if path[1].strategy ~= "joined" or path[2] then more = true end
   end
   if not more then return end
   local uniq, seen = {}, {}
-  for i = 1, #rows do
+  -- (rows is nil when they went straight into objects: one entity)
+  for i = 1, rows and #rows or #parents do
     local p = parents[i]
     if p ~= nil and not seen[p] then seen[p] = true; uniq[#uniq + 1] = p end
   end
@@ -180,6 +201,41 @@ local function load_relationships(r, rows, out)
   for _, path in ipairs(r.plan) do
     I.run_path(r.session, conn, uniq, path, 1, r.plan)
   end
+end
+
+-- joins whose objects C.load_result_rows can make: no polymorphic target
+-- (its class comes from each row)
+local function plain_joins(joins)
+  if #joins >= 16 then return false end
+  for _, j in ipairs(joins) do
+    if j.rel.target.polymorphic_map then return false end
+  end
+  return true
+end
+
+-- One entity with joined eager loads, straight from the cursor: the
+-- parents and each join's objects, aligned with the rows (false where a
+-- row has none).  Returns the objects and what fill_joined takes.
+local function load_joined(r, e, n)
+  local s, m = r.session, e.mapper
+  local parents, gots = {}, {}
+  local ents = {{m.class, m.mt, m.nattrs, e.colpos or m.colpos,
+                 e.pkpos or m.pk_index, idmap_for(s, m), r.populate, parents}}
+  for ji, j in ipairs(r.joins) do
+    local tm = j.rel.target
+    gots[ji] = {}
+    ents[ji + 1] = {tm.class, tm.mt, tm.nattrs, j.colpos, j.pkpos,
+                    idmap_for(s, tm), false, gots[ji]}
+  end
+  local nrows = C.load_result_rows(r.core, n or 0, s.id, ents)
+  local out, k = {}, 0
+  for i = 1, nrows do
+    local p = parents[i]
+    if p then k = k + 1; out[k] = p end
+  end
+  if e.optdeferred then I.mark_deferred(out, e.optdeferred) end
+  if r.populate == 2 then I.populated(s, out) end
+  return out, {parents = parents, gots = gots, nrows = nrows}
 end
 
 local function fetch(r, n)
@@ -198,29 +254,32 @@ local function fetch(r, n)
     end
     return out
   end
-  local rows
-  if n then rows = r.core:fetchmany(n) else rows = r.core:all() end
-  local out = convert(r, rows)
-  if r.plan then load_relationships(r, rows, out) end
+  local rows, out, joined
+  local e = #r.ents == 1 and r.ents[1]
+  if e and e.mapper and not e.load and r.joins and (n == nil or n >= 1)
+     and plain_joins(r.joins) and direct(r.core) then
+    out, joined = load_joined(r, e, n)
+  elseif e and e.mapper and not e.load and not r.joins and
+     (n == nil or n >= 1) and direct(r.core) then
+    -- one entity: the rows go straight into objects
+    local s, m = r.session, e.mapper
+    out = {}
+    C.load_result(r.core, n or 0, m.class, m.mt, m.nattrs,
+                  e.colpos or m.colpos, e.pkpos or m.pk_index,
+                  idmap_for(s, m), s.id, r.populate, out, 0)
+    if e.optdeferred then I.mark_deferred(out, e.optdeferred) end
+    if r.populate == 2 then I.populated(s, out) end
+  else
+    if n then rows = r.core:fetchmany(n) else rows = r.core:all() end
+    out = convert(r, rows)
+  end
+  if r.plan then load_relationships(r, rows, out, joined) end
   if r.joins and r.joins.collections and not r._unique then
     raise("InvalidRequestError", "The unique() method must be invoked on " ..
           "this Result, as it contains results that include joined eager " ..
           "loads against collections")
   end
-  if r._unique then
-    local seen, k = r._seen, 0
-    for i = 1, #out do
-      local o = out[i]
-      local key = o
-      if type(o) == "table" and not C.isinstance(o) then key = o[1] end
-      if not seen[key] then
-        seen[key] = true
-        k = k + 1
-        out[k] = o
-      end
-    end
-    for i = #out, k + 1, -1 do out[i] = nil end
-  end
+  if r._unique then C.unique(out, r._seen) end
   if not r._scalars and #r.ents == 1 then
     for i, o in ipairs(out) do
       out[i] = wrap_row({o, [ROW_N] = 1, [ROW_ENTS] = r.ents})
@@ -311,5 +370,6 @@ end
 
 -- for the other files of the ORM
 I.OrmResult = OrmResult
+I.direct = direct
 I.entities_of = entities_of
 I.load_by_pk = load_by_pk

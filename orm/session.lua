@@ -757,6 +757,9 @@ local function objlist(set)
 end
 
 SessionMT.__index = function(s, k)
+  -- methods first: they are what is looked up most
+  local f = Session[k]
+  if f ~= nil then return f end
   if k == "new" then
     return I.pending_list(s)
   elseif k == "dirty" then
@@ -772,7 +775,7 @@ SessionMT.__index = function(s, k)
     for _, obj in ipairs(all_objects(s)) do out[#out + 1] = obj end
     return out
   end
-  return Session[k]
+  return nil
 end
 
 function orm.object_session(obj)

@@ -136,6 +136,18 @@ local function load_rows(s, m, rows, out)
   return out
 end
 
+-- the objects of a core result's rows, straight from its cursor when it
+-- can be
+local function load_result(s, m, res)
+  if m.polymorphic_map or not I.direct(res) then
+    return load_rows(s, m, res:all())
+  end
+  local out = {}
+  C.load_result(res, 0, m.class, m.mt, m.nattrs, m.colpos,
+                m.pkpos or m.pk_index, idmap_for(s, m), s.id, false, out, 0)
+  return out
+end
+
 local function store_loaded(obj, r, objs)
   if r.uselist then
     local c = new_coll(obj, r, objs)
@@ -163,8 +175,8 @@ local function load_value(s, r, obj)
   end
   autoflush(s)
   local conn = s:connection()
-  local rows = exec_lazy(s, conn, lazy_compiled(r, conn), vals):all()
-  return store_loaded(obj, r, load_rows(s, r.target, rows))
+  local res = exec_lazy(s, conn, lazy_compiled(r, conn), vals)
+  return store_loaded(obj, r, load_result(s, r.target, res))
 end
 
 -- an unloaded relationship was read
@@ -304,33 +316,49 @@ local function selectin_load(s, conn, r, objs, tail)
       stmt = extra_criteria(r, stmt:where(keycol:in_(batch)))
       if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
     end
-    local rows = run(s, conn, stmt):all()
-    local loaded
-    if form and form.load then
-      loaded = form.load(s, rows) -- a class of a hierarchy
-    elseif form then
-      loaded = {}
-      C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, form.colpos,
-             form.pkpos, idmap_for(s, tm), s.id, false, loaded, 0)
-    else
-      loaded = load_rows(s, tm, rows)
-    end
+    local res = run(s, conn, stmt)
     local kp = form and form.keypos or keypos
     -- joined steps in the same statement: a row per grandchild
     local placed = form and form.joins and {}
-    if placed then
-      I.fill_joined({session = s, joins = form.joins}, rows, loaded)
+    local colpos, pkpos
+    if form then
+      colpos, pkpos = form.colpos, form.pkpos
+    elseif not tm.polymorphic_map then
+      colpos, pkpos = tm.colpos, tm.pkpos or tm.pk_index
     end
-    for j = 1, #rows do
-      local key, x = rows[j][kp], loaded[j]
-      if not placed or not placed[x] or not placed[x][key] then
-        if placed then
+    local rows, loaded, rkeys, nk = nil, {}, {}, nil
+    local hierarchy = form and form.load -- rows to classes of a hierarchy
+    if colpos and not placed and not hierarchy and I.direct(res) then
+      -- straight from the cursor, each object's key beside it
+      nk = C.load_result(res, 0, tm.class, tm.mt, tm.nattrs, colpos, pkpos,
+                         idmap_for(s, tm), s.id, false, loaded, 0, kp, rkeys)
+    else
+      rows = res:all()
+      if hierarchy then
+        loaded = form.load(s, rows)
+      elseif form then
+        C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, form.colpos,
+               form.pkpos, idmap_for(s, tm), s.id, false, loaded, 0)
+      else
+        loaded = load_rows(s, tm, rows)
+      end
+      for j = 1, #rows do rkeys[j] = rows[j][kp] end
+      nk = #rows
+    end
+    if not placed then
+      -- each object to its owner's list (rkeys[j]: the owner's key)
+      C.distribute(rkeys, loaded, nk, lists, found)
+    else
+      I.fill_joined({session = s, joins = form.joins}, rows, loaded)
+      for j = 1, nk do
+        local key, x = rkeys[j], loaded[j]
+        if not placed[x] or not placed[x][key] then
           placed[x] = placed[x] or {}
           placed[x][key] = true
+          local l = lists[key]
+          if l then l[#l + 1] = x end
+          found[#found + 1] = x
         end
-        local l = lists[key]
-        if l then l[#l + 1] = x end
-        found[#found + 1] = x
       end
     end
   end

@@ -1,0 +1,462 @@
+/*
+** orm/loading.c -- building instances straight from a Result's cursor.
+**
+** C.load (orm/lorm.c) makes instances from Row tables; the loaders here
+** read the rows of a plain Result column by column instead, so loading
+** objects makes no Row table per row: each row becomes its object (found
+** in the identity map or made) with its values moved from the cursor
+** into the object's user values.  The rules are C.load's: the Lua side
+** (orm/loading.lua, orm/strategies.lua) uses these whenever the rows are
+** not needed for anything else (joined eager loading reads them again,
+** and so do listeners of the load and refresh events, which go through
+** C.load).
+*/
+#include "orm/loading.h"
+
+/* Past this many rows the collector pauses while a load goes on: every
+** object made stays reachable from the output list, so a cycle running
+** meanwhile only marks it again and again.  A short load leaves the
+** collector alone, since restarting it clears its debt and ends the pause
+** between cycles. */
+#define GC_FREE_ROWS 1024
+
+/* one entity read from each row */
+typedef struct spec {
+  int cls, mt, idmap, out; /* stack indices of the class, its instances'
+                           ** metatable, the identity map, the output */
+  int nattrs, npk, populate, discard;
+  lua_Integer outn; /* entries in out so far */
+  int colpos[256];  /* 0-based result columns, -1: not selected */
+  int pkpos[16];
+} spec;
+
+typedef struct loadjob {
+  lresult *res;
+  lua_Integer sid;
+  lua_Integer nrows; /* rows read so far */
+  lua_Integer max;   /* rows to read at most, 0: all; -1: at the end */
+  int gaps;          /* a row without a key appends false */
+  int keycol, keys;  /* the column (-1: none) and list of C.load_result's
+                     ** keys */
+  int top;           /* the stack top the loop keeps */
+  int nspec;
+  spec *specs;
+} loadjob;
+
+/* Push the row's identity key, and below it (npk > 1) the key's values;
+** 0 (nothing pushed) when a key column is NULL. */
+static int push_key(lua_State *L, lresult *res, const spec *e) {
+  int base = lua_gettop(L), k;
+  luaL_Buffer b;
+  if (e->npk == 1) {
+    rt_lua_rowsource_push(L, res, e->pkpos[0]);
+    if (!lua_isnil(L, -1)) return 1;
+    lua_pop(L, 1);
+    return 0;
+  }
+  for (k = 0; k < e->npk; k++) {
+    rt_lua_rowsource_push(L, res, e->pkpos[k]);
+    if (lua_isnil(L, -1)) {
+      lua_settop(L, base);
+      return 0;
+    }
+  }
+  /* the same key as C.rowkey makes */
+  luaL_buffinit(L, &b);
+  for (k = 0; k < e->npk; k++) {
+    if (k) luaL_addchar(&b, '\x1f');
+    if (lua_type(L, base + 1 + k) == LUA_TSTRING) luaL_addchar(&b, 's');
+    lua_pushvalue(L, base + 1 + k);
+    luaL_addvalue(&b);
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
+/* The object at obj was in the identity map: fill what C.load fills. */
+static void refill(lua_State *L, lresult *res, const spec *e, int obj) {
+  linst *o = lua_touserdata(L, obj);
+  int n = e->nattrs < o->nattrs ? e->nattrs : o->nattrs, i;
+  for (i = 0; i < n; i++) {
+    if (e->colpos[i] < 0 || ((o->attr[i] & A_MODIFIED) && !e->discard))
+      continue;
+    if ((o->attr[i] & A_LOADED) && !e->populate) continue;
+    rt_lua_rowsource_push(L, res, e->colpos[i]);
+    lua_setiuservalue(L, obj, UV_VALUES + i);
+    o->attr[i] |= A_LOADED;
+  }
+  if (e->discard) {
+    /* populate_existing: the row's state is the object's now, its pending
+    ** changes discarded (as SQLAlchemy commits it all) */
+    for (i = 0; i < o->nattrs; i++) o->attr[i] &= (unsigned char)~A_MODIFIED;
+    o->flags &= (unsigned char)~O_MODIFIED;
+    lua_pushnil(L);
+    lua_setiuservalue(L, obj, UV_COMMITTED);
+  }
+}
+
+/* A new persistent object from the row, its key at `key` (and the key's
+** values below it for a composite key), entered in the identity map. */
+static void make(lua_State *L, const loadjob *j, const spec *e, int key) {
+  linst *o = orm_newinst(L, e->nattrs);
+  int obj = lua_gettop(L), i;
+  lua_pushvalue(L, e->mt);
+  lua_setmetatable(L, obj);
+  lua_pushvalue(L, e->cls);
+  lua_setiuservalue(L, obj, UV_CLASS);
+  if (e->npk == 1)
+    lua_pushvalue(L, key);
+  else {
+    /* a composite identity is kept as the list of its values */
+    lua_createtable(L, e->npk, 0);
+    for (i = 0; i < e->npk; i++) {
+      lua_pushvalue(L, key - e->npk + i);
+      lua_rawseti(L, -2, i + 1);
+    }
+  }
+  lua_setiuservalue(L, obj, UV_IDENTITY);
+  for (i = 0; i < e->nattrs; i++) {
+    if (e->colpos[i] < 0) continue;
+    rt_lua_rowsource_push(L, j->res, e->colpos[i]);
+    lua_setiuservalue(L, obj, UV_VALUES + i);
+    o->attr[i] = A_LOADED;
+  }
+  o->lifecycle = S_PERSISTENT;
+  o->session = j->sid;
+  lua_pushvalue(L, key);
+  lua_pushvalue(L, obj);
+  lua_rawset(L, e->idmap);
+}
+
+/* The row's object of entity e appended to its output (or false, with
+** gaps, when the row has no key: an outer join's empty side). */
+static void load_entity(lua_State *L, loadjob *j, spec *e) {
+  int key;
+  if (!push_key(L, j->res, e)) {
+    if (j->gaps) {
+      lua_pushboolean(L, 0);
+      lua_rawseti(L, e->out, ++e->outn);
+    }
+    return;
+  }
+  key = lua_gettop(L);
+  lua_pushvalue(L, key);
+  if (lua_rawget(L, e->idmap) != LUA_TNIL)
+    refill(L, j->res, e, key + 1);
+  else {
+    lua_pop(L, 1);
+    make(L, j, e, key);
+  }
+  lua_rawseti(L, e->out, ++e->outn);
+  if (j->keycol >= 0) {
+    rt_lua_rowsource_push(L, j->res, j->keycol);
+    lua_rawseti(L, j->keys, e->outn);
+  }
+}
+
+/* Read rows until j->max (or the end), `limit` of them at most (< 0: no
+** limit); j->max becomes -1 at the end of the rows. */
+static void load_rows(lua_State *L, loadjob *j, lua_Integer limit) {
+  int k;
+  luaL_checkstack(L, 24, "loading rows");
+  while ((j->max == 0 || j->nrows < j->max) && limit-- != 0) {
+    if (!rt_lua_rowsource_next(L, j->res)) {
+      j->max = -1;
+      return;
+    }
+    j->nrows++;
+    for (k = 0; k < j->nspec; k++) {
+      load_entity(L, j, &j->specs[k]);
+      lua_settop(L, j->top);
+    }
+  }
+}
+
+/* the rest of a long load, run protected while the collector pauses: its
+** arguments are the caller's stack (so its indices hold), then the job */
+static int load_rest(lua_State *L) {
+  loadjob *j = lua_touserdata(L, -1);
+  lua_settop(L, j->top);
+  load_rows(L, j, -1);
+  return 0;
+}
+
+static void run_job(lua_State *L, loadjob *j) {
+  lua_settop(L, j->top);
+  load_rows(L, j, GC_FREE_ROWS);
+  if (j->max >= 0 && (j->max == 0 || j->nrows < j->max)) {
+    int running = lua_gc(L, LUA_GCISRUNNING), rc, i;
+    lua_pushcfunction(L, load_rest);
+    for (i = 1; i <= j->top; i++) lua_pushvalue(L, i);
+    lua_pushlightuserdata(L, j);
+    if (running) lua_gc(L, LUA_GCSTOP);
+    rc = lua_pcall(L, j->top + 1, 0, 0);
+    if (running) lua_gc(L, LUA_GCRESTART);
+    if (rc != LUA_OK) lua_error(L);
+  }
+}
+
+/* Read column positions (1-based, 0: none) into 0-based ones (-1). */
+static void read_positions(lua_State *L, int list, int *pos, int n) {
+  int i;
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, list, i + 1);
+    pos[i] = (int)lua_tointeger(L, -1) - 1;
+    lua_pop(L, 1);
+  }
+}
+
+/* Fill e from the stack: nattrs at `nattrs`, the lists of column
+** positions and primary key positions at colpos and pkpos. */
+static void read_spec(lua_State *L, spec *e, int nattrs, int colpos,
+                      int pkpos) {
+  e->nattrs = (int)luaL_checkinteger(L, nattrs);
+  luaL_argcheck(L, e->nattrs >= 1 && e->nattrs <= 256, nattrs,
+                "attribute count");
+  luaL_checktype(L, colpos, LUA_TTABLE);
+  luaL_checktype(L, pkpos, LUA_TTABLE);
+  e->npk = (int)lua_rawlen(L, pkpos);
+  luaL_argcheck(L, e->npk >= 1 && e->npk <= 16, pkpos, "primary key size");
+  read_positions(L, colpos, e->colpos, e->nattrs);
+  read_positions(L, pkpos, e->pkpos, e->npk);
+}
+
+static void read_populate(lua_State *L, spec *e, int idx) {
+  e->populate = lua_toboolean(L, idx);
+  e->discard = lua_isinteger(L, idx) && lua_tointeger(L, idx) == 2;
+}
+
+/*
+** C.load_result(result, max, class, mt, nattrs, colpos, pkpos, idmap,
+**               sid, populate, out, outn [, keycol, keys]) -> outn, nrows
+**
+** Up to `max` rows (0: all) of the plain Result `result` become instances
+** of `class`, under the rules of C.load (which see for colpos, pkpos,
+** idmap, sid, populate, out and outn).  With keycol, keys[k] is that
+** row position's value for each object out[k] appended.  nrows: the rows
+** read, fewer than max only at the end of the rows.
+*/
+static int l_load_result(lua_State *L) {
+  loadjob j;
+  spec e;
+  lua_Integer max = luaL_optinteger(L, 2, 0);
+  j.res = rt_lua_torowsource(L, 1);
+  if (!j.res) return luaL_argerror(L, 1, "a plain Result");
+  read_spec(L, &e, 5, 6, 7);
+  luaL_checktype(L, 8, LUA_TTABLE);
+  luaL_checktype(L, 11, LUA_TTABLE);
+  e.cls = 3, e.mt = 4, e.idmap = 8, e.out = 11;
+  j.sid = luaL_checkinteger(L, 9);
+  read_populate(L, &e, 10);
+  e.outn = luaL_checkinteger(L, 12);
+  j.keycol = (int)luaL_optinteger(L, 13, 0) - 1;
+  if (j.keycol >= 0) luaL_checktype(L, 14, LUA_TTABLE);
+  j.keys = 14;
+  j.max = max > 0 ? max : 0;
+  j.nrows = 0;
+  j.gaps = 0;
+  j.top = 14;
+  j.nspec = 1;
+  j.specs = &e;
+  run_job(L, &j);
+  lua_pushinteger(L, e.outn);
+  lua_pushinteger(L, j.nrows);
+  return 2;
+}
+
+#define MAX_SPECS 16
+
+/*
+** C.load_result_rows(result, max, sid, entities) -> nrows
+**
+** Like C.load_result for several entities per row (joined eager loading):
+** entities is a list of {class, mt, nattrs, colpos, pkpos, idmap,
+** populate, out}; each row appends to each entity's out its object, or
+** false when the row has no key for it, so every out stays aligned with
+** the rows.
+*/
+static int l_load_result_rows(lua_State *L) {
+  loadjob j;
+  spec specs[MAX_SPECS];
+  lua_Integer max = luaL_optinteger(L, 2, 0);
+  int k;
+  j.res = rt_lua_torowsource(L, 1);
+  if (!j.res) return luaL_argerror(L, 1, "a plain Result");
+  j.sid = luaL_checkinteger(L, 3);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  j.nspec = (int)lua_rawlen(L, 4);
+  luaL_argcheck(L, j.nspec >= 1 && j.nspec <= MAX_SPECS, 4, "entity count");
+  lua_settop(L, 4);
+  for (k = 0; k < j.nspec; k++) {
+    spec *e = &specs[k];
+    int base;
+    luaL_checkstack(L, 10, "entities");
+    lua_rawgeti(L, 4, k + 1);
+    luaL_checktype(L, -1, LUA_TTABLE);
+    base = lua_gettop(L);
+    for (int f = 1; f <= 8; f++) lua_rawgeti(L, base, f);
+    /* base+1 class, +2 mt, +3 nattrs, +4 colpos, +5 pkpos, +6 idmap,
+    ** +7 populate, +8 out */
+    read_spec(L, e, base + 3, base + 4, base + 5);
+    luaL_checktype(L, base + 6, LUA_TTABLE);
+    luaL_checktype(L, base + 8, LUA_TTABLE);
+    e->cls = base + 1, e->mt = base + 2, e->idmap = base + 6;
+    e->out = base + 8;
+    read_populate(L, e, base + 7);
+    e->outn = (lua_Integer)lua_rawlen(L, base + 8);
+  }
+  j.max = max > 0 ? max : 0;
+  j.nrows = 0;
+  j.gaps = 1;
+  j.keycol = -1;
+  j.keys = 0;
+  j.top = lua_gettop(L);
+  j.specs = specs;
+  run_job(L, &j);
+  lua_pushinteger(L, j.nrows);
+  return 1;
+}
+
+/*
+** C.fill_collections(owners, got, nrows, seen, placed, init)
+**
+** The joined eager load of a collection, row by row: owners[i] is row
+** i's parent and got[i] its related object (false or nil: none).  A
+** parent seen for the first time gets its collection from init(parent)
+** (false: it keeps the one it has), remembered in seen; each related
+** object is appended to its parent's collection once (placed[parent]
+** notes those appended), through the collection's own # and [].
+*/
+static int l_fill_collections(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 3), i;
+  enum { OWNERS = 1, GOT, NROWS, SEEN, PLACED, INIT };
+  luaL_checktype(L, OWNERS, LUA_TTABLE);
+  luaL_checktype(L, GOT, LUA_TTABLE);
+  luaL_checktype(L, SEEN, LUA_TTABLE);
+  luaL_checktype(L, PLACED, LUA_TTABLE);
+  luaL_checktype(L, INIT, LUA_TFUNCTION);
+  lua_settop(L, INIT);
+  for (i = 1; i <= n; i++) {
+    int p = INIT + 1, c = INIT + 2, x = INIT + 3, pl = INIT + 4;
+    lua_rawgeti(L, OWNERS, i);
+    if (!lua_toboolean(L, p)) {
+      lua_settop(L, INIT);
+      continue;
+    }
+    lua_pushvalue(L, p);
+    if (lua_rawget(L, SEEN) == LUA_TNIL) {
+      lua_pop(L, 1);
+      lua_pushvalue(L, INIT);
+      lua_pushvalue(L, p);
+      lua_call(L, 1, 1);
+      lua_pushvalue(L, p);
+      lua_pushvalue(L, c);
+      lua_rawset(L, SEEN);
+    }
+    lua_rawgeti(L, GOT, i);
+    if (lua_toboolean(L, c) && lua_toboolean(L, x)) {
+      lua_pushvalue(L, p);
+      if (lua_rawget(L, PLACED) == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 4);
+        lua_pushvalue(L, p);
+        lua_pushvalue(L, pl);
+        lua_rawset(L, PLACED);
+      }
+      lua_pushvalue(L, x);
+      if (lua_rawget(L, pl) == LUA_TNIL) {
+        /* a row per child (and per grandchild): each child once */
+        lua_pushvalue(L, x);
+        lua_pushboolean(L, 1);
+        lua_rawset(L, pl);
+        lua_pushvalue(L, x);
+        lua_seti(L, c, luaL_len(L, c) + 1);
+      }
+    }
+    lua_settop(L, INIT);
+  }
+  return 0;
+}
+
+/*
+** C.unique(list, seen) -> list: the items of list not in seen yet (an ORM
+** row, a table, by its first item), each once, in order, moved to the
+** front of the list; seen notes them.
+*/
+static int l_unique(lua_State *L) {
+  lua_Integer n, i, k = 0;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  n = (lua_Integer)lua_rawlen(L, 1);
+  for (i = 1; i <= n; i++) {
+    int o = 3;
+    lua_rawgeti(L, 1, i);
+    if (lua_type(L, o) == LUA_TTABLE)
+      lua_rawgeti(L, o, 1);
+    else
+      lua_pushvalue(L, o);
+    lua_pushvalue(L, -1);
+    lua_rawget(L, 2);
+    if (!lua_toboolean(L, -1)) {
+      lua_pop(L, 1);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, 2);
+      lua_pushvalue(L, o);
+      lua_rawseti(L, 1, ++k);
+    }
+    lua_settop(L, 2);
+  }
+  for (i = n; i > k; i--) {
+    lua_pushnil(L);
+    lua_rawseti(L, 1, i);
+  }
+  lua_settop(L, 1);
+  return 1;
+}
+
+/*
+** C.distribute(keys, objs, n, lists, found)
+**
+** A selectin load's objects to their owners' lists: objs[j] (j = 1..n)
+** goes to lists[keys[j]] when there is such a list, and to the end of
+** found in any case.
+*/
+static int l_distribute(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 3), j, nf;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  luaL_checktype(L, 5, LUA_TTABLE);
+  lua_settop(L, 5);
+  nf = (lua_Integer)lua_rawlen(L, 5);
+  for (j = 1; j <= n; j++) {
+    lua_rawgeti(L, 2, j); /* 6: the object */
+    lua_rawgeti(L, 1, j);
+    if (lua_rawget(L, 4) == LUA_TTABLE) {
+      lua_pushvalue(L, 6);
+      lua_rawseti(L, 7, (lua_Integer)lua_rawlen(L, 7) + 1);
+    }
+    lua_pop(L, 1);
+    lua_rawseti(L, 5, ++nf);
+  }
+  return 0;
+}
+
+/* C.rowsource(x) -> whether x is a plain Result C.load_result can read */
+static int l_rowsource(lua_State *L) {
+  lua_pushboolean(L, rt_lua_torowsource(L, 1) != NULL);
+  return 1;
+}
+
+static const luaL_Reg loading_c[] = {{"load_result", l_load_result},
+                                     {"load_result_rows", l_load_result_rows},
+                                     {"rowsource", l_rowsource},
+                                     {"fill_collections", l_fill_collections},
+                                     {"unique", l_unique},
+                                     {"distribute", l_distribute},
+                                     {NULL, NULL}};
+
+void rt_orm_loading_register(lua_State *L) {
+  luaL_setfuncs(L, loading_c, 0);
+}
