@@ -75,52 +75,22 @@
 #include "core/selectable.h"
 #include "lua/lretort.h"
 #include "lua/lsql.h"
+#include "orm/lorm.h"
+#include "orm/persistence.h"
 
 #define INST_MT_FIELD "__instance_mt"
 
-enum { UV_CLASS = 1, UV_EXTRAS, UV_COMMITTED, UV_IDENTITY, UV_VALUES };
-
-/* lifecycle, as SQLAlchemy names the object states */
-enum { S_TRANSIENT, S_PENDING, S_PERSISTENT, S_DELETED, S_DETACHED };
+/* lifecycle names, in the order of the S_ values of orm/lorm.h */
 static const char *const state_names[] = {"transient", "pending",  "persistent",
                                           "deleted",   "detached", NULL};
-
-/* per attribute */
-#define A_LOADED 1
-#define A_MODIFIED 2
-/* per instance */
-#define O_MODIFIED 1 /* some attribute was set since the last flush */
-
-typedef struct linst {
-  unsigned char magic; /* tells instances from other userdata */
-  unsigned char lifecycle;
-  unsigned char flags;
-  lua_Integer session; /* 0: none */
-  int nattrs;
-  unsigned char attr[1]; /* nattrs of them */
-} linst;
-
-#define INST_MAGIC 0xA7
 
 /* upvalues of the per-class closures */
 #define UP_SLOTS lua_upvalueindex(1) /* key -> attribute index */
 #define UP_HOOKS lua_upvalueindex(2) /* the module's hooks table */
 #define UP_RELS lua_upvalueindex(3)  /* relationship key -> true */
 
-static linst *toinst(lua_State *L, int idx) {
-  linst *o = lua_touserdata(L, idx);
-  if (o && lua_rawlen(L, idx) >= sizeof(linst) && o->magic == INST_MAGIC)
-    return o;
-  return NULL;
-}
-
-static linst *checkinst(lua_State *L, int idx) {
-  linst *o = toinst(L, idx);
-  if (!o)
-    rt_lua_error(L, RT_EUNMAPPEDINSTANCE, "Class '%s' is not mapped",
-                 luaL_typename(L, idx));
-  return o;
-}
+#define toinst rt_orm_toinst
+#define checkinst rt_orm_checkinst
 
 static linst *newinst(lua_State *L, int nattrs) {
   linst *o = lua_newuserdatauv(L, sizeof(linst) + (size_t)nattrs,
@@ -1675,6 +1645,7 @@ void rt_lua_open_orm(lua_State *L) {
   int mod = lua_gettop(L);
   luaL_requiref(L, "retort", luaopen_retort, 0);
   luaL_newlib(L, orm_c);
+  rt_orm_persistence_register(L); /* the flush's per-object work */
   lua_newtable(L);
   lua_getfield(L, LUA_REGISTRYINDEX, RT_COMPILE_HOOK);
   lua_setfield(L, -2, "compile_hook");

@@ -172,8 +172,7 @@ local function emit_inserts(s, conn, m, objs, done)
       local keys = conn:_insert_each(c.sql,
                                      C.positional(objs, i, j, c.order, true),
                                      c.kinds)
-      local pk = m.pk_index[1]
-      for k = i, j do C.set(objs[k], pk, keys[k - i + 1]) end
+      C.set_keys(objs, i, j, m.pk_index[1], keys)
       i = j + 1
     elseif gen[i] or extra then
       local stmt, kind = ins, "insert1"

@@ -1,0 +1,243 @@
+/*
+** orm/persistence.c -- the per-object work of the Session's add, flush and
+** expiry, done in C: the Lua side (orm/session.lua, orm/persistence.lua)
+** decides, these loops touch every object.
+**
+** Each primitive takes the common case itself and hands every other
+** object to a Lua function it is given, so the rules stay in one place
+** (the Lua) and the C path is only ever a shortcut for objects where
+** that function would do exactly what the shortcut does.
+*/
+#include "orm/persistence.h"
+
+#include "orm/lorm.h"
+
+/* Push the mapper of the instance at idx (its class's __mapper__). */
+static int push_mapper(lua_State *L, int idx) {
+  lua_getiuservalue(L, idx, UV_CLASS);
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    return LUA_TNIL;
+  }
+  lua_pushliteral(L, "__mapper__");
+  lua_rawget(L, -2);
+  lua_remove(L, -2);
+  return lua_type(L, -1);
+}
+
+/* Is the value at idx a mapped instance (its metatable an instance one,
+** as C.isinstance checks)? */
+static linst *mapped(lua_State *L, int idx) {
+  linst *o = rt_orm_toinst(L, idx);
+  if (!o) return NULL;
+  if (luaL_getmetafield(L, idx, "__orm_instance") == LUA_TNIL) return NULL;
+  lua_pop(L, 1);
+  return o;
+}
+
+/* Has the mapper of the instance at idx relationships (a cascade to
+** follow)?  An instance without a mapper counts as having them, so the
+** caller's general path sees it. */
+static int has_rels(lua_State *L, int idx) {
+  int yes = 1;
+  if (push_mapper(L, idx) == LUA_TTABLE) {
+    lua_pushliteral(L, "has_rels");
+    yes = lua_rawget(L, -2) != LUA_TNIL && lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return yes;
+}
+
+/*
+** C.add_all(list, sid, newlist, new, add) -- Session:add_all: a transient
+** instance of a mapper without relationships becomes pending in session
+** sid (appended to newlist, new[obj] its position there), which is all
+** that add() does for it; add(obj) is called for any other value, in
+** list order.
+*/
+static int l_add_all(lua_State *L) {
+  lua_Integer sid = luaL_checkinteger(L, 2), i, nnew;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  luaL_checktype(L, 5, LUA_TFUNCTION);
+  lua_settop(L, 5);
+  /* as ipairs walks it: up to the first nil */
+  for (i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) { /* 6: obj */
+    linst *o = mapped(L, 6);
+    if (o && o->lifecycle == S_TRANSIENT && !has_rels(L, 6)) {
+      nnew = (lua_Integer)lua_rawlen(L, 3) + 1;
+      lua_pushvalue(L, 6);
+      lua_rawseti(L, 3, nnew);
+      lua_pushinteger(L, nnew);
+      lua_rawset(L, 4); /* new[obj] = nnew (pops obj and position) */
+      o->lifecycle = S_PENDING;
+      o->session = sid;
+      lua_settop(L, 5);
+      continue;
+    }
+    lua_pushvalue(L, 5);
+    lua_insert(L, 6);
+    lua_call(L, 1, 0);
+  }
+  return 0;
+}
+
+/* Append the object at obj to group[m].<field> (the saves table at saves,
+** group records made as {ins = {}, upd = {}}); the mapper is looked up
+** through groupof (at groupof), which may compute it. */
+static void add_to_group(lua_State *L, int saves, int groupof, int obj,
+                         const char *field) {
+  lua_getiuservalue(L, obj, UV_CLASS);
+  lua_gettable(L, groupof); /* m */
+  lua_pushvalue(L, -1);
+  if (lua_rawget(L, saves) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 2);
+    lua_newtable(L);
+    lua_setfield(L, -2, "ins");
+    lua_newtable(L);
+    lua_setfield(L, -2, "upd");
+    lua_pushvalue(L, -2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, saves);
+  }
+  lua_getfield(L, -1, field);
+  lua_pushvalue(L, obj);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  lua_pop(L, 3);
+}
+
+/*
+** C.flush_groups(newlist, new, dirty, deleted, groupof) -> saves: the
+** flush's objects by the mapper that writes them (groupof[class], a
+** table that may compute its entries): saves[m].ins the pending objects
+** in the order they were added (newlist entries still at their position
+** in new), saves[m].upd the modified ones not deleted.
+*/
+static int l_flush_groups(lua_State *L) {
+  lua_Integer n, i;
+  int k;
+  for (k = 1; k <= 5; k++) luaL_checktype(L, k, LUA_TTABLE);
+  lua_settop(L, 5);
+  lua_newtable(L); /* 6: saves */
+  n = (lua_Integer)lua_rawlen(L, 1);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, 1, i); /* 7 */
+    lua_pushvalue(L, 7);
+    if (lua_rawget(L, 2) == LUA_TNUMBER && lua_tointeger(L, -1) == i &&
+        rt_orm_checkinst(L, 7))
+      add_to_group(L, 6, 5, 7, "ins");
+    lua_settop(L, 6);
+  }
+  lua_pushnil(L);
+  while (lua_next(L, 3)) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, 4) == LUA_TNIL || !lua_toboolean(L, -1)) {
+      rt_orm_checkinst(L, 7);
+      add_to_group(L, 6, 5, 7, "upd");
+    }
+    lua_settop(L, 7);
+  }
+  return 1;
+}
+
+/* Forget every loaded value of the instance at idx (as C.expire(obj)). */
+static void expire_whole(lua_State *L, int idx, linst *o) {
+  int i;
+  for (i = 0; i < o->nattrs; i++) {
+    o->attr[i] = 0;
+    lua_pushnil(L);
+    lua_setiuservalue(L, idx, UV_VALUES + i);
+  }
+  o->flags &= (unsigned char)~O_MODIFIED;
+  lua_pushnil(L);
+  lua_setiuservalue(L, idx, UV_COMMITTED);
+}
+
+/* Expire the instance at idx; call rels(obj, mapper) (at rels) when it
+** keeps extra attributes, the only place loaded relationships and other
+** per-object state live. */
+static void expire_one(lua_State *L, int idx, int rels) {
+  linst *o = rt_orm_checkinst(L, idx);
+  expire_whole(L, idx, o);
+  if (lua_getiuservalue(L, idx, UV_EXTRAS) == LUA_TTABLE) {
+    lua_pushvalue(L, rels);
+    lua_pushvalue(L, idx);
+    push_mapper(L, idx);
+    lua_call(L, 2, 0);
+  }
+  lua_pop(L, 1);
+}
+
+/*
+** C.expire_all(idmaps, dirty, rels) -- Session:expire_all: every object of
+** the identity maps (a table of maps) and of the dirty set is expired, and
+** rels(obj, mapper) forgets what it keeps besides columns (called only for
+** objects that keep extra attributes: without them there is nothing to
+** forget).  Expiring twice is expiring once, so an object in both is not
+** looked for in the other.
+*/
+static int l_expire_all(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TFUNCTION);
+  lua_settop(L, 3);
+  lua_pushnil(L);
+  while (lua_next(L, 1)) { /* 4: mapper, 5: map */
+    if (lua_istable(L, 5)) {
+      lua_pushnil(L);
+      while (lua_next(L, 5)) { /* 6: key, 7: obj */
+        expire_one(L, 7, 3);
+        lua_pop(L, 1);
+      }
+    }
+    lua_pop(L, 1);
+  }
+  lua_pushnil(L);
+  while (lua_next(L, 2)) { /* 4: obj, 5: true */
+    expire_one(L, 4, 3);
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+/*
+** C.set_keys(objs, i, j, idx, keys) -- the keys the database generated
+** for objs[i..j] (keys[1..]) become attribute idx, as loaded.
+*/
+static int l_set_keys(lua_State *L) {
+  lua_Integer i = luaL_checkinteger(L, 2), j = luaL_checkinteger(L, 3), r;
+  int idx = (int)luaL_checkinteger(L, 4);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 5, LUA_TTABLE);
+  lua_settop(L, 5);
+  for (r = i; r <= j; r++) {
+    linst *o;
+    lua_rawgeti(L, 1, r); /* 6 */
+    o = rt_orm_checkinst(L, 6);
+    luaL_argcheck(L, idx >= 1 && idx <= o->nattrs, 4, "attribute index");
+    lua_rawgeti(L, 5, r - i + 1);
+    if (rt_lua_isnull(L, -1)) {
+      lua_pop(L, 1);
+      lua_pushnil(L);
+    }
+    lua_setiuservalue(L, 6, UV_VALUES + idx - 1);
+    o->attr[idx - 1] |= A_LOADED;
+    lua_settop(L, 5);
+  }
+  return 0;
+}
+
+static const luaL_Reg persistence_c[] = {{"add_all", l_add_all},
+                                         {"flush_groups", l_flush_groups},
+                                         {"expire_all", l_expire_all},
+                                         {"set_keys", l_set_keys},
+                                         {NULL, NULL}};
+
+void rt_orm_persistence_register(lua_State *L) {
+  luaL_setfuncs(L, persistence_c, 0);
+}
