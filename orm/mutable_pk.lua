@@ -77,8 +77,18 @@ local function carries_keys(m)
   return false
 end
 
+-- whether any relationship resolved so far has passive_updates = false
+-- (when none has, a flush has no keys to carry and skips the walk)
+local any_carrier = false
+local resolve_rel = I.resolve_rel
+I.resolve_rel = function(r)
+  if r.options.passive_updates == false then any_carrier = true end
+  return resolve_rel(r)
+end
+
 local presort = I.presort
 I.presort = function(s)
+  if not any_carrier then return presort(s) end
   -- (a list first: setting the members' keys adds them to the dirty set)
   local dirty, carries = {}, {}
   for obj in pairs(s._dirty) do

@@ -10,6 +10,8 @@
 */
 #include "orm/persistence.h"
 
+#include <stdlib.h>
+
 #include "orm/lorm.h"
 
 /* Push the mapper of the instance at idx (its class's __mapper__). */
@@ -59,12 +61,11 @@ static int has_rels(lua_State *L, int idx) {
 */
 static int l_add_all(lua_State *L) {
   lua_Integer sid = luaL_checkinteger(L, 2), i, nnew;
-  luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TTABLE);
   luaL_checktype(L, 4, LUA_TTABLE);
   luaL_checktype(L, 5, LUA_TFUNCTION);
   lua_settop(L, 5);
-  /* as ipairs walks it: up to the first nil */
+  /* as ipairs walks it (any indexable value): up to the first nil */
   for (i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) { /* 6: obj */
     linst *o = mapped(L, 6);
     if (o && o->lifecycle == S_TRANSIENT && !has_rels(L, 6)) {
@@ -232,11 +233,108 @@ static int l_set_keys(lua_State *L) {
   return 0;
 }
 
-static const luaL_Reg persistence_c[] = {{"add_all", l_add_all},
-                                         {"flush_groups", l_flush_groups},
-                                         {"expire_all", l_expire_all},
-                                         {"set_keys", l_set_keys},
-                                         {NULL, NULL}};
+/*
+** C.run_ends(sigs, gen) -> ends: for each row i, the last row of the run
+** of consecutive rows from i on that share its signature and gen flag
+** (those rows can go in one executemany).
+*/
+static void push_run_ends(lua_State *L, int sigs, int gen) {
+  lua_Integer n = (lua_Integer)lua_rawlen(L, sigs), i, end = n;
+  lua_createtable(L, (int)n, 0);
+  for (i = n; i >= 1; i--) {
+    if (i < n) {
+      int same;
+      lua_rawgeti(L, sigs, i);
+      lua_rawgeti(L, sigs, i + 1);
+      same = lua_rawequal(L, -2, -1);
+      lua_pop(L, 2);
+      if (same && gen) {
+        lua_rawgeti(L, gen, i);
+        lua_rawgeti(L, gen, i + 1);
+        same = lua_rawequal(L, -2, -1);
+        lua_pop(L, 2);
+      }
+      if (!same) end = i;
+    }
+    lua_pushinteger(L, end);
+    lua_rawseti(L, -2, i);
+  }
+}
+
+static int l_run_ends(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  push_run_ends(L, 1, 2);
+  return 1;
+}
+
+/* an object to update and its one-integer primary key */
+typedef struct keyed {
+  lua_Integer key;
+  lua_Integer row;
+} keyed;
+
+static int keyed_cmp(const void *a, const void *b) {
+  lua_Integer x = ((const keyed *)a)->key, y = ((const keyed *)b)->key;
+  return (x > y) - (x < y);
+}
+
+/*
+** C.update_order(objs, sigs) -> list, lsigs, ends | nil: the objects
+** with a signature (some column changed, see C.update_sigs) in the order
+** of their identity, which must be one integer each, with their
+** signatures and, per position, the end of the run of equal signatures
+** from there (one executemany).  nil when an identity is not an integer
+** or two are equal: the caller orders those itself.
+*/
+static int l_update_order(lua_State *L) {
+  lua_Integer n, r, m = 0, i;
+  keyed *ks;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  n = (lua_Integer)lua_rawlen(L, 1);
+  ks = lua_newuserdatauv(L, sizeof(keyed) * (size_t)(n + 1), 0); /* 3 */
+  for (r = 1; r <= n; r++) {
+    int isint;
+    if (lua_rawgeti(L, 2, r) == LUA_TNIL || !lua_toboolean(L, -1)) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_rawgeti(L, 1, r);
+    rt_orm_checkinst(L, -1);
+    lua_getiuservalue(L, -1, UV_IDENTITY);
+    ks[m].key = lua_tointegerx(L, -1, &isint);
+    isint = isint && lua_isinteger(L, -1);
+    lua_pop(L, 3);
+    if (!isint) return 0;
+    ks[m++].row = r;
+  }
+  qsort(ks, (size_t)m, sizeof(keyed), keyed_cmp);
+  for (i = 1; i < m; i++)
+    if (ks[i].key == ks[i - 1].key) return 0;
+  lua_createtable(L, (int)m, 0); /* 4: list */
+  lua_createtable(L, (int)m, 0); /* 5: lsigs */
+  for (i = 0; i < m; i++) {
+    lua_rawgeti(L, 1, ks[i].row);
+    lua_rawseti(L, 4, i + 1);
+    lua_rawgeti(L, 2, ks[i].row);
+    lua_rawseti(L, 5, i + 1);
+  }
+  push_run_ends(L, 5, 0);
+  return 3;
+}
+
+static const luaL_Reg persistence_c[] = {
+    {"add_all", l_add_all},
+    {"flush_groups", l_flush_groups},
+    {"expire_all", l_expire_all},
+    {"set_keys", l_set_keys},
+    {"run_ends", l_run_ends},
+    {"update_order", l_update_order},
+    {NULL, NULL} /* one entry a line */
+};
 
 void rt_orm_persistence_register(lua_State *L) {
   luaL_setfuncs(L, persistence_c, 0);

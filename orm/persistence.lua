@@ -94,32 +94,38 @@ local function emit_updates(s, conn, m, objs, done)
   done.upd[#done.upd + 1] = {m, objs}
   -- (m may be one table's part of a hierarchy: only its columns count)
   local sigs = C.update_sigs(objs, m.part_of and m.colkeys or #m.colkeys)
-  local keys, byobj, n = {}, {}, 0
   local single = #m.pk_index == 1
-  for r, obj in ipairs(objs) do
-    if sigs[r] then
-      n = n + 1
-      local key = C.identity(obj)
-      if not single then key = key_of(m, key) end
-      keys[n], byobj[key] = key, r
+  -- one integer key per row (the common case): ordered in C
+  local list, lsigs, ends
+  if single then list, lsigs, ends = C.update_order(objs, sigs) end
+  if not list then
+    local keys, byobj, n = {}, {}, 0
+    for r, obj in ipairs(objs) do
+      if sigs[r] then
+        n = n + 1
+        local key = C.identity(obj)
+        if not single then key = key_of(m, key) end
+        keys[n], byobj[key] = key, r
+      end
     end
+    if single and math.type(keys[1]) then
+      table.sort(keys) -- numbers: Lua's own comparison, no closure
+    else
+      table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
+    end
+    list, lsigs = {}, {}
+    for i = 1, n do
+      local r = byobj[keys[i]]
+      list[i], lsigs[i] = objs[r], sigs[r]
+    end
+    ends = C.run_ends(lsigs, lsigs)
   end
+  local n = #list
   if n == 0 then return end
-  if single and math.type(keys[1]) then
-    table.sort(keys) -- numbers: Lua's own comparison, no closure
-  else
-    table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
-  end
-  local list, lsigs = {}, {}
-  for i = 1, n do
-    local r = byobj[keys[i]]
-    list[i], lsigs[i] = objs[r], sigs[r]
-  end
   local stmt = update_stmt(m)
   local i = 1
   while i <= n do
-    local j = i
-    while j < n and lsigs[j + 1] == lsigs[i] do j = j + 1 end
+    local j = ends[i]
     local c = compiled_for(m, conn, "update", lsigs[i], stmt,
                            C.update_params(list[i], m.colkeys, m.pk_params))
     local count = run_compiled(s, conn, c, list, i, j).rowcount
@@ -147,6 +153,7 @@ local function emit_inserts(s, conn, m, objs, done)
   if n == 0 then return end
   if m.version_idx then I.version_inserts(m, objs) end
   local sigs, gen = C.insert_sigs(objs, m.insert_none, m.pk_index)
+  local ends = C.run_ends(sigs, gen)
   local cache = stmt_cache(m)
   local ins = cache.insert or sa.insert(m.local_table)
   cache.insert = ins
@@ -160,10 +167,7 @@ local function emit_inserts(s, conn, m, objs, done)
     -- alone and returns them (orm/versioning.lua)
     local extra = returning and m.eager_defaults and
                   I.missing_defaults(m, obj)
-    local j = i
-    while j < n and gen[j + 1] == gen[i] and sigs[j + 1] == sigs[i] do
-      j = j + 1
-    end
+    local j = ends[i]
     if gen[i] and precompiled and not returning then
       -- rows alike whose keys the database generates: one execution
       -- each (for its lastrowid), all run by one call
