@@ -326,6 +326,60 @@ static int l_update_order(lua_State *L) {
   return 3;
 }
 
+/* Push the value the order entry at e_idx asks of the object at obj:
+** attribute e, identity value -e (the identity itself when it is one
+** value), or the constant {v}; a NULL attribute as sa.null.  (The same
+** as C.positional's.) */
+static void push_ordered(lua_State *L, int obj, int e_idx) {
+  lua_Integer e;
+  if (lua_type(L, e_idx) == LUA_TTABLE) {
+    lua_rawgeti(L, e_idx, 1);
+    return;
+  }
+  e = lua_tointeger(L, e_idx);
+  if (e > 0)
+    lua_getiuservalue(L, obj, UV_VALUES + (int)e - 1);
+  else if (lua_getiuservalue(L, obj, UV_IDENTITY) == LUA_TTABLE) {
+    lua_rawgeti(L, -1, -e);
+    lua_remove(L, -2);
+  }
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    rt_lua_pushnull(L);
+  }
+}
+
+/*
+** C.positional_flat(objs, i, j, order) -> the positional parameters of
+** objs[i..j] for a statement compiled once (see C.positional), as one
+** flat list: row after row, #order values each.
+*/
+static int l_positional_flat(lua_State *L) {
+  lua_Integer i = luaL_checkinteger(L, 2), j = luaL_checkinteger(L, 3), r;
+  int np, p, k;
+  lua_Integer at = 0;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  lua_settop(L, 4);
+  np = (int)lua_rawlen(L, 4);
+  luaL_argcheck(L, np <= 65535 && j - i < 100000000, 4, "too many values");
+  lua_createtable(L, j >= i ? (int)((j - i + 1) * np) : 0, 0); /* 5 */
+  for (k = 1; k <= np; k++) lua_rawgeti(L, 4, k);              /* 6..5+np */
+  for (r = i; r <= j; r++) {
+    int obj;
+    lua_rawgeti(L, 1, r);
+    rt_orm_checkinst(L, -1);
+    obj = lua_gettop(L);
+    for (p = 1; p <= np; p++) {
+      push_ordered(L, obj, 5 + p);
+      lua_rawseti(L, 5, ++at);
+    }
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 5);
+  return 1;
+}
+
 static const luaL_Reg persistence_c[] = {
     {"add_all", l_add_all},
     {"flush_groups", l_flush_groups},
@@ -333,6 +387,7 @@ static const luaL_Reg persistence_c[] = {
     {"set_keys", l_set_keys},
     {"run_ends", l_run_ends},
     {"update_order", l_update_order},
+    {"positional_flat", l_positional_flat},
     {NULL, NULL} /* one entry a line */
 };
 

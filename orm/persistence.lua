@@ -79,10 +79,14 @@ end
 -- when j > i), its values processed by their columns' types (a JSON
 -- attribute holding a table goes as JSON text).
 local function run_compiled(s, conn, c, objs, i, j)
-  local many = j > i
-  local params = C.positional(objs, i, j, c.order, many)
-  return conn:_exec_compiled(c.sql, many and params or {params}, c.kinds,
-                             c.conv)
+  local width = #c.order
+  if width == 0 then
+    return conn:_exec_compiled(c.sql, {C.positional(objs, i, j, c.order)},
+                               c.kinds, c.conv)
+  end
+  -- (one flat list of values: no table per row)
+  return conn:_exec_compiled(c.sql, C.positional_flat(objs, i, j, c.order),
+                             c.kinds, c.conv, width)
 end
 
 -- UPDATEs for the modified objects of mapper m: only the attributes whose
@@ -173,9 +177,14 @@ local function emit_inserts(s, conn, m, objs, done)
       -- each (for its lastrowid), all run by one call
       local c = compiled_for(m, conn, "insert1", sigs[i], ins,
                              (C.insert_params(obj, m.colkeys, m.insert_none)))
-      local keys = conn:_insert_each(c.sql,
-                                     C.positional(objs, i, j, c.order, true),
-                                     c.kinds)
+      local keys
+      if #c.order == 0 then
+        keys = conn:_insert_each(c.sql, C.positional(objs, i, j, c.order, true),
+                                 c.kinds)
+      else
+        keys = conn:_insert_each(c.sql, C.positional_flat(objs, i, j, c.order),
+                                 c.kinds, #c.order)
+      end
       C.set_keys(objs, i, j, m.pk_index[1], keys)
       i = j + 1
     elseif gen[i] or extra then
