@@ -11,6 +11,7 @@
 #include "orm/persistence.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "orm/lorm.h"
 
@@ -86,12 +87,12 @@ static int l_add_all(lua_State *L) {
   return 0;
 }
 
-/* Append the object at obj to group[m].<field> (the saves table at saves,
-** group records made as {ins = {}, upd = {}}); the mapper is looked up
-** through groupof (at groupof), which may compute it. */
-static void add_to_group(lua_State *L, int saves, int groupof, int obj,
-                         const char *field) {
-  lua_getiuservalue(L, obj, UV_CLASS);
+/* Push the list saves[m][field] for the class at cls, the mapper m that
+** writes its objects found through groupof (which may compute it);
+** saves[m] is made as {ins = {}, upd = {}} when missing. */
+static void push_group(lua_State *L, int saves, int groupof, int cls,
+                       const char *field) {
+  lua_pushvalue(L, cls);
   lua_gettable(L, groupof); /* m */
   lua_pushvalue(L, -1);
   if (lua_rawget(L, saves) != LUA_TTABLE) {
@@ -106,9 +107,30 @@ static void add_to_group(lua_State *L, int saves, int groupof, int obj,
     lua_rawset(L, saves);
   }
   lua_getfield(L, -1, field);
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
+/*
+** Append the objects of the walk to their groups: the walk keeps the
+** class of the last object (at last) and its list (at list) so a run of
+** objects of one class costs no lookups.
+*/
+typedef struct grouping {
+  int saves, groupof, last, list;
+  const char *field;
+} grouping;
+
+static void group_add(lua_State *L, grouping *g, int obj) {
+  lua_getiuservalue(L, obj, UV_CLASS);
+  if (!lua_rawequal(L, -1, g->last)) {
+    lua_copy(L, -1, g->last);
+    push_group(L, g->saves, g->groupof, g->last, g->field);
+    lua_replace(L, g->list);
+  }
+  lua_pop(L, 1);
   lua_pushvalue(L, obj);
-  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-  lua_pop(L, 3);
+  lua_rawseti(L, g->list, (lua_Integer)lua_rawlen(L, g->list) + 1);
 }
 
 /*
@@ -121,28 +143,34 @@ static void add_to_group(lua_State *L, int saves, int groupof, int obj,
 static int l_flush_groups(lua_State *L) {
   lua_Integer n, i;
   int k;
+  grouping g = {6, 5, 7, 8, "ins"};
   for (k = 1; k <= 5; k++) luaL_checktype(L, k, LUA_TTABLE);
   lua_settop(L, 5);
   lua_newtable(L); /* 6: saves */
+  lua_pushnil(L);  /* 7: the last class */
+  lua_pushnil(L);  /* 8: its list */
   n = (lua_Integer)lua_rawlen(L, 1);
   for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, 1, i); /* 7 */
-    lua_pushvalue(L, 7);
+    lua_rawgeti(L, 1, i); /* 9 */
+    lua_pushvalue(L, 9);
     if (lua_rawget(L, 2) == LUA_TNUMBER && lua_tointeger(L, -1) == i &&
-        rt_orm_checkinst(L, 7))
-      add_to_group(L, 6, 5, 7, "ins");
-    lua_settop(L, 6);
+        rt_orm_checkinst(L, 9))
+      group_add(L, &g, 9);
+    lua_settop(L, 8);
   }
+  g.field = "upd";
   lua_pushnil(L);
-  while (lua_next(L, 3)) {
+  lua_copy(L, -1, 7);
+  while (lua_next(L, 3)) { /* 9: obj, 10: true */
     lua_pop(L, 1);
-    lua_pushvalue(L, -1);
+    lua_pushvalue(L, 9);
     if (lua_rawget(L, 4) == LUA_TNIL || !lua_toboolean(L, -1)) {
-      rt_orm_checkinst(L, 7);
-      add_to_group(L, 6, 5, 7, "upd");
+      rt_orm_checkinst(L, 9);
+      group_add(L, &g, 9);
     }
-    lua_settop(L, 7);
+    lua_settop(L, 9);
   }
+  lua_settop(L, 6);
   return 1;
 }
 
@@ -238,34 +266,28 @@ static int l_set_keys(lua_State *L) {
 ** of consecutive rows from i on that share its signature and gen flag
 ** (those rows can go in one executemany).
 */
-static void push_run_ends(lua_State *L, int sigs, int gen) {
-  lua_Integer n = (lua_Integer)lua_rawlen(L, sigs), i, end = n;
-  lua_createtable(L, (int)n, 0);
-  for (i = n; i >= 1; i--) {
-    if (i < n) {
-      int same;
-      lua_rawgeti(L, sigs, i);
-      lua_rawgeti(L, sigs, i + 1);
-      same = lua_rawequal(L, -2, -1);
-      lua_pop(L, 2);
-      if (same && gen) {
-        lua_rawgeti(L, gen, i);
-        lua_rawgeti(L, gen, i + 1);
-        same = lua_rawequal(L, -2, -1);
-        lua_pop(L, 2);
-      }
-      if (!same) end = i;
-    }
-    lua_pushinteger(L, end);
-    lua_rawseti(L, -2, i);
-  }
-}
-
 static int l_run_ends(lua_State *L) {
+  lua_Integer n, i, end;
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
-  push_run_ends(L, 1, 2);
+  n = (lua_Integer)lua_rawlen(L, 1);
+  lua_createtable(L, (int)n, 0); /* 3 */
+  end = n;
+  for (i = n; i >= 1; i--) {
+    if (i < n) {
+      int same;
+      lua_rawgeti(L, 1, i);
+      lua_rawgeti(L, 1, i + 1);
+      lua_rawgeti(L, 2, i);
+      lua_rawgeti(L, 2, i + 1);
+      same = lua_rawequal(L, -4, -3) && lua_rawequal(L, -2, -1);
+      lua_pop(L, 4);
+      if (!same) end = i;
+    }
+    lua_pushinteger(L, end);
+    lua_rawseti(L, 3, i);
+  }
   return 1;
 }
 
@@ -280,34 +302,81 @@ static int keyed_cmp(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* Are the values at a and b the same for the database (NULL as nil or
+** sa.null, 1 and 1.0 alike)?  (As C.update_sigs compares them.) */
+static int values_equal(lua_State *L, int a, int b) {
+  if (lua_rawequal(L, a, b)) return 1;
+  if (rt_lua_isnull(L, a) && lua_isnil(L, b)) return 1;
+  if (lua_isnil(L, a) && rt_lua_isnull(L, b)) return 1;
+  if (lua_type(L, a) == LUA_TNUMBER && lua_type(L, b) == LUA_TNUMBER)
+    return lua_compare(L, a, b, LUA_OPEQ);
+  return 0;
+}
+
+/* The UPDATE signature of the instance at obj (as C.update_sigs makes
+** it: '1' per attribute whose value differs from its committed one, among
+** the first ncols, or those with a key in keys when keys is not 0) into
+** sig; returns its length, or 0 when no attribute changed. */
+static int update_sig(lua_State *L, int obj, linst *o, int ncols, int keys,
+                      char *sig) {
+  int m = o->nattrs < 255 ? o->nattrs : 255, i, any = 0, committed;
+  int top = lua_gettop(L);
+  if (m > ncols) m = ncols;
+  committed =
+      lua_getiuservalue(L, obj, UV_COMMITTED) == LUA_TTABLE ? lua_gettop(L) : 0;
+  for (i = 1; i <= m; i++) {
+    int c = 0;
+    if (o->attr[i - 1] & A_MODIFIED) {
+      lua_getiuservalue(L, obj, UV_VALUES + i - 1);
+      if (committed && lua_rawgeti(L, committed, i) != LUA_TNIL)
+        c = !values_equal(L, -2, -1);
+      else
+        c = 1; /* never loaded: no committed value to compare */
+      lua_settop(L, top + 1);
+    }
+    if (c && keys) {
+      c = lua_rawgeti(L, keys, i) != LUA_TNIL;
+      lua_pop(L, 1);
+    }
+    sig[i - 1] = c ? '1' : '0';
+    any |= c;
+  }
+  lua_settop(L, top);
+  return any ? m : 0;
+}
+
 /*
-** C.update_order(objs, sigs) -> list, lsigs, ends | nil: the objects
-** with a signature (some column changed, see C.update_sigs) in the order
-** of their identity, which must be one integer each, with their
-** signatures and, per position, the end of the run of equal signatures
-** from there (one executemany).  nil when an identity is not an integer
-** or two are equal: the caller orders those itself.
+** C.update_plan(objs, ncols | keys) -> list, runs | nil: the UPDATEs of
+** objs: the objects with some column changed (C.update_sigs's rule),
+** ordered by their identity (one integer each), and the runs of
+** consecutive objects with the same signature (one executemany each) as
+** {sig1, last1, sig2, last2, ...}.  The signatures are made in key
+** order, mostly the order the objects lie in memory.  nil when an
+** identity is not one integer or two are equal.
 */
-static int l_update_order(lua_State *L) {
-  lua_Integer n, r, m = 0, i;
+static int l_update_plan(lua_State *L) {
+  lua_Integer n, r, m = 0, i, k = 0, nruns = 0;
+  int keys = lua_istable(L, 2) ? 2 : 0;
+  int ncols = keys ? 255 : (int)luaL_optinteger(L, 2, 255), len, prevlen = 0;
+  char sig[256], prev[256];
   keyed *ks;
   luaL_checktype(L, 1, LUA_TTABLE);
-  luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
   n = (lua_Integer)lua_rawlen(L, 1);
   ks = lua_newuserdatauv(L, sizeof(keyed) * (size_t)(n + 1), 0); /* 3 */
   for (r = 1; r <= n; r++) {
     int isint;
-    if (lua_rawgeti(L, 2, r) == LUA_TNIL || !lua_toboolean(L, -1)) {
+    linst *o;
+    lua_rawgeti(L, 1, r);
+    o = rt_orm_checkinst(L, -1);
+    if (!(o->flags & O_MODIFIED)) { /* nothing set: no UPDATE */
       lua_pop(L, 1);
       continue;
     }
-    lua_rawgeti(L, 1, r);
-    rt_orm_checkinst(L, -1);
     lua_getiuservalue(L, -1, UV_IDENTITY);
     ks[m].key = lua_tointegerx(L, -1, &isint);
     isint = isint && lua_isinteger(L, -1);
-    lua_pop(L, 3);
+    lua_pop(L, 2);
     if (!isint) return 0;
     ks[m++].row = r;
   }
@@ -315,15 +384,30 @@ static int l_update_order(lua_State *L) {
   for (i = 1; i < m; i++)
     if (ks[i].key == ks[i - 1].key) return 0;
   lua_createtable(L, (int)m, 0); /* 4: list */
-  lua_createtable(L, (int)m, 0); /* 5: lsigs */
+  lua_newtable(L);               /* 5: runs */
   for (i = 0; i < m; i++) {
-    lua_rawgeti(L, 1, ks[i].row);
-    lua_rawseti(L, 4, i + 1);
-    lua_rawgeti(L, 2, ks[i].row);
-    lua_rawseti(L, 5, i + 1);
+    lua_rawgeti(L, 1, ks[i].row); /* 6 */
+    len = update_sig(L, 6, lua_touserdata(L, 6), ncols, keys, sig);
+    if (len > 0) {
+      lua_rawseti(L, 4, ++k);
+      if (len != prevlen || memcmp(sig, prev, (size_t)len) != 0) {
+        if (nruns) { /* the previous run ends at the object before */
+          lua_pushinteger(L, k - 1);
+          lua_rawseti(L, 5, ++nruns);
+        }
+        lua_pushlstring(L, sig, (size_t)len);
+        lua_rawseti(L, 5, ++nruns);
+        memcpy(prev, sig, (size_t)len);
+        prevlen = len;
+      }
+    } else
+      lua_pop(L, 1);
   }
-  push_run_ends(L, 5, 0);
-  return 3;
+  if (nruns) {
+    lua_pushinteger(L, k);
+    lua_rawseti(L, 5, ++nruns);
+  }
+  return 2;
 }
 
 /* Push the value the order entry at e_idx asks of the object at obj:
@@ -380,13 +464,38 @@ static int l_positional_flat(lua_State *L) {
   return 1;
 }
 
+/* hooks.modified(obj), called by an instance's first change since the
+** flush when it is persistent in a session: the session (upvalue 1: live
+** sessions by id) holds it in its dirty set, strongly. */
+static int modified_hook(lua_State *L) {
+  linst *o = rt_orm_checkinst(L, 1);
+  if (lua_rawgeti(L, lua_upvalueindex(1), o->session) == LUA_TTABLE) {
+    lua_pushliteral(L, "_dirty");
+    if (lua_rawget(L, -2) == LUA_TTABLE) {
+      lua_pushvalue(L, 1);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, -3);
+    }
+  }
+  return 0;
+}
+
+/* C.modified_hook(sessions) -> the function for hooks.modified */
+static int l_modified_hook(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_pushcclosure(L, modified_hook, 1);
+  return 1;
+}
+
 static const luaL_Reg persistence_c[] = {
     {"add_all", l_add_all},
     {"flush_groups", l_flush_groups},
     {"expire_all", l_expire_all},
     {"set_keys", l_set_keys},
     {"run_ends", l_run_ends},
-    {"update_order", l_update_order},
+    {"update_plan", l_update_plan},
+    {"modified_hook", l_modified_hook},
     {"positional_flat", l_positional_flat},
     {NULL, NULL} /* one entry a line */
 };

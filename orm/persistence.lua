@@ -97,12 +97,13 @@ local function emit_updates(s, conn, m, objs, done)
   end
   done.upd[#done.upd + 1] = {m, objs}
   -- (m may be one table's part of a hierarchy: only its columns count)
-  local sigs = C.update_sigs(objs, m.part_of and m.colkeys or #m.colkeys)
+  local cols = m.part_of and m.colkeys or #m.colkeys
   local single = #m.pk_index == 1
-  -- one integer key per row (the common case): ordered in C
-  local list, lsigs, ends
-  if single then list, lsigs, ends = C.update_order(objs, sigs) end
+  -- one integer key per row (the common case): planned in C
+  local list, runs
+  if single then list, runs = C.update_plan(objs, cols) end
   if not list then
+    local sigs = C.update_sigs(objs, cols)
     local keys, byobj, n = {}, {}, 0
     for r, obj in ipairs(objs) do
       if sigs[r] then
@@ -117,20 +118,25 @@ local function emit_updates(s, conn, m, objs, done)
     else
       table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
     end
-    list, lsigs = {}, {}
+    list, runs = {}, {}
     for i = 1, n do
       local r = byobj[keys[i]]
-      list[i], lsigs[i] = objs[r], sigs[r]
+      list[i] = objs[r]
+      -- runs of equal signatures: {sig, last row, ...}
+      local nr = #runs
+      if nr > 0 and sigs[r] == runs[nr - 1] then
+        runs[nr] = i
+      else
+        runs[nr + 1], runs[nr + 2] = sigs[r], i
+      end
     end
-    ends = C.run_ends(lsigs, lsigs)
   end
-  local n = #list
-  if n == 0 then return end
+  if #list == 0 then return end
   local stmt = update_stmt(m)
   local i = 1
-  while i <= n do
-    local j = ends[i]
-    local c = compiled_for(m, conn, "update", lsigs[i], stmt,
+  for k = 1, #runs, 2 do
+    local sig, j = runs[k], runs[k + 1]
+    local c = compiled_for(m, conn, "update", sig, stmt,
                            C.update_params(list[i], m.colkeys, m.pk_params))
     local count = run_compiled(s, conn, c, list, i, j).rowcount
     if count >= 0 and count ~= j - i + 1 then

@@ -112,11 +112,9 @@ local function set_state(obj, state, sid)
   if sid then C.session(obj, sid) end
 end
 
--- object access hooks (called from C)
-function hooks.modified(obj)
-  local s = sessions[C.session(obj)]
-  if s then s._dirty[obj] = true end
-end
+-- object access hooks (called from C): a persistent object's first change
+-- since the flush puts it in its session's dirty set
+hooks.modified = C.modified_hook(sessions)
 
 ------------------------------------------------------------------------
 -- session operations
