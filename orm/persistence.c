@@ -261,32 +261,84 @@ static int l_set_keys(lua_State *L) {
   return 0;
 }
 
-/*
-** C.run_ends(sigs, gen) -> ends: for each row i, the last row of the run
-** of consecutive rows from i on that share its signature and gen flag
-** (those rows can go in one executemany).
-*/
-static int l_run_ends(lua_State *L) {
-  lua_Integer n, i, end;
-  luaL_checktype(L, 1, LUA_TTABLE);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  lua_settop(L, 2);
-  n = (lua_Integer)lua_rawlen(L, 1);
-  lua_createtable(L, (int)n, 0); /* 3 */
-  end = n;
-  for (i = n; i >= 1; i--) {
-    if (i < n) {
-      int same;
-      lua_rawgeti(L, 1, i);
-      lua_rawgeti(L, 1, i + 1);
-      lua_rawgeti(L, 2, i);
-      lua_rawgeti(L, 2, i + 1);
-      same = lua_rawequal(L, -4, -3) && lua_rawequal(L, -2, -1);
-      lua_pop(L, 4);
-      if (!same) end = i;
+/* Is attribute i of o in an INSERT (set, or NULL for lack of a default:
+** a key of the table at none)? */
+static int insert_has(lua_State *L, linst *o, int none, int i) {
+  int on = (o->attr[i - 1] & A_LOADED) != 0;
+  if (!on && none) {
+    on = lua_rawgeti(L, none, i) != LUA_TNIL;
+    lua_pop(L, 1);
+  }
+  return on;
+}
+
+/* The INSERT signature of the instance at obj into sig (per attribute,
+** whether the INSERT sets it); returns its length.  *gen tells whether
+** the database must generate its primary key (pkidx: the key's
+** attribute indexes, npk of them). */
+static int insert_sig(lua_State *L, int obj, linst *o, int none,
+                      const int *pkidx, int npk, char *sig, int *gen) {
+  int m = o->nattrs < 255 ? o->nattrs : 255, i, k;
+  for (i = 1; i <= m; i++) sig[i - 1] = insert_has(L, o, none, i) ? '1' : '0';
+  *gen = 0;
+  for (k = 0; k < npk && !*gen; k++) {
+    i = pkidx[k];
+    if (i < 1 || i > o->nattrs || !(o->attr[i - 1] & A_LOADED))
+      *gen = 1;
+    else {
+      *gen = lua_getiuservalue(L, obj, UV_VALUES + i - 1) == LUA_TNIL;
+      lua_pop(L, 1);
     }
-    lua_pushinteger(L, end);
-    lua_rawseti(L, 3, i);
+  }
+  return m;
+}
+
+/*
+** C.insert_plan(objs, none, pkidx) -> runs: the INSERTs of objs, in
+** order, as runs of consecutive objects whose INSERTs set the same columns
+** and agree on whether the database generates their key (such rows need
+** their key back one by one, so they are not one executemany):
+** {sig1, gen1, last1, sig2, gen2, last2, ...}.  `none` holds the indexes
+** of the attributes sent as NULL when never set (no default of any kind).
+*/
+static int l_insert_plan(lua_State *L) {
+  lua_Integer n, r, nruns = 0;
+  int pk[16], npk, k, len, prevlen = -1, gen, prevgen = 0;
+  char sig[256], prev[256];
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  lua_settop(L, 3);
+  npk = (int)lua_rawlen(L, 3);
+  luaL_argcheck(L, npk <= 16, 3, "primary key size");
+  for (k = 0; k < npk; k++) {
+    lua_rawgeti(L, 3, k + 1);
+    pk[k] = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
+  n = (lua_Integer)lua_rawlen(L, 1);
+  lua_newtable(L); /* 4: runs */
+  for (r = 1; r <= n; r++) {
+    lua_rawgeti(L, 1, r); /* 5 */
+    len = insert_sig(L, 5, rt_orm_checkinst(L, 5), lua_istable(L, 2) ? 2 : 0,
+                     pk, npk, sig, &gen);
+    lua_pop(L, 1);
+    if (len != prevlen || gen != prevgen ||
+        memcmp(sig, prev, (size_t)len) != 0) {
+      if (nruns) { /* the previous run ends at the object before */
+        lua_pushinteger(L, r - 1);
+        lua_rawseti(L, 4, ++nruns);
+      }
+      lua_pushlstring(L, sig, (size_t)len);
+      lua_rawseti(L, 4, ++nruns);
+      lua_pushboolean(L, gen);
+      lua_rawseti(L, 4, ++nruns);
+      memcpy(prev, sig, (size_t)len);
+      prevlen = len, prevgen = gen;
+    }
+  }
+  if (nruns) {
+    lua_pushinteger(L, n);
+    lua_rawseti(L, 4, ++nruns);
   }
   return 1;
 }
@@ -493,7 +545,7 @@ static const luaL_Reg persistence_c[] = {
     {"flush_groups", l_flush_groups},
     {"expire_all", l_expire_all},
     {"set_keys", l_set_keys},
-    {"run_ends", l_run_ends},
+    {"insert_plan", l_insert_plan},
     {"update_plan", l_update_plan},
     {"modified_hook", l_modified_hook},
     {"positional_flat", l_positional_flat},

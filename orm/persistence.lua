@@ -162,8 +162,8 @@ local function emit_inserts(s, conn, m, objs, done)
   done.ins[#done.ins + 1] = {m, objs}
   if n == 0 then return end
   if m.version_idx then I.version_inserts(m, objs) end
-  local sigs, gen = C.insert_sigs(objs, m.insert_none, m.pk_index)
-  local ends = C.run_ends(sigs, gen)
+  -- runs of rows alike: {sig, gen, last row, ...} (see C.insert_plan)
+  local runs, ri = C.insert_plan(objs, m.insert_none, m.pk_index), 1
   local cache = stmt_cache(m)
   local ins = cache.insert or sa.insert(m.local_table)
   cache.insert = ins
@@ -177,11 +177,12 @@ local function emit_inserts(s, conn, m, objs, done)
     -- alone and returns them (orm/versioning.lua)
     local extra = returning and m.eager_defaults and
                   I.missing_defaults(m, obj)
-    local j = ends[i]
-    if gen[i] and precompiled and not returning then
+    while i > runs[ri + 2] do ri = ri + 3 end
+    local sig, gen, j = runs[ri], runs[ri + 1], runs[ri + 2]
+    if gen and precompiled and not returning then
       -- rows alike whose keys the database generates: one execution
       -- each (for its lastrowid), all run by one call
-      local c = compiled_for(m, conn, "insert1", sigs[i], ins,
+      local c = compiled_for(m, conn, "insert1", sig, ins,
                              (C.insert_params(obj, m.colkeys, m.insert_none)))
       local keys
       if #c.order == 0 then
@@ -193,10 +194,10 @@ local function emit_inserts(s, conn, m, objs, done)
       end
       C.set_keys(objs, i, j, m.pk_index[1], keys)
       i = j + 1
-    elseif gen[i] or extra then
+    elseif gen or extra then
       local stmt, kind = ins, "insert1"
       if extra then
-        stmt, kind = I.returning_insert(m, ins, extra, gen[i])
+        stmt, kind = I.returning_insert(m, ins, extra, gen)
       elseif returning then
         cache.insert_returning = cache.insert_returning or
           ins:returning(table.unpack(m.primary_key))
@@ -220,7 +221,7 @@ local function emit_inserts(s, conn, m, objs, done)
         r = run(s, conn, stmt, params)
       end
       if extra then
-        I.returned_defaults(m, obj, r:first(), extra, gen[i])
+        I.returned_defaults(m, obj, r:first(), extra, gen)
       elseif returning then
         local row = r:first()
         for k, idx in ipairs(m.pk_index) do C.set(obj, idx, row[k]) end
@@ -230,7 +231,7 @@ local function emit_inserts(s, conn, m, objs, done)
       i = i + 1
     else
       if precompiled then
-        local c = compiled_for(m, conn, "insert", sigs[i], ins,
+        local c = compiled_for(m, conn, "insert", sig, ins,
                                (C.insert_params(obj, m.colkeys, m.insert_none)))
         run_compiled(s, conn, c, objs, i, j)
       else
