@@ -29,16 +29,6 @@ static int push_mapper(lua_State *L, int idx) {
   return lua_type(L, -1);
 }
 
-/* Is the value at idx a mapped instance (its metatable an instance one,
-** as C.isinstance checks)? */
-static linst *mapped(lua_State *L, int idx) {
-  linst *o = rt_orm_toinst(L, idx);
-  if (!o) return NULL;
-  if (luaL_getmetafield(L, idx, "__orm_instance") == LUA_TNIL) return NULL;
-  lua_pop(L, 1);
-  return o;
-}
-
 /* Has the mapper of the instance at idx relationships (a cascade to
 ** follow)?  An instance without a mapper counts as having them, so the
 ** caller's general path sees it. */
@@ -58,30 +48,50 @@ static int has_rels(lua_State *L, int idx) {
 ** instance of a mapper without relationships becomes pending in session
 ** sid (appended to newlist, new[obj] its position there), which is all
 ** that add() does for it; add(obj) is called for any other value, in
-** list order.
+** list order.  The last metatable found to be an instance one and the
+** last class with its answer are remembered (a list is mostly of one
+** class).
 */
 static int l_add_all(lua_State *L) {
   lua_Integer sid = luaL_checkinteger(L, 2), i, nnew;
+  int rels = 1;
   luaL_checktype(L, 3, LUA_TTABLE);
   luaL_checktype(L, 4, LUA_TTABLE);
   luaL_checktype(L, 5, LUA_TFUNCTION);
   lua_settop(L, 5);
+  lua_pushnil(L); /* 6: an instance metatable */
+  lua_pushnil(L); /* 7: the last class, whose has_rels is rels */
   /* as ipairs walks it (any indexable value): up to the first nil */
-  for (i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) { /* 6: obj */
-    linst *o = mapped(L, 6);
-    if (o && o->lifecycle == S_TRANSIENT && !has_rels(L, 6)) {
-      nnew = (lua_Integer)lua_rawlen(L, 3) + 1;
-      lua_pushvalue(L, 6);
-      lua_rawseti(L, 3, nnew);
-      lua_pushinteger(L, nnew);
-      lua_rawset(L, 4); /* new[obj] = nnew (pops obj and position) */
-      o->lifecycle = S_PENDING;
-      o->session = sid;
-      lua_settop(L, 5);
-      continue;
+  for (i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) { /* 8: obj */
+    linst *o = rt_orm_toinst(L, 8);
+    if (o && o->lifecycle == S_TRANSIENT && lua_getmetatable(L, 8)) { /* 9 */
+      if (!lua_rawequal(L, 9, 6)) {
+        lua_pushliteral(L, "__orm_instance");
+        if (lua_rawget(L, 9) == LUA_TNIL) o = NULL;
+        lua_pop(L, 1);
+        if (o) lua_copy(L, 9, 6);
+      }
+      lua_getiuservalue(L, 8, UV_CLASS); /* 10 */
+      if (o && !lua_rawequal(L, 10, 7)) {
+        rels = has_rels(L, 8);
+        lua_copy(L, 10, 7);
+      }
+      if (o && !rels) {
+        nnew = (lua_Integer)lua_rawlen(L, 3) + 1;
+        lua_pushvalue(L, 8);
+        lua_rawseti(L, 3, nnew);
+        lua_pushvalue(L, 8);
+        lua_pushinteger(L, nnew);
+        lua_rawset(L, 4); /* new[obj] = nnew */
+        o->lifecycle = S_PENDING;
+        o->session = sid;
+        lua_settop(L, 7);
+        continue;
+      }
     }
+    lua_settop(L, 8);
     lua_pushvalue(L, 5);
-    lua_insert(L, 6);
+    lua_insert(L, 8);
     lua_call(L, 1, 0);
   }
   return 0;
