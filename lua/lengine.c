@@ -716,10 +716,12 @@ static int kind_of_letter(char k) {
 ** from the tables, which the caller keeps on the stack.  `kinds` (or NULL)
 ** has a letter per parameter for the type of its bind: 'b' LargeBinary
 ** (a string goes as bytes), others (rt_lua_bind_process) change the value;
-** the strings made are kept in a table pushed before the array.
+** the strings made are kept in a table pushed before the array.  With
+** `flat` > 0, params is one list of rows of `flat` values each, one
+** after the other (no table per row).
 */
 static rt_value *collect_params(lua_State *L, int idx, const char *kinds,
-                                int rows, int *nparams, int *nrows,
+                                int rows, int flat, int *nparams, int *nrows,
                                 const char *fname) {
   lua_Integer n, i, j, width = 0;
   int many = 0, made = 0, flags = 0;
@@ -746,7 +748,13 @@ static rt_value *collect_params(lua_State *L, int idx, const char *kinds,
                  "lists, not %s",
                  fname, luaL_typename(L, idx));
   n = (lua_Integer)lua_rawlen(L, idx);
-  if (n > 0) {
+  if (flat > 0) {
+    if (n == 0 || n % flat != 0)
+      rt_lua_error(L, RT_EARGUMENT,
+                   "%s: %d values do not make rows of %d parameters", fname,
+                   (int)n, flat);
+    many = 1, width = flat, n /= flat;
+  } else if (n > 0) {
     lua_rawgeti(L, idx, 1);
     /* `rows`: a list of lists whatever the first value is */
     many = rows || (lua_istable(L, -1) && !rt_lua_isnull(L, -1));
@@ -759,7 +767,8 @@ static rt_value *collect_params(lua_State *L, int idx, const char *kinds,
   vals = lua_newuserdatauv(L, sizeof(rt_value) * (size_t)(n * width + 1), 0);
   for (i = 1; i <= n; i++) {
     int row = idx;
-    if (many) {
+    lua_Integer at = flat > 0 ? (i - 1) * width : 0;
+    if (many && flat == 0) {
       lua_rawgeti(L, idx, i);
       if (!lua_istable(L, -1) || (lua_Integer)lua_rawlen(L, -1) != width)
         rt_lua_error(L, RT_EARGUMENT,
@@ -771,7 +780,7 @@ static rt_value *collect_params(lua_State *L, int idx, const char *kinds,
     for (j = 1; j <= width; j++) {
       char k = (size_t)j <= nkinds ? kinds[j - 1] : '-';
       rt_value *v = &vals[(i - 1) * width + (j - 1)];
-      lua_rawgeti(L, row, j);
+      lua_rawgeti(L, row, at + j);
       if (kind_of_letter(k) != RT_TY_NULL && !lua_isnil(L, -1)) {
         rt_lua_bind_process(L, kind_of_letter(k), flags);
         lua_pushvalue(L, -1);
@@ -784,7 +793,7 @@ static rt_value *collect_params(lua_State *L, int idx, const char *kinds,
       if (v->type == RT_V_TEXT && k == 'b') v->type = RT_V_BLOB;
       lua_pop(L, 1); /* the string stays alive in its table */
     }
-    if (many) lua_pop(L, 1);
+    if (many && flat == 0) lua_pop(L, 1);
   }
   *nparams = (int)width;
   *nrows = (int)n;
@@ -839,11 +848,11 @@ static int run_values(lua_State *L, const char *sql, const rt_value *vals,
 ** types as collect_params takes them, or NULL; `conv`: the result's
 ** conversions (nconv bytes), or NULL. */
 static int run(lua_State *L, const char *sql, int pidx, const char *kinds,
-               int orig_params, const char *fname, const unsigned char *conv,
-               int nconv) {
+               int flat, int orig_params, const char *fname,
+               const unsigned char *conv, int nconv) {
   int nparams, nrows;
-  rt_value *vals =
-      collect_params(L, pidx, kinds, kinds != NULL, &nparams, &nrows, fname);
+  rt_value *vals = collect_params(L, pidx, kinds, kinds != NULL, flat, &nparams,
+                                  &nrows, fname);
   return run_values(L, sql, vals, nparams, nrows, orig_params, conv, nconv);
 }
 
@@ -852,17 +861,30 @@ static int conn_exec_driver_sql(lua_State *L) {
   rt_lua_checkarg(L, 2, LUA_TSTRING, "exec_driver_sql");
   sql = lua_tostring(L, 2);
   set_echo_tag("raw sql");
-  return run(L, sql, 3, NULL, 3, "exec_driver_sql", NULL, 0);
+  return run(L, sql, 3, NULL, 0, 3, "exec_driver_sql", NULL, 0);
 }
 
 /*
-** conn:_exec_compiled(sql, rows, kinds, conv): SQL that compile_hook made,
+** conn:_exec_compiled(sql, rows, kinds, conv [, width]): SQL that compile_hook
+*made,
 ** with a list of positional parameter lists (one per execution: a JSON
 ** value may itself be a list), executed with what the compile knew
 ** of the types (its third and fourth results): parameters processed by
 ** their bind's type, results converted by their column's.  For the ORM,
 ** which keeps compiled statements and fills in their parameters itself.
+** With `width` (a sixth argument), rows is one flat list of rows of that
+** many values.
 */
+/* The optional row width at idx of a flat parameter list (0: none). */
+static int flat_width(lua_State *L, int idx, const char *fname) {
+  lua_Integer w;
+  if (lua_isnoneornil(L, idx)) return 0;
+  w = luaL_checkinteger(L, idx);
+  if (w < 1 || w > 65535)
+    rt_lua_error(L, RT_EARGUMENT, "%s: bad row width %d", fname, (int)w);
+  return (int)w;
+}
+
 static int conn_exec_compiled(lua_State *L) {
   const char *sql, *kinds = NULL;
   const unsigned char *conv = NULL;
@@ -876,15 +898,17 @@ static int conn_exec_compiled(lua_State *L) {
     conv = (const unsigned char *)lua_tolstring(L, 5, &nconv);
   }
   set_echo_tag("raw sql");
-  return run(L, sql, 3, kinds, 3, "_exec_compiled", conv, (int)nconv);
+  return run(L, sql, 3, kinds, flat_width(L, 6, "_exec_compiled"), 3,
+             "_exec_compiled", conv, (int)nconv);
 }
 
 /*
-** conn:_insert_each(sql, rows, kinds): an INSERT that _exec_compiled
+** conn:_insert_each(sql, rows, kinds [, width]): an INSERT that _exec_compiled
 ** would run once per parameter list, for rows whose key the database
 ** generates: each execution's lastrowid is needed, so no executemany, but
 ** one call for the batch and no Result per row.  Returns the list of
-** generated keys.  The prepared statement is reused from the
+** generated keys.  rows may be flat, as _exec_compiled's (the row width a
+** fourth argument).  The prepared statement is reused from the
 ** connection's statement cache.
 */
 static int conn_insert_each(lua_State *L) {
@@ -897,7 +921,8 @@ static int conn_insert_each(lua_State *L) {
   sql = lua_tostring(L, 2);
   rt_lua_checkarg(L, 3, LUA_TTABLE, "_insert_each");
   kinds = luaL_optstring(L, 4, "");
-  vals = collect_params(L, 3, kinds, 1, &nparams, &nrows, "_insert_each");
+  vals = collect_params(L, 3, kinds, 1, flat_width(L, 5, "_insert_each"),
+                        &nparams, &nrows, "_insert_each");
   events = has_listeners(L, 1);
   set_echo_tag("raw sql");
   if (events) begin_with_event(L, c);
@@ -1086,7 +1111,7 @@ static int savepoint_sql(lua_State *L, const char *verb, int n) {
   lua_replace(L, 2);
   lua_settop(L, 2);
   set_echo_tag("no key 0.00000s"); /* SQLAlchemy's have no key */
-  return run(L, lua_tostring(L, 2), 3, NULL, 0, verb, NULL, 0);
+  return run(L, lua_tostring(L, 2), 3, NULL, 0, 0, verb, NULL, 0);
 }
 
 static int conn_begin_nested(lua_State *L) {

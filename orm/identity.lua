@@ -7,7 +7,9 @@
 local sa, orm, C, I = ...
 
 local function idmap_for(s, m)
-  m = m.base_mapper or m -- one map for a whole inheritance hierarchy
+  -- one map for a whole inheritance hierarchy (the field is raw where
+  -- set: a raw read skips the Mapper's __index)
+  m = rawget(m, "base_mapper") or m
   local t = s._idmap[m]
   if not t then
     t = setmetatable({}, {__mode = "v"})
@@ -67,8 +69,10 @@ I.ident_store = ident_store
 I.ident_vals = ident_vals
 I.idmap_for = idmap_for
 I.idmap_of = idmap_of
-I.base_of = function(m) return m.base_mapper or m end
+I.base_of = function(m) return rawget(m, "base_mapper") or m end
 -- the mapper whose flush writes m's objects (a hierarchy's root)
-I.flush_group = function(m) return m.flush_root or m.base_mapper or m end
+I.flush_group = function(m)
+  return rawget(m, "flush_root") or rawget(m, "base_mapper") or m
+end
 I.key_of = key_of
 I.pk_values = pk_values

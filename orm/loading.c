@@ -98,7 +98,7 @@ static void refill(lua_State *L, lresult *res, const spec *e, int obj) {
 /* A new persistent object from the row, its key at `key` (and the key's
 ** values below it for a composite key), entered in the identity map. */
 static void make(lua_State *L, const loadjob *j, const spec *e, int key) {
-  linst *o = orm_newinst(L, e->nattrs);
+  linst *o = rt_orm_newinst(L, e->nattrs);
   int obj = lua_gettop(L), i;
   lua_pushvalue(L, e->mt);
   lua_setmetatable(L, obj);

@@ -78,9 +78,12 @@
 #include "lua/lretort.h"
 #include "lua/lsql.h"
 #include "orm/loading.h"
+#include "orm/lorm.h"
+#include "orm/persistence.h"
 
 #define INST_MT_FIELD "__instance_mt"
 
+/* lifecycle names, in the order of the S_ values of orm/lorm.h */
 static const char *const state_names[] = {"transient", "pending",  "persistent",
                                           "deleted",   "detached", NULL};
 
@@ -89,17 +92,9 @@ static const char *const state_names[] = {"transient", "pending",  "persistent",
 #define UP_HOOKS lua_upvalueindex(2) /* the module's hooks table */
 #define UP_RELS lua_upvalueindex(3)  /* relationship key -> true */
 
-#define toinst orm_toinst
-
-static linst *checkinst(lua_State *L, int idx) {
-  linst *o = toinst(L, idx);
-  if (!o)
-    rt_lua_error(L, RT_EUNMAPPEDINSTANCE, "Class '%s' is not mapped",
-                 luaL_typename(L, idx));
-  return o;
-}
-
-#define newinst orm_newinst
+#define toinst rt_orm_toinst
+#define checkinst rt_orm_checkinst
+#define newinst rt_orm_newinst
 
 /* Call hooks[name](args on top: n of them) -> 1 result. */
 static void call_hook(lua_State *L, int hooks, const char *name, int n) {
@@ -451,55 +446,6 @@ static int values_equal(lua_State *L, int a, int b) {
   if (lua_type(L, a) == LUA_TNUMBER && lua_type(L, b) == LUA_TNUMBER)
     return lua_compare(L, a, b, LUA_OPEQ);
   return 0;
-}
-
-/* Is attribute i of o in an INSERT (set, or NULL for lack of a default)? */
-static int insert_has(lua_State *L, linst *o, int none, int i) {
-  int on = (o->attr[i - 1] & A_LOADED) != 0;
-  if (!on && none) {
-    on = lua_rawgeti(L, none, i) != LUA_TNIL;
-    lua_pop(L, 1);
-  }
-  return on;
-}
-
-/*
-** C.insert_sigs(objs, none, pkidx) -> sigs, gen: per object the pattern
-** of the columns its INSERT sets, and in gen whether the database must
-** generate its primary key (such rows need a key back each, so they are
-** not one executemany).
-*/
-static int l_insert_sigs(lua_State *L) {
-  int n = (int)lua_rawlen(L, 1), npk = (int)lua_rawlen(L, 3), r, i, k;
-  char sig[256];
-  lua_settop(L, 3);
-  lua_createtable(L, n, 0); /* 4: sigs */
-  lua_createtable(L, n, 0); /* 5: gen */
-  for (r = 1; r <= n; r++) {
-    linst *o;
-    int m, gen = 0;
-    lua_rawgeti(L, 1, r); /* 6 */
-    o = checkinst(L, 6);
-    m = o->nattrs < 255 ? o->nattrs : 255;
-    for (i = 1; i <= m; i++) sig[i - 1] = insert_has(L, o, 2, i) ? '1' : '0';
-    for (k = 1; k <= npk && !gen; k++) {
-      lua_rawgeti(L, 3, k);
-      i = (int)lua_tointeger(L, -1);
-      lua_pop(L, 1);
-      if (i < 1 || i > o->nattrs || !(o->attr[i - 1] & A_LOADED))
-        gen = 1;
-      else {
-        gen = lua_getiuservalue(L, 6, UV_VALUES + i - 1) == LUA_TNIL;
-        lua_pop(L, 1);
-      }
-    }
-    lua_settop(L, 5);
-    lua_pushlstring(L, sig, (size_t)m);
-    lua_rawseti(L, 4, r);
-    lua_pushboolean(L, gen);
-    lua_rawseti(L, 5, r);
-  }
-  return 2;
 }
 
 /* Push the value order entry at e_idx asks of the object at obj:
@@ -1639,7 +1585,6 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"dml_parts", l_dml_parts},
                                  {"expr_tree", l_expr_tree},
                                  {"copy_where", l_copy_where},
-                                 {"insert_sigs", l_insert_sigs},
                                  {"update_sigs", l_update_sigs},
                                  {"positional", l_positional},
                                  {"after_update", l_after_update},
@@ -1690,7 +1635,8 @@ void rt_lua_open_orm(lua_State *L) {
   int mod = lua_gettop(L);
   luaL_requiref(L, "retort", luaopen_retort, 0);
   luaL_newlib(L, orm_c);
-  rt_orm_loading_register(L);
+  rt_orm_loading_register(L);     /* loading straight from cursors */
+  rt_orm_persistence_register(L); /* the flush's per-object work */
   lua_newtable(L);
   lua_getfield(L, LUA_REGISTRYINDEX, RT_COMPILE_HOOK);
   lua_setfield(L, -2, "compile_hook");

@@ -66,12 +66,36 @@ local function cascade_keys(s, obj)
   end
 end
 
+-- does a flush of m's objects carry keys (asked once per mapper and flush)
+local function carries_keys(m)
+  for _, r in ipairs(rawget(m, "rel_list") or {}) do
+    if r.passive_updates == false and r.direction == "onetomany" and
+       not r.viewonly then
+      return true
+    end
+  end
+  return false
+end
+
+-- whether any relationship resolved so far has passive_updates = false
+-- (when none has, a flush has no keys to carry and skips the walk)
+local any_carrier = false
+local resolve_rel = I.resolve_rel
+I.resolve_rel = function(r)
+  if r.options.passive_updates == false then any_carrier = true end
+  return resolve_rel(r)
+end
+
 local presort = I.presort
 I.presort = function(s)
+  if not any_carrier then return presort(s) end
   -- (a list first: setting the members' keys adds them to the dirty set)
-  local dirty = {}
+  local dirty, carries = {}, {}
   for obj in pairs(s._dirty) do
-    if not s._deleted[obj] and C.lifecycle(obj) == "persistent" then
+    local m = mapper_of(obj)
+    local c = carries[m]
+    if c == nil then c = carries_keys(m); carries[m] = c end
+    if c and not s._deleted[obj] and C.lifecycle(obj) == "persistent" then
       dirty[#dirty + 1] = obj
     end
   end

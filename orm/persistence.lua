@@ -79,10 +79,14 @@ end
 -- when j > i), its values processed by their columns' types (a JSON
 -- attribute holding a table goes as JSON text).
 local function run_compiled(s, conn, c, objs, i, j)
-  local many = j > i
-  local params = C.positional(objs, i, j, c.order, many)
-  return conn:_exec_compiled(c.sql, many and params or {params}, c.kinds,
-                             c.conv)
+  local width = #c.order
+  if width == 0 then
+    return conn:_exec_compiled(c.sql, {C.positional(objs, i, j, c.order)},
+                               c.kinds, c.conv)
+  end
+  -- (one flat list of values: no table per row)
+  return conn:_exec_compiled(c.sql, C.positional_flat(objs, i, j, c.order),
+                             c.kinds, c.conv, width)
 end
 
 -- UPDATEs for the modified objects of mapper m: only the attributes whose
@@ -93,34 +97,46 @@ local function emit_updates(s, conn, m, objs, done)
   end
   done.upd[#done.upd + 1] = {m, objs}
   -- (m may be one table's part of a hierarchy: only its columns count)
-  local sigs = C.update_sigs(objs, m.part_of and m.colkeys or #m.colkeys)
-  local keys, byobj, n = {}, {}, 0
+  local cols = m.part_of and m.colkeys or #m.colkeys
   local single = #m.pk_index == 1
-  for r, obj in ipairs(objs) do
-    if sigs[r] then
-      n = n + 1
-      local key = C.identity(obj)
-      if not single then key = key_of(m, key) end
-      keys[n], byobj[key] = key, r
+  -- one integer key per row (the common case): planned in C
+  local list, runs
+  if single then list, runs = C.update_plan(objs, cols) end
+  if not list then
+    local sigs = C.update_sigs(objs, cols)
+    local keys, byobj, n = {}, {}, 0
+    for r, obj in ipairs(objs) do
+      if sigs[r] then
+        n = n + 1
+        local key = C.identity(obj)
+        if not single then key = key_of(m, key) end
+        keys[n], byobj[key] = key, r
+      end
+    end
+    if single and math.type(keys[1]) then
+      table.sort(keys) -- numbers: Lua's own comparison, no closure
+    else
+      table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
+    end
+    list, runs = {}, {}
+    for i = 1, n do
+      local r = byobj[keys[i]]
+      list[i] = objs[r]
+      -- runs of equal signatures: {sig, last row, ...}
+      local nr = #runs
+      if nr > 0 and sigs[r] == runs[nr - 1] then
+        runs[nr] = i
+      else
+        runs[nr + 1], runs[nr + 2] = sigs[r], i
+      end
     end
   end
-  if n == 0 then return end
-  if single and math.type(keys[1]) then
-    table.sort(keys) -- numbers: Lua's own comparison, no closure
-  else
-    table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
-  end
-  local list, lsigs = {}, {}
-  for i = 1, n do
-    local r = byobj[keys[i]]
-    list[i], lsigs[i] = objs[r], sigs[r]
-  end
+  if #list == 0 then return end
   local stmt = update_stmt(m)
   local i = 1
-  while i <= n do
-    local j = i
-    while j < n and lsigs[j + 1] == lsigs[i] do j = j + 1 end
-    local c = compiled_for(m, conn, "update", lsigs[i], stmt,
+  for k = 1, #runs, 2 do
+    local sig, j = runs[k], runs[k + 1]
+    local c = compiled_for(m, conn, "update", sig, stmt,
                            C.update_params(list[i], m.colkeys, m.pk_params))
     local count = run_compiled(s, conn, c, list, i, j).rowcount
     if count >= 0 and count ~= j - i + 1 then
@@ -146,7 +162,8 @@ local function emit_inserts(s, conn, m, objs, done)
   done.ins[#done.ins + 1] = {m, objs}
   if n == 0 then return end
   if m.version_idx then I.version_inserts(m, objs) end
-  local sigs, gen = C.insert_sigs(objs, m.insert_none, m.pk_index)
+  -- runs of rows alike: {sig, gen, last row, ...} (see C.insert_plan)
+  local runs, ri = C.insert_plan(objs, m.insert_none, m.pk_index), 1
   local cache = stmt_cache(m)
   local ins = cache.insert or sa.insert(m.local_table)
   cache.insert = ins
@@ -160,25 +177,27 @@ local function emit_inserts(s, conn, m, objs, done)
     -- alone and returns them (orm/versioning.lua)
     local extra = returning and m.eager_defaults and
                   I.missing_defaults(m, obj)
-    local j = i
-    while j < n and gen[j + 1] == gen[i] and sigs[j + 1] == sigs[i] do
-      j = j + 1
-    end
-    if gen[i] and precompiled and not returning then
+    while i > runs[ri + 2] do ri = ri + 3 end
+    local sig, gen, j = runs[ri], runs[ri + 1], runs[ri + 2]
+    if gen and precompiled and not returning then
       -- rows alike whose keys the database generates: one execution
       -- each (for its lastrowid), all run by one call
-      local c = compiled_for(m, conn, "insert1", sigs[i], ins,
+      local c = compiled_for(m, conn, "insert1", sig, ins,
                              (C.insert_params(obj, m.colkeys, m.insert_none)))
-      local keys = conn:_insert_each(c.sql,
-                                     C.positional(objs, i, j, c.order, true),
-                                     c.kinds)
-      local pk = m.pk_index[1]
-      for k = i, j do C.set(objs[k], pk, keys[k - i + 1]) end
+      local keys
+      if #c.order == 0 then
+        keys = conn:_insert_each(c.sql, C.positional(objs, i, j, c.order, true),
+                                 c.kinds)
+      else
+        keys = conn:_insert_each(c.sql, C.positional_flat(objs, i, j, c.order),
+                                 c.kinds, #c.order)
+      end
+      C.set_keys(objs, i, j, m.pk_index[1], keys)
       i = j + 1
-    elseif gen[i] or extra then
+    elseif gen or extra then
       local stmt, kind = ins, "insert1"
       if extra then
-        stmt, kind = I.returning_insert(m, ins, extra, gen[i])
+        stmt, kind = I.returning_insert(m, ins, extra, gen)
       elseif returning then
         cache.insert_returning = cache.insert_returning or
           ins:returning(table.unpack(m.primary_key))
@@ -202,7 +221,7 @@ local function emit_inserts(s, conn, m, objs, done)
         r = run(s, conn, stmt, params)
       end
       if extra then
-        I.returned_defaults(m, obj, r:first(), extra, gen[i])
+        I.returned_defaults(m, obj, r:first(), extra, gen)
       elseif returning then
         local row = r:first()
         for k, idx in ipairs(m.pk_index) do C.set(obj, idx, row[k]) end
@@ -212,7 +231,7 @@ local function emit_inserts(s, conn, m, objs, done)
       i = i + 1
     else
       if precompiled then
-        local c = compiled_for(m, conn, "insert", sigs[i], ins,
+        local c = compiled_for(m, conn, "insert", sig, ins,
                                (C.insert_params(obj, m.colkeys, m.insert_none)))
         run_compiled(s, conn, c, objs, i, j)
       else

@@ -129,11 +129,9 @@ local function set_state(obj, state, sid)
   if sid then C.session(obj, sid) end
 end
 
--- object access hooks (called from C)
-function hooks.modified(obj)
-  local s = sessions[C.session(obj)]
-  if s then s._dirty[obj] = true end
-end
+-- object access hooks (called from C): a persistent object's first change
+-- since the flush puts it in its session's dirty set
+hooks.modified = C.modified_hook(sessions)
 
 ------------------------------------------------------------------------
 -- session operations
@@ -184,8 +182,10 @@ function Session:add(obj)
   cascade_add(self, obj)
 end
 
+-- (the objects add() would only make pending are added in C)
 function Session:add_all(list)
-  for _, obj in ipairs(list) do self:add(obj) end
+  C.add_all(list, self.id, self._newlist, self._new,
+            function(obj) self:add(obj) end)
 end
 
 function Session:delete(obj)
@@ -300,10 +300,7 @@ function Session:expire(obj, attrs)
 end
 
 function Session:expire_all()
-  for _, obj in ipairs(all_objects(self)) do
-    C.expire(obj)
-    I.expire_rels(obj, mapper_of(obj))
-  end
+  C.expire_all(self._idmap, self._dirty, I.expire_rels)
   self._dirty = {}
   self._reldirty = {}
 end
@@ -339,23 +336,16 @@ function Session:flush()
   local pok, work = pcall(I.presort, self)
   self._no_autoflush = prev_noflush
   if not pok then error(work, 0) end
-  -- group by mapper: pending in the order they were added
-  local saves, dels = {}, {}
-  local order = {}
-  -- (an inheritance hierarchy's objects are written together)
-  for _, obj in ipairs(I.pending_list(self)) do
-    local m = I.flush_group(mapper_of(obj))
-    local sv = saves[m]
-    if not sv then sv = {ins = {}, upd = {}}; saves[m] = sv end
-    sv.ins[#sv.ins + 1] = obj
-  end
-  for obj in pairs(self._dirty) do
-    if not self._deleted[obj] then
-      local m = I.flush_group(mapper_of(obj))
-      saves[m] = saves[m] or {ins = {}, upd = {}}
-      table.insert(saves[m].upd, obj)
-    end
-  end
+  -- group by mapper: pending in the order they were added (an
+  -- inheritance hierarchy's objects are written together)
+  local groupof = setmetatable({}, {__index = function(t, cls)
+    local m = I.flush_group(rawget(cls, "__mapper__"))
+    t[cls] = m
+    return m
+  end})
+  local saves = C.flush_groups(self._newlist, self._new, self._dirty,
+                               self._deleted, groupof)
+  local dels = {}
   for obj in pairs(self._deleted) do
     local m = I.flush_group(mapper_of(obj))
     dels[m] = dels[m] or {}

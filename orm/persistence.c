@@ -1,0 +1,567 @@
+/*
+** orm/persistence.c -- the per-object work of the Session's add, flush and
+** expiry, done in C: the Lua side (orm/session.lua, orm/persistence.lua)
+** decides, these loops touch every object.
+**
+** Each primitive takes the common case itself and hands every other
+** object to a Lua function it is given, so the rules stay in one place
+** (the Lua) and the C path is only ever a shortcut for objects where
+** that function would do exactly what the shortcut does.
+*/
+#include "orm/persistence.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "orm/lorm.h"
+
+/* Push the mapper of the instance at idx (its class's __mapper__). */
+static int push_mapper(lua_State *L, int idx) {
+  lua_getiuservalue(L, idx, UV_CLASS);
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    return LUA_TNIL;
+  }
+  lua_pushliteral(L, "__mapper__");
+  lua_rawget(L, -2);
+  lua_remove(L, -2);
+  return lua_type(L, -1);
+}
+
+/* Has the mapper of the instance at idx relationships (a cascade to
+** follow)?  An instance without a mapper counts as having them, so the
+** caller's general path sees it. */
+static int has_rels(lua_State *L, int idx) {
+  int yes = 1;
+  if (push_mapper(L, idx) == LUA_TTABLE) {
+    lua_pushliteral(L, "has_rels");
+    yes = lua_rawget(L, -2) != LUA_TNIL && lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return yes;
+}
+
+/*
+** C.add_all(list, sid, newlist, new, add) -- Session:add_all: a transient
+** instance of a mapper without relationships becomes pending in session
+** sid (appended to newlist, new[obj] its position there), which is all
+** that add() does for it; add(obj) is called for any other value, in
+** list order.  The last metatable found to be an instance one and the
+** last class with its answer are remembered (a list is mostly of one
+** class).
+*/
+static int l_add_all(lua_State *L) {
+  lua_Integer sid = luaL_checkinteger(L, 2), i, nnew;
+  int rels = 1;
+  luaL_checktype(L, 3, LUA_TTABLE);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  luaL_checktype(L, 5, LUA_TFUNCTION);
+  lua_settop(L, 5);
+  lua_pushnil(L); /* 6: an instance metatable */
+  lua_pushnil(L); /* 7: the last class, whose has_rels is rels */
+  /* as ipairs walks it (any indexable value): up to the first nil */
+  for (i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) { /* 8: obj */
+    linst *o = rt_orm_toinst(L, 8);
+    if (o && o->lifecycle == S_TRANSIENT && lua_getmetatable(L, 8)) { /* 9 */
+      if (!lua_rawequal(L, 9, 6)) {
+        lua_pushliteral(L, "__orm_instance");
+        if (lua_rawget(L, 9) == LUA_TNIL) o = NULL;
+        lua_pop(L, 1);
+        if (o) lua_copy(L, 9, 6);
+      }
+      lua_getiuservalue(L, 8, UV_CLASS); /* 10 */
+      if (o && !lua_rawequal(L, 10, 7)) {
+        rels = has_rels(L, 8);
+        lua_copy(L, 10, 7);
+      }
+      if (o && !rels) {
+        nnew = (lua_Integer)lua_rawlen(L, 3) + 1;
+        lua_pushvalue(L, 8);
+        lua_rawseti(L, 3, nnew);
+        lua_pushvalue(L, 8);
+        lua_pushinteger(L, nnew);
+        lua_rawset(L, 4); /* new[obj] = nnew */
+        o->lifecycle = S_PENDING;
+        o->session = sid;
+        lua_settop(L, 7);
+        continue;
+      }
+    }
+    lua_settop(L, 8);
+    lua_pushvalue(L, 5);
+    lua_insert(L, 8);
+    lua_call(L, 1, 0);
+  }
+  return 0;
+}
+
+/* Push the list saves[m][field] for the class at cls, the mapper m that
+** writes its objects found through groupof (which may compute it);
+** saves[m] is made as {ins = {}, upd = {}} when missing. */
+static void push_group(lua_State *L, int saves, int groupof, int cls,
+                       const char *field) {
+  lua_pushvalue(L, cls);
+  lua_gettable(L, groupof); /* m */
+  lua_pushvalue(L, -1);
+  if (lua_rawget(L, saves) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 2);
+    lua_newtable(L);
+    lua_setfield(L, -2, "ins");
+    lua_newtable(L);
+    lua_setfield(L, -2, "upd");
+    lua_pushvalue(L, -2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, saves);
+  }
+  lua_getfield(L, -1, field);
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
+/*
+** Append the objects of the walk to their groups: the walk keeps the
+** class of the last object (at last) and its list (at list) so a run of
+** objects of one class costs no lookups.
+*/
+typedef struct grouping {
+  int saves, groupof, last, list;
+  const char *field;
+} grouping;
+
+static void group_add(lua_State *L, grouping *g, int obj) {
+  lua_getiuservalue(L, obj, UV_CLASS);
+  if (!lua_rawequal(L, -1, g->last)) {
+    lua_copy(L, -1, g->last);
+    push_group(L, g->saves, g->groupof, g->last, g->field);
+    lua_replace(L, g->list);
+  }
+  lua_pop(L, 1);
+  lua_pushvalue(L, obj);
+  lua_rawseti(L, g->list, (lua_Integer)lua_rawlen(L, g->list) + 1);
+}
+
+/*
+** C.flush_groups(newlist, new, dirty, deleted, groupof) -> saves: the
+** flush's objects by the mapper that writes them (groupof[class], a
+** table that may compute its entries): saves[m].ins the pending objects
+** in the order they were added (newlist entries still at their position
+** in new), saves[m].upd the modified ones not deleted.
+*/
+static int l_flush_groups(lua_State *L) {
+  lua_Integer n, i;
+  int k;
+  grouping g = {6, 5, 7, 8, "ins"};
+  for (k = 1; k <= 5; k++) luaL_checktype(L, k, LUA_TTABLE);
+  lua_settop(L, 5);
+  lua_newtable(L); /* 6: saves */
+  lua_pushnil(L);  /* 7: the last class */
+  lua_pushnil(L);  /* 8: its list */
+  n = (lua_Integer)lua_rawlen(L, 1);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, 1, i); /* 9 */
+    lua_pushvalue(L, 9);
+    if (lua_rawget(L, 2) == LUA_TNUMBER && lua_tointeger(L, -1) == i &&
+        rt_orm_checkinst(L, 9))
+      group_add(L, &g, 9);
+    lua_settop(L, 8);
+  }
+  g.field = "upd";
+  lua_pushnil(L);
+  lua_copy(L, -1, 7);
+  while (lua_next(L, 3)) { /* 9: obj, 10: true */
+    lua_pop(L, 1);
+    lua_pushvalue(L, 9);
+    if (lua_rawget(L, 4) == LUA_TNIL || !lua_toboolean(L, -1)) {
+      rt_orm_checkinst(L, 9);
+      group_add(L, &g, 9);
+    }
+    lua_settop(L, 9);
+  }
+  lua_settop(L, 6);
+  return 1;
+}
+
+/* Forget every loaded value of the instance at idx (as C.expire(obj)). */
+static void expire_whole(lua_State *L, int idx, linst *o) {
+  int i;
+  for (i = 0; i < o->nattrs; i++) {
+    o->attr[i] = 0;
+    lua_pushnil(L);
+    lua_setiuservalue(L, idx, UV_VALUES + i);
+  }
+  o->flags &= (unsigned char)~O_MODIFIED;
+  lua_pushnil(L);
+  lua_setiuservalue(L, idx, UV_COMMITTED);
+}
+
+/* Expire the instance at idx; call rels(obj, mapper) (at rels) when it
+** keeps extra attributes, the only place loaded relationships and other
+** per-object state live. */
+static void expire_one(lua_State *L, int idx, int rels) {
+  linst *o = rt_orm_checkinst(L, idx);
+  expire_whole(L, idx, o);
+  if (lua_getiuservalue(L, idx, UV_EXTRAS) == LUA_TTABLE) {
+    lua_pushvalue(L, rels);
+    lua_pushvalue(L, idx);
+    push_mapper(L, idx);
+    lua_call(L, 2, 0);
+  }
+  lua_pop(L, 1);
+}
+
+/*
+** C.expire_all(idmaps, dirty, rels) -- Session:expire_all: every object of
+** the identity maps (a table of maps) and of the dirty set is expired, and
+** rels(obj, mapper) forgets what it keeps besides columns (called only for
+** objects that keep extra attributes: without them there is nothing to
+** forget).  Expiring twice is expiring once, so an object in both is not
+** looked for in the other.
+*/
+static int l_expire_all(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TFUNCTION);
+  lua_settop(L, 3);
+  lua_pushnil(L);
+  while (lua_next(L, 1)) { /* 4: mapper, 5: map */
+    if (lua_istable(L, 5)) {
+      lua_pushnil(L);
+      while (lua_next(L, 5)) { /* 6: key, 7: obj */
+        expire_one(L, 7, 3);
+        lua_pop(L, 1);
+      }
+    }
+    lua_pop(L, 1);
+  }
+  lua_pushnil(L);
+  while (lua_next(L, 2)) { /* 4: obj, 5: true */
+    expire_one(L, 4, 3);
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+/*
+** C.set_keys(objs, i, j, idx, keys) -- the keys the database generated
+** for objs[i..j] (keys[1..]) become attribute idx, as loaded.
+*/
+static int l_set_keys(lua_State *L) {
+  lua_Integer i = luaL_checkinteger(L, 2), j = luaL_checkinteger(L, 3), r;
+  int idx = (int)luaL_checkinteger(L, 4);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 5, LUA_TTABLE);
+  lua_settop(L, 5);
+  for (r = i; r <= j; r++) {
+    linst *o;
+    lua_rawgeti(L, 1, r); /* 6 */
+    o = rt_orm_checkinst(L, 6);
+    luaL_argcheck(L, idx >= 1 && idx <= o->nattrs, 4, "attribute index");
+    lua_rawgeti(L, 5, r - i + 1);
+    if (rt_lua_isnull(L, -1)) {
+      lua_pop(L, 1);
+      lua_pushnil(L);
+    }
+    lua_setiuservalue(L, 6, UV_VALUES + idx - 1);
+    o->attr[idx - 1] |= A_LOADED;
+    lua_settop(L, 5);
+  }
+  return 0;
+}
+
+/* Is attribute i of o in an INSERT (set, or NULL for lack of a default:
+** a key of the table at none)? */
+static int insert_has(lua_State *L, linst *o, int none, int i) {
+  int on = (o->attr[i - 1] & A_LOADED) != 0;
+  if (!on && none) {
+    on = lua_rawgeti(L, none, i) != LUA_TNIL;
+    lua_pop(L, 1);
+  }
+  return on;
+}
+
+/* The INSERT signature of the instance at obj into sig (per attribute,
+** whether the INSERT sets it); returns its length.  *gen tells whether
+** the database must generate its primary key (pkidx: the key's
+** attribute indexes, npk of them). */
+static int insert_sig(lua_State *L, int obj, linst *o, int none,
+                      const int *pkidx, int npk, char *sig, int *gen) {
+  int m = o->nattrs < 255 ? o->nattrs : 255, i, k;
+  for (i = 1; i <= m; i++) sig[i - 1] = insert_has(L, o, none, i) ? '1' : '0';
+  *gen = 0;
+  for (k = 0; k < npk && !*gen; k++) {
+    i = pkidx[k];
+    if (i < 1 || i > o->nattrs || !(o->attr[i - 1] & A_LOADED))
+      *gen = 1;
+    else {
+      *gen = lua_getiuservalue(L, obj, UV_VALUES + i - 1) == LUA_TNIL;
+      lua_pop(L, 1);
+    }
+  }
+  return m;
+}
+
+/*
+** C.insert_plan(objs, none, pkidx) -> runs: the INSERTs of objs, in
+** order, as runs of consecutive objects whose INSERTs set the same columns
+** and agree on whether the database generates their key (such rows need
+** their key back one by one, so they are not one executemany):
+** {sig1, gen1, last1, sig2, gen2, last2, ...}.  `none` holds the indexes
+** of the attributes sent as NULL when never set (no default of any kind).
+*/
+static int l_insert_plan(lua_State *L) {
+  lua_Integer n, r, nruns = 0;
+  int pk[16], npk, k, len, prevlen = -1, gen, prevgen = 0;
+  char sig[256], prev[256];
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  lua_settop(L, 3);
+  npk = (int)lua_rawlen(L, 3);
+  luaL_argcheck(L, npk <= 16, 3, "primary key size");
+  for (k = 0; k < npk; k++) {
+    lua_rawgeti(L, 3, k + 1);
+    pk[k] = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
+  n = (lua_Integer)lua_rawlen(L, 1);
+  lua_newtable(L); /* 4: runs */
+  for (r = 1; r <= n; r++) {
+    lua_rawgeti(L, 1, r); /* 5 */
+    len = insert_sig(L, 5, rt_orm_checkinst(L, 5), lua_istable(L, 2) ? 2 : 0,
+                     pk, npk, sig, &gen);
+    lua_pop(L, 1);
+    if (len != prevlen || gen != prevgen ||
+        memcmp(sig, prev, (size_t)len) != 0) {
+      if (nruns) { /* the previous run ends at the object before */
+        lua_pushinteger(L, r - 1);
+        lua_rawseti(L, 4, ++nruns);
+      }
+      lua_pushlstring(L, sig, (size_t)len);
+      lua_rawseti(L, 4, ++nruns);
+      lua_pushboolean(L, gen);
+      lua_rawseti(L, 4, ++nruns);
+      memcpy(prev, sig, (size_t)len);
+      prevlen = len, prevgen = gen;
+    }
+  }
+  if (nruns) {
+    lua_pushinteger(L, n);
+    lua_rawseti(L, 4, ++nruns);
+  }
+  return 1;
+}
+
+/* an object to update and its one-integer primary key */
+typedef struct keyed {
+  lua_Integer key;
+  lua_Integer row;
+} keyed;
+
+static int keyed_cmp(const void *a, const void *b) {
+  lua_Integer x = ((const keyed *)a)->key, y = ((const keyed *)b)->key;
+  return (x > y) - (x < y);
+}
+
+/* Are the values at a and b the same for the database (NULL as nil or
+** sa.null, 1 and 1.0 alike)?  (As C.update_sigs compares them.) */
+static int values_equal(lua_State *L, int a, int b) {
+  if (lua_rawequal(L, a, b)) return 1;
+  if (rt_lua_isnull(L, a) && lua_isnil(L, b)) return 1;
+  if (lua_isnil(L, a) && rt_lua_isnull(L, b)) return 1;
+  if (lua_type(L, a) == LUA_TNUMBER && lua_type(L, b) == LUA_TNUMBER)
+    return lua_compare(L, a, b, LUA_OPEQ);
+  return 0;
+}
+
+/* The UPDATE signature of the instance at obj (as C.update_sigs makes
+** it: '1' per attribute whose value differs from its committed one, among
+** the first ncols, or those with a key in keys when keys is not 0) into
+** sig; returns its length, or 0 when no attribute changed. */
+static int update_sig(lua_State *L, int obj, linst *o, int ncols, int keys,
+                      char *sig) {
+  int m = o->nattrs < 255 ? o->nattrs : 255, i, any = 0, committed;
+  int top = lua_gettop(L);
+  if (m > ncols) m = ncols;
+  committed =
+      lua_getiuservalue(L, obj, UV_COMMITTED) == LUA_TTABLE ? lua_gettop(L) : 0;
+  for (i = 1; i <= m; i++) {
+    int c = 0;
+    if (o->attr[i - 1] & A_MODIFIED) {
+      lua_getiuservalue(L, obj, UV_VALUES + i - 1);
+      if (committed && lua_rawgeti(L, committed, i) != LUA_TNIL)
+        c = !values_equal(L, -2, -1);
+      else
+        c = 1; /* never loaded: no committed value to compare */
+      lua_settop(L, top + 1);
+    }
+    if (c && keys) {
+      c = lua_rawgeti(L, keys, i) != LUA_TNIL;
+      lua_pop(L, 1);
+    }
+    sig[i - 1] = c ? '1' : '0';
+    any |= c;
+  }
+  lua_settop(L, top);
+  return any ? m : 0;
+}
+
+/*
+** C.update_plan(objs, ncols | keys) -> list, runs | nil: the UPDATEs of
+** objs: the objects with some column changed (C.update_sigs's rule),
+** ordered by their identity (one integer each), and the runs of
+** consecutive objects with the same signature (one executemany each) as
+** {sig1, last1, sig2, last2, ...}.  The signatures are made in key
+** order, mostly the order the objects lie in memory.  nil when an
+** identity is not one integer or two are equal.
+*/
+static int l_update_plan(lua_State *L) {
+  lua_Integer n, r, m = 0, i, k = 0, nruns = 0;
+  int keys = lua_istable(L, 2) ? 2 : 0;
+  int ncols = keys ? 255 : (int)luaL_optinteger(L, 2, 255), len, prevlen = 0;
+  char sig[256], prev[256];
+  keyed *ks;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 2);
+  n = (lua_Integer)lua_rawlen(L, 1);
+  ks = lua_newuserdatauv(L, sizeof(keyed) * (size_t)(n + 1), 0); /* 3 */
+  for (r = 1; r <= n; r++) {
+    int isint;
+    linst *o;
+    lua_rawgeti(L, 1, r);
+    o = rt_orm_checkinst(L, -1);
+    if (!(o->flags & O_MODIFIED)) { /* nothing set: no UPDATE */
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_getiuservalue(L, -1, UV_IDENTITY);
+    ks[m].key = lua_tointegerx(L, -1, &isint);
+    isint = isint && lua_isinteger(L, -1);
+    lua_pop(L, 2);
+    if (!isint) return 0;
+    ks[m++].row = r;
+  }
+  qsort(ks, (size_t)m, sizeof(keyed), keyed_cmp);
+  for (i = 1; i < m; i++)
+    if (ks[i].key == ks[i - 1].key) return 0;
+  lua_createtable(L, (int)m, 0); /* 4: list */
+  lua_newtable(L);               /* 5: runs */
+  for (i = 0; i < m; i++) {
+    lua_rawgeti(L, 1, ks[i].row); /* 6 */
+    len = update_sig(L, 6, lua_touserdata(L, 6), ncols, keys, sig);
+    if (len > 0) {
+      lua_rawseti(L, 4, ++k);
+      if (len != prevlen || memcmp(sig, prev, (size_t)len) != 0) {
+        if (nruns) { /* the previous run ends at the object before */
+          lua_pushinteger(L, k - 1);
+          lua_rawseti(L, 5, ++nruns);
+        }
+        lua_pushlstring(L, sig, (size_t)len);
+        lua_rawseti(L, 5, ++nruns);
+        memcpy(prev, sig, (size_t)len);
+        prevlen = len;
+      }
+    } else
+      lua_pop(L, 1);
+  }
+  if (nruns) {
+    lua_pushinteger(L, k);
+    lua_rawseti(L, 5, ++nruns);
+  }
+  return 2;
+}
+
+/* Push the value the order entry at e_idx asks of the object at obj:
+** attribute e, identity value -e (the identity itself when it is one
+** value), or the constant {v}; a NULL attribute as sa.null.  (The same
+** as C.positional's.) */
+static void push_ordered(lua_State *L, int obj, int e_idx) {
+  lua_Integer e;
+  if (lua_type(L, e_idx) == LUA_TTABLE) {
+    lua_rawgeti(L, e_idx, 1);
+    return;
+  }
+  e = lua_tointeger(L, e_idx);
+  if (e > 0)
+    lua_getiuservalue(L, obj, UV_VALUES + (int)e - 1);
+  else if (lua_getiuservalue(L, obj, UV_IDENTITY) == LUA_TTABLE) {
+    lua_rawgeti(L, -1, -e);
+    lua_remove(L, -2);
+  }
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    rt_lua_pushnull(L);
+  }
+}
+
+/*
+** C.positional_flat(objs, i, j, order) -> the positional parameters of
+** objs[i..j] for a statement compiled once (see C.positional), as one
+** flat list: row after row, #order values each.
+*/
+static int l_positional_flat(lua_State *L) {
+  lua_Integer i = luaL_checkinteger(L, 2), j = luaL_checkinteger(L, 3), r;
+  int np, p, k;
+  lua_Integer at = 0;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  lua_settop(L, 4);
+  np = (int)lua_rawlen(L, 4);
+  luaL_argcheck(L, np <= 65535 && j - i < 100000000, 4, "too many values");
+  lua_createtable(L, j >= i ? (int)((j - i + 1) * np) : 0, 0); /* 5 */
+  for (k = 1; k <= np; k++) lua_rawgeti(L, 4, k);              /* 6..5+np */
+  for (r = i; r <= j; r++) {
+    int obj;
+    lua_rawgeti(L, 1, r);
+    rt_orm_checkinst(L, -1);
+    obj = lua_gettop(L);
+    for (p = 1; p <= np; p++) {
+      push_ordered(L, obj, 5 + p);
+      lua_rawseti(L, 5, ++at);
+    }
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 5);
+  return 1;
+}
+
+/* hooks.modified(obj), called by an instance's first change since the
+** flush when it is persistent in a session: the session (upvalue 1: live
+** sessions by id) holds it in its dirty set, strongly. */
+static int modified_hook(lua_State *L) {
+  linst *o = rt_orm_checkinst(L, 1);
+  if (lua_rawgeti(L, lua_upvalueindex(1), o->session) == LUA_TTABLE) {
+    lua_pushliteral(L, "_dirty");
+    if (lua_rawget(L, -2) == LUA_TTABLE) {
+      lua_pushvalue(L, 1);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, -3);
+    }
+  }
+  return 0;
+}
+
+/* C.modified_hook(sessions) -> the function for hooks.modified */
+static int l_modified_hook(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_pushcclosure(L, modified_hook, 1);
+  return 1;
+}
+
+static const luaL_Reg persistence_c[] = {
+    {"add_all", l_add_all},
+    {"flush_groups", l_flush_groups},
+    {"expire_all", l_expire_all},
+    {"set_keys", l_set_keys},
+    {"insert_plan", l_insert_plan},
+    {"update_plan", l_update_plan},
+    {"modified_hook", l_modified_hook},
+    {"positional_flat", l_positional_flat},
+    {NULL, NULL} /* one entry a line */
+};
+
+void rt_orm_persistence_register(lua_State *L) {
+  luaL_setfuncs(L, persistence_c, 0);
+}
