@@ -319,36 +319,40 @@ local function single(v)
   return v
 end
 
-function OrmResult:first()
-  local out = fetch(self, 1)
-  self.core:close()
-  return single(out[1])
-end
-function OrmResult:one_or_none()
-  local out = fetch(self, 2)
-  self.core:close()
-  if #out > 1 then
-    raise("MultipleResultsFound", "Multiple rows were found when one or " ..
-          "none was required")
+-- first/one_or_none/one and their scalar forms, for a result class whose
+-- rows come from fetch(r, n) and which close() ends: an ORM result, and a
+-- sharded session's merged one (orm/ext/horizontal_shard.lua)
+local function single_row_methods(R, fetch_rows)
+  function R:first()
+    local out = fetch_rows(self, 1)
+    self:close()
+    return single(out[1])
   end
-  return single(out[1])
-end
-function OrmResult:one()
-  local out = fetch(self, 2)
-  self.core:close()
-  if #out == 0 then
-    raise("NoResultFound", "No row was found when one was required")
-  elseif #out > 1 then
-    raise("MultipleResultsFound", "Multiple rows were found when exactly " ..
-          "one was required")
+  function R:one_or_none()
+    local out = fetch_rows(self, 2)
+    self:close()
+    if #out > 1 then
+      raise("MultipleResultsFound", "Multiple rows were found when one or " ..
+            "none was required")
+    end
+    return single(out[1])
   end
-  return single(out[1])
+  function R:one()
+    local out = fetch_rows(self, 2)
+    self:close()
+    if #out == 0 then
+      raise("NoResultFound", "No row was found when one was required")
+    elseif #out > 1 then
+      raise("MultipleResultsFound", "Multiple rows were found when exactly " ..
+            "one was required")
+    end
+    return single(out[1])
+  end
+  function R:scalar() return self:scalars():first() end
+  function R:scalar_one() return self:scalars():one() end
+  function R:scalar_one_or_none() return self:scalars():one_or_none() end
 end
-function OrmResult:scalar()
-  return self:scalars():first()
-end
-function OrmResult:scalar_one() return self:scalars():one() end
-function OrmResult:scalar_one_or_none() return self:scalars():one_or_none() end
+single_row_methods(OrmResult, fetch)
 function OrmResult:partitions(size)
   size = size or self.yield_per or 1000
   return function()
@@ -369,6 +373,7 @@ function OrmResult:__call()
 end
 
 -- for the other files of the ORM
+I.single_row_methods = single_row_methods
 I.OrmResult = OrmResult
 I.direct = direct
 I.entities_of = entities_of

@@ -448,28 +448,6 @@ static int values_equal(lua_State *L, int a, int b) {
   return 0;
 }
 
-/* Push the value order entry at e_idx asks of the object at obj:
-** attribute e, identity value -e, or the constant {v}. */
-static void push_ordered(lua_State *L, int obj, int e_idx) {
-  if (lua_type(L, e_idx) == LUA_TTABLE) {
-    lua_rawgeti(L, e_idx, 1);
-    return;
-  }
-  {
-    int e = (int)lua_tointeger(L, e_idx);
-    if (e > 0)
-      lua_getiuservalue(L, obj, UV_VALUES + e - 1);
-    else if (lua_getiuservalue(L, obj, UV_IDENTITY) == LUA_TTABLE) {
-      lua_rawgeti(L, -1, -e);
-      lua_remove(L, -2);
-    }
-  }
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    rt_lua_pushnull(L);
-  }
-}
-
 /*
 ** C.positional(objs, i, j, order, many) -> the positional parameters of
 ** objs[i..j] for a statement compiled once: `order` lists per placeholder
@@ -489,7 +467,7 @@ static int l_positional(lua_State *L) {
     lua_createtable(L, np, 0);
     for (p = 1; p <= np; p++) {
       lua_rawgeti(L, 4, p);
-      push_ordered(L, obj, lua_gettop(L));
+      rt_orm_push_ordered(L, obj, lua_gettop(L));
       lua_remove(L, -2);
       lua_rawseti(L, -2, p);
     }

@@ -472,11 +472,9 @@ static int l_update_plan(lua_State *L) {
   return 2;
 }
 
-/* Push the value the order entry at e_idx asks of the object at obj:
-** attribute e, identity value -e (the identity itself when it is one
-** value), or the constant {v}; a NULL attribute as sa.null.  (The same
-** as C.positional's.) */
-static void push_ordered(lua_State *L, int obj, int e_idx) {
+/* (orm/persistence.h) The identity itself stands for its value when it
+** is one value. */
+void rt_orm_push_ordered(lua_State *L, int obj, int e_idx) {
   lua_Integer e;
   if (lua_type(L, e_idx) == LUA_TTABLE) {
     lua_rawgeti(L, e_idx, 1);
@@ -517,7 +515,7 @@ static int l_positional_flat(lua_State *L) {
     rt_orm_checkinst(L, -1);
     obj = lua_gettop(L);
     for (p = 1; p <= np; p++) {
-      push_ordered(L, obj, 5 + p);
+      rt_orm_push_ordered(L, obj, 5 + p);
       lua_rawseti(L, 5, ++at);
     }
     lua_pop(L, 1);

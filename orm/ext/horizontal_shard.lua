@@ -484,34 +484,7 @@ function Merged:close()
   end
   self.i = #self.parts + 1
 end
-function Merged:first()
-  local out = fetch(self, 1)
-  self:close()
-  return single(out[1])
-end
-function Merged:one_or_none()
-  local out = fetch(self, 2)
-  self:close()
-  if #out > 1 then
-    raise("MultipleResultsFound", "Multiple rows were found when one or " ..
-          "none was required")
-  end
-  return single(out[1])
-end
-function Merged:one()
-  local out = fetch(self, 2)
-  self:close()
-  if #out == 0 then
-    raise("NoResultFound", "No row was found when one was required")
-  elseif #out > 1 then
-    raise("MultipleResultsFound", "Multiple rows were found when exactly " ..
-          "one was required")
-  end
-  return single(out[1])
-end
-function Merged:scalar() return self:scalars():first() end
-function Merged:scalar_one() return self:scalars():one() end
-function Merged:scalar_one_or_none() return self:scalars():one_or_none() end
+I.single_row_methods(Merged, fetch)
 function Merged:keys()
   local p = self.parts[1]
   return p and p.result.keys and p.result:keys() or {}
