@@ -45,6 +45,7 @@ typedef enum rt_errkind {
   RT_ECANCELED,         /* OperationalError raised by a cancel (Ctrl-C) */
   RT_ENOINSPECTION,     /* NoInspectionAvailable */
   RT_ENOTEXECUTABLE,    /* ObjectNotExecutableError */
+  RT_EPENDINGROLLBACK,  /* PendingRollbackError */
   RT_ERRKIND_COUNT
 } rt_errkind;
 

@@ -19,6 +19,7 @@
 #define ENGINE_MT "retort.Engine"
 #define CONN_MT "retort.Connection"
 #define TX_MT "retort.Transaction"
+#define POOL_MT "retort.Pool"
 
 typedef struct lengine {
   rt_engine *e;
@@ -443,6 +444,110 @@ static int engine_gc(lua_State *L) {
 
 static void push_url(lua_State *L, const rt_url *u);
 
+/*
+** engine.pool: the engine's connection pool, shaped as SQLAlchemy's
+** QueuePool: size() is pool_size, checkedin() the idle connections,
+** checkedout() those in use, overflow() how many exist beyond pool_size
+** (negative while fewer exist).  User value 1 is the Engine.
+*/
+static rt_pool *checkpool(lua_State *L) {
+  luaL_checkudata(L, 1, POOL_MT);
+  lua_getiuservalue(L, 1, 1);
+  return &checkengine(L, -1)->e->pool;
+}
+
+static int pool_overflow_of(const rt_pool *p) {
+  return rt_pool_checkedout(p) + rt_pool_idle(p) - p->opts.pool_size;
+}
+
+static int pool_size(lua_State *L) {
+  lua_pushinteger(L, checkpool(L)->opts.pool_size);
+  return 1;
+}
+
+static int pool_checkedin(lua_State *L) {
+  lua_pushinteger(L, rt_pool_idle(checkpool(L)));
+  return 1;
+}
+
+static int pool_checkedout(lua_State *L) {
+  lua_pushinteger(L, rt_pool_checkedout(checkpool(L)));
+  return 1;
+}
+
+static int pool_overflow(lua_State *L) {
+  lua_pushinteger(L, pool_overflow_of(checkpool(L)));
+  return 1;
+}
+
+static int pool_timeout(lua_State *L) {
+  lua_pushnumber(L, checkpool(L)->opts.pool_timeout);
+  return 1;
+}
+
+static int pool_status(lua_State *L) {
+  rt_pool *p = checkpool(L);
+  lua_pushfstring(L,
+                  "Pool size: %d  Connections in pool: %d Current Overflow: "
+                  "%d Current Checked out connections: %d",
+                  p->opts.pool_size, rt_pool_idle(p), pool_overflow_of(p),
+                  rt_pool_checkedout(p));
+  return 1;
+}
+
+static int pool_dispose(lua_State *L) {
+  rt_pool_dispose(checkpool(L));
+  return 0;
+}
+
+static int pool_tostring(lua_State *L) {
+  lua_pushfstring(L, "<QueuePool at %p>", lua_topointer(L, 1));
+  return 1;
+}
+
+static const luaL_Reg pool_methods[] = {
+    {"status", pool_status},       {"size", pool_size},
+    {"checkedin", pool_checkedin}, {"checkedout", pool_checkedout},
+    {"overflow", pool_overflow},   {"timeout", pool_timeout},
+    {"dispose", pool_dispose},     {NULL, NULL}};
+
+static int pool_index(lua_State *L) {
+  lua_settop(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  return 1;
+}
+
+/* One Pool object per engine, kept in the registry weakly by engine. */
+static const char pool_cache = 0;
+
+static void push_pool(lua_State *L, int engine) {
+  engine = lua_absindex(L, engine);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &pool_cache) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &pool_cache);
+  }
+  lua_pushvalue(L, engine);
+  if (lua_rawget(L, -2) != LUA_TNIL) {
+    lua_remove(L, -2);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_newuserdatauv(L, 1, 1);
+  luaL_setmetatable(L, POOL_MT);
+  lua_pushvalue(L, engine);
+  lua_setiuservalue(L, -2, 1);
+  lua_pushvalue(L, engine);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, -4);
+  lua_remove(L, -2);
+}
+
 static int engine_index(lua_State *L) {
   lengine *le = checkengine(L, 1);
   const char *k = luaL_checkstring(L, 2);
@@ -458,7 +563,14 @@ static int engine_index(lua_State *L) {
     lua_pushstring(L, le->e->dialect);
   else if (strcmp(k, "echo") == 0)
     lua_pushboolean(L, le->echo);
-  else {
+  else if (strcmp(k, "pool") == 0) {
+    /* an execution_options() copy shares its engine's pool */
+    if (le->borrowed)
+      lua_getiuservalue(L, 1, 1);
+    else
+      lua_pushvalue(L, 1);
+    push_pool(L, -1);
+  } else {
     luaL_getmetafield(L, 1, "__methods");
     lua_getfield(L, -1, k);
   }
@@ -565,7 +677,7 @@ static int engine_connect(lua_State *L) {
   lengine *le = checkengine(L, 1);
   rt_error err = RT_ERROR_INIT;
   unsigned long made = le->e->pool.nconnects;
-  lconn *c = lua_newuserdatauv(L, sizeof *c, 1);
+  lconn *c = lua_newuserdatauv(L, sizeof *c, 4);
   memset(c, 0, sizeof *c);
   c->tag = &conn_tag;
   rt_connection_init(&c->c, le->e);
@@ -1050,12 +1162,110 @@ static int conn_scalars(lua_State *L) {
   return scalar_of(L, "scalars");
 }
 
+/*
+** The Transactions a Connection has handed out: user value 3 is the root
+** one (conn:begin()'s, or the one get_transaction() made for an autobegun
+** transaction), user value 4 the list of open SAVEPOINT ones, innermost
+** last.  Whenever the connection's transaction has ended (commit,
+** rollback, an error that lost it) they are deactivated and forgotten.
+*/
+static int push_tx(lua_State *L, int nested, int savepoint);
+
+static void deactivate_from(lua_State *L, int list, lua_Integer from) {
+  lua_Integer n = (lua_Integer)lua_rawlen(L, list), i;
+  for (i = n; i >= from; i--) {
+    lua_rawgeti(L, list, i);
+    ((ltx *)lua_touserdata(L, -1))->active = 0;
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_rawseti(L, list, i);
+  }
+}
+
+static void sync_txs(lua_State *L, int conn) {
+  lconn *c = lua_touserdata(L, conn);
+  if (!c->c.closed && c->c.in_tx) return;
+  conn = lua_absindex(L, conn);
+  if (lua_getiuservalue(L, conn, 3) != LUA_TNIL)
+    ((ltx *)lua_touserdata(L, -1))->active = 0;
+  if (lua_getiuservalue(L, conn, 4) == LUA_TTABLE)
+    deactivate_from(L, lua_gettop(L), 1);
+  lua_pop(L, 2);
+  lua_pushnil(L);
+  lua_setiuservalue(L, conn, 3);
+}
+
+/* The list of open savepoint Transactions of the connection at conn. */
+static int nested_list(lua_State *L, int conn) {
+  conn = lua_absindex(L, conn);
+  if (lua_getiuservalue(L, conn, 4) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, conn, 4);
+  }
+  return lua_gettop(L);
+}
+
+/* conn:get_transaction(): the root Transaction in progress, or nil */
+static int conn_get_transaction(lua_State *L) {
+  lconn *c = checkconn(L, 1);
+  lua_settop(L, 1);
+  sync_txs(L, 1);
+  if (c->c.closed || !c->c.in_tx) {
+    lua_pushnil(L);
+    return 1;
+  }
+  if (lua_getiuservalue(L, 1, 3) != LUA_TNIL) return 1;
+  push_tx(L, 0, 0);
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, 1, 3);
+  return 1;
+}
+
+/* conn:get_nested_transaction(): the innermost SAVEPOINT Transaction in
+** progress, or nil */
+static int conn_get_nested_transaction(lua_State *L) {
+  lua_Integer n;
+  checkconn(L, 1);
+  lua_settop(L, 1);
+  sync_txs(L, 1);
+  n = (lua_Integer)lua_rawlen(L, nested_list(L, 1));
+  lua_rawgeti(L, -1, n); /* nil when n is 0 */
+  return 1;
+}
+
+static int conn_in_nested_transaction(lua_State *L) {
+  checkconn(L, 1);
+  lua_settop(L, 1);
+  sync_txs(L, 1);
+  lua_pushboolean(L, lua_rawlen(L, nested_list(L, 1)) > 0);
+  return 1;
+}
+
+/*
+** conn:invalidate(): the driver connection is closed and not pooled again;
+** the next statement checks out another, unless a transaction was in
+** progress: that one must be rolled back first (PendingRollbackError).
+** conn.info goes with the driver connection, as SQLAlchemy's.
+*/
+static int conn_invalidate(lua_State *L) {
+  lconn *c = checkconn(L, 1);
+  rt_error err = RT_ERROR_INIT;
+  rt_lua_close_results(c);
+  if (rt_connection_invalidate(&c->c, &err) != 0) return rt_lua_raise(L, &err);
+  lua_pushnil(L);
+  lua_setiuservalue(L, 1, 2);
+  return 0;
+}
+
 static int conn_commit(lua_State *L) {
   lconn *c = openconn(L, 1);
   rt_error err = RT_ERROR_INIT;
   if (c->c.in_tx) fire_conn(L, 1, "commit");
   rt_lua_close_results(c);
   if (rt_connection_commit(&c->c, &err) != 0) return rt_lua_raise(L, &err);
+  sync_txs(L, 1);
   return 0;
 }
 
@@ -1065,6 +1275,7 @@ static int conn_rollback(lua_State *L) {
   if (c->c.in_tx) fire_conn(L, 1, "rollback");
   rt_lua_close_results(c);
   if (rt_connection_rollback(&c->c, &err) != 0) return rt_lua_raise(L, &err);
+  sync_txs(L, 1);
   return 0;
 }
 
@@ -1073,6 +1284,7 @@ static int conn_close(lua_State *L) {
   if (!c->c.closed && c->c.in_tx) fire_conn(L, 1, "rollback");
   rt_lua_close_results(c);
   rt_connection_close(&c->c);
+  sync_txs(L, 1);
   return 0;
 }
 
@@ -1103,7 +1315,11 @@ static int conn_begin(lua_State *L) {
                         "begin_nested() is used");
   fire_conn(L, 1, "begin");
   if (rt_connection_begin(&c->c, &err) != 0) return rt_lua_raise(L, &err);
-  return push_tx(L, 0, 0);
+  sync_txs(L, 1);
+  push_tx(L, 0, 0);
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, 1, 3);
+  return 1;
 }
 
 static int savepoint_sql(lua_State *L, const char *verb, int n) {
@@ -1130,7 +1346,11 @@ static int conn_begin_nested(lua_State *L) {
   n = ++c->savepoint_seq;
   savepoint_sql(L, "SAVEPOINT", n);
   lua_settop(L, 1);
-  return push_tx(L, 1, n);
+  nested_list(L, 1);
+  push_tx(L, 1, n);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, 2, (lua_Integer)lua_rawlen(L, 2) + 1);
+  return 1;
 }
 
 /*
@@ -1203,7 +1423,16 @@ static int conn_index(lua_State *L) {
   k = luaL_checkstring(L, 2);
   if (strcmp(k, "closed") == 0)
     lua_pushboolean(L, c->c.closed);
-  else if (strcmp(k, "engine") == 0)
+  else if (strcmp(k, "invalidated") == 0)
+    lua_pushboolean(L, c->c.invalidated);
+  else if (strcmp(k, "info") == 0) {
+    /* a table for the user's own notes, kept until invalidate() */
+    if (lua_getiuservalue(L, 1, 2) != LUA_TTABLE) {
+      lua_newtable(L);
+      lua_pushvalue(L, -1);
+      lua_setiuservalue(L, 1, 2);
+    }
+  } else if (strcmp(k, "engine") == 0)
     lua_getiuservalue(L, 1, 1);
   else if (strcmp(k, "dialect") == 0) {
     lua_getiuservalue(L, 1, 1);
@@ -1236,6 +1465,21 @@ static int tx_end(lua_State *L, int commit) {
   lua_replace(L, 1); /* index 1 is now the connection */
   c = openconn(L, 1);
   if (!t->active) return 0;
+  if (t->nested) {
+    /* it and the savepoints begun inside it end here */
+    int list = nested_list(L, 1);
+    lua_Integer i, n = (lua_Integer)lua_rawlen(L, list);
+    for (i = n; i >= 1; i--) {
+      lua_rawgeti(L, list, i);
+      if (lua_touserdata(L, -1) == (void *)t) {
+        lua_pop(L, 1);
+        break;
+      }
+      lua_pop(L, 1);
+    }
+    if (i >= 1) deactivate_from(L, list, i);
+    lua_pop(L, 1);
+  }
   t->active = 0;
   if (t->nested) {
     if (has_listeners(L, 1)) {
@@ -1256,6 +1500,7 @@ static int tx_end(lua_State *L, int commit) {
   if ((commit ? rt_connection_commit(&c->c, &err)
               : rt_connection_rollback(&c->c, &err)) != 0)
     return rt_lua_raise(L, &err);
+  sync_txs(L, 1);
   return 0;
 }
 
@@ -1313,6 +1558,10 @@ static const luaL_Reg conn_methods[] = {
     {"begin", conn_begin},
     {"begin_nested", conn_begin_nested},
     {"in_transaction", conn_in_transaction},
+    {"get_transaction", conn_get_transaction},
+    {"get_nested_transaction", conn_get_nested_transaction},
+    {"in_nested_transaction", conn_in_nested_transaction},
+    {"invalidate", conn_invalidate},
     {"execution_options", conn_exec_options},
     {"get_isolation_level", conn_get_isolation_level},
     {NULL, NULL}};
@@ -1346,6 +1595,7 @@ void rt_lua_open_engine(lua_State *L) {
   newmt(L, CONN_MT, conn_methods, conn_index, conn_gc, conn_close,
         conn_tostring);
   newmt(L, TX_MT, tx_methods, tx_index, NULL, tx_close, NULL);
+  newmt(L, POOL_MT, pool_methods, pool_index, NULL, NULL, pool_tostring);
   lua_pushcfunction(L, l_create_engine);
   lua_setfield(L, -2, "create_engine");
   lua_pushcfunction(L, l_make_url);

@@ -72,6 +72,91 @@ for _, db in ipairs(T.databases()) do
     T.raises("ArgumentError", function() c:execute(text(SEL)):yield_per(0) end)
     e:dispose()
   end)
+
+  T.test(n .. "Connection transaction accessors", function()
+    local e, c <close> = setup(db)
+    T.eq(c:get_transaction(), nil)
+    T.eq(c:in_nested_transaction(), false)
+    T.eq(c:get_nested_transaction(), nil)
+    c:execute(text(SEL)):all()
+    local t = c:get_transaction()       -- the autobegun one
+    T.ok(t ~= nil and t.is_active)
+    T.ok(rawequal(c:get_transaction(), t))
+    local sp = c:begin_nested()
+    T.eq(c:in_nested_transaction(), true)
+    T.ok(rawequal(c:get_nested_transaction(), sp))
+    local sp2 = c:begin_nested()
+    T.ok(rawequal(c:get_nested_transaction(), sp2))
+    sp2:commit()
+    T.ok(rawequal(c:get_nested_transaction(), sp))
+    sp:rollback()
+    T.eq(sp.is_active, false)
+    T.eq(c:get_nested_transaction(), nil)
+    T.eq(c:in_nested_transaction(), false)
+    c:commit()
+    T.eq(t.is_active, false)
+    T.eq(c:get_transaction(), nil)
+    local tx = c:begin()
+    T.ok(rawequal(c:get_transaction(), tx))
+    tx:rollback()
+    T.eq(c:get_transaction(), nil)
+    e:dispose()
+  end)
+
+  T.test(n .. "Connection.info and invalidate()", function()
+    local e = create_engine(db.url)
+    local c <close> = e:connect()
+    c.info.note = "kept"
+    T.eq(c.info.note, "kept")
+    T.eq(c.invalidated, false)
+    c:execute(text("SELECT 1")):all()
+    c:invalidate()
+    T.eq(c.invalidated, true)
+    -- the transaction in progress is now invalid: roll it back first
+    T.eq(c:in_transaction(), true)
+    T.ok(c:get_transaction() ~= nil)
+    local err = T.raises("PendingRollbackError", function()
+      c:execute(text("SELECT 1"))
+    end)
+    T.ok(err:isa("InvalidRequestError"))
+    T.match(err.message, "Can't reconnect until invalid transaction is " ..
+                         "rolled back")
+    T.raises("PendingRollbackError", function() c:commit() end)
+    c:rollback()
+    T.eq(c:in_transaction(), false)
+    T.eq(c:execute(text("SELECT 2")):scalar(), 2) -- reconnected
+    T.eq(c.invalidated, false)
+    T.eq(c.info.note, nil)                         -- went with the old one
+    c:close()
+    T.raises("ResourceClosedError", function() c:invalidate() end)
+    e:dispose()
+  end)
+
+  if db.name ~= "sqlite" then
+    -- (sqlite:// shares one connection among all; file databases and the
+    -- servers use a QueuePool)
+    T.test(n .. "engine.pool counts as QueuePool's", function()
+      local e = create_engine(db.url, {pool_size = 2, max_overflow = 3})
+      local p = e.pool
+      T.ok(rawequal(e.pool, p))
+      T.eq(p:status(), "Pool size: 2  Connections in pool: 0 Current " ..
+           "Overflow: -2 Current Checked out connections: 0")
+      T.eq({p:size(), p:checkedin(), p:checkedout(), p:overflow()},
+           {2, 0, 0, -2})
+      local cs = {e:connect(), e:connect(), e:connect()}
+      T.eq({p:checkedin(), p:checkedout(), p:overflow()}, {0, 3, 1})
+      cs[1]:close()
+      T.eq(p:status(), "Pool size: 2  Connections in pool: 1 Current " ..
+           "Overflow: 1 Current Checked out connections: 2")
+      cs[2]:close()
+      cs[3]:close()
+      T.eq({p:checkedin(), p:checkedout(), p:overflow()}, {2, 0, 0})
+      p:dispose()
+      T.eq({p:checkedin(), p:checkedout(), p:overflow()}, {0, 0, -2})
+      T.ok(rawequal(e:execution_options{}.pool, p))
+      e:dispose()
+    end)
+  end
 end
 
 T.done()
