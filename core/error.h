@@ -46,6 +46,7 @@ typedef enum rt_errkind {
   RT_ENOINSPECTION,     /* NoInspectionAvailable */
   RT_ENOTEXECUTABLE,    /* ObjectNotExecutableError */
   RT_EPENDINGROLLBACK,  /* PendingRollbackError */
+  RT_ENOTIMPLEMENTED,   /* Python's NotImplementedError (no sequences) */
   RT_ERRKIND_COUNT
 } rt_errkind;
 

@@ -132,6 +132,66 @@ for _, db in ipairs(T.databases()) do
     e:dispose()
   end)
 
+  T.test(n .. "Inspector: has_index, sequences, views, default schema",
+         function()
+    local e = create_engine(db.url)
+    local c <close> = e:connect()
+    c:exec_driver_sql("DROP VIEW IF EXISTS rt_more_v")
+    c:exec_driver_sql("DROP TABLE IF EXISTS rt_more_t")
+    c:exec_driver_sql("CREATE TABLE rt_more_t (x INTEGER, y INTEGER)")
+    c:exec_driver_sql("CREATE INDEX ix_rt_more_t_x ON rt_more_t (x)")
+    c:exec_driver_sql("CREATE VIEW rt_more_v AS SELECT x FROM rt_more_t")
+    if db.name ~= "sqlite" then
+      c:exec_driver_sql("DROP SEQUENCE IF EXISTS rt_more_seq")
+      c:exec_driver_sql("CREATE SEQUENCE rt_more_seq")
+    end
+    c:commit()
+    local i = sa.inspect(e)
+    T.eq(i:has_index("rt_more_t", "ix_rt_more_t_x"), true)
+    T.eq(i:has_index("rt_more_t", "ix_nope"), false)
+    T.eq(i:has_index("rt_more_missing", "ix_rt_more_t_x"), false)
+    local def = i:get_view_definition("rt_more_v")
+    if db.name == "sqlite" then
+      T.eq(i.default_schema_name, "main")
+      T.eq(def, "CREATE VIEW rt_more_v AS SELECT x FROM rt_more_t")
+      T.eq(i:get_view_definition("rt_more_nope"), nil)
+      -- SQLite has no sequences: the dialect's NotImplementedError
+      local err = T.raises("NotImplementedError", function()
+        i:has_sequence("rt_more_seq")
+      end)
+      T.eq(err:isa("SQLAlchemyError"), false)
+      T.raises("NotImplementedError", function() i:get_sequence_names() end)
+    else
+      if db.name == "postgresql" then
+        T.eq(i.default_schema_name, "public")
+        T.eq(def, " SELECT rt_more_t.x\n   FROM rt_more_t;")
+        T.eq(i:get_view_definition("rt_more_nope"), nil)
+      else
+        T.eq(i.default_schema_name,
+             c:exec_driver_sql("SELECT DATABASE()"):scalar())
+        T.match(def, "^CREATE .*VIEW `rt_more_v` AS select `rt_more_t`.`x` " ..
+                     "AS `x` from `rt_more_t`$")
+        T.raises("NoSuchTableError", function()
+          i:get_view_definition("rt_more_nope")
+        end)
+      end
+      T.eq(i:has_sequence("rt_more_seq"), true)
+      T.eq(i:has_sequence("rt_more_nope"), false)
+      local found = false
+      for _, name in ipairs(i:get_sequence_names()) do
+        found = found or name == "rt_more_seq"
+      end
+      T.ok(found)
+      c:exec_driver_sql("DROP SEQUENCE rt_more_seq")
+    end
+    -- through a Connection too
+    T.eq(sa.inspect(c):has_index("rt_more_t", "ix_rt_more_t_x"), true)
+    c:exec_driver_sql("DROP VIEW rt_more_v")
+    c:exec_driver_sql("DROP TABLE rt_more_t")
+    c:commit()
+    e:dispose()
+  end)
+
   if db.name ~= "sqlite" then
     -- (sqlite:// shares one connection among all; file databases and the
     -- servers use a QueuePool)
