@@ -213,11 +213,20 @@ static int after_failure(rt_connection *c) {
   return -1;
 }
 
+static void hook(rt_connection *c, const char *sql, const rt_value *params,
+                 int nparams, int nrows) {
+  rt_engine *e = c->engine;
+  if (e->hook) e->hook(e->hook_ud, e, sql, params, nparams, nrows);
+}
+
 int rt_connection_begin(rt_connection *c, rt_error *err) {
   if (rt_connection_acquire(c, err) != 0) return -1;
   if (c->in_tx)
     return rt_error_set(err, RT_EINVALIDREQUEST,
                         "a transaction is already begun on this connection");
+  /* the DBAPI begins implicitly, so SQLAlchemy's log says so for every
+  ** begin, an explicit conn:begin() too */
+  hook(c, "BEGIN (implicit)", NULL, 0, 0);
   /* in AUTOCOMMIT the transaction is only ours: each statement commits */
   if (c->isolation != RT_ISO_AUTOCOMMIT && c->dbc->drv->begin(c->dbc, err) != 0)
     return after_failure(c);
@@ -289,16 +298,9 @@ int rt_connection_get_isolation(rt_connection *c, const char **name,
   return 0;
 }
 
-static void hook(rt_connection *c, const char *sql, const rt_value *params,
-                 int nparams, int nrows) {
-  rt_engine *e = c->engine;
-  if (e->hook) e->hook(e->hook_ud, e, sql, params, nparams, nrows);
-}
-
 static int autobegin(rt_connection *c, rt_error *err) {
   if (rt_connection_acquire(c, err) != 0) return -1;
   if (c->in_tx) return 0;
-  hook(c, "BEGIN (implicit)", NULL, 0, 0);
   return rt_connection_begin(c, err);
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/strbuf.h"
 #include "core/types.h"
@@ -997,7 +998,67 @@ static int flat_width(lua_State *L, int idx, const char *fname) {
   return (int)w;
 }
 
+static double mono_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/*
+** The ORM compiles its statements once and runs them here.  The engine's
+** log labels them as SQLAlchemy's per-engine compiled cache would: the
+** first time this engine runs the SQL "generated in" (the time taken here
+** to get it ready), "cached since ... ago" after.  Kept only while the
+** engine logs: registry[&precompiled_seen][engine][sql] = first run.
+*/
+static const char precompiled_seen = 0;
+
+static void tag_precompiled(lua_State *L, int conn, const char *sql,
+                            double t0) {
+  lconn *c = lua_touserdata(L, conn);
+  double now;
+  lengine *le;
+  int top = lua_gettop(L);
+  if (c->c.engine->hook != echo_hook) return;
+  now = mono_now();
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &precompiled_seen) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &precompiled_seen);
+  }
+  lua_getiuservalue(L, conn, 1); /* the engine, or the copy of one */
+  le = lua_touserdata(L, -1);
+  if (le->borrowed) lua_getiuservalue(L, -1, 1), lua_remove(L, -2);
+  lua_pushvalue(L, -1);
+  if (lua_rawget(L, -3) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, -5);
+  }
+  if (lua_getfield(L, -1, sql) == LUA_TNUMBER) {
+    char tag[64];
+    snprintf(tag, sizeof tag, "cached since %.4gs ago",
+             now - lua_tonumber(L, -1));
+    set_echo_tag(tag);
+  } else {
+    char tag[64];
+    snprintf(tag, sizeof tag, "generated in %.5fs", now - t0);
+    set_echo_tag(tag);
+    lua_pushnumber(L, now);
+    lua_setfield(L, -3, sql);
+  }
+  lua_settop(L, top);
+}
+
 static int conn_exec_compiled(lua_State *L) {
+  double t0 = mono_now();
   const char *sql, *kinds = NULL;
   const unsigned char *conv = NULL;
   size_t nconv = 0;
@@ -1009,7 +1070,7 @@ static int conn_exec_compiled(lua_State *L) {
     rt_lua_checkarg(L, 5, LUA_TSTRING, "_exec_compiled");
     conv = (const unsigned char *)lua_tolstring(L, 5, &nconv);
   }
-  set_echo_tag("raw sql");
+  tag_precompiled(L, 1, sql, t0);
   return run(L, sql, 3, kinds, flat_width(L, 6, "_exec_compiled"), 3,
              "_exec_compiled", conv, (int)nconv);
 }
@@ -1024,6 +1085,7 @@ static int conn_exec_compiled(lua_State *L) {
 ** connection's statement cache.
 */
 static int conn_insert_each(lua_State *L) {
+  double t0 = mono_now();
   lconn *c = openconn(L, 1);
   rt_error err = RT_ERROR_INIT;
   const char *sql, *kinds;
@@ -1036,7 +1098,6 @@ static int conn_insert_each(lua_State *L) {
   vals = collect_params(L, 3, kinds, 1, flat_width(L, 5, "_insert_each"),
                         &nparams, &nrows, "_insert_each");
   events = has_listeners(L, 1);
-  set_echo_tag("raw sql");
   if (events) begin_with_event(L, c);
   lua_createtable(L, nrows, 0);
   for (i = 0; i < nrows; i++) {
@@ -1049,6 +1110,7 @@ static int conn_insert_each(lua_State *L) {
       pidx = lua_gettop(L);
       fire_cursor(L, "before_cursor_execute", sql, pidx, 0);
     }
+    tag_precompiled(L, 1, sql, t0);
     if (rt_connection_execute(&c->c, sql, row, nparams, 0, &cur, &err) != 0)
       return rt_lua_raise_sql(L, &err, sql, 3);
     id = cur->lastrowid;

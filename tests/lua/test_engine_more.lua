@@ -219,4 +219,77 @@ for _, db in ipairs(T.databases()) do
   end
 end
 
+-- echo, line by line as SQLAlchemy 1.4 logs the same work (timings
+-- aside): BEGIN (implicit) for every begin, explicit ones too, and the
+-- ORM's flush statements labelled as its compiled cache would
+T.test("echo: transaction lines and the ORM flush's labels", function()
+  local bin = os.getenv("RETORT_BUILD_DIR")
+  if not bin then return T.skip("echo", "RETORT_BUILD_DIR unset") end
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write([[
+    local e = create_engine("sqlite://", {echo = true})
+    local Base = orm.declarative_base()
+    local U = Base:class "U" {
+      __tablename__ = "t",
+      id = Column(Integer, {primary_key = true}),
+      name = Column(String(20)),
+    }
+    local t = U.__table__
+    local c = e:connect()
+    c:execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name VARCHAR(20))"))
+    c:execute(insert(t), {{name = "a"}, {name = "b"}})
+    c:commit()
+    c:exec_driver_sql("SELECT 1"):all()
+    c:rollback()
+    local tx = c:begin()
+    c:execute(delete(t):where(t.c.id:eq(2)))
+    tx:commit()
+    c:close()
+    local s = orm.Session(e)
+    local q, r = U{name = "q"}, U{name = "r"} -- held, as the identity
+    s:add(q)                                  -- map keeps them only weakly
+    s:add(r)
+    s:flush()
+    s:get(U, 2).name = "w"
+    s:commit()
+    s:close()
+  ]])
+  f:close()
+  local p = io.popen("'" .. bin .. "/retort' --norc " .. script .. " 2>&1")
+  local out = p:read("a")
+  p:close()
+  os.remove(script)
+  out = out:gsub("generated in %d%.%d%d%d%d%ds", "generated in X")
+           :gsub("cached since [%d.e-]+s ago", "cached since X")
+  local want = {
+    "BEGIN (implicit)",
+    "CREATE TABLE t (id INTEGER PRIMARY KEY, name VARCHAR(20))",
+    "[generated in X] ()",
+    "INSERT INTO t (name) VALUES (?)",
+    "[generated in X] (('a',), ('b',))",
+    "COMMIT",
+    "BEGIN (implicit)",
+    "SELECT 1",
+    "[raw sql] ()",
+    "ROLLBACK",
+    "BEGIN (implicit)",
+    "DELETE FROM t WHERE t.id = ?",
+    "[generated in X] (2,)",
+    "COMMIT",
+    "BEGIN (implicit)",
+    "INSERT INTO t (name) VALUES (?)",
+    "[generated in X] ('q',)",
+    "INSERT INTO t (name) VALUES (?)",
+    "[cached since X] ('r',)",
+    "UPDATE t SET name=? WHERE t.id = ?",
+    "[generated in X] ('w', 2)",
+    "COMMIT",
+  }
+  for i, line in ipairs(want) do
+    want[i] = "INFO retort.engine.Engine " .. line
+  end
+  T.eq(out, table.concat(want, "\n") .. "\n")
+end)
+
 T.done()
