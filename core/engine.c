@@ -216,7 +216,7 @@ static int after_failure(rt_connection *c) {
 static void hook(rt_connection *c, const char *sql, const rt_value *params,
                  int nparams, int nrows) {
   rt_engine *e = c->engine;
-  if (e->hook) e->hook(e->hook_ud, e, sql, params, nparams, nrows);
+  if (e->hook && !c->quiet) e->hook(e->hook_ud, e, sql, params, nparams, nrows);
 }
 
 int rt_connection_begin(rt_connection *c, rt_error *err) {

@@ -61,6 +61,7 @@ typedef struct rt_connection {
   ** unless a transaction was open: that must be rolled back first */
   int invalidated;
   int pending_rollback;
+  int quiet; /* engine:raw_connection()'s: the engine's log leaves it out */
 } rt_connection;
 
 void rt_engine_defaults(rt_engine_opts *o);

@@ -21,6 +21,8 @@
 #define CONN_MT "retort.Connection"
 #define TX_MT "retort.Transaction"
 #define POOL_MT "retort.Pool"
+#define RAW_MT "retort.RawConnection"
+#define CURSOR_MT "retort.Cursor"
 
 typedef struct lengine {
   rt_engine *e;
@@ -1598,7 +1600,219 @@ static int tx_close(lua_State *L) {
   return tx_end(L, 0);
 }
 
+/*
+** engine:raw_connection(): a DBAPI-shaped connection, for code that wants
+** the driver's own SQL and paramstyle and no Result machinery:
+** raw:cursor() with execute(sql, params) (returning the cursor),
+** executemany, fetchone, fetchmany(n), fetchall, close and the fields
+** rowcount, lastrowid and description; raw:commit(), rollback(), close().
+** It is a Connection underneath (user value 1) whose statements the
+** engine's log leaves out, as SQLAlchemy logs nothing of a DBAPI
+** connection's own use; it begins a transaction implicitly, as a DBAPI
+** connection does.
+*/
+static int raw_index(lua_State *L) {
+  if (index_method(L)) return 1;
+  luaL_checkudata(L, 1, RAW_MT);
+  if (strcmp(luaL_checkstring(L, 2), "closed") == 0) {
+    lua_getiuservalue(L, 1, 1);
+    lua_pushboolean(L, ((lconn *)lua_touserdata(L, -1))->c.closed);
+  } else
+    lua_pushnil(L);
+  return 1;
+}
+
+/* Call the Connection method `fn` with the Connection under the raw one at
+** 1 and the arguments from 2 on; its results are returned. */
+static int raw_delegate(lua_State *L, lua_CFunction fn) {
+  int n = lua_gettop(L);
+  luaL_checkudata(L, 1, RAW_MT);
+  lua_pushcfunction(L, fn);
+  lua_insert(L, 1);
+  lua_getiuservalue(L, 2, 1);
+  lua_replace(L, 2);
+  lua_call(L, n, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+static int raw_commit(lua_State *L) {
+  return raw_delegate(L, conn_commit);
+}
+
+static int raw_rollback(lua_State *L) {
+  return raw_delegate(L, conn_rollback);
+}
+
+static int raw_close(lua_State *L) {
+  lua_settop(L, 1);
+  return raw_delegate(L, conn_close);
+}
+
+static int raw_cursor(lua_State *L) {
+  luaL_checkudata(L, 1, RAW_MT);
+  lua_getiuservalue(L, 1, 1);
+  openconn(L, -1);
+  lua_newuserdatauv(L, 0, 2);
+  luaL_setmetatable(L, CURSOR_MT);
+  lua_insert(L, -2);
+  lua_setiuservalue(L, -2, 1);
+  return 1;
+}
+
+static int engine_raw_connection(lua_State *L) {
+  lconn *c;
+  checkengine(L, 1);
+  lua_settop(L, 1);
+  engine_connect(L);
+  c = lua_touserdata(L, -1);
+  c->c.quiet = 1;
+  lua_newuserdatauv(L, 0, 1);
+  luaL_setmetatable(L, RAW_MT);
+  lua_insert(L, -2);
+  lua_setiuservalue(L, -2, 1);
+  return 1;
+}
+
+static int cursor_close(lua_State *L);
+
+/* cursor:execute(sql [, params]) and executemany(sql, list): the result
+** kept for the fetches; returns the cursor. */
+static int cursor_execute(lua_State *L) {
+  luaL_checkudata(L, 1, CURSOR_MT);
+  lua_settop(L, 3);
+  /* the previous result is done with: its statement must not stay open */
+  lua_pushcfunction(L, cursor_close);
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 0);
+  lua_pushcfunction(L, conn_exec_driver_sql);
+  lua_getiuservalue(L, 1, 1);
+  if (((lconn *)lua_touserdata(L, -1))->c.closed)
+    return rt_lua_error(L, RT_ERESOURCECLOSED,
+                        "Cannot operate on a closed "
+                        "database.");
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  lua_call(L, 3, 1);
+  lua_setiuservalue(L, 1, 2);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int cursor_executemany(lua_State *L) {
+  rt_lua_checkarg(L, 3, LUA_TTABLE, "executemany");
+  return cursor_execute(L);
+}
+
+/* Push the cursor's result; raise when nothing was executed. */
+static void cursor_result(lua_State *L) {
+  luaL_checkudata(L, 1, CURSOR_MT);
+  if (lua_getiuservalue(L, 1, 2) == LUA_TNIL)
+    rt_lua_error(L, RT_EINVALIDREQUEST,
+                 "no statement was executed on this "
+                 "cursor");
+}
+
+/* cursor:fetchone() / fetchmany(n) / fetchall(): as the Result's, and a
+** statement without rows has nothing to fetch (an empty answer) */
+static int cursor_fetch(lua_State *L, const char *method) {
+  int n = lua_gettop(L);
+  cursor_result(L);
+  lua_getfield(L, -1, "returns_rows");
+  if (!lua_toboolean(L, -1)) {
+    if (strcmp(method, "fetchone") == 0)
+      lua_pushnil(L);
+    else
+      lua_newtable(L);
+    return 1;
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, -1, method);
+  lua_insert(L, -2);
+  if (n >= 2) lua_pushvalue(L, 2);
+  lua_call(L, n >= 2 ? 2 : 1, 1);
+  return 1;
+}
+
+static int cursor_fetchone(lua_State *L) {
+  return cursor_fetch(L, "fetchone");
+}
+
+static int cursor_fetchmany(lua_State *L) {
+  luaL_optinteger(L, 2, 1);
+  lua_settop(L, 2);
+  if (lua_isnil(L, 2)) lua_pushinteger(L, 1), lua_replace(L, 2);
+  return cursor_fetch(L, "fetchmany");
+}
+
+static int cursor_fetchall(lua_State *L) {
+  lua_settop(L, 1);
+  return cursor_fetch(L, "fetchall");
+}
+
+static int cursor_close(lua_State *L) {
+  luaL_checkudata(L, 1, CURSOR_MT);
+  if (lua_getiuservalue(L, 1, 2) != LUA_TNIL) {
+    lua_getfield(L, -1, "close");
+    lua_insert(L, -2);
+    lua_call(L, 1, 0);
+  }
+  lua_pushnil(L);
+  lua_setiuservalue(L, 1, 2);
+  return 0;
+}
+
+static int cursor_index(lua_State *L) {
+  const char *k;
+  if (index_method(L)) return 1;
+  luaL_checkudata(L, 1, CURSOR_MT);
+  k = luaL_checkstring(L, 2);
+  if (strcmp(k, "rowcount") == 0 || strcmp(k, "lastrowid") == 0) {
+    if (lua_getiuservalue(L, 1, 2) == LUA_TNIL) {
+      lua_pushinteger(L, -1); /* DBAPI: no execute yet */
+      return 1;
+    }
+    lua_getfield(L, -1, k);
+  } else if (strcmp(k, "description") == 0) {
+    /* DBAPI's 7-item sequence per column: the name, the rest unknown */
+    lua_Integer i, n;
+    if (lua_getiuservalue(L, 1, 2) == LUA_TNIL) return 1;
+    lua_getfield(L, -1, "returns_rows");
+    if (!lua_toboolean(L, -1)) {
+      lua_pushnil(L);
+      return 1;
+    }
+    lua_getfield(L, -2, "keys");
+    lua_pushvalue(L, -3);
+    lua_call(L, 1, 1);
+    n = (lua_Integer)lua_rawlen(L, -1);
+    lua_createtable(L, (int)n, 0);
+    for (i = 1; i <= n; i++) {
+      lua_createtable(L, 7, 0);
+      lua_rawgeti(L, -3, i);
+      lua_rawseti(L, -2, 1);
+      lua_rawseti(L, -2, i);
+    }
+  } else
+    lua_pushnil(L);
+  return 1;
+}
+
+static const luaL_Reg raw_methods[] = {{"cursor", raw_cursor},
+                                       {"commit", raw_commit},
+                                       {"rollback", raw_rollback},
+                                       {"close", raw_close},
+                                       {NULL, NULL}};
+
+static const luaL_Reg cursor_methods[] = {{"execute", cursor_execute},
+                                          {"executemany", cursor_executemany},
+                                          {"fetchone", cursor_fetchone},
+                                          {"fetchmany", cursor_fetchmany},
+                                          {"fetchall", cursor_fetchall},
+                                          {"close", cursor_close},
+                                          {NULL, NULL}};
+
 static const luaL_Reg engine_methods[] = {
+    {"raw_connection", engine_raw_connection},
     {"connect", engine_connect},
     {"begin", engine_begin},
     {"dispose", engine_dispose},
@@ -1658,6 +1872,8 @@ void rt_lua_open_engine(lua_State *L) {
         conn_tostring);
   newmt(L, TX_MT, tx_methods, tx_index, NULL, tx_close, NULL);
   newmt(L, POOL_MT, pool_methods, pool_index, NULL, NULL, pool_tostring);
+  newmt(L, RAW_MT, raw_methods, raw_index, NULL, raw_close, NULL);
+  newmt(L, CURSOR_MT, cursor_methods, cursor_index, NULL, cursor_close, NULL);
   lua_pushcfunction(L, l_create_engine);
   lua_setfield(L, -2, "create_engine");
   lua_pushcfunction(L, l_make_url);

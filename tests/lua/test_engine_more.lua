@@ -192,6 +192,44 @@ for _, db in ipairs(T.databases()) do
     e:dispose()
   end)
 
+  T.test(n .. "engine:raw_connection(): a DBAPI-shaped connection",
+         function()
+    local e = create_engine(db.url)
+    local ph = function(i) return T.ph(db.name, i) end
+    local raw <close> = e:raw_connection()
+    local cur = raw:cursor()
+    T.eq(cur.rowcount, -1)
+    T.eq(cur.description, nil)
+    cur:execute("DROP TABLE IF EXISTS rt_raw")
+    cur:execute("CREATE TABLE rt_raw (x INTEGER, y VARCHAR(5))")
+    cur:executemany("INSERT INTO rt_raw (x) VALUES (" .. ph(1) .. ")",
+                    {{1}, {2}, {3}})
+    T.eq(cur.rowcount, 3)
+    raw:commit()
+    local rows = cur:execute("SELECT x, y FROM rt_raw WHERE x > " .. ph(1) ..
+                             " ORDER BY x", {1}):fetchall()
+    T.eq(#rows, 2)
+    T.eq(rows[1][1], 2)
+    cur:execute("SELECT x, y FROM rt_raw ORDER BY x")
+    T.eq({cur.description[1][1], cur.description[2][1]}, {"x", "y"})
+    T.eq(tostring(cur:fetchone()), "(1, None)")
+    T.eq(#cur:fetchmany(1), 1)
+    T.eq(#cur:fetchall(), 1)
+    T.eq(cur:fetchone(), nil)
+    -- an implicit transaction, as a DBAPI connection's
+    cur:execute("DELETE FROM rt_raw")
+    raw:rollback()
+    T.eq(cur:execute("SELECT count(*) FROM rt_raw"):fetchone()[1], 3)
+    cur:execute("DROP TABLE rt_raw")
+    raw:commit()
+    cur:close()
+    raw:close()
+    T.eq(raw.closed, true)
+    T.raises("ResourceClosedError", function() cur:execute("SELECT 1") end)
+    T.raises("ResourceClosedError", function() raw:cursor() end)
+    e:dispose()
+  end)
+
   if db.name ~= "sqlite" then
     -- (sqlite:// shares one connection among all; file databases and the
     -- servers use a QueuePool)
