@@ -174,11 +174,33 @@ void rt_connection_init(rt_connection *c, rt_engine *e) {
   c->isolation = e->isolation;
 }
 
+static int pending_rollback(rt_error *err) {
+  return rt_error_set(err, RT_EPENDINGROLLBACK,
+                      "Can't reconnect until invalid transaction is rolled "
+                      "back.");
+}
+
 int rt_connection_acquire(rt_connection *c, rt_error *err) {
   if (c->closed)
     return rt_error_set(err, RT_ERESOURCECLOSED, "This Connection is closed");
   if (c->dbc) return 0;
-  return rt_pool_checkout(&c->engine->pool, &c->dbc, err);
+  if (c->pending_rollback) return pending_rollback(err);
+  if (rt_pool_checkout(&c->engine->pool, &c->dbc, err) != 0) return -1;
+  c->invalidated = 0;
+  return 0;
+}
+
+int rt_connection_invalidate(rt_connection *c, rt_error *err) {
+  if (c->closed)
+    return rt_error_set(err, RT_ERESOURCECLOSED, "This Connection is closed");
+  if (c->dbc) {
+    c->dbc->lost = 1; /* so the pool closes it instead of keeping it */
+    rt_pool_checkin(&c->engine->pool, c->dbc);
+    c->dbc = NULL;
+  }
+  if (c->in_tx) c->pending_rollback = 1;
+  c->invalidated = 1;
+  return 0;
 }
 
 /* Driver errors on a connection whose server went away leave it unusable:
@@ -191,11 +213,20 @@ static int after_failure(rt_connection *c) {
   return -1;
 }
 
+static void hook(rt_connection *c, const char *sql, const rt_value *params,
+                 int nparams, int nrows) {
+  rt_engine *e = c->engine;
+  if (e->hook && !c->quiet) e->hook(e->hook_ud, e, sql, params, nparams, nrows);
+}
+
 int rt_connection_begin(rt_connection *c, rt_error *err) {
   if (rt_connection_acquire(c, err) != 0) return -1;
   if (c->in_tx)
     return rt_error_set(err, RT_EINVALIDREQUEST,
                         "a transaction is already begun on this connection");
+  /* the DBAPI begins implicitly, so SQLAlchemy's log says so for every
+  ** begin, an explicit conn:begin() too */
+  hook(c, "BEGIN (implicit)", NULL, 0, 0);
   /* in AUTOCOMMIT the transaction is only ours: each statement commits */
   if (c->isolation != RT_ISO_AUTOCOMMIT && c->dbc->drv->begin(c->dbc, err) != 0)
     return after_failure(c);
@@ -267,16 +298,9 @@ int rt_connection_get_isolation(rt_connection *c, const char **name,
   return 0;
 }
 
-static void hook(rt_connection *c, const char *sql, const rt_value *params,
-                 int nparams, int nrows) {
-  rt_engine *e = c->engine;
-  if (e->hook) e->hook(e->hook_ud, e, sql, params, nparams, nrows);
-}
-
 static int autobegin(rt_connection *c, rt_error *err) {
   if (rt_connection_acquire(c, err) != 0) return -1;
   if (c->in_tx) return 0;
-  hook(c, "BEGIN (implicit)", NULL, 0, 0);
   return rt_connection_begin(c, err);
 }
 
@@ -317,6 +341,7 @@ int rt_connection_commit(rt_connection *c, rt_error *err) {
   int rc;
   if (c->closed)
     return rt_error_set(err, RT_ERESOURCECLOSED, "This Connection is closed");
+  if (c->pending_rollback) return pending_rollback(err);
   if (!c->in_tx) return 0;
   c->in_tx = 0;
   c->savepoints = 0;
@@ -329,10 +354,12 @@ int rt_connection_commit(rt_connection *c, rt_error *err) {
 int rt_connection_rollback(rt_connection *c, rt_error *err) {
   if (c->closed)
     return rt_error_set(err, RT_ERESOURCECLOSED, "This Connection is closed");
+  c->pending_rollback = 0; /* the invalid transaction is gone */
   if (!c->in_tx) return 0;
   c->in_tx = 0;
   c->savepoints = 0;
-  if (c->dbc->lost || c->isolation == RT_ISO_AUTOCOMMIT) return 0;
+  if (c->dbc == NULL || c->dbc->lost || c->isolation == RT_ISO_AUTOCOMMIT)
+    return 0;
   hook(c, "ROLLBACK", NULL, 0, 0);
   return c->dbc->drv->rollback(c->dbc, err);
 }
@@ -355,6 +382,7 @@ void rt_connection_close(rt_connection *c) {
   rt_error_clear(&e);
   c->dbc = NULL;
   c->in_tx = 0;
+  c->pending_rollback = 0;
   c->closed = 1;
 }
 

@@ -57,6 +57,11 @@ typedef struct rt_connection {
   int closed;
   rt_isolation isolation; /* this connection's level (execution_options) */
   int isolation_set;      /* it differs from the engine's: reset on close */
+  /* invalidate() dropped the driver connection; the next use reconnects,
+  ** unless a transaction was open: that must be rolled back first */
+  int invalidated;
+  int pending_rollback;
+  int quiet; /* engine:raw_connection()'s: the engine's log leaves it out */
 } rt_connection;
 
 void rt_engine_defaults(rt_engine_opts *o);
@@ -84,6 +89,10 @@ int rt_connection_commit(rt_connection *c, rt_error *err);
 int rt_connection_rollback(rt_connection *c, rt_error *err);
 /* Roll back anything open and return the driver connection to the pool. */
 void rt_connection_close(rt_connection *c);
+/* Discard the driver connection (closed, never pooled again); the next use
+** checks out another.  A transaction in progress becomes one that must be
+** rolled back (PendingRollbackError until then). */
+int rt_connection_invalidate(rt_connection *c, rt_error *err);
 /* Parse "READ COMMITTED" etc. for the engine's dialect; an unknown or
 ** unsupported level is an ArgumentError listing the valid ones. */
 int rt_isolation_parse(const rt_engine *e, const char *name, rt_isolation *out,

@@ -43,6 +43,9 @@ static const struct {
     [RT_ECANCELED] = {"OperationalError", RT_EDATABASE},
     [RT_ENOINSPECTION] = {"NoInspectionAvailable", RT_EINVALIDREQUEST},
     [RT_ENOTEXECUTABLE] = {"ObjectNotExecutableError", RT_EARGUMENT},
+    [RT_EPENDINGROLLBACK] = {"PendingRollbackError", RT_EINVALIDREQUEST},
+    /* not an SQLAlchemyError: what a dialect without sequences raises */
+    [RT_ENOTIMPLEMENTED] = {"NotImplementedError", RT_OK},
 };
 
 int rt_error_setv(rt_error *err, rt_errkind kind, const char *fmt, va_list ap) {

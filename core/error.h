@@ -45,6 +45,8 @@ typedef enum rt_errkind {
   RT_ECANCELED,         /* OperationalError raised by a cancel (Ctrl-C) */
   RT_ENOINSPECTION,     /* NoInspectionAvailable */
   RT_ENOTEXECUTABLE,    /* ObjectNotExecutableError */
+  RT_EPENDINGROLLBACK,  /* PendingRollbackError */
+  RT_ENOTIMPLEMENTED,   /* Python's NotImplementedError (no sequences) */
   RT_ERRKIND_COUNT
 } rt_errkind;
 

@@ -247,6 +247,48 @@ int rt_reflect_table_comment(rt_connection *c, const char *schema,
   return r ? finish(out, r->comment(c, schema, table, out, err), err) : -1;
 }
 
+int rt_reflect_default_schema(rt_connection *c, rt_refl *out, rt_error *err) {
+  const rt_reflector *r = reflector(c, err);
+  return r ? finish(out, r->default_schema(c, out, err), err) : -1;
+}
+
+static const rt_reflector *seq_reflector(rt_connection *c, rt_error *err) {
+  const rt_reflector *r = reflector(c, err);
+  if (r && r->sequences == NULL) {
+    rt_error_set(err, RT_ENOTIMPLEMENTED,
+                 "the %s dialect does not support sequences", r->dialect);
+    return NULL;
+  }
+  return r;
+}
+
+int rt_reflect_sequence_names(rt_connection *c, const char *schema,
+                              rt_refl *out, rt_error *err) {
+  const rt_reflector *r = seq_reflector(c, err);
+  return r ? finish(out, r->sequences(c, schema, NULL, out, err), err) : -1;
+}
+
+int rt_reflect_has_sequence(rt_connection *c, const char *schema,
+                            const char *name, int *exists, rt_error *err) {
+  const rt_reflector *r = seq_reflector(c, err);
+  rt_refl tmp;
+  int rc;
+  *exists = 0;
+  if (r == NULL) return -1;
+  rt_refl_init(&tmp);
+  rc = finish(&tmp, r->sequences(c, schema, name, &tmp, err), err);
+  *exists = rc == 0 && tmp.names.n > 0;
+  rt_refl_free(&tmp);
+  return rc;
+}
+
+int rt_reflect_view_definition(rt_connection *c, const char *schema,
+                               const char *view, rt_refl *out, rt_error *err) {
+  const rt_reflector *r = reflector(c, err);
+  return r ? finish(out, r->view_definition(c, schema, view, out, err), err)
+           : -1;
+}
+
 int rt_reflect_table(rt_connection *c, const char *schema, const char *table,
                      rt_refl *out, rt_error *err) {
   const rt_reflector *r = table_reflector(c, schema, table, err);

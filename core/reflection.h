@@ -139,6 +139,7 @@ typedef struct rt_refl {
   int nchecks;
   rt_refl_check *checks;
   const char *comment; /* the table's comment, or NULL */
+  const char *text;    /* a view's definition, the default schema name */
   int nsorted;
   rt_refl_sorted *sorted;
 } rt_refl;
@@ -173,6 +174,19 @@ int rt_reflect_check_constraints(rt_connection *c, const char *schema,
 ** that keeps none (SQLite). */
 int rt_reflect_table_comment(rt_connection *c, const char *schema,
                              const char *table, rt_refl *out, rt_error *err);
+/* The default schema's name in out->text: SQLAlchemy's
+** Inspector.default_schema_name. */
+int rt_reflect_default_schema(rt_connection *c, rt_refl *out, rt_error *err);
+/* The schema's sequence names in out->names; NotImplementedError where the
+** database has no sequences (SQLite, MySQL before MariaDB). */
+int rt_reflect_sequence_names(rt_connection *c, const char *schema,
+                              rt_refl *out, rt_error *err);
+int rt_reflect_has_sequence(rt_connection *c, const char *schema,
+                            const char *name, int *exists, rt_error *err);
+/* The view's definition in out->text (NULL for no such view on SQLite and
+** PostgreSQL; NoSuchTableError on MySQL, as SQLAlchemy 1.4). */
+int rt_reflect_view_definition(rt_connection *c, const char *schema,
+                               const char *view, rt_refl *out, rt_error *err);
 /* Everything about one table at once (columns, pk, fks, indexes, uniques):
 ** what Table(..., {autoload_with}) needs. */
 int rt_reflect_table(rt_connection *c, const char *schema, const char *table,
@@ -239,6 +253,16 @@ typedef struct rt_reflector {
   /* NULL: the dialect keeps no table comments */
   int (*comment)(rt_connection *c, const char *schema, const char *table,
                  rt_refl *out, rt_error *err);
+  /* out->text: the schema a name without one is in */
+  int (*default_schema)(rt_connection *c, rt_refl *out, rt_error *err);
+  /* the sequences of the schema (only the one named `name` unless NULL)
+  ** into out->names; NULL: the dialect has none (NotImplementedError) */
+  int (*sequences)(rt_connection *c, const char *schema, const char *name,
+                   rt_refl *out, rt_error *err);
+  /* out->text: the view's definition, NULL when there is no such view
+  ** (or NoSuchTableError, as the dialect's SQLAlchemy says) */
+  int (*view_definition)(rt_connection *c, const char *schema, const char *view,
+                         rt_refl *out, rt_error *err);
 } rt_reflector;
 
 extern const rt_reflector rt_sqlite_reflector;

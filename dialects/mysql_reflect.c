@@ -366,7 +366,83 @@ static int my_comment(rt_connection *c, const char *schema, const char *table,
   return 0;
 }
 
+static int my_default_schema(rt_connection *c, rt_refl *out, rt_error *err) {
+  rt_rows rows;
+  if (rt_refl_query(c, &out->arena, "SELECT DATABASE()", NULL, 0, &rows, err) !=
+      0)
+    return -1;
+  out->text = rows.n > 0 ? RT_CELL(&rows, 0, 0) : NULL;
+  return 0;
+}
+
+/* MariaDB keeps sequences as tables of their own type; MySQL has none. */
+static int my_sequences(rt_connection *c, const char *schema, const char *name,
+                        rt_refl *out, rt_error *err) {
+  const char *params[3];
+  rt_rows rows;
+  int i;
+  if (rt_refl_query(c, &out->arena, "SELECT VERSION() LIKE '%MariaDB%'", NULL,
+                    0, &rows, err) != 0)
+    return -1;
+  if (rows.n == 0 || !rt_refl_truthy(RT_CELL(&rows, 0, 0)))
+    return rt_error_set(err, RT_ENOTIMPLEMENTED,
+                        "Sequences are supported only by the MariaDB series "
+                        "10.3 or greater");
+  params[0] = schema;
+  params[1] = name;
+  params[2] = name;
+  if (rt_refl_query(c, &out->arena,
+                    "SELECT TABLE_NAME FROM information_schema.TABLES "
+                    "WHERE TABLE_TYPE = 'SEQUENCE' "
+                    "AND TABLE_SCHEMA = " SCHEMA " "
+                    "AND (? IS NULL OR TABLE_NAME = ?) ORDER BY TABLE_NAME",
+                    params, 3, &rows, err) != 0)
+    return -1;
+  for (i = 0; i < rows.n; i++)
+    rt_names_add(&out->arena, &out->names, RT_CELL(&rows, i, 0));
+  return 0;
+}
+
+/* SHOW CREATE TABLE's text of the view, as SQLAlchemy's; a missing one is
+** NoSuchTableError. */
+static int my_view_definition(rt_connection *c, const char *schema,
+                              const char *view, rt_refl *out, rt_error *err) {
+  rt_strbuf b = RT_STRBUF_INIT;
+  rt_rows rows;
+  int rc, exists = 0;
+  if (my_has_table(c, schema, view, &exists, err) != 0) return -1;
+  if (!exists) return rt_refl_nosuchtable(err, view);
+  rt_sb_adds(&b, "SHOW CREATE TABLE ");
+  if (schema) {
+    add_backquoted(&b, schema);
+    rt_sb_addc(&b, '.');
+  }
+  add_backquoted(&b, view);
+  if (b.failed) {
+    rt_sb_free(&b);
+    return rt_error_set(err, RT_EMEMORY, "out of memory");
+  }
+  rc = rt_refl_query(c, &out->arena, b.p, NULL, 0, &rows, err);
+  rt_sb_free(&b);
+  if (rc == 0)
+    out->text = rows.n > 0 && rows.ncols > 1 ? RT_CELL(&rows, 0, 1) : NULL;
+  return rc;
+}
+
 const rt_reflector rt_mysql_reflector = {
-    "mysql", 0,      my_table_names, my_schema_names, my_has_table, my_columns,
-    my_pk,   my_fks, my_indexes,     my_uniques,      my_checks,    my_comment,
+    "mysql",
+    0,
+    my_table_names,
+    my_schema_names,
+    my_has_table,
+    my_columns,
+    my_pk,
+    my_fks,
+    my_indexes,
+    my_uniques,
+    my_checks,
+    my_comment,
+    my_default_schema,
+    my_sequences,
+    my_view_definition,
 };

@@ -455,8 +455,68 @@ static int pg_comment(rt_connection *c, const char *schema, const char *table,
   return 0;
 }
 
+static int pg_default_schema(rt_connection *c, rt_refl *out, rt_error *err) {
+  rt_rows rows;
+  if (rt_refl_query(c, &out->arena, "SELECT current_schema()", NULL, 0, &rows,
+                    err) != 0)
+    return -1;
+  out->text = rows.n > 0 ? RT_CELL(&rows, 0, 0) : NULL;
+  return 0;
+}
+
+static int pg_sequences(rt_connection *c, const char *schema, const char *name,
+                        rt_refl *out, rt_error *err) {
+  const char *params[2];
+  rt_rows rows;
+  int i;
+  params[0] = schema;
+  params[1] = name;
+  if (rt_refl_query(c, &out->arena,
+                    "SELECT c.relname FROM pg_catalog.pg_class c "
+                    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.relkind = 'S' "
+                    "AND n.nspname = coalesce($1, current_schema()) "
+                    "AND ($2::text IS NULL OR c.relname = $2::text) "
+                    "ORDER BY c.relname",
+                    params, 2, &rows, err) != 0)
+    return -1;
+  for (i = 0; i < rows.n; i++)
+    rt_names_add(&out->arena, &out->names, RT_CELL(&rows, i, 0));
+  return 0;
+}
+
+/* pg_get_viewdef's text, of a view or a materialized view */
+static int pg_view_definition(rt_connection *c, const char *schema,
+                              const char *view, rt_refl *out, rt_error *err) {
+  const char *params[2];
+  rt_rows rows;
+  params[0] = schema;
+  params[1] = view;
+  if (rt_refl_query(c, &out->arena,
+                    "SELECT pg_get_viewdef(c.oid) FROM pg_catalog.pg_class c "
+                    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = coalesce($1, current_schema()) "
+                    "AND c.relname = $2 AND c.relkind IN ('v', 'm')",
+                    params, 2, &rows, err) != 0)
+    return -1;
+  out->text = rows.n > 0 ? RT_CELL(&rows, 0, 0) : NULL;
+  return 0;
+}
+
 const rt_reflector rt_postgresql_reflector = {
-    "postgresql", 0,          pg_table_names, pg_schema_names,
-    pg_has_table, pg_columns, pg_pk,          pg_fks,
-    pg_indexes,   pg_uniques, pg_checks,      pg_comment,
+    "postgresql",
+    0,
+    pg_table_names,
+    pg_schema_names,
+    pg_has_table,
+    pg_columns,
+    pg_pk,
+    pg_fks,
+    pg_indexes,
+    pg_uniques,
+    pg_checks,
+    pg_comment,
+    pg_default_schema,
+    pg_sequences,
+    pg_view_definition,
 };

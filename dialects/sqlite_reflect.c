@@ -675,11 +675,54 @@ static int sqlite_checks(rt_connection *c, const char *schema,
   return rc < 0 ? rt_error_set(err, RT_EMEMORY, "out of memory") : 0;
 }
 
+static int sqlite_default_schema(rt_connection *c, rt_refl *out,
+                                 rt_error *err) {
+  (void)c;
+  (void)err;
+  out->text = rt_arena_strdup(&out->arena, "main");
+  return 0;
+}
+
+/* The CREATE VIEW text as it was typed; temporary views count too when no
+** schema is given. */
+static int sqlite_view_definition(rt_connection *c, const char *schema,
+                                  const char *view, rt_refl *out,
+                                  rt_error *err) {
+  rt_strbuf b = RT_STRBUF_INIT;
+  rt_rows rows;
+  int rc;
+  if (schema) {
+    rt_sb_adds(&b, "SELECT sql FROM ");
+    add_quoted(&b, schema);
+    rt_sb_adds(&b, ".sqlite_master WHERE name = ? AND type = 'view'");
+  } else
+    rt_sb_adds(&b, "SELECT sql FROM (SELECT * FROM sqlite_master UNION ALL "
+                   "SELECT * FROM sqlite_temp_master) "
+                   "WHERE name = ? AND type = 'view'");
+  if (b.failed) {
+    rt_sb_free(&b);
+    return rt_error_set(err, RT_EMEMORY, "out of memory");
+  }
+  rc = rt_refl_query(c, &out->arena, b.p, &view, 1, &rows, err);
+  rt_sb_free(&b);
+  if (rc == 0) out->text = rows.n > 0 ? RT_CELL(&rows, 0, 0) : NULL;
+  return rc;
+}
+
 const rt_reflector rt_sqlite_reflector = {
-    "sqlite",           1,
-    sqlite_table_names, sqlite_schema_names,
-    sqlite_has_table,   sqlite_columns,
-    sqlite_pk,          sqlite_fks,
-    sqlite_indexes,     sqlite_uniques,
-    sqlite_checks,      NULL,
+    "sqlite",
+    1,
+    sqlite_table_names,
+    sqlite_schema_names,
+    sqlite_has_table,
+    sqlite_columns,
+    sqlite_pk,
+    sqlite_fks,
+    sqlite_indexes,
+    sqlite_uniques,
+    sqlite_checks,
+    NULL,
+    sqlite_default_schema,
+    NULL,
+    sqlite_view_definition,
 };

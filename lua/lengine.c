@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/strbuf.h"
 #include "core/types.h"
@@ -19,6 +20,9 @@
 #define ENGINE_MT "retort.Engine"
 #define CONN_MT "retort.Connection"
 #define TX_MT "retort.Transaction"
+#define POOL_MT "retort.Pool"
+#define RAW_MT "retort.RawConnection"
+#define CURSOR_MT "retort.Cursor"
 
 typedef struct lengine {
   rt_engine *e;
@@ -443,6 +447,110 @@ static int engine_gc(lua_State *L) {
 
 static void push_url(lua_State *L, const rt_url *u);
 
+/*
+** engine.pool: the engine's connection pool, shaped as SQLAlchemy's
+** QueuePool: size() is pool_size, checkedin() the idle connections,
+** checkedout() those in use, overflow() how many exist beyond pool_size
+** (negative while fewer exist).  User value 1 is the Engine.
+*/
+static rt_pool *checkpool(lua_State *L) {
+  luaL_checkudata(L, 1, POOL_MT);
+  lua_getiuservalue(L, 1, 1);
+  return &checkengine(L, -1)->e->pool;
+}
+
+static int pool_overflow_of(const rt_pool *p) {
+  return rt_pool_checkedout(p) + rt_pool_idle(p) - p->opts.pool_size;
+}
+
+static int pool_size(lua_State *L) {
+  lua_pushinteger(L, checkpool(L)->opts.pool_size);
+  return 1;
+}
+
+static int pool_checkedin(lua_State *L) {
+  lua_pushinteger(L, rt_pool_idle(checkpool(L)));
+  return 1;
+}
+
+static int pool_checkedout(lua_State *L) {
+  lua_pushinteger(L, rt_pool_checkedout(checkpool(L)));
+  return 1;
+}
+
+static int pool_overflow(lua_State *L) {
+  lua_pushinteger(L, pool_overflow_of(checkpool(L)));
+  return 1;
+}
+
+static int pool_timeout(lua_State *L) {
+  lua_pushnumber(L, checkpool(L)->opts.pool_timeout);
+  return 1;
+}
+
+static int pool_status(lua_State *L) {
+  rt_pool *p = checkpool(L);
+  lua_pushfstring(L,
+                  "Pool size: %d  Connections in pool: %d Current Overflow: "
+                  "%d Current Checked out connections: %d",
+                  p->opts.pool_size, rt_pool_idle(p), pool_overflow_of(p),
+                  rt_pool_checkedout(p));
+  return 1;
+}
+
+static int pool_dispose(lua_State *L) {
+  rt_pool_dispose(checkpool(L));
+  return 0;
+}
+
+static int pool_tostring(lua_State *L) {
+  lua_pushfstring(L, "<QueuePool at %p>", lua_topointer(L, 1));
+  return 1;
+}
+
+static const luaL_Reg pool_methods[] = {
+    {"status", pool_status},       {"size", pool_size},
+    {"checkedin", pool_checkedin}, {"checkedout", pool_checkedout},
+    {"overflow", pool_overflow},   {"timeout", pool_timeout},
+    {"dispose", pool_dispose},     {NULL, NULL}};
+
+static int pool_index(lua_State *L) {
+  lua_settop(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  return 1;
+}
+
+/* One Pool object per engine, kept in the registry weakly by engine. */
+static const char pool_cache = 0;
+
+static void push_pool(lua_State *L, int engine) {
+  engine = lua_absindex(L, engine);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &pool_cache) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &pool_cache);
+  }
+  lua_pushvalue(L, engine);
+  if (lua_rawget(L, -2) != LUA_TNIL) {
+    lua_remove(L, -2);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_newuserdatauv(L, 1, 1);
+  luaL_setmetatable(L, POOL_MT);
+  lua_pushvalue(L, engine);
+  lua_setiuservalue(L, -2, 1);
+  lua_pushvalue(L, engine);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, -4);
+  lua_remove(L, -2);
+}
+
 static int engine_index(lua_State *L) {
   lengine *le = checkengine(L, 1);
   const char *k = luaL_checkstring(L, 2);
@@ -458,7 +566,14 @@ static int engine_index(lua_State *L) {
     lua_pushstring(L, le->e->dialect);
   else if (strcmp(k, "echo") == 0)
     lua_pushboolean(L, le->echo);
-  else {
+  else if (strcmp(k, "pool") == 0) {
+    /* an execution_options() copy shares its engine's pool */
+    if (le->borrowed)
+      lua_getiuservalue(L, 1, 1);
+    else
+      lua_pushvalue(L, 1);
+    push_pool(L, -1);
+  } else {
     luaL_getmetafield(L, 1, "__methods");
     lua_getfield(L, -1, k);
   }
@@ -565,7 +680,7 @@ static int engine_connect(lua_State *L) {
   lengine *le = checkengine(L, 1);
   rt_error err = RT_ERROR_INIT;
   unsigned long made = le->e->pool.nconnects;
-  lconn *c = lua_newuserdatauv(L, sizeof *c, 1);
+  lconn *c = lua_newuserdatauv(L, sizeof *c, 4);
   memset(c, 0, sizeof *c);
   c->tag = &conn_tag;
   rt_connection_init(&c->c, le->e);
@@ -885,7 +1000,67 @@ static int flat_width(lua_State *L, int idx, const char *fname) {
   return (int)w;
 }
 
+static double mono_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/*
+** The ORM compiles its statements once and runs them here.  The engine's
+** log labels them as SQLAlchemy's per-engine compiled cache would: the
+** first time this engine runs the SQL "generated in" (the time taken here
+** to get it ready), "cached since ... ago" after.  Kept only while the
+** engine logs: registry[&precompiled_seen][engine][sql] = first run.
+*/
+static const char precompiled_seen = 0;
+
+static void tag_precompiled(lua_State *L, int conn, const char *sql,
+                            double t0) {
+  lconn *c = lua_touserdata(L, conn);
+  double now;
+  lengine *le;
+  int top = lua_gettop(L);
+  if (c->c.engine->hook != echo_hook) return;
+  now = mono_now();
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &precompiled_seen) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &precompiled_seen);
+  }
+  lua_getiuservalue(L, conn, 1); /* the engine, or the copy of one */
+  le = lua_touserdata(L, -1);
+  if (le->borrowed) lua_getiuservalue(L, -1, 1), lua_remove(L, -2);
+  lua_pushvalue(L, -1);
+  if (lua_rawget(L, -3) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, -5);
+  }
+  if (lua_getfield(L, -1, sql) == LUA_TNUMBER) {
+    char tag[64];
+    snprintf(tag, sizeof tag, "cached since %.4gs ago",
+             now - lua_tonumber(L, -1));
+    set_echo_tag(tag);
+  } else {
+    char tag[64];
+    snprintf(tag, sizeof tag, "generated in %.5fs", now - t0);
+    set_echo_tag(tag);
+    lua_pushnumber(L, now);
+    lua_setfield(L, -3, sql);
+  }
+  lua_settop(L, top);
+}
+
 static int conn_exec_compiled(lua_State *L) {
+  double t0 = mono_now();
   const char *sql, *kinds = NULL;
   const unsigned char *conv = NULL;
   size_t nconv = 0;
@@ -897,7 +1072,7 @@ static int conn_exec_compiled(lua_State *L) {
     rt_lua_checkarg(L, 5, LUA_TSTRING, "_exec_compiled");
     conv = (const unsigned char *)lua_tolstring(L, 5, &nconv);
   }
-  set_echo_tag("raw sql");
+  tag_precompiled(L, 1, sql, t0);
   return run(L, sql, 3, kinds, flat_width(L, 6, "_exec_compiled"), 3,
              "_exec_compiled", conv, (int)nconv);
 }
@@ -912,6 +1087,7 @@ static int conn_exec_compiled(lua_State *L) {
 ** connection's statement cache.
 */
 static int conn_insert_each(lua_State *L) {
+  double t0 = mono_now();
   lconn *c = openconn(L, 1);
   rt_error err = RT_ERROR_INIT;
   const char *sql, *kinds;
@@ -924,7 +1100,6 @@ static int conn_insert_each(lua_State *L) {
   vals = collect_params(L, 3, kinds, 1, flat_width(L, 5, "_insert_each"),
                         &nparams, &nrows, "_insert_each");
   events = has_listeners(L, 1);
-  set_echo_tag("raw sql");
   if (events) begin_with_event(L, c);
   lua_createtable(L, nrows, 0);
   for (i = 0; i < nrows; i++) {
@@ -937,6 +1112,7 @@ static int conn_insert_each(lua_State *L) {
       pidx = lua_gettop(L);
       fire_cursor(L, "before_cursor_execute", sql, pidx, 0);
     }
+    tag_precompiled(L, 1, sql, t0);
     if (rt_connection_execute(&c->c, sql, row, nparams, 0, &cur, &err) != 0)
       return rt_lua_raise_sql(L, &err, sql, 3);
     id = cur->lastrowid;
@@ -1050,12 +1226,110 @@ static int conn_scalars(lua_State *L) {
   return scalar_of(L, "scalars");
 }
 
+/*
+** The Transactions a Connection has handed out: user value 3 is the root
+** one (conn:begin()'s, or the one get_transaction() made for an autobegun
+** transaction), user value 4 the list of open SAVEPOINT ones, innermost
+** last.  Whenever the connection's transaction has ended (commit,
+** rollback, an error that lost it) they are deactivated and forgotten.
+*/
+static int push_tx(lua_State *L, int nested, int savepoint);
+
+static void deactivate_from(lua_State *L, int list, lua_Integer from) {
+  lua_Integer n = (lua_Integer)lua_rawlen(L, list), i;
+  for (i = n; i >= from; i--) {
+    lua_rawgeti(L, list, i);
+    ((ltx *)lua_touserdata(L, -1))->active = 0;
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_rawseti(L, list, i);
+  }
+}
+
+static void sync_txs(lua_State *L, int conn) {
+  lconn *c = lua_touserdata(L, conn);
+  if (!c->c.closed && c->c.in_tx) return;
+  conn = lua_absindex(L, conn);
+  if (lua_getiuservalue(L, conn, 3) != LUA_TNIL)
+    ((ltx *)lua_touserdata(L, -1))->active = 0;
+  if (lua_getiuservalue(L, conn, 4) == LUA_TTABLE)
+    deactivate_from(L, lua_gettop(L), 1);
+  lua_pop(L, 2);
+  lua_pushnil(L);
+  lua_setiuservalue(L, conn, 3);
+}
+
+/* The list of open savepoint Transactions of the connection at conn. */
+static int nested_list(lua_State *L, int conn) {
+  conn = lua_absindex(L, conn);
+  if (lua_getiuservalue(L, conn, 4) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, conn, 4);
+  }
+  return lua_gettop(L);
+}
+
+/* conn:get_transaction(): the root Transaction in progress, or nil */
+static int conn_get_transaction(lua_State *L) {
+  lconn *c = checkconn(L, 1);
+  lua_settop(L, 1);
+  sync_txs(L, 1);
+  if (c->c.closed || !c->c.in_tx) {
+    lua_pushnil(L);
+    return 1;
+  }
+  if (lua_getiuservalue(L, 1, 3) != LUA_TNIL) return 1;
+  push_tx(L, 0, 0);
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, 1, 3);
+  return 1;
+}
+
+/* conn:get_nested_transaction(): the innermost SAVEPOINT Transaction in
+** progress, or nil */
+static int conn_get_nested_transaction(lua_State *L) {
+  lua_Integer n;
+  checkconn(L, 1);
+  lua_settop(L, 1);
+  sync_txs(L, 1);
+  n = (lua_Integer)lua_rawlen(L, nested_list(L, 1));
+  lua_rawgeti(L, -1, n); /* nil when n is 0 */
+  return 1;
+}
+
+static int conn_in_nested_transaction(lua_State *L) {
+  checkconn(L, 1);
+  lua_settop(L, 1);
+  sync_txs(L, 1);
+  lua_pushboolean(L, lua_rawlen(L, nested_list(L, 1)) > 0);
+  return 1;
+}
+
+/*
+** conn:invalidate(): the driver connection is closed and not pooled again;
+** the next statement checks out another, unless a transaction was in
+** progress: that one must be rolled back first (PendingRollbackError).
+** conn.info goes with the driver connection, as SQLAlchemy's.
+*/
+static int conn_invalidate(lua_State *L) {
+  lconn *c = checkconn(L, 1);
+  rt_error err = RT_ERROR_INIT;
+  rt_lua_close_results(c);
+  if (rt_connection_invalidate(&c->c, &err) != 0) return rt_lua_raise(L, &err);
+  lua_pushnil(L);
+  lua_setiuservalue(L, 1, 2);
+  return 0;
+}
+
 static int conn_commit(lua_State *L) {
   lconn *c = openconn(L, 1);
   rt_error err = RT_ERROR_INIT;
   if (c->c.in_tx) fire_conn(L, 1, "commit");
   rt_lua_close_results(c);
   if (rt_connection_commit(&c->c, &err) != 0) return rt_lua_raise(L, &err);
+  sync_txs(L, 1);
   return 0;
 }
 
@@ -1065,6 +1339,7 @@ static int conn_rollback(lua_State *L) {
   if (c->c.in_tx) fire_conn(L, 1, "rollback");
   rt_lua_close_results(c);
   if (rt_connection_rollback(&c->c, &err) != 0) return rt_lua_raise(L, &err);
+  sync_txs(L, 1);
   return 0;
 }
 
@@ -1073,6 +1348,7 @@ static int conn_close(lua_State *L) {
   if (!c->c.closed && c->c.in_tx) fire_conn(L, 1, "rollback");
   rt_lua_close_results(c);
   rt_connection_close(&c->c);
+  sync_txs(L, 1);
   return 0;
 }
 
@@ -1103,7 +1379,11 @@ static int conn_begin(lua_State *L) {
                         "begin_nested() is used");
   fire_conn(L, 1, "begin");
   if (rt_connection_begin(&c->c, &err) != 0) return rt_lua_raise(L, &err);
-  return push_tx(L, 0, 0);
+  sync_txs(L, 1);
+  push_tx(L, 0, 0);
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, 1, 3);
+  return 1;
 }
 
 static int savepoint_sql(lua_State *L, const char *verb, int n) {
@@ -1130,7 +1410,11 @@ static int conn_begin_nested(lua_State *L) {
   n = ++c->savepoint_seq;
   savepoint_sql(L, "SAVEPOINT", n);
   lua_settop(L, 1);
-  return push_tx(L, 1, n);
+  nested_list(L, 1);
+  push_tx(L, 1, n);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, 2, (lua_Integer)lua_rawlen(L, 2) + 1);
+  return 1;
 }
 
 /*
@@ -1203,7 +1487,16 @@ static int conn_index(lua_State *L) {
   k = luaL_checkstring(L, 2);
   if (strcmp(k, "closed") == 0)
     lua_pushboolean(L, c->c.closed);
-  else if (strcmp(k, "engine") == 0)
+  else if (strcmp(k, "invalidated") == 0)
+    lua_pushboolean(L, c->c.invalidated);
+  else if (strcmp(k, "info") == 0) {
+    /* a table for the user's own notes, kept until invalidate() */
+    if (lua_getiuservalue(L, 1, 2) != LUA_TTABLE) {
+      lua_newtable(L);
+      lua_pushvalue(L, -1);
+      lua_setiuservalue(L, 1, 2);
+    }
+  } else if (strcmp(k, "engine") == 0)
     lua_getiuservalue(L, 1, 1);
   else if (strcmp(k, "dialect") == 0) {
     lua_getiuservalue(L, 1, 1);
@@ -1236,6 +1529,21 @@ static int tx_end(lua_State *L, int commit) {
   lua_replace(L, 1); /* index 1 is now the connection */
   c = openconn(L, 1);
   if (!t->active) return 0;
+  if (t->nested) {
+    /* it and the savepoints begun inside it end here */
+    int list = nested_list(L, 1);
+    lua_Integer i, n = (lua_Integer)lua_rawlen(L, list);
+    for (i = n; i >= 1; i--) {
+      lua_rawgeti(L, list, i);
+      if (lua_touserdata(L, -1) == (void *)t) {
+        lua_pop(L, 1);
+        break;
+      }
+      lua_pop(L, 1);
+    }
+    if (i >= 1) deactivate_from(L, list, i);
+    lua_pop(L, 1);
+  }
   t->active = 0;
   if (t->nested) {
     if (has_listeners(L, 1)) {
@@ -1256,6 +1564,7 @@ static int tx_end(lua_State *L, int commit) {
   if ((commit ? rt_connection_commit(&c->c, &err)
               : rt_connection_rollback(&c->c, &err)) != 0)
     return rt_lua_raise(L, &err);
+  sync_txs(L, 1);
   return 0;
 }
 
@@ -1291,7 +1600,219 @@ static int tx_close(lua_State *L) {
   return tx_end(L, 0);
 }
 
+/*
+** engine:raw_connection(): a DBAPI-shaped connection, for code that wants
+** the driver's own SQL and paramstyle and no Result machinery:
+** raw:cursor() with execute(sql, params) (returning the cursor),
+** executemany, fetchone, fetchmany(n), fetchall, close and the fields
+** rowcount, lastrowid and description; raw:commit(), rollback(), close().
+** It is a Connection underneath (user value 1) whose statements the
+** engine's log leaves out, as SQLAlchemy logs nothing of a DBAPI
+** connection's own use; it begins a transaction implicitly, as a DBAPI
+** connection does.
+*/
+static int raw_index(lua_State *L) {
+  if (index_method(L)) return 1;
+  luaL_checkudata(L, 1, RAW_MT);
+  if (strcmp(luaL_checkstring(L, 2), "closed") == 0) {
+    lua_getiuservalue(L, 1, 1);
+    lua_pushboolean(L, ((lconn *)lua_touserdata(L, -1))->c.closed);
+  } else
+    lua_pushnil(L);
+  return 1;
+}
+
+/* Call the Connection method `fn` with the Connection under the raw one at
+** 1 and the arguments from 2 on; its results are returned. */
+static int raw_delegate(lua_State *L, lua_CFunction fn) {
+  int n = lua_gettop(L);
+  luaL_checkudata(L, 1, RAW_MT);
+  lua_pushcfunction(L, fn);
+  lua_insert(L, 1);
+  lua_getiuservalue(L, 2, 1);
+  lua_replace(L, 2);
+  lua_call(L, n, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+static int raw_commit(lua_State *L) {
+  return raw_delegate(L, conn_commit);
+}
+
+static int raw_rollback(lua_State *L) {
+  return raw_delegate(L, conn_rollback);
+}
+
+static int raw_close(lua_State *L) {
+  lua_settop(L, 1);
+  return raw_delegate(L, conn_close);
+}
+
+static int raw_cursor(lua_State *L) {
+  luaL_checkudata(L, 1, RAW_MT);
+  lua_getiuservalue(L, 1, 1);
+  openconn(L, -1);
+  lua_newuserdatauv(L, 0, 2);
+  luaL_setmetatable(L, CURSOR_MT);
+  lua_insert(L, -2);
+  lua_setiuservalue(L, -2, 1);
+  return 1;
+}
+
+static int engine_raw_connection(lua_State *L) {
+  lconn *c;
+  checkengine(L, 1);
+  lua_settop(L, 1);
+  engine_connect(L);
+  c = lua_touserdata(L, -1);
+  c->c.quiet = 1;
+  lua_newuserdatauv(L, 0, 1);
+  luaL_setmetatable(L, RAW_MT);
+  lua_insert(L, -2);
+  lua_setiuservalue(L, -2, 1);
+  return 1;
+}
+
+static int cursor_close(lua_State *L);
+
+/* cursor:execute(sql [, params]) and executemany(sql, list): the result
+** kept for the fetches; returns the cursor. */
+static int cursor_execute(lua_State *L) {
+  luaL_checkudata(L, 1, CURSOR_MT);
+  lua_settop(L, 3);
+  /* the previous result is done with: its statement must not stay open */
+  lua_pushcfunction(L, cursor_close);
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 0);
+  lua_pushcfunction(L, conn_exec_driver_sql);
+  lua_getiuservalue(L, 1, 1);
+  if (((lconn *)lua_touserdata(L, -1))->c.closed)
+    return rt_lua_error(L, RT_ERESOURCECLOSED,
+                        "Cannot operate on a closed "
+                        "database.");
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  lua_call(L, 3, 1);
+  lua_setiuservalue(L, 1, 2);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int cursor_executemany(lua_State *L) {
+  rt_lua_checkarg(L, 3, LUA_TTABLE, "executemany");
+  return cursor_execute(L);
+}
+
+/* Push the cursor's result; raise when nothing was executed. */
+static void cursor_result(lua_State *L) {
+  luaL_checkudata(L, 1, CURSOR_MT);
+  if (lua_getiuservalue(L, 1, 2) == LUA_TNIL)
+    rt_lua_error(L, RT_EINVALIDREQUEST,
+                 "no statement was executed on this "
+                 "cursor");
+}
+
+/* cursor:fetchone() / fetchmany(n) / fetchall(): as the Result's, and a
+** statement without rows has nothing to fetch (an empty answer) */
+static int cursor_fetch(lua_State *L, const char *method) {
+  int n = lua_gettop(L);
+  cursor_result(L);
+  lua_getfield(L, -1, "returns_rows");
+  if (!lua_toboolean(L, -1)) {
+    if (strcmp(method, "fetchone") == 0)
+      lua_pushnil(L);
+    else
+      lua_newtable(L);
+    return 1;
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, -1, method);
+  lua_insert(L, -2);
+  if (n >= 2) lua_pushvalue(L, 2);
+  lua_call(L, n >= 2 ? 2 : 1, 1);
+  return 1;
+}
+
+static int cursor_fetchone(lua_State *L) {
+  return cursor_fetch(L, "fetchone");
+}
+
+static int cursor_fetchmany(lua_State *L) {
+  luaL_optinteger(L, 2, 1);
+  lua_settop(L, 2);
+  if (lua_isnil(L, 2)) lua_pushinteger(L, 1), lua_replace(L, 2);
+  return cursor_fetch(L, "fetchmany");
+}
+
+static int cursor_fetchall(lua_State *L) {
+  lua_settop(L, 1);
+  return cursor_fetch(L, "fetchall");
+}
+
+static int cursor_close(lua_State *L) {
+  luaL_checkudata(L, 1, CURSOR_MT);
+  if (lua_getiuservalue(L, 1, 2) != LUA_TNIL) {
+    lua_getfield(L, -1, "close");
+    lua_insert(L, -2);
+    lua_call(L, 1, 0);
+  }
+  lua_pushnil(L);
+  lua_setiuservalue(L, 1, 2);
+  return 0;
+}
+
+static int cursor_index(lua_State *L) {
+  const char *k;
+  if (index_method(L)) return 1;
+  luaL_checkudata(L, 1, CURSOR_MT);
+  k = luaL_checkstring(L, 2);
+  if (strcmp(k, "rowcount") == 0 || strcmp(k, "lastrowid") == 0) {
+    if (lua_getiuservalue(L, 1, 2) == LUA_TNIL) {
+      lua_pushinteger(L, -1); /* DBAPI: no execute yet */
+      return 1;
+    }
+    lua_getfield(L, -1, k);
+  } else if (strcmp(k, "description") == 0) {
+    /* DBAPI's 7-item sequence per column: the name, the rest unknown */
+    lua_Integer i, n;
+    if (lua_getiuservalue(L, 1, 2) == LUA_TNIL) return 1;
+    lua_getfield(L, -1, "returns_rows");
+    if (!lua_toboolean(L, -1)) {
+      lua_pushnil(L);
+      return 1;
+    }
+    lua_getfield(L, -2, "keys");
+    lua_pushvalue(L, -3);
+    lua_call(L, 1, 1);
+    n = (lua_Integer)lua_rawlen(L, -1);
+    lua_createtable(L, (int)n, 0);
+    for (i = 1; i <= n; i++) {
+      lua_createtable(L, 7, 0);
+      lua_rawgeti(L, -3, i);
+      lua_rawseti(L, -2, 1);
+      lua_rawseti(L, -2, i);
+    }
+  } else
+    lua_pushnil(L);
+  return 1;
+}
+
+static const luaL_Reg raw_methods[] = {{"cursor", raw_cursor},
+                                       {"commit", raw_commit},
+                                       {"rollback", raw_rollback},
+                                       {"close", raw_close},
+                                       {NULL, NULL}};
+
+static const luaL_Reg cursor_methods[] = {{"execute", cursor_execute},
+                                          {"executemany", cursor_executemany},
+                                          {"fetchone", cursor_fetchone},
+                                          {"fetchmany", cursor_fetchmany},
+                                          {"fetchall", cursor_fetchall},
+                                          {"close", cursor_close},
+                                          {NULL, NULL}};
+
 static const luaL_Reg engine_methods[] = {
+    {"raw_connection", engine_raw_connection},
     {"connect", engine_connect},
     {"begin", engine_begin},
     {"dispose", engine_dispose},
@@ -1313,6 +1834,10 @@ static const luaL_Reg conn_methods[] = {
     {"begin", conn_begin},
     {"begin_nested", conn_begin_nested},
     {"in_transaction", conn_in_transaction},
+    {"get_transaction", conn_get_transaction},
+    {"get_nested_transaction", conn_get_nested_transaction},
+    {"in_nested_transaction", conn_in_nested_transaction},
+    {"invalidate", conn_invalidate},
     {"execution_options", conn_exec_options},
     {"get_isolation_level", conn_get_isolation_level},
     {NULL, NULL}};
@@ -1346,6 +1871,9 @@ void rt_lua_open_engine(lua_State *L) {
   newmt(L, CONN_MT, conn_methods, conn_index, conn_gc, conn_close,
         conn_tostring);
   newmt(L, TX_MT, tx_methods, tx_index, NULL, tx_close, NULL);
+  newmt(L, POOL_MT, pool_methods, pool_index, NULL, NULL, pool_tostring);
+  newmt(L, RAW_MT, raw_methods, raw_index, NULL, raw_close, NULL);
+  newmt(L, CURSOR_MT, cursor_methods, cursor_index, NULL, cursor_close, NULL);
   lua_pushcfunction(L, l_create_engine);
   lua_setfield(L, -2, "create_engine");
   lua_pushcfunction(L, l_make_url);

@@ -38,7 +38,11 @@ enum query {
   Q_UNIQUES,
   Q_CHECKS,
   Q_COMMENT,
-  Q_SORTED
+  Q_SORTED,
+  Q_DEFAULT_SCHEMA,
+  Q_SEQUENCES,
+  Q_HAS_SEQUENCE,
+  Q_VIEW_DEF
 };
 
 static int answer_gc(lua_State *L) {
@@ -74,6 +78,14 @@ static int run_query(rt_connection *c, enum query q, const char *schema,
     return rt_reflect_table_comment(c, schema, table, out, err);
   case Q_SORTED:
     return rt_reflect_sorted_tables(c, schema, out, err);
+  case Q_DEFAULT_SCHEMA:
+    return rt_reflect_default_schema(c, out, err);
+  case Q_SEQUENCES:
+    return rt_reflect_sequence_names(c, schema, out, err);
+  case Q_HAS_SEQUENCE:
+    return rt_reflect_has_sequence(c, schema, table, exists, err);
+  case Q_VIEW_DEF:
+    return rt_reflect_view_definition(c, schema, table, out, err);
   }
   return rt_error_set(err, RT_EARGUMENT, "unknown reflection query");
 }
@@ -185,6 +197,48 @@ static int insp_has_table(lua_State *L) {
   int exists = 0;
   ask(L, Q_HAS_TABLE, opt_schema(L, 3), table, &exists, &dialect);
   lua_pushboolean(L, exists);
+  return 1;
+}
+
+/* has_index(table, name [, schema]): false for a missing table, as
+** SQLAlchemy's dialects answer */
+static int insp_has_index(lua_State *L) {
+  const char *dialect, *table = check_table(L, "has_index"), *schema;
+  const char *name;
+  rt_refl *r;
+  int exists = 0, i;
+  rt_lua_checkarg(L, 3, LUA_TSTRING, "has_index");
+  name = lua_tostring(L, 3);
+  schema = opt_schema(L, 4);
+  ask(L, Q_HAS_TABLE, schema, table, &exists, &dialect);
+  if (exists) {
+    r = ask(L, Q_INDEXES, schema, table, NULL, &dialect);
+    exists = 0;
+    for (i = 0; i < r->nindexes && !exists; i++)
+      exists = r->indexes[i].name && strcmp(r->indexes[i].name, name) == 0;
+  }
+  lua_pushboolean(L, exists);
+  return 1;
+}
+
+/* has_sequence(name [, schema]) */
+static int insp_has_sequence(lua_State *L) {
+  const char *dialect, *name = check_table(L, "has_sequence");
+  int exists = 0;
+  ask(L, Q_HAS_SEQUENCE, opt_schema(L, 3), name, &exists, &dialect);
+  lua_pushboolean(L, exists);
+  return 1;
+}
+
+static int insp_sequence_names(lua_State *L) {
+  return names_query(L, Q_SEQUENCES);
+}
+
+/* get_view_definition(view [, schema]): the text, or nil */
+static int insp_view_definition(lua_State *L) {
+  const char *dialect, *view = check_table(L, "get_view_definition");
+  rt_refl *r = ask(L, Q_VIEW_DEF, opt_schema(L, 3), view, NULL, &dialect);
+  push_str(L, r->text);
   return 1;
 }
 
@@ -462,7 +516,11 @@ static int insp_index(lua_State *L) {
   k = luaL_checkstring(L, 2);
   if (strcmp(k, "bind") == 0)
     lua_getiuservalue(L, 1, 1);
-  else if (strcmp(k, "engine") == 0 || strcmp(k, "dialect") == 0) {
+  else if (strcmp(k, "default_schema_name") == 0) {
+    const char *dialect;
+    lua_settop(L, 1);
+    push_str(L, ask(L, Q_DEFAULT_SCHEMA, NULL, NULL, NULL, &dialect)->text);
+  } else if (strcmp(k, "engine") == 0 || strcmp(k, "dialect") == 0) {
     lua_getiuservalue(L, 1, 1);
     if (rt_lua_toconn(L, -1) || strcmp(k, "dialect") == 0)
       lua_getfield(L, -1, k);
@@ -510,6 +568,10 @@ static const luaL_Reg insp_methods[] = {
     {"get_view_names", insp_view_names},
     {"get_schema_names", insp_schema_names},
     {"has_table", insp_has_table},
+    {"has_index", insp_has_index},
+    {"has_sequence", insp_has_sequence},
+    {"get_sequence_names", insp_sequence_names},
+    {"get_view_definition", insp_view_definition},
     {"get_columns", insp_columns},
     {"get_pk_constraint", insp_pk},
     {"get_foreign_keys", insp_fks},

@@ -60,7 +60,16 @@ struct lresult {
   /* per column: how to convert (RT_CONV_*); bytes of the row metatable's
   ** key, which uservalue 2 keeps alive */
   const unsigned char *conv;
+  /* a Result over rows that are not a cursor's: RES_LIST reads the list of
+  ** Rows in uservalue 5 (a FrozenResult's), RES_COLUMNS takes the rows of
+  ** the Result in uservalue 5 and keeps the columns listed in uservalue 6
+  ** (columns()); `pos` is how many it has read */
+  int derived;
+  lua_Integer pos;
+  lua_Integer yield_per; /* yield_per(n), or 0 */
 };
+
+enum { RES_CURSOR, RES_LIST, RES_COLUMNS };
 
 typedef struct lview {
   int mode;
@@ -620,8 +629,13 @@ static void push_col(lua_State *L, lresult *r, int i) {
     rt_lua_pushvalue(L, &v);
 }
 
+static int next_item(lua_State *L, int idx);
+static int res_all(lua_State *L);
+static int next_derived(lua_State *L, int idx, lresult *r, int mt);
+
 static int next_row_mt(lua_State *L, int idx, lresult *r, int mt) {
   int i;
+  if (r->derived) return next_derived(L, idx, r, mt);
   if (!step_row(L, r)) return 0;
   lua_createtable(L, r->ncols, 0);
   for (i = 0; i < r->ncols; i++) {
@@ -640,7 +654,7 @@ static int next_row_mt(lua_State *L, int idx, lresult *r, int mt) {
 
 lresult *rt_lua_torowsource(lua_State *L, int idx) {
   lresult *r = toresult(L, idx);
-  if (!r) return NULL;
+  if (!r || r->derived) return NULL;
   /* unique() filters rows by the Row tables: not a plain source */
   if (lua_getiuservalue(L, idx, 3) == LUA_TTABLE) r = NULL;
   lua_pop(L, 1);
@@ -910,6 +924,215 @@ static int res_unique(lua_State *L) {
   return 1;
 }
 
+/* --- results over rows read already (freeze(), columns()) --- */
+
+static lresult *push_derived(lua_State *L, int kind, int ncols) {
+  lresult *r = lua_newuserdatauv(L, sizeof *r, 6);
+  memset(r, 0, sizeof *r);
+  set_resultmt(L);
+  r->derived = kind;
+  r->ncols = ncols;
+  r->returns_rows = 1;
+  return r;
+}
+
+/* The next row of a derived Result r at idx (see struct lresult). */
+static int next_derived(lua_State *L, int idx, lresult *r, int mt) {
+  int i, row;
+  idx = lua_absindex(L, idx);
+  if (mt) mt = lua_absindex(L, mt);
+  if (r->closed)
+    return rt_lua_error(L, RT_ERESOURCECLOSED, "This result object is closed.");
+  lua_getiuservalue(L, idx, 5);
+  if (r->derived == RES_LIST) {
+    if (lua_rawgeti(L, -1, r->pos + 1) == LUA_TNIL) {
+      lua_pop(L, 2);
+      return 0;
+    }
+    r->pos++;
+    lua_remove(L, -2);
+    return 1;
+  }
+  if (!next_item(L, -1)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  row = lua_gettop(L);
+  lua_getiuservalue(L, idx, 6);
+  lua_createtable(L, r->ncols, 0);
+  for (i = 1; i <= r->ncols; i++) {
+    lua_rawgeti(L, row + 1, i);
+    lua_rawgeti(L, row, lua_tointeger(L, -1));
+    lua_rawseti(L, -3, i);
+    lua_pop(L, 1);
+  }
+  if (mt)
+    lua_pushvalue(L, mt);
+  else
+    lua_getiuservalue(L, idx, 2);
+  lua_setmetatable(L, -2);
+  lua_replace(L, row - 1);
+  lua_settop(L, row - 1);
+  r->pos++;
+  return 1;
+}
+
+/* The 1-based position of result column `arg` (a position, a name, or a
+** column object by its name) among the names in the list at `fields`. */
+static lua_Integer column_position(lua_State *L, int arg, int fields) {
+  lua_Integer n = (lua_Integer)lua_rawlen(L, fields), i;
+  const char *name;
+  if (lua_isinteger(L, arg)) {
+    i = lua_tointeger(L, arg);
+    if (i < 1 || i > n)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "columns: column index %d out of range (1..%d)",
+                          (int)i, (int)n);
+    return i;
+  }
+  if (lua_type(L, arg) == LUA_TSTRING)
+    lua_pushvalue(L, arg);
+  else
+    lua_getfield(L, arg, "name");
+  name = lua_tostring(L, -1);
+  if (name == NULL)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "columns: expected a column name, position or "
+                        "column, got %s",
+                        luaL_typename(L, arg));
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, fields, i);
+    if (lua_rawequal(L, -1, -2)) {
+      lua_pop(L, 2);
+      return i;
+    }
+    lua_pop(L, 1);
+  }
+  return rt_lua_error(L, RT_ENOSUCHCOLUMN,
+                      "Could not locate column in row for column '%s'", name);
+}
+
+/*
+** result:columns(...): a Result of those columns of this one's rows, in the
+** given order.  It reads from this Result, so both advance together, as
+** SQLAlchemy's share one cursor.
+*/
+static int res_columns(lua_State *L) {
+  int n = lua_gettop(L) - 1, i, fields, idxs;
+  checkresult(L, 1);
+  if (lua_getiuservalue(L, 1, 2) == LUA_TTABLE)
+    lua_getfield(L, -1, "_fields");
+  else
+    lua_newtable(L);
+  fields = lua_gettop(L);
+  lua_createtable(L, n, 0);
+  idxs = fields + 1;
+  lua_createtable(L, n, 0); /* the new names */
+  for (i = 1; i <= n; i++) {
+    lua_Integer pos = column_position(L, i + 1, fields);
+    lua_pushinteger(L, pos);
+    lua_rawseti(L, idxs, i);
+    lua_rawgeti(L, fields, pos);
+    lua_rawseti(L, idxs + 1, i);
+  }
+  make_rowmt_names(L);
+  push_derived(L, RES_COLUMNS, n);
+  lua_insert(L, -2);
+  lua_setiuservalue(L, -2, 2);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 5);
+  lua_pushvalue(L, idxs);
+  lua_setiuservalue(L, -2, 6);
+  return 1;
+}
+
+/* result:tuples() and result.t: rows are already tuple-like (2.0's
+** typing-only names), so the Result itself. */
+static int res_self(lua_State *L) {
+  checkresult(L, 1);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* result:yield_per(n): the rows to buffer per fetch, which is also
+** partitions()'s default size; the Result itself. */
+static int res_yield_per(lua_State *L) {
+  lresult *r = checkresult(L, 1);
+  lua_Integer n = luaL_checkinteger(L, 2);
+  if (n < 1)
+    return rt_lua_error(L, RT_EARGUMENT, "yield_per: size must be positive");
+  r->yield_per = n;
+  lua_settop(L, 1);
+  return 1;
+}
+
+#define FROZEN_MT "retort.FrozenResult"
+
+/* result:freeze(): the remaining rows, kept; a FrozenResult whose call
+** gives a new Result of the same rows each time. */
+static int res_freeze(lua_State *L) {
+  checkresult(L, 1);
+  lua_settop(L, 1);
+  res_all(L); /* 2: the rows */
+  lua_newuserdatauv(L, 1, 3);
+  luaL_setmetatable(L, FROZEN_MT);
+  lua_insert(L, 2);
+  lua_setiuservalue(L, 2, 1);
+  if (lua_getiuservalue(L, 1, 2) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    make_rowmt_names(L);
+  }
+  lua_setiuservalue(L, 2, 2);
+  lua_getiuservalue(L, 1, 1);
+  lua_setiuservalue(L, 2, 3);
+  return 1;
+}
+
+static int frozen_call(lua_State *L) {
+  lresult *r;
+  luaL_checkudata(L, 1, FROZEN_MT);
+  lua_getiuservalue(L, 1, 1);
+  r = push_derived(L, RES_LIST, 0);
+  lua_insert(L, -2);
+  lua_setiuservalue(L, -2, 5);
+  lua_getiuservalue(L, 1, 2);
+  lua_getfield(L, -1, "__n");
+  r->ncols = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  lua_setiuservalue(L, -2, 2);
+  lua_getiuservalue(L, 1, 3);
+  lua_setiuservalue(L, -2, 1);
+  return 1;
+}
+
+/* frozen.data: a copy of the list of Rows */
+static int frozen_index(lua_State *L) {
+  lua_Integer n, i;
+  luaL_checkudata(L, 1, FROZEN_MT);
+  if (strcmp(luaL_checkstring(L, 2), "data") != 0) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_getiuservalue(L, 1, 1);
+  n = (lua_Integer)lua_rawlen(L, -1);
+  lua_createtable(L, (int)n, 0);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, -2, i);
+    lua_rawseti(L, -2, i);
+  }
+  return 1;
+}
+
+static void new_frozenmt(lua_State *L) {
+  luaL_newmetatable(L, FROZEN_MT);
+  lua_pushcfunction(L, frozen_call);
+  lua_setfield(L, -2, "__call");
+  lua_pushcfunction(L, frozen_index);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}
+
 static lresult *base_result(lua_State *L, int idx) {
   lresult *r = toresult(L, idx);
   if (r) return r;
@@ -921,10 +1144,21 @@ static lresult *base_result(lua_State *L, int idx) {
   return r;
 }
 
+static void push_base(lua_State *L, int idx);
+
 static int res_close(lua_State *L) {
   lresult *r = base_result(L, 1);
   release_cursor(r);
   r->closed = 1;
+  if (r->derived == RES_COLUMNS) { /* the Result it reads from, too */
+    lresult *src;
+    push_base(L, 1);
+    lua_getiuservalue(L, -1, 5);
+    src = lua_touserdata(L, -1);
+    release_cursor(src);
+    src->closed = 1;
+    lua_pop(L, 2);
+  }
   return 0;
 }
 
@@ -1151,6 +1385,8 @@ static lua_Integer default_partition(lua_State *L, int idx) {
   lua_getiuservalue(L, -1, 1);
   c = luaL_testudata(L, -1, "retort.Connection");
   if (c && c->yield_per > 0) n = c->yield_per;
+  if (((lresult *)lua_touserdata(L, -2))->yield_per > 0)
+    n = ((lresult *)lua_touserdata(L, -2))->yield_per;
   lua_pop(L, 2);
   return n;
 }
@@ -1231,7 +1467,9 @@ static int res_index(lua_State *L) {
     lua_insert(L, -2);
     lua_rawseti(L, -2, 1);
   } else if (strcmp(k, "closed") == 0)
-    lua_pushboolean(L, r->cur == NULL);
+    lua_pushboolean(L, r->derived ? r->closed : r->cur == NULL);
+  else if (strcmp(k, "t") == 0 && toresult(L, 1))
+    lua_settop(L, 1);
   else
     lua_pushnil(L);
   return 1;
@@ -1264,6 +1502,10 @@ static const luaL_Reg result_only[] = {
     {"scalar", res_scalar},
     {"scalar_one", res_scalar_one},
     {"scalar_one_or_none", res_scalar_one_or_none},
+    {"columns", res_columns},
+    {"tuples", res_self},
+    {"yield_per", res_yield_per},
+    {"freeze", res_freeze},
     {NULL, NULL}};
 
 static void new_resultmt(lua_State *L, const char *name, int full) {
@@ -1296,4 +1538,5 @@ void rt_lua_open_result(lua_State *L) {
   new_resultmt(L, RESULT_MT, 1);
   new_resultmt(L, SCALAR_MT, 0);
   new_resultmt(L, MAPPING_MT, 0);
+  new_frozenmt(L);
 }
