@@ -84,6 +84,39 @@ for _, db in ipairs(T.databases()) do
     T.raises("ArgumentError", s.add_all, s, 5)
     s:close()
   end)
+
+  T.test(db.name .. ": assigning on an expired detached object", function()
+    local s = fresh()
+    local u = s:get(User, 1)
+    s:commit() -- expires u
+    s:close()
+    local st = orm.inspect(u)
+    T.eq(st.detached, true)
+    u.name = "b"
+    T.eq(u.name, "b")
+    T.eq(st.modified, true)
+    T.eq(st.attrs.name.history.added, {"b"})
+    T.eq(st.attrs.name.history.deleted, {})
+    -- the other expired attributes still cannot load
+    T.raises("DetachedInstanceError", function() return u.id end)
+    -- added to a session, the change is flushed by its primary key
+    local s2 = orm.Session(engine)
+    s2:add(u)
+    T.eq(st.persistent, true)
+    T.eq(s2:is_modified(u), true)
+    s2:commit()
+    T.eq(s2:execute(select(User.name):where(User.id:eq(1))):scalar(), "b")
+    s2:close()
+    -- merged: the merged copy takes the value and is dirty
+    u.name = "c"
+    local s3 = orm.Session(engine)
+    local m = s3:merge(u)
+    T.eq(m.name, "c")
+    T.eq(s3:is_modified(m), true)
+    s3:commit()
+    T.eq(s3:execute(select(User.name):where(User.id:eq(1))):scalar(), "c")
+    s3:close()
+  end)
 end
 
 T.done()
