@@ -33,7 +33,7 @@ end
 AliasedClass.__index = function(ac, k)
   local e = entry_of(ac)
   local m = e.mapper
-  local col = m.attrs[k]
+  local col = m.colattrs[k]
   if col ~= nil then return alias_col(e, col) end
   if k == "c" then return e.alias.c end
   if k == "__mapper_of_alias__" then return m end

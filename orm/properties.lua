@@ -236,8 +236,8 @@ local function setup_properties(m, props, margs)
       if i then
         if m.keys[i] ~= key then
           -- an imperative mapping names a table column anew
-          m.slots[m.keys[i]], m.attrs[m.keys[i]] = nil, nil
-          m.keys[i], m.slots[key], m.attrs[key] = key, i, m.columns[i]
+          m.slots[m.keys[i]], m.colattrs[m.keys[i]] = nil, nil
+          m.keys[i], m.slots[key], m.colattrs[key] = key, i, m.columns[i]
         end
       else
         p.expr = p.expr or p.column
@@ -245,7 +245,7 @@ local function setup_properties(m, props, margs)
         i = m.nattrs + 1
         m.nattrs = i
         m.keys[i], m.slots[key], m.exprs[i] = key, i, p.expr
-        m.attrs[key] = p.expr
+        m.colattrs[key] = p.expr
         m.attr_by_ptr[C.node_ptr(p.expr)] = i
         m.expr_idx[#m.expr_idx + 1] = i
       end
@@ -267,8 +267,8 @@ local function setup_properties(m, props, margs)
       if i and i <= #m.columns then
         -- map_column: the column of the synonym's name is mapped under the
         -- name the synonym stands for
-        m.slots[key], m.attrs[key] = nil, nil
-        m.keys[i], m.slots[p.name], m.attrs[p.name] = p.name, i, m.columns[i]
+        m.slots[key], m.colattrs[key] = nil, nil
+        m.keys[i], m.slots[p.name], m.colattrs[p.name] = p.name, i, m.columns[i]
       end
       descriptors[key] = {synonym = p.name}
     elseif p.kind == "composite" then

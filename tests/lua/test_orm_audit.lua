@@ -117,6 +117,74 @@ for _, db in ipairs(T.databases()) do
     T.eq(s3:execute(select(User.name):where(User.id:eq(1))):scalar(), "c")
     s3:close()
   end)
+
+  T.test(db.name .. ": inspect(Class) attrs, columns, relationships", function()
+    local m = orm.inspect(User)
+    local keys = {}
+    for k in pairs(m.attrs) do keys[#keys + 1] = k end
+    table.sort(keys)
+    T.eq(keys, {"addresses", "id", "name", "nick"})
+    T.ok(rawequal(m.attrs.addresses, m.relationships.addresses))
+    T.ok(rawequal(m.attrs.name, User.name))
+    T.eq(tostring(m.attrs.name), "au_user.name")
+    T.eq(#m.columns, 2)
+    T.ok(rawequal(m.columns[2], User.name))
+    T.ok(rawequal(m.columns.name, User.name))
+    T.eq(tostring(m.columns.id), "au_user.id")
+    T.eq(m.columns.addresses, nil)
+    T.eq(tostring(m.relationships.addresses), "User.addresses")
+    T.eq(tostring(m.relationships.user), "nil")
+    local syn = {}
+    for k in pairs(m.synonyms) do syn[#syn + 1] = k end
+    T.eq(syn, {"nick"})
+    keys = {}
+    for k in pairs(m.column_attrs) do keys[#keys + 1] = k end
+    table.sort(keys)
+    T.eq(keys, {"id", "name"})
+  end)
+
+  T.test(db.name .. ": inspect(obj).attrs of relationships", function()
+    local s = fresh()
+    local u = s:get(User, 1)
+    local st = orm.inspect(u)
+    local a = st.attrs.addresses
+    T.ok(a ~= nil)
+    -- not loaded: no history, no loaded value; .value loads
+    T.eq(a.loaded_value, nil)
+    T.eq(a.history, {added = {}, unchanged = {}, deleted = {}})
+    local v = a.value
+    T.eq(#v, 2)
+    local x, y = v[1], v[2]
+    a = st.attrs.addresses
+    T.eq(#a.loaded_value, 2)
+    T.ok(rawequal(a.loaded_value[1], x))
+    T.eq(a.history, {added = {}, unchanged = {x, y}, deleted = {}})
+    local z = Address{id = 3, email = "z"}
+    u.addresses:append(z)
+    T.eq(st.attrs.addresses.history, {added = {z}, unchanged = {x, y},
+                                      deleted = {}})
+    u.addresses:remove(x)
+    T.eq(st.attrs.addresses.history, {added = {z}, unchanged = {y},
+                                      deleted = {x}})
+    -- a many-to-one
+    local ad = s:get(Address, 2)
+    local ast = orm.inspect(ad).attrs.user
+    T.ok(rawequal(ast.value, u))
+    T.eq(orm.inspect(ad).attrs.user.history,
+         {added = {}, unchanged = {u}, deleted = {}})
+    local u2 = User{id = 2, name = "b"}
+    ad.user = u2
+    T.eq(orm.inspect(ad).attrs.user.history,
+         {added = {u2}, unchanged = {}, deleted = {u}})
+    -- a synonym: the history of its column
+    u.name = "b"
+    T.eq(st.attrs.nick.history, {added = {"b"}, unchanged = {},
+                                 deleted = {"a"}})
+    T.eq(st.attrs.nick.value, "b")
+    T.eq(st.attrs.nosuch, nil)
+    s:rollback()
+    s:close()
+  end)
 end
 
 T.done()
