@@ -185,6 +185,37 @@ for _, db in ipairs(T.databases()) do
     s:rollback()
     s:close()
   end)
+
+  T.test(db.name .. ": tostring(query) labels its columns", function()
+    local s = orm.Session(engine)
+    local ph = T.ph(db.name, 1)
+    T.eq(tostring(s:query(User):filter(User.name:eq("x"))),
+         "SELECT au_user.id AS au_user_id, au_user.name AS au_user_name \n" ..
+         "FROM au_user \nWHERE au_user.name = " .. ph)
+    T.eq(tostring(s:query(User):join(User.addresses)
+                   :filter(Address.email:eq("x"))),
+         "SELECT au_user.id AS au_user_id, au_user.name AS au_user_name \n" ..
+         "FROM au_user JOIN au_address ON au_user.id = au_address.user_id \n" ..
+         "WHERE au_address.email = " .. ph)
+    T.eq(tostring(s:query(User.id, func.count(User.id), User.name:label("nm"))
+                   :group_by(User.id)),
+         "SELECT au_user.id AS au_user_id, count(au_user.id) AS count_1, " ..
+         "au_user.name AS nm \nFROM au_user GROUP BY au_user.id")
+    local u2 = orm.aliased(User, {name = "u2"})
+    T.eq(tostring(s:query(u2):filter(u2.id:eq(1))),
+         "SELECT u2.id AS u2_id, u2.name AS u2_name \n" ..
+         "FROM au_user AS u2 \nWHERE u2.id = " .. ph)
+    if db.name == "sqlite" then
+      T.eq(tostring(s:query(User.id):order_by(User.id):limit(3)),
+           "SELECT au_user.id AS au_user_id \nFROM au_user " ..
+           "ORDER BY au_user.id\n LIMIT ? OFFSET ?")
+    end
+    -- without a bind: the default dialect's named parameters
+    T.eq(tostring(orm.Session():query(User):filter(User.id:eq(1)):offset(2)),
+         "SELECT au_user.id AS au_user_id, au_user.name AS au_user_name \n" ..
+         "FROM au_user \nWHERE au_user.id = :id_1\n LIMIT -1 OFFSET :param_1")
+    s:close()
+  end)
 end
 
 T.done()
