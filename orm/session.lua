@@ -214,10 +214,10 @@ function Session:delete(obj)
         if r.cascade.delete then
           local objs = r.passive_deletes and I.loaded_related(obj, r) or
                        I.load_quiet(self, obj, r)
+          -- (a pending member stays pending, as in SQLAlchemy: the
+          -- flush inserts it without the deleted parent's key)
           for _, x in ipairs(objs) do
-            local st = C.lifecycle(x)
-            if st == "pending" then self:expunge(x)
-            elseif st == "persistent" and C.session(x) == self.id then
+            if C.lifecycle(x) == "persistent" and C.session(x) == self.id then
               self:delete(x)
             end
           end

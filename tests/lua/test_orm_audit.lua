@@ -25,6 +25,25 @@ local function schema()
     user_id = Column(Integer, ForeignKey("au_user.id")),
     user = relationship("User", {back_populates = "addresses"}),
   }
+  M.P = Base:class "P" {
+    __tablename__ = "au_p",
+    id = Column(Integer, {primary_key = true}),
+    kids = relationship("K", {cascade = "all, delete-orphan",
+                              order_by = "K.id"}),
+    kd = relationship("D", {cascade = "all, delete-orphan",
+                            collection_class = orm.attribute_keyed_dict("name")}),
+  }
+  M.K = Base:class "K" {
+    __tablename__ = "au_k",
+    id = Column(Integer, {primary_key = true}),
+    p_id = Column(Integer, ForeignKey("au_p.id")),
+  }
+  M.D = Base:class "D" {
+    __tablename__ = "au_d",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(10)),
+    p_id = Column(Integer, ForeignKey("au_p.id")),
+  }
   return M
 end
 
@@ -217,6 +236,58 @@ for _, db in ipairs(T.databases()) do
     T.eq(tostring(orm.Session():query(User):filter(User.id:eq(1)):offset(2)),
          "SELECT au_user.id AS au_user_id, au_user.name AS au_user_name \n" ..
          "FROM au_user \nWHERE au_user.id = :id_1\n LIMIT -1 OFFSET :param_1")
+    s:close()
+  end)
+
+  -- rows of a child table as {id, p_id} lists, in id order
+  local function rows(t)
+    local s = orm.Session(engine)
+    local out = {}
+    for _, r in ipairs(s:execute(select(t.id, t.p_id):order_by(t.id)):all()) do
+      out[#out + 1] = {r[1], r[2]}
+    end
+    s:close()
+    return out
+  end
+  local P, K, D = M.P, M.K, M.D
+  local function fresh_p()
+    local s = orm.Session(engine)
+    s:execute(delete(K))
+    s:execute(delete(D))
+    s:execute(delete(P))
+    s:add(P{id = 1, kids = {K{id = 1}, K{id = 2}},
+            kd = {a = D{id = 1, name = "a"}, b = D{id = 2, name = "b"}}})
+    s:commit()
+    s:close()
+  end
+  local function merged(s)
+    return s:merge(P{id = 1, kids = {K{id = 3}, K{id = 4}},
+                     kd = {c = D{id = 3, name = "c"}, e = D{id = 4, name = "e"}}})
+  end
+
+  T.test(db.name .. ": delete after merge() replaced delete-orphan collections",
+         function()
+    fresh_p()
+    local s = orm.Session(engine)
+    local m = merged(s)
+    s:commit()
+    T.eq(rows(K), {{3, 1}, {4, 1}})
+    T.eq(rows(D), {{3, 1}, {4, 1}})
+    s:delete(m)
+    s:commit()
+    T.eq(rows(K), {})
+    T.eq(rows(D), {})
+    s:close()
+    -- in the same transaction: the replaced members are orphans of the
+    -- deleted parent and go; the merged-in ones were pending and are
+    -- inserted without its key (as SQLAlchemy does)
+    fresh_p()
+    s = orm.Session(engine)
+    m = merged(s)
+    s:delete(m)
+    s:commit()
+    T.eq(rows(K), {{3, nil}, {4, nil}})
+    T.eq(rows(D), {{3, nil}, {4, nil}})
     s:close()
   end)
 end
