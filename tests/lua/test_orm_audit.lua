@@ -44,6 +44,23 @@ local function schema()
     name = Column(String(10)),
     p_id = Column(Integer, ForeignKey("au_p.id")),
   }
+  -- relationships eager by default
+  M.EU = Base:class "EU" {
+    __tablename__ = "au_eu",
+    id = Column(Integer, {primary_key = true}),
+    items = relationship("EA", {lazy = "joined", order_by = "EA.id"}),
+    orders = relationship("EO", {lazy = "selectin", order_by = "EO.id"}),
+  }
+  M.EA = Base:class "EA" {
+    __tablename__ = "au_ea",
+    id = Column(Integer, {primary_key = true}),
+    eu_id = Column(Integer, ForeignKey("au_eu.id")),
+  }
+  M.EO = Base:class "EO" {
+    __tablename__ = "au_eo",
+    id = Column(Integer, {primary_key = true}),
+    eu_id = Column(Integer, ForeignKey("au_eu.id")),
+  }
   return M
 end
 
@@ -289,6 +306,44 @@ for _, db in ipairs(T.databases()) do
     T.eq(rows(K), {{3, nil}, {4, nil}})
     T.eq(rows(D), {{3, nil}, {4, nil}})
     s:close()
+  end)
+
+  T.test(db.name .. ": defaultload() keeps a default eager load", function()
+    local EU, EA, EO = M.EU, M.EA, M.EO
+    local s = orm.Session(engine)
+    s:execute(delete(EA))
+    s:execute(delete(EO))
+    s:execute(delete(EU))
+    s:add(EU{id = 1, items = {EA{id = 1}, EA{id = 2}}, orders = {EO{id = 1}}})
+    s:commit()
+    s:close()
+    local log = {}
+    local function listener(_, _, sql)
+      log[#log + 1] = (sql:gsub("%s+", " "):gsub(" $", ""))
+    end
+    orm.event.listen(engine, "before_cursor_execute", listener)
+    s = orm.Session(engine)
+    local ok, err = pcall(function()
+      local us = s:execute(select(EU):options(orm.defaultload(EU.items),
+                                              orm.defaultload(EU.orders)))
+        :unique():scalars():all()
+      local n = #log
+      T.eq(#us[1].items, 2)
+      T.eq(us[1].items[2].id, 2)
+      T.eq(#us[1].orders, 1)
+      T.eq(#log, n, "nothing loaded lazily")
+    end)
+    orm.event.remove(engine, "before_cursor_execute", listener)
+    s:close()
+    if not ok then error(err, 0) end
+    local ph = T.ph(db.name, 1)
+    local outer = "LEFT OUTER JOIN"
+    T.eq(log, {
+      "SELECT au_eu.id, au_ea_1.id AS id_1, au_ea_1.eu_id FROM au_eu " ..
+      outer .. " au_ea AS au_ea_1 ON au_eu.id = au_ea_1.eu_id " ..
+      "ORDER BY au_ea_1.id",
+      "SELECT au_eo.eu_id AS au_eo_eu_id, au_eo.id AS au_eo_id FROM au_eo " ..
+      "WHERE au_eo.eu_id IN (" .. ph .. ") ORDER BY au_eo.id"})
   end)
 end
 
