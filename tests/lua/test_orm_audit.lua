@@ -61,6 +61,16 @@ local function schema()
     id = Column(Integer, {primary_key = true}),
     eu_id = Column(Integer, ForeignKey("au_eu.id")),
   }
+  -- a deferred column and a column_property
+  local pu_id = Column(Integer, {primary_key = true})
+  local pu_name = Column(String(30))
+  M.PU = Base:class "PU" {
+    __tablename__ = "au_pu",
+    id = pu_id,
+    name = pu_name,
+    bio = orm.deferred(Column(String(30))),
+    upper = orm.column_property(func.upper(pu_name)),
+  }
   return M
 end
 
@@ -344,6 +354,33 @@ for _, db in ipairs(T.databases()) do
       "ORDER BY au_ea_1.id",
       "SELECT au_eo.eu_id AS au_eo_eu_id, au_eo.id AS au_eo_id FROM au_eo " ..
       "WHERE au_eo.eu_id IN (" .. ph .. ") ORDER BY au_eo.id"})
+  end)
+
+  T.test(db.name .. ": select(aliased(Class)) writes out its properties",
+         function()
+    local PU = M.PU
+    T.eq(tostring(select(PU)),
+         "SELECT upper(au_pu.name) AS upper_1, au_pu.id, au_pu.name \n" ..
+         "FROM au_pu")
+    T.eq(tostring(select(orm.aliased(PU))),
+         "SELECT upper(au_pu_1.name) AS upper_1, au_pu_1.id, au_pu_1.name \n" ..
+         "FROM au_pu AS au_pu_1")
+    local pa = orm.aliased(PU, {name = "pa"})
+    local stmt = select(pa):where(pa.id:eq(1))
+    T.eq(tostring(stmt),
+         "SELECT upper(pa.name) AS upper_1, pa.id, pa.name \n" ..
+         "FROM au_pu AS pa \nWHERE pa.id = :id_1")
+    local s = orm.Session(engine)
+    s:execute(delete(PU))
+    s:add(PU{id = 1, name = "ab", bio = "b"})
+    s:commit()
+    local got = s:execute(stmt):scalars():all()
+    T.eq(#got, 1)
+    T.ok(rawequal(got[1], s:get(PU, 1)), "the identity-map object")
+    T.eq(got[1].upper, "AB")
+    T.eq(orm.inspect(got[1]).unloaded, {"bio"})
+    T.eq(got[1].bio, "b")
+    s:close()
   end)
 end
 
