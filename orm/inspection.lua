@@ -60,9 +60,6 @@ local function rel_history(obj, r)
   return h
 end
 
--- inspect(obj).attrs[key]: columns, relationships and synonyms (the
--- history of the attribute a synonym stands for); .loaded_value never
--- loads
 -- .value reads as obj[key] does (an expired or unloaded attribute loads)
 local function with_value(obj, key, t)
   return setmetatable(t, {__index = function(_, f)
@@ -70,6 +67,9 @@ local function with_value(obj, key, t)
   end})
 end
 
+-- inspect(obj).attrs[key]: columns, relationships and synonyms (the
+-- history of the attribute a synonym stands for); .loaded_value never
+-- loads
 attr_state = function(obj, m, key)
   local i = m.slots[key]
   if i then
@@ -150,8 +150,23 @@ StateMT.__index = function(st, k)
     return out
   elseif k == "attrs" then
     local m = mapper_of(obj)
+    -- pairs() walks the mapper's attributes (those with a state)
     return setmetatable({}, {__index = function(_, key)
       return attr_state(obj, m, key)
+    end, __pairs = function()
+      local keys = {}
+      for key in pairs(m.attrs) do keys[#keys + 1] = key end
+      table.sort(keys)
+      local i = 0
+      return function()
+        while true do
+          i = i + 1
+          local key = keys[i]
+          if key == nil then return nil end
+          local a = attr_state(obj, m, key)
+          if a then return key, a end
+        end
+      end
     end})
   end
   return State[k]

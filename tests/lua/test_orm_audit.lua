@@ -228,6 +228,12 @@ for _, db in ipairs(T.databases()) do
                                  deleted = {"a"}})
     T.eq(st.attrs.nick.value, "b")
     T.eq(st.attrs.nosuch, nil)
+    local names = {}
+    for k, v in pairs(st.attrs) do
+      names[#names + 1] = k
+      T.eq(v.key, k)
+    end
+    T.eq(names, {"addresses", "id", "name", "nick"})
     s:rollback()
     s:close()
   end)
