@@ -186,11 +186,12 @@ end
 function Session:add_all(list)
   -- a single object is a mistake SQLAlchemy refuses too (it is not
   -- iterable); walking it as a list would silently add nothing
-  if type(list) ~= "table" or C.isinstance(list) then
-    raise("ArgumentError", string.format(
-      "add_all() takes a list of objects, not %s",
-      C.isinstance(list) and "a single " .. mapper_of(list).class.__name__ .. " instance" or
-      "a " .. type(list)))
+  local t = type(list)
+  if C.isinstance(list) then
+    raise("ArgumentError", "add_all() takes a list of objects, not a " ..
+          "single " .. mapper_of(list).class.__name__ .. " instance")
+  elseif t ~= "table" and t ~= "userdata" then
+    raise("ArgumentError", "add_all() takes a list of objects, not a " .. t)
   end
   C.add_all(list, self.id, self._newlist, self._new,
             function(obj) self:add(obj) end)
