@@ -327,10 +327,11 @@ end
 -- a relationship whose change record holds an added or removed object
 -- (appended, removed, or a collection or scalar assigned) since the
 -- last flush (a scalar set over an unloaded value, too)
-local function rel_modified(obj, m)
+local function rel_modified(obj, m, collections)
   if not m.has_rels then return false end
-  for key in pairs(m.relationships) do
-    local ch = C.extra(obj, I.changekey[key])
+  for key, r in pairs(m.relationships) do
+    local ch = (collections or not r.uselist) and
+               C.extra(obj, I.changekey[key])
     if ch and (ch.set or next(ch.add) ~= nil or next(ch.rem) ~= nil) then
       return true
     end
@@ -338,10 +339,14 @@ local function rel_modified(obj, m)
   return false
 end
 
-function Session:is_modified(obj)
+-- is_modified(obj[, {include_collections = false}]): as SQLAlchemy's,
+-- collections count unless told otherwise
+function Session:is_modified(obj, opts)
   checkobj(obj)
   local m = mapper_of(obj)
-  if rel_modified(obj, m) then return true end
+  local collections = not (type(opts) == "table" and
+                           opts.include_collections == false)
+  if rel_modified(obj, m, collections) then return true end
   if not C.modified(obj) then return false end
   if C.lifecycle(obj) == "persistent" then
     return C.update_params(obj, m.colkeys) ~= nil

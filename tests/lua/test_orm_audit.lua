@@ -97,6 +97,7 @@ for _, db in ipairs(T.databases()) do
     T.eq(s:is_modified(u), false)
     u.addresses:append(Address{id = 3, email = "z"})
     T.eq(s:is_modified(u), true, "append")
+    T.eq(s:is_modified(u, {include_collections = false}), false)
     s:commit()
     _ = #u.addresses
     T.eq(s:is_modified(u), false, "after commit")
