@@ -154,6 +154,18 @@ for _, db in ipairs(T.databases()) do
     s2:commit()
     T.eq(s2:execute(select(User.name):where(User.id:eq(1))):scalar(), "b")
     s2:close()
+    -- a collection is loaded before it is replaced: not on a detached
+    -- object (a many-to-one is set without loading)
+    local s4 = orm.Session(engine)
+    local u4 = s4:get(User, 1)
+    local a4 = s4:get(Address, 1)
+    s4:commit()
+    s4:close()
+    T.raises("DetachedInstanceError", function()
+      u4.addresses = {Address{id = 9, email = "w"}}
+    end)
+    a4.user = User{id = 5, name = "n"}
+    T.eq(a4.user.id, 5)
     -- merged: the merged copy takes the value and is dirty
     u.name = "c"
     local s3 = orm.Session(engine)
