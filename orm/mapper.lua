@@ -53,7 +53,8 @@ end
 local function make_mapper(cls, tbl, attr_keys, relationships)
   local m = setmetatable({class = cls, local_table = tbl, keys = {},
                           slots = {}, columns = {}, colkeys = {},
-                          primary_key = {}, pk_index = {}, colattrs = {}, insert_none = {},
+                          primary_key = {}, pk_index = {}, colattrs = {},
+                          insert_none = {},
                           relationships = {}, relkeys = {},
                           ptr = C.node_ptr(tbl)}, Mapper)
   for _, col in ipairs(tbl.c) do

@@ -31,7 +31,8 @@ local function schema()
     kids = relationship("K", {cascade = "all, delete-orphan",
                               order_by = "K.id"}),
     kd = relationship("D", {cascade = "all, delete-orphan",
-                            collection_class = orm.attribute_keyed_dict("name")}),
+                            collection_class =
+                              orm.attribute_keyed_dict("name")}),
   }
   M.K = Base:class "K" {
     __tablename__ = "au_k",
@@ -126,7 +127,8 @@ for _, db in ipairs(T.databases()) do
   T.test(db.name .. ": add_all with one object", function()
     local s = orm.Session(engine)
     local err = T.raises("ArgumentError", s.add_all, s, User{name = "q"})
-    T.match(err.message, "add_all%(%) takes a list of objects, not a single User")
+    T.match(err.message,
+            "add_all%(%) takes a list of objects, not a single User")
     T.eq(#s.new, 0)
     T.raises("ArgumentError", s.add_all, s, 5)
     s:close()
@@ -308,7 +310,8 @@ for _, db in ipairs(T.databases()) do
   end
   local function merged(s)
     return s:merge(P{id = 1, kids = {K{id = 3}, K{id = 4}},
-                     kd = {c = D{id = 3, name = "c"}, e = D{id = 4, name = "e"}}})
+                     kd = {c = D{id = 3, name = "c"},
+                           e = D{id = 4, name = "e"}}})
   end
 
   T.test(db.name .. ": delete after merge() replaced delete-orphan collections",
