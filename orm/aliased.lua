@@ -33,7 +33,7 @@ end
 AliasedClass.__index = function(ac, k)
   local e = entry_of(ac)
   local m = e.mapper
-  local col = m.attrs[k]
+  local col = m.colattrs[k]
   if col ~= nil then return alias_col(e, col) end
   if k == "c" then return e.alias.c end
   if k == "__mapper_of_alias__" then return m end
@@ -92,14 +92,19 @@ function orm.aliased(cls, opts)
       :subquery(name)
     labelled = true
   end
+  -- a class with properties over its own table's alias is selected as
+  -- its layout's columns, as select(User) is (orm/properties.lua)
+  local expand = alias == nil and m.layout ~= nil and not m.tables
   alias = alias or m.local_table:alias(name)
   local e = {mapper = m, alias = alias, name = name or m.class.__name__,
-             labelled = labelled}
+             labelled = labelled, expand = expand}
   registry[C.node_ptr(alias)] = e
   -- (selects of it are made by orm/inheritance.lua, which loads each
   -- row as its class)
-  return setmetatable({__entry = e, __clause_element__ = alias,
-                       __inheritance__ = labelled or nil}, AliasedClass)
+  local ac = setmetatable({__entry = e, __clause_element__ = alias,
+                           __inheritance__ = labelled or nil}, AliasedClass)
+  if expand then I.select_special[ac] = true end
+  return ac
 end
 
 -- column col in sel: through the labels of an aliased class's subquery
@@ -122,6 +127,11 @@ I.load_plan = function(stmt, m)
   if plan then
     local items = C.select_items(stmt)
     local e = items and items[1] and items[1][1] and registry[items[1][1]]
+    -- (an aliased class written out as columns: its select's entities)
+    local reg = I.select_ents[stmt]
+    if not e and reg and reg[1] and reg[1].start == 1 and reg[1].alias then
+      e = reg[1]
+    end
     if e then plan.root_table = e.alias end
   end
   return plan

@@ -260,7 +260,10 @@ local function set_collection(obj, r, list)
   -- a copy: the list may be a collection the moves below change
   list = table.move(list or {}, 1, #(list or {}), 1, {})
   local old = C.extra(obj, r.key)
-  if old == nil and C.lifecycle(obj) == "persistent" then
+  -- the collection replaced is loaded first (a detached object's cannot
+  -- be: DetachedInstanceError, as SQLAlchemy's)
+  local life = C.lifecycle(obj)
+  if old == nil and (life == "persistent" or life == "detached") then
     old = I.coll_members(obj[r.key])
   end
   local keep, had = {}, {}

@@ -151,11 +151,11 @@ end
 -- used since the union grows with the subclasses.
 local function union_attributes(cls, m)
   rawset(cls, "__inheritance__", true) -- selects of it: see inheritance.lua
-  for key in pairs(m.attrs) do rawset(cls, key, nil) end
+  for key in pairs(m.colattrs) do rawset(cls, key, nil) end
   local mt = getmetatable(cls)
   local parent = mt.__index
   mt.__index = function(c, k)
-    local col = m.attrs[k]
+    local col = m.colattrs[k]
     if col ~= nil and type(k) == "string" then
       local ok, u = pcall(function() return union_of(m).c[col.key] end)
       if ok and u ~= nil then return u end
@@ -175,7 +175,7 @@ local function finish_class(cls, m, reg, resolved)
   hooks.announce_backrefs(m)
   getmetatable(cls).__call = C.constructor(m.mt, m.nattrs, m.slots,
                                            construct_others)
-  for key, col in pairs(m.attrs) do rawset(cls, key, col) end
+  for key, col in pairs(m.colattrs) do rawset(cls, key, col) end
   if resolved.__tostring then rawset(cls, "__tostring", resolved.__tostring) end
   reg.mappers[#reg.mappers + 1] = m
 end
@@ -350,7 +350,7 @@ local function map_abstract(acb)
     if c.primary_key then pkeys[c.key] = true end
   end
   local m = setmetatable({class = cls, local_table = pj, keys = {}, slots = {},
-                          columns = {}, colkeys = {}, attrs = {},
+                          columns = {}, colkeys = {}, colattrs = {},
                           primary_key = {}, pk_index = {}, insert_none = {},
                           relationships = {}, relkeys = {}, ptr = ptr(pj),
                           subclasses = acb.subs, polymorphic_map = {},
@@ -361,7 +361,7 @@ local function map_abstract(acb)
     if not acb.strict or own[key] then
       local i = #m.keys + 1
       m.keys[i], m.slots[key], m.columns[i], m.colkeys[i] = key, i, col, key
-      m.attrs[key] = col
+      m.colattrs[key] = col
       if pkeys[key] then
         m.primary_key[#m.primary_key + 1] = col
         m.pk_index[#m.pk_index + 1] = i
@@ -388,7 +388,7 @@ local function map_abstract(acb)
   rawset(cls, "__mapper__", m)
   rawset(cls, "__clause_element__", pj)
   acb.registry.classes[cls.__name__] = cls
-  for key, col in pairs(m.attrs) do rawset(cls, key, col) end
+  for key, col in pairs(m.colattrs) do rawset(cls, key, col) end
   for key, spec in pairs(rels) do
     hooks.add_relationship(m, key, union_rel(acb, pj, spec))
   end
@@ -425,7 +425,7 @@ function Rel:any(cond)
     for k in pairs(cond) do keys[#keys + 1] = k end
     table.sort(keys)
     for i, k in ipairs(keys) do
-      local col = self.target.attrs[k]
+      local col = self.target.colattrs[k]
       if not col then
         raise("InvalidRequestError", string.format(
           "Entity namespace for \"%s\" has no property \"%s\"",

@@ -120,7 +120,7 @@ local function setup_descriptors(m, descriptors, validators)
       I.select_special[c] = true -- select(Vertex.start): its columns
     end
   end
-  for key, col in pairs(m.attrs) do rawset(cls, key, col) end
+  for key, col in pairs(m.colattrs) do rawset(cls, key, col) end
   -- the class attribute of a synonym: that of the attribute it stands
   -- for (in queries), which may itself be a synonym's
   for _ = 1, #m.keys + 1 do

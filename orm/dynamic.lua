@@ -152,7 +152,7 @@ local function filter_by(q, kw)
   table.sort(keys)
   local stmt = q.stmt
   for _, k in ipairs(keys) do
-    local col = m.attrs[k]
+    local col = m.colattrs[k]
     if col == nil then
       raise("InvalidRequestError", string.format(
         "Entity namespace for \"%s\" has no property \"%s\"",

@@ -122,7 +122,8 @@ local function self_ref_depth(stmt, plan)
   local out = {}
   for _, path in ipairs(plan) do
     local r = path[1].rel
-    if not given[path] and r ~= "*" and r.target == r.parent then
+    if not given[path.given or path] and r ~= "*" and
+       r.target == r.parent then
       local depth = r.options.join_depth
       if type(depth) == "number" and depth >= 1 then
         local chain = {}
@@ -150,7 +151,7 @@ local function plan_of(stmt, m)
   for _, o in ipairs(stmt_opts[stmt] or {}) do
     local r = o.path and o.path[1].rel
     if r and r ~= "*" and r.parent == m then
-      paths[#paths + 1] = o.path
+      paths[#paths + 1] = I.resolve_defaults(o.path)
       named[r] = true
     end
   end

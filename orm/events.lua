@@ -69,7 +69,7 @@ local function column_owner(col)
   if not ok or tbl == nil then return nil end
   local m = I.mappers_by_table[C.node_ptr(tbl)]
   if not m then return nil end
-  for key, c in pairs(m.attrs) do
+  for key, c in pairs(m.colattrs) do
     if rawequal(c, col) then return m, key end
   end
   return nil
@@ -235,7 +235,7 @@ local function wrap_newindex(m)
   local orig = m.mt.__newindex
   m._ev_newindex = orig
   m.mt.__newindex = function(obj, key, v)
-    local col = m.attrs[key]
+    local col = m.colattrs[key]
     local l = col and listeners[col]
     l = l and l.set
     if l then v = fire_set(m, obj, key, v, l) end
@@ -256,7 +256,7 @@ local function wrap_constructor(cls)
   cmt.__call = function(c, args)
     local init = class_listeners(c, "init")
     local watched = false
-    for _, col in pairs(m.attrs) do
+    for _, col in pairs(m.colattrs) do
       if listeners[col] and listeners[col].set then watched = true end
     end
     if not init and not watched then return orig(c, args) end

@@ -199,7 +199,7 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
     class = cls, local_table = tbl, inherits = parent, base_mapper = root,
     single = single, keys = copy(parent.keys), slots = copy(parent.slots),
     columns = copy(parent.columns), colkeys = copy(parent.colkeys),
-    attrs = copy(parent.attrs), insert_none = copy(parent.insert_none),
+    colattrs = copy(parent.colattrs), insert_none = copy(parent.insert_none),
     primary_key = parent.primary_key, pk_index = parent.pk_index,
     pk_pos = parent.pk_pos, pk_params = parent.pk_params,
     param_source = parent.param_source, relationships = {}, relkeys = {},
@@ -247,7 +247,7 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
         m.insert_none[i] = true
       end
     end
-    m.attrs[key] = col
+    m.colattrs[key] = col
     own_keys[key] = col
   end
   m.nattrs = #m.keys
@@ -689,7 +689,7 @@ local function by_attributes(e, kw)
   table.sort(keys)
   for i, k in ipairs(keys) do
     local cols = m.attr_cols and m.attr_cols[m.slots[k]]
-    local col = cols and cols[1] or m.attrs[k]
+    local col = cols and cols[1] or m.colattrs[k]
     if e.at_name then col = e.cols[e.at_name[m.colkeys[m.slots[k]]] - e.pos + 1] end
     local v = kw[k]
     conds[i] = col:eq(v)

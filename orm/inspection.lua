@@ -17,6 +17,7 @@ local sessions = I.sessions
 I.TOKEN_KEY = "\0identity_token"
 
 local State = {}
+local attr_state -- (defined below)
 local StateMT = {__name = "retort.InstanceState"}
 
 local function history(obj, i)
@@ -36,6 +37,60 @@ local function history(obj, i)
     h.unchanged = {v}
   end
   return h
+end
+
+-- the history of relationship r: nothing while it is not loaded (it is
+-- read without loading); otherwise what the change record holds
+local function rel_history(obj, r)
+  local h = {added = {}, unchanged = {}, deleted = {}}
+  local v = C.extra(obj, r.key)
+  if v == nil and not C.extra(obj, I.nilmark[r.key]) then return h end
+  local ch = C.extra(obj, I.changekey[r.key]) or {add = {}, rem = {}}
+  if r.uselist then
+    for _, x in ipairs(I.coll_members(v) or {}) do
+      local l = ch.add[x] and h.added or h.unchanged
+      l[#l + 1] = x
+    end
+  elseif ch.set then
+    h.added[1] = v
+  else
+    h.unchanged[1] = v
+  end
+  for x in pairs(ch.rem) do h.deleted[#h.deleted + 1] = x end
+  return h
+end
+
+-- .value reads as obj[key] does (an expired or unloaded attribute loads)
+local function with_value(obj, key, t)
+  return setmetatable(t, {__index = function(_, f)
+    if f == "value" then return obj[key] end
+  end})
+end
+
+-- inspect(obj).attrs[key]: columns, relationships and synonyms (the
+-- history of the attribute a synonym stands for); .loaded_value never
+-- loads
+attr_state = function(obj, m, key)
+  local i = m.slots[key]
+  if i then
+    return with_value(obj, key, {key = key, history = history(obj, i),
+                                 loaded_value = (C.get(obj, i))})
+  end
+  I.configure()
+  local r = m.relationships[key]
+  if r then
+    local loaded = C.extra(obj, r.key)
+    if loaded ~= nil and r.uselist then loaded = I.coll_members(loaded) end
+    return with_value(obj, key, {key = key, history = rel_history(obj, r),
+                                 loaded_value = loaded})
+  end
+  local d = m.descriptors and m.descriptors[key]
+  if d and d.synonym then
+    local target = attr_state(obj, m, d.synonym)
+    return target and with_value(obj, key, {key = key,
+                                            history = target.history})
+  end
+  return nil
 end
 
 StateMT.__index = function(st, k)
@@ -95,15 +150,35 @@ StateMT.__index = function(st, k)
     return out
   elseif k == "attrs" then
     local m = mapper_of(obj)
+    -- pairs() walks the mapper's attributes (those with a state)
     return setmetatable({}, {__index = function(_, key)
-      local i = m.slots[key]
-      if not i then return nil end
-      return {key = key, history = history(obj, i),
-              value = (C.get(obj, i)),
-              loaded_value = (C.get(obj, i))}
+      return attr_state(obj, m, key)
+    end, __pairs = function()
+      local keys = {}
+      for key in pairs(m.attrs) do keys[#keys + 1] = key end
+      table.sort(keys)
+      local i = 0
+      return function()
+        while true do
+          i = i + 1
+          local key = keys[i]
+          if key == nil then return nil end
+          local a = attr_state(obj, m, key)
+          if a then return key, a end
+        end
+      end
     end})
   end
   return State[k]
+end
+
+-- mapper.columns is the list of the mapped columns, in order; as
+-- SQLAlchemy's it answers by attribute key too (a column_property's
+-- expression among them)
+local function keyed_columns(m)
+  setmetatable(m.columns, {__index = function(_, k)
+    if type(k) == "string" then return m.colattrs[k] end
+  end})
 end
 
 -- inspect is one function (sa.inspect): engines and connections give an
@@ -112,11 +187,14 @@ local function orm_inspection(x)
   if C.isinstance(x) then
     return setmetatable({object = x}, StateMT)
   end
+  local m
   if type(x) == "table" and rawget(x, "__mapper__") then
-    return rawget(x, "__mapper__")
+    m = rawget(x, "__mapper__")
+  elseif getmetatable(x) == Mapper then
+    m = x
   end
-  if getmetatable(x) == Mapper then return x end
-  return nil
+  if m and getmetatable(m.columns) == nil then keyed_columns(m) end
+  return m
 end
 debug.getregistry()["retort.inspect_hook"] = orm_inspection
 orm.inspect = sa.inspect

@@ -185,10 +185,8 @@ static int inst_newindex(lua_State *L) {
     int i = (int)lua_tointeger(L, -1);
     unsigned char *a = &o->attr[i - 1];
     lua_pop(L, 1);
-    if (o->lifecycle == S_DETACHED && !(*a & A_LOADED))
-      return rt_lua_error(L, RT_EDETACHED,
-                          "Instance is not bound to a Session; attribute "
-                          "refresh operation cannot proceed");
+    /* an expired attribute of a detached object may be set as any
+    ** other (SQLAlchemy's too): its committed value stays unknown */
     if (!(*a & A_MODIFIED)) {
       if (*a & A_LOADED) remember_committed(L, o, i);
       *a |= A_MODIFIED;

@@ -53,14 +53,15 @@ end
 local function make_mapper(cls, tbl, attr_keys, relationships)
   local m = setmetatable({class = cls, local_table = tbl, keys = {},
                           slots = {}, columns = {}, colkeys = {},
-                          primary_key = {}, pk_index = {}, attrs = {}, insert_none = {},
+                          primary_key = {}, pk_index = {}, colattrs = {},
+                          insert_none = {},
                           relationships = {}, relkeys = {},
                           ptr = C.node_ptr(tbl)}, Mapper)
   for _, col in ipairs(tbl.c) do
     local key = attr_keys[col.key] or col.key
     local i = #m.keys + 1
     m.keys[i], m.slots[key], m.columns[i], m.colkeys[i] = key, i, col, col.key
-    m.attrs[key] = col
+    m.colattrs[key] = col
     if col.primary_key then
       m.primary_key[#m.primary_key + 1] = col
       m.pk_index[#m.pk_index + 1] = i
@@ -161,9 +162,34 @@ local function related_by(obj, cascade, fn)
   end
 end
 
+-- SQLAlchemy's mapper.attrs: every mapped property by key (columns and
+-- column_property expressions, relationships, synonyms, composites);
+-- reading it configures, as there
+local function all_attrs(m)
+  configure()
+  local out = {}
+  for key, col in pairs(m.colattrs) do out[key] = col end
+  for key, r in pairs(m.relationships) do out[key] = r end
+  for key, d in pairs(m.descriptors or {}) do
+    if d.synonym or d.composite then out[key] = rawget(m.class, key) or d end
+  end
+  return out
+end
+
+local function descriptors_of(m, kind)
+  local out = {}
+  for key, d in pairs(m.descriptors or {}) do
+    if d[kind] then out[key] = rawget(m.class, key) or d end
+  end
+  return out
+end
+
 -- Mapper fields that SQLAlchemy spells as properties
 Mapper.__index = function(m, k)
-  if k == "column_attrs" then return m.attrs end
+  if k == "attrs" then return all_attrs(m) end
+  if k == "synonyms" then return descriptors_of(m, "synonym") end
+  if k == "composites" then return descriptors_of(m, "composite") end
+  if k == "column_attrs" then return m.colattrs end
   if k == "mapped_table" or k == "persist_selectable" then
     return m.local_table
   end

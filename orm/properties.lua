@@ -236,8 +236,8 @@ local function setup_properties(m, props, margs)
       if i then
         if m.keys[i] ~= key then
           -- an imperative mapping names a table column anew
-          m.slots[m.keys[i]], m.attrs[m.keys[i]] = nil, nil
-          m.keys[i], m.slots[key], m.attrs[key] = key, i, m.columns[i]
+          m.slots[m.keys[i]], m.colattrs[m.keys[i]] = nil, nil
+          m.keys[i], m.slots[key], m.colattrs[key] = key, i, m.columns[i]
         end
       else
         p.expr = p.expr or p.column
@@ -245,7 +245,7 @@ local function setup_properties(m, props, margs)
         i = m.nattrs + 1
         m.nattrs = i
         m.keys[i], m.slots[key], m.exprs[i] = key, i, p.expr
-        m.attrs[key] = p.expr
+        m.colattrs[key] = p.expr
         m.attr_by_ptr[C.node_ptr(p.expr)] = i
         m.expr_idx[#m.expr_idx + 1] = i
       end
@@ -267,8 +267,8 @@ local function setup_properties(m, props, margs)
       if i and i <= #m.columns then
         -- map_column: the column of the synonym's name is mapped under the
         -- name the synonym stands for
-        m.slots[key], m.attrs[key] = nil, nil
-        m.keys[i], m.slots[p.name], m.attrs[p.name] = p.name, i, m.columns[i]
+        m.slots[key], m.colattrs[key] = nil, nil
+        m.keys[i], m.slots[p.name], m.colattrs[p.name] = p.name, i, m.columns[i]
       end
       descriptors[key] = {synonym = p.name}
     elseif p.kind == "composite" then
@@ -719,6 +719,15 @@ local function is_composite(a)
   return type(mt) == "table" and mt.__name == "retort.CompositeProperty"
 end
 
+-- the entry of an aliased() class whose mapper has a layout, written
+-- out as that layout's columns on its alias (orm/aliased.lua sets
+-- expand on such entries)
+local function expanded_alias(a)
+  local e = rawget(a, "__entry")
+  if type(e) == "table" and e.expand and e.mapper.layout then return e end
+  return nil
+end
+
 -- does a select() argument list need writing out?
 local function wants_expansion(n, ...)
   local any = false
@@ -728,12 +737,25 @@ local function wants_expansion(n, ...)
       if rawget(a, "__inheritance__") then return false end
       local m = rawget(a, "__mapper__")
       if (m and m.layout and rawget(a, "__clause_element__") ==
-          m.local_table) or is_composite(a) then
+          m.local_table) or is_composite(a) or expanded_alias(a) then
         any = true
       end
     end
   end
   return any
+end
+
+-- the layout's columns of an aliased class's mapper, on its alias
+local function alias_layout_cols(e)
+  local map = {}
+  for _, col in ipairs(e.mapper.columns) do
+    map[C.node_ptr(col)] = e.alias.c[col.key]
+  end
+  local out = {}
+  for k, c in ipairs(e.mapper.layout.cols) do
+    out[k] = map[C.node_ptr(c)] or C.adapt(c, map)
+  end
+  return out
 end
 
 do
@@ -751,6 +773,12 @@ do
          m.local_table then
         reg[#reg + 1] = {start = #args + 1, n = #m.layout.cols, mapper = m}
         for _, c in ipairs(m.layout.cols) do args[#args + 1] = c end
+      elseif type(a) == "table" and expanded_alias(a) then
+        local e = expanded_alias(a)
+        local cols = alias_layout_cols(e)
+        reg[#reg + 1] = {start = #args + 1, n = #cols, mapper = e.mapper,
+                         alias = e.alias, name = e.name}
+        for _, c in ipairs(cols) do args[#args + 1] = c end
       elseif is_composite(a) then
         local cols = a:__clause_list()
         reg[#reg + 1] = {start = #args + 1, n = #cols, comp = a}
@@ -862,7 +890,8 @@ function I.entities_of(stmt)
     if e and e.start == k and k + e.n - 1 <= #items then
       if e.mapper then
         ents[#ents + 1] = {mapper = e.mapper, pos = pos, width = e.n,
-                           name = e.mapper.class.__name__}
+                           alias = e.alias,
+                           name = e.name or e.mapper.class.__name__}
       else
         ents[#ents + 1] = composite_entity(e, pos)
       end

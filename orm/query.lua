@@ -20,6 +20,45 @@ function Session:query(...)
                        entity = args[1], _fresh = #args == 1}, Query)
 end
 
+-- The statement as SQLAlchemy's legacy Query renders it: its columns
+-- labelled <table>_<column> (LABEL_STYLE_TABLENAME_PLUS_COL); labels
+-- and other expressions stay as they are
+local function labelled(stmt)
+  local items = C.select_items(stmt)
+  if not items then return stmt end
+  local cols = {}
+  local function add_labelled(col, tname)
+    cols[#cols + 1] = col:label(tname .. "_" .. col.name)
+  end
+  for _, it in ipairs(items) do
+    local ptr, node = it[1], it[4]
+    local m = ptr and I.mappers_by_table[ptr]
+    local e = ptr and not m and I.aliased_entry and I.aliased_entry(ptr)
+    if m and not m.tables then
+      for _, c in ipairs(I.load_columns(m)) do cols[#cols + 1] = c end
+    elseif e and not e.labelled and e.alias.name then
+      -- (an anonymous alias is named when compiled: left unlabelled)
+      for _, col in ipairs(e.alias.c) do add_labelled(col, e.alias.name) end
+    elseif C.node_kind(node) == "column" and node.table and
+           node.table.name then
+      add_labelled(node, node.table.name)
+    else
+      cols[#cols + 1] = node
+    end
+  end
+  return stmt:with_only_columns(table.unpack(cols))
+end
+
+-- tostring(query): the SQL compiled for the session's bind, as
+-- SQLAlchemy's str(query) (the default dialect without one)
+function Query:__tostring()
+  local stmt = labelled(self.stmt)
+  local bind = self.session.bind
+  if bind == nil then return tostring(stmt) end
+  local eng = bind.engine or bind
+  return tostring(stmt:compile(eng))
+end
+
 local function gen(q, stmt)
   return setmetatable({session = q.session, stmt = stmt, entity = q.entity,
                        _params = q._params}, Query)

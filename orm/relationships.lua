@@ -202,7 +202,7 @@ local function order_list(r, x)
     local cname, attr = string.match(x, "^([%w_]+)%.([%w_]+)$")
     local cls = cname and r.parent.registry.classes[cname]
     if cls then return {cls[attr]} end
-    return {r.target.attrs[x]}
+    return {r.target.colattrs[x]}
   end
   if C.node_kind(x) then return {x} end
   return x

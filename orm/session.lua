@@ -184,6 +184,15 @@ end
 
 -- (the objects add() would only make pending are added in C)
 function Session:add_all(list)
+  -- a single object is a mistake SQLAlchemy refuses too (it is not
+  -- iterable); walking it as a list would silently add nothing
+  local t = type(list)
+  if C.isinstance(list) then
+    raise("ArgumentError", "add_all() takes a list of objects, not a " ..
+          "single " .. mapper_of(list).class.__name__ .. " instance")
+  elseif t ~= "table" and t ~= "userdata" then
+    raise("ArgumentError", "add_all() takes a list of objects, not a " .. t)
+  end
   C.add_all(list, self.id, self._newlist, self._new,
             function(obj) self:add(obj) end)
 end
@@ -206,10 +215,10 @@ function Session:delete(obj)
         if r.cascade.delete then
           local objs = r.passive_deletes and I.loaded_related(obj, r) or
                        I.load_quiet(self, obj, r)
+          -- (a pending member stays pending, as in SQLAlchemy: the
+          -- flush inserts it without the deleted parent's key)
           for _, x in ipairs(objs) do
-            local st = C.lifecycle(x)
-            if st == "pending" then self:expunge(x)
-            elseif st == "persistent" and C.session(x) == self.id then
+            if C.lifecycle(x) == "persistent" and C.session(x) == self.id then
               self:delete(x)
             end
           end
@@ -315,10 +324,30 @@ function Session:refresh(obj, attrs)
   end
 end
 
-function Session:is_modified(obj)
+-- a relationship whose change record holds an added or removed object
+-- (appended, removed, or a collection or scalar assigned) since the
+-- last flush (a scalar set over an unloaded value, too)
+local function rel_modified(obj, m, collections)
+  if not m.has_rels then return false end
+  for key, r in pairs(m.relationships) do
+    local ch = (collections or not r.uselist) and
+               C.extra(obj, I.changekey[key])
+    if ch and (ch.set or next(ch.add) ~= nil or next(ch.rem) ~= nil) then
+      return true
+    end
+  end
+  return false
+end
+
+-- is_modified(obj[, {include_collections = false}]): as SQLAlchemy's,
+-- collections count unless told otherwise
+function Session:is_modified(obj, opts)
   checkobj(obj)
-  if not C.modified(obj) then return false end
   local m = mapper_of(obj)
+  local collections = not (type(opts) == "table" and
+                           opts.include_collections == false)
+  if rel_modified(obj, m, collections) then return true end
+  if not C.modified(obj) then return false end
   if C.lifecycle(obj) == "persistent" then
     return C.update_params(obj, m.colkeys) ~= nil
   end

@@ -421,6 +421,30 @@ local function run_path(s, conn, objs, path, from, plan)
   end
 end
 
+local eager_default = {selectin = true, joined = true, subquery = true,
+                       immediate = true}
+
+-- a path whose defaultload() steps name relationships eager by default
+-- keeps those eager (a copy with their own strategies), as SQLAlchemy's
+-- defaultload changes nothing about the attribute it names
+local function resolve_defaults(path)
+  local out = path
+  for k, step in ipairs(path) do
+    local r = step.rel
+    if step.strategy == "default" and r ~= "*" and eager_default[r.lazy] then
+      if out == path then
+        out = table.move(path, 1, #path, 1, {})
+        out.given = path -- (the option's own path: see eager.lua)
+      end
+      local copy = {}
+      for f, v in pairs(step) do copy[f] = v end
+      copy.strategy = r.lazy
+      out[k] = copy
+    end
+  end
+  return out
+end
+
 -- the loading plan of a select of mapper m: the option paths rooted at
 -- m and the relationships whose default strategy is eager
 local function load_plan(stmt, m)
@@ -428,7 +452,7 @@ local function load_plan(stmt, m)
   local named = {}
   for _, o in ipairs(stmt_opts[stmt] or {}) do
     if o.path and I.isa(m, o.path[1].rel.parent) then
-      paths[#paths + 1] = o.path
+      paths[#paths + 1] = resolve_defaults(o.path)
       named[o.path[1].rel] = true
     end
   end
@@ -447,5 +471,6 @@ I.col_value = col_value
 I.expire_rels = expire_rels
 I.load_plan = load_plan
 I.load_quiet = load_quiet
+I.resolve_defaults = resolve_defaults
 I.loaded_related = loaded_related
 I.run_path = run_path

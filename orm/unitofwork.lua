@@ -213,9 +213,41 @@ local function presort(s)
     l[#l + 1] = {r, src, dst}
     if C.lifecycle(dst) == "persistent" then s._dirty[dst] = true end
   end
+  -- the members obj's one-to-many r lost since the last flush (and not
+  -- taken by another parent): orphans are deleted, others lose the key
+  local function lost(obj, r, ch, members)
+    for x in pairs(ch.rem) do
+      local other = r.back and not r.back.uselist and C.extra(x, r.back.key)
+      if not find(members, x) and C.session(x) == s.id and
+         (other == nil or rawequal(other, obj)) then
+        if r.cascade["delete-orphan"] then
+          if C.lifecycle(x) == "pending" then
+            forget(s, x, "transient")
+          elseif in_session(s, x) then
+            s:delete(x)
+          end
+        elseif in_session(s, x) then
+          sync(r.target, r, nil, x)
+        end
+      end
+    end
+  end
+  -- the members a deleted parent lost since the last flush (a merge()
+  -- or an assignment replaced its collection): orphans go too, others
+  -- lose the reference
+  local dels = {}
+  for obj in pairs(s._deleted) do dels[#dels + 1] = obj end
+  for _, obj in ipairs(dels) do
+    for _, r in ipairs(mapper_of(obj).rel_list or {}) do
+      local ch = C.extra(obj, changekey[r.key])
+      if ch and r.direction == "onetomany" and not r.viewonly then
+        lost(obj, r, ch, loaded_related(obj, r))
+      end
+    end
+  end
   -- children of deleted parents lose the reference, unless the database
   -- does it (passive_deletes) or they go too (delete cascade)
-  local dels = {}
+  dels = {}
   for obj in pairs(s._deleted) do dels[#dels + 1] = obj end
   for _, obj in ipairs(dels) do
     for _, r in ipairs(mapper_of(obj).rel_list or {}) do
@@ -256,22 +288,7 @@ local function presort(s)
                 sync(r.target, r, obj, x)
               end
             end
-            for x in pairs(ch.rem) do
-              local other = r.back and not r.back.uselist and
-                            C.extra(x, r.back.key)
-              if not find(members, x) and C.session(x) == s.id and
-                 (other == nil or rawequal(other, obj)) then
-                if r.cascade["delete-orphan"] then
-                  if C.lifecycle(x) == "pending" then
-                    forget(s, x, "transient")
-                  elseif in_session(s, x) then
-                    s:delete(x)
-                  end
-                elseif in_session(s, x) then
-                  sync(r.target, r, nil, x)
-                end
-              end
-            end
+            lost(obj, r, ch, members)
           elseif r.direction == "manytoone" then
             if ch.set then sync(m, r, v, obj) end
           else

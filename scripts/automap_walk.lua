@@ -38,7 +38,7 @@ local function label(obj)
   for _, col in ipairs(m.primary_key) do
     local key = col.key
     for _, k in ipairs(m.keys) do
-      if m.attrs[k] == col then key = k end
+      if m.colattrs[k] == col then key = k end
     end
     parts[#parts + 1] = key .. "=" .. tostring(obj[key])
   end

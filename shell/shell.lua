@@ -718,7 +718,12 @@ local function add_names(set, v, methods_only, depth)
     local ok, state = pcall(sa.inspect, v)
     if ok and state.mapper then
       if not methods_only then
-        for k in pairs(state.mapper.attrs) do set[k] = true end
+        -- (reading the mapper's attrs configures the mappers, which may
+        -- fail while a class is still missing)
+        local ok2, attrs = pcall(function() return state.mapper.attrs end)
+        for k in pairs(ok2 and attrs or state.mapper.column_attrs) do
+          set[k] = true
+        end
       end
       add_names(set, state.mapper.class, true, depth + 1)
     end

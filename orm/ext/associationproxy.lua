@@ -278,7 +278,7 @@ local function cmp_parts(c)
   local r = rel_of(c.proxy, c.cls.__mapper__)
   local tm = r.target
   local attr = tm.relationships[c.proxy.value_attr] or
-               tm.attrs[c.proxy.value_attr]
+               tm.colattrs[c.proxy.value_attr]
   if attr == nil then
     raise("InvalidRequestError", string.format(
       "association proxy: %s has no attribute '%s'", tostring(tm),
