@@ -33,6 +33,7 @@ typedef struct anon_entry {
 typedef struct base_count {
   const char *base;
   int count;
+  int dedupe; /* the "name__N" namespace of repeated columns */
 } base_count;
 
 typedef struct out {
@@ -135,8 +136,8 @@ static int anon_reindex(rt_compiler *c) {
   return 0;
 }
 
-static int anon_num(rt_compiler *c, const void *key, int tag,
-                    const char *base) {
+static int anon_num_ns(rt_compiler *c, const void *key, int tag,
+                       const char *base, int dedupe) {
   int i;
   base_count *b = NULL;
   if (c->slots) {
@@ -150,7 +151,8 @@ static int anon_num(rt_compiler *c, const void *key, int tag,
     for (i = 0; i < c->nanon; i++)
       if (c->anon[i].key == key && c->anon[i].tag == tag) return c->anon[i].num;
   for (i = 0; i < c->nbases && !b; i++)
-    if (strcmp(c->bases[i].base, base) == 0) b = &c->bases[i];
+    if (strcmp(c->bases[i].base, base) == 0 && c->bases[i].dedupe == dedupe)
+      b = &c->bases[i];
   if (!b) {
     if (c->nbases == c->basecap) {
       int cap = c->basecap ? c->basecap * 2 : 8;
@@ -165,6 +167,7 @@ static int anon_num(rt_compiler *c, const void *key, int tag,
     b = &c->bases[c->nbases++];
     b->base = base;
     b->count = 0;
+    b->dedupe = dedupe;
   }
   if (c->nanon == c->anoncap) {
     int cap = c->anoncap ? c->anoncap * 2 : 16;
@@ -189,7 +192,13 @@ static int anon_num(rt_compiler *c, const void *key, int tag,
   return b->count;
 }
 
-enum { TAG_BIND = 1, TAG_LABEL, TAG_DEDUPE, TAG_ALIAS };
+static int anon_num(rt_compiler *c, const void *key, int tag,
+                    const char *base) {
+  return anon_num_ns(c, key, tag, base, 0);
+}
+
+/* TAG_REPEAT + k: the k-th repeat within one columns clause */
+enum { TAG_BIND = 1, TAG_LABEL, TAG_DEDUPE, TAG_ALIAS, TAG_REPEAT = 64 };
 
 /* Numbers without printf: names are made on every compile. */
 static void add_int(rt_strbuf *b, int n) {
@@ -1361,11 +1370,55 @@ static void cte_ref(rt_compiler *c, rt_node *a) {
 
 /* --- SELECT --- */
 
+/* The names taken in one columns clause: `name` or `name_num`, and the
+** column that took it (a repeat of the same column is told apart from a
+** different column of the same name). */
+typedef struct usedname {
+  const char *name;
+  int num;
+  const rt_node *node;
+} usedname;
+
+typedef struct usednames {
+  usedname v[64];
+  int n;
+  int repeats; /* the "name__k" counter of this clause */
+} usednames;
+
+static const usedname *used_find(const usednames *u, const char *name,
+                                 int num) {
+  int i;
+  for (i = 0; i < u->n; i++)
+    if (u->v[i].num == num && strcmp(u->v[i].name, name) == 0) return &u->v[i];
+  return NULL;
+}
+
+static void used_add(usednames *u, const char *name, int num,
+                     const rt_node *node) {
+  if (u->n < 64) {
+    u->v[u->n].name = name;
+    u->v[u->n].num = num;
+    u->v[u->n].node = node;
+    u->n++;
+  }
+}
+
+/* " AS name__k": a column repeated in one columns clause keeps its first
+** appearance unambiguous, as SQLAlchemy's dedupe labels do. */
+static void repeat_label(rt_compiler *c, rt_node *e, const char *name,
+                         usednames *u) {
+  int num = anon_num_ns(c, e, TAG_REPEAT + u->repeats++, name, 1);
+  S(" AS ");
+  S(name);
+  S("_");
+  add_suffix(&c->cur->sb, num);
+}
+
 /* Render one columns-clause entry with the label SQLAlchemy gives it. */
-static void column_clause(rt_compiler *c, rt_node *e, const char **used,
-                          int *nused, int asfrom) {
+static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
+                          int asfrom) {
   const char *name = NULL;
-  int i, dup = 0;
+  const usedname *prev;
   rt_node *inner = e;
   /* an anonymous label is numbered before the expression's own binds */
   while (inner->kind == RT_N_LABEL && (inner->flags & RT_F_ANON) && inner->a)
@@ -1412,18 +1465,26 @@ static void column_clause(rt_compiler *c, rt_node *e, const char **used,
     anon_label(c, e);
     return;
   }
-  for (i = 0; i < *nused; i++)
-    if (strcmp(used[i], name) == 0) dup = 1;
-  if (dup) {
-    rt_sb_adds(&c->cur->sb, " AS ");
-    {
-      int num = anon_num(c, e, TAG_DEDUPE, name);
-      S(name);
-      add_suffix(&c->cur->sb, num);
-    }
+  prev = used_find(used, name, 0);
+  if (prev && prev->node == e) {
+    repeat_label(c, e, name, used);
     return;
   }
-  if (*nused < 64) used[(*nused)++] = name;
+  if (prev) {
+    /* another column of that name: its anonymous label */
+    int num = anon_num(c, e, TAG_DEDUPE, name);
+    prev = used_find(used, name, num);
+    if (prev) {
+      repeat_label(c, e, name, used);
+      return;
+    }
+    used_add(used, name, num, e);
+    S(" AS ");
+    S(name);
+    add_suffix(&c->cur->sb, num);
+    return;
+  }
+  used_add(used, name, 0, e);
   if (asfrom) {
     S(" AS ");
     rt_c_ident(c, name);
@@ -1546,9 +1607,10 @@ static void compound(rt_compiler *c, rt_node *s, int asfrom) {
 
 static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
   rt_node *froms[MAXFROMS];
-  const char *used[64];
+  usednames used;
   rt_node *cols, *saved_cols = c->cur_cols;
-  int nfroms, i, j, nused = 0, first = 1;
+  int nfroms, i, j, first = 1;
+  used.n = used.repeats = 0;
   if (c->failed) return;
   if (s->kind == RT_N_COMPOUND) {
     compound(c, s, asfrom);
@@ -1596,14 +1658,14 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
       for (j = 0; j < tmp->n; j++) {
         if (!first) S(", ");
         first = 0;
-        column_clause(c, tmp->kids[j], used, &nused, asfrom);
+        column_clause(c, tmp->kids[j], &used, asfrom);
       }
       rt_unref(tmp);
       continue;
     }
     if (!first) S(", ");
     first = 0;
-    column_clause(c, e, used, &nused, asfrom);
+    column_clause(c, e, &used, asfrom);
   }
   if (nfroms) {
     S(" \nFROM ");
@@ -1650,9 +1712,10 @@ static int key_given(rt_compiler *c, const char *key) {
 
 static void returning(rt_compiler *c, rt_node *stmt) {
   rt_node *r = stmt->kids[RT_D_RETURNING];
-  int i, nused = 0;
-  const char *used[64];
+  int i;
+  usednames used;
   if (!r) return;
+  used.n = used.repeats = 0;
   if (!(c->d->flags & RT_DF_RETURNING)) {
     rt_c_fail(c, RT_ECOMPILE,
               "RETURNING is not supported by this dialect's statement "
@@ -1668,10 +1731,10 @@ static void returning(rt_compiler *c, rt_node *stmt) {
       int j;
       for (j = 0; j < e->n; j++) {
         if (j) S(", ");
-        column_clause(c, e->kids[j], used, &nused, 0);
+        column_clause(c, e->kids[j], &used, 0);
       }
     } else
-      column_clause(c, e, used, &nused, 0);
+      column_clause(c, e, &used, 0);
   }
 }
 
