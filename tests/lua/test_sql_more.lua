@@ -2,7 +2,9 @@
 -- audit.  Expected strings come from SQLAlchemy 1.4.46.
 local T = require "testing"
 
-local function squash(s) return (s:gsub("%s+", " "):gsub("%s+$", "")) end
+local function squash(s)
+  return (s:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
+end
 
 local md = MetaData()
 local t = Table("t", md, Column("id", Integer, {primary_key = true}),
@@ -56,6 +58,23 @@ T.test("repeated columns get SQLAlchemy's dedupe labels", function()
   T.eq(squash(tostring(select(t.c.id, t.c.id):subquery():select())),
        "SELECT anon_1.id, anon_1.id AS id_1 FROM (SELECT t.id AS id, " ..
        "t.id AS id__1 FROM t) AS anon_1")
+end)
+
+T.test("upper-case type names render SQLAlchemy's DDL", function()
+  local u = Table("ut", MetaData(),
+    Column("a", INTEGER, {primary_key = true}), Column("b", BIGINT),
+    Column("c", SMALLINT), Column("d", VARCHAR(20)), Column("e", TEXT),
+    Column("f", FLOAT), Column("g", NUMERIC(10, 2)), Column("h", DATE),
+    Column("i", sa.INT))
+  local cols = "b BIGINT, c SMALLINT, d VARCHAR(20), e TEXT, f FLOAT, " ..
+    "g NUMERIC(10, 2), h DATE, i INTEGER, PRIMARY KEY (a) )"
+  T.eq(squash(CreateTable(u):compile("sqlite").sql),
+       "CREATE TABLE ut ( a INTEGER NOT NULL, " .. cols)
+  T.eq(squash(CreateTable(u):compile("postgresql").sql),
+       "CREATE TABLE ut ( a SERIAL NOT NULL, " .. cols)
+  T.eq(squash(CreateTable(u):compile("mysql").sql),
+       "CREATE TABLE ut ( a INTEGER NOT NULL AUTO_INCREMENT, " .. cols)
+  T.eq(tostring(sa.VARCHAR(5)), "VARCHAR(5)")
 end)
 
 T.done()
