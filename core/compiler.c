@@ -1574,6 +1574,41 @@ static void for_update(rt_compiler *c, rt_node *fu) {
     S(" FOR UPDATE");
 }
 
+/* prefix_with()/suffix_with() texts: an item named by a dialect renders
+** only for that dialect. */
+static void hints(rt_compiler *c, rt_node *list, int before) {
+  int i;
+  for (i = 0; list && i < list->n; i++) {
+    rt_node *h = list->kids[i];
+    if (h->kind == RT_N_LIST) {
+      if (strcmp(h->name, c->d->name) != 0) continue;
+      h = h->a;
+    }
+    if (!before) CH(' ');
+    S(h->name);
+    if (before) CH(' ');
+  }
+}
+
+/* FETCH FIRST n [PERCENT] ROWS ONLY|WITH TIES, after OFFSET n ROWS;
+** PostgreSQL wants the values parenthesised. */
+static void fetch_clause(rt_compiler *c, rt_node *f, rt_node *offset) {
+  int paren = strcmp(c->d->name, "postgresql") == 0;
+  if (offset) {
+    S("\n OFFSET ");
+    if (paren) CH('(');
+    rt_c_expr(c, offset);
+    if (paren) CH(')');
+    S(" ROWS");
+  }
+  S("\n FETCH FIRST ");
+  if (paren) CH('(');
+  rt_c_expr(c, f->a);
+  if (paren) CH(')');
+  S(f->flags & RT_FETCH_PERCENT ? " PERCENT ROWS" : " ROWS");
+  S(f->flags & RT_FETCH_TIES ? " WITH TIES" : " ONLY");
+}
+
 static void compound(rt_compiler *c, rt_node *s, int asfrom) {
   static const char *const kw[] = {" UNION ", " UNION ALL ", " INTERSECT ",
                                    " EXCEPT "};
@@ -1636,6 +1671,7 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
   cols = s->kids[RT_S_COLUMNS];
   c->cur_cols = cols;
   S("SELECT ");
+  hints(c, s->kids[RT_S_PREFIX], 1);
   if (s->kids[RT_S_DISTINCT]) {
     rt_node *on = s->kids[RT_S_DISTINCT];
     if (on->n && strcmp(c->d->name, "postgresql") == 0) {
@@ -1690,13 +1726,16 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
     S(" ORDER BY ");
     order_list(c, s->kids[RT_S_ORDER]);
   }
-  if (s->kids[RT_S_LIMIT] || s->kids[RT_S_OFFSET]) {
+  if (s->kids[RT_S_FETCH])
+    fetch_clause(c, s->kids[RT_S_FETCH], s->kids[RT_S_OFFSET]);
+  else if (s->kids[RT_S_LIMIT] || s->kids[RT_S_OFFSET]) {
     if (c->d->limit)
       c->d->limit(c, s->kids[RT_S_LIMIT], s->kids[RT_S_OFFSET]);
     else
       limit_default(c, s->kids[RT_S_LIMIT], s->kids[RT_S_OFFSET]);
   }
   if (s->kids[RT_S_FORUPDATE]) for_update(c, s->kids[RT_S_FORUPDATE]);
+  hints(c, s->kids[RT_S_SUFFIX], 0);
   c->depth--;
   c->cur_cols = saved_cols;
 }

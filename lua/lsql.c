@@ -1430,8 +1430,102 @@ static int limit_slot(lua_State *L, int slot, const char *fname) {
                 rt_type_bare(RT_TY_INTEGER), 1);
     lsql_check(L, v);
   }
+  if (slot == RT_S_LIMIT && s->kids[RT_S_FETCH]) {
+    /* limit() replaces a fetch(), as SQLAlchemy's does */
+    rt_node *tmp = rt_gen_set(s, RT_S_FETCH, NULL);
+    if (!tmp) {
+      rt_unref(v);
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    }
+    ud->n = rt_gen_set(tmp, slot, v);
+    rt_unref(tmp);
+    lsql_check(L, ud->n);
+    return 1;
+  }
   SETRESULT(L, ud, rt_gen_set(s, slot, v));
   return 1;
+}
+
+/* fetch(n, {percent, with_ties}): FETCH FIRST n ROWS, replacing limit() */
+static int s_fetch(lua_State *L) {
+  rt_node *s = checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "fetch"), *f, *tmp;
+  lnode *ud, *fu;
+  if (!lsql_tonode(L, 2) && !lua_isinteger(L, 2))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "fetch: argument #1 must be an integer, not %s",
+                        luaL_typename(L, 2));
+  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
+  fu = RESULT(L);
+  SETRESULT(L, fu, rt_list_new());
+  f = fu->n;
+  if (lsql_tonode(L, 2))
+    f->a = rt_ref(lsql_tonode(L, 2));
+  else {
+    f->a = rt_bind("param", rt_vint(lua_tointeger(L, 2)),
+                   rt_type_bare(RT_TY_INTEGER), 1);
+    lsql_check(L, f->a);
+  }
+  if (lua_istable(L, 3)) {
+    if (lua_getfield(L, 3, "percent") != LUA_TNIL && lua_toboolean(L, -1))
+      f->flags |= RT_FETCH_PERCENT;
+    if (lua_getfield(L, 3, "with_ties") != LUA_TNIL && lua_toboolean(L, -1))
+      f->flags |= RT_FETCH_TIES;
+    lua_pop(L, 2);
+  }
+  ud = RESULT(L);
+  tmp = rt_gen_set(s, RT_S_LIMIT, NULL);
+  lsql_check(L, tmp);
+  ud->n = rt_gen_set(tmp, RT_S_FETCH, rt_ref(f));
+  rt_unref(tmp);
+  lsql_check(L, ud->n);
+  return 1;
+}
+
+/* prefix_with/suffix_with(text..., {dialect}) on a select */
+static int select_hints(lua_State *L, int slot, const char *fname) {
+  rt_node *s = checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, fname), *merged;
+  int top = lua_gettop(L), i;
+  const char *dialect = NULL;
+  lnode *ud;
+  if (top >= 2 && lua_istable(L, top)) {
+    if (lua_getfield(L, top, "dialect") != LUA_TNIL) {
+      if (!lua_isstring(L, -1))
+        return rt_lua_error(L, RT_EARGUMENT, "%s: dialect must be a string",
+                            fname);
+      dialect = lua_tostring(L, -1);
+      if (strcmp(dialect, "*") == 0) dialect = NULL;
+    }
+    top--;
+  }
+  for (i = 2; i <= top; i++) rt_lua_checkarg(L, i, LUA_TSTRING, fname);
+  ud = RESULT(L);
+  SETRESULT(L, ud, s->kids[slot] ? rt_node_copy(s->kids[slot]) : rt_list_new());
+  merged = ud->n;
+  for (i = 2; i <= top; i++) {
+    rt_node *h = rt_literal_column(lua_tostring(L, i), NULL);
+    if (h && dialect) {
+      rt_node *w = rt_node_new(RT_N_LIST);
+      if (w && !(w->name = rt_strdup(dialect))) {
+        rt_unref(w);
+        w = NULL;
+      }
+      if (w)
+        w->a = h;
+      else
+        rt_unref(h);
+      h = w;
+    }
+    if (!h || rt_node_push(merged, h) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+  ud->n = NULL;
+  ud->n = rt_gen_set(s, slot, merged);
+  lsql_check(L, ud->n);
+  return 1;
+}
+
+static int s_suffix_with(lua_State *L) {
+  return select_hints(L, RT_S_SUFFIX, "suffix_with");
 }
 
 static int s_limit(lua_State *L) {
@@ -1779,10 +1873,9 @@ static int d_from_select(lua_State *L) {
 static int d_prefix_with(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "prefix_with");
   int top = lua_gettop(L), i;
-  for (i = 2; i <= top; i++) rt_lua_checkarg(L, i, LUA_TSTRING, "prefix_with");
   if (s->kind == RT_N_SELECT)
-    return rt_lua_error(L, RT_EARGUMENT,
-                        "prefix_with: not supported on select");
+    return select_hints(L, RT_S_PREFIX, "prefix_with");
+  for (i = 2; i <= top; i++) rt_lua_checkarg(L, i, LUA_TSTRING, "prefix_with");
   /* anything else but DML has no prefix slot to append to */
   if (s->kind != RT_N_INSERT && s->kind != RT_N_UPDATE &&
       s->kind != RT_N_DELETE)
@@ -3816,6 +3909,8 @@ static const luaL_Reg node_methods[] = {
     {"group_by", s_group_by},
     {"order_by", s_order_by},
     {"limit", s_limit},
+    {"fetch", s_fetch},
+    {"suffix_with", s_suffix_with},
     {"offset", s_offset},
     {"add_columns", s_add_columns},
     {"with_only_columns", s_with_only_columns},

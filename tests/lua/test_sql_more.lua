@@ -77,4 +77,89 @@ T.test("upper-case type names render SQLAlchemy's DDL", function()
   T.eq(tostring(sa.VARCHAR(5)), "VARCHAR(5)")
 end)
 
+T.test("suffix_with and prefix_with on a select", function()
+  check(select(t):suffix_with("FOR SHARE"):limit(3):with_for_update(),
+        "SELECT t.id, t.name FROM t LIMIT :param_1 FOR UPDATE FOR SHARE",
+        "SELECT t.id, t.name FROM t LIMIT ? OFFSET ? FOR SHARE",
+        "SELECT t.id, t.name FROM t LIMIT $1 FOR UPDATE FOR SHARE",
+        "SELECT t.id, t.name FROM t LIMIT ? FOR UPDATE FOR SHARE")
+  check(select(t):prefix_with("DISTINCT"):suffix_with("S1", "S2"),
+        "SELECT DISTINCT t.id, t.name FROM t S1 S2")
+  local s = select(t):suffix_with("S1", {dialect = "postgresql"})
+  T.eq(squash(tostring(s)), "SELECT t.id, t.name FROM t")
+  T.eq(squash(s:compile("sqlite").sql), "SELECT t.id, t.name FROM t")
+  T.eq(squash(s:compile("postgresql").sql), "SELECT t.id, t.name FROM t S1")
+  T.raises("ArgumentError", function() return select(t):suffix_with(1) end)
+end)
+
+T.test("fetch renders FETCH FIRST as SQLAlchemy does", function()
+  check(select(t):fetch(3),
+        "SELECT t.id, t.name FROM t FETCH FIRST :param_1 ROWS ONLY",
+        "SELECT t.id, t.name FROM t FETCH FIRST ? ROWS ONLY",
+        "SELECT t.id, t.name FROM t FETCH FIRST ($1) ROWS ONLY")
+  check(select(t):fetch(3, {percent = true}),
+        "SELECT t.id, t.name FROM t FETCH FIRST :param_1 PERCENT ROWS ONLY",
+        "SELECT t.id, t.name FROM t FETCH FIRST ? PERCENT ROWS ONLY",
+        "SELECT t.id, t.name FROM t FETCH FIRST ($1) PERCENT ROWS ONLY")
+  check(select(t):fetch(3, {with_ties = true}):order_by(t.c.id),
+        "SELECT t.id, t.name FROM t ORDER BY t.id FETCH FIRST :param_1 " ..
+        "ROWS WITH TIES",
+        "SELECT t.id, t.name FROM t ORDER BY t.id FETCH FIRST ? ROWS WITH TIES",
+        "SELECT t.id, t.name FROM t ORDER BY t.id FETCH FIRST ($1) ROWS " ..
+        "WITH TIES")
+  local s = select(t):fetch(3):offset(2)
+  check(s, "SELECT t.id, t.name FROM t OFFSET :param_1 ROWS FETCH FIRST " ..
+        ":param_2 ROWS ONLY",
+        "SELECT t.id, t.name FROM t OFFSET ? ROWS FETCH FIRST ? ROWS ONLY",
+        "SELECT t.id, t.name FROM t OFFSET ($1) ROWS FETCH FIRST ($2) ROWS " ..
+        "ONLY")
+  T.eq(s:compile("postgresql").params, {2, 3})
+  T.eq(squash(s:compile("postgresql", {literal_binds = true}).sql),
+       "SELECT t.id, t.name FROM t OFFSET (2) ROWS FETCH FIRST (3) ROWS ONLY")
+  T.eq(squash(s:compile("mysql", {literal_binds = true}).sql),
+       "SELECT t.id, t.name FROM t OFFSET 2 ROWS FETCH FIRST 3 ROWS ONLY")
+  -- each replaces the other
+  T.eq(squash(tostring(select(t):limit(3):fetch(2))),
+       "SELECT t.id, t.name FROM t FETCH FIRST :param_1 ROWS ONLY")
+  T.eq(squash(tostring(select(t):fetch(2):limit(3))),
+       "SELECT t.id, t.name FROM t LIMIT :param_1")
+  T.raises("ArgumentError", function() return select(t):fetch("x") end)
+end)
+
+for _, db in ipairs(T.databases()) do
+  T.test(db.name .. ": fetch, prefix_with and suffix_with run", function()
+    local e = create_engine(db.url)
+    local m = MetaData()
+    local f = Table("fetch_t", m, Column("id", Integer, {primary_key = true}),
+                    Column("v", Integer))
+    m:drop_all(e)
+    m:create_all(e)
+    local c = e:connect()
+    c:execute(insert(f), {{id = 1, v = 1}, {id = 2, v = 2}, {id = 3, v = 2},
+                          {id = 4, v = 3}})
+    local function ids(stmt)
+      local r = {}
+      for _, row in ipairs(c:execute(stmt):all()) do r[#r + 1] = row[1] end
+      return r
+    end
+    T.eq(ids(select(f.c.id):prefix_with("DISTINCT"):order_by(f.c.id)),
+         {1, 2, 3, 4})
+    if db.name ~= "sqlite" then
+      -- SQLite has no FETCH FIRST
+      T.eq(ids(select(f.c.id):order_by(f.c.id):fetch(2)), {1, 2})
+      T.eq(ids(select(f.c.id):order_by(f.c.id):offset(1):fetch(2)), {2, 3})
+      local tied = ids(select(f.c.id):order_by(f.c.v):fetch(2,
+                                                         {with_ties = true}))
+      table.sort(tied)
+      T.eq(tied, {1, 2, 3})
+    end
+    if db.name == "postgresql" then
+      T.eq(ids(select(f.c.id):order_by(f.c.id):suffix_with("FOR SHARE")),
+           {1, 2, 3, 4})
+    end
+    c:close() -- its transaction's locks would block the DROP
+    m:drop_all(e)
+  end)
+end
+
 T.done()
