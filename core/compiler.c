@@ -1382,7 +1382,8 @@ typedef struct usedname {
 typedef struct usednames {
   usedname v[64];
   int n;
-  int repeats; /* the "name__k" counter of this clause */
+  int repeats;    /* the "name__k" counter of this clause */
+  unsigned style; /* the select's RT_F_LS_* flag */
 } usednames;
 
 static const usedname *used_find(const usednames *u, const char *name,
@@ -1412,6 +1413,33 @@ static void repeat_label(rt_compiler *c, rt_node *e, const char *name,
   S(name);
   S("_");
   add_suffix(&c->cur->sb, num);
+}
+
+/* "table_column", the label of LABEL_STYLE_TABLENAME_PLUS_COL; the
+** string lives as long as the compile. */
+static const char *tq_name(rt_compiler *c, rt_node *col) {
+  char buf[ALIAS_NAME_MAX];
+  const char *owner = col->owner->name;
+  rt_strbuf b = RT_STRBUF_INIT;
+  rt_node *n;
+  if (col->owner->kind == RT_N_ALIAS)
+    owner = alias_name(c, col->owner, buf, sizeof buf);
+  else if (col->owner->kind == RT_N_TABLE && col->owner->ext &&
+           ((rt_tabledata *)col->owner->ext)->schema) {
+    rt_sb_adds(&b, ((rt_tabledata *)col->owner->ext)->schema);
+    rt_sb_addc(&b, '_');
+  }
+  rt_sb_adds(&b, owner ? owner : "anon");
+  rt_sb_addc(&b, '_');
+  rt_sb_adds(&b, col->name);
+  n = b.p ? rt_literal_column(b.p, NULL) : NULL;
+  rt_sb_free(&b);
+  if (!n) {
+    rt_c_fail(c, RT_EMEMORY, "out of memory");
+    return NULL;
+  }
+  scratch(c, n);
+  return c->failed ? NULL : n->name;
 }
 
 /* Render one columns-clause entry with the label SQLAlchemy gives it. */
@@ -1455,6 +1483,12 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
       return;
     }
     name = e->name;
+    if (used->style & RT_F_LS_NONE) return;
+    if (used->style & RT_F_LS_TABLENAME && e->owner) {
+      name = tq_name(c, e);
+      if (!name) return;
+      asfrom = 1;
+    }
     break;
   case RT_N_LITERAL:
   case RT_N_TEXT:
@@ -1646,6 +1680,7 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
   rt_node *cols, *saved_cols = c->cur_cols;
   int nfroms, i, j, first = 1;
   used.n = used.repeats = 0;
+  used.style = s->flags & (RT_F_LS_TABLENAME | RT_F_LS_NONE);
   if (c->failed) return;
   if (s->kind == RT_N_COMPOUND) {
     compound(c, s, asfrom);
@@ -1755,6 +1790,7 @@ static void returning(rt_compiler *c, rt_node *stmt) {
   usednames used;
   if (!r) return;
   used.n = used.repeats = 0;
+  used.style = 0;
   if (!(c->d->flags & RT_DF_RETURNING)) {
     rt_c_fail(c, RT_ECOMPILE,
               "RETURNING is not supported by this dialect's statement "

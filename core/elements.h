@@ -142,6 +142,9 @@ typedef enum rt_op {
 #define RT_F_BYNAME 0x40000   /* text():columns{} list: match results by name */
 #define RT_F_NONEGATE 0x80000 /* ~ gives NOT (e), not the negated operator */
 #define RT_F_COERCE 0x100000  /* a CAST of type_coerce(): renders e alone */
+/* select label styles (set_label_style); neither: disambiguate only */
+#define RT_F_LS_TABLENAME 0x200000 /* t.id AS t_id */
+#define RT_F_LS_NONE 0x400000      /* no labels added */
 #define RT_F_LOWPREC                                                           \
   0x10000 /* LIKE of startswith(): groups like SQLAlchemy's */
 

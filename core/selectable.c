@@ -3,6 +3,7 @@
 */
 #include "selectable.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,6 +189,22 @@ static rt_node *select_columns(rt_node *sel) {
   return list;
 }
 
+/* "table_column": a column's name under LABEL_STYLE_TABLENAME_PLUS_COL */
+static char *tq_label(const rt_node *col) {
+  const char *schema = NULL;
+  size_t n;
+  char *s;
+  if (col->owner->kind == RT_N_TABLE && col->owner->ext)
+    schema = ((const rt_tabledata *)col->owner->ext)->schema;
+  n = strlen(col->owner->name) + strlen(col->name) +
+      (schema ? strlen(schema) + 1 : 0) + 2;
+  s = malloc(n);
+  if (!s) return NULL;
+  snprintf(s, n, "%s%s%s_%s", schema ? schema : "", schema ? "_" : "",
+           col->owner->name, col->name);
+  return s;
+}
+
 rt_node *rt_alias(rt_node *element, const char *name, int flags) {
   rt_node *a, *cols;
   int i;
@@ -228,9 +245,13 @@ rt_node *rt_alias(rt_node *element, const char *name, int flags) {
       return NULL;
     }
     p->a = rt_ref(inner);
-    p->name = rt_strdup(
-        nm ? nm
-           : (inner->kind == RT_N_FUNC ? rt_func_basename(inner) : "anon"));
+    if (element->flags & RT_F_LS_TABLENAME && inner->kind == RT_N_COLUMN &&
+        inner->owner && inner->owner->name)
+      p->name = tq_label(inner);
+    else
+      p->name = rt_strdup(
+          nm ? nm
+             : (inner->kind == RT_N_FUNC ? rt_func_basename(inner) : "anon"));
     if (!nm) p->flags |= RT_F_ANON;
     p->flags |= inner->flags & RT_F_PK;
     p->type = rt_type_ref(inner->type);

@@ -1481,6 +1481,31 @@ static int s_fetch(lua_State *L) {
   return 1;
 }
 
+/* set_label_style(sa.LABEL_STYLE_*): how the columns clause is labelled */
+static int s_set_label_style(lua_State *L) {
+  static const char *const names[] = {
+      "LABEL_STYLE_DISAMBIGUATE_ONLY", "LABEL_STYLE_TABLENAME_PLUS_COL",
+      "LABEL_STYLE_NONE", "LABEL_STYLE_DEFAULT", NULL};
+  static const unsigned flags[] = {0, RT_F_LS_TABLENAME, RT_F_LS_NONE, 0};
+  rt_node *s = checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "set_label_style");
+  const char *style = lua_tostring(L, 2);
+  int k;
+  lnode *ud;
+  for (k = 0; style && names[k]; k++)
+    if (strcmp(style, names[k]) == 0) break;
+  if (!style || !names[k])
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "set_label_style: argument #1 must be one of "
+                        "sa.LABEL_STYLE_NONE, "
+                        "sa.LABEL_STYLE_TABLENAME_PLUS_COL, "
+                        "sa.LABEL_STYLE_DISAMBIGUATE_ONLY");
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_gen_set(s, RT_S_COLUMNS, rt_ref(s->kids[RT_S_COLUMNS])));
+  ud->n->flags =
+      (ud->n->flags & ~(unsigned)(RT_F_LS_TABLENAME | RT_F_LS_NONE)) | flags[k];
+  return 1;
+}
+
 /* prefix_with/suffix_with(text..., {dialect}) on a select */
 static int select_hints(lua_State *L, int slot, const char *fname) {
   rt_node *s = checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, fname), *merged;
@@ -3911,6 +3936,7 @@ static const luaL_Reg node_methods[] = {
     {"limit", s_limit},
     {"fetch", s_fetch},
     {"suffix_with", s_suffix_with},
+    {"set_label_style", s_set_label_style},
     {"offset", s_offset},
     {"add_columns", s_add_columns},
     {"with_only_columns", s_with_only_columns},
@@ -4281,6 +4307,19 @@ void lsql_open_expr(lua_State *L) {
   lua_setfield(L, -2, "__index");
   lua_setmetatable(L, -2);
   lua_setfield(L, mod, "func");
+  /* SQLAlchemy's label style symbols, as their own names */
+  {
+    static const char *const styles[] = {"LABEL_STYLE_NONE",
+                                         "LABEL_STYLE_TABLENAME_PLUS_COL",
+                                         "LABEL_STYLE_DISAMBIGUATE_ONLY", NULL};
+    int k;
+    for (k = 0; styles[k]; k++) {
+      lua_pushstring(L, styles[k]);
+      lua_setfield(L, mod, styles[k]);
+    }
+    lua_pushliteral(L, "LABEL_STYLE_DISAMBIGUATE_ONLY");
+    lua_setfield(L, mod, "LABEL_STYLE_DEFAULT");
+  }
   /* null() builds the NULL construct */
   lua_pushcfunction(L, l_null);
   lua_setfield(L, LUA_REGISTRYINDEX, "retort.null_construct");

@@ -126,6 +126,34 @@ T.test("fetch renders FETCH FIRST as SQLAlchemy does", function()
   T.raises("ArgumentError", function() return select(t):fetch("x") end)
 end)
 
+T.test("set_label_style with SQLAlchemy's label style names", function()
+  local t3 = Table("t3", MetaData(), Column("id", Integer, {primary_key = true}),
+                   Column("tid", Integer))
+  check(select(t):set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL),
+        "SELECT t.id AS t_id, t.name AS t_name FROM t")
+  check(select(t, t3):set_label_style(LABEL_STYLE_NONE),
+        "SELECT t.id, t.name, t3.id, t3.tid FROM t, t3")
+  check(select(t, t3):set_label_style(LABEL_STYLE_DISAMBIGUATE_ONLY),
+        "SELECT t.id, t.name, t3.id AS id_1, t3.tid FROM t, t3")
+  T.eq(sa.LABEL_STYLE_DEFAULT, sa.LABEL_STYLE_DISAMBIGUATE_ONLY)
+  T.eq(squash(tostring(select(t, t3)
+                         :set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
+                         :subquery():select())),
+       "SELECT anon_1.t_id, anon_1.t_name, anon_1.t3_id, anon_1.t3_tid " ..
+       "FROM (SELECT t.id AS t_id, t.name AS t_name, t3.id AS t3_id, " ..
+       "t3.tid AS t3_tid FROM t, t3) AS anon_1")
+  T.eq(squash(tostring(select(t.c.id, t.c.id, func.count(t.c.id),
+                              t.c.name:label("x"))
+                         :set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL))),
+       "SELECT t.id AS t_id, t.id AS t_id__1, count(t.id) AS count_1, " ..
+       "t.name AS x FROM t")
+  T.eq(squash(tostring(select(t:alias().c.id, t:alias("zz").c.id)
+                         :set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL))),
+       "SELECT t_1.id AS t_1_id, zz.id AS zz_id FROM t AS t_1, t AS zz")
+  T.raises("ArgumentError",
+           function() return select(t):set_label_style("x") end)
+end)
+
 for _, db in ipairs(T.databases()) do
   T.test(db.name .. ": fetch, prefix_with and suffix_with run", function()
     local e = create_engine(db.url)
