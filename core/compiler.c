@@ -1828,11 +1828,27 @@ static int gather_set(rt_compiler *c, rt_node *stmt, setcol *out, int max,
   /* nothing given: every column (the string form); an INSERT executed
   ** with no parameters sets only what has a default (DEFAULT VALUES) */
   int none = !vals && (insert ? !c->o->column_keys : c->o->ncolumn_keys == 0);
+  int ordered = vals && (stmt->flags & RT_F_ORDERED);
+  /* ordered_values(): those first, in the order given */
+  for (j = 0; ordered && j < vals->n && n < max; j++)
+    for (i = 0; i < t->n; i++)
+      if (strcmp(vals->kids[j]->name, rt_column_key(t->kids[i])) == 0) {
+        out[n].col = t->kids[i];
+        out[n].value = vals->kids[j]->a;
+        out[n].nextval = 0;
+        n++;
+        break;
+      }
   for (i = 0; i < t->n && n < max; i++) {
     rt_node *col = t->kids[i], *v = NULL;
     const char *key = rt_column_key(col);
     rt_coldata *d = col->ext;
     int have = 0;
+    if (ordered) {
+      for (j = 0; j < vals->n; j++)
+        if (strcmp(vals->kids[j]->name, key) == 0) break;
+      if (j < vals->n) continue; /* set above */
+    }
     for (j = 0; vals && j < vals->n; j++)
       if (strcmp(vals->kids[j]->name, key) == 0) v = vals->kids[j]->a, have = 1;
     if (!have && key_given(c, key)) have = 1;

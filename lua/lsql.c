@@ -1821,6 +1821,10 @@ static int d_values(lua_State *L) {
     return rt_lua_error(L, RT_EARGUMENT,
                         "values: not available on this construct");
   t = s->kids[RT_D_TABLE];
+  if (s->flags & RT_F_ORDERED)
+    return rt_lua_error(L, RT_EINVALIDREQUEST,
+                        "values: this statement already has ordered values "
+                        "present");
   rt_lua_checkarg(L, 2, LUA_TTABLE, "values");
   if (lua_rawlen(L, 2) > 0 && s->kind == RT_N_INSERT) {
     /* multi-row VALUES */
@@ -1860,6 +1864,53 @@ static int d_values(lua_State *L) {
     SETRESULT(L, ud, rt_gen_set(s, RT_D_VALUES, rt_ref(vals)));
     return 1;
   }
+}
+
+/* ordered_values({col_or_key, value}, ...): UPDATE's SET in this order */
+static int d_ordered_values(lua_State *L) {
+  rt_node *s = checkkind(L, 1, RT_N_UPDATE, RT_N_UPDATE, "ordered_values");
+  rt_node *t = s->kids[RT_D_TABLE];
+  int top = lua_gettop(L), i;
+  lnode *lu, *ud;
+  if (s->kids[RT_D_VALUES])
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "ordered_values: this statement already has values "
+                        "present");
+  lu = RESULT(L);
+  SETRESULT(L, lu, rt_list_new());
+  for (i = 2; i <= top; i++) {
+    rt_node *one, *col;
+    const char *key;
+    if (!lua_istable(L, i) || lua_rawlen(L, i) != 2)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "ordered_values: argument #%d must be a "
+                          "{column, value} pair",
+                          i - 1);
+    lua_createtable(L, 0, 1);
+    lua_rawgeti(L, i, 1);
+    col = lsql_tonode(L, -1);
+    if (col && col->kind == RT_N_COLUMN)
+      key = rt_column_key(col);
+    else if (lua_type(L, -1) == LUA_TSTRING)
+      key = lua_tostring(L, -1);
+    else
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "ordered_values: argument #%d: the first item must "
+                          "be a column or its key",
+                          i - 1);
+    lua_pushstring(L, key);
+    lua_rawgeti(L, i, 2);
+    lua_rawset(L, -4);
+    lua_pop(L, 1);
+    one = value_list(L, t, -1, 0, "ordered_values");
+    if (one->n != 1 || rt_node_push(lu->n, rt_ref(one->kids[0])) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    lua_pop(L, 2);
+  }
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_gen_set(s, RT_D_VALUES, rt_ref(lu->n)));
+  ud->n->flags |= RT_F_ORDERED;
+  return 1;
 }
 
 static int d_returning(lua_State *L) {
@@ -3959,6 +4010,7 @@ static const luaL_Reg node_methods[] = {
     {"compile", s_compile},
     {"values", d_values},
     {"returning", d_returning},
+    {"ordered_values", d_ordered_values},
     {"from_select", d_from_select},
     {"prefix_with", d_prefix_with},
     {"on_conflict_do_nothing", d_on_conflict_do_nothing},

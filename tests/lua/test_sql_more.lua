@@ -154,6 +154,27 @@ T.test("set_label_style with SQLAlchemy's label style names", function()
            function() return select(t):set_label_style("x") end)
 end)
 
+T.test("Update:ordered_values sets in the order given", function()
+  local o = Table("o", MetaData(), Column("id", Integer, {primary_key = true}),
+                  Column("name", String(50)),
+                  Column("n", Integer, {onupdate = 5}))
+  local u = update(o):ordered_values({o.c.name, "a"}, {"id", 3})
+    :where(o.c.id:eq(1))
+  check(u, "UPDATE o SET name=:name, id=:id, n=:n WHERE o.id = :id_1",
+        "UPDATE o SET name=?, id=?, n=? WHERE o.id = ?",
+        "UPDATE o SET name=$1, id=$2, n=$3 WHERE o.id = $4")
+  T.eq(u:compile("postgresql").params, {"a", 3, 5, 1})
+  T.eq(squash(tostring(update(o):values{name = "a", id = 3})),
+       "UPDATE o SET id=:id, name=:name, n=:n")
+  T.raises("InvalidRequestError", function() return u:values{name = "b"} end)
+  T.raises("ArgumentError", function()
+    return update(o):values{name = "b"}:ordered_values({"id", 1})
+  end)
+  T.raises("ArgumentError",
+           function() return update(o):ordered_values({"nope", 1}) end)
+  T.raises("ArgumentError", function() return update(o):ordered_values(1) end)
+end)
+
 for _, db in ipairs(T.databases()) do
   T.test(db.name .. ": fetch, prefix_with and suffix_with run", function()
     local e = create_engine(db.url)
@@ -185,6 +206,8 @@ for _, db in ipairs(T.databases()) do
       T.eq(ids(select(f.c.id):order_by(f.c.id):suffix_with("FOR SHARE")),
            {1, 2, 3, 4})
     end
+    c:execute(update(f):ordered_values({f.c.v, 10}):where(f.c.id:eq(4)))
+    T.eq(c:execute(select(f.c.v):where(f.c.id:eq(4))):scalar(), 10)
     c:close() -- its transaction's locks would block the DROP
     m:drop_all(e)
   end)
