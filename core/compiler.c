@@ -1037,6 +1037,12 @@ void rt_c_expr(rt_compiler *c, rt_node *e) {
   case RT_N_OVER:
     over(c, e);
     break;
+  case RT_N_WITHINGROUP:
+    rt_c_expr(c, e->a);
+    S(" WITHIN GROUP (ORDER BY ");
+    list(c, e->b, ", ");
+    CH(')');
+    break;
   case RT_N_FUNCFILTER:
     rt_c_expr(c, e->a);
     S(" FILTER (WHERE ");

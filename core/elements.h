@@ -49,8 +49,9 @@ typedef enum rt_nkind {
   RT_N_INSERT,    /* kids: RT_D_* slots */
   RT_N_UPDATE,
   RT_N_DELETE,
-  RT_N_DDL,       /* op: RT_DDL_*; a: table or index */
-  RT_N_FUNCFILTER /* a: function; b: criterion (aggregate FILTER) */
+  RT_N_DDL,        /* op: RT_DDL_*; a: table or index */
+  RT_N_FUNCFILTER, /* a: function; b: criterion (aggregate FILTER) */
+  RT_N_WITHINGROUP /* a: function; b: ORDER BY list */
 } rt_nkind;
 
 typedef enum rt_op {
@@ -145,8 +146,9 @@ typedef enum rt_op {
 /* select label styles (set_label_style); neither: disambiguate only */
 #define RT_F_LS_TABLENAME 0x200000 /* t.id AS t_id */
 #define RT_F_LS_NONE 0x400000      /* no labels added */
-#define RT_F_ORDERED 0x800000 /* UPDATE ordered_values(): SET in given order   \
-                               */
+#define RT_F_ORDERED                                                           \
+  0x800000 /* UPDATE ordered_values(): SET in given order                      \
+            */
 #define RT_F_LOWPREC                                                           \
   0x10000 /* LIKE of startswith(): groups like SQLAlchemy's */
 

@@ -1130,6 +1130,41 @@ static int func_filter(lua_State *L, rt_node *f) {
   return 1;
 }
 
+/* func.percentile_cont(0.5):within_group(order, ...): the ordered-set
+** aggregate form; percentile_* and mode return the ordering's type. */
+static int e_within_group(lua_State *L) {
+  rt_node *f = checkkind(L, 1, RT_N_FUNC, RT_N_FUNC, "within_group"), *w;
+  int top = lua_gettop(L), i;
+  lnode *ud;
+  const char *base = rt_func_basename(f);
+  if (top < 2)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "within_group: an ORDER BY expression is required");
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_node_new(RT_N_WITHINGROUP));
+  w = ud->n;
+  w->a = rt_ref(f);
+  w->b = rt_list_new();
+  lsql_check(L, w->b);
+  for (i = 2; i <= top; i++) {
+    rt_node *e = value_node(L, i, NULL, "within_group", i - 1);
+    if (!e || rt_node_push(w->b, e) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+  if (base &&
+      (strcmp(base, "percentile_cont") == 0 ||
+       strcmp(base, "percentile_disc") == 0 || strcmp(base, "mode") == 0)) {
+    rt_node *o = w->b->kids[0];
+    while (o->kind == RT_N_UNARY && o->a &&
+           (o->op == RT_OP_DESC || o->op == RT_OP_ASC ||
+            o->op == RT_OP_NULLSFIRST || o->op == RT_OP_NULLSLAST))
+      o = o->a;
+    w->type = rt_type_ref(o->type);
+  } else
+    w->type = rt_type_ref(f->type);
+  return 1;
+}
+
 static int s_where(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "where");
   int top = lua_gettop(L), i, slot;
@@ -3962,6 +3997,7 @@ static const luaL_Reg node_methods[] = {
     {"nulls_first", e_nulls_first},
     {"nulls_last", e_nulls_last},
     {"over", e_over},
+    {"within_group", e_within_group},
     {"distinct", s_distinct},
     /* statements */
     {"where", s_where},

@@ -175,6 +175,30 @@ T.test("Update:ordered_values sets in the order given", function()
   T.raises("ArgumentError", function() return update(o):ordered_values(1) end)
 end)
 
+T.test("within_group renders the ordered-set aggregate form", function()
+  check(select(func.percentile_cont(0.5):within_group(t.c.id)),
+        "SELECT percentile_cont(:percentile_cont_1) WITHIN GROUP " ..
+        "(ORDER BY t.id) AS anon_1 FROM t",
+        "SELECT percentile_cont(?) WITHIN GROUP (ORDER BY t.id) AS anon_1 " ..
+        "FROM t",
+        "SELECT percentile_cont($1) WITHIN GROUP (ORDER BY t.id) AS anon_1 " ..
+        "FROM t")
+  T.eq(squash(tostring(select(func.percentile_cont(0.5)
+                                :within_group(t.c.id:desc(), t.c.name)))),
+       "SELECT percentile_cont(:percentile_cont_1) WITHIN GROUP (ORDER BY " ..
+       "t.id DESC, t.name) AS anon_1 FROM t")
+  T.eq(squash(tostring(select(func.count():within_group(t.c.id)))),
+       "SELECT count(*) WITHIN GROUP (ORDER BY t.id) AS anon_1 FROM t")
+  -- percentile_* and mode take the ordering's type
+  T.eq(tostring(func.percentile_cont(0.5):within_group(t.c.id).type),
+       "INTEGER")
+  T.eq(tostring(func.mode():within_group(t.c.name).type), "VARCHAR(50)")
+  T.raises("ArgumentError",
+           function() return t.c.id:within_group(t.c.id) end)
+  T.raises("ArgumentError",
+           function() return func.mode():within_group() end)
+end)
+
 for _, db in ipairs(T.databases()) do
   T.test(db.name .. ": fetch, prefix_with and suffix_with run", function()
     local e = create_engine(db.url)
@@ -203,6 +227,8 @@ for _, db in ipairs(T.databases()) do
       T.eq(tied, {1, 2, 3})
     end
     if db.name == "postgresql" then
+      T.eq(c:execute(select(func.percentile_disc(0.5):within_group(f.c.v)))
+             :scalar(), 2)
       T.eq(ids(select(f.c.id):order_by(f.c.id):suffix_with("FOR SHARE")),
            {1, 2, 3, 4})
     end
