@@ -3836,6 +3836,51 @@ static int e_has_key(lua_State *L) {
   return 1;
 }
 
+/* jsonb ?| keys, jsonb ?& keys: keys a list of strings (sent as the text
+** of a text[], which PostgreSQL reads as the operator's array) or an
+** expression */
+static int jsonb_keys_cmp(lua_State *L, const char *opstr, const char *fname) {
+  rt_node *e = lsql_checknode(L, 1, fname);
+  lnode *rbox, *ud;
+  if (!is_jsonb(e))
+    return rt_lua_error(L, RT_EARGUMENT, "%s: %s is only for JSONB expressions",
+                        fname, fname);
+  rbox = RESULT(L);
+  if (lsql_tonode(L, 2))
+    rbox->n = rt_ref(lsql_tonode(L, 2));
+  else {
+    rt_value val;
+    lua_Integer i, n;
+    rt_lua_checkarg(L, 2, LUA_TTABLE, fname);
+    n = (lua_Integer)lua_rawlen(L, 2);
+    for (i = 1; i <= n; i++) {
+      if (lua_rawgeti(L, 2, i) != LUA_TSTRING)
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "%s: argument #1 must be a list of strings", fname);
+      lua_pop(L, 1);
+    }
+    lua_pushvalue(L, 2);
+    rt_lua_bind_process(L, RT_TY_ARRAY, 0);
+    if (rt_lua_tovalue(L, -1, &val) != 0)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "%s: argument #1 must be a list of strings", fname);
+    rbox->n = rt_bind(rt_bind_key_for(e), val, rt_type_bare(RT_TY_STRING), 1);
+  }
+  lsql_check(L, rbox->n);
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_binary(RT_OP_CUSTOM_CMP, rt_ref(e), rt_ref(rbox->n)));
+  ud->n->name = rt_strdup(opstr);
+  lsql_check(L, ud->n->name);
+  return 1;
+}
+
+static int e_has_any(lua_State *L) {
+  return jsonb_keys_cmp(L, "?|", "has_any");
+}
+static int e_has_all(lua_State *L) {
+  return jsonb_keys_cmp(L, "?&", "has_all");
+}
+
 static int e_contained_by(lua_State *L) {
   return array_cmp(L, "<@", "contained_by");
 }
@@ -3975,6 +4020,8 @@ static const luaL_Reg node_methods[] = {
     {"contains", e_contains},
     {"contained_by", e_contained_by},
     {"has_key", e_has_key},
+    {"has_any", e_has_any},
+    {"has_all", e_has_all},
     {"is_distinct_from", e_is_distinct_from},
     {"is_not_distinct_from", e_is_not_distinct_from},
     {"isnot_distinct_from", e_is_not_distinct_from},

@@ -199,6 +199,19 @@ T.test("within_group renders the ordered-set aggregate form", function()
            function() return func.mode():within_group() end)
 end)
 
+T.test("JSONB has_any and has_all", function()
+  local j = Table("jt", MetaData(), Column("id", Integer, {primary_key = true}),
+                  Column("doc", JSONB))
+  local e = j.c.doc:has_any({"a", "b"})
+  T.eq(tostring(e), "jt.doc ?| :doc_1")
+  T.eq(e:compile("postgresql").sql, "jt.doc ?| $1")
+  T.eq(tostring(e.type), "BOOLEAN")
+  T.eq(tostring(j.c.doc:has_all({"a", "b"})), "jt.doc ?& :doc_1")
+  T.raises("ArgumentError", function() return j.c.id:has_any({"a"}) end)
+  T.raises("ArgumentError", function() return j.c.doc:has_all({1}) end)
+  T.raises("ArgumentError", function() return j.c.doc:has_all("a") end)
+end)
+
 for _, db in ipairs(T.databases()) do
   T.test(db.name .. ": fetch, prefix_with and suffix_with run", function()
     local e = create_engine(db.url)
@@ -227,6 +240,26 @@ for _, db in ipairs(T.databases()) do
       T.eq(tied, {1, 2, 3})
     end
     if db.name == "postgresql" then
+      local jm = MetaData()
+      local j = Table("jsonb_keys", jm,
+                      Column("id", Integer, {primary_key = true}),
+                      Column("doc", JSONB))
+      jm:create_all(c)
+      c:execute(insert(j), {{id = 1, doc = {a = 1, b = 2}}, {id = 2, doc = {a = 1}},
+                            {id = 3, doc = {["c,d"] = 1}}})
+      local function jids(crit)
+        local r = {}
+        for _, row in ipairs(c:execute(select(j.c.id):where(crit)
+                                         :order_by(j.c.id)):all()) do
+          r[#r + 1] = row[1]
+        end
+        return r
+      end
+      T.eq(jids(j.c.doc:has_any({"b", "x"})), {1})
+      T.eq(jids(j.c.doc:has_any({"a"})), {1, 2})
+      T.eq(jids(j.c.doc:has_all({"a", "b"})), {1})
+      T.eq(jids(j.c.doc:has_any({"c,d", 'q"'})), {3})
+      jm:drop_all(c)
       T.eq(c:execute(select(func.percentile_disc(0.5):within_group(f.c.v)))
              :scalar(), 2)
       T.eq(ids(select(f.c.id):order_by(f.c.id):suffix_with("FOR SHARE")),
