@@ -174,6 +174,13 @@ rt_node *rt_ref(rt_node *n);
 void rt_unref(rt_node *n);
 /* A shallow copy: children and type gain a reference. */
 rt_node *rt_node_copy(const rt_node *n);
+/* A copy of tree `n` in which fn replaced binds: fn returns a new bind
+** (owned), n's own bind (unchanged, not referenced) or NULL (out of
+** memory).  Nodes without a replaced bind below them are shared, not
+** copied; a node reached twice is copied once.  Tables, columns and
+** aliases are kept as they are.  NULL on out of memory. */
+rt_node *rt_replace_binds(rt_node *n, rt_node *(*fn)(rt_node *bind, void *ud),
+                          void *ud);
 /* Append `item` (taking the caller's reference) to n's kids; -1 on OOM. */
 int rt_node_push(rt_node *n, rt_node *item);
 /* Replace kid i (taking the reference to `item`). */

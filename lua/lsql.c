@@ -2079,6 +2079,72 @@ static int t_bindparams(lua_State *L) {
   return 1;
 }
 
+/* params{name = value}, unique_params{...}: the binds of those names take
+** the values; unique_params also makes every named bind anonymous, so the
+** statement can be combined with another copy of itself. */
+typedef struct paramctx {
+  lua_State *L;
+  int idx; /* the table of values, or 0 */
+  int unique;
+  const char *bad; /* a name whose value is not a SQL value */
+} paramctx;
+
+static rt_node *param_bind(rt_node *b, void *ud) {
+  paramctx *p = ud;
+  rt_value v;
+  int has = 0;
+  rt_node *n;
+  if (b->flags & RT_F_EXPANDING) return b;
+  if (p->idx && b->name) {
+    lua_getfield(p->L, p->idx, b->name);
+    if (!lua_isnil(p->L, -1)) {
+      if (lua_istable(p->L, -1) || rt_lua_tovalue(p->L, -1, &v) != 0) {
+        if (!p->bad) p->bad = b->name;
+      } else
+        has = 1;
+    }
+    /* the value stays reachable in the table while it is copied */
+    lua_pop(p->L, 1);
+  }
+  if (!has && !(p->unique && !(b->flags & RT_F_ANON))) return b;
+  if (has) {
+    n = rt_bind(b->name, v, b->type, 0);
+    if (n) n->flags = b->flags & ~(unsigned)RT_F_REQUIRED;
+  } else
+    n = rt_node_copy(b);
+  if (n && p->unique) n->flags |= RT_F_ANON;
+  return n;
+}
+
+static int params_common(lua_State *L, int unique, const char *fname) {
+  rt_node *s = lsql_checknode(L, 1, fname);
+  paramctx p;
+  lnode *ud;
+  if (s->kind == RT_N_INSERT || s->kind == RT_N_UPDATE ||
+      s->kind == RT_N_DELETE)
+    return rt_lua_error(L, RT_EINVALIDREQUEST,
+                        "%s: not supported for INSERT/UPDATE/DELETE statements",
+                        fname);
+  if (!lua_isnoneornil(L, 2)) rt_lua_checkarg(L, 2, LUA_TTABLE, fname);
+  p.L = L;
+  p.idx = lua_istable(L, 2) ? 2 : 0;
+  p.unique = unique;
+  p.bad = NULL;
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_replace_binds(s, param_bind, &p));
+  if (p.bad)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "%s: value for '%s' is not a SQL value", fname, p.bad);
+  return 1;
+}
+
+static int e_params(lua_State *L) {
+  return params_common(L, 0, "params");
+}
+static int e_unique_params(lua_State *L) {
+  return params_common(L, 1, "unique_params");
+}
+
 /* --- compiling --- */
 
 /* The dialect named by a string, or an engine's / connection's. */
@@ -4094,6 +4160,8 @@ static const luaL_Reg node_methods[] = {
     {"values", d_values},
     {"returning", d_returning},
     {"ordered_values", d_ordered_values},
+    {"params", e_params},
+    {"unique_params", e_unique_params},
     {"from_select", d_from_select},
     {"prefix_with", d_prefix_with},
     {"on_conflict_do_nothing", d_on_conflict_do_nothing},

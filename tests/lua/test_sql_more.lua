@@ -212,6 +212,38 @@ T.test("JSONB has_any and has_all", function()
   T.raises("ArgumentError", function() return j.c.doc:has_all("a") end)
 end)
 
+T.test("params and unique_params set bind values", function()
+  local s = select(t):where(t.c.id:eq(bindparam("x")))
+  local p = s:params{x = 5}
+  check(p, "SELECT t.id, t.name FROM t WHERE t.id = :x",
+        "SELECT t.id, t.name FROM t WHERE t.id = ?",
+        "SELECT t.id, t.name FROM t WHERE t.id = $1")
+  T.eq(p:compile("sqlite").params, {5})
+  T.eq(s:params{x = 6}:params{x = 7}:compile("sqlite").params, {7})
+  local u = s:unique_params{x = 5}
+  T.eq(squash(tostring(u)), "SELECT t.id, t.name FROM t WHERE t.id = :x_1")
+  T.eq(u:compile("sqlite").params, {5})
+  local both = union(s:unique_params{x = 1}, s:unique_params{x = 2})
+  T.eq(squash(tostring(both)),
+       "SELECT t.id, t.name FROM t WHERE t.id = :x_1 UNION " ..
+       "SELECT t.id, t.name FROM t WHERE t.id = :x_2")
+  T.eq(both:compile("postgresql").params, {1, 2})
+  -- a label shared by the columns and ORDER BY stays one label
+  local s2 = select(t.c.name:label("n")):where(t.c.id:eq(bindparam("x")))
+    :order_by("n")
+  T.eq(squash(tostring(s2:params{x = 1})),
+       "SELECT t.name AS n FROM t WHERE t.id = :x ORDER BY n")
+  T.eq(select(t):where(t.c.name:in_{"a", "b"})
+         :where(t.c.id:eq(bindparam("x"))):params{x = 3}
+         :compile("sqlite").params, {"a", "b", 3})
+  T.eq(text("select :x"):bindparams{x = 1}:params{x = 2}
+         :compile("sqlite").params, {2})
+  -- the original is unchanged
+  T.eq(squash(tostring(s)), "SELECT t.id, t.name FROM t WHERE t.id = :x")
+  T.raises("InvalidRequestError", function() return update(t):params{x = 1} end)
+  T.raises("ArgumentError", function() return s:params{x = {}} end)
+end)
+
 for _, db in ipairs(T.databases()) do
   T.test(db.name .. ": fetch, prefix_with and suffix_with run", function()
     local e = create_engine(db.url)
@@ -265,6 +297,10 @@ for _, db in ipairs(T.databases()) do
       T.eq(ids(select(f.c.id):order_by(f.c.id):suffix_with("FOR SHARE")),
            {1, 2, 3, 4})
     end
+    local byv = select(f.c.id):where(f.c.v:eq(bindparam("want")))
+    T.eq(ids(byv:order_by(f.c.id):params{want = 2}), {2, 3})
+    T.eq(ids(union_all(byv:unique_params{want = 1},
+                       byv:unique_params{want = 3}):order_by("id")), {1, 4})
     c:execute(update(f):ordered_values({f.c.v, 10}):where(f.c.id:eq(4)))
     T.eq(c:execute(select(f.c.v):where(f.c.id:eq(4))):scalar(), 10)
     c:close() -- its transaction's locks would block the DROP
