@@ -1253,7 +1253,14 @@ static int correlate(rt_compiler *c, rt_node *s, rt_node **froms, int n) {
   if (c->depth == 0) return n;
   for (i = 0; i < n; i++) {
     int outer = 0;
-    if (corr) {
+    if (corr && (corr->flags & RT_CORR_EXCEPT)) {
+      /* every FROM of the enclosing select but those named */
+      frame *f = &c->frames[c->depth - 1];
+      for (j = 0; j < f->nfroms; j++)
+        if (contains_from(f->froms[j], froms[i])) outer = 1;
+      for (j = 0; outer && j < corr->n; j++)
+        if (contains_from(froms[i], corr->kids[j])) outer = 0;
+    } else if (corr) {
       for (j = 0; j < corr->n; j++)
         if (contains_from(froms[i], corr->kids[j])) outer = 1;
     } else {

@@ -33,6 +33,10 @@ enum {
 #define RT_FU_SKIP_LOCKED 0x02
 #define RT_FU_READ 0x04
 
+/* RT_S_CORRELATE list flag: correlate_except(), the kids are the FROMs
+** not to correlate */
+#define RT_CORR_EXCEPT 0x01
+
 #define RT_FETCH_PERCENT 0x01
 #define RT_FETCH_TIES 0x02
 

@@ -1402,6 +1402,34 @@ static int s_correlate(lua_State *L) {
   checkselect(L, "correlate");
   return append_args(L, RT_S_CORRELATE, "correlate");
 }
+/* correlate_except(from, ...): correlate every FROM the enclosing select
+** has but these; correlate_except(nil) correlates them all */
+static int s_correlate_except(lua_State *L) {
+  rt_node *s = checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "correlate_except");
+  rt_node *old = s->kids[RT_S_CORRELATE], *l;
+  int top = lua_gettop(L), i;
+  lnode *ud;
+  for (i = 2; i <= top; i++)
+    if (!lua_isnil(L, i) && !lsql_tonode(L, i))
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "correlate_except: argument #%d must be a FROM "
+                          "clause element",
+                          i - 1);
+  ud = RESULT(L);
+  SETRESULT(L, ud,
+            old && (old->flags & RT_CORR_EXCEPT) ? rt_node_copy(old)
+                                                 : rt_list_new());
+  l = ud->n;
+  l->flags |= RT_CORR_EXCEPT;
+  for (i = 2; i <= top; i++)
+    if (!lua_isnil(L, i) && rt_node_push(l, rt_ref(lsql_tonode(L, i))) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  ud->n = NULL;
+  ud->n = rt_gen_set(s, RT_S_CORRELATE, l);
+  lsql_check(L, ud->n);
+  return 1;
+}
+
 static int s_add_columns(lua_State *L) {
   checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "add_columns");
   return append_args(L, RT_S_COLUMNS, "add_columns");
@@ -4141,6 +4169,7 @@ static const luaL_Reg node_methods[] = {
     {"add_columns", s_add_columns},
     {"with_only_columns", s_with_only_columns},
     {"correlate", s_correlate},
+    {"correlate_except", s_correlate_except},
     {"subquery", s_subquery},
     {"alias", s_alias},
     {"cte", s_cte},

@@ -244,6 +244,28 @@ T.test("params and unique_params set bind values", function()
   T.raises("ArgumentError", function() return s:params{x = {}} end)
 end)
 
+T.test("correlate_except keeps the named FROMs", function()
+  local m = MetaData()
+  local p = Table("p", m, Column("id", Integer, {primary_key = true}))
+  local a = Table("a", m, Column("id", Integer, {primary_key = true}),
+                  Column("pid", ForeignKey("p.id")))
+  local b = Table("b", m, Column("id", Integer, {primary_key = true}),
+                  Column("aid", ForeignKey("a.id")))
+  local sub = select(func.count(a.c.id)):where(a.c.pid:eq(p.c.id))
+    :where(b.c.aid:eq(a.c.id))
+  local function outer(s)
+    return squash(tostring(select(p, a):where(s:scalar_subquery():gt(0))))
+  end
+  local head = "SELECT p.id, a.id AS id_1, a.pid FROM p, a WHERE " ..
+    "(SELECT count(a.id) AS count_1 FROM "
+  local tail = " WHERE a.pid = p.id AND b.aid = a.id) > :param_1"
+  T.eq(outer(sub:correlate_except(a)), head .. "a, b" .. tail)
+  T.eq(outer(sub:correlate_except(nil)), head .. "b" .. tail)
+  T.eq(outer(sub:correlate_except(a, b)), head .. "a, b" .. tail)
+  T.eq(outer(sub:correlate()), head .. "a, p, b" .. tail)
+  T.raises("ArgumentError", function() return sub:correlate_except(1) end)
+end)
+
 for _, db in ipairs(T.databases()) do
   T.test(db.name .. ": fetch, prefix_with and suffix_with run", function()
     local e = create_engine(db.url)
