@@ -66,6 +66,7 @@ struct rt_compiler {
   frame frames[16];
   int depth;
   int no_qualify;    /* render columns without their table */
+  int from_subquery; /* the next select is a FROM subquery: no correlation */
   int asfrom;        /* the select being rendered is a FROM element */
   rt_node *cur_cols; /* columns clause of the select being rendered */
   int in_binary;     /* inside an operand of a binary expression */
@@ -1293,6 +1294,12 @@ static void from_item(rt_compiler *c, rt_node *f) {
       break;
     }
     if (f->flags & RT_F_SUBQUERY) {
+      /* a subquery in FROM stands alone; a LATERAL one may refer to the
+      ** FROMs before it */
+      if (f->flags & RT_F_LATERAL)
+        S("LATERAL ");
+      else
+        c->from_subquery = 1;
       CH('(');
       select_stmt(c, f->a, 1);
       CH(')');
@@ -1317,7 +1324,7 @@ static void from_item(rt_compiler *c, rt_node *f) {
     } else
       from_item(c, f->b);
     S(" ON ");
-    rt_c_expr(c, f->c);
+    criterion(c, f->c);
     break;
   case RT_N_TEXT:
   case RT_N_LITERAL:
@@ -1660,9 +1667,11 @@ static void compound(rt_compiler *c, rt_node *s, int asfrom) {
   static const char *const kw[] = {" UNION ", " UNION ALL ", " INTERSECT ",
                                    " EXCEPT "};
   rt_node *sels = s->kids[RT_S_COLUMNS];
-  int i;
+  int i, standalone = c->from_subquery;
+  c->from_subquery = 0;
   for (i = 0; i < sels->n; i++) {
     rt_node *sub = sels->kids[i];
+    c->from_subquery = standalone;
     if (i)
       S(s->op == RT_OP_INTERSECT_ALL ? " INTERSECT ALL "
         : s->op == RT_OP_EXCEPT_ALL  ? " EXCEPT ALL "
@@ -1691,11 +1700,13 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
   rt_node *froms[MAXFROMS];
   usednames used;
   rt_node *cols, *saved_cols = c->cur_cols;
-  int nfroms, i, j, first = 1;
+  int nfroms, i, j, first = 1, standalone = c->from_subquery;
+  c->from_subquery = 0;
   used.n = used.repeats = 0;
   used.style = s->flags & (RT_F_LS_TABLENAME | RT_F_LS_NONE);
   if (c->failed) return;
   if (s->kind == RT_N_COMPOUND) {
+    c->from_subquery = standalone;
     compound(c, s, asfrom);
     return;
   }
@@ -1712,7 +1723,7 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
     return;
   }
   nfroms = select_froms(c, s, froms);
-  nfroms = correlate(c, s, froms, nfroms);
+  if (!standalone) nfroms = correlate(c, s, froms, nfroms);
   c->frames[c->depth].froms = froms;
   c->frames[c->depth].nfroms = nfroms;
   c->depth++;

@@ -146,6 +146,7 @@ typedef enum rt_op {
 /* select label styles (set_label_style); neither: disambiguate only */
 #define RT_F_LS_TABLENAME 0x200000 /* t.id AS t_id */
 #define RT_F_LS_NONE 0x400000      /* no labels added */
+#define RT_F_LATERAL 0x1000000     /* subquery rendered LATERAL (...) */
 #define RT_F_ORDERED                                                           \
   0x800000 /* UPDATE ordered_values(): SET in given order                      \
             */

@@ -215,7 +215,7 @@ rt_node *rt_alias(rt_node *element, const char *name, int flags) {
     return NULL;
   }
   a->a = element;
-  a->flags = (unsigned short)flags;
+  a->flags = (unsigned)flags;
   if (name && !(a->name = rt_strdup(name))) {
     rt_unref(a);
     return NULL;

@@ -1673,6 +1673,11 @@ static int s_subquery(lua_State *L) {
 static int s_alias(lua_State *L) {
   return alias_of(L, 0, "alias");
 }
+/* lateral(name): a subquery that may refer to the FROMs before it */
+static int s_lateral(lua_State *L) {
+  checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "lateral");
+  return alias_of(L, RT_F_LATERAL, "lateral");
+}
 
 static int s_cte(lua_State *L) {
   int flags = RT_F_CTE;
@@ -4171,6 +4176,7 @@ static const luaL_Reg node_methods[] = {
     {"correlate", s_correlate},
     {"correlate_except", s_correlate_except},
     {"subquery", s_subquery},
+    {"lateral", s_lateral},
     {"alias", s_alias},
     {"cte", s_cte},
     {"scalar_subquery", s_scalar_subquery},

@@ -266,6 +266,36 @@ T.test("correlate_except keeps the named FROMs", function()
   T.raises("ArgumentError", function() return sub:correlate_except(1) end)
 end)
 
+T.test("lateral subqueries; FROM subqueries do not correlate", function()
+  local m = MetaData()
+  local p = Table("p", m, Column("id", Integer, {primary_key = true}),
+                  Column("name", String(50)))
+  local a = Table("a", m, Column("id", Integer, {primary_key = true}),
+                  Column("pid", ForeignKey("p.id")))
+  local lat = select(a.c.id):where(a.c.pid:eq(p.c.id)):limit(2):lateral()
+  local inner = "(SELECT a.id AS id FROM a WHERE a.pid = p.id LIMIT "
+  check(select(p.c.name, lat.c.id):join(lat, true_()),
+        "SELECT p.name, anon_1.id FROM p JOIN LATERAL " .. inner ..
+        ":param_1) AS anon_1 ON true",
+        "SELECT p.name, anon_1.id FROM p JOIN LATERAL " .. inner ..
+        "? OFFSET ?) AS anon_1 ON 1 = 1",
+        "SELECT p.name, anon_1.id FROM p JOIN LATERAL " .. inner ..
+        "$1) AS anon_1 ON true",
+        "SELECT p.name, anon_1.id FROM p INNER JOIN LATERAL " .. inner ..
+        "?) AS anon_1 ON true = 1")
+  local x = select(a.c.id):where(a.c.pid:eq(p.c.id)):lateral("x")
+  T.eq(squash(tostring(select(p, x))),
+       "SELECT p.id, p.name, x.id AS id_1 FROM p, LATERAL (SELECT a.id AS " ..
+       "id FROM a WHERE a.pid = p.id) AS x")
+  local y = select(a.c.id):where(a.c.pid:eq(p.c.id)):subquery("y")
+  T.eq(squash(tostring(select(p, y))),
+       "SELECT p.id, p.name, y.id AS id_1 FROM p, (SELECT a.id AS id " ..
+       "FROM a, p WHERE a.pid = p.id) AS y")
+  T.eq(squash(select(p):join(a, true_()):compile("sqlite").sql),
+       "SELECT p.id, p.name FROM p JOIN a ON 1 = 1")
+  T.raises("ArgumentError", function() return p:lateral() end)
+end)
+
 for _, db in ipairs(T.databases()) do
   T.test(db.name .. ": fetch, prefix_with and suffix_with run", function()
     local e = create_engine(db.url)
@@ -294,6 +324,14 @@ for _, db in ipairs(T.databases()) do
       T.eq(tied, {1, 2, 3})
     end
     if db.name == "postgresql" then
+      -- per row of f, the two next ids
+      local o = f:alias("o")
+      local lat = select(f.c.id:label("nid")):where(f.c.id:gt(o.c.id))
+        :order_by(f.c.id):limit(1):lateral("nx")
+      local rows = c:execute(select(o.c.id, lat.c.nid):select_from(o)
+                               :join(lat, true_()):order_by(o.c.id)):all()
+      T.eq(#rows, 3)
+      T.eq({rows[1][1], rows[1][2], rows[3][1], rows[3][2]}, {1, 2, 3, 4})
       local jm = MetaData()
       local j = Table("jsonb_keys", jm,
                       Column("id", Integer, {primary_key = true}),
