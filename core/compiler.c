@@ -1276,11 +1276,42 @@ static int correlate(rt_compiler *c, rt_node *s, rt_node **froms, int n) {
   return k;
 }
 
+/* sa.values(): (VALUES (..), (..)) AS name (col, ...) */
+static void values_from(rt_compiler *c, rt_node *f) {
+  rt_node *rows = f->a;
+  int i, j;
+  S("(VALUES ");
+  for (i = 0; rows && i < rows->n; i++) {
+    rt_node *row = rows->kids[i];
+    S(i ? ", (" : "(");
+    for (j = 0; j < row->n; j++) {
+      if (j) S(", ");
+      if (f->flags & RT_F_VALUES_LITERAL)
+        literal_value(c, &row->kids[j]->value);
+      else
+        rt_c_expr(c, row->kids[j]);
+    }
+    CH(')');
+  }
+  S(") AS ");
+  rt_c_ident(c, f->name);
+  S(" (");
+  for (i = 0; i < f->n; i++) {
+    if (i) S(", ");
+    rt_c_ident(c, f->kids[i]->name);
+  }
+  CH(')');
+}
+
 static void from_item(rt_compiler *c, rt_node *f) {
   char buf[ALIAS_NAME_MAX];
   switch (f->kind) {
   case RT_N_TABLE: {
     rt_tabledata *d = f->ext;
+    if (f->flags & RT_F_VALUES) {
+      values_from(c, f);
+      break;
+    }
     if (d && d->schema) {
       rt_c_ident(c, d->schema);
       CH('.');
@@ -2275,6 +2306,8 @@ static int sig_schema_node(sigwalk *w, const rt_node *n) {
   if (sig_room(w, 1 + sizeof n->serial) != 0) return 1;
   w->sb.p[w->sb.n++] = 5;
   sig_put(w, &n->serial, sizeof n->serial);
+  /* sa.values(): its rows are binds like any other */
+  if (n->flags & RT_F_VALUES) sig_node(w, n->a);
   for (i = 0; i < n->n; i++) {
     const rt_coldata *d = n->kids[i]->ext;
     if (d && (d->def || d->onupdate)) {

@@ -147,6 +147,9 @@ typedef enum rt_op {
 #define RT_F_LS_TABLENAME 0x200000 /* t.id AS t_id */
 #define RT_F_LS_NONE 0x400000      /* no labels added */
 #define RT_F_LATERAL 0x1000000     /* subquery rendered LATERAL (...) */
+/* sa.values(): a light table whose a is the rows (lists of binds) */
+#define RT_F_VALUES 0x2000000
+#define RT_F_VALUES_LITERAL 0x4000000 /* its values rendered inline */
 #define RT_F_ORDERED                                                           \
   0x800000 /* UPDATE ordered_values(): SET in given order                      \
             */

@@ -2178,6 +2178,104 @@ static int e_unique_params(lua_State *L) {
   return params_common(L, 1, "unique_params");
 }
 
+/* A VALUES table named `name` with fresh columns like `cols` (count n,
+** read through get) and the rows `rows` (referenced; may be NULL). */
+static rt_node *values_table(lua_State *L, const char *name, unsigned flags,
+                             rt_node **cols, int n, rt_node *rows) {
+  rt_error err = RT_ERROR_INIT;
+  lnode *ud = RESULT(L);
+  int i;
+  ud->n = rt_table_new(NULL, name, &err);
+  if (!ud->n) rt_lua_raise(L, &err);
+  ud->n->flags |= flags;
+  for (i = 0; i < n; i++) {
+    rt_node *col = rt_column(cols[i]->name, cols[i]->type);
+    if (!col) rt_lua_error(L, RT_EMEMORY, "out of memory");
+    if (rt_table_add_column(ud->n, col, &err) != 0) {
+      rt_unref(col);
+      rt_lua_raise(L, &err);
+    }
+  }
+  ud->n->a = rt_ref(rows);
+  return ud->n;
+}
+
+/* values(column(...), ..., {name, literal_binds}): the VALUES construct,
+** a FROM element whose rows come from :data{{...}, ...} */
+static int l_values(lua_State *L) {
+  int top = lua_gettop(L), i, ncols;
+  const char *name = NULL;
+  unsigned flags = RT_F_VALUES | RT_F_LIGHT;
+  rt_node *cols[64];
+  if (top >= 1 && lua_istable(L, top) && !lsql_tonode(L, top)) {
+    if (lua_getfield(L, top, "name") != LUA_TNIL) name = lua_tostring(L, -1);
+    if (lua_getfield(L, top, "literal_binds") != LUA_TNIL &&
+        lua_toboolean(L, -1))
+      flags |= RT_F_VALUES_LITERAL;
+    lua_pop(L, 1); /* the name string stays referenced by the table */
+    top--;
+  }
+  if (!name)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "values: a name is required ({name = ...})");
+  if (top < 1 || top > 64)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "values: between 1 and 64 column() arguments");
+  for (i = 1; i <= top; i++) {
+    cols[i - 1] = lsql_tonode(L, i);
+    if (!cols[i - 1] || cols[i - 1]->kind != RT_N_COLUMN)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "values: argument #%d must be a column()", i);
+  }
+  ncols = top;
+  values_table(L, name, flags, cols, ncols, NULL);
+  return 1;
+}
+
+/* values:data{{v, ...}, ...}: a new VALUES with these rows added */
+static int v_data(lua_State *L) {
+  rt_node *v = lsql_checknode(L, 1, "data"), *rows;
+  lnode *ru;
+  lua_Integer i, n;
+  int j;
+  if (v->kind != RT_N_TABLE || !(v->flags & RT_F_VALUES))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "data: not available on this construct");
+  rt_lua_checkarg(L, 2, LUA_TTABLE, "data");
+  ru = RESULT(L);
+  SETRESULT(L, ru, v->a ? rt_node_copy(v->a) : rt_list_new());
+  rows = ru->n;
+  n = (lua_Integer)lua_rawlen(L, 2);
+  for (i = 1; i <= n; i++) {
+    lnode *rowbox;
+    if (lua_rawgeti(L, 2, i) != LUA_TTABLE ||
+        (lua_Integer)lua_rawlen(L, -1) != v->n)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "data: row %d must be a list of %d values", (int)i,
+                          v->n);
+    rowbox = RESULT(L);
+    SETRESULT(L, rowbox, rt_list_new());
+    for (j = 0; j < v->n; j++) {
+      rt_value val;
+      rt_node *b;
+      lua_rawgeti(L, -2, j + 1);
+      if (lua_istable(L, -1) || rt_lua_tovalue(L, -1, &val) != 0)
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "data: row %d, value %d is not a SQL value", (int)i,
+                            j + 1);
+      b = rt_bind("param", val, v->kids[j]->type, 1);
+      if (!b || rt_node_push(rowbox->n, b) != 0)
+        return rt_lua_error(L, RT_EMEMORY, "out of memory");
+      lua_pop(L, 1);
+    }
+    if (rt_node_push(rows, rt_ref(rowbox->n)) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    lua_pop(L, 2);
+  }
+  values_table(L, v->name, v->flags, v->kids, v->n, rows);
+  return 1;
+}
+
 /* --- compiling --- */
 
 /* The dialect named by a string, or an engine's / connection's. */
@@ -4195,6 +4293,7 @@ static const luaL_Reg node_methods[] = {
     {"values", d_values},
     {"returning", d_returning},
     {"ordered_values", d_ordered_values},
+    {"data", v_data},
     {"params", e_params},
     {"unique_params", e_unique_params},
     {"from_select", d_from_select},
@@ -4465,6 +4564,7 @@ void lsql_open_expr(lua_State *L) {
                                    {"case", l_case},
                                    {"exists", l_exists},
                                    {"tuple_", l_tuple},
+                                   {"values", l_values},
                                    {"any_", l_any},
                                    {"all_", l_all},
                                    {"type_coerce", l_type_coerce},

@@ -296,6 +296,38 @@ T.test("lateral subqueries; FROM subqueries do not correlate", function()
   T.raises("ArgumentError", function() return p:lateral() end)
 end)
 
+T.test("sa.values as a FROM element", function()
+  local v = sa.values(column("id", Integer), column("name", String),
+                      {name = "v"}):data{{1, "x"}, {2, "y"}}
+  local rows = "(VALUES (:param_1, :param_2), (:param_3, :param_4)) AS v " ..
+    "(id, name)"
+  check(select(v), "SELECT v.id, v.name FROM " .. rows,
+        "SELECT v.id, v.name FROM (VALUES (?, ?), (?, ?)) AS v (id, name)",
+        "SELECT v.id, v.name FROM (VALUES ($1, $2), ($3, $4)) AS v (id, name)")
+  T.eq(select(v):compile("sqlite").params, {1, "x", 2, "y"})
+  check(select(t):join(v, t.c.id:eq(v.c.id)),
+        "SELECT t.id, t.name FROM t JOIN " .. rows .. " ON t.id = v.id",
+        "SELECT t.id, t.name FROM t JOIN (VALUES (?, ?), (?, ?)) AS v " ..
+        "(id, name) ON t.id = v.id",
+        "SELECT t.id, t.name FROM t JOIN (VALUES ($1, $2), ($3, $4)) AS v " ..
+        "(id, name) ON t.id = v.id",
+        "SELECT t.id, t.name FROM t INNER JOIN (VALUES (?, ?), (?, ?)) AS v " ..
+        "(id, name) ON t.id = v.id")
+  local w = values(column("id", Integer), {name = "w", literal_binds = true})
+    :data{{1}, {2}}
+  T.eq(squash(tostring(select(w))), "SELECT w.id FROM (VALUES (1), (2)) AS w (id)")
+  -- data() adds rows to a new VALUES
+  T.eq(squash(tostring(select(v:data{{3, "z"}}))),
+       "SELECT v.id, v.name FROM (VALUES (:param_1, :param_2), " ..
+       "(:param_3, :param_4), (:param_5, :param_6)) AS v (id, name)")
+  T.eq(select(v.c.name):where(v.c.id:gt(1)):compile("postgresql").params,
+       {1, "x", 2, "y", 1})
+  T.raises("ArgumentError",
+           function() return values(column("id", Integer)) end)
+  T.raises("ArgumentError", function() return v:data{{1}} end)
+  T.raises("ArgumentError", function() return v:data{{1, {}}} end)
+end)
+
 for _, db in ipairs(T.databases()) do
   T.test(db.name .. ": fetch, prefix_with and suffix_with run", function()
     local e = create_engine(db.url)
@@ -324,6 +356,18 @@ for _, db in ipairs(T.databases()) do
       T.eq(tied, {1, 2, 3})
     end
     if db.name == "postgresql" then
+      -- VALUES as a FROM element (SQLite has no column list for it)
+      local vals = values(column("id", Integer), column("w", Integer),
+                          {name = "vals"})
+      for _, want in ipairs({{{1, 10}, {4, 40}}, {{2, 20}}}) do
+        local got, v = {}, vals:data(want)
+        for _, row in ipairs(c:execute(select(f.c.id, v.c.w)
+                               :join(v, f.c.id:eq(v.c.id))
+                               :order_by(f.c.id)):all()) do
+          got[#got + 1] = {row[1], row[2]}
+        end
+        T.eq(got, want)
+      end
       -- per row of f, the two next ids
       local o = f:alias("o")
       local lat = select(f.c.id:label("nid")):where(f.c.id:gt(o.c.id))
