@@ -1430,6 +1430,96 @@ static int s_correlate_except(lua_State *L) {
   return 1;
 }
 
+static int s_with_only_columns(lua_State *L);
+
+/* Does table column a have a foreign key to table column b? */
+static int fk_references(const rt_node *a, const rt_node *b) {
+  const rt_tabledata *d;
+  int i, k;
+  if (a->kind != RT_N_COLUMN || b->kind != RT_N_COLUMN || !a->owner ||
+      !b->owner || a->owner->kind != RT_N_TABLE ||
+      b->owner->kind != RT_N_TABLE || !(d = a->owner->ext))
+    return 0;
+  for (i = 0; i < d->ncons; i++) {
+    const rt_constraint *con = &d->cons[i];
+    const char *rt = con->reftable, *dot;
+    if (con->kind != RT_CON_FK || !rt) continue;
+    if ((dot = strrchr(rt, '.')) != NULL) rt = dot + 1;
+    if (strcmp(rt, b->owner->name) != 0) continue;
+    for (k = 0; k < con->ncols; k++)
+      if (strcmp(con->cols[k], a->name) == 0 &&
+          strcmp(con->refcols[k], b->name) == 0)
+        return 1;
+  }
+  return 0;
+}
+
+/* The equality criteria of `e` between two kept columns omit the later
+** column of the pair (of the same name, with only_synonyms). */
+static void reduce_by_clause(const rt_node *e, rt_node *cols, char *omit,
+                             int only_syn) {
+  int i;
+  if (!e || e->kind == RT_N_SELECT || e->kind == RT_N_TABLE ||
+      e->kind == RT_N_ALIAS || e->kind == RT_N_COLUMN)
+    return;
+  if (e->kind == RT_N_BINARY && e->op == RT_OP_EQ && e->a && e->b) {
+    int l = -1, r = -1;
+    for (i = 0; i < cols->n; i++) {
+      if (omit[i]) continue;
+      if (cols->kids[i] == e->a) l = i;
+      if (cols->kids[i] == e->b) r = i;
+    }
+    if (l >= 0 && r >= 0 && (!only_syn || strcmp(e->a->name, e->b->name) == 0))
+      omit[r] = 1;
+    return;
+  }
+  reduce_by_clause(e->a, cols, omit, only_syn);
+  reduce_by_clause(e->b, cols, omit, only_syn);
+  reduce_by_clause(e->c, cols, omit, only_syn);
+  for (i = 0; i < e->n; i++) reduce_by_clause(e->kids[i], cols, omit, only_syn);
+}
+
+/* reduce_columns(only_synonyms = true): leave out a column equivalent to
+** an earlier one by a foreign key or by an equality of the WHERE or the
+** joins (with only_synonyms, only those of the same name) */
+static int s_reduce_columns(lua_State *L) {
+  rt_node *s = checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "reduce_columns");
+  rt_node *cols, *cl = s->kids[RT_S_COLUMNS];
+  int only_syn = lua_isnoneornil(L, 2) ? 1 : lua_toboolean(L, 2);
+  int i, j;
+  char *omit;
+  lnode *box;
+  lua_settop(L, 1);
+  box = RESULT(L);
+  SETRESULT(L, box, rt_list_new());
+  cols = box->n;
+  for (i = 0; i < cl->n; i++) {
+    rt_node *e = cl->kids[i];
+    if (e->kind == RT_N_TABLE || e->kind == RT_N_ALIAS ||
+        e->kind == RT_N_JOIN) {
+      if (rt_expand_columns(e, cols) != 0)
+        return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    } else if (rt_node_push(cols, rt_ref(e)) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+  omit = lua_newuserdatauv(L, (size_t)cols->n + 1, 0);
+  memset(omit, 0, (size_t)cols->n + 1);
+  for (i = 0; i < cols->n; i++)
+    for (j = 0; j < cols->n && !omit[i]; j++)
+      if (j != i && fk_references(cols->kids[i], cols->kids[j]) &&
+          (!only_syn || strcmp(cols->kids[i]->name, cols->kids[j]->name) == 0))
+        omit[i] = 1;
+  reduce_by_clause(s->kids[RT_S_WHERE], cols, omit, only_syn);
+  reduce_by_clause(s->kids[RT_S_JOINS], cols, omit, only_syn);
+  reduce_by_clause(s->kids[RT_S_FROMS], cols, omit, only_syn);
+  /* stack: the select, the list's box, omit; then the columns kept */
+  for (i = 0; i < cols->n; i++)
+    if (!omit[i]) lsql_pushref(L, cols->kids[i]);
+  lua_remove(L, 3);
+  lua_remove(L, 2);
+  return s_with_only_columns(L);
+}
+
 static int s_add_columns(lua_State *L) {
   checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "add_columns");
   return append_args(L, RT_S_COLUMNS, "add_columns");
@@ -4273,6 +4363,7 @@ static const luaL_Reg node_methods[] = {
     {"with_only_columns", s_with_only_columns},
     {"correlate", s_correlate},
     {"correlate_except", s_correlate_except},
+    {"reduce_columns", s_reduce_columns},
     {"subquery", s_subquery},
     {"lateral", s_lateral},
     {"alias", s_alias},

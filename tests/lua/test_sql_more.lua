@@ -328,6 +328,31 @@ T.test("sa.values as a FROM element", function()
   T.raises("ArgumentError", function() return v:data{{1, {}}} end)
 end)
 
+T.test("reduce_columns drops equivalent columns", function()
+  local m = MetaData()
+  local e = Table("e", m, Column("id", Integer, {primary_key = true}),
+                  Column("name", String(50)))
+  local mg = Table("mg", m, Column("id", ForeignKey("e.id"),
+                                   {primary_key = true}),
+                   Column("lvl", Integer))
+  local x = Table("x", m, Column("id", Integer, {primary_key = true}),
+                  Column("eid", Integer))
+  local function r(s) return squash(tostring(s)) end
+  T.eq(r(select(e, mg):where(e.c.id:eq(mg.c.id)):reduce_columns()),
+       "SELECT e.id, e.name, mg.lvl FROM e, mg WHERE e.id = mg.id")
+  T.eq(r(select(e, mg):reduce_columns()), "SELECT e.id, e.name, mg.lvl FROM e, mg")
+  T.eq(r(select(e, x):where(e.c.id:eq(x.c.id)):reduce_columns()),
+       "SELECT e.id, e.name, x.eid FROM e, x WHERE e.id = x.id")
+  T.eq(r(select(e, x):reduce_columns()),
+       "SELECT e.id, e.name, x.id AS id_1, x.eid FROM e, x")
+  T.eq(r(select(e, x):where(e.c.id:eq(x.c.eid)):reduce_columns(false)),
+       "SELECT e.id, e.name, x.id AS id_1 FROM e, x WHERE e.id = x.eid")
+  T.eq(r(select(e, x):where(e.c.id:eq(x.c.eid)):reduce_columns()),
+       "SELECT e.id, e.name, x.id AS id_1, x.eid FROM e, x WHERE e.id = x.eid")
+  T.eq(r(select(e):join(mg):reduce_columns()),
+       "SELECT e.id, e.name FROM e JOIN mg ON e.id = mg.id")
+end)
+
 for _, db in ipairs(T.databases()) do
   T.test(db.name .. ": fetch, prefix_with and suffix_with run", function()
     local e = create_engine(db.url)
