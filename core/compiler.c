@@ -435,7 +435,14 @@ static void column(rt_compiler *c, rt_node *col) {
   }
   if (col->flags & RT_F_ANON && col->a)
     anon_label(c, col->a);
-  else if (col->name == NULL && c->d == &rt_dialect_default)
+  else if (col->flags & RT_F_DEDUPED && col->a && col->a->name) {
+    /* the inner label's own number, however the compile numbered it */
+    rt_strbuf b = RT_STRBUF_INIT;
+    rt_sb_adds(&b, col->a->name);
+    add_suffix(&b, anon_num(c, col->a, TAG_DEDUPE, col->a->name));
+    if (b.p) rt_c_ident(c, b.p);
+    rt_sb_free(&b);
+  } else if (col->name == NULL && c->d == &rt_dialect_default)
     S("\"<name unknown>\""); /* SQLAlchemy's string form of Column(type) */
   else if (col->name == NULL)
     rt_c_fail(c, RT_ECOMPILE,

@@ -150,6 +150,9 @@ typedef enum rt_op {
 /* sa.values(): a light table whose a is the rows (lists of binds) */
 #define RT_F_VALUES 0x2000000
 #define RT_F_VALUES_LITERAL 0x4000000 /* its values rendered inline */
+/* a subquery column proxying another column of a name already taken: its
+** name is the inner column's anonymous label (t2.id AS id_1 -> id_1) */
+#define RT_F_DEDUPED 0x8000000
 #define RT_F_ORDERED                                                           \
   0x800000 /* UPDATE ordered_values(): SET in given order                      \
             */

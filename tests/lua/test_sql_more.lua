@@ -58,6 +58,18 @@ T.test("repeated columns get SQLAlchemy's dedupe labels", function()
   T.eq(squash(tostring(select(t.c.id, t.c.id):subquery():select())),
        "SELECT anon_1.id, anon_1.id AS id_1 FROM (SELECT t.id AS id, " ..
        "t.id AS id__1 FROM t) AS anon_1")
+  -- another column of a taken name: the subquery exports it as name_N
+  local sq = select(t, t2):subquery()
+  T.eq(squash(tostring(select(sq))),
+       "SELECT anon_1.id, anon_1.name, anon_1.id_1, anon_1.name_1 FROM " ..
+       "(SELECT t.id AS id, t.name AS name, t2.id AS id_1, t2.name AS " ..
+       "name_1 FROM t, t2) AS anon_1")
+  T.eq(squash(tostring(select(sq.c.id_1))),
+       "SELECT anon_1.id_1 FROM (SELECT t.id AS id, t.name AS name, " ..
+       "t2.id AS id_1, t2.name AS name_1 FROM t, t2) AS anon_1")
+  T.eq(squash(tostring(select(t.c.id, t2.c.id, t.c.id):subquery():select())),
+       "SELECT anon_1.id, anon_1.id_1, anon_1.id AS id_2 FROM (SELECT " ..
+       "t.id AS id, t2.id AS id_1, t.id AS id__1 FROM t, t2) AS anon_1")
 end)
 
 T.test("upper-case type names render SQLAlchemy's DDL", function()
