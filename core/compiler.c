@@ -33,6 +33,7 @@ typedef struct anon_entry {
 typedef struct base_count {
   const char *base;
   int count;
+  int dedupe; /* the "name__N" namespace of repeated columns */
 } base_count;
 
 typedef struct out {
@@ -65,6 +66,7 @@ struct rt_compiler {
   frame frames[16];
   int depth;
   int no_qualify;    /* render columns without their table */
+  int from_subquery; /* the next select is a FROM subquery: no correlation */
   int asfrom;        /* the select being rendered is a FROM element */
   rt_node *cur_cols; /* columns clause of the select being rendered */
   int in_binary;     /* inside an operand of a binary expression */
@@ -135,8 +137,8 @@ static int anon_reindex(rt_compiler *c) {
   return 0;
 }
 
-static int anon_num(rt_compiler *c, const void *key, int tag,
-                    const char *base) {
+static int anon_num_ns(rt_compiler *c, const void *key, int tag,
+                       const char *base, int dedupe) {
   int i;
   base_count *b = NULL;
   if (c->slots) {
@@ -150,7 +152,8 @@ static int anon_num(rt_compiler *c, const void *key, int tag,
     for (i = 0; i < c->nanon; i++)
       if (c->anon[i].key == key && c->anon[i].tag == tag) return c->anon[i].num;
   for (i = 0; i < c->nbases && !b; i++)
-    if (strcmp(c->bases[i].base, base) == 0) b = &c->bases[i];
+    if (strcmp(c->bases[i].base, base) == 0 && c->bases[i].dedupe == dedupe)
+      b = &c->bases[i];
   if (!b) {
     if (c->nbases == c->basecap) {
       int cap = c->basecap ? c->basecap * 2 : 8;
@@ -165,6 +168,7 @@ static int anon_num(rt_compiler *c, const void *key, int tag,
     b = &c->bases[c->nbases++];
     b->base = base;
     b->count = 0;
+    b->dedupe = dedupe;
   }
   if (c->nanon == c->anoncap) {
     int cap = c->anoncap ? c->anoncap * 2 : 16;
@@ -189,7 +193,13 @@ static int anon_num(rt_compiler *c, const void *key, int tag,
   return b->count;
 }
 
-enum { TAG_BIND = 1, TAG_LABEL, TAG_DEDUPE, TAG_ALIAS };
+static int anon_num(rt_compiler *c, const void *key, int tag,
+                    const char *base) {
+  return anon_num_ns(c, key, tag, base, 0);
+}
+
+/* TAG_REPEAT + k: the k-th repeat within one columns clause */
+enum { TAG_BIND = 1, TAG_LABEL, TAG_DEDUPE, TAG_ALIAS, TAG_REPEAT = 64 };
 
 /* Numbers without printf: names are made on every compile. */
 static void add_int(rt_strbuf *b, int n) {
@@ -425,7 +435,14 @@ static void column(rt_compiler *c, rt_node *col) {
   }
   if (col->flags & RT_F_ANON && col->a)
     anon_label(c, col->a);
-  else if (col->name == NULL && c->d == &rt_dialect_default)
+  else if (col->flags & RT_F_DEDUPED && col->a && col->a->name) {
+    /* the inner label's own number, however the compile numbered it */
+    rt_strbuf b = RT_STRBUF_INIT;
+    rt_sb_adds(&b, col->a->name);
+    add_suffix(&b, anon_num(c, col->a, TAG_DEDUPE, col->a->name));
+    if (b.p) rt_c_ident(c, b.p);
+    rt_sb_free(&b);
+  } else if (col->name == NULL && c->d == &rt_dialect_default)
     S("\"<name unknown>\""); /* SQLAlchemy's string form of Column(type) */
   else if (col->name == NULL)
     rt_c_fail(c, RT_ECOMPILE,
@@ -1028,6 +1045,12 @@ void rt_c_expr(rt_compiler *c, rt_node *e) {
   case RT_N_OVER:
     over(c, e);
     break;
+  case RT_N_WITHINGROUP:
+    rt_c_expr(c, e->a);
+    S(" WITHIN GROUP (ORDER BY ");
+    list(c, e->b, ", ");
+    CH(')');
+    break;
   case RT_N_FUNCFILTER:
     rt_c_expr(c, e->a);
     S(" FILTER (WHERE ");
@@ -1238,7 +1261,14 @@ static int correlate(rt_compiler *c, rt_node *s, rt_node **froms, int n) {
   if (c->depth == 0) return n;
   for (i = 0; i < n; i++) {
     int outer = 0;
-    if (corr) {
+    if (corr && (corr->flags & RT_CORR_EXCEPT)) {
+      /* every FROM of the enclosing select but those named */
+      frame *f = &c->frames[c->depth - 1];
+      for (j = 0; j < f->nfroms; j++)
+        if (contains_from(f->froms[j], froms[i])) outer = 1;
+      for (j = 0; outer && j < corr->n; j++)
+        if (contains_from(froms[i], corr->kids[j])) outer = 0;
+    } else if (corr) {
       for (j = 0; j < corr->n; j++)
         if (contains_from(froms[i], corr->kids[j])) outer = 1;
     } else {
@@ -1253,11 +1283,42 @@ static int correlate(rt_compiler *c, rt_node *s, rt_node **froms, int n) {
   return k;
 }
 
+/* sa.values(): (VALUES (..), (..)) AS name (col, ...) */
+static void values_from(rt_compiler *c, rt_node *f) {
+  rt_node *rows = f->a;
+  int i, j;
+  S("(VALUES ");
+  for (i = 0; rows && i < rows->n; i++) {
+    rt_node *row = rows->kids[i];
+    S(i ? ", (" : "(");
+    for (j = 0; j < row->n; j++) {
+      if (j) S(", ");
+      if (f->flags & RT_F_VALUES_LITERAL)
+        literal_value(c, &row->kids[j]->value);
+      else
+        rt_c_expr(c, row->kids[j]);
+    }
+    CH(')');
+  }
+  S(") AS ");
+  rt_c_ident(c, f->name);
+  S(" (");
+  for (i = 0; i < f->n; i++) {
+    if (i) S(", ");
+    rt_c_ident(c, f->kids[i]->name);
+  }
+  CH(')');
+}
+
 static void from_item(rt_compiler *c, rt_node *f) {
   char buf[ALIAS_NAME_MAX];
   switch (f->kind) {
   case RT_N_TABLE: {
     rt_tabledata *d = f->ext;
+    if (f->flags & RT_F_VALUES) {
+      values_from(c, f);
+      break;
+    }
     if (d && d->schema) {
       rt_c_ident(c, d->schema);
       CH('.');
@@ -1271,6 +1332,12 @@ static void from_item(rt_compiler *c, rt_node *f) {
       break;
     }
     if (f->flags & RT_F_SUBQUERY) {
+      /* a subquery in FROM stands alone; a LATERAL one may refer to the
+      ** FROMs before it */
+      if (f->flags & RT_F_LATERAL)
+        S("LATERAL ");
+      else
+        c->from_subquery = 1;
       CH('(');
       select_stmt(c, f->a, 1);
       CH(')');
@@ -1295,7 +1362,7 @@ static void from_item(rt_compiler *c, rt_node *f) {
     } else
       from_item(c, f->b);
     S(" ON ");
-    rt_c_expr(c, f->c);
+    criterion(c, f->c);
     break;
   case RT_N_TEXT:
   case RT_N_LITERAL:
@@ -1361,11 +1428,83 @@ static void cte_ref(rt_compiler *c, rt_node *a) {
 
 /* --- SELECT --- */
 
+/* The names taken in one columns clause: `name` or `name_num`, and the
+** column that took it (a repeat of the same column is told apart from a
+** different column of the same name). */
+typedef struct usedname {
+  const char *name;
+  int num;
+  const rt_node *node;
+} usedname;
+
+typedef struct usednames {
+  usedname v[64];
+  int n;
+  int repeats;    /* the "name__k" counter of this clause */
+  unsigned style; /* the select's RT_F_LS_* flag */
+} usednames;
+
+static const usedname *used_find(const usednames *u, const char *name,
+                                 int num) {
+  int i;
+  for (i = 0; i < u->n; i++)
+    if (u->v[i].num == num && strcmp(u->v[i].name, name) == 0) return &u->v[i];
+  return NULL;
+}
+
+static void used_add(usednames *u, const char *name, int num,
+                     const rt_node *node) {
+  if (u->n < 64) {
+    u->v[u->n].name = name;
+    u->v[u->n].num = num;
+    u->v[u->n].node = node;
+    u->n++;
+  }
+}
+
+/* " AS name__k": a column repeated in one columns clause keeps its first
+** appearance unambiguous, as SQLAlchemy's dedupe labels do. */
+static void repeat_label(rt_compiler *c, rt_node *e, const char *name,
+                         usednames *u) {
+  int num = anon_num_ns(c, e, TAG_REPEAT + u->repeats++, name, 1);
+  S(" AS ");
+  S(name);
+  S("_");
+  add_suffix(&c->cur->sb, num);
+}
+
+/* "table_column", the label of LABEL_STYLE_TABLENAME_PLUS_COL; the
+** string lives as long as the compile. */
+static const char *tq_name(rt_compiler *c, rt_node *col) {
+  char buf[ALIAS_NAME_MAX];
+  const char *owner = col->owner->name;
+  rt_strbuf b = RT_STRBUF_INIT;
+  rt_node *n;
+  if (col->owner->kind == RT_N_ALIAS)
+    owner = alias_name(c, col->owner, buf, sizeof buf);
+  else if (col->owner->kind == RT_N_TABLE && col->owner->ext &&
+           ((rt_tabledata *)col->owner->ext)->schema) {
+    rt_sb_adds(&b, ((rt_tabledata *)col->owner->ext)->schema);
+    rt_sb_addc(&b, '_');
+  }
+  rt_sb_adds(&b, owner ? owner : "anon");
+  rt_sb_addc(&b, '_');
+  rt_sb_adds(&b, col->name);
+  n = b.p ? rt_literal_column(b.p, NULL) : NULL;
+  rt_sb_free(&b);
+  if (!n) {
+    rt_c_fail(c, RT_EMEMORY, "out of memory");
+    return NULL;
+  }
+  scratch(c, n);
+  return c->failed ? NULL : n->name;
+}
+
 /* Render one columns-clause entry with the label SQLAlchemy gives it. */
-static void column_clause(rt_compiler *c, rt_node *e, const char **used,
-                          int *nused, int asfrom) {
+static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
+                          int asfrom) {
   const char *name = NULL;
-  int i, dup = 0;
+  const usedname *prev;
   rt_node *inner = e;
   /* an anonymous label is numbered before the expression's own binds */
   while (inner->kind == RT_N_LABEL && (inner->flags & RT_F_ANON) && inner->a)
@@ -1402,6 +1541,12 @@ static void column_clause(rt_compiler *c, rt_node *e, const char **used,
       return;
     }
     name = e->name;
+    if (used->style & RT_F_LS_NONE) return;
+    if (used->style & RT_F_LS_TABLENAME && e->owner) {
+      name = tq_name(c, e);
+      if (!name) return;
+      asfrom = 1;
+    }
     break;
   case RT_N_LITERAL:
   case RT_N_TEXT:
@@ -1412,18 +1557,26 @@ static void column_clause(rt_compiler *c, rt_node *e, const char **used,
     anon_label(c, e);
     return;
   }
-  for (i = 0; i < *nused; i++)
-    if (strcmp(used[i], name) == 0) dup = 1;
-  if (dup) {
-    rt_sb_adds(&c->cur->sb, " AS ");
-    {
-      int num = anon_num(c, e, TAG_DEDUPE, name);
-      S(name);
-      add_suffix(&c->cur->sb, num);
-    }
+  prev = used_find(used, name, 0);
+  if (prev && prev->node == e) {
+    repeat_label(c, e, name, used);
     return;
   }
-  if (*nused < 64) used[(*nused)++] = name;
+  if (prev) {
+    /* another column of that name: its anonymous label */
+    int num = anon_num(c, e, TAG_DEDUPE, name);
+    prev = used_find(used, name, num);
+    if (prev) {
+      repeat_label(c, e, name, used);
+      return;
+    }
+    used_add(used, name, num, e);
+    S(" AS ");
+    S(name);
+    add_suffix(&c->cur->sb, num);
+    return;
+  }
+  used_add(used, name, 0, e);
   if (asfrom) {
     S(" AS ");
     rt_c_ident(c, name);
@@ -1513,13 +1666,50 @@ static void for_update(rt_compiler *c, rt_node *fu) {
     S(" FOR UPDATE");
 }
 
+/* prefix_with()/suffix_with() texts: an item named by a dialect renders
+** only for that dialect. */
+static void hints(rt_compiler *c, rt_node *list, int before) {
+  int i;
+  for (i = 0; list && i < list->n; i++) {
+    rt_node *h = list->kids[i];
+    if (h->kind == RT_N_LIST) {
+      if (strcmp(h->name, c->d->name) != 0) continue;
+      h = h->a;
+    }
+    if (!before) CH(' ');
+    S(h->name);
+    if (before) CH(' ');
+  }
+}
+
+/* FETCH FIRST n [PERCENT] ROWS ONLY|WITH TIES, after OFFSET n ROWS;
+** PostgreSQL wants the values parenthesised. */
+static void fetch_clause(rt_compiler *c, rt_node *f, rt_node *offset) {
+  int paren = strcmp(c->d->name, "postgresql") == 0;
+  if (offset) {
+    S("\n OFFSET ");
+    if (paren) CH('(');
+    rt_c_expr(c, offset);
+    if (paren) CH(')');
+    S(" ROWS");
+  }
+  S("\n FETCH FIRST ");
+  if (paren) CH('(');
+  rt_c_expr(c, f->a);
+  if (paren) CH(')');
+  S(f->flags & RT_FETCH_PERCENT ? " PERCENT ROWS" : " ROWS");
+  S(f->flags & RT_FETCH_TIES ? " WITH TIES" : " ONLY");
+}
+
 static void compound(rt_compiler *c, rt_node *s, int asfrom) {
   static const char *const kw[] = {" UNION ", " UNION ALL ", " INTERSECT ",
                                    " EXCEPT "};
   rt_node *sels = s->kids[RT_S_COLUMNS];
-  int i;
+  int i, standalone = c->from_subquery;
+  c->from_subquery = 0;
   for (i = 0; i < sels->n; i++) {
     rt_node *sub = sels->kids[i];
+    c->from_subquery = standalone;
     if (i)
       S(s->op == RT_OP_INTERSECT_ALL ? " INTERSECT ALL "
         : s->op == RT_OP_EXCEPT_ALL  ? " EXCEPT ALL "
@@ -1546,11 +1736,15 @@ static void compound(rt_compiler *c, rt_node *s, int asfrom) {
 
 static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
   rt_node *froms[MAXFROMS];
-  const char *used[64];
+  usednames used;
   rt_node *cols, *saved_cols = c->cur_cols;
-  int nfroms, i, j, nused = 0, first = 1;
+  int nfroms, i, j, first = 1, standalone = c->from_subquery;
+  c->from_subquery = 0;
+  used.n = used.repeats = 0;
+  used.style = s->flags & (RT_F_LS_TABLENAME | RT_F_LS_NONE);
   if (c->failed) return;
   if (s->kind == RT_N_COMPOUND) {
+    c->from_subquery = standalone;
     compound(c, s, asfrom);
     return;
   }
@@ -1567,13 +1761,14 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
     return;
   }
   nfroms = select_froms(c, s, froms);
-  nfroms = correlate(c, s, froms, nfroms);
+  if (!standalone) nfroms = correlate(c, s, froms, nfroms);
   c->frames[c->depth].froms = froms;
   c->frames[c->depth].nfroms = nfroms;
   c->depth++;
   cols = s->kids[RT_S_COLUMNS];
   c->cur_cols = cols;
   S("SELECT ");
+  hints(c, s->kids[RT_S_PREFIX], 1);
   if (s->kids[RT_S_DISTINCT]) {
     rt_node *on = s->kids[RT_S_DISTINCT];
     if (on->n && strcmp(c->d->name, "postgresql") == 0) {
@@ -1596,14 +1791,14 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
       for (j = 0; j < tmp->n; j++) {
         if (!first) S(", ");
         first = 0;
-        column_clause(c, tmp->kids[j], used, &nused, asfrom);
+        column_clause(c, tmp->kids[j], &used, asfrom);
       }
       rt_unref(tmp);
       continue;
     }
     if (!first) S(", ");
     first = 0;
-    column_clause(c, e, used, &nused, asfrom);
+    column_clause(c, e, &used, asfrom);
   }
   if (nfroms) {
     S(" \nFROM ");
@@ -1628,13 +1823,16 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
     S(" ORDER BY ");
     order_list(c, s->kids[RT_S_ORDER]);
   }
-  if (s->kids[RT_S_LIMIT] || s->kids[RT_S_OFFSET]) {
+  if (s->kids[RT_S_FETCH])
+    fetch_clause(c, s->kids[RT_S_FETCH], s->kids[RT_S_OFFSET]);
+  else if (s->kids[RT_S_LIMIT] || s->kids[RT_S_OFFSET]) {
     if (c->d->limit)
       c->d->limit(c, s->kids[RT_S_LIMIT], s->kids[RT_S_OFFSET]);
     else
       limit_default(c, s->kids[RT_S_LIMIT], s->kids[RT_S_OFFSET]);
   }
   if (s->kids[RT_S_FORUPDATE]) for_update(c, s->kids[RT_S_FORUPDATE]);
+  hints(c, s->kids[RT_S_SUFFIX], 0);
   c->depth--;
   c->cur_cols = saved_cols;
 }
@@ -1650,9 +1848,11 @@ static int key_given(rt_compiler *c, const char *key) {
 
 static void returning(rt_compiler *c, rt_node *stmt) {
   rt_node *r = stmt->kids[RT_D_RETURNING];
-  int i, nused = 0;
-  const char *used[64];
+  int i;
+  usednames used;
   if (!r) return;
+  used.n = used.repeats = 0;
+  used.style = 0;
   if (!(c->d->flags & RT_DF_RETURNING)) {
     rt_c_fail(c, RT_ECOMPILE,
               "RETURNING is not supported by this dialect's statement "
@@ -1668,10 +1868,10 @@ static void returning(rt_compiler *c, rt_node *stmt) {
       int j;
       for (j = 0; j < e->n; j++) {
         if (j) S(", ");
-        column_clause(c, e->kids[j], used, &nused, 0);
+        column_clause(c, e->kids[j], &used, 0);
       }
     } else
-      column_clause(c, e, used, &nused, 0);
+      column_clause(c, e, &used, 0);
   }
 }
 
@@ -1690,11 +1890,27 @@ static int gather_set(rt_compiler *c, rt_node *stmt, setcol *out, int max,
   /* nothing given: every column (the string form); an INSERT executed
   ** with no parameters sets only what has a default (DEFAULT VALUES) */
   int none = !vals && (insert ? !c->o->column_keys : c->o->ncolumn_keys == 0);
+  int ordered = vals && (stmt->flags & RT_F_ORDERED);
+  /* ordered_values(): those first, in the order given */
+  for (j = 0; ordered && j < vals->n && n < max; j++)
+    for (i = 0; i < t->n; i++)
+      if (strcmp(vals->kids[j]->name, rt_column_key(t->kids[i])) == 0) {
+        out[n].col = t->kids[i];
+        out[n].value = vals->kids[j]->a;
+        out[n].nextval = 0;
+        n++;
+        break;
+      }
   for (i = 0; i < t->n && n < max; i++) {
     rt_node *col = t->kids[i], *v = NULL;
     const char *key = rt_column_key(col);
     rt_coldata *d = col->ext;
     int have = 0;
+    if (ordered) {
+      for (j = 0; j < vals->n; j++)
+        if (strcmp(vals->kids[j]->name, key) == 0) break;
+      if (j < vals->n) continue; /* set above */
+    }
     for (j = 0; vals && j < vals->n; j++)
       if (strcmp(vals->kids[j]->name, key) == 0) v = vals->kids[j]->a, have = 1;
     if (!have && key_given(c, key)) have = 1;
@@ -2097,6 +2313,8 @@ static int sig_schema_node(sigwalk *w, const rt_node *n) {
   if (sig_room(w, 1 + sizeof n->serial) != 0) return 1;
   w->sb.p[w->sb.n++] = 5;
   sig_put(w, &n->serial, sizeof n->serial);
+  /* sa.values(): its rows are binds like any other */
+  if (n->flags & RT_F_VALUES) sig_node(w, n->a);
   for (i = 0; i < n->n; i++) {
     const rt_coldata *d = n->kids[i]->ext;
     if (d && (d->def || d->onupdate)) {

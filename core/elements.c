@@ -216,6 +216,101 @@ rt_node *rt_node_copy(const rt_node *n) {
   return c;
 }
 
+/* The nodes rt_replace_binds has rewritten so far: old -> new (new owned
+** by the map; the same as old when unchanged). */
+typedef struct bindmap {
+  rt_node **from, **to;
+  int n, cap, failed;
+  rt_node *(*fn)(rt_node *bind, void *ud);
+  void *ud;
+} bindmap;
+
+static rt_node *map_put(bindmap *m, rt_node *from, rt_node *to) {
+  if (m->n == m->cap) {
+    int cap = m->cap ? m->cap * 2 : 32;
+    rt_node **f = realloc(m->from, sizeof *f * (size_t)cap);
+    rt_node **t;
+    if (f) m->from = f;
+    t = f ? realloc(m->to, sizeof *t * (size_t)cap) : NULL;
+    if (!t) {
+      m->failed = 1;
+      if (to != from) rt_unref(to);
+      return from;
+    }
+    m->to = t;
+    m->cap = cap;
+  }
+  m->from[m->n] = from;
+  m->to[m->n++] = to;
+  return to;
+}
+
+static rt_node *rewrite(bindmap *m, rt_node *n) {
+  rt_node *kids[3], *na[3], *copy;
+  rt_node **newkids = NULL;
+  int i, changed = 0;
+  if (!n || m->failed) return n;
+  for (i = 0; i < m->n; i++)
+    if (m->from[i] == n) return m->to[i];
+  if (n->kind == RT_N_TABLE || n->kind == RT_N_COLUMN || n->kind == RT_N_ALIAS)
+    return n;
+  if (n->kind == RT_N_BIND) {
+    rt_node *b = m->fn(n, m->ud);
+    if (!b) {
+      m->failed = 1;
+      return n;
+    }
+    return map_put(m, n, b);
+  }
+  kids[0] = n->a, kids[1] = n->b, kids[2] = n->c;
+  for (i = 0; i < 3; i++) {
+    na[i] = rewrite(m, kids[i]);
+    if (na[i] != kids[i]) changed = 1;
+  }
+  if (n->n) {
+    newkids = malloc(sizeof *newkids * (size_t)n->n);
+    if (!newkids) {
+      m->failed = 1;
+      return n;
+    }
+    for (i = 0; i < n->n; i++) {
+      newkids[i] = rewrite(m, n->kids[i]);
+      if (newkids[i] != n->kids[i]) changed = 1;
+    }
+  }
+  if (!changed || m->failed) {
+    free(newkids);
+    return n;
+  }
+  copy = rt_node_copy(n);
+  if (!copy) {
+    free(newkids);
+    m->failed = 1;
+    return n;
+  }
+  rt_unref(copy->a), rt_unref(copy->b), rt_unref(copy->c);
+  copy->a = rt_ref(na[0]), copy->b = rt_ref(na[1]), copy->c = rt_ref(na[2]);
+  for (i = 0; i < n->n; i++) {
+    rt_unref(copy->kids[i]);
+    copy->kids[i] = rt_ref(newkids[i]);
+  }
+  free(newkids);
+  return map_put(m, n, copy);
+}
+
+rt_node *rt_replace_binds(rt_node *n, rt_node *(*fn)(rt_node *bind, void *ud),
+                          void *ud) {
+  bindmap m = {NULL, NULL, 0, 0, 0, fn, ud};
+  rt_node *r = rewrite(&m, n);
+  int i;
+  r = m.failed ? NULL : rt_ref(r);
+  for (i = 0; i < m.n; i++)
+    if (m.to[i] != m.from[i]) rt_unref(m.to[i]);
+  free(m.from);
+  free(m.to);
+  return r;
+}
+
 int rt_node_push(rt_node *n, rt_node *item) {
   /* capacity grows in powers of two from 4 */
   if (n->n == 0 || (n->n >= 4 && (n->n & (n->n - 1)) == 0)) {

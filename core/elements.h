@@ -49,8 +49,9 @@ typedef enum rt_nkind {
   RT_N_INSERT,    /* kids: RT_D_* slots */
   RT_N_UPDATE,
   RT_N_DELETE,
-  RT_N_DDL,       /* op: RT_DDL_*; a: table or index */
-  RT_N_FUNCFILTER /* a: function; b: criterion (aggregate FILTER) */
+  RT_N_DDL,        /* op: RT_DDL_*; a: table or index */
+  RT_N_FUNCFILTER, /* a: function; b: criterion (aggregate FILTER) */
+  RT_N_WITHINGROUP /* a: function; b: ORDER BY list */
 } rt_nkind;
 
 typedef enum rt_op {
@@ -142,6 +143,19 @@ typedef enum rt_op {
 #define RT_F_BYNAME 0x40000   /* text():columns{} list: match results by name */
 #define RT_F_NONEGATE 0x80000 /* ~ gives NOT (e), not the negated operator */
 #define RT_F_COERCE 0x100000  /* a CAST of type_coerce(): renders e alone */
+/* select label styles (set_label_style); neither: disambiguate only */
+#define RT_F_LS_TABLENAME 0x200000 /* t.id AS t_id */
+#define RT_F_LS_NONE 0x400000      /* no labels added */
+#define RT_F_LATERAL 0x1000000     /* subquery rendered LATERAL (...) */
+/* sa.values(): a light table whose a is the rows (lists of binds) */
+#define RT_F_VALUES 0x2000000
+#define RT_F_VALUES_LITERAL 0x4000000 /* its values rendered inline */
+/* a subquery column proxying another column of a name already taken: its
+** name is the inner column's anonymous label (t2.id AS id_1 -> id_1) */
+#define RT_F_DEDUPED 0x8000000
+#define RT_F_ORDERED                                                           \
+  0x800000 /* UPDATE ordered_values(): SET in given order                      \
+            */
 #define RT_F_LOWPREC                                                           \
   0x10000 /* LIKE of startswith(): groups like SQLAlchemy's */
 
@@ -167,6 +181,13 @@ rt_node *rt_ref(rt_node *n);
 void rt_unref(rt_node *n);
 /* A shallow copy: children and type gain a reference. */
 rt_node *rt_node_copy(const rt_node *n);
+/* A copy of tree `n` in which fn replaced binds: fn returns a new bind
+** (owned), n's own bind (unchanged, not referenced) or NULL (out of
+** memory).  Nodes without a replaced bind below them are shared, not
+** copied; a node reached twice is copied once.  Tables, columns and
+** aliases are kept as they are.  NULL on out of memory. */
+rt_node *rt_replace_binds(rt_node *n, rt_node *(*fn)(rt_node *bind, void *ud),
+                          void *ud);
 /* Append `item` (taking the caller's reference) to n's kids; -1 on OOM. */
 int rt_node_push(rt_node *n, rt_node *item);
 /* Replace kid i (taking the reference to `item`). */

@@ -3,6 +3,7 @@
 */
 #include "selectable.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,6 +189,49 @@ static rt_node *select_columns(rt_node *sel) {
   return list;
 }
 
+/* "table_column": a column's name under LABEL_STYLE_TABLENAME_PLUS_COL */
+static char *tq_label(const rt_node *col) {
+  const char *schema = NULL;
+  size_t n;
+  char *s;
+  if (col->owner->kind == RT_N_TABLE && col->owner->ext)
+    schema = ((const rt_tabledata *)col->owner->ext)->schema;
+  n = strlen(col->owner->name) + strlen(col->name) +
+      (schema ? strlen(schema) + 1 : 0) + 2;
+  s = malloc(n);
+  if (!s) return NULL;
+  snprintf(s, n, "%s%s%s_%s", schema ? schema : "", schema ? "_" : "",
+           col->owner->name, col->name);
+  return s;
+}
+
+/* For columns-clause entry i: 0 when its name is free, else the number
+** of its "name_N" key (another column took the name before it).  A repeat
+** of the same column keeps the name, as SQLAlchemy's dedupe does. */
+static int dedupe_number(const rt_node *cols, int i) {
+  const rt_node *e = cols->kids[i];
+  const char *nm = e->kind == RT_N_COLUMN ? e->name : NULL;
+  int j, k, first = -1, num = 0;
+  if (!nm) return 0;
+  for (j = 0; j < i; j++) {
+    const rt_node *o = cols->kids[j];
+    if (o->kind != RT_N_COLUMN || !o->name || strcmp(o->name, nm) != 0)
+      continue;
+    if (first < 0) {
+      first = j;
+      continue;
+    }
+    /* a distinct earlier duplicate takes a number */
+    for (k = first; k < j; k++)
+      if (cols->kids[k] == o) break;
+    if (k == j) num++;
+  }
+  if (first < 0 || cols->kids[first] == e) return 0;
+  for (j = first; j < i; j++)
+    if (cols->kids[j] == e) return 0; /* a repeat */
+  return num + 1;
+}
+
 rt_node *rt_alias(rt_node *element, const char *name, int flags) {
   rt_node *a, *cols;
   int i;
@@ -198,7 +242,7 @@ rt_node *rt_alias(rt_node *element, const char *name, int flags) {
     return NULL;
   }
   a->a = element;
-  a->flags = (unsigned short)flags;
+  a->flags = (unsigned)flags;
   if (name && !(a->name = rt_strdup(name))) {
     rt_unref(a);
     return NULL;
@@ -219,6 +263,7 @@ rt_node *rt_alias(rt_node *element, const char *name, int flags) {
   }
   /* proxies: named like the inner column, owned by the alias */
   for (i = 0; i < cols->n; i++) {
+    int dup;
     rt_node *inner = cols->kids[i];
     rt_node *p = rt_node_new(RT_N_COLUMN);
     const char *nm = rt_expr_name(inner);
@@ -228,9 +273,20 @@ rt_node *rt_alias(rt_node *element, const char *name, int flags) {
       return NULL;
     }
     p->a = rt_ref(inner);
-    p->name = rt_strdup(
-        nm ? nm
-           : (inner->kind == RT_N_FUNC ? rt_func_basename(inner) : "anon"));
+    if (element->flags & RT_F_LS_TABLENAME && inner->kind == RT_N_COLUMN &&
+        inner->owner && inner->owner->name)
+      p->name = tq_label(inner);
+    else if (nm && element->kind == RT_N_SELECT &&
+             !(element->flags & RT_F_LS_NONE) &&
+             (dup = dedupe_number(cols, i)) > 0) {
+      size_t len = strlen(nm) + 16;
+      if ((p->name = malloc(len)) != NULL)
+        snprintf(p->name, len, "%s_%d", nm, dup);
+      p->flags |= RT_F_DEDUPED;
+    } else
+      p->name = rt_strdup(
+          nm ? nm
+             : (inner->kind == RT_N_FUNC ? rt_func_basename(inner) : "anon"));
     if (!nm) p->flags |= RT_F_ANON;
     p->flags |= inner->flags & RT_F_PK;
     p->type = rt_type_ref(inner->type);

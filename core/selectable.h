@@ -23,12 +23,22 @@ enum {
   RT_S_DISTINCT,  /* list of DISTINCT ON expressions; present: DISTINCT */
   RT_S_CORRELATE, /* list */
   RT_S_FORUPDATE, /* list node: kids OF; flags RT_FU_* */
+  RT_S_PREFIX,    /* list of literal texts, or lists named by a dialect */
+  RT_S_SUFFIX,    /* the same, after the statement */
+  RT_S_FETCH,     /* list node: a the row count; flags RT_FETCH_* */
   RT_S_COUNT
 };
 
 #define RT_FU_NOWAIT 0x01
 #define RT_FU_SKIP_LOCKED 0x02
 #define RT_FU_READ 0x04
+
+/* RT_S_CORRELATE list flag: correlate_except(), the kids are the FROMs
+** not to correlate */
+#define RT_CORR_EXCEPT 0x01
+
+#define RT_FETCH_PERCENT 0x01
+#define RT_FETCH_TIES 0x02
 
 rt_node *rt_list_new(void);
 /* A copy of list (or a new list when NULL) with item appended. */

@@ -1130,6 +1130,41 @@ static int func_filter(lua_State *L, rt_node *f) {
   return 1;
 }
 
+/* func.percentile_cont(0.5):within_group(order, ...): the ordered-set
+** aggregate form; percentile_* and mode return the ordering's type. */
+static int e_within_group(lua_State *L) {
+  rt_node *f = checkkind(L, 1, RT_N_FUNC, RT_N_FUNC, "within_group"), *w;
+  int top = lua_gettop(L), i;
+  lnode *ud;
+  const char *base = rt_func_basename(f);
+  if (top < 2)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "within_group: an ORDER BY expression is required");
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_node_new(RT_N_WITHINGROUP));
+  w = ud->n;
+  w->a = rt_ref(f);
+  w->b = rt_list_new();
+  lsql_check(L, w->b);
+  for (i = 2; i <= top; i++) {
+    rt_node *e = value_node(L, i, NULL, "within_group", i - 1);
+    if (!e || rt_node_push(w->b, e) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+  if (base &&
+      (strcmp(base, "percentile_cont") == 0 ||
+       strcmp(base, "percentile_disc") == 0 || strcmp(base, "mode") == 0)) {
+    rt_node *o = w->b->kids[0];
+    while (o->kind == RT_N_UNARY && o->a &&
+           (o->op == RT_OP_DESC || o->op == RT_OP_ASC ||
+            o->op == RT_OP_NULLSFIRST || o->op == RT_OP_NULLSLAST))
+      o = o->a;
+    w->type = rt_type_ref(o->type);
+  } else
+    w->type = rt_type_ref(f->type);
+  return 1;
+}
+
 static int s_where(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "where");
   int top = lua_gettop(L), i, slot;
@@ -1367,6 +1402,124 @@ static int s_correlate(lua_State *L) {
   checkselect(L, "correlate");
   return append_args(L, RT_S_CORRELATE, "correlate");
 }
+/* correlate_except(from, ...): correlate every FROM the enclosing select
+** has but these; correlate_except(nil) correlates them all */
+static int s_correlate_except(lua_State *L) {
+  rt_node *s = checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "correlate_except");
+  rt_node *old = s->kids[RT_S_CORRELATE], *l;
+  int top = lua_gettop(L), i;
+  lnode *ud;
+  for (i = 2; i <= top; i++)
+    if (!lua_isnil(L, i) && !lsql_tonode(L, i))
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "correlate_except: argument #%d must be a FROM "
+                          "clause element",
+                          i - 1);
+  ud = RESULT(L);
+  SETRESULT(L, ud,
+            old && (old->flags & RT_CORR_EXCEPT) ? rt_node_copy(old)
+                                                 : rt_list_new());
+  l = ud->n;
+  l->flags |= RT_CORR_EXCEPT;
+  for (i = 2; i <= top; i++)
+    if (!lua_isnil(L, i) && rt_node_push(l, rt_ref(lsql_tonode(L, i))) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  ud->n = NULL;
+  ud->n = rt_gen_set(s, RT_S_CORRELATE, l);
+  lsql_check(L, ud->n);
+  return 1;
+}
+
+static int s_with_only_columns(lua_State *L);
+
+/* Does table column a have a foreign key to table column b? */
+static int fk_references(const rt_node *a, const rt_node *b) {
+  const rt_tabledata *d;
+  int i, k;
+  if (a->kind != RT_N_COLUMN || b->kind != RT_N_COLUMN || !a->owner ||
+      !b->owner || a->owner->kind != RT_N_TABLE ||
+      b->owner->kind != RT_N_TABLE || !(d = a->owner->ext))
+    return 0;
+  for (i = 0; i < d->ncons; i++) {
+    const rt_constraint *con = &d->cons[i];
+    const char *rt = con->reftable, *dot;
+    if (con->kind != RT_CON_FK || !rt) continue;
+    if ((dot = strrchr(rt, '.')) != NULL) rt = dot + 1;
+    if (strcmp(rt, b->owner->name) != 0) continue;
+    for (k = 0; k < con->ncols; k++)
+      if (strcmp(con->cols[k], a->name) == 0 &&
+          strcmp(con->refcols[k], b->name) == 0)
+        return 1;
+  }
+  return 0;
+}
+
+/* The equality criteria of `e` between two kept columns omit the later
+** column of the pair (of the same name, with only_synonyms). */
+static void reduce_by_clause(const rt_node *e, rt_node *cols, char *omit,
+                             int only_syn) {
+  int i;
+  if (!e || e->kind == RT_N_SELECT || e->kind == RT_N_TABLE ||
+      e->kind == RT_N_ALIAS || e->kind == RT_N_COLUMN)
+    return;
+  if (e->kind == RT_N_BINARY && e->op == RT_OP_EQ && e->a && e->b) {
+    int l = -1, r = -1;
+    for (i = 0; i < cols->n; i++) {
+      if (omit[i]) continue;
+      if (cols->kids[i] == e->a) l = i;
+      if (cols->kids[i] == e->b) r = i;
+    }
+    if (l >= 0 && r >= 0 && (!only_syn || strcmp(e->a->name, e->b->name) == 0))
+      omit[r] = 1;
+    return;
+  }
+  reduce_by_clause(e->a, cols, omit, only_syn);
+  reduce_by_clause(e->b, cols, omit, only_syn);
+  reduce_by_clause(e->c, cols, omit, only_syn);
+  for (i = 0; i < e->n; i++) reduce_by_clause(e->kids[i], cols, omit, only_syn);
+}
+
+/* reduce_columns(only_synonyms = true): leave out a column equivalent to
+** an earlier one by a foreign key or by an equality of the WHERE or the
+** joins (with only_synonyms, only those of the same name) */
+static int s_reduce_columns(lua_State *L) {
+  rt_node *s = checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "reduce_columns");
+  rt_node *cols, *cl = s->kids[RT_S_COLUMNS];
+  int only_syn = lua_isnoneornil(L, 2) ? 1 : lua_toboolean(L, 2);
+  int i, j;
+  char *omit;
+  lnode *box;
+  lua_settop(L, 1);
+  box = RESULT(L);
+  SETRESULT(L, box, rt_list_new());
+  cols = box->n;
+  for (i = 0; i < cl->n; i++) {
+    rt_node *e = cl->kids[i];
+    if (e->kind == RT_N_TABLE || e->kind == RT_N_ALIAS ||
+        e->kind == RT_N_JOIN) {
+      if (rt_expand_columns(e, cols) != 0)
+        return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    } else if (rt_node_push(cols, rt_ref(e)) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+  omit = lua_newuserdatauv(L, (size_t)cols->n + 1, 0);
+  memset(omit, 0, (size_t)cols->n + 1);
+  for (i = 0; i < cols->n; i++)
+    for (j = 0; j < cols->n && !omit[i]; j++)
+      if (j != i && fk_references(cols->kids[i], cols->kids[j]) &&
+          (!only_syn || strcmp(cols->kids[i]->name, cols->kids[j]->name) == 0))
+        omit[i] = 1;
+  reduce_by_clause(s->kids[RT_S_WHERE], cols, omit, only_syn);
+  reduce_by_clause(s->kids[RT_S_JOINS], cols, omit, only_syn);
+  reduce_by_clause(s->kids[RT_S_FROMS], cols, omit, only_syn);
+  /* stack: the select, the list's box, omit; then the columns kept */
+  for (i = 0; i < cols->n; i++)
+    if (!omit[i]) lsql_pushref(L, cols->kids[i]);
+  lua_remove(L, 3);
+  lua_remove(L, 2);
+  return s_with_only_columns(L);
+}
+
 static int s_add_columns(lua_State *L) {
   checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "add_columns");
   return append_args(L, RT_S_COLUMNS, "add_columns");
@@ -1430,8 +1583,127 @@ static int limit_slot(lua_State *L, int slot, const char *fname) {
                 rt_type_bare(RT_TY_INTEGER), 1);
     lsql_check(L, v);
   }
+  if (slot == RT_S_LIMIT && s->kids[RT_S_FETCH]) {
+    /* limit() replaces a fetch(), as SQLAlchemy's does */
+    rt_node *tmp = rt_gen_set(s, RT_S_FETCH, NULL);
+    if (!tmp) {
+      rt_unref(v);
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    }
+    ud->n = rt_gen_set(tmp, slot, v);
+    rt_unref(tmp);
+    lsql_check(L, ud->n);
+    return 1;
+  }
   SETRESULT(L, ud, rt_gen_set(s, slot, v));
   return 1;
+}
+
+/* fetch(n, {percent, with_ties}): FETCH FIRST n ROWS, replacing limit() */
+static int s_fetch(lua_State *L) {
+  rt_node *s = checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "fetch"), *f, *tmp;
+  lnode *ud, *fu;
+  if (!lsql_tonode(L, 2) && !lua_isinteger(L, 2))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "fetch: argument #1 must be an integer, not %s",
+                        luaL_typename(L, 2));
+  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
+  fu = RESULT(L);
+  SETRESULT(L, fu, rt_list_new());
+  f = fu->n;
+  if (lsql_tonode(L, 2))
+    f->a = rt_ref(lsql_tonode(L, 2));
+  else {
+    f->a = rt_bind("param", rt_vint(lua_tointeger(L, 2)),
+                   rt_type_bare(RT_TY_INTEGER), 1);
+    lsql_check(L, f->a);
+  }
+  if (lua_istable(L, 3)) {
+    if (lua_getfield(L, 3, "percent") != LUA_TNIL && lua_toboolean(L, -1))
+      f->flags |= RT_FETCH_PERCENT;
+    if (lua_getfield(L, 3, "with_ties") != LUA_TNIL && lua_toboolean(L, -1))
+      f->flags |= RT_FETCH_TIES;
+    lua_pop(L, 2);
+  }
+  ud = RESULT(L);
+  tmp = rt_gen_set(s, RT_S_LIMIT, NULL);
+  lsql_check(L, tmp);
+  ud->n = rt_gen_set(tmp, RT_S_FETCH, rt_ref(f));
+  rt_unref(tmp);
+  lsql_check(L, ud->n);
+  return 1;
+}
+
+/* set_label_style(sa.LABEL_STYLE_*): how the columns clause is labelled */
+static int s_set_label_style(lua_State *L) {
+  static const char *const names[] = {
+      "LABEL_STYLE_DISAMBIGUATE_ONLY", "LABEL_STYLE_TABLENAME_PLUS_COL",
+      "LABEL_STYLE_NONE", "LABEL_STYLE_DEFAULT", NULL};
+  static const unsigned flags[] = {0, RT_F_LS_TABLENAME, RT_F_LS_NONE, 0};
+  rt_node *s = checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "set_label_style");
+  const char *style = lua_tostring(L, 2);
+  int k;
+  lnode *ud;
+  for (k = 0; style && names[k]; k++)
+    if (strcmp(style, names[k]) == 0) break;
+  if (!style || !names[k])
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "set_label_style: argument #1 must be one of "
+                        "sa.LABEL_STYLE_NONE, "
+                        "sa.LABEL_STYLE_TABLENAME_PLUS_COL, "
+                        "sa.LABEL_STYLE_DISAMBIGUATE_ONLY");
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_gen_set(s, RT_S_COLUMNS, rt_ref(s->kids[RT_S_COLUMNS])));
+  ud->n->flags =
+      (ud->n->flags & ~(unsigned)(RT_F_LS_TABLENAME | RT_F_LS_NONE)) | flags[k];
+  return 1;
+}
+
+/* prefix_with/suffix_with(text..., {dialect}) on a select */
+static int select_hints(lua_State *L, int slot, const char *fname) {
+  rt_node *s = checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, fname), *merged;
+  int top = lua_gettop(L), i;
+  const char *dialect = NULL;
+  lnode *ud;
+  if (top >= 2 && lua_istable(L, top)) {
+    if (lua_getfield(L, top, "dialect") != LUA_TNIL) {
+      if (!lua_isstring(L, -1))
+        return rt_lua_error(L, RT_EARGUMENT, "%s: dialect must be a string",
+                            fname);
+      dialect = lua_tostring(L, -1);
+      if (strcmp(dialect, "*") == 0) dialect = NULL;
+    }
+    top--;
+  }
+  for (i = 2; i <= top; i++) rt_lua_checkarg(L, i, LUA_TSTRING, fname);
+  ud = RESULT(L);
+  SETRESULT(L, ud, s->kids[slot] ? rt_node_copy(s->kids[slot]) : rt_list_new());
+  merged = ud->n;
+  for (i = 2; i <= top; i++) {
+    rt_node *h = rt_literal_column(lua_tostring(L, i), NULL);
+    if (h && dialect) {
+      rt_node *w = rt_node_new(RT_N_LIST);
+      if (w && !(w->name = rt_strdup(dialect))) {
+        rt_unref(w);
+        w = NULL;
+      }
+      if (w)
+        w->a = h;
+      else
+        rt_unref(h);
+      h = w;
+    }
+    if (!h || rt_node_push(merged, h) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+  ud->n = NULL;
+  ud->n = rt_gen_set(s, slot, merged);
+  lsql_check(L, ud->n);
+  return 1;
+}
+
+static int s_suffix_with(lua_State *L) {
+  return select_hints(L, RT_S_SUFFIX, "suffix_with");
 }
 
 static int s_limit(lua_State *L) {
@@ -1490,6 +1762,11 @@ static int s_subquery(lua_State *L) {
 }
 static int s_alias(lua_State *L) {
   return alias_of(L, 0, "alias");
+}
+/* lateral(name): a subquery that may refer to the FROMs before it */
+static int s_lateral(lua_State *L) {
+  checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "lateral");
+  return alias_of(L, RT_F_LATERAL, "lateral");
 }
 
 static int s_cte(lua_State *L) {
@@ -1702,6 +1979,10 @@ static int d_values(lua_State *L) {
     return rt_lua_error(L, RT_EARGUMENT,
                         "values: not available on this construct");
   t = s->kids[RT_D_TABLE];
+  if (s->flags & RT_F_ORDERED)
+    return rt_lua_error(L, RT_EINVALIDREQUEST,
+                        "values: this statement already has ordered values "
+                        "present");
   rt_lua_checkarg(L, 2, LUA_TTABLE, "values");
   if (lua_rawlen(L, 2) > 0 && s->kind == RT_N_INSERT) {
     /* multi-row VALUES */
@@ -1743,6 +2024,53 @@ static int d_values(lua_State *L) {
   }
 }
 
+/* ordered_values({col_or_key, value}, ...): UPDATE's SET in this order */
+static int d_ordered_values(lua_State *L) {
+  rt_node *s = checkkind(L, 1, RT_N_UPDATE, RT_N_UPDATE, "ordered_values");
+  rt_node *t = s->kids[RT_D_TABLE];
+  int top = lua_gettop(L), i;
+  lnode *lu, *ud;
+  if (s->kids[RT_D_VALUES])
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "ordered_values: this statement already has values "
+                        "present");
+  lu = RESULT(L);
+  SETRESULT(L, lu, rt_list_new());
+  for (i = 2; i <= top; i++) {
+    rt_node *one, *col;
+    const char *key;
+    if (!lua_istable(L, i) || lua_rawlen(L, i) != 2)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "ordered_values: argument #%d must be a "
+                          "{column, value} pair",
+                          i - 1);
+    lua_createtable(L, 0, 1);
+    lua_rawgeti(L, i, 1);
+    col = lsql_tonode(L, -1);
+    if (col && col->kind == RT_N_COLUMN)
+      key = rt_column_key(col);
+    else if (lua_type(L, -1) == LUA_TSTRING)
+      key = lua_tostring(L, -1);
+    else
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "ordered_values: argument #%d: the first item must "
+                          "be a column or its key",
+                          i - 1);
+    lua_pushstring(L, key);
+    lua_rawgeti(L, i, 2);
+    lua_rawset(L, -4);
+    lua_pop(L, 1);
+    one = value_list(L, t, -1, 0, "ordered_values");
+    if (one->n != 1 || rt_node_push(lu->n, rt_ref(one->kids[0])) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    lua_pop(L, 2);
+  }
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_gen_set(s, RT_D_VALUES, rt_ref(lu->n)));
+  ud->n->flags |= RT_F_ORDERED;
+  return 1;
+}
+
 static int d_returning(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "returning");
   if (s->kind != RT_N_INSERT && s->kind != RT_N_UPDATE &&
@@ -1779,10 +2107,9 @@ static int d_from_select(lua_State *L) {
 static int d_prefix_with(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "prefix_with");
   int top = lua_gettop(L), i;
-  for (i = 2; i <= top; i++) rt_lua_checkarg(L, i, LUA_TSTRING, "prefix_with");
   if (s->kind == RT_N_SELECT)
-    return rt_lua_error(L, RT_EARGUMENT,
-                        "prefix_with: not supported on select");
+    return select_hints(L, RT_S_PREFIX, "prefix_with");
+  for (i = 2; i <= top; i++) rt_lua_checkarg(L, i, LUA_TSTRING, "prefix_with");
   /* anything else but DML has no prefix slot to append to */
   if (s->kind != RT_N_INSERT && s->kind != RT_N_UPDATE &&
       s->kind != RT_N_DELETE)
@@ -1872,6 +2199,170 @@ static int t_bindparams(lua_State *L) {
       return rt_lua_error(L, RT_EMEMORY, "out of memory");
     lua_pop(L, 1);
   }
+  return 1;
+}
+
+/* params{name = value}, unique_params{...}: the binds of those names take
+** the values; unique_params also makes every named bind anonymous, so the
+** statement can be combined with another copy of itself. */
+typedef struct paramctx {
+  lua_State *L;
+  int idx; /* the table of values, or 0 */
+  int unique;
+  const char *bad; /* a name whose value is not a SQL value */
+} paramctx;
+
+static rt_node *param_bind(rt_node *b, void *ud) {
+  paramctx *p = ud;
+  rt_value v;
+  int has = 0;
+  rt_node *n;
+  if (b->flags & RT_F_EXPANDING) return b;
+  if (p->idx && b->name) {
+    lua_getfield(p->L, p->idx, b->name);
+    if (!lua_isnil(p->L, -1)) {
+      if (lua_istable(p->L, -1) || rt_lua_tovalue(p->L, -1, &v) != 0) {
+        if (!p->bad) p->bad = b->name;
+      } else
+        has = 1;
+    }
+    /* the value stays reachable in the table while it is copied */
+    lua_pop(p->L, 1);
+  }
+  if (!has && !(p->unique && !(b->flags & RT_F_ANON))) return b;
+  if (has) {
+    n = rt_bind(b->name, v, b->type, 0);
+    if (n) n->flags = b->flags & ~(unsigned)RT_F_REQUIRED;
+  } else
+    n = rt_node_copy(b);
+  if (n && p->unique) n->flags |= RT_F_ANON;
+  return n;
+}
+
+static int params_common(lua_State *L, int unique, const char *fname) {
+  rt_node *s = lsql_checknode(L, 1, fname);
+  paramctx p;
+  lnode *ud;
+  if (s->kind == RT_N_INSERT || s->kind == RT_N_UPDATE ||
+      s->kind == RT_N_DELETE)
+    return rt_lua_error(L, RT_EINVALIDREQUEST,
+                        "%s: not supported for INSERT/UPDATE/DELETE statements",
+                        fname);
+  if (!lua_isnoneornil(L, 2)) rt_lua_checkarg(L, 2, LUA_TTABLE, fname);
+  p.L = L;
+  p.idx = lua_istable(L, 2) ? 2 : 0;
+  p.unique = unique;
+  p.bad = NULL;
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_replace_binds(s, param_bind, &p));
+  if (p.bad)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "%s: value for '%s' is not a SQL value", fname, p.bad);
+  return 1;
+}
+
+static int e_params(lua_State *L) {
+  return params_common(L, 0, "params");
+}
+static int e_unique_params(lua_State *L) {
+  return params_common(L, 1, "unique_params");
+}
+
+/* A VALUES table named `name` with fresh columns like `cols` (count n,
+** read through get) and the rows `rows` (referenced; may be NULL). */
+static rt_node *values_table(lua_State *L, const char *name, unsigned flags,
+                             rt_node **cols, int n, rt_node *rows) {
+  rt_error err = RT_ERROR_INIT;
+  lnode *ud = RESULT(L);
+  int i;
+  ud->n = rt_table_new(NULL, name, &err);
+  if (!ud->n) rt_lua_raise(L, &err);
+  ud->n->flags |= flags;
+  for (i = 0; i < n; i++) {
+    rt_node *col = rt_column(cols[i]->name, cols[i]->type);
+    if (!col) rt_lua_error(L, RT_EMEMORY, "out of memory");
+    if (rt_table_add_column(ud->n, col, &err) != 0) {
+      rt_unref(col);
+      rt_lua_raise(L, &err);
+    }
+  }
+  ud->n->a = rt_ref(rows);
+  return ud->n;
+}
+
+/* values(column(...), ..., {name, literal_binds}): the VALUES construct,
+** a FROM element whose rows come from :data{{...}, ...} */
+static int l_values(lua_State *L) {
+  int top = lua_gettop(L), i, ncols;
+  const char *name = NULL;
+  unsigned flags = RT_F_VALUES | RT_F_LIGHT;
+  rt_node *cols[64];
+  if (top >= 1 && lua_istable(L, top) && !lsql_tonode(L, top)) {
+    if (lua_getfield(L, top, "name") != LUA_TNIL) name = lua_tostring(L, -1);
+    if (lua_getfield(L, top, "literal_binds") != LUA_TNIL &&
+        lua_toboolean(L, -1))
+      flags |= RT_F_VALUES_LITERAL;
+    lua_pop(L, 1); /* the name string stays referenced by the table */
+    top--;
+  }
+  if (!name)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "values: a name is required ({name = ...})");
+  if (top < 1 || top > 64)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "values: between 1 and 64 column() arguments");
+  for (i = 1; i <= top; i++) {
+    cols[i - 1] = lsql_tonode(L, i);
+    if (!cols[i - 1] || cols[i - 1]->kind != RT_N_COLUMN)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "values: argument #%d must be a column()", i);
+  }
+  ncols = top;
+  values_table(L, name, flags, cols, ncols, NULL);
+  return 1;
+}
+
+/* values:data{{v, ...}, ...}: a new VALUES with these rows added */
+static int v_data(lua_State *L) {
+  rt_node *v = lsql_checknode(L, 1, "data"), *rows;
+  lnode *ru;
+  lua_Integer i, n;
+  int j;
+  if (v->kind != RT_N_TABLE || !(v->flags & RT_F_VALUES))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "data: not available on this construct");
+  rt_lua_checkarg(L, 2, LUA_TTABLE, "data");
+  ru = RESULT(L);
+  SETRESULT(L, ru, v->a ? rt_node_copy(v->a) : rt_list_new());
+  rows = ru->n;
+  n = (lua_Integer)lua_rawlen(L, 2);
+  for (i = 1; i <= n; i++) {
+    lnode *rowbox;
+    if (lua_rawgeti(L, 2, i) != LUA_TTABLE ||
+        (lua_Integer)lua_rawlen(L, -1) != v->n)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "data: row %d must be a list of %d values", (int)i,
+                          v->n);
+    rowbox = RESULT(L);
+    SETRESULT(L, rowbox, rt_list_new());
+    for (j = 0; j < v->n; j++) {
+      rt_value val;
+      rt_node *b;
+      lua_rawgeti(L, -2, j + 1);
+      if (lua_istable(L, -1) || rt_lua_tovalue(L, -1, &val) != 0)
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "data: row %d, value %d is not a SQL value", (int)i,
+                            j + 1);
+      b = rt_bind("param", val, v->kids[j]->type, 1);
+      if (!b || rt_node_push(rowbox->n, b) != 0)
+        return rt_lua_error(L, RT_EMEMORY, "out of memory");
+      lua_pop(L, 1);
+    }
+    if (rt_node_push(rows, rt_ref(rowbox->n)) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    lua_pop(L, 2);
+  }
+  values_table(L, v->name, v->flags, v->kids, v->n, rows);
   return 1;
 }
 
@@ -3632,6 +4123,51 @@ static int e_has_key(lua_State *L) {
   return 1;
 }
 
+/* jsonb ?| keys, jsonb ?& keys: keys a list of strings (sent as the text
+** of a text[], which PostgreSQL reads as the operator's array) or an
+** expression */
+static int jsonb_keys_cmp(lua_State *L, const char *opstr, const char *fname) {
+  rt_node *e = lsql_checknode(L, 1, fname);
+  lnode *rbox, *ud;
+  if (!is_jsonb(e))
+    return rt_lua_error(L, RT_EARGUMENT, "%s: %s is only for JSONB expressions",
+                        fname, fname);
+  rbox = RESULT(L);
+  if (lsql_tonode(L, 2))
+    rbox->n = rt_ref(lsql_tonode(L, 2));
+  else {
+    rt_value val;
+    lua_Integer i, n;
+    rt_lua_checkarg(L, 2, LUA_TTABLE, fname);
+    n = (lua_Integer)lua_rawlen(L, 2);
+    for (i = 1; i <= n; i++) {
+      if (lua_rawgeti(L, 2, i) != LUA_TSTRING)
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "%s: argument #1 must be a list of strings", fname);
+      lua_pop(L, 1);
+    }
+    lua_pushvalue(L, 2);
+    rt_lua_bind_process(L, RT_TY_ARRAY, 0);
+    if (rt_lua_tovalue(L, -1, &val) != 0)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "%s: argument #1 must be a list of strings", fname);
+    rbox->n = rt_bind(rt_bind_key_for(e), val, rt_type_bare(RT_TY_STRING), 1);
+  }
+  lsql_check(L, rbox->n);
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_binary(RT_OP_CUSTOM_CMP, rt_ref(e), rt_ref(rbox->n)));
+  ud->n->name = rt_strdup(opstr);
+  lsql_check(L, ud->n->name);
+  return 1;
+}
+
+static int e_has_any(lua_State *L) {
+  return jsonb_keys_cmp(L, "?|", "has_any");
+}
+static int e_has_all(lua_State *L) {
+  return jsonb_keys_cmp(L, "?&", "has_all");
+}
+
 static int e_contained_by(lua_State *L) {
   return array_cmp(L, "<@", "contained_by");
 }
@@ -3771,6 +4307,8 @@ static const luaL_Reg node_methods[] = {
     {"contains", e_contains},
     {"contained_by", e_contained_by},
     {"has_key", e_has_key},
+    {"has_any", e_has_any},
+    {"has_all", e_has_all},
     {"is_distinct_from", e_is_distinct_from},
     {"is_not_distinct_from", e_is_not_distinct_from},
     {"isnot_distinct_from", e_is_not_distinct_from},
@@ -3793,6 +4331,7 @@ static const luaL_Reg node_methods[] = {
     {"nulls_first", e_nulls_first},
     {"nulls_last", e_nulls_last},
     {"over", e_over},
+    {"within_group", e_within_group},
     {"distinct", s_distinct},
     /* statements */
     {"where", s_where},
@@ -3816,11 +4355,17 @@ static const luaL_Reg node_methods[] = {
     {"group_by", s_group_by},
     {"order_by", s_order_by},
     {"limit", s_limit},
+    {"fetch", s_fetch},
+    {"suffix_with", s_suffix_with},
+    {"set_label_style", s_set_label_style},
     {"offset", s_offset},
     {"add_columns", s_add_columns},
     {"with_only_columns", s_with_only_columns},
     {"correlate", s_correlate},
+    {"correlate_except", s_correlate_except},
+    {"reduce_columns", s_reduce_columns},
     {"subquery", s_subquery},
+    {"lateral", s_lateral},
     {"alias", s_alias},
     {"cte", s_cte},
     {"scalar_subquery", s_scalar_subquery},
@@ -3838,6 +4383,10 @@ static const luaL_Reg node_methods[] = {
     {"compile", s_compile},
     {"values", d_values},
     {"returning", d_returning},
+    {"ordered_values", d_ordered_values},
+    {"data", v_data},
+    {"params", e_params},
+    {"unique_params", e_unique_params},
     {"from_select", d_from_select},
     {"prefix_with", d_prefix_with},
     {"on_conflict_do_nothing", d_on_conflict_do_nothing},
@@ -4106,6 +4655,7 @@ void lsql_open_expr(lua_State *L) {
                                    {"case", l_case},
                                    {"exists", l_exists},
                                    {"tuple_", l_tuple},
+                                   {"values", l_values},
                                    {"any_", l_any},
                                    {"all_", l_all},
                                    {"type_coerce", l_type_coerce},
@@ -4186,6 +4736,19 @@ void lsql_open_expr(lua_State *L) {
   lua_setfield(L, -2, "__index");
   lua_setmetatable(L, -2);
   lua_setfield(L, mod, "func");
+  /* SQLAlchemy's label style symbols, as their own names */
+  {
+    static const char *const styles[] = {"LABEL_STYLE_NONE",
+                                         "LABEL_STYLE_TABLENAME_PLUS_COL",
+                                         "LABEL_STYLE_DISAMBIGUATE_ONLY", NULL};
+    int k;
+    for (k = 0; styles[k]; k++) {
+      lua_pushstring(L, styles[k]);
+      lua_setfield(L, mod, styles[k]);
+    }
+    lua_pushliteral(L, "LABEL_STYLE_DISAMBIGUATE_ONLY");
+    lua_setfield(L, mod, "LABEL_STYLE_DEFAULT");
+  }
   /* null() builds the NULL construct */
   lua_pushcfunction(L, l_null);
   lua_setfield(L, LUA_REGISTRYINDEX, "retort.null_construct");

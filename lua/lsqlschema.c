@@ -1039,6 +1039,17 @@ void lsql_open_schema(lua_State *L) {
                {"Uuid", RT_TY_UUID},
                {"ARRAY", RT_TY_ARRAY},
                {"JSONB", RT_TY_JSONB},
+               /* SQLAlchemy's upper-case names whose DDL is the generic
+               ** type's on every dialect here */
+               {"INTEGER", RT_TY_INTEGER},
+               {"INT", RT_TY_INTEGER},
+               {"BIGINT", RT_TY_BIGINTEGER},
+               {"SMALLINT", RT_TY_SMALLINTEGER},
+               {"VARCHAR", RT_TY_STRING},
+               {"TEXT", RT_TY_TEXT},
+               {"FLOAT", RT_TY_FLOAT},
+               {"NUMERIC", RT_TY_NUMERIC},
+               {"DATE", RT_TY_DATE},
                {NULL, RT_TY_NULL}};
   static const luaL_Reg funcs[] = {{"MetaData", l_metadata},
                                    {"Table", l_table},
