@@ -111,29 +111,41 @@ static int sqlite_has_table(rt_connection *c, const char *schema,
   return rc;
 }
 
-/* The CREATE TABLE text, or NULL (*sql) for tables without one. */
-static int table_sql(rt_connection *c, rt_arena *a, const char *schema,
-                     const char *table, const char **sql, rt_error *err) {
+/* The CREATE text of the object named `name` of sqlite_master's `type`
+** ('table', 'view'), or NULL (*sql) when there is none; temporary objects
+** count too when no schema is given. */
+static int master_sql(rt_connection *c, rt_arena *a, const char *schema,
+                      const char *name, const char *type, const char **sql,
+                      rt_error *err) {
   rt_strbuf b = RT_STRBUF_INIT;
   rt_rows rows;
+  const char *params[2];
   int rc;
   *sql = NULL;
   if (schema) {
     rt_sb_adds(&b, "SELECT sql FROM ");
     add_quoted(&b, schema);
-    rt_sb_adds(&b, ".sqlite_master WHERE name = ? AND type = 'table'");
+    rt_sb_adds(&b, ".sqlite_master WHERE name = ? AND type = ?");
   } else
     rt_sb_adds(&b, "SELECT sql FROM (SELECT * FROM sqlite_master UNION ALL "
                    "SELECT * FROM sqlite_temp_master) "
-                   "WHERE name = ? AND type = 'table'");
+                   "WHERE name = ? AND type = ?");
   if (b.failed) {
     rt_sb_free(&b);
     return rt_error_set(err, RT_EMEMORY, "out of memory");
   }
-  rc = rt_refl_query(c, a, b.p, &table, 1, &rows, err);
+  params[0] = name;
+  params[1] = type;
+  rc = rt_refl_query(c, a, b.p, params, 2, &rows, err);
   rt_sb_free(&b);
   if (rc == 0 && rows.n > 0) *sql = RT_CELL(&rows, 0, 0);
   return rc;
+}
+
+/* The CREATE TABLE text, or NULL (*sql) for tables without one. */
+static int table_sql(rt_connection *c, rt_arena *a, const char *schema,
+                     const char *table, const char **sql, rt_error *err) {
+  return master_sql(c, a, schema, table, "table", sql, err);
 }
 
 /* --- columns and primary key --- */
@@ -683,29 +695,13 @@ static int sqlite_default_schema(rt_connection *c, rt_refl *out,
   return 0;
 }
 
-/* The CREATE VIEW text as it was typed; temporary views count too when no
-** schema is given. */
+/* The CREATE VIEW text as it was typed. */
 static int sqlite_view_definition(rt_connection *c, const char *schema,
                                   const char *view, rt_refl *out,
                                   rt_error *err) {
-  rt_strbuf b = RT_STRBUF_INIT;
-  rt_rows rows;
-  int rc;
-  if (schema) {
-    rt_sb_adds(&b, "SELECT sql FROM ");
-    add_quoted(&b, schema);
-    rt_sb_adds(&b, ".sqlite_master WHERE name = ? AND type = 'view'");
-  } else
-    rt_sb_adds(&b, "SELECT sql FROM (SELECT * FROM sqlite_master UNION ALL "
-                   "SELECT * FROM sqlite_temp_master) "
-                   "WHERE name = ? AND type = 'view'");
-  if (b.failed) {
-    rt_sb_free(&b);
-    return rt_error_set(err, RT_EMEMORY, "out of memory");
-  }
-  rc = rt_refl_query(c, &out->arena, b.p, &view, 1, &rows, err);
-  rt_sb_free(&b);
-  if (rc == 0) out->text = rows.n > 0 ? RT_CELL(&rows, 0, 0) : NULL;
+  const char *sql;
+  int rc = master_sql(c, &out->arena, schema, view, "view", &sql, err);
+  if (rc == 0) out->text = sql;
   return rc;
 }
 

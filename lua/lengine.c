@@ -520,21 +520,25 @@ static int pool_index(lua_State *L) {
   return 1;
 }
 
+/* Push registry[key], a table with weak keys made on first use. */
+static void push_weak_keyed(lua_State *L, const void *key) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+}
+
 /* One Pool object per engine, kept in the registry weakly by engine. */
 static const char pool_cache = 0;
 
 static void push_pool(lua_State *L, int engine) {
   engine = lua_absindex(L, engine);
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &pool_cache) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_createtable(L, 0, 1);
-    lua_pushliteral(L, "k");
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &pool_cache);
-  }
+  push_weak_keyed(L, &pool_cache);
   lua_pushvalue(L, engine);
   if (lua_rawget(L, -2) != LUA_TNIL) {
     lua_remove(L, -2);
@@ -1023,16 +1027,7 @@ static void tag_precompiled(lua_State *L, int conn, const char *sql,
   int top = lua_gettop(L);
   if (c->c.engine->hook != echo_hook) return;
   now = mono_now();
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &precompiled_seen) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_createtable(L, 0, 1);
-    lua_pushliteral(L, "k");
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &precompiled_seen);
-  }
+  push_weak_keyed(L, &precompiled_seen);
   lua_getiuservalue(L, conn, 1); /* the engine, or the copy of one */
   le = lua_touserdata(L, -1);
   if (le->borrowed) lua_getiuservalue(L, -1, 1), lua_remove(L, -2);
