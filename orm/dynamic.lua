@@ -91,14 +91,20 @@ local function unsaved(c)
   return st == "transient" or st == "pending"
 end
 
+-- fn(result of stmt); a sharded session calls it once per shard, inside
+-- that shard (orm/ext/horizontal_shard.lua)
+function I.each_result(s, stmt, fn) return fn(s:execute(stmt)) end
+
 -- the target objects of a query's rows (through the identity map)
 local function rows_of(c, stmt, how)
   local s = owner_session(c)
   local m = c[REL].target
-  local rows = s:execute(stmt):all()
   local out = {}
-  C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos, m.pk_index,
-         I.idmap_for(s, m), s.id, false, out, 0)
+  I.each_result(s, stmt, function(res)
+    local rows = res:all()
+    C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos, m.pk_index,
+           I.idmap_for(s, m), s.id, false, out, #out)
+  end)
   if how == "one" or how == "one_or_none" then
     if #out > 1 then
       raise("MultipleResultsFound", "Multiple rows were found when one " ..
@@ -198,7 +204,10 @@ local function count(q)
   local c = writer_of(q)
   if unsaved(c) then return #c end
   local sub = query_of(q).stmt:subquery()
-  return owner_session(c):scalar(sa.select(sa.func.count()):select_from(sub))
+  -- (one row, as Query.count reads it: a sharded session's count on two
+  -- shards is two rows)
+  return owner_session(c):execute(sa.select(sa.func.count())
+                                    :select_from(sub)):scalar_one()
 end
 
 -- for x in user.addresses:iter() do ... end, also `for x in query do`

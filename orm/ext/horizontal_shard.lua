@@ -508,14 +508,53 @@ local function call(self)
 end
 MergedMT.__call, MergedOrmMT.__call = call, call
 
--- the execution context given to execute_chooser (SQLAlchemy's
--- ORMExecuteState, in part)
-local function exec_context(s, stmt, kind, eo, params)
-  return {session = s, statement = stmt, parameters = params,
-          execution_options = eo or {}, bind_arguments = {},
-          is_select = kind == "select" or kind == "compound",
-          is_insert = kind == "insert", is_update = kind == "update",
-          is_delete = kind == "delete", lazy_loaded_from = nil}
+-- The mapper a statement is about (its first entity's, or the mapper
+-- of an UPDATE's or DELETE's table) and every mapper of its entities.
+local function mappers_of(stmt, kind)
+  if kind == "update" or kind == "delete" or kind == "insert" then
+    local ptr = C.dml_info(stmt)
+    local m = ptr and I.mappers_by_table[ptr]
+    return m, m and {m} or {}
+  end
+  local ents = kind == "select" and I.entities_of(stmt) or nil
+  local all, seen = {}, {}
+  for _, e in ipairs(ents or {}) do
+    if e.mapper and not seen[e.mapper] then
+      seen[e.mapper] = true
+      all[#all + 1] = e.mapper
+    end
+  end
+  return all[1], all
+end
+
+-- The execution state given to execute_chooser: SQLAlchemy's
+-- ORMExecuteState as a table of its values.  lazy is the InstanceState
+-- of the object a lazy load is for (nil otherwise).
+local function exec_context(s, stmt, kind, eo, opts, params, lazy)
+  local m, all = mappers_of(stmt, kind)
+  local local_eo = {}
+  for k, v in pairs(opts or {}) do
+    if k ~= "bind_arguments" then local_eo[k] = v end
+  end
+  local bind_arguments = {mapper = m, clause = stmt}
+  for k, v in pairs(opts and opts.bind_arguments or {}) do
+    bind_arguments[k] = v
+  end
+  local is_select = kind == "select" or kind == "compound"
+  local is_dml = kind == "update" or kind == "delete"
+  return {session = s, statement = stmt, parameters = params or {},
+          execution_options = eo or {}, local_execution_options = local_eo,
+          bind_arguments = bind_arguments, bind_mapper = m,
+          all_mappers = all, is_orm_statement = m ~= nil,
+          is_select = is_select, is_insert = kind == "insert",
+          is_update = kind == "update", is_delete = kind == "delete",
+          is_column_load = false, is_relationship_load = lazy ~= nil,
+          lazy_loaded_from = lazy,
+          load_options = is_select and {lazy_loaded_from = lazy,
+            populate_existing = eo and eo.populate_existing or false,
+            yield_per = eo and eo.yield_per} or nil,
+          update_delete_options = is_dml and {synchronize_session =
+            eo and eo.synchronize_session or "auto"} or nil}
 end
 
 local function shard_list(s, ids, who)
@@ -526,30 +565,31 @@ local function shard_list(s, ids, who)
   return ids
 end
 
--- execute(stmt, params, opts): on the shard the statement's or opts'
--- shard_id names (set_shard), else on each shard the chooser returns
-function Sharded:execute(stmt, params, opts)
-  self:_check_active()
-  -- inside a shard (a load from an object of that shard): there only
-  if self._cur ~= nil then return Session.execute(self, stmt, params, opts) end
+-- The shards a statement runs on: the one its options name (set_shard,
+-- execution_options{shard_id}, bind_arguments{shard_id}), else those
+-- execute_chooser (or query_chooser) returns.
+local function statement_shards(s, stmt, params, opts, lazy)
   local eo = I.exec_options(stmt, opts) or {}
   local shard = eo._sa_shard_id
   if shard == nil then shard = eo.shard_id end
   if shard == nil and opts and opts.bind_arguments then
     shard = opts.bind_arguments.shard_id
   end
-  local ids
-  if shard ~= nil then
-    ids = {check_shard(self, shard)}
-  else
-    local kind = C.node_kind(stmt)
-    if self.execute_chooser then
-      ids = shard_list(self, self.execute_chooser(
-        exec_context(self, stmt, kind, eo, params)), "execute_chooser")
-    else
-      ids = shard_list(self, self.query_chooser(stmt), "query_chooser")
-    end
+  if shard ~= nil then return {check_shard(s, shard)} end
+  if s.execute_chooser then
+    return shard_list(s, s.execute_chooser(exec_context(
+      s, stmt, C.node_kind(stmt), eo, opts, params, lazy)), "execute_chooser")
   end
+  return shard_list(s, s.query_chooser(stmt), "query_chooser")
+end
+
+-- execute(stmt, params, opts): on the shard the statement's or opts'
+-- shard_id names (set_shard), else on each shard the chooser returns
+function Sharded:execute(stmt, params, opts)
+  self:_check_active()
+  -- inside a shard (a load from an object of that shard): there only
+  if self._cur ~= nil then return Session.execute(self, stmt, params, opts) end
+  local ids = statement_shards(self, stmt, params, opts, nil)
   local parts = {}
   for i, id in ipairs(ids) do
     parts[i] = {shard = id,
@@ -559,24 +599,56 @@ function Sharded:execute(stmt, params, opts)
   return merged(self, parts)
 end
 
--- the shards where an identity may be, in the order to try them
-local function identity_shards(s, m, vals, opts)
+-- fn(result) for each shard's result of stmt, read inside its shard (the
+-- rows of a dynamic relationship become objects of their shard)
+local each_result = I.each_result
+function I.each_result(s, stmt, fn)
+  if not s._sharded or s._cur ~= nil then return each_result(s, stmt, fn) end
+  for _, id in ipairs(statement_shards(s, stmt, nil, nil, nil)) do
+    in_shard(s, id, function() fn(Session.execute(s, stmt)) end)
+  end
+end
+
+-- The shards where an identity may be, in the order to try them: the
+-- token given, the current shard, or those id_chooser (identity_chooser)
+-- names.  lazy: the InstanceState of the object whose many-to-one is
+-- being loaded (the query's lazy_loaded_from).
+local function identity_shards(s, m, vals, opts, lazy)
   local token = opts and (opts.identity_token or opts.shard_id)
   if token == nil then token = s._cur end
-  if token ~= nil then return {check_shard(s, token)} end
+  if token ~= nil then return {check_shard(s, token)}, true end
   if s.identity_chooser then
     return shard_list(s, s.identity_chooser(m, vals, {
-      lazy_loaded_from = nil, execution_options = {}, bind_arguments = {}}),
+      lazy_loaded_from = lazy, execution_options = {}, bind_arguments = {}}),
       "identity_chooser")
   end
   local q = s:query(m.class)
-  q.lazy_loaded_from = nil
+  q.lazy_loaded_from = lazy
   return shard_list(s, s.id_chooser(q, vals), "id_chooser")
 end
 
--- get(cls, ident [, {identity_token}]): the identity maps of the shards
--- id_chooser names first, then their databases, in that order (inside a
--- shard -- a merge of that shard's object -- that shard's alone)
+-- the SELECT of the object of mapper m with primary key vals
+local function pk_select(m, vals)
+  local stmt = sa.select(m.class)
+  for k, i in ipairs(m.pk_index) do
+    stmt = stmt:where(m.class[m.keys[i]]:eq(vals[k]))
+  end
+  return stmt
+end
+
+local function one_or_none(found)
+  if #found > 1 then
+    raise("MultipleResultsFound", "Multiple rows were found when one or " ..
+          "none was required")
+  end
+  return found[1]
+end
+
+-- get(cls, ident [, {identity_token}]): SQLAlchemy 1.4's way -- the
+-- identity maps of the shards id_chooser names, then a SELECT by primary
+-- key on the shards execute_chooser names (an identity found on two of
+-- them is MultipleResultsFound); with an identity_token, or inside a
+-- shard (a merge of that shard's object), that shard alone
 function Sharded:get(cls, ident, opts)
   local m = type(cls) == "table" and rawget(cls, "__mapper__")
   if not m then raise("UnmappedClassError", "Class is not mapped") end
@@ -585,7 +657,7 @@ function Sharded:get(cls, ident, opts)
     vals = {}
     for k, i in ipairs(m.pk_index) do vals[k] = ident[m.keys[i]] end
   end
-  local ids = identity_shards(self, m, vals, opts)
+  local ids, given = identity_shards(self, m, vals, opts, nil)
   local key = I.key_of(m, vals)
   for _, id in ipairs(ids) do
     local maps = self._maps[id]
@@ -594,12 +666,14 @@ function Sharded:get(cls, ident, opts)
       return in_shard(self, id, Session.get, self, cls, vals)
     end
   end
+  if given then return in_shard(self, ids[1], Session.get, self, cls, vals) end
   I.autoflush(self)
-  for _, id in ipairs(ids) do
+  local found = {}
+  for _, id in ipairs(statement_shards(self, pk_select(m, vals))) do
     local obj = in_shard(self, id, Session.get, self, cls, vals)
-    if obj ~= nil then return obj end
+    if obj ~= nil then found[#found + 1] = obj end
   end
-  return nil
+  return one_or_none(found)
 end
 
 -- merge(obj): obj's counterpart is looked for on obj's own shard (its
@@ -623,8 +697,13 @@ function Sharded:expunge_all()
   self._idmap = idmap_proxy(self)
 end
 
--- Loads from an object run on the object's shard: expired and deferred
--- attributes, lazy relationships.
+-- Loads from an object: an expired or deferred attribute loads on the
+-- object's own shard.  A lazy relationship load is SQLAlchemy 1.4's: a
+-- many-to-one looks in the identity maps of the shards id_chooser names
+-- (its query's lazy_loaded_from the object's state), and otherwise the
+-- SELECT runs on the shards execute_chooser names, given the object's
+-- state as lazy_loaded_from (the chooser may keep the load to the
+-- parent's shard: lazy_loaded_from.identity_token).
 local load_expired, rel_get = hooks.load_expired, hooks.rel_get
 
 function hooks.load_expired(obj, key)
@@ -635,12 +714,68 @@ function hooks.load_expired(obj, key)
   return load_expired(obj, key)
 end
 
+-- the shards a lazy load of obj's relationship r runs on (nil: no SQL
+-- load, or one the plain loader answers on the object's shard)
+local function lazy_shards(s, obj, r)
+  if I.is_dynamic(r) or C.extra(obj, I.nilmark[r.key]) or
+     C.lifecycle(obj) ~= "persistent" then
+    return nil
+  end
+  local strategy = C.extra(obj, I.lazymark[r.key]) or r.lazy
+  if strategy == "noload" or strategy == "raise" or
+     strategy == "raise_on_sql" then
+    return nil
+  end
+  local state = orm.inspect(obj)
+  if r.pk_lookup then
+    local vals = {}
+    for k, i in ipairs(r.local_idx) do
+      vals[k] = I.col_value(obj, r.parent, i)
+      if vals[k] == nil then return nil end
+    end
+    local key = I.key_of(r.target, vals)
+    for _, id in ipairs(identity_shards(s, r.target, vals, nil, state)) do
+      local maps = s._maps[id]
+      local map = maps and maps[I.base_of(r.target)]
+      if map and map[key] ~= nil then return {id} end
+    end
+    return statement_shards(s, pk_select(r.target, vals), nil, nil, state)
+  end
+  local stmt = sa.select(r.target.class)
+    :where(orm.with_parent(obj, r.parent.class[r.key]))
+  if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+  return statement_shards(s, stmt, nil, nil, state)
+end
+
 function hooks.rel_get(obj, key)
   local s = session_of(obj)
-  if s and s._sharded then
-    return in_shard(s, token_of(s, obj) or s._cur, rel_get, obj, key)
+  if not (s and s._sharded) then return rel_get(obj, key) end
+  local own = token_of(s, obj) or s._cur
+  I.configure()
+  local r = mapper_of(obj).relationships[key]
+  local ids = r and s._cur == nil and lazy_shards(s, obj, r)
+  if not ids then return in_shard(s, own, rel_get, obj, key) end
+  if #ids == 1 then return in_shard(s, ids[1], rel_get, obj, key) end
+  -- each shard's part, loaded there, then the whole set as the value
+  local all = {}
+  for _, id in ipairs(ids) do
+    local v = in_shard(s, id, rel_get, obj, key)
+    if r.uselist then
+      for _, x in ipairs(I.coll_members(v) or v) do all[#all + 1] = x end
+    elseif v ~= nil then
+      all[#all + 1] = v
+    end
+    C.extra(obj, key, nil)
+    C.extra(obj, I.nilmark[key], nil)
   end
-  return rel_get(obj, key)
+  if r.uselist then
+    local c = I.new_coll(obj, r, all)
+    C.extra(obj, key, c)
+    return c
+  end
+  local v = one_or_none(all)
+  I.set_raw(obj, r, v)
+  return v
 end
 
 -- Query:set_shard(shard_id): the query runs on that shard alone
