@@ -91,9 +91,32 @@ function hooks.announce_backrefs(m)
   end
 end
 
-local function column_list(x)
+-- a column named as SQLAlchemy's string arguments name one:
+-- "Class.attr" (a class of r's registry) or "table.column"
+local function named_column(r, name)
+  local first, rest = string.match(name, "^%s*([%w_]+)%.([%w_]+)%s*$")
+  local cls = first and r.parent.registry and r.parent.registry.classes[first]
+  if cls and cls[rest] ~= nil then return cls[rest] end
+  local t = first and r.parent.local_table.metadata.tables[first]
+  local col = t and t.c[rest]
+  if col then return col end
+  raise("InvalidRequestError", string.format(
+    "When initializing mapper %s, expression '%s' failed to locate a " ..
+    "name ('%s').", tostring(r.parent), name, first or name))
+end
+
+-- foreign_keys / remote_side: a column, a list, a function giving
+-- either, or a string naming them ("Engineer.mentor_id", "[A.x, A.y]")
+local function column_list(x, r)
   if type(x) == "function" then x = x() end
   if x == nil then return nil end
+  if type(x) == "string" and r then
+    local out = {}
+    for name in x:gsub("^%s*%[", ""):gsub("%]%s*$", ""):gmatch("[^,]+") do
+      out[#out + 1] = named_column(r, name)
+    end
+    return out
+  end
   if C.node_kind(x) then return {x} end
   return x
 end
@@ -231,7 +254,7 @@ local function resolve_rel(r)
   r.passive_deletes = o.passive_deletes or false
   r.post_update = o.post_update or false
   r.passive_updates = o.passive_updates ~= false
-  local only = ptrset(column_list(o.foreign_keys))
+  local only = ptrset(column_list(o.foreign_keys, r))
   local pt, tt = m.local_table, tm.local_table
   local pj, sj = o.primaryjoin, o.secondaryjoin
   if type(pj) == "function" then pj = pj() end
@@ -282,7 +305,7 @@ local function resolve_rel(r)
       r.self_ref = nil
     elseif same(pt, tt) then
       local all = given or fk_pairs(pt, pt, only)
-      local remote = ptrset(column_list(o.remote_side))
+      local remote = ptrset(column_list(o.remote_side, r))
       local to_one = false
       if remote then
         for _, p in ipairs(all) do
