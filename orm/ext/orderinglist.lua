@@ -60,6 +60,30 @@ function orm.ordering_list(attr, opts)
     local from = opts.count_from or 0
     func = function(index) return index + from end
   end
-  return {__collection_class = "ordering", key = attr,
-          mt = ordering_mt(attr, func, opts.reorder_on_append or false)}
+  local mt = ordering_mt(attr, func, opts.reorder_on_append or false)
+  -- a collection made whole (a list assigned, rows loaded): each member
+  -- numbered as append numbers it (a stored position is kept)
+  local function init(_, c)
+    for i = 1, #c do
+      local x = c[i]
+      if x[attr] == nil or opts.reorder_on_append then
+        local should = func(i - 1, c)
+        if x[attr] ~= should then x[attr] = should end
+      end
+    end
+  end
+  return {__collection_class = "ordering", key = attr, mt = mt, init = init}
+end
+
+-- a list assigned to an ordering_list relationship (or given to the
+-- constructor) is numbered as if appended member by member
+local rel_set = I.hooks.rel_set
+function I.hooks.rel_set(obj, key, v)
+  local res = rel_set(obj, key, v)
+  local r = I.mapper_of(obj).relationships[key]
+  local cc = r and r.collection
+  if cc and cc.__collection_class == "ordering" and v ~= nil then
+    cc.init(cc, C.extra(obj, key))
+  end
+  return res
 end
