@@ -93,7 +93,8 @@ end
 
 -- fn(result of stmt); a sharded session calls it once per shard, inside
 -- that shard (orm/ext/horizontal_shard.lua)
-function I.each_result(s, stmt, fn) return fn(s:execute(stmt)) end
+-- (m: the mapper the rows are of)
+function I.each_result(s, stmt, fn, m) return fn(s:execute(stmt)) end
 
 -- the target objects of a query's rows (through the identity map)
 local function rows_of(c, stmt, how)
@@ -104,7 +105,7 @@ local function rows_of(c, stmt, how)
     local rows = res:all()
     C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos, m.pk_index,
            I.idmap_for(s, m), s.id, false, out, #out)
-  end)
+  end, m)
   if how == "one" or how == "one_or_none" then
     if #out > 1 then
       raise("MultipleResultsFound", "Multiple rows were found when one " ..

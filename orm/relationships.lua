@@ -102,7 +102,8 @@ local function named_column(r, name)
   if col then return col end
   raise("InvalidRequestError", string.format(
     "When initializing mapper %s, expression '%s' failed to locate a " ..
-    "name ('%s').", tostring(r.parent), name, first or name))
+    "name ('%s').", tostring(r.parent), name,
+    cls and rest or first or name))
 end
 
 -- foreign_keys / remote_side: a column, a list, a function giving

@@ -530,8 +530,9 @@ end
 -- The execution state given to execute_chooser: SQLAlchemy's
 -- ORMExecuteState as a table of its values.  lazy is the InstanceState
 -- of the object a lazy load is for (nil otherwise).
-local function exec_context(s, stmt, kind, eo, opts, params, lazy)
+local function exec_context(s, stmt, kind, eo, opts, params, lazy, about)
   local m, all = mappers_of(stmt, kind)
+  if about then m, all = about, {about} end
   local local_eo = {}
   for k, v in pairs(opts or {}) do
     if k ~= "bind_arguments" then local_eo[k] = v end
@@ -568,7 +569,7 @@ end
 -- The shards a statement runs on: the one its options name (set_shard,
 -- execution_options{shard_id}, bind_arguments{shard_id}), else those
 -- execute_chooser (or query_chooser) returns.
-local function statement_shards(s, stmt, params, opts, lazy)
+local function statement_shards(s, stmt, params, opts, lazy, about)
   local eo = I.exec_options(stmt, opts) or {}
   local shard = eo._sa_shard_id
   if shard == nil then shard = eo.shard_id end
@@ -578,7 +579,8 @@ local function statement_shards(s, stmt, params, opts, lazy)
   if shard ~= nil then return {check_shard(s, shard)} end
   if s.execute_chooser then
     return shard_list(s, s.execute_chooser(exec_context(
-      s, stmt, C.node_kind(stmt), eo, opts, params, lazy)), "execute_chooser")
+      s, stmt, C.node_kind(stmt), eo, opts, params, lazy, about)),
+      "execute_chooser")
   end
   return shard_list(s, s.query_chooser(stmt), "query_chooser")
 end
@@ -600,11 +602,12 @@ function Sharded:execute(stmt, params, opts)
 end
 
 -- fn(result) for each shard's result of stmt, read inside its shard (the
--- rows of a dynamic relationship become objects of their shard)
+-- rows of a dynamic relationship, of mapper m, become objects of their
+-- shard)
 local each_result = I.each_result
-function I.each_result(s, stmt, fn)
+function I.each_result(s, stmt, fn, m)
   if not s._sharded or s._cur ~= nil then return each_result(s, stmt, fn) end
-  for _, id in ipairs(statement_shards(s, stmt, nil, nil, nil)) do
+  for _, id in ipairs(statement_shards(s, stmt, nil, nil, nil, m)) do
     in_shard(s, id, function() fn(Session.execute(s, stmt)) end)
   end
 end
@@ -627,13 +630,16 @@ local function identity_shards(s, m, vals, opts, lazy)
   return shard_list(s, s.id_chooser(q, vals), "id_chooser")
 end
 
--- the SELECT of the object of mapper m with primary key vals
+-- the SELECT of the object of mapper m with primary key vals, and its
+-- parameters (pk_1 ..., as SQLAlchemy names them)
 local function pk_select(m, vals)
-  local stmt = sa.select(m.class)
+  local stmt, params = sa.select(m.class), {}
   for k, i in ipairs(m.pk_index) do
-    stmt = stmt:where(m.class[m.keys[i]]:eq(vals[k]))
+    params["pk_" .. k] = vals[k]
+    stmt = stmt:where(m.class[m.keys[i]]:eq(sa.bindparam("pk_" .. k,
+                                                         vals[k])))
   end
-  return stmt
+  return stmt, params
 end
 
 local function one_or_none(found)
@@ -669,7 +675,8 @@ function Sharded:get(cls, ident, opts)
   if given then return in_shard(self, ids[1], Session.get, self, cls, vals) end
   I.autoflush(self)
   local found = {}
-  for _, id in ipairs(statement_shards(self, pk_select(m, vals))) do
+  local stmt, params = pk_select(m, vals)
+  for _, id in ipairs(statement_shards(self, stmt, params)) do
     local obj = in_shard(self, id, Session.get, self, cls, vals)
     if obj ~= nil then found[#found + 1] = obj end
   end
@@ -739,7 +746,8 @@ local function lazy_shards(s, obj, r)
       local map = maps and maps[I.base_of(r.target)]
       if map and map[key] ~= nil then return {id} end
     end
-    return statement_shards(s, pk_select(r.target, vals), nil, nil, state)
+    local stmt, params = pk_select(r.target, vals)
+    return statement_shards(s, stmt, params, nil, state)
   end
   local stmt = sa.select(r.target.class)
     :where(orm.with_parent(obj, r.parent.class[r.key]))
