@@ -177,7 +177,9 @@ local function build_class(base, name, mixins, body)
     tbl = sa.Table(table.unpack(args))
   end
   if inherits then
-    return I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
+    cls = I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
+    I.install_descriptors(cls, rawget(cls, "__mapper__"), descs)
+    return cls
   end
   rawset(cls, "__table__", tbl)
   rawset(cls, "__clause_element__", tbl)

@@ -20,9 +20,15 @@ local function is_descriptor(v)
   return type(v) == "table" and rawget(v, "__descriptor") == true
 end
 
+-- (a subclass has its parents' descriptors too)
 local function descriptor_of(obj, key)
-  local d = mapper_of(obj).ext_descriptors
-  return d and d[key]
+  local m = mapper_of(obj)
+  while m do
+    local d = m.ext_descriptors
+    if d and d[key] then return d[key] end
+    m = m.inherits
+  end
+  return nil
 end
 
 local rel_get, rel_set = hooks.rel_get, hooks.rel_set

@@ -682,17 +682,34 @@ local function by_attributes(e, kw)
   local m = e and e.mapper
   if not m or type(kw) ~= "table" or C.node_kind(kw) then return nil end
   local keys, conds = {}, {}
+  -- (a hybrid_property of the class or a parent: its expression)
+  local function hybrid(k)
+    local mm = m
+    while mm do
+      local d = mm.ext_descriptors and mm.ext_descriptors[k]
+      if d then return d.fget and d.class_get and not e.at_name end
+      mm = mm.inherits
+    end
+    return false
+  end
   for k in pairs(kw) do
-    if type(k) ~= "string" or not m.slots[k] then return nil end
+    if type(k) ~= "string" or not (m.slots[k] or hybrid(k)) then
+      return nil
+    end
     keys[#keys + 1] = k
   end
   table.sort(keys)
   for i, k in ipairs(keys) do
+    if not m.slots[k] then
+      conds[i] = m.class[k]:eq(kw[k])
+      goto continue
+    end
     local cols = m.attr_cols and m.attr_cols[m.slots[k]]
     local col = cols and cols[1] or m.colattrs[k]
     if e.at_name then col = e.cols[e.at_name[m.colkeys[m.slots[k]]] - e.pos + 1] end
     local v = kw[k]
     conds[i] = col:eq(v)
+    ::continue::
   end
   if #conds == 0 then return nil end
   return #conds == 1 and conds[1] or sa.and_(table.unpack(conds))

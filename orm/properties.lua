@@ -933,6 +933,17 @@ local function filter_map(m)
   for key, d in pairs(m.descriptors or {}) do
     if d.synonym then map[key] = {synonym = d.synonym} end
   end
+  -- hybrid_property attributes, a subclass's and its parents'
+  local mm = m
+  while mm do
+    for key, d in pairs(mm.ext_descriptors or {}) do
+      if map[key] == nil and type(d) == "table" and d.fget and
+         d.class_get then
+        map[key] = {hybrid = true}
+      end
+    end
+    mm = mm.inherits
+  end
   m._filter_map = map
   return map
 end
@@ -974,6 +985,9 @@ do
         stmt = base_filter_by(stmt, {[t.colkey] = v})
       elseif t and t.expr and not alias then
         stmt = stmt:where(t.expr:eq(v))
+      elseif t and t.hybrid and not alias then
+        -- a hybrid_property: its class-level expression
+        stmt = stmt:where(m.class[name]:eq(v))
       else
         stmt = base_filter_by(stmt, {[name] = v})
       end

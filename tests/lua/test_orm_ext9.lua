@@ -513,6 +513,64 @@ for _, db in ipairs(T.databases()) do
   engine:dispose()
 end
 
+------------------------------------------------------------------------
+-- hybrid_property: inherited by subclasses, and in filter_by
+------------------------------------------------------------------------
+
+local function squash(sql) return (norm(sql):gsub("%s+", " ")) end
+
+for _, db in ipairs(T.databases()) do
+  local pfx = db.name .. ": "
+  local Base = orm.declarative_base()
+  local I = Base:class "Interval" {
+    __tablename__ = "x9_iv",
+    id = Column(Integer, {primary_key = true}),
+    start = Column(Integer), stop = Column(Integer),
+    kind = Column(String(10)),
+    __mapper_args__ = {polymorphic_on = "kind", polymorphic_identity = "i"},
+    length = orm.hybrid_property(function(self)
+      return self.stop - self.start
+    end),
+  }
+  local J = I:class "Jump" {
+    __tablename__ = "x9_jv",
+    id = Column(ForeignKey("x9_iv.id"), {primary_key = true}),
+    extra = Column(Integer),
+    __mapper_args__ = {polymorphic_identity = "j"},
+    double = orm.hybrid_property(function(self) return self.extra * 2 end),
+  }
+  local engine = create_engine(db.url)
+  Base.metadata:drop_all(engine)
+  Base.metadata:create_all(engine)
+
+  T.test(pfx .. "hybrid_property of a parent class and of a subclass",
+         function()
+    local s <close> = orm.Session(engine)
+    local j = J{start = 1, stop = 5, extra = 4}
+    T.eq({j.length, j.double}, {4, 8})
+    s:add_all{j, I{start = 2, stop = 3}}
+    s:commit()
+    T.eq(squash(tostring(select(J):filter_by{length = 4}
+                                   :filter_by{extra = 4})),
+         "SELECT x9_jv.id, x9_iv.id AS id_1, x9_iv.start, x9_iv.stop, " ..
+         "x9_iv.kind, x9_jv.extra FROM x9_iv JOIN x9_jv ON x9_iv.id = " ..
+         "x9_jv.id WHERE x9_iv.stop - x9_iv.start = :param_1 AND " ..
+         "x9_jv.extra = :extra_1")
+    local got = s:scalars(select(I):filter_by{length = 4}):all()
+    T.eq(#got, 1)
+    T.eq({got[1].__class__.__name__, got[1].length}, {"Jump", 4})
+    got = s:scalars(select(J):where(J.double:gt(7))):all()
+    T.eq({#got, got[1].double}, {1, 8})
+    T.eq(s:query(I):filter_by{length = 1}:one().start, 2)
+    T.eq(squash(tostring(select(I.length):where(I.length:gt(0)))),
+         "SELECT x9_iv.stop - x9_iv.start AS length FROM x9_iv WHERE " ..
+         "x9_iv.stop - x9_iv.start > :param_1")
+  end)
+
+  Base.metadata:drop_all(engine)
+  engine:dispose()
+end
+
 -- (last: a mapping that fails to configure stops every later one, as
 -- in SQLAlchemy)
 T.test("foreign_keys naming an unknown attribute", function()
