@@ -840,6 +840,13 @@ local function ShardedSession(a, b)
     raise("ArgumentError", "ShardedSession needs an execute_chooser or a " ..
           "query_chooser")
   end
+  -- (SQLAlchemy's Session(twophase=True) prepares every shard's
+  -- transaction before committing any; retort has no two-phase commit:
+  -- each shard commits in turn)
+  if opts.twophase then
+    raise("ArgumentError", "ShardedSession: twophase is not supported " ..
+          "(the shards commit one after another)")
+  end
   if opts.shards ~= nil and type(opts.shards) ~= "table" then
     raise("ArgumentError", "shards must be a table of shard id = engine")
   end

@@ -273,6 +273,16 @@ local function shard_suite(name, na_url, asia_url)
   end
 end
 
+T.test("ShardedSession: twophase is refused, not ignored", function()
+  local e = create_engine("sqlite://")
+  local f = function() return {"a"} end
+  T.eq(kind_of(function()
+    hs.ShardedSession{shards = {a = e}, shard_chooser = f, id_chooser = f,
+                      execute_chooser = f, twophase = true}
+  end), "ArgumentError")
+  e:dispose()
+end)
+
 do
   local dir = os.tmpname()
   os.remove(dir)
