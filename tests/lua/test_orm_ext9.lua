@@ -267,6 +267,68 @@ local function shard_suite(name, na_url, asia_url)
     T.eq(log, {"asia SELECT x9_locations"})
   end)
 
+  T.test(name .. ": a dynamic relationship written in a sharded session",
+         function()
+    local B2 = orm.declarative_base()
+    local L = B2:class "DLoc" {
+      __tablename__ = "x9_dloc",
+      id = Column(Integer, {primary_key = true}),
+      region = Column(String(20)),
+      items = relationship("DItem", {lazy = "dynamic", backref = "loc",
+                                     order_by = "DItem.id"}),
+    }
+    local Item = B2:class "DItem" {
+      __tablename__ = "x9_ditem",
+      id = Column(Integer, {primary_key = true}),
+      loc_id = Column(Integer, ForeignKey("x9_dloc.id")),
+      v = Column(Integer),
+    }
+    for _, e in pairs(engines) do
+      B2.metadata:drop_all(e)
+      B2.metadata:create_all(e)
+    end
+    local function chooser(m, obj)
+      if obj.__class__ == L then return obj.region end
+      return chooser(m, obj.loc)
+    end
+    local s <close> = hs.ShardedSession{shards = engines,
+      shard_chooser = chooser,
+      id_chooser = function() return {"north_america", "asia"} end,
+      execute_chooser = function() return {"north_america", "asia"} end}
+    local a = L{id = 1, region = "north_america"}
+    local b = L{id = 2, region = "asia"}
+    s:add_all{a, b}
+    a.items:append(Item{v = 1})
+    b.items:append(Item{v = 2})
+    b.items:append(Item{v = 3})
+    s:commit()
+    local function vals(list)
+      local out = {}
+      for i, x in ipairs(list) do out[i] = x.v end
+      return out
+    end
+    T.eq(vals(a.items:all()), {1})
+    T.eq(vals(b.items:all()), {2, 3})
+    local function rows(e)
+      local c <close> = e:connect()
+      local out = {}
+      for _, r in ipairs(c:execute(text(
+        "SELECT coalesce(loc_id, -1), v FROM x9_ditem ORDER BY v")):all()) do
+        out[#out + 1] = {r[1], r[2]}
+      end
+      return out
+    end
+    T.eq(rows(engines.north_america), {{1, 1}})
+    T.eq(rows(engines.asia), {{2, 2}, {2, 3}})
+    -- removed from the collection: its key set to NULL on its shard
+    b.items:remove(b.items:all()[1])
+    s:commit()
+    T.eq(vals(b.items:all()), {3})
+    T.eq(rows(engines.asia), {{-1, 2}, {2, 3}})
+    s:close()
+    for _, e in pairs(engines) do B2.metadata:drop_all(e) end
+  end)
+
   for _, e in pairs(engines) do
     Base.metadata:drop_all(e)
     e:dispose()
