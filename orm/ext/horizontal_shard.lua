@@ -16,11 +16,23 @@
 -- shard's connection; a statement runs on each shard execute_chooser (or
 -- query_chooser) names, or on the one set_shard / execution_options{
 -- shard_id} names, and the results are concatenated; get() looks in the
--- shards id_chooser (or identity_chooser) names, in order; loads from an
--- object (expired attributes, lazy relationships) run on the object's own
--- shard; commit, rollback and begin_nested reach every shard's
--- transaction.  select_comparisons(stmt) lists a WHERE clause's column
--- comparisons, for an execute_chooser that narrows the shards.
+-- identity maps of the shards id_chooser (or identity_chooser) names,
+-- then selects on execute_chooser's; a lazy relationship load goes
+-- through the same choosers, which see the object's state as
+-- lazy_loaded_from (SQLAlchemy 1.4's way: the chooser may keep it to
+-- lazy_loaded_from.identity_token); expired attributes load on the
+-- object's own shard; a dynamic relationship's queries run on
+-- execute_chooser's shards; commit, rollback and begin_nested reach
+-- every shard's transaction (one after another: no two-phase commit).
+-- execute_chooser gets SQLAlchemy's ORMExecuteState as a table: session,
+-- statement, parameters, execution_options, local_execution_options,
+-- bind_arguments {mapper, clause}, bind_mapper, all_mappers,
+-- is_orm_statement, is_select/is_insert/is_update/is_delete,
+-- is_column_load, is_relationship_load, lazy_loaded_from, load_options
+-- {lazy_loaded_from, populate_existing, yield_per} (selects) and
+-- update_delete_options {synchronize_session} (UPDATE, DELETE).
+-- select_comparisons(stmt) lists a WHERE clause's column comparisons,
+-- for an execute_chooser that narrows the shards.
 --
 -- How: the session keeps one set of identity maps per shard and a current
 -- shard (s._cur).  Whatever the rest of the ORM does inside a shard --

@@ -2,10 +2,12 @@
 -- a ShardedSession over two SQLite files and, with RETORT_TEST_PG and
 -- RETORT_TEST_MYSQL, over two PostgreSQL and two MariaDB databases (the
 -- second of each made here).  Objects go to the shard shard_chooser picks
--- and keep it as their identity token; get() tries id_chooser's shards
--- in order; statements run on each shard the chooser names and their
--- results are concatenated; loads from an object run on its shard;
--- commit, rollback and savepoints reach every shard.  Rows, tokens,
+-- and keep it as their identity token; get() looks in id_chooser's
+-- identity maps, then execute_chooser's shards; statements run on each
+-- shard the chooser names and their results are concatenated; a lazy
+-- relationship load goes through the choosers too, expired attributes
+-- load on the object's shard; commit, rollback and savepoints reach
+-- every shard.  Rows, tokens,
 -- identity keys and the shard of each statement were checked against
 -- SQLAlchemy 1.4 running the same steps (where 1.4 differs, the comment
 -- says so).
