@@ -275,6 +275,22 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
       return cls[k]
     end}))
   end
+  if cond == nil and not single then
+    -- SQLAlchemy's inherit condition: the foreign keys between this table
+    -- and the parent's own (never another path: an engineer's foreign key
+    -- to a managers table must not join a with_polymorphic's managers)
+    local pt = parent.tables[#parent.tables]
+    local eqs = {}
+    for _, fk in ipairs(pt and tbl.foreign_keys or {}) do
+      local tname, cname = string.match(fk.target_fullname,
+                                        "^(.*)%.([^.]+)$")
+      if (tname == pt.name or tname == pt.fullname) and pt.c[cname] then
+        eqs[#eqs + 1] = pt.c[cname]:eq(fk.parent)
+      end
+    end
+    if #eqs == 1 then cond = eqs[1]
+    elseif #eqs > 1 then cond = sa.and_(table.unpack(eqs)) end
+  end
   if not single then m.inherit_on[#m.tables] = cond end
   local sel = m.tables[1]
   for k = 2, #m.tables do sel = sel:join(m.tables[k], m.inherit_on[k]) end

@@ -504,6 +504,28 @@ for _, db in ipairs(T.databases()) do
     T.eq({rows[1].name, rows[1].mentor.name}, {"g1", "m1"})
     T.eq(#log, 1)
     s:close()
+    -- with_polymorphic "*": each subclass table joined on its inherit
+    -- condition, not on the engineers' foreign key to managers
+    local wp = orm.with_polymorphic(M.Employee, "*")
+    T.eq(norm(tostring(select(wp))),
+      "SELECT x9_employees.employee_id, x9_employees.name, " ..
+      "x9_employees.type, x9_employees.company_id, x9_engineers.employee_id" ..
+      " AS employee_id_1, x9_engineers.engineer_info, " ..
+      "x9_engineers.mentor_id, x9_managers.employee_id AS employee_id_2, " ..
+      "x9_managers.manager_data FROM x9_employees LEFT OUTER JOIN " ..
+      "x9_engineers ON x9_employees.employee_id = x9_engineers.employee_id" ..
+      " LEFT OUTER JOIN x9_managers ON x9_employees.employee_id = " ..
+      "x9_managers.employee_id")
+    clear(log)
+    local all = s:scalars(select(wp):order_by(wp.name)):all()
+    local got = {}
+    for i, x in ipairs(all) do
+      got[i] = x.__class__.__name__ .. " " .. x.name .. " " ..
+               tostring(x.manager_data or x.engineer_info)
+    end
+    T.eq(got, {"Employee e1 nil", "Engineer g1 gi", "Manager m1 md"})
+    T.eq(#log, 1)
+    s:close()
     -- moving a mentee: the subclass table's key column is written
     local g2 = s:get(M.Engineer, g.employee_id)
     g2.mentor = nil
