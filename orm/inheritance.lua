@@ -1061,9 +1061,17 @@ end
 -- selecting the base's rows with those subclasses' tables outer joined,
 -- so each object loads complete; wp.Engineer is Engineer (its columns
 -- are the tables' own, as SQLAlchemy's non-aliased form renders them)
-function orm.with_polymorphic(base, classes)
+function orm.with_polymorphic(base, classes, opts)
   local m = type(base) == "table" and rawget(base, "__mapper__")
   if not m then raise("ArgumentError", "with_polymorphic: a mapped class") end
+  -- (an aliased or flat with_polymorphic is not there yet: refused
+  -- rather than given unaliased)
+  for _, k in ipairs({"aliased", "flat", "selectable", "polymorphic_on"}) do
+    if type(opts) == "table" and opts[k] then
+      raise("ArgumentError", "with_polymorphic: " .. k .. " is not " ..
+            "supported")
+    end
+  end
   local subs = wp_mappers(m, classes)
   local wp = {__with_polymorphic__ = {mapper = m, subs = subs},
               __inheritance__ = true}

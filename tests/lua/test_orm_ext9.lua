@@ -516,6 +516,9 @@ for _, db in ipairs(T.databases()) do
       "x9_engineers ON x9_employees.employee_id = x9_engineers.employee_id" ..
       " LEFT OUTER JOIN x9_managers ON x9_employees.employee_id = " ..
       "x9_managers.employee_id")
+    T.eq(kind_of(function()
+      orm.with_polymorphic(M.Employee, {M.Engineer}, {flat = true})
+    end), "ArgumentError")
     clear(log)
     local all = s:scalars(select(wp):order_by(wp.name)):all()
     local got = {}
