@@ -895,6 +895,20 @@ end
 local aliased_of_type = I.Rel.of_type
 function I.Rel.of_type(r, cls)
   I.configure()
+  -- of_type(with_polymorphic(...)): the target's tables and the
+  -- subclasses' outer joined
+  local wp = type(cls) == "table" and rawget(cls, "__with_polymorphic__")
+  if wp and isa(wp.mapper, r.target) then
+    local n = setmetatable({}, getmetatable(r))
+    for k, v in pairs(r) do n[k] = v end
+    local from = entity_of(wp.mapper, wp.subs).from
+    n.target = setmetatable({local_table = from or wp.mapper.local_table},
+                            {__index = wp.mapper})
+    local crit = single_criterion(wp.mapper)
+    if crit then n.primaryjoin = sa.and_(I.rel_on(r), crit) end
+    n.of_type_mapper = wp.mapper
+    return n
+  end
   local sub = type(cls) == "table" and rawget(cls, "__mapper__")
   if not sub and aliased_of_type then return aliased_of_type(r, cls) end
   if not sub or not isa(sub, r.target) then

@@ -519,6 +519,28 @@ for _, db in ipairs(T.databases()) do
     T.eq(kind_of(function()
       orm.with_polymorphic(M.Employee, {M.Engineer}, {flat = true})
     end), "ArgumentError")
+    -- of_type(with_polymorphic): the join and any() reach the subclass
+    -- tables outer joined
+    local wpe = orm.with_polymorphic(M.Employee, {M.Engineer})
+    local jq = select(M.Company):join(M.Company.employees:of_type(wpe))
+      :where(wpe.Engineer.engineer_info:eq("gi"))
+    T.eq(norm(tostring(jq)),
+      "SELECT x9_companies.company_id, x9_companies.name FROM " ..
+      "x9_companies JOIN (x9_employees LEFT OUTER JOIN x9_engineers ON " ..
+      "x9_employees.employee_id = x9_engineers.employee_id) ON " ..
+      "x9_companies.company_id = x9_employees.company_id WHERE " ..
+      "x9_engineers.engineer_info = :engineer_info_1")
+    T.eq(#s:scalars(jq):all(), 1)
+    local aq = select(M.Company):where(M.Company.employees:of_type(wpe)
+      :any(wpe.Engineer.engineer_info:eq("zz")))
+    T.eq(norm(tostring(aq)),
+      "SELECT x9_companies.company_id, x9_companies.name FROM " ..
+      "x9_companies WHERE EXISTS (SELECT 1 FROM x9_employees LEFT OUTER " ..
+      "JOIN x9_engineers ON x9_employees.employee_id = " ..
+      "x9_engineers.employee_id WHERE x9_companies.company_id = " ..
+      "x9_employees.company_id AND x9_engineers.engineer_info = " ..
+      ":engineer_info_1)")
+    T.eq(#s:scalars(aq):all(), 0)
     clear(log)
     local all = s:scalars(select(wp):order_by(wp.name)):all()
     local got = {}
