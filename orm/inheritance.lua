@@ -770,7 +770,7 @@ function install_methods()
                          "offset", "join", "outerjoin", "join_from",
                          "select_from", "group_by", "having", "distinct",
                          "add_columns", "correlate", "with_for_update",
-                         "execution_options", "options",
+                         "execution_options", "options", "set_label_style",
                          "with_only_columns", "values", "returning"}) do
     wrap_method(name)
   end

@@ -163,10 +163,35 @@ local function store_loaded(obj, r, objs)
   return v
 end
 
+-- A relationship to the base of a concrete hierarchy (ConcreteBase,
+-- AbstractConcreteBase): its rows are those of the polymorphic union --
+-- every class's table -- each loaded as its class (SQLAlchemy's lazy
+-- load of such a target reads the union, labelled <table>_<column>)
+local function concrete_lazy(s, r, vals)
+  local m = r.target
+  local stmt = sa.select(m.class)
+  for k, col in ipairs(r.remote_cols) do
+    -- (the class's attribute of that column is the union's column)
+    local pc
+    for i, c in ipairs(m.columns) do
+      if C.node_ptr(c) == C.node_ptr(col) then pc = m.class[m.keys[i]] end
+    end
+    stmt = stmt:where(r.pk_lookup and pc:eq(vals[k]) or
+                      sa.literal(vals[k]):eq(pc))
+  end
+  if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+  stmt = stmt:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+  return s:execute(stmt):scalars():all()
+end
+
 local function load_value(s, r, obj)
   local vals = local_values(obj, r)
   for k = 1, #r.local_idx do
     if vals[k] == nil then return store_loaded(obj, r, {}) end
+  end
+  if r.target.concrete_entity and not r.secondary and not r.extra then
+    autoflush(s)
+    return store_loaded(obj, r, concrete_lazy(s, r, vals))
   end
   if r.pk_lookup then
     -- the identity map first (an expired object there is refreshed)

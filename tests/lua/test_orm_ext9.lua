@@ -749,6 +749,74 @@ for _, db in ipairs(T.databases()) do
   engine:dispose()
 end
 
+-- a relationship to a ConcreteBase: the union's rows, each as its class
+for _, db in ipairs(T.databases()) do
+  local pfx = db.name .. ": "
+  local Base = orm.declarative_base()
+  local Company = Base:class "Company" {
+    __tablename__ = "x9_co",
+    id = Column(Integer, {primary_key = true}),
+    employees = relationship("Employee", {order_by = "Employee.name"}),
+  }
+  local Employee = Base:class("Employee", orm.ConcreteBase) {
+    __tablename__ = "x9_ce",
+    employee_id = Column(Integer, {primary_key = true}),
+    name = Column(String(50)),
+    company_id = Column(ForeignKey("x9_co.id")),
+    __mapper_args__ = {polymorphic_identity = "employee", concrete = true},
+  }
+  local Manager = Employee:class "Manager" {
+    __tablename__ = "x9_cm",
+    employee_id = Column(Integer, {primary_key = true}),
+    name = Column(String(50)),
+    company_id = Column(ForeignKey("x9_co.id")),
+    manager_data = Column(String(40)),
+    __mapper_args__ = {polymorphic_identity = "manager", concrete = true},
+  }
+  local engine = create_engine(db.url)
+  Base.metadata:drop_all(engine)
+  Base.metadata:create_all(engine)
+  local log = {}
+  orm.event.listen(engine, "before_cursor_execute", function(_, _, sql, p)
+    log[#log + 1] = {squash(sql), p}
+  end)
+
+  T.test(pfx .. "a relationship to a ConcreteBase loads the union",
+         function()
+    local s <close> = orm.Session(engine)
+    s:add_all{Company{id = 1}, Employee{name = "e", company_id = 1},
+              Manager{name = "m", company_id = 1, manager_data = "x"}}
+    s:commit()
+    s:close()
+    local c = s:get(Company, 1)
+    clear(log)
+    local got = {}
+    for i, x in ipairs(c.employees) do
+      got[i] = x.__class__.__name__ .. " " .. x.name
+    end
+    T.eq(got, {"Employee e", "Manager m"})
+    T.eq(c.employees[2].manager_data, "x")
+    T.eq(#log, 1)
+    if db.name ~= "mysql" then -- (MySQL's CAST is to CHAR)
+      T.eq(log[1][1],
+        "SELECT pjoin.employee_id AS pjoin_employee_id, pjoin.name AS " ..
+        "pjoin_name, pjoin.company_id AS pjoin_company_id, pjoin.type AS " ..
+        "pjoin_type, pjoin.manager_data AS pjoin_manager_data FROM (SELECT " ..
+        "x9_ce.employee_id AS employee_id, x9_ce.name AS name, " ..
+        "x9_ce.company_id AS company_id, CAST(NULL AS VARCHAR(40)) AS " ..
+        "manager_data, 'employee' AS type FROM x9_ce UNION ALL SELECT " ..
+        "x9_cm.employee_id AS employee_id, x9_cm.name AS name, " ..
+        "x9_cm.company_id AS company_id, x9_cm.manager_data AS " ..
+        "manager_data, 'manager' AS type FROM x9_cm) AS pjoin WHERE ? = " ..
+        "pjoin.company_id ORDER BY pjoin.name")
+    end
+    T.eq(log[1][2], {1})
+  end)
+
+  Base.metadata:drop_all(engine)
+  engine:dispose()
+end
+
 T.test("ConcreteBase: a column named as the discriminator", function()
   local Base = orm.declarative_base()
   local E2 = Base:class("E2", orm.ConcreteBase) {
