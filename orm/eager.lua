@@ -989,8 +989,12 @@ local function selectin_form(r, batch, tail)
   local tm = r.target
   local tt = tm.local_table
   local multi = #tables_of(tm) > 1
-  -- (a many-to-many to a class of joined inheritance: the general form)
-  if multi and r.secondary then return nil end
+  -- (a many-to-many to a class of joined inheritance: with column options
+  -- or a custom condition, the general form)
+  if multi and r.secondary and (r.extra or I.step_layouts and
+                                I.step_layouts[r]) then
+    return nil
+  end
   -- a condition beyond column equalities: one-to-many and many-to-many
   -- join from an alias of the parent (SQLAlchemy's form), with the
   -- condition as given
@@ -1022,9 +1026,18 @@ local function selectin_form(r, batch, tail)
     local p = r.sec_local[1]
     local pkey = pa.c[p[3].key]
     cols[1] = label(pa.name or (pt.name .. "_1"), pkey)
-    for _, e in ipairs(load) do
-      cols[#cols + 1] = label(tt.name, e[2])
-      colpos[e[1]] = #cols
+    if multi then
+      -- joined inheritance: the columns of each of the target's tables
+      local tcols, rel = target_cols(tm, sel_of({}))
+      for _, col in ipairs(tcols) do
+        cols[#cols + 1] = label(col.table.name, col)
+      end
+      for i = 1, tm.nattrs do colpos[i] = rel[i] + 1 end
+    else
+      for _, e in ipairs(load) do
+        cols[#cols + 1] = label(tt.name, e[2])
+        colpos[e[1]] = #cols
+      end
     end
     local on1, on2
     for _, q in ipairs(r.sec_local) do
@@ -1032,7 +1045,8 @@ local function selectin_form(r, batch, tail)
       on1 = on1 and sa.and_(on1, cond) or cond
     end
     for _, q in ipairs(r.sec_remote) do
-      local cond = tt.c[q[3].key]:eq(sec.c[q[1].key])
+      -- (the referenced column may be in an ancestor's table)
+      local cond = q[3]:eq(sec.c[q[1].key])
       on2 = on2 and sa.and_(on2, cond) or cond
     end
     if extra then
@@ -1043,7 +1057,7 @@ local function selectin_form(r, batch, tail)
       if r.secondaryjoin then on2 = adapt_on(r.secondaryjoin, ssel) end
     end
     stmt = sa.select(table.unpack(cols))
-      :select_from(pa:join(sec, on1):join(tt, on2))
+      :select_from(pa:join(sec, on1):join(multi and tm.selectable or tt, on2))
       :where(pkey:in_(batch))
   elseif extra then
     local pt = r.parent.local_table

@@ -131,6 +131,19 @@ end
 
 local function same(a, b) return C.node_ptr(a) == C.node_ptr(b) end
 
+-- fk_pairs to a mapper's tables: its own table's, else those to the
+-- tables of its ancestors (a class of joined inheritance spans them all)
+local function fk_pairs_mapper(from, m, only)
+  local out = fk_pairs(from, m.local_table, only)
+  if #out > 0 then return out end
+  for _, t in ipairs(m.tables or {}) do
+    if not same(t, m.local_table) then
+      for _, p in ipairs(fk_pairs(from, t, only)) do out[#out + 1] = p end
+    end
+  end
+  return out
+end
+
 -- {fk column, referenced column} for the equalities of a join condition:
 -- the foreign key side is the one named by foreign_keys, else the one
 -- with a ForeignKey to the other, else the one not in a primary key
@@ -240,7 +253,7 @@ local function resolve_rel(r)
   if o.secondary then
     local sec = resolve_table(r, o.secondary)
     r.secondary = sec
-    local lp, rp = fk_pairs(sec, pt, only), fk_pairs(sec, tt, only)
+    local lp, rp = fk_pairs_mapper(sec, m, only), fk_pairs_mapper(sec, tm, only)
     local other1, other2
     if pj then lp, other1 = cond_pairs(pj, only) end
     if sj then rp, other2 = cond_pairs(sj, only) end
