@@ -1173,6 +1173,24 @@ static int can_join(rt_node *left, rt_node *target, rt_node *on) {
   }
 }
 
+/* SQLAlchemy lists a select's FROM elements in the order they are first
+** named by its columns, then its WHERE clause, then select_from() and the
+** joins: an element the columns or the WHERE clause name keeps their
+** place; the others (explicit ones, joins) follow in their own order. */
+static int implicit_first(rt_node *s, rt_node **froms, int n) {
+  rt_node *implicit[MAXFROMS], *out[MAXFROMS];
+  int ni = 0, k = 0, i, j;
+  collect_froms(s->kids[RT_S_COLUMNS], implicit, &ni);
+  collect_froms(s->kids[RT_S_WHERE], implicit, &ni);
+  collect_froms(s->kids[RT_S_HAVING], implicit, &ni);
+  for (j = 0; j < ni; j++)
+    if (has_from(froms, n, implicit[j])) out[k++] = implicit[j];
+  for (i = 0; i < n; i++)
+    if (!has_from(implicit, ni, froms[i])) out[k++] = froms[i];
+  memcpy(froms, out, sizeof *froms * (size_t)k);
+  return k;
+}
+
 static int select_froms(rt_compiler *c, rt_node *s, rt_node **froms) {
   int n = 0, i, j;
   rt_node *joins = s->kids[RT_S_JOINS];
@@ -1249,7 +1267,7 @@ static int select_froms(rt_compiler *c, rt_node *s, rt_node **froms) {
       i--;
     }
   }
-  return n;
+  return implicit_first(s, froms, n);
 }
 
 /* Auto-correlation: a nested select leaves out FROM elements the enclosing
