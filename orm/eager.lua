@@ -841,8 +841,11 @@ local function subquery_load(s, conn, path, from, objs, plan)
         local cond = lcols[i]:eq(sec.c[p[1].key])
         on1 = on1 and sa.and_(on1, cond) or cond
       end
+      -- (a class of joined inheritance, the last step: the join of its
+      -- tables, the key maybe in an ancestor's table)
+      local multi = k == from and #tables_of(rk.target) > 1
       for _, p in ipairs(rk.sec_remote) do
-        local cond = t.c[p[3].key]:eq(sec.c[p[1].key])
+        local cond = (multi and p[3] or t.c[p[3].key]):eq(sec.c[p[1].key])
         on2 = on2 and sa.and_(on2, cond) or cond
       end
       if rk.extra then
@@ -859,7 +862,8 @@ local function subquery_load(s, conn, path, from, objs, plan)
         if rk.primaryjoin then on1 = C.adapt(rk.primaryjoin, map) end
         if rk.secondaryjoin then on2 = C.adapt(rk.secondaryjoin, map) end
       end
-      fromc = fromc:join(sec, on1):join(t, on2)
+      fromc = fromc:join(sec, on1):join(multi and rk.target.selectable or t,
+                                        on2)
     else
       local on = on_from(rk, lcols, k < from and t or nil)
       if rk.extra then
@@ -969,8 +973,9 @@ local function subquery_path(path, from)
     local st = path[k]
     if (k < from and st.strategy ~= "subquery") or
        (st.rel.extra and st.rel.self_ref) or I.is_dynamic(st.rel) or
-       -- (joined inheritance: as the last step, and not many-to-many)
-       (#tables_of(st.rel.target) > 1 and (k < from or st.rel.secondary)) then
+       -- (joined inheritance: as the last step, many-to-many by its keys)
+       (#tables_of(st.rel.target) > 1 and
+        (k < from or (st.rel.secondary and st.rel.extra))) then
       return false
     end
   end

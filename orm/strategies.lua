@@ -106,6 +106,10 @@ local function lazy_compiled(r, conn)
     stmt = extra_criteria(r, stmt)
   end
   if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+  -- (labelled <table>_<column>, as SQLAlchemy's lazy loads are)
+  if r.target.inherits then
+    stmt = stmt:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+  end
   local marks, back = {}, {}
   for k = 1, n do
     local mark = "\0lz" .. k
