@@ -840,6 +840,13 @@ function I.load_polymorphic(s, m, rows, out)
   else
     e = new_entity(m)
     for i, col in ipairs(m.local_table.c) do e.at[ptr(col)] = i end
+    if m.abstract_concrete then
+      -- the union's columns by name, each row its class by the
+      -- union's discriminator
+      e.at_name = {}
+      for i, col in ipairs(m.local_table.c) do e.at_name[col.key] = i end
+      e.dpos = e.at_name[m.discriminator_name]
+    end
   end
   load_entity(e, s, rows, 1, #rows, false, out, #out)
   return out
@@ -849,6 +856,13 @@ end
 -- colpos[i] is the row position of m's attribute i (see strategies.lua)
 function I.load_joined_polymorphic(s, m, rows, colpos, got)
   local e = new_entity(m)
+  if m.abstract_concrete then
+    -- the union's columns by name (see I.load_polymorphic)
+    e.at_name = {}
+    for i = 1, m.nattrs do e.at_name[m.colkeys[i]] = colpos[i] end
+    e.dpos = e.at_name[m.discriminator_name]
+    return load_entity(e, s, rows, 1, #rows, false, got, 0, true)
+  end
   for i = 1, m.nattrs do
     for _, col in ipairs(m.attr_cols[i]) do e.at[ptr(col)] = colpos[i] end
   end

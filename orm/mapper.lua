@@ -112,6 +112,8 @@ function hooks.add_relationship(m, key, spec)
 end
 
 local function configure()
+  -- (an AbstractConcreteBase maps now: relationships may name it)
+  if I.map_abstract_concrete then I.map_abstract_concrete() end
   if #unconfigured == 0 then return end
   local i = 1
   local done = {}

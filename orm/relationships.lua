@@ -174,6 +174,23 @@ local function cond_pairs(cond, only)
   return out, other
 end
 
+-- {union column, referenced column} for the foreign keys to table `to`
+-- of the tables of union mapper um's classes (each column once)
+local function union_pairs(um, to, only)
+  local out, seen, pj = {}, {}, um.local_table
+  for _, sub in ipairs(um.subclasses or {}) do
+    for _, p in ipairs(fk_pairs(sub.local_table, to, nil)) do
+      local col = pj.c[p[1].key]
+      if col and not seen[p[1].key] and
+         (not only or only[C.node_ptr(col)] or only[C.node_ptr(p[1])]) then
+        seen[p[1].key] = true
+        out[#out + 1] = {col, p[2]}
+      end
+    end
+  end
+  return out
+end
+
 local function rel_error(r, msg)
   raise("ArgumentError", "relationship " .. tostring(r) .. ": " .. msg)
 end
@@ -304,6 +321,10 @@ local function resolve_rel(r)
       end
       if to_one then otm, mto = {}, all else otm, mto = all, {} end
       r.self_ref = true
+    elseif tm.abstract_concrete then
+      -- to an AbstractConcreteBase: the foreign keys of its subclasses'
+      -- tables, as columns of the union
+      otm, mto = union_pairs(tm, pt, only), {}
     else
       -- a class of an inheritance hierarchy spans the tables of its
       -- ancestors: a foreign key may be in any of them

@@ -130,6 +130,115 @@ for _, db in ipairs(T.databases()) do
       "r6_eng.id")
     T.eq(#log, 3)
   end)
+
+  T.test(pfx .. "relationships to an AbstractConcreteBase: its union",
+         function()
+    local Base = orm.declarative_base()
+    local Company = Base:class "Company" {
+      __tablename__ = "r6_a_company",
+      id = Column(Integer, {primary_key = true}),
+      -- (named before the abstract base is mapped)
+      employees = relationship("Emp", {back_populates = "company"}),
+    }
+    local Emp = Base:class("Emp", orm.AbstractConcreteBase) {
+      employee_id = Column(Integer, {primary_key = true}),
+      company_id = orm.declared_attr(function()
+        return Column(ForeignKey("r6_a_company.id"))
+      end),
+      company = orm.declared_attr(function()
+        return relationship("Company", {back_populates = "employees"})
+      end),
+    }
+    local Mgr = Emp:class "Mgr" {
+      __tablename__ = "r6_a_manager",
+      name = Column(String(50)),
+      manager_data = Column(String(40)),
+      __mapper_args__ = {polymorphic_identity = "manager", concrete = true},
+    }
+    local Eng = Emp:class "Eng" {
+      __tablename__ = "r6_a_engineer",
+      name = Column(String(50)),
+      engineer_info = Column(String(40)),
+      __mapper_args__ = {polymorphic_identity = "engineer", concrete = true},
+    }
+    Base.registry:configure()
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    local s <close> = orm.Session(engine)
+    local c = Company{id = 5}
+    s:add_all({c, Mgr{employee_id = 1, name = "m", company = c},
+               Eng{employee_id = 2, name = "e", company = c}})
+    s:commit()
+    s:close()
+    local function got(list)
+      local out = {}
+      for i, x in ipairs(list) do out[i] = x.__class__.__name__ .. x.name end
+      table.sort(out)
+      return out
+    end
+    local union = "(SELECT r6_a_engineer.employee_id AS employee_id, " ..
+      "r6_a_engineer.name AS name, r6_a_engineer.engineer_info AS " ..
+      "engineer_info, r6_a_engineer.company_id AS company_id, CAST(NULL AS " ..
+      "VARCHAR(40)) AS manager_data, 'engineer' AS type FROM r6_a_engineer " ..
+      "UNION ALL SELECT r6_a_manager.employee_id AS employee_id, " ..
+      "r6_a_manager.name AS name, CAST(NULL AS VARCHAR(40)) AS " ..
+      "engineer_info, r6_a_manager.company_id AS company_id, " ..
+      "r6_a_manager.manager_data AS manager_data, 'manager' AS type FROM " ..
+      "r6_a_manager)"
+    if db.name == "mysql" then union = union:gsub("VARCHAR%(40%)", "CHAR(40)") end
+    -- lazy: the union's foreign key column
+    clear()
+    c = s:get(Company, 5)
+    T.eq(got(c.employees), {"Enge", "Mgrm"})
+    T.eq(log[2], "SELECT pjoin.employee_id AS pjoin_employee_id, " ..
+      "pjoin.name AS pjoin_name, pjoin.engineer_info AS " ..
+      "pjoin_engineer_info, pjoin.company_id AS pjoin_company_id, " ..
+      "pjoin.manager_data AS pjoin_manager_data, pjoin.type AS pjoin_type " ..
+      "FROM " .. union .. " AS pjoin WHERE ? = pjoin.company_id")
+    T.eq(#log, 2)
+    T.ok(rawequal(c.employees[1].company, c))
+    T.eq(#log, 2)
+    s:close()
+    local expect = {
+      selectinload = "SELECT pjoin.company_id AS pjoin_company_id, " ..
+        "pjoin.employee_id AS pjoin_employee_id, pjoin.name AS pjoin_name, " ..
+        "pjoin.engineer_info AS pjoin_engineer_info, pjoin.manager_data AS " ..
+        "pjoin_manager_data, pjoin.type AS pjoin_type FROM " .. union ..
+        " AS pjoin WHERE pjoin.company_id IN (?)",
+      joinedload = "SELECT r6_a_company.id, pjoin_1.employee_id, " ..
+        "pjoin_1.name, pjoin_1.engineer_info, pjoin_1.company_id, " ..
+        "pjoin_1.manager_data, pjoin_1.type FROM r6_a_company LEFT OUTER " ..
+        "JOIN " .. union .. " AS pjoin_1 ON r6_a_company.id = " ..
+        "pjoin_1.company_id",
+      subqueryload = "SELECT pjoin.employee_id AS pjoin_employee_id, " ..
+        "pjoin.name AS pjoin_name, pjoin.engineer_info AS " ..
+        "pjoin_engineer_info, pjoin.company_id AS pjoin_company_id, " ..
+        "pjoin.manager_data AS pjoin_manager_data, pjoin.type AS " ..
+        "pjoin_type, anon_1.r6_a_company_id AS anon_1_r6_a_company_id FROM " ..
+        "(SELECT r6_a_company.id AS r6_a_company_id FROM r6_a_company) AS " ..
+        "anon_1 JOIN " .. union .. " AS pjoin ON anon_1.r6_a_company_id = " ..
+        "pjoin.company_id",
+    }
+    for _, opt in ipairs({"selectinload", "joinedload", "subqueryload"}) do
+      clear()
+      c = s:scalars(select(Company):options(orm[opt](Company.employees)))
+        :unique():one()
+      T.eq(log[#log], expect[opt], opt)
+      T.eq(got(c.employees), {"Enge", "Mgrm"}, opt)
+      T.eq(#log, opt == "joinedload" and 1 or 2, opt)
+      s:close()
+    end
+    -- from the base: selectin of the many-to-one, one SELECT more
+    clear()
+    local r = s:scalars(select(Emp):options(orm.selectinload(Emp.company))
+      :order_by(Emp.employee_id)):all()
+    T.eq({r[1].company.id, r[2].company.id}, {5, 5})
+    T.eq(log[2], "SELECT r6_a_company.id AS r6_a_company_id FROM " ..
+      "r6_a_company WHERE r6_a_company.id IN (?)")
+    T.eq(#log, 2)
+    s:close()
+    Base.metadata:drop_all(engine)
+  end)
 end
 
 T.done()
