@@ -101,8 +101,13 @@ function orm.aliased(cls, opts)
   registry[C.node_ptr(alias)] = e
   -- (selects of it are made by orm/inheritance.lua, which loads each
   -- row as its class)
+  -- (a single-table subclass too: its selects carry the criterion on
+  -- the discriminator)
+  e.single = not labelled and I.single_criterion and
+             I.single_criterion(m) ~= nil or nil
   local ac = setmetatable({__entry = e, __clause_element__ = alias,
-                           __inheritance__ = labelled or nil}, AliasedClass)
+                           __inheritance__ = (labelled or e.single) or nil},
+                          AliasedClass)
   if expand then I.select_special[ac] = true end
   return ac
 end

@@ -365,10 +365,13 @@ local function identities(m)
   return out
 end
 
--- WHERE discriminator IN (...) for a single-table subclass
-local function single_criterion(m)
+-- WHERE discriminator IN (...) for a single-table subclass (on the
+-- alias `alias` of its table, if given)
+local function single_criterion(m, alias)
   if not m.single or not m.poly_idx then return nil end
-  return m.polymorphic_on:in_(identities(m))
+  local col = m.polymorphic_on
+  if alias then col = alias.c[col.key] end
+  return col:in_(identities(m))
 end
 I.single_criterion = single_criterion -- (eager loads: orm/eager.lua)
 
@@ -510,6 +513,19 @@ local function entity_for(x)
     local ae = I.alias_entry(x)
     local m = ae.mapper
     local e = new_entity(m, ae.name)
+    if ae.single then
+      -- a single-table subclass: its columns of the table's alias, its
+      -- discriminator values in the WHERE clause
+      for i = 1, m.nattrs do
+        for _, col in ipairs(m.attr_cols[i]) do
+          add_col(e, ae.alias.c[col.key])
+          e.at[ptr(col)] = e.at[ptr(ae.alias.c[col.key])]
+        end
+      end
+      e.from, e.alias = ae.alias, ae.alias
+      e.crit = single_criterion(m, ae.alias)
+      return e
+    end
     for i = 1, m.nattrs do
       for _, col in ipairs(m.attr_cols[i]) do
         if not e.at[ptr(col)] then
@@ -1120,3 +1136,89 @@ function I.Query.with_polymorphic(q, spec)
   end
   return q.session:query(orm.with_polymorphic(q.entity, spec))
 end
+
+------------------------------------------------------------------------
+-- joins to a single-table subclass
+------------------------------------------------------------------------
+
+-- the discriminator criterion of a join target that is a single-table
+-- subclass or an aliased() one, and the selectable its columns are on
+-- (the alias; nil for the class's own table)
+local function single_target(x)
+  if type(x) ~= "table" then return nil end
+  if getmetatable(x) == I.AliasedClass then
+    local ae = I.alias_entry(x)
+    if not ae.single then return nil end
+    return single_criterion(ae.mapper, ae.alias), x, ae.mapper
+  end
+  local m = rawget(x, "__mapper__")
+  if not m then return nil end
+  local crit = single_criterion(m)
+  if crit then return crit, nil, m end
+  return nil
+end
+
+-- join(Boss) without an ON clause: the foreign keys between the
+-- subclass's table and a table the statement selects (as SQLAlchemy's
+-- join condition: the referenced column first)
+local function fk_on(stmt, m, tsel)
+  local tt = m.local_table
+  local function col(c) return tsel and I.col_of(tsel, c) or c end
+  for _, it in ipairs(C.select_items(stmt) or {}) do
+    -- (a table, or the table of a column)
+    local lt = it[4]
+    if C.node_kind(lt) == "column" then lt = lt.table end
+    if C.node_kind(lt) == "table" and ptr(lt) ~= ptr(tt) then
+      local on
+      for _, fk in ipairs(tt.foreign_keys) do
+        local tn, cn = string.match(fk.target_fullname, "^(.*)%.([^.]+)$")
+        if tn == lt.name then
+          local cond = lt.c[cn]:eq(col(fk.parent))
+          on = on and sa.and_(on, cond) or cond
+        end
+      end
+      if on then return on end
+      for _, fk in ipairs(lt.foreign_keys) do
+        local tn, cn = string.match(fk.target_fullname, "^(.*)%.([^.]+)$")
+        if tn == tt.name then
+          local cond = col(tt.c[cn]):eq(fk.parent)
+          on = on and sa.and_(on, cond) or cond
+        end
+      end
+      if on then return on end
+    end
+  end
+  return nil
+end
+
+-- join(Boss, ...), join(aliased(Boss), ...), join(Firm.staff:of_type(b)):
+-- the subclass's discriminator values go in the ON clause, as SQLAlchemy
+-- puts them
+local function single_join(f)
+  return function(stmt, target, on, ...)
+    local x, rel = target, nil
+    if getmetatable(target) == I.OfType then x, rel = target.target, target.rel end
+    local crit, tsel, m = single_target(x)
+    if not crit then return f(stmt, target, on, ...) end
+    if rel == nil and getmetatable(on) == I.Rel then rel = on end
+    local cond
+    if rel then
+      if rel.secondary or rel.extra then return f(stmt, target, on, ...) end
+      cond = I.rel_on(rel, tsel)
+    elseif on == nil then
+      cond = fk_on(stmt, m, tsel)
+    elseif C.node_kind(on) then
+      cond = on
+    end
+    if not cond then return f(stmt, target, on, ...) end
+    if rel and getmetatable(target) ~= I.OfType then
+      return f(stmt, x, sa.and_(cond, crit), ...)
+    end
+    if getmetatable(target) == I.OfType then
+      return f(stmt, x, sa.and_(cond, crit), on, ...)
+    end
+    return f(stmt, x, sa.and_(cond, crit), ...)
+  end
+end
+node_methods.join = single_join(node_methods.join)
+node_methods.outerjoin = single_join(node_methods.outerjoin)

@@ -239,6 +239,113 @@ for _, db in ipairs(T.databases()) do
     s:close()
     Base.metadata:drop_all(engine)
   end)
+
+  T.test(pfx .. "aliased() of a single-table subclass; joins to one",
+         function()
+    local Base = orm.declarative_base()
+    local Firm = Base:class "Firm" {
+      __tablename__ = "r6_s_firms",
+      id = Column(Integer, {primary_key = true}),
+      name = Column(String(20)),
+      staff = relationship("Staff", {order_by = "Staff.id"}),
+    }
+    local Staff = Base:class "Staff" {
+      __tablename__ = "r6_s_staff",
+      id = Column(Integer, {primary_key = true}),
+      name = Column(String(20)),
+      type = Column(String(20)),
+      firm_id = Column(Integer, ForeignKey("r6_s_firms.id")),
+      __mapper_args__ = {polymorphic_on = "type",
+                         polymorphic_identity = "staff"},
+    }
+    local Boss = Staff:class "Boss" {
+      golf = Column(String(20)),
+      __mapper_args__ = {polymorphic_identity = "boss"},
+    }
+    local Clerk = Staff:class "Clerk" {
+      desk = Column(String(20)),
+      __mapper_args__ = {polymorphic_identity = "clerk"},
+    }
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    local s <close> = orm.Session(engine)
+    s:add_all({
+      Firm{id = 1, name = "f1", staff = {Boss{id = 1, name = "b", golf = "g"},
+                                         Staff{id = 2, name = "s"},
+                                         Clerk{id = 3, name = "c", desk = "d"}}},
+      Firm{id = 2, name = "f2", staff = {Clerk{id = 4, name = "c2",
+                                               desk = "d2"}}}})
+    s:commit()
+    s:close()
+    local function plain(rows)
+      local out = {}
+      for i, r in ipairs(rows) do
+        out[i] = {}
+        for j = 1, #r do out[i][j] = r[j] == nil and "NULL" or r[j] end
+      end
+      return out
+    end
+    local ba = orm.aliased(Boss)
+    -- the entity: its own columns, its discriminator values in WHERE
+    clear()
+    local bs = s:scalars(select(ba):order_by(ba.id)):all()
+    T.eq(log[1], "SELECT r6_s_staff_1.id, r6_s_staff_1.name, " ..
+      "r6_s_staff_1.type, r6_s_staff_1.firm_id, r6_s_staff_1.golf FROM " ..
+      "r6_s_staff AS r6_s_staff_1 WHERE r6_s_staff_1.type IN (?) ORDER BY " ..
+      "r6_s_staff_1.id")
+    T.eq(#bs, 1)
+    T.eq({bs[1].__class__.__name__, bs[1].id, bs[1].golf}, {"Boss", 1, "g"})
+    T.ok(rawequal(bs[1], s:get(Boss, 1)))
+    -- joins to it: the criterion in the ON clause, whichever form
+    local on = "r6_s_firms.id = r6_s_staff_1.firm_id AND " ..
+      "r6_s_staff_1.type IN (?)"
+    local joins = {
+      function(q) return q:join(Firm.staff:of_type(ba)) end,
+      function(q) return q:join(ba, Firm.staff) end,
+      function(q) return q:join(ba, Firm.id:eq(ba.firm_id)) end,
+      function(q) return q:join(ba) end,
+    }
+    for i, j in ipairs(joins) do
+      clear()
+      local rows = s:execute(j(select(Firm.name, ba.name))):all()
+      T.eq(log[1], "SELECT r6_s_firms.name, r6_s_staff_1.name AS name_1 " ..
+        "FROM r6_s_firms JOIN r6_s_staff AS r6_s_staff_1 ON " .. on, i)
+      T.eq(plain(rows), {{"f1", "b"}}, i)
+    end
+    clear()
+    local rows = s:execute(select(Firm.name, ba.name):outerjoin(ba)
+      :order_by(Firm.id)):all()
+    T.eq(log[1], "SELECT r6_s_firms.name, r6_s_staff_1.name AS name_1 " ..
+      "FROM r6_s_firms LEFT OUTER JOIN r6_s_staff AS r6_s_staff_1 ON " .. on ..
+      " ORDER BY r6_s_firms.id")
+    T.eq(plain(rows), {{"f1", "b"}, {"f2", "NULL"}})
+    -- two aliases of subclasses of one table
+    local ca = orm.aliased(Clerk, {name = "cl"})
+    clear()
+    rows = s:execute(select(ca, ba.name):join(ba, ba.firm_id:eq(ca.firm_id))
+      :order_by(ca.id)):all()
+    T.eq(log[1], "SELECT cl.id, cl.name, cl.type, cl.firm_id, cl.desk, " ..
+      "r6_s_staff_1.name AS name_1 FROM r6_s_staff AS cl JOIN r6_s_staff " ..
+      "AS r6_s_staff_1 ON r6_s_staff_1.firm_id = cl.firm_id AND " ..
+      "r6_s_staff_1.type IN (?) WHERE cl.type IN (?) ORDER BY cl.id")
+    T.eq(#rows, 1)
+    T.eq({rows[1][1].__class__.__name__, rows[1][1].desk, rows[1][2]},
+         {"Clerk", "d", "b"})
+    -- the class itself as a join target
+    for i, j in ipairs({
+        function(q) return q:join(Boss, Firm.staff) end,
+        function(q) return q:join(Boss, Firm.id:eq(Boss.firm_id)) end,
+        function(q) return q:join(Boss) end}) do
+      clear()
+      rows = s:execute(j(select(Firm.name, Boss.name))):all()
+      T.eq(log[1], "SELECT r6_s_firms.name, r6_s_staff.name AS name_1 " ..
+        "FROM r6_s_firms JOIN r6_s_staff ON r6_s_firms.id = " ..
+        "r6_s_staff.firm_id AND r6_s_staff.type IN (?)", i)
+      T.eq(plain(rows), {{"f1", "b"}}, i)
+    end
+    s:close()
+    Base.metadata:drop_all(engine)
+  end)
 end
 
 T.done()
