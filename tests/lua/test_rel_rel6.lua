@@ -346,6 +346,74 @@ for _, db in ipairs(T.databases()) do
     s:close()
     Base.metadata:drop_all(engine)
   end)
+
+  T.test(pfx .. "aliased() over a subquery of the columns in another order",
+         function()
+    local Base = orm.declarative_base()
+    local User = Base:class "User" {
+      __tablename__ = "r6_users",
+      id = Column(Integer, {primary_key = true}),
+      name = Column(String(20)),
+      fullname = Column(String(20)),
+      addresses = relationship("Address", {order_by = "Address.id"}),
+    }
+    local Address = Base:class "Address" {
+      __tablename__ = "r6_addr",
+      id = Column(Integer, {primary_key = true}),
+      email = Column(String(20)),
+      user_id = Column(Integer, ForeignKey("r6_users.id")),
+    }
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    local s <close> = orm.Session(engine)
+    s:add_all({User{id = 1, name = "a", fullname = "A",
+                    addresses = {Address{id = 1, email = "x"}}},
+               User{id = 2, name = "b", fullname = "B"}})
+    s:commit()
+    s:close()
+    local sq = select(User.fullname, User.name, User.id)
+      :where(User.id:gt(0)):subquery()
+    local ua = orm.aliased(User, sq)
+    local inner = "(SELECT r6_users.fullname AS fullname, r6_users.name AS " ..
+      "name, r6_users.id AS id FROM r6_users WHERE r6_users.id > ?) AS anon_1"
+    clear()
+    local us = s:scalars(select(ua):order_by(ua.id)):all()
+    T.eq(log[1], "SELECT anon_1.id, anon_1.name, anon_1.fullname FROM " ..
+      inner .. " ORDER BY anon_1.id")
+    T.eq({us[1].id, us[1].name, us[1].fullname, us[2].fullname},
+         {1, "a", "A", "B"})
+    T.ok(rawequal(us[1], s:get(User, 1)))
+    clear()
+    local rows = s:execute(select(ua.name, Address.email)
+      :join(ua.addresses)):all()
+    T.eq(log[1], "SELECT anon_1.name, r6_addr.email FROM " .. inner ..
+      " JOIN r6_addr ON anon_1.id = r6_addr.user_id")
+    T.eq({#rows, rows[1][1], rows[1][2]}, {1, "a", "x"})
+    s:close()
+    clear()
+    us = s:scalars(select(ua):options(orm.selectinload(ua.addresses))
+      :order_by(ua.id)):all()
+    T.eq(log[2], "SELECT r6_addr.user_id AS r6_addr_user_id, r6_addr.id " ..
+      "AS r6_addr_id, r6_addr.email AS r6_addr_email FROM r6_addr WHERE " ..
+      "r6_addr.user_id IN (?, ?) ORDER BY r6_addr.id")
+    T.eq({#us[1].addresses, #us[2].addresses}, {1, 0})
+    T.eq(#log, 2)
+    s:close()
+    -- other columns among the class's
+    local sq3 = select(User.name, User.id, Address.email, User.fullname)
+      :join(User.addresses):subquery()
+    local ua3 = orm.aliased(User, sq3)
+    clear()
+    rows = s:execute(select(ua3, sq3.c.email)):all()
+    T.eq(log[1], "SELECT anon_1.id, anon_1.name, anon_1.fullname, " ..
+      "anon_1.email FROM (SELECT r6_users.name AS name, r6_users.id AS id, " ..
+      "r6_addr.email AS email, r6_users.fullname AS fullname FROM r6_users " ..
+      "JOIN r6_addr ON r6_users.id = r6_addr.user_id) AS anon_1")
+    T.eq({#rows, rows[1][1].id, rows[1][1].fullname, rows[1][2]},
+         {1, 1, "A", "x"})
+    s:close()
+    Base.metadata:drop_all(engine)
+  end)
 end
 
 T.done()
