@@ -140,7 +140,12 @@ local function configure()
     local m = r.parent
     m.rel_list = m.rel_list or {}
     m.rel_list[#m.rel_list + 1] = r
-    table.sort(m.rel_list, function(a, b) return a.key < b.key end)
+    -- (in the order the relationships were declared, as SQLAlchemy
+    -- iterates a mapper's properties)
+    table.sort(m.rel_list, function(a, b)
+      if (a.seq or 0) ~= (b.seq or 0) then return (a.seq or 0) < (b.seq or 0) end
+      return a.key < b.key
+    end)
     if r.target == m and r.direction ~= "manytomany" then m.self_ref = true end
     r.target.referenced_by = r.target.referenced_by or {}
     table.insert(r.target.referenced_by, r)

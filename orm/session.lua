@@ -317,7 +317,7 @@ end
 function Session:refresh(obj, attrs)
   self:expire(obj, attrs)
   local m = mapper_of(obj)
-  local got = I.load_by_pk(self, m, ident_vals(obj, m), obj)
+  local got = I.load_by_pk(self, m, ident_vals(obj, m), obj, true)
   if got == nil then
     raise("InvalidRequestError", "Could not refresh instance '" ..
           objstr(obj) .. "'")
@@ -391,9 +391,7 @@ function Session:flush()
     ops.emit_post(self, conn, work.post)
     ops.emit_assoc(self, conn, work.ins, "insert")
     ops.emit_assoc(self, conn, work.del, "delete")
-    local order = I.mapper_order(self, dels)
-    for k = #order, 1, -1 do
-      local m = order[k]
+    for _, m in ipairs(I.mapper_order(self, dels, true)) do
       if m.self_ref then
         for _, level in ipairs(I.delete_levels(self, m, dels[m])) do
           ops.emit_deletes(self, conn, m, level, done)

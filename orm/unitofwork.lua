@@ -39,7 +39,7 @@ function table_ranks(md)
   for _, t in pairs(md.tables) do tables[#tables + 1] = t end
   local cached = ranks_cache[md]
   if cached and cached.n == #tables and cached.gen == hooks.generation then
-    return cached.rank
+    return cached.rank, cached.level
   end
   table.sort(tables, function(a, b) return a.name < b.name end)
   for _, t in ipairs(tables) do byname[t.name] = t end
@@ -79,8 +79,9 @@ function table_ranks(md)
       end
     end
   end
-  local rank, done, n = {}, {}, 0
+  local rank, level, done, n, lv = {}, {}, {}, 0, 0
   while n < #tables do
+    lv = lv + 1
     local batch = {}
     for _, t in ipairs(tables) do
       if not done[t.name] then
@@ -100,26 +101,33 @@ function table_ranks(md)
       done[t.name] = true
       n = n + 1
       rank[C.node_ptr(t)] = n
+      level[C.node_ptr(t)] = lv
     end
   end
-  ranks_cache[md] = {n = #tables, gen = hooks.generation, rank = rank}
-  return rank
+  ranks_cache[md] = {n = #tables, gen = hooks.generation, rank = rank,
+                     level = level}
+  return rank, level
 end
 
-local function mapper_order(s, objs_by_mapper)
+-- (deleting: the deletes' order, a level after those that reference it,
+-- still by name within a level, as SQLAlchemy sorts its DeleteAll steps)
+local function mapper_order(s, objs_by_mapper, deleting)
   local ms = {}
   for m in pairs(objs_by_mapper) do ms[#ms + 1] = m end
   -- tables that others reference come first
-  local rank = {}
+  local rank, level = {}, {}
   for _, m in ipairs(ms) do
     if not rank[m.local_table.metadata] then
-      for ptr, i in pairs(table_ranks(m.local_table.metadata)) do
-        rank[ptr] = i
-      end
+      local r, l = table_ranks(m.local_table.metadata)
+      for ptr, i in pairs(r) do rank[ptr], level[ptr] = i, l[ptr] end
       rank[m.local_table.metadata] = true
     end
   end
   table.sort(ms, function(a, b)
+    if deleting then
+      local la, lb = level[a.ptr] or 0, level[b.ptr] or 0
+      if la ~= lb then return la > lb end
+    end
     local ra, rb = rank[a.ptr] or 0, rank[b.ptr] or 0
     if ra ~= rb then return ra < rb end
     return a.class.__name__ < b.class.__name__
