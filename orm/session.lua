@@ -385,11 +385,14 @@ function Session:flush()
   -- ops split the batches, see orm/ext/horizontal_shard.lua)
   local ops = self._flush_ops or I
   local ok, err = pcall(function()
-    for _, m in ipairs(I.mapper_order(self, saves)) do
+    local order = I.mapper_order(self, saves)
+    local slots = I.assoc_slots(order, work.ins)
+    if slots[0] then ops.emit_assoc(self, conn, slots[0], "insert") end
+    for k, m in ipairs(order) do
       ops.emit_saves(self, conn, m, saves[m], work.syncs[m], done, work.syncs)
+      if slots[k] then ops.emit_assoc(self, conn, slots[k], "insert") end
     end
     ops.emit_post(self, conn, work.post)
-    ops.emit_assoc(self, conn, work.ins, "insert")
     ops.emit_assoc(self, conn, work.del, "delete")
     for _, m in ipairs(I.mapper_order(self, dels, true)) do
       if m.self_ref then

@@ -135,6 +135,30 @@ local function mapper_order(s, objs_by_mapper, deleting)
   return ms
 end
 
+-- Where the association rows of many-to-many pairs go among the saves of
+-- order (mapper_order's list): after the level of the later of the two
+-- sides' tables, before the tables of the next levels (SQLAlchemy runs
+-- them in the step after both sides' rows are written).  slots[k]: the
+-- entries of list that follow order[k] (k = 0: before any).
+local function assoc_slots(order, list)
+  local slots = {}
+  for _, e in ipairs(list) do
+    local r = e.rel
+    local _, level = table_ranks(r.parent.local_table.metadata)
+    local at = math.max(level[C.node_ptr(r.parent.local_table)] or 0,
+                        level[C.node_ptr(r.target.local_table)] or 0)
+    local slot = 0
+    for k, m in ipairs(order) do
+      local _, lv = table_ranks(m.local_table.metadata)
+      if (lv[m.ptr] or 0) <= at then slot = k end
+    end
+    slots[slot] = slots[slot] or {}
+    table.insert(slots[slot], e)
+  end
+  return slots
+end
+I.assoc_slots = assoc_slots
+
 -- What the flush did becomes the objects' state only once every statement
 -- has succeeded, so a failed flush leaves them as they were.
 local function apply_flush(s, done)
