@@ -750,6 +750,11 @@ function merge_impl(self, obj, opts)
       local v = C.extra(obj, r.key)
       if r.cascade.merge and (v ~= nil or C.extra(obj, nilmark[r.key])) then
         if r.uselist then
+          -- (the target's collection loads first, so that the items
+          -- already in it come from the identity map, as in SQLAlchemy)
+          if load and C.lifecycle(target) == "persistent" then
+            local _ = target[r.key]
+          end
           local list = {}
           for i, x in ipairs(v) do list[i] = merged(x) end
           target[r.key] = list
