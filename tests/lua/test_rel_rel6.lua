@@ -414,6 +414,126 @@ for _, db in ipairs(T.databases()) do
     s:close()
     Base.metadata:drop_all(engine)
   end)
+
+  T.test(pfx .. "the flush's order: association rows, deletes by level",
+         function()
+    local Base = orm.declarative_base()
+    local tags = Table("r6_au_tags", Base.metadata,
+      Column("p_id", Integer, ForeignKey("r6_au_p.id"), {primary_key = true}),
+      Column("t_id", Integer, ForeignKey("r6_au_t.id"), {primary_key = true}))
+    local Pa = Base:class "Pa" {
+      __tablename__ = "r6_au_p",
+      id = Column(Integer, {primary_key = true}),
+      name = Column(String(20)),
+      kids = relationship("K", {cascade = "all, delete-orphan",
+                                order_by = "K.id"}),
+      kset = relationship("S", {collection_class = "set",
+                                cascade = "all, delete-orphan"}),
+      kdict = relationship("D", {collection_class =
+        orm.attribute_keyed_dict("key"), cascade = "all, delete-orphan"}),
+      bullets = relationship("B", {collection_class = orm.ordering_list("pos"),
+        order_by = "B.pos", cascade = "all, delete-orphan"}),
+      tags = relationship("Tg", {secondary = tags, order_by = "Tg.id"}),
+    }
+    local K = Base:class "K" {
+      __tablename__ = "r6_au_k",
+      id = Column(Integer, {primary_key = true}),
+      p_id = Column(Integer, ForeignKey("r6_au_p.id")),
+    }
+    local S = Base:class "S" {
+      __tablename__ = "r6_au_s",
+      id = Column(Integer, {primary_key = true}),
+      p_id = Column(Integer, ForeignKey("r6_au_p.id")),
+    }
+    local D = Base:class "D" {
+      __tablename__ = "r6_au_d",
+      id = Column(Integer, {primary_key = true}),
+      key = Column(String(10)),
+      p_id = Column(Integer, ForeignKey("r6_au_p.id")),
+    }
+    local B = Base:class "B" {
+      __tablename__ = "r6_au_b",
+      id = Column(Integer, {primary_key = true}),
+      pos = Column(Integer),
+      p_id = Column(Integer, ForeignKey("r6_au_p.id")),
+    }
+    local Tg = Base:class "Tg" {
+      __tablename__ = "r6_au_t",
+      id = Column(Integer, {primary_key = true}),
+    }
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    local function heads()
+      local out = {}
+      for i, l in ipairs(log) do
+        out[i] = l:match("^(SELECT %S+)") or l:match("^(%S+ %S+ %S+)")
+      end
+      return out
+    end
+    local s <close> = orm.Session(engine)
+    local p = Pa{id = 1, name = "p", kids = {K{id = 1}, K{id = 2}},
+                 tags = {Tg{id = 1}, Tg{id = 2}}}
+    p.kset:add(S{id = 1})
+    p.kset:add(S{id = 2})
+    p.kdict.a = D{id = 1, key = "a"}
+    p.kdict.b = D{id = 2, key = "b"}
+    p.bullets:append(B{id = 1})
+    p.bullets:append(B{id = 2})
+    s:add(p)
+    clear()
+    s:flush()
+    -- both sides' rows, the association rows, then the next level
+    T.eq(heads(), {"INSERT INTO r6_au_p", "INSERT INTO r6_au_t",
+                   "INSERT INTO r6_au_tags", "INSERT INTO r6_au_b",
+                   "INSERT INTO r6_au_d", "INSERT INTO r6_au_k",
+                   "INSERT INTO r6_au_s"})
+    s:commit()
+    -- orphans: by class name
+    p = s:get(Pa, 1)
+    -- (loaded first: a lazy load would autoflush the removals before it)
+    local _ = {p.kids[1], p.kdict.a, next(p.kset)}
+    p.kids:remove(p.kids[1])
+    p.kdict.a = nil
+    for x in pairs(p.kset) do if x.id == 1 then p.kset:discard(x) end end
+    clear()
+    s:flush()
+    T.eq(heads(), {"DELETE FROM r6_au_d", "DELETE FROM r6_au_k",
+                   "DELETE FROM r6_au_s"})
+    s:commit()
+    -- merge: the target's collection first, then the items not in it
+    s:close()
+    clear()
+    local m = s:merge(Pa{id = 1, name = "m", kids = {K{id = 2}, K{id = 7}}})
+    T.eq(log, {
+      "SELECT r6_au_p.id AS r6_au_p_id, r6_au_p.name AS r6_au_p_name FROM " ..
+      "r6_au_p WHERE r6_au_p.id = ?",
+      "SELECT r6_au_k.id AS r6_au_k_id, r6_au_k.p_id AS r6_au_k_p_id FROM " ..
+      "r6_au_k WHERE ? = r6_au_k.p_id ORDER BY r6_au_k.id",
+      "SELECT r6_au_k.id AS r6_au_k_id, r6_au_k.p_id AS r6_au_k_p_id FROM " ..
+      "r6_au_k WHERE r6_au_k.id = ?"})
+    T.eq({m.name, #m.kids, m.kids[2].id}, {"m", 2, 7})
+    s:rollback()
+    -- refresh(): the columns unlabelled
+    p = s:get(Pa, 1)
+    clear()
+    s:refresh(p)
+    T.eq(log, {"SELECT r6_au_p.id, r6_au_p.name FROM r6_au_p WHERE " ..
+               "r6_au_p.id = ?"})
+    -- delete: the collections load in declaration order; the deletes
+    -- go level by level, by class name within one
+    clear()
+    s:delete(p)
+    s:flush()
+    T.eq(heads(), {"SELECT r6_au_k.id", "SELECT r6_au_s.id",
+                   "SELECT r6_au_d.id", "SELECT r6_au_b.id",
+                   "SELECT r6_au_t.id", "DELETE FROM r6_au_tags",
+                   "DELETE FROM r6_au_b", "DELETE FROM r6_au_d",
+                   "DELETE FROM r6_au_k", "DELETE FROM r6_au_s",
+                   "DELETE FROM r6_au_p"})
+    s:rollback()
+    s:close()
+    Base.metadata:drop_all(engine)
+  end)
 end
 
 T.done()
