@@ -538,6 +538,10 @@ end
 -- Address.user:eq(u): the rows that refer to u (many-to-one)
 function Rel:eq(obj)
   configure()
+  -- (a collection or a one-to-one compared to nil: no related row)
+  if obj == nil and self.direction ~= "manytoone" then
+    return sa.not_(self:any())
+  end
   if self.direction ~= "manytoone" then
     raise("InvalidRequestError", "Can't compare a collection to an " ..
           "object or collection; use contains() to test for membership.")
@@ -549,6 +553,39 @@ function Rel:eq(obj)
       conds[k] = sa.literal(I.col_value(obj, self.target, self.remote_idx[k]))
         :eq(lc)
     end
+  end
+  return and_all(conds)
+end
+
+-- Address.user:ne(u): the rows that do not refer to u, as SQLAlchemy
+-- writes it (a NULL key does not refer to u either); ne(nil): the rows
+-- that refer to something
+function Rel:ne(obj)
+  configure()
+  if obj == nil then
+    if self.direction ~= "manytoone" then return self:any() end
+    local conds = {}
+    for k, lc in ipairs(self.local_cols) do conds[k] = lc:isnot(sa.null) end
+    return and_all(conds)
+  end
+  if self.uselist then
+    raise("InvalidRequestError", "Can't compare a collection to an " ..
+          "object or collection; use contains() to test for membership.")
+  end
+  I.check_target(self, obj)
+  if self.direction ~= "manytoone" then
+    -- a one-to-one from the other side: no related row with obj's key
+    local conds = {}
+    for k, i in ipairs(self.target.pk_index) do
+      conds[k] = self.target.primary_key[k]:eq(
+        I.col_value(obj, self.target, i))
+    end
+    return sa.not_(self:any(and_all(conds)))
+  end
+  local conds = {}
+  for k, lc in ipairs(self.local_cols) do
+    local v = I.col_value(obj, self.target, self.remote_idx[k])
+    conds[k] = sa.or_(lc:ne(v), lc:is_(sa.null))
   end
   return and_all(conds)
 end

@@ -534,6 +534,51 @@ for _, db in ipairs(T.databases()) do
     s:close()
     Base.metadata:drop_all(engine)
   end)
+
+  T.test(pfx .. "relationship comparisons: ne(), eq(nil), ne(nil)",
+         function()
+    local Base = orm.declarative_base()
+    local U = Base:class "U" {
+      __tablename__ = "r6_bu_u",
+      id = Column(Integer, {primary_key = true}),
+      addrs = relationship("A", {back_populates = "u", order_by = "A.id"}),
+    }
+    local A = Base:class "A" {
+      __tablename__ = "r6_bu_a",
+      id = Column(Integer, {primary_key = true}),
+      u_id = Column(Integer, ForeignKey("r6_bu_u.id")),
+      u = relationship("U", {back_populates = "addrs"}),
+    }
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    local s <close> = orm.Session(engine)
+    s:add_all({U{id = 1, addrs = {A{id = 1}, A{id = 2}}},
+               U{id = 2, addrs = {A{id = 3}}}, U{id = 3}, A{id = 4}})
+    s:commit()
+    local u1 = s:get(U, 1)
+    local function q(stmt)
+      clear()
+      local out = {}
+      for i, x in ipairs(s:scalars(stmt):all()) do out[i] = x.id end
+      return out
+    end
+    T.eq(q(select(A):where(A.u:ne(u1)):order_by(A.id)), {3, 4})
+    T.eq(log[1], "SELECT r6_bu_a.id, r6_bu_a.u_id FROM r6_bu_a WHERE " ..
+      "r6_bu_a.u_id != ? OR r6_bu_a.u_id IS NULL ORDER BY r6_bu_a.id")
+    T.eq(q(select(A):where(A.u:ne(nil)):order_by(A.id)), {1, 2, 3})
+    T.eq(log[1], "SELECT r6_bu_a.id, r6_bu_a.u_id FROM r6_bu_a WHERE " ..
+      "r6_bu_a.u_id IS NOT NULL ORDER BY r6_bu_a.id")
+    T.eq(q(select(A):where(A.u:eq(nil))), {4})
+    T.eq(q(select(U):where(U.addrs:eq(nil))), {3})
+    T.eq(log[1], "SELECT r6_bu_u.id FROM r6_bu_u WHERE NOT (EXISTS " ..
+      "(SELECT 1 FROM r6_bu_a WHERE r6_bu_u.id = r6_bu_a.u_id))")
+    T.eq(q(select(U):where(U.addrs:ne(nil)):order_by(U.id)), {1, 2})
+    T.eq(log[1], "SELECT r6_bu_u.id FROM r6_bu_u WHERE EXISTS (SELECT 1 " ..
+      "FROM r6_bu_a WHERE r6_bu_u.id = r6_bu_a.u_id) ORDER BY r6_bu_u.id")
+    T.raises("InvalidRequestError", function() return U.addrs:ne(A{id = 9}) end)
+    s:close()
+    Base.metadata:drop_all(engine)
+  end)
 end
 
 T.done()
