@@ -1203,6 +1203,52 @@ local function selectin_form(r, batch, tail)
   return form
 end
 
+-- The SELECT of one batch of a selectin load of r narrowed by of_type()
+-- to subclass sub, as SQLAlchemy 1.4 writes it: the target's tables and
+-- the subclass's outer joined in an anonymous subquery whose columns are
+-- labelled <table>_<column>; the key first, then the others in order.
+-- nil when this form does not apply (see I.of_type_entity).
+local function selectin_of_type_form(r, sub, batch)
+  if r.secondary or r.extra or #r.local_idx ~= 1 or r.direction ~= "onetomany"
+     or not I.of_type_entity then
+    return nil
+  end
+  local tm = r.target
+  local cols, from = I.of_type_entity(tm, sub)
+  if not cols then return nil end
+  local inner = {}
+  for q, col in ipairs(cols) do
+    inner[q] = col:label(col.table.name .. "_" .. col.name)
+  end
+  local sq = sa.select(table.unpack(inner)):select_from(from):subquery()
+  local keycol = r.remote_cols[1]
+  local kname = keycol.table.name .. "_" .. keycol.name
+  local outer, pos = {sq.c[kname]}, {}
+  for q, col in ipairs(cols) do
+    local name = col.table.name .. "_" .. col.name
+    if name == kname then pos[C.node_ptr(col)] = 1
+    else
+      outer[#outer + 1] = sq.c[name]
+      pos[C.node_ptr(col)] = #outer
+    end
+  end
+  local labelled = {}
+  for q, c in ipairs(outer) do labelled[q] = c:label("anon_1_" .. c.name) end
+  local stmt = sa.select(table.unpack(labelled)):where(sq.c[kname]:in_(batch))
+  if r.order_by then
+    local ob = {}
+    for q, col in ipairs(r.order_by) do
+      ob[q] = C.node_kind(col) == "column" and col.table and
+              sq.c[col.table.name .. "_" .. col.name] or col
+    end
+    stmt = stmt:order_by(table.unpack(ob))
+  end
+  return {stmt = stmt, keypos = 1,
+          load = function(s, rows)
+            return I.load_positions(s, tm, rows, pos, {})
+          end}
+end
+
 -- the joined steps right after step `from` (a selectin step) that its
 -- statement can carry, or nil
 local function joined_tail(path, from)
@@ -1222,6 +1268,7 @@ end
 I.add_joins = add_joins
 I.joined_tail = joined_tail
 I.selectin_form = selectin_form
+I.selectin_of_type_form = selectin_of_type_form
 I.subquery_path = subquery_path
 I.fill_joined = fill_joined
 I.subquery_load = subquery_load

@@ -1222,3 +1222,27 @@ local function single_join(f)
 end
 node_methods.join = single_join(node_methods.join)
 node_methods.outerjoin = single_join(node_methods.outerjoin)
+
+------------------------------------------------------------------------
+-- of_type() in loader options
+------------------------------------------------------------------------
+
+-- The columns and FROM of mapper m's rows with subclass sub's tables
+-- outer joined (selectinload(Company.employees:of_type(Engineer))), as
+-- with_polymorphic(m, {sub}) selects them; nil when sub adds no table.
+function I.of_type_entity(m, sub)
+  if not m.tables or not sub.tables or #sub.tables <= #m.tables then
+    return nil
+  end
+  local e = entity_of(m, {sub})
+  return e.cols, e.from
+end
+
+-- rows into objects of m's hierarchy, each of its row's class: pos maps
+-- the original columns (by node address) to their row positions
+function I.load_positions(s, m, rows, pos, out)
+  local e = new_entity(m)
+  e.at = pos
+  load_entity(e, s, rows, 1, #rows, false, out, #out, true)
+  return out
+end

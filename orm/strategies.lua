@@ -258,7 +258,7 @@ local IN_BATCH = 500
 
 -- selectin: the related objects of every object in objs whose value is
 -- not loaded, by SELECT ... WHERE key IN (up to 500 keys) per batch
-local function selectin_load(s, conn, r, objs, tail)
+local function selectin_load(s, conn, r, objs, tail, of_type)
   local owners, keys = {}, {}
   local found = {}
   local map = r.pk_lookup and s._idmap[I.base_of(r.target)]
@@ -305,7 +305,10 @@ local function selectin_load(s, conn, r, objs, tail)
                              {})
     local stmt
     -- SQLAlchemy's statement where the join is plain (orm/eager.lua)
-    local form = not tm.layout and I.selectin_form(r, batch, tail)
+    -- (an of_type() option: the subclass's columns in the statement)
+    local form = not tm.layout and
+      (of_type and not tail and I.selectin_of_type_form(r, of_type, batch) or
+       I.selectin_form(r, batch, tail))
     if form then
       stmt = form.stmt
     elseif r.secondary then
@@ -411,7 +414,8 @@ local function run_path(s, conn, objs, path, from, plan)
   elseif strategy == "selectin" or strategy == "subquery" or
      strategy == "immediate" or
      (strategy == "joined" and from > 1 and not step.done) then
-    children = selectin_load(s, conn, r, objs)
+    children = selectin_load(s, conn, r, objs, nil,
+                             strategy == "selectin" and step.of_type or nil)
   elseif strategy == "select" or strategy == "raise" or
          strategy == "raise_on_sql" or strategy == "noload" then
     for _, o in ipairs(objs) do
