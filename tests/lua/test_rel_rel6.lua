@@ -579,6 +579,71 @@ for _, db in ipairs(T.databases()) do
     s:close()
     Base.metadata:drop_all(engine)
   end)
+
+  T.test(pfx .. "selectinload of_type(): the subclass's columns at once",
+         function()
+    local Base = orm.declarative_base()
+    local Dp = Base:class "Dp" {
+      __tablename__ = "r6_od",
+      id = Column(Integer, {primary_key = true}),
+      staff = relationship("Em", {order_by = "Em.id"}),
+    }
+    local Em = Base:class "Em" {
+      __tablename__ = "r6_oemp",
+      id = Column(Integer, {primary_key = true}),
+      kind = Column(String(20)),
+      name = Column(String(20)),
+      d_id = Column(Integer, ForeignKey("r6_od.id")),
+      __mapper_args__ = {polymorphic_on = "kind",
+                         polymorphic_identity = "emp"},
+    }
+    local En = Em:class "En" {
+      __tablename__ = "r6_oeng",
+      id = Column(Integer, ForeignKey("r6_oemp.id"), {primary_key = true}),
+      lang = Column(String(20)),
+      __mapper_args__ = {polymorphic_identity = "eng"},
+    }
+    local Mg = Em:class "Mg" {
+      __tablename__ = "r6_omgr",
+      id = Column(Integer, ForeignKey("r6_oemp.id"), {primary_key = true}),
+      golf = Column(String(20)),
+      __mapper_args__ = {polymorphic_identity = "mgr"},
+    }
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    local s <close> = orm.Session(engine)
+    s:add_all({Dp{id = 1, staff = {Em{id = 1, name = "x"},
+                                   En{id = 2, name = "y", lang = "c"},
+                                   Mg{id = 3, name = "m", golf = "g"}}},
+               Dp{id = 2, staff = {En{id = 4, name = "z", lang = "lua"}}}})
+    s:commit()
+    s:close()
+    clear()
+    local ds = s:scalars(select(Dp):options(
+      orm.selectinload(Dp.staff:of_type(En))):order_by(Dp.id)):all()
+    T.eq(log[2], "SELECT anon_1.r6_oemp_d_id AS anon_1_r6_oemp_d_id, " ..
+      "anon_1.r6_oemp_id AS anon_1_r6_oemp_id, anon_1.r6_oemp_kind AS " ..
+      "anon_1_r6_oemp_kind, anon_1.r6_oemp_name AS anon_1_r6_oemp_name, " ..
+      "anon_1.r6_oeng_id AS anon_1_r6_oeng_id, anon_1.r6_oeng_lang AS " ..
+      "anon_1_r6_oeng_lang FROM (SELECT r6_oemp.id AS r6_oemp_id, " ..
+      "r6_oemp.kind AS r6_oemp_kind, r6_oemp.name AS r6_oemp_name, " ..
+      "r6_oemp.d_id AS r6_oemp_d_id, r6_oeng.id AS r6_oeng_id, " ..
+      "r6_oeng.lang AS r6_oeng_lang FROM r6_oemp LEFT OUTER JOIN r6_oeng " ..
+      "ON r6_oemp.id = r6_oeng.id) AS anon_1 WHERE anon_1.r6_oemp_d_id IN " ..
+      "(?, ?) ORDER BY anon_1.r6_oemp_id")
+    T.eq(#log, 2)
+    -- the subclass's columns are loaded; another subclass's load on access
+    T.eq(rows_of(ds[2].staff), {{"En", "z", "lua"}})
+    T.eq({ds[1].staff[1].__class__.__name__, ds[1].staff[2].lang},
+         {"Em", "c"})
+    T.eq(#log, 2)
+    T.eq(ds[1].staff[3].golf, "g")
+    T.eq(log[3], "SELECT r6_omgr.golf AS r6_omgr_golf FROM r6_omgr WHERE " ..
+      "? = r6_omgr.id")
+    T.ok(rawequal(ds[2].staff[1], s:get(En, 4)))
+    s:close()
+    Base.metadata:drop_all(engine)
+  end)
 end
 
 T.done()
