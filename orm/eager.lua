@@ -313,6 +313,47 @@ local function target_cols(tm, sel)
   return cols, colpos
 end
 
+-- joinedload(r:of_type(sub)) as SQLAlchemy 1.4 writes it: an anonymous
+-- subquery of the target's tables and sub's outer joined, its columns
+-- labelled <table>_<column>; sel stands for the tables in it.  nil when
+-- sub adds no table or r is not a plain one-to-many / many-to-one.
+local function of_type_join(r, sub)
+  if r.secondary or r.extra or not I.of_type_entity then return nil end
+  local tm = r.target
+  local tcols, from = I.of_type_entity(tm, sub)
+  if not tcols then return nil end
+  local inner = {}
+  for q, col in ipairs(tcols) do
+    inner[q] = col:label(col.table.name .. "_" .. col.name)
+  end
+  local sq = sa.select(table.unpack(inner)):select_from(from):subquery()
+  local sel = {map = {}, list = {}, main = sq}
+  local seen = {}
+  for _, col in ipairs(tcols) do
+    local t = col.table
+    if not seen[C.node_ptr(t)] then
+      seen[C.node_ptr(t)] = true
+      -- (the table's columns by key, as the subquery's)
+      local proxy = {c = setmetatable({}, {__index = function(_, key)
+        local c = t.c[key]
+        return c and sq.c[t.name .. "_" .. c.name]
+      end})}
+      sel.map[C.node_ptr(t)] = proxy
+    end
+  end
+  local cols, pos, attrpos = {}, {}, {}
+  for q, col in ipairs(tcols) do
+    cols[q] = sq.c[col.table.name .. "_" .. col.name]
+    pos[C.node_ptr(col)] = q
+  end
+  for a = 1, tm.nattrs do
+    local col = tm.attr_cols and tm.attr_cols[a] and tm.attr_cols[a][1] or
+                tm.columns[a]
+    attrpos[a] = col and pos[C.node_ptr(col)] or 0
+  end
+  return {sq = sq, sel = sel, cols = cols, pos = pos, attrpos = attrpos}
+end
+
 -- the columns of the joins of one path: the deepest step's first, as
 -- SQLAlchemy lists them
 local function add_cols(stmt, pending, width)
@@ -321,7 +362,15 @@ local function add_cols(stmt, pending, width)
     local tm = j.rel.target
     local lay = pending[i].step and I.step_layout(pending[i].step)
     local cols, rel, pkrel
-    if lay then
+    local oft = pending[i].oft
+    if oft then
+      -- (an of_type() join: every column of its subquery, each row
+      -- loaded as its class by the columns' positions)
+      cols, rel, pkrel = oft.cols, oft.attrpos, {}
+      for a, idx in ipairs(tm.pk_index) do pkrel[a] = rel[idx] end
+      j.at = {}
+      for ptr, q in pairs(oft.pos) do j.at[ptr] = width + q end
+    elseif lay then
       -- the step's column options: the columns of its layout
       cols = {}
       for a, col in ipairs(lay.cols) do
@@ -589,6 +638,25 @@ local function add_joins(stmt, paths, width, ents)
         pending[#pending + 1] = {join = joins[#joins], sel = sel}
         parent_join, parent_sel = #joins, sel
         copy[k] = {rel = r, strategy = "joined", done = true}
+      elseif step.strategy == "joined" and step.of_type and parent_sel and
+             of_type_join(r, step.of_type) then
+        -- joinedload(rel:of_type(Subclass)): the target's and the
+        -- subclass's tables in an anonymous subquery, outer joined
+        local oj = of_type_join(r, step.of_type)
+        local want = step.innerjoin
+        if want == nil then want = r.options.innerjoin end
+        local outer_before = not inner
+        inner = inner and want or false
+        local on = on_between(r, parent_sel, oj.sel)
+        links[#links + 1] = {target = oj.sq, on = on, inner = inner,
+                             nested = outer_before and want and
+                                      want ~= "unnested" and #links > 0}
+        if r.order_by then orders[#orders + 1] = order_on(r, oj.sel) end
+        joins[#joins + 1] = {rel = r, parent = parent_join}
+        pending[#pending + 1] = {join = joins[#joins], sel = oj.sel,
+                                 step = step, oft = oj}
+        parent_join, parent_sel = #joins, oj.sel
+        copy[k] = {rel = r, strategy = "joined", done = true}
       elseif step.strategy == "joined" and joinable_here(r) and
              parent_sel then
         local tt = r.target.local_table
@@ -687,6 +755,9 @@ local function fill_joined(r_, rows, parents, gots, nrows)
     local got = gots and gots[ji]
     if got then
       -- made with the rows
+    elseif j.at then
+      got = {}
+      I.load_positions(s, r.target, rows, j.at, got)
     elseif r.target.polymorphic_map then
       -- each row's class by its discriminator (see inheritance.lua)
       got = {}

@@ -642,6 +642,23 @@ for _, db in ipairs(T.databases()) do
       "? = r6_omgr.id")
     T.ok(rawequal(ds[2].staff[1], s:get(En, 4)))
     s:close()
+    -- joinedload: the subquery outer joined
+    clear()
+    ds = s:scalars(select(Dp):options(orm.joinedload(Dp.staff:of_type(En)))
+      :order_by(Dp.id)):unique():all()
+    T.eq(log[1], "SELECT r6_od.id, anon_1.r6_oemp_id, anon_1.r6_oemp_kind, " ..
+      "anon_1.r6_oemp_name, anon_1.r6_oemp_d_id, anon_1.r6_oeng_id, " ..
+      "anon_1.r6_oeng_lang FROM r6_od LEFT OUTER JOIN (SELECT r6_oemp.id " ..
+      "AS r6_oemp_id, r6_oemp.kind AS r6_oemp_kind, r6_oemp.name AS " ..
+      "r6_oemp_name, r6_oemp.d_id AS r6_oemp_d_id, r6_oeng.id AS " ..
+      "r6_oeng_id, r6_oeng.lang AS r6_oeng_lang FROM r6_oemp LEFT OUTER " ..
+      "JOIN r6_oeng ON r6_oemp.id = r6_oeng.id) AS anon_1 ON r6_od.id = " ..
+      "anon_1.r6_oemp_d_id ORDER BY r6_od.id, anon_1.r6_oemp_id")
+    T.eq(rows_of(ds[1].staff), {{"Em", "x", "-"}, {"En", "y", "c"},
+                                {"Mg", "m", "-"}})
+    T.eq(rows_of(ds[2].staff), {{"En", "z", "lua"}})
+    T.eq(#log, 1)
+    s:close()
     Base.metadata:drop_all(engine)
   end)
 end
