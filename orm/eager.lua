@@ -317,7 +317,7 @@ end
 -- subquery of the target's tables and sub's outer joined, its columns
 -- labelled <table>_<column>; sel stands for the tables in it.  nil when
 -- sub adds no table or r is not a plain one-to-many / many-to-one.
-local function of_type_join(r, sub)
+local function of_type_join(r, sub, name)
   if r.secondary or r.extra or not I.of_type_entity then return nil end
   local tm = r.target
   local tcols, from = I.of_type_entity(tm, sub)
@@ -326,7 +326,7 @@ local function of_type_join(r, sub)
   for q, col in ipairs(tcols) do
     inner[q] = col:label(col.table.name .. "_" .. col.name)
   end
-  local sq = sa.select(table.unpack(inner)):select_from(from):subquery()
+  local sq = sa.select(table.unpack(inner)):select_from(from):subquery(name)
   local sel = {map = {}, list = {}, main = sq}
   local seen = {}
   for _, col in ipairs(tcols) do
@@ -886,11 +886,18 @@ local function subquery_load(s, conn, path, from, objs, plan)
   if first.direction == "manytoone" then sub = sub:distinct() end
   -- (anonymous when the entity is an alias too: numbered anon_1 before
   -- the alias inside it)
-  if aliased_root then sub = sub:subquery() else sub = sub:subquery("anon_1") end
+  -- subqueryload(rel:of_type(Subclass)) of the statement's entity: the
+  -- target's and the subclass's tables in a subquery named anon_1, the
+  -- keys' anon_2 (as SQLAlchemy numbers them)
+  local oj = from == 1 and path[1].of_type and not aliased_root and
+             first.direction == "onetomany" and
+             of_type_join(first, path[1].of_type, "anon_1")
+  local keyname = oj and "anon_2" or "anon_1"
+  if aliased_root then sub = sub:subquery() else sub = sub:subquery(keyname) end
   local names = {}
   local lcols = {}
   for k, name in ipairs(keynames) do lcols[k] = sub.c[name] end
-  local src, src_name = sub, "anon_1"
+  local src, src_name = sub, keyname
   local fromc = sub
   for k = 1, from do
     local rk = path[k].rel
@@ -935,6 +942,13 @@ local function subquery_load(s, conn, path, from, objs, plan)
       end
       fromc = fromc:join(sec, on1):join(multi and rk.target.selectable or t,
                                         on2)
+    elseif oj then
+      local on
+      for i, rc in ipairs(rk.remote_cols) do
+        local cond = lcols[i]:eq(oj.sel.map[C.node_ptr(rc.table)].c[rc.key])
+        on = on and sa.and_(on, cond) or cond
+      end
+      fromc = fromc:join(oj.sq, on)
     else
       local on = on_from(rk, lcols, k < from and t or nil)
       if rk.extra then
@@ -967,8 +981,10 @@ local function subquery_load(s, conn, path, from, objs, plan)
     nt = #tcols
   end
   local cols = {}
-  local lay = I.step_layouts and I.step_layouts[r]
-  if lay then
+  local lay = not oj and I.step_layouts and I.step_layouts[r]
+  if oj then
+    for i, c in ipairs(oj.cols) do cols[i] = c:label("anon_1_" .. c.name) end
+  elseif lay then
     -- the path's column options: the columns of its layout
     for i, col in ipairs(lay.cols) do
       cols[i] = C.node_kind(col) == "column" and
@@ -986,10 +1002,15 @@ local function subquery_load(s, conn, path, from, objs, plan)
                               (from == 1 and keynames[k] or col.name))
   end
   local stmt = sa.select(table.unpack(cols)):select_from(fromc)
-  if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+  if r.order_by then
+    stmt = stmt:order_by(table.unpack(oj and order_on(r, oj.sel) or
+                                      r.order_by))
+  end
   local rows = run(s, conn, stmt, plan.params):all()
   local loaded = {}
-  if lay then
+  if oj then
+    I.load_positions(s, tm, rows, oj.pos, loaded)
+  elseif lay then
     C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, lay.colpos, lay.pkpos,
            idmap_for(s, tm), s.id, false, loaded, 0)
   elseif tm.polymorphic_map then

@@ -659,6 +659,26 @@ for _, db in ipairs(T.databases()) do
     T.eq(rows_of(ds[2].staff), {{"En", "z", "lua"}})
     T.eq(#log, 1)
     s:close()
+    -- subqueryload: the subquery joined to the keys' (anon_2)
+    clear()
+    ds = s:scalars(select(Dp):options(orm.subqueryload(Dp.staff:of_type(En)))
+      :order_by(Dp.id)):all()
+    T.eq(log[2], "SELECT anon_1.r6_oemp_id AS anon_1_r6_oemp_id, " ..
+      "anon_1.r6_oemp_kind AS anon_1_r6_oemp_kind, anon_1.r6_oemp_name AS " ..
+      "anon_1_r6_oemp_name, anon_1.r6_oemp_d_id AS anon_1_r6_oemp_d_id, " ..
+      "anon_1.r6_oeng_id AS anon_1_r6_oeng_id, anon_1.r6_oeng_lang AS " ..
+      "anon_1_r6_oeng_lang, anon_2.r6_od_id AS anon_2_r6_od_id FROM " ..
+      "(SELECT r6_od.id AS r6_od_id FROM r6_od) AS anon_2 JOIN (SELECT " ..
+      "r6_oemp.id AS r6_oemp_id, r6_oemp.kind AS r6_oemp_kind, " ..
+      "r6_oemp.name AS r6_oemp_name, r6_oemp.d_id AS r6_oemp_d_id, " ..
+      "r6_oeng.id AS r6_oeng_id, r6_oeng.lang AS r6_oeng_lang FROM r6_oemp " ..
+      "LEFT OUTER JOIN r6_oeng ON r6_oemp.id = r6_oeng.id) AS anon_1 ON " ..
+      "anon_2.r6_od_id = anon_1.r6_oemp_d_id ORDER BY anon_1.r6_oemp_id")
+    T.eq(rows_of(ds[1].staff), {{"Em", "x", "-"}, {"En", "y", "c"},
+                                {"Mg", "m", "-"}})
+    T.eq(rows_of(ds[2].staff), {{"En", "z", "lua"}})
+    T.eq(#log, 2)
+    s:close()
     Base.metadata:drop_all(engine)
   end)
 end
