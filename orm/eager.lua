@@ -351,7 +351,8 @@ local function of_type_join(r, sub, name)
                 tm.columns[a]
     attrpos[a] = col and pos[C.node_ptr(col)] or 0
   end
-  return {sq = sq, sel = sel, cols = cols, pos = pos, attrpos = attrpos}
+  return {sq = sq, sel = sel, cols = cols, pos = pos, attrpos = attrpos,
+          from = from, tcols = tcols}
 end
 
 -- the columns of the joins of one path: the deepest step's first, as
@@ -642,6 +643,12 @@ local function add_joins(stmt, paths, width, ents)
              of_type_join(r, step.of_type) then
         -- joinedload(rel:of_type(Subclass)): the target's and the
         -- subclass's tables in an anonymous subquery, outer joined
+        if not step.of_type.class then
+          raise("InvalidRequestError", "Detected unaliased columns when " ..
+                  "generating joined load.  Make sure to use aliased=True " ..
+                  "or flat=True when using joined loading with " ..
+                  "with_polymorphic().")
+        end
         local oj = of_type_join(r, step.of_type)
         local want = step.innerjoin
         if want == nil then want = r.options.innerjoin end
@@ -892,7 +899,9 @@ local function subquery_load(s, conn, path, from, objs, plan)
   local oj = from == 1 and path[1].of_type and not aliased_root and
              first.direction == "onetomany" and
              of_type_join(first, path[1].of_type, "anon_1")
-  local keyname = oj and "anon_2" or "anon_1"
+  -- (a with_polymorphic(): its tables' join as it is, no subquery)
+  local plain = oj and not path[1].of_type.class
+  local keyname = oj and not plain and "anon_2" or "anon_1"
   if aliased_root then sub = sub:subquery() else sub = sub:subquery(keyname) end
   local names = {}
   local lcols = {}
@@ -945,10 +954,11 @@ local function subquery_load(s, conn, path, from, objs, plan)
     elseif oj then
       local on
       for i, rc in ipairs(rk.remote_cols) do
-        local cond = lcols[i]:eq(oj.sel.map[C.node_ptr(rc.table)].c[rc.key])
+        local cond = lcols[i]:eq(plain and rc or
+                                 oj.sel.map[C.node_ptr(rc.table)].c[rc.key])
         on = on and sa.and_(on, cond) or cond
       end
-      fromc = fromc:join(oj.sq, on)
+      fromc = fromc:join(plain and oj.from or oj.sq, on)
     else
       local on = on_from(rk, lcols, k < from and t or nil)
       if rk.extra then
@@ -982,7 +992,11 @@ local function subquery_load(s, conn, path, from, objs, plan)
   end
   local cols = {}
   local lay = not oj and I.step_layouts and I.step_layouts[r]
-  if oj then
+  if plain then
+    for i, c in ipairs(oj.tcols) do
+      cols[i] = c:label(c.table.name .. "_" .. c.name)
+    end
+  elseif oj then
     for i, c in ipairs(oj.cols) do cols[i] = c:label("anon_1_" .. c.name) end
   elseif lay then
     -- the path's column options: the columns of its layout
@@ -1003,8 +1017,8 @@ local function subquery_load(s, conn, path, from, objs, plan)
   end
   local stmt = sa.select(table.unpack(cols)):select_from(fromc)
   if r.order_by then
-    stmt = stmt:order_by(table.unpack(oj and order_on(r, oj.sel) or
-                                      r.order_by))
+    stmt = stmt:order_by(table.unpack(oj and not plain and
+                                      order_on(r, oj.sel) or r.order_by))
   end
   local rows = run(s, conn, stmt, plan.params):all()
   local loaded = {}
@@ -1308,12 +1322,30 @@ local function selectin_of_type_form(r, sub, batch)
   local tm = r.target
   local cols, from = I.of_type_entity(tm, sub)
   if not cols then return nil end
+  local keycol = r.remote_cols[1]
+  if not sub.class then
+    -- a with_polymorphic(): its tables joined as they are
+    local out, pos = {keycol:label(keycol.table.name .. "_" .. keycol.name)},
+                     {[C.node_ptr(keycol)] = 1}
+    for _, col in ipairs(cols) do
+      if C.node_ptr(col) ~= C.node_ptr(keycol) then
+        out[#out + 1] = col:label(col.table.name .. "_" .. col.name)
+        pos[C.node_ptr(col)] = #out
+      end
+    end
+    local stmt = sa.select(table.unpack(out)):select_from(from)
+      :where(keycol:in_(batch))
+    if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+    return {stmt = stmt, keypos = 1,
+            load = function(s, rows)
+              return I.load_positions(s, tm, rows, pos, {})
+            end}
+  end
   local inner = {}
   for q, col in ipairs(cols) do
     inner[q] = col:label(col.table.name .. "_" .. col.name)
   end
   local sq = sa.select(table.unpack(inner)):select_from(from):subquery()
-  local keycol = r.remote_cols[1]
   local kname = keycol.table.name .. "_" .. keycol.name
   local outer, pos = {sq.c[kname]}, {}
   for q, col in ipairs(cols) do

@@ -892,6 +892,20 @@ end
 local aliased_of_type = I.Rel.of_type
 function I.Rel.of_type(r, cls)
   I.configure()
+  local wp = type(cls) == "table" and rawget(cls, "__with_polymorphic__")
+  if wp then
+    -- of_type(with_polymorphic(...)) in a loader option: the listed
+    -- subclasses' tables outer joined (see strategy_options.lua)
+    if wp.mapper ~= r.target and not isa(wp.mapper, r.target) then
+      raise("ArgumentError", "of_type: " .. tostring(cls) ..
+            " is not a subclass of " .. tostring(r.target.class))
+    end
+    local n = setmetatable({}, getmetatable(r))
+    for k, v in pairs(r) do n[k] = v end
+    n.of_type_mapper = wp.mapper
+    n.of_type_subs = wp.subs
+    return n
+  end
   local sub = type(cls) == "table" and rawget(cls, "__mapper__")
   if not sub and aliased_of_type then return aliased_of_type(r, cls) end
   if not sub or not isa(sub, r.target) then
@@ -1231,10 +1245,14 @@ node_methods.outerjoin = single_join(node_methods.outerjoin)
 -- outer joined (selectinload(Company.employees:of_type(Engineer))), as
 -- with_polymorphic(m, {sub}) selects them; nil when sub adds no table.
 function I.of_type_entity(m, sub)
-  if not m.tables or not sub.tables or #sub.tables <= #m.tables then
-    return nil
+  -- (sub: a subclass, or the list of a with_polymorphic())
+  local subs = sub.class and {sub} or sub
+  local more = false
+  for _, x in ipairs(subs) do
+    if m.tables and x.tables and #x.tables > #m.tables then more = true end
   end
-  local e = entity_of(m, {sub})
+  if not more then return nil end
+  local e = entity_of(m, subs)
   return e.cols, e.from
 end
 

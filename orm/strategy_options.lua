@@ -38,7 +38,8 @@ local function check_rel(attr, fname)
   -- load when read (SQLAlchemy loads them in the same statement)
   local sub
   if getmetatable(attr) == Rel and rawget(attr, "of_type_mapper") then
-    sub = attr.of_type_mapper
+    -- (a with_polymorphic(): the list of its subclasses)
+    sub = attr.of_type_subs or attr.of_type_mapper
     attr = attr.parent.relationships[attr.key]
   end
   if getmetatable(attr) ~= Rel then

@@ -679,6 +679,39 @@ for _, db in ipairs(T.databases()) do
     T.eq(rows_of(ds[2].staff), {{"En", "z", "lua"}})
     T.eq(#log, 2)
     s:close()
+    -- of_type(with_polymorphic(...)): its tables joined as they are
+    local wp = orm.with_polymorphic(Em, {En, Mg})
+    local cols = "r6_oemp.id AS r6_oemp_id, r6_oemp.kind AS r6_oemp_kind, " ..
+      "r6_oemp.name AS r6_oemp_name"
+    local tail = "r6_oeng.id AS r6_oeng_id, r6_oeng.lang AS r6_oeng_lang, " ..
+      "r6_omgr.id AS r6_omgr_id, r6_omgr.golf AS r6_omgr_golf"
+    local joins = "r6_oemp LEFT OUTER JOIN r6_oeng ON r6_oemp.id = " ..
+      "r6_oeng.id LEFT OUTER JOIN r6_omgr ON r6_oemp.id = r6_omgr.id"
+    local expect = {
+      selectinload = "SELECT r6_oemp.d_id AS r6_oemp_d_id, " .. cols ..
+        ", " .. tail .. " FROM " .. joins .. " WHERE r6_oemp.d_id IN " ..
+        "(?, ?) ORDER BY r6_oemp.id",
+      subqueryload = "SELECT " .. cols .. ", r6_oemp.d_id AS " ..
+        "r6_oemp_d_id, " .. tail .. ", anon_1.r6_od_id AS anon_1_r6_od_id " ..
+        "FROM (SELECT r6_od.id AS r6_od_id FROM r6_od) AS anon_1 JOIN (" ..
+        joins .. ") ON anon_1.r6_od_id = r6_oemp.d_id ORDER BY r6_oemp.id",
+    }
+    for _, opt in ipairs({"selectinload", "subqueryload"}) do
+      clear()
+      ds = s:scalars(select(Dp):options(orm[opt](Dp.staff:of_type(wp)))
+        :order_by(Dp.id)):all()
+      T.eq(log[2], expect[opt], opt)
+      T.eq({ds[1].staff[2].lang, ds[1].staff[3].golf}, {"c", "g"}, opt)
+      T.eq(rows_of(ds[2].staff), {{"En", "z", "lua"}}, opt)
+      T.eq(#log, 2, opt)
+      s:close()
+    end
+    -- (joined loading needs an aliased with_polymorphic, as in SQLAlchemy)
+    T.raises("InvalidRequestError", function()
+      return s:scalars(select(Dp):options(orm.joinedload(
+        Dp.staff:of_type(wp)))):all()
+    end)
+    s:close()
     Base.metadata:drop_all(engine)
   end)
 end
