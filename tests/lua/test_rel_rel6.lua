@@ -1,8 +1,12 @@
--- Relationship loading against classes of inheritance hierarchies and
--- aliased entities on every test database: many-to-many to a subclass of
--- joined inheritance (its foreign key to an ancestor's table) in every
--- loader strategy.  The expected SQL and results are SQLAlchemy 1.4's
--- for the same steps.
+-- Relationships on every test database, against classes of inheritance
+-- hierarchies and aliased entities: many-to-many to a subclass of joined
+-- inheritance (its foreign key in an ancestor's table) in every loader
+-- strategy; relationships to an AbstractConcreteBase; aliased() of a
+-- single-table subclass and joins to one; aliased() over a subquery of
+-- the columns in another order; the flush's order of association rows
+-- and deletes, merge() and refresh(); relationship comparisons;
+-- of_type() in loader options.  The expected SQL and results are
+-- SQLAlchemy 1.4's for the same steps.
 local T = require "testing"
 local relationship = orm.relationship
 
