@@ -235,6 +235,11 @@ end
 local function loaded_related(obj, r)
   local v = C.extra(obj, r.key)
   if v == nil then return {} end
+  if r.lazy == "dynamic" or r.lazy == "write_only" then
+    -- (a dynamic writer: the members added in memory; its index reads
+    -- rows from the database)
+    return table.move(v, 1, #v, 1, {})
+  end
   if r.uselist then return v end
   return {v}
 end
