@@ -547,6 +547,7 @@ function Rel:eq(obj)
           "object or collection; use contains() to test for membership.")
   end
   local conds = {}
+  if obj ~= nil then I.refresh_for(obj, self.target, self.remote_idx) end
   for k, lc in ipairs(self.local_cols) do
     if obj == nil then conds[k] = lc:is_(sa.null)
     else
@@ -583,6 +584,7 @@ function Rel:ne(obj)
     return sa.not_(self:any(and_all(conds)))
   end
   local conds = {}
+  I.refresh_for(obj, self.target, self.remote_idx)
   for k, lc in ipairs(self.local_cols) do
     local v = I.col_value(obj, self.target, self.remote_idx[k])
     conds[k] = sa.or_(lc:ne(v), lc:is_(sa.null))
@@ -594,6 +596,7 @@ end
 function orm.with_parent(obj, r)
   I.check_rel(r, "with_parent")
   configure()
+  I.refresh_for(obj, r.parent, r.local_idx)
   -- as SQLAlchemy writes the lazy clause: the parent's value first
   local conds = {}
   if r.secondary then

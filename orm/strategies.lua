@@ -163,7 +163,22 @@ local function store_loaded(obj, r, objs)
   return v
 end
 
+-- SQLAlchemy reads the values a query of obj's related rows needs with
+-- obj refreshed: an expired one of a persistent object loads its row
+-- first (the identity alone would do, but the statements are theirs)
+local function refresh_for(obj, m, idx)
+  if C.lifecycle(obj) ~= "persistent" then return end
+  for _, i in ipairs(idx) do
+    if not lselect(2, C.get(obj, i)) then
+      local _ = obj[m.keys[i]]
+      return
+    end
+  end
+end
+I.refresh_for = refresh_for
+
 local function load_value(s, r, obj)
+  refresh_for(obj, r.parent, r.local_idx)
   local vals = local_values(obj, r)
   for k = 1, #r.local_idx do
     if vals[k] == nil then return store_loaded(obj, r, {}) end

@@ -580,6 +580,22 @@ for _, db in ipairs(T.databases()) do
     T.eq(log[1], "SELECT r6_bu_u.id FROM r6_bu_u WHERE EXISTS (SELECT 1 " ..
       "FROM r6_bu_a WHERE r6_bu_u.id = r6_bu_a.u_id) ORDER BY r6_bu_u.id")
     T.raises("InvalidRequestError", function() return U.addrs:ne(A{id = 9}) end)
+    -- an expired owner is refreshed before its key is read: lazy loads,
+    -- with_parent(), comparisons
+    local got = {
+      function() return #u1.addrs end,
+      function() return #s:scalars(select(A):where(
+        orm.with_parent(u1, U.addrs))):all() end,
+      function() return #s:scalars(select(A):where(A.u:eq(u1))):all() end,
+    }
+    for i, f in ipairs(got) do
+      s:expire(u1)
+      clear()
+      T.eq(f(), 2, i)
+      T.eq(log[1], "SELECT r6_bu_u.id AS r6_bu_u_id FROM r6_bu_u WHERE " ..
+        "r6_bu_u.id = ?", i)
+      T.eq(#log, 2, i)
+    end
     s:close()
     Base.metadata:drop_all(engine)
   end)
