@@ -111,9 +111,16 @@ function hooks.add_relationship(m, key, spec)
   return r
 end
 
+-- an AbstractConcreteBase with subclasses waits to be mapped: the next
+-- configure() maps it before resolving relationships (they may name it)
+local abstract_waiting = false
+function I.abstract_waiting() abstract_waiting = true end
+
 local function configure()
-  -- (an AbstractConcreteBase maps now: relationships may name it)
-  if I.map_abstract_concrete then I.map_abstract_concrete() end
+  if abstract_waiting then
+    abstract_waiting = false
+    I.map_abstract_concrete()
+  end
   if #unconfigured == 0 then return end
   local i = 1
   local done = {}
