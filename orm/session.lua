@@ -363,6 +363,10 @@ function Session:flush()
   local prev_noflush = self._no_autoflush
   self._no_autoflush = true
   local pok, work = pcall(I.presort, self)
+  if pok then pok, work = pcall(function()
+    I.load_cycle_refs(self)
+    return work
+  end) end
   self._no_autoflush = prev_noflush
   if not pok then error(work, 0) end
   -- group by mapper: pending in the order they were added (an

@@ -344,7 +344,8 @@ local function delete_levels(s, m, objs)
   local parent = {}
   for _, obj in ipairs(objs) do
     for _, r in ipairs(m.rel_list or {}) do
-      if r.target == m and not r.viewonly then
+      -- (a post_update reference is nulled first: it orders nothing)
+      if r.target == m and not r.viewonly and not r.post_update then
         if r.direction == "onetomany" then
           for _, x in ipairs(loaded_related(obj, r)) do
             if s._deleted[x] then parent[x] = obj end
@@ -393,3 +394,29 @@ I.delete_levels = delete_levels
 I.mapper_order = mapper_order
 I.pending_list = pending_list
 I.presort = presort
+
+-- The deleted rows of a self-referential mapper: SQLAlchemy's flush
+-- sorts them one by one, reading each one's many-to-one references to
+-- its own class (unless passive_deletes), so those not loaded load now
+-- (the identity map first), in primary key order
+function I.load_cycle_refs(s)
+  local list = {}
+  for obj in pairs(s._deleted) do
+    local m = mapper_of(obj)
+    if m.self_ref then list[#list + 1] = obj end
+  end
+  if #list == 0 then return end
+  table.sort(list, function(a, b)
+    return tostring(ident_key(a, mapper_of(a))) <
+           tostring(ident_key(b, mapper_of(b)))
+  end)
+  for _, obj in ipairs(list) do
+    for _, r in ipairs(mapper_of(obj).rel_list or {}) do
+      if r.direction == "manytoone" and r.target == r.parent and
+         not r.passive_deletes and not r.viewonly and
+         C.extra(obj, r.key) == nil and not C.extra(obj, I.nilmark[r.key]) then
+        local _ = obj[r.key]
+      end
+    end
+  end
+end

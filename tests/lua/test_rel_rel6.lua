@@ -734,6 +734,51 @@ for _, db in ipairs(T.databases()) do
     s:close()
     Base.metadata:drop_all(engine)
   end)
+
+  T.test(pfx .. "deleting a subtree of an adjacency list", function()
+    local Base = orm.declarative_base()
+    local Node
+    Node = Base:class "Node" {
+      __tablename__ = "r6_dn_node",
+      id = Column(Integer, {primary_key = true}),
+      parent_id = Column(Integer, ForeignKey("r6_dn_node.id")),
+      data = Column(String(20)),
+      children = relationship("Node", {backref = orm.backref("parent", {
+        remote_side = function() return Node.id end}),
+        order_by = "Node.id", cascade = "all, delete-orphan"}),
+    }
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    local s <close> = orm.Session(engine)
+    s:add(Node{id = 1, data = "root", children = {
+      Node{id = 2, data = "c1", children = {Node{id = 4, data = "g1"}}},
+      Node{id = 3, data = "c2"}}})
+    s:commit()
+    s:close()
+    local cols = "SELECT r6_dn_node.id AS r6_dn_node_id, " ..
+      "r6_dn_node.parent_id AS r6_dn_node_parent_id, r6_dn_node.data AS " ..
+      "r6_dn_node_data FROM r6_dn_node WHERE "
+    clear()
+    s:delete(s:get(Node, 2))
+    s:flush()
+    -- the cascade loads the children; the flush reads each deleted
+    -- row's parent (SQLAlchemy sorts a self-referential table's rows
+    -- one by one), then deletes the deepest first
+    T.eq(log, {cols .. "r6_dn_node.id = ?",
+               cols .. "? = r6_dn_node.parent_id ORDER BY r6_dn_node.id",
+               cols .. "? = r6_dn_node.parent_id ORDER BY r6_dn_node.id",
+               cols .. "r6_dn_node.id = ?",
+               "DELETE FROM r6_dn_node WHERE r6_dn_node.id = ?",
+               "DELETE FROM r6_dn_node WHERE r6_dn_node.id = ?"})
+    local left = {}
+    for i, n in ipairs(s:scalars(select(Node):order_by(Node.id)):all()) do
+      left[i] = n.id
+    end
+    T.eq(left, {1, 3})
+    s:rollback()
+    s:close()
+    Base.metadata:drop_all(engine)
+  end)
 end
 
 T.done()
