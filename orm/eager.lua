@@ -902,7 +902,8 @@ local function subquery_load(s, conn, path, from, objs, plan)
   -- (a with_polymorphic(): its tables' join as it is, no subquery)
   local plain = oj and not path[1].of_type.class
   local keyname = oj and not plain and "anon_2" or "anon_1"
-  if aliased_root then sub = sub:subquery() else sub = sub:subquery(keyname) end
+  if aliased_root then sub = sub:subquery()
+  else sub = sub:subquery(keyname) end
   local names = {}
   local lcols = {}
   for k, name in ipairs(keynames) do lcols[k] = sub.c[name] end

@@ -1211,7 +1211,9 @@ end
 local function single_join(f)
   return function(stmt, target, on, ...)
     local x, rel = target, nil
-    if getmetatable(target) == I.OfType then x, rel = target.target, target.rel end
+    if getmetatable(target) == I.OfType then
+      x, rel = target.target, target.rel
+    end
     local crit, tsel, m = single_target(x)
     if not crit then return f(stmt, target, on, ...) end
     if rel == nil and getmetatable(on) == I.Rel then rel = on end

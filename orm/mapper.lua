@@ -150,7 +150,8 @@ local function configure()
     -- (in the order the relationships were declared, as SQLAlchemy
     -- iterates a mapper's properties)
     table.sort(m.rel_list, function(a, b)
-      if (a.seq or 0) ~= (b.seq or 0) then return (a.seq or 0) < (b.seq or 0) end
+      local sa_, sb = a.seq or 0, b.seq or 0
+      if sa_ ~= sb then return sa_ < sb end
       return a.key < b.key
     end)
     if r.target == m and r.direction ~= "manytomany" then m.self_ref = true end

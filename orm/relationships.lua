@@ -270,7 +270,8 @@ local function resolve_rel(r)
   if o.secondary then
     local sec = resolve_table(r, o.secondary)
     r.secondary = sec
-    local lp, rp = fk_pairs_mapper(sec, m, only), fk_pairs_mapper(sec, tm, only)
+    local lp = fk_pairs_mapper(sec, m, only)
+    local rp = fk_pairs_mapper(sec, tm, only)
     local other1, other2
     if pj then lp, other1 = cond_pairs(pj, only) end
     if sj then rp, other2 = cond_pairs(sj, only) end

@@ -189,7 +189,9 @@ for _, db in ipairs(T.databases()) do
       "engineer_info, r6_a_manager.company_id AS company_id, " ..
       "r6_a_manager.manager_data AS manager_data, 'manager' AS type FROM " ..
       "r6_a_manager)"
-    if db.name == "mysql" then union = union:gsub("VARCHAR%(40%)", "CHAR(40)") end
+    if db.name == "mysql" then
+      union = union:gsub("VARCHAR%(40%)", "CHAR(40)")
+    end
     -- lazy: the union's foreign key column
     clear()
     c = s:get(Company, 5)
@@ -274,9 +276,9 @@ for _, db in ipairs(T.databases()) do
     Base.metadata:create_all(engine)
     local s <close> = orm.Session(engine)
     s:add_all({
-      Firm{id = 1, name = "f1", staff = {Boss{id = 1, name = "b", golf = "g"},
-                                         Staff{id = 2, name = "s"},
-                                         Clerk{id = 3, name = "c", desk = "d"}}},
+      Firm{id = 1, name = "f1", staff = {
+        Boss{id = 1, name = "b", golf = "g"}, Staff{id = 2, name = "s"},
+        Clerk{id = 3, name = "c", desk = "d"}}},
       Firm{id = 2, name = "f2", staff = {Clerk{id = 4, name = "c2",
                                                desk = "d2"}}}})
     s:commit()
@@ -579,7 +581,9 @@ for _, db in ipairs(T.databases()) do
     T.eq(q(select(U):where(U.addrs:ne(nil)):order_by(U.id)), {1, 2})
     T.eq(log[1], "SELECT r6_bu_u.id FROM r6_bu_u WHERE EXISTS (SELECT 1 " ..
       "FROM r6_bu_a WHERE r6_bu_u.id = r6_bu_a.u_id) ORDER BY r6_bu_u.id")
-    T.raises("InvalidRequestError", function() return U.addrs:ne(A{id = 9}) end)
+    T.raises("InvalidRequestError", function()
+      return U.addrs:ne(A{id = 9})
+    end)
     -- an expired owner is refreshed before its key is read: lazy loads,
     -- with_parent(), comparisons
     local got = {
