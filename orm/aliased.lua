@@ -111,6 +111,13 @@ function orm.aliased(cls, opts)
                            __inheritance__ = (labelled or e.single) or nil},
                           AliasedClass)
   if expand then I.select_special[ac] = true end
+  -- (a select of its columns alone carries the discriminator criterion
+  -- too: see single_alias_where in orm/inheritance.lua)
+  if e.single then
+    for _, col in ipairs(m.columns) do
+      I.select_special[alias.c[col.key]] = true
+    end
+  end
   return ac
 end
 

@@ -590,6 +590,7 @@ local function extend_ents(stmt, ents)
 end
 
 local core_select = sa.select
+local building = false -- orm_select is building its select
 
 -- an entity's row positions moved by d (items before it)
 local function shift(e, d)
@@ -620,9 +621,12 @@ local function orm_select(...)
   end
   if not any then return nil end
   local items, ents, froms, crits = {}, {}, {}, {}
+  local parts = {}
   local pos = 1
   for i = 1, n do
     local e = found[i]
+    local sc = not e and I.single_alias_crit(args[i], parts)
+    if sc then crits[#crits + 1] = sc end
     if e then
       for _, col in ipairs(e.cols) do items[#items + 1] = col end
       e.pos, e.width = pos, #e.cols
@@ -637,7 +641,11 @@ local function orm_select(...)
       pos = pos + 1
     end
   end
-  local stmt = core_select(table.unpack(items))
+  -- (the criteria are added below: not by single_alias_where)
+  building = true
+  local ok, stmt = pcall(core_select, table.unpack(items))
+  building = false
+  if not ok then error(stmt, 0) end
   for _, f in ipairs(froms) do stmt = stmt:select_from(f) end
   -- the other items: their widths and names from the select itself
   local items_info = C.select_items(stmt)
@@ -666,10 +674,43 @@ local function orm_select(...)
   local info = {ents = ents}
   if crit then
     info.nocrit, info.crit = stmt, crit
+    info.parts = next(parts) and {crits = crits, parts = parts} or nil
     stmt = where(stmt, crit)
   end
   stmt_ents[stmt] = info
   return stmt
+end
+
+-- select(b.name) of b = aliased(Boss) (a single-table subclass): the
+-- discriminator criterion of b's alias, once per alias (parts: alias
+-- address -> criterion, of the criteria the statement has)
+function I.single_alias_crit(x, parts)
+  if C.node_kind(x) ~= "column" then return nil end
+  local t = x.table
+  local e = t and I.aliased_entry(ptr(t))
+  if not e or not e.single or parts[ptr(t)] then return nil end
+  local crit = single_criterion(e.mapper, e.alias)
+  parts[ptr(t)] = crit
+  return crit
+end
+
+-- a select of plain columns (see properties.lua) that names columns of
+-- an aliased() single-table subclass: their criteria in the WHERE
+-- clause, kept last by the generative methods, as for the class itself
+function I.single_alias_where(stmt, ...)
+  if building or stmt_ents[stmt] then return stmt end
+  local parts, crits = {}, {}
+  for i = 1, lselect("#", ...) do
+    local c = I.single_alias_crit((lselect(i, ...)), parts)
+    if c then crits[#crits + 1] = c end
+  end
+  if #crits == 0 then return stmt end
+  install_methods()
+  local crit = #crits == 1 and crits[1] or sa.and_(table.unpack(crits))
+  local out = where(stmt, crit)
+  stmt_ents[out] = {ents = extend_ents(stmt, {}), nocrit = stmt, crit = crit,
+                    parts = {crits = crits, parts = parts}}
+  return out
 end
 -- update(Manager) / delete(Manager): a single-table subclass's rows only
 -- (the criterion stays last, as for selects); a joined subclass's own
@@ -732,16 +773,38 @@ local function wrap_method(name)
       if crit then return node_methods.where(stmt, crit) end
     end
     local out, nocrit
+    local crit, parts = info.crit, info.parts
+    if parts and (name == "join" or name == "outerjoin") then
+      -- a join to an aliased() single-table subclass whose columns are
+      -- selected: its criterion goes in the ON clause instead
+      local target = ...
+      if getmetatable(target) == I.OfType then target = target.target end
+      local ae = getmetatable(target) == I.AliasedClass and
+                 I.alias_entry(target)
+      local drop = ae and parts.parts[ptr(ae.alias)]
+      if drop then
+        local keep, kparts = {}, {}
+        for _, c in ipairs(parts.crits) do
+          if c ~= drop then keep[#keep + 1] = c end
+        end
+        for k, c in pairs(parts.parts) do
+          if c ~= drop then kparts[k] = c end
+        end
+        crit = #keep > 1 and sa.and_(table.unpack(keep)) or keep[1]
+        parts = #keep > 0 and {crits = keep, parts = kparts} or nil
+      end
+    end
     if info.crit then
       nocrit = f(info.nocrit, ...)
-      out = where(nocrit, info.crit)
+      out = crit and where(nocrit, crit) or nocrit
     else
       out = f(stmt, ...)
     end
     if name == "with_only_columns" then return out end
     local ents = info.ents
     if name == "add_columns" then ents = extend_ents(out, ents) end
-    stmt_ents[out] = {ents = ents, nocrit = nocrit, crit = info.crit}
+    stmt_ents[out] = {ents = ents, nocrit = crit and nocrit or nil,
+                      crit = crit, parts = parts}
     return out
   end
 end

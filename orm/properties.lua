@@ -768,7 +768,10 @@ do
   local mark_tables = I.mark_tables
   local function slow_select(n, ...)
     if not wants_expansion(n, ...) then
-      return mark_tables(inner_select(...), ...)
+      local stmt = mark_tables(inner_select(...), ...)
+      -- columns of an aliased() single-table subclass: its criterion
+      if I.single_alias_where then stmt = I.single_alias_where(stmt, ...) end
+      return stmt
     end
     local args, reg = {}, {}
     for i = 1, n do

@@ -325,8 +325,24 @@ for _, db in ipairs(T.databases()) do
       "FROM r6_s_firms LEFT OUTER JOIN r6_s_staff AS r6_s_staff_1 ON " .. on ..
       " ORDER BY r6_s_firms.id")
     T.eq(plain(rows), {{"f1", "b"}, {"f2", "NULL"}})
+    -- its columns alone: the criterion in WHERE, kept last
+    clear()
+    rows = s:execute(select(ba.name, ba.golf):where(ba.golf:eq("g")))
+      :all()
+    T.eq(log[1], "SELECT r6_s_staff_1.name, r6_s_staff_1.golf FROM " ..
+      "r6_s_staff AS r6_s_staff_1 WHERE r6_s_staff_1.golf = ? AND " ..
+      "r6_s_staff_1.type IN (?)")
+    T.eq(plain(rows), {{"b", "g"}})
     -- two aliases of subclasses of one table
     local ca = orm.aliased(Clerk, {name = "cl"})
+    clear()
+    rows = s:execute(select(ca.name, ba.name)
+      :join(ba, ba.firm_id:eq(ca.firm_id)):order_by(ca.id)):all()
+    T.eq(log[1], "SELECT cl.name, r6_s_staff_1.name AS name_1 FROM " ..
+      "r6_s_staff AS cl JOIN r6_s_staff AS r6_s_staff_1 ON " ..
+      "r6_s_staff_1.firm_id = cl.firm_id AND r6_s_staff_1.type IN (?) " ..
+      "WHERE cl.type IN (?) ORDER BY cl.id")
+    T.eq(plain(rows), {{"c", "b"}})
     clear()
     rows = s:execute(select(ca, ba.name):join(ba, ba.firm_id:eq(ca.firm_id))
       :order_by(ca.id)):all()
