@@ -114,8 +114,13 @@ function orm.aliased(cls, opts)
   -- (a select of its columns alone carries the discriminator criterion
   -- too: see single_alias_where in orm/inheritance.lua)
   if e.single then
-    for _, col in ipairs(m.columns) do
-      I.select_special[alias.c[col.key]] = true
+    -- (the column objects kept with the entry: the registry holds them
+    -- weakly, and each must stay the one the alias hands out)
+    e.single_cols = {}
+    for i, col in ipairs(m.columns) do
+      local c = alias.c[col.key]
+      e.single_cols[i] = c
+      I.select_special[c] = true
     end
   end
   return ac

@@ -708,7 +708,8 @@ function I.single_alias_where(stmt, ...)
   install_methods()
   local crit = #crits == 1 and crits[1] or sa.and_(table.unpack(crits))
   local out = where(stmt, crit)
-  stmt_ents[out] = {ents = extend_ents(stmt, {}), nocrit = stmt, crit = crit,
+  -- (ents false: its rows are plain rows, as without the criterion)
+  stmt_ents[out] = {ents = false, nocrit = stmt, crit = crit,
                     parts = {crits = crits, parts = parts}}
   return out
 end
@@ -769,7 +770,7 @@ local function wrap_method(name)
     if not info then return f(stmt, ...) end
     if name == "filter_by" then
       -- the names are the attributes of the entity, whichever its table
-      local crit = by_attributes(info.ents[1], ...)
+      local crit = info.ents and by_attributes(info.ents[1], ...)
       if crit then return node_methods.where(stmt, crit) end
     end
     local out, nocrit
@@ -802,7 +803,7 @@ local function wrap_method(name)
     end
     if name == "with_only_columns" then return out end
     local ents = info.ents
-    if name == "add_columns" then ents = extend_ents(out, ents) end
+    if name == "add_columns" and ents then ents = extend_ents(out, ents) end
     stmt_ents[out] = {ents = ents, nocrit = crit and nocrit or nil,
                       crit = crit, parts = parts}
     return out

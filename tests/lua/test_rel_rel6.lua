@@ -333,6 +333,7 @@ for _, db in ipairs(T.databases()) do
       "r6_s_staff AS r6_s_staff_1 WHERE r6_s_staff_1.golf = ? AND " ..
       "r6_s_staff_1.type IN (?)")
     T.eq(plain(rows), {{"b", "g"}})
+    T.eq(s:scalars(select(ba.name)):all(), {"b"})
     -- two aliases of subclasses of one table
     local ca = orm.aliased(Clerk, {name = "cl"})
     clear()
