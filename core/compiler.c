@@ -376,6 +376,7 @@ void rt_c_const_param(rt_compiler *c, rt_node *b) {
 
 static void select_stmt(rt_compiler *c, rt_node *s, int asfrom);
 static void from_item(rt_compiler *c, rt_node *f);
+static void alias_body(rt_compiler *c, rt_node *f);
 static void cte_ref(rt_compiler *c, rt_node *a);
 
 static void list(rt_compiler *c, rt_node *l, const char *sep) {
@@ -398,6 +399,13 @@ static const char *alias_name(rt_compiler *c, rt_node *a, char *buf,
   /* an unnamed alias of a table is named after it (node_1), others anon_1 */
   if (a->a && a->a->kind == RT_N_TABLE && a->a->name &&
       strlen(a->a->name) < size - 16) {
+    snprintf(buf, size, "%s_%d", a->a->name,
+             anon_num(c, a, TAG_ALIAS, a->a->name));
+    return buf;
+  }
+  /* (an unnamed alias of a named alias: after that one, pjoin_1) */
+  if (a->a && a->a->kind == RT_N_ALIAS && !(a->a->flags & RT_F_CTE) &&
+      a->a->name && strlen(a->a->name) < size - 16) {
     snprintf(buf, size, "%s_%d", a->a->name,
              anon_num(c, a, TAG_ALIAS, a->a->name));
     return buf;
@@ -1173,6 +1181,24 @@ static int can_join(rt_node *left, rt_node *target, rt_node *on) {
   }
 }
 
+/* SQLAlchemy lists a select's FROM elements in the order they are first
+** named by its columns, then its WHERE clause, then select_from() and the
+** joins: an element the columns or the WHERE clause name keeps their
+** place; the others (explicit ones, joins) follow in their own order. */
+static int implicit_first(rt_node *s, rt_node **froms, int n) {
+  rt_node *implicit[MAXFROMS], *out[MAXFROMS];
+  int ni = 0, k = 0, i, j;
+  collect_froms(s->kids[RT_S_COLUMNS], implicit, &ni);
+  collect_froms(s->kids[RT_S_WHERE], implicit, &ni);
+  collect_froms(s->kids[RT_S_HAVING], implicit, &ni);
+  for (j = 0; j < ni; j++)
+    if (has_from(froms, n, implicit[j])) out[k++] = implicit[j];
+  for (i = 0; i < n; i++)
+    if (!has_from(implicit, ni, froms[i])) out[k++] = froms[i];
+  memcpy(froms, out, sizeof *froms * (size_t)k);
+  return k;
+}
+
 static int select_froms(rt_compiler *c, rt_node *s, rt_node **froms) {
   int n = 0, i, j;
   rt_node *joins = s->kids[RT_S_JOINS];
@@ -1249,7 +1275,7 @@ static int select_froms(rt_compiler *c, rt_node *s, rt_node **froms) {
       i--;
     }
   }
-  return n;
+  return implicit_first(s, froms, n);
 }
 
 /* Auto-correlation: a nested select leaves out FROM elements the enclosing
@@ -1331,18 +1357,7 @@ static void from_item(rt_compiler *c, rt_node *f) {
       cte_ref(c, f);
       break;
     }
-    if (f->flags & RT_F_SUBQUERY) {
-      /* a subquery in FROM stands alone; a LATERAL one may refer to the
-      ** FROMs before it */
-      if (f->flags & RT_F_LATERAL)
-        S("LATERAL ");
-      else
-        c->from_subquery = 1;
-      CH('(');
-      select_stmt(c, f->a, 1);
-      CH(')');
-    } else
-      from_item(c, f->a);
+    alias_body(c, f);
     S(" AS ");
     rt_c_ident(c, alias_name(c, f, buf, sizeof buf));
     break;
@@ -1373,6 +1388,26 @@ static void from_item(rt_compiler *c, rt_node *f) {
     select_stmt(c, f, 1);
     CH(')');
   }
+}
+
+/* What an alias names, without its name.  An alias of a (non-CTE) alias
+** renders the inner one's element under the outer name, as SQLAlchemy
+** does. */
+static void alias_body(rt_compiler *c, rt_node *f) {
+  if (f->flags & RT_F_SUBQUERY) {
+    /* a subquery in FROM stands alone; a LATERAL one may refer to the
+    ** FROMs before it */
+    if (f->flags & RT_F_LATERAL)
+      S("LATERAL ");
+    else
+      c->from_subquery = 1;
+    CH('(');
+    select_stmt(c, f->a, 1);
+    CH(')');
+  } else if (f->a && f->a->kind == RT_N_ALIAS && !(f->a->flags & RT_F_CTE))
+    alias_body(c, f->a);
+  else
+    from_item(c, f->a);
 }
 
 static void cte_ref(rt_compiler *c, rt_node *a) {
