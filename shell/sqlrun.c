@@ -512,6 +512,23 @@ static int is_row_list(lua_State *L, int idx) {
 }
 
 /*
+** An empty table without a metatable: an empty list of Rows (what
+** Result:all() gives when no row matched) is no different from `{}`,
+** and a list of Rows prints as a table with its row count.
+*/
+static int is_empty_list(lua_State *L, int idx) {
+  int empty;
+  if (lua_type(L, idx) != LUA_TTABLE || lua_getmetatable(L, idx)) {
+    if (lua_type(L, idx) == LUA_TTABLE) lua_pop(L, 1);
+    return 0;
+  }
+  lua_pushnil(L);
+  empty = lua_next(L, idx) == 0;
+  if (!empty) lua_pop(L, 2);
+  return empty;
+}
+
+/*
 ** print_rows(source, keys [, scalars]): source is a Result (rows are
 ** fetched by calling it) or a list of Rows; keys the column names.  With
 ** `scalars` each item fetched is the one value of its row (a
@@ -631,6 +648,10 @@ int rt_sql_print_value(lua_State *L, int idx) {
     lua_rawgeti(L, idx, 1);
     lua_getfield(L, -1, "_fields");
     lua_remove(L, -2);
+  } else if (is_empty_list(L, idx)) {
+    lua_pushcfunction(L, print_rows); /* no columns, "(0 rows)" */
+    lua_pushvalue(L, idx);
+    lua_newtable(L);
   } else {
     /* mapped objects, ORM rows, an ORM result: the Lua half says how */
     lua_pushcfunction(L, print_rows);
