@@ -192,7 +192,6 @@ void rt_sql_render_opts(FILE *f, rt_render_opts *o) {
   memset(o, 0, sizeof *o);
   o->format = rt_sh.format;
   o->expanded = rt_sh.expanded;
-  /* output for files and programs is never capped */
   /* the cap is for reading at a terminal: output for files and programs,
   ** and the machine formats, are never capped */
   o->limit = !tty || o->format == RT_FMT_CSV || o->format == RT_FMT_TSV ||

@@ -192,6 +192,23 @@ check "\\x off: a table again" " AlbumId |                 Title
 (2 rows)" "$(after 'retort> select AlbumId, Title from Album')"
 stop
 
+# with $PAGER unset, a result taller than the terminal goes through
+# less -SRFX: its prompt waits for q, then the shell's prompt comes back
+if command -v less >/dev/null 2>&1; then
+  T new-session -d -s rt -x 80 -y 15 "env -u PAGER $RETORT --norc $url"
+  wait_last "retort>" || { echo "retort did not show its prompt:"; screen; }
+  clear_screen
+  T send-keys -t rt -l "select TrackId from Track where TrackId <= 40"
+  T send-keys -t rt -H 3b
+  T send-keys -t rt Enter
+  wait_last ":"
+  check "no \$PAGER: less shows a tall result" ":" "$(screen | tail -1)"
+  T send-keys -t rt q
+  wait_last "retort>"
+  check "q leaves less for the prompt" "retort>" "$(screen | tail -1)"
+  stop
+fi
+
 # the pager is for a terminal only: -c and pipes never page
 out=$(PAGER='sed s/^/P:/' "$RETORT" --norc "$url" -c 'select TrackId from Track')
 check "-c: no pager when output is not a terminal" "3506 0" \
@@ -224,6 +241,19 @@ Foreign-key constraints:
 Referenced by:
     TABLE "posts" FOREIGN KEY (user_id) REFERENCES "users"(id)' \
   "$("$RETORT" --norc "sqlite:///$tmp/u.db" -c '\d users' 2>&1)"
+
+# --echo logs what the ORM sends too: a flush's INSERT and its parameters
+check "--echo logs an ORM flush" "INFO retort.engine.Engine BEGIN (implicit)
+INFO retort.engine.Engine INSERT INTO users (name) VALUES (?)
+INFO retort.engine.Engine [generated in Xs] ('ann',)
+INFO retort.engine.Engine COMMIT" \
+  "$("$RETORT" --norc --echo -e 'local Base = orm.declarative_base()
+    User = Base:class "User" {__tablename__ = "users",
+      id = Column(Integer, {primary_key = true}), name = Column(String(30))}
+    Base.metadata:create_all(engine)
+    print("--")
+    session:add(User{name = "ann"})
+    session:commit()' 2>&1 | sed -e '1,/^--$/d' -e 's/generated in [0-9.]*s/generated in Xs/')"
 
 # no URL and no $DATABASE_URL: an in-memory SQLite database
 check "the engine is sqlite:// by default" "sqlite://" \
