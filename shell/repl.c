@@ -358,9 +358,9 @@ static int read_sql(lua_State *L, rt_strbuf *b) {
     char *line;
     size_t off = sql_rest(b->p, b->n, flags);
     if (rt_sql_is_blank(b->p + off, b->n - off, flags)) return 0;
-    rt_complete_set_sql(1); /* completion offers SQL names */
+    rt_complete_set_sql(b->p); /* completion offers SQL names */
     line = read_line(PROMPT2, &interrupted);
-    rt_complete_set_sql(0);
+    rt_complete_set_sql(NULL);
     if (line == NULL || interrupted) {
       free(line);
       return -1;

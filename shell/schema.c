@@ -447,12 +447,12 @@ int rt_cmd_connect(lua_State *L, const char *arg) {
 
 static lua_State *comp_L;
 static const char *const *comp_commands;
-static int comp_in_sql;
+static const char *comp_before; /* the SQL the line continues */
 static char **comp_list;
 static int comp_n, comp_next;
 
-void rt_complete_set_sql(int in_sql) {
-  comp_in_sql = in_sql;
+void rt_complete_set_sql(const char *before) {
+  comp_before = before;
 }
 
 static void free_list(void) {
@@ -517,14 +517,19 @@ static char **complete(const char *text, int start, int end) {
   k = rt_classify_line(rl_line_buffer);
   if (k == RT_LINE_COMMAND)
     kind = "command";
-  else if (k == RT_LINE_SQL || comp_in_sql)
+  else if (k == RT_LINE_SQL || comp_before)
     kind = "sql";
   rl_attempted_completion_over = 1;
   free_list();
   rt_schema_push(L, "complete");
   lua_getglobal(L, "engine");
   lua_pushstring(L, kind);
-  lua_pushstring(L, rl_line_buffer);
+  if (comp_before && k != RT_LINE_COMMAND) {
+    /* the statement so far: the tables its earlier lines name count */
+    lua_pushfstring(L, "%s\n%s", comp_before, rl_line_buffer);
+    start += (int)strlen(comp_before) + 1;
+  } else
+    lua_pushstring(L, rl_line_buffer);
   lua_pushinteger(L, start);
   lua_pushstring(L, text);
   lua_newtable(L);

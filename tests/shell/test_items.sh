@@ -151,6 +151,18 @@ check "Tab completes an SQL keyword later in the statement" \
   "retort> SELECT * FROM Album ORDER" "$(screen | tail -1)"
 clear_line
 
+# on a continuation line, the columns of a table an earlier line names
+clear_screen
+enter "select * from Album"
+T send-keys -t rt -l "where Ti"
+T send-keys -t rt Tab
+wait_last "   ...> where Title"
+check "Tab on a continuation line: a column of a table named above" \
+  "retort> select * from Album
+   ...> where Title" "$(screen)"
+T send-keys -t rt C-c
+wait_last "retort>"
+
 # a statement prints its SQL, one clause per line
 clear_screen
 enter 'select(db.Album.c.Title):where(db.Album.c.AlbumId:eq(1))'
