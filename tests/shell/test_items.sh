@@ -172,6 +172,56 @@ WHERE "Album"."AlbumId" = :AlbumId_1' \
   "$(after 'retort> select(db.Album.c.Title)')"
 stop
 
+# a backslash command between the lines of a statement runs at once, as
+# in psql, unless it is inside a string literal; \q there leaves
+T new-session -d -s rt -x 100 -y 30 "$RETORT --norc $url"
+wait_last "retort>" || { echo "retort did not show its prompt:"; screen; }
+clear_screen
+enter "select AlbumId, Title from Album where AlbumId < 3"
+enter '\x on'
+enter ";"
+check "a command on a continuation line runs, the statement goes on" \
+  "retort> select AlbumId, Title from Album where AlbumId < 3
+   ...> \x on
+Expanded display is on.
+   ...> ;
+-[ RECORD 1 ]----------------------------------
+AlbumId | 1
+Title   | For Those About To Rock We Salute You
+-[ RECORD 2 ]--------------
+AlbumId | 2
+Title   | Balls to the Wall
+(2 rows)
+retort>" "$(screen)"
+enter '\x off'
+clear_screen
+enter "select 'a"
+enter "\\x' as v;"
+check "inside a string literal a backslash line is text" "retort> select 'a
+   ...> \\x' as v;
+  v
+-----
+ a  +
+ \\x
+(1 row)
+retort>" "$(screen)"
+enter "select 1"
+T send-keys -t rt -l '\q'
+T send-keys -t rt Enter
+i=0
+while T has-session -t rt 2>/dev/null && [ $i -lt 30 ]; do
+  sleep 0.1
+  i=$((i + 1))
+done
+check "\\q on a continuation line leaves the shell" "gone" \
+  "$(T has-session -t rt 2>/dev/null && echo running || echo gone)"
+stop
+check "from a pipe too" 'a
+1
+b
+"x
+\y"' "$(printf 'select 1 as a\n\\f csv\n;\nselect '"'x\\n\\\\y'"' as b;\n' | "$RETORT" --norc)"
+
 # wide values are cut to the terminal's width, with an indicator; \x on
 # shows records
 T new-session -d -s rt -x 60 -y 30 "$RETORT --norc $url"
