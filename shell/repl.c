@@ -569,7 +569,7 @@ int rt_shell_stdin(lua_State *L) {
     rt_sb_adds(&sql, line);
     status = run_sql_buffer(L, &sql, flags);
   }
-  if (status == 0 && sql.n > 0 && !sql.failed)
+  if (status == 0 && sql.n > 0 && !sql.failed && !rt_sh.quit)
     status = rt_sql_run_text(L, sql.p) != 0;
   if (status == 0 && has_lua) status = run_lua_chunk(L, &lua);
   free(line);

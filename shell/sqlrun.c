@@ -516,15 +516,15 @@ static int is_row_list(lua_State *L, int idx) {
 ** and a list of Rows prints as a table with its row count.
 */
 static int is_empty_list(lua_State *L, int idx) {
-  int empty;
-  if (lua_type(L, idx) != LUA_TTABLE || lua_getmetatable(L, idx)) {
-    if (lua_type(L, idx) == LUA_TTABLE) lua_pop(L, 1);
+  if (lua_type(L, idx) != LUA_TTABLE) return 0;
+  if (lua_getmetatable(L, idx)) {
+    lua_pop(L, 1);
     return 0;
   }
   lua_pushnil(L);
-  empty = lua_next(L, idx) == 0;
-  if (!empty) lua_pop(L, 2);
-  return empty;
+  if (lua_next(L, idx) == 0) return 1;
+  lua_pop(L, 2);
+  return 0;
 }
 
 /*

@@ -222,6 +222,9 @@ b
 "x
 \y"' "$(printf 'select 1 as a\n\\f csv\n;\nselect '"'x\\n\\\\y'"' as b;\n' | "$RETORT" --norc)"
 
+check "from a pipe, \\q drops the unfinished statement" "0" \
+  "$(printf 'select 1 as a\n\\q\nselect 2;\n' | "$RETORT" --norc | wc -c | tr -d ' ')"
+
 # wide values are cut to the terminal's width, with an indicator; \x on
 # shows records
 T new-session -d -s rt -x 60 -y 30 "$RETORT --norc $url"
