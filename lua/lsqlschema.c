@@ -455,7 +455,7 @@ static int l_column(lua_State *L) {
       col->flags |= RT_F_PK | RT_F_NOTNULL;
     if (lua_getfield(L, opts, "nullable") != LUA_TNIL) {
       if (lua_toboolean(L, -1))
-        col->flags &= (unsigned short)~RT_F_NOTNULL;
+        col->flags &= ~(unsigned)RT_F_NOTNULL;
       else
         col->flags |= RT_F_NOTNULL;
     }
