@@ -378,6 +378,8 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom);
 static void from_item(rt_compiler *c, rt_node *f);
 static void cte_ref(rt_compiler *c, rt_node *a);
 
+static void values_rows(rt_compiler *c, rt_node *f);
+
 static void list(rt_compiler *c, rt_node *l, const char *sep) {
   int i;
   for (i = 0; l && i < l->n; i++) {
@@ -421,6 +423,9 @@ static void anon_label(rt_compiler *c, rt_node *e) {
 static void column(rt_compiler *c, rt_node *col) {
   rt_node *o = col->owner;
   char buf[ALIAS_NAME_MAX];
+  /* the columns of an unnamed VALUES have no name to qualify them with */
+  if (o && o->kind == RT_N_TABLE && (o->flags & RT_F_VALUES) && !o->name[0])
+    o = NULL;
   if (o && !c->no_qualify) {
     if (o->kind == RT_N_TABLE) {
       rt_tabledata *d = o->ext;
@@ -993,7 +998,10 @@ void rt_c_expr(rt_compiler *c, rt_node *e) {
     column(c, e);
     break;
   case RT_N_TABLE:
-    rt_c_ident(c, e->name);
+    if (e->flags & RT_F_VALUES)
+      values_rows(c, e); /* str() of a VALUES */
+    else
+      rt_c_ident(c, e->name);
     break;
   case RT_N_BIND:
     bind(c, e);
@@ -1283,11 +1291,11 @@ static int correlate(rt_compiler *c, rt_node *s, rt_node **froms, int n) {
   return k;
 }
 
-/* sa.values(): (VALUES (..), (..)) AS name (col, ...) */
-static void values_from(rt_compiler *c, rt_node *f) {
+/* The rows of sa.values(): VALUES (..), (..) */
+static void values_rows(rt_compiler *c, rt_node *f) {
   rt_node *rows = f->a;
   int i, j;
-  S("(VALUES ");
+  S("VALUES ");
   for (i = 0; rows && i < rows->n; i++) {
     rt_node *row = rows->kids[i];
     S(i ? ", (" : "(");
@@ -1300,7 +1308,18 @@ static void values_from(rt_compiler *c, rt_node *f) {
     }
     CH(')');
   }
-  S(") AS ");
+}
+
+/* sa.values() in FROM: (VALUES (..), (..)) AS name (col, ...); unnamed,
+** without the AS part, as SQLAlchemy renders it */
+static void values_from(rt_compiler *c, rt_node *f) {
+  int i;
+  if (f->flags & RT_F_LATERAL) S("LATERAL ");
+  CH('(');
+  values_rows(c, f);
+  CH(')');
+  if (!f->name[0]) return;
+  S(" AS ");
   rt_c_ident(c, f->name);
   S(" (");
   for (i = 0; i < f->n; i++) {
@@ -2018,6 +2037,57 @@ static void upsert(rt_compiler *c, rt_node *stmt) {
   }
 }
 
+/* Whether return_defaults() asked for column `col` (all when no list). */
+static int retdefault_wanted(rt_node *stmt, rt_node *col) {
+  rt_node *l = stmt->kids[RT_D_RETDEFAULTS];
+  int i;
+  if (!l) return 1;
+  for (i = 0; i < l->n; i++)
+    if (l->kids[i] == col) return 1;
+  return 0;
+}
+
+/*
+** The implicit RETURNING of return_defaults(), in table order, as
+** SQLAlchemy's crud rules pick it.  INSERT: the primary key the database
+** generates (autoincrement or server default), and of the asked for
+** columns those a SQL expression or Sequence sets and those no parameter
+** or default sets (a server default's among them).  UPDATE: of the asked
+** for columns those a SQL expression (an onupdate's too) sets or a
+** server_onupdate changes, and when named, those nothing sets.  A value sent as
+*a parameter is known already and is not
+** fetched.
+*/
+static void return_defaults(rt_compiler *c, rt_node *stmt, setcol *set, int n,
+                            int insert) {
+  rt_node *t = stmt->kids[RT_D_TABLE];
+  int i, j, first = 1;
+  for (i = 0; i < t->n; i++) {
+    rt_node *col = t->kids[i];
+    rt_coldata *d = col->ext;
+    int pk = (col->flags & RT_F_PK) != 0, want = retdefault_wanted(stmt, col);
+    int take = 0;
+    setcol *sc = NULL;
+    for (j = 0; j < n; j++)
+      if (set[j].col == col) sc = &set[j];
+    if (sc) {
+      int expr = sc->nextval || (sc->value && sc->value->kind != RT_N_BIND);
+      take = expr && (want || (insert && pk));
+    } else if (insert && pk)
+      take = rt_column_is_autoinc(t, col) || (d && d->server_default);
+    else if (insert)
+      take = want;
+    else if (d && d->server_onupdate)
+      take = want;
+    else
+      take = want && stmt->kids[RT_D_RETDEFAULTS];
+    if (!take) continue;
+    S(first ? " RETURNING " : ", ");
+    first = 0;
+    column(c, col);
+  }
+}
+
 static void insert(rt_compiler *c, rt_node *stmt) {
   rt_node *t = stmt->kids[RT_D_TABLE], *multi = stmt->kids[RT_D_MULTI];
   setcol set[128];
@@ -2099,6 +2169,12 @@ static void insert(rt_compiler *c, rt_node *stmt) {
   upsert(c, stmt);
   if (stmt->kids[RT_D_RETURNING])
     returning(c, stmt);
+  else if (stmt->flags & RT_F_INLINE)
+    ; /* inline(): no key to fetch */
+  else if ((stmt->flags & RT_F_RETDEFAULTS) &&
+           (c->d->flags & RT_DF_IMPLICIT_RETURNING) && t->kind == RT_N_TABLE &&
+           c->o->insert_rows <= 1)
+    return_defaults(c, stmt, set, n, 1);
   else if ((c->d->flags & RT_DF_IMPLICIT_RETURNING) && t->kind == RT_N_TABLE) {
     for (i = 0; i < t->n; i++)
       if (rt_column_is_autoinc(t, t->kids[i])) {
@@ -2138,7 +2214,12 @@ static void update(rt_compiler *c, rt_node *stmt) {
     criterion(c, stmt->kids[RT_D_WHERE]);
   }
   c->depth--;
-  returning(c, stmt);
+  if ((stmt->flags & RT_F_RETDEFAULTS) && !stmt->kids[RT_D_RETURNING] &&
+      (c->d->flags & RT_DF_IMPLICIT_RETURNING) &&
+      stmt->kids[RT_D_TABLE]->kind == RT_N_TABLE)
+    return_defaults(c, stmt, set, n, 0);
+  else
+    returning(c, stmt);
 }
 
 static void delete_(rt_compiler *c, rt_node *stmt) {

@@ -1745,10 +1745,27 @@ static int s_distinct(lua_State *L) {
   return gen_set(L, s, RT_S_DISTINCT, arglist(L, 2, lua_gettop(L), "distinct"));
 }
 
+static rt_node *values_table(lua_State *L, const char *name, unsigned flags,
+                             rt_node **cols, int n, rt_node *rows);
+
+/* values:alias(name) / values:lateral([name]): as SQLAlchemy's, a copy
+** of the VALUES under that name rather than an alias around it */
+static int values_alias(lua_State *L, rt_node *v, const char *name,
+                        unsigned flags, const char *fname) {
+  if (!name && !(flags & RT_F_LATERAL))
+    return rt_lua_error(L, RT_EARGUMENT, "%s: argument #1 must be a name",
+                        fname);
+  values_table(L, name ? name : v->name, v->flags | (flags & RT_F_LATERAL),
+               v->kids, v->n, v->a);
+  return 1;
+}
+
 static int alias_of(lua_State *L, int flags, const char *fname) {
   rt_node *s = lsql_checknode(L, 1, fname);
   const char *name = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
   lnode *ud;
+  if (s->kind == RT_N_TABLE && (s->flags & RT_F_VALUES))
+    return values_alias(L, s, name, flags, fname);
   if (!rt_is_selectable(s) || s->kind == RT_N_JOIN)
     return rt_lua_error(L, RT_EARGUMENT, "%s: not available on this construct",
                         fname);
@@ -1765,6 +1782,9 @@ static int s_alias(lua_State *L) {
 }
 /* lateral(name): a subquery that may refer to the FROMs before it */
 static int s_lateral(lua_State *L) {
+  rt_node *v = lsql_tonode(L, 1);
+  if (v && v->kind == RT_N_TABLE && (v->flags & RT_F_VALUES))
+    return alias_of(L, RT_F_LATERAL, "lateral");
   checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "lateral");
   return alias_of(L, RT_F_LATERAL, "lateral");
 }
@@ -2077,7 +2097,59 @@ static int d_returning(lua_State *L) {
       s->kind != RT_N_DELETE)
     return rt_lua_error(L, RT_EARGUMENT,
                         "returning: not available on this construct");
+  if (s->flags & RT_F_RETDEFAULTS)
+    return rt_lua_error(L, RT_EINVALIDREQUEST,
+                        "return_defaults() is already configured on this "
+                        "statement");
   return append_args(L, RT_D_RETURNING, "returning");
+}
+
+/* inline(): an INSERT without the implicit RETURNING of its generated key
+** (inserted_primary_key then holds what the parameters give), as
+** SQLAlchemy's; UPDATE accepts it too */
+static int d_inline(lua_State *L) {
+  rt_node *s = checkkind(L, 1, RT_N_INSERT, RT_N_UPDATE, "inline");
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_node_copy(s));
+  ud->n->flags |= RT_F_INLINE;
+  return 1;
+}
+
+/* return_defaults(col_or_key...): fetch the server-generated values in an
+** implicit RETURNING where the dialect has one (result.returned_defaults);
+** with columns, those alone */
+static int d_return_defaults(lua_State *L) {
+  rt_node *s = checkkind(L, 1, RT_N_INSERT, RT_N_UPDATE, "return_defaults");
+  rt_node *t = s->kids[RT_D_TABLE], *cols = NULL;
+  int top = lua_gettop(L), i;
+  lnode *ud, *lu;
+  if (s->kids[RT_D_RETURNING])
+    return rt_lua_error(L, RT_EINVALIDREQUEST,
+                        "RETURNING is already configured on this statement");
+  if (top >= 2) {
+    lu = RESULT(L);
+    SETRESULT(L, lu,
+              s->kids[RT_D_RETDEFAULTS]
+                  ? rt_node_copy(s->kids[RT_D_RETDEFAULTS])
+                  : rt_list_new());
+    cols = lu->n;
+    for (i = 2; i <= top; i++) {
+      rt_node *c = lsql_tonode(L, i);
+      if (lua_type(L, i) == LUA_TSTRING && t->kind == RT_N_TABLE)
+        c = rt_table_column(t, lua_tostring(L, i));
+      if (!c || c->kind != RT_N_COLUMN)
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "return_defaults: argument #%d must be a column "
+                            "of the table or its key",
+                            i - 1);
+      if (rt_node_push(cols, rt_ref(c)) != 0)
+        return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    }
+  }
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_gen_set(s, RT_D_RETDEFAULTS, rt_ref(cols)));
+  ud->n->flags |= RT_F_RETDEFAULTS;
+  return 1;
 }
 
 static int d_from_select(lua_State *L) {
@@ -2305,9 +2377,8 @@ static int l_values(lua_State *L) {
     lua_pop(L, 1); /* the name string stays referenced by the table */
     top--;
   }
-  if (!name)
-    return rt_lua_error(L, RT_EARGUMENT,
-                        "values: a name is required ({name = ...})");
+  /* unnamed, it renders bare: FROM (VALUES ...) and unqualified columns */
+  if (!name) name = "";
   if (top < 1 || top > 64)
     return rt_lua_error(L, RT_EARGUMENT,
                         "values: between 1 and 64 column() arguments");
@@ -2527,10 +2598,32 @@ static int s_compile(lua_State *L) {
   return 1;
 }
 
+/* SQLAlchemy's str() of an alias prints what it wraps, not as a FROM: a
+** subquery or CTE its SELECT (a lateral one as LATERAL (SELECT ...)), an
+** alias of a table nothing at all. */
+static int alias_tostring(lua_State *L, rt_node *s) {
+  rt_compiled *c;
+  int lateral = 0;
+  while (s->kind == RT_N_ALIAS && s->a) {
+    lateral |= (s->flags & RT_F_LATERAL) != 0;
+    s = s->a;
+  }
+  if (s->kind == RT_N_TABLE && !(s->flags & RT_F_VALUES)) {
+    lua_pushliteral(L, "");
+    return 1;
+  }
+  c = compile_ud(L, s, &rt_dialect_default, NULL);
+  if (lateral)
+    lua_pushfstring(L, "LATERAL (%s)", c->sql);
+  else
+    lua_pushstring(L, c->sql);
+  return 1;
+}
+
 static int node_tostring(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "tostring");
   rt_compiled *c;
-  if (s->kind == RT_N_TABLE) {
+  if (s->kind == RT_N_TABLE && !(s->flags & RT_F_VALUES)) {
     lua_pushstring(L, s->name);
     return 1;
   }
@@ -2538,10 +2631,7 @@ static int node_tostring(lua_State *L) {
     lua_pushliteral(L, "(no name)"); /* as SQLAlchemy prints Column(type) */
     return 1;
   }
-  /* a subquery or CTE prints as its SELECT, as SQLAlchemy's str() does */
-  if (s->kind == RT_N_ALIAS && s->a &&
-      (s->a->kind == RT_N_SELECT || s->a->kind == RT_N_COMPOUND))
-    s = s->a;
+  if (s->kind == RT_N_ALIAS) return alias_tostring(L, s);
   c = compile_ud(L, s, &rt_dialect_default, NULL);
   lua_pushstring(L, c->sql);
   return 1;
@@ -3208,6 +3298,14 @@ static void push_pk_rows(lua_State *L, rt_node *s, int params, int rows,
 static void push_pk_plan(lua_State *L, int sidx, int params, int many) {
   rt_node *s = lsql_tonode(L, sidx), *t;
   int i, n = 0, autoinc = 0;
+  if (s && s->kind == RT_N_UPDATE && (s->flags & RT_F_RETDEFAULTS) &&
+      !s->kids[RT_D_RETURNING]) {
+    /* return_defaults(): the RETURNING row is returned_defaults */
+    lua_createtable(L, 0, 1);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "update");
+    return;
+  }
   if (!s || s->kind != RT_N_INSERT || s->kids[RT_D_RETURNING] ||
       s->kids[RT_D_MULTI] || s->kids[RT_D_SELECT] ||
       s->kids[RT_D_TABLE]->kind != RT_N_TABLE) {
@@ -3236,8 +3334,13 @@ static void push_pk_plan(lua_State *L, int sidx, int params, int many) {
   }
   push_pk_values(L, s, params, &autoinc);
   lua_setfield(L, -2, "values");
-  lua_pushinteger(L, autoinc);
+  /* inline(): the keys are what the parameters give, none generated */
+  lua_pushinteger(L, s->flags & RT_F_INLINE ? 0 : autoinc);
   lua_setfield(L, -2, "autoinc");
+  if (s->flags & RT_F_RETDEFAULTS) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "retdefaults");
+  }
 }
 
 /* What echo shows of the compile, as SQLAlchemy's log does. */
@@ -4383,6 +4486,8 @@ static const luaL_Reg node_methods[] = {
     {"compile", s_compile},
     {"values", d_values},
     {"returning", d_returning},
+    {"inline", d_inline},
+    {"return_defaults", d_return_defaults},
     {"ordered_values", d_ordered_values},
     {"data", v_data},
     {"params", e_params},
