@@ -885,6 +885,17 @@ static void cast(rt_compiler *c, rt_node *e) {
     rt_c_expr(c, e->a);
     return;
   }
+  if (c->d == &rt_dialect_mysql && e->type &&
+      (e->type->kind == RT_TY_BOOLEAN || e->type->kind == RT_TY_FLOAT ||
+       e->type->kind == RT_TY_DOUBLE || e->type->kind == RT_TY_ENUM)) {
+    /* MySQL has no CAST to these: SQLAlchemy skips the CAST (with a
+    ** warning) and renders the operand, grouped */
+    int group = e->a->kind == RT_N_BINARY || e->a->kind == RT_N_BOOLLIST;
+    if (group) CH('(');
+    rt_c_expr(c, e->a);
+    if (group) CH(')');
+    return;
+  }
   S("CAST(");
   rt_c_expr(c, e->a);
   S(" AS ");
@@ -2319,7 +2330,7 @@ static void sig_type(sigwalk *w, const rt_type *t) {
     sig_byte(w, 0);
     return;
   }
-  v[0] = (int)t->kind;
+  v[0] = (int)t->kind | (int)t->upper << 8;
   v[1] = t->length;
   v[2] = t->precision;
   v[3] = t->scale;

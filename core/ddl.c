@@ -52,6 +52,34 @@ static void server_default(rt_compiler *c, rt_node *d) {
     rt_c_expr(c, d);
 }
 
+/*
+** MySQL's column options come in its own order, as SQLAlchemy's: NOT NULL
+** (or NULL for a nullable TIMESTAMP, which MySQL would otherwise make NOT
+** NULL), COMMENT, then AUTO_INCREMENT or else the DEFAULT.
+*/
+static void mysql_column_rest(rt_compiler *c, rt_node *t, rt_node *col) {
+  rt_coldata *d = col->ext;
+  if (col->flags & (RT_F_NOTNULL | RT_F_PK))
+    S(" NOT NULL");
+  else if (col->type && col->type->upper == RT_UP_TIMESTAMP)
+    S(" NULL");
+  if (d && d->comment) {
+    const char *p;
+    S(" COMMENT '");
+    for (p = d->comment; *p; p++) {
+      if (*p == '\'' || *p == '\\') rt_sb_addc(rt_c_buf(c), *p);
+      rt_sb_addc(rt_c_buf(c), *p);
+    }
+    S("'");
+  }
+  if (rt_column_is_autoinc(t, col))
+    S(" AUTO_INCREMENT");
+  else if (d && d->server_default) {
+    S(" DEFAULT ");
+    server_default(c, d->server_default);
+  }
+}
+
 static void column_spec(rt_compiler *c, rt_node *t, rt_node *col) {
   rt_coldata *d = col->ext;
   const rt_dialect *dl = rt_c_dialect(c);
@@ -63,22 +91,15 @@ static void column_spec(rt_compiler *c, rt_node *t, rt_node *col) {
     rt_type_ddl(rt_c_buf(c), col->type, dl->name);
   else
     S("NULL");
+  if (strcmp(dl->name, "mysql") == 0) {
+    mysql_column_rest(c, t, col);
+    return;
+  }
   if (d && d->server_default) {
     S(" DEFAULT ");
     server_default(c, d->server_default);
   }
   if (col->flags & (RT_F_NOTNULL | RT_F_PK)) S(" NOT NULL");
-  if (strcmp(dl->name, "mysql") == 0 && rt_column_is_autoinc(t, col))
-    S(" AUTO_INCREMENT");
-  if (strcmp(dl->name, "mysql") == 0 && d && d->comment) {
-    const char *p;
-    S(" COMMENT '");
-    for (p = d->comment; *p; p++) {
-      if (*p == '\'' || *p == '\\') rt_sb_addc(rt_c_buf(c), *p);
-      rt_sb_addc(rt_c_buf(c), *p);
-    }
-    S("'");
-  }
 }
 
 static void constraint_name(rt_compiler *c, rt_constraint *k) {

@@ -72,10 +72,14 @@ static void mysql_cast_type(rt_compiler *c, const rt_type *t) {
 
 static void mysql_column(rt_compiler *c, rt_node *t, rt_node *col) {
   (void)t;
-  if (col->type &&
-      (col->type->kind == RT_TY_STRING || col->type->kind == RT_TY_UNICODE) &&
-      col->type->length == 0) {
-    rt_c_fail(c, RT_ECOMPILE, "VARCHAR requires a length on dialect mysql");
+  rt_type *ty = col->type;
+  if (ty && ty->length == 0 &&
+      ((!ty->upper &&
+        (ty->kind == RT_TY_STRING || ty->kind == RT_TY_UNICODE)) ||
+       ty->upper == RT_UP_VARCHAR || ty->upper == RT_UP_NVARCHAR ||
+       ty->upper == RT_UP_VARBINARY)) {
+    rt_c_fail(c, RT_ECOMPILE, "%s requires a length on dialect mysql",
+              ty->upper ? rt_type_tname(ty) : "VARCHAR");
     return;
   }
   if (col->type)

@@ -58,7 +58,7 @@ static int type_call(lua_State *L) {
   ltype *self = luaL_checkudata(L, 1, TYPE_MT), *u;
   rt_typekind k = self->t->kind;
   int top = lua_gettop(L), i, opts = 0;
-  const char *fname = rt_type_name(k);
+  const char *fname = rt_type_tname(self->t);
   if (top >= 2 && lua_istable(L, top) && !lua_getmetatable(L, top))
     opts = top--;
   else if (top >= 2 && lua_istable(L, top))
@@ -68,6 +68,7 @@ static int type_call(lua_State *L) {
   luaL_setmetatable(L, TYPE_MT);
   u->t = rt_type_new(k);
   if (!u->t) return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  u->t->upper = self->t->upper;
   switch (k) {
   case RT_TY_STRING:
   case RT_TY_UNICODE:
@@ -151,7 +152,7 @@ static int type_index(lua_State *L) {
   ltype *u = luaL_checkudata(L, 1, TYPE_MT);
   const char *k = luaL_checkstring(L, 2);
   if (strcmp(k, "__name__") == 0 || strcmp(k, "name") == 0)
-    lua_pushstring(L, rt_type_name(u->t->kind));
+    lua_pushstring(L, rt_type_tname(u->t));
   else if (strcmp(k, "length") == 0 && u->t->length)
     lua_pushinteger(L, u->t->length);
   else if (strcmp(k, "enums") == 0) {
@@ -1039,18 +1040,13 @@ void lsql_open_schema(lua_State *L) {
                {"Uuid", RT_TY_UUID},
                {"ARRAY", RT_TY_ARRAY},
                {"JSONB", RT_TY_JSONB},
-               /* SQLAlchemy's upper-case names whose DDL is the generic
-               ** type's on every dialect here */
-               {"INTEGER", RT_TY_INTEGER},
-               {"INT", RT_TY_INTEGER},
-               {"BIGINT", RT_TY_BIGINTEGER},
-               {"SMALLINT", RT_TY_SMALLINTEGER},
-               {"VARCHAR", RT_TY_STRING},
-               {"TEXT", RT_TY_TEXT},
-               {"FLOAT", RT_TY_FLOAT},
-               {"NUMERIC", RT_TY_NUMERIC},
-               {"DATE", RT_TY_DATE},
                {NULL, RT_TY_NULL}};
+  /* SQLAlchemy's upper-case types (see rt_sqltype) */
+  static const char *const sqltypes[] = {
+      "INTEGER",   "INT",     "BIGINT", "SMALLINT",  "VARCHAR", "TEXT",
+      "FLOAT",     "NUMERIC", "DATE",   "BOOLEAN",   "TIME",    "DATETIME",
+      "TIMESTAMP", "CHAR",    "NCHAR",  "NVARCHAR",  "DECIMAL", "REAL",
+      "CLOB",      "BLOB",    "BINARY", "VARBINARY", NULL};
   static const luaL_Reg funcs[] = {{"MetaData", l_metadata},
                                    {"Table", l_table},
                                    {"Column", l_column},
@@ -1091,6 +1087,10 @@ void lsql_open_schema(lua_State *L) {
   for (i = 0; types[i].name; i++) {
     lsql_pushtype(L, rt_type_bare(types[i].kind));
     lua_setfield(L, -2, types[i].name);
+  }
+  for (i = 0; sqltypes[i]; i++) {
+    lsql_pushtype(L, rt_type_bare_sql(sqltypes[i]));
+    lua_setfield(L, -2, sqltypes[i]);
   }
   luaL_setfuncs(L, funcs, 0);
   rt_lua_open_timedelta(L); /* Interval values */
