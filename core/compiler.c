@@ -1678,8 +1678,16 @@ static void limit_default(rt_compiler *c, rt_node *limit, rt_node *offset) {
 void rt_c_for_update_of(rt_compiler *c, rt_node *fu, const char *read_kw) {
   rt_strbuf *b = rt_c_buf(c);
   int i;
-  rt_sb_adds(b, fu->flags & RT_FU_READ ? read_kw : " FOR UPDATE");
-  for (i = 0; i < fu->n; i++) {
+  if (fu->flags & RT_FU_READ)
+    rt_sb_adds(b, read_kw);
+  else
+    rt_sb_adds(b,
+               (fu->flags & RT_FU_KEY_SHARE) && c->d == &rt_dialect_postgresql
+                   ? " FOR NO KEY UPDATE"
+                   : " FOR UPDATE");
+  /* MySQL's OF needs MySQL 8 (SQLAlchemy leaves it out unless the server
+  ** says so); MariaDB has none */
+  for (i = 0; c->d != &rt_dialect_mysql && i < fu->n; i++) {
     rt_node *t = fu->kids[i];
     rt_sb_adds(b, i ? ", " : " OF ");
     if (t->kind == RT_N_COLUMN) t = t->owner;

@@ -1321,7 +1321,9 @@ static int do_join(lua_State *L, int outer, const char *fname) {
   rt_node *s = lsql_checknode(L, 1, fname),
           *target = lsql_checknode(L, 2, fname);
   rt_node *on = lsql_tonode(L, 3);
-  int flags = join_opts(L, on ? 4 : 3) | (outer ? RT_F_OUTER : 0);
+  /* join(t, nil, {isouter = true}): the options follow a nil onclause */
+  int flags =
+      join_opts(L, on || lua_gettop(L) >= 4 ? 4 : 3) | (outer ? RT_F_OUTER : 0);
   lnode *ud = RESULT(L);
   if (s->kind == RT_N_SELECT) {
     SETRESULT(L, ud,
@@ -1346,7 +1348,8 @@ static int join_from(lua_State *L, int outer, const char *fname) {
   rt_node *left = lsql_checknode(L, 2, fname);
   rt_node *target = lsql_checknode(L, 3, fname);
   rt_node *on = lsql_tonode(L, 4);
-  int flags = join_opts(L, on ? 5 : 4) | (outer ? RT_F_OUTER : 0);
+  int flags =
+      join_opts(L, on || lua_gettop(L) >= 5 ? 5 : 4) | (outer ? RT_F_OUTER : 0);
   lnode *ud = RESULT(L);
   SETRESULT(L, ud,
             rt_select_join(s, rt_ref(left), rt_ref(target), rt_ref(on), flags));
@@ -1889,7 +1892,9 @@ static int s_with_for_update(lua_State *L) {
       fu->flags |= RT_FU_SKIP_LOCKED;
     if (lua_getfield(L, 2, "read") != LUA_TNIL && lua_toboolean(L, -1))
       fu->flags |= RT_FU_READ;
-    lua_pop(L, 3);
+    if (lua_getfield(L, 2, "key_share") != LUA_TNIL && lua_toboolean(L, -1))
+      fu->flags |= RT_FU_KEY_SHARE;
+    lua_pop(L, 4);
     if (lua_getfield(L, 2, "of") != LUA_TNIL) {
       rt_node *of = tablelist(L, -1, "with_for_update");
       int i;
