@@ -760,6 +760,19 @@ static void dialect_op(rt_compiler *c, rt_node *e) {
   if (op == RT_OP_MATCH && pg) CH(')');
 }
 
+/* like(pattern, {escape}): the escape character (kept as the LIKE node's
+** name) as a quoted literal, as SQLAlchemy renders it */
+static void like_escape(rt_compiler *c, rt_node *e) {
+  const char *p;
+  if (!e->name) return;
+  S(" ESCAPE '");
+  for (p = e->name; *p; p++) {
+    if (*p == '\'' || (*p == '\\' && (c->d->flags & RT_DF_BACKSLASH))) CH(*p);
+    CH(*p);
+  }
+  CH('\'');
+}
+
 static void binary_op(rt_compiler *c, rt_node *e) {
   int op = e->op;
   if (op >= RT_OP_DISTINCT_FROM && op <= RT_OP_MATCH) {
@@ -785,6 +798,7 @@ static void binary_op(rt_compiler *c, rt_node *e) {
     S(op == RT_OP_ILIKE ? ") LIKE lower(" : ") NOT LIKE lower(");
     rt_c_expr(c, e->b);
     CH(')');
+    like_escape(c, e);
     return;
   }
   rt_c_expr(c, e->a);
@@ -802,6 +816,7 @@ static void binary_op(rt_compiler *c, rt_node *e) {
     S(" AND ");
     rt_c_expr(c, e->c);
   }
+  if (op >= RT_OP_LIKE && op <= RT_OP_NOTILIKE) like_escape(c, e);
 }
 
 static void unary(rt_compiler *c, rt_node *e) {
@@ -926,6 +941,23 @@ static void case_(rt_compiler *c, rt_node *e) {
   S(" END");
 }
 
+/* A window frame's end (see over_frame in lua/lsql.c); unbounded is
+** UNBOUNDED PRECEDING at the start and UNBOUNDED FOLLOWING at the end. */
+static void frame_end(rt_compiler *c, rt_node *e, const char *unbounded) {
+  if (e->kind == RT_N_NULL) {
+    S("UNBOUNDED ");
+    S(unbounded);
+  } else if (e->kind == RT_N_LITERAL)
+    S(e->name);
+  else if (e->kind == RT_N_UNARY) {
+    rt_c_expr(c, e->a);
+    S(" PRECEDING");
+  } else {
+    rt_c_expr(c, e);
+    S(" FOLLOWING");
+  }
+}
+
 static void over(rt_compiler *c, rt_node *e) {
   rt_c_expr(c, e->a);
   S(" OVER (");
@@ -937,6 +969,13 @@ static void over(rt_compiler *c, rt_node *e) {
     if (e->b && e->b->n) CH(' ');
     S("ORDER BY ");
     list(c, e->c, ", ");
+  }
+  if (e->op && e->n == 2) {
+    if ((e->b && e->b->n) || (e->c && e->c->n)) CH(' ');
+    S(e->op == 1 ? "ROWS BETWEEN " : "RANGE BETWEEN ");
+    frame_end(c, e->kids[0], "PRECEDING");
+    S(" AND ");
+    frame_end(c, e->kids[1], "FOLLOWING");
   }
   CH(')');
 }

@@ -374,13 +374,59 @@ CMP(e_lt, RT_OP_LT, "lt")
 CMP(e_le, RT_OP_LE, "le")
 CMP(e_gt, RT_OP_GT, "gt")
 CMP(e_ge, RT_OP_GE, "ge")
-CMP(e_like, RT_OP_LIKE, "like")
-CMP(e_not_like, RT_OP_NOTLIKE, "not_like")
-CMP(e_ilike, RT_OP_ILIKE, "ilike")
-CMP(e_not_ilike, RT_OP_NOTILIKE, "not_ilike")
 CMP(e_is, RT_OP_IS, "is_")
 CMP(e_is_not, RT_OP_ISNOT, "is_not")
 
+/* The escape character of like(p, "/") or like(p, {escape = "/"}) at idx,
+** copied into buf; NULL when none is given. */
+static const char *like_escape_arg(lua_State *L, int idx, char *buf,
+                                   size_t size, int *autoescape) {
+  const char *esc = NULL;
+  if (autoescape) *autoescape = 0;
+  if (lua_type(L, idx) == LUA_TSTRING)
+    esc = lua_tostring(L, idx);
+  else if (lua_istable(L, idx) && !lsql_tonode(L, idx)) {
+    if (lua_getfield(L, idx, "escape") == LUA_TSTRING)
+      esc = lua_tostring(L, -1);
+    if (autoescape && lua_getfield(L, idx, "autoescape") != LUA_TNIL)
+      *autoescape = lua_toboolean(L, -1);
+    lua_settop(L, idx);
+    if (autoescape && *autoescape && !esc) esc = "/";
+  }
+  if (!esc) return NULL;
+  if (strlen(esc) >= size)
+    rt_lua_error(L, RT_EARGUMENT, "escape: the escape character is too long");
+  strcpy(buf, esc);
+  return buf;
+}
+
+/* like/not_like/ilike/not_ilike(pattern[, escape]) */
+static int like_cmp(lua_State *L, int op, const char *fname) {
+  char buf[16];
+  const char *esc = like_escape_arg(L, 3, buf, sizeof buf, NULL);
+  rt_node *n;
+  lua_settop(L, 2);
+  compare(L, op, fname);
+  n = lsql_tonode(L, -1);
+  if (esc && n && n->kind == RT_N_BINARY) {
+    n->name = rt_strdup(esc);
+    if (!n->name) return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+  return 1;
+}
+
+static int e_like(lua_State *L) {
+  return like_cmp(L, RT_OP_LIKE, "like");
+}
+static int e_not_like(lua_State *L) {
+  return like_cmp(L, RT_OP_NOTLIKE, "not_like");
+}
+static int e_ilike(lua_State *L) {
+  return like_cmp(L, RT_OP_ILIKE, "ilike");
+}
+static int e_not_ilike(lua_State *L) {
+  return like_cmp(L, RT_OP_NOTILIKE, "not_ilike");
+}
 static int in_(lua_State *L, int negate, const char *fname) {
   rt_node *e = lsql_checknode(L, 1, fname), *sub = lsql_tonode(L, 2), *list;
   lnode *ud, *lu;
@@ -466,9 +512,29 @@ static int e_between(lua_State *L) {
 /* startswith/endswith/contains: LIKE with '%' concatenated */
 static int like_pattern(lua_State *L, int before, int after,
                         const char *fname) {
-  rt_node *e = lsql_checknode(L, 1, fname);
-  rt_node *v = lsql_coerce(L, 2, e, fname, 1), *pat;
-  lnode *ud = RESULT(L), *pu = RESULT(L);
+  rt_node *e = lsql_checknode(L, 1, fname), *v, *pat;
+  char buf[16];
+  int autoescape;
+  const char *esc = like_escape_arg(L, 3, buf, sizeof buf, &autoescape);
+  lnode *ud, *pu;
+  lua_settop(L, 2);
+  if (autoescape && lua_type(L, 2) == LUA_TSTRING) {
+    /* autoescape: the value's own escape, % and _ match themselves */
+    luaL_Buffer b;
+    size_t i, n, k = strlen(esc);
+    const char *p = lua_tolstring(L, 2, &n);
+    luaL_buffinit(L, &b);
+    for (i = 0; i < n; i++) {
+      if (p[i] == '%' || p[i] == '_' || strncmp(p + i, esc, k) == 0)
+        luaL_addlstring(&b, esc, k);
+      luaL_addchar(&b, p[i]);
+    }
+    luaL_pushresult(&b);
+    lua_replace(L, 2);
+  }
+  v = lsql_coerce(L, 2, e, fname, 1);
+  ud = RESULT(L);
+  pu = RESULT(L);
   SETRESULT(L, pu, rt_ref(v));
   if (before) {
     rt_node *pct = rt_literal_column("'%'", rt_type_bare(RT_TY_STRING));
@@ -486,6 +552,8 @@ static int like_pattern(lua_State *L, int before, int after,
   }
   SETRESULT(L, ud, rt_binary(RT_OP_LIKE, rt_ref(e), rt_ref(pu->n)));
   ud->n->flags |= RT_F_LOWPREC;
+  if (esc && !(ud->n->name = rt_strdup(esc)))
+    return rt_lua_error(L, RT_EMEMORY, "out of memory");
   lua_pop(L, 1);
   return 1;
 }
@@ -984,6 +1052,49 @@ static rt_node *tablelist(lua_State *L, int idx, const char *fname) {
   }
 }
 
+/* One end of a window frame: nil / sa.null is UNBOUNDED (a NULL
+** constant), 0 CURRENT ROW (a literal), n < 0 "-n PRECEDING" (a negated
+** bind), n > 0 "n FOLLOWING" (a bind), as SQLAlchemy's over() takes it. */
+static rt_node *frame_end(lua_State *L, int idx, const char *key) {
+  lua_Integer v;
+  rt_node *b;
+  if (lua_isnil(L, idx) || rt_lua_isnull(L, idx)) return rt_const(RT_N_NULL);
+  if (!lua_isinteger(L, idx))
+    rt_lua_error(L, RT_EARGUMENT, "over: %s must be a pair of integers or nil",
+                 key);
+  v = lua_tointeger(L, idx);
+  if (v == 0) return rt_literal_column("CURRENT ROW", NULL);
+  b = rt_bind("param", rt_vint(v < 0 ? -v : v), rt_type_bare(RT_TY_INTEGER), 1);
+  return v < 0 && b ? rt_unary(RT_OP_NEG, b) : b;
+}
+
+/* over{rows = {start, end}} / over{range_ = {...}}: the frame, kept as the
+** OVER node's two kids, its op 1 for ROWS and 2 for RANGE */
+static void over_frame(lua_State *L, rt_node *o, int opts) {
+  static const char *const keys[] = {"rows", "range_"};
+  int k, i;
+  for (k = 0; k < 2; k++) {
+    if (lua_getfield(L, opts, keys[k]) == LUA_TNIL) {
+      lua_pop(L, 1);
+      continue;
+    }
+    if (!lua_istable(L, -1) || lsql_tonode(L, -1))
+      rt_lua_error(L, RT_EARGUMENT,
+                   "over: %s must be a pair of integers or nil", keys[k]);
+    for (i = 1; i <= 2; i++) {
+      rt_node *e;
+      lua_rawgeti(L, -1, i);
+      e = frame_end(L, lua_gettop(L), keys[k]);
+      if (!e || rt_node_push(o, e) != 0)
+        rt_lua_error(L, RT_EMEMORY, "out of memory");
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    o->op = (unsigned char)(k + 1);
+    return;
+  }
+}
+
 static int over(lua_State *L, rt_node *f, int opts) {
   lnode *ud;
   rt_node *pb = NULL, *ob = NULL;
@@ -1002,6 +1113,7 @@ static int over(lua_State *L, rt_node *f, int opts) {
   ud->n->b = rt_ref(pb);
   ud->n->c = rt_ref(ob);
   ud->n->type = rt_type_ref(f->type);
+  if (opts) over_frame(L, ud->n, opts);
   return 1;
 }
 
