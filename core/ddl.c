@@ -40,9 +40,11 @@ static void server_default(rt_compiler *c, rt_node *d) {
       rt_sb_addc(rt_c_buf(c), d->value.u.s.p[i]);
     }
     rt_sb_addc(rt_c_buf(c), '\'');
-  } else if (d->kind == RT_N_BIND || d->kind == RT_N_LITERAL ||
-             d->kind == RT_N_TEXT)
-    rt_c_expr(c, d);
+  } else if (d->kind == RT_N_BIND || d->kind == RT_N_TEXT ||
+             (d->kind == RT_N_LITERAL &&
+              strcmp(rt_c_dialect(c)->name, "sqlite") != 0))
+    rt_c_expr(c, d); /* SQLite's parentheses go round a literal_column()
+                     ** too, not round text() */
   else if (strcmp(rt_c_dialect(c)->name, "sqlite") == 0) {
     /* SQLite needs parentheses around an expression default */
     S("(");
@@ -234,16 +236,14 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
     break;
   case RT_DDL_CREATE_SEQUENCE:
   case RT_DDL_DROP_SEQUENCE:
-    if (!(rt_c_dialect(c)->flags & RT_DF_SEQUENCES) &&
-        strcmp(rt_c_dialect(c)->name, "default") != 0) {
-      rt_c_fail(c, RT_ECOMPILE, "Sequence %s is not supported by dialect %s",
-                ddl->name, rt_c_dialect(c)->name);
-      return;
-    }
+    /* rendered for any dialect, as SQLAlchemy's; create_all issues it
+    ** only where there are sequences */
     S(ddl->op == RT_DDL_CREATE_SEQUENCE ? "CREATE SEQUENCE "
                                         : "DROP SEQUENCE ");
     rt_c_ident(c, ddl->name);
-    if (ddl->op == RT_DDL_CREATE_SEQUENCE) S(" START WITH 1");
+    if (ddl->op == RT_DDL_CREATE_SEQUENCE)
+      S(ddl->a && ddl->a->kind == RT_N_LITERAL ? ddl->a->name
+                                               : " START WITH 1");
     break;
   default:
     rt_c_fail(c, RT_ECOMPILE, "unknown DDL statement");

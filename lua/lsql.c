@@ -3539,6 +3539,48 @@ static int exec_compile(lua_State *L) {
 
 /* --- DDL constructs --- */
 
+/* CREATE SEQUENCE's options from the Sequence at 1, in SQLAlchemy's
+** order (START WITH 1 when not given), kept as the DDL node's literal a */
+static void sequence_options(lua_State *L, rt_node *d) {
+  static const char *const nums[][2] = {{"increment", "INCREMENT BY"},
+                                        {"start", "START WITH"},
+                                        {"minvalue", "MINVALUE"},
+                                        {"maxvalue", "MAXVALUE"}};
+  luaL_Buffer b;
+  int i, top = lua_gettop(L);
+  luaL_buffinit(L, &b);
+  for (i = 0; i < 4; i++) {
+    int t = lua_getfield(L, 1, nums[i][0]);
+    lua_Integer v = t == LUA_TNIL ? 1 : lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (t == LUA_TNIL && i != 1) continue;
+    lua_pushfstring(L, " %s %I", nums[i][1], (LUAI_UACINT)v);
+    luaL_addvalue(&b);
+  }
+  if (lua_getfield(L, 1, "nominvalue"), lua_toboolean(L, -1))
+    luaL_addstring(&b, " NO MINVALUE");
+  lua_pop(L, 1);
+  if (lua_getfield(L, 1, "nomaxvalue"), lua_toboolean(L, -1))
+    luaL_addstring(&b, " NO MAXVALUE");
+  lua_pop(L, 1);
+  if (lua_getfield(L, 1, "cache") != LUA_TNIL) {
+    lua_pushfstring(L, " CACHE %I", (LUAI_UACINT)lua_tointeger(L, -1));
+    lua_remove(L, -2);
+    luaL_addvalue(&b);
+  } else
+    lua_pop(L, 1);
+  if (lua_getfield(L, 1, "order") != LUA_TNIL)
+    luaL_addstring(&b, lua_toboolean(L, -1) ? " ORDER" : " NO ORDER");
+  lua_pop(L, 1);
+  if (lua_getfield(L, 1, "cycle") != LUA_TNIL)
+    luaL_addstring(&b, lua_toboolean(L, -1) ? " CYCLE" : " NO CYCLE");
+  lua_pop(L, 1);
+  luaL_pushresult(&b);
+  d->a = rt_literal_column(lua_tostring(L, -1), NULL);
+  if (!d->a) rt_lua_error(L, RT_EMEMORY, "out of memory");
+  lua_settop(L, top);
+}
+
 static int ddl(lua_State *L, int op, const char *fname) {
   rt_node *t;
   lnode *ud;
@@ -3552,6 +3594,7 @@ static int ddl(lua_State *L, int op, const char *fname) {
                           fname);
     ud = RESULT(L);
     SETRESULT(L, ud, rt_ddl_new(op, NULL, lua_tostring(L, -2)));
+    if (op == RT_DDL_CREATE_SEQUENCE) sequence_options(L, ud->n);
     return 1;
   }
   if (op == RT_DDL_CREATE_INDEX || op == RT_DDL_DROP_INDEX) {

@@ -369,11 +369,22 @@ static int l_checkconstraint(lua_State *L) {
   return 1;
 }
 
+/* Sequence(name, {start, increment, minvalue, maxvalue, nominvalue,
+** nomaxvalue, cache, order, cycle}): the options as fields */
 static int l_sequence(lua_State *L) {
+  static const char *const opts[] = {
+      "start",      "increment", "minvalue", "maxvalue", "nominvalue",
+      "nomaxvalue", "cache",     "order",    "cycle",    NULL};
+  int i;
   rt_lua_checkarg(L, 1, LUA_TSTRING, "Sequence");
   newrecord(L, "Sequence");
   lua_pushvalue(L, 1);
   lua_setfield(L, -2, "name");
+  if (lua_istable(L, 2))
+    for (i = 0; opts[i]; i++) {
+      lua_getfield(L, 2, opts[i]);
+      lua_setfield(L, -2, opts[i]);
+    }
   return 1;
 }
 
