@@ -3897,6 +3897,10 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
     }
     if (strcmp(k, "sequence") == 0) {
       rt_coldata *d = n->ext;
+      if (d && d->seqname &&
+          lua_getfield(L, LUA_REGISTRYINDEX, LSQL_SEQUENCES) == LUA_TTABLE &&
+          lua_getfield(L, -1, d->seqname) == LUA_TTABLE)
+        return 1; /* the Sequence with its options */
       if (d && d->seqname) {
         lua_createtable(L, 0, 2);
         lua_pushliteral(L, "Sequence");

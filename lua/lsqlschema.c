@@ -380,11 +380,23 @@ static int l_sequence(lua_State *L) {
   newrecord(L, "Sequence");
   lua_pushvalue(L, 1);
   lua_setfield(L, -2, "name");
-  if (lua_istable(L, 2))
+  if (lua_istable(L, 2)) {
     for (i = 0; opts[i]; i++) {
       lua_getfield(L, 2, opts[i]);
       lua_setfield(L, -2, opts[i]);
     }
+    /* a Column keeps only the name: its .sequence (which create_all
+    ** creates) finds the options here */
+    if (lua_getfield(L, LUA_REGISTRYINDEX, LSQL_SEQUENCES) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_newtable(L);
+      lua_pushvalue(L, -1);
+      lua_setfield(L, LUA_REGISTRYINDEX, LSQL_SEQUENCES);
+    }
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, lua_tostring(L, 1));
+    lua_pop(L, 1);
+  }
   return 1;
 }
 
