@@ -901,10 +901,11 @@ static void cast(rt_compiler *c, rt_node *e) {
     return;
   }
   if (c->d == &rt_dialect_mysql && e->type &&
-      (e->type->kind == RT_TY_BOOLEAN || e->type->kind == RT_TY_FLOAT ||
-       e->type->kind == RT_TY_DOUBLE || e->type->kind == RT_TY_ENUM)) {
+      (e->type->kind == RT_TY_BOOLEAN || e->type->kind == RT_TY_ENUM)) {
     /* MySQL has no CAST to these: SQLAlchemy skips the CAST (with a
-    ** warning) and renders the operand, grouped */
+    ** warning) and renders the operand, grouped.  (A float CAST it skips
+    ** only for servers before MariaDB 10.4.5 / MySQL 8.0.17; these take
+    ** it.) */
     int group = e->a->kind == RT_N_BINARY || e->a->kind == RT_N_BOOLLIST;
     if (group) CH('(');
     rt_c_expr(c, e->a);
@@ -1570,6 +1571,15 @@ static const char *tq_name(rt_compiler *c, rt_node *col) {
 }
 
 /* Render one columns-clause entry with the label SQLAlchemy gives it. */
+/* A unary expression labelled in a columns clause as SQLAlchemy's
+** wraps_column_expression ones are: EXISTS, and NOT of one. */
+static int wraps_column(const rt_node *e) {
+  while (e->kind == RT_N_GROUPING && e->a) e = e->a;
+  if (e->kind != RT_N_UNARY) return 0;
+  if (e->op == RT_OP_EXISTS) return 1;
+  return e->op == RT_OP_NOT && e->a && wraps_column(e->a);
+}
+
 static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
                           int asfrom) {
   const char *name = NULL;
@@ -1579,7 +1589,8 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
   while (inner->kind == RT_N_LABEL && (inner->flags & RT_F_ANON) && inner->a)
     inner = inner->a;
   if (inner->kind != RT_N_COLUMN && inner->kind != RT_N_LITERAL &&
-      inner->kind != RT_N_TEXT && inner->kind != RT_N_UNARY &&
+      inner->kind != RT_N_TEXT &&
+      (inner->kind != RT_N_UNARY || wraps_column(inner)) &&
       inner->kind != RT_N_CAST && inner->kind != RT_N_LABEL)
     anon_num(c, inner, TAG_LABEL,
              inner->kind == RT_N_FUNC ? rt_func_basename(inner) : "anon");
@@ -1619,7 +1630,11 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
     break;
   case RT_N_LITERAL:
   case RT_N_TEXT:
+    return;
   case RT_N_UNARY:
+    if (!wraps_column(e)) return;
+    S(" AS ");
+    anon_label(c, e);
     return;
   default:
     S(" AS ");

@@ -505,11 +505,10 @@ const char *rt_bind_key_for(const rt_node *e) {
       return e->name;
     case RT_N_FUNC:
       return rt_func_basename(e);
-    case RT_N_CAST:
     case RT_N_GROUPING:
       e = e->a;
       continue;
-    default:
+    default: /* a CAST or type_coerce() too: anonymous, as SQLAlchemy's */
       return "param";
     }
   }

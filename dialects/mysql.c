@@ -88,6 +88,19 @@ static void mysql_column(rt_compiler *c, rt_node *t, rt_node *col) {
     rt_sb_adds(rt_c_buf(c), "NULL");
 }
 
+/* func.random() is MySQL's rand(), as SQLAlchemy renders it */
+static int mysql_func(rt_compiler *c, rt_node *f) {
+  int i;
+  if (strcmp(f->name, "random") != 0) return 0;
+  rt_sb_adds(rt_c_buf(c), "rand(");
+  for (i = 0; i < f->n; i++) {
+    if (i) rt_sb_adds(rt_c_buf(c), ", ");
+    rt_c_expr(c, f->kids[i]);
+  }
+  rt_sb_addc(rt_c_buf(c), ')');
+  return 1;
+}
+
 static void mysql_for_update(rt_compiler *c, rt_node *fu) {
   rt_c_for_update_of(c, fu, " LOCK IN SHARE MODE");
 }
@@ -102,7 +115,7 @@ const rt_dialect rt_dialect_mysql = {"mysql",
                                          RT_DF_CONCAT_FUNC | RT_DF_BACKSLASH |
                                          RT_DF_ON_DUPLICATE,
                                      mysql_limit,
-                                     NULL,
+                                     mysql_func,
                                      mysql_cast_type,
                                      NULL,
                                      mysql_column,
