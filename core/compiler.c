@@ -2269,18 +2269,67 @@ static void dml_frame(rt_compiler *c, rt_node **table) {
   c->depth++;
 }
 
+/*
+** The other tables an UPDATE's or DELETE's WHERE (and an UPDATE's values)
+** refer to, as SQLAlchemy's extra FROMs: UPDATE ... FROM / DELETE ...
+** USING on PostgreSQL, UPDATE t, u / DELETE FROM t USING t, u on MySQL;
+** SQLite cannot.  Returns their count, in froms.
+*/
+static int dml_extra_froms(rt_compiler *c, rt_node *stmt, setcol *set, int n,
+                           rt_node **froms) {
+  rt_node *t = stmt->kids[RT_D_TABLE];
+  int k = 0, i, j;
+  collect_froms(stmt->kids[RT_D_WHERE], froms, &k);
+  for (i = 0; set && i < n; i++) collect_froms(set[i].value, froms, &k);
+  for (i = 0, j = 0; i < k; i++)
+    if (froms[i] != t) froms[j++] = froms[i];
+  if (j && c->d == &rt_dialect_sqlite) {
+    rt_c_fail(c, RT_ECOMPILE,
+              "This backend does not support multiple-table criteria within "
+              "%s",
+              stmt->kind == RT_N_UPDATE ? "UPDATE" : "DELETE");
+    return 0;
+  }
+  return j;
+}
+
+static void from_list(rt_compiler *c, rt_node **froms, int n) {
+  int i;
+  for (i = 0; i < n; i++) {
+    if (i) S(", ");
+    from_item(c, froms[i]);
+  }
+}
+
 static void update(rt_compiler *c, rt_node *stmt) {
   setcol set[128];
+  rt_node *extra[MAXFROMS];
   int n = gather_set(c, stmt, set, 128, 0), i;
+  int nextra = stmt->kids[RT_D_TABLE]->kind == RT_N_TABLE
+                   ? dml_extra_froms(c, stmt, set, n, extra)
+                   : 0;
+  int mysql = c->d == &rt_dialect_mysql;
   S("UPDATE ");
   from_item(c, stmt->kids[RT_D_TABLE]);
+  if (nextra && mysql) {
+    S(", ");
+    from_list(c, extra, nextra);
+  }
   dml_frame(c, &stmt->kids[RT_D_TABLE]);
   S(" SET ");
   for (i = 0; i < n; i++) {
     if (i) S(", ");
+    if (nextra && mysql) { /* several tables: SET t.col */
+      rt_c_ident(c, stmt->kids[RT_D_TABLE]->name);
+      CH('.');
+    }
     rt_c_ident(c, set[i].col->name);
     CH('=');
     set_value(c, &set[i], "");
+  }
+  if (nextra && !mysql) {
+    S(" FROM ");
+    from_list(c, extra, nextra);
   }
   if (stmt->kids[RT_D_WHERE]) {
     S(" WHERE ");
@@ -2296,8 +2345,21 @@ static void update(rt_compiler *c, rt_node *stmt) {
 }
 
 static void delete_(rt_compiler *c, rt_node *stmt) {
+  rt_node *extra[MAXFROMS];
+  int nextra = stmt->kids[RT_D_TABLE]->kind == RT_N_TABLE
+                   ? dml_extra_froms(c, stmt, NULL, 0, extra)
+                   : 0;
   S("DELETE FROM ");
   from_item(c, stmt->kids[RT_D_TABLE]);
+  if (nextra) {
+    if (c->d == &rt_dialect_mysql) {
+      S(" USING ");
+      from_item(c, stmt->kids[RT_D_TABLE]);
+      S(", ");
+    } else
+      S(c->d == &rt_dialect_postgresql ? " USING " : " , ");
+    from_list(c, extra, nextra);
+  }
   dml_frame(c, &stmt->kids[RT_D_TABLE]);
   if (stmt->kids[RT_D_WHERE]) {
     S(" WHERE ");

@@ -588,4 +588,59 @@ T.test("EXISTS is labelled in a columns clause; CAST binds are anonymous",
        "SELECT random() AS random_1")
 end)
 
+T.test("UPDATE FROM / DELETE USING other tables, per dialect", function()
+  local users, addresses = audit_tables()
+  local up = update(users):where(users.c.id:eq(addresses.c.user_id))
+               :values{name = addresses.c.email}
+  T.eq(squash(tostring(up)), "UPDATE users SET name=addresses.email " ..
+       "FROM addresses WHERE users.id = addresses.user_id")
+  T.eq(squash(up:compile("postgresql").sql), "UPDATE users SET " ..
+       "name=addresses.email FROM addresses WHERE users.id = addresses.user_id")
+  T.eq(squash(up:compile("mysql").sql), "UPDATE users, addresses SET " ..
+       "users.name=addresses.email WHERE users.id = addresses.user_id")
+  local err = T.raises("CompileError", function() return up:compile("sqlite") end)
+  T.match(err.message, "multiple%-table criteria within UPDATE")
+  local del = delete(users):where(users.c.id:eq(addresses.c.user_id))
+  T.eq(squash(tostring(del)),
+       "DELETE FROM users , addresses WHERE users.id = addresses.user_id")
+  T.eq(squash(del:compile("postgresql").sql),
+       "DELETE FROM users USING addresses WHERE users.id = addresses.user_id")
+  T.eq(squash(del:compile("mysql").sql), "DELETE FROM users USING users, " ..
+       "addresses WHERE users.id = addresses.user_id")
+  T.raises("CompileError", function() return del:compile("sqlite") end)
+  -- a correlated subquery stays a subquery
+  local sub = update(users):values{name = select(addresses.c.email)
+    :where(addresses.c.user_id:eq(users.c.id)):scalar_subquery()}
+  T.eq(squash(sub:compile("sqlite").sql), "UPDATE users SET name=(SELECT " ..
+       "addresses.email FROM addresses WHERE addresses.user_id = users.id)")
+end)
+
+for _, db in ipairs(T.databases()) do
+  if db.name ~= "sqlite" then
+    T.test("UPDATE FROM / DELETE USING round trip on " .. db.name, function()
+      local e = create_engine(db.url)
+      local md = MetaData()
+      local u = Table("core3_u", md, Column("id", Integer, {primary_key = true}),
+                      Column("name", String(50)))
+      local a = Table("core3_a", md, Column("id", Integer, {primary_key = true}),
+                      Column("uid", Integer), Column("email", String(50)))
+      md:drop_all(e)
+      md:create_all(e)
+      local conn <close> = e:connect()
+      conn:execute(insert(u), {{id = 1, name = "a"}, {id = 2, name = "b"}})
+      conn:execute(insert(a), {{id = 1, uid = 1, email = "x@y"}})
+      local r = conn:execute(update(u):where(u.c.id:eq(a.c.uid))
+                               :values{name = a.c.email})
+      T.eq(r.rowcount, 1)
+      T.eq(conn:execute(select(u.c.name):order_by(u.c.id)):scalars():all(),
+           {"x@y", "b"})
+      r = conn:execute(delete(u):where(u.c.id:eq(a.c.uid)))
+      T.eq(r.rowcount, 1)
+      T.eq(conn:execute(select(u.c.id)):scalars():all(), {2})
+      conn:rollback()
+      md:drop_all(e)
+    end)
+  end
+end
+
 T.done()
