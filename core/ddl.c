@@ -112,6 +112,24 @@ static void constraint_name(rt_compiler *c, rt_constraint *k) {
   }
 }
 
+/* Column(..., CheckConstraint(...)): after the column's own spec, as
+** SQLAlchemy renders a column's constraints */
+static void column_checks(rt_compiler *c, rt_node *t, rt_node *col) {
+  rt_tabledata *d = t->ext;
+  int i;
+  for (i = 0; d && i < d->ncons; i++) {
+    rt_constraint *k = &d->cons[i];
+    if (k->kind != RT_CON_CHECK || !k->column_level || k->ncols != 1 ||
+        strcmp(k->cols[0], col->name) != 0)
+      continue;
+    S(" ");
+    constraint_name(c, k);
+    S("CHECK (");
+    S(k->sqltext);
+    S(")");
+  }
+}
+
 static void create_table(rt_compiler *c, rt_node *t) {
   rt_tabledata *d = t->ext;
   int i, npk = 0;
@@ -126,6 +144,7 @@ static void create_table(rt_compiler *c, rt_node *t) {
   for (i = 0; i < t->n; i++) {
     S(i ? ", \n\t" : "\n\t");
     column_spec(c, t, t->kids[i]);
+    column_checks(c, t, t->kids[i]);
     if (t->kids[i]->flags & RT_F_PK) npk++;
   }
   if (npk) {
@@ -174,6 +193,7 @@ static void create_table(rt_compiler *c, rt_node *t) {
       S(")");
       break;
     case RT_CON_CHECK:
+      if (k->column_level) break; /* rendered with its column */
       S(", \n\t");
       constraint_name(c, k);
       S("CHECK (");

@@ -455,7 +455,8 @@ static int l_column(lua_State *L) {
                               "argument");
         opts = i;
       } else if (strcmp(kind, "ForeignKey") == 0 ||
-                 strcmp(kind, "Sequence") == 0) {
+                 strcmp(kind, "Sequence") == 0 ||
+                 strcmp(kind, "CheckConstraint") == 0) {
         lua_getiuservalue(L, top + 1, 1);
         lua_pushvalue(L, i);
         lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
@@ -700,6 +701,20 @@ static void column_constraints(lua_State *L, rt_node *t, int colidx,
       free(d->seqname);
       d->seqname = rt_strdup(lua_tostring(L, -1));
       if (lua_isstring(L, -1) && !d->seqname)
+        rt_lua_error(L, RT_EMEMORY, "out of memory");
+      lua_pop(L, 1);
+    } else if (kind && strcmp(kind, "CheckConstraint") == 0) {
+      /* a column-level CHECK, rendered with the column */
+      lcons *k = newcons(L);
+      k->c.kind = RT_CON_CHECK;
+      k->c.column_level = 1;
+      k->c.ncols = 1;
+      k->c.cols = calloc(2, sizeof(char *));
+      if (!k->c.cols || !(k->c.cols[0] = rt_strdup(col->name)))
+        rt_lua_error(L, RT_EMEMORY, "out of memory");
+      k->c.sqltext = optstr(L, -2, "sqltext");
+      k->c.name = optstr(L, -2, "name");
+      if (rt_table_add_constraint(t, &k->c) != 0)
         rt_lua_error(L, RT_EMEMORY, "out of memory");
       lua_pop(L, 1);
     } else if (kind && strcmp(kind, "ForeignKey") == 0) {

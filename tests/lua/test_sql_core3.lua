@@ -643,4 +643,36 @@ for _, db in ipairs(T.databases()) do
   end
 end
 
+T.test("a Column's CheckConstraint renders with the column", function()
+  local t = Table("cc", MetaData(), Column("id", Integer, {primary_key = true}),
+    Column("a", Integer, CheckConstraint("a > 0", {name = "ck_a"}),
+           {nullable = false, server_default = "1"}),
+    Column("b", Integer, CheckConstraint("b < 5")))
+  T.eq(squash(CreateTable(t):compile("sqlite").sql), " CREATE TABLE cc ( " ..
+       "id INTEGER NOT NULL, a INTEGER DEFAULT '1' NOT NULL CONSTRAINT ck_a " ..
+       "CHECK (a > 0), b INTEGER CHECK (b < 5), PRIMARY KEY (id) ) ")
+  T.eq(squash(CreateTable(t):compile("mysql").sql), " CREATE TABLE cc ( " ..
+       "id INTEGER NOT NULL AUTO_INCREMENT, a INTEGER NOT NULL DEFAULT '1' " ..
+       "CONSTRAINT ck_a CHECK (a > 0), b INTEGER CHECK (b < 5), " ..
+       "PRIMARY KEY (id) ) ")
+end)
+
+for _, db in ipairs(T.databases()) do
+  T.test("a Column's CheckConstraint is enforced on " .. db.name, function()
+    local e = create_engine(db.url)
+    local md = MetaData()
+    local t = Table("core3_ck", md, Column("id", Integer, {primary_key = true}),
+      Column("a", Integer, CheckConstraint("a > 0")))
+    md:drop_all(e)
+    md:create_all(e)
+    local conn <close> = e:connect()
+    conn:execute(insert(t):values{id = 1, a = 1})
+    T.raises("IntegrityError", function()
+      conn:execute(insert(t):values{id = 2, a = -1})
+    end)
+    conn:rollback()
+    md:drop_all(e)
+  end)
+end
+
 T.done()
