@@ -2474,6 +2474,7 @@ static rt_node *values_table(lua_State *L, const char *name, unsigned flags,
       rt_unref(col);
       rt_lua_raise(L, &err);
     }
+    rt_unref(col); /* our reference now counts on the table */
   }
   ud->n->a = rt_ref(rows);
   return ud->n;

@@ -281,6 +281,7 @@ START_TEST(add_column_keeps_high_flags) {
   ck_assert_uint_eq(d->flags, high);
   rt_unref(c);
   rt_unref(d);
+  rt_unref(t);
 }
 END_TEST
 
