@@ -471,7 +471,7 @@ static void set_resultmt(lua_State *L) {
 }
 
 void rt_lua_newresult(lua_State *L) {
-  lresult *r = lua_newuserdatauv(L, sizeof *r, 4);
+  lresult *r = lua_newuserdatauv(L, sizeof *r, 5);
   memset(r, 0, sizeof *r);
   set_resultmt(L);
 }
@@ -503,7 +503,7 @@ void rt_lua_setresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur,
 void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
   lresult *r;
   conn_idx = lua_absindex(L, conn_idx);
-  r = lua_newuserdatauv(L, sizeof *r, 4);
+  r = lua_newuserdatauv(L, sizeof *r, 5);
   memset(r, 0, sizeof *r);
   set_resultmt(L);
   r->rowcount = rowcount;
@@ -738,6 +738,59 @@ static void push_pk_rows(lua_State *L, int plan) {
 ** RETURNING (PostgreSQL), which is read here and is not the result's, or
 ** else the cursor's lastrowid.
 */
+/* The position of field `name` in the Row at idx; 0 when it has none. */
+static int row_field_pos(lua_State *L, int idx, const char *name) {
+  int i, n, pos = 0;
+  if (!name || !lua_getmetatable(L, idx)) return 0;
+  if (lua_getfield(L, -1, "_fields") == LUA_TTABLE) {
+    n = (int)lua_rawlen(L, -1);
+    for (i = 1; i <= n && !pos; i++) {
+      lua_rawgeti(L, -1, i);
+      if (lua_type(L, -1) == LUA_TSTRING &&
+          strcmp(lua_tostring(L, -1), name) == 0)
+        pos = i;
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 2);
+  return pos;
+}
+
+/*
+** return_defaults(): the implicit RETURNING row, read here and not the
+** result's, becomes returned_defaults (uservalue 5); a database without
+** RETURNING leaves it nil, as SQLAlchemy's.  An INSERT's keys the row
+** holds go into the key row being made at `keys` (0: an UPDATE).
+*/
+static int take_returned_defaults(lua_State *L, int ridx, lresult *r, int plan,
+                                  int keys) {
+  int k, n;
+  if (!(r->returns_rows && r->cur)) return 0;
+  if (next_row(L, ridx, r)) {
+    int row = lua_gettop(L);
+    if (keys) {
+      lua_getfield(L, plan, "n");
+      n = (int)lua_tointeger(L, -1);
+      lua_pop(L, 1);
+      lua_getfield(L, plan, "names");
+      for (k = 1; k <= n; k++) {
+        lua_rawgeti(L, -1, k);
+        if (row_field_pos(L, row, lua_tostring(L, -1)) > 0) {
+          lua_rawgeti(L, row, row_field_pos(L, row, lua_tostring(L, -1)));
+          lua_rawseti(L, keys, k);
+        }
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+    }
+    lua_setiuservalue(L, ridx, 5);
+  }
+  release_cursor(r);
+  r->returns_rows = 0;
+  r->ncols = 0;
+  return 1;
+}
+
 void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
   lresult *r;
   int autoinc, n;
@@ -745,6 +798,12 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
   plan = lua_absindex(L, plan);
   r = toresult(L, ridx);
   if (!r || !lua_istable(L, plan)) return;
+  if (lua_getfield(L, plan, "update") != LUA_TNIL) {
+    lua_pop(L, 1);
+    take_returned_defaults(L, ridx, r, plan, 0);
+    return;
+  }
+  lua_pop(L, 1);
   if (lua_getfield(L, plan, "many") != LUA_TNIL) {
     /* the Rows are made when first read (push_pk_rows) */
     lua_pop(L, 1);
@@ -758,6 +817,10 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
   lua_getfield(L, plan, "values"); /* the row to be */
   lua_getfield(L, plan, "n");
   n = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  if (lua_getfield(L, plan, "retdefaults") != LUA_TNIL &&
+      take_returned_defaults(L, ridx, r, plan, lua_gettop(L) - 1))
+    autoinc = 0; /* the keys came in the row */
   lua_pop(L, 1);
   if (r->returns_rows && r->cur) { /* an INSERT returns rows: implicitly */
     if (next_row(L, ridx, r)) {
@@ -1439,7 +1502,25 @@ static int res_index(lua_State *L) {
     lua_pushinteger(L, r->lastrowid);
   else if (strcmp(k, "returns_rows") == 0)
     lua_pushboolean(L, r->returns_rows);
-  else if (strcmp(k, "inserted_primary_key") == 0) {
+  else if (strcmp(k, "returned_defaults") == 0 ||
+           strcmp(k, "returned_defaults_rows") == 0) {
+    int rows = k[17] == '_';
+    if (lua_getiuservalue(L, 1, 4) == LUA_TTABLE && !rows) {
+      lua_pushliteral(L, "many");
+      if (lua_rawget(L, -2) != LUA_TNIL)
+        return rt_lua_error(L, RT_EINVALIDREQUEST,
+                            "This statement was an executemany call; if "
+                            "return defaults is supported, please use "
+                            ".returned_defaults_rows.");
+    }
+    if (r->derived || lua_getiuservalue(L, 1, 5) != LUA_TTABLE)
+      lua_pushnil(L);
+    else if (rows) {
+      lua_createtable(L, 1, 0);
+      lua_insert(L, -2);
+      lua_rawseti(L, -2, 1);
+    }
+  } else if (strcmp(k, "inserted_primary_key") == 0) {
     lua_getiuservalue(L, 1, 4);
     if (!lua_istable(L, -1))
       return rt_lua_error(L, RT_EINVALIDREQUEST,

@@ -265,6 +265,26 @@ START_TEST(literal_binds) {
 }
 END_TEST
 
+/* Adding or replacing a column clears its RT_F_LIGHT alone: every flag
+** above the low 16 bits survives (a narrow mask once dropped them). */
+START_TEST(add_column_keeps_high_flags) {
+  rt_error err = RT_ERROR_INIT;
+  rt_node *t = rt_table_new(md, "flagged", &err);
+  rt_node *c = rt_column_new("x", rt_type_bare(RT_TY_INTEGER));
+  rt_node *d = rt_column_new("x", rt_type_bare(RT_TY_INTEGER));
+  unsigned high = RT_F_DEDUPED | RT_F_LATERAL | RT_F_REQUIRED;
+  c->flags |= RT_F_LIGHT | RT_F_NOTNULL | high;
+  ck_assert_int_eq(rt_table_add_column(t, c, &err), 0);
+  ck_assert_uint_eq(c->flags, RT_F_NOTNULL | high);
+  d->flags |= RT_F_LIGHT | high;
+  ck_assert_int_eq(rt_table_replace_column(t, d, &err), 0);
+  ck_assert_uint_eq(d->flags, high);
+  rt_unref(c);
+  rt_unref(d);
+  rt_unref(t);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("compiler");
   TCase *tc = tcase_create("compiler");
@@ -283,6 +303,7 @@ int main(void) {
   tcase_add_test(tc, sorted_tables);
   tcase_add_test(tc, returning_mysql_fails);
   tcase_add_test(tc, literal_binds);
+  tcase_add_test(tc, add_column_keeps_high_flags);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
