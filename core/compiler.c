@@ -360,7 +360,7 @@ static void placeholder(rt_compiler *c, const rt_value *v, const rt_type *t,
   }
 }
 
-const rt_value rt_required_value = {RT_V_NULL, {0}};
+const rt_value rt_required_value = {RT_V_NULL, 0, {0}};
 
 static void bind(rt_compiler *c, rt_node *b) {
   int num = b->flags & RT_F_ANON ? anon_num(c, b, TAG_BIND, b->name) : 0;

@@ -824,6 +824,8 @@ static int kind_of_letter(char k) {
     return RT_TY_TIME;
   case 'i':
     return RT_TY_INTERVAL;
+  case 'd':
+    return RT_TY_DATE;
   default:
     return RT_TY_NULL;
   }
@@ -910,6 +912,8 @@ static rt_value *collect_params(lua_State *L, int idx, const char *kinds,
                      "%s: parameter %d can't be bound: %s is not a SQL value",
                      fname, (int)j, luaL_typename(L, -1));
       if (v->type == RT_V_TEXT && k == 'b') v->type = RT_V_BLOB;
+      if (v->type == RT_V_TEXT)
+        v->sqltype = rt_lua_bind_sqltype(kind_of_letter(k));
       lua_pop(L, 1); /* the string stays alive in its table */
     }
     if (many && flat == 0) lua_pop(L, 1);

@@ -2794,6 +2794,8 @@ static char kind_letter(int kind) {
     return 'm';
   case RT_TY_INTERVAL:
     return 'i';
+  case RT_TY_DATE:
+    return 'd';
   default:
     return '-';
   }
@@ -2999,6 +3001,7 @@ static void values_row(lua_State *L, rt_compiled *c, int first, int count,
     /* a LargeBinary parameter's string goes as bytes, others as text */
     if (v->type == RT_V_TEXT || v->type == RT_V_BLOB)
       v->type = kind == RT_TY_LARGEBINARY ? RT_V_BLOB : RT_V_TEXT;
+    if (v->type == RT_V_TEXT) v->sqltype = rt_lua_bind_sqltype(kind);
   }
 }
 
