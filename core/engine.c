@@ -109,6 +109,11 @@ static int engine_on_connect(void *ud, rt_dbconn *c, rt_error *err) {
 /* SQLite ":memory:" (or no file at all) is one database per connection,
 ** so every checkout must share one connection to see the same data. */
 static int memory_sqlite(const rt_url *u) {
+  int i;
+  for (i = 0; i < u->nargs; i++)
+    if (strcmp(u->args[i].key, "mode") == 0 &&
+        strcmp(u->args[i].value, "memory") == 0)
+      return 1;
   return u->database == NULL || u->database[0] == '\0' ||
          strcmp(u->database, ":memory:") == 0 ||
          strstr(u->database, "mode=memory") != NULL;
@@ -146,8 +151,9 @@ rt_engine *rt_engine_create(const char *url, const rt_engine_opts *o,
     return NULL;
   }
   popts = o->pool;
-  if (strcmp(e->dialect, "sqlite") == 0 && memory_sqlite(u))
-    popts.singleton = 1;
+  /* SQLAlchemy 1.4's choice: pysqlite's get_pool_class, QueuePool else */
+  if (popts.kind == RT_POOL_DEFAULT && strcmp(e->dialect, "sqlite") == 0)
+    popts.kind = memory_sqlite(u) ? RT_POOL_SINGLETON_THREAD : RT_POOL_NULL;
   if (rt_pool_init(&e->pool, e->drv, u, o->nargs, o->args, &popts, err) != 0) {
     rt_engine_free(e);
     return NULL;

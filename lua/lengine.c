@@ -6,6 +6,7 @@
 ** userdata keeps its Engine alive through its user value; a Result keeps
 ** its Connection alive the same way.
 */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +318,7 @@ static const char *const engine_opts[] = {"echo",
                                           "connect_args",
                                           "isolation_level",
                                           "execution_options",
+                                          "poolclass",
                                           NULL};
 
 /* The execution options a table at idx gives are ones connections know:
@@ -341,19 +343,82 @@ static void check_exec_options(lua_State *L, int idx, const char *fname) {
   }
 }
 
-static void check_opts(lua_State *L, int opts) {
+/* SQLAlchemy's class name of the dialect a URL loads. */
+static void push_dialect_class(lua_State *L, const rt_url *u) {
+  const char *plus = strchr(u->drivername, '+');
+  size_t n = plus ? (size_t)(plus - u->drivername) : strlen(u->drivername);
+  const char *driver = plus ? plus + 1 : NULL;
+  if (n == 6 && strncmp(u->drivername, "sqlite", n) == 0)
+    lua_pushfstring(L, "SQLiteDialect_%s", driver ? driver : "pysqlite");
+  else if (n == 10 && strncmp(u->drivername, "postgresql", n) == 0)
+    lua_pushfstring(L, "PGDialect_%s", driver ? driver : "psycopg2");
+  else if (n == 7 && strncmp(u->drivername, "mariadb", n) == 0)
+    /* a bare mariadb:// loads the base class in SQLAlchemy 1.4 */
+    lua_pushfstring(L, "MariaDBDialect_%s", driver ? driver : "base");
+  else
+    lua_pushfstring(L, "MySQLDialect_%s", driver ? driver : "mysqldb");
+}
+
+/* Does a pool of kind k take the create_engine option named k? Only
+** QueuePool has max_overflow and pool_timeout, NullPool and StaticPool no
+** pool_size. */
+static int pool_takes(rt_pool_kind k, const char *opt) {
+  if (strcmp(opt, "pool_size") == 0)
+    return k == RT_POOL_QUEUE || k == RT_POOL_SINGLETON_THREAD;
+  if (strcmp(opt, "max_overflow") == 0 || strcmp(opt, "pool_timeout") == 0)
+    return k == RT_POOL_QUEUE;
+  return 1;
+}
+
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+** Every option create_engine knows, for the engine at le_idx: an unknown
+** one, or one its pool class does not take, is an ArgumentError worded
+** as SQLAlchemy's TypeError (names sorted: a Lua table has no order).
+*/
+static void check_opts(lua_State *L, int opts, int le_idx) {
+  const char *bad[32];
+  int nbad = 0, i;
+  lengine *le = checkengine(L, le_idx);
+  luaL_Buffer b;
   lua_pushnil(L);
   while (lua_next(L, opts)) {
     const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-    int i, ok = 0;
+    int ok = 0;
     for (i = 0; engine_opts[i]; i++)
       if (strcmp(engine_opts[i], k) == 0) ok = 1;
-    if (!ok)
-      rt_lua_error(L, RT_EARGUMENT,
-                   "Invalid argument(s) '%s' sent to create_engine()", k);
+    if ((!ok || !pool_takes(le->e->pool.opts.kind, k)) &&
+        nbad < (int)(sizeof bad / sizeof *bad))
+      bad[nbad++] = k; /* the key stays alive in opts */
     lua_pop(L, 1);
   }
+  if (nbad == 0) return;
+  qsort(bad, (size_t)nbad, sizeof *bad, cmp_names);
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, "Invalid argument(s) ");
+  for (i = 0; i < nbad; i++) {
+    if (i) luaL_addchar(&b, ',');
+    luaL_addchar(&b, '\'');
+    luaL_addstring(&b, bad[i]);
+    luaL_addchar(&b, '\'');
+  }
+  luaL_addstring(&b, " sent to create_engine(), using configuration ");
+  push_dialect_class(L, le->e->url);
+  luaL_addvalue(&b);
+  luaL_addchar(&b, '/');
+  luaL_addstring(&b, rt_pool_kind_name(le->e->pool.opts.kind));
+  luaL_addstring(&b, "/Engine.  Please check that the keyword arguments are "
+                     "appropriate for this combination of components.");
+  luaL_pushresult(&b);
+  rt_engine_free(le->e);
+  le->e = NULL;
+  rt_lua_error(L, RT_EARGUMENT, "%s", lua_tostring(L, -1));
 }
+
+static rt_pool_kind check_poolclass(lua_State *L, int idx);
 
 static int l_create_engine(lua_State *L) {
   rt_engine_opts o;
@@ -365,7 +430,6 @@ static int l_create_engine(lua_State *L) {
   if (!lua_isnoneornil(L, 2)) {
     rt_lua_checkarg(L, 2, LUA_TTABLE, "create_engine");
     opts = 2;
-    check_opts(L, opts);
   }
   rt_engine_defaults(&o);
   lua_settop(L, 2);
@@ -389,6 +453,9 @@ static int l_create_engine(lua_State *L) {
         getopt_num(L, opts, "pool_timeout", o.pool.pool_timeout);
     o.pool.pool_recycle =
         getopt_num(L, opts, "pool_recycle", o.pool.pool_recycle);
+    if (lua_getfield(L, opts, "poolclass") != LUA_TNIL)
+      o.pool.kind = check_poolclass(L, lua_gettop(L));
+    lua_pop(L, 1);
     lua_getfield(L, opts, "pool_pre_ping");
     o.pool.pre_ping = lua_toboolean(L, -1);
     lua_getfield(L, opts, "echo");
@@ -431,6 +498,7 @@ static int l_create_engine(lua_State *L) {
   o.args = args;
   le->e = rt_engine_create(lua_tostring(L, 1), &o, &err);
   if (le->e == NULL) return rt_lua_raise(L, &err);
+  if (opts) check_opts(L, opts, le_idx);
   if (le->echo) le->e->hook = echo_hook;
   lua_pushvalue(L, le_idx);
   return 1;
@@ -488,13 +556,25 @@ static int pool_timeout(lua_State *L) {
   return 1;
 }
 
+/* status() as each pool class words it; a SingletonThreadPool's id is
+** the pool's address, where Python's is the object's. */
 static int pool_status(lua_State *L) {
   rt_pool *p = checkpool(L);
-  lua_pushfstring(L,
-                  "Pool size: %d  Connections in pool: %d Current Overflow: "
-                  "%d Current Checked out connections: %d",
-                  p->opts.pool_size, rt_pool_idle(p), pool_overflow_of(p),
-                  rt_pool_checkedout(p));
+  switch (p->opts.kind) {
+  case RT_POOL_SINGLETON_THREAD:
+    lua_pushfstring(L, "SingletonThreadPool id:%I size: %d",
+                    (lua_Integer)(uintptr_t)p, p->shared != NULL);
+    break;
+  case RT_POOL_QUEUE:
+    lua_pushfstring(L,
+                    "Pool size: %d  Connections in pool: %d Current Overflow: "
+                    "%d Current Checked out connections: %d",
+                    p->opts.pool_size, rt_pool_idle(p), pool_overflow_of(p),
+                    rt_pool_checkedout(p));
+    break;
+  default:
+    lua_pushstring(L, rt_pool_kind_name(p->opts.kind));
+  }
   return 1;
 }
 
@@ -504,7 +584,9 @@ static int pool_dispose(lua_State *L) {
 }
 
 static int pool_tostring(lua_State *L) {
-  lua_pushfstring(L, "<QueuePool at %p>", lua_topointer(L, 1));
+  rt_pool *p = checkpool(L);
+  lua_pushfstring(L, "<%s at %p>", rt_pool_kind_name(p->opts.kind),
+                  lua_topointer(L, 1));
   return 1;
 }
 
@@ -514,10 +596,87 @@ static const luaL_Reg pool_methods[] = {
     {"overflow", pool_overflow},   {"timeout", pool_timeout},
     {"dispose", pool_dispose},     {NULL, NULL}};
 
+/* Registry key of the table of sa.pool's classes by kind (RT_POOL_*). */
+static const char pool_classes = 0;
+
+/* Push the class (sa.pool.<Name>) of a pool kind. */
+static void push_pool_class(lua_State *L, rt_pool_kind k) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &pool_classes);
+  lua_rawgeti(L, -1, (lua_Integer)k);
+  lua_remove(L, -2);
+}
+
+/*
+** A pool's methods are its class's: size(), checkedin(), checkedout(),
+** overflow() and timeout() are QueuePool's; a SingletonThreadPool's size
+** is a number (its pool_size); status() and dispose() are every pool's.
+*/
 static int pool_index(lua_State *L) {
-  lua_settop(L, 2);
+  rt_pool *p = checkpool(L);
+  const char *k = luaL_checkstring(L, 2);
+  if (strcmp(k, "__class__") == 0) {
+    push_pool_class(L, p->opts.kind);
+    return 1;
+  }
+  if (p->opts.kind != RT_POOL_QUEUE && strcmp(k, "status") != 0 &&
+      strcmp(k, "dispose") != 0) {
+    if (p->opts.kind == RT_POOL_SINGLETON_THREAD && strcmp(k, "size") == 0)
+      lua_pushinteger(L, p->opts.pool_size);
+    else
+      lua_pushnil(L);
+    return 1;
+  }
+  lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
   return 1;
+}
+
+/* tostring(sa.pool.QueuePool), as Python prints the class */
+static int poolclass_tostring(lua_State *L) {
+  lua_getfield(L, 1, "__name__");
+  lua_pushfstring(L, "<class 'sqlalchemy.pool.impl.%s'>", lua_tostring(L, -1));
+  return 1;
+}
+
+/* sa.pool: QueuePool, SingletonThreadPool, StaticPool, NullPool, classes
+** for create_engine's poolclass and what engine.pool.__class__ gives. */
+static void open_pool_classes(lua_State *L) {
+  rt_pool_kind k;
+  lua_newtable(L); /* sa.pool */
+  lua_newtable(L); /* by kind */
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, poolclass_tostring);
+  lua_setfield(L, -2, "__tostring");
+  for (k = RT_POOL_QUEUE; k <= RT_POOL_NULL; k++) {
+    lua_createtable(L, 0, 1);
+    lua_pushstring(L, rt_pool_kind_name(k));
+    lua_setfield(L, -2, "__name__");
+    lua_pushvalue(L, -2);
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -4, (lua_Integer)k);
+    lua_setfield(L, -4, rt_pool_kind_name(k));
+  }
+  lua_pop(L, 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &pool_classes);
+  lua_setfield(L, -2, "pool");
+}
+
+/* The pool kind a poolclass option names (a class of sa.pool). */
+static rt_pool_kind check_poolclass(lua_State *L, int idx) {
+  rt_pool_kind k;
+  for (k = RT_POOL_QUEUE; k <= RT_POOL_NULL; k++) {
+    push_pool_class(L, k);
+    if (lua_rawequal(L, -1, idx)) {
+      lua_pop(L, 1);
+      return k;
+    }
+    lua_pop(L, 1);
+  }
+  rt_lua_error(L, RT_EARGUMENT,
+               "create_engine: poolclass must be one of sa.pool's classes "
+               "(QueuePool, SingletonThreadPool, StaticPool, NullPool)");
+  return RT_POOL_DEFAULT;
 }
 
 /* Push registry[key], a table with weak keys made on first use. */
@@ -1871,6 +2030,7 @@ void rt_lua_open_engine(lua_State *L) {
         conn_tostring);
   newmt(L, TX_MT, tx_methods, tx_index, NULL, tx_close, NULL);
   newmt(L, POOL_MT, pool_methods, pool_index, NULL, NULL, pool_tostring);
+  open_pool_classes(L);
   newmt(L, RAW_MT, raw_methods, raw_index, NULL, raw_close, NULL);
   newmt(L, CURSOR_MT, cursor_methods, cursor_index, NULL, cursor_close, NULL);
   lua_pushcfunction(L, l_create_engine);

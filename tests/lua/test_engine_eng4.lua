@@ -101,4 +101,123 @@ if DBS[2] and DBS[2].name == "postgresql" then
   end)
 end
 
+-- engine.pool is the class SQLAlchemy 1.4 picks: pysqlite's
+-- get_pool_class (SingletonThreadPool in memory, NullPool for a file),
+-- QueuePool for the servers; status() reads as each class's does.
+T.test("sqlite: pool classes and their status", function()
+  for _, u in ipairs{"sqlite://", "sqlite:///:memory:",
+                     "sqlite:///file:eng4?mode=memory&uri=true"} do
+    local e = create_engine(u)
+    local p = e.pool
+    T.eq(p.__class__.__name__, "SingletonThreadPool", u)
+    T.eq(p.__class__, sa.pool.SingletonThreadPool)
+    T.match(p:status(), "^SingletonThreadPool id:%d+ size: 0$")
+    T.eq(p.size, 5)
+    T.eq(p.checkedin, nil)
+    local c = e:connect()
+    T.match(p:status(), "^SingletonThreadPool id:%d+ size: 1$")
+    c:close()
+    T.match(p:status(), "^SingletonThreadPool id:%d+ size: 1$")
+    e:dispose()
+  end
+  local path = os.tmpname()
+  local e = create_engine("sqlite:///" .. path)
+  T.eq(e.pool.__class__.__name__, "NullPool")
+  T.eq(e.pool:status(), "NullPool")
+  T.eq(e.pool.size, nil)
+  T.eq(tostring(sa.pool.NullPool), "<class 'sqlalchemy.pool.impl.NullPool'>")
+  T.match(tostring(e.pool), "^<NullPool at ")
+  -- NullPool keeps nothing: a TEMP table dies with its connection
+  local c1 = e:connect()
+  c1:exec_driver_sql("CREATE TEMP TABLE tmp1 (x INTEGER)")
+  c1:exec_driver_sql("CREATE TABLE keep1 (x INTEGER)")
+  c1:commit()
+  c1:close()
+  local c2 <close> = e:connect()
+  T.raises("OperationalError", function()
+    c2:exec_driver_sql("SELECT * FROM tmp1")
+  end)
+  c2:rollback()
+  T.eq(c2:exec_driver_sql("SELECT count(*) FROM keep1"):scalar(), 0)
+  c2:close()
+  e:dispose()
+  os.remove(path)
+end)
+
+T.test("create_engine: options a pool class does not take", function()
+  local msg = "Invalid argument(s) %s sent to create_engine(), using " ..
+              "configuration %s/%s/Engine.  Please check that the keyword " ..
+              "arguments are appropriate for this combination of components."
+  local function bad(url, opts, names, dialect, pool)
+    local err = T.raises("ArgumentError", create_engine, url, opts)
+    T.eq(err.message, msg:format(names, dialect, pool))
+  end
+  bad("sqlite:///x.db", {pool_size = 3}, "'pool_size'",
+      "SQLiteDialect_pysqlite", "NullPool")
+  bad("sqlite://", {max_overflow = 3}, "'max_overflow'",
+      "SQLiteDialect_pysqlite", "SingletonThreadPool")
+  bad("sqlite://", {pool_timeout = 3}, "'pool_timeout'",
+      "SQLiteDialect_pysqlite", "SingletonThreadPool")
+  bad("postgresql://x@/y", {foo = 1}, "'foo'", "PGDialect_psycopg2",
+      "QueuePool")
+  bad("mysql://x@/y", {foo = 1}, "'foo'", "MySQLDialect_mysqldb", "QueuePool")
+  bad("mariadb+mysqldb://x@/y", {foo = 1}, "'foo'", "MariaDBDialect_mysqldb",
+      "QueuePool")
+  bad("sqlite://", {poolclass = sa.pool.StaticPool, pool_size = 1},
+      "'pool_size'", "SQLiteDialect_pysqlite", "StaticPool")
+  T.raises("ArgumentError", create_engine, "sqlite://", {poolclass = "x"})
+  -- pool_recycle and pool_pre_ping are every pool's
+  local e = create_engine("sqlite:///x.db", {pool_recycle = 3,
+                                             pool_pre_ping = true})
+  T.eq(e.pool:status(), "NullPool")
+  local q = create_engine("sqlite:///x.db", {poolclass = sa.pool.QueuePool,
+                                             pool_size = 2})
+  T.eq(q.pool:status(), "Pool size: 2  Connections in pool: 0 Current " ..
+       "Overflow: -2 Current Checked out connections: 0")
+  T.eq(q.pool:size(), 2)
+  local s = create_engine("sqlite://", {poolclass = sa.pool.StaticPool})
+  T.eq(s.pool:status(), "StaticPool")
+  T.eq(create_engine("sqlite://", {poolclass = sa.pool.QueuePool}).pool
+         :status(),
+       "Pool size: 5  Connections in pool: 0 Current Overflow: -5 Current " ..
+       "Checked out connections: 0")
+  T.eq(create_engine("postgresql://x@/y", {poolclass = sa.pool.NullPool})
+         .pool:status(), "NullPool")
+end)
+
+T.test("StaticPool: one connection for every checkout", function()
+  local e = create_engine("sqlite://", {poolclass = sa.pool.StaticPool})
+  local c1 = e:connect()
+  c1:exec_driver_sql("CREATE TABLE s1 (x INTEGER)")
+  c1:commit()
+  c1:close()
+  local c2 <close> = e:connect()
+  T.eq(c2:exec_driver_sql("SELECT count(*) FROM s1"):scalar(), 0)
+end)
+
+for _, db in ipairs(DBS) do
+  if db.name ~= "sqlite" then
+    T.test(db.name .. ": QueuePool and NullPool on a server", function()
+      local e = create_engine(db.url)
+      local p = e.pool
+      T.eq(p.__class__.__name__, "QueuePool")
+      local a, b = e:connect(), e:connect()
+      T.eq(p:status(), "Pool size: 5  Connections in pool: 0 Current " ..
+           "Overflow: -3 Current Checked out connections: 2")
+      a:close()
+      b:close()
+      T.eq(p:status(), "Pool size: 5  Connections in pool: 2 Current " ..
+           "Overflow: -3 Current Checked out connections: 0")
+      e:dispose()
+      local n = create_engine(db.url, {poolclass = sa.pool.NullPool})
+      local c = n:connect()
+      T.eq(c:exec_driver_sql("SELECT 1"):scalar(), 1)
+      c:close()
+      T.eq(n.pool:status(), "NullPool")
+      local c2 <close> = n:connect()
+      T.eq(c2:exec_driver_sql("SELECT 2"):scalar(), 2)
+    end)
+  end
+end
+
 T.done()
