@@ -220,4 +220,70 @@ for _, db in ipairs(DBS) do
   end
 end
 
+for _, db in ipairs(DBS) do
+  T.test(db.name .. ": FrozenResult, MappingResult.columns, merge", function()
+    local e = create_engine(db.url)
+    local md = MetaData()
+    local t = Table("eng4_r", md, Column("id", Integer, {primary_key = true}),
+                    Column("x", Integer), Column("y", String(10)))
+    md:drop_all(e)
+    md:create_all(e)
+    local c <close> = e:connect()
+    c:execute(insert(t), {{id = 1, x = 10, y = "a"},
+                          {id = 2, x = 20, y = sa.null},
+                          {id = 3, x = 30, y = "c"}})
+    local q = select(t):order_by(t.c.id)
+    -- SQLAlchemy: [[1, 10, 'a'], [2, 20, None], [3, 30, 'c']]
+    local f = c:execute(q):freeze()
+    local rw = f:rewrite_rows()
+    T.eq(#rw, 3)
+    T.eq({rw[2][1], rw[2][2], rw[2][3]}, {2, 20, nil})
+    rw[2][3] = "b"
+    local f2 = f:with_new_rows(rw)
+    local rows = f2():all()
+    T.eq(tostring(rows[2]), "(2, 20, 'b')")
+    T.eq(rows[2].y, "b")
+    T.eq(f2():keys(), {"id", "x", "y"})
+    -- the original is untouched: (2, 20, None)
+    T.eq(tostring(f():all()[2]), "(2, 20, None)")
+    T.eq(f:with_new_rows({{7, 70, sa.null}})():one().y, nil)
+    T.raises("ArgumentError", function() f:with_new_rows({1}) end)
+    -- [{'y': 'a', 'id': 1}, {'y': None, 'id': 2}, {'y': 'c', 'id': 3}]
+    local m = c:execute(q):mappings():columns("y", t.c.id):all()
+    T.eq(#m, 3)
+    T.eq(m[1], {y = "a", id = 1})
+    T.eq(m[2], {id = 2})
+    T.eq(c:execute(q):mappings():columns("x"):keys(), {"x"})
+    -- merge: [1, 2, 2, 3]; the merged results are not closed by reading
+    local a = c:execute(select(t.c.id):where(t.c.id:lt(3)):order_by(t.c.id))
+    local b = c:execute(select(t.c.id):where(t.c.id:ge(2)):order_by(t.c.id))
+    T.eq(a:merge(b):scalars():all(), {1, 2, 2, 3})
+    T.eq({a.closed, b.closed}, {false, false})
+    a = c:execute(select(t.c.id):order_by(t.c.id))
+    b = c:execute(select(t.c.id):order_by(t.c.id))
+    local mr = a:merge(b)
+    T.eq(mr:fetchone().id, 1)
+    T.eq(mr:keys(), {"id"})
+    mr:close()
+    T.eq({a.closed, b.closed}, {true, true})
+    -- closed: only after close(), not when the rows run out
+    local r = c:execute(q)
+    T.eq(r.closed, false)
+    r:all()
+    T.eq(r.closed, false)
+    r:close()
+    T.eq(r.closed, true)
+    r = c:execute(q)
+    r:scalar()
+    T.eq(r.closed, true)
+    -- yield_per on the views sets it on the Result: [1, 2, 3]
+    local s = c:execute(select(t.c.id):order_by(t.c.id)):scalars()
+    T.ok(rawequal(s:yield_per(2), s))
+    T.eq(s:all(), {1, 2, 3})
+    c:rollback()
+    md:drop_all(e)
+    e:dispose()
+  end)
+end
+
 T.done()
