@@ -925,6 +925,123 @@ static int url_tostring(lua_State *L) {
   return 1;
 }
 
+/* The rt_url a URL table at idx stands for (parsed again from its text);
+** the caller frees it. */
+static rt_url *tourl(lua_State *L, int idx) {
+  rt_error err = RT_ERROR_INIT;
+  rt_url *u;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  lua_getfield(L, idx, "__text");
+  u = rt_url_parse(luaL_checkstring(L, -1), &err);
+  lua_pop(L, 1);
+  if (u == NULL) rt_lua_raise(L, &err);
+  return u;
+}
+
+/* url:render_as_string([hide_password = true]) */
+static int url_render_as_string(lua_State *L) {
+  rt_url *u = tourl(L, 1);
+  char *s = rt_url_render(u, lua_isnone(L, 2) || lua_toboolean(L, 2));
+  rt_url_free(u);
+  lua_pushstring(L, s ? s : "");
+  free(s);
+  return 1;
+}
+
+/* url:get_backend_name(): "postgresql" of "postgresql+psycopg2" */
+static int url_get_backend_name(lua_State *L) {
+  const char *d;
+  lua_getfield(L, 1, "drivername");
+  d = luaL_checkstring(L, -1);
+  lua_pushlstring(L, d, strcspn(d, "+"));
+  return 1;
+}
+
+/* url:get_driver_name(): the DBAPI named after "+", else the dialect's
+** default one in SQLAlchemy 1.4 */
+static int url_get_driver_name(lua_State *L) {
+  const char *d, *plus;
+  lua_getfield(L, 1, "drivername");
+  d = luaL_checkstring(L, -1);
+  plus = strchr(d, '+');
+  if (plus)
+    lua_pushstring(L, plus + 1);
+  else if (strcmp(d, "sqlite") == 0)
+    lua_pushliteral(L, "pysqlite");
+  else if (strcmp(d, "postgresql") == 0)
+    lua_pushliteral(L, "psycopg2");
+  else
+    lua_pushliteral(L, "mysqldb");
+  return 1;
+}
+
+static void push_url(lua_State *L, const rt_url *u);
+
+/* The part k of the table at idx for URL.set(): *v the string (borrowed
+** from the table), NULL for false; 0 when not given. */
+static int url_part(lua_State *L, int idx, const char *k, const char **v) {
+  int t = lua_getfield(L, idx, k), isfalse = !lua_toboolean(L, -1);
+  *v = t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+  lua_pop(L, 1); /* the string stays alive in the table */
+  if (t == LUA_TNIL) return 0;
+  if (t != LUA_TSTRING && !(t == LUA_TBOOLEAN && isfalse))
+    rt_lua_error(L, RT_EARGUMENT, "URL.set: %s must be a string", k);
+  return 1;
+}
+
+/* Replace an owned string part with a copy of v (or NULL); 0 when out of
+** memory. */
+static int url_replace(char **field, const char *v) {
+  char *c = v ? strdup(v) : NULL;
+  if (v && c == NULL) return 0;
+  free(*field);
+  *field = c;
+  return 1;
+}
+
+/*
+** url:set{drivername, username, password, host, port, database}: a new
+** URL with those parts replaced (false removes one), as SQLAlchemy's
+** URL.set(); the query stays.
+*/
+static int url_set(lua_State *L) {
+  static const char *const names[] = {"drivername", "username", "password",
+                                      "host", "database"};
+  const char *vals[5];
+  int given[5], i, ok = 1;
+  lua_Integer port = -1;
+  rt_url *u;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  rt_lua_checkarg(L, 2, LUA_TTABLE, "URL.set");
+  for (i = 0; i < 5; i++) given[i] = url_part(L, 2, names[i], &vals[i]);
+  if (given[0] && vals[0] == NULL)
+    return rt_lua_error(L, RT_EARGUMENT, "URL.set: drivername is required");
+  if (lua_getfield(L, 2, "port") != LUA_TNIL)
+    port = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+  lua_pop(L, 1);
+  u = tourl(L, 1);
+  if (given[0]) ok &= url_replace(&u->drivername, vals[0]);
+  if (given[1]) ok &= url_replace(&u->username, vals[1]);
+  if (given[2]) ok &= url_replace(&u->password, vals[2]);
+  if (given[3]) ok &= url_replace(&u->host, vals[3]);
+  if (given[4]) ok &= url_replace(&u->database, vals[4]);
+  if (port >= 0) u->port = (int)port;
+  if (!ok) {
+    rt_url_free(u);
+    return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+  push_url(L, u);
+  rt_url_free(u);
+  return 1;
+}
+
+static const luaL_Reg url_methods[] = {
+    {"render_as_string", url_render_as_string},
+    {"get_backend_name", url_get_backend_name},
+    {"get_driver_name", url_get_driver_name},
+    {"set", url_set},
+    {NULL, NULL}};
+
 static void push_url(lua_State *L, const rt_url *u) {
   char *full = rt_url_render(u, 0);
   int i;
@@ -942,15 +1059,36 @@ static void push_url(lua_State *L, const rt_url *u) {
   if (u->port) lua_pushinteger(L, u->port), lua_setfield(L, -2, "port");
   if (u->database)
     lua_pushstring(L, u->database), lua_setfield(L, -2, "database");
+  /* a repeated key's values are a list, as SQLAlchemy's tuple */
   lua_createtable(L, 0, u->nargs);
   for (i = 0; i < u->nargs; i++) {
-    lua_pushstring(L, u->args[i].value);
+    int t = lua_getfield(L, -1, u->args[i].key);
+    if (t == LUA_TNIL) {
+      lua_pop(L, 1);
+      lua_pushstring(L, u->args[i].value);
+    } else if (t == LUA_TSTRING) {
+      lua_createtable(L, 2, 0);
+      lua_insert(L, -2);
+      lua_rawseti(L, -2, 1);
+      lua_pushstring(L, u->args[i].value);
+      lua_rawseti(L, -2, 2);
+    } else {
+      lua_pushstring(L, u->args[i].value);
+      lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    }
     lua_setfield(L, -2, u->args[i].key);
   }
   lua_setfield(L, -2, "query");
-  lua_createtable(L, 0, 2);
+  lua_createtable(L, 0, 3);
   lua_pushcfunction(L, url_tostring);
   lua_setfield(L, -2, "__tostring");
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, url_methods) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    luaL_newlib(L, url_methods);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, url_methods);
+  }
+  lua_setfield(L, -2, "__index");
   lua_pushliteral(L, "retort.URL");
   lua_setfield(L, -2, "__name");
   lua_setmetatable(L, -2);

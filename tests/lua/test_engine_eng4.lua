@@ -286,4 +286,62 @@ for _, db in ipairs(DBS) do
   end)
 end
 
+for _, db in ipairs(DBS) do
+  T.test(db.name .. ": executemany of many rows, in batches or not", function()
+    local e = create_engine(db.url)
+    local md = MetaData()
+    local t = Table("eng4_m", md, Column("id", Integer, {primary_key = true}),
+                    Column("u", Integer, {unique = true}),
+                    Column("s", String(20)))
+    local t2 = Table("eng4_m2", md, Column("id", Integer, {primary_key = true}),
+                     Column("s", String(20)),
+                     Column("z", String(10), {default = func.lower("ABC")}))
+    md:drop_all(e)
+    md:create_all(e)
+    local c <close> = e:connect()
+    local rows = {}
+    for i = 0, 149 do rows[#rows + 1] = {u = i, s = "s" .. i} end
+    -- SQLAlchemy: 150 (150, 1, 150, 11175) and the rows below
+    local r = c:execute(insert(t), rows)
+    T.eq(r.rowcount, 150)
+    local agg = c:execute(select(func.count(), func.min(t.c.id),
+                                 func.max(t.c.id), func.sum(t.c.u))):one()
+    T.eq({agg[1], agg[2], agg[3], tonumber(agg[4])}, {150, 1, 150, 11175})
+    local got = c:execute(select(t):where(t.c.id:in_{1, 64, 65, 129, 150})
+                            :order_by(t.c.id)):all()
+    T.eq(tostring(got[2]), "(64, 63, 's63')")
+    T.eq(tostring(got[5]), "(150, 149, 's149')")
+    T.eq(#r.inserted_primary_key_rows, 150)
+    T.eq(r.inserted_primary_key_rows[150][1], nil)
+    c:commit()
+    -- a duplicate in the middle: IntegrityError; nothing of it is kept
+    local bad = {}
+    for i = 0, 149 do bad[#bad + 1] = {u = i == 100 and 5 or 1000 + i, s = "x"} end
+    local err = T.raises("IntegrityError", function() c:execute(insert(t), bad) end)
+    T.match(err.sql, "^INSERT INTO eng4_m %(u, s%) VALUES")
+    c:rollback()
+    T.eq(c:execute(select(func.count()):select_from(t)):scalar(), 150)
+    -- a SQL default in VALUES: [(1, 's0', 'abc'), ..., (150, 's149', 'abc')]
+    local r2 = {}
+    for i = 0, 149 do r2[#r2 + 1] = {s = "s" .. i} end
+    c:execute(insert(t2), r2)
+    T.eq(c:execute(select(func.count()):select_from(t2)
+                     :where(t2.c.z:eq("abc"))):scalar(), 150)
+    T.eq(c:execute(select(t2.c.s):where(t2.c.id:eq(150))):scalar(), "s149")
+    -- keys only a later parameter set gives are not inserted: SQLAlchemy's
+    -- inserted_primary_key_rows [(None,), (None,)], then [(20,), (21,)]
+    local k = c:execute(insert(t2), {{s = "a"}, {s = "b", id = 900}})
+    T.eq({k.inserted_primary_key_rows[1][1],
+          k.inserted_primary_key_rows[2][1]}, {nil, nil})
+    T.eq(c:execute(select(func.count()):select_from(t2)
+                     :where(t2.c.id:eq(900))):scalar(), 0)
+    k = c:execute(insert(t2), {{s = "a", id = 920}, {s = "b", id = 921}})
+    T.eq({k.inserted_primary_key_rows[1][1],
+          k.inserted_primary_key_rows[2][1]}, {920, 921})
+    c:rollback()
+    md:drop_all(e)
+    e:dispose()
+  end)
+end
+
 T.done()
