@@ -514,6 +514,7 @@ static int engine_gc(lua_State *L) {
 }
 
 static void push_url(lua_State *L, const rt_url *u);
+static void push_driver_name(lua_State *L, const char *drivername);
 
 /*
 ** engine.pool: the engine's connection pool, shaped as SQLAlchemy's
@@ -723,10 +724,12 @@ static int engine_index(lua_State *L) {
     lua_createtable(L, 0, 2);
     lua_pushstring(L, le->e->dialect);
     lua_setfield(L, -2, "name");
-    lua_pushstring(L, le->e->url->drivername);
+    push_driver_name(L, le->e->url->drivername);
     lua_setfield(L, -2, "driver");
   } else if (strcmp(k, "name") == 0)
     lua_pushstring(L, le->e->dialect);
+  else if (strcmp(k, "driver") == 0)
+    push_driver_name(L, le->e->url->drivername);
   else if (strcmp(k, "echo") == 0)
     lua_pushboolean(L, le->echo);
   else if (strcmp(k, "pool") == 0) {
@@ -959,11 +962,8 @@ static int url_get_backend_name(lua_State *L) {
 
 /* url:get_driver_name(): the DBAPI named after "+", else the dialect's
 ** default one in SQLAlchemy 1.4 */
-static int url_get_driver_name(lua_State *L) {
-  const char *d, *plus;
-  lua_getfield(L, 1, "drivername");
-  d = luaL_checkstring(L, -1);
-  plus = strchr(d, '+');
+static void push_driver_name(lua_State *L, const char *d) {
+  const char *plus = strchr(d, '+');
   if (plus)
     lua_pushstring(L, plus + 1);
   else if (strcmp(d, "sqlite") == 0)
@@ -972,6 +972,11 @@ static int url_get_driver_name(lua_State *L) {
     lua_pushliteral(L, "psycopg2");
   else
     lua_pushliteral(L, "mysqldb");
+}
+
+static int url_get_driver_name(lua_State *L) {
+  lua_getfield(L, 1, "drivername");
+  push_driver_name(L, luaL_checkstring(L, -1));
   return 1;
 }
 
@@ -1619,9 +1624,12 @@ static int conn_invalidate(lua_State *L) {
   return 0;
 }
 
+/* commit() and rollback() of a closed connection have nothing to end,
+** as SQLAlchemy's */
 static int conn_commit(lua_State *L) {
-  lconn *c = openconn(L, 1);
+  lconn *c = checkconn(L, 1);
   rt_error err = RT_ERROR_INIT;
+  if (c->c.closed) return 0;
   if (c->c.in_tx) fire_conn(L, 1, "commit");
   rt_lua_close_results(c);
   if (rt_connection_commit(&c->c, &err) != 0) return rt_lua_raise(L, &err);
@@ -1630,8 +1638,9 @@ static int conn_commit(lua_State *L) {
 }
 
 static int conn_rollback(lua_State *L) {
-  lconn *c = openconn(L, 1);
+  lconn *c = checkconn(L, 1);
   rt_error err = RT_ERROR_INIT;
+  if (c->c.closed) return 0;
   if (c->c.in_tx) fire_conn(L, 1, "rollback");
   rt_lua_close_results(c);
   if (rt_connection_rollback(&c->c, &err) != 0) return rt_lua_raise(L, &err);
@@ -1671,8 +1680,9 @@ static int conn_begin(lua_State *L) {
   if (c->c.in_tx)
     return rt_lua_error(L, RT_EINVALIDREQUEST,
                         "This connection has already initialized a "
-                        "transaction; can't call begin() here unless "
-                        "begin_nested() is used");
+                        "SQLAlchemy Transaction() object via begin() or "
+                        "autobegin; can't call begin() here unless "
+                        "rollback() or commit() is called first.");
   fire_conn(L, 1, "begin");
   if (rt_connection_begin(&c->c, &err) != 0) return rt_lua_raise(L, &err);
   sync_txs(L, 1);
@@ -1794,7 +1804,15 @@ static int conn_index(lua_State *L) {
     }
   } else if (strcmp(k, "engine") == 0)
     lua_getiuservalue(L, 1, 1);
-  else if (strcmp(k, "dialect") == 0) {
+  else if (strcmp(k, "default_isolation_level") == 0) {
+    rt_error err = RT_ERROR_INIT;
+    const char *name;
+    if (c->c.closed)
+      return rt_lua_error(L, RT_ERESOURCECLOSED, "This Connection is closed");
+    if (rt_connection_default_isolation(&c->c, &name, &err) != 0)
+      return rt_lua_raise(L, &err);
+    lua_pushstring(L, name);
+  } else if (strcmp(k, "dialect") == 0) {
     lua_getiuservalue(L, 1, 1);
     lua_getfield(L, -1, "dialect");
   } else
@@ -1824,7 +1842,12 @@ static int tx_end(lua_State *L, int commit) {
   lua_getiuservalue(L, 1, 1);
   lua_replace(L, 1); /* index 1 is now the connection */
   c = openconn(L, 1);
-  if (!t->active) return 0;
+  if (!t->active) {
+    if (commit)
+      return rt_lua_error(L, RT_EINVALIDREQUEST,
+                          "This transaction is inactive");
+    return 0;
+  }
   if (t->nested) {
     /* it and the savepoints begun inside it end here */
     int list = nested_list(L, 1);
@@ -1883,6 +1906,14 @@ static int tx_index(lua_State *L) {
     luaL_getmetafield(L, 1, "__methods");
     lua_getfield(L, -1, k);
   }
+  return 1;
+}
+
+static int tx_tostring(lua_State *L) {
+  ltx *t = luaL_checkudata(L, 1, TX_MT);
+  lua_pushfstring(L, "<%s object at %p>",
+                  t->nested ? "NestedTransaction" : "RootTransaction",
+                  lua_topointer(L, 1));
   return 1;
 }
 
@@ -2166,7 +2197,7 @@ void rt_lua_open_engine(lua_State *L) {
   lua_pop(L, 1);
   newmt(L, CONN_MT, conn_methods, conn_index, conn_gc, conn_close,
         conn_tostring);
-  newmt(L, TX_MT, tx_methods, tx_index, NULL, tx_close, NULL);
+  newmt(L, TX_MT, tx_methods, tx_index, NULL, tx_close, tx_tostring);
   newmt(L, POOL_MT, pool_methods, pool_index, NULL, NULL, pool_tostring);
   open_pool_classes(L);
   newmt(L, RAW_MT, raw_methods, raw_index, NULL, raw_close, NULL);
