@@ -2652,7 +2652,7 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
                          const rt_compile_opts *o, rt_compiled *res,
                          size_t *nameslen, rt_error *err) {
   rt_compiler c;
-  rt_compile_opts none = {0, NULL, 0, 0};
+  rt_compile_opts none = {0, NULL, 0, 0, 0};
   rt_strbuf final = RT_STRBUF_INIT;
   int i, total, counter = 0;
   memset(&c, 0, sizeof c);
@@ -2770,6 +2770,7 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
     sig_byte(w, 4);
     sig_raw(w, &o->insert_rows, sizeof o->insert_rows);
   }
+  if (o && o->for_executemany) sig_byte(w, 5);
   if (w->failed || w->sb.failed)
     return compile_fresh(stmt, d, o, res, &nameslen, err);
   h = sig_hash(w->sb.p, w->sb.n);

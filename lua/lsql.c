@@ -2443,7 +2443,7 @@ static int compiled_index(lua_State *L) {
   const char *k = lua_tostring(L, 2);
   rt_node *s;
   const rt_dialect *d;
-  rt_compile_opts o = {0, NULL, 0, 0};
+  rt_compile_opts o = {0, NULL, 0, 0, 0};
   rt_compiled *c;
   int i;
   if (!k || (strcmp(k, "params") != 0 && strcmp(k, "positiontup") != 0))
@@ -2478,7 +2478,7 @@ static int compiled_index(lua_State *L) {
 static int s_compile(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "compile");
   const rt_dialect *d;
-  rt_compile_opts o = {0, NULL, 0, 0};
+  rt_compile_opts o = {0, NULL, 0, 0, 0};
   rt_compiled *c;
   int opts = lua_istable(L, 3)                                ? 3
              : (lua_istable(L, 2) && !lua_getmetatable(L, 2)) ? 2
@@ -2687,7 +2687,7 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
                                  int allow_rows) {
   rt_node *s = lsql_checknode(L, 1, "execute");
   const rt_dialect *d = rt_dialect_find(luaL_optstring(L, 2, "default"));
-  rt_compile_opts o = {0, NULL, 0, 0};
+  rt_compile_opts o = {0, NULL, 0, 0, 0};
   int many = 0, n = 0, i, nkeys = 0;
   const char **keys;
   /* Lua-function defaults (INSERT) and onupdates (UPDATE) */
@@ -2771,6 +2771,7 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
       !s->kids[RT_D_SELECT] &&
       (long)n * (long)s->kids[RT_D_TABLE]->n <= MAX_STMT_PARAMS)
     o.insert_rows = n;
+  o.for_executemany = many && n > 1;
   *pmany = many;
   *pn = n;
   return compile_ud(L, s, d, &o);

@@ -344,4 +344,149 @@ for _, db in ipairs(DBS) do
   end)
 end
 
+T.test("URLs: parts, methods and repeated query keys", function()
+  -- SQLAlchemy 1.4's make_url(...) attributes and methods
+  local u = make_url("postgresql+psycopg2://u:p@h:1/d?a=1&b=2&a=3")
+  T.eq(tostring(u), "postgresql+psycopg2://u:***@h:1/d?a=1&a=3&b=2")
+  T.eq(u:render_as_string(false), "postgresql+psycopg2://u:p@h:1/d?a=1&a=3&b=2")
+  T.eq(u:render_as_string(), "postgresql+psycopg2://u:***@h:1/d?a=1&a=3&b=2")
+  T.eq(u.query, {a = {"1", "3"}, b = "2"})
+  T.eq({u:get_backend_name(), u:get_driver_name()}, {"postgresql", "psycopg2"})
+  local m = make_url("mariadb://scott@localhost/test?unix_socket=/tmp/my.sock")
+  T.eq({m:get_backend_name(), m:get_driver_name()}, {"mariadb", "mysqldb"})
+  T.eq(tostring(m),
+       "mariadb://scott@localhost/test?unix_socket=%2Ftmp%2Fmy.sock")
+  T.eq(make_url("sqlite://"):get_driver_name(), "pysqlite")
+  local p = make_url("postgresql://us%40er:p%40ss%2Fw@h/db")
+  T.eq({p.username, p.password}, {"us@er", "p@ss/w"})
+  T.eq(p:render_as_string(false), "postgresql://us%40er:p%40ss%2Fw@h/db")
+  T.eq(tostring(make_url("mysql://u:@h/d")), "mysql://u:***@h/d")
+  -- URL.set: postgresql://bob:***@localhost:6543/x?a=1
+  local s = make_url("postgresql://scott:tiger@localhost:5432/test?a=1")
+  local v = s:set{username = "bob", port = 6543, database = "x"}
+  T.eq(tostring(v), "postgresql://bob:***@localhost:6543/x?a=1")
+  T.eq(v.password, "tiger")
+  T.eq(tostring(s), "postgresql://scott:***@localhost:5432/test?a=1")
+  T.raises("ArgumentError", s.set, s, {username = 5})
+  local err = T.raises("ArgumentError", make_url, "nonsense")
+  T.eq(err.message, "Could not parse SQLAlchemy URL from string 'nonsense'")
+end)
+
+T.test("sqlite: connection and transaction methods, as SQLAlchemy's",
+       function()
+  local e = create_engine("sqlite://")
+  T.eq({e.dialect.name, e.dialect.driver, e.name, e.driver},
+       {"sqlite", "pysqlite", "sqlite", "pysqlite"})
+  local c = e:connect()
+  T.eq(c.default_isolation_level, "SERIALIZABLE")
+  c:exec_driver_sql("CREATE TABLE t (x INTEGER)")
+  local err = T.raises("InvalidRequestError", function() c:begin() end)
+  T.eq(err.message, "This connection has already initialized a SQLAlchemy " ..
+       "Transaction() object via begin() or autobegin; can't call begin() " ..
+       "here unless rollback() or commit() is called first.")
+  c:commit()
+  local t = c:begin()
+  T.match(tostring(t), "^<RootTransaction object at ")
+  local n = c:begin_nested()
+  T.match(tostring(n), "^<NestedTransaction object at ")
+  n:rollback()
+  T.eq(n.is_active, false)
+  t:commit()
+  err = T.raises("InvalidRequestError", function() t:commit() end)
+  T.eq(err.message, "This transaction is inactive")
+  t:rollback() -- rolling back an inactive one is allowed
+  c:close()
+  c:commit() -- nothing to end on a closed connection
+  c:rollback()
+  T.raises("ResourceClosedError", function() c:begin() end)
+  T.raises("ResourceClosedError", function() c:exec_driver_sql("SELECT 1") end)
+end)
+
+for _, db in ipairs(DBS) do
+  if db.name ~= "sqlite" then
+    T.test(db.name .. ": default_isolation_level and the driver", function()
+      -- SQLAlchemy: READ COMMITTED / REPEATABLE READ; with the engine's
+      -- level, that level
+      local e = create_engine(db.url)
+      local c <close> = e:connect()
+      T.eq(c.default_isolation_level,
+           db.name == "postgresql" and "READ COMMITTED" or "REPEATABLE READ")
+      T.eq(e.driver, db.name == "postgresql" and "psycopg2" or "mysqldb")
+      local s = create_engine(db.url, {isolation_level = "SERIALIZABLE"})
+      local c2 <close> = s:connect()
+      T.eq(c2.default_isolation_level, "SERIALIZABLE")
+      c2:close()
+      s:dispose()
+    end)
+  end
+end
+
+-- echo as SQLAlchemy 1.4 logs the same work (timings aside): the
+-- reflection PRAGMAs unquoted, and a statement run once after the same
+-- one as executemany compiled anew (its cache key differs)
+T.test("sqlite: echo of create_all, executemany and a savepoint", function()
+  local bin = os.getenv("RETORT_BUILD_DIR")
+  if not bin then return T.skip("echo", "RETORT_BUILD_DIR unset") end
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write([[
+    local e = create_engine('sqlite://', {echo = true})
+    local md = MetaData()
+    local t = Table('t', md, Column('id', Integer, {primary_key = true}),
+                    Column('x', String(10)))
+    md:create_all(e)
+    local c = e:connect()
+    c:execute(t:insert(), {{x = 'a'}, {x = 'b'}})
+    c:execute(t:insert(), {x = 'c'})
+    c:execute(t:insert(), {x = 'd'})
+    c:commit()
+    c:exec_driver_sql('SELECT ?', {5})
+    local n = c:begin_nested()
+    c:execute(text('SELECT :p'), {p = sa.null})
+    n:rollback()
+    c:close()
+  ]])
+  f:close()
+  local p = io.popen("'" .. bin .. "/retort' --norc " .. script .. " 2>&1")
+  local out = p:read("a")
+  p:close()
+  os.remove(script)
+  out = out:gsub("generated in %d%.%d%d%d%d%ds", "generated in X")
+           :gsub("cached since [%d.e-]+s ago", "cached since X")
+           :gsub("no key %d%.%d%d%d%d%ds", "no key X")
+  local want = {
+    "BEGIN (implicit)",
+    'PRAGMA main.table_info("t")',
+    "[raw sql] ()",
+    'PRAGMA temp.table_info("t")',
+    "[raw sql] ()",
+    "\nCREATE TABLE t (\n\tid INTEGER NOT NULL, \n\tx VARCHAR(10), " ..
+      "\n\tPRIMARY KEY (id)\n)\n\n",
+    "[no key X] ()",
+    "COMMIT",
+    "BEGIN (implicit)",
+    "INSERT INTO t (x) VALUES (?)",
+    "[generated in X] (('a',), ('b',))",
+    "INSERT INTO t (x) VALUES (?)",
+    "[generated in X] ('c',)",
+    "INSERT INTO t (x) VALUES (?)",
+    "[cached since X] ('d',)",
+    "COMMIT",
+    "BEGIN (implicit)",
+    "SELECT ?",
+    "[raw sql] (5,)",
+    "SAVEPOINT sa_savepoint_1",
+    "[no key X] ()",
+    "SELECT ?",
+    "[generated in X] (None,)",
+    "ROLLBACK TO SAVEPOINT sa_savepoint_1",
+    "[no key X] ()",
+    "ROLLBACK",
+  }
+  for i, line in ipairs(want) do
+    want[i] = "INFO retort.engine.Engine " .. line
+  end
+  T.eq(out, table.concat(want, "\n") .. "\n")
+end)
+
 T.done()
