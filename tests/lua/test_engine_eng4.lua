@@ -489,4 +489,35 @@ T.test("sqlite: echo of create_all, executemany and a savepoint", function()
   T.eq(out, table.concat(want, "\n") .. "\n")
 end)
 
+for _, db in ipairs(DBS) do
+  T.test(db.name .. ": rowcount, keys and lastrowid as the DBAPI reports",
+         function()
+    local e = create_engine(db.url)
+    local md = MetaData()
+    local t = Table("eng4_rc", md, Column("id", Integer, {primary_key = true}),
+                    Column("x", Integer))
+    md:drop_all(e)
+    md:create_all(e)
+    local c <close> = e:connect()
+    local r0 = c:execute(insert(t), {{id = 11, x = 1}, {id = 12, x = 2},
+                                     {id = 13, x = 2}})
+    local r1 = c:execute(update(t):values{x = 2}:where(t.c.id:le(12)))
+    local r2 = c:execute(delete(t):where(t.c.id:eq(9)))
+    local r3 = c:execute(insert(t), {x = 5})
+    local r4 = c:execute(select(t))
+    r4:all()
+    -- SQLAlchemy: sqlite 3 2 0 1 (14,) 14 -1; postgresql 3 2 0 1 (1,) 0 4;
+    -- mysql 3 2 0 1 (14,) 14 4 (matched rows, and a stored SELECT's count)
+    local pk = db.name == "postgresql" and 1 or 14
+    T.eq({r0.rowcount, r1.rowcount, r2.rowcount, r3.rowcount}, {3, 2, 0, 1})
+    T.eq(tostring(r3.inserted_primary_key), "(" .. pk .. ",)")
+    T.eq(r3.lastrowid, db.name == "postgresql" and 0 or 14)
+    T.eq(r4.rowcount, db.name == "sqlite" and -1 or 4)
+    T.eq({r4.returns_rows, r1.returns_rows}, {true, false})
+    c:rollback()
+    md:drop_all(e)
+    e:dispose()
+  end)
+end
+
 T.done()
