@@ -520,4 +520,41 @@ for _, db in ipairs(DBS) do
   end)
 end
 
+for _, db in ipairs(DBS) do
+  T.test(db.name .. ": Inspector.reflect_table fills a Table", function()
+    local e = create_engine(db.url)
+    local md0 = MetaData()
+    Table("eng4_p", md0, Column("id", Integer, {primary_key = true}),
+          Column("name", String(20), {nullable = false}),
+          Column("extra", Text))
+    Table("eng4_ch", md0, Column("id", Integer, {primary_key = true}),
+          Column("pid", Integer, ForeignKey("eng4_p.id")),
+          Column("note", Text))
+    md0:drop_all(e)
+    md0:create_all(e)
+    local insp = sa.inspect(e)
+    -- SQLAlchemy: 3 columns, ch.pid, the parent reflected too (3 columns);
+    -- exclude_columns ['extra'] leaves 2; include_columns ['id'] 1
+    local md = MetaData()
+    local t = Table("eng4_ch", md)
+    insp:reflect_table(t, nil)
+    T.eq(#t.columns, 3)
+    T.eq(tostring(t.c.pid), "eng4_ch.pid")
+    T.eq(#md.tables.eng4_p.columns, 3)
+    T.eq(#t.foreign_keys, 1)
+    local t2 = Table("eng4_p", MetaData())
+    insp:reflect_table(t2, nil, {"extra"})
+    T.eq(#t2.columns, 2)
+    local t3 = Table("eng4_p", MetaData())
+    insp:reflect_table(t3, {"id"})
+    T.eq(#t3.columns, 1)
+    local err = T.raises("NoSuchTableError", function()
+      insp:reflect_table(Table("eng4_nosuch", MetaData()), nil)
+    end)
+    T.eq(err.message, "eng4_nosuch")
+    md0:drop_all(e)
+    e:dispose()
+  end)
+end
+
 T.done()
