@@ -309,17 +309,11 @@ static double getopt_num(lua_State *L, int opts, const char *k, double d) {
   return v;
 }
 
-static const char *const engine_opts[] = {"echo",
-                                          "pool_size",
-                                          "max_overflow",
-                                          "pool_timeout",
-                                          "pool_recycle",
-                                          "pool_pre_ping",
-                                          "connect_args",
-                                          "isolation_level",
-                                          "execution_options",
-                                          "poolclass",
-                                          NULL};
+static const char *const engine_opts[] = {
+    "echo",         "pool_size",       "max_overflow",
+    "pool_timeout", "pool_recycle",    "pool_pre_ping",
+    "connect_args", "isolation_level", "execution_options",
+    "poolclass",    "future",          NULL};
 
 /* The execution options a table at idx gives are ones connections know:
 ** an unknown one is an ArgumentError now, not at the first connect. */
@@ -453,6 +447,13 @@ static int l_create_engine(lua_State *L) {
         getopt_num(L, opts, "pool_timeout", o.pool.pool_timeout);
     o.pool.pool_recycle =
         getopt_num(L, opts, "pool_recycle", o.pool.pool_recycle);
+    /* future=True is SQLAlchemy 1.4's way to ask for what every engine
+    ** here is: the 2.0 API; the legacy one is not there to ask for */
+    if (lua_getfield(L, opts, "future") != LUA_TNIL && !lua_toboolean(L, -1))
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "create_engine: future=false (the legacy 1.x "
+                          "engine) is not supported");
+    lua_pop(L, 1);
     if (lua_getfield(L, opts, "poolclass") != LUA_TNIL)
       o.pool.kind = check_poolclass(L, lua_gettop(L));
     lua_pop(L, 1);

@@ -166,6 +166,10 @@ T.test("create_engine: options a pool class does not take", function()
   bad("sqlite://", {poolclass = sa.pool.StaticPool, pool_size = 1},
       "'pool_size'", "SQLiteDialect_pysqlite", "StaticPool")
   T.raises("ArgumentError", create_engine, "sqlite://", {poolclass = "x"})
+  -- future=True asks for the 2.0 API every engine here has
+  T.eq(create_engine("sqlite://", {future = true}).pool:status():match("^%a+"),
+       "SingletonThreadPool")
+  T.raises("ArgumentError", create_engine, "sqlite://", {future = false})
   -- pool_recycle and pool_pre_ping are every pool's
   local e = create_engine("sqlite:///x.db", {pool_recycle = 3,
                                              pool_pre_ping = true})
