@@ -196,6 +196,31 @@ function Insp.reflect_table(insp, tbl, include_columns, exclude_columns,
                        {})
 end
 
+-- get_temp_table_names() and get_temp_view_names(): SQLite's temporary
+-- tables and views, by name, as SQLAlchemy lists them from
+-- sqlite_temp_master; its other dialects raise NotImplementedError.
+local function temp_names(insp, kind)
+  if insp.dialect.name ~= "sqlite" then sa._raise("NotImplementedError", "") end
+  local bind = insp.bind
+  local conn = bind.exec_driver_sql and bind or bind:connect()
+  local ok, names = pcall(function()
+    return conn:exec_driver_sql("SELECT name FROM sqlite_temp_master " ..
+                                "WHERE type='" .. kind .. "' ORDER BY name")
+               :scalars():all()
+  end)
+  if conn ~= bind then conn:close() end
+  if not ok then error(names, 0) end
+  return names
+end
+
+function Insp.get_temp_table_names(insp)
+  return temp_names(insp, "table")
+end
+
+function Insp.get_temp_view_names(insp)
+  return temp_names(insp, "view")
+end
+
 function sa.Table(name, md, ...)
   local opts, n = options_of(...)
   if opts and opts.autoload_with then

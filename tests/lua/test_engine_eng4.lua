@@ -561,4 +561,27 @@ for _, db in ipairs(DBS) do
   end)
 end
 
+T.test("Inspector temporary table and view names", function()
+  -- SQLAlchemy on SQLite: ['ta', 'tb'] ['tv'] [] ; PostgreSQL and MySQL
+  -- raise NotImplementedError
+  local e = create_engine("sqlite://")
+  local c <close> = e:connect()
+  c:exec_driver_sql("CREATE TEMP TABLE tb (x int)")
+  c:exec_driver_sql("CREATE TEMP TABLE ta (x int)")
+  c:exec_driver_sql("CREATE TEMP VIEW tv AS SELECT 1")
+  local insp = sa.inspect(c)
+  T.eq(insp:get_temp_table_names(), {"ta", "tb"})
+  T.eq(insp:get_temp_view_names(), {"tv"})
+  T.eq(insp:get_table_names(), {})
+  for _, db in ipairs(DBS) do
+    if db.name ~= "sqlite" then
+      local s = create_engine(db.url)
+      T.raises("NotImplementedError", function()
+        sa.inspect(s):get_temp_table_names()
+      end)
+      s:dispose()
+    end
+  end
+end)
+
 T.done()
