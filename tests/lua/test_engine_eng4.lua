@@ -88,7 +88,8 @@ if DBS[2] and DBS[2].name == "postgresql" then
     c:execute(text("SET TIME ZONE 'UTC'"))
     c:execute(insert(t), {{id = 1, ts = "2026-11-21 08:30:00+02:00",
                            tm = "08:30:00+02"},
-                          {id = 2, ts = "2026-11-21 08:30:00", tm = "08:30:00"}})
+                          {id = 2, ts = "2026-11-21 08:30:00",
+                           tm = "08:30:00"}})
     c:execute(insert(t), {id = 3, ts = "2026-11-21T08:30:00Z", tm = "08:30:00"})
     local rows = c:execute(select(t):order_by(t.c.id)):all()
     T.eq(rows[1].ts, "2026-11-21 06:30:00+00:00")
@@ -320,8 +321,12 @@ for _, db in ipairs(DBS) do
     c:commit()
     -- a duplicate in the middle: IntegrityError; nothing of it is kept
     local bad = {}
-    for i = 0, 149 do bad[#bad + 1] = {u = i == 100 and 5 or 1000 + i, s = "x"} end
-    local err = T.raises("IntegrityError", function() c:execute(insert(t), bad) end)
+    for i = 0, 149 do
+      bad[#bad + 1] = {u = i == 100 and 5 or 1000 + i, s = "x"}
+    end
+    local err = T.raises("IntegrityError", function()
+      c:execute(insert(t), bad)
+    end)
     T.match(err.sql, "^INSERT INTO eng4_m %(u, s%) VALUES")
     c:rollback()
     T.eq(c:execute(select(func.count()):select_from(t)):scalar(), 150)
