@@ -360,7 +360,7 @@ static void placeholder(rt_compiler *c, const rt_value *v, const rt_type *t,
   }
 }
 
-const rt_value rt_required_value = {RT_V_NULL, {0}};
+const rt_value rt_required_value = {RT_V_NULL, 0, {0}};
 
 static void bind(rt_compiler *c, rt_node *b) {
   int num = b->flags & RT_F_ANON ? anon_num(c, b, TAG_BIND, b->name) : 0;
@@ -2903,7 +2903,7 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
                          const rt_compile_opts *o, rt_compiled *res,
                          size_t *nameslen, rt_error *err) {
   rt_compiler c;
-  rt_compile_opts none = {0, NULL, 0, 0};
+  rt_compile_opts none = {0, NULL, 0, 0, 0};
   rt_strbuf final = RT_STRBUF_INIT;
   int i, total, counter = 0;
   memset(&c, 0, sizeof c);
@@ -3021,6 +3021,7 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
     sig_byte(w, 4);
     sig_raw(w, &o->insert_rows, sizeof o->insert_rows);
   }
+  if (o && o->for_executemany) sig_byte(w, 5);
   if (w->failed || w->sb.failed)
     return compile_fresh(stmt, d, o, res, &nameslen, err);
   h = sig_hash(w->sb.p, w->sb.n);

@@ -2632,7 +2632,7 @@ static int compiled_index(lua_State *L) {
   const char *k = lua_tostring(L, 2);
   rt_node *s;
   const rt_dialect *d;
-  rt_compile_opts o = {0, NULL, 0, 0};
+  rt_compile_opts o = {0, NULL, 0, 0, 0};
   rt_compiled *c;
   int i;
   if (!k || (strcmp(k, "params") != 0 && strcmp(k, "positiontup") != 0))
@@ -2667,7 +2667,7 @@ static int compiled_index(lua_State *L) {
 static int s_compile(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "compile");
   const rt_dialect *d;
-  rt_compile_opts o = {0, NULL, 0, 0};
+  rt_compile_opts o = {0, NULL, 0, 0, 0};
   rt_compiled *c;
   int opts = lua_istable(L, 3)                                ? 3
              : (lua_istable(L, 2) && !lua_getmetatable(L, 2)) ? 2
@@ -2895,7 +2895,7 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
                                  int allow_rows) {
   rt_node *s = lsql_checknode(L, 1, "execute");
   const rt_dialect *d = rt_dialect_find(luaL_optstring(L, 2, "default"));
-  rt_compile_opts o = {0, NULL, 0, 0};
+  rt_compile_opts o = {0, NULL, 0, 0, 0};
   int many = 0, n = 0, i, nkeys = 0;
   const char **keys;
   /* Lua-function defaults (INSERT) and onupdates (UPDATE) */
@@ -2979,6 +2979,7 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
       !s->kids[RT_D_SELECT] &&
       (long)n * (long)s->kids[RT_D_TABLE]->n <= MAX_STMT_PARAMS)
     o.insert_rows = n;
+  o.for_executemany = many && n > 1;
   *pmany = many;
   *pn = n;
   return compile_ud(L, s, d, &o);
@@ -3002,6 +3003,8 @@ static char kind_letter(int kind) {
     return 'm';
   case RT_TY_INTERVAL:
     return 'i';
+  case RT_TY_DATE:
+    return 'd';
   default:
     return '-';
   }
@@ -3207,6 +3210,7 @@ static void values_row(lua_State *L, rt_compiled *c, int first, int count,
     /* a LargeBinary parameter's string goes as bytes, others as text */
     if (v->type == RT_V_TEXT || v->type == RT_V_BLOB)
       v->type = kind == RT_TY_LARGEBINARY ? RT_V_BLOB : RT_V_TEXT;
+    if (v->type == RT_V_TEXT) v->sqltype = rt_lua_bind_sqltype(kind);
   }
 }
 
@@ -3366,35 +3370,57 @@ static void push_pk_values(lua_State *L, rt_node *s, int map, int *autoinc) {
 }
 
 /*
-** executemany's keys: what each parameter set gives for a key column,
-** else what no set gives (the statement's value or the column's
-** default), found once.  They are kept flat, set i's k-th key at
-** (i-1)*n+k, leaving out NULLs (which read as nil); the Rows are made
+** executemany's keys: what each parameter set gives for a key column
+** the first set names (the INSERT's columns are the first set's: a key
+** only a later set gives is not inserted, and reads as None, as in
+** SQLAlchemy), else what no set gives (the statement's value or the
+** column's default), found once.  They are kept flat, set i's k-th key
+** at (i-1)*n+k, leaving out NULLs (which read as nil); the Rows are made
 ** when inserted_primary_key_rows is first read (rt_lua_result_setpk).
-** Sets `rows` (the count) and `flat` in the plan on top.
+** Sets `rows` (the count) and `flat` in the plan on top.  When no set
+** gives a key and nothing else does either, every key is nil: the sets
+** are not read at all.
 */
 static void push_pk_rows(lua_State *L, rt_node *s, int params, int rows,
                          int n) {
   rt_node *t = s->kids[RT_D_TABLE];
-  int plan = lua_gettop(L), i, k, ai = 0, keys, fallback, flat;
-  lua_createtable(L, n, 0); /* the key columns' keys */
+  int plan = lua_gettop(L), i, k, ai = 0, keys, fallback, flat, first = 0;
+  int read = 0;
+  if (rows > 0 && lua_rawgeti(L, params, 1) == LUA_TTABLE)
+    first = lua_gettop(L);
+  lua_createtable(L, n, 0); /* the keys the first set gives, else false */
   keys = lua_gettop(L);
   for (i = 0, k = 0; i < t->n; i++)
     if (t->kids[i]->flags & RT_F_PK) {
       lua_pushstring(L, rt_column_key(t->kids[i]));
+      if (first &&
+          lua_getfield(L, first, rt_column_key(t->kids[i])) != LUA_TNIL) {
+        lua_pop(L, 1);
+        read = 1;
+      } else {
+        if (first) lua_pop(L, 1);
+        lua_pop(L, 1);
+        lua_pushboolean(L, 0);
+      }
       lua_rawseti(L, keys, ++k);
     }
   push_pk_values(L, s, 0, &ai);
   fallback = lua_gettop(L);
+  for (k = 1; k <= n && !read; k++)
+    if (lua_rawgeti(L, fallback, k) != LUA_TNIL && !rt_lua_isnull(L, -1))
+      read = 1;
+    else
+      lua_pop(L, 1);
+  lua_settop(L, fallback);
   lua_newtable(L);
   flat = lua_gettop(L);
-  for (i = 1; i <= rows; i++) {
+  for (i = 1; i <= rows && read; i++) {
     int map = lua_rawgeti(L, params, i) == LUA_TTABLE ? lua_gettop(L) : 0;
     for (k = 1; k <= n; k++) {
-      if (!map) {
+      if (!map || lua_rawgeti(L, keys, k) == LUA_TBOOLEAN) {
+        if (map) lua_pop(L, 1);
         lua_rawgeti(L, fallback, k);
       } else {
-        lua_rawgeti(L, keys, k);
         if (lua_gettable(L, map) == LUA_TNIL) {
           lua_pop(L, 1);
           lua_rawgeti(L, fallback, k);

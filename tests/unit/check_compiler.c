@@ -254,7 +254,7 @@ END_TEST
 START_TEST(literal_binds) {
   rt_node *e = rt_binary(RT_OP_EQ, C(users, "name"),
                          rt_bind("name", rt_vtext("it's", 4), NULL, 1));
-  rt_compile_opts o = {1, NULL, 0, 0};
+  rt_compile_opts o = {1, NULL, 0, 0, 0};
   rt_compiled c;
   rt_error err = RT_ERROR_INIT;
   ck_assert_int_eq(rt_compile(e, &rt_dialect_sqlite, &o, &c, &err), 0);
