@@ -117,7 +117,10 @@ static void make(lua_State *L, const loadjob *j, const spec *e, int key) {
   lua_setiuservalue(L, obj, UV_IDENTITY);
   for (i = 0; i < e->nattrs; i++) {
     if (e->colpos[i] < 0) continue;
-    rt_lua_rowsource_push(L, j->res, e->colpos[i]);
+    if (e->npk == 1 && e->colpos[i] == e->pkpos[0])
+      lua_pushvalue(L, key); /* the key is the column's value, read once */
+    else
+      rt_lua_rowsource_push(L, j->res, e->colpos[i]);
     lua_setiuservalue(L, obj, UV_VALUES + i);
     o->attr[i] = A_LOADED;
   }
