@@ -193,8 +193,7 @@ static void expire_whole(lua_State *L, int idx, linst *o) {
     lua_setiuservalue(L, idx, UV_VALUES + i);
   }
   o->flags &= (unsigned char)~O_MODIFIED;
-  lua_pushnil(L);
-  lua_setiuservalue(L, idx, UV_COMMITTED);
+  rt_orm_clear_committed(L, idx, o);
 }
 
 /* Expire the instance at idx; call rels(obj, mapper) (at rels) when it
@@ -413,20 +412,18 @@ static int values_equal(lua_State *L, int a, int b) {
 ** sig; returns its length, or 0 when no attribute changed. */
 static int update_sig(lua_State *L, int obj, linst *o, int ncols, int keys,
                       char *sig) {
-  int m = o->nattrs < 255 ? o->nattrs : 255, i, any = 0, committed;
+  int m = o->nattrs < 255 ? o->nattrs : 255, i, any = 0;
   int top = lua_gettop(L);
   if (m > ncols) m = ncols;
-  committed =
-      lua_getiuservalue(L, obj, UV_COMMITTED) == LUA_TTABLE ? lua_gettop(L) : 0;
   for (i = 1; i <= m; i++) {
     int c = 0;
     if (o->attr[i - 1] & A_MODIFIED) {
       lua_getiuservalue(L, obj, UV_VALUES + i - 1);
-      if (committed && lua_rawgeti(L, committed, i) != LUA_TNIL)
+      if (rt_orm_push_committed(L, obj, o, i) != LUA_TNIL)
         c = !values_equal(L, -2, -1);
       else
         c = 1; /* never loaded: no committed value to compare */
-      lua_settop(L, top + 1);
+      lua_settop(L, top);
     }
     if (c && keys) {
       c = lua_rawgeti(L, keys, i) != LUA_TNIL;
