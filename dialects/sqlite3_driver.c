@@ -398,6 +398,33 @@ static int sq_executemany(rt_dbconn *base, const char *sql,
   return 0;
 }
 
+static int sq_insertmany(rt_dbconn *base, const char *sql,
+                         const rt_value *params, int nparams, int nrows,
+                         int64_t *ids, rt_error *err) {
+  sqlite_conn *c = (sqlite_conn *)base;
+  rt_stmtslot *slot;
+  sqlite3_stmt *stmt = prepare(c, sql, &slot, err);
+  int r, rc;
+  if (stmt == NULL) return -1;
+  for (r = 0; r < nrows; r++) {
+    if (bind(c, stmt, params + (size_t)r * (size_t)nparams, nparams,
+             SQLITE_STATIC, err) != 0) {
+      release(stmt, slot);
+      return -1;
+    }
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) continue;
+    if (rc != SQLITE_DONE) {
+      fail(c, rc, err);
+      release(stmt, slot);
+      return -1;
+    }
+    ids[r] = sqlite3_last_insert_rowid(c->db);
+    sqlite3_reset(stmt);
+  }
+  release(stmt, slot);
+  return 0;
+}
+
 static int sq_fetch(rt_cursor *base, rt_error *err) {
   sqlite_cursor *cur = (sqlite_cursor *)base;
   int rc;
@@ -576,4 +603,5 @@ const rt_driver rt_sqlite3_driver = {
     sq_fetch,          sq_column,  sq_colname,  sq_coltype, sq_cursor_close,
     sq_begin,          sq_commit,  sq_rollback, sq_ping,    sq_cancel,
     sq_server_version, NULL, /* no arrays */
+    sq_insertmany,
 };
