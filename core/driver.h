@@ -94,6 +94,11 @@ struct rt_driver {
   /* For a column of type RT_T_ARRAY: the family of its elements.  NULL
   ** for databases without arrays. */
   rt_sqltype (*colitem)(rt_cursor *cur, int i);
+  /* An INSERT executed once per row, as executemany does, with each row's
+  ** generated key (lastrowid) put in ids[r].  NULL for a driver without
+  ** this shortcut (the caller executes row by row). */
+  int (*insertmany)(rt_dbconn *c, const char *sql, const rt_value *params,
+                    int nparams, int nrows, int64_t *ids, rt_error *err);
 };
 
 /* The driver for a dialect name ("sqlite", "postgresql", "mysql"), or

@@ -361,6 +361,25 @@ int rt_connection_executemany(rt_connection *c, const char *sql,
   return rc != 0 ? after_failure(c) : 0;
 }
 
+/*
+** The driver's insertmany, when it has one and nothing watches the
+** statements (the engine's hook sees each execution, which one call for
+** all rows cannot show): 1 when not taken, the caller executing row by
+** row.
+*/
+int rt_connection_insertmany(rt_connection *c, const char *sql,
+                             const rt_value *params, int nparams, int nrows,
+                             int64_t *ids, rt_error *err) {
+  int rc;
+  if (c->engine->hook && !c->quiet) return 1;
+  if (autobegin(c, err) != 0) return -1;
+  if (c->dbc->drv->insertmany == NULL) return 1;
+  rt_cancel_enter(c->dbc);
+  rc = c->dbc->drv->insertmany(c->dbc, sql, params, nparams, nrows, ids, err);
+  rt_cancel_leave();
+  return rc != 0 ? after_failure(c) : 0;
+}
+
 int rt_connection_fetch(rt_cursor *cur, rt_error *err) {
   int rc;
   rt_cancel_enter(cur->conn);

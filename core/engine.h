@@ -81,6 +81,12 @@ int rt_connection_execute(rt_connection *c, const char *sql,
 int rt_connection_executemany(rt_connection *c, const char *sql,
                               const rt_value *params, int nparams, int nrows,
                               int64_t *rowcount, rt_error *err);
+/* An INSERT per row with each row's generated key in ids[r], in one call
+** to the driver: 0 done, -1 error, 1 not available (no hook may watch,
+** and the driver must have insertmany): execute row by row then. */
+int rt_connection_insertmany(rt_connection *c, const char *sql,
+                             const rt_value *params, int nparams, int nrows,
+                             int64_t *ids, rt_error *err);
 /* Fetch the next row of a cursor (1 row, 0 end, -1 error), cancellable
 ** like execute. */
 int rt_connection_fetch(rt_cursor *cur, rt_error *err);

@@ -1161,5 +1161,5 @@ const rt_driver rt_libpq_driver = {
     "postgresql",      pg_connect, pg_close,    pg_execute, pg_executemany,
     pg_fetch,          pg_column,  pg_colname,  pg_coltype, pg_cursor_close,
     pg_begin,          pg_commit,  pg_rollback, pg_ping,    pg_cancel,
-    pg_server_version, pg_colitem,
+    pg_server_version, pg_colitem, NULL, /* no insertmany */
 };

@@ -1259,5 +1259,5 @@ const rt_driver rt_mariadb_driver = {
     "mysql",           my_connect, my_close,    my_execute, my_executemany,
     my_fetch,          my_column,  my_colname,  my_coltype, my_cursor_close,
     my_begin,          my_commit,  my_rollback, my_ping,    my_cancel,
-    my_server_version, NULL, /* no arrays */
+    my_server_version, NULL,       NULL, /* no arrays, no insertmany */
 };

@@ -1402,6 +1402,21 @@ static int conn_insert_each(lua_State *L) {
   vals = collect_params(L, 3, kinds, 1, flat_width(L, 5, "_insert_each"),
                         &nparams, &nrows, "_insert_each");
   events = has_listeners(L, 1);
+  if (!events && nrows > 0) {
+    int64_t *ids = lua_newuserdatauv(L, sizeof(int64_t) * (size_t)nrows, 0);
+    int rc =
+        rt_connection_insertmany(&c->c, sql, vals, nparams, nrows, ids, &err);
+    if (rc < 0) return rt_lua_raise_sql(L, &err, sql, 3);
+    if (rc == 0) {
+      lua_createtable(L, nrows, 0);
+      for (i = 0; i < nrows; i++) {
+        lua_pushinteger(L, ids[i]);
+        lua_rawseti(L, -2, i + 1);
+      }
+      return 1;
+    }
+    lua_pop(L, 1);
+  }
   if (events) begin_with_event(L, c);
   lua_createtable(L, nrows, 0);
   for (i = 0; i < nrows; i++) {

@@ -6,13 +6,17 @@
 
 local sa, orm, C, I = ...
 
+-- (one metatable for every identity map: a session per unit of work
+-- makes many of them)
+local WEAK_VALUES = {__mode = "v"}
+
 local function idmap_for(s, m)
   -- one map for a whole inheritance hierarchy (the field is raw where
   -- set: a raw read skips the Mapper's __index)
   m = rawget(m, "base_mapper") or m
   local t = s._idmap[m]
   if not t then
-    t = setmetatable({}, {__mode = "v"})
+    t = setmetatable({}, WEAK_VALUES)
     s._idmap[m] = t
   end
   return t

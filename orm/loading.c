@@ -90,8 +90,7 @@ static void refill(lua_State *L, lresult *res, const spec *e, int obj) {
     ** changes discarded (as SQLAlchemy commits it all) */
     for (i = 0; i < o->nattrs; i++) o->attr[i] &= (unsigned char)~A_MODIFIED;
     o->flags &= (unsigned char)~O_MODIFIED;
-    lua_pushnil(L);
-    lua_setiuservalue(L, obj, UV_COMMITTED);
+    rt_orm_clear_committed(L, obj, o);
   }
 }
 
@@ -117,7 +116,10 @@ static void make(lua_State *L, const loadjob *j, const spec *e, int key) {
   lua_setiuservalue(L, obj, UV_IDENTITY);
   for (i = 0; i < e->nattrs; i++) {
     if (e->colpos[i] < 0) continue;
-    rt_lua_rowsource_push(L, j->res, e->colpos[i]);
+    if (e->npk == 1 && e->colpos[i] == e->pkpos[0])
+      lua_pushvalue(L, key); /* the key is the column's value, read once */
+    else
+      rt_lua_rowsource_push(L, j->res, e->colpos[i]);
     lua_setiuservalue(L, obj, UV_VALUES + i);
     o->attr[i] = A_LOADED;
   }
@@ -321,12 +323,52 @@ static int l_load_result_rows(lua_State *L) {
 ** C.fill_collections(owners, got, nrows, seen, placed, init)
 **
 ** The joined eager load of a collection, row by row: owners[i] is row
-** i's parent and got[i] its related object (false or nil: none).  A
-** parent seen for the first time gets its collection from init(parent)
-** (false: it keeps the one it has), remembered in seen; each related
-** object is appended to its parent's collection once (placed[parent]
-** notes those appended), through the collection's own # and [].
+** i's parent (an instance) and got[i] its related object (false or nil:
+** none).  A parent seen for the first time gets its collection from
+** init(parent) (false: it keeps the one it has), remembered in seen; each
+** related object is appended to its parent's collection once, through the
+** collection's own # and [].  placed[object] notes where an object was
+** appended: the parent itself, or for an object under several parents
+** (many-to-many) the set of them.  One table for all parents, since an
+** object is mostly under one.
 */
+
+/* Note object x (at x) as placed under parent p (at p); 0 if it was. */
+static int place(lua_State *L, int placed, int p, int x) {
+  int t;
+  lua_pushvalue(L, x);
+  t = lua_rawget(L, placed);
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, x);
+    lua_pushvalue(L, p);
+    lua_rawset(L, placed);
+    return 1;
+  }
+  if (lua_rawequal(L, -1, p)) return 0;
+  if (t == LUA_TTABLE) { /* the set of its parents */
+    lua_pushvalue(L, p);
+    if (lua_rawget(L, -2) != LUA_TNIL) return 0;
+    lua_pop(L, 1);
+    lua_pushvalue(L, p);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    return 1;
+  }
+  /* a second parent: the set of both */
+  lua_createtable(L, 0, 2);
+  lua_insert(L, -2);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pushvalue(L, p);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pushvalue(L, x);
+  lua_insert(L, -2);
+  lua_rawset(L, placed);
+  return 1;
+}
+
 static int l_fill_collections(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 3), i;
   enum { OWNERS = 1, GOT, NROWS, SEEN, PLACED, INIT };
@@ -337,7 +379,7 @@ static int l_fill_collections(lua_State *L) {
   luaL_checktype(L, INIT, LUA_TFUNCTION);
   lua_settop(L, INIT);
   for (i = 1; i <= n; i++) {
-    int p = INIT + 1, c = INIT + 2, x = INIT + 3, pl = INIT + 4;
+    int p = INIT + 1, c = INIT + 2, x = INIT + 3;
     lua_rawgeti(L, OWNERS, i);
     if (!lua_toboolean(L, p)) {
       lua_settop(L, INIT);
@@ -354,24 +396,10 @@ static int l_fill_collections(lua_State *L) {
       lua_rawset(L, SEEN);
     }
     lua_rawgeti(L, GOT, i);
-    if (lua_toboolean(L, c) && lua_toboolean(L, x)) {
-      lua_pushvalue(L, p);
-      if (lua_rawget(L, PLACED) == LUA_TNIL) {
-        lua_pop(L, 1);
-        lua_createtable(L, 0, 4);
-        lua_pushvalue(L, p);
-        lua_pushvalue(L, pl);
-        lua_rawset(L, PLACED);
-      }
+    if (lua_toboolean(L, c) && lua_toboolean(L, x) && place(L, PLACED, p, x)) {
+      lua_settop(L, x);
       lua_pushvalue(L, x);
-      if (lua_rawget(L, pl) == LUA_TNIL) {
-        /* a row per child (and per grandchild): each child once */
-        lua_pushvalue(L, x);
-        lua_pushboolean(L, 1);
-        lua_rawset(L, pl);
-        lua_pushvalue(L, x);
-        lua_seti(L, c, luaL_len(L, c) + 1);
-      }
+      lua_seti(L, c, luaL_len(L, c) + 1);
     }
     lua_settop(L, INIT);
   }

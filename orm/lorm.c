@@ -10,7 +10,9 @@
 **   UV_CLASS      the mapped class (a Lua table)
 **   UV_EXTRAS     a table of attributes that are not mapped, or nil
 **   UV_COMMITTED  attribute index -> value as last loaded, for modified
-**                 attributes only (NULL stands as sa.null), or nil
+**                 attributes only (NULL stands as sa.null), or nil; or
+**                 that value itself when one attribute is modified
+**                 (see rt_orm_set_committed in orm/lorm.h)
 **   UV_IDENTITY   the primary key it was loaded or inserted with: the value
 **                 itself for a one-column key, else a list, or nil
 **   UV_VALUES...  the current value of each column attribute, in the
@@ -162,19 +164,12 @@ static int inst_index(lua_State *L) {
 /* The committed value of attribute i is remembered before its first
 ** change; NULL is kept as sa.null (a table cannot hold nil). */
 static void remember_committed(lua_State *L, linst *o, int i) {
-  if (lua_getiuservalue(L, 1, UV_COMMITTED) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, o->nattrs, 0);
-    lua_pushvalue(L, -1);
-    lua_setiuservalue(L, 1, UV_COMMITTED);
-  }
   lua_getiuservalue(L, 1, UV_VALUES + i - 1);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
     rt_lua_pushnull(L);
   }
-  lua_rawseti(L, -2, i);
-  lua_pop(L, 1);
+  rt_orm_set_committed(L, 1, o, i);
 }
 
 static int inst_newindex(lua_State *L) {
@@ -366,8 +361,7 @@ static int l_committed(lua_State *L) {
     lua_pushboolean(L, (o->attr[i - 1] & A_LOADED) != 0);
     return 2;
   }
-  if (lua_getiuservalue(L, 1, UV_COMMITTED) != LUA_TTABLE ||
-      lua_rawgeti(L, -1, i) == LUA_TNIL) {
+  if (rt_orm_push_committed(L, 1, o, i) == LUA_TNIL) {
     lua_pushnil(L);
     lua_pushboolean(L, 0);
     return 2;
@@ -477,12 +471,11 @@ static int l_positional(lua_State *L) {
 }
 
 /* Has attribute i of o (at obj) a value other than its committed one? */
-static int update_changed(lua_State *L, int obj, linst *o, int committed,
-                          int i) {
+static int update_changed(lua_State *L, int obj, linst *o, int i) {
   int changed, top = lua_gettop(L);
   if (!(o->attr[i - 1] & A_MODIFIED)) return 0;
   lua_getiuservalue(L, obj, UV_VALUES + i - 1);
-  if (committed && lua_rawgeti(L, committed, i) != LUA_TNIL)
+  if (rt_orm_push_committed(L, obj, o, i) != LUA_TNIL)
     changed = !values_equal(L, top + 1, top + 2);
   else
     changed = 1; /* never loaded: no committed value to compare */
@@ -506,14 +499,13 @@ static int l_update_sigs(lua_State *L) {
   lua_createtable(L, n, 0); /* 3 */
   for (r = 1; r <= n; r++) {
     linst *o;
-    int m, any = 0, committed;
+    int m, any = 0;
     lua_rawgeti(L, 1, r); /* 4 */
     o = checkinst(L, 4);
     m = o->nattrs < 255 ? o->nattrs : 255;
     if (m > ncols) m = ncols;
-    committed = lua_getiuservalue(L, 4, UV_COMMITTED) == LUA_TTABLE ? 5 : 0;
     for (i = 1; i <= m; i++) {
-      int c = update_changed(L, 4, o, committed, i);
+      int c = update_changed(L, 4, o, i);
       if (c && keys) {
         c = lua_rawgeti(L, 2, i) != LUA_TNIL;
         lua_pop(L, 1);
@@ -541,19 +533,19 @@ static int l_update_params(lua_State *L) {
   linst *o = checkinst(L, 1);
   char sig[256];
   int i, any = 0, n = o->nattrs < 255 ? o->nattrs : 255;
-  int committed, ncols;
+  int ncols;
   luaL_checktype(L, 2, LUA_TTABLE);
   ncols = table_columns(L, 2, o);
   if (n > ncols) n = ncols;
   lua_settop(L, 3); /* 3: pkkeys or nil */
-  committed = lua_getiuservalue(L, 1, UV_COMMITTED) == LUA_TTABLE ? 4 : 0;
-  lua_newtable(L); /* 5 */
+  lua_pushnil(L);   /* 4: (unused) */
+  lua_newtable(L);  /* 5 */
   for (i = 1; i <= ncols; i++) {
     int changed = 0;
     if (o->attr[i - 1] & A_MODIFIED) {
       int top = lua_gettop(L);
       lua_getiuservalue(L, 1, UV_VALUES + i - 1);
-      if (committed && lua_rawgeti(L, committed, i) != LUA_TNIL)
+      if (rt_orm_push_committed(L, 1, o, i) != LUA_TNIL)
         changed = !values_equal(L, top + 1, top + 2);
       else
         changed = 1; /* never loaded: no committed value to compare */
@@ -632,8 +624,7 @@ static int l_after_update(lua_State *L) {
     o = lua_touserdata(L, -1);
     for (k = 0; k < o->nattrs; k++) o->attr[k] &= (unsigned char)~A_MODIFIED;
     o->flags &= (unsigned char)~O_MODIFIED;
-    lua_pushnil(L);
-    lua_setiuservalue(L, -2, UV_COMMITTED);
+    rt_orm_clear_committed(L, lua_gettop(L), o);
     lua_pop(L, 1);
   }
   if (moved)
@@ -673,8 +664,7 @@ static int l_commit(lua_State *L) {
   int i;
   for (i = 0; i < o->nattrs; i++) o->attr[i] &= (unsigned char)~A_MODIFIED;
   o->flags &= (unsigned char)~O_MODIFIED;
-  lua_pushnil(L);
-  lua_setiuservalue(L, 1, UV_COMMITTED);
+  rt_orm_clear_committed(L, 1, o);
   return 0;
 }
 
@@ -693,11 +683,7 @@ static int l_expire(lua_State *L) {
       o->attr[i - 1] = 0;
       lua_pushnil(L);
       lua_setiuservalue(L, 1, UV_VALUES + i - 1);
-      if (lua_getiuservalue(L, 1, UV_COMMITTED) == LUA_TTABLE) {
-        lua_pushnil(L);
-        lua_rawseti(L, -2, i);
-      }
-      lua_pop(L, 1);
+      rt_orm_drop_committed(L, 1, o, i);
     }
     for (i = 0; i < o->nattrs; i++)
       if (o->attr[i] & A_MODIFIED) return 0;
@@ -710,8 +696,7 @@ static int l_expire(lua_State *L) {
     lua_setiuservalue(L, 1, UV_VALUES + i);
   }
   o->flags &= (unsigned char)~O_MODIFIED;
-  lua_pushnil(L);
-  lua_setiuservalue(L, 1, UV_COMMITTED);
+  rt_orm_clear_committed(L, 1, o);
   return 0;
 }
 
@@ -840,8 +825,7 @@ static int l_load(lua_State *L) {
         for (i = 0; i < o->nattrs; i++)
           o->attr[i] &= (unsigned char)~A_MODIFIED;
         o->flags &= (unsigned char)~O_MODIFIED;
-        lua_pushnil(L);
-        lua_setiuservalue(L, obj, UV_COMMITTED);
+        rt_orm_clear_committed(L, obj, o);
       }
     } else {
       lua_pop(L, 1);
@@ -1383,8 +1367,7 @@ static int l_after_insert(lua_State *L) {
     o->session = sid;
     for (k = 0; k < o->nattrs; k++) o->attr[k] &= (unsigned char)~A_MODIFIED;
     o->flags &= (unsigned char)~O_MODIFIED;
-    lua_pushnil(L);
-    lua_setiuservalue(L, 7, UV_COMMITTED);
+    rt_orm_clear_committed(L, 7, o);
     lua_settop(L, 6);
   }
   return 0;

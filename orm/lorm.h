@@ -23,11 +23,15 @@ enum { S_TRANSIENT, S_PENDING, S_PERSISTENT, S_DELETED, S_DETACHED };
 #define A_MODIFIED 2
 /* per instance */
 #define O_MODIFIED 1 /* some attribute was set since the last flush */
+#define O_COMMIT1                                                              \
+  2 /* UV_COMMITTED is the committed value of attribute                        \
+    ** c1 itself, the only one remembered (see below) */
 
 typedef struct linst {
   unsigned char magic; /* tells instances from other userdata */
   unsigned char lifecycle;
   unsigned char flags;
+  unsigned short c1;   /* with O_COMMIT1: that attribute's index */
   lua_Integer session; /* 0: none */
   int nattrs;
   unsigned char attr[1]; /* nattrs of them */
@@ -60,6 +64,85 @@ static inline linst *rt_orm_newinst(lua_State *L, int nattrs) {
   o->magic = INST_MAGIC;
   o->nattrs = nattrs;
   return o;
+}
+
+/*
+** The committed values of modified attributes: mostly one attribute of an
+** object changes, so its committed value is kept in UV_COMMITTED itself
+** (O_COMMIT1, the attribute c1), and only a second one makes the table of
+** them (attribute index -> value).  Every reader and writer goes through
+** these.
+*/
+
+/* Push the committed value of attribute i of the instance o at idx (an
+** absolute index); returns its type, LUA_TNIL when none is remembered. */
+static inline int rt_orm_push_committed(lua_State *L, int idx, linst *o,
+                                        int i) {
+  int t;
+  if (o->flags & O_COMMIT1) {
+    if (o->c1 == i) return lua_getiuservalue(L, idx, UV_COMMITTED);
+    lua_pushnil(L);
+    return LUA_TNIL;
+  }
+  if (lua_getiuservalue(L, idx, UV_COMMITTED) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    return LUA_TNIL;
+  }
+  t = lua_rawgeti(L, -1, i);
+  lua_remove(L, -2);
+  return t;
+}
+
+/* Forget every committed value of the instance o at idx. */
+static inline void rt_orm_clear_committed(lua_State *L, int idx, linst *o) {
+  o->flags &= (unsigned char)~O_COMMIT1;
+  lua_pushnil(L);
+  lua_setiuservalue(L, idx, UV_COMMITTED);
+}
+
+/* Remember the value on top (popped; not nil) as the committed value of
+** attribute i of the instance o at idx (absolute). */
+static inline void rt_orm_set_committed(lua_State *L, int idx, linst *o,
+                                        int i) {
+  int t = lua_getiuservalue(L, idx, UV_COMMITTED);
+  if (t == LUA_TNIL && !(o->flags & O_COMMIT1) && i <= 0xFFFF) {
+    lua_pop(L, 1);
+    lua_setiuservalue(L, idx, UV_COMMITTED);
+    o->flags |= O_COMMIT1;
+    o->c1 = (unsigned short)i;
+    return;
+  }
+  if (o->flags & O_COMMIT1) { /* a second one: the table of both */
+    lua_createtable(L, o->nattrs, 0);
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, o->c1);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, idx, UV_COMMITTED);
+    o->flags &= (unsigned char)~O_COMMIT1;
+  } else if (t != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, o->nattrs, 0);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, idx, UV_COMMITTED);
+  }
+  lua_insert(L, -2);
+  lua_rawseti(L, -2, i);
+  lua_pop(L, 1);
+}
+
+/* Forget the committed value of attribute i of the instance o at idx. */
+static inline void rt_orm_drop_committed(lua_State *L, int idx, linst *o,
+                                         int i) {
+  if (o->flags & O_COMMIT1) {
+    if (o->c1 == i) rt_orm_clear_committed(L, idx, o);
+    return;
+  }
+  if (lua_getiuservalue(L, idx, UV_COMMITTED) == LUA_TTABLE) {
+    lua_pushnil(L);
+    lua_rawseti(L, -2, i);
+  }
+  lua_pop(L, 1);
 }
 
 #endif

@@ -193,8 +193,7 @@ static void expire_whole(lua_State *L, int idx, linst *o) {
     lua_setiuservalue(L, idx, UV_VALUES + i);
   }
   o->flags &= (unsigned char)~O_MODIFIED;
-  lua_pushnil(L);
-  lua_setiuservalue(L, idx, UV_COMMITTED);
+  rt_orm_clear_committed(L, idx, o);
 }
 
 /* Expire the instance at idx; call rels(obj, mapper) (at rels) when it
@@ -364,6 +363,38 @@ static int keyed_cmp(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* Order ks[0..m) by key in one pass when the keys lie close together (a
+** table's integer keys mostly do): each row goes to the slot of its key
+** in a scratch array (pushed on the stack).  Returns 0 when the keys are
+** too spread out for that or two are equal (the caller sorts and finds
+** the duplicate). */
+static int order_dense(lua_State *L, keyed *ks, lua_Integer m) {
+  lua_Integer lo, hi, i, k = 0;
+  lua_Unsigned span;
+  lua_Integer *slot;
+  if (m < 2) return 1;
+  lo = hi = ks[0].key;
+  for (i = 1; i < m; i++) {
+    if (ks[i].key < lo) lo = ks[i].key;
+    if (ks[i].key > hi) hi = ks[i].key;
+  }
+  span = (lua_Unsigned)hi - (lua_Unsigned)lo;
+  if (span >= (lua_Unsigned)m * 4 + 64) return 0;
+  slot = lua_newuserdatauv(L, sizeof(lua_Integer) * (size_t)(span + 1), 0);
+  memset(slot, 0, sizeof(lua_Integer) * (size_t)(span + 1));
+  for (i = 0; i < m; i++) {
+    lua_Unsigned at = (lua_Unsigned)ks[i].key - (lua_Unsigned)lo;
+    if (slot[at]) return 0;
+    slot[at] = ks[i].row; /* rows are >= 1 */
+  }
+  for (i = 0; i <= (lua_Integer)span; i++)
+    if (slot[i]) {
+      ks[k].key = lo + i;
+      ks[k++].row = slot[i];
+    }
+  return 1;
+}
+
 /* Are the values at a and b the same for the database (NULL as nil or
 ** sa.null, 1 and 1.0 alike)?  (As C.update_sigs compares them.) */
 static int values_equal(lua_State *L, int a, int b) {
@@ -381,20 +412,18 @@ static int values_equal(lua_State *L, int a, int b) {
 ** sig; returns its length, or 0 when no attribute changed. */
 static int update_sig(lua_State *L, int obj, linst *o, int ncols, int keys,
                       char *sig) {
-  int m = o->nattrs < 255 ? o->nattrs : 255, i, any = 0, committed;
+  int m = o->nattrs < 255 ? o->nattrs : 255, i, any = 0;
   int top = lua_gettop(L);
   if (m > ncols) m = ncols;
-  committed =
-      lua_getiuservalue(L, obj, UV_COMMITTED) == LUA_TTABLE ? lua_gettop(L) : 0;
   for (i = 1; i <= m; i++) {
     int c = 0;
     if (o->attr[i - 1] & A_MODIFIED) {
       lua_getiuservalue(L, obj, UV_VALUES + i - 1);
-      if (committed && lua_rawgeti(L, committed, i) != LUA_TNIL)
+      if (rt_orm_push_committed(L, obj, o, i) != LUA_TNIL)
         c = !values_equal(L, -2, -1);
       else
         c = 1; /* never loaded: no committed value to compare */
-      lua_settop(L, top + 1);
+      lua_settop(L, top);
     }
     if (c && keys) {
       c = lua_rawgeti(L, keys, i) != LUA_TNIL;
@@ -442,9 +471,12 @@ static int l_update_plan(lua_State *L) {
     if (!isint) return 0;
     ks[m++].row = r;
   }
-  qsort(ks, (size_t)m, sizeof(keyed), keyed_cmp);
-  for (i = 1; i < m; i++)
-    if (ks[i].key == ks[i - 1].key) return 0;
+  if (!order_dense(L, ks, m)) {
+    qsort(ks, (size_t)m, sizeof(keyed), keyed_cmp);
+    for (i = 1; i < m; i++)
+      if (ks[i].key == ks[i - 1].key) return 0;
+  }
+  lua_settop(L, 3);
   lua_createtable(L, (int)m, 0); /* 4: list */
   lua_newtable(L);               /* 5: runs */
   for (i = 0; i < m; i++) {
@@ -548,6 +580,33 @@ static int l_modified_hook(lua_State *L) {
   return 1;
 }
 
+/* The __index of a class whose methods are looked up far more often than
+** anything else: methods (upvalue 1) first, raw, and any other key from
+** fallback(self, key) (upvalue 2), but for a name that starts with '_':
+** the object's own fields are named so, and one not set is nil. */
+static int method_index(lua_State *L) {
+  const char *k;
+  lua_settop(L, 2);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+  if (lua_type(L, 2) == LUA_TSTRING && (k = lua_tostring(L, 2))[0] == '_')
+    return 1;
+  lua_pop(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_insert(L, 1);
+  lua_call(L, 2, 1);
+  return 1;
+}
+
+/* C.method_index(methods, fallback) -> the function for __index */
+static int l_method_index(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_settop(L, 2);
+  lua_pushcclosure(L, method_index, 2);
+  return 1;
+}
+
 static const luaL_Reg persistence_c[] = {
     {"add_all", l_add_all},
     {"flush_groups", l_flush_groups},
@@ -556,6 +615,7 @@ static const luaL_Reg persistence_c[] = {
     {"insert_plan", l_insert_plan},
     {"update_plan", l_update_plan},
     {"modified_hook", l_modified_hook},
+    {"method_index", l_method_index},
     {"positional_flat", l_positional_flat},
     {NULL, NULL} /* one entry a line */
 };

@@ -785,10 +785,8 @@ local function objlist(set)
   return out
 end
 
-SessionMT.__index = function(s, k)
-  -- methods first: they are what is looked up most
-  local f = Session[k]
-  if f ~= nil then return f end
+-- methods first (in C: they are what is looked up most), then these
+SessionMT.__index = C.method_index(Session, function(s, k)
   if k == "new" then
     return I.pending_list(s)
   elseif k == "dirty" then
@@ -805,7 +803,7 @@ SessionMT.__index = function(s, k)
     return out
   end
   return nil
-end
+end)
 
 function orm.object_session(obj)
   local sid = C.session(obj)
