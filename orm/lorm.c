@@ -64,6 +64,7 @@
 **   automap.lua          automap_base, DeferredReflection
 **   ext/horizontal_shard.lua  ShardedSession (last: it wraps the session,
 **                        the loading hooks and the Query)
+**   compile_form.lua     tostring/compile() of an ORM select as it runs
 **
 ** Each file gets (sa, orm, C, I): the core module, the orm module table,
 ** the primitives below, and I, where a file puts what others use (its

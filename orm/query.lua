@@ -52,7 +52,11 @@ end
 -- tostring(query): the SQL compiled for the session's bind, as
 -- SQLAlchemy's str(query) (the default dialect without one)
 function Query:__tostring()
-  local stmt = labelled(self.stmt)
+  -- (a statement its options change is labelled as a whole; the
+  -- entity columns it adds are plain table columns then)
+  local form = I.orm_form(self.stmt)
+  local stmt = form and form:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+               or labelled(self.stmt)
   local bind = self.session.bind
   if bind == nil then return tostring(stmt) end
   local eng = bind.engine or bind

@@ -592,6 +592,8 @@ local function orm_entities(ents, stmt)
   return out
 end
 
+I.orm_entities = orm_entities
+
 function Session:execute(stmt, params, opts)
   self:_check_active()
   local kind = C.node_kind(stmt)
