@@ -442,7 +442,7 @@ local function apply_layouts(stmt, ents)
     if lay then
       for _, c in ipairs(lay.cols) do
         n = n + 1
-        cols[n] = map and (map[C.node_ptr(c)] or C.adapt(c, map)) or c
+        cols[n] = map and (map[C.node_ptr(c)] or C.adapt(c, map, true)) or c
       end
       e.width = #lay.cols
       e.colpos, e.pkpos = {}, {}
@@ -753,7 +753,7 @@ local function alias_layout_cols(e)
   end
   local out = {}
   for k, c in ipairs(e.mapper.layout.cols) do
-    out[k] = map[C.node_ptr(c)] or C.adapt(c, map)
+    out[k] = map[C.node_ptr(c)] or C.adapt(c, map, true)
   end
   return out
 end
