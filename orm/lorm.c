@@ -64,6 +64,8 @@
 **   automap.lua          automap_base, DeferredReflection
 **   ext/horizontal_shard.lua  ShardedSession (last: it wraps the session,
 **                        the loading hooks and the Query)
+**   expired_load.lua     loading expired attributes, refresh(), the
+**                        flush's load of an expired primary key
 **   compile_form.lua     tostring/compile() of an ORM select as it runs
 **
 ** Each file gets (sa, orm, C, I): the core module, the orm module table,
