@@ -738,7 +738,8 @@ function install_methods()
                          "select_from", "group_by", "having", "distinct",
                          "add_columns", "correlate", "with_for_update",
                          "execution_options", "options",
-                         "with_only_columns", "values", "returning"}) do
+                         "with_only_columns", "values", "returning",
+                         "set_label_style"}) do
     wrap_method(name)
   end
 end

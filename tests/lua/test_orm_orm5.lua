@@ -461,6 +461,59 @@ for _, db in ipairs(T.databases()) do
     T.eq(log, {GET})
   end)
 
+  T.test(pfx .. "the legacy Query runs its columns labelled", function()
+    seed()
+    local s <close> = orm.Session(engine)
+    local q = function(...) return s:query(...) end
+    local P = "SELECT o5_person.name AS o5_person_name, o5_person.fullname " ..
+      "AS o5_person_fullname, o5_person.id AS o5_person_id, o5_person.nick " ..
+      "AS o5_person_nick FROM o5_person"
+    clear(log)
+    T.eq(q(Person):count(), 3)
+    T.eq(log, {"SELECT count(*) AS count_1 FROM (" .. P .. ") AS anon_1"})
+    clear(log)
+    T.eq(q(Person):order_by(Person.id):first().name, "a")
+    -- (SQLite's LIMIT has an OFFSET, as SQLAlchemy renders it there)
+    local LIM = db.name == "sqlite" and " LIMIT ? OFFSET ?" or " LIMIT ?"
+    T.eq(log, {P .. " ORDER BY o5_person.id" .. LIM})
+    clear(log)
+    local r = q(Person.name, Person.id):order_by(Person.id):first()
+    T.eq({r.name, r.id}, {"a", 1})
+    T.eq(log, {"SELECT o5_person.name AS o5_person_name, o5_person.id AS " ..
+               "o5_person_id FROM o5_person ORDER BY o5_person.id" .. LIM})
+    clear(log)
+    local rows = q(User.name, Address.email):join(User.addresses)
+      :order_by(Address.id):all()
+    T.eq(#rows, 3)
+    T.eq({rows[1].name, rows[1].email}, {"ann", "a1"})
+    T.eq(log, {"SELECT o5_user.name AS o5_user_name, o5_address.email AS " ..
+               "o5_address_email FROM o5_user " ..
+               (db.name == "mysql" and "INNER " or "") .. -- (MySQL's form)
+               "JOIN o5_address ON o5_user.id " ..
+               "= o5_address.user_id ORDER BY o5_address.id"})
+    clear(log)
+    rows = q(User.id, Address.id):outerjoin(User.addresses)
+      :order_by(User.id, Address.id):all()
+    T.eq(#rows, 3)
+    T.eq(rows[1].id, 1)
+    T.eq(log, {"SELECT o5_user.id AS o5_user_id, o5_address.id AS " ..
+               "o5_address_id FROM o5_user LEFT OUTER JOIN o5_address ON " ..
+               "o5_user.id = o5_address.user_id ORDER BY o5_user.id, " ..
+               "o5_address.id"})
+    clear(log)
+    rows = q(Person):add_columns(Person.name):order_by(Person.id):all()
+    T.eq({rows[1][1].id, rows[1][2], rows[1].name}, {1, "a", "a"})
+    T.eq(log, {"SELECT o5_person.name AS o5_person_name, " ..
+               "o5_person.fullname AS o5_person_fullname, o5_person.id AS " ..
+               "o5_person_id, o5_person.nick AS o5_person_nick, " ..
+               "o5_person.name AS o5_person_name__1 FROM o5_person ORDER BY " ..
+               "o5_person.id"})
+    -- a query of the Table: plain rows by column name
+    rows = q(Person.__table__):order_by(Person.__table__.c.id):all()
+    T.eq({rows[1].id, rows[1].name}, {1, "a"})
+    T.eq(q(Person.name):filter(Person.id:eq(2)):scalar(), "b")
+  end)
+
   M.Base.metadata:drop_all(engine)
   engine:dispose()
 end
