@@ -514,6 +514,70 @@ for _, db in ipairs(T.databases()) do
     T.eq(q(Person.name):filter(Person.id:eq(2)):scalar(), "b")
   end)
 
+  T.test(pfx .. "merge, get and begin as in 1.4", function()
+    seed()
+    local s <close> = orm.Session(engine)
+    -- merging into an expired object: name is set first (mapping
+    -- order), then the key, whose old value is read: what is unloaded
+    -- and unchanged loads then
+    local p = s:get(Person, 1)
+    s:commit()
+    clear(log)
+    T.ok(s:merge(Person{id = 1, name = "m"}) == p)
+    T.eq(log, {"SELECT o5_person.fullname AS o5_person_fullname, " ..
+               "o5_person.id AS o5_person_id, o5_person.nick AS " ..
+               "o5_person_nick FROM o5_person WHERE o5_person.id = ?"})
+    local h = orm.inspect(p).attrs.name.history
+    T.eq({h.added, h.deleted}, {{"m"}, {}})
+    T.eq(orm.inspect(p).unloaded, {})
+    s:rollback()
+    -- a merge that may load autoflushes first
+    p = s:get(Person, 1)
+    s:get(Person, 2).name = "zz"
+    clear(log)
+    T.ok(s:merge(Person{id = 1, name = "m"}) == p)
+    T.eq(log, {UPD})
+    -- ... and one with load = false does not
+    s:flush()
+    s:get(Person, 2).name = "yy"
+    local d = Person{id = 3}
+    orm.inspect(d) -- (a detached copy: taken from another session)
+    local s2 <close> = orm.Session(engine)
+    d = s2:get(Person, 3)
+    s2:close()
+    clear(log)
+    local got = s:merge(d, {load = false})
+    T.eq(log, {})
+    T.eq(got.name, "c")
+    T.ok(orm.inspect(got).persistent)
+    s:rollback()
+    -- get() with an identity of the wrong size or names
+    local e = T.raises("InvalidRequestError", function()
+      return s:get(Person, {1, 2})
+    end)
+    T.eq(e.message, "Incorrect number of values in identifier to " ..
+         "formulate primary key for session.get(); primary key columns " ..
+         "are 'o5_person.id'")
+    e = T.raises("InvalidRequestError", function()
+      return s:get(Person, {nope = 1})
+    end)
+    T.eq(e.message, "Incorrect names of values in identifier to " ..
+         "formulate primary key for session.get(); primary key attribute " ..
+         "names are 'id' (synonym names are also accepted)")
+    T.eq(s:get(Person, {id = 1}).name, "a")
+    T.raises("NoResultFound", function() return s:get_one(Person, 99) end)
+    -- begin() twice, before any statement ran
+    s:close()
+    local t = s:begin()
+    e = T.raises("InvalidRequestError", function() return s:begin() end)
+    T.eq(e.message, "A transaction is already begun on this Session.")
+    t:rollback()
+    T.ok(s:begin() ~= nil)
+    s:commit()
+    T.ok(s:begin() ~= nil)
+    s:close()
+  end)
+
   M.Base.metadata:drop_all(engine)
   engine:dispose()
 end
