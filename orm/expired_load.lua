@@ -146,18 +146,32 @@ local base_refresh = Session.refresh
 function Session:refresh(obj, attrs)
   if not C.isinstance(obj) then return base_refresh(self, obj, attrs) end
   local m = mapper_of(obj)
-  local rels = false
+  local cols = attrs == nil
   for _, k in ipairs(attrs or {}) do
-    if not m.slots[k] then rels = true end
+    if m.slots[k] then cols = true end
   end
-  if rels or not plain(m) or self.shard_chooser then
+  if not cols and m.relationships then
+    local rels = true
+    for _, k in ipairs(attrs) do
+      if not m.relationships[k] then rels = false end
+    end
+    if rels and #attrs > 0 then
+      raise("InvalidRequestError", "No column-based properties specified " ..
+            "for refresh operation. Use session.expire() to reload " ..
+            "collections and related items.")
+    end
+  end
+  if not plain(m) or self.shard_chooser then
     return base_refresh(self, obj, attrs)
   end
+  -- (relationships named are expired: they load when next read)
   self:expire(obj, attrs)
   local idx = {}
   if attrs then
     local want = {}
-    for _, k in ipairs(attrs) do want[m.slots[k]] = true end
+    for _, k in ipairs(attrs) do
+      if m.slots[k] then want[m.slots[k]] = true end
+    end
     for i = 1, #m.columns do if want[i] then idx[#idx + 1] = i end end
   else
     for i = 1, #m.columns do idx[i] = i end

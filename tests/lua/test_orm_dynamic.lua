@@ -88,6 +88,10 @@ for _, db in ipairs(T.databases()) do
     s:commit()
     clear()
     T.eq(emails(u.addresses:filter(Address.email:like("a%")):all()), {"a1"})
+    -- (the expired parent loads first: the query needs its key, which
+    -- SQLAlchemy reads with the loader on)
+    T.match(log[1], "^SELECT dyn_user.id AS dyn_user_id")
+    table.remove(log, 1)
     T.match(log[1], "^SELECT dyn_address.id AS dyn_address_id, " ..
             "dyn_address.user_id AS dyn_address_user_id, dyn_address.email " ..
             "AS dyn_address_email FROM dyn_address WHERE " .. q ..
@@ -174,7 +178,8 @@ for _, db in ipairs(T.databases()) do
     local words = {}
     for i, t in ipairs(p.tags:all()) do words[i] = t.word end
     T.eq(words, {"t1", "t2"})
-    T.match(log[1], "FROM dyn_tag, dyn_post_tag WHERE")
+    T.match(log[1], "^SELECT dyn_post.id AS dyn_post_id") -- (expired parent)
+    T.match(log[2], "FROM dyn_tag, dyn_post_tag WHERE")
     p.tags:remove(t1)
     clear()
     s:commit()

@@ -578,6 +578,28 @@ for _, db in ipairs(T.databases()) do
     s:close()
   end)
 
+  T.test(pfx .. "a lazy load reads an expired parent's key first", function()
+    seed()
+    local s <close> = orm.Session(engine)
+    local u = s:get(User, 1)
+    s:commit()
+    clear(log)
+    T.eq(#u.addresses, 2)
+    T.eq(#log, 2)
+    T.match(log[1], "^SELECT upper%(o5_user.fullname%) AS upper_1, ")
+    T.match(log[1], "FROM o5_user WHERE o5_user.id = %?$")
+    T.match(log[2], "FROM o5_address WHERE %? = o5_address.user_id " ..
+            "ORDER BY o5_address.id$")
+    -- refresh() of relationships alone is refused
+    local e = T.raises("InvalidRequestError", function()
+      s:refresh(u, {"addresses"})
+    end)
+    T.eq(e.message, "No column-based properties specified for refresh " ..
+         "operation. Use session.expire() to reload collections and " ..
+         "related items.")
+    s:rollback()
+  end)
+
   M.Base.metadata:drop_all(engine)
   engine:dispose()
 end
