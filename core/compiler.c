@@ -1500,6 +1500,17 @@ static const char *tq_name(rt_compiler *c, rt_node *col) {
   return c->failed ? NULL : n->name;
 }
 
+/* EXISTS and NOT EXISTS are the unary expressions SQLAlchemy labels in a
+** columns clause (they stand for a value; -x, DISTINCT x, x DESC do not). */
+static int labelled_unary(const rt_node *e) {
+  if (e->kind != RT_N_UNARY) return 0;
+  if (e->op == RT_OP_EXISTS) return 1;
+  if (e->op != RT_OP_NOT || !e->a) return 0;
+  e = e->a;
+  while (e->kind == RT_N_GROUPING && e->a) e = e->a;
+  return e->kind == RT_N_UNARY && e->op == RT_OP_EXISTS;
+}
+
 /* Render one columns-clause entry with the label SQLAlchemy gives it. */
 static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
                           int asfrom) {
@@ -1510,7 +1521,8 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
   while (inner->kind == RT_N_LABEL && (inner->flags & RT_F_ANON) && inner->a)
     inner = inner->a;
   if (inner->kind != RT_N_COLUMN && inner->kind != RT_N_LITERAL &&
-      inner->kind != RT_N_TEXT && inner->kind != RT_N_UNARY &&
+      inner->kind != RT_N_TEXT &&
+      (inner->kind != RT_N_UNARY || labelled_unary(inner)) &&
       inner->kind != RT_N_CAST && inner->kind != RT_N_LABEL)
     anon_num(c, inner, TAG_LABEL,
              inner->kind == RT_N_FUNC ? rt_func_basename(inner) : "anon");
@@ -1548,9 +1560,14 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
       asfrom = 1;
     }
     break;
+  case RT_N_UNARY:
+    if (labelled_unary(e)) {
+      S(" AS ");
+      anon_label(c, e);
+    }
+    return;
   case RT_N_LITERAL:
   case RT_N_TEXT:
-  case RT_N_UNARY:
     return;
   default:
     S(" AS ");

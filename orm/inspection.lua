@@ -149,6 +149,8 @@ StateMT.__index = function(st, k)
   elseif k == "identity" then
     local m = mapper_of(obj)
     return ident_vals(obj, m)
+  elseif k == "has_identity" then
+    return C.identity(obj) ~= nil
   elseif k == "identity_key" or k == "key" then
     local id = st.identity
     return id and {mapper_of(obj).class, id, st.identity_token} or nil

@@ -137,6 +137,14 @@ T.test("tostring of a select shows what its options change", function()
        "SELECT o5_user.id AS o5_user_id, o5_user.name AS o5_user_name, " ..
        "o5_address_1.id AS o5_address_1_id, o5_address_1.email AS " ..
        "o5_address_1_email, o5_address_1.user_id AS o5_address_1_user_id" .. J)
+  -- EXISTS and NOT EXISTS as columns are labelled; -x, DISTINCT x not
+  local t = User.__table__
+  T.eq(flat(select(sa.exists():where(t.c.name:eq("a")), t.c.id + 1,
+                   ~sa.exists():where(t.c.id:eq(1)), -t.c.id)),
+       "SELECT EXISTS (SELECT * FROM o5_user WHERE o5_user.name = :name_1) " ..
+       "AS anon_1, o5_user.id + :id_1 AS anon_2, NOT (EXISTS (SELECT * " ..
+       "FROM o5_user WHERE o5_user.id = :id_2)) AS anon_3, -o5_user.id " ..
+       "FROM o5_user")
   -- plain columns are left alone
   T.eq(flat(select(User.name):where(User.id:eq(1))),
        "SELECT o5_user.name FROM o5_user WHERE o5_user.id = :id_1")
@@ -512,6 +520,11 @@ for _, db in ipairs(T.databases()) do
     rows = q(Person.__table__):order_by(Person.__table__.c.id):all()
     T.eq({rows[1].id, rows[1].name}, {1, "a"})
     T.eq(q(Person.name):filter(Person.id:eq(2)):scalar(), "b")
+    -- exists(): EXISTS in a columns clause is labelled anon_1
+    clear(log)
+    T.eq(q(q(Person):filter(Person.name:eq("a")):exists()):scalar(), true)
+    T.eq(log, {"SELECT EXISTS (SELECT 1 FROM o5_person WHERE " ..
+               "o5_person.name = ?) AS anon_1"})
   end)
 
   T.test(pfx .. "merge, get and begin as in 1.4", function()
