@@ -188,6 +188,39 @@ T.test("composites in inspect(obj).attrs (transient)", function()
   T.eq(st.attrs.start.key, "start")
 end)
 
+-- a mapping with a deferred column (its select is its layout) and a
+-- collection: a LIMIT with a joined eager load goes in a subquery
+local function deferred_schema()
+  local Base = orm.declarative_base()
+  local D = {Base = Base}
+  D.Writer = Base:class "Writer" {
+    __tablename__ = "o5_writer",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    name = Column(String(30)),
+    bio = orm.deferred(Column(Text)),
+    books = orm.relationship("Book", {order_by = "Book.id"}),
+  }
+  D.Book = Base:class "Book" {
+    __tablename__ = "o5_book",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    title = Column(String(30)),
+    writer_id = Column(Integer, ForeignKey("o5_writer.id")),
+  }
+  return D
+end
+
+T.test("a limited joined load of a mapping with deferred columns", function()
+  local D = deferred_schema()
+  local W = D.Writer
+  T.eq(flat(select(W):options(orm.joinedload(W.books)):order_by(W.name)
+              :limit(2)),
+       "SELECT anon_1.id, anon_1.name, o5_book_1.id AS id_1, " ..
+       "o5_book_1.title, o5_book_1.writer_id FROM (SELECT o5_writer.id AS " ..
+       "id, o5_writer.name AS name FROM o5_writer ORDER BY o5_writer.name " ..
+       "LIMIT :param_1) AS anon_1 LEFT OUTER JOIN o5_book AS o5_book_1 ON " ..
+       "anon_1.id = o5_book_1.writer_id ORDER BY anon_1.name, o5_book_1.id")
+end)
+
 ------------------------------------------------------------------------
 -- on the databases
 ------------------------------------------------------------------------
@@ -611,6 +644,28 @@ for _, db in ipairs(T.databases()) do
          "operation. Use session.expire() to reload collections and " ..
          "related items.")
     s:rollback()
+  end)
+
+  T.test(pfx .. "a limited joined load of a mapping with deferred columns",
+         function()
+    local D = deferred_schema()
+    D.Base.metadata:drop_all(engine)
+    D.Base.metadata:create_all(engine)
+    local s <close> = orm.Session(engine)
+    s:add_all{D.Writer{id = 1, name = "a", bio = "x",
+                       books = {D.Book{id = 1, title = "t1"},
+                                D.Book{id = 2, title = "t2"}}},
+              D.Writer{id = 2, name = "b", books = {D.Book{id = 3, title = "t3"}}},
+              D.Writer{id = 3, name = "c"}}
+    s:commit()
+    s:close()
+    local ws = s:scalars(select(D.Writer):options(orm.joinedload(D.Writer.books))
+                           :order_by(D.Writer.id):limit(2)):unique():all()
+    T.eq(#ws, 2)
+    T.eq({#ws[1].books, #ws[2].books}, {2, 1})
+    T.eq(orm.inspect(ws[1]).unloaded, {"bio"})
+    s:close()
+    D.Base.metadata:drop_all(engine)
   end)
 
   M.Base.metadata:drop_all(engine)
