@@ -2285,6 +2285,8 @@ static rt_node *values_table(lua_State *L, const char *name, unsigned flags,
       rt_unref(col);
       rt_lua_raise(L, &err);
     }
+    /* our reference now counts on the table (as a box's would): drop it */
+    rt_unref(col);
   }
   ud->n->a = rt_ref(rows);
   return ud->n;
