@@ -92,6 +92,7 @@ end
 -- a Core result of the labelled statement keyed as the statement's own
 -- columns are (a table column by its key, anything else as it is)
 local function rekeyed(stmt, r)
+  if not r._with_keys then return r end
   local items = C.select_items(stmt)
   local keys = r.keys and r:keys()
   if not items or not keys then return r end
@@ -118,8 +119,14 @@ end
 
 function Query:_result()
   local r = self.session:execute(legacy(self.stmt), self._params)
-  if not orm_result(r) and getmetatable(r) and r._with_keys then
-    return rekeyed(self.stmt, r)
+  if not orm_result(r) then
+    -- (a sharded session's merged result: each shard's part)
+    local parts = type(r) == "table" and rawget(r, "parts")
+    if parts then
+      for _, p in ipairs(parts) do p.result = rekeyed(self.stmt, p.result) end
+      return r
+    end
+    if r._with_keys then return rekeyed(self.stmt, r) end
   end
   if orm_result(r) and r.joins then r = r:unique() end
   if orm_result(r) and #r.ents == 1 and r.ents[1].mapper then

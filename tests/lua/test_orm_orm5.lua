@@ -221,6 +221,32 @@ T.test("a limited joined load of a mapping with deferred columns", function()
        "anon_1.id = o5_book_1.writer_id ORDER BY anon_1.name, o5_book_1.id")
 end)
 
+T.test("a sharded session's legacy Query keeps the columns' keys", function()
+  local hs = orm.ext.horizontal_shard
+  local Base = orm.declarative_base()
+  local Item = Base:class "Item" {
+    __tablename__ = "o5_item",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    name = Column(String(30)),
+  }
+  local e1, e2 = create_engine("sqlite://"), create_engine("sqlite://")
+  Base.metadata:create_all(e1)
+  Base.metadata:create_all(e2)
+  local log = capture(e1)
+  local s <close> = hs.ShardedSession{shards = {a = e1, b = e2},
+    shard_chooser = function(_, obj) return obj.id % 2 == 0 and "a" or "b" end,
+    id_chooser = function() return {"a", "b"} end,
+    execute_chooser = function() return {"a", "b"} end}
+  s:add_all{Item{id = 1, name = "x"}, Item{id = 2, name = "y"}}
+  s:commit()
+  clear(log)
+  local rows = s:query(Item.name, Item.id):order_by(Item.id):all()
+  T.eq(#rows, 2)
+  T.eq({rows[1].name, rows[1].id, rows[2].name, rows[2].id}, {"y", 2, "x", 1})
+  T.eq(log, {"SELECT o5_item.name AS o5_item_name, o5_item.id AS " ..
+             "o5_item_id FROM o5_item ORDER BY o5_item.id"})
+end)
+
 ------------------------------------------------------------------------
 -- on the databases
 ------------------------------------------------------------------------
