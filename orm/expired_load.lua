@@ -123,6 +123,11 @@ end
 -- listeners or the version check load does not flush again)
 local base_flush = Session.flush
 function Session:flush(...)
+  -- (nothing to write: the common autoflush costs no more than before)
+  if next(self._new) == nil and next(self._dirty) == nil and
+     next(self._deleted) == nil and next(self._reldirty) == nil then
+    return base_flush(self, ...)
+  end
   local prev = self._no_autoflush
   self._no_autoflush = true
   local ok, err = pcall(function(...)
