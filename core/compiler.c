@@ -1605,7 +1605,6 @@ static const char *tq_name(rt_compiler *c, rt_node *col) {
   return c->failed ? NULL : n->name;
 }
 
-/* Render one columns-clause entry with the label SQLAlchemy gives it. */
 /* A unary expression labelled in a columns clause as SQLAlchemy's
 ** wraps_column_expression ones are: EXISTS, and NOT of one. */
 static int wraps_column(const rt_node *e) {
@@ -1615,6 +1614,7 @@ static int wraps_column(const rt_node *e) {
   return e->op == RT_OP_NOT && e->a && wraps_column(e->a);
 }
 
+/* Render one columns-clause entry with the label SQLAlchemy gives it. */
 static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
                           int asfrom) {
   const char *name = NULL;

@@ -1092,6 +1092,20 @@ static lua_Integer column_position(lua_State *L, int arg, int fields) {
                       "Could not locate column in row for column '%s'", name);
 }
 
+/* A Result of the rows of the one at 1 through the positions at idxs,
+** under the names on top (consumed). */
+static int columns_view(lua_State *L, int n, int idxs) {
+  make_rowmt_names(L);
+  push_derived(L, RES_COLUMNS, n);
+  lua_insert(L, -2);
+  lua_setiuservalue(L, -2, 2);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 5);
+  lua_pushvalue(L, idxs);
+  lua_setiuservalue(L, -2, 6);
+  return 1;
+}
+
 /*
 ** result:columns(...): a Result of those columns of this one's rows, in the
 ** given order.  It reads from this Result, so both advance together, as
@@ -1115,15 +1129,30 @@ static int res_columns(lua_State *L) {
     lua_rawgeti(L, fields, pos);
     lua_rawseti(L, idxs + 1, i);
   }
-  make_rowmt_names(L);
-  push_derived(L, RES_COLUMNS, n);
-  lua_insert(L, -2);
-  lua_setiuservalue(L, -2, 2);
-  lua_pushvalue(L, 1);
-  lua_setiuservalue(L, -2, 5);
-  lua_pushvalue(L, idxs);
-  lua_setiuservalue(L, -2, 6);
-  return 1;
+  return columns_view(L, n, idxs);
+}
+
+/*
+** result:_with_keys(names): a Result of the same rows keyed by `names`
+** instead: a legacy ORM Query runs its columns labelled <table>_<column>
+** and still gives rows keyed by the columns' own names, as SQLAlchemy's.
+*/
+static int res_with_keys(lua_State *L) {
+  int n, i, idxs;
+  checkresult(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  n = (int)lua_rawlen(L, 2);
+  lua_createtable(L, n, 0);
+  idxs = 3;
+  lua_createtable(L, n, 0); /* the new names */
+  for (i = 1; i <= n; i++) {
+    lua_pushinteger(L, i);
+    lua_rawseti(L, idxs, i);
+    lua_rawgeti(L, 2, i);
+    lua_rawseti(L, idxs + 1, i);
+  }
+  return columns_view(L, n, idxs);
 }
 
 /* result:tuples() and result.t: rows are already tuple-like (2.0's
@@ -1747,6 +1776,7 @@ static const luaL_Reg result_only[] = {
     {"scalar_one", res_scalar_one},
     {"scalar_one_or_none", res_scalar_one_or_none},
     {"columns", res_columns},
+    {"_with_keys", res_with_keys},
     {"tuples", res_self},
     {"yield_per", res_yield_per},
     {"freeze", res_freeze},

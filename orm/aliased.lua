@@ -27,7 +27,24 @@ local function entry_of(ac) return rawget(ac, "__entry") end
 -- are labelled <table>_<column>, as SQLAlchemy makes it
 local function alias_col(e, col)
   if e.labelled then return e.alias.c[col.table.name .. "_" .. col.name] end
-  return e.alias.c[col.key]
+  local lt = C.node_ptr(e.mapper.local_table)
+  if C.node_kind(col) == "column" and col.table and
+     C.node_ptr(col.table) == lt then
+    return e.alias.c[col.key]
+  end
+  -- a column_property's expression: on the alias's columns, a correlated
+  -- subquery included (made once per aliased class)
+  local done = e.exprs and e.exprs[col]
+  if done then return done end
+  local map = {}
+  for _, c in ipairs(e.mapper.columns) do
+    if c.table and C.node_ptr(c.table) == lt then
+      map[C.node_ptr(c)] = e.alias.c[c.key]
+    end
+  end
+  e.exprs = e.exprs or {}
+  e.exprs[col] = C.adapt(col, map, true)
+  return e.exprs[col]
 end
 
 AliasedClass.__index = function(ac, k)

@@ -420,13 +420,22 @@ local function wrap_limited(stmt, paths, width)
   if not collection then return nil end
   local limited, order = C.select_order(stmt)
   local m = paths[1][1].rel.parent
-  if not limited or not order or width ~= m.nattrs or
+  -- (the columns the entity selects: its layout's when columns are
+  -- deferred, which must then all be its table's)
+  local own = m.layout and m.layout.cols or m.columns
+  if not limited or not order or width ~= #own or
      paths.root_table ~= m.local_table then
     return nil
   end
   local sub = stmt:subquery()
   local cols = {}
-  for i, col in ipairs(m.columns) do cols[i] = sub.c[col.name] end
+  for i, col in ipairs(own) do
+    if C.node_kind(col) ~= "column" or not col.table or
+       C.node_ptr(col.table) ~= C.node_ptr(m.local_table) then
+      return nil
+    end
+    cols[i] = sub.c[col.name]
+  end
   local outer = sa.select(table.unpack(cols))
   for _, o in ipairs(order) do
     local col = o[1]

@@ -482,6 +482,12 @@ if rawget(sa, "event") == nil then sa.event = orm.event end
 
 -- for the other files of the ORM
 I.ev = ev
+-- refresh(target, context, attrs) for a load of some of one object's
+-- attributes outside C.load (orm/expired_load.lua)
+function I.refresh_event(obj, keys)
+  local on = I.ev_load and class_listeners(I.mapper_of(obj).class, "refresh")
+  if on then call_all(on, obj, nil, keys) end
+end
 I.listeners = listeners
 I.mapper_event = mapper_event
 I.rel_event = rel_event

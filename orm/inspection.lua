@@ -60,6 +60,47 @@ local function rel_history(obj, r)
   return h
 end
 
+-- A composite's attribute state, as SQLAlchemy's: its history is made
+-- from its columns' (reading them loads those expired, as there), one
+-- value object of the added-or-kept values and, when a column changed,
+-- one of the deleted ones (nil where a column has none); .loaded_value
+-- is the value object while every column is loaded.
+local function composite_history(obj, m, d)
+  local added, deleted, changed = {}, {}, false
+  for k, ck in ipairs(d.keys) do
+    local i = m.slots[ck]
+    if not lselect(2, C.get(obj, i)) and C.identity(obj) ~= nil then
+      local _ = obj[ck]
+    end
+    local h = history(obj, i)
+    if #h.added > 0 or #h.deleted > 0 then changed = true end
+    added[k] = h.added[1]
+    if added[k] == nil then added[k] = h.unchanged[1] end
+    deleted[k] = h.deleted[1]
+  end
+  local n, ctor = #d.keys, d.composite.ctor
+  local h = {added = {}, unchanged = {}, deleted = {}}
+  if changed then
+    h.added[1] = ctor(table.unpack(added, 1, n))
+    h.deleted[1] = ctor(table.unpack(deleted, 1, n))
+  else
+    h.unchanged[1] = ctor(table.unpack(added, 1, n))
+  end
+  return h
+end
+
+local function composite_state(obj, m, d, key)
+  local loaded = true
+  for _, ck in ipairs(d.keys) do
+    if not lselect(2, C.get(obj, m.slots[ck])) then loaded = false end
+  end
+  return setmetatable({key = key, loaded_value = loaded and d.get(obj) or nil},
+    {__index = function(_, f)
+      if f == "value" then return obj[key] end
+      if f == "history" then return composite_history(obj, m, d) end
+    end})
+end
+
 -- .value reads as obj[key] does (an expired or unloaded attribute loads)
 local function with_value(obj, key, t)
   return setmetatable(t, {__index = function(_, f)
@@ -85,6 +126,7 @@ attr_state = function(obj, m, key)
                                  loaded_value = loaded})
   end
   local d = m.descriptors and m.descriptors[key]
+  if d and d.composite then return composite_state(obj, m, d, key) end
   if d and d.synonym then
     local target = attr_state(obj, m, d.synonym)
     return target and with_value(obj, key, {key = key,
@@ -107,6 +149,8 @@ StateMT.__index = function(st, k)
   elseif k == "identity" then
     local m = mapper_of(obj)
     return ident_vals(obj, m)
+  elseif k == "has_identity" then
+    return C.identity(obj) ~= nil
   elseif k == "identity_key" or k == "key" then
     local id = st.identity
     return id and {mapper_of(obj).class, id, st.identity_token} or nil

@@ -66,6 +66,9 @@
 **   automap.lua          automap_base, DeferredReflection
 **   ext/horizontal_shard.lua  ShardedSession (last: it wraps the session,
 **                        the loading hooks and the Query)
+**   expired_load.lua     loading expired attributes, refresh(), the
+**                        flush's load of an expired primary key
+**   compile_form.lua     tostring/compile() of an ORM select as it runs
 **
 ** Each file gets (sa, orm, C, I): the core module, the orm module table,
 ** the primitives below, and I, where a file puts what others use (its
@@ -967,9 +970,12 @@ static int l_select_order(lua_State *L) {
 /* The expression n with the columns the table at stack index map lists
 ** (column address -> replacement column node) replaced: a new reference
 ** when something changed, NULL when n is unchanged.  Subqueries are left
-** alone.  Nothing here raises (the map is only read): out of memory sets
-** *oom and returns NULL, with what was built so far released. */
-static rt_node *adapt_node(lua_State *L, rt_node *n, int map, int *oom) {
+** alone unless `deep` (an aliased class's column_property: a correlated
+** subquery of the table then correlates to the alias, as SQLAlchemy's
+** adapter does).  Nothing here raises (the map is only read): out of
+** memory sets *oom and returns NULL, with what was built so far released. */
+static rt_node *adapt_node(lua_State *L, rt_node *n, int map, int deep,
+                           int *oom) {
   rt_node *copy = NULL, *sub;
   rt_node **fields[3];
   int i;
@@ -982,11 +988,13 @@ static rt_node *adapt_node(lua_State *L, rt_node *n, int map, int *oom) {
     lua_pop(L, 1);
     return to ? rt_ref(to) : NULL;
   }
-  case RT_N_TABLE:
-  case RT_N_ALIAS:
   case RT_N_SELECT:
   case RT_N_COMPOUND:
   case RT_N_SCALARSUB:
+    if (!deep) return NULL;
+    break;
+  case RT_N_TABLE:
+  case RT_N_ALIAS:
   case RT_N_TEXT:
     return NULL;
   default:
@@ -997,7 +1005,7 @@ static rt_node *adapt_node(lua_State *L, rt_node *n, int map, int *oom) {
   fields[2] = &n->c;
   for (i = 0; i < 3 + n->n && !*oom; i++) {
     rt_node *from = i < 3 ? *fields[i] : n->kids[i - 3];
-    if ((sub = adapt_node(L, from, map, oom)) == NULL) continue;
+    if ((sub = adapt_node(L, from, map, deep, oom)) == NULL) continue;
     if (!copy && !(copy = rt_node_copy(n))) {
       rt_unref(sub);
       *oom = 1;
@@ -1015,16 +1023,18 @@ static rt_node *adapt_node(lua_State *L, rt_node *n, int map, int *oom) {
   return copy;
 }
 
-/* C.adapt(expr, map) -> expr with the columns map lists (column address
-** -> column) replaced: a criterion on a table made one on its alias.  The
-** result's box is made first, so a failure leaves nothing unowned. */
+/* C.adapt(expr, map [, deep]) -> expr with the columns map lists (column
+** address -> column) replaced: a criterion on a table made one on its
+** alias; `deep` goes into subqueries too.  The result's box is made first,
+** so a failure leaves nothing unowned. */
 static int l_adapt(lua_State *L) {
   rt_node *e = lsql_checknode(L, 1, "adapt");
   lnode *box;
-  int oom = 0;
+  int oom = 0, deep = lua_toboolean(L, 3);
   luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
   box = lsql_newnode(L);
-  box->n = adapt_node(L, e, 2, &oom);
+  box->n = adapt_node(L, e, 2, deep, &oom);
   if (oom) return luaL_error(L, "out of memory");
   if (!box->n) lua_settop(L, 1);
   return 1;

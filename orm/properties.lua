@@ -206,7 +206,14 @@ end
 -- node address -> attribute key, for the columns mapped under another
 -- name and the column_property expressions: a select of them in a
 -- Session gives rows keyed by the attribute (as SQLAlchemy's ORM does)
-local attr_names = {}
+-- (weak both ways, so an entry goes with its mapper's node and a later
+-- node at the same address is not mistaken for it)
+local attr_nodes = setmetatable({}, {__mode = "v"}) -- address -> node
+local attr_keys = setmetatable({}, {__mode = "k"})  -- node -> key
+local function attr_name(ptr)
+  local node = attr_nodes[ptr]
+  return node ~= nil and attr_keys[node] or nil
+end
 -- what select() takes the slow path for: the Table objects of mappers (a
 -- select of one gives plain rows), classes whose mapper has a layout and
 -- composites (written out as columns)
@@ -319,7 +326,8 @@ local function setup_properties(m, props, margs)
   for i, key in ipairs(m.keys) do
     local node = m.columns[i] or m.exprs[i]
     if node and (m.exprs[i] or node.key ~= key) then
-      attr_names[C.node_ptr(node)] = key
+      attr_nodes[C.node_ptr(node)] = node
+      attr_keys[node] = key
     end
   end
   if next(declared) then
@@ -442,7 +450,7 @@ local function apply_layouts(stmt, ents)
     if lay then
       for _, c in ipairs(lay.cols) do
         n = n + 1
-        cols[n] = map and (map[C.node_ptr(c)] or C.adapt(c, map)) or c
+        cols[n] = map and (map[C.node_ptr(c)] or C.adapt(c, map, true)) or c
       end
       e.width = #lay.cols
       e.colpos, e.pkpos = {}, {}
@@ -758,7 +766,7 @@ local function alias_layout_cols(e)
     return out
   end
   for k, c in ipairs(e.mapper.layout.cols) do
-    out[k] = map[C.node_ptr(c)] or C.adapt(c, map)
+    out[k] = map[C.node_ptr(c)] or C.adapt(c, map, true)
   end
   return out
 end
@@ -857,13 +865,13 @@ end
 -- the entities of a select whose columns include mapped attributes with
 -- their own names: those columns keyed by the attribute
 local function attribute_names(stmt, ents)
-  if next(attr_names) == nil then return ents end
+  if next(attr_nodes) == nil then return ents end
   local items = C.select_items(stmt)
   if not items then return ents end
   if ents then
     for _, e in ipairs(ents) do
       if not e.mapper and e.item and C.node_kind(e.item) then
-        local nm = attr_names[C.node_ptr(e.item)]
+        local nm = attr_name(C.node_ptr(e.item))
         if nm then e.name = nm end
       end
     end
@@ -872,14 +880,14 @@ local function attribute_names(stmt, ents)
   local any = false
   for k = 1, #items do
     if items[k][2] ~= 1 then return nil end
-    if attr_names[C.node_ptr(items[k][4])] then any = true end
+    if attr_name(C.node_ptr(items[k][4])) then any = true end
   end
   if not any then return nil end
   ents = {}
   for k = 1, #items do
     local it = items[k]
     ents[k] = {pos = k, width = 1, item = it[4],
-               name = attr_names[C.node_ptr(it[4])] or it[3]}
+               name = attr_name(C.node_ptr(it[4])) or it[3]}
   end
   if #ents == 1 then ents[1].load = column_entity_load(ents[1]) end
   return ents

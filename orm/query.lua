@@ -52,7 +52,11 @@ end
 -- tostring(query): the SQL compiled for the session's bind, as
 -- SQLAlchemy's str(query) (the default dialect without one)
 function Query:__tostring()
-  local stmt = labelled(self.stmt)
+  -- (a statement its options change is labelled as a whole; the
+  -- entity columns it adds are plain table columns then)
+  local form = I.orm_form(self.stmt)
+  local stmt = form and form:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+               or labelled(self.stmt)
   local bind = self.session.bind
   if bind == nil then return tostring(stmt) end
   local eng = bind.engine or bind
@@ -79,8 +83,51 @@ local function orm_result(r)
                              r.ents ~= nil)
 end
 
+-- the statement a legacy Query runs: its columns labelled
+-- <table>_<column>, as SQLAlchemy's Query runs them
+local function legacy(stmt)
+  return stmt:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+end
+
+-- a Core result of the labelled statement keyed as the statement's own
+-- columns are (a table column by its key, anything else as it is)
+local function rekeyed(stmt, r)
+  if not r._with_keys then return r end
+  local items = C.select_items(stmt)
+  local keys = r.keys and r:keys()
+  if not items or not keys then return r end
+  local names, pos = {}, 0
+  for _, it in ipairs(items) do
+    local node, width = it[4], it[2]
+    local kind = C.node_kind(node)
+    if width == 1 and kind == "column" and node.table then
+      names[pos + 1] = node.key
+    elseif width > 1 and (kind == "table" or kind == "alias") then
+      for j, col in ipairs(node.c) do names[pos + j] = col.key end
+    end
+    pos = pos + width
+  end
+  if pos ~= #keys then return r end
+  local changed = false
+  for k = 1, pos do
+    if names[k] == nil then names[k] = keys[k] end
+    changed = changed or names[k] ~= keys[k]
+  end
+  if not changed then return r end
+  return r:_with_keys(names)
+end
+
 function Query:_result()
-  local r = self.session:execute(self.stmt, self._params)
+  local r = self.session:execute(legacy(self.stmt), self._params)
+  if not orm_result(r) then
+    -- (a sharded session's merged result: each shard's part)
+    local parts = type(r) == "table" and rawget(r, "parts")
+    if parts then
+      for _, p in ipairs(parts) do p.result = rekeyed(self.stmt, p.result) end
+      return r
+    end
+    if r._with_keys then return rekeyed(self.stmt, r) end
+  end
   if orm_result(r) and r.joins then r = r:unique() end
   if orm_result(r) and #r.ents == 1 and r.ents[1].mapper then
     return r:scalars()
@@ -102,10 +149,10 @@ local function one_scalar(r)
 end
 
 function Query:scalar()
-  return one_scalar(self.session:execute(self.stmt, self._params))
+  return one_scalar(self.session:execute(legacy(self.stmt), self._params))
 end
 function Query:count()
-  local sub = self.stmt:subquery()
+  local sub = legacy(self.stmt):subquery()
   -- (a sharded session's query keeps its shard: set_shard)
   local eo = I.exec_options(self.stmt)
   local shard = eo and (eo._sa_shard_id or eo.shard_id)

@@ -434,6 +434,8 @@ end
 
 local function end_transaction(s)
   if s._conn and s._conn ~= s.bind then s._conn:close() end
+  if s._begun then s._begun.active = false end
+  s._begun = nil
   s._conn = nil
   s._txs = {}
   s._sp_pending = nil
@@ -546,12 +548,15 @@ end
 
 function Session:begin(fn)
   self:_check_active()
-  if self._conn and self._conn.in_transaction and
-     self._conn:in_transaction() and not fn then
+  -- (a begin() not yet ended counts, though its connection comes later)
+  local begun = self._begun and self._begun.active
+  if (begun or self._conn and self._conn.in_transaction and
+      self._conn:in_transaction()) and not fn then
     raise("InvalidRequestError", "A transaction is already begun on this " ..
           "Session.")
   end
   local t = setmetatable({session = self, active = true}, SessionTx)
+  self._begun = t
   if fn == nil then return t end
   local ok, err = pcall(fn, self)
   if ok then t:commit() else t:rollback(); error(err, 0) end
@@ -596,6 +601,8 @@ local function orm_entities(ents, stmt)
   end
   return out
 end
+
+I.orm_entities = orm_entities
 
 function Session:execute(stmt, params, opts)
   self:_check_active()
@@ -645,13 +652,34 @@ function Session:scalar(stmt, params)
   return self:execute(stmt, params):scalar()
 end
 
+-- an identity that does not fit the primary key (as SQLAlchemy words it)
+local function bad_ident(m, named)
+  local names = {}
+  for k, col in ipairs(m.primary_key) do
+    names[k] = "'" .. (named and m.keys[m.pk_index[k]] or
+                       tostring(col.table) .. "." .. col.name) .. "'"
+  end
+  raise("InvalidRequestError", string.format(
+    "Incorrect %s of values in identifier to formulate primary key for " ..
+    "session.get(); primary key %s are %s", named and "names" or "number",
+    named and "attribute names" or "columns", table.concat(names, ", ") ..
+    (named and " (synonym names are also accepted)" or "")))
+end
+
 function Session:get(cls, ident)
   local m = rawget(cls, "__mapper__")
   if not m then raise("UnmappedClassError", "Class is not mapped") end
   local vals = type(ident) == "table" and ident or {ident}
-  if type(ident) == "table" and not ident[1] then
-    vals = {}
-    for k, i in ipairs(m.pk_index) do vals[k] = ident[m.keys[i]] end
+  if type(ident) == "table" then
+    if not ident[1] then
+      vals = {}
+      for k, i in ipairs(m.pk_index) do
+        vals[k] = ident[m.keys[i]]
+        if vals[k] == nil then bad_ident(m, true) end
+      end
+    elseif #vals ~= #m.pk_index then
+      bad_ident(m)
+    end
   end
   local key = key_of(m, vals)
   local map = self._idmap[I.base_of(m)]
@@ -680,10 +708,12 @@ end
 -- attributes copied onto it; obj itself is left alone.
 local merge_impl
 
--- merge runs without autoflush (as SQLAlchemy's): loading what it merges
--- into must not flush the half-merged objects
+-- merge autoflushes first when it may load, then runs without autoflush
+-- (as SQLAlchemy's): loading what it merges into must not flush the
+-- half-merged objects
 function Session:merge(obj, opts)
   checkobj(obj)
+  if not (opts and (opts.load == false or opts._memo)) then autoflush(self) end
   local prev = self._no_autoflush
   self._no_autoflush = true
   local ok, target = pcall(merge_impl, self, obj, opts)
@@ -734,9 +764,17 @@ function merge_impl(self, obj, opts)
       idmap_of(self, target, m)[key_of(m, vals)] = target
     end
   end
+  local is_pk = {}
+  for _, i in ipairs(m.pk_index) do is_pk[i] = true end
   for i, key in ipairs(m.keys) do
     local v, loaded = C.get(obj, i)
     if loaded then
+      -- a key is set with its old value read first (SQLAlchemy keeps a
+      -- key's history): an expired target loads what it lacks then
+      if load and is_pk[i] and not lselect(2, C.get(target, i)) and
+         C.identity(target) ~= nil then
+        local _ = target[key]
+      end
       if load then target[key] = v else C.set(target, i, v) end
     end
   end

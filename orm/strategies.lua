@@ -30,13 +30,20 @@ local stmt_opts = I.stmt_opts
 
 -- lazy loading ---------------------------------------------------------
 
--- the value of obj's attribute i: an expired primary key is known from
--- the identity, other expired columns load
+-- the value of obj's attribute i: an expired column loads (with the
+-- object's other expired ones, as SQLAlchemy's lazy clause reads it);
+-- one whose object cannot load (detached, deleted) is known from the
+-- identity when it is of the primary key
 local function col_value(obj, m, i)
   local v, loaded = C.get(obj, i)
   if loaded then return v end
   local pkpos = m.pk_pos[i]
   local ident = pkpos and C.identity(obj)
+  if ident ~= nil and C.lifecycle(obj) == "persistent" and
+     C.session(obj) ~= 0 and I.sessions[C.session(obj)] and
+     not I.sessions[C.session(obj)]._deleted[obj] then
+    return obj[m.keys[i]]
+  end
   if ident ~= nil then
     if #m.pk_index == 1 then return ident end
     return ident[pkpos]

@@ -72,22 +72,11 @@ local function sort_by_identity(m, list)
   end)
 end
 
--- an expired version is read (with the key, as SQLAlchemy does) before
--- the UPDATE that must match it
+-- an expired version is read before the UPDATE that must match it, as
+-- any expired attribute is (orm/expired_load.lua: with the other expired
+-- ones, the key among them when it is expired too)
 local function load_version(s, conn, m, obj)
-  local cols = {}
-  for k, col in ipairs(m.primary_key) do cols[k] = col end
-  cols[#cols + 1] = m.columns[m.version_idx]
-  local stmt = sa.select(table.unpack(cols))
-  local ident = I.ident_vals(obj, m)
-  for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(ident[k])) end
-  local row = I.run(s, conn, stmt):first()
-  if row == nil then
-    raise("ObjectDeletedError", string.format(
-      "Instance '%s' has been deleted, or its row is otherwise not present.",
-      I.objstr(obj)))
-  end
-  C.set(obj, m.version_idx, row[#cols])
+  local _ = obj[m.keys[m.version_idx]]
 end
 
 -- UPDATEs of a versioned mapper: one per row (its rowcount is the check),

@@ -100,7 +100,8 @@ for _, db in ipairs(T.databases()) do
       :join(na, Node.parent):filter(na.data:eq("child2")):all()
     T.eq(#r, 1)
     T.eq(r[1].data, "subchild1")
-    T.eq(log[1], "SELECT al_nodes.id, al_nodes.parent_id, al_nodes.data " ..
+    T.eq(log[1], "SELECT al_nodes.id AS al_nodes_id, al_nodes.parent_id AS " ..
+      "al_nodes_parent_id, al_nodes.data AS al_nodes_data " ..
       "FROM al_nodes JOIN al_nodes AS al_nodes_1 ON al_nodes_1.id = " ..
       "al_nodes.parent_id WHERE al_nodes.data = ? AND al_nodes_1.data = ?")
     -- the same through of_type()
@@ -186,8 +187,9 @@ for _, db in ipairs(T.databases()) do
       :filter(a1.email:eq("j1")):filter(a2.email:eq("j2")):all()
     T.eq(#rows, 1)
     T.eq({rows[1][1], rows[1][2], rows[1][3]}, {"jack", "j1", "j2"})
-    T.eq(log[1], "SELECT al_users.name, al_addresses_1.email, " ..
-      "al_addresses_2.email AS email_1 FROM al_users JOIN al_addresses AS " ..
+    T.eq(log[1], "SELECT al_users.name AS al_users_name, " ..
+      "al_addresses_1.email AS al_addresses_1_email, al_addresses_2.email " ..
+      "AS al_addresses_2_email FROM al_users JOIN al_addresses AS " ..
       "al_addresses_1 ON al_users.id = al_addresses_1.user_id JOIN " ..
       "al_addresses AS al_addresses_2 ON al_users.id = " ..
       "al_addresses_2.user_id WHERE al_addresses_1.email = ? AND " ..

@@ -149,8 +149,10 @@ T.test("renamed columns: table, Core statements, mapper order", function()
        "SELECT upper(ak_user.fullname) AS upper_1, (SELECT " ..
        "count(ak_address.id) AS count_1 FROM ak_address WHERE " ..
        "ak_address.user_id = ak_user.id) AS anon_1 FROM ak_user")
+  -- (the text shows what the options change, as str() of the statement)
   T.eq(flat(select(User):options(orm.undefer(User.bio))),
-       "SELECT " .. USER_COLS .. " FROM ak_user") -- options apply on execution
+       "SELECT " .. USER_COLS:gsub("user_name, ", "user_name, ak_user.bio, ")
+       .. " FROM ak_user")
   T.eq(flat(select(M.Vertex.start)),
        "SELECT ak_vertex.x1, ak_vertex.y1 FROM ak_vertex")
   T.eq(flat(select(M.Vertex.id, M.Vertex.start, M.Vertex.finish)

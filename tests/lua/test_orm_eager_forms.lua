@@ -487,7 +487,8 @@ for _, db in ipairs(T.databases()) do
     -- the legacy Query
     clear()
     us = s:query(ua):filter(ua.name:eq("ed")):all()
-    T.eq(log[1], "SELECT anon_1.id, anon_1.name FROM " .. inner ..
+    T.eq(log[1], "SELECT anon_1.id AS anon_1_id, anon_1.name AS " ..
+      "anon_1_name FROM " .. inner ..
       " WHERE anon_1.name = ?")
     T.eq(ids(us), {2})
     -- the subquery must give each of the class's columns (in any order)

@@ -918,8 +918,10 @@ for _, db in ipairs(T.databases()) do
     local objs = s:query(IEmployee):order_by(IEmployee.name):all()
     T.eq(names(objs), {"Engineer dilbert", "Employee e1", "Manager pointy"})
     T.eq(sqls(log), {
-      "SELECT pjoin.employee_id, pjoin.name, pjoin.type, " ..
-      "pjoin.manager_data, pjoin.engineer_info \nFROM (SELECT " ..
+      "SELECT pjoin.employee_id AS pjoin_employee_id, pjoin.name AS " ..
+      "pjoin_name, pjoin.type AS pjoin_type, pjoin.manager_data AS " ..
+      "pjoin_manager_data, pjoin.engineer_info AS pjoin_engineer_info " ..
+      "\nFROM (SELECT " ..
       "ic_employees.employee_id AS employee_id, ic_employees.name AS name, " ..
       "CAST(NULL AS VARCHAR(50)) AS manager_data, CAST(NULL AS " ..
       "VARCHAR(50)) AS engineer_info, 'employee' AS type \nFROM " ..

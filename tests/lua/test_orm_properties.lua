@@ -424,7 +424,8 @@ for _, db in ipairs(T.databases()) do
     a.title = "z"
     clear(log)
     s:flush()
-    T.eq(sqls(log), {q(db, "SELECT pr_doc.id, pr_doc.version_id FROM " ..
+    T.eq(sqls(log), {q(db, "SELECT pr_doc.id AS pr_doc_id, " ..
+                           "pr_doc.version_id AS pr_doc_version_id FROM " ..
                            "pr_doc WHERE pr_doc.id = ?"), upd})
     T.eq(log[2].params, {"z", 11, 1, 10})
     s:commit()

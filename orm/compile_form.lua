@@ -1,0 +1,41 @@
+-- orm/compile_form.lua -- the text of an ORM select as it runs: tostring
+-- and compile() of a select of entities show the columns and joins its
+-- loader options and the mapping add or remove (undefer, load_only,
+-- defer, joined eager loads), as SQLAlchemy's str(stmt) does.
+
+local sa, orm, C, I = ...
+
+local node_mt = getmetatable(sa.literal_column("1"))
+local methods = node_mt.__methods
+local raw_tostring = node_mt.__tostring
+local raw_compile = methods.compile
+
+-- The statement Session:execute runs for stmt, or nil when stmt is not a
+-- select of mapped entities (its text is then its own).
+local function orm_form(stmt)
+  if C.node_kind(stmt) ~= "select" then return nil end
+  local ents = I.entities_of(stmt)
+  if ents and I.core_tables[stmt] then ents = I.orm_entities(ents, stmt) end
+  if not ents then return nil end
+  local out = I.apply_layouts(stmt, ents)
+  if ents[1].mapper then
+    I.configure()
+    local plan = I.load_plan(out, ents[1].mapper)
+    if plan then
+      local width = 0
+      for _, e in ipairs(ents) do width = width + e.width end
+      out = I.add_joins(out, plan, width, ents)
+    end
+  end
+  return out
+end
+
+node_mt.__tostring = function(stmt)
+  return raw_tostring(orm_form(stmt) or stmt)
+end
+
+methods.compile = function(stmt, ...)
+  return raw_compile(orm_form(stmt) or stmt, ...)
+end
+
+I.orm_form = orm_form

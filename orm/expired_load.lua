@@ -1,0 +1,188 @@
+-- orm/expired_load.lua -- loading an object's expired attributes and
+-- refresh() as SQLAlchemy 1.4 does them: only the attributes that are
+-- unloaded and have no pending change are selected (legacy labels), the
+-- session autoflushes first (the list is made before, so a flush that
+-- loads the same attributes is followed by the SELECT all the same);
+-- refresh(obj, attrs) selects just those attributes, unlabelled; a flush
+-- that updates an object whose primary key is expired loads it first
+-- (SQLAlchemy reads the key with its loader on).
+
+local sa, orm, C, I = ...
+local hooks = I.hooks
+local lselect = I.lselect
+local mapper_of = I.mapper_of
+local objstr = I.objstr
+local raise = I.raise
+local sessions = I.sessions
+local Session = I.Session
+
+-- the extra attribute properties.lua keeps for columns options deferred
+local OPTDEFERRED = "\0optdeferred"
+
+-- a mapper whose attributes are its table's columns, one each
+local function plain(m)
+  return not m.tables and not m.layout and not m.concrete
+end
+
+-- the session obj is persistent in, when its loads can take this path
+local function home(obj)
+  local sid = C.session(obj)
+  local s = sid ~= 0 and sessions[sid]
+  if not s or C.lifecycle(obj) ~= "persistent" or s.shard_chooser then
+    return nil
+  end
+  return s
+end
+
+-- SELECT the columns of attribute indexes idx (ascending) of obj's row,
+-- and set those without a pending change as loaded
+local function load_columns(s, m, obj, idx, labelled)
+  local t, cols = m.local_table, {}
+  for k, i in ipairs(idx) do
+    local col = m.columns[i]
+    cols[k] = labelled and col:label(t.name .. "_" .. col.name) or col
+  end
+  local stmt = sa.select(table.unpack(cols))
+  local ident = I.ident_vals(obj, m)
+  for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(ident[k])) end
+  local rows = I.run(s, s:connection(), stmt):all()
+  if #rows == 0 then return false end
+  local row = rows[1]
+  local keys = {}
+  for k, i in ipairs(idx) do
+    if not lselect(2, C.flags(obj, i)) then C.set(obj, i, row[k]) end
+    keys[k] = m.keys[i]
+  end
+  I.refresh_event(obj, keys)
+  return true
+end
+
+local function deleted_error(obj)
+  raise("ObjectDeletedError", string.format(
+    "Instance '%s' has been deleted, or its row is otherwise not present.",
+    objstr(obj)))
+end
+
+local function unloaded(m, obj)
+  local idx = {}
+  for i = 1, #m.columns do
+    if not lselect(2, C.get(obj, i)) then idx[#idx + 1] = i end
+  end
+  return idx
+end
+
+local base_load_expired = hooks.load_expired
+function hooks.load_expired(obj, key)
+  local s = home(obj)
+  if not s then return base_load_expired(obj, key) end
+  local m = mapper_of(obj)
+  if not plain(m) or C.extra(obj, OPTDEFERRED) then
+    I.autoflush(s)
+    return base_load_expired(obj, key)
+  end
+  local idx = unloaded(m, obj)
+  I.autoflush(s)
+  if #idx > 0 and not load_columns(s, m, obj, idx, true) then
+    deleted_error(obj)
+  end
+  local v, loaded = C.get(obj, m.slots[key])
+  if not loaded then return base_load_expired(obj, key) end
+  return v
+end
+
+-- Sessions where an object may have its primary key expired: the flush
+-- then looks for such objects among the dirty ones.
+local maybe = setmetatable({}, {__mode = "k"})
+
+local function pk_expired(obj, m)
+  for _, i in ipairs(m.pk_index) do
+    if not lselect(2, C.get(obj, i)) then return true end
+  end
+  return false
+end
+
+local base_expire = Session.expire
+function Session:expire(obj, attrs)
+  maybe[self] = true
+  return base_expire(self, obj, attrs)
+end
+
+local base_expire_all = Session.expire_all
+function Session:expire_all()
+  maybe[self] = true
+  return base_expire_all(self)
+end
+
+local base_add = Session.add
+function Session:add(obj)
+  base_add(self, obj)
+  if C.identity(obj) ~= nil then maybe[self] = true end
+end
+
+-- (no autoflush while a flush runs, as SQLAlchemy's: an attribute its
+-- listeners or the version check load does not flush again)
+local base_flush = Session.flush
+function Session:flush(...)
+  -- (nothing to write: the common autoflush costs no more than before)
+  if next(self._new) == nil and next(self._dirty) == nil and
+     next(self._deleted) == nil and next(self._reldirty) == nil then
+    return base_flush(self, ...)
+  end
+  local prev = self._no_autoflush
+  self._no_autoflush = true
+  local ok, err = pcall(function(...)
+    if maybe[self] and not self.shard_chooser then
+      for obj in pairs(self._dirty) do
+        local m = mapper_of(obj)
+        if C.lifecycle(obj) == "persistent" and pk_expired(obj, m) then
+          local _ = obj[m.keys[m.pk_index[1]]]
+        end
+      end
+    end
+    return base_flush(self, ...)
+  end, ...)
+  self._no_autoflush = prev
+  if not ok then error(err, 0) end
+end
+
+-- refresh(obj [, attrs]): the named column attributes (or all of them)
+-- selected again, unlabelled, in mapping order
+local base_refresh = Session.refresh
+function Session:refresh(obj, attrs)
+  if not C.isinstance(obj) then return base_refresh(self, obj, attrs) end
+  local m = mapper_of(obj)
+  local cols = attrs == nil
+  for _, k in ipairs(attrs or {}) do
+    if m.slots[k] then cols = true end
+  end
+  if not cols and m.relationships then
+    local rels = true
+    for _, k in ipairs(attrs) do
+      if not m.relationships[k] then rels = false end
+    end
+    if rels and #attrs > 0 then
+      raise("InvalidRequestError", "No column-based properties specified " ..
+            "for refresh operation. Use session.expire() to reload " ..
+            "collections and related items.")
+    end
+  end
+  if not plain(m) or self.shard_chooser then
+    return base_refresh(self, obj, attrs)
+  end
+  -- (relationships named are expired: they load when next read)
+  self:expire(obj, attrs)
+  local idx = {}
+  if attrs then
+    local want = {}
+    for _, k in ipairs(attrs) do
+      if m.slots[k] then want[m.slots[k]] = true end
+    end
+    for i = 1, #m.columns do if want[i] then idx[#idx + 1] = i end end
+  else
+    for i = 1, #m.columns do idx[i] = i end
+  end
+  if not load_columns(self, m, obj, idx, false) then
+    raise("InvalidRequestError", "Could not refresh instance '" ..
+          objstr(obj) .. "'")
+  end
+end
