@@ -113,6 +113,16 @@ void lsql_annotate(lua_State *L, int idx, int entity) {
   lua_setiuservalue(L, -2, 1);
 }
 
+/* The result on top made from the annotated value at idx keeps its
+** annotation (SQLAlchemy's annotations go along to a label or a function
+** of the column): it is replaced by an annotated box of its node. */
+static void keep_annotation(lua_State *L, int idx) {
+  lua_getiuservalue(L, idx, 1);
+  lsql_annotate(L, -2, -1);
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
 int lsql_annotation(lua_State *L, int idx) {
   if (!toannotated(L, idx)) return 0;
   lua_getiuservalue(L, idx, 1);
@@ -710,6 +720,7 @@ static int e_label(lua_State *L) {
   }
   ud = RESULT(L);
   SETRESULT(L, ud, rt_label(name, rt_ref(e)));
+  if (toannotated(L, 1)) keep_annotation(L, 1);
   return 1;
 }
 
@@ -743,6 +754,11 @@ static int func_call(lua_State *L) {
   for (i = 0; i < nargs; i++) args[i] = rt_ref(lsql_tonode(L, base + 1 + i));
   SETRESULT(L, ud, rt_func(name, args, nargs));
   lua_pop(L, 1);
+  for (i = 2; i <= nargs + 1; i++)
+    if (toannotated(L, i)) {
+      keep_annotation(L, i);
+      break;
+    }
   return 1;
 }
 
