@@ -1086,10 +1086,10 @@ static rt_node *checkselect(lua_State *L, const char *fname) {
 /*
 ** A mapped class of an inheritance hierarchy (marked by a raw field) is
 ** not its table, and a column attribute of a subclass (annotated, see
-** lsql_annotate) needs the class's joins or criterion: the ORM builds the
-*select of its columns and FROM, or
-** the UPDATE/DELETE with the single-table criterion (see
-** orm/inheritance.lua; the hook gets `kind` and the arguments).  Returns
+** lsql_annotate) needs the class's joins or criterion: the ORM builds
+** the select of its columns and FROM, or the UPDATE/DELETE with the
+** single-table criterion (see orm/inheritance.lua; the hook gets `kind`
+** and the arguments).  Returns
 ** 1 with that statement on top, or 0 when no argument is such a class or
 ** the ORM declines.
 */
