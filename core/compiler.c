@@ -360,7 +360,7 @@ static void placeholder(rt_compiler *c, const rt_value *v, const rt_type *t,
   }
 }
 
-const rt_value rt_required_value = {RT_V_NULL, {0}};
+const rt_value rt_required_value = {RT_V_NULL, 0, {0}};
 
 static void bind(rt_compiler *c, rt_node *b) {
   int num = b->flags & RT_F_ANON ? anon_num(c, b, TAG_BIND, b->name) : 0;
@@ -376,7 +376,10 @@ void rt_c_const_param(rt_compiler *c, rt_node *b) {
 
 static void select_stmt(rt_compiler *c, rt_node *s, int asfrom);
 static void from_item(rt_compiler *c, rt_node *f);
+static void alias_body(rt_compiler *c, rt_node *f);
 static void cte_ref(rt_compiler *c, rt_node *a);
+
+static void values_rows(rt_compiler *c, rt_node *f);
 
 static void list(rt_compiler *c, rt_node *l, const char *sep) {
   int i;
@@ -402,6 +405,13 @@ static const char *alias_name(rt_compiler *c, rt_node *a, char *buf,
              anon_num(c, a, TAG_ALIAS, a->a->name));
     return buf;
   }
+  /* (an unnamed alias of a named alias: after that one, pjoin_1) */
+  if (a->a && a->a->kind == RT_N_ALIAS && !(a->a->flags & RT_F_CTE) &&
+      a->a->name && strlen(a->a->name) < size - 16) {
+    snprintf(buf, size, "%s_%d", a->a->name,
+             anon_num(c, a, TAG_ALIAS, a->a->name));
+    return buf;
+  }
   snprintf(buf, size, "anon_%d", anon_num(c, a, TAG_ALIAS, "anon"));
   return buf;
 }
@@ -421,6 +431,9 @@ static void anon_label(rt_compiler *c, rt_node *e) {
 static void column(rt_compiler *c, rt_node *col) {
   rt_node *o = col->owner;
   char buf[ALIAS_NAME_MAX];
+  /* the columns of an unnamed VALUES have no name to qualify them with */
+  if (o && o->kind == RT_N_TABLE && (o->flags & RT_F_VALUES) && !o->name[0])
+    o = NULL;
   if (o && !c->no_qualify) {
     if (o->kind == RT_N_TABLE) {
       rt_tabledata *d = o->ext;
@@ -755,6 +768,19 @@ static void dialect_op(rt_compiler *c, rt_node *e) {
   if (op == RT_OP_MATCH && pg) CH(')');
 }
 
+/* like(pattern, {escape}): the escape character (kept as the LIKE node's
+** name) as a quoted literal, as SQLAlchemy renders it */
+static void like_escape(rt_compiler *c, rt_node *e) {
+  const char *p;
+  if (!e->name) return;
+  S(" ESCAPE '");
+  for (p = e->name; *p; p++) {
+    if (*p == '\'' || (*p == '\\' && (c->d->flags & RT_DF_BACKSLASH))) CH(*p);
+    CH(*p);
+  }
+  CH('\'');
+}
+
 static void binary_op(rt_compiler *c, rt_node *e) {
   int op = e->op;
   if (op >= RT_OP_DISTINCT_FROM && op <= RT_OP_MATCH) {
@@ -780,6 +806,7 @@ static void binary_op(rt_compiler *c, rt_node *e) {
     S(op == RT_OP_ILIKE ? ") LIKE lower(" : ") NOT LIKE lower(");
     rt_c_expr(c, e->b);
     CH(')');
+    like_escape(c, e);
     return;
   }
   rt_c_expr(c, e->a);
@@ -797,6 +824,7 @@ static void binary_op(rt_compiler *c, rt_node *e) {
     S(" AND ");
     rt_c_expr(c, e->c);
   }
+  if (op >= RT_OP_LIKE && op <= RT_OP_NOTILIKE) like_escape(c, e);
 }
 
 static void unary(rt_compiler *c, rt_node *e) {
@@ -880,6 +908,18 @@ static void cast(rt_compiler *c, rt_node *e) {
     rt_c_expr(c, e->a);
     return;
   }
+  if (c->d == &rt_dialect_mysql && e->type &&
+      (e->type->kind == RT_TY_BOOLEAN || e->type->kind == RT_TY_ENUM)) {
+    /* MySQL has no CAST to these: SQLAlchemy skips the CAST (with a
+    ** warning) and renders the operand, grouped.  (A float CAST it skips
+    ** only for servers before MariaDB 10.4.5 / MySQL 8.0.17; these take
+    ** it.) */
+    int group = e->a->kind == RT_N_BINARY || e->a->kind == RT_N_BOOLLIST;
+    if (group) CH('(');
+    rt_c_expr(c, e->a);
+    if (group) CH(')');
+    return;
+  }
   S("CAST(");
   rt_c_expr(c, e->a);
   S(" AS ");
@@ -910,6 +950,23 @@ static void case_(rt_compiler *c, rt_node *e) {
   S(" END");
 }
 
+/* A window frame's end (see over_frame in lua/lsql.c); unbounded is
+** UNBOUNDED PRECEDING at the start and UNBOUNDED FOLLOWING at the end. */
+static void frame_end(rt_compiler *c, rt_node *e, const char *unbounded) {
+  if (e->kind == RT_N_NULL) {
+    S("UNBOUNDED ");
+    S(unbounded);
+  } else if (e->kind == RT_N_LITERAL)
+    S(e->name);
+  else if (e->kind == RT_N_UNARY) {
+    rt_c_expr(c, e->a);
+    S(" PRECEDING");
+  } else {
+    rt_c_expr(c, e);
+    S(" FOLLOWING");
+  }
+}
+
 static void over(rt_compiler *c, rt_node *e) {
   rt_c_expr(c, e->a);
   S(" OVER (");
@@ -921,6 +978,13 @@ static void over(rt_compiler *c, rt_node *e) {
     if (e->b && e->b->n) CH(' ');
     S("ORDER BY ");
     list(c, e->c, ", ");
+  }
+  if (e->op && e->n == 2) {
+    if ((e->b && e->b->n) || (e->c && e->c->n)) CH(' ');
+    S(e->op == 1 ? "ROWS BETWEEN " : "RANGE BETWEEN ");
+    frame_end(c, e->kids[0], "PRECEDING");
+    S(" AND ");
+    frame_end(c, e->kids[1], "FOLLOWING");
   }
   CH(')');
 }
@@ -993,7 +1057,10 @@ void rt_c_expr(rt_compiler *c, rt_node *e) {
     column(c, e);
     break;
   case RT_N_TABLE:
-    rt_c_ident(c, e->name);
+    if (e->flags & RT_F_VALUES)
+      values_rows(c, e); /* str() of a VALUES */
+    else
+      rt_c_ident(c, e->name);
     break;
   case RT_N_BIND:
     bind(c, e);
@@ -1173,6 +1240,24 @@ static int can_join(rt_node *left, rt_node *target, rt_node *on) {
   }
 }
 
+/* SQLAlchemy lists a select's FROM elements in the order they are first
+** named by its columns, then its WHERE clause, then select_from() and the
+** joins: an element the columns or the WHERE clause name keeps their
+** place; the others (explicit ones, joins) follow in their own order. */
+static int implicit_first(rt_node *s, rt_node **froms, int n) {
+  rt_node *implicit[MAXFROMS], *out[MAXFROMS];
+  int ni = 0, k = 0, i, j;
+  collect_froms(s->kids[RT_S_COLUMNS], implicit, &ni);
+  collect_froms(s->kids[RT_S_WHERE], implicit, &ni);
+  collect_froms(s->kids[RT_S_HAVING], implicit, &ni);
+  for (j = 0; j < ni; j++)
+    if (has_from(froms, n, implicit[j])) out[k++] = implicit[j];
+  for (i = 0; i < n; i++)
+    if (!has_from(implicit, ni, froms[i])) out[k++] = froms[i];
+  memcpy(froms, out, sizeof *froms * (size_t)k);
+  return k;
+}
+
 static int select_froms(rt_compiler *c, rt_node *s, rt_node **froms) {
   int n = 0, i, j;
   rt_node *joins = s->kids[RT_S_JOINS];
@@ -1249,7 +1334,7 @@ static int select_froms(rt_compiler *c, rt_node *s, rt_node **froms) {
       i--;
     }
   }
-  return n;
+  return implicit_first(s, froms, n);
 }
 
 /* Auto-correlation: a nested select leaves out FROM elements the enclosing
@@ -1283,11 +1368,11 @@ static int correlate(rt_compiler *c, rt_node *s, rt_node **froms, int n) {
   return k;
 }
 
-/* sa.values(): (VALUES (..), (..)) AS name (col, ...) */
-static void values_from(rt_compiler *c, rt_node *f) {
+/* The rows of sa.values(): VALUES (..), (..) */
+static void values_rows(rt_compiler *c, rt_node *f) {
   rt_node *rows = f->a;
   int i, j;
-  S("(VALUES ");
+  S("VALUES ");
   for (i = 0; rows && i < rows->n; i++) {
     rt_node *row = rows->kids[i];
     S(i ? ", (" : "(");
@@ -1300,7 +1385,18 @@ static void values_from(rt_compiler *c, rt_node *f) {
     }
     CH(')');
   }
-  S(") AS ");
+}
+
+/* sa.values() in FROM: (VALUES (..), (..)) AS name (col, ...); unnamed,
+** without the AS part, as SQLAlchemy renders it */
+static void values_from(rt_compiler *c, rt_node *f) {
+  int i;
+  if (f->flags & RT_F_LATERAL) S("LATERAL ");
+  CH('(');
+  values_rows(c, f);
+  CH(')');
+  if (!f->name[0]) return;
+  S(" AS ");
   rt_c_ident(c, f->name);
   S(" (");
   for (i = 0; i < f->n; i++) {
@@ -1331,18 +1427,7 @@ static void from_item(rt_compiler *c, rt_node *f) {
       cte_ref(c, f);
       break;
     }
-    if (f->flags & RT_F_SUBQUERY) {
-      /* a subquery in FROM stands alone; a LATERAL one may refer to the
-      ** FROMs before it */
-      if (f->flags & RT_F_LATERAL)
-        S("LATERAL ");
-      else
-        c->from_subquery = 1;
-      CH('(');
-      select_stmt(c, f->a, 1);
-      CH(')');
-    } else
-      from_item(c, f->a);
+    alias_body(c, f);
     S(" AS ");
     rt_c_ident(c, alias_name(c, f, buf, sizeof buf));
     break;
@@ -1373,6 +1458,26 @@ static void from_item(rt_compiler *c, rt_node *f) {
     select_stmt(c, f, 1);
     CH(')');
   }
+}
+
+/* What an alias names, without its name.  An alias of a (non-CTE) alias
+** renders the inner one's element under the outer name, as SQLAlchemy
+** does. */
+static void alias_body(rt_compiler *c, rt_node *f) {
+  if (f->flags & RT_F_SUBQUERY) {
+    /* a subquery in FROM stands alone; a LATERAL one may refer to the
+    ** FROMs before it */
+    if (f->flags & RT_F_LATERAL)
+      S("LATERAL ");
+    else
+      c->from_subquery = 1;
+    CH('(');
+    select_stmt(c, f->a, 1);
+    CH(')');
+  } else if (f->a && f->a->kind == RT_N_ALIAS && !(f->a->flags & RT_F_CTE))
+    alias_body(c, f->a);
+  else
+    from_item(c, f->a);
 }
 
 static void cte_ref(rt_compiler *c, rt_node *a) {
@@ -1501,6 +1606,15 @@ static const char *tq_name(rt_compiler *c, rt_node *col) {
 }
 
 /* Render one columns-clause entry with the label SQLAlchemy gives it. */
+/* A unary expression labelled in a columns clause as SQLAlchemy's
+** wraps_column_expression ones are: EXISTS, and NOT of one. */
+static int wraps_column(const rt_node *e) {
+  while (e->kind == RT_N_GROUPING && e->a) e = e->a;
+  if (e->kind != RT_N_UNARY) return 0;
+  if (e->op == RT_OP_EXISTS) return 1;
+  return e->op == RT_OP_NOT && e->a && wraps_column(e->a);
+}
+
 static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
                           int asfrom) {
   const char *name = NULL;
@@ -1510,7 +1624,8 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
   while (inner->kind == RT_N_LABEL && (inner->flags & RT_F_ANON) && inner->a)
     inner = inner->a;
   if (inner->kind != RT_N_COLUMN && inner->kind != RT_N_LITERAL &&
-      inner->kind != RT_N_TEXT && inner->kind != RT_N_UNARY &&
+      inner->kind != RT_N_TEXT &&
+      (inner->kind != RT_N_UNARY || wraps_column(inner)) &&
       inner->kind != RT_N_CAST && inner->kind != RT_N_LABEL)
     anon_num(c, inner, TAG_LABEL,
              inner->kind == RT_N_FUNC ? rt_func_basename(inner) : "anon");
@@ -1550,7 +1665,11 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
     break;
   case RT_N_LITERAL:
   case RT_N_TEXT:
+    return;
   case RT_N_UNARY:
+    if (!wraps_column(e)) return;
+    S(" AS ");
+    anon_label(c, e);
     return;
   default:
     S(" AS ");
@@ -1648,8 +1767,16 @@ static void limit_default(rt_compiler *c, rt_node *limit, rt_node *offset) {
 void rt_c_for_update_of(rt_compiler *c, rt_node *fu, const char *read_kw) {
   rt_strbuf *b = rt_c_buf(c);
   int i;
-  rt_sb_adds(b, fu->flags & RT_FU_READ ? read_kw : " FOR UPDATE");
-  for (i = 0; i < fu->n; i++) {
+  if (fu->flags & RT_FU_READ)
+    rt_sb_adds(b, read_kw);
+  else
+    rt_sb_adds(b,
+               (fu->flags & RT_FU_KEY_SHARE) && c->d == &rt_dialect_postgresql
+                   ? " FOR NO KEY UPDATE"
+                   : " FOR UPDATE");
+  /* MySQL's OF needs MySQL 8 (SQLAlchemy leaves it out unless the server
+  ** says so); MariaDB has none */
+  for (i = 0; c->d != &rt_dialect_mysql && i < fu->n; i++) {
     rt_node *t = fu->kids[i];
     rt_sb_adds(b, i ? ", " : " OF ");
     if (t->kind == RT_N_COLUMN) t = t->owner;
@@ -2018,6 +2145,57 @@ static void upsert(rt_compiler *c, rt_node *stmt) {
   }
 }
 
+/* Whether return_defaults() asked for column `col` (all when no list). */
+static int retdefault_wanted(rt_node *stmt, rt_node *col) {
+  rt_node *l = stmt->kids[RT_D_RETDEFAULTS];
+  int i;
+  if (!l) return 1;
+  for (i = 0; i < l->n; i++)
+    if (l->kids[i] == col) return 1;
+  return 0;
+}
+
+/*
+** The implicit RETURNING of return_defaults(), in table order, as
+** SQLAlchemy's crud rules pick it.  INSERT: the primary key the database
+** generates (autoincrement or server default), and of the asked for
+** columns those a SQL expression or Sequence sets and those no parameter
+** or default sets (a server default's among them).  UPDATE: of the asked
+** for columns those a SQL expression (an onupdate's too) sets or a
+** server_onupdate changes, and when named, those nothing sets.  A value sent as
+*a parameter is known already and is not
+** fetched.
+*/
+static void return_defaults(rt_compiler *c, rt_node *stmt, setcol *set, int n,
+                            int insert) {
+  rt_node *t = stmt->kids[RT_D_TABLE];
+  int i, j, first = 1;
+  for (i = 0; i < t->n; i++) {
+    rt_node *col = t->kids[i];
+    rt_coldata *d = col->ext;
+    int pk = (col->flags & RT_F_PK) != 0, want = retdefault_wanted(stmt, col);
+    int take = 0;
+    setcol *sc = NULL;
+    for (j = 0; j < n; j++)
+      if (set[j].col == col) sc = &set[j];
+    if (sc) {
+      int expr = sc->nextval || (sc->value && sc->value->kind != RT_N_BIND);
+      take = expr && (want || (insert && pk));
+    } else if (insert && pk)
+      take = rt_column_is_autoinc(t, col) || (d && d->server_default);
+    else if (insert)
+      take = want;
+    else if (d && d->server_onupdate)
+      take = want;
+    else
+      take = want && stmt->kids[RT_D_RETDEFAULTS];
+    if (!take) continue;
+    S(first ? " RETURNING " : ", ");
+    first = 0;
+    column(c, col);
+  }
+}
+
 static void insert(rt_compiler *c, rt_node *stmt) {
   rt_node *t = stmt->kids[RT_D_TABLE], *multi = stmt->kids[RT_D_MULTI];
   setcol set[128];
@@ -2099,6 +2277,12 @@ static void insert(rt_compiler *c, rt_node *stmt) {
   upsert(c, stmt);
   if (stmt->kids[RT_D_RETURNING])
     returning(c, stmt);
+  else if (stmt->flags & RT_F_INLINE)
+    ; /* inline(): no key to fetch */
+  else if ((stmt->flags & RT_F_RETDEFAULTS) &&
+           (c->d->flags & RT_DF_IMPLICIT_RETURNING) && t->kind == RT_N_TABLE &&
+           c->o->insert_rows <= 1)
+    return_defaults(c, stmt, set, n, 1);
   else if ((c->d->flags & RT_DF_IMPLICIT_RETURNING) && t->kind == RT_N_TABLE) {
     for (i = 0; i < t->n; i++)
       if (rt_column_is_autoinc(t, t->kids[i])) {
@@ -2120,30 +2304,97 @@ static void dml_frame(rt_compiler *c, rt_node **table) {
   c->depth++;
 }
 
+/*
+** The other tables an UPDATE's or DELETE's WHERE (and an UPDATE's values)
+** refer to, as SQLAlchemy's extra FROMs: UPDATE ... FROM / DELETE ...
+** USING on PostgreSQL, UPDATE t, u / DELETE FROM t USING t, u on MySQL;
+** SQLite cannot.  Returns their count, in froms.
+*/
+static int dml_extra_froms(rt_compiler *c, rt_node *stmt, setcol *set, int n,
+                           rt_node **froms) {
+  rt_node *t = stmt->kids[RT_D_TABLE];
+  int k = 0, i, j;
+  collect_froms(stmt->kids[RT_D_WHERE], froms, &k);
+  for (i = 0; set && i < n; i++) collect_froms(set[i].value, froms, &k);
+  for (i = 0, j = 0; i < k; i++)
+    if (froms[i] != t) froms[j++] = froms[i];
+  if (j && c->d == &rt_dialect_sqlite) {
+    rt_c_fail(c, RT_ECOMPILE,
+              "This backend does not support multiple-table criteria within "
+              "%s",
+              stmt->kind == RT_N_UPDATE ? "UPDATE" : "DELETE");
+    return 0;
+  }
+  return j;
+}
+
+static void from_list(rt_compiler *c, rt_node **froms, int n) {
+  int i;
+  for (i = 0; i < n; i++) {
+    if (i) S(", ");
+    from_item(c, froms[i]);
+  }
+}
+
 static void update(rt_compiler *c, rt_node *stmt) {
   setcol set[128];
+  rt_node *extra[MAXFROMS];
   int n = gather_set(c, stmt, set, 128, 0), i;
+  int nextra = stmt->kids[RT_D_TABLE]->kind == RT_N_TABLE
+                   ? dml_extra_froms(c, stmt, set, n, extra)
+                   : 0;
+  int mysql = c->d == &rt_dialect_mysql;
   S("UPDATE ");
   from_item(c, stmt->kids[RT_D_TABLE]);
+  if (nextra && mysql) {
+    S(", ");
+    from_list(c, extra, nextra);
+  }
   dml_frame(c, &stmt->kids[RT_D_TABLE]);
   S(" SET ");
   for (i = 0; i < n; i++) {
     if (i) S(", ");
+    if (nextra && mysql) { /* several tables: SET t.col */
+      rt_c_ident(c, stmt->kids[RT_D_TABLE]->name);
+      CH('.');
+    }
     rt_c_ident(c, set[i].col->name);
     CH('=');
     set_value(c, &set[i], "");
+  }
+  if (nextra && !mysql) {
+    S(" FROM ");
+    from_list(c, extra, nextra);
   }
   if (stmt->kids[RT_D_WHERE]) {
     S(" WHERE ");
     criterion(c, stmt->kids[RT_D_WHERE]);
   }
   c->depth--;
-  returning(c, stmt);
+  if ((stmt->flags & RT_F_RETDEFAULTS) && !stmt->kids[RT_D_RETURNING] &&
+      (c->d->flags & RT_DF_IMPLICIT_RETURNING) &&
+      stmt->kids[RT_D_TABLE]->kind == RT_N_TABLE)
+    return_defaults(c, stmt, set, n, 0);
+  else
+    returning(c, stmt);
 }
 
 static void delete_(rt_compiler *c, rt_node *stmt) {
+  rt_node *extra[MAXFROMS];
+  int nextra = stmt->kids[RT_D_TABLE]->kind == RT_N_TABLE
+                   ? dml_extra_froms(c, stmt, NULL, 0, extra)
+                   : 0;
   S("DELETE FROM ");
   from_item(c, stmt->kids[RT_D_TABLE]);
+  if (nextra) {
+    if (c->d == &rt_dialect_mysql) {
+      S(" USING ");
+      from_item(c, stmt->kids[RT_D_TABLE]);
+      S(", ");
+    } else
+      S(c->d == &rt_dialect_postgresql ? " USING " : " , ");
+    from_list(c, extra, nextra);
+  }
   dml_frame(c, &stmt->kids[RT_D_TABLE]);
   if (stmt->kids[RT_D_WHERE]) {
     S(" WHERE ");
@@ -2238,7 +2489,7 @@ static void sig_type(sigwalk *w, const rt_type *t) {
     sig_byte(w, 0);
     return;
   }
-  v[0] = (int)t->kind;
+  v[0] = (int)t->kind | (int)t->upper << 8;
   v[1] = t->length;
   v[2] = t->precision;
   v[3] = t->scale;
@@ -2652,7 +2903,7 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
                          const rt_compile_opts *o, rt_compiled *res,
                          size_t *nameslen, rt_error *err) {
   rt_compiler c;
-  rt_compile_opts none = {0, NULL, 0, 0};
+  rt_compile_opts none = {0, NULL, 0, 0, 0};
   rt_strbuf final = RT_STRBUF_INIT;
   int i, total, counter = 0;
   memset(&c, 0, sizeof c);
@@ -2770,6 +3021,7 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
     sig_byte(w, 4);
     sig_raw(w, &o->insert_rows, sizeof o->insert_rows);
   }
+  if (o && o->for_executemany) sig_byte(w, 5);
   if (w->failed || w->sb.failed)
     return compile_fresh(stmt, d, o, res, &nameslen, err);
   h = sig_hash(w->sb.p, w->sb.n);

@@ -90,6 +90,9 @@ typedef struct rt_compile_opts {
   ** its own parameters (an executemany that returns rows, as SQLAlchemy
   ** 2.0's "insertmanyvalues") */
   int insert_rows;
+  /* executed with several parameter sets: cached apart from the same
+  ** statement run once, as SQLAlchemy's cache key tells them apart */
+  int for_executemany;
 } rt_compile_opts;
 
 typedef struct rt_compiled {

@@ -40,9 +40,11 @@ static void server_default(rt_compiler *c, rt_node *d) {
       rt_sb_addc(rt_c_buf(c), d->value.u.s.p[i]);
     }
     rt_sb_addc(rt_c_buf(c), '\'');
-  } else if (d->kind == RT_N_BIND || d->kind == RT_N_LITERAL ||
-             d->kind == RT_N_TEXT)
-    rt_c_expr(c, d);
+  } else if (d->kind == RT_N_BIND || d->kind == RT_N_TEXT ||
+             (d->kind == RT_N_LITERAL &&
+              strcmp(rt_c_dialect(c)->name, "sqlite") != 0))
+    rt_c_expr(c, d); /* SQLite's parentheses go round a literal_column()
+                     ** too, not round text() */
   else if (strcmp(rt_c_dialect(c)->name, "sqlite") == 0) {
     /* SQLite needs parentheses around an expression default */
     S("(");
@@ -50,6 +52,34 @@ static void server_default(rt_compiler *c, rt_node *d) {
     S(")");
   } else
     rt_c_expr(c, d);
+}
+
+/*
+** MySQL's column options come in its own order, as SQLAlchemy's: NOT NULL
+** (or NULL for a nullable TIMESTAMP, which MySQL would otherwise make NOT
+** NULL), COMMENT, then AUTO_INCREMENT or else the DEFAULT.
+*/
+static void mysql_column_rest(rt_compiler *c, rt_node *t, rt_node *col) {
+  rt_coldata *d = col->ext;
+  if (col->flags & (RT_F_NOTNULL | RT_F_PK))
+    S(" NOT NULL");
+  else if (col->type && col->type->upper == RT_UP_TIMESTAMP)
+    S(" NULL");
+  if (d && d->comment) {
+    const char *p;
+    S(" COMMENT '");
+    for (p = d->comment; *p; p++) {
+      if (*p == '\'' || *p == '\\') rt_sb_addc(rt_c_buf(c), *p);
+      rt_sb_addc(rt_c_buf(c), *p);
+    }
+    S("'");
+  }
+  if (rt_column_is_autoinc(t, col))
+    S(" AUTO_INCREMENT");
+  else if (d && d->server_default) {
+    S(" DEFAULT ");
+    server_default(c, d->server_default);
+  }
 }
 
 static void column_spec(rt_compiler *c, rt_node *t, rt_node *col) {
@@ -63,22 +93,15 @@ static void column_spec(rt_compiler *c, rt_node *t, rt_node *col) {
     rt_type_ddl(rt_c_buf(c), col->type, dl->name);
   else
     S("NULL");
+  if (strcmp(dl->name, "mysql") == 0) {
+    mysql_column_rest(c, t, col);
+    return;
+  }
   if (d && d->server_default) {
     S(" DEFAULT ");
     server_default(c, d->server_default);
   }
   if (col->flags & (RT_F_NOTNULL | RT_F_PK)) S(" NOT NULL");
-  if (strcmp(dl->name, "mysql") == 0 && rt_column_is_autoinc(t, col))
-    S(" AUTO_INCREMENT");
-  if (strcmp(dl->name, "mysql") == 0 && d && d->comment) {
-    const char *p;
-    S(" COMMENT '");
-    for (p = d->comment; *p; p++) {
-      if (*p == '\'' || *p == '\\') rt_sb_addc(rt_c_buf(c), *p);
-      rt_sb_addc(rt_c_buf(c), *p);
-    }
-    S("'");
-  }
 }
 
 static void constraint_name(rt_compiler *c, rt_constraint *k) {
@@ -86,6 +109,24 @@ static void constraint_name(rt_compiler *c, rt_constraint *k) {
     S("CONSTRAINT ");
     rt_c_ident(c, k->name);
     S(" ");
+  }
+}
+
+/* Column(..., CheckConstraint(...)): after the column's own spec, as
+** SQLAlchemy renders a column's constraints */
+static void column_checks(rt_compiler *c, rt_node *t, rt_node *col) {
+  rt_tabledata *d = t->ext;
+  int i;
+  for (i = 0; d && i < d->ncons; i++) {
+    rt_constraint *k = &d->cons[i];
+    if (k->kind != RT_CON_CHECK || !k->column_level || k->ncols != 1 ||
+        strcmp(k->cols[0], col->name) != 0)
+      continue;
+    S(" ");
+    constraint_name(c, k);
+    S("CHECK (");
+    S(k->sqltext);
+    S(")");
   }
 }
 
@@ -103,6 +144,7 @@ static void create_table(rt_compiler *c, rt_node *t) {
   for (i = 0; i < t->n; i++) {
     S(i ? ", \n\t" : "\n\t");
     column_spec(c, t, t->kids[i]);
+    column_checks(c, t, t->kids[i]);
     if (t->kids[i]->flags & RT_F_PK) npk++;
   }
   if (npk) {
@@ -151,6 +193,7 @@ static void create_table(rt_compiler *c, rt_node *t) {
       S(")");
       break;
     case RT_CON_CHECK:
+      if (k->column_level) break; /* rendered with its column */
       S(", \n\t");
       constraint_name(c, k);
       S("CHECK (");
@@ -213,16 +256,14 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
     break;
   case RT_DDL_CREATE_SEQUENCE:
   case RT_DDL_DROP_SEQUENCE:
-    if (!(rt_c_dialect(c)->flags & RT_DF_SEQUENCES) &&
-        strcmp(rt_c_dialect(c)->name, "default") != 0) {
-      rt_c_fail(c, RT_ECOMPILE, "Sequence %s is not supported by dialect %s",
-                ddl->name, rt_c_dialect(c)->name);
-      return;
-    }
+    /* rendered for any dialect, as SQLAlchemy's; create_all issues it
+    ** only where there are sequences */
     S(ddl->op == RT_DDL_CREATE_SEQUENCE ? "CREATE SEQUENCE "
                                         : "DROP SEQUENCE ");
     rt_c_ident(c, ddl->name);
-    if (ddl->op == RT_DDL_CREATE_SEQUENCE) S(" START WITH 1");
+    if (ddl->op == RT_DDL_CREATE_SEQUENCE)
+      S(ddl->a && ddl->a->kind == RT_N_LITERAL ? ddl->a->name
+                                               : " START WITH 1");
     break;
   default:
     rt_c_fail(c, RT_ECOMPILE, "unknown DDL statement");

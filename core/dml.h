@@ -15,10 +15,11 @@ enum {
   RT_D_VALUES, /* list of labels */
   RT_D_MULTI,  /* list of lists of labels: multi-row VALUES */
   RT_D_WHERE,
-  RT_D_RETURNING, /* list */
-  RT_D_SELECT,    /* from_select: LABEL-less list in kids; a: the select */
-  RT_D_PREFIX,    /* list of literals */
-  RT_D_CONFLICT,  /* on conflict / on duplicate key: see below */
+  RT_D_RETURNING,   /* list */
+  RT_D_SELECT,      /* from_select: LABEL-less list in kids; a: the select */
+  RT_D_PREFIX,      /* list of literals */
+  RT_D_CONFLICT,    /* on conflict / on duplicate key: see below */
+  RT_D_RETDEFAULTS, /* return_defaults(cols...): list of columns; NULL: all */
   RT_D_COUNT
 };
 

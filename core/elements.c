@@ -505,11 +505,10 @@ const char *rt_bind_key_for(const rt_node *e) {
       return e->name;
     case RT_N_FUNC:
       return rt_func_basename(e);
-    case RT_N_CAST:
     case RT_N_GROUPING:
       e = e->a;
       continue;
-    default:
+    default: /* a CAST or type_coerce() too: anonymous, as SQLAlchemy's */
       return "param";
     }
   }
@@ -780,6 +779,41 @@ rt_node *rt_not(rt_node *e) {
   return rt_unary(RT_OP_NOT, e);
 }
 
+/*
+** true_() and false_() decide an AND/OR list as SQLAlchemy's do when it is
+** made: and_(x, false_()) is false_(), or_(x, true_()) is true_(); the
+** other one drops out (and_(true_(), x) is x), unless it is all there is.
+*/
+static rt_node *bool_shortcut(rt_node *l) {
+  int skip = l->op == RT_OP_AND ? RT_N_FALSE : RT_N_TRUE;
+  int cont = l->op == RT_OP_AND ? RT_N_TRUE : RT_N_FALSE;
+  int i, k = 0;
+  rt_node *keep = NULL;
+  for (i = 0; i < l->n; i++)
+    if (l->kids[i]->kind == skip) {
+      rt_node *r = rt_ref(l->kids[i]);
+      rt_unref(l);
+      return r;
+    }
+  for (i = 0; i < l->n; i++) {
+    if (l->kids[i]->kind == cont) {
+      if (!keep)
+        keep = l->kids[i];
+      else
+        rt_unref(l->kids[i]);
+      continue;
+    }
+    l->kids[k++] = l->kids[i];
+  }
+  if (k == 0 && keep) {
+    l->kids[k++] = keep;
+  } else if (keep)
+    rt_unref(keep);
+  for (i = k; i < l->n; i++) l->kids[i] = NULL;
+  l->n = k;
+  return l;
+}
+
 rt_node *rt_boollist(int op, rt_node **items, int n) {
   rt_node *l = rt_node_new(RT_N_BOOLLIST);
   int i, failed = !l;
@@ -808,7 +842,7 @@ rt_node *rt_boollist(int op, rt_node **items, int n) {
     rt_unref(l);
     return NULL;
   }
-  return l;
+  return bool_shortcut(l);
 }
 
 static rt_type *func_type(const char *name, rt_node **args, int n) {

@@ -153,6 +153,11 @@ typedef enum rt_op {
 /* a subquery column proxying another column of a name already taken: its
 ** name is the inner column's anonymous label (t2.id AS id_1 -> id_1) */
 #define RT_F_DEDUPED 0x8000000
+/* INSERT/UPDATE inline(): no implicit RETURNING, keys from parameters */
+#define RT_F_INLINE 0x10000000
+/* INSERT/UPDATE return_defaults(): server-generated values come back in an
+** implicit RETURNING where the dialect has one (RT_D_RETDEFAULTS: which) */
+#define RT_F_RETDEFAULTS 0x20000000
 #define RT_F_ORDERED                                                           \
   0x800000 /* UPDATE ordered_values(): SET in given order                      \
             */

@@ -109,6 +109,11 @@ static int engine_on_connect(void *ud, rt_dbconn *c, rt_error *err) {
 /* SQLite ":memory:" (or no file at all) is one database per connection,
 ** so every checkout must share one connection to see the same data. */
 static int memory_sqlite(const rt_url *u) {
+  int i;
+  for (i = 0; i < u->nargs; i++)
+    if (strcmp(u->args[i].key, "mode") == 0 &&
+        strcmp(u->args[i].value, "memory") == 0)
+      return 1;
   return u->database == NULL || u->database[0] == '\0' ||
          strcmp(u->database, ":memory:") == 0 ||
          strstr(u->database, "mode=memory") != NULL;
@@ -146,8 +151,9 @@ rt_engine *rt_engine_create(const char *url, const rt_engine_opts *o,
     return NULL;
   }
   popts = o->pool;
-  if (strcmp(e->dialect, "sqlite") == 0 && memory_sqlite(u))
-    popts.singleton = 1;
+  /* SQLAlchemy 1.4's choice: pysqlite's get_pool_class, QueuePool else */
+  if (popts.kind == RT_POOL_DEFAULT && strcmp(e->dialect, "sqlite") == 0)
+    popts.kind = memory_sqlite(u) ? RT_POOL_SINGLETON_THREAD : RT_POOL_NULL;
   if (rt_pool_init(&e->pool, e->drv, u, o->nargs, o->args, &popts, err) != 0) {
     rt_engine_free(e);
     return NULL;
@@ -263,23 +269,39 @@ static const char *canonical_level(const char *s, size_t n) {
   return NULL;
 }
 
-int rt_connection_get_isolation(rt_connection *c, const char **name,
-                                rt_error *err) {
+/* The level the connection has now, or (dflt) the one the server gives
+** a new connection. */
+static int read_isolation(rt_connection *c, int dflt, const char **name,
+                          rt_error *err) {
   const char *sql;
   rt_cursor *cur = NULL;
   rt_value v;
   int rc;
   if (rt_connection_acquire(c, err) != 0) return -1;
-  if (c->isolation == RT_ISO_AUTOCOMMIT) {
+  if (c->isolation == RT_ISO_AUTOCOMMIT && !dflt) {
     *name = iso_names[RT_ISO_AUTOCOMMIT];
     return 0;
   }
-  if (strcmp(c->engine->dialect, "sqlite") == 0)
+  /* SQLAlchemy reads its default on the first connection, which has the
+  ** engine's level by then */
+  if (dflt && c->engine->isolation != RT_ISO_DEFAULT &&
+      c->engine->isolation != RT_ISO_AUTOCOMMIT) {
+    *name = iso_names[c->engine->isolation];
+    return 0;
+  }
+  if (strcmp(c->engine->dialect, "sqlite") == 0) {
+    if (dflt) { /* read_uncommitted starts off on every connection */
+      *name = iso_names[RT_ISO_SERIALIZABLE];
+      return 0;
+    }
     sql = "PRAGMA read_uncommitted";
-  else if (strcmp(c->engine->dialect, "postgresql") == 0)
-    sql = "SHOW transaction_isolation";
+  } else if (strcmp(c->engine->dialect, "postgresql") == 0)
+    /* the session's setting as it began, whatever SET SESSION did since */
+    sql = dflt ? "SELECT reset_val FROM pg_settings WHERE name = "
+                 "'default_transaction_isolation'"
+               : "SHOW transaction_isolation";
   else
-    sql = "SELECT @@tx_isolation";
+    sql = dflt ? "SELECT @@global.tx_isolation" : "SELECT @@tx_isolation";
   if (c->dbc->drv->execute(c->dbc, sql, NULL, 0, 0, &cur, err) != 0)
     return after_failure(c);
   rc = c->dbc->drv->fetch(cur, err);
@@ -296,6 +318,16 @@ int rt_connection_get_isolation(rt_connection *c, const char **name,
     return rt_error_set(err, RT_EINTERNAL,
                         "could not read the isolation level");
   return 0;
+}
+
+int rt_connection_get_isolation(rt_connection *c, const char **name,
+                                rt_error *err) {
+  return read_isolation(c, 0, name, err);
+}
+
+int rt_connection_default_isolation(rt_connection *c, const char **name,
+                                    rt_error *err) {
+  return read_isolation(c, 1, name, err);
 }
 
 static int autobegin(rt_connection *c, rt_error *err) {

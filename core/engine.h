@@ -105,6 +105,10 @@ int rt_connection_set_isolation(rt_connection *c, rt_isolation level,
 /* The level in effect, asked of the server; writes its name (static). */
 int rt_connection_get_isolation(rt_connection *c, const char **name,
                                 rt_error *err);
+/* The level the server gives a new connection (SQLAlchemy's
+** default_isolation_level). */
+int rt_connection_default_isolation(rt_connection *c, const char **name,
+                                    rt_error *err);
 /* Interrupt the statement running on this connection (signal-safe). */
 void rt_connection_cancel(rt_connection *c);
 

@@ -1,5 +1,6 @@
 /*
-** pool.c -- QueuePool and the singleton pool used for SQLite :memory:.
+** pool.c -- QueuePool, NullPool, and the pools of one shared connection
+** (SingletonThreadPool for SQLite :memory:, StaticPool).
 */
 #include "pool.h"
 #include "cancel.h"
@@ -15,7 +16,25 @@ void rt_pool_defaults(rt_pool_opts *o) {
   o->pool_timeout = 30.0;
   o->pool_recycle = -1;
   o->pre_ping = 0;
-  o->singleton = 0;
+  o->kind = RT_POOL_DEFAULT;
+}
+
+const char *rt_pool_kind_name(rt_pool_kind k) {
+  switch (k) {
+  case RT_POOL_SINGLETON_THREAD:
+    return "SingletonThreadPool";
+  case RT_POOL_STATIC:
+    return "StaticPool";
+  case RT_POOL_NULL:
+    return "NullPool";
+  default:
+    return "QueuePool";
+  }
+}
+
+int rt_pool_is_shared(const rt_pool *p) {
+  return p->opts.kind == RT_POOL_SINGLETON_THREAD ||
+         p->opts.kind == RT_POOL_STATIC;
 }
 
 int rt_pool_init(rt_pool *p, const rt_driver *drv, const rt_url *url, int nargs,
@@ -36,7 +55,8 @@ int rt_pool_init(rt_pool *p, const rt_driver *drv, const rt_url *url, int nargs,
       if (!p->args[i].key || !p->args[i].value) goto oom;
     }
   }
-  if (o->pool_size > 0) {
+  if (p->opts.kind == RT_POOL_DEFAULT) p->opts.kind = RT_POOL_QUEUE;
+  if (p->opts.kind == RT_POOL_QUEUE && o->pool_size > 0) {
     p->idle = calloc((size_t)o->pool_size, sizeof *p->idle);
     if (p->idle == NULL) goto oom;
   }
@@ -97,7 +117,7 @@ static int usable(rt_pool *p, rt_dbconn *c) {
 }
 
 int rt_pool_checkout(rt_pool *p, rt_dbconn **out, rt_error *err) {
-  if (p->opts.singleton) {
+  if (rt_pool_is_shared(p)) {
     if (p->shared && p->checkedout == 0 && !usable(p, p->shared)) {
       close_conn(p, p->shared);
       p->shared = NULL;
@@ -116,7 +136,7 @@ int rt_pool_checkout(rt_pool *p, rt_dbconn **out, rt_error *err) {
     }
     close_conn(p, c); /* stale or dead: replace it */
   }
-  if (p->opts.max_overflow >= 0 &&
+  if (p->opts.kind == RT_POOL_QUEUE && p->opts.max_overflow >= 0 &&
       p->checkedout >= p->opts.pool_size + p->opts.max_overflow) {
     /* nobody else can return one while we wait in this thread */
     if (p->opts.pool_timeout > 0)
@@ -136,14 +156,16 @@ void rt_pool_checkin(rt_pool *p, rt_dbconn *c) {
   rt_error e = RT_ERROR_INIT;
   if (c == NULL) return;
   if (p->checkedout > 0) p->checkedout--;
-  if (p->opts.singleton && c == p->shared) {
+  if (rt_pool_is_shared(p) && c == p->shared) {
     /* "reset on return" only when the last user gives it back */
     if (p->checkedout == 0 && !c->lost) p->drv->rollback(c, &e);
     rt_error_clear(&e);
     return;
   }
+  /* NullPool keeps nothing, but resets the connection before closing it
+  ** as the others do before keeping it */
   if (!c->lost && p->drv->rollback(c, &e) == 0 &&
-      p->nidle < p->opts.pool_size) {
+      p->opts.kind == RT_POOL_QUEUE && p->nidle < p->opts.pool_size) {
     p->idle[p->nidle++] = c;
   } else
     close_conn(p, c);

@@ -223,7 +223,7 @@ int rt_table_add_column(rt_node *t, rt_node *col, rt_error *err) {
   col->owner = t;
   t->refs += col->refs; /* its holders now hold the table */
   col->refs = 0;
-  col->flags &= (unsigned short)~RT_F_LIGHT;
+  col->flags &= ~(unsigned)RT_F_LIGHT;
   rt_schema_changed();
   return 0;
 }
@@ -266,7 +266,7 @@ int rt_table_replace_column(rt_node *t, rt_node *col, rt_error *err) {
   col->owner = t;
   t->refs += col->refs;
   col->refs = 0;
-  col->flags &= (unsigned short)~RT_F_LIGHT;
+  col->flags &= ~(unsigned)RT_F_LIGHT;
   return 0;
 }
 

@@ -86,7 +86,7 @@ rt_node *rt_select_join(const rt_node *s, rt_node *left, rt_node *target,
   j->a = left;
   j->b = target;
   j->c = on;
-  j->flags = (unsigned short)flags;
+  j->flags = (unsigned)flags;
   return rt_gen_append(s, RT_S_JOINS, j);
 }
 
@@ -112,7 +112,7 @@ rt_node *rt_join(rt_node *left, rt_node *right, rt_node *on, int flags,
   j->a = left;
   j->b = right;
   j->c = on;
-  j->flags = (unsigned short)flags;
+  j->flags = (unsigned)flags;
   /* a join exports the columns of both sides */
   return j;
 }

@@ -32,6 +32,7 @@ enum {
 #define RT_FU_NOWAIT 0x01
 #define RT_FU_SKIP_LOCKED 0x02
 #define RT_FU_READ 0x04
+#define RT_FU_KEY_SHARE 0x08 /* PostgreSQL: FOR NO KEY UPDATE / KEY SHARE */
 
 /* RT_S_CORRELATE list flag: correlate_except(), the kids are the FROMs
 ** not to correlate */

@@ -15,6 +15,63 @@ static const char *const type_names[RT_TY_COUNT] = {
 
 static rt_type bare[RT_TY_COUNT];
 
+/* The upper-case types: name, generic kind (INT is INTEGER's alias). */
+static const struct {
+  const char *name;
+  rt_uppertype up;
+  rt_typekind kind;
+} sqltypes[] = {{"INTEGER", RT_UP_INTEGER, RT_TY_INTEGER},
+                {"INT", RT_UP_INTEGER, RT_TY_INTEGER},
+                {"BIGINT", RT_UP_BIGINT, RT_TY_BIGINTEGER},
+                {"SMALLINT", RT_UP_SMALLINT, RT_TY_SMALLINTEGER},
+                {"VARCHAR", RT_UP_VARCHAR, RT_TY_STRING},
+                {"TEXT", RT_UP_TEXT, RT_TY_TEXT},
+                {"FLOAT", RT_UP_FLOAT, RT_TY_FLOAT},
+                {"NUMERIC", RT_UP_NUMERIC, RT_TY_NUMERIC},
+                {"DATE", RT_UP_DATE, RT_TY_DATE},
+                {"BOOLEAN", RT_UP_BOOLEAN, RT_TY_BOOLEAN},
+                {"TIME", RT_UP_TIME, RT_TY_TIME},
+                {"DATETIME", RT_UP_DATETIME, RT_TY_DATETIME},
+                {"TIMESTAMP", RT_UP_TIMESTAMP, RT_TY_DATETIME},
+                {"CHAR", RT_UP_CHAR, RT_TY_STRING},
+                {"NCHAR", RT_UP_NCHAR, RT_TY_UNICODE},
+                {"NVARCHAR", RT_UP_NVARCHAR, RT_TY_UNICODE},
+                {"DECIMAL", RT_UP_DECIMAL, RT_TY_NUMERIC},
+                {"REAL", RT_UP_REAL, RT_TY_FLOAT},
+                {"CLOB", RT_UP_CLOB, RT_TY_TEXT},
+                {"BLOB", RT_UP_BLOB, RT_TY_LARGEBINARY},
+                {"BINARY", RT_UP_BINARY, RT_TY_LARGEBINARY},
+                {"VARBINARY", RT_UP_VARBINARY, RT_TY_LARGEBINARY}};
+
+#define NSQLTYPES (sizeof sqltypes / sizeof sqltypes[0])
+
+static rt_type bare_sql[RT_UP_COUNT];
+
+rt_type *rt_type_bare_sql(const char *name) {
+  size_t i;
+  for (i = 0; i < NSQLTYPES; i++)
+    if (strcmp(sqltypes[i].name, name) == 0) {
+      rt_type *t = &bare_sql[sqltypes[i].up];
+      if (t->refs == 0) {
+        t->refs = -1;
+        t->kind = sqltypes[i].kind;
+        t->upper = sqltypes[i].up;
+        t->scale = -1;
+        t->retscale = -1;
+      }
+      return t;
+    }
+  return NULL;
+}
+
+const char *rt_type_tname(const rt_type *t) {
+  size_t i;
+  if (t->upper)
+    for (i = 0; i < NSQLTYPES; i++)
+      if (sqltypes[i].up == t->upper) return sqltypes[i].name;
+  return type_names[t->kind];
+}
+
 rt_type *rt_type_bare(rt_typekind kind) {
   rt_type *t = &bare[kind];
   if (t->refs == 0) {
@@ -121,9 +178,101 @@ void rt_type_add_precision(rt_strbuf *b, const rt_type *t) {
     rt_sb_addf(b, "(%d)", t->precision);
 }
 
+static void with_length(rt_strbuf *b, const char *name, int length) {
+  rt_sb_adds(b, name);
+  if (length > 0) rt_sb_addf(b, "(%d)", length);
+}
+
+static void zone(rt_strbuf *b, const char *name, int timezone) {
+  rt_sb_adds(b, name);
+  rt_sb_adds(b, timezone ? " WITH TIME ZONE" : " WITHOUT TIME ZONE");
+}
+
+/* An upper-case type's DDL: its own name, spelled per dialect as
+** SQLAlchemy's type compilers do. */
+static void sqltype_ddl(rt_strbuf *b, const rt_type *t, int pg, int my) {
+  switch (t->upper) {
+  case RT_UP_INTEGER:
+    rt_sb_adds(b, "INTEGER");
+    break;
+  case RT_UP_BIGINT:
+    rt_sb_adds(b, "BIGINT");
+    break;
+  case RT_UP_SMALLINT:
+    rt_sb_adds(b, "SMALLINT");
+    break;
+  case RT_UP_VARCHAR:
+    with_length(b, "VARCHAR", t->length);
+    break;
+  case RT_UP_TEXT:
+    with_length(b, "TEXT", t->length);
+    break;
+  case RT_UP_FLOAT:
+    with_length(b, "FLOAT", pg || my ? t->length : 0);
+    break;
+  case RT_UP_NUMERIC:
+  case RT_UP_DECIMAL:
+    rt_sb_adds(b, t->upper == RT_UP_NUMERIC ? "NUMERIC" : "DECIMAL");
+    rt_type_add_precision(b, t);
+    break;
+  case RT_UP_DATE:
+    rt_sb_adds(b, "DATE");
+    break;
+  case RT_UP_BOOLEAN:
+    rt_sb_adds(b, my ? "BOOL" : "BOOLEAN");
+    break;
+  case RT_UP_TIME:
+    if (pg)
+      zone(b, "TIME", t->timezone);
+    else
+      rt_sb_adds(b, "TIME");
+    break;
+  case RT_UP_DATETIME:
+    rt_sb_adds(b, "DATETIME");
+    break;
+  case RT_UP_TIMESTAMP:
+    if (pg)
+      zone(b, "TIMESTAMP", t->timezone);
+    else
+      rt_sb_adds(b, "TIMESTAMP");
+    break;
+  case RT_UP_CHAR:
+    with_length(b, "CHAR", t->length);
+    break;
+  case RT_UP_NCHAR:
+    with_length(b, my ? "NATIONAL CHAR" : "NCHAR", t->length);
+    break;
+  case RT_UP_NVARCHAR:
+    with_length(b, my ? "NATIONAL VARCHAR" : "NVARCHAR", t->length);
+    break;
+  case RT_UP_REAL:
+    rt_sb_adds(b, "REAL");
+    break;
+  case RT_UP_CLOB:
+    rt_sb_adds(b, "CLOB");
+    break;
+  case RT_UP_BLOB:
+    with_length(b, "BLOB", my ? t->length : 0);
+    break;
+  case RT_UP_BINARY:
+    with_length(b, "BINARY", t->length);
+    break;
+  case RT_UP_VARBINARY:
+    with_length(b, "VARBINARY", t->length);
+    break;
+  case RT_UP_NONE:
+  case RT_UP_COUNT:
+    break;
+  }
+}
+
 void rt_type_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
   int pg = strcmp(dialect, "postgresql") == 0;
   int my = strcmp(dialect, "mysql") == 0;
+  if (t->upper) {
+    sqltype_ddl(b, t, pg, my);
+    return;
+  }
   switch (t->kind) {
   case RT_TY_NULL:
     rt_sb_adds(b, "NULL");
@@ -138,8 +287,8 @@ void rt_type_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
     rt_sb_adds(b, "SMALLINT");
     break;
   case RT_TY_FLOAT:
-    rt_sb_adds(b, "FLOAT");
-    if (t->length > 0) rt_sb_addf(b, "(%d)", t->length);
+    /* the generic compiler (the string form, SQLite) drops the precision */
+    with_length(b, "FLOAT", pg || my ? t->length : 0);
     break;
   case RT_TY_DOUBLE:
     rt_sb_adds(b, pg ? "DOUBLE PRECISION" : "DOUBLE");
@@ -154,7 +303,7 @@ void rt_type_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
     break;
   case RT_TY_TEXT:
   case RT_TY_UNICODETEXT:
-    rt_sb_adds(b, "TEXT");
+    with_length(b, "TEXT", t->length);
     break;
   case RT_TY_BOOLEAN:
     rt_sb_adds(b, my ? "BOOL" : "BOOLEAN");
@@ -180,7 +329,10 @@ void rt_type_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
     rt_sb_adds(b, pg ? "INTERVAL" : "DATETIME");
     break;
   case RT_TY_LARGEBINARY:
-    rt_sb_adds(b, pg ? "BYTEA" : "BLOB");
+    if (pg)
+      rt_sb_adds(b, "BYTEA");
+    else
+      with_length(b, "BLOB", my ? t->length : 0);
     break;
   case RT_TY_ENUM:
     enum_ddl(b, t, dialect);

@@ -36,17 +36,51 @@ typedef enum rt_typekind {
   RT_TY_COUNT
 } rt_typekind;
 
+/*
+** SQLAlchemy's upper-case types (INTEGER, TIMESTAMP, NCHAR, ...) name one
+** database type exactly.  Each is its own type with its own DDL, while
+** its `kind` is the generic type it behaves as everywhere else (binding,
+** result processing, operators): TIMESTAMP is a DateTime, NCHAR a
+** Unicode, BLOB a LargeBinary.
+*/
+typedef enum rt_uppertype {
+  RT_UP_NONE = 0, /* a generic type */
+  RT_UP_INTEGER,
+  RT_UP_BIGINT,
+  RT_UP_SMALLINT,
+  RT_UP_VARCHAR,
+  RT_UP_TEXT,
+  RT_UP_FLOAT,
+  RT_UP_NUMERIC,
+  RT_UP_DATE,
+  RT_UP_BOOLEAN,
+  RT_UP_TIME,
+  RT_UP_DATETIME,
+  RT_UP_TIMESTAMP,
+  RT_UP_CHAR,
+  RT_UP_NCHAR,
+  RT_UP_NVARCHAR,
+  RT_UP_DECIMAL,
+  RT_UP_REAL,
+  RT_UP_CLOB,
+  RT_UP_BLOB,
+  RT_UP_BINARY,
+  RT_UP_VARBINARY,
+  RT_UP_COUNT
+} rt_uppertype;
+
 typedef struct rt_type {
   int refs; /* -1: static singleton */
   rt_typekind kind;
-  int length;    /* String/Unicode length, Float precision; 0: none */
-  int precision; /* Numeric */
-  int scale;     /* Numeric; -1: none */
-  int timezone;  /* DateTime/Time */
-  int asfloat;   /* Numeric{asdecimal = false}: results are floats */
-  int asdecimal; /* Float{asdecimal = true}: results are decimal text */
-  int retscale;  /* Float's decimal_return_scale; -1: none */
-  int nvalues;   /* Enum */
+  rt_uppertype upper; /* an upper-case type; kind is its generic one */
+  int length;         /* String/Unicode length, Float precision; 0: none */
+  int precision;      /* Numeric */
+  int scale;          /* Numeric; -1: none */
+  int timezone;       /* DateTime/Time */
+  int asfloat;        /* Numeric{asdecimal = false}: results are floats */
+  int asdecimal;      /* Float{asdecimal = true}: results are decimal text */
+  int retscale;       /* Float's decimal_return_scale; -1: none */
+  int nvalues;        /* Enum */
   char **values;
   char *name;           /* Enum type name */
   struct rt_type *item; /* ARRAY element type */
@@ -59,6 +93,12 @@ rt_type *rt_type_bare(rt_typekind kind);
 rt_type *rt_type_new(rt_typekind kind);
 rt_type *rt_type_ref(rt_type *t);
 void rt_type_unref(rt_type *t);
+
+/* The bare upper-case type (a static singleton, kind set to its generic
+** type's); NULL for an unknown name. */
+rt_type *rt_type_bare_sql(const char *name);
+/* The class name of t ("String", "TIMESTAMP"). */
+const char *rt_type_tname(const rt_type *t);
 
 /* The user-visible class name ("String", "Integer"). */
 const char *rt_type_name(rt_typekind kind);

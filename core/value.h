@@ -23,6 +23,10 @@ typedef enum rt_vtype {
 
 typedef struct rt_value {
   rt_vtype type;
+  /* for text: the SQL type (rt_sqltype) its bind declares when that is a
+  ** date, time or interval, which drivers that type their parameters
+  ** send it as; RT_T_UNKNOWN otherwise (the constructors' default) */
+  unsigned char sqltype;
   union {
     int64_t i;
     double f;
@@ -58,6 +62,7 @@ typedef enum rt_sqltype {
 static inline rt_value rt_vnull(void) {
   rt_value v;
   v.type = RT_V_NULL;
+  v.sqltype = 0;
   v.u.s.p = NULL; /* the whole union, so no field is read uninitialized */
   v.u.s.n = 0;
   return v;
@@ -65,24 +70,28 @@ static inline rt_value rt_vnull(void) {
 static inline rt_value rt_vint(int64_t i) {
   rt_value v;
   v.type = RT_V_INT;
+  v.sqltype = 0;
   v.u.i = i;
   return v;
 }
 static inline rt_value rt_vfloat(double f) {
   rt_value v;
   v.type = RT_V_FLOAT;
+  v.sqltype = 0;
   v.u.f = f;
   return v;
 }
 static inline rt_value rt_vbool(int b) {
   rt_value v;
   v.type = RT_V_BOOL;
+  v.sqltype = 0;
   v.u.b = b != 0;
   return v;
 }
 static inline rt_value rt_vtext(const char *p, size_t n) {
   rt_value v;
   v.type = RT_V_TEXT;
+  v.sqltype = 0;
   v.u.s.p = p;
   v.u.s.n = n;
   return v;
@@ -90,6 +99,7 @@ static inline rt_value rt_vtext(const char *p, size_t n) {
 static inline rt_value rt_vblob(const char *p, size_t n) {
   rt_value v;
   v.type = RT_V_BLOB;
+  v.sqltype = 0;
   v.u.s.p = p;
   v.u.s.n = n;
   return v;

@@ -352,11 +352,40 @@ static int grow_params(pg_conn *c, int n) {
 ** The type a parameter is sent with.  Numbers and booleans say theirs, as
 ** the literals psycopg2 writes into the statement do (5 is an integer,
 ** 5000000000 a bigint, 1.5 a numeric): SELECT $1 then gives a number
-** back, and functions resolve as for a literal.  Other text stays
+** back, and functions resolve as for a literal.  Text whose bind is a
+** date, time or interval says so too, as psycopg2's '...'::date,
+** ::timestamp[tz], ::time[tz] and ::interval literals for Python's date
+** objects do, so that date + interval is not ambiguous.  Other text stays
 ** untyped, for the server to infer; bytes need bytea.
 */
 static Oid int_oid(int64_t i) {
   return i >= INT32_MIN && i <= INT32_MAX ? INT4OID : INT8OID;
+}
+
+/* Does time text from `from` on carry a UTC offset ("+02:00", "-05",
+** "Z")?  Then it is sent as the "with time zone" type, as psycopg2
+** sends an aware datetime. */
+static int has_offset(const char *s, size_t n, size_t from) {
+  size_t i;
+  for (i = from; i < n; i++)
+    if (s[i] == '+' || s[i] == '-' || s[i] == 'Z' || s[i] == 'z') return 1;
+  return 0;
+}
+
+static Oid text_oid(const rt_value *v) {
+  switch ((rt_sqltype)v->sqltype) {
+  case RT_T_DATE:
+    return DATEOID;
+  case RT_T_DATETIME:
+    /* the offset can only follow the date's dashes */
+    return has_offset(v->u.s.p, v->u.s.n, 10) ? TIMESTAMPTZOID : TIMESTAMPOID;
+  case RT_T_TIME:
+    return has_offset(v->u.s.p, v->u.s.n, 0) ? TIMETZOID : TIMEOID;
+  case RT_T_INTERVAL:
+    return INTERVALOID;
+  default:
+    return 0;
+  }
 }
 
 static Oid param_oid(const rt_value *v) {
@@ -369,6 +398,8 @@ static Oid param_oid(const rt_value *v) {
     return NUMERICOID;
   case RT_V_BLOB:
     return BYTEAOID;
+  case RT_V_TEXT:
+    return text_oid(v);
   default:
     return 0;
   }
@@ -432,6 +463,7 @@ static int encode(pg_conn *c, const rt_value *params, int n, rt_error *err) {
       if (v->u.s.n) memcpy(s, v->u.s.p, v->u.s.n);
       s[v->u.s.n] = '\0';
       at += v->u.s.n + 1;
+      c->types[i] = text_oid(v);
       break;
     case RT_V_BLOB:
       c->values[i] = v->u.s.p ? v->u.s.p : "";

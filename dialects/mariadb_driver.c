@@ -641,6 +641,7 @@ static int execute_text(my_conn *c, const char *sql, int flags, rt_cursor **out,
     return -1;
   }
   cur->fields = mysql_fetch_fields(cur->res);
+  if (!cur->stream) cur->base.rowcount = (int64_t)mysql_num_rows(cur->res);
   if (cur->stream || mysql_more_results(c->db)) c->active = cur;
   *out = &cur->base;
   return 0;
@@ -695,6 +696,8 @@ static int my_execute(rt_dbconn *base, const char *sql, const rt_value *params,
       goto failed;
     }
     cur->nrows = (uint64_t)mysql_stmt_num_rows(stmt);
+    /* a stored result knows its rows, as mysqlclient's cursor reports */
+    cur->base.rowcount = (int64_t)cur->nrows;
   }
   cur->fields = mariadb_stmt_fetch_fields(stmt);
   if (cur->fields == NULL) {

@@ -72,16 +72,33 @@ static void mysql_cast_type(rt_compiler *c, const rt_type *t) {
 
 static void mysql_column(rt_compiler *c, rt_node *t, rt_node *col) {
   (void)t;
-  if (col->type &&
-      (col->type->kind == RT_TY_STRING || col->type->kind == RT_TY_UNICODE) &&
-      col->type->length == 0) {
-    rt_c_fail(c, RT_ECOMPILE, "VARCHAR requires a length on dialect mysql");
+  rt_type *ty = col->type;
+  if (ty && ty->length == 0 &&
+      ((!ty->upper &&
+        (ty->kind == RT_TY_STRING || ty->kind == RT_TY_UNICODE)) ||
+       ty->upper == RT_UP_VARCHAR || ty->upper == RT_UP_NVARCHAR ||
+       ty->upper == RT_UP_VARBINARY)) {
+    rt_c_fail(c, RT_ECOMPILE, "%s requires a length on dialect mysql",
+              ty->upper ? rt_type_tname(ty) : "VARCHAR");
     return;
   }
   if (col->type)
     rt_type_ddl(rt_c_buf(c), col->type, "mysql");
   else
     rt_sb_adds(rt_c_buf(c), "NULL");
+}
+
+/* func.random() is MySQL's rand(), as SQLAlchemy renders it */
+static int mysql_func(rt_compiler *c, rt_node *f) {
+  int i;
+  if (strcmp(f->name, "random") != 0) return 0;
+  rt_sb_adds(rt_c_buf(c), "rand(");
+  for (i = 0; i < f->n; i++) {
+    if (i) rt_sb_adds(rt_c_buf(c), ", ");
+    rt_c_expr(c, f->kids[i]);
+  }
+  rt_sb_addc(rt_c_buf(c), ')');
+  return 1;
 }
 
 static void mysql_for_update(rt_compiler *c, rt_node *fu) {
@@ -98,7 +115,7 @@ const rt_dialect rt_dialect_mysql = {"mysql",
                                          RT_DF_CONCAT_FUNC | RT_DF_BACKSLASH |
                                          RT_DF_ON_DUPLICATE,
                                      mysql_limit,
-                                     NULL,
+                                     mysql_func,
                                      mysql_cast_type,
                                      NULL,
                                      mysql_column,

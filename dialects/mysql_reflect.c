@@ -25,6 +25,7 @@ static int add_column_list(rt_refl *out, const rt_rows *rows, int col) {
   return 0;
 }
 
+/* By the names' bytes, as SHOW FULL TABLES (SQLAlchemy's) lists them */
 static int my_table_names(rt_connection *c, const char *schema, int views,
                           rt_refl *out, rt_error *err) {
   rt_rows rows;
@@ -32,11 +33,11 @@ static int my_table_names(rt_connection *c, const char *schema, int views,
                     views ? "SELECT TABLE_NAME FROM information_schema.TABLES "
                             "WHERE TABLE_SCHEMA = " SCHEMA
                             " AND TABLE_TYPE IN ('VIEW', 'SYSTEM VIEW') "
-                            "ORDER BY TABLE_NAME"
+                            "ORDER BY BINARY TABLE_NAME"
                           : "SELECT TABLE_NAME FROM information_schema.TABLES "
                             "WHERE TABLE_SCHEMA = " SCHEMA
                             " AND TABLE_TYPE = 'BASE TABLE' "
-                            "ORDER BY TABLE_NAME",
+                            "ORDER BY BINARY TABLE_NAME",
                     &schema, 1, &rows, err) != 0)
     return -1;
   return add_column_list(out, &rows, 0);

@@ -48,6 +48,15 @@ static void pg_for_update(rt_compiler *c, rt_node *fu) {
   rt_c_for_update_of(c, fu, " FOR SHARE");
 }
 
+/* key_share: FOR NO KEY UPDATE, or FOR KEY SHARE when read */
+static void pg_for_update_key(rt_compiler *c, rt_node *fu) {
+  if (!(fu->flags & RT_FU_KEY_SHARE)) {
+    pg_for_update(c, fu);
+    return;
+  }
+  rt_c_for_update_of(c, fu, " FOR KEY SHARE");
+}
+
 const rt_dialect rt_dialect_postgresql = {
     "postgresql",
     RT_PS_DOLLAR,
@@ -63,4 +72,4 @@ const rt_dialect rt_dialect_postgresql = {
     NULL,
     NULL,
     pg_column,
-    pg_for_update};
+    pg_for_update_key};

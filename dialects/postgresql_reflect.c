@@ -41,6 +41,7 @@ static int need_oid(rt_connection *c, rt_arena *a, const char *schema,
   return *oid ? 0 : rt_refl_nosuchtable(err, table);
 }
 
+/* In the catalog's order, unsorted: the query SQLAlchemy sends */
 static int pg_table_names(rt_connection *c, const char *schema, int views,
                           rt_refl *out, rt_error *err) {
   const char *params[1];
@@ -52,12 +53,12 @@ static int pg_table_names(rt_connection *c, const char *schema, int views,
                             "JOIN pg_catalog.pg_namespace n "
                             "ON n.oid = c.relnamespace "
                             "WHERE n.nspname = coalesce($1, current_schema()) "
-                            "AND c.relkind IN ('v', 'm') ORDER BY c.relname"
+                            "AND c.relkind IN ('v', 'm')"
                           : "SELECT c.relname FROM pg_catalog.pg_class c "
                             "JOIN pg_catalog.pg_namespace n "
                             "ON n.oid = c.relnamespace "
                             "WHERE n.nspname = coalesce($1, current_schema()) "
-                            "AND c.relkind IN ('r', 'p') ORDER BY c.relname",
+                            "AND c.relkind IN ('r', 'p')",
                     params, 1, &rows, err) != 0)
     return -1;
   for (i = 0; i < rows.n; i++)

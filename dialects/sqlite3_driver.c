@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../core/driver.h"
 #include "../core/stmtcache.h"
@@ -364,16 +365,118 @@ static int sq_execute(rt_dbconn *base, const char *sql, const rt_value *params,
   return 0;
 }
 
+/*
+** executemany of a plain INSERT goes in batches of rows, one multi-row
+** VALUES statement each: SQLite then enters its insert loop once a batch
+** instead of once a row, which halves the work per row.  Only a VALUES
+** tuple of bare placeholders closing the statement is batched: a function
+** or subquery in it could see the batch's own rows otherwise than row by
+** row.  A batch is one statement, so a failing row leaves none of its
+** batch behind (the whole executemany fails either way).
+*/
+#define BATCH_ROWS 64
+
+static int is_space(char ch) {
+  return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+/* Where the "(?, ?, ...)" tuple of nparams bare placeholders that closes
+** an INSERT ... VALUES statement starts, or -1 when sql is not one. */
+static long values_tuple(const char *sql, int nparams) {
+  long end = (long)strlen(sql), i, open;
+  int n = 0;
+  while (end > 0 && (is_space(sql[end - 1]) || sql[end - 1] == ';')) end--;
+  if (nparams < 1 || end < 1 || sql[end - 1] != ')') return -1;
+  for (i = 0; is_space(sql[i]); i++) continue;
+  if (strncasecmp(sql + i, "INSERT", 6) != 0) return -1;
+  /* back over "?, ?, ?" to the opening parenthesis */
+  for (i = end - 2; i >= 0 && sql[i] != '('; i--) {
+    if (sql[i] == '?')
+      n++;
+    else if (sql[i] != ',' && !is_space(sql[i]))
+      return -1;
+  }
+  if (i < 0 || n != nparams) return -1;
+  open = i;
+  while (i > 0 && is_space(sql[i - 1])) i--;
+  if (i < 7 || strncasecmp(sql + i - 6, "VALUES", 6) != 0 ||
+      !is_space(sql[i - 7]))
+    return -1;
+  return open;
+}
+
+/* The text of a batch: sql with its closing tuple repeated `rows` times
+** (malloc'd), or NULL when out of memory. */
+static char *batch_sql(const char *sql, long open, int rows) {
+  size_t end = strlen(sql), tlen, plen = (size_t)open, at;
+  char *out;
+  int r;
+  while (end > 0 && (is_space(sql[end - 1]) || sql[end - 1] == ';')) end--;
+  tlen = end - plen;
+  out = malloc(plen + (size_t)rows * (tlen + 2) + 1);
+  if (out == NULL) return NULL;
+  memcpy(out, sql, plen);
+  at = plen;
+  for (r = 0; r < rows; r++) {
+    if (r) out[at++] = ',', out[at++] = ' ';
+    memcpy(out + at, sql + plen, tlen);
+    at += tlen;
+  }
+  out[at] = '\0';
+  return out;
+}
+
+/* Run stmt once for each of nrows rows of nparams values (each bound
+** `per` rows at a time), adding the rows changed to *total. */
+static int run_rows(sqlite_conn *c, sqlite3_stmt *stmt, const rt_value *params,
+                    int nparams, int nrows, int per, int64_t *total,
+                    rt_error *err) {
+  int r, rc;
+  for (r = 0; r + per <= nrows; r += per) {
+    if (bind(c, stmt, params + (size_t)r * (size_t)nparams, nparams * per,
+             SQLITE_STATIC, err) != 0)
+      return -1;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) continue;
+    if (rc != SQLITE_DONE) {
+      fail(c, rc, err);
+      return -1;
+    }
+    *total += sqlite3_changes64(c->db);
+    sqlite3_reset(stmt);
+  }
+  return 0;
+}
+
 static int sq_executemany(rt_dbconn *base, const char *sql,
                           const rt_value *params, int nparams, int nrows,
                           int64_t *rowcount, rt_error *err) {
   sqlite_conn *c = (sqlite_conn *)base;
   rt_stmtslot *slot;
-  sqlite3_stmt *stmt = prepare(c, sql, &slot, err);
+  sqlite3_stmt *stmt;
   int64_t total = 0;
-  int r, rc;
+  int r = 0, rc, per = BATCH_ROWS;
+  long open = nrows >= 2 ? values_tuple(sql, nparams) : -1;
+  int limit = sqlite3_limit(c->db, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+  if (open >= 0 && per * nparams > limit) per = limit / nparams;
+  if (per > nrows) per = nrows;
+  if (open >= 0 && per >= 2) {
+    char *text = batch_sql(sql, open, per);
+    if (text == NULL) return rt_error_set(err, RT_EMEMORY, "out of memory");
+    stmt = prepare(c, text, &slot, err);
+    free(text);
+    if (stmt == NULL) return -1;
+    rc = run_rows(c, stmt, params, nparams, nrows, per, &total, err);
+    release(stmt, slot);
+    if (rc != 0) return -1;
+    r = nrows - nrows % per; /* the rest go one by one */
+    if (r == nrows) {
+      if (rowcount) *rowcount = total;
+      return 0;
+    }
+  }
+  stmt = prepare(c, sql, &slot, err);
   if (stmt == NULL) return -1;
-  for (r = 0; r < nrows; r++) {
+  for (; r < nrows; r++) {
     if (bind(c, stmt, params + (size_t)r * (size_t)nparams, nparams,
              SQLITE_STATIC, err) != 0) {
       release(stmt, slot);

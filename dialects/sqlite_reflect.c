@@ -30,12 +30,17 @@ static void add_quoted(rt_strbuf *b, const char *name) {
 }
 
 static int run_pragma(rt_connection *c, rt_arena *a, const char *db,
-                      const char *pragma, const char *arg, rt_rows *rows,
-                      rt_error *err) {
+                      int quote_db, const char *pragma, const char *arg,
+                      rt_rows *rows, rt_error *err) {
   rt_strbuf b = RT_STRBUF_INIT;
   int rc;
   rt_sb_adds(&b, "PRAGMA ");
-  add_quoted(&b, db);
+  /* a schema given is quoted, the implied main and temp are not: the
+  ** statements SQLAlchemy's echo shows */
+  if (quote_db)
+    add_quoted(&b, db);
+  else
+    rt_sb_adds(&b, db);
   rt_sb_addf(&b, ".%s(", pragma);
   add_quoted(&b, arg);
   rt_sb_addc(&b, ')');
@@ -53,10 +58,10 @@ static int run_pragma(rt_connection *c, rt_arena *a, const char *db,
 static int pragma(rt_connection *c, rt_arena *a, const char *schema,
                   const char *name, const char *arg, rt_rows *rows,
                   rt_error *err) {
-  if (schema) return run_pragma(c, a, schema, name, arg, rows, err);
-  if (run_pragma(c, a, "main", name, arg, rows, err) != 0) return -1;
+  if (schema) return run_pragma(c, a, schema, 1, name, arg, rows, err);
+  if (run_pragma(c, a, "main", 0, name, arg, rows, err) != 0) return -1;
   if (rows->n > 0) return 0;
-  return run_pragma(c, a, "temp", name, arg, rows, err);
+  return run_pragma(c, a, "temp", 0, name, arg, rows, err);
 }
 
 static int sqlite_table_names(rt_connection *c, const char *schema, int views,

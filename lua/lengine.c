@@ -6,6 +6,7 @@
 ** userdata keeps its Engine alive through its user value; a Result keeps
 ** its Connection alive the same way.
 */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,16 +309,11 @@ static double getopt_num(lua_State *L, int opts, const char *k, double d) {
   return v;
 }
 
-static const char *const engine_opts[] = {"echo",
-                                          "pool_size",
-                                          "max_overflow",
-                                          "pool_timeout",
-                                          "pool_recycle",
-                                          "pool_pre_ping",
-                                          "connect_args",
-                                          "isolation_level",
-                                          "execution_options",
-                                          NULL};
+static const char *const engine_opts[] = {
+    "echo",         "pool_size",       "max_overflow",
+    "pool_timeout", "pool_recycle",    "pool_pre_ping",
+    "connect_args", "isolation_level", "execution_options",
+    "poolclass",    "future",          NULL};
 
 /* The execution options a table at idx gives are ones connections know:
 ** an unknown one is an ArgumentError now, not at the first connect. */
@@ -341,19 +337,82 @@ static void check_exec_options(lua_State *L, int idx, const char *fname) {
   }
 }
 
-static void check_opts(lua_State *L, int opts) {
+/* SQLAlchemy's class name of the dialect a URL loads. */
+static void push_dialect_class(lua_State *L, const rt_url *u) {
+  const char *plus = strchr(u->drivername, '+');
+  size_t n = plus ? (size_t)(plus - u->drivername) : strlen(u->drivername);
+  const char *driver = plus ? plus + 1 : NULL;
+  if (n == 6 && strncmp(u->drivername, "sqlite", n) == 0)
+    lua_pushfstring(L, "SQLiteDialect_%s", driver ? driver : "pysqlite");
+  else if (n == 10 && strncmp(u->drivername, "postgresql", n) == 0)
+    lua_pushfstring(L, "PGDialect_%s", driver ? driver : "psycopg2");
+  else if (n == 7 && strncmp(u->drivername, "mariadb", n) == 0)
+    /* a bare mariadb:// loads the base class in SQLAlchemy 1.4 */
+    lua_pushfstring(L, "MariaDBDialect_%s", driver ? driver : "base");
+  else
+    lua_pushfstring(L, "MySQLDialect_%s", driver ? driver : "mysqldb");
+}
+
+/* Does a pool of kind k take the create_engine option named k? Only
+** QueuePool has max_overflow and pool_timeout, NullPool and StaticPool no
+** pool_size. */
+static int pool_takes(rt_pool_kind k, const char *opt) {
+  if (strcmp(opt, "pool_size") == 0)
+    return k == RT_POOL_QUEUE || k == RT_POOL_SINGLETON_THREAD;
+  if (strcmp(opt, "max_overflow") == 0 || strcmp(opt, "pool_timeout") == 0)
+    return k == RT_POOL_QUEUE;
+  return 1;
+}
+
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+** Every option create_engine knows, for the engine at le_idx: an unknown
+** one, or one its pool class does not take, is an ArgumentError worded
+** as SQLAlchemy's TypeError (names sorted: a Lua table has no order).
+*/
+static void check_opts(lua_State *L, int opts, int le_idx) {
+  const char *bad[32];
+  int nbad = 0, i;
+  lengine *le = checkengine(L, le_idx);
+  luaL_Buffer b;
   lua_pushnil(L);
   while (lua_next(L, opts)) {
     const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-    int i, ok = 0;
+    int ok = 0;
     for (i = 0; engine_opts[i]; i++)
       if (strcmp(engine_opts[i], k) == 0) ok = 1;
-    if (!ok)
-      rt_lua_error(L, RT_EARGUMENT,
-                   "Invalid argument(s) '%s' sent to create_engine()", k);
+    if ((!ok || !pool_takes(le->e->pool.opts.kind, k)) &&
+        nbad < (int)(sizeof bad / sizeof *bad))
+      bad[nbad++] = k; /* the key stays alive in opts */
     lua_pop(L, 1);
   }
+  if (nbad == 0) return;
+  qsort(bad, (size_t)nbad, sizeof *bad, cmp_names);
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, "Invalid argument(s) ");
+  for (i = 0; i < nbad; i++) {
+    if (i) luaL_addchar(&b, ',');
+    luaL_addchar(&b, '\'');
+    luaL_addstring(&b, bad[i]);
+    luaL_addchar(&b, '\'');
+  }
+  luaL_addstring(&b, " sent to create_engine(), using configuration ");
+  push_dialect_class(L, le->e->url);
+  luaL_addvalue(&b);
+  luaL_addchar(&b, '/');
+  luaL_addstring(&b, rt_pool_kind_name(le->e->pool.opts.kind));
+  luaL_addstring(&b, "/Engine.  Please check that the keyword arguments are "
+                     "appropriate for this combination of components.");
+  luaL_pushresult(&b);
+  rt_engine_free(le->e);
+  le->e = NULL;
+  rt_lua_error(L, RT_EARGUMENT, "%s", lua_tostring(L, -1));
 }
+
+static rt_pool_kind check_poolclass(lua_State *L, int idx);
 
 static int l_create_engine(lua_State *L) {
   rt_engine_opts o;
@@ -365,7 +424,6 @@ static int l_create_engine(lua_State *L) {
   if (!lua_isnoneornil(L, 2)) {
     rt_lua_checkarg(L, 2, LUA_TTABLE, "create_engine");
     opts = 2;
-    check_opts(L, opts);
   }
   rt_engine_defaults(&o);
   lua_settop(L, 2);
@@ -389,6 +447,16 @@ static int l_create_engine(lua_State *L) {
         getopt_num(L, opts, "pool_timeout", o.pool.pool_timeout);
     o.pool.pool_recycle =
         getopt_num(L, opts, "pool_recycle", o.pool.pool_recycle);
+    /* future=True is SQLAlchemy 1.4's way to ask for what every engine
+    ** here is: the 2.0 API; the legacy one is not there to ask for */
+    if (lua_getfield(L, opts, "future") != LUA_TNIL && !lua_toboolean(L, -1))
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "create_engine: future=false (the legacy 1.x "
+                          "engine) is not supported");
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "poolclass") != LUA_TNIL)
+      o.pool.kind = check_poolclass(L, lua_gettop(L));
+    lua_pop(L, 1);
     lua_getfield(L, opts, "pool_pre_ping");
     o.pool.pre_ping = lua_toboolean(L, -1);
     lua_getfield(L, opts, "echo");
@@ -431,6 +499,7 @@ static int l_create_engine(lua_State *L) {
   o.args = args;
   le->e = rt_engine_create(lua_tostring(L, 1), &o, &err);
   if (le->e == NULL) return rt_lua_raise(L, &err);
+  if (opts) check_opts(L, opts, le_idx);
   if (le->echo) le->e->hook = echo_hook;
   lua_pushvalue(L, le_idx);
   return 1;
@@ -446,6 +515,7 @@ static int engine_gc(lua_State *L) {
 }
 
 static void push_url(lua_State *L, const rt_url *u);
+static void push_driver_name(lua_State *L, const char *drivername);
 
 /*
 ** engine.pool: the engine's connection pool, shaped as SQLAlchemy's
@@ -488,13 +558,25 @@ static int pool_timeout(lua_State *L) {
   return 1;
 }
 
+/* status() as each pool class words it; a SingletonThreadPool's id is
+** the pool's address, where Python's is the object's. */
 static int pool_status(lua_State *L) {
   rt_pool *p = checkpool(L);
-  lua_pushfstring(L,
-                  "Pool size: %d  Connections in pool: %d Current Overflow: "
-                  "%d Current Checked out connections: %d",
-                  p->opts.pool_size, rt_pool_idle(p), pool_overflow_of(p),
-                  rt_pool_checkedout(p));
+  switch (p->opts.kind) {
+  case RT_POOL_SINGLETON_THREAD:
+    lua_pushfstring(L, "SingletonThreadPool id:%I size: %d",
+                    (lua_Integer)(uintptr_t)p, p->shared != NULL);
+    break;
+  case RT_POOL_QUEUE:
+    lua_pushfstring(L,
+                    "Pool size: %d  Connections in pool: %d Current Overflow: "
+                    "%d Current Checked out connections: %d",
+                    p->opts.pool_size, rt_pool_idle(p), pool_overflow_of(p),
+                    rt_pool_checkedout(p));
+    break;
+  default:
+    lua_pushstring(L, rt_pool_kind_name(p->opts.kind));
+  }
   return 1;
 }
 
@@ -504,7 +586,9 @@ static int pool_dispose(lua_State *L) {
 }
 
 static int pool_tostring(lua_State *L) {
-  lua_pushfstring(L, "<QueuePool at %p>", lua_topointer(L, 1));
+  rt_pool *p = checkpool(L);
+  lua_pushfstring(L, "<%s at %p>", rt_pool_kind_name(p->opts.kind),
+                  lua_topointer(L, 1));
   return 1;
 }
 
@@ -514,10 +598,87 @@ static const luaL_Reg pool_methods[] = {
     {"overflow", pool_overflow},   {"timeout", pool_timeout},
     {"dispose", pool_dispose},     {NULL, NULL}};
 
+/* Registry key of the table of sa.pool's classes by kind (RT_POOL_*). */
+static const char pool_classes = 0;
+
+/* Push the class (sa.pool.<Name>) of a pool kind. */
+static void push_pool_class(lua_State *L, rt_pool_kind k) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &pool_classes);
+  lua_rawgeti(L, -1, (lua_Integer)k);
+  lua_remove(L, -2);
+}
+
+/*
+** A pool's methods are its class's: size(), checkedin(), checkedout(),
+** overflow() and timeout() are QueuePool's; a SingletonThreadPool's size
+** is a number (its pool_size); status() and dispose() are every pool's.
+*/
 static int pool_index(lua_State *L) {
-  lua_settop(L, 2);
+  rt_pool *p = checkpool(L);
+  const char *k = luaL_checkstring(L, 2);
+  if (strcmp(k, "__class__") == 0) {
+    push_pool_class(L, p->opts.kind);
+    return 1;
+  }
+  if (p->opts.kind != RT_POOL_QUEUE && strcmp(k, "status") != 0 &&
+      strcmp(k, "dispose") != 0) {
+    if (p->opts.kind == RT_POOL_SINGLETON_THREAD && strcmp(k, "size") == 0)
+      lua_pushinteger(L, p->opts.pool_size);
+    else
+      lua_pushnil(L);
+    return 1;
+  }
+  lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
   return 1;
+}
+
+/* tostring(sa.pool.QueuePool), as Python prints the class */
+static int poolclass_tostring(lua_State *L) {
+  lua_getfield(L, 1, "__name__");
+  lua_pushfstring(L, "<class 'sqlalchemy.pool.impl.%s'>", lua_tostring(L, -1));
+  return 1;
+}
+
+/* sa.pool: QueuePool, SingletonThreadPool, StaticPool, NullPool, classes
+** for create_engine's poolclass and what engine.pool.__class__ gives. */
+static void open_pool_classes(lua_State *L) {
+  rt_pool_kind k;
+  lua_newtable(L); /* sa.pool */
+  lua_newtable(L); /* by kind */
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, poolclass_tostring);
+  lua_setfield(L, -2, "__tostring");
+  for (k = RT_POOL_QUEUE; k <= RT_POOL_NULL; k++) {
+    lua_createtable(L, 0, 1);
+    lua_pushstring(L, rt_pool_kind_name(k));
+    lua_setfield(L, -2, "__name__");
+    lua_pushvalue(L, -2);
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -4, (lua_Integer)k);
+    lua_setfield(L, -4, rt_pool_kind_name(k));
+  }
+  lua_pop(L, 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &pool_classes);
+  lua_setfield(L, -2, "pool");
+}
+
+/* The pool kind a poolclass option names (a class of sa.pool). */
+static rt_pool_kind check_poolclass(lua_State *L, int idx) {
+  rt_pool_kind k;
+  for (k = RT_POOL_QUEUE; k <= RT_POOL_NULL; k++) {
+    push_pool_class(L, k);
+    if (lua_rawequal(L, -1, idx)) {
+      lua_pop(L, 1);
+      return k;
+    }
+    lua_pop(L, 1);
+  }
+  rt_lua_error(L, RT_EARGUMENT,
+               "create_engine: poolclass must be one of sa.pool's classes "
+               "(QueuePool, SingletonThreadPool, StaticPool, NullPool)");
+  return RT_POOL_DEFAULT;
 }
 
 /* Push registry[key], a table with weak keys made on first use. */
@@ -564,10 +725,12 @@ static int engine_index(lua_State *L) {
     lua_createtable(L, 0, 2);
     lua_pushstring(L, le->e->dialect);
     lua_setfield(L, -2, "name");
-    lua_pushstring(L, le->e->url->drivername);
+    push_driver_name(L, le->e->url->drivername);
     lua_setfield(L, -2, "driver");
   } else if (strcmp(k, "name") == 0)
     lua_pushstring(L, le->e->dialect);
+  else if (strcmp(k, "driver") == 0)
+    push_driver_name(L, le->e->url->drivername);
   else if (strcmp(k, "echo") == 0)
     lua_pushboolean(L, le->echo);
   else if (strcmp(k, "pool") == 0) {
@@ -766,6 +929,125 @@ static int url_tostring(lua_State *L) {
   return 1;
 }
 
+/* The rt_url a URL table at idx stands for (parsed again from its text);
+** the caller frees it. */
+static rt_url *tourl(lua_State *L, int idx) {
+  rt_error err = RT_ERROR_INIT;
+  rt_url *u;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  lua_getfield(L, idx, "__text");
+  u = rt_url_parse(luaL_checkstring(L, -1), &err);
+  lua_pop(L, 1);
+  if (u == NULL) rt_lua_raise(L, &err);
+  return u;
+}
+
+/* url:render_as_string([hide_password = true]) */
+static int url_render_as_string(lua_State *L) {
+  rt_url *u = tourl(L, 1);
+  char *s = rt_url_render(u, lua_isnone(L, 2) || lua_toboolean(L, 2));
+  rt_url_free(u);
+  lua_pushstring(L, s ? s : "");
+  free(s);
+  return 1;
+}
+
+/* url:get_backend_name(): "postgresql" of "postgresql+psycopg2" */
+static int url_get_backend_name(lua_State *L) {
+  const char *d;
+  lua_getfield(L, 1, "drivername");
+  d = luaL_checkstring(L, -1);
+  lua_pushlstring(L, d, strcspn(d, "+"));
+  return 1;
+}
+
+/* url:get_driver_name(): the DBAPI named after "+", else the dialect's
+** default one in SQLAlchemy 1.4 */
+static void push_driver_name(lua_State *L, const char *d) {
+  const char *plus = strchr(d, '+');
+  if (plus)
+    lua_pushstring(L, plus + 1);
+  else if (strcmp(d, "sqlite") == 0)
+    lua_pushliteral(L, "pysqlite");
+  else if (strcmp(d, "postgresql") == 0)
+    lua_pushliteral(L, "psycopg2");
+  else
+    lua_pushliteral(L, "mysqldb");
+}
+
+static int url_get_driver_name(lua_State *L) {
+  lua_getfield(L, 1, "drivername");
+  push_driver_name(L, luaL_checkstring(L, -1));
+  return 1;
+}
+
+static void push_url(lua_State *L, const rt_url *u);
+
+/* The part k of the table at idx for URL.set(): *v the string (borrowed
+** from the table), NULL for false; 0 when not given. */
+static int url_part(lua_State *L, int idx, const char *k, const char **v) {
+  int t = lua_getfield(L, idx, k), isfalse = !lua_toboolean(L, -1);
+  *v = t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+  lua_pop(L, 1); /* the string stays alive in the table */
+  if (t == LUA_TNIL) return 0;
+  if (t != LUA_TSTRING && !(t == LUA_TBOOLEAN && isfalse))
+    rt_lua_error(L, RT_EARGUMENT, "URL.set: %s must be a string", k);
+  return 1;
+}
+
+/* Replace an owned string part with a copy of v (or NULL); 0 when out of
+** memory. */
+static int url_replace(char **field, const char *v) {
+  char *c = v ? strdup(v) : NULL;
+  if (v && c == NULL) return 0;
+  free(*field);
+  *field = c;
+  return 1;
+}
+
+/*
+** url:set{drivername, username, password, host, port, database}: a new
+** URL with those parts replaced (false removes one), as SQLAlchemy's
+** URL.set(); the query stays.
+*/
+static int url_set(lua_State *L) {
+  static const char *const names[] = {"drivername", "username", "password",
+                                      "host", "database"};
+  const char *vals[5];
+  int given[5], i, ok = 1;
+  lua_Integer port = -1;
+  rt_url *u;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  rt_lua_checkarg(L, 2, LUA_TTABLE, "URL.set");
+  for (i = 0; i < 5; i++) given[i] = url_part(L, 2, names[i], &vals[i]);
+  if (given[0] && vals[0] == NULL)
+    return rt_lua_error(L, RT_EARGUMENT, "URL.set: drivername is required");
+  if (lua_getfield(L, 2, "port") != LUA_TNIL)
+    port = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+  lua_pop(L, 1);
+  u = tourl(L, 1);
+  if (given[0]) ok &= url_replace(&u->drivername, vals[0]);
+  if (given[1]) ok &= url_replace(&u->username, vals[1]);
+  if (given[2]) ok &= url_replace(&u->password, vals[2]);
+  if (given[3]) ok &= url_replace(&u->host, vals[3]);
+  if (given[4]) ok &= url_replace(&u->database, vals[4]);
+  if (port >= 0) u->port = (int)port;
+  if (!ok) {
+    rt_url_free(u);
+    return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+  push_url(L, u);
+  rt_url_free(u);
+  return 1;
+}
+
+static const luaL_Reg url_methods[] = {
+    {"render_as_string", url_render_as_string},
+    {"get_backend_name", url_get_backend_name},
+    {"get_driver_name", url_get_driver_name},
+    {"set", url_set},
+    {NULL, NULL}};
+
 static void push_url(lua_State *L, const rt_url *u) {
   char *full = rt_url_render(u, 0);
   int i;
@@ -783,15 +1065,36 @@ static void push_url(lua_State *L, const rt_url *u) {
   if (u->port) lua_pushinteger(L, u->port), lua_setfield(L, -2, "port");
   if (u->database)
     lua_pushstring(L, u->database), lua_setfield(L, -2, "database");
+  /* a repeated key's values are a list, as SQLAlchemy's tuple */
   lua_createtable(L, 0, u->nargs);
   for (i = 0; i < u->nargs; i++) {
-    lua_pushstring(L, u->args[i].value);
+    int t = lua_getfield(L, -1, u->args[i].key);
+    if (t == LUA_TNIL) {
+      lua_pop(L, 1);
+      lua_pushstring(L, u->args[i].value);
+    } else if (t == LUA_TSTRING) {
+      lua_createtable(L, 2, 0);
+      lua_insert(L, -2);
+      lua_rawseti(L, -2, 1);
+      lua_pushstring(L, u->args[i].value);
+      lua_rawseti(L, -2, 2);
+    } else {
+      lua_pushstring(L, u->args[i].value);
+      lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    }
     lua_setfield(L, -2, u->args[i].key);
   }
   lua_setfield(L, -2, "query");
-  lua_createtable(L, 0, 2);
+  lua_createtable(L, 0, 3);
   lua_pushcfunction(L, url_tostring);
   lua_setfield(L, -2, "__tostring");
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, url_methods) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    luaL_newlib(L, url_methods);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, url_methods);
+  }
+  lua_setfield(L, -2, "__index");
   lua_pushliteral(L, "retort.URL");
   lua_setfield(L, -2, "__name");
   lua_setmetatable(L, -2);
@@ -824,6 +1127,8 @@ static int kind_of_letter(char k) {
     return RT_TY_TIME;
   case 'i':
     return RT_TY_INTERVAL;
+  case 'd':
+    return RT_TY_DATE;
   default:
     return RT_TY_NULL;
   }
@@ -910,6 +1215,8 @@ static rt_value *collect_params(lua_State *L, int idx, const char *kinds,
                      "%s: parameter %d can't be bound: %s is not a SQL value",
                      fname, (int)j, luaL_typename(L, -1));
       if (v->type == RT_V_TEXT && k == 'b') v->type = RT_V_BLOB;
+      if (v->type == RT_V_TEXT)
+        v->sqltype = rt_lua_bind_sqltype(kind_of_letter(k));
       lua_pop(L, 1); /* the string stays alive in its table */
     }
     if (many && flat == 0) lua_pop(L, 1);
@@ -1318,9 +1625,12 @@ static int conn_invalidate(lua_State *L) {
   return 0;
 }
 
+/* commit() and rollback() of a closed connection have nothing to end,
+** as SQLAlchemy's */
 static int conn_commit(lua_State *L) {
-  lconn *c = openconn(L, 1);
+  lconn *c = checkconn(L, 1);
   rt_error err = RT_ERROR_INIT;
+  if (c->c.closed) return 0;
   if (c->c.in_tx) fire_conn(L, 1, "commit");
   rt_lua_close_results(c);
   if (rt_connection_commit(&c->c, &err) != 0) return rt_lua_raise(L, &err);
@@ -1329,8 +1639,9 @@ static int conn_commit(lua_State *L) {
 }
 
 static int conn_rollback(lua_State *L) {
-  lconn *c = openconn(L, 1);
+  lconn *c = checkconn(L, 1);
   rt_error err = RT_ERROR_INIT;
+  if (c->c.closed) return 0;
   if (c->c.in_tx) fire_conn(L, 1, "rollback");
   rt_lua_close_results(c);
   if (rt_connection_rollback(&c->c, &err) != 0) return rt_lua_raise(L, &err);
@@ -1370,8 +1681,9 @@ static int conn_begin(lua_State *L) {
   if (c->c.in_tx)
     return rt_lua_error(L, RT_EINVALIDREQUEST,
                         "This connection has already initialized a "
-                        "transaction; can't call begin() here unless "
-                        "begin_nested() is used");
+                        "SQLAlchemy Transaction() object via begin() or "
+                        "autobegin; can't call begin() here unless "
+                        "rollback() or commit() is called first.");
   fire_conn(L, 1, "begin");
   if (rt_connection_begin(&c->c, &err) != 0) return rt_lua_raise(L, &err);
   sync_txs(L, 1);
@@ -1493,7 +1805,15 @@ static int conn_index(lua_State *L) {
     }
   } else if (strcmp(k, "engine") == 0)
     lua_getiuservalue(L, 1, 1);
-  else if (strcmp(k, "dialect") == 0) {
+  else if (strcmp(k, "default_isolation_level") == 0) {
+    rt_error err = RT_ERROR_INIT;
+    const char *name;
+    if (c->c.closed)
+      return rt_lua_error(L, RT_ERESOURCECLOSED, "This Connection is closed");
+    if (rt_connection_default_isolation(&c->c, &name, &err) != 0)
+      return rt_lua_raise(L, &err);
+    lua_pushstring(L, name);
+  } else if (strcmp(k, "dialect") == 0) {
     lua_getiuservalue(L, 1, 1);
     lua_getfield(L, -1, "dialect");
   } else
@@ -1523,7 +1843,12 @@ static int tx_end(lua_State *L, int commit) {
   lua_getiuservalue(L, 1, 1);
   lua_replace(L, 1); /* index 1 is now the connection */
   c = openconn(L, 1);
-  if (!t->active) return 0;
+  if (!t->active) {
+    if (commit)
+      return rt_lua_error(L, RT_EINVALIDREQUEST,
+                          "This transaction is inactive");
+    return 0;
+  }
   if (t->nested) {
     /* it and the savepoints begun inside it end here */
     int list = nested_list(L, 1);
@@ -1582,6 +1907,14 @@ static int tx_index(lua_State *L) {
     luaL_getmetafield(L, 1, "__methods");
     lua_getfield(L, -1, k);
   }
+  return 1;
+}
+
+static int tx_tostring(lua_State *L) {
+  ltx *t = luaL_checkudata(L, 1, TX_MT);
+  lua_pushfstring(L, "<%s object at %p>",
+                  t->nested ? "NestedTransaction" : "RootTransaction",
+                  lua_topointer(L, 1));
   return 1;
 }
 
@@ -1865,8 +2198,9 @@ void rt_lua_open_engine(lua_State *L) {
   lua_pop(L, 1);
   newmt(L, CONN_MT, conn_methods, conn_index, conn_gc, conn_close,
         conn_tostring);
-  newmt(L, TX_MT, tx_methods, tx_index, NULL, tx_close, NULL);
+  newmt(L, TX_MT, tx_methods, tx_index, NULL, tx_close, tx_tostring);
   newmt(L, POOL_MT, pool_methods, pool_index, NULL, NULL, pool_tostring);
+  open_pool_classes(L);
   newmt(L, RAW_MT, raw_methods, raw_index, NULL, raw_close, NULL);
   newmt(L, CURSOR_MT, cursor_methods, cursor_index, NULL, cursor_close, NULL);
   lua_pushcfunction(L, l_create_engine);

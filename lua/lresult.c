@@ -61,7 +61,9 @@ struct lresult {
   ** key, which uservalue 2 keeps alive */
   const unsigned char *conv;
   /* a Result over rows that are not a cursor's: RES_LIST reads the list of
-  ** Rows in uservalue 5 (a FrozenResult's), RES_COLUMNS takes the rows of
+  ** Rows in uservalue 5 (a FrozenResult's), RES_MERGE the rows of each
+  ** Result in the list in uservalue 5 in turn (merge(); `pos` is the one
+  ** read from), RES_COLUMNS takes the rows of
   ** the Result in uservalue 5 and keeps the columns listed in uservalue 6
   ** (columns()); `pos` is how many it has read */
   int derived;
@@ -69,7 +71,7 @@ struct lresult {
   lua_Integer yield_per; /* yield_per(n), or 0 */
 };
 
-enum { RES_CURSOR, RES_LIST, RES_COLUMNS };
+enum { RES_CURSOR, RES_LIST, RES_COLUMNS, RES_MERGE };
 
 typedef struct lview {
   int mode;
@@ -471,7 +473,7 @@ static void set_resultmt(lua_State *L) {
 }
 
 void rt_lua_newresult(lua_State *L) {
-  lresult *r = lua_newuserdatauv(L, sizeof *r, 4);
+  lresult *r = lua_newuserdatauv(L, sizeof *r, 5);
   memset(r, 0, sizeof *r);
   set_resultmt(L);
 }
@@ -503,7 +505,7 @@ void rt_lua_setresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur,
 void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
   lresult *r;
   conn_idx = lua_absindex(L, conn_idx);
-  r = lua_newuserdatauv(L, sizeof *r, 4);
+  r = lua_newuserdatauv(L, sizeof *r, 5);
   memset(r, 0, sizeof *r);
   set_resultmt(L);
   r->rowcount = rowcount;
@@ -738,6 +740,59 @@ static void push_pk_rows(lua_State *L, int plan) {
 ** RETURNING (PostgreSQL), which is read here and is not the result's, or
 ** else the cursor's lastrowid.
 */
+/* The position of field `name` in the Row at idx; 0 when it has none. */
+static int row_field_pos(lua_State *L, int idx, const char *name) {
+  int i, n, pos = 0;
+  if (!name || !lua_getmetatable(L, idx)) return 0;
+  if (lua_getfield(L, -1, "_fields") == LUA_TTABLE) {
+    n = (int)lua_rawlen(L, -1);
+    for (i = 1; i <= n && !pos; i++) {
+      lua_rawgeti(L, -1, i);
+      if (lua_type(L, -1) == LUA_TSTRING &&
+          strcmp(lua_tostring(L, -1), name) == 0)
+        pos = i;
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 2);
+  return pos;
+}
+
+/*
+** return_defaults(): the implicit RETURNING row, read here and not the
+** result's, becomes returned_defaults (uservalue 5); a database without
+** RETURNING leaves it nil, as SQLAlchemy's.  An INSERT's keys the row
+** holds go into the key row being made at `keys` (0: an UPDATE).
+*/
+static int take_returned_defaults(lua_State *L, int ridx, lresult *r, int plan,
+                                  int keys) {
+  int k, n;
+  if (!(r->returns_rows && r->cur)) return 0;
+  if (next_row(L, ridx, r)) {
+    int row = lua_gettop(L);
+    if (keys) {
+      lua_getfield(L, plan, "n");
+      n = (int)lua_tointeger(L, -1);
+      lua_pop(L, 1);
+      lua_getfield(L, plan, "names");
+      for (k = 1; k <= n; k++) {
+        lua_rawgeti(L, -1, k);
+        if (row_field_pos(L, row, lua_tostring(L, -1)) > 0) {
+          lua_rawgeti(L, row, row_field_pos(L, row, lua_tostring(L, -1)));
+          lua_rawseti(L, keys, k);
+        }
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+    }
+    lua_setiuservalue(L, ridx, 5);
+  }
+  release_cursor(r);
+  r->returns_rows = 0;
+  r->ncols = 0;
+  return 1;
+}
+
 void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
   lresult *r;
   int autoinc, n;
@@ -745,6 +800,12 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
   plan = lua_absindex(L, plan);
   r = toresult(L, ridx);
   if (!r || !lua_istable(L, plan)) return;
+  if (lua_getfield(L, plan, "update") != LUA_TNIL) {
+    lua_pop(L, 1);
+    take_returned_defaults(L, ridx, r, plan, 0);
+    return;
+  }
+  lua_pop(L, 1);
   if (lua_getfield(L, plan, "many") != LUA_TNIL) {
     /* the Rows are made when first read (push_pk_rows) */
     lua_pop(L, 1);
@@ -758,6 +819,10 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
   lua_getfield(L, plan, "values"); /* the row to be */
   lua_getfield(L, plan, "n");
   n = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  if (lua_getfield(L, plan, "retdefaults") != LUA_TNIL &&
+      take_returned_defaults(L, ridx, r, plan, lua_gettop(L) - 1))
+    autoinc = 0; /* the keys came in the row */
   lua_pop(L, 1);
   if (r->returns_rows && r->cur) { /* an INSERT returns rows: implicitly */
     if (next_row(L, ridx, r)) {
@@ -953,6 +1018,21 @@ static int next_derived(lua_State *L, int idx, lresult *r, int mt) {
     lua_remove(L, -2);
     return 1;
   }
+  if (r->derived == RES_MERGE) {
+    for (;;) {
+      if (lua_rawgeti(L, -1, r->pos + 1) == LUA_TNIL) {
+        lua_pop(L, 2);
+        return 0;
+      }
+      if (next_item(L, -1)) {
+        lua_replace(L, -3);
+        lua_pop(L, 1);
+        return 1;
+      }
+      lua_pop(L, 1);
+      r->pos++;
+    }
+  }
   if (!next_item(L, -1)) {
     lua_pop(L, 1);
     return 0;
@@ -1106,11 +1186,98 @@ static int frozen_call(lua_State *L) {
   return 1;
 }
 
-/* frozen.data: a copy of the list of Rows */
+/* The number of columns of a FrozenResult's rows. */
+static lua_Integer frozen_ncols(lua_State *L, int idx) {
+  lua_Integer n;
+  lua_getiuservalue(L, idx, 2);
+  lua_getfield(L, -1, "__n");
+  n = lua_tointeger(L, -1);
+  lua_pop(L, 2);
+  return n;
+}
+
+/* frozen:rewrite_rows(): the rows as plain lists of values, to edit and
+** give to with_new_rows(). */
+static int frozen_rewrite_rows(lua_State *L) {
+  lua_Integer n, i, j, ncols;
+  luaL_checkudata(L, 1, FROZEN_MT);
+  ncols = frozen_ncols(L, 1);
+  lua_getiuservalue(L, 1, 1);
+  n = (lua_Integer)lua_rawlen(L, -1);
+  lua_createtable(L, (int)n, 0);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, -2, i);
+    lua_createtable(L, (int)ncols, 0);
+    for (j = 1; j <= ncols; j++) {
+      lua_rawgeti(L, -2, j);
+      lua_rawseti(L, -2, j);
+    }
+    lua_rawseti(L, -3, i);
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
+/*
+** frozen:with_new_rows(rows): a FrozenResult of the same columns whose
+** rows are the given lists of values (sa.null, or a hole, for NULL); each
+** becomes a Row of its own, the lists are left as they are.
+*/
+static int frozen_with_new_rows(lua_State *L) {
+  lua_Integer n, i, j, ncols;
+  luaL_checkudata(L, 1, FROZEN_MT);
+  rt_lua_checkarg(L, 2, LUA_TTABLE, "with_new_rows");
+  lua_settop(L, 2);
+  ncols = frozen_ncols(L, 1);
+  n = (lua_Integer)lua_rawlen(L, 2);
+  lua_getiuservalue(L, 1, 2); /* 3: the row metatable */
+  lua_createtable(L, (int)n, 0);
+  for (i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, 2, i) != LUA_TTABLE)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "with_new_rows: row %d is a %s, not a list of "
+                          "values",
+                          (int)i, luaL_typename(L, -1));
+    lua_createtable(L, (int)ncols, 0);
+    for (j = 1; j <= ncols; j++) {
+      lua_geti(L, -2, j); /* a Row of another result reads as a list too */
+      if (rt_lua_isnull(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+      }
+      lua_rawseti(L, -2, j);
+    }
+    lua_pushvalue(L, 3);
+    lua_setmetatable(L, -2);
+    lua_rawseti(L, 4, i);
+    lua_pop(L, 1);
+  }
+  lua_newuserdatauv(L, 1, 3);
+  luaL_setmetatable(L, FROZEN_MT);
+  lua_insert(L, -2);
+  lua_setiuservalue(L, -2, 1);
+  lua_pushvalue(L, 3);
+  lua_setiuservalue(L, -2, 2);
+  lua_getiuservalue(L, 1, 3);
+  lua_setiuservalue(L, -2, 3);
+  return 1;
+}
+
+/* frozen.data: a copy of the list of Rows; with_new_rows, rewrite_rows */
 static int frozen_index(lua_State *L) {
   lua_Integer n, i;
+  const char *k;
   luaL_checkudata(L, 1, FROZEN_MT);
-  if (strcmp(luaL_checkstring(L, 2), "data") != 0) {
+  k = luaL_checkstring(L, 2);
+  if (strcmp(k, "with_new_rows") == 0) {
+    lua_pushcfunction(L, frozen_with_new_rows);
+    return 1;
+  }
+  if (strcmp(k, "rewrite_rows") == 0) {
+    lua_pushcfunction(L, frozen_rewrite_rows);
+    return 1;
+  }
+  if (strcmp(k, "data") != 0) {
     lua_pushnil(L);
     return 1;
   }
@@ -1133,6 +1300,30 @@ static void new_frozenmt(lua_State *L) {
   lua_pop(L, 1);
 }
 
+/*
+** result:merge(...): a Result of this one's rows, then each other's in
+** turn, read as they go (their columns are taken to be this one's).
+*/
+static int res_merge(lua_State *L) {
+  int n = lua_gettop(L), i;
+  lresult *r = checkresult(L, 1), *m;
+  for (i = 2; i <= n; i++) checkresult(L, i);
+  lua_createtable(L, n, 0);
+  for (i = 1; i <= n; i++) {
+    lua_pushvalue(L, i);
+    lua_rawseti(L, -2, i);
+  }
+  m = push_derived(L, RES_MERGE, r->ncols);
+  m->yield_per = r->yield_per;
+  lua_insert(L, -2);
+  lua_setiuservalue(L, -2, 5);
+  lua_getiuservalue(L, 1, 2);
+  lua_setiuservalue(L, -2, 2);
+  lua_getiuservalue(L, 1, 1);
+  lua_setiuservalue(L, -2, 1);
+  return 1;
+}
+
 static lresult *base_result(lua_State *L, int idx) {
   lresult *r = toresult(L, idx);
   if (r) return r;
@@ -1150,6 +1341,18 @@ static int res_close(lua_State *L) {
   lresult *r = base_result(L, 1);
   release_cursor(r);
   r->closed = 1;
+  if (r->derived == RES_MERGE) { /* every Result it reads from */
+    lua_Integer i;
+    push_base(L, 1);
+    lua_getiuservalue(L, -1, 5);
+    for (i = 1; lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
+      lresult *src = lua_touserdata(L, -1);
+      release_cursor(src);
+      src->closed = 1;
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 3);
+  }
   if (r->derived == RES_COLUMNS) { /* the Result it reads from, too */
     lresult *src;
     push_base(L, 1);
@@ -1341,6 +1544,29 @@ static int res_mappings(lua_State *L) {
   return 1;
 }
 
+/* mappings:columns(...): a MappingResult of those columns only, reading
+** from the same Result. */
+static int map_columns(lua_State *L) {
+  luaL_checkudata(L, 1, MAPPING_MT);
+  lua_getiuservalue(L, 1, 1);
+  lua_replace(L, 1);
+  res_columns(L);
+  push_view(L, -1, MODE_MAPPINGS, 0);
+  return 1;
+}
+
+/* scalars:yield_per(n), mappings:yield_per(n): set on the Result they
+** read; the view itself. */
+static int view_yield_per(lua_State *L) {
+  lresult *r = base_result(L, 1);
+  lua_Integer n = luaL_checkinteger(L, 2);
+  if (n < 1)
+    return rt_lua_error(L, RT_EARGUMENT, "yield_per: size must be positive");
+  r->yield_per = n;
+  lua_settop(L, 1);
+  return 1;
+}
+
 static int res_scalar(lua_State *L) {
   checkresult(L, 1);
   lua_settop(L, 1);
@@ -1439,7 +1665,25 @@ static int res_index(lua_State *L) {
     lua_pushinteger(L, r->lastrowid);
   else if (strcmp(k, "returns_rows") == 0)
     lua_pushboolean(L, r->returns_rows);
-  else if (strcmp(k, "inserted_primary_key") == 0) {
+  else if (strcmp(k, "returned_defaults") == 0 ||
+           strcmp(k, "returned_defaults_rows") == 0) {
+    int rows = k[17] == '_';
+    if (lua_getiuservalue(L, 1, 4) == LUA_TTABLE && !rows) {
+      lua_pushliteral(L, "many");
+      if (lua_rawget(L, -2) != LUA_TNIL)
+        return rt_lua_error(L, RT_EINVALIDREQUEST,
+                            "This statement was an executemany call; if "
+                            "return defaults is supported, please use "
+                            ".returned_defaults_rows.");
+    }
+    if (r->derived || lua_getiuservalue(L, 1, 5) != LUA_TTABLE)
+      lua_pushnil(L);
+    else if (rows) {
+      lua_createtable(L, 1, 0);
+      lua_insert(L, -2);
+      lua_rawseti(L, -2, 1);
+    }
+  } else if (strcmp(k, "inserted_primary_key") == 0) {
     lua_getiuservalue(L, 1, 4);
     if (!lua_istable(L, -1))
       return rt_lua_error(L, RT_EINVALIDREQUEST,
@@ -1467,7 +1711,7 @@ static int res_index(lua_State *L) {
     lua_insert(L, -2);
     lua_rawseti(L, -2, 1);
   } else if (strcmp(k, "closed") == 0)
-    lua_pushboolean(L, r->derived ? r->closed : r->cur == NULL);
+    lua_pushboolean(L, r->closed); /* exhausted is not closed */
   else if (strcmp(k, "t") == 0 && toresult(L, 1))
     lua_settop(L, 1);
   else
@@ -1506,13 +1750,22 @@ static const luaL_Reg result_only[] = {
     {"tuples", res_self},
     {"yield_per", res_yield_per},
     {"freeze", res_freeze},
+    {"merge", res_merge},
     {NULL, NULL}};
+
+static const luaL_Reg view_only[] = {{"yield_per", view_yield_per},
+                                     {NULL, NULL}};
 
 static void new_resultmt(lua_State *L, const char *name, int full) {
   luaL_newmetatable(L, name);
   lua_newtable(L);
   luaL_setfuncs(L, common_methods, 0);
   if (full) luaL_setfuncs(L, result_only, 0);
+  if (!full) luaL_setfuncs(L, view_only, 0);
+  if (strcmp(name, MAPPING_MT) == 0) {
+    lua_pushcfunction(L, map_columns);
+    lua_setfield(L, -2, "columns");
+  }
   lua_pushvalue(L, -1);
   lua_setfield(L, -3, "__methods");
   lua_pushcclosure(L, res_index, 1);

@@ -37,7 +37,10 @@ static void fill_core(lua_State *L) {
   luaL_getmetatable(L, META_MT);
   lua_getfield(L, -1, "__methods");
   lua_remove(L, -2);
-  lua_call(L, 2, 0);
+  luaL_getmetatable(L, "retort.Inspector");
+  lua_getfield(L, -1, "__methods");
+  lua_remove(L, -2);
+  lua_call(L, 3, 0);
   rt_lua_pushnull(L);
   lua_setfield(L, -2, "null");
   lua_pushliteral(L, RT_VERSION);

@@ -98,6 +98,10 @@ void rt_lua_push_pgarray(lua_State *L, const char *s, size_t n, int item);
 /* Interval values: the bind on top processed (flags RT_BIND_*), a result
 ** text as a timedelta, and sa.timedelta set in the table on top. */
 void rt_lua_interval_bind(lua_State *L, int flags);
+/* The rt_sqltype a text parameter of a bind of type kind (RT_TY_*) is sent
+** as (rt_value.sqltype): dates, times and intervals say theirs, so that an
+** operator such as date + interval resolves on the server. */
+unsigned char rt_lua_bind_sqltype(int kind);
 void rt_lua_push_interval(lua_State *L, const char *s, size_t n);
 void rt_lua_open_timedelta(lua_State *L);
 
@@ -198,7 +202,8 @@ void rt_lua_rowsource_push(lua_State *L, lresult *r, int i);
 ** Raises InvalidRequestError when a parameter without a value (text()
 ** bind, bindparam()) is not given.  kinds: nil, or a letter per parameter
 ** for the type of its bind: 'b' LargeBinary (its strings are bytes), 'j'
-** JSON, 'u' Uuid, 'a' ARRAY, 't' DateTime, 'm' Time, '-' others.  conv:
+** JSON, 'u' Uuid, 'a' ARRAY, 't' DateTime, 'm' Time, 'i' Interval, 'd'
+** Date, '-' others.  conv:
 ** nil, or the result columns' conversions (RT_CONV_* bytes).
 */
 #define RT_COMPILE_HOOK "retort.compile_hook"

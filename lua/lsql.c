@@ -422,13 +422,59 @@ CMP(e_lt, RT_OP_LT, "lt")
 CMP(e_le, RT_OP_LE, "le")
 CMP(e_gt, RT_OP_GT, "gt")
 CMP(e_ge, RT_OP_GE, "ge")
-CMP(e_like, RT_OP_LIKE, "like")
-CMP(e_not_like, RT_OP_NOTLIKE, "not_like")
-CMP(e_ilike, RT_OP_ILIKE, "ilike")
-CMP(e_not_ilike, RT_OP_NOTILIKE, "not_ilike")
 CMP(e_is, RT_OP_IS, "is_")
 CMP(e_is_not, RT_OP_ISNOT, "is_not")
 
+/* The escape character of like(p, "/") or like(p, {escape = "/"}) at idx,
+** copied into buf; NULL when none is given. */
+static const char *like_escape_arg(lua_State *L, int idx, char *buf,
+                                   size_t size, int *autoescape) {
+  const char *esc = NULL;
+  if (autoescape) *autoescape = 0;
+  if (lua_type(L, idx) == LUA_TSTRING)
+    esc = lua_tostring(L, idx);
+  else if (lua_istable(L, idx) && !lsql_tonode(L, idx)) {
+    if (lua_getfield(L, idx, "escape") == LUA_TSTRING)
+      esc = lua_tostring(L, -1);
+    if (autoescape && lua_getfield(L, idx, "autoescape") != LUA_TNIL)
+      *autoescape = lua_toboolean(L, -1);
+    lua_settop(L, idx);
+    if (autoescape && *autoescape && !esc) esc = "/";
+  }
+  if (!esc) return NULL;
+  if (strlen(esc) >= size)
+    rt_lua_error(L, RT_EARGUMENT, "escape: the escape character is too long");
+  strcpy(buf, esc);
+  return buf;
+}
+
+/* like/not_like/ilike/not_ilike(pattern[, escape]) */
+static int like_cmp(lua_State *L, int op, const char *fname) {
+  char buf[16];
+  const char *esc = like_escape_arg(L, 3, buf, sizeof buf, NULL);
+  rt_node *n;
+  lua_settop(L, 2);
+  compare(L, op, fname);
+  n = lsql_tonode(L, -1);
+  if (esc && n && n->kind == RT_N_BINARY) {
+    n->name = rt_strdup(esc);
+    if (!n->name) return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+  return 1;
+}
+
+static int e_like(lua_State *L) {
+  return like_cmp(L, RT_OP_LIKE, "like");
+}
+static int e_not_like(lua_State *L) {
+  return like_cmp(L, RT_OP_NOTLIKE, "not_like");
+}
+static int e_ilike(lua_State *L) {
+  return like_cmp(L, RT_OP_ILIKE, "ilike");
+}
+static int e_not_ilike(lua_State *L) {
+  return like_cmp(L, RT_OP_NOTILIKE, "not_ilike");
+}
 static int in_(lua_State *L, int negate, const char *fname) {
   rt_node *e = lsql_checknode(L, 1, fname), *sub = lsql_tonode(L, 2), *list;
   lnode *ud, *lu;
@@ -514,9 +560,29 @@ static int e_between(lua_State *L) {
 /* startswith/endswith/contains: LIKE with '%' concatenated */
 static int like_pattern(lua_State *L, int before, int after,
                         const char *fname) {
-  rt_node *e = lsql_checknode(L, 1, fname);
-  rt_node *v = lsql_coerce(L, 2, e, fname, 1), *pat;
-  lnode *ud = RESULT(L), *pu = RESULT(L);
+  rt_node *e = lsql_checknode(L, 1, fname), *v, *pat;
+  char buf[16];
+  int autoescape;
+  const char *esc = like_escape_arg(L, 3, buf, sizeof buf, &autoescape);
+  lnode *ud, *pu;
+  lua_settop(L, 2);
+  if (autoescape && lua_type(L, 2) == LUA_TSTRING) {
+    /* autoescape: the value's own escape, % and _ match themselves */
+    luaL_Buffer b;
+    size_t i, n, k = strlen(esc);
+    const char *p = lua_tolstring(L, 2, &n);
+    luaL_buffinit(L, &b);
+    for (i = 0; i < n; i++) {
+      if (p[i] == '%' || p[i] == '_' || strncmp(p + i, esc, k) == 0)
+        luaL_addlstring(&b, esc, k);
+      luaL_addchar(&b, p[i]);
+    }
+    luaL_pushresult(&b);
+    lua_replace(L, 2);
+  }
+  v = lsql_coerce(L, 2, e, fname, 1);
+  ud = RESULT(L);
+  pu = RESULT(L);
   SETRESULT(L, pu, rt_ref(v));
   if (before) {
     rt_node *pct = rt_literal_column("'%'", rt_type_bare(RT_TY_STRING));
@@ -534,6 +600,8 @@ static int like_pattern(lua_State *L, int before, int after,
   }
   SETRESULT(L, ud, rt_binary(RT_OP_LIKE, rt_ref(e), rt_ref(pu->n)));
   ud->n->flags |= RT_F_LOWPREC;
+  if (esc && !(ud->n->name = rt_strdup(esc)))
+    return rt_lua_error(L, RT_EMEMORY, "out of memory");
   lua_pop(L, 1);
   return 1;
 }
@@ -1038,6 +1106,49 @@ static rt_node *tablelist(lua_State *L, int idx, const char *fname) {
   }
 }
 
+/* One end of a window frame: nil / sa.null is UNBOUNDED (a NULL
+** constant), 0 CURRENT ROW (a literal), n < 0 "-n PRECEDING" (a negated
+** bind), n > 0 "n FOLLOWING" (a bind), as SQLAlchemy's over() takes it. */
+static rt_node *frame_end(lua_State *L, int idx, const char *key) {
+  lua_Integer v;
+  rt_node *b;
+  if (lua_isnil(L, idx) || rt_lua_isnull(L, idx)) return rt_const(RT_N_NULL);
+  if (!lua_isinteger(L, idx))
+    rt_lua_error(L, RT_EARGUMENT, "over: %s must be a pair of integers or nil",
+                 key);
+  v = lua_tointeger(L, idx);
+  if (v == 0) return rt_literal_column("CURRENT ROW", NULL);
+  b = rt_bind("param", rt_vint(v < 0 ? -v : v), rt_type_bare(RT_TY_INTEGER), 1);
+  return v < 0 && b ? rt_unary(RT_OP_NEG, b) : b;
+}
+
+/* over{rows = {start, end}} / over{range_ = {...}}: the frame, kept as the
+** OVER node's two kids, its op 1 for ROWS and 2 for RANGE */
+static void over_frame(lua_State *L, rt_node *o, int opts) {
+  static const char *const keys[] = {"rows", "range_"};
+  int k, i;
+  for (k = 0; k < 2; k++) {
+    if (lua_getfield(L, opts, keys[k]) == LUA_TNIL) {
+      lua_pop(L, 1);
+      continue;
+    }
+    if (!lua_istable(L, -1) || lsql_tonode(L, -1))
+      rt_lua_error(L, RT_EARGUMENT,
+                   "over: %s must be a pair of integers or nil", keys[k]);
+    for (i = 1; i <= 2; i++) {
+      rt_node *e;
+      lua_rawgeti(L, -1, i);
+      e = frame_end(L, lua_gettop(L), keys[k]);
+      if (!e || rt_node_push(o, e) != 0)
+        rt_lua_error(L, RT_EMEMORY, "out of memory");
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    o->op = (unsigned char)(k + 1);
+    return;
+  }
+}
+
 static int over(lua_State *L, rt_node *f, int opts) {
   lnode *ud;
   rt_node *pb = NULL, *ob = NULL;
@@ -1056,6 +1167,7 @@ static int over(lua_State *L, rt_node *f, int opts) {
   ud->n->b = rt_ref(pb);
   ud->n->c = rt_ref(ob);
   ud->n->type = rt_type_ref(f->type);
+  if (opts) over_frame(L, ud->n, opts);
   return 1;
 }
 
@@ -1382,7 +1494,9 @@ static int do_join(lua_State *L, int outer, const char *fname) {
   rt_node *s = lsql_checknode(L, 1, fname),
           *target = lsql_checknode(L, 2, fname);
   rt_node *on = lsql_tonode(L, 3);
-  int flags = join_opts(L, on ? 4 : 3) | (outer ? RT_F_OUTER : 0);
+  /* join(t, nil, {isouter = true}): the options follow a nil onclause */
+  int flags =
+      join_opts(L, on || lua_gettop(L) >= 4 ? 4 : 3) | (outer ? RT_F_OUTER : 0);
   lnode *ud = RESULT(L);
   if (s->kind == RT_N_SELECT) {
     SETRESULT(L, ud,
@@ -1407,7 +1521,8 @@ static int join_from(lua_State *L, int outer, const char *fname) {
   rt_node *left = lsql_checknode(L, 2, fname);
   rt_node *target = lsql_checknode(L, 3, fname);
   rt_node *on = lsql_tonode(L, 4);
-  int flags = join_opts(L, on ? 5 : 4) | (outer ? RT_F_OUTER : 0);
+  int flags =
+      join_opts(L, on || lua_gettop(L) >= 5 ? 5 : 4) | (outer ? RT_F_OUTER : 0);
   lnode *ud = RESULT(L);
   SETRESULT(L, ud,
             rt_select_join(s, rt_ref(left), rt_ref(target), rt_ref(on), flags));
@@ -1806,10 +1921,27 @@ static int s_distinct(lua_State *L) {
   return gen_set(L, s, RT_S_DISTINCT, arglist(L, 2, lua_gettop(L), "distinct"));
 }
 
+static rt_node *values_table(lua_State *L, const char *name, unsigned flags,
+                             rt_node **cols, int n, rt_node *rows);
+
+/* values:alias(name) / values:lateral([name]): as SQLAlchemy's, a copy
+** of the VALUES under that name rather than an alias around it */
+static int values_alias(lua_State *L, rt_node *v, const char *name,
+                        unsigned flags, const char *fname) {
+  if (!name && !(flags & RT_F_LATERAL))
+    return rt_lua_error(L, RT_EARGUMENT, "%s: argument #1 must be a name",
+                        fname);
+  values_table(L, name ? name : v->name, v->flags | (flags & RT_F_LATERAL),
+               v->kids, v->n, v->a);
+  return 1;
+}
+
 static int alias_of(lua_State *L, int flags, const char *fname) {
   rt_node *s = lsql_checknode(L, 1, fname);
   const char *name = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
   lnode *ud;
+  if (s->kind == RT_N_TABLE && (s->flags & RT_F_VALUES))
+    return values_alias(L, s, name, flags, fname);
   if (!rt_is_selectable(s) || s->kind == RT_N_JOIN)
     return rt_lua_error(L, RT_EARGUMENT, "%s: not available on this construct",
                         fname);
@@ -1826,6 +1958,9 @@ static int s_alias(lua_State *L) {
 }
 /* lateral(name): a subquery that may refer to the FROMs before it */
 static int s_lateral(lua_State *L) {
+  rt_node *v = lsql_tonode(L, 1);
+  if (v && v->kind == RT_N_TABLE && (v->flags & RT_F_VALUES))
+    return alias_of(L, RT_F_LATERAL, "lateral");
   checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "lateral");
   return alias_of(L, RT_F_LATERAL, "lateral");
 }
@@ -1930,7 +2065,9 @@ static int s_with_for_update(lua_State *L) {
       fu->flags |= RT_FU_SKIP_LOCKED;
     if (lua_getfield(L, 2, "read") != LUA_TNIL && lua_toboolean(L, -1))
       fu->flags |= RT_FU_READ;
-    lua_pop(L, 3);
+    if (lua_getfield(L, 2, "key_share") != LUA_TNIL && lua_toboolean(L, -1))
+      fu->flags |= RT_FU_KEY_SHARE;
+    lua_pop(L, 4);
     if (lua_getfield(L, 2, "of") != LUA_TNIL) {
       rt_node *of = tablelist(L, -1, "with_for_update");
       int i;
@@ -2138,7 +2275,59 @@ static int d_returning(lua_State *L) {
       s->kind != RT_N_DELETE)
     return rt_lua_error(L, RT_EARGUMENT,
                         "returning: not available on this construct");
+  if (s->flags & RT_F_RETDEFAULTS)
+    return rt_lua_error(L, RT_EINVALIDREQUEST,
+                        "return_defaults() is already configured on this "
+                        "statement");
   return append_args(L, RT_D_RETURNING, "returning");
+}
+
+/* inline(): an INSERT without the implicit RETURNING of its generated key
+** (inserted_primary_key then holds what the parameters give), as
+** SQLAlchemy's; UPDATE accepts it too */
+static int d_inline(lua_State *L) {
+  rt_node *s = checkkind(L, 1, RT_N_INSERT, RT_N_UPDATE, "inline");
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_node_copy(s));
+  ud->n->flags |= RT_F_INLINE;
+  return 1;
+}
+
+/* return_defaults(col_or_key...): fetch the server-generated values in an
+** implicit RETURNING where the dialect has one (result.returned_defaults);
+** with columns, those alone */
+static int d_return_defaults(lua_State *L) {
+  rt_node *s = checkkind(L, 1, RT_N_INSERT, RT_N_UPDATE, "return_defaults");
+  rt_node *t = s->kids[RT_D_TABLE], *cols = NULL;
+  int top = lua_gettop(L), i;
+  lnode *ud, *lu;
+  if (s->kids[RT_D_RETURNING])
+    return rt_lua_error(L, RT_EINVALIDREQUEST,
+                        "RETURNING is already configured on this statement");
+  if (top >= 2) {
+    lu = RESULT(L);
+    SETRESULT(L, lu,
+              s->kids[RT_D_RETDEFAULTS]
+                  ? rt_node_copy(s->kids[RT_D_RETDEFAULTS])
+                  : rt_list_new());
+    cols = lu->n;
+    for (i = 2; i <= top; i++) {
+      rt_node *c = lsql_tonode(L, i);
+      if (lua_type(L, i) == LUA_TSTRING && t->kind == RT_N_TABLE)
+        c = rt_table_column(t, lua_tostring(L, i));
+      if (!c || c->kind != RT_N_COLUMN)
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "return_defaults: argument #%d must be a column "
+                            "of the table or its key",
+                            i - 1);
+      if (rt_node_push(cols, rt_ref(c)) != 0)
+        return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    }
+  }
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_gen_set(s, RT_D_RETDEFAULTS, rt_ref(cols)));
+  ud->n->flags |= RT_F_RETDEFAULTS;
+  return 1;
 }
 
 static int d_from_select(lua_State *L) {
@@ -2346,6 +2535,7 @@ static rt_node *values_table(lua_State *L, const char *name, unsigned flags,
       rt_unref(col);
       rt_lua_raise(L, &err);
     }
+    rt_unref(col); /* our reference now counts on the table */
   }
   ud->n->a = rt_ref(rows);
   return ud->n;
@@ -2366,9 +2556,8 @@ static int l_values(lua_State *L) {
     lua_pop(L, 1); /* the name string stays referenced by the table */
     top--;
   }
-  if (!name)
-    return rt_lua_error(L, RT_EARGUMENT,
-                        "values: a name is required ({name = ...})");
+  /* unnamed, it renders bare: FROM (VALUES ...) and unqualified columns */
+  if (!name) name = "";
   if (top < 1 || top > 64)
     return rt_lua_error(L, RT_EARGUMENT,
                         "values: between 1 and 64 column() arguments");
@@ -2504,7 +2693,7 @@ static int compiled_index(lua_State *L) {
   const char *k = lua_tostring(L, 2);
   rt_node *s;
   const rt_dialect *d;
-  rt_compile_opts o = {0, NULL, 0, 0};
+  rt_compile_opts o = {0, NULL, 0, 0, 0};
   rt_compiled *c;
   int i;
   if (!k || (strcmp(k, "params") != 0 && strcmp(k, "positiontup") != 0))
@@ -2539,7 +2728,7 @@ static int compiled_index(lua_State *L) {
 static int s_compile(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "compile");
   const rt_dialect *d;
-  rt_compile_opts o = {0, NULL, 0, 0};
+  rt_compile_opts o = {0, NULL, 0, 0, 0};
   rt_compiled *c;
   int opts = lua_istable(L, 3)                                ? 3
              : (lua_istable(L, 2) && !lua_getmetatable(L, 2)) ? 2
@@ -2588,10 +2777,32 @@ static int s_compile(lua_State *L) {
   return 1;
 }
 
+/* SQLAlchemy's str() of an alias prints what it wraps, not as a FROM: a
+** subquery or CTE its SELECT (a lateral one as LATERAL (SELECT ...)), an
+** alias of a table nothing at all. */
+static int alias_tostring(lua_State *L, rt_node *s) {
+  rt_compiled *c;
+  int lateral = 0;
+  while (s->kind == RT_N_ALIAS && s->a) {
+    lateral |= (s->flags & RT_F_LATERAL) != 0;
+    s = s->a;
+  }
+  if (s->kind == RT_N_TABLE && !(s->flags & RT_F_VALUES)) {
+    lua_pushliteral(L, "");
+    return 1;
+  }
+  c = compile_ud(L, s, &rt_dialect_default, NULL);
+  if (lateral)
+    lua_pushfstring(L, "LATERAL (%s)", c->sql);
+  else
+    lua_pushstring(L, c->sql);
+  return 1;
+}
+
 static int node_tostring(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "tostring");
   rt_compiled *c;
-  if (s->kind == RT_N_TABLE) {
+  if (s->kind == RT_N_TABLE && !(s->flags & RT_F_VALUES)) {
     lua_pushstring(L, s->name);
     return 1;
   }
@@ -2599,10 +2810,7 @@ static int node_tostring(lua_State *L) {
     lua_pushliteral(L, "(no name)"); /* as SQLAlchemy prints Column(type) */
     return 1;
   }
-  /* a subquery or CTE prints as its SELECT, as SQLAlchemy's str() does */
-  if (s->kind == RT_N_ALIAS && s->a &&
-      (s->a->kind == RT_N_SELECT || s->a->kind == RT_N_COMPOUND))
-    s = s->a;
+  if (s->kind == RT_N_ALIAS) return alias_tostring(L, s);
   c = compile_ud(L, s, &rt_dialect_default, NULL);
   lua_pushstring(L, c->sql);
   return 1;
@@ -2748,7 +2956,7 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
                                  int allow_rows) {
   rt_node *s = lsql_checknode(L, 1, "execute");
   const rt_dialect *d = rt_dialect_find(luaL_optstring(L, 2, "default"));
-  rt_compile_opts o = {0, NULL, 0, 0};
+  rt_compile_opts o = {0, NULL, 0, 0, 0};
   int many = 0, n = 0, i, nkeys = 0;
   const char **keys;
   /* Lua-function defaults (INSERT) and onupdates (UPDATE) */
@@ -2832,6 +3040,7 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
       !s->kids[RT_D_SELECT] &&
       (long)n * (long)s->kids[RT_D_TABLE]->n <= MAX_STMT_PARAMS)
     o.insert_rows = n;
+  o.for_executemany = many && n > 1;
   *pmany = many;
   *pn = n;
   return compile_ud(L, s, d, &o);
@@ -2855,6 +3064,8 @@ static char kind_letter(int kind) {
     return 'm';
   case RT_TY_INTERVAL:
     return 'i';
+  case RT_TY_DATE:
+    return 'd';
   default:
     return '-';
   }
@@ -3060,6 +3271,7 @@ static void values_row(lua_State *L, rt_compiled *c, int first, int count,
     /* a LargeBinary parameter's string goes as bytes, others as text */
     if (v->type == RT_V_TEXT || v->type == RT_V_BLOB)
       v->type = kind == RT_TY_LARGEBINARY ? RT_V_BLOB : RT_V_TEXT;
+    if (v->type == RT_V_TEXT) v->sqltype = rt_lua_bind_sqltype(kind);
   }
 }
 
@@ -3219,35 +3431,57 @@ static void push_pk_values(lua_State *L, rt_node *s, int map, int *autoinc) {
 }
 
 /*
-** executemany's keys: what each parameter set gives for a key column,
-** else what no set gives (the statement's value or the column's
-** default), found once.  They are kept flat, set i's k-th key at
-** (i-1)*n+k, leaving out NULLs (which read as nil); the Rows are made
+** executemany's keys: what each parameter set gives for a key column
+** the first set names (the INSERT's columns are the first set's: a key
+** only a later set gives is not inserted, and reads as None, as in
+** SQLAlchemy), else what no set gives (the statement's value or the
+** column's default), found once.  They are kept flat, set i's k-th key
+** at (i-1)*n+k, leaving out NULLs (which read as nil); the Rows are made
 ** when inserted_primary_key_rows is first read (rt_lua_result_setpk).
-** Sets `rows` (the count) and `flat` in the plan on top.
+** Sets `rows` (the count) and `flat` in the plan on top.  When no set
+** gives a key and nothing else does either, every key is nil: the sets
+** are not read at all.
 */
 static void push_pk_rows(lua_State *L, rt_node *s, int params, int rows,
                          int n) {
   rt_node *t = s->kids[RT_D_TABLE];
-  int plan = lua_gettop(L), i, k, ai = 0, keys, fallback, flat;
-  lua_createtable(L, n, 0); /* the key columns' keys */
+  int plan = lua_gettop(L), i, k, ai = 0, keys, fallback, flat, first = 0;
+  int read = 0;
+  if (rows > 0 && lua_rawgeti(L, params, 1) == LUA_TTABLE)
+    first = lua_gettop(L);
+  lua_createtable(L, n, 0); /* the keys the first set gives, else false */
   keys = lua_gettop(L);
   for (i = 0, k = 0; i < t->n; i++)
     if (t->kids[i]->flags & RT_F_PK) {
       lua_pushstring(L, rt_column_key(t->kids[i]));
+      if (first &&
+          lua_getfield(L, first, rt_column_key(t->kids[i])) != LUA_TNIL) {
+        lua_pop(L, 1);
+        read = 1;
+      } else {
+        if (first) lua_pop(L, 1);
+        lua_pop(L, 1);
+        lua_pushboolean(L, 0);
+      }
       lua_rawseti(L, keys, ++k);
     }
   push_pk_values(L, s, 0, &ai);
   fallback = lua_gettop(L);
+  for (k = 1; k <= n && !read; k++)
+    if (lua_rawgeti(L, fallback, k) != LUA_TNIL && !rt_lua_isnull(L, -1))
+      read = 1;
+    else
+      lua_pop(L, 1);
+  lua_settop(L, fallback);
   lua_newtable(L);
   flat = lua_gettop(L);
-  for (i = 1; i <= rows; i++) {
+  for (i = 1; i <= rows && read; i++) {
     int map = lua_rawgeti(L, params, i) == LUA_TTABLE ? lua_gettop(L) : 0;
     for (k = 1; k <= n; k++) {
-      if (!map) {
+      if (!map || lua_rawgeti(L, keys, k) == LUA_TBOOLEAN) {
+        if (map) lua_pop(L, 1);
         lua_rawgeti(L, fallback, k);
       } else {
-        lua_rawgeti(L, keys, k);
         if (lua_gettable(L, map) == LUA_TNIL) {
           lua_pop(L, 1);
           lua_rawgeti(L, fallback, k);
@@ -3269,6 +3503,14 @@ static void push_pk_rows(lua_State *L, rt_node *s, int params, int rows,
 static void push_pk_plan(lua_State *L, int sidx, int params, int many) {
   rt_node *s = lsql_tonode(L, sidx), *t;
   int i, n = 0, autoinc = 0;
+  if (s && s->kind == RT_N_UPDATE && (s->flags & RT_F_RETDEFAULTS) &&
+      !s->kids[RT_D_RETURNING]) {
+    /* return_defaults(): the RETURNING row is returned_defaults */
+    lua_createtable(L, 0, 1);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "update");
+    return;
+  }
   if (!s || s->kind != RT_N_INSERT || s->kids[RT_D_RETURNING] ||
       s->kids[RT_D_MULTI] || s->kids[RT_D_SELECT] ||
       s->kids[RT_D_TABLE]->kind != RT_N_TABLE) {
@@ -3297,8 +3539,13 @@ static void push_pk_plan(lua_State *L, int sidx, int params, int many) {
   }
   push_pk_values(L, s, params, &autoinc);
   lua_setfield(L, -2, "values");
-  lua_pushinteger(L, autoinc);
+  /* inline(): the keys are what the parameters give, none generated */
+  lua_pushinteger(L, s->flags & RT_F_INLINE ? 0 : autoinc);
   lua_setfield(L, -2, "autoinc");
+  if (s->flags & RT_F_RETDEFAULTS) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "retdefaults");
+  }
 }
 
 /* What echo shows of the compile, as SQLAlchemy's log does. */
@@ -3380,6 +3627,48 @@ static int exec_compile(lua_State *L) {
 
 /* --- DDL constructs --- */
 
+/* CREATE SEQUENCE's options from the Sequence at 1, in SQLAlchemy's
+** order (START WITH 1 when not given), kept as the DDL node's literal a */
+static void sequence_options(lua_State *L, rt_node *d) {
+  static const char *const nums[][2] = {{"increment", "INCREMENT BY"},
+                                        {"start", "START WITH"},
+                                        {"minvalue", "MINVALUE"},
+                                        {"maxvalue", "MAXVALUE"}};
+  luaL_Buffer b;
+  int i, top = lua_gettop(L);
+  luaL_buffinit(L, &b);
+  for (i = 0; i < 4; i++) {
+    int t = lua_getfield(L, 1, nums[i][0]);
+    lua_Integer v = t == LUA_TNIL ? 1 : lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (t == LUA_TNIL && i != 1) continue;
+    lua_pushfstring(L, " %s %I", nums[i][1], (LUAI_UACINT)v);
+    luaL_addvalue(&b);
+  }
+  if (lua_getfield(L, 1, "nominvalue"), lua_toboolean(L, -1))
+    luaL_addstring(&b, " NO MINVALUE");
+  lua_pop(L, 1);
+  if (lua_getfield(L, 1, "nomaxvalue"), lua_toboolean(L, -1))
+    luaL_addstring(&b, " NO MAXVALUE");
+  lua_pop(L, 1);
+  if (lua_getfield(L, 1, "cache") != LUA_TNIL) {
+    lua_pushfstring(L, " CACHE %I", (LUAI_UACINT)lua_tointeger(L, -1));
+    lua_remove(L, -2);
+    luaL_addvalue(&b);
+  } else
+    lua_pop(L, 1);
+  if (lua_getfield(L, 1, "order") != LUA_TNIL)
+    luaL_addstring(&b, lua_toboolean(L, -1) ? " ORDER" : " NO ORDER");
+  lua_pop(L, 1);
+  if (lua_getfield(L, 1, "cycle") != LUA_TNIL)
+    luaL_addstring(&b, lua_toboolean(L, -1) ? " CYCLE" : " NO CYCLE");
+  lua_pop(L, 1);
+  luaL_pushresult(&b);
+  d->a = rt_literal_column(lua_tostring(L, -1), NULL);
+  if (!d->a) rt_lua_error(L, RT_EMEMORY, "out of memory");
+  lua_settop(L, top);
+}
+
 static int ddl(lua_State *L, int op, const char *fname) {
   rt_node *t;
   lnode *ud;
@@ -3393,6 +3682,7 @@ static int ddl(lua_State *L, int op, const char *fname) {
                           fname);
     ud = RESULT(L);
     SETRESULT(L, ud, rt_ddl_new(op, NULL, lua_tostring(L, -2)));
+    if (op == RT_DDL_CREATE_SEQUENCE) sequence_options(L, ud->n);
     return 1;
   }
   if (op == RT_DDL_CREATE_INDEX || op == RT_DDL_DROP_INDEX) {
@@ -3695,6 +3985,10 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
     }
     if (strcmp(k, "sequence") == 0) {
       rt_coldata *d = n->ext;
+      if (d && d->seqname &&
+          lua_getfield(L, LUA_REGISTRYINDEX, LSQL_SEQUENCES) == LUA_TTABLE &&
+          lua_getfield(L, -1, d->seqname) == LUA_TTABLE)
+        return 1; /* the Sequence with its options */
       if (d && d->seqname) {
         lua_createtable(L, 0, 2);
         lua_pushliteral(L, "Sequence");
@@ -4444,6 +4738,8 @@ static const luaL_Reg node_methods[] = {
     {"compile", s_compile},
     {"values", d_values},
     {"returning", d_returning},
+    {"inline", d_inline},
+    {"return_defaults", d_return_defaults},
     {"ordered_values", d_ordered_values},
     {"data", v_data},
     {"params", e_params},

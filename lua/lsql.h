@@ -20,6 +20,8 @@
 #define COLS_MT "retort.ColumnCollection"
 /* registry: table node (light userdata) -> its Lua-function defaults */
 #define LSQL_DEFAULTS "retort.lua_defaults"
+/* registry: Sequence name -> the Sequence(name, {options}) made last */
+#define LSQL_SEQUENCES "retort.sequences"
 /* registry: table node (light userdata) -> its Lua-function onupdates */
 #define LSQL_ONUPDATES "retort.lua_onupdates"
 

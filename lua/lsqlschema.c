@@ -58,7 +58,7 @@ static int type_call(lua_State *L) {
   ltype *self = luaL_checkudata(L, 1, TYPE_MT), *u;
   rt_typekind k = self->t->kind;
   int top = lua_gettop(L), i, opts = 0;
-  const char *fname = rt_type_name(k);
+  const char *fname = rt_type_tname(self->t);
   if (top >= 2 && lua_istable(L, top) && !lua_getmetatable(L, top))
     opts = top--;
   else if (top >= 2 && lua_istable(L, top))
@@ -68,6 +68,7 @@ static int type_call(lua_State *L) {
   luaL_setmetatable(L, TYPE_MT);
   u->t = rt_type_new(k);
   if (!u->t) return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  u->t->upper = self->t->upper;
   switch (k) {
   case RT_TY_STRING:
   case RT_TY_UNICODE:
@@ -151,7 +152,7 @@ static int type_index(lua_State *L) {
   ltype *u = luaL_checkudata(L, 1, TYPE_MT);
   const char *k = luaL_checkstring(L, 2);
   if (strcmp(k, "__name__") == 0 || strcmp(k, "name") == 0)
-    lua_pushstring(L, rt_type_name(u->t->kind));
+    lua_pushstring(L, rt_type_tname(u->t));
   else if (strcmp(k, "length") == 0 && u->t->length)
     lua_pushinteger(L, u->t->length);
   else if (strcmp(k, "enums") == 0) {
@@ -368,11 +369,34 @@ static int l_checkconstraint(lua_State *L) {
   return 1;
 }
 
+/* Sequence(name, {start, increment, minvalue, maxvalue, nominvalue,
+** nomaxvalue, cache, order, cycle}): the options as fields */
 static int l_sequence(lua_State *L) {
+  static const char *const opts[] = {
+      "start",      "increment", "minvalue", "maxvalue", "nominvalue",
+      "nomaxvalue", "cache",     "order",    "cycle",    NULL};
+  int i;
   rt_lua_checkarg(L, 1, LUA_TSTRING, "Sequence");
   newrecord(L, "Sequence");
   lua_pushvalue(L, 1);
   lua_setfield(L, -2, "name");
+  if (lua_istable(L, 2)) {
+    for (i = 0; opts[i]; i++) {
+      lua_getfield(L, 2, opts[i]);
+      lua_setfield(L, -2, opts[i]);
+    }
+    /* a Column keeps only the name: its .sequence (which create_all
+    ** creates) finds the options here */
+    if (lua_getfield(L, LUA_REGISTRYINDEX, LSQL_SEQUENCES) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_newtable(L);
+      lua_pushvalue(L, -1);
+      lua_setfield(L, LUA_REGISTRYINDEX, LSQL_SEQUENCES);
+    }
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, lua_tostring(L, 1));
+    lua_pop(L, 1);
+  }
   return 1;
 }
 
@@ -431,7 +455,8 @@ static int l_column(lua_State *L) {
                               "argument");
         opts = i;
       } else if (strcmp(kind, "ForeignKey") == 0 ||
-                 strcmp(kind, "Sequence") == 0) {
+                 strcmp(kind, "Sequence") == 0 ||
+                 strcmp(kind, "CheckConstraint") == 0) {
         lua_getiuservalue(L, top + 1, 1);
         lua_pushvalue(L, i);
         lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
@@ -455,7 +480,7 @@ static int l_column(lua_State *L) {
       col->flags |= RT_F_PK | RT_F_NOTNULL;
     if (lua_getfield(L, opts, "nullable") != LUA_TNIL) {
       if (lua_toboolean(L, -1))
-        col->flags &= (unsigned short)~RT_F_NOTNULL;
+        col->flags &= ~(unsigned)RT_F_NOTNULL;
       else
         col->flags |= RT_F_NOTNULL;
     }
@@ -676,6 +701,20 @@ static void column_constraints(lua_State *L, rt_node *t, int colidx,
       free(d->seqname);
       d->seqname = rt_strdup(lua_tostring(L, -1));
       if (lua_isstring(L, -1) && !d->seqname)
+        rt_lua_error(L, RT_EMEMORY, "out of memory");
+      lua_pop(L, 1);
+    } else if (kind && strcmp(kind, "CheckConstraint") == 0) {
+      /* a column-level CHECK, rendered with the column */
+      lcons *k = newcons(L);
+      k->c.kind = RT_CON_CHECK;
+      k->c.column_level = 1;
+      k->c.ncols = 1;
+      k->c.cols = calloc(2, sizeof(char *));
+      if (!k->c.cols || !(k->c.cols[0] = rt_strdup(col->name)))
+        rt_lua_error(L, RT_EMEMORY, "out of memory");
+      k->c.sqltext = optstr(L, -2, "sqltext");
+      k->c.name = optstr(L, -2, "name");
+      if (rt_table_add_constraint(t, &k->c) != 0)
         rt_lua_error(L, RT_EMEMORY, "out of memory");
       lua_pop(L, 1);
     } else if (kind && strcmp(kind, "ForeignKey") == 0) {
@@ -1039,18 +1078,13 @@ void lsql_open_schema(lua_State *L) {
                {"Uuid", RT_TY_UUID},
                {"ARRAY", RT_TY_ARRAY},
                {"JSONB", RT_TY_JSONB},
-               /* SQLAlchemy's upper-case names whose DDL is the generic
-               ** type's on every dialect here */
-               {"INTEGER", RT_TY_INTEGER},
-               {"INT", RT_TY_INTEGER},
-               {"BIGINT", RT_TY_BIGINTEGER},
-               {"SMALLINT", RT_TY_SMALLINTEGER},
-               {"VARCHAR", RT_TY_STRING},
-               {"TEXT", RT_TY_TEXT},
-               {"FLOAT", RT_TY_FLOAT},
-               {"NUMERIC", RT_TY_NUMERIC},
-               {"DATE", RT_TY_DATE},
                {NULL, RT_TY_NULL}};
+  /* SQLAlchemy's upper-case types (see rt_sqltype) */
+  static const char *const sqltypes[] = {
+      "INTEGER",   "INT",     "BIGINT", "SMALLINT",  "VARCHAR", "TEXT",
+      "FLOAT",     "NUMERIC", "DATE",   "BOOLEAN",   "TIME",    "DATETIME",
+      "TIMESTAMP", "CHAR",    "NCHAR",  "NVARCHAR",  "DECIMAL", "REAL",
+      "CLOB",      "BLOB",    "BINARY", "VARBINARY", NULL};
   static const luaL_Reg funcs[] = {{"MetaData", l_metadata},
                                    {"Table", l_table},
                                    {"Column", l_column},
@@ -1091,6 +1125,10 @@ void lsql_open_schema(lua_State *L) {
   for (i = 0; types[i].name; i++) {
     lsql_pushtype(L, rt_type_bare(types[i].kind));
     lua_setfield(L, -2, types[i].name);
+  }
+  for (i = 0; sqltypes[i]; i++) {
+    lsql_pushtype(L, rt_type_bare_sql(sqltypes[i]));
+    lua_setfield(L, -2, sqltypes[i]);
   }
   luaL_setfuncs(L, funcs, 0);
   rt_lua_open_timedelta(L); /* Interval values */

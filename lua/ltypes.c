@@ -696,6 +696,21 @@ void rt_lua_interval_bind(lua_State *L, int flags) {
                 (flags & RT_BIND_EXEC) != 0);
 }
 
+unsigned char rt_lua_bind_sqltype(int kind) {
+  switch (kind) {
+  case RT_TY_DATE:
+    return RT_T_DATE;
+  case RT_TY_DATETIME:
+    return RT_T_DATETIME;
+  case RT_TY_TIME:
+    return RT_T_TIME;
+  case RT_TY_INTERVAL:
+    return RT_T_INTERVAL;
+  default:
+    return RT_T_UNKNOWN;
+  }
+}
+
 /* A number at *p (optional sign, digits), advancing; 0 when none. */
 static int scan_int(const char **p, long long *v) {
   char *end;

@@ -3,13 +3,14 @@
 -- SQLAlchemy 1.4's Inspector.reflect_table builds them.
 --
 -- Loaded once by luaopen_retort with the module table and the MetaData
--- method table; it wraps sa.Table so that the autoload option builds the
+-- and Inspector method tables; it wraps sa.Table so that the autoload
+-- option builds the
 -- columns, keys, indexes, UNIQUE and CHECK constraints the database
 -- reports.
 -- Tables a foreign key refers to are reflected into the same MetaData,
 -- as SQLAlchemy does.
 
-local sa, Meta = ...
+local sa, Meta, Insp = ...
 local raw_Table = sa.Table
 
 local function options_of(...)
@@ -163,6 +164,61 @@ function autoload(name, md, bind, opts, ...)
     return raw_Table(name, md, table.unpack(args))
   end
   return reflect_table(name, md, bind, opts, {...})
+end
+
+-- inspector:reflect_table(table, include_columns, exclude_columns,
+-- resolve_fks): fill a Table (usually Table(name, md), still empty) from
+-- the database, as SQLAlchemy's does: the same Table object is extended.
+function Insp.reflect_table(insp, tbl, include_columns, exclude_columns,
+                            resolve_fks)
+  local md = tbl.metadata
+  local wanted = include_columns
+  if not insp:has_table(tbl.name, tbl.schema) then
+    sa._raise("NoSuchTableError", tbl.name)
+  end
+  if exclude_columns and #exclude_columns > 0 then
+    local skip, only = {}, nil
+    for _, c in ipairs(exclude_columns) do skip[c] = true end
+    if include_columns then
+      only = {}
+      for _, c in ipairs(include_columns) do only[c] = true end
+    end
+    wanted = {}
+    for _, c in ipairs(insp:get_columns(tbl.name, tbl.schema)) do
+      if not skip[c.name] and covered(only, {c.name}) then
+        wanted[#wanted + 1] = c.name
+      end
+    end
+  end
+  return reflect_table(tbl.name, md, insp.bind,
+                       {schema = tbl.schema, extend_existing = true,
+                        include_columns = wanted, resolve_fks = resolve_fks},
+                       {})
+end
+
+-- get_temp_table_names() and get_temp_view_names(): SQLite's temporary
+-- tables and views, by name, as SQLAlchemy lists them from
+-- sqlite_temp_master; its other dialects raise NotImplementedError.
+local function temp_names(insp, kind)
+  if insp.dialect.name ~= "sqlite" then sa._raise("NotImplementedError", "") end
+  local bind = insp.bind
+  local conn = bind.exec_driver_sql and bind or bind:connect()
+  local ok, names = pcall(function()
+    return conn:exec_driver_sql("SELECT name FROM sqlite_temp_master " ..
+                                "WHERE type='" .. kind .. "' ORDER BY name")
+               :scalars():all()
+  end)
+  if conn ~= bind then conn:close() end
+  if not ok then error(names, 0) end
+  return names
+end
+
+function Insp.get_temp_table_names(insp)
+  return temp_names(insp, "table")
+end
+
+function Insp.get_temp_view_names(insp)
+  return temp_names(insp, "view")
 end
 
 function sa.Table(name, md, ...)

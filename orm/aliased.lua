@@ -63,18 +63,19 @@ function orm.aliased(cls, opts)
     end
     name, alias = opts.name, opts.alias
   end
+  local reorder = false
   if alias ~= nil and not m.tables then
-    -- aliased(User, subquery): the rows are read by position, so the
-    -- selectable must give the class's columns in mapping order
+    -- aliased(User, subquery): the class's columns by name; in another
+    -- order than the mapping's (or among others) the select of it
+    -- writes them out in mapping order, as SQLAlchemy does
     local cols = alias.c
-    local ok = #cols == #m.columns
+    reorder = #cols ~= #m.columns
     for i, col in ipairs(m.columns) do
-      if not ok or cols[i].name ~= col.name then ok = false; break end
-    end
-    if not ok then
-      raise("ArgumentError", "aliased(): the selectable must give the " ..
-            "columns of " .. m.class.__name__ .. " in mapping order " ..
-            "(select(" .. m.class.__name__ .. "):subquery())")
+      if cols[col.name] == nil then
+        raise("ArgumentError", "aliased(): the selectable has no column " ..
+              "'" .. col.name .. "' of " .. m.class.__name__)
+      end
+      if not cols[i] or cols[i].name ~= col.name then reorder = true end
     end
   end
   local labelled = false
@@ -94,16 +95,34 @@ function orm.aliased(cls, opts)
   end
   -- a class with properties over its own table's alias is selected as
   -- its layout's columns, as select(User) is (orm/properties.lua)
-  local expand = alias == nil and m.layout ~= nil and not m.tables
+  local expand = (alias == nil and m.layout ~= nil and not m.tables) or
+                 reorder
   alias = alias or m.local_table:alias(name)
   local e = {mapper = m, alias = alias, name = name or m.class.__name__,
              labelled = labelled, expand = expand}
   registry[C.node_ptr(alias)] = e
   -- (selects of it are made by orm/inheritance.lua, which loads each
   -- row as its class)
+  -- (a single-table subclass too: its selects carry the criterion on
+  -- the discriminator)
+  e.single = not labelled and I.single_criterion and
+             I.single_criterion(m) ~= nil or nil
   local ac = setmetatable({__entry = e, __clause_element__ = alias,
-                           __inheritance__ = labelled or nil}, AliasedClass)
+                           __inheritance__ = (labelled or e.single) or nil},
+                          AliasedClass)
   if expand then I.select_special[ac] = true end
+  -- (a select of its columns alone carries the discriminator criterion
+  -- too: see single_alias_where in orm/inheritance.lua)
+  if e.single then
+    -- (the column objects kept with the entry: the registry holds them
+    -- weakly, and each must stay the one the alias hands out)
+    e.single_cols = {}
+    for i, col in ipairs(m.columns) do
+      local c = alias.c[col.key]
+      e.single_cols[i] = c
+      I.select_special[c] = true
+    end
+  end
   return ac
 end
 

@@ -227,6 +227,7 @@ function I.concrete_root(m, margs)
     m.concrete, m.subclasses = true, {}
     m.polymorphic_identity = margs.polymorphic_identity
     acb.subs[#acb.subs + 1] = m
+    I.abstract_waiting()
     return true
   end
   if rawget(cls, "__concrete_base__") ~= "concrete" then return false end

@@ -313,6 +313,48 @@ local function target_cols(tm, sel)
   return cols, colpos
 end
 
+-- joinedload(r:of_type(sub)) as SQLAlchemy 1.4 writes it: an anonymous
+-- subquery of the target's tables and sub's outer joined, its columns
+-- labelled <table>_<column>; sel stands for the tables in it.  nil when
+-- sub adds no table or r is not a plain one-to-many / many-to-one.
+local function of_type_join(r, sub, name)
+  if r.secondary or r.extra or not I.of_type_entity then return nil end
+  local tm = r.target
+  local tcols, from = I.of_type_entity(tm, sub)
+  if not tcols then return nil end
+  local inner = {}
+  for q, col in ipairs(tcols) do
+    inner[q] = col:label(col.table.name .. "_" .. col.name)
+  end
+  local sq = sa.select(table.unpack(inner)):select_from(from):subquery(name)
+  local sel = {map = {}, list = {}, main = sq}
+  local seen = {}
+  for _, col in ipairs(tcols) do
+    local t = col.table
+    if not seen[C.node_ptr(t)] then
+      seen[C.node_ptr(t)] = true
+      -- (the table's columns by key, as the subquery's)
+      local proxy = {c = setmetatable({}, {__index = function(_, key)
+        local c = t.c[key]
+        return c and sq.c[t.name .. "_" .. c.name]
+      end})}
+      sel.map[C.node_ptr(t)] = proxy
+    end
+  end
+  local cols, pos, attrpos = {}, {}, {}
+  for q, col in ipairs(tcols) do
+    cols[q] = sq.c[col.table.name .. "_" .. col.name]
+    pos[C.node_ptr(col)] = q
+  end
+  for a = 1, tm.nattrs do
+    local col = tm.attr_cols and tm.attr_cols[a] and tm.attr_cols[a][1] or
+                tm.columns[a]
+    attrpos[a] = col and pos[C.node_ptr(col)] or 0
+  end
+  return {sq = sq, sel = sel, cols = cols, pos = pos, attrpos = attrpos,
+          from = from, tcols = tcols}
+end
+
 -- the columns of the joins of one path: the deepest step's first, as
 -- SQLAlchemy lists them
 local function add_cols(stmt, pending, width)
@@ -321,7 +363,15 @@ local function add_cols(stmt, pending, width)
     local tm = j.rel.target
     local lay = pending[i].step and I.step_layout(pending[i].step)
     local cols, rel, pkrel
-    if lay then
+    local oft = pending[i].oft
+    if oft then
+      -- (an of_type() join: every column of its subquery, each row
+      -- loaded as its class by the columns' positions)
+      cols, rel, pkrel = oft.cols, oft.attrpos, {}
+      for a, idx in ipairs(tm.pk_index) do pkrel[a] = rel[idx] end
+      j.at = {}
+      for ptr, q in pairs(oft.pos) do j.at[ptr] = width + q end
+    elseif lay then
       -- the step's column options: the columns of its layout
       cols = {}
       for a, col in ipairs(lay.cols) do
@@ -589,6 +639,31 @@ local function add_joins(stmt, paths, width, ents)
         pending[#pending + 1] = {join = joins[#joins], sel = sel}
         parent_join, parent_sel = #joins, sel
         copy[k] = {rel = r, strategy = "joined", done = true}
+      elseif step.strategy == "joined" and step.of_type and parent_sel and
+             of_type_join(r, step.of_type) then
+        -- joinedload(rel:of_type(Subclass)): the target's and the
+        -- subclass's tables in an anonymous subquery, outer joined
+        if not step.of_type.class then
+          raise("InvalidRequestError", "Detected unaliased columns when " ..
+                  "generating joined load.  Make sure to use aliased=True " ..
+                  "or flat=True when using joined loading with " ..
+                  "with_polymorphic().")
+        end
+        local oj = of_type_join(r, step.of_type)
+        local want = step.innerjoin
+        if want == nil then want = r.options.innerjoin end
+        local outer_before = not inner
+        inner = inner and want or false
+        local on = on_between(r, parent_sel, oj.sel)
+        links[#links + 1] = {target = oj.sq, on = on, inner = inner,
+                             nested = outer_before and want and
+                                      want ~= "unnested" and #links > 0}
+        if r.order_by then orders[#orders + 1] = order_on(r, oj.sel) end
+        joins[#joins + 1] = {rel = r, parent = parent_join}
+        pending[#pending + 1] = {join = joins[#joins], sel = oj.sel,
+                                 step = step, oft = oj}
+        parent_join, parent_sel = #joins, oj.sel
+        copy[k] = {rel = r, strategy = "joined", done = true}
       elseif step.strategy == "joined" and joinable_here(r) and
              parent_sel then
         local tt = r.target.local_table
@@ -687,6 +762,9 @@ local function fill_joined(r_, rows, parents, gots, nrows)
     local got = gots and gots[ji]
     if got then
       -- made with the rows
+    elseif j.at then
+      got = {}
+      I.load_positions(s, r.target, rows, j.at, got)
     elseif r.target.polymorphic_map then
       -- each row's class by its discriminator (see inheritance.lua)
       got = {}
@@ -815,11 +893,21 @@ local function subquery_load(s, conn, path, from, objs, plan)
   if first.direction == "manytoone" then sub = sub:distinct() end
   -- (anonymous when the entity is an alias too: numbered anon_1 before
   -- the alias inside it)
-  if aliased_root then sub = sub:subquery() else sub = sub:subquery("anon_1") end
+  -- subqueryload(rel:of_type(Subclass)) of the statement's entity: the
+  -- target's and the subclass's tables in a subquery named anon_1, the
+  -- keys' anon_2 (as SQLAlchemy numbers them)
+  local oj = from == 1 and path[1].of_type and not aliased_root and
+             first.direction == "onetomany" and
+             of_type_join(first, path[1].of_type, "anon_1")
+  -- (a with_polymorphic(): its tables' join as it is, no subquery)
+  local plain = oj and not path[1].of_type.class
+  local keyname = oj and not plain and "anon_2" or "anon_1"
+  if aliased_root then sub = sub:subquery()
+  else sub = sub:subquery(keyname) end
   local names = {}
   local lcols = {}
   for k, name in ipairs(keynames) do lcols[k] = sub.c[name] end
-  local src, src_name = sub, "anon_1"
+  local src, src_name = sub, keyname
   local fromc = sub
   for k = 1, from do
     local rk = path[k].rel
@@ -841,8 +929,11 @@ local function subquery_load(s, conn, path, from, objs, plan)
         local cond = lcols[i]:eq(sec.c[p[1].key])
         on1 = on1 and sa.and_(on1, cond) or cond
       end
+      -- (a class of joined inheritance, the last step: the join of its
+      -- tables, the key maybe in an ancestor's table)
+      local multi = k == from and #tables_of(rk.target) > 1
       for _, p in ipairs(rk.sec_remote) do
-        local cond = t.c[p[3].key]:eq(sec.c[p[1].key])
+        local cond = (multi and p[3] or t.c[p[3].key]):eq(sec.c[p[1].key])
         on2 = on2 and sa.and_(on2, cond) or cond
       end
       if rk.extra then
@@ -859,7 +950,16 @@ local function subquery_load(s, conn, path, from, objs, plan)
         if rk.primaryjoin then on1 = C.adapt(rk.primaryjoin, map) end
         if rk.secondaryjoin then on2 = C.adapt(rk.secondaryjoin, map) end
       end
-      fromc = fromc:join(sec, on1):join(t, on2)
+      fromc = fromc:join(sec, on1):join(multi and rk.target.selectable or t,
+                                        on2)
+    elseif oj then
+      local on
+      for i, rc in ipairs(rk.remote_cols) do
+        local cond = lcols[i]:eq(plain and rc or
+                                 oj.sel.map[C.node_ptr(rc.table)].c[rc.key])
+        on = on and sa.and_(on, cond) or cond
+      end
+      fromc = fromc:join(plain and oj.from or oj.sq, on)
     else
       local on = on_from(rk, lcols, k < from and t or nil)
       if rk.extra then
@@ -892,8 +992,14 @@ local function subquery_load(s, conn, path, from, objs, plan)
     nt = #tcols
   end
   local cols = {}
-  local lay = I.step_layouts and I.step_layouts[r]
-  if lay then
+  local lay = not oj and I.step_layouts and I.step_layouts[r]
+  if plain then
+    for i, c in ipairs(oj.tcols) do
+      cols[i] = c:label(c.table.name .. "_" .. c.name)
+    end
+  elseif oj then
+    for i, c in ipairs(oj.cols) do cols[i] = c:label("anon_1_" .. c.name) end
+  elseif lay then
     -- the path's column options: the columns of its layout
     for i, col in ipairs(lay.cols) do
       cols[i] = C.node_kind(col) == "column" and
@@ -911,10 +1017,15 @@ local function subquery_load(s, conn, path, from, objs, plan)
                               (from == 1 and keynames[k] or col.name))
   end
   local stmt = sa.select(table.unpack(cols)):select_from(fromc)
-  if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+  if r.order_by then
+    stmt = stmt:order_by(table.unpack(oj and not plain and
+                                      order_on(r, oj.sel) or r.order_by))
+  end
   local rows = run(s, conn, stmt, plan.params):all()
   local loaded = {}
-  if lay then
+  if oj then
+    I.load_positions(s, tm, rows, oj.pos, loaded)
+  elseif lay then
     C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, lay.colpos, lay.pkpos,
            idmap_for(s, tm), s.id, false, loaded, 0)
   elseif tm.polymorphic_map then
@@ -969,8 +1080,9 @@ local function subquery_path(path, from)
     local st = path[k]
     if (k < from and st.strategy ~= "subquery") or
        (st.rel.extra and st.rel.self_ref) or I.is_dynamic(st.rel) or
-       -- (joined inheritance: as the last step, and not many-to-many)
-       (#tables_of(st.rel.target) > 1 and (k < from or st.rel.secondary)) then
+       -- (joined inheritance: as the last step, many-to-many by its keys)
+       (#tables_of(st.rel.target) > 1 and
+        (k < from or (st.rel.secondary and st.rel.extra))) then
       return false
     end
   end
@@ -989,8 +1101,12 @@ local function selectin_form(r, batch, tail)
   local tm = r.target
   local tt = tm.local_table
   local multi = #tables_of(tm) > 1
-  -- (a many-to-many to a class of joined inheritance: the general form)
-  if multi and r.secondary then return nil end
+  -- (a many-to-many to a class of joined inheritance: with column options
+  -- or a custom condition, the general form)
+  if multi and r.secondary and (r.extra or I.step_layouts and
+                                I.step_layouts[r]) then
+    return nil
+  end
   -- a condition beyond column equalities: one-to-many and many-to-many
   -- join from an alias of the parent (SQLAlchemy's form), with the
   -- condition as given
@@ -1022,9 +1138,18 @@ local function selectin_form(r, batch, tail)
     local p = r.sec_local[1]
     local pkey = pa.c[p[3].key]
     cols[1] = label(pa.name or (pt.name .. "_1"), pkey)
-    for _, e in ipairs(load) do
-      cols[#cols + 1] = label(tt.name, e[2])
-      colpos[e[1]] = #cols
+    if multi then
+      -- joined inheritance: the columns of each of the target's tables
+      local tcols, rel = target_cols(tm, sel_of({}))
+      for _, col in ipairs(tcols) do
+        cols[#cols + 1] = label(col.table.name, col)
+      end
+      for i = 1, tm.nattrs do colpos[i] = rel[i] + 1 end
+    else
+      for _, e in ipairs(load) do
+        cols[#cols + 1] = label(tt.name, e[2])
+        colpos[e[1]] = #cols
+      end
     end
     local on1, on2
     for _, q in ipairs(r.sec_local) do
@@ -1032,7 +1157,8 @@ local function selectin_form(r, batch, tail)
       on1 = on1 and sa.and_(on1, cond) or cond
     end
     for _, q in ipairs(r.sec_remote) do
-      local cond = tt.c[q[3].key]:eq(sec.c[q[1].key])
+      -- (the referenced column may be in an ancestor's table)
+      local cond = q[3]:eq(sec.c[q[1].key])
       on2 = on2 and sa.and_(on2, cond) or cond
     end
     if extra then
@@ -1043,7 +1169,7 @@ local function selectin_form(r, batch, tail)
       if r.secondaryjoin then on2 = adapt_on(r.secondaryjoin, ssel) end
     end
     stmt = sa.select(table.unpack(cols))
-      :select_from(pa:join(sec, on1):join(tt, on2))
+      :select_from(pa:join(sec, on1):join(multi and tm.selectable or tt, on2))
       :where(pkey:in_(batch))
   elseif extra then
     local pt = r.parent.local_table
@@ -1184,6 +1310,70 @@ local function selectin_form(r, batch, tail)
   return form
 end
 
+-- The SELECT of one batch of a selectin load of r narrowed by of_type()
+-- to subclass sub, as SQLAlchemy 1.4 writes it: the target's tables and
+-- the subclass's outer joined in an anonymous subquery whose columns are
+-- labelled <table>_<column>; the key first, then the others in order.
+-- nil when this form does not apply (see I.of_type_entity).
+local function selectin_of_type_form(r, sub, batch)
+  if r.secondary or r.extra or #r.local_idx ~= 1 or r.direction ~= "onetomany"
+     or not I.of_type_entity then
+    return nil
+  end
+  local tm = r.target
+  local cols, from = I.of_type_entity(tm, sub)
+  if not cols then return nil end
+  local keycol = r.remote_cols[1]
+  if not sub.class then
+    -- a with_polymorphic(): its tables joined as they are
+    local out, pos = {keycol:label(keycol.table.name .. "_" .. keycol.name)},
+                     {[C.node_ptr(keycol)] = 1}
+    for _, col in ipairs(cols) do
+      if C.node_ptr(col) ~= C.node_ptr(keycol) then
+        out[#out + 1] = col:label(col.table.name .. "_" .. col.name)
+        pos[C.node_ptr(col)] = #out
+      end
+    end
+    local stmt = sa.select(table.unpack(out)):select_from(from)
+      :where(keycol:in_(batch))
+    if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+    return {stmt = stmt, keypos = 1,
+            load = function(s, rows)
+              return I.load_positions(s, tm, rows, pos, {})
+            end}
+  end
+  local inner = {}
+  for q, col in ipairs(cols) do
+    inner[q] = col:label(col.table.name .. "_" .. col.name)
+  end
+  local sq = sa.select(table.unpack(inner)):select_from(from):subquery()
+  local kname = keycol.table.name .. "_" .. keycol.name
+  local outer, pos = {sq.c[kname]}, {}
+  for q, col in ipairs(cols) do
+    local name = col.table.name .. "_" .. col.name
+    if name == kname then pos[C.node_ptr(col)] = 1
+    else
+      outer[#outer + 1] = sq.c[name]
+      pos[C.node_ptr(col)] = #outer
+    end
+  end
+  local labelled = {}
+  for q, c in ipairs(outer) do labelled[q] = c:label("anon_1_" .. c.name) end
+  local stmt = sa.select(table.unpack(labelled)):where(sq.c[kname]:in_(batch))
+  if r.order_by then
+    local ob = {}
+    for q, col in ipairs(r.order_by) do
+      ob[q] = C.node_kind(col) == "column" and col.table and
+              sq.c[col.table.name .. "_" .. col.name] or col
+    end
+    stmt = stmt:order_by(table.unpack(ob))
+  end
+  return {stmt = stmt, keypos = 1,
+          load = function(s, rows)
+            return I.load_positions(s, tm, rows, pos, {})
+          end}
+end
+
 -- the joined steps right after step `from` (a selectin step) that its
 -- statement can carry, or nil
 local function joined_tail(path, from)
@@ -1203,6 +1393,7 @@ end
 I.add_joins = add_joins
 I.joined_tail = joined_tail
 I.selectin_form = selectin_form
+I.selectin_of_type_form = selectin_of_type_form
 I.subquery_path = subquery_path
 I.fill_joined = fill_joined
 I.subquery_load = subquery_load

@@ -396,10 +396,13 @@ local function identities(m)
   return out
 end
 
--- WHERE discriminator IN (...) for a single-table subclass
-local function single_criterion(m)
+-- WHERE discriminator IN (...) for a single-table subclass (on the
+-- alias `alias` of its table, if given)
+local function single_criterion(m, alias)
   if not m.single or not m.poly_idx then return nil end
-  return m.polymorphic_on:in_(identities(m))
+  local col = m.polymorphic_on
+  if alias then col = alias.c[col.key] end
+  return col:in_(identities(m))
 end
 I.single_criterion = single_criterion -- (eager loads: orm/eager.lua)
 
@@ -541,6 +544,19 @@ local function entity_for(x)
     local ae = I.alias_entry(x)
     local m = ae.mapper
     local e = new_entity(m, ae.name)
+    if ae.single then
+      -- a single-table subclass: its columns of the table's alias, its
+      -- discriminator values in the WHERE clause
+      for i = 1, m.nattrs do
+        for _, col in ipairs(m.attr_cols[i]) do
+          add_col(e, ae.alias.c[col.key])
+          e.at[ptr(col)] = e.at[ptr(ae.alias.c[col.key])]
+        end
+      end
+      e.from, e.alias = ae.alias, ae.alias
+      e.crit = single_criterion(m, ae.alias)
+      return e
+    end
     for i = 1, m.nattrs do
       for _, col in ipairs(m.attr_cols[i]) do
         if not e.at[ptr(col)] then
@@ -605,6 +621,7 @@ local function extend_ents(stmt, ents)
 end
 
 local core_select = sa.select
+local building = false -- orm_select is building its select
 
 -- an entity's row positions moved by d (items before it)
 local function shift(e, d)
@@ -645,18 +662,28 @@ end
 -- entities), FROM each joined subclass's tables joined and WHERE each
 -- single-table subclass's criterion, kept last as for entities
 function attribute_select(args, n, attrs)
-  local froms, crits = {}, {}
+  local froms, crits, parts = {}, {}, {}
+  for i = 1, n do
+    -- (columns of an aliased() single-table subclass beside them)
+    local sc = I.single_alias_crit(args[i], parts)
+    if sc then crits[#crits + 1] = sc end
+  end
   attribute_froms(attrs, {}, froms, crits)
   if #froms == 0 and #crits == 0 then return nil end
-  local stmt = core_select(table.unpack(args, 1, n))
+  building = true
+  local ok, stmt = pcall(core_select, table.unpack(args, 1, n))
+  building = false
+  if not ok then error(stmt, 0) end
   for _, f in ipairs(froms) do stmt = stmt:select_from(f) end
   if #crits == 0 then
-    stmt_ents[stmt] = {}
+    stmt_ents[stmt] = {ents = false}
     return stmt
   end
   local crit = #crits == 1 and crits[1] or sa.and_(table.unpack(crits))
   local out = where(stmt, crit)
-  stmt_ents[out] = {nocrit = stmt, crit = crit}
+  stmt_ents[out] = {ents = false, nocrit = stmt, crit = crit,
+                    parts = next(parts) and {crits = crits, parts = parts}
+                            or nil}
   return out
 end
 
@@ -687,9 +714,12 @@ local function orm_select(...)
     return attribute_select(args, n, attrs)
   end
   local items, ents, froms, crits = {}, {}, {}, {}
+  local parts = {}
   local pos = 1
   for i = 1, n do
     local e = found[i]
+    local sc = not e and I.single_alias_crit(args[i], parts)
+    if sc then crits[#crits + 1] = sc end
     if e then
       for _, col in ipairs(e.cols) do items[#items + 1] = col end
       e.pos, e.width = pos, #e.cols
@@ -704,7 +734,11 @@ local function orm_select(...)
       pos = pos + 1
     end
   end
-  local stmt = core_select(table.unpack(items))
+  -- (the criteria are added below: not by single_alias_where)
+  building = true
+  local ok, stmt = pcall(core_select, table.unpack(items))
+  building = false
+  if not ok then error(stmt, 0) end
   -- the other items: their widths and names from the select itself
   local items_info = C.select_items(stmt)
   local k, p = 1, 1
@@ -734,10 +768,44 @@ local function orm_select(...)
   local info = {ents = ents}
   if crit then
     info.nocrit, info.crit = stmt, crit
+    info.parts = next(parts) and {crits = crits, parts = parts} or nil
     stmt = where(stmt, crit)
   end
   stmt_ents[stmt] = info
   return stmt
+end
+
+-- select(b.name) of b = aliased(Boss) (a single-table subclass): the
+-- discriminator criterion of b's alias, once per alias (parts: alias
+-- address -> criterion, of the criteria the statement has)
+function I.single_alias_crit(x, parts)
+  if C.node_kind(x) ~= "column" then return nil end
+  local t = x.table
+  local e = t and I.aliased_entry(ptr(t))
+  if not e or not e.single or parts[ptr(t)] then return nil end
+  local crit = single_criterion(e.mapper, e.alias)
+  parts[ptr(t)] = crit
+  return crit
+end
+
+-- a select of plain columns (see properties.lua) that names columns of
+-- an aliased() single-table subclass: their criteria in the WHERE
+-- clause, kept last by the generative methods, as for the class itself
+function I.single_alias_where(stmt, ...)
+  if building or stmt_ents[stmt] then return stmt end
+  local parts, crits = {}, {}
+  for i = 1, lselect("#", ...) do
+    local c = I.single_alias_crit((lselect(i, ...)), parts)
+    if c then crits[#crits + 1] = c end
+  end
+  if #crits == 0 then return stmt end
+  install_methods()
+  local crit = #crits == 1 and crits[1] or sa.and_(table.unpack(crits))
+  local out = where(stmt, crit)
+  -- (ents false: its rows are plain rows, as without the criterion)
+  stmt_ents[out] = {ents = false, nocrit = stmt, crit = crit,
+                    parts = {crits = crits, parts = parts}}
+  return out
 end
 -- update(Manager) / delete(Manager): a single-table subclass's rows only
 -- (the criterion stays last, as for selects); a joined subclass's own
@@ -813,20 +881,42 @@ local function wrap_method(name)
     if not info then return f(stmt, ...) end
     if name == "filter_by" and info.ents then
       -- the names are the attributes of the entity, whichever its table
-      local crit = by_attributes(info.ents[1], ...)
+      local crit = info.ents and by_attributes(info.ents[1], ...)
       if crit then return node_methods.where(stmt, crit) end
     end
     local out, nocrit
+    local crit, parts = info.crit, info.parts
+    if parts and (name == "join" or name == "outerjoin") then
+      -- a join to an aliased() single-table subclass whose columns are
+      -- selected: its criterion goes in the ON clause instead
+      local target = ...
+      if getmetatable(target) == I.OfType then target = target.target end
+      local ae = getmetatable(target) == I.AliasedClass and
+                 I.alias_entry(target)
+      local drop = ae and parts.parts[ptr(ae.alias)]
+      if drop then
+        local keep, kparts = {}, {}
+        for _, c in ipairs(parts.crits) do
+          if c ~= drop then keep[#keep + 1] = c end
+        end
+        for k, c in pairs(parts.parts) do
+          if c ~= drop then kparts[k] = c end
+        end
+        crit = #keep > 1 and sa.and_(table.unpack(keep)) or keep[1]
+        parts = #keep > 0 and {crits = keep, parts = kparts} or nil
+      end
+    end
     if info.crit then
       nocrit = f(info.nocrit, ...)
-      out = where(nocrit, info.crit)
+      out = crit and where(nocrit, crit) or nocrit
     else
       out = f(stmt, ...)
     end
     if name == "with_only_columns" then return out end
     local ents = info.ents
     if name == "add_columns" and ents then ents = extend_ents(out, ents) end
-    stmt_ents[out] = {ents = ents, nocrit = nocrit, crit = info.crit}
+    stmt_ents[out] = {ents = ents, nocrit = crit and nocrit or nil,
+                      crit = crit, parts = parts}
     return out
   end
 end
@@ -941,6 +1031,13 @@ function I.load_polymorphic(s, m, rows, out)
   else
     e = new_entity(m)
     for i, col in ipairs(m.local_table.c) do e.at[ptr(col)] = i end
+    if m.abstract_concrete then
+      -- the union's columns by name, each row its class by the
+      -- union's discriminator
+      e.at_name = {}
+      for i, col in ipairs(m.local_table.c) do e.at_name[col.key] = i end
+      e.dpos = e.at_name[m.discriminator_name]
+    end
   end
   load_entity(e, s, rows, 1, #rows, false, out, #out)
   return out
@@ -950,6 +1047,13 @@ end
 -- colpos[i] is the row position of m's attribute i (see strategies.lua)
 function I.load_joined_polymorphic(s, m, rows, colpos, got)
   local e = new_entity(m)
+  if m.abstract_concrete then
+    -- the union's columns by name (see I.load_polymorphic)
+    e.at_name = {}
+    for i = 1, m.nattrs do e.at_name[m.colkeys[i]] = colpos[i] end
+    e.dpos = e.at_name[m.discriminator_name]
+    return load_entity(e, s, rows, 1, #rows, false, got, 0, true)
+  end
   for i = 1, m.nattrs do
     for _, col in ipairs(m.attr_cols[i]) do e.at[ptr(col)] = colpos[i] end
   end
@@ -964,9 +1068,14 @@ local aliased_of_type = I.Rel.of_type
 function I.Rel.of_type(r, cls)
   I.configure()
   -- of_type(with_polymorphic(...)): the target's tables and the
-  -- subclasses' outer joined
+  -- subclasses' outer joined; in a loader option the listed subclasses
+  -- load in the same statement (see strategy_options.lua)
   local wp = type(cls) == "table" and rawget(cls, "__with_polymorphic__")
-  if wp and isa(wp.mapper, r.target) then
+  if wp then
+    if not isa(wp.mapper, r.target) then
+      raise("ArgumentError", "of_type: " .. tostring(cls) ..
+            " is not a subclass of " .. tostring(r.target.class))
+    end
     local n = setmetatable({}, getmetatable(r))
     for k, v in pairs(r) do n[k] = v end
     local from = entity_of(wp.mapper, wp.subs).from
@@ -975,6 +1084,7 @@ function I.Rel.of_type(r, cls)
     local crit = single_criterion(wp.mapper)
     if crit then n.primaryjoin = sa.and_(I.rel_on(r), crit) end
     n.of_type_mapper = wp.mapper
+    n.of_type_subs = wp.subs
     return n
   end
   local sub = type(cls) == "table" and rawget(cls, "__mapper__")
@@ -1228,4 +1338,120 @@ function I.Query.with_polymorphic(q, spec)
           "on a Query with existing criterion. ")
   end
   return q.session:query(orm.with_polymorphic(q.entity, spec))
+end
+
+------------------------------------------------------------------------
+-- joins to a single-table subclass
+------------------------------------------------------------------------
+
+-- the discriminator criterion of a join target that is a single-table
+-- subclass or an aliased() one, and the selectable its columns are on
+-- (the alias; nil for the class's own table)
+local function single_target(x)
+  if type(x) ~= "table" then return nil end
+  if getmetatable(x) == I.AliasedClass then
+    local ae = I.alias_entry(x)
+    if not ae.single then return nil end
+    return single_criterion(ae.mapper, ae.alias), x, ae.mapper
+  end
+  local m = rawget(x, "__mapper__")
+  if not m then return nil end
+  local crit = single_criterion(m)
+  if crit then return crit, nil, m end
+  return nil
+end
+
+-- join(Boss) without an ON clause: the foreign keys between the
+-- subclass's table and a table the statement selects (as SQLAlchemy's
+-- join condition: the referenced column first)
+local function fk_on(stmt, m, tsel)
+  local tt = m.local_table
+  local function col(c) return tsel and I.col_of(tsel, c) or c end
+  for _, it in ipairs(C.select_items(stmt) or {}) do
+    -- (a table, or the table of a column)
+    local lt = it[4]
+    if C.node_kind(lt) == "column" then lt = lt.table end
+    if C.node_kind(lt) == "table" and ptr(lt) ~= ptr(tt) then
+      local on
+      for _, fk in ipairs(tt.foreign_keys) do
+        local tn, cn = string.match(fk.target_fullname, "^(.*)%.([^.]+)$")
+        if tn == lt.name then
+          local cond = lt.c[cn]:eq(col(fk.parent))
+          on = on and sa.and_(on, cond) or cond
+        end
+      end
+      if on then return on end
+      for _, fk in ipairs(lt.foreign_keys) do
+        local tn, cn = string.match(fk.target_fullname, "^(.*)%.([^.]+)$")
+        if tn == tt.name then
+          local cond = col(tt.c[cn]):eq(fk.parent)
+          on = on and sa.and_(on, cond) or cond
+        end
+      end
+      if on then return on end
+    end
+  end
+  return nil
+end
+
+-- join(Boss, ...), join(aliased(Boss), ...), join(Firm.staff:of_type(b)):
+-- the subclass's discriminator values go in the ON clause, as SQLAlchemy
+-- puts them
+local function single_join(f)
+  return function(stmt, target, on, ...)
+    local x, rel = target, nil
+    if getmetatable(target) == I.OfType then
+      x, rel = target.target, target.rel
+    end
+    local crit, tsel, m = single_target(x)
+    if not crit then return f(stmt, target, on, ...) end
+    if rel == nil and getmetatable(on) == I.Rel then rel = on end
+    local cond
+    if rel then
+      if rel.secondary or rel.extra then return f(stmt, target, on, ...) end
+      cond = I.rel_on(rel, tsel)
+    elseif on == nil then
+      cond = fk_on(stmt, m, tsel)
+    elseif C.node_kind(on) then
+      cond = on
+    end
+    if not cond then return f(stmt, target, on, ...) end
+    if rel and getmetatable(target) ~= I.OfType then
+      return f(stmt, x, sa.and_(cond, crit), ...)
+    end
+    if getmetatable(target) == I.OfType then
+      return f(stmt, x, sa.and_(cond, crit), on, ...)
+    end
+    return f(stmt, x, sa.and_(cond, crit), ...)
+  end
+end
+node_methods.join = single_join(node_methods.join)
+node_methods.outerjoin = single_join(node_methods.outerjoin)
+
+------------------------------------------------------------------------
+-- of_type() in loader options
+------------------------------------------------------------------------
+
+-- The columns and FROM of mapper m's rows with subclass sub's tables
+-- outer joined (selectinload(Company.employees:of_type(Engineer))), as
+-- with_polymorphic(m, {sub}) selects them; nil when sub adds no table.
+function I.of_type_entity(m, sub)
+  -- (sub: a subclass, or the list of a with_polymorphic())
+  local subs = sub.class and {sub} or sub
+  local more = false
+  for _, x in ipairs(subs) do
+    if m.tables and x.tables and #x.tables > #m.tables then more = true end
+  end
+  if not more then return nil end
+  local e = entity_of(m, subs)
+  return e.cols, e.from
+end
+
+-- rows into objects of m's hierarchy, each of its row's class: pos maps
+-- the original columns (by node address) to their row positions
+function I.load_positions(s, m, rows, pos, out)
+  local e = new_entity(m)
+  e.at = pos
+  load_entity(e, s, rows, 1, #rows, false, out, #out, true)
+  return out
 end

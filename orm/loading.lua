@@ -21,10 +21,12 @@ local function direct(res)
   return not I.ev_load and C.rowsource(res)
 end
 
-local function load_by_pk(s, m, vals, obj)
+local function load_by_pk(s, m, vals, obj, plain)
   if m.tables then return I.load_inherited(s, m, vals, obj) end
   local conn = s:connection()
-  local stmt = sa.select(table.unpack(I.load_columns(m)))
+  -- (plain: the columns unlabelled, as SQLAlchemy's refresh() selects)
+  local stmt = sa.select(table.unpack(plain and
+    (m.layout and m.layout.cols or m.columns) or I.load_columns(m)))
   for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(vals[k])) end
   local res = run(s, conn, stmt)
   local out = {}

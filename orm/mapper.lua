@@ -111,7 +111,16 @@ function hooks.add_relationship(m, key, spec)
   return r
 end
 
+-- an AbstractConcreteBase with subclasses waits to be mapped: the next
+-- configure() maps it before resolving relationships (they may name it)
+local abstract_waiting = false
+function I.abstract_waiting() abstract_waiting = true end
+
 local function configure()
+  if abstract_waiting then
+    abstract_waiting = false
+    I.map_abstract_concrete()
+  end
   if #unconfigured == 0 then return end
   local i = 1
   local done = {}
@@ -138,7 +147,13 @@ local function configure()
     local m = r.parent
     m.rel_list = m.rel_list or {}
     m.rel_list[#m.rel_list + 1] = r
-    table.sort(m.rel_list, function(a, b) return a.key < b.key end)
+    -- (in the order the relationships were declared, as SQLAlchemy
+    -- iterates a mapper's properties)
+    table.sort(m.rel_list, function(a, b)
+      local sa_, sb = a.seq or 0, b.seq or 0
+      if sa_ ~= sb then return sa_ < sb end
+      return a.key < b.key
+    end)
     if r.target == m and r.direction ~= "manytomany" then m.self_ref = true end
     r.target.referenced_by = r.target.referenced_by or {}
     table.insert(r.target.referenced_by, r)

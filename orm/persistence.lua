@@ -380,6 +380,11 @@ local function emit_post(s, conn, list)
     local sidx, didx = r.remote_idx, r.local_idx
     if r.direction == "onetomany" then sidx, didx = r.local_idx, r.remote_idx end
     local dm = mapper_of(dst)
+    -- (an expired row loads first: SQLAlchemy reads the key from it)
+    if C.lifecycle(dst) == "persistent" and
+       not select(2, C.get(dst, dm.pk_index[1])) then
+      local _ = dst[dm.keys[dm.pk_index[1]]]
+    end
     local values, stmt = {}, sa.update(dm.local_table)
     for k, di in ipairs(didx) do
       local v = sa.null

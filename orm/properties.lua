@@ -724,7 +724,7 @@ end
 -- expand on such entries)
 local function expanded_alias(a)
   local e = rawget(a, "__entry")
-  if type(e) == "table" and e.expand and e.mapper.layout then return e end
+  if type(e) == "table" and e.expand then return e end
   return nil
 end
 
@@ -749,9 +749,14 @@ end
 local function alias_layout_cols(e)
   local map = {}
   for _, col in ipairs(e.mapper.columns) do
-    map[C.node_ptr(col)] = e.alias.c[col.key]
+    map[C.node_ptr(col)] = e.alias.c[col.key] or e.alias.c[col.name]
   end
   local out = {}
+  if not e.mapper.layout then
+    -- (a subquery's columns in another order: the mapping's order)
+    for k, col in ipairs(e.mapper.columns) do out[k] = map[C.node_ptr(col)] end
+    return out
+  end
   for k, c in ipairs(e.mapper.layout.cols) do
     out[k] = map[C.node_ptr(c)] or C.adapt(c, map)
   end
@@ -763,7 +768,10 @@ do
   local mark_tables = I.mark_tables
   local function slow_select(n, ...)
     if not wants_expansion(n, ...) then
-      return mark_tables(inner_select(...), ...)
+      local stmt = mark_tables(inner_select(...), ...)
+      -- columns of an aliased() single-table subclass: its criterion
+      if I.single_alias_where then stmt = I.single_alias_where(stmt, ...) end
+      return stmt
     end
     local args, reg = {}, {}
     for i = 1, n do

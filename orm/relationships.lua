@@ -155,6 +155,19 @@ end
 
 local function same(a, b) return C.node_ptr(a) == C.node_ptr(b) end
 
+-- fk_pairs to a mapper's tables: its own table's, else those to the
+-- tables of its ancestors (a class of joined inheritance spans them all)
+local function fk_pairs_mapper(from, m, only)
+  local out = fk_pairs(from, m.local_table, only)
+  if #out > 0 then return out end
+  for _, t in ipairs(m.tables or {}) do
+    if not same(t, m.local_table) then
+      for _, p in ipairs(fk_pairs(from, t, only)) do out[#out + 1] = p end
+    end
+  end
+  return out
+end
+
 -- {fk column, referenced column} for the equalities of a join condition:
 -- the foreign key side is the one named by foreign_keys, else the one
 -- with a ForeignKey to the other, else the one not in a primary key
@@ -183,6 +196,23 @@ local function cond_pairs(cond, only)
     if fk_a then out[#out + 1] = {a, b} else out[#out + 1] = {b, a} end
   end
   return out, other
+end
+
+-- {union column, referenced column} for the foreign keys to table `to`
+-- of the tables of union mapper um's classes (each column once)
+local function union_pairs(um, to, only)
+  local out, seen, pj = {}, {}, um.local_table
+  for _, sub in ipairs(um.subclasses or {}) do
+    for _, p in ipairs(fk_pairs(sub.local_table, to, nil)) do
+      local col = pj.c[p[1].key]
+      if col and not seen[p[1].key] and
+         (not only or only[C.node_ptr(col)] or only[C.node_ptr(p[1])]) then
+        seen[p[1].key] = true
+        out[#out + 1] = {col, p[2]}
+      end
+    end
+  end
+  return out
 end
 
 local function rel_error(r, msg)
@@ -264,7 +294,8 @@ local function resolve_rel(r)
   if o.secondary then
     local sec = resolve_table(r, o.secondary)
     r.secondary = sec
-    local lp, rp = fk_pairs(sec, pt, only), fk_pairs(sec, tt, only)
+    local lp = fk_pairs_mapper(sec, m, only)
+    local rp = fk_pairs_mapper(sec, tm, only)
     local other1, other2
     if pj then lp, other1 = cond_pairs(pj, only) end
     if sj then rp, other2 = cond_pairs(sj, only) end
@@ -315,6 +346,10 @@ local function resolve_rel(r)
       end
       if to_one then otm, mto = {}, all else otm, mto = all, {} end
       r.self_ref = true
+    elseif tm.abstract_concrete then
+      -- to an AbstractConcreteBase: the foreign keys of its subclasses'
+      -- tables, as columns of the union
+      otm, mto = union_pairs(tm, pt, only), {}
     else
       -- a class of an inheritance hierarchy spans the tables of its
       -- ancestors: a foreign key may be in any of them
@@ -528,11 +563,16 @@ end
 -- Address.user:eq(u): the rows that refer to u (many-to-one)
 function Rel:eq(obj)
   configure()
+  -- (a collection or a one-to-one compared to nil: no related row)
+  if obj == nil and self.direction ~= "manytoone" then
+    return sa.not_(self:any())
+  end
   if self.direction ~= "manytoone" then
     raise("InvalidRequestError", "Can't compare a collection to an " ..
           "object or collection; use contains() to test for membership.")
   end
   local conds = {}
+  if obj ~= nil then I.refresh_for(obj, self.target, self.remote_idx) end
   for k, lc in ipairs(self.local_cols) do
     if obj == nil then conds[k] = lc:is_(sa.null)
     else
@@ -543,10 +583,45 @@ function Rel:eq(obj)
   return and_all(conds)
 end
 
+-- Address.user:ne(u): the rows that do not refer to u, as SQLAlchemy
+-- writes it (a NULL key does not refer to u either); ne(nil): the rows
+-- that refer to something
+function Rel:ne(obj)
+  configure()
+  if obj == nil then
+    if self.direction ~= "manytoone" then return self:any() end
+    local conds = {}
+    for k, lc in ipairs(self.local_cols) do conds[k] = lc:isnot(sa.null) end
+    return and_all(conds)
+  end
+  if self.uselist then
+    raise("InvalidRequestError", "Can't compare a collection to an " ..
+          "object or collection; use contains() to test for membership.")
+  end
+  I.check_target(self, obj)
+  if self.direction ~= "manytoone" then
+    -- a one-to-one from the other side: no related row with obj's key
+    local conds = {}
+    for k, i in ipairs(self.target.pk_index) do
+      conds[k] = self.target.primary_key[k]:eq(
+        I.col_value(obj, self.target, i))
+    end
+    return sa.not_(self:any(and_all(conds)))
+  end
+  local conds = {}
+  I.refresh_for(obj, self.target, self.remote_idx)
+  for k, lc in ipairs(self.local_cols) do
+    local v = I.col_value(obj, self.target, self.remote_idx[k])
+    conds[k] = sa.or_(lc:ne(v), lc:is_(sa.null))
+  end
+  return and_all(conds)
+end
+
 -- with_parent(obj, User.addresses): the target rows related to obj
 function orm.with_parent(obj, r)
   I.check_rel(r, "with_parent")
   configure()
+  I.refresh_for(obj, r.parent, r.local_idx)
   -- as SQLAlchemy writes the lazy clause: the parent's value first
   local conds = {}
   if r.secondary then

@@ -317,7 +317,7 @@ end
 function Session:refresh(obj, attrs)
   self:expire(obj, attrs)
   local m = mapper_of(obj)
-  local got = I.load_by_pk(self, m, ident_vals(obj, m), obj)
+  local got = I.load_by_pk(self, m, ident_vals(obj, m), obj, true)
   if got == nil then
     raise("InvalidRequestError", "Could not refresh instance '" ..
           objstr(obj) .. "'")
@@ -363,6 +363,10 @@ function Session:flush()
   local prev_noflush = self._no_autoflush
   self._no_autoflush = true
   local pok, work = pcall(I.presort, self)
+  if pok then pok, work = pcall(function()
+    I.load_cycle_refs(self)
+    return work
+  end) end
   self._no_autoflush = prev_noflush
   if not pok then error(work, 0) end
   -- group by mapper: pending in the order they were added (an
@@ -385,15 +389,16 @@ function Session:flush()
   -- ops split the batches, see orm/ext/horizontal_shard.lua)
   local ops = self._flush_ops or I
   local ok, err = pcall(function()
-    for _, m in ipairs(I.mapper_order(self, saves)) do
+    local order = I.mapper_order(self, saves)
+    local slots = I.assoc_slots(order, work.ins)
+    if slots[0] then ops.emit_assoc(self, conn, slots[0], "insert") end
+    for k, m in ipairs(order) do
       ops.emit_saves(self, conn, m, saves[m], work.syncs[m], done, work.syncs)
+      if slots[k] then ops.emit_assoc(self, conn, slots[k], "insert") end
     end
     ops.emit_post(self, conn, work.post)
-    ops.emit_assoc(self, conn, work.ins, "insert")
     ops.emit_assoc(self, conn, work.del, "delete")
-    local order = I.mapper_order(self, dels)
-    for k = #order, 1, -1 do
-      local m = order[k]
+    for _, m in ipairs(I.mapper_order(self, dels, true)) do
       if m.self_ref then
         for _, level in ipairs(I.delete_levels(self, m, dels[m])) do
           ops.emit_deletes(self, conn, m, level, done)
@@ -749,6 +754,11 @@ function merge_impl(self, obj, opts)
       local v = C.extra(obj, r.key)
       if r.cascade.merge and (v ~= nil or C.extra(obj, nilmark[r.key])) then
         if r.uselist then
+          -- (the target's collection loads first, so that the items
+          -- already in it come from the identity map, as in SQLAlchemy)
+          if load and C.lifecycle(target) == "persistent" then
+            local _ = target[r.key]
+          end
           local list = {}
           for i, x in ipairs(v) do list[i] = merged(x) end
           target[r.key] = list

@@ -184,7 +184,22 @@ local function concrete_lazy(s, r, vals)
   return s:execute(stmt):scalars():all()
 end
 
+-- SQLAlchemy reads the values a query of obj's related rows needs with
+-- obj refreshed: an expired one of a persistent object loads its row
+-- first (the identity alone would do, but the statements are theirs)
+local function refresh_for(obj, m, idx)
+  if C.lifecycle(obj) ~= "persistent" then return end
+  for _, i in ipairs(idx) do
+    if not lselect(2, C.get(obj, i)) then
+      local _ = obj[m.keys[i]]
+      return
+    end
+  end
+end
+I.refresh_for = refresh_for
+
 local function load_value(s, r, obj)
+  refresh_for(obj, r.parent, r.local_idx)
   local vals = local_values(obj, r)
   for k = 1, #r.local_idx do
     if vals[k] == nil then return store_loaded(obj, r, {}) end
@@ -260,6 +275,11 @@ end
 local function loaded_related(obj, r)
   local v = C.extra(obj, r.key)
   if v == nil then return {} end
+  if r.lazy == "dynamic" or r.lazy == "write_only" then
+    -- (a dynamic writer: the members added in memory; its index reads
+    -- rows from the database)
+    return table.move(v, 1, #v, 1, {})
+  end
   if r.uselist then return v end
   return {v}
 end
@@ -290,7 +310,7 @@ local IN_BATCH = 500
 
 -- selectin: the related objects of every object in objs whose value is
 -- not loaded, by SELECT ... WHERE key IN (up to 500 keys) per batch
-local function selectin_load(s, conn, r, objs, tail)
+local function selectin_load(s, conn, r, objs, tail, of_type)
   local owners, keys = {}, {}
   local found = {}
   local map = r.pk_lookup and s._idmap[I.base_of(r.target)]
@@ -337,7 +357,10 @@ local function selectin_load(s, conn, r, objs, tail)
                              {})
     local stmt
     -- SQLAlchemy's statement where the join is plain (orm/eager.lua)
-    local form = not tm.layout and I.selectin_form(r, batch, tail)
+    -- (an of_type() option: the subclass's columns in the statement)
+    local form = not tm.layout and
+      (of_type and not tail and I.selectin_of_type_form(r, of_type, batch) or
+       I.selectin_form(r, batch, tail))
     if form then
       stmt = form.stmt
     elseif r.secondary then
@@ -447,7 +470,8 @@ local function run_path(s, conn, objs, path, from, plan)
   elseif strategy == "selectin" or strategy == "subquery" or
      strategy == "immediate" or
      (strategy == "joined" and from > 1 and not step.done) then
-    children = selectin_load(s, conn, r, objs)
+    children = selectin_load(s, conn, r, objs, nil,
+                             strategy == "selectin" and step.of_type or nil)
   elseif strategy == "select" or strategy == "raise" or
          strategy == "raise_on_sql" or strategy == "noload" then
     for _, o in ipairs(objs) do

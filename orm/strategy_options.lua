@@ -36,14 +36,24 @@ local function check_rel(attr, fname)
   -- Company.employees:of_type(Engineer) in a loader option: the whole
   -- collection loads (each row its class); the subclass's own columns
   -- load when read (SQLAlchemy loads them in the same statement)
+  local sub
   if getmetatable(attr) == Rel and rawget(attr, "of_type_mapper") then
+    -- (a with_polymorphic(): the list of its subclasses)
+    sub = attr.of_type_subs or attr.of_type_mapper
     attr = attr.parent.relationships[attr.key]
   end
   if getmetatable(attr) ~= Rel then
     raise("ArgumentError", fname .. "(): expected a relationship " ..
           "attribute such as User.addresses, not " .. type(attr))
   end
-  return attr
+  return attr, sub
+end
+
+-- a path step: the relationship, its strategy and the subclass an
+-- of_type() names (its columns load in the same statement)
+local function new_step(attr, fname, strategy)
+  local r, sub = check_rel(attr, fname)
+  return {rel = r, strategy = strategy, of_type = sub}
 end
 
 local loaders = {selectinload = "selectin", joinedload = "joined",
@@ -52,12 +62,11 @@ local loaders = {selectinload = "selectin", joinedload = "joined",
                  defaultload = "default", immediateload = "immediate"}
 for fname, strategy in pairs(loaders) do
   orm[fname] = function(attr)
-    return setmetatable({path = {{rel = check_rel(attr, fname),
-                                  strategy = strategy}}}, Load)
+    return setmetatable({path = {new_step(attr, fname, strategy)}}, Load)
   end
   Load[fname] = function(self, attr)
     local path = table.move(self.path, 1, #self.path, 1, {})
-    path[#path + 1] = {rel = check_rel(attr, fname), strategy = strategy}
+    path[#path + 1] = new_step(attr, fname, strategy)
     return setmetatable({path = path}, Load)
   end
 end

@@ -39,7 +39,7 @@ function table_ranks(md)
   for _, t in pairs(md.tables) do tables[#tables + 1] = t end
   local cached = ranks_cache[md]
   if cached and cached.n == #tables and cached.gen == hooks.generation then
-    return cached.rank
+    return cached.rank, cached.level
   end
   table.sort(tables, function(a, b) return a.name < b.name end)
   for _, t in ipairs(tables) do byname[t.name] = t end
@@ -79,8 +79,9 @@ function table_ranks(md)
       end
     end
   end
-  local rank, done, n = {}, {}, 0
+  local rank, level, done, n, lv = {}, {}, {}, 0, 0
   while n < #tables do
+    lv = lv + 1
     local batch = {}
     for _, t in ipairs(tables) do
       if not done[t.name] then
@@ -100,32 +101,63 @@ function table_ranks(md)
       done[t.name] = true
       n = n + 1
       rank[C.node_ptr(t)] = n
+      level[C.node_ptr(t)] = lv
     end
   end
-  ranks_cache[md] = {n = #tables, gen = hooks.generation, rank = rank}
-  return rank
+  ranks_cache[md] = {n = #tables, gen = hooks.generation, rank = rank,
+                     level = level}
+  return rank, level
 end
 
-local function mapper_order(s, objs_by_mapper)
+-- (deleting: the deletes' order, a level after those that reference it,
+-- still by name within a level, as SQLAlchemy sorts its DeleteAll steps)
+local function mapper_order(s, objs_by_mapper, deleting)
   local ms = {}
   for m in pairs(objs_by_mapper) do ms[#ms + 1] = m end
   -- tables that others reference come first
-  local rank = {}
+  local rank, level = {}, {}
   for _, m in ipairs(ms) do
     if not rank[m.local_table.metadata] then
-      for ptr, i in pairs(table_ranks(m.local_table.metadata)) do
-        rank[ptr] = i
-      end
+      local r, l = table_ranks(m.local_table.metadata)
+      for ptr, i in pairs(r) do rank[ptr], level[ptr] = i, l[ptr] end
       rank[m.local_table.metadata] = true
     end
   end
   table.sort(ms, function(a, b)
+    if deleting then
+      local la, lb = level[a.ptr] or 0, level[b.ptr] or 0
+      if la ~= lb then return la > lb end
+    end
     local ra, rb = rank[a.ptr] or 0, rank[b.ptr] or 0
     if ra ~= rb then return ra < rb end
     return a.class.__name__ < b.class.__name__
   end)
   return ms
 end
+
+-- Where the association rows of many-to-many pairs go among the saves of
+-- order (mapper_order's list): after the level of the later of the two
+-- sides' tables, before the tables of the next levels (SQLAlchemy runs
+-- them in the step after both sides' rows are written).  slots[k]: the
+-- entries of list that follow order[k] (k = 0: before any).
+local function assoc_slots(order, list)
+  local slots = {}
+  for _, e in ipairs(list) do
+    local r = e.rel
+    local _, level = table_ranks(r.parent.local_table.metadata)
+    local at = math.max(level[C.node_ptr(r.parent.local_table)] or 0,
+                        level[C.node_ptr(r.target.local_table)] or 0)
+    local slot = 0
+    for k, m in ipairs(order) do
+      local _, lv = table_ranks(m.local_table.metadata)
+      if (lv[m.ptr] or 0) <= at then slot = k end
+    end
+    slots[slot] = slots[slot] or {}
+    table.insert(slots[slot], e)
+  end
+  return slots
+end
+I.assoc_slots = assoc_slots
 
 -- What the flush did becomes the objects' state only once every statement
 -- has succeeded, so a failed flush leaves them as they were.
@@ -312,7 +344,8 @@ local function delete_levels(s, m, objs)
   local parent = {}
   for _, obj in ipairs(objs) do
     for _, r in ipairs(m.rel_list or {}) do
-      if r.target == m and not r.viewonly then
+      -- (a post_update reference is nulled first: it orders nothing)
+      if r.target == m and not r.viewonly and not r.post_update then
         if r.direction == "onetomany" then
           for _, x in ipairs(loaded_related(obj, r)) do
             if s._deleted[x] then parent[x] = obj end
@@ -361,3 +394,29 @@ I.delete_levels = delete_levels
 I.mapper_order = mapper_order
 I.pending_list = pending_list
 I.presort = presort
+
+-- The deleted rows of a self-referential mapper: SQLAlchemy's flush
+-- sorts them one by one, reading each one's many-to-one references to
+-- its own class (unless passive_deletes), so those not loaded load now
+-- (the identity map first), in primary key order
+function I.load_cycle_refs(s)
+  local list = {}
+  for obj in pairs(s._deleted) do
+    local m = mapper_of(obj)
+    if m.self_ref then list[#list + 1] = obj end
+  end
+  if #list == 0 then return end
+  table.sort(list, function(a, b)
+    return tostring(ident_key(a, mapper_of(a))) <
+           tostring(ident_key(b, mapper_of(b)))
+  end)
+  for _, obj in ipairs(list) do
+    for _, r in ipairs(mapper_of(obj).rel_list or {}) do
+      if r.direction == "manytoone" and r.target == r.parent and
+         not r.passive_deletes and not r.viewonly and
+         C.extra(obj, r.key) == nil and not C.extra(obj, I.nilmark[r.key]) then
+        local _ = obj[r.key]
+      end
+    end
+  end
+end

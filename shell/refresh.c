@@ -250,7 +250,8 @@ int rt_refresh_follow(const rt_engine *e) {
   }
   R.owner = e;
   R.owner_url = url;
-  if (e->pool.opts.singleton) return 0; /* in memory: nobody else sees it */
+  if (rt_pool_is_shared(&e->pool))
+    return 0; /* in memory: nobody else sees it */
   rt_engine_defaults(&o);
   o.nargs = e->pool.nargs;
   o.args = e->pool.args;

@@ -720,7 +720,7 @@ static void print_markdown(rt_render *r, FILE *f, const int *w, int header) {
     add_field(&b, r->names[i], strlen(r->names[i]), w[i], -1, 0);
     rt_sb_addc(&b, ' ');
   }
-  if (header) {
+  if (header && r->ncols > 0) { /* no columns: no pipe table at all */
     rt_sb_addc(&b, '|');
     put_line(f, &b);
     for (i = 0; i < r->ncols; i++) {

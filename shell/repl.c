@@ -349,21 +349,43 @@ static size_t sql_rest(const char *sql, size_t n, unsigned flags) {
   return off;
 }
 
+/* Is the end of sql[0..n) outside every string literal, quoted name and
+** comment?  Then a `;` on a line of its own would end the statement. */
+static int outside_quotes(const char *sql, size_t n, unsigned flags) {
+  rt_strbuf t = RT_STRBUF_INIT;
+  int r;
+  rt_sb_addlen(&t, sql, n);
+  rt_sb_adds(&t, "\n;");
+  r = !t.failed && rt_sql_stmt_end(t.p, t.n, flags) == t.n;
+  rt_sb_free(&t);
+  return r;
+}
+
 /* Read SQL lines after the first (in b) until every statement is ended.
-** Returns 0, or -1 when Ctrl-C or Ctrl-D abandons it. */
-static int read_sql(lua_State *L, rt_strbuf *b) {
+** A backslash command typed between them runs at once, as in psql (\x
+** before the `;`, \q to leave), unless it is inside a string literal.
+** Returns 0, or -1 when Ctrl-C, Ctrl-D or \q abandons it. */
+static int read_sql(lua_State *L, rt_strbuf *b, const char *hist) {
   unsigned flags = rt_sql_dialect_flags(L);
   for (;;) {
     int interrupted;
     char *line;
     size_t off = sql_rest(b->p, b->n, flags);
     if (rt_sql_is_blank(b->p + off, b->n - off, flags)) return 0;
-    rt_complete_set_sql(1); /* completion offers SQL names */
+    rt_complete_set_sql(b->p); /* completion offers SQL names */
     line = read_line(PROMPT2, &interrupted);
-    rt_complete_set_sql(0);
+    rt_complete_set_sql(NULL);
     if (line == NULL || interrupted) {
       free(line);
       return -1;
+    }
+    if (rt_classify_line(line) == RT_LINE_COMMAND &&
+        outside_quotes(b->p + off, b->n - off, flags)) {
+      remember(line, hist, 1);
+      rt_cmd_run(L, line);
+      free(line);
+      if (rt_sh.quit) return -1;
+      continue;
     }
     rt_sb_addc(b, '\n');
     rt_sb_adds(b, line);
@@ -423,7 +445,7 @@ void rt_shell_repl(lua_State *L) {
       rt_strbuf b = RT_STRBUF_INIT;
       rt_sb_adds(&b, line);
       free(line);
-      if (read_sql(L, &b) == 0 && !b.failed) {
+      if (read_sql(L, &b, hist) == 0 && !b.failed) {
         remember(b.p, hist, 0);
         rt_sql_run_text(L, b.p);
       }
@@ -512,6 +534,11 @@ int rt_shell_stdin(lua_State *L) {
     rt_linekind kind;
     if (len > 0 && line[len - 1] == '\n') line[--len] = '\0';
     if (++lineno == 1 && line[0] == '#') line[0] = '\0'; /* #! line */
+    if (sql.n > 0 && rt_classify_line(line) == RT_LINE_COMMAND &&
+        outside_quotes(sql.p, sql.n, flags)) {
+      status = rt_cmd_run(L, line); /* as at the prompt */
+      continue;
+    }
     if (sql.n > 0) {
       rt_sb_addc(&sql, '\n');
       rt_sb_adds(&sql, line);
@@ -542,7 +569,7 @@ int rt_shell_stdin(lua_State *L) {
     rt_sb_adds(&sql, line);
     status = run_sql_buffer(L, &sql, flags);
   }
-  if (status == 0 && sql.n > 0 && !sql.failed)
+  if (status == 0 && sql.n > 0 && !sql.failed && !rt_sh.quit)
     status = rt_sql_run_text(L, sql.p) != 0;
   if (status == 0 && has_lua) status = run_lua_chunk(L, &lua);
   free(line);

@@ -4,11 +4,13 @@
 */
 #include "schema.h"
 
+#include <fcntl.h>
 #include <lauxlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <readline/readline.h>
 
@@ -445,12 +447,12 @@ int rt_cmd_connect(lua_State *L, const char *arg) {
 
 static lua_State *comp_L;
 static const char *const *comp_commands;
-static int comp_in_sql;
+static const char *comp_before; /* the SQL the line continues */
 static char **comp_list;
 static int comp_n, comp_next;
 
-void rt_complete_set_sql(int in_sql) {
-  comp_in_sql = in_sql;
+void rt_complete_set_sql(const char *before) {
+  comp_before = before;
 }
 
 static void free_list(void) {
@@ -467,26 +469,67 @@ static char *generate(const char *text, int state) {
   return comp_next < comp_n ? comp_list[comp_next++] : NULL;
 }
 
+/*
+** Completion prints nothing: what runs while it reads names (the SQL
+** --echo logs of a reflection, a warning, a print in an __index) would
+** land inside the line being edited.  Standard output and error go to
+** /dev/null for that time; saved[] keeps the real ones (-1: not saved).
+*/
+static void quiet_begin(int saved[2]) {
+  int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  fflush(stdout);
+  fflush(stderr);
+  if (rl_outstream) fflush(rl_outstream);
+  saved[0] = saved[1] = -1;
+  if (null < 0) return;
+  saved[0] = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+  saved[1] = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+  if (saved[0] >= 0) dup2(null, STDOUT_FILENO);
+  if (saved[1] >= 0) dup2(null, STDERR_FILENO);
+  close(null);
+}
+
+static void quiet_end(const int saved[2]) {
+  fflush(stdout); /* what was written goes to /dev/null, not later */
+  fflush(stderr);
+  clearerr(stdout);
+  clearerr(stderr);
+  if (saved[0] >= 0) {
+    dup2(saved[0], STDOUT_FILENO);
+    close(saved[0]);
+  }
+  if (saved[1] >= 0) {
+    dup2(saved[1], STDERR_FILENO);
+    close(saved[1]);
+  }
+}
+
 static char **complete(const char *text, int start, int end) {
   lua_State *L = comp_L;
-  int top = lua_gettop(L), i, n;
+  int top = lua_gettop(L), i, n, saved[2];
   const char *kind = "lua";
   char **matches = NULL;
   rt_linekind k;
   (void)end;
+  quiet_begin(saved);
   rt_schema_sync(L); /* names a background refresh read since */
   rt_refresh_touch();
   k = rt_classify_line(rl_line_buffer);
   if (k == RT_LINE_COMMAND)
     kind = "command";
-  else if (k == RT_LINE_SQL || comp_in_sql)
+  else if (k == RT_LINE_SQL || comp_before)
     kind = "sql";
   rl_attempted_completion_over = 1;
   free_list();
   rt_schema_push(L, "complete");
   lua_getglobal(L, "engine");
   lua_pushstring(L, kind);
-  lua_pushstring(L, rl_line_buffer);
+  if (comp_before && k != RT_LINE_COMMAND) {
+    /* the statement so far: the tables its earlier lines name count */
+    lua_pushfstring(L, "%s\n%s", comp_before, rl_line_buffer);
+    start += (int)strlen(comp_before) + 1;
+  } else
+    lua_pushstring(L, rl_line_buffer);
   lua_pushinteger(L, start);
   lua_pushstring(L, text);
   lua_newtable(L);
@@ -520,6 +563,7 @@ static char **complete(const char *text, int start, int end) {
 done:
   free_list();
   lua_settop(L, top);
+  quiet_end(saved);
   return matches;
 }
 

@@ -34,7 +34,9 @@ int rt_cmd_connect(lua_State *L, const char *arg);  /* \c */
 /* Install readline's completion; `commands` names the backslash commands
 ** (NULL-terminated, kept). */
 void rt_complete_init(lua_State *L, const char *const *commands);
-/* Whether the line being read continues an SQL statement. */
-void rt_complete_set_sql(int in_sql);
+/* The SQL statement the line being read continues (its lines so far,
+** kept until the next call), or NULL when the line does not continue one:
+** completion offers the columns of the tables it names. */
+void rt_complete_set_sql(const char *before);
 
 #endif

@@ -192,7 +192,6 @@ void rt_sql_render_opts(FILE *f, rt_render_opts *o) {
   memset(o, 0, sizeof *o);
   o->format = rt_sh.format;
   o->expanded = rt_sh.expanded;
-  /* output for files and programs is never capped */
   /* the cap is for reading at a terminal: output for files and programs,
   ** and the machine formats, are never capped */
   o->limit = !tty || o->format == RT_FMT_CSV || o->format == RT_FMT_TSV ||
@@ -512,6 +511,23 @@ static int is_row_list(lua_State *L, int idx) {
 }
 
 /*
+** An empty table without a metatable: an empty list of Rows (what
+** Result:all() gives when no row matched) is no different from `{}`,
+** and a list of Rows prints as a table with its row count.
+*/
+static int is_empty_list(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TTABLE) return 0;
+  if (lua_getmetatable(L, idx)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pushnil(L);
+  if (lua_next(L, idx) == 0) return 1;
+  lua_pop(L, 2);
+  return 0;
+}
+
+/*
 ** print_rows(source, keys [, scalars]): source is a Result (rows are
 ** fetched by calling it) or a list of Rows; keys the column names.  With
 ** `scalars` each item fetched is the one value of its row (a
@@ -631,6 +647,10 @@ int rt_sql_print_value(lua_State *L, int idx) {
     lua_rawgeti(L, idx, 1);
     lua_getfield(L, -1, "_fields");
     lua_remove(L, -2);
+  } else if (is_empty_list(L, idx)) {
+    lua_pushcfunction(L, print_rows); /* no columns, "(0 rows)" */
+    lua_pushvalue(L, idx);
+    lua_newtable(L);
   } else {
     /* mapped objects, ORM rows, an ORM result: the Lua half says how */
     lua_pushcfunction(L, print_rows);

@@ -322,9 +322,10 @@ end
 
 T.test("pool: size, overflow, timeout, recycle, pre_ping", function()
   local path = os.tmpname()
-  local e = create_engine("sqlite:///" .. path, {pool_size = 1,
-                                                  max_overflow = 1,
-                                                  pool_timeout = 0})
+  -- a file takes NullPool unless told (SQLAlchemy 1.4's pysqlite)
+  local e = create_engine("sqlite:///" .. path,
+                          {poolclass = sa.pool.QueuePool, pool_size = 1,
+                           max_overflow = 1, pool_timeout = 0})
   local a, b = e:connect(), e:connect()
   local err = T.raises("TimeoutError", function() e:connect() end)
   T.match(err.message, "QueuePool limit of size 1 overflow 1 reached")

@@ -88,13 +88,15 @@ for _, db in ipairs(T.databases()) do
     s:commit()
     clear()
     T.eq(emails(u.addresses:filter(Address.email:like("a%")):all()), {"a1"})
-    T.match(log[1], "^SELECT dyn_address.id AS dyn_address_id, " ..
+    -- (the expired owner refreshed first, as SQLAlchemy reads its key)
+    T.match(log[1], "^SELECT dyn_user.id AS dyn_user_id")
+    T.match(log[2], "^SELECT dyn_address.id AS dyn_address_id, " ..
             "dyn_address.user_id AS dyn_address_user_id, dyn_address.email " ..
             "AS dyn_address_email FROM dyn_address WHERE " .. q ..
             " = dyn_address.user_id AND dyn_address.email LIKE " .. q ..
             " ORDER BY dyn_address.id$")
     T.eq(u.addresses:count(), 1)
-    T.match(log[2], "^SELECT count%(%*%) AS count_1 FROM %(SELECT " ..
+    T.match(log[3], "^SELECT count%(%*%) AS count_1 FROM %(SELECT " ..
             "dyn_address.id AS dyn_address_id, dyn_address.user_id AS " ..
             "dyn_address_user_id, dyn_address.email AS dyn_address_email " ..
             "FROM dyn_address WHERE " .. q .. " = dyn_address.user_id ORDER " ..
@@ -174,7 +176,8 @@ for _, db in ipairs(T.databases()) do
     local words = {}
     for i, t in ipairs(p.tags:all()) do words[i] = t.word end
     T.eq(words, {"t1", "t2"})
-    T.match(log[1], "FROM dyn_tag, dyn_post_tag WHERE")
+    T.match(log[1], "^SELECT dyn_post.id AS dyn_post_id")
+    T.match(log[2], "FROM dyn_tag, dyn_post_tag WHERE")
     p.tags:remove(t1)
     clear()
     s:commit()

@@ -131,8 +131,11 @@ for _, db in ipairs(T.databases()) do
     local c2 = e:connect()
     c2:exec_driver_sql("SELECT 1")
     c2:close()
-    T.eq(log, {"begin C", "before C nil SELECT nil false",
-               "after C nil SELECT nil false", "rollback C"})
+    local want = {"begin C", "before C nil SELECT nil false",
+                  "after C nil SELECT nil false", "rollback C"}
+    -- a file's NullPool connects anew for each checkout (SQLAlchemy 1.4)
+    if db.name == "sqlite" then table.insert(want, 1, "connect nil nil") end
+    T.eq(log, want)
     reset()
   end)
 

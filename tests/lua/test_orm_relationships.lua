@@ -162,11 +162,12 @@ for _, db in ipairs(T.databases()) do
     T.eq(a2.user_id, u.id)
     T.eq(state(a2), "persistent")
     s:commit()
-    -- expired on commit: the collection loads again, same objects
+    -- expired on commit: the collection loads again, same objects (the
+    -- expired owner refreshed first, as SQLAlchemy reads its key)
     clear(log)
     T.eq(emails(u.addresses), {"s1@x", "s2@x"})
     T.ok(u.addresses[1] == a1)
-    T.eq(count_selects(log), 1)
+    T.eq(count_selects(log), 2)
   end)
 
   T.test(pfx .. "collection methods and list assignment", function()
@@ -721,9 +722,10 @@ for _, db in ipairs(T.databases()) do
     clear(log)
     s:commit()
     -- the relationship orders the rows though no foreign key links them
+    -- (the association rows right after both sides' rows, as SQLAlchemy)
     T.eq(stmts(log), {"INSERT rel3_person", "INSERT rel3_person",
-                      "INSERT rel3_person", "INSERT rel3_note",
-                      "INSERT rel3_friendship"})
+                      "INSERT rel3_person", "INSERT rel3_friendship",
+                      "INSERT rel3_note"})
     s:close()
     local s2 <close> = orm.Session(engine)
     local a2 = s2:scalars(select(Person):where(Person.name:eq("a"))):one()

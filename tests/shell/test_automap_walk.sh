@@ -7,7 +7,9 @@
 # (automap_walk_chinook.txt) is what SQLAlchemy's automap gives on SQLite,
 # printed the same way; PostgreSQL's Chinook names its tables and columns
 # in snake case: automap_walk_chinook_pg.txt is SQLAlchemy's walk of a
-# SQLite copy whose tables and columns were renamed so.
+# SQLite copy whose tables and columns were renamed so, its classes in the
+# order SQLAlchemy's automap makes them on PostgreSQL (the catalog's order
+# of the tables, each after the tables its keys refer to).
 #   test_automap_walk.sh RETORT SRCDIR
 RETORT=$1
 SRC=${2:-.}

@@ -156,6 +156,7 @@ wait_last "retort>" || { echo "retort did not show its prompt:"; screen; }
 tab "db.Al" 1 "db.Album"
 check "Tab completes a table after db." "retort> db.Album" "$(screen | tail -1)"
 tab ".c." 2 "db.Album.c."
+wait_grep "^AlbumId  *ArtistId  *Title$" # the first Tab reflects the table
 check "Tab Tab lists the columns after db.Album.c." \
   "AlbumId   ArtistId  Title" \
   "$(screen | tail -2 | head -1)"

@@ -254,7 +254,7 @@ END_TEST
 START_TEST(literal_binds) {
   rt_node *e = rt_binary(RT_OP_EQ, C(users, "name"),
                          rt_bind("name", rt_vtext("it's", 4), NULL, 1));
-  rt_compile_opts o = {1, NULL, 0, 0};
+  rt_compile_opts o = {1, NULL, 0, 0, 0};
   rt_compiled c;
   rt_error err = RT_ERROR_INIT;
   ck_assert_int_eq(rt_compile(e, &rt_dialect_sqlite, &o, &c, &err), 0);
@@ -262,6 +262,26 @@ START_TEST(literal_binds) {
   ck_assert_int_eq(c.nparams, 0);
   rt_compiled_free(&c);
   rt_unref(e);
+}
+END_TEST
+
+/* Adding or replacing a column clears its RT_F_LIGHT alone: every flag
+** above the low 16 bits survives (a narrow mask once dropped them). */
+START_TEST(add_column_keeps_high_flags) {
+  rt_error err = RT_ERROR_INIT;
+  rt_node *t = rt_table_new(md, "flagged", &err);
+  rt_node *c = rt_column_new("x", rt_type_bare(RT_TY_INTEGER));
+  rt_node *d = rt_column_new("x", rt_type_bare(RT_TY_INTEGER));
+  unsigned high = RT_F_DEDUPED | RT_F_LATERAL | RT_F_REQUIRED;
+  c->flags |= RT_F_LIGHT | RT_F_NOTNULL | high;
+  ck_assert_int_eq(rt_table_add_column(t, c, &err), 0);
+  ck_assert_uint_eq(c->flags, RT_F_NOTNULL | high);
+  d->flags |= RT_F_LIGHT | high;
+  ck_assert_int_eq(rt_table_replace_column(t, d, &err), 0);
+  ck_assert_uint_eq(d->flags, high);
+  rt_unref(c);
+  rt_unref(d);
+  rt_unref(t);
 }
 END_TEST
 
@@ -283,6 +303,7 @@ int main(void) {
   tcase_add_test(tc, sorted_tables);
   tcase_add_test(tc, returning_mysql_fails);
   tcase_add_test(tc, literal_binds);
+  tcase_add_test(tc, add_column_keeps_high_flags);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

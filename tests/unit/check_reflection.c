@@ -38,8 +38,13 @@ static void names_eq(const rt_names *l, const char *want) {
   ck_assert_str_eq(buf, want);
 }
 
-/* The same, for the names starting "rtc_" only: a server's database is
-** shared with other tests. */
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The same, for the names starting "rtc_" only (a server's database is
+** shared with other tests), sorted: PostgreSQL lists them in the
+** catalog's order, as SQLAlchemy does. */
 static void ours_eq(const rt_names *l, const char *want) {
   rt_names kept = {0, NULL};
   const char *v[64];
@@ -47,6 +52,7 @@ static void ours_eq(const rt_names *l, const char *want) {
   kept.v = v;
   for (i = 0; i < l->n && kept.n < 64; i++)
     if (l->v[i] && strncmp(l->v[i], "rtc_", 4) == 0) v[kept.n++] = l->v[i];
+  qsort(v, (size_t)kept.n, sizeof *v, cmp_str);
   names_eq(&kept, want);
 }
 

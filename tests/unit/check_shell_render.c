@@ -76,7 +76,7 @@ END_TEST
 
 START_TEST(table_color_null) {
   rt_render_opts o;
-  rt_value v[1] = {{RT_V_NULL, {0}}};
+  rt_value v[1] = {{RT_V_NULL, 0, {0}}};
   const char *const n[] = {"x"};
   opts(&o, RT_FMT_TABLE);
   o.color = 1;

@@ -168,6 +168,7 @@ START_TEST(file_pool_reuses_connections) {
   close(fd);
   snprintf(url, sizeof url, "sqlite:///%s", path);
   rt_engine_defaults(&o);
+  o.pool.kind = RT_POOL_QUEUE; /* a file's default is NullPool */
   o.pool.pool_size = 1;
   o.pool.max_overflow = 1;
   o.pool.pool_timeout = 0;
@@ -190,6 +191,35 @@ START_TEST(file_pool_reuses_connections) {
   ck_assert_int_eq(rt_pool_idle(&e->pool), 0);
   rt_connection_close(&c3);
   rt_error_clear(&err);
+  rt_engine_free(e);
+  unlink(path);
+}
+END_TEST
+
+static int has_marker(rt_connection *c);
+
+START_TEST(file_default_is_nullpool) {
+  char path[] = "/tmp/retort-check-XXXXXX";
+  char url[64];
+  int fd = mkstemp(path);
+  rt_error err = RT_ERROR_INIT;
+  rt_engine *e;
+  rt_connection c;
+  close(fd);
+  snprintf(url, sizeof url, "sqlite:///%s", path);
+  e = rt_engine_create(url, NULL, &err);
+  ck_assert_ptr_nonnull(e);
+  ck_assert_int_eq(e->pool.opts.kind, RT_POOL_NULL);
+  rt_connection_init(&c, e);
+  exec_ok(&c, "CREATE TEMP TABLE m (x INTEGER)");
+  ck_assert(has_marker(&c));
+  rt_connection_close(&c);
+  /* nothing is kept: the next checkout is a new connection */
+  ck_assert_int_eq(rt_pool_idle(&e->pool), 0);
+  rt_connection_init(&c, e);
+  ck_assert(!has_marker(&c));
+  rt_connection_close(&c);
+  ck_assert_int_eq((int)e->pool.nconnects, 2);
   rt_engine_free(e);
   unlink(path);
 }
@@ -239,6 +269,7 @@ START_TEST(pool_recycle_replaces_old_connections) {
   close(fd);
   snprintf(url, sizeof url, "sqlite:///%s", path);
   rt_engine_defaults(&o);
+  o.pool.kind = RT_POOL_QUEUE;
   o.pool.pool_recycle = 0.2;
   e = rt_engine_create(url, &o, &err);
   ck_assert_ptr_nonnull(e);
@@ -337,6 +368,7 @@ int main(void) {
   tcase_add_test(tc, executemany_and_errors);
   tcase_add_test(tc, transactions_and_memory_sharing);
   tcase_add_test(tc, file_pool_reuses_connections);
+  tcase_add_test(tc, file_default_is_nullpool);
   tcase_add_test(tc, bad_file_names_the_file);
   tcase_add_test(tc, pool_recycle_replaces_old_connections);
   tcase_add_test(tc, isolation_levels_sqlite);
