@@ -643,7 +643,9 @@ local annotation = C.annotation
 -- add to those of a select's entities (froms, crits): a joined
 -- subclass's join of its tables, a single-table subclass's criterion;
 -- each once, and none for a mapper one of the entities stands for.
-function attribute_froms(attrs, ents, froms, crits)
+-- parts: mapper -> its criterion (a join to the class moves it into the
+-- ON clause: see wrap_method)
+function attribute_froms(attrs, ents, froms, crits, parts)
   local seen = {}
   for _, e in ipairs(ents) do
     if e and e.load then seen[e.mapper] = true end
@@ -653,7 +655,10 @@ function attribute_froms(attrs, ents, froms, crits)
       seen[am] = true
       if #am.tables > 1 then froms[#froms + 1] = am.selectable end
       local crit = single_criterion(am)
-      if crit then crits[#crits + 1] = crit end
+      if crit then
+        crits[#crits + 1] = crit
+        parts[am] = crit
+      end
     end
   end
 end
@@ -668,7 +673,7 @@ function attribute_select(args, n, attrs)
     local sc = I.single_alias_crit(args[i], parts)
     if sc then crits[#crits + 1] = sc end
   end
-  attribute_froms(attrs, {}, froms, crits)
+  attribute_froms(attrs, {}, froms, crits, parts)
   if #froms == 0 and #crits == 0 then return nil end
   building = true
   local ok, stmt = pcall(core_select, table.unpack(args, 1, n))
@@ -760,7 +765,7 @@ local function orm_select(...)
       k, p = k + 1, p + it[2]
     end
   end
-  attribute_froms(attrs, ents, froms, crits)
+  attribute_froms(attrs, ents, froms, crits, parts)
   for _, f in ipairs(froms) do stmt = stmt:select_from(f) end
   local crit
   if #crits == 1 then crit = crits[1]
@@ -888,12 +893,16 @@ local function wrap_method(name)
     local crit, parts = info.crit, info.parts
     if parts and (name == "join" or name == "outerjoin") then
       -- a join to an aliased() single-table subclass whose columns are
-      -- selected: its criterion goes in the ON clause instead
+      -- selected, or to such a class: its criterion goes in the ON
+      -- clause instead
       local target = ...
       if getmetatable(target) == I.OfType then target = target.target end
       local ae = getmetatable(target) == I.AliasedClass and
                  I.alias_entry(target)
       local drop = ae and parts.parts[ptr(ae.alias)]
+      local tm = not ae and type(target) == "table" and
+                 rawget(target, "__mapper__")
+      if tm then drop = parts.parts[tm] end
       if drop then
         local keep, kparts = {}, {}
         for _, c in ipairs(parts.crits) do
