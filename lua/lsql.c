@@ -75,10 +75,58 @@ void lsql_pushref(lua_State *L, rt_node *n) {
 */
 rt_node *lsql_tonodebox(lua_State *L, int idx) {
   const lnode *u;
-  if (lua_type(L, idx) != LUA_TUSERDATA || lua_rawlen(L, idx) != sizeof(lnode))
-    return NULL;
+  size_t len;
+  if (lua_type(L, idx) != LUA_TUSERDATA) return NULL;
+  len = lua_rawlen(L, idx);
+  if (len != sizeof(lnode) && len != sizeof(lannotated)) return NULL;
   u = lua_touserdata(L, idx);
   return u->tag == &node_mt_key ? u->n : NULL;
+}
+
+/*
+** A mapped class's column attribute is its column in a box of its own, a
+** little larger than a Node box (that size is the mark select() tests),
+** whose user value is the class: SQLAlchemy's annotated column with its
+** parententity.  The node is the column itself, so everything else takes
+** it as the column.
+*/
+static const lannotated *toannotated(lua_State *L, int idx) {
+  const lannotated *a;
+  if (lua_type(L, idx) != LUA_TUSERDATA ||
+      lua_rawlen(L, idx) != sizeof(lannotated))
+    return NULL;
+  a = lua_touserdata(L, idx);
+  return a->box.tag == &node_mt_key ? a : NULL;
+}
+
+void lsql_annotate(lua_State *L, int idx, int entity) {
+  rt_node *n = lsql_checknode(L, idx, "annotate");
+  lannotated *a;
+  entity = lua_absindex(L, entity);
+  a = lua_newuserdatauv(L, sizeof *a, 1);
+  a->box.n = NULL;
+  a->box.tag = &node_mt_key;
+  a->entity = lua_topointer(L, entity);
+  set_node_mt(L);
+  a->box.n = rt_ref(n);
+  lua_pushvalue(L, entity);
+  lua_setiuservalue(L, -2, 1);
+}
+
+/* The result on top made from the annotated value at idx keeps its
+** annotation (SQLAlchemy's annotations go along to a label or a function
+** of the column): it is replaced by an annotated box of its node. */
+static void keep_annotation(lua_State *L, int idx) {
+  lua_getiuservalue(L, idx, 1);
+  lsql_annotate(L, -2, -1);
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
+int lsql_annotation(lua_State *L, int idx) {
+  if (!toannotated(L, idx)) return 0;
+  lua_getiuservalue(L, idx, 1);
+  return 1;
 }
 
 rt_node *lsql_tonode(lua_State *L, int idx) {
@@ -740,6 +788,7 @@ static int e_label(lua_State *L) {
   }
   ud = RESULT(L);
   SETRESULT(L, ud, rt_label(name, rt_ref(e)));
+  if (toannotated(L, 1)) keep_annotation(L, 1);
   return 1;
 }
 
@@ -773,6 +822,11 @@ static int func_call(lua_State *L) {
   for (i = 0; i < nargs; i++) args[i] = rt_ref(lsql_tonode(L, base + 1 + i));
   SETRESULT(L, ud, rt_func(name, args, nargs));
   lua_pop(L, 1);
+  for (i = 2; i <= nargs + 1; i++)
+    if (toannotated(L, i)) {
+      keep_annotation(L, i);
+      break;
+    }
   return 1;
 }
 
@@ -1143,16 +1197,23 @@ static rt_node *checkselect(lua_State *L, const char *fname) {
 /* push a select of the columns at first..top */
 /*
 ** A mapped class of an inheritance hierarchy (marked by a raw field) is
-** not its table: the ORM builds the select of its columns and FROM, or
-** the UPDATE/DELETE with the single-table criterion (see
-** orm/inheritance.lua; the hook gets `kind` and the arguments).  Returns
+** not its table, and a column attribute of a subclass (annotated, see
+** lsql_annotate) needs the class's joins or criterion: the ORM builds
+** the select of its columns and FROM, or the UPDATE/DELETE with the
+** single-table criterion (see orm/inheritance.lua; the hook gets `kind`
+** and the arguments).  Returns
 ** 1 with that statement on top, or 0 when no argument is such a class or
 ** the ORM declines.
 */
 static int orm_hook(lua_State *L, const char *kind, int first, int top) {
   int i, marked = 0;
   for (i = first; i <= top && !marked; i++) {
-    if (lua_type(L, i) != LUA_TTABLE) continue;
+    int t = lua_type(L, i);
+    if (t == LUA_TUSERDATA) {
+      marked = toannotated(L, i) != NULL;
+      continue;
+    }
+    if (t != LUA_TTABLE) continue;
     lua_pushliteral(L, "__inheritance__");
     marked = lua_rawget(L, i) != LUA_TNIL;
     lua_pop(L, 1);

@@ -32,6 +32,13 @@ typedef struct lnode {
   const void *tag;
 } lnode;
 
+/* A column annotated with the mapped class it is an attribute of (see
+** lsql_annotate): a Node box told apart by its size. */
+typedef struct lannotated {
+  lnode box;
+  const void *entity; /* the class (also the box's user value) */
+} lannotated;
+
 typedef struct ltype {
   rt_type *t;
 } ltype;
@@ -49,6 +56,11 @@ rt_node *lsql_tonode(lua_State *L, int idx);
 ** are not looked into). */
 rt_node *lsql_tonodebox(lua_State *L, int idx);
 rt_node *lsql_checknode(lua_State *L, int idx, const char *fname);
+/* Push a new box of the node at idx annotated with the value at entity;
+** lsql_annotation pushes the annotation of the value at idx and returns
+** 1, or pushes nothing and returns 0. */
+void lsql_annotate(lua_State *L, int idx, int entity);
+int lsql_annotation(lua_State *L, int idx);
 /* Coerce the value at idx to an expression compared with `against`
 ** (plain values become bind parameters); the node is pushed and returned
 ** borrowed.  Raises ArgumentError naming fname and the position. */

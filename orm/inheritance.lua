@@ -162,6 +162,21 @@ local function copy(t)
   return out
 end
 
+-- A subclass's column attributes, its own and those it inherits, are its
+-- columns annotated with the class (SQLAlchemy's parententity): a select
+-- of them gets the class's joins and single-table criterion (orm_select
+-- below).  An inherited attribute that is not the plain column (a
+-- descriptor, a property) stays as the parent has it.
+local function annotate_attributes(cls, m, own_keys)
+  for key, col in pairs(m.colattrs) do
+    local cur = own_keys[key] or cls[key]
+    if cur ~= nil and C.node_kind(cur) == "column" and
+       ptr(cur) == ptr(col) then
+      rawset(cls, key, C.annotate(col, cls))
+    end
+  end
+end
+
 -- Child = Parent:class "Child" {...}: `tbl` is the class's own table
 -- (joined inheritance) or nil (single table: its columns are added to
 -- the parent's table).
@@ -330,7 +345,7 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
   getmetatable(cls).__call = C.constructor(m.mt, m.nattrs, m.slots,
                                            construct_others)
   set_identity_on_init(cls, m)
-  for key, col in pairs(own_keys) do rawset(cls, key, col) end
+  annotate_attributes(cls, m, own_keys)
   if resolved.__tostring then rawset(cls, "__tostring", resolved.__tostring) end
   reg.mappers[#reg.mappers + 1] = m
   return cls
@@ -621,6 +636,61 @@ local where = node_methods.where
 -- field __inheritance__: the core's select() hands a select of one of
 -- them to orm_select below; others cost the core one field lookup.
 local install_methods -- below
+local attribute_froms, attribute_select -- below
+local annotation = C.annotation
+
+-- The FROM and criteria the column attributes of the mappers `attrs`
+-- add to those of a select's entities (froms, crits): a joined
+-- subclass's join of its tables, a single-table subclass's criterion;
+-- each once, and none for a mapper one of the entities stands for.
+-- parts: mapper -> its criterion (a join to the class moves it into the
+-- ON clause: see wrap_method)
+function attribute_froms(attrs, ents, froms, crits, parts)
+  local seen = {}
+  for _, e in ipairs(ents) do
+    if e and e.load then seen[e.mapper] = true end
+  end
+  for _, am in ipairs(attrs or {}) do
+    if not seen[am] then
+      seen[am] = true
+      if #am.tables > 1 then froms[#froms + 1] = am.selectable end
+      local crit = single_criterion(am)
+      if crit then
+        crits[#crits + 1] = crit
+        parts[am] = crit
+      end
+    end
+  end
+end
+
+-- select(J.extra, M.name): the columns alone (the rows are not
+-- entities), FROM each joined subclass's tables joined and WHERE each
+-- single-table subclass's criterion, kept last as for entities
+function attribute_select(args, n, attrs)
+  local froms, crits, parts = {}, {}, {}
+  for i = 1, n do
+    -- (columns of an aliased() single-table subclass beside them)
+    local sc = I.single_alias_crit(args[i], parts)
+    if sc then crits[#crits + 1] = sc end
+  end
+  attribute_froms(attrs, {}, froms, crits, parts)
+  if #froms == 0 and #crits == 0 then return nil end
+  building = true
+  local ok, stmt = pcall(core_select, table.unpack(args, 1, n))
+  building = false
+  if not ok then error(stmt, 0) end
+  for _, f in ipairs(froms) do stmt = stmt:select_from(f) end
+  if #crits == 0 then
+    stmt_ents[stmt] = {ents = false}
+    return stmt
+  end
+  local crit = #crits == 1 and crits[1] or sa.and_(table.unpack(crits))
+  local out = where(stmt, crit)
+  stmt_ents[out] = {ents = false, nocrit = stmt, crit = crit,
+                    parts = next(parts) and {crits = crits, parts = parts}
+                            or nil}
+  return out
+end
 
 -- the select of the arguments (columns, tables, classes), when one of
 -- them is a class of a hierarchy: called by the core's select() (see
@@ -631,11 +701,23 @@ local function orm_select(...)
   install_methods()
   local found = {}
   local any = false
+  local attrs -- mappers of subclass column attributes, by first use
   for i = 1, n do
     found[i] = entity_for(args[i])
-    if found[i] then any = true end
+    if found[i] then
+      any = true
+    else
+      local cls, col = annotation(args[i])
+      local am = cls and rawget(cls, "__mapper__")
+      -- (the core's select gets the column: no second call here)
+      if cls then args[i] = col end
+      if am then attrs = attrs or {}; attrs[#attrs + 1] = am end
+    end
   end
-  if not any then return nil end
+  if not any then
+    if not attrs then return nil end
+    return attribute_select(args, n, attrs)
+  end
   local items, ents, froms, crits = {}, {}, {}, {}
   local parts = {}
   local pos = 1
@@ -662,7 +744,6 @@ local function orm_select(...)
   local ok, stmt = pcall(core_select, table.unpack(items))
   building = false
   if not ok then error(stmt, 0) end
-  for _, f in ipairs(froms) do stmt = stmt:select_from(f) end
   -- the other items: their widths and names from the select itself
   local items_info = C.select_items(stmt)
   local k, p = 1, 1
@@ -684,6 +765,8 @@ local function orm_select(...)
       k, p = k + 1, p + it[2]
     end
   end
+  attribute_froms(attrs, ents, froms, crits, parts)
+  for _, f in ipairs(froms) do stmt = stmt:select_from(f) end
   local crit
   if #crits == 1 then crit = crits[1]
   elseif #crits > 1 then crit = sa.and_(table.unpack(crits)) end
@@ -801,7 +884,7 @@ local function wrap_method(name)
   node_methods[name] = function(stmt, ...)
     local info = stmt_ents[stmt]
     if not info then return f(stmt, ...) end
-    if name == "filter_by" then
+    if name == "filter_by" and info.ents then
       -- the names are the attributes of the entity, whichever its table
       local crit = info.ents and by_attributes(info.ents[1], ...)
       if crit then return node_methods.where(stmt, crit) end
@@ -810,12 +893,16 @@ local function wrap_method(name)
     local crit, parts = info.crit, info.parts
     if parts and (name == "join" or name == "outerjoin") then
       -- a join to an aliased() single-table subclass whose columns are
-      -- selected: its criterion goes in the ON clause instead
+      -- selected, or to such a class: its criterion goes in the ON
+      -- clause instead
       local target = ...
       if getmetatable(target) == I.OfType then target = target.target end
       local ae = getmetatable(target) == I.AliasedClass and
                  I.alias_entry(target)
       local drop = ae and parts.parts[ptr(ae.alias)]
+      local tm = not ae and type(target) == "table" and
+                 rawget(target, "__mapper__")
+      if tm then drop = parts.parts[tm] end
       if drop then
         local keep, kparts = {}, {}
         for _, c in ipairs(parts.crits) do

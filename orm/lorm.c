@@ -1116,6 +1116,24 @@ static int l_join_pairs(lua_State *L) {
   return 2;
 }
 
+/* C.annotate(col, cls) -> col as the column attribute of class cls;
+** C.annotation(x) -> the class x is an attribute of and x's column
+** without the annotation, or nil */
+static int l_annotate(lua_State *L) {
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lsql_annotate(L, 1, 2);
+  return 1;
+}
+
+static int l_annotation(lua_State *L) {
+  if (!lsql_annotation(L, 1)) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lsql_pushref(L, lsql_tonodebox(L, 1));
+  return 2;
+}
+
 static int l_node_ptr(lua_State *L) {
   rt_node *n = lsql_checknode(L, 1, "node_ptr");
   lua_pushlightuserdata(L, n);
@@ -1591,6 +1609,8 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"select_order", l_select_order},
                                  {"adapt", l_adapt},
                                  {"node_ptr", l_node_ptr},
+                                 {"annotate", l_annotate},
+                                 {"annotation", l_annotation},
                                  {"filter_entity", l_filter_entity},
                                  {"join_pairs", l_join_pairs},
                                  {NULL, NULL}};

@@ -306,6 +306,13 @@ end
 
 -- strategies -------------------------------------------------------------
 
+-- fn(result) for the result of a relationship load's statement (a
+-- sharded session runs it on the shards its chooser names:
+-- orm/ext/horizontal_shard.lua)
+function I.each_load_result(s, conn, stmt, m, fn)
+  return fn(run(s, conn, stmt))
+end
+
 local IN_BATCH = 500
 
 -- selectin: the related objects of every object in objs whose value is
@@ -375,51 +382,55 @@ local function selectin_load(s, conn, r, objs, tail, of_type)
       stmt = extra_criteria(r, stmt:where(keycol:in_(batch)))
       if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
     end
-    local res = run(s, conn, stmt)
-    local kp = form and form.keypos or keypos
-    -- joined steps in the same statement: a row per grandchild
-    local placed = form and form.joins and {}
-    local colpos, pkpos
-    if form then
-      colpos, pkpos = form.colpos, form.pkpos
-    elseif not tm.polymorphic_map then
-      colpos, pkpos = tm.colpos, tm.pkpos or tm.pk_index
-    end
-    local rows, loaded, rkeys, nk = nil, {}, {}, nil
-    local hierarchy = form and form.load -- rows to classes of a hierarchy
-    if colpos and not placed and not hierarchy and I.direct(res) then
-      -- straight from the cursor, each object's key beside it
-      nk = C.load_result(res, 0, tm.class, tm.mt, tm.nattrs, colpos, pkpos,
-                         idmap_for(s, tm), s.id, false, loaded, 0, kp, rkeys)
-    else
-      rows = res:all()
-      if hierarchy then
-        loaded = form.load(s, rows)
-      elseif form then
-        C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, form.colpos,
-               form.pkpos, idmap_for(s, tm), s.id, false, loaded, 0)
-      else
-        loaded = load_rows(s, tm, rows)
+    -- each result of the statement (one, or a sharded session's each
+    -- shard's) read into the owners' lists
+    local function consume(res)
+      local kp = form and form.keypos or keypos
+      -- joined steps in the same statement: a row per grandchild
+      local placed = form and form.joins and {}
+      local colpos, pkpos
+      if form then
+        colpos, pkpos = form.colpos, form.pkpos
+      elseif not tm.polymorphic_map then
+        colpos, pkpos = tm.colpos, tm.pkpos or tm.pk_index
       end
-      for j = 1, #rows do rkeys[j] = rows[j][kp] end
-      nk = #rows
-    end
-    if not placed then
-      -- each object to its owner's list (rkeys[j]: the owner's key)
-      C.distribute(rkeys, loaded, nk, lists, found)
-    else
-      I.fill_joined({session = s, joins = form.joins}, rows, loaded)
-      for j = 1, nk do
-        local key, x = rkeys[j], loaded[j]
-        if not placed[x] or not placed[x][key] then
-          placed[x] = placed[x] or {}
-          placed[x][key] = true
-          local l = lists[key]
-          if l then l[#l + 1] = x end
-          found[#found + 1] = x
+      local rows, loaded, rkeys, nk = nil, {}, {}, nil
+      local hierarchy = form and form.load -- rows to classes of a hierarchy
+      if colpos and not placed and not hierarchy and I.direct(res) then
+        -- straight from the cursor, each object's key beside it
+        nk = C.load_result(res, 0, tm.class, tm.mt, tm.nattrs, colpos, pkpos,
+                           idmap_for(s, tm), s.id, false, loaded, 0, kp, rkeys)
+      else
+        rows = res:all()
+        if hierarchy then
+          loaded = form.load(s, rows)
+        elseif form then
+          C.load(rows, 1, #rows, tm.class, tm.mt, tm.nattrs, form.colpos,
+                 form.pkpos, idmap_for(s, tm), s.id, false, loaded, 0)
+        else
+          loaded = load_rows(s, tm, rows)
+        end
+        for j = 1, #rows do rkeys[j] = rows[j][kp] end
+        nk = #rows
+      end
+      if not placed then
+        -- each object to its owner's list (rkeys[j]: the owner's key)
+        C.distribute(rkeys, loaded, nk, lists, found)
+      else
+        I.fill_joined({session = s, joins = form.joins}, rows, loaded)
+        for j = 1, nk do
+          local key, x = rkeys[j], loaded[j]
+          if not placed[x] or not placed[x][key] then
+            placed[x] = placed[x] or {}
+            placed[x][key] = true
+            local l = lists[key]
+            if l then l[#l + 1] = x end
+            found[#found + 1] = x
+          end
         end
       end
     end
+    I.each_load_result(s, conn, stmt, tm, consume)
   end
   for _, k in ipairs(keys) do
     local l = lists[k]

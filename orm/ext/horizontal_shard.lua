@@ -542,7 +542,8 @@ end
 -- The execution state given to execute_chooser: SQLAlchemy's
 -- ORMExecuteState as a table of its values.  lazy is the InstanceState
 -- of the object a lazy load is for (nil otherwise).
-local function exec_context(s, stmt, kind, eo, opts, params, lazy, about)
+local function exec_context(s, stmt, kind, eo, opts, params, lazy, about,
+                            relload)
   local m, all = mappers_of(stmt, kind)
   if about then m, all = about, {about} end
   local local_eo = {}
@@ -561,7 +562,8 @@ local function exec_context(s, stmt, kind, eo, opts, params, lazy, about)
           all_mappers = all, is_orm_statement = m ~= nil,
           is_select = is_select, is_insert = kind == "insert",
           is_update = kind == "update", is_delete = kind == "delete",
-          is_column_load = false, is_relationship_load = lazy ~= nil,
+          is_column_load = false,
+          is_relationship_load = lazy ~= nil or relload == true,
           lazy_loaded_from = lazy,
           load_options = is_select and {lazy_loaded_from = lazy,
             populate_existing = eo and eo.populate_existing or false,
@@ -581,7 +583,8 @@ end
 -- The shards a statement runs on: the one its options name (set_shard,
 -- execution_options{shard_id}, bind_arguments{shard_id}), else those
 -- execute_chooser (or query_chooser) returns.
-local function statement_shards(s, stmt, params, opts, lazy, about)
+local function statement_shards(s, stmt, params, opts, lazy, about,
+                                relload)
   local eo = I.exec_options(stmt, opts) or {}
   local shard = eo._sa_shard_id
   if shard == nil then shard = eo.shard_id end
@@ -591,7 +594,7 @@ local function statement_shards(s, stmt, params, opts, lazy, about)
   if shard ~= nil then return {check_shard(s, shard)} end
   if s.execute_chooser then
     return shard_list(s, s.execute_chooser(exec_context(
-      s, stmt, C.node_kind(stmt), eo, opts, params, lazy, about)),
+      s, stmt, C.node_kind(stmt), eo, opts, params, lazy, about, relload)),
       "execute_chooser")
   end
   return shard_list(s, s.query_chooser(stmt), "query_chooser")
@@ -621,6 +624,20 @@ function I.each_result(s, stmt, fn, m)
   if not s._sharded or s._cur ~= nil then return each_result(s, stmt, fn) end
   for _, id in ipairs(statement_shards(s, stmt, nil, nil, nil, m)) do
     in_shard(s, id, function() fn(Session.execute(s, stmt)) end)
+  end
+end
+
+-- A selectin load of the objects a shard's result loaded: SQLAlchemy
+-- 1.4 runs its statement as any other, on the shards execute_chooser (or
+-- query_chooser) names (a relationship load, lazy_loaded_from nil), each
+-- shard's rows loaded there, with that shard's token.
+local each_load_result = I.each_load_result
+function I.each_load_result(s, conn, stmt, m, fn)
+  if not s._sharded or s._cur == nil then
+    return each_load_result(s, conn, stmt, m, fn)
+  end
+  for _, id in ipairs(statement_shards(s, stmt, nil, nil, nil, m, true)) do
+    in_shard(s, id, function() fn(I.run(s, s:connection(), stmt)) end)
   end
 end
 
