@@ -301,7 +301,11 @@ for _, db in ipairs(T.databases()) do
   T.test(n .. "table, view and schema names", function()
     local e = setup(db)
     local insp = sa.inspect(e)
-    T.eq(ours(insp:get_table_names()), {"rt_refl_node", "rt_refl_parent"})
+    -- (PostgreSQL lists them in the catalog's order, as SQLAlchemy's
+    -- query does: not an order a test can rely on)
+    local names = ours(insp:get_table_names())
+    table.sort(names)
+    T.eq(names, {"rt_refl_node", "rt_refl_parent"})
     T.eq(ours(insp:get_view_names()), {"rt_refl_node_names"})
     local schemas = insp:get_schema_names()
     if want.schemas then T.eq(schemas, want.schemas) end
