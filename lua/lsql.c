@@ -1082,7 +1082,44 @@ static int build_select(lua_State *L, int first, int top) {
   return 1;
 }
 
+/*
+** The ORM takes select() over when an argument is one of its special ones
+** (a mapped Table, a class with a layout, a composite): the registry's
+** LSQL_SELECT_SLOW is {set of them, function}.  Done in C, as a wrapper in
+** Lua would cost every select more than building it.  The results of the
+** function are on the stack and their count returned, or -1 (nothing
+** pushed) when no argument is special.
+*/
+static int select_slow(lua_State *L, int top) {
+  int i, special = 0;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LSQL_SELECT_SLOW) != LUA_TTABLE) {
+    lua_settop(L, top);
+    return -1;
+  }
+  lua_rawgeti(L, top + 1, 1);
+  for (i = 1; i <= top && !special; i++) {
+    lua_pushvalue(L, i);
+    lua_rawget(L, top + 2);
+    special = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  if (!special) {
+    lua_settop(L, top);
+    return -1;
+  }
+  lua_rawgeti(L, top + 1, 2);
+  lua_insert(L, 1);
+  lua_settop(L, top + 1);
+  lua_call(L, top, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 int lsql_select(lua_State *L) {
+  int n = select_slow(L, lua_gettop(L));
+  return n >= 0 ? n : lsql_select_plain(L);
+}
+
+int lsql_select_plain(lua_State *L) {
   int top = lua_gettop(L);
   /* (a with_polymorphic entity is a table too, not a list) */
   if (orm_hook(L, "select", 1, top)) return 1;

@@ -1625,6 +1625,21 @@ static int l_carry_on(lua_State *L) {
   return 0;
 }
 
+/* C.select_slow(set, fn): select() of an argument in `set` is fn(...)
+** from now on (see lsql_select); returns the select() that fn calls. */
+static int l_select_slow(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_createtable(L, 2, 0);
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, 1);
+  lua_pushvalue(L, 2);
+  lua_rawseti(L, -2, 2);
+  lua_setfield(L, LUA_REGISTRYINDEX, LSQL_SELECT_SLOW);
+  lua_pushcfunction(L, lsql_select_plain);
+  return 1;
+}
+
 static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"extra", l_extra},
                                  {"dml_info", l_dml_info},
@@ -1672,6 +1687,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"join_pairs", l_join_pairs},
                                  {"carry", l_carry},
                                  {"carry_on", l_carry_on},
+                                 {"select_slow", l_select_slow},
                                  {NULL, NULL}};
 
 /* Fill the orm module table on top: run the Lua half, the files of
