@@ -2,6 +2,7 @@
 ** lsql.c -- the SQL expression language for Lua: select(), insert(),
 ** operators, functions, compile(), and the compile hook conn:execute uses.
 */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,36 @@
 ** on the hot paths. */
 static const char node_mt_key = 0;
 
+/*
+** Registry values read for every construct or compile (the Node metatable,
+** the compile scratch box and the Compiled metatable) also sit at integer
+** keys, in the registry's array part: a light-userdata key costs a hash
+** lookup.  The keys are those luaL_ref gave the first state that opened
+** the module (each state makes them when it opens the module); as soon as
+** a state's keys differ, all keep to the light-userdata keys.
+*/
+enum { SLOT_NODE_MT, SLOT_SCRATCH, SLOT_COMPILED_MT, NSLOTS };
+static _Atomic int slot_ref[NSLOTS]; /* 0: none yet; -1: states differ */
+
+/* Keep the value on top (popped) under `key` and an integer key. */
+static void slot_set(lua_State *L, int slot, const void *key) {
+  int ref, want = 0;
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+  ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (!atomic_compare_exchange_strong(&slot_ref[slot], &want, ref) &&
+      want != ref)
+    atomic_store(&slot_ref[slot], -1);
+}
+
+static int slot_get(lua_State *L, int slot, const void *key) {
+  int ref = atomic_load_explicit(&slot_ref[slot], memory_order_relaxed);
+  return ref > 0 ? lua_rawgeti(L, LUA_REGISTRYINDEX, ref)
+                 : lua_rawgetp(L, LUA_REGISTRYINDEX, key);
+}
+
 static void set_node_mt(lua_State *L) {
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &node_mt_key);
+  slot_get(L, SLOT_NODE_MT, &node_mt_key);
   lua_setmetatable(L, -2);
 }
 
@@ -2445,21 +2474,22 @@ static int lcompiled_gc(lua_State *L) {
 */
 static const char scratch_key = 0;
 
+/* (made when the module is opened) */
+static void make_scratch(lua_State *L) {
+  lcompiled *c = lua_newuserdatauv(L, sizeof *c, 0);
+  memset(c, 0, sizeof *c);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, lcompiled_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  slot_set(L, SLOT_SCRATCH, &scratch_key);
+}
+
 static rt_compiled *compile_ud(lua_State *L, rt_node *stmt, const rt_dialect *d,
                                const rt_compile_opts *o) {
   lcompiled *c;
   rt_error err = RT_ERROR_INIT;
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &scratch_key) != LUA_TUSERDATA) {
-    lua_pop(L, 1);
-    c = lua_newuserdatauv(L, sizeof *c, 0);
-    memset(c, 0, sizeof *c);
-    lua_createtable(L, 0, 1);
-    lua_pushcfunction(L, lcompiled_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &scratch_key);
-  }
+  slot_get(L, SLOT_SCRATCH, &scratch_key);
   c = lua_touserdata(L, -1);
   lua_pop(L, 1); /* the registry keeps it */
   rt_compiled_free(&c->c);
@@ -2548,20 +2578,21 @@ static int s_compile(lua_State *L) {
   lua_setfield(L, 4, "_statement");
   lua_pushboolean(L, o.literal_binds);
   lua_setfield(L, 4, "_literal_binds");
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &compiled_mt) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, 0, 3);
-    lua_pushcfunction(L, compiled_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pushcfunction(L, compiled_index);
-    lua_setfield(L, -2, "__index");
-    lua_pushliteral(L, "retort.Compiled");
-    lua_setfield(L, -2, "__name");
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &compiled_mt);
-  }
+  slot_get(L, SLOT_COMPILED_MT, &compiled_mt);
   lua_setmetatable(L, 4);
   return 1;
+}
+
+/* (made when the module is opened) */
+static void make_compiled_mt(lua_State *L) {
+  lua_createtable(L, 0, 3);
+  lua_pushcfunction(L, compiled_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, compiled_index);
+  lua_setfield(L, -2, "__index");
+  lua_pushliteral(L, "retort.Compiled");
+  lua_setfield(L, -2, "__name");
+  slot_set(L, SLOT_COMPILED_MT, &compiled_mt);
 }
 
 static int node_tostring(lua_State *L) {
@@ -4260,6 +4291,13 @@ static void table_own_mt(lua_State *L, int cols) {
 static int node_index(lua_State *L) {
   lnode *u = lua_touserdata(L, 1);
   const char *k;
+  /* a method (upvalue 1), the most common lookup: at once, but for the
+  ** Table and Alias attributes that share a method's name */
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL &&
+      u->n->kind != RT_N_TABLE && u->n->kind != RT_N_ALIAS)
+    return 1;
+  lua_settop(L, 2);
   if (lua_type(L, 2) != LUA_TSTRING) {
     if (is_array(u->n)) return array_index(L, u->n, 2);
     return node_is_json(u->n) ? json_index(L, u->n, 2) : 0;
@@ -4722,9 +4760,11 @@ void lsql_open_expr(lua_State *L) {
                                    {"DropSequence", l_drop_sequence},
                                    {NULL, NULL}};
   int mod = lua_gettop(L);
+  make_scratch(L);
+  make_compiled_mt(L);
   luaL_newmetatable(L, NODE_MT);
   lua_pushvalue(L, -1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &node_mt_key);
+  slot_set(L, SLOT_NODE_MT, &node_mt_key);
   lua_newtable(L);
   luaL_setfuncs(L, node_methods, 0);
   lua_pushcfunction(L, t_columns);
