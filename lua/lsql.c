@@ -104,9 +104,10 @@ void lsql_pushref(lua_State *L, rt_node *n) {
 */
 rt_node *lsql_tonodebox(lua_State *L, int idx) {
   const lnode *u;
-  if (lua_type(L, idx) != LUA_TUSERDATA || lua_rawlen(L, idx) != sizeof(lnode))
+  /* a light userdata has no length, and only a full userdata's length is
+  ** a block lua_touserdata gives */
+  if (lua_rawlen(L, idx) != sizeof(lnode) || !(u = lua_touserdata(L, idx)))
     return NULL;
-  u = lua_touserdata(L, idx);
   return u->tag == &node_mt_key ? u->n : NULL;
 }
 
@@ -2568,7 +2569,7 @@ static int s_compile(lua_State *L) {
     lua_pop(L, 1);
   }
   c = compile_ud(L, s, d, &o);
-  lua_createtable(L, 0, 4); /* 4 */
+  lua_createtable(L, 0, 3 + o.literal_binds); /* 4 */
   lua_pushstring(L, c->sql);
   lua_setfield(L, 4, "sql");
   lua_pushstring(L, d->name);
@@ -2576,8 +2577,10 @@ static int s_compile(lua_State *L) {
   /* params and positiontup are made when first read (compiled_index) */
   lua_pushvalue(L, 1);
   lua_setfield(L, 4, "_statement");
-  lua_pushboolean(L, o.literal_binds);
-  lua_setfield(L, 4, "_literal_binds");
+  if (o.literal_binds) { /* (absent: false) */
+    lua_pushboolean(L, 1);
+    lua_setfield(L, 4, "_literal_binds");
+  }
   slot_get(L, SLOT_COMPILED_MT, &compiled_mt);
   lua_setmetatable(L, 4);
   return 1;
