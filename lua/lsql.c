@@ -27,7 +27,7 @@ static const char node_mt_key = 0;
 ** the module (each state makes them when it opens the module); as soon as
 ** a state's keys differ, all keep to the light-userdata keys.
 */
-enum { SLOT_NODE_MT, SLOT_SCRATCH, SLOT_COMPILED_MT, NSLOTS };
+enum { SLOT_NODE_MT, SLOT_SCRATCH, SLOT_COMPILED_MT, SLOT_BATCH, NSLOTS };
 static _Atomic int slot_ref[NSLOTS]; /* 0: none yet; -1: states differ */
 
 /* Keep the value on top (popped) under `key` and an integer key. */
@@ -39,6 +39,17 @@ static void slot_set(lua_State *L, int slot, const void *key) {
   if (!atomic_compare_exchange_strong(&slot_ref[slot], &want, ref) &&
       want != ref)
     atomic_store(&slot_ref[slot], -1);
+}
+
+/* Replace a slot's value with the one on top (popped). */
+static void slot_replace(lua_State *L, int slot, const void *key) {
+  int ref = atomic_load_explicit(&slot_ref[slot], memory_order_relaxed);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+  if (ref > 0)
+    lua_rawseti(L, LUA_REGISTRYINDEX, ref);
+  else
+    lua_pop(L, 1);
 }
 
 static int slot_get(lua_State *L, int slot, const void *key) {
@@ -60,12 +71,71 @@ lnode *lsql_newnode(lua_State *L) {
   return u;
 }
 
-/* Most results need no user value: a smaller, cheaper userdata. */
+/*
+** Most results (RESULT) need no user value, and no finalizer of their
+** own: one per box costs more than building its node.  Their metatable is
+** a batch instead: a copy of the Node metatable without __gc that lists up
+** to BATCH boxes in its array part.  A batch lives as long as one of its
+** boxes does (it is their metatable) and keeps them all, until its own
+** finalizer, one per BATCH boxes, drops their nodes.  So a box kept keeps
+** the nodes of its batch's other boxes a while longer: a batch is small.
+*/
+#define BATCH 128
+
+static const char batch_key = 0;    /* the batch being filled */
+static const char batch_gc_key = 0; /* the batches' metatable */
+
+static int batch_gc(lua_State *L) {
+  int i, n = (int)lua_rawlen(L, 1);
+  for (i = 1; i <= n; i++) {
+    lnode *u;
+    lua_rawgeti(L, 1, i);
+    if (lua_rawlen(L, -1) == sizeof(lnode) && (u = lua_touserdata(L, -1)) &&
+        u->tag == &node_mt_key) {
+      rt_unref(u->n);
+      u->n = NULL;
+    }
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+/* A new empty batch, made the one being filled and pushed. */
+static void batch_new(lua_State *L) {
+  lua_createtable(L, BATCH, 20);
+  slot_get(L, SLOT_NODE_MT, &node_mt_key);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    if (lua_type(L, -2) == LUA_TSTRING &&
+        strcmp(lua_tostring(L, -2), "__gc") == 0) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -5);
+  }
+  lua_pop(L, 1);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &batch_gc_key);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  slot_replace(L, SLOT_BATCH, &batch_key);
+}
+
 static lnode *newnode0(lua_State *L) {
   lnode *u = lua_newuserdatauv(L, sizeof *u, 0);
+  int n;
   u->n = NULL;
   u->tag = &node_mt_key;
-  set_node_mt(L);
+  if (slot_get(L, SLOT_BATCH, &batch_key) != LUA_TTABLE ||
+      (n = (int)lua_rawlen(L, -1)) >= BATCH) {
+    lua_pop(L, 1);
+    batch_new(L);
+    n = 0;
+  }
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, n + 1);
+  lua_setmetatable(L, -2);
   return u;
 }
 
@@ -4798,6 +4868,15 @@ void lsql_open_expr(lua_State *L) {
   lua_pushliteral(L, "retort.Node");
   lua_setfield(L, -2, "__name");
   lua_pop(L, 1);
+  /* the batches of result boxes (see newnode0), the first one made now */
+  lua_createtable(L, 0, 2);
+  lua_pushcfunction(L, batch_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushliteral(L, "retort.NodeBatch");
+  lua_setfield(L, -2, "__name");
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &batch_gc_key);
+  batch_new(L);
+  slot_set(L, SLOT_BATCH, &batch_key);
   luaL_setfuncs(L, funcs, 0);
   /* func.<name>(...) */
   lua_createtable(L, 0, 4);
