@@ -2586,6 +2586,7 @@ static void sig_child(sigwalk *w, const rt_node *n) {
 static void sig_node(sigwalk *w, const rt_node *n) {
   int pos, i;
   unsigned char hdr[2];
+  char mark;
   if (w->failed) return;
   if (!n) {
     sig_byte(w, 0);
@@ -2593,16 +2594,23 @@ static void sig_node(sigwalk *w, const rt_node *n) {
   }
   if (sig_room(w, 16) != 0) return;
   if (n->kind == RT_N_COLUMN && sig_schema_node(w, n)) return;
-  pos = seen_pos(w, n);
-  if (pos >= 0) {
-    w->sb.p[w->sb.n++] = 1;
-    sig_put(w, &pos, sizeof pos);
-    return;
-  }
+  /* A node with one reference in all (and no owner to share a count
+  ** with) is reached once: it needs no place in the seen map, and says so
+  ** (6), as the positions of back references count only the others (2). */
+  if (n->owner || n->refs > 1) {
+    pos = seen_pos(w, n);
+    if (pos >= 0) {
+      w->sb.p[w->sb.n++] = 1;
+      sig_put(w, &pos, sizeof pos);
+      return;
+    }
+    mark = 2;
+  } else
+    mark = 6;
   if (n->kind == RT_N_TABLE && sig_schema_node(w, n)) return;
   hdr[0] = n->kind;
   hdr[1] = n->op;
-  w->sb.p[w->sb.n++] = 2;
+  w->sb.p[w->sb.n++] = mark;
   sig_put(w, hdr, 2);
   sig_put(w, &n->flags, sizeof n->flags);
   sig_str(w, n->name);

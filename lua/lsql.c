@@ -2,6 +2,7 @@
 ** lsql.c -- the SQL expression language for Lua: select(), insert(),
 ** operators, functions, compile(), and the compile hook conn:execute uses.
 */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,47 @@
 ** on the hot paths. */
 static const char node_mt_key = 0;
 
+/*
+** Registry values read for every construct or compile (the Node metatable,
+** the compile scratch box and the Compiled metatable) also sit at integer
+** keys, in the registry's array part: a light-userdata key costs a hash
+** lookup.  The keys are those luaL_ref gave the first state that opened
+** the module (each state makes them when it opens the module); as soon as
+** a state's keys differ, all keep to the light-userdata keys.
+*/
+enum { SLOT_NODE_MT, SLOT_SCRATCH, SLOT_COMPILED_MT, SLOT_BATCH, NSLOTS };
+static _Atomic int slot_ref[NSLOTS]; /* 0: none yet; -1: states differ */
+
+/* Keep the value on top (popped) under `key` and an integer key. */
+static void slot_set(lua_State *L, int slot, const void *key) {
+  int ref, want = 0;
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+  ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (!atomic_compare_exchange_strong(&slot_ref[slot], &want, ref) &&
+      want != ref)
+    atomic_store(&slot_ref[slot], -1);
+}
+
+/* Replace a slot's value with the one on top (popped). */
+static void slot_replace(lua_State *L, int slot, const void *key) {
+  int ref = atomic_load_explicit(&slot_ref[slot], memory_order_relaxed);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+  if (ref > 0)
+    lua_rawseti(L, LUA_REGISTRYINDEX, ref);
+  else
+    lua_pop(L, 1);
+}
+
+static int slot_get(lua_State *L, int slot, const void *key) {
+  int ref = atomic_load_explicit(&slot_ref[slot], memory_order_relaxed);
+  return ref > 0 ? lua_rawgeti(L, LUA_REGISTRYINDEX, ref)
+                 : lua_rawgetp(L, LUA_REGISTRYINDEX, key);
+}
+
 static void set_node_mt(lua_State *L) {
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &node_mt_key);
+  slot_get(L, SLOT_NODE_MT, &node_mt_key);
   lua_setmetatable(L, -2);
 }
 
@@ -31,12 +71,71 @@ lnode *lsql_newnode(lua_State *L) {
   return u;
 }
 
-/* Most results need no user value: a smaller, cheaper userdata. */
+/*
+** Most results (RESULT) need no user value, and no finalizer of their
+** own: one per box costs more than building its node.  Their metatable is
+** a batch instead: a copy of the Node metatable without __gc that lists up
+** to BATCH boxes in its array part.  A batch lives as long as one of its
+** boxes does (it is their metatable) and keeps them all, until its own
+** finalizer, one per BATCH boxes, drops their nodes.  So a box kept keeps
+** the nodes of its batch's other boxes a while longer: a batch is small.
+*/
+#define BATCH 128
+
+static const char batch_key = 0;    /* the batch being filled */
+static const char batch_gc_key = 0; /* the batches' metatable */
+
+static int batch_gc(lua_State *L) {
+  int i, n = (int)lua_rawlen(L, 1);
+  for (i = 1; i <= n; i++) {
+    lnode *u;
+    lua_rawgeti(L, 1, i);
+    if (lua_rawlen(L, -1) == sizeof(lnode) && (u = lua_touserdata(L, -1)) &&
+        u->tag == &node_mt_key) {
+      rt_unref(u->n);
+      u->n = NULL;
+    }
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+/* A new empty batch, made the one being filled and pushed. */
+static void batch_new(lua_State *L) {
+  lua_createtable(L, BATCH, 20);
+  slot_get(L, SLOT_NODE_MT, &node_mt_key);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    if (lua_type(L, -2) == LUA_TSTRING &&
+        strcmp(lua_tostring(L, -2), "__gc") == 0) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -5);
+  }
+  lua_pop(L, 1);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &batch_gc_key);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  slot_replace(L, SLOT_BATCH, &batch_key);
+}
+
 static lnode *newnode0(lua_State *L) {
   lnode *u = lua_newuserdatauv(L, sizeof *u, 0);
+  int n;
   u->n = NULL;
   u->tag = &node_mt_key;
-  set_node_mt(L);
+  if (slot_get(L, SLOT_BATCH, &batch_key) != LUA_TTABLE ||
+      (n = (int)lua_rawlen(L, -1)) >= BATCH) {
+    lua_pop(L, 1);
+    batch_new(L);
+    n = 0;
+  }
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, n + 1);
+  lua_setmetatable(L, -2);
   return u;
 }
 
@@ -75,11 +174,12 @@ void lsql_pushref(lua_State *L, rt_node *n) {
 */
 rt_node *lsql_tonodebox(lua_State *L, int idx) {
   const lnode *u;
-  size_t len;
-  if (lua_type(L, idx) != LUA_TUSERDATA) return NULL;
-  len = lua_rawlen(L, idx);
-  if (len != sizeof(lnode) && len != sizeof(lannotated)) return NULL;
-  u = lua_touserdata(L, idx);
+  size_t len = lua_rawlen(L, idx);
+  /* a light userdata has no length, and only a full userdata's length is
+  ** a block lua_touserdata gives (an annotated box is a longer one) */
+  if ((len != sizeof(lnode) && len != sizeof(lannotated)) ||
+      !(u = lua_touserdata(L, idx)))
+    return NULL;
   return u->tag == &node_mt_key ? u->n : NULL;
 }
 
@@ -1255,7 +1355,44 @@ static int build_select(lua_State *L, int first, int top) {
   return 1;
 }
 
+/*
+** The ORM takes select() over when an argument is one of its special ones
+** (a mapped Table, a class with a layout, a composite): the registry's
+** LSQL_SELECT_SLOW is {set of them, function}.  Done in C, as a wrapper in
+** Lua would cost every select more than building it.  The results of the
+** function are on the stack and their count returned, or -1 (nothing
+** pushed) when no argument is special.
+*/
+static int select_slow(lua_State *L, int top) {
+  int i, special = 0;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LSQL_SELECT_SLOW) != LUA_TTABLE) {
+    lua_settop(L, top);
+    return -1;
+  }
+  lua_rawgeti(L, top + 1, 1);
+  for (i = 1; i <= top && !special; i++) {
+    lua_pushvalue(L, i);
+    lua_rawget(L, top + 2);
+    special = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  if (!special) {
+    lua_settop(L, top);
+    return -1;
+  }
+  lua_rawgeti(L, top + 1, 2);
+  lua_insert(L, 1);
+  lua_settop(L, top + 1);
+  lua_call(L, top, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 int lsql_select(lua_State *L) {
+  int n = select_slow(L, lua_gettop(L));
+  return n >= 0 ? n : lsql_select_plain(L);
+}
+
+int lsql_select_plain(lua_State *L) {
   int top = lua_gettop(L);
   /* (a with_polymorphic entity is a table too, not a list) */
   if (orm_hook(L, "select", 1, top)) return 1;
@@ -2658,21 +2795,22 @@ static int lcompiled_gc(lua_State *L) {
 */
 static const char scratch_key = 0;
 
+/* (made when the module is opened) */
+static void make_scratch(lua_State *L) {
+  lcompiled *c = lua_newuserdatauv(L, sizeof *c, 0);
+  memset(c, 0, sizeof *c);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, lcompiled_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  slot_set(L, SLOT_SCRATCH, &scratch_key);
+}
+
 static rt_compiled *compile_ud(lua_State *L, rt_node *stmt, const rt_dialect *d,
                                const rt_compile_opts *o) {
   lcompiled *c;
   rt_error err = RT_ERROR_INIT;
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &scratch_key) != LUA_TUSERDATA) {
-    lua_pop(L, 1);
-    c = lua_newuserdatauv(L, sizeof *c, 0);
-    memset(c, 0, sizeof *c);
-    lua_createtable(L, 0, 1);
-    lua_pushcfunction(L, lcompiled_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &scratch_key);
-  }
+  slot_get(L, SLOT_SCRATCH, &scratch_key);
   c = lua_touserdata(L, -1);
   lua_pop(L, 1); /* the registry keeps it */
   rt_compiled_free(&c->c);
@@ -2751,7 +2889,7 @@ static int s_compile(lua_State *L) {
     lua_pop(L, 1);
   }
   c = compile_ud(L, s, d, &o);
-  lua_createtable(L, 0, 4); /* 4 */
+  lua_createtable(L, 0, 3 + o.literal_binds); /* 4 */
   lua_pushstring(L, c->sql);
   lua_setfield(L, 4, "sql");
   lua_pushstring(L, d->name);
@@ -2759,20 +2897,11 @@ static int s_compile(lua_State *L) {
   /* params and positiontup are made when first read (compiled_index) */
   lua_pushvalue(L, 1);
   lua_setfield(L, 4, "_statement");
-  lua_pushboolean(L, o.literal_binds);
-  lua_setfield(L, 4, "_literal_binds");
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &compiled_mt) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, 0, 3);
-    lua_pushcfunction(L, compiled_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pushcfunction(L, compiled_index);
-    lua_setfield(L, -2, "__index");
-    lua_pushliteral(L, "retort.Compiled");
-    lua_setfield(L, -2, "__name");
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &compiled_mt);
+  if (o.literal_binds) { /* (absent: false) */
+    lua_pushboolean(L, 1);
+    lua_setfield(L, 4, "_literal_binds");
   }
+  slot_get(L, SLOT_COMPILED_MT, &compiled_mt);
   lua_setmetatable(L, 4);
   return 1;
 }
@@ -2797,6 +2926,18 @@ static int alias_tostring(lua_State *L, rt_node *s) {
   else
     lua_pushstring(L, c->sql);
   return 1;
+}
+
+/* (made when the module is opened) */
+static void make_compiled_mt(lua_State *L) {
+  lua_createtable(L, 0, 3);
+  lua_pushcfunction(L, compiled_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, compiled_index);
+  lua_setfield(L, -2, "__index");
+  lua_pushliteral(L, "retort.Compiled");
+  lua_setfield(L, -2, "__name");
+  slot_set(L, SLOT_COMPILED_MT, &compiled_mt);
 }
 
 static int node_tostring(lua_State *L) {
@@ -4578,6 +4719,13 @@ static void table_own_mt(lua_State *L, int cols) {
 static int node_index(lua_State *L) {
   lnode *u = lua_touserdata(L, 1);
   const char *k;
+  /* a method (upvalue 1), the most common lookup: at once, but for the
+  ** Table and Alias attributes that share a method's name */
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL &&
+      u->n->kind != RT_N_TABLE && u->n->kind != RT_N_ALIAS)
+    return 1;
+  lua_settop(L, 2);
   if (lua_type(L, 2) != LUA_TSTRING) {
     if (is_array(u->n)) return array_index(L, u->n, 2);
     return node_is_json(u->n) ? json_index(L, u->n, 2) : 0;
@@ -5042,9 +5190,11 @@ void lsql_open_expr(lua_State *L) {
                                    {"DropSequence", l_drop_sequence},
                                    {NULL, NULL}};
   int mod = lua_gettop(L);
+  make_scratch(L);
+  make_compiled_mt(L);
   luaL_newmetatable(L, NODE_MT);
   lua_pushvalue(L, -1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &node_mt_key);
+  slot_set(L, SLOT_NODE_MT, &node_mt_key);
   lua_newtable(L);
   luaL_setfuncs(L, node_methods, 0);
   lua_pushcfunction(L, t_columns);
@@ -5075,6 +5225,15 @@ void lsql_open_expr(lua_State *L) {
   lua_pushliteral(L, "retort.Node");
   lua_setfield(L, -2, "__name");
   lua_pop(L, 1);
+  /* the batches of result boxes (see newnode0), the first one made now */
+  lua_createtable(L, 0, 2);
+  lua_pushcfunction(L, batch_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushliteral(L, "retort.NodeBatch");
+  lua_setfield(L, -2, "__name");
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &batch_gc_key);
+  batch_new(L);
+  slot_set(L, SLOT_BATCH, &batch_key);
   luaL_setfuncs(L, funcs, 0);
   /* func.<name>(...) */
   lua_createtable(L, 0, 4);

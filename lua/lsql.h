@@ -74,8 +74,12 @@ void lsql_pushtyperef(lua_State *L, rt_type *t);
 rt_type **lsql_newtype(lua_State *L);
 void lsql_check(lua_State *L, void *p);
 
-/* select(...): the module's function (the global `select` calls it). */
+/* select(...): the module's function (the global `select` calls it);
+** lsql_select_plain, the same without the ORM's turn (LSQL_SELECT_SLOW). */
 int lsql_select(lua_State *L);
+int lsql_select_plain(lua_State *L);
+/* registry: {set, fn}: select() of an argument in the set is fn(...) */
+#define LSQL_SELECT_SLOW "retort.select_slow"
 
 void lsql_open_schema(lua_State *L); /* fills module: types, Table, ... */
 int lsql_table_append_column(lua_State *L); /* Table:append_column */
