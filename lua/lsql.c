@@ -2952,6 +2952,13 @@ static int node_tostring(lua_State *L) {
     return 1;
   }
   if (s->kind == RT_N_ALIAS) return alias_tostring(L, s);
+  if (s->kind == RT_N_SELECT &&
+      lua_getfield(L, LUA_REGISTRYINDEX, LSQL_TOSTRING_FORM) == LUA_TFUNCTION) {
+    rt_node *form;
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    if ((form = lsql_tonode(L, -1)) != NULL) s = form; /* kept at -1 */
+  }
   c = compile_ud(L, s, &rt_dialect_default, NULL);
   lua_pushstring(L, c->sql);
   return 1;

@@ -81,6 +81,12 @@ int lsql_select_plain(lua_State *L);
 /* registry: {set, fn}: select() of an argument in the set is fn(...) */
 #define LSQL_SELECT_SLOW "retort.select_slow"
 
+/* registry: the ORM's function stmt -> the statement tostring(stmt)
+** prints instead (a select of entities as it runs), or nil.  A function
+** the C __tostring calls, because a node's metatable may be a copy of
+** the Node metatable (see newnode0) that changes to it do not reach. */
+#define LSQL_TOSTRING_FORM "retort.tostring_form"
+
 void lsql_open_schema(lua_State *L); /* fills module: types, Table, ... */
 int lsql_table_append_column(lua_State *L); /* Table:append_column */
 void lsql_open_expr(lua_State *L); /* fills module: select, func, ... */

@@ -1636,6 +1636,15 @@ static int l_carry_on(lua_State *L) {
   return 0;
 }
 
+/* C.tostring_form(fn): tostring() of a select prints fn(stmt) instead
+** when fn returns a statement (see LSQL_TOSTRING_FORM). */
+static int l_tostring_form(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_settop(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, LSQL_TOSTRING_FORM);
+  return 0;
+}
+
 /* C.select_slow(set, fn): select() of an argument in `set` is fn(...)
 ** from now on (see lsql_select); returns the select() that fn calls. */
 static int l_select_slow(lua_State *L) {
@@ -1700,6 +1709,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"join_pairs", l_join_pairs},
                                  {"carry", l_carry},
                                  {"carry_on", l_carry_on},
+                                 {"tostring_form", l_tostring_form},
                                  {"select_slow", l_select_slow},
                                  {NULL, NULL}};
 
