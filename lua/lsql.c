@@ -2738,9 +2738,42 @@ static int alias_tostring(lua_State *L, rt_node *s) {
   return 1;
 }
 
+/*
+** Whether column `c` is what SQLAlchemy makes a Column (a Table's column,
+** an unattached Column(), or an alias's proxy of one, a label of one
+** included) rather than a ColumnClause (sa.column(), a column of
+** sa.table(), a proxy of an expression): str() prints a Column plainly.
+*/
+static int is_schema_column(const rt_node *c) {
+  if (c->kind == RT_N_LABEL) c = c->a;
+  if (!c || c->kind != RT_N_COLUMN || !c->name) return 0;
+  if (!c->owner) return !(c->flags & RT_F_LIGHT);
+  if (c->owner->kind == RT_N_TABLE) return !(c->owner->flags & RT_F_LIGHT);
+  if (c->owner->kind != RT_N_ALIAS || (c->flags & RT_F_DEDUPED) || !c->a)
+    return 0;
+  return is_schema_column(c->a);
+}
+
+/*
+** str() of a Column: "table.name" unquoted (the table's or alias's name,
+** "anon_1" for an anonymous alias, never the schema), or the bare name.
+*/
+static int column_tostring(lua_State *L, const rt_node *c) {
+  const rt_node *o = c->owner;
+  if (!o)
+    lua_pushstring(L, c->name);
+  else if (!o->name)
+    lua_pushfstring(L, "anon_1.%s", c->name);
+  else
+    lua_pushfstring(L, "%s.%s", o->name, c->name);
+  return 1;
+}
+
 static int node_tostring(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "tostring");
   rt_compiled *c;
+  if (is_schema_column(s) && s->kind == RT_N_COLUMN)
+    return column_tostring(L, s);
   if (s->kind == RT_N_TABLE && !(s->flags & RT_F_VALUES)) {
     lua_pushstring(L, s->name);
     return 1;
