@@ -183,6 +183,7 @@ void rt_tabledata_free(rt_tabledata *d) {
   free(d->cons);
   free(d->schema);
   free(d->pk_name);
+  free(d->comment);
   free(d);
 }
 

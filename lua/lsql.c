@@ -3673,6 +3673,16 @@ static int ddl(lua_State *L, int op, const char *fname) {
       return rt_lua_error(L, RT_EARGUMENT, "%s: argument #1 must be an Index",
                           fname);
     t = col->owner;
+  } else if (op == RT_DDL_SET_COLUMN_COMMENT ||
+             op == RT_DDL_DROP_COLUMN_COMMENT) {
+    /* SetColumnComment(table.c.x) */
+    rt_node *col = lsql_tonode(L, 1);
+    if (!col || col->kind != RT_N_COLUMN || !col->owner ||
+        col->owner->kind != RT_N_TABLE || !col->name)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "%s: argument #1 must be a Table's Column", fname);
+    t = col->owner;
+    ixname = col->name;
   } else
     t = checkkind(L, 1, RT_N_TABLE, RT_N_TABLE, fname);
   ud = RESULT(L);
@@ -3697,6 +3707,18 @@ static int l_drop_sequence(lua_State *L) {
 }
 static int l_drop_index(lua_State *L) {
   return ddl(L, RT_DDL_DROP_INDEX, "DropIndex");
+}
+static int l_set_table_comment(lua_State *L) {
+  return ddl(L, RT_DDL_SET_TABLE_COMMENT, "SetTableComment");
+}
+static int l_drop_table_comment(lua_State *L) {
+  return ddl(L, RT_DDL_DROP_TABLE_COMMENT, "DropTableComment");
+}
+static int l_set_column_comment(lua_State *L) {
+  return ddl(L, RT_DDL_SET_COLUMN_COMMENT, "SetColumnComment");
+}
+static int l_drop_column_comment(lua_State *L) {
+  return ddl(L, RT_DDL_DROP_COLUMN_COMMENT, "DropColumnComment");
 }
 
 /* a Table's indexes as DDL nodes (for create_all) */
@@ -3809,6 +3831,13 @@ static int table_name_attr(lua_State *L, rt_node *n, const char *k) {
   if (strcmp(k, "schema") == 0) {
     if (schema)
       lua_pushstring(L, schema);
+    else
+      lua_pushnil(L);
+    return 1;
+  }
+  if (strcmp(k, "comment") == 0) {
+    if (d && d->comment)
+      lua_pushstring(L, d->comment);
     else
       lua_pushnil(L);
     return 1;
@@ -4893,14 +4922,13 @@ static const char ddl_chunk[] =
     "..\n"
     "    'WHERE typname = $1', {name}):first() ~= nil\n"
     "end\n"
+    "-- PostgreSQL's comments come after the table and its indexes (MySQL\n"
+    "-- has them inline, SQLite none)\n"
     "local function comments(conn, t)\n"
     "  if conn.dialect.name ~= 'postgresql' then return end\n"
+    "  if t.comment then conn:execute(sa.SetTableComment(t)) end\n"
     "  for _, c in ipairs(t.columns) do\n"
-    "    if c.comment then\n"
-    "      conn:exec_driver_sql('COMMENT ON COLUMN ' .. quote_ident(t.name) "
-    "..\n"
-    "        '.' .. quote_ident(c.name) .. ' IS ' .. quote_string(c.comment))\n"
-    "    end\n"
+    "    if c.comment then conn:execute(sa.SetColumnComment(c)) end\n"
     "  end\n"
     "end\n"
     "local function create(conn, t, checkfirst)\n"
@@ -4918,8 +4946,8 @@ static const char ddl_chunk[] =
     "    end\n"
     "  end)\n"
     "  conn:execute(sa.CreateTable(t))\n"
-    "  comments(conn, t)\n"
     "  for _, ix in ipairs(t:_indexes()) do conn:execute(ix) end\n"
+    "  comments(conn, t)\n"
     "end\n"
     "local function drop(conn, t, checkfirst)\n"
     "  if checkfirst and not has_table(conn, t.name) then return end\n"
@@ -5008,6 +5036,10 @@ void lsql_open_expr(lua_State *L) {
                                    {"except_all", s_except_all},
                                    {"CreateTable", l_create_table},
                                    {"DropTable", l_drop_table},
+                                   {"SetTableComment", l_set_table_comment},
+                                   {"DropTableComment", l_drop_table_comment},
+                                   {"SetColumnComment", l_set_column_comment},
+                                   {"DropColumnComment", l_drop_column_comment},
                                    {"CreateIndex", l_create_index},
                                    {"DropIndex", l_drop_index},
                                    {"CreateSequence", l_create_sequence},

@@ -856,6 +856,11 @@ static void table_items(lua_State *L, int tidx, rt_node *t, int top,
         if (!d->schema && lua_getfield(L, i, "schema") == LUA_TSTRING)
           d->schema = rt_strdup(lua_tostring(L, -1));
         lua_pop(L, 1);
+        if (lua_getfield(L, i, "comment") == LUA_TSTRING) {
+          free(d->comment);
+          d->comment = rt_strdup(lua_tostring(L, -1));
+        }
+        lua_pop(L, 1);
         continue;
       }
       lua_pop(L, 1);

@@ -105,4 +105,104 @@ T.test("statements with % run undoubled on each database", function()
   end
 end)
 
+local function comment_table(md, name)
+  return Table(name or "core3b_cm", md,
+    Column("id", Integer, {primary_key = true, comment = "the id's"}),
+    Column("x", String(10), {comment = "col x"}),
+    Column("y", Integer), {comment = "tab's comment"})
+end
+
+T.test("table and column comments in DDL per dialect", function()
+  local t = comment_table(MetaData(), "t")
+  T.eq(t.comment, "tab's comment")
+  T.eq(t.c.x.comment, "col x")
+  T.eq(Table("t2", MetaData(), Column("a", Integer)).comment, nil)
+  T.eq(CreateTable(t):compile("mysql").sql, "\nCREATE TABLE t (\n" ..
+       "\tid INTEGER NOT NULL COMMENT 'the id''s' AUTO_INCREMENT, \n" ..
+       "\tx VARCHAR(10) COMMENT 'col x', \n\ty INTEGER, \n" ..
+       "\tPRIMARY KEY (id)\n)COMMENT='tab''s comment'\n\n")
+  T.eq(CreateTable(t):compile("postgresql").sql, "\nCREATE TABLE t (\n" ..
+       "\tid SERIAL NOT NULL, \n\tx VARCHAR(10), \n\ty INTEGER, \n" ..
+       "\tPRIMARY KEY (id)\n)\n\n")
+  T.eq(CreateTable(t):compile("sqlite").sql, "\nCREATE TABLE t (\n" ..
+       "\tid INTEGER NOT NULL, \n\tx VARCHAR(10), \n\ty INTEGER, \n" ..
+       "\tPRIMARY KEY (id)\n)\n\n")
+  T.eq(tostring(CreateTable(t)), "\nCREATE TABLE t (\n" ..
+       "\tid INTEGER NOT NULL, \n\tx VARCHAR(10), \n\ty INTEGER, \n" ..
+       "\tPRIMARY KEY (id)\n)\n\n")
+  -- MySQL's strings escape backslashes
+  local b = Table("b", MetaData(), Column("a", Integer), {comment = "x\\y"})
+  T.eq(squash(CreateTable(b):compile("mysql").sql),
+       " CREATE TABLE b ( a INTEGER )COMMENT='x\\\\y' ")
+  -- the COMMENT ON constructs create_all issues on PostgreSQL
+  local u = Table("User", MetaData(),
+    Column("select", Integer, {comment = "it's"}),
+    Column("id", Integer, {primary_key = true, comment = "x"}),
+    {comment = "x", schema = "Sc"})
+  for _, d in ipairs{"postgresql", "sqlite"} do
+    T.eq(sa.SetTableComment(u):compile(d).sql,
+         [[COMMENT ON TABLE "Sc"."User" IS 'x']])
+    T.eq(sa.DropTableComment(u):compile(d).sql,
+         [[COMMENT ON TABLE "Sc"."User" IS NULL]])
+    T.eq(sa.SetColumnComment(u.c.select):compile(d).sql,
+         [[COMMENT ON COLUMN "Sc"."User"."select" IS 'it''s']])
+    T.eq(sa.DropColumnComment(u.c.select):compile(d).sql,
+         [[COMMENT ON COLUMN "User"."select" IS NULL]])
+  end
+  T.eq(tostring(sa.SetTableComment(u)), [[COMMENT ON TABLE "Sc"."User" IS 'x']])
+  T.eq(sa.SetTableComment(u):compile("mysql").sql,
+       "ALTER TABLE `Sc`.`User` COMMENT 'x'")
+  T.eq(sa.DropTableComment(u):compile("mysql").sql,
+       "ALTER TABLE `Sc`.`User` COMMENT ''")
+  T.eq(sa.SetColumnComment(u.c.select):compile("mysql").sql,
+       "ALTER TABLE `Sc`.`User` CHANGE `select` `select` INTEGER " ..
+       "COMMENT 'it''s'")
+  T.eq(sa.SetColumnComment(u.c.id):compile("mysql").sql,
+       "ALTER TABLE `Sc`.`User` CHANGE id id INTEGER NOT NULL " ..
+       "COMMENT 'x' AUTO_INCREMENT")
+  T.eq(sa.DropColumnComment(u.c.select):compile("mysql").sql,
+       "COMMENT ON COLUMN `User`.`select` IS NULL")
+  T.raises("ArgumentError", sa.SetColumnComment, column("x"))
+  T.raises("ArgumentError", sa.SetTableComment, u.c.id)
+end)
+
+T.test("create_all keeps comments; reflection reads them back", function()
+  for _, db in ipairs(T.databases()) do
+    local e = create_engine(db.url)
+    local md = MetaData()
+    local t = comment_table(md)
+    md:drop_all(e)
+    local seen = {}
+    local function log(_, _, stmt) seen[#seen + 1] = squash(stmt) end
+    orm.event.listen(e, "before_cursor_execute", log)
+    md:create_all(e)
+    orm.event.remove(e, "before_cursor_execute", log)
+    local insp = sa.inspect(e)
+    local cols = {}
+    for _, c in ipairs(insp:get_columns("core3b_cm")) do cols[c.name] = c end
+    local md2 = MetaData()
+    local r = Table("core3b_cm", md2, {autoload_with = e})
+    if db.name == "sqlite" then
+      T.raises("NotSupportedError", insp.get_table_comment, insp, "core3b_cm")
+      T.eq(r.comment, nil)
+      T.eq(cols.x.comment, nil)
+    else
+      T.eq(insp:get_table_comment("core3b_cm"), {text = "tab's comment"})
+      T.eq(r.comment, "tab's comment", db.name)
+      T.eq(cols.x.comment, "col x")
+      T.eq(cols.id.comment, "the id's")
+      T.eq(cols.y.comment, nil)
+      T.eq(r.c.x.comment, "col x")
+    end
+    if db.name == "postgresql" then
+      T.eq(seen[#seen - 2], "COMMENT ON TABLE core3b_cm IS 'tab''s comment'")
+      T.eq(seen[#seen - 1], "COMMENT ON COLUMN core3b_cm.id IS 'the id''s'")
+      T.eq(seen[#seen], "COMMENT ON COLUMN core3b_cm.x IS 'col x'")
+    else
+      T.match(seen[#seen], "^ ?CREATE TABLE core3b_cm")
+    end
+    md:drop_all(e)
+  end
+end)
+
 T.done()
