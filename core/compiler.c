@@ -2284,16 +2284,24 @@ static void insert(rt_compiler *c, rt_node *stmt) {
            c->o->insert_rows <= 1)
     return_defaults(c, stmt, set, n, 1);
   else if ((c->d->flags & RT_DF_IMPLICIT_RETURNING) && t->kind == RT_N_TABLE) {
-    for (i = 0; i < t->n; i++)
-      if (rt_column_is_autoinc(t, t->kids[i])) {
+    /* the key the database makes: an autoincrement column, or a primary
+    ** key column with a server default (a FetchedValue too) */
+    int first = 1;
+    for (i = 0; i < t->n; i++) {
+      rt_node *col = t->kids[i];
+      rt_coldata *cd = col->ext;
+      if (rt_column_is_autoinc(t, col) ||
+          ((col->flags & RT_F_PK) && cd && cd->server_default)) {
         int j, given = 0;
         for (j = 0; j < n; j++)
-          if (set[j].col == t->kids[i] && !set[j].nextval) given = 1;
+          if (set[j].col == col && !set[j].nextval) given = 1;
         if (!given) {
-          S(" RETURNING ");
-          column(c, t->kids[i]);
+          S(first ? " RETURNING " : ", ");
+          first = 0;
+          column(c, col);
         }
       }
+    }
   }
 }
 

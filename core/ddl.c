@@ -76,7 +76,8 @@ static void mysql_column_rest(rt_compiler *c, rt_node *t, rt_node *col) {
   }
   if (rt_column_is_autoinc(t, col))
     S(" AUTO_INCREMENT");
-  else if (d && d->server_default) {
+  else if (d && d->server_default &&
+           !(d->server_default->flags & RT_F_FETCHED)) {
     S(" DEFAULT ");
     server_default(c, d->server_default);
   }
@@ -97,7 +98,7 @@ static void column_spec(rt_compiler *c, rt_node *t, rt_node *col) {
     mysql_column_rest(c, t, col);
     return;
   }
-  if (d && d->server_default) {
+  if (d && d->server_default && !(d->server_default->flags & RT_F_FETCHED)) {
     S(" DEFAULT ");
     server_default(c, d->server_default);
   }

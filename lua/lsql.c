@@ -2774,6 +2774,11 @@ static int node_tostring(lua_State *L) {
   rt_compiled *c;
   if (is_schema_column(s) && s->kind == RT_N_COLUMN)
     return column_tostring(L, s);
+  if (s->flags & RT_F_FETCHED) { /* FetchedValue() as SQLAlchemy's repr */
+    lua_pushstring(L,
+                   s->op ? "FetchedValue(for_update=True)" : "FetchedValue()");
+    return 1;
+  }
   if (s->kind == RT_N_TABLE && !(s->flags & RT_F_VALUES)) {
     lua_pushstring(L, s->name);
     return 1;
@@ -4038,6 +4043,10 @@ static void push_default(lua_State *L, const rt_node *col, rt_node *def,
   int scalar = 0, clause = 0;
   if (!def && !luafn) {
     lua_pushnil(L);
+    return;
+  }
+  if (def && (def->flags & RT_F_FETCHED)) {
+    lsql_pushref(L, def); /* the FetchedValue itself, as SQLAlchemy's */
     return;
   }
   lua_createtable(L, 0, 4);

@@ -205,4 +205,179 @@ T.test("create_all keeps comments; reflection reads them back", function()
   end
 end)
 
+local function fetched_table(md, name)
+  return Table(name or "ft", md, Column("id", Integer, {primary_key = true}),
+    Column("x", String(10)),
+    Column("fv", Integer, {server_default = sa.FetchedValue()}),
+    Column("fu", Integer, {server_onupdate = sa.FetchedValue()}),
+    Column("both", Integer, sa.FetchedValue(),
+           sa.FetchedValue({for_update = true})),
+    Column("sd", Integer, {server_default = "3"}))
+end
+
+T.test("FetchedValue: no DDL, fetched by return_defaults", function()
+  local md = MetaData()
+  local t = fetched_table(md)
+  local t2 = Table("ft2", md, Column("id", Integer,
+    {primary_key = true, server_default = sa.FetchedValue()}),
+    Column("x", Integer))
+  T.eq(squash(CreateTable(t):compile("postgresql").sql),
+       ' CREATE TABLE ft ( id SERIAL NOT NULL, x VARCHAR(10), fv INTEGER, ' ..
+       'fu INTEGER, "both" INTEGER, sd INTEGER DEFAULT \'3\', ' ..
+       'PRIMARY KEY (id) ) ')
+  T.eq(squash(CreateTable(t):compile("mysql").sql),
+       " CREATE TABLE ft ( id INTEGER NOT NULL AUTO_INCREMENT, " ..
+       "x VARCHAR(10), fv INTEGER, fu INTEGER, `both` INTEGER, " ..
+       "sd INTEGER DEFAULT '3', PRIMARY KEY (id) ) ")
+  T.eq(squash(CreateTable(t):compile("sqlite").sql),
+       " CREATE TABLE ft ( id INTEGER NOT NULL, x VARCHAR(10), fv INTEGER, " ..
+       "fu INTEGER, both INTEGER, sd INTEGER DEFAULT '3', PRIMARY KEY (id) ) ")
+  -- a primary key the server fills is not autoincrement
+  for _, d in ipairs{"postgresql", "mysql", "sqlite"} do
+    T.eq(squash(CreateTable(t2):compile(d).sql),
+         " CREATE TABLE ft2 ( id INTEGER NOT NULL, x INTEGER, " ..
+         "PRIMARY KEY (id) ) ", d)
+  end
+  T.eq(t:insert():values{x = "a"}:return_defaults():compile("postgresql").sql,
+       'INSERT INTO ft (x) VALUES ($1) RETURNING ft.id, ft.fv, ft.fu, ' ..
+       'ft."both", ft.sd')
+  T.eq(t:update():values{x = "a"}:return_defaults():compile("postgresql").sql,
+       'UPDATE ft SET x=$1 RETURNING ft.fu, ft."both"')
+  T.eq(t2:insert():values{x = 1}:compile("postgresql").sql,
+       "INSERT INTO ft2 (x) VALUES ($1) RETURNING ft2.id")
+  for _, d in ipairs{"mysql", "sqlite"} do
+    T.eq(t:insert():values{x = "a"}:return_defaults():compile(d).sql,
+         "INSERT INTO ft (x) VALUES (?)")
+    T.eq(t:update():values{x = "a"}:return_defaults():compile(d).sql,
+         "UPDATE ft SET x=?")
+    T.eq(t2:insert():values{x = 1}:compile(d).sql,
+         "INSERT INTO ft2 (x) VALUES (?)")
+  end
+  T.eq(tostring(t:insert():values{x = "a"}), "INSERT INTO ft (x) VALUES (:x)")
+  T.eq(tostring(t:update():values{x = "a"}), "UPDATE ft SET x=:x")
+  -- the markers as SQLAlchemy shows them
+  T.eq(tostring(t.c.fv.server_default), "FetchedValue()")
+  T.eq(t.c.fv.server_onupdate, nil)
+  T.eq(t.c.fu.server_default, nil)
+  T.eq(tostring(t.c.fu.server_onupdate), "FetchedValue(for_update=True)")
+  T.eq(tostring(t.c.both.server_default), "FetchedValue()")
+  T.eq(tostring(t.c.both.server_onupdate), "FetchedValue(for_update=True)")
+  T.raises("ArgumentError", sa.FetchedValue, 5)
+end)
+
+-- triggers that play the server's part
+local triggers = {
+  sqlite = {
+    "CREATE TRIGGER core3b_fv_ins AFTER INSERT ON core3b_fv BEGIN " ..
+      "UPDATE core3b_fv SET fv = COALESCE(fv, 42), fu = 0 " ..
+      "WHERE id = NEW.id; END",
+    "CREATE TRIGGER core3b_fv_upd AFTER UPDATE OF x ON core3b_fv BEGIN " ..
+      "UPDATE core3b_fv SET fu = fu + 1 WHERE id = NEW.id; END"},
+  postgresql = {
+    "CREATE OR REPLACE FUNCTION core3b_fv_ins() RETURNS trigger AS $$ " ..
+      "BEGIN NEW.fv := COALESCE(NEW.fv, 42); NEW.fu := 0; RETURN NEW; " ..
+      "END $$ LANGUAGE plpgsql",
+    "CREATE OR REPLACE FUNCTION core3b_fv_upd() RETURNS trigger AS $$ " ..
+      "BEGIN NEW.fu := OLD.fu + 1; RETURN NEW; END $$ LANGUAGE plpgsql",
+    "CREATE TRIGGER core3b_fv_ins BEFORE INSERT ON core3b_fv " ..
+      "FOR EACH ROW EXECUTE PROCEDURE core3b_fv_ins()",
+    "CREATE TRIGGER core3b_fv_upd BEFORE UPDATE ON core3b_fv " ..
+      "FOR EACH ROW EXECUTE PROCEDURE core3b_fv_upd()"},
+  mysql = {
+    "CREATE TRIGGER core3b_fv_ins BEFORE INSERT ON core3b_fv " ..
+      "FOR EACH ROW SET NEW.fv = COALESCE(NEW.fv, 42), NEW.fu = 0",
+    "CREATE TRIGGER core3b_fv_upd BEFORE UPDATE ON core3b_fv " ..
+      "FOR EACH ROW SET NEW.fu = OLD.fu + 1"},
+}
+
+T.test("FetchedValue: the ORM loads server-set values on access", function()
+  for _, db in ipairs(T.databases()) do
+    local e = create_engine(db.url)
+    local Base = orm.declarative_base()
+    local Thing = Base:class "Thing" {
+      __tablename__ = "core3b_fv",
+      id = Column(Integer, {primary_key = true}),
+      x = Column(String(10)),
+      fv = Column(Integer, {server_default = sa.FetchedValue()}),
+      fu = Column(Integer, {server_onupdate = sa.FetchedValue()}),
+    }
+    Base.metadata:drop_all(e)
+    Base.metadata:create_all(e)
+    do
+      local c <close> = e:connect()
+      for _, q in ipairs(triggers[db.name]) do c:exec_driver_sql(q) end
+      c:commit()
+    end
+    local log = {}
+    local function listen(_, _, stmt) log[#log + 1] = squash(stmt) end
+    orm.event.listen(e, "before_cursor_execute", listen)
+    local s <close> = orm.Session(e)
+    local t = Thing{x = "a"}
+    s:add(t)
+    s:flush()
+    -- fv is left to the server, fu (no server default) goes as NULL
+    T.match(log[#log], "^INSERT INTO core3b_fv %(x, fu%) VALUES")
+    local n = #log
+    T.eq(t.fv, 42, db.name)
+    T.eq(#log, n + 1, db.name) -- loaded on access
+    T.match(log[#log], "^SELECT .*core3b_fv%.fv")
+    t.x = "b"
+    s:flush()
+    n = #log
+    T.eq(t.fu, 1, db.name) -- the UPDATE expired it
+    T.eq(#log, n + 1, db.name)
+    T.eq(t.x, "b")
+    T.eq(#log, n + 1, db.name)
+    -- a value the object sets goes in the statement and stays loaded
+    local t2 = Thing{x = "c", fv = 7}
+    s:add(t2)
+    s:flush()
+    T.match(log[#log], "^INSERT INTO core3b_fv %(x, fv, fu%) VALUES")
+    n = #log
+    T.eq(t2.fv, 7, db.name)
+    T.eq(#log, n, db.name)
+    -- a row updated by a bulk UPDATE elsewhere is not this flush's
+    s:expire(t2)
+    T.eq(s:execute(sa.select(Thing.fv):where(Thing.id:eq(t2.id))):scalar(), 7)
+    s:rollback()
+    orm.event.remove(e, "before_cursor_execute", listen)
+    Base.metadata:drop_all(e)
+    if db.name == "postgresql" then
+      local c <close> = e:connect()
+      c:exec_driver_sql("DROP FUNCTION core3b_fv_ins()")
+      c:exec_driver_sql("DROP FUNCTION core3b_fv_upd()")
+      c:commit()
+    end
+  end
+end)
+
+T.test("an onupdate SQL expression expires its attribute after UPDATE",
+       function()
+  local e = create_engine("sqlite://")
+  local Base = orm.declarative_base()
+  local Thing = Base:class "Thing" {
+    __tablename__ = "core3b_ou",
+    id = Column(Integer, {primary_key = true}),
+    x = Column(String(10)),
+    u = Column(Integer, {onupdate = func.length("abcd")}),
+    v = Column(Integer, {onupdate = 9}),
+  }
+  Base.metadata:create_all(e)
+  local s <close> = orm.Session(e)
+  local t = Thing{x = "a"}
+  s:add(t)
+  s:flush()
+  T.eq(t.u, nil)
+  t.x = "b"
+  s:flush()
+  local st = sa.inspect(t)
+  T.eq(st.expired_attributes, {"u"})
+  T.eq(t.u, 4)
+  -- a value set on the object is what the UPDATE sends: not expired
+  t.x, t.u = "c", 1
+  s:flush()
+  T.eq(sa.inspect(t).expired_attributes, {})
+  T.eq(t.u, 1)
+end)
+
 T.done()
