@@ -2284,16 +2284,24 @@ static void insert(rt_compiler *c, rt_node *stmt) {
            c->o->insert_rows <= 1)
     return_defaults(c, stmt, set, n, 1);
   else if ((c->d->flags & RT_DF_IMPLICIT_RETURNING) && t->kind == RT_N_TABLE) {
-    for (i = 0; i < t->n; i++)
-      if (rt_column_is_autoinc(t, t->kids[i])) {
+    /* the key the database makes: an autoincrement column, or a primary
+    ** key column with a server default (a FetchedValue too) */
+    int first = 1;
+    for (i = 0; i < t->n; i++) {
+      rt_node *col = t->kids[i];
+      rt_coldata *cd = col->ext;
+      if (rt_column_is_autoinc(t, col) ||
+          ((col->flags & RT_F_PK) && cd && cd->server_default)) {
         int j, given = 0;
         for (j = 0; j < n; j++)
-          if (set[j].col == t->kids[i] && !set[j].nextval) given = 1;
+          if (set[j].col == col && !set[j].nextval) given = 1;
         if (!given) {
-          S(" RETURNING ");
-          column(c, t->kids[i]);
+          S(first ? " RETURNING " : ", ");
+          first = 0;
+          column(c, col);
         }
       }
+    }
   }
 }
 
@@ -3005,6 +3013,30 @@ double rt_compile_clock(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/*
+** SQLAlchemy's PostgreSQL and MySQL drivers take pyformat/format SQL, so
+** its literal_binds text shows every '%' (of a literal, text(), an
+** identifier, the modulo operator) doubled.  Ours binds with $n / ?, so
+** only the literal_binds text, which is for showing, gets the same form.
+*/
+static int double_percents(rt_compiled *res) {
+  size_t n = 0, len = 0, j = 0;
+  const char *p;
+  char *out;
+  for (p = res->sql; *p; p++, len++) n += *p == '%';
+  if (n == 0) return 0;
+  out = malloc(len + n + 1);
+  if (!out) return -1;
+  for (p = res->sql; *p; p++) {
+    out[j++] = *p;
+    if (*p == '%') out[j++] = '%';
+  }
+  out[j] = '\0';
+  free(res->sql);
+  res->sql = out;
+  return 0;
+}
+
 int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
                rt_compiled *res, rt_error *err) {
   sigwalk *w;
@@ -3013,7 +3045,16 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
   int i, rc;
   uint64_t epoch;
   cache_entry *e;
-  if ((o && o->literal_binds) || stmt->kind == RT_N_DDL)
+  if (o && o->literal_binds) {
+    rc = compile_fresh(stmt, d, o, res, &nameslen, err);
+    if (rc == 0 && (d->flags & RT_DF_DOUBLE_PERCENT) &&
+        double_percents(res) != 0) {
+      rt_compiled_free(res);
+      return rt_error_set(err, RT_EMEMORY, "out of memory");
+    }
+    return rc;
+  }
+  if (stmt->kind == RT_N_DDL)
     return compile_fresh(stmt, d, o, res, &nameslen, err);
   if (!(o && o->column_keys) && memo_lookup(stmt, d, res) == 0) return 0;
   w = sigwalk_begin();

@@ -2940,9 +2940,47 @@ static void make_compiled_mt(lua_State *L) {
   slot_set(L, SLOT_COMPILED_MT, &compiled_mt);
 }
 
+/*
+** Whether column `c` is what SQLAlchemy makes a Column (a Table's column,
+** an unattached Column(), or an alias's proxy of one, a label of one
+** included) rather than a ColumnClause (sa.column(), a column of
+** sa.table(), a proxy of an expression): str() prints a Column plainly.
+*/
+static int is_schema_column(const rt_node *c) {
+  if (c->kind == RT_N_LABEL) c = c->a;
+  if (!c || c->kind != RT_N_COLUMN || !c->name) return 0;
+  if (!c->owner) return !(c->flags & RT_F_LIGHT);
+  if (c->owner->kind == RT_N_TABLE) return !(c->owner->flags & RT_F_LIGHT);
+  if (c->owner->kind != RT_N_ALIAS || (c->flags & RT_F_DEDUPED) || !c->a)
+    return 0;
+  return is_schema_column(c->a);
+}
+
+/*
+** str() of a Column: "table.name" unquoted (the table's or alias's name,
+** "anon_1" for an anonymous alias, never the schema), or the bare name.
+*/
+static int column_tostring(lua_State *L, const rt_node *c) {
+  const rt_node *o = c->owner;
+  if (!o)
+    lua_pushstring(L, c->name);
+  else if (!o->name)
+    lua_pushfstring(L, "anon_1.%s", c->name);
+  else
+    lua_pushfstring(L, "%s.%s", o->name, c->name);
+  return 1;
+}
+
 static int node_tostring(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "tostring");
   rt_compiled *c;
+  if (is_schema_column(s) && s->kind == RT_N_COLUMN)
+    return column_tostring(L, s);
+  if (s->flags & RT_F_FETCHED) { /* FetchedValue() as SQLAlchemy's repr */
+    lua_pushstring(L,
+                   s->op ? "FetchedValue(for_update=True)" : "FetchedValue()");
+    return 1;
+  }
   if (s->kind == RT_N_TABLE && !(s->flags & RT_F_VALUES)) {
     lua_pushstring(L, s->name);
     return 1;
@@ -3849,6 +3887,16 @@ static int ddl(lua_State *L, int op, const char *fname) {
       return rt_lua_error(L, RT_EARGUMENT, "%s: argument #1 must be an Index",
                           fname);
     t = col->owner;
+  } else if (op == RT_DDL_SET_COLUMN_COMMENT ||
+             op == RT_DDL_DROP_COLUMN_COMMENT) {
+    /* SetColumnComment(table.c.x) */
+    rt_node *col = lsql_tonode(L, 1);
+    if (!col || col->kind != RT_N_COLUMN || !col->owner ||
+        col->owner->kind != RT_N_TABLE || !col->name)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "%s: argument #1 must be a Table's Column", fname);
+    t = col->owner;
+    ixname = col->name;
   } else
     t = checkkind(L, 1, RT_N_TABLE, RT_N_TABLE, fname);
   ud = RESULT(L);
@@ -3873,6 +3921,18 @@ static int l_drop_sequence(lua_State *L) {
 }
 static int l_drop_index(lua_State *L) {
   return ddl(L, RT_DDL_DROP_INDEX, "DropIndex");
+}
+static int l_set_table_comment(lua_State *L) {
+  return ddl(L, RT_DDL_SET_TABLE_COMMENT, "SetTableComment");
+}
+static int l_drop_table_comment(lua_State *L) {
+  return ddl(L, RT_DDL_DROP_TABLE_COMMENT, "DropTableComment");
+}
+static int l_set_column_comment(lua_State *L) {
+  return ddl(L, RT_DDL_SET_COLUMN_COMMENT, "SetColumnComment");
+}
+static int l_drop_column_comment(lua_State *L) {
+  return ddl(L, RT_DDL_DROP_COLUMN_COMMENT, "DropColumnComment");
 }
 
 /* a Table's indexes as DDL nodes (for create_all) */
@@ -3985,6 +4045,13 @@ static int table_name_attr(lua_State *L, rt_node *n, const char *k) {
   if (strcmp(k, "schema") == 0) {
     if (schema)
       lua_pushstring(L, schema);
+    else
+      lua_pushnil(L);
+    return 1;
+  }
+  if (strcmp(k, "comment") == 0) {
+    if (d && d->comment)
+      lua_pushstring(L, d->comment);
     else
       lua_pushnil(L);
     return 1;
@@ -4185,6 +4252,10 @@ static void push_default(lua_State *L, const rt_node *col, rt_node *def,
   int scalar = 0, clause = 0;
   if (!def && !luafn) {
     lua_pushnil(L);
+    return;
+  }
+  if (def && (def->flags & RT_F_FETCHED)) {
+    lsql_pushref(L, def); /* the FetchedValue itself, as SQLAlchemy's */
     return;
   }
   lua_createtable(L, 0, 4);
@@ -5076,14 +5147,13 @@ static const char ddl_chunk[] =
     "..\n"
     "    'WHERE typname = $1', {name}):first() ~= nil\n"
     "end\n"
+    "-- PostgreSQL's comments come after the table and its indexes (MySQL\n"
+    "-- has them inline, SQLite none)\n"
     "local function comments(conn, t)\n"
     "  if conn.dialect.name ~= 'postgresql' then return end\n"
+    "  if t.comment then conn:execute(sa.SetTableComment(t)) end\n"
     "  for _, c in ipairs(t.columns) do\n"
-    "    if c.comment then\n"
-    "      conn:exec_driver_sql('COMMENT ON COLUMN ' .. quote_ident(t.name) "
-    "..\n"
-    "        '.' .. quote_ident(c.name) .. ' IS ' .. quote_string(c.comment))\n"
-    "    end\n"
+    "    if c.comment then conn:execute(sa.SetColumnComment(c)) end\n"
     "  end\n"
     "end\n"
     "local function create(conn, t, checkfirst)\n"
@@ -5101,8 +5171,8 @@ static const char ddl_chunk[] =
     "    end\n"
     "  end)\n"
     "  conn:execute(sa.CreateTable(t))\n"
-    "  comments(conn, t)\n"
     "  for _, ix in ipairs(t:_indexes()) do conn:execute(ix) end\n"
+    "  comments(conn, t)\n"
     "end\n"
     "local function drop(conn, t, checkfirst)\n"
     "  if checkfirst and not has_table(conn, t.name) then return end\n"
@@ -5191,6 +5261,10 @@ void lsql_open_expr(lua_State *L) {
                                    {"except_all", s_except_all},
                                    {"CreateTable", l_create_table},
                                    {"DropTable", l_drop_table},
+                                   {"SetTableComment", l_set_table_comment},
+                                   {"DropTableComment", l_drop_table_comment},
+                                   {"SetColumnComment", l_set_column_comment},
+                                   {"DropColumnComment", l_drop_column_comment},
                                    {"CreateIndex", l_create_index},
                                    {"DropIndex", l_drop_index},
                                    {"CreateSequence", l_create_sequence},
