@@ -23,8 +23,13 @@ void rt_cancel_enter(rt_dbconn *c) {
   if (!exempt) atomic_store_explicit(&running, c, memory_order_release);
 }
 
+/* Under the lock: a cancel the watcher is sending for this statement ends
+** before the connection runs the next one (it could hit that one). */
 void rt_cancel_leave(void) {
-  if (!exempt) atomic_store_explicit(&running, NULL, memory_order_release);
+  if (exempt) return;
+  pthread_mutex_lock(&lock);
+  atomic_store_explicit(&running, NULL, memory_order_release);
+  pthread_mutex_unlock(&lock);
 }
 
 void rt_cancel_forget(rt_dbconn *c) {

@@ -262,10 +262,20 @@ static void report(lconn *c, rt_error *err, const char *sql, size_t n) {
   }
   if (rt_sh.user_tx && c->c.dbc) {
     rt_error e2 = RT_ERROR_INIT;
-    c->c.dbc->drv->rollback(c->c.dbc, &e2);
-    rt_error_clear(&e2);
+    int rc = c->c.dbc->drv->rollback(c->c.dbc, &e2);
+    if (rc != 0 && !(c->c.dbc->lost)) {
+      /* a cancel the server took late can hit the ROLLBACK itself: once
+      ** more (a cancel stops one statement) */
+      rt_error_clear(&e2);
+      rc = c->c.dbc->drv->rollback(c->c.dbc, &e2);
+    }
     rt_sh.user_tx = 0;
-    fputs("The transaction was rolled back.\n", stderr);
+    if (rc == 0)
+      fputs("The transaction was rolled back.\n", stderr);
+    else
+      fprintf(stderr, "The transaction could not be rolled back: %s\n",
+              e2.message ? e2.message : "out of memory");
+    rt_error_clear(&e2);
   }
   fflush(stderr);
 }
