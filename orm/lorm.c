@@ -911,6 +911,18 @@ static int l_node_kind(lua_State *L) {
   return 1;
 }
 
+/* C.negated_column(node) -> the Boolean column of NOT column (SQLAlchemy's
+** AsBoolean, which a columns clause names as the column), else nothing. */
+static int l_negated_column(lua_State *L) {
+  rt_node *n = lsql_tonodebox(L, 1);
+  rt_node *col = n && n->kind == RT_N_UNARY && n->op == RT_OP_NOT ? n->a : NULL;
+  if (!col || col->kind != RT_N_COLUMN || (col->flags & RT_F_ANON) ||
+      !col->name || !col->type || col->type->kind != RT_TY_BOOLEAN)
+    return 0;
+  lsql_pushref(L, col);
+  return 1;
+}
+
 /* C.select_unordered(stmt) -> a copy of a SELECT without its ORDER BY
 ** when it has no LIMIT or OFFSET (which the order decides), else the
 ** statement itself: the subquery a subqueryload joins to, as
@@ -1604,6 +1616,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"name_column", l_name_column},
                                  {"column_info", l_column_info},
                                  {"node_kind", l_node_kind},
+                                 {"negated_column", l_negated_column},
                                  {"select_items", l_select_items},
                                  {"select_unordered", l_select_unordered},
                                  {"select_order", l_select_order},

@@ -1,0 +1,131 @@
+-- Mapping and querying details on every test database, each checked
+-- against SQLAlchemy 1.4.46: the labels a legacy Query of columns runs
+-- with, NOT of a Boolean column named as the column, the public
+-- inspect(Class).columns, and loading an expired object whose primary
+-- key attribute is set.
+local T = require "testing"
+
+local function flat(stmt) return (tostring(stmt):gsub("%s+", " ")) end
+
+local function capture(engine)
+  local log = {}
+  orm.event.listen(engine, "before_cursor_execute",
+    function(conn, cursor, sql, params, context, many)
+      log[#log + 1] = sql:gsub("%s+", " "):gsub('[`"]', ""):gsub("%$%d+", "?")
+    end)
+  return log
+end
+local function clear(log) for i = #log, 1, -1 do log[i] = nil end end
+
+local function schema()
+  local Base = orm.declarative_base()
+  local M = {Base = Base}
+  M.Address = Base:class "Address" {
+    __tablename__ = "o5b_address",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    user_id = Column(Integer, ForeignKey("o5b_user.id")),
+  }
+  local name = Column(String(30))
+  local id = Column(Integer, {primary_key = true, autoincrement = false})
+  M.User = Base:class "User" {
+    __tablename__ = "o5b_user",
+    name = name,
+    id = id,
+    up = orm.column_property(func.upper(name)),
+    active = Column(Boolean),
+    bio = orm.deferred(Column(Text)),
+    naddr = orm.column_property(
+      select(func.count(M.Address.id))
+        :where(M.Address.user_id:eq(id)):scalar_subquery()),
+    addresses = orm.relationship("Address"),
+    syn = orm.synonym("name"),
+  }
+  return M
+end
+
+------------------------------------------------------------------------
+-- statement text (no database)
+------------------------------------------------------------------------
+
+T.test("NOT of a Boolean column is named as the column", function()
+  local m = MetaData()
+  local t = Table("o5b_t", m, Column("id", Integer), Column("flag", Boolean),
+                  Column("n", Integer))
+  T.eq(flat(select(~t.c.flag, sa.not_(t.c.n), (~t.c.flag):label("x"),
+                   -t.c.n, t.c.flag:is_(nil))),
+       "SELECT NOT o5b_t.flag AS flag, NOT o5b_t.n, NOT o5b_t.flag AS x, " ..
+       "-o5b_t.n, o5b_t.flag IS NULL AS anon_1 FROM o5b_t")
+  T.eq(flat(select(~t.c.flag, t.c.flag)),
+       "SELECT NOT o5b_t.flag AS flag, o5b_t.flag AS flag_1 FROM o5b_t")
+  T.eq(flat(select(~t.c.flag, t.c.flag)
+              :set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)),
+       "SELECT NOT o5b_t.flag AS o5b_t_flag, o5b_t.flag AS o5b_t_flag_1 " ..
+       "FROM o5b_t")
+  -- in a WHERE clause it is left as it is
+  T.eq(flat(select(t.c.id):where(~t.c.flag)),
+       "SELECT o5b_t.id FROM o5b_t WHERE NOT o5b_t.flag")
+  local M = schema()
+  local User = M.User
+  T.eq(flat(select(~User.active, User.name)),
+       "SELECT NOT o5b_user.active AS active, o5b_user.name FROM o5b_user")
+  T.eq(flat(orm.Session():query(User.name, ~User.active)),
+       "SELECT o5b_user.name AS o5b_user_name, NOT o5b_user.active AS " ..
+       "o5b_user_active FROM o5b_user")
+end)
+
+------------------------------------------------------------------------
+-- on the databases
+------------------------------------------------------------------------
+
+for _, db in ipairs(T.databases()) do
+  local M = schema()
+  local User, Address = M.User, M.Address
+  local engine = create_engine(db.url)
+  M.Base.metadata:drop_all(engine)
+  M.Base.metadata:create_all(engine)
+  local log = capture(engine)
+  local pfx = db.name .. ": "
+
+  local function seed()
+    engine:begin(function(conn)
+      conn:execute(delete(Address.__table__))
+      conn:execute(delete(User.__table__))
+      conn:execute(insert(User.__table__), {
+        {id = 1, name = "ann", active = true, bio = "b1"},
+        {id = 2, name = "bob", active = false, bio = "b2"}})
+      conn:execute(insert(Address.__table__), {
+        {id = 1, user_id = 1}, {id = 2, user_id = 1}})
+    end)
+  end
+
+  T.test(pfx .. "a legacy Query of columns runs with its labels", function()
+    seed()
+    local s <close> = orm.Session(engine)
+    local q = s:query(User.name, User.id):order_by(User.id)
+    clear(log)
+    local rows = q:all()
+    T.eq(log, {"SELECT o5b_user.name AS o5b_user_name, o5b_user.id AS " ..
+               "o5b_user_id FROM o5b_user ORDER BY o5b_user.id"})
+    T.eq({rows[1].name, rows[1].id, rows[2].name, rows[2].id},
+         {"ann", 1, "bob", 2})
+    T.eq(q:_result():keys(), {"name", "id"})
+    clear(log)
+    T.eq(s:query(User.name):filter(User.id:eq(2)):one().name, "bob")
+    T.eq(log, {"SELECT o5b_user.name AS o5b_user_name FROM o5b_user " ..
+               "WHERE o5b_user.id = ?"})
+  end)
+
+  T.test(pfx .. "NOT of a Boolean column keys its rows by the column",
+         function()
+    seed()
+    local s <close> = orm.Session(engine)
+    local r = s:execute(select(User.id, ~User.active):order_by(User.id))
+    T.eq(r:keys(), {"id", "active"})
+    local rows = r:all()
+    T.eq({rows[1].active, rows[2].active}, {false, true})
+    rows = s:query(User.id, ~User.active):order_by(User.id):all()
+    T.eq({rows[1].active, rows[2].active}, {false, true})
+  end)
+end
+
+T.done()
