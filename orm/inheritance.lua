@@ -96,7 +96,7 @@ local function setup_root(m)
   m.tables = {m.local_table}
   m.all_tables = {m.local_table}
   m.attr_cols = {}
-  for i, col in ipairs(m.columns) do m.attr_cols[i] = {col} end
+  for i, col in ipairs(m.attr_columns) do m.attr_cols[i] = {col} end
   m.parts = {[ptr(m.local_table)] = build_part(m, m.local_table)}
   roots[m] = true
   rawset(m.class, "__inheritance__", true)
@@ -146,7 +146,7 @@ function I.polymorphic_base(m, margs)
   setup_root(m)
   if on ~= nil then
     m.poly_idx = attr_index(m, on)
-    m.polymorphic_on = m.columns[m.poly_idx]
+    m.polymorphic_on = m.attr_columns[m.poly_idx]
   end
   m.with_polymorphic_arg = margs.with_polymorphic
   if ident ~= nil then
@@ -213,7 +213,7 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
   local m = setmetatable({
     class = cls, local_table = tbl, inherits = parent, base_mapper = root,
     single = single, keys = copy(parent.keys), slots = copy(parent.slots),
-    columns = copy(parent.columns), colkeys = copy(parent.colkeys),
+    attr_columns = copy(parent.attr_columns), colkeys = copy(parent.colkeys),
     colattrs = copy(parent.colattrs), insert_none = copy(parent.insert_none),
     primary_key = parent.primary_key, pk_index = parent.pk_index,
     pk_pos = parent.pk_pos, pk_params = parent.pk_params,
@@ -256,7 +256,7 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
         parent.class.__name__))
     else
       i = #m.keys + 1
-      m.keys[i], m.slots[key], m.columns[i] = key, i, col
+      m.keys[i], m.slots[key], m.attr_columns[i] = key, i, col
       m.colkeys[i], m.attr_cols[i] = col.key, {col}
       if not col.primary_key and not C.column_defaults(col) then
         m.insert_none[i] = true

@@ -73,6 +73,61 @@ T.test("NOT of a Boolean column is named as the column", function()
        "o5b_user_active FROM o5b_user")
 end)
 
+local function strs(list)
+  local out = {}
+  for i, x in ipairs(list) do out[i] = flat(x) end
+  return out
+end
+
+T.test("inspect(Class).columns as SQLAlchemy's Mapper.columns", function()
+  local M = schema()
+  local cols = orm.inspect(M.User).columns
+  -- declared properties first (in the order they were made), then the
+  -- table's other columns in table order
+  T.eq(strs(cols), {"upper(o5b_user.name)", "o5b_user.bio",
+    "(SELECT count(o5b_address.id) AS count_1 FROM o5b_address, o5b_user " ..
+    "WHERE o5b_address.user_id = o5b_user.id)", "o5b_user.name",
+    "o5b_user.id", "o5b_user.active"})
+  T.eq(flat(cols.up), "upper(o5b_user.name)")
+  T.eq(flat(cols.name), "o5b_user.name")
+  T.eq(cols.addresses, nil)
+  T.eq(cols.syn, nil)
+  T.ok(rawequal(M.User.__mapper__.columns, cols))
+  -- the select of the class lists them in that order, less the deferred
+  T.eq(flat(select(M.User)),
+       "SELECT upper(o5b_user.name) AS upper_1, (SELECT " ..
+       "count(o5b_address.id) AS count_1 FROM o5b_address WHERE " ..
+       "o5b_address.user_id = o5b_user.id) AS anon_1, o5b_user.name, " ..
+       "o5b_user.id, o5b_user.active FROM o5b_user")
+
+  -- inheritance: a joined subclass lists its parent's, then its own
+  -- table's (the shared key again); a single-table one adds its column
+  local Base = orm.declarative_base()
+  local E = Base:class "E" {
+    __tablename__ = "o5b_e",
+    id = Column(Integer, {primary_key = true}),
+    type = Column(String(20)),
+    name = Column(String(20)),
+    __mapper_args__ = {polymorphic_on = "type", polymorphic_identity = "e"},
+  }
+  local Mg = E:class "Mg" {
+    __tablename__ = "o5b_m",
+    id = Column(Integer, ForeignKey("o5b_e.id"), {primary_key = true}),
+    extra = Column(String(20)),
+    __mapper_args__ = {polymorphic_identity = "m"},
+  }
+  local S = E:class "S" {
+    sx = Column(String(20)),
+    __mapper_args__ = {polymorphic_identity = "s"},
+  }
+  T.eq(strs(orm.inspect(E).columns), {"o5b_e.id", "o5b_e.type", "o5b_e.name"})
+  T.eq(strs(orm.inspect(Mg).columns),
+       {"o5b_e.id", "o5b_e.type", "o5b_e.name", "o5b_m.id", "o5b_m.extra"})
+  T.eq(strs(orm.inspect(S).columns),
+       {"o5b_e.id", "o5b_e.type", "o5b_e.name", "o5b_e.sx"})
+  T.eq(flat(orm.inspect(Mg).columns.extra), "o5b_m.extra")
+end)
+
 ------------------------------------------------------------------------
 -- on the databases
 ------------------------------------------------------------------------
