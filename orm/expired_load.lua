@@ -186,3 +186,14 @@ function Session:refresh(obj, attrs)
           objstr(obj) .. "'")
   end
 end
+
+-- setting an expired primary key or version attribute of a persistent
+-- object loads it first, so that its history holds the old value (the
+-- active history SQLAlchemy gives those columns); others are just set
+function hooks.set_expired(obj, key)
+  local m = mapper_of(obj)
+  local i = m.slots[key]
+  if i and (m.pk_pos[i] or i == m.version_idx) then
+    local _ = obj[key]
+  end
+end

@@ -183,6 +183,16 @@ static int inst_newindex(lua_State *L) {
     int i = (int)lua_tointeger(L, -1);
     unsigned char *a = &o->attr[i - 1];
     lua_pop(L, 1);
+    if (!(*a & (A_LOADED | A_MODIFIED)) && o->lifecycle == S_PERSISTENT &&
+        o->session) {
+      /* an expired primary key or version is loaded first (SQLAlchemy's
+      ** active history): the hook decides, and may load the object */
+      lua_pushvalue(L, 1);
+      lua_pushvalue(L, 2);
+      call_hook(L, UP_HOOKS, "set_expired", 2);
+      lua_pop(L, 1);
+      a = &o->attr[i - 1];
+    }
     /* an expired attribute of a detached object may be set as any
     ** other (SQLAlchemy's too): its committed value stays unknown */
     if (!(*a & A_MODIFIED)) {

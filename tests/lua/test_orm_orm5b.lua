@@ -181,6 +181,39 @@ for _, db in ipairs(T.databases()) do
     rows = s:query(User.id, ~User.active):order_by(User.id):all()
     T.eq({rows[1].active, rows[2].active}, {false, true})
   end)
+
+  T.test(pfx .. "setting an expired primary key loads the object first",
+         function()
+    seed()
+    local s <close> = orm.Session(engine)
+    local u = s:get(User, 2)
+    s:expire(u)
+    clear(log)
+    u.id = 7
+    T.eq(#log, 1)
+    T.match(log[1], "^SELECT .* FROM o5b_user WHERE o5b_user%.id = %?$")
+    local h = orm.inspect(u).attrs.id.history
+    T.eq({h.added, h.unchanged, h.deleted}, {{7}, {}, {2}})
+    -- the other expired attributes came with it
+    clear(log)
+    T.eq(u.name, "bob")
+    T.eq(log, {})
+    s:flush()
+    T.eq(log, {"UPDATE o5b_user SET id=? WHERE o5b_user.id = ?"})
+    -- an expired attribute other than the key is set without a load;
+    -- so is the key when it is loaded
+    s:expire(u, {"name"})
+    clear(log)
+    u.id = 8
+    u.name = "bo"
+    T.eq(log, {})
+    h = orm.inspect(u).attrs.id.history
+    T.eq({h.added, h.unchanged, h.deleted}, {{8}, {}, {7}})
+    h = orm.inspect(u).attrs.name.history
+    T.eq({h.added, h.unchanged, h.deleted}, {{"bo"}, {}, {}})
+    s:commit()
+    T.eq(s:get(User, 8).name, "bo")
+  end)
 end
 
 T.done()
