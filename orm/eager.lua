@@ -110,6 +110,7 @@ wrap("contains_eager", "contains_eager")
 -- the plan: wildcard options apply to every relationship of the mapper
 -- that no other option names (the defaults of the mapping included)
 local load_plan = I.load_plan
+local wild_joined
 -- a self-referential relationship eager by default (joined, selectin,
 -- subquery) loads join_depth levels (none without it: it loads lazily),
 -- as in SQLAlchemy
@@ -140,6 +141,37 @@ local function self_ref_depth(stmt, plan)
   return out
 end
 
+-- joinedload("*"), as SQLAlchemy's: the relationships of the mapper
+-- and, through their joins, of the mappers they reach, each chain
+-- stopping at a relationship to a mapper already on it (the root
+-- included: a self-referential one is not joined at all)
+local function on_chain(chain, tm)
+  for _, pm in ipairs(chain) do
+    if pm == tm or (I.isa and I.isa(pm, tm)) then return true end
+  end
+  return false
+end
+
+function wild_joined(paths, named, m, wild)
+  local function walk(prefix, chain, pm)
+    for _, r in ipairs(pm.rel_list or {}) do
+      local tm = r.target
+      if not (#prefix == 0 and named[r]) and not on_chain(chain, tm) then
+        local path = table.move(prefix, 1, #prefix, 1, {})
+        path[#path + 1] = {rel = r, strategy = wild.strategy,
+                           innerjoin = wild.innerjoin}
+        chain[#chain + 1] = tm
+        local before = #paths
+        walk(path, chain, tm)
+        -- (a leaf of the walk is a path of its own)
+        if #paths == before then paths[#paths + 1] = path end
+        chain[#chain] = nil
+      end
+    end
+  end
+  walk({}, {m}, m)
+end
+
 local function plan_of(stmt, m)
   local wild
   -- (column options such as defer() have no path)
@@ -154,6 +186,11 @@ local function plan_of(stmt, m)
       paths[#paths + 1] = I.resolve_defaults(o.path)
       named[r] = true
     end
+  end
+  if wild.strategy == "joined" then
+    wild_joined(paths, named, m, wild)
+    if #paths == 0 then return nil end
+    return paths
   end
   for _, r in ipairs(m.rel_list or {}) do
     if not named[r] then

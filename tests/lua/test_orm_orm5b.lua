@@ -128,6 +128,60 @@ T.test("inspect(Class).columns as SQLAlchemy's Mapper.columns", function()
   T.eq(flat(orm.inspect(Mg).columns.extra), "o5b_m.extra")
 end)
 
+-- mappings for joinedload("*"): a chain, a pair with back references,
+-- and a self-referential one
+local function wild_schema()
+  local Base = orm.declarative_base()
+  local W = {Base = Base}
+  W.U = Base:class "U" {
+    __tablename__ = "o5b_wu",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    addresses = orm.relationship("A", {back_populates = "user",
+                                       order_by = "A.id"}),
+  }
+  W.A = Base:class "A" {
+    __tablename__ = "o5b_wa",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    u_id = Column(Integer, ForeignKey("o5b_wu.id")),
+    user = orm.relationship("U", {back_populates = "addresses"}),
+    kws = orm.relationship("K", {order_by = "K.id"}),
+  }
+  W.K = Base:class "K" {
+    __tablename__ = "o5b_wk",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    a_id = Column(Integer, ForeignKey("o5b_wa.id")),
+  }
+  W.N = Base:class "N" {
+    __tablename__ = "o5b_wn",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    p_id = Column(Integer, ForeignKey("o5b_wn.id")),
+    children = orm.relationship("N"),
+  }
+  return W
+end
+
+T.test('joinedload("*") joins the relationships it reaches', function()
+  local W = wild_schema()
+  local J = "SELECT o5b_wu.id, o5b_wk_1.id AS id_1, o5b_wk_1.a_id, " ..
+    "o5b_wa_1.id AS id_2, o5b_wa_1.u_id FROM o5b_wu LEFT OUTER JOIN " ..
+    "o5b_wa AS o5b_wa_1 ON o5b_wu.id = o5b_wa_1.u_id LEFT OUTER JOIN " ..
+    "o5b_wk AS o5b_wk_1 ON o5b_wa_1.id = o5b_wk_1.a_id ORDER BY " ..
+    "o5b_wa_1.id, o5b_wk_1.id"
+  -- the next level too (A.kws), not back to U (A.user)
+  T.eq(flat(select(W.U):options(orm.joinedload("*"))), J)
+  T.eq(flat(select(W.U):options(orm.joinedload(W.U.addresses)
+                                  :joinedload(W.A.kws))), J)
+  -- from A: its user and its keywords; not U.addresses back to A
+  T.eq(flat(select(W.A):options(orm.joinedload("*"))),
+       "SELECT o5b_wa.id, o5b_wa.u_id, o5b_wu_1.id AS id_1, " ..
+       "o5b_wk_1.id AS id_2, o5b_wk_1.a_id FROM o5b_wa LEFT OUTER JOIN " ..
+       "o5b_wu AS o5b_wu_1 ON o5b_wu_1.id = o5b_wa.u_id LEFT OUTER JOIN " ..
+       "o5b_wk AS o5b_wk_1 ON o5b_wa.id = o5b_wk_1.a_id ORDER BY o5b_wk_1.id")
+  -- a self-referential relationship is not joined by the wildcard
+  T.eq(flat(select(W.N):options(orm.joinedload("*"))),
+       "SELECT o5b_wn.id, o5b_wn.p_id FROM o5b_wn")
+end)
+
 ------------------------------------------------------------------------
 -- on the databases
 ------------------------------------------------------------------------
@@ -213,6 +267,38 @@ for _, db in ipairs(T.databases()) do
     T.eq({h.added, h.unchanged, h.deleted}, {{"bo"}, {}, {}})
     s:commit()
     T.eq(s:get(User, 8).name, "bo")
+  end)
+
+  T.test(pfx .. 'joinedload("*") loads two levels in one statement',
+         function()
+    local W = wild_schema()
+    W.Base.metadata:drop_all(engine)
+    W.Base.metadata:create_all(engine)
+    local s <close> = orm.Session(engine)
+    s:add_all{W.U{id = 1, addresses = {W.A{id = 1, kws = {W.K{id = 1},
+                                                         W.K{id = 2}}},
+                                       W.A{id = 2}}},
+              W.U{id = 2}}
+    s:commit()
+    s:close()
+    clear(log)
+    local us = s:scalars(select(W.U):options(orm.joinedload("*"))
+                           :order_by(W.U.id)):unique():all()
+    local got = {}
+    for _, u in ipairs(us) do
+      local as = {}
+      for _, a in ipairs(u.addresses) do
+        local ks = {}
+        for _, k in ipairs(a.kws) do ks[#ks + 1] = k.id end
+        as[#as + 1] = {a.id, ks, a.user.id}
+      end
+      got[#got + 1] = {u.id, as}
+    end
+    T.eq(got, {{1, {{1, {1, 2}, 1}, {2, {}, 1}}}, {2, {}}})
+    T.eq(#log, 1)
+    T.match(log[1], "LEFT OUTER JOIN o5b_wk AS o5b_wk_1")
+    s:close()
+    W.Base.metadata:drop_all(engine)
   end)
 end
 
