@@ -346,6 +346,9 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
                                            construct_others)
   set_identity_on_init(cls, m)
   annotate_attributes(cls, m, own_keys)
+  -- (the generative methods know the attributes from now on:
+  -- add_columns of one adds its joins)
+  I.install_inheritance_methods()
   if resolved.__tostring then rawset(cls, "__tostring", resolved.__tostring) end
   reg.mappers[#reg.mappers + 1] = m
   return cls
@@ -637,6 +640,7 @@ local where = node_methods.where
 -- them to orm_select below; others cost the core one field lookup.
 local install_methods -- below
 local attribute_froms, attribute_select -- below
+local add_attributes -- below
 local annotation = C.annotation
 
 -- The FROM and criteria the column attributes of the mappers `attrs`
@@ -879,11 +883,39 @@ end
 -- (installed with the first select of a hierarchy's class: other
 -- programs pay nothing)
 local installed = false
+
+-- select(O.id):add_columns(J.extra): a plain select given column
+-- attributes of subclasses gets their joins and criteria, as
+-- select(O.id, J.extra) does (attribute_select)
+function add_attributes(f, stmt, ...)
+  local attrs
+  for i = 1, lselect("#", ...) do
+    local cls = annotation((lselect(i, ...)))
+    local am = cls and rawget(cls, "__mapper__")
+    if am then attrs = attrs or {}; attrs[#attrs + 1] = am end
+  end
+  local out = f(stmt, ...)
+  if not attrs then return out end
+  local froms, crits, parts = {}, {}, {}
+  attribute_froms(attrs, {}, froms, crits, parts)
+  for _, fr in ipairs(froms) do out = out:select_from(fr) end
+  if #crits == 0 then return out end
+  local crit = #crits == 1 and crits[1] or sa.and_(table.unpack(crits))
+  local res = where(out, crit)
+  stmt_ents[res] = {ents = false, nocrit = out, crit = crit,
+                    parts = next(parts) and {crits = crits, parts = parts}
+                            or nil}
+  return res
+end
+
 local function wrap_method(name)
   local f = node_methods[name]
   node_methods[name] = function(stmt, ...)
     local info = stmt_ents[stmt]
-    if not info then return f(stmt, ...) end
+    if not info then
+      if name == "add_columns" then return add_attributes(f, stmt, ...) end
+      return f(stmt, ...)
+    end
     if name == "filter_by" and info.ents then
       -- the names are the attributes of the entity, whichever its table
       local crit = info.ents and by_attributes(info.ents[1], ...)
@@ -942,6 +974,7 @@ function install_methods()
     wrap_method(name)
   end
 end
+I.install_inheritance_methods = install_methods
 
 ------------------------------------------------------------------------
 -- loading by primary key, and the columns of a subclass not loaded yet

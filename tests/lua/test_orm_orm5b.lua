@@ -182,6 +182,48 @@ T.test('joinedload("*") joins the relationships it reaches', function()
        "SELECT o5b_wn.id, o5b_wn.p_id FROM o5b_wn")
 end)
 
+-- a hierarchy: joined J and single-table S under E, and an unrelated O
+local function inh_schema()
+  local Base = orm.declarative_base()
+  local H = {Base = Base}
+  H.E = Base:class "E" {
+    __tablename__ = "o5b_he",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    type = Column(String(20)),
+    name = Column(String(20)),
+    __mapper_args__ = {polymorphic_on = "type", polymorphic_identity = "e"},
+  }
+  H.J = H.E:class "J" {
+    __tablename__ = "o5b_hj",
+    id = Column(Integer, ForeignKey("o5b_he.id"),
+                {primary_key = true, autoincrement = false}),
+    extra = Column(String(20)),
+    __mapper_args__ = {polymorphic_identity = "j"},
+  }
+  H.S = H.E:class "S" {
+    sx = Column(String(20)),
+    __mapper_args__ = {polymorphic_identity = "s"},
+  }
+  H.O = Base:class "O" {
+    __tablename__ = "o5b_ho",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+  }
+  return H
+end
+
+T.test("add_columns of a joined subclass's attribute adds its join",
+       function()
+  local H = inh_schema()
+  T.eq(flat(select(H.J.extra)),
+       "SELECT o5b_hj.extra FROM o5b_he JOIN o5b_hj ON o5b_he.id = o5b_hj.id")
+  T.eq(flat(select(H.O.id):add_columns(H.J.extra)),
+       "SELECT o5b_ho.id, o5b_hj.extra FROM o5b_ho, o5b_he JOIN o5b_hj " ..
+       "ON o5b_he.id = o5b_hj.id")
+  T.eq(flat(select(H.E.name):add_columns(H.J.extra)),
+       "SELECT o5b_he.name, o5b_hj.extra FROM o5b_he JOIN o5b_hj ON " ..
+       "o5b_he.id = o5b_hj.id")
+end)
+
 ------------------------------------------------------------------------
 -- on the databases
 ------------------------------------------------------------------------
@@ -299,6 +341,29 @@ for _, db in ipairs(T.databases()) do
     T.match(log[1], "LEFT OUTER JOIN o5b_wk AS o5b_wk_1")
     s:close()
     W.Base.metadata:drop_all(engine)
+  end)
+
+  T.test(pfx .. "add_columns of subclass attributes: joins and criteria",
+         function()
+    local H = inh_schema()
+    H.Base.metadata:drop_all(engine)
+    H.Base.metadata:create_all(engine)
+    local s <close> = orm.Session(engine)
+    s:add_all{H.E{id = 1, name = "e"}, H.J{id = 2, name = "j", extra = "x"},
+              H.S{id = 3, name = "s", sx = "y"}, H.O{id = 1}}
+    s:commit()
+    local function rows(stmt)
+      local out = {}
+      for _, r in ipairs(s:execute(stmt):all()) do out[#out + 1] = {r[1], r[2]} end
+      return out
+    end
+    T.eq(rows(select(H.O.id):add_columns(H.J.extra)), {{1, "x"}})
+    -- the single-table subclass's criterion: only its rows
+    T.eq(rows(select(H.O.id):add_columns(H.S.sx)), {{1, "y"}})
+    T.eq(rows(select(H.O.id):add_columns(H.S.sx):where(H.O.id:eq(1))),
+         {{1, "y"}})
+    s:close()
+    H.Base.metadata:drop_all(engine)
   end)
 end
 
