@@ -224,6 +224,28 @@ T.test("add_columns of a joined subclass's attribute adds its join",
        "o5b_he.id = o5b_hj.id")
 end)
 
+T.test("expressions of a subclass's attribute carry its join", function()
+  local H = inh_schema()
+  local J = H.J
+  local FROM = " FROM o5b_he JOIN o5b_hj ON o5b_he.id = o5b_hj.id"
+  T.eq(flat(select(J.extra:eq("x"))),
+       "SELECT o5b_hj.extra = :extra_1 AS anon_1" .. FROM)
+  T.eq(flat(select(J.id + 1)), "SELECT o5b_hj.id + :id_1 AS anon_1" .. FROM)
+  T.eq(flat(select(sa.cast(J.id, String))),
+       "SELECT CAST(o5b_hj.id AS VARCHAR) AS id" .. FROM)
+  T.eq(flat(select(sa.case({{J.id:eq(1), "a"}}, {else_ = "b"}))),
+       "SELECT CASE WHEN (o5b_hj.id = :id_1) THEN :param_1 ELSE :param_2 " ..
+       "END AS anon_1" .. FROM)
+  T.eq(flat(select(J.extra:label("x"))), "SELECT o5b_hj.extra AS x" .. FROM)
+  T.eq(flat(select(func.lower(J.extra))),
+       "SELECT lower(o5b_hj.extra) AS lower_1" .. FROM)
+  T.eq(flat(select(J.id:eq(1), J.extra)),
+       "SELECT o5b_hj.id = :id_1 AS anon_1, o5b_hj.extra" .. FROM)
+  -- a criterion alone adds no join (the WHERE clause names the table)
+  T.eq(flat(select(H.O.id):where(J.id:eq(1))),
+       "SELECT o5b_ho.id FROM o5b_ho, o5b_hj WHERE o5b_hj.id = :id_1")
+end)
+
 ------------------------------------------------------------------------
 -- on the databases
 ------------------------------------------------------------------------
