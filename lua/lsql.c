@@ -322,7 +322,7 @@ static int m_unm(lua_State *L) {
   rt_node *e = lsql_checknode(L, 1, "unary -");
   lnode *ud = RESULT(L);
   SETRESULT(L, ud, rt_unary(RT_OP_NEG, rt_ref(e)));
-  return 1;
+  return keep_marks(L, 1, 1);
 }
 
 /* a criterion: a node, or a Lua boolean */
@@ -489,16 +489,20 @@ static int like_cmp(lua_State *L, int op, const char *fname) {
 }
 
 static int e_like(lua_State *L) {
-  return like_cmp(L, RT_OP_LIKE, "like");
+  like_cmp(L, RT_OP_LIKE, "like");
+  return keep_marks(L, 1, 1);
 }
 static int e_not_like(lua_State *L) {
-  return like_cmp(L, RT_OP_NOTLIKE, "not_like");
+  like_cmp(L, RT_OP_NOTLIKE, "not_like");
+  return keep_marks(L, 1, 1);
 }
 static int e_ilike(lua_State *L) {
-  return like_cmp(L, RT_OP_ILIKE, "ilike");
+  like_cmp(L, RT_OP_ILIKE, "ilike");
+  return keep_marks(L, 1, 1);
 }
 static int e_not_ilike(lua_State *L) {
-  return like_cmp(L, RT_OP_NOTILIKE, "not_ilike");
+  like_cmp(L, RT_OP_NOTILIKE, "not_ilike");
+  return keep_marks(L, 1, 1);
 }
 static int in_(lua_State *L, int negate, const char *fname) {
   rt_node *e = lsql_checknode(L, 1, fname), *sub = lsql_tonode(L, 2), *list;
@@ -567,10 +571,12 @@ static int in_(lua_State *L, int negate, const char *fname) {
 }
 
 static int e_in(lua_State *L) {
-  return in_(L, 0, "in_");
+  in_(L, 0, "in_");
+  return keep_marks(L, 1, 1);
 }
 static int e_not_in(lua_State *L) {
-  return in_(L, 1, "not_in");
+  in_(L, 1, "not_in");
+  return keep_marks(L, 1, 1);
 }
 
 static int e_between(lua_State *L) {
@@ -579,7 +585,7 @@ static int e_between(lua_State *L) {
   rt_node *hi = lsql_coerce(L, 3, e, "between", 2);
   lnode *ud = RESULT(L);
   SETRESULT(L, ud, rt_between(rt_ref(e), rt_ref(lo), rt_ref(hi), 0));
-  return 1;
+  return keep_marks(L, 1, 1);
 }
 
 /* startswith/endswith/contains: LIKE with '%' concatenated */

@@ -239,6 +239,13 @@ T.test("expressions of a subclass's attribute carry its join", function()
   T.eq(flat(select(J.extra:label("x"))), "SELECT o5b_hj.extra AS x" .. FROM)
   T.eq(flat(select(func.lower(J.extra))),
        "SELECT lower(o5b_hj.extra) AS lower_1" .. FROM)
+  T.eq(flat(select(-J.id)), "SELECT -o5b_hj.id" .. FROM)
+  T.eq(flat(select(J.extra:like("a%"))),
+       "SELECT o5b_hj.extra LIKE :extra_1 AS anon_1" .. FROM)
+  T.eq(flat(select(J.id:between(1, 2))),
+       "SELECT o5b_hj.id BETWEEN :id_1 AND :id_2 AS anon_1" .. FROM)
+  T.eq(flat(select(J.extra:is_(nil))),
+       "SELECT o5b_hj.extra IS NULL AS anon_1" .. FROM)
   T.eq(flat(select(J.id:eq(1), J.extra)),
        "SELECT o5b_hj.id = :id_1 AS anon_1, o5b_hj.extra" .. FROM)
   -- a criterion alone adds no join (the WHERE clause names the table)
