@@ -2303,16 +2303,24 @@ static void insert(rt_compiler *c, rt_node *stmt) {
            c->o->insert_rows <= 1)
     return_defaults(c, stmt, set, n, 1);
   else if ((c->d->flags & RT_DF_IMPLICIT_RETURNING) && t->kind == RT_N_TABLE) {
-    for (i = 0; i < t->n; i++)
-      if (rt_column_is_autoinc(t, t->kids[i])) {
+    /* the key the database makes: an autoincrement column, or a primary
+    ** key column with a server default (a FetchedValue too) */
+    int first = 1;
+    for (i = 0; i < t->n; i++) {
+      rt_node *col = t->kids[i];
+      rt_coldata *cd = col->ext;
+      if (rt_column_is_autoinc(t, col) ||
+          ((col->flags & RT_F_PK) && cd && cd->server_default)) {
         int j, given = 0;
         for (j = 0; j < n; j++)
-          if (set[j].col == t->kids[i] && !set[j].nextval) given = 1;
+          if (set[j].col == col && !set[j].nextval) given = 1;
         if (!given) {
-          S(" RETURNING ");
-          column(c, t->kids[i]);
+          S(first ? " RETURNING " : ", ");
+          first = 0;
+          column(c, col);
         }
       }
+    }
   }
 }
 
@@ -2605,6 +2613,7 @@ static void sig_child(sigwalk *w, const rt_node *n) {
 static void sig_node(sigwalk *w, const rt_node *n) {
   int pos, i;
   unsigned char hdr[2];
+  char mark;
   if (w->failed) return;
   if (!n) {
     sig_byte(w, 0);
@@ -2612,16 +2621,23 @@ static void sig_node(sigwalk *w, const rt_node *n) {
   }
   if (sig_room(w, 16) != 0) return;
   if (n->kind == RT_N_COLUMN && sig_schema_node(w, n)) return;
-  pos = seen_pos(w, n);
-  if (pos >= 0) {
-    w->sb.p[w->sb.n++] = 1;
-    sig_put(w, &pos, sizeof pos);
-    return;
-  }
+  /* A node with one reference in all (and no owner to share a count
+  ** with) is reached once: it needs no place in the seen map, and says so
+  ** (6), as the positions of back references count only the others (2). */
+  if (n->owner || n->refs > 1) {
+    pos = seen_pos(w, n);
+    if (pos >= 0) {
+      w->sb.p[w->sb.n++] = 1;
+      sig_put(w, &pos, sizeof pos);
+      return;
+    }
+    mark = 2;
+  } else
+    mark = 6;
   if (n->kind == RT_N_TABLE && sig_schema_node(w, n)) return;
   hdr[0] = n->kind;
   hdr[1] = n->op;
-  w->sb.p[w->sb.n++] = 2;
+  w->sb.p[w->sb.n++] = mark;
   sig_put(w, hdr, 2);
   sig_put(w, &n->flags, sizeof n->flags);
   sig_str(w, n->name);
@@ -3016,6 +3032,30 @@ double rt_compile_clock(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/*
+** SQLAlchemy's PostgreSQL and MySQL drivers take pyformat/format SQL, so
+** its literal_binds text shows every '%' (of a literal, text(), an
+** identifier, the modulo operator) doubled.  Ours binds with $n / ?, so
+** only the literal_binds text, which is for showing, gets the same form.
+*/
+static int double_percents(rt_compiled *res) {
+  size_t n = 0, len = 0, j = 0;
+  const char *p;
+  char *out;
+  for (p = res->sql; *p; p++, len++) n += *p == '%';
+  if (n == 0) return 0;
+  out = malloc(len + n + 1);
+  if (!out) return -1;
+  for (p = res->sql; *p; p++) {
+    out[j++] = *p;
+    if (*p == '%') out[j++] = '%';
+  }
+  out[j] = '\0';
+  free(res->sql);
+  res->sql = out;
+  return 0;
+}
+
 int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
                rt_compiled *res, rt_error *err) {
   sigwalk *w;
@@ -3024,7 +3064,16 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
   int i, rc;
   uint64_t epoch;
   cache_entry *e;
-  if ((o && o->literal_binds) || stmt->kind == RT_N_DDL)
+  if (o && o->literal_binds) {
+    rc = compile_fresh(stmt, d, o, res, &nameslen, err);
+    if (rc == 0 && (d->flags & RT_DF_DOUBLE_PERCENT) &&
+        double_percents(res) != 0) {
+      rt_compiled_free(res);
+      return rt_error_set(err, RT_EMEMORY, "out of memory");
+    }
+    return rc;
+  }
+  if (stmt->kind == RT_N_DDL)
     return compile_fresh(stmt, d, o, res, &nameslen, err);
   if (!(o && o->column_keys) && memo_lookup(stmt, d, res) == 0) return 0;
   w = sigwalk_begin();

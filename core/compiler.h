@@ -23,6 +23,9 @@ enum { RT_PS_NAMED = 0, RT_PS_QMARK, RT_PS_DOLLAR };
 #define RT_DF_CONCAT_FUNC 0x08 /* concat(a, b), else a || b */
 #define RT_DF_BACKSLASH 0x10   /* string literals escape backslashes */
 #define RT_DF_ON_CONFLICT 0x20
+/* a literal_binds compile doubles every '%', as SQLAlchemy's
+** pyformat/format dialects print it */
+#define RT_DF_DOUBLE_PERCENT 0x8000
 #define RT_DF_ON_DUPLICATE 0x40
 #define RT_DF_IMPLICIT_RETURNING                                               \
   0x80 /* INSERT returns its autoincrement pk                                  \
@@ -133,7 +136,12 @@ enum {
   RT_DDL_CREATE_INDEX,
   RT_DDL_DROP_INDEX,
   RT_DDL_CREATE_SEQUENCE,
-  RT_DDL_DROP_SEQUENCE
+  RT_DDL_DROP_SEQUENCE,
+  /* COMMENT ON TABLE / COLUMN (name: the column), the comment or NULL */
+  RT_DDL_SET_TABLE_COMMENT,
+  RT_DDL_DROP_TABLE_COMMENT,
+  RT_DDL_SET_COLUMN_COMMENT,
+  RT_DDL_DROP_COLUMN_COMMENT
 };
 
 /* " FOR UPDATE" (or `read_kw` for a read lock) with OF tables, NOWAIT and

@@ -76,7 +76,8 @@ static void mysql_column_rest(rt_compiler *c, rt_node *t, rt_node *col) {
   }
   if (rt_column_is_autoinc(t, col))
     S(" AUTO_INCREMENT");
-  else if (d && d->server_default) {
+  else if (d && d->server_default &&
+           !(d->server_default->flags & RT_F_FETCHED)) {
     S(" DEFAULT ");
     server_default(c, d->server_default);
   }
@@ -97,7 +98,7 @@ static void column_spec(rt_compiler *c, rt_node *t, rt_node *col) {
     mysql_column_rest(c, t, col);
     return;
   }
-  if (d && d->server_default) {
+  if (d && d->server_default && !(d->server_default->flags & RT_F_FETCHED)) {
     S(" DEFAULT ");
     server_default(c, d->server_default);
   }
@@ -128,6 +129,28 @@ static void column_checks(rt_compiler *c, rt_node *t, rt_node *col) {
     S(k->sqltext);
     S(")");
   }
+}
+
+/* A comment as a string literal: quotes doubled, and backslashes where
+** the dialect's strings escape them at execution (MySQL; PostgreSQL's
+** standard_conforming_strings keep them literal). */
+static void comment_literal(rt_compiler *c, const char *s) {
+  int bs = strcmp(rt_c_dialect(c)->name, "mysql") == 0;
+  rt_sb_addc(rt_c_buf(c), '\'');
+  for (; *s; s++) {
+    if (*s == '\'' || (bs && *s == '\\')) rt_sb_addc(rt_c_buf(c), *s);
+    rt_sb_addc(rt_c_buf(c), *s);
+  }
+  rt_sb_addc(rt_c_buf(c), '\'');
+}
+
+static void table_name(rt_compiler *c, rt_node *t) {
+  rt_tabledata *d = t->ext;
+  if (d && d->schema) {
+    rt_c_ident(c, d->schema);
+    S(".");
+  }
+  rt_c_ident(c, t->name);
 }
 
 static void create_table(rt_compiler *c, rt_node *t) {
@@ -204,7 +227,73 @@ static void create_table(rt_compiler *c, rt_node *t) {
       break;
     }
   }
-  S("\n)\n\n");
+  S("\n)");
+  /* MySQL keeps a table's comment among its table options */
+  if (d && d->comment && strcmp(rt_c_dialect(c)->name, "mysql") == 0) {
+    S("COMMENT=");
+    comment_literal(c, d->comment);
+  }
+  S("\n\n");
+}
+
+/* MySQL's forms: ALTER TABLE t COMMENT '...' ('' drops it), and ALTER
+** TABLE t CHANGE c <c's whole specification> for a column's */
+static int mysql_comment(rt_compiler *c, rt_node *ddl, rt_node *col,
+                         const char *text) {
+  if (strcmp(rt_c_dialect(c)->name, "mysql") != 0 ||
+      ddl->op == RT_DDL_DROP_COLUMN_COMMENT)
+    return 0;
+  S("ALTER TABLE ");
+  table_name(c, ddl->a);
+  if (col) {
+    S(" CHANGE ");
+    rt_c_ident(c, col->name);
+    S(" ");
+    column_spec(c, ddl->a, col);
+  } else {
+    S(" COMMENT ");
+    comment_literal(c, ddl->op == RT_DDL_SET_TABLE_COMMENT && text ? text : "");
+  }
+  return 1;
+}
+
+/* COMMENT ON TABLE t IS '...' / COMMENT ON COLUMN t.c IS '...' (or IS
+** NULL to drop it), as SQLAlchemy renders them; its DropColumnComment
+** names the table without its schema */
+static void comment_on(rt_compiler *c, rt_node *ddl) {
+  rt_node *t = ddl->a, *col = NULL;
+  const char *text = NULL;
+  int i;
+  if (ddl->name) {
+    for (i = 0; i < t->n && !col; i++)
+      if (strcmp(t->kids[i]->name, ddl->name) == 0) col = t->kids[i];
+    if (!col) {
+      rt_c_fail(c, RT_EINVALIDREQUEST, "no column %s on table %s", ddl->name,
+                t->name);
+      return;
+    }
+    if (col->ext) text = ((rt_coldata *)col->ext)->comment;
+  } else if (t->ext)
+    text = ((rt_tabledata *)t->ext)->comment;
+  if (mysql_comment(c, ddl, col, text)) return;
+  S(col ? "COMMENT ON COLUMN " : "COMMENT ON TABLE ");
+  if (ddl->op == RT_DDL_DROP_COLUMN_COMMENT)
+    rt_c_ident(c, t->name);
+  else
+    table_name(c, t);
+  if (col) {
+    S(".");
+    rt_c_ident(c, col->name);
+  }
+  S(" IS ");
+  if (ddl->op == RT_DDL_SET_TABLE_COMMENT ||
+      ddl->op == RT_DDL_SET_COLUMN_COMMENT) {
+    if (text)
+      comment_literal(c, text);
+    else
+      S("NULL");
+  } else
+    S("NULL");
 }
 
 static rt_constraint *find_index(rt_node *t, const char *name) {
@@ -264,6 +353,12 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
     if (ddl->op == RT_DDL_CREATE_SEQUENCE)
       S(ddl->a && ddl->a->kind == RT_N_LITERAL ? ddl->a->name
                                                : " START WITH 1");
+    break;
+  case RT_DDL_SET_TABLE_COMMENT:
+  case RT_DDL_DROP_TABLE_COMMENT:
+  case RT_DDL_SET_COLUMN_COMMENT:
+  case RT_DDL_DROP_COLUMN_COMMENT:
+    comment_on(c, ddl);
     break;
   default:
     rt_c_fail(c, RT_ECOMPILE, "unknown DDL statement");

@@ -158,6 +158,9 @@ typedef enum rt_op {
 /* INSERT/UPDATE return_defaults(): server-generated values come back in an
 ** implicit RETURNING where the dialect has one (RT_D_RETDEFAULTS: which) */
 #define RT_F_RETDEFAULTS 0x20000000
+/* FetchedValue(): a server_default/server_onupdate the database supplies
+** by itself (a trigger, ...): a server-generated value, but no DDL */
+#define RT_F_FETCHED 0x40000000
 #define RT_F_ORDERED                                                           \
   0x800000 /* UPDATE ordered_values(): SET in given order                      \
             */

@@ -183,6 +183,7 @@ void rt_tabledata_free(rt_tabledata *d) {
   free(d->cons);
   free(d->schema);
   free(d->pk_name);
+  free(d->comment);
   free(d);
 }
 
@@ -321,6 +322,11 @@ int rt_column_is_autoinc(const rt_node *t, const rt_node *col) {
   for (i = 0; i < t->n; i++)
     if (t->kids[i]->flags & RT_F_PK) npk++;
   if (col->flags & RT_F_AUTOINC_YES) return 1;
+  /* the server supplies it some other way (SQLAlchemy: any server
+  ** default but an Identity; only FetchedValue is kept apart here) */
+  if (col->ext && ((rt_coldata *)col->ext)->server_default &&
+      (((rt_coldata *)col->ext)->server_default->flags & RT_F_FETCHED))
+    return 0;
   return npk == 1 && rt_type_is_integer(col->type) && !has_fk(t, col);
 }
 

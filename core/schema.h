@@ -41,6 +41,7 @@ typedef struct rt_tabledata {
   int ncons;
   rt_constraint *cons; /* FK, UNIQUE, CHECK, INDEX; the PK is derived */
   char *pk_name;
+  char *comment; /* Table(..., {comment = ...}) */
   /* columns replaced by rt_table_replace_column: handles to them may
   ** still exist, so they live (owned, unlisted) as long as the table */
   int nretired;

@@ -66,7 +66,7 @@ const rt_dialect rt_dialect_postgresql = {
     &rt_rw_postgresql_count,
     RT_DF_NATIVE_BOOL | RT_DF_BACKSLASH | RT_DF_ILIKE | RT_DF_RETURNING |
         RT_DF_ON_CONFLICT | RT_DF_IMPLICIT_RETURNING | RT_DF_SEQUENCES |
-        RT_DF_DEFAULT_VALUES,
+        RT_DF_DEFAULT_VALUES | RT_DF_DOUBLE_PERCENT,
     pg_limit,
     NULL,
     NULL,

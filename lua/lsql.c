@@ -2,6 +2,7 @@
 ** lsql.c -- the SQL expression language for Lua: select(), insert(),
 ** operators, functions, compile(), and the compile hook conn:execute uses.
 */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,47 @@
 ** on the hot paths. */
 static const char node_mt_key = 0;
 
+/*
+** Registry values read for every construct or compile (the Node metatable,
+** the compile scratch box and the Compiled metatable) also sit at integer
+** keys, in the registry's array part: a light-userdata key costs a hash
+** lookup.  The keys are those luaL_ref gave the first state that opened
+** the module (each state makes them when it opens the module); as soon as
+** a state's keys differ, all keep to the light-userdata keys.
+*/
+enum { SLOT_NODE_MT, SLOT_SCRATCH, SLOT_COMPILED_MT, SLOT_BATCH, NSLOTS };
+static _Atomic int slot_ref[NSLOTS]; /* 0: none yet; -1: states differ */
+
+/* Keep the value on top (popped) under `key` and an integer key. */
+static void slot_set(lua_State *L, int slot, const void *key) {
+  int ref, want = 0;
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+  ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (!atomic_compare_exchange_strong(&slot_ref[slot], &want, ref) &&
+      want != ref)
+    atomic_store(&slot_ref[slot], -1);
+}
+
+/* Replace a slot's value with the one on top (popped). */
+static void slot_replace(lua_State *L, int slot, const void *key) {
+  int ref = atomic_load_explicit(&slot_ref[slot], memory_order_relaxed);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+  if (ref > 0)
+    lua_rawseti(L, LUA_REGISTRYINDEX, ref);
+  else
+    lua_pop(L, 1);
+}
+
+static int slot_get(lua_State *L, int slot, const void *key) {
+  int ref = atomic_load_explicit(&slot_ref[slot], memory_order_relaxed);
+  return ref > 0 ? lua_rawgeti(L, LUA_REGISTRYINDEX, ref)
+                 : lua_rawgetp(L, LUA_REGISTRYINDEX, key);
+}
+
 static void set_node_mt(lua_State *L) {
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &node_mt_key);
+  slot_get(L, SLOT_NODE_MT, &node_mt_key);
   lua_setmetatable(L, -2);
 }
 
@@ -31,12 +71,71 @@ lnode *lsql_newnode(lua_State *L) {
   return u;
 }
 
-/* Most results need no user value: a smaller, cheaper userdata. */
+/*
+** Most results (RESULT) need no user value, and no finalizer of their
+** own: one per box costs more than building its node.  Their metatable is
+** a batch instead: a copy of the Node metatable without __gc that lists up
+** to BATCH boxes in its array part.  A batch lives as long as one of its
+** boxes does (it is their metatable) and keeps them all, until its own
+** finalizer, one per BATCH boxes, drops their nodes.  So a box kept keeps
+** the nodes of its batch's other boxes a while longer: a batch is small.
+*/
+#define BATCH 128
+
+static const char batch_key = 0;    /* the batch being filled */
+static const char batch_gc_key = 0; /* the batches' metatable */
+
+static int batch_gc(lua_State *L) {
+  int i, n = (int)lua_rawlen(L, 1);
+  for (i = 1; i <= n; i++) {
+    lnode *u;
+    lua_rawgeti(L, 1, i);
+    if (lua_rawlen(L, -1) == sizeof(lnode) && (u = lua_touserdata(L, -1)) &&
+        u->tag == &node_mt_key) {
+      rt_unref(u->n);
+      u->n = NULL;
+    }
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+/* A new empty batch, made the one being filled and pushed. */
+static void batch_new(lua_State *L) {
+  lua_createtable(L, BATCH, 20);
+  slot_get(L, SLOT_NODE_MT, &node_mt_key);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    if (lua_type(L, -2) == LUA_TSTRING &&
+        strcmp(lua_tostring(L, -2), "__gc") == 0) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -5);
+  }
+  lua_pop(L, 1);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &batch_gc_key);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  slot_replace(L, SLOT_BATCH, &batch_key);
+}
+
 static lnode *newnode0(lua_State *L) {
   lnode *u = lua_newuserdatauv(L, sizeof *u, 0);
+  int n;
   u->n = NULL;
   u->tag = &node_mt_key;
-  set_node_mt(L);
+  if (slot_get(L, SLOT_BATCH, &batch_key) != LUA_TTABLE ||
+      (n = (int)lua_rawlen(L, -1)) >= BATCH) {
+    lua_pop(L, 1);
+    batch_new(L);
+    n = 0;
+  }
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, n + 1);
+  lua_setmetatable(L, -2);
   return u;
 }
 
@@ -75,11 +174,12 @@ void lsql_pushref(lua_State *L, rt_node *n) {
 */
 rt_node *lsql_tonodebox(lua_State *L, int idx) {
   const lnode *u;
-  size_t len;
-  if (lua_type(L, idx) != LUA_TUSERDATA) return NULL;
-  len = lua_rawlen(L, idx);
-  if (len != sizeof(lnode) && len != sizeof(lannotated)) return NULL;
-  u = lua_touserdata(L, idx);
+  size_t len = lua_rawlen(L, idx);
+  /* a light userdata has no length, and only a full userdata's length is
+  ** a block lua_touserdata gives (an annotated box is a longer one) */
+  if ((len != sizeof(lnode) && len != sizeof(lannotated)) ||
+      !(u = lua_touserdata(L, idx)))
+    return NULL;
   return u->tag == &node_mt_key ? u->n : NULL;
 }
 
@@ -1315,7 +1415,44 @@ static int build_select(lua_State *L, int first, int top) {
   return 1;
 }
 
+/*
+** The ORM takes select() over when an argument is one of its special ones
+** (a mapped Table, a class with a layout, a composite): the registry's
+** LSQL_SELECT_SLOW is {set of them, function}.  Done in C, as a wrapper in
+** Lua would cost every select more than building it.  The results of the
+** function are on the stack and their count returned, or -1 (nothing
+** pushed) when no argument is special.
+*/
+static int select_slow(lua_State *L, int top) {
+  int i, special = 0;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LSQL_SELECT_SLOW) != LUA_TTABLE) {
+    lua_settop(L, top);
+    return -1;
+  }
+  lua_rawgeti(L, top + 1, 1);
+  for (i = 1; i <= top && !special; i++) {
+    lua_pushvalue(L, i);
+    lua_rawget(L, top + 2);
+    special = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  if (!special) {
+    lua_settop(L, top);
+    return -1;
+  }
+  lua_rawgeti(L, top + 1, 2);
+  lua_insert(L, 1);
+  lua_settop(L, top + 1);
+  lua_call(L, top, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 int lsql_select(lua_State *L) {
+  int n = select_slow(L, lua_gettop(L));
+  return n >= 0 ? n : lsql_select_plain(L);
+}
+
+int lsql_select_plain(lua_State *L) {
   int top = lua_gettop(L);
   /* (a with_polymorphic entity is a table too, not a list) */
   if (orm_hook(L, "select", 1, top)) return 1;
@@ -2718,21 +2855,22 @@ static int lcompiled_gc(lua_State *L) {
 */
 static const char scratch_key = 0;
 
+/* (made when the module is opened) */
+static void make_scratch(lua_State *L) {
+  lcompiled *c = lua_newuserdatauv(L, sizeof *c, 0);
+  memset(c, 0, sizeof *c);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, lcompiled_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  slot_set(L, SLOT_SCRATCH, &scratch_key);
+}
+
 static rt_compiled *compile_ud(lua_State *L, rt_node *stmt, const rt_dialect *d,
                                const rt_compile_opts *o) {
   lcompiled *c;
   rt_error err = RT_ERROR_INIT;
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &scratch_key) != LUA_TUSERDATA) {
-    lua_pop(L, 1);
-    c = lua_newuserdatauv(L, sizeof *c, 0);
-    memset(c, 0, sizeof *c);
-    lua_createtable(L, 0, 1);
-    lua_pushcfunction(L, lcompiled_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &scratch_key);
-  }
+  slot_get(L, SLOT_SCRATCH, &scratch_key);
   c = lua_touserdata(L, -1);
   lua_pop(L, 1); /* the registry keeps it */
   rt_compiled_free(&c->c);
@@ -2811,7 +2949,7 @@ static int s_compile(lua_State *L) {
     lua_pop(L, 1);
   }
   c = compile_ud(L, s, d, &o);
-  lua_createtable(L, 0, 4); /* 4 */
+  lua_createtable(L, 0, 3 + o.literal_binds); /* 4 */
   lua_pushstring(L, c->sql);
   lua_setfield(L, 4, "sql");
   lua_pushstring(L, d->name);
@@ -2819,20 +2957,11 @@ static int s_compile(lua_State *L) {
   /* params and positiontup are made when first read (compiled_index) */
   lua_pushvalue(L, 1);
   lua_setfield(L, 4, "_statement");
-  lua_pushboolean(L, o.literal_binds);
-  lua_setfield(L, 4, "_literal_binds");
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &compiled_mt) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, 0, 3);
-    lua_pushcfunction(L, compiled_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pushcfunction(L, compiled_index);
-    lua_setfield(L, -2, "__index");
-    lua_pushliteral(L, "retort.Compiled");
-    lua_setfield(L, -2, "__name");
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &compiled_mt);
+  if (o.literal_binds) { /* (absent: false) */
+    lua_pushboolean(L, 1);
+    lua_setfield(L, 4, "_literal_binds");
   }
+  slot_get(L, SLOT_COMPILED_MT, &compiled_mt);
   lua_setmetatable(L, 4);
   return 1;
 }
@@ -2859,9 +2988,59 @@ static int alias_tostring(lua_State *L, rt_node *s) {
   return 1;
 }
 
+/* (made when the module is opened) */
+static void make_compiled_mt(lua_State *L) {
+  lua_createtable(L, 0, 3);
+  lua_pushcfunction(L, compiled_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, compiled_index);
+  lua_setfield(L, -2, "__index");
+  lua_pushliteral(L, "retort.Compiled");
+  lua_setfield(L, -2, "__name");
+  slot_set(L, SLOT_COMPILED_MT, &compiled_mt);
+}
+
+/*
+** Whether column `c` is what SQLAlchemy makes a Column (a Table's column,
+** an unattached Column(), or an alias's proxy of one, a label of one
+** included) rather than a ColumnClause (sa.column(), a column of
+** sa.table(), a proxy of an expression): str() prints a Column plainly.
+*/
+static int is_schema_column(const rt_node *c) {
+  if (c->kind == RT_N_LABEL) c = c->a;
+  if (!c || c->kind != RT_N_COLUMN || !c->name) return 0;
+  if (!c->owner) return !(c->flags & RT_F_LIGHT);
+  if (c->owner->kind == RT_N_TABLE) return !(c->owner->flags & RT_F_LIGHT);
+  if (c->owner->kind != RT_N_ALIAS || (c->flags & RT_F_DEDUPED) || !c->a)
+    return 0;
+  return is_schema_column(c->a);
+}
+
+/*
+** str() of a Column: "table.name" unquoted (the table's or alias's name,
+** "anon_1" for an anonymous alias, never the schema), or the bare name.
+*/
+static int column_tostring(lua_State *L, const rt_node *c) {
+  const rt_node *o = c->owner;
+  if (!o)
+    lua_pushstring(L, c->name);
+  else if (!o->name)
+    lua_pushfstring(L, "anon_1.%s", c->name);
+  else
+    lua_pushfstring(L, "%s.%s", o->name, c->name);
+  return 1;
+}
+
 static int node_tostring(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "tostring");
   rt_compiled *c;
+  if (is_schema_column(s) && s->kind == RT_N_COLUMN)
+    return column_tostring(L, s);
+  if (s->flags & RT_F_FETCHED) { /* FetchedValue() as SQLAlchemy's repr */
+    lua_pushstring(L,
+                   s->op ? "FetchedValue(for_update=True)" : "FetchedValue()");
+    return 1;
+  }
   if (s->kind == RT_N_TABLE && !(s->flags & RT_F_VALUES)) {
     lua_pushstring(L, s->name);
     return 1;
@@ -2871,6 +3050,13 @@ static int node_tostring(lua_State *L) {
     return 1;
   }
   if (s->kind == RT_N_ALIAS) return alias_tostring(L, s);
+  if (s->kind == RT_N_SELECT &&
+      lua_getfield(L, LUA_REGISTRYINDEX, LSQL_TOSTRING_FORM) == LUA_TFUNCTION) {
+    rt_node *form;
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    if ((form = lsql_tonode(L, -1)) != NULL) s = form; /* kept at -1 */
+  }
   c = compile_ud(L, s, &rt_dialect_default, NULL);
   lua_pushstring(L, c->sql);
   return 1;
@@ -3761,6 +3947,16 @@ static int ddl(lua_State *L, int op, const char *fname) {
       return rt_lua_error(L, RT_EARGUMENT, "%s: argument #1 must be an Index",
                           fname);
     t = col->owner;
+  } else if (op == RT_DDL_SET_COLUMN_COMMENT ||
+             op == RT_DDL_DROP_COLUMN_COMMENT) {
+    /* SetColumnComment(table.c.x) */
+    rt_node *col = lsql_tonode(L, 1);
+    if (!col || col->kind != RT_N_COLUMN || !col->owner ||
+        col->owner->kind != RT_N_TABLE || !col->name)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "%s: argument #1 must be a Table's Column", fname);
+    t = col->owner;
+    ixname = col->name;
   } else
     t = checkkind(L, 1, RT_N_TABLE, RT_N_TABLE, fname);
   ud = RESULT(L);
@@ -3785,6 +3981,18 @@ static int l_drop_sequence(lua_State *L) {
 }
 static int l_drop_index(lua_State *L) {
   return ddl(L, RT_DDL_DROP_INDEX, "DropIndex");
+}
+static int l_set_table_comment(lua_State *L) {
+  return ddl(L, RT_DDL_SET_TABLE_COMMENT, "SetTableComment");
+}
+static int l_drop_table_comment(lua_State *L) {
+  return ddl(L, RT_DDL_DROP_TABLE_COMMENT, "DropTableComment");
+}
+static int l_set_column_comment(lua_State *L) {
+  return ddl(L, RT_DDL_SET_COLUMN_COMMENT, "SetColumnComment");
+}
+static int l_drop_column_comment(lua_State *L) {
+  return ddl(L, RT_DDL_DROP_COLUMN_COMMENT, "DropColumnComment");
 }
 
 /* a Table's indexes as DDL nodes (for create_all) */
@@ -3897,6 +4105,13 @@ static int table_name_attr(lua_State *L, rt_node *n, const char *k) {
   if (strcmp(k, "schema") == 0) {
     if (schema)
       lua_pushstring(L, schema);
+    else
+      lua_pushnil(L);
+    return 1;
+  }
+  if (strcmp(k, "comment") == 0) {
+    if (d && d->comment)
+      lua_pushstring(L, d->comment);
     else
       lua_pushnil(L);
     return 1;
@@ -4097,6 +4312,10 @@ static void push_default(lua_State *L, const rt_node *col, rt_node *def,
   int scalar = 0, clause = 0;
   if (!def && !luafn) {
     lua_pushnil(L);
+    return;
+  }
+  if (def && (def->flags & RT_F_FETCHED)) {
+    lsql_pushref(L, def); /* the FetchedValue itself, as SQLAlchemy's */
     return;
   }
   lua_createtable(L, 0, 4);
@@ -4638,6 +4857,13 @@ static void table_own_mt(lua_State *L, int cols) {
 static int node_index(lua_State *L) {
   lnode *u = lua_touserdata(L, 1);
   const char *k;
+  /* a method (upvalue 1), the most common lookup: at once, but for the
+  ** Table and Alias attributes that share a method's name */
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL &&
+      u->n->kind != RT_N_TABLE && u->n->kind != RT_N_ALIAS)
+    return 1;
+  lua_settop(L, 2);
   if (lua_type(L, 2) != LUA_TSTRING) {
     if (is_array(u->n)) return array_index(L, u->n, 2);
     return node_is_json(u->n) ? json_index(L, u->n, 2) : 0;
@@ -4981,14 +5207,13 @@ static const char ddl_chunk[] =
     "..\n"
     "    'WHERE typname = $1', {name}):first() ~= nil\n"
     "end\n"
+    "-- PostgreSQL's comments come after the table and its indexes (MySQL\n"
+    "-- has them inline, SQLite none)\n"
     "local function comments(conn, t)\n"
     "  if conn.dialect.name ~= 'postgresql' then return end\n"
+    "  if t.comment then conn:execute(sa.SetTableComment(t)) end\n"
     "  for _, c in ipairs(t.columns) do\n"
-    "    if c.comment then\n"
-    "      conn:exec_driver_sql('COMMENT ON COLUMN ' .. quote_ident(t.name) "
-    "..\n"
-    "        '.' .. quote_ident(c.name) .. ' IS ' .. quote_string(c.comment))\n"
-    "    end\n"
+    "    if c.comment then conn:execute(sa.SetColumnComment(c)) end\n"
     "  end\n"
     "end\n"
     "local function create(conn, t, checkfirst)\n"
@@ -5006,8 +5231,8 @@ static const char ddl_chunk[] =
     "    end\n"
     "  end)\n"
     "  conn:execute(sa.CreateTable(t))\n"
-    "  comments(conn, t)\n"
     "  for _, ix in ipairs(t:_indexes()) do conn:execute(ix) end\n"
+    "  comments(conn, t)\n"
     "end\n"
     "local function drop(conn, t, checkfirst)\n"
     "  if checkfirst and not has_table(conn, t.name) then return end\n"
@@ -5096,15 +5321,21 @@ void lsql_open_expr(lua_State *L) {
                                    {"except_all", s_except_all},
                                    {"CreateTable", l_create_table},
                                    {"DropTable", l_drop_table},
+                                   {"SetTableComment", l_set_table_comment},
+                                   {"DropTableComment", l_drop_table_comment},
+                                   {"SetColumnComment", l_set_column_comment},
+                                   {"DropColumnComment", l_drop_column_comment},
                                    {"CreateIndex", l_create_index},
                                    {"DropIndex", l_drop_index},
                                    {"CreateSequence", l_create_sequence},
                                    {"DropSequence", l_drop_sequence},
                                    {NULL, NULL}};
   int mod = lua_gettop(L);
+  make_scratch(L);
+  make_compiled_mt(L);
   luaL_newmetatable(L, NODE_MT);
   lua_pushvalue(L, -1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &node_mt_key);
+  slot_set(L, SLOT_NODE_MT, &node_mt_key);
   lua_newtable(L);
   luaL_setfuncs(L, node_methods, 0);
   lua_pushcfunction(L, t_columns);
@@ -5135,6 +5366,15 @@ void lsql_open_expr(lua_State *L) {
   lua_pushliteral(L, "retort.Node");
   lua_setfield(L, -2, "__name");
   lua_pop(L, 1);
+  /* the batches of result boxes (see newnode0), the first one made now */
+  lua_createtable(L, 0, 2);
+  lua_pushcfunction(L, batch_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushliteral(L, "retort.NodeBatch");
+  lua_setfield(L, -2, "__name");
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &batch_gc_key);
+  batch_new(L);
+  slot_set(L, SLOT_BATCH, &batch_key);
   luaL_setfuncs(L, funcs, 0);
   /* func.<name>(...) */
   lua_createtable(L, 0, 4);

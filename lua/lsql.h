@@ -74,8 +74,18 @@ void lsql_pushtyperef(lua_State *L, rt_type *t);
 rt_type **lsql_newtype(lua_State *L);
 void lsql_check(lua_State *L, void *p);
 
-/* select(...): the module's function (the global `select` calls it). */
+/* select(...): the module's function (the global `select` calls it);
+** lsql_select_plain, the same without the ORM's turn (LSQL_SELECT_SLOW). */
 int lsql_select(lua_State *L);
+int lsql_select_plain(lua_State *L);
+/* registry: {set, fn}: select() of an argument in the set is fn(...) */
+#define LSQL_SELECT_SLOW "retort.select_slow"
+
+/* registry: the ORM's function stmt -> the statement tostring(stmt)
+** prints instead (a select of entities as it runs), or nil.  A function
+** the C __tostring calls, because a node's metatable may be a copy of
+** the Node metatable (see newnode0) that changes to it do not reach. */
+#define LSQL_TOSTRING_FORM "retort.tostring_form"
 
 void lsql_open_schema(lua_State *L); /* fills module: types, Table, ... */
 int lsql_table_append_column(lua_State *L); /* Table:append_column */

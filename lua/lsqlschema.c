@@ -418,7 +418,46 @@ static rt_node *default_node(lua_State *L, int idx, const char *key,
   return bind_for(L, idx, key, t);
 }
 
+/* server_default / server_onupdate: a FetchedValue given for the other
+** one is copied with for_update set to fit, as SQLAlchemy's Column does */
+static rt_node *server_node(lua_State *L, int idx, const char *key,
+                            int for_update) {
+  rt_node *n = lsql_tonode(L, idx), *cp;
+  if (!n || !(n->flags & RT_F_FETCHED) || n->op == for_update)
+    return default_node(L, idx, key, NULL);
+  if (!(cp = rt_node_copy(n))) rt_lua_error(L, RT_EMEMORY, "out of memory");
+  cp->op = (unsigned char)for_update;
+  return cp;
+}
+
 static lua_Integer column_counter;
+
+/*
+** FetchedValue({for_update}): a marker for a value the database sets by
+** itself (a trigger, a computed column).  The column counts as having a
+** server default (or onupdate) -- RETURNING and the ORM fetch it -- but no
+** DEFAULT is rendered.  An empty literal flagged RT_F_FETCHED; op 1 marks
+** for_update.
+*/
+static int l_fetched_value(lua_State *L) {
+  lnode *ud;
+  int for_update = 0;
+  if (lua_istable(L, 1)) {
+    lua_getfield(L, 1, "for_update");
+    for_update = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  } else if (!lua_isnoneornil(L, 1))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "FetchedValue(): argument #1 must be an options "
+                        "table, not %s",
+                        luaL_typename(L, 1));
+  ud = lsql_newnode(L);
+  ud->n = rt_literal_column("", NULL);
+  if (!ud->n) return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  ud->n->flags |= RT_F_FETCHED;
+  ud->n->op = (unsigned char)for_update;
+  return 1;
+}
 
 static int l_column(lua_State *L) {
   int top = lua_gettop(L), i, opts = 0;
@@ -441,6 +480,9 @@ static int l_column(lua_State *L) {
   lua_setfield(L, -2, "order");
   lua_setiuservalue(L, top + 1, 1);
   for (i = name ? 2 : 1; i <= top; i++) {
+    rt_node *fv = lsql_tonode(L, i);
+    if (fv && (fv->flags & RT_F_FETCHED))
+      continue; /* Column(name, type, FetchedValue()): taken below */
     if (lsql_totype(L, i))
       type = lsql_totype(L, i);
     else if (lua_type(L, i) == LUA_TTABLE) {
@@ -513,11 +555,20 @@ static int l_column(lua_State *L) {
       d->onupdate = default_node(L, -1, rt_column_key(col), type);
     lua_pop(L, 1);
     if (lua_getfield(L, opts, "server_default") != LUA_TNIL)
-      d->server_default = default_node(L, -1, rt_column_key(col), NULL);
+      d->server_default = server_node(L, -1, rt_column_key(col), 0);
     lua_pop(L, 1);
     if (lua_getfield(L, opts, "server_onupdate") != LUA_TNIL)
-      d->server_onupdate = default_node(L, -1, rt_column_key(col), NULL);
+      d->server_onupdate = server_node(L, -1, rt_column_key(col), 1);
     lua_pop(L, 1);
+  }
+  /* a FetchedValue among the arguments: the server default, or with
+  ** for_update the server onupdate, as SQLAlchemy's _set_parent does */
+  for (i = name ? 2 : 1; i <= top; i++) {
+    rt_node *fv = lsql_tonode(L, i), **slot;
+    if (!fv || !(fv->flags & RT_F_FETCHED)) continue;
+    slot = fv->op ? &d->server_onupdate : &d->server_default;
+    rt_unref(*slot);
+    *slot = rt_ref(fv);
   }
   lua_settop(L, top + 1);
   return 1;
@@ -856,6 +907,11 @@ static void table_items(lua_State *L, int tidx, rt_node *t, int top,
         if (!d->schema && lua_getfield(L, i, "schema") == LUA_TSTRING)
           d->schema = rt_strdup(lua_tostring(L, -1));
         lua_pop(L, 1);
+        if (lua_getfield(L, i, "comment") == LUA_TSTRING) {
+          free(d->comment);
+          d->comment = rt_strdup(lua_tostring(L, -1));
+        }
+        lua_pop(L, 1);
         continue;
       }
       lua_pop(L, 1);
@@ -1095,6 +1151,7 @@ void lsql_open_schema(lua_State *L) {
                                    {"CheckConstraint", l_checkconstraint},
                                    {"Index", l_index},
                                    {"Sequence", l_sequence},
+                                   {"FetchedValue", l_fetched_value},
                                    {"table", l_light_table},
                                    {NULL, NULL}};
   int i;

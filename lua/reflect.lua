@@ -149,7 +149,14 @@ local function reflect_table(name, md, bind, opts, given)
       args[#args + 1] = item
     end
   end
-  args[#args + 1] = {schema = schema, extend_existing = opts.extend_existing}
+  -- the table's comment where the dialect keeps one (SQLAlchemy skips a
+  -- dialect whose get_table_comment is not implemented: SQLite)
+  local comment
+  if insp.dialect.name ~= "sqlite" then
+    comment = insp:get_table_comment(name, schema).text
+  end
+  args[#args + 1] = {schema = schema, extend_existing = opts.extend_existing,
+                     comment = comment}
   return raw_Table(name, md, table.unpack(args))
 end
 

@@ -245,6 +245,13 @@ local function aliased_join(f)
 end
 node_methods.join = aliased_join(node_methods.join)
 node_methods.outerjoin = aliased_join(node_methods.outerjoin)
+-- a join of expressions alone (no relationship, no aliased class, which
+-- are Lua tables) needs none of the wrappers: straight to the C method
+for _, name in ipairs({"join", "outerjoin"}) do
+  local plain = I.plain_methods[name]
+  node_methods[name] = plain and C.carry(plain, node_methods[name]) or
+                       node_methods[name]
+end
 
 -- node_alias.children:any(cond) / node_alias.parent:has(cond): EXISTS
 -- correlated to the alias

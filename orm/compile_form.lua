@@ -7,7 +7,6 @@ local sa, orm, C, I = ...
 
 local node_mt = getmetatable(sa.literal_column("1"))
 local methods = node_mt.__methods
-local raw_tostring = node_mt.__tostring
 local raw_compile = methods.compile
 
 -- The statement Session:execute runs for stmt, or nil when stmt is not a
@@ -30,9 +29,7 @@ local function orm_form(stmt)
   return out
 end
 
-node_mt.__tostring = function(stmt)
-  return raw_tostring(orm_form(stmt) or stmt)
-end
+C.tostring_form(orm_form)
 
 methods.compile = function(stmt, ...)
   return raw_compile(orm_form(stmt) or stmt, ...)

@@ -1588,6 +1588,100 @@ static int l_dml_parts(lua_State *L) {
   return 2;
 }
 
+/*
+** The generative methods as the ORM sees them: the statement a method
+** returns takes over the ORM's notes on the statement it was called on
+** (loader options, entities, the tables of mapped classes).  A wrapper in
+** Lua costs Core statements more than the method itself, so the wrapper is
+** this C closure: upvalue 1 the method (a C function without upvalues),
+** called in place; 2 the state shared by all of them, whose [1] is the
+** ORM's carry function once the ORM has noted a first statement (until
+** then nothing is carried); 3 nil, or a Lua function that takes the calls
+** whose second or third argument is a Lua table (a relationship, an
+** aliased class: the join wrappers).
+*/
+#define CARRY_STATE "retort.orm.carry"
+
+static int carry_call(lua_State *L) {
+  int top = lua_gettop(L), i;
+  lua_CFunction f;
+  if (!lua_isnil(L, lua_upvalueindex(3)) &&
+      ((top >= 2 && lua_type(L, 2) == LUA_TTABLE) ||
+       (top >= 3 && lua_type(L, 3) == LUA_TTABLE))) {
+    lua_pushvalue(L, lua_upvalueindex(3));
+    lua_insert(L, 1);
+    lua_call(L, top, LUA_MULTRET);
+    return lua_gettop(L);
+  }
+  f = lua_tocfunction(L, lua_upvalueindex(1));
+  if (lua_rawgeti(L, lua_upvalueindex(2), 1) == LUA_TNIL) {
+    lua_pop(L, 1);
+    return f(L);
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  for (i = 1; i <= top; i++) lua_pushvalue(L, i);
+  lua_call(L, top, 1); /* args, carry, out */
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, -3);
+  lua_call(L, 2, 0);
+  return 1;
+}
+
+static void push_carry_state(lua_State *L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, CARRY_STATE) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  lua_createtable(L, 1, 0);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, CARRY_STATE);
+}
+
+/* C.carry(f [, slow]) -> the carrying method, or nil when f is not a C
+** function without upvalues (the caller wraps it in Lua then). */
+static int l_carry(lua_State *L) {
+  if (!lua_tocfunction(L, 1) || lua_getupvalue(L, 1, 1)) return 0;
+  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_settop(L, 2);
+  lua_pushvalue(L, 1);
+  push_carry_state(L);
+  lua_pushvalue(L, 2);
+  lua_pushcclosure(L, carry_call, 3);
+  return 1;
+}
+
+/* C.carry_on(fn): from now on fn(stmt, out) follows each carrying method */
+static int l_carry_on(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  push_carry_state(L);
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, 1);
+  return 0;
+}
+
+/* C.tostring_form(fn): tostring() of a select prints fn(stmt) instead
+** when fn returns a statement (see LSQL_TOSTRING_FORM). */
+static int l_tostring_form(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_settop(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, LSQL_TOSTRING_FORM);
+  return 0;
+}
+
+/* C.select_slow(set, fn): select() of an argument in `set` is fn(...)
+** from now on (see lsql_select); returns the select() that fn calls. */
+static int l_select_slow(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_createtable(L, 2, 0);
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, 1);
+  lua_pushvalue(L, 2);
+  lua_rawseti(L, -2, 2);
+  lua_setfield(L, LUA_REGISTRYINDEX, LSQL_SELECT_SLOW);
+  lua_pushcfunction(L, lsql_select_plain);
+  return 1;
+}
+
 static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"extra", l_extra},
                                  {"dml_info", l_dml_info},
@@ -1636,6 +1730,10 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"annotation", l_annotation},
                                  {"filter_entity", l_filter_entity},
                                  {"join_pairs", l_join_pairs},
+                                 {"carry", l_carry},
+                                 {"carry_on", l_carry_on},
+                                 {"tostring_form", l_tostring_form},
+                                 {"select_slow", l_select_slow},
                                  {NULL, NULL}};
 
 /* Fill the orm module table on top: run the Lua half, the files of

@@ -146,7 +146,11 @@ local function emit_updates(s, conn, m, objs, done)
     end
     i = j + 1
   end
-  if m.eager_defaults then I.fetch_server_values(s, conn, m, list, "update") end
+  if m.eager_defaults then
+    I.fetch_server_values(s, conn, m, list, "update")
+  else
+    I.note_server_onupdates(m, list, done)
+  end
 end
 
 local function can_return(conn)

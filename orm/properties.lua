@@ -772,7 +772,7 @@ local function alias_layout_cols(e)
 end
 
 do
-  local inner_select = sa.select
+  local inner_select -- select() without this turn (below)
   local mark_tables = I.mark_tables
   local function slow_select(n, ...)
     if not wants_expansion(n, ...) then
@@ -809,22 +809,11 @@ do
     return stmt
   end
   -- statements of plain columns and Tables (the common case) are built
-  -- at once; classes, lists and mapped Tables take the slow path
-  sa.select = function(...)
-    local a, b, c, d = ...
-    if mapped_tables[a] or mapped_tables[b] or mapped_tables[c] or
-       mapped_tables[d] then
-      return slow_select(select("#", ...), ...)
-    end
-    if d ~= nil then
-      for i = 5, select("#", ...) do
-        if mapped_tables[(select(i, ...))] then
-          return slow_select(select("#", ...), ...)
-        end
-      end
-    end
-    return inner_select(...)
-  end
+  -- at once; classes, lists and mapped Tables take the slow path (the
+  -- core's select() looks its arguments up in mapped_tables)
+  inner_select = C.select_slow(mapped_tables, function(...)
+    return slow_select(select("#", ...), ...)
+  end)
 end
 
 -- the entity of a composite's columns: its value objects

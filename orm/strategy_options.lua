@@ -72,16 +72,34 @@ for fname, strategy in pairs(loaders) do
 end
 
 local node_methods = getmetatable(sa.literal_column("1")).__methods
-local stmt_opts = setmetatable({}, {__mode = "k"}) -- select -> Load list
+-- The notes below go from a statement to those its generative methods
+-- make (carry_notes); Core statements have none, and their methods carry
+-- nothing until the first note is written (C.carry_on).
+local carry_notes
+local function first_note(t, k, v)
+  C.carry_on(carry_notes)
+  rawset(t, k, v)
+end
+local notes_mt = {__mode = "k", __newindex = first_note}
+local stmt_opts = setmetatable({}, notes_mt) -- select -> Load list
 
 -- A mapped class stands for its Table, so select(User) and
 -- select(users_table) build the same statement; SQLAlchemy loads objects
 -- for the first and plain rows for the second.  A select given a mapped
 -- Table itself remembers where that Table's columns start (select ->
 -- {column position = true}), and the Session gives plain values there.
-local core_tables = setmetatable({}, {__mode = "k"})
+local core_tables = setmetatable({}, notes_mt)
 -- select -> the entities written out as columns (see properties.lua)
-local select_ents = setmetatable({}, {__mode = "k"})
+local select_ents = setmetatable({}, notes_mt)
+
+function carry_notes(stmt, out)
+  local o = stmt_opts[stmt]
+  if o ~= nil then stmt_opts[out] = o end
+  o = core_tables[stmt]
+  if o ~= nil then core_tables[out] = o end
+  o = select_ents[stmt]
+  if o ~= nil then select_ents[out] = o end
+end
 local node_ptr, node_kind = C.node_ptr, C.node_kind
 
 local function mark_tables(stmt, ...)
@@ -128,18 +146,14 @@ do
     local f = node_methods[name]
     if f == nil then goto continue end
     plain[name] = f
-    node_methods[name] = function(stmt, ...)
+    node_methods[name] = C.carry(f) or function(stmt, ...)
       local out = f(stmt, ...)
-      local o = stmt_opts[stmt]
-      if o ~= nil then stmt_opts[out] = o end
-      o = core_tables[stmt]
-      if o ~= nil then core_tables[out] = o end
-      o = select_ents[stmt]
-      if o ~= nil then select_ents[out] = o end
+      carry_notes(stmt, out)
       return out
     end
     ::continue::
   end
+  I.plain_methods = plain
   local orig_options = node_methods.options
   node_methods.options = function(stmt, ...)
     if C.node_kind(stmt) ~= "select" then return orig_options(stmt, ...) end

@@ -106,7 +106,11 @@ local function emit_versioned_updates(s, conn, m, objs, done)
         "%d were matched.", m.local_table.name, count))
     end
   end
-  if m.eager_defaults then I.fetch_server_values(s, conn, m, list, "update") end
+  if m.eager_defaults then
+    I.fetch_server_values(s, conn, m, list, "update")
+  else
+    I.note_server_onupdates(m, list, done)
+  end
 end
 
 -- DELETEs of a versioned mapper: rows matched by key and version; fewer
@@ -172,6 +176,56 @@ local function fetch_server_values(s, conn, m, objs, kind)
   end
 end
 
+-- the indexes of m's columns an UPDATE gives a value the flush does not
+-- know: a server_onupdate (FetchedValue, or what the database applies)
+-- or an onupdate SQL expression, found once
+local function refreshed_on_update(col)
+  local ou = col.onupdate
+  return select(4, C.column_defaults(col)) or ou and ou.is_clause_element
+end
+
+local function server_onupdates(m)
+  if m._server_onupdate then return m._server_onupdate end
+  local out = {}
+  for i = 1, #m.keys do
+    if m.part_of then
+      -- one table's part of a hierarchy: the attribute's column in it
+      for _, col in ipairs(m.part_of.attr_cols[i] or {}) do
+        if C.node_ptr(col.table) == m.ptr and refreshed_on_update(col) then
+          out[#out + 1] = i
+          break
+        end
+      end
+    elseif m.columns and m.columns[i] and refreshed_on_update(m.columns[i]) then
+      out[#out + 1] = i
+    end
+  end
+  m._server_onupdate = out
+  return out
+end
+
+-- Without eager_defaults the values a server_onupdate gave the rows just
+-- updated are unknown: as SQLAlchemy does, those attributes the UPDATE
+-- did not set expire once the flush succeeds, and load on next access.
+local function note_server_onupdates(m, objs, done)
+  local idx = server_onupdates(m)
+  if #idx == 0 then return end
+  done.expire_after = done.expire_after or {}
+  for _, obj in ipairs(objs) do
+    local want = {}
+    for _, i in ipairs(idx) do
+      if not select(2, C.flags(obj, i)) then want[#want + 1] = i end
+    end
+    if #want > 0 then table.insert(done.expire_after, {obj, want}) end
+  end
+end
+
+local base_apply_flush = I.apply_flush
+function I.apply_flush(s, done)
+  base_apply_flush(s, done)
+  for _, e in ipairs(done.expire_after or {}) do C.expire(e[1], e[2]) end
+end
+
 -- the server-default attributes a pending object leaves to the database
 -- (nil: none)
 local function missing_defaults(m, obj)
@@ -214,6 +268,7 @@ end
 I.emit_versioned_deletes = emit_versioned_deletes
 I.emit_versioned_updates = emit_versioned_updates
 I.fetch_server_values = fetch_server_values
+I.note_server_onupdates = note_server_onupdates
 I.missing_defaults = missing_defaults
 I.returned_defaults = returned_defaults
 I.returning_insert = returning_insert

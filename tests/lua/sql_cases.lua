@@ -2281,8 +2281,8 @@ WHERE users.name IS NULL]==],
   {lua = [==[delete(users):where(users.c.name:startswith('x'))]==], lit = true, expect = {
     default = [==[DELETE FROM users WHERE (users.name LIKE 'x' || '%')]==],
     sqlite = [==[DELETE FROM users WHERE (users.name LIKE 'x' || '%')]==],
-    postgresql = [==[DELETE FROM users WHERE (users.name LIKE 'x' || '%')]==],
-    mysql = [==[DELETE FROM users WHERE (users.name LIKE concat('x', '%'))]==],
+    postgresql = [==[DELETE FROM users WHERE (users.name LIKE 'x' || '%%')]==],
+    mysql = [==[DELETE FROM users WHERE (users.name LIKE concat('x', '%%'))]==],
   }},
   {lua = [==[select(select(users.c.id, func.count(addresses.c.id):label('n')):join(addresses):group_by(users.c.id):subquery().c.n)]==], lit = false, expect = {
     default = [==[SELECT anon_1.n 

@@ -407,10 +407,15 @@ def render(stmt, name, lit):
     kw = {"literal_binds": True} if lit else {"render_postcompile": True}
     if isinstance(stmt, DDLElement):
         kw = {}
+    if lit and name == "mysql":
+        # literal_binds text is for showing: SQLAlchemy's own MySQL dialect
+        # (format paramstyle) doubles its %, and so does retort's
+        d = mysql.dialect()
     c = stmt.compile(dialect=d, compile_kwargs=kw) if d else stmt.compile(compile_kwargs=kw)
     s = str(c)
-    if name == "postgresql":
+    if name == "postgresql" and not lit:
         # psycopg2's pyformat doubles %; retort's $n placeholders don't
+        # (a literal_binds text keeps SQLAlchemy's doubled form)
         counter = iter(range(1, 100000))
         s = re.sub(r"%\(([^)]+)\)s", lambda mo: "$%d" % next(counter), s)
         s = s.replace("%%", "%")
