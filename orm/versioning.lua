@@ -196,7 +196,8 @@ local function server_onupdates(m)
           break
         end
       end
-    elseif m.columns and m.columns[i] and refreshed_on_update(m.columns[i]) then
+    elseif m.attr_columns and m.attr_columns[i] and
+           refreshed_on_update(m.attr_columns[i]) then
       out[#out + 1] = i
     end
   end
