@@ -1614,6 +1614,14 @@ static int wraps_column(const rt_node *e) {
   return e->op == RT_OP_NOT && e->a && wraps_column(e->a);
 }
 
+/* NOT of a named Boolean column (SQLAlchemy's AsBoolean). */
+static int not_of_boolean_column(const rt_node *e) {
+  const rt_node *col = e->a;
+  if (e->kind != RT_N_UNARY || e->op != RT_OP_NOT || !col) return 0;
+  return col->kind == RT_N_COLUMN && !(col->flags & RT_F_ANON) && col->name &&
+         col->type && col->type->kind == RT_TY_BOOLEAN;
+}
+
 /* Render one columns-clause entry with the label SQLAlchemy gives it. */
 static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
                           int asfrom) {
@@ -1639,43 +1647,54 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
       asfrom = 1;
     }
   }
-  switch (e->kind) {
-  case RT_N_LABEL:
-    S(" AS ");
-    if (e->flags & RT_F_ANON)
-      anon_label(c, e);
-    else
-      rt_c_ident(c, e->name);
-    return;
-  case RT_N_COLUMN:
-    if (e->flags & RT_F_ANON && e->a) {
-      if (asfrom) {
-        S(" AS ");
-        anon_label(c, e->a);
+  if (not_of_boolean_column(e)) {
+    /* SQLAlchemy's AsBoolean: NOT of a Boolean column is named (and
+    ** deduplicated, and table-qualified) as the column itself */
+    name = e->a->name;
+    if (used->style & RT_F_LS_NONE) return;
+    if (used->style & RT_F_LS_TABLENAME && e->a->owner) {
+      name = tq_name(c, e->a);
+      if (!name) return;
+    }
+    asfrom = 1;
+  } else
+    switch (e->kind) {
+    case RT_N_LABEL:
+      S(" AS ");
+      if (e->flags & RT_F_ANON)
+        anon_label(c, e);
+      else
+        rt_c_ident(c, e->name);
+      return;
+    case RT_N_COLUMN:
+      if (e->flags & RT_F_ANON && e->a) {
+        if (asfrom) {
+          S(" AS ");
+          anon_label(c, e->a);
+        }
+        return;
       }
+      name = e->name;
+      if (used->style & RT_F_LS_NONE) return;
+      if (used->style & RT_F_LS_TABLENAME && e->owner) {
+        name = tq_name(c, e);
+        if (!name) return;
+        asfrom = 1;
+      }
+      break;
+    case RT_N_LITERAL:
+    case RT_N_TEXT:
+      return;
+    case RT_N_UNARY:
+      if (!wraps_column(e)) return;
+      S(" AS ");
+      anon_label(c, e);
+      return;
+    default:
+      S(" AS ");
+      anon_label(c, e);
       return;
     }
-    name = e->name;
-    if (used->style & RT_F_LS_NONE) return;
-    if (used->style & RT_F_LS_TABLENAME && e->owner) {
-      name = tq_name(c, e);
-      if (!name) return;
-      asfrom = 1;
-    }
-    break;
-  case RT_N_LITERAL:
-  case RT_N_TEXT:
-    return;
-  case RT_N_UNARY:
-    if (!wraps_column(e)) return;
-    S(" AS ");
-    anon_label(c, e);
-    return;
-  default:
-    S(" AS ");
-    anon_label(c, e);
-    return;
-  }
   prev = used_find(used, name, 0);
   if (prev && prev->node == e) {
     repeat_label(c, e, name, used);

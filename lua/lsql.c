@@ -229,6 +229,19 @@ int lsql_annotation(lua_State *L, int idx) {
   return 1;
 }
 
+/* The result on top of an operator, CAST or CASE keeps the annotation of
+** the first annotated operand among first..last (as SQLAlchemy's
+** comparisons and arithmetic of an entity's column carry its entity). */
+static int keep_marks(lua_State *L, int first, int last) {
+  int i;
+  for (i = first; i <= last; i++)
+    if (toannotated(L, i)) {
+      keep_annotation(L, i);
+      break;
+    }
+  return 1;
+}
+
 rt_node *lsql_tonode(lua_State *L, int idx) {
   rt_node *n;
   if (lua_type(L, idx) != LUA_TTABLE) return lsql_tonodebox(L, idx);
@@ -362,7 +375,7 @@ static void check_value(lua_State *L, int idx, const rt_node *against,
 
 /* --- operators --- */
 
-static int binop(lua_State *L, int op, const char *fname) {
+static int binop_plain(lua_State *L, int op, const char *fname) {
   rt_node *l = lsql_tonode(L, 1), *r;
   lnode *ud;
   if (!l) {
@@ -378,6 +391,12 @@ static int binop(lua_State *L, int op, const char *fname) {
   r = value_node(L, 2, l, fname, 2);
   SETRESULT(L, ud, rt_binary(op, rt_ref(l), r));
   return 1;
+}
+
+static int binop(lua_State *L, int op, const char *fname) {
+  lua_settop(L, 2);
+  binop_plain(L, op, fname);
+  return keep_marks(L, 1, 2);
 }
 
 static int m_add(lua_State *L) {
@@ -403,7 +422,7 @@ static int m_unm(lua_State *L) {
   rt_node *e = lsql_checknode(L, 1, "unary -");
   lnode *ud = RESULT(L);
   SETRESULT(L, ud, rt_unary(RT_OP_NEG, rt_ref(e)));
-  return 1;
+  return keep_marks(L, 1, 1);
 }
 
 /* a criterion: a node, or a Lua boolean */
@@ -470,7 +489,7 @@ static int l_not(lua_State *L) {
 
 /* comparisons: eq(nil) / eq(sa.null) is IS NULL; eq(true) compares with
 ** the boolean constant, as SQLAlchemy does */
-static int compare(lua_State *L, int op, const char *fname) {
+static int compare_plain(lua_State *L, int op, const char *fname) {
   rt_node *l = lsql_checknode(L, 1, fname), *r;
   lnode *ud;
   int t2 = lua_type(L, 2), isnull;
@@ -510,6 +529,12 @@ static int compare(lua_State *L, int op, const char *fname) {
   r = value_node(L, 2, l, fname, 1);
   SETRESULT(L, ud, rt_binary(op, rt_ref(l), r));
   return 1;
+}
+
+static int compare(lua_State *L, int op, const char *fname) {
+  int n = lua_gettop(L) < 2 ? lua_gettop(L) : 2;
+  compare_plain(L, op, fname);
+  return keep_marks(L, 1, n);
 }
 
 #define CMP(fn, op, name)                                                      \
@@ -564,16 +589,20 @@ static int like_cmp(lua_State *L, int op, const char *fname) {
 }
 
 static int e_like(lua_State *L) {
-  return like_cmp(L, RT_OP_LIKE, "like");
+  like_cmp(L, RT_OP_LIKE, "like");
+  return keep_marks(L, 1, 1);
 }
 static int e_not_like(lua_State *L) {
-  return like_cmp(L, RT_OP_NOTLIKE, "not_like");
+  like_cmp(L, RT_OP_NOTLIKE, "not_like");
+  return keep_marks(L, 1, 1);
 }
 static int e_ilike(lua_State *L) {
-  return like_cmp(L, RT_OP_ILIKE, "ilike");
+  like_cmp(L, RT_OP_ILIKE, "ilike");
+  return keep_marks(L, 1, 1);
 }
 static int e_not_ilike(lua_State *L) {
-  return like_cmp(L, RT_OP_NOTILIKE, "not_ilike");
+  like_cmp(L, RT_OP_NOTILIKE, "not_ilike");
+  return keep_marks(L, 1, 1);
 }
 static int in_(lua_State *L, int negate, const char *fname) {
   rt_node *e = lsql_checknode(L, 1, fname), *sub = lsql_tonode(L, 2), *list;
@@ -642,10 +671,12 @@ static int in_(lua_State *L, int negate, const char *fname) {
 }
 
 static int e_in(lua_State *L) {
-  return in_(L, 0, "in_");
+  in_(L, 0, "in_");
+  return keep_marks(L, 1, 1);
 }
 static int e_not_in(lua_State *L) {
-  return in_(L, 1, "not_in");
+  in_(L, 1, "not_in");
+  return keep_marks(L, 1, 1);
 }
 
 static int e_between(lua_State *L) {
@@ -654,7 +685,7 @@ static int e_between(lua_State *L) {
   rt_node *hi = lsql_coerce(L, 3, e, "between", 2);
   lnode *ud = RESULT(L);
   SETRESULT(L, ud, rt_between(rt_ref(e), rt_ref(lo), rt_ref(hi), 0));
-  return 1;
+  return keep_marks(L, 1, 1);
 }
 
 /* startswith/endswith/contains: LIKE with '%' concatenated */
@@ -822,7 +853,7 @@ static int e_cast(lua_State *L) {
                         luaL_typename(L, 2));
   ud = RESULT(L);
   SETRESULT(L, ud, rt_cast(rt_ref(e), t));
-  return 1;
+  return keep_marks(L, 1, 1);
 }
 
 /*
@@ -1084,6 +1115,34 @@ static int sort_keys(lua_State *L) {
   return 1;
 }
 
+/* A CASE (on top) keeps the annotation of its value (at `value`) or of
+** the first annotated condition or result of its pairs. */
+static void case_marks(lua_State *L, int value, int pairs, int n) {
+  int i, j, top = lua_gettop(L);
+  if (toannotated(L, value)) {
+    keep_annotation(L, value);
+    return;
+  }
+  for (i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, pairs, i) != LUA_TTABLE) {
+      lua_settop(L, top);
+      continue;
+    }
+    for (j = 1; j <= 2; j++) {
+      lua_rawgeti(L, top + 1, j);
+      if (toannotated(L, top + 2)) {
+        lua_pushvalue(L, top); /* the CASE on top, then its mark */
+        keep_annotation(L, top + 2);
+        lua_replace(L, top);
+        lua_settop(L, top);
+        return;
+      }
+      lua_pop(L, 1);
+    }
+    lua_settop(L, top);
+  }
+}
+
 static int l_case(lua_State *L) {
   int opts = lua_istable(L, 2) ? 2 : 0, n, i, pairs;
   rt_node *value = NULL;
@@ -1164,6 +1223,7 @@ static int l_case(lua_State *L) {
       ud->n->b = rt_ref(lsql_coerce(L, lua_gettop(L), NULL, "case", n + 1));
   }
   lua_settop(L, 5);
+  case_marks(L, 3, 4, n);
   return 1;
 }
 

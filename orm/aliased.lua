@@ -37,7 +37,7 @@ local function alias_col(e, col)
   local done = e.exprs and e.exprs[col]
   if done then return done end
   local map = {}
-  for _, c in ipairs(e.mapper.columns) do
+  for _, c in ipairs(e.mapper.attr_columns) do
     if c.table and C.node_ptr(c.table) == lt then
       map[C.node_ptr(c)] = e.alias.c[c.key]
     end
@@ -86,8 +86,8 @@ function orm.aliased(cls, opts)
     -- order than the mapping's (or among others) the select of it
     -- writes them out in mapping order, as SQLAlchemy does
     local cols = alias.c
-    reorder = #cols ~= #m.columns
-    for i, col in ipairs(m.columns) do
+    reorder = #cols ~= #m.attr_columns
+    for i, col in ipairs(m.attr_columns) do
       if cols[col.name] == nil then
         raise("ArgumentError", "aliased(): the selectable has no column " ..
               "'" .. col.name .. "' of " .. m.class.__name__)
@@ -134,7 +134,7 @@ function orm.aliased(cls, opts)
     -- (the column objects kept with the entry: the registry holds them
     -- weakly, and each must stay the one the alias hands out)
     e.single_cols = {}
-    for i, col in ipairs(m.columns) do
+    for i, col in ipairs(m.attr_columns) do
       local c = alias.c[col.key]
       e.single_cols[i] = c
       I.select_special[c] = true

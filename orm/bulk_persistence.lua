@@ -129,7 +129,7 @@ local function compile_eval(m, tree)
   local k = tree.kind
   if k == "column" then
     local i = m.attr_by_ptr[tree.ptr]
-    if not i or i > #m.columns then
+    if not i or i > #m.attr_columns then
       unevaluatable("Cannot evaluate column: not a column of " ..
                     m.class.__name__)
     end

@@ -202,7 +202,7 @@ function I.concrete_class(base, parent, cls, resolved, rels, tbl, attr_keys)
     -- written in the root's flush, after the tables before it
     m.flush_root = root
     m.attr_cols = {}
-    for i, col in ipairs(m.columns) do m.attr_cols[i] = {col} end
+    for i, col in ipairs(m.attr_columns) do m.attr_cols[i] = {col} end
     m.parts = {[ptr(tbl)] = inh.build_part(m, tbl)}
     root.all_tables[#root.all_tables + 1] = tbl
     root.flush_members[#root.flush_members + 1] = m
@@ -351,7 +351,7 @@ local function map_abstract(acb)
     if c.primary_key then pkeys[c.key] = true end
   end
   local m = setmetatable({class = cls, local_table = pj, keys = {}, slots = {},
-                          columns = {}, colkeys = {}, colattrs = {},
+                          attr_columns = {}, colkeys = {}, colattrs = {},
                           primary_key = {}, pk_index = {}, insert_none = {},
                           relationships = {}, relkeys = {}, ptr = ptr(pj),
                           subclasses = acb.subs, polymorphic_map = {},
@@ -361,7 +361,7 @@ local function map_abstract(acb)
     local key = col.key
     if not acb.strict or own[key] then
       local i = #m.keys + 1
-      m.keys[i], m.slots[key], m.columns[i], m.colkeys[i] = key, i, col, key
+      m.keys[i], m.slots[key], m.attr_columns[i], m.colkeys[i] = key, i, col, key
       m.colattrs[key] = col
       if pkeys[key] then
         m.primary_key[#m.primary_key + 1] = col

@@ -78,7 +78,7 @@ Comparator.__tostring = function(c) return c.cls.__name__ .. "." .. c.key end
 function Comparator:__clause_list()
   local m = self.mapper
   local out = {}
-  for k, ck in ipairs(self.keys) do out[k] = m.columns[m.slots[ck]] end
+  for k, ck in ipairs(self.keys) do out[k] = m.attr_columns[m.slots[ck]] end
   return out
 end
 

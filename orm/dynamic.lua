@@ -64,7 +64,7 @@ end
 local function query_select(c)
   local r = c[REL]
   local t, cols = r.target.local_table, {}
-  for i, col in ipairs(r.target.columns) do
+  for i, col in ipairs(r.target.attr_columns) do
     cols[i] = col:label(t.name .. "_" .. col.name)
   end
   local stmt = sa.select(table.unpack(cols)):where(parent_criteria(c))

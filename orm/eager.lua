@@ -110,6 +110,7 @@ wrap("contains_eager", "contains_eager")
 -- the plan: wildcard options apply to every relationship of the mapper
 -- that no other option names (the defaults of the mapping included)
 local load_plan = I.load_plan
+local wild_joined
 -- a self-referential relationship eager by default (joined, selectin,
 -- subquery) loads join_depth levels (none without it: it loads lazily),
 -- as in SQLAlchemy
@@ -140,6 +141,37 @@ local function self_ref_depth(stmt, plan)
   return out
 end
 
+-- joinedload("*"), as SQLAlchemy's: the relationships of the mapper
+-- and, through their joins, of the mappers they reach, each chain
+-- stopping at a relationship to a mapper already on it (the root
+-- included: a self-referential one is not joined at all)
+local function on_chain(chain, tm)
+  for _, pm in ipairs(chain) do
+    if pm == tm or (I.isa and I.isa(pm, tm)) then return true end
+  end
+  return false
+end
+
+function wild_joined(paths, named, m, wild)
+  local function walk(prefix, chain, pm)
+    for _, r in ipairs(pm.rel_list or {}) do
+      local tm = r.target
+      if not (#prefix == 0 and named[r]) and not on_chain(chain, tm) then
+        local path = table.move(prefix, 1, #prefix, 1, {})
+        path[#path + 1] = {rel = r, strategy = wild.strategy,
+                           innerjoin = wild.innerjoin}
+        chain[#chain + 1] = tm
+        local before = #paths
+        walk(path, chain, tm)
+        -- (a leaf of the walk is a path of its own)
+        if #paths == before then paths[#paths + 1] = path end
+        chain[#chain] = nil
+      end
+    end
+  end
+  walk({}, {m}, m)
+end
+
 local function plan_of(stmt, m)
   local wild
   -- (column options such as defer() have no path)
@@ -154,6 +186,11 @@ local function plan_of(stmt, m)
       paths[#paths + 1] = I.resolve_defaults(o.path)
       named[r] = true
     end
+  end
+  if wild.strategy == "joined" then
+    wild_joined(paths, named, m, wild)
+    if #paths == 0 then return nil end
+    return paths
   end
   for _, r in ipairs(m.rel_list or {}) do
     if not named[r] then
@@ -293,7 +330,7 @@ end
 local function target_cols(tm, sel)
   local cols, colpos = {}, {}
   if #tables_of(tm) == 1 then
-    for a, col in ipairs(tm.columns) do
+    for a, col in ipairs(tm.attr_columns) do
       cols[a] = col_in(sel, col)
       colpos[a] = a
     end
@@ -348,7 +385,7 @@ local function of_type_join(r, sub, name)
   end
   for a = 1, tm.nattrs do
     local col = tm.attr_cols and tm.attr_cols[a] and tm.attr_cols[a][1] or
-                tm.columns[a]
+                tm.attr_columns[a]
     attrpos[a] = col and pos[C.node_ptr(col)] or 0
   end
   return {sq = sq, sel = sel, cols = cols, pos = pos, attrpos = attrpos,
@@ -422,7 +459,7 @@ local function wrap_limited(stmt, paths, width)
   local m = paths[1][1].rel.parent
   -- (the columns the entity selects: its layout's when columns are
   -- deferred, which must then all be its table's)
-  local own = m.layout and m.layout.cols or m.columns
+  local own = m.layout and m.layout.cols or m.attr_columns
   if not limited or not order or width ~= #own or
      paths.root_table ~= m.local_table then
     return nil
@@ -995,7 +1032,7 @@ local function subquery_load(s, conn, path, from, objs, plan)
   -- the target's columns, then the parent key columns
   -- (each labelled by its own table: several for joined inheritance)
   local tm = r.target
-  local tcols, rel, nt = tm.columns, tm.colpos, tm.nattrs
+  local tcols, rel, nt = tm.attr_columns, tm.colpos, tm.nattrs
   if #tables_of(tm) > 1 then
     tcols, rel = target_cols(tm, sel_of({}))
     nt = #tcols
@@ -1135,10 +1172,10 @@ local function selectin_form(r, batch, tail)
   local load = {}
   if lay then
     for _, i in ipairs(tm.prop_order) do
-      if (lay.colpos[i] or 0) > 0 then load[#load + 1] = {i, tm.columns[i]} end
+      if (lay.colpos[i] or 0) > 0 then load[#load + 1] = {i, tm.attr_columns[i]} end
     end
   else
-    for i, col in ipairs(tm.columns) do load[i] = {i, col} end
+    for i, col in ipairs(tm.attr_columns) do load[i] = {i, col} end
   end
   if r.secondary then
     local pt = r.parent.local_table
@@ -1303,7 +1340,7 @@ local function selectin_form(r, batch, tail)
       local j, sel, name = pending[i].join, pending[i].sel, pending[i].name
       local jm = j.rel.target
       local jcols = {}
-      for a2, col in ipairs(jm.columns) do
+      for a2, col in ipairs(jm.attr_columns) do
         jcols[a2] = sel.c[col.key]:label(name .. "_" .. col.name)
       end
       stmt = stmt:add_columns(table.unpack(jcols))

@@ -39,7 +39,7 @@ end
 local function load_columns(s, m, obj, idx, labelled)
   local t, cols = m.local_table, {}
   for k, i in ipairs(idx) do
-    local col = m.columns[i]
+    local col = m.attr_columns[i]
     cols[k] = labelled and col:label(t.name .. "_" .. col.name) or col
   end
   local stmt = sa.select(table.unpack(cols))
@@ -65,7 +65,7 @@ end
 
 local function unloaded(m, obj)
   local idx = {}
-  for i = 1, #m.columns do
+  for i = 1, #m.attr_columns do
     if not lselect(2, C.get(obj, i)) then idx[#idx + 1] = i end
   end
   return idx
@@ -177,12 +177,23 @@ function Session:refresh(obj, attrs)
     for _, k in ipairs(attrs) do
       if m.slots[k] then want[m.slots[k]] = true end
     end
-    for i = 1, #m.columns do if want[i] then idx[#idx + 1] = i end end
+    for i = 1, #m.attr_columns do if want[i] then idx[#idx + 1] = i end end
   else
-    for i = 1, #m.columns do idx[i] = i end
+    for i = 1, #m.attr_columns do idx[i] = i end
   end
   if not load_columns(self, m, obj, idx, false) then
     raise("InvalidRequestError", "Could not refresh instance '" ..
           objstr(obj) .. "'")
+  end
+end
+
+-- setting an expired primary key or version attribute of a persistent
+-- object loads it first, so that its history holds the old value (the
+-- active history SQLAlchemy gives those columns); others are just set
+function hooks.set_expired(obj, key)
+  local m = mapper_of(obj)
+  local i = m.slots[key]
+  if i and (m.pk_pos[i] or i == m.version_idx) then
+    local _ = obj[key]
   end
 end

@@ -96,7 +96,7 @@ local function setup_root(m)
   m.tables = {m.local_table}
   m.all_tables = {m.local_table}
   m.attr_cols = {}
-  for i, col in ipairs(m.columns) do m.attr_cols[i] = {col} end
+  for i, col in ipairs(m.attr_columns) do m.attr_cols[i] = {col} end
   m.parts = {[ptr(m.local_table)] = build_part(m, m.local_table)}
   roots[m] = true
   rawset(m.class, "__inheritance__", true)
@@ -146,7 +146,7 @@ function I.polymorphic_base(m, margs)
   setup_root(m)
   if on ~= nil then
     m.poly_idx = attr_index(m, on)
-    m.polymorphic_on = m.columns[m.poly_idx]
+    m.polymorphic_on = m.attr_columns[m.poly_idx]
   end
   m.with_polymorphic_arg = margs.with_polymorphic
   if ident ~= nil then
@@ -213,7 +213,7 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
   local m = setmetatable({
     class = cls, local_table = tbl, inherits = parent, base_mapper = root,
     single = single, keys = copy(parent.keys), slots = copy(parent.slots),
-    columns = copy(parent.columns), colkeys = copy(parent.colkeys),
+    attr_columns = copy(parent.attr_columns), colkeys = copy(parent.colkeys),
     colattrs = copy(parent.colattrs), insert_none = copy(parent.insert_none),
     primary_key = parent.primary_key, pk_index = parent.pk_index,
     pk_pos = parent.pk_pos, pk_params = parent.pk_params,
@@ -256,7 +256,7 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
         parent.class.__name__))
     else
       i = #m.keys + 1
-      m.keys[i], m.slots[key], m.columns[i] = key, i, col
+      m.keys[i], m.slots[key], m.attr_columns[i] = key, i, col
       m.colkeys[i], m.attr_cols[i] = col.key, {col}
       if not col.primary_key and not C.column_defaults(col) then
         m.insert_none[i] = true
@@ -346,6 +346,9 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
                                            construct_others)
   set_identity_on_init(cls, m)
   annotate_attributes(cls, m, own_keys)
+  -- (the generative methods know the attributes from now on:
+  -- add_columns of one adds its joins)
+  I.install_inheritance_methods()
   if resolved.__tostring then rawset(cls, "__tostring", resolved.__tostring) end
   reg.mappers[#reg.mappers + 1] = m
   return cls
@@ -637,6 +640,7 @@ local where = node_methods.where
 -- them to orm_select below; others cost the core one field lookup.
 local install_methods -- below
 local attribute_froms, attribute_select -- below
+local add_attributes -- below
 local annotation = C.annotation
 
 -- The FROM and criteria the column attributes of the mappers `attrs`
@@ -879,11 +883,39 @@ end
 -- (installed with the first select of a hierarchy's class: other
 -- programs pay nothing)
 local installed = false
+
+-- select(O.id):add_columns(J.extra): a plain select given column
+-- attributes of subclasses gets their joins and criteria, as
+-- select(O.id, J.extra) does (attribute_select)
+function add_attributes(f, stmt, ...)
+  local attrs
+  for i = 1, lselect("#", ...) do
+    local cls = annotation((lselect(i, ...)))
+    local am = cls and rawget(cls, "__mapper__")
+    if am then attrs = attrs or {}; attrs[#attrs + 1] = am end
+  end
+  local out = f(stmt, ...)
+  if not attrs then return out end
+  local froms, crits, parts = {}, {}, {}
+  attribute_froms(attrs, {}, froms, crits, parts)
+  for _, fr in ipairs(froms) do out = out:select_from(fr) end
+  if #crits == 0 then return out end
+  local crit = #crits == 1 and crits[1] or sa.and_(table.unpack(crits))
+  local res = where(out, crit)
+  stmt_ents[res] = {ents = false, nocrit = out, crit = crit,
+                    parts = next(parts) and {crits = crits, parts = parts}
+                            or nil}
+  return res
+end
+
 local function wrap_method(name)
   local f = node_methods[name]
   node_methods[name] = function(stmt, ...)
     local info = stmt_ents[stmt]
-    if not info then return f(stmt, ...) end
+    if not info then
+      if name == "add_columns" then return add_attributes(f, stmt, ...) end
+      return f(stmt, ...)
+    end
     if name == "filter_by" and info.ents then
       -- the names are the attributes of the entity, whichever its table
       local crit = info.ents and by_attributes(info.ents[1], ...)
@@ -942,6 +974,7 @@ function install_methods()
     wrap_method(name)
   end
 end
+I.install_inheritance_methods = install_methods
 
 ------------------------------------------------------------------------
 -- loading by primary key, and the columns of a subclass not loaded yet

@@ -216,15 +216,6 @@ StateMT.__index = function(st, k)
   return State[k]
 end
 
--- mapper.columns is the list of the mapped columns, in order; as
--- SQLAlchemy's it answers by attribute key too (a column_property's
--- expression among them)
-local function keyed_columns(m)
-  setmetatable(m.columns, {__index = function(_, k)
-    if type(k) == "string" then return m.colattrs[k] end
-  end})
-end
-
 -- inspect is one function (sa.inspect): engines and connections give an
 -- Inspector; the hook below answers for mapped classes and instances
 local function orm_inspection(x)
@@ -237,7 +228,6 @@ local function orm_inspection(x)
   elseif getmetatable(x) == Mapper then
     m = x
   end
-  if m and getmetatable(m.columns) == nil then keyed_columns(m) end
   return m
 end
 debug.getregistry()["retort.inspect_hook"] = orm_inspection

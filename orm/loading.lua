@@ -26,7 +26,7 @@ local function load_by_pk(s, m, vals, obj, plain)
   local conn = s:connection()
   -- (plain: the columns unlabelled, as SQLAlchemy's refresh() selects)
   local stmt = sa.select(table.unpack(plain and
-    (m.layout and m.layout.cols or m.columns) or I.load_columns(m)))
+    (m.layout and m.layout.cols or m.attr_columns) or I.load_columns(m)))
   for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(vals[k])) end
   local res = run(s, conn, stmt)
   local out = {}

@@ -183,6 +183,16 @@ static int inst_newindex(lua_State *L) {
     int i = (int)lua_tointeger(L, -1);
     unsigned char *a = &o->attr[i - 1];
     lua_pop(L, 1);
+    if (!(*a & (A_LOADED | A_MODIFIED)) && o->lifecycle == S_PERSISTENT &&
+        o->session) {
+      /* an expired primary key or version is loaded first (SQLAlchemy's
+      ** active history): the hook decides, and may load the object */
+      lua_pushvalue(L, 1);
+      lua_pushvalue(L, 2);
+      call_hook(L, UP_HOOKS, "set_expired", 2);
+      lua_pop(L, 1);
+      a = &o->attr[i - 1];
+    }
     /* an expired attribute of a detached object may be set as any
     ** other (SQLAlchemy's too): its committed value stays unknown */
     if (!(*a & A_MODIFIED)) {
@@ -908,6 +918,18 @@ static int l_node_kind(lua_State *L) {
     lua_pushstring(L, kinds[n->kind]);
   else
     lua_pushliteral(L, "expression");
+  return 1;
+}
+
+/* C.negated_column(node) -> the Boolean column of NOT column (SQLAlchemy's
+** AsBoolean, which a columns clause names as the column), else nothing. */
+static int l_negated_column(lua_State *L) {
+  rt_node *n = lsql_tonodebox(L, 1);
+  rt_node *col = n && n->kind == RT_N_UNARY && n->op == RT_OP_NOT ? n->a : NULL;
+  if (!col || col->kind != RT_N_COLUMN || (col->flags & RT_F_ANON) ||
+      !col->name || !col->type || col->type->kind != RT_TY_BOOLEAN)
+    return 0;
+  lsql_pushref(L, col);
   return 1;
 }
 
@@ -1698,6 +1720,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"name_column", l_name_column},
                                  {"column_info", l_column_info},
                                  {"node_kind", l_node_kind},
+                                 {"negated_column", l_negated_column},
                                  {"select_items", l_select_items},
                                  {"select_unordered", l_select_unordered},
                                  {"select_order", l_select_order},

@@ -52,7 +52,7 @@ end
 -- in its column order; attr_keys maps column key -> attribute key).
 local function make_mapper(cls, tbl, attr_keys, relationships)
   local m = setmetatable({class = cls, local_table = tbl, keys = {},
-                          slots = {}, columns = {}, colkeys = {},
+                          slots = {}, attr_columns = {}, colkeys = {},
                           primary_key = {}, pk_index = {}, colattrs = {},
                           insert_none = {},
                           relationships = {}, relkeys = {},
@@ -60,7 +60,7 @@ local function make_mapper(cls, tbl, attr_keys, relationships)
   for _, col in ipairs(tbl.c) do
     local key = attr_keys[col.key] or col.key
     local i = #m.keys + 1
-    m.keys[i], m.slots[key], m.columns[i], m.colkeys[i] = key, i, col, col.key
+    m.keys[i], m.slots[key], m.attr_columns[i], m.colkeys[i] = key, i, col, col.key
     m.colattrs[key] = col
     if col.primary_key then
       m.primary_key[#m.primary_key + 1] = col
@@ -199,12 +199,65 @@ local function descriptors_of(m, kind)
   return out
 end
 
+-- inspect(Class).columns, as SQLAlchemy's Mapper.columns: every column
+-- attribute's column or expression (deferred ones and column_property
+-- expressions included) in the mapper's property order -- declared
+-- properties first, then the other columns in table order -- answering
+-- by attribute key too.  (The ORM's own list in attribute order is
+-- m.attr_columns.)
+local public_columns
+function public_columns(m)
+  local cached = rawget(m, "_public_columns")
+  if cached and cached.n == m.nattrs then return cached.list end
+  local list, by_key = {}, {}
+  local function add(node, key)
+    list[#list + 1] = node
+    by_key[key] = node
+  end
+  local parent = rawget(m, "inherits")
+  if parent and not rawget(m, "single") and not rawget(m, "concrete") and
+     m.local_table ~= parent.local_table then
+    -- joined inheritance: the parent's, then each column of the own
+    -- table (a shared primary key under its attribute's key again)
+    for _, node in ipairs(public_columns(parent)) do list[#list + 1] = node end
+    for k, node in pairs(getmetatable(public_columns(parent)).by_key) do
+      by_key[k] = node
+    end
+    for _, col in ipairs(m.local_table.c) do
+      for i, cols in ipairs(m.attr_cols) do
+        for _, c in ipairs(cols) do
+          if C.node_ptr(c) == C.node_ptr(col) then add(col, m.keys[i]) end
+        end
+      end
+    end
+    for i = parent.nattrs + 1, m.nattrs do
+      if m.exprs and m.exprs[i] then add(m.exprs[i], m.keys[i]) end
+    end
+  else
+    local order = m.prop_order
+    if not order then
+      order = {}
+      for i = 1, #m.attr_columns do order[i] = i end
+    end
+    for _, i in ipairs(order) do
+      local node = m.attr_columns[i] or (m.exprs and m.exprs[i])
+      if node ~= nil then add(node, m.keys[i]) end
+    end
+  end
+  setmetatable(list, {by_key = by_key, __index = function(_, k)
+    if type(k) == "string" then return by_key[k] end
+  end})
+  rawset(m, "_public_columns", {list = list, n = m.nattrs})
+  return list
+end
+
 -- Mapper fields that SQLAlchemy spells as properties
 Mapper.__index = function(m, k)
   if k == "attrs" then return all_attrs(m) end
   if k == "synonyms" then return descriptors_of(m, "synonym") end
   if k == "composites" then return descriptors_of(m, "composite") end
   if k == "column_attrs" then return m.colattrs end
+  if k == "columns" then return public_columns(m) end
   if k == "mapped_table" or k == "persist_selectable" then
     return m.local_table
   end

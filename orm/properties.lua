@@ -191,7 +191,7 @@ local function make_layout(m, copts)
   for i = 1, m.nattrs do colpos[i] = 0 end
   for _, i in ipairs(m.prop_order) do
     if load[i] then
-      cols[#cols + 1] = m.columns[i] or m.exprs[i]
+      cols[#cols + 1] = m.attr_columns[i] or m.exprs[i]
       colpos[i] = #cols
     elseif not m.deferred[i] then
       optdef = optdef or {}
@@ -224,9 +224,9 @@ local function setup_properties(m, props, margs)
   local cls = m.class
   m.deferred, m.groups, m.exprs, m.attr_by_ptr = {}, {}, {}, {}
   m.expr_idx = {}
-  for i, col in ipairs(m.columns) do m.attr_by_ptr[C.node_ptr(col)] = i end
+  for i, col in ipairs(m.attr_columns) do m.attr_by_ptr[C.node_ptr(col)] = i end
   m.prop_order = {}
-  for i = 1, #m.columns do m.prop_order[i] = i end
+  for i = 1, #m.attr_columns do m.prop_order[i] = i end
   I.setup_version(m, margs)
   mapped_tables[m.local_table] = true
   if not props or next(props) == nil then return end
@@ -244,7 +244,7 @@ local function setup_properties(m, props, margs)
         if m.keys[i] ~= key then
           -- an imperative mapping names a table column anew
           m.slots[m.keys[i]], m.colattrs[m.keys[i]] = nil, nil
-          m.keys[i], m.slots[key], m.colattrs[key] = key, i, m.columns[i]
+          m.keys[i], m.slots[key], m.colattrs[key] = key, i, m.attr_columns[i]
         end
       else
         p.expr = p.expr or p.column
@@ -271,11 +271,11 @@ local function setup_properties(m, props, margs)
           "Can't compile synonym '%s': no column on table '%s' named '%s'",
           p.name, m.local_table.name, key))
       end
-      if i and i <= #m.columns then
+      if i and i <= #m.attr_columns then
         -- map_column: the column of the synonym's name is mapped under the
         -- name the synonym stands for
         m.slots[key], m.colattrs[key] = nil, nil
-        m.keys[i], m.slots[p.name], m.colattrs[p.name] = p.name, i, m.columns[i]
+        m.keys[i], m.slots[p.name], m.colattrs[p.name] = p.name, i, m.attr_columns[i]
       end
       descriptors[key] = {synonym = p.name}
     elseif p.kind == "composite" then
@@ -319,12 +319,12 @@ local function setup_properties(m, props, margs)
   local order = {}
   for i in pairs(declared) do order[#order + 1] = i end
   table.sort(order, function(a, b) return declared[a] < declared[b] end)
-  for i = 1, #m.columns do
+  for i = 1, #m.attr_columns do
     if not declared[i] then order[#order + 1] = i end
   end
   m.prop_order = order
   for i, key in ipairs(m.keys) do
-    local node = m.columns[i] or m.exprs[i]
+    local node = m.attr_columns[i] or m.exprs[i]
     if node and (m.exprs[i] or node.key ~= key) then
       attr_nodes[C.node_ptr(node)] = node
       attr_keys[node] = key
@@ -349,8 +349,8 @@ local function load_columns(m)
     local t = m.local_table
     cols = {}
     local is_col = {}
-    for _, col in ipairs(m.columns) do is_col[col] = true end
-    for i, col in ipairs(m.layout and m.layout.cols or m.columns) do
+    for _, col in ipairs(m.attr_columns) do is_col[col] = true end
+    for i, col in ipairs(m.layout and m.layout.cols or m.attr_columns) do
       cols[i] = is_col[col] and col:label(t.name .. "_" .. col.name) or col
     end
     m._load_columns = cols
@@ -361,7 +361,7 @@ end
 -- how many columns that SELECT gives
 local function load_width(m)
   if m.layout then return #m.layout.cols end
-  return #m.columns
+  return #m.attr_columns
 end
 
 ------------------------------------------------------------------------
@@ -443,7 +443,7 @@ local function apply_layouts(stmt, ents)
     local map
     if e.alias and e.mapper then
       map = {}
-      for _, col in ipairs(e.mapper.columns) do
+      for _, col in ipairs(e.mapper.attr_columns) do
         map[C.node_ptr(col)] = e.alias.c[col.key]
       end
     end
@@ -466,7 +466,7 @@ local function apply_layouts(stmt, ents)
         e.colpos, e.pkpos = {}, {}
         for i = 1, m.nattrs do e.colpos[i] = pos + i - 1 end
         for j, i in ipairs(m.pk_index) do e.pkpos[j] = pos + i - 1 end
-        for _, c in ipairs(m.columns) do
+        for _, c in ipairs(m.attr_columns) do
           n = n + 1
           cols[n] = map and map[C.node_ptr(c)] or c
         end
@@ -521,7 +521,7 @@ function hooks.load_expired(obj, key)
   local cols = {}
   local t = m.local_table
   for k, j in ipairs(group) do
-    local col = m.columns[j]
+    local col = m.attr_columns[j]
     cols[k] = col and col:label(t.name .. "_" .. col.name) or m.exprs[j]
   end
   local stmt = sa.select(table.unpack(cols))
@@ -682,7 +682,7 @@ function hooks.rel_get(obj, key)
   local tm = r.target
   local t = tm.local_table
   local is_col = {}
-  for _, col in ipairs(tm.columns) do is_col[col] = true end
+  for _, col in ipairs(tm.attr_columns) do is_col[col] = true end
   local cols = {}
   for k, col in ipairs(lay.cols) do
     cols[k] = is_col[col] and col:label(t.name .. "_" .. col.name) or col
@@ -756,13 +756,13 @@ end
 -- the layout's columns of an aliased class's mapper, on its alias
 local function alias_layout_cols(e)
   local map = {}
-  for _, col in ipairs(e.mapper.columns) do
+  for _, col in ipairs(e.mapper.attr_columns) do
     map[C.node_ptr(col)] = e.alias.c[col.key] or e.alias.c[col.name]
   end
   local out = {}
   if not e.mapper.layout then
     -- (a subquery's columns in another order: the mapping's order)
-    for k, col in ipairs(e.mapper.columns) do out[k] = map[C.node_ptr(col)] end
+    for k, col in ipairs(e.mapper.attr_columns) do out[k] = map[C.node_ptr(col)] end
     return out
   end
   for k, c in ipairs(e.mapper.layout.cols) do
@@ -927,7 +927,7 @@ local function filter_map(m)
   if map then return map end
   map = {}
   for i, key in ipairs(m.keys) do
-    local col = m.columns[i]
+    local col = m.attr_columns[i]
     if col and col.key ~= key then
       map[key] = {colkey = col.key}
       if not m.slots[col.key] then map[col.key] = {hidden = true} end

@@ -42,6 +42,11 @@ local function labelled(stmt)
     elseif C.node_kind(node) == "column" and node.table and
            node.table.name then
       add_labelled(node, node.table.name)
+    elseif C.negated_column(node) and C.negated_column(node).table and
+           C.negated_column(node).table.name then
+      -- (NOT of a Boolean column is named as the column)
+      local col = C.negated_column(node)
+      cols[#cols + 1] = node:label(col.table.name .. "_" .. col.name)
     else
       cols[#cols + 1] = node
     end
@@ -102,6 +107,8 @@ local function rekeyed(stmt, r)
     local kind = C.node_kind(node)
     if width == 1 and kind == "column" and node.table then
       names[pos + 1] = node.key
+    elseif width == 1 and C.negated_column(node) then
+      names[pos + 1] = C.negated_column(node).key
     elseif width > 1 and (kind == "table" or kind == "alias") then
       for j, col in ipairs(node.c) do names[pos + j] = col.key end
     end

@@ -133,7 +133,7 @@ end
 local function colindex(m)
   if not m.colidx then
     m.colidx = {}
-    for i, col in ipairs(m.columns) do m.colidx[C.node_ptr(col)] = i end
+    for i, col in ipairs(m.attr_columns) do m.colidx[C.node_ptr(col)] = i end
   end
   return m.colidx
 end
@@ -487,7 +487,7 @@ function Rel:any(cond)
     -- table for the related rows, the criterion moved to the latter
     local tt = self.target.local_table
     local a, sec, map = tt:alias(), self.secondary:alias(), {}
-    for _, col in ipairs(self.target.columns) do
+    for _, col in ipairs(self.target.attr_columns) do
       map[C.node_ptr(col)] = a.c[col.key]
     end
     sub = sa.select(sa.literal_column("1")):select_from(sec):select_from(a)
@@ -510,7 +510,7 @@ function Rel:any(cond)
     -- adapts it
     local tt = self.target.local_table
     local a, map = tt:alias(), {}
-    for _, col in ipairs(self.target.columns) do
+    for _, col in ipairs(self.target.attr_columns) do
       map[C.node_ptr(col)] = a.c[col.key]
     end
     sub = sa.select(sa.literal_column("1")):select_from(a)

@@ -180,7 +180,7 @@ local function concrete_lazy(s, r, vals)
   for k, col in ipairs(r.remote_cols) do
     -- (the class's attribute of that column is the union's column)
     local pc
-    for i, c in ipairs(m.columns) do
+    for i, c in ipairs(m.attr_columns) do
       if C.node_ptr(c) == C.node_ptr(col) then pc = m.class[m.keys[i]] end
     end
     stmt = stmt:where(r.pk_lookup and pc:eq(vals[k]) or

@@ -14,7 +14,7 @@ local raise = I.raise
 local function setup_version(m, margs)
   if margs and margs.eager_defaults then
     m.eager_defaults = {insert = {}, update = {}}
-    for i, col in ipairs(m.columns) do
+    for i, col in ipairs(m.attr_columns) do
       local _, _, server, onupdate = C.column_defaults(col)
       if server then table.insert(m.eager_defaults.insert, i) end
       if onupdate then table.insert(m.eager_defaults.update, i) end
@@ -28,7 +28,7 @@ local function setup_version(m, margs)
   elseif C.node_kind(vc) == "column" then
     i = m.attr_by_ptr[C.node_ptr(vc)]
   end
-  if not i or i > #m.columns then
+  if not i or i > #m.attr_columns then
     raise("ArgumentError", "version_id_col: " .. tostring(vc) ..
           " is not a column of " .. m.class.__name__)
   end
@@ -44,7 +44,7 @@ local function versioned_stmt(m, kind)
   for k, col in ipairs(m.primary_key) do
     stmt = stmt:where(col:eq(sa.bindparam("pk_" .. m.colkeys[m.pk_index[k]])))
   end
-  stmt = stmt:where(m.columns[m.version_idx]:eq(sa.bindparam("version_old")))
+  stmt = stmt:where(m.attr_columns[m.version_idx]:eq(sa.bindparam("version_old")))
   m._vstmts[kind] = stmt
   return stmt
 end
@@ -163,7 +163,7 @@ local function fetch_server_values(s, conn, m, objs, kind)
     end
     if #want > 0 then
       local cols = {}
-      for k, i in ipairs(want) do cols[k] = m.columns[i] end
+      for k, i in ipairs(want) do cols[k] = m.attr_columns[i] end
       local stmt = sa.select(table.unpack(cols))
       for k, col in ipairs(m.primary_key) do
         stmt = stmt:where(col:eq(I.col_value(obj, m, m.pk_index[k])))
@@ -196,7 +196,8 @@ local function server_onupdates(m)
           break
         end
       end
-    elseif m.columns and m.columns[i] and refreshed_on_update(m.columns[i]) then
+    elseif m.attr_columns and m.attr_columns[i] and
+           refreshed_on_update(m.attr_columns[i]) then
       out[#out + 1] = i
     end
   end
@@ -250,7 +251,7 @@ local function returning_insert(m, ins, missing, genpk)
     if genpk then
       for k, col in ipairs(m.primary_key) do cols[k] = col end
     end
-    for _, i in ipairs(missing) do cols[#cols + 1] = m.columns[i] end
+    for _, i in ipairs(missing) do cols[#cols + 1] = m.attr_columns[i] end
     return ins:returning(table.unpack(cols))
   end)()
   return m._stmts[kind], kind

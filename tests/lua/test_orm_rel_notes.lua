@@ -110,9 +110,11 @@ for _, db in ipairs(T.databases()) do
     s:add(u)
     s:commit()
     clear()
-    u.username = "ed" -- over an expired value: the identity has the old
+    u.username = "ed" -- over an expired key: loaded first, as SQLAlchemy
     s:commit()
     T.eq(log, {
+      "SELECT rn_user.username AS rn_user_username, rn_user.fullname AS " ..
+      "rn_user_fullname FROM rn_user WHERE rn_user.username = ?",
       "SELECT rn_address.email, rn_address.username FROM rn_address " ..
       "WHERE rn_address.username = ? ORDER BY rn_address.email",
       "UPDATE rn_user SET username=? WHERE rn_user.username = ?",
