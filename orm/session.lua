@@ -654,7 +654,8 @@ local EMPTY = {}
 local function copy_ents(ents)
   local out = {}
   for k, e in ipairs(ents) do
-    local c = {}
+    local c = {mapper = e.mapper, pos = e.pos, width = e.width,
+               name = e.name, alias = e.alias, item = e.item}
     for f, v in pairs(e) do c[f] = v end
     out[k] = c
   end
