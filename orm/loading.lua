@@ -303,7 +303,10 @@ function OrmResult:all() return fetch(self) end
 OrmResult.fetchall = OrmResult.all
 function OrmResult:fetchmany(n) return fetch(self, n or self.yield_per or 1) end
 local function derive(r, k, v)
-  local t = {}
+  -- (the usual fields named: the table is made its size at once)
+  local t = {session = r.session, ents = r.ents, core = r.core,
+             populate = r.populate, yield_per = r.yield_per, plan = r.plan,
+             joins = r.joins, _scalars = r._scalars}
   for key, val in pairs(r) do t[key] = val end
   t[k] = v
   return setmetatable(t, OrmResult)

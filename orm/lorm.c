@@ -1105,6 +1105,27 @@ static int l_select_items(lua_State *L) {
   return 1;
 }
 
+/*
+** C.select_shape(select) -> the addresses of its columns clause's items
+** as one string (nil for anything else): the same string for two selects
+** of the same items, so Session:execute can find what it learned of the
+** first.  (Its caller keeps the items alive while it keeps the string,
+** so an address is never another node's.)
+*/
+static int l_select_shape(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "select_shape");
+  rt_node *cols;
+  luaL_Buffer b;
+  int i;
+  if (s->kind != RT_N_SELECT || !s->kids[0]) return 0;
+  cols = s->kids[0];
+  luaL_buffinit(L, &b);
+  for (i = 0; i < cols->n; i++)
+    luaL_addlstring(&b, (const char *)&cols->kids[i], sizeof cols->kids[i]);
+  luaL_pushresult(&b);
+  return 1;
+}
+
 /* C.node_ptr(node) -> light userdata identifying it */
 /* Collect the column = column comparisons of an AND of conditions. */
 static int collect_pairs(lua_State *L, const rt_node *e, int out) {
@@ -1722,6 +1743,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"node_kind", l_node_kind},
                                  {"negated_column", l_negated_column},
                                  {"select_items", l_select_items},
+                                 {"select_shape", l_select_shape},
                                  {"select_unordered", l_select_unordered},
                                  {"select_order", l_select_order},
                                  {"adapt", l_adapt},

@@ -253,12 +253,42 @@ function Session:expunge(obj)
   end)
 end
 
+-- (the fast path of a plain session: its identity maps and change sets
+-- are dropped whole, so each object only changes state, and a set that
+-- is empty stays; a session that closes after a lookup or two pays for
+-- those objects alone)
 function Session:expunge_all()
-  for obj in pairs(self._new) do forget(self, obj, "transient") end
-  for _, obj in ipairs(all_objects(self)) do forget(self, obj, "detached") end
-  for obj in pairs(self._deleted) do forget(self, obj, "detached") end
-  self._idmap, self._new, self._dirty, self._deleted = {}, {}, {}, {}
-  self._newlist, self._reldirty = {}, {}
+  if self._idmap_of then
+    -- a sharded session: its objects leave the maps forget() picks
+    for obj in pairs(self._new) do forget(self, obj, "transient") end
+    for _, obj in ipairs(all_objects(self)) do
+      forget(self, obj, "detached")
+    end
+    for obj in pairs(self._deleted) do forget(self, obj, "detached") end
+    self._idmap, self._new, self._dirty, self._deleted = {}, {}, {}, {}
+    self._newlist, self._reldirty = {}, {}
+    return
+  end
+  if next(self._new) ~= nil then
+    for obj in pairs(self._new) do forget(self, obj, "transient") end
+    self._new = {}
+  end
+  if next(self._idmap) ~= nil then
+    for _, map in pairs(self._idmap) do
+      for _, obj in pairs(map) do set_state(obj, "detached", 0) end
+    end
+    self._idmap = {}
+  end
+  if next(self._dirty) ~= nil then
+    for obj in pairs(self._dirty) do set_state(obj, "detached", 0) end
+    self._dirty = {}
+  end
+  if next(self._deleted) ~= nil then
+    for obj in pairs(self._deleted) do set_state(obj, "detached", 0) end
+    self._deleted = {}
+  end
+  if next(self._newlist) ~= nil then self._newlist = {} end
+  if next(self._reldirty) ~= nil then self._reldirty = {} end
 end
 
 function Session:contains(obj)
@@ -437,7 +467,7 @@ local function end_transaction(s)
   if s._begun then s._begun.active = false end
   s._begun = nil
   s._conn = nil
-  s._txs = {}
+  if next(s._txs) ~= nil then s._txs = {} end
   s._sp_pending = nil
 end
 
@@ -604,6 +634,84 @@ end
 
 I.orm_entities = orm_entities
 
+------------------------------------------------------------------------
+-- the plan cache
+------------------------------------------------------------------------
+
+-- What execute learns of a select whose items are mapped entities alone
+-- (classes and aliased() classes, no columns), with no loader options:
+-- the entities, when no layout, eager load or join changes the statement.
+-- Another select of the same items (other criteria, other parameter
+-- values) reuses them.  Keyed by the items' addresses (C.select_shape);
+-- an entry holds its items, so an address stays theirs.  An entry is good
+-- while the mapping is as it was: configure() has not run again
+-- (hooks.generation), each item still maps to its mapper, and no layout
+-- or relationship was added to the mapper since.
+local plan_cache, plan_cache_n = {}, 0
+local PLAN_CACHE_MAX = 500
+local EMPTY = {}
+
+local function copy_ents(ents)
+  local out = {}
+  for k, e in ipairs(ents) do
+    local c = {mapper = e.mapper, pos = e.pos, width = e.width,
+               name = e.name, alias = e.alias, item = e.item}
+    for f, v in pairs(e) do c[f] = v end
+    out[k] = c
+  end
+  return out
+end
+
+-- the shape of stmt when the cache may know it (nil: it may not), and
+-- the entities the cache knows for it
+local function cached_ents(stmt)
+  if I.select_ents[stmt] or I.core_tables[stmt] or I.stmt_opts[stmt] or
+     I.inherited_entities(stmt) then
+    return nil
+  end
+  local shape = C.select_shape(stmt)
+  local entry = shape and plan_cache[shape]
+  if not entry then return shape end
+  configure() -- (a mapper added since comes first)
+  if entry.gen ~= hooks.generation then return shape end
+  for k, e in ipairs(entry.ents) do
+    local m, rels = e.mapper, rawget(e.mapper, "rel_list")
+    if rawget(m, "layout") ~= entry.layouts[k] or rels ~= entry.rels[k] or
+       #(rels or EMPTY) ~= entry.nrels[k] then
+      return shape
+    end
+    if e.alias then
+      local a = I.aliased_entry and I.aliased_entry(entry.ptrs[k])
+      if not a or a.mapper ~= m or a.alias ~= e.alias then return shape end
+    elseif I.mappers_by_table[entry.ptrs[k]] ~= m then
+      return shape
+    end
+  end
+  return shape, copy_ents(entry.ents)
+end
+
+-- remember the analysis of a select of shape `shape` when it came to
+-- entities alone, unchanged by layouts, a load plan or joins
+local function remember_ents(shape, ents)
+  local layouts, rels, nrels, ptrs = {}, {}, {}, {}
+  for k, e in ipairs(ents) do
+    local m = e.mapper
+    if not m or e.load or e.cols or e.colpos or not e.item then return end
+    layouts[k] = rawget(m, "layout")
+    rels[k] = rawget(m, "rel_list")
+    nrels[k] = #(rels[k] or EMPTY)
+    ptrs[k] = C.node_ptr(e.item)
+  end
+  if plan_cache_n >= PLAN_CACHE_MAX then plan_cache, plan_cache_n = {}, 0 end
+  if plan_cache[shape] == nil then plan_cache_n = plan_cache_n + 1 end
+  plan_cache[shape] = {gen = hooks.generation, ents = copy_ents(ents),
+                       layouts = layouts, rels = rels, nrels = nrels,
+                       ptrs = ptrs}
+end
+
+-- (for tests: how many shapes the cache knows)
+function orm._plan_cache_size() return plan_cache_n end
+
 function Session:execute(stmt, params, opts)
   self:_check_active()
   local kind = C.node_kind(stmt)
@@ -613,7 +721,20 @@ function Session:execute(stmt, params, opts)
     return I.bulk_dml(self, self:connection(), stmt, params, opts)
   end
   local conn = self:connection()
-  local ents = kind == "select" and I.entities_of(stmt)
+  local shape, ents
+  if kind == "select" then shape, ents = cached_ents(stmt) end
+  if ents then
+    local yield_per = opts and opts.yield_per
+    local core
+    if yield_per then core = I.run_streamed(self, conn, stmt, params)
+    else core = run(self, conn, stmt, params) end
+    return setmetatable({session = self, ents = ents, core = core,
+                         populate = opts and opts.populate_existing and 2 or
+                                    false, -- 2: pending changes discarded
+                         yield_per = yield_per}, I.OrmResult)
+  end
+  local orig = stmt
+  ents = kind == "select" and I.entities_of(stmt)
   if ents and I.core_tables[stmt] then ents = orm_entities(ents, stmt) end
   local plan, joins
   if ents then stmt = I.apply_layouts(stmt, ents) end
@@ -631,6 +752,9 @@ function Session:execute(stmt, params, opts)
         if j.rel.uselist then joins.collections = true end
       end
     end
+  end
+  if shape and ents and not plan and rawequal(stmt, orig) then
+    remember_ents(shape, ents)
   end
   local yield_per = opts and opts.yield_per
   local core
