@@ -320,6 +320,8 @@ end
 local function of_type_join(r, sub, name)
   if r.secondary or r.extra or not I.of_type_entity then return nil end
   local tm = r.target
+  -- an aliased with_polymorphic: its own selectable, as SQLAlchemy joins it
+  if sub.wp then return I.wp_of_type_join(tm, sub.wp) end
   local tcols, from = I.of_type_entity(tm, sub)
   if not tcols then return nil end
   local inner = {}
@@ -652,7 +654,7 @@ local function add_joins(stmt, paths, width, ents)
              of_type_join(r, step.of_type) then
         -- joinedload(rel:of_type(Subclass)): the target's and the
         -- subclass's tables in an anonymous subquery, outer joined
-        if not step.of_type.class then
+        if not step.of_type.class and not step.of_type.wp then
           raise("InvalidRequestError", "Detected unaliased columns when " ..
                   "generating joined load.  Make sure to use aliased=True " ..
                   "or flat=True when using joined loading with " ..
