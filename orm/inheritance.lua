@@ -1273,7 +1273,8 @@ end
 -- An aliased with_polymorphic (aliased = true or flat = true): the
 -- polymorphic join made anonymous, as SQLAlchemy makes it.  Not flat:
 -- a subquery of the join whose columns are labelled <table>_<column>;
--- flat: each table aliased on its own and the aliases joined.  info gets
+-- flat (or a single table): each table aliased on its own and the
+-- aliases joined.  info gets
 -- from (the selectable), cols (the original columns, the entity's
 -- order) and map (original column address -> its stand-in).
 local function alias_wp(info, flat)
@@ -1283,13 +1284,14 @@ local function alias_wp(info, flat)
   for _, col in ipairs(e.cols) do
     if C.node_kind(col) == "column" and col.table then cols[#cols + 1] = col end
   end
-  if not flat then
+  -- (a single table is aliased as itself, flat or not)
+  if not flat and e.from then
     local labels = {}
     for q, col in ipairs(cols) do
       labels[q] = col:label(col.table.name .. "_" .. col.name)
     end
-    local sq = core_select(table.unpack(labels))
-      :select_from(e.from or m.local_table):subquery()
+    local sq = core_select(table.unpack(labels)):select_from(e.from)
+      :subquery()
     for _, col in ipairs(cols) do
       map[ptr(col)] = sq.c[col.table.name .. "_" .. col.name]
     end
@@ -1414,6 +1416,10 @@ function orm.with_polymorphic(base, classes, opts)
     raise("ArgumentError", "with_polymorphic: options must be a table")
   end
   opts = opts or {}
+  if opts.selectable and opts.flat then
+    raise("ArgumentError", "the 'flat' and 'selectable' arguments cannot " ..
+          "be passed simultaneously to with_polymorphic()")
+  end
   -- (a custom selectable or discriminator is not there yet: refused
   -- rather than ignored)
   for _, k in ipairs({"selectable", "polymorphic_on"}) do

@@ -378,8 +378,68 @@ for _, db in ipairs(T.databases()) do
     T.raises("InvalidRequestError", function()
       orm.with_polymorphic(Engineer, {Manager}, {aliased = true})
     end)
+    local t = Employee.__table__
+    T.raises("ArgumentError", function()
+      orm.with_polymorphic(Employee, {Engineer},
+                           {flat = true, selectable = t:select():subquery()})
+    end)
   end)
 
+  Base.metadata:drop_all(engine)
+end
+
+-- single-table inheritance: the one table is aliased (not a subquery),
+-- aliased or flat, as SQLAlchemy does
+for _, db in ipairs(T.databases()) do
+  local pfx = db.name .. ": "
+  local Base = orm.declarative_base()
+  local Employee = Base:class "Employee" {
+    __tablename__ = "wpoly_single",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(50)),
+    type = Column(String(50)),
+    __mapper_args__ = {polymorphic_on = "type",
+                       polymorphic_identity = "employee"},
+  }
+  local Engineer = Employee:class "Engineer" {
+    engineer_name = Column(String(30)),
+    __mapper_args__ = {polymorphic_identity = "engineer"},
+  }
+  local Manager = Employee:class "Manager" {
+    manager_name = Column(String(30)),
+    __mapper_args__ = {polymorphic_identity = "manager"},
+  }
+  local engine = create_engine(db.url)
+  Base.metadata:drop_all(engine)
+  Base.metadata:create_all(engine)
+  do
+    local s <close> = orm.Session(engine)
+    s:add_all{Employee{id = 1, name = "a"},
+              Engineer{id = 2, name = "b", engineer_name = "x"},
+              Manager{id = 3, name = "c", manager_name = "y"}}
+    s:commit()
+  end
+  for _, o in ipairs({{aliased = true}, {flat = true}}) do
+    T.test(pfx .. "single-table " .. (o.flat and "flat" or "aliased"),
+           function()
+      local wp = orm.with_polymorphic(Employee, {Engineer}, o)
+      local stmt = sa.select(wp):where(wp.Engineer.engineer_name:ne("z"))
+        :order_by(wp.id)
+      T.eq(tostring(stmt),
+        "SELECT wpoly_single_1.id, wpoly_single_1.name, " ..
+        "wpoly_single_1.type, wpoly_single_1.engineer_name \n" ..
+        "FROM wpoly_single AS wpoly_single_1 \n" ..
+        "WHERE wpoly_single_1.engineer_name != :engineer_name_1 " ..
+        "ORDER BY wpoly_single_1.id")
+      local s <close> = orm.Session(engine)
+      local got = {}
+      for i, x in ipairs(s:scalars(stmt):all()) do
+        got[i] = x.__class__.__name__ .. " " .. x.name .. " " ..
+                 x.engineer_name
+      end
+      T.eq(got, {"Engineer b x"})
+    end)
+  end
   Base.metadata:drop_all(engine)
 end
 
