@@ -1332,9 +1332,34 @@ local function selectin_of_type_form(r, sub, batch)
     return nil
   end
   local tm = r.target
+  local keycol = r.remote_cols[1]
+  if sub.wp then
+    -- an aliased with_polymorphic: its selectable, the columns labelled
+    -- <alias>_<column> as SQLAlchemy writes them
+    local info = sub.wp
+    local kc = info.map[C.node_ptr(keycol)]
+    local out, pos = {kc}, {[C.node_ptr(keycol)] = 1}
+    for _, col in ipairs(info.cols) do
+      if C.node_ptr(col) ~= C.node_ptr(keycol) then
+        out[#out + 1] = info.map[C.node_ptr(col)]
+        pos[C.node_ptr(col)] = #out
+      end
+    end
+    local stmt = sa.select(table.unpack(out)):select_from(info.from)
+      :where(kc:in_(batch))
+      :set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+    if r.order_by then
+      local obs = {}
+      for q, ob in ipairs(r.order_by) do obs[q] = C.adapt(ob, info.map, true) end
+      stmt = stmt:order_by(table.unpack(obs))
+    end
+    return {stmt = stmt, keypos = 1,
+            load = function(s, rows)
+              return I.load_positions(s, tm, rows, pos, {})
+            end}
+  end
   local cols, from = I.of_type_entity(tm, sub)
   if not cols then return nil end
-  local keycol = r.remote_cols[1]
   if not sub.class then
     -- a with_polymorphic(): its tables joined as they are
     local out, pos = {keycol:label(keycol.table.name .. "_" .. keycol.name)},

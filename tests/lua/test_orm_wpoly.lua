@@ -371,6 +371,66 @@ for _, db in ipairs(T.databases()) do
     end)
   end
 
+  -- selectinload(Company.employees:of_type(wp)): the second statement
+  -- selects from wp's selectable (SQLAlchemy's, then its objects)
+  local selectin_expected = {
+  {sql = "SELECT anon_1.wpoly_employee_company_id AS " ..
+     "anon_1_wpoly_employee_company_id, anon_1.wpoly_employee_id AS " ..
+     "anon_1_wpoly_employee_id, anon_1.wpoly_employee_name AS " ..
+     "anon_1_wpoly_employee_name, anon_1.wpoly_employee_type AS " ..
+     "anon_1_wpoly_employee_type, anon_1.wpoly_engineer_id AS " ..
+     "anon_1_wpoly_engineer_id, anon_1.wpoly_engineer_engineer_name AS " ..
+     "anon_1_wpoly_engineer_engineer_name, anon_1.wpoly_manager_id AS " ..
+     "anon_1_wpoly_manager_id, anon_1.wpoly_manager_manager_name AS " ..
+     "anon_1_wpoly_manager_manager_name \nFROM (SELECT wpoly_employee.id " ..
+     "AS wpoly_employee_id, wpoly_employee.name AS wpoly_employee_name, " ..
+     "wpoly_employee.type AS wpoly_employee_type, " ..
+     "wpoly_employee.company_id AS wpoly_employee_company_id, " ..
+     "wpoly_engineer.id AS wpoly_engineer_id, " ..
+     "wpoly_engineer.engineer_name AS wpoly_engineer_engineer_name, " ..
+     "wpoly_manager.id AS wpoly_manager_id, wpoly_manager.manager_name " ..
+     "AS wpoly_manager_manager_name \nFROM wpoly_employee LEFT OUTER " ..
+     "JOIN wpoly_engineer ON wpoly_employee.id = wpoly_engineer.id LEFT " ..
+     "OUTER JOIN wpoly_manager ON wpoly_employee.id = wpoly_manager.id) " ..
+     "AS anon_1 \nWHERE anon_1.wpoly_employee_company_id IN (?, ?) ORDER " ..
+     "BY anon_1.wpoly_employee_id",
+   params = {1, 2},
+   rows = {"Company(Krusty Krab:Manager(Mr. Krabs,Eugene H. Krabs),Engineer(SpongeBob,SpongeBob S),Engineer(Squidward,Squidward T),Employee(Gary,None))", "Company(Chum Bucket:Manager(Plankton,Sheldon),Engineer(Karen,Karen P))"}},
+  {sql = "SELECT wpoly_employee_1.company_id AS wpoly_employee_1_company_id, " ..
+     "wpoly_employee_1.id AS wpoly_employee_1_id, wpoly_employee_1.name " ..
+     "AS wpoly_employee_1_name, wpoly_employee_1.type AS " ..
+     "wpoly_employee_1_type, wpoly_engineer_1.id AS wpoly_engineer_1_id, " ..
+     "wpoly_engineer_1.engineer_name AS wpoly_engineer_1_engineer_name, " ..
+     "wpoly_manager_1.id AS wpoly_manager_1_id, " ..
+     "wpoly_manager_1.manager_name AS wpoly_manager_1_manager_name " ..
+     "\nFROM wpoly_employee AS wpoly_employee_1 LEFT OUTER JOIN " ..
+     "wpoly_engineer AS wpoly_engineer_1 ON wpoly_employee_1.id = " ..
+     "wpoly_engineer_1.id LEFT OUTER JOIN wpoly_manager AS " ..
+     "wpoly_manager_1 ON wpoly_employee_1.id = wpoly_manager_1.id " ..
+     "\nWHERE wpoly_employee_1.company_id IN (?, ?) ORDER BY " ..
+     "wpoly_employee_1.id",
+   params = {1, 2},
+   rows = {"Company(Krusty Krab:Manager(Mr. Krabs,Eugene H. Krabs),Engineer(SpongeBob,SpongeBob S),Engineer(Squidward,Squidward T),Employee(Gary,None))", "Company(Chum Bucket:Manager(Plankton,Sheldon),Engineer(Karen,Karen P))"}},
+  }
+  for k, flat in ipairs({false, true}) do
+    T.test(pfx .. (flat and "flat" or "aliased") .. " selectinload of_type",
+           function()
+      local wp = orm.with_polymorphic(Employee, {Engineer, Manager},
+                                      {aliased = true, flat = flat})
+      local s <close> = orm.Session(engine)
+      for q = #log, 1, -1 do log[q] = nil end
+      local cs = s:scalars(sa.select(Company)
+        :options(orm.selectinload(Company.employees:of_type(wp)))
+        :order_by(Company.id)):all()
+      local got = {}
+      for q, c in ipairs(cs) do got[q] = fmt(c) end
+      T.eq(#log, 2)
+      T.eq(norm(log[2].sql), selectin_expected[k].sql)
+      T.eq(log[2].params, selectin_expected[k].params)
+      T.eq(got, selectin_expected[k].rows)
+    end)
+  end
+
   T.test(pfx .. "with_polymorphic options are checked", function()
     T.raises("ArgumentError", function()
       orm.with_polymorphic(Employee, {Engineer}, true)
