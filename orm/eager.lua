@@ -1350,7 +1350,9 @@ local function selectin_of_type_form(r, sub, batch)
       :set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
     if r.order_by then
       local obs = {}
-      for q, ob in ipairs(r.order_by) do obs[q] = C.adapt(ob, info.map, true) end
+      for q, ob in ipairs(r.order_by) do
+        obs[q] = C.adapt(ob, info.map, true)
+      end
       stmt = stmt:order_by(table.unpack(obs))
     end
     return {stmt = stmt, keypos = 1,

@@ -98,7 +98,13 @@ local expected =
      "anon_1.wpoly_manager_manager_name = ? ORDER BY " ..
      "anon_2.wpoly_employee_name, anon_1.wpoly_employee_name",
    params = {"Mr. Krabs", "Eugene H. Krabs"},
-   rows = {{"Manager(Mr. Krabs,Eugene H. Krabs)", "Employee(Gary,None)"}, {"Manager(Mr. Krabs,Eugene H. Krabs)", "Manager(Mr. Krabs,Eugene H. Krabs)"}, {"Manager(Mr. Krabs,Eugene H. Krabs)", "Engineer(SpongeBob,SpongeBob S)"}, {"Manager(Mr. Krabs,Eugene H. Krabs)", "Engineer(Squidward,Squidward T)"}}},
+   rows = {
+     {"Manager(Mr. Krabs,Eugene H. Krabs)", "Employee(Gary,None)"},
+     {"Manager(Mr. Krabs,Eugene H. Krabs)",
+      "Manager(Mr. Krabs,Eugene H. Krabs)"},
+     {"Manager(Mr. Krabs,Eugene H. Krabs)", "Engineer(SpongeBob,SpongeBob S)"},
+     {"Manager(Mr. Krabs,Eugene H. Krabs)", "Engineer(Squidward,Squidward T)"}
+   }},
   {sql = "SELECT anon_1.wpoly_employee_id, anon_1.wpoly_employee_name, " ..
      "anon_1.wpoly_employee_type, anon_1.wpoly_employee_company_id, " ..
      "anon_1.wpoly_engineer_id, anon_1.wpoly_engineer_engineer_name, " ..
@@ -114,7 +120,14 @@ local expected =
      "OUTER JOIN wpoly_manager ON wpoly_employee.id = wpoly_manager.id) " ..
      "AS anon_1 ORDER BY anon_1.wpoly_employee_id",
    params = {},
-   rows = {{"Manager(Mr. Krabs,Eugene H. Krabs)"}, {"Engineer(SpongeBob,SpongeBob S)"}, {"Engineer(Squidward,Squidward T)"}, {"Employee(Gary,None)"}, {"Manager(Plankton,Sheldon)"}, {"Engineer(Karen,Karen P)"}}},
+   rows = {
+     {"Manager(Mr. Krabs,Eugene H. Krabs)"},
+     {"Engineer(SpongeBob,SpongeBob S)"},
+     {"Engineer(Squidward,Squidward T)"},
+     {"Employee(Gary,None)"},
+     {"Manager(Plankton,Sheldon)"},
+     {"Engineer(Karen,Karen P)"}
+   }},
   {sql = "SELECT wpoly_company.name, anon_1.wpoly_employee_name \nFROM " ..
      "wpoly_company JOIN (SELECT wpoly_employee.id AS wpoly_employee_id, " ..
      "wpoly_employee.name AS wpoly_employee_name, wpoly_employee.type AS " ..
@@ -149,7 +162,13 @@ local expected =
      "AS anon_1 ON wpoly_company.id = anon_1.wpoly_employee_company_id " ..
      "ORDER BY wpoly_company.id, anon_1.wpoly_employee_id",
    params = {},
-   rows = {{"Company(Krusty Krab:Manager(Mr. Krabs,Eugene H. Krabs),Engineer(SpongeBob,SpongeBob S),Engineer(Squidward,Squidward T),Employee(Gary,None))"}, {"Company(Chum Bucket:Manager(Plankton,Sheldon),Engineer(Karen,Karen P))"}}},
+   rows = {
+     {"Company(Krusty Krab:Manager(Mr. Krabs,Eugene H. Krabs)," ..
+      "Engineer(SpongeBob,SpongeBob S),Engineer(Squidward," ..
+      "Squidward T),Employee(Gary,None))"},
+     {"Company(Chum Bucket:Manager(Plankton,Sheldon)," ..
+      "Engineer(Karen,Karen P))"}
+   }},
   {sql = "SELECT wpoly_company.name, anon_1.wpoly_employee_name \nFROM " ..
      "wpoly_company JOIN (SELECT wpoly_employee.id AS wpoly_employee_id, " ..
      "wpoly_employee.name AS wpoly_employee_name, wpoly_employee.type AS " ..
@@ -163,7 +182,14 @@ local expected =
      "AS anon_1 ON wpoly_company.id = anon_1.wpoly_employee_company_id " ..
      "ORDER BY anon_1.wpoly_employee_id",
    params = {},
-   rows = {{"Krusty Krab", "Mr. Krabs"}, {"Krusty Krab", "SpongeBob"}, {"Krusty Krab", "Squidward"}, {"Krusty Krab", "Gary"}, {"Chum Bucket", "Plankton"}, {"Chum Bucket", "Karen"}}},
+   rows = {
+     {"Krusty Krab", "Mr. Krabs"},
+     {"Krusty Krab", "SpongeBob"},
+     {"Krusty Krab", "Squidward"},
+     {"Krusty Krab", "Gary"},
+     {"Chum Bucket", "Plankton"},
+     {"Chum Bucket", "Karen"}
+   }},
   {sql = "SELECT wpoly_employee_1.id, wpoly_employee_1.name, " ..
      "wpoly_employee_1.type, wpoly_employee_1.company_id, " ..
      "wpoly_manager_1.id AS id_1, wpoly_manager_1.manager_name, " ..
@@ -179,7 +205,13 @@ local expected =
      "wpoly_employee_1.name = ? OR wpoly_manager_1.manager_name = ? " ..
      "ORDER BY wpoly_employee_2.name, wpoly_employee_1.name",
    params = {"Mr. Krabs", "Eugene H. Krabs"},
-   rows = {{"Manager(Mr. Krabs,Eugene H. Krabs)", "Employee(Gary,None)"}, {"Manager(Mr. Krabs,Eugene H. Krabs)", "Manager(Mr. Krabs,Eugene H. Krabs)"}, {"Manager(Mr. Krabs,Eugene H. Krabs)", "Engineer(SpongeBob,SpongeBob S)"}, {"Manager(Mr. Krabs,Eugene H. Krabs)", "Engineer(Squidward,Squidward T)"}}},
+   rows = {
+     {"Manager(Mr. Krabs,Eugene H. Krabs)", "Employee(Gary,None)"},
+     {"Manager(Mr. Krabs,Eugene H. Krabs)",
+      "Manager(Mr. Krabs,Eugene H. Krabs)"},
+     {"Manager(Mr. Krabs,Eugene H. Krabs)", "Engineer(SpongeBob,SpongeBob S)"},
+     {"Manager(Mr. Krabs,Eugene H. Krabs)", "Engineer(Squidward,Squidward T)"}
+   }},
   {sql = "SELECT wpoly_employee_1.id, wpoly_employee_1.name, " ..
      "wpoly_employee_1.type, wpoly_employee_1.company_id, " ..
      "wpoly_engineer_1.id AS id_1, wpoly_engineer_1.engineer_name, " ..
@@ -190,7 +222,14 @@ local expected =
      "wpoly_employee_1.id = wpoly_manager_1.id ORDER BY " ..
      "wpoly_employee_1.id",
    params = {},
-   rows = {{"Manager(Mr. Krabs,Eugene H. Krabs)"}, {"Engineer(SpongeBob,SpongeBob S)"}, {"Engineer(Squidward,Squidward T)"}, {"Employee(Gary,None)"}, {"Manager(Plankton,Sheldon)"}, {"Engineer(Karen,Karen P)"}}},
+   rows = {
+     {"Manager(Mr. Krabs,Eugene H. Krabs)"},
+     {"Engineer(SpongeBob,SpongeBob S)"},
+     {"Engineer(Squidward,Squidward T)"},
+     {"Employee(Gary,None)"},
+     {"Manager(Plankton,Sheldon)"},
+     {"Engineer(Karen,Karen P)"}
+   }},
   {sql = "SELECT wpoly_company.name, wpoly_employee_1.name AS name_1 \nFROM " ..
      "wpoly_company JOIN (wpoly_employee AS wpoly_employee_1 LEFT OUTER " ..
      "JOIN wpoly_engineer AS wpoly_engineer_1 ON wpoly_employee_1.id = " ..
@@ -213,7 +252,13 @@ local expected =
      "wpoly_employee_1.company_id ORDER BY wpoly_company.id, " ..
      "wpoly_employee_1.id",
    params = {},
-   rows = {{"Company(Krusty Krab:Manager(Mr. Krabs,Eugene H. Krabs),Engineer(SpongeBob,SpongeBob S),Engineer(Squidward,Squidward T),Employee(Gary,None))"}, {"Company(Chum Bucket:Manager(Plankton,Sheldon),Engineer(Karen,Karen P))"}}},
+   rows = {
+     {"Company(Krusty Krab:Manager(Mr. Krabs,Eugene H. Krabs)," ..
+      "Engineer(SpongeBob,SpongeBob S),Engineer(Squidward," ..
+      "Squidward T),Employee(Gary,None))"},
+     {"Company(Chum Bucket:Manager(Plankton,Sheldon)," ..
+      "Engineer(Karen,Karen P))"}
+   }},
   {sql = "SELECT wpoly_company.name, wpoly_employee_1.name AS name_1 \nFROM " ..
      "wpoly_company JOIN (wpoly_employee AS wpoly_employee_1 LEFT OUTER " ..
      "JOIN wpoly_engineer AS wpoly_engineer_1 ON wpoly_employee_1.id = " ..
@@ -222,7 +267,14 @@ local expected =
      "wpoly_company.id = wpoly_employee_1.company_id ORDER BY " ..
      "wpoly_employee_1.id",
    params = {},
-   rows = {{"Krusty Krab", "Mr. Krabs"}, {"Krusty Krab", "SpongeBob"}, {"Krusty Krab", "Squidward"}, {"Krusty Krab", "Gary"}, {"Chum Bucket", "Plankton"}, {"Chum Bucket", "Karen"}}},
+   rows = {
+     {"Krusty Krab", "Mr. Krabs"},
+     {"Krusty Krab", "SpongeBob"},
+     {"Krusty Krab", "Squidward"},
+     {"Krusty Krab", "Gary"},
+     {"Chum Bucket", "Plankton"},
+     {"Chum Bucket", "Karen"}
+   }},
   {sql = "SELECT wpoly_company.id, wpoly_company.name, " ..
      "anon_1.wpoly_employee_id, anon_1.wpoly_employee_name, " ..
      "anon_1.wpoly_employee_type, anon_1.wpoly_employee_company_id, " ..
@@ -241,7 +293,11 @@ local expected =
      "\nWHERE anon_1.wpoly_engineer_engineer_name != ? ORDER BY " ..
      "anon_1.wpoly_employee_id",
    params = {"x"},
-   rows = {{"Company(Krusty Krab:)", "Engineer(SpongeBob,SpongeBob S)"}, {"Company(Krusty Krab:)", "Engineer(Squidward,Squidward T)"}, {"Company(Chum Bucket:)", "Engineer(Karen,Karen P)"}}},
+   rows = {
+     {"Company(Krusty Krab:)", "Engineer(SpongeBob,SpongeBob S)"},
+     {"Company(Krusty Krab:)", "Engineer(Squidward,Squidward T)"},
+     {"Company(Chum Bucket:)", "Engineer(Karen,Karen P)"}
+   }},
   {sql = "SELECT wpoly_company.id, wpoly_company.name \nFROM wpoly_company " ..
      "LEFT OUTER JOIN (SELECT wpoly_employee.id AS wpoly_employee_id, " ..
      "wpoly_employee.name AS wpoly_employee_name, wpoly_employee.type AS " ..
@@ -268,7 +324,11 @@ local expected =
      "wpoly_employee_1.company_id \nWHERE wpoly_engineer_1.engineer_name " ..
      "!= ? ORDER BY wpoly_employee_1.id",
    params = {"x"},
-   rows = {{"Company(Krusty Krab:)", "Engineer(SpongeBob,SpongeBob S)"}, {"Company(Krusty Krab:)", "Engineer(Squidward,Squidward T)"}, {"Company(Chum Bucket:)", "Engineer(Karen,Karen P)"}}},
+   rows = {
+     {"Company(Krusty Krab:)", "Engineer(SpongeBob,SpongeBob S)"},
+     {"Company(Krusty Krab:)", "Engineer(Squidward,Squidward T)"},
+     {"Company(Chum Bucket:)", "Engineer(Karen,Karen P)"}
+   }},
   {sql = "SELECT wpoly_company.id, wpoly_company.name \nFROM wpoly_company " ..
      "LEFT OUTER JOIN (wpoly_employee AS wpoly_employee_1 LEFT OUTER " ..
      "JOIN wpoly_engineer AS wpoly_engineer_1 ON wpoly_employee_1.id = " ..
@@ -395,7 +455,12 @@ for _, db in ipairs(T.databases()) do
      "AS anon_1 \nWHERE anon_1.wpoly_employee_company_id IN (?, ?) ORDER " ..
      "BY anon_1.wpoly_employee_id",
    params = {1, 2},
-   rows = {"Company(Krusty Krab:Manager(Mr. Krabs,Eugene H. Krabs),Engineer(SpongeBob,SpongeBob S),Engineer(Squidward,Squidward T),Employee(Gary,None))", "Company(Chum Bucket:Manager(Plankton,Sheldon),Engineer(Karen,Karen P))"}},
+   rows = {
+     "Company(Krusty Krab:Manager(Mr. Krabs,Eugene H. Krabs)," ..
+      "Engineer(SpongeBob,SpongeBob S),Engineer(Squidward," ..
+      "Squidward T),Employee(Gary,None))",
+     "Company(Chum Bucket:Manager(Plankton,Sheldon),Engineer(Karen,Karen P))"
+   }},
   {sql = "SELECT wpoly_employee_1.company_id AS wpoly_employee_1_company_id, " ..
      "wpoly_employee_1.id AS wpoly_employee_1_id, wpoly_employee_1.name " ..
      "AS wpoly_employee_1_name, wpoly_employee_1.type AS " ..
@@ -410,7 +475,12 @@ for _, db in ipairs(T.databases()) do
      "\nWHERE wpoly_employee_1.company_id IN (?, ?) ORDER BY " ..
      "wpoly_employee_1.id",
    params = {1, 2},
-   rows = {"Company(Krusty Krab:Manager(Mr. Krabs,Eugene H. Krabs),Engineer(SpongeBob,SpongeBob S),Engineer(Squidward,Squidward T),Employee(Gary,None))", "Company(Chum Bucket:Manager(Plankton,Sheldon),Engineer(Karen,Karen P))"}},
+   rows = {
+     "Company(Krusty Krab:Manager(Mr. Krabs,Eugene H. Krabs)," ..
+      "Engineer(SpongeBob,SpongeBob S),Engineer(Squidward," ..
+      "Squidward T),Employee(Gary,None))",
+     "Company(Chum Bucket:Manager(Plankton,Sheldon),Engineer(Karen,Karen P))"
+   }},
   }
   for k, flat in ipairs({false, true}) do
     T.test(pfx .. (flat and "flat" or "aliased") .. " selectinload of_type",
