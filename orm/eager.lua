@@ -357,6 +357,8 @@ end
 local function of_type_join(r, sub, name)
   if r.secondary or r.extra or not I.of_type_entity then return nil end
   local tm = r.target
+  -- an aliased with_polymorphic: its own selectable, as SQLAlchemy joins it
+  if sub.wp then return I.wp_of_type_join(tm, sub.wp) end
   local tcols, from = I.of_type_entity(tm, sub)
   if not tcols then return nil end
   local inner = {}
@@ -689,7 +691,7 @@ local function add_joins(stmt, paths, width, ents)
              of_type_join(r, step.of_type) then
         -- joinedload(rel:of_type(Subclass)): the target's and the
         -- subclass's tables in an anonymous subquery, outer joined
-        if not step.of_type.class then
+        if not step.of_type.class and not step.of_type.wp then
           raise("InvalidRequestError", "Detected unaliased columns when " ..
                   "generating joined load.  Make sure to use aliased=True " ..
                   "or flat=True when using joined loading with " ..
@@ -1367,9 +1369,36 @@ local function selectin_of_type_form(r, sub, batch)
     return nil
   end
   local tm = r.target
+  local keycol = r.remote_cols[1]
+  if sub.wp then
+    -- an aliased with_polymorphic: its selectable, the columns labelled
+    -- <alias>_<column> as SQLAlchemy writes them
+    local info = sub.wp
+    local kc = info.map[C.node_ptr(keycol)]
+    local out, pos = {kc}, {[C.node_ptr(keycol)] = 1}
+    for _, col in ipairs(info.cols) do
+      if C.node_ptr(col) ~= C.node_ptr(keycol) then
+        out[#out + 1] = info.map[C.node_ptr(col)]
+        pos[C.node_ptr(col)] = #out
+      end
+    end
+    local stmt = sa.select(table.unpack(out)):select_from(info.from)
+      :where(kc:in_(batch))
+      :set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+    if r.order_by then
+      local obs = {}
+      for q, ob in ipairs(r.order_by) do
+        obs[q] = C.adapt(ob, info.map, true)
+      end
+      stmt = stmt:order_by(table.unpack(obs))
+    end
+    return {stmt = stmt, keypos = 1,
+            load = function(s, rows)
+              return I.load_positions(s, tm, rows, pos, {})
+            end}
+  end
   local cols, from = I.of_type_entity(tm, sub)
   if not cols then return nil end
-  local keycol = r.remote_cols[1]
   if not sub.class then
     -- a with_polymorphic(): its tables joined as they are
     local out, pos = {keycol:label(keycol.table.name .. "_" .. keycol.name)},

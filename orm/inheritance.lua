@@ -572,6 +572,7 @@ local function entity_for(x)
     return e
   end
   local wp = rawget(x, "__with_polymorphic__")
+  if wp and wp.map then return I.aliased_wp_entity(wp) end
   if wp then return entity_of(wp.mapper, wp.subs) end
   -- an AbstractConcreteBase is mapped when the mappers are configured
   if rawget(x, "__concrete_body__") then I.configure() end
@@ -1120,6 +1121,17 @@ function I.Rel.of_type(r, cls)
     end
     local n = setmetatable({}, getmetatable(r))
     for k, v in pairs(r) do n[k] = v end
+    if wp.map then
+      -- an aliased one: the join is to its selectable, on its columns;
+      -- a loader option loads from it (see of_type_join in eager.lua)
+      n.target = setmetatable({local_table = wp.from}, {__index = wp.mapper})
+      n.primaryjoin = I.rel_on(r, cls)
+      if wp.crit then n.primaryjoin = sa.and_(n.primaryjoin, wp.crit) end
+      n.of_type_mapper = wp.mapper
+      n.of_type_subs = setmetatable({table.unpack(wp.subs)}, {__index =
+                                    {wp = wp}})
+      return n
+    end
     local from = entity_of(wp.mapper, wp.subs).from
     n.target = setmetatable({local_table = from or wp.mapper.local_table},
                             {__index = wp.mapper})
@@ -1291,24 +1303,186 @@ Mapper.__index = function(m, k)
   return mapper_index(m, k)
 end
 
--- orm.with_polymorphic(Employee, {Engineer, Manager} | "*"): an entity
--- selecting the base's rows with those subclasses' tables outer joined,
--- so each object loads complete; wp.Engineer is Engineer (its columns
--- are the tables' own, as SQLAlchemy's non-aliased form renders them)
+-- An aliased with_polymorphic (aliased = true or flat = true): the
+-- polymorphic join made anonymous, as SQLAlchemy makes it.  Not flat:
+-- a subquery of the join whose columns are labelled <table>_<column>;
+-- flat (or a single table): each table aliased on its own and the
+-- aliases joined.  info gets
+-- from (the selectable), cols (the original columns, the entity's
+-- order) and map (original column address -> its stand-in).
+local function alias_wp(info, flat)
+  local m = info.mapper
+  local e = entity_of(m, info.subs)
+  local cols, map = {}, {}
+  for _, col in ipairs(e.cols) do
+    if C.node_kind(col) == "column" and col.table then cols[#cols + 1] = col end
+  end
+  -- (a single table is aliased as itself, flat or not)
+  if not flat and e.from then
+    local labels = {}
+    for q, col in ipairs(cols) do
+      labels[q] = col:label(col.table.name .. "_" .. col.name)
+    end
+    local sq = core_select(table.unpack(labels)):select_from(e.from)
+      :subquery()
+    for _, col in ipairs(cols) do
+      map[ptr(col)] = sq.c[col.table.name .. "_" .. col.name]
+    end
+    info.from = sq
+  else
+    -- the tables in join order: the base's, then each subclass's own
+    local order, seen = {}, {}
+    local function add(t, on, outer)
+      if seen[ptr(t)] then return end
+      seen[ptr(t)] = true
+      order[#order + 1] = {t, on, outer}
+    end
+    for k, t in ipairs(m.tables) do add(t, (m.inherit_on or {})[k], false) end
+    for _, sub in ipairs(info.subs) do
+      for k, t in ipairs(sub.tables) do add(t, sub.inherit_on[k], true) end
+    end
+    local aliases = {}
+    for q, o in ipairs(order) do
+      local a = o[1]:alias()
+      aliases[q] = a
+      for _, col in ipairs(o[1].c) do map[ptr(col)] = a.c[col.key] end
+    end
+    local from = aliases[1]
+    for q = 2, #order do
+      local on = C.adapt(order[q][2], map, true)
+      from = order[q][3] and from:outerjoin(aliases[q], on) or
+             from:join(aliases[q], on)
+    end
+    info.from = from
+  end
+  info.cols, info.map = cols, map
+  if e.crit then info.crit = C.adapt(e.crit, map, true) end
+end
+
+-- expression col (an attribute's column or column_property) in an
+-- aliased with_polymorphic
+local function wp_col(info, col)
+  if C.node_kind(col) == "column" and info.map[ptr(col)] then
+    return info.map[ptr(col)]
+  end
+  info.exprs = info.exprs or {}
+  local done = info.exprs[col]
+  if not done then
+    done = C.adapt(col, info.map, true)
+    info.exprs[col] = done
+  end
+  return done
+end
+
+-- wp.Engineer of an aliased with_polymorphic: Engineer's attributes on
+-- the aliased selectable
+local WpSub = {__name = "retort.with_polymorphic_class"}
+WpSub.__index = function(ws, k)
+  local sub = rawget(ws, "__sub")
+  local col = sub.colattrs[k]
+  if col ~= nil then return wp_col(rawget(ws, "__info"), col) end
+  return sub.class[k]
+end
+WpSub.__tostring = function(ws)
+  return "with_polymorphic(" .. rawget(ws, "__sub").class.__name__ .. ")"
+end
+
+-- the entity of an aliased with_polymorphic: its stand-in columns,
+-- loaded by the original columns' positions
+local function aliased_wp_entity(info)
+  local e = new_entity(info.mapper)
+  for q, col in ipairs(info.cols) do
+    e.cols[q] = info.map[ptr(col)]
+    e.at[ptr(col)] = q
+  end
+  e.from, e.crit, e.subs = info.from, info.crit, info.subs
+  return e
+end
+I.aliased_wp_entity = aliased_wp_entity
+
+-- the columns of a relationship's target in an aliased with_polymorphic
+-- (join(Company.employees:of_type(wp)), join(wp, Company.employees))
+local wp_col_of = I.col_of
+function I.col_of(sel, col)
+  local info = type(sel) == "table" and rawget(sel, "__with_polymorphic__")
+  if info and info.map then return wp_col(info, col) end
+  return wp_col_of(sel, col)
+end
+
+-- joinedload(Company.employees:of_type(wp)) of an aliased wp: the
+-- parts of_type_join (orm/eager.lua) joins and loads from, over wp's
+-- own selectable
+function I.wp_of_type_join(tm, info)
+  local sel = {map = {}, list = {}, main = info.from}
+  local cols, pos, attrpos = {}, {}, {}
+  for q, col in ipairs(info.cols) do
+    local t = col.table
+    if not sel.map[ptr(t)] then
+      -- (the table's columns by key, as the selectable's)
+      sel.map[ptr(t)] = {c = setmetatable({}, {__index = function(_, key)
+        local c = t.c[key]
+        return c and info.map[ptr(c)]
+      end})}
+    end
+    cols[q] = info.map[ptr(col)]
+    pos[ptr(col)] = q
+  end
+  for a = 1, tm.nattrs do
+    local col = tm.attr_cols and tm.attr_cols[a] and tm.attr_cols[a][1] or
+                tm.columns[a]
+    attrpos[a] = col and pos[ptr(col)] or 0
+  end
+  return {sq = info.from, sel = sel, cols = cols, pos = pos,
+          attrpos = attrpos, from = info.from, tcols = info.cols}
+end
+
+-- orm.with_polymorphic(Employee, {Engineer, Manager} | "*", opts): an
+-- entity selecting the base's rows with those subclasses' tables outer
+-- joined, so each object loads complete.  Plain, wp.Engineer is Engineer
+-- (its columns are the tables' own, as SQLAlchemy's non-aliased form
+-- renders them); with opts.aliased or opts.flat the join is anonymous
+-- (see alias_wp) and wp.name, wp.Engineer.engineer_name are its columns.
 function orm.with_polymorphic(base, classes, opts)
   local m = type(base) == "table" and rawget(base, "__mapper__")
   if not m then raise("ArgumentError", "with_polymorphic: a mapped class") end
-  -- (an aliased or flat with_polymorphic is not there yet: refused
-  -- rather than given unaliased)
-  for _, k in ipairs({"aliased", "flat", "selectable", "polymorphic_on"}) do
-    if type(opts) == "table" and opts[k] then
+  if opts ~= nil and type(opts) ~= "table" then
+    raise("ArgumentError", "with_polymorphic: options must be a table")
+  end
+  opts = opts or {}
+  if opts.selectable and opts.flat then
+    raise("ArgumentError", "the 'flat' and 'selectable' arguments cannot " ..
+          "be passed simultaneously to with_polymorphic()")
+  end
+  -- (a custom selectable or discriminator is not there yet: refused
+  -- rather than ignored)
+  for _, k in ipairs({"selectable", "polymorphic_on"}) do
+    if opts[k] then
       raise("ArgumentError", "with_polymorphic: " .. k .. " is not " ..
             "supported")
     end
   end
+  I.configure()
   local subs = wp_mappers(m, classes)
-  local wp = {__with_polymorphic__ = {mapper = m, subs = subs},
-              __inheritance__ = true}
+  local info = {mapper = m, subs = subs}
+  local wp = {__with_polymorphic__ = info, __inheritance__ = true}
+  if opts.aliased or opts.flat then
+    alias_wp(info, opts.flat)
+    wp.__clause_element__ = info.from
+    for _, sub in ipairs(subs) do
+      wp[sub.class.__name__] = setmetatable({__sub = sub, __info = info},
+                                            WpSub)
+    end
+    return setmetatable(wp, {__name = "retort.with_polymorphic",
+      __index = function(_, k)
+        local col = m.colattrs[k]
+        if col ~= nil then return wp_col(info, col) end
+        if k == "c" then return info.from.c end
+        return base[k]
+      end,
+      __tostring = function()
+        return "with_polymorphic(" .. m.class.__name__ .. ")"
+      end})
+  end
   for _, sub in ipairs(subs) do wp[sub.class.__name__] = sub.class end
   return setmetatable(wp, {__index = base, __name = "retort.with_polymorphic",
     __tostring = function()

@@ -516,9 +516,16 @@ for _, db in ipairs(T.databases()) do
       "x9_engineers ON x9_employees.employee_id = x9_engineers.employee_id" ..
       " LEFT OUTER JOIN x9_managers ON x9_employees.employee_id = " ..
       "x9_managers.employee_id")
-    T.eq(kind_of(function()
-      orm.with_polymorphic(M.Employee, {M.Engineer}, {flat = true})
-    end), "ArgumentError")
+    -- flat: each table aliased, joined on the aliased inherit condition
+    local wpf = orm.with_polymorphic(M.Employee, {M.Engineer}, {flat = true})
+    T.eq(norm(tostring(select(wpf))),
+      "SELECT x9_employees_1.employee_id, x9_employees_1.name, " ..
+      "x9_employees_1.type, x9_employees_1.company_id, " ..
+      "x9_engineers_1.employee_id AS employee_id_1, " ..
+      "x9_engineers_1.engineer_info, x9_engineers_1.mentor_id FROM " ..
+      "x9_employees AS x9_employees_1 LEFT OUTER JOIN x9_engineers AS " ..
+      "x9_engineers_1 ON x9_employees_1.employee_id = " ..
+      "x9_engineers_1.employee_id")
     -- of_type(with_polymorphic): the join and any() reach the subclass
     -- tables outer joined
     local wpe = orm.with_polymorphic(M.Employee, {M.Engineer})
