@@ -1429,7 +1429,7 @@ function I.wp_of_type_join(tm, info)
   end
   for a = 1, tm.nattrs do
     local col = tm.attr_cols and tm.attr_cols[a] and tm.attr_cols[a][1] or
-                tm.columns[a]
+                tm.attr_columns[a]
     attrpos[a] = col and pos[ptr(col)] or 0
   end
   return {sq = info.from, sel = sel, cols = cols, pos = pos,
