@@ -74,6 +74,8 @@ enum {
   RT_CONV_DATETIME,    /* ISO text -> Python's str() of a datetime */
   RT_CONV_TIME,        /* ... of a time */
   RT_CONV_INTERVAL,    /* interval or epoch DATETIME text -> timedelta */
+  RT_CONV_INT,         /* an integer stays one (MySQL's TINYINT(1), which
+                          the driver takes for a boolean) */
   RT_CONV_DECIMAL = 16 /* + scale: a float -> decimal text (SQLite) */
 };
 /* First byte of conversions matched by column name instead of position,

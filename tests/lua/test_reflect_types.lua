@@ -209,4 +209,54 @@ for _, db in ipairs(T.databases()) do
   end)
 end
 
+-- Values read through a reflected table come as SQLAlchemy's result
+-- processors give them: MySQL's DOUBLE as a decimal with 10 places, its
+-- TINYINT(1) as an integer (not a boolean), PostgreSQL's INTERVAL as a
+-- timedelta.
+local values = {
+  postgresql = {
+    "a double precision, b interval, c bytea, d timestamptz, e bit(3), " ..
+    "f money, g real",
+    "(1.5, '1 day 02:00:00', '\\x0061', '2020-01-02 03:04:05+00', '101', " ..
+    "'12.50', 0.5)",
+    {1.5, "1 day, 2:00:00", "\0a", "2020-01-02 03:04:05+00:00", "101",
+     "$12.50", 0.5},
+  },
+  mysql = {
+    "a double, b tinyint(1), c year, d bit(8), e float, f decimal(10,2), " ..
+    "g mediumint unsigned",
+    "(1.5, 1, 2021, 5, 2.25, '3.10', 7)",
+    {"1.5000000000", 1, 2021, 5, 2.25, "3.10", 7},
+  },
+}
+
+for _, db in ipairs(T.databases()) do
+  local v = values[db.name]
+  if v then
+    T.test(db.name .. ": values through reflected types", function()
+      local conn = sa.create_engine(db.url):connect()
+      conn:exec_driver_sql("DROP TABLE IF EXISTS rt_rvals")
+      conn:exec_driver_sql("CREATE TABLE rt_rvals (" .. v[1] .. ")")
+      conn:exec_driver_sql("INSERT INTO rt_rvals VALUES " .. v[2])
+      conn:commit()
+      local t = sa.Table("rt_rvals", sa.MetaData(), {autoload_with = conn})
+      local row = conn:execute(t:select()):one()
+      local got = {}
+      for i = 1, #row do
+        local x = row[i]
+        got[i] = type(x) == "table" and tostring(x) or x
+        if math.type(x) == "integer" then got[i] = "int " .. x end
+      end
+      local want = {}
+      for i, x in ipairs(v[3]) do
+        want[i] = math.type(x) == "integer" and "int " .. x or x
+      end
+      T.eq(got, want)
+      conn:exec_driver_sql("DROP TABLE rt_rvals")
+      conn:commit()
+      conn:close()
+    end)
+  end
+end
+
 T.done()
