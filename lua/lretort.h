@@ -32,6 +32,11 @@ void rt_lua_pusherror(lua_State *L, rt_error *err);
 ** object on top of the stack. */
 void rt_lua_error_context(lua_State *L, const char *sql, int params_idx);
 /* Raise `err` with sql/params context attached. */
+/* Raise a StatementError wrapping an error of kind `orig` (SQLAlchemy's
+** "(InvalidRequestError) A value is required ..."), with the statement's
+** SQL and the parameters at params_idx (0: none). */
+int rt_lua_statement_error(lua_State *L, rt_errkind orig, const char *sql,
+                           int params_idx, const char *fmt, ...);
 int rt_lua_raise_sql(lua_State *L, rt_error *err, const char *sql,
                      int params_idx);
 

@@ -2773,9 +2773,9 @@ static void positional_row(lua_State *L, rt_compiled *c, int map) {
       if (!found) lua_pop(L, 1);
     }
     if (!found && c->params[i].value == &rt_required_value)
-      rt_lua_error(L, RT_EINVALIDREQUEST,
-                   "A value is required for bind parameter '%s'",
-                   c->params[i].name);
+      rt_lua_statement_error(L, RT_EINVALIDREQUEST, c->sql, map,
+                             "A value is required for bind parameter '%s'",
+                             c->params[i].name);
     if (!found) {
       if (c->params[i].value->type == RT_V_NULL)
         rt_lua_pushnull(L);
@@ -3194,9 +3194,9 @@ static void values_row(lua_State *L, rt_compiled *c, int first, int count,
     } else {
       if (map) lua_pop(L, 1);
       if (dflt == &rt_required_value)
-        rt_lua_error(L, RT_EINVALIDREQUEST,
-                     "A value is required for bind parameter '%s'",
-                     c->params[i].name);
+        rt_lua_statement_error(L, RT_EINVALIDREQUEST, c->sql, map,
+                               "A value is required for bind parameter '%s'",
+                               c->params[i].name);
       *v = *dflt;
       /* the statement's own values were processed when they were made,
       ** but a Uuid's form depends on the database */

@@ -259,4 +259,33 @@ for _, db in ipairs(T.databases()) do
   end
 end
 
+-- get_table_options: MySQL's options from SHOW CREATE TABLE, under
+-- SQLAlchemy's keys (AUTO_INCREMENT left out); nothing elsewhere
+for _, db in ipairs(T.databases()) do
+  T.test(db.name .. ": get_table_options", function()
+    local engine = sa.create_engine(db.url)
+    local conn = engine:connect()
+    conn:exec_driver_sql("DROP TABLE IF EXISTS rt_ropts")
+    conn:exec_driver_sql("CREATE TABLE rt_ropts (id INTEGER PRIMARY KEY)" ..
+      (db.name == "mysql" and
+       " ENGINE=MyISAM COMMENT='it''s' AUTO_INCREMENT=5" or ""))
+    conn:commit()
+    local insp = sa.inspect(engine)
+    if db.name == "mysql" then
+      T.eq(insp:get_table_options("rt_ropts"), {
+        mysql_engine = "MyISAM", mysql_comment = "it's",
+        ["mysql_default charset"] = "utf8mb4",
+        mysql_collate = "utf8mb4_general_ci"})
+      local err = T.raises("NoSuchTableError", insp.get_table_options, insp,
+                           "rt_nope")
+      T.eq(err.message, "`rt_nope`")
+    else
+      T.eq(insp:get_table_options("rt_ropts"), {})
+    end
+    conn:exec_driver_sql("DROP TABLE rt_ropts")
+    conn:commit()
+    conn:close()
+  end)
+end
+
 T.done()
