@@ -465,6 +465,12 @@ T.test("missing bind parameter is a StatementError", function()
                  sa.select(sa.bindparam("x")))
   T.eq(err.message, "A value is required for bind parameter 'x'")
   T.eq(err.sql, "SELECT ? AS anon_1")
+  -- in an executemany, the set that lacks it
+  err = T.raises("StatementError", c.execute, c, sa.text("SELECT :a"),
+                 {{a = 1}, {b = 2}})
+  T.eq(err.message, "A value is required for bind parameter 'a', " ..
+       "in parameter group 1")
+  T.eq(err.params, {{a = 1}, {b = 2}})
   -- DBAPIError is a StatementError, as in SQLAlchemy
   err = T.raises("OperationalError", c.exec_driver_sql, c, "SELECT * FROM nope")
   T.ok(err:isa("StatementError"), "DBAPIError isa StatementError")
