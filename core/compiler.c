@@ -2511,7 +2511,7 @@ static void sig_str(sigwalk *w, const char *str) {
 }
 
 static void sig_type(sigwalk *w, const rt_type *t) {
-  int v[6];
+  int v[8];
   if (!t) {
     sig_byte(w, 0);
     return;
@@ -2522,9 +2522,12 @@ static void sig_type(sigwalk *w, const rt_type *t) {
   v[3] = t->scale;
   v[4] = t->timezone;
   v[5] = t->nvalues;
+  v[6] = t->width;
+  v[7] = t->isunsigned | t->varying << 1 | (t->fields != NULL) << 2;
   if (sig_room(w, 1 + sizeof v) != 0) return;
   w->sb.p[w->sb.n++] = 1;
   sig_put(w, v, sizeof v);
+  if (t->fields) sig_str(w, t->fields);
   if (t->item) sig_type(w, t->item);
 }
 

@@ -21,7 +21,7 @@ static const struct {
     [RT_ERESOURCECLOSED] = {"ResourceClosedError", RT_EINVALIDREQUEST},
     [RT_ETIMEOUT] = {"TimeoutError", RT_ESQLALCHEMY},
     [RT_EMEMORY] = {"MemoryError", RT_ESQLALCHEMY},
-    [RT_EDBAPI] = {"DBAPIError", RT_ESQLALCHEMY},
+    [RT_EDBAPI] = {"DBAPIError", RT_ESTATEMENT},
     [RT_EINTERFACE] = {"InterfaceError", RT_EDBAPI},
     [RT_EDATABASE] = {"DatabaseError", RT_EDBAPI},
     [RT_EDATA] = {"DataError", RT_EDATABASE},
@@ -46,6 +46,11 @@ static const struct {
     [RT_EPENDINGROLLBACK] = {"PendingRollbackError", RT_EINVALIDREQUEST},
     /* not an SQLAlchemyError: what a dialect without sequences raises */
     [RT_ENOTIMPLEMENTED] = {"NotImplementedError", RT_OK},
+    /* an error met while preparing a statement's execution, with the
+    ** statement and the error it wraps (orig_kind) */
+    [RT_ESTATEMENT] = {"StatementError", RT_ESQLALCHEMY},
+    /* not an SQLAlchemyError: what Row.index raises, as a tuple's does */
+    [RT_EVALUE] = {"ValueError", RT_OK},
 };
 
 int rt_error_setv(rt_error *err, rt_errkind kind, const char *fmt, va_list ap) {

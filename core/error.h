@@ -47,6 +47,8 @@ typedef enum rt_errkind {
   RT_ENOTEXECUTABLE,    /* ObjectNotExecutableError */
   RT_EPENDINGROLLBACK,  /* PendingRollbackError */
   RT_ENOTIMPLEMENTED,   /* Python's NotImplementedError (no sequences) */
+  RT_ESTATEMENT,        /* StatementError: a statement could not run */
+  RT_EVALUE,            /* Python's ValueError (Row.index of no value) */
   RT_ERRKIND_COUNT
 } rt_errkind;
 

@@ -450,99 +450,178 @@ done:
 
 /* --- column types --- */
 
-static const struct {
+/* A type name a dialect knows: the upper-case type it is, or (up ==
+** RT_UP_NONE) the generic kind. */
+typedef struct typename_ {
   const char *name;
+  rt_uppertype up;
   rt_typekind kind;
-} type_names[] = {
-    {"integer", RT_TY_INTEGER},
-    {"int", RT_TY_INTEGER},
-    {"int4", RT_TY_INTEGER},
-    {"mediumint", RT_TY_INTEGER},
-    {"serial", RT_TY_INTEGER},
-    {"smallint", RT_TY_SMALLINTEGER},
-    {"int2", RT_TY_SMALLINTEGER},
-    {"tinyint", RT_TY_SMALLINTEGER},
-    {"smallserial", RT_TY_SMALLINTEGER},
-    {"bigint", RT_TY_BIGINTEGER},
-    {"int8", RT_TY_BIGINTEGER},
-    {"bigserial", RT_TY_BIGINTEGER},
-    {"float", RT_TY_FLOAT},
-    {"real", RT_TY_FLOAT},
-    {"float4", RT_TY_FLOAT},
-    {"double", RT_TY_DOUBLE},
-    {"double precision", RT_TY_DOUBLE},
-    {"float8", RT_TY_DOUBLE},
-    {"numeric", RT_TY_NUMERIC},
-    {"decimal", RT_TY_NUMERIC},
-    {"varchar", RT_TY_STRING},
-    {"character varying", RT_TY_STRING},
-    {"nvarchar", RT_TY_STRING},
-    {"char", RT_TY_STRING},
-    {"character", RT_TY_STRING},
-    {"nchar", RT_TY_STRING},
-    {"bpchar", RT_TY_STRING},
-    {"text", RT_TY_TEXT},
-    {"clob", RT_TY_TEXT},
-    {"tinytext", RT_TY_TEXT},
-    {"mediumtext", RT_TY_TEXT},
-    {"longtext", RT_TY_TEXT},
-    {"boolean", RT_TY_BOOLEAN},
-    {"bool", RT_TY_BOOLEAN},
-    {"date", RT_TY_DATE},
-    {"datetime", RT_TY_DATETIME},
-    {"timestamp", RT_TY_DATETIME},
-    {"timestamp without time zone", RT_TY_DATETIME},
-    {"timestamp with time zone", RT_TY_DATETIME},
-    {"timestamptz", RT_TY_DATETIME},
-    {"time", RT_TY_TIME},
-    {"time without time zone", RT_TY_TIME},
-    {"time with time zone", RT_TY_TIME},
-    {"timetz", RT_TY_TIME},
-    {"interval", RT_TY_INTERVAL},
-    {"blob", RT_TY_LARGEBINARY},
-    {"bytea", RT_TY_LARGEBINARY},
-    {"binary", RT_TY_LARGEBINARY},
-    {"varbinary", RT_TY_LARGEBINARY},
-    {"tinyblob", RT_TY_LARGEBINARY},
-    {"mediumblob", RT_TY_LARGEBINARY},
-    {"longblob", RT_TY_LARGEBINARY},
-    {"json", RT_TY_JSON},
-    {"jsonb", RT_TY_JSONB},
-    {"uuid", RT_TY_UUID},
-    {"enum", RT_TY_ENUM},
+} typename_;
+
+#define UP(name, up)                                                           \
+  { name, up, RT_TY_NULL }
+#define GEN(name, kind)                                                        \
+  { name, RT_UP_NONE, kind }
+
+/* SQLAlchemy's postgresql ischema_names */
+static const typename_ pg_names[] = {
+    UP("integer", RT_UP_INTEGER),
+    UP("bigint", RT_UP_BIGINT),
+    UP("smallint", RT_UP_SMALLINT),
+    UP("character varying", RT_UP_VARCHAR),
+    UP("character", RT_UP_CHAR),
+    GEN("\"char\"", RT_TY_STRING),
+    GEN("name", RT_TY_STRING),
+    UP("text", RT_UP_TEXT),
+    UP("numeric", RT_UP_NUMERIC),
+    UP("float", RT_UP_FLOAT),
+    UP("real", RT_UP_REAL),
+    UP("inet", RT_UP_INET),
+    UP("cidr", RT_UP_CIDR),
+    UP("uuid", RT_UP_UUID),
+    UP("bit", RT_UP_BIT),
+    UP("bit varying", RT_UP_BIT),
+    UP("macaddr", RT_UP_MACADDR),
+    UP("macaddr8", RT_UP_MACADDR8),
+    UP("money", RT_UP_MONEY),
+    UP("oid", RT_UP_OID),
+    UP("regclass", RT_UP_REGCLASS),
+    UP("double precision", RT_UP_DOUBLE_PRECISION),
+    UP("timestamp", RT_UP_TIMESTAMP),
+    UP("timestamp with time zone", RT_UP_TIMESTAMP),
+    UP("timestamp without time zone", RT_UP_TIMESTAMP),
+    UP("time with time zone", RT_UP_TIME),
+    UP("time without time zone", RT_UP_TIME),
+    UP("date", RT_UP_DATE),
+    UP("time", RT_UP_TIME),
+    UP("bytea", RT_UP_BYTEA),
+    UP("boolean", RT_UP_BOOLEAN),
+    UP("interval", RT_UP_INTERVAL),
+    UP("tsvector", RT_UP_TSVECTOR),
+    GEN("json", RT_TY_JSON),
+    GEN("jsonb", RT_TY_JSONB),
+    UP("int4range", RT_UP_INT4RANGE),
+    UP("int8range", RT_UP_INT8RANGE),
+    UP("numrange", RT_UP_NUMRANGE),
+    UP("daterange", RT_UP_DATERANGE),
+    UP("tsrange", RT_UP_TSRANGE),
+    UP("tstzrange", RT_UP_TSTZRANGE),
 };
 
-/* Parse "name(arg, ...)" (lowercased name, at most 2 numeric args). */
-static void split_type(const char *text, char *name, size_t cap, int *args,
-                       int *nargs, const char **paren) {
-  size_t n = 0;
-  const char *p = text;
-  *nargs = 0;
-  *paren = NULL;
-  while (*p == ' ') p++;
-  for (; *p && *p != '(' && *p != '['; p++)
-    if (n + 1 < cap) name[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-  while (n > 0 && name[n - 1] == ' ') n--;
-  name[n] = '\0';
-  if (*p != '(') return;
-  *paren = p;
-  for (p++; *p && *p != ')' && *nargs < 2;) {
-    while (*p == ' ') p++;
-    if (*p >= '0' && *p <= '9')
-      args[(*nargs)++] = (int)strtol(p, (char **)&p, 10);
-    while (*p && *p != ',' && *p != ')') p++;
-    if (*p == ',') p++;
-  }
-  /* "timestamp(6) with time zone": the words after the parenthesis */
-  p = strchr(*paren, ')');
-  if (p && p[1] == ' ' && n + strlen(p + 1) < cap) {
-    for (p++; *p; p++)
-      name[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-    name[n] = '\0';
-  }
+/* SQLAlchemy's mysql ischema_names */
+static const typename_ my_names[] = {
+    UP("bigint", RT_UP_BIGINT),
+    UP("binary", RT_UP_BINARY),
+    UP("bit", RT_UP_BIT),
+    UP("blob", RT_UP_BLOB),
+    UP("boolean", RT_UP_BOOLEAN),
+    UP("char", RT_UP_CHAR),
+    UP("date", RT_UP_DATE),
+    UP("datetime", RT_UP_DATETIME),
+    UP("decimal", RT_UP_DECIMAL),
+    UP("double", RT_UP_DOUBLE),
+    UP("enum", RT_UP_ENUM),
+    UP("fixed", RT_UP_DECIMAL),
+    UP("float", RT_UP_FLOAT),
+    UP("int", RT_UP_INTEGER),
+    UP("integer", RT_UP_INTEGER),
+    GEN("json", RT_TY_JSON),
+    UP("longblob", RT_UP_LONGBLOB),
+    UP("longtext", RT_UP_LONGTEXT),
+    UP("mediumblob", RT_UP_MEDIUMBLOB),
+    UP("mediumint", RT_UP_MEDIUMINT),
+    UP("mediumtext", RT_UP_MEDIUMTEXT),
+    UP("nchar", RT_UP_NCHAR),
+    UP("nvarchar", RT_UP_NVARCHAR),
+    UP("numeric", RT_UP_NUMERIC),
+    UP("set", RT_UP_SET),
+    UP("smallint", RT_UP_SMALLINT),
+    UP("text", RT_UP_TEXT),
+    UP("time", RT_UP_TIME),
+    UP("timestamp", RT_UP_TIMESTAMP),
+    UP("tinyblob", RT_UP_TINYBLOB),
+    UP("tinyint", RT_UP_TINYINT),
+    UP("tinytext", RT_UP_TINYTEXT),
+    UP("varbinary", RT_UP_VARBINARY),
+    UP("varchar", RT_UP_VARCHAR),
+    UP("year", RT_UP_YEAR),
+};
+
+/* SQLAlchemy's sqlite ischema_names (matched on the upper-cased name) */
+static const typename_ sqlite_names[] = {
+    UP("BIGINT", RT_UP_BIGINT),
+    UP("BLOB", RT_UP_BLOB),
+    UP("BOOL", RT_UP_BOOLEAN),
+    UP("BOOLEAN", RT_UP_BOOLEAN),
+    UP("CHAR", RT_UP_CHAR),
+    UP("DATE", RT_UP_DATE),
+    UP("DATE_CHAR", RT_UP_DATE),
+    UP("DATETIME", RT_UP_DATETIME),
+    UP("DATETIME_CHAR", RT_UP_DATETIME),
+    UP("DOUBLE", RT_UP_FLOAT),
+    UP("DECIMAL", RT_UP_DECIMAL),
+    UP("FLOAT", RT_UP_FLOAT),
+    UP("INT", RT_UP_INTEGER),
+    UP("INTEGER", RT_UP_INTEGER),
+    GEN("JSON", RT_TY_JSON),
+    UP("NUMERIC", RT_UP_NUMERIC),
+    UP("REAL", RT_UP_REAL),
+    UP("SMALLINT", RT_UP_SMALLINT),
+    UP("TEXT", RT_UP_TEXT),
+    UP("TIME", RT_UP_TIME),
+    UP("TIME_CHAR", RT_UP_TIME),
+    UP("TIMESTAMP", RT_UP_TIMESTAMP),
+    UP("VARCHAR", RT_UP_VARCHAR),
+    UP("NVARCHAR", RT_UP_NVARCHAR),
+    UP("NCHAR", RT_UP_NCHAR),
+};
+
+#undef UP
+#undef GEN
+
+#define NTYPES(a) (sizeof a / sizeof a[0])
+
+/* A new type for a known name; *t stays NULL (and 0 is returned) for a
+** name the table lacks, -1 when out of memory. */
+static int lookup(const typename_ *tab, size_t n, const char *name,
+                  rt_type **t) {
+  size_t i;
+  *t = NULL;
+  for (i = 0; i < n; i++)
+    if (strcmp(tab[i].name, name) == 0) {
+      *t = tab[i].up ? rt_type_new_sql(tab[i].up) : rt_type_new(tab[i].kind);
+      return *t ? 0 : -1;
+    }
+  return 0;
 }
 
-/* enum('a','b''c') -> values */
+static char *dupstr(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+static rt_type *nulltype(void) {
+  return rt_type_new(RT_TY_NULL);
+}
+
+/* The numbers inside the first "(...)" of text (at most two). */
+static int numargs(const char *text, int *args) {
+  const char *p = strchr(text, '(');
+  int n = 0;
+  if (!p || !strchr(p, ')')) return 0;
+  for (p++; *p && *p != ')'; p++)
+    if (isdigit((unsigned char)*p)) {
+      long v = strtol(p, (char **)&p, 10);
+      if (n < 2) args[n] = (int)v;
+      n++;
+      p--;
+    }
+  return n;
+}
+
+/* 'a','b''c' -> values, for ENUM and SET */
 static int enum_values(rt_type *t, const char *paren) {
   const char *p = paren + 1;
   while (*p) {
@@ -572,146 +651,232 @@ static int enum_values(rt_type *t, const char *paren) {
   return 0;
 }
 
-/* SQLAlchemy's SQLite dialect: its own names, then SQLite's affinity
-** rules for anything else. */
-static const struct {
-  const char *name;
-  rt_typekind kind;
-} sqlite_names[] = {
-    {"BIGINT", RT_TY_BIGINTEGER},
-    {"BLOB", RT_TY_LARGEBINARY},
-    {"BOOL", RT_TY_BOOLEAN},
-    {"BOOLEAN", RT_TY_BOOLEAN},
-    {"CHAR", RT_TY_STRING},
-    {"DATE", RT_TY_DATE},
-    {"DATE_CHAR", RT_TY_DATE},
-    {"DATETIME", RT_TY_DATETIME},
-    {"DATETIME_CHAR", RT_TY_DATETIME},
-    {"DOUBLE", RT_TY_FLOAT},
-    {"DECIMAL", RT_TY_NUMERIC},
-    {"FLOAT", RT_TY_FLOAT},
-    {"INT", RT_TY_INTEGER},
-    {"INTEGER", RT_TY_INTEGER},
-    {"JSON", RT_TY_JSON},
-    {"NUMERIC", RT_TY_NUMERIC},
-    {"REAL", RT_TY_FLOAT},
-    {"SMALLINT", RT_TY_SMALLINTEGER},
-    {"TEXT", RT_TY_TEXT},
-    {"TIME", RT_TY_TIME},
-    {"TIME_CHAR", RT_TY_TIME},
-    {"TIMESTAMP", RT_TY_DATETIME},
-    {"VARCHAR", RT_TY_STRING},
-    {"NVARCHAR", RT_TY_STRING},
-    {"NCHAR", RT_TY_STRING},
-};
-
 /*
-** As _resolve_type_affinity does it: the name is the leading run of word
-** characters and spaces (a space before "(" stays part of it, so
+** SQLite, as _resolve_type_affinity does it: the name is the leading run
+** of word characters and spaces (a space before "(" stays part of it, so
 ** "VARCHAR (20)" is no known name), the arguments every number inside the
-** parentheses that follow.
+** parentheses that follow, given to the type as its positional arguments
+** (dropped when the type takes none).
 */
 static rt_type *sqlite_type(const char *text) {
   char name[64];
-  size_t n = 0, i;
-  int args[2], nargs = 0;
+  size_t n = 0;
+  int args[2], nargs;
   const char *p = text;
-  rt_typekind kind = RT_TY_NULL;
   rt_type *t;
-  int known = 0;
   while (*p && (isalnum((unsigned char)*p) || *p == '_' || *p == ' ' ||
                 (*p & 0x80))) {
     if (n + 1 < sizeof name) name[n++] = (char)toupper((unsigned char)*p);
     p++;
   }
   name[n] = '\0';
-  for (i = 0; i < sizeof sqlite_names / sizeof sqlite_names[0]; i++)
-    if (strcmp(name, sqlite_names[i].name) == 0) {
-      kind = sqlite_names[i].kind;
-      known = 1;
-    }
-  if (!known) {
+  if (lookup(sqlite_names, NTYPES(sqlite_names), name, &t) != 0) return NULL;
+  if (t == NULL) {
+    rt_uppertype up;
     if (strstr(name, "INT"))
-      kind = RT_TY_INTEGER;
+      up = RT_UP_INTEGER;
     else if (strstr(name, "CHAR") || strstr(name, "CLOB") ||
              strstr(name, "TEXT"))
-      kind = RT_TY_TEXT;
+      up = RT_UP_TEXT;
     else if (strstr(name, "BLOB") || n == 0)
-      kind = RT_TY_NULL;
+      return nulltype();
     else if (strstr(name, "REAL") || strstr(name, "FLOA") ||
              strstr(name, "DOUB"))
-      kind = RT_TY_FLOAT;
+      up = RT_UP_REAL;
     else
-      kind = RT_TY_NUMERIC;
+      up = RT_UP_NUMERIC;
+    if ((t = rt_type_new_sql(up)) == NULL) return NULL;
   }
-  if (*p == '(' && strchr(p, ')'))
-    for (p++; *p && *p != ')'; p++)
-      if (isdigit((unsigned char)*p)) {
-        long v = strtol(p, (char **)&p, 10);
-        if (nargs < 2) args[nargs++] = (int)v;
-        p--;
-      }
-  if ((t = rt_type_new(kind)) == NULL) return NULL;
-  if (kind == RT_TY_STRING && nargs >= 1) t->length = args[0];
-  if (kind == RT_TY_NUMERIC && nargs >= 1) t->precision = args[0];
-  if (kind == RT_TY_NUMERIC && nargs >= 2) t->scale = args[1];
-  if (kind == RT_TY_FLOAT && nargs >= 1) t->length = args[0];
+  nargs = *p == '(' ? numargs(p, args) : 0;
+  if (nargs == 0) return t;
+  switch (t->upper) {
+  case RT_UP_VARCHAR:
+  case RT_UP_CHAR:
+  case RT_UP_NCHAR:
+  case RT_UP_NVARCHAR:
+  case RT_UP_TEXT:
+  case RT_UP_FLOAT: /* Float's precision */
+  case RT_UP_REAL:
+    t->length = args[0];
+    break;
+  case RT_UP_NUMERIC:
+  case RT_UP_DECIMAL:
+    t->precision = args[0];
+    if (nargs >= 2) t->scale = args[1];
+    break;
+  default:
+    break;
+  }
   return t;
 }
 
-rt_type *rt_reflect_type(const char *dialect, const char *text) {
-  char name[64];
-  int args[2], nargs, is_array;
-  const char *paren;
-  size_t i, len = strlen(text);
+/*
+** PostgreSQL's format_type() text, as the dialect's _get_column_info
+** reads it: "[]" makes an ARRAY of the rest, the parenthesis is cut out
+** of the name ("timestamp(3) with time zone") and gives the arguments.
+*/
+static rt_type *pg_type(const char *text) {
+  char name[96];
+  size_t n = 0, len = strlen(text);
+  int args[2], nargs = numargs(text, args);
+  const char *p;
   rt_type *t;
-  rt_typekind kind = RT_TY_NULL;
-  if (strcmp(dialect, "sqlite") == 0) return sqlite_type(text);
-  is_array = len >= 2 && strcmp(text + len - 2, "[]") == 0;
-  split_type(text, name, sizeof name, args, &nargs, &paren);
-  for (i = 0; i < sizeof type_names / sizeof type_names[0]; i++)
-    if (strcmp(name, type_names[i].name) == 0) kind = type_names[i].kind;
-  /* MySQL spells BOOLEAN as TINYINT(1) */
-  if (strcmp(dialect, "mysql") == 0 && strcmp(name, "tinyint") == 0 &&
-      nargs == 1 && args[0] == 1)
-    kind = RT_TY_BOOLEAN;
-  if (is_array) {
-    char inner[64];
-    size_t n = len - 2 < sizeof inner - 1 ? len - 2 : sizeof inner - 1;
+  if (len >= 2 && strcmp(text + len - 2, "[]") == 0) {
+    char inner[96];
     rt_type *item;
-    memcpy(inner, text, n);
-    inner[n] = '\0';
-    if ((item = rt_reflect_type(dialect, inner)) == NULL) return NULL;
-    if ((t = rt_type_new(RT_TY_ARRAY)) == NULL) {
+    size_t k = len - 2 < sizeof inner - 1 ? len - 2 : sizeof inner - 1;
+    memcpy(inner, text, k);
+    inner[k] = '\0';
+    if ((item = pg_type(inner)) == NULL) return NULL;
+    if ((t = rt_type_new_sql(RT_UP_ARRAY)) == NULL) {
       rt_type_unref(item);
       return NULL;
     }
     t->item = item;
     return t;
   }
-  if ((t = rt_type_new(kind)) == NULL) return NULL;
-  switch (kind) {
-  case RT_TY_STRING:
-    if (nargs >= 1) t->length = args[0];
+  for (p = text; *p && n + 1 < sizeof name; p++) {
+    if (*p == '(') {
+      const char *q = strchr(p, ')');
+      if (!q) break;
+      p = q;
+      continue;
+    }
+    name[n++] = *p;
+  }
+  while (n > 0 && name[n - 1] == ' ') n--;
+  name[n] = '\0';
+  if (strncmp(name, "interval", 8) == 0 && (name[8] == ' ' || !name[8])) {
+    if ((t = rt_type_new_sql(RT_UP_INTERVAL)) == NULL) return NULL;
+    if (nargs) t->precision = args[0];
+    if (name[8] && (t->fields = dupstr(name + 9)) == NULL) {
+      rt_type_unref(t);
+      return NULL;
+    }
+    return t;
+  }
+  if (lookup(pg_names, NTYPES(pg_names), name, &t) != 0) return NULL;
+  /* an enum or domain: not known here */
+  if (t == NULL) return nulltype();
+  switch (t->upper) {
+  case RT_UP_NUMERIC:
+    if (nargs >= 2) {
+      t->precision = args[0];
+      t->scale = args[1];
+    }
     break;
-  case RT_TY_NUMERIC:
-    if (nargs >= 1) t->precision = args[0];
-    if (nargs >= 2) t->scale = args[1];
+  case RT_UP_TIMESTAMP:
+  case RT_UP_TIME:
+    t->timezone = strstr(name, "with time zone") != NULL;
+    if (nargs) t->precision = args[0];
     break;
-  case RT_TY_DATETIME:
-  case RT_TY_TIME:
-    t->timezone = strstr(name, "with time zone") != NULL ||
-                  strcmp(name, "timestamptz") == 0 ||
-                  strcmp(name, "timetz") == 0;
+  case RT_UP_BIT:
+    t->varying = strcmp(name, "bit varying") == 0;
+    if (nargs) t->length = args[0];
     break;
-  case RT_TY_ENUM:
+  case RT_UP_VARCHAR:
+  case RT_UP_CHAR:
+  case RT_UP_FLOAT:
+    if (nargs) t->length = args[0];
+    break;
+  default:
+    if (t->upper == RT_UP_NONE && t->kind == RT_TY_STRING && nargs)
+      t->length = args[0];
+    break;
+  }
+  return t;
+}
+
+/* The word after `key` in text, as a new string (NULL when absent). */
+static int word_after(const char *text, const char *key, char **out) {
+  const char *p = strstr(text, key);
+  size_t n = 0;
+  *out = NULL;
+  if (!p) return 0;
+  p += strlen(key);
+  while (p[n] && p[n] != ' ') n++;
+  if ((*out = malloc(n + 1)) == NULL) return -1;
+  memcpy(*out, p, n);
+  (*out)[n] = '\0';
+  return 0;
+}
+
+/* "... CHARACTER SET x COLLATE y" (after any ENUM values) */
+static int my_charset(rt_type *t, const char *text) {
+  const char *p = strrchr(text, ')');
+  if (!p) p = text;
+  if (word_after(p, " CHARACTER SET ", &t->charset) != 0) return -1;
+  return word_after(p, " COLLATE ", &t->collation);
+}
+
+/*
+** MySQL's COLUMN_TYPE ("int(10) unsigned", "decimal(10,2)",
+** "enum('a','b')", "datetime(3)"), as the dialect's column parser: the
+** arguments are the display width of integers and YEAR, the precision and
+** scale of DECIMAL, FLOAT and DOUBLE, the fractional seconds of the
+** time types, the length of the rest.
+*/
+static rt_type *my_type(const char *text) {
+  char name[64];
+  size_t n = 0;
+  int args[2], nargs = 0;
+  const char *p = text, *paren = NULL;
+  rt_type *t;
+  while (*p && *p != '(' && *p != ' ' && n + 1 < sizeof name)
+    name[n++] = (char)tolower((unsigned char)*p++);
+  name[n] = '\0';
+  if (*p == '(') {
+    paren = p;
+    nargs = numargs(p, args);
+  }
+  if (lookup(my_names, NTYPES(my_names), name, &t) != 0) return NULL;
+  if (t == NULL) return nulltype();
+  t->isunsigned = strstr(text, " unsigned") != NULL;
+  if (my_charset(t, text) != 0) {
+    rt_type_unref(t);
+    return NULL;
+  }
+  switch (t->upper) {
+  case RT_UP_TINYINT:
+  case RT_UP_SMALLINT:
+  case RT_UP_MEDIUMINT:
+  case RT_UP_INTEGER:
+  case RT_UP_BIGINT:
+  case RT_UP_YEAR:
+    if (nargs) t->width = args[0];
+    break;
+  case RT_UP_DECIMAL:
+  case RT_UP_NUMERIC:
+  case RT_UP_FLOAT:
+  case RT_UP_DOUBLE:
+    if (nargs >= 2) {
+      t->precision = args[0];
+      t->scale = args[1];
+    }
+    /* MySQL's DOUBLE gives decimals unless told not to */
+    if (t->upper == RT_UP_DOUBLE) t->asdecimal = 1;
+    break;
+  case RT_UP_DATETIME:
+  case RT_UP_TIMESTAMP:
+  case RT_UP_TIME:
+    if (nargs) t->precision = args[0];
+    break;
+  case RT_UP_ENUM:
+  case RT_UP_SET:
     if (paren && enum_values(t, paren) != 0) {
       rt_type_unref(t);
       return NULL;
     }
     break;
   default:
+    if (nargs) t->length = args[0];
     break;
   }
   return t;
+}
+
+rt_type *rt_reflect_type(const char *dialect, const char *text) {
+  if (strcmp(dialect, "sqlite") == 0) return sqlite_type(text);
+  if (strcmp(dialect, "postgresql") == 0) return pg_type(text);
+  return my_type(text);
 }

@@ -41,7 +41,41 @@ static const struct {
                 {"CLOB", RT_UP_CLOB, RT_TY_TEXT},
                 {"BLOB", RT_UP_BLOB, RT_TY_LARGEBINARY},
                 {"BINARY", RT_UP_BINARY, RT_TY_LARGEBINARY},
-                {"VARBINARY", RT_UP_VARBINARY, RT_TY_LARGEBINARY}};
+                {"VARBINARY", RT_UP_VARBINARY, RT_TY_LARGEBINARY},
+                /* dialect types; those SQLAlchemy gives no processing
+                ** to behave as NullType */
+                {"DOUBLE_PRECISION", RT_UP_DOUBLE_PRECISION, RT_TY_DOUBLE},
+                {"INTERVAL", RT_UP_INTERVAL, RT_TY_INTERVAL},
+                {"BYTEA", RT_UP_BYTEA, RT_TY_LARGEBINARY},
+                {"UUID", RT_UP_UUID, RT_TY_UUID},
+                {"ARRAY", RT_UP_ARRAY, RT_TY_ARRAY},
+                {"INET", RT_UP_INET, RT_TY_NULL},
+                {"CIDR", RT_UP_CIDR, RT_TY_NULL},
+                {"MACADDR", RT_UP_MACADDR, RT_TY_NULL},
+                {"MACADDR8", RT_UP_MACADDR8, RT_TY_NULL},
+                {"MONEY", RT_UP_MONEY, RT_TY_NULL},
+                {"OID", RT_UP_OID, RT_TY_NULL},
+                {"REGCLASS", RT_UP_REGCLASS, RT_TY_NULL},
+                {"TSVECTOR", RT_UP_TSVECTOR, RT_TY_NULL},
+                {"INT4RANGE", RT_UP_INT4RANGE, RT_TY_NULL},
+                {"INT8RANGE", RT_UP_INT8RANGE, RT_TY_NULL},
+                {"NUMRANGE", RT_UP_NUMRANGE, RT_TY_NULL},
+                {"DATERANGE", RT_UP_DATERANGE, RT_TY_NULL},
+                {"TSRANGE", RT_UP_TSRANGE, RT_TY_NULL},
+                {"TSTZRANGE", RT_UP_TSTZRANGE, RT_TY_NULL},
+                {"BIT", RT_UP_BIT, RT_TY_NULL},
+                {"TINYINT", RT_UP_TINYINT, RT_TY_INTEGER},
+                {"MEDIUMINT", RT_UP_MEDIUMINT, RT_TY_INTEGER},
+                {"YEAR", RT_UP_YEAR, RT_TY_NULL},
+                {"DOUBLE", RT_UP_DOUBLE, RT_TY_DOUBLE},
+                {"TINYTEXT", RT_UP_TINYTEXT, RT_TY_TEXT},
+                {"MEDIUMTEXT", RT_UP_MEDIUMTEXT, RT_TY_TEXT},
+                {"LONGTEXT", RT_UP_LONGTEXT, RT_TY_TEXT},
+                {"TINYBLOB", RT_UP_TINYBLOB, RT_TY_LARGEBINARY},
+                {"MEDIUMBLOB", RT_UP_MEDIUMBLOB, RT_TY_LARGEBINARY},
+                {"LONGBLOB", RT_UP_LONGBLOB, RT_TY_LARGEBINARY},
+                {"ENUM", RT_UP_ENUM, RT_TY_ENUM},
+                {"SET", RT_UP_SET, RT_TY_STRING}};
 
 #define NSQLTYPES (sizeof sqltypes / sizeof sqltypes[0])
 
@@ -62,6 +96,21 @@ rt_type *rt_type_bare_sql(const char *name) {
       return t;
     }
   return NULL;
+}
+
+rt_type *rt_type_new_sql(rt_uppertype up) {
+  size_t i;
+  rt_type *t;
+  for (i = 0; i < NSQLTYPES; i++)
+    if (sqltypes[i].up == up) break;
+  if (i == NSQLTYPES || (t = rt_type_new(sqltypes[i].kind)) == NULL)
+    return NULL;
+  t->upper = up;
+  return t;
+}
+
+int rt_type_is_dialect(const rt_type *t) {
+  return t->upper >= RT_UP_DOUBLE_PRECISION;
 }
 
 const char *rt_type_tname(const rt_type *t) {
@@ -104,6 +153,9 @@ void rt_type_unref(rt_type *t) {
   for (i = 0; i < t->nvalues; i++) free(t->values[i]);
   free(t->values);
   free(t->name);
+  free(t->fields);
+  free(t->charset);
+  free(t->collation);
   rt_type_unref(t->item);
   free(t);
 }
@@ -183,23 +235,110 @@ static void with_length(rt_strbuf *b, const char *name, int length) {
   if (length > 0) rt_sb_addf(b, "(%d)", length);
 }
 
-static void zone(rt_strbuf *b, const char *name, int timezone) {
+/* MySQL's integers: INTEGER(11) UNSIGNED */
+static void myint(rt_strbuf *b, const char *name, const rt_type *t, int my) {
   rt_sb_adds(b, name);
-  rt_sb_adds(b, timezone ? " WITH TIME ZONE" : " WITHOUT TIME ZONE");
+  if (!my) return;
+  if (t->width > 0) rt_sb_addf(b, "(%d)", t->width);
+  if (t->isunsigned) rt_sb_adds(b, " UNSIGNED");
+}
+
+/* TIMESTAMP(3): fractional seconds, where the dialect writes them */
+static void fsp(rt_strbuf *b, const char *name, const rt_type *t, int on) {
+  rt_sb_adds(b, name);
+  if (on && t->precision > 0) rt_sb_addf(b, "(%d)", t->precision);
+}
+
+/* ENUM('a','b') and SET('x','y') */
+static void my_values(rt_strbuf *b, const char *name, const rt_type *t) {
+  int i;
+  rt_sb_adds(b, name);
+  rt_sb_addc(b, '(');
+  for (i = 0; i < t->nvalues; i++) {
+    const char *p;
+    rt_sb_adds(b, i ? ",'" : "'");
+    for (p = t->values[i]; *p; p++) {
+      if (*p == '\'') rt_sb_addc(b, '\'');
+      rt_sb_addc(b, *p);
+    }
+    rt_sb_addc(b, '\'');
+  }
+  rt_sb_addc(b, ')');
+}
+
+/* PostgreSQL's BIT(3) and BIT VARYING(4); MySQL's BIT(1) */
+static void bit(rt_strbuf *b, const rt_type *t) {
+  rt_sb_adds(b, t->varying ? "BIT VARYING" : "BIT");
+  if (t->length > 0) rt_sb_addf(b, "(%d)", t->length);
+}
+
+static void interval(rt_strbuf *b, const rt_type *t) {
+  rt_sb_adds(b, "INTERVAL");
+  if (t->fields) {
+    rt_sb_addc(b, ' ');
+    rt_sb_adds(b, t->fields);
+  }
+  if (t->precision > 0) rt_sb_addf(b, "(%d)", t->precision);
+}
+
+/* The dialect types: spelled as their dialect's type compiler does. */
+static void dialect_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
+  switch (t->upper) {
+  case RT_UP_DOUBLE_PRECISION:
+    rt_sb_adds(b, "DOUBLE PRECISION");
+    break;
+  case RT_UP_INTERVAL:
+    interval(b, t);
+    break;
+  case RT_UP_ARRAY:
+    if (t->item) rt_type_ddl(b, t->item, dialect);
+    rt_sb_adds(b, "[]");
+    break;
+  case RT_UP_BIT:
+    bit(b, t);
+    break;
+  case RT_UP_TINYINT:
+    myint(b, "TINYINT", t, 1);
+    break;
+  case RT_UP_MEDIUMINT:
+    myint(b, "MEDIUMINT", t, 1);
+    break;
+  case RT_UP_YEAR:
+    rt_sb_adds(b, "YEAR");
+    if (t->width > 0) rt_sb_addf(b, "(%d)", t->width);
+    break;
+  case RT_UP_DOUBLE:
+    rt_sb_adds(b, "DOUBLE");
+    if (t->precision > 0 && t->scale >= 0)
+      rt_sb_addf(b, "(%d, %d)", t->precision, t->scale);
+    if (t->isunsigned) rt_sb_adds(b, " UNSIGNED");
+    break;
+  case RT_UP_ENUM:
+    my_values(b, "ENUM", t);
+    break;
+  case RT_UP_SET:
+    my_values(b, "SET", t);
+    break;
+  default:
+    /* the rest are their class names: BYTEA, UUID, INET, LONGTEXT, ... */
+    rt_sb_adds(b, rt_type_tname(t));
+  }
 }
 
 /* An upper-case type's DDL: its own name, spelled per dialect as
 ** SQLAlchemy's type compilers do. */
-static void sqltype_ddl(rt_strbuf *b, const rt_type *t, int pg, int my) {
+static void sqltype_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
+  int pg = strcmp(dialect, "postgresql") == 0;
+  int my = strcmp(dialect, "mysql") == 0;
   switch (t->upper) {
   case RT_UP_INTEGER:
-    rt_sb_adds(b, "INTEGER");
+    myint(b, "INTEGER", t, my);
     break;
   case RT_UP_BIGINT:
-    rt_sb_adds(b, "BIGINT");
+    myint(b, "BIGINT", t, my);
     break;
   case RT_UP_SMALLINT:
-    rt_sb_adds(b, "SMALLINT");
+    myint(b, "SMALLINT", t, my);
     break;
   case RT_UP_VARCHAR:
     with_length(b, "VARCHAR", t->length);
@@ -208,12 +347,16 @@ static void sqltype_ddl(rt_strbuf *b, const rt_type *t, int pg, int my) {
     with_length(b, "TEXT", t->length);
     break;
   case RT_UP_FLOAT:
-    with_length(b, "FLOAT", pg || my ? t->length : 0);
+    if (my && t->precision > 0 && t->scale >= 0)
+      rt_sb_addf(b, "FLOAT(%d, %d)", t->precision, t->scale);
+    else
+      with_length(b, "FLOAT", pg || my ? t->length : 0);
     break;
   case RT_UP_NUMERIC:
   case RT_UP_DECIMAL:
     rt_sb_adds(b, t->upper == RT_UP_NUMERIC ? "NUMERIC" : "DECIMAL");
     rt_type_add_precision(b, t);
+    if (my && t->isunsigned) rt_sb_adds(b, " UNSIGNED");
     break;
   case RT_UP_DATE:
     rt_sb_adds(b, "DATE");
@@ -222,19 +365,17 @@ static void sqltype_ddl(rt_strbuf *b, const rt_type *t, int pg, int my) {
     rt_sb_adds(b, my ? "BOOL" : "BOOLEAN");
     break;
   case RT_UP_TIME:
+    fsp(b, "TIME", t, pg || my);
     if (pg)
-      zone(b, "TIME", t->timezone);
-    else
-      rt_sb_adds(b, "TIME");
+      rt_sb_adds(b, t->timezone ? " WITH TIME ZONE" : " WITHOUT TIME ZONE");
     break;
   case RT_UP_DATETIME:
-    rt_sb_adds(b, "DATETIME");
+    fsp(b, "DATETIME", t, my);
     break;
   case RT_UP_TIMESTAMP:
+    fsp(b, "TIMESTAMP", t, pg || my);
     if (pg)
-      zone(b, "TIMESTAMP", t->timezone);
-    else
-      rt_sb_adds(b, "TIMESTAMP");
+      rt_sb_adds(b, t->timezone ? " WITH TIME ZONE" : " WITHOUT TIME ZONE");
     break;
   case RT_UP_CHAR:
     with_length(b, "CHAR", t->length);
@@ -263,14 +404,34 @@ static void sqltype_ddl(rt_strbuf *b, const rt_type *t, int pg, int my) {
   case RT_UP_NONE:
   case RT_UP_COUNT:
     break;
+  default:
+    dialect_ddl(b, t, dialect);
   }
+}
+
+/* A string's character set and collation: MySQL's own words, the
+** generic compiler's COLLATE "x" elsewhere. */
+static void string_extras(rt_strbuf *b, const rt_type *t, int my) {
+  if (my) {
+    if (t->charset) rt_sb_addf(b, " CHARACTER SET %s", t->charset);
+    if (t->collation) rt_sb_addf(b, " COLLATE %s", t->collation);
+  } else if (t->collation && rt_type_is_string(t))
+    rt_sb_addf(b, " COLLATE \"%s\"", t->collation);
+}
+
+void rt_type_str(rt_strbuf *b, const rt_type *t) {
+  if (rt_type_is_dialect(t))
+    rt_sb_adds(b, rt_type_tname(t));
+  else
+    rt_type_ddl(b, t, "default");
 }
 
 void rt_type_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
   int pg = strcmp(dialect, "postgresql") == 0;
   int my = strcmp(dialect, "mysql") == 0;
   if (t->upper) {
-    sqltype_ddl(b, t, pg, my);
+    sqltype_ddl(b, t, dialect);
+    string_extras(b, t, my);
     return;
   }
   switch (t->kind) {

@@ -66,6 +66,40 @@ typedef enum rt_uppertype {
   RT_UP_BLOB,
   RT_UP_BINARY,
   RT_UP_VARBINARY,
+  /* the dialect types reflection gives (sqlalchemy.dialects.*): their
+  ** string form is their bare class name, as SQLAlchemy's str() */
+  RT_UP_DOUBLE_PRECISION, /* PostgreSQL */
+  RT_UP_INTERVAL,
+  RT_UP_BYTEA,
+  RT_UP_UUID,
+  RT_UP_ARRAY,
+  RT_UP_INET,
+  RT_UP_CIDR,
+  RT_UP_MACADDR,
+  RT_UP_MACADDR8,
+  RT_UP_MONEY,
+  RT_UP_OID,
+  RT_UP_REGCLASS,
+  RT_UP_TSVECTOR,
+  RT_UP_INT4RANGE,
+  RT_UP_INT8RANGE,
+  RT_UP_NUMRANGE,
+  RT_UP_DATERANGE,
+  RT_UP_TSRANGE,
+  RT_UP_TSTZRANGE,
+  RT_UP_BIT,     /* PostgreSQL and MySQL */
+  RT_UP_TINYINT, /* MySQL */
+  RT_UP_MEDIUMINT,
+  RT_UP_YEAR,
+  RT_UP_DOUBLE,
+  RT_UP_TINYTEXT,
+  RT_UP_MEDIUMTEXT,
+  RT_UP_LONGTEXT,
+  RT_UP_TINYBLOB,
+  RT_UP_MEDIUMBLOB,
+  RT_UP_LONGBLOB,
+  RT_UP_ENUM,
+  RT_UP_SET,
   RT_UP_COUNT
 } rt_uppertype;
 
@@ -85,6 +119,15 @@ typedef struct rt_type {
   char *name;           /* Enum type name */
   struct rt_type *item; /* ARRAY element type */
   int dims;             /* ARRAY dimensions; 0: not given */
+  /* MySQL integers: the display width (0: none) and UNSIGNED; PostgreSQL
+  ** BIT VARYING; the fractional seconds of TIMESTAMP(3) and DATETIME(3)
+  ** are in `precision` */
+  int width;
+  int isunsigned;
+  int varying;
+  char *fields;    /* PostgreSQL INTERVAL's fields ("day to second"), or NULL */
+  char *charset;   /* MySQL strings: CHARACTER SET, or NULL */
+  char *collation; /* strings: COLLATE, or NULL */
 } rt_type;
 
 /* The bare type of a kind (a static singleton). */
@@ -97,8 +140,16 @@ void rt_type_unref(rt_type *t);
 /* The bare upper-case type (a static singleton, kind set to its generic
 ** type's); NULL for an unknown name. */
 rt_type *rt_type_bare_sql(const char *name);
+/* A new upper-case type (refs 1, kind its generic one's); NULL on out of
+** memory. */
+rt_type *rt_type_new_sql(rt_uppertype up);
 /* The class name of t ("String", "TIMESTAMP"). */
 const char *rt_type_tname(const rt_type *t);
+/* Is t one of the dialect types (RT_UP_DOUBLE_PRECISION and after)? */
+int rt_type_is_dialect(const rt_type *t);
+/* SQLAlchemy's str(type): the generic compiler's DDL, or the bare class
+** name of a dialect type. */
+void rt_type_str(rt_strbuf *b, const rt_type *t);
 
 /* The user-visible class name ("String", "Integer"). */
 const char *rt_type_name(rt_typekind kind);

@@ -82,6 +82,24 @@ static int is_integer(const char *data_type) {
   return 0;
 }
 
+/*
+** The column's type as SHOW CREATE TABLE writes it, which is what
+** SQLAlchemy parses: a column whose collation is not the table's comes
+** with "CHARACTER SET x COLLATE y".
+*/
+static const char *column_type(rt_arena *a, rt_rows *rows, int i) {
+  const char *type = RT_CELL(rows, i, 1), *cs = RT_CELL(rows, i, 8);
+  const char *coll = RT_CELL(rows, i, 9), *tcoll = RT_CELL(rows, i, 10);
+  rt_strbuf b = RT_STRBUF_INIT;
+  const char *out;
+  if (!type || !cs || !coll || (tcoll && strcmp(coll, tcoll) == 0))
+    return type ? type : "";
+  rt_sb_addf(&b, "%s CHARACTER SET %s COLLATE %s", type, cs, coll);
+  out = b.p ? rt_arena_strdup(a, b.p) : NULL;
+  rt_sb_free(&b);
+  return out;
+}
+
 static int my_columns(rt_connection *c, const char *schema, const char *table,
                       rt_refl *out, rt_error *err) {
   const char *params[2];
@@ -92,8 +110,11 @@ static int my_columns(rt_connection *c, const char *schema, const char *table,
   if (rt_refl_query(c, &out->arena,
                     "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, "
                     "COLUMN_DEFAULT, EXTRA, COLUMN_COMMENT, DATA_TYPE, "
-                    "GENERATION_EXPRESSION "
-                    "FROM information_schema.COLUMNS "
+                    "GENERATION_EXPRESSION, CHARACTER_SET_NAME, "
+                    "COLLATION_NAME, (SELECT t.TABLE_COLLATION FROM "
+                    "information_schema.TABLES t WHERE t.TABLE_SCHEMA = "
+                    "c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME) "
+                    "FROM information_schema.COLUMNS c "
                     "WHERE TABLE_SCHEMA = " SCHEMA " AND TABLE_NAME = ? "
                     "ORDER BY ORDINAL_POSITION",
                     params, 2, &rows, err) != 0)
@@ -105,7 +126,8 @@ static int my_columns(rt_connection *c, const char *schema, const char *table,
     const char *comment = RT_CELL(&rows, i, 5);
     if (col == NULL) return -1;
     col->name = RT_CELL(&rows, i, 0);
-    col->type = RT_CELL(&rows, i, 1);
+    if ((col->type = column_type(&out->arena, &rows, i)) == NULL)
+      return rt_error_set(err, RT_EMEMORY, "out of memory");
     col->nullable = strcmp(RT_CELL(&rows, i, 2), "YES") == 0;
     /* MariaDB writes a missing default as the word NULL (a string default
     ** comes quoted, 'NULL'), as SHOW CREATE TABLE does */

@@ -55,6 +55,21 @@ void rt_lua_error_context(lua_State *L, const char *sql, int params_idx) {
   }
 }
 
+int rt_lua_statement_error(lua_State *L, rt_errkind orig, const char *sql,
+                           int params_idx, const char *fmt, ...) {
+  rt_error err = RT_ERROR_INIT;
+  va_list ap;
+  params_idx = params_idx ? lua_absindex(L, params_idx) : 0;
+  va_start(ap, fmt);
+  rt_error_setv(&err, RT_ESTATEMENT, fmt, ap);
+  va_end(ap);
+  rt_lua_pusherror(L, &err);
+  lua_pushstring(L, rt_errkind_name(orig));
+  lua_setfield(L, -2, "orig_kind");
+  rt_lua_error_context(L, sql, params_idx);
+  return lua_error(L);
+}
+
 int rt_lua_raise(lua_State *L, rt_error *err) {
   rt_lua_pusherror(L, err);
   return lua_error(L);
@@ -143,10 +158,14 @@ static int err_tostring(lua_State *L) {
   lua_getfield(L, 1, "kind");
   kind = luaL_optstring(L, 2, "Error");
   isdb = rt_errkind_isa(rt_errkind_byname(kind), RT_EDBAPI);
-  if (isdb)
+  lua_getfield(L, 1, "orig_kind");
+  if (lua_isstring(L, -1)) /* a StatementError: the error it wraps */
+    lua_pushfstring(L, "%s: (%s) ", kind, lua_tostring(L, -1));
+  else if (isdb)
     lua_pushfstring(L, "(%s) ", kind);
   else
     lua_pushfstring(L, "%s: ", kind);
+  lua_remove(L, -2);
   parts++;
   lua_getfield(L, 1, "message");
   if (!lua_isstring(L, -1)) {

@@ -235,6 +235,46 @@ static int row_tuple(lua_State *L) {
   return 1;
 }
 
+/* The row's values, as the tuple methods see them: 1..__n. */
+static lua_Integer row_n(lua_State *L) {
+  lua_Integer n;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getmetatable(L, 1);
+  lua_getfield(L, -1, "__n");
+  n = lua_tointeger(L, -1);
+  lua_pop(L, 2);
+  return n;
+}
+
+/* row:count(value): how many of the row's values equal value */
+static int row_count(lua_State *L) {
+  lua_Integer n = row_n(L), i, count = 0;
+  lua_settop(L, 2);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, 1, i);
+    if (lua_compare(L, -1, 2, LUA_OPEQ)) count++;
+    lua_pop(L, 1);
+  }
+  lua_pushinteger(L, count);
+  return 1;
+}
+
+/* row:index(value): the position of the first value equal to value;
+** ValueError when there is none, as a tuple's index */
+static int row_index_of(lua_State *L) {
+  lua_Integer n = row_n(L), i;
+  lua_settop(L, 2);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, 1, i);
+    if (lua_compare(L, -1, 2, LUA_OPEQ)) {
+      lua_pushinteger(L, i);
+      return 1;
+    }
+    lua_pop(L, 1);
+  }
+  return rt_lua_error(L, RT_EVALUE, "tuple.index(x): x not in tuple");
+}
+
 /* Build a row metatable for the column names in the list on top of the
 ** stack, which it replaces. */
 static void make_rowmt_names(lua_State *L) {
@@ -276,6 +316,10 @@ static void make_rowmt_names(lua_State *L) {
   lua_setfield(L, -2, "_tuple");
   lua_pushcfunction(L, row_asdict);
   lua_setfield(L, -2, "_mapping");
+  lua_pushcfunction(L, row_count);
+  lua_setfield(L, -2, "count");
+  lua_pushcfunction(L, row_index_of);
+  lua_setfield(L, -2, "index");
   lua_setfield(L, mt, "__methods");
 }
 

@@ -32,6 +32,11 @@ void rt_lua_pusherror(lua_State *L, rt_error *err);
 ** object on top of the stack. */
 void rt_lua_error_context(lua_State *L, const char *sql, int params_idx);
 /* Raise `err` with sql/params context attached. */
+/* Raise a StatementError wrapping an error of kind `orig` (SQLAlchemy's
+** "(InvalidRequestError) A value is required ..."), with the statement's
+** SQL and the parameters at params_idx (0: none). */
+int rt_lua_statement_error(lua_State *L, rt_errkind orig, const char *sql,
+                           int params_idx, const char *fmt, ...);
 int rt_lua_raise_sql(lua_State *L, rt_error *err, const char *sql,
                      int params_idx);
 
@@ -74,6 +79,8 @@ enum {
   RT_CONV_DATETIME,    /* ISO text -> Python's str() of a datetime */
   RT_CONV_TIME,        /* ... of a time */
   RT_CONV_INTERVAL,    /* interval or epoch DATETIME text -> timedelta */
+  RT_CONV_INT,         /* an integer stays one (MySQL's TINYINT(1), which
+                          the driver takes for a boolean) */
   RT_CONV_DECIMAL = 16 /* + scale: a float -> decimal text (SQLite) */
 };
 /* First byte of conversions matched by column name instead of position,

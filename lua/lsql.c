@@ -3069,7 +3069,20 @@ static int node_tostring(lua_State *L) {
 ** of such lists.  A value the map gives for a parameter's name replaces
 ** the one in the statement; NULL travels as sa.null.
 */
-static void positional_row(lua_State *L, rt_compiled *c, int map) {
+/* The error of a parameter no value was given for: in an executemany
+** (group >= 0, the list of sets at `sets`) SQLAlchemy names the set. */
+static void required(lua_State *L, rt_compiled *c, const char *name, int map,
+                     int group, int sets) {
+  if (group >= 0)
+    rt_lua_statement_error(L, RT_EINVALIDREQUEST, c->sql, sets,
+                           "A value is required for bind parameter '%s', "
+                           "in parameter group %d",
+                           name, group);
+  rt_lua_statement_error(L, RT_EINVALIDREQUEST, c->sql, map,
+                         "A value is required for bind parameter '%s'", name);
+}
+
+static void positional_row(lua_State *L, rt_compiled *c, int map, int group) {
   int i;
   lua_createtable(L, c->nparams, 0);
   for (i = 0; i < c->nparams; i++) {
@@ -3080,9 +3093,7 @@ static void positional_row(lua_State *L, rt_compiled *c, int map) {
       if (!found) lua_pop(L, 1);
     }
     if (!found && c->params[i].value == &rt_required_value)
-      rt_lua_error(L, RT_EINVALIDREQUEST,
-                   "A value is required for bind parameter '%s'",
-                   c->params[i].name);
+      required(L, c, c->params[i].name, map, group, 3);
     if (!found) {
       if (c->params[i].value->type == RT_V_NULL)
         rt_lua_pushnull(L);
@@ -3407,7 +3418,7 @@ static int compile_hook(lua_State *L) {
     lua_createtable(L, n, 0);
     for (i = 1; i <= n; i++) {
       lua_rawgeti(L, 3, i);
-      positional_row(L, c, lua_gettop(L));
+      positional_row(L, c, lua_gettop(L), (int)i - 1);
       lua_rawseti(L, -3, i);
       lua_pop(L, 1);
     }
@@ -3416,10 +3427,10 @@ static int compile_hook(lua_State *L) {
       lua_rawgeti(L, 3, 1);
     else
       lua_pushvalue(L, 3);
-    positional_row(L, c, lua_gettop(L));
+    positional_row(L, c, lua_gettop(L), -1);
     lua_remove(L, -2);
   } else
-    positional_row(L, c, 0);
+    positional_row(L, c, 0, -1);
   push_kinds(L, c);
   push_result_conv(L, 1,
                    strcmp(luaL_optstring(L, 2, "default"), "postgresql") == 0);
@@ -3467,7 +3478,8 @@ static void keep_made(lua_State *L, int anchor) {
 ** first needed, in that stack slot).
 */
 static void values_row(lua_State *L, rt_compiled *c, int first, int count,
-                       int map, int anchor, int flags, rt_value *row) {
+                       int map, int anchor, int flags, int group,
+                       rt_value *row) {
   int i, computed = 0;
   if (map && lua_getmetatable(L, map)) {
     lua_pop(L, 1);
@@ -3501,9 +3513,7 @@ static void values_row(lua_State *L, rt_compiled *c, int first, int count,
     } else {
       if (map) lua_pop(L, 1);
       if (dflt == &rt_required_value)
-        rt_lua_error(L, RT_EINVALIDREQUEST,
-                     "A value is required for bind parameter '%s'",
-                     c->params[i].name);
+        required(L, c, c->params[i].name, map, group, 3);
       *v = *dflt;
       /* the statement's own values were processed when they were made,
       ** but a Uuid's form depends on the database */
@@ -3851,6 +3861,7 @@ static int exec_compile(lua_State *L) {
       }
     }
     values_row(L, c, rows ? (i - 1) * width : 0, width, map, 7, flags,
+               many && n > 1 ? (int)i - 1 : -1,
                vals + (size_t)(i - 1) * (size_t)width);
     lua_settop(L, 7);
   }

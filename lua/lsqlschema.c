@@ -40,7 +40,7 @@ static int type_gc(lua_State *L) {
 static int type_tostring(lua_State *L) {
   ltype *u = luaL_checkudata(L, 1, TYPE_MT);
   rt_strbuf b = RT_STRBUF_INIT;
-  rt_type_ddl(&b, u->t, "default");
+  rt_type_str(&b, u->t);
   lua_pushlstring(L, b.p ? b.p : "", b.n);
   rt_sb_free(&b);
   return 1;
@@ -164,6 +164,18 @@ static int type_index(lua_State *L) {
     lua_pushboolean(L, u->t->timezone);
   else if (strcmp(k, "enum_name") == 0 && u->t->name)
     lua_pushstring(L, u->t->name);
+  else if (strcmp(k, "precision") == 0 && u->t->precision > 0)
+    lua_pushinteger(L, u->t->precision);
+  else if (strcmp(k, "scale") == 0 && u->t->scale >= 0)
+    lua_pushinteger(L, u->t->scale);
+  else if (strcmp(k, "display_width") == 0 && u->t->width > 0)
+    lua_pushinteger(L, u->t->width);
+  else if (strcmp(k, "unsigned") == 0)
+    lua_pushboolean(L, u->t->isunsigned);
+  else if (strcmp(k, "fields") == 0 && u->t->fields)
+    lua_pushstring(L, u->t->fields);
+  else if (strcmp(k, "item_type") == 0 && u->t->item)
+    lsql_pushtyperef(L, u->t->item);
   else
     lua_pushnil(L);
   return 1;

@@ -308,6 +308,8 @@ int rt_lua_result_conv(const rt_type *t, int postgresql) {
     return RT_CONV_TIME;
   case RT_TY_INTERVAL:
     return RT_CONV_INTERVAL;
+  case RT_TY_INTEGER:
+    return t->upper == RT_UP_TINYINT ? RT_CONV_INT : RT_CONV_NONE;
   default:
     return RT_CONV_NONE;
   }

@@ -228,6 +228,106 @@ function Insp.get_temp_view_names(insp)
   return temp_names(insp, "view")
 end
 
+-- get_table_options(table [, schema]): MySQL's table options from the
+-- last line of SHOW CREATE TABLE, keyed as SQLAlchemy's mysql dialect keys
+-- them ("mysql_engine", "mysql_default charset", ...); SQLAlchemy's other
+-- dialects keep none.
+local my_string_options = {"COMMENT", "DATA DIRECTORY", "INDEX DIRECTORY",
+                           "PASSWORD", "CONNECTION"}
+local my_word_options = {"ENGINE", "TYPE", "AUTO_INCREMENT",
+                         "AVG_ROW_LENGTH", "CHARACTER SET", "DEFAULT CHARSET",
+                         "CHECKSUM", "COLLATE", "DELAY_KEY_WRITE",
+                         "INSERT_METHOD", "MAX_ROWS", "MIN_ROWS", "PACK_KEYS",
+                         "ROW_FORMAT", "KEY_BLOCK_SIZE"}
+-- options SQLAlchemy leaves out of the answer
+local my_dropped = {["auto_increment"] = true, ["data directory"] = true,
+                    ["index directory"] = true}
+
+-- Find `directive` (any case) then "=" or spaces, then a value matched by
+-- `value` at the start of what follows; returns the value's bounds and the
+-- match's.
+local function find_option(line, directive, value)
+  local upper, from = line:upper(), 1
+  while true do
+    local s, e = upper:find(directive, from, true)
+    if not s then return nil end
+    local eq = line:match("^%s*=%s*", e + 1) or line:match("^%s+", e + 1)
+    if eq then
+      local vs = e + 1 + #eq
+      local ve = value(line, vs)
+      if ve then return vs, ve, s end
+    end
+    from = s + 1
+  end
+end
+
+local function word_at(line, i)
+  local w = line:match("^[%w_]+", i)
+  return w and i + #w - 1
+end
+
+-- 'text' with '' for a quote: the position of the closing quote
+local function quoted_at(line, i)
+  if line:sub(i, i) ~= "'" then return nil end
+  local j = i + 1
+  while j <= #line do
+    if line:sub(j, j) == "'" then
+      if line:sub(j + 1, j + 1) ~= "'" then return j end
+      j = j + 1
+    end
+    j = j + 1
+  end
+end
+
+local function mysql_table_options(line)
+  local options = {}
+  local function take(directives, value, clean)
+    for _, d in ipairs(directives) do
+      local vs, ve, s = find_option(line, d, value)
+      if vs then
+        local v = line:sub(vs, ve)
+        if clean then v = clean(v) end
+        options[line:sub(s, s + #d - 1):lower()] = v
+        line = line:sub(1, s - 1) .. line:sub(ve + 1)
+      end
+    end
+  end
+  take(my_string_options, quoted_at, function(v)
+    return (v:sub(2, -2):gsub("''", "'"):gsub("\\\\", "\\"))
+  end)
+  take(my_word_options, word_at)
+  local out = {}
+  for k, v in pairs(options) do
+    if not my_dropped[k] then out["mysql_" .. k] = v end
+  end
+  return out
+end
+
+function Insp.get_table_options(insp, table_name, schema)
+  if type(table_name) ~= "string" then
+    sa._raise("ArgumentError",
+              "get_table_options: argument #1 must be a table name")
+  end
+  if insp.dialect.name ~= "mysql" then return {} end
+  local function q(name) return "`" .. name:gsub("`", "``") .. "`" end
+  local bind = insp.bind
+  local conn = bind.exec_driver_sql and bind or bind:connect()
+  local ok, ddl = pcall(function()
+    return conn:exec_driver_sql("SHOW CREATE TABLE " ..
+                                (schema and q(schema) .. "." or "") ..
+                                q(table_name)):one()[2]
+  end)
+  if conn ~= bind then conn:close() end
+  if not ok then
+    if type(ddl) == "table" and ddl.code == "1146" then
+      sa._raise("NoSuchTableError", (schema and q(schema) .. "." or "") ..
+                                    q(table_name))
+    end
+    error(ddl, 0)
+  end
+  return mysql_table_options(ddl:match("\n%)([^\n]*)$") or "")
+end
+
 function sa.Table(name, md, ...)
   local opts, n = options_of(...)
   if opts and opts.autoload_with then

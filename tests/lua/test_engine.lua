@@ -431,4 +431,50 @@ T.test("results with the same columns share a row metatable, not conversions", f
   T.eq(tostring(r3), "(1, 2)")
 end)
 
+-- Row's tuple methods, as SQLAlchemy 1.4's Row (a position is 1-based,
+-- as every list here)
+T.test("Row count and index", function()
+  local c = sa.create_engine("sqlite://"):connect()
+  local r = c:execute(sa.text("SELECT 1 AS a, 2 AS b, 1 AS c, NULL AS d"))
+             :one()
+  T.eq({r:count(1), r:count(2), r:count(5), r:count(nil)}, {2, 1, 0, 1})
+  T.eq({r:index(2), r:index(1)}, {2, 1})
+  local err = T.raises("ValueError", r.index, r, 9)
+  T.eq(err.message, "tuple.index(x): x not in tuple")
+  -- a column of that name comes first, as row.name always does
+  local r2 = c:execute(sa.text("SELECT 7 AS count")):one()
+  T.eq(r2.count, 7)
+  c:close()
+end)
+
+-- A text() statement run without one of its parameters: SQLAlchemy's
+-- StatementError wrapping an InvalidRequestError, with the statement
+T.test("missing bind parameter is a StatementError", function()
+  local c = sa.create_engine("sqlite://"):connect()
+  local err = T.raises("StatementError", c.execute, c,
+                       sa.text("SELECT :a, :b"), {a = 1})
+  T.eq(err.message, "A value is required for bind parameter 'b'")
+  T.eq(err.sql, "SELECT ?, ?")
+  T.eq(err.orig_kind, "InvalidRequestError")
+  T.eq(tostring(err), "StatementError: (InvalidRequestError) A value is " ..
+       "required for bind parameter 'b'\n[SQL: SELECT ?, ?]\n" ..
+       "[parameters: {'a': 1}]")
+  T.ok(err:isa("SQLAlchemyError"), "a SQLAlchemyError")
+  T.ok(not err:isa("InvalidRequestError"), "not an InvalidRequestError")
+  err = T.raises("StatementError", c.execute, c,
+                 sa.select(sa.bindparam("x")))
+  T.eq(err.message, "A value is required for bind parameter 'x'")
+  T.eq(err.sql, "SELECT ? AS anon_1")
+  -- in an executemany, the set that lacks it
+  err = T.raises("StatementError", c.execute, c, sa.text("SELECT :a"),
+                 {{a = 1}, {b = 2}})
+  T.eq(err.message, "A value is required for bind parameter 'a', " ..
+       "in parameter group 1")
+  T.eq(err.params, {{a = 1}, {b = 2}})
+  -- DBAPIError is a StatementError, as in SQLAlchemy
+  err = T.raises("OperationalError", c.exec_driver_sql, c, "SELECT * FROM nope")
+  T.ok(err:isa("StatementError"), "DBAPIError isa StatementError")
+  c:close()
+end)
+
 T.done()

@@ -124,12 +124,12 @@ ok, err = pcall(function() return users.c.id:lt(nil) end)
 check(not ok and err.kind == "ArgumentError", "lt(nil) is an ArgumentError")
 
 ok, err = pcall(function() return conn:execute(text("SELECT :missing")) end)
-check(not ok and err.kind == "InvalidRequestError" and err.message:find("missing"),
+check(not ok and err.kind == "StatementError" and err.message:find("missing"),
       "a text() bind needs a value: " .. tostring(err))
 ok, err = pcall(function()
   return conn:execute(select(users.c.id):where(users.c.name:eq(bindparam("who"))))
 end)
-check(not ok and err.kind == "InvalidRequestError", "bindparam() without value needs one")
+check(not ok and err.kind == "StatementError", "bindparam() without value needs one")
 r = conn:execute(select(users.c.id):where(users.c.name:eq(bindparam("who"))), {who = "wendy"}):scalar()
 check(r == 2, "bindparam given at execution")
 conn:commit()
@@ -198,7 +198,7 @@ do
   check(got[2].v == nil and got[2].b == false, "sa.null binds NULL: " .. tostring(got[2]))
   check(got[3].v == nil and got[3].k == "c", "third map: " .. tostring(got[3]))
   local ok2, e2 = pcall(function() return c3:execute(insert(kv), {{k = "e", v = 1}, {k = "f"}}) end)
-  check(not ok2 and e2.kind == "InvalidRequestError" and e2.message:find("'v'"),
+  check(not ok2 and e2.kind == "StatementError" and e2.message:find("'v'"),
         "a key the first map has and a later one lacks: " .. tostring(e2))
   -- one map, and an UPDATE whose map fills a bindparam()
   c3:execute(insert(kv), {k = "d", v = 2})
@@ -218,7 +218,7 @@ do
   ok2, e2 = pcall(function()
     return c3:execute(update(kv):where(kv.c.k:eq(bindparam("key"))):values{v = 1}, {{v = 1}})
   end)
-  check(not ok2 and e2.kind == "InvalidRequestError" and e2.message:find("key"),
+  check(not ok2 and e2.kind == "StatementError" and e2.message:find("key"),
         "a bindparam() a map does not give: " .. tostring(e2))
   -- a map whose __index makes its values up: they live while they are bound
   local made = setmetatable({}, {__index = function(_, k)

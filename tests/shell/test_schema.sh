@@ -83,7 +83,7 @@ $(printf '%s\n' "$out" | grep -c 'label="{') \
 $(printf '%s\n' "$out" | grep -c ' -> ') \
 $(printf '%s\n' "$out" | tail -1)"
 check "\\erd dot: a table's record" \
-  '    "Album" [label="{Album|AlbumId INTEGER PK\lTitle VARCHAR(160)\lArtistId INTEGER FK\l}"];' \
+  '    "Album" [label="{Album|AlbumId INTEGER PK\lTitle NVARCHAR(160)\lArtistId INTEGER FK\l}"];' \
   "$(printf '%s\n' "$out" | grep '^    "Album" \[')"
 check "\\erd: an unknown format" '\erd: unknown format "svg": use mermaid or dot' \
   "$("$RETORT" --norc "$url" -c '\erd svg' 2>&1)"
@@ -94,10 +94,10 @@ check "\\dv lists the views" "    Name     | Type
  AlbumTitles | view
 (1 row)" "$("$RETORT" --norc "sqlite:///$tmp/views.db" -c '\dv')"
 check "\\d describes a view (any case)" '             View "AlbumTitles"
- Column  |     Type     | Nullable | Default
----------+--------------+----------+---------
- AlbumId | INTEGER      |          |
- Title   | VARCHAR(160) |          |' \
+ Column  |     Type      | Nullable | Default
+---------+---------------+----------+---------
+ AlbumId | INTEGER       |          |
+ Title   | NVARCHAR(160) |          |' \
   "$("$RETORT" --norc "sqlite:///$tmp/views.db" -c '\d albumtitles')"
 check "\\d alone lists tables and views" "12 rows, AlbumTitles | view" \
   "$("$RETORT" --norc "sqlite:///$tmp/views.db" -c '\d' |
@@ -216,11 +216,11 @@ check "\\d Track" '                   Table "Track"
     Column    |      Type      | Nullable | Default
 --------------+----------------+----------+---------
  TrackId      | INTEGER        | not null |
- Name         | VARCHAR(200)   | not null |
+ Name         | NVARCHAR(200)  | not null |
  AlbumId      | INTEGER        |          |
  MediaTypeId  | INTEGER        | not null |
  GenreId      | INTEGER        |          |
- Composer     | VARCHAR(220)   |          |
+ Composer     | NVARCHAR(220)  |          |
  Milliseconds | INTEGER        | not null |
  Bytes        | INTEGER        |          |
  UnitPrice    | NUMERIC(10, 2) | not null |
@@ -245,58 +245,58 @@ enter "\\o"
 check "\\erd mermaid" 'erDiagram
     Album {
         INTEGER AlbumId PK
-        VARCHAR(160) Title
+        NVARCHAR(160) Title
         INTEGER ArtistId FK
     }
     Artist {
         INTEGER ArtistId PK
-        VARCHAR(120) Name
+        NVARCHAR(120) Name
     }
     Customer {
         INTEGER CustomerId PK
-        VARCHAR(40) FirstName
-        VARCHAR(20) LastName
-        VARCHAR(80) Company
-        VARCHAR(70) Address
-        VARCHAR(40) City
-        VARCHAR(40) State
-        VARCHAR(40) Country
-        VARCHAR(10) PostalCode
-        VARCHAR(24) Phone
-        VARCHAR(24) Fax
-        VARCHAR(60) Email
+        NVARCHAR(40) FirstName
+        NVARCHAR(20) LastName
+        NVARCHAR(80) Company
+        NVARCHAR(70) Address
+        NVARCHAR(40) City
+        NVARCHAR(40) State
+        NVARCHAR(40) Country
+        NVARCHAR(10) PostalCode
+        NVARCHAR(24) Phone
+        NVARCHAR(24) Fax
+        NVARCHAR(60) Email
         INTEGER SupportRepId FK
     }
     Employee {
         INTEGER EmployeeId PK
-        VARCHAR(20) LastName
-        VARCHAR(20) FirstName
-        VARCHAR(30) Title
+        NVARCHAR(20) LastName
+        NVARCHAR(20) FirstName
+        NVARCHAR(30) Title
         INTEGER ReportsTo FK
         DATETIME BirthDate
         DATETIME HireDate
-        VARCHAR(70) Address
-        VARCHAR(40) City
-        VARCHAR(40) State
-        VARCHAR(40) Country
-        VARCHAR(10) PostalCode
-        VARCHAR(24) Phone
-        VARCHAR(24) Fax
-        VARCHAR(60) Email
+        NVARCHAR(70) Address
+        NVARCHAR(40) City
+        NVARCHAR(40) State
+        NVARCHAR(40) Country
+        NVARCHAR(10) PostalCode
+        NVARCHAR(24) Phone
+        NVARCHAR(24) Fax
+        NVARCHAR(60) Email
     }
     Genre {
         INTEGER GenreId PK
-        VARCHAR(120) Name
+        NVARCHAR(120) Name
     }
     Invoice {
         INTEGER InvoiceId PK
         INTEGER CustomerId FK
         DATETIME InvoiceDate
-        VARCHAR(70) BillingAddress
-        VARCHAR(40) BillingCity
-        VARCHAR(40) BillingState
-        VARCHAR(40) BillingCountry
-        VARCHAR(10) BillingPostalCode
+        NVARCHAR(70) BillingAddress
+        NVARCHAR(40) BillingCity
+        NVARCHAR(40) BillingState
+        NVARCHAR(40) BillingCountry
+        NVARCHAR(10) BillingPostalCode
         NUMERIC(10-2) Total
     }
     InvoiceLine {
@@ -308,11 +308,11 @@ check "\\erd mermaid" 'erDiagram
     }
     MediaType {
         INTEGER MediaTypeId PK
-        VARCHAR(120) Name
+        NVARCHAR(120) Name
     }
     Playlist {
         INTEGER PlaylistId PK
-        VARCHAR(120) Name
+        NVARCHAR(120) Name
     }
     PlaylistTrack {
         INTEGER PlaylistId PK, FK
@@ -320,11 +320,11 @@ check "\\erd mermaid" 'erDiagram
     }
     Track {
         INTEGER TrackId PK
-        VARCHAR(200) Name
+        NVARCHAR(200) Name
         INTEGER AlbumId FK
         INTEGER MediaTypeId FK
         INTEGER GenreId FK
-        VARCHAR(220) Composer
+        NVARCHAR(220) Composer
         INTEGER Milliseconds
         INTEGER Bytes
         NUMERIC(10-2) UnitPrice
