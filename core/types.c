@@ -188,65 +188,12 @@ int rt_type_is_numeric(const rt_type *t) {
                 t->kind == RT_TY_NUMERIC));
 }
 
-/* VARCHAR needs a length everywhere but SQLite and PostgreSQL; SQLAlchemy
-** renders what it is given and lets the database complain. */
-static void varchar(rt_strbuf *b, const char *name, int length) {
-  rt_sb_adds(b, name);
-  if (length > 0) rt_sb_addf(b, "(%d)", length);
-}
-
-static void enum_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
-  int i, longest = 0;
-  if (strcmp(dialect, "postgresql") == 0 && t->name) {
-    rt_sb_adds(b, t->name);
-    return;
-  }
-  if (strcmp(dialect, "mysql") == 0) {
-    rt_sb_adds(b, "ENUM(");
-    for (i = 0; i < t->nvalues; i++) {
-      const char *p;
-      rt_sb_adds(b, i ? ",'" : "'");
-      for (p = t->values[i]; *p; p++) {
-        if (*p == '\'') rt_sb_addc(b, '\'');
-        rt_sb_addc(b, *p);
-      }
-      rt_sb_addc(b, '\'');
-    }
-    rt_sb_addc(b, ')');
-    return;
-  }
-  for (i = 0; i < t->nvalues; i++) {
-    int n = (int)strlen(t->values[i]);
-    if (n > longest) longest = n;
-  }
-  rt_sb_addf(b, "VARCHAR(%d)", longest);
-}
-
-void rt_type_add_precision(rt_strbuf *b, const rt_type *t) {
-  if (t->precision <= 0) return;
-  if (t->scale >= 0)
-    rt_sb_addf(b, "(%d, %d)", t->precision, t->scale);
-  else
-    rt_sb_addf(b, "(%d)", t->precision);
-}
-
+/* NAME(length) when there is one.  VARCHAR needs a length everywhere but
+** SQLite and PostgreSQL; SQLAlchemy renders what it is given and lets the
+** database complain. */
 static void with_length(rt_strbuf *b, const char *name, int length) {
   rt_sb_adds(b, name);
   if (length > 0) rt_sb_addf(b, "(%d)", length);
-}
-
-/* MySQL's integers: INTEGER(11) UNSIGNED */
-static void myint(rt_strbuf *b, const char *name, const rt_type *t, int my) {
-  rt_sb_adds(b, name);
-  if (!my) return;
-  if (t->width > 0) rt_sb_addf(b, "(%d)", t->width);
-  if (t->isunsigned) rt_sb_adds(b, " UNSIGNED");
-}
-
-/* TIMESTAMP(3): fractional seconds, where the dialect writes them */
-static void fsp(rt_strbuf *b, const char *name, const rt_type *t, int on) {
-  rt_sb_adds(b, name);
-  if (on && t->precision > 0) rt_sb_addf(b, "(%d)", t->precision);
 }
 
 /* ENUM('a','b') and SET('x','y') */
@@ -264,6 +211,45 @@ static void my_values(rt_strbuf *b, const char *name, const rt_type *t) {
     rt_sb_addc(b, '\'');
   }
   rt_sb_addc(b, ')');
+}
+
+static void enum_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
+  int i, longest = 0;
+  if (strcmp(dialect, "postgresql") == 0 && t->name) {
+    rt_sb_adds(b, t->name);
+    return;
+  }
+  if (strcmp(dialect, "mysql") == 0) {
+    my_values(b, "ENUM", t);
+    return;
+  }
+  for (i = 0; i < t->nvalues; i++) {
+    int n = (int)strlen(t->values[i]);
+    if (n > longest) longest = n;
+  }
+  rt_sb_addf(b, "VARCHAR(%d)", longest);
+}
+
+void rt_type_add_precision(rt_strbuf *b, const rt_type *t) {
+  if (t->precision <= 0) return;
+  if (t->scale >= 0)
+    rt_sb_addf(b, "(%d, %d)", t->precision, t->scale);
+  else
+    rt_sb_addf(b, "(%d)", t->precision);
+}
+
+/* MySQL's integers: INTEGER(11) UNSIGNED */
+static void myint(rt_strbuf *b, const char *name, const rt_type *t, int my) {
+  rt_sb_adds(b, name);
+  if (!my) return;
+  if (t->width > 0) rt_sb_addf(b, "(%d)", t->width);
+  if (t->isunsigned) rt_sb_adds(b, " UNSIGNED");
+}
+
+/* TIMESTAMP(3): fractional seconds, where the dialect writes them */
+static void fsp(rt_strbuf *b, const char *name, const rt_type *t, int on) {
+  rt_sb_adds(b, name);
+  if (on && t->precision > 0) rt_sb_addf(b, "(%d)", t->precision);
 }
 
 /* PostgreSQL's BIT(3) and BIT VARYING(4); MySQL's BIT(1) */
@@ -460,7 +446,7 @@ void rt_type_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
     break;
   case RT_TY_STRING:
   case RT_TY_UNICODE:
-    varchar(b, "VARCHAR", t->length);
+    with_length(b, "VARCHAR", t->length);
     break;
   case RT_TY_TEXT:
   case RT_TY_UNICODETEXT:

@@ -452,6 +452,25 @@ static int run_rows(sqlite_conn *c, sqlite3_stmt *stmt, const rt_value *params,
   return 0;
 }
 
+/* Run stmt once for each parameter row from..nrows-1, adding up the rows
+** changed in *total and, when ids is given, noting each row's new rowid. */
+static int step_each(sqlite_conn *c, sqlite3_stmt *stmt, const rt_value *params,
+                     int nparams, int from, int nrows, int64_t *total,
+                     int64_t *ids, rt_error *err) {
+  int r, rc;
+  for (r = from; r < nrows; r++) {
+    if (bind(c, stmt, params + (size_t)r * (size_t)nparams, nparams,
+             SQLITE_STATIC, err) != 0)
+      return -1;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) continue;
+    if (rc != SQLITE_DONE) return fail(c, rc, err);
+    *total += sqlite3_changes64(c->db);
+    if (ids) ids[r] = sqlite3_last_insert_rowid(c->db);
+    sqlite3_reset(stmt);
+  }
+  return 0;
+}
+
 static int sq_executemany(rt_dbconn *base, const char *sql,
                           const rt_value *params, int nparams, int nrows,
                           int64_t *rowcount, rt_error *err) {
@@ -481,22 +500,9 @@ static int sq_executemany(rt_dbconn *base, const char *sql,
   }
   stmt = prepare(c, sql, &slot, err);
   if (stmt == NULL) return -1;
-  for (; r < nrows; r++) {
-    if (bind(c, stmt, params + (size_t)r * (size_t)nparams, nparams,
-             SQLITE_STATIC, err) != 0) {
-      release(stmt, slot);
-      return -1;
-    }
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) continue;
-    if (rc != SQLITE_DONE) {
-      fail(c, rc, err);
-      release(stmt, slot);
-      return -1;
-    }
-    total += sqlite3_changes64(c->db);
-    sqlite3_reset(stmt);
-  }
+  rc = step_each(c, stmt, params, nparams, r, nrows, &total, NULL, err);
   release(stmt, slot);
+  if (rc != 0) return -1;
   if (rowcount) *rowcount = total;
   return 0;
 }
@@ -507,25 +513,12 @@ static int sq_insertmany(rt_dbconn *base, const char *sql,
   sqlite_conn *c = (sqlite_conn *)base;
   rt_stmtslot *slot;
   sqlite3_stmt *stmt = prepare(c, sql, &slot, err);
-  int r, rc;
+  int64_t total = 0;
+  int rc;
   if (stmt == NULL) return -1;
-  for (r = 0; r < nrows; r++) {
-    if (bind(c, stmt, params + (size_t)r * (size_t)nparams, nparams,
-             SQLITE_STATIC, err) != 0) {
-      release(stmt, slot);
-      return -1;
-    }
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) continue;
-    if (rc != SQLITE_DONE) {
-      fail(c, rc, err);
-      release(stmt, slot);
-      return -1;
-    }
-    ids[r] = sqlite3_last_insert_rowid(c->db);
-    sqlite3_reset(stmt);
-  }
+  rc = step_each(c, stmt, params, nparams, 0, nrows, &total, ids, err);
   release(stmt, slot);
-  return 0;
+  return rc;
 }
 
 static int sq_fetch(rt_cursor *base, rt_error *err) {

@@ -1209,14 +1209,17 @@ static int res_self(lua_State *L) {
 
 /* result:yield_per(n): the rows to buffer per fetch, which is also
 ** partitions()'s default size; the Result itself. */
-static int res_yield_per(lua_State *L) {
-  lresult *r = checkresult(L, 1);
+static int set_yield_per(lua_State *L, lresult *r) {
   lua_Integer n = luaL_checkinteger(L, 2);
   if (n < 1)
     return rt_lua_error(L, RT_EARGUMENT, "yield_per: size must be positive");
   r->yield_per = n;
   lua_settop(L, 1);
   return 1;
+}
+
+static int res_yield_per(lua_State *L) {
+  return set_yield_per(L, checkresult(L, 1));
 }
 
 #define FROZEN_MT "retort.FrozenResult"
@@ -1631,13 +1634,7 @@ static int map_columns(lua_State *L) {
 /* scalars:yield_per(n), mappings:yield_per(n): set on the Result they
 ** read; the view itself. */
 static int view_yield_per(lua_State *L) {
-  lresult *r = base_result(L, 1);
-  lua_Integer n = luaL_checkinteger(L, 2);
-  if (n < 1)
-    return rt_lua_error(L, RT_EARGUMENT, "yield_per: size must be positive");
-  r->yield_per = n;
-  lua_settop(L, 1);
-  return 1;
+  return set_yield_per(L, base_result(L, 1));
 }
 
 static int res_scalar(lua_State *L) {
