@@ -827,9 +827,18 @@ static void binary_op(rt_compiler *c, rt_node *e) {
   if (op >= RT_OP_LIKE && op <= RT_OP_NOTILIKE) like_escape(c, e);
 }
 
+static int bool_atom(const rt_node *e);
+
 static void unary(rt_compiler *c, rt_node *e) {
   switch (e->op) {
   case RT_OP_NOT:
+    /* without a boolean type NOT of a boolean is a comparison with 0
+    ** wherever it stands, as SQLAlchemy's is_false operator */
+    if (!(c->d->flags & RT_DF_NATIVE_BOOL) && bool_atom(e->a)) {
+      rt_c_expr(c, e->a);
+      S(" = 0");
+      break;
+    }
     S("NOT ");
     rt_c_expr(c, e->a);
     break;
@@ -1039,11 +1048,6 @@ static void criterion(rt_compiler *c, rt_node *e) {
     if (bool_atom(e)) {
       rt_c_expr(c, e);
       S(" = 1");
-      return;
-    }
-    if (e->kind == RT_N_UNARY && e->op == RT_OP_NOT && bool_atom(e->a)) {
-      rt_c_expr(c, e->a);
-      S(" = 0");
       return;
     }
   }
