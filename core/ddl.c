@@ -86,6 +86,16 @@ static void mysql_column_rest(rt_compiler *c, rt_node *t, rt_node *col) {
 static void column_spec(rt_compiler *c, rt_node *t, rt_node *col) {
   rt_coldata *d = col->ext;
   const rt_dialect *dl = rt_c_dialect(c);
+  /* a column without a type has no DDL on a real database; only the
+  ** default string form shows it as NULL, as SQLAlchemy's */
+  if ((!col->type || (col->type->kind == RT_TY_NULL && !col->type->upper)) &&
+      dl != &rt_dialect_default) {
+    rt_c_fail(c, RT_ECOMPILE,
+              "(in table '%s', column '%s'): Can't generate DDL for "
+              "NullType(); did you forget to specify a type on this Column?",
+              t->name, col->name);
+    return;
+  }
   rt_c_ident(c, col->name);
   S(" ");
   if (dl->column_ddl)

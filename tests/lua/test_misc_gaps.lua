@@ -31,6 +31,26 @@ T.test("NOT of a Boolean column is a comparison with 0 in every clause",
        "SELECT NOT misc_flags.flag AS flag \nFROM misc_flags")
 end)
 
+T.test("CREATE TABLE of a column without a type is a CompileError",
+       function()
+  local m2 = MetaData()
+  local nt = Table("misc_untyped", m2, Column("x"), Column("y", Integer))
+  local msg = "(in table 'misc_untyped', column 'x'): Can't generate DDL " ..
+              "for NullType(); did you forget to specify a type on this Column?"
+  for _, d in ipairs{"sqlite", "postgresql", "mysql"} do
+    local err = T.raises("CompileError", function()
+      return CreateTable(nt):compile(d)
+    end)
+    T.eq(err.message, msg, d)
+  end
+  -- the default string form shows it as NULL
+  T.eq(tostring(CreateTable(nt)),
+       "\nCREATE TABLE misc_untyped (\n\tx NULL, \n\ty INTEGER\n)\n\n")
+  local e = create_engine("sqlite://")
+  T.raises("CompileError", function() m2:create_all(e) end)
+  T.eq(inspect(e):get_table_names(), {})
+end)
+
 for _, db in ipairs(T.databases()) do
   T.test(db.name .. ": NOT of a Boolean column selects and filters",
          function()
