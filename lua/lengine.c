@@ -986,13 +986,10 @@ static void push_url(lua_State *L, const rt_url *u);
 /* The part k of the table at idx for URL.set(): *v the string (borrowed
 ** from the table), NULL for false; 0 when not given. */
 static int url_part(lua_State *L, int idx, const char *k, const char **v) {
-  int t = lua_getfield(L, idx, k), isfalse = !lua_toboolean(L, -1);
+  int t = lua_getfield(L, idx, k);
   *v = t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
   lua_pop(L, 1); /* the string stays alive in the table */
-  if (t == LUA_TNIL) return 0;
-  if (t != LUA_TSTRING && !(t == LUA_TBOOLEAN && isfalse))
-    rt_lua_error(L, RT_EARGUMENT, "URL.set: %s must be a string", k);
-  return 1;
+  return t != LUA_TNIL;
 }
 
 /* Replace an owned string part with a copy of v (or NULL); 0 when out of
@@ -1005,26 +1002,150 @@ static int url_replace(char **field, const char *v) {
   return 1;
 }
 
+/* A string part of URL.set() on top: a password may be a number, which
+** stands for its digits (SQLAlchemy renders it with str()). */
+static void url_check_string(lua_State *L, const char *k) {
+  int t = lua_type(L, -1);
+  if (t == LUA_TNUMBER && strcmp(k, "password") == 0)
+    lua_tostring(L, -1); /* converted in place */
+  else if (t != LUA_TSTRING && !(t == LUA_TBOOLEAN && !lua_toboolean(L, -1)))
+    rt_lua_error(L, RT_EARGUMENT, "%s must be a string", k);
+}
+
+/* The port on top as SQLAlchemy's int(port): an integer or its digits;
+** false removes it. */
+static lua_Integer url_check_port(lua_State *L) {
+  lua_Integer port;
+  int isnum;
+  if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) return 0;
+  port = lua_tointegerx(L, -1, &isnum);
+  if (!isnum || port < 0 || port > 65535)
+    rt_lua_error(L, RT_EARGUMENT, "URL.set: invalid port %s",
+                 luaL_tolstring(L, -1, NULL));
+  return port;
+}
+
+static void url_bad_query_value(lua_State *L) {
+  rt_lua_error(L, RT_EARGUMENT,
+               "Query dictionary values must be strings or sequences of "
+               "strings");
+}
+
+/* The query on top, checked and copied into a table of key -> list of
+** strings (false is an empty query): SQLAlchemy's query= of set(). */
+static void url_check_query(lua_State *L) {
+  int q = lua_gettop(L);
+  lua_newtable(L);
+  if (lua_type(L, q) == LUA_TBOOLEAN && !lua_toboolean(L, q)) {
+    lua_replace(L, q);
+    return;
+  }
+  if (!lua_istable(L, q))
+    rt_lua_error(L, RT_EARGUMENT, "URL.set: query must be a table");
+  lua_pushnil(L);
+  while (lua_next(L, q)) {
+    lua_Integer i, n = 1;
+    if (lua_type(L, -2) != LUA_TSTRING)
+      rt_lua_error(L, RT_EARGUMENT, "Query dictionary keys must be strings");
+    lua_newtable(L);
+    if (lua_istable(L, -2)) {
+      n = (lua_Integer)lua_rawlen(L, -2);
+      for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, -2, i);
+        if (lua_type(L, -1) != LUA_TSTRING) url_bad_query_value(L);
+        lua_rawseti(L, -2, i);
+      }
+    } else if (lua_type(L, -2) == LUA_TSTRING) {
+      lua_pushvalue(L, -2);
+      lua_rawseti(L, -2, 1);
+    } else
+      url_bad_query_value(L);
+    lua_pushvalue(L, -3);
+    lua_insert(L, -2);
+    lua_rawset(L, q + 1); /* copy[key] = list */
+    lua_pop(L, 1);
+  }
+  lua_replace(L, q);
+}
+
+/* The query table at idx (key -> list of strings) as u's arguments; 0 when
+** out of memory. */
+static int url_set_query(lua_State *L, int idx, rt_url *u) {
+  int i;
+  for (i = 0; i < u->nargs; i++) {
+    free(u->args[i].key);
+    free(u->args[i].value);
+  }
+  free(u->args);
+  u->args = NULL;
+  u->nargs = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_Integer j, n = (lua_Integer)lua_rawlen(L, -1);
+    for (j = 1; j <= n; j++) {
+      rt_url_arg *a = realloc(u->args, (size_t)(u->nargs + 1) * sizeof *a);
+      if (a == NULL) return lua_pop(L, 2), 0;
+      u->args = a;
+      lua_rawgeti(L, -1, j);
+      a[u->nargs].key = strdup(lua_tostring(L, -3));
+      a[u->nargs].value = strdup(lua_tostring(L, -1));
+      lua_pop(L, 1);
+      u->nargs++;
+      if (!a[u->nargs - 1].key || !a[u->nargs - 1].value)
+        return lua_pop(L, 2), 0;
+    }
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
 /*
-** url:set{drivername, username, password, host, port, database}: a new
-** URL with those parts replaced (false removes one), as SQLAlchemy's
-** URL.set(); the query stays.
+** url:set{drivername, username, password, host, port, database, query}: a
+** new URL with those parts replaced (false removes one), as SQLAlchemy's
+** URL.set().
 */
 static int url_set(lua_State *L) {
   static const char *const names[] = {"drivername", "username", "password",
                                       "host", "database"};
+  static const char *const known[] = {"drivername", "username", "password",
+                                      "host",       "port",     "database",
+                                      "query",      NULL};
   const char *vals[5];
-  int given[5], i, ok = 1;
+  int given[5], i, ok = 1, args, hasquery;
   lua_Integer port = -1;
   rt_url *u;
   luaL_checktype(L, 1, LUA_TTABLE);
   rt_lua_checkarg(L, 2, LUA_TTABLE, "URL.set");
-  for (i = 0; i < 5; i++) given[i] = url_part(L, 2, names[i], &vals[i]);
+  /* a checked copy of the arguments, so that nothing fails once the new
+  ** URL is being built */
+  lua_newtable(L);
+  args = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, 2)) {
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+    for (i = 0; known[i] && strcmp(known[i], k) != 0; i++)
+      ;
+    if (!known[i])
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "URL.set() got an unexpected argument '%s'",
+                          luaL_tolstring(L, -2, NULL));
+    if (strcmp(k, "port") == 0) {
+      port = url_check_port(L);
+      lua_pop(L, 1);
+      continue;
+    }
+    if (strcmp(k, "query") == 0)
+      url_check_query(L);
+    else
+      url_check_string(L, k);
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, args);
+  }
+  for (i = 0; i < 5; i++) given[i] = url_part(L, args, names[i], &vals[i]);
   if (given[0] && vals[0] == NULL)
     return rt_lua_error(L, RT_EARGUMENT, "URL.set: drivername is required");
-  if (lua_getfield(L, 2, "port") != LUA_TNIL)
-    port = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
-  lua_pop(L, 1);
+  hasquery = lua_getfield(L, args, "query") == LUA_TTABLE;
   u = tourl(L, 1);
   if (given[0]) ok &= url_replace(&u->drivername, vals[0]);
   if (given[1]) ok &= url_replace(&u->username, vals[1]);
@@ -1032,6 +1153,7 @@ static int url_set(lua_State *L) {
   if (given[3]) ok &= url_replace(&u->host, vals[3]);
   if (given[4]) ok &= url_replace(&u->database, vals[4]);
   if (port >= 0) u->port = (int)port;
+  if (ok && hasquery) ok = url_set_query(L, lua_gettop(L), u);
   if (!ok) {
     rt_url_free(u);
     return rt_lua_error(L, RT_EMEMORY, "out of memory");

@@ -51,6 +51,36 @@ T.test("CREATE TABLE of a column without a type is a CompileError",
   T.eq(inspect(e):get_table_names(), {})
 end)
 
+T.test("URL.set replaces parts as SQLAlchemy's URL.set", function()
+  local u = create_engine("postgresql://a:b@h/d?x=1").url
+  local function full(kw) return u:set(kw):render_as_string(false) end
+  -- expectations: make_url(...).set(...).render_as_string(hide_password=False)
+  T.eq(full{password = "p@ss:/w"}, "postgresql://a:p%40ss%3A%2Fw@h/d?x=1")
+  T.eq(u:set{password = "p@ss:/w"}.password, "p@ss:/w")
+  T.eq(tostring(u:set{password = "x"}), "postgresql://a:***@h/d?x=1")
+  T.eq(full{password = ""}, "postgresql://a:@h/d?x=1")
+  T.eq(full{password = 5}, "postgresql://a:5@h/d?x=1")
+  T.eq(full{port = "5"}, "postgresql://a:b@h:5/d?x=1")
+  T.eq(u:set{port = "5"}.port, 5)
+  T.eq(full{host = "z", port = 1}, "postgresql://a:b@z:1/d?x=1")
+  T.eq(full{query = {a = "1"}}, "postgresql://a:b@h/d?a=1")
+  T.eq(full{query = {b = {"1", "2"}, a = "x"}},
+       "postgresql://a:b@h/d?a=x&b=1&b=2")
+  T.eq(u:set{query = {b = {"1", "2"}}}.query.b, {"1", "2"})
+  T.eq(full{drivername = "mysql+pymysql", host = "z", database = "e"},
+       "mysql+pymysql://a:b@z/e?x=1")
+  -- the URL itself is unchanged
+  T.eq(u:render_as_string(false), "postgresql://a:b@h/d?x=1")
+  T.raises("ArgumentError", function() u:set{bogus = 1} end)
+  T.raises("ArgumentError", function() u:set{port = "x"} end)
+  -- only the password may be other than a string, as in SQLAlchemy
+  local err = T.raises("ArgumentError", function() u:set{host = 5} end)
+  T.eq(err.message, "host must be a string")
+  err = T.raises("ArgumentError", function() u:set{query = {a = {1}}} end)
+  T.eq(err.message,
+       "Query dictionary values must be strings or sequences of strings")
+end)
+
 for _, db in ipairs(T.databases()) do
   T.test(db.name .. ": NOT of a Boolean column selects and filters",
          function()
