@@ -711,6 +711,33 @@ static rt_type *sqlite_type(const char *text) {
 }
 
 /*
+** A PostgreSQL enum as the reflection query writes it, "NAME('a','b')"
+** with "[]" after an array of one: SQLAlchemy's ENUM('a', 'b',
+** name='NAME').
+*/
+static rt_type *pg_enum_type(const char *text) {
+  const char *paren = strchr(text, '(');
+  size_t len = strlen(text);
+  rt_type *t, *arr;
+  if (paren == NULL) return nulltype();
+  if ((t = rt_type_new_sql(RT_UP_ENUM)) == NULL) return NULL;
+  if ((t->name = malloc((size_t)(paren - text) + 1)) == NULL ||
+      enum_values(t, paren) != 0) {
+    rt_type_unref(t);
+    return NULL;
+  }
+  memcpy(t->name, text, (size_t)(paren - text));
+  t->name[paren - text] = '\0';
+  if (len < 2 || strcmp(text + len - 2, "[]") != 0) return t;
+  if ((arr = rt_type_new_sql(RT_UP_ARRAY)) == NULL) {
+    rt_type_unref(t);
+    return NULL;
+  }
+  arr->item = t;
+  return arr;
+}
+
+/*
 ** PostgreSQL's format_type() text, as the dialect's _get_column_info
 ** reads it: "[]" makes an ARRAY of the rest, the parenthesis is cut out
 ** of the name ("timestamp(3) with time zone") and gives the arguments.
@@ -718,9 +745,11 @@ static rt_type *sqlite_type(const char *text) {
 static rt_type *pg_type(const char *text) {
   char name[96];
   size_t n = 0, len = strlen(text);
-  int args[2], nargs = numargs(text, args);
+  int args[2], nargs;
   const char *p;
   rt_type *t;
+  if (strncmp(text, "enum:", 5) == 0) return pg_enum_type(text + 5);
+  nargs = numargs(text, args);
   if (len >= 2 && strcmp(text + len - 2, "[]") == 0) {
     char inner[96];
     rt_type *item;

@@ -300,7 +300,12 @@ static void dialect_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
     if (t->isunsigned) rt_sb_adds(b, " UNSIGNED");
     break;
   case RT_UP_ENUM:
-    my_values(b, "ENUM", t);
+    /* PostgreSQL's ENUM has a name: the named type there, VARCHAR in the
+    ** default string form, as SQLAlchemy's Enum */
+    if (t->name)
+      enum_ddl(b, t, dialect);
+    else
+      my_values(b, "ENUM", t);
     break;
   case RT_UP_SET:
     my_values(b, "SET", t);
@@ -406,7 +411,8 @@ static void string_extras(rt_strbuf *b, const rt_type *t, int my) {
 }
 
 void rt_type_str(rt_strbuf *b, const rt_type *t) {
-  if (rt_type_is_dialect(t))
+  /* PostgreSQL's named ENUM shows as its VARCHAR, as SQLAlchemy's */
+  if (rt_type_is_dialect(t) && !(t->upper == RT_UP_ENUM && t->name))
     rt_sb_adds(b, rt_type_tname(t));
   else
     rt_type_ddl(b, t, "default");

@@ -120,6 +120,26 @@ static const char *qualify_nextval(rt_arena *a, const char *dflt,
   return s;
 }
 
+/*
+** A column's type text: format_type(), but an enum (or an array of one)
+** is written "enum:NAME('a','b')" (quotes doubled) so that its name and
+** labels come along, and a domain is its base type without arguments, as
+** SQLAlchemy's _get_column_info reads them (core/reflection.c parses the
+** text).
+*/
+/* clang-format off */
+#define PG_ENUM_TEXT(t)                                                        \
+  "'enum:' || " t ".typname || '(' || COALESCE((SELECT string_agg("          \
+  "chr(39) || replace(e.enumlabel, chr(39), chr(39) || chr(39)) || chr(39), " \
+  "',' ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e "                  \
+  "WHERE e.enumtypid = " t ".oid), '') || ')'"
+#define PG_TYPE_TEXT                                                           \
+  "CASE WHEN t.typtype = 'e' THEN " PG_ENUM_TEXT("t")                          \
+  " WHEN et.typtype = 'e' THEN " PG_ENUM_TEXT("et") " || '[]'"                 \
+  " WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, NULL)"     \
+  " ELSE pg_catalog.format_type(a.atttypid, a.atttypmod) END"
+/* clang-format on */
+
 static int pg_columns(rt_connection *c, const char *schema, const char *table,
                       rt_refl *out, rt_error *err) {
   const char *oid;
@@ -128,15 +148,20 @@ static int pg_columns(rt_connection *c, const char *schema, const char *table,
   if (need_oid(c, &out->arena, schema, table, &oid, err) != 0) return -1;
   if (rt_refl_query(
           c, &out->arena,
-          "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
-          "(SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) "
+          "SELECT a.attname, " PG_TYPE_TEXT ", "
+          "COALESCE((SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) "
           " FROM pg_catalog.pg_attrdef d "
           " WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum "
           " AND a.atthasdef), "
-          "a.attnotnull, pgd.description, a.attgenerated, "
+          " CASE WHEN t.typtype = 'd' THEN t.typdefault END), "
+          "a.attnotnull OR (t.typtype = 'd' AND t.typnotnull), "
+          "pgd.description, a.attgenerated, "
           "a.attidentity, s.seqstart, s.seqincrement, s.seqmin, s.seqmax, "
           "s.seqcache, s.seqcycle "
           "FROM pg_catalog.pg_attribute a "
+          "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+          "LEFT JOIN pg_catalog.pg_type et ON et.oid = t.typelem "
+          "AND t.typcategory = 'A' "
           "LEFT JOIN pg_catalog.pg_description pgd "
           "ON pgd.objoid = a.attrelid AND pgd.objsubid = a.attnum "
           "LEFT JOIN pg_catalog.pg_sequence s ON a.attidentity <> '' "

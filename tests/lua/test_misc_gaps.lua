@@ -97,6 +97,45 @@ for _, db in ipairs(T.databases()) do
     conn:rollback()
     m:drop_all(e)
   end)
+
+  if db.name == "postgresql" then
+    T.test(db.name .. ": enum and domain columns reflect as SQLAlchemy's",
+           function()
+      local e = create_engine(db.url)
+      local c <close> = e:connect()
+      local function run(list)
+        for _, sql in ipairs(list) do c:exec_driver_sql(sql) end
+        c:commit()
+      end
+      local drop = {"DROP TABLE IF EXISTS misc_enr",
+                    "DROP TYPE IF EXISTS misc_mood",
+                    "DROP DOMAIN IF EXISTS misc_posint",
+                    "DROP DOMAIN IF EXISTS misc_vc"}
+      run(drop)
+      run{"CREATE TYPE misc_mood AS ENUM ('a', 'b''c')",
+          "CREATE DOMAIN misc_posint AS integer NOT NULL DEFAULT 3 " ..
+          "CHECK (VALUE > 0)",
+          "CREATE DOMAIN misc_vc AS varchar(20)",
+          "CREATE TABLE misc_enr (m misc_mood, p misc_posint, v misc_vc, " ..
+          "ma misc_mood[])"}
+      -- SQLAlchemy: m ENUM('a', "b'c", name='misc_mood') (str VARCHAR(3)),
+      -- p INTEGER NOT NULL DEFAULT 3, v VARCHAR(), ma ARRAY(ENUM(...))
+      local cols = inspect(e):get_columns("misc_enr")
+      T.eq(tostring(cols[1].type), "VARCHAR(3)")
+      T.eq(cols[1].type.enums, {"a", "b'c"})
+      T.eq(cols[1].nullable, true)
+      T.eq(tostring(cols[2].type), "INTEGER")
+      T.eq({cols[2].nullable, cols[2].default}, {false, "3"})
+      T.eq(tostring(cols[3].type), "VARCHAR")
+      T.eq(tostring(cols[4].type), "ARRAY")
+      local t = Table("misc_enr", MetaData(), {autoload_with = e})
+      T.eq(CreateTable(t):compile("postgresql").sql,
+           "\nCREATE TABLE misc_enr (\n\tm misc_mood, \n" ..
+           "\tp INTEGER DEFAULT 3 NOT NULL, \n\tv VARCHAR, \n" ..
+           "\tma misc_mood[]\n)\n\n")
+      run(drop)
+    end)
+  end
 end
 
 T.done()
