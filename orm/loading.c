@@ -558,6 +558,30 @@ static int l_unique(lua_State *L) {
 }
 
 /*
+** C.runs(list, n, out) -> k: the items of list[1..n] that are neither
+** false nor nil nor the same object as the item before them, in order,
+** as out[1..k] (a joined load's parents: one entry per run of a parent's
+** rows).
+*/
+static int l_runs(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 2), i, k = 0;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  lua_settop(L, 3);
+  lua_pushnil(L); /* 4: the item before */
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, 1, i);
+    if (lua_toboolean(L, 5) && !lua_rawequal(L, 4, 5)) {
+      lua_pushvalue(L, 5);
+      lua_rawseti(L, 3, ++k);
+    }
+    lua_replace(L, 4);
+  }
+  lua_pushinteger(L, k);
+  return 1;
+}
+
+/*
 ** C.distribute(keys, objs, n, lists, found)
 **
 ** A selectin load's objects to their owners' lists: objs[j] (j = 1..n)
@@ -597,6 +621,7 @@ static const luaL_Reg loading_c[] = {{"load_result", l_load_result},
                                      {"fill_collections", l_fill_collections},
                                      {"unique", l_unique},
                                      {"distribute", l_distribute},
+                                     {"runs", l_runs},
                                      {NULL, NULL}};
 
 void rt_orm_loading_register(lua_State *L) {

@@ -234,12 +234,7 @@ local function load_joined(r, e, n)
   if r.joins.collections then
     -- a parent's rows mostly come together, and unique() is required
     -- (fetch raises without it): each run of one parent is one entry
-    local last
-    for i = 1, nrows do
-      local p = parents[i]
-      if p and not rawequal(p, last) then k = k + 1; out[k] = p end
-      last = p
-    end
+    k = C.runs(parents, nrows, out)
   else
     for i = 1, nrows do
       local p = parents[i]
