@@ -330,6 +330,7 @@ end
 -- for the other files of the ORM
 I.Coll = Coll
 I.CollMT = CollMT
+I.SetMT = SetMT
 I.appended = appended
 I.check_target = check_target
 I.find = find

@@ -804,7 +804,8 @@ local function fill_joined(r_, rows, parents, gots, nrows)
   for ji, j in ipairs(r_.joins) do
     local r, seen, placed = j.rel, j.seen, j.placed
     if not seen then
-      seen, placed = {}, {}
+      -- (a collection's placed table is made sized for the rows, in C)
+      seen, placed = {}, not r.uselist and {} or nil
       j.seen, j.placed = seen, placed
     end
     local got = gots and gots[ji]
@@ -833,15 +834,23 @@ local function fill_joined(r_, rows, parents, gots, nrows)
     local uselist = r.uselist
     if uselist then
       -- (row by row in C; a parent's collection is set up here)
-      C.fill_collections(owners, got, nrows, seen, placed, function(p)
+      local plain = j.plain
+      if plain == nil and not r.collection then
+        -- a list or set: C makes each parent's collection
+        plain = {r.key, nilmark[r.key], changekey[r.key], I.OWNER, I.REL,
+                 r, r.set and I.SetMT or I.CollMT}
+        j.plain = plain
+      end
+      j.placed = C.fill_collections(owners, got, nrows, seen, placed,
+                                    function(p, items)
         if C.extra(p, r.key) == nil and not C.extra(p, nilmark[r.key]) and
            not C.extra(p, changekey[r.key]) then
-          local c = new_coll(p, r)
+          local c = new_coll(p, r, items)
           C.extra(p, r.key, c)
           return c
         end
         return false
-      end)
+      end, plain)
       goto next_join
     end
     for i = 1, nrows do

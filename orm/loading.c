@@ -13,6 +13,8 @@
 */
 #include "orm/loading.h"
 
+#include <limits.h>
+
 /* Past this many rows the collector pauses while a load goes on: every
 ** object made stays reachable from the output list, so a cycle running
 ** meanwhile only marks it again and again.  A short load leaves the
@@ -320,17 +322,33 @@ static int l_load_result_rows(lua_State *L) {
 }
 
 /*
-** C.fill_collections(owners, got, nrows, seen, placed, init)
+** C.fill_collections(owners, got, nrows, seen, placed, init [, plain])
+**   -> placed
 **
 ** The joined eager load of a collection, row by row: owners[i] is row
 ** i's parent (an instance) and got[i] its related object (false or nil:
 ** none).  A parent seen for the first time gets its collection from
-** init(parent) (false: it keeps the one it has), remembered in seen; each
-** related object is appended to its parent's collection once, through the
-** collection's own # and [].  placed[object] notes where an object was
-** appended: the parent itself, or for an object under several parents
-** (many-to-many) the set of them.  One table for all parents, since an
-** object is mostly under one.
+** init(parent, items) (false: it keeps the one it has), remembered in
+** seen; items is an empty table sized for the parent's run of rows, for
+** init to make the collection of.  Each related object is appended to its
+** parent's collection once, through the collection's own # and [] when
+** its metatable has __len or __newindex.  placed[object] notes where an
+** object was appended: the parent itself, or for an object under several
+** parents (many-to-many) the set of them.  One table for all parents,
+** since an object is mostly under one; nil placed makes it, sized for the
+** rows.
+**
+** With `plain` ({key, nilkey, changekey, ownerkey, relkey, rel, mt}: a
+** list or set collection, nothing to run when one is made) the
+** collections are made here instead of by init: a parent whose extras
+** hold nothing under key, nilkey or changekey gets a table of metatable
+** mt, its ownerkey and relkey set to the parent and rel, as its extras'
+** key.
+**
+** The rows of a parent mostly come together (the parent's columns lead
+** the ORDER BY-less join), so the work per parent (the seen lookup, the
+** collection's length and metatable) is done once per run of rows with
+** the same parent.
 */
 
 /* Note object x (at x) as placed under parent p (at p); 0 if it was. */
@@ -369,41 +387,137 @@ static int place(lua_State *L, int placed, int p, int x) {
   return 1;
 }
 
-static int l_fill_collections(lua_State *L) {
-  lua_Integer n = luaL_checkinteger(L, 3), i;
-  enum { OWNERS = 1, GOT, NROWS, SEEN, PLACED, INIT };
-  luaL_checktype(L, OWNERS, LUA_TTABLE);
-  luaL_checktype(L, GOT, LUA_TTABLE);
-  luaL_checktype(L, SEEN, LUA_TTABLE);
-  luaL_checktype(L, PLACED, LUA_TTABLE);
-  luaL_checktype(L, INIT, LUA_TFUNCTION);
-  lua_settop(L, INIT);
-  for (i = 1; i <= n; i++) {
-    int p = INIT + 1, c = INIT + 2, x = INIT + 3;
-    lua_rawgeti(L, OWNERS, i);
-    if (!lua_toboolean(L, p)) {
-      lua_settop(L, INIT);
-      continue;
+enum { FC_OWNERS = 1, FC_GOT, FC_NROWS, FC_SEEN, FC_PLACED, FC_INIT, FC_PLAIN };
+
+/* The end (last row) of the run of rows from i with the parent at p. */
+static lua_Integer run_end(lua_State *L, int p, lua_Integer i, lua_Integer n) {
+  while (i < n) {
+    int same;
+    lua_rawgeti(L, FC_OWNERS, i + 1);
+    same = lua_rawequal(L, -1, p);
+    lua_pop(L, 1);
+    if (!same) break;
+    i++;
+  }
+  return i;
+}
+
+/* Whether appending to the collection at c is a raw set at #c + 1. */
+static int plain_list(lua_State *L, int c) {
+  int plain;
+  if (!lua_getmetatable(L, c)) return 1;
+  plain = lua_getfield(L, -1, "__newindex") == LUA_TNIL;
+  lua_pop(L, 1);
+  plain = plain && lua_getfield(L, -1, "__len") == LUA_TNIL;
+  lua_pop(L, 2);
+  return plain;
+}
+
+/* Push the new collection of the parent at p (sized for n items), made
+** as `plain` says, or false when the parent has one already (or was set
+** to nothing, or has changes to it pending). */
+static void make_plain(lua_State *L, int p, int n) {
+  int extras, f;
+  luaL_checkstack(L, 8, "collections");
+  if (lua_getiuservalue(L, p, UV_EXTRAS) == LUA_TTABLE) {
+    extras = lua_gettop(L);
+    for (f = 1; f <= 3; f++) {
+      /* something under key, or a true nilkey or changekey mark (as
+      ** C.extra(p, mark) is tested for truth) */
+      int t, had;
+      lua_rawgeti(L, FC_PLAIN, f);
+      t = lua_rawget(L, extras);
+      had = f == 1 ? t != LUA_TNIL : lua_toboolean(L, -1);
+      lua_pop(L, 1);
+      if (had) {
+        lua_pushboolean(L, 0);
+        lua_replace(L, extras);
+        return;
+      }
+    }
+  } else {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, p, UV_EXTRAS);
+    extras = lua_gettop(L);
+  }
+  lua_createtable(L, n, 2);
+  lua_rawgeti(L, FC_PLAIN, 4);
+  lua_pushvalue(L, p);
+  lua_rawset(L, -3);
+  lua_rawgeti(L, FC_PLAIN, 5);
+  lua_rawgeti(L, FC_PLAIN, 6);
+  lua_rawset(L, -3);
+  lua_rawgeti(L, FC_PLAIN, 7);
+  lua_setmetatable(L, -2);
+  lua_rawgeti(L, FC_PLAIN, 1);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, extras);
+  lua_replace(L, extras);
+}
+
+/* Rows i..last, all of the parent at p: its collection (made through
+** init the first time the parent is seen) gets their objects. */
+static void fill_run(lua_State *L, int p, lua_Integer i, lua_Integer last) {
+  int c, x, plain;
+  lua_Integer len = 0;
+  lua_pushvalue(L, p);
+  if (lua_rawget(L, FC_SEEN) == LUA_TNIL) {
+    lua_pop(L, 1);
+    if (lua_istable(L, FC_PLAIN) && lua_type(L, p) == LUA_TUSERDATA)
+      make_plain(L, p, (int)(last - i + 1));
+    else {
+      lua_pushvalue(L, FC_INIT);
+      lua_pushvalue(L, p);
+      lua_createtable(L, (int)(last - i + 1), 2);
+      lua_call(L, 2, 1);
     }
     lua_pushvalue(L, p);
-    if (lua_rawget(L, SEEN) == LUA_TNIL) {
-      lua_pop(L, 1);
-      lua_pushvalue(L, INIT);
-      lua_pushvalue(L, p);
-      lua_call(L, 1, 1);
-      lua_pushvalue(L, p);
-      lua_pushvalue(L, c);
-      lua_rawset(L, SEEN);
-    }
-    lua_rawgeti(L, GOT, i);
-    if (lua_toboolean(L, c) && lua_toboolean(L, x) && place(L, PLACED, p, x)) {
-      lua_settop(L, x);
-      lua_pushvalue(L, x);
-      lua_seti(L, c, luaL_len(L, c) + 1);
-    }
-    lua_settop(L, INIT);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, FC_SEEN);
   }
-  return 0;
+  c = lua_gettop(L);
+  if (!lua_toboolean(L, c)) return;
+  plain = lua_istable(L, c) && plain_list(L, c);
+  if (plain) len = (lua_Integer)lua_rawlen(L, c);
+  x = c + 1;
+  for (; i <= last; i++) {
+    lua_rawgeti(L, FC_GOT, i);
+    if (lua_toboolean(L, x) && place(L, FC_PLACED, p, x)) {
+      lua_settop(L, x);
+      if (plain)
+        lua_rawseti(L, c, ++len);
+      else
+        lua_seti(L, c, luaL_len(L, c) + 1);
+    }
+    lua_settop(L, c);
+  }
+}
+
+static int l_fill_collections(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, FC_NROWS), i, last;
+  luaL_checktype(L, FC_OWNERS, LUA_TTABLE);
+  luaL_checktype(L, FC_GOT, LUA_TTABLE);
+  luaL_checktype(L, FC_SEEN, LUA_TTABLE);
+  luaL_checktype(L, FC_INIT, LUA_TFUNCTION);
+  if (lua_isnil(L, FC_PLACED)) {
+    lua_createtable(L, 0, n > 0 && n < INT_MAX ? (int)n : 0);
+    lua_replace(L, FC_PLACED);
+  }
+  luaL_checktype(L, FC_PLACED, LUA_TTABLE);
+  if (!lua_isnoneornil(L, FC_PLAIN)) luaL_checktype(L, FC_PLAIN, LUA_TTABLE);
+  lua_settop(L, FC_PLAIN);
+  luaL_checkstack(L, 12, "filling collections");
+  for (i = 1; i <= n; i = last + 1) {
+    int p = FC_PLAIN + 1;
+    lua_rawgeti(L, FC_OWNERS, i);
+    last = run_end(L, p, i, n);
+    if (lua_toboolean(L, p)) fill_run(L, p, i, last);
+    lua_settop(L, FC_PLAIN);
+  }
+  lua_pushvalue(L, FC_PLACED);
+  return 1;
 }
 
 /*
@@ -440,6 +554,30 @@ static int l_unique(lua_State *L) {
     lua_rawseti(L, 1, i);
   }
   lua_settop(L, 1);
+  return 1;
+}
+
+/*
+** C.runs(list, n, out) -> k: the items of list[1..n] that are neither
+** false nor nil nor the same object as the item before them, in order,
+** as out[1..k] (a joined load's parents: one entry per run of a parent's
+** rows).
+*/
+static int l_runs(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 2), i, k = 0;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  lua_settop(L, 3);
+  lua_pushnil(L); /* 4: the item before */
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, 1, i);
+    if (lua_toboolean(L, 5) && !lua_rawequal(L, 4, 5)) {
+      lua_pushvalue(L, 5);
+      lua_rawseti(L, 3, ++k);
+    }
+    lua_replace(L, 4);
+  }
+  lua_pushinteger(L, k);
   return 1;
 }
 
@@ -483,6 +621,7 @@ static const luaL_Reg loading_c[] = {{"load_result", l_load_result},
                                      {"fill_collections", l_fill_collections},
                                      {"unique", l_unique},
                                      {"distribute", l_distribute},
+                                     {"runs", l_runs},
                                      {NULL, NULL}};
 
 void rt_orm_loading_register(lua_State *L) {

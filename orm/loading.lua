@@ -231,9 +231,15 @@ local function load_joined(r, e, n)
   end
   local nrows = C.load_result_rows(r.core, n or 0, s.id, ents)
   local out, k = {}, 0
-  for i = 1, nrows do
-    local p = parents[i]
-    if p then k = k + 1; out[k] = p end
+  if r.joins.collections then
+    -- a parent's rows mostly come together, and unique() is required
+    -- (fetch raises without it): each run of one parent is one entry
+    k = C.runs(parents, nrows, out)
+  else
+    for i = 1, nrows do
+      local p = parents[i]
+      if p then k = k + 1; out[k] = p end
+    end
   end
   if e.optdeferred then I.mark_deferred(out, e.optdeferred) end
   if r.populate == 2 then I.populated(s, out) end

@@ -176,6 +176,26 @@ for _, db in ipairs(T.databases()) do
     T.eq(#log, 1)
   end)
 
+  T.test(pfx .. "joinedload: a parent's rows apart, each child once",
+         function()
+    do
+      local s <close> = orm.Session(engine)
+      s:add(Address{id = 4, email = "b0", user_id = 2})
+      s:commit()
+    end
+    local s <close> = orm.Session(engine)
+    -- rows by the joined address's email: jack's (a1, bad) around ed's
+    -- b0, each with both of jack's addresses from the eager join
+    local us = s:scalars(select(User):join(User.addresses)
+      :options(orm.joinedload(User.addresses)):order_by(Address.email))
+      :unique():all()
+    clear()
+    T.eq(ids_of(us, "addresses"), {{1, {1, 2}}, {2, {3, 4}}})
+    T.eq(#log, 0, "collections loaded")
+    s:delete(s:get(Address, 4))
+    s:commit()
+  end)
+
   T.test(pfx .. "custom conditions: lazy, selectin and subquery loads",
          function()
     local s <close> = orm.Session(engine)
