@@ -12,6 +12,10 @@ local raw_compile = methods.compile
 -- The statement Session:execute runs for stmt, or nil when stmt is not a
 -- select of mapped entities (its text is then its own).
 local function orm_form(stmt)
+  -- (no mapped class yet: no select can have entities; Core compiles
+  -- pay nothing for the ORM being loaded)
+  local mapped = I.mappers_by_table
+  if not mapped or next(mapped) == nil then return nil end
   if C.node_kind(stmt) ~= "select" then return nil end
   local ents = I.entities_of(stmt)
   if ents and I.core_tables[stmt] then ents = I.orm_entities(ents, stmt) end
