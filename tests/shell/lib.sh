@@ -82,3 +82,22 @@ finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
 }
+
+# type a line and Enter, then wait for the next main prompt
+enter() {
+  alive
+  before=$(prompts)
+  case $1 in
+  *\;) # tmux takes a final `;` for a command separator: send it as a byte
+    T send-keys -t rt -l "${1%;}"
+    T send-keys -t rt -H 3b
+    ;;
+  *) T send-keys -t rt -l "$1" ;;
+  esac
+  T send-keys -t rt Enter
+  i=0
+  while [ "$(prompts)" -le "$before" ] && [ $i -lt 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+}

@@ -22,24 +22,6 @@ fi
 export TERM=xterm PAGER=
 unset DATABASE_URL
 
-# type a line and Enter, then wait for the next main prompt
-enter() {
-  alive
-  before=$(prompts)
-  case $1 in
-  *\;) # tmux takes a final `;` for a command separator: send it as a byte
-    T send-keys -t rt -l "${1%;}"
-    T send-keys -t rt -H 3b
-    ;;
-  *) T send-keys -t rt -l "$1" ;;
-  esac
-  T send-keys -t rt Enter
-  i=0
-  while [ "$(prompts)" -le "$before" ] && [ $i -lt 50 ]; do
-    sleep 0.1
-    i=$((i + 1))
-  done
-}
 
 # type $1, press Tab, wait until the prompt line reads $2 (up to 3 s)
 tab() {

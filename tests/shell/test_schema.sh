@@ -20,24 +20,6 @@ fi
 . "$(dirname "$0")/lib.sh"
 export TERM=xterm PAGER=
 
-# type a line and Enter, then wait for the next main prompt
-enter() {
-  alive
-  before=$(prompts)
-  case $1 in
-  *\;) # tmux takes a final `;` for a command separator: send it as a byte
-    T send-keys -t rt -l "${1%;}"
-    T send-keys -t rt -H 3b
-    ;;
-  *) T send-keys -t rt -l "$1" ;;
-  esac
-  T send-keys -t rt Enter
-  i=0
-  while [ "$(prompts)" -le "$before" ] && [ $i -lt 50 ]; do
-    sleep 0.1
-    i=$((i + 1))
-  done
-}
 
 # type $1, press Tab ($2 times, default 1), wait until the prompt line
 # reads $3 (or up to 2 s)
