@@ -837,13 +837,44 @@ local merge_impl
 -- half-merged objects
 function Session:merge(obj, opts)
   checkobj(obj)
-  if not (opts and (opts.load == false or opts._memo)) then autoflush(self) end
+  if not (opts and opts.load == false) then autoflush(self) end
   local prev = self._no_autoflush
   self._no_autoflush = true
   local ok, target = pcall(merge_impl, self, obj, opts)
   self._no_autoflush = prev
   if not ok then error(target, 0) end
   return target
+end
+
+-- Whether the session itself lets obj go (a weak reference only): it is
+-- persistent and clean, and in no reference cycle through a loaded
+-- relationship and its other side (CPython frees those only when its
+-- cycle collector runs, so SQLAlchemy keeps them in the meantime).
+local function may_be_freed(s, obj)
+  if C.lifecycle(obj) ~= "persistent" or C.modified(obj) or s._dirty[obj] or
+     s._deleted[obj] then
+    return false
+  end
+  local m = mapper_of(obj)
+  if not m.has_rels then return true end
+  configure()
+  local ch = I.changekey
+  for _, r in ipairs(m.rel_list or {}) do
+    local v = C.extra(obj, r.key)
+    if C.extra(obj, ch[r.key]) then return false end
+    if v ~= nil and r.back then
+      local members = r.uselist and I.coll_members(v) or {v}
+      for _, x in ipairs(members) do
+        local back = C.extra(x, r.back.key)
+        if rawequal(back, obj) or
+           (back ~= nil and r.back.uselist and
+            I.find(I.coll_members(back), obj)) then
+          return false
+        end
+      end
+    end
+  end
+  return true
 end
 
 function merge_impl(self, obj, opts)
@@ -866,10 +897,36 @@ function merge_impl(self, obj, opts)
     if v == nil then complete = false end
   end
   if C.session(obj) == self.id and self:contains(obj) then return obj end
-  local target
+  -- what this merge() call has done so far, nested merges included (as
+  -- SQLAlchemy's _recursive and _resolve_conflict_map): the target of
+  -- each source object, of each identity key, and the relationships each
+  -- source object was reached through
+  local memo = opts and opts._memo
+  if not memo then
+    memo = {objs = {}, keys = {}, via = {}}
+  elseif memo.objs[obj] then
+    return memo.objs[obj]
+  end
+  local target, key
+  local map = self._idmap[I.base_of(m)]
   if complete then
-    local map = self._idmap[I.base_of(m)]
-    target = map and map[key_of(m, vals)]
+    key = key_of(m, vals)
+    target = map and map[key]
+    if target ~= nil and load and not memo.collected and
+       may_be_freed(self, target) then
+      -- SQLAlchemy's identity map holds objects weakly and CPython frees
+      -- at once an object nothing refers to: a clean object the program
+      -- no longer holds is gone there, and merge() loads it again (the
+      -- same detached object merged twice selects twice).  A full
+      -- collection gives the weak map the same view (once per call:
+      -- the objects this call merges are held by memo).
+      target = nil
+      memo.collected = true
+      collectgarbage()
+      target = map[key]
+    end
+    local keys = memo.keys[I.base_of(m)]
+    if target == nil and keys then target = keys[key] end
     if target == nil and load then target = self:get(m.class, vals) end
   end
   if target == nil then
@@ -885,36 +942,55 @@ function merge_impl(self, obj, opts)
       -- load = false: the object is taken as persistent, unchanged
       C.setidentity(target, ident_store(m, vals))
       set_state(target, "persistent", self.id)
-      idmap_of(self, target, m)[key_of(m, vals)] = target
+      idmap_of(self, target, m)[key] = target
     end
   end
-  local is_pk = {}
-  for _, i in ipairs(m.pk_index) do is_pk[i] = true end
-  for i, key in ipairs(m.keys) do
-    local v, loaded = C.get(obj, i)
-    if loaded then
-      -- a key is set with its old value read first (SQLAlchemy keeps a
-      -- key's history): an expired target loads what it lacks then
-      if load and is_pk[i] and not lselect(2, C.get(target, i)) and
-         C.identity(target) ~= nil then
-        local _ = target[key]
-      end
-      if load then target[key] = v else C.set(target, i, v) end
+  memo.objs[obj] = target
+  if complete then
+    local keys = memo.keys[I.base_of(m)]
+    if not keys then
+      keys = {}
+      memo.keys[I.base_of(m)] = keys
+    end
+    keys[key] = target
+  end
+  if rawequal(target, obj) then return target end
+  local vi = m.version_idx
+  if vi then
+    -- a stale copy is refused: its version must be the target's (an
+    -- attribute not loaded on either side is not compared)
+    local sv, sl = C.get(obj, vi)
+    local tv, tl = C.get(target, vi)
+    if sl and tl and sv ~= tv then
+      raise("StaleDataError", string.format(
+        "Version id '%s' on merged state %s does not match existing " ..
+        "version '%s'. Leave the version attribute unset when merging " ..
+        "to update the most recent version.", tostring(sv),
+        objstr(target), tostring(tv)))
     end
   end
-  -- the merge cascade: loaded related objects are merged too (each once)
+  -- relationships first, then columns: the order SQLAlchemy's mapper
+  -- iterates its properties in (which decides the order of the loads)
   if m.has_rels then
     configure()
-    local memo = opts and opts._memo or {}
-    memo[obj] = target
     local sub = {load = load, _memo = memo}
-    local function merged(x)
-      if memo[x] then return memo[x] end
-      return self:merge(x, sub)
+    local via = memo.via
+    local function merged(x, r)
+      local t = via[x]
+      if not t then
+        t = {}
+        via[x] = t
+      end
+      t[r] = true
+      return merge_impl(self, x, sub)
     end
     for _, r in ipairs(m.rel_list or {}) do
       local v = C.extra(obj, r.key)
-      if r.cascade.merge and (v ~= nil or C.extra(obj, nilmark[r.key])) then
+      -- the other side of the relationship obj was reached through is
+      -- left alone (it would merge back into where this came from)
+      local back = load and r.back and via[obj] and via[obj][r.back]
+      if r.cascade.merge and not back and
+         (v ~= nil or C.extra(obj, nilmark[r.key])) then
         if r.uselist then
           -- (the target's collection loads first, so that the items
           -- already in it come from the identity map, as in SQLAlchemy)
@@ -922,12 +998,26 @@ function merge_impl(self, obj, opts)
             local _ = target[r.key]
           end
           local list = {}
-          for i, x in ipairs(v) do list[i] = merged(x) end
+          for i, x in ipairs(v) do list[i] = merged(x, r) end
           target[r.key] = list
         else
-          target[r.key] = v ~= nil and merged(v) or nil
+          target[r.key] = v ~= nil and merged(v, r) or nil
         end
       end
+    end
+  end
+  local is_pk = {}
+  for _, i in ipairs(m.pk_index) do is_pk[i] = true end
+  for i, k in ipairs(m.keys) do
+    local v, loaded = C.get(obj, i)
+    if loaded then
+      -- a key is set with its old value read first (SQLAlchemy keeps a
+      -- key's history): an expired target loads what it lacks then
+      if load and is_pk[i] and not lselect(2, C.get(target, i)) and
+         C.identity(target) ~= nil then
+        local _ = target[k]
+      end
+      if load then target[k] = v else C.set(target, i, v) end
     end
   end
   return target
