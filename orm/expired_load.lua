@@ -1,8 +1,10 @@
 -- orm/expired_load.lua -- loading an object's expired attributes and
 -- refresh() as SQLAlchemy 1.4 does them: only the attributes that are
--- unloaded and have no pending change are selected (legacy labels), the
--- session autoflushes first (the list is made before, so a flush that
--- loads the same attributes is followed by the SELECT all the same);
+-- unloaded, not deferred and have no pending change are selected (legacy
+-- labels) -- columns, column_property expressions, the columns of an
+-- inheriting class (of its own tables alone when it can) -- the session
+-- autoflushes first (the list is made before, so a flush that loads the
+-- same attributes is followed by the SELECT all the same);
 -- refresh(obj, attrs) selects just those attributes, unlabelled; a flush
 -- that updates an object whose primary key is expired loads it first
 -- (SQLAlchemy reads the key with its loader on).
@@ -15,42 +17,175 @@ local objstr = I.objstr
 local raise = I.raise
 local sessions = I.sessions
 local Session = I.Session
+local ptr = C.node_ptr
+local base_load_expired = hooks.load_expired
 
 -- the extra attribute properties.lua keeps for columns options deferred
 local OPTDEFERRED = "\0optdeferred"
-
--- a mapper whose attributes are its table's columns, one each
-local function plain(m)
-  return not m.tables and not m.layout and not m.concrete
-end
 
 -- the session obj is persistent in, when its loads can take this path
 local function home(obj)
   local sid = C.session(obj)
   local s = sid ~= 0 and sessions[sid]
-  if not s or C.lifecycle(obj) ~= "persistent" or s.shard_chooser then
-    return nil
-  end
+  if not s or C.lifecycle(obj) ~= "persistent" then return nil end
   return s
 end
 
--- SELECT the columns of attribute indexes idx (ascending) of obj's row,
--- and set those without a pending change as loaded
-local function load_columns(s, m, obj, idx, labelled)
-  local t, cols = m.local_table, {}
+-- A mapper this file loads: one of a table, with column_property and
+-- deferred columns, or a class of joined or single table inheritance
+-- (not concrete: its classes have tables of their own, not a part each).
+local function handled(m)
+  return not m.concrete and not m.concrete_entity and
+         (m.inherits == nil or m.attr_cols ~= nil)
+end
+
+-- attribute indexes in the mapper's property order (declared properties
+-- in the order they were made, then the table's columns), the order
+-- SQLAlchemy selects them in
+local function prop_order(m)
+  if m.prop_order then return m.prop_order end
+  local o = m._attr_order
+  if not o then
+    o = {}
+    for i = 1, m.nattrs do o[i] = i end
+    m._attr_order = o
+  end
+  return o
+end
+
+-- what attribute i selects: its columns (an inheriting class's key may
+-- have one per table) or its expression
+local function cols_of(m, i)
+  if m.attr_cols then return m.attr_cols[i] or {} end
+  local col = m.attr_columns[i]
+  if col then return {col} end
+  local e = m.exprs and m.exprs[i]
+  return e and {e} or {}
+end
+
+local function is_expr(m, i)
+  return m.exprs ~= nil and m.exprs[i] ~= nil
+end
+
+-- The attributes an access of an expired one loads, as SQLAlchemy's
+-- expired_attributes: those unloaded that have no pending change and
+-- are not deferred (by the mapper or a loader option: those load on
+-- their own, by group).
+local function expired_attrs(m, obj)
+  local optdef = C.extra(obj, OPTDEFERRED)
+  local deferred = m.deferred or {}
+  local idx = {}
+  for _, i in ipairs(prop_order(m)) do
+    local loaded, modified = C.flags(obj, i)
+    if not loaded and not modified and not deferred[i] and
+       not (optdef and optdef[i]) then
+      idx[#idx + 1] = i
+    end
+  end
+  return idx
+end
+
+-- SQLAlchemy's optimized get of a joined-inheritance object: when no
+-- attribute to load is of the base table, only the tables from the
+-- highest one that has some down to the class's own are selected, the
+-- first join condition comparing the key value the object has
+-- (? = eng.id), the others joining those tables; nil when it does not
+-- apply.
+local function optimized_where(m, obj, idx)
+  if not m.tables or #m.tables < 2 then return nil end
+  local want = {}
+  for _, i in ipairs(idx) do
+    if is_expr(m, i) then return nil end
+    for _, col in ipairs(cols_of(m, i)) do want[ptr(col.table)] = true end
+  end
+  if want[ptr(m.tables[1])] then return nil end
+  local first
+  for k = 2, #m.tables do
+    if want[ptr(m.tables[k])] then first = k; break end
+  end
+  if not first then return nil end
+  local inside = {}
+  for k = first, #m.tables do inside[ptr(m.tables[k])] = true end
+  local conds = {}
+  for k = first, #m.tables do
+    local cond = m.inherit_on[k]
+    if cond == nil then return nil end
+    if k == first then
+      -- the side outside the selected tables becomes the object's value
+      -- of that column (committed, never loaded for this)
+      local pairs_, other = C.join_pairs(cond)
+      if other or #pairs_ == 0 then return nil end
+      local terms = {}
+      for n, pr in ipairs(pairs_) do
+        local a, b = pr[1], pr[2]
+        local outside, keep, left
+        if not inside[ptr(a.table)] then
+          outside, keep, left = a, b, true
+        elseif not inside[ptr(b.table)] then
+          outside, keep, left = b, a, false
+        else
+          terms[n] = a:eq(b)
+        end
+        if outside then
+          local i = m.colidx and m.colidx[ptr(outside)]
+          if not i then return nil end
+          local v, known = C.committed(obj, i)
+          if not known or v == nil then return nil end
+          local p = sa.bindparam("param_" .. n, v, keep.type)
+          terms[n] = left and p:eq(keep) or keep:eq(p)
+        end
+      end
+      cond = #terms == 1 and terms[1] or sa.and_(table.unpack(terms))
+    end
+    conds[#conds + 1] = cond
+  end
+  return conds
+end
+
+-- The SELECT of attributes idx of obj's row: table columns labelled
+-- <table>_<column> unless `plain` (refresh's), expressions with their
+-- anonymous labels; FROM the class's tables (only those needed, for an
+-- expired load of a subclass's attributes); WHERE its primary key (and
+-- a single-table class's discriminator).  Returns the statement and,
+-- per attribute, the row position of its value.
+local function select_attrs(m, obj, idx, plain)
+  local cols, pos = {}, {}
   for k, i in ipairs(idx) do
-    local col = m.attr_columns[i]
-    cols[k] = labelled and col:label(t.name .. "_" .. col.name) or col
+    for n, col in ipairs(cols_of(m, i)) do
+      if is_expr(m, i) or plain then
+        cols[#cols + 1] = col
+      else
+        cols[#cols + 1] = col:label(col.table.name .. "_" .. col.name)
+      end
+      if n == 1 then pos[k] = #cols end
+    end
   end
   local stmt = sa.select(table.unpack(cols))
+  local conds = not plain and optimized_where(m, obj, idx)
+  if conds then
+    for _, c in ipairs(conds) do stmt = stmt:where(c) end
+    return stmt, pos
+  end
+  if m.tables and #m.tables > 1 then stmt = stmt:select_from(m.selectable) end
   local ident = I.ident_vals(obj, m)
   for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(ident[k])) end
-  local rows = I.run(s, s:connection(), stmt):all()
-  if #rows == 0 then return false end
-  local row = rows[1]
+  if m.single and I.single_criterion then
+    local crit = I.single_criterion(m)
+    if crit then stmt = stmt:where(crit) end
+  end
+  return stmt, pos
+end
+
+-- SELECT attributes idx of obj (a row must come: false otherwise) and
+-- set those without a pending change as loaded
+local function load_attrs(s, m, obj, idx, plain, lock)
+  local stmt, pos = select_attrs(m, obj, idx, plain)
+  if lock then stmt = stmt:with_for_update(lock ~= true and lock or nil) end
+  local row = I.run(s, s:connection(), stmt):first()
+  if row == nil then return false end
   local keys = {}
   for k, i in ipairs(idx) do
-    if not lselect(2, C.flags(obj, i)) then C.set(obj, i, row[k]) end
+    if not lselect(2, C.flags(obj, i)) then C.set(obj, i, row[pos[k]]) end
     keys[k] = m.keys[i]
   end
   I.refresh_event(obj, keys)
@@ -63,31 +198,35 @@ local function deleted_error(obj)
     objstr(obj)))
 end
 
-local function unloaded(m, obj)
-  local idx = {}
-  for i = 1, #m.attr_columns do
-    if not lselect(2, C.get(obj, i)) then idx[#idx + 1] = i end
-  end
-  return idx
+-- a sharded session runs a load on the object's shard
+local function on_shard(s, obj, fn, ...)
+  if s._sharded and I.in_shard_of then return I.in_shard_of(s, obj, fn, ...) end
+  return fn(...)
 end
 
-local base_load_expired = hooks.load_expired
-function hooks.load_expired(obj, key)
-  local s = home(obj)
-  if not s then return base_load_expired(obj, key) end
-  local m = mapper_of(obj)
-  if not plain(m) or C.extra(obj, OPTDEFERRED) then
-    I.autoflush(s)
-    return base_load_expired(obj, key)
-  end
-  local idx = unloaded(m, obj)
+local function load_expired(s, m, obj, key)
+  local idx = expired_attrs(m, obj)
   I.autoflush(s)
-  if #idx > 0 and not load_columns(s, m, obj, idx, true) then
+  if #idx > 0 and not load_attrs(s, m, obj, idx, false) then
     deleted_error(obj)
   end
   local v, loaded = C.get(obj, m.slots[key])
   if not loaded then return base_load_expired(obj, key) end
   return v
+end
+
+function hooks.load_expired(obj, key)
+  local s = home(obj)
+  local m = mapper_of(obj)
+  local i = m.slots[key]
+  local optdef = C.extra(obj, OPTDEFERRED)
+  if not s or not handled(m) or not i or (m.deferred and m.deferred[i]) or
+     (optdef and optdef[i]) or C.identity(obj) == nil then
+    -- (deferred ones load by group, orm/properties.lua)
+    if s then I.autoflush(s) end
+    return base_load_expired(obj, key)
+  end
+  return on_shard(s, obj, load_expired, s, m, obj, key)
 end
 
 -- Sessions where an object may have its primary key expired: the flush
@@ -147,9 +286,19 @@ end
 
 -- refresh(obj [, attrs]): the named column attributes (or all of them)
 -- selected again, unlabelled, in mapping order
+-- refresh(obj [, attrs] [, {with_for_update = true | {nowait, read,
+-- skip_locked, of}}]): the named column attributes (deferred ones too)
+-- or all those not deferred selected again, unlabelled, in property
+-- order (a refresh never takes the optimized form of an expired load).
+-- The options may come second when no attributes are named.
 local base_refresh = Session.refresh
-function Session:refresh(obj, attrs)
+function Session:refresh(obj, attrs, opts)
   if not C.isinstance(obj) then return base_refresh(self, obj, attrs) end
+  if type(attrs) == "table" and attrs[1] == nil and next(attrs) ~= nil and
+     opts == nil then
+    attrs, opts = nil, attrs
+  end
+  local lock = opts and opts.with_for_update
   local m = mapper_of(obj)
   local cols = attrs == nil
   for _, k in ipairs(attrs or {}) do
@@ -166,7 +315,11 @@ function Session:refresh(obj, attrs)
             "collections and related items.")
     end
   end
-  if not plain(m) or self.shard_chooser then
+  if not handled(m) then
+    if lock then
+      raise("InvalidRequestError", "refresh() with_for_update is not " ..
+            "supported for concrete inheritance classes")
+    end
     return base_refresh(self, obj, attrs)
   end
   -- (relationships named are expired: they load when next read)
@@ -177,11 +330,16 @@ function Session:refresh(obj, attrs)
     for _, k in ipairs(attrs) do
       if m.slots[k] then want[m.slots[k]] = true end
     end
-    for i = 1, #m.attr_columns do if want[i] then idx[#idx + 1] = i end end
+    for _, i in ipairs(prop_order(m)) do
+      if want[i] then idx[#idx + 1] = i end
+    end
   else
-    for i = 1, #m.attr_columns do idx[i] = i end
+    local deferred = m.deferred or {}
+    for _, i in ipairs(prop_order(m)) do
+      if not deferred[i] then idx[#idx + 1] = i end
+    end
   end
-  if not load_columns(self, m, obj, idx, false) then
+  if not load_attrs(self, m, obj, idx, true, lock) then
     raise("InvalidRequestError", "Could not refresh instance '" ..
           objstr(obj) .. "'")
   end
