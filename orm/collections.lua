@@ -166,11 +166,21 @@ local function back_unlink(x, b, owner)
     local i = c and find(c, owner)
     if i then table.remove(c, i) end
     note_remove(x, b, owner)
-  elseif rawequal(C.extra(x, b.key), owner) then
-    if b.parent.validators then I.validate_backref(x, b, nil) end
-    attr_event(b, "set", x, nil, owner, nil)
-    note_set(x, b, owner)
-    set_raw(x, b, nil)
+  else
+    local cur = C.extra(x, b.key)
+    if cur == nil and not C.extra(x, nilmark[b.key]) and
+       C.lifecycle(x) == "persistent" then
+      -- not loaded: set to nil all the same unless what the identity
+      -- map tells says it refers to another object (SQLAlchemy's pop)
+      local orig = I.rel_original(x, b)
+      if orig == nil or rawequal(orig, owner) then cur = owner end
+    end
+    if rawequal(cur, owner) then
+      if b.parent.validators then I.validate_backref(x, b, nil) end
+      attr_event(b, "set", x, nil, owner, nil)
+      note_set(x, b, C.extra(x, b.key))
+      set_raw(x, b, nil)
+    end
   end
 end
 

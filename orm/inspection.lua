@@ -230,7 +230,17 @@ StateMT.__index = function(st, k)
      k == "deleted" or k == "detached" then
     return life == k
   elseif k == "modified" then
-    return C.modified(obj)
+    -- (as SQLAlchemy's: a change to a relationship counts too)
+    if C.modified(obj) then return true end
+    local m = mapper_of(obj)
+    if not m.has_rels then return false end
+    for key in pairs(m.relationships) do
+      local ch = C.extra(obj, I.changekey[key])
+      if ch and (ch.set or next(ch.add) ~= nil or next(ch.rem) ~= nil) then
+        return true
+      end
+    end
+    return false
   elseif k == "identity" then
     local m = mapper_of(obj)
     return ident_vals(obj, m)

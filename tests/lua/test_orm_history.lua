@@ -245,8 +245,14 @@ for _, db in ipairs(T.databases()) do
     local a1, a3 = s:get(Address, 1), s:get(Address, 3)
     local _ = u1.addresses
     T.eq(h(u1, "addresses"), {{}, {a1, a3}, {}})
+    T.eq(orm.inspect(u1).modified, false)
     u1.addresses:remove(a1)
     T.eq(h(u1, "addresses"), {{}, {a3}, {a1}})
+    -- the other side, not loaded, is set to nil all the same (its
+    -- previous value found in the identity map); both are modified
+    T.eq(h(a1, "user"), {{N}, {}, {u1}})
+    T.eq(a1.user, nil)
+    T.eq({orm.inspect(u1).modified, orm.inspect(a1).modified}, {true, true})
     local n = Address{id = 9}
     u1.addresses:append(n)
     T.eq(h(u1, "addresses"), {{n}, {a3}, {a1}})
