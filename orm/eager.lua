@@ -410,14 +410,18 @@ local function add_cols(stmt, pending, width)
       for a, idx in ipairs(tm.pk_index) do pkrel[a] = rel[idx] end
       j.at = {}
       for ptr, q in pairs(oft.pos) do j.at[ptr] = width + q end
-    elseif lay then
-      -- the step's column options: the columns of its layout
+    elseif lay or (tm.layout and #tables_of(tm) == 1) then
+      -- the step's column options, or the target's own deferred columns
+      -- and column_property expressions: the columns of its layout (an
+      -- expression taken to the join's alias)
+      local l = lay or tm.layout
       cols = {}
-      for a, col in ipairs(lay.cols) do
-        cols[a] = C.node_kind(col) == "column" and col_in(sel, col) or col
+      for a, col in ipairs(l.cols) do
+        cols[a] = C.node_kind(col) == "column" and col_in(sel, col) or
+                  adapt_on(col, sel)
       end
-      rel, pkrel = lay.colpos, lay.pkpos
-      j.optdeferred = lay.optdeferred
+      rel, pkrel = l.colpos, l.pkpos
+      j.optdeferred = lay and lay.optdeferred
     else
       cols, rel = target_cols(tm, sel)
       pkrel = {}
@@ -1049,7 +1053,11 @@ local function subquery_load(s, conn, path, from, objs, plan)
     nt = #tcols
   end
   local cols = {}
-  local lay = not oj and I.step_layouts and I.step_layouts[r]
+  -- (the path's column options, or the target's own deferred columns
+  -- and column_property expressions: its layout)
+  local lay = not oj and (I.step_layouts and I.step_layouts[r] or
+                          (not tm.polymorphic_map and #tables_of(tm) == 1 and
+                           tm.layout)) or nil
   if plain then
     for i, c in ipairs(oj.tcols) do
       cols[i] = c:label(c.table.name .. "_" .. c.name)

@@ -790,7 +790,10 @@ local function bad_ident(m, named)
     (named and " (synonym names are also accepted)" or "")))
 end
 
-function Session:get(cls, ident)
+local get_with, eager_get, no_autoflush
+
+function Session:get(cls, ident, opts)
+  if opts ~= nil then return get_with(self, cls, ident, opts) end
   local m = rawget(cls, "__mapper__")
   if not m then raise("UnmappedClassError", "Class is not mapped") end
   local vals = type(ident) == "table" and ident or {ident}
@@ -823,9 +826,76 @@ function Session:get(cls, ident)
     end
     return obj
   end
+  local eager = rawget(m, "_eager_get")
+  if eager == nil then eager = eager_get(m) end
+  if eager then return get_with(self, cls, vals, {}, nil, true) end
   autoflush(self)
   return I.load_by_pk(self, m, vals)
 end
+
+-- Whether get() of m loads relationships with its row (lazy = "joined",
+-- "selectin", "subquery", "immediate"): it then runs as a select of the
+-- class does, with those loads.
+function eager_get(m)
+  configure()
+  local eager = false
+  for _, r in ipairs(m.rel_list or {}) do
+    local l = r.lazy
+    if l == "joined" or l == "selectin" or l == "subquery" or
+       l == "immediate" then
+      eager = true
+    end
+  end
+  rawset(m, "_eager_get", eager)
+  return eager
+end
+
+-- get(cls, ident, {populate_existing, with_for_update, options,
+-- execution_options}), and Query:get of a query with options: as
+-- SQLAlchemy's, the identity map answers unless the row must be read
+-- again (populate_existing, with_for_update); otherwise select(cls)
+-- labelled <table>_<column>, with the options, WHERE the primary key.
+-- `base` is the statement to start from (a Query's); `missed`: the
+-- identity map was looked in.
+function get_with(self, cls, ident, opts, base, missed)
+  local m = rawget(cls, "__mapper__")
+  if not m then raise("UnmappedClassError", "Class is not mapped") end
+  if type(opts) ~= "table" then
+    raise("ArgumentError", "get(): options are a table")
+  end
+  local vals = type(ident) == "table" and ident or {ident}
+  if type(ident) == "table" and not ident[1] then
+    vals = {}
+    for k, i in ipairs(m.pk_index) do
+      vals[k] = ident[m.keys[i]]
+      if vals[k] == nil then bad_ident(m, true) end
+    end
+  elseif #vals ~= #m.pk_index then
+    bad_ident(m)
+  end
+  if not (missed or opts.populate_existing or opts.with_for_update) then
+    local map = self._idmap[I.base_of(m)]
+    if map and map[key_of(m, vals)] ~= nil then
+      return Session.get(self, cls, vals)
+    end
+  end
+  local stmt = base or
+    sa.select(cls):set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+  for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(vals[k])) end
+  if opts.with_for_update then
+    local w = opts.with_for_update
+    stmt = stmt:with_for_update(w ~= true and w or nil)
+  end
+  if opts.options then stmt = stmt:options(table.unpack(opts.options)) end
+  local eo = {}
+  for k, v in pairs(opts.execution_options or {}) do eo[k] = v end
+  if opts.populate_existing then eo.populate_existing = true end
+  if next(eo) ~= nil then stmt = stmt:execution_options(eo) end
+  local r = self:execute(stmt)
+  if r.unique then r = r:unique() end
+  return r:scalars():one_or_none()
+end
+I.get_with = get_with
 
 -- merge(obj, {load}): the session's own object for obj's primary key
 -- (found in the identity map, loaded, or made pending), with obj's loaded
@@ -912,7 +982,7 @@ function merge_impl(self, obj, opts)
   if complete then
     key = key_of(m, vals)
     target = map and map[key]
-    if target ~= nil and load and not memo.collected and
+    if target ~= nil and not memo.collected and
        may_be_freed(self, target) then
       -- SQLAlchemy's identity map holds objects weakly and CPython frees
       -- at once an object nothing refers to: a clean object the program
@@ -991,10 +1061,19 @@ function merge_impl(self, obj, opts)
       local back = load and r.back and via[obj] and via[obj][r.back]
       if r.cascade.merge and not back and
          (v ~= nil or C.extra(obj, nilmark[r.key])) then
-        if r.uselist then
+        if not load then
+          -- taken as loaded: set without events, nothing loads
+          if r.uselist then
+            local list = {}
+            for i, x in ipairs(v) do list[i] = merged(x, r) end
+            C.extra(target, r.key, I.new_coll(target, r, list))
+          else
+            I.set_raw(target, r, v ~= nil and merged(v, r) or nil)
+          end
+        elseif r.uselist then
           -- (the target's collection loads first, so that the items
           -- already in it come from the identity map, as in SQLAlchemy)
-          if load and C.lifecycle(target) == "persistent" then
+          if C.lifecycle(target) == "persistent" then
             local _ = target[r.key]
           end
           local list = {}
@@ -1037,6 +1116,37 @@ local function objlist(set)
   return out
 end
 
+-- session.no_autoflush, SQLAlchemy's context manager: autoflush is off
+-- from the moment it is read until the guard closes --
+--   do local _ <close> = session.no_autoflush ... end
+-- or until the function it is called with returns --
+--   session.no_autoflush(function() ... end)
+local GuardMT = {__name = "retort.NoAutoflush"}
+local function guard_end(g)
+  if g.open then
+    g.open = false
+    g.session._no_autoflush = g.prev
+  end
+end
+GuardMT.__close = guard_end
+GuardMT.__call = function(g, a, b)
+  local fn = type(a) == "function" and a or b
+  if type(fn) ~= "function" then
+    guard_end(g)
+    raise("ArgumentError", "no_autoflush(fn): a function is expected")
+  end
+  local res = table.pack(pcall(fn))
+  guard_end(g)
+  if not res[1] then error(res[2], 0) end
+  return table.unpack(res, 2, res.n)
+end
+function no_autoflush(s)
+  local g = setmetatable({session = s, prev = s._no_autoflush, open = true},
+                         GuardMT)
+  s._no_autoflush = true
+  return g
+end
+
 -- methods first (in C: they are what is looked up most), then these
 SessionMT.__index = C.method_index(Session, function(s, k)
   if k == "new" then
@@ -1049,6 +1159,8 @@ SessionMT.__index = C.method_index(Session, function(s, k)
     return out
   elseif k == "deleted" then
     return objlist(s._deleted)
+  elseif k == "no_autoflush" then
+    return no_autoflush(s)
   elseif k == "identity_map" then
     local out = {}
     for _, obj in ipairs(all_objects(s)) do out[#out + 1] = obj end
