@@ -1494,7 +1494,8 @@ static int l_copy_where(lua_State *L) {
 ** ORM evaluates in Lua (a bulk UPDATE's criteria and values, checked
 ** against the objects in memory): {kind, ...} with kind "column" (ptr),
 ** "bind" (value), "null", "true", "false", "binary" (op, a, b), "unary"
-** (op, a), "and"/"or"/"list"/"tuple" (items at 1..n), or "other".
+** (op, a), "and"/"or"/"list"/"tuple" (items at 1..n), or "other" (with
+** "func", a function's name, or "sa_class", SQLAlchemy's class name).
 */
 static const char *const op_names[RT_OP_COUNT] = {
     [RT_OP_ADD] = "add",      [RT_OP_SUB] = "sub",
@@ -1573,6 +1574,20 @@ static void push_tree(lua_State *L, const rt_node *e, int depth) {
       lua_rawseti(L, -2, i + 1);
     }
     return;
+  case RT_N_FUNC: /* (the name, for the message of what is not evaluated) */
+    if (e->name) {
+      lua_pushstring(L, e->name);
+      lua_setfield(L, -2, "func");
+    }
+    break;
+  case RT_N_CAST:
+  case RT_N_CASE:
+  case RT_N_SCALARSUB:
+    lua_pushstring(L, e->kind == RT_N_CAST   ? "Cast"
+                      : e->kind == RT_N_CASE ? "Case"
+                                             : "Select");
+    lua_setfield(L, -2, "sa_class");
+    break;
   default:
     break;
   }

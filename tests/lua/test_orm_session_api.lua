@@ -382,6 +382,78 @@ for _, db in ipairs(T.databases()) do
     T.eq(log, {SEL_U})
   end)
 
+  T.test(pfx .. "bulk UPDATE and DELETE: synchronize_session", function()
+    local UPD1 = "UPDATE sa_user SET name=? WHERE sa_user.id = ?"
+    local UPD = "UPDATE sa_user SET name=? WHERE sa_user.id >= ?"
+    local pg = db.name == "postgresql"
+    for _, sync in ipairs({"evaluate", "fetch", false}) do
+      seed()
+      engine:begin(function(conn)
+        conn:execute(insert(User.__table__), {{id = 3, name = "c"}})
+      end)
+      local s <close> = orm.Session(engine)
+      local us = s:scalars(select(User):order_by(User.id)):all()
+      s:expire(us[2], {"name"})
+      us[3].name = "mod"
+      clear(log)
+      T.eq(s:execute(update(User):where(User.id:ge(1)):values{name = "n"}
+                       :execution_options{synchronize_session = sync})
+             .rowcount, 3)
+      -- the autoflush, then the statement (fetch: the keys matched,
+      -- RETURNING them where the database can)
+      if sync == "fetch" and pg then
+        T.eq(log, {UPD1, UPD .. " RETURNING sa_user.id"})
+      elseif sync == "fetch" then
+        T.eq(log, {UPD1, "SELECT sa_user.id FROM sa_user WHERE " ..
+                         "sa_user.id >= ?", UPD})
+      else
+        T.eq(log, {UPD1, UPD})
+      end
+      local got = {}
+      for i, u in ipairs(us) do
+        got[i] = {orm.inspect(u).attrs.name.loaded_value,
+                  orm.inspect(u).modified}
+      end
+      if sync then
+        T.eq(got, {{"n", false}, {nil, false}, {"n", false}})
+      else
+        T.eq(got, {{"a", false}, {nil, false}, {"mod", false}})
+      end
+      s:rollback()
+      for _, u in ipairs(us) do local _ = u.name end
+      -- a criterion Lua cannot evaluate
+      if sync == "evaluate" then
+        local err = T.raises("InvalidRequestError", function()
+          s:execute(update(User):where(func.lower(User.name):eq("a"))
+                      :values{name = "q"}
+                      :execution_options{synchronize_session = sync})
+        end)
+        T.eq(err.message, "Could not evaluate current criteria in " ..
+             "Python: \"Cannot evaluate Function\". Specify 'fetch' or " ..
+             "False for the synchronize_session execution option.")
+      else
+        s:execute(update(User):where(func.lower(User.name):eq("a"))
+                    :values{name = "q"}
+                    :execution_options{synchronize_session = sync})
+        T.eq(us[1].name, sync and "q" or "a")
+      end
+      s:rollback()
+      for _, u in ipairs(us) do local _ = u.name end
+      clear(log)
+      T.eq(s:execute(delete(User):where(User.id:gt(2))
+                       :execution_options{synchronize_session = sync})
+             .rowcount, 1)
+      if sync == "fetch" and pg then
+        T.eq(log, {"DELETE FROM sa_user WHERE sa_user.id > ? RETURNING " ..
+                   "sa_user.id"})
+      end
+      T.eq({state(us[3]), s:contains(us[3])},
+           sync and {"deleted", false} or {"persistent", true})
+      s:commit()
+      T.eq(state(us[3]), sync and "detached" or "persistent")
+    end
+  end)
+
   M.Base.metadata:drop_all(engine)
 end
 
