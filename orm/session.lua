@@ -239,6 +239,48 @@ local function forget(s, obj, to)
   set_state(obj, to, 0)
 end
 
+-- orm.make_transient(obj): obj leaves its session (alone: no cascade)
+-- and loses its identity; what it has loaded stays, with its history,
+-- what it has not is simply absent (nil), as SQLAlchemy's
+function orm.make_transient(obj)
+  checkobj(obj)
+  local sid = C.session(obj)
+  local s = sid ~= 0 and sessions[sid] or nil
+  if s then
+    forget(s, obj, "transient")
+    s._reldirty[obj] = nil
+  else
+    C.setidentity(obj, nil)
+    set_state(obj, "transient", 0)
+  end
+end
+
+-- orm.make_transient_to_detached(obj): a transient object becomes
+-- detached with the identity of its primary key values, its values taken
+-- as committed; the attributes it lacks load once it is in a session
+function orm.make_transient_to_detached(obj)
+  checkobj(obj)
+  if C.session(obj) ~= 0 or C.identity(obj) ~= nil then
+    raise("InvalidRequestError", "Given object must be transient")
+  end
+  local m = mapper_of(obj)
+  local vals = {}
+  for k, i in ipairs(m.pk_index) do
+    local v = C.get(obj, i)
+    if v == nil then
+      raise("InvalidRequestError", "Instance " .. objstr(obj) ..
+            " has a NULL identity key; it cannot be made detached")
+    end
+    vals[k] = v
+  end
+  C.commit(obj)
+  for key in pairs(m.relationships or {}) do
+    C.extra(obj, I.changekey[key], nil)
+  end
+  C.setidentity(obj, ident_store(m, vals))
+  set_state(obj, "detached", 0)
+end
+
 function Session:expunge(obj)
   checkobj(obj)
   if C.session(obj) ~= self.id then

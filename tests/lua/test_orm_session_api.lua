@@ -382,6 +382,50 @@ for _, db in ipairs(T.databases()) do
     T.eq(log, {SEL_U})
   end)
 
+  T.test(pfx .. "make_transient, make_transient_to_detached", function()
+    seed()
+    local s <close> = orm.Session(engine)
+    local u = s:get(User, 1)
+    u.name = "k"
+    orm.make_transient(u)
+    -- loaded values and their history stay; out of the session
+    local h = orm.inspect(u).attrs.name.history
+    T.eq({state(u), orm.inspect(u).identity_key, u.name, h.added, h.deleted,
+          s:contains(u), #s.dirty},
+         {"transient", nil, "k", {"k"}, {"a"}, false, 0})
+    s:rollback()
+    -- an expired object: what it lacks is nil
+    local e = s:get(User, 2)
+    s:commit()
+    orm.make_transient(e)
+    T.eq({state(e), unloaded(e), e.name}, {"transient",
+                                           {"addresses", "id", "name"}, nil})
+    s:close()
+    local d = User{id = 1, name = "z"}
+    orm.make_transient_to_detached(d)
+    T.eq({state(d), orm.inspect(d).identity, orm.inspect(d).modified},
+         {"detached", {1}, false})
+    T.raises("InvalidRequestError",
+             function() orm.make_transient_to_detached(d) end)
+    s:add(d)
+    T.eq(state(d), "persistent")
+    d.name = "y"
+    clear(log)
+    s:flush()
+    T.eq(log, {"UPDATE sa_user SET name=? WHERE sa_user.id = ?"})
+    s:rollback()
+    s:close()
+    -- what it was not given loads once it is in a session
+    local p = User{id = 1}
+    orm.make_transient_to_detached(p)
+    T.eq(unloaded(p), {"addresses", "name"})
+    s:add(p)
+    clear(log)
+    T.eq(p.name, "a")
+    T.eq(log, {"SELECT sa_user.name AS sa_user_name FROM sa_user WHERE " ..
+               "sa_user.id = ?"})
+  end)
+
   T.test(pfx .. "bulk UPDATE and DELETE: synchronize_session", function()
     local UPD1 = "UPDATE sa_user SET name=? WHERE sa_user.id = ?"
     local UPD = "UPDATE sa_user SET name=? WHERE sa_user.id >= ?"
