@@ -171,6 +171,12 @@ local function cascade_add(s, obj, seen)
   if seen[obj] then return end
   seen[obj] = true
   local st = C.lifecycle(obj)
+  -- (one whose row the flush deleted cannot come back, as SQLAlchemy's)
+  if st == "deleted" and C.session(obj) == s.id then
+    raise("InvalidRequestError", "Instance '" .. objstr(obj) .. "' has " ..
+          "been deleted.  Use the make_transient() function to send this " ..
+          "object back to the transient state.")
+  end
   if st == "transient" or st == "detached" or C.session(obj) ~= s.id then
     add_one(s, obj)
   end
@@ -179,6 +185,9 @@ end
 
 function Session:add(obj)
   checkobj(obj)
+  -- adding an object marked for deletion takes the mark back (not from
+  -- what it cascades to: those are in the session already)
+  if self._deleted[obj] then self._deleted[obj] = nil end
   cascade_add(self, obj)
 end
 
@@ -819,6 +828,12 @@ function Session:scalar(stmt, params)
 end
 
 -- an identity that does not fit the primary key (as SQLAlchemy words it)
+-- get() of what is not a mapped class, as SQLAlchemy's inspect() fails
+local function no_inspection(cls)
+  raise("NoInspectionAvailable", "No inspection system is available " ..
+        "for object of type " .. type(cls))
+end
+
 local function bad_ident(m, named)
   local names = {}
   for k, col in ipairs(m.primary_key) do
@@ -837,7 +852,7 @@ local get_with, eager_get, no_autoflush
 function Session:get(cls, ident, opts)
   if opts ~= nil then return get_with(self, cls, ident, opts) end
   local m = rawget(cls, "__mapper__")
-  if not m then raise("UnmappedClassError", "Class is not mapped") end
+  if not m then no_inspection(cls) end
   local vals = type(ident) == "table" and ident or {ident}
   if type(ident) == "table" then
     if not ident[1] then
@@ -901,7 +916,7 @@ end
 -- identity map was looked in.
 function get_with(self, cls, ident, opts, base, missed)
   local m = rawget(cls, "__mapper__")
-  if not m then raise("UnmappedClassError", "Class is not mapped") end
+  if not m then no_inspection(cls) end
   if type(opts) ~= "table" then
     raise("ArgumentError", "get(): options are a table")
   end

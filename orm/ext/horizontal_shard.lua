@@ -686,7 +686,10 @@ end
 -- shard (a merge of that shard's object), that shard alone
 function Sharded:get(cls, ident, opts)
   local m = type(cls) == "table" and rawget(cls, "__mapper__")
-  if not m then raise("UnmappedClassError", "Class is not mapped") end
+  if not m then
+    raise("NoInspectionAvailable", "No inspection system is available " ..
+          "for object of type " .. type(cls))
+  end
   local vals = type(ident) == "table" and ident or {ident}
   if type(ident) == "table" and not ident[1] then
     vals = {}
