@@ -286,6 +286,21 @@ end
 
 -- refresh(obj [, attrs]): the named column attributes (or all of them)
 -- selected again, unlabelled, in mapping order
+-- a begin_nested() level remembers the objects its flushes updated: its
+-- rollback expires those (and what is modified), not every object
+local base_apply_flush = I.apply_flush
+function I.apply_flush(s, done)
+  base_apply_flush(s, done)
+  local level = s._txs[#s._txs]
+  if level and level.nested and #done.upd > 0 then
+    local dirty = level.dirty or {}
+    level.dirty = dirty
+    for _, e in ipairs(done.upd) do
+      for _, obj in ipairs(e[2]) do dirty[obj] = true end
+    end
+  end
+end
+
 -- refresh(obj [, attrs] [, {with_for_update = true | {nowait, read,
 -- skip_locked, of}}]): the named column attributes (deferred ones too)
 -- or all those not deferred selected again, unlabelled, in property

@@ -75,12 +75,16 @@ local function run(s, conn, stmt, params)
 end
 
 function Session:_check_active()
-  if self._failed then
-    raise("InvalidRequestError",
+  -- (a begin_nested() level whose flush failed: until its rollback())
+  local failed = self._failed
+  local top = failed == nil and self._txs[#self._txs]
+  if top and top.failed then failed = top.failed end
+  if failed ~= nil then
+    raise("PendingRollbackError",
           "This Session's transaction has been rolled back due to a " ..
           "previous exception during flush. To begin a new transaction " ..
           "with this Session, first issue Session.rollback(). Original " ..
-          "exception was: " .. tostring(self._failed))
+          "exception was: " .. tostring(failed))
   end
 end
 
@@ -436,9 +440,10 @@ function Session:is_modified(obj, opts)
 end
 
 function Session:flush()
-  self:_check_active()
+  -- (nothing to write: no error either, as SQLAlchemy's)
   if next(self._new) == nil and next(self._dirty) == nil and
      next(self._deleted) == nil and next(self._reldirty) == nil then return end
+  self:_check_active()
   session_event(self, "before_flush", nil, nil)
   local conn = self:connection()
   local prev_noflush = self._no_autoflush
@@ -491,10 +496,7 @@ function Session:flush()
     session_event(self, "after_flush", nil)
   end)
   if not ok then
-    -- the database transaction is gone: roll it back now; the session
-    -- refuses work until rollback() (as SQLAlchemy's does)
-    pcall(conn.rollback, conn)
-    self._failed = err
+    I.fail_flush(self, conn, err)
     error(err, 0)
   end
   ops.apply_flush(self, done)
@@ -556,6 +558,59 @@ local function rollback_levels(s, from)
   end
 end
 
+-- The state a begin_nested() level began with, as SQLAlchemy restores
+-- it: what the level (and the session) made pending goes back to
+-- transient, what it deleted comes back, and the objects it changed
+-- (modified now, or updated by its flushes) expire; the others stay.
+local function restore_level(s, from)
+  local changed = {}
+  for k = from, #s._txs do
+    for o in pairs(s._txs[k].dirty or {}) do changed[o] = true end
+  end
+  rollback_levels(s, from)
+  for obj in pairs(s._new) do forget(s, obj, "transient") end
+  for obj in pairs(s._deleted) do changed[obj] = true end
+  s._new, s._newlist, s._deleted = {}, {}, {}
+  for obj in pairs(s._dirty) do changed[obj] = true end
+  for obj in pairs(s._reldirty) do changed[obj] = true end
+  for obj in pairs(changed) do
+    if C.session(obj) == s.id and C.lifecycle(obj) == "persistent" then
+      C.expire(obj)
+      I.expire_rels(obj, mapper_of(obj), nil)
+    end
+  end
+  for obj in pairs(s._dirty) do
+    if not C.modified(obj) then s._dirty[obj] = nil end
+  end
+  s._reldirty = {}
+end
+
+-- A failed flush, as SQLAlchemy's: the innermost transaction rolls back
+-- at once -- a begin_nested() level to its savepoint (the enclosing
+-- transaction goes on; the level refuses work until its rollback()),
+-- else the database transaction (the session refuses work until
+-- rollback()) -- and the session's objects go back to the state that
+-- transaction began with.
+function I.fail_flush(s, conn, err)
+  local k = #s._txs
+  local top = s._txs[k]
+  if top and top.nested and top.savepoint then
+    local sp = top.savepoint
+    top.savepoint = nil
+    pcall(sp.rollback, sp)
+    restore_level(s, k)
+    -- (the level stays, spent, for its rollback())
+    s._txs[k] = {new = {}, deleted = {}, nested = true, failed = err}
+    return
+  end
+  pcall(conn.rollback, conn)
+  s._failed = err
+  rollback_levels(s, 1)
+  for obj in pairs(s._new) do forget(s, obj, "transient") end
+  s._new, s._newlist, s._deleted = {}, {}, {}
+  s:expire_all()
+end
+
 function Session:rollback()
   local had = self._conn ~= nil or next(self._new) ~= nil or
               next(self._deleted) ~= nil
@@ -604,6 +659,10 @@ function SessionTx:commit()
     for _, o in ipairs(level.deleted) do
       parent.deleted[#parent.deleted + 1] = o
     end
+    if level.dirty and parent.nested then
+      parent.dirty = parent.dirty or {}
+      for o in pairs(level.dirty) do parent.dirty[o] = true end
+    end
   else
     self.session:commit()
   end
@@ -618,10 +677,7 @@ function SessionTx:rollback()
     local sp = level and level.savepoint
     if sp then sp:rollback() end
     s._failed = nil
-    rollback_levels(s, self.level)
-    for obj in pairs(s._new) do forget(s, obj, "transient") end
-    s._new, s._newlist, s._deleted = {}, {}, {}
-    s:expire_all()
+    restore_level(s, self.level)
   else
     s:rollback()
   end
@@ -640,7 +696,12 @@ function Session:begin(fn)
   self._begun = t
   if fn == nil then return t end
   local ok, err = pcall(fn, self)
-  if ok then t:commit() else t:rollback(); error(err, 0) end
+  -- (a commit that fails rolls back too, as SQLAlchemy's with block)
+  if ok then ok, err = pcall(t.commit, t) end
+  if not ok then
+    if t.active then t:rollback() else self:rollback() end
+    error(err, 0)
+  end
   return t
 end
 
@@ -653,7 +714,12 @@ function Session:begin_nested(fn)
                           level = #self._txs}, SessionTx)
   if fn == nil then return t end
   local ok, err = pcall(fn, self)
-  if ok then t:commit() else t:rollback(); error(err, 0) end
+  if ok then ok, err = pcall(t.commit, t) end
+  if not ok then
+    t.active = true
+    t:rollback()
+    error(err, 0)
+  end
   return t
 end
 

@@ -382,6 +382,54 @@ for _, db in ipairs(T.databases()) do
     T.eq(log, {SEL_U})
   end)
 
+  T.test(pfx .. "a failed flush: in the transaction, in a savepoint, " ..
+         "in begin(fn)", function()
+    seed()
+    local s <close> = orm.Session(engine)
+    local u1 = s:get(User, 1)
+    u1.name = "changed"
+    local good, bad = User{id = 5, name = "g"}, User{id = 1, name = "dup"}
+    s:add_all{good, bad}
+    T.raises("IntegrityError", function() s:flush() end)
+    -- at once: the new objects transient, the others expired
+    T.eq({states(good, bad, u1), #s.new, #s.dirty, unloaded(u1)},
+         {{"transient", "transient", "persistent"}, 0, 0,
+          {"addresses", "id", "name"}})
+    T.raises("PendingRollbackError", function()
+      s:scalars(select(User)):all()
+    end)
+    s:flush() -- nothing to write: no error
+    T.raises("PendingRollbackError", function() s:commit() end)
+    s:rollback()
+    T.eq(u1.name, "a")
+    s:close()
+    -- begin(fn): a commit that fails rolls back; the session is usable
+    T.raises("IntegrityError", function()
+      s:begin(function() s:add(User{id = 1, name = "x"}) end)
+    end)
+    T.eq(s:get(User, 1).name, "a")
+    s:close()
+    -- in a savepoint: only the savepoint rolls back; what was flushed
+    -- before it stays, as do objects it did not change
+    local u = s:get(User, 1)
+    local other = s:get(User, 2)
+    u.name = "outer"
+    clear(log)
+    T.raises("IntegrityError", function()
+      s:begin_nested(function() s:add(User{id = 1, name = "dup"}) end)
+    end)
+    T.eq(log, {"UPDATE sa_user SET name=? WHERE sa_user.id = ?",
+               "SAVEPOINT sa_savepoint_1",
+               "INSERT INTO sa_user (id, name) VALUES (?, ?)",
+               "ROLLBACK TO SAVEPOINT sa_savepoint_1"})
+    T.eq({state(u), orm.inspect(u).attrs.name.loaded_value, unloaded(u),
+          unloaded(other)}, {"persistent", "outer", {"addresses"},
+                             {"addresses"}})
+    T.eq(s:scalars(select(User.name):order_by(User.id)):all(), {"outer", "b"})
+    s:commit()
+    T.eq(s:get(User, 1).name, "outer")
+  end)
+
   T.test(pfx .. "make_transient, make_transient_to_detached", function()
     seed()
     local s <close> = orm.Session(engine)
