@@ -1180,6 +1180,12 @@ local function selectin_form(r, batch, tail)
                 #r.local_idx ~= 1) then
     return nil
   end
+  -- the target's own deferred columns and column_property expressions
+  -- (its layout), in the plain form only
+  local own = not (I.step_layouts and I.step_layouts[r]) and tm.layout
+  if own and (multi or r.secondary or extra or tm.polymorphic_map) then
+    return nil
+  end
   local cols, colpos, pkpos = {}, {}, {}
   local keypos, stmt = 1, nil
   local function label(sel_name, col)
@@ -1251,7 +1257,19 @@ local function selectin_form(r, batch, tail)
   else
     local keycol = r.remote_cols[1]
     local kidx = r.remote_idx[1]
-    if lay and not multi then
+    if own then
+      -- the key first (the target's for many-to-one, the foreign key for
+      -- one-to-many), then the layout's columns and expressions
+      cols[1] = label(tt.name, keycol)
+      colpos[kidx] = 1
+      for _, i in ipairs(tm.prop_order) do
+        if (own.colpos[i] or 0) > 0 and i ~= kidx then
+          local col = tm.attr_columns[i]
+          cols[#cols + 1] = col and label(tt.name, col) or tm.exprs[i]
+          colpos[i] = #cols
+        end
+      end
+    elseif lay and not multi then
       -- the path's column options: the columns they load
       if r.direction == "manytoone" then
         for _, e in ipairs(load) do

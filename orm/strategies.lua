@@ -365,9 +365,11 @@ local function selectin_load(s, conn, r, objs, tail, of_type)
     local stmt
     -- SQLAlchemy's statement where the join is plain (orm/eager.lua)
     -- (an of_type() option: the subclass's columns in the statement)
-    local form = not tm.layout and
-      (of_type and not tail and I.selectin_of_type_form(r, of_type, batch) or
-       I.selectin_form(r, batch, tail))
+    -- (a target with deferred columns or column_property: the form
+    -- decides)
+    local form = of_type and not tail and not tm.layout and
+      I.selectin_of_type_form(r, of_type, batch) or
+      I.selectin_form(r, batch, tail)
     if form then
       stmt = form.stmt
     elseif r.secondary then

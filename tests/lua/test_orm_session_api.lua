@@ -338,6 +338,15 @@ for _, db in ipairs(T.databases()) do
                  "ON sa_boss.id = anon_1.sa_report_boss_id")
     T.eq({rs[1].boss.id, rs[1].boss.name, rs[1].boss.up}, {1, "b", "B"})
     T.eq(unloaded(rs[1].boss), {"bio"})
+    s:close()
+    clear(log)
+    rs = s:scalars(select(Report):options(orm.selectinload(Report.boss)))
+           :all()
+    T.eq(log[2], "SELECT sa_boss.id AS sa_boss_id, upper(sa_boss.name) AS " ..
+                 "upper_1, sa_boss.name AS sa_boss_name FROM sa_boss WHERE " ..
+                 "sa_boss.id IN (?)")
+    T.eq({rs[1].boss.id, rs[1].boss.name, rs[1].boss.up}, {1, "b", "B"})
+    T.eq(unloaded(rs[1].boss), {"bio"})
   end)
 
   T.test(pfx .. "merge with load = false", function()
