@@ -159,9 +159,14 @@ local function composite_history(obj, m, d)
     end
     local h = history(obj, i)
     if #h.added > 0 or #h.deleted > 0 then changed = true end
-    added[k] = h.added[1]
-    if added[k] == nil then added[k] = h.unchanged[1] end
-    deleted[k] = h.deleted[1]
+    -- (the value objects are made of plain values: NULL is nil there)
+    local function plain(v)
+      if rawequal(v, NONE) then return nil end
+      return v
+    end
+    added[k] = plain(h.added[1])
+    if h.added[1] == nil then added[k] = plain(h.unchanged[1]) end
+    deleted[k] = plain(h.deleted[1])
   end
   local n, ctor = #d.keys, d.composite.ctor
   local h = new_history()

@@ -1039,6 +1039,20 @@ function Session:merge(obj, opts)
   return target
 end
 
+-- The full collection merge() makes, paced as Lua's own collector is: a
+-- small heap (a few megabytes: a full collection takes well under a
+-- millisecond) is collected every time, a larger one only once it has
+-- grown by half since the last such collection (merging many objects
+-- into a large session must not cost a collection each).
+local SMALL_HEAP_KB = 4096
+local heap_after = 0
+local function full_collection()
+  local now = collectgarbage("count")
+  if now > SMALL_HEAP_KB and now < heap_after * 1.5 then return end
+  collectgarbage()
+  heap_after = collectgarbage("count")
+end
+
 -- Whether the session itself lets obj go (a weak reference only): it is
 -- persistent and clean, and in no reference cycle through a loaded
 -- relationship and its other side (CPython frees those only when its
@@ -1112,10 +1126,11 @@ function merge_impl(self, obj, opts)
       -- no longer holds is gone there, and merge() loads it again (the
       -- same detached object merged twice selects twice).  A full
       -- collection gives the weak map the same view (once per call:
-      -- the objects this call merges are held by memo).
+      -- the objects this call merges are held by memo; paced on a large
+      -- heap, see full_collection).
       target = nil
       memo.collected = true
-      collectgarbage()
+      full_collection()
       target = map[key]
     end
     local keys = memo.keys[I.base_of(m)]
