@@ -327,7 +327,15 @@ local function set_scalar(obj, r, v)
   if rawequal(old, v) and (v ~= nil or C.extra(obj, nilmark[r.key])) then
     return
   end
+  local prev = C.extra(obj, changekey[r.key])
+  local first = not (prev and prev.set)
   local ch = note_set(obj, r, old)
+  if first and old == nil and ch.orig ~= nil and
+     not rawequal(ch.orig, sa.null) and not rawequal(ch.orig, v) then
+    -- not loaded, but the identity map knows it (SQLAlchemy's old value
+    -- of a many-to-one): it leaves that object's collection
+    old = ch.orig
+  end
   set_raw(obj, r, v)
   if old ~= nil then
     ch.rem[old] = true

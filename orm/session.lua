@@ -218,27 +218,42 @@ function Session:delete(obj)
           "Instance '" .. objstr(obj) .. "' is not persisted")
   end
   if state == "detached" then self:add(obj) end
-  if C.lifecycle(obj) == "persistent" and not self._deleted[obj] then
-    self._deleted[obj] = true
-    -- the delete cascade loads what it follows (unless passive_deletes)
-    local m = mapper_of(obj)
-    if m.has_rels then
-      configure()
-      for _, r in ipairs(m.rel_list or {}) do
-        if r.cascade.delete then
-          local objs = r.passive_deletes and I.loaded_related(obj, r) or
-                       I.load_quiet(self, obj, r)
-          -- (a pending member stays pending, as in SQLAlchemy: the
-          -- flush inserts it without the deleted parent's key)
-          for _, x in ipairs(objs) do
-            if C.lifecycle(x) == "persistent" and C.session(x) == self.id then
-              self:delete(x)
-            end
+  if C.lifecycle(obj) ~= "persistent" or self._deleted[obj] then return end
+  -- The delete cascade is followed first, loading what it needs (unless
+  -- passive_deletes; a load autoflushes, as SQLAlchemy's lazy loads do),
+  -- and only then is everything it reached marked: no autoflush deletes
+  -- part of it early.  (A pending member stays pending, as in
+  -- SQLAlchemy: the flush inserts it without the deleted parent's key.)
+  local reached, seen = {}, {[obj] = true}
+  local function follow(x)
+    local m = mapper_of(x)
+    if not m.has_rels then return end
+    configure()
+    for _, r in ipairs(m.rel_list or {}) do
+      if r.cascade.delete then
+        local objs
+        if r.passive_deletes then
+          objs = I.loaded_related(x, r)
+        else
+          if C.extra(x, r.key) == nil and not C.extra(x, nilmark[r.key]) then
+            I.autoflush(self)
+          end
+          objs = I.load_quiet(self, x, r)
+        end
+        for _, y in ipairs(objs) do
+          if not seen[y] and C.lifecycle(y) == "persistent" and
+             C.session(y) == self.id then
+            seen[y] = true
+            reached[#reached + 1] = y
+            follow(y)
           end
         end
       end
     end
   end
+  follow(obj)
+  self._deleted[obj] = true
+  for _, y in ipairs(reached) do self._deleted[y] = true end
 end
 
 local function forget(s, obj, to)
@@ -412,10 +427,13 @@ end
 -- a relationship whose change record holds an added or removed object
 -- (appended, removed, or a collection or scalar assigned) since the
 -- last flush (a scalar set over an unloaded value, too)
-local function rel_modified(obj, m, collections)
+local function rel_modified(obj, m, collections, loaded_only)
   if not m.has_rels then return false end
   for key, r in pairs(m.relationships) do
+    -- (loaded_only: a collection not loaded has no history to show, as
+    -- SQLAlchemy's is_modified sees it)
     local ch = (collections or not r.uselist) and
+               not (loaded_only and r.uselist and C.extra(obj, key) == nil) and
                C.extra(obj, I.changekey[key])
     if ch and (ch.set or next(ch.add) ~= nil or next(ch.rem) ~= nil) then
       return true
@@ -431,7 +449,7 @@ function Session:is_modified(obj, opts)
   local m = mapper_of(obj)
   local collections = not (type(opts) == "table" and
                            opts.include_collections == false)
-  if rel_modified(obj, m, collections) then return true end
+  if rel_modified(obj, m, collections, true) then return true end
   if not C.modified(obj) then return false end
   if C.lifecycle(obj) == "persistent" then
     return C.update_params(obj, m.colkeys) ~= nil
@@ -1290,9 +1308,21 @@ SessionMT.__index = C.method_index(Session, function(s, k)
   if k == "new" then
     return I.pending_list(s)
   elseif k == "dirty" then
-    local out = {}
+    -- (as SQLAlchemy's: persistent objects with a change to a column or
+    -- to a relationship)
+    local out, seen = {}, {}
     for obj in pairs(s._dirty) do
-      if not s._deleted[obj] then out[#out + 1] = obj end
+      if not s._deleted[obj] then
+        out[#out + 1] = obj
+        seen[obj] = true
+      end
+    end
+    for obj in pairs(s._reldirty) do
+      if not seen[obj] and not s._deleted[obj] and
+         C.lifecycle(obj) == "persistent" and
+         rel_modified(obj, mapper_of(obj), true) then
+        out[#out + 1] = obj
+      end
     end
     return out
   elseif k == "deleted" then

@@ -391,6 +391,53 @@ for _, db in ipairs(T.databases()) do
     T.eq(log, {SEL_U})
   end)
 
+  T.test(pfx .. "dirty, is_modified, the delete cascade after a move",
+         function()
+    seed()
+    engine:begin(function(conn)
+      conn:execute(insert(Address.__table__),
+                   {{id = 2, uid = 1, email = "y"}})
+    end)
+    local s <close> = orm.Session(engine)
+    local u1 = s:get(User, 1)
+    u1.name = "a" -- the same value: dirty, not modified
+    T.eq({#s.dirty, s:is_modified(u1), orm.inspect(u1).modified},
+         {1, false, true})
+    local u2, a = s:get(User, 2), s:get(Address, 1)
+    local c = u1.addresses
+    T.eq(#c, 2)
+    -- a's user is not loaded; the identity map knows it is u1: a leaves
+    -- u1's loaded collection, and u2's (not loaded) gets it
+    a.user = u2
+    T.eq({#c, c[1].id}, {1, 2})
+    T.eq(#s.dirty, 3) -- a, u1 and u2: changes to relationships count
+    T.eq({s:is_modified(a), s:is_modified(u2),
+          s:is_modified(u1, {include_collections = false})},
+         {true, false, false})
+    -- the delete cascade follows the loaded collection: a, moved to
+    -- u2, is not deleted with u1
+    clear(log)
+    s:delete(u1)
+    T.eq({#s.deleted, #s.dirty, #log}, {2, 2, 0})
+    s:flush()
+    T.eq({state(u1), state(a), a.uid}, {"deleted", "persistent", 2})
+    T.eq(log, {"UPDATE sa_address SET uid=? WHERE sa_address.id = ?",
+               "DELETE FROM sa_address WHERE sa_address.id = ?",
+               "DELETE FROM sa_user WHERE sa_user.id = ?"})
+    s:rollback()
+    -- not loaded: the cascade's load autoflushes first, so the moved
+    -- object is not among what it finds
+    u1, u2, a = s:get(User, 1), s:get(User, 2), s:get(Address, 1)
+    a.user = u2
+    clear(log)
+    s:delete(u1)
+    T.eq(log[1], "UPDATE sa_address SET uid=? WHERE sa_address.id = ?")
+    T.eq({#s.deleted, state(a)}, {2, "persistent"})
+    s:flush()
+    T.eq({state(u1), state(a), a.uid}, {"deleted", "persistent", 2})
+    s:rollback()
+  end)
+
   T.test(pfx .. "a failed flush: in the transaction, in a savepoint, " ..
          "in begin(fn)", function()
     seed()
