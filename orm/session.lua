@@ -953,8 +953,9 @@ function Session:get(cls, ident, opts)
   local map = self._idmap[I.base_of(m)]
   local obj = map and map[key]
   if obj ~= nil then
-    if self._deleted[obj] then return nil end
-    -- (an object of another class of the hierarchy is not one of cls)
+    -- (one marked for deletion is still there until the flush, as in
+    -- SQLAlchemy; an object of another class of the hierarchy is not
+    -- one of cls)
     if not I.isa(mapper_of(obj), m) then return nil end
     -- an expired object is loaded now; a vanished row gives nil
     local ok = true

@@ -145,6 +145,10 @@ for _, db in ipairs(T.databases()) do
     T.eq(state(u3), "transient")
     local u4 = s:get(User, 2)
     s:delete(u4)
+    -- (marked, not flushed: still what get() finds, without SQL)
+    clear(log)
+    T.ok(s:get(User, 2) == u4)
+    T.eq({#log, s:contains(u4)}, {0, true})
     s:rollback()
     T.eq(state(u4), "persistent")
     -- expunge, add, close
