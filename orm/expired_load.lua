@@ -204,8 +204,56 @@ local function on_shard(s, obj, fn, ...)
   return fn(...)
 end
 
+-- A class with eager relationships (lazy = "joined", "selectin", ...):
+-- refresh() and the load of a wholly expired object load them too, as
+-- SQLAlchemy's do -- the joined ones in the statement, the others each by
+-- its lazy load right after (SQLAlchemy loads those of one object so).
+-- Returns false when the row is gone.
+local function eager_attrs_load(s, m, obj, plain, lock)
+  local cls = m.class
+  local stmt = sa.select(cls)
+  if not plain then
+    stmt = stmt:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+  end
+  local ident = I.ident_vals(obj, m)
+  for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(ident[k])) end
+  local opts, later = {}, {}
+  for _, r in ipairs(m.rel_list or {}) do
+    if r.lazy == "selectin" or r.lazy == "subquery" or r.lazy == "immediate"
+    then
+      opts[#opts + 1] = orm.lazyload(cls[r.key])
+      later[#later + 1] = r.key
+    end
+  end
+  if #opts > 0 then stmt = stmt:options(table.unpack(opts)) end
+  if lock then stmt = stmt:with_for_update(lock ~= true and lock or nil) end
+  stmt = stmt:execution_options{populate_existing = true}
+  local r = s:execute(stmt)
+  if r.unique then r = r:unique() end
+  if r:scalars():one_or_none() == nil then return false end
+  for _, key in ipairs(later) do local _ = obj[key] end
+  return true
+end
+
+-- whether every attribute of obj that is not deferred is to load (a whole
+-- expire) and it has eager relationships
+local function wholly_expired(m, obj, idx)
+  if m.tables or not I.eager_get(m) then return false end
+  local n = 0
+  local deferred = m.deferred or {}
+  for i = 1, m.nattrs do
+    if not deferred[i] then n = n + 1 end
+  end
+  return #idx == n
+end
+
 local function load_expired(s, m, obj, key)
   local idx = expired_attrs(m, obj)
+  if wholly_expired(m, obj, idx) then
+    I.autoflush(s)
+    if not eager_attrs_load(s, m, obj, false) then deleted_error(obj) end
+    return (C.get(obj, m.slots[key]))
+  end
   I.autoflush(s)
   if #idx > 0 and not load_attrs(s, m, obj, idx, false) then
     deleted_error(obj)
@@ -349,6 +397,13 @@ function Session:refresh(obj, attrs, opts)
       if want[i] then idx[#idx + 1] = i end
     end
   else
+    if not m.tables and I.eager_get(m) then
+      if not eager_attrs_load(self, m, obj, true, lock) then
+        raise("InvalidRequestError", "Could not refresh instance '" ..
+              objstr(obj) .. "'")
+      end
+      return
+    end
     local deferred = m.deferred or {}
     for _, i in ipairs(prop_order(m)) do
       if not deferred[i] then idx[#idx + 1] = i end

@@ -1038,6 +1038,11 @@ function get_with(self, cls, ident, opts, base, missed)
   return r:scalars():one_or_none()
 end
 I.get_with = get_with
+I.eager_get = function(m)
+  local eager = rawget(m, "_eager_get")
+  if eager == nil then eager = eager_get(m) end
+  return eager
+end
 
 -- merge(obj, {load}): the session's own object for obj's primary key
 -- (found in the identity map, loaded, or made pending), with obj's loaded

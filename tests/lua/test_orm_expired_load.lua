@@ -68,6 +68,23 @@ local function schema()
     __mapper_args__ = {polymorphic_identity = "mgr"},
     level = Column(Integer),
   }
+  M.Q = Base:class "Q" {
+    __tablename__ = "xl_q",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    name = Column(String(10)),
+    items = relationship("QItem", {lazy = "joined"}),
+    tags = relationship("QTag", {lazy = "selectin"}),
+  }
+  M.QItem = Base:class "QItem" {
+    __tablename__ = "xl_qitem",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    qid = Column(Integer, ForeignKey("xl_q.id")),
+  }
+  M.QTag = Base:class "QTag" {
+    __tablename__ = "xl_qtag",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    qid = Column(Integer, ForeignKey("xl_q.id")),
+  }
   M.P = Base:class "P" {
     __tablename__ = "xl_p",
     id = Column(Integer, {primary_key = true, autoincrement = false}),
@@ -94,7 +111,9 @@ for _, db in ipairs(T.databases()) do
               Eng{id = 1, name = "e", lang = "py"},
               M.Mgr{id = 2, name = "m", level = 3},
               Sen{id = 3, name = "s", lang = "lua", years = 4},
-              P{id = 1, a = "a", b = "b", c = "c"}}
+              P{id = 1, a = "a", b = "b", c = "c"},
+              M.Q{id = 1, name = "q", items = {M.QItem{id = 1}},
+                  tags = {M.QTag{id = 1}}}}
     s:commit()
   end
   seed()
@@ -274,6 +293,33 @@ for _, db in ipairs(T.databases()) do
     s:refresh(m)
     T.eq(log, {"SELECT xl_emp.id, xl_emp.kind, xl_emp.name, xl_emp.level " ..
                "FROM xl_emp WHERE xl_emp.id = ? AND xl_emp.kind IN (?)"})
+  end)
+
+  T.test(pfx .. "eager relationships: refresh and a wholly expired load",
+         function()
+    local s <close> = orm.Session(engine)
+    local q = s:get(M.Q, 1)
+    local J = " FROM xl_q LEFT OUTER JOIN xl_qitem AS xl_qitem_1 ON " ..
+              "xl_q.id = xl_qitem_1.qid WHERE xl_q.id = ?"
+    local TAGS = "SELECT xl_qtag.id AS xl_qtag_id, xl_qtag.qid AS " ..
+                 "xl_qtag_qid FROM xl_qtag WHERE ? = xl_qtag.qid"
+    clear(log)
+    s:refresh(q)
+    -- the joined one in the statement, the selectin one by its lazy load
+    T.eq(log, {"SELECT xl_q.id, xl_q.name, xl_qitem_1.id AS id_1, " ..
+               "xl_qitem_1.qid" .. J, TAGS})
+    clear(log)
+    s:refresh(q, {"name"})
+    T.eq(log, {"SELECT xl_q.name FROM xl_q WHERE xl_q.id = ?"})
+    s:expire(q)
+    clear(log)
+    T.eq(q.name, "q")
+    T.eq(log, {"SELECT xl_q.id AS xl_q_id, xl_q.name AS xl_q_name, " ..
+               "xl_qitem_1.id AS xl_qitem_1_id, xl_qitem_1.qid AS " ..
+               "xl_qitem_1_qid" .. J, TAGS})
+    clear(log)
+    T.eq({#q.items, #q.tags}, {1, 1})
+    T.eq(log, {})
   end)
 
   local WP = " FROM xl_p WHERE xl_p.id = ?"
