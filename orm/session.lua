@@ -193,6 +193,12 @@ function Session:add_all(list)
   elseif t ~= "table" and t ~= "userdata" then
     raise("ArgumentError", "add_all() takes a list of objects, not a " .. t)
   end
+  -- (a session with nothing pending gets its pending set sized for the
+  -- list at once: growing a hash one key at a time rehashes it over and
+  -- over, which costs more than all the rest add() does)
+  if next(self._new) == nil and t == "table" then
+    self._newlist, self._new = C.presized(#list, 0), C.presized(0, #list)
+  end
   C.add_all(list, self.id, self._newlist, self._new,
             function(obj) self:add(obj) end)
 end
