@@ -43,14 +43,25 @@ static int has_rels(lua_State *L, int idx) {
   return yes;
 }
 
+/* Is the metatable of the value at idx an instance metatable? */
+static int instance_mt(lua_State *L, int idx) {
+  int yes = 0;
+  if (lua_getmetatable(L, idx)) {
+    lua_pushliteral(L, "__orm_instance");
+    yes = lua_rawget(L, -2) != LUA_TNIL;
+    lua_pop(L, 2);
+  }
+  return yes;
+}
+
 /*
 ** C.add_all(list, sid, newlist, new, add) -- Session:add_all: a transient
 ** instance of a mapper without relationships becomes pending in session
 ** sid (appended to newlist, new[obj] its position there), which is all
 ** that add() does for it; add(obj) is called for any other value, in
-** list order.  The last metatable found to be an instance one and the
-** last class with its answer are remembered (a list is mostly of one
-** class).
+** list order.  The last class whose objects were found to be instances
+** is remembered with its answer (a list is mostly of one class), so the
+** objects after the first of a class cost no metatable lookups.
 */
 static int l_add_all(lua_State *L) {
   lua_Integer sid = luaL_checkinteger(L, 2), i, nnew;
@@ -59,40 +70,36 @@ static int l_add_all(lua_State *L) {
   luaL_checktype(L, 4, LUA_TTABLE);
   luaL_checktype(L, 5, LUA_TFUNCTION);
   lua_settop(L, 5);
-  lua_pushnil(L); /* 6: an instance metatable */
-  lua_pushnil(L); /* 7: the last class, whose has_rels is rels */
+  lua_pushnil(L); /* 6: the last class, whose has_rels is rels */
   nnew = (lua_Integer)lua_rawlen(L, 3);
   /* as ipairs walks it (any indexable value): up to the first nil */
-  for (i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) { /* 8: obj */
-    linst *o = rt_orm_toinst(L, 8);
-    if (o && o->lifecycle == S_TRANSIENT && lua_getmetatable(L, 8)) { /* 9 */
-      if (!lua_rawequal(L, 9, 6)) {
-        lua_pushliteral(L, "__orm_instance");
-        if (lua_rawget(L, 9) == LUA_TNIL) o = NULL;
-        lua_pop(L, 1);
-        if (o) lua_copy(L, 9, 6);
-      }
-      lua_getiuservalue(L, 8, UV_CLASS); /* 10 */
-      if (o && !lua_rawequal(L, 10, 7)) {
-        rels = has_rels(L, 8);
-        lua_copy(L, 10, 7);
+  for (i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) { /* 7: obj */
+    linst *o = rt_orm_toinst(L, 7);
+    if (o && o->lifecycle == S_TRANSIENT) {
+      lua_getiuservalue(L, 7, UV_CLASS); /* 8 */
+      if (!lua_rawequal(L, 8, 6)) {
+        if (instance_mt(L, 7)) {
+          rels = has_rels(L, 7);
+          lua_copy(L, 8, 6);
+        } else
+          o = NULL;
       }
       if (o && !rels) {
         nnew++;
-        lua_pushvalue(L, 8);
+        lua_pushvalue(L, 7);
         lua_rawseti(L, 3, nnew);
-        lua_pushvalue(L, 8);
+        lua_pushvalue(L, 7);
         lua_pushinteger(L, nnew);
         lua_rawset(L, 4); /* new[obj] = nnew */
         o->lifecycle = S_PENDING;
         o->session = sid;
-        lua_settop(L, 7);
+        lua_settop(L, 6);
         continue;
       }
     }
-    lua_settop(L, 8);
+    lua_settop(L, 7);
     lua_pushvalue(L, 5);
-    lua_insert(L, 8);
+    lua_insert(L, 7);
     lua_call(L, 1, 0);
     nnew = (lua_Integer)lua_rawlen(L, 3); /* add() may have appended */
   }
