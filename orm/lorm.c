@@ -1388,13 +1388,14 @@ static int l_constructor(lua_State *L) {
 ** C.after_insert(objs, pkidx, idmap, sid, pending, level) -- the objects
 ** just inserted become persistent in session sid: identity from their
 ** primary key attributes, entered in `idmap`, removed from the session's
-** `pending` set, appended to the transaction level's list, changes
-** committed.
+** `pending` set (unless nil: the caller empties it whole), appended to
+** the transaction level's list, changes committed.
 */
 static int l_after_insert(lua_State *L) {
   int pk[16], npk = (int)lua_rawlen(L, 2), k, i, n = (int)lua_rawlen(L, 1);
   lua_Integer sid = luaL_checkinteger(L, 4);
   lua_Integer nlevel;
+  int pending;
   luaL_argcheck(L, npk >= 1 && npk <= 16, 2, "primary key size");
   for (k = 0; k < npk; k++) {
     lua_rawgeti(L, 2, k + 1);
@@ -1402,6 +1403,7 @@ static int l_after_insert(lua_State *L) {
     lua_pop(L, 1);
   }
   lua_settop(L, 6);
+  pending = lua_istable(L, 5);
   nlevel = (lua_Integer)lua_rawlen(L, 6);
   for (i = 1; i <= n; i++) {
     linst *o;
@@ -1434,9 +1436,11 @@ static int l_after_insert(lua_State *L) {
     /* 8: key */
     lua_pushvalue(L, 7);
     lua_rawset(L, 3);
-    lua_pushvalue(L, 7);
-    lua_pushnil(L);
-    lua_rawset(L, 5);
+    if (pending) {
+      lua_pushvalue(L, 7);
+      lua_pushnil(L);
+      lua_rawset(L, 5);
+    }
     lua_pushvalue(L, 7);
     lua_rawseti(L, 6, ++nlevel);
     o->lifecycle = S_PERSISTENT;

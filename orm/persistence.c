@@ -169,11 +169,14 @@ static void group_add(lua_State *L, grouping *g, int obj) {
 ** flush's objects by the mapper that writes them (groupof[class], a
 ** table that may compute its entries): saves[m].ins the pending objects
 ** in the order they were added (newlist entries still at their position
-** in new), saves[m].upd the modified ones not deleted.
+** in new), saves[m].upd the modified ones not deleted.  Every entry of a
+** newlist without the field `stale` is at its position in new (the
+** session marks the list when an object leaves new), so only a marked
+** list is checked entry by entry.
 */
 static int l_flush_groups(lua_State *L) {
   lua_Integer n, i;
-  int k;
+  int k, stale;
   grouping g = {6, 5, 7, 8, "ins", 0};
   for (k = 1; k <= 5; k++) luaL_checktype(L, k, LUA_TTABLE);
   lua_settop(L, 5);
@@ -181,12 +184,20 @@ static int l_flush_groups(lua_State *L) {
   lua_pushnil(L);  /* 7: the last class */
   lua_pushnil(L);  /* 8: its list */
   n = (lua_Integer)lua_rawlen(L, 1);
+  lua_pushliteral(L, "stale");
+  stale = lua_rawget(L, 1) != LUA_TNIL;
+  lua_pop(L, 1);
   for (i = 1; i <= n; i++) {
     lua_rawgeti(L, 1, i); /* 9 */
-    lua_pushvalue(L, 9);
-    if (lua_rawget(L, 2) == LUA_TNUMBER && lua_tointeger(L, -1) == i &&
-        rt_orm_checkinst(L, 9))
+    if (!stale) {
+      rt_orm_checkinst(L, 9);
       group_add(L, &g, 9);
+    } else {
+      lua_pushvalue(L, 9);
+      if (lua_rawget(L, 2) == LUA_TNUMBER && lua_tointeger(L, -1) == i &&
+          rt_orm_checkinst(L, 9))
+        group_add(L, &g, 9);
+    }
     lua_settop(L, 8);
   }
   g.field = "upd";

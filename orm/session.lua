@@ -235,6 +235,9 @@ function Session:delete(obj)
 end
 
 local function forget(s, obj, to)
+  -- (an entry of the pending list no longer pending: the flush must check
+  -- each entry against _new, see C.flush_groups)
+  if s._new[obj] then s._newlist.stale = true end
   s._new[obj], s._dirty[obj], s._deleted[obj] = nil, nil, nil
   local ident = ident_key(obj, mapper_of(obj))
   if ident ~= nil then
@@ -414,13 +417,14 @@ function Session:flush()
   end})
   local saves = C.flush_groups(self._newlist, self._new, self._dirty,
                                self._deleted, groupof)
+  local done = {ins = {}, upd = {}, del = {}, newlist = self._newlist,
+                nnew = #self._newlist}
   local dels = {}
   for obj in pairs(self._deleted) do
     local m = I.flush_group(mapper_of(obj))
     dels[m] = dels[m] or {}
     table.insert(dels[m], obj)
   end
-  local done = {ins = {}, upd = {}, del = {}}
   -- (a sharded session writes each object on its shard's connection: its
   -- ops split the batches, see orm/ext/horizontal_shard.lua)
   local ops = self._flush_ops or I
