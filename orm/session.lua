@@ -197,7 +197,8 @@ function Session:add_all(list)
   -- list at once: growing a hash one key at a time rehashes it over and
   -- over, which costs more than all the rest add() does)
   if next(self._new) == nil and t == "table" then
-    self._newlist, self._new = C.presized(#list, 0), C.presized(0, #list)
+    local n = math.min(rawlen(list), 1 << 20)
+    self._newlist, self._new = C.presized(n, 0), C.presized(0, n)
   end
   C.add_all(list, self.id, self._newlist, self._new,
             function(obj) self:add(obj) end)
