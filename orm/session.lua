@@ -206,6 +206,13 @@ function Session:add_all(list)
   elseif t ~= "table" and t ~= "userdata" then
     raise("ArgumentError", "add_all() takes a list of objects, not a " .. t)
   end
+  -- (a session with nothing pending gets its pending set sized for the
+  -- list at once: growing a hash one key at a time rehashes it over and
+  -- over, which costs more than all the rest add() does)
+  if next(self._new) == nil and t == "table" then
+    local n = math.min(rawlen(list), 1 << 20)
+    self._newlist, self._new = C.presized(n, 0), C.presized(0, n)
+  end
   C.add_all(list, self.id, self._newlist, self._new,
             function(obj) self:add(obj) end)
 end
@@ -257,6 +264,9 @@ function Session:delete(obj)
 end
 
 local function forget(s, obj, to)
+  -- (an entry of the pending list no longer pending: the flush must check
+  -- each entry against _new, see C.flush_groups)
+  if s._new[obj] then s._newlist.stale = true end
   s._new[obj], s._dirty[obj], s._deleted[obj] = nil, nil, nil
   local ident = ident_key(obj, mapper_of(obj))
   if ident ~= nil then
@@ -482,13 +492,14 @@ function Session:flush()
   end})
   local saves = C.flush_groups(self._newlist, self._new, self._dirty,
                                self._deleted, groupof)
+  local done = {ins = {}, upd = {}, del = {}, newlist = self._newlist,
+                nnew = #self._newlist}
   local dels = {}
   for obj in pairs(self._deleted) do
     local m = I.flush_group(mapper_of(obj))
     dels[m] = dels[m] or {}
     table.insert(dels[m], obj)
   end
-  local done = {ins = {}, upd = {}, del = {}}
   -- (a sharded session writes each object on its shard's connection: its
   -- ops split the batches, see orm/ext/horizontal_shard.lua)
   local ops = self._flush_ops or I
