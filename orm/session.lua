@@ -458,8 +458,15 @@ function Session:flush()
   end
 end
 
+-- (a session with nothing to write skips the flush, which would return
+-- at once: a query in a clean session pays nothing for it; a failed one
+-- still raises from the flush)
 local function autoflush(s)
-  if s.autoflush and not s._no_autoflush then s:flush() end
+  if s.autoflush and not s._no_autoflush and
+     (s._failed or next(s._new) ~= nil or next(s._dirty) ~= nil or
+      next(s._deleted) ~= nil or next(s._reldirty) ~= nil) then
+    s:flush()
+  end
 end
 
 local function end_transaction(s)
@@ -687,7 +694,8 @@ local function cached_ents(stmt)
       return shape
     end
   end
-  return shape, copy_ents(entry.ents)
+  -- (shared: nothing changes an ORM result's entities once it is made)
+  return shape, entry.ents
 end
 
 -- remember the analysis of a select of shape `shape` when it came to
