@@ -438,7 +438,7 @@ static void make_plain(lua_State *L, int p, int n) {
     }
   } else {
     lua_pop(L, 1);
-    lua_newtable(L);
+    lua_createtable(L, 0, 1); /* (sized: a key goes in at once) */
     lua_pushvalue(L, -1);
     lua_setiuservalue(L, p, UV_EXTRAS);
     extras = lua_gettop(L);
@@ -616,7 +616,8 @@ static int l_distribute(lua_State *L) {
       lua_pushvalue(L, 7);
       if (lua_rawget(L, 4) != LUA_TTABLE) {
         lua_pop(L, 1);
-        lua_createtable(L, last - j + 1 < INT_MAX ? (int)(last - j + 1) : 0, 0);
+        /* (room for the two fields a collection adds: see new_coll) */
+        lua_createtable(L, last - j + 1 < INT_MAX ? (int)(last - j + 1) : 0, 2);
         lua_pushvalue(L, 7);
         lua_pushvalue(L, -2);
         lua_rawset(L, 4);
