@@ -626,7 +626,10 @@ static int l_distribute(lua_State *L) {
       len = (lua_Integer)lua_rawlen(L, list);
     }
     for (k = j; k <= last; k++) {
-      lua_rawgeti(L, 2, k);
+      if (lua_rawgeti(L, 2, k) == LUA_TNIL) { /* (no object: no entry) */
+        lua_pop(L, 1);
+        continue;
+      }
       if (list) {
         lua_pushvalue(L, -1);
         lua_rawseti(L, list, ++len);
