@@ -95,10 +95,20 @@ local function begin_savepoints(s)
   end
 end
 
+-- bind -> its connect method, or false for a bind that is a Connection
+-- (a session per lookup asks the same engine each time)
+local connect_of = setmetatable({}, {__mode = "k"})
+
 function Session:connection()
   self:_check_active()
   if not self._conn then
-    self._conn = self.bind.connect and self.bind:connect() or self.bind
+    local bind = self.bind
+    local connect = connect_of[bind]
+    if connect == nil then
+      connect = bind.connect or false
+      if type(bind) == "userdata" then connect_of[bind] = connect end
+    end
+    self._conn = connect and connect(bind) or bind
     -- the session's transaction begins with its connection (the engine's
     -- begin event comes before after_begin, as SQLAlchemy's)
     if self._conn ~= self.bind then self._conn:begin() end
