@@ -32,8 +32,10 @@ local next_session_id = 0
 local Session = {}
 local SessionMT = {__name = "retort.Session"}
 
+local NO_OPTS = {}
+
 function orm.Session(bind, opts)
-  opts = opts or {}
+  opts = opts or NO_OPTS
   next_session_id = next_session_id + 1
   local s = setmetatable({
     bind = bind, id = next_session_id,
