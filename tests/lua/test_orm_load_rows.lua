@@ -30,6 +30,7 @@ local function schema()
     id = Column(Integer, {primary_key = true}),
     name = Column(String(20)),
     children = relationship("Child", {order_by = "Child.id"}),
+    kids = relationship("Child", {order_by = "Child.id", viewonly = true}),
   }
   M.Child = Base:class "Child" {
     __tablename__ = "lr_child",
@@ -221,6 +222,25 @@ for _, db in ipairs(T.databases()) do
     T.eq({p.children[1].id, p.children[2].id}, {83, 84})
     T.eq(selects, 1, "a lazy load")
     T.ok(s2:get(Child, 83) == p.children[1])
+  end)
+
+  T.test(pfx .. "joinedload of two collections: rows past the pause, " ..
+         "each child once per collection", function()
+    local s <close> = orm.Session(engine)
+    selects = 0
+    local ps = s:scalars(select(Parent):order_by(Parent.id):options(
+      orm.joinedload(Parent.children), orm.joinedload(Parent.kids)))
+      :unique():all()
+    T.eq(#ps, 600)
+    T.eq(selects, 1, "one statement (a row per child pair of a parent)")
+    for _, p in ipairs({1, 300, 599}) do
+      local c, k = ps[p].children, ps[p].kids
+      T.eq({#c, c[1].name, c[2].name}, {2, "c" .. p .. "a", "c" .. p .. "b"})
+      T.eq({#k, k[1].name, k[2].name}, {2, "c" .. p .. "a", "c" .. p .. "b"})
+      T.ok(rawequal(c[1], k[1]) and rawequal(c[2], k[2]))
+    end
+    T.eq({#ps[600].children, #ps[600].kids}, {0, 0})
+    T.eq(selects, 1, "nothing more to load")
   end)
 
   T.test(pfx .. "selectinload: a key's rows apart, owners sharing a key",
