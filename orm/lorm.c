@@ -661,7 +661,7 @@ static int l_extra(lua_State *L) {
   if (lua_getiuservalue(L, 1, UV_EXTRAS) != LUA_TTABLE) {
     if (lua_isnil(L, 3)) return 0;
     lua_pop(L, 1);
-    lua_newtable(L);
+    lua_createtable(L, 0, 1); /* (sized: a key goes in at once) */
     lua_pushvalue(L, -1);
     lua_setiuservalue(L, 1, UV_EXTRAS);
   }

@@ -32,8 +32,10 @@ local next_session_id = 0
 local Session = {}
 local SessionMT = {__name = "retort.Session"}
 
+local NO_OPTS = {}
+
 function orm.Session(bind, opts)
-  opts = opts or {}
+  opts = opts or NO_OPTS
   next_session_id = next_session_id + 1
   local s = setmetatable({
     bind = bind, id = next_session_id,
@@ -99,10 +101,20 @@ local function begin_savepoints(s)
   end
 end
 
+-- bind -> its connect method, or false for a bind that is a Connection
+-- (a session per lookup asks the same engine each time)
+local connect_of = setmetatable({}, {__mode = "k"})
+
 function Session:connection()
   self:_check_active()
   if not self._conn then
-    self._conn = self.bind.connect and self.bind:connect() or self.bind
+    local bind = self.bind
+    local connect = connect_of[bind]
+    if connect == nil then
+      connect = bind.connect or false
+      if type(bind) == "userdata" then connect_of[bind] = connect end
+    end
+    self._conn = connect and connect(bind) or bind
     -- the session's transaction begins with its connection (the engine's
     -- begin event comes before after_begin, as SQLAlchemy's)
     if self._conn ~= self.bind then self._conn:begin() end
@@ -540,8 +552,15 @@ function Session:flush()
   end
 end
 
+-- (a session with nothing to write skips the flush, which would return
+-- at once: a query in a clean session pays nothing for it; a failed one
+-- still raises from the flush)
 local function autoflush(s)
-  if s.autoflush and not s._no_autoflush then s:flush() end
+  if s.autoflush and not s._no_autoflush and
+     (s._failed or next(s._new) ~= nil or next(s._dirty) ~= nil or
+      next(s._deleted) ~= nil or next(s._reldirty) ~= nil) then
+    s:flush()
+  end
 end
 
 local function end_transaction(s)
@@ -833,7 +852,8 @@ local function cached_ents(stmt)
       return shape
     end
   end
-  return shape, copy_ents(entry.ents)
+  -- (shared: nothing changes an ORM result's entities once it is made)
+  return shape, entry.ents
 end
 
 -- remember the analysis of a select of shape `shape` when it came to
