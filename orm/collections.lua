@@ -89,6 +89,65 @@ SetMT.__pairs = function(c)
   end, c, nil
 end
 
+-- views: what obj.rel gives for a list or set (orm/lorm.c makes one the
+-- first time the member list is read).  A view holds no members, so
+-- every read and write of it reaches the metamethods: c[i] = x fires the
+-- events of a change, as does any method (each called with the view is
+-- run on the member list).
+local LIST = C.LIST
+
+local function view_methods(methods)
+  local w = {}
+  local t = methods
+  while type(t) == "table" do
+    for k, f in pairs(t) do
+      if w[k] == nil and type(f) == "function" then
+        w[k] = function(v, ...) return f(rawget(v, LIST) or v, ...) end
+      end
+    end
+    local mt = getmetatable(t)
+    t = mt and rawget(mt, "__index")
+  end
+  return w
+end
+
+local function members_of(v)
+  return type(v) == "table" and rawget(v, LIST) or v
+end
+
+-- equal collections hold the same members (in the same order, for a
+-- list), as SQLAlchemy's compare as Python lists and sets
+local function list_eq(a, b)
+  a, b = members_of(a), members_of(b)
+  if #a ~= #b then return false end
+  for i = 1, #a do if not rawequal(a[i], b[i]) then return false end end
+  return true
+end
+
+local function set_eq(a, b)
+  a, b = members_of(a), members_of(b)
+  if #a ~= #b then return false end
+  for i = 1, #a do if not find(b, a[i]) then return false end end
+  return true
+end
+
+-- the view metatable of member lists of metatable lmt; other(list, key)
+-- answers reads of keys that are neither places nor methods
+local function add_view(lmt, other, eq)
+  local vmt = {__name = lmt.__name, __len = C.view_len, __eq = eq}
+  vmt.__index = C.view_index(view_methods(rawget(lmt, "__index")), other)
+  vmt.__newindex = function(v, k, x) rawget(v, LIST):setitem(k, x) end
+  local pairs_of = rawget(lmt, "__pairs")
+  vmt.__pairs = function(v)
+    local l = rawget(v, LIST)
+    if pairs_of then return pairs_of(l) end
+    return ipairs(l)
+  end
+  vmt.__tostring = function(v) return tostring(rawget(v, LIST)) end
+  lmt.__view_mt = vmt
+  return vmt
+end
+
 local function new_coll(owner, r, items)
   items = items or {}
   items[OWNER], items[REL] = owner, r
@@ -148,7 +207,11 @@ local function back_unlink(x, b, owner)
     local i = c and find(c, owner)
     if i then table.remove(c, i) end
     note_remove(x, b, owner)
-  elseif rawequal(C.extra(x, b.key), owner) then
+  elseif rawequal(C.extra(x, b.key), owner) or
+         (C.extra(x, b.key) == nil and not C.extra(x, nilmark[b.key]) and
+          C.lifecycle(x) ~= "transient") then
+    -- (not loaded: the owner it would load is the one it leaves, as
+    -- SQLAlchemy's backref sets None without loading)
     if b.parent.validators then I.validate_backref(x, b, nil) end
     attr_event(b, "set", x, nil, owner, nil)
     set_raw(x, b, nil)
@@ -216,6 +279,28 @@ function Coll:clear()
   end
 end
 
+-- c[i] = x: x replaces the member at i (the old one removed, x appended,
+-- with their events, as SQLAlchemy's __setitem__); i = #c + 1 appends;
+-- c[i] = nil takes the member at i out
+function Coll:setitem(i, x)
+  local n = #self
+  if math.type(i) ~= "integer" or i < 1 or i > n + 1 then
+    raise("ArgumentError", string.format(
+      "collection index %s out of range (1..%d)", tostring(i), n + 1))
+  end
+  if x == nil then
+    if i <= n then self:pop(i) end
+    return
+  end
+  if i == n + 1 then return self:append(x) end
+  local owner, r = self[OWNER], self[REL]
+  x = I.validate_member(owner, r, x)
+  check_target(r, x)
+  removed(owner, r, self[i])
+  self[i] = x
+  appended(owner, r, x)
+end
+
 function Coll:contains(x) return find(self, x) ~= nil end
 function Coll:index(x) return find(self, x) end
 
@@ -232,6 +317,23 @@ function SetColl:discard(x)
   if i then
     table.remove(self, i)
     removed(self[OWNER], self[REL], x)
+  end
+end
+
+-- s[obj] = true adds obj, s[obj] = nil (or false) takes it out: a set
+-- has no places to assign
+function SetColl:setitem(x, v)
+  if not C.isinstance(x) then
+    raise("ArgumentError", "a set collection is assigned by member: " ..
+          "s[obj] = true adds obj, s[obj] = nil removes it")
+  end
+  if v then
+    if v ~= true then
+      raise("ArgumentError", "s[obj] = true adds obj to a set collection")
+    end
+    self:add(x)
+  else
+    self:discard(x)
   end
 end
 
@@ -327,7 +429,16 @@ function hooks.rel_set(obj, key, v)
   if r.uselist then set_collection(obj, r, v) else set_scalar(obj, r, v) end
 end
 
+add_view(CollMT, nil, list_eq)
+-- s[obj]: whether obj is a member
+add_view(SetMT, function(l, k)
+  if C.isinstance(k) then return find(l, k) ~= nil end
+  return rawget(l, k)
+end, set_eq)
+
 -- for the other files of the ORM
+I.add_view = add_view
+I.list_eq = list_eq
 I.Coll = Coll
 I.CollMT = CollMT
 I.SetMT = SetMT

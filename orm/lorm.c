@@ -108,6 +108,105 @@ static void call_hook(lua_State *L, int hooks, const char *name, int n) {
   lua_call(L, n, 1);
 }
 
+/* --- collection views ---
+**
+** An instance keeps a list or set collection as its member list: the
+** members in the array part, read and written raw by the loaders, the
+** flush and the cascades.  What obj.rel gives is the list's view, a table
+** with no members of its own, so that every read and write of it
+** reaches the metamethods: c[i] = x on a member already there replaces
+** it with the events a change fires (orm/collections.lua).  A view is
+** made the first time the list is read, when the list's metatable names
+** the view's metatable (VIEW_MT_FIELD), and kept in the list
+** (VIEW_FIELD); a keyed dict makes its view with the list.
+*/
+
+#define VIEW_FIELD "__view"
+#define VIEW_MT_FIELD "__view_mt"
+
+/* The key of a view's member list (C.LIST): no Lua value equals it. */
+static const char view_list_key = 0;
+
+/* The value on top, a member list, replaced by its view (made when it
+** has none yet); any other value stays as it is. */
+static void to_view(lua_State *L) {
+  int l = lua_gettop(L);
+  if (lua_type(L, l) != LUA_TTABLE) return;
+  lua_pushliteral(L, VIEW_FIELD);
+  if (lua_rawget(L, l) != LUA_TNIL) {
+    lua_replace(L, l);
+    return;
+  }
+  lua_pop(L, 1);
+  if (!lua_getmetatable(L, l)) return;
+  lua_pushliteral(L, VIEW_MT_FIELD);
+  if (lua_rawget(L, -2) != LUA_TTABLE) {
+    lua_settop(L, l);
+    return;
+  }
+  lua_createtable(L, 0, 1);
+  lua_pushlightuserdata(L, (void *)&view_list_key);
+  lua_pushvalue(L, l);
+  lua_rawset(L, -3);
+  lua_insert(L, -2);
+  lua_setmetatable(L, -2);
+  lua_pushliteral(L, VIEW_FIELD);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, l);
+  lua_replace(L, l);
+  lua_settop(L, l);
+}
+
+/* C.view(v) -> v's view when v is a member list, else v */
+static int l_view(lua_State *L) {
+  lua_settop(L, 1);
+  to_view(L);
+  return 1;
+}
+
+/* A view's __index (made by C.view_index(methods [, other])): an
+** integer reads the member at that place; a name its method from
+** methods (each takes the view); anything else goes to other(list, key)
+** or is read raw from the list.  In C: loops over a collection read
+** every member through here. */
+static int view_index(lua_State *L) {
+  lua_settop(L, 2);
+  lua_pushlightuserdata(L, (void *)&view_list_key);
+  lua_rawget(L, 1);
+  lua_pushvalue(L, 2);
+  if (lua_type(L, 2) == LUA_TNUMBER) {
+    lua_rawget(L, 3);
+    return 1;
+  }
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+  lua_pop(L, 1);
+  if (lua_isnil(L, lua_upvalueindex(2))) {
+    lua_pushvalue(L, 2);
+    lua_rawget(L, 3);
+    return 1;
+  }
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_pushvalue(L, 3);
+  lua_pushvalue(L, 2);
+  lua_call(L, 2, 1);
+  return 1;
+}
+
+static int l_view_index(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 2);
+  lua_pushcclosure(L, view_index, 2);
+  return 1;
+}
+
+/* A view's __len: its list's */
+static int l_view_len(lua_State *L) {
+  lua_pushlightuserdata(L, (void *)&view_list_key);
+  if (lua_rawget(L, 1) != LUA_TTABLE) return luaL_error(L, "not a view");
+  lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+  return 1;
+}
+
 /* --- attribute access --- */
 
 static int inst_index(lua_State *L) {
@@ -138,13 +237,8 @@ static int inst_index(lua_State *L) {
   if (lua_getiuservalue(L, 1, UV_EXTRAS) == LUA_TTABLE) {
     lua_pushvalue(L, 2);
     if (lua_rawget(L, -2) != LUA_TNIL) {
-      /* a keyed dict's member list is read through its view (see
-      ** orm/keyed_dict.lua) */
-      if (lua_type(L, -1) == LUA_TTABLE) {
-        lua_pushliteral(L, "__keyed_view");
-        if (lua_rawget(L, -2) != LUA_TNIL) return 1;
-        lua_pop(L, 1);
-      }
+      /* a collection's member list is read through its view */
+      to_view(L);
       return 1;
     }
     lua_pop(L, 1);
@@ -155,6 +249,7 @@ static int inst_index(lua_State *L) {
     lua_pushvalue(L, 1);
     lua_pushvalue(L, 2);
     call_hook(L, UP_HOOKS, "rel_get", 2);
+    to_view(L);
     return 1;
   }
   lua_pop(L, 1);
@@ -1756,6 +1851,9 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"carry_on", l_carry_on},
                                  {"tostring_form", l_tostring_form},
                                  {"select_slow", l_select_slow},
+                                 {"view", l_view},
+                                 {"view_index", l_view_index},
+                                 {"view_len", l_view_len},
                                  {NULL, NULL}};
 
 /* Fill the orm module table on top: run the Lua half, the files of
@@ -1767,6 +1865,8 @@ void rt_lua_open_orm(lua_State *L) {
   int mod = lua_gettop(L);
   luaL_requiref(L, "retort", luaopen_retort, 0);
   luaL_newlib(L, orm_c);
+  lua_pushlightuserdata(L, (void *)&view_list_key);
+  lua_setfield(L, -2, "LIST");
   rt_orm_loading_register(L);     /* loading straight from cursors */
   rt_orm_persistence_register(L); /* the flush's per-object work */
   lua_newtable(L);
