@@ -30,7 +30,7 @@ local function alias_col(e, col)
   local lt = C.node_ptr(e.mapper.local_table)
   if C.node_kind(col) == "column" and col.table and
      C.node_ptr(col.table) == lt then
-    return e.alias.c[col.key]
+    return e.single_attr and e.single_attr[col.key] or e.alias.c[col.key]
   end
   -- a column_property's expression: on the alias's columns, a correlated
   -- subquery included (made once per aliased class)
@@ -132,12 +132,19 @@ function orm.aliased(cls, opts)
   -- too: see single_alias_where in orm/inheritance.lua)
   if e.single then
     -- (the column objects kept with the entry: the registry holds them
-    -- weakly, and each must stay the one the alias hands out)
-    e.single_cols = {}
+    -- weakly, and each must stay the one the alias hands out).  What the
+    -- alias hands out is annotated with it, so that an expression of
+    -- them (func.count(b.id)) carries the criterion too, as SQLAlchemy's
+    -- parententity does
+    I.install_inheritance_methods()
+    e.single_cols, e.single_attr = {}, {}
     for i, col in ipairs(m.attr_columns) do
       local c = alias.c[col.key]
       e.single_cols[i] = c
       I.select_special[c] = true
+      local a = C.annotate(c, ac)
+      e.single_attr[col.key] = a
+      I.select_special[a] = true
     end
   end
   return ac

@@ -111,21 +111,22 @@ local function view_methods(methods)
   return w
 end
 
-local function members_of(v)
+-- the member list of a view (a list as it is)
+local function list_of(v)
   return type(v) == "table" and rawget(v, LIST) or v
 end
 
 -- equal collections hold the same members (in the same order, for a
 -- list), as SQLAlchemy's compare as Python lists and sets
 local function list_eq(a, b)
-  a, b = members_of(a), members_of(b)
+  a, b = list_of(a), list_of(b)
   if #a ~= #b then return false end
   for i = 1, #a do if not rawequal(a[i], b[i]) then return false end end
   return true
 end
 
 local function set_eq(a, b)
-  a, b = members_of(a), members_of(b)
+  a, b = list_of(a), list_of(b)
   if #a ~= #b then return false end
   for i = 1, #a do if not find(b, a[i]) then return false end end
   return true
@@ -133,6 +134,8 @@ end
 
 -- the view metatable of member lists of metatable lmt; other(list, key)
 -- answers reads of keys that are neither places nor methods
+-- (a template: a list's view gets a metatable of its own with __index =
+-- the list, see orm/lorm.c, so its methods take the view or the list)
 local function add_view(lmt, other, eq)
   local vmt = {__name = lmt.__name, __len = C.view_len, __eq = eq}
   vmt.__index = C.view_index(view_methods(rawget(lmt, "__index")), other)
@@ -148,13 +151,13 @@ local function add_view(lmt, other, eq)
   return vmt
 end
 
+-- a new member list: items' members (a copy)
 local function new_coll(owner, r, items)
-  items = items or {}
-  items[OWNER], items[REL] = owner, r
   local cc = r.collection -- attribute_keyed_dict, ordering_list
-  setmetatable(items, cc and cc.mt or r.set and SetMT or CollMT)
-  if cc and cc.init then cc.init(cc, items) end -- a keyed dict's view
-  return items
+  local c = C.new_list(items, OWNER, owner, REL, r,
+                       cc and cc.mt or r.set and SetMT or CollMT)
+  if cc and cc.init then cc.init(cc, c) end -- a keyed dict's view
+  return c
 end
 
 -- attribute events of a relationship: listen(User.addresses, "append", fn)
@@ -240,6 +243,7 @@ local function removed(owner, r, x)
 end
 
 function Coll:append(x)
+  self = list_of(self)
   x = I.validate_member(self[OWNER], self[REL], x)
   check_target(self[REL], x)
   self[#self + 1] = x
@@ -247,6 +251,7 @@ function Coll:append(x)
 end
 
 function Coll:insert(i, x)
+  self = list_of(self)
   if x == nil then return self:append(i) end
   x = I.validate_member(self[OWNER], self[REL], x)
   check_target(self[REL], x)
@@ -255,10 +260,12 @@ function Coll:insert(i, x)
 end
 
 function Coll:extend(list)
+  self = list_of(self)
   for _, x in ipairs(list) do self:append(x) end
 end
 
 function Coll:remove(x)
+  self = list_of(self)
   local i = find(self, x)
   if not i then
     raise("ArgumentError", "Collection.remove(x): x not in the collection")
@@ -268,12 +275,14 @@ function Coll:remove(x)
 end
 
 function Coll:pop(i)
+  self = list_of(self)
   local x = table.remove(self, i or #self)
   if x ~= nil then removed(self[OWNER], self[REL], x) end
   return x
 end
 
 function Coll:clear()
+  self = list_of(self)
   while #self > 0 do
     removed(self[OWNER], self[REL], table.remove(self, 1))
   end
@@ -283,6 +292,7 @@ end
 -- with their events, as SQLAlchemy's __setitem__); i = #c + 1 appends;
 -- c[i] = nil takes the member at i out
 function Coll:setitem(i, x)
+  self = list_of(self)
   local n = #self
   if math.type(i) ~= "integer" or i < 1 or i > n + 1 then
     raise("ArgumentError", string.format(
@@ -301,10 +311,18 @@ function Coll:setitem(i, x)
   appended(owner, r, x)
 end
 
-function Coll:contains(x) return find(self, x) ~= nil end
-function Coll:index(x) return find(self, x) end
+function Coll:contains(x)
+  self = list_of(self)
+  return find(self, x) ~= nil
+end
+
+function Coll:index(x)
+  self = list_of(self)
+  return find(self, x)
+end
 
 function SetColl:add(x)
+  self = list_of(self)
   x = I.validate_member(self[OWNER], self[REL], x)
   check_target(self[REL], x)
   if find(self, x) then return end
@@ -313,6 +331,7 @@ function SetColl:add(x)
 end
 
 function SetColl:discard(x)
+  self = list_of(self)
   local i = find(self, x)
   if i then
     table.remove(self, i)
@@ -323,6 +342,7 @@ end
 -- s[obj] = true adds obj, s[obj] = nil (or false) takes it out: a set
 -- has no places to assign
 function SetColl:setitem(x, v)
+  self = list_of(self)
   if not C.isinstance(x) then
     raise("ArgumentError", "a set collection is assigned by member: " ..
           "s[obj] = true adds obj, s[obj] = nil removes it")

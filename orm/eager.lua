@@ -1120,7 +1120,7 @@ local function subquery_load(s, conn, path, from, objs, plan)
       end
       local l = lists[keyof(vals)] or {}
       if r.uselist then
-        C.extra(o, r.key, new_coll(o, r, table.move(l, 1, #l, 1, {})))
+        C.extra(o, r.key, new_coll(o, r, l)) -- (new_coll copies l)
       else
         set_raw(o, r, l[1])
       end

@@ -224,6 +224,8 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
     with_polymorphic_arg = margs.with_polymorphic,
   }, Mapper)
   for i, cols in ipairs(parent.attr_cols) do m.attr_cols[i] = copy(cols) end
+  -- (select(func.count()):select_from(m) gets the criterion)
+  if single then I.install_inheritance_methods() end
   -- the parent's primary key columns a column of the child refers to
   local refers = {}
   if not single then
@@ -642,6 +644,7 @@ local where = node_methods.where
 local install_methods -- below
 local attribute_froms, attribute_select -- below
 local add_attributes -- below
+local alias_crits -- below
 local annotation = C.annotation
 
 -- The FROM and criteria the column attributes of the mappers `attrs`
@@ -668,16 +671,31 @@ function attribute_froms(attrs, ents, froms, crits, parts)
   end
 end
 
+-- the criteria of the aliased() single-table subclasses whose columns
+-- the expressions of a columns clause use (func.count(b.id)), each once
+function alias_crits(aliases, crits, parts)
+  for _, ac in ipairs(aliases or {}) do
+    local e = I.alias_entry(ac)
+    local k = ptr(e.alias)
+    if e.single and not parts[k] then
+      local crit = single_criterion(e.mapper, e.alias)
+      parts[k] = crit
+      crits[#crits + 1] = crit
+    end
+  end
+end
+
 -- select(J.extra, M.name): the columns alone (the rows are not
 -- entities), FROM each joined subclass's tables joined and WHERE each
 -- single-table subclass's criterion, kept last as for entities
-function attribute_select(args, n, attrs)
+function attribute_select(args, n, attrs, aliases)
   local froms, crits, parts = {}, {}, {}
   for i = 1, n do
     -- (columns of an aliased() single-table subclass beside them)
     local sc = I.single_alias_crit(args[i], parts)
     if sc then crits[#crits + 1] = sc end
   end
+  alias_crits(aliases, crits, parts)
   attribute_froms(attrs, {}, froms, crits, parts)
   if #froms == 0 and #crits == 0 then return nil end
   building = true
@@ -707,6 +725,7 @@ local function orm_select(...)
   local found = {}
   local any = false
   local attrs -- mappers of subclass column attributes, by first use
+  local aliases -- aliased classes of expressions' columns
   for i = 1, n do
     found[i] = entity_for(args[i])
     if found[i] then
@@ -717,11 +736,15 @@ local function orm_select(...)
       -- (the core's select gets the column: no second call here)
       if cls then args[i] = col end
       if am then attrs = attrs or {}; attrs[#attrs + 1] = am end
+      if cls and not am and getmetatable(cls) == I.AliasedClass then
+        aliases = aliases or {}
+        aliases[#aliases + 1] = cls
+      end
     end
   end
   if not any then
-    if not attrs then return nil end
-    return attribute_select(args, n, attrs)
+    if not attrs and not aliases then return nil end
+    return attribute_select(args, n, attrs, aliases)
   end
   local items, ents, froms, crits = {}, {}, {}, {}
   local parts = {}
@@ -770,6 +793,7 @@ local function orm_select(...)
       k, p = k + 1, p + it[2]
     end
   end
+  alias_crits(aliases, crits, parts)
   attribute_froms(attrs, ents, froms, crits, parts)
   for _, f in ipairs(froms) do stmt = stmt:select_from(f) end
   local crit
@@ -909,12 +933,36 @@ function add_attributes(f, stmt, ...)
   return res
 end
 
+-- select(func.count()):select_from(Manager) (or an aliased() Manager)
+-- of a single-table subclass: its criterion, as for its columns
+local function select_from_single(f, stmt, ...)
+  local crits, parts = {}, {}
+  for i = 1, lselect("#", ...) do
+    local x = lselect(i, ...)
+    local m = type(x) == "table" and rawget(x, "__mapper__")
+    if m and m.single and not parts[m] then
+      local crit = single_criterion(m)
+      if crit then parts[m] = crit; crits[#crits + 1] = crit end
+    elseif getmetatable(x) == I.AliasedClass then
+      alias_crits({x}, crits, parts)
+    end
+  end
+  local out = f(stmt, ...)
+  if #crits == 0 then return out end
+  local crit = #crits == 1 and crits[1] or sa.and_(table.unpack(crits))
+  local res = where(out, crit)
+  stmt_ents[res] = {ents = false, nocrit = out, crit = crit,
+                    parts = {crits = crits, parts = parts}}
+  return res
+end
+
 local function wrap_method(name)
   local f = node_methods[name]
   node_methods[name] = function(stmt, ...)
     local info = stmt_ents[stmt]
     if not info then
       if name == "add_columns" then return add_attributes(f, stmt, ...) end
+      if name == "select_from" then return select_from_single(f, stmt, ...) end
       return f(stmt, ...)
     end
     if name == "filter_by" and info.ents then

@@ -75,6 +75,7 @@
 ** last lines) and takes what earlier files defined as locals (its first
 ** lines).  A function defined by a later file is called as I.name.
 */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -127,6 +128,71 @@ static void call_hook(lua_State *L, int hooks, const char *name, int n) {
 /* The key of a view's member list (C.LIST): no Lua value equals it. */
 static const char view_list_key = 0;
 
+/* Push a new view of the list at l, from the metatable template at
+** tmpl.  A template without __index is a list's: the view gets a
+** metatable of its own, the template's fields and __index = the list,
+** so that reading c[i] (every loop over a collection) costs no call;
+** getmetatable() gives the template. */
+static void new_view(lua_State *L, int l, int tmpl) {
+  int view, mt;
+  lua_createtable(L, 0, 1);
+  view = lua_gettop(L);
+  lua_pushlightuserdata(L, (void *)&view_list_key);
+  lua_pushvalue(L, l);
+  lua_rawset(L, view);
+  lua_pushliteral(L, "__index");
+  if (lua_rawget(L, tmpl) != LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, tmpl);
+    lua_setmetatable(L, view);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 9);
+  mt = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, tmpl)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, mt);
+  }
+  lua_pushliteral(L, "__index");
+  lua_pushvalue(L, l);
+  lua_rawset(L, mt);
+  lua_pushliteral(L, "__metatable");
+  lua_pushvalue(L, tmpl);
+  lua_rawset(L, mt);
+  lua_setmetatable(L, view);
+}
+
+/* C.new_list(items, ownerkey, owner, relkey, rel, mt) -> a member list:
+** items' members (items may be nil) in a new table of metatable mt, its
+** owner and relationship set, with room for its view: made whole at
+** once, nothing set later makes the table grow. */
+static int l_new_list(lua_State *L) {
+  lua_Integer n = 0, i;
+  if (!lua_isnil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    n = (lua_Integer)lua_rawlen(L, 1);
+  }
+  luaL_checktype(L, 6, LUA_TTABLE);
+  lua_settop(L, 6);
+  lua_createtable(L, n < INT_MAX ? (int)n : 0, 3);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, 1, i);
+    lua_rawseti(L, 7, i);
+  }
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  lua_rawset(L, 7);
+  lua_pushvalue(L, 4);
+  lua_pushvalue(L, 5);
+  lua_rawset(L, 7);
+  lua_pushvalue(L, 6);
+  lua_setmetatable(L, 7);
+  return 1;
+}
+
 /* The value on top, a member list, replaced by its view (made when it
 ** has none yet); any other value stays as it is. */
 static void to_view(lua_State *L) {
@@ -144,12 +210,7 @@ static void to_view(lua_State *L) {
     lua_settop(L, l);
     return;
   }
-  lua_createtable(L, 0, 1);
-  lua_pushlightuserdata(L, (void *)&view_list_key);
-  lua_pushvalue(L, l);
-  lua_rawset(L, -3);
-  lua_insert(L, -2);
-  lua_setmetatable(L, -2);
+  new_view(L, l, lua_gettop(L));
   lua_pushliteral(L, VIEW_FIELD);
   lua_pushvalue(L, -2);
   lua_rawset(L, l);
@@ -170,14 +231,12 @@ static int l_view(lua_State *L) {
 ** or is read raw from the list.  In C: loops over a collection read
 ** every member through here. */
 static int view_index(lua_State *L) {
-  lua_settop(L, 2);
-  lua_pushlightuserdata(L, (void *)&view_list_key);
-  lua_rawget(L, 1);
-  lua_pushvalue(L, 2);
-  if (lua_type(L, 2) == LUA_TNUMBER) {
-    lua_rawget(L, 3);
+  lua_rawgetp(L, 1, &view_list_key);
+  if (lua_isinteger(L, 2)) {
+    lua_rawgeti(L, 3, lua_tointeger(L, 2));
     return 1;
   }
+  lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
   lua_pop(L, 1);
   if (lua_isnil(L, lua_upvalueindex(2))) {
@@ -1852,6 +1911,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"tostring_form", l_tostring_form},
                                  {"select_slow", l_select_slow},
                                  {"view", l_view},
+                                 {"new_list", l_new_list},
                                  {"view_index", l_view_index},
                                  {"view_len", l_view_len},
                                  {NULL, NULL}};
