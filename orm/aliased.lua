@@ -180,12 +180,20 @@ I.load_plan = function(stmt, m)
   return plan
 end
 
+-- column col of the parent of relationship attribute ar, on the alias
+-- the attribute starts from (an aliased with_polymorphic gives its own
+-- adapt: orm/inheritance.lua)
+local function from_col(ar, col)
+  if ar.adapt then return ar.adapt(col) end
+  return alias_col(entry_of(ar.from), col)
+end
+
 -- joins along a relationship of an aliased class: join(node_alias.parent)
 -- and join(target, node_alias.parent)
-local function on_from(r, fe, target)
+local function on_from(r, ar, target)
   local on
   for k, lc in ipairs(r.local_cols) do
-    local a = alias_col(fe, lc)
+    local a = from_col(ar, lc)
     local rc = r.remote_cols[k]
     local b = target and I.col_of(target, rc) or rc
     local cond = r.direction == "manytoone" and b:eq(a) or a:eq(b)
@@ -228,7 +236,7 @@ local function aliased_join(f)
     elseif getmetatable(on) == AliasedRel then ar, t = on, target end
     if not ar then return f(stmt, target, on, ...) end
     configure()
-    local r, fe = ar.rel, entry_of(ar.from)
+    local r = ar.rel
     local rest = ar == target and {on, ...} or {...}
     local tsel = t and (rawget(t, "__clause_element__") or t) or
                  r.target.local_table
@@ -236,7 +244,7 @@ local function aliased_join(f)
     if r.secondary then
       local on1, on2
       for _, p in ipairs(r.sec_local) do
-        local cond = alias_col(fe, p[3]):eq(p[1])
+        local cond = from_col(ar, p[3]):eq(p[1])
         on1 = on1 and sa.and_(on1, cond) or cond
       end
       for _, p in ipairs(r.sec_remote) do
@@ -246,7 +254,7 @@ local function aliased_join(f)
       local out = f(stmt, r.secondary, on1, table.unpack(rest))
       return f(out, t or r.target.local_table, on2, table.unpack(rest))
     end
-    return f(stmt, t or r.target.local_table, on_from(r, fe, tsel),
+    return f(stmt, t or r.target.local_table, on_from(r, ar, tsel),
              table.unpack(rest))
   end
 end
@@ -264,20 +272,20 @@ end
 -- correlated to the alias
 function AliasedRel:any(cond)
   configure()
-  local r, fe = self.rel, entry_of(self.from)
+  local r = self.rel
   -- the target's own table: the outer query has the alias
   local target = r.target.local_table
   local sub = sa.select(sa.literal_column("1"))
   if r.secondary then
     sub = sub:select_from(r.secondary):select_from(target)
     for _, p in ipairs(r.sec_local) do
-      sub = sub:where(alias_col(fe, p[3]):eq(p[1]))
+      sub = sub:where(from_col(self, p[3]):eq(p[1]))
     end
     for _, p in ipairs(r.sec_remote) do
       sub = sub:where(target.c[p[3].key]:eq(p[1]))
     end
   else
-    sub = sub:select_from(target):where(on_from(r, fe, target))
+    sub = sub:select_from(target):where(on_from(r, self, target))
   end
   if cond ~= nil then sub = sub:where(cond) end
   return sa.exists(sub)

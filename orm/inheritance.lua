@@ -1424,11 +1424,23 @@ end
 
 -- wp.Engineer of an aliased with_polymorphic: Engineer's attributes on
 -- the aliased selectable
+-- wp.company, wp.Engineer.machines of an aliased with_polymorphic: the
+-- relationship from wp's selectable (joins, any/has; loader options
+-- take it as the relationship itself), as an aliased class's are
+local function wp_rel(info, from, r)
+  return setmetatable({rel = r, from = from,
+                       adapt = function(col) return wp_col(info, col) end},
+                      I.AliasedRel)
+end
+
 local WpSub = {__name = "retort.with_polymorphic_class"}
 WpSub.__index = function(ws, k)
   local sub = rawget(ws, "__sub")
   local col = sub.colattrs[k]
   if col ~= nil then return wp_col(rawget(ws, "__info"), col) end
+  I.configure()
+  local r = sub.relationships[k]
+  if r then return wp_rel(rawget(ws, "__info"), ws, r) end
   return sub.class[k]
 end
 WpSub.__tostring = function(ws)
@@ -1444,9 +1456,75 @@ local function aliased_wp_entity(info)
     e.at[ptr(col)] = q
   end
   e.from, e.crit, e.subs = info.from, info.crit, info.subs
+  e.wp_info = info
   return e
 end
 I.aliased_wp_entity = aliased_wp_entity
+
+-- The loading plan of a select of a with_polymorphic entity: loader
+-- options on relationships of the subclasses it loads
+-- (selectinload(wp.Engineer.machines)) join the plan, each run on the
+-- objects of its class (run_path below); an aliased one's joined eager
+-- loads join from its selectable (root_sel: each table's columns by key)
+local base_load_plan = I.load_plan
+I.load_plan = function(stmt, m)
+  local plan = base_load_plan(stmt, m)
+  local sinfo = stmt_ents[stmt]
+  local e = sinfo and sinfo.ents and sinfo.ents[1]
+  if not (e and e.subs and e.mapper == m) then return plan end
+  for _, o in ipairs(I.stmt_opts[stmt] or {}) do
+    local r = o.path and o.path[1].rel
+    if r and r ~= "*" and not isa(m, r.parent) then
+      for _, sub in ipairs(e.subs) do
+        if isa(sub, r.parent) then
+          if not plan then
+            plan = {stmt = stmt, root_table = m.local_table, root_mapper = m}
+          end
+          plan[#plan + 1] = I.resolve_defaults(o.path)
+          break
+        end
+      end
+    end
+  end
+  local info = e.wp_info
+  if plan and info and info.map then
+    local sel = {map = {}, list = {}, main = info.from}
+    for _, col in ipairs(info.cols) do
+      local t = col.table
+      if not sel.map[ptr(t)] then
+        local x = {c = setmetatable({}, {__index = function(_, key)
+          local c = t.c[key]
+          return c and info.map[ptr(c)]
+        end})}
+        sel.map[ptr(t)] = x
+        sel.list[#sel.list + 1] = {t, x}
+      end
+    end
+    plan.root_sel = sel
+  end
+  return plan
+end
+
+-- a path from the objects of a hierarchy (a with_polymorphic's rows)
+-- whose relationship is a subclass's runs on the objects of that class
+local base_run_path = I.run_path
+function I.run_path(s, conn, objs, path, from, plan)
+  local step = path[from]
+  local pm = step and step.rel ~= "*" and step.rel.parent
+  if pm and (pm.inherits or pm.polymorphic_map) then
+    local mine
+    for k, o in ipairs(objs) do
+      local om = mapper_of(o)
+      if om ~= pm and not isa(om, pm) then
+        if not mine then mine = table.move(objs, 1, k - 1, 1, {}) end
+      elseif mine then
+        mine[#mine + 1] = o
+      end
+    end
+    objs = mine or objs
+  end
+  return base_run_path(s, conn, objs, path, from, plan)
+end
 
 -- the columns of a relationship's target in an aliased with_polymorphic
 -- (join(Company.employees:of_type(wp)), join(wp, Company.employees))
@@ -1521,10 +1599,12 @@ function orm.with_polymorphic(base, classes, opts)
                                             WpSub)
     end
     return setmetatable(wp, {__name = "retort.with_polymorphic",
-      __index = function(_, k)
+      __index = function(self, k)
         local col = m.colattrs[k]
         if col ~= nil then return wp_col(info, col) end
         if k == "c" then return info.from.c end
+        local r = m.relationships[k]
+        if r then return wp_rel(info, self, r) end
         return base[k]
       end,
       __tostring = function()
