@@ -97,6 +97,7 @@ static const char *const state_names[] = {"transient", "pending",  "persistent",
 #define UP_SLOTS lua_upvalueindex(1) /* key -> attribute index */
 #define UP_HOOKS lua_upvalueindex(2) /* the module's hooks table */
 #define UP_RELS lua_upvalueindex(3)  /* relationship key -> true */
+#define UP_VIEWKEYS 4 /* 4..6: the keys to_view reads (inst_index) */
 
 #define toinst rt_orm_toinst
 #define checkinst rt_orm_checkinst
@@ -124,45 +125,65 @@ static void call_hook(lua_State *L, int hooks, const char *name, int n) {
 
 #define VIEW_FIELD "__view"
 #define VIEW_MT_FIELD "__view_mt"
+/* The key of a view's member list (C.LIST): a string no attribute name
+** can be, so that reading it costs the least (see view_index) */
+#define LIST_FIELD "\0list"
 
-/* The key of a view's member list (C.LIST): no Lua value equals it. */
-static const char view_list_key = 0;
+/* Push key `lit`: from upvalue `up` of the running closure when it has
+** one there (inst_index keeps them: a string pushed from C costs a
+** lookup each time), else made. */
+static void push_key(lua_State *L, int up, const char *lit, size_t len) {
+  if (up)
+    lua_pushvalue(L, lua_upvalueindex(up));
+  else
+    lua_pushlstring(L, lit, len);
+}
+#define PUSH_KEY(L, up, k) push_key(L, up, k, sizeof k - 1)
 
-/* Push a new view of the list at l, from the metatable template at
-** tmpl.  A template without __index is a list's: the view gets a
-** metatable of its own, the template's fields and __index = the list,
-** so that reading c[i] (every loop over a collection) costs no call;
-** getmetatable() gives the template. */
-static void new_view(lua_State *L, int l, int tmpl) {
-  int view, mt;
-  lua_createtable(L, 0, 1);
-  view = lua_gettop(L);
-  lua_pushlightuserdata(L, (void *)&view_list_key);
-  lua_pushvalue(L, l);
-  lua_rawset(L, view);
-  lua_pushliteral(L, "__index");
-  if (lua_rawget(L, tmpl) != LUA_TNIL) {
-    lua_pop(L, 1);
-    lua_pushvalue(L, tmpl);
-    lua_setmetatable(L, view);
+/* The value on top, a member list, replaced by its view (made when it
+** has none yet); any other value stays as it is.  up: the first of the
+** upvalues VIEW_FIELD, VIEW_MT_FIELD, LIST_FIELD of the running
+** closure, or 0. */
+static void to_view(lua_State *L, int up) {
+  int l = lua_gettop(L);
+  if (lua_type(L, l) != LUA_TTABLE) return;
+  PUSH_KEY(L, up, VIEW_FIELD);
+  if (lua_rawget(L, l) != LUA_TNIL) {
+    lua_replace(L, l);
     return;
   }
   lua_pop(L, 1);
-  lua_createtable(L, 0, 9);
-  mt = lua_gettop(L);
-  lua_pushnil(L);
-  while (lua_next(L, tmpl)) {
-    lua_pushvalue(L, -2);
-    lua_insert(L, -2);
-    lua_rawset(L, mt);
+  if (!lua_getmetatable(L, l)) return;
+  PUSH_KEY(L, up ? up + 1 : 0, VIEW_MT_FIELD);
+  if (lua_rawget(L, -2) != LUA_TTABLE) {
+    lua_settop(L, l);
+    return;
   }
-  lua_pushliteral(L, "__index");
+  lua_createtable(L, 0, 1);
+  PUSH_KEY(L, up ? up + 2 : 0, LIST_FIELD);
   lua_pushvalue(L, l);
-  lua_rawset(L, mt);
-  lua_pushliteral(L, "__metatable");
-  lua_pushvalue(L, tmpl);
-  lua_rawset(L, mt);
-  lua_setmetatable(L, view);
+  lua_rawset(L, -3);
+  lua_insert(L, -2);
+  lua_setmetatable(L, -2);
+  PUSH_KEY(L, up, VIEW_FIELD);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, l);
+  lua_replace(L, l);
+  lua_settop(L, l);
+}
+
+/* Push the keys to_view reads as upvalues (VIEW_FIELD first). */
+static void push_view_keys(lua_State *L) {
+  lua_pushliteral(L, VIEW_FIELD);
+  lua_pushliteral(L, VIEW_MT_FIELD);
+  lua_pushliteral(L, LIST_FIELD);
+}
+
+/* C.view(v) -> v's view when v is a member list, else v */
+static int l_view(lua_State *L) {
+  lua_settop(L, 1);
+  to_view(L, 0);
+  return 1;
 }
 
 /* C.new_list(items, ownerkey, owner, relkey, rel, mt) -> a member list:
@@ -193,45 +214,14 @@ static int l_new_list(lua_State *L) {
   return 1;
 }
 
-/* The value on top, a member list, replaced by its view (made when it
-** has none yet); any other value stays as it is. */
-static void to_view(lua_State *L) {
-  int l = lua_gettop(L);
-  if (lua_type(L, l) != LUA_TTABLE) return;
-  lua_pushliteral(L, VIEW_FIELD);
-  if (lua_rawget(L, l) != LUA_TNIL) {
-    lua_replace(L, l);
-    return;
-  }
-  lua_pop(L, 1);
-  if (!lua_getmetatable(L, l)) return;
-  lua_pushliteral(L, VIEW_MT_FIELD);
-  if (lua_rawget(L, -2) != LUA_TTABLE) {
-    lua_settop(L, l);
-    return;
-  }
-  new_view(L, l, lua_gettop(L));
-  lua_pushliteral(L, VIEW_FIELD);
-  lua_pushvalue(L, -2);
-  lua_rawset(L, l);
-  lua_replace(L, l);
-  lua_settop(L, l);
-}
-
-/* C.view(v) -> v's view when v is a member list, else v */
-static int l_view(lua_State *L) {
-  lua_settop(L, 1);
-  to_view(L);
-  return 1;
-}
-
 /* A view's __index (made by C.view_index(methods [, other])): an
 ** integer reads the member at that place; a name its method from
 ** methods (each takes the view); anything else goes to other(list, key)
 ** or is read raw from the list.  In C: loops over a collection read
 ** every member through here. */
 static int view_index(lua_State *L) {
-  lua_rawgetp(L, 1, &view_list_key);
+  lua_pushvalue(L, lua_upvalueindex(3));
+  lua_rawget(L, 1);
   if (lua_isinteger(L, 2)) {
     lua_rawgeti(L, 3, lua_tointeger(L, 2));
     return 1;
@@ -254,13 +244,14 @@ static int view_index(lua_State *L) {
 static int l_view_index(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 2);
-  lua_pushcclosure(L, view_index, 2);
+  lua_pushliteral(L, LIST_FIELD);
+  lua_pushcclosure(L, view_index, 3);
   return 1;
 }
 
 /* A view's __len: its list's */
 static int l_view_len(lua_State *L) {
-  lua_pushlightuserdata(L, (void *)&view_list_key);
+  lua_pushliteral(L, LIST_FIELD);
   if (lua_rawget(L, 1) != LUA_TTABLE) return luaL_error(L, "not a view");
   lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
   return 1;
@@ -297,7 +288,7 @@ static int inst_index(lua_State *L) {
     lua_pushvalue(L, 2);
     if (lua_rawget(L, -2) != LUA_TNIL) {
       /* a collection's member list is read through its view */
-      to_view(L);
+      to_view(L, UP_VIEWKEYS);
       return 1;
     }
     lua_pop(L, 1);
@@ -308,7 +299,7 @@ static int inst_index(lua_State *L) {
     lua_pushvalue(L, 1);
     lua_pushvalue(L, 2);
     call_hook(L, UP_HOOKS, "rel_get", 2);
-    to_view(L);
+    to_view(L, UP_VIEWKEYS);
     return 1;
   }
   lua_pop(L, 1);
@@ -399,7 +390,8 @@ static int l_metatable(lua_State *L) {
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
   lua_pushvalue(L, 4);
-  lua_pushcclosure(L, inst_index, 3);
+  push_view_keys(L);
+  lua_pushcclosure(L, inst_index, 6);
   lua_setfield(L, -2, "__index");
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
@@ -1925,7 +1917,7 @@ void rt_lua_open_orm(lua_State *L) {
   int mod = lua_gettop(L);
   luaL_requiref(L, "retort", luaopen_retort, 0);
   luaL_newlib(L, orm_c);
-  lua_pushlightuserdata(L, (void *)&view_list_key);
+  lua_pushliteral(L, LIST_FIELD);
   lua_setfield(L, -2, "LIST");
   rt_orm_loading_register(L);     /* loading straight from cursors */
   rt_orm_persistence_register(L); /* the flush's per-object work */
