@@ -138,7 +138,9 @@ end
 -- the list, see orm/lorm.c, so its methods take the view or the list)
 local function add_view(lmt, other, eq)
   local vmt = {__name = lmt.__name, __len = C.view_len, __eq = eq}
-  vmt.__index = C.view_index(view_methods(rawget(lmt, "__index")), other)
+  if other then
+    vmt.__index = C.view_index(view_methods(rawget(lmt, "__index")), other)
+  end
   vmt.__newindex = function(v, k, x) rawget(v, LIST):setitem(k, x) end
   local pairs_of = rawget(lmt, "__pairs")
   vmt.__pairs = function(v)

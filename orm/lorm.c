@@ -140,6 +140,42 @@ static void push_key(lua_State *L, int up, const char *lit, size_t len) {
 }
 #define PUSH_KEY(L, up, k) push_key(L, up, k, sizeof k - 1)
 
+/* Push a new view of the list at l, of the metatable template at tmpl
+** (a view's metatable, or one to copy).  A template with __index (a
+** set's) is the view's metatable.  A list's has none: the view is its
+** own metatable, the template's fields copied and __index the list, so
+** that reading c[i] (every loop over a collection) goes straight to the
+** list, no call (one table of 8 fields). */
+static void new_view(lua_State *L, int l, int tmpl, int up) {
+  int view;
+  lua_pushliteral(L, "__index");
+  if (lua_rawget(L, tmpl) != LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 1);
+    view = lua_gettop(L);
+    lua_pushvalue(L, tmpl);
+    lua_setmetatable(L, view);
+  } else {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 8);
+    view = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, tmpl)) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, view);
+    }
+    lua_pushliteral(L, "__index");
+    lua_pushvalue(L, l);
+    lua_rawset(L, view);
+    lua_pushvalue(L, view);
+    lua_setmetatable(L, view);
+  }
+  PUSH_KEY(L, up ? up + 2 : 0, LIST_FIELD);
+  lua_pushvalue(L, l);
+  lua_rawset(L, view);
+}
+
 /* The value on top, a member list, replaced by its view (made when it
 ** has none yet); any other value stays as it is.  up: the first of the
 ** upvalues VIEW_FIELD, VIEW_MT_FIELD, LIST_FIELD of the running
@@ -159,12 +195,7 @@ static void to_view(lua_State *L, int up) {
     lua_settop(L, l);
     return;
   }
-  lua_createtable(L, 0, 1);
-  PUSH_KEY(L, up ? up + 2 : 0, LIST_FIELD);
-  lua_pushvalue(L, l);
-  lua_rawset(L, -3);
-  lua_insert(L, -2);
-  lua_setmetatable(L, -2);
+  new_view(L, l, lua_gettop(L), up);
   PUSH_KEY(L, up, VIEW_FIELD);
   lua_pushvalue(L, -2);
   lua_rawset(L, l);
