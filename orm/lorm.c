@@ -129,16 +129,11 @@ static void call_hook(lua_State *L, int hooks, const char *name, int n) {
 ** can be, so that reading it costs the least (see view_index) */
 #define LIST_FIELD "\0list"
 
-/* Push key `lit`: from upvalue `up` of the running closure when it has
-** one there (inst_index keeps them: a string pushed from C costs a
-** lookup each time), else made. */
-static void push_key(lua_State *L, int up, const char *lit, size_t len) {
-  if (up)
-    lua_pushvalue(L, lua_upvalueindex(up));
-  else
-    lua_pushlstring(L, lit, len);
-}
-#define PUSH_KEY(L, up, k) push_key(L, up, k, sizeof k - 1)
+/* The keys to_view reads, upvalues of inst_index (a string pushed
+** from C costs a lookup each time) */
+#define UP_VIEW lua_upvalueindex(UP_VIEWKEYS)
+#define UP_VIEW_MT lua_upvalueindex(UP_VIEWKEYS + 1)
+#define UP_LIST lua_upvalueindex(UP_VIEWKEYS + 2)
 
 /* Push a new view of the list at l, of the metatable template at tmpl
 ** (a view's metatable, or one to copy).  A template with __index (a
@@ -146,7 +141,7 @@ static void push_key(lua_State *L, int up, const char *lit, size_t len) {
 ** own metatable, the template's fields copied and __index the list, so
 ** that reading c[i] (every loop over a collection) goes straight to the
 ** list, no call (one table of 8 fields). */
-static void new_view(lua_State *L, int l, int tmpl, int up) {
+static void new_view(lua_State *L, int l, int tmpl) {
   int view;
   lua_pushliteral(L, "__index");
   if (lua_rawget(L, tmpl) != LUA_TNIL) {
@@ -171,50 +166,42 @@ static void new_view(lua_State *L, int l, int tmpl, int up) {
     lua_pushvalue(L, view);
     lua_setmetatable(L, view);
   }
-  PUSH_KEY(L, up ? up + 2 : 0, LIST_FIELD);
+  lua_pushvalue(L, UP_LIST);
   lua_pushvalue(L, l);
   lua_rawset(L, view);
 }
 
 /* The value on top, a member list, replaced by its view (made when it
-** has none yet); any other value stays as it is.  up: the first of the
-** upvalues VIEW_FIELD, VIEW_MT_FIELD, LIST_FIELD of the running
-** closure, or 0. */
-static void to_view(lua_State *L, int up) {
+** has none yet); any other value stays as it is.  (In inst_index: its
+** upvalues hold the keys.) */
+static void to_view(lua_State *L) {
   int l = lua_gettop(L);
   if (lua_type(L, l) != LUA_TTABLE) return;
-  PUSH_KEY(L, up, VIEW_FIELD);
+  lua_pushvalue(L, UP_VIEW);
   if (lua_rawget(L, l) != LUA_TNIL) {
     lua_replace(L, l);
     return;
   }
   lua_pop(L, 1);
   if (!lua_getmetatable(L, l)) return;
-  PUSH_KEY(L, up ? up + 1 : 0, VIEW_MT_FIELD);
+  lua_pushvalue(L, UP_VIEW_MT);
   if (lua_rawget(L, -2) != LUA_TTABLE) {
     lua_settop(L, l);
     return;
   }
-  new_view(L, l, lua_gettop(L), up);
-  PUSH_KEY(L, up, VIEW_FIELD);
+  new_view(L, l, lua_gettop(L));
+  lua_pushvalue(L, UP_VIEW);
   lua_pushvalue(L, -2);
   lua_rawset(L, l);
   lua_replace(L, l);
   lua_settop(L, l);
 }
 
-/* Push the keys to_view reads as upvalues (VIEW_FIELD first). */
+/* Push the keys to_view reads, as inst_index's upvalues. */
 static void push_view_keys(lua_State *L) {
   lua_pushliteral(L, VIEW_FIELD);
   lua_pushliteral(L, VIEW_MT_FIELD);
-  lua_pushliteral(L, LIST_FIELD);
-}
-
-/* C.view(v) -> v's view when v is a member list, else v */
-static int l_view(lua_State *L) {
-  lua_settop(L, 1);
-  to_view(L, 0);
-  return 1;
+  lua_pushlstring(L, LIST_FIELD, sizeof LIST_FIELD - 1);
 }
 
 /* C.new_list(items, ownerkey, owner, relkey, rel, mt) -> a member list:
@@ -275,14 +262,14 @@ static int view_index(lua_State *L) {
 static int l_view_index(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 2);
-  lua_pushliteral(L, LIST_FIELD);
+  lua_pushlstring(L, LIST_FIELD, sizeof LIST_FIELD - 1);
   lua_pushcclosure(L, view_index, 3);
   return 1;
 }
 
 /* A view's __len: its list's */
 static int l_view_len(lua_State *L) {
-  lua_pushliteral(L, LIST_FIELD);
+  lua_pushlstring(L, LIST_FIELD, sizeof LIST_FIELD - 1);
   if (lua_rawget(L, 1) != LUA_TTABLE) return luaL_error(L, "not a view");
   lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
   return 1;
@@ -319,7 +306,7 @@ static int inst_index(lua_State *L) {
     lua_pushvalue(L, 2);
     if (lua_rawget(L, -2) != LUA_TNIL) {
       /* a collection's member list is read through its view */
-      to_view(L, UP_VIEWKEYS);
+      to_view(L);
       return 1;
     }
     lua_pop(L, 1);
@@ -330,7 +317,7 @@ static int inst_index(lua_State *L) {
     lua_pushvalue(L, 1);
     lua_pushvalue(L, 2);
     call_hook(L, UP_HOOKS, "rel_get", 2);
-    to_view(L, UP_VIEWKEYS);
+    to_view(L);
     return 1;
   }
   lua_pop(L, 1);
@@ -1933,7 +1920,6 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"carry_on", l_carry_on},
                                  {"tostring_form", l_tostring_form},
                                  {"select_slow", l_select_slow},
-                                 {"view", l_view},
                                  {"new_list", l_new_list},
                                  {"view_index", l_view_index},
                                  {"view_len", l_view_len},
@@ -1948,7 +1934,7 @@ void rt_lua_open_orm(lua_State *L) {
   int mod = lua_gettop(L);
   luaL_requiref(L, "retort", luaopen_retort, 0);
   luaL_newlib(L, orm_c);
-  lua_pushliteral(L, LIST_FIELD);
+  lua_pushlstring(L, LIST_FIELD, sizeof LIST_FIELD - 1);
   lua_setfield(L, -2, "LIST");
   rt_orm_loading_register(L);     /* loading straight from cursors */
   rt_orm_persistence_register(L); /* the flush's per-object work */
