@@ -197,7 +197,9 @@ local function back_link(x, b, owner)
     end
     attr_event(b, "set", x, owner, old, nil)
     set_raw(x, b, owner)
-    changes(x, b).set = true
+    local ch = changes(x, b)
+    ch.set = true
+    ch.rem[owner] = nil
   end
 end
 
@@ -220,7 +222,11 @@ local function back_unlink(x, b, owner)
     if b.parent.validators then I.validate_backref(x, b, nil) end
     attr_event(b, "set", x, nil, owner, nil)
     set_raw(x, b, nil)
-    changes(x, b).set = true
+    local ch = changes(x, b)
+    ch.set = true
+    -- (the history's deleted side, as set_scalar notes it; a
+    -- many-to-one's flush reads only .set)
+    if b.direction == "manytoone" then ch.rem[owner] = true end
   end
 end
 

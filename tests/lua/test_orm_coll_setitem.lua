@@ -100,6 +100,9 @@ for _, db in ipairs(T.databases()) do
     T.eq(ev, {"remove a", "append c"})
     T.ok(rawequal(c.p, p), "the new member's backref")
     T.eq(a.p, nil, "the old member's backref")
+    local ah = orm.inspect(a).attrs.p.history
+    T.eq({#ah.added, #ah.unchanged, #ah.deleted}, {0, 0, 1})
+    T.ok(rawequal(ah.deleted[1], p))
     T.ok(s:contains(c), "save-update cascade")
     local h = orm.inspect(p).attrs.kids.history
     T.eq(names(h.added), {"c"})
@@ -118,6 +121,7 @@ for _, db in ipairs(T.databases()) do
     h = orm.inspect(p).attrs.kids.history
     T.eq(#h.added + #h.deleted, 0)
     T.ok(rawequal(c.p, p))
+    T.eq(#orm.inspect(c).attrs.p.history.deleted, 0)
     clear()
     s:commit()
     T.eq(writes(), {})
