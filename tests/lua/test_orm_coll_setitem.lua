@@ -280,6 +280,15 @@ for _, db in ipairs(T.databases()) do
     for _, i in ipairs(a.items) do got[#got + 1] = {i.name, i.pos} end
     T.eq(got, {{"x", 0}, {"w", 1}, {"z", 2}})
     T.eq(getmetatable(a.items).__name, "retort.OrderingList")
+    -- c[i] = nil takes the member out and renumbers the rest
+    a.items[1] = nil
+    got = {}
+    for _, i in ipairs(a.items) do got[#got + 1] = {i.name, i.pos} end
+    T.eq(got, {{"w", 0}, {"z", 1}})
+    clear()
+    s:commit()
+    T.eq(writes(), {"UPDATE cs_i SET pos=? WHERE cs_i.id = ?",
+                    "DELETE FROM cs_i WHERE cs_i.id = ?"})
   end)
 
   T.test(pfx .. "keyed dicts: d[key] = x over a member replaces it",
