@@ -30,7 +30,7 @@ local function alias_col(e, col)
   local lt = C.node_ptr(e.mapper.local_table)
   if C.node_kind(col) == "column" and col.table and
      C.node_ptr(col.table) == lt then
-    return e.alias.c[col.key]
+    return e.single_attr and e.single_attr[col.key] or e.alias.c[col.key]
   end
   -- a column_property's expression: on the alias's columns, a correlated
   -- subquery included (made once per aliased class)
@@ -132,12 +132,19 @@ function orm.aliased(cls, opts)
   -- too: see single_alias_where in orm/inheritance.lua)
   if e.single then
     -- (the column objects kept with the entry: the registry holds them
-    -- weakly, and each must stay the one the alias hands out)
-    e.single_cols = {}
+    -- weakly, and each must stay the one the alias hands out).  What the
+    -- alias hands out is annotated with it, so that an expression of
+    -- them (func.count(b.id)) carries the criterion too, as SQLAlchemy's
+    -- parententity does
+    I.install_inheritance_methods()
+    e.single_cols, e.single_attr = {}, {}
     for i, col in ipairs(m.attr_columns) do
       local c = alias.c[col.key]
       e.single_cols[i] = c
       I.select_special[c] = true
+      local a = C.annotate(c, ac)
+      e.single_attr[col.key] = a
+      I.select_special[a] = true
     end
   end
   return ac
@@ -173,12 +180,20 @@ I.load_plan = function(stmt, m)
   return plan
 end
 
+-- column col of the parent of relationship attribute ar, on the alias
+-- the attribute starts from (an aliased with_polymorphic gives its own
+-- adapt: orm/inheritance.lua)
+local function from_col(ar, col)
+  if ar.adapt then return ar.adapt(col) end
+  return alias_col(entry_of(ar.from), col)
+end
+
 -- joins along a relationship of an aliased class: join(node_alias.parent)
 -- and join(target, node_alias.parent)
-local function on_from(r, fe, target)
+local function on_from(r, ar, target)
   local on
   for k, lc in ipairs(r.local_cols) do
-    local a = alias_col(fe, lc)
+    local a = from_col(ar, lc)
     local rc = r.remote_cols[k]
     local b = target and I.col_of(target, rc) or rc
     local cond = r.direction == "manytoone" and b:eq(a) or a:eq(b)
@@ -221,7 +236,7 @@ local function aliased_join(f)
     elseif getmetatable(on) == AliasedRel then ar, t = on, target end
     if not ar then return f(stmt, target, on, ...) end
     configure()
-    local r, fe = ar.rel, entry_of(ar.from)
+    local r = ar.rel
     local rest = ar == target and {on, ...} or {...}
     local tsel = t and (rawget(t, "__clause_element__") or t) or
                  r.target.local_table
@@ -229,7 +244,7 @@ local function aliased_join(f)
     if r.secondary then
       local on1, on2
       for _, p in ipairs(r.sec_local) do
-        local cond = alias_col(fe, p[3]):eq(p[1])
+        local cond = from_col(ar, p[3]):eq(p[1])
         on1 = on1 and sa.and_(on1, cond) or cond
       end
       for _, p in ipairs(r.sec_remote) do
@@ -239,7 +254,7 @@ local function aliased_join(f)
       local out = f(stmt, r.secondary, on1, table.unpack(rest))
       return f(out, t or r.target.local_table, on2, table.unpack(rest))
     end
-    return f(stmt, t or r.target.local_table, on_from(r, fe, tsel),
+    return f(stmt, t or r.target.local_table, on_from(r, ar, tsel),
              table.unpack(rest))
   end
 end
@@ -257,20 +272,20 @@ end
 -- correlated to the alias
 function AliasedRel:any(cond)
   configure()
-  local r, fe = self.rel, entry_of(self.from)
+  local r = self.rel
   -- the target's own table: the outer query has the alias
   local target = r.target.local_table
   local sub = sa.select(sa.literal_column("1"))
   if r.secondary then
     sub = sub:select_from(r.secondary):select_from(target)
     for _, p in ipairs(r.sec_local) do
-      sub = sub:where(alias_col(fe, p[3]):eq(p[1]))
+      sub = sub:where(from_col(self, p[3]):eq(p[1]))
     end
     for _, p in ipairs(r.sec_remote) do
       sub = sub:where(target.c[p[3].key]:eq(p[1]))
     end
   else
-    sub = sub:select_from(target):where(on_from(r, fe, target))
+    sub = sub:select_from(target):where(on_from(r, self, target))
   end
   if cond ~= nil then sub = sub:where(cond) end
   return sa.exists(sub)

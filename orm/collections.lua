@@ -107,13 +107,77 @@ SetMT.__pairs = function(c)
   end, c, nil
 end
 
+-- views: what obj.rel gives for a list or set (orm/lorm.c makes one the
+-- first time the member list is read).  A view holds no members, so
+-- every read and write of it reaches the metamethods: c[i] = x fires the
+-- events of a change, as does any method (each called with the view is
+-- run on the member list).
+local LIST = C.LIST
+
+local function view_methods(methods)
+  local w = {}
+  local t = methods
+  while type(t) == "table" do
+    for k, f in pairs(t) do
+      if w[k] == nil and type(f) == "function" then
+        w[k] = function(v, ...) return f(rawget(v, LIST) or v, ...) end
+      end
+    end
+    local mt = getmetatable(t)
+    t = mt and rawget(mt, "__index")
+  end
+  return w
+end
+
+-- the member list of a view (a list as it is)
+local function list_of(v)
+  return type(v) == "table" and rawget(v, LIST) or v
+end
+
+-- equal collections hold the same members (in the same order, for a
+-- list), as SQLAlchemy's compare as Python lists and sets
+local function list_eq(a, b)
+  a, b = list_of(a), list_of(b)
+  if #a ~= #b then return false end
+  for i = 1, #a do if not rawequal(a[i], b[i]) then return false end end
+  return true
+end
+
+local function set_eq(a, b)
+  a, b = list_of(a), list_of(b)
+  if #a ~= #b then return false end
+  for i = 1, #a do if not find(b, a[i]) then return false end end
+  return true
+end
+
+-- the view metatable of member lists of metatable lmt; other(list, key)
+-- answers reads of keys that are neither places nor methods
+-- (a template: a list's view gets a metatable of its own with __index =
+-- the list, see orm/lorm.c, so its methods take the view or the list)
+local function add_view(lmt, other, eq)
+  local vmt = {__name = lmt.__name, __len = C.view_len, __eq = eq}
+  if other then
+    vmt.__index = C.view_index(view_methods(rawget(lmt, "__index")), other)
+  end
+  vmt.__newindex = function(v, k, x) rawget(v, LIST):setitem(k, x) end
+  local pairs_of = rawget(lmt, "__pairs")
+  vmt.__pairs = function(v)
+    local l = rawget(v, LIST)
+    if pairs_of then return pairs_of(l) end
+    return ipairs(l)
+  end
+  vmt.__tostring = function(v) return tostring(rawget(v, LIST)) end
+  lmt.__view_mt = vmt
+  return vmt
+end
+
+-- a new member list: items' members (a copy)
 local function new_coll(owner, r, items)
-  items = items or {}
-  items[OWNER], items[REL] = owner, r
   local cc = r.collection -- attribute_keyed_dict, ordering_list
-  setmetatable(items, cc and cc.mt or r.set and SetMT or CollMT)
-  if cc and cc.init then cc.init(cc, items) end -- a keyed dict's view
-  return items
+  local c = C.new_list(items, OWNER, owner, REL, r,
+                       cc and cc.mt or r.set and SetMT or CollMT)
+  if cc and cc.init then cc.init(cc, c) end -- a keyed dict's view
+  return c
 end
 
 -- attribute events of a relationship: listen(User.addresses, "append", fn)
@@ -205,6 +269,7 @@ local function removed(owner, r, x)
 end
 
 function Coll:append(x)
+  self = list_of(self)
   x = I.validate_member(self[OWNER], self[REL], x)
   check_target(self[REL], x)
   self[#self + 1] = x
@@ -212,6 +277,7 @@ function Coll:append(x)
 end
 
 function Coll:insert(i, x)
+  self = list_of(self)
   if x == nil then return self:append(i) end
   x = I.validate_member(self[OWNER], self[REL], x)
   check_target(self[REL], x)
@@ -220,10 +286,12 @@ function Coll:insert(i, x)
 end
 
 function Coll:extend(list)
+  self = list_of(self)
   for _, x in ipairs(list) do self:append(x) end
 end
 
 function Coll:remove(x)
+  self = list_of(self)
   local i = find(self, x)
   if not i then
     raise("ArgumentError", "Collection.remove(x): x not in the collection")
@@ -233,21 +301,54 @@ function Coll:remove(x)
 end
 
 function Coll:pop(i)
+  self = list_of(self)
   local x = table.remove(self, i or #self)
   if x ~= nil then removed(self[OWNER], self[REL], x) end
   return x
 end
 
 function Coll:clear()
+  self = list_of(self)
   while #self > 0 do
     removed(self[OWNER], self[REL], table.remove(self, 1))
   end
 end
 
-function Coll:contains(x) return find(self, x) ~= nil end
-function Coll:index(x) return find(self, x) end
+-- c[i] = x: x replaces the member at i (the old one removed, x appended,
+-- with their events, as SQLAlchemy's __setitem__); i = #c + 1 appends;
+-- c[i] = nil takes the member at i out
+function Coll:setitem(i, x)
+  self = list_of(self)
+  local n = #self
+  if math.type(i) ~= "integer" or i < 1 or i > n + 1 then
+    raise("ArgumentError", string.format(
+      "collection index %s out of range (1..%d)", tostring(i), n + 1))
+  end
+  if x == nil then
+    if i <= n then self:pop(i) end
+    return
+  end
+  if i == n + 1 then return self:append(x) end
+  local owner, r = self[OWNER], self[REL]
+  x = I.validate_member(owner, r, x)
+  check_target(r, x)
+  removed(owner, r, self[i])
+  self[i] = x
+  appended(owner, r, x)
+end
+
+function Coll:contains(x)
+  self = list_of(self)
+  return find(self, x) ~= nil
+end
+
+function Coll:index(x)
+  self = list_of(self)
+  return find(self, x)
+end
 
 function SetColl:add(x)
+  self = list_of(self)
   x = I.validate_member(self[OWNER], self[REL], x)
   check_target(self[REL], x)
   if find(self, x) then return end
@@ -256,10 +357,29 @@ function SetColl:add(x)
 end
 
 function SetColl:discard(x)
+  self = list_of(self)
   local i = find(self, x)
   if i then
     table.remove(self, i)
     removed(self[OWNER], self[REL], x)
+  end
+end
+
+-- s[obj] = true adds obj, s[obj] = nil (or false) takes it out: a set
+-- has no places to assign
+function SetColl:setitem(x, v)
+  self = list_of(self)
+  if not C.isinstance(x) then
+    raise("ArgumentError", "a set collection is assigned by member: " ..
+          "s[obj] = true adds obj, s[obj] = nil removes it")
+  end
+  if v then
+    if v ~= true then
+      raise("ArgumentError", "s[obj] = true adds obj to a set collection")
+    end
+    self:add(x)
+  else
+    self:discard(x)
   end
 end
 
@@ -362,7 +482,16 @@ function hooks.rel_set(obj, key, v)
   if r.uselist then set_collection(obj, r, v) else set_scalar(obj, r, v) end
 end
 
+add_view(CollMT, nil, list_eq)
+-- s[obj]: whether obj is a member
+add_view(SetMT, function(l, k)
+  if C.isinstance(k) then return find(l, k) ~= nil end
+  return rawget(l, k)
+end, set_eq)
+
 -- for the other files of the ORM
+I.add_view = add_view
+I.list_eq = list_eq
 I.Coll = Coll
 I.CollMT = CollMT
 I.SetMT = SetMT

@@ -467,7 +467,7 @@ local function wrap_limited(stmt, paths, width)
   -- deferred, which must then all be its table's)
   local own = m.layout and m.layout.cols or m.attr_columns
   if not limited or not order or width ~= #own or
-     paths.root_table ~= m.local_table then
+     paths.root_table ~= m.local_table or paths.root_sel then
     return nil
   end
   local sub = stmt:subquery()
@@ -655,7 +655,9 @@ local function add_joins(stmt, paths, width, ents)
   local outer, sub = wrap_limited(stmt, paths, width)
   if outer then stmt, root = outer, sub end
   local rm = paths.root_mapper or paths[1][1].rel.parent
-  local root_sel = sel_of({{rm.local_table, root}}, root)
+  -- (an aliased with_polymorphic entity gives its own: orm/inheritance.lua)
+  local root_sel = not outer and paths.root_sel or
+                   sel_of({{rm.local_table, root}}, root)
   -- the eager loads in the order of the mapper's properties, whatever
   -- the order of the options (a stable sort: insertion)
   do
@@ -835,6 +837,20 @@ local function fill_joined(r_, rows, parents, gots, nrows)
     end
     got_of[ji] = got
     local owners = j.parent and got_of[j.parent] or parents
+    local pm = r.parent
+    if pm.inherits or pm.polymorphic_map then
+      -- (a subclass's relationship of a with_polymorphic's rows: the
+      -- objects of other classes get nothing)
+      local mine
+      for i = 1, nrows do
+        local p = owners[i]
+        if p and not I.isa(I.mapper_of(p), pm) then
+          mine = mine or table.move(owners, 1, nrows, 1, {})
+          mine[i] = false
+        end
+      end
+      owners = mine or owners
+    end
     local uselist = r.uselist
     if uselist then
       -- (row by row in C; a parent's collection is set up here)
@@ -1128,7 +1144,7 @@ local function subquery_load(s, conn, path, from, objs, plan)
       end
       local l = lists[keyof(vals)] or {}
       if r.uselist then
-        C.extra(o, r.key, new_coll(o, r, table.move(l, 1, #l, 1, {})))
+        C.extra(o, r.key, new_coll(o, r, l)) -- (new_coll copies l)
       else
         set_raw(o, r, l[1])
       end

@@ -224,6 +224,8 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
     with_polymorphic_arg = margs.with_polymorphic,
   }, Mapper)
   for i, cols in ipairs(parent.attr_cols) do m.attr_cols[i] = copy(cols) end
+  -- (select(func.count()):select_from(m) gets the criterion)
+  if single then I.install_inheritance_methods() end
   -- the parent's primary key columns a column of the child refers to
   local refers = {}
   if not single then
@@ -642,6 +644,7 @@ local where = node_methods.where
 local install_methods -- below
 local attribute_froms, attribute_select -- below
 local add_attributes -- below
+local alias_crits -- below
 local annotation = C.annotation
 
 -- The FROM and criteria the column attributes of the mappers `attrs`
@@ -668,16 +671,31 @@ function attribute_froms(attrs, ents, froms, crits, parts)
   end
 end
 
+-- the criteria of the aliased() single-table subclasses whose columns
+-- the expressions of a columns clause use (func.count(b.id)), each once
+function alias_crits(aliases, crits, parts)
+  for _, ac in ipairs(aliases or {}) do
+    local e = I.alias_entry(ac)
+    local k = ptr(e.alias)
+    if e.single and not parts[k] then
+      local crit = single_criterion(e.mapper, e.alias)
+      parts[k] = crit
+      crits[#crits + 1] = crit
+    end
+  end
+end
+
 -- select(J.extra, M.name): the columns alone (the rows are not
 -- entities), FROM each joined subclass's tables joined and WHERE each
 -- single-table subclass's criterion, kept last as for entities
-function attribute_select(args, n, attrs)
+function attribute_select(args, n, attrs, aliases)
   local froms, crits, parts = {}, {}, {}
   for i = 1, n do
     -- (columns of an aliased() single-table subclass beside them)
     local sc = I.single_alias_crit(args[i], parts)
     if sc then crits[#crits + 1] = sc end
   end
+  alias_crits(aliases, crits, parts)
   attribute_froms(attrs, {}, froms, crits, parts)
   if #froms == 0 and #crits == 0 then return nil end
   building = true
@@ -707,6 +725,7 @@ local function orm_select(...)
   local found = {}
   local any = false
   local attrs -- mappers of subclass column attributes, by first use
+  local aliases -- aliased classes of expressions' columns
   for i = 1, n do
     found[i] = entity_for(args[i])
     if found[i] then
@@ -717,11 +736,15 @@ local function orm_select(...)
       -- (the core's select gets the column: no second call here)
       if cls then args[i] = col end
       if am then attrs = attrs or {}; attrs[#attrs + 1] = am end
+      if cls and not am and getmetatable(cls) == I.AliasedClass then
+        aliases = aliases or {}
+        aliases[#aliases + 1] = cls
+      end
     end
   end
   if not any then
-    if not attrs then return nil end
-    return attribute_select(args, n, attrs)
+    if not attrs and not aliases then return nil end
+    return attribute_select(args, n, attrs, aliases)
   end
   local items, ents, froms, crits = {}, {}, {}, {}
   local parts = {}
@@ -770,6 +793,7 @@ local function orm_select(...)
       k, p = k + 1, p + it[2]
     end
   end
+  alias_crits(aliases, crits, parts)
   attribute_froms(attrs, ents, froms, crits, parts)
   for _, f in ipairs(froms) do stmt = stmt:select_from(f) end
   local crit
@@ -909,12 +933,36 @@ function add_attributes(f, stmt, ...)
   return res
 end
 
+-- select(func.count()):select_from(Manager) (or an aliased() Manager)
+-- of a single-table subclass: its criterion, as for its columns
+local function select_from_single(f, stmt, ...)
+  local crits, parts = {}, {}
+  for i = 1, lselect("#", ...) do
+    local x = lselect(i, ...)
+    local m = type(x) == "table" and rawget(x, "__mapper__")
+    if m and m.single and not parts[m] then
+      local crit = single_criterion(m)
+      if crit then parts[m] = crit; crits[#crits + 1] = crit end
+    elseif getmetatable(x) == I.AliasedClass then
+      alias_crits({x}, crits, parts)
+    end
+  end
+  local out = f(stmt, ...)
+  if #crits == 0 then return out end
+  local crit = #crits == 1 and crits[1] or sa.and_(table.unpack(crits))
+  local res = where(out, crit)
+  stmt_ents[res] = {ents = false, nocrit = out, crit = crit,
+                    parts = {crits = crits, parts = parts}}
+  return res
+end
+
 local function wrap_method(name)
   local f = node_methods[name]
   node_methods[name] = function(stmt, ...)
     local info = stmt_ents[stmt]
     if not info then
       if name == "add_columns" then return add_attributes(f, stmt, ...) end
+      if name == "select_from" then return select_from_single(f, stmt, ...) end
       return f(stmt, ...)
     end
     if name == "filter_by" and info.ents then
@@ -1376,11 +1424,23 @@ end
 
 -- wp.Engineer of an aliased with_polymorphic: Engineer's attributes on
 -- the aliased selectable
+-- wp.company, wp.Engineer.machines of an aliased with_polymorphic: the
+-- relationship from wp's selectable (joins, any/has; loader options
+-- take it as the relationship itself), as an aliased class's are
+local function wp_rel(info, from, r)
+  return setmetatable({rel = r, from = from,
+                       adapt = function(col) return wp_col(info, col) end},
+                      I.AliasedRel)
+end
+
 local WpSub = {__name = "retort.with_polymorphic_class"}
 WpSub.__index = function(ws, k)
   local sub = rawget(ws, "__sub")
   local col = sub.colattrs[k]
   if col ~= nil then return wp_col(rawget(ws, "__info"), col) end
+  I.configure()
+  local r = sub.relationships[k]
+  if r then return wp_rel(rawget(ws, "__info"), ws, r) end
   return sub.class[k]
 end
 WpSub.__tostring = function(ws)
@@ -1396,9 +1456,75 @@ local function aliased_wp_entity(info)
     e.at[ptr(col)] = q
   end
   e.from, e.crit, e.subs = info.from, info.crit, info.subs
+  e.wp_info = info
   return e
 end
 I.aliased_wp_entity = aliased_wp_entity
+
+-- The loading plan of a select of a with_polymorphic entity: loader
+-- options on relationships of the subclasses it loads
+-- (selectinload(wp.Engineer.machines)) join the plan, each run on the
+-- objects of its class (run_path below); an aliased one's joined eager
+-- loads join from its selectable (root_sel: each table's columns by key)
+local base_load_plan = I.load_plan
+I.load_plan = function(stmt, m)
+  local plan = base_load_plan(stmt, m)
+  local sinfo = stmt_ents[stmt]
+  local e = sinfo and sinfo.ents and sinfo.ents[1]
+  if not (e and e.subs and e.mapper == m) then return plan end
+  for _, o in ipairs(I.stmt_opts[stmt] or {}) do
+    local r = o.path and o.path[1].rel
+    if r and r ~= "*" and not isa(m, r.parent) then
+      for _, sub in ipairs(e.subs) do
+        if isa(sub, r.parent) then
+          if not plan then
+            plan = {stmt = stmt, root_table = m.local_table, root_mapper = m}
+          end
+          plan[#plan + 1] = I.resolve_defaults(o.path)
+          break
+        end
+      end
+    end
+  end
+  local info = e.wp_info
+  if plan and info and info.map then
+    local sel = {map = {}, list = {}, main = info.from}
+    for _, col in ipairs(info.cols) do
+      local t = col.table
+      if not sel.map[ptr(t)] then
+        local x = {c = setmetatable({}, {__index = function(_, key)
+          local c = t.c[key]
+          return c and info.map[ptr(c)]
+        end})}
+        sel.map[ptr(t)] = x
+        sel.list[#sel.list + 1] = {t, x}
+      end
+    end
+    plan.root_sel = sel
+  end
+  return plan
+end
+
+-- a path from the objects of a hierarchy (a with_polymorphic's rows)
+-- whose relationship is a subclass's runs on the objects of that class
+local base_run_path = I.run_path
+function I.run_path(s, conn, objs, path, from, plan)
+  local step = path[from]
+  local pm = step and step.rel ~= "*" and step.rel.parent
+  if pm and (pm.inherits or pm.polymorphic_map) then
+    local mine
+    for k, o in ipairs(objs) do
+      local om = mapper_of(o)
+      if om ~= pm and not isa(om, pm) then
+        if not mine then mine = table.move(objs, 1, k - 1, 1, {}) end
+      elseif mine then
+        mine[#mine + 1] = o
+      end
+    end
+    objs = mine or objs
+  end
+  return base_run_path(s, conn, objs, path, from, plan)
+end
 
 -- the columns of a relationship's target in an aliased with_polymorphic
 -- (join(Company.employees:of_type(wp)), join(wp, Company.employees))
@@ -1473,10 +1599,12 @@ function orm.with_polymorphic(base, classes, opts)
                                             WpSub)
     end
     return setmetatable(wp, {__name = "retort.with_polymorphic",
-      __index = function(_, k)
+      __index = function(self, k)
         local col = m.colattrs[k]
         if col ~= nil then return wp_col(info, col) end
         if k == "c" then return info.from.c end
+        local r = m.relationships[k]
+        if r then return wp_rel(info, self, r) end
         return base[k]
       end,
       __tostring = function()

@@ -7,7 +7,7 @@
 -- collection does, so everything that walks collections (the flush,
 -- cascades, backrefs, loaders) treats it as one; it is what the
 -- instance keeps.  The view is what obj.rel gives (orm/lorm.c returns a
--- list's "__keyed_view"): a table with no members of its own, so that
+-- list's "__view"): a table with no members of its own, so that
 -- every key, small integers included, goes to the metamethods and
 -- reaches the member under that key: d[1] is the member keyed 1, never
 -- the first member.  #d counts the members, pairs() gives key, member.
@@ -23,8 +23,8 @@ local raise = I.raise
 local removed = I.removed
 
 local Keyed = {}
-local LIST = {} -- a view's member list
-local VIEW = "__keyed_view" -- a member list's view (read by orm/lorm.c)
+local LIST = C.LIST -- a view's member list
+local VIEW = "__view" -- a member list's view (read by orm/lorm.c)
 
 -- the member list of a view (anything else as it is): for the code that
 -- reads a relationship through obj[key] and walks it
@@ -177,17 +177,6 @@ function orm.attribute_keyed_dict(keyattr)
                        from_assigned = from_assigned}, Keyed)
 end
 orm.attribute_mapped_collection = orm.attribute_keyed_dict
-
--- a relationship read before it was loaded gives the view too
-local rel_get = I.hooks.rel_get
-function I.hooks.rel_get(obj, key)
-  local v = rel_get(obj, key)
-  if type(v) == "table" then
-    local view = rawget(v, VIEW)
-    if view ~= nil then return view end
-  end
-  return v
-end
 
 -- for the other files of the ORM
 I.coll_members = members

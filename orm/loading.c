@@ -443,7 +443,7 @@ static void make_plain(lua_State *L, int p, int n) {
     lua_setiuservalue(L, p, UV_EXTRAS);
     extras = lua_gettop(L);
   }
-  lua_createtable(L, n, 2);
+  lua_createtable(L, n, 3); /* owner, relationship, view */
   lua_rawgeti(L, FC_PLAIN, 4);
   lua_pushvalue(L, p);
   lua_rawset(L, -3);

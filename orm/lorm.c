@@ -75,6 +75,7 @@
 ** last lines) and takes what earlier files defined as locals (its first
 ** lines).  A function defined by a later file is called as I.name.
 */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -96,6 +97,7 @@ static const char *const state_names[] = {"transient", "pending",  "persistent",
 #define UP_SLOTS lua_upvalueindex(1) /* key -> attribute index */
 #define UP_HOOKS lua_upvalueindex(2) /* the module's hooks table */
 #define UP_RELS lua_upvalueindex(3)  /* relationship key -> true */
+#define UP_VIEWKEYS 4 /* 4..6: the keys to_view reads (inst_index) */
 
 #define toinst rt_orm_toinst
 #define checkinst rt_orm_checkinst
@@ -106,6 +108,171 @@ static void call_hook(lua_State *L, int hooks, const char *name, int n) {
   lua_getfield(L, hooks, name);
   lua_insert(L, -n - 1);
   lua_call(L, n, 1);
+}
+
+/* --- collection views ---
+**
+** An instance keeps a list or set collection as its member list: the
+** members in the array part, read and written raw by the loaders, the
+** flush and the cascades.  What obj.rel gives is the list's view, a table
+** with no members of its own, so that every read and write of it
+** reaches the metamethods: c[i] = x on a member already there replaces
+** it with the events a change fires (orm/collections.lua).  A view is
+** made the first time the list is read, when the list's metatable names
+** the view's metatable (VIEW_MT_FIELD), and kept in the list
+** (VIEW_FIELD); a keyed dict makes its view with the list.
+*/
+
+#define VIEW_FIELD "__view"
+#define VIEW_MT_FIELD "__view_mt"
+/* The key of a view's member list (C.LIST): a string no attribute name
+** can be, so that reading it costs the least (see view_index) */
+#define LIST_FIELD "\0list"
+
+/* The keys to_view reads, upvalues of inst_index (a string pushed
+** from C costs a lookup each time) */
+#define UP_VIEW lua_upvalueindex(UP_VIEWKEYS)
+#define UP_VIEW_MT lua_upvalueindex(UP_VIEWKEYS + 1)
+#define UP_LIST lua_upvalueindex(UP_VIEWKEYS + 2)
+
+/* Push a new view of the list at l, of the metatable template at tmpl
+** (a view's metatable, or one to copy).  A template with __index (a
+** set's) is the view's metatable.  A list's has none: the view is its
+** own metatable, the template's fields copied and __index the list, so
+** that reading c[i] (every loop over a collection) goes straight to the
+** list, no call (one table of 8 fields). */
+static void new_view(lua_State *L, int l, int tmpl) {
+  int view;
+  lua_pushliteral(L, "__index");
+  if (lua_rawget(L, tmpl) != LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 1);
+    view = lua_gettop(L);
+    lua_pushvalue(L, tmpl);
+    lua_setmetatable(L, view);
+  } else {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 8);
+    view = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, tmpl)) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, view);
+    }
+    lua_pushliteral(L, "__index");
+    lua_pushvalue(L, l);
+    lua_rawset(L, view);
+    lua_pushvalue(L, view);
+    lua_setmetatable(L, view);
+  }
+  lua_pushvalue(L, UP_LIST);
+  lua_pushvalue(L, l);
+  lua_rawset(L, view);
+}
+
+/* The value on top, a member list, replaced by its view (made when it
+** has none yet); any other value stays as it is.  (In inst_index: its
+** upvalues hold the keys.) */
+static void to_view(lua_State *L) {
+  int l = lua_gettop(L);
+  if (lua_type(L, l) != LUA_TTABLE) return;
+  lua_pushvalue(L, UP_VIEW);
+  if (lua_rawget(L, l) != LUA_TNIL) {
+    lua_replace(L, l);
+    return;
+  }
+  lua_pop(L, 1);
+  if (!lua_getmetatable(L, l)) return;
+  lua_pushvalue(L, UP_VIEW_MT);
+  if (lua_rawget(L, -2) != LUA_TTABLE) {
+    lua_settop(L, l);
+    return;
+  }
+  new_view(L, l, lua_gettop(L));
+  lua_pushvalue(L, UP_VIEW);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, l);
+  lua_replace(L, l);
+  lua_settop(L, l);
+}
+
+/* Push the keys to_view reads, as inst_index's upvalues. */
+static void push_view_keys(lua_State *L) {
+  lua_pushliteral(L, VIEW_FIELD);
+  lua_pushliteral(L, VIEW_MT_FIELD);
+  lua_pushlstring(L, LIST_FIELD, sizeof LIST_FIELD - 1);
+}
+
+/* C.new_list(items, ownerkey, owner, relkey, rel, mt) -> a member list:
+** items' members (items may be nil) in a new table of metatable mt, its
+** owner and relationship set, with room for its view: made whole at
+** once, nothing set later makes the table grow. */
+static int l_new_list(lua_State *L) {
+  lua_Integer n = 0, i;
+  if (!lua_isnil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    n = (lua_Integer)lua_rawlen(L, 1);
+  }
+  luaL_checktype(L, 6, LUA_TTABLE);
+  lua_settop(L, 6);
+  lua_createtable(L, n < INT_MAX ? (int)n : 0, 3);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, 1, i);
+    lua_rawseti(L, 7, i);
+  }
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  lua_rawset(L, 7);
+  lua_pushvalue(L, 4);
+  lua_pushvalue(L, 5);
+  lua_rawset(L, 7);
+  lua_pushvalue(L, 6);
+  lua_setmetatable(L, 7);
+  return 1;
+}
+
+/* A view's __index (made by C.view_index(methods [, other])): an
+** integer reads the member at that place; a name its method from
+** methods (each takes the view); anything else goes to other(list, key)
+** or is read raw from the list.  In C: loops over a collection read
+** every member through here. */
+static int view_index(lua_State *L) {
+  lua_pushvalue(L, lua_upvalueindex(3));
+  lua_rawget(L, 1);
+  if (lua_isinteger(L, 2)) {
+    lua_rawgeti(L, 3, lua_tointeger(L, 2));
+    return 1;
+  }
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+  lua_pop(L, 1);
+  if (lua_isnil(L, lua_upvalueindex(2))) {
+    lua_pushvalue(L, 2);
+    lua_rawget(L, 3);
+    return 1;
+  }
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_pushvalue(L, 3);
+  lua_pushvalue(L, 2);
+  lua_call(L, 2, 1);
+  return 1;
+}
+
+static int l_view_index(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 2);
+  lua_pushlstring(L, LIST_FIELD, sizeof LIST_FIELD - 1);
+  lua_pushcclosure(L, view_index, 3);
+  return 1;
+}
+
+/* A view's __len: its list's */
+static int l_view_len(lua_State *L) {
+  lua_pushlstring(L, LIST_FIELD, sizeof LIST_FIELD - 1);
+  if (lua_rawget(L, 1) != LUA_TTABLE) return luaL_error(L, "not a view");
+  lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+  return 1;
 }
 
 /* --- attribute access --- */
@@ -138,13 +305,8 @@ static int inst_index(lua_State *L) {
   if (lua_getiuservalue(L, 1, UV_EXTRAS) == LUA_TTABLE) {
     lua_pushvalue(L, 2);
     if (lua_rawget(L, -2) != LUA_TNIL) {
-      /* a keyed dict's member list is read through its view (see
-      ** orm/keyed_dict.lua) */
-      if (lua_type(L, -1) == LUA_TTABLE) {
-        lua_pushliteral(L, "__keyed_view");
-        if (lua_rawget(L, -2) != LUA_TNIL) return 1;
-        lua_pop(L, 1);
-      }
+      /* a collection's member list is read through its view */
+      to_view(L);
       return 1;
     }
     lua_pop(L, 1);
@@ -155,6 +317,7 @@ static int inst_index(lua_State *L) {
     lua_pushvalue(L, 1);
     lua_pushvalue(L, 2);
     call_hook(L, UP_HOOKS, "rel_get", 2);
+    to_view(L);
     return 1;
   }
   lua_pop(L, 1);
@@ -245,7 +408,8 @@ static int l_metatable(lua_State *L) {
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
   lua_pushvalue(L, 4);
-  lua_pushcclosure(L, inst_index, 3);
+  push_view_keys(L);
+  lua_pushcclosure(L, inst_index, 6);
   lua_setfield(L, -2, "__index");
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
@@ -1780,6 +1944,9 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"carry_on", l_carry_on},
                                  {"tostring_form", l_tostring_form},
                                  {"select_slow", l_select_slow},
+                                 {"new_list", l_new_list},
+                                 {"view_index", l_view_index},
+                                 {"view_len", l_view_len},
                                  {NULL, NULL}};
 
 /* Fill the orm module table on top: run the Lua half, the files of
@@ -1791,6 +1958,8 @@ void rt_lua_open_orm(lua_State *L) {
   int mod = lua_gettop(L);
   luaL_requiref(L, "retort", luaopen_retort, 0);
   luaL_newlib(L, orm_c);
+  lua_pushlstring(L, LIST_FIELD, sizeof LIST_FIELD - 1);
+  lua_setfield(L, -2, "LIST");
   rt_orm_loading_register(L);     /* loading straight from cursors */
   rt_orm_persistence_register(L); /* the flush's per-object work */
   lua_newtable(L);

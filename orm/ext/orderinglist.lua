@@ -45,8 +45,25 @@ local function ordering_mt(attr, func, reorder_on_append)
     methods.reorder(c)
     return x
   end
+  -- c[i] = x: x takes place i's position, as SQLAlchemy's __setitem__
+  function methods.setitem(c, i, x)
+    if x == nil then
+      if math.type(i) == "integer" and i >= 1 and i <= #c then
+        methods.pop(c, i)
+        return
+      end
+      return Coll.setitem(c, i, x)
+    end
+    if i == #c + 1 then return methods.append(c, x) end
+    if math.type(i) == "integer" and i >= 1 and i <= #c then
+      I.check_target(c[I.REL], x)
+      order(c, i, x, true)
+    end
+    Coll.setitem(c, i, x)
+  end
   local mt = {__index = methods, __name = "retort.OrderingList"}
   mt.__tostring = I.CollMT.__tostring
+  I.add_view(mt, nil, I.list_eq)
   return mt
 end
 
