@@ -290,7 +290,9 @@ static void add_param(rt_compiler *c, const rt_value *v, const rt_type *t,
   }
   o->params[o->nparams].value = v;
   o->params[o->nparams].name = NULL;
-  o->params[o->nparams].kind = t ? (unsigned char)t->kind : RT_TY_NULL;
+  o->params[o->nparams].kind = !t                      ? RT_TY_NULL
+                               : t->upper == RT_UP_SET ? RT_PARAM_SET
+                                                       : (unsigned char)t->kind;
   o->name_off[o->nparams] = (int)c->names.n;
   rt_sb_adds(&c->names, name);
   if (num) add_suffix(&c->names, num);

@@ -3323,6 +3323,8 @@ static char kind_letter(int kind) {
     return 'i';
   case RT_TY_DATE:
     return 'd';
+  case RT_PARAM_SET:
+    return 's';
   default:
     return '-';
   }
@@ -3441,7 +3443,7 @@ static int compile_hook(lua_State *L) {
 static int needs_processing(int kind) {
   return kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_UUID ||
          kind == RT_TY_ARRAY || kind == RT_TY_DATETIME || kind == RT_TY_TIME ||
-         kind == RT_TY_INTERVAL;
+         kind == RT_TY_INTERVAL || kind == RT_PARAM_SET;
 }
 
 /* Types whose stored form depends on the database: the statement's own
@@ -4398,6 +4400,8 @@ static int column_option(lua_State *L, rt_node *n, const char *k) {
       lua_pushboolean(L, 1);
     else if (n->flags & RT_F_AUTOINC_NO)
       lua_pushboolean(L, 0);
+    else if (d && d->autoinc_ignore_fk)
+      lua_pushliteral(L, "ignore_fk");
     else
       lua_pushliteral(L, "auto");
     return 1;

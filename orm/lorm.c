@@ -1274,6 +1274,7 @@ static int l_copy_column(lua_State *L) {
     nd->lua_default = d->lua_default;
     nd->seq = d->seq;
     nd->seqname = rt_strdup(d->seqname);
+    nd->autoinc_ignore_fk = d->autoinc_ignore_fk;
   }
   return 1;
 }
