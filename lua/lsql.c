@@ -303,7 +303,8 @@ rt_node *lsql_coerce(lua_State *L, int idx, const rt_node *against,
 static int takes_table(const rt_node *against) {
   int kind = against && against->type ? (int)against->type->kind : RT_TY_NULL;
   return kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_ARRAY ||
-         kind == RT_TY_INTERVAL; /* a timedelta */
+         kind == RT_TY_INTERVAL || /* a timedelta */
+         (kind == RT_TY_STRING && against->type->upper == RT_UP_SET);
 }
 
 /* Is the value at idx a timedelta (sa.timedelta{...})? */
@@ -337,7 +338,11 @@ static rt_node *value_node(lua_State *L, int idx, const rt_node *against,
       !rt_lua_isnull(L, idx)) {
     /* in its stored form (JSON text, array literal), as values{} binds it */
     lua_pushvalue(L, idx);
-    rt_lua_bind_process(L, (int)against->type->kind, 0);
+    rt_lua_bind_process(L,
+                        against->type->upper == RT_UP_SET
+                            ? RT_PARAM_SET
+                            : (int)against->type->kind,
+                        0);
     if (rt_lua_tovalue(L, -1, &v) != 0 || lua_istable(L, -1))
       rt_lua_error(L, RT_EARGUMENT, "%s: argument #%d is not a SQL value",
                    fname, pos);
