@@ -213,6 +213,26 @@ void lsql_annotate(lua_State *L, int idx, int entity) {
   lua_setiuservalue(L, -2, 1);
 }
 
+void lsql_attribute(lua_State *L, int idx, int label) {
+  size_t len;
+  lnode *box;
+  rt_node *n = lsql_tonodebox(L, idx);
+  if (!n) rt_lua_error(L, RT_EARGUMENT, "attribute: not a SQL expression");
+  idx = lua_absindex(L, idx);
+  label = lua_absindex(L, label);
+  len = lua_rawlen(L, idx);
+  /* (user value 1: a column's options or an annotation; 2: the label) */
+  box = lua_newuserdatauv(L, len, 2);
+  memcpy(box, lua_touserdata(L, idx), len);
+  box->n = NULL;
+  set_node_mt(L);
+  box->n = rt_ref(n);
+  lua_getiuservalue(L, idx, 1);
+  lua_setiuservalue(L, -2, 1);
+  lua_pushvalue(L, label);
+  lua_setiuservalue(L, -2, 2);
+}
+
 /* The result on top made from the annotated value at idx keeps its
 ** annotation (SQLAlchemy's annotations go along to a label or a function
 ** of the column): it is replaced by an annotated box of its node. */
@@ -3039,6 +3059,11 @@ static int column_tostring(lua_State *L, const rt_node *c) {
 static int node_tostring(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "tostring");
   rt_compiled *c;
+  /* a mapped class's attribute (lsql_attribute): "User.name" */
+  if (lua_type(L, 1) == LUA_TUSERDATA &&
+      lua_getiuservalue(L, 1, 2) == LUA_TSTRING)
+    return 1;
+  lua_settop(L, 1);
   if (is_schema_column(s) && s->kind == RT_N_COLUMN)
     return column_tostring(L, s);
   if (s->flags & RT_F_FETCHED) { /* FetchedValue() as SQLAlchemy's repr */

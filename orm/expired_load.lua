@@ -24,6 +24,16 @@ local function plain(m)
   return not m.tables and not m.layout and not m.concrete
 end
 
+-- a hierarchy's root or a class of joined inheritance: its attributes are
+-- columns of the join of its tables (an attribute may have one in each,
+-- as a subclass's key)
+local function joined(m)
+  return m.tables ~= nil and m.attr_cols ~= nil and not m.single and
+         not m.concrete and not m.layout and m.selectable ~= nil or
+         (m.tables ~= nil and #m.tables == 1 and m.attr_cols ~= nil and
+          not m.inherits and not m.concrete and not m.layout)
+end
+
 -- the session obj is persistent in, when its loads can take this path
 local function home(obj)
   local sid = C.session(obj)
@@ -35,22 +45,32 @@ local function home(obj)
 end
 
 -- SELECT the columns of attribute indexes idx (ascending) of obj's row,
--- and set those without a pending change as loaded
-local function load_columns(s, m, obj, idx, labelled)
-  local t, cols = m.local_table, {}
+-- and set those without a pending change as loaded (on conn, else the
+-- session's connection); a joined class's from the join of its tables
+local function load_columns(s, m, obj, idx, labelled, conn)
+  local cols, at = {}, {}
   for k, i in ipairs(idx) do
-    local col = m.attr_columns[i]
-    cols[k] = labelled and col:label(t.name .. "_" .. col.name) or col
+    at[k] = #cols + 1
+    for _, col in ipairs(m.attr_cols and m.attr_cols[i] or
+                         {m.attr_columns[i]}) do
+      cols[#cols + 1] = labelled and
+                        col:label(col.table.name .. "_" .. col.name) or col
+    end
   end
   local stmt = sa.select(table.unpack(cols))
-  local ident = I.ident_vals(obj, m)
-  for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(ident[k])) end
-  local rows = I.run(s, s:connection(), stmt):all()
+  if m.tables and #m.tables > 1 then stmt = stmt:select_from(m.selectable) end
+  -- (in a flush the object's identity is not set yet: its key's values)
+  local ident = not conn and I.ident_vals(obj, m)
+  for k, col in ipairs(m.primary_key) do
+    stmt = stmt:where(col:eq(ident and ident[k] or
+                             I.col_value(obj, m, m.pk_index[k])))
+  end
+  local rows = I.run(s, conn or s:connection(), stmt):all()
   if #rows == 0 then return false end
   local row = rows[1]
   local keys = {}
   for k, i in ipairs(idx) do
-    if not lselect(2, C.flags(obj, i)) then C.set(obj, i, row[k]) end
+    if not lselect(2, C.flags(obj, i)) then C.set(obj, i, row[at[k]]) end
     keys[k] = m.keys[i]
   end
   I.refresh_event(obj, keys)
@@ -76,7 +96,7 @@ function hooks.load_expired(obj, key)
   local s = home(obj)
   if not s then return base_load_expired(obj, key) end
   local m = mapper_of(obj)
-  if not plain(m) or C.extra(obj, OPTDEFERRED) then
+  if not (plain(m) or joined(m)) or C.extra(obj, OPTDEFERRED) then
     I.autoflush(s)
     return base_load_expired(obj, key)
   end
@@ -184,6 +204,41 @@ function Session:refresh(obj, attrs)
   if not load_columns(self, m, obj, idx, false) then
     raise("InvalidRequestError", "Could not refresh instance '" ..
           objstr(obj) .. "'")
+  end
+end
+
+-- eager_defaults of a hierarchy's objects, once all their tables' rows
+-- are written (SQLAlchemy's _finalize_insert_update_commands): the
+-- server-generated attributes each object has unloaded -- those its
+-- INSERTs left to server defaults, and the server onupdates of the
+-- tables its UPDATEs changed -- selected now, the new objects first.
+function I.hierarchy_eager_defaults(s, conn, sv, done)
+  local now = {}
+  local rest = {}
+  for _, e in ipairs(done.expire_after or {}) do
+    if mapper_of(e[1]).eager_defaults then
+      now[e[1]] = now[e[1]] or {}
+      for _, i in ipairs(e[2]) do now[e[1]][i] = true end
+    else
+      rest[#rest + 1] = e
+    end
+  end
+  if done.expire_after then done.expire_after = rest end
+  for _, list in ipairs{sv.ins, sv.upd} do
+    for _, obj in ipairs(list) do
+      local m = mapper_of(obj)
+      local ed = m.eager_defaults
+      if ed and joined(m) then
+        local want, idx = now[obj] or {}, {}
+        for _, l in ipairs{ed.insert, ed.update} do
+          for _, i in ipairs(l) do
+            if not lselect(2, C.get(obj, i)) then want[i] = true end
+          end
+        end
+        for i = 1, #m.attr_columns do if want[i] then idx[#idx + 1] = i end end
+        if #idx > 0 then load_columns(s, m, obj, idx, true, conn) end
+      end
+    end
   end
 end
 

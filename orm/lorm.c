@@ -1168,6 +1168,18 @@ static int l_annotate(lua_State *L) {
   return 1;
 }
 
+/* C.attribute(x, label) -> x (a Node box) as a class attribute whose
+** tostring() is label; any other x as it is */
+static int l_attribute(lua_State *L) {
+  luaL_checktype(L, 2, LUA_TSTRING);
+  if (!lsql_tonodebox(L, 1)) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  lsql_attribute(L, 1, 2);
+  return 1;
+}
+
 static int l_annotation(lua_State *L) {
   if (!lsql_annotation(L, 1)) {
     lua_pushnil(L);
@@ -1750,6 +1762,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"adapt", l_adapt},
                                  {"node_ptr", l_node_ptr},
                                  {"annotate", l_annotate},
+                                 {"attribute", l_attribute},
                                  {"annotation", l_annotation},
                                  {"filter_entity", l_filter_entity},
                                  {"join_pairs", l_join_pairs},
