@@ -91,16 +91,31 @@ local function unloaded(m, obj)
   return idx
 end
 
+-- Whether attributes idx of a joined class have a column in the base
+-- table: SQLAlchemy selects them from the join then, and otherwise from
+-- the subclass tables alone (its _optimized_get_statement, which the
+-- general loader makes).
+local function in_base_table(m, idx)
+  local base = C.node_ptr((m.base_mapper or m).local_table)
+  for _, i in ipairs(idx) do
+    for _, col in ipairs(m.attr_cols[i] or {}) do
+      if C.node_ptr(col.table) == base then return true end
+    end
+  end
+  return false
+end
+
 local base_load_expired = hooks.load_expired
 function hooks.load_expired(obj, key)
   local s = home(obj)
   if not s then return base_load_expired(obj, key) end
   local m = mapper_of(obj)
-  if not (plain(m) or joined(m)) or C.extra(obj, OPTDEFERRED) then
+  local idx = not C.extra(obj, OPTDEFERRED) and
+              (plain(m) or joined(m)) and unloaded(m, obj)
+  if not idx or not plain(m) and not in_base_table(m, idx) then
     I.autoflush(s)
     return base_load_expired(obj, key)
   end
-  local idx = unloaded(m, obj)
   I.autoflush(s)
   if #idx > 0 and not load_columns(s, m, obj, idx, true) then
     deleted_error(obj)
