@@ -341,12 +341,21 @@ static void literal_value(rt_compiler *c, const rt_value *v) {
 
 /* One placeholder for value v (of SQL type t, or NULL) named
 ** name[_num][_sub]. */
+static void marker(rt_compiler *c, const rt_value *v, const rt_type *t,
+                   const char *name, int num, int sub);
+
 static void placeholder(rt_compiler *c, const rt_value *v, const rt_type *t,
                         const char *name, int num, int sub) {
   if (c->o->literal_binds) {
     literal_value(c, v);
     return;
   }
+  marker(c, v, t, name, num, sub);
+}
+
+/* the parameter and its placeholder, whatever the compile's options */
+static void marker(rt_compiler *c, const rt_value *v, const rt_type *t,
+                   const char *name, int num, int sub) {
   add_param(c, v, t, name, num, sub);
   if (c->d->paramstyle == RT_PS_NAMED) {
     CH(':');
@@ -372,6 +381,11 @@ static void bind(rt_compiler *c, rt_node *b) {
 
 void rt_c_const_param(rt_compiler *c, rt_node *b) {
   bind(c, b);
+}
+
+void rt_c_bound_param(rt_compiler *c, rt_node *b) {
+  int num = b->flags & RT_F_ANON ? anon_num(c, b, TAG_BIND, b->name) : 0;
+  marker(c, &b->value, b->type, b->name, num, 0);
 }
 
 /* --- expressions --- */
@@ -2120,6 +2134,16 @@ static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
     rt_c_expr(c, v);
 }
 
+/* A value of an upsert's SET: a plain value stays a bound parameter even
+** under literal_binds, as SQLAlchemy renders it without the compile's
+** keywords. */
+static void upsert_value(rt_compiler *c, rt_node *v) {
+  if (v->kind == RT_N_BIND && (v->flags & RT_F_ANON))
+    rt_c_bound_param(c, v);
+  else
+    rt_c_expr(c, v);
+}
+
 static void upsert(rt_compiler *c, rt_node *stmt) {
   rt_node *u = stmt->kids[RT_D_CONFLICT];
   int i;
@@ -2136,7 +2160,7 @@ static void upsert(rt_compiler *c, rt_node *stmt) {
       if (i) S(", ");
       rt_c_ident(c, u->b->kids[i]->name);
       S(" = ");
-      rt_c_expr(c, u->b->kids[i]->a);
+      upsert_value(c, u->b->kids[i]->a);
     }
     return;
   }
@@ -2162,7 +2186,7 @@ static void upsert(rt_compiler *c, rt_node *stmt) {
     if (i) S(", ");
     rt_c_ident(c, u->b->kids[i]->name);
     S(" = ");
-    rt_c_expr(c, u->b->kids[i]->a);
+    upsert_value(c, u->b->kids[i]->a);
   }
   if (u->c) {
     S(" WHERE ");
