@@ -832,6 +832,7 @@ static void binary_op(rt_compiler *c, rt_node *e) {
     CH(' ');
   } else
     S(binop(op));
+  if (e->flags & RT_F_SYMMETRIC) S("SYMMETRIC ");
   if (op == RT_OP_COLLATE && e->b->kind == RT_N_LITERAL)
     rt_c_ident(c, e->b->name);
   else

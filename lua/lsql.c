@@ -710,6 +710,12 @@ static int e_between(lua_State *L) {
   rt_node *hi = lsql_coerce(L, 3, e, "between", 2);
   lnode *ud = RESULT(L);
   SETRESULT(L, ud, rt_between(rt_ref(e), rt_ref(lo), rt_ref(hi), 0));
+  /* between(lo, hi, {symmetric = true}): BETWEEN SYMMETRIC */
+  if (lua_type(L, 4) == LUA_TTABLE) {
+    if (lua_getfield(L, 4, "symmetric") != LUA_TNIL && lua_toboolean(L, -1))
+      ud->n->flags |= RT_F_SYMMETRIC;
+    lua_pop(L, 1);
+  }
   return keep_marks(L, 1, 1);
 }
 

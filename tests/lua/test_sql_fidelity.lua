@@ -265,6 +265,8 @@ end,
    {str = "SELECT (SELECT count(*) AS count_1 FROM addresses) AS total", sqlite = "SELECT (SELECT count(*) AS count_1 FROM addresses) AS total", postgresql = "SELECT (SELECT count(*) AS count_1 FROM addresses) AS total", mysql = "SELECT (SELECT count(*) AS count_1 FROM addresses) AS total"}},
   {"count_from", function() return select(func.count()):select_from(users) end,
    {str = "SELECT count(*) AS count_1 FROM users", sqlite = "SELECT count(*) AS count_1 FROM users", postgresql = "SELECT count(*) AS count_1 FROM users", mysql = "SELECT count(*) AS count_1 FROM users"}},
+  {"between_sym", function() return select(u.id):where(u.id:between(1, 2, {symmetric = true})) end,
+   {str = "SELECT users.id FROM users WHERE users.id BETWEEN SYMMETRIC :id_1 AND :id_2", sqlite = "SELECT users.id FROM users WHERE users.id BETWEEN SYMMETRIC 1 AND 2", postgresql = "SELECT users.id FROM users WHERE users.id BETWEEN SYMMETRIC 1 AND 2", mysql = "SELECT users.id FROM users WHERE users.id BETWEEN SYMMETRIC 1 AND 2"}},
 }
 
 T.test("each construct as SQLAlchemy renders it", function()
