@@ -291,8 +291,10 @@ function AliasedRel:any(cond)
   return sa.exists(sub)
 end
 AliasedRel.has = AliasedRel.any
+-- (as SQLAlchemy prints an attribute of an AliasedClass)
 AliasedRel.__tostring = function(ar)
-  return tostring(ar.from) .. "." .. ar.rel.key
+  return "AliasedClass_" .. entry_of(ar.from).mapper.class.__name__ .. "." ..
+         ar.rel.key
 end
 
 I.AliasedClass = AliasedClass

@@ -52,6 +52,8 @@ T.test("attributes print as Class.key", function()
              "AliasedClass_User.id", "AliasedClass_User.full",
              "AliasedClass_User.both", "Mgr.level", "Mgr.ename", "Mgr.id",
              "Emp.ename", "User.name", "user_account.uname"})
+  T.eq(tostring(ua.addresses), "AliasedClass_User.addresses")
+  T.eq(tostring(orm.inspect(User).attrs.addresses), "User.addresses")
   -- the same attribute object each time it is read
   T.ok(rawequal(User.name, User.name))
   T.ok(rawequal(ua.name, ua.name))
