@@ -741,16 +741,26 @@ static void binary(rt_compiler *c, rt_node *e) {
 ** a @@ to_tsquery(b), MySQL MATCH (a) AGAINST (b IN BOOLEAN MODE)), as
 ** SQLAlchemy's dialects render them.
 */
+/* an operand SQLAlchemy's SQLite and MySQL compilers render without the
+** compile's keywords: a plain value stays bound under literal_binds */
+static void unkeyed_operand(rt_compiler *c, rt_node *e) {
+  if (e->kind == RT_N_BIND && (e->flags & RT_F_ANON))
+    rt_c_bound_param(c, e);
+  else
+    rt_c_expr(c, e);
+}
+
 static void dialect_op(rt_compiler *c, rt_node *e) {
   const char *dn = c->d->name;
   int op = e->op, pg = strcmp(dn, "postgresql") == 0;
   int sqlite = strcmp(dn, "sqlite") == 0, mysql = strcmp(dn, "mysql") == 0;
+  int distinct = op == RT_OP_DISTINCT_FROM || op == RT_OP_NOT_DISTINCT_FROM;
   const char *mid;
   if (op == RT_OP_DISTINCT_FROM && mysql) {
     S("NOT (");
     rt_c_expr(c, e->a);
     S(" <=> ");
-    rt_c_expr(c, e->b);
+    unkeyed_operand(c, e->b);
     CH(')');
     return;
   }
@@ -780,7 +790,10 @@ static void dialect_op(rt_compiler *c, rt_node *e) {
   }
   rt_c_expr(c, e->a);
   S(mid);
-  rt_c_expr(c, e->b);
+  if (distinct && (sqlite || mysql))
+    unkeyed_operand(c, e->b);
+  else
+    rt_c_expr(c, e->b);
   if (op == RT_OP_MATCH && pg) CH(')');
 }
 
@@ -2121,7 +2134,9 @@ static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
   } else if (!v) {
     char name[160];
     snprintf(name, sizeof name, "%s%s", rt_column_key(s->col), suffix);
-    placeholder(c, &rt_required_value, s->col->type, name, 0, 0);
+    /* (a column's parameter with no value: a placeholder even under
+    ** literal_binds, as SQLAlchemy's) */
+    marker(c, &rt_required_value, s->col->type, name, 0, 0);
   } else if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON)) {
     char name[160];
     snprintf(name, sizeof name, "%s%s", v->name, suffix);

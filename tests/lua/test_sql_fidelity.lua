@@ -43,6 +43,66 @@ local ch = Table("ch", md2, Column("id", Integer, {primary_key = true}),
   CheckConstraint("id > 0", {name = "ck_id"}))
 
 local cases = {
+  {"win_rows", function() return select(func.avg(u.score):over{order_by = u.id, rows = {-2, 2}}) end,
+   {str = "SELECT avg(users.score) OVER (ORDER BY users.id ROWS BETWEEN :param_1 PRECEDING AND :param_2 FOLLOWING) AS anon_1 FROM users", sqlite = "SELECT avg(users.score) OVER (ORDER BY users.id ROWS BETWEEN 2 PRECEDING AND 2 FOLLOWING) AS anon_1 FROM users", postgresql = "SELECT avg(users.score) OVER (ORDER BY users.id ROWS BETWEEN 2 PRECEDING AND 2 FOLLOWING) AS anon_1 FROM users", mysql = "SELECT avg(users.score) OVER (ORDER BY users.id ROWS BETWEEN 2 PRECEDING AND 2 FOLLOWING) AS anon_1 FROM users"}},
+  {"win_range", function() return select(func.sum(u.score):over{order_by = u.id, range_ = {nil, nil}}) end,
+   {str = "SELECT sum(users.score) OVER (ORDER BY users.id RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS anon_1 FROM users", sqlite = "SELECT sum(users.score) OVER (ORDER BY users.id RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS anon_1 FROM users", postgresql = "SELECT sum(users.score) OVER (ORDER BY users.id RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS anon_1 FROM users", mysql = "SELECT sum(users.score) OVER (ORDER BY users.id RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS anon_1 FROM users"}},
+  {"win_part_only", function() return select(func.rank():over{partition_by = {u.name, u.active}}) end,
+   {str = "SELECT rank() OVER (PARTITION BY users.name, users.active) AS anon_1 FROM users", sqlite = "SELECT rank() OVER (PARTITION BY users.name, users.active) AS anon_1 FROM users", postgresql = "SELECT rank() OVER (PARTITION BY users.name, users.active) AS anon_1 FROM users", mysql = "SELECT rank() OVER (PARTITION BY users.name, users.active) AS anon_1 FROM users"}},
+  {"fn_filter", function() return select(func.count(u.id):filter(u.active:eq(true))) end,
+   {str = "SELECT count(users.id) FILTER (WHERE users.active = true) AS anon_1 FROM users", sqlite = "SELECT count(users.id) FILTER (WHERE users.active = 1) AS anon_1 FROM users", postgresql = "SELECT count(users.id) FILTER (WHERE users.active = true) AS anon_1 FROM users", mysql = "SELECT count(users.id) FILTER (WHERE users.active = true) AS anon_1 FROM users"}},
+  {"within_group", function() return select(func.percentile_cont(0.5):within_group(u.score)) end,
+   {str = "SELECT percentile_cont(:percentile_cont_1) WITHIN GROUP (ORDER BY users.score) AS anon_1 FROM users", sqlite = "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY users.score) AS anon_1 FROM users", postgresql = "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY users.score) AS anon_1 FROM users", mysql = "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY users.score) AS anon_1 FROM users"}},
+  {"type_coerce", function() return select(type_coerce(u.name, Integer) + 1) end,
+   {str = "SELECT users.name + :param_1 AS anon_1 FROM users", sqlite = "SELECT users.name + 1 AS anon_1 FROM users", postgresql = "SELECT users.name + 1 AS anon_1 FROM users", mysql = "SELECT users.name + 1 AS anon_1 FROM users"}},
+  {"coalesce_lbl", function() return select(func.coalesce(u.name, "x"):label("n")):order_by("n") end,
+   {str = "SELECT coalesce(users.name, :coalesce_1) AS n FROM users ORDER BY n", sqlite = "SELECT coalesce(users.name, 'x') AS n FROM users ORDER BY n", postgresql = "SELECT coalesce(users.name, 'x') AS n FROM users ORDER BY n", mysql = "SELECT coalesce(users.name, 'x') AS n FROM users ORDER BY n"}},
+  {"lit_col_lbl", function() return select(literal_column("1"):label("one"), literal_column("x + 1")) end,
+   {str = "SELECT 1 AS one, x + 1", sqlite = "SELECT 1 AS one, x + 1", postgresql = "SELECT 1 AS one, x + 1", mysql = "SELECT 1 AS one, x + 1"}},
+  {"unknown_fn", function() return select(func.my_func(u.id, 5), func.pkg.fn(u.name)) end,
+   {str = "SELECT my_func(users.id, :my_func_2) AS my_func_1, pkg.fn(users.name) AS fn_1 FROM users", sqlite = "SELECT my_func(users.id, 5) AS my_func_1, pkg.fn(users.name) AS fn_1 FROM users", postgresql = "SELECT my_func(users.id, 5) AS my_func_1, pkg.fn(users.name) AS fn_1 FROM users", mysql = "SELECT my_func(users.id, 5) AS my_func_1, pkg.fn(users.name) AS fn_1 FROM users"}},
+  {"sub_labels", function() local s = select(u.name:label("n"), func.count():label("c")):group_by(u.name):subquery("s") return select(s.c.n, s.c.c) end,
+   {str = "SELECT s.n, s.c FROM (SELECT users.name AS n, count(*) AS c FROM users GROUP BY users.name) AS s", sqlite = "SELECT s.n, s.c FROM (SELECT users.name AS n, count(*) AS c FROM users GROUP BY users.name) AS s", postgresql = "SELECT s.n, s.c FROM (SELECT users.name AS n, count(*) AS c FROM users GROUP BY users.name) AS s", mysql = "SELECT s.n, s.c FROM (SELECT users.name AS n, count(*) AS c FROM users GROUP BY users.name) AS s"}},
+  {"union_sub", function() local s = union(select(u.id), select(a.user_id)):subquery() return select(s.c.id) end,
+   {str = "SELECT anon_1.id FROM (SELECT users.id AS id FROM users UNION SELECT addresses.user_id AS user_id FROM addresses) AS anon_1", sqlite = "SELECT anon_1.id FROM (SELECT users.id AS id FROM users UNION SELECT addresses.user_id AS user_id FROM addresses) AS anon_1", postgresql = "SELECT anon_1.id FROM (SELECT users.id AS id FROM users UNION SELECT addresses.user_id AS user_id FROM addresses) AS anon_1", mysql = "SELECT anon_1.id FROM (SELECT users.id AS id FROM users UNION SELECT addresses.user_id AS user_id FROM addresses) AS anon_1"}},
+  {"join_chain", function() local a1, a2 = addresses:alias(), addresses:alias() return select(u.name, a1.c.email, a2.c.email):join(a1, a1.c.user_id:eq(u.id)):join(a2, a2.c.user_id:eq(u.id)) end,
+   {str = "SELECT users.name, addresses_1.email, addresses_2.email AS email_1 FROM users JOIN addresses AS addresses_1 ON addresses_1.user_id = users.id JOIN addresses AS addresses_2 ON addresses_2.user_id = users.id", sqlite = "SELECT users.name, addresses_1.email, addresses_2.email AS email_1 FROM users JOIN addresses AS addresses_1 ON addresses_1.user_id = users.id JOIN addresses AS addresses_2 ON addresses_2.user_id = users.id", postgresql = "SELECT users.name, addresses_1.email, addresses_2.email AS email_1 FROM users JOIN addresses AS addresses_1 ON addresses_1.user_id = users.id JOIN addresses AS addresses_2 ON addresses_2.user_id = users.id", mysql = "SELECT users.name, addresses_1.email, addresses_2.email AS email_1 FROM users INNER JOIN addresses AS addresses_1 ON addresses_1.user_id = users.id INNER JOIN addresses AS addresses_2 ON addresses_2.user_id = users.id"}},
+  {"exists_select", function() return select(exists(select(a.id):where(a.user_id:eq(5)))) end,
+   {str = "SELECT EXISTS (SELECT addresses.id FROM addresses WHERE addresses.user_id = :user_id_1) AS anon_1", sqlite = "SELECT EXISTS (SELECT addresses.id FROM addresses WHERE addresses.user_id = 5) AS anon_1", postgresql = "SELECT EXISTS (SELECT addresses.id FROM addresses WHERE addresses.user_id = 5) AS anon_1", mysql = "SELECT EXISTS (SELECT addresses.id FROM addresses WHERE addresses.user_id = 5) AS anon_1"}},
+  {"and_empty_where", function() return select(u.id):where(and_(u.id:gt(1), or_(u.name:eq("a"), u.name:eq("b")), u.active)) end,
+   {str = "SELECT users.id FROM users WHERE users.id > :id_1 AND (users.name = :name_1 OR users.name = :name_2) AND users.active", sqlite = "SELECT users.id FROM users WHERE users.id > 1 AND (users.name = 'a' OR users.name = 'b') AND users.active = 1", postgresql = "SELECT users.id FROM users WHERE users.id > 1 AND (users.name = 'a' OR users.name = 'b') AND users.active", mysql = "SELECT users.id FROM users WHERE users.id > 1 AND (users.name = 'a' OR users.name = 'b') AND users.active = 1"}},
+  {"neg_in_sub", function() return select(u.id):where(~u.id:in_(select(a.user_id))) end,
+   {str = "SELECT users.id FROM users WHERE (users.id NOT IN (SELECT addresses.user_id FROM addresses))", sqlite = "SELECT users.id FROM users WHERE (users.id NOT IN (SELECT addresses.user_id FROM addresses))", postgresql = "SELECT users.id FROM users WHERE (users.id NOT IN (SELECT addresses.user_id FROM addresses))", mysql = "SELECT users.id FROM users WHERE (users.id NOT IN (SELECT addresses.user_id FROM addresses))"}},
+  {"cast_where", function() return select(u.id):where(cast(u.score, Integer):gt(3)) end,
+   {str = "SELECT users.id FROM users WHERE CAST(users.score AS INTEGER) > :param_1", sqlite = "SELECT users.id FROM users WHERE CAST(users.score AS INTEGER) > 3", postgresql = "SELECT users.id FROM users WHERE CAST(users.score AS INTEGER) > 3", mysql = "SELECT users.id FROM users WHERE CAST(users.score AS SIGNED INTEGER) > 3"}},
+  {"order_nulls_fn", function() return select(u.id):order_by(func.lower(u.name):asc():nulls_first()) end,
+   {str = "SELECT users.id FROM users ORDER BY lower(users.name) ASC NULLS FIRST", sqlite = "SELECT users.id FROM users ORDER BY lower(users.name) ASC NULLS FIRST", postgresql = "SELECT users.id FROM users ORDER BY lower(users.name) ASC NULLS FIRST", mysql = "SELECT users.id FROM users ORDER BY lower(users.name) ASC NULLS FIRST"}},
+  {"distinct_count2", function() return select(func.count(u.name:distinct())) end,
+   {str = "SELECT count(DISTINCT users.name) AS count_1 FROM users", sqlite = "SELECT count(DISTINCT users.name) AS count_1 FROM users", postgresql = "SELECT count(DISTINCT users.name) AS count_1 FROM users", mysql = "SELECT count(DISTINCT users.name) AS count_1 FROM users"}},
+  {"scalar_cmp", function() return select(u.id):where(u.score:gt(select(func.avg(u.score)):scalar_subquery())) end,
+   {str = "SELECT users.id FROM users WHERE users.score > (SELECT avg(users.score) AS avg_1 FROM users)", sqlite = "SELECT users.id FROM users WHERE users.score > (SELECT avg(users.score) AS avg_1 FROM users)", postgresql = "SELECT users.id FROM users WHERE users.score > (SELECT avg(users.score) AS avg_1 FROM users)", mysql = "SELECT users.id FROM users WHERE users.score > (SELECT avg(users.score) AS avg_1 FROM users)"}},
+  {"limit_bind", function() return select(u.id):limit(bindparam("lim", 5)) end,
+   {str = "SELECT users.id FROM users LIMIT :lim", sqlite = "SELECT users.id FROM users LIMIT 5 OFFSET 0", postgresql = "SELECT users.id FROM users LIMIT 5", mysql = "SELECT users.id FROM users LIMIT 5"}},
+  {"bitwise_not_or", function() return select(u.id):where(~u.name:eq("a") | u.id:eq(2)) end,
+   {str = "SELECT users.id FROM users WHERE users.name != :name_1 OR users.id = :id_1", sqlite = "SELECT users.id FROM users WHERE users.name != 'a' OR users.id = 2", postgresql = "SELECT users.id FROM users WHERE users.name != 'a' OR users.id = 2", mysql = "SELECT users.id FROM users WHERE users.name != 'a' OR users.id = 2"}},
+  {"is_distinct", function() return select(u.id):where(u.name:is_distinct_from("x")) end,
+   {str = "SELECT users.id FROM users WHERE users.name IS DISTINCT FROM :name_1", sqlite = "SELECT users.id FROM users WHERE users.name IS NOT ?", postgresql = "SELECT users.id FROM users WHERE users.name IS DISTINCT FROM 'x'"}},
+  {"concat_method", function() return select(u.name:concat("!")) end,
+   {str = "SELECT users.name || :name_1 AS anon_1 FROM users", sqlite = "SELECT users.name || '!' AS anon_1 FROM users", postgresql = "SELECT users.name || '!' AS anon_1 FROM users", mysql = "SELECT concat(users.name, '!') AS anon_1 FROM users"}},
+  {"fn_upper_like", function() return select(u.id):where(func.upper(u.name):like("A%")) end,
+   {str = "SELECT users.id FROM users WHERE upper(users.name) LIKE :upper_1", sqlite = "SELECT users.id FROM users WHERE upper(users.name) LIKE 'A%'", postgresql = "SELECT users.id FROM users WHERE upper(users.name) LIKE 'A%%'", mysql = "SELECT users.id FROM users WHERE upper(users.name) LIKE 'A%%'"}},
+  {"str_mult", function() return select(u.score * u.id / 2 - 1) end,
+   {str = "SELECT (users.score * users.id) / :param_1 - :param_2 AS anon_1 FROM users", sqlite = "SELECT (users.score * users.id) / 2 - 1 AS anon_1 FROM users", postgresql = "SELECT (users.score * users.id) / 2 - 1 AS anon_1 FROM users", mysql = "SELECT (users.score * users.id) / 2 - 1 AS anon_1 FROM users"}},
+  {"update_from", function() return update(users):values{name = a.email}:where(a.user_id:eq(u.id)) end,
+   {str = "UPDATE users SET name=addresses.email FROM addresses WHERE addresses.user_id = users.id", postgresql = "UPDATE users SET name=addresses.email FROM addresses WHERE addresses.user_id = users.id", mysql = "UPDATE users, addresses SET users.name=addresses.email WHERE addresses.user_id = users.id"}},
+  {"delete_using", function() return delete(users):where(a.user_id:eq(u.id)):where(a.email:eq("x")) end,
+   {str = "DELETE FROM users , addresses WHERE addresses.user_id = users.id AND addresses.email = :email_1", postgresql = "DELETE FROM users USING addresses WHERE addresses.user_id = users.id AND addresses.email = 'x'", mysql = "DELETE FROM users USING users, addresses WHERE addresses.user_id = users.id AND addresses.email = 'x'"}},
+  {"insert_default_vals", function() return insert(users) end,
+   {str = "INSERT INTO users (id, name, fullname, created, score, active, data) VALUES (:id, :name, :fullname, :created, :score, :active, :data)", sqlite = "INSERT INTO users (id, name, fullname, created, score, active, data) VALUES (?, ?, ?, ?, ?, ?, ?)"}},
+  {"table_light", function() return select(sa.table("t", column("a"), column("b")).c.a):where(column("b"):gt(5)) end,
+   {str = "SELECT t.a FROM t WHERE b > :b_1", sqlite = "SELECT t.a FROM t WHERE b > 5", postgresql = "SELECT t.a FROM t WHERE b > 5", mysql = "SELECT t.a FROM t WHERE b > 5"}},
+  {"label_number", function() return select(u.id:label("1abc"), u.name:label("Name")) end,
+   {str = "SELECT users.id AS \"1abc\", users.name AS \"Name\" FROM users", sqlite = "SELECT users.id AS \"1abc\", users.name AS \"Name\" FROM users", postgresql = "SELECT users.id AS \"1abc\", users.name AS \"Name\" FROM users", mysql = "SELECT users.id AS `1abc`, users.name AS `Name` FROM users"}},
   {"extract_year", function() return select(extract("year", u.created)) end,
    {str = "SELECT EXTRACT(year FROM users.created) AS anon_1 FROM users", sqlite = "SELECT CAST(STRFTIME('%Y', users.created) AS INTEGER) AS anon_1 FROM users", postgresql = "SELECT EXTRACT(year FROM users.created) AS anon_1 FROM users", mysql = "SELECT EXTRACT(year FROM users.created) AS anon_1 FROM users"}},
   {"extract_dow", function() return select(extract("dow", u.created):label("d")) end,
@@ -308,6 +368,22 @@ T.test("parameters literal_binds leaves bound", function()
   T.eq(norm(c.sql), "INSERT INTO users (id, name) VALUES (1, 'a') ON DUPLICATE " ..
        "KEY UPDATE name = ?")
   T.eq(c.params, {"b"})
+  -- SQLite's and MySQL's IS [NOT] DISTINCT FROM forms keep their value
+  -- bound, PostgreSQL's inlines it
+  local d = select(u.id):where(u.name:is_distinct_from("x"))
+  c = d:compile("sqlite", {literal_binds = true})
+  T.eq(norm(c.sql), "SELECT users.id FROM users WHERE users.name IS NOT ?")
+  T.eq(c.params, {"x"})
+  c = d:compile("mysql", {literal_binds = true})
+  T.eq(norm(c.sql), "SELECT users.id FROM users WHERE NOT (users.name <=> ?)")
+  T.eq(c.params, {"x"})
+  c = d:compile("postgresql", {literal_binds = true})
+  T.eq(norm(c.sql), "SELECT users.id FROM users WHERE users.name IS DISTINCT FROM 'x'")
+  T.eq(c.params, {})
+  -- an INSERT's columns without values stay placeholders
+  c = insert(addresses):compile("sqlite", {literal_binds = true})
+  T.eq(norm(c.sql), "INSERT INTO addresses (id, user_id, email) VALUES (?, ?, ?)")
+  T.eq(#c.params, 3)
   -- without literal_binds nothing changes
   c = up:compile("postgresql")
   T.eq(norm(c.sql), "INSERT INTO users (id, name) VALUES ($1, $2) ON CONFLICT " ..
