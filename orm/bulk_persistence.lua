@@ -122,6 +122,17 @@ local compare = {
   concat = function(a, b) return a .. b end,
 }
 
+-- the functions SQLAlchemy has a class of its own for
+local known_functions = {}
+for name in string.gmatch("array_agg cast char_length coalesce concat " ..
+  "count cube cume_dist current_date current_time current_timestamp " ..
+  "current_user dense_rank extract grouping_sets localtime localtimestamp " ..
+  "max min mode next_value now percent_rank percentile_cont " ..
+  "percentile_disc random rank rollup session_user sum sysdate user",
+  "%S+") do
+  known_functions[name] = true
+end
+
 -- A function of an object computing `tree` (from C.expr_tree) with SQL's
 -- NULL logic (nil), for mapper m; raises Unevaluatable for what Lua
 -- cannot compute the way the database would.
@@ -212,7 +223,14 @@ local function compile_eval(m, tree)
       return f(a, b)
     end
   end
-  unevaluatable("Cannot evaluate " .. tostring(k) .. " expression")
+  -- (SQLAlchemy's message names the class: a function known to it by
+  -- its name, any other one as Function)
+  local cls = tree.sa_class
+  if tree.func then
+    cls = known_functions[string.lower(tree.func)] and
+          string.lower(tree.func) or "Function"
+  end
+  unevaluatable("Cannot evaluate " .. (cls or (tostring(k) .. " expression")))
 end
 
 -- compile_eval, or nil and the reason

@@ -46,6 +46,24 @@ local function note_remove(obj, r, x)
   if ch.add[x] then ch.add[x] = nil else ch.rem[x] = true end
 end
 
+-- a scalar's change: the record remembers, at the first change since
+-- the flush, the value it replaced (for attribute history): an object,
+-- sa.null when nil was loaded, else what the identity map tells
+local function note_set(obj, r, old)
+  local ch = changes(obj, r)
+  if not ch.set then
+    ch.set = true
+    if old ~= nil then
+      ch.orig = old
+    elseif C.extra(obj, nilmark[r.key]) then
+      ch.orig = sa.null
+    else
+      ch.orig = I.rel_original(obj, r)
+    end
+  end
+  return ch
+end
+
 local function set_raw(obj, r, v)
   C.extra(obj, r.key, v)
   C.extra(obj, nilmark[r.key], v == nil or nil)
@@ -132,8 +150,8 @@ local function back_link(x, b, owner)
       if i then table.remove(oc, i) end
     end
     attr_event(b, "set", x, owner, old, nil)
+    note_set(x, b, old)
     set_raw(x, b, owner)
-    changes(x, b).set = true
   end
 end
 
@@ -148,11 +166,21 @@ local function back_unlink(x, b, owner)
     local i = c and find(c, owner)
     if i then table.remove(c, i) end
     note_remove(x, b, owner)
-  elseif rawequal(C.extra(x, b.key), owner) then
-    if b.parent.validators then I.validate_backref(x, b, nil) end
-    attr_event(b, "set", x, nil, owner, nil)
-    set_raw(x, b, nil)
-    changes(x, b).set = true
+  else
+    local cur = C.extra(x, b.key)
+    if cur == nil and not C.extra(x, nilmark[b.key]) and
+       C.lifecycle(x) == "persistent" then
+      -- not loaded: set to nil all the same unless what the identity
+      -- map tells says it refers to another object (SQLAlchemy's pop)
+      local orig = I.rel_original(x, b)
+      if orig == nil or rawequal(orig, owner) then cur = owner end
+    end
+    if rawequal(cur, owner) then
+      if b.parent.validators then I.validate_backref(x, b, nil) end
+      attr_event(b, "set", x, nil, owner, nil)
+      note_set(x, b, C.extra(x, b.key))
+      set_raw(x, b, nil)
+    end
   end
 end
 
@@ -294,14 +322,21 @@ local function set_scalar(obj, r, v)
      r.direction ~= "manytoone" and C.lifecycle(obj) == "persistent" then
     old = obj[r.key] -- the one-to-one object being replaced
   end
-  -- nil over an unloaded value is still a change (to NULL)
-  if rawequal(old, v) and (v ~= nil or C.extra(obj, nilmark[r.key]) or
-                           C.lifecycle(obj) ~= "persistent") then
+  -- nil over an unloaded value is still a change (to NULL), even on a
+  -- new object: a foreign key it was given is cleared, as SQLAlchemy's
+  if rawequal(old, v) and (v ~= nil or C.extra(obj, nilmark[r.key])) then
     return
   end
+  local prev = C.extra(obj, changekey[r.key])
+  local first = not (prev and prev.set)
+  local ch = note_set(obj, r, old)
+  if first and old == nil and ch.orig ~= nil and
+     not rawequal(ch.orig, sa.null) and not rawequal(ch.orig, v) then
+    -- not loaded, but the identity map knows it (SQLAlchemy's old value
+    -- of a many-to-one): it leaves that object's collection
+    old = ch.orig
+  end
   set_raw(obj, r, v)
-  local ch = changes(obj, r)
-  ch.set = true
   if old ~= nil then
     ch.rem[old] = true
     ch.add[old] = nil

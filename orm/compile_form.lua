@@ -40,3 +40,4 @@ methods.compile = function(stmt, ...)
 end
 
 I.orm_form = orm_form
+I.raw_compile = raw_compile

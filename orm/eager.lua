@@ -410,14 +410,18 @@ local function add_cols(stmt, pending, width)
       for a, idx in ipairs(tm.pk_index) do pkrel[a] = rel[idx] end
       j.at = {}
       for ptr, q in pairs(oft.pos) do j.at[ptr] = width + q end
-    elseif lay then
-      -- the step's column options: the columns of its layout
+    elseif lay or (tm.layout and #tables_of(tm) == 1) then
+      -- the step's column options, or the target's own deferred columns
+      -- and column_property expressions: the columns of its layout (an
+      -- expression taken to the join's alias)
+      local l = lay or tm.layout
       cols = {}
-      for a, col in ipairs(lay.cols) do
-        cols[a] = C.node_kind(col) == "column" and col_in(sel, col) or col
+      for a, col in ipairs(l.cols) do
+        cols[a] = C.node_kind(col) == "column" and col_in(sel, col) or
+                  adapt_on(col, sel)
       end
-      rel, pkrel = lay.colpos, lay.pkpos
-      j.optdeferred = lay.optdeferred
+      rel, pkrel = l.colpos, l.pkpos
+      j.optdeferred = lay and lay.optdeferred
     else
       cols, rel = target_cols(tm, sel)
       pkrel = {}
@@ -1049,7 +1053,11 @@ local function subquery_load(s, conn, path, from, objs, plan)
     nt = #tcols
   end
   local cols = {}
-  local lay = not oj and I.step_layouts and I.step_layouts[r]
+  -- (the path's column options, or the target's own deferred columns
+  -- and column_property expressions: its layout)
+  local lay = not oj and (I.step_layouts and I.step_layouts[r] or
+                          (not tm.polymorphic_map and #tables_of(tm) == 1 and
+                           tm.layout)) or nil
   if plain then
     for i, c in ipairs(oj.tcols) do
       cols[i] = c:label(c.table.name .. "_" .. c.name)
@@ -1172,6 +1180,12 @@ local function selectin_form(r, batch, tail)
                 #r.local_idx ~= 1) then
     return nil
   end
+  -- the target's own deferred columns and column_property expressions
+  -- (its layout), in the plain form only
+  local own = not (I.step_layouts and I.step_layouts[r]) and tm.layout
+  if own and (multi or r.secondary or extra or tm.polymorphic_map) then
+    return nil
+  end
   local cols, colpos, pkpos = {}, {}, {}
   local keypos, stmt = 1, nil
   local function label(sel_name, col)
@@ -1243,7 +1257,19 @@ local function selectin_form(r, batch, tail)
   else
     local keycol = r.remote_cols[1]
     local kidx = r.remote_idx[1]
-    if lay and not multi then
+    if own then
+      -- the key first (the target's for many-to-one, the foreign key for
+      -- one-to-many), then the layout's columns and expressions
+      cols[1] = label(tt.name, keycol)
+      colpos[kidx] = 1
+      for _, i in ipairs(tm.prop_order) do
+        if (own.colpos[i] or 0) > 0 and i ~= kidx then
+          local col = tm.attr_columns[i]
+          cols[#cols + 1] = col and label(tt.name, col) or tm.exprs[i]
+          colpos[i] = #cols
+        end
+      end
+    elseif lay and not multi then
       -- the path's column options: the columns they load
       if r.direction == "manytoone" then
         for _, e in ipairs(load) do

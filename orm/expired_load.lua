@@ -1,8 +1,10 @@
 -- orm/expired_load.lua -- loading an object's expired attributes and
 -- refresh() as SQLAlchemy 1.4 does them: only the attributes that are
--- unloaded and have no pending change are selected (legacy labels), the
--- session autoflushes first (the list is made before, so a flush that
--- loads the same attributes is followed by the SELECT all the same);
+-- unloaded, not deferred and have no pending change are selected (legacy
+-- labels) -- columns, column_property expressions, the columns of an
+-- inheriting class (of its own tables alone when it can) -- the session
+-- autoflushes first (the list is made before, so a flush that loads the
+-- same attributes is followed by the SELECT all the same);
 -- refresh(obj, attrs) selects just those attributes, unlabelled; a flush
 -- that updates an object whose primary key is expired loads it first
 -- (SQLAlchemy reads the key with its loader on).
@@ -15,62 +17,175 @@ local objstr = I.objstr
 local raise = I.raise
 local sessions = I.sessions
 local Session = I.Session
+local ptr = C.node_ptr
+local base_load_expired = hooks.load_expired
 
 -- the extra attribute properties.lua keeps for columns options deferred
 local OPTDEFERRED = "\0optdeferred"
-
--- a mapper whose attributes are its table's columns, one each
-local function plain(m)
-  return not m.tables and not m.layout and not m.concrete
-end
-
--- a hierarchy's root or a class of joined inheritance: its attributes are
--- columns of the join of its tables (an attribute may have one in each,
--- as a subclass's key)
-local function joined(m)
-  return m.tables ~= nil and m.attr_cols ~= nil and not m.single and
-         not m.concrete and not m.layout and m.selectable ~= nil or
-         (m.tables ~= nil and #m.tables == 1 and m.attr_cols ~= nil and
-          not m.inherits and not m.concrete and not m.layout)
-end
 
 -- the session obj is persistent in, when its loads can take this path
 local function home(obj)
   local sid = C.session(obj)
   local s = sid ~= 0 and sessions[sid]
-  if not s or C.lifecycle(obj) ~= "persistent" or s.shard_chooser then
-    return nil
-  end
+  if not s or C.lifecycle(obj) ~= "persistent" then return nil end
   return s
 end
 
--- SELECT the columns of attribute indexes idx (ascending) of obj's row,
--- and set those without a pending change as loaded (on conn, else the
--- session's connection); a joined class's from the join of its tables
-local function load_columns(s, m, obj, idx, labelled, conn)
-  local cols, at = {}, {}
+-- A mapper this file loads: one of a table, with column_property and
+-- deferred columns, or a class of joined or single table inheritance
+-- (not concrete: its classes have tables of their own, not a part each).
+local function handled(m)
+  return not m.concrete and not m.concrete_entity and
+         (m.inherits == nil or m.attr_cols ~= nil)
+end
+
+-- attribute indexes in the mapper's property order (declared properties
+-- in the order they were made, then the table's columns), the order
+-- SQLAlchemy selects them in
+local function prop_order(m)
+  if m.prop_order then return m.prop_order end
+  local o = m._attr_order
+  if not o then
+    o = {}
+    for i = 1, m.nattrs do o[i] = i end
+    m._attr_order = o
+  end
+  return o
+end
+
+-- what attribute i selects: its columns (an inheriting class's key may
+-- have one per table) or its expression
+local function cols_of(m, i)
+  if m.attr_cols then return m.attr_cols[i] or {} end
+  local col = m.attr_columns[i]
+  if col then return {col} end
+  local e = m.exprs and m.exprs[i]
+  return e and {e} or {}
+end
+
+local function is_expr(m, i)
+  return m.exprs ~= nil and m.exprs[i] ~= nil
+end
+
+-- The attributes an access of an expired one loads, as SQLAlchemy's
+-- expired_attributes: those unloaded that have no pending change and
+-- are not deferred (by the mapper or a loader option: those load on
+-- their own, by group).
+local function expired_attrs(m, obj)
+  local optdef = C.extra(obj, OPTDEFERRED)
+  local deferred = m.deferred or {}
+  local idx = {}
+  for _, i in ipairs(prop_order(m)) do
+    local loaded, modified = C.flags(obj, i)
+    if not loaded and not modified and not deferred[i] and
+       not (optdef and optdef[i]) then
+      idx[#idx + 1] = i
+    end
+  end
+  return idx
+end
+
+-- SQLAlchemy's optimized get of a joined-inheritance object: when no
+-- attribute to load is of the base table, only the tables from the
+-- highest one that has some down to the class's own are selected, the
+-- first join condition comparing the key value the object has
+-- (? = eng.id), the others joining those tables; nil when it does not
+-- apply.
+local function optimized_where(m, obj, idx)
+  if not m.tables or #m.tables < 2 then return nil end
+  local want = {}
+  for _, i in ipairs(idx) do
+    if is_expr(m, i) then return nil end
+    for _, col in ipairs(cols_of(m, i)) do want[ptr(col.table)] = true end
+  end
+  if want[ptr(m.tables[1])] then return nil end
+  local first
+  for k = 2, #m.tables do
+    if want[ptr(m.tables[k])] then first = k; break end
+  end
+  if not first then return nil end
+  local inside = {}
+  for k = first, #m.tables do inside[ptr(m.tables[k])] = true end
+  local conds = {}
+  for k = first, #m.tables do
+    local cond = m.inherit_on[k]
+    if cond == nil then return nil end
+    if k == first then
+      -- the side outside the selected tables becomes the object's value
+      -- of that column (committed, never loaded for this)
+      local pairs_, other = C.join_pairs(cond)
+      if other or #pairs_ == 0 then return nil end
+      local terms = {}
+      for n, pr in ipairs(pairs_) do
+        local a, b = pr[1], pr[2]
+        local outside, keep, left
+        if not inside[ptr(a.table)] then
+          outside, keep, left = a, b, true
+        elseif not inside[ptr(b.table)] then
+          outside, keep, left = b, a, false
+        else
+          terms[n] = a:eq(b)
+        end
+        if outside then
+          local i = m.colidx and m.colidx[ptr(outside)]
+          if not i then return nil end
+          local v, known = C.committed(obj, i)
+          if not known or v == nil then return nil end
+          local p = sa.bindparam("param_" .. n, v, keep.type)
+          terms[n] = left and p:eq(keep) or keep:eq(p)
+        end
+      end
+      cond = #terms == 1 and terms[1] or sa.and_(table.unpack(terms))
+    end
+    conds[#conds + 1] = cond
+  end
+  return conds
+end
+
+-- The SELECT of attributes idx of obj's row: table columns labelled
+-- <table>_<column> unless `plain` (refresh's), expressions with their
+-- anonymous labels; FROM the class's tables (only those needed, for an
+-- expired load of a subclass's attributes); WHERE its primary key (and
+-- a single-table class's discriminator).  Returns the statement and,
+-- per attribute, the row position of its value.
+local function select_attrs(m, obj, idx, plain)
+  local cols, pos = {}, {}
   for k, i in ipairs(idx) do
-    at[k] = #cols + 1
-    for _, col in ipairs(m.attr_cols and m.attr_cols[i] or
-                         {m.attr_columns[i]}) do
-      cols[#cols + 1] = labelled and
-                        col:label(col.table.name .. "_" .. col.name) or col
+    for n, col in ipairs(cols_of(m, i)) do
+      if is_expr(m, i) or plain then
+        cols[#cols + 1] = col
+      else
+        cols[#cols + 1] = col:label(col.table.name .. "_" .. col.name)
+      end
+      if n == 1 then pos[k] = #cols end
     end
   end
   local stmt = sa.select(table.unpack(cols))
-  if m.tables and #m.tables > 1 then stmt = stmt:select_from(m.selectable) end
-  -- (in a flush the object's identity is not set yet: its key's values)
-  local ident = not conn and I.ident_vals(obj, m)
-  for k, col in ipairs(m.primary_key) do
-    stmt = stmt:where(col:eq(ident and ident[k] or
-                             I.col_value(obj, m, m.pk_index[k])))
+  local conds = not plain and optimized_where(m, obj, idx)
+  if conds then
+    for _, c in ipairs(conds) do stmt = stmt:where(c) end
+    return stmt, pos
   end
-  local rows = I.run(s, conn or s:connection(), stmt):all()
-  if #rows == 0 then return false end
-  local row = rows[1]
+  if m.tables and #m.tables > 1 then stmt = stmt:select_from(m.selectable) end
+  local ident = I.ident_vals(obj, m)
+  for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(ident[k])) end
+  if m.single and I.single_criterion then
+    local crit = I.single_criterion(m)
+    if crit then stmt = stmt:where(crit) end
+  end
+  return stmt, pos
+end
+
+-- SELECT attributes idx of obj (a row must come: false otherwise) and
+-- set those without a pending change as loaded
+local function load_attrs(s, m, obj, idx, plain, lock)
+  local stmt, pos = select_attrs(m, obj, idx, plain)
+  if lock then stmt = stmt:with_for_update(lock ~= true and lock or nil) end
+  local row = I.run(s, s:connection(), stmt):first()
+  if row == nil then return false end
   local keys = {}
   for k, i in ipairs(idx) do
-    if not lselect(2, C.flags(obj, i)) then C.set(obj, i, row[at[k]]) end
+    if not lselect(2, C.flags(obj, i)) then C.set(obj, i, row[pos[k]]) end
     keys[k] = m.keys[i]
   end
   I.refresh_event(obj, keys)
@@ -83,46 +198,83 @@ local function deleted_error(obj)
     objstr(obj)))
 end
 
-local function unloaded(m, obj)
-  local idx = {}
-  for i = 1, #m.attr_columns do
-    if not lselect(2, C.get(obj, i)) then idx[#idx + 1] = i end
-  end
-  return idx
+-- a sharded session runs a load on the object's shard
+local function on_shard(s, obj, fn, ...)
+  if s._sharded and I.in_shard_of then return I.in_shard_of(s, obj, fn, ...) end
+  return fn(...)
 end
 
--- Whether attributes idx of a joined class have a column in the base
--- table: SQLAlchemy selects them from the join then, and otherwise from
--- the subclass tables alone (its _optimized_get_statement, which the
--- general loader makes).
-local function in_base_table(m, idx)
-  local base = C.node_ptr((m.base_mapper or m).local_table)
-  for _, i in ipairs(idx) do
-    for _, col in ipairs(m.attr_cols[i] or {}) do
-      if C.node_ptr(col.table) == base then return true end
+-- A class with eager relationships (lazy = "joined", "selectin", ...):
+-- refresh() and the load of a wholly expired object load them too, as
+-- SQLAlchemy's do -- the joined ones in the statement, the others each by
+-- its lazy load right after (SQLAlchemy loads those of one object so).
+-- Returns false when the row is gone.
+local function eager_attrs_load(s, m, obj, plain, lock)
+  local cls = m.class
+  local stmt = sa.select(cls)
+  if not plain then
+    stmt = stmt:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+  end
+  local ident = I.ident_vals(obj, m)
+  for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(ident[k])) end
+  local opts, later = {}, {}
+  for _, r in ipairs(m.rel_list or {}) do
+    if r.lazy == "selectin" or r.lazy == "subquery" or r.lazy == "immediate"
+    then
+      opts[#opts + 1] = orm.lazyload(cls[r.key])
+      later[#later + 1] = r.key
     end
   end
-  return false
+  if #opts > 0 then stmt = stmt:options(table.unpack(opts)) end
+  if lock then stmt = stmt:with_for_update(lock ~= true and lock or nil) end
+  stmt = stmt:execution_options{populate_existing = true}
+  local r = s:execute(stmt)
+  if r.unique then r = r:unique() end
+  if r:scalars():one_or_none() == nil then return false end
+  for _, key in ipairs(later) do local _ = obj[key] end
+  return true
 end
 
-local base_load_expired = hooks.load_expired
-function hooks.load_expired(obj, key)
-  local s = home(obj)
-  if not s then return base_load_expired(obj, key) end
-  local m = mapper_of(obj)
-  local idx = not C.extra(obj, OPTDEFERRED) and
-              (plain(m) or joined(m)) and unloaded(m, obj)
-  if not idx or not plain(m) and not in_base_table(m, idx) then
+-- whether every attribute of obj that is not deferred is to load (a whole
+-- expire) and it has eager relationships
+local function wholly_expired(m, obj, idx)
+  if m.tables or not I.eager_get(m) then return false end
+  local n = 0
+  local deferred = m.deferred or {}
+  for i = 1, m.nattrs do
+    if not deferred[i] then n = n + 1 end
+  end
+  return #idx == n
+end
+
+local function load_expired(s, m, obj, key)
+  local idx = expired_attrs(m, obj)
+  if wholly_expired(m, obj, idx) then
     I.autoflush(s)
-    return base_load_expired(obj, key)
+    if not eager_attrs_load(s, m, obj, false) then deleted_error(obj) end
+    return (C.get(obj, m.slots[key]))
   end
   I.autoflush(s)
-  if #idx > 0 and not load_columns(s, m, obj, idx, true) then
+  if #idx > 0 and not load_attrs(s, m, obj, idx, false) then
     deleted_error(obj)
   end
   local v, loaded = C.get(obj, m.slots[key])
   if not loaded then return base_load_expired(obj, key) end
   return v
+end
+
+function hooks.load_expired(obj, key)
+  local s = home(obj)
+  local m = mapper_of(obj)
+  local i = m.slots[key]
+  local optdef = C.extra(obj, OPTDEFERRED)
+  if not s or not handled(m) or not i or (m.deferred and m.deferred[i]) or
+     (optdef and optdef[i]) or C.identity(obj) == nil then
+    -- (deferred ones load by group, orm/properties.lua)
+    if s then I.autoflush(s) end
+    return base_load_expired(obj, key)
+  end
+  return on_shard(s, obj, load_expired, s, m, obj, key)
 end
 
 -- Sessions where an object may have its primary key expired: the flush
@@ -182,9 +334,34 @@ end
 
 -- refresh(obj [, attrs]): the named column attributes (or all of them)
 -- selected again, unlabelled, in mapping order
+-- a begin_nested() level remembers the objects its flushes updated: its
+-- rollback expires those (and what is modified), not every object
+local base_apply_flush = I.apply_flush
+function I.apply_flush(s, done)
+  base_apply_flush(s, done)
+  local level = s._txs[#s._txs]
+  if level and level.nested and #done.upd > 0 then
+    local dirty = level.dirty or {}
+    level.dirty = dirty
+    for _, e in ipairs(done.upd) do
+      for _, obj in ipairs(e[2]) do dirty[obj] = true end
+    end
+  end
+end
+
+-- refresh(obj [, attrs] [, {with_for_update = true | {nowait, read,
+-- skip_locked, of}}]): the named column attributes (deferred ones too)
+-- or all those not deferred selected again, unlabelled, in property
+-- order (a refresh never takes the optimized form of an expired load).
+-- The options may come second when no attributes are named.
 local base_refresh = Session.refresh
-function Session:refresh(obj, attrs)
+function Session:refresh(obj, attrs, opts)
   if not C.isinstance(obj) then return base_refresh(self, obj, attrs) end
+  if type(attrs) == "table" and attrs[1] == nil and next(attrs) ~= nil and
+     opts == nil then
+    attrs, opts = nil, attrs
+  end
+  local lock = opts and opts.with_for_update
   local m = mapper_of(obj)
   local cols = attrs == nil
   for _, k in ipairs(attrs or {}) do
@@ -201,7 +378,11 @@ function Session:refresh(obj, attrs)
             "collections and related items.")
     end
   end
-  if not plain(m) or self.shard_chooser then
+  if not handled(m) then
+    if lock then
+      raise("InvalidRequestError", "refresh() with_for_update is not " ..
+            "supported for concrete inheritance classes")
+    end
     return base_refresh(self, obj, attrs)
   end
   -- (relationships named are expired: they load when next read)
@@ -212,11 +393,23 @@ function Session:refresh(obj, attrs)
     for _, k in ipairs(attrs) do
       if m.slots[k] then want[m.slots[k]] = true end
     end
-    for i = 1, #m.attr_columns do if want[i] then idx[#idx + 1] = i end end
+    for _, i in ipairs(prop_order(m)) do
+      if want[i] then idx[#idx + 1] = i end
+    end
   else
-    for i = 1, #m.attr_columns do idx[i] = i end
+    if not m.tables and I.eager_get(m) then
+      if not eager_attrs_load(self, m, obj, true, lock) then
+        raise("InvalidRequestError", "Could not refresh instance '" ..
+              objstr(obj) .. "'")
+      end
+      return
+    end
+    local deferred = m.deferred or {}
+    for _, i in ipairs(prop_order(m)) do
+      if not deferred[i] then idx[#idx + 1] = i end
+    end
   end
-  if not load_columns(self, m, obj, idx, false) then
+  if not load_attrs(self, m, obj, idx, true, lock) then
     raise("InvalidRequestError", "Could not refresh instance '" ..
           objstr(obj) .. "'")
   end
@@ -226,7 +419,29 @@ end
 -- are written (SQLAlchemy's _finalize_insert_update_commands): the
 -- server-generated attributes each object has unloaded -- those its
 -- INSERTs left to server defaults, and the server onupdates of the
--- tables its UPDATEs changed -- selected now, the new objects first.
+-- tables its UPDATEs changed -- selected now on the flush's connection
+-- from the class's join (labelled), by the key values the flush gave the
+-- object (its identity is set later), the new objects first.
+local function flush_load(s, conn, m, obj, idx)
+  local cols, pos = {}, {}
+  for k, i in ipairs(idx) do
+    for n, col in ipairs(cols_of(m, i)) do
+      cols[#cols + 1] = col:label(col.table.name .. "_" .. col.name)
+      if n == 1 then pos[k] = #cols end
+    end
+  end
+  local stmt = sa.select(table.unpack(cols))
+  if m.tables and #m.tables > 1 then stmt = stmt:select_from(m.selectable) end
+  for k, col in ipairs(m.primary_key) do
+    stmt = stmt:where(col:eq(I.col_value(obj, m, m.pk_index[k])))
+  end
+  local row = I.run(s, conn, stmt):first()
+  if row == nil then return end
+  for k, i in ipairs(idx) do
+    if not lselect(2, C.flags(obj, i)) then C.set(obj, i, row[pos[k]]) end
+  end
+end
+
 function I.hierarchy_eager_defaults(s, conn, sv, done)
   local now = {}
   local rest = {}
@@ -243,15 +458,17 @@ function I.hierarchy_eager_defaults(s, conn, sv, done)
     for _, obj in ipairs(list) do
       local m = mapper_of(obj)
       local ed = m.eager_defaults
-      if ed and joined(m) then
+      if ed and handled(m) and not m.single and m.attr_cols then
         local want, idx = now[obj] or {}, {}
         for _, l in ipairs{ed.insert, ed.update} do
           for _, i in ipairs(l) do
             if not lselect(2, C.get(obj, i)) then want[i] = true end
           end
         end
-        for i = 1, #m.attr_columns do if want[i] then idx[#idx + 1] = i end end
-        if #idx > 0 then load_columns(s, m, obj, idx, true, conn) end
+        for _, i in ipairs(prop_order(m)) do
+          if want[i] then idx[#idx + 1] = i end
+        end
+        if #idx > 0 then flush_load(s, conn, m, obj, idx) end
       end
     end
   end

@@ -20,29 +20,104 @@ local State = {}
 local attr_state -- (defined below)
 local StateMT = {__name = "retort.InstanceState"}
 
+-- History lists hold sa.null for NULL (a Lua list cannot hold nil), so
+-- that an attribute set to nil shows added = {null} as SQLAlchemy's shows
+-- [None], apart from an empty list where it shows ().
+local NONE = sa.null
+local function nv(v)
+  if v == nil then return NONE end
+  return v
+end
+
+local History = {}
+local HistoryMT = {__index = History, __name = "retort.History"}
+
+local function new_history()
+  return setmetatable({added = {}, unchanged = {}, deleted = {}}, HistoryMT)
+end
+
+function History:empty()
+  return #self.added == 0 and #self.deleted == 0 and #self.unchanged == 0
+end
+
+function History:has_changes()
+  return #self.added > 0 or #self.deleted > 0
+end
+
+local function concat(...)
+  local out = {}
+  for _, l in ipairs({...}) do table.move(l, 1, #l, #out + 1, out) end
+  return out
+end
+
+function History:sum()
+  return concat(self.added, self.unchanged, self.deleted)
+end
+
+function History:non_deleted()
+  return concat(self.added, self.unchanged)
+end
+
+function History:non_added()
+  return concat(self.unchanged, self.deleted)
+end
+
+-- A column attribute's history, as SQLAlchemy's from_scalar_attribute:
+-- "loaded" is its key being in the object's dict, "modified" its being
+-- in committed_state, whose value (the one before the first change) is
+-- unknown when the attribute was set before being loaded.
 local function history(obj, i)
   local v, loaded = C.get(obj, i)
   local _, modified = C.flags(obj, i)
-  local h = {added = {}, unchanged = {}, deleted = {}}
-  if not loaded then return h end
-  if modified then
-    local old, known = C.committed(obj, i)
-    if known and rawequal(old, v) then
-      h.unchanged = {v}
-    else
-      h.added = {v}
-      if known and old ~= nil then h.deleted = {old} end
-    end
-  elseif v ~= nil then
-    h.unchanged = {v}
+  local h = new_history()
+  if not modified then
+    if loaded then h.unchanged[1] = nv(v) end
+    return h
+  end
+  local old, known = C.committed(obj, i)
+  if not loaded then
+    if known then h.deleted[1] = nv(old) end
+  elseif known and rawequal(old, v) then
+    h.unchanged[1] = nv(v)
+  else
+    h.added[1] = nv(v)
+    if known then h.deleted[1] = nv(old) end
   end
   return h
+end
+
+-- The value a scalar relationship had before a change, when it was not
+-- loaded: as SQLAlchemy's many-to-one, what its committed foreign key
+-- finds without SQL -- NONE for a NULL key, an object of the identity
+-- map that is not expired -- and otherwise nothing (unknown).  Taken
+-- when the change is made (orm/collections.lua).
+function I.rel_original(obj, r)
+  if r.direction ~= "manytoone" or not r.pk_lookup or
+     C.lifecycle(obj) ~= "persistent" then
+    return nil
+  end
+  local vals, allnil = {}, true
+  for k, i in ipairs(r.local_idx) do
+    local v, known = C.committed(obj, i)
+    if not known then return nil end
+    vals[k] = v
+    if v ~= nil then allnil = false end
+  end
+  if allnil then return NONE end
+  local s = sessions[C.session(obj)]
+  local map = s and s._idmap[I.base_of(r.target)]
+  local found = map and map[I.key_of(r.target, vals)]
+  if found == nil or not lselect(2, C.get(found, r.target.pk_index[1])) then
+    return nil
+  end
+  -- another class under the same key is no match: nil, as there
+  return I.isa(mapper_of(found), r.target) and found or NONE
 end
 
 -- the history of relationship r: nothing while it is not loaded (it is
 -- read without loading); otherwise what the change record holds
 local function rel_history(obj, r)
-  local h = {added = {}, unchanged = {}, deleted = {}}
+  local h = new_history()
   local v = C.extra(obj, r.key)
   if v == nil and not C.extra(obj, I.nilmark[r.key]) then return h end
   local ch = C.extra(obj, I.changekey[r.key]) or {add = {}, rem = {}}
@@ -51,12 +126,22 @@ local function rel_history(obj, r)
       local l = ch.add[x] and h.added or h.unchanged
       l[#l + 1] = x
     end
-  elseif ch.set then
-    h.added[1] = v
-  else
-    h.unchanged[1] = v
+    for x in pairs(ch.rem) do h.deleted[#h.deleted + 1] = x end
+    return h
   end
-  for x in pairs(ch.rem) do h.deleted[#h.deleted + 1] = x end
+  -- a scalar, as SQLAlchemy's from_object_attribute: the value before
+  -- the first change is "deleted" unless it was nil or unknown
+  if not ch.set then
+    h.unchanged[1] = nv(v)
+    return h
+  end
+  local orig = ch.orig
+  if orig ~= nil and rawequal(orig, nv(v)) then
+    h.unchanged[1] = nv(v)
+  else
+    h.added[1] = nv(v)
+    if orig ~= nil and orig ~= NONE then h.deleted[1] = orig end
+  end
   return h
 end
 
@@ -74,12 +159,17 @@ local function composite_history(obj, m, d)
     end
     local h = history(obj, i)
     if #h.added > 0 or #h.deleted > 0 then changed = true end
-    added[k] = h.added[1]
-    if added[k] == nil then added[k] = h.unchanged[1] end
-    deleted[k] = h.deleted[1]
+    -- (the value objects are made of plain values: NULL is nil there)
+    local function plain(v)
+      if rawequal(v, NONE) then return nil end
+      return v
+    end
+    added[k] = plain(h.added[1])
+    if h.added[1] == nil then added[k] = plain(h.unchanged[1]) end
+    deleted[k] = plain(h.deleted[1])
   end
   local n, ctor = #d.keys, d.composite.ctor
-  local h = {added = {}, unchanged = {}, deleted = {}}
+  local h = new_history()
   if changed then
     h.added[1] = ctor(table.unpack(added, 1, n))
     h.deleted[1] = ctor(table.unpack(deleted, 1, n))
@@ -145,7 +235,17 @@ StateMT.__index = function(st, k)
      k == "deleted" or k == "detached" then
     return life == k
   elseif k == "modified" then
-    return C.modified(obj)
+    -- (as SQLAlchemy's: a change to a relationship counts too)
+    if C.modified(obj) then return true end
+    local m = mapper_of(obj)
+    if not m.has_rels then return false end
+    for key in pairs(m.relationships) do
+      local ch = C.extra(obj, I.changekey[key])
+      if ch and (ch.set or next(ch.add) ~= nil or next(ch.rem) ~= nil) then
+        return true
+      end
+    end
+    return false
   elseif k == "identity" then
     local m = mapper_of(obj)
     return ident_vals(obj, m)

@@ -190,6 +190,7 @@ static void run_job(lua_State *L, loadjob *j) {
   load_rows(L, j, GC_FREE_ROWS);
   if (j->max >= 0 && (j->max == 0 || j->nrows < j->max)) {
     int running = lua_gc(L, LUA_GCISRUNNING), rc, i;
+    luaL_checkstack(L, j->top + 2, "loading rows");
     lua_pushcfunction(L, load_rest);
     for (i = 1; i <= j->top; i++) lua_pushvalue(L, i);
     lua_pushlightuserdata(L, j);
@@ -437,7 +438,7 @@ static void make_plain(lua_State *L, int p, int n) {
     }
   } else {
     lua_pop(L, 1);
-    lua_newtable(L);
+    lua_createtable(L, 0, 1); /* (sized: a key goes in at once) */
     lua_pushvalue(L, -1);
     lua_setiuservalue(L, p, UV_EXTRAS);
     extras = lua_gettop(L);
@@ -582,29 +583,60 @@ static int l_runs(lua_State *L) {
 }
 
 /*
-** C.distribute(keys, objs, n, lists, found)
+** C.distribute(keys, objs, n, lists, found, owners)
 **
 ** A selectin load's objects to their owners' lists: objs[j] (j = 1..n)
-** goes to lists[keys[j]] when there is such a list, and to the end of
-** found in any case.
+** goes to lists[keys[j]] when owners has that key (the list made here
+** when there is none yet), and to the end of found in any case.  The
+** rows of one key mostly come together (the key's index orders them), so
+** each run of a key goes at once into a list made its size.
 */
 static int l_distribute(lua_State *L) {
-  lua_Integer n = luaL_checkinteger(L, 3), j, nf;
+  lua_Integer n = luaL_checkinteger(L, 3), j, k, last, nf;
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 2, LUA_TTABLE);
   luaL_checktype(L, 4, LUA_TTABLE);
   luaL_checktype(L, 5, LUA_TTABLE);
-  lua_settop(L, 5);
+  luaL_checktype(L, 6, LUA_TTABLE);
+  lua_settop(L, 6);
   nf = (lua_Integer)lua_rawlen(L, 5);
-  for (j = 1; j <= n; j++) {
-    lua_rawgeti(L, 2, j); /* 6: the object */
-    lua_rawgeti(L, 1, j);
-    if (lua_rawget(L, 4) == LUA_TTABLE) {
-      lua_pushvalue(L, 6);
-      lua_rawseti(L, 7, (lua_Integer)lua_rawlen(L, 7) + 1);
+  for (j = 1; j <= n; j = last + 1) {
+    lua_Integer len = 0;
+    int list = 0;
+    lua_rawgeti(L, 1, j); /* 7: the key */
+    for (last = j; last < n; last++) {
+      int same;
+      lua_rawgeti(L, 1, last + 1);
+      same = lua_rawequal(L, 7, -1);
+      lua_pop(L, 1);
+      if (!same) break;
     }
-    lua_pop(L, 1);
-    lua_rawseti(L, 5, ++nf);
+    lua_pushvalue(L, 7);
+    if (lua_rawget(L, 6) != LUA_TNIL) {
+      lua_pushvalue(L, 7);
+      if (lua_rawget(L, 4) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        /* (room for the two fields a collection adds: see new_coll) */
+        lua_createtable(L, last - j + 1 < INT_MAX ? (int)(last - j + 1) : 0, 2);
+        lua_pushvalue(L, 7);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, 4);
+      }
+      list = lua_gettop(L);
+      len = (lua_Integer)lua_rawlen(L, list);
+    }
+    for (k = j; k <= last; k++) {
+      if (lua_rawgeti(L, 2, k) == LUA_TNIL) { /* (no object: no entry) */
+        lua_pop(L, 1);
+        continue;
+      }
+      if (list) {
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, list, ++len);
+      }
+      lua_rawseti(L, 5, ++nf);
+    }
+    lua_settop(L, 6);
   }
   return 0;
 }

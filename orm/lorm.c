@@ -661,7 +661,7 @@ static int l_extra(lua_State *L) {
   if (lua_getiuservalue(L, 1, UV_EXTRAS) != LUA_TTABLE) {
     if (lua_isnil(L, 3)) return 0;
     lua_pop(L, 1);
-    lua_newtable(L);
+    lua_createtable(L, 0, 1); /* (sized: a key goes in at once) */
     lua_pushvalue(L, -1);
     lua_setiuservalue(L, 1, UV_EXTRAS);
   }
@@ -1306,37 +1306,38 @@ static int l_column_defaults(lua_State *L) {
 }
 
 /*
-** C.construct(class, mt, nattrs, slots, args) -> obj, others
-** A transient instance with the mapped attributes of the table `args` set
-** (sa.null as nil); `others` lists the keys that are not column
-** attributes, for the caller to check and set, or is nil.
+** Build a transient instance of the class at cls (metatable at mt, n
+** attributes, key -> index at slots) with the mapped attributes of the
+** table at args set (sa.null as nil), pushing it and then the list of the
+** keys that are not column attributes, or nil.  (Shared by C.construct
+** and a class's __call, which calls it directly: one object per call is
+** the hot path of building many.)
 */
-static int l_construct(lua_State *L) {
-  int n = (int)luaL_checkinteger(L, 3), others = 0;
-  linst *o;
-  lua_settop(L, 5);
-  o = newinst(L, n); /* 6 */
-  lua_pushvalue(L, 2);
-  lua_setmetatable(L, 6);
-  lua_pushvalue(L, 1);
-  lua_setiuservalue(L, 6, UV_CLASS);
-  if (lua_isnil(L, 5)) {
+static void construct(lua_State *L, int cls, int mt, int n, int slots,
+                      int args) {
+  int others = 0, obj;
+  linst *o = newinst(L, n);
+  obj = lua_gettop(L);
+  lua_pushvalue(L, mt);
+  lua_setmetatable(L, obj);
+  lua_pushvalue(L, cls);
+  lua_setiuservalue(L, obj, UV_CLASS);
+  if (args == 0) {
     lua_pushnil(L);
-    return 2;
+    return;
   }
-  luaL_checktype(L, 5, LUA_TTABLE);
   lua_pushnil(L);
-  while (lua_next(L, 5)) {
+  while (lua_next(L, args)) {
     int i;
     lua_pushvalue(L, -2);
-    if (lua_rawget(L, 4) == LUA_TNUMBER &&
+    if (lua_rawget(L, slots) == LUA_TNUMBER &&
         (i = (int)lua_tointeger(L, -1)) >= 1 && i <= n) {
       lua_pop(L, 1);
       if (rt_lua_isnull(L, -1)) {
         lua_pop(L, 1);
         lua_pushnil(L);
       }
-      lua_setiuservalue(L, 6, UV_VALUES + i - 1);
+      lua_setiuservalue(L, obj, UV_VALUES + i - 1);
       o->attr[i - 1] = A_LOADED | A_MODIFIED;
       o->flags |= O_MODIFIED;
     } else {
@@ -1351,12 +1352,20 @@ static int l_construct(lua_State *L) {
       lua_rawseti(L, others, (lua_Integer)lua_rawlen(L, others) + 1);
     }
   }
-  if (others)
-    lua_pushvalue(L, others);
-  else
-    lua_pushnil(L);
-  lua_pushvalue(L, 6);
-  lua_insert(L, -2);
+  if (!others) lua_pushnil(L);
+}
+
+/*
+** C.construct(class, mt, nattrs, slots, args) -> obj, others
+** A transient instance with the mapped attributes of the table `args` set
+** (sa.null as nil); `others` lists the keys that are not column
+** attributes, for the caller to check and set, or is nil.
+*/
+static int l_construct(lua_State *L) {
+  int n = (int)luaL_checkinteger(L, 3);
+  lua_settop(L, 5);
+  if (!lua_isnil(L, 5)) luaL_checktype(L, 5, LUA_TTABLE);
+  construct(L, 1, 2, n, 4, lua_isnil(L, 5) ? 0 : 5);
   return 2;
 }
 
@@ -1367,13 +1376,9 @@ static int construct_call(lua_State *L) {
   if (!lua_isnil(L, 2) && !lua_istable(L, 2))
     return rt_lua_error(L, RT_EARGUMENT,
                         "a mapped class takes a table of attributes");
-  lua_pushcfunction(L, l_construct);
-  lua_pushvalue(L, 1);
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_pushvalue(L, lua_upvalueindex(2));
-  lua_pushvalue(L, lua_upvalueindex(3));
-  lua_pushvalue(L, 2);
-  lua_call(L, 5, 2); /* 3: obj, 4: others */
+  construct(L, 1, lua_upvalueindex(1),
+            (int)lua_tointeger(L, lua_upvalueindex(2)), lua_upvalueindex(3),
+            lua_isnil(L, 2) ? 0 : 2); /* 3: obj, 4: others */
   if (!lua_isnil(L, 4)) {
     lua_pushvalue(L, lua_upvalueindex(4));
     lua_pushvalue(L, 3);
@@ -1396,13 +1401,14 @@ static int l_constructor(lua_State *L) {
 ** C.after_insert(objs, pkidx, idmap, sid, pending, level) -- the objects
 ** just inserted become persistent in session sid: identity from their
 ** primary key attributes, entered in `idmap`, removed from the session's
-** `pending` set, appended to the transaction level's list, changes
-** committed.
+** `pending` set (unless nil: the caller empties it whole), appended to
+** the transaction level's list, changes committed.
 */
 static int l_after_insert(lua_State *L) {
   int pk[16], npk = (int)lua_rawlen(L, 2), k, i, n = (int)lua_rawlen(L, 1);
   lua_Integer sid = luaL_checkinteger(L, 4);
   lua_Integer nlevel;
+  int pending;
   luaL_argcheck(L, npk >= 1 && npk <= 16, 2, "primary key size");
   for (k = 0; k < npk; k++) {
     lua_rawgeti(L, 2, k + 1);
@@ -1410,6 +1416,7 @@ static int l_after_insert(lua_State *L) {
     lua_pop(L, 1);
   }
   lua_settop(L, 6);
+  pending = lua_istable(L, 5);
   nlevel = (lua_Integer)lua_rawlen(L, 6);
   for (i = 1; i <= n; i++) {
     linst *o;
@@ -1442,9 +1449,11 @@ static int l_after_insert(lua_State *L) {
     /* 8: key */
     lua_pushvalue(L, 7);
     lua_rawset(L, 3);
-    lua_pushvalue(L, 7);
-    lua_pushnil(L);
-    lua_rawset(L, 5);
+    if (pending) {
+      lua_pushvalue(L, 7);
+      lua_pushnil(L);
+      lua_rawset(L, 5);
+    }
     lua_pushvalue(L, 7);
     lua_rawseti(L, 6, ++nlevel);
     o->lifecycle = S_PERSISTENT;
@@ -1507,7 +1516,8 @@ static int l_copy_where(lua_State *L) {
 ** ORM evaluates in Lua (a bulk UPDATE's criteria and values, checked
 ** against the objects in memory): {kind, ...} with kind "column" (ptr),
 ** "bind" (value), "null", "true", "false", "binary" (op, a, b), "unary"
-** (op, a), "and"/"or"/"list"/"tuple" (items at 1..n), or "other".
+** (op, a), "and"/"or"/"list"/"tuple" (items at 1..n), or "other" (with
+** "func", a function's name, or "sa_class", SQLAlchemy's class name).
 */
 static const char *const op_names[RT_OP_COUNT] = {
     [RT_OP_ADD] = "add",      [RT_OP_SUB] = "sub",
@@ -1586,6 +1596,20 @@ static void push_tree(lua_State *L, const rt_node *e, int depth) {
       lua_rawseti(L, -2, i + 1);
     }
     return;
+  case RT_N_FUNC: /* (the name, for the message of what is not evaluated) */
+    if (e->name) {
+      lua_pushstring(L, e->name);
+      lua_setfield(L, -2, "func");
+    }
+    break;
+  case RT_N_CAST:
+  case RT_N_CASE:
+  case RT_N_SCALARSUB:
+    lua_pushstring(L, e->kind == RT_N_CAST   ? "Cast"
+                      : e->kind == RT_N_CASE ? "Case"
+                                             : "Select");
+    lua_setfield(L, -2, "sa_class");
+    break;
   default:
     break;
   }

@@ -43,14 +43,25 @@ static int has_rels(lua_State *L, int idx) {
   return yes;
 }
 
+/* Is the metatable of the value at idx an instance metatable? */
+static int instance_mt(lua_State *L, int idx) {
+  int yes = 0;
+  if (lua_getmetatable(L, idx)) {
+    lua_pushliteral(L, "__orm_instance");
+    yes = lua_rawget(L, -2) != LUA_TNIL;
+    lua_pop(L, 2);
+  }
+  return yes;
+}
+
 /*
 ** C.add_all(list, sid, newlist, new, add) -- Session:add_all: a transient
 ** instance of a mapper without relationships becomes pending in session
 ** sid (appended to newlist, new[obj] its position there), which is all
 ** that add() does for it; add(obj) is called for any other value, in
-** list order.  The last metatable found to be an instance one and the
-** last class with its answer are remembered (a list is mostly of one
-** class).
+** list order.  The last class whose objects were found to be instances
+** is remembered with its answer (a list is mostly of one class), so the
+** objects after the first of a class cost no metatable lookups.
 */
 static int l_add_all(lua_State *L) {
   lua_Integer sid = luaL_checkinteger(L, 2), i, nnew;
@@ -59,42 +70,50 @@ static int l_add_all(lua_State *L) {
   luaL_checktype(L, 4, LUA_TTABLE);
   luaL_checktype(L, 5, LUA_TFUNCTION);
   lua_settop(L, 5);
-  lua_pushnil(L); /* 6: an instance metatable */
-  lua_pushnil(L); /* 7: the last class, whose has_rels is rels */
+  lua_pushnil(L); /* 6: the last class, whose has_rels is rels */
+  nnew = (lua_Integer)lua_rawlen(L, 3);
   /* as ipairs walks it (any indexable value): up to the first nil */
-  for (i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) { /* 8: obj */
-    linst *o = rt_orm_toinst(L, 8);
-    if (o && o->lifecycle == S_TRANSIENT && lua_getmetatable(L, 8)) { /* 9 */
-      if (!lua_rawequal(L, 9, 6)) {
-        lua_pushliteral(L, "__orm_instance");
-        if (lua_rawget(L, 9) == LUA_TNIL) o = NULL;
-        lua_pop(L, 1);
-        if (o) lua_copy(L, 9, 6);
-      }
-      lua_getiuservalue(L, 8, UV_CLASS); /* 10 */
-      if (o && !lua_rawequal(L, 10, 7)) {
-        rels = has_rels(L, 8);
-        lua_copy(L, 10, 7);
+  for (i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) { /* 7: obj */
+    linst *o = rt_orm_toinst(L, 7);
+    if (o && o->lifecycle == S_TRANSIENT) {
+      lua_getiuservalue(L, 7, UV_CLASS); /* 8 */
+      if (!lua_rawequal(L, 8, 6)) {
+        if (instance_mt(L, 7)) {
+          rels = has_rels(L, 7);
+          lua_copy(L, 8, 6);
+        } else
+          o = NULL;
       }
       if (o && !rels) {
-        nnew = (lua_Integer)lua_rawlen(L, 3) + 1;
-        lua_pushvalue(L, 8);
+        nnew++;
+        lua_pushvalue(L, 7);
         lua_rawseti(L, 3, nnew);
-        lua_pushvalue(L, 8);
+        lua_pushvalue(L, 7);
         lua_pushinteger(L, nnew);
         lua_rawset(L, 4); /* new[obj] = nnew */
         o->lifecycle = S_PENDING;
         o->session = sid;
-        lua_settop(L, 7);
+        lua_settop(L, 6);
         continue;
       }
     }
-    lua_settop(L, 8);
+    lua_settop(L, 7);
     lua_pushvalue(L, 5);
-    lua_insert(L, 8);
+    lua_insert(L, 7);
     lua_call(L, 1, 0);
+    nnew = (lua_Integer)lua_rawlen(L, 3); /* add() may have appended */
   }
   return 0;
+}
+
+/* C.presized(narr, nrec) -> an empty table with room for narr list
+** entries and nrec others */
+static int l_presized(lua_State *L) {
+  lua_Integer a = luaL_checkinteger(L, 1), r = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, a >= 0 && a <= 1 << 24, 1, "size");
+  luaL_argcheck(L, r >= 0 && r <= 1 << 24, 2, "size");
+  lua_createtable(L, (int)a, (int)r);
+  return 1;
 }
 
 /* Push the list saves[m][field] for the class at cls, the mapper m that
@@ -129,6 +148,7 @@ static void push_group(lua_State *L, int saves, int groupof, int cls,
 typedef struct grouping {
   int saves, groupof, last, list;
   const char *field;
+  lua_Integer n; /* the length of the list at list */
 } grouping;
 
 static void group_add(lua_State *L, grouping *g, int obj) {
@@ -137,10 +157,11 @@ static void group_add(lua_State *L, grouping *g, int obj) {
     lua_copy(L, -1, g->last);
     push_group(L, g->saves, g->groupof, g->last, g->field);
     lua_replace(L, g->list);
+    g->n = (lua_Integer)lua_rawlen(L, g->list);
   }
   lua_pop(L, 1);
   lua_pushvalue(L, obj);
-  lua_rawseti(L, g->list, (lua_Integer)lua_rawlen(L, g->list) + 1);
+  lua_rawseti(L, g->list, ++g->n);
 }
 
 /*
@@ -148,24 +169,35 @@ static void group_add(lua_State *L, grouping *g, int obj) {
 ** flush's objects by the mapper that writes them (groupof[class], a
 ** table that may compute its entries): saves[m].ins the pending objects
 ** in the order they were added (newlist entries still at their position
-** in new), saves[m].upd the modified ones not deleted.
+** in new), saves[m].upd the modified ones not deleted.  Every entry of a
+** newlist without the field `stale` is at its position in new (the
+** session marks the list when an object leaves new), so only a marked
+** list is checked entry by entry.
 */
 static int l_flush_groups(lua_State *L) {
   lua_Integer n, i;
-  int k;
-  grouping g = {6, 5, 7, 8, "ins"};
+  int k, stale;
+  grouping g = {6, 5, 7, 8, "ins", 0};
   for (k = 1; k <= 5; k++) luaL_checktype(L, k, LUA_TTABLE);
   lua_settop(L, 5);
   lua_newtable(L); /* 6: saves */
   lua_pushnil(L);  /* 7: the last class */
   lua_pushnil(L);  /* 8: its list */
   n = (lua_Integer)lua_rawlen(L, 1);
+  lua_pushliteral(L, "stale");
+  stale = lua_rawget(L, 1) != LUA_TNIL;
+  lua_pop(L, 1);
   for (i = 1; i <= n; i++) {
     lua_rawgeti(L, 1, i); /* 9 */
-    lua_pushvalue(L, 9);
-    if (lua_rawget(L, 2) == LUA_TNUMBER && lua_tointeger(L, -1) == i &&
-        rt_orm_checkinst(L, 9))
+    if (!stale) {
+      rt_orm_checkinst(L, 9);
       group_add(L, &g, 9);
+    } else {
+      lua_pushvalue(L, 9);
+      if (lua_rawget(L, 2) == LUA_TNUMBER && lua_tointeger(L, -1) == i &&
+          rt_orm_checkinst(L, 9))
+        group_add(L, &g, 9);
+    }
     lua_settop(L, 8);
   }
   g.field = "upd";
@@ -532,7 +564,7 @@ void rt_orm_push_ordered(lua_State *L, int obj, int e_idx) {
 */
 static int l_positional_flat(lua_State *L) {
   lua_Integer i = luaL_checkinteger(L, 2), j = luaL_checkinteger(L, 3), r;
-  int np, p, k;
+  int np, p, k, *attr;
   lua_Integer at = 0;
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 4, LUA_TTABLE);
@@ -541,13 +573,27 @@ static int l_positional_flat(lua_State *L) {
   luaL_argcheck(L, np <= 65535 && j - i < 100000000, 4, "too many values");
   lua_createtable(L, j >= i ? (int)((j - i + 1) * np) : 0, 0); /* 5 */
   for (k = 1; k <= np; k++) lua_rawgeti(L, 4, k);              /* 6..5+np */
+  /* per placeholder the attribute it reads (mostly), or 0 for the
+  ** general rule of rt_orm_push_ordered */
+  attr = lua_newuserdatauv(L, sizeof(int) * (size_t)(np + 1), 0);
+  for (p = 1; p <= np; p++) {
+    lua_Integer e = lua_isinteger(L, 5 + p) ? lua_tointeger(L, 5 + p) : 0;
+    attr[p] = e > 0 && e <= 0xFFFF ? (int)e : 0;
+  }
   for (r = i; r <= j; r++) {
     int obj;
+    linst *o;
     lua_rawgeti(L, 1, r);
-    rt_orm_checkinst(L, -1);
+    o = rt_orm_checkinst(L, -1);
     obj = lua_gettop(L);
     for (p = 1; p <= np; p++) {
-      rt_orm_push_ordered(L, obj, 5 + p);
+      if (attr[p] && attr[p] <= o->nattrs) {
+        if (lua_getiuservalue(L, obj, UV_VALUES + attr[p] - 1) == LUA_TNIL) {
+          lua_pop(L, 1);
+          rt_lua_pushnull(L);
+        }
+      } else
+        rt_orm_push_ordered(L, obj, 5 + p);
       lua_rawseti(L, 5, ++at);
     }
     lua_pop(L, 1);
@@ -609,6 +655,7 @@ static int l_method_index(lua_State *L) {
 
 static const luaL_Reg persistence_c[] = {
     {"add_all", l_add_all},
+    {"presized", l_presized},
     {"flush_groups", l_flush_groups},
     {"expire_all", l_expire_all},
     {"set_keys", l_set_keys},

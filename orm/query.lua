@@ -62,15 +62,21 @@ function Query:__tostring()
   local form = I.orm_form(self.stmt)
   local stmt = form and form:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
                or labelled(self.stmt)
+  -- (a form is compiled as it is: compiling it as a select of entities
+  -- would add its joins again)
   local bind = self.session.bind
-  if bind == nil then return tostring(stmt) end
-  local eng = bind.engine or bind
+  local eng = bind ~= nil and (bind.engine or bind) or nil
+  if form then
+    if eng == nil then return tostring(I.raw_compile(stmt)) end
+    return tostring(I.raw_compile(stmt, eng))
+  end
+  if eng == nil then return tostring(stmt) end
   return tostring(stmt:compile(eng))
 end
 
 local function gen(q, stmt)
   return setmetatable({session = q.session, stmt = stmt, entity = q.entity,
-                       _params = q._params}, Query)
+                       _params = q._params, _lock = q._lock}, Query)
 end
 
 for _, name in ipairs({"filter", "where", "filter_by", "order_by", "limit",
@@ -169,7 +175,25 @@ function Query:count()
     sa.select(sa.func.count()):select_from(sub), self._params,
     shard and {shard_id = shard}))
 end
-function Query:get(ident) return self.session:get(self.entity, ident) end
+-- get(ident): the identity map, else the row by primary key; a query
+-- with loader options, populate_existing or with_for_update runs its
+-- statement with them (as SQLAlchemy's Query.get)
+function Query:get(ident)
+  if not (I.stmt_opts[self.stmt] or self._lock) then
+    return self.session:get(self.entity, ident)
+  end
+  local eo = I.exec_options(self.stmt)
+  return I.get_with(self.session, self.entity, ident,
+                    {populate_existing = eo and eo.populate_existing,
+                     with_for_update = self._lock},
+                    legacy(self.stmt))
+end
+-- with_for_update([{nowait, read, skip_locked, of}])
+function Query:with_for_update(opts)
+  local q = gen(self, self.stmt:with_for_update(opts))
+  q._lock = opts or true
+  return q
+end
 function Query:execution_options(opts)
   return gen(self, self.stmt:execution_options(opts))
 end

@@ -32,8 +32,10 @@ local next_session_id = 0
 local Session = {}
 local SessionMT = {__name = "retort.Session"}
 
+local NO_OPTS = {}
+
 function orm.Session(bind, opts)
-  opts = opts or {}
+  opts = opts or NO_OPTS
   next_session_id = next_session_id + 1
   local s = setmetatable({
     bind = bind, id = next_session_id,
@@ -75,12 +77,16 @@ local function run(s, conn, stmt, params)
 end
 
 function Session:_check_active()
-  if self._failed then
-    raise("InvalidRequestError",
+  -- (a begin_nested() level whose flush failed: until its rollback())
+  local failed = self._failed
+  local top = failed == nil and self._txs[#self._txs]
+  if top and top.failed then failed = top.failed end
+  if failed ~= nil then
+    raise("PendingRollbackError",
           "This Session's transaction has been rolled back due to a " ..
           "previous exception during flush. To begin a new transaction " ..
           "with this Session, first issue Session.rollback(). Original " ..
-          "exception was: " .. tostring(self._failed))
+          "exception was: " .. tostring(failed))
   end
 end
 
@@ -95,10 +101,20 @@ local function begin_savepoints(s)
   end
 end
 
+-- bind -> its connect method, or false for a bind that is a Connection
+-- (a session per lookup asks the same engine each time)
+local connect_of = setmetatable({}, {__mode = "k"})
+
 function Session:connection()
   self:_check_active()
   if not self._conn then
-    self._conn = self.bind.connect and self.bind:connect() or self.bind
+    local bind = self.bind
+    local connect = connect_of[bind]
+    if connect == nil then
+      connect = bind.connect or false
+      if type(bind) == "userdata" then connect_of[bind] = connect end
+    end
+    self._conn = connect and connect(bind) or bind
     -- the session's transaction begins with its connection (the engine's
     -- begin event comes before after_begin, as SQLAlchemy's)
     if self._conn ~= self.bind then self._conn:begin() end
@@ -171,6 +187,12 @@ local function cascade_add(s, obj, seen)
   if seen[obj] then return end
   seen[obj] = true
   local st = C.lifecycle(obj)
+  -- (one whose row the flush deleted cannot come back, as SQLAlchemy's)
+  if st == "deleted" and C.session(obj) == s.id then
+    raise("InvalidRequestError", "Instance '" .. objstr(obj) .. "' has " ..
+          "been deleted.  Use the make_transient() function to send this " ..
+          "object back to the transient state.")
+  end
   if st == "transient" or st == "detached" or C.session(obj) ~= s.id then
     add_one(s, obj)
   end
@@ -179,6 +201,9 @@ end
 
 function Session:add(obj)
   checkobj(obj)
+  -- adding an object marked for deletion takes the mark back (not from
+  -- what it cascades to: those are in the session already)
+  if self._deleted[obj] then self._deleted[obj] = nil end
   cascade_add(self, obj)
 end
 
@@ -193,6 +218,13 @@ function Session:add_all(list)
   elseif t ~= "table" and t ~= "userdata" then
     raise("ArgumentError", "add_all() takes a list of objects, not a " .. t)
   end
+  -- (a session with nothing pending gets its pending set sized for the
+  -- list at once: growing a hash one key at a time rehashes it over and
+  -- over, which costs more than all the rest add() does)
+  if next(self._new) == nil and t == "table" then
+    local n = math.min(rawlen(list), 1 << 20)
+    self._newlist, self._new = C.presized(n, 0), C.presized(0, n)
+  end
   C.add_all(list, self.id, self._newlist, self._new,
             function(obj) self:add(obj) end)
 end
@@ -205,30 +237,48 @@ function Session:delete(obj)
           "Instance '" .. objstr(obj) .. "' is not persisted")
   end
   if state == "detached" then self:add(obj) end
-  if C.lifecycle(obj) == "persistent" and not self._deleted[obj] then
-    self._deleted[obj] = true
-    -- the delete cascade loads what it follows (unless passive_deletes)
-    local m = mapper_of(obj)
-    if m.has_rels then
-      configure()
-      for _, r in ipairs(m.rel_list or {}) do
-        if r.cascade.delete then
-          local objs = r.passive_deletes and I.loaded_related(obj, r) or
-                       I.load_quiet(self, obj, r)
-          -- (a pending member stays pending, as in SQLAlchemy: the
-          -- flush inserts it without the deleted parent's key)
-          for _, x in ipairs(objs) do
-            if C.lifecycle(x) == "persistent" and C.session(x) == self.id then
-              self:delete(x)
-            end
+  if C.lifecycle(obj) ~= "persistent" or self._deleted[obj] then return end
+  -- The delete cascade is followed first, loading what it needs (unless
+  -- passive_deletes; a load autoflushes, as SQLAlchemy's lazy loads do),
+  -- and only then is everything it reached marked: no autoflush deletes
+  -- part of it early.  (A pending member stays pending, as in
+  -- SQLAlchemy: the flush inserts it without the deleted parent's key.)
+  local reached, seen = {}, {[obj] = true}
+  local function follow(x)
+    local m = mapper_of(x)
+    if not m.has_rels then return end
+    configure()
+    for _, r in ipairs(m.rel_list or {}) do
+      if r.cascade.delete then
+        local objs
+        if r.passive_deletes then
+          objs = I.loaded_related(x, r)
+        else
+          if C.extra(x, r.key) == nil and not C.extra(x, nilmark[r.key]) then
+            I.autoflush(self)
+          end
+          objs = I.load_quiet(self, x, r)
+        end
+        for _, y in ipairs(objs) do
+          if not seen[y] and C.lifecycle(y) == "persistent" and
+             C.session(y) == self.id then
+            seen[y] = true
+            reached[#reached + 1] = y
+            follow(y)
           end
         end
       end
     end
   end
+  follow(obj)
+  self._deleted[obj] = true
+  for _, y in ipairs(reached) do self._deleted[y] = true end
 end
 
 local function forget(s, obj, to)
+  -- (an entry of the pending list no longer pending: the flush must check
+  -- each entry against _new, see C.flush_groups)
+  if s._new[obj] then s._newlist.stale = true end
   s._new[obj], s._dirty[obj], s._deleted[obj] = nil, nil, nil
   local ident = ident_key(obj, mapper_of(obj))
   if ident ~= nil then
@@ -237,6 +287,48 @@ local function forget(s, obj, to)
   end
   if to == "transient" then C.setidentity(obj, nil) end
   set_state(obj, to, 0)
+end
+
+-- orm.make_transient(obj): obj leaves its session (alone: no cascade)
+-- and loses its identity; what it has loaded stays, with its history,
+-- what it has not is simply absent (nil), as SQLAlchemy's
+function orm.make_transient(obj)
+  checkobj(obj)
+  local sid = C.session(obj)
+  local s = sid ~= 0 and sessions[sid] or nil
+  if s then
+    forget(s, obj, "transient")
+    s._reldirty[obj] = nil
+  else
+    C.setidentity(obj, nil)
+    set_state(obj, "transient", 0)
+  end
+end
+
+-- orm.make_transient_to_detached(obj): a transient object becomes
+-- detached with the identity of its primary key values, its values taken
+-- as committed; the attributes it lacks load once it is in a session
+function orm.make_transient_to_detached(obj)
+  checkobj(obj)
+  if C.session(obj) ~= 0 or C.identity(obj) ~= nil then
+    raise("InvalidRequestError", "Given object must be transient")
+  end
+  local m = mapper_of(obj)
+  local vals = {}
+  for k, i in ipairs(m.pk_index) do
+    local v = C.get(obj, i)
+    if v == nil then
+      raise("InvalidRequestError", "Instance " .. objstr(obj) ..
+            " has a NULL identity key; it cannot be made detached")
+    end
+    vals[k] = v
+  end
+  C.commit(obj)
+  for key in pairs(m.relationships or {}) do
+    C.extra(obj, I.changekey[key], nil)
+  end
+  C.setidentity(obj, ident_store(m, vals))
+  set_state(obj, "detached", 0)
 end
 
 function Session:expunge(obj)
@@ -357,10 +449,13 @@ end
 -- a relationship whose change record holds an added or removed object
 -- (appended, removed, or a collection or scalar assigned) since the
 -- last flush (a scalar set over an unloaded value, too)
-local function rel_modified(obj, m, collections)
+local function rel_modified(obj, m, collections, loaded_only)
   if not m.has_rels then return false end
   for key, r in pairs(m.relationships) do
+    -- (loaded_only: a collection not loaded has no history to show, as
+    -- SQLAlchemy's is_modified sees it)
     local ch = (collections or not r.uselist) and
+               not (loaded_only and r.uselist and C.extra(obj, key) == nil) and
                C.extra(obj, I.changekey[key])
     if ch and (ch.set or next(ch.add) ~= nil or next(ch.rem) ~= nil) then
       return true
@@ -376,7 +471,7 @@ function Session:is_modified(obj, opts)
   local m = mapper_of(obj)
   local collections = not (type(opts) == "table" and
                            opts.include_collections == false)
-  if rel_modified(obj, m, collections) then return true end
+  if rel_modified(obj, m, collections, true) then return true end
   if not C.modified(obj) then return false end
   if C.lifecycle(obj) == "persistent" then
     return C.update_params(obj, m.colkeys) ~= nil
@@ -385,9 +480,10 @@ function Session:is_modified(obj, opts)
 end
 
 function Session:flush()
-  self:_check_active()
+  -- (nothing to write: no error either, as SQLAlchemy's)
   if next(self._new) == nil and next(self._dirty) == nil and
      next(self._deleted) == nil and next(self._reldirty) == nil then return end
+  self:_check_active()
   session_event(self, "before_flush", nil, nil)
   local conn = self:connection()
   local prev_noflush = self._no_autoflush
@@ -408,13 +504,14 @@ function Session:flush()
   end})
   local saves = C.flush_groups(self._newlist, self._new, self._dirty,
                                self._deleted, groupof)
+  local done = {ins = {}, upd = {}, del = {}, newlist = self._newlist,
+                nnew = #self._newlist}
   local dels = {}
   for obj in pairs(self._deleted) do
     local m = I.flush_group(mapper_of(obj))
     dels[m] = dels[m] or {}
     table.insert(dels[m], obj)
   end
-  local done = {ins = {}, upd = {}, del = {}}
   -- (a sharded session writes each object on its shard's connection: its
   -- ops split the batches, see orm/ext/horizontal_shard.lua)
   local ops = self._flush_ops or I
@@ -440,10 +537,7 @@ function Session:flush()
     session_event(self, "after_flush", nil)
   end)
   if not ok then
-    -- the database transaction is gone: roll it back now; the session
-    -- refuses work until rollback() (as SQLAlchemy's does)
-    pcall(conn.rollback, conn)
-    self._failed = err
+    I.fail_flush(self, conn, err)
     error(err, 0)
   end
   ops.apply_flush(self, done)
@@ -458,8 +552,15 @@ function Session:flush()
   end
 end
 
+-- (a session with nothing to write skips the flush, which would return
+-- at once: a query in a clean session pays nothing for it; a failed one
+-- still raises from the flush)
 local function autoflush(s)
-  if s.autoflush and not s._no_autoflush then s:flush() end
+  if s.autoflush and not s._no_autoflush and
+     (s._failed or next(s._new) ~= nil or next(s._dirty) ~= nil or
+      next(s._deleted) ~= nil or next(s._reldirty) ~= nil) then
+    s:flush()
+  end
 end
 
 local function end_transaction(s)
@@ -503,6 +604,59 @@ local function rollback_levels(s, from)
     end
     s._txs[k] = nil
   end
+end
+
+-- The state a begin_nested() level began with, as SQLAlchemy restores
+-- it: what the level (and the session) made pending goes back to
+-- transient, what it deleted comes back, and the objects it changed
+-- (modified now, or updated by its flushes) expire; the others stay.
+local function restore_level(s, from)
+  local changed = {}
+  for k = from, #s._txs do
+    for o in pairs(s._txs[k].dirty or {}) do changed[o] = true end
+  end
+  rollback_levels(s, from)
+  for obj in pairs(s._new) do forget(s, obj, "transient") end
+  for obj in pairs(s._deleted) do changed[obj] = true end
+  s._new, s._newlist, s._deleted = {}, {}, {}
+  for obj in pairs(s._dirty) do changed[obj] = true end
+  for obj in pairs(s._reldirty) do changed[obj] = true end
+  for obj in pairs(changed) do
+    if C.session(obj) == s.id and C.lifecycle(obj) == "persistent" then
+      C.expire(obj)
+      I.expire_rels(obj, mapper_of(obj), nil)
+    end
+  end
+  for obj in pairs(s._dirty) do
+    if not C.modified(obj) then s._dirty[obj] = nil end
+  end
+  s._reldirty = {}
+end
+
+-- A failed flush, as SQLAlchemy's: the innermost transaction rolls back
+-- at once -- a begin_nested() level to its savepoint (the enclosing
+-- transaction goes on; the level refuses work until its rollback()),
+-- else the database transaction (the session refuses work until
+-- rollback()) -- and the session's objects go back to the state that
+-- transaction began with.
+function I.fail_flush(s, conn, err)
+  local k = #s._txs
+  local top = s._txs[k]
+  if top and top.nested and top.savepoint then
+    local sp = top.savepoint
+    top.savepoint = nil
+    pcall(sp.rollback, sp)
+    restore_level(s, k)
+    -- (the level stays, spent, for its rollback())
+    s._txs[k] = {new = {}, deleted = {}, nested = true, failed = err}
+    return
+  end
+  pcall(conn.rollback, conn)
+  s._failed = err
+  rollback_levels(s, 1)
+  for obj in pairs(s._new) do forget(s, obj, "transient") end
+  s._new, s._newlist, s._deleted = {}, {}, {}
+  s:expire_all()
 end
 
 function Session:rollback()
@@ -553,6 +707,10 @@ function SessionTx:commit()
     for _, o in ipairs(level.deleted) do
       parent.deleted[#parent.deleted + 1] = o
     end
+    if level.dirty and parent.nested then
+      parent.dirty = parent.dirty or {}
+      for o in pairs(level.dirty) do parent.dirty[o] = true end
+    end
   else
     self.session:commit()
   end
@@ -567,10 +725,7 @@ function SessionTx:rollback()
     local sp = level and level.savepoint
     if sp then sp:rollback() end
     s._failed = nil
-    rollback_levels(s, self.level)
-    for obj in pairs(s._new) do forget(s, obj, "transient") end
-    s._new, s._newlist, s._deleted = {}, {}, {}
-    s:expire_all()
+    restore_level(s, self.level)
   else
     s:rollback()
   end
@@ -589,7 +744,12 @@ function Session:begin(fn)
   self._begun = t
   if fn == nil then return t end
   local ok, err = pcall(fn, self)
-  if ok then t:commit() else t:rollback(); error(err, 0) end
+  -- (a commit that fails rolls back too, as SQLAlchemy's with block)
+  if ok then ok, err = pcall(t.commit, t) end
+  if not ok then
+    if t.active then t:rollback() else self:rollback() end
+    error(err, 0)
+  end
   return t
 end
 
@@ -602,7 +762,12 @@ function Session:begin_nested(fn)
                           level = #self._txs}, SessionTx)
   if fn == nil then return t end
   local ok, err = pcall(fn, self)
-  if ok then t:commit() else t:rollback(); error(err, 0) end
+  if ok then ok, err = pcall(t.commit, t) end
+  if not ok then
+    t.active = true
+    t:rollback()
+    error(err, 0)
+  end
   return t
 end
 
@@ -687,7 +852,8 @@ local function cached_ents(stmt)
       return shape
     end
   end
-  return shape, copy_ents(entry.ents)
+  -- (shared: nothing changes an ORM result's entities once it is made)
+  return shape, entry.ents
 end
 
 -- remember the analysis of a select of shape `shape` when it came to
@@ -777,6 +943,12 @@ function Session:scalar(stmt, params)
 end
 
 -- an identity that does not fit the primary key (as SQLAlchemy words it)
+-- get() of what is not a mapped class, as SQLAlchemy's inspect() fails
+local function no_inspection(cls)
+  raise("NoInspectionAvailable", "No inspection system is available " ..
+        "for object of type " .. type(cls))
+end
+
 local function bad_ident(m, named)
   local names = {}
   for k, col in ipairs(m.primary_key) do
@@ -790,9 +962,12 @@ local function bad_ident(m, named)
     (named and " (synonym names are also accepted)" or "")))
 end
 
-function Session:get(cls, ident)
+local get_with, eager_get, no_autoflush
+
+function Session:get(cls, ident, opts)
+  if opts ~= nil then return get_with(self, cls, ident, opts) end
   local m = rawget(cls, "__mapper__")
-  if not m then raise("UnmappedClassError", "Class is not mapped") end
+  if not m then no_inspection(cls) end
   local vals = type(ident) == "table" and ident or {ident}
   if type(ident) == "table" then
     if not ident[1] then
@@ -809,8 +984,9 @@ function Session:get(cls, ident)
   local map = self._idmap[I.base_of(m)]
   local obj = map and map[key]
   if obj ~= nil then
-    if self._deleted[obj] then return nil end
-    -- (an object of another class of the hierarchy is not one of cls)
+    -- (one marked for deletion is still there until the flush, as in
+    -- SQLAlchemy; an object of another class of the hierarchy is not
+    -- one of cls)
     if not I.isa(mapper_of(obj), m) then return nil end
     -- an expired object is loaded now; a vanished row gives nil
     local ok = true
@@ -823,8 +999,80 @@ function Session:get(cls, ident)
     end
     return obj
   end
+  local eager = rawget(m, "_eager_get")
+  if eager == nil then eager = eager_get(m) end
+  if eager then return get_with(self, cls, vals, {}, nil, true) end
   autoflush(self)
   return I.load_by_pk(self, m, vals)
+end
+
+-- Whether get() of m loads relationships with its row (lazy = "joined",
+-- "selectin", "subquery", "immediate"): it then runs as a select of the
+-- class does, with those loads.
+function eager_get(m)
+  configure()
+  local eager = false
+  for _, r in ipairs(m.rel_list or {}) do
+    local l = r.lazy
+    if l == "joined" or l == "selectin" or l == "subquery" or
+       l == "immediate" then
+      eager = true
+    end
+  end
+  rawset(m, "_eager_get", eager)
+  return eager
+end
+
+-- get(cls, ident, {populate_existing, with_for_update, options,
+-- execution_options}), and Query:get of a query with options: as
+-- SQLAlchemy's, the identity map answers unless the row must be read
+-- again (populate_existing, with_for_update); otherwise select(cls)
+-- labelled <table>_<column>, with the options, WHERE the primary key.
+-- `base` is the statement to start from (a Query's); `missed`: the
+-- identity map was looked in.
+function get_with(self, cls, ident, opts, base, missed)
+  local m = rawget(cls, "__mapper__")
+  if not m then no_inspection(cls) end
+  if type(opts) ~= "table" then
+    raise("ArgumentError", "get(): options are a table")
+  end
+  local vals = type(ident) == "table" and ident or {ident}
+  if type(ident) == "table" and not ident[1] then
+    vals = {}
+    for k, i in ipairs(m.pk_index) do
+      vals[k] = ident[m.keys[i]]
+      if vals[k] == nil then bad_ident(m, true) end
+    end
+  elseif #vals ~= #m.pk_index then
+    bad_ident(m)
+  end
+  if not (missed or opts.populate_existing or opts.with_for_update) then
+    local map = self._idmap[I.base_of(m)]
+    if map and map[key_of(m, vals)] ~= nil then
+      return Session.get(self, cls, vals)
+    end
+  end
+  local stmt = base or
+    sa.select(cls):set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+  for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(vals[k])) end
+  if opts.with_for_update then
+    local w = opts.with_for_update
+    stmt = stmt:with_for_update(w ~= true and w or nil)
+  end
+  if opts.options then stmt = stmt:options(table.unpack(opts.options)) end
+  local eo = {}
+  for k, v in pairs(opts.execution_options or {}) do eo[k] = v end
+  if opts.populate_existing then eo.populate_existing = true end
+  if next(eo) ~= nil then stmt = stmt:execution_options(eo) end
+  local r = self:execute(stmt)
+  if r.unique then r = r:unique() end
+  return r:scalars():one_or_none()
+end
+I.get_with = get_with
+I.eager_get = function(m)
+  local eager = rawget(m, "_eager_get")
+  if eager == nil then eager = eager_get(m) end
+  return eager
 end
 
 -- merge(obj, {load}): the session's own object for obj's primary key
@@ -837,13 +1085,58 @@ local merge_impl
 -- half-merged objects
 function Session:merge(obj, opts)
   checkobj(obj)
-  if not (opts and (opts.load == false or opts._memo)) then autoflush(self) end
+  if not (opts and opts.load == false) then autoflush(self) end
   local prev = self._no_autoflush
   self._no_autoflush = true
   local ok, target = pcall(merge_impl, self, obj, opts)
   self._no_autoflush = prev
   if not ok then error(target, 0) end
   return target
+end
+
+-- The full collection merge() makes, paced as Lua's own collector is: a
+-- small heap (a few megabytes: a full collection takes well under a
+-- millisecond) is collected every time, a larger one only once it has
+-- grown by half since the last such collection (merging many objects
+-- into a large session must not cost a collection each).
+local SMALL_HEAP_KB = 4096
+local heap_after = 0
+local function full_collection()
+  local now = collectgarbage("count")
+  if now > SMALL_HEAP_KB and now < heap_after * 1.5 then return end
+  collectgarbage()
+  heap_after = collectgarbage("count")
+end
+
+-- Whether the session itself lets obj go (a weak reference only): it is
+-- persistent and clean, and in no reference cycle through a loaded
+-- relationship and its other side (CPython frees those only when its
+-- cycle collector runs, so SQLAlchemy keeps them in the meantime).
+local function may_be_freed(s, obj)
+  if C.lifecycle(obj) ~= "persistent" or C.modified(obj) or s._dirty[obj] or
+     s._deleted[obj] then
+    return false
+  end
+  local m = mapper_of(obj)
+  if not m.has_rels then return true end
+  configure()
+  local ch = I.changekey
+  for _, r in ipairs(m.rel_list or {}) do
+    local v = C.extra(obj, r.key)
+    if C.extra(obj, ch[r.key]) then return false end
+    if v ~= nil and r.back then
+      local members = r.uselist and I.coll_members(v) or {v}
+      for _, x in ipairs(members) do
+        local back = C.extra(x, r.back.key)
+        if rawequal(back, obj) or
+           (back ~= nil and r.back.uselist and
+            I.find(I.coll_members(back), obj)) then
+          return false
+        end
+      end
+    end
+  end
+  return true
 end
 
 function merge_impl(self, obj, opts)
@@ -866,10 +1159,37 @@ function merge_impl(self, obj, opts)
     if v == nil then complete = false end
   end
   if C.session(obj) == self.id and self:contains(obj) then return obj end
-  local target
+  -- what this merge() call has done so far, nested merges included (as
+  -- SQLAlchemy's _recursive and _resolve_conflict_map): the target of
+  -- each source object, of each identity key, and the relationships each
+  -- source object was reached through
+  local memo = opts and opts._memo
+  if not memo then
+    memo = {objs = {}, keys = {}, via = {}}
+  elseif memo.objs[obj] then
+    return memo.objs[obj]
+  end
+  local target, key
+  local map = self._idmap[I.base_of(m)]
   if complete then
-    local map = self._idmap[I.base_of(m)]
-    target = map and map[key_of(m, vals)]
+    key = key_of(m, vals)
+    target = map and map[key]
+    if target ~= nil and not memo.collected and
+       may_be_freed(self, target) then
+      -- SQLAlchemy's identity map holds objects weakly and CPython frees
+      -- at once an object nothing refers to: a clean object the program
+      -- no longer holds is gone there, and merge() loads it again (the
+      -- same detached object merged twice selects twice).  A full
+      -- collection gives the weak map the same view (once per call:
+      -- the objects this call merges are held by memo; paced on a large
+      -- heap, see full_collection).
+      target = nil
+      memo.collected = true
+      full_collection()
+      target = map[key]
+    end
+    local keys = memo.keys[I.base_of(m)]
+    if target == nil and keys then target = keys[key] end
     if target == nil and load then target = self:get(m.class, vals) end
   end
   if target == nil then
@@ -885,49 +1205,91 @@ function merge_impl(self, obj, opts)
       -- load = false: the object is taken as persistent, unchanged
       C.setidentity(target, ident_store(m, vals))
       set_state(target, "persistent", self.id)
-      idmap_of(self, target, m)[key_of(m, vals)] = target
+      idmap_of(self, target, m)[key] = target
+    end
+  end
+  memo.objs[obj] = target
+  if complete then
+    local keys = memo.keys[I.base_of(m)]
+    if not keys then
+      keys = {}
+      memo.keys[I.base_of(m)] = keys
+    end
+    keys[key] = target
+  end
+  if rawequal(target, obj) then return target end
+  local vi = m.version_idx
+  if vi then
+    -- a stale copy is refused: its version must be the target's (an
+    -- attribute not loaded on either side is not compared)
+    local sv, sl = C.get(obj, vi)
+    local tv, tl = C.get(target, vi)
+    if sl and tl and sv ~= tv then
+      raise("StaleDataError", string.format(
+        "Version id '%s' on merged state %s does not match existing " ..
+        "version '%s'. Leave the version attribute unset when merging " ..
+        "to update the most recent version.", tostring(sv),
+        objstr(target), tostring(tv)))
+    end
+  end
+  -- relationships first, then columns: the order SQLAlchemy's mapper
+  -- iterates its properties in (which decides the order of the loads)
+  if m.has_rels then
+    configure()
+    local sub = {load = load, _memo = memo}
+    local via = memo.via
+    local function merged(x, r)
+      local t = via[x]
+      if not t then
+        t = {}
+        via[x] = t
+      end
+      t[r] = true
+      return merge_impl(self, x, sub)
+    end
+    for _, r in ipairs(m.rel_list or {}) do
+      local v = C.extra(obj, r.key)
+      -- the other side of the relationship obj was reached through is
+      -- left alone (it would merge back into where this came from)
+      local back = load and r.back and via[obj] and via[obj][r.back]
+      if r.cascade.merge and not back and
+         (v ~= nil or C.extra(obj, nilmark[r.key])) then
+        if not load then
+          -- taken as loaded: set without events, nothing loads
+          if r.uselist then
+            local list = {}
+            for i, x in ipairs(v) do list[i] = merged(x, r) end
+            C.extra(target, r.key, I.new_coll(target, r, list))
+          else
+            I.set_raw(target, r, v ~= nil and merged(v, r) or nil)
+          end
+        elseif r.uselist then
+          -- (the target's collection loads first, so that the items
+          -- already in it come from the identity map, as in SQLAlchemy)
+          if C.lifecycle(target) == "persistent" then
+            local _ = target[r.key]
+          end
+          local list = {}
+          for i, x in ipairs(v) do list[i] = merged(x, r) end
+          target[r.key] = list
+        else
+          target[r.key] = v ~= nil and merged(v, r) or nil
+        end
+      end
     end
   end
   local is_pk = {}
   for _, i in ipairs(m.pk_index) do is_pk[i] = true end
-  for i, key in ipairs(m.keys) do
+  for i, k in ipairs(m.keys) do
     local v, loaded = C.get(obj, i)
     if loaded then
       -- a key is set with its old value read first (SQLAlchemy keeps a
       -- key's history): an expired target loads what it lacks then
       if load and is_pk[i] and not lselect(2, C.get(target, i)) and
          C.identity(target) ~= nil then
-        local _ = target[key]
+        local _ = target[k]
       end
-      if load then target[key] = v else C.set(target, i, v) end
-    end
-  end
-  -- the merge cascade: loaded related objects are merged too (each once)
-  if m.has_rels then
-    configure()
-    local memo = opts and opts._memo or {}
-    memo[obj] = target
-    local sub = {load = load, _memo = memo}
-    local function merged(x)
-      if memo[x] then return memo[x] end
-      return self:merge(x, sub)
-    end
-    for _, r in ipairs(m.rel_list or {}) do
-      local v = C.extra(obj, r.key)
-      if r.cascade.merge and (v ~= nil or C.extra(obj, nilmark[r.key])) then
-        if r.uselist then
-          -- (the target's collection loads first, so that the items
-          -- already in it come from the identity map, as in SQLAlchemy)
-          if load and C.lifecycle(target) == "persistent" then
-            local _ = target[r.key]
-          end
-          local list = {}
-          for i, x in ipairs(v) do list[i] = merged(x) end
-          target[r.key] = list
-        else
-          target[r.key] = v ~= nil and merged(v) or nil
-        end
-      end
+      if load then target[k] = v else C.set(target, i, v) end
     end
   end
   return target
@@ -947,18 +1309,63 @@ local function objlist(set)
   return out
 end
 
+-- session.no_autoflush, SQLAlchemy's context manager: autoflush is off
+-- from the moment it is read until the guard closes --
+--   do local _ <close> = session.no_autoflush ... end
+-- or until the function it is called with returns --
+--   session.no_autoflush(function() ... end)
+local GuardMT = {__name = "retort.NoAutoflush"}
+local function guard_end(g)
+  if g.open then
+    g.open = false
+    g.session._no_autoflush = g.prev
+  end
+end
+GuardMT.__close = guard_end
+GuardMT.__call = function(g, a, b)
+  local fn = type(a) == "function" and a or b
+  if type(fn) ~= "function" then
+    guard_end(g)
+    raise("ArgumentError", "no_autoflush(fn): a function is expected")
+  end
+  local res = table.pack(pcall(fn))
+  guard_end(g)
+  if not res[1] then error(res[2], 0) end
+  return table.unpack(res, 2, res.n)
+end
+function no_autoflush(s)
+  local g = setmetatable({session = s, prev = s._no_autoflush, open = true},
+                         GuardMT)
+  s._no_autoflush = true
+  return g
+end
+
 -- methods first (in C: they are what is looked up most), then these
 SessionMT.__index = C.method_index(Session, function(s, k)
   if k == "new" then
     return I.pending_list(s)
   elseif k == "dirty" then
-    local out = {}
+    -- (as SQLAlchemy's: persistent objects with a change to a column or
+    -- to a relationship)
+    local out, seen = {}, {}
     for obj in pairs(s._dirty) do
-      if not s._deleted[obj] then out[#out + 1] = obj end
+      if not s._deleted[obj] then
+        out[#out + 1] = obj
+        seen[obj] = true
+      end
+    end
+    for obj in pairs(s._reldirty) do
+      if not seen[obj] and not s._deleted[obj] and
+         C.lifecycle(obj) == "persistent" and
+         rel_modified(obj, mapper_of(obj), true) then
+        out[#out + 1] = obj
+      end
     end
     return out
   elseif k == "deleted" then
     return objlist(s._deleted)
+  elseif k == "no_autoflush" then
+    return no_autoflush(s)
   elseif k == "identity_map" then
     local out = {}
     for _, obj in ipairs(all_objects(s)) do out[#out + 1] = obj end

@@ -338,10 +338,13 @@ local function selectin_load(s, conn, r, objs, tail, of_type)
           store_loaded(o, r, {hit})
           found[#found + 1] = hit
         else
+          -- (an owner alone, or the list of several with this key)
           local l = owners[v]
           if l == nil then
-            owners[v] = {o}
+            owners[v] = o
             keys[#keys + 1] = v
+          elseif type(l) ~= "table" then
+            if l ~= o then owners[v] = {l, o} end
           elseif not find(l, o) then
             l[#l + 1] = o
           end
@@ -357,17 +360,18 @@ local function selectin_load(s, conn, r, objs, tail, of_type)
   else
     keycol, keypos = r.remote_cols[1], tm.colpos[r.remote_idx[1]]
   end
-  local lists = {}
-  for _, k in ipairs(keys) do lists[k] = {} end
+  local lists = {} -- owner key -> its related objects (made as they come)
   for i = 1, #keys, IN_BATCH do
     local batch = table.move(keys, i, math.min(i + IN_BATCH - 1, #keys), 1,
                              {})
     local stmt
     -- SQLAlchemy's statement where the join is plain (orm/eager.lua)
     -- (an of_type() option: the subclass's columns in the statement)
-    local form = not tm.layout and
-      (of_type and not tail and I.selectin_of_type_form(r, of_type, batch) or
-       I.selectin_form(r, batch, tail))
+    -- (a target with deferred columns or column_property: the form
+    -- decides)
+    local form = of_type and not tail and not tm.layout and
+      I.selectin_of_type_form(r, of_type, batch) or
+      I.selectin_form(r, batch, tail)
     if form then
       stmt = form.stmt
     elseif r.secondary then
@@ -415,7 +419,7 @@ local function selectin_load(s, conn, r, objs, tail, of_type)
       end
       if not placed then
         -- each object to its owner's list (rkeys[j]: the owner's key)
-        C.distribute(rkeys, loaded, nk, lists, found)
+        C.distribute(rkeys, loaded, nk, lists, found, owners)
       else
         I.fill_joined({session = s, joins = form.joins}, rows, loaded)
         for j = 1, nk do
@@ -423,8 +427,11 @@ local function selectin_load(s, conn, r, objs, tail, of_type)
           if not placed[x] or not placed[x][key] then
             placed[x] = placed[x] or {}
             placed[x][key] = true
-            local l = lists[key]
-            if l then l[#l + 1] = x end
+            if owners[key] ~= nil then
+              local l = lists[key]
+              if not l then l = {}; lists[key] = l end
+              l[#l + 1] = x
+            end
             found[#found + 1] = x
           end
         end
@@ -433,12 +440,12 @@ local function selectin_load(s, conn, r, objs, tail, of_type)
     I.each_load_result(s, conn, stmt, tm, consume)
   end
   for _, k in ipairs(keys) do
-    local l = lists[k]
-    for _, o in ipairs(owners[k]) do
-      if #owners[k] > 1 and r.uselist then
-        store_loaded(o, r, table.move(l, 1, #l, 1, {}))
-      else
-        store_loaded(o, r, l)
+    local l, os = lists[k] or {}, owners[k]
+    if type(os) ~= "table" then
+      store_loaded(os, r, l)
+    else
+      for _, o in ipairs(os) do
+        store_loaded(o, r, r.uselist and table.move(l, 1, #l, 1, {}) or l)
       end
     end
   end

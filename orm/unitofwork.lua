@@ -163,10 +163,18 @@ I.assoc_slots = assoc_slots
 -- has succeeded, so a failed flush leaves them as they were.
 local function apply_flush(s, done)
   local level = s._txs[#s._txs]
+  -- The pending list as the flush found it, nothing added or dropped
+  -- since: every object of it was inserted, so the pending set empties
+  -- whole rather than one object at a time.
+  local list = s._newlist
+  local whole = done.newlist == list and done.nnew == #list and
+                not list.stale
+  local pending = not whole and s._new or nil
   for _, e in ipairs(done.ins) do
     local m, objs = e[1], e[2]
-    C.after_insert(objs, m.pk_index, idmap_for(s, m), s.id, s._new, level.new)
+    C.after_insert(objs, m.pk_index, idmap_for(s, m), s.id, pending, level.new)
   end
+  if whole then s._new, s._newlist = {}, {} end
   for _, e in ipairs(done.upd) do
     local m, objs = e[1], e[2]
     local moved = C.after_update(objs, m.pk_index)
@@ -192,7 +200,11 @@ local function apply_flush(s, done)
     level.deleted[#level.deleted + 1] = obj
     C.commit(obj)
   end
-  if next(s._new) == nil then s._newlist = {} end
+  if next(s._new) == nil then
+    s._newlist = {}
+  else
+    s._newlist.stale = true -- (the inserted objects left _new only)
+  end
 end
 
 -- the pending objects in the order they were added

@@ -686,7 +686,10 @@ end
 -- shard (a merge of that shard's object), that shard alone
 function Sharded:get(cls, ident, opts)
   local m = type(cls) == "table" and rawget(cls, "__mapper__")
-  if not m then raise("UnmappedClassError", "Class is not mapped") end
+  if not m then
+    raise("NoInspectionAvailable", "No inspection system is available " ..
+          "for object of type " .. type(cls))
+  end
   local vals = type(ident) == "table" and ident or {ident}
   if type(ident) == "table" and not ident[1] then
     vals = {}
@@ -722,9 +725,18 @@ function Sharded:merge(obj, opts)
   return in_shard(self, token, Session.merge, self, obj, opts)
 end
 
-function Sharded:refresh(obj, attrs)
-  return in_shard(self, token_of(self, obj), Session.refresh, self, obj,
-                  attrs)
+function Sharded:refresh(obj, ...)
+  return in_shard(self, token_of(self, obj), Session.refresh, self, obj, ...)
+end
+
+-- every shard's objects expire (commit's expire_on_commit too): the
+-- identity maps are per shard, under the proxy the session reads
+function Sharded:expire_all()
+  for _, maps in pairs(self._maps) do
+    C.expire_all(maps, self._dirty, I.expire_rels)
+  end
+  self._dirty = {}
+  self._reldirty = {}
 end
 
 function Sharded:expunge_all()
@@ -741,6 +753,11 @@ end
 -- state as lazy_loaded_from (the chooser may keep the load to the
 -- parent's shard: lazy_loaded_from.identity_token).
 local load_expired, rel_get = hooks.load_expired, hooks.rel_get
+
+-- fn(...) run on obj's shard (orm/expired_load.lua)
+function I.in_shard_of(s, obj, fn, ...)
+  return in_shard(s, token_of(s, obj) or s._cur, fn, ...)
+end
 
 function hooks.load_expired(obj, key)
   local s = session_of(obj)

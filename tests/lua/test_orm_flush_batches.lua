@@ -53,6 +53,49 @@ for _, db in ipairs(T.databases()) do
     Base.metadata:drop_all(e)
   end)
 
+  -- (the session's pending list: objects that left it before the flush
+  -- are not written, those added while it runs stay pending)
+  T.test(n .. "pending objects expunged, re-added or added during a flush",
+         function()
+    local e, Item, Base = setup()
+    local s <close> = orm.Session(e)
+    local a, b, c = Item{name = "a"}, Item{name = "b"}, Item{name = "c"}
+    s:add_all{a, b, c}
+    s:expunge(b)
+    s:flush()
+    local function st(o) return orm.inspect(o).transient and "transient" or
+      orm.inspect(o).persistent and "persistent" or "?" end
+    T.eq({a.id, b.id, c.id, st(a), st(b), st(c)},
+         {1, nil, 2, "persistent", "transient", "persistent"})
+    local d = Item{name = "d"}
+    s:add(b)
+    s:add_all{d}
+    T.eq(#s.new, 2)
+    s:flush()
+    T.eq({b.id, d.id}, {3, 4})
+    local late = Item{name = "late"}
+    event.listen(s, "after_flush", function(sess)
+      if not sess:contains(late) then sess:add(late) end
+    end)
+    local x = Item{name = "x"}
+    s:add(x)
+    s:flush()
+    T.eq({x.id, orm.inspect(late).pending, #s.new}, {5, true, 1})
+    s:flush()
+    T.eq({late.id, #s.new}, {6, 0})
+    s:commit()
+    local c2 <close> = e:connect()
+    local got = {}
+    for _, r in ipairs(c2:execute(select(Item.__table__.c.name,
+        Item.__table__.c.id):order_by(Item.__table__.c.id)):all()) do
+      got[#got + 1] = r.name .. r.id
+    end
+    T.eq(got, {"a1", "c2", "b3", "d4", "x5", "late6"})
+    c2:close()
+    s:close()
+    Base.metadata:drop_all(e)
+  end)
+
   T.test(n .. "a failing row in a run of generated keys writes nothing",
          function()
     local e, Item, Base = setup()

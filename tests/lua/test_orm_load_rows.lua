@@ -30,12 +30,14 @@ local function schema()
     id = Column(Integer, {primary_key = true}),
     name = Column(String(20)),
     children = relationship("Child", {order_by = "Child.id"}),
+    kids = relationship("Child", {order_by = "Child.id", viewonly = true}),
   }
   M.Child = Base:class "Child" {
     __tablename__ = "lr_child",
     id = Column(Integer, {primary_key = true}),
     parent_id = Column(Integer, ForeignKey("lr_parent.id")),
     name = Column(String(20)),
+    parent = relationship("Parent"),
   }
   return M
 end
@@ -220,6 +222,60 @@ for _, db in ipairs(T.databases()) do
     T.eq({p.children[1].id, p.children[2].id}, {83, 84})
     T.eq(selects, 1, "a lazy load")
     T.ok(s2:get(Child, 83) == p.children[1])
+  end)
+
+  T.test(pfx .. "joinedload of two collections: rows past the pause, " ..
+         "each child once per collection", function()
+    local s <close> = orm.Session(engine)
+    selects = 0
+    local ps = s:scalars(select(Parent):order_by(Parent.id):options(
+      orm.joinedload(Parent.children), orm.joinedload(Parent.kids)))
+      :unique():all()
+    T.eq(#ps, 600)
+    T.eq(selects, 1, "one statement (a row per child pair of a parent)")
+    for _, p in ipairs({1, 300, 599}) do
+      local c, k = ps[p].children, ps[p].kids
+      T.eq({#c, c[1].name, c[2].name}, {2, "c" .. p .. "a", "c" .. p .. "b"})
+      T.eq({#k, k[1].name, k[2].name}, {2, "c" .. p .. "a", "c" .. p .. "b"})
+      T.ok(rawequal(c[1], k[1]) and rawequal(c[2], k[2]))
+    end
+    T.eq({#ps[600].children, #ps[600].kids}, {0, 0})
+    T.eq(selects, 1, "nothing more to load")
+  end)
+
+  T.test(pfx .. "selectinload: a key's rows apart, owners sharing a key",
+         function()
+    local s <close> = orm.Session(engine)
+    -- (children of parents 1 and 2 alternating: each parent's rows of the
+    -- selectin SELECT are not together)
+    s:add_all({Child{id = 5001, parent_id = 2, name = "x1"},
+               Child{id = 5002, parent_id = 1, name = "x2"},
+               Child{id = 5003, parent_id = 2, name = "x3"}})
+    s:flush()
+    selects = 0
+    local ps = s:scalars(select(Parent):where(Parent.id:in_({1, 2}))
+                           :order_by(Parent.id)
+                           :options(orm.selectinload(Parent.children))):all()
+    local function names(p)
+      local out = {}
+      for i, c in ipairs(p.children) do out[i] = c.name end
+      return out
+    end
+    T.eq(names(ps[1]), {"c1a", "c1b", "x2"})
+    T.eq(names(ps[2]), {"c2a", "c2b", "x1", "x3"})
+    T.eq(selects, 2)
+    s:rollback()
+    -- many-to-one: the children of a parent are its owners in the load
+    selects = 0
+    local cs = s:scalars(select(Child):where(Child.parent_id:in_({3, 4}))
+                           :order_by(Child.id)
+                           :options(orm.selectinload(Child.parent))):all()
+    T.eq(#cs, 4)
+    T.eq(selects, 2)
+    T.ok(rawequal(cs[1].parent, cs[2].parent), "one object for both")
+    T.eq({cs[1].parent.id, cs[3].parent.id}, {3, 4})
+    T.ok(rawequal(cs[4].parent, s:get(Parent, 4)))
+    T.eq(selects, 2, "nothing more to load")
   end)
 
   M.Base.metadata:drop_all(engine)

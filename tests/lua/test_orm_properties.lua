@@ -439,7 +439,10 @@ for _, db in ipairs(T.databases()) do
     local err = T.raises("StaleDataError", function() s:flush() end)
     T.eq(err.message, "UPDATE statement on table 'pr_doc' expected to " ..
                       "update 1 row(s); 0 were matched.")
-    T.raises("InvalidRequestError", function() s:flush() end)
+    -- (the failed flush expired the change: nothing left to flush, as
+    -- in SQLAlchemy; other work waits for the rollback)
+    s:flush()
+    T.raises("PendingRollbackError", function() s:execute(select(Doc)) end)
     s:rollback()
     T.eq(a.version_id, 20)
     -- a DELETE matches the version too

@@ -405,6 +405,31 @@ local function run_suite(name, na_url, asia_url)
     T.eq(log, {})
     s:refresh(tokyo)
     T.eq(log, {"asia SELECT weather_locations"})
+    -- an expired attribute loads alone, on the object's shard; so does
+    -- a refresh of it
+    local sql = {}
+    orm.event.listen(engines.asia, "before_cursor_execute",
+      function(_, _, q)
+        sql[#sql + 1] = q:gsub("%s+", " "):gsub('[`"]', ""):gsub("%$%d+", "?")
+      end)
+    s:expire(tokyo, {"city"})
+    clear(log)
+    T.eq(tokyo.city, "Tokyo")
+    s:refresh(tokyo, {"continent"})
+    T.eq(log, {"asia SELECT weather_locations",
+               "asia SELECT weather_locations"})
+    T.eq(sql, {"SELECT weather_locations.city AS weather_locations_city " ..
+               "FROM weather_locations WHERE weather_locations.id = ?",
+               "SELECT weather_locations.continent FROM weather_locations " ..
+               "WHERE weather_locations.id = ?"})
+    -- a commit expires the objects of every shard
+    s:commit()
+    local unloaded = orm.inspect(tokyo).unloaded
+    table.sort(unloaded)
+    T.eq(unloaded, {"city", "continent", "id", "reports"})
+    clear(log)
+    T.eq(tokyo.city, "Tokyo")
+    T.eq(log, {"asia SELECT weather_locations"})
   end)
 
   T.test(name .. ": updates and deletes on the object's shard", function()
@@ -419,9 +444,11 @@ local function run_suite(name, na_url, asia_url)
     s:delete(newyork)
     clear(log)
     s:commit()
-    -- the reports are loaded (a lazy load: on both shards), unlinked on
+    -- newyork, expired by the commit, loads first (on its shard); the
+    -- reports are loaded (a lazy load: on both shards), unlinked on
     -- newyork's shard, then the row deleted
-    T.eq(log, {"north_america SELECT weather_reports",
+    T.eq(log, {"north_america SELECT weather_locations",
+               "north_america SELECT weather_reports",
                "asia SELECT weather_reports",
                "north_america UPDATE weather_reports",
                "north_america DELETE weather_locations"})
