@@ -290,7 +290,9 @@ static void add_param(rt_compiler *c, const rt_value *v, const rt_type *t,
   }
   o->params[o->nparams].value = v;
   o->params[o->nparams].name = NULL;
-  o->params[o->nparams].kind = t ? (unsigned char)t->kind : RT_TY_NULL;
+  o->params[o->nparams].kind = !t                      ? RT_TY_NULL
+                               : t->upper == RT_UP_SET ? RT_PARAM_SET
+                                                       : (unsigned char)t->kind;
   o->name_off[o->nparams] = (int)c->names.n;
   rt_sb_adds(&c->names, name);
   if (num) add_suffix(&c->names, num);
@@ -339,12 +341,21 @@ static void literal_value(rt_compiler *c, const rt_value *v) {
 
 /* One placeholder for value v (of SQL type t, or NULL) named
 ** name[_num][_sub]. */
+static void marker(rt_compiler *c, const rt_value *v, const rt_type *t,
+                   const char *name, int num, int sub);
+
 static void placeholder(rt_compiler *c, const rt_value *v, const rt_type *t,
                         const char *name, int num, int sub) {
   if (c->o->literal_binds) {
     literal_value(c, v);
     return;
   }
+  marker(c, v, t, name, num, sub);
+}
+
+/* the parameter and its placeholder, whatever the compile's options */
+static void marker(rt_compiler *c, const rt_value *v, const rt_type *t,
+                   const char *name, int num, int sub) {
   add_param(c, v, t, name, num, sub);
   if (c->d->paramstyle == RT_PS_NAMED) {
     CH(':');
@@ -370,6 +381,11 @@ static void bind(rt_compiler *c, rt_node *b) {
 
 void rt_c_const_param(rt_compiler *c, rt_node *b) {
   bind(c, b);
+}
+
+void rt_c_bound_param(rt_compiler *c, rt_node *b) {
+  int num = b->flags & RT_F_ANON ? anon_num(c, b, TAG_BIND, b->name) : 0;
+  marker(c, &b->value, b->type, b->name, num, 0);
 }
 
 /* --- expressions --- */
@@ -725,16 +741,26 @@ static void binary(rt_compiler *c, rt_node *e) {
 ** a @@ to_tsquery(b), MySQL MATCH (a) AGAINST (b IN BOOLEAN MODE)), as
 ** SQLAlchemy's dialects render them.
 */
+/* an operand SQLAlchemy's SQLite and MySQL compilers render without the
+** compile's keywords: a plain value stays bound under literal_binds */
+static void unkeyed_operand(rt_compiler *c, rt_node *e) {
+  if (e->kind == RT_N_BIND && (e->flags & RT_F_ANON))
+    rt_c_bound_param(c, e);
+  else
+    rt_c_expr(c, e);
+}
+
 static void dialect_op(rt_compiler *c, rt_node *e) {
   const char *dn = c->d->name;
   int op = e->op, pg = strcmp(dn, "postgresql") == 0;
   int sqlite = strcmp(dn, "sqlite") == 0, mysql = strcmp(dn, "mysql") == 0;
+  int distinct = op == RT_OP_DISTINCT_FROM || op == RT_OP_NOT_DISTINCT_FROM;
   const char *mid;
   if (op == RT_OP_DISTINCT_FROM && mysql) {
     S("NOT (");
     rt_c_expr(c, e->a);
     S(" <=> ");
-    rt_c_expr(c, e->b);
+    unkeyed_operand(c, e->b);
     CH(')');
     return;
   }
@@ -764,7 +790,10 @@ static void dialect_op(rt_compiler *c, rt_node *e) {
   }
   rt_c_expr(c, e->a);
   S(mid);
-  rt_c_expr(c, e->b);
+  if (distinct && (sqlite || mysql))
+    unkeyed_operand(c, e->b);
+  else
+    rt_c_expr(c, e->b);
   if (op == RT_OP_MATCH && pg) CH(')');
 }
 
@@ -816,6 +845,7 @@ static void binary_op(rt_compiler *c, rt_node *e) {
     CH(' ');
   } else
     S(binop(op));
+  if (e->flags & RT_F_SYMMETRIC) S("SYMMETRIC ");
   if (op == RT_OP_COLLATE && e->b->kind == RT_N_LITERAL)
     rt_c_ident(c, e->b->name);
   else
@@ -2104,7 +2134,9 @@ static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
   } else if (!v) {
     char name[160];
     snprintf(name, sizeof name, "%s%s", rt_column_key(s->col), suffix);
-    placeholder(c, &rt_required_value, s->col->type, name, 0, 0);
+    /* (a column's parameter with no value: a placeholder even under
+    ** literal_binds, as SQLAlchemy's) */
+    marker(c, &rt_required_value, s->col->type, name, 0, 0);
   } else if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON)) {
     char name[160];
     snprintf(name, sizeof name, "%s%s", v->name, suffix);
@@ -2115,6 +2147,16 @@ static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
     rt_c_expr(c, v);
     CH(')');
   } else
+    rt_c_expr(c, v);
+}
+
+/* A value of an upsert's SET: a plain value stays a bound parameter even
+** under literal_binds, as SQLAlchemy renders it without the compile's
+** keywords. */
+static void upsert_value(rt_compiler *c, rt_node *v) {
+  if (v->kind == RT_N_BIND && (v->flags & RT_F_ANON))
+    rt_c_bound_param(c, v);
+  else
     rt_c_expr(c, v);
 }
 
@@ -2134,7 +2176,7 @@ static void upsert(rt_compiler *c, rt_node *stmt) {
       if (i) S(", ");
       rt_c_ident(c, u->b->kids[i]->name);
       S(" = ");
-      rt_c_expr(c, u->b->kids[i]->a);
+      upsert_value(c, u->b->kids[i]->a);
     }
     return;
   }
@@ -2160,7 +2202,7 @@ static void upsert(rt_compiler *c, rt_node *stmt) {
     if (i) S(", ");
     rt_c_ident(c, u->b->kids[i]->name);
     S(" = ");
-    rt_c_expr(c, u->b->kids[i]->a);
+    upsert_value(c, u->b->kids[i]->a);
   }
   if (u->c) {
     S(" WHERE ");

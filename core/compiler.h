@@ -126,6 +126,8 @@ void rt_c_expr(rt_compiler *c, rt_node *e);
 void rt_c_ident(rt_compiler *c, const char *name);
 /* Render a constant as a bound parameter (a literal under literal_binds). */
 void rt_c_const_param(rt_compiler *c, rt_node *bind);
+/* ... a placeholder and parameter even when compiling with literal_binds */
+void rt_c_bound_param(rt_compiler *c, rt_node *bind);
 void rt_c_fail(rt_compiler *c, rt_errkind kind, const char *fmt, ...);
 int rt_c_literal_binds(rt_compiler *c);
 

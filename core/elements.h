@@ -166,6 +166,7 @@ typedef enum rt_op {
             */
 #define RT_F_LOWPREC                                                           \
   0x10000 /* LIKE of startswith(): groups like SQLAlchemy's */
+#define RT_F_SYMMETRIC 0x80000000u /* BETWEEN SYMMETRIC */
 
 typedef struct rt_node rt_node;
 struct rt_node {

@@ -1251,6 +1251,8 @@ static int kind_of_letter(char k) {
     return RT_TY_INTERVAL;
   case 'd':
     return RT_TY_DATE;
+  case 's':
+    return RT_PARAM_SET;
   default:
     return RT_TY_NULL;
   }

@@ -557,6 +557,23 @@ void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
   lua_setiuservalue(L, -2, 1);
 }
 
+/* A MySQL SET's text "a,b" as the Lua set {a = true, b = true} (empty
+** members dropped, as SQLAlchemy's SET reads it). */
+static void push_set(lua_State *L, const char *s, size_t n) {
+  size_t i = 0;
+  lua_newtable(L);
+  while (i < n) {
+    size_t j = i;
+    while (j < n && s[j] != ',') j++;
+    if (j > i) {
+      lua_pushlstring(L, s + i, j - i);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, -3);
+    }
+    i = j + 1;
+  }
+}
+
 /* Push column value v converted as `conv` (RT_CONV_*) says; a value of
 ** another form than the conversion expects goes as it is. */
 static void push_converted(lua_State *L, unsigned char conv,
@@ -611,6 +628,12 @@ static void push_converted(lua_State *L, unsigned char conv,
   case RT_CONV_INTERVAL:
     if (text) {
       rt_lua_push_interval(L, v->u.s.p, v->u.s.n);
+      return;
+    }
+    break;
+  case RT_CONV_SET:
+    if (text) {
+      push_set(L, v->u.s.p, v->u.s.n);
       return;
     }
     break;
@@ -802,6 +825,27 @@ static int row_field_pos(lua_State *L, int idx, const char *name) {
   return pos;
 }
 
+/* The key columns (plan's names) the Row at `row` holds go into the key
+** row being made at `keys`; returns how many. */
+static int keys_from_row(lua_State *L, int plan, int row, int keys) {
+  int k, n, pos, found = 0;
+  lua_getfield(L, plan, "n");
+  n = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  lua_getfield(L, plan, "names");
+  for (k = 1; k <= n; k++) {
+    lua_rawgeti(L, -1, k);
+    if ((pos = row_field_pos(L, row, lua_tostring(L, -1))) > 0) {
+      lua_rawgeti(L, row, pos);
+      lua_rawseti(L, keys, k);
+      found++;
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return found;
+}
+
 /*
 ** return_defaults(): the implicit RETURNING row, read here and not the
 ** result's, becomes returned_defaults (uservalue 5); a database without
@@ -810,25 +854,9 @@ static int row_field_pos(lua_State *L, int idx, const char *name) {
 */
 static int take_returned_defaults(lua_State *L, int ridx, lresult *r, int plan,
                                   int keys) {
-  int k, n;
   if (!(r->returns_rows && r->cur)) return 0;
   if (next_row(L, ridx, r)) {
-    int row = lua_gettop(L);
-    if (keys) {
-      lua_getfield(L, plan, "n");
-      n = (int)lua_tointeger(L, -1);
-      lua_pop(L, 1);
-      lua_getfield(L, plan, "names");
-      for (k = 1; k <= n; k++) {
-        lua_rawgeti(L, -1, k);
-        if (row_field_pos(L, row, lua_tostring(L, -1)) > 0) {
-          lua_rawgeti(L, row, row_field_pos(L, row, lua_tostring(L, -1)));
-          lua_rawseti(L, keys, k);
-        }
-        lua_pop(L, 1);
-      }
-      lua_pop(L, 1);
-    }
+    if (keys) keys_from_row(L, plan, lua_gettop(L), keys);
     lua_setiuservalue(L, ridx, 5);
   }
   release_cursor(r);
@@ -869,12 +897,14 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
     autoinc = 0; /* the keys came in the row */
   lua_pop(L, 1);
   if (r->returns_rows && r->cur) { /* an INSERT returns rows: implicitly */
+    /* the keys the database made (an autoincrement column, a server
+    ** default): each by its name */
     if (next_row(L, ridx, r)) {
-      lua_rawgeti(L, -1, 1);
-      if (autoinc)
-        lua_rawseti(L, -3, autoinc);
-      else
-        lua_pop(L, 1);
+      int row = lua_gettop(L);
+      if (!keys_from_row(L, plan, row, row - 1) && autoinc) {
+        lua_rawgeti(L, row, 1); /* a column whose key is not its name */
+        lua_rawseti(L, row - 1, autoinc);
+      }
       lua_pop(L, 1);
     } else if (autoinc) {
       lua_pushnil(L);

@@ -213,6 +213,26 @@ void lsql_annotate(lua_State *L, int idx, int entity) {
   lua_setiuservalue(L, -2, 1);
 }
 
+void lsql_attribute(lua_State *L, int idx, int label) {
+  size_t len;
+  lnode *box;
+  rt_node *n = lsql_tonodebox(L, idx);
+  if (!n) rt_lua_error(L, RT_EARGUMENT, "attribute: not a SQL expression");
+  idx = lua_absindex(L, idx);
+  label = lua_absindex(L, label);
+  len = lua_rawlen(L, idx);
+  /* (user value 1: a column's options or an annotation; 2: the label) */
+  box = lua_newuserdatauv(L, len, 2);
+  memcpy(box, lua_touserdata(L, idx), len);
+  box->n = NULL;
+  set_node_mt(L);
+  box->n = rt_ref(n);
+  lua_getiuservalue(L, idx, 1);
+  lua_setiuservalue(L, -2, 1);
+  lua_pushvalue(L, label);
+  lua_setiuservalue(L, -2, 2);
+}
+
 /* The result on top made from the annotated value at idx keeps its
 ** annotation (SQLAlchemy's annotations go along to a label or a function
 ** of the column): it is replaced by an annotated box of its node. */
@@ -303,7 +323,8 @@ rt_node *lsql_coerce(lua_State *L, int idx, const rt_node *against,
 static int takes_table(const rt_node *against) {
   int kind = against && against->type ? (int)against->type->kind : RT_TY_NULL;
   return kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_ARRAY ||
-         kind == RT_TY_INTERVAL; /* a timedelta */
+         kind == RT_TY_INTERVAL || /* a timedelta */
+         (kind == RT_TY_STRING && against->type->upper == RT_UP_SET);
 }
 
 /* Is the value at idx a timedelta (sa.timedelta{...})? */
@@ -337,7 +358,11 @@ static rt_node *value_node(lua_State *L, int idx, const rt_node *against,
       !rt_lua_isnull(L, idx)) {
     /* in its stored form (JSON text, array literal), as values{} binds it */
     lua_pushvalue(L, idx);
-    rt_lua_bind_process(L, (int)against->type->kind, 0);
+    rt_lua_bind_process(L,
+                        against->type->upper == RT_UP_SET
+                            ? RT_PARAM_SET
+                            : (int)against->type->kind,
+                        0);
     if (rt_lua_tovalue(L, -1, &v) != 0 || lua_istable(L, -1))
       rt_lua_error(L, RT_EARGUMENT, "%s: argument #%d is not a SQL value",
                    fname, pos);
@@ -685,6 +710,12 @@ static int e_between(lua_State *L) {
   rt_node *hi = lsql_coerce(L, 3, e, "between", 2);
   lnode *ud = RESULT(L);
   SETRESULT(L, ud, rt_between(rt_ref(e), rt_ref(lo), rt_ref(hi), 0));
+  /* between(lo, hi, {symmetric = true}): BETWEEN SYMMETRIC */
+  if (lua_type(L, 4) == LUA_TTABLE) {
+    if (lua_getfield(L, 4, "symmetric") != LUA_TNIL && lua_toboolean(L, -1))
+      ud->n->flags |= RT_F_SYMMETRIC;
+    lua_pop(L, 1);
+  }
   return keep_marks(L, 1, 1);
 }
 
@@ -3034,6 +3065,11 @@ static int column_tostring(lua_State *L, const rt_node *c) {
 static int node_tostring(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "tostring");
   rt_compiled *c;
+  /* a mapped class's attribute (lsql_attribute): "User.name" */
+  if (lua_type(L, 1) == LUA_TUSERDATA &&
+      lua_getiuservalue(L, 1, 2) == LUA_TSTRING)
+    return 1;
+  lua_settop(L, 1);
   if (is_schema_column(s) && s->kind == RT_N_COLUMN)
     return column_tostring(L, s);
   if (s->flags & RT_F_FETCHED) { /* FetchedValue() as SQLAlchemy's repr */
@@ -3323,6 +3359,8 @@ static char kind_letter(int kind) {
     return 'i';
   case RT_TY_DATE:
     return 'd';
+  case RT_PARAM_SET:
+    return 's';
   default:
     return '-';
   }
@@ -3441,7 +3479,7 @@ static int compile_hook(lua_State *L) {
 static int needs_processing(int kind) {
   return kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_UUID ||
          kind == RT_TY_ARRAY || kind == RT_TY_DATETIME || kind == RT_TY_TIME ||
-         kind == RT_TY_INTERVAL;
+         kind == RT_TY_INTERVAL || kind == RT_PARAM_SET;
 }
 
 /* Types whose stored form depends on the database: the statement's own
@@ -4398,6 +4436,8 @@ static int column_option(lua_State *L, rt_node *n, const char *k) {
       lua_pushboolean(L, 1);
     else if (n->flags & RT_F_AUTOINC_NO)
       lua_pushboolean(L, 0);
+    else if (d && d->autoinc_ignore_fk)
+      lua_pushliteral(L, "ignore_fk");
     else
       lua_pushliteral(L, "auto");
     return 1;
