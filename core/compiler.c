@@ -2514,10 +2514,22 @@ static void sig_str(sigwalk *w, const char *str) {
   if (str) sig_put(w, str, n);
 }
 
+/* Room for a node's header, its name of `namelen` bytes and its type's
+** compact form (SIG_FIXED), so that they are written without checks. */
+#define SIG_FIXED 48
+
 static void sig_type(sigwalk *w, const rt_type *t) {
   int v[8];
   if (!t) {
     sig_byte(w, 0);
+    return;
+  }
+  /* a static bare type is all its kind and upper-case name say */
+  if (t->refs == -1 && !t->fields && !t->item) {
+    if (sig_room(w, 3) != 0) return;
+    w->sb.p[w->sb.n++] = 2;
+    w->sb.p[w->sb.n++] = (char)t->kind;
+    w->sb.p[w->sb.n++] = (char)t->upper;
     return;
   }
   v[0] = (int)t->kind | (int)t->upper << 8;
@@ -2619,36 +2631,57 @@ static void sig_child(sigwalk *w, const rt_node *n) {
 
 static void sig_node(sigwalk *w, const rt_node *n) {
   int pos, i;
-  unsigned char hdr[2];
-  char mark;
+  uint32_t namelen;
+  char *p;
   if (w->failed) return;
   if (!n) {
     sig_byte(w, 0);
     return;
   }
-  if (sig_room(w, 16) != 0) return;
   if (n->kind == RT_N_COLUMN && sig_schema_node(w, n)) return;
+  namelen = n->name ? (uint32_t)strlen(n->name) : 0xffffffffu;
+  if (sig_room(w, SIG_FIXED + (n->name ? namelen : 0)) != 0) return;
+  p = w->sb.p + w->sb.n;
   /* A node with one reference in all (and no owner to share a count
   ** with) is reached once: it needs no place in the seen map, and says so
   ** (6), as the positions of back references count only the others (2). */
   if (n->owner || n->refs > 1) {
     pos = seen_pos(w, n);
     if (pos >= 0) {
-      w->sb.p[w->sb.n++] = 1;
-      sig_put(w, &pos, sizeof pos);
+      *p++ = 1;
+      memcpy(p, &pos, sizeof pos);
+      w->sb.n += 1 + sizeof pos;
       return;
     }
-    mark = 2;
+    *p++ = 2;
   } else
-    mark = 6;
+    *p++ = 6;
+  /* (a table's own form, in place of the mark) */
   if (n->kind == RT_N_TABLE && sig_schema_node(w, n)) return;
-  hdr[0] = n->kind;
-  hdr[1] = n->op;
-  w->sb.p[w->sb.n++] = mark;
-  sig_put(w, hdr, 2);
-  sig_put(w, &n->flags, sizeof n->flags);
-  sig_str(w, n->name);
-  sig_type(w, n->type);
+  *p++ = (char)n->kind;
+  *p++ = (char)n->op;
+  memcpy(p, &n->flags, sizeof n->flags);
+  p += sizeof n->flags;
+  memcpy(p, &namelen, sizeof namelen);
+  p += sizeof namelen;
+  if (n->name) {
+    memcpy(p, n->name, namelen);
+    p += namelen;
+  }
+  /* the type: none, a static bare one (in the room reserved), or the
+  ** long form */
+  if (!n->type) {
+    *p++ = 0;
+    w->sb.n = (size_t)(p - w->sb.p);
+  } else if (n->type->refs == -1 && !n->type->fields && !n->type->item) {
+    *p++ = 2;
+    *p++ = (char)n->type->kind;
+    *p++ = (char)n->type->upper;
+    w->sb.n = (size_t)(p - w->sb.p);
+  } else {
+    w->sb.n = (size_t)(p - w->sb.p);
+    sig_type(w, n->type);
+  }
   if (n->kind == RT_N_BIND) {
     if (w->nbinds == w->capbinds) {
       int cap = w->capbinds ? w->capbinds * 2 : 32;
