@@ -2765,17 +2765,41 @@ static void entry_free(cache_entry *e) {
   memset(e, 0, sizeof *e);
 }
 
-/* Allocate a result for n parameters with room for their constant values. */
+/* Free a result's text and parameters, keeping its block for reuse. */
+static void result_clear(rt_compiled *c) {
+  void *block = c->block;
+  size_t cap = c->blockcap;
+  if (!c->inblock) {
+    free(c->sql);
+    free(c->params);
+    free(c->names);
+  }
+  memset(c, 0, sizeof *c);
+  c->block = block;
+  c->blockcap = cap;
+}
+
+/* Allocate a result for n parameters with room for their constant values:
+** one block, the one res has when it is large enough. */
 static int result_alloc(rt_compiled *res, size_t sqllen, size_t nameslen,
                         int n) {
-  res->sql = malloc(sqllen + 1);
-  res->params = malloc(sizeof(rt_param) * (size_t)(n + 1) +
-                       sizeof(rt_value) * (size_t)(n + 1));
-  res->names = malloc(nameslen + 1);
-  if (!res->sql || !res->params || !res->names) {
-    rt_compiled_free(res);
-    return -1;
+  size_t pbytes =
+      sizeof(rt_param) * (size_t)(n + 1) + sizeof(rt_value) * (size_t)(n + 1);
+  size_t need = pbytes + sqllen + 1 + nameslen + 1;
+  char *b;
+  if (res->blockcap < need) {
+    size_t cap = need < 512 ? 512 : need;
+    free(res->block);
+    res->blockcap = 0;
+    res->block = malloc(cap);
+    if (!res->block) return -1;
+    res->blockcap = cap;
   }
+  b = res->block;
+  res->params = (rt_param *)b;
+  res->sql = b + pbytes;
+  res->names = res->sql + sqllen + 1;
+  res->inblock = 1;
   return 0;
 }
 
@@ -2982,7 +3006,7 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
   rt_strbuf final = RT_STRBUF_INIT;
   int i, total, counter = 0;
   memset(&c, 0, sizeof c);
-  memset(res, 0, sizeof *res);
+  result_clear(res);
   c.d = d;
   c.o = o ? o : &none;
   c.err = err;
@@ -3098,6 +3122,12 @@ static int double_percents(rt_compiled *res) {
 
 int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
                rt_compiled *res, rt_error *err) {
+  memset(res, 0, sizeof *res);
+  return rt_compile_into(stmt, d, o, res, err);
+}
+
+int rt_compile_into(rt_node *stmt, const rt_dialect *d,
+                    const rt_compile_opts *o, rt_compiled *res, rt_error *err) {
   sigwalk *w;
   uint64_t h;
   size_t nameslen = 0;
@@ -3115,6 +3145,7 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
   }
   if (stmt->kind == RT_N_DDL)
     return compile_fresh(stmt, d, o, res, &nameslen, err);
+  result_clear(res);
   if (!(o && o->column_keys) && memo_lookup(stmt, d, res) == 0) return 0;
   w = sigwalk_begin();
   sig_node(w, stmt);
@@ -3140,7 +3171,7 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
       if (!(o && o->column_keys)) memo_store(stmt, d, e, res);
       return 0;
     }
-    memset(res, 0, sizeof *res);
+    result_clear(res);
     return rt_error_set(err, RT_EMEMORY, "out of memory");
   }
   rc = compile_fresh(stmt, d, o, res, &nameslen, err);
@@ -3151,9 +3182,8 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
 }
 
 void rt_compiled_free(rt_compiled *c) {
-  free(c->sql);
-  free(c->params);
-  free(c->names);
+  result_clear(c);
+  free(c->block);
   memset(c, 0, sizeof *c);
 }
 

@@ -172,15 +172,18 @@ void lsql_pushref(lua_State *L, rt_node *n) {
 ** that node in its raw field "__clause_element__"; the table keeps the
 ** node alive while the table is on the stack.
 */
-rt_node *lsql_tonodebox(lua_State *L, int idx) {
-  const lnode *u;
-  size_t len = lua_rawlen(L, idx);
+/* The node of the userdata at idx whose block is u (not NULL). */
+static rt_node *box_node(lua_State *L, int idx, const lnode *u) {
   /* a light userdata has no length, and only a full userdata's length is
   ** a block lua_touserdata gives (an annotated box is a longer one) */
-  if ((len != sizeof(lnode) && len != sizeof(lannotated)) ||
-      !(u = lua_touserdata(L, idx)))
-    return NULL;
+  size_t len = lua_rawlen(L, idx);
+  if (len != sizeof(lnode) && len != sizeof(lannotated)) return NULL;
   return u->tag == &node_mt_key ? u->n : NULL;
+}
+
+rt_node *lsql_tonodebox(lua_State *L, int idx) {
+  const lnode *u = lua_touserdata(L, idx);
+  return u ? box_node(L, idx, u) : NULL;
 }
 
 /*
@@ -244,7 +247,10 @@ static int keep_marks(lua_State *L, int first, int last) {
 
 rt_node *lsql_tonode(lua_State *L, int idx) {
   rt_node *n;
-  if (lua_type(L, idx) != LUA_TTABLE) return lsql_tonodebox(L, idx);
+  const lnode *u = lua_touserdata(L, idx);
+  /* (a box first: most arguments are one) */
+  if (u) return box_node(L, idx, u);
+  if (lua_type(L, idx) != LUA_TTABLE) return NULL;
   idx = lua_absindex(L, idx);
   lua_pushliteral(L, "__clause_element__");
   lua_rawget(L, idx);
@@ -2873,8 +2879,7 @@ static rt_compiled *compile_ud(lua_State *L, rt_node *stmt, const rt_dialect *d,
   slot_get(L, SLOT_SCRATCH, &scratch_key);
   c = lua_touserdata(L, -1);
   lua_pop(L, 1); /* the registry keeps it */
-  rt_compiled_free(&c->c);
-  if (rt_compile(stmt, d, o, &c->c, &err) != 0) rt_lua_raise(L, &err);
+  if (rt_compile_into(stmt, d, o, &c->c, &err) != 0) rt_lua_raise(L, &err);
   return &c->c;
 }
 
@@ -3366,6 +3371,9 @@ static rt_compiled *own_params(lua_State *L, int holder, const rt_compiled *c) {
   *o = *c;
   o->sql = NULL;
   o->names = NULL;
+  o->block = NULL; /* (never freed: the userdata holds it all) */
+  o->blockcap = 0;
+  o->inblock = 0;
   o->params = (rt_param *)(o + 1);
   vals = (rt_value *)(o->params + np + 1);
   p = (char *)(vals + np + 1);
