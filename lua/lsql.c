@@ -4040,6 +4040,8 @@ static int t_index_names(lua_State *L) {
 */
 static const char cols_owner_key = 0;
 
+static void column_own_mt(lua_State *L);
+
 static rt_node *cols_owner(lua_State *L, int idx) {
   rt_node *o;
   lua_rawgetp(L, idx, &cols_owner_key);
@@ -4064,6 +4066,7 @@ static int cols_index(lua_State *L) {
   c = column_of(L, o, luaL_checkstring(L, 2));
   /* the same Column object each time */
   lsql_pushref(L, c);
+  if (o->kind == RT_N_TABLE) column_own_mt(L);
   lua_pushvalue(L, 2);
   lua_pushvalue(L, -2);
   lua_rawset(L, 1);
@@ -4830,13 +4833,153 @@ static int e_overlap(lua_State *L) {
 
 static int node_index(lua_State *L);
 
+/*
+** --- method caches ---
+**
+** A method call on a node reads the method through node_index, a C call
+** that costs more than many methods themselves.  The long-lived boxes
+** (a Table, the columns of its t.c) have metatables of their own whose
+** __index is a plain table: a method found once is kept there (a method
+** lookup is then a table read), and a miss goes on to node_index with
+** the box.  The methods table itself (`methods_key`) is reached through
+** a proxy, the __methods everyone else sees, so that a method replaced or
+** added later (the ORM wraps some) empties every cache
+** (`caches_key`, weak keys) rather than leaving them stale.
+*/
+static const char methods_key = 0; /* the methods table itself */
+static const char caches_key = 0;  /* set of the method caches */
+static const char box_key = 0;     /* a column cache's box */
+
+/* Register the table at idx as a method cache. */
+static void cache_register(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &caches_key);
+  lua_pushvalue(L, idx);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+/* Keep the method on top (left there) as key k of cache idx, when node
+** n's lookup of k gives it whatever the box (node_index's order). */
+static void cache_method(lua_State *L, int cache, rt_node *n, int key) {
+  const char *k;
+  if (lua_type(L, key) != LUA_TSTRING) return;
+  k = lua_tostring(L, key);
+  /* a Table's "c" is the collection, and its "columns" an attribute */
+  if (strcmp(k, "columns") == 0 || strcmp(k, "c") == 0) return;
+  if (n->kind != RT_N_TABLE && n->kind != RT_N_COLUMN) return;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
+  lua_pushvalue(L, key);
+  lua_rawget(L, -2);
+  if (!lua_isnil(L, -1) && lua_rawequal(L, -1, -3)) {
+    lua_pushvalue(L, key);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, cache);
+  }
+  lua_pop(L, 2);
+}
+
+/* __newindex of the methods proxy: set the method, empty the caches. */
+static int methods_set(lua_State *L) {
+  lua_settop(L, 3);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  lua_rawset(L, -3);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &caches_key); /* 5 */
+  lua_pushnil(L);
+  while (lua_next(L, 5)) {
+    lua_pop(L, 1);
+    lua_pushnil(L); /* 7: a cache's key */
+    while (lua_next(L, 6)) {
+      lua_pop(L, 1);
+      if (lua_type(L, 7) == LUA_TSTRING && strcmp(lua_tostring(L, 7), "c")) {
+        lua_pushvalue(L, 7);
+        lua_pushnil(L);
+        lua_rawset(L, 6); /* (clearing a field during next is allowed) */
+      }
+    }
+  }
+  return 0;
+}
+
+/* __pairs of the methods proxy: the methods themselves */
+static int methods_pairs(lua_State *L) {
+  lua_getglobal(L, "next");
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
+  lua_pushnil(L);
+  return 3;
+}
+
 /* A Table's own metatable's fallback (see table_own_mt): upvalues 1 and 2
-** are node_index's, 3 the Table, which the lookup has lost on the way. */
+** are node_index's, 3 the Table, which the lookup has lost on the way, 4
+** the table __index looks in (the cache). */
 static int table_index(lua_State *L) {
+  lnode *u = lua_touserdata(L, lua_upvalueindex(3));
   lua_settop(L, 2);
   lua_pushvalue(L, lua_upvalueindex(3));
   lua_replace(L, 1);
-  return node_index(L);
+  if (node_index(L) != 1) return 0;
+  cache_method(L, lua_upvalueindex(4), u->n, 2);
+  return 1;
+}
+
+/* A cached column's fallback: (cache, key), the box in the cache;
+** upvalues node_index's. */
+static int column_index(lua_State *L) {
+  lnode *u;
+  int r;
+  lua_settop(L, 2);
+  lua_rawgetp(L, 1, &box_key);
+  u = lua_touserdata(L, 3);
+  if (!u) return 0;
+  lua_replace(L, 1); /* (box, key) */
+  if (node_index(L) != 1) return 0;
+  r = lua_gettop(L);
+  if (lua_getmetatable(L, 1) && lua_getfield(L, -1, "__index") == LUA_TTABLE) {
+    lua_pushvalue(L, r);
+    cache_method(L, r + 2, u->n, 2);
+  }
+  lua_settop(L, r);
+  return 1;
+}
+
+/* A metatable of its own for the box on top, a copy of the Node one but
+** for __index, the table on top, which is popped. */
+static void own_mt(lua_State *L) {
+  int mt;
+  lua_createtable(L, 0, 24);
+  mt = lua_gettop(L);
+  slot_get(L, SLOT_NODE_MT, &node_mt_key);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, mt);
+  }
+  lua_pop(L, 1);
+  lua_insert(L, -2); /* (box, mt, index) */
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+}
+
+/* A Table's column just made a box (on top): its own metatable, whose
+** __index is its method cache. */
+static void column_own_mt(lua_State *L) {
+  lua_createtable(L, 0, 4);
+  lua_pushvalue(L, -2);
+  lua_rawsetp(L, -2, &box_key);
+  if (luaL_newmetatable(L, "retort.ColumnMethods")) {
+    /* (node_index's upvalues) */
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
+    lua_pushliteral(L, "__c");
+    lua_pushcclosure(L, column_index, 2);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_setmetatable(L, -2);
+  cache_register(L, -1);
+  own_mt(L);
 }
 
 /*
@@ -4861,11 +5004,13 @@ static void table_own_mt(lua_State *L, int cols) {
   lua_createtable(L, 0, 1); /* what __index looks in */
   lua_pushvalue(L, cols);
   lua_setfield(L, -2, "c");
+  cache_register(L, -1);
   lua_createtable(L, 0, 1); /* and its fallback */
-  lua_getfield(L, -3, "__methods");
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
   lua_pushliteral(L, "__c");
   lua_pushvalue(L, 1);
-  lua_pushcclosure(L, table_index, 3);
+  lua_pushvalue(L, -5); /* the cache */
+  lua_pushcclosure(L, table_index, 4);
   lua_setfield(L, -2, "__index");
   lua_setmetatable(L, -2);
   lua_setfield(L, mt, "__index");
@@ -5359,6 +5504,22 @@ void lsql_open_expr(lua_State *L) {
   luaL_setfuncs(L, node_methods, 0);
   lua_pushcfunction(L, t_columns);
   lua_setfield(L, -2, "columns");
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &methods_key);
+  lua_newtable(L); /* the method caches */
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &caches_key);
+  lua_newtable(L); /* __methods: the proxy (see the method caches) */
+  lua_createtable(L, 0, 3);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, methods_set);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushcfunction(L, methods_pairs);
+  lua_setfield(L, -2, "__pairs");
+  lua_setmetatable(L, -2);
   lua_setfield(L, -2, "__methods");
   {
     static const luaL_Reg mms[] = {{"__index", node_index},
@@ -5378,7 +5539,7 @@ void lsql_open_expr(lua_State *L) {
                                    {NULL, NULL}};
     luaL_setfuncs(L, mms, 0);
   }
-  lua_getfield(L, -1, "__methods");
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
   lua_pushliteral(L, "__c");
   lua_pushcclosure(L, node_index, 2);
   lua_setfield(L, -2, "__index");
