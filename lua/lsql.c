@@ -1399,11 +1399,13 @@ static int orm_hook(lua_State *L, const char *kind, int first, int top) {
   return 1;
 }
 
-static int build_select(lua_State *L, int first, int top) {
-  rt_node *s;
+/* select() of the arguments first..top; `hooked`: the ORM's hook has
+** seen them already. */
+static int build_select_from(lua_State *L, int first, int top, int hooked) {
+  rt_node *s, *few[8];
   lnode *ud;
   int i;
-  if (orm_hook(L, "select", first, top)) return 1;
+  if (!hooked && orm_hook(L, "select", first, top)) return 1;
   for (i = first; i <= top; i++) {
     rt_node *c = lsql_tonode(L, i);
     if (!c)
@@ -1411,14 +1413,21 @@ static int build_select(lua_State *L, int first, int top) {
                           "select: argument #%d must be a column, table or "
                           "expression, not %s",
                           i, luaL_typename(L, i));
+    if (i - first < 8) few[i - first] = c;
   }
   ud = RESULT(L);
   SETRESULT(L, ud, rt_select_new());
   s = ud->n;
   for (i = first; i <= top; i++)
-    if (rt_node_push(s->kids[RT_S_COLUMNS], rt_ref(lsql_tonode(L, i))) != 0)
+    if (rt_node_push(
+            s->kids[RT_S_COLUMNS],
+            rt_ref(i - first < 8 ? few[i - first] : lsql_tonode(L, i))) != 0)
       return rt_lua_error(L, RT_EMEMORY, "out of memory");
   return 1;
+}
+
+static int build_select(lua_State *L, int first, int top) {
+  return build_select_from(L, first, top, 0);
 }
 
 /*
@@ -1467,7 +1476,7 @@ int lsql_select_plain(lua_State *L) {
     for (i = 1; i <= n; i++) lua_rawgeti(L, 1, i);
     return build_select(L, 2, n + 1);
   }
-  return build_select(L, 1, top);
+  return build_select_from(L, 1, top, 1);
 }
 
 /* generative helper: copy stmt at 1 with slot set to the node on top */
