@@ -82,26 +82,36 @@ lnode *lsql_newnode(lua_State *L) {
 */
 #define BATCH 128
 
-static const char batch_key = 0;    /* the batch being filled */
+static const char batch_key = 0;    /* the batch being filled (its state) */
 static const char batch_gc_key = 0; /* the batches' metatable */
+static const char bstate_key = 0;   /* a batch's state, in the batch */
+
+/* A batch's state, a userdata whose user value is the batch: the boxes
+** given it so far, also in the batch's array part, which keeps them until
+** the batch is finalized (a box kept by some other object being finalized
+** in the same cycle is then left without its node, never with a freed
+** one). */
+typedef struct bstate {
+  int n;
+  lnode *box[BATCH];
+} bstate;
 
 static int batch_gc(lua_State *L) {
-  int i, n = (int)lua_rawlen(L, 1);
-  for (i = 1; i <= n; i++) {
-    lnode *u;
-    lua_rawgeti(L, 1, i);
-    if (lua_rawlen(L, -1) == sizeof(lnode) && (u = lua_touserdata(L, -1)) &&
-        u->tag == &node_mt_key) {
-      rt_unref(u->n);
-      u->n = NULL;
-    }
-    lua_pop(L, 1);
+  bstate *b;
+  int i;
+  lua_rawgetp(L, 1, &bstate_key);
+  b = lua_touserdata(L, -1);
+  for (i = 0; b && i < b->n; i++) {
+    rt_unref(b->box[i]->n);
+    b->box[i]->n = NULL;
   }
+  if (b) b->n = BATCH; /* (full: never filled again) */
   return 0;
 }
 
-/* A new empty batch, made the one being filled and pushed. */
-static void batch_new(lua_State *L) {
+/* A new empty batch, made the one being filled; its state is pushed. */
+static bstate *batch_new(lua_State *L) {
+  bstate *b;
   lua_createtable(L, BATCH, 20);
   slot_get(L, SLOT_NODE_MT, &node_mt_key);
   lua_pushnil(L);
@@ -115,27 +125,38 @@ static void batch_new(lua_State *L) {
     lua_insert(L, -2);
     lua_rawset(L, -5);
   }
-  lua_pop(L, 1);
+  /* getmetatable() of a box gives the Node metatable, not the batch,
+  ** whose array only this file writes */
+  lua_setfield(L, -2, "__metatable");
   lua_rawgetp(L, LUA_REGISTRYINDEX, &batch_gc_key);
   lua_setmetatable(L, -2);
+  b = lua_newuserdatauv(L, sizeof *b, 1);
+  b->n = 0;
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, -3, &bstate_key);
+  lua_insert(L, -2);
+  lua_setiuservalue(L, -2, 1);
   lua_pushvalue(L, -1);
   slot_replace(L, SLOT_BATCH, &batch_key);
+  return b;
 }
 
 static lnode *newnode0(lua_State *L) {
   lnode *u = lua_newuserdatauv(L, sizeof *u, 0);
-  int n;
+  bstate *b;
   u->n = NULL;
   u->tag = &node_mt_key;
-  if (slot_get(L, SLOT_BATCH, &batch_key) != LUA_TTABLE ||
-      (n = (int)lua_rawlen(L, -1)) >= BATCH) {
+  if (slot_get(L, SLOT_BATCH, &batch_key) != LUA_TUSERDATA ||
+      (b = lua_touserdata(L, -1))->n >= BATCH) {
     lua_pop(L, 1);
-    batch_new(L);
-    n = 0;
+    b = batch_new(L);
   }
-  lua_pushvalue(L, -2);
-  lua_rawseti(L, -2, n + 1);
-  lua_setmetatable(L, -2);
+  lua_getiuservalue(L, -1, 1); /* (box, state, batch) */
+  lua_pushvalue(L, -3);
+  lua_rawseti(L, -2, b->n + 1);
+  b->box[b->n++] = u;
+  lua_setmetatable(L, -3);
+  lua_pop(L, 1);
   return u;
 }
 
