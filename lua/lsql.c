@@ -216,8 +216,10 @@ rt_node *lsql_tonodebox(lua_State *L, int idx) {
 */
 static const lannotated *toannotated(lua_State *L, int idx) {
   const lannotated *a;
-  if (lua_type(L, idx) != LUA_TUSERDATA ||
-      lua_rawlen(L, idx) != sizeof(lannotated))
+  /* (the length first: it rules out nearly every argument; a string of
+  ** that length has no block) */
+  if (lua_rawlen(L, idx) != sizeof(lannotated) ||
+      lua_type(L, idx) != LUA_TUSERDATA)
     return NULL;
   a = lua_touserdata(L, idx);
   return a->box.tag == &node_mt_key ? a : NULL;
@@ -1573,6 +1575,7 @@ static int e_within_group(lua_State *L) {
 
 static int s_where(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "where");
+  rt_node *crit[15]; /* the criteria's nodes (kept on the stack) */
   int top = lua_gettop(L), i, slot;
   lnode *ud;
   if (s->kind == RT_N_UNARY && s->op == RT_OP_EXISTS && s->a &&
@@ -1595,10 +1598,13 @@ static int s_where(lua_State *L) {
   else
     return rt_lua_error(L, RT_EARGUMENT,
                         "where: not available on this construct");
-  for (i = 2; i <= top; i++) criterion(L, i, "where", i - 1);
+  for (i = 2; i <= top; i++) {
+    rt_node *c = criterion(L, i, "where", i - 1);
+    if (i - 2 < 15) crit[i - 2] = c;
+  }
   ud = RESULT(L);
   if (top == 2) {
-    SETRESULT(L, ud, rt_gen_where(s, slot, rt_ref(lsql_tonode(L, top + 1))));
+    SETRESULT(L, ud, rt_gen_where(s, slot, rt_ref(crit[0])));
   } else if (top > 2) {
     /* several criteria: one AND list, built once */
     int n = top - 1, k = 0;
@@ -1608,7 +1614,8 @@ static int s_where(lua_State *L) {
                 ? few
                 : lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(n + 1), 0);
     if (s->kids[slot]) items[k++] = rt_ref(s->kids[slot]);
-    for (i = 0; i < n; i++) items[k++] = rt_ref(lsql_tonode(L, top + 1 + i));
+    for (i = 0; i < n; i++)
+      items[k++] = rt_ref(i < 15 ? crit[i] : lsql_tonode(L, top + 1 + i));
     if (items != few) lua_pop(L, 1);
     SETRESULT(L, ud, rt_gen_set(s, slot, rt_boollist(RT_OP_AND, items, k)));
   } else
@@ -1775,7 +1782,8 @@ static int append_args(lua_State *L, int slot, const char *fname) {
   int top = lua_gettop(L), i;
   lnode *ud;
   for (i = 2; i <= top; i++)
-    if (lua_type(L, i) != LUA_TSTRING) check_value(L, i, NULL, fname, i - 1);
+    if (!lsql_tonode(L, i) && lua_type(L, i) != LUA_TSTRING)
+      check_value(L, i, NULL, fname, i - 1);
   ud = RESULT(L);
   merged = old ? rt_node_copy(old) : rt_list_new();
   lsql_check(L, merged);
@@ -1976,17 +1984,18 @@ static int s_with_only_columns(lua_State *L) {
 
 /* limit(n)/offset(n): an integer binds as an anonymous parameter */
 static int limit_slot(lua_State *L, int slot, const char *fname) {
-  rt_node *s = checkselect(L, fname), *v;
+  rt_node *s = checkselect(L, fname), *v, *given = NULL;
   lnode *ud;
-  if (!lua_isnoneornil(L, 2) && !lsql_tonode(L, 2) && !lua_isinteger(L, 2))
+  int isint = lua_isinteger(L, 2);
+  if (!isint && !lua_isnoneornil(L, 2) && !(given = lsql_tonode(L, 2)))
     return rt_lua_error(L, RT_EARGUMENT,
                         "%s: argument #1 must be an integer, not %s", fname,
                         luaL_typename(L, 2));
   ud = RESULT(L);
-  if (lua_isnoneornil(L, 2))
+  if (given)
+    v = rt_ref(given);
+  else if (!isint)
     v = NULL;
-  else if (lsql_tonode(L, 2))
-    v = rt_ref(lsql_tonode(L, 2));
   else {
     v = rt_bind("param", rt_vint(lua_tointeger(L, 2)),
                 rt_type_bare(RT_TY_INTEGER), 1);
