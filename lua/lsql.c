@@ -78,9 +78,11 @@ lnode *lsql_newnode(lua_State *L) {
 ** to BATCH boxes in its array part.  A batch lives as long as one of its
 ** boxes does (it is their metatable) and keeps them all, until its own
 ** finalizer, one per BATCH boxes, drops their nodes.  So a box kept keeps
-** the nodes of its batch's other boxes a while longer: a batch is small.
+** the nodes of its batch's other boxes a while longer: a batch is small
+** (256 boxes: making a batch, its copy of the metatable, costs as much as
+** a few boxes, and its retained nodes are some tens of KiB at most).
 */
-#define BATCH 128
+#define BATCH 256
 
 static const char batch_key = 0;    /* the batch being filled (its state) */
 static const char batch_gc_key = 0; /* the batches' metatable */
