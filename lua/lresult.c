@@ -1544,9 +1544,31 @@ static int res_first(lua_State *L) {
   return 1;
 }
 
+/* The Result at idx when it reads its cursor's rows as they come (not a
+** view, a derived Result or one filtering with unique()), else NULL. */
+static lresult *plain_result(lua_State *L, int idx) {
+  lresult *r = toresult(L, idx);
+  if (r == NULL || r->derived) return NULL;
+  if (lua_getiuservalue(L, idx, 3) == LUA_TTABLE) r = NULL;
+  lua_pop(L, 1);
+  return r;
+}
+
+static int multiple_rows(lua_State *L, int allow_none) {
+  res_close(L);
+  return rt_lua_error(L, RT_EMULTIPLERESULTS,
+                      allow_none ? "Multiple rows were found when one or "
+                                   "none was required"
+                                 : "Multiple rows were found when exactly "
+                                   "one was required");
+}
+
 static int one_common(lua_State *L, int allow_none) {
+  lresult *r;
+  int more;
   lua_settop(L, 1);
-  if (!next_item(L, 1)) {
+  r = plain_result(L, 1);
+  if (!(r ? next_row_mt(L, 1, r, 0) : next_item(L, 1))) {
     res_close(L);
     if (allow_none) {
       lua_pushnil(L);
@@ -1555,15 +1577,12 @@ static int one_common(lua_State *L, int allow_none) {
     return rt_lua_error(L, RT_ENORESULT,
                         "No row was found when one was required");
   }
-  if (next_item(L, 1)) {
+  /* a plain Result only looks for a second row: no Row is made of it */
+  if (r)
+    more = step_row(L, r);
+  else if ((more = next_item(L, 1)) != 0)
     lua_pop(L, 1);
-    res_close(L);
-    return rt_lua_error(L, RT_EMULTIPLERESULTS,
-                        allow_none ? "Multiple rows were found when one or "
-                                     "none was required"
-                                   : "Multiple rows were found when exactly "
-                                     "one was required");
-  }
+  if (more) return multiple_rows(L, allow_none);
   null_to_nil(L);
   res_close(L);
   return 1;

@@ -3262,7 +3262,10 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
     many = 1;
     n = 1;
   }
-  if (lua_istable(L, 3) && !lsql_tonode(L, 3)) {
+  if (s->kind != RT_N_INSERT && s->kind != RT_N_UPDATE) {
+    /* only an INSERT's or UPDATE's text depends on the keys given */
+    o.column_keys = NULL;
+  } else if (lua_istable(L, 3) && !lsql_tonode(L, 3)) {
     /* the keys of the first map */
     int first;
     if (many)
