@@ -69,6 +69,21 @@ for _, db in ipairs(T.databases()) do
     -- unique() filters before one() counts
     T.eq(tostring(c:execute(text("SELECT 'a' AS v UNION ALL SELECT 'a'"))
                     :unique():one()), "('a',)")
+    -- the same statement on another database in turn: each runs its own SQL
+    local e2 = create_engine("sqlite://")
+    local c2 <close> = e2:connect()
+    md:create_all(c2)
+    c2:execute(insert(t), {{x = 1, y = "s1", z = 1}, {x = 2, y = "s2", z = 2}})
+    for i = 1, 3 do
+      T.eq(c:execute(s, {x = 2}):one().y, "b")
+      T.eq(c2:execute(s, {x = 2}):one().y, "s2")
+      T.eq(c:execute(s, {x = 1}):scalar_one_or_none(), 1)
+      T.eq(c2:execute(s, {x = 3}):one_or_none(), nil)
+    end
+    local missing = T.raises("StatementError",
+                             function() c2:execute(s, {}) end)
+    T.ok(missing.sql:find("WHERE rt_more.x = ?", 1, true), missing.sql)
+    e2:dispose()
     e:dispose()
   end)
 
