@@ -3842,8 +3842,9 @@ static void echo_tag(rt_lua_exec *out, const rt_node *s, const rt_compiled *c,
 ** and the keys given shape) run with one map or none: a statement is
 ** immutable and its text a function of itself, the dialect and the schema
 ** epoch (as the compile memo has it), so the plan holds while those do.
-** registry[&plan_key] is weak-keyed: statement box -> plan, a copy of the
-** compiled parameters (push_params_copy) with user values PLAN_*.
+** The plans are in a weak-keyed table (SLOT_PLANS): statement box -> plan,
+** a copy of the compiled parameters (push_params_copy) with user values
+** PLAN_*.
 */
 static const char plan_key = 0;
 
@@ -3873,21 +3874,34 @@ static rt_node *plannable(lua_State *L) {
   return lsql_tonode(L, 3) ? NULL : s;
 }
 
+/*
+** A plan is made on a statement's second execution: one made for every
+** statement built and run once would cost more than plans save.  The
+** statements run lately are told by serial, in a small table where a
+** collision only costs a plan made later.
+*/
+#define PLAN_SEEN 256
+
+static _Thread_local uint64_t plan_seen_serial[PLAN_SEEN];
+
+static int plan_seen(const rt_node *s) {
+  uint64_t *slot = &plan_seen_serial[s->serial % PLAN_SEEN];
+  if (*slot == s->serial) return 1;
+  *slot = s->serial;
+  return 0;
+}
+
 /* Push the plan of the statement at 1 for the dialect at 2 and return its
-** compiled form, or push nothing and return NULL; *seen tells that the
-** statement ran before (a plan is made on its second execution: one built
-** for every execution would cost more than it saves). */
-static rt_compiled *plan_find(lua_State *L, const rt_node *s, int *seen) {
+** compiled form, or push nothing and return NULL. */
+static rt_compiled *plan_find(lua_State *L, const rt_node *s) {
   rt_compiled *c;
   const plan_stamp *st;
-  *seen = 0;
   if (slot_get(L, SLOT_PLANS, &plan_key) != LUA_TTABLE) {
     lua_pop(L, 1);
     return NULL;
   }
   lua_pushvalue(L, 1);
-  *seen = lua_rawget(L, -2) != LUA_TNIL;
-  if (lua_type(L, -1) != LUA_TUSERDATA) {
+  if (lua_rawget(L, -2) != LUA_TUSERDATA) {
     lua_pop(L, 2);
     return NULL;
   }
@@ -3906,10 +3920,9 @@ static rt_compiled *plan_find(lua_State *L, const rt_node *s, int *seen) {
 }
 
 /* Keep a plan for the statement at 1 on the dialect at 2: compiled form
-** c, its SQL (a string at sql) and result conversions (at conv); when it
-** was not seen before, only that it was. */
+** c, its SQL (a string at sql) and result conversions (at conv). */
 static void plan_store(lua_State *L, const rt_node *s, const rt_compiled *c,
-                       int sql, int conv, int seen) {
+                       int sql, int conv) {
   plan_stamp *st;
   rt_compiled *o;
   int top = lua_gettop(L);
@@ -3918,12 +3931,6 @@ static void plan_store(lua_State *L, const rt_node *s, const rt_compiled *c,
     return;
   }
   lua_pushvalue(L, 1);
-  if (!seen) {
-    lua_pushboolean(L, 1);
-    lua_rawset(L, -3);
-    lua_settop(L, top);
-    return;
-  }
   o = push_params_copy(L, c, PLAN_NUV - 1);
   /* for the errors that quote it; PLAN_SQL keeps the string */
   o->sql = (char *)lua_tostring(L, sql);
@@ -3943,13 +3950,6 @@ static void plan_store(lua_State *L, const rt_node *s, const rt_compiled *c,
   lua_settop(L, top);
 }
 
-/*
-** The compile conn:execute calls from C (RT_COMPILE_EXEC): the same as
-** compile_hook, but each map goes in one pass into a row-major rt_value
-** array, with no positional lists in between.  Returns sql, the array's
-** userdata, the parameters it borrows from and the strings maps made up
-** (or nil); out is a light userdata.
-*/
 /* exec_compile with the plan of the statement at 4 (see plan_find). */
 static int exec_planned(lua_State *L, rt_lua_exec *out, rt_compiled *c) {
   int flags = bind_flags(lua_tostring(L, 2));
@@ -3976,9 +3976,16 @@ static int exec_planned(lua_State *L, rt_lua_exec *out, rt_compiled *c) {
   return 6;
 }
 
+/*
+** The compile conn:execute calls from C (RT_COMPILE_EXEC): the same as
+** compile_hook, but each map goes in one pass into a row-major rt_value
+** array, with no positional lists in between.  Returns sql, the array's
+** userdata, the parameters it borrows from and the strings maps made up
+** (or nil); out is a light userdata.
+*/
 static int exec_compile(lua_State *L) {
   rt_lua_exec *out = lua_touserdata(L, 4);
-  int many, n, i, map, flags, rows, width, owned = 0, seen = 0;
+  int many, n, i, map, flags, rows, width, owned = 0;
   rt_compiled *c;
   rt_value *vals;
   rt_node *planned;
@@ -3986,8 +3993,10 @@ static int exec_compile(lua_State *L) {
   lua_settop(L, 3);
   /* echo tells how the statement was compiled: no plan then */
   planned = out->echo ? NULL : plannable(L);
-  if (planned && (c = plan_find(L, planned, &seen)) != NULL)
-    return exec_planned(L, out, c);
+  if (planned && plan_seen(planned)) {
+    if ((c = plan_find(L, planned)) != NULL) return exec_planned(L, out, c);
+  } else
+    planned = NULL; /* the first execution: no plan yet */
   c = hook_compile(L, &many, &n, 1);
   if (out->echo) echo_tag(out, lsql_tonode(L, 1), c, t0);
   flags = bind_flags(luaL_optstring(L, 2, "default"));
@@ -4023,7 +4032,7 @@ static int exec_compile(lua_State *L) {
     lua_settop(L, 7);
   }
   push_result_conv(L, 1, flags & RT_BIND_NATIVE_UUID); /* 8 */
-  if (planned) plan_store(L, planned, c, 4, 8, seen);
+  if (planned) plan_store(L, planned, c, 4, 8);
   /* 9: inserted_primary_key's plan; a list of one map is one execution */
   if (lua_istable(L, 3) && many && n == 1) {
     lua_rawgeti(L, 3, 1);
