@@ -3356,13 +3356,9 @@ static void push_kinds(lua_State *L, const rt_compiled *c) {
 
 static void push_result_conv(lua_State *L, int idx, int pg);
 
-/*
-** A copy of compiled parameters c in a userdata, made the uservalue of the
-** one at `holder`: the values (but rt_required_value, which is told by
-** address) and the names.  A map with a metatable may run Lua code that
-** compiles again, which reuses the scratch c is in (compile_ud).
-*/
-/* The copy own_params makes, pushed: a userdata with nuv user values. */
+/* A copy of compiled parameters c in a userdata with nuv user values,
+** pushed: the values (but rt_required_value, which is told by address)
+** and the names; not the SQL. */
 static rt_compiled *push_params_copy(lua_State *L, const rt_compiled *c,
                                      int nuv) {
   int i, np = c->nparams;
@@ -3395,6 +3391,11 @@ static rt_compiled *push_params_copy(lua_State *L, const rt_compiled *c,
   return o;
 }
 
+/*
+** The copy made the uservalue of the userdata at `holder`.  A map with a
+** metatable may run Lua code that compiles again, which reuses the scratch
+** c is in (compile_ud).
+*/
 static rt_compiled *own_params(lua_State *L, int holder, const rt_compiled *c) {
   rt_compiled *o = push_params_copy(L, c, 0);
   lua_setiuservalue(L, holder, 1);
