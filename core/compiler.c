@@ -3162,6 +3162,16 @@ static int double_percents(rt_compiled *res) {
   return 0;
 }
 
+/*
+** The keys a statement is executed with shape only an INSERT's VALUES or
+** an UPDATE's SET (no DML nests in other statements): any other compiles
+** the same whatever they are, and keeps its memo.
+*/
+static int keys_matter(const rt_node *stmt, const rt_compile_opts *o) {
+  return o && o->column_keys &&
+         (stmt->kind == RT_N_INSERT || stmt->kind == RT_N_UPDATE);
+}
+
 int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
                rt_compiled *res, rt_error *err) {
   memset(res, 0, sizeof *res);
@@ -3188,13 +3198,13 @@ int rt_compile_into(rt_node *stmt, const rt_dialect *d,
   if (stmt->kind == RT_N_DDL)
     return compile_fresh(stmt, d, o, res, &nameslen, err);
   result_clear(res);
-  if (!(o && o->column_keys) && memo_lookup(stmt, d, res) == 0) return 0;
+  if (!keys_matter(stmt, o) && memo_lookup(stmt, d, res) == 0) return 0;
   w = sigwalk_begin();
   sig_node(w, stmt);
   sig_str(w, d->name);
   epoch = rt_schema_epoch();
   sig_raw(w, &epoch, sizeof epoch);
-  if (o && o->column_keys) {
+  if (keys_matter(stmt, o)) {
     sig_byte(w, 3);
     for (i = 0; i < o->ncolumn_keys; i++) sig_str(w, o->column_keys[i]);
   }
@@ -3210,7 +3220,7 @@ int rt_compile_into(rt_node *stmt, const rt_dialect *d,
   if (e->sig && e->hash == h && e->d == d && e->siglen == w->sb.n &&
       memcmp(e->sig, w->sb.p, w->sb.n) == 0) {
     if (cache_hit(e, w, res) == 0) {
-      if (!(o && o->column_keys)) memo_store(stmt, d, e, res);
+      if (!keys_matter(stmt, o)) memo_store(stmt, d, e, res);
       return 0;
     }
     result_clear(res);
@@ -3218,7 +3228,7 @@ int rt_compile_into(rt_node *stmt, const rt_dialect *d,
   }
   rc = compile_fresh(stmt, d, o, res, &nameslen, err);
   if (rc == 0 && cache_store(h, d, w, res, nameslen) == 0 &&
-      !(o && o->column_keys))
+      !keys_matter(stmt, o))
     memo_store(stmt, d, &cache[h % CACHE_SLOTS], res);
   return rc;
 }

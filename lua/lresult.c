@@ -344,6 +344,7 @@ static void make_rowmt(lua_State *L, lresult *r) {
 ** is built in, before any string is made.
 */
 static const char rowmt_cache = 0;
+static rt_lua_slot rowmt_slot;
 
 /* The statement's conversion for result column i, named `name`: by
 ** position, or by name after RT_CONV_BYNAME. */
@@ -409,7 +410,7 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
   const char *last;
   size_t lastlen;
   int cache, i;
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &rowmt_cache) != LUA_TTABLE) {
+  if (rt_lua_slot_get(L, &rowmt_slot, &rowmt_cache) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);
     lua_createtable(L, 0, 1);
@@ -417,7 +418,7 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
     lua_setfield(L, -2, "__mode");
     lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &rowmt_cache);
+    rt_lua_slot_set(L, &rowmt_slot, &rowmt_cache);
   }
   cache = lua_gettop(L);
   if (same_shape(L, cache, r, sconv, nsconv)) {
@@ -495,6 +496,7 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
 ** array read instead of a lookup by name.
 */
 static const char result_mark = 0;
+static rt_lua_slot result_slot;
 
 static lresult *toresult(lua_State *L, int idx) {
   lresult *r = lua_touserdata(L, idx);
@@ -512,7 +514,7 @@ static lresult *checkresult(lua_State *L, int idx) {
 }
 
 static void set_resultmt(lua_State *L) {
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &result_mark);
+  rt_lua_slot_get(L, &result_slot, &result_mark);
   lua_setmetatable(L, -2);
 }
 
@@ -1574,9 +1576,31 @@ static int res_first(lua_State *L) {
   return 1;
 }
 
+/* The Result at idx when it reads its cursor's rows as they come (not a
+** view, a derived Result or one filtering with unique()), else NULL. */
+static lresult *plain_result(lua_State *L, int idx) {
+  lresult *r = toresult(L, idx);
+  if (r == NULL || r->derived) return NULL;
+  if (lua_getiuservalue(L, idx, 3) == LUA_TTABLE) r = NULL;
+  lua_pop(L, 1);
+  return r;
+}
+
+static int multiple_rows(lua_State *L, int allow_none) {
+  res_close(L);
+  return rt_lua_error(L, RT_EMULTIPLERESULTS,
+                      allow_none ? "Multiple rows were found when one or "
+                                   "none was required"
+                                 : "Multiple rows were found when exactly "
+                                   "one was required");
+}
+
 static int one_common(lua_State *L, int allow_none) {
+  lresult *r;
+  int more;
   lua_settop(L, 1);
-  if (!next_item(L, 1)) {
+  r = plain_result(L, 1);
+  if (!(r ? next_row_mt(L, 1, r, 0) : next_item(L, 1))) {
     res_close(L);
     if (allow_none) {
       lua_pushnil(L);
@@ -1585,15 +1609,12 @@ static int one_common(lua_State *L, int allow_none) {
     return rt_lua_error(L, RT_ENORESULT,
                         "No row was found when one was required");
   }
-  if (next_item(L, 1)) {
+  /* a plain Result only looks for a second row: no Row is made of it */
+  if (r)
+    more = step_row(L, r);
+  else if ((more = next_item(L, 1)) != 0)
     lua_pop(L, 1);
-    res_close(L);
-    return rt_lua_error(L, RT_EMULTIPLERESULTS,
-                        allow_none ? "Multiple rows were found when one or "
-                                     "none was required"
-                                   : "Multiple rows were found when exactly "
-                                     "one was required");
-  }
+  if (more) return multiple_rows(L, allow_none);
   null_to_nil(L);
   res_close(L);
   return 1;
@@ -1883,7 +1904,7 @@ static void new_resultmt(lua_State *L, const char *name, int full) {
     lua_pushlightuserdata(L, (void *)&result_mark);
     lua_rawseti(L, -2, 1);
     lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &result_mark);
+    rt_lua_slot_set(L, &result_slot, &result_mark);
   }
   lua_pop(L, 1);
 }

@@ -27,7 +27,14 @@ static const char node_mt_key = 0;
 ** the module (each state makes them when it opens the module); as soon as
 ** a state's keys differ, all keep to the light-userdata keys.
 */
-enum { SLOT_NODE_MT, SLOT_SCRATCH, SLOT_COMPILED_MT, SLOT_BATCH, NSLOTS };
+enum {
+  SLOT_NODE_MT,
+  SLOT_SCRATCH,
+  SLOT_COMPILED_MT,
+  SLOT_BATCH,
+  SLOT_PLANS,
+  NSLOTS
+};
 static _Atomic int slot_ref[NSLOTS]; /* 0: none yet; -1: states differ */
 
 /* Keep the value on top (popped) under `key` and an integer key. */
@@ -3344,7 +3351,10 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
     many = 1;
     n = 1;
   }
-  if (lua_istable(L, 3) && !lsql_tonode(L, 3)) {
+  if (s->kind != RT_N_INSERT && s->kind != RT_N_UPDATE) {
+    /* only an INSERT's or UPDATE's text depends on the keys given */
+    o.column_keys = NULL;
+  } else if (lua_istable(L, 3) && !lsql_tonode(L, 3)) {
     /* the keys of the first map */
     int first;
     if (many)
@@ -3430,13 +3440,11 @@ static void push_kinds(lua_State *L, const rt_compiled *c) {
 
 static void push_result_conv(lua_State *L, int idx, int pg);
 
-/*
-** A copy of compiled parameters c in a userdata, made the uservalue of the
-** one at `holder`: the values (but rt_required_value, which is told by
-** address) and the names.  A map with a metatable may run Lua code that
-** compiles again, which reuses the scratch c is in (compile_ud).
-*/
-static rt_compiled *own_params(lua_State *L, int holder, const rt_compiled *c) {
+/* A copy of compiled parameters c in a userdata with nuv user values,
+** pushed: the values (but rt_required_value, which is told by address)
+** and the names; not the SQL. */
+static rt_compiled *push_params_copy(lua_State *L, const rt_compiled *c,
+                                     int nuv) {
   int i, np = c->nparams;
   size_t names = 0, len;
   rt_compiled *o;
@@ -3446,7 +3454,7 @@ static rt_compiled *own_params(lua_State *L, int holder, const rt_compiled *c) {
   o = lua_newuserdatauv(L,
                         sizeof *o + sizeof(rt_param) * (size_t)(np + 1) +
                             sizeof(rt_value) * (size_t)(np + 1) + names,
-                        0);
+                        nuv);
   *o = *c;
   o->sql = NULL;
   o->names = NULL;
@@ -3467,6 +3475,16 @@ static rt_compiled *own_params(lua_State *L, int holder, const rt_compiled *c) {
     o->params[i].name = p;
     p += len;
   }
+  return o;
+}
+
+/*
+** The copy made the uservalue of the userdata at `holder`.  A map with a
+** metatable may run Lua code that compiles again, which reuses the scratch
+** c is in (compile_ud).
+*/
+static rt_compiled *own_params(lua_State *L, int holder, const rt_compiled *c) {
+  rt_compiled *o = push_params_copy(L, c, 0);
   lua_setiuservalue(L, holder, 1);
   return o;
 }
@@ -3905,6 +3923,148 @@ static void echo_tag(rt_lua_exec *out, const rt_node *s, const rt_compiled *c,
 }
 
 /*
+** Execution plans: what exec_compile makes of a statement that does not
+** depend on the parameters' values, kept for the next execution of the
+** same statement object on the same dialect.  Only for statements whose
+** text no parameter key changes (not INSERT or UPDATE, which Lua defaults
+** and the keys given shape) run with one map or none: a statement is
+** immutable and its text a function of itself, the dialect and the schema
+** epoch (as the compile memo has it), so the plan holds while those do.
+** The plans are in a weak-keyed table (SLOT_PLANS): statement box -> plan,
+** a copy of the compiled parameters (push_params_copy) with user values
+** PLAN_*.
+*/
+static const char plan_key = 0;
+
+enum { PLAN_SQL = 1, PLAN_CONV, PLAN_DIALECT, PLAN_STAMP, PLAN_NUV };
+
+typedef struct plan_stamp {
+  const rt_node *stmt;
+  uint64_t serial, epoch;
+  const char *dialect; /* the name's bytes: PLAN_DIALECT keeps the string */
+} plan_stamp;
+
+/* A statement that can have a plan, with (stmt, dialect, params) at 1..3:
+** a node box of such a kind, a single map or none. */
+static rt_node *plannable(lua_State *L) {
+  rt_node *s = lsql_tonodebox(L, 1);
+  if (!s || lua_type(L, 2) != LUA_TSTRING) return NULL;
+  if (s->kind != RT_N_SELECT && s->kind != RT_N_COMPOUND &&
+      s->kind != RT_N_TEXT && s->kind != RT_N_DELETE)
+    return NULL;
+  if (lua_isnil(L, 3)) return s;
+  if (!lua_istable(L, 3)) return NULL;
+  if (lua_rawgeti(L, 3, 1) != LUA_TNIL) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  lua_pop(L, 1);
+  return lsql_tonode(L, 3) ? NULL : s;
+}
+
+/*
+** A plan is made on a statement's second execution: one made for every
+** statement built and run once would cost more than plans save.  The
+** statements run lately are told by serial, in a small table where a
+** collision only costs a plan made later.
+*/
+#define PLAN_SEEN 256
+
+static _Thread_local uint64_t plan_seen_serial[PLAN_SEEN];
+
+static int plan_seen(const rt_node *s) {
+  uint64_t *slot = &plan_seen_serial[s->serial % PLAN_SEEN];
+  if (*slot == s->serial) return 1;
+  *slot = s->serial;
+  return 0;
+}
+
+/* Push the plan of the statement at 1 for the dialect at 2 and return its
+** compiled form, or push nothing and return NULL. */
+static rt_compiled *plan_find(lua_State *L, const rt_node *s) {
+  rt_compiled *c;
+  const plan_stamp *st;
+  if (slot_get(L, SLOT_PLANS, &plan_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  lua_pushvalue(L, 1);
+  if (lua_rawget(L, -2) != LUA_TUSERDATA) {
+    lua_pop(L, 2);
+    return NULL;
+  }
+  lua_remove(L, -2);
+  c = lua_touserdata(L, -1);
+  lua_getiuservalue(L, -1, PLAN_STAMP);
+  st = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  /* one dialect name is one string (short strings are interned) */
+  if (!st || st->dialect != lua_tostring(L, 2) || st->stmt != s ||
+      st->serial != s->serial || st->epoch != rt_schema_epoch()) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  return c;
+}
+
+/* Keep a plan for the statement at 1 on the dialect at 2: compiled form
+** c, its SQL (a string at sql) and result conversions (at conv). */
+static void plan_store(lua_State *L, const rt_node *s, const rt_compiled *c,
+                       int sql, int conv) {
+  plan_stamp *st;
+  rt_compiled *o;
+  int top = lua_gettop(L);
+  if (slot_get(L, SLOT_PLANS, &plan_key) != LUA_TTABLE) {
+    lua_settop(L, top);
+    return;
+  }
+  lua_pushvalue(L, 1);
+  o = push_params_copy(L, c, PLAN_NUV - 1);
+  /* for the errors that quote it; PLAN_SQL keeps the string */
+  o->sql = (char *)lua_tostring(L, sql);
+  lua_pushvalue(L, sql);
+  lua_setiuservalue(L, -2, PLAN_SQL);
+  lua_pushvalue(L, conv);
+  lua_setiuservalue(L, -2, PLAN_CONV);
+  lua_pushvalue(L, 2);
+  lua_setiuservalue(L, -2, PLAN_DIALECT);
+  st = lua_newuserdatauv(L, sizeof *st, 0);
+  st->stmt = s;
+  st->serial = s->serial;
+  st->epoch = rt_schema_epoch();
+  st->dialect = lua_tostring(L, 2);
+  lua_setiuservalue(L, -2, PLAN_STAMP);
+  lua_rawset(L, -3);
+  lua_settop(L, top);
+}
+
+/* exec_compile with the plan of the statement at 4 (see plan_find). */
+static int exec_planned(lua_State *L, rt_lua_exec *out, rt_compiled *c) {
+  int flags = bind_flags(lua_tostring(L, 2));
+  rt_value *vals = lua_newuserdatauv(
+      L, sizeof(rt_value) * ((size_t)c->nparams + 1), 1); /* 5 */
+  lua_pushvalue(L, 4);
+  lua_setiuservalue(L, 5, 1); /* the plan lives as long as the values */
+  lua_getiuservalue(L, 4, PLAN_CONV);
+  lua_getiuservalue(L, 4, PLAN_SQL);
+  lua_replace(L, 4);    /* 4: sql */
+  lua_pushvalue(L, 3);  /* 6 */
+  lua_pushnil(L);       /* 7: the anchor, when a map needs one */
+  lua_rotate(L, 6, -1); /* 8: conversions */
+  values_row(L, c, 0, c->nparams, lua_istable(L, 3) ? 3 : 0, 7, flags, -1,
+             vals);
+  lua_settop(L, 8);
+  lua_pushnil(L); /* 9: no inserted_primary_key */
+  out->sql = lua_tostring(L, 4);
+  out->vals = vals;
+  out->nparams = c->nparams;
+  out->nrows = 1;
+  out->conv = (const unsigned char *)lua_tostring(L, 8);
+  out->nconv = (int)lua_rawlen(L, 8);
+  return 6;
+}
+
+/*
 ** The compile conn:execute calls from C (RT_COMPILE_EXEC): the same as
 ** compile_hook, but each map goes in one pass into a row-major rt_value
 ** array, with no positional lists in between.  Returns sql, the array's
@@ -3916,8 +4076,15 @@ static int exec_compile(lua_State *L) {
   int many, n, i, map, flags, rows, width, owned = 0;
   rt_compiled *c;
   rt_value *vals;
+  rt_node *planned;
   double t0 = out->echo ? rt_compile_clock() : 0;
   lua_settop(L, 3);
+  /* echo tells how the statement was compiled: no plan then */
+  planned = out->echo ? NULL : plannable(L);
+  if (planned && plan_seen(planned)) {
+    if ((c = plan_find(L, planned)) != NULL) return exec_planned(L, out, c);
+  } else
+    planned = NULL; /* the first execution: no plan yet */
   c = hook_compile(L, &many, &n, 1);
   if (out->echo) echo_tag(out, lsql_tonode(L, 1), c, t0);
   flags = bind_flags(luaL_optstring(L, 2, "default"));
@@ -3953,6 +4120,7 @@ static int exec_compile(lua_State *L) {
     lua_settop(L, 7);
   }
   push_result_conv(L, 1, flags & RT_BIND_NATIVE_UUID); /* 8 */
+  if (planned) plan_store(L, planned, c, 4, 8);
   /* 9: inserted_primary_key's plan; a list of one map is one execution */
   if (lua_istable(L, 3) && many && n == 1) {
     lua_rawgeti(L, 3, 1);
@@ -5636,6 +5804,13 @@ void lsql_open_expr(lua_State *L) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, &batch_gc_key);
   batch_new(L);
   slot_set(L, SLOT_BATCH, &batch_key);
+  /* execution plans, by statement (see plan_find) */
+  lua_newtable(L);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  slot_set(L, SLOT_PLANS, &plan_key);
   luaL_setfuncs(L, funcs, 0);
   /* func.<name>(...) */
   lua_createtable(L, 0, 4);
