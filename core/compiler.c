@@ -2556,10 +2556,22 @@ static void sig_str(sigwalk *w, const char *str) {
   if (str) sig_put(w, str, n);
 }
 
+/* Room for a node's header, its name of `namelen` bytes and its type's
+** compact form (SIG_FIXED), so that they are written without checks. */
+#define SIG_FIXED 48
+
 static void sig_type(sigwalk *w, const rt_type *t) {
   int v[8];
   if (!t) {
     sig_byte(w, 0);
+    return;
+  }
+  /* a static bare type is all its kind and upper-case name say */
+  if (t->refs == -1 && !t->fields && !t->item) {
+    if (sig_room(w, 3) != 0) return;
+    w->sb.p[w->sb.n++] = 2;
+    w->sb.p[w->sb.n++] = (char)t->kind;
+    w->sb.p[w->sb.n++] = (char)t->upper;
     return;
   }
   v[0] = (int)t->kind | (int)t->upper << 8;
@@ -2661,36 +2673,57 @@ static void sig_child(sigwalk *w, const rt_node *n) {
 
 static void sig_node(sigwalk *w, const rt_node *n) {
   int pos, i;
-  unsigned char hdr[2];
-  char mark;
+  uint32_t namelen;
+  char *p;
   if (w->failed) return;
   if (!n) {
     sig_byte(w, 0);
     return;
   }
-  if (sig_room(w, 16) != 0) return;
   if (n->kind == RT_N_COLUMN && sig_schema_node(w, n)) return;
+  namelen = n->name ? (uint32_t)strlen(n->name) : 0xffffffffu;
+  if (sig_room(w, SIG_FIXED + (n->name ? namelen : 0)) != 0) return;
+  p = w->sb.p + w->sb.n;
   /* A node with one reference in all (and no owner to share a count
   ** with) is reached once: it needs no place in the seen map, and says so
   ** (6), as the positions of back references count only the others (2). */
   if (n->owner || n->refs > 1) {
     pos = seen_pos(w, n);
     if (pos >= 0) {
-      w->sb.p[w->sb.n++] = 1;
-      sig_put(w, &pos, sizeof pos);
+      *p++ = 1;
+      memcpy(p, &pos, sizeof pos);
+      w->sb.n += 1 + sizeof pos;
       return;
     }
-    mark = 2;
+    *p++ = 2;
   } else
-    mark = 6;
+    *p++ = 6;
+  /* (a table's own form, in place of the mark) */
   if (n->kind == RT_N_TABLE && sig_schema_node(w, n)) return;
-  hdr[0] = n->kind;
-  hdr[1] = n->op;
-  w->sb.p[w->sb.n++] = mark;
-  sig_put(w, hdr, 2);
-  sig_put(w, &n->flags, sizeof n->flags);
-  sig_str(w, n->name);
-  sig_type(w, n->type);
+  *p++ = (char)n->kind;
+  *p++ = (char)n->op;
+  memcpy(p, &n->flags, sizeof n->flags);
+  p += sizeof n->flags;
+  memcpy(p, &namelen, sizeof namelen);
+  p += sizeof namelen;
+  if (n->name) {
+    memcpy(p, n->name, namelen);
+    p += namelen;
+  }
+  /* the type: none, a static bare one (in the room reserved), or the
+  ** long form */
+  if (!n->type) {
+    *p++ = 0;
+    w->sb.n = (size_t)(p - w->sb.p);
+  } else if (n->type->refs == -1 && !n->type->fields && !n->type->item) {
+    *p++ = 2;
+    *p++ = (char)n->type->kind;
+    *p++ = (char)n->type->upper;
+    w->sb.n = (size_t)(p - w->sb.p);
+  } else {
+    w->sb.n = (size_t)(p - w->sb.p);
+    sig_type(w, n->type);
+  }
   if (n->kind == RT_N_BIND) {
     if (w->nbinds == w->capbinds) {
       int cap = w->capbinds ? w->capbinds * 2 : 32;
@@ -2774,17 +2807,41 @@ static void entry_free(cache_entry *e) {
   memset(e, 0, sizeof *e);
 }
 
-/* Allocate a result for n parameters with room for their constant values. */
+/* Free a result's text and parameters, keeping its block for reuse. */
+static void result_clear(rt_compiled *c) {
+  void *block = c->block;
+  size_t cap = c->blockcap;
+  if (!c->inblock) {
+    free(c->sql);
+    free(c->params);
+    free(c->names);
+  }
+  memset(c, 0, sizeof *c);
+  c->block = block;
+  c->blockcap = cap;
+}
+
+/* Allocate a result for n parameters with room for their constant values:
+** one block, the one res has when it is large enough. */
 static int result_alloc(rt_compiled *res, size_t sqllen, size_t nameslen,
                         int n) {
-  res->sql = malloc(sqllen + 1);
-  res->params = malloc(sizeof(rt_param) * (size_t)(n + 1) +
-                       sizeof(rt_value) * (size_t)(n + 1));
-  res->names = malloc(nameslen + 1);
-  if (!res->sql || !res->params || !res->names) {
-    rt_compiled_free(res);
-    return -1;
+  size_t pbytes =
+      sizeof(rt_param) * (size_t)(n + 1) + sizeof(rt_value) * (size_t)(n + 1);
+  size_t need = pbytes + sqllen + 1 + nameslen + 1;
+  char *b;
+  if (res->blockcap < need) {
+    size_t cap = need < 512 ? 512 : need;
+    free(res->block);
+    res->blockcap = 0;
+    res->block = malloc(cap);
+    if (!res->block) return -1;
+    res->blockcap = cap;
   }
+  b = res->block;
+  res->params = (rt_param *)b;
+  res->sql = b + pbytes;
+  res->names = res->sql + sqllen + 1;
+  res->inblock = 1;
   return 0;
 }
 
@@ -2991,7 +3048,7 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
   rt_strbuf final = RT_STRBUF_INIT;
   int i, total, counter = 0;
   memset(&c, 0, sizeof c);
-  memset(res, 0, sizeof *res);
+  result_clear(res);
   c.d = d;
   c.o = o ? o : &none;
   c.err = err;
@@ -3107,6 +3164,12 @@ static int double_percents(rt_compiled *res) {
 
 int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
                rt_compiled *res, rt_error *err) {
+  memset(res, 0, sizeof *res);
+  return rt_compile_into(stmt, d, o, res, err);
+}
+
+int rt_compile_into(rt_node *stmt, const rt_dialect *d,
+                    const rt_compile_opts *o, rt_compiled *res, rt_error *err) {
   sigwalk *w;
   uint64_t h;
   size_t nameslen = 0;
@@ -3124,6 +3187,7 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
   }
   if (stmt->kind == RT_N_DDL)
     return compile_fresh(stmt, d, o, res, &nameslen, err);
+  result_clear(res);
   if (!(o && o->column_keys) && memo_lookup(stmt, d, res) == 0) return 0;
   w = sigwalk_begin();
   sig_node(w, stmt);
@@ -3149,7 +3213,7 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
       if (!(o && o->column_keys)) memo_store(stmt, d, e, res);
       return 0;
     }
-    memset(res, 0, sizeof *res);
+    result_clear(res);
     return rt_error_set(err, RT_EMEMORY, "out of memory");
   }
   rc = compile_fresh(stmt, d, o, res, &nameslen, err);
@@ -3160,9 +3224,8 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
 }
 
 void rt_compiled_free(rt_compiled *c) {
-  free(c->sql);
-  free(c->params);
-  free(c->names);
+  result_clear(c);
+  free(c->block);
   memset(c, 0, sizeof *c);
 }
 

@@ -13,10 +13,10 @@
 ** bound 0). */
 static rt_node minus_one = {
     -1,   RT_N_BIND, 0,    RT_F_ANON, NULL, NULL, "param", {RT_V_INT, 0, {-1}},
-    NULL, NULL,      NULL, 0,         NULL, NULL, 0};
+    NULL, NULL,      NULL, 0,         NULL, NULL, 0,       {0}};
 static rt_node zero = {
     -1,   RT_N_BIND, 0,    RT_F_ANON, NULL, NULL, "param", {RT_V_INT, 0, {0}},
-    NULL, NULL,      NULL, 0,         NULL, NULL, 0};
+    NULL, NULL,      NULL, 0,         NULL, NULL, 0,       {0}};
 
 static void sqlite_limit(rt_compiler *c, rt_node *limit, rt_node *offset) {
   rt_strbuf *b = rt_c_buf(c);

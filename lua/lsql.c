@@ -78,30 +78,42 @@ lnode *lsql_newnode(lua_State *L) {
 ** to BATCH boxes in its array part.  A batch lives as long as one of its
 ** boxes does (it is their metatable) and keeps them all, until its own
 ** finalizer, one per BATCH boxes, drops their nodes.  So a box kept keeps
-** the nodes of its batch's other boxes a while longer: a batch is small.
+** the nodes of its batch's other boxes a while longer: a batch is small
+** (256 boxes: making a batch, its copy of the metatable, costs as much as
+** a few boxes, and its retained nodes are some tens of KiB at most).
 */
-#define BATCH 128
+#define BATCH 256
 
-static const char batch_key = 0;    /* the batch being filled */
+static const char batch_key = 0;    /* the batch being filled (its state) */
 static const char batch_gc_key = 0; /* the batches' metatable */
+static const char bstate_key = 0;   /* a batch's state, in the batch */
+
+/* A batch's state, a userdata whose user value is the batch: the boxes
+** given it so far, also in the batch's array part, which keeps them until
+** the batch is finalized (a box kept by some other object being finalized
+** in the same cycle is then left without its node, never with a freed
+** one). */
+typedef struct bstate {
+  int n;
+  lnode *box[BATCH];
+} bstate;
 
 static int batch_gc(lua_State *L) {
-  int i, n = (int)lua_rawlen(L, 1);
-  for (i = 1; i <= n; i++) {
-    lnode *u;
-    lua_rawgeti(L, 1, i);
-    if (lua_rawlen(L, -1) == sizeof(lnode) && (u = lua_touserdata(L, -1)) &&
-        u->tag == &node_mt_key) {
-      rt_unref(u->n);
-      u->n = NULL;
-    }
-    lua_pop(L, 1);
+  bstate *b;
+  int i;
+  lua_rawgetp(L, 1, &bstate_key);
+  b = lua_touserdata(L, -1);
+  for (i = 0; b && i < b->n; i++) {
+    rt_unref(b->box[i]->n);
+    b->box[i]->n = NULL;
   }
+  if (b) b->n = BATCH; /* (full: never filled again) */
   return 0;
 }
 
-/* A new empty batch, made the one being filled and pushed. */
-static void batch_new(lua_State *L) {
+/* A new empty batch, made the one being filled; its state is pushed. */
+static bstate *batch_new(lua_State *L) {
+  bstate *b;
   lua_createtable(L, BATCH, 20);
   slot_get(L, SLOT_NODE_MT, &node_mt_key);
   lua_pushnil(L);
@@ -115,27 +127,38 @@ static void batch_new(lua_State *L) {
     lua_insert(L, -2);
     lua_rawset(L, -5);
   }
-  lua_pop(L, 1);
+  /* getmetatable() of a box gives the Node metatable, not the batch,
+  ** whose array only this file writes */
+  lua_setfield(L, -2, "__metatable");
   lua_rawgetp(L, LUA_REGISTRYINDEX, &batch_gc_key);
   lua_setmetatable(L, -2);
+  b = lua_newuserdatauv(L, sizeof *b, 1);
+  b->n = 0;
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, -3, &bstate_key);
+  lua_insert(L, -2);
+  lua_setiuservalue(L, -2, 1);
   lua_pushvalue(L, -1);
   slot_replace(L, SLOT_BATCH, &batch_key);
+  return b;
 }
 
 static lnode *newnode0(lua_State *L) {
   lnode *u = lua_newuserdatauv(L, sizeof *u, 0);
-  int n;
+  bstate *b;
   u->n = NULL;
   u->tag = &node_mt_key;
-  if (slot_get(L, SLOT_BATCH, &batch_key) != LUA_TTABLE ||
-      (n = (int)lua_rawlen(L, -1)) >= BATCH) {
+  if (slot_get(L, SLOT_BATCH, &batch_key) != LUA_TUSERDATA ||
+      (b = lua_touserdata(L, -1))->n >= BATCH) {
     lua_pop(L, 1);
-    batch_new(L);
-    n = 0;
+    b = batch_new(L);
   }
-  lua_pushvalue(L, -2);
-  lua_rawseti(L, -2, n + 1);
-  lua_setmetatable(L, -2);
+  lua_getiuservalue(L, -1, 1); /* (box, state, batch) */
+  lua_pushvalue(L, -3);
+  lua_rawseti(L, -2, b->n + 1);
+  b->box[b->n++] = u;
+  lua_setmetatable(L, -3);
+  lua_pop(L, 1);
   return u;
 }
 
@@ -172,15 +195,18 @@ void lsql_pushref(lua_State *L, rt_node *n) {
 ** that node in its raw field "__clause_element__"; the table keeps the
 ** node alive while the table is on the stack.
 */
-rt_node *lsql_tonodebox(lua_State *L, int idx) {
-  const lnode *u;
-  size_t len = lua_rawlen(L, idx);
+/* The node of the userdata at idx whose block is u (not NULL). */
+static rt_node *box_node(lua_State *L, int idx, const lnode *u) {
   /* a light userdata has no length, and only a full userdata's length is
   ** a block lua_touserdata gives (an annotated box is a longer one) */
-  if ((len != sizeof(lnode) && len != sizeof(lannotated)) ||
-      !(u = lua_touserdata(L, idx)))
-    return NULL;
+  size_t len = lua_rawlen(L, idx);
+  if (len != sizeof(lnode) && len != sizeof(lannotated)) return NULL;
   return u->tag == &node_mt_key ? u->n : NULL;
+}
+
+rt_node *lsql_tonodebox(lua_State *L, int idx) {
+  const lnode *u = lua_touserdata(L, idx);
+  return u ? box_node(L, idx, u) : NULL;
 }
 
 /*
@@ -192,8 +218,10 @@ rt_node *lsql_tonodebox(lua_State *L, int idx) {
 */
 static const lannotated *toannotated(lua_State *L, int idx) {
   const lannotated *a;
-  if (lua_type(L, idx) != LUA_TUSERDATA ||
-      lua_rawlen(L, idx) != sizeof(lannotated))
+  /* (the length first: it rules out nearly every argument; a string of
+  ** that length has no block) */
+  if (lua_rawlen(L, idx) != sizeof(lannotated) ||
+      lua_type(L, idx) != LUA_TUSERDATA)
     return NULL;
   a = lua_touserdata(L, idx);
   return a->box.tag == &node_mt_key ? a : NULL;
@@ -264,7 +292,10 @@ static int keep_marks(lua_State *L, int first, int last) {
 
 rt_node *lsql_tonode(lua_State *L, int idx) {
   rt_node *n;
-  if (lua_type(L, idx) != LUA_TTABLE) return lsql_tonodebox(L, idx);
+  const lnode *u = lua_touserdata(L, idx);
+  /* (a box first: most arguments are one) */
+  if (u) return box_node(L, idx, u);
+  if (lua_type(L, idx) != LUA_TTABLE) return NULL;
   idx = lua_absindex(L, idx);
   lua_pushliteral(L, "__clause_element__");
   lua_rawget(L, idx);
@@ -1424,11 +1455,13 @@ static int orm_hook(lua_State *L, const char *kind, int first, int top) {
   return 1;
 }
 
-static int build_select(lua_State *L, int first, int top) {
-  rt_node *s;
+/* select() of the arguments first..top; `hooked`: the ORM's hook has
+** seen them already. */
+static int build_select_from(lua_State *L, int first, int top, int hooked) {
+  rt_node *s, *few[8];
   lnode *ud;
   int i;
-  if (orm_hook(L, "select", first, top)) return 1;
+  if (!hooked && orm_hook(L, "select", first, top)) return 1;
   for (i = first; i <= top; i++) {
     rt_node *c = lsql_tonode(L, i);
     if (!c)
@@ -1436,14 +1469,21 @@ static int build_select(lua_State *L, int first, int top) {
                           "select: argument #%d must be a column, table or "
                           "expression, not %s",
                           i, luaL_typename(L, i));
+    if (i - first < 8) few[i - first] = c;
   }
   ud = RESULT(L);
   SETRESULT(L, ud, rt_select_new());
   s = ud->n;
   for (i = first; i <= top; i++)
-    if (rt_node_push(s->kids[RT_S_COLUMNS], rt_ref(lsql_tonode(L, i))) != 0)
+    if (rt_node_push(
+            s->kids[RT_S_COLUMNS],
+            rt_ref(i - first < 8 ? few[i - first] : lsql_tonode(L, i))) != 0)
       return rt_lua_error(L, RT_EMEMORY, "out of memory");
   return 1;
+}
+
+static int build_select(lua_State *L, int first, int top) {
+  return build_select_from(L, first, top, 0);
 }
 
 /*
@@ -1492,7 +1532,7 @@ int lsql_select_plain(lua_State *L) {
     for (i = 1; i <= n; i++) lua_rawgeti(L, 1, i);
     return build_select(L, 2, n + 1);
   }
-  return build_select(L, 1, top);
+  return build_select_from(L, 1, top, 1);
 }
 
 /* generative helper: copy stmt at 1 with slot set to the node on top */
@@ -1568,6 +1608,7 @@ static int e_within_group(lua_State *L) {
 
 static int s_where(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "where");
+  rt_node *crit[15]; /* the criteria's nodes (kept on the stack) */
   int top = lua_gettop(L), i, slot;
   lnode *ud;
   if (s->kind == RT_N_UNARY && s->op == RT_OP_EXISTS && s->a &&
@@ -1590,10 +1631,13 @@ static int s_where(lua_State *L) {
   else
     return rt_lua_error(L, RT_EARGUMENT,
                         "where: not available on this construct");
-  for (i = 2; i <= top; i++) criterion(L, i, "where", i - 1);
+  for (i = 2; i <= top; i++) {
+    rt_node *c = criterion(L, i, "where", i - 1);
+    if (i - 2 < 15) crit[i - 2] = c;
+  }
   ud = RESULT(L);
   if (top == 2) {
-    SETRESULT(L, ud, rt_gen_where(s, slot, rt_ref(lsql_tonode(L, top + 1))));
+    SETRESULT(L, ud, rt_gen_where(s, slot, rt_ref(crit[0])));
   } else if (top > 2) {
     /* several criteria: one AND list, built once */
     int n = top - 1, k = 0;
@@ -1603,7 +1647,8 @@ static int s_where(lua_State *L) {
                 ? few
                 : lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(n + 1), 0);
     if (s->kids[slot]) items[k++] = rt_ref(s->kids[slot]);
-    for (i = 0; i < n; i++) items[k++] = rt_ref(lsql_tonode(L, top + 1 + i));
+    for (i = 0; i < n; i++)
+      items[k++] = rt_ref(i < 15 ? crit[i] : lsql_tonode(L, top + 1 + i));
     if (items != few) lua_pop(L, 1);
     SETRESULT(L, ud, rt_gen_set(s, slot, rt_boollist(RT_OP_AND, items, k)));
   } else
@@ -1770,7 +1815,8 @@ static int append_args(lua_State *L, int slot, const char *fname) {
   int top = lua_gettop(L), i;
   lnode *ud;
   for (i = 2; i <= top; i++)
-    if (lua_type(L, i) != LUA_TSTRING) check_value(L, i, NULL, fname, i - 1);
+    if (!lsql_tonode(L, i) && lua_type(L, i) != LUA_TSTRING)
+      check_value(L, i, NULL, fname, i - 1);
   ud = RESULT(L);
   merged = old ? rt_node_copy(old) : rt_list_new();
   lsql_check(L, merged);
@@ -1971,17 +2017,18 @@ static int s_with_only_columns(lua_State *L) {
 
 /* limit(n)/offset(n): an integer binds as an anonymous parameter */
 static int limit_slot(lua_State *L, int slot, const char *fname) {
-  rt_node *s = checkselect(L, fname), *v;
+  rt_node *s = checkselect(L, fname), *v, *given = NULL;
   lnode *ud;
-  if (!lua_isnoneornil(L, 2) && !lsql_tonode(L, 2) && !lua_isinteger(L, 2))
+  int isint = lua_isinteger(L, 2);
+  if (!isint && !lua_isnoneornil(L, 2) && !(given = lsql_tonode(L, 2)))
     return rt_lua_error(L, RT_EARGUMENT,
                         "%s: argument #1 must be an integer, not %s", fname,
                         luaL_typename(L, 2));
   ud = RESULT(L);
-  if (lua_isnoneornil(L, 2))
+  if (given)
+    v = rt_ref(given);
+  else if (!isint)
     v = NULL;
-  else if (lsql_tonode(L, 2))
-    v = rt_ref(lsql_tonode(L, 2));
   else {
     v = rt_bind("param", rt_vint(lua_tointeger(L, 2)),
                 rt_type_bare(RT_TY_INTEGER), 1);
@@ -2904,8 +2951,7 @@ static rt_compiled *compile_ud(lua_State *L, rt_node *stmt, const rt_dialect *d,
   slot_get(L, SLOT_SCRATCH, &scratch_key);
   c = lua_touserdata(L, -1);
   lua_pop(L, 1); /* the registry keeps it */
-  rt_compiled_free(&c->c);
-  if (rt_compile(stmt, d, o, &c->c, &err) != 0) rt_lua_raise(L, &err);
+  if (rt_compile_into(stmt, d, o, &c->c, &err) != 0) rt_lua_raise(L, &err);
   return &c->c;
 }
 
@@ -3404,6 +3450,9 @@ static rt_compiled *own_params(lua_State *L, int holder, const rt_compiled *c) {
   *o = *c;
   o->sql = NULL;
   o->names = NULL;
+  o->block = NULL; /* (never freed: the userdata holds it all) */
+  o->blockcap = 0;
+  o->inblock = 0;
   o->params = (rt_param *)(o + 1);
   vals = (rt_value *)(o->params + np + 1);
   p = (char *)(vals + np + 1);
@@ -4070,6 +4119,8 @@ static int t_index_names(lua_State *L) {
 */
 static const char cols_owner_key = 0;
 
+static void column_own_mt(lua_State *L);
+
 static rt_node *cols_owner(lua_State *L, int idx) {
   rt_node *o;
   lua_rawgetp(L, idx, &cols_owner_key);
@@ -4094,6 +4145,7 @@ static int cols_index(lua_State *L) {
   c = column_of(L, o, luaL_checkstring(L, 2));
   /* the same Column object each time */
   lsql_pushref(L, c);
+  if (o->kind == RT_N_TABLE) column_own_mt(L);
   lua_pushvalue(L, 2);
   lua_pushvalue(L, -2);
   lua_rawset(L, 1);
@@ -4862,13 +4914,153 @@ static int e_overlap(lua_State *L) {
 
 static int node_index(lua_State *L);
 
+/*
+** --- method caches ---
+**
+** A method call on a node reads the method through node_index, a C call
+** that costs more than many methods themselves.  The long-lived boxes
+** (a Table, the columns of its t.c) have metatables of their own whose
+** __index is a plain table: a method found once is kept there (a method
+** lookup is then a table read), and a miss goes on to node_index with
+** the box.  The methods table itself (`methods_key`) is reached through
+** a proxy, the __methods everyone else sees, so that a method replaced or
+** added later (the ORM wraps some) empties every cache
+** (`caches_key`, weak keys) rather than leaving them stale.
+*/
+static const char methods_key = 0; /* the methods table itself */
+static const char caches_key = 0;  /* set of the method caches */
+static const char box_key = 0;     /* a column cache's box */
+
+/* Register the table at idx as a method cache. */
+static void cache_register(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &caches_key);
+  lua_pushvalue(L, idx);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+/* Keep the method on top (left there) as key k of cache idx, when node
+** n's lookup of k gives it whatever the box (node_index's order). */
+static void cache_method(lua_State *L, int cache, rt_node *n, int key) {
+  const char *k;
+  if (lua_type(L, key) != LUA_TSTRING) return;
+  k = lua_tostring(L, key);
+  /* a Table's "c" is the collection, and its "columns" an attribute */
+  if (strcmp(k, "columns") == 0 || strcmp(k, "c") == 0) return;
+  if (n->kind != RT_N_TABLE && n->kind != RT_N_COLUMN) return;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
+  lua_pushvalue(L, key);
+  lua_rawget(L, -2);
+  if (!lua_isnil(L, -1) && lua_rawequal(L, -1, -3)) {
+    lua_pushvalue(L, key);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, cache);
+  }
+  lua_pop(L, 2);
+}
+
+/* __newindex of the methods proxy: set the method, empty the caches. */
+static int methods_set(lua_State *L) {
+  lua_settop(L, 3);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  lua_rawset(L, -3);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &caches_key); /* 5 */
+  lua_pushnil(L);
+  while (lua_next(L, 5)) {
+    lua_pop(L, 1);
+    lua_pushnil(L); /* 7: a cache's key */
+    while (lua_next(L, 6)) {
+      lua_pop(L, 1);
+      if (lua_type(L, 7) == LUA_TSTRING && strcmp(lua_tostring(L, 7), "c")) {
+        lua_pushvalue(L, 7);
+        lua_pushnil(L);
+        lua_rawset(L, 6); /* (clearing a field during next is allowed) */
+      }
+    }
+  }
+  return 0;
+}
+
+/* __pairs of the methods proxy: the methods themselves */
+static int methods_pairs(lua_State *L) {
+  lua_getglobal(L, "next");
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
+  lua_pushnil(L);
+  return 3;
+}
+
 /* A Table's own metatable's fallback (see table_own_mt): upvalues 1 and 2
-** are node_index's, 3 the Table, which the lookup has lost on the way. */
+** are node_index's, 3 the Table, which the lookup has lost on the way, 4
+** the table __index looks in (the cache). */
 static int table_index(lua_State *L) {
+  lnode *u = lua_touserdata(L, lua_upvalueindex(3));
   lua_settop(L, 2);
   lua_pushvalue(L, lua_upvalueindex(3));
   lua_replace(L, 1);
-  return node_index(L);
+  if (node_index(L) != 1) return 0;
+  cache_method(L, lua_upvalueindex(4), u->n, 2);
+  return 1;
+}
+
+/* A cached column's fallback: (cache, key), the box in the cache;
+** upvalues node_index's. */
+static int column_index(lua_State *L) {
+  lnode *u;
+  int r;
+  lua_settop(L, 2);
+  lua_rawgetp(L, 1, &box_key);
+  u = lua_touserdata(L, 3);
+  if (!u) return 0;
+  lua_replace(L, 1); /* (box, key) */
+  if (node_index(L) != 1) return 0;
+  r = lua_gettop(L);
+  if (lua_getmetatable(L, 1) && lua_getfield(L, -1, "__index") == LUA_TTABLE) {
+    lua_pushvalue(L, r);
+    cache_method(L, r + 2, u->n, 2);
+  }
+  lua_settop(L, r);
+  return 1;
+}
+
+/* A metatable of its own for the box on top, a copy of the Node one but
+** for __index, the table on top, which is popped. */
+static void own_mt(lua_State *L) {
+  int mt;
+  lua_createtable(L, 0, 24);
+  mt = lua_gettop(L);
+  slot_get(L, SLOT_NODE_MT, &node_mt_key);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, mt);
+  }
+  lua_pop(L, 1);
+  lua_insert(L, -2); /* (box, mt, index) */
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+}
+
+/* A Table's column just made a box (on top): its own metatable, whose
+** __index is its method cache. */
+static void column_own_mt(lua_State *L) {
+  lua_createtable(L, 0, 4);
+  lua_pushvalue(L, -2);
+  lua_rawsetp(L, -2, &box_key);
+  if (luaL_newmetatable(L, "retort.ColumnMethods")) {
+    /* (node_index's upvalues) */
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
+    lua_pushliteral(L, "__c");
+    lua_pushcclosure(L, column_index, 2);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_setmetatable(L, -2);
+  cache_register(L, -1);
+  own_mt(L);
 }
 
 /*
@@ -4893,11 +5085,13 @@ static void table_own_mt(lua_State *L, int cols) {
   lua_createtable(L, 0, 1); /* what __index looks in */
   lua_pushvalue(L, cols);
   lua_setfield(L, -2, "c");
+  cache_register(L, -1);
   lua_createtable(L, 0, 1); /* and its fallback */
-  lua_getfield(L, -3, "__methods");
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
   lua_pushliteral(L, "__c");
   lua_pushvalue(L, 1);
-  lua_pushcclosure(L, table_index, 3);
+  lua_pushvalue(L, -5); /* the cache */
+  lua_pushcclosure(L, table_index, 4);
   lua_setfield(L, -2, "__index");
   lua_setmetatable(L, -2);
   lua_setfield(L, mt, "__index");
@@ -5391,6 +5585,22 @@ void lsql_open_expr(lua_State *L) {
   luaL_setfuncs(L, node_methods, 0);
   lua_pushcfunction(L, t_columns);
   lua_setfield(L, -2, "columns");
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &methods_key);
+  lua_newtable(L); /* the method caches */
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &caches_key);
+  lua_newtable(L); /* __methods: the proxy (see the method caches) */
+  lua_createtable(L, 0, 3);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, methods_set);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushcfunction(L, methods_pairs);
+  lua_setfield(L, -2, "__pairs");
+  lua_setmetatable(L, -2);
   lua_setfield(L, -2, "__methods");
   {
     static const luaL_Reg mms[] = {{"__index", node_index},
@@ -5410,7 +5620,7 @@ void lsql_open_expr(lua_State *L) {
                                    {NULL, NULL}};
     luaL_setfuncs(L, mms, 0);
   }
-  lua_getfield(L, -1, "__methods");
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
   lua_pushliteral(L, "__c");
   lua_pushcclosure(L, node_index, 2);
   lua_setfield(L, -2, "__index");
