@@ -616,8 +616,9 @@ static int l_distribute(lua_State *L) {
       lua_pushvalue(L, 7);
       if (lua_rawget(L, 4) != LUA_TTABLE) {
         lua_pop(L, 1);
-        /* (room for the two fields a collection adds: see new_coll) */
-        lua_createtable(L, last - j + 1 < INT_MAX ? (int)(last - j + 1) : 0, 2);
+        /* (room for the three fields a collection adds: owner,
+        ** relationship, view; see own_coll) */
+        lua_createtable(L, last - j + 1 < INT_MAX ? (int)(last - j + 1) : 0, 3);
         lua_pushvalue(L, 7);
         lua_pushvalue(L, -2);
         lua_rawset(L, 4);

@@ -18,6 +18,7 @@ local load_by_pk = I.load_by_pk
 local lselect = I.lselect
 local mapper_of = I.mapper_of
 local new_coll = I.new_coll
+local own_coll = I.own_coll
 local nilmark = I.nilmark
 local objstr = I.objstr
 local raise = I.raise
@@ -159,9 +160,10 @@ local function load_result(s, m, res)
   return out
 end
 
-local function store_loaded(obj, r, objs)
+-- (own: objs is a fresh list nothing else holds, taken as it is)
+local function store_loaded(obj, r, objs, own)
   if r.uselist then
-    local c = new_coll(obj, r, objs)
+    local c = (own and own_coll or new_coll)(obj, r, objs)
     C.extra(obj, r.key, c)
     return c
   end
@@ -442,7 +444,7 @@ local function selectin_load(s, conn, r, objs, tail, of_type)
   for _, k in ipairs(keys) do
     local l, os = lists[k] or {}, owners[k]
     if type(os) ~= "table" then
-      store_loaded(os, r, l)
+      store_loaded(os, r, l, true)
     else
       for _, o in ipairs(os) do
         store_loaded(o, r, r.uselist and table.move(l, 1, #l, 1, {}) or l)
