@@ -388,7 +388,156 @@ static int place(lua_State *L, int placed, int p, int x) {
   return 1;
 }
 
-enum { FC_OWNERS = 1, FC_GOT, FC_NROWS, FC_SEEN, FC_PLACED, FC_INIT, FC_PLAIN };
+/*
+** Most objects of a joined load's collection are placed once, under one
+** parent: noting each in the placed table (a new key per object) costs
+** more than the rest of placing it.  So a placed table made here gets a
+** serial number, each of its parents an index, and an object placed is
+** stamped with the two (linst.placed) instead; the table notes an object
+** only when the stamp cannot tell: a second parent in the same table, or
+** a stamp of another table (whose table, while it lives, is first told
+** what the stamp said).  The placed table's entry 0 (PLACED_AUX) holds
+** its serial (at 0), its parents' count (at -1) and index -> parent (a
+** parent's index is kept in its linst.parent); the registry's weak table
+*PLACED_REG serial -> placed
+** table, and at 0 the last serial given.
+*/
+#define PLACED_AUX 0
+#define PLACED_REG "retort.orm.placed"
+#define STAMP_BITS 24
+#define STAMP_MASK ((1ull << STAMP_BITS) - 1)
+#define SERIAL_MAX ((1ull << (64 - STAMP_BITS)) - 1)
+
+/* Push the registry's table of placed tables (made the first time). */
+static void push_placed_reg(lua_State *L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, PLACED_REG) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 1);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, PLACED_REG);
+}
+
+/* Push the aux table of the placed table at placed (made, with a new
+** serial, when `fresh`: a table made here, with nothing in it), or nil
+** when it has none: then nothing is stamped. */
+static void push_placed_aux(lua_State *L, int placed, int fresh) {
+  lua_Integer serial;
+  if (lua_rawgeti(L, placed, PLACED_AUX) == LUA_TTABLE || !fresh) return;
+  lua_pop(L, 1);
+  push_placed_reg(L);
+  lua_rawgeti(L, -1, 0);
+  serial = lua_tointeger(L, -1) + 1;
+  lua_pop(L, 1);
+  if ((unsigned long long)serial > SERIAL_MAX) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    return;
+  }
+  lua_pushinteger(L, serial);
+  lua_rawseti(L, -2, 0);
+  lua_pushvalue(L, placed);
+  lua_rawseti(L, -2, serial);
+  lua_pop(L, 1);
+  lua_createtable(L, 1, 2);
+  lua_pushinteger(L, serial);
+  lua_rawseti(L, -2, 0);
+  lua_pushinteger(L, 0);
+  lua_rawseti(L, -2, -1);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, placed, PLACED_AUX);
+}
+
+/* The stamp of the parent at p in the table whose aux is at aux (its
+** index given now if it has none); 0: none (no aux, not an instance, or
+** too many parents). */
+static unsigned long long parent_stamp(lua_State *L, int aux, int p) {
+  linst *o = rt_orm_toinst(L, p);
+  unsigned long long serial;
+  lua_Integer k;
+  if (!o || !lua_istable(L, aux)) return 0;
+  lua_rawgeti(L, aux, 0);
+  serial = (unsigned long long)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  if (o->parent >> STAMP_BITS == serial) return o->parent;
+  lua_rawgeti(L, aux, -1);
+  k = lua_tointeger(L, -1) + 1;
+  lua_pop(L, 1);
+  if ((unsigned long long)k > STAMP_MASK) return 0;
+  lua_pushinteger(L, k);
+  lua_rawseti(L, aux, -1);
+  lua_pushvalue(L, p);
+  lua_rawseti(L, aux, k);
+  o->parent = serial << STAMP_BITS | (unsigned long long)k;
+  return o->parent;
+}
+
+/* The placed table at placed (aux at aux) notes object x under the
+** parent its stamp xs names, as place() would have. */
+static void note_stamp(lua_State *L, int placed, int aux, unsigned long long xs,
+                       int x) {
+  int top = lua_gettop(L);
+  lua_rawgeti(L, aux, (lua_Integer)(xs & STAMP_MASK));
+  if (!lua_isnil(L, -1)) place(L, placed, top + 1, x);
+  lua_settop(L, top);
+}
+
+/* The stamp xs of object x, of another placed table: that table, if it
+** still lives, notes what the stamp said before the stamp changes. */
+static void unstamp(lua_State *L, unsigned long long xs, int x) {
+  int top = lua_gettop(L);
+  push_placed_reg(L);
+  if (lua_rawgeti(L, -1, (lua_Integer)(xs >> STAMP_BITS)) == LUA_TTABLE &&
+      lua_rawgeti(L, top + 2, PLACED_AUX) == LUA_TTABLE)
+    note_stamp(L, top + 2, top + 3, xs, x);
+  lua_settop(L, top);
+}
+
+/* place() through the stamps: the parent at p (of stamp `stamp`, 0:
+** none) in the placed table at placed (aux at aux). */
+static int place_stamped(lua_State *L, int placed, int aux, int p,
+                         unsigned long long stamp, int x) {
+  linst *o = rt_orm_toinst(L, x);
+  unsigned long long xs;
+  if (!o || !lua_istable(L, aux)) return place(L, placed, p, x);
+  xs = o->placed;
+  if (stamp) {
+    if (xs == stamp) return 0;
+    if (xs == 0) {
+      o->placed = stamp;
+      return 1;
+    }
+  }
+  /* Placed under another parent of this table (its stamp tells that one
+  ** for good: stamps change only below), or the parent has no stamp, or
+  ** placed by another table and noted in this one: the table tells. */
+  if (!stamp || (xs >> STAMP_BITS) == (stamp >> STAMP_BITS))
+    return place(L, placed, p, x);
+  /* stamped by another table: this one's note of x, if any, says */
+  lua_pushvalue(L, x);
+  if (lua_rawget(L, placed) != LUA_TNIL) {
+    lua_pop(L, 1);
+    return place(L, placed, p, x);
+  }
+  lua_pop(L, 1);
+  unstamp(L, xs, x);
+  o->placed = stamp;
+  return 1;
+}
+
+enum {
+  FC_OWNERS = 1,
+  FC_GOT,
+  FC_NROWS,
+  FC_SEEN,
+  FC_PLACED,
+  FC_INIT,
+  FC_PLAIN,
+  FC_AUX
+};
 
 /* The end (last row) of the run of rows from i with the parent at p. */
 static lua_Integer run_end(lua_State *L, int p, lua_Integer i, lua_Integer n) {
@@ -462,6 +611,7 @@ static void make_plain(lua_State *L, int p, int n) {
 ** init the first time the parent is seen) gets their objects. */
 static void fill_run(lua_State *L, int p, lua_Integer i, lua_Integer last) {
   int c, x, plain;
+  unsigned long long stamp;
   lua_Integer len = 0;
   lua_pushvalue(L, p);
   if (lua_rawget(L, FC_SEEN) == LUA_TNIL) {
@@ -482,10 +632,12 @@ static void fill_run(lua_State *L, int p, lua_Integer i, lua_Integer last) {
   if (!lua_toboolean(L, c)) return;
   plain = lua_istable(L, c) && plain_list(L, c);
   if (plain) len = (lua_Integer)lua_rawlen(L, c);
+  stamp = parent_stamp(L, FC_AUX, p);
   x = c + 1;
   for (; i <= last; i++) {
     lua_rawgeti(L, FC_GOT, i);
-    if (lua_toboolean(L, x) && place(L, FC_PLACED, p, x)) {
+    if (lua_toboolean(L, x) &&
+        place_stamped(L, FC_PLACED, FC_AUX, p, stamp, x)) {
       lua_settop(L, x);
       if (plain)
         lua_rawseti(L, c, ++len);
@@ -498,24 +650,27 @@ static void fill_run(lua_State *L, int p, lua_Integer i, lua_Integer last) {
 
 static int l_fill_collections(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, FC_NROWS), i, last;
+  int fresh = lua_isnil(L, FC_PLACED);
   luaL_checktype(L, FC_OWNERS, LUA_TTABLE);
   luaL_checktype(L, FC_GOT, LUA_TTABLE);
   luaL_checktype(L, FC_SEEN, LUA_TTABLE);
   luaL_checktype(L, FC_INIT, LUA_TFUNCTION);
-  if (lua_isnil(L, FC_PLACED)) {
-    lua_createtable(L, 0, n > 0 && n < INT_MAX ? (int)n : 0);
+  if (fresh) {
+    /* (few objects are noted in it: see place_stamped) */
+    lua_createtable(L, 0, 1);
     lua_replace(L, FC_PLACED);
   }
   luaL_checktype(L, FC_PLACED, LUA_TTABLE);
   if (!lua_isnoneornil(L, FC_PLAIN)) luaL_checktype(L, FC_PLAIN, LUA_TTABLE);
   lua_settop(L, FC_PLAIN);
-  luaL_checkstack(L, 12, "filling collections");
+  luaL_checkstack(L, 16, "filling collections");
+  push_placed_aux(L, FC_PLACED, fresh); /* FC_AUX */
   for (i = 1; i <= n; i = last + 1) {
-    int p = FC_PLAIN + 1;
+    int p = FC_AUX + 1;
     lua_rawgeti(L, FC_OWNERS, i);
     last = run_end(L, p, i, n);
     if (lua_toboolean(L, p)) fill_run(L, p, i, last);
-    lua_settop(L, FC_PLAIN);
+    lua_settop(L, FC_AUX);
   }
   lua_pushvalue(L, FC_PLACED);
   return 1;
