@@ -797,6 +797,63 @@ static int l_distribute(lua_State *L) {
   return 0;
 }
 
+/*
+** C.own_lists(keys, lists, owners, plain)
+**
+** A selectin load's lists made their owners' collections: for each key
+** of keys whose owner (owners[key]) is one instance, lists[key] (a new
+** empty one when there is none) becomes its collection as own_coll makes
+** it (orm/collections.lua), kept in the owner's extras under the
+** relationship's key.  plain: {key, ownerkey, relkey, rel, mt}.  Keys of
+** several owners (a table of them) are the caller's.
+*/
+static int l_own_lists(lua_State *L) {
+  lua_Integer n, i;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  lua_settop(L, 4);
+  luaL_checkstack(L, 12, "collections");
+  for (i = 1; i <= 5; i++) lua_rawgeti(L, 4, i); /* 5..9 */
+  n = (lua_Integer)lua_rawlen(L, 1);
+  for (i = 1; i <= n; i++) {
+    int o = 11, l = 12;
+    lua_rawgeti(L, 1, i); /* 10: the key */
+    lua_pushvalue(L, 10);
+    lua_rawget(L, 3);
+    if (!rt_orm_toinst(L, o)) {
+      lua_settop(L, 9);
+      continue;
+    }
+    lua_pushvalue(L, 10);
+    if (lua_rawget(L, 2) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_createtable(L, 0, 3); /* owner, relationship, view */
+    } else if (lua_getmetatable(L, l))
+      return luaL_error(L, "own_lists: a list has a metatable");
+    lua_pushvalue(L, 6);
+    lua_pushvalue(L, o);
+    lua_rawset(L, l);
+    lua_pushvalue(L, 7);
+    lua_pushvalue(L, 8);
+    lua_rawset(L, l);
+    lua_pushvalue(L, 9);
+    lua_setmetatable(L, l);
+    if (lua_getiuservalue(L, o, UV_EXTRAS) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_createtable(L, 0, 1);
+      lua_pushvalue(L, -1);
+      lua_setiuservalue(L, o, UV_EXTRAS);
+    }
+    lua_pushvalue(L, 5);
+    lua_pushvalue(L, l);
+    lua_rawset(L, -3);
+    lua_settop(L, 9);
+  }
+  return 0;
+}
+
 /* C.rowsource(x) -> whether x is a plain Result C.load_result can read */
 static int l_rowsource(lua_State *L) {
   lua_pushboolean(L, rt_lua_torowsource(L, 1) != NULL);
@@ -809,6 +866,7 @@ static const luaL_Reg loading_c[] = {{"load_result", l_load_result},
                                      {"fill_collections", l_fill_collections},
                                      {"unique", l_unique},
                                      {"distribute", l_distribute},
+                                     {"own_lists", l_own_lists},
                                      {"runs", l_runs},
                                      {NULL, NULL}};
 

@@ -135,13 +135,16 @@ static void call_hook(lua_State *L, int hooks, const char *name, int n) {
 #define UP_VIEW_MT lua_upvalueindex(UP_VIEWKEYS + 1)
 #define UP_LIST lua_upvalueindex(UP_VIEWKEYS + 2)
 
-/* The fields of the list view template at tmpl as pairs in its array
-** part (k1, v1, k2, v2, ...), read once with lua_next: a view is then
-** made with no table walk.  Returns the number of array items. */
+/* The fields of the list view template at tmpl kept in its array part,
+** read once with lua_next: the key "__index" (so that it is not looked
+** up again), then the pairs k1, v1, k2, v2, ...; a view is then made
+** with no table walk.  Returns the number of array items. */
 static int template_pairs(lua_State *L, int tmpl) {
-  int n = 0, i, pairs;
+  int n = 1, i, pairs;
   lua_newtable(L);
   pairs = lua_gettop(L);
+  lua_pushliteral(L, "__index");
+  lua_rawseti(L, pairs, 1);
   lua_pushnil(L);
   while (lua_next(L, tmpl)) {
     lua_pushvalue(L, -2);
@@ -163,26 +166,27 @@ static int template_pairs(lua_State *L, int tmpl) {
 ** that reading c[i] (every loop over a collection) goes straight to the
 ** list, no call (one table, made its size at once). */
 static void new_view(lua_State *L, int l, int tmpl) {
-  int view;
-  lua_pushliteral(L, "__index");
-  if (lua_rawget(L, tmpl) != LUA_TNIL) {
+  int view, n = (int)lua_rawlen(L, tmpl);
+  if (n == 0) {
+    lua_pushliteral(L, "__index");
+    if (lua_rawget(L, tmpl) == LUA_TNIL) n = template_pairs(L, tmpl);
     lua_pop(L, 1);
+  }
+  if (n == 0) {
     lua_createtable(L, 0, 1);
     view = lua_gettop(L);
     lua_pushvalue(L, tmpl);
     lua_setmetatable(L, view);
   } else {
-    int i, n = (int)lua_rawlen(L, tmpl);
-    lua_pop(L, 1);
-    if (n == 0) n = template_pairs(L, tmpl);
+    int i;
     lua_createtable(L, 0, n / 2 + 2); /* + __index, the list's key */
     view = lua_gettop(L);
-    for (i = 1; i < n; i += 2) {
+    for (i = 2; i < n; i += 2) {
       lua_rawgeti(L, tmpl, i);
       lua_rawgeti(L, tmpl, i + 1);
       lua_rawset(L, view);
     }
-    lua_pushliteral(L, "__index");
+    lua_rawgeti(L, tmpl, 1); /* "__index" */
     lua_pushvalue(L, l);
     lua_rawset(L, view);
     lua_pushvalue(L, view);

@@ -441,11 +441,18 @@ local function selectin_load(s, conn, r, objs, tail, of_type)
     end
     I.each_load_result(s, conn, stmt, tm, consume)
   end
+  local plain = r.uselist and not r.collection
+  if plain then
+    -- a list or set: C makes each one owner's collection
+    C.own_lists(keys, lists, owners, {r.key, I.OWNER, I.REL, r,
+                                      r.set and I.SetMT or I.CollMT})
+  end
   for _, k in ipairs(keys) do
-    local l, os = lists[k] or {}, owners[k]
+    local os = owners[k]
     if type(os) ~= "table" then
-      store_loaded(os, r, l, true)
+      if not plain then store_loaded(os, r, lists[k] or {}, true) end
     else
+      local l = lists[k] or {}
       for _, o in ipairs(os) do
         store_loaded(o, r, r.uselist and table.move(l, 1, #l, 1, {}) or l)
       end
