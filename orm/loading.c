@@ -742,19 +742,22 @@ static int l_runs(lua_State *L) {
 **
 ** A selectin load's objects to their owners' lists: objs[j] (j = 1..n)
 ** goes to lists[keys[j]] when owners has that key (the list made here
-** when there is none yet), and to the end of found in any case.  The
+** when there is none yet), and to the end of found in any case (found
+** false: nothing reads them but the lists).  The
 ** rows of one key mostly come together (the key's index orders them), so
 ** each run of a key goes at once into a list made its size.
 */
 static int l_distribute(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 3), j, k, last, nf;
+  int found;
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 2, LUA_TTABLE);
   luaL_checktype(L, 4, LUA_TTABLE);
-  luaL_checktype(L, 5, LUA_TTABLE);
+  if (lua_toboolean(L, 5)) luaL_checktype(L, 5, LUA_TTABLE);
   luaL_checktype(L, 6, LUA_TTABLE);
   lua_settop(L, 6);
-  nf = (lua_Integer)lua_rawlen(L, 5);
+  found = lua_toboolean(L, 5);
+  nf = found ? (lua_Integer)lua_rawlen(L, 5) : 0;
   for (j = 1; j <= n; j = last + 1) {
     lua_Integer len = 0;
     int list = 0;
@@ -787,10 +790,13 @@ static int l_distribute(lua_State *L) {
         continue;
       }
       if (list) {
-        lua_pushvalue(L, -1);
+        if (found) lua_pushvalue(L, -1);
         lua_rawseti(L, list, ++len);
       }
-      lua_rawseti(L, 5, ++nf);
+      if (found)
+        lua_rawseti(L, 5, ++nf);
+      else if (!list)
+        lua_pop(L, 1);
     }
     lua_settop(L, 6);
   }

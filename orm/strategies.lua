@@ -318,8 +318,9 @@ end
 local IN_BATCH = 500
 
 -- selectin: the related objects of every object in objs whose value is
--- not loaded, by SELECT ... WHERE key IN (up to 500 keys) per batch
-local function selectin_load(s, conn, r, objs, tail, of_type)
+-- not loaded, by SELECT ... WHERE key IN (up to 500 keys) per batch;
+-- returns them (unless `unused`: no step after this one reads them)
+local function selectin_load(s, conn, r, objs, tail, of_type, unused)
   local owners, keys = {}, {}
   local found = {}
   local map = r.pk_lookup and s._idmap[I.base_of(r.target)]
@@ -421,7 +422,7 @@ local function selectin_load(s, conn, r, objs, tail, of_type)
       end
       if not placed then
         -- each object to its owner's list (rkeys[j]: the owner's key)
-        C.distribute(rkeys, loaded, nk, lists, found, owners)
+        C.distribute(rkeys, loaded, nk, lists, not unused and found, owners)
       else
         I.fill_joined({session = s, joins = form.joins}, rows, loaded)
         for j = 1, nk do
@@ -494,7 +495,8 @@ local function run_path(s, conn, objs, path, from, plan)
      strategy == "immediate" or
      (strategy == "joined" and from > 1 and not step.done) then
     children = selectin_load(s, conn, r, objs, nil,
-                             strategy == "selectin" and step.of_type or nil)
+                             strategy == "selectin" and step.of_type or nil,
+                             path[from + 1] == nil)
   elseif strategy == "select" or strategy == "raise" or
          strategy == "raise_on_sql" or strategy == "noload" then
     for _, o in ipairs(objs) do
