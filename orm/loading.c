@@ -541,10 +541,15 @@ enum {
 
 /* The end (last row) of the run of rows from i with the parent at p. */
 static lua_Integer run_end(lua_State *L, int p, lua_Integer i, lua_Integer n) {
+  /* (an instance is told by its address: no value compare) */
+  const void *ud =
+      lua_type(L, p) == LUA_TUSERDATA ? lua_touserdata(L, p) : NULL;
   while (i < n) {
     int same;
-    lua_rawgeti(L, FC_OWNERS, i + 1);
-    same = lua_rawequal(L, -1, p);
+    if (lua_rawgeti(L, FC_OWNERS, i + 1) == LUA_TUSERDATA && ud)
+      same = lua_touserdata(L, -1) == ud;
+    else
+      same = lua_rawequal(L, -1, p);
     lua_pop(L, 1);
     if (!same) break;
     i++;
@@ -721,16 +726,26 @@ static int l_unique(lua_State *L) {
 */
 static int l_runs(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 2), i, k = 0;
+  const void *ud = NULL; /* the item before, when an instance: by address */
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 3);
-  lua_pushnil(L); /* 4: the item before */
+  lua_pushnil(L); /* 4: the item before, when not an instance */
   for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, 1, i);
-    if (lua_toboolean(L, 5) && !lua_rawequal(L, 4, 5)) {
+    if (lua_rawgeti(L, 1, i) == LUA_TUSERDATA) {
+      const void *u = lua_touserdata(L, 5);
+      if (u != ud) {
+        ud = u;
+        lua_rawseti(L, 3, ++k);
+      } else
+        lua_pop(L, 1);
+      continue;
+    }
+    if (lua_toboolean(L, 5) && (ud || !lua_rawequal(L, 4, 5))) {
       lua_pushvalue(L, 5);
       lua_rawseti(L, 3, ++k);
     }
+    ud = NULL;
     lua_replace(L, 4);
   }
   lua_pushinteger(L, k);
