@@ -392,15 +392,14 @@ static int place(lua_State *L, int placed, int p, int x) {
 ** Most objects of a joined load's collection are placed once, under one
 ** parent: noting each in the placed table (a new key per object) costs
 ** more than the rest of placing it.  So a placed table made here gets a
-** serial number, each of its parents an index, and an object placed is
-** stamped with the two (linst.placed) instead; the table notes an object
-** only when the stamp cannot tell: a second parent in the same table, or
-** a stamp of another table (whose table, while it lives, is first told
-** what the stamp said).  The placed table's entry 0 (PLACED_AUX) holds
-** its serial (at 0), its parents' count (at -1) and index -> parent (a
-** parent's index is kept in its linst.parent); the registry's weak table
-*PLACED_REG serial -> placed
-** table, and at 0 the last serial given.
+** serial number, each of its parents an index (kept in the parent's
+** linst.parent), and an object placed is stamped with the two
+** (linst.placed) instead; the table notes an object only when the stamp
+** cannot tell: a second parent in the same table, or a stamp of another
+** table (whose table, while it lives, is first told what the stamp
+** said).  The placed table's entry PLACED_AUX holds its serial (at 0),
+** its parents' count (at -1) and index -> parent; the registry's weak
+** table PLACED_REG serial -> placed table, and at 0 the last serial.
 */
 #define PLACED_AUX 0
 #define PLACED_REG "retort.orm.placed"
@@ -511,11 +510,19 @@ static int place_stamped(lua_State *L, int placed, int aux, int p,
       return 1;
     }
   }
-  /* Placed under another parent of this table (its stamp tells that one
-  ** for good: stamps change only below), or the parent has no stamp, or
-  ** placed by another table and noted in this one: the table tells. */
-  if (!stamp || (xs >> STAMP_BITS) == (stamp >> STAMP_BITS))
-    return place(L, placed, p, x);
+  if (stamp && (xs >> STAMP_BITS) == (stamp >> STAMP_BITS)) {
+    /* placed under another index of this table: the same parent given
+    ** a new one (its linst.parent was another table's meanwhile), or
+    ** another parent, which the stamp tells for good (stamps change only
+    ** below): the table tells the rest */
+    int same;
+    lua_rawgeti(L, aux, (lua_Integer)(xs & STAMP_MASK));
+    same = lua_rawequal(L, -1, p);
+    lua_pop(L, 1);
+    return same ? 0 : place(L, placed, p, x);
+  }
+  /* a parent with no stamp: the table tells */
+  if (!stamp) return place(L, placed, p, x);
   /* stamped by another table: this one's note of x, if any, says */
   lua_pushvalue(L, x);
   if (lua_rawget(L, placed) != LUA_TNIL) {
