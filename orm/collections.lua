@@ -180,6 +180,16 @@ local function new_coll(owner, r, items)
   return c
 end
 
+-- items (a plain table a loader has just filled, held by nothing else)
+-- made owner's member list in place: new_coll with no copy
+local function own_coll(owner, r, items)
+  local cc = r.collection
+  local c = C.own_list(items, OWNER, owner, REL, r,
+                       cc and cc.mt or r.set and SetMT or CollMT)
+  if cc and cc.init then cc.init(cc, c) end
+  return c
+end
+
 -- attribute events of a relationship: listen(User.addresses, "append", fn)
 -- calls fn(target, value, initiator); "set" gets fn(target, value,
 -- oldvalue, initiator) (orm/events.lua).  The other side fires too.
@@ -499,5 +509,6 @@ I.appended = appended
 I.check_target = check_target
 I.find = find
 I.new_coll = new_coll
+I.own_coll = own_coll
 I.removed = removed
 I.set_raw = set_raw

@@ -388,14 +388,175 @@ static int place(lua_State *L, int placed, int p, int x) {
   return 1;
 }
 
-enum { FC_OWNERS = 1, FC_GOT, FC_NROWS, FC_SEEN, FC_PLACED, FC_INIT, FC_PLAIN };
+/*
+** Most objects of a joined load's collection are placed once, under one
+** parent: noting each in the placed table (a new key per object) costs
+** more than the rest of placing it.  So a placed table made here gets a
+** serial number, each of its parents an index (kept in the parent's
+** linst.parent), and an object placed is stamped with the two
+** (linst.placed) instead; the table notes an object only when the stamp
+** cannot tell: a second parent in the same table, or a stamp of another
+** table (whose table, while it lives, is first told what the stamp
+** said).  The placed table's entry PLACED_AUX holds its serial (at 0),
+** its parents' count (at -1) and index -> parent; the registry's weak
+** table PLACED_REG serial -> placed table, and at 0 the last serial.
+*/
+#define PLACED_AUX 0
+#define PLACED_REG "retort.orm.placed"
+#define STAMP_BITS 24
+#define STAMP_MASK ((1ull << STAMP_BITS) - 1)
+#define SERIAL_MAX ((1ull << (64 - STAMP_BITS)) - 1)
+
+/* Push the registry's table of placed tables (made the first time). */
+static void push_placed_reg(lua_State *L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, PLACED_REG) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 1);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, PLACED_REG);
+}
+
+/* Push the aux table of the placed table at placed (made, with a new
+** serial, when `fresh`: a table made here, with nothing in it), or nil
+** when it has none: then nothing is stamped. */
+static void push_placed_aux(lua_State *L, int placed, int fresh) {
+  lua_Integer serial;
+  if (lua_rawgeti(L, placed, PLACED_AUX) == LUA_TTABLE || !fresh) return;
+  lua_pop(L, 1);
+  push_placed_reg(L);
+  lua_rawgeti(L, -1, 0);
+  serial = lua_tointeger(L, -1) + 1;
+  lua_pop(L, 1);
+  if ((unsigned long long)serial > SERIAL_MAX) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    return;
+  }
+  lua_pushinteger(L, serial);
+  lua_rawseti(L, -2, 0);
+  lua_pushvalue(L, placed);
+  lua_rawseti(L, -2, serial);
+  lua_pop(L, 1);
+  lua_createtable(L, 1, 2);
+  lua_pushinteger(L, serial);
+  lua_rawseti(L, -2, 0);
+  lua_pushinteger(L, 0);
+  lua_rawseti(L, -2, -1);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, placed, PLACED_AUX);
+}
+
+/* The stamp of the parent at p in the table whose aux is at aux (its
+** index given now if it has none); 0: none (no aux, not an instance, or
+** too many parents). */
+static unsigned long long parent_stamp(lua_State *L, int aux, int p) {
+  linst *o = rt_orm_toinst(L, p);
+  unsigned long long serial;
+  lua_Integer k;
+  if (!o || !lua_istable(L, aux)) return 0;
+  lua_rawgeti(L, aux, 0);
+  serial = (unsigned long long)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  if (o->parent >> STAMP_BITS == serial) return o->parent;
+  lua_rawgeti(L, aux, -1);
+  k = lua_tointeger(L, -1) + 1;
+  lua_pop(L, 1);
+  if ((unsigned long long)k > STAMP_MASK) return 0;
+  lua_pushinteger(L, k);
+  lua_rawseti(L, aux, -1);
+  lua_pushvalue(L, p);
+  lua_rawseti(L, aux, k);
+  o->parent = serial << STAMP_BITS | (unsigned long long)k;
+  return o->parent;
+}
+
+/* The placed table at placed (aux at aux) notes object x under the
+** parent its stamp xs names, as place() would have. */
+static void note_stamp(lua_State *L, int placed, int aux, unsigned long long xs,
+                       int x) {
+  int top = lua_gettop(L);
+  lua_rawgeti(L, aux, (lua_Integer)(xs & STAMP_MASK));
+  if (!lua_isnil(L, -1)) place(L, placed, top + 1, x);
+  lua_settop(L, top);
+}
+
+/* The stamp xs of object x, of another placed table: that table, if it
+** still lives, notes what the stamp said before the stamp changes. */
+static void unstamp(lua_State *L, unsigned long long xs, int x) {
+  int top = lua_gettop(L);
+  push_placed_reg(L);
+  if (lua_rawgeti(L, -1, (lua_Integer)(xs >> STAMP_BITS)) == LUA_TTABLE &&
+      lua_rawgeti(L, top + 2, PLACED_AUX) == LUA_TTABLE)
+    note_stamp(L, top + 2, top + 3, xs, x);
+  lua_settop(L, top);
+}
+
+/* place() through the stamps: the parent at p (of stamp `stamp`, 0:
+** none) in the placed table at placed (aux at aux). */
+static int place_stamped(lua_State *L, int placed, int aux, int p,
+                         unsigned long long stamp, int x) {
+  linst *o = rt_orm_toinst(L, x);
+  unsigned long long xs;
+  if (!o || !lua_istable(L, aux)) return place(L, placed, p, x);
+  xs = o->placed;
+  if (stamp) {
+    if (xs == stamp) return 0;
+    if (xs == 0) {
+      o->placed = stamp;
+      return 1;
+    }
+  }
+  if (stamp && (xs >> STAMP_BITS) == (stamp >> STAMP_BITS)) {
+    /* placed under another index of this table: the same parent given
+    ** a new one (its linst.parent was another table's meanwhile), or
+    ** another parent, which the stamp tells for good (stamps change only
+    ** below): the table tells the rest */
+    int same;
+    lua_rawgeti(L, aux, (lua_Integer)(xs & STAMP_MASK));
+    same = lua_rawequal(L, -1, p);
+    lua_pop(L, 1);
+    return same ? 0 : place(L, placed, p, x);
+  }
+  /* a parent with no stamp: the table tells */
+  if (!stamp) return place(L, placed, p, x);
+  /* stamped by another table: this one's note of x, if any, says */
+  lua_pushvalue(L, x);
+  if (lua_rawget(L, placed) != LUA_TNIL) {
+    lua_pop(L, 1);
+    return place(L, placed, p, x);
+  }
+  lua_pop(L, 1);
+  unstamp(L, xs, x);
+  o->placed = stamp;
+  return 1;
+}
+
+enum {
+  FC_OWNERS = 1,
+  FC_GOT,
+  FC_NROWS,
+  FC_SEEN,
+  FC_PLACED,
+  FC_INIT,
+  FC_PLAIN,
+  FC_AUX
+};
 
 /* The end (last row) of the run of rows from i with the parent at p. */
 static lua_Integer run_end(lua_State *L, int p, lua_Integer i, lua_Integer n) {
+  /* (an instance is told by its address: no value compare) */
+  const void *ud =
+      lua_type(L, p) == LUA_TUSERDATA ? lua_touserdata(L, p) : NULL;
   while (i < n) {
     int same;
-    lua_rawgeti(L, FC_OWNERS, i + 1);
-    same = lua_rawequal(L, -1, p);
+    if (lua_rawgeti(L, FC_OWNERS, i + 1) == LUA_TUSERDATA && ud)
+      same = lua_touserdata(L, -1) == ud;
+    else
+      same = lua_rawequal(L, -1, p);
     lua_pop(L, 1);
     if (!same) break;
     i++;
@@ -462,6 +623,7 @@ static void make_plain(lua_State *L, int p, int n) {
 ** init the first time the parent is seen) gets their objects. */
 static void fill_run(lua_State *L, int p, lua_Integer i, lua_Integer last) {
   int c, x, plain;
+  unsigned long long stamp;
   lua_Integer len = 0;
   lua_pushvalue(L, p);
   if (lua_rawget(L, FC_SEEN) == LUA_TNIL) {
@@ -482,10 +644,12 @@ static void fill_run(lua_State *L, int p, lua_Integer i, lua_Integer last) {
   if (!lua_toboolean(L, c)) return;
   plain = lua_istable(L, c) && plain_list(L, c);
   if (plain) len = (lua_Integer)lua_rawlen(L, c);
+  stamp = parent_stamp(L, FC_AUX, p);
   x = c + 1;
   for (; i <= last; i++) {
     lua_rawgeti(L, FC_GOT, i);
-    if (lua_toboolean(L, x) && place(L, FC_PLACED, p, x)) {
+    if (lua_toboolean(L, x) &&
+        place_stamped(L, FC_PLACED, FC_AUX, p, stamp, x)) {
       lua_settop(L, x);
       if (plain)
         lua_rawseti(L, c, ++len);
@@ -498,24 +662,27 @@ static void fill_run(lua_State *L, int p, lua_Integer i, lua_Integer last) {
 
 static int l_fill_collections(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, FC_NROWS), i, last;
+  int fresh = lua_isnil(L, FC_PLACED);
   luaL_checktype(L, FC_OWNERS, LUA_TTABLE);
   luaL_checktype(L, FC_GOT, LUA_TTABLE);
   luaL_checktype(L, FC_SEEN, LUA_TTABLE);
   luaL_checktype(L, FC_INIT, LUA_TFUNCTION);
-  if (lua_isnil(L, FC_PLACED)) {
-    lua_createtable(L, 0, n > 0 && n < INT_MAX ? (int)n : 0);
+  if (fresh) {
+    /* (few objects are noted in it: see place_stamped) */
+    lua_createtable(L, 0, 1);
     lua_replace(L, FC_PLACED);
   }
   luaL_checktype(L, FC_PLACED, LUA_TTABLE);
   if (!lua_isnoneornil(L, FC_PLAIN)) luaL_checktype(L, FC_PLAIN, LUA_TTABLE);
   lua_settop(L, FC_PLAIN);
-  luaL_checkstack(L, 12, "filling collections");
+  luaL_checkstack(L, 16, "filling collections");
+  push_placed_aux(L, FC_PLACED, fresh); /* FC_AUX */
   for (i = 1; i <= n; i = last + 1) {
-    int p = FC_PLAIN + 1;
+    int p = FC_AUX + 1;
     lua_rawgeti(L, FC_OWNERS, i);
     last = run_end(L, p, i, n);
     if (lua_toboolean(L, p)) fill_run(L, p, i, last);
-    lua_settop(L, FC_PLAIN);
+    lua_settop(L, FC_AUX);
   }
   lua_pushvalue(L, FC_PLACED);
   return 1;
@@ -566,16 +733,26 @@ static int l_unique(lua_State *L) {
 */
 static int l_runs(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 2), i, k = 0;
+  const void *ud = NULL; /* the item before, when an instance: by address */
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 3);
-  lua_pushnil(L); /* 4: the item before */
+  lua_pushnil(L); /* 4: the item before, when not an instance */
   for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, 1, i);
-    if (lua_toboolean(L, 5) && !lua_rawequal(L, 4, 5)) {
+    if (lua_rawgeti(L, 1, i) == LUA_TUSERDATA) {
+      const void *u = lua_touserdata(L, 5);
+      if (u != ud) {
+        ud = u;
+        lua_rawseti(L, 3, ++k);
+      } else
+        lua_pop(L, 1);
+      continue;
+    }
+    if (lua_toboolean(L, 5) && (ud || !lua_rawequal(L, 4, 5))) {
       lua_pushvalue(L, 5);
       lua_rawseti(L, 3, ++k);
     }
+    ud = NULL;
     lua_replace(L, 4);
   }
   lua_pushinteger(L, k);
@@ -587,19 +764,22 @@ static int l_runs(lua_State *L) {
 **
 ** A selectin load's objects to their owners' lists: objs[j] (j = 1..n)
 ** goes to lists[keys[j]] when owners has that key (the list made here
-** when there is none yet), and to the end of found in any case.  The
+** when there is none yet), and to the end of found in any case (found
+** false: nothing reads them but the lists).  The
 ** rows of one key mostly come together (the key's index orders them), so
 ** each run of a key goes at once into a list made its size.
 */
 static int l_distribute(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 3), j, k, last, nf;
+  int found;
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 2, LUA_TTABLE);
   luaL_checktype(L, 4, LUA_TTABLE);
-  luaL_checktype(L, 5, LUA_TTABLE);
+  if (lua_toboolean(L, 5)) luaL_checktype(L, 5, LUA_TTABLE);
   luaL_checktype(L, 6, LUA_TTABLE);
   lua_settop(L, 6);
-  nf = (lua_Integer)lua_rawlen(L, 5);
+  found = lua_toboolean(L, 5);
+  nf = found ? (lua_Integer)lua_rawlen(L, 5) : 0;
   for (j = 1; j <= n; j = last + 1) {
     lua_Integer len = 0;
     int list = 0;
@@ -616,8 +796,9 @@ static int l_distribute(lua_State *L) {
       lua_pushvalue(L, 7);
       if (lua_rawget(L, 4) != LUA_TTABLE) {
         lua_pop(L, 1);
-        /* (room for the two fields a collection adds: see new_coll) */
-        lua_createtable(L, last - j + 1 < INT_MAX ? (int)(last - j + 1) : 0, 2);
+        /* (room for the three fields a collection adds: owner,
+        ** relationship, view; see own_coll) */
+        lua_createtable(L, last - j + 1 < INT_MAX ? (int)(last - j + 1) : 0, 3);
         lua_pushvalue(L, 7);
         lua_pushvalue(L, -2);
         lua_rawset(L, 4);
@@ -631,12 +812,72 @@ static int l_distribute(lua_State *L) {
         continue;
       }
       if (list) {
-        lua_pushvalue(L, -1);
+        if (found) lua_pushvalue(L, -1);
         lua_rawseti(L, list, ++len);
       }
-      lua_rawseti(L, 5, ++nf);
+      if (found)
+        lua_rawseti(L, 5, ++nf);
+      else if (!list)
+        lua_pop(L, 1);
     }
     lua_settop(L, 6);
+  }
+  return 0;
+}
+
+/*
+** C.own_lists(keys, lists, owners, plain)
+**
+** A selectin load's lists made their owners' collections: for each key
+** of keys whose owner (owners[key]) is one instance, lists[key] (a new
+** empty one when there is none) becomes its collection as own_coll makes
+** it (orm/collections.lua), kept in the owner's extras under the
+** relationship's key.  plain: {key, ownerkey, relkey, rel, mt}.  Keys of
+** several owners (a table of them) are the caller's.
+*/
+static int l_own_lists(lua_State *L) {
+  lua_Integer n, i;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  lua_settop(L, 4);
+  luaL_checkstack(L, 12, "collections");
+  for (i = 1; i <= 5; i++) lua_rawgeti(L, 4, i); /* 5..9 */
+  n = (lua_Integer)lua_rawlen(L, 1);
+  for (i = 1; i <= n; i++) {
+    int o = 11, l = 12;
+    lua_rawgeti(L, 1, i); /* 10: the key */
+    lua_pushvalue(L, 10);
+    lua_rawget(L, 3);
+    if (!rt_orm_toinst(L, o)) {
+      lua_settop(L, 9);
+      continue;
+    }
+    lua_pushvalue(L, 10);
+    if (lua_rawget(L, 2) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_createtable(L, 0, 3); /* owner, relationship, view */
+    } else if (lua_getmetatable(L, l))
+      return luaL_error(L, "own_lists: a list has a metatable");
+    lua_pushvalue(L, 6);
+    lua_pushvalue(L, o);
+    lua_rawset(L, l);
+    lua_pushvalue(L, 7);
+    lua_pushvalue(L, 8);
+    lua_rawset(L, l);
+    lua_pushvalue(L, 9);
+    lua_setmetatable(L, l);
+    if (lua_getiuservalue(L, o, UV_EXTRAS) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_createtable(L, 0, 1);
+      lua_pushvalue(L, -1);
+      lua_setiuservalue(L, o, UV_EXTRAS);
+    }
+    lua_pushvalue(L, 5);
+    lua_pushvalue(L, l);
+    lua_rawset(L, -3);
+    lua_settop(L, 9);
   }
   return 0;
 }
@@ -653,6 +894,7 @@ static const luaL_Reg loading_c[] = {{"load_result", l_load_result},
                                      {"fill_collections", l_fill_collections},
                                      {"unique", l_unique},
                                      {"distribute", l_distribute},
+                                     {"own_lists", l_own_lists},
                                      {"runs", l_runs},
                                      {NULL, NULL}};
 

@@ -135,32 +135,58 @@ static void call_hook(lua_State *L, int hooks, const char *name, int n) {
 #define UP_VIEW_MT lua_upvalueindex(UP_VIEWKEYS + 1)
 #define UP_LIST lua_upvalueindex(UP_VIEWKEYS + 2)
 
+/* The fields of the list view template at tmpl kept in its array part,
+** read once with lua_next: the key "__index" (so that it is not looked
+** up again), then the pairs k1, v1, k2, v2, ...; a view is then made
+** with no table walk.  Returns the number of array items. */
+static int template_pairs(lua_State *L, int tmpl) {
+  int n = 1, i, pairs;
+  lua_newtable(L);
+  pairs = lua_gettop(L);
+  lua_pushliteral(L, "__index");
+  lua_rawseti(L, pairs, 1);
+  lua_pushnil(L);
+  while (lua_next(L, tmpl)) {
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, pairs, ++n);
+    lua_rawseti(L, pairs, ++n);
+  }
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, pairs, i);
+    lua_rawseti(L, tmpl, i);
+  }
+  lua_pop(L, 1);
+  return n;
+}
+
 /* Push a new view of the list at l, of the metatable template at tmpl
 ** (a view's metatable, or one to copy).  A template with __index (a
 ** set's) is the view's metatable.  A list's has none: the view is its
 ** own metatable, the template's fields copied and __index the list, so
 ** that reading c[i] (every loop over a collection) goes straight to the
-** list, no call (one table of 8 fields). */
+** list, no call (one table, made its size at once). */
 static void new_view(lua_State *L, int l, int tmpl) {
-  int view;
-  lua_pushliteral(L, "__index");
-  if (lua_rawget(L, tmpl) != LUA_TNIL) {
+  int view, n = (int)lua_rawlen(L, tmpl);
+  if (n == 0) {
+    lua_pushliteral(L, "__index");
+    if (lua_rawget(L, tmpl) == LUA_TNIL) n = template_pairs(L, tmpl);
     lua_pop(L, 1);
+  }
+  if (n == 0) {
     lua_createtable(L, 0, 1);
     view = lua_gettop(L);
     lua_pushvalue(L, tmpl);
     lua_setmetatable(L, view);
   } else {
-    lua_pop(L, 1);
-    lua_createtable(L, 0, 8);
+    int i;
+    lua_createtable(L, 0, n / 2 + 2); /* + __index, the list's key */
     view = lua_gettop(L);
-    lua_pushnil(L);
-    while (lua_next(L, tmpl)) {
-      lua_pushvalue(L, -2);
-      lua_insert(L, -2);
+    for (i = 2; i < n; i += 2) {
+      lua_rawgeti(L, tmpl, i);
+      lua_rawgeti(L, tmpl, i + 1);
       lua_rawset(L, view);
     }
-    lua_pushliteral(L, "__index");
+    lua_rawgeti(L, tmpl, 1); /* "__index" */
     lua_pushvalue(L, l);
     lua_rawset(L, view);
     lua_pushvalue(L, view);
@@ -229,6 +255,27 @@ static int l_new_list(lua_State *L) {
   lua_rawset(L, 7);
   lua_pushvalue(L, 6);
   lua_setmetatable(L, 7);
+  return 1;
+}
+
+/* C.own_list(items, ownerkey, owner, relkey, rel, mt) -> items made a
+** member list in place (as C.new_list, with no copy): for a list a
+** loader has just built and nothing else holds. */
+static int l_own_list(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 6, LUA_TTABLE);
+  lua_settop(L, 6);
+  if (lua_getmetatable(L, 1))
+    return luaL_error(L, "own_list: the table has a metatable");
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  lua_rawset(L, 1);
+  lua_pushvalue(L, 4);
+  lua_pushvalue(L, 5);
+  lua_rawset(L, 1);
+  lua_pushvalue(L, 6);
+  lua_setmetatable(L, 1);
+  lua_settop(L, 1);
   return 1;
 }
 
@@ -1981,6 +2028,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"tostring_form", l_tostring_form},
                                  {"select_slow", l_select_slow},
                                  {"new_list", l_new_list},
+                                 {"own_list", l_own_list},
                                  {"view_index", l_view_index},
                                  {"view_len", l_view_len},
                                  {NULL, NULL}};

@@ -33,6 +33,9 @@ typedef struct linst {
   unsigned char flags;
   unsigned short c1;   /* with O_COMMIT1: that attribute's index */
   lua_Integer session; /* 0: none */
+  /* a joined load's last placement of this object in a collection, and
+  ** its index as a parent there (orm/loading.c place_stamped), 0: none */
+  unsigned long long placed, parent;
   int nattrs;
   unsigned char attr[1]; /* nattrs of them */
 } linst;

@@ -18,6 +18,7 @@ local load_by_pk = I.load_by_pk
 local lselect = I.lselect
 local mapper_of = I.mapper_of
 local new_coll = I.new_coll
+local own_coll = I.own_coll
 local nilmark = I.nilmark
 local objstr = I.objstr
 local raise = I.raise
@@ -159,9 +160,10 @@ local function load_result(s, m, res)
   return out
 end
 
-local function store_loaded(obj, r, objs)
+-- (own: objs is a fresh list nothing else holds, taken as it is)
+local function store_loaded(obj, r, objs, own)
   if r.uselist then
-    local c = new_coll(obj, r, objs)
+    local c = (own and own_coll or new_coll)(obj, r, objs)
     C.extra(obj, r.key, c)
     return c
   end
@@ -316,8 +318,9 @@ end
 local IN_BATCH = 500
 
 -- selectin: the related objects of every object in objs whose value is
--- not loaded, by SELECT ... WHERE key IN (up to 500 keys) per batch
-local function selectin_load(s, conn, r, objs, tail, of_type)
+-- not loaded, by SELECT ... WHERE key IN (up to 500 keys) per batch;
+-- returns them (unless `unused`: no step after this one reads them)
+local function selectin_load(s, conn, r, objs, tail, of_type, unused)
   local owners, keys = {}, {}
   local found = {}
   local map = r.pk_lookup and s._idmap[I.base_of(r.target)]
@@ -419,7 +422,7 @@ local function selectin_load(s, conn, r, objs, tail, of_type)
       end
       if not placed then
         -- each object to its owner's list (rkeys[j]: the owner's key)
-        C.distribute(rkeys, loaded, nk, lists, found, owners)
+        C.distribute(rkeys, loaded, nk, lists, not unused and found, owners)
       else
         I.fill_joined({session = s, joins = form.joins}, rows, loaded)
         for j = 1, nk do
@@ -439,11 +442,18 @@ local function selectin_load(s, conn, r, objs, tail, of_type)
     end
     I.each_load_result(s, conn, stmt, tm, consume)
   end
+  local plain = r.uselist and not r.collection
+  if plain then
+    -- a list or set: C makes each one owner's collection
+    C.own_lists(keys, lists, owners, {r.key, I.OWNER, I.REL, r,
+                                      r.set and I.SetMT or I.CollMT})
+  end
   for _, k in ipairs(keys) do
-    local l, os = lists[k] or {}, owners[k]
+    local os = owners[k]
     if type(os) ~= "table" then
-      store_loaded(os, r, l)
+      if not plain then store_loaded(os, r, lists[k] or {}, true) end
     else
+      local l = lists[k] or {}
       for _, o in ipairs(os) do
         store_loaded(o, r, r.uselist and table.move(l, 1, #l, 1, {}) or l)
       end
@@ -485,7 +495,8 @@ local function run_path(s, conn, objs, path, from, plan)
      strategy == "immediate" or
      (strategy == "joined" and from > 1 and not step.done) then
     children = selectin_load(s, conn, r, objs, nil,
-                             strategy == "selectin" and step.of_type or nil)
+                             strategy == "selectin" and step.of_type or nil,
+                             path[from + 1] == nil)
   elseif strategy == "select" or strategy == "raise" or
          strategy == "raise_on_sql" or strategy == "noload" then
     for _, o in ipairs(objs) do
