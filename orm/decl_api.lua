@@ -65,9 +65,11 @@ local directives = {__tablename__ = true, __table__ = true,
 local function build_class(base, name, mixins, body)
   local cls = {__name__ = name}
   local fields = {}   -- attribute -> value (columns, relationships, values)
-  local function take(src, from_mixin)
+  local function take(src, from_mixin, skip)
     for k, v in pairs(src) do
-      if is_declared(v) then
+      if k == skip then
+        -- not inherited
+      elseif is_declared(v) then
         fields[k] = {declared = v}
       elseif from_mixin and is_column(v) then
         fields[k] = {column = C.copy_column(v)}
@@ -79,7 +81,15 @@ local function build_class(base, name, mixins, body)
   -- an AbstractConcreteBase's body is a mixin of its subclasses
   local acb = rawget(base, "__concrete_body__")
   if acb then take(acb, true) end
-  for _, mx in ipairs(mixins) do take(mx, true) end
+  -- an __abstract__ class is a mixin of the classes declared from it: its
+  -- columns are copied, its declared attributes and directives apply to
+  -- each (only __abstract__ itself is not inherited), as in SQLAlchemy
+  local srcs = {}
+  for _, src in ipairs(rawget(base, "__abstract_srcs__") or {}) do
+    srcs[#srcs + 1] = src
+    take(src, true, "__abstract__")
+  end
+  for _, mx in ipairs(mixins) do srcs[#srcs + 1] = mx; take(mx, true) end
   take(body, false)
   setmetatable(cls, {__index = base, __call = class_call,
                      __tostring = function(c) return "<class '" ..
@@ -128,6 +138,8 @@ local function build_class(base, name, mixins, body)
     for _, c in ipairs(columns) do rawset(cls, c.key, c.col) end
     for k, d in pairs(descs) do rawset(cls, k, d) end
     rawset(cls, "__abstract__", true)
+    srcs[#srcs + 1] = body
+    rawset(cls, "__abstract_srcs__", srcs)
     return cls
   end
   local reg = base.registry

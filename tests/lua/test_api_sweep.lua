@@ -1,0 +1,219 @@
+-- API.md §1 and §4 behaviours a user script meets early: Result views
+-- with unique(), scalars by name, Row ordering, transactions ended by a
+-- closed connection, __abstract__ bases as mixins, the Mapper's
+-- SQLAlchemy attributes.  Expectations checked against SQLAlchemy 1.4.
+local T = require "testing"
+
+local function setup(db)
+  local e = create_engine(db.url)
+  local c = e:connect()
+  c:exec_driver_sql("DROP TABLE IF EXISTS rt_sweep")
+  c:exec_driver_sql("CREATE TABLE rt_sweep (x INTEGER, y VARCHAR(10))")
+  c:exec_driver_sql("INSERT INTO rt_sweep (x, y) VALUES " ..
+                    "(1, 'a'), (2, 'b'), (3, 'c'), (4, 'a'), (5, 'b')")
+  c:commit()
+  return e, c
+end
+
+local SEL = "SELECT x, y FROM rt_sweep ORDER BY x"
+
+local function ys(maps)
+  local out = {}
+  for i, m in ipairs(maps) do out[i] = m.y end
+  return out
+end
+
+for _, db in ipairs(T.databases()) do
+  local n = db.name .. ": "
+
+  T.test(n .. "unique() on a MappingResult keys on the row", function()
+    local e, c <close> = setup(db)
+    local m = c:execute(text(SEL)):mappings():columns("y"):unique():all()
+    T.eq(ys(m), {"a", "b", "c"})
+    T.eq(m[1].y, "a")
+    T.eq(m[1].x, nil)
+    -- whole rows differ, so nothing is dropped
+    T.eq(#c:execute(text(SEL)):mappings():unique():all(), 5)
+    local parts = {}
+    for p in c:execute(text(SEL)):mappings():columns("y"):unique()
+               :partitions(2) do
+      parts[#parts + 1] = ys(p)
+    end
+    T.eq(parts, {{"a", "b"}, {"c"}})
+    local r = c:execute(text(SEL)):mappings():columns("y"):unique()
+    T.eq(r:fetchone().y, "a")
+    T.eq(ys(r:fetchmany(5)), {"b", "c"})
+    T.eq(r:fetchone(), nil)
+    e:dispose()
+  end)
+
+  T.test(n .. "views of a unique() Result stay unique", function()
+    local e, c <close> = setup(db)
+    T.eq(c:execute(text(SEL)):columns("y"):unique():scalars():all(),
+         {"a", "b", "c"})
+    T.eq(c:execute(text(SEL)):unique():scalars(2):all(), {"a", "b", "c"})
+    T.eq(c:execute(text(SEL)):unique():scalars():all(), {1, 2, 3, 4, 5})
+    T.eq(ys(c:execute(text(SEL)):columns("y"):unique():mappings():all()),
+         {"a", "b", "c"})
+    -- scalar_one() of a unique Result: duplicates are one row
+    T.eq(c:execute(text("SELECT y FROM rt_sweep WHERE y = 'a'")):unique()
+          :scalar_one(), "a")
+    T.raises("MultipleResultsFound", function()
+      c:execute(text("SELECT y FROM rt_sweep WHERE y = 'a'")):scalar_one()
+    end)
+    e:dispose()
+  end)
+
+  T.test(n .. "scalars() takes a column name", function()
+    local e, c <close> = setup(db)
+    T.eq(c:execute(text(SEL)):scalars("y"):all(),
+         {"a", "b", "c", "a", "b"})
+    T.eq(c:execute(text(SEL)):scalars("y"):unique():all(), {"a", "b", "c"})
+    T.eq(c:execute(text(SEL)):scalars(2):first(), "a")
+    local e2 = T.raises("NoSuchColumnError", function()
+      c:execute(text(SEL)):scalars("nope")
+    end)
+    T.eq(e2.message, "Could not locate column in row for column 'nope'")
+    e:dispose()
+  end)
+
+  T.test(n .. "Rows order as tuples", function()
+    local e, c <close> = setup(db)
+    local rows = c:execute(text(SEL)):all()
+    T.ok(rows[1] < rows[2])
+    T.ok(not (rows[2] < rows[1]))
+    T.ok(rows[1] <= rows[1])
+    T.ok(rows[3] > rows[2])
+    T.ok(rows[5] >= rows[4])
+    -- the first differing value decides, not the later ones
+    local r = c:execute(text("SELECT 1 AS a, 'z' AS b UNION ALL " ..
+                             "SELECT 2, 'a' ORDER BY a")):all()
+    T.ok(r[1] < r[2])
+    -- a shorter row that is a prefix sorts first
+    local one = c:execute(text("SELECT 1 AS a")):one()
+    T.ok(one < r[1])
+    T.ok(not (r[1] < one))
+    local sorted = c:execute(text(SEL)):all()
+    table.sort(sorted, function(a, b) return a > b end)
+    T.eq(tostring(sorted[1]), "(5, 'b')")
+    e:dispose()
+  end)
+
+  T.test(n .. "a Transaction ended by closing its connection", function()
+    local e, c = setup(db)
+    local t = c:begin()
+    c:execute(text("INSERT INTO rt_sweep (x, y) VALUES (6, 'f')"))
+    c:close()
+    T.eq(t.is_active, false)
+    local err = T.raises("InvalidRequestError", function() t:commit() end)
+    T.eq(err.message, "This transaction is inactive")
+    t:rollback() -- a no-op, as SQLAlchemy's
+    local c2 <close> = e:connect()
+    -- the insert was rolled back, not committed
+    T.eq(c2:execute(text("SELECT count(*) FROM rt_sweep WHERE x = 6"))
+          :scalar(), 0)
+    T.raises("ResourceClosedError", function() c:execute(text("SELECT 1")) end)
+    c2:close()
+    e:dispose()
+  end)
+end
+
+T.test("an __abstract__ class is a mixin of the classes declared from it",
+       function()
+  local Base = orm.declarative_base()
+  local AbstractThing = Base:class "AbstractThing" {
+    __abstract__ = true,
+    id = Column(Integer, {primary_key = true}),
+    kind = Column(String(20)),
+    __mapper_args__ = {polymorphic_on = "kind",
+                       polymorphic_identity = "thing"},
+    __table_args__ = {comment = "things"},
+  }
+  local Thing = AbstractThing:class "Thing" {
+    __tablename__ = "thing",
+    name = Column(String),
+  }
+  local Other = AbstractThing:class "Other" {
+    __tablename__ = "other",
+    __mapper_args__ = {polymorphic_identity = "other"},
+  }
+  local cols = {}
+  for _, col in ipairs(Thing.__table__.c) do cols[#cols + 1] = col.name end
+  T.eq(cols, {"id", "kind", "name"})
+  T.eq(Thing.__table__.comment, "things")
+  local m = orm.inspect(Thing)
+  T.eq(m.polymorphic_identity, "thing")
+  -- each class has its own copy of the columns
+  T.ok(Thing.__table__.c.id ~= Other.__table__.c.id)
+  T.eq(Other.__table__.c.id.table.name, "other")
+  -- a body's own __mapper_args__ replaces the inherited one
+  T.eq(orm.inspect(Other).polymorphic_identity, "other")
+  T.eq(rawget(Thing, "__abstract__"), nil)
+  local engine = create_engine("sqlite://")
+  Base.metadata:create_all(engine)
+  local s <close> = orm.Session(engine)
+  s:add(Thing{name = "n"})
+  s:commit()
+  local t = s:scalars(select(Thing)):one()
+  T.eq(t.kind, "thing")
+  T.eq(tostring(t), "Thing(id=1, kind='thing', name='n')")
+end)
+
+T.test("an abstract base's declared_attr runs for each subclass", function()
+  local Base = orm.declarative_base()
+  local Named = Base:class "Named" {
+    __abstract__ = true,
+    __tablename__ = orm.declared_attr(function(cls)
+      return cls.__name__:lower()
+    end),
+    id = Column(Integer, {primary_key = true}),
+  }
+  local Target = Named:class "Target" {name = Column(String(20))}
+  local Foo = Named:class "Foo" {
+    target_id = orm.declared_attr(function()
+      return Column(ForeignKey("target.id"))
+    end),
+    target = orm.declared_attr(function() return relationship("Target") end),
+  }
+  T.eq(Target.__tablename__, "target")
+  T.eq(Foo.__tablename__, "foo")
+  T.eq(select(Foo.id):join(Foo.target):compile().sql,
+       "SELECT foo.id \nFROM foo JOIN target ON target.id = foo.target_id")
+end)
+
+T.test("Mapper: SQLAlchemy's attributes and text form", function()
+  local Base = orm.declarative_base()
+  local Target = Base:class "Target" {
+    __tablename__ = "target",
+    id = Column(Integer, {primary_key = true}),
+  }
+  local Foo = Base:class "Foo" {
+    __tablename__ = "foo",
+    id = Column(Integer, {primary_key = true}),
+    target_id = Column(ForeignKey("target.id")),
+    target = relationship("Target"),
+  }
+  local m = orm.inspect(Foo)
+  T.eq(tostring(m), "mapped class Foo->foo")
+  T.ok(m.class_ == Foo)
+  T.ok(m.c == m.columns)
+  T.eq(m.c.target_id.name, "target_id")
+  T.eq(m.is_mapper, true)
+  T.eq(m:has_property("target"), true)
+  T.eq(m:has_property("nope"), false)
+  T.ok(m:get_property("target") == m.relationships.target)
+  local err = T.raises("InvalidRequestError", function()
+    m:get_property("nope")
+  end)
+  T.eq(err.message, "Mapper 'mapped class Foo->foo' has no property 'nope'")
+  orm.configure_mappers()
+  T.ok(m.relationships.target.mapper == orm.inspect(Target))
+  local f = Foo{id = 4}
+  T.eq(m:primary_key_from_instance(f), {4})
+  local k = m:identity_key_from_instance(f)
+  T.ok(k[1] == Foo)
+  T.eq(k[2], {4})
+  T.ok(m:primary_key_from_instance(Foo{})[1] == sa.null)
+end)
+
+T.done()
