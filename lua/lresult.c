@@ -311,14 +311,12 @@ static void make_rowmt_names(lua_State *L) {
   lua_setfield(L, mt, "__n");
   lua_createtable(L, 0, n);
   names = lua_gettop(L);
+  /* a name that repeats (raw SQL can repeat one) answers with its last
+  ** column, as row._mapping does and SQLAlchemy's rows do */
   for (i = 0; i < n; i++) {
     lua_rawgeti(L, names - 1, i + 1);
-    if (lua_rawget(L, names) == LUA_TNIL) { /* first one wins */
-      lua_rawgeti(L, names - 1, i + 1);
-      lua_pushinteger(L, i + 1);
-      lua_rawset(L, names);
-    }
-    lua_pop(L, 1);
+    lua_pushinteger(L, i + 1);
+    lua_rawset(L, names);
   }
   lua_pushvalue(L, names - 1);
   lua_setfield(L, mt, "_fields");

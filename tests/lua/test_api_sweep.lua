@@ -99,6 +99,26 @@ for _, db in ipairs(T.databases()) do
     e:dispose()
   end)
 
+  T.test(n .. "a repeated column name answers with its last column",
+         function()
+    local e, c <close> = setup(db)
+    local r = c:exec_driver_sql("SELECT 1 AS a, 2 AS a"):first()
+    T.eq(r._fields, {"a", "a"})
+    T.eq(r.a, 2)
+    T.eq(r["a"], 2)
+    T.eq(r._mapping.a, 2)
+    T.eq(r[1], 1)
+    T.eq(c:exec_driver_sql("SELECT 1 AS a, 2 AS a"):mappings():one().a, 2)
+    -- a compiled select names the second one apart
+    local t = sa.table("rt_sweep", sa.column("x"))
+    local t2 = t:alias("t2")
+    local r2 = c:execute(select(t.c.x, t2.c.x):select_from(
+      t:join(t2, t.c.x:eq(t2.c.x))):where(t.c.x:eq(1))):one()
+    T.eq(r2._fields, {"x", "x_1"})
+    T.eq(r2.x, 1)
+    e:dispose()
+  end)
+
   T.test(n .. "a Transaction ended by closing its connection", function()
     local e, c = setup(db)
     local t = c:begin()
