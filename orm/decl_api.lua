@@ -65,6 +65,7 @@ local directives = {__tablename__ = true, __table__ = true,
 local function build_class(base, name, mixins, body)
   local cls = {__name__ = name}
   local fields = {}   -- attribute -> value (columns, relationships, values)
+  local copies = {}   -- a mixin's Column -> this class's copy of it
   local function take(src, from_mixin, skip)
     for k, v in pairs(src) do
       if k == skip then
@@ -73,6 +74,7 @@ local function build_class(base, name, mixins, body)
         fields[k] = {declared = v}
       elseif from_mixin and is_column(v) then
         fields[k] = {column = C.copy_column(v)}
+        copies[v] = fields[k].column
       else
         fields[k] = {value = v}
       end
@@ -102,12 +104,34 @@ local function build_class(base, name, mixins, body)
     if col then rawset(cls, k, col) end
   end
   local resolved = {}
+  -- the table name first: other declared attributes may read
+  -- cls.__tablename__, as Python's class attributes allow
+  local tn = fields.__tablename__
+  if tn then
+    if tn.declared then resolved.__tablename__ = tn.declared.fn(cls)
+    else resolved.__tablename__ = tn.value end
+    rawset(cls, "__tablename__", resolved.__tablename__)
+  end
   for k, f in pairs(fields) do
     local v
-    if f.declared then v = f.declared.fn(cls)
+    if k == "__tablename__" then v = resolved[k]
+    elseif f.declared then v = f.declared.fn(cls)
     elseif f.column then v = f.column
     else v = f.value end
     resolved[k] = v
+  end
+  -- __mapper_args__ naming a mixin's Column means this class's copy of
+  -- it, as SQLAlchemy's declarative maps them
+  local margs0 = resolved.__mapper_args__
+  if type(margs0) == "table" and next(copies) ~= nil then
+    local margs = {}
+    for k, v in pairs(margs0) do margs[k] = v end
+    for _, k in ipairs{"version_id_col", "polymorphic_on"} do
+      if margs[k] ~= nil and copies[margs[k]] then
+        margs[k] = copies[margs[k]]
+      end
+    end
+    resolved.__mapper_args__ = margs
   end
   local abstract = resolved.__abstract__
   if resolved.__concrete_base__ == "abstract" then

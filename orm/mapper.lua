@@ -266,6 +266,10 @@ Mapper.__index = function(m, k)
   if k == "entity" or k == "class_" then return m.class end
   if k == "c" then return public_columns(m) end
   if k == "is_mapper" then return true end
+  if k == "version_id_col" then
+    local i = rawget(m, "version_idx")
+    return i and m.attr_columns[i] or nil
+  end
   if k == "polymorphic_identity" then return nil end
   return Mapper[k]
 end

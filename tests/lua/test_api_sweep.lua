@@ -201,6 +201,49 @@ T.test("an abstract base's declared_attr runs for each subclass", function()
        "SELECT foo.id \nFROM foo JOIN target ON target.id = foo.target_id")
 end)
 
+T.test("declared attributes read __tablename__; mixin __mapper_args__ " ..
+       "name the class's copy of a mixin Column", function()
+  local Base = orm.declarative_base()
+  local TArgs = {
+    __table_args__ = orm.declared_attr(function(cls)
+      return {Index("ix_" .. cls.__tablename__ .. "_name", "name")}
+    end),
+  }
+  local vcol = Column("version", Integer, {nullable = false})
+  local Versioned = {version = vcol,
+                     __mapper_args__ = {version_id_col = vcol}}
+  local Doc = Base:class("Doc", TArgs, Versioned) {
+    __tablename__ = "doc",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(10)),
+  }
+  local Note = Base:class("Note", Versioned) {
+    __tablename__ = "note",
+    id = Column(Integer, {primary_key = true}),
+  }
+  T.eq(Doc.__table__.indexes[1].name, "ix_doc_name")
+  local m = orm.inspect(Doc)
+  T.ok(m.version_id_col == Doc.__table__.c.version)
+  T.ok(orm.inspect(Note).version_id_col == Note.__table__.c.version)
+  local engine = create_engine("sqlite://")
+  Base.metadata:create_all(engine)
+  local sqls = {}
+  event.listen(engine, "before_cursor_execute", function(_, _, sql)
+    sqls[#sqls + 1] = sql
+  end)
+  local s <close> = orm.Session(engine)
+  local d = Doc{name = "a"}
+  s:add(d)
+  s:commit()
+  T.eq(d.version, 1)
+  d.name = "b"
+  sqls = {}
+  s:commit()
+  T.eq(sqls[1], "UPDATE doc SET version=?, name=? WHERE doc.id = ? " ..
+                "AND doc.version = ?")
+  T.eq(d.version, 2)
+end)
+
 T.test("Mapper: SQLAlchemy's attributes and text form", function()
   local Base = orm.declarative_base()
   local Target = Base:class "Target" {
