@@ -279,4 +279,65 @@ T.test("Mapper: SQLAlchemy's attributes and text form", function()
   T.ok(m:primary_key_from_instance(Foo{})[1] == sa.null)
 end)
 
+for _, db in ipairs(T.databases()) do
+  T.test(db.name .. ": an ORM result's Result API", function()
+    local engine = create_engine(db.url)
+    local Base = orm.declarative_base()
+    local User = Base:class "User" {
+      __tablename__ = "rt_sweep_user",
+      id = Column(Integer, {primary_key = true}),
+      name = Column(String(30)),
+    }
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    local s <close> = orm.Session(engine)
+    for n in ("abcde"):gmatch(".") do s:add(User{name = n}) end
+    s:commit()
+    local q = select(User):order_by(User.id)
+    -- fetchone, and fetchmany() without a size: the rest
+    local r = s:execute(q)
+    T.eq(tostring(r:fetchone()), "(User(id=1, name='a'),)")
+    T.eq(#r:fetchmany(), 4)
+    T.eq(r:fetchone(), nil)
+    T.eq(s:execute(q):keys(), {"User"})
+    local q2 = select(User, User.name:label("nm")):order_by(User.id)
+    T.eq(s:execute(q2):keys(), {"User", "nm"})
+    -- rows: _fields, _mapping, _asdict, comparison
+    local row = s:execute(q2):first()
+    T.eq(row._fields, {"User", "nm"})
+    T.ok(row._mapping.User == row[1])
+    T.eq(row:_asdict().nm, "a")
+    T.eq(row.nm, "a")
+    T.ok(s:execute(q):first() == s:execute(q):first())
+    T.ok(s:execute(q):first() ~= s:execute(q2):first())
+    -- mappings()
+    local maps = s:execute(q2):mappings():fetchmany(2)
+    T.eq(#maps, 2)
+    T.eq(maps[2].nm, "b")
+    T.ok(maps[1].User == s:get(User, 1))
+    T.eq(s:execute(q2):mappings():keys(), {"User", "nm"})
+    T.raises("MultipleResultsFound", function()
+      s:execute(q2):mappings():one()
+    end)
+    -- columns() and scalars(i)
+    local q3 = select(User.id, User):order_by(User.id)
+    T.eq(tostring(s:execute(q3):columns(2):first()), "(User(id=1, name='a'),)")
+    T.eq(s:execute(q3):columns("User"):first()._fields, {"User"})
+    T.ok(s:execute(q3):scalars(2):first() == s:get(User, 1))
+    T.eq(#s:execute(q3):scalars(2):all(), 5)
+    T.ok(s:execute(q3):scalars("User"):all()[5] == s:get(User, 5))
+    T.eq(s:execute(q3):scalars(1):all(), {1, 2, 3, 4, 5})
+    local parts = {}
+    for p in s:execute(q3):scalars(2):partitions(2) do
+      parts[#parts + 1] = #p
+    end
+    T.eq(parts, {2, 2, 1})
+    T.raises("NoSuchColumnError", function() s:execute(q3):columns("nope") end)
+    T.raises("ArgumentError", function() s:execute(q3):scalars(3) end)
+    s:close()
+    Base.metadata:drop_all(engine)
+    engine:dispose()
+  end)
+end
+
 T.done()
