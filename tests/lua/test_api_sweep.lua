@@ -340,4 +340,32 @@ for _, db in ipairs(T.databases()) do
   end)
 end
 
+T.test("columns-clause names: CAST, col:label(nil), repeats", function()
+  local m = MetaData()
+  local t = Table("u", m, Column("id", Integer), Column("name", String))
+  T.eq(tostring(select(t.c.id, cast(t.c.id, String))),
+       "SELECT u.id, CAST(u.id AS VARCHAR) AS id__1 \nFROM u")
+  T.eq(tostring(select(cast(t.c.id, String), t.c.id, t.c.id)),
+       "SELECT CAST(u.id AS VARCHAR) AS id, u.id AS id_1, u.id AS id__1 " ..
+       "\nFROM u")
+  T.eq(tostring(select(cast(t.c.id, String), cast(t.c.id, String))),
+       "SELECT CAST(u.id AS VARCHAR) AS id, CAST(u.id AS VARCHAR) AS id__1 " ..
+       "\nFROM u")
+  T.eq(tostring(select(t.c.id, t.c.id:label(nil), t.c.id:label(nil),
+                       (t.c.id + 1):label(nil),
+                       func.count(t.c.id):label(nil))),
+       "SELECT u.id, u.id AS id_1, u.id AS id_2, u.id + :id_3 AS anon_1, " ..
+       "count(u.id) AS count_1 \nFROM u")
+  T.eq(tostring(select(select(t.c.id:label(nil)):subquery())),
+       "SELECT anon_1.id_1 \nFROM (SELECT u.id AS id_1 \nFROM u) AS anon_1")
+  local e = create_engine("sqlite://")
+  local c <close> = e:connect()
+  m:create_all(c)
+  c:execute(insert(t):values{id = 7, name = "n"})
+  local r = c:execute(select(cast(t.c.id, String), t.c.id, t.c.id)):one()
+  T.eq(r._fields, {"id", "id_1", "id__1"})
+  T.eq(r.id_1, 7)
+  T.eq(r[1], "7")
+end)
+
 T.done()
