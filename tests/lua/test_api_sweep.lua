@@ -368,4 +368,25 @@ T.test("columns-clause names: CAST, col:label(nil), repeats", function()
   T.eq(r[1], "7")
 end)
 
+T.test("Session:in_transaction, in_nested_transaction", function()
+  local e = create_engine("sqlite://")
+  local B = orm.declarative_base()
+  local U = B:class "U" {__tablename__ = "u",
+                         id = Column(Integer, {primary_key = true})}
+  B.metadata:create_all(e)
+  local s = orm.Session(e)
+  local out = {s:in_transaction()}
+  local function note(v) out[#out + 1] = v end
+  s:add(U{}); note(s:in_transaction())
+  s:flush(); note(s:in_transaction())
+  s:commit(); note(s:in_transaction())
+  s:scalars(select(U)):all(); note(s:in_transaction())
+  local n = s:begin_nested(); note(s:in_nested_transaction())
+  n:commit(); note(s:in_nested_transaction())
+  s:rollback(); note(s:in_transaction())
+  s:begin(); note(s:in_transaction())
+  s:close(); note(s:in_transaction())
+  T.eq(out, {false, true, true, false, true, true, false, false, true, false})
+end)
+
 T.done()
