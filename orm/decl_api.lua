@@ -308,6 +308,11 @@ function orm.declarative_base(opts)
   return Base
 end
 
+-- registry:generate_base(): a declarative base of this registry
+function Registry:generate_base()
+  return orm.declarative_base{registry = self}
+end
+
 function orm.declared_attr(fn) return declared_attr(fn) end
 orm.mapped_column = sa.Column
 

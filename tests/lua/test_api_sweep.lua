@@ -258,6 +258,14 @@ T.test("Mapper: SQLAlchemy's attributes and text form", function()
   }
   local m = orm.inspect(Foo)
   T.eq(tostring(m), "mapped class Foo->foo")
+  -- registry:generate_base() gives a base of that registry
+  local reg = orm.registry()
+  local B2 = reg:generate_base()
+  local A = B2:class "A" {__tablename__ = "a",
+                          id = Column(Integer, {primary_key = true})}
+  T.ok(B2.registry == reg and B2.metadata == reg.metadata)
+  T.ok(reg.metadata.tables.a == A.__table__)
+  T.ok(orm.inspect(A).registry == reg)
   T.ok(m.class_ == Foo)
   T.ok(m.c == m.columns)
   T.eq(m.c.target_id.name, "target_id")
