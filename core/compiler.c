@@ -290,7 +290,9 @@ static void add_param(rt_compiler *c, const rt_value *v, const rt_type *t,
   }
   o->params[o->nparams].value = v;
   o->params[o->nparams].name = NULL;
-  o->params[o->nparams].kind = t ? (unsigned char)t->kind : RT_TY_NULL;
+  o->params[o->nparams].kind = !t                      ? RT_TY_NULL
+                               : t->upper == RT_UP_SET ? RT_PARAM_SET
+                                                       : (unsigned char)t->kind;
   o->name_off[o->nparams] = (int)c->names.n;
   rt_sb_adds(&c->names, name);
   if (num) add_suffix(&c->names, num);
@@ -339,12 +341,21 @@ static void literal_value(rt_compiler *c, const rt_value *v) {
 
 /* One placeholder for value v (of SQL type t, or NULL) named
 ** name[_num][_sub]. */
+static void marker(rt_compiler *c, const rt_value *v, const rt_type *t,
+                   const char *name, int num, int sub);
+
 static void placeholder(rt_compiler *c, const rt_value *v, const rt_type *t,
                         const char *name, int num, int sub) {
   if (c->o->literal_binds) {
     literal_value(c, v);
     return;
   }
+  marker(c, v, t, name, num, sub);
+}
+
+/* the parameter and its placeholder, whatever the compile's options */
+static void marker(rt_compiler *c, const rt_value *v, const rt_type *t,
+                   const char *name, int num, int sub) {
   add_param(c, v, t, name, num, sub);
   if (c->d->paramstyle == RT_PS_NAMED) {
     CH(':');
@@ -370,6 +381,11 @@ static void bind(rt_compiler *c, rt_node *b) {
 
 void rt_c_const_param(rt_compiler *c, rt_node *b) {
   bind(c, b);
+}
+
+void rt_c_bound_param(rt_compiler *c, rt_node *b) {
+  int num = b->flags & RT_F_ANON ? anon_num(c, b, TAG_BIND, b->name) : 0;
+  marker(c, &b->value, b->type, b->name, num, 0);
 }
 
 /* --- expressions --- */
@@ -734,16 +750,26 @@ static void binary(rt_compiler *c, rt_node *e) {
 ** a @@ to_tsquery(b), MySQL MATCH (a) AGAINST (b IN BOOLEAN MODE)), as
 ** SQLAlchemy's dialects render them.
 */
+/* an operand SQLAlchemy's SQLite and MySQL compilers render without the
+** compile's keywords: a plain value stays bound under literal_binds */
+static void unkeyed_operand(rt_compiler *c, rt_node *e) {
+  if (e->kind == RT_N_BIND && (e->flags & RT_F_ANON))
+    rt_c_bound_param(c, e);
+  else
+    rt_c_expr(c, e);
+}
+
 static void dialect_op(rt_compiler *c, rt_node *e) {
   const char *dn = c->d->name;
   int op = e->op, pg = strcmp(dn, "postgresql") == 0;
   int sqlite = strcmp(dn, "sqlite") == 0, mysql = strcmp(dn, "mysql") == 0;
+  int distinct = op == RT_OP_DISTINCT_FROM || op == RT_OP_NOT_DISTINCT_FROM;
   const char *mid;
   if (op == RT_OP_DISTINCT_FROM && mysql) {
     S("NOT (");
     rt_c_expr(c, e->a);
     S(" <=> ");
-    rt_c_expr(c, e->b);
+    unkeyed_operand(c, e->b);
     CH(')');
     return;
   }
@@ -773,7 +799,10 @@ static void dialect_op(rt_compiler *c, rt_node *e) {
   }
   rt_c_expr(c, e->a);
   S(mid);
-  rt_c_expr(c, e->b);
+  if (distinct && (sqlite || mysql))
+    unkeyed_operand(c, e->b);
+  else
+    rt_c_expr(c, e->b);
   if (op == RT_OP_MATCH && pg) CH(')');
 }
 
@@ -825,6 +854,7 @@ static void binary_op(rt_compiler *c, rt_node *e) {
     CH(' ');
   } else
     S(binop(op));
+  if (e->flags & RT_F_SYMMETRIC) S("SYMMETRIC ");
   if (op == RT_OP_COLLATE && e->b->kind == RT_N_LITERAL)
     rt_c_ident(c, e->b->name);
   else
@@ -2117,7 +2147,9 @@ static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
   } else if (!v) {
     char name[160];
     snprintf(name, sizeof name, "%s%s", rt_column_key(s->col), suffix);
-    placeholder(c, &rt_required_value, s->col->type, name, 0, 0);
+    /* (a column's parameter with no value: a placeholder even under
+    ** literal_binds, as SQLAlchemy's) */
+    marker(c, &rt_required_value, s->col->type, name, 0, 0);
   } else if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON)) {
     char name[160];
     snprintf(name, sizeof name, "%s%s", v->name, suffix);
@@ -2128,6 +2160,16 @@ static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
     rt_c_expr(c, v);
     CH(')');
   } else
+    rt_c_expr(c, v);
+}
+
+/* A value of an upsert's SET: a plain value stays a bound parameter even
+** under literal_binds, as SQLAlchemy renders it without the compile's
+** keywords. */
+static void upsert_value(rt_compiler *c, rt_node *v) {
+  if (v->kind == RT_N_BIND && (v->flags & RT_F_ANON))
+    rt_c_bound_param(c, v);
+  else
     rt_c_expr(c, v);
 }
 
@@ -2147,7 +2189,7 @@ static void upsert(rt_compiler *c, rt_node *stmt) {
       if (i) S(", ");
       rt_c_ident(c, u->b->kids[i]->name);
       S(" = ");
-      rt_c_expr(c, u->b->kids[i]->a);
+      upsert_value(c, u->b->kids[i]->a);
     }
     return;
   }
@@ -2173,7 +2215,7 @@ static void upsert(rt_compiler *c, rt_node *stmt) {
     if (i) S(", ");
     rt_c_ident(c, u->b->kids[i]->name);
     S(" = ");
-    rt_c_expr(c, u->b->kids[i]->a);
+    upsert_value(c, u->b->kids[i]->a);
   }
   if (u->c) {
     S(" WHERE ");
@@ -2527,10 +2569,22 @@ static void sig_str(sigwalk *w, const char *str) {
   if (str) sig_put(w, str, n);
 }
 
+/* Room for a node's header, its name of `namelen` bytes and its type's
+** compact form (SIG_FIXED), so that they are written without checks. */
+#define SIG_FIXED 48
+
 static void sig_type(sigwalk *w, const rt_type *t) {
   int v[8];
   if (!t) {
     sig_byte(w, 0);
+    return;
+  }
+  /* a static bare type is all its kind and upper-case name say */
+  if (t->refs == -1 && !t->fields && !t->item) {
+    if (sig_room(w, 3) != 0) return;
+    w->sb.p[w->sb.n++] = 2;
+    w->sb.p[w->sb.n++] = (char)t->kind;
+    w->sb.p[w->sb.n++] = (char)t->upper;
     return;
   }
   v[0] = (int)t->kind | (int)t->upper << 8;
@@ -2632,36 +2686,57 @@ static void sig_child(sigwalk *w, const rt_node *n) {
 
 static void sig_node(sigwalk *w, const rt_node *n) {
   int pos, i;
-  unsigned char hdr[2];
-  char mark;
+  uint32_t namelen;
+  char *p;
   if (w->failed) return;
   if (!n) {
     sig_byte(w, 0);
     return;
   }
-  if (sig_room(w, 16) != 0) return;
   if (n->kind == RT_N_COLUMN && sig_schema_node(w, n)) return;
+  namelen = n->name ? (uint32_t)strlen(n->name) : 0xffffffffu;
+  if (sig_room(w, SIG_FIXED + (n->name ? namelen : 0)) != 0) return;
+  p = w->sb.p + w->sb.n;
   /* A node with one reference in all (and no owner to share a count
   ** with) is reached once: it needs no place in the seen map, and says so
   ** (6), as the positions of back references count only the others (2). */
   if (n->owner || n->refs > 1) {
     pos = seen_pos(w, n);
     if (pos >= 0) {
-      w->sb.p[w->sb.n++] = 1;
-      sig_put(w, &pos, sizeof pos);
+      *p++ = 1;
+      memcpy(p, &pos, sizeof pos);
+      w->sb.n += 1 + sizeof pos;
       return;
     }
-    mark = 2;
+    *p++ = 2;
   } else
-    mark = 6;
+    *p++ = 6;
+  /* (a table's own form, in place of the mark) */
   if (n->kind == RT_N_TABLE && sig_schema_node(w, n)) return;
-  hdr[0] = n->kind;
-  hdr[1] = n->op;
-  w->sb.p[w->sb.n++] = mark;
-  sig_put(w, hdr, 2);
-  sig_put(w, &n->flags, sizeof n->flags);
-  sig_str(w, n->name);
-  sig_type(w, n->type);
+  *p++ = (char)n->kind;
+  *p++ = (char)n->op;
+  memcpy(p, &n->flags, sizeof n->flags);
+  p += sizeof n->flags;
+  memcpy(p, &namelen, sizeof namelen);
+  p += sizeof namelen;
+  if (n->name) {
+    memcpy(p, n->name, namelen);
+    p += namelen;
+  }
+  /* the type: none, a static bare one (in the room reserved), or the
+  ** long form */
+  if (!n->type) {
+    *p++ = 0;
+    w->sb.n = (size_t)(p - w->sb.p);
+  } else if (n->type->refs == -1 && !n->type->fields && !n->type->item) {
+    *p++ = 2;
+    *p++ = (char)n->type->kind;
+    *p++ = (char)n->type->upper;
+    w->sb.n = (size_t)(p - w->sb.p);
+  } else {
+    w->sb.n = (size_t)(p - w->sb.p);
+    sig_type(w, n->type);
+  }
   if (n->kind == RT_N_BIND) {
     if (w->nbinds == w->capbinds) {
       int cap = w->capbinds ? w->capbinds * 2 : 32;
@@ -2745,17 +2820,41 @@ static void entry_free(cache_entry *e) {
   memset(e, 0, sizeof *e);
 }
 
-/* Allocate a result for n parameters with room for their constant values. */
+/* Free a result's text and parameters, keeping its block for reuse. */
+static void result_clear(rt_compiled *c) {
+  void *block = c->block;
+  size_t cap = c->blockcap;
+  if (!c->inblock) {
+    free(c->sql);
+    free(c->params);
+    free(c->names);
+  }
+  memset(c, 0, sizeof *c);
+  c->block = block;
+  c->blockcap = cap;
+}
+
+/* Allocate a result for n parameters with room for their constant values:
+** one block, the one res has when it is large enough. */
 static int result_alloc(rt_compiled *res, size_t sqllen, size_t nameslen,
                         int n) {
-  res->sql = malloc(sqllen + 1);
-  res->params = malloc(sizeof(rt_param) * (size_t)(n + 1) +
-                       sizeof(rt_value) * (size_t)(n + 1));
-  res->names = malloc(nameslen + 1);
-  if (!res->sql || !res->params || !res->names) {
-    rt_compiled_free(res);
-    return -1;
+  size_t pbytes =
+      sizeof(rt_param) * (size_t)(n + 1) + sizeof(rt_value) * (size_t)(n + 1);
+  size_t need = pbytes + sqllen + 1 + nameslen + 1;
+  char *b;
+  if (res->blockcap < need) {
+    size_t cap = need < 512 ? 512 : need;
+    free(res->block);
+    res->blockcap = 0;
+    res->block = malloc(cap);
+    if (!res->block) return -1;
+    res->blockcap = cap;
   }
+  b = res->block;
+  res->params = (rt_param *)b;
+  res->sql = b + pbytes;
+  res->names = res->sql + sqllen + 1;
+  res->inblock = 1;
   return 0;
 }
 
@@ -2962,7 +3061,7 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
   rt_strbuf final = RT_STRBUF_INIT;
   int i, total, counter = 0;
   memset(&c, 0, sizeof c);
-  memset(res, 0, sizeof *res);
+  result_clear(res);
   c.d = d;
   c.o = o ? o : &none;
   c.err = err;
@@ -3076,8 +3175,24 @@ static int double_percents(rt_compiled *res) {
   return 0;
 }
 
+/*
+** The keys a statement is executed with shape only an INSERT's VALUES or
+** an UPDATE's SET (no DML nests in other statements): any other compiles
+** the same whatever they are, and keeps its memo.
+*/
+static int keys_matter(const rt_node *stmt, const rt_compile_opts *o) {
+  return o && o->column_keys &&
+         (stmt->kind == RT_N_INSERT || stmt->kind == RT_N_UPDATE);
+}
+
 int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
                rt_compiled *res, rt_error *err) {
+  memset(res, 0, sizeof *res);
+  return rt_compile_into(stmt, d, o, res, err);
+}
+
+int rt_compile_into(rt_node *stmt, const rt_dialect *d,
+                    const rt_compile_opts *o, rt_compiled *res, rt_error *err) {
   sigwalk *w;
   uint64_t h;
   size_t nameslen = 0;
@@ -3095,13 +3210,14 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
   }
   if (stmt->kind == RT_N_DDL)
     return compile_fresh(stmt, d, o, res, &nameslen, err);
-  if (!(o && o->column_keys) && memo_lookup(stmt, d, res) == 0) return 0;
+  result_clear(res);
+  if (!keys_matter(stmt, o) && memo_lookup(stmt, d, res) == 0) return 0;
   w = sigwalk_begin();
   sig_node(w, stmt);
   sig_str(w, d->name);
   epoch = rt_schema_epoch();
   sig_raw(w, &epoch, sizeof epoch);
-  if (o && o->column_keys) {
+  if (keys_matter(stmt, o)) {
     sig_byte(w, 3);
     for (i = 0; i < o->ncolumn_keys; i++) sig_str(w, o->column_keys[i]);
   }
@@ -3117,23 +3233,22 @@ int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
   if (e->sig && e->hash == h && e->d == d && e->siglen == w->sb.n &&
       memcmp(e->sig, w->sb.p, w->sb.n) == 0) {
     if (cache_hit(e, w, res) == 0) {
-      if (!(o && o->column_keys)) memo_store(stmt, d, e, res);
+      if (!keys_matter(stmt, o)) memo_store(stmt, d, e, res);
       return 0;
     }
-    memset(res, 0, sizeof *res);
+    result_clear(res);
     return rt_error_set(err, RT_EMEMORY, "out of memory");
   }
   rc = compile_fresh(stmt, d, o, res, &nameslen, err);
   if (rc == 0 && cache_store(h, d, w, res, nameslen) == 0 &&
-      !(o && o->column_keys))
+      !keys_matter(stmt, o))
     memo_store(stmt, d, &cache[h % CACHE_SLOTS], res);
   return rc;
 }
 
 void rt_compiled_free(rt_compiled *c) {
-  free(c->sql);
-  free(c->params);
-  free(c->names);
+  result_clear(c);
+  free(c->block);
   memset(c, 0, sizeof *c);
 }
 

@@ -108,6 +108,11 @@ typedef struct rt_compiled {
   ** seconds); 0 when this compile generated it */
   double cached_since;
   int rows; /* VALUES rows rendered for insert_rows (0: not asked) */
+  /* a result from the cache has sql, params and names in one block, kept
+  ** for the next result rt_compile_into makes in the same rt_compiled */
+  void *block;
+  size_t blockcap;
+  int inblock;
 } rt_compiled;
 
 /* The monotonic clock compile times are measured in, in seconds. */
@@ -116,6 +121,10 @@ double rt_compile_clock(void);
 int rt_compile(rt_node *stmt, const rt_dialect *d, const rt_compile_opts *o,
                rt_compiled *out, rt_error *err);
 void rt_compiled_free(rt_compiled *c);
+/* rt_compile into `out`, a zeroed rt_compiled or one a compile filled
+** before (its contents are freed first, its memory reused). */
+int rt_compile_into(rt_node *stmt, const rt_dialect *d,
+                    const rt_compile_opts *o, rt_compiled *out, rt_error *err);
 /* Empty this thread's compiled-statement cache (rt_compile fills it). */
 void rt_compile_cache_clear(void);
 
@@ -126,6 +135,8 @@ void rt_c_expr(rt_compiler *c, rt_node *e);
 void rt_c_ident(rt_compiler *c, const char *name);
 /* Render a constant as a bound parameter (a literal under literal_binds). */
 void rt_c_const_param(rt_compiler *c, rt_node *bind);
+/* ... a placeholder and parameter even when compiling with literal_binds */
+void rt_c_bound_param(rt_compiler *c, rt_node *bind);
 void rt_c_fail(rt_compiler *c, rt_errkind kind, const char *fmt, ...);
 int rt_c_literal_binds(rt_compiler *c);
 

@@ -74,7 +74,7 @@ static void mysql_column_rest(rt_compiler *c, rt_node *t, rt_node *col) {
     }
     S("'");
   }
-  if (rt_column_is_autoinc(t, col))
+  if (rt_column_is_autoinc(t, col) && !(d && d->server_default))
     S(" AUTO_INCREMENT");
   else if (d && d->server_default &&
            !(d->server_default->flags & RT_F_FETCHED)) {
@@ -108,11 +108,66 @@ static void column_spec(rt_compiler *c, rt_node *t, rt_node *col) {
     mysql_column_rest(c, t, col);
     return;
   }
-  if (d && d->server_default && !(d->server_default->flags & RT_F_FETCHED)) {
+  /* PostgreSQL's SERIAL is the default: a server default given too (a
+  ** reflected nextval(...)) is not rendered, as SQLAlchemy does */
+  if (d && d->server_default && !(d->server_default->flags & RT_F_FETCHED) &&
+      !(dl->column_ddl && strcmp(dl->name, "postgresql") == 0 &&
+        rt_column_is_autoinc(t, col) && !d->seqname)) {
     S(" DEFAULT ");
     server_default(c, d->server_default);
   }
   if (col->flags & (RT_F_NOTNULL | RT_F_PK)) S(" NOT NULL");
+}
+
+/*
+** What SQLAlchemy checks of autoincrement = true before any DDL: the type
+** must be an integer or numeric one, and SQLite cannot autoincrement a
+** column of a composite key.  Returns 0 after failing the compile.
+*/
+static int check_autoinc(rt_compiler *c, rt_node *t, int npk) {
+  int i;
+  for (i = 0; i < t->n; i++) {
+    rt_node *col = t->kids[i];
+    if ((col->flags & (RT_F_PK | RT_F_AUTOINC_YES)) !=
+        (RT_F_PK | RT_F_AUTOINC_YES))
+      continue;
+    if (!rt_type_is_numeric(col->type)) {
+      rt_strbuf tb = {0};
+      rt_type_ddl(&tb, col->type, "default");
+      rt_c_fail(c, RT_EARGUMENT,
+                "Column type %s on column '%s.%s' is not compatible with "
+                "autoincrement=True",
+                tb.p ? tb.p : "NULL", t->name, col->name);
+      rt_sb_free(&tb);
+      return 0;
+    }
+    if (npk != 1 && strcmp(rt_c_dialect(c)->name, "sqlite") == 0) {
+      rt_c_fail(c, RT_ECOMPILE,
+                "(in table '%s', column '%s'): SQLite does not support "
+                "autoincrement for composite primary keys",
+                t->name, col->name);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* The primary key's columns: the autoincrement column first when the key
+** comes from the columns' primary_key flags (SQLAlchemy's
+** columns_autoinc_first for an implicitly generated constraint). */
+static void pk_columns(rt_compiler *c, rt_node *t) {
+  rt_tabledata *d = t->ext;
+  rt_node *first = d && d->pk_explicit ? NULL : rt_table_autoinc(t);
+  int i, k = 0;
+  if (first) {
+    rt_c_ident(c, first->name);
+    k++;
+  }
+  for (i = 0; i < t->n; i++)
+    if ((t->kids[i]->flags & RT_F_PK) && t->kids[i] != first) {
+      if (k++) S(", ");
+      rt_c_ident(c, t->kids[i]->name);
+    }
 }
 
 static void constraint_name(rt_compiler *c, rt_constraint *k) {
@@ -174,14 +229,15 @@ static void create_table(rt_compiler *c, rt_node *t) {
   }
   rt_c_ident(c, t->name);
   S(" (");
+  for (i = 0; i < t->n; i++)
+    if (t->kids[i]->flags & RT_F_PK) npk++;
+  if (!check_autoinc(c, t, npk)) return;
   for (i = 0; i < t->n; i++) {
     S(i ? ", \n\t" : "\n\t");
     column_spec(c, t, t->kids[i]);
     column_checks(c, t, t->kids[i]);
-    if (t->kids[i]->flags & RT_F_PK) npk++;
   }
   if (npk) {
-    int k = 0;
     S(", \n\t");
     if (d && d->pk_name) {
       S("CONSTRAINT ");
@@ -189,11 +245,7 @@ static void create_table(rt_compiler *c, rt_node *t) {
       S(" ");
     }
     S("PRIMARY KEY (");
-    for (i = 0; i < t->n; i++)
-      if (t->kids[i]->flags & RT_F_PK) {
-        if (k++) S(", ");
-        rt_c_ident(c, t->kids[i]->name);
-      }
+    pk_columns(c, t);
     S(")");
   }
   for (i = 0; d && i < d->ncons; i++) {

@@ -4,10 +4,33 @@
 #include "elements.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "schema.h"
+
+/* Is p within n's own storage (not to be freed)? */
+static int in_sname(const rt_node *n, const char *p) {
+  uintptr_t a = (uintptr_t)p, s = (uintptr_t)n->sname;
+  return a >= s && a < s + sizeof n->sname;
+}
+
+int rt_node_setname(rt_node *n, const char *s) {
+  size_t len;
+  if (!s) return 0;
+  len = strlen(s) + 1;
+  /* (a value kept there already keeps the storage) */
+  n->name =
+      len <= sizeof n->sname &&
+              !((n->value.type == RT_V_TEXT || n->value.type == RT_V_BLOB) &&
+                in_sname(n, n->value.u.s.p))
+          ? n->sname
+          : malloc(len);
+  if (!n->name) return -1;
+  memcpy(n->name, s, len);
+  return 0;
+}
 
 char *rt_strdup(const char *s) {
   size_t n;
@@ -122,7 +145,7 @@ rt_node **rt_kids_new(int n) {
 rt_node *rt_node_new(int kind) {
   rt_node *n = block_alloc(0);
   if (!n) return NULL;
-  memset(n, 0, sizeof *n);
+  memset(n, 0, offsetof(rt_node, sname));
   n->refs = 1;
   n->kind = (unsigned char)kind;
   n->serial = atomic_fetch_add_explicit(&serials, 1, memory_order_relaxed) + 1;
@@ -163,8 +186,9 @@ static void node_free(rt_node *n) {
   }
   if (n->kids) kids_release(n->kids, n->n);
   rt_type_unref(n->type);
-  free(n->name);
-  if (n->value.type == RT_V_TEXT || n->value.type == RT_V_BLOB)
+  if (!in_sname(n, n->name)) free(n->name);
+  if ((n->value.type == RT_V_TEXT || n->value.type == RT_V_BLOB) &&
+      !in_sname(n, n->value.u.s.p))
     free((char *)n->value.u.s.p);
   if (n->ext) {
     if (n->kind == RT_N_TABLE)
@@ -175,10 +199,16 @@ static void node_free(rt_node *n) {
   block_free(0, n);
 }
 
-static int copy_value(rt_value *to, rt_value from) {
+/* Copy value `from` into n (after its name is set). */
+static int copy_value(rt_node *n, rt_value from) {
+  rt_value *to = &n->value;
   *to = from;
   if (from.type == RT_V_TEXT || from.type == RT_V_BLOB) {
-    char *p = malloc(from.u.s.n + 1);
+    size_t off = !n->name               ? 0
+                 : in_sname(n, n->name) ? strlen(n->name) + 1
+                                        : sizeof n->sname;
+    char *p = off + from.u.s.n + 1 <= sizeof n->sname ? n->sname + off
+                                                      : malloc(from.u.s.n + 1);
     if (!p) return -1;
     memcpy(p, from.u.s.p, from.u.s.n);
     p[from.u.s.n] = '\0';
@@ -194,11 +224,10 @@ rt_node *rt_node_copy(const rt_node *n) {
   c->op = n->op;
   c->flags = n->flags;
   c->type = rt_type_ref(n->type);
-  c->name = rt_strdup(n->name);
   c->a = rt_ref(n->a);
   c->b = rt_ref(n->b);
   c->c = rt_ref(n->c);
-  if ((n->name && !c->name) || copy_value(&c->value, n->value) != 0) {
+  if (rt_node_setname(c, n->name) != 0 || copy_value(c, n->value) != 0) {
     c->value = rt_vnull(); /* not ours to free */
     rt_unref(c);
     return NULL;
@@ -337,8 +366,7 @@ void rt_node_setkid(rt_node *n, int i, rt_node *item) {
 rt_node *rt_bind(const char *key, rt_value v, rt_type *type, int anon) {
   rt_node *n = rt_node_new(RT_N_BIND);
   if (!n) return NULL;
-  n->name = rt_strdup(key ? key : "param");
-  if (n->name == NULL || copy_value(&n->value, v) != 0) {
+  if (rt_node_setname(n, key ? key : "param") != 0 || copy_value(n, v) != 0) {
     n->value = rt_vnull(); /* not ours to free */
     rt_unref(n);
     return NULL;
@@ -372,9 +400,8 @@ rt_node *rt_bind(const char *key, rt_value v, rt_type *type, int anon) {
 rt_node *rt_literal_column(const char *text, rt_type *type) {
   rt_node *n = rt_node_new(RT_N_LITERAL);
   if (!n) return NULL;
-  n->name = rt_strdup(text);
   n->type = rt_type_ref(type);
-  if (text && !n->name) {
+  if (rt_node_setname(n, text) != 0) {
     rt_unref(n);
     return NULL;
   }
@@ -384,10 +411,9 @@ rt_node *rt_literal_column(const char *text, rt_type *type) {
 rt_node *rt_column(const char *name, rt_type *type) {
   rt_node *n = rt_node_new(RT_N_COLUMN);
   if (!n) return NULL;
-  n->name = rt_strdup(name);
   n->type = rt_type_ref(type);
   n->flags |= RT_F_LIGHT;
-  if (name && !n->name) {
+  if (rt_node_setname(n, name) != 0) {
     rt_unref(n);
     return NULL;
   }
@@ -630,10 +656,9 @@ fail:
 rt_node *rt_custom_op(const char *opstring, rt_node *left, rt_node *right) {
   rt_node *n = rt_binary(RT_OP_CUSTOM, left, right);
   if (n) {
-    n->name = rt_strdup(opstring);
     rt_type_unref(n->type);
     n->type = rt_type_ref(left->type);
-    if (opstring && !n->name) {
+    if (rt_node_setname(n, opstring) != 0) {
       rt_unref(n);
       return NULL;
     }
@@ -865,7 +890,7 @@ static rt_type *func_type(const char *name, rt_node **args, int n) {
 rt_node *rt_func(const char *name, rt_node **args, int n) {
   rt_node *f = rt_node_new(RT_N_FUNC);
   int i, failed = !f;
-  if (f) f->name = rt_strdup(name);
+  if (f && rt_node_setname(f, name) != 0) failed = 1;
   for (i = 0; i < n; i++) {
     if (failed || !args[i]) {
       rt_unref(args[i]);
@@ -891,11 +916,10 @@ rt_node *rt_label(const char *name, rt_node *e) {
     rt_unref(e);
     return NULL;
   }
-  n->name = rt_strdup(name);
   if (!name) n->flags |= RT_F_ANON;
   n->a = e;
   n->type = rt_type_ref(e->type);
-  if (name && !n->name) {
+  if (rt_node_setname(n, name) != 0) {
     rt_unref(n);
     return NULL;
   }

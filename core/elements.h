@@ -166,6 +166,7 @@ typedef enum rt_op {
             */
 #define RT_F_LOWPREC                                                           \
   0x10000 /* LIKE of startswith(): groups like SQLAlchemy's */
+#define RT_F_SYMMETRIC 0x80000000u /* BETWEEN SYMMETRIC */
 
 typedef struct rt_node rt_node;
 struct rt_node {
@@ -181,6 +182,10 @@ struct rt_node {
   rt_node **kids;
   void *ext;       /* RT_N_TABLE: rt_tabledata; columns: rt_coldata */
   uint64_t serial; /* unique per node ever made (the compile memo's key) */
+  /* short strings' own storage: the name (see rt_node_setname), then a
+  ** bind's text value when both fit; most are a column's name or a short
+  ** literal, and a malloc each would cost more than the node */
+  char sname[32];
 };
 
 /* --- life cycle --- */
@@ -201,6 +206,8 @@ int rt_node_push(rt_node *n, rt_node *item);
 /* Replace kid i (taking the reference to `item`). */
 void rt_node_setkid(rt_node *n, int i, rt_node *item);
 char *rt_strdup(const char *s);
+/* Set n's name (which must have none) to a copy of s; -1 on OOM. */
+int rt_node_setname(rt_node *n, const char *s);
 /* A zeroed kids array for n slots, in the capacity rt_node_push expects. */
 rt_node **rt_kids_new(int n);
 

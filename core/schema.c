@@ -314,20 +314,44 @@ static int has_fk(const rt_node *t, const rt_node *col) {
   return 0;
 }
 
-/* SQLAlchemy: the single integer primary-key column without a foreign key
-** autoincrements unless told otherwise. */
-int rt_column_is_autoinc(const rt_node *t, const rt_node *col) {
+/*
+** Whether a column of the "auto" kind (or "ignore_fk") may autoincrement,
+** as SQLAlchemy's PrimaryKeyConstraint._autoincrement_column decides: an
+** integer or numeric type, no client default but a Sequence, no server
+** default, and no foreign key unless told to ignore it.
+*/
+static int autoinc_candidate(const rt_node *t, const rt_node *col) {
+  const rt_coldata *d = col->ext;
+  if (!rt_type_is_numeric(col->type)) return 0;
+  if (d && (d->def || d->lua_default)) return 0;
+  if (d && d->server_default) return 0;
+  return !has_fk(t, col) || (d && d->autoinc_ignore_fk);
+}
+
+/*
+** SQLAlchemy's rule: a single-column primary key autoincrements when it is
+** marked autoincrement = true, or is "auto"/"ignore_fk" and a candidate;
+** of a composite key only the one column marked true does.
+*/
+rt_node *rt_table_autoinc(const rt_node *t) {
+  rt_node *pk = NULL, *marked = NULL;
   int i, npk = 0;
+  for (i = 0; i < t->n; i++) {
+    rt_node *col = t->kids[i];
+    if (!(col->flags & RT_F_PK)) continue;
+    npk++;
+    pk = col;
+    if ((col->flags & RT_F_AUTOINC_YES) && !marked) marked = col;
+  }
+  if (npk != 1) return marked;
+  if (pk->flags & RT_F_AUTOINC_YES) return pk;
+  if (pk->flags & RT_F_AUTOINC_NO) return NULL;
+  return autoinc_candidate(t, pk) ? pk : NULL;
+}
+
+int rt_column_is_autoinc(const rt_node *t, const rt_node *col) {
   if (!(col->flags & RT_F_PK) || (col->flags & RT_F_AUTOINC_NO)) return 0;
-  for (i = 0; i < t->n; i++)
-    if (t->kids[i]->flags & RT_F_PK) npk++;
-  if (col->flags & RT_F_AUTOINC_YES) return 1;
-  /* the server supplies it some other way (SQLAlchemy: any server
-  ** default but an Identity; only FetchedValue is kept apart here) */
-  if (col->ext && ((rt_coldata *)col->ext)->server_default &&
-      (((rt_coldata *)col->ext)->server_default->flags & RT_F_FETCHED))
-    return 0;
-  return npk == 1 && rt_type_is_integer(col->type) && !has_fk(t, col);
+  return rt_table_autoinc(t) == col;
 }
 
 rt_node *rt_base_table(rt_node *from) {

@@ -41,7 +41,8 @@ typedef struct rt_tabledata {
   int ncons;
   rt_constraint *cons; /* FK, UNIQUE, CHECK, INDEX; the PK is derived */
   char *pk_name;
-  char *comment; /* Table(..., {comment = ...}) */
+  int pk_explicit; /* a PrimaryKeyConstraint named the key's columns */
+  char *comment;   /* Table(..., {comment = ...}) */
   /* columns replaced by rt_table_replace_column: handles to them may
   ** still exist, so they live (owned, unlisted) as long as the table */
   int nretired;
@@ -59,6 +60,7 @@ typedef struct rt_coldata {
   int lua_onupdate; /* so is the onupdate value */
   int seq;          /* has a Sequence */
   char *seqname;
+  int autoinc_ignore_fk; /* autoincrement = "ignore_fk" */
 } rt_coldata;
 
 struct rt_metadata {
@@ -100,6 +102,8 @@ void rt_constraint_clear(rt_constraint *c);
 void rt_table_resolve_types(rt_node *t);
 /* Is this column the table's autoincrement column? */
 int rt_column_is_autoinc(const rt_node *t, const rt_node *col);
+/* The table's autoincrement column, or NULL. */
+rt_node *rt_table_autoinc(const rt_node *t);
 
 /*
 ** Tables and their columns change only while they are built (columns,

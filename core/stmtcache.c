@@ -11,19 +11,26 @@ void rt_stmtcache_init(rt_stmtcache *c, void (*finalize)(void *stmt)) {
   c->finalize = finalize;
 }
 
+static int same_text(const rt_stmtslot *s, const char *sql, size_t len) {
+  return s->sql && !s->busy && s->len == len && memcmp(s->sql, sql, len) == 0;
+}
+
 void *rt_stmtcache_take(rt_stmtcache *c, const char *sql, rt_stmtslot **slot) {
-  int i;
+  size_t len = strlen(sql);
+  int i = c->last;
+  rt_stmtslot *s = &c->slot[i];
   *slot = NULL;
-  for (i = 0; i < RT_STMTCACHE_SIZE; i++) {
-    rt_stmtslot *s = &c->slot[i];
-    if (s->sql && !s->busy && strcmp(s->sql, sql) == 0) {
-      s->busy = 1;
-      s->lastused = ++c->clock;
-      *slot = s;
-      return s->stmt;
-    }
+  if (!same_text(s, sql, len)) {
+    for (i = 0; i < RT_STMTCACHE_SIZE; i++)
+      if (same_text(&c->slot[i], sql, len)) break;
+    if (i == RT_STMTCACHE_SIZE) return NULL;
+    s = &c->slot[i];
   }
-  return NULL;
+  s->busy = 1;
+  s->lastused = ++c->clock;
+  c->last = i;
+  *slot = s;
+  return s->stmt;
 }
 
 void rt_stmtcache_put(rt_stmtcache *c, const char *sql, void *stmt,
@@ -43,9 +50,11 @@ void rt_stmtcache_put(rt_stmtcache *c, const char *sql, void *stmt,
   if (victim->stmt) c->finalize(victim->stmt);
   free(victim->sql);
   victim->sql = copy;
+  victim->len = strlen(copy);
   victim->stmt = stmt;
   victim->busy = 1;
   victim->lastused = ++c->clock;
+  c->last = (int)(victim - c->slot);
   *slot = victim;
 }
 

@@ -10,10 +10,13 @@
 #ifndef RT_STMTCACHE_H
 #define RT_STMTCACHE_H
 
+#include <stddef.h>
+
 #define RT_STMTCACHE_SIZE 32
 
 typedef struct rt_stmtslot {
   char *sql;
+  size_t len; /* strlen(sql), told apart before the text is compared */
   void *stmt;
   int busy;          /* a cursor is using it */
   unsigned lastused; /* for LRU eviction */
@@ -22,6 +25,7 @@ typedef struct rt_stmtslot {
 typedef struct rt_stmtcache {
   rt_stmtslot slot[RT_STMTCACHE_SIZE];
   unsigned clock;
+  int last; /* the slot taken last: a statement run again is found first */
   void (*finalize)(void *stmt); /* the driver's way to free a statement */
 } rt_stmtcache;
 

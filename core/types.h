@@ -36,6 +36,10 @@ typedef enum rt_typekind {
   RT_TY_COUNT
 } rt_typekind;
 
+/* The kind a bind of MySQL's SET type (whose kind is String's) gives its
+** parameter: a Lua set or list of members goes as "a,b". */
+#define RT_PARAM_SET (RT_TY_COUNT + 1)
+
 /*
 ** SQLAlchemy's upper-case types (INTEGER, TIMESTAMP, NCHAR, ...) name one
 ** database type exactly.  Each is its own type with its own DDL, while

@@ -13,18 +13,18 @@
 ** bound 0). */
 static rt_node minus_one = {
     -1,   RT_N_BIND, 0,    RT_F_ANON, NULL, NULL, "param", {RT_V_INT, 0, {-1}},
-    NULL, NULL,      NULL, 0,         NULL, NULL, 0};
+    NULL, NULL,      NULL, 0,         NULL, NULL, 0,       {0}};
 static rt_node zero = {
     -1,   RT_N_BIND, 0,    RT_F_ANON, NULL, NULL, "param", {RT_V_INT, 0, {0}},
-    NULL, NULL,      NULL, 0,         NULL, NULL, 0};
+    NULL, NULL,      NULL, 0,         NULL, NULL, 0,       {0}};
 
 static void sqlite_limit(rt_compiler *c, rt_node *limit, rt_node *offset) {
   rt_strbuf *b = rt_c_buf(c);
   rt_sb_adds(b, "\n LIMIT ");
   if (limit)
     rt_c_expr(c, limit);
-  else
-    rt_c_const_param(c, &minus_one);
+  else /* (SQLAlchemy renders it without literal_binds: always bound) */
+    rt_c_bound_param(c, &minus_one);
   /* and OFFSET always, 0 when not given, as SQLAlchemy's does */
   rt_sb_adds(b, " OFFSET ");
   if (offset)
@@ -36,6 +36,10 @@ static void sqlite_limit(rt_compiler *c, rt_node *limit, rt_node *offset) {
 static int sqlite_func(rt_compiler *c, rt_node *f) {
   if (strcmp(f->name, "now") == 0 && f->n == 0) {
     rt_sb_adds(rt_c_buf(c), "CURRENT_TIMESTAMP");
+    return 1;
+  }
+  if (strcmp(f->name, "localtimestamp") == 0 && f->n == 0) {
+    rt_sb_adds(rt_c_buf(c), "DATETIME(CURRENT_TIMESTAMP, \"localtime\")");
     return 1;
   }
   if (strcmp(f->name, "char_length") == 0) {

@@ -33,6 +33,8 @@ typedef struct sqlite_conn {
   sqlite3_stmt *tx[3]; /* BEGIN, COMMIT, ROLLBACK (NULL: not prepared) */
   char version[32];
   decl_memo decls[DECL_MEMO_SIZE];
+  /* a closed cursor kept for the next execute: most run one at a time */
+  struct sqlite_cursor *spare;
 } sqlite_conn;
 
 typedef struct sqlite_cursor {
@@ -235,6 +237,7 @@ static void sq_close(rt_dbconn *base) {
   for (i = 0; i < 3; i++) sqlite3_finalize(c->tx[i]);
   rt_stmtcache_free(&c->cache);
   sqlite3_close_v2(c->db);
+  free(c->spare);
   free(c);
 }
 
@@ -336,7 +339,11 @@ static int sq_execute(rt_dbconn *base, const char *sql, const rt_value *params,
     release(stmt, slot);
     return -1;
   }
-  cur = calloc(1, sizeof *cur);
+  if ((cur = c->spare) != NULL) {
+    c->spare = NULL;
+    memset(cur, 0, sizeof *cur);
+  } else
+    cur = calloc(1, sizeof *cur);
   if (cur == NULL) {
     release(stmt, slot);
     return rt_error_set(err, RT_EMEMORY, "out of memory");
@@ -622,9 +629,14 @@ static rt_sqltype sq_coltype(rt_cursor *base, int i) {
 
 static void sq_cursor_close(rt_cursor *base) {
   sqlite_cursor *cur = (sqlite_cursor *)base;
+  sqlite_conn *c;
   if (cur == NULL) return;
   if (cur->stmt) release(cur->stmt, cur->slot);
-  free(cur);
+  c = (sqlite_conn *)cur->base.conn;
+  if (c->spare == NULL)
+    c->spare = cur;
+  else
+    free(cur);
 }
 
 /*

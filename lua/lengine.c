@@ -1251,6 +1251,8 @@ static int kind_of_letter(char k) {
     return RT_TY_INTERVAL;
   case 'd':
     return RT_TY_DATE;
+  case 's':
+    return RT_PARAM_SET;
   default:
     return RT_TY_NULL;
   }
@@ -1613,18 +1615,20 @@ static void check_executable(lua_State *L, int idx) {
 ** parameters already as rt_values.
 */
 static const char compile_exec_key = 0;
+static rt_lua_slot compile_exec_slot;
 
 static int conn_execute(lua_State *L) {
   lconn *c = openconn(L, 1);
   rt_lua_exec ex;
   lua_settop(L, 3);
   check_executable(L, 2);
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &compile_exec_key) != LUA_TFUNCTION) {
-    /* the first statement: find the compile by name, keep it by address */
+  if (rt_lua_slot_get(L, &compile_exec_slot, &compile_exec_key) !=
+      LUA_TFUNCTION) {
+    /* the first statement: find the compile by name, keep it in a slot */
     lua_pop(L, 1);
     if (lua_getfield(L, LUA_REGISTRYINDEX, RT_COMPILE_EXEC) == LUA_TFUNCTION) {
       lua_pushvalue(L, -1);
-      lua_rawsetp(L, LUA_REGISTRYINDEX, &compile_exec_key);
+      rt_lua_slot_set(L, &compile_exec_slot, &compile_exec_key);
     }
   }
   if (lua_type(L, -1) != LUA_TFUNCTION)

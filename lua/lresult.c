@@ -371,6 +371,7 @@ static void make_rowmt(lua_State *L, lresult *r) {
 ** is built in, before any string is made.
 */
 static const char rowmt_cache = 0;
+static rt_lua_slot rowmt_slot;
 
 /* The statement's conversion for result column i, named `name`: by
 ** position, or by name after RT_CONV_BYNAME. */
@@ -436,7 +437,7 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
   const char *last;
   size_t lastlen;
   int cache, i;
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &rowmt_cache) != LUA_TTABLE) {
+  if (rt_lua_slot_get(L, &rowmt_slot, &rowmt_cache) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);
     lua_createtable(L, 0, 1);
@@ -444,7 +445,7 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
     lua_setfield(L, -2, "__mode");
     lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &rowmt_cache);
+    rt_lua_slot_set(L, &rowmt_slot, &rowmt_cache);
   }
   cache = lua_gettop(L);
   if (same_shape(L, cache, r, sconv, nsconv)) {
@@ -522,6 +523,7 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
 ** array read instead of a lookup by name.
 */
 static const char result_mark = 0;
+static rt_lua_slot result_slot;
 
 static lresult *toresult(lua_State *L, int idx) {
   lresult *r = lua_touserdata(L, idx);
@@ -539,7 +541,7 @@ static lresult *checkresult(lua_State *L, int idx) {
 }
 
 static void set_resultmt(lua_State *L) {
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &result_mark);
+  rt_lua_slot_get(L, &result_slot, &result_mark);
   lua_setmetatable(L, -2);
 }
 
@@ -582,6 +584,23 @@ void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
   r->rowcount = rowcount;
   lua_pushvalue(L, conn_idx);
   lua_setiuservalue(L, -2, 1);
+}
+
+/* A MySQL SET's text "a,b" as the Lua set {a = true, b = true} (empty
+** members dropped, as SQLAlchemy's SET reads it). */
+static void push_set(lua_State *L, const char *s, size_t n) {
+  size_t i = 0;
+  lua_newtable(L);
+  while (i < n) {
+    size_t j = i;
+    while (j < n && s[j] != ',') j++;
+    if (j > i) {
+      lua_pushlstring(L, s + i, j - i);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, -3);
+    }
+    i = j + 1;
+  }
 }
 
 /* Push column value v converted as `conv` (RT_CONV_*) says; a value of
@@ -638,6 +657,12 @@ static void push_converted(lua_State *L, unsigned char conv,
   case RT_CONV_INTERVAL:
     if (text) {
       rt_lua_push_interval(L, v->u.s.p, v->u.s.n);
+      return;
+    }
+    break;
+  case RT_CONV_SET:
+    if (text) {
+      push_set(L, v->u.s.p, v->u.s.n);
       return;
     }
     break;
@@ -829,6 +854,27 @@ static int row_field_pos(lua_State *L, int idx, const char *name) {
   return pos;
 }
 
+/* The key columns (plan's names) the Row at `row` holds go into the key
+** row being made at `keys`; returns how many. */
+static int keys_from_row(lua_State *L, int plan, int row, int keys) {
+  int k, n, pos, found = 0;
+  lua_getfield(L, plan, "n");
+  n = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  lua_getfield(L, plan, "names");
+  for (k = 1; k <= n; k++) {
+    lua_rawgeti(L, -1, k);
+    if ((pos = row_field_pos(L, row, lua_tostring(L, -1))) > 0) {
+      lua_rawgeti(L, row, pos);
+      lua_rawseti(L, keys, k);
+      found++;
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return found;
+}
+
 /*
 ** return_defaults(): the implicit RETURNING row, read here and not the
 ** result's, becomes returned_defaults (uservalue 5); a database without
@@ -837,25 +883,9 @@ static int row_field_pos(lua_State *L, int idx, const char *name) {
 */
 static int take_returned_defaults(lua_State *L, int ridx, lresult *r, int plan,
                                   int keys) {
-  int k, n;
   if (!(r->returns_rows && r->cur)) return 0;
   if (next_row(L, ridx, r)) {
-    int row = lua_gettop(L);
-    if (keys) {
-      lua_getfield(L, plan, "n");
-      n = (int)lua_tointeger(L, -1);
-      lua_pop(L, 1);
-      lua_getfield(L, plan, "names");
-      for (k = 1; k <= n; k++) {
-        lua_rawgeti(L, -1, k);
-        if (row_field_pos(L, row, lua_tostring(L, -1)) > 0) {
-          lua_rawgeti(L, row, row_field_pos(L, row, lua_tostring(L, -1)));
-          lua_rawseti(L, keys, k);
-        }
-        lua_pop(L, 1);
-      }
-      lua_pop(L, 1);
-    }
+    if (keys) keys_from_row(L, plan, lua_gettop(L), keys);
     lua_setiuservalue(L, ridx, 5);
   }
   release_cursor(r);
@@ -896,12 +926,14 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
     autoinc = 0; /* the keys came in the row */
   lua_pop(L, 1);
   if (r->returns_rows && r->cur) { /* an INSERT returns rows: implicitly */
+    /* the keys the database made (an autoincrement column, a server
+    ** default): each by its name */
     if (next_row(L, ridx, r)) {
-      lua_rawgeti(L, -1, 1);
-      if (autoinc)
-        lua_rawseti(L, -3, autoinc);
-      else
-        lua_pop(L, 1);
+      int row = lua_gettop(L);
+      if (!keys_from_row(L, plan, row, row - 1) && autoinc) {
+        lua_rawgeti(L, row, 1); /* a column whose key is not its name */
+        lua_rawseti(L, row - 1, autoinc);
+      }
       lua_pop(L, 1);
     } else if (autoinc) {
       lua_pushnil(L);
@@ -1605,9 +1637,31 @@ static int res_first(lua_State *L) {
   return 1;
 }
 
+/* The Result at idx when it reads its cursor's rows as they come (not a
+** view, a derived Result or one filtering with unique()), else NULL. */
+static lresult *plain_result(lua_State *L, int idx) {
+  lresult *r = toresult(L, idx);
+  if (r == NULL || r->derived) return NULL;
+  if (lua_getiuservalue(L, idx, 3) == LUA_TTABLE) r = NULL;
+  lua_pop(L, 1);
+  return r;
+}
+
+static int multiple_rows(lua_State *L, int allow_none) {
+  res_close(L);
+  return rt_lua_error(L, RT_EMULTIPLERESULTS,
+                      allow_none ? "Multiple rows were found when one or "
+                                   "none was required"
+                                 : "Multiple rows were found when exactly "
+                                   "one was required");
+}
+
 static int one_common(lua_State *L, int allow_none) {
+  lresult *r;
+  int more;
   lua_settop(L, 1);
-  if (!next_item(L, 1)) {
+  r = plain_result(L, 1);
+  if (!(r ? next_row_mt(L, 1, r, 0) : next_item(L, 1))) {
     res_close(L);
     if (allow_none) {
       lua_pushnil(L);
@@ -1616,15 +1670,12 @@ static int one_common(lua_State *L, int allow_none) {
     return rt_lua_error(L, RT_ENORESULT,
                         "No row was found when one was required");
   }
-  if (next_item(L, 1)) {
+  /* a plain Result only looks for a second row: no Row is made of it */
+  if (r)
+    more = step_row(L, r);
+  else if ((more = next_item(L, 1)) != 0)
     lua_pop(L, 1);
-    res_close(L);
-    return rt_lua_error(L, RT_EMULTIPLERESULTS,
-                        allow_none ? "Multiple rows were found when one or "
-                                     "none was required"
-                                   : "Multiple rows were found when exactly "
-                                     "one was required");
-  }
+  if (more) return multiple_rows(L, allow_none);
   null_to_nil(L);
   res_close(L);
   return 1;
@@ -1932,7 +1983,7 @@ static void new_resultmt(lua_State *L, const char *name, int full) {
     lua_pushlightuserdata(L, (void *)&result_mark);
     lua_rawseti(L, -2, 1);
     lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &result_mark);
+    rt_lua_slot_set(L, &result_slot, &result_mark);
   }
   lua_pop(L, 1);
 }

@@ -44,6 +44,22 @@ int rt_lua_raise_sql(lua_State *L, rt_error *err, const char *sql,
 ** `sa.null` and nil are NULL.  Returns 0, or -1 for an unsupported type. */
 int rt_lua_tovalue(lua_State *L, int idx, rt_value *v);
 void rt_lua_pushvalue(lua_State *L, const rt_value *v);
+/*
+** A registry value read on every execution or fetch, kept under a
+** light-userdata key and also at an integer key (luaL_ref), which is an
+** array read where the other is a hash lookup.  The integer is the one the
+** first state to set the slot got; once a state gets another, every state
+** keeps to the light-userdata key.
+*/
+typedef struct rt_lua_slot {
+  _Atomic int ref; /* 0: not set yet; -1: the states' keys differ */
+} rt_lua_slot;
+
+/* Push the slot's value (key: its light-userdata key); returns its type. */
+int rt_lua_slot_get(lua_State *L, rt_lua_slot *s, const void *key);
+/* Keep the value on top (popped) in the slot. */
+void rt_lua_slot_set(lua_State *L, rt_lua_slot *s, const void *key);
+
 /* Push the `sa.null` sentinel; is the value at idx that sentinel? */
 void rt_lua_pushnull(lua_State *L);
 int rt_lua_isnull(lua_State *L, int idx);
@@ -81,6 +97,7 @@ enum {
   RT_CONV_INTERVAL,    /* interval or epoch DATETIME text -> timedelta */
   RT_CONV_INT,         /* an integer stays one (MySQL's TINYINT(1), which
                           the driver takes for a boolean) */
+  RT_CONV_SET,         /* MySQL SET text "a,b" -> the set {a = true, ...} */
   RT_CONV_DECIMAL = 16 /* + scale: a float -> decimal text (SQLite) */
 };
 /* First byte of conversions matched by column name instead of position,

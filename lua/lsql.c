@@ -27,7 +27,14 @@ static const char node_mt_key = 0;
 ** the module (each state makes them when it opens the module); as soon as
 ** a state's keys differ, all keep to the light-userdata keys.
 */
-enum { SLOT_NODE_MT, SLOT_SCRATCH, SLOT_COMPILED_MT, SLOT_BATCH, NSLOTS };
+enum {
+  SLOT_NODE_MT,
+  SLOT_SCRATCH,
+  SLOT_COMPILED_MT,
+  SLOT_BATCH,
+  SLOT_PLANS,
+  NSLOTS
+};
 static _Atomic int slot_ref[NSLOTS]; /* 0: none yet; -1: states differ */
 
 /* Keep the value on top (popped) under `key` and an integer key. */
@@ -78,30 +85,42 @@ lnode *lsql_newnode(lua_State *L) {
 ** to BATCH boxes in its array part.  A batch lives as long as one of its
 ** boxes does (it is their metatable) and keeps them all, until its own
 ** finalizer, one per BATCH boxes, drops their nodes.  So a box kept keeps
-** the nodes of its batch's other boxes a while longer: a batch is small.
+** the nodes of its batch's other boxes a while longer: a batch is small
+** (256 boxes: making a batch, its copy of the metatable, costs as much as
+** a few boxes, and its retained nodes are some tens of KiB at most).
 */
-#define BATCH 128
+#define BATCH 256
 
-static const char batch_key = 0;    /* the batch being filled */
+static const char batch_key = 0;    /* the batch being filled (its state) */
 static const char batch_gc_key = 0; /* the batches' metatable */
+static const char bstate_key = 0;   /* a batch's state, in the batch */
+
+/* A batch's state, a userdata whose user value is the batch: the boxes
+** given it so far, also in the batch's array part, which keeps them until
+** the batch is finalized (a box kept by some other object being finalized
+** in the same cycle is then left without its node, never with a freed
+** one). */
+typedef struct bstate {
+  int n;
+  lnode *box[BATCH];
+} bstate;
 
 static int batch_gc(lua_State *L) {
-  int i, n = (int)lua_rawlen(L, 1);
-  for (i = 1; i <= n; i++) {
-    lnode *u;
-    lua_rawgeti(L, 1, i);
-    if (lua_rawlen(L, -1) == sizeof(lnode) && (u = lua_touserdata(L, -1)) &&
-        u->tag == &node_mt_key) {
-      rt_unref(u->n);
-      u->n = NULL;
-    }
-    lua_pop(L, 1);
+  bstate *b;
+  int i;
+  lua_rawgetp(L, 1, &bstate_key);
+  b = lua_touserdata(L, -1);
+  for (i = 0; b && i < b->n; i++) {
+    rt_unref(b->box[i]->n);
+    b->box[i]->n = NULL;
   }
+  if (b) b->n = BATCH; /* (full: never filled again) */
   return 0;
 }
 
-/* A new empty batch, made the one being filled and pushed. */
-static void batch_new(lua_State *L) {
+/* A new empty batch, made the one being filled; its state is pushed. */
+static bstate *batch_new(lua_State *L) {
+  bstate *b;
   lua_createtable(L, BATCH, 20);
   slot_get(L, SLOT_NODE_MT, &node_mt_key);
   lua_pushnil(L);
@@ -115,27 +134,38 @@ static void batch_new(lua_State *L) {
     lua_insert(L, -2);
     lua_rawset(L, -5);
   }
-  lua_pop(L, 1);
+  /* getmetatable() of a box gives the Node metatable, not the batch,
+  ** whose array only this file writes */
+  lua_setfield(L, -2, "__metatable");
   lua_rawgetp(L, LUA_REGISTRYINDEX, &batch_gc_key);
   lua_setmetatable(L, -2);
+  b = lua_newuserdatauv(L, sizeof *b, 1);
+  b->n = 0;
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, -3, &bstate_key);
+  lua_insert(L, -2);
+  lua_setiuservalue(L, -2, 1);
   lua_pushvalue(L, -1);
   slot_replace(L, SLOT_BATCH, &batch_key);
+  return b;
 }
 
 static lnode *newnode0(lua_State *L) {
   lnode *u = lua_newuserdatauv(L, sizeof *u, 0);
-  int n;
+  bstate *b;
   u->n = NULL;
   u->tag = &node_mt_key;
-  if (slot_get(L, SLOT_BATCH, &batch_key) != LUA_TTABLE ||
-      (n = (int)lua_rawlen(L, -1)) >= BATCH) {
+  if (slot_get(L, SLOT_BATCH, &batch_key) != LUA_TUSERDATA ||
+      (b = lua_touserdata(L, -1))->n >= BATCH) {
     lua_pop(L, 1);
-    batch_new(L);
-    n = 0;
+    b = batch_new(L);
   }
-  lua_pushvalue(L, -2);
-  lua_rawseti(L, -2, n + 1);
-  lua_setmetatable(L, -2);
+  lua_getiuservalue(L, -1, 1); /* (box, state, batch) */
+  lua_pushvalue(L, -3);
+  lua_rawseti(L, -2, b->n + 1);
+  b->box[b->n++] = u;
+  lua_setmetatable(L, -3);
+  lua_pop(L, 1);
   return u;
 }
 
@@ -172,15 +202,18 @@ void lsql_pushref(lua_State *L, rt_node *n) {
 ** that node in its raw field "__clause_element__"; the table keeps the
 ** node alive while the table is on the stack.
 */
-rt_node *lsql_tonodebox(lua_State *L, int idx) {
-  const lnode *u;
-  size_t len = lua_rawlen(L, idx);
+/* The node of the userdata at idx whose block is u (not NULL). */
+static rt_node *box_node(lua_State *L, int idx, const lnode *u) {
   /* a light userdata has no length, and only a full userdata's length is
   ** a block lua_touserdata gives (an annotated box is a longer one) */
-  if ((len != sizeof(lnode) && len != sizeof(lannotated)) ||
-      !(u = lua_touserdata(L, idx)))
-    return NULL;
+  size_t len = lua_rawlen(L, idx);
+  if (len != sizeof(lnode) && len != sizeof(lannotated)) return NULL;
   return u->tag == &node_mt_key ? u->n : NULL;
+}
+
+rt_node *lsql_tonodebox(lua_State *L, int idx) {
+  const lnode *u = lua_touserdata(L, idx);
+  return u ? box_node(L, idx, u) : NULL;
 }
 
 /*
@@ -192,8 +225,10 @@ rt_node *lsql_tonodebox(lua_State *L, int idx) {
 */
 static const lannotated *toannotated(lua_State *L, int idx) {
   const lannotated *a;
-  if (lua_type(L, idx) != LUA_TUSERDATA ||
-      lua_rawlen(L, idx) != sizeof(lannotated))
+  /* (the length first: it rules out nearly every argument; a string of
+  ** that length has no block) */
+  if (lua_rawlen(L, idx) != sizeof(lannotated) ||
+      lua_type(L, idx) != LUA_TUSERDATA)
     return NULL;
   a = lua_touserdata(L, idx);
   return a->box.tag == &node_mt_key ? a : NULL;
@@ -211,6 +246,26 @@ void lsql_annotate(lua_State *L, int idx, int entity) {
   a->box.n = rt_ref(n);
   lua_pushvalue(L, entity);
   lua_setiuservalue(L, -2, 1);
+}
+
+void lsql_attribute(lua_State *L, int idx, int label) {
+  size_t len;
+  lnode *box;
+  rt_node *n = lsql_tonodebox(L, idx);
+  if (!n) rt_lua_error(L, RT_EARGUMENT, "attribute: not a SQL expression");
+  idx = lua_absindex(L, idx);
+  label = lua_absindex(L, label);
+  len = lua_rawlen(L, idx);
+  /* (user value 1: a column's options or an annotation; 2: the label) */
+  box = lua_newuserdatauv(L, len, 2);
+  memcpy(box, lua_touserdata(L, idx), len);
+  box->n = NULL;
+  set_node_mt(L);
+  box->n = rt_ref(n);
+  lua_getiuservalue(L, idx, 1);
+  lua_setiuservalue(L, -2, 1);
+  lua_pushvalue(L, label);
+  lua_setiuservalue(L, -2, 2);
 }
 
 /* The result on top made from the annotated value at idx keeps its
@@ -244,7 +299,10 @@ static int keep_marks(lua_State *L, int first, int last) {
 
 rt_node *lsql_tonode(lua_State *L, int idx) {
   rt_node *n;
-  if (lua_type(L, idx) != LUA_TTABLE) return lsql_tonodebox(L, idx);
+  const lnode *u = lua_touserdata(L, idx);
+  /* (a box first: most arguments are one) */
+  if (u) return box_node(L, idx, u);
+  if (lua_type(L, idx) != LUA_TTABLE) return NULL;
   idx = lua_absindex(L, idx);
   lua_pushliteral(L, "__clause_element__");
   lua_rawget(L, idx);
@@ -303,7 +361,8 @@ rt_node *lsql_coerce(lua_State *L, int idx, const rt_node *against,
 static int takes_table(const rt_node *against) {
   int kind = against && against->type ? (int)against->type->kind : RT_TY_NULL;
   return kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_ARRAY ||
-         kind == RT_TY_INTERVAL; /* a timedelta */
+         kind == RT_TY_INTERVAL || /* a timedelta */
+         (kind == RT_TY_STRING && against->type->upper == RT_UP_SET);
 }
 
 /* Is the value at idx a timedelta (sa.timedelta{...})? */
@@ -337,7 +396,11 @@ static rt_node *value_node(lua_State *L, int idx, const rt_node *against,
       !rt_lua_isnull(L, idx)) {
     /* in its stored form (JSON text, array literal), as values{} binds it */
     lua_pushvalue(L, idx);
-    rt_lua_bind_process(L, (int)against->type->kind, 0);
+    rt_lua_bind_process(L,
+                        against->type->upper == RT_UP_SET
+                            ? RT_PARAM_SET
+                            : (int)against->type->kind,
+                        0);
     if (rt_lua_tovalue(L, -1, &v) != 0 || lua_istable(L, -1))
       rt_lua_error(L, RT_EARGUMENT, "%s: argument #%d is not a SQL value",
                    fname, pos);
@@ -685,6 +748,12 @@ static int e_between(lua_State *L) {
   rt_node *hi = lsql_coerce(L, 3, e, "between", 2);
   lnode *ud = RESULT(L);
   SETRESULT(L, ud, rt_between(rt_ref(e), rt_ref(lo), rt_ref(hi), 0));
+  /* between(lo, hi, {symmetric = true}): BETWEEN SYMMETRIC */
+  if (lua_type(L, 4) == LUA_TTABLE) {
+    if (lua_getfield(L, 4, "symmetric") != LUA_TNIL && lua_toboolean(L, -1))
+      ud->n->flags |= RT_F_SYMMETRIC;
+    lua_pop(L, 1);
+  }
   return keep_marks(L, 1, 1);
 }
 
@@ -1393,11 +1462,13 @@ static int orm_hook(lua_State *L, const char *kind, int first, int top) {
   return 1;
 }
 
-static int build_select(lua_State *L, int first, int top) {
-  rt_node *s;
+/* select() of the arguments first..top; `hooked`: the ORM's hook has
+** seen them already. */
+static int build_select_from(lua_State *L, int first, int top, int hooked) {
+  rt_node *s, *few[8];
   lnode *ud;
   int i;
-  if (orm_hook(L, "select", first, top)) return 1;
+  if (!hooked && orm_hook(L, "select", first, top)) return 1;
   for (i = first; i <= top; i++) {
     rt_node *c = lsql_tonode(L, i);
     if (!c)
@@ -1405,14 +1476,21 @@ static int build_select(lua_State *L, int first, int top) {
                           "select: argument #%d must be a column, table or "
                           "expression, not %s",
                           i, luaL_typename(L, i));
+    if (i - first < 8) few[i - first] = c;
   }
   ud = RESULT(L);
   SETRESULT(L, ud, rt_select_new());
   s = ud->n;
   for (i = first; i <= top; i++)
-    if (rt_node_push(s->kids[RT_S_COLUMNS], rt_ref(lsql_tonode(L, i))) != 0)
+    if (rt_node_push(
+            s->kids[RT_S_COLUMNS],
+            rt_ref(i - first < 8 ? few[i - first] : lsql_tonode(L, i))) != 0)
       return rt_lua_error(L, RT_EMEMORY, "out of memory");
   return 1;
+}
+
+static int build_select(lua_State *L, int first, int top) {
+  return build_select_from(L, first, top, 0);
 }
 
 /*
@@ -1461,7 +1539,7 @@ int lsql_select_plain(lua_State *L) {
     for (i = 1; i <= n; i++) lua_rawgeti(L, 1, i);
     return build_select(L, 2, n + 1);
   }
-  return build_select(L, 1, top);
+  return build_select_from(L, 1, top, 1);
 }
 
 /* generative helper: copy stmt at 1 with slot set to the node on top */
@@ -1537,6 +1615,7 @@ static int e_within_group(lua_State *L) {
 
 static int s_where(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "where");
+  rt_node *crit[15]; /* the criteria's nodes (kept on the stack) */
   int top = lua_gettop(L), i, slot;
   lnode *ud;
   if (s->kind == RT_N_UNARY && s->op == RT_OP_EXISTS && s->a &&
@@ -1559,10 +1638,13 @@ static int s_where(lua_State *L) {
   else
     return rt_lua_error(L, RT_EARGUMENT,
                         "where: not available on this construct");
-  for (i = 2; i <= top; i++) criterion(L, i, "where", i - 1);
+  for (i = 2; i <= top; i++) {
+    rt_node *c = criterion(L, i, "where", i - 1);
+    if (i - 2 < 15) crit[i - 2] = c;
+  }
   ud = RESULT(L);
   if (top == 2) {
-    SETRESULT(L, ud, rt_gen_where(s, slot, rt_ref(lsql_tonode(L, top + 1))));
+    SETRESULT(L, ud, rt_gen_where(s, slot, rt_ref(crit[0])));
   } else if (top > 2) {
     /* several criteria: one AND list, built once */
     int n = top - 1, k = 0;
@@ -1572,7 +1654,8 @@ static int s_where(lua_State *L) {
                 ? few
                 : lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(n + 1), 0);
     if (s->kids[slot]) items[k++] = rt_ref(s->kids[slot]);
-    for (i = 0; i < n; i++) items[k++] = rt_ref(lsql_tonode(L, top + 1 + i));
+    for (i = 0; i < n; i++)
+      items[k++] = rt_ref(i < 15 ? crit[i] : lsql_tonode(L, top + 1 + i));
     if (items != few) lua_pop(L, 1);
     SETRESULT(L, ud, rt_gen_set(s, slot, rt_boollist(RT_OP_AND, items, k)));
   } else
@@ -1739,7 +1822,8 @@ static int append_args(lua_State *L, int slot, const char *fname) {
   int top = lua_gettop(L), i;
   lnode *ud;
   for (i = 2; i <= top; i++)
-    if (lua_type(L, i) != LUA_TSTRING) check_value(L, i, NULL, fname, i - 1);
+    if (!lsql_tonode(L, i) && lua_type(L, i) != LUA_TSTRING)
+      check_value(L, i, NULL, fname, i - 1);
   ud = RESULT(L);
   merged = old ? rt_node_copy(old) : rt_list_new();
   lsql_check(L, merged);
@@ -1940,17 +2024,18 @@ static int s_with_only_columns(lua_State *L) {
 
 /* limit(n)/offset(n): an integer binds as an anonymous parameter */
 static int limit_slot(lua_State *L, int slot, const char *fname) {
-  rt_node *s = checkselect(L, fname), *v;
+  rt_node *s = checkselect(L, fname), *v, *given = NULL;
   lnode *ud;
-  if (!lua_isnoneornil(L, 2) && !lsql_tonode(L, 2) && !lua_isinteger(L, 2))
+  int isint = lua_isinteger(L, 2);
+  if (!isint && !lua_isnoneornil(L, 2) && !(given = lsql_tonode(L, 2)))
     return rt_lua_error(L, RT_EARGUMENT,
                         "%s: argument #1 must be an integer, not %s", fname,
                         luaL_typename(L, 2));
   ud = RESULT(L);
-  if (lua_isnoneornil(L, 2))
+  if (given)
+    v = rt_ref(given);
+  else if (!isint)
     v = NULL;
-  else if (lsql_tonode(L, 2))
-    v = rt_ref(lsql_tonode(L, 2));
   else {
     v = rt_bind("param", rt_vint(lua_tointeger(L, 2)),
                 rt_type_bare(RT_TY_INTEGER), 1);
@@ -2873,8 +2958,7 @@ static rt_compiled *compile_ud(lua_State *L, rt_node *stmt, const rt_dialect *d,
   slot_get(L, SLOT_SCRATCH, &scratch_key);
   c = lua_touserdata(L, -1);
   lua_pop(L, 1); /* the registry keeps it */
-  rt_compiled_free(&c->c);
-  if (rt_compile(stmt, d, o, &c->c, &err) != 0) rt_lua_raise(L, &err);
+  if (rt_compile_into(stmt, d, o, &c->c, &err) != 0) rt_lua_raise(L, &err);
   return &c->c;
 }
 
@@ -3034,6 +3118,11 @@ static int column_tostring(lua_State *L, const rt_node *c) {
 static int node_tostring(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "tostring");
   rt_compiled *c;
+  /* a mapped class's attribute (lsql_attribute): "User.name" */
+  if (lua_type(L, 1) == LUA_TUSERDATA &&
+      lua_getiuservalue(L, 1, 2) == LUA_TSTRING)
+    return 1;
+  lua_settop(L, 1);
   if (is_schema_column(s) && s->kind == RT_N_COLUMN)
     return column_tostring(L, s);
   if (s->flags & RT_F_FETCHED) { /* FetchedValue() as SQLAlchemy's repr */
@@ -3262,7 +3351,10 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
     many = 1;
     n = 1;
   }
-  if (lua_istable(L, 3) && !lsql_tonode(L, 3)) {
+  if (s->kind != RT_N_INSERT && s->kind != RT_N_UPDATE) {
+    /* only an INSERT's or UPDATE's text depends on the keys given */
+    o.column_keys = NULL;
+  } else if (lua_istable(L, 3) && !lsql_tonode(L, 3)) {
     /* the keys of the first map */
     int first;
     if (many)
@@ -3323,6 +3415,8 @@ static char kind_letter(int kind) {
     return 'i';
   case RT_TY_DATE:
     return 'd';
+  case RT_PARAM_SET:
+    return 's';
   default:
     return '-';
   }
@@ -3346,13 +3440,11 @@ static void push_kinds(lua_State *L, const rt_compiled *c) {
 
 static void push_result_conv(lua_State *L, int idx, int pg);
 
-/*
-** A copy of compiled parameters c in a userdata, made the uservalue of the
-** one at `holder`: the values (but rt_required_value, which is told by
-** address) and the names.  A map with a metatable may run Lua code that
-** compiles again, which reuses the scratch c is in (compile_ud).
-*/
-static rt_compiled *own_params(lua_State *L, int holder, const rt_compiled *c) {
+/* A copy of compiled parameters c in a userdata with nuv user values,
+** pushed: the values (but rt_required_value, which is told by address)
+** and the names; not the SQL. */
+static rt_compiled *push_params_copy(lua_State *L, const rt_compiled *c,
+                                     int nuv) {
   int i, np = c->nparams;
   size_t names = 0, len;
   rt_compiled *o;
@@ -3362,10 +3454,13 @@ static rt_compiled *own_params(lua_State *L, int holder, const rt_compiled *c) {
   o = lua_newuserdatauv(L,
                         sizeof *o + sizeof(rt_param) * (size_t)(np + 1) +
                             sizeof(rt_value) * (size_t)(np + 1) + names,
-                        0);
+                        nuv);
   *o = *c;
   o->sql = NULL;
   o->names = NULL;
+  o->block = NULL; /* (never freed: the userdata holds it all) */
+  o->blockcap = 0;
+  o->inblock = 0;
   o->params = (rt_param *)(o + 1);
   vals = (rt_value *)(o->params + np + 1);
   p = (char *)(vals + np + 1);
@@ -3380,6 +3475,16 @@ static rt_compiled *own_params(lua_State *L, int holder, const rt_compiled *c) {
     o->params[i].name = p;
     p += len;
   }
+  return o;
+}
+
+/*
+** The copy made the uservalue of the userdata at `holder`.  A map with a
+** metatable may run Lua code that compiles again, which reuses the scratch
+** c is in (compile_ud).
+*/
+static rt_compiled *own_params(lua_State *L, int holder, const rt_compiled *c) {
+  rt_compiled *o = push_params_copy(L, c, 0);
   lua_setiuservalue(L, holder, 1);
   return o;
 }
@@ -3441,7 +3546,7 @@ static int compile_hook(lua_State *L) {
 static int needs_processing(int kind) {
   return kind == RT_TY_JSON || kind == RT_TY_JSONB || kind == RT_TY_UUID ||
          kind == RT_TY_ARRAY || kind == RT_TY_DATETIME || kind == RT_TY_TIME ||
-         kind == RT_TY_INTERVAL;
+         kind == RT_TY_INTERVAL || kind == RT_PARAM_SET;
 }
 
 /* Types whose stored form depends on the database: the statement's own
@@ -3818,6 +3923,148 @@ static void echo_tag(rt_lua_exec *out, const rt_node *s, const rt_compiled *c,
 }
 
 /*
+** Execution plans: what exec_compile makes of a statement that does not
+** depend on the parameters' values, kept for the next execution of the
+** same statement object on the same dialect.  Only for statements whose
+** text no parameter key changes (not INSERT or UPDATE, which Lua defaults
+** and the keys given shape) run with one map or none: a statement is
+** immutable and its text a function of itself, the dialect and the schema
+** epoch (as the compile memo has it), so the plan holds while those do.
+** The plans are in a weak-keyed table (SLOT_PLANS): statement box -> plan,
+** a copy of the compiled parameters (push_params_copy) with user values
+** PLAN_*.
+*/
+static const char plan_key = 0;
+
+enum { PLAN_SQL = 1, PLAN_CONV, PLAN_DIALECT, PLAN_STAMP, PLAN_NUV };
+
+typedef struct plan_stamp {
+  const rt_node *stmt;
+  uint64_t serial, epoch;
+  const char *dialect; /* the name's bytes: PLAN_DIALECT keeps the string */
+} plan_stamp;
+
+/* A statement that can have a plan, with (stmt, dialect, params) at 1..3:
+** a node box of such a kind, a single map or none. */
+static rt_node *plannable(lua_State *L) {
+  rt_node *s = lsql_tonodebox(L, 1);
+  if (!s || lua_type(L, 2) != LUA_TSTRING) return NULL;
+  if (s->kind != RT_N_SELECT && s->kind != RT_N_COMPOUND &&
+      s->kind != RT_N_TEXT && s->kind != RT_N_DELETE)
+    return NULL;
+  if (lua_isnil(L, 3)) return s;
+  if (!lua_istable(L, 3)) return NULL;
+  if (lua_rawgeti(L, 3, 1) != LUA_TNIL) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  lua_pop(L, 1);
+  return lsql_tonode(L, 3) ? NULL : s;
+}
+
+/*
+** A plan is made on a statement's second execution: one made for every
+** statement built and run once would cost more than plans save.  The
+** statements run lately are told by serial, in a small table where a
+** collision only costs a plan made later.
+*/
+#define PLAN_SEEN 256
+
+static _Thread_local uint64_t plan_seen_serial[PLAN_SEEN];
+
+static int plan_seen(const rt_node *s) {
+  uint64_t *slot = &plan_seen_serial[s->serial % PLAN_SEEN];
+  if (*slot == s->serial) return 1;
+  *slot = s->serial;
+  return 0;
+}
+
+/* Push the plan of the statement at 1 for the dialect at 2 and return its
+** compiled form, or push nothing and return NULL. */
+static rt_compiled *plan_find(lua_State *L, const rt_node *s) {
+  rt_compiled *c;
+  const plan_stamp *st;
+  if (slot_get(L, SLOT_PLANS, &plan_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  lua_pushvalue(L, 1);
+  if (lua_rawget(L, -2) != LUA_TUSERDATA) {
+    lua_pop(L, 2);
+    return NULL;
+  }
+  lua_remove(L, -2);
+  c = lua_touserdata(L, -1);
+  lua_getiuservalue(L, -1, PLAN_STAMP);
+  st = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  /* one dialect name is one string (short strings are interned) */
+  if (!st || st->dialect != lua_tostring(L, 2) || st->stmt != s ||
+      st->serial != s->serial || st->epoch != rt_schema_epoch()) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  return c;
+}
+
+/* Keep a plan for the statement at 1 on the dialect at 2: compiled form
+** c, its SQL (a string at sql) and result conversions (at conv). */
+static void plan_store(lua_State *L, const rt_node *s, const rt_compiled *c,
+                       int sql, int conv) {
+  plan_stamp *st;
+  rt_compiled *o;
+  int top = lua_gettop(L);
+  if (slot_get(L, SLOT_PLANS, &plan_key) != LUA_TTABLE) {
+    lua_settop(L, top);
+    return;
+  }
+  lua_pushvalue(L, 1);
+  o = push_params_copy(L, c, PLAN_NUV - 1);
+  /* for the errors that quote it; PLAN_SQL keeps the string */
+  o->sql = (char *)lua_tostring(L, sql);
+  lua_pushvalue(L, sql);
+  lua_setiuservalue(L, -2, PLAN_SQL);
+  lua_pushvalue(L, conv);
+  lua_setiuservalue(L, -2, PLAN_CONV);
+  lua_pushvalue(L, 2);
+  lua_setiuservalue(L, -2, PLAN_DIALECT);
+  st = lua_newuserdatauv(L, sizeof *st, 0);
+  st->stmt = s;
+  st->serial = s->serial;
+  st->epoch = rt_schema_epoch();
+  st->dialect = lua_tostring(L, 2);
+  lua_setiuservalue(L, -2, PLAN_STAMP);
+  lua_rawset(L, -3);
+  lua_settop(L, top);
+}
+
+/* exec_compile with the plan of the statement at 4 (see plan_find). */
+static int exec_planned(lua_State *L, rt_lua_exec *out, rt_compiled *c) {
+  int flags = bind_flags(lua_tostring(L, 2));
+  rt_value *vals = lua_newuserdatauv(
+      L, sizeof(rt_value) * ((size_t)c->nparams + 1), 1); /* 5 */
+  lua_pushvalue(L, 4);
+  lua_setiuservalue(L, 5, 1); /* the plan lives as long as the values */
+  lua_getiuservalue(L, 4, PLAN_CONV);
+  lua_getiuservalue(L, 4, PLAN_SQL);
+  lua_replace(L, 4);    /* 4: sql */
+  lua_pushvalue(L, 3);  /* 6 */
+  lua_pushnil(L);       /* 7: the anchor, when a map needs one */
+  lua_rotate(L, 6, -1); /* 8: conversions */
+  values_row(L, c, 0, c->nparams, lua_istable(L, 3) ? 3 : 0, 7, flags, -1,
+             vals);
+  lua_settop(L, 8);
+  lua_pushnil(L); /* 9: no inserted_primary_key */
+  out->sql = lua_tostring(L, 4);
+  out->vals = vals;
+  out->nparams = c->nparams;
+  out->nrows = 1;
+  out->conv = (const unsigned char *)lua_tostring(L, 8);
+  out->nconv = (int)lua_rawlen(L, 8);
+  return 6;
+}
+
+/*
 ** The compile conn:execute calls from C (RT_COMPILE_EXEC): the same as
 ** compile_hook, but each map goes in one pass into a row-major rt_value
 ** array, with no positional lists in between.  Returns sql, the array's
@@ -3829,8 +4076,15 @@ static int exec_compile(lua_State *L) {
   int many, n, i, map, flags, rows, width, owned = 0;
   rt_compiled *c;
   rt_value *vals;
+  rt_node *planned;
   double t0 = out->echo ? rt_compile_clock() : 0;
   lua_settop(L, 3);
+  /* echo tells how the statement was compiled: no plan then */
+  planned = out->echo ? NULL : plannable(L);
+  if (planned && plan_seen(planned)) {
+    if ((c = plan_find(L, planned)) != NULL) return exec_planned(L, out, c);
+  } else
+    planned = NULL; /* the first execution: no plan yet */
   c = hook_compile(L, &many, &n, 1);
   if (out->echo) echo_tag(out, lsql_tonode(L, 1), c, t0);
   flags = bind_flags(luaL_optstring(L, 2, "default"));
@@ -3866,6 +4120,7 @@ static int exec_compile(lua_State *L) {
     lua_settop(L, 7);
   }
   push_result_conv(L, 1, flags & RT_BIND_NATIVE_UUID); /* 8 */
+  if (planned) plan_store(L, planned, c, 4, 8);
   /* 9: inserted_primary_key's plan; a list of one map is one execution */
   if (lua_istable(L, 3) && many && n == 1) {
     lua_rawgeti(L, 3, 1);
@@ -4032,6 +4287,8 @@ static int t_index_names(lua_State *L) {
 */
 static const char cols_owner_key = 0;
 
+static void column_own_mt(lua_State *L);
+
 static rt_node *cols_owner(lua_State *L, int idx) {
   rt_node *o;
   lua_rawgetp(L, idx, &cols_owner_key);
@@ -4056,6 +4313,7 @@ static int cols_index(lua_State *L) {
   c = column_of(L, o, luaL_checkstring(L, 2));
   /* the same Column object each time */
   lsql_pushref(L, c);
+  if (o->kind == RT_N_TABLE) column_own_mt(L);
   lua_pushvalue(L, 2);
   lua_pushvalue(L, -2);
   lua_rawset(L, 1);
@@ -4398,6 +4656,8 @@ static int column_option(lua_State *L, rt_node *n, const char *k) {
       lua_pushboolean(L, 1);
     else if (n->flags & RT_F_AUTOINC_NO)
       lua_pushboolean(L, 0);
+    else if (d && d->autoinc_ignore_fk)
+      lua_pushliteral(L, "ignore_fk");
     else
       lua_pushliteral(L, "auto");
     return 1;
@@ -4822,13 +5082,153 @@ static int e_overlap(lua_State *L) {
 
 static int node_index(lua_State *L);
 
+/*
+** --- method caches ---
+**
+** A method call on a node reads the method through node_index, a C call
+** that costs more than many methods themselves.  The long-lived boxes
+** (a Table, the columns of its t.c) have metatables of their own whose
+** __index is a plain table: a method found once is kept there (a method
+** lookup is then a table read), and a miss goes on to node_index with
+** the box.  The methods table itself (`methods_key`) is reached through
+** a proxy, the __methods everyone else sees, so that a method replaced or
+** added later (the ORM wraps some) empties every cache
+** (`caches_key`, weak keys) rather than leaving them stale.
+*/
+static const char methods_key = 0; /* the methods table itself */
+static const char caches_key = 0;  /* set of the method caches */
+static const char box_key = 0;     /* a column cache's box */
+
+/* Register the table at idx as a method cache. */
+static void cache_register(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &caches_key);
+  lua_pushvalue(L, idx);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+/* Keep the method on top (left there) as key k of cache idx, when node
+** n's lookup of k gives it whatever the box (node_index's order). */
+static void cache_method(lua_State *L, int cache, rt_node *n, int key) {
+  const char *k;
+  if (lua_type(L, key) != LUA_TSTRING) return;
+  k = lua_tostring(L, key);
+  /* a Table's "c" is the collection, and its "columns" an attribute */
+  if (strcmp(k, "columns") == 0 || strcmp(k, "c") == 0) return;
+  if (n->kind != RT_N_TABLE && n->kind != RT_N_COLUMN) return;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
+  lua_pushvalue(L, key);
+  lua_rawget(L, -2);
+  if (!lua_isnil(L, -1) && lua_rawequal(L, -1, -3)) {
+    lua_pushvalue(L, key);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, cache);
+  }
+  lua_pop(L, 2);
+}
+
+/* __newindex of the methods proxy: set the method, empty the caches. */
+static int methods_set(lua_State *L) {
+  lua_settop(L, 3);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  lua_rawset(L, -3);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &caches_key); /* 5 */
+  lua_pushnil(L);
+  while (lua_next(L, 5)) {
+    lua_pop(L, 1);
+    lua_pushnil(L); /* 7: a cache's key */
+    while (lua_next(L, 6)) {
+      lua_pop(L, 1);
+      if (lua_type(L, 7) == LUA_TSTRING && strcmp(lua_tostring(L, 7), "c")) {
+        lua_pushvalue(L, 7);
+        lua_pushnil(L);
+        lua_rawset(L, 6); /* (clearing a field during next is allowed) */
+      }
+    }
+  }
+  return 0;
+}
+
+/* __pairs of the methods proxy: the methods themselves */
+static int methods_pairs(lua_State *L) {
+  lua_getglobal(L, "next");
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
+  lua_pushnil(L);
+  return 3;
+}
+
 /* A Table's own metatable's fallback (see table_own_mt): upvalues 1 and 2
-** are node_index's, 3 the Table, which the lookup has lost on the way. */
+** are node_index's, 3 the Table, which the lookup has lost on the way, 4
+** the table __index looks in (the cache). */
 static int table_index(lua_State *L) {
+  lnode *u = lua_touserdata(L, lua_upvalueindex(3));
   lua_settop(L, 2);
   lua_pushvalue(L, lua_upvalueindex(3));
   lua_replace(L, 1);
-  return node_index(L);
+  if (node_index(L) != 1) return 0;
+  cache_method(L, lua_upvalueindex(4), u->n, 2);
+  return 1;
+}
+
+/* A cached column's fallback: (cache, key), the box in the cache;
+** upvalues node_index's. */
+static int column_index(lua_State *L) {
+  lnode *u;
+  int r;
+  lua_settop(L, 2);
+  lua_rawgetp(L, 1, &box_key);
+  u = lua_touserdata(L, 3);
+  if (!u) return 0;
+  lua_replace(L, 1); /* (box, key) */
+  if (node_index(L) != 1) return 0;
+  r = lua_gettop(L);
+  if (lua_getmetatable(L, 1) && lua_getfield(L, -1, "__index") == LUA_TTABLE) {
+    lua_pushvalue(L, r);
+    cache_method(L, r + 2, u->n, 2);
+  }
+  lua_settop(L, r);
+  return 1;
+}
+
+/* A metatable of its own for the box on top, a copy of the Node one but
+** for __index, the table on top, which is popped. */
+static void own_mt(lua_State *L) {
+  int mt;
+  lua_createtable(L, 0, 24);
+  mt = lua_gettop(L);
+  slot_get(L, SLOT_NODE_MT, &node_mt_key);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, mt);
+  }
+  lua_pop(L, 1);
+  lua_insert(L, -2); /* (box, mt, index) */
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+}
+
+/* A Table's column just made a box (on top): its own metatable, whose
+** __index is its method cache. */
+static void column_own_mt(lua_State *L) {
+  lua_createtable(L, 0, 4);
+  lua_pushvalue(L, -2);
+  lua_rawsetp(L, -2, &box_key);
+  if (luaL_newmetatable(L, "retort.ColumnMethods")) {
+    /* (node_index's upvalues) */
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
+    lua_pushliteral(L, "__c");
+    lua_pushcclosure(L, column_index, 2);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_setmetatable(L, -2);
+  cache_register(L, -1);
+  own_mt(L);
 }
 
 /*
@@ -4853,11 +5253,13 @@ static void table_own_mt(lua_State *L, int cols) {
   lua_createtable(L, 0, 1); /* what __index looks in */
   lua_pushvalue(L, cols);
   lua_setfield(L, -2, "c");
+  cache_register(L, -1);
   lua_createtable(L, 0, 1); /* and its fallback */
-  lua_getfield(L, -3, "__methods");
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
   lua_pushliteral(L, "__c");
   lua_pushvalue(L, 1);
-  lua_pushcclosure(L, table_index, 3);
+  lua_pushvalue(L, -5); /* the cache */
+  lua_pushcclosure(L, table_index, 4);
   lua_setfield(L, -2, "__index");
   lua_setmetatable(L, -2);
   lua_setfield(L, mt, "__index");
@@ -5351,6 +5753,22 @@ void lsql_open_expr(lua_State *L) {
   luaL_setfuncs(L, node_methods, 0);
   lua_pushcfunction(L, t_columns);
   lua_setfield(L, -2, "columns");
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &methods_key);
+  lua_newtable(L); /* the method caches */
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &caches_key);
+  lua_newtable(L); /* __methods: the proxy (see the method caches) */
+  lua_createtable(L, 0, 3);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, methods_set);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushcfunction(L, methods_pairs);
+  lua_setfield(L, -2, "__pairs");
+  lua_setmetatable(L, -2);
   lua_setfield(L, -2, "__methods");
   {
     static const luaL_Reg mms[] = {{"__index", node_index},
@@ -5370,7 +5788,7 @@ void lsql_open_expr(lua_State *L) {
                                    {NULL, NULL}};
     luaL_setfuncs(L, mms, 0);
   }
-  lua_getfield(L, -1, "__methods");
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
   lua_pushliteral(L, "__c");
   lua_pushcclosure(L, node_index, 2);
   lua_setfield(L, -2, "__index");
@@ -5386,6 +5804,13 @@ void lsql_open_expr(lua_State *L) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, &batch_gc_key);
   batch_new(L);
   slot_set(L, SLOT_BATCH, &batch_key);
+  /* execution plans, by statement (see plan_find) */
+  lua_newtable(L);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  slot_set(L, SLOT_PLANS, &plan_key);
   luaL_setfuncs(L, funcs, 0);
   /* func.<name>(...) */
   lua_createtable(L, 0, 4);

@@ -61,6 +61,11 @@ rt_node *lsql_checknode(lua_State *L, int idx, const char *fname);
 ** 1, or pushes nothing and returns 0. */
 void lsql_annotate(lua_State *L, int idx, int entity);
 int lsql_annotation(lua_State *L, int idx);
+/* Push a new box of the Node box at idx (plain or annotated, its user
+** value kept) whose str() is the string at `label`: a mapped class's
+** attribute, which prints as "User.name" (SQLAlchemy's
+** InstrumentedAttribute); what is made from it is its node again. */
+void lsql_attribute(lua_State *L, int idx, int label);
 /* Coerce the value at idx to an expression compared with `against`
 ** (plain values become bind parameters); the node is pushed and returned
 ** borrowed.  Raises ArgumentError naming fname and the position. */

@@ -444,6 +444,19 @@ static rt_node *server_node(lua_State *L, int idx, const char *key,
 
 static lua_Integer column_counter;
 
+/* autoincrement = "auto" (the default) or "ignore_fk" (a foreign key does
+** not keep the column from autoincrementing), as SQLAlchemy's */
+static void autoinc_option(lua_State *L, rt_coldata *d, int idx) {
+  const char *s = lua_tostring(L, idx);
+  if (strcmp(s, "ignore_fk") == 0)
+    d->autoinc_ignore_fk = 1;
+  else if (strcmp(s, "auto") != 0)
+    rt_lua_error(L, RT_EARGUMENT,
+                 "Column(): autoincrement must be true, false, \"auto\" or "
+                 "\"ignore_fk\", not '%s'",
+                 s);
+}
+
 /*
 ** FetchedValue({for_update}): a marker for a value the database sets by
 ** itself (a trigger, a computed column).  The column counts as having a
@@ -542,7 +555,9 @@ static int l_column(lua_State *L) {
       col->flags |= RT_F_UNIQUE;
     if (lua_getfield(L, opts, "index") != LUA_TNIL && lua_toboolean(L, -1))
       col->flags |= RT_F_INDEX;
-    if (lua_getfield(L, opts, "autoincrement") != LUA_TNIL)
+    if (lua_getfield(L, opts, "autoincrement") == LUA_TSTRING)
+      autoinc_option(L, d, -1);
+    else if (!lua_isnil(L, -1))
       col->flags |= lua_toboolean(L, -1) ? RT_F_AUTOINC_YES : RT_F_AUTOINC_NO;
     if (lua_getfield(L, opts, "key") == LUA_TSTRING) d->key = dupstr(L, -1);
     if (lua_getfield(L, opts, "comment") == LUA_TSTRING)
@@ -691,6 +706,7 @@ static void add_record(lua_State *L, rt_node *t, int rec) {
     }
     lua_pop(L, 1);
     if (!d->pk_name) d->pk_name = optstr(L, rec, "name");
+    d->pk_explicit = 1;
     return;
   }
   k = newcons(L);

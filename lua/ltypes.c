@@ -218,6 +218,58 @@ void rt_lua_push_isotime(lua_State *L, const char *s, size_t n, int what) {
 ** JSON encodes every value but nil, as SQLAlchemy's JSON does (sa.null,
 ** Python's None, is JSON null: SQL NULL is null() or a missing value).
 */
+/* (qsort's order of member names) */
+static int member_cmp(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+** A MySQL SET's members, given as a Lua set {a = true, ...} (the form its
+** values come back in) or a list {"a", "b"}: their text "a,b" pushed, the
+** members of a set in sorted order (the server keeps its own order).
+*/
+static void set_members_text(lua_State *L, int idx) {
+  luaL_Buffer b;
+  const char **names;
+  size_t n = 0, cap = 0, i;
+  lua_Integer len = (lua_Integer)lua_rawlen(L, idx);
+  lua_newtable(L); /* the members, as a list */
+  if (len > 0)
+    for (i = 1; i <= (size_t)len; i++) {
+      lua_rawgeti(L, idx, (lua_Integer)i);
+      lua_rawseti(L, -2, (lua_Integer)++n);
+    }
+  else {
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+      int member = lua_toboolean(L, -1);
+      lua_pop(L, 1);
+      if (!member) continue;
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, -3, (lua_Integer)++n);
+    }
+  }
+  cap = n ? n : 1;
+  names = lua_newuserdatauv(L, cap * sizeof *names, 0);
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, -2, (lua_Integer)i + 1);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      rt_lua_error(L, RT_EARGUMENT, "SET: a member must be a string, not %s",
+                   luaL_typename(L, -1));
+    names[i] = lua_tostring(L, -1); /* kept alive by the list */
+    lua_pop(L, 1);
+  }
+  if (len == 0) qsort(names, n, sizeof *names, member_cmp);
+  luaL_buffinit(L, &b);
+  for (i = 0; i < n; i++) {
+    if (i) luaL_addchar(&b, ',');
+    luaL_addstring(&b, names[i]);
+  }
+  luaL_pushresult(&b);
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
 void rt_lua_bind_process(lua_State *L, int kind, int flags) {
   int top = lua_gettop(L);
   switch (kind) {
@@ -247,6 +299,12 @@ void rt_lua_bind_process(lua_State *L, int kind, int flags) {
   case RT_TY_INTERVAL:
     rt_lua_interval_bind(L, flags);
     return;
+  case RT_PARAM_SET:
+    if (lua_type(L, top) != LUA_TTABLE || lsql_tonode(L, top) ||
+        rt_lua_isnull(L, top))
+      return;
+    set_members_text(L, top);
+    break;
   case RT_TY_DATETIME:
   case RT_TY_TIME: {
     size_t n;
@@ -310,6 +368,8 @@ int rt_lua_result_conv(const rt_type *t, int postgresql) {
     return RT_CONV_INTERVAL;
   case RT_TY_INTEGER:
     return t->upper == RT_UP_TINYINT ? RT_CONV_INT : RT_CONV_NONE;
+  case RT_TY_STRING:
+    return t->upper == RT_UP_SET ? RT_CONV_SET : RT_CONV_NONE;
   default:
     return RT_CONV_NONE;
   }

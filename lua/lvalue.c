@@ -1,11 +1,27 @@
 /*
 ** lvalue.c -- Lua values <-> rt_value, the NULL sentinel, Python-style repr.
 */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "lretort.h"
 
 #define NULL_KEY "retort.null"
+
+int rt_lua_slot_get(lua_State *L, rt_lua_slot *s, const void *key) {
+  int ref = atomic_load_explicit(&s->ref, memory_order_relaxed);
+  return ref > 0 ? lua_rawgeti(L, LUA_REGISTRYINDEX, ref)
+                 : lua_rawgetp(L, LUA_REGISTRYINDEX, key);
+}
+
+void rt_lua_slot_set(lua_State *L, rt_lua_slot *s, const void *key) {
+  int ref, want = 0;
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+  ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (!atomic_compare_exchange_strong(&s->ref, &want, ref) && want != ref)
+    atomic_store(&s->ref, -1);
+}
 #define NULL_CONSTRUCT_KEY "retort.null_construct"
 
 static int null_tostring(lua_State *L) {

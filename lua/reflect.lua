@@ -75,9 +75,9 @@ local function reflected_columns(insp, name, schema, given, wanted, args)
       local copts = {nullable = col.nullable, primary_key = in_pk[col.name]}
       if col.default ~= nil then copts.server_default = sa.text(col.default) end
       if col.comment ~= nil then copts.comment = col.comment end
-      if col.autoincrement == false and in_pk[col.name] then
-        copts.autoincrement = false
-      end
+      -- as SQLAlchemy's reflection passes it to Column: a reflected
+      -- serial's nextval() default then stays out of CREATE TABLE
+      if col.autoincrement ~= nil then copts.autoincrement = col.autoincrement end
       args[#args + 1] = sa.Column(col.name, col.type, copts)
     end
   end

@@ -51,14 +51,29 @@ AliasedClass.__index = function(ac, k)
   local e = entry_of(ac)
   local m = e.mapper
   local col = m.colattrs[k]
-  if col ~= nil then return alias_col(e, col) end
+  if col ~= nil then
+    -- printed as SQLAlchemy's attributes of an AliasedClass print; one
+    -- object per key, which select() knows as the column it stands for
+    local a = e.attrs and e.attrs[k]
+    if a == nil then
+      local c = alias_col(e, col)
+      a = C.attribute(c, "AliasedClass_" .. m.class.__name__ .. "." .. k)
+      if I.select_special[c] then I.select_special[a] = true end
+      e.attrs = e.attrs or {}
+      e.attrs[k] = a
+    end
+    return a
+  end
   if k == "c" then return e.alias.c end
   if k == "__mapper_of_alias__" then return m end
   configure()
   local r = m.relationships[k]
   if r then return setmetatable({rel = r, from = ac}, AliasedRel) end
   local d = m.ext_descriptors and m.ext_descriptors[k]
-  if d then return d:class_get(ac, k) end
+  if d then
+    return C.attribute(d:class_get(ac, k),
+                       "AliasedClass_" .. m.class.__name__ .. "." .. k)
+  end
   return nil
 end
 AliasedClass.__tostring = function(ac)
@@ -291,8 +306,10 @@ function AliasedRel:any(cond)
   return sa.exists(sub)
 end
 AliasedRel.has = AliasedRel.any
+-- (as SQLAlchemy prints an attribute of an AliasedClass)
 AliasedRel.__tostring = function(ar)
-  return tostring(ar.from) .. "." .. ar.rel.key
+  return "AliasedClass_" .. entry_of(ar.from).mapper.class.__name__ .. "." ..
+         ar.rel.key
 end
 
 I.AliasedClass = AliasedClass

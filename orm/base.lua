@@ -45,7 +45,18 @@ local nilmark, changekey, lazymark =
 local OWNER, REL = {}, {} -- a collection's owner and relationship
 
 -- for the other files of the ORM
+-- A class's column attributes: each column in a box of its own that
+-- prints "User.name", as SQLAlchemy's InstrumentedAttribute does (all
+-- else takes it as the column).
+local function install_colattrs(cls, m)
+  local name = rawget(cls, "__name__")
+  for key, col in pairs(m.colattrs) do
+    rawset(cls, key, C.attribute(col, name .. "." .. key))
+  end
+end
+
 I.OWNER = OWNER
+I.install_colattrs = install_colattrs
 I.REL = REL
 I.changekey = changekey
 I.hooks = hooks

@@ -175,7 +175,7 @@ local function finish_class(cls, m, reg, resolved)
   hooks.announce_backrefs(m)
   getmetatable(cls).__call = C.constructor(m.mt, m.nattrs, m.slots,
                                            construct_others)
-  for key, col in pairs(m.colattrs) do rawset(cls, key, col) end
+  I.install_colattrs(cls, m)
   if resolved.__tostring then rawset(cls, "__tostring", resolved.__tostring) end
   reg.mappers[#reg.mappers + 1] = m
 end
@@ -389,7 +389,7 @@ local function map_abstract(acb)
   rawset(cls, "__mapper__", m)
   rawset(cls, "__clause_element__", pj)
   acb.registry.classes[cls.__name__] = cls
-  for key, col in pairs(m.colattrs) do rawset(cls, key, col) end
+  I.install_colattrs(cls, m)
   for key, spec in pairs(rels) do
     hooks.add_relationship(m, key, union_rel(acb, pj, spec))
   end

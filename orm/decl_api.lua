@@ -233,7 +233,7 @@ local function build_class(base, name, mixins, body)
   I.setup_properties(m, props, margs)
   getmetatable(cls).__call = m.constructor or
     C.constructor(m.mt, m.nattrs, m.slots, construct_others)
-  for key, col in pairs(m.colattrs) do rawset(cls, key, col) end
+  I.install_colattrs(cls, m)
   I.install_descriptors(cls, m, descs)
   if resolved.__tostring then rawset(cls, "__tostring", resolved.__tostring) end
   reg.mappers[#reg.mappers + 1] = m
@@ -293,7 +293,7 @@ function Registry:map_imperatively(cls, tbl, opts)
   self.classes[rawget(cls, "__name__")] = cls
   hooks.announce_backrefs(m)
   I.setup_properties(m, props, opts)
-  for key, col in pairs(m.colattrs) do rawset(cls, key, col) end
+  I.install_colattrs(cls, m)
   mt.__call = m.constructor or
     C.constructor(m.mt, m.nattrs, m.slots, construct_others)
   self.mappers[#self.mappers + 1] = m

@@ -120,7 +120,7 @@ local function setup_descriptors(m, descriptors, validators)
       I.select_special[c] = true -- select(Vertex.start): its columns
     end
   end
-  for key, col in pairs(m.colattrs) do rawset(cls, key, col) end
+  I.install_colattrs(cls, m)
   -- the class attribute of a synonym: that of the attribute it stands
   -- for (in queries), which may itself be a synonym's
   for _ = 1, #m.keys + 1 do
@@ -128,7 +128,10 @@ local function setup_descriptors(m, descriptors, validators)
     for key, d in pairs(descriptors) do
       if d.synonym and rawget(cls, key) == nil then
         local v = rawget(cls, d.synonym)
-        if v ~= nil then rawset(cls, key, v); more = true end
+        if v ~= nil then
+          rawset(cls, key, C.attribute(v, cls.__name__ .. "." .. key))
+          more = true
+        end
       end
     end
     if not more then break end

@@ -58,7 +58,9 @@ local function install(cls, m, descs)
   local prev = mt.__index
   mt.__index = function(c, k)
     local d = m.ext_descriptors[k]
-    if d then return d:class_get(c, k) end
+    if d then
+      return C.attribute(d:class_get(c, k), rawget(c, "__name__") .. "." .. k)
+    end
     if type(prev) == "function" then return prev(c, k) end
     if prev ~= nil then return prev[k] end
     return nil

@@ -70,9 +70,16 @@ local function column_owner(col)
   local m = I.mappers_by_table[C.node_ptr(tbl)]
   if not m then return nil end
   for key, c in pairs(m.colattrs) do
-    if rawequal(c, col) then return m, key end
+    if C.node_ptr(c) == C.node_ptr(col) then return m, key end
   end
   return nil
+end
+
+-- a column attribute's listeners are kept under its mapper's column
+-- (User.name is a box of its own for the same column)
+local function column_key(col)
+  local m, key = column_owner(col)
+  return m.colattrs[key]
 end
 
 -- what kind of target x is: "engine", "session", "mapper", "column",
@@ -392,6 +399,8 @@ function orm.event.listen(target, name, fn, opts)
   local key = target
   if kind == "mapper" and mt_name(target) == "retort.Mapper" then
     key = target.class
+  elseif kind == "column" then
+    key = column_key(target)
   end
   local stored = fn
   if opts.once then
@@ -443,6 +452,7 @@ end
 local function find(target, name, fn)
   local key = target
   if mt_name(target) == "retort.Mapper" then key = target.class end
+  if column_owner(target) then key = column_key(target) end
   local l = listeners[key] and listeners[key][name]
   if not l then return nil end
   for i = #l, 1, -1 do

@@ -415,6 +415,65 @@ function Session:refresh(obj, attrs, opts)
   end
 end
 
+-- eager_defaults of a hierarchy's objects, once all their tables' rows
+-- are written (SQLAlchemy's _finalize_insert_update_commands): the
+-- server-generated attributes each object has unloaded -- those its
+-- INSERTs left to server defaults, and the server onupdates of the
+-- tables its UPDATEs changed -- selected now on the flush's connection
+-- from the class's join (labelled), by the key values the flush gave the
+-- object (its identity is set later), the new objects first.
+local function flush_load(s, conn, m, obj, idx)
+  local cols, pos = {}, {}
+  for k, i in ipairs(idx) do
+    for n, col in ipairs(cols_of(m, i)) do
+      cols[#cols + 1] = col:label(col.table.name .. "_" .. col.name)
+      if n == 1 then pos[k] = #cols end
+    end
+  end
+  local stmt = sa.select(table.unpack(cols))
+  if m.tables and #m.tables > 1 then stmt = stmt:select_from(m.selectable) end
+  for k, col in ipairs(m.primary_key) do
+    stmt = stmt:where(col:eq(I.col_value(obj, m, m.pk_index[k])))
+  end
+  local row = I.run(s, conn, stmt):first()
+  if row == nil then return end
+  for k, i in ipairs(idx) do
+    if not lselect(2, C.flags(obj, i)) then C.set(obj, i, row[pos[k]]) end
+  end
+end
+
+function I.hierarchy_eager_defaults(s, conn, sv, done)
+  local now = {}
+  local rest = {}
+  for _, e in ipairs(done.expire_after or {}) do
+    if mapper_of(e[1]).eager_defaults then
+      now[e[1]] = now[e[1]] or {}
+      for _, i in ipairs(e[2]) do now[e[1]][i] = true end
+    else
+      rest[#rest + 1] = e
+    end
+  end
+  if done.expire_after then done.expire_after = rest end
+  for _, list in ipairs{sv.ins, sv.upd} do
+    for _, obj in ipairs(list) do
+      local m = mapper_of(obj)
+      local ed = m.eager_defaults
+      if ed and handled(m) and not m.single and m.attr_cols then
+        local want, idx = now[obj] or {}, {}
+        for _, l in ipairs{ed.insert, ed.update} do
+          for _, i in ipairs(l) do
+            if not lselect(2, C.get(obj, i)) then want[i] = true end
+          end
+        end
+        for _, i in ipairs(prop_order(m)) do
+          if want[i] then idx[#idx + 1] = i end
+        end
+        if #idx > 0 then flush_load(s, conn, m, obj, idx) end
+      end
+    end
+  end
+end
+
 -- setting an expired primary key or version attribute of a persistent
 -- object loads it first, so that its history holds the old value (the
 -- active history SQLAlchemy gives those columns); others are just set

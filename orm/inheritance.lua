@@ -172,7 +172,8 @@ local function annotate_attributes(cls, m, own_keys)
     local cur = own_keys[key] or cls[key]
     if cur ~= nil and C.node_kind(cur) == "column" and
        ptr(cur) == ptr(col) then
-      rawset(cls, key, C.annotate(col, cls))
+      rawset(cls, key, C.attribute(C.annotate(col, cls),
+                                   cls.__name__ .. "." .. key))
     end
   end
 end
@@ -312,6 +313,10 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
   local sel = m.tables[1]
   for k = 2, #m.tables do sel = sel:join(m.tables[k], m.inherit_on[k]) end
   m.selectable = sel
+  -- (a mapper's own argument, as in SQLAlchemy: read back after a flush)
+  if margs.eager_defaults then
+    I.setup_version(m, {eager_defaults = margs.eager_defaults})
+  end
   -- the flush's parts: the parent's, but a new one for each table that
   -- got columns of this class
   m.parts = copy(parent.parts)
@@ -1288,7 +1293,7 @@ function I.emit_hierarchy_saves(s, conn, root, sv, all_syncs, done)
       emit_table(s, conn, root, ti, sv.upd, done, "upd")
       emit_table(s, conn, root, ti, sv.ins, done, "ins")
     end
-    return
+    return I.hierarchy_eager_defaults(s, conn, sv, done)
   end
   local by_dst = {}
   for _, e in ipairs(syncs) do
@@ -1312,6 +1317,7 @@ function I.emit_hierarchy_saves(s, conn, root, sv, all_syncs, done)
   for ti = 1, #root.all_tables do
     emit_table(s, conn, root, ti, sv.upd, done, "upd")
   end
+  I.hierarchy_eager_defaults(s, conn, sv, done)
 end
 
 function I.emit_hierarchy_deletes(s, conn, root, objs, done)

@@ -1334,6 +1334,18 @@ static int l_annotate(lua_State *L) {
   return 1;
 }
 
+/* C.attribute(x, label) -> x (a Node box) as a class attribute whose
+** tostring() is label; any other x as it is */
+static int l_attribute(lua_State *L) {
+  luaL_checktype(L, 2, LUA_TSTRING);
+  if (!lsql_tonodebox(L, 1)) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  lsql_attribute(L, 1, 2);
+  return 1;
+}
+
 static int l_annotation(lua_State *L) {
   if (!lsql_annotation(L, 1)) {
     lua_pushnil(L);
@@ -1440,6 +1452,7 @@ static int l_copy_column(lua_State *L) {
     nd->lua_default = d->lua_default;
     nd->seq = d->seq;
     nd->seqname = rt_strdup(d->seqname);
+    nd->autoinc_ignore_fk = d->autoinc_ignore_fk;
   }
   return 1;
 }
@@ -1939,6 +1952,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"adapt", l_adapt},
                                  {"node_ptr", l_node_ptr},
                                  {"annotate", l_annotate},
+                                 {"attribute", l_attribute},
                                  {"annotation", l_annotation},
                                  {"filter_entity", l_filter_entity},
                                  {"join_pairs", l_join_pairs},

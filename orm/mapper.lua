@@ -185,7 +185,13 @@ end
 local function all_attrs(m)
   configure()
   local out = {}
-  for key, col in pairs(m.colattrs) do out[key] = col end
+  for key, col in pairs(m.colattrs) do
+    -- the class's attribute (it prints "User.name", as SQLAlchemy's
+    -- ColumnProperty does)
+    local attr = rawget(m.class, key)
+    out[key] = type(attr) == "userdata" and C.node_ptr(attr) == C.node_ptr(col) and
+               attr or col
+  end
   for key, r in pairs(m.relationships) do out[key] = r end
   for key, d in pairs(m.descriptors or {}) do
     if d.synonym or d.composite then out[key] = rawget(m.class, key) or d end

@@ -23,16 +23,38 @@
 **                  (tests/meson.build), which reaches every call in the
 **                  static retort libraries but none inside the shared
 **                  libraries they use (SQLite, libpq, Lua).
-** ALLOC_FAIL_VERBOSE=1 prints how each run ended; ALLOC_FAIL_MODE=persist
-** or once runs only that kind.
+** ALLOC_FAIL_VERBOSE=1 prints how each run ended (and a heap that is not
+** the clean run's, below); ALLOC_FAIL_MODE=persist or once runs only that
+** kind.
 ** Prints "CHUNK: T allocations, N runs, all clean".
 **
 ** The state is made once (libraries, retort's globals, the chunk's own
 ** setup), and each run happens in a child process forked from it: every
 ** run starts from the same state at the cost of a fork, not of building
-** it again, and a crash or leak (the sanitizer checks at the child's exit)
-** is that run's alone, reported with its N.
+** it again, and a crash or leak is that run's alone, reported with its N.
+**
+** The leak check (address-sanitized build).  Each run ends by closing its
+** Lua state and emptying the core's compiled-statement cache (the one
+** store of the process a run fills), so a run that leaks nothing leaves
+** the heap with the blocks it had at the fork less those the teardown
+** freed.  Every child tallies the heap blocks made and freed after its
+** fork, with a sum of a hash of their addresses, through malloc and free
+** hooks of the sanitizer's allocator, which see every block of every
+** library (Lua's, the core's, SQLite's, libc's).  The clean run -- the
+** counting one, run to the end -- exits into LeakSanitizer, which proves
+** the blocks it keeps all reachable; its tally after the teardown is the
+** baseline.  A child ending with the same tally holds the same set of
+** blocks as the clean run did there: it kept nothing it made and freed
+** all the clean run freed, so it leaked nothing, and it skips
+** LeakSanitizer's scan of the whole heap, which was most of a run's cost.
+** A child ending with any other tally has LeakSanitizer scan it there and
+** then, which decides (a block set up once and kept on purpose passes; a
+** leak is reported with its N).  Only a block kept by both runs could
+** escape the tally, and only by the run overwriting the last pointer to
+** it outside the heap without freeing anything: the blocks kept by both
+** are the process's own, made before the fork.
 */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +67,22 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "core/compiler.h"
 #include "lua/lretort.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define HEAP_TALLY 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HEAP_TALLY 1
+#endif
+#endif
+#ifndef HEAP_TALLY
+#define HEAP_TALLY 0
+#endif
+#if HEAP_TALLY
+#include <sanitizer/lsan_interface.h>
+#endif
 
 typedef struct fail_state {
   long count;   /* counted allocations so far, while armed */
@@ -56,6 +93,74 @@ typedef struct fail_state {
 
 /* The state whose allocations are being counted: Lua's or the core's. */
 static fail_state *lua_target, *c_target;
+
+/* Heap blocks made minus blocks freed since the fork, the same difference
+** of a hash of their addresses, and how many were made. */
+typedef struct tally {
+  long blocks;
+  uint64_t hash;
+  long made;
+} tally;
+
+static tally heap;     /* this process's, while `tallying` */
+static int tallying;   /* set in each child, from its fork to its teardown */
+static int hooked;     /* the hooks are in place */
+static tally baseline; /* the clean run's, after its teardown */
+
+#if HEAP_TALLY
+int __sanitizer_install_malloc_and_free_hooks(
+    void (*malloc_hook)(const volatile void *, size_t),
+    void (*free_hook)(const volatile void *));
+
+/* An address's hash (splitmix64's finalizer): the sum over a set of
+** blocks tells sets apart, whatever order they were made in. */
+static uint64_t hash_of(const volatile void *p) {
+  uint64_t x = (uint64_t)(uintptr_t)p;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+  return x ^ (x >> 31);
+}
+
+static void on_malloc(const volatile void *p, size_t size) {
+  (void)size;
+  if (tallying) heap.blocks++, heap.hash += hash_of(p), heap.made++;
+}
+
+static void on_free(const volatile void *p) {
+  if (tallying) heap.blocks--, heap.hash -= hash_of(p);
+}
+#endif
+
+/* Start counting, in a child just forked. */
+static void start_tally(void) {
+  heap.blocks = heap.made = 0;
+  heap.hash = 0;
+  tallying = 1;
+}
+
+/* Close the state and empty the compiled-statement cache, then stop
+** counting. */
+static void teardown(lua_State *L) {
+  lua_close(L);
+  rt_compile_cache_clear();
+  tallying = 0;
+}
+
+/* LeakSanitizer's scan, now: nonzero when it reported a leak. */
+static int leak_check(void) {
+#if HEAP_TALLY
+  return __lsan_do_recoverable_leak_check();
+#else
+  return 0;
+#endif
+}
+
+/* After the teardown: 1 when the heap holds what the clean run's held.  A
+** clean run that made no block means the hooks never ran: no verdict. */
+static int heap_as_clean(void) {
+  return hooked && baseline.made > 0 && heap.blocks == baseline.blocks &&
+         heap.hash == baseline.hash;
+}
 
 void *__real_malloc(size_t size);
 void *__real_calloc(size_t n, size_t size);
@@ -134,6 +239,7 @@ static const char *message(lua_State *L) {
 ** then check; exits 0 when it behaved, 1 otherwise. */
 static void run_child(lua_State *L, fail_state *s, long n, int once) {
   int rc, status = 0;
+  start_tally();
   s->count = 0;
   s->fail_at = n;
   s->once = once;
@@ -167,10 +273,21 @@ static void run_child(lua_State *L, fail_state *s, long n, int once) {
     fprintf(stderr, "N=%ld: check failed: %s\n", n, message(L));
     status = 1;
   }
-  lua_close(L);
+  teardown(L);
   target(NULL);
-  fflush(stderr);
-  exit(status); /* the leak check runs here, in sanitized builds */
+  if (!heap_as_clean()) {
+    if (hooked && getenv("ALLOC_FAIL_VERBOSE"))
+      fprintf(stderr,
+              "N=%ld%s: the heap is not the clean run's (%+ld blocks)\n", n,
+              once ? " once" : "", heap.blocks - baseline.blocks);
+    if (leak_check() != 0) {
+      fprintf(stderr, "N=%ld%s: leaked (LeakSanitizer's report above)\n", n,
+              once ? " once" : "");
+      status = 1;
+    }
+  }
+  fflush(NULL);
+  _exit(status); /* the leak check is done: none at the exit */
 }
 
 /* One run in a child; 0 when it behaved, -1 otherwise. */
@@ -196,11 +313,19 @@ static int try_once(lua_State *L, fail_state *s, long n, int once) {
   return -1;
 }
 
-/* The counting run, in a child too (the parent's state stays unused);
-** the total comes back through a pipe.  -1 when it failed. */
+/* What the counting run sends back. */
+typedef struct counted {
+  long total;
+  tally after; /* the heap after the teardown */
+} counted;
+
+/* The counting run, in a child too (the parent's state stays unused): the
+** clean run.  Its total and its tally after the teardown (the baseline)
+** come back through a pipe, and LeakSanitizer checks it at its exit.
+** -1 when it failed. */
 static long count_run(lua_State *L, fail_state *s, const char *chunk) {
   int fds[2], wstatus;
-  long total = -1;
+  counted c = {-1, {0, 0, 0}};
   pid_t pid;
   if (pipe(fds) != 0) return -1;
   fflush(stdout);
@@ -208,6 +333,7 @@ static long count_run(lua_State *L, fail_state *s, const char *chunk) {
   pid = fork();
   if (pid == 0) {
     int ok = 1;
+    start_tally();
     close(fds[0]);
     lua_pushvalue(L, 1);
     s->armed = 1;
@@ -222,19 +348,21 @@ static long count_run(lua_State *L, fail_state *s, const char *chunk) {
       fprintf(stderr, "%s: check failed: %s\n", chunk, message(L));
       ok = 0;
     }
-    lua_close(L);
-    if (ok && write(fds[1], &s->count, sizeof s->count) != sizeof s->count)
-      ok = 0;
+    teardown(L);
+    c.total = s->count;
+    c.after = heap;
+    if (ok && write(fds[1], &c, sizeof c) != sizeof c) ok = 0;
     fflush(stderr);
-    exit(ok ? 0 : 1);
+    exit(ok ? 0 : 1); /* the leak check of the clean run */
   }
   close(fds[1]);
-  if (pid > 0 && read(fds[0], &total, sizeof total) != sizeof total) total = -1;
+  if (pid > 0 && read(fds[0], &c, sizeof c) != sizeof c) c.total = -1;
   close(fds[0]);
   if (pid > 0 && (waitpid(pid, &wstatus, 0) != pid || !WIFEXITED(wstatus) ||
                   WEXITSTATUS(wstatus) != 0))
-    total = -1;
-  return total;
+    c.total = -1;
+  baseline = c.after;
+  return c.total;
 }
 
 int main(int argc, char **argv) {
@@ -248,6 +376,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: alloc_fail CHUNK.lua [FIRST [LAST [STRIDE]]]\n");
     return 2;
   }
+#if HEAP_TALLY
+  hooked = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free) != 0;
+#endif
   if ((L = open_state(argv[1], &s)) == NULL) return 1;
   if ((total = count_run(L, &s, argv[1])) < 0) return 1;
   first = argc > 2 ? atol(argv[2]) : 1;

@@ -44,6 +44,12 @@ local function run()
     local names = conn:execute(text("SELECT name FROM users WHERE id > :id"),
                                {id = 0}):scalars():all()
     assert(#names == 2)
+    -- one statement run again: its second execution makes a plan, the
+    -- third runs from it
+    local byid = select(users.c.name):where(users.c.id:eq(bindparam("uid")))
+    for _ = 1, 3 do
+      assert(conn:execute(byid, {uid = 1}):scalar_one() == "jack")
+    end
     for m in conn:execute(select(users):where(users.c.id:in_{1, 2}))
         :mappings() do
       assert(m.name)

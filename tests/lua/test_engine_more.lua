@@ -42,6 +42,51 @@ for _, db in ipairs(T.databases()) do
     e:dispose()
   end)
 
+  T.test(n .. "one() of a statement executed again with a bound value",
+         function()
+    local e, c <close> = setup(db)
+    local md = MetaData()
+    local t = Table("rt_more", md, Column("x", Integer), Column("y", String(10)),
+                    Column("z", Integer))
+    local s = select(t):where(t.c.x:eq(bindparam("x")))
+    T.eq(tostring(c:execute(s, {x = 2}):one()), "(2, 'b', 20)")
+    -- a SELECT takes what it binds and ignores other keys
+    T.eq(c:execute(s, {x = 1, y = "ignored"}):one().y, "a")
+    T.eq(c:execute(s, {x = 9}):one_or_none(), nil)
+    T.raises("NoResultFound", function() c:execute(s, {x = 9}):one() end)
+    local r = c:execute(s, {x = 1})
+    T.eq(r:one().z, 10)
+    local err = T.raises("ResourceClosedError", function() r:fetchone() end)
+    T.eq(err.message, "This result object is closed.")
+    local s2 = select(t):where(t.c.x:gt(bindparam("x")))
+    err = T.raises("MultipleResultsFound",
+                   function() c:execute(s2, {x = 0}):one() end)
+    T.eq(err.message, "Multiple rows were found when exactly one was required")
+    err = T.raises("MultipleResultsFound",
+                   function() c:execute(s2, {x = 0}):one_or_none() end)
+    T.eq(err.message, "Multiple rows were found when one or none was required")
+    T.eq(c:execute(s2, {x = 1}):one().x, 2)
+    -- unique() filters before one() counts
+    T.eq(tostring(c:execute(text("SELECT 'a' AS v UNION ALL SELECT 'a'"))
+                    :unique():one()), "('a',)")
+    -- the same statement on another database in turn: each runs its own SQL
+    local e2 = create_engine("sqlite://")
+    local c2 <close> = e2:connect()
+    md:create_all(c2)
+    c2:execute(insert(t), {{x = 1, y = "s1", z = 1}, {x = 2, y = "s2", z = 2}})
+    for i = 1, 3 do
+      T.eq(c:execute(s, {x = 2}):one().y, "b")
+      T.eq(c2:execute(s, {x = 2}):one().y, "s2")
+      T.eq(c:execute(s, {x = 1}):scalar_one_or_none(), 1)
+      T.eq(c2:execute(s, {x = 3}):one_or_none(), nil)
+    end
+    local missing = T.raises("StatementError",
+                             function() c2:execute(s, {}) end)
+    T.ok(missing.sql:find("WHERE rt_more.x = ?", 1, true), missing.sql)
+    e2:dispose()
+    e:dispose()
+  end)
+
   T.test(n .. "Result:freeze gives Results of the same rows", function()
     local e, c <close> = setup(db)
     local f = c:execute(text(SEL)):freeze()

@@ -24,7 +24,11 @@ T.test("class body: columns in creation order, methods, class attributes",
   T.eq(User.__tablename__, "user_account")
   T.eq(colnames(User.__table__), {"id", "name", "fullname"})
   T.ok(Base.metadata.tables.user_account == User.__table__)
-  T.eq(tostring(User.name), "user_account.name")
+  -- an attribute prints as SQLAlchemy's InstrumentedAttribute; SQL made
+  -- from it is its column's
+  T.eq(tostring(User.name), "User.name")
+  T.eq(tostring(User.__table__.c.name), "user_account.name")
+  T.eq(tostring(User.name:eq("x")), "user_account.name = :name_1")
   T.eq(select(User.name):where(User.id:eq(5)):compile().sql,
        "SELECT user_account.name \nFROM user_account \n" ..
        "WHERE user_account.id = :id_1")

@@ -747,7 +747,8 @@ for _, db in ipairs(T.databases()) do
     -- SQLAlchemy)
     T.eq(unloaded(u), {"bio", "last", "surname"})
     T.eq(u.bio, "x")
-    T.eq(tostring(Imp.fname), "pr_imp.first")
+    T.eq(tostring(Imp.fname), "Imp.fname")
+    T.eq(tostring(Imp.fname:label(nil)), "pr_imp.first")
     s:close() -- its transaction holds the table
     reg.metadata:drop_all(engine)
   end)

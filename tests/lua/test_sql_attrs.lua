@@ -120,4 +120,40 @@ for _, db in ipairs(T.databases()) do
   end)
 end
 
+-- A Table and its columns keep the methods they have looked up; a method
+-- replaced or added afterwards on the shared methods table is what they
+-- call from then on, and attributes stay attributes.
+T.test("methods replaced after use are the ones called", function()
+  local t = Table("mt", MetaData(), Column("id", Integer, {primary_key = true}),
+                  Column("name", String(20)))
+  local methods = getmetatable(t.c.id).__methods
+  T.eq(tostring(t.c.id:desc()), "mt.id DESC")
+  T.eq(tostring(select(t.c.id):select_from(t:join(t:alias("b"),
+       t.c.id:eq(t.c.id)))), "SELECT mt.id \nFROM mt JOIN mt AS b ON mt.id = mt.id")
+  local desc, join = methods.desc, methods.join
+  methods.desc = function(e) return e:asc() end
+  methods.some_new_method = function(e) return "new " .. e.name end
+  methods.join = function() return "joined" end
+  local ok, err = pcall(function()
+    T.eq(tostring(t.c.id:desc()), "mt.id ASC")
+    T.eq(t.c.id:some_new_method(), "new id")
+    T.eq(t:join(t), "joined")
+  end)
+  methods.desc, methods.join, methods.some_new_method = desc, join, nil
+  assert(ok, err)
+  T.eq(tostring(t.c.id:desc()), "mt.id DESC")
+  T.raises("ArgumentError", function() return t.c.id.some_new_method end)
+  -- attributes, also those that share a method's name
+  T.eq({t.c.name.name, t.c.name.key, t.c.name.table.name}, {"name", "name", "mt"})
+  T.eq(t.c.name.type.length, 20)
+  T.eq(type(t.columns), "table")
+  T.eq(#t.columns, 2)
+  T.raises("ArgumentError", function() return t.c.id.nope end)
+  local seen = 0
+  for k, v in pairs(methods) do
+    if k == "desc" then seen = seen + 1; T.eq(v, desc) end
+  end
+  T.eq(seen, 1)
+end)
+
 T.done()

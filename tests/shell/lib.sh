@@ -71,6 +71,9 @@ after() {
 # how many main prompts the pane shows, history included
 prompts() { T capture-pane -p -S - -t rt | grep -c '^retort>'; }
 
+# how many prompts, main or continuation, the pane shows, history included
+any_prompts() { T capture-pane -p -S - -t rt | grep -c '^retort>\|^   \.\.\.>'; }
+
 # sanitizer reports count as failures; the closing line; the exit status
 finish() {
   for f in "$tmp"/san.*; do
@@ -83,10 +86,11 @@ finish() {
   [ "$failed" -eq 0 ]
 }
 
-# type a line and Enter, then wait for the next main prompt
+# type a line and Enter, then wait for the next prompt: the main one, or
+# the continuation prompt when the line leaves a statement unfinished
 enter() {
   alive
-  before=$(prompts)
+  before=$(any_prompts)
   case $1 in
   *\;) # tmux takes a final `;` for a command separator: send it as a byte
     T send-keys -t rt -l "${1%;}"
@@ -96,7 +100,7 @@ enter() {
   esac
   T send-keys -t rt Enter
   i=0
-  while [ "$(prompts)" -le "$before" ] && [ $i -lt 50 ]; do
+  while [ "$(any_prompts)" -le "$before" ] && [ $i -lt 50 ]; do
     sleep 0.1
     i=$((i + 1))
   done

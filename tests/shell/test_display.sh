@@ -147,7 +147,8 @@ T send-keys -t rt -l '\watch 0.2'
 T send-keys -t rt Enter
 sleep 1
 T send-keys -t rt C-c
-wait_last "retort>"
+# the prompt, on a line of its own or after the ^C that stopped the query
+wait_grep 'retort>$'
 check "\\watch repeats a Lua query" "yes" \
   "$([ "$(screen | grep -c '^  3 | carol | hi   |    12$')" -ge 4 ] && echo yes)"
 # Ctrl-C while \watch waits (a long interval, the key sent once the first

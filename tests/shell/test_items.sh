@@ -36,8 +36,12 @@ tab() {
   done
 }
 
-# end the tmux server; a new session at once could reach the dying one
-stop() { T kill-server 2>/dev/null; sleep 0.5; }
+# end the tmux server; the next session must not reach the dying one, so
+# its socket goes too (the next T starts a server of its own)
+stop() {
+  T kill-server 2>/dev/null
+  rm -f "$sock"
+}
 
 clear_line() { T send-keys -t rt C-u; sleep 0.1; }
 clear_screen() { T send-keys -t rt C-l; sleep 0.2; T clear-history -t rt; }

@@ -38,7 +38,7 @@ start() {
 start
 T send-keys -t rt -l "1 +"
 T send-keys -t rt Enter
-wait_last "...>"
+wait_last "   ...>"
 check "continuation prompt" "   ...>" "$(screen | tail -1)"
 typeline "1"
 wait_last "retort>"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/stmtcache.h"
 #include "core/strbuf.h"
 #include "core/url.h"
 #include "core/value.h"
@@ -251,6 +252,51 @@ START_TEST(float_repr_matches_python) {
 }
 END_TEST
 
+static int finalized;
+
+static void count_finalize(void *stmt) {
+  (void)stmt;
+  finalized++;
+}
+
+/* Texts that share a prefix or differ in length are different statements;
+** a busy slot is not taken; the text taken last is found again. */
+START_TEST(stmtcache_by_text) {
+  rt_stmtcache c;
+  rt_stmtslot *a, *b, *s;
+  int sa, sb, sc;
+  rt_stmtcache_init(&c, count_finalize);
+  ck_assert_ptr_null(rt_stmtcache_take(&c, "SELECT 1", &s));
+  ck_assert_ptr_null(s);
+  rt_stmtcache_put(&c, "SELECT 1", &sa, &a);
+  ck_assert_ptr_nonnull(a);
+  rt_stmtcache_put(&c, "SELECT 12", &sb, &b);
+  ck_assert_ptr_nonnull(b);
+  /* both busy: no text is taken twice */
+  ck_assert_ptr_null(rt_stmtcache_take(&c, "SELECT 1", &s));
+  rt_stmtcache_release(a);
+  rt_stmtcache_release(b);
+  ck_assert_ptr_eq(rt_stmtcache_take(&c, "SELECT 12", &s), &sb);
+  ck_assert_ptr_eq(s, b);
+  rt_stmtcache_release(s);
+  ck_assert_ptr_eq(rt_stmtcache_take(&c, "SELECT 1", &s), &sa);
+  ck_assert_ptr_eq(s, a);
+  rt_stmtcache_release(s);
+  ck_assert_ptr_null(rt_stmtcache_take(&c, "SELECT 2", &s));
+  ck_assert_ptr_null(rt_stmtcache_take(&c, "SELECT ", &s));
+  /* the same text while its slot is busy stays private */
+  ck_assert_ptr_eq(rt_stmtcache_take(&c, "SELECT 1", &s), &sa);
+  rt_stmtcache_put(&c, "SELECT 1", &sc, &b);
+  ck_assert_ptr_null(b);
+  rt_stmtcache_release(s);
+  ck_assert_ptr_eq(rt_stmtcache_take(&c, "SELECT 1", &s), &sa);
+  rt_stmtcache_release(s);
+  finalized = 0;
+  rt_stmtcache_free(&c);
+  ck_assert_int_eq(finalized, 2);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("core");
   TCase *tc = tcase_create("core");
@@ -267,6 +313,7 @@ int main(void) {
   tcase_add_test(tc, error_messages);
   tcase_add_test(tc, strbuf_grows);
   tcase_add_test(tc, float_repr_matches_python);
+  tcase_add_test(tc, stmtcache_by_text);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
