@@ -397,4 +397,38 @@ T.test("Session:in_transaction, in_nested_transaction", function()
   T.eq(out, {false, true, true, false, true, true, false, false, true, false})
 end)
 
+T.test("__table_args__ mysql_* options: MySQL's table options", function()
+  local Base = orm.declarative_base()
+  local A = Base:class "A" {
+    __tablename__ = "rt_sweep_opts",
+    __table_args__ = {mysql_engine = "InnoDB", comment = "hi"},
+    id = Column(Integer, {primary_key = true}),
+  }
+  T.eq(CreateTable(A.__table__):compile("mysql").sql,
+       "\nCREATE TABLE rt_sweep_opts (\n\tid INTEGER NOT NULL AUTO_INCREMENT, " ..
+       "\n\tPRIMARY KEY (id)\n)ENGINE=InnoDB COMMENT='hi'\n\n")
+  -- other dialects leave them out
+  T.eq(CreateTable(A.__table__):compile("sqlite").sql,
+       "\nCREATE TABLE rt_sweep_opts (\n\tid INTEGER NOT NULL, " ..
+       "\n\tPRIMARY KEY (id)\n)\n\n")
+  local t = Table("t3", MetaData(), Column("id", Integer, {primary_key = true}),
+                  {mysql_collate = "utf8mb4_bin",
+                   mysql_default_charset = "utf8mb4"})
+  -- COLLATE after the character set; DEFAULT CHARSET spelled with a space
+  T.match(CreateTable(t):compile("mysql").sql,
+          "%)DEFAULT CHARSET=utf8mb4 COLLATE utf8mb4_bin\n\n$")
+  for _, db in ipairs(T.databases()) do
+    local e = create_engine(db.url)
+    Base.metadata:drop_all(e)
+    Base.metadata:create_all(e)
+    local c <close> = e:connect()
+    c:execute(insert(A.__table__):values{id = 1})
+    T.eq(c:execute(select(A.__table__.c.id)):scalar(), 1)
+    c:rollback()
+    c:close()
+    Base.metadata:drop_all(e)
+    e:dispose()
+  end
+end)
+
 T.done()
