@@ -1508,10 +1508,16 @@ static int select_slow(lua_State *L, int top) {
     return -1;
   }
   lua_rawgeti(L, top + 1, 1);
+  /* (an empty set, before any class is mapped: nothing to look up) */
+  lua_pushnil(L);
+  if (!lua_next(L, top + 2)) {
+    lua_settop(L, top);
+    return -1;
+  }
+  lua_settop(L, top + 2);
   for (i = 1; i <= top && !special; i++) {
     lua_pushvalue(L, i);
-    lua_rawget(L, top + 2);
-    special = lua_toboolean(L, -1);
+    if (lua_rawget(L, top + 2) != LUA_TNIL) special = lua_toboolean(L, -1);
     lua_pop(L, 1);
   }
   if (!special) {

@@ -35,8 +35,23 @@ end
 
 C.tostring_form(orm_form)
 
-methods.compile = function(stmt, ...)
+-- Until a first class is mapped no select has entities: compile() is the
+-- C method itself, and the wrapper goes in with that first mapper (a Core
+-- compile then pays no Lua call for the ORM being loaded).
+local function orm_compile(stmt, ...)
   return raw_compile(orm_form(stmt) or stmt, ...)
+end
+do
+  local mt = getmetatable(I.mappers_by_table)
+  if next(I.mappers_by_table) ~= nil then
+    methods.compile = orm_compile
+  else
+    mt.__newindex = function(t, k, v)
+      mt.__newindex = nil
+      methods.compile = orm_compile
+      rawset(t, k, v)
+    end
+  end
 end
 
 I.orm_form = orm_form

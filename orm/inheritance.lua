@@ -1775,8 +1775,13 @@ local function single_join(f)
     return f(stmt, x, sa.and_(cond, crit), ...)
   end
 end
-node_methods.join = single_join(node_methods.join)
-node_methods.outerjoin = single_join(node_methods.outerjoin)
+-- (a join of expressions alone, no Lua table among the target and the ON
+-- clause, has no subclass to look at: straight to the C method, as the
+-- wrappers of aliased.lua do)
+for _, name in ipairs({"join", "outerjoin"}) do
+  local plain, slow = I.plain_methods[name], single_join(node_methods[name])
+  node_methods[name] = plain and C.carry(plain, slow) or slow
+end
 
 ------------------------------------------------------------------------
 -- of_type() in loader options

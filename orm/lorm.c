@@ -1817,32 +1817,44 @@ static int l_dml_parts(lua_State *L) {
 ** returns takes over the ORM's notes on the statement it was called on
 ** (loader options, entities, the tables of mapped classes).  A wrapper in
 ** Lua costs Core statements more than the method itself, so the wrapper is
-** this C closure: upvalue 1 the method (a C function without upvalues),
-** called in place; 2 the state shared by all of them, whose [1] is the
-** ORM's carry function once the ORM has noted a first statement (until
-** then nothing is carried); 3 nil, or a Lua function that takes the calls
-** whose second or third argument is a Lua table (a relationship, an
-** aliased class: the join wrappers).
+** this C closure: upvalue 1 a carry_fn (the method, a C function without
+** upvalues, called in place, and the shared state), 2 the state shared by
+** all of them (a carry_state whose user value is the ORM's carry function
+** once the ORM has noted a first statement; until then nothing is
+** carried), 3 nil, or a Lua function that takes the calls whose second or
+** third argument is a Lua table (a relationship, an aliased class: the
+** join wrappers).  The plain call reads one block: no table or upvalue
+** lookups of its own.
 */
 #define CARRY_STATE "retort.orm.carry"
 
-static int carry_call(lua_State *L) {
-  int top = lua_gettop(L), i;
+typedef struct carry_state {
+  int on;
+} carry_state;
+
+typedef struct carry_fn {
   lua_CFunction f;
-  if (!lua_isnil(L, lua_upvalueindex(3)) &&
-      ((top >= 2 && lua_type(L, 2) == LUA_TTABLE) ||
-       (top >= 3 && lua_type(L, 3) == LUA_TTABLE))) {
-    lua_pushvalue(L, lua_upvalueindex(3));
-    lua_insert(L, 1);
-    lua_call(L, top, LUA_MULTRET);
-    return lua_gettop(L);
+  carry_state *st; /* (upvalue 2 keeps it) */
+  int slow;        /* upvalue 3 is a function */
+} carry_fn;
+
+static int carry_call(lua_State *L) {
+  const carry_fn *cf = lua_touserdata(L, lua_upvalueindex(1));
+  int top, i;
+  if (cf->slow) {
+    top = lua_gettop(L);
+    if ((top >= 2 && lua_type(L, 2) == LUA_TTABLE) ||
+        (top >= 3 && lua_type(L, 3) == LUA_TTABLE)) {
+      lua_pushvalue(L, lua_upvalueindex(3));
+      lua_insert(L, 1);
+      lua_call(L, top, LUA_MULTRET);
+      return lua_gettop(L);
+    }
   }
-  f = lua_tocfunction(L, lua_upvalueindex(1));
-  if (lua_rawgeti(L, lua_upvalueindex(2), 1) == LUA_TNIL) {
-    lua_pop(L, 1);
-    return f(L);
-  }
-  lua_pushvalue(L, lua_upvalueindex(1));
+  if (!cf->st->on) return cf->f(L);
+  top = lua_gettop(L);
+  lua_getiuservalue(L, lua_upvalueindex(2), 1);
+  lua_pushcfunction(L, cf->f);
   for (i = 1; i <= top; i++) lua_pushvalue(L, i);
   lua_call(L, top, 1); /* args, carry, out */
   lua_pushvalue(L, -2);
@@ -1852,22 +1864,30 @@ static int carry_call(lua_State *L) {
   return 1;
 }
 
-static void push_carry_state(lua_State *L) {
-  if (lua_getfield(L, LUA_REGISTRYINDEX, CARRY_STATE) == LUA_TTABLE) return;
+static carry_state *push_carry_state(lua_State *L) {
+  carry_state *st;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, CARRY_STATE) == LUA_TUSERDATA)
+    return lua_touserdata(L, -1);
   lua_pop(L, 1);
-  lua_createtable(L, 1, 0);
+  st = lua_newuserdatauv(L, sizeof *st, 1);
+  st->on = 0;
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, CARRY_STATE);
+  return st;
 }
 
 /* C.carry(f [, slow]) -> the carrying method, or nil when f is not a C
 ** function without upvalues (the caller wraps it in Lua then). */
 static int l_carry(lua_State *L) {
-  if (!lua_tocfunction(L, 1) || lua_getupvalue(L, 1, 1)) return 0;
+  lua_CFunction f = lua_tocfunction(L, 1);
+  carry_fn *cf;
+  if (!f || lua_getupvalue(L, 1, 1)) return 0;
   if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TFUNCTION);
   lua_settop(L, 2);
-  lua_pushvalue(L, 1);
-  push_carry_state(L);
+  cf = lua_newuserdatauv(L, sizeof *cf, 0);
+  cf->f = f;
+  cf->slow = !lua_isnil(L, 2);
+  cf->st = push_carry_state(L);
   lua_pushvalue(L, 2);
   lua_pushcclosure(L, carry_call, 3);
   return 1;
@@ -1875,10 +1895,12 @@ static int l_carry(lua_State *L) {
 
 /* C.carry_on(fn): from now on fn(stmt, out) follows each carrying method */
 static int l_carry_on(lua_State *L) {
+  carry_state *st;
   luaL_checktype(L, 1, LUA_TFUNCTION);
-  push_carry_state(L);
+  st = push_carry_state(L);
   lua_pushvalue(L, 1);
-  lua_rawseti(L, -2, 1);
+  lua_setiuservalue(L, -2, 1);
+  st->on = 1;
   return 0;
 }
 
