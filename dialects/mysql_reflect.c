@@ -267,11 +267,16 @@ static const char *fk_action(const char *rule) {
 */
 static int my_fks(rt_connection *c, const char *schema, const char *table,
                   rt_refl *out, rt_error *err) {
-  const char *params[2];
+  const char *params[4];
   rt_rows rows;
   int i;
-  params[0] = schema;
-  params[1] = table;
+  /* Each information_schema table gets its own constant schema and table:
+  ** MariaDB reads only those tables then, where a join condition alone
+  ** makes it open every table of every database (and on a server of
+  ** thousands of tables its temporary table for them can fail, which
+  ** MariaDB 10.11 answers by crashing). */
+  params[0] = params[2] = schema;
+  params[1] = params[3] = table;
   if (rt_refl_query(c, &out->arena,
                     "SELECT k.CONSTRAINT_NAME, k.COLUMN_NAME, "
                     "k.REFERENCED_TABLE_SCHEMA <> k.TABLE_SCHEMA, "
@@ -283,9 +288,11 @@ static int my_fks(rt_connection *c, const char *schema, const char *table,
                     "AND rc.TABLE_NAME = k.TABLE_NAME "
                     "AND rc.CONSTRAINT_NAME = k.CONSTRAINT_NAME "
                     "WHERE k.TABLE_SCHEMA = " SCHEMA " AND k.TABLE_NAME = ? "
+                    "AND rc.CONSTRAINT_SCHEMA = " SCHEMA " "
+                    "AND rc.TABLE_NAME = ? "
                     "AND k.REFERENCED_TABLE_NAME IS NOT NULL "
                     "ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
-                    params, 2, &rows, err) != 0)
+                    params, 4, &rows, err) != 0)
     return -1;
   for (i = 0; i < rows.n; i++) {
     rt_refl_fk *fk = out->nfks ? &out->fks[out->nfks - 1] : NULL;
