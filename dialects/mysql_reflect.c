@@ -260,52 +260,61 @@ static const char *fk_action(const char *rule) {
   return rule;
 }
 
+/* The rule of constraint name among rules (name, DELETE_RULE, UPDATE_RULE). */
+static const char *fk_rule(const rt_rows *rules, const char *name, int col) {
+  int i;
+  for (i = 0; i < rules->n; i++)
+    if (strcmp(RT_CELL(rules, i, 0), name) == 0) return RT_CELL(rules, i, col);
+  return NULL;
+}
+
 /*
-** The referred schema is reported when it differs from the table's own
-** (SHOW CREATE TABLE qualifies the name then), else it is the schema the
-** caller named, if any.
+** Two queries, each on one information_schema table with the schema and
+** table as constants: MariaDB then reads just that table, where a join of
+** the two makes it open every table of every database for the second (on
+** a server of thousands of tables its temporary table for them can fail,
+** which MariaDB 10.11 answers by crashing).  The referred schema is
+** reported when it differs from the table's own (SHOW CREATE TABLE
+** qualifies the name then), else it is the schema the caller named.
 */
 static int my_fks(rt_connection *c, const char *schema, const char *table,
                   rt_refl *out, rt_error *err) {
-  const char *params[4];
-  rt_rows rows;
+  const char *params[2];
+  rt_rows rows, rules;
   int i;
-  /* Each information_schema table gets its own constant schema and table:
-  ** MariaDB reads only those tables then, where a join condition alone
-  ** makes it open every table of every database (and on a server of
-  ** thousands of tables its temporary table for them can fail, which
-  ** MariaDB 10.11 answers by crashing). */
-  params[0] = params[2] = schema;
-  params[1] = params[3] = table;
+  params[0] = schema;
+  params[1] = table;
   if (rt_refl_query(c, &out->arena,
-                    "SELECT k.CONSTRAINT_NAME, k.COLUMN_NAME, "
-                    "k.REFERENCED_TABLE_SCHEMA <> k.TABLE_SCHEMA, "
-                    "k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, "
-                    "k.REFERENCED_COLUMN_NAME, rc.DELETE_RULE, rc.UPDATE_RULE "
-                    "FROM information_schema.KEY_COLUMN_USAGE k "
-                    "JOIN information_schema.REFERENTIAL_CONSTRAINTS rc "
-                    "ON rc.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA "
-                    "AND rc.TABLE_NAME = k.TABLE_NAME "
-                    "AND rc.CONSTRAINT_NAME = k.CONSTRAINT_NAME "
-                    "WHERE k.TABLE_SCHEMA = " SCHEMA " AND k.TABLE_NAME = ? "
-                    "AND rc.CONSTRAINT_SCHEMA = " SCHEMA " "
-                    "AND rc.TABLE_NAME = ? "
-                    "AND k.REFERENCED_TABLE_NAME IS NOT NULL "
-                    "ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
-                    params, 4, &rows, err) != 0)
+                    "SELECT CONSTRAINT_NAME, DELETE_RULE, UPDATE_RULE "
+                    "FROM information_schema.REFERENTIAL_CONSTRAINTS "
+                    "WHERE CONSTRAINT_SCHEMA = " SCHEMA " AND TABLE_NAME = ?",
+                    params, 2, &rules, err) != 0)
+    return -1;
+  if (rt_refl_query(c, &out->arena,
+                    "SELECT CONSTRAINT_NAME, COLUMN_NAME, "
+                    "REFERENCED_TABLE_SCHEMA <> TABLE_SCHEMA, "
+                    "REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, "
+                    "REFERENCED_COLUMN_NAME "
+                    "FROM information_schema.KEY_COLUMN_USAGE "
+                    "WHERE TABLE_SCHEMA = " SCHEMA " AND TABLE_NAME = ? "
+                    "AND REFERENCED_TABLE_NAME IS NOT NULL "
+                    "ORDER BY CONSTRAINT_NAME, ORDINAL_POSITION",
+                    params, 2, &rows, err) != 0)
     return -1;
   for (i = 0; i < rows.n; i++) {
     rt_refl_fk *fk = out->nfks ? &out->fks[out->nfks - 1] : NULL;
-    if (fk == NULL || strcmp(fk->name, RT_CELL(&rows, i, 0)) != 0) {
+    const char *name = RT_CELL(&rows, i, 0);
+    if (fk_rule(&rules, name, 0) == NULL) continue; /* not a foreign key */
+    if (fk == NULL || strcmp(fk->name, name) != 0) {
       fk = rt_arena_push(&out->arena, &out->fks, &out->nfks, sizeof *fk);
       if (fk == NULL) return -1;
-      fk->name = RT_CELL(&rows, i, 0);
+      fk->name = name;
       fk->refschema = rt_refl_truthy(RT_CELL(&rows, i, 2))
                           ? RT_CELL(&rows, i, 3)
                           : rt_arena_strdup(&out->arena, schema);
       fk->reftable = RT_CELL(&rows, i, 4);
-      fk->ondelete = fk_action(RT_CELL(&rows, i, 6));
-      fk->onupdate = fk_action(RT_CELL(&rows, i, 7));
+      fk->ondelete = fk_action(fk_rule(&rules, name, 1));
+      fk->onupdate = fk_action(fk_rule(&rules, name, 2));
     }
     rt_names_add(&out->arena, &fk->cols, RT_CELL(&rows, i, 1));
     rt_names_add(&out->arena, &fk->refcols, RT_CELL(&rows, i, 5));
