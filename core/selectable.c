@@ -250,6 +250,15 @@ rt_node *rt_alias(rt_node *element, const char *name, int flags) {
   if (element->kind == RT_N_SELECT || element->kind == RT_N_COMPOUND) {
     a->flags |= RT_F_SUBQUERY;
     cols = select_columns(element);
+  } else if (element->kind == RT_N_TEXT) {
+    /* text():columns(...): the columns it was given are what it exposes */
+    a->flags |= RT_F_SUBQUERY;
+    cols = rt_list_new();
+    for (i = 0; cols && element->a && i < element->a->n; i++)
+      if (rt_node_push(cols, rt_ref(element->a->kids[i])) != 0) {
+        rt_unref(cols);
+        cols = NULL;
+      }
   } else {
     cols = rt_list_new();
     if (cols && rt_expand_columns(element, cols) != 0) {

@@ -2230,7 +2230,9 @@ static int alias_of(lua_State *L, int flags, const char *fname) {
   lnode *ud;
   if (s->kind == RT_N_TABLE && (s->flags & RT_F_VALUES))
     return values_alias(L, s, name, flags, fname);
-  if (!rt_is_selectable(s) || s->kind == RT_N_JOIN)
+  /* a text() is a FROM once it has been given its columns */
+  if ((!rt_is_selectable(s) || s->kind == RT_N_JOIN) &&
+      !(s->kind == RT_N_TEXT && s->a))
     return rt_lua_error(L, RT_EARGUMENT, "%s: not available on this construct",
                         fname);
   ud = lsql_newnode(L); /* with a user value: caches .c */
@@ -2256,7 +2258,8 @@ static int s_lateral(lua_State *L) {
 static int s_cte(lua_State *L) {
   int flags = RT_F_CTE;
   int o = lua_istable(L, 2) ? 2 : lua_istable(L, 3) ? 3 : 0;
-  checkselect(L, "cte");
+  rt_node *t = lsql_tonode(L, 1);
+  if (!t || t->kind != RT_N_TEXT) checkselect(L, "cte");
   if (o) {
     if (lua_getfield(L, o, "recursive") != LUA_TNIL && lua_toboolean(L, -1))
       flags |= RT_F_RECURSIVE;
