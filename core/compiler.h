@@ -108,6 +108,9 @@ typedef struct rt_compiled {
   ** seconds); 0 when this compile generated it */
   double cached_since;
   int rows; /* VALUES rows rendered for insert_rows (0: not asked) */
+  /* an expanding bind with no list yet: rendered as SQLAlchemy's
+  ** __[POSTCOMPILE_key], to be compiled again with the list given */
+  int postcompile;
   /* a result from the cache has sql, params and names in one block, kept
   ** for the next result rt_compile_into makes in the same rt_compiled */
   void *block;
