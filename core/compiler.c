@@ -88,6 +88,17 @@ int rt_c_literal_binds(rt_compiler *c) {
   return c->o->literal_binds;
 }
 
+void rt_c_ddl_expr(rt_compiler *c, rt_node *e) {
+  rt_compile_opts o = *c->o;
+  const rt_compile_opts *saved = c->o;
+  o.literal_binds = 1;
+  c->o = &o;
+  c->no_qualify++;
+  rt_c_expr(c, e);
+  c->no_qualify--;
+  c->o = saved;
+}
+
 void rt_c_fail(rt_compiler *c, rt_errkind kind, const char *fmt, ...) {
   va_list ap;
   if (c->failed) return;

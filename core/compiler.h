@@ -142,6 +142,9 @@ void rt_c_const_param(rt_compiler *c, rt_node *bind);
 void rt_c_bound_param(rt_compiler *c, rt_node *bind);
 void rt_c_fail(rt_compiler *c, rt_errkind kind, const char *fmt, ...);
 int rt_c_literal_binds(rt_compiler *c);
+/* e as DDL shows it (an index element): values inline, columns without
+** their table */
+void rt_c_ddl_expr(rt_compiler *c, rt_node *e);
 
 /* DDL statements (ddl.c) */
 enum {

@@ -4415,10 +4415,11 @@ static int ddl(lua_State *L, int op, const char *fname) {
     else
       lua_pushnil(L);
     col = lsql_tonode(L, -1);
-    if (!ixname || !col || !col->owner)
+    /* a column, or an expression of the table's columns */
+    t = col ? rt_expr_table(col) : NULL;
+    if (!ixname || !t)
       return rt_lua_error(L, RT_EARGUMENT, "%s: argument #1 must be an Index",
                           fname);
-    t = col->owner;
   } else if (op == RT_DDL_SET_COLUMN_COMMENT ||
              op == RT_DDL_DROP_COLUMN_COMMENT) {
     /* SetColumnComment(table.c.x) */
