@@ -636,7 +636,7 @@ static void in_list(rt_compiler *c, rt_node *e) {
   rt_c_expr(c, e->a);
   S(e->op == RT_OP_IN ? " IN " : " NOT IN ");
   if (l->kind == RT_N_SELECT || l->kind == RT_N_COMPOUND ||
-      l->kind == RT_N_SCALARSUB) {
+      l->kind == RT_N_SCALARSUB || l->kind == RT_N_TEXT) {
     CH('(');
     select_stmt(c, l->kind == RT_N_SCALARSUB ? l->a : l, 0);
     CH(')');

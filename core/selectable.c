@@ -322,6 +322,8 @@ rt_node *rt_scalar_subquery(rt_node *select) {
   n->a = select;
   if (select->kind == RT_N_SELECT && select->kids[RT_S_COLUMNS]->n > 0)
     n->type = rt_type_ref(select->kids[RT_S_COLUMNS]->kids[0]->type);
+  else if (select->kind == RT_N_TEXT && select->a && select->a->n > 0)
+    n->type = rt_type_ref(select->a->kids[0]->type);
   return n;
 }
 

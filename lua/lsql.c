@@ -694,7 +694,7 @@ static int in_(lua_State *L, int negate, const char *fname) {
   int i, n;
   if (sub) {
     if (sub->kind == RT_N_SELECT || sub->kind == RT_N_COMPOUND ||
-        sub->kind == RT_N_SCALARSUB) {
+        sub->kind == RT_N_SCALARSUB || (sub->kind == RT_N_TEXT && sub->a)) {
       ud = RESULT(L);
       SETRESULT(L, ud, rt_in(rt_ref(e), rt_ref(sub), negate));
       return 1;
@@ -2379,7 +2379,9 @@ static int s_cte(lua_State *L) {
 }
 
 static int s_scalar_subquery(lua_State *L) {
-  rt_node *s = checkselect(L, "scalar_subquery");
+  rt_node *s = lsql_tonode(L, 1);
+  if (!s || s->kind != RT_N_TEXT || !s->a)
+    s = checkselect(L, "scalar_subquery");
   lnode *ud = RESULT(L);
   SETRESULT(L, ud, rt_scalar_subquery(rt_ref(s)));
   return 1;

@@ -190,6 +190,82 @@ FROM ts_users
 WHERE ts_users.id IN (SELECT s.id 
 FROM (SELECT id, name FROM ts_users WHERE id > 1) AS s)]==],
   },
+  ['scalar'] = {
+    default = [==[SELECT ts_users.name, (SELECT max(id) AS m FROM ts_users WHERE id < :y) AS n 
+FROM ts_users 
+WHERE ts_users.id = (SELECT max(id) AS m FROM ts_users WHERE id < :y)]==],
+    sqlite = [==[SELECT ts_users.name, (SELECT max(id) AS m FROM ts_users WHERE id < ?) AS n 
+FROM ts_users 
+WHERE ts_users.id = (SELECT max(id) AS m FROM ts_users WHERE id < ?)]==],
+    sqlite_lit = [==[SELECT ts_users.name, (SELECT max(id) AS m FROM ts_users WHERE id < 3) AS n 
+FROM ts_users 
+WHERE ts_users.id = (SELECT max(id) AS m FROM ts_users WHERE id < 3)]==],
+    postgresql = [==[SELECT ts_users.name, (SELECT max(id) AS m FROM ts_users WHERE id < $1) AS n 
+FROM ts_users 
+WHERE ts_users.id = (SELECT max(id) AS m FROM ts_users WHERE id < $2)]==],
+    postgresql_lit = [==[SELECT ts_users.name, (SELECT max(id) AS m FROM ts_users WHERE id < 3) AS n 
+FROM ts_users 
+WHERE ts_users.id = (SELECT max(id) AS m FROM ts_users WHERE id < 3)]==],
+    mysql = [==[SELECT ts_users.name, (SELECT max(id) AS m FROM ts_users WHERE id < ?) AS n 
+FROM ts_users 
+WHERE ts_users.id = (SELECT max(id) AS m FROM ts_users WHERE id < ?)]==],
+    mysql_lit = [==[SELECT ts_users.name, (SELECT max(id) AS m FROM ts_users WHERE id < 3) AS n 
+FROM ts_users 
+WHERE ts_users.id = (SELECT max(id) AS m FROM ts_users WHERE id < 3)]==],
+  },
+  ['in_text'] = {
+    default = [==[SELECT ts_users.name 
+FROM ts_users 
+WHERE ts_users.id IN (SELECT id FROM ts_users WHERE id > :x)]==],
+    sqlite = [==[SELECT ts_users.name 
+FROM ts_users 
+WHERE ts_users.id IN (SELECT id FROM ts_users WHERE id > ?)]==],
+    sqlite_lit = [==[SELECT ts_users.name 
+FROM ts_users 
+WHERE ts_users.id IN (SELECT id FROM ts_users WHERE id > 1)]==],
+    postgresql = [==[SELECT ts_users.name 
+FROM ts_users 
+WHERE ts_users.id IN (SELECT id FROM ts_users WHERE id > $1)]==],
+    postgresql_lit = [==[SELECT ts_users.name 
+FROM ts_users 
+WHERE ts_users.id IN (SELECT id FROM ts_users WHERE id > 1)]==],
+    mysql = [==[SELECT ts_users.name 
+FROM ts_users 
+WHERE ts_users.id IN (SELECT id FROM ts_users WHERE id > ?)]==],
+    mysql_lit = [==[SELECT ts_users.name 
+FROM ts_users 
+WHERE ts_users.id IN (SELECT id FROM ts_users WHERE id > 1)]==],
+  },
+  ['notin_text'] = {
+    default = [==[SELECT ts_users.name 
+FROM ts_users 
+WHERE (ts_users.id NOT IN (SELECT id FROM ts_users WHERE id > :x))]==],
+    sqlite = [==[SELECT ts_users.name 
+FROM ts_users 
+WHERE (ts_users.id NOT IN (SELECT id FROM ts_users WHERE id > ?))]==],
+    postgresql = [==[SELECT ts_users.name 
+FROM ts_users 
+WHERE (ts_users.id NOT IN (SELECT id FROM ts_users WHERE id > $1))]==],
+    mysql = [==[SELECT ts_users.name 
+FROM ts_users 
+WHERE (ts_users.id NOT IN (SELECT id FROM ts_users WHERE id > ?))]==],
+  },
+  ['count'] = {
+    default = [==[SELECT count(*) AS count_1 
+FROM (SELECT id, name FROM ts_users WHERE id > :x) AS s]==],
+    sqlite = [==[SELECT count(*) AS count_1 
+FROM (SELECT id, name FROM ts_users WHERE id > ?) AS s]==],
+    sqlite_lit = [==[SELECT count(*) AS count_1 
+FROM (SELECT id, name FROM ts_users WHERE id > 1) AS s]==],
+    postgresql = [==[SELECT count(*) AS count_1 
+FROM (SELECT id, name FROM ts_users WHERE id > $1) AS s]==],
+    postgresql_lit = [==[SELECT count(*) AS count_1 
+FROM (SELECT id, name FROM ts_users WHERE id > 1) AS s]==],
+    mysql = [==[SELECT count(*) AS count_1 
+FROM (SELECT id, name FROM ts_users WHERE id > ?) AS s]==],
+    mysql_lit = [==[SELECT count(*) AS count_1 
+FROM (SELECT id, name FROM ts_users WHERE id > 1) AS s]==],
+  },
 }
 
 local m = MetaData()
@@ -215,7 +291,16 @@ local stmts = {
   outer = select(s.c.id, addr.c.email):outerjoin_from(s, addr, addr.c.uid:eq(s.c.id))
     :where(addr.c.email:eq(nil)),
   scalar_in = select(users.c.name):where(users.c.id:in_(select(s.c.id))),
+  count = select(func.count()):select_from(s),
 }
+-- a textual select as a scalar subquery, and on the right of IN
+local ts1 = text("SELECT max(id) AS m FROM ts_users WHERE id < :y")
+  :columns(column("m", Integer)):bindparams{y = 3}
+local tsi = text("SELECT id FROM ts_users WHERE id > :x"):columns(column("id", Integer))
+stmts.scalar = select(users.c.name, ts1:scalar_subquery():label("n"))
+  :where(users.c.id:eq(ts1:scalar_subquery()))
+stmts.in_text = select(users.c.name):where(users.c.id:in_(tsi:bindparams{x = 1}))
+stmts.notin_text = select(users.c.name):where(users.c.id:not_in(tsi))
 
 T.test("textual select as a FROM renders as SQLAlchemy does", function()
   for name, exp in pairs(expect) do
@@ -260,6 +345,11 @@ for _, db in ipairs(T.databases()) do
     T.eq(conn:execute(stmts.cte:order_by("name")):scalars():all(), {"b", "c"})
     T.eq(conn:execute(stmts.alias):scalars():all() and #conn:execute(stmts.alias):all(), 2)
     T.eq(conn:execute(stmts.scalar_in:order_by(users.c.name)):scalars():all(), {"b", "c"})
+    T.eq(conn:execute(stmts.count):scalar(), 2)
+    rows = conn:execute(stmts.scalar):all()
+    T.eq({#rows, rows[1].name, rows[1].n}, {1, "b", 2})
+    T.eq(conn:execute(stmts.in_text:order_by(users.c.id)):scalars():all(), {"b", "c"})
+    T.eq(conn:execute(stmts.notin_text:order_by(users.c.id), {x = 2}):scalars():all(), {"a", "b"})
     rows = conn:execute(stmts.outer):all()
     T.eq(#rows, 0)
     -- the columns' types convert the values read through the subquery
