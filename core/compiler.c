@@ -447,8 +447,17 @@ static const char *alias_name(rt_compiler *c, rt_node *a, char *buf,
 /* The name an unnamed columns-clause expression is labelled with. */
 static void anon_label(rt_compiler *c, rt_node *e) {
   const char *base = "anon";
+  rt_node *label = e;
   while (e->kind == RT_N_LABEL && (e->flags & RT_F_ANON) && e->a) e = e->a;
-  if (e->kind == RT_N_FUNC) base = rt_func_basename(e);
+  if (e->kind == RT_N_FUNC)
+    base = rt_func_basename(e);
+  else if (e->kind == RT_N_COLUMN && !(e->flags & RT_F_ANON) && e->name &&
+           label != e) {
+    /* col.label(nil): named after the column, each label its own number,
+    ** as SQLAlchemy's */
+    base = e->name;
+    e = label;
+  }
   {
     int num = anon_num(c, e, TAG_LABEL, base);
     S(base);
@@ -1736,6 +1745,8 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
   const char *name = NULL;
   const usedname *prev;
   rt_node *inner = e;
+  /* the entry itself: a CAST named after its column is not that column */
+  const rt_node *self = e;
   /* an anonymous label is numbered before the expression's own binds */
   while (inner->kind == RT_N_LABEL && (inner->flags & RT_F_ANON) && inner->a)
     inner = inner->a;
@@ -1804,7 +1815,9 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
       return;
     }
   prev = used_find(used, name, 0);
-  if (prev && prev->node == e) {
+  /* a repeat of the entry, or a CAST whose column's name is taken (its
+  ** anonymous name is that name again): the dedupe label */
+  if (prev && (prev->node == self || self != e)) {
     repeat_label(c, e, name, used);
     return;
   }
@@ -1816,13 +1829,13 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
       repeat_label(c, e, name, used);
       return;
     }
-    used_add(used, name, num, e);
+    used_add(used, name, num, self);
     S(" AS ");
     S(name);
     add_suffix(&c->cur->sb, num);
     return;
   }
-  used_add(used, name, 0, e);
+  used_add(used, name, 0, self);
   if (asfrom) {
     S(" AS ");
     rt_c_ident(c, name);

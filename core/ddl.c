@@ -209,6 +209,47 @@ static void comment_literal(rt_compiler *c, const char *s) {
   rt_sb_addc(rt_c_buf(c), '\'');
 }
 
+/* Whether name is one of the list (NULL-terminated). */
+static int name_in(const char *name, const char *const *list) {
+  for (; *list; list++)
+    if (strcmp(name, *list) == 0) return 1;
+  return 0;
+}
+
+/* MySQL's table options (mysql_engine = "InnoDB" -> ENGINE=InnoDB), as
+** SQLAlchemy's post_create_table spells them: some names take spaces for
+** underscores, some join with a space, and the string-typed ones are
+** quoted. */
+static void mysql_table_options(rt_compiler *c, const rt_tabledata *d) {
+  static const char *const spaced[] = {"DATA_DIRECTORY",
+                                       "INDEX_DIRECTORY",
+                                       "DEFAULT_CHARACTER_SET",
+                                       "CHARACTER_SET",
+                                       "DEFAULT_CHARSET",
+                                       "DEFAULT_COLLATE",
+                                       NULL};
+  static const char *const by_space[] = {"TABLESPACE", "DEFAULT_CHARACTER_SET",
+                                         "CHARACTER_SET", "COLLATE", NULL};
+  /* (SQLAlchemy tests the name before its spaces: DATA_DIRECTORY is
+  ** not among its string-typed "DATA DIRECTORY") */
+  static const char *const quoted[] = {"COMMENT", "PASSWORD", "CONNECTION",
+                                       NULL};
+  int i;
+  for (i = 0; i < d->nmysql; i++) {
+    const char *name = d->mysql[2 * i], *p;
+    if (i > 0) S(" ");
+    if (name_in(name, spaced)) {
+      for (p = name; *p; p++) rt_sb_addc(rt_c_buf(c), *p == '_' ? ' ' : *p);
+    } else
+      S(name);
+    S(name_in(name, by_space) ? " " : "=");
+    if (name_in(name, quoted))
+      comment_literal(c, d->mysql[2 * i + 1]);
+    else
+      S(d->mysql[2 * i + 1]);
+  }
+}
+
 static void table_name(rt_compiler *c, rt_node *t) {
   rt_tabledata *d = t->ext;
   if (d && d->schema) {
@@ -291,9 +332,13 @@ static void create_table(rt_compiler *c, rt_node *t) {
   }
   S("\n)");
   /* MySQL keeps a table's comment among its table options */
-  if (d && d->comment && strcmp(rt_c_dialect(c)->name, "mysql") == 0) {
-    S("COMMENT=");
-    comment_literal(c, d->comment);
+  if (d && strcmp(rt_c_dialect(c)->name, "mysql") == 0) {
+    mysql_table_options(c, d);
+    if (d->comment) {
+      if (d->nmysql) S(" ");
+      S("COMMENT=");
+      comment_literal(c, d->comment);
+    }
   }
   S("\n\n");
 }

@@ -186,6 +186,8 @@ void rt_tabledata_free(rt_tabledata *d) {
   free(d->schema);
   free(d->pk_name);
   free(d->comment);
+  for (i = 0; i < 2 * d->nmysql; i++) free(d->mysql[i]);
+  free(d->mysql);
   free(d);
 }
 

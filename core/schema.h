@@ -45,6 +45,10 @@ typedef struct rt_tabledata {
   char *pk_name;
   int pk_explicit; /* a PrimaryKeyConstraint named the key's columns */
   char *comment;   /* Table(..., {comment = ...}) */
+  /* MySQL table options from Table(..., {mysql_engine = ...}): names
+  ** upper-cased without the prefix, and values, in pairs */
+  int nmysql;
+  char **mysql;
   /* columns replaced by rt_table_replace_column: handles to them may
   ** still exist, so they live (owned, unlisted) as long as the table */
   int nretired;

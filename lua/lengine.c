@@ -1983,13 +1983,15 @@ static int tx_end(lua_State *L, int commit) {
   lua_settop(L, 1);
   lua_getiuservalue(L, 1, 1);
   lua_replace(L, 1); /* index 1 is now the connection */
-  c = openconn(L, 1);
+  /* an ended transaction (closing its connection ends it too) is inactive
+  ** before its connection is looked at, as SQLAlchemy's */
   if (!t->active) {
     if (commit)
       return rt_lua_error(L, RT_EINVALIDREQUEST,
                           "This transaction is inactive");
     return 0;
   }
+  c = openconn(L, 1);
   if (t->nested) {
     /* it and the savepoints begun inside it end here */
     int list = nested_list(L, 1);

@@ -210,6 +210,31 @@ static int row_eq(lua_State *L) {
   return 1;
 }
 
+/* Rows order as tuples do: by the first differing value, then by
+** length. */
+static int row_order(lua_State *L, int or_equal) {
+  lua_Integer n1 = luaL_len(L, 1), n2 = luaL_len(L, 2), i;
+  for (i = 1; i <= n1 && i <= n2; i++) {
+    lua_geti(L, 1, i);
+    lua_geti(L, 2, i);
+    if (!lua_compare(L, -2, -1, LUA_OPEQ)) {
+      lua_pushboolean(L, lua_compare(L, -2, -1, LUA_OPLT));
+      return 1;
+    }
+    lua_pop(L, 2);
+  }
+  lua_pushboolean(L, or_equal ? n1 <= n2 : n1 < n2);
+  return 1;
+}
+
+static int row_lt(lua_State *L) {
+  return row_order(L, 0);
+}
+
+static int row_le(lua_State *L) {
+  return row_order(L, 1);
+}
+
 static int row_asdict(lua_State *L) {
   lua_Integer n, i;
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -286,14 +311,12 @@ static void make_rowmt_names(lua_State *L) {
   lua_setfield(L, mt, "__n");
   lua_createtable(L, 0, n);
   names = lua_gettop(L);
+  /* a name that repeats (raw SQL can repeat one) answers with its last
+  ** column, as row._mapping does and SQLAlchemy's rows do */
   for (i = 0; i < n; i++) {
     lua_rawgeti(L, names - 1, i + 1);
-    if (lua_rawget(L, names) == LUA_TNIL) { /* first one wins */
-      lua_rawgeti(L, names - 1, i + 1);
-      lua_pushinteger(L, i + 1);
-      lua_rawset(L, names);
-    }
-    lua_pop(L, 1);
+    lua_pushinteger(L, i + 1);
+    lua_rawset(L, names);
   }
   lua_pushvalue(L, names - 1);
   lua_setfield(L, mt, "_fields");
@@ -307,6 +330,10 @@ static void make_rowmt_names(lua_State *L) {
   lua_setfield(L, mt, "__tostring");
   lua_pushcfunction(L, row_eq);
   lua_setfield(L, mt, "__eq");
+  lua_pushcfunction(L, row_lt);
+  lua_setfield(L, mt, "__lt");
+  lua_pushcfunction(L, row_le);
+  lua_setfield(L, mt, "__le");
   lua_pushliteral(L, "retort.Row");
   lua_setfield(L, mt, "__name");
   lua_createtable(L, 0, 3);
@@ -932,6 +959,23 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
   lua_pop(L, 1); /* autoinc */
 }
 
+/* Turn the Row on top into the item a view v returns, in place. */
+static void view_convert(lua_State *L, lview *v) {
+  if (v->mode == MODE_SCALARS) {
+    /* a NULL is the null sentinel here, as inside any list (API.md §0):
+    ** a nil would end a for loop and leave a hole in all() */
+    if (lua_rawgeti(L, -1, v->col) == LUA_TNIL) {
+      lua_pop(L, 1);
+      rt_lua_pushnull(L);
+    }
+    lua_remove(L, -2);
+  } else if (v->mode == MODE_MAPPINGS) {
+    lua_pushcfunction(L, row_asdict);
+    lua_insert(L, -2);
+    lua_call(L, 1, 1);
+  }
+}
+
 /*
 ** A view (ScalarResult, MappingResult) or the Result itself at idx: push
 ** the next item, or return 0.  For views, the Result is uservalue 1.
@@ -949,19 +993,7 @@ static int next_raw(lua_State *L, int idx) {
     return 0;
   }
   lua_remove(L, -2);
-  if (v->mode == MODE_SCALARS) {
-    /* a NULL is the null sentinel here, as inside any list (API.md §0):
-    ** a nil would end a for loop and leave a hole in all() */
-    if (lua_rawgeti(L, -1, v->col) == LUA_TNIL) {
-      lua_pop(L, 1);
-      rt_lua_pushnull(L);
-    }
-    lua_remove(L, -2);
-  } else if (v->mode == MODE_MAPPINGS) {
-    lua_pushcfunction(L, row_asdict);
-    lua_insert(L, -2);
-    lua_call(L, 1, 1);
-  }
+  view_convert(L, v);
   return 1;
 }
 
@@ -1028,6 +1060,32 @@ static void push_unique_key(lua_State *L, int item) {
   luaL_pushresult(&b);
 }
 
+/* unique() on a MappingResult: a mapping's identity is its Row's values
+** (SQLAlchemy keys it on the row), so the key is taken before converting. */
+static int next_unique_mapping(lua_State *L, int idx, int seen) {
+  lresult *r;
+  int base;
+  lua_getiuservalue(L, idx, 1);
+  base = lua_gettop(L);
+  r = checkresult(L, base);
+  while (next_row(L, base, r)) {
+    push_unique_key(L, -1);
+    if (lua_rawget(L, seen) == LUA_TNIL) {
+      lua_pop(L, 1);
+      push_unique_key(L, -1);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, seen);
+      view_convert(L, lua_touserdata(L, idx));
+      lua_replace(L, seen);
+      lua_settop(L, seen);
+      return 1;
+    }
+    lua_pop(L, 2);
+  }
+  lua_settop(L, seen - 1);
+  return 0;
+}
+
 /* The next item, skipping ones already returned when unique() is on. */
 static int next_item(lua_State *L, int idx) {
   int seen;
@@ -1037,6 +1095,9 @@ static int next_item(lua_State *L, int idx) {
     return next_raw(L, idx);
   }
   seen = lua_gettop(L);
+  if (!toresult(L, idx) &&
+      ((lview *)lua_touserdata(L, idx))->mode == MODE_MAPPINGS)
+    return next_unique_mapping(L, idx, seen);
   while (next_raw(L, idx)) {
     push_unique_key(L, -1);
     if (lua_rawget(L, seen) == LUA_TNIL) {
@@ -1637,6 +1698,12 @@ static void push_view(lua_State *L, int base_idx, int mode, int col) {
   luaL_setmetatable(L, mode == MODE_SCALARS ? SCALAR_MT : MAPPING_MT);
   lua_pushvalue(L, base_idx);
   lua_setiuservalue(L, -2, 1);
+  /* a view of a unique() Result stays unique, sharing its filter as
+  ** SQLAlchemy's ScalarResult and MappingResult do */
+  if (toresult(L, base_idx) && lua_getiuservalue(L, base_idx, 3) == LUA_TTABLE)
+    lua_setiuservalue(L, -2, 2);
+  else
+    lua_pop(L, 1);
 }
 
 /* The Result underlying the value at idx, pushed. */
@@ -1654,9 +1721,21 @@ int rt_lua_scalars_column(lua_State *L, int idx) {
   return v->col;
 }
 
+static lua_Integer column_position(lua_State *L, int arg, int fields);
+
 static int res_scalars(lua_State *L) {
-  lua_Integer col = luaL_optinteger(L, 2, 1);
   lresult *r = checkresult(L, 1);
+  lua_Integer col;
+  if (!lua_isnoneornil(L, 2) && !lua_isinteger(L, 2)) {
+    /* scalars("name") or scalars(column): the column of that key */
+    lua_settop(L, 2);
+    if (lua_getiuservalue(L, 1, 2) == LUA_TTABLE)
+      lua_getfield(L, -1, "_fields");
+    else
+      lua_newtable(L);
+    col = column_position(L, 2, lua_gettop(L));
+  } else
+    col = luaL_optinteger(L, 2, 1);
   if (r->returns_rows && (col < 1 || col > r->ncols))
     return rt_lua_error(L, RT_EARGUMENT,
                         "scalars: column index %d out of range (1..%d)",

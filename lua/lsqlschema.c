@@ -916,6 +916,61 @@ static void forget_cached_columns(lua_State *L, int tidx) {
   lua_settop(L, top);
 }
 
+/* The mysql_* keys of a Table's options table at idx (mysql_engine =
+** "InnoDB", ...): kept as upper-cased names and string values, in key
+** order, for MySQL's CREATE TABLE to render. */
+static int mysql_key_cmp(const void *a, const void *b) {
+  const char *x = *(char *const *)a, *y = *(char *const *)b;
+  /* COLLATE after a character set, as MySQL requires */
+  int cx = strcmp(x, "COLLATE") == 0, cy = strcmp(y, "COLLATE") == 0;
+  if (cx != cy) return cx - cy;
+  return strcmp(x, y);
+}
+
+static void mysql_options(lua_State *L, rt_tabledata *d, int idx) {
+  int n = 0, i;
+  char **kv;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_type(L, -2) == LUA_TSTRING &&
+        strncmp(lua_tostring(L, -2), "mysql_", 6) == 0 &&
+        lua_tostring(L, -2)[6] && lua_isstring(L, -1))
+      n++;
+    lua_pop(L, 1);
+  }
+  if (n == 0) return;
+  kv = calloc((size_t)n * 2, sizeof *kv);
+  if (!kv) {
+    rt_lua_error(L, RT_EMEMORY, "out of memory");
+    return;
+  }
+  i = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+    if (i < n && strncmp(k, "mysql_", 6) == 0 && k[6] && lua_isstring(L, -1)) {
+      char *name = rt_strdup(k + 6), *p;
+      if (name)
+        for (p = name; *p; p++)
+          if (*p >= 'a' && *p <= 'z') *p = (char)(*p - 'a' + 'A');
+      kv[2 * i] = name;
+      kv[2 * i + 1] = rt_strdup(lua_tostring(L, -1));
+      i++;
+    }
+    lua_pop(L, 1);
+  }
+  for (i = 0; i < 2 * d->nmysql; i++) free(d->mysql[i]);
+  free(d->mysql);
+  d->mysql = kv;
+  d->nmysql = n;
+  for (i = 0; i < 2 * n; i++)
+    if (!kv[i]) {
+      rt_lua_error(L, RT_EMEMORY, "out of memory");
+      return;
+    }
+  qsort(kv, (size_t)n, 2 * sizeof *kv, mysql_key_cmp);
+}
+
 static void table_items(lua_State *L, int tidx, rt_node *t, int top,
                         int replace) {
   rt_error err = RT_ERROR_INIT;
@@ -970,6 +1025,7 @@ static void table_items(lua_State *L, int tidx, rt_node *t, int top,
           d->comment = rt_strdup(lua_tostring(L, -1));
         }
         lua_pop(L, 1);
+        mysql_options(L, d, i);
         continue;
       }
       lua_pop(L, 1);

@@ -65,12 +65,16 @@ local directives = {__tablename__ = true, __table__ = true,
 local function build_class(base, name, mixins, body)
   local cls = {__name__ = name}
   local fields = {}   -- attribute -> value (columns, relationships, values)
-  local function take(src, from_mixin)
+  local copies = {}   -- a mixin's Column -> this class's copy of it
+  local function take(src, from_mixin, skip)
     for k, v in pairs(src) do
-      if is_declared(v) then
+      if k == skip then
+        -- not inherited
+      elseif is_declared(v) then
         fields[k] = {declared = v}
       elseif from_mixin and is_column(v) then
         fields[k] = {column = C.copy_column(v)}
+        copies[v] = fields[k].column
       else
         fields[k] = {value = v}
       end
@@ -79,7 +83,15 @@ local function build_class(base, name, mixins, body)
   -- an AbstractConcreteBase's body is a mixin of its subclasses
   local acb = rawget(base, "__concrete_body__")
   if acb then take(acb, true) end
-  for _, mx in ipairs(mixins) do take(mx, true) end
+  -- an __abstract__ class is a mixin of the classes declared from it: its
+  -- columns are copied, its declared attributes and directives apply to
+  -- each (only __abstract__ itself is not inherited), as in SQLAlchemy
+  local srcs = {}
+  for _, src in ipairs(rawget(base, "__abstract_srcs__") or {}) do
+    srcs[#srcs + 1] = src
+    take(src, true, "__abstract__")
+  end
+  for _, mx in ipairs(mixins) do srcs[#srcs + 1] = mx; take(mx, true) end
   take(body, false)
   setmetatable(cls, {__index = base, __call = class_call,
                      __tostring = function(c) return "<class '" ..
@@ -92,12 +104,34 @@ local function build_class(base, name, mixins, body)
     if col then rawset(cls, k, col) end
   end
   local resolved = {}
+  -- the table name first: other declared attributes may read
+  -- cls.__tablename__, as Python's class attributes allow
+  local tn = fields.__tablename__
+  if tn then
+    if tn.declared then resolved.__tablename__ = tn.declared.fn(cls)
+    else resolved.__tablename__ = tn.value end
+    rawset(cls, "__tablename__", resolved.__tablename__)
+  end
   for k, f in pairs(fields) do
     local v
-    if f.declared then v = f.declared.fn(cls)
+    if k == "__tablename__" then v = resolved[k]
+    elseif f.declared then v = f.declared.fn(cls)
     elseif f.column then v = f.column
     else v = f.value end
     resolved[k] = v
+  end
+  -- __mapper_args__ naming a mixin's Column means this class's copy of
+  -- it, as SQLAlchemy's declarative maps them
+  local margs0 = resolved.__mapper_args__
+  if type(margs0) == "table" and next(copies) ~= nil then
+    local margs = {}
+    for k, v in pairs(margs0) do margs[k] = v end
+    for _, k in ipairs{"version_id_col", "polymorphic_on"} do
+      if margs[k] ~= nil and copies[margs[k]] then
+        margs[k] = copies[margs[k]]
+      end
+    end
+    resolved.__mapper_args__ = margs
   end
   local abstract = resolved.__abstract__
   if resolved.__concrete_base__ == "abstract" then
@@ -128,6 +162,8 @@ local function build_class(base, name, mixins, body)
     for _, c in ipairs(columns) do rawset(cls, c.key, c.col) end
     for k, d in pairs(descs) do rawset(cls, k, d) end
     rawset(cls, "__abstract__", true)
+    srcs[#srcs + 1] = body
+    rawset(cls, "__abstract_srcs__", srcs)
     return cls
   end
   local reg = base.registry
@@ -270,6 +306,11 @@ function orm.declarative_base(opts)
   local Base = {metadata = reg.metadata, registry = reg, __abstract__ = true,
                 class = class_method}
   return Base
+end
+
+-- registry:generate_base(): a declarative base of this registry
+function Registry:generate_base()
+  return orm.declarative_base{registry = self}
 end
 
 function orm.declared_attr(fn) return declared_attr(fn) end

@@ -157,13 +157,43 @@ local function convert(r, rows)
   return out
 end
 
-local function wrap_row(o)
-  return setmetatable(o, {__index = function(t, k)
-    for i, e in ipairs(rawget(t, ROW_ENTS) or {}) do
+-- an ORM row's values by entity/column name, SQLAlchemy's row._mapping
+local function row_mapping(t)
+  local m = {}
+  for i, e in ipairs(rawget(t, ROW_ENTS)) do
+    if e.name ~= nil then m[e.name] = rawget(t, i) end
+  end
+  return m
+end
+
+local row_methods = {
+  _asdict = row_mapping,
+  _tuple = function(t)
+    local l = {}
+    for i = 1, rawget(t, ROW_N) do l[i] = rawget(t, i) end
+    return l
+  end,
+}
+
+-- one metatable for every ORM row
+local RowMT = {
+  __index = function(t, k)
+    local ents = rawget(t, ROW_ENTS) or {}
+    for i, e in ipairs(ents) do
       if e.name == k then return rawget(t, i) end
     end
-    return nil
-  end, __len = function(t) return t[ROW_N] end,
+    if k == "_fields" then
+      local f = {}
+      for i, e in ipairs(ents) do f[i] = e.name end
+      return f
+    elseif k == "_mapping" then
+      return row_mapping(t)
+    elseif k == "_t" then
+      return row_methods._tuple(t)
+    end
+    return row_methods[k]
+  end,
+  __len = function(t) return t[ROW_N] end,
   __tostring = function(t)
     local parts = {}
     for k = 1, t[ROW_N] do
@@ -171,7 +201,21 @@ local function wrap_row(o)
     end
     return "(" .. table.concat(parts, ", ") ..
            (t[ROW_N] == 1 and ",)" or ")")
-  end})
+  end,
+  -- rows compare by value (objects by identity), as tuples do
+  __eq = function(a, b)
+    local n = rawget(a, ROW_N)
+    if n ~= rawget(b, ROW_N) then return false end
+    for i = 1, n do
+      if rawget(a, i) ~= rawget(b, i) then return false end
+    end
+    return true
+  end,
+  __name = "retort.Row",
+}
+
+local function wrap_row(o)
+  return setmetatable(o, RowMT)
 end
 
 -- the relationship loading of a batch of rows made into objects
@@ -307,7 +351,8 @@ end
 
 function OrmResult:all() return fetch(self) end
 OrmResult.fetchall = OrmResult.all
-function OrmResult:fetchmany(n) return fetch(self, n or self.yield_per or 1) end
+-- (without a size: the rest, or a yield_per batch, as SQLAlchemy's ORM)
+function OrmResult:fetchmany(n) return fetch(self, n or self.yield_per) end
 local function derive(r, k, v)
   -- (the usual fields named: the table is made its size at once)
   local t = {session = r.session, ents = r.ents, core = r.core,
@@ -384,6 +429,10 @@ function OrmResult:__call()
 end
 
 -- for the other files of the ORM
+I.wrap_orm_row = function(o, n, ents)
+  o[ROW_N], o[ROW_ENTS] = n, ents
+  return wrap_row(o)
+end
 I.single_row_methods = single_row_methods
 I.OrmResult = OrmResult
 I.direct = direct

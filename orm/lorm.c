@@ -69,6 +69,8 @@
 **   expired_load.lua     loading expired attributes, refresh(), the
 **                        flush's load of an expired primary key
 **   compile_form.lua     tostring/compile() of an ORM select as it runs
+**   result_views.lua     an ORM result's fetchone, keys, mappings, columns,
+**                        scalars(i)
 **
 ** Each file gets (sa, orm, C, I): the core module, the orm module table,
 ** the primitives below, and I, where a file puts what others use (its

@@ -94,8 +94,10 @@ local function make_mapper(cls, tbl, attr_keys, relationships)
   return m
 end
 
+-- SQLAlchemy's str(mapper)
 function Mapper:__tostring()
-  return "Mapper[" .. self.class.__name__ .. "(" .. self.local_table.name .. ")]"
+  return "mapped class " .. self.class.__name__ .. "->" ..
+         tostring(self.local_table.name)
 end
 
 local unconfigured = {}
@@ -267,9 +269,44 @@ Mapper.__index = function(m, k)
   if k == "mapped_table" or k == "persist_selectable" then
     return m.local_table
   end
-  if k == "entity" then return m.class end
+  if k == "entity" or k == "class_" then return m.class end
+  if k == "c" then return public_columns(m) end
+  if k == "is_mapper" then return true end
+  if k == "version_id_col" then
+    local i = rawget(m, "version_idx")
+    return i and m.attr_columns[i] or nil
+  end
   if k == "polymorphic_identity" then return nil end
   return Mapper[k]
+end
+
+function Mapper:has_property(key)
+  return all_attrs(self)[key] ~= nil
+end
+
+function Mapper:get_property(key)
+  local p = all_attrs(self)[key]
+  if p == nil then
+    I.raise("InvalidRequestError", "Mapper '" .. tostring(self) ..
+            "' has no property '" .. tostring(key) .. "'")
+  end
+  return p
+end
+
+-- the instance's primary key values in the mapper's primary key order (a
+-- NULL as sa.null, to keep the list whole)
+function Mapper:primary_key_from_instance(obj)
+  local out = {}
+  for k, i in ipairs(self.pk_index) do
+    local v = obj[self.keys[i]]
+    if v == nil then v = sa.null end
+    out[k] = v
+  end
+  return out
+end
+
+function Mapper:identity_key_from_instance(obj)
+  return {self.class, self:primary_key_from_instance(obj), nil}
 end
 
 -- for the other files of the ORM

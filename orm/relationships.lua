@@ -276,6 +276,7 @@ local function resolve_rel(r)
   local o, m = r.options, r.parent
   local tm = resolve_class(r, r.argument)
   r.target = tm
+  r.mapper = tm -- SQLAlchemy's name for the target mapper
   r.viewonly = o.viewonly or false
   -- a viewonly relationship writes nothing and cascades nothing
   r.cascade = r.viewonly and {} or parse_cascade(o.cascade)

@@ -753,6 +753,23 @@ function Session:begin(fn)
   return t
 end
 
+-- whether a transaction is under way: begun, begun by the use of the
+-- session's connection, or by pending changes (SQLAlchemy's add() and
+-- delete() autobegin)
+function Session:in_transaction()
+  if self._begun and self._begun.active then return true end
+  if next(self._new) ~= nil or next(self._deleted) ~= nil then return true end
+  local c = self._conn
+  return c ~= nil and not c.closed and c:in_transaction() or false
+end
+
+function Session:in_nested_transaction()
+  for _, level in ipairs(self._txs) do
+    if level.nested then return true end
+  end
+  return false
+end
+
 function Session:begin_nested(fn)
   self:flush()
   if #self._txs == 0 then self._txs = {{new = {}, deleted = {}}} end
