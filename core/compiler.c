@@ -71,6 +71,7 @@ struct rt_compiler {
   rt_node *cur_cols; /* columns clause of the select being rendered */
   int in_binary;     /* inside an operand of a binary expression */
   int rows;          /* VALUES rows rendered for insert_rows */
+  int postcompile;   /* an expanding bind waits for its list */
   int failed;
   rt_error *err;
 };
@@ -85,6 +86,17 @@ const rt_dialect *rt_c_dialect(rt_compiler *c) {
 }
 int rt_c_literal_binds(rt_compiler *c) {
   return c->o->literal_binds;
+}
+
+void rt_c_ddl_expr(rt_compiler *c, rt_node *e) {
+  rt_compile_opts o = *c->o;
+  const rt_compile_opts *saved = c->o;
+  o.literal_binds = 1;
+  c->o = &o;
+  c->no_qualify++;
+  rt_c_expr(c, e);
+  c->no_qualify--;
+  c->o = saved;
 }
 
 void rt_c_fail(rt_compiler *c, rt_errkind kind, const char *fmt, ...) {
@@ -565,24 +577,86 @@ static int tuple_in(rt_compiler *c, rt_node *l) {
   return 1;
 }
 
+/* n times `item`, comma separated */
+static void repeat_list(rt_compiler *c, const char *item, int n) {
+  int i;
+  for (i = 0; i < n; i++) {
+    if (i) S(", ");
+    S(item);
+  }
+}
+
+/* SQLAlchemy's empty-IN form: always false (or true for NOT IN); a tuple
+** compared is matched by as many columns (NULLs) */
+static void empty_in(rt_compiler *c, rt_node *e) {
+  int n = e->a && e->a->kind == RT_N_TUPLE && e->a->n > 1 ? e->a->n : 1;
+  if (c->d->flags & RT_DF_EMPTY_IN_SELECT) {
+    S("(SELECT ");
+    repeat_list(c, "1", n);
+    S(" FROM (SELECT ");
+    repeat_list(c, "1", n);
+    S(") WHERE 1!=1)");
+    return;
+  }
+  S(n > 1 ? "((" : "(");
+  repeat_list(c, "NULL", n);
+  S(n > 1 ? "))" : ")");
+  S(e->op == RT_OP_IN ? " AND (1 != 1)" : " OR (1 = 1)");
+}
+
+/*
+** IN an expanding bind (bindparam(key, list, {expanding = true})).  Its
+** string form is SQLAlchemy's placeholder __[POSTCOMPILE_key]; a dialect
+** renders its values as key_1, key_2 ..., the names SQLAlchemy expands
+** the placeholder into.  A bind still waiting for its list keeps the
+** placeholder and marks the compile: execution gives the list and
+** compiles the statement with it (see the Lua bindings' hook_compile).
+*/
+static void expanding_in(rt_compiler *c, rt_node *e, rt_node *b) {
+  int i;
+  if (!c->o->literal_binds &&
+      (c->d == &rt_dialect_default || (b->flags & RT_F_REQUIRED))) {
+    if (b->flags & RT_F_REQUIRED) c->postcompile = 1;
+    S("(__[POSTCOMPILE_");
+    S(b->name);
+    S("])");
+    return;
+  }
+  if (b->flags & RT_F_REQUIRED) {
+    S("(NULL)"); /* literal_binds with no list: SQLAlchemy's form */
+    return;
+  }
+  if (b->n == 0) {
+    empty_in(c, e);
+    return;
+  }
+  if (tuple_in(c, b)) return;
+  CH('(');
+  for (i = 0; i < b->n; i++) {
+    if (i) S(", ");
+    placeholder(c, &b->kids[i]->value, b->kids[i]->type, b->name, 0, i + 1);
+  }
+  CH(')');
+}
+
 static void in_list(rt_compiler *c, rt_node *e) {
   rt_node *l = e->b;
   int i, allbinds = 1;
   rt_c_expr(c, e->a);
   S(e->op == RT_OP_IN ? " IN " : " NOT IN ");
   if (l->kind == RT_N_SELECT || l->kind == RT_N_COMPOUND ||
-      l->kind == RT_N_SCALARSUB) {
+      l->kind == RT_N_SCALARSUB || l->kind == RT_N_TEXT) {
     CH('(');
     select_stmt(c, l->kind == RT_N_SCALARSUB ? l->a : l, 0);
     CH(')');
     return;
   }
+  if (l->kind == RT_N_BIND) {
+    expanding_in(c, e, l);
+    return;
+  }
   if (l->n == 0) {
-    /* SQLAlchemy's empty-IN form: always false (or true for NOT IN) */
-    if (c->d->flags & RT_DF_EMPTY_IN_SELECT)
-      S("(SELECT 1 FROM (SELECT 1) WHERE 1!=1)");
-    else
-      S(e->op == RT_OP_IN ? "(NULL) AND (1 != 1)" : "(NULL) OR (1 = 1)");
+    empty_in(c, e);
     return;
   }
   if (tuple_in(c, l)) return;
@@ -2522,6 +2596,7 @@ typedef struct cache_entry {
   int returns_rows;
   double created; /* rt_compile_clock() when stored (echo shows its age) */
   int rows;
+  int postcompile;
 } cache_entry;
 
 static _Thread_local cache_entry cache[CACHE_SLOTS];
@@ -2881,6 +2956,7 @@ static int cache_hit(cache_entry *e, sigwalk *w, rt_compiled *res) {
   res->returns_rows = e->returns_rows;
   res->cached_since = e->created;
   res->rows = e->rows;
+  res->postcompile = e->postcompile;
   return 0;
 }
 
@@ -2899,6 +2975,7 @@ static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
   e.returns_rows = res->returns_rows;
   e.created = rt_compile_clock();
   e.rows = res->rows;
+  e.postcompile = res->postcompile;
   e.sig = malloc(e.siglen + 1);
   e.sql = malloc(e.sqllen + 1);
   e.names = malloc(nameslen + 1);
@@ -2991,6 +3068,7 @@ static int memo_lookup(const rt_node *stmt, const rt_dialect *d,
   res->returns_rows = e->returns_rows;
   res->cached_since = e->created;
   res->rows = e->rows;
+  res->postcompile = e->postcompile;
   return 0;
 }
 
@@ -3130,6 +3208,7 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
       }
       res->nparams = total;
       res->rows = c.rows;
+      res->postcompile = c.postcompile;
     }
   }
   out_free(&c.main);

@@ -108,6 +108,9 @@ typedef struct rt_compiled {
   ** seconds); 0 when this compile generated it */
   double cached_since;
   int rows; /* VALUES rows rendered for insert_rows (0: not asked) */
+  /* an expanding bind with no list yet: rendered as SQLAlchemy's
+  ** __[POSTCOMPILE_key], to be compiled again with the list given */
+  int postcompile;
   /* a result from the cache has sql, params and names in one block, kept
   ** for the next result rt_compile_into makes in the same rt_compiled */
   void *block;
@@ -139,6 +142,9 @@ void rt_c_const_param(rt_compiler *c, rt_node *bind);
 void rt_c_bound_param(rt_compiler *c, rt_node *bind);
 void rt_c_fail(rt_compiler *c, rt_errkind kind, const char *fmt, ...);
 int rt_c_literal_binds(rt_compiler *c);
+/* e as DDL shows it (an index element): values inline, columns without
+** their table */
+void rt_c_ddl_expr(rt_compiler *c, rt_node *e);
 
 /* DDL statements (ddl.c) */
 enum {

@@ -403,6 +403,39 @@ static void comment_on(rt_compiler *c, rt_node *ddl) {
     S("NULL");
 }
 
+/*
+** Whether the dialect puts an index expression in parentheses of its own,
+** as SQLAlchemy's DDL compilers do: PostgreSQL an operator expression;
+** MySQL (whose functional key parts need them) a function too, and a
+** unary expression other than ASC/DESC.
+*/
+static int index_grouped(rt_compiler *c, const rt_node *e) {
+  const char *d = rt_c_dialect(c)->name;
+  if (e->kind == RT_N_BINARY) return 1; /* (every dialect but SQLite's) */
+  if (strcmp(d, "mysql") != 0) return 0;
+  return e->kind == RT_N_FUNC ||
+         (e->kind == RT_N_UNARY && e->op != RT_OP_DESC && e->op != RT_OP_ASC);
+}
+
+/* An index's elements: columns by name, expressions as DDL shows them. */
+static void index_elements(rt_compiler *c, rt_constraint *ix) {
+  const char *d = rt_c_dialect(c)->name;
+  int i, group;
+  for (i = 0; i < ix->ncols; i++) {
+    rt_node *e = ix->exprs ? ix->exprs[i] : NULL;
+    if (i) S(", ");
+    if (!e) {
+      rt_c_ident(c, ix->cols[i]);
+      continue;
+    }
+    group = (strcmp(d, "postgresql") == 0 || strcmp(d, "mysql") == 0) &&
+            index_grouped(c, e);
+    if (group) S("(");
+    rt_c_ddl_expr(c, e);
+    if (group) S(")");
+  }
+}
+
 static rt_constraint *find_index(rt_node *t, const char *name) {
   rt_tabledata *d = t->ext;
   int i;
@@ -439,7 +472,7 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
     S(" ON ");
     rt_c_ident(c, t->name);
     S(" (");
-    names(c, ix->cols, ix->ncols);
+    index_elements(c, ix);
     S(")");
     break;
   case RT_DDL_DROP_INDEX:

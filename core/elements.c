@@ -939,6 +939,21 @@ rt_node *rt_cast(rt_node *e, rt_type *type) {
   return n;
 }
 
+rt_node *rt_expr_table(rt_node *e) {
+  rt_node *t;
+  int i;
+  if (!e) return NULL;
+  if (e->kind == RT_N_COLUMN)
+    return e->owner && e->owner->kind == RT_N_TABLE ? e->owner : NULL;
+  if (rt_is_selectable(e)) return NULL; /* a subquery's tables are its own */
+  if ((t = rt_expr_table(e->a)) || (t = rt_expr_table(e->b)) ||
+      (t = rt_expr_table(e->c)))
+    return t;
+  for (i = 0; i < e->n; i++)
+    if ((t = rt_expr_table(e->kids[i]))) return t;
+  return NULL;
+}
+
 int rt_is_selectable(const rt_node *n) {
   return n->kind == RT_N_SELECT || n->kind == RT_N_COMPOUND ||
          n->kind == RT_N_TABLE || n->kind == RT_N_ALIAS || n->kind == RT_N_JOIN;

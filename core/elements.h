@@ -249,5 +249,7 @@ int rt_op_precedence(int op);
 
 /* Is the node a column-like expression (can appear in a columns clause)? */
 int rt_is_selectable(const rt_node *n);
+/* The table of the first table column found in expression e, or NULL. */
+rt_node *rt_expr_table(rt_node *e);
 
 #endif

@@ -159,8 +159,10 @@ void rt_constraint_clear(rt_constraint *c) {
   for (i = 0; i < c->ncols; i++) {
     if (c->cols) free(c->cols[i]);
     if (c->refcols) free(c->refcols[i]);
+    if (c->exprs) rt_unref(c->exprs[i]);
   }
   free(c->cols);
+  free(c->exprs);
   free(c->refcols);
   free(c->name);
   free(c->reftable);

@@ -26,7 +26,9 @@ typedef struct rt_constraint {
   rt_conkind kind;
   char *name;
   int ncols;
-  char **cols;    /* column names in this table */
+  char **cols; /* column names in this table */
+  /* INDEX: per element, an expression (owned) where cols[i] is NULL */
+  rt_node **exprs;
   char *reftable; /* FK */
   char **refcols; /* FK, ncols of them */
   char *ondelete, *onupdate;

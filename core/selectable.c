@@ -250,6 +250,15 @@ rt_node *rt_alias(rt_node *element, const char *name, int flags) {
   if (element->kind == RT_N_SELECT || element->kind == RT_N_COMPOUND) {
     a->flags |= RT_F_SUBQUERY;
     cols = select_columns(element);
+  } else if (element->kind == RT_N_TEXT) {
+    /* text():columns(...): the columns it was given are what it exposes */
+    a->flags |= RT_F_SUBQUERY;
+    cols = rt_list_new();
+    for (i = 0; cols && element->a && i < element->a->n; i++)
+      if (rt_node_push(cols, rt_ref(element->a->kids[i])) != 0) {
+        rt_unref(cols);
+        cols = NULL;
+      }
   } else {
     cols = rt_list_new();
     if (cols && rt_expand_columns(element, cols) != 0) {
@@ -313,6 +322,8 @@ rt_node *rt_scalar_subquery(rt_node *select) {
   n->a = select;
   if (select->kind == RT_N_SELECT && select->kids[RT_S_COLUMNS]->n > 0)
     n->type = rt_type_ref(select->kids[RT_S_COLUMNS]->kids[0]->type);
+  else if (select->kind == RT_N_TEXT && select->a && select->a->n > 0)
+    n->type = rt_type_ref(select->a->kids[0]->type);
   return n;
 }
 

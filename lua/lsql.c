@@ -667,15 +667,43 @@ static int e_not_ilike(lua_State *L) {
   like_cmp(L, RT_OP_NOTILIKE, "not_ilike");
   return keep_marks(L, 1, 1);
 }
+/* A reference to expanding bind b, or a copy of it (and its values) of
+** type t when b has no type of its own. */
+static rt_node *expanding_typed(rt_node *b, rt_type *t) {
+  rt_node *c;
+  int i;
+  if (b->type || !t) return rt_ref(b);
+  if (!(c = rt_node_copy(b))) return NULL;
+  c->type = rt_type_ref(t);
+  for (i = 0; i < c->n; i++)
+    if (c->kids[i]->kind == RT_N_BIND && c->kids[i]->value.type != RT_V_NULL) {
+      rt_node *k = rt_node_copy(c->kids[i]);
+      if (!k) {
+        rt_unref(c);
+        return NULL;
+      }
+      k->type = rt_type_ref(t);
+      rt_node_setkid(c, i, k);
+    }
+  return c;
+}
+
 static int in_(lua_State *L, int negate, const char *fname) {
   rt_node *e = lsql_checknode(L, 1, fname), *sub = lsql_tonode(L, 2), *list;
   lnode *ud, *lu;
   int i, n;
   if (sub) {
     if (sub->kind == RT_N_SELECT || sub->kind == RT_N_COMPOUND ||
-        sub->kind == RT_N_SCALARSUB) {
+        sub->kind == RT_N_SCALARSUB || (sub->kind == RT_N_TEXT && sub->a)) {
       ud = RESULT(L);
       SETRESULT(L, ud, rt_in(rt_ref(e), rt_ref(sub), negate));
+      return 1;
+    }
+    if (sub->kind == RT_N_BIND && (sub->flags & RT_F_EXPANDING)) {
+      /* an untyped expanding bind takes the type of what it is compared
+      ** with, as a literal list does */
+      ud = RESULT(L);
+      SETRESULT(L, ud, rt_in(rt_ref(e), expanding_typed(sub, e->type), negate));
       return 1;
     }
   }
@@ -1075,12 +1103,92 @@ static int l_literal(lua_State *L) {
   return 1;
 }
 
+/*
+** An expanding bind's values: the list at `list` as one bind per item (a
+** tuple of binds per item that is itself a list, for tuple_():in_()),
+** named after the key as SQLAlchemy expands __[POSTCOMPILE_key] into
+** key_1, key_2...  The new bind is left in a box on the stack and returned.
+*/
+static rt_node *expanded_bind(lua_State *L, const char *key, rt_type *type,
+                              int list, const char *fname) {
+  lnode *ud;
+  rt_node *b;
+  int i, n;
+  list = lua_absindex(L, list);
+  if (!lua_istable(L, list) || lsql_tonode(L, list))
+    rt_lua_error(L, RT_EARGUMENT,
+                 "%s: the value of expanding parameter '%s' must be a list",
+                 fname, key);
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_bind(key, rt_vnull(), type, 0));
+  b = ud->n;
+  b->flags |= RT_F_EXPANDING;
+  n = (int)lua_rawlen(L, list);
+  for (i = 1; i <= n; i++) {
+    rt_value v;
+    rt_node *item = NULL;
+    lua_rawgeti(L, list, i);
+    if (lua_istable(L, -1) && !lsql_tonode(L, -1)) {
+      int j, m = (int)lua_rawlen(L, -1);
+      if (!(item = rt_node_new(RT_N_TUPLE)) || rt_node_push(b, item) != 0)
+        rt_lua_error(L, RT_EMEMORY, "out of memory");
+      for (j = 1; j <= m; j++) {
+        lua_rawgeti(L, -1, j);
+        if (rt_lua_tovalue(L, -1, &v) != 0 || lua_istable(L, -1))
+          rt_lua_error(L, RT_EARGUMENT,
+                       "%s: item %d of '%s' is not a list of SQL values", fname,
+                       i, key);
+        if (rt_node_push(item, rt_bind(key, v, NULL, 0)) != 0 ||
+            !item->kids[item->n - 1])
+          rt_lua_error(L, RT_EMEMORY, "out of memory");
+        lua_pop(L, 1);
+      }
+    } else {
+      if (rt_lua_tovalue(L, -1, &v) != 0 || lua_istable(L, -1))
+        rt_lua_error(L, RT_EARGUMENT, "%s: item %d of '%s' is not a SQL value",
+                     fname, i, key);
+      if (rt_node_push(
+              b, rt_bind(key, v, v.type == RT_V_NULL ? NULL : type, 0)) != 0 ||
+          !b->kids[b->n - 1])
+        rt_lua_error(L, RT_EMEMORY, "out of memory");
+    }
+    lua_pop(L, 1);
+  }
+  return b;
+}
+
+/*
+** bindparam(name, value, type_or_options): options {type_, expanding}.
+** An expanding bind stands for a list (an IN's right side): its values
+** now, or a list given at execution under its name.
+*/
 static int l_bindparam(lua_State *L) {
   rt_value v = rt_vnull();
   lnode *ud;
-  int novalue = lua_isnoneornil(L, 2);
+  int novalue = lua_isnoneornil(L, 2), expanding = 0;
   rt_type *t = lsql_totype(L, 3);
   rt_lua_checkarg(L, 1, LUA_TSTRING, "bindparam");
+  if (!t && lua_istable(L, 3) && !lsql_tonode(L, 3)) {
+    lua_getfield(L, 3, "expanding");
+    expanding = lua_toboolean(L, -1);
+    if (lua_getfield(L, 3, "type_") != LUA_TNIL) {
+      if (!(t = lsql_totype(L, -1)))
+        return rt_lua_error(L, RT_EARGUMENT, "bindparam: type_ must be a type");
+    }
+    lua_pop(L, 2);
+  }
+  if (expanding) {
+    rt_node *b;
+    if (novalue) {
+      ud = RESULT(L);
+      SETRESULT(L, ud, rt_bind(lua_tostring(L, 1), v, t, 0));
+      ud->n->flags |= RT_F_EXPANDING | RT_F_REQUIRED;
+      return 1;
+    }
+    b = expanded_bind(L, lua_tostring(L, 1), t, 2, "bindparam");
+    (void)b;
+    return 1;
+  }
   if (t && !novalue &&
       (t->kind == RT_TY_JSON || t->kind == RT_TY_JSONB ||
        t->kind == RT_TY_ARRAY ||
@@ -2230,7 +2338,9 @@ static int alias_of(lua_State *L, int flags, const char *fname) {
   lnode *ud;
   if (s->kind == RT_N_TABLE && (s->flags & RT_F_VALUES))
     return values_alias(L, s, name, flags, fname);
-  if (!rt_is_selectable(s) || s->kind == RT_N_JOIN)
+  /* a text() is a FROM once it has been given its columns */
+  if ((!rt_is_selectable(s) || s->kind == RT_N_JOIN) &&
+      !(s->kind == RT_N_TEXT && s->a))
     return rt_lua_error(L, RT_EARGUMENT, "%s: not available on this construct",
                         fname);
   ud = lsql_newnode(L); /* with a user value: caches .c */
@@ -2256,7 +2366,8 @@ static int s_lateral(lua_State *L) {
 static int s_cte(lua_State *L) {
   int flags = RT_F_CTE;
   int o = lua_istable(L, 2) ? 2 : lua_istable(L, 3) ? 3 : 0;
-  checkselect(L, "cte");
+  rt_node *t = lsql_tonode(L, 1);
+  if (!t || t->kind != RT_N_TEXT) checkselect(L, "cte");
   if (o) {
     if (lua_getfield(L, o, "recursive") != LUA_TNIL && lua_toboolean(L, -1))
       flags |= RT_F_RECURSIVE;
@@ -2268,7 +2379,9 @@ static int s_cte(lua_State *L) {
 }
 
 static int s_scalar_subquery(lua_State *L) {
-  rt_node *s = checkselect(L, "scalar_subquery");
+  rt_node *s = lsql_tonode(L, 1);
+  if (!s || s->kind != RT_N_TEXT || !s->a)
+    s = checkselect(L, "scalar_subquery");
   lnode *ud = RESULT(L);
   SETRESULT(L, ud, rt_scalar_subquery(rt_ref(s)));
   return 1;
@@ -3301,6 +3414,90 @@ static int lua_defaults_add_keys(lua_State *L, rt_node *s, const char *reg) {
 ** copied when defaults add keys) and compile with the first map's keys.
 ** *many tells a list of maps, *n how many.
 */
+/*
+** Execution of a statement whose expanding binds wait for their lists
+** (the compile said so): each list is read from the parameters under its
+** bind's name, the statement rebuilt with the binds holding those values
+** and compiled again; the new statement replaces the one at 1, which
+** keeps it alive while its compiled form points into it.  One pass finds
+** the binds, Lua builds their values (it may raise), a second pass swaps
+** them in (it may not).
+*/
+#define MAX_EXPANDING 32
+
+typedef struct expandctx {
+  rt_node *from[MAX_EXPANDING];
+  rt_node *to[MAX_EXPANDING];
+  int n, overflow;
+} expandctx;
+
+static rt_node *find_expanding(rt_node *b, void *ud) {
+  expandctx *x = ud;
+  int i;
+  if ((b->flags & (RT_F_EXPANDING | RT_F_REQUIRED)) !=
+      (RT_F_EXPANDING | RT_F_REQUIRED))
+    return b;
+  for (i = 0; i < x->n; i++)
+    if (x->from[i] == b) return b;
+  if (x->n == MAX_EXPANDING)
+    x->overflow = 1;
+  else
+    x->from[x->n++] = b;
+  return b;
+}
+
+static rt_node *swap_expanding(rt_node *b, void *ud) {
+  expandctx *x = ud;
+  int i;
+  for (i = 0; i < x->n; i++)
+    if (x->from[i] == b) return rt_ref(x->to[i]);
+  return b;
+}
+
+static rt_compiled *postcompile(lua_State *L, const rt_dialect *d,
+                                const rt_compile_opts *o, int many, int n) {
+  rt_node *s = lsql_checknode(L, 1, "execute"), *r;
+  expandctx x;
+  lnode *ud;
+  int map = 0, i, top = lua_gettop(L);
+  rt_compiled *c;
+  if (many && n > 1)
+    rt_lua_error(L, RT_EINVALIDREQUEST,
+                 "'expanding' parameters can't be used with executemany()");
+  if (lua_istable(L, 3) && !lsql_tonode(L, 3)) {
+    if (many)
+      lua_rawgeti(L, 3, 1);
+    else
+      lua_pushvalue(L, 3);
+    map = lua_gettop(L);
+  }
+  memset(&x, 0, sizeof x);
+  r = rt_replace_binds(s, find_expanding, &x);
+  if (!r) rt_lua_error(L, RT_EMEMORY, "out of memory");
+  rt_unref(r);
+  if (x.overflow)
+    rt_lua_error(L, RT_EINVALIDREQUEST,
+                 "execute: more than %d expanding parameters", MAX_EXPANDING);
+  for (i = 0; i < x.n; i++) {
+    const char *key = x.from[i]->name;
+    if (!map || lua_getfield(L, map, key) == LUA_TNIL)
+      rt_lua_error(L, RT_EINVALIDREQUEST,
+                   "A value is required for bind parameter '%s'", key);
+    x.to[i] = expanded_bind(L, key, x.from[i]->type, -1, "execute");
+    lua_remove(L, -2); /* the box stays */
+  }
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_replace_binds(s, swap_expanding, &x));
+  lua_replace(L, 1);
+  lua_settop(L, top);
+  c = compile_ud(L, lsql_tonode(L, 1), d, o);
+  if (c->postcompile)
+    rt_lua_error(L, RT_EINVALIDREQUEST,
+                 "execute: an expanding parameter inside a subquery or "
+                 "alias can't be given its list");
+  return c;
+}
+
 /* Parameters one statement may carry on every database (SQLite's limit) */
 #define MAX_STMT_PARAMS 32766
 
@@ -3398,7 +3595,10 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
   o.for_executemany = many && n > 1;
   *pmany = many;
   *pn = n;
-  return compile_ud(L, s, d, &o);
+  {
+    rt_compiled *c = compile_ud(L, s, d, &o);
+    return c->postcompile ? postcompile(L, d, &o, many, n) : c;
+  }
 }
 
 /* The letter of a bind's type in compile_hook's kinds string. */
@@ -4092,6 +4292,8 @@ static int exec_compile(lua_State *L) {
   } else
     planned = NULL; /* the first execution: no plan yet */
   c = hook_compile(L, &many, &n, 1);
+  /* a statement given its expanding lists was rebuilt: no plan for it */
+  if (planned && lsql_tonodebox(L, 1) != planned) planned = NULL;
   if (out->echo) echo_tag(out, lsql_tonode(L, 1), c, t0);
   flags = bind_flags(luaL_optstring(L, 2, "default"));
   lua_settop(L, 3);
@@ -4215,10 +4417,11 @@ static int ddl(lua_State *L, int op, const char *fname) {
     else
       lua_pushnil(L);
     col = lsql_tonode(L, -1);
-    if (!ixname || !col || !col->owner)
+    /* a column, or an expression of the table's columns */
+    t = col ? rt_expr_table(col) : NULL;
+    if (!ixname || !t)
       return rt_lua_error(L, RT_EARGUMENT, "%s: argument #1 must be an Index",
                           fname);
-    t = col->owner;
   } else if (op == RT_DDL_SET_COLUMN_COMMENT ||
              op == RT_DDL_DROP_COLUMN_COMMENT) {
     /* SetColumnComment(table.c.x) */

@@ -351,6 +351,8 @@ static int column_list_record(lua_State *L, const char *kind, int first) {
       lua_pushvalue(L, i);
     else if (lua_type(L, i) == LUA_TSTRING)
       lua_pushvalue(L, i);
+    else if (c && kind[0] == 'I' && !rt_is_selectable(c))
+      lua_pushvalue(L, i); /* an Index on an expression */
     else
       return rt_lua_error(L, RT_EARGUMENT,
                           "%s(): argument #%d must be a column name or a "
@@ -631,6 +633,27 @@ static char **strlist(lua_State *L, int idx, int *n, const char *fname) {
   return v;
 }
 
+/* An Index's elements at idx into c: a column (or its name) as its name,
+** an expression kept as itself (cols[i] NULL). */
+static void index_elements(lua_State *L, int idx, rt_constraint *c) {
+  int i, len = (int)lua_rawlen(L, idx);
+  idx = lua_absindex(L, idx);
+  c->cols = calloc((size_t)len + 1, sizeof(char *));
+  c->exprs = calloc((size_t)len + 1, sizeof(rt_node *));
+  c->ncols = len; /* cleared half-built if an allocation fails */
+  if (!c->cols || !c->exprs) rt_lua_error(L, RT_EMEMORY, "out of memory");
+  for (i = 0; i < len; i++) {
+    rt_node *e;
+    lua_rawgeti(L, idx, i + 1);
+    e = lsql_tonode(L, -1);
+    if (e && e->kind != RT_N_COLUMN)
+      c->exprs[i] = rt_ref(e);
+    else if (!(c->cols[i] = rt_strdup(e ? e->name : lua_tostring(L, -1))))
+      rt_lua_error(L, RT_EMEMORY, "out of memory");
+    lua_pop(L, 1);
+  }
+}
+
 static char *optstr(lua_State *L, int rec, const char *field) {
   char *s = NULL;
   if (lua_getfield(L, rec, field) == LUA_TSTRING &&
@@ -738,9 +761,16 @@ static void add_record(lua_State *L, rt_node *t, int rec) {
     lua_pop(L, 2);
     k->c.ondelete = optstr(L, rec, "ondelete");
     k->c.onupdate = optstr(L, rec, "onupdate");
-  } else if (strcmp(kind, "UniqueConstraint") == 0 ||
-             strcmp(kind, "Index") == 0) {
-    k->c.kind = kind[0] == 'U' ? RT_CON_UNIQUE : RT_CON_INDEX;
+  } else if (strcmp(kind, "Index") == 0) {
+    k->c.kind = RT_CON_INDEX;
+    lua_getfield(L, rec, "columns");
+    index_elements(L, -1, &k->c);
+    lua_pop(L, 1);
+    lua_getfield(L, rec, "unique");
+    k->c.unique = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  } else if (strcmp(kind, "UniqueConstraint") == 0) {
+    k->c.kind = RT_CON_UNIQUE;
     lua_getfield(L, rec, "columns");
     k->c.cols = strlist(L, -1, &k->c.ncols, kind);
     lua_pop(L, 1);
@@ -753,7 +783,7 @@ static void add_record(lua_State *L, rt_node *t, int rec) {
   } else
     rt_lua_error(L, RT_EARGUMENT, "Table(): %s is not accepted here", kind);
   for (i = 0; i < k->c.ncols; i++)
-    if (!rt_table_column(t, k->c.cols[i]))
+    if (k->c.cols[i] && !rt_table_column(t, k->c.cols[i]))
       rt_lua_error(L, RT_EARGUMENT, "%s: table '%s' has no column '%s'", kind,
                    t->name, k->c.cols[i]);
   if (rt_table_add_constraint(t, &k->c) != 0)
@@ -1134,9 +1164,9 @@ static int l_index(lua_State *L) {
   column_list_record(L, "Index", 2);
   lua_pushvalue(L, 1);
   lua_setfield(L, -2, "name");
+  /* the table of its first column, wherever it is in an expression */
   c = lsql_tonode(L, 2);
-  if (c && c->kind == RT_N_COLUMN && c->owner && c->owner->kind == RT_N_TABLE)
-    add_record(L, c->owner, -1);
+  if (c && (c = rt_expr_table(c)) != NULL) add_record(L, c, -1);
   return 1;
 }
 
