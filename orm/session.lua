@@ -981,22 +981,30 @@ end
 
 local get_with, eager_get, no_autoflush
 
+-- get()'s identity as a list of primary key values: a scalar, a list in
+-- key order, or a table keyed by attribute name
+local function ident_values(m, ident)
+  if type(ident) ~= "table" then
+    if #m.pk_index ~= 1 then bad_ident(m) end
+    return {ident}
+  end
+  if ident[1] == nil then
+    local vals = {}
+    for k, i in ipairs(m.pk_index) do
+      vals[k] = ident[m.keys[i]]
+      if vals[k] == nil then bad_ident(m, true) end
+    end
+    return vals
+  end
+  if #ident ~= #m.pk_index then bad_ident(m) end
+  return ident
+end
+
 function Session:get(cls, ident, opts)
   if opts ~= nil then return get_with(self, cls, ident, opts) end
   local m = rawget(cls, "__mapper__")
   if not m then no_inspection(cls) end
-  local vals = type(ident) == "table" and ident or {ident}
-  if type(ident) == "table" then
-    if not ident[1] then
-      vals = {}
-      for k, i in ipairs(m.pk_index) do
-        vals[k] = ident[m.keys[i]]
-        if vals[k] == nil then bad_ident(m, true) end
-      end
-    elseif #vals ~= #m.pk_index then
-      bad_ident(m)
-    end
-  end
+  local vals = ident_values(m, ident)
   local key = key_of(m, vals)
   local map = self._idmap[I.base_of(m)]
   local obj = map and map[key]
@@ -1053,16 +1061,7 @@ function get_with(self, cls, ident, opts, base, missed)
   if type(opts) ~= "table" then
     raise("ArgumentError", "get(): options are a table")
   end
-  local vals = type(ident) == "table" and ident or {ident}
-  if type(ident) == "table" and not ident[1] then
-    vals = {}
-    for k, i in ipairs(m.pk_index) do
-      vals[k] = ident[m.keys[i]]
-      if vals[k] == nil then bad_ident(m, true) end
-    end
-  elseif #vals ~= #m.pk_index then
-    bad_ident(m)
-  end
+  local vals = ident_values(m, ident)
   if not (missed or opts.populate_existing or opts.with_for_update) then
     local map = self._idmap[I.base_of(m)]
     if map and map[key_of(m, vals)] ~= nil then
