@@ -975,7 +975,7 @@ local function bad_ident(m, named)
   raise("InvalidRequestError", string.format(
     "Incorrect %s of values in identifier to formulate primary key for " ..
     "session.get(); primary key %s are %s", named and "names" or "number",
-    named and "attribute names" or "columns", table.concat(names, ", ") ..
+    named and "attribute names" or "columns", table.concat(names, ",") ..
     (named and " (synonym names are also accepted)" or "")))
 end
 

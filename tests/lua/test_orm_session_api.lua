@@ -606,6 +606,27 @@ for _, db in ipairs(T.databases()) do
     end
   end)
 
+  T.test(pfx .. "get() of a composite key given the wrong identity",
+         function()
+    -- (SQLAlchemy 1.4.46's messages, the columns joined by a bare comma)
+    local CB = orm.declarative_base()
+    local Pair = CB:class("Pair"){
+      __tablename__ = "sa_pair",
+      a = Column(Integer, {primary_key = true}),
+      b = Column(Integer, {primary_key = true}),
+    }
+    local s <close> = orm.Session(engine)
+    local ok, err = pcall(s.get, s, Pair, 1)
+    T.eq(ok, false)
+    T.eq(err.kind, "InvalidRequestError")
+    T.eq(err.message, "Incorrect number of values in identifier to " ..
+         "formulate primary key for session.get(); primary key columns " ..
+         "are 'sa_pair.a','sa_pair.b'")
+    T.raises("InvalidRequestError", function() s:get(Pair, {1, 2, 3}) end)
+    T.raises("InvalidRequestError",
+             function() s:get(Pair, 1, {populate_existing = true}) end)
+  end)
+
   M.Base.metadata:drop_all(engine)
 end
 
