@@ -1060,6 +1060,21 @@ static void push_unique_key(lua_State *L, int item) {
   luaL_pushresult(&b);
 }
 
+/* Whether the item on top is new to the seen table (which then records
+** it); an item seen before is popped. */
+static int first_sighting(lua_State *L, int seen) {
+  push_unique_key(L, -1);
+  if (lua_rawget(L, seen) != LUA_TNIL) {
+    lua_pop(L, 2);
+    return 0;
+  }
+  lua_pop(L, 1);
+  push_unique_key(L, -1);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, seen);
+  return 1;
+}
+
 /* unique() on a MappingResult: a mapping's identity is its Row's values
 ** (SQLAlchemy keys it on the row), so the key is taken before converting. */
 static int next_unique_mapping(lua_State *L, int idx, int seen) {
@@ -1069,18 +1084,12 @@ static int next_unique_mapping(lua_State *L, int idx, int seen) {
   base = lua_gettop(L);
   r = checkresult(L, base);
   while (next_row(L, base, r)) {
-    push_unique_key(L, -1);
-    if (lua_rawget(L, seen) == LUA_TNIL) {
-      lua_pop(L, 1);
-      push_unique_key(L, -1);
-      lua_pushboolean(L, 1);
-      lua_rawset(L, seen);
+    if (first_sighting(L, seen)) {
       view_convert(L, lua_touserdata(L, idx));
       lua_replace(L, seen);
       lua_settop(L, seen);
       return 1;
     }
-    lua_pop(L, 2);
   }
   lua_settop(L, seen - 1);
   return 0;
@@ -1099,16 +1108,10 @@ static int next_item(lua_State *L, int idx) {
       ((lview *)lua_touserdata(L, idx))->mode == MODE_MAPPINGS)
     return next_unique_mapping(L, idx, seen);
   while (next_raw(L, idx)) {
-    push_unique_key(L, -1);
-    if (lua_rawget(L, seen) == LUA_TNIL) {
-      lua_pop(L, 1);
-      push_unique_key(L, -1);
-      lua_pushboolean(L, 1);
-      lua_rawset(L, seen);
+    if (first_sighting(L, seen)) {
       lua_remove(L, seen);
       return 1;
     }
-    lua_pop(L, 2);
   }
   lua_remove(L, seen);
   return 0;
