@@ -827,6 +827,17 @@ function I.single_alias_crit(x, parts)
   return crit
 end
 
+-- stmt with the single-table criteria crits in its WHERE clause, kept
+-- last by the generative methods (ents false: its rows are plain rows,
+-- as without the criterion)
+local function with_crits(stmt, crits, parts)
+  local crit = #crits == 1 and crits[1] or sa.and_(table.unpack(crits))
+  local out = where(stmt, crit)
+  stmt_ents[out] = {ents = false, nocrit = stmt, crit = crit,
+                    parts = {crits = crits, parts = parts}}
+  return out
+end
+
 -- a select of plain columns (see properties.lua) that names columns of
 -- an aliased() single-table subclass: their criteria in the WHERE
 -- clause, kept last by the generative methods, as for the class itself
@@ -839,12 +850,7 @@ function I.single_alias_where(stmt, ...)
   end
   if #crits == 0 then return stmt end
   install_methods()
-  local crit = #crits == 1 and crits[1] or sa.and_(table.unpack(crits))
-  local out = where(stmt, crit)
-  -- (ents false: its rows are plain rows, as without the criterion)
-  stmt_ents[out] = {ents = false, nocrit = stmt, crit = crit,
-                    parts = {crits = crits, parts = parts}}
-  return out
+  return with_crits(stmt, crits, parts)
 end
 -- update(Manager) / delete(Manager): a single-table subclass's rows only
 -- (the criterion stays last, as for selects); a joined subclass's own
@@ -954,11 +960,7 @@ local function select_from_single(f, stmt, ...)
   end
   local out = f(stmt, ...)
   if #crits == 0 then return out end
-  local crit = #crits == 1 and crits[1] or sa.and_(table.unpack(crits))
-  local res = where(out, crit)
-  stmt_ents[res] = {ents = false, nocrit = out, crit = crit,
-                    parts = {crits = crits, parts = parts}}
-  return res
+  return with_crits(out, crits, parts)
 end
 
 local function wrap_method(name)
