@@ -156,4 +156,16 @@ T.test("methods replaced after use are the ones called", function()
   T.eq(seen, 1)
 end)
 
+T.test("the module is no receiver of its own module-level forms", function()
+  -- (sa.collate(sa) once called itself for ever: a tail call of itself)
+  for _, f in ipairs{"collate", "between", "label", "join", "outerjoin",
+                     "alias"} do
+    local ok, err = pcall(sa[f], sa, "x")
+    T.eq(ok, false)
+    if f ~= "label" then
+      T.match(tostring(err), f .. ": argument #1 must be an expression")
+    end
+  end
+end)
+
 T.done()
