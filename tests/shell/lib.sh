@@ -68,6 +68,20 @@ after() {
     on && index($0, "retort>") != 1 { out = out $0 "\n" } END { printf "%s", out }'
 }
 
+# clear the screen (Ctrl-L) and the scrollback, so that later waits count
+# only what comes next; waits until the shell has really redrawn a lone
+# prompt, since a clear that lands after the history is dropped would push
+# the old screen back into it (and the prompt count with it)
+clear_screen() {
+  T send-keys -t rt C-l
+  i=0
+  while [ "$(screen | wc -l)" -gt 1 ] && [ $i -lt 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+  T clear-history -t rt
+}
+
 # how many main prompts the pane shows, history included
 prompts() { T capture-pane -p -S - -t rt | grep -c '^retort>'; }
 

@@ -12,7 +12,6 @@ fi
 export TERM=xterm PAGER=
 
 
-clear_screen() { T send-keys -t rt C-l; sleep 0.2; T clear-history -t rt; }
 
 cat >"$tmp/model.lua" <<'EOF'
 local Base = orm.declarative_base()

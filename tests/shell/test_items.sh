@@ -44,7 +44,6 @@ stop() {
 }
 
 clear_line() { T send-keys -t rt C-u; sleep 0.1; }
-clear_screen() { T send-keys -t rt C-l; sleep 0.2; T clear-history -t rt; }
 
 # quiet_checks NAME URL TABLE COLUMN-PREFIX COLUMN LUA-TABLE LUA-PREFIX
 # LUA-COLUMN: with \echo on, Tab in SQL after a table the statement names

@@ -42,7 +42,6 @@ enter() {
   done
 }
 
-clear_screen() { T send-keys -t rt C-l; sleep 0.2; T clear-history -t rt; }
 
 T new-session -d -s rt -x 100 -y 30 "$RETORT --norc sqlite:///$tmp/t.db"
 wait_last "retort>" || { echo "retort did not show its prompt:"; screen; }

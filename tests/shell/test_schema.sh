@@ -39,7 +39,6 @@ tab() {
 }
 
 clear_line() { T send-keys -t rt C-u; sleep 0.1; }
-clear_screen() { T send-keys -t rt C-l; sleep 0.2; T clear-history -t rt; }
 
 db="$tmp/chinook.db"
 sqlite3 "$db" <"$chinook/Chinook_Sqlite.sql"

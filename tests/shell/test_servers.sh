@@ -52,9 +52,7 @@ canceled" "$(after "retort> $3")"
     "$(screen | grep -q '^ *42$' && echo yes)"
   # inside a transaction: the statement is canceled, the transaction ends
   wait_last "retort>"
-  T send-keys -t rt C-l
-  sleep 0.2
-  T clear-history -t rt
+  clear_screen
   typeline "begin;"
   wait_grep '^BEGIN$'
   wait_last "retort>"
