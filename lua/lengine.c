@@ -2061,14 +2061,30 @@ static int tx_tostring(lua_State *L) {
   return 1;
 }
 
-/* `local t <close> = conn:begin()`: roll back unless committed */
+/*
+** `local t <close> = conn:begin()`: as SQLAlchemy's `with conn.begin():`,
+** a block left normally commits (releases, for a savepoint) a transaction
+** still active, and one left by an error (Lua passes it as argument 2)
+** rolls it back. A commit that fails rolls back and raises its error.
+*/
 static int tx_close(lua_State *L) {
   ltx *t = luaL_checkudata(L, 1, TX_MT);
+  int failed = !lua_isnoneornil(L, 2);
   if (!t->active) return 0;
   lua_getiuservalue(L, 1, 1);
   if (((lconn *)lua_touserdata(L, -1))->c.closed) return 0;
   lua_settop(L, 1);
-  return tx_end(L, 0);
+  if (failed) return tx_end(L, 0);
+  lua_pushcfunction(L, tx_commit);
+  lua_pushvalue(L, 1);
+  if (lua_pcall(L, 1, 0, 0) == LUA_OK) return 0;
+  if (t->active) { /* stack: the transaction, the commit's error */
+    lua_pushcfunction(L, tx_rollback);
+    lua_pushvalue(L, 1);
+    lua_pcall(L, 1, 0, 0); /* the commit's error is the one to raise */
+    lua_settop(L, 2);
+  }
+  return lua_error(L);
 }
 
 /*

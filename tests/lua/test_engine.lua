@@ -211,14 +211,48 @@ for _, db in ipairs(T.databases()) do
     e:dispose()
   end)
 
-  T.test(n .. "a <close> transaction rolls back unless committed", function()
+  -- as SQLAlchemy's `with conn.begin():`, a block left normally commits
+  -- and one left by an error rolls back (savepoints: release / roll back)
+  T.test(n .. "a <close> transaction commits on normal exit, rolls back on error", function()
     local e, c <close> = setup(db)
     do
       local tx <close> = c:begin()
       c:exec_driver_sql(insert_sql(db), {1, "x", 1.0})
     end
     T.eq(c:in_transaction(), false)
-    T.eq(c:exec_driver_sql("SELECT count(*) FROM rt_things"):scalar(), 0)
+    local ok, err = pcall(function()
+      local tx <close> = c:begin()
+      c:exec_driver_sql(insert_sql(db), {2, "y", 2.0})
+      error("boom")
+    end)
+    T.eq(ok, false)
+    T.match(tostring(err), "boom")
+    T.eq(c:in_transaction(), false)
+    do
+      local tx <close> = c:begin()
+      do
+        local sp <close> = c:begin_nested()
+        c:exec_driver_sql(insert_sql(db), {3, "z", 3.0})
+      end
+      T.eq(c:in_transaction(), true)
+      pcall(function()
+        local sp <close> = c:begin_nested()
+        c:exec_driver_sql(insert_sql(db), {4, "w", 4.0})
+        error("inner")
+      end)
+      T.eq(c:in_transaction(), true)
+    end
+    T.eq(c:in_transaction(), false)
+    T.eq(c:exec_driver_sql("SELECT id FROM rt_things ORDER BY id")
+           :scalars():all(), {1, 3})
+    c:rollback() -- the SELECT autobegan one
+    -- a transaction already ended inside the block is left alone
+    do
+      local tx <close> = c:begin()
+      c:exec_driver_sql(insert_sql(db), {5, "v", 5.0})
+      tx:rollback()
+    end
+    T.eq(c:exec_driver_sql("SELECT count(*) FROM rt_things"):scalar(), 2)
     c:close()
     e:dispose()
   end)
