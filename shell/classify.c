@@ -55,6 +55,9 @@ rt_linekind rt_classify_line(const char *line) {
   size_t n;
   while (*p == ' ' || *p == '\t') p++;
   if (*p == '\\') return RT_LINE_COMMAND;
+  /* no Lua line starts with a slash and a star: an SQL block comment,
+  ** as SQL files begin */
+  if (p[0] == '/' && p[1] == '*') return RT_LINE_SQL;
   w = p;
   while (isalpha((unsigned char)*p)) p++;
   n = (size_t)(p - w);

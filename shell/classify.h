@@ -27,7 +27,8 @@ unsigned rt_sql_flags(const char *dialect);
 /*
 ** A line whose first word is an SQL keyword used as a keyword (followed
 ** by white space, `*`, `;` or the end of the line, and not by `=` or `,`
-** after the blanks, which assign to Lua variables) is SQL; a line whose
+** after the blanks, which assign to Lua variables) is SQL, and so is one
+** that starts with an SQL block comment; a line whose
 ** first non-blank character is `\` is a command; anything else is Lua.
 */
 rt_linekind rt_classify_line(const char *line);

@@ -105,6 +105,14 @@ INSERT 1
     'local c = engine:connect()' \
     'print(c:exec_driver_sql("select x from t"):scalar())' | R)"
 
+# an SQL file as SQL files are written: block comments before statements,
+# and a comment alone between them and Lua
+check "stdin reads an SQL file that opens with block comments" "CREATE TABLE
+INSERT 1
+1" "$(printf '%s\n' '' '/*****************' '   A script' '******************/' \
+    '/* tables */' 'create table c (x int);' '/* rows */ insert into c values (1);' \
+    '/* done */' 'print(engine:connect():exec_driver_sql("select x from c"):scalar())' | R)"
+
 check "several statements on a line" "CREATE TABLE
 INSERT 1
 INSERT 1

@@ -22,6 +22,10 @@ START_TEST(sql_lines) {
   is_kind("  Select\t1", RT_LINE_SQL);
   is_kind("BEGIN;", RT_LINE_SQL);
   is_kind("begin", RT_LINE_SQL);
+  /* SQL files open with block comments; no Lua line starts so */
+  is_kind("/* Chinook */", RT_LINE_SQL);
+  is_kind("  /*****", RT_LINE_SQL);
+  is_kind("/ 2", RT_LINE_LUA);
   is_kind("select*from t", RT_LINE_SQL);
   is_kind("insert into t values (1);", RT_LINE_SQL);
   is_kind("update t set x = 1;", RT_LINE_SQL);
