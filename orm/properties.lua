@@ -915,6 +915,96 @@ function I.entities_of(stmt)
 end
 
 ------------------------------------------------------------------------
+-- the names of an ORM select's columns
+------------------------------------------------------------------------
+
+-- SQLAlchemy's ORM names a select's columns by what they are, not by
+-- their SQL labels: a column by its key, a function by its name (count,
+-- not count_1), anything else "_no_label"; a name met again is numbered
+-- (count, count_1, count_2).  keys: item -> name or false; taken: names
+-- already given (an entity's), kept out of the numbering.
+local function orm_column_names(keys)
+  local names, used, next_n = {}, {}, {}
+  for i, k in ipairs(keys) do
+    local name = k or "_no_label"
+    if used[name] then
+      local n = next_n[name] or 1
+      while used[name .. "_" .. n] do n = n + 1 end
+      next_n[name] = n + 1
+      name = name .. "_" .. n
+    end
+    used[name] = true
+    names[i] = name
+  end
+  return names
+end
+
+-- the proxy keys of an ORM select's items (nil: a Core select)
+local function proxy_keys(stmt)
+  if I.core_tables[stmt] then return nil end
+  local keys = C.proxy_keys(stmt, I.mappers_by_table)
+  if not keys then return nil end
+  for j, it in ipairs(C.select_items(stmt)) do
+    -- (NOT of a Boolean column is named as the column)
+    local col = not keys[j] and C.negated_column(it[4])
+    if col then keys[j] = col.key end
+  end
+  return keys
+end
+
+-- name the columns of an ORM select's entities as SQLAlchemy does
+local function name_entities(stmt, ents)
+  if not ents then return ents end
+  local keys = proxy_keys(stmt)
+  if not keys then return ents end
+  local cols, list = {}, {}
+  for _, e in ipairs(ents) do
+    if not e.mapper and not e.cols and e.width == 1 then
+      cols[#cols + 1] = e
+      local k = e.name
+      if k == nil and e.item then
+        local items = C.select_items(stmt)
+        for j, it in ipairs(items) do
+          if rawequal(it[4], e.item) or
+             (C.node_kind(it[4]) and C.node_ptr(it[4]) == C.node_ptr(e.item)) then
+            k = keys[j]
+            break
+          end
+        end
+      end
+      list[#list + 1] = k or false
+    end
+  end
+  if #cols == 0 then return ents end
+  for i, name in ipairs(orm_column_names(list)) do cols[i].name = name end
+  return ents
+end
+
+do
+  local entities_of = I.entities_of
+  function I.entities_of(stmt)
+    return name_entities(stmt, entities_of(stmt))
+  end
+end
+
+-- a Core result of an ORM select without entities, keyed as SQLAlchemy's
+-- ORM keys it (select(func.count(User.id)) gives "count")
+function I.orm_keyed(stmt, r)
+  if type(r) ~= "userdata" or not r._with_keys then return r end
+  local keys = proxy_keys(stmt)
+  if not keys then return r end
+  local items = C.select_items(stmt)
+  local rk = r:keys()
+  if #items ~= #keys or #rk ~= #keys then return r end
+  for _, it in ipairs(items) do if it[2] ~= 1 then return r end end
+  local names = orm_column_names(keys)
+  for i = 1, #names do
+    if names[i] ~= rk[i] then return r:_with_keys(names) end
+  end
+  return r
+end
+
+------------------------------------------------------------------------
 -- filter_by on an entity: its attribute names
 ------------------------------------------------------------------------
 

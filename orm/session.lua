@@ -943,7 +943,7 @@ function Session:execute(stmt, params, opts)
   local core
   if yield_per then core = I.run_streamed(self, conn, stmt, params)
   else core = run(self, conn, stmt, params) end
-  if not ents then return core end
+  if not ents then return I.orm_keyed(orig, core) end
   return setmetatable({session = self, ents = ents, core = core,
                        populate = opts and opts.populate_existing and 2 or
                                   false, -- 2: pending changes discarded

@@ -1,0 +1,136 @@
+-- ORM gaps closed against SQLAlchemy 1.4 on every test database: the
+-- names an ORM select gives its function columns, ... (each test says
+-- what it pins; the expectations were taken from SQLAlchemy running the
+-- same steps).
+local T = require "testing"
+
+local function norm(sql)
+  sql = sql:gsub("%$%d+", "?"):gsub("[`\"]", ""):gsub("%s+", " ")
+  return sql
+end
+
+-- the engine of db with a log of the statements it runs
+local function logged_engine(db)
+  local engine = create_engine(db.url)
+  local log = {}
+  orm.event.listen(engine, "before_cursor_execute",
+    function(conn, cursor, sql) log[#log + 1] = norm(sql) end)
+  local function clear() for i = #log, 1, -1 do log[i] = nil end end
+  return engine, log, clear
+end
+
+local function sorted_keys(t)
+  local out = {}
+  for k in pairs(t) do out[#out + 1] = k end
+  table.sort(out)
+  return out
+end
+
+for _, db in ipairs(T.databases()) do
+  local pfx = db.name .. ": "
+
+  ----------------------------------------------------------------------
+  -- function columns of an ORM select: named count, max, count_1, ...
+  ----------------------------------------------------------------------
+  do
+    local Base = orm.declarative_base()
+    local User = Base:class "User" {
+      __tablename__ = "oi_user",
+      id = Column(Integer, {primary_key = true}),
+      name = Column(String(20)),
+    }
+    local A = Base:class "A" {
+      __tablename__ = "oi_a",
+      id = Column(Integer, {primary_key = true}),
+      user_id = Column(Integer, ForeignKey("oi_user.id")),
+    }
+    local engine = create_engine(db.url)
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    do
+      local s <close> = orm.Session(engine)
+      s:add_all{User{id = 1, name = "a"}, User{id = 2, name = "b"},
+                A{id = 1, user_id = 1}}
+      s:commit()
+    end
+
+    T.test(pfx .. "function columns of an ORM select are keyed by name",
+           function()
+      local s <close> = orm.Session(engine)
+      local function first(stmt)
+        local r = s:execute(stmt)
+        local keys = r:keys()
+        local row = r:first()
+        return keys, row._fields, row._mapping
+      end
+      local keys, fields, map = first(select(func.count(User.id)))
+      T.eq(keys, {"count"})
+      T.eq(fields, {"count"})
+      T.eq(sorted_keys(map), {"count"})
+      T.eq(map.count, 2)
+      keys, fields = first(select(func.count(User.id), func.max(User.id)))
+      T.eq(keys, {"count", "max"})
+      T.eq(fields, {"count", "max"})
+      -- two of the same function: the second numbered
+      keys, fields, map = first(select(func.count(User.id),
+                                       func.count(User.name)))
+      T.eq(fields, {"count", "count_1"})
+      T.eq(sorted_keys(map), {"count", "count_1"})
+      keys = first(select(func.count(User.id), func.count(User.id),
+                          func.count(User.id)))
+      T.eq(keys, {"count", "count_1", "count_2"})
+      keys = first(select(func.max(User.id), func.min(User.name),
+                          func.sum(User.id)))
+      T.eq(keys, {"max", "min", "sum"})
+      local r = s:execute(select(User.name, func.count(User.id))
+                          :group_by(User.name):order_by(User.name)):first()
+      T.eq(r._fields, {"name", "count"})
+      T.eq(r.name, "a")
+      T.eq(r.count, 1)
+      keys = first(select(func.lower(User.name)))
+      T.eq(keys, {"lower"})
+      keys = first(select(func.count()):select_from(User))
+      T.eq(keys, {"count"})
+      keys = first(select(func.count(distinct(User.id))))
+      T.eq(keys, {"count"})
+      -- columns of two tables with one name, labels, other expressions
+      keys = first(select(User.id, A.id))
+      T.eq(keys, {"id", "id_1"})
+      keys = first(select(User.id, User.id + 1, literal_column("5"),
+                          func.count(User.id):label("x")):group_by(User.id))
+      T.eq(keys, {"id", "_no_label", "5", "x"})
+      keys = first(select(func.sum(User.id) + 1))
+      T.eq(keys, {"_no_label"})
+      -- (OVER and FILTER do not carry the ORM's marks: their SQL labels)
+      keys = first(select(func.row_number():over{order_by = User.id}))
+      T.eq(keys, {"anon_1"})
+    end)
+
+    T.test(pfx .. "function columns beside an entity", function()
+      local s <close> = orm.Session(engine)
+      local r = s:execute(select(User, func.count(A.id), func.max(A.id))
+                          :join_from(User, A):group_by(User.id))
+      T.eq(r:keys(), {"User", "count", "max"})
+      local row = r:first()
+      T.eq(row._fields, {"User", "count", "max"})
+      T.eq(row.count, 1)
+      T.eq(row.max, 1)
+      T.eq(row.User.name, "a")
+    end)
+
+    T.test(pfx .. "a Core select in a Session keeps its SQL labels",
+           function()
+      local s <close> = orm.Session(engine)
+      local t = User.__table__
+      -- (a mapped Table given itself is Core to SQLAlchemy too)
+      T.eq(s:execute(select(t, func.count(t.c.id)):group_by(t.c.id)
+                     :order_by(t.c.id)):keys(), {"id", "name", "count_1"})
+      local conn <close> = engine:connect()
+      T.eq(conn:execute(select(func.count(User.id),
+                               func.count(User.name))):keys(),
+           {"count_1", "count_2"})
+    end)
+  end
+end
+
+T.done()
