@@ -131,6 +131,92 @@ for _, db in ipairs(T.databases()) do
            {"count_1", "count_2"})
     end)
   end
+  ----------------------------------------------------------------------
+  -- many-to-many: association rows deleted before they are inserted
+  ----------------------------------------------------------------------
+  do
+    local Base = orm.declarative_base()
+    local assoc = Table("oi_assoc", Base.metadata,
+      Column("l_id", ForeignKey("oi_left.id"), {primary_key = true}),
+      Column("r_id", ForeignKey("oi_right.id"), {primary_key = true}))
+    local L = Base:class "L" {
+      __tablename__ = "oi_left",
+      id = Column(Integer, {primary_key = true}),
+      rights = orm.relationship("R", {secondary = assoc, backref = "lefts",
+                                      order_by = "R.id"}),
+    }
+    local R = Base:class "R" {
+      __tablename__ = "oi_right",
+      id = Column(Integer, {primary_key = true}),
+    }
+    local engine, log, clear = logged_engine(db)
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    local params = {}
+    orm.event.listen(engine, "before_cursor_execute",
+      function(conn, cursor, sql, p) params[#log] = p end)
+    local function pairs_of(s)
+      local out = {}
+      local conn = s:connection()
+      for _, row in ipairs(conn:execute(text(
+          "SELECT l_id, r_id FROM oi_assoc ORDER BY l_id, r_id")):all()) do
+        out[#out + 1] = {row[1], row[2]}
+      end
+      return out
+    end
+    local DEL = "DELETE FROM oi_assoc WHERE oi_assoc.l_id = ? AND " ..
+                "oi_assoc.r_id = ?"
+    local INS = "INSERT INTO oi_assoc (l_id, r_id) VALUES (?, ?)"
+
+    T.test(pfx .. "many-to-many: rows moved between collections", function()
+      local s <close> = orm.Session(engine)
+      local l1, l2 = L{id = 1}, L{id = 2}
+      local r1, r2, r3 = R{id = 1}, R{id = 2}, R{id = 3}
+      l1.rights = {r1, r2}
+      l2.rights = {r3}
+      s:add_all{l1, l2}
+      s:commit()
+      local function load_all()
+        local _ = #l1.rights + #l2.rights
+        for _, r in ipairs{r1, r2, r3} do _ = #r.lefts end
+      end
+      load_all()
+      clear()
+      -- r2 moves to l2, r3 to l1
+      l1.rights:remove(r2)
+      l2.rights:append(r2)
+      l2.rights:remove(r3)
+      l1.rights:append(r3)
+      s:commit()
+      T.eq(log, {DEL, INS})
+      T.eq(params[1], {{1, 2}, {2, 3}})
+      T.eq(params[2], {{1, 3}, {2, 2}})
+      T.eq(pairs_of(s), {{1, 1}, {1, 3}, {2, 2}})
+      -- whole collections assigned: the rows of both go in one step each
+      load_all()
+      clear()
+      l1.rights = {r2}
+      l2.rights = {r1, r3}
+      s:flush()
+      T.eq(log, {DEL, INS})
+      T.eq(params[1], {{1, 1}, {1, 3}, {2, 2}})
+      T.eq(params[2], {{1, 2}, {2, 1}, {2, 3}})
+      T.eq(pairs_of(s), {{1, 2}, {2, 1}, {2, 3}})
+      T.eq(#r1.lefts, 1)
+      T.ok(rawequal(r1.lefts[1], l2))
+      -- a deleted object's rows go before the new objects' rows
+      clear()
+      s:add(L{id = 3, rights = {r1}})
+      s:delete(l1)
+      s:flush()
+      T.eq(log, {DEL, "INSERT INTO oi_left (id) VALUES (?)", INS,
+                 "DELETE FROM oi_left WHERE oi_left.id = ?"})
+      T.eq(params[1], {1, 2})
+      T.eq(params[3], {3, 1})
+      s:commit()
+      T.eq(pairs_of(s), {{2, 1}, {2, 3}, {3, 1}})
+    end)
+  end
 end
 
 T.done()
