@@ -367,6 +367,136 @@ for _, db in ipairs(T.databases()) do
       T.raises("InvalidRequestError", function() s:refresh(g) end)
     end)
   end
+  ----------------------------------------------------------------------
+  -- refresh(obj, {relationship}): the eager ones load with the refresh
+  ----------------------------------------------------------------------
+  do
+    local Base = orm.declarative_base()
+    local rel = orm.relationship
+    local U = Base:class "U" {
+      __tablename__ = "oi_ru",
+      id = Column(Integer, {primary_key = true}),
+      name = Column(String(20)),
+      boss_id = Column(Integer, ForeignKey("oi_ru.id")),
+      addrs = rel("A", {order_by = "A.id"}),
+      sel = rel("A", {lazy = "selectin", order_by = "A.id", viewonly = true}),
+      joi = rel("A", {lazy = "joined", order_by = "A.email",
+                      viewonly = true}),
+      sub = rel("A", {lazy = "subquery", order_by = "A.id", viewonly = true}),
+      boss = rel("U", {remote_side = "U.id", lazy = "joined"}),
+    }
+    local A = Base:class "A" {
+      __tablename__ = "oi_ra",
+      id = Column(Integer, {primary_key = true}),
+      u_id = Column(Integer, ForeignKey("oi_ru.id")),
+      email = Column(String(20)),
+    }
+    local engine, log, clear = logged_engine(db)
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    do
+      local s <close> = orm.Session(engine)
+      s:add(U{id = 1, name = "u", addrs = {A{id = 1, email = "a"},
+                                           A{id = 2, email = "b"}}})
+      s:add(U{id = 2, name = "v", boss_id = 1})
+      s:commit()
+    end
+    local JOINED = "oi_ra_1.id AS id_1, oi_ra_1.u_id, oi_ra_1.email FROM " ..
+      "oi_ru LEFT OUTER JOIN oi_ra AS oi_ra_1 ON oi_ru.id = oi_ra_1.u_id " ..
+      "WHERE oi_ru.id = ? ORDER BY oi_ra_1.email"
+    local LAZY = "SELECT oi_ra.id AS oi_ra_id, oi_ra.u_id AS oi_ra_u_id, " ..
+      "oi_ra.email AS oi_ra_email FROM oi_ra WHERE ? = oi_ra.u_id " ..
+      "ORDER BY oi_ra.id"
+    local function unloaded(o)
+      local l = orm.inspect(o).unloaded
+      table.sort(l)
+      return l
+    end
+    local function ids(list)
+      local out = {}
+      for i, a in ipairs(list) do out[i] = a.id end
+      return out
+    end
+
+    T.test(pfx .. "refresh() of relationships alone: the joined ones",
+           function()
+      local s <close> = orm.Session(engine)
+      local u = s:get(U, 1)
+      local _ = #u.addrs + #u.sel + #u.joi
+      -- lazy, selectin, subquery (and a self-referential joined one):
+      -- nothing to select with the row
+      for _, key in ipairs{"addrs", "sel", "sub"} do
+        local err = T.raises("InvalidRequestError",
+                             function() s:refresh(u, {key}) end)
+        T.match(err.message, "No column%-based properties specified for " ..
+                "refresh operation")
+      end
+      local v = s:get(U, 2)
+      T.raises("InvalidRequestError", function() s:refresh(v, {"boss"}) end)
+      clear()
+      s:refresh(u, {"joi"})
+      T.eq(log, {"SELECT oi_ru.id, " .. JOINED})
+      T.eq(unloaded(u), {"boss"}) -- (never read)
+      T.eq(ids(u.joi), {1, 2})
+      T.eq(#log, 1)
+    end)
+
+    T.test(pfx .. "refresh() of columns and eager relationships",
+           function()
+      local s <close> = orm.Session(engine)
+      local u = s:get(U, 1)
+      local _ = #u.addrs + #u.sel + #u.joi
+      clear()
+      -- a lazy one is expired, to load when read
+      s:refresh(u, {"name", "addrs"})
+      T.eq(log, {"SELECT oi_ru.name FROM oi_ru WHERE oi_ru.id = ?"})
+      T.eq(unloaded(u), {"addrs", "boss"})
+      clear()
+      s:refresh(u, {"name", "sel"})
+      T.eq(log, {"SELECT oi_ru.name FROM oi_ru WHERE oi_ru.id = ?", LAZY})
+      T.eq(unloaded(u), {"addrs", "boss"})
+      clear()
+      s:refresh(u, {"name", "joi", "sel"})
+      T.eq(log, {"SELECT oi_ru.name, oi_ru.id, " .. JOINED, LAZY})
+      clear()
+      s:refresh(u, {"joi", "addrs"})
+      T.eq(log, {"SELECT oi_ru.id, " .. JOINED})
+      T.eq(unloaded(u), {"addrs", "boss"})
+      -- the self-referential joined one stays expired
+      local v = s:get(U, 2)
+      _ = v.boss
+      clear()
+      s:refresh(v, {"name", "boss", "joi"})
+      T.eq(log, {"SELECT oi_ru.name, oi_ru.id, " .. JOINED})
+      T.eq(unloaded(v), {"addrs", "boss"})
+      T.eq(#v.joi, 0)
+    end)
+
+    T.test(pfx .. "refresh() of a joined collection sees the rows now",
+           function()
+      local s <close> = orm.Session(engine)
+      local u = s:get(U, 1)
+      local a1 = u.joi[1]
+      a1.email = "zz"
+      do
+        local conn <close> = engine:connect()
+        conn:execute(text("INSERT INTO oi_ra (id, u_id, email) " ..
+                          "VALUES (5, 1, 'c')"))
+        conn:commit()
+      end
+      s:flush()
+      s:commit()
+      clear()
+      s:refresh(u, {"joi"})
+      T.eq(log, {"SELECT oi_ru.id, " .. JOINED})
+      local got = {}
+      for i, a in ipairs(u.joi) do got[i] = {a.id, a.email} end
+      T.eq(got, {{2, "b"}, {5, "c"}, {1, "zz"}})
+      T.ok(rawequal(u.joi[3], a1), "the identity map's object")
+      T.eq(#log, 1)
+      T.eq(ids(u.addrs), {1, 2, 5})
+    end)
+  end
 end
 
 T.done()
