@@ -6,6 +6,8 @@ local T = require "testing"
 
 local function norm(sql)
   sql = sql:gsub("%$%d+", "?"):gsub("[`\"]", ""):gsub("%s+", " ")
+  -- (MySQL's dialect writes a join INNER JOIN, as SQLAlchemy's)
+  sql = sql:gsub(" INNER JOIN ", " JOIN ")
   return sql
 end
 
@@ -495,6 +497,131 @@ for _, db in ipairs(T.databases()) do
       T.ok(rawequal(u.joi[3], a1), "the identity map's object")
       T.eq(#log, 1)
       T.eq(ids(u.addrs), {1, 2, 5})
+    end)
+  end
+  ----------------------------------------------------------------------
+  -- subqueryload from an aliased with_polymorphic entity
+  ----------------------------------------------------------------------
+  do
+    local Base = orm.declarative_base()
+    local Company = Base:class "Company" {
+      __tablename__ = "oi_co",
+      id = Column(Integer, {primary_key = true}),
+      name = Column(String(20)),
+    }
+    local Emp = Base:class "Emp" {
+      __tablename__ = "oi_pe",
+      id = Column(Integer, {primary_key = true}),
+      name = Column(String(20)),
+      type = Column(String(20)),
+      company_id = Column(ForeignKey("oi_co.id")),
+      company = orm.relationship("Company"),
+      notes = orm.relationship("Note", {order_by = "Note.id"}),
+      __mapper_args__ = {polymorphic_identity = "employee",
+                         polymorphic_on = "type"},
+    }
+    local Eng = Emp:class "Eng" {
+      __tablename__ = "oi_pen",
+      id = Column(ForeignKey("oi_pe.id"), {primary_key = true}),
+      lang = Column(String(20)),
+      __mapper_args__ = {polymorphic_identity = "engineer"},
+    }
+    local Mgr = Emp:class "Mgr" {
+      __tablename__ = "oi_pmg",
+      id = Column(ForeignKey("oi_pe.id"), {primary_key = true}),
+      level = Column(Integer),
+      __mapper_args__ = {polymorphic_identity = "manager"},
+    }
+    local Note = Base:class "Note" {
+      __tablename__ = "oi_pn",
+      id = Column(Integer, {primary_key = true}),
+      emp_id = Column(ForeignKey("oi_pe.id")),
+      text = Column(String(20)),
+    }
+    local engine, log, clear = logged_engine(db)
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    do
+      local s <close> = orm.Session(engine)
+      local c = Company{id = 1, name = "c"}
+      s:add_all{Eng{id = 1, name = "e", lang = "lua", company = c,
+                    notes = {Note{id = 1, text = "n1"},
+                             Note{id = 2, text = "n2"}}},
+                Mgr{id = 2, name = "m", level = 3, company = c,
+                    notes = {Note{id = 3, text = "n3"}}},
+                Emp{id = 3, name = "x"}}
+      s:commit()
+    end
+    local WP = "SELECT oi_pe.id AS oi_pe_id, oi_pe.name AS oi_pe_name, " ..
+      "oi_pe.type AS oi_pe_type, oi_pe.company_id AS oi_pe_company_id, " ..
+      "oi_pen.id AS oi_pen_id, oi_pen.lang AS oi_pen_lang, oi_pmg.id AS " ..
+      "oi_pmg_id, oi_pmg.level AS oi_pmg_level FROM oi_pe LEFT OUTER JOIN " ..
+      "oi_pen ON oi_pe.id = oi_pen.id LEFT OUTER JOIN oi_pmg ON oi_pe.id = " ..
+      "oi_pmg.id"
+    local WPCOLS = "SELECT anon_1.oi_pe_id, anon_1.oi_pe_name, " ..
+      "anon_1.oi_pe_type, anon_1.oi_pe_company_id, anon_1.oi_pen_id, " ..
+      "anon_1.oi_pen_lang, anon_1.oi_pmg_id, anon_1.oi_pmg_level FROM (" ..
+      WP .. ") AS anon_1"
+    local NOTES = "SELECT oi_pn.id AS oi_pn_id, oi_pn.emp_id AS " ..
+      "oi_pn_emp_id, oi_pn.text AS oi_pn_text, "
+    local function shape(rows, f)
+      local out = {}
+      for i, r in ipairs(rows) do out[i] = {r.__class__.__name__, f(r)} end
+      return out
+    end
+    local function note_ids(r)
+      local out = {}
+      for i, n in ipairs(r.notes) do out[i] = n.id end
+      return out
+    end
+
+    T.test(pfx .. "subqueryload from an aliased with_polymorphic entity",
+           function()
+      local s <close> = orm.Session(engine)
+      local wp = orm.with_polymorphic(Emp, {Eng, Mgr}, {aliased = true})
+      clear()
+      local rows = s:scalars(select(wp):options(orm.subqueryload(wp.notes))
+                             :order_by(wp.id)):all()
+      T.eq(log, {WPCOLS .. " ORDER BY anon_1.oi_pe_id",
+        NOTES .. "anon_1.anon_2_oi_pe_id AS anon_1_anon_2_oi_pe_id FROM " ..
+        "(SELECT DISTINCT anon_2.oi_pe_id AS anon_2_oi_pe_id FROM (" .. WP ..
+        ") AS anon_2) AS anon_1 JOIN oi_pn ON anon_1.anon_2_oi_pe_id = " ..
+        "oi_pn.emp_id ORDER BY oi_pn.id"})
+      clear()
+      T.eq(shape(rows, note_ids), {{"Eng", {1, 2}}, {"Mgr", {3}},
+                                   {"Emp", {}}})
+      T.eq(log, {})
+      s:close()
+      -- a many-to-one, the entity's criterion kept
+      clear()
+      rows = s:scalars(select(wp):options(orm.subqueryload(wp.company))
+                       :where(wp.Eng.lang:eq("lua"))):all()
+      T.eq(log, {WPCOLS .. " WHERE anon_1.oi_pen_lang = ?",
+        "SELECT oi_co.id AS oi_co_id, oi_co.name AS oi_co_name, " ..
+        "anon_1.anon_2_oi_pe_company_id AS anon_1_anon_2_oi_pe_company_id " ..
+        "FROM (SELECT DISTINCT anon_2.oi_pe_company_id AS " ..
+        "anon_2_oi_pe_company_id FROM (" .. WP .. ") AS anon_2 WHERE " ..
+        "anon_2.oi_pen_lang = ?) AS anon_1 JOIN oi_co ON oi_co.id = " ..
+        "anon_1.anon_2_oi_pe_company_id"})
+      T.eq(shape(rows, function(r) return r.company.id end), {{"Eng", 1}})
+    end)
+
+    T.test(pfx .. "subqueryload from a flat with_polymorphic entity",
+           function()
+      local s <close> = orm.Session(engine)
+      local wp = orm.with_polymorphic(Emp, "*", {flat = true})
+      clear()
+      local rows = s:scalars(select(wp):options(orm.subqueryload(wp.notes))
+                             :order_by(wp.id)):all()
+      local FLAT = "FROM oi_pe AS oi_pe_1 LEFT OUTER JOIN oi_pen AS " ..
+        "oi_pen_1 ON oi_pe_1.id = oi_pen_1.id LEFT OUTER JOIN oi_pmg AS " ..
+        "oi_pmg_1 ON oi_pe_1.id = oi_pmg_1.id"
+      T.eq(log[2], NOTES .. "anon_1.oi_pe_1_id AS anon_1_oi_pe_1_id FROM " ..
+        "(SELECT oi_pe_1.id AS oi_pe_1_id " .. FLAT .. ") AS anon_1 JOIN " ..
+        "oi_pn ON anon_1.oi_pe_1_id = oi_pn.emp_id ORDER BY oi_pn.id")
+      T.eq(#log, 2)
+      T.eq(shape(rows, note_ids), {{"Eng", {1, 2}}, {"Mgr", {3}},
+                                   {"Emp", {}}})
     end)
   end
 end
