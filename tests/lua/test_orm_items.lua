@@ -624,6 +624,90 @@ for _, db in ipairs(T.databases()) do
                                    {"Emp", {}}})
     end)
   end
+  ----------------------------------------------------------------------
+  -- columns and properties assigned to a class after it is built
+  ----------------------------------------------------------------------
+  do
+    local Base = orm.declarative_base()
+    local U = Base:class "U" {
+      __tablename__ = "oi_xu",
+      id = Column(Integer, {primary_key = true}),
+      name = Column(String(20)),
+    }
+    local It = Base:class "It" {
+      __tablename__ = "oi_xi",
+      id = Column(Integer, {primary_key = true}),
+      u_id = Column(Integer, ForeignKey("oi_xu.id")),
+    }
+    U.extra = Column(String(20))
+    U.nick = Column("nick_col", String(10))
+    U.upper_name = orm.column_property(func.upper(U.name))
+    U.items = orm.relationship("It", {order_by = "It.id", backref = "u"})
+    U.plain = 5
+    local engine, log, clear = logged_engine(db)
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    local LOAD = "SELECT oi_xu.id AS oi_xu_id, oi_xu.name AS oi_xu_name, " ..
+      "oi_xu.extra AS oi_xu_extra, oi_xu.nick_col AS oi_xu_nick_col, " ..
+      "upper(oi_xu.name) AS upper_1 FROM oi_xu WHERE oi_xu.id = ?"
+
+    T.test(pfx .. "a column assigned to a mapped class is mapped",
+           function()
+      local keys = {}
+      for _, c in ipairs(U.__table__.c) do keys[#keys + 1] = c.key end
+      T.eq(keys, {"id", "name", "extra", "nick_col"})
+      T.eq(U.plain, 5)
+      local m = orm.inspect(U)
+      T.ok(m:has_property("extra") and m:has_property("nick") and
+           m:has_property("upper_name") and m:has_property("items"))
+      T.eq(m:has_property("plain"), false)
+      local s <close> = orm.Session(engine)
+      clear()
+      s:add(U{id = 1, name = "a", extra = "x", nick = "n",
+              items = {It{id = 2}, It{id = 1}}})
+      s:commit()
+      T.eq(log[1], "INSERT INTO oi_xu (id, name, extra, nick_col) " ..
+                   "VALUES (?, ?, ?, ?)")
+      s:close()
+      clear()
+      local u = s:get(U, 1)
+      T.eq({u.extra, u.nick, u.upper_name}, {"x", "n", "A"})
+      T.eq(log, {LOAD})
+      T.eq(#u.items, 2)
+      T.eq(u.items[1].id, 1)
+      T.ok(rawequal(u.items[2].u, u))
+      local r = s:execute(select(U.extra, U.upper_name, U.nick))
+      T.eq(r:keys(), {"extra", "upper_name", "nick"})
+      T.eq(r:first():_tuple(), {"x", "A", "n"})
+      clear()
+      u.extra = "y"
+      s:commit()
+      T.eq(log[1], "UPDATE oi_xu SET extra=? WHERE oi_xu.id = ?")
+      T.ok(rawequal(s:scalars(select(U):where(U.extra:eq("y"))):one(), u))
+      local u2 = U{id = 2, name = "b"}
+      s:add(u2)
+      s:commit()
+      T.eq({u2.extra, u2.nick, u2.upper_name}, {nil, nil, "B"})
+    end)
+
+    T.test(pfx .. "assigned columns that cannot be mapped", function()
+      -- a column after a column_property expression: the attributes of
+      -- instances are laid out columns first
+      local err = T.raises("InvalidRequestError",
+                           function() U.more = Column(String(5)) end)
+      T.match(err.message, "column_property")
+      T.eq(rawget(U, "more"), nil)
+      -- a primary key column
+      local Base2 = orm.declarative_base()
+      local V = Base2:class "V" {
+        __tablename__ = "oi_xv",
+        id = Column(Integer, {primary_key = true}),
+      }
+      T.raises("ArgumentError",
+               function() V.id2 = Column(Integer, {primary_key = true}) end)
+    end)
+
+  end
 end
 
 T.done()
