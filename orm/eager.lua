@@ -318,7 +318,9 @@ end
 local function order_on(r, sel)
   local ob = {}
   for i, col in ipairs(r.order_by) do
-    ob[i] = C.node_kind(col) == "column" and col_in(sel, col) or col
+    -- (an expression, such as a column's desc(), on the aliases too)
+    ob[i] = C.node_kind(col) == "column" and col_in(sel, col) or
+            (sel.list and adapt_on(col, sel) or col)
   end
   return ob
 end

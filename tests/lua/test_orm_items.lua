@@ -708,6 +708,50 @@ for _, db in ipairs(T.databases()) do
     end)
 
   end
+  ----------------------------------------------------------------------
+  -- a joined eager load ordered by an expression (a column's desc())
+  ----------------------------------------------------------------------
+  do
+    local Base = orm.declarative_base()
+    local A
+    local U = Base:class "U" {
+      __tablename__ = "oi_ju",
+      id = Column(Integer, {primary_key = true}),
+      addrs = orm.relationship("A", {lazy = "joined", order_by = function()
+        return A.email:desc()
+      end}),
+    }
+    A = Base:class "A" {
+      __tablename__ = "oi_ja",
+      id = Column(Integer, {primary_key = true}),
+      u_id = Column(Integer, ForeignKey("oi_ju.id")),
+      email = Column(String(20)),
+    }
+    local engine, log, clear = logged_engine(db)
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+
+    T.test(pfx .. "joined eager load ordered by an expression", function()
+      local s <close> = orm.Session(engine)
+      s:add_all{U{id = 1, addrs = {A{id = 1, email = "a"},
+                                   A{id = 2, email = "b"}}}, U{id = 2}}
+      s:commit()
+      s:close()
+      clear()
+      local u = s:get(U, 1)
+      T.match(log[1], "LEFT OUTER JOIN oi_ja AS oi_ja_1 ON oi_ju%.id = " ..
+              "oi_ja_1%.u_id WHERE oi_ju%.id = %? ORDER BY oi_ja_1%.email " ..
+              "DESC$")
+      T.eq({u.addrs[1].id, u.addrs[2].id}, {2, 1})
+      s:close()
+      clear()
+      local all = s:scalars(select(U):order_by(U.id)):unique():all()
+      T.match(log[1], "ORDER BY oi_ju%.id, oi_ja_1%.email DESC$")
+      T.eq(#all, 2)
+      T.eq(#all[1].addrs, 2)
+      T.eq(#all[2].addrs, 0)
+    end)
+  end
 end
 
 T.done()
