@@ -442,3 +442,127 @@ Rel.has = Rel.any
 
 orm.ConcreteBase = {__concrete_base__ = "concrete"}
 orm.AbstractConcreteBase = {__concrete_base__ = "abstract"}
+
+------------------------------------------------------------------------
+-- get, expire and refresh of the classes of a ConcreteBase hierarchy
+------------------------------------------------------------------------
+
+-- SQLAlchemy loads these from their class's union, as select(cls) reads
+-- them: get() of the base selects from the union of every table (the
+-- row's discriminator gives its class: a subclass's object found in its
+-- own identity map), a subclass's from its own union.
+
+local lselect = I.lselect
+local mapper_of = I.mapper_of
+local objstr = I.objstr
+
+local function union_class(m)
+  return m.concrete_entity == concrete_entity and not m.abstract_concrete and
+         not rawget(m, "poly_selectable")
+end
+
+-- SELECT cols (labelled pjoin_<name> unless plain) of the union of m
+-- WHERE its primary key is vals
+local function union_select(m, cols, vals, plain)
+  local pj = union_of(m)
+  local out = {}
+  for k, col in ipairs(cols) do
+    out[k] = plain and col or col:label(col.table.name .. "_" .. col.name)
+  end
+  local stmt = inh.core_select(table.unpack(out))
+  for k, col in ipairs(m.primary_key) do
+    stmt = stmt:where(pj.c[col.key]:eq(vals[k]))
+  end
+  return stmt
+end
+
+local function load_union(s, m, vals, obj, plain)
+  local e = concrete_entity(m)
+  e.pos, e.width = 1, #e.cols
+  local rows = I.run(s, s:connection(), union_select(m, e.cols, vals, plain))
+               :all()
+  local out = {}
+  inh.load_entity(e, s, rows, 1, #rows, obj ~= nil, out, 0)
+  return out[1]
+end
+
+local base_load_by_pk = I.load_by_pk
+function I.load_by_pk(s, m, vals, obj, plain)
+  if union_class(m) then return load_union(s, m, vals, obj, plain) end
+  return base_load_by_pk(s, m, vals, obj, plain)
+end
+
+-- attributes idx of obj selected from its class's union and set (those
+-- without a pending change); false when the row is gone
+local function load_union_attrs(s, m, obj, idx, plain)
+  local pj = union_of(m)
+  local cols = {}
+  for k, i in ipairs(idx) do cols[k] = pj.c[m.colkeys[i]] end
+  local stmt = union_select(m, cols, I.ident_vals(obj, m), plain)
+  local row = I.run(s, s:connection(), stmt):first()
+  if row == nil then return false end
+  local keys = {}
+  for k, i in ipairs(idx) do
+    if not lselect(2, C.flags(obj, i)) then C.set(obj, i, row[k]) end
+    keys[k] = m.keys[i]
+  end
+  I.refresh_event(obj, keys)
+  return true
+end
+
+-- an expired attribute: the expired ones load together; a subclass's
+-- object wholly expired loads its union's row, discriminator and all
+local base_load_expired = hooks.load_expired
+function hooks.load_expired(obj, key)
+  local m = mapper_of(obj)
+  local sid = C.session(obj)
+  local s = sid ~= 0 and I.sessions[sid]
+  if not union_class(m) or not s or C.lifecycle(obj) ~= "persistent" or
+     C.identity(obj) == nil then
+    return base_load_expired(obj, key)
+  end
+  I.autoflush(s)
+  local idx = {}
+  for i = 1, m.nattrs do
+    if not lselect(2, C.get(obj, i)) then idx[#idx + 1] = i end
+  end
+  local ok
+  if #idx == m.nattrs and m.inherits then
+    ok = load_union(s, m, I.ident_vals(obj, m), obj) ~= nil
+  else
+    ok = #idx == 0 or load_union_attrs(s, m, obj, idx)
+  end
+  if not ok then
+    raise("ObjectDeletedError", string.format(
+      "Instance '%s' has been deleted, or its row is otherwise not present.",
+      objstr(obj)))
+  end
+  return (C.get(obj, m.slots[key]))
+end
+
+-- refresh(obj [, attrs]): the union's row (every column of select(cls),
+-- unlabelled), or just the attributes named
+local Session = I.Session
+local base_refresh = Session.refresh
+function Session:refresh(obj, attrs, ...)
+  local m = C.isinstance(obj) and mapper_of(obj)
+  if not m or not union_class(m) or C.lifecycle(obj) ~= "persistent" then
+    return base_refresh(self, obj, attrs, ...)
+  end
+  self:expire(obj, attrs)
+  local ok
+  if attrs == nil then
+    ok = load_union(self, m, I.ident_vals(obj, m), obj, true) ~= nil
+  else
+    local want, idx = {}, {}
+    for _, k in ipairs(attrs) do
+      if m.slots[k] then want[m.slots[k]] = true end
+    end
+    for i = 1, m.nattrs do if want[i] then idx[#idx + 1] = i end end
+    ok = #idx == 0 or load_union_attrs(self, m, obj, idx, true)
+  end
+  if not ok then
+    raise("InvalidRequestError", "Could not refresh instance '" ..
+          objstr(obj) .. "'")
+  end
+end

@@ -238,6 +238,11 @@ local function build_class(base, name, mixins, body)
   if resolved.__tostring then rawset(cls, "__tostring", resolved.__tostring) end
   reg.mappers[#reg.mappers + 1] = m
   I.polymorphic_base(m, margs)
+  -- (a column or property assigned to the class later is mapped too:
+  -- properties.lua)
+  getmetatable(cls).__newindex = function(c, k, v)
+    return I.late_attribute(c, k, v)
+  end
   return cls
 end
 
@@ -319,3 +324,4 @@ orm.mapped_column = sa.Column
 -- for the other files of the ORM
 I.construct_others = construct_others
 I.is_column = is_column
+I.is_relationship = is_relationship

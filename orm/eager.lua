@@ -318,7 +318,9 @@ end
 local function order_on(r, sel)
   local ob = {}
   for i, col in ipairs(r.order_by) do
-    ob[i] = C.node_kind(col) == "column" and col_in(sel, col) or col
+    -- (an expression, such as a column's desc(), on the aliases too)
+    ob[i] = C.node_kind(col) == "column" and col_in(sel, col) or
+            (sel.list and adapt_on(col, sel) or col)
   end
   return ob
 end
@@ -958,16 +960,22 @@ local function subquery_load(s, conn, path, from, objs, plan)
   local rname = pt.name
   local aliased_root = C.node_ptr(root) ~= C.node_ptr(pt)
   if aliased_root then rname = root.name or "anon_2" end
-  local inner, keynames = {}, {}
+  -- (an aliased with_polymorphic entity: the keys of its selectable)
+  local wp_sel = not aliased_root and plan.root_sel
+  local inner, keynames, wp_keys = {}, {}, {}
   for k, col in ipairs(local_keycols(first)) do
     keynames[k] = rname .. "_" .. col.name
     local c = col
     if aliased_root then c = root.c[col.name] end
-    inner[k] = c:label(keynames[k])
+    if wp_sel then c, keynames[k] = I.wp_subquery_key(wp_sel, col) end
+    inner[k], wp_keys[k] = c:label(keynames[k]), c
   end
   local sub = C.select_unordered(plan.stmt):with_only_columns(
     table.unpack(inner))
-  if first.direction == "manytoone" then sub = sub:distinct() end
+  if first.direction == "manytoone" or
+     (wp_sel and I.wp_subquery_distinct(wp_keys)) then
+    sub = sub:distinct()
+  end
   -- (anonymous when the entity is an alias too: numbered anon_1 before
   -- the alias inside it)
   -- subqueryload(rel:of_type(Subclass)) of the statement's entity: the
@@ -979,7 +987,7 @@ local function subquery_load(s, conn, path, from, objs, plan)
   -- (a with_polymorphic(): its tables' join as it is, no subquery)
   local plain = oj and not path[1].of_type.class
   local keyname = oj and not plain and "anon_2" or "anon_1"
-  if aliased_root then sub = sub:subquery()
+  if aliased_root or wp_sel then sub = sub:subquery()
   else sub = sub:subquery(keyname) end
   local names = {}
   local lcols = {}

@@ -349,6 +349,137 @@ function I.apply_flush(s, done)
   end
 end
 
+local refresh_rels, refresh_eager
+
+-- The eager relationships refresh(obj, attrs) names: the joined ones
+-- (SQLAlchemy's refresh joins those in its SELECT; a self-referential
+-- one without join_depth is not, and stays expired) and those loaded
+-- by a statement of their own (selectin, subquery, immediate: each by
+-- its lazy load once the row is in).
+refresh_rels = function(m, attrs)
+  local joined, later = {}, {}
+  if not attrs or not m.relationships then return joined, later end
+  I.configure()
+  for _, k in ipairs(attrs) do
+    local r = m.relationships[k]
+    if r and r.lazy == "joined" and
+       not (r.target == m and not r.options.join_depth) then
+      joined[#joined + 1] = r
+    elseif r and (r.lazy == "selectin" or r.lazy == "subquery" or
+                  r.lazy == "immediate") then
+      later[#later + 1] = r
+    end
+  end
+  return joined, later
+end
+
+-- a joined relationship the refresh SELECT can join itself: column
+-- equalities to a target of one plain table
+local function joinable(r)
+  local t = r.target
+  return not r.secondary and not r.extra and r.local_cols ~= nil and
+         #r.local_cols > 0 and not t.tables and not t.layout and
+         not t.polymorphic_map and not t.concrete_entity and
+         not I.is_dynamic(r) and not I.eager_get(t)
+end
+
+-- SQLAlchemy's refresh of attributes idx and joined relationships: one
+-- SELECT of those columns (the primary key after them), each
+-- relationship's target outer joined as an anonymous alias, its rows
+-- loaded over what the session has (as populate_existing does)
+local function refresh_joined(s, m, obj, idx, rels, lock)
+  local cols, pos, seen = {}, {}, {}
+  for k, i in ipairs(idx) do
+    for n, col in ipairs(cols_of(m, i)) do
+      cols[#cols + 1] = col
+      seen[ptr(col)] = true
+      if n == 1 then pos[k] = #cols end
+    end
+  end
+  for _, i in ipairs(m.pk_index) do
+    local col = m.attr_columns[i]
+    if not seen[ptr(col)] then cols[#cols + 1] = col end
+  end
+  local from, orders, parts = m.local_table, {}, {}
+  for _, r in ipairs(rels) do
+    local t = r.target
+    local a = t.local_table:alias()
+    local map = {}
+    for _, col in ipairs(t.local_table.c) do map[ptr(col)] = a.c[col.key] end
+    local on
+    for k, lc in ipairs(r.local_cols) do
+      local tc = a.c[r.remote_cols[k].key]
+      local cond = r.direction == "manytoone" and tc:eq(lc) or lc:eq(tc)
+      on = on and sa.and_(on, cond) or cond
+    end
+    from = from:outerjoin(a, on)
+    local part = {r = r, colpos = {}, pkpos = {}}
+    for n, col in ipairs(t.attr_columns) do
+      cols[#cols + 1] = a.c[col.key]
+      part.colpos[n] = #cols
+    end
+    for k, i in ipairs(t.pk_index) do part.pkpos[k] = part.colpos[i] end
+    parts[#parts + 1] = part
+    for _, o in ipairs(r.order_by or {}) do
+      orders[#orders + 1] = C.adapt(o, map)
+    end
+  end
+  local stmt = I.inh.core_select(table.unpack(cols)):select_from(from)
+  local ident = I.ident_vals(obj, m)
+  for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(ident[k])) end
+  if #orders > 0 then stmt = stmt:order_by(table.unpack(orders)) end
+  if lock then stmt = stmt:with_for_update(lock ~= true and lock or nil) end
+  I.autoflush(s)
+  local rows = I.run(s, s:connection(), stmt):all()
+  if #rows == 0 then return false end
+  local keys = {}
+  for k, i in ipairs(idx) do
+    if not lselect(2, C.flags(obj, i)) then C.set(obj, i, rows[1][pos[k]]) end
+    keys[k] = m.keys[i]
+  end
+  for _, part in ipairs(parts) do
+    local t, objs, got = part.r.target, {}, {}
+    for j = 1, #rows do
+      if rows[j][part.pkpos[1]] ~= nil then
+        local one = {}
+        C.load(rows, j, j, t.class, t.mt, t.nattrs, part.colpos, part.pkpos,
+               I.idmap_for(s, t), s.id, true, one, 0)
+        local x = one[1]
+        if x ~= nil and not got[x] then
+          got[x] = true
+          objs[#objs + 1] = x
+        end
+      end
+    end
+    if part.r.uselist then
+      C.extra(obj, part.r.key, I.new_coll(obj, part.r, objs))
+    else
+      I.set_raw(obj, part.r, objs[1])
+    end
+    keys[#keys + 1] = part.r.key
+  end
+  I.refresh_event(obj, keys)
+  return true
+end
+
+-- refresh(obj, attrs) naming eager relationships: the columns and the
+-- joined ones in one SELECT, then each of the others by its own
+refresh_eager = function(s, m, obj, idx, joined, later, lock)
+  local inline, rest = {}, {}
+  for _, r in ipairs(joined) do
+    if joinable(r) then inline[#inline + 1] = r else rest[#rest + 1] = r end
+  end
+  if #inline > 0 then
+    if not refresh_joined(s, m, obj, idx, inline, lock) then return false end
+  elseif #idx > 0 then
+    if not load_attrs(s, m, obj, idx, true, lock) then return false end
+  end
+  for _, l in ipairs({rest, later}) do
+    for _, r in ipairs(l) do local _ = obj[r.key] end
+  end
+  return true
+end
+
 -- refresh(obj [, attrs] [, {with_for_update = true | {nowait, read,
 -- skip_locked, of}}]): the named column attributes (deferred ones too)
 -- or all those not deferred selected again, unlabelled, in property
@@ -367,7 +498,8 @@ function Session:refresh(obj, attrs, opts)
   for _, k in ipairs(attrs or {}) do
     if m.slots[k] then cols = true end
   end
-  if not cols and m.relationships then
+  local joined, later = refresh_rels(m, attrs)
+  if not cols and m.relationships and #joined == 0 then
     local rels = true
     for _, k in ipairs(attrs) do
       if not m.relationships[k] then rels = false end
@@ -385,7 +517,8 @@ function Session:refresh(obj, attrs, opts)
     end
     return base_refresh(self, obj, attrs)
   end
-  -- (relationships named are expired: they load when next read)
+  -- (relationships named are expired: they load when next read, but
+  -- for the eager ones, which load now)
   self:expire(obj, attrs)
   local idx = {}
   if attrs then
@@ -395,6 +528,13 @@ function Session:refresh(obj, attrs, opts)
     end
     for _, i in ipairs(prop_order(m)) do
       if want[i] then idx[#idx + 1] = i end
+    end
+    if #joined > 0 or #later > 0 then
+      if not refresh_eager(self, m, obj, idx, joined, later, lock) then
+        raise("InvalidRequestError", "Could not refresh instance '" ..
+              objstr(obj) .. "'")
+      end
+      return
     end
   else
     if not m.tables and I.eager_get(m) then

@@ -1513,6 +1513,41 @@ I.load_plan = function(stmt, m)
   return plan
 end
 
+-- The key column col of a subqueryload from an aliased with_polymorphic
+-- entity (its plan's root_sel): the column of its selectable, and the
+-- label SQLAlchemy gives it there, <selectable>_<column> (an anonymous
+-- subquery is anon_2 inside the keys' anon_1; a flat alias <table>_1)
+function I.wp_subquery_key(sel, col)
+  local x = sel.map[ptr(col.table)]
+  local c = x and x.c[col.key]
+  if c == nil then return col, col.table.name .. "_" .. col.name end
+  local t = c.table
+  local name = t and t.name
+  if name == nil then
+    name = #t.primary_key == 0 and "anon_2" or col.table.name .. "_1"
+  end
+  return c, name .. "_" .. c.name
+end
+
+-- whether those keys are selected DISTINCT: unless they are the whole
+-- primary key of their selectable (a subquery's is not known: always)
+function I.wp_subquery_distinct(keys)
+  local tables = {}
+  for _, k in ipairs(keys) do
+    local t = k.table
+    if not t then return true end
+    local e = tables[ptr(t)] or {t = t, have = {}}
+    tables[ptr(t)] = e
+    e.have[ptr(k)] = true
+  end
+  for _, e in pairs(tables) do
+    local pk = e.t.primary_key
+    if #pk == 0 then return true end
+    for _, c in ipairs(pk) do if not e.have[ptr(c)] then return true end end
+  end
+  return false
+end
+
 -- a path from the objects of a hierarchy (a with_polymorphic's rows)
 -- whose relationship is a subclass's runs on the objects of that class
 local base_run_path = I.run_path

@@ -1318,6 +1318,62 @@ static int l_select_items(lua_State *L) {
   return 1;
 }
 
+/* Does expression `n` use a column of a table (or of an alias of a
+** table) that the table at stack index `set` lists by address? */
+static int uses_table(lua_State *L, const rt_node *n, int set, int depth) {
+  int i, hit = 0;
+  if (!n || depth > 64) return 0;
+  if (n->kind == RT_N_TABLE || n->kind == RT_N_COLUMN) {
+    const rt_node *t = n->kind == RT_N_TABLE ? n : n->owner;
+    for (; t && !hit; t = t->kind == RT_N_ALIAS ? t->a : NULL) {
+      lua_pushlightuserdata(L, (void *)t);
+      hit = lua_rawget(L, set) != LUA_TNIL;
+      lua_pop(L, 1);
+    }
+    return hit;
+  }
+  /* (SQLAlchemy's OVER and FILTER do not pass on the ORM's marks) */
+  if (n->kind == RT_N_OVER || n->kind == RT_N_FUNCFILTER ||
+      n->kind == RT_N_WITHINGROUP)
+    return 0;
+  if (uses_table(L, n->a, set, depth + 1) ||
+      uses_table(L, n->b, set, depth + 1) ||
+      uses_table(L, n->c, set, depth + 1))
+    return 1;
+  for (i = 0; i < n->n; i++)
+    if (uses_table(L, n->kids[i], set, depth + 1)) return 1;
+  return 0;
+}
+
+/* C.proxy_keys(select, mapped) -> nil unless the select's columns or
+** select_from() use a table `mapped` lists by address (an ORM select to
+** SQLAlchemy); else each columns-clause item's own name (SQLAlchemy's
+** _proxy_key: a column's key, a label's or a function's name) or false */
+static int l_proxy_keys(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "proxy_keys");
+  rt_node *cols;
+  int i;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  if (s->kind != RT_N_SELECT) return 0;
+  cols = s->kids[RT_S_COLUMNS];
+  if (!uses_table(L, cols, 2, 0) && !uses_table(L, s->kids[RT_S_FROMS], 2, 0))
+    return 0;
+  lua_createtable(L, cols ? cols->n : 0, 0);
+  for (i = 0; cols && i < cols->n; i++) {
+    const rt_node *c = cols->kids[i];
+    if (c->kind == RT_N_COLUMN && c->name && !(c->flags & RT_F_ANON))
+      lua_pushstring(L, rt_column_key(c));
+    else if ((c->kind == RT_N_LABEL || c->kind == RT_N_FUNC ||
+              c->kind == RT_N_LITERAL) &&
+             c->name && !(c->flags & RT_F_ANON))
+      lua_pushstring(L, c->name);
+    else
+      lua_pushboolean(L, 0);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
 /*
 ** C.select_shape(select) -> the addresses of its columns clause's items
 ** as one string (nil for anything else): the same string for two selects
@@ -2015,6 +2071,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"node_kind", l_node_kind},
                                  {"negated_column", l_negated_column},
                                  {"select_items", l_select_items},
+                                 {"proxy_keys", l_proxy_keys},
                                  {"select_shape", l_select_shape},
                                  {"select_unordered", l_select_unordered},
                                  {"select_order", l_select_order},

@@ -915,6 +915,238 @@ function I.entities_of(stmt)
 end
 
 ------------------------------------------------------------------------
+-- attributes assigned to a mapped class after it is built
+------------------------------------------------------------------------
+
+-- User.extra = Column(String(20)) maps the column as SQLAlchemy's
+-- declarative __setattr__ does: the column joins the table and the
+-- mapper, after the attributes it has; User.upper = column_property(
+-- expr) maps the expression; User.items = relationship(...) the
+-- relationship.  Anything else is a plain field of the class.
+
+local lselect = I.lselect
+
+-- what the mapper worked out from its attributes, worked out again
+local function forget_derived(m)
+  m._load_columns, m._stmts, m._compiled, m._vstmts = nil, nil, nil, nil
+  m._attr_order, m._filter_map, m._row_parts = nil, nil, nil
+  for _, x in ipairs(m.registry and m.registry.mappers or {}) do
+    for _, r in pairs(x.relationships or {}) do r._lazy = nil end
+  end
+  I.hooks.generation = (I.hooks.generation or 0) + 1
+end
+
+-- the mapper's attribute i is new: its place in loads, the constructor
+-- and the class
+local function attribute_added(cls, m, key, i, node)
+  m.prop_order[#m.prop_order + 1] = i
+  m.attr_by_ptr[C.node_ptr(node)] = i
+  if m.exprs[i] or node.key ~= key then
+    attr_nodes[C.node_ptr(node)] = node
+    attr_keys[node] = key
+  end
+  if m.layout then
+    m.colpos[i] = 0
+    m.layout = make_layout(m)
+    m.colpos, m.pkpos = m.layout.colpos, m.layout.pkpos
+  else
+    m.colpos[i] = i
+  end
+  if not m.constructor then
+    getmetatable(cls).__call = C.constructor(m.mt, m.nattrs, m.slots,
+                                             I.construct_others)
+  end
+  rawset(cls, key, C.attribute(node, rawget(cls, "__name__") .. "." .. key))
+  forget_derived(m)
+end
+
+local function late_column(cls, m, key, col, p)
+  if next(m.exprs) ~= nil then
+    raise("InvalidRequestError", string.format(
+      "Can't add column '%s' to %s: it maps column_property expressions, " ..
+      "which come after its columns", key, tostring(m)))
+  end
+  C.name_column(col, key)
+  if col.primary_key then
+    raise("ArgumentError", string.format(
+      "Can't add primary key column '%s' to %s after it is mapped", key,
+      tostring(m)))
+  end
+  m.local_table:append_column(col)
+  local i = m.nattrs + 1
+  m.nattrs = i
+  m.keys[i], m.slots[key], m.attr_columns[i], m.colkeys[i] =
+    key, i, col, col.key
+  m.colattrs[key] = col
+  m.param_source[col.key] = i
+  if not C.column_defaults(col) then m.insert_none[i] = true end
+  if lselect(2, C.column_defaults(col)) then m.lua_defaults = true end
+  if p and p.deferred then
+    m.deferred[i] = p.group or true
+    if p.group then
+      m.groups[p.group] = m.groups[p.group] or {}
+      table.insert(m.groups[p.group], i)
+    end
+    if not m.layout then
+      m.has_props = true
+      mapped_tables[cls] = true
+      for j = #m.colpos + 1, m.nattrs do m.colpos[j] = 0 end
+      m.layout = make_layout(m)
+    end
+  end
+  attribute_added(cls, m, key, i, col)
+end
+
+local function late_expression(cls, m, key, p)
+  local expr = p.expr or p.column
+  local i = m.nattrs + 1
+  m.nattrs = i
+  m.keys[i], m.slots[key], m.exprs[i] = key, i, expr
+  m.colattrs[key] = expr
+  m.expr_idx[#m.expr_idx + 1] = i
+  if p.deferred then
+    m.deferred[i] = p.group or true
+    if p.group then
+      m.groups[p.group] = m.groups[p.group] or {}
+      table.insert(m.groups[p.group], i)
+    end
+  end
+  m.has_props = true
+  mapped_tables[cls] = true
+  if not m.layout then
+    for j = #m.colpos + 1, m.nattrs do m.colpos[j] = 0 end
+    m.layout = make_layout(m)
+  end
+  attribute_added(cls, m, key, i, expr)
+end
+
+function I.late_attribute(cls, key, v)
+  local m = rawget(cls, "__mapper__")
+  local col = I.is_column(v) and v
+  local p = is_property(v) and v.kind == "column" and v
+  local rel = I.is_relationship(v)
+  if not m or type(key) ~= "string" or not (col or p or rel) then
+    return rawset(cls, key, v)
+  end
+  if m.slots[key] or m.relationships[key] then
+    raise("InvalidRequestError", string.format(
+      "%s already has an attribute '%s'", tostring(m), key))
+  end
+  if (m.subclasses and #m.subclasses > 0) or m.inherits or m.concrete or
+     m.tables then
+    raise("InvalidRequestError", string.format(
+      "Can't add attribute '%s' to %s: a class of an inheritance " ..
+      "hierarchy", key, tostring(m)))
+  end
+  if rel then
+    I.hooks.add_relationship(m, key, v)
+    I.hooks.announce_backrefs(m)
+    forget_derived(m)
+  elseif col then
+    late_column(cls, m, key, col)
+  elseif p.column and not lselect(2, C.column_info(p.column)) then
+    -- column_property(Column(...)): the column is new to the table
+    late_column(cls, m, key, p.column, p)
+  elseif p.column and m.attr_by_ptr[C.node_ptr(p.column)] then
+    raise("InvalidRequestError", string.format(
+      "Can't map column '%s' of %s again as '%s'", p.column.key,
+      tostring(m), key))
+  else
+    late_expression(cls, m, key, p)
+  end
+end
+
+------------------------------------------------------------------------
+-- the names of an ORM select's columns
+------------------------------------------------------------------------
+
+-- SQLAlchemy's ORM names a select's columns by what they are, not by
+-- their SQL labels: a column by its key, a function by its name (count,
+-- not count_1), anything else "_no_label"; a name met again is numbered
+-- (count, count_1, count_2).  keys: item -> name or false; taken: names
+-- already given (an entity's), kept out of the numbering.
+local function orm_column_names(keys)
+  local names, used, next_n = {}, {}, {}
+  for i, k in ipairs(keys) do
+    local name = k or "_no_label"
+    if used[name] then
+      local n = next_n[name] or 1
+      while used[name .. "_" .. n] do n = n + 1 end
+      next_n[name] = n + 1
+      name = name .. "_" .. n
+    end
+    used[name] = true
+    names[i] = name
+  end
+  return names
+end
+
+-- the proxy keys of an ORM select's items (nil: a Core select)
+local function proxy_keys(stmt)
+  if I.core_tables[stmt] then return nil end
+  local keys = C.proxy_keys(stmt, I.mappers_by_table)
+  if not keys then return nil end
+  for j, it in ipairs(C.select_items(stmt)) do
+    -- (NOT of a Boolean column is named as the column)
+    local col = not keys[j] and C.negated_column(it[4])
+    if col then keys[j] = col.key end
+  end
+  return keys
+end
+
+-- name the columns of an ORM select's entities as SQLAlchemy does
+local function name_entities(stmt, ents)
+  if not ents then return ents end
+  local keys = proxy_keys(stmt)
+  if not keys then return ents end
+  local cols, list = {}, {}
+  for _, e in ipairs(ents) do
+    if not e.mapper and not e.cols and e.width == 1 then
+      cols[#cols + 1] = e
+      local k = e.name
+      if k == nil and e.item then
+        local items = C.select_items(stmt)
+        for j, it in ipairs(items) do
+          if rawequal(it[4], e.item) or
+             (C.node_kind(it[4]) and C.node_ptr(it[4]) == C.node_ptr(e.item)) then
+            k = keys[j]
+            break
+          end
+        end
+      end
+      list[#list + 1] = k or false
+    end
+  end
+  if #cols == 0 then return ents end
+  for i, name in ipairs(orm_column_names(list)) do cols[i].name = name end
+  return ents
+end
+
+do
+  local entities_of = I.entities_of
+  function I.entities_of(stmt)
+    return name_entities(stmt, entities_of(stmt))
+  end
+end
+
+-- a Core result of an ORM select without entities, keyed as SQLAlchemy's
+-- ORM keys it (select(func.count(User.id)) gives "count")
+function I.orm_keyed(stmt, r)
+  if type(r) ~= "userdata" or not r._with_keys then return r end
+  local keys = proxy_keys(stmt)
+  if not keys then return r end
+  local items = C.select_items(stmt)
+  local rk = r:keys()
+  if #items ~= #keys or #rk ~= #keys then return r end
+  for _, it in ipairs(items) do if it[2] ~= 1 then return r end end
+  local names = orm_column_names(keys)
+  for i = 1, #names do
+    if names[i] ~= rk[i] then return r:_with_keys(names) end
+  end
+  return r
+end
+
+------------------------------------------------------------------------
 -- filter_by on an entity: its attribute names
 ------------------------------------------------------------------------
 

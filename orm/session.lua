@@ -517,14 +517,24 @@ function Session:flush()
   local ops = self._flush_ops or I
   local ok, err = pcall(function()
     local order = I.mapper_order(self, saves)
-    local slots = I.assoc_slots(order, work.ins)
-    if slots[0] then ops.emit_assoc(self, conn, slots[0], "insert") end
+    local slots = I.assoc_slots(order, I.assoc_steps(work))
+    local function assoc_step(list)
+      for _, e in ipairs(list or {}) do
+        for _, kind in ipairs({"delete", "insert"}) do
+          if e[kind] then
+            ops.emit_assoc(self, conn, {I.sort_assoc_rows(e[kind])}, kind)
+          end
+        end
+      end
+    end
+    for _, e in ipairs(work.predel) do I.sort_assoc_rows(e) end
+    ops.emit_assoc(self, conn, work.predel, "delete")
+    assoc_step(slots[0])
     for k, m in ipairs(order) do
       ops.emit_saves(self, conn, m, saves[m], work.syncs[m], done, work.syncs)
-      if slots[k] then ops.emit_assoc(self, conn, slots[k], "insert") end
+      assoc_step(slots[k])
     end
     ops.emit_post(self, conn, work.post)
-    ops.emit_assoc(self, conn, work.del, "delete")
     for _, m in ipairs(I.mapper_order(self, dels, true)) do
       if m.self_ref then
         for _, level in ipairs(I.delete_levels(self, m, dels[m])) do
@@ -943,7 +953,7 @@ function Session:execute(stmt, params, opts)
   local core
   if yield_per then core = I.run_streamed(self, conn, stmt, params)
   else core = run(self, conn, stmt, params) end
-  if not ents then return core end
+  if not ents then return I.orm_keyed(orig, core) end
   return setmetatable({session = self, ents = ents, core = core,
                        populate = opts and opts.populate_existing and 2 or
                                   false, -- 2: pending changes discarded

@@ -243,9 +243,66 @@ local function assoc_row(list, r, a, b)
   e.rows[#e.rows + 1] = {a, b}
 end
 
+-- is the pair's row in list already?
+local function assoc_recorded(list, r, a, b)
+  if r.back and tostring(r.back) < tostring(r) then r, a, b = r.back, b, a end
+  local e = list[r]
+  return e ~= nil and e.seen[a] ~= nil and e.seen[a][b] == true
+end
+
+-- The association row steps among the saves, as SQLAlchemy takes them:
+-- per relationship the rows removed, then the rows added (a pair moved
+-- between collections is deleted before it is inserted again).
+local function assoc_steps(work)
+  local steps, at = {}, {}
+  local function add(e, kind)
+    local k = at[e.rel]
+    if not k then
+      steps[#steps + 1] = {rel = e.rel}
+      k = #steps
+      at[e.rel] = k
+    end
+    steps[k][kind] = e
+  end
+  for _, e in ipairs(work.del) do add(e, "delete") end
+  for _, e in ipairs(work.ins) do add(e, "insert") end
+  return steps
+end
+I.assoc_steps = assoc_steps
+
+-- An entry's association rows in the order of their column values (once
+-- both sides have their keys): a stable order, which is the order
+-- SQLAlchemy takes its objects in for simple keys.
+local function before(x, y)
+  if type(x) == type(y) and (type(x) == "number" or type(x) == "string") then
+    return x < y
+  end
+  return tostring(x) < tostring(y)
+end
+function I.sort_assoc_rows(e)
+  local r, keyed = e.rel, {}
+  for i, pair in ipairs(e.rows) do
+    local k = {}
+    for _, q in ipairs(r.sec_local) do k[#k + 1] = I.col_value(pair[1], r.parent, q[2]) end
+    for _, q in ipairs(r.sec_remote) do k[#k + 1] = I.col_value(pair[2], r.target, q[2]) end
+    keyed[i] = {k = k, pair = pair}
+  end
+  table.sort(keyed, function(a, b)
+    for i = 1, #a.k do
+      local x, y = a.k[i], b.k[i]
+      if x ~= y then return before(x, y) end
+    end
+    return false
+  end)
+  for i, kp in ipairs(keyed) do e.rows[i] = kp.pair end
+  return e
+end
+
 local function presort(s)
   configure()
-  local work = {syncs = {}, ins = {}, del = {}, owners = {}, post = {}}
+  -- (predel: the association rows of deleted objects, which go first)
+  local work = {syncs = {}, ins = {}, del = {}, predel = {}, owners = {},
+                post = {}}
   local function sync(m, r, src, dst)
     if r.post_update then
       -- a separate UPDATE once the rows exist (or before they go)
@@ -309,7 +366,7 @@ local function presort(s)
           end
         elseif r.direction == "manytomany" then
           for _, x in ipairs(members(obj, r)) do
-            assoc_row(work.del, r, obj, x)
+            assoc_row(work.predel, r, obj, x)
           end
         end
       end
@@ -340,7 +397,10 @@ local function presort(s)
               if in_session(s, x) then assoc_row(work.ins, r, obj, x) end
             end
             for x in pairs(ch.rem) do
-              if C.session(x) == s.id then assoc_row(work.del, r, obj, x) end
+              if C.session(x) == s.id and
+                 not assoc_recorded(work.predel, r, obj, x) then
+                assoc_row(work.del, r, obj, x)
+              end
             end
           end
         end
