@@ -1111,6 +1111,33 @@ static void over(rt_compiler *c, rt_node *e) {
   CH(')');
 }
 
+/* The empty set an expanding bind of text() with an empty list stands for
+** (SQLAlchemy's visit_empty_set_expr: there is no comparison to negate). */
+static void text_empty_set(rt_compiler *c, const rt_node *b) {
+  if (strcmp(c->d->name, "postgresql") == 0) {
+    S("(SELECT CAST(NULL AS ");
+    if (b->type)
+      cast_target(c, b->type);
+    else
+      S("INTEGER");
+    S(") WHERE 1!=1)");
+  } else if (strcmp(c->d->name, "mysql") == 0)
+    S("(SELECT _in_0 FROM (SELECT 1 AS _in_0) as _empty_set WHERE 1!=1)");
+  else
+    S("(SELECT 1 FROM (SELECT 1) WHERE 1!=1)");
+}
+
+/* :name of text() bound to an expanding bindparam: the parenthesised list
+** SQLAlchemy renders for it (IN :ids is IN (__[POSTCOMPILE_ids])). */
+static void text_expanding(rt_compiler *c, rt_node *b) {
+  if (!(b->flags & RT_F_REQUIRED) && b->n == 0 &&
+      (c->o->literal_binds || c->d != &rt_dialect_default)) {
+    text_empty_set(c, b);
+    return;
+  }
+  expanding_in(c, NULL, b);
+}
+
 /* text(): copy the SQL, turning :name into a bind. */
 static void text(rt_compiler *c, rt_node *t) {
   const char *p = t->name;
@@ -1136,14 +1163,18 @@ static void text(rt_compiler *c, rt_node *t) {
              n < sizeof name - 1)
         name[n++] = *p++;
       name[n] = '\0';
+      rt_node *kid = NULL;
       for (i = 0; i < t->n; i++)
         if (strcmp(t->kids[i]->name, name) == 0) {
           /* bindparam(name, nil, Type): typed, its value still required */
-          v = (t->kids[i]->flags & RT_F_REQUIRED) ? &rt_required_value
-                                                  : &t->kids[i]->value;
-          type = t->kids[i]->type;
+          kid = t->kids[i];
+          v = (kid->flags & RT_F_REQUIRED) ? &rt_required_value : &kid->value;
+          type = kid->type;
         }
-      placeholder(c, v, type, name, 0, 0);
+      if (kid && (kid->flags & RT_F_EXPANDING))
+        text_expanding(c, kid);
+      else
+        placeholder(c, v, type, name, 0, 0);
     } else
       CH(*p++);
   }

@@ -2823,9 +2823,48 @@ static int d_on_duplicate_key_update(lua_State *L) {
   return upsert(L, RT_UPSERT_DUPLICATE, "on_duplicate_key_update");
 }
 
+/* The bind text() t holds under `name` (the last given), or NULL */
+static rt_node *text_bind(rt_node *t, const char *name) {
+  int i;
+  for (i = t->n - 1; i >= 0; i--)
+    if (t->kids[i]->name && strcmp(t->kids[i]->name, name) == 0)
+      return t->kids[i];
+  return NULL;
+}
+
+/* Bind b (referenced here) into the copy t of a text(): it replaces the
+** bind of its name, which would otherwise still ask for a value */
+static void text_put_bind(lua_State *L, rt_node *t, rt_node *b) {
+  int i;
+  for (i = t->n - 1; i >= 0; i--)
+    if (t->kids[i]->name && strcmp(t->kids[i]->name, b->name) == 0) {
+      rt_unref(t->kids[i]);
+      t->kids[i] = rt_ref(b);
+      return;
+    }
+  if (rt_node_push(t, rt_ref(b)) != 0)
+    rt_lua_error(L, RT_EMEMORY, "out of memory");
+}
+
+/* bindparams(bindparam(...), ...): binds given positionally */
+static int t_bindparams_list(lua_State *L, rt_node *t) {
+  int i, top = lua_gettop(L);
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_node_copy(t));
+  for (i = 2; i <= top; i++) {
+    rt_node *b = lsql_tonode(L, i);
+    if (!b || b->kind != RT_N_BIND)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "bindparams: argument #%d must be a bindparam()", i);
+    text_put_bind(L, ud->n, b);
+  }
+  return 1;
+}
+
 static int t_bindparams(lua_State *L) {
   rt_node *t = checkkind(L, 1, RT_N_TEXT, RT_N_TEXT, "bindparams");
   lnode *ud;
+  if (lsql_tonode(L, 2)) return t_bindparams_list(L, t);
   rt_lua_checkarg(L, 2, LUA_TTABLE, "bindparams");
   ud = RESULT(L);
   SETRESULT(L, ud, rt_node_copy(t));
@@ -2838,6 +2877,15 @@ static int t_bindparams(lua_State *L) {
       if (rt_node_push(ud->n, rt_ref(b)) != 0)
         return rt_lua_error(L, RT_EMEMORY, "out of memory");
       lua_pop(L, 1);
+      continue;
+    }
+    if (lua_type(L, -2) == LUA_TSTRING &&
+        (b = text_bind(t, lua_tostring(L, -2))) &&
+        (b->flags & RT_F_EXPANDING)) {
+      /* name = list for an expanding bind: it keeps its type */
+      b = expanded_bind(L, b->name, b->type, -1, "bindparams");
+      text_put_bind(L, ud->n, b);
+      lua_pop(L, 2);
       continue;
     }
     if (lua_type(L, -2) != LUA_TSTRING || rt_lua_tovalue(L, -1, &v) != 0 ||
@@ -2856,19 +2904,63 @@ static int t_bindparams(lua_State *L) {
 /* params{name = value}, unique_params{...}: the binds of those names take
 ** the values; unique_params also makes every named bind anonymous, so the
 ** statement can be combined with another copy of itself. */
+#define MAX_PARAM_LISTS 32
+
 typedef struct paramctx {
   lua_State *L;
   int idx; /* the table of values, or 0 */
   int unique;
   const char *bad; /* a name whose value is not a SQL value */
+  /* expanding binds given a list, and their replacements */
+  rt_node *from[MAX_PARAM_LISTS], *to[MAX_PARAM_LISTS];
+  int nlists, overflow;
 } paramctx;
+
+/* First pass of params{}: the expanding binds the table gives a list */
+static rt_node *param_find_list(rt_node *b, void *ud) {
+  paramctx *p = ud;
+  int i, given;
+  if (!(b->flags & RT_F_EXPANDING) || !b->name) return b;
+  for (i = 0; i < p->nlists; i++)
+    if (p->from[i] == b) return b;
+  given = lua_getfield(p->L, p->idx, b->name) != LUA_TNIL;
+  lua_pop(p->L, 1);
+  if (given && p->nlists == MAX_PARAM_LISTS)
+    p->overflow = 1;
+  else if (given)
+    p->from[p->nlists++] = b;
+  return b;
+}
+
+/* The lists for the binds param_find_list found, boxed on the stack */
+static void param_lists(lua_State *L, paramctx *p, rt_node *s,
+                        const char *fname) {
+  rt_node *r;
+  int i;
+  if (!p->idx) return;
+  r = rt_replace_binds(s, param_find_list, p);
+  if (!r) rt_lua_error(L, RT_EMEMORY, "out of memory");
+  rt_unref(r);
+  if (p->overflow)
+    rt_lua_error(L, RT_EINVALIDREQUEST, "%s: more than %d expanding parameters",
+                 fname, MAX_PARAM_LISTS);
+  for (i = 0; i < p->nlists; i++) {
+    lua_getfield(L, p->idx, p->from[i]->name);
+    p->to[i] = expanded_bind(L, p->from[i]->name, p->from[i]->type, -1, fname);
+    lua_remove(L, -2); /* the box stays */
+  }
+}
 
 static rt_node *param_bind(rt_node *b, void *ud) {
   paramctx *p = ud;
   rt_value v;
-  int has = 0;
+  int has = 0, i;
   rt_node *n;
-  if (b->flags & RT_F_EXPANDING) return b;
+  if (b->flags & RT_F_EXPANDING) {
+    for (i = 0; i < p->nlists; i++)
+      if (p->from[i] == b) return rt_ref(p->to[i]);
+    return b;
+  }
   if (p->idx && b->name) {
     lua_getfield(p->L, p->idx, b->name);
     if (!lua_isnil(p->L, -1)) {
@@ -2890,6 +2982,33 @@ static rt_node *param_bind(rt_node *b, void *ud) {
   return n;
 }
 
+/* params{} of a text(): its :names not declared as binds take their
+** values too (SQLAlchemy makes a bind of every :name).  The statement in
+** box ud is a copy of its own. */
+static void text_params(lua_State *L, lnode *ud, int idx, const char *fname) {
+  rt_node *t, *b;
+  if (ud->n->refs > 1) { /* unchanged so far: the original itself */
+    if (!(t = rt_node_copy(ud->n)))
+      rt_lua_error(L, RT_EMEMORY, "out of memory");
+    rt_unref(ud->n);
+    ud->n = t;
+  }
+  t = ud->n;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    rt_value v;
+    if (lua_type(L, -2) == LUA_TSTRING && !text_bind(t, lua_tostring(L, -2))) {
+      if (lua_istable(L, -1) || rt_lua_tovalue(L, -1, &v) != 0)
+        rt_lua_error(L, RT_EARGUMENT, "%s: value for '%s' is not a SQL value",
+                     fname, lua_tostring(L, -2));
+      b = rt_bind(lua_tostring(L, -2), v, NULL, 0);
+      if (!b || rt_node_push(t, b) != 0)
+        rt_lua_error(L, RT_EMEMORY, "out of memory");
+    }
+    lua_pop(L, 1);
+  }
+}
+
 static int params_common(lua_State *L, int unique, const char *fname) {
   rt_node *s = lsql_checknode(L, 1, fname);
   paramctx p;
@@ -2904,11 +3023,14 @@ static int params_common(lua_State *L, int unique, const char *fname) {
   p.idx = lua_istable(L, 2) ? 2 : 0;
   p.unique = unique;
   p.bad = NULL;
+  p.nlists = p.overflow = 0;
+  param_lists(L, &p, s, fname);
   ud = RESULT(L);
   SETRESULT(L, ud, rt_replace_binds(s, param_bind, &p));
   if (p.bad)
     return rt_lua_error(L, RT_EARGUMENT,
                         "%s: value for '%s' is not a SQL value", fname, p.bad);
+  if (s->kind == RT_N_TEXT && p.idx) text_params(L, ud, p.idx, fname);
   return 1;
 }
 
