@@ -2012,8 +2012,9 @@ static void compound(rt_compiler *c, rt_node *s, int asfrom) {
       S(s->op == RT_OP_INTERSECT_ALL ? " INTERSECT ALL "
         : s->op == RT_OP_EXCEPT_ALL  ? " EXCEPT ALL "
                                      : kw[s->op - RT_OP_UNION]);
-    if (sub->kind == RT_N_COMPOUND || sub->kids[RT_S_LIMIT] ||
-        sub->kids[RT_S_ORDER]) {
+    if (sub->kind == RT_N_COMPOUND ||
+        (sub->kind == RT_N_SELECT &&
+         (sub->kids[RT_S_LIMIT] || sub->kids[RT_S_ORDER]))) {
       CH('(');
       select_stmt(c, sub, asfrom);
       CH(')');
@@ -2021,8 +2022,12 @@ static void compound(rt_compiler *c, rt_node *s, int asfrom) {
       select_stmt(c, sub, asfrom);
   }
   if (s->kids[RT_S_ORDER]) {
+    /* the members' columns by name alone, as SQLAlchemy orders a set
+    ** operation (include_table=False) */
     S(" ORDER BY ");
+    c->no_qualify++;
     order_list(c, s->kids[RT_S_ORDER]);
+    c->no_qualify--;
   }
   if (s->kids[RT_S_LIMIT] || s->kids[RT_S_OFFSET]) {
     if (c->d->limit)

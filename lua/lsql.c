@@ -2407,6 +2407,19 @@ static int l_exists(lua_State *L) {
   return 1;
 }
 
+/* A member of a set operation: a select, or after the first a textual
+** select (text():columns()), which SQLAlchemy cannot take first */
+static void compound_member(lua_State *L, int i, const char *fname) {
+  rt_node *s = lsql_tonode(L, i);
+  if (i > 1 && s && s->kind == RT_N_TEXT && s->a) return;
+  if (i == 1 && s && s->kind == RT_N_TEXT && s->a)
+    rt_lua_error(L, RT_EARGUMENT,
+                 "%s: a textual select (text():columns()) can't be the first "
+                 "member of a set operation",
+                 fname);
+  checkkind(L, i, RT_N_SELECT, RT_N_COMPOUND, fname);
+}
+
 static int compound(lua_State *L, int op, const char *fname) {
   int top = lua_gettop(L), i;
   rt_node **sels, *cte = lsql_tonode(L, 1);
@@ -2426,7 +2439,7 @@ static int compound(lua_State *L, int op, const char *fname) {
     ud->n->c = rt_ref(cte);
     return 1;
   }
-  for (i = 1; i <= top; i++) checkkind(L, i, RT_N_SELECT, RT_N_COMPOUND, fname);
+  for (i = 1; i <= top; i++) compound_member(L, i, fname);
   ud = RESULT(L);
   sels = lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(top + 1), 0);
   for (i = 0; i < top; i++) sels[i] = rt_ref(lsql_tonode(L, i + 1));
