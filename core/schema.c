@@ -37,11 +37,21 @@ void rt_metadata_remove(rt_metadata *md, rt_node *t) {
     }
 }
 
+int rt_table_matches(const rt_node *t, const char *ref) {
+  const rt_tabledata *d = t->ext;
+  size_t n;
+  if (strcmp(t->name, ref) == 0) return 1;
+  if (!d || !d->schema) return 0;
+  n = strlen(d->schema);
+  return strncmp(ref, d->schema, n) == 0 && ref[n] == '.' &&
+         strcmp(ref + n + 1, t->name) == 0;
+}
+
 rt_node *rt_metadata_find(rt_metadata *md, const char *name) {
   int i;
   if (!md) return NULL;
   for (i = 0; i < md->n; i++)
-    if (strcmp(md->tables[i]->name, name) == 0) return md->tables[i];
+    if (rt_table_matches(md->tables[i], name)) return md->tables[i];
   return NULL;
 }
 
@@ -293,7 +303,7 @@ void rt_table_resolve_types(rt_node *t) {
     rt_constraint *c = &d->cons[i];
     rt_node *ref;
     if (c->kind != RT_CON_FK) continue;
-    ref = strcmp(c->reftable, t->name) == 0
+    ref = rt_table_matches(t, c->reftable)
               ? t
               : rt_metadata_find(d->md, c->reftable);
     if (!ref) continue;
@@ -390,7 +400,7 @@ static int fk_conds(rt_node *a, rt_node *b, rt_node **conds, int *nc, int max) {
   d = ta->ext;
   for (i = 0; i < d->ncons; i++) {
     rt_constraint *c = &d->cons[i];
-    if (c->kind != RT_CON_FK || strcmp(c->reftable, tb->name) != 0) continue;
+    if (c->kind != RT_CON_FK || !rt_table_matches(tb, c->reftable)) continue;
     found++;
     for (j = 0; j < c->ncols && *nc < max; j++) {
       rt_node *l = from_column(b, c->refcols[j]);

@@ -4743,6 +4743,23 @@ static int table_name_attr(lua_State *L, rt_node *n, const char *k) {
 /* attributes of tables, aliases and columns */
 static int column_option(lua_State *L, rt_node *n, const char *k);
 
+/* .columns of a table's index record (as Index(...) has it, so that
+** CreateIndex and DropIndex take it): its columns and expressions */
+static void index_record_columns(lua_State *L, rt_node *t,
+                                 const rt_constraint *k) {
+  int m;
+  lua_createtable(L, k->ncols, 0);
+  for (m = 0; m < k->ncols; m++) {
+    rt_node *e = k->cols[m] ? rt_table_column(t, k->cols[m])
+                 : k->exprs ? k->exprs[m]
+                            : NULL;
+    if (!e) continue;
+    lsql_pushref(L, e);
+    lua_rawseti(L, -2, m + 1);
+  }
+  lua_setfield(L, -2, "columns");
+}
+
 static int node_attr(lua_State *L, rt_node *n, const char *k) {
   int i, j = 0;
   if (n->kind == RT_N_TABLE || n->kind == RT_N_ALIAS) {
@@ -4829,11 +4846,14 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
       lua_newtable(L);
       for (i = 0; d && i < d->ncons; i++)
         if (d->cons[i].kind == RT_CON_INDEX) {
-          lua_createtable(L, 0, 2);
+          lua_createtable(L, 0, 4);
           lua_pushstring(L, d->cons[i].name);
           lua_setfield(L, -2, "name");
           lua_pushboolean(L, d->cons[i].unique);
           lua_setfield(L, -2, "unique");
+          index_record_columns(L, n, &d->cons[i]);
+          lua_pushvalue(L, 1);
+          lua_setfield(L, -2, "table");
           lua_rawseti(L, -2, ++j);
         }
       return 1;
@@ -5920,8 +5940,8 @@ static int t_columns(lua_State *L) {
 /* create_all/drop_all/create/drop run through the engine API (Lua) */
 static const char ddl_chunk[] =
     "local sa, Meta, Node = ...\n"
-    "local function has_table(conn, name)\n"
-    "  return sa.inspect(conn):has_table(name)\n"
+    "local function has_table(conn, t)\n"
+    "  return sa.inspect(conn):has_table(t.name, t.schema)\n"
     "end\n"
     "local function with_conn(bind, fn)\n"
     "  if bind.connect then\n"
@@ -5974,7 +5994,7 @@ static const char ddl_chunk[] =
     "  end\n"
     "end\n"
     "local function create(conn, t, checkfirst)\n"
-    "  if checkfirst and has_table(conn, t.name) then return end\n"
+    "  if checkfirst and has_table(conn, t) then return end\n"
     "  enums(conn, t, function(ty)\n"
     "    if checkfirst and has_type(conn, ty.enum_name) then return end\n"
     "    local vals = {}\n"
@@ -5992,7 +6012,7 @@ static const char ddl_chunk[] =
     "  comments(conn, t)\n"
     "end\n"
     "local function drop(conn, t, checkfirst)\n"
-    "  if checkfirst and not has_table(conn, t.name) then return end\n"
+    "  if checkfirst and not has_table(conn, t) then return end\n"
     "  conn:execute(sa.DropTable(t))\n"
     "  enums(conn, t, function(ty)\n"
     "    if not checkfirst or has_type(conn, ty.enum_name) then\n"

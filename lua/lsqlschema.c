@@ -858,7 +858,12 @@ static void column_constraints(lua_State *L, rt_node *t, int colidx,
     if (!k->c.cols || !(k->c.cols[0] = rt_strdup(col->name)))
       rt_lua_error(L, RT_EMEMORY, "out of memory");
     if (index) {
-      lua_pushfstring(L, "ix_%s_%s", t->name, col->name);
+      /* SQLAlchemy's ix_%(column_0_label)s: the label has the schema */
+      rt_tabledata *td = t->ext;
+      if (td && td->schema)
+        lua_pushfstring(L, "ix_%s_%s_%s", td->schema, t->name, col->name);
+      else
+        lua_pushfstring(L, "ix_%s_%s", t->name, col->name);
       k->c.name = rt_strdup(lua_tostring(L, -1));
       if (!k->c.name) rt_lua_error(L, RT_EMEMORY, "out of memory");
       lua_pop(L, 1);
