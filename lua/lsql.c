@@ -5819,6 +5819,8 @@ static const luaL_Reg node_methods[] = {
     {"delete", l_delete},
     {"_indexes", t_index_names},
     {"append_column", lsql_table_append_column},
+    {"to_metadata", lsql_table_to_metadata},
+    {"tometadata", lsql_table_to_metadata},
     {NULL, NULL}};
 
 /*
