@@ -55,35 +55,117 @@ rt_node *rt_metadata_find(rt_metadata *md, const char *name) {
   return NULL;
 }
 
-static void sort_visit(rt_metadata *md, rt_node *t, char *state, rt_node **out,
-                       int *k) {
-  int i = 0, j;
-  rt_tabledata *d = t->ext;
-  while (md->tables[i] != t) i++;
-  if (state[i]) return;
-  state[i] = 1;
-  for (j = 0; j < d->ncons; j++) {
-    rt_node *ref;
-    if (d->cons[j].kind != RT_CON_FK) continue;
-    ref = rt_metadata_find(md, d->cons[j].reftable);
-    if (ref && ref != t) sort_visit(md, ref, state, out, k);
+/*
+** metadata.sorted_tables as SQLAlchemy sorts them: the tables in order of
+** their keys ("schema.name"), then in rounds, each taking (in that order)
+** every table whose referenced tables came in earlier rounds.  Tables on
+** a cycle of foreign keys lose their dependencies, as SQLAlchemy's sort
+** gives up those it would create with ALTER.
+*/
+typedef struct sortctx {
+  int n;
+  rt_node **tables; /* in key order */
+  char *dep;        /* dep[i * n + j]: table i refers to table j */
+} sortctx;
+
+static int key_cmp(const rt_node *a, const rt_node *b) {
+  const rt_tabledata *da = a->ext, *db = b->ext;
+  const char *sa = da && da->schema ? da->schema : NULL;
+  const char *sb = db && db->schema ? db->schema : NULL;
+  /* compare "schema.name" texts without building them */
+  const char *pa[3] = {sa, sa ? "." : NULL, a->name};
+  const char *pb[3] = {sb, sb ? "." : NULL, b->name};
+  int ia = sa ? 0 : 2, ib = sb ? 0 : 2;
+  const char *x = pa[ia], *y = pb[ib];
+  for (;;) {
+    while (!*x && ia < 2) x = pa[++ia];
+    while (!*y && ib < 2) y = pb[++ib];
+    if (!*x || !*y || *x != *y) return (unsigned char)*x - (unsigned char)*y;
+    x++, y++;
   }
-  out[(*k)++] = t;
+}
+
+static int index_in(const sortctx *s, const rt_node *t) {
+  int i;
+  for (i = 0; i < s->n; i++)
+    if (s->tables[i] == t) return i;
+  return -1;
+}
+
+/* Can table `to` be reached from table `from` through dependencies? */
+static int reaches(const sortctx *s, int from, int to, char *seen) {
+  int j;
+  for (j = 0; j < s->n; j++) {
+    if (!s->dep[from * s->n + j] || seen[j]) continue;
+    seen[j] = 1;
+    if (j == to || reaches(s, j, to, seen)) return 1;
+  }
+  return 0;
+}
+
+/* The rounds; 0, or -1 when a cycle stops them */
+static int sort_rounds(const sortctx *s, rt_node **out, char *done, char *now) {
+  int k = 0, i, j;
+  memset(done, 0, (size_t)s->n);
+  while (k < s->n) {
+    int got = 0;
+    for (i = 0; i < s->n; i++) {
+      now[i] = 0;
+      if (done[i]) continue;
+      for (j = 0; j < s->n; j++)
+        if (s->dep[i * s->n + j] && !done[j]) break;
+      if (j == s->n) now[i] = 1, got = 1;
+    }
+    if (!got) return -1;
+    for (i = 0; i < s->n; i++)
+      if (now[i]) done[i] = 1, out[k++] = s->tables[i];
+  }
+  return 0;
 }
 
 int rt_metadata_sorted(rt_metadata *md, rt_node ***out) {
-  char *state = calloc((size_t)md->n + 1, 1);
+  sortctx s;
   rt_node **list = malloc(sizeof(rt_node *) * ((size_t)md->n + 1));
-  int i, k = 0;
-  if (!state || !list) {
-    free(state);
-    free(list);
+  char *flags = malloc((size_t)md->n * 3 + 1);
+  int i, j, k;
+  s.n = md->n;
+  s.tables = malloc(sizeof(rt_node *) * ((size_t)md->n + 1));
+  s.dep = calloc((size_t)md->n * (size_t)md->n + 1, 1);
+  if (!list || !flags || !s.tables || !s.dep) {
+    free(list), free(flags), free(s.tables), free(s.dep);
     return -1;
   }
-  for (i = 0; i < md->n; i++) sort_visit(md, md->tables[i], state, list, &k);
-  free(state);
+  /* insertion sort by key: MetaData holds few tables */
+  for (i = 0; i < s.n; i++) {
+    rt_node *t = md->tables[i];
+    for (j = i; j > 0 && key_cmp(s.tables[j - 1], t) > 0; j--)
+      s.tables[j] = s.tables[j - 1];
+    s.tables[j] = t;
+  }
+  for (i = 0; i < s.n; i++) {
+    rt_tabledata *d = s.tables[i]->ext;
+    for (k = 0; d && k < d->ncons; k++) {
+      rt_node *ref;
+      if (d->cons[k].kind != RT_CON_FK) continue;
+      ref = rt_metadata_find(md, d->cons[k].reftable);
+      if (ref && ref != s.tables[i] && (j = index_in(&s, ref)) >= 0)
+        s.dep[i * s.n + j] = 1;
+    }
+  }
+  if (sort_rounds(&s, list, flags, flags + s.n) != 0) {
+    /* the tables on a cycle keep no dependencies */
+    char *cyc = flags + 2 * s.n;
+    for (i = 0; i < s.n; i++) {
+      memset(flags, 0, (size_t)s.n);
+      cyc[i] = (char)reaches(&s, i, i, flags);
+    }
+    for (i = 0; i < s.n; i++)
+      if (cyc[i]) memset(s.dep + i * s.n, 0, (size_t)s.n);
+    sort_rounds(&s, list, flags, flags + s.n);
+  }
+  free(flags), free(s.tables), free(s.dep);
   *out = list;
-  return k;
+  return md->n;
 }
 
 rt_node *rt_table_new(rt_metadata *md, const char *name, rt_error *err) {

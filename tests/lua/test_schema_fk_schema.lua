@@ -102,6 +102,28 @@ T.test("schema-qualified foreign keys: DDL and joins as SQLAlchemy's", function(
   T.raises("ArgumentError", function() return b:join(x) end)
 end)
 
+T.test("sorted_tables in SQLAlchemy's order", function()
+  -- key order, then rounds of tables whose targets came before; a cycle
+  -- (cy_a, cy_b) drops its tables' dependencies
+  local m3 = MetaData()
+  Table("cy_a", m3, Column("id", Integer, {primary_key = true}),
+    Column("b", Integer, ForeignKey("cy_b.id")))
+  Table("cy_b", m3, Column("id", Integer, {primary_key = true}),
+    Column("a", Integer, ForeignKey("cy_a.id")),
+    Column("e", Integer, ForeignKey("cy_e.id")))
+  Table("cy_c", m3, Column("id", Integer, {primary_key = true}),
+    Column("a", Integer, ForeignKey("cy_a.id")))
+  Table("cy_0", m3, Column("id", Integer, {primary_key = true}),
+    Column("c", Integer, ForeignKey("cy_c.id")))
+  Table("cy_e", m3, Column("id", Integer, {primary_key = true}))
+  Table("y", m3, Column("id", Integer, {primary_key = true}), {schema = "a"})
+  Table("zc", m3, Column("id", Integer, {primary_key = true}),
+    Column("y", ForeignKey("a.y.id")))
+  local names = {}
+  for i, t in ipairs(m3.sorted_tables) do names[i] = t.fullname end
+  T.eq(names, {"a.y", "cy_a", "cy_b", "cy_e", "cy_c", "zc", "cy_0"})
+end)
+
 -- each database's form of another schema
 local function make_schemas(conn, db, drop)
   -- what a failed run may have left
