@@ -1269,7 +1269,8 @@ void rt_c_expr(rt_compiler *c, rt_node *e) {
   case RT_N_FUNCFILTER:
     rt_c_expr(c, e->a);
     S(" FILTER (WHERE ");
-    criterion(c, e->b);
+    /* a lone boolean column stays bare, as SQLAlchemy renders it here */
+    rt_c_expr(c, e->b);
     CH(')');
     break;
   case RT_N_EXTRACT:
