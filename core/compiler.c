@@ -1629,6 +1629,33 @@ static void alias_body(rt_compiler *c, rt_node *f) {
     from_item(c, f->a);
 }
 
+static void out_free(out *o);
+
+/* Append the text and parameters of src to dst (", "-separated): a CTE
+** rendered on its own, after the CTEs its body referred to */
+static void out_append(rt_compiler *c, out *dst, const out *src) {
+  int i;
+  if (dst->nparams + src->nparams > dst->cap) {
+    int cap = dst->nparams + src->nparams + 8;
+    rt_param *p = realloc(dst->params, sizeof *p * (size_t)cap);
+    int *off = realloc(dst->name_off, sizeof *off * (size_t)cap);
+    if (p) dst->params = p;
+    if (off) dst->name_off = off;
+    if (!p || !off) {
+      rt_c_fail(c, RT_EMEMORY, "out of memory");
+      return;
+    }
+    dst->cap = cap;
+  }
+  for (i = 0; i < src->nparams; i++) {
+    dst->params[dst->nparams] = src->params[i];
+    dst->name_off[dst->nparams++] = src->name_off[i];
+  }
+  if (dst->sb.n) rt_sb_adds(&dst->sb, ", ");
+  rt_sb_addlen(&dst->sb, src->sb.p, src->sb.n);
+  if (src->sb.failed) dst->sb.failed = 1;
+}
+
 static void cte_ref(rt_compiler *c, rt_node *a) {
   char buf[ALIAS_NAME_MAX];
   int i, seen = 0;
@@ -1636,7 +1663,7 @@ static void cte_ref(rt_compiler *c, rt_node *a) {
   for (i = 0; i < c->ncte; i++)
     if (c->cte_seen[i] == a) seen = 1;
   if (!seen) {
-    out *saved = c->cur;
+    out *saved = c->cur, body;
     rt_node *older;
     if (c->ncte + 8 >= c->ctecap) {
       int cap = c->ctecap ? c->ctecap * 2 : 16;
@@ -1655,8 +1682,9 @@ static void cte_ref(rt_compiler *c, rt_node *a) {
          older = older->c)
       c->cte_seen[c->ncte++] = older;
     if (a->flags & RT_F_RECURSIVE) c->recursive = 1;
-    c->cur = &c->ctes;
-    if (c->ctes.sb.n) S(", ");
+    /* rendered apart: CTEs its body refers to go into the WITH first */
+    memset(&body, 0, sizeof body);
+    c->cur = &body;
     rt_c_ident(c, name);
     if (a->flags & RT_F_RECURSIVE) {
       S("(");
@@ -1676,6 +1704,8 @@ static void cte_ref(rt_compiler *c, rt_node *a) {
     }
     S(")");
     c->cur = saved;
+    out_append(c, &c->ctes, &body);
+    out_free(&body);
   }
   rt_c_ident(c, name);
 }
@@ -1924,6 +1954,20 @@ static void order_list(rt_compiler *c, rt_node *l) {
   }
 }
 
+/* GROUP BY items: a label object groups by what it labels (SQLAlchemy
+** names a label only in ORDER BY) */
+static void group_list(rt_compiler *c, rt_node *l) {
+  int i;
+  for (i = 0; i < l->n; i++) {
+    rt_node *e = l->kids[i];
+    if (i) S(", ");
+    if (e->kind == RT_N_LABEL && e->a)
+      rt_c_expr(c, e->a);
+    else
+      order_item(c, e);
+  }
+}
+
 static void limit_default(rt_compiler *c, rt_node *limit, rt_node *offset) {
   if (limit) {
     S("\n LIMIT ");
@@ -2117,7 +2161,7 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
   }
   if (s->kids[RT_S_GROUP] && s->kids[RT_S_GROUP]->n) {
     S(" GROUP BY ");
-    order_list(c, s->kids[RT_S_GROUP]);
+    group_list(c, s->kids[RT_S_GROUP]);
   }
   if (s->kids[RT_S_HAVING]) {
     S(" \nHAVING ");
