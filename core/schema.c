@@ -473,21 +473,111 @@ static void leaves(rt_node *from, rt_node **out, int *n, int max) {
     out[(*n)++] = from;
 }
 
-/* Conditions for every FK of `a` that points at `b`, appended to conds. */
-static int fk_conds(rt_node *a, rt_node *b, rt_node **conds, int *nc, int max) {
+/* The foreign-key constraints a join condition uses: one constraint
+** met from both sides (a table joined to an alias of itself) counts
+** once, its conditions ANDed, as SQLAlchemy groups them. */
+typedef struct fkset {
+  const rt_constraint *v[32];
+  int n;
+} fkset;
+
+/* 1 when c is new to the set */
+static int fkset_add(fkset *s, const rt_constraint *c) {
+  int i;
+  for (i = 0; i < s->n; i++)
+    if (s->v[i] == c) return 0;
+  if (s->n < 32) s->v[s->n++] = c;
+  return 1;
+}
+
+static int fk_conds_proxied(rt_node *a, rt_node *b, rt_node **conds, int *nc,
+                            int max, fkset *set);
+
+/* Conditions for every FK of `a` that points at `b`, appended to conds;
+** the number of constraints new to `set`. */
+static int fk_conds(rt_node *a, rt_node *b, rt_node **conds, int *nc, int max,
+                    fkset *set) {
   rt_node *ta = rt_base_table(a), *tb = rt_base_table(b);
   rt_tabledata *d;
   int i, j, found = 0;
-  if (!ta || !tb) return 0;
+  if (!ta || !tb) {
+    /* a subquery: by the tables its columns come from */
+    if (a->kind != RT_N_TABLE && a->kind != RT_N_ALIAS) return 0;
+    if (b->kind != RT_N_TABLE && b->kind != RT_N_ALIAS) return 0;
+    return fk_conds_proxied(a, b, conds, nc, max, set);
+  }
   d = ta->ext;
   for (i = 0; i < d->ncons; i++) {
     rt_constraint *c = &d->cons[i];
     if (c->kind != RT_CON_FK || !rt_table_matches(tb, c->reftable)) continue;
-    found++;
+    found += fkset_add(set, c);
     for (j = 0; j < c->ncols && *nc < max; j++) {
       rt_node *l = from_column(b, c->refcols[j]);
       rt_node *r = from_column(a, c->cols[j]);
       if (l && r) conds[(*nc)++] = rt_binary(RT_OP_EQ, rt_ref(l), rt_ref(r));
+    }
+  }
+  return found;
+}
+
+/* The table column a column stands for, through the proxies of aliases
+** and subqueries; NULL for an expression */
+static rt_node *origin(rt_node *col) {
+  while (col && col->kind == RT_N_COLUMN && col->owner &&
+         col->owner->kind == RT_N_ALIAS)
+    col = col->a;
+  return col && col->kind == RT_N_COLUMN && col->owner &&
+                 col->owner->kind == RT_N_TABLE
+             ? col
+             : NULL;
+}
+
+/* The column selectable s exports for table column tc, or NULL */
+static rt_node *exported(rt_node *s, rt_node *tc) {
+  int i;
+  if (!tc) return NULL;
+  if (s->kind == RT_N_TABLE) return tc->owner == s ? tc : NULL;
+  for (i = 0; i < s->n; i++)
+    if (origin(s->kids[i]) == tc) return s->kids[i];
+  return NULL;
+}
+
+/*
+** fk_conds where a side is a subquery: the foreign keys of the tables
+** a's columns come from, between the columns a and b export for them (as
+** SQLAlchemy's subquery columns carry their table columns' keys).
+*/
+static int fk_conds_proxied(rt_node *a, rt_node *b, rt_node **conds, int *nc,
+                            int max, fkset *set) {
+  rt_node *tabs[16];
+  int nt = 0, i, j, k, found = 0;
+  if (a->kind == RT_N_TABLE) tabs[nt++] = a;
+  for (i = 0; a->kind != RT_N_TABLE && i < a->n; i++) {
+    rt_node *o = origin(a->kids[i]);
+    if (!o) continue;
+    for (j = 0; j < nt && tabs[j] != o->owner; j++)
+      ;
+    if (j == nt && nt < 16) tabs[nt++] = o->owner;
+  }
+  for (k = 0; k < nt; k++) {
+    rt_tabledata *d = tabs[k]->ext;
+    for (i = 0; d && i < d->ncons; i++) {
+      rt_constraint *c = &d->cons[i];
+      rt_node *ref;
+      int got = 0;
+      if (c->kind != RT_CON_FK) continue;
+      ref = rt_table_matches(tabs[k], c->reftable)
+                ? tabs[k]
+                : rt_metadata_find(d->md, c->reftable);
+      for (j = 0; ref && j < c->ncols && *nc < max; j++) {
+        rt_node *ca = exported(a, from_column(tabs[k], c->cols[j]));
+        rt_node *cb = exported(b, from_column(ref, c->refcols[j]));
+        if (ca && cb) {
+          conds[(*nc)++] = rt_binary(RT_OP_EQ, rt_ref(cb), rt_ref(ca));
+          got = 1;
+        }
+      }
+      if (got) found += fkset_add(set, c);
     }
   }
   return found;
@@ -509,16 +599,18 @@ rt_node *rt_join_condition(rt_node *left, rt_node *right, rt_error *err) {
   rt_node *ls[32], *conds[32];
   int nl = 0, nc = 0, i, nfk = 0, found_left = 0;
   char b1[160], b2[160];
+  fkset set;
+  set.n = 0;
   leaves(left, ls, &nl, 32);
   /* as SQLAlchemy does, the rightmost left-hand table with a match wins */
   for (i = nl - 1; i >= 0 && !found_left; i--) {
     int before = nfk;
-    nfk += fk_conds(right, ls[i], conds, &nc, 32);
-    nfk += fk_conds(ls[i], right, conds, &nc, 32);
+    nfk += fk_conds(right, ls[i], conds, &nc, 32, &set);
+    nfk += fk_conds(ls[i], right, conds, &nc, 32, &set);
     if (nfk > before) found_left = 1;
   }
   if (nc == 0) {
-    rt_error_set(err, RT_EARGUMENT,
+    rt_error_set(err, RT_ENOFOREIGNKEYS,
                  "Can't find any foreign key relationships between '%s' and "
                  "'%s'.",
                  from_name(left, b1, sizeof b1),
@@ -527,7 +619,7 @@ rt_node *rt_join_condition(rt_node *left, rt_node *right, rt_error *err) {
   }
   if (nfk > 1) {
     for (i = 0; i < nc; i++) rt_unref(conds[i]);
-    rt_error_set(err, RT_EARGUMENT,
+    rt_error_set(err, RT_EAMBIGUOUSFKS,
                  "Can't determine join between '%s' and '%s'; tables have "
                  "more than one foreign key constraint relationship between "
                  "them. Please specify the 'onclause' of this join "
