@@ -614,9 +614,12 @@ static void empty_in(rt_compiler *c, rt_node *e) {
 */
 static void expanding_in(rt_compiler *c, rt_node *e, rt_node *b) {
   int i;
+  if (!c->o->literal_binds && c->d != &rt_dialect_default &&
+      !(b->flags & RT_F_REQUIRED))
+    c->postcompile |= RT_POSTCOMPILE_LISTED;
   if (!c->o->literal_binds &&
       (c->d == &rt_dialect_default || (b->flags & RT_F_REQUIRED))) {
-    if (b->flags & RT_F_REQUIRED) c->postcompile = 1;
+    if (b->flags & RT_F_REQUIRED) c->postcompile |= RT_POSTCOMPILE_WAITING;
     S("(__[POSTCOMPILE_");
     S(b->name);
     S("])");
@@ -1132,6 +1135,7 @@ static void text_empty_set(rt_compiler *c, const rt_node *b) {
 static void text_expanding(rt_compiler *c, rt_node *b) {
   if (!(b->flags & RT_F_REQUIRED) && b->n == 0 &&
       (c->o->literal_binds || c->d != &rt_dialect_default)) {
+    if (!c->o->literal_binds) c->postcompile |= RT_POSTCOMPILE_LISTED;
     text_empty_set(c, b);
     return;
   }

@@ -3564,13 +3564,25 @@ typedef struct expandctx {
   rt_node *from[MAX_EXPANDING];
   rt_node *to[MAX_EXPANDING];
   int n, overflow;
+  lua_State *L;
+  int map; /* the parameters, or 0 */
 } expandctx;
+
+/* Does the parameter map name expanding bind b, which has its list?  The
+** list given at execution takes its place, as in SQLAlchemy. */
+static int list_given(expandctx *x, rt_node *b) {
+  int given;
+  if (!x->map || !b->name) return 0;
+  given = lua_getfield(x->L, x->map, b->name) != LUA_TNIL;
+  lua_pop(x->L, 1);
+  return given;
+}
 
 static rt_node *find_expanding(rt_node *b, void *ud) {
   expandctx *x = ud;
   int i;
-  if ((b->flags & (RT_F_EXPANDING | RT_F_REQUIRED)) !=
-      (RT_F_EXPANDING | RT_F_REQUIRED))
+  if (!(b->flags & RT_F_EXPANDING) ||
+      (!(b->flags & RT_F_REQUIRED) && !list_given(x, b)))
     return b;
   for (i = 0; i < x->n; i++)
     if (x->from[i] == b) return b;
@@ -3590,12 +3602,15 @@ static rt_node *swap_expanding(rt_node *b, void *ud) {
 }
 
 static rt_compiled *postcompile(lua_State *L, const rt_dialect *d,
-                                const rt_compile_opts *o, int many, int n) {
+                                const rt_compile_opts *o, int many, int n,
+                                rt_compiled *c) {
   rt_node *s = lsql_checknode(L, 1, "execute"), *r;
   expandctx x;
   lnode *ud;
   int map = 0, i, top = lua_gettop(L);
-  rt_compiled *c;
+  /* only binds with lists of their own: as compiled, unless the
+  ** parameters give them others */
+  if (!(c->postcompile & RT_POSTCOMPILE_WAITING) && many && n > 1) return c;
   if (many && n > 1)
     rt_lua_error(L, RT_EINVALIDREQUEST,
                  "'expanding' parameters can't be used with executemany()");
@@ -3607,9 +3622,15 @@ static rt_compiled *postcompile(lua_State *L, const rt_dialect *d,
     map = lua_gettop(L);
   }
   memset(&x, 0, sizeof x);
+  x.L = L;
+  x.map = map;
   r = rt_replace_binds(s, find_expanding, &x);
   if (!r) rt_lua_error(L, RT_EMEMORY, "out of memory");
   rt_unref(r);
+  if (x.n == 0) {
+    lua_settop(L, top);
+    return c;
+  }
   if (x.overflow)
     rt_lua_error(L, RT_EINVALIDREQUEST,
                  "execute: more than %d expanding parameters", MAX_EXPANDING);
@@ -3626,7 +3647,7 @@ static rt_compiled *postcompile(lua_State *L, const rt_dialect *d,
   lua_replace(L, 1);
   lua_settop(L, top);
   c = compile_ud(L, lsql_tonode(L, 1), d, o);
-  if (c->postcompile)
+  if (c->postcompile & RT_POSTCOMPILE_WAITING)
     rt_lua_error(L, RT_EINVALIDREQUEST,
                  "execute: an expanding parameter inside a subquery or "
                  "alias can't be given its list");
@@ -3732,7 +3753,7 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
   *pn = n;
   {
     rt_compiled *c = compile_ud(L, s, d, &o);
-    return c->postcompile ? postcompile(L, d, &o, many, n) : c;
+    return c->postcompile ? postcompile(L, d, &o, many, n, c) : c;
   }
 }
 
@@ -4427,8 +4448,10 @@ static int exec_compile(lua_State *L) {
   } else
     planned = NULL; /* the first execution: no plan yet */
   c = hook_compile(L, &many, &n, 1);
-  /* a statement given its expanding lists was rebuilt: no plan for it */
-  if (planned && lsql_tonodebox(L, 1) != planned) planned = NULL;
+  /* a statement given its expanding lists was rebuilt: no plan for it;
+  ** nor for one whose lists the parameters may replace */
+  if (planned && (lsql_tonodebox(L, 1) != planned || c->postcompile))
+    planned = NULL;
   if (out->echo) echo_tag(out, lsql_tonode(L, 1), c, t0);
   flags = bind_flags(luaL_optstring(L, 2, "default"));
   lua_settop(L, 3);

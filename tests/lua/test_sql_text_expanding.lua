@@ -122,6 +122,17 @@ for _, db in ipairs(T.databases()) do
       T.eq(log[#log], expect.valued_x[db.name])
       T.eq(rows(typed_empty), {})
       T.eq(log[#log], expect.typed_empty[db.name])
+      -- a list given at execution replaces the bind's own, as in
+      -- SQLAlchemy (text() and in_() alike)
+      T.eq(rows(valued, {ids = {3}}), {{3}})
+      T.eq(rows(valued, {ids = {}}), {})
+      T.eq(rows(valued, {other = 1}), {{1}, {3}})
+      T.eq(rows(typed_empty, {ns = {"b", "c"}}), {{"b"}, {"c"}})
+      local st = select(users.c.id):where(users.c.id:in_(
+        bindparam("xs", {1, 2}, {expanding = true}))):order_by(users.c.id)
+      T.eq(rows(st), {{1}, {2}})
+      T.eq(rows(st, {xs = {2, 3}}), {{2}, {3}})
+      T.eq(rows(st, {xs = {}}), {})
     end
     T.raises("InvalidRequestError", function()
       return conn:execute(waiting, {n = "x"})
