@@ -72,6 +72,7 @@ struct rt_compiler {
   int in_binary;     /* inside an operand of a binary expression */
   int rows;          /* VALUES rows rendered for insert_rows */
   int postcompile;   /* an expanding bind waits for its list */
+  size_t with_at;    /* MySQL's INSERT .. WITH .. SELECT: where WITH goes */
   int failed;
   rt_error *err;
 };
@@ -1359,6 +1360,7 @@ static void collect_froms(rt_node *e, rt_node **froms, int *n) {
   case RT_N_SELECT:
   case RT_N_COMPOUND:
   case RT_N_SCALARSUB:
+  case RT_N_TEXT: /* its columns() describe its rows: no FROM of ours */
     return;
   case RT_N_UNARY:
     if (e->op == RT_OP_EXISTS) return;
@@ -2452,6 +2454,9 @@ static void insert(rt_compiler *c, rt_node *stmt) {
       rt_c_ident(c, fs->kids[i]->name);
     }
     S(") ");
+    /* MySQL takes the CTEs after the column list (cte_follows_insert) */
+    if (c->d == &rt_dialect_mysql && c->cur == &c->main)
+      c->with_at = c->main.sb.n;
     select_stmt(c, fs->a, 0);
     upsert(c, stmt);
     returning(c, stmt);
@@ -3263,6 +3268,8 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
     rt_c_fail(&c, RT_EMEMORY, "out of memory");
   if (!c.failed) {
     if (c.ctes.sb.n) {
+      if (c.with_at)
+        number_markers(&c, c.main.sb.p, c.with_at, &final, &counter);
       rt_sb_adds(&final, c.recursive ? "WITH RECURSIVE " : "WITH ");
       number_markers(&c, c.ctes.sb.p, c.ctes.sb.n, &final, &counter);
       rt_sb_adds(&final, " \n");
@@ -3271,8 +3278,10 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
       /* nothing to number: the text is final as it is */
       final = c.main.sb;
       memset(&c.main.sb, 0, sizeof c.main.sb);
-    } else if (c.main.sb.n)
-      number_markers(&c, c.main.sb.p, c.main.sb.n, &final, &counter);
+    } else if (c.main.sb.n) {
+      size_t at = c.ctes.sb.n ? c.with_at : 0;
+      number_markers(&c, c.main.sb.p + at, c.main.sb.n - at, &final, &counter);
+    }
     rt_sb_adds(&final, ""); /* allocated even when empty */
     total = c.ctes.nparams + c.main.nparams;
     res->params = malloc(sizeof(rt_param) * (size_t)(total + 1));
