@@ -2836,6 +2836,38 @@ static int d_on_duplicate_key_update(lua_State *L) {
   return upsert(L, RT_UPSERT_DUPLICATE, "on_duplicate_key_update");
 }
 
+static int ident_char(char ch) {
+  return ch == '_' || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+         (ch >= '0' && ch <= '9');
+}
+
+/* Does SQL text name bind :name?  (The compiler's reading of text(): a
+** colon not after a colon or a backslash, then a name.) */
+static int text_defines(const char *sql, const char *name) {
+  const char *p = sql;
+  size_t n = strlen(name);
+  while ((p = strchr(p, ':')) != NULL) {
+    if (p[1] == ':') {
+      p += 2;
+      continue;
+    }
+    if ((p == sql || (p[-1] != ':' && p[-1] != '\\')) &&
+        strncmp(p + 1, name, n) == 0 && !ident_char(p[1 + n]))
+      return 1;
+    p++;
+  }
+  return 0;
+}
+
+/* SQLAlchemy's refusal of a bind the text doesn't name */
+static void check_text_bind(lua_State *L, rt_node *t, const char *name) {
+  if (!text_defines(t->name, name))
+    rt_lua_error(L, RT_EARGUMENT,
+                 "This text() construct doesn't define a bound parameter "
+                 "named '%s'",
+                 name);
+}
+
 /* The bind text() t holds under `name` (the last given), or NULL */
 static rt_node *text_bind(rt_node *t, const char *name) {
   int i;
@@ -2869,6 +2901,7 @@ static int t_bindparams_list(lua_State *L, rt_node *t) {
     if (!b || b->kind != RT_N_BIND)
       return rt_lua_error(L, RT_EARGUMENT,
                           "bindparams: argument #%d must be a bindparam()", i);
+    check_text_bind(L, t, b->name);
     text_put_bind(L, ud->n, b);
   }
   return 1;
@@ -2887,6 +2920,7 @@ static int t_bindparams(lua_State *L) {
     rt_node *b = lsql_tonode(L, -1);
     if (b && b->kind == RT_N_BIND && lua_type(L, -2) == LUA_TNUMBER) {
       /* bindparam(name, value, Type): a typed bind */
+      check_text_bind(L, t, b->name);
       if (rt_node_push(ud->n, rt_ref(b)) != 0)
         return rt_lua_error(L, RT_EMEMORY, "out of memory");
       lua_pop(L, 1);
@@ -2906,6 +2940,7 @@ static int t_bindparams(lua_State *L) {
       return rt_lua_error(L, RT_EARGUMENT,
                           "bindparams: expected name = value pairs or "
                           "bindparam() objects");
+    check_text_bind(L, t, lua_tostring(L, -2));
     b = rt_bind(lua_tostring(L, -2), v, NULL, 0);
     if (!b || rt_node_push(ud->n, b) != 0)
       return rt_lua_error(L, RT_EMEMORY, "out of memory");

@@ -83,6 +83,14 @@ T.test("text() expanding bind arguments", function()
   T.raises("ArgumentError", function() return waiting:bindparams{ids = 5} end)
   T.raises("ArgumentError", function() return waiting:params{ids = 5} end)
   T.raises("ArgumentError", function() return text(SQL):bindparams(ids, 5) end)
+  -- a bind the text doesn't name is refused, as SQLAlchemy refuses it
+  T.raises("ArgumentError", function() return text(SQL):bindparams{nope = 1} end)
+  T.raises("ArgumentError", function()
+    return text(SQL):bindparams(bindparam("nope", nil, {expanding = true}))
+  end)
+  T.raises("ArgumentError", function()
+    return text(SQL):bindparams{bindparam("nope", 1)}
+  end)
   -- params{} of a text() binds its undeclared :names as SQLAlchemy's does
   T.eq(text("SELECT :a"):params{a = 1}:compile("sqlite").params, {1})
   T.eq(tostring(text("SELECT :a"):params{a = 1}), "SELECT :a")
