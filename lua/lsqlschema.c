@@ -185,6 +185,7 @@ static int type_index(lua_State *L) {
 
 typedef struct lmeta {
   rt_metadata *md;
+  char *schema; /* MetaData({schema}): its tables' schema by default */
 } lmeta;
 
 static lmeta *checkmeta(lua_State *L, int idx, const char *fname) {
@@ -195,14 +196,27 @@ static lmeta *checkmeta(lua_State *L, int idx, const char *fname) {
   return m;
 }
 
+/* MetaData({schema}) */
 static int l_metadata(lua_State *L) {
-  lmeta *m = lua_newuserdatauv(L, sizeof *m, 1);
+  lmeta *m;
+  const char *schema = NULL;
+  if (lua_istable(L, 1)) {
+    if (lua_getfield(L, 1, "schema") == LUA_TSTRING)
+      schema = lua_tostring(L, -1);
+    else if (!lua_isnil(L, -1))
+      return rt_lua_error(L, RT_EARGUMENT, "MetaData: schema must be a string");
+  } else if (!lua_isnoneornil(L, 1))
+    rt_lua_checkarg(L, 1, LUA_TTABLE, "MetaData");
+  m = lua_newuserdatauv(L, sizeof *m, 1);
   m->md = NULL;
+  m->schema = NULL;
   luaL_setmetatable(L, META_MT);
   lua_newtable(L);
   lua_setiuservalue(L, -2, 1);
   m->md = rt_metadata_new();
   if (!m->md) return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  if (schema && !(m->schema = rt_strdup(schema)))
+    return rt_lua_error(L, RT_EMEMORY, "out of memory");
   return 1;
 }
 
@@ -210,6 +224,8 @@ static int meta_gc(lua_State *L) {
   lmeta *m = lua_touserdata(L, 1);
   rt_metadata_free(m->md);
   m->md = NULL;
+  free(m->schema);
+  m->schema = NULL;
   return 0;
 }
 
@@ -226,6 +242,10 @@ static int meta_index(lua_State *L) {
       lua_insert(L, -2);
       lua_settable(L, -4);
     }
+    return 1;
+  }
+  if (strcmp(k, "schema") == 0) {
+    lua_pushstring(L, m->schema);
     return 1;
   }
   if (strcmp(k, "sorted_tables") == 0) {
@@ -1022,7 +1042,7 @@ static void table_items(lua_State *L, int tidx, rt_node *t, int top,
       if (lua_isnil(L, -1)) {
         rt_tabledata *d = t->ext;
         lua_pop(L, 1);
-        if (!d->schema && lua_getfield(L, i, "schema") == LUA_TSTRING)
+        if (lua_getfield(L, i, "schema") == LUA_TSTRING && !d->schema)
           d->schema = rt_strdup(lua_tostring(L, -1));
         lua_pop(L, 1);
         if (lua_getfield(L, i, "comment") == LUA_TSTRING) {
@@ -1114,6 +1134,20 @@ static void register_functions(lua_State *L, const char *reg, int tidx,
   lua_pop(L, 2);
 }
 
+/* The MetaData's schema for a table whose options name none (schema =
+** false: none at all), as SQLAlchemy's Table takes metadata.schema */
+static void default_schema(lua_State *L, lmeta *m, rt_node *t, int opts) {
+  rt_tabledata *d = t->ext;
+  int given = 0;
+  if (!m->schema) return;
+  if (opts) {
+    given = lua_getfield(L, opts, "schema") != LUA_TNIL;
+    lua_pop(L, 1);
+  }
+  if (!given && !(d->schema = rt_strdup(m->schema)))
+    rt_lua_error(L, RT_EMEMORY, "out of memory");
+}
+
 static int l_table(lua_State *L) {
   int top = lua_gettop(L), i, opts;
   lmeta *m;
@@ -1143,6 +1177,7 @@ static int l_table(lua_State *L) {
   lua_setiuservalue(L, top + 1, 1);
   ud->n = t = rt_table_new(m->md, lua_tostring(L, 1), &err);
   if (!t) return rt_lua_raise(L, &err);
+  default_schema(L, m, t, opts);
   table_items(L, top + 1, t, top, 0);
   rt_table_resolve_types(t);
   rt_schema_changed(); /* flags and options set above, after the columns */

@@ -124,6 +124,39 @@ T.test("sorted_tables in SQLAlchemy's order", function()
   T.eq(names, {"a.y", "cy_a", "cy_b", "cy_e", "cy_c", "zc", "cy_0"})
 end)
 
+T.test("MetaData({schema}): its tables' schema by default", function()
+  local m4 = MetaData({schema = "ms"})
+  T.eq(m4.schema, "ms")
+  local ta = Table("a", m4, Column("id", Integer, {primary_key = true}))
+  local tb = Table("b", m4, Column("id", Integer, {primary_key = true}),
+    Column("a_id", ForeignKey("a.id")), {comment = "bees"})
+  local tc = Table("c", m4, Column("id", Integer, {primary_key = true}),
+    {schema = "other"})
+  local td = Table("d", m4, Column("id", Integer, {primary_key = true}),
+    {schema = false})
+  T.eq({tb.fullname, tc.fullname, td.fullname}, {"ms.b", "other.c", "d"})
+  T.eq(tb.foreign_keys[1].target_fullname, "a.id")
+  -- SQLAlchemy 1.4.46's text
+  T.eq(squash(CreateTable(tb):compile("postgresql").sql), squash([[
+CREATE TABLE ms.b (
+	id SERIAL NOT NULL, 
+	a_id INTEGER, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(a_id) REFERENCES ms.a (id)
+)]]))
+  T.eq(tostring(select(tb):join_from(tb, ta)),
+       "SELECT ms.b.id, ms.b.a_id \nFROM ms.b JOIN ms.a ON ms.a.id = ms.b.a_id")
+  -- to_metadata keeps the table's schema, or takes the target's for none
+  T.eq(ta:to_metadata(MetaData({schema = "zz"})).fullname, "ms.a")
+  T.eq(ta:to_metadata(MetaData({schema = "zz"}), {schema = false}).fullname,
+       "zz.a")
+  -- extend_existing with options keeps the table's schema
+  T.eq(Table("b", m4, Column("x", Integer), {extend_existing = true,
+    comment = "x"}).fullname, "ms.b")
+  T.raises("ArgumentError", function() return MetaData({schema = 5}) end)
+  T.raises("ArgumentError", function() return MetaData(5) end)
+end)
+
 -- each database's form of another schema
 local function make_schemas(conn, db, drop)
   -- what a failed run may have left
