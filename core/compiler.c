@@ -72,6 +72,7 @@ struct rt_compiler {
   int in_binary;     /* inside an operand of a binary expression */
   int rows;          /* VALUES rows rendered for insert_rows */
   int postcompile;   /* an expanding bind waits for its list */
+  size_t with_at;    /* MySQL's INSERT .. WITH .. SELECT: where WITH goes */
   int failed;
   rt_error *err;
 };
@@ -614,9 +615,12 @@ static void empty_in(rt_compiler *c, rt_node *e) {
 */
 static void expanding_in(rt_compiler *c, rt_node *e, rt_node *b) {
   int i;
+  if (!c->o->literal_binds && c->d != &rt_dialect_default &&
+      !(b->flags & RT_F_REQUIRED))
+    c->postcompile |= RT_POSTCOMPILE_LISTED;
   if (!c->o->literal_binds &&
       (c->d == &rt_dialect_default || (b->flags & RT_F_REQUIRED))) {
-    if (b->flags & RT_F_REQUIRED) c->postcompile = 1;
+    if (b->flags & RT_F_REQUIRED) c->postcompile |= RT_POSTCOMPILE_WAITING;
     S("(__[POSTCOMPILE_");
     S(b->name);
     S("])");
@@ -1111,6 +1115,34 @@ static void over(rt_compiler *c, rt_node *e) {
   CH(')');
 }
 
+/* The empty set an expanding bind of text() with an empty list stands for
+** (SQLAlchemy's visit_empty_set_expr: there is no comparison to negate). */
+static void text_empty_set(rt_compiler *c, const rt_node *b) {
+  if (strcmp(c->d->name, "postgresql") == 0) {
+    S("(SELECT CAST(NULL AS ");
+    if (b->type)
+      cast_target(c, b->type);
+    else
+      S("INTEGER");
+    S(") WHERE 1!=1)");
+  } else if (strcmp(c->d->name, "mysql") == 0)
+    S("(SELECT _in_0 FROM (SELECT 1 AS _in_0) as _empty_set WHERE 1!=1)");
+  else
+    S("(SELECT 1 FROM (SELECT 1) WHERE 1!=1)");
+}
+
+/* :name of text() bound to an expanding bindparam: the parenthesised list
+** SQLAlchemy renders for it (IN :ids is IN (__[POSTCOMPILE_ids])). */
+static void text_expanding(rt_compiler *c, rt_node *b) {
+  if (!(b->flags & RT_F_REQUIRED) && b->n == 0 &&
+      (c->o->literal_binds || c->d != &rt_dialect_default)) {
+    if (!c->o->literal_binds) c->postcompile |= RT_POSTCOMPILE_LISTED;
+    text_empty_set(c, b);
+    return;
+  }
+  expanding_in(c, NULL, b);
+}
+
 /* text(): copy the SQL, turning :name into a bind. */
 static void text(rt_compiler *c, rt_node *t) {
   const char *p = t->name;
@@ -1136,14 +1168,18 @@ static void text(rt_compiler *c, rt_node *t) {
              n < sizeof name - 1)
         name[n++] = *p++;
       name[n] = '\0';
+      rt_node *kid = NULL;
       for (i = 0; i < t->n; i++)
         if (strcmp(t->kids[i]->name, name) == 0) {
           /* bindparam(name, nil, Type): typed, its value still required */
-          v = (t->kids[i]->flags & RT_F_REQUIRED) ? &rt_required_value
-                                                  : &t->kids[i]->value;
-          type = t->kids[i]->type;
+          kid = t->kids[i];
+          v = (kid->flags & RT_F_REQUIRED) ? &rt_required_value : &kid->value;
+          type = kid->type;
         }
-      placeholder(c, v, type, name, 0, 0);
+      if (kid && (kid->flags & RT_F_EXPANDING))
+        text_expanding(c, kid);
+      else
+        placeholder(c, v, type, name, 0, 0);
     } else
       CH(*p++);
   }
@@ -1238,7 +1274,8 @@ void rt_c_expr(rt_compiler *c, rt_node *e) {
   case RT_N_FUNCFILTER:
     rt_c_expr(c, e->a);
     S(" FILTER (WHERE ");
-    criterion(c, e->b);
+    /* a lone boolean column stays bare, as SQLAlchemy renders it here */
+    rt_c_expr(c, e->b);
     CH(')');
     break;
   case RT_N_EXTRACT:
@@ -1323,6 +1360,7 @@ static void collect_froms(rt_node *e, rt_node **froms, int *n) {
   case RT_N_SELECT:
   case RT_N_COMPOUND:
   case RT_N_SCALARSUB:
+  case RT_N_TEXT: /* its columns() describe its rows: no FROM of ours */
     return;
   case RT_N_UNARY:
     if (e->op == RT_OP_EXISTS) return;
@@ -1597,6 +1635,33 @@ static void alias_body(rt_compiler *c, rt_node *f) {
     from_item(c, f->a);
 }
 
+static void out_free(out *o);
+
+/* Append the text and parameters of src to dst (", "-separated): a CTE
+** rendered on its own, after the CTEs its body referred to */
+static void out_append(rt_compiler *c, out *dst, const out *src) {
+  int i;
+  if (dst->nparams + src->nparams > dst->cap) {
+    int cap = dst->nparams + src->nparams + 8;
+    rt_param *p = realloc(dst->params, sizeof *p * (size_t)cap);
+    int *off = realloc(dst->name_off, sizeof *off * (size_t)cap);
+    if (p) dst->params = p;
+    if (off) dst->name_off = off;
+    if (!p || !off) {
+      rt_c_fail(c, RT_EMEMORY, "out of memory");
+      return;
+    }
+    dst->cap = cap;
+  }
+  for (i = 0; i < src->nparams; i++) {
+    dst->params[dst->nparams] = src->params[i];
+    dst->name_off[dst->nparams++] = src->name_off[i];
+  }
+  if (dst->sb.n) rt_sb_adds(&dst->sb, ", ");
+  rt_sb_addlen(&dst->sb, src->sb.p, src->sb.n);
+  if (src->sb.failed) dst->sb.failed = 1;
+}
+
 static void cte_ref(rt_compiler *c, rt_node *a) {
   char buf[ALIAS_NAME_MAX];
   int i, seen = 0;
@@ -1604,7 +1669,7 @@ static void cte_ref(rt_compiler *c, rt_node *a) {
   for (i = 0; i < c->ncte; i++)
     if (c->cte_seen[i] == a) seen = 1;
   if (!seen) {
-    out *saved = c->cur;
+    out *saved = c->cur, body;
     rt_node *older;
     if (c->ncte + 8 >= c->ctecap) {
       int cap = c->ctecap ? c->ctecap * 2 : 16;
@@ -1623,8 +1688,9 @@ static void cte_ref(rt_compiler *c, rt_node *a) {
          older = older->c)
       c->cte_seen[c->ncte++] = older;
     if (a->flags & RT_F_RECURSIVE) c->recursive = 1;
-    c->cur = &c->ctes;
-    if (c->ctes.sb.n) S(", ");
+    /* rendered apart: CTEs its body refers to go into the WITH first */
+    memset(&body, 0, sizeof body);
+    c->cur = &body;
     rt_c_ident(c, name);
     if (a->flags & RT_F_RECURSIVE) {
       S("(");
@@ -1644,6 +1710,8 @@ static void cte_ref(rt_compiler *c, rt_node *a) {
     }
     S(")");
     c->cur = saved;
+    out_append(c, &c->ctes, &body);
+    out_free(&body);
   }
   rt_c_ident(c, name);
 }
@@ -1892,6 +1960,20 @@ static void order_list(rt_compiler *c, rt_node *l) {
   }
 }
 
+/* GROUP BY items: a label object groups by what it labels (SQLAlchemy
+** names a label only in ORDER BY) */
+static void group_list(rt_compiler *c, rt_node *l) {
+  int i;
+  for (i = 0; i < l->n; i++) {
+    rt_node *e = l->kids[i];
+    if (i) S(", ");
+    if (e->kind == RT_N_LABEL && e->a)
+      rt_c_expr(c, e->a);
+    else
+      order_item(c, e);
+  }
+}
+
 static void limit_default(rt_compiler *c, rt_node *limit, rt_node *offset) {
   if (limit) {
     S("\n LIMIT ");
@@ -1981,8 +2063,9 @@ static void compound(rt_compiler *c, rt_node *s, int asfrom) {
       S(s->op == RT_OP_INTERSECT_ALL ? " INTERSECT ALL "
         : s->op == RT_OP_EXCEPT_ALL  ? " EXCEPT ALL "
                                      : kw[s->op - RT_OP_UNION]);
-    if (sub->kind == RT_N_COMPOUND || sub->kids[RT_S_LIMIT] ||
-        sub->kids[RT_S_ORDER]) {
+    if (sub->kind == RT_N_COMPOUND ||
+        (sub->kind == RT_N_SELECT &&
+         (sub->kids[RT_S_LIMIT] || sub->kids[RT_S_ORDER]))) {
       CH('(');
       select_stmt(c, sub, asfrom);
       CH(')');
@@ -1990,8 +2073,12 @@ static void compound(rt_compiler *c, rt_node *s, int asfrom) {
       select_stmt(c, sub, asfrom);
   }
   if (s->kids[RT_S_ORDER]) {
+    /* the members' columns by name alone, as SQLAlchemy orders a set
+    ** operation (include_table=False) */
     S(" ORDER BY ");
+    c->no_qualify++;
     order_list(c, s->kids[RT_S_ORDER]);
+    c->no_qualify--;
   }
   if (s->kids[RT_S_LIMIT] || s->kids[RT_S_OFFSET]) {
     if (c->d->limit)
@@ -2080,7 +2167,7 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
   }
   if (s->kids[RT_S_GROUP] && s->kids[RT_S_GROUP]->n) {
     S(" GROUP BY ");
-    order_list(c, s->kids[RT_S_GROUP]);
+    group_list(c, s->kids[RT_S_GROUP]);
   }
   if (s->kids[RT_S_HAVING]) {
     S(" \nHAVING ");
@@ -2367,6 +2454,9 @@ static void insert(rt_compiler *c, rt_node *stmt) {
       rt_c_ident(c, fs->kids[i]->name);
     }
     S(") ");
+    /* MySQL takes the CTEs after the column list (cte_follows_insert) */
+    if (c->d == &rt_dialect_mysql && c->cur == &c->main)
+      c->with_at = c->main.sb.n;
     select_stmt(c, fs->a, 0);
     upsert(c, stmt);
     returning(c, stmt);
@@ -3178,6 +3268,8 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
     rt_c_fail(&c, RT_EMEMORY, "out of memory");
   if (!c.failed) {
     if (c.ctes.sb.n) {
+      if (c.with_at)
+        number_markers(&c, c.main.sb.p, c.with_at, &final, &counter);
       rt_sb_adds(&final, c.recursive ? "WITH RECURSIVE " : "WITH ");
       number_markers(&c, c.ctes.sb.p, c.ctes.sb.n, &final, &counter);
       rt_sb_adds(&final, " \n");
@@ -3186,8 +3278,10 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
       /* nothing to number: the text is final as it is */
       final = c.main.sb;
       memset(&c.main.sb, 0, sizeof c.main.sb);
-    } else if (c.main.sb.n)
-      number_markers(&c, c.main.sb.p, c.main.sb.n, &final, &counter);
+    } else if (c.main.sb.n) {
+      size_t at = c.ctes.sb.n ? c.with_at : 0;
+      number_markers(&c, c.main.sb.p + at, c.main.sb.n - at, &final, &counter);
+    }
     rt_sb_adds(&final, ""); /* allocated even when empty */
     total = c.ctes.nparams + c.main.nparams;
     res->params = malloc(sizeof(rt_param) * (size_t)(total + 1));

@@ -98,6 +98,9 @@ typedef struct rt_compile_opts {
   int for_executemany;
 } rt_compile_opts;
 
+#define RT_POSTCOMPILE_WAITING 1
+#define RT_POSTCOMPILE_LISTED 2
+
 typedef struct rt_compiled {
   char *sql;
   int nparams;
@@ -108,8 +111,10 @@ typedef struct rt_compiled {
   ** seconds); 0 when this compile generated it */
   double cached_since;
   int rows; /* VALUES rows rendered for insert_rows (0: not asked) */
-  /* an expanding bind with no list yet: rendered as SQLAlchemy's
-  ** __[POSTCOMPILE_key], to be compiled again with the list given */
+  /* RT_POSTCOMPILE_WAITING: an expanding bind with no list yet, rendered
+  ** as SQLAlchemy's __[POSTCOMPILE_key], to be compiled again with the
+  ** list given; RT_POSTCOMPILE_LISTED: one with a list of its own, which
+  ** a list given at execution replaces */
   int postcompile;
   /* a result from the cache has sql, params and names in one block, kept
   ** for the next result rt_compile_into makes in the same rt_compiled */

@@ -259,6 +259,77 @@ static void table_name(rt_compiler *c, rt_node *t) {
   rt_c_ident(c, t->name);
 }
 
+static int is_sqlite(rt_compiler *c) {
+  return strcmp(rt_c_dialect(c)->name, "sqlite") == 0;
+}
+
+/* An index's name qualified by its table's schema */
+static void index_name(rt_compiler *c, rt_node *t, const char *name) {
+  rt_tabledata *d = t->ext;
+  if (d && d->schema) {
+    rt_c_ident(c, d->schema);
+    S(".");
+  }
+  rt_c_ident(c, name);
+}
+
+/*
+** The table foreign key k of t refers to, as its schema (NULL for none;
+** *slen its length) and name: the table's own when the MetaData holds it,
+** else the target's text split at its last dot ("schema.table").
+*/
+static const char *fk_remote(rt_node *t, const rt_constraint *k,
+                             const char **schema, size_t *slen) {
+  rt_tabledata *d = t->ext;
+  rt_node *ref = rt_table_matches(t, k->reftable)
+                     ? t
+                     : rt_metadata_find(d->md, k->reftable);
+  const char *dot;
+  if (ref) {
+    rt_tabledata *rd = ref->ext;
+    *schema = rd ? rd->schema : NULL;
+    *slen = *schema ? strlen(*schema) : 0;
+    return ref->name;
+  }
+  dot = strrchr(k->reftable, '.');
+  *schema = dot ? k->reftable : NULL;
+  *slen = dot ? (size_t)(dot - k->reftable) : 0;
+  return dot ? dot + 1 : k->reftable;
+}
+
+/* SQLite leaves out a foreign key into another schema (an attached
+** database), as SQLAlchemy's SQLite dialect does */
+static int fk_skipped(rt_compiler *c, rt_node *t, const rt_constraint *k) {
+  rt_tabledata *d = t->ext;
+  const char *schema;
+  size_t n;
+  if (!is_sqlite(c)) return 0;
+  fk_remote(t, k, &schema, &n);
+  if (!schema || !d->schema) return schema != d->schema;
+  return strlen(d->schema) != n || strncmp(d->schema, schema, n) != 0;
+}
+
+/* REFERENCES's table: qualified by its schema, but on SQLite, whose
+** foreign keys stay within one database */
+static void fk_target(rt_compiler *c, rt_node *t, const rt_constraint *k) {
+  const char *schema, *name;
+  size_t n;
+  name = fk_remote(t, k, &schema, &n);
+  if (schema && !is_sqlite(c)) {
+    char *s = malloc(n + 1);
+    if (!s) {
+      rt_c_fail(c, RT_EMEMORY, "out of memory");
+      return;
+    }
+    memcpy(s, schema, n);
+    s[n] = '\0';
+    rt_c_ident(c, s);
+    free(s);
+    S(".");
+  }
+  rt_c_ident(c, name);
+}
+
 static void create_table(rt_compiler *c, rt_node *t) {
   rt_tabledata *d = t->ext;
   int i, npk = 0;
@@ -293,12 +364,13 @@ static void create_table(rt_compiler *c, rt_node *t) {
     rt_constraint *k = &d->cons[i];
     switch (k->kind) {
     case RT_CON_FK:
+      if (fk_skipped(c, t, k)) break;
       S(", \n\t");
       constraint_name(c, k);
       S("FOREIGN KEY(");
       names(c, k->cols, k->ncols);
       S(") REFERENCES ");
-      rt_c_ident(c, k->reftable);
+      fk_target(c, t, k);
       S(" (");
       names(c, k->refcols, k->ncols);
       S(")");
@@ -457,7 +529,7 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
     break;
   case RT_DDL_DROP_TABLE:
     S("\nDROP TABLE ");
-    rt_c_ident(c, t->name);
+    table_name(c, t);
     S("\n\n");
     break;
   case RT_DDL_CREATE_INDEX:
@@ -468,20 +540,28 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
       return;
     }
     S(ix->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
-    rt_c_ident(c, ix->name);
-    S(" ON ");
-    rt_c_ident(c, t->name);
+    if (is_sqlite(c)) {
+      /* SQLite names the schema (database) on the index, not the table */
+      index_name(c, t, ix->name);
+      S(" ON ");
+      rt_c_ident(c, t->name);
+    } else {
+      rt_c_ident(c, ix->name);
+      S(" ON ");
+      table_name(c, t);
+    }
     S(" (");
     index_elements(c, ix);
     S(")");
     break;
   case RT_DDL_DROP_INDEX:
     S("\nDROP INDEX ");
-    rt_c_ident(c, ddl->name);
     if (strcmp(rt_c_dialect(c)->name, "mysql") == 0) {
+      rt_c_ident(c, ddl->name);
       S(" ON ");
-      rt_c_ident(c, t->name);
-    }
+      table_name(c, t);
+    } else
+      index_name(c, t, ddl->name);
     break;
   case RT_DDL_CREATE_SEQUENCE:
   case RT_DDL_DROP_SEQUENCE:

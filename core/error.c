@@ -51,6 +51,9 @@ static const struct {
     [RT_ESTATEMENT] = {"StatementError", RT_ESQLALCHEMY},
     /* not an SQLAlchemyError: what Row.index raises, as a tuple's does */
     [RT_EVALUE] = {"ValueError", RT_OK},
+    /* a join whose ON clause the foreign keys don't give */
+    [RT_ENOFOREIGNKEYS] = {"NoForeignKeysError", RT_EARGUMENT},
+    [RT_EAMBIGUOUSFKS] = {"AmbiguousForeignKeysError", RT_EARGUMENT},
 };
 
 int rt_error_setv(rt_error *err, rt_errkind kind, const char *fmt, va_list ap) {

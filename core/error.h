@@ -49,6 +49,8 @@ typedef enum rt_errkind {
   RT_ENOTIMPLEMENTED,   /* Python's NotImplementedError (no sequences) */
   RT_ESTATEMENT,        /* StatementError: a statement could not run */
   RT_EVALUE,            /* Python's ValueError (Row.index of no value) */
+  RT_ENOFOREIGNKEYS,    /* NoForeignKeysError: no join condition */
+  RT_EAMBIGUOUSFKS,     /* AmbiguousForeignKeysError: several fit */
   RT_ERRKIND_COUNT
 } rt_errkind;
 

@@ -37,43 +37,135 @@ void rt_metadata_remove(rt_metadata *md, rt_node *t) {
     }
 }
 
+int rt_table_matches(const rt_node *t, const char *ref) {
+  const rt_tabledata *d = t->ext;
+  size_t n;
+  if (strcmp(t->name, ref) == 0) return 1;
+  if (!d || !d->schema) return 0;
+  n = strlen(d->schema);
+  return strncmp(ref, d->schema, n) == 0 && ref[n] == '.' &&
+         strcmp(ref + n + 1, t->name) == 0;
+}
+
 rt_node *rt_metadata_find(rt_metadata *md, const char *name) {
   int i;
   if (!md) return NULL;
   for (i = 0; i < md->n; i++)
-    if (strcmp(md->tables[i]->name, name) == 0) return md->tables[i];
+    if (rt_table_matches(md->tables[i], name)) return md->tables[i];
   return NULL;
 }
 
-static void sort_visit(rt_metadata *md, rt_node *t, char *state, rt_node **out,
-                       int *k) {
-  int i = 0, j;
-  rt_tabledata *d = t->ext;
-  while (md->tables[i] != t) i++;
-  if (state[i]) return;
-  state[i] = 1;
-  for (j = 0; j < d->ncons; j++) {
-    rt_node *ref;
-    if (d->cons[j].kind != RT_CON_FK) continue;
-    ref = rt_metadata_find(md, d->cons[j].reftable);
-    if (ref && ref != t) sort_visit(md, ref, state, out, k);
+/*
+** metadata.sorted_tables as SQLAlchemy sorts them: the tables in order of
+** their keys ("schema.name"), then in rounds, each taking (in that order)
+** every table whose referenced tables came in earlier rounds.  Tables on
+** a cycle of foreign keys lose their dependencies, as SQLAlchemy's sort
+** gives up those it would create with ALTER.
+*/
+typedef struct sortctx {
+  int n;
+  rt_node **tables; /* in key order */
+  char *dep;        /* dep[i * n + j]: table i refers to table j */
+} sortctx;
+
+static int key_cmp(const rt_node *a, const rt_node *b) {
+  const rt_tabledata *da = a->ext, *db = b->ext;
+  const char *sa = da && da->schema ? da->schema : NULL;
+  const char *sb = db && db->schema ? db->schema : NULL;
+  /* compare "schema.name" texts without building them */
+  const char *pa[3] = {sa, sa ? "." : NULL, a->name};
+  const char *pb[3] = {sb, sb ? "." : NULL, b->name};
+  int ia = sa ? 0 : 2, ib = sb ? 0 : 2;
+  const char *x = pa[ia], *y = pb[ib];
+  for (;;) {
+    while (!*x && ia < 2) x = pa[++ia];
+    while (!*y && ib < 2) y = pb[++ib];
+    if (!*x || !*y || *x != *y) return (unsigned char)*x - (unsigned char)*y;
+    x++, y++;
   }
-  out[(*k)++] = t;
+}
+
+static int index_in(const sortctx *s, const rt_node *t) {
+  int i;
+  for (i = 0; i < s->n; i++)
+    if (s->tables[i] == t) return i;
+  return -1;
+}
+
+/* Can table `to` be reached from table `from` through dependencies? */
+static int reaches(const sortctx *s, int from, int to, char *seen) {
+  int j;
+  for (j = 0; j < s->n; j++) {
+    if (!s->dep[from * s->n + j] || seen[j]) continue;
+    seen[j] = 1;
+    if (j == to || reaches(s, j, to, seen)) return 1;
+  }
+  return 0;
+}
+
+/* The rounds; 0, or -1 when a cycle stops them */
+static int sort_rounds(const sortctx *s, rt_node **out, char *done, char *now) {
+  int k = 0, i, j;
+  memset(done, 0, (size_t)s->n);
+  while (k < s->n) {
+    int got = 0;
+    for (i = 0; i < s->n; i++) {
+      now[i] = 0;
+      if (done[i]) continue;
+      for (j = 0; j < s->n; j++)
+        if (s->dep[i * s->n + j] && !done[j]) break;
+      if (j == s->n) now[i] = 1, got = 1;
+    }
+    if (!got) return -1;
+    for (i = 0; i < s->n; i++)
+      if (now[i]) done[i] = 1, out[k++] = s->tables[i];
+  }
+  return 0;
 }
 
 int rt_metadata_sorted(rt_metadata *md, rt_node ***out) {
-  char *state = calloc((size_t)md->n + 1, 1);
+  sortctx s;
   rt_node **list = malloc(sizeof(rt_node *) * ((size_t)md->n + 1));
-  int i, k = 0;
-  if (!state || !list) {
-    free(state);
-    free(list);
+  char *flags = malloc((size_t)md->n * 3 + 1);
+  int i, j, k;
+  s.n = md->n;
+  s.tables = malloc(sizeof(rt_node *) * ((size_t)md->n + 1));
+  s.dep = calloc((size_t)md->n * (size_t)md->n + 1, 1);
+  if (!list || !flags || !s.tables || !s.dep) {
+    free(list), free(flags), free(s.tables), free(s.dep);
     return -1;
   }
-  for (i = 0; i < md->n; i++) sort_visit(md, md->tables[i], state, list, &k);
-  free(state);
+  /* insertion sort by key: MetaData holds few tables */
+  for (i = 0; i < s.n; i++) {
+    rt_node *t = md->tables[i];
+    for (j = i; j > 0 && key_cmp(s.tables[j - 1], t) > 0; j--)
+      s.tables[j] = s.tables[j - 1];
+    s.tables[j] = t;
+  }
+  for (i = 0; i < s.n; i++) {
+    rt_tabledata *d = s.tables[i]->ext;
+    for (k = 0; d && k < d->ncons; k++) {
+      rt_node *ref;
+      if (d->cons[k].kind != RT_CON_FK) continue;
+      ref = rt_metadata_find(md, d->cons[k].reftable);
+      if (ref && ref != s.tables[i] && (j = index_in(&s, ref)) >= 0)
+        s.dep[i * s.n + j] = 1;
+    }
+  }
+  if (sort_rounds(&s, list, flags, flags + s.n) != 0) {
+    /* the tables on a cycle keep no dependencies */
+    char *cyc = flags + 2 * s.n;
+    for (i = 0; i < s.n; i++) {
+      memset(flags, 0, (size_t)s.n);
+      cyc[i] = (char)reaches(&s, i, i, flags);
+    }
+    for (i = 0; i < s.n; i++)
+      if (cyc[i]) memset(s.dep + i * s.n, 0, (size_t)s.n);
+    sort_rounds(&s, list, flags, flags + s.n);
+  }
+  free(flags), free(s.tables), free(s.dep);
   *out = list;
-  return k;
+  return md->n;
 }
 
 rt_node *rt_table_new(rt_metadata *md, const char *name, rt_error *err) {
@@ -293,7 +385,7 @@ void rt_table_resolve_types(rt_node *t) {
     rt_constraint *c = &d->cons[i];
     rt_node *ref;
     if (c->kind != RT_CON_FK) continue;
-    ref = strcmp(c->reftable, t->name) == 0
+    ref = rt_table_matches(t, c->reftable)
               ? t
               : rt_metadata_find(d->md, c->reftable);
     if (!ref) continue;
@@ -381,21 +473,111 @@ static void leaves(rt_node *from, rt_node **out, int *n, int max) {
     out[(*n)++] = from;
 }
 
-/* Conditions for every FK of `a` that points at `b`, appended to conds. */
-static int fk_conds(rt_node *a, rt_node *b, rt_node **conds, int *nc, int max) {
+/* The foreign-key constraints a join condition uses: one constraint
+** met from both sides (a table joined to an alias of itself) counts
+** once, its conditions ANDed, as SQLAlchemy groups them. */
+typedef struct fkset {
+  const rt_constraint *v[32];
+  int n;
+} fkset;
+
+/* 1 when c is new to the set */
+static int fkset_add(fkset *s, const rt_constraint *c) {
+  int i;
+  for (i = 0; i < s->n; i++)
+    if (s->v[i] == c) return 0;
+  if (s->n < 32) s->v[s->n++] = c;
+  return 1;
+}
+
+static int fk_conds_proxied(rt_node *a, rt_node *b, rt_node **conds, int *nc,
+                            int max, fkset *set);
+
+/* Conditions for every FK of `a` that points at `b`, appended to conds;
+** the number of constraints new to `set`. */
+static int fk_conds(rt_node *a, rt_node *b, rt_node **conds, int *nc, int max,
+                    fkset *set) {
   rt_node *ta = rt_base_table(a), *tb = rt_base_table(b);
   rt_tabledata *d;
   int i, j, found = 0;
-  if (!ta || !tb) return 0;
+  if (!ta || !tb) {
+    /* a subquery: by the tables its columns come from */
+    if (a->kind != RT_N_TABLE && a->kind != RT_N_ALIAS) return 0;
+    if (b->kind != RT_N_TABLE && b->kind != RT_N_ALIAS) return 0;
+    return fk_conds_proxied(a, b, conds, nc, max, set);
+  }
   d = ta->ext;
   for (i = 0; i < d->ncons; i++) {
     rt_constraint *c = &d->cons[i];
-    if (c->kind != RT_CON_FK || strcmp(c->reftable, tb->name) != 0) continue;
-    found++;
+    if (c->kind != RT_CON_FK || !rt_table_matches(tb, c->reftable)) continue;
+    found += fkset_add(set, c);
     for (j = 0; j < c->ncols && *nc < max; j++) {
       rt_node *l = from_column(b, c->refcols[j]);
       rt_node *r = from_column(a, c->cols[j]);
       if (l && r) conds[(*nc)++] = rt_binary(RT_OP_EQ, rt_ref(l), rt_ref(r));
+    }
+  }
+  return found;
+}
+
+/* The table column a column stands for, through the proxies of aliases
+** and subqueries; NULL for an expression */
+static rt_node *origin(rt_node *col) {
+  while (col && col->kind == RT_N_COLUMN && col->owner &&
+         col->owner->kind == RT_N_ALIAS)
+    col = col->a;
+  return col && col->kind == RT_N_COLUMN && col->owner &&
+                 col->owner->kind == RT_N_TABLE
+             ? col
+             : NULL;
+}
+
+/* The column selectable s exports for table column tc, or NULL */
+static rt_node *exported(rt_node *s, rt_node *tc) {
+  int i;
+  if (!tc) return NULL;
+  if (s->kind == RT_N_TABLE) return tc->owner == s ? tc : NULL;
+  for (i = 0; i < s->n; i++)
+    if (origin(s->kids[i]) == tc) return s->kids[i];
+  return NULL;
+}
+
+/*
+** fk_conds where a side is a subquery: the foreign keys of the tables
+** a's columns come from, between the columns a and b export for them (as
+** SQLAlchemy's subquery columns carry their table columns' keys).
+*/
+static int fk_conds_proxied(rt_node *a, rt_node *b, rt_node **conds, int *nc,
+                            int max, fkset *set) {
+  rt_node *tabs[16];
+  int nt = 0, i, j, k, found = 0;
+  if (a->kind == RT_N_TABLE) tabs[nt++] = a;
+  for (i = 0; a->kind != RT_N_TABLE && i < a->n; i++) {
+    rt_node *o = origin(a->kids[i]);
+    if (!o) continue;
+    for (j = 0; j < nt && tabs[j] != o->owner; j++)
+      ;
+    if (j == nt && nt < 16) tabs[nt++] = o->owner;
+  }
+  for (k = 0; k < nt; k++) {
+    rt_tabledata *d = tabs[k]->ext;
+    for (i = 0; d && i < d->ncons; i++) {
+      rt_constraint *c = &d->cons[i];
+      rt_node *ref;
+      int got = 0;
+      if (c->kind != RT_CON_FK) continue;
+      ref = rt_table_matches(tabs[k], c->reftable)
+                ? tabs[k]
+                : rt_metadata_find(d->md, c->reftable);
+      for (j = 0; ref && j < c->ncols && *nc < max; j++) {
+        rt_node *ca = exported(a, from_column(tabs[k], c->cols[j]));
+        rt_node *cb = exported(b, from_column(ref, c->refcols[j]));
+        if (ca && cb) {
+          conds[(*nc)++] = rt_binary(RT_OP_EQ, rt_ref(cb), rt_ref(ca));
+          got = 1;
+        }
+      }
+      if (got) found += fkset_add(set, c);
     }
   }
   return found;
@@ -417,16 +599,18 @@ rt_node *rt_join_condition(rt_node *left, rt_node *right, rt_error *err) {
   rt_node *ls[32], *conds[32];
   int nl = 0, nc = 0, i, nfk = 0, found_left = 0;
   char b1[160], b2[160];
+  fkset set;
+  set.n = 0;
   leaves(left, ls, &nl, 32);
   /* as SQLAlchemy does, the rightmost left-hand table with a match wins */
   for (i = nl - 1; i >= 0 && !found_left; i--) {
     int before = nfk;
-    nfk += fk_conds(right, ls[i], conds, &nc, 32);
-    nfk += fk_conds(ls[i], right, conds, &nc, 32);
+    nfk += fk_conds(right, ls[i], conds, &nc, 32, &set);
+    nfk += fk_conds(ls[i], right, conds, &nc, 32, &set);
     if (nfk > before) found_left = 1;
   }
   if (nc == 0) {
-    rt_error_set(err, RT_EARGUMENT,
+    rt_error_set(err, RT_ENOFOREIGNKEYS,
                  "Can't find any foreign key relationships between '%s' and "
                  "'%s'.",
                  from_name(left, b1, sizeof b1),
@@ -435,7 +619,7 @@ rt_node *rt_join_condition(rt_node *left, rt_node *right, rt_error *err) {
   }
   if (nfk > 1) {
     for (i = 0; i < nc; i++) rt_unref(conds[i]);
-    rt_error_set(err, RT_EARGUMENT,
+    rt_error_set(err, RT_EAMBIGUOUSFKS,
                  "Can't determine join between '%s' and '%s'; tables have "
                  "more than one foreign key constraint relationship between "
                  "them. Please specify the 'onclause' of this join "

@@ -76,7 +76,11 @@ struct rt_metadata {
 
 rt_metadata *rt_metadata_new(void);
 void rt_metadata_free(rt_metadata *md);
+/* The table `name` names: "name", or "schema.name" for a table with a
+** schema (which its bare name also finds). */
 rt_node *rt_metadata_find(rt_metadata *md, const char *name);
+/* Does a foreign key's target table `ref` ("name", "schema.name") name t? */
+int rt_table_matches(const rt_node *t, const char *ref);
 /* Forget table t (MetaData.remove); it no longer belongs to md. */
 void rt_metadata_remove(rt_metadata *md, rt_node *t);
 /* Tables sorted so that each comes after those it references. */

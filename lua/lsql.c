@@ -2407,6 +2407,19 @@ static int l_exists(lua_State *L) {
   return 1;
 }
 
+/* A member of a set operation: a select, or after the first a textual
+** select (text():columns()), which SQLAlchemy cannot take first */
+static void compound_member(lua_State *L, int i, const char *fname) {
+  rt_node *s = lsql_tonode(L, i);
+  if (i > 1 && s && s->kind == RT_N_TEXT && s->a) return;
+  if (i == 1 && s && s->kind == RT_N_TEXT && s->a)
+    rt_lua_error(L, RT_EARGUMENT,
+                 "%s: a textual select (text():columns()) can't be the first "
+                 "member of a set operation",
+                 fname);
+  checkkind(L, i, RT_N_SELECT, RT_N_COMPOUND, fname);
+}
+
 static int compound(lua_State *L, int op, const char *fname) {
   int top = lua_gettop(L), i;
   rt_node **sels, *cte = lsql_tonode(L, 1);
@@ -2426,7 +2439,7 @@ static int compound(lua_State *L, int op, const char *fname) {
     ud->n->c = rt_ref(cte);
     return 1;
   }
-  for (i = 1; i <= top; i++) checkkind(L, i, RT_N_SELECT, RT_N_COMPOUND, fname);
+  for (i = 1; i <= top; i++) compound_member(L, i, fname);
   ud = RESULT(L);
   sels = lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(top + 1), 0);
   for (i = 0; i < top; i++) sels[i] = rt_ref(lsql_tonode(L, i + 1));
@@ -2823,9 +2836,81 @@ static int d_on_duplicate_key_update(lua_State *L) {
   return upsert(L, RT_UPSERT_DUPLICATE, "on_duplicate_key_update");
 }
 
+static int ident_char(char ch) {
+  return ch == '_' || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+         (ch >= '0' && ch <= '9');
+}
+
+/* Does SQL text name bind :name?  (The compiler's reading of text(): a
+** colon not after a colon or a backslash, then a name.) */
+static int text_defines(const char *sql, const char *name) {
+  const char *p = sql;
+  size_t n = strlen(name);
+  while ((p = strchr(p, ':')) != NULL) {
+    if (p[1] == ':') {
+      p += 2;
+      continue;
+    }
+    if ((p == sql || (p[-1] != ':' && p[-1] != '\\')) &&
+        strncmp(p + 1, name, n) == 0 && !ident_char(p[1 + n]))
+      return 1;
+    p++;
+  }
+  return 0;
+}
+
+/* SQLAlchemy's refusal of a bind the text doesn't name */
+static void check_text_bind(lua_State *L, rt_node *t, const char *name) {
+  if (!text_defines(t->name, name))
+    rt_lua_error(L, RT_EARGUMENT,
+                 "This text() construct doesn't define a bound parameter "
+                 "named '%s'",
+                 name);
+}
+
+/* The bind text() t holds under `name` (the last given), or NULL */
+static rt_node *text_bind(rt_node *t, const char *name) {
+  int i;
+  for (i = t->n - 1; i >= 0; i--)
+    if (t->kids[i]->name && strcmp(t->kids[i]->name, name) == 0)
+      return t->kids[i];
+  return NULL;
+}
+
+/* Bind b (referenced here) into the copy t of a text(): it replaces the
+** bind of its name, which would otherwise still ask for a value */
+static void text_put_bind(lua_State *L, rt_node *t, rt_node *b) {
+  int i;
+  for (i = t->n - 1; i >= 0; i--)
+    if (t->kids[i]->name && strcmp(t->kids[i]->name, b->name) == 0) {
+      rt_unref(t->kids[i]);
+      t->kids[i] = rt_ref(b);
+      return;
+    }
+  if (rt_node_push(t, rt_ref(b)) != 0)
+    rt_lua_error(L, RT_EMEMORY, "out of memory");
+}
+
+/* bindparams(bindparam(...), ...): binds given positionally */
+static int t_bindparams_list(lua_State *L, rt_node *t) {
+  int i, top = lua_gettop(L);
+  lnode *ud = RESULT(L);
+  SETRESULT(L, ud, rt_node_copy(t));
+  for (i = 2; i <= top; i++) {
+    rt_node *b = lsql_tonode(L, i);
+    if (!b || b->kind != RT_N_BIND)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "bindparams: argument #%d must be a bindparam()", i);
+    check_text_bind(L, t, b->name);
+    text_put_bind(L, ud->n, b);
+  }
+  return 1;
+}
+
 static int t_bindparams(lua_State *L) {
   rt_node *t = checkkind(L, 1, RT_N_TEXT, RT_N_TEXT, "bindparams");
   lnode *ud;
+  if (lsql_tonode(L, 2)) return t_bindparams_list(L, t);
   rt_lua_checkarg(L, 2, LUA_TTABLE, "bindparams");
   ud = RESULT(L);
   SETRESULT(L, ud, rt_node_copy(t));
@@ -2835,9 +2920,19 @@ static int t_bindparams(lua_State *L) {
     rt_node *b = lsql_tonode(L, -1);
     if (b && b->kind == RT_N_BIND && lua_type(L, -2) == LUA_TNUMBER) {
       /* bindparam(name, value, Type): a typed bind */
+      check_text_bind(L, t, b->name);
       if (rt_node_push(ud->n, rt_ref(b)) != 0)
         return rt_lua_error(L, RT_EMEMORY, "out of memory");
       lua_pop(L, 1);
+      continue;
+    }
+    if (lua_type(L, -2) == LUA_TSTRING &&
+        (b = text_bind(t, lua_tostring(L, -2))) &&
+        (b->flags & RT_F_EXPANDING)) {
+      /* name = list for an expanding bind: it keeps its type */
+      b = expanded_bind(L, b->name, b->type, -1, "bindparams");
+      text_put_bind(L, ud->n, b);
+      lua_pop(L, 2);
       continue;
     }
     if (lua_type(L, -2) != LUA_TSTRING || rt_lua_tovalue(L, -1, &v) != 0 ||
@@ -2845,6 +2940,7 @@ static int t_bindparams(lua_State *L) {
       return rt_lua_error(L, RT_EARGUMENT,
                           "bindparams: expected name = value pairs or "
                           "bindparam() objects");
+    check_text_bind(L, t, lua_tostring(L, -2));
     b = rt_bind(lua_tostring(L, -2), v, NULL, 0);
     if (!b || rt_node_push(ud->n, b) != 0)
       return rt_lua_error(L, RT_EMEMORY, "out of memory");
@@ -2856,19 +2952,63 @@ static int t_bindparams(lua_State *L) {
 /* params{name = value}, unique_params{...}: the binds of those names take
 ** the values; unique_params also makes every named bind anonymous, so the
 ** statement can be combined with another copy of itself. */
+#define MAX_PARAM_LISTS 32
+
 typedef struct paramctx {
   lua_State *L;
   int idx; /* the table of values, or 0 */
   int unique;
   const char *bad; /* a name whose value is not a SQL value */
+  /* expanding binds given a list, and their replacements */
+  rt_node *from[MAX_PARAM_LISTS], *to[MAX_PARAM_LISTS];
+  int nlists, overflow;
 } paramctx;
+
+/* First pass of params{}: the expanding binds the table gives a list */
+static rt_node *param_find_list(rt_node *b, void *ud) {
+  paramctx *p = ud;
+  int i, given;
+  if (!(b->flags & RT_F_EXPANDING) || !b->name) return b;
+  for (i = 0; i < p->nlists; i++)
+    if (p->from[i] == b) return b;
+  given = lua_getfield(p->L, p->idx, b->name) != LUA_TNIL;
+  lua_pop(p->L, 1);
+  if (given && p->nlists == MAX_PARAM_LISTS)
+    p->overflow = 1;
+  else if (given)
+    p->from[p->nlists++] = b;
+  return b;
+}
+
+/* The lists for the binds param_find_list found, boxed on the stack */
+static void param_lists(lua_State *L, paramctx *p, rt_node *s,
+                        const char *fname) {
+  rt_node *r;
+  int i;
+  if (!p->idx) return;
+  r = rt_replace_binds(s, param_find_list, p);
+  if (!r) rt_lua_error(L, RT_EMEMORY, "out of memory");
+  rt_unref(r);
+  if (p->overflow)
+    rt_lua_error(L, RT_EINVALIDREQUEST, "%s: more than %d expanding parameters",
+                 fname, MAX_PARAM_LISTS);
+  for (i = 0; i < p->nlists; i++) {
+    lua_getfield(L, p->idx, p->from[i]->name);
+    p->to[i] = expanded_bind(L, p->from[i]->name, p->from[i]->type, -1, fname);
+    lua_remove(L, -2); /* the box stays */
+  }
+}
 
 static rt_node *param_bind(rt_node *b, void *ud) {
   paramctx *p = ud;
   rt_value v;
-  int has = 0;
+  int has = 0, i;
   rt_node *n;
-  if (b->flags & RT_F_EXPANDING) return b;
+  if (b->flags & RT_F_EXPANDING) {
+    for (i = 0; i < p->nlists; i++)
+      if (p->from[i] == b) return rt_ref(p->to[i]);
+    return b;
+  }
   if (p->idx && b->name) {
     lua_getfield(p->L, p->idx, b->name);
     if (!lua_isnil(p->L, -1)) {
@@ -2890,6 +3030,33 @@ static rt_node *param_bind(rt_node *b, void *ud) {
   return n;
 }
 
+/* params{} of a text(): its :names not declared as binds take their
+** values too (SQLAlchemy makes a bind of every :name).  The statement in
+** box ud is a copy of its own. */
+static void text_params(lua_State *L, lnode *ud, int idx, const char *fname) {
+  rt_node *t, *b;
+  if (ud->n->refs > 1) { /* unchanged so far: the original itself */
+    if (!(t = rt_node_copy(ud->n)))
+      rt_lua_error(L, RT_EMEMORY, "out of memory");
+    rt_unref(ud->n);
+    ud->n = t;
+  }
+  t = ud->n;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    rt_value v;
+    if (lua_type(L, -2) == LUA_TSTRING && !text_bind(t, lua_tostring(L, -2))) {
+      if (lua_istable(L, -1) || rt_lua_tovalue(L, -1, &v) != 0)
+        rt_lua_error(L, RT_EARGUMENT, "%s: value for '%s' is not a SQL value",
+                     fname, lua_tostring(L, -2));
+      b = rt_bind(lua_tostring(L, -2), v, NULL, 0);
+      if (!b || rt_node_push(t, b) != 0)
+        rt_lua_error(L, RT_EMEMORY, "out of memory");
+    }
+    lua_pop(L, 1);
+  }
+}
+
 static int params_common(lua_State *L, int unique, const char *fname) {
   rt_node *s = lsql_checknode(L, 1, fname);
   paramctx p;
@@ -2904,11 +3071,14 @@ static int params_common(lua_State *L, int unique, const char *fname) {
   p.idx = lua_istable(L, 2) ? 2 : 0;
   p.unique = unique;
   p.bad = NULL;
+  p.nlists = p.overflow = 0;
+  param_lists(L, &p, s, fname);
   ud = RESULT(L);
   SETRESULT(L, ud, rt_replace_binds(s, param_bind, &p));
   if (p.bad)
     return rt_lua_error(L, RT_EARGUMENT,
                         "%s: value for '%s' is not a SQL value", fname, p.bad);
+  if (s->kind == RT_N_TEXT && p.idx) text_params(L, ud, p.idx, fname);
   return 1;
 }
 
@@ -3429,13 +3599,25 @@ typedef struct expandctx {
   rt_node *from[MAX_EXPANDING];
   rt_node *to[MAX_EXPANDING];
   int n, overflow;
+  lua_State *L;
+  int map; /* the parameters, or 0 */
 } expandctx;
+
+/* Does the parameter map name expanding bind b, which has its list?  The
+** list given at execution takes its place, as in SQLAlchemy. */
+static int list_given(expandctx *x, rt_node *b) {
+  int given;
+  if (!x->map || !b->name) return 0;
+  given = lua_getfield(x->L, x->map, b->name) != LUA_TNIL;
+  lua_pop(x->L, 1);
+  return given;
+}
 
 static rt_node *find_expanding(rt_node *b, void *ud) {
   expandctx *x = ud;
   int i;
-  if ((b->flags & (RT_F_EXPANDING | RT_F_REQUIRED)) !=
-      (RT_F_EXPANDING | RT_F_REQUIRED))
+  if (!(b->flags & RT_F_EXPANDING) ||
+      (!(b->flags & RT_F_REQUIRED) && !list_given(x, b)))
     return b;
   for (i = 0; i < x->n; i++)
     if (x->from[i] == b) return b;
@@ -3455,12 +3637,15 @@ static rt_node *swap_expanding(rt_node *b, void *ud) {
 }
 
 static rt_compiled *postcompile(lua_State *L, const rt_dialect *d,
-                                const rt_compile_opts *o, int many, int n) {
+                                const rt_compile_opts *o, int many, int n,
+                                rt_compiled *c) {
   rt_node *s = lsql_checknode(L, 1, "execute"), *r;
   expandctx x;
   lnode *ud;
   int map = 0, i, top = lua_gettop(L);
-  rt_compiled *c;
+  /* only binds with lists of their own: as compiled, unless the
+  ** parameters give them others */
+  if (!(c->postcompile & RT_POSTCOMPILE_WAITING) && many && n > 1) return c;
   if (many && n > 1)
     rt_lua_error(L, RT_EINVALIDREQUEST,
                  "'expanding' parameters can't be used with executemany()");
@@ -3472,9 +3657,15 @@ static rt_compiled *postcompile(lua_State *L, const rt_dialect *d,
     map = lua_gettop(L);
   }
   memset(&x, 0, sizeof x);
+  x.L = L;
+  x.map = map;
   r = rt_replace_binds(s, find_expanding, &x);
   if (!r) rt_lua_error(L, RT_EMEMORY, "out of memory");
   rt_unref(r);
+  if (x.n == 0) {
+    lua_settop(L, top);
+    return c;
+  }
   if (x.overflow)
     rt_lua_error(L, RT_EINVALIDREQUEST,
                  "execute: more than %d expanding parameters", MAX_EXPANDING);
@@ -3491,7 +3682,7 @@ static rt_compiled *postcompile(lua_State *L, const rt_dialect *d,
   lua_replace(L, 1);
   lua_settop(L, top);
   c = compile_ud(L, lsql_tonode(L, 1), d, o);
-  if (c->postcompile)
+  if (c->postcompile & RT_POSTCOMPILE_WAITING)
     rt_lua_error(L, RT_EINVALIDREQUEST,
                  "execute: an expanding parameter inside a subquery or "
                  "alias can't be given its list");
@@ -3597,7 +3788,7 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
   *pn = n;
   {
     rt_compiled *c = compile_ud(L, s, d, &o);
-    return c->postcompile ? postcompile(L, d, &o, many, n) : c;
+    return c->postcompile ? postcompile(L, d, &o, many, n, c) : c;
   }
 }
 
@@ -4292,8 +4483,10 @@ static int exec_compile(lua_State *L) {
   } else
     planned = NULL; /* the first execution: no plan yet */
   c = hook_compile(L, &many, &n, 1);
-  /* a statement given its expanding lists was rebuilt: no plan for it */
-  if (planned && lsql_tonodebox(L, 1) != planned) planned = NULL;
+  /* a statement given its expanding lists was rebuilt: no plan for it;
+  ** nor for one whose lists the parameters may replace */
+  if (planned && (lsql_tonodebox(L, 1) != planned || c->postcompile))
+    planned = NULL;
   if (out->echo) echo_tag(out, lsql_tonode(L, 1), c, t0);
   flags = bind_flags(luaL_optstring(L, 2, "default"));
   lua_settop(L, 3);
@@ -4608,6 +4801,23 @@ static int table_name_attr(lua_State *L, rt_node *n, const char *k) {
 /* attributes of tables, aliases and columns */
 static int column_option(lua_State *L, rt_node *n, const char *k);
 
+/* .columns of a table's index record (as Index(...) has it, so that
+** CreateIndex and DropIndex take it): its columns and expressions */
+static void index_record_columns(lua_State *L, rt_node *t,
+                                 const rt_constraint *k) {
+  int m;
+  lua_createtable(L, k->ncols, 0);
+  for (m = 0; m < k->ncols; m++) {
+    rt_node *e = k->cols[m] ? rt_table_column(t, k->cols[m])
+                 : k->exprs ? k->exprs[m]
+                            : NULL;
+    if (!e) continue;
+    lsql_pushref(L, e);
+    lua_rawseti(L, -2, m + 1);
+  }
+  lua_setfield(L, -2, "columns");
+}
+
 static int node_attr(lua_State *L, rt_node *n, const char *k) {
   int i, j = 0;
   if (n->kind == RT_N_TABLE || n->kind == RT_N_ALIAS) {
@@ -4694,11 +4904,14 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
       lua_newtable(L);
       for (i = 0; d && i < d->ncons; i++)
         if (d->cons[i].kind == RT_CON_INDEX) {
-          lua_createtable(L, 0, 2);
+          lua_createtable(L, 0, 4);
           lua_pushstring(L, d->cons[i].name);
           lua_setfield(L, -2, "name");
           lua_pushboolean(L, d->cons[i].unique);
           lua_setfield(L, -2, "unique");
+          index_record_columns(L, n, &d->cons[i]);
+          lua_pushvalue(L, 1);
+          lua_setfield(L, -2, "table");
           lua_rawseti(L, -2, ++j);
         }
       return 1;
@@ -5664,6 +5877,8 @@ static const luaL_Reg node_methods[] = {
     {"delete", l_delete},
     {"_indexes", t_index_names},
     {"append_column", lsql_table_append_column},
+    {"to_metadata", lsql_table_to_metadata},
+    {"tometadata", lsql_table_to_metadata},
     {NULL, NULL}};
 
 /*
@@ -5785,8 +6000,8 @@ static int t_columns(lua_State *L) {
 /* create_all/drop_all/create/drop run through the engine API (Lua) */
 static const char ddl_chunk[] =
     "local sa, Meta, Node = ...\n"
-    "local function has_table(conn, name)\n"
-    "  return sa.inspect(conn):has_table(name)\n"
+    "local function has_table(conn, t)\n"
+    "  return sa.inspect(conn):has_table(t.name, t.schema)\n"
     "end\n"
     "local function with_conn(bind, fn)\n"
     "  if bind.connect then\n"
@@ -5839,7 +6054,7 @@ static const char ddl_chunk[] =
     "  end\n"
     "end\n"
     "local function create(conn, t, checkfirst)\n"
-    "  if checkfirst and has_table(conn, t.name) then return end\n"
+    "  if checkfirst and has_table(conn, t) then return end\n"
     "  enums(conn, t, function(ty)\n"
     "    if checkfirst and has_type(conn, ty.enum_name) then return end\n"
     "    local vals = {}\n"
@@ -5857,7 +6072,7 @@ static const char ddl_chunk[] =
     "  comments(conn, t)\n"
     "end\n"
     "local function drop(conn, t, checkfirst)\n"
-    "  if checkfirst and not has_table(conn, t.name) then return end\n"
+    "  if checkfirst and not has_table(conn, t) then return end\n"
     "  conn:execute(sa.DropTable(t))\n"
     "  enums(conn, t, function(ty)\n"
     "    if not checkfirst or has_type(conn, ty.enum_name) then\n"

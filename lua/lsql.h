@@ -94,6 +94,7 @@ int lsql_select_plain(lua_State *L);
 
 void lsql_open_schema(lua_State *L); /* fills module: types, Table, ... */
 int lsql_table_append_column(lua_State *L); /* Table:append_column */
+int lsql_table_to_metadata(lua_State *L);   /* Table:to_metadata */
 void lsql_open_expr(lua_State *L); /* fills module: select, func, ... */
 
 #endif

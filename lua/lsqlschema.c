@@ -185,6 +185,7 @@ static int type_index(lua_State *L) {
 
 typedef struct lmeta {
   rt_metadata *md;
+  char *schema; /* MetaData({schema}): its tables' schema by default */
 } lmeta;
 
 static lmeta *checkmeta(lua_State *L, int idx, const char *fname) {
@@ -195,14 +196,27 @@ static lmeta *checkmeta(lua_State *L, int idx, const char *fname) {
   return m;
 }
 
+/* MetaData({schema}) */
 static int l_metadata(lua_State *L) {
-  lmeta *m = lua_newuserdatauv(L, sizeof *m, 1);
+  lmeta *m;
+  const char *schema = NULL;
+  if (lua_istable(L, 1)) {
+    if (lua_getfield(L, 1, "schema") == LUA_TSTRING)
+      schema = lua_tostring(L, -1);
+    else if (!lua_isnil(L, -1))
+      return rt_lua_error(L, RT_EARGUMENT, "MetaData: schema must be a string");
+  } else if (!lua_isnoneornil(L, 1))
+    rt_lua_checkarg(L, 1, LUA_TTABLE, "MetaData");
+  m = lua_newuserdatauv(L, sizeof *m, 1);
   m->md = NULL;
+  m->schema = NULL;
   luaL_setmetatable(L, META_MT);
   lua_newtable(L);
   lua_setiuservalue(L, -2, 1);
   m->md = rt_metadata_new();
   if (!m->md) return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  if (schema && !(m->schema = rt_strdup(schema)))
+    return rt_lua_error(L, RT_EMEMORY, "out of memory");
   return 1;
 }
 
@@ -210,6 +224,8 @@ static int meta_gc(lua_State *L) {
   lmeta *m = lua_touserdata(L, 1);
   rt_metadata_free(m->md);
   m->md = NULL;
+  free(m->schema);
+  m->schema = NULL;
   return 0;
 }
 
@@ -226,6 +242,10 @@ static int meta_index(lua_State *L) {
       lua_insert(L, -2);
       lua_settable(L, -4);
     }
+    return 1;
+  }
+  if (strcmp(k, "schema") == 0) {
+    lua_pushstring(L, m->schema);
     return 1;
   }
   if (strcmp(k, "sorted_tables") == 0) {
@@ -858,7 +878,12 @@ static void column_constraints(lua_State *L, rt_node *t, int colidx,
     if (!k->c.cols || !(k->c.cols[0] = rt_strdup(col->name)))
       rt_lua_error(L, RT_EMEMORY, "out of memory");
     if (index) {
-      lua_pushfstring(L, "ix_%s_%s", t->name, col->name);
+      /* SQLAlchemy's ix_%(column_0_label)s: the label has the schema */
+      rt_tabledata *td = t->ext;
+      if (td && td->schema)
+        lua_pushfstring(L, "ix_%s_%s_%s", td->schema, t->name, col->name);
+      else
+        lua_pushfstring(L, "ix_%s_%s", t->name, col->name);
       k->c.name = rt_strdup(lua_tostring(L, -1));
       if (!k->c.name) rt_lua_error(L, RT_EMEMORY, "out of memory");
       lua_pop(L, 1);
@@ -1017,7 +1042,7 @@ static void table_items(lua_State *L, int tidx, rt_node *t, int top,
       if (lua_isnil(L, -1)) {
         rt_tabledata *d = t->ext;
         lua_pop(L, 1);
-        if (!d->schema && lua_getfield(L, i, "schema") == LUA_TSTRING)
+        if (lua_getfield(L, i, "schema") == LUA_TSTRING && !d->schema)
           d->schema = rt_strdup(lua_tostring(L, -1));
         lua_pop(L, 1);
         if (lua_getfield(L, i, "comment") == LUA_TSTRING) {
@@ -1109,6 +1134,20 @@ static void register_functions(lua_State *L, const char *reg, int tidx,
   lua_pop(L, 2);
 }
 
+/* The MetaData's schema for a table whose options name none (schema =
+** false: none at all), as SQLAlchemy's Table takes metadata.schema */
+static void default_schema(lua_State *L, lmeta *m, rt_node *t, int opts) {
+  rt_tabledata *d = t->ext;
+  int given = 0;
+  if (!m->schema) return;
+  if (opts) {
+    given = lua_getfield(L, opts, "schema") != LUA_TNIL;
+    lua_pop(L, 1);
+  }
+  if (!given && !(d->schema = rt_strdup(m->schema)))
+    rt_lua_error(L, RT_EMEMORY, "out of memory");
+}
+
 static int l_table(lua_State *L) {
   int top = lua_gettop(L), i, opts;
   lmeta *m;
@@ -1138,6 +1177,7 @@ static int l_table(lua_State *L) {
   lua_setiuservalue(L, top + 1, 1);
   ud->n = t = rt_table_new(m->md, lua_tostring(L, 1), &err);
   if (!t) return rt_lua_raise(L, &err);
+  default_schema(L, m, t, opts);
   table_items(L, top + 1, t, top, 0);
   rt_table_resolve_types(t);
   rt_schema_changed(); /* flags and options set above, after the columns */
@@ -1199,6 +1239,360 @@ static int meta_newindex(lua_State *L) {
 ** (as SQLAlchemy's; single-table inheritance adds a subclass's columns to
 ** its parent's table this way), with the constraints its options imply.
 */
+/* --- Table:to_metadata --- */
+
+/*
+** A copy of column c of the Table at tidx for to_metadata, boxed on the
+** stack: name, type, flags and defaults.  Its Lua-function default and
+** onupdate come from the table's registries (the Column object that held
+** them may be gone); its constraints come with the table's.
+*/
+static void copy_column(lua_State *L, int tidx, rt_node *c) {
+  rt_coldata *d = c->ext, *nd;
+  lnode *ud = lsql_newnode(L);
+  rt_node *n;
+  int i, u;
+  static const char *const fns[][2] = {{"defaults", "default"},
+                                       {"onupdates", "onupdate"}};
+  lua_newtable(L);
+  u = lua_gettop(L);
+  for (i = 0; i < 2; i++) {
+    if (lua_getiuservalue(L, tidx, 1) == LUA_TTABLE &&
+        lua_getfield(L, -1, fns[i][0]) == LUA_TTABLE &&
+        lua_getfield(L, -1, rt_column_key(c)) == LUA_TFUNCTION)
+      lua_setfield(L, u, fns[i][1]);
+    lua_settop(L, u);
+  }
+  lua_setiuservalue(L, -2, 1);
+  ud->n = n = rt_column_new(c->name, c->type);
+  lsql_check(L, n);
+  n->flags = c->flags;
+  if (!d) return;
+  lsql_check(L, nd = rt_coldata_get(n));
+  nd->key = rt_strdup(d->key);
+  nd->comment = rt_strdup(d->comment);
+  nd->def = d->def ? rt_ref(d->def) : NULL;
+  nd->server_default = d->server_default ? rt_ref(d->server_default) : NULL;
+  nd->onupdate = d->onupdate ? rt_ref(d->onupdate) : NULL;
+  nd->server_onupdate = d->server_onupdate ? rt_ref(d->server_onupdate) : NULL;
+  nd->lua_default = d->lua_default;
+  nd->seq = d->seq;
+  nd->seqname = rt_strdup(d->seqname);
+  nd->autoinc_ignore_fk = d->autoinc_ignore_fk;
+  if ((d->key && !nd->key) || (d->comment && !nd->comment) ||
+      (d->seqname && !nd->seqname))
+    rt_lua_error(L, RT_EMEMORY, "out of memory");
+}
+
+/* A copy of Column-level CHECK k, on table nt */
+static void copy_column_check(lua_State *L, rt_node *nt,
+                              const rt_constraint *k) {
+  lcons *nk = newcons(L);
+  nk->c.kind = RT_CON_CHECK;
+  nk->c.column_level = 1;
+  nk->c.ncols = 1;
+  nk->c.cols = calloc(2, sizeof(char *));
+  if (!nk->c.cols || !(nk->c.cols[0] = rt_strdup(k->cols[0])) ||
+      (k->sqltext && !(nk->c.sqltext = rt_strdup(k->sqltext))) ||
+      (k->name && !(nk->c.name = rt_strdup(k->name))) ||
+      rt_table_add_constraint(nt, &nk->c) != 0)
+    rt_lua_error(L, RT_EMEMORY, "out of memory");
+  lua_pop(L, 1);
+}
+
+/* Is constraint k of t one a Column's unique/index flag made?  The copied
+** column makes it again (SQLAlchemy's _column_flag). */
+static int column_flag_cons(rt_node *t, const rt_constraint *k) {
+  rt_node *col;
+  rt_tabledata *d = t->ext;
+  char name[256];
+  if (k->ncols != 1 || !k->cols[0] || !(col = rt_table_column(t, k->cols[0])))
+    return 0;
+  if (k->kind == RT_CON_UNIQUE)
+    return !k->name && (col->flags & RT_F_UNIQUE) && !(col->flags & RT_F_INDEX);
+  if (k->kind != RT_CON_INDEX || !(col->flags & RT_F_INDEX) || !k->name)
+    return 0;
+  if (d->schema)
+    snprintf(name, sizeof name, "ix_%s_%s_%s", d->schema, t->name, col->name);
+  else
+    snprintf(name, sizeof name, "ix_%s_%s", t->name, col->name);
+  return strcmp(name, k->name) == 0;
+}
+
+/* Expression e with the columns of table from replaced by those of table
+** to (an Index's expression, copied); a new reference */
+static rt_node *repoint(rt_node *e, rt_node *from, rt_node *to) {
+  rt_node *n;
+  int i;
+  if (!e) return NULL;
+  if (e->kind == RT_N_COLUMN && e->owner == from) {
+    rt_node *c = rt_table_column(to, rt_column_key(e));
+    return rt_ref(c ? c : e);
+  }
+  if (e->kind == RT_N_TABLE || e->kind == RT_N_COLUMN ||
+      (!e->a && !e->b && !e->c && e->n == 0))
+    return rt_ref(e);
+  if (!(n = rt_node_copy(e))) return NULL;
+  rt_unref(n->a), n->a = repoint(e->a, from, to);
+  rt_unref(n->b), n->b = repoint(e->b, from, to);
+  rt_unref(n->c), n->c = repoint(e->c, from, to);
+  for (i = 0; i < n->n; i++) {
+    rt_unref(n->kids[i]);
+    n->kids[i] = repoint(e->kids[i], from, to);
+  }
+  return n;
+}
+
+/* A list of k's column names (or, for an Index, expressions on table to) */
+static void push_cons_columns(lua_State *L, const rt_constraint *k,
+                              rt_node *from, rt_node *to) {
+  int i;
+  lua_createtable(L, k->ncols, 0);
+  for (i = 0; i < k->ncols; i++) {
+    if (k->cols[i])
+      lua_pushstring(L, k->cols[i]);
+    else {
+      lnode *ud = lsql_newnode(L);
+      lsql_check(L, ud->n = repoint(k->exprs[i], from, to));
+    }
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
+static void set_str(lua_State *L, const char *field, const char *s) {
+  if (!s) return;
+  lua_pushstring(L, s);
+  lua_setfield(L, -2, field);
+}
+
+/*
+** The schema of a foreign key's target in the copy, as SQLAlchemy's
+** to_metadata picks it: referred_schema_fn(table, to_schema, constraint,
+** referred_schema) when given (at fn), else the new schema for a key into
+** the table's own schema, else none (the target keeps its own).  Pushed
+** (a string or nil).
+*/
+static void fk_copy_schema(lua_State *L, int tidx, rt_node *t,
+                           const rt_constraint *k, const char *schema, int fn) {
+  rt_tabledata *d = t->ext;
+  const char *dot = strrchr(k->reftable, '.');
+  if (dot)
+    lua_pushlstring(L, k->reftable, (size_t)(dot - k->reftable));
+  else
+    lua_pushnil(L);
+  if (fn) {
+    int i;
+    lua_pushvalue(L, fn);
+    lua_pushvalue(L, tidx);
+    if (schema)
+      lua_pushstring(L, schema);
+    else
+      lua_pushnil(L);
+    lua_createtable(L, 0, 4); /* the constraint, described */
+    set_str(L, "name", k->name);
+    set_str(L, "ondelete", k->ondelete);
+    set_str(L, "onupdate", k->onupdate);
+    set_str(L, "referred_table", k->reftable);
+    lua_createtable(L, k->ncols, 0);
+    for (i = 0; i < k->ncols; i++) {
+      lua_pushstring(L, k->cols[i]);
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "columns");
+    lua_pushvalue(L, -5); /* referred_schema */
+    lua_call(L, 4, 1);
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+      rt_lua_error(L, RT_EARGUMENT,
+                   "to_metadata: referred_schema_fn must return a schema "
+                   "name or nil");
+    lua_remove(L, -2);
+    return;
+  }
+  if ((lua_isnil(L, -1) && !d->schema) ||
+      (!lua_isnil(L, -1) && d->schema &&
+       strcmp(lua_tostring(L, -1), d->schema) == 0)) {
+    lua_pop(L, 1);
+    if (schema)
+      lua_pushstring(L, schema);
+    else
+      lua_pushnil(L);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_pushnil(L);
+}
+
+/*
+** The referred columns of foreign key k in the copy (SQLAlchemy's
+** ForeignKey._get_colspec), pushed as a list: "schema.table.col" when a
+** schema was chosen; a key into the table itself names the copy;
+** otherwise the target as the original resolved it, or as written.
+*/
+static void fk_copy_refs(lua_State *L, int tidx, rt_node *t,
+                         const rt_constraint *k, const char *schema,
+                         const char *name, int fn) {
+  rt_tabledata *d = t->ext;
+  const char *dot = strrchr(k->reftable, '.'), *fks;
+  int self = rt_table_matches(t, k->reftable), i;
+  rt_node *ref = self ? t : rt_metadata_find(d->md, k->reftable);
+  rt_tabledata *rd = ref ? ref->ext : NULL;
+  fk_copy_schema(L, tidx, t, k, schema, fn);
+  fks = lua_tostring(L, -1);
+  /* the schema token of the target as written */
+  if (dot)
+    lua_pushlstring(L, k->reftable, (size_t)(dot - k->reftable));
+  else
+    lua_pushnil(L);
+  lua_createtable(L, k->ncols, 0);
+  for (i = 0; i < k->ncols; i++) {
+    const char *rc = k->refcols[i];
+    if (fks)
+      lua_pushfstring(L, "%s.%s.%s", fks,
+                      self ? name : (dot ? dot + 1 : k->reftable), rc);
+    else if (self && dot)
+      lua_pushfstring(L, "%s.%s.%s", lua_tostring(L, -2), name, rc);
+    else if (self)
+      lua_pushfstring(L, "%s.%s", name, rc);
+    else if (rd && rd->schema)
+      lua_pushfstring(L, "%s.%s.%s", rd->schema, ref->name, rc);
+    else
+      lua_pushfstring(L, "%s.%s", ref ? ref->name : k->reftable, rc);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
+/* A record for Table()'s add_record: the copy of constraint k */
+static void cons_record(lua_State *L, int tidx, rt_node *t, rt_node *nt,
+                        const rt_constraint *k, const char *schema,
+                        const char *name, int fn) {
+  static const char *const kinds[] = {NULL,
+                                      NULL,
+                                      "ForeignKeyConstraint",
+                                      "UniqueConstraint",
+                                      "CheckConstraint",
+                                      "Index"};
+  newrecord(L, kinds[k->kind]);
+  set_str(L, "name", k->name);
+  if (k->kind == RT_CON_CHECK) {
+    set_str(L, "sqltext", k->sqltext);
+    return;
+  }
+  push_cons_columns(L, k, t, nt);
+  lua_setfield(L, -2, "columns");
+  if (k->kind == RT_CON_FK) {
+    fk_copy_refs(L, tidx, t, k, schema, name, fn);
+    lua_setfield(L, -2, "refcolumns");
+    set_str(L, "ondelete", k->ondelete);
+    set_str(L, "onupdate", k->onupdate);
+  } else if (k->kind == RT_CON_INDEX) {
+    lua_pushboolean(L, k->unique);
+    lua_setfield(L, -2, "unique");
+  }
+}
+
+/* The copy's MySQL table options, the original's */
+static void copy_mysql_options(lua_State *L, rt_tabledata *from,
+                               rt_tabledata *to) {
+  int i;
+  if (from->nmysql == 0) return;
+  to->mysql = calloc((size_t)from->nmysql * 2, sizeof(char *));
+  if (!to->mysql) rt_lua_error(L, RT_EMEMORY, "out of memory");
+  to->nmysql = from->nmysql;
+  for (i = 0; i < 2 * from->nmysql; i++)
+    if (!(to->mysql[i] = rt_strdup(from->mysql[i])))
+      rt_lua_error(L, RT_EMEMORY, "out of memory");
+}
+
+/*
+** Table:to_metadata(metadata, {schema, referred_schema_fn, name}) (and its
+** older name tometadata): a copy of the table in another MetaData, with
+** its columns, constraints and indexes, as SQLAlchemy's.  schema absent
+** keeps the table's schema; false or sa.null gives none.  A table the
+** MetaData holds under that name already is returned as it is.
+*/
+int lsql_table_to_metadata(lua_State *L) {
+  rt_node *t = lsql_checknode(L, 1, "to_metadata"), *nt, *old;
+  rt_tabledata *d = t->ext, *nd;
+  lmeta *m;
+  const char *schema, *name;
+  int fn = 0, i, top, nidx;
+  if (t->kind != RT_N_TABLE || !d || !d->md)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "to_metadata: a Table of a MetaData is needed");
+  m = checkmeta(L, 2, "to_metadata");
+  if (!lua_isnoneornil(L, 3)) rt_lua_checkarg(L, 3, LUA_TTABLE, "to_metadata");
+  lua_settop(L, 3);
+  schema = d->schema;
+  name = t->name;
+  if (lua_istable(L, 3)) {
+    if (lua_getfield(L, 3, "schema") == LUA_TSTRING)
+      schema = lua_tostring(L, -1);
+    else if (lua_toboolean(L, -1) == 0 && !lua_isnil(L, -1))
+      schema = NULL; /* false: no schema */
+    else if (rt_lua_isnull(L, -1))
+      schema = NULL;
+    else if (!lua_isnil(L, -1))
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "to_metadata: schema must be a string");
+    if (lua_getfield(L, 3, "name") == LUA_TSTRING)
+      name = lua_tostring(L, -1);
+    else if (!lua_isnil(L, -1))
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "to_metadata: name must be a string");
+    if (lua_getfield(L, 3, "referred_schema_fn") == LUA_TFUNCTION)
+      fn = lua_gettop(L);
+    else if (!lua_isnil(L, -1))
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "to_metadata: referred_schema_fn must be a function");
+  }
+  /* already there: SQLAlchemy warns and returns it */
+  lua_pushfstring(L, schema ? "%s.%s" : "%s", schema ? schema : name, name);
+  if ((old = rt_metadata_find(m->md, lua_tostring(L, -1))) &&
+      rt_table_matches(old, lua_tostring(L, -1))) {
+    lua_getiuservalue(L, 2, 1);
+    lua_getfield(L, -1, old->name);
+    return 1;
+  }
+  lua_pop(L, 1);
+  /* Table(name, metadata, columns..., {schema, comment}) */
+  top = lua_gettop(L);
+  lua_pushcfunction(L, l_table);
+  lua_pushstring(L, name);
+  lua_pushvalue(L, 2);
+  for (i = 0; i < t->n; i++) copy_column(L, 1, t->kids[i]);
+  lua_createtable(L, 0, 2);
+  set_str(L, "schema", schema);
+  set_str(L, "comment", d->comment);
+  lua_call(L, t->n + 3, 1);
+  nidx = lua_gettop(L);
+  nt = lsql_tonode(L, nidx);
+  nd = nt->ext;
+  if (d->pk_name && !nd->pk_name && !(nd->pk_name = rt_strdup(d->pk_name)))
+    return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  nd->pk_explicit = d->pk_explicit;
+  copy_mysql_options(L, d, nd);
+  for (i = 0; i < d->ncons; i++) {
+    const rt_constraint *k = &d->cons[i];
+    if (k->kind == RT_CON_CHECK && k->column_level && k->ncols == 1) {
+      copy_column_check(L, nt, k);
+      continue;
+    }
+    if (column_flag_cons(t, k) || k->kind == RT_CON_PK) continue;
+    cons_record(L, 1, t, nt, k, schema, name, fn);
+    add_record(L, nt, -1);
+    lua_pop(L, 1);
+  }
+  rt_table_resolve_types(nt);
+  for (i = 0; i < m->md->n; i++)
+    if (m->md->tables[i] != nt) rt_table_resolve_types(m->md->tables[i]);
+  rt_schema_changed();
+  lua_settop(L, nidx);
+  (void)top;
+  return 1;
+}
+
 int lsql_table_append_column(lua_State *L) {
   rt_node *t = lsql_checknode(L, 1, "append_column");
   rt_node *c = lsql_checknode(L, 2, "append_column");
