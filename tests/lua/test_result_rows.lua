@@ -61,6 +61,7 @@ for _, db in ipairs(T.databases()) do
     T.eq(tostring(rows[2]), "(2, 'b', None)")
     T.eq(rows[1]:count("a"), 1)
     T.eq(rows[1]:index("x"), 3)
+    c:close()
     md:drop_all(e)
   end)
 
@@ -78,6 +79,7 @@ for _, db in ipairs(T.databases()) do
     local list = {}
     for i, v in ipairs(rows[1]) do list[i] = v end
     T.eq(list, {1, "a", "x"})
+    c:close()
     md:drop_all(e)
   end)
 
@@ -91,6 +93,7 @@ for _, db in ipairs(T.databases()) do
     T.eq({rows[2][1], rows[2][2]}, {2, "b"})
     T.eq(rows[1]._fields, {"a", "a", "a"})
     T.eq(walk(rows[1]), {"1=1", "2=a", "3=x"})
+    c:close()
     md:drop_all(e)
   end)
 
@@ -102,6 +105,7 @@ for _, db in ipairs(T.databases()) do
     T.eq(r.count, 1)
     T.eq(r._fields, "a")
     T.eq(r.index(r, "a"), 2)
+    c:close()
     md:drop_all(e)
   end)
 
@@ -123,6 +127,7 @@ for _, db in ipairs(T.databases()) do
     T.eq(pk.id, 9)
     T.eq(walk(pk), {"1=9"})
     c:rollback()
+    c:close()
     md:drop_all(e)
   end)
 end
