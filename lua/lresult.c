@@ -357,6 +357,18 @@ static int row_index_of(lua_State *L) {
 ** row_index answers it, as it answers every other key.
 */
 #define ROWMT_FIELDS 1
+#define ROWMT_MARK 2 /* &row_mark: tells a Row (rt_lua_isrow) */
+
+static const char row_mark = 0;
+
+int rt_lua_isrow(lua_State *L, int idx) {
+  int is;
+  if (!lua_getmetatable(L, idx)) return 0;
+  is = lua_rawgeti(L, -1, ROWMT_MARK) == LUA_TLIGHTUSERDATA &&
+       lua_touserdata(L, -1) == &row_mark;
+  lua_pop(L, 2);
+  return is;
+}
 
 /* Cache the first n values of the Row at `row` under their names, from
 ** the field list at `fields`. */
@@ -409,6 +421,8 @@ static void make_rowmt_names(lua_State *L) {
   lua_setfield(L, mt, "_fields");
   lua_pushvalue(L, names - 1);
   lua_rawseti(L, mt, ROWMT_FIELDS);
+  lua_pushlightuserdata(L, (void *)&row_mark);
+  lua_rawseti(L, mt, ROWMT_MARK);
   lua_pushvalue(L, names);
   lua_pushinteger(L, n);
   lua_pushcclosure(L, row_next, 2); /* names, n */

@@ -3517,6 +3517,12 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
   if (lua_istable(L, 3) && !lsql_tonode(L, 3)) {
     lua_rawgeti(L, 3, 1);
     many = lua_istable(L, -1);
+    /* a Row is a tuple, not a map of parameters (row._mapping is) */
+    if (rt_lua_isrow(L, many ? -1 : 3))
+      rt_lua_error(L, RT_EARGUMENT,
+                   many ? "List argument must consist only of tuples or "
+                          "dictionaries"
+                        : "mapping or sequence expected for parameters");
     lua_pop(L, 1);
     n = many ? (int)lua_rawlen(L, 3) : 1;
   }

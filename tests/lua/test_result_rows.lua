@@ -31,6 +31,8 @@ for _, db in ipairs(T.databases()) do
       Column("id", Integer, {primary_key = true}),
       Column("name", String(20)),
       Column("note", String(20)))
+    Table("rr_json", md, Column("id", Integer, {primary_key = true}),
+          Column("data", JSON))
     local e = create_engine(db.url)
     md:drop_all(e)
     md:create_all(e)
@@ -126,6 +128,25 @@ for _, db in ipairs(T.databases()) do
     local pk = c:execute(insert(t), {id = 9, name = "n"}).inserted_primary_key
     T.eq(pk.id, 9)
     T.eq(walk(pk), {"1=9"})
+    c:rollback()
+    c:close()
+    md:drop_all(e)
+  end)
+
+  T.test(n .. "a Row is not a map of parameters; its _mapping is", function()
+    local e, t, md = setup()
+    local c <close> = e:connect()
+    local rows = c:execute(select(t):order_by(t.c.id)):all()
+    c:execute(delete(t))
+    T.raises("ArgumentError", function() c:execute(insert(t), rows) end)
+    T.raises("ArgumentError", function() c:execute(insert(t), rows[1]) end)
+    c:execute(insert(t), {rows[1]._mapping})
+    -- in a JSON value a Row is the list of its values
+    local j = md.tables.rr_json
+    c:execute(insert(j), {id = 1, data = rows[1]})
+    T.eq(c:execute(select(j.c.data)):scalar_one(), {1, "a", "x"})
+    local back = c:execute(select(t):order_by(t.c.id)):all()
+    T.eq({#back, tostring(back[1])}, {1, "(1, 'a', 'x')"})
     c:rollback()
     c:close()
     md:drop_all(e)
