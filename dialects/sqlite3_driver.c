@@ -177,6 +177,19 @@ static void sq_regexp(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_int(ctx, regexec(re, s, 0, NULL, 0) == 0);
 }
 
+/*
+** SQLite's memory statistics take a global mutex around every allocation
+** it makes, and a statement's step makes several; nothing here reads
+** them.  The setting only takes before SQLite initializes, that is before
+** the first connection opens (later calls fail harmlessly).
+*/
+static void sq_configure(void) {
+  static int done;
+  if (done) return;
+  done = 1;
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sq_connect(const rt_url *url, int nargs, const rt_url_arg *args,
                       rt_dbconn **out, rt_error *err) {
   sqlite_conn *c = calloc(1, sizeof *c);
@@ -200,6 +213,7 @@ static int sq_connect(const rt_url *url, int nargs, const rt_url_arg *args,
   }
   c->base.drv = &rt_sqlite3_driver;
   rt_stmtcache_init(&c->cache, finalize);
+  sq_configure();
   rc = sqlite3_open_v2(path, &c->db, flags, NULL);
   if (rc != SQLITE_OK) {
     rt_error_set(err, RT_EOPERATIONAL, "unable to open database file '%s': %s",

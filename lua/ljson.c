@@ -86,12 +86,19 @@ static void enc_string(rt_strbuf *b, const char *s, size_t n) {
   rt_sb_addc(b, '"');
 }
 
+/* A Row also holds its values under their names (lresult.c): those keys
+** are not its own, the table is read as the list of values it is. */
+static int skip_key(lua_State *L, int row) {
+  return row && lua_type(L, -1) == LUA_TSTRING;
+}
+
 /* Is the table at idx an array 1..n?  (n == 0 counts as an object) */
-static int is_array(lua_State *L, int idx, lua_Integer *n) {
+static int is_array(lua_State *L, int idx, int row, lua_Integer *n) {
   lua_Integer count = 0, max = 0;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
+    if (skip_key(L, row)) continue;
     if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1) {
       lua_Integer k = lua_tointeger(L, -1);
       if (k > max) max = k;
@@ -112,10 +119,12 @@ static int keycmp(lua_State *L) {
 
 static void enc_table(lua_State *L, rt_strbuf *b, int idx, int depth) {
   lua_Integer n, i;
+  int row;
   if (depth > MAXDEPTH)
     rt_lua_error(L, RT_EARGUMENT, "JSON: nesting deeper than %d", MAXDEPTH);
   luaL_checkstack(L, 8, "JSON encoding");
-  if (is_array(L, idx, &n)) {
+  row = rt_lua_isrow(L, idx);
+  if (is_array(L, idx, row, &n)) {
     rt_sb_addc(b, '[');
     for (i = 1; i <= n; i++) {
       if (i > 1) rt_sb_adds(b, ", ");
@@ -132,6 +141,7 @@ static void enc_table(lua_State *L, rt_strbuf *b, int idx, int depth) {
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
+    if (skip_key(L, row)) continue;
     if (lua_type(L, -1) == LUA_TSTRING)
       lua_pushvalue(L, -1);
     else if (lua_isinteger(L, -1))

@@ -162,6 +162,55 @@ static int row_index(lua_State *L) {
   return 1;
 }
 
+/*
+** pairs(row) walks what the table held before names were cached in it:
+** the values 1..n, then any key the program set itself.  Upvalue 1: name
+** -> position; upvalue 2: n.
+*/
+static int row_is_cached(lua_State *L, int key, lua_Integer n) {
+  int cached;
+  if (lua_isinteger(L, key)) {
+    lua_Integer i = lua_tointeger(L, key);
+    return i >= 1 && i <= n;
+  }
+  if (lua_type(L, key) != LUA_TSTRING) return 0;
+  lua_pushvalue(L, key);
+  cached = lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL;
+  lua_pop(L, 1);
+  return cached;
+}
+
+static int row_next(lua_State *L) {
+  lua_Integer n = lua_tointeger(L, lua_upvalueindex(2)), i = 0;
+  lua_settop(L, 2);
+  if (lua_isnil(L, 2) ||
+      (lua_isinteger(L, 2) && (i = lua_tointeger(L, 2)) >= 1 && i <= n)) {
+    for (i++; i <= n; i++)
+      if (lua_rawgeti(L, 1, i) != LUA_TNIL) {
+        lua_pushinteger(L, i);
+        lua_insert(L, -2);
+        return 2;
+      } else
+        lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_replace(L, 2);
+  }
+  while (lua_next(L, 1)) {
+    if (!row_is_cached(L, 2, n)) return 2;
+    lua_pop(L, 1);
+  }
+  lua_pushnil(L);
+  return 1;
+}
+
+static int row_pairs(lua_State *L) {
+  lua_getmetatable(L, 1);
+  lua_getfield(L, -1, "__pairs_next");
+  lua_pushvalue(L, 1);
+  lua_pushnil(L);
+  return 3;
+}
+
 static int row_len(lua_State *L) {
   lua_getmetatable(L, 1);
   lua_getfield(L, -1, "__n");
@@ -300,6 +349,56 @@ static int row_index_of(lua_State *L) {
   return rt_lua_error(L, RT_EVALUE, "tuple.index(x): x not in tuple");
 }
 
+/*
+** A Row also holds each value under its column's name, so that row.name is
+** a plain table read: the values go in by the names of the metatable's
+** field list (at [ROWMT_FIELDS], the strings made once per result), and
+** the last of a repeated name wins, as in row_index.  A NULL is no entry:
+** row_index answers it, as it answers every other key.
+*/
+#define ROWMT_FIELDS 1
+#define ROWMT_MARK 2 /* &row_mark: tells a Row (rt_lua_isrow) */
+
+static const char row_mark = 0;
+
+int rt_lua_isrow(lua_State *L, int idx) {
+  int is;
+  if (!lua_getmetatable(L, idx)) return 0;
+  is = lua_rawgeti(L, -1, ROWMT_MARK) == LUA_TLIGHTUSERDATA &&
+       lua_touserdata(L, -1) == &row_mark;
+  lua_pop(L, 2);
+  return is;
+}
+
+/* Cache the first n values of the Row at `row` under their names, from
+** the field list at `fields`. */
+static void row_setnames(lua_State *L, int row, int fields, int n) {
+  int i;
+  for (i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, fields, i) != LUA_TSTRING) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_rawgeti(L, row, i);
+    lua_rawset(L, row);
+  }
+}
+
+/* Give the table on top the Row metatable at `mt` (a stack index) and its
+** names. */
+static void row_finish(lua_State *L, int mt) {
+  int row = lua_gettop(L);
+  lua_Integer n;
+  mt = lua_absindex(L, mt);
+  lua_getfield(L, mt, "__n");
+  n = lua_tointeger(L, -1);
+  lua_rawgeti(L, mt, ROWMT_FIELDS);
+  row_setnames(L, row, row + 2, (int)n);
+  lua_settop(L, row);
+  lua_pushvalue(L, mt);
+  lua_setmetatable(L, row);
+}
+
 /* Build a row metatable for the column names in the list on top of the
 ** stack, which it replaces. */
 static void make_rowmt_names(lua_State *L) {
@@ -320,6 +419,16 @@ static void make_rowmt_names(lua_State *L) {
   }
   lua_pushvalue(L, names - 1);
   lua_setfield(L, mt, "_fields");
+  lua_pushvalue(L, names - 1);
+  lua_rawseti(L, mt, ROWMT_FIELDS);
+  lua_pushlightuserdata(L, (void *)&row_mark);
+  lua_rawseti(L, mt, ROWMT_MARK);
+  lua_pushvalue(L, names);
+  lua_pushinteger(L, n);
+  lua_pushcclosure(L, row_next, 2); /* names, n */
+  lua_setfield(L, mt, "__pairs_next");
+  lua_pushcfunction(L, row_pairs);
+  lua_setfield(L, mt, "__pairs");
   lua_pushvalue(L, mt);
   lua_pushcclosure(L, row_index, 2); /* names, mt */
   lua_setfield(L, mt, "__index");
@@ -731,20 +840,39 @@ static int next_item(lua_State *L, int idx);
 static int res_all(lua_State *L);
 static int next_derived(lua_State *L, int idx, lresult *r, int mt);
 
-static int next_row_mt(lua_State *L, int idx, lresult *r, int mt) {
-  int i;
+/*
+** `mt` is the stack index of the row metatable when the caller holds it
+** (a loop), with its field list at mt + 1, or 0 to take both from the
+** result.  A single row (one(), first()) is read by name a time or two:
+** filling in its names would cost more than the lookups through row_index
+** save, so `names` 0 leaves them out.
+*/
+static int next_row_mt(lua_State *L, int idx, lresult *r, int mt, int names) {
+  int i, fields, own = mt == 0;
   if (r->derived) return next_derived(L, idx, r, mt);
   if (!step_row(L, r)) return 0;
-  lua_createtable(L, r->ncols, 0);
+  if (own) {
+    lua_getiuservalue(L, idx, 2);
+    if (names) lua_rawgeti(L, -1, ROWMT_FIELDS);
+    mt = lua_gettop(L) - names;
+  }
+  fields = mt + 1;
+  lua_createtable(L, r->ncols, names ? r->ncols : 0);
   for (i = 0; i < r->ncols; i++) {
     push_col(L, r, i);
+    if (names) {
+      lua_rawgeti(L, fields, i + 1);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, -4);
+    }
     lua_rawseti(L, -2, i + 1);
   }
-  if (mt)
-    lua_pushvalue(L, mt);
-  else
-    lua_getiuservalue(L, idx, 2);
+  lua_pushvalue(L, mt);
   lua_setmetatable(L, -2);
+  if (own) { /* taken here: drop them */
+    lua_replace(L, mt);
+    lua_settop(L, mt);
+  }
   return 1;
 }
 
@@ -775,7 +903,7 @@ void rt_lua_rowsource_push(lua_State *L, lresult *r, int i) {
 }
 
 static int next_row(lua_State *L, int idx, lresult *r) {
-  return next_row_mt(L, idx, r, 0);
+  return next_row_mt(L, idx, r, 0, 1);
 }
 
 /* Null placeholders of values not given, in the first n values of the
@@ -819,8 +947,7 @@ static void push_pk_rows(lua_State *L, int plan) {
         lua_pop(L, 1);
       else
         lua_rawseti(L, -2, k);
-    lua_pushvalue(L, -3);
-    lua_setmetatable(L, -2);
+    row_finish(L, -3);
     lua_rawseti(L, -2, i + 1);
   }
   lua_pushvalue(L, -1);
@@ -954,7 +1081,9 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
   nulls_to_nil(L, n);
   lua_getfield(L, plan, "names");
   make_rowmt_names(L);
-  lua_setmetatable(L, -2);
+  lua_insert(L, -2);
+  row_finish(L, -2);
+  lua_remove(L, -2); /* the metatable */
   lua_setiuservalue(L, ridx, 4);
   lua_pop(L, 1); /* autoinc */
 }
@@ -1190,7 +1319,8 @@ static int next_derived(lua_State *L, int idx, lresult *r, int mt) {
     lua_pushvalue(L, mt);
   else
     lua_getiuservalue(L, idx, 2);
-  lua_setmetatable(L, -2);
+  lua_insert(L, -2);
+  row_finish(L, -2);
   lua_replace(L, row - 1);
   lua_settop(L, row - 1);
   r->pos++;
@@ -1419,8 +1549,7 @@ static int frozen_with_new_rows(lua_State *L) {
       }
       lua_rawseti(L, -2, j);
     }
-    lua_pushvalue(L, 3);
-    lua_setmetatable(L, -2);
+    row_finish(L, 3);
     lua_rawseti(L, 4, i);
     lua_pop(L, 1);
   }
@@ -1552,8 +1681,9 @@ static int res_call(lua_State *L) {
 ** metatable at 3. */
 static int fetch_rest(lua_State *L) {
   lresult *r = lua_touserdata(L, 1);
+  lua_rawgeti(L, 3, ROWMT_FIELDS); /* 4 */
   lua_Integer n = (lua_Integer)lua_rawlen(L, 2);
-  while (next_row_mt(L, 1, r, 3)) lua_rawseti(L, 2, ++n);
+  while (next_row_mt(L, 1, r, 3, 1)) lua_rawseti(L, 2, ++n);
   return 0;
 }
 
@@ -1573,14 +1703,16 @@ static void fetch_all_rows(lua_State *L) {
   lresult *r = lua_touserdata(L, 1);
   lua_Integer n = 0;
   int running, rc;
-  lua_getiuservalue(L, 1, 2); /* 3: the row metatable */
-  while (n < ALL_GC_FREE_ROWS && next_row_mt(L, 1, r, 3))
+  lua_getiuservalue(L, 1, 2);      /* 3: the row metatable */
+  lua_rawgeti(L, 3, ROWMT_FIELDS); /* 4: its field list */
+  while (n < ALL_GC_FREE_ROWS && next_row_mt(L, 1, r, 3, 1))
     lua_rawseti(L, 2, ++n);
   if (n < ALL_GC_FREE_ROWS) {
     lua_settop(L, 2);
     return;
   }
   running = lua_gc(L, LUA_GCISRUNNING);
+  lua_settop(L, 3);
   lua_pushcfunction(L, fetch_rest);
   lua_insert(L, 3);
   lua_pushvalue(L, 1);
@@ -1664,7 +1796,7 @@ static int one_common(lua_State *L, int allow_none) {
   int more;
   lua_settop(L, 1);
   r = plain_result(L, 1);
-  if (!(r ? next_row_mt(L, 1, r, 0) : next_item(L, 1))) {
+  if (!(r ? next_row_mt(L, 1, r, 0, 0) : next_item(L, 1))) {
     res_close(L);
     if (allow_none) {
       lua_pushnil(L);

@@ -203,6 +203,9 @@ void rt_lua_close_results(lconn *conn);
 ** anything else return 0 and push nothing. */
 int rt_lua_scalars_column(lua_State *L, int idx);
 
+/* Is the value at idx a Row of a Core result? */
+int rt_lua_isrow(lua_State *L, int idx);
+
 /* A plain Result read row by row without Row tables (the ORM's loaders):
 ** the Result at idx, or NULL for anything else (or one with unique() on).
 ** rowsource_next steps to the next row (1), or finds none left (0, the

@@ -3708,6 +3708,12 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
   if (lua_istable(L, 3) && !lsql_tonode(L, 3)) {
     lua_rawgeti(L, 3, 1);
     many = lua_istable(L, -1);
+    /* a Row is a tuple, not a map of parameters (row._mapping is) */
+    if (rt_lua_isrow(L, many ? -1 : 3))
+      rt_lua_error(L, RT_EARGUMENT,
+                   many ? "List argument must consist only of tuples or "
+                          "dictionaries"
+                        : "mapping or sequence expected for parameters");
     lua_pop(L, 1);
     n = many ? (int)lua_rawlen(L, 3) : 1;
   }
@@ -3977,21 +3983,32 @@ static void keep_made(lua_State *L, int anchor) {
 ** map or the statement; a statement's blob goes as text, as it does when
 ** it travels through a Lua string.  A map with a metatable may make values
 ** up (__index): its strings are kept in the table at `anchor` (made when
-** first needed, in that stack slot).
+** first needed, in that stack slot).  `keys`, when not 0, is the stack
+** index of the names of params first.. as Lua strings: a map without a
+** metatable is read with them directly.
 */
+static int param_get(lua_State *L, const rt_compiled *c, int i, int map,
+                     int key) {
+  if (key == 0) return lua_getfield(L, map, c->params[i].name);
+  lua_pushvalue(L, key);
+  return lua_rawget(L, map);
+}
+
 static void values_row(lua_State *L, rt_compiled *c, int first, int count,
-                       int map, int anchor, int flags, int group,
-                       rt_value *row) {
+                       int map, int anchor, int flags, int group, rt_value *row,
+                       int keys) {
   int i, computed = 0;
   if (map && lua_getmetatable(L, map)) {
     lua_pop(L, 1);
     computed = 1;
+    keys = 0;
   }
   for (i = first; i < first + count; i++) {
     rt_value *v = &row[i - first];
     const rt_value *dflt = c->params[i].value;
     int kind = c->params[i].kind;
-    if (map && lua_getfield(L, map, c->params[i].name) != LUA_TNIL) {
+    if (map &&
+        param_get(L, c, i, map, keys ? keys + i - first : 0) != LUA_TNIL) {
       if (needs_processing(kind)) {
         lua_pushvalue(L, -1);
         rt_lua_bind_process(L, kind, flags);
@@ -4448,8 +4465,8 @@ static int exec_planned(lua_State *L, rt_lua_exec *out, rt_compiled *c) {
   lua_pushvalue(L, 3);  /* 6 */
   lua_pushnil(L);       /* 7: the anchor, when a map needs one */
   lua_rotate(L, 6, -1); /* 8: conversions */
-  values_row(L, c, 0, c->nparams, lua_istable(L, 3) ? 3 : 0, 7, flags, -1,
-             vals);
+  values_row(L, c, 0, c->nparams, lua_istable(L, 3) ? 3 : 0, 7, flags, -1, vals,
+             0);
   lua_settop(L, 8);
   lua_pushnil(L); /* 9: no inserted_primary_key */
   out->sql = lua_tostring(L, 4);
@@ -4470,7 +4487,7 @@ static int exec_planned(lua_State *L, rt_lua_exec *out, rt_compiled *c) {
 */
 static int exec_compile(lua_State *L) {
   rt_lua_exec *out = lua_touserdata(L, 4);
-  int many, n, i, map, flags, rows, width, owned = 0;
+  int many, n, i, map, flags, rows, width, keys, top, owned = 0;
   rt_compiled *c;
   rt_value *vals;
   rt_node *planned;
@@ -4499,6 +4516,11 @@ static int exec_compile(lua_State *L) {
       L, sizeof(rt_value) * ((size_t)n * (size_t)width + 1), 1); /* 5 */
   lua_pushvalue(L, 3);                                           /* 6 */
   lua_pushnil(L); /* 7: the anchor, when a map needs one */
+  /* 8...: executemany's parameter names, made once for all its maps */
+  keys =
+      many && n > 1 && !rows && lua_checkstack(L, width + LUA_MINSTACK) ? 8 : 0;
+  for (i = 0; keys && i < width; i++) lua_pushstring(L, c->params[i].name);
+  top = lua_gettop(L);
   for (i = 1; i <= n; i++) {
     map = 0;
     if (lua_istable(L, 3)) {
@@ -4517,9 +4539,10 @@ static int exec_compile(lua_State *L) {
     }
     values_row(L, c, rows ? (i - 1) * width : 0, width, map, 7, flags,
                many && n > 1 ? (int)i - 1 : -1,
-               vals + (size_t)(i - 1) * (size_t)width);
-    lua_settop(L, 7);
+               vals + (size_t)(i - 1) * (size_t)width, keys);
+    lua_settop(L, top);
   }
+  lua_settop(L, 7);
   push_result_conv(L, 1, flags & RT_BIND_NATIVE_UUID); /* 8 */
   if (planned) plan_store(L, planned, c, 4, 8);
   /* 9: inserted_primary_key's plan; a list of one map is one execution */
