@@ -246,7 +246,6 @@ local function load_value(s, r, obj)
   autoflush(s)
   local conn = s:connection()
   local res = exec_lazy(s, conn, lazy_compiled(r, conn), vals)
-  -- (the list load_result makes is fresh: the collection takes it)
   return store_loaded(obj, r, load_result(s, r.target, res))
 end
 
