@@ -224,8 +224,16 @@ end
 I.refresh_for = refresh_for
 
 local function load_value(s, r, obj)
-  refresh_for(obj, r.parent, r.local_idx)
-  local vals = local_values(obj, r)
+  local vals
+  if #r.local_idx == 1 then
+    -- (one column, loaded: its value is all, nothing to refresh)
+    local v, loaded = C.get(obj, r.local_idx[1])
+    if loaded then vals = {v} end
+  end
+  if not vals then
+    refresh_for(obj, r.parent, r.local_idx)
+    vals = local_values(obj, r)
+  end
   for k = 1, #r.local_idx do
     if vals[k] == nil then return store_loaded(obj, r, {}) end
   end
