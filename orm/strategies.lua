@@ -254,7 +254,8 @@ local function load_value(s, r, obj)
   autoflush(s)
   local conn = s:connection()
   local res = exec_lazy(s, conn, lazy_compiled(r, conn), vals)
-  return store_loaded(obj, r, load_result(s, r.target, res))
+  -- (the list load_result makes is fresh: the collection takes it)
+  return store_loaded(obj, r, load_result(s, r.target, res), true)
 end
 
 -- an unloaded relationship was read
