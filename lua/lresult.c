@@ -573,14 +573,16 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
     }
     lua_pop(L, 2);
   }
-  /* [2] is weak: [1] is no use once the collector took it */
+  /* [2] is weak: [1] is no use once the collector took it.  The last
+  ** metatable stays on the stack while the key is built: building it may
+  ** run the collector, which would take [2] from under a second read */
   last = NULL;
   lastlen = 0;
   if (lua_rawgeti(L, cache, 2) == LUA_TTABLE) {
     lua_rawgeti(L, cache, 1);
     last = lua_tolstring(L, -1, &lastlen);
-    lua_remove(L, cache + 1);
-  } /* cache + 1: the last key, or nil */
+  } else
+    lua_pushnil(L); /* cache + 1, + 2: the last metatable and key, or nil */
   luaL_buffinit(L, &b);
   luaL_addlstring(&b, (const char *)&r->ncols, sizeof r->ncols);
   for (i = 0; i < r->ncols; i++) {
@@ -593,15 +595,15 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
   }
   if (last && luaL_bufflen(&b) == lastlen &&
       memcmp(luaL_buffaddr(&b), last, lastlen) == 0) {
-    lua_settop(L, cache);
+    lua_settop(L, cache + 1);
     set_shape(L, cache, r, sconv, nsconv);
-    lua_rawgeti(L, cache, 2);
     r->conv = (const unsigned char *)last + sizeof r->ncols;
     lua_replace(L, cache);
     return;
   }
   luaL_pushresult(&b);
-  lua_remove(L, cache + 1); /* the last key */
+  lua_remove(L, cache + 1); /* the last metatable and key */
+  lua_remove(L, cache + 1);
   lua_pushvalue(L, cache + 1);
   if (lua_rawget(L, cache) != LUA_TTABLE) {
     lua_pop(L, 1);

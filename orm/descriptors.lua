@@ -23,10 +23,12 @@ end
 -- (a subclass has its parents' descriptors too)
 local function descriptor_of(obj, key)
   local m = mapper_of(obj)
+  -- (raw reads: a field a mapper lacks would go through its __index,
+  -- on every relationship read)
   while m do
-    local d = m.ext_descriptors
+    local d = rawget(m, "ext_descriptors")
     if d and d[key] then return d[key] end
-    m = m.inherits
+    m = rawget(m, "inherits")
   end
   return nil
 end

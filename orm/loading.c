@@ -689,6 +689,220 @@ static int l_fill_collections(lua_State *L) {
 }
 
 /*
+** C.load_joined_coll(result, sid, pent, cent, seen, placed, plain, out)
+**   -> placed, k, nrows
+**
+** C.load_result_rows, C.runs and C.fill_collections in one pass over the
+** rows, for a statement of one entity with one joined collection of a
+** plain list or set: pent and cent are the parent's and the related
+** entity's {class, mt, nattrs, colpos, pkpos, idmap, populate}, seen,
+** placed and plain as C.fill_collections takes them.  Each row's parent
+** and related object are found or made; a parent that is not the row
+** before's starts a run (appended to out[k], its collection found in
+** seen or made as plain says), and the related object goes into the
+** collection once.  The same objects, collections and placed notes as
+** the three calls make, without the lists of every row's objects in
+** between.  A parent whose key is the row before's is that row's object
+** (no identity map lookup, and nothing to refill: that row filled the
+** same columns), unless its entity populates.
+*/
+enum {
+  JC_RESULT = 1,
+  JC_SID,
+  JC_PENT,
+  JC_CENT,
+  JC_SEEN,
+  JC_PLACED,
+  JC_PLAIN, /* (= FC_PLAIN, where make_plain reads it) */
+  JC_OUT,
+  JC_AUX
+};
+
+_Static_assert((int)JC_PLAIN == (int)FC_PLAIN, "make_plain reads plain there");
+
+typedef struct jcoll {
+  loadjob j;
+  spec *ps, *cs;
+  int prevkey, prevobj; /* slots: the row before's parent and its key
+                        ** (nil: that row had none) */
+  int coll;             /* slot: the run's collection (false: none) */
+  int plain;            /* the collection is appended to raw */
+  int hint;             /* the array size of a new collection */
+  lua_Integer len, runlen, outn;
+  unsigned long long stamp;
+} jcoll;
+
+/* Push the object of entity e in the row (found or made), and below it
+** (a single key) its key; 0, nothing pushed, when the row has none. */
+static int jc_object(lua_State *L, jcoll *c, spec *e) {
+  int top = lua_gettop(L), key;
+  if (!push_key(L, c->j.res, e)) return 0;
+  key = lua_gettop(L);
+  lua_pushvalue(L, key);
+  if (lua_rawget(L, e->idmap) != LUA_TNIL)
+    refill(L, c->j.res, e, key + 1);
+  else {
+    lua_pop(L, 1);
+    make(L, &c->j, e, key);
+  }
+  if (e->npk != 1) { /* (the key's values and the key dropped) */
+    lua_replace(L, top + 1);
+    lua_settop(L, top + 1);
+  }
+  return 1;
+}
+
+/* A run of rows of the parent at p begins: its collection to the coll
+** slot, found or made as fill_run does (false: nothing to fill). */
+static void jc_start_run(lua_State *L, jcoll *c, int p) {
+  if (c->runlen > 0) c->hint = c->runlen < 1024 ? (int)c->runlen : 1024;
+  c->runlen = 0;
+  lua_pushvalue(L, p);
+  lua_rawseti(L, JC_OUT, ++c->outn);
+  lua_pushvalue(L, p);
+  if (lua_rawget(L, JC_SEEN) == LUA_TNIL) {
+    lua_pop(L, 1);
+    make_plain(L, p, c->hint);
+    lua_pushvalue(L, p);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, JC_SEEN);
+  }
+  lua_replace(L, c->coll);
+  c->plain = 0;
+  if (!lua_toboolean(L, c->coll)) return;
+  c->plain = lua_istable(L, c->coll) && plain_list(L, c->coll);
+  c->len = c->plain ? (lua_Integer)lua_rawlen(L, c->coll) : 0;
+  c->stamp = parent_stamp(L, JC_AUX, p);
+}
+
+static void jc_row(lua_State *L, jcoll *c) {
+  int top = lua_gettop(L), p = 0, x;
+  spec *ps = c->ps;
+  if (ps->npk == 1 && !ps->populate && !lua_isnil(L, c->prevobj)) {
+    rt_lua_rowsource_push(L, c->j.res, ps->pkpos[0]);
+    if (lua_rawequal(L, -1, c->prevkey)) {
+      lua_pushvalue(L, c->prevobj);
+      p = top + 2;
+    } else
+      lua_settop(L, top);
+  }
+  if (!p && jc_object(L, c, ps)) {
+    p = lua_gettop(L);
+    if (ps->npk == 1) {
+      lua_pushvalue(L, p - 1);
+      lua_replace(L, c->prevkey);
+    }
+  }
+  /* a run: consecutive rows of one parent (as C.runs tells them) */
+  if (p && !lua_rawequal(L, p, c->prevobj)) jc_start_run(L, c, p);
+  if (p) {
+    c->runlen++;
+    lua_pushvalue(L, p);
+  } else
+    lua_pushnil(L);
+  lua_replace(L, c->prevobj);
+  x = lua_gettop(L) + 1;
+  if (jc_object(L, c, c->cs) && p && lua_toboolean(L, c->coll)) {
+    x = lua_gettop(L);
+    if (place_stamped(L, JC_PLACED, JC_AUX, p, c->stamp, x)) {
+      lua_settop(L, x);
+      if (c->plain)
+        lua_rawseti(L, c->coll, ++c->len);
+      else
+        lua_seti(L, c->coll, luaL_len(L, c->coll) + 1);
+    }
+  }
+  lua_settop(L, top);
+}
+
+/* Read rows to the end, `limit` of them at most (< 0: no limit). */
+static void jc_rows(lua_State *L, jcoll *c, lua_Integer limit) {
+  luaL_checkstack(L, 32, "loading rows");
+  while (limit-- != 0) {
+    if (!rt_lua_rowsource_next(L, c->j.res)) {
+      c->j.max = -1;
+      return;
+    }
+    c->j.nrows++;
+    jc_row(L, c);
+  }
+}
+
+/* the rest of a long load, as load_rest */
+static int jc_rest(lua_State *L) {
+  jcoll *c = lua_touserdata(L, -1);
+  lua_settop(L, c->j.top);
+  jc_rows(L, c, -1);
+  return 0;
+}
+
+/* Fill e from the entity table at t: {class, mt, nattrs, colpos, pkpos,
+** idmap, populate}, its fields pushed. */
+static void jc_entity(lua_State *L, int t, spec *e) {
+  int base, f;
+  luaL_checktype(L, t, LUA_TTABLE);
+  luaL_checkstack(L, 8, "entities");
+  base = lua_gettop(L);
+  for (f = 1; f <= 7; f++) lua_rawgeti(L, t, f);
+  read_spec(L, e, base + 3, base + 4, base + 5);
+  luaL_checktype(L, base + 6, LUA_TTABLE);
+  e->cls = base + 1, e->mt = base + 2, e->idmap = base + 6;
+  read_populate(L, e, base + 7);
+  e->out = 0, e->outn = 0;
+}
+
+static int l_load_joined_coll(lua_State *L) {
+  jcoll c;
+  spec specs[2];
+  int fresh = lua_isnil(L, JC_PLACED);
+  c.j.res = rt_lua_torowsource(L, JC_RESULT);
+  if (!c.j.res) return luaL_argerror(L, JC_RESULT, "a plain Result");
+  c.j.sid = luaL_checkinteger(L, JC_SID);
+  luaL_checktype(L, JC_SEEN, LUA_TTABLE);
+  luaL_checktype(L, JC_PLAIN, LUA_TTABLE);
+  luaL_checktype(L, JC_OUT, LUA_TTABLE);
+  if (fresh) {
+    lua_createtable(L, 0, 1);
+    lua_replace(L, JC_PLACED);
+  }
+  luaL_checktype(L, JC_PLACED, LUA_TTABLE);
+  lua_settop(L, JC_OUT);
+  luaL_checkstack(L, 24, "loading rows");
+  push_placed_aux(L, JC_PLACED, fresh); /* JC_AUX */
+  jc_entity(L, JC_PENT, &specs[0]);
+  jc_entity(L, JC_CENT, &specs[1]);
+  lua_pushnil(L);
+  c.prevkey = lua_gettop(L);
+  lua_pushnil(L);
+  c.prevobj = lua_gettop(L);
+  lua_pushboolean(L, 0);
+  c.coll = lua_gettop(L);
+  c.ps = &specs[0], c.cs = &specs[1];
+  c.plain = 0, c.hint = 4, c.len = 0, c.runlen = 0, c.stamp = 0;
+  c.outn = (lua_Integer)lua_rawlen(L, JC_OUT);
+  c.j.max = 0, c.j.nrows = 0, c.j.gaps = 1, c.j.keycol = -1, c.j.keys = 0;
+  c.j.nspec = 2, c.j.specs = specs;
+  c.j.top = lua_gettop(L);
+  jc_rows(L, &c, GC_FREE_ROWS);
+  if (c.j.max >= 0) {
+    /* a long load: the rest with the collector paused (see run_job) */
+    int running = lua_gc(L, LUA_GCISRUNNING), rc, i;
+    luaL_checkstack(L, c.j.top + 2, "loading rows");
+    lua_pushcfunction(L, jc_rest);
+    for (i = 1; i <= c.j.top; i++) lua_pushvalue(L, i);
+    lua_pushlightuserdata(L, &c);
+    if (running) lua_gc(L, LUA_GCSTOP);
+    rc = lua_pcall(L, c.j.top + 1, 0, 0);
+    if (running) lua_gc(L, LUA_GCRESTART);
+    if (rc != LUA_OK) lua_error(L);
+  }
+  lua_pushvalue(L, JC_PLACED);
+  lua_pushinteger(L, c.outn);
+  lua_pushinteger(L, c.j.nrows);
+  return 3;
+}
+
+/*
 ** C.unique(list, seen) -> list: the items of list not in seen yet (an ORM
 ** row, a table, by its first item), each once, in order, moved to the
 ** front of the list; seen notes them.
@@ -892,6 +1106,7 @@ static const luaL_Reg loading_c[] = {{"load_result", l_load_result},
                                      {"load_result_rows", l_load_result_rows},
                                      {"rowsource", l_rowsource},
                                      {"fill_collections", l_fill_collections},
+                                     {"load_joined_coll", l_load_joined_coll},
                                      {"unique", l_unique},
                                      {"distribute", l_distribute},
                                      {"own_lists", l_own_lists},

@@ -4,11 +4,13 @@
 
 local sa, orm, C, I = ...
 -- from the loader and the files run before this one (see orm/lorm.c)
+local changekey = I.changekey
 local hooks = I.hooks
 local ident_vals = I.ident_vals
 local idmap_for = I.idmap_for
 local mapper_of = I.mapper_of
 local mappers_by_table = I.mappers_by_table
+local nilmark = I.nilmark
 local objstr = I.objstr
 local raise = I.raise
 local run = I.run
@@ -227,8 +229,11 @@ local function load_relationships(r, rows, out, joined)
   end
   if joined then
     -- the rows went straight into the parents and the joined objects
+    -- (filled already when C.load_joined_coll read them)
     parents = joined.parents
-    I.fill_joined(r, nil, parents, joined.gots, joined.nrows)
+    if not joined.filled then
+      I.fill_joined(r, nil, parents, joined.gots, joined.nrows)
+    end
   elseif r.joins then
     I.fill_joined(r, rows, parents)
   end
@@ -262,8 +267,50 @@ end
 -- One entity with joined eager loads, straight from the cursor: the
 -- parents and each join's objects, aligned with the rows (false where a
 -- row has none).  Returns the objects and what fill_joined takes.
+-- One entity and one joined plain list or set of it, the whole result:
+-- the join's fill_joined (a parent's collection set up the first time it
+-- is seen, each related object in it once) done with the rows, in C, when
+-- nothing else reads the rows' objects: no other relationship load on
+-- them, no class of a hierarchy, no deferred columns or populate_existing
+-- to apply first.  Returns the objects, or nil when it does not apply.
+local function load_joined_coll(r, e, n)
+  local joins = r.joins
+  local j = joins[1]
+  local rel = j and j.rel
+  if n ~= nil or #joins ~= 1 or j.parent or not rel.uselist or
+     rel.collection or e.optdeferred or r.populate == 2 then
+    return nil
+  end
+  local pm = rel.parent
+  if pm.inherits or pm.polymorphic_map then return nil end
+  for _, path in ipairs(r.plan) do
+    if path[1].strategy ~= "joined" or path[2] then return nil end
+  end
+  local s, m, tm = r.session, e.mapper, rel.target
+  local seen = j.seen
+  if not seen then
+    seen = {}
+    j.seen = seen
+  end
+  local plain = j.plain
+  if plain == nil then
+    plain = {rel.key, nilmark[rel.key], changekey[rel.key], I.OWNER, I.REL,
+             rel, rel.set and I.SetMT or I.CollMT}
+    j.plain = plain
+  end
+  local out = {}
+  j.placed = C.load_joined_coll(r.core, s.id,
+    {m.class, m.mt, m.nattrs, e.colpos or m.colpos, e.pkpos or m.pk_index,
+     idmap_for(s, m), r.populate},
+    {tm.class, tm.mt, tm.nattrs, j.colpos, j.pkpos, idmap_for(s, tm), false},
+    seen, j.placed, plain, out)
+  return out
+end
+
 local function load_joined(r, e, n)
   local s, m = r.session, e.mapper
+  local fused = load_joined_coll(r, e, n)
+  if fused then return fused, {filled = true} end
   local parents, gots = {}, {}
   local ents = {{m.class, m.mt, m.nattrs, e.colpos or m.colpos,
                  e.pkpos or m.pk_index, idmap_for(s, m), r.populate, parents}}

@@ -72,10 +72,21 @@ end
 
 -- the SELECT of r's related rows for one parent, compiled once per
 -- dialect; its parameters are the parent's local values in order
+-- (a connection's dialect name, read once: each lazy load asks)
+local dialect_of = setmetatable({}, {__mode = "k"})
+
 local function lazy_compiled(r, conn)
-  local d = conn.dialect.name
-  r._lazy = r._lazy or {}
-  local c = r._lazy[d]
+  local d = dialect_of[conn]
+  if d == nil then
+    d = conn.dialect.name
+    dialect_of[conn] = d
+  end
+  local lz = r._lazy
+  if lz == nil then
+    lz = {}
+    r._lazy = lz
+  end
+  local c = lz[d]
   if c then return c end
   -- (a subclass of an inheritance hierarchy: the select of its class)
   local stmt = r.target.inherits and sa.select(r.target.class) or
@@ -127,7 +138,7 @@ local function lazy_compiled(r, conn)
   local order = {}
   for i, v in ipairs(pos) do order[i] = back[v] or {v} end
   c = {sql = sql, order = order, kinds = kinds, conv = conv}
-  r._lazy[d] = c
+  lz[d] = c
   return c
 end
 
@@ -139,11 +150,15 @@ local function exec_lazy(s, conn, c, vals)
   return conn:_exec_compiled(c.sql, {params}, c.kinds, c.conv)
 end
 
+-- (mapper fields read raw: one a mapper lacks would go through its
+-- __index, and these are read for each load)
 local function load_rows(s, m, rows, out)
   out = out or {}
-  if m.polymorphic_map then return I.load_polymorphic(s, m, rows, out) end
+  if rawget(m, "polymorphic_map") then
+    return I.load_polymorphic(s, m, rows, out)
+  end
   C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos,
-         m.pkpos or m.pk_index,
+         rawget(m, "pkpos") or m.pk_index,
          idmap_for(s, m), s.id, false, out, #out)
   return out
 end
@@ -151,12 +166,13 @@ end
 -- the objects of a core result's rows, straight from its cursor when it
 -- can be
 local function load_result(s, m, res)
-  if m.polymorphic_map or not I.direct(res) then
+  if rawget(m, "polymorphic_map") or not I.direct(res) then
     return load_rows(s, m, res:all())
   end
   local out = {}
   C.load_result(res, 0, m.class, m.mt, m.nattrs, m.colpos,
-                m.pkpos or m.pk_index, idmap_for(s, m), s.id, false, out, 0)
+                rawget(m, "pkpos") or m.pk_index, idmap_for(s, m), s.id,
+                false, out, 0)
   return out
 end
 
@@ -208,12 +224,21 @@ end
 I.refresh_for = refresh_for
 
 local function load_value(s, r, obj)
-  refresh_for(obj, r.parent, r.local_idx)
-  local vals = local_values(obj, r)
+  local vals
+  if #r.local_idx == 1 then
+    -- (one column, loaded: its value is all, nothing to refresh)
+    local v, loaded = C.get(obj, r.local_idx[1])
+    if loaded then vals = {v} end
+  end
+  if not vals then
+    refresh_for(obj, r.parent, r.local_idx)
+    vals = local_values(obj, r)
+  end
   for k = 1, #r.local_idx do
     if vals[k] == nil then return store_loaded(obj, r, {}) end
   end
-  if r.target.concrete_entity and not r.secondary and not r.extra then
+  if rawget(r.target, "concrete_entity") and not r.secondary and
+     not r.extra then
     autoflush(s)
     return store_loaded(obj, r, concrete_lazy(s, r, vals))
   end
@@ -229,7 +254,8 @@ local function load_value(s, r, obj)
   autoflush(s)
   local conn = s:connection()
   local res = exec_lazy(s, conn, lazy_compiled(r, conn), vals)
-  return store_loaded(obj, r, load_result(s, r.target, res))
+  -- (the list load_result makes is fresh: the collection takes it)
+  return store_loaded(obj, r, load_result(s, r.target, res), true)
 end
 
 -- an unloaded relationship was read

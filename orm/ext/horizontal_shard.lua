@@ -803,7 +803,8 @@ end
 
 function hooks.rel_get(obj, key)
   local s = session_of(obj)
-  if not (s and s._sharded) then return rel_get(obj, key) end
+  -- (raw: a plain session has no such field, and its __index is slow)
+  if not (s and rawget(s, "_sharded")) then return rel_get(obj, key) end
   local own = token_of(s, obj) or s._cur
   I.configure()
   local r = mapper_of(obj).relationships[key]
