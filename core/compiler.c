@@ -2887,9 +2887,19 @@ static void sig_node(sigwalk *w, const rt_node *n) {
 }
 
 static uint64_t sig_hash(const char *p, size_t n) {
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ n, k;
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n, g = 0xc2b2ae3d27d4eb4full, k, l;
   size_t i;
-  for (i = 0; i + 8 <= n; i += 8) {
+  /* two lanes, 16 bytes a round: signatures run to kilobytes */
+  for (i = 0; i + 16 <= n; i += 16) {
+    memcpy(&k, p + i, 8);
+    memcpy(&l, p + i + 8, 8);
+    h = (h ^ k) * 0xff51afd7ed558ccdull;
+    g = (g ^ l) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 32;
+    g ^= g >> 29;
+  }
+  h ^= g * 0x9e3779b97f4a7c15ull;
+  for (; i + 8 <= n; i += 8) {
     memcpy(&k, p + i, 8);
     h = (h ^ k) * 0xff51afd7ed558ccdull;
     h ^= h >> 32;
