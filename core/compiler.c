@@ -2705,7 +2705,7 @@ typedef struct sigwalk {
 
 /* Signature writes are many and tiny: room is made once per node and the
 ** bytes are stored directly. */
-static int sig_room(sigwalk *w, size_t n) {
+static inline int sig_room(sigwalk *w, size_t n) {
   if (w->sb.n + n + 1 <= w->sb.cap) return 0;
   if (rt_sb_reserve(&w->sb, n < 4096 ? 4096 : n) != 0) {
     w->failed = 1;
@@ -2812,72 +2812,111 @@ static int seen_pos(sigwalk *w, const rt_node *n) {
 
 static void sig_node(sigwalk *w, const rt_node *n);
 
-/*
-** A table, or a column of one, is written as its serial: its contents
-** change only with the schema epoch, which the signature carries.  The
-** binds of the table's column defaults are walked still, as an INSERT or
-** UPDATE takes its parameter values from them.
-*/
-static int sig_schema_node(sigwalk *w, const rt_node *n) {
-  int i;
-  if (n->kind == RT_N_COLUMN && n->owner && n->owner->kind == RT_N_TABLE) {
-    if (sig_room(w, 1 + sizeof n->serial) != 0) return 1;
-    w->sb.p[w->sb.n++] = 4;
-    sig_put(w, &n->serial, sizeof n->serial);
-    return 1;
-  }
-  if (n->kind != RT_N_TABLE) return 0;
-  if (sig_room(w, 1 + sizeof n->serial) != 0) return 1;
-  w->sb.p[w->sb.n++] = 5;
-  sig_put(w, &n->serial, sizeof n->serial);
-  /* sa.values(): its rows are binds like any other */
-  if (n->flags & RT_F_VALUES) sig_node(w, n->a);
-  for (i = 0; i < n->n; i++) {
-    const rt_coldata *d = n->kids[i]->ext;
-    if (d && (d->def || d->onupdate)) {
-      sig_node(w, d->def);
-      sig_node(w, d->onupdate);
-    }
-  }
-  return 1;
-}
-
-static void sig_child(sigwalk *w, const rt_node *n) {
+/* A node that may be absent (one zero byte then), checked throughout:
+** for the rarer parts, outside a node's reserved room. */
+static void sig_opt(sigwalk *w, const rt_node *n) {
+  if (w->failed) return;
   if (n)
     sig_node(w, n);
   else
     sig_byte(w, 0);
 }
 
+/*
+** A table, or a column of one, is written as its serial: its contents
+** change only with the schema epoch, which the signature carries.  The
+** binds of the table's column defaults are walked still, as an INSERT or
+** UPDATE takes its parameter values from them.
+*/
+static void sig_schema_node(sigwalk *w, const rt_node *n) {
+  int i;
+  if (sig_room(w, 1 + sizeof n->serial) != 0) return;
+  w->sb.p[w->sb.n++] = 5;
+  sig_put(w, &n->serial, sizeof n->serial);
+  /* sa.values(): its rows are binds like any other */
+  if (n->flags & RT_F_VALUES) sig_opt(w, n->a);
+  for (i = 0; i < n->n; i++) {
+    const rt_coldata *d = n->kids[i]->ext;
+    if (d && (d->def || d->onupdate)) {
+      sig_opt(w, d->def);
+      sig_opt(w, d->onupdate);
+    }
+  }
+}
+
+/* Position of a node already walked, or -1 (and it is recorded): the
+** probe inline, the growth (seen_pos) apart. */
+static inline int seen_at(sigwalk *w, const rt_node *n) {
+  size_t h, mask;
+  if (w->nseen * 2 >= w->capseen) return seen_pos(w, n);
+  mask = (size_t)w->capseen - 1;
+  h = ((uintptr_t)n >> 4) & mask;
+  while (w->seengen[h] == w->gen) {
+    if (w->seen[h] == n) return w->seenpos[h];
+    h = (h + 1) & mask;
+  }
+  w->seen[h] = n;
+  w->seengen[h] = w->gen;
+  w->seenpos[h] = w->nseen++;
+  return -1;
+}
+
+/*
+** One operand or kid: an absent one is one byte, written without a check
+** (the node reserved room for all of them); after a present one, room is
+** made again for the `after` bytes the node may still write unchecked.
+** Nonzero when the walk failed.
+*/
+static inline int sig_kid(sigwalk *w, const rt_node *k, size_t after) {
+  if (!k) {
+    w->sb.p[w->sb.n++] = 0;
+    return 0;
+  }
+  sig_node(w, k);
+  return w->failed || sig_room(w, after) != 0;
+}
+
 static void sig_node(sigwalk *w, const rt_node *n) {
-  int pos, i;
+  int pos, i, nk;
   uint32_t namelen;
   char *p;
-  if (w->failed) return;
-  if (!n) {
-    sig_byte(w, 0);
+  /* a table's column: its serial (see sig_schema_node) */
+  if (n->kind == RT_N_COLUMN && n->owner && n->owner->kind == RT_N_TABLE) {
+    if (sig_room(w, 1 + sizeof n->serial) != 0) return;
+    p = w->sb.p + w->sb.n;
+    *p = 4;
+    memcpy(p + 1, &n->serial, sizeof n->serial);
+    w->sb.n += 1 + sizeof n->serial;
     return;
   }
-  if (n->kind == RT_N_COLUMN && sig_schema_node(w, n)) return;
+  nk = n->n;
   namelen = n->name ? (uint32_t)strlen(n->name) : 0xffffffffu;
-  if (sig_room(w, SIG_FIXED + (n->name ? namelen : 0)) != 0) return;
+  /* the header, name and short type, the operands' and kids' absent
+  ** marks and the kid count: all written without further checks */
+  if (sig_room(w, SIG_FIXED + (n->name ? namelen : 0) + (size_t)nk) != 0)
+    return;
   p = w->sb.p + w->sb.n;
   /* A node with one reference in all (and no owner to share a count
   ** with) is reached once: it needs no place in the seen map, and says so
   ** (6), as the positions of back references count only the others (2). */
   if (n->owner || n->refs > 1) {
-    pos = seen_pos(w, n);
+    pos = seen_at(w, n);
     if (pos >= 0) {
       *p++ = 1;
       memcpy(p, &pos, sizeof pos);
       w->sb.n += 1 + sizeof pos;
       return;
     }
+    if (w->failed) return;
     *p++ = 2;
   } else
     *p++ = 6;
   /* (a table's own form, in place of the mark) */
-  if (n->kind == RT_N_TABLE && sig_schema_node(w, n)) return;
+  if (n->kind == RT_N_TABLE) {
+    w->sb.n = (size_t)(p - w->sb.p);
+    sig_schema_node(w, n);
+    return;
+  }
   *p++ = (char)n->kind;
   *p++ = (char)n->op;
   memcpy(p, &n->flags, sizeof n->flags);
@@ -2915,28 +2954,42 @@ static void sig_node(sigwalk *w, const rt_node *n) {
     }
     w->binds[w->nbinds++] = &n->value;
   } else if (n->kind == RT_N_COLUMN) {
-    sig_node(w, n->owner);
+    sig_opt(w, n->owner);
     if (n->ext) {
       rt_coldata *d = n->ext;
       sig_str(w, d->key);
       sig_byte(w, (char)(d->lua_default | d->lua_onupdate << 1));
-      sig_node(w, d->def);
-      sig_node(w, d->onupdate);
+      sig_opt(w, d->def);
+      sig_opt(w, d->onupdate);
     }
   }
-  /* absent operands and slots (most of a SELECT's) as one byte, without
-  ** a call */
-  sig_child(w, n->a);
-  sig_child(w, n->b);
-  sig_child(w, n->c);
-  sig_raw(w, &n->n, sizeof n->n);
-  for (i = 0; i < n->n; i++) sig_child(w, n->kids[i]);
+  /* (room again for what follows, when the type or a column's parts
+  ** took some) */
+  if (w->failed || sig_room(w, 7 + (size_t)nk) != 0) return;
+  /* absent operands and slots (most of a SELECT's) as one byte each */
+  if (sig_kid(w, n->a, 6 + (size_t)nk) || sig_kid(w, n->b, 5 + (size_t)nk) ||
+      sig_kid(w, n->c, 4 + (size_t)nk))
+    return;
+  memcpy(w->sb.p + w->sb.n, &nk, sizeof nk);
+  w->sb.n += sizeof nk;
+  for (i = 0; i < nk; i++)
+    if (sig_kid(w, n->kids[i], (size_t)(nk - i - 1))) return;
 }
 
 static uint64_t sig_hash(const char *p, size_t n) {
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ n, k;
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n, g = 0xc2b2ae3d27d4eb4full, k, l;
   size_t i;
-  for (i = 0; i + 8 <= n; i += 8) {
+  /* two lanes, 16 bytes a round: signatures run to kilobytes */
+  for (i = 0; i + 16 <= n; i += 16) {
+    memcpy(&k, p + i, 8);
+    memcpy(&l, p + i + 8, 8);
+    h = (h ^ k) * 0xff51afd7ed558ccdull;
+    g = (g ^ l) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 32;
+    g ^= g >> 29;
+  }
+  h ^= g * 0x9e3779b97f4a7c15ull;
+  for (; i + 8 <= n; i += 8) {
     memcpy(&k, p + i, 8);
     h = (h ^ k) * 0xff51afd7ed558ccdull;
     h ^= h >> 32;

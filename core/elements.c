@@ -42,9 +42,23 @@ char *rt_strdup(const char *s) {
   return p;
 }
 
-/* Serials tell a statement from a later one at the same address; shared
-** by all threads, as nodes may move between them. */
+/* Serials tell a statement from a later one at the same address; unique
+** across threads, as nodes may move between them.  A thread takes them
+** from the shared counter a block at a time: an atomic add per node
+** would cost more than the rest of making one. */
 static _Atomic uint64_t serials;
+#define SERIAL_BLOCK 1024
+static _Thread_local uint64_t serial_next, serial_end;
+
+static uint64_t next_serial(void) {
+  if (serial_next == serial_end) {
+    serial_next = atomic_fetch_add_explicit(&serials, SERIAL_BLOCK,
+                                            memory_order_relaxed) +
+                  1;
+    serial_end = serial_next + SERIAL_BLOCK;
+  }
+  return serial_next++;
+}
 
 /*
 ** Nodes and small kids arrays come from per-thread slabs and go back to
@@ -148,41 +162,52 @@ rt_node *rt_node_new(int kind) {
   memset(n, 0, offsetof(rt_node, sname));
   n->refs = 1;
   n->kind = (unsigned char)kind;
-  n->serial = atomic_fetch_add_explicit(&serials, 1, memory_order_relaxed) + 1;
+  n->serial = next_serial();
   return n;
 }
 
 /* Columns share their owner's count. */
-static rt_node *root(rt_node *n) {
+static inline rt_node *root(rt_node *n) {
   while (n->owner) n = n->owner;
   return n;
 }
 
-rt_node *rt_ref(rt_node *n) {
+/* (inline for the copies, which take a reference to every slot) */
+static inline rt_node *ref(rt_node *n) {
   if (n) root(n)->refs++;
   return n;
 }
 
+rt_node *rt_ref(rt_node *n) {
+  return ref(n);
+}
+
 static void node_free(rt_node *n);
 
-void rt_unref(rt_node *n) {
+/* (inline for node_free, which drops a reference to every slot) */
+static inline void unref(rt_node *n) {
   if (!n) return;
   n = root(n);
   if (--n->refs == 0) node_free(n);
 }
 
+void rt_unref(rt_node *n) {
+  unref(n);
+}
+
 /* Free one node's own fields; owned columns go with their owner. */
 static void node_free(rt_node *n) {
   int i;
-  rt_unref(n->a);
-  rt_unref(n->b);
-  rt_unref(n->c);
+  unref(n->a);
+  unref(n->b);
+  unref(n->c);
   for (i = 0; i < n->n; i++) {
     rt_node *k = n->kids[i];
-    if (k && k->owner == n)
+    if (!k) continue;
+    if (k->owner == n)
       node_free(k);
     else
-      rt_unref(k);
+      unref(k);
   }
   if (n->kids) kids_release(n->kids, n->n);
   rt_type_unref(n->type);
@@ -224,10 +249,11 @@ rt_node *rt_node_copy(const rt_node *n) {
   c->op = n->op;
   c->flags = n->flags;
   c->type = rt_type_ref(n->type);
-  c->a = rt_ref(n->a);
-  c->b = rt_ref(n->b);
-  c->c = rt_ref(n->c);
-  if (rt_node_setname(c, n->name) != 0 || copy_value(c, n->value) != 0) {
+  c->a = ref(n->a);
+  c->b = ref(n->b);
+  c->c = ref(n->c);
+  if ((n->name && rt_node_setname(c, n->name) != 0) ||
+      copy_value(c, n->value) != 0) {
     c->value = rt_vnull(); /* not ours to free */
     rt_unref(c);
     return NULL;
@@ -239,7 +265,7 @@ rt_node *rt_node_copy(const rt_node *n) {
       rt_unref(c);
       return NULL;
     }
-    for (i = 0; i < n->n; i++) c->kids[i] = rt_ref(n->kids[i]);
+    for (i = 0; i < n->n; i++) c->kids[i] = ref(n->kids[i]);
     c->n = n->n;
   }
   return c;

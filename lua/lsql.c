@@ -3251,32 +3251,39 @@ static rt_compiled *compile_ud(lua_State *L, rt_node *stmt, const rt_dialect *d,
   return &c->c;
 }
 
+/*
+** A Compiled is a small userdata, not a table: made for every compile,
+** it costs one allocation and no field stores.  Its user values: 1 the
+** SQL text, 2 the statement, 3 and 4 params and positiontup once read
+** (made then from a compile of the same statement, a memo hit).
+*/
+typedef struct lcompiledbox {
+  const rt_dialect *d;
+  int literal_binds;
+} lcompiledbox;
+
+enum { CV_SQL = 1, CV_STMT, CV_PARAMS, CV_POSITIONTUP, CV_COUNT = 4 };
+
 static int compiled_tostring(lua_State *L) {
-  lua_getfield(L, 1, "sql");
+  luaL_checkudata(L, 1, "retort.Compiled");
+  lua_getiuservalue(L, 1, CV_SQL);
   return 1;
 }
 
 static const char compiled_mt = 0; /* registry key of the metatable */
 
-/* compiled.params / compiled.positiontup, from a compile of the same
-** statement (a memo hit). */
-static int compiled_index(lua_State *L) {
-  const char *k = lua_tostring(L, 2);
+/* Fill user values 3 and 4 (params in placeholder order, their names). */
+static void compiled_params(lua_State *L, const lcompiledbox *b) {
   rt_node *s;
-  const rt_dialect *d;
   rt_compile_opts o = {0, NULL, 0, 0, 0};
   rt_compiled *c;
   int i;
-  if (!k || (strcmp(k, "params") != 0 && strcmp(k, "positiontup") != 0))
-    return 0;
-  lua_getfield(L, 1, "_statement");
+  lua_getiuservalue(L, 1, CV_STMT);
   s = lsql_tonode(L, -1);
-  lua_getfield(L, 1, "dialect");
-  d = rt_dialect_find(lua_tostring(L, -1));
-  lua_getfield(L, 1, "_literal_binds");
-  o.literal_binds = lua_toboolean(L, -1);
-  if (!s || !d) return 0;
-  c = compile_ud(L, s, d, &o);
+  lua_pop(L, 1);
+  if (!s) return;
+  o.literal_binds = b->literal_binds;
+  c = compile_ud(L, s, b->d, &o);
   lua_createtable(L, c->nparams, 0);
   lua_createtable(L, c->nparams, 0);
   for (i = 0; i < c->nparams; i++) {
@@ -3288,12 +3295,37 @@ static int compiled_index(lua_State *L) {
     lua_pushstring(L, c->params[i].name);
     lua_rawseti(L, -2, i + 1);
   }
-  lua_pushvalue(L, -1);
-  lua_setfield(L, 1, "positiontup");
-  lua_pushvalue(L, -2);
-  lua_setfield(L, 1, "params");
-  if (strcmp(k, "params") == 0) lua_pop(L, 1);
-  return 1;
+  lua_setiuservalue(L, 1, CV_POSITIONTUP);
+  lua_setiuservalue(L, 1, CV_PARAMS);
+}
+
+/* compiled.sql, .dialect (its name), .params, .positiontup */
+static int compiled_index(lua_State *L) {
+  const lcompiledbox *b = luaL_checkudata(L, 1, "retort.Compiled");
+  const char *k = lua_tostring(L, 2);
+  if (!k) return 0;
+  if (strcmp(k, "sql") == 0) {
+    lua_getiuservalue(L, 1, CV_SQL);
+    return 1;
+  }
+  if (strcmp(k, "dialect") == 0) {
+    lua_pushstring(L, b->d->name);
+    return 1;
+  }
+  if (strcmp(k, "_statement") == 0) {
+    lua_getiuservalue(L, 1, CV_STMT);
+    return 1;
+  }
+  if (strcmp(k, "params") == 0 || strcmp(k, "positiontup") == 0) {
+    int uv = k[0] == 'p' && k[1] == 'a' ? CV_PARAMS : CV_POSITIONTUP;
+    if (lua_getiuservalue(L, 1, uv) == LUA_TNIL) {
+      lua_pop(L, 1);
+      compiled_params(L, b);
+      lua_getiuservalue(L, 1, uv);
+    }
+    return 1;
+  }
+  return 0;
 }
 
 static int s_compile(lua_State *L) {
@@ -3301,6 +3333,7 @@ static int s_compile(lua_State *L) {
   const rt_dialect *d;
   rt_compile_opts o = {0, NULL, 0, 0, 0};
   rt_compiled *c;
+  lcompiledbox *b;
   int opts = lua_istable(L, 3)                                ? 3
              : (lua_istable(L, 2) && !lua_getmetatable(L, 2)) ? 2
                                                               : 0;
@@ -3321,21 +3354,16 @@ static int s_compile(lua_State *L) {
     }
     lua_pop(L, 1);
   }
-  c = compile_ud(L, s, d, &o);
-  lua_createtable(L, 0, 3 + o.literal_binds); /* 4 */
-  lua_pushstring(L, c->sql);
-  lua_setfield(L, 4, "sql");
-  lua_pushstring(L, d->name);
-  lua_setfield(L, 4, "dialect");
-  /* params and positiontup are made when first read (compiled_index) */
-  lua_pushvalue(L, 1);
-  lua_setfield(L, 4, "_statement");
-  if (o.literal_binds) { /* (absent: false) */
-    lua_pushboolean(L, 1);
-    lua_setfield(L, 4, "_literal_binds");
-  }
+  b = lua_newuserdatauv(L, sizeof *b, CV_COUNT); /* 4 */
+  b->d = d;
+  b->literal_binds = o.literal_binds;
   slot_get(L, SLOT_COMPILED_MT, &compiled_mt);
   lua_setmetatable(L, 4);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, 4, CV_STMT);
+  c = compile_ud(L, s, d, &o);
+  lua_pushstring(L, c->sql);
+  lua_setiuservalue(L, 4, CV_SQL);
   return 1;
 }
 
@@ -3363,13 +3391,11 @@ static int alias_tostring(lua_State *L, rt_node *s) {
 
 /* (made when the module is opened) */
 static void make_compiled_mt(lua_State *L) {
-  lua_createtable(L, 0, 3);
+  luaL_newmetatable(L, "retort.Compiled");
   lua_pushcfunction(L, compiled_tostring);
   lua_setfield(L, -2, "__tostring");
   lua_pushcfunction(L, compiled_index);
   lua_setfield(L, -2, "__index");
-  lua_pushliteral(L, "retort.Compiled");
-  lua_setfield(L, -2, "__name");
   slot_set(L, SLOT_COMPILED_MT, &compiled_mt);
 }
 

@@ -178,6 +178,33 @@ local c = select(users.c.id):where(users.c.name:eq("x")):compile(engine)
 check(c.sql:find("?", 1, true) and c.params[1] == "x" and tostring(c) == c.sql, "Compiled")
 c = select(users.c.id):where(users.c.name:eq("x")):compile("postgresql")
 check(c.sql:find("$1", 1, true), "postgresql placeholders")
+-- its parts: the dialect's name; params and their names in placeholder
+-- order, made once and kept; other keys nil; literal binds inline
+do
+  local st = select(users.c.id):where(users.c.name:eq("x"), users.c.id:gt(5))
+    :limit(3)
+  local cc = st:compile("sqlite")
+  check(cc.dialect == "sqlite" and st:compile().dialect == "default",
+        "Compiled.dialect")
+  check(cc.sql == "SELECT users.id \nFROM users \nWHERE users.name = ? " ..
+        "AND users.id > ?\n LIMIT ? OFFSET ?", cc.sql)
+  local p = cc.params
+  check(#p == 4 and p[1] == "x" and p[2] == 5 and p[3] == 3 and p[4] == 0,
+        "Compiled.params")
+  check(cc.params == p, "params made once")
+  local names = cc.positiontup
+  check(table.concat(names, ",") == "name_1,id_1,param_1,param_2",
+        table.concat(names, ","))
+  check(cc.nothing == nil and cc[1] == nil, "unknown keys are nil")
+  local lit = st:compile("sqlite", {literal_binds = true})
+  check(lit.sql:find("users.name = 'x'", 1, true) and #lit.params == 0,
+        lit.sql)
+  check(tostring(lit) == lit.sql, "tostring of a literal-binds compile")
+  -- compiled texts of a statement outlive later compiles of others
+  local other = select(users.c.name):compile("sqlite")
+  check(cc.sql:find("users.name = ?", 1, true) and
+        other.sql == "SELECT users.name \nFROM users", other.sql)
+end
 
 -- parameters go from the maps straight to the driver: executemany of maps
 -- on a table without Lua defaults reads them in place (and leaves them be)
