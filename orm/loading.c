@@ -882,21 +882,50 @@ static int l_own_lists(lua_State *L) {
   return 0;
 }
 
+/*
+** C.derive(r, k, v, mt) -> a new table with r's own fields, k set to v,
+** of metatable mt: a result derived from another (scalars(), unique()).
+** (One call, where a table constructor and a pairs() loop in Lua pay a
+** call per field.)
+*/
+static int l_derive(lua_State *L) {
+  int n = 1;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checkany(L, 2);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  lua_settop(L, 4);
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    n++;
+    lua_pop(L, 1);
+  }
+  lua_createtable(L, 0, n); /* 5 */
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, 5);
+  }
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  lua_rawset(L, 5);
+  lua_pushvalue(L, 4);
+  lua_setmetatable(L, 5);
+  return 1;
+}
+
 /* C.rowsource(x) -> whether x is a plain Result C.load_result can read */
 static int l_rowsource(lua_State *L) {
   lua_pushboolean(L, rt_lua_torowsource(L, 1) != NULL);
   return 1;
 }
 
-static const luaL_Reg loading_c[] = {{"load_result", l_load_result},
-                                     {"load_result_rows", l_load_result_rows},
-                                     {"rowsource", l_rowsource},
-                                     {"fill_collections", l_fill_collections},
-                                     {"unique", l_unique},
-                                     {"distribute", l_distribute},
-                                     {"own_lists", l_own_lists},
-                                     {"runs", l_runs},
-                                     {NULL, NULL}};
+static const luaL_Reg loading_c[] = {
+    {"load_result", l_load_result}, {"load_result_rows", l_load_result_rows},
+    {"rowsource", l_rowsource},     {"fill_collections", l_fill_collections},
+    {"unique", l_unique},           {"distribute", l_distribute},
+    {"own_lists", l_own_lists},     {"runs", l_runs},
+    {"derive", l_derive},           {NULL, NULL}};
 
 void rt_orm_loading_register(lua_State *L) {
   luaL_setfuncs(L, loading_c, 0);

@@ -354,13 +354,8 @@ OrmResult.fetchall = OrmResult.all
 -- (without a size: the rest, or a yield_per batch, as SQLAlchemy's ORM)
 function OrmResult:fetchmany(n) return fetch(self, n or self.yield_per) end
 local function derive(r, k, v)
-  -- (the usual fields named: the table is made its size at once)
-  local t = {session = r.session, ents = r.ents, core = r.core,
-             populate = r.populate, yield_per = r.yield_per, plan = r.plan,
-             joins = r.joins, _scalars = r._scalars}
-  for key, val in pairs(r) do t[key] = val end
-  t[k] = v
-  return setmetatable(t, OrmResult)
+  -- (r's own fields, raw: an OrmResult's table holds them all)
+  return C.derive(r, k, v, OrmResult)
 end
 function OrmResult:scalars() return derive(self, "_scalars", true) end
 function OrmResult:unique()
