@@ -80,9 +80,11 @@ local function run(s, conn, stmt, params)
   return conn:execute(stmt, params)
 end
 
-function Session:_check_active()
+local function check_active(self)
   -- (a begin_nested() level whose flush failed: until its rollback())
-  local failed = self._failed
+  -- (raw: a session with no failure has no such field, and a read of an
+  -- absent field calls the __index function)
+  local failed = rawget(self, "_failed")
   local top = failed == nil and self._txs[#self._txs]
   if top and top.failed then failed = top.failed end
   if failed ~= nil then
@@ -93,6 +95,7 @@ function Session:_check_active()
           "exception was: " .. tostring(failed))
   end
 end
+Session._check_active = check_active
 
 -- A begin_nested() level's SAVEPOINT is emitted when the first statement
 -- runs inside it (as SQLAlchemy does): a level that runs none emits none.
@@ -110,7 +113,7 @@ end
 local connect_of = setmetatable({}, {__mode = "k"})
 
 function Session:connection()
-  self:_check_active()
+  check_active(self)
   if not self._conn then
     local bind = self.bind
     local connect = connect_of[bind]
@@ -901,7 +904,7 @@ end
 function orm._plan_cache_size() return plan_cache_n end
 
 function Session:execute(stmt, params, opts)
-  self:_check_active()
+  check_active(self)
   local kind = C.node_kind(stmt)
   opts = I.exec_options(stmt, opts)
   if kind == "select" or kind == "compound" then autoflush(self) end
