@@ -315,10 +315,10 @@ local function fetch(r, n)
      (n == nil or n >= 1) and direct(r.core) then
     -- one entity: the rows go straight into objects
     local s, m = r.session, e.mapper
-    out = {}
-    C.load_result(r.core, n or 0, m.class, m.mt, m.nattrs,
-                  e.colpos or m.colpos, e.pkpos or m.pk_index,
-                  idmap_for(s, m), s.id, r.populate, out, 0)
+    local _
+    _, _, out = C.load_result(r.core, n or 0, m.class, m.mt, m.nattrs,
+                              e.colpos or m.colpos, e.pkpos or m.pk_index,
+                              idmap_for(s, m), s.id, r.populate, nil, 0)
     if e.optdeferred then I.mark_deferred(out, e.optdeferred) end
     if r.populate == 2 then I.populated(s, out) end
   else
