@@ -16,7 +16,7 @@ local function idmap_for(s, m)
   m = rawget(m, "base_mapper") or m
   local t = s._idmap[m]
   if not t then
-    t = setmetatable({}, WEAK_VALUES)
+    t = C.new_map(WEAK_VALUES)
     s._idmap[m] = t
   end
   return t

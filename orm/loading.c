@@ -233,13 +233,16 @@ static void read_populate(lua_State *L, spec *e, int idx) {
 
 /*
 ** C.load_result(result, max, class, mt, nattrs, colpos, pkpos, idmap,
-**               sid, populate, out, outn [, keycol, keys]) -> outn, nrows
+**               sid, populate, out, outn [, keycol, keys])
+**   -> outn, nrows, out
 **
 ** Up to `max` rows (0: all) of the plain Result `result` become instances
 ** of `class`, under the rules of C.load (which see for colpos, pkpos,
 ** idmap, sid, populate, out and outn).  With keycol, keys[k] is that
 ** row position's value for each object out[k] appended.  nrows: the rows
-** read, fewer than max only at the end of the rows.
+** read, fewer than max only at the end of the rows.  A nil out is a new
+** list, sized for max rows (a lookup's one or two rows then cost no
+** growth of it).
 */
 static int l_load_result(lua_State *L) {
   loadjob j;
@@ -249,6 +252,10 @@ static int l_load_result(lua_State *L) {
   if (!j.res) return luaL_argerror(L, 1, "a plain Result");
   read_spec(L, &e, 5, 6, 7);
   luaL_checktype(L, 8, LUA_TTABLE);
+  if (lua_isnil(L, 11)) {
+    lua_createtable(L, max > 0 && max < 64 ? (int)max : 0, 0);
+    lua_replace(L, 11);
+  }
   luaL_checktype(L, 11, LUA_TTABLE);
   e.cls = 3, e.mt = 4, e.idmap = 8, e.out = 11;
   j.sid = luaL_checkinteger(L, 9);
@@ -266,7 +273,8 @@ static int l_load_result(lua_State *L) {
   run_job(L, &j);
   lua_pushinteger(L, e.outn);
   lua_pushinteger(L, j.nrows);
-  return 2;
+  lua_pushvalue(L, 11);
+  return 3;
 }
 
 #define MAX_SPECS 16
@@ -1096,6 +1104,44 @@ static int l_own_lists(lua_State *L) {
   return 0;
 }
 
+/*
+** C.derive(r, k, v, mt) -> a new table with r's own fields, k set to v,
+** of metatable mt: a result derived from another (scalars(), unique()).
+** (One call, where a table constructor and a pairs() loop in Lua pay a
+** call per field.)
+*/
+static int l_derive(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checkany(L, 2);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  lua_settop(L, 4);
+  /* (sized for a result's usual fields: counting them first costs more
+  ** than the rare growth) */
+  lua_createtable(L, 0, 8); /* 5 */
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, 5);
+  }
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  lua_rawset(L, 5);
+  lua_pushvalue(L, 4);
+  lua_setmetatable(L, 5);
+  return 1;
+}
+
+/* C.new_map(mt) -> an empty table of metatable mt, with room for one
+** key: a session's identity map, which mostly gets one at once */
+static int l_new_map(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_createtable(L, 0, 1);
+  lua_pushvalue(L, 1);
+  lua_setmetatable(L, -2);
+  return 1;
+}
+
 /* C.rowsource(x) -> whether x is a plain Result C.load_result can read */
 static int l_rowsource(lua_State *L) {
   lua_pushboolean(L, rt_lua_torowsource(L, 1) != NULL);
@@ -1111,6 +1157,8 @@ static const luaL_Reg loading_c[] = {{"load_result", l_load_result},
                                      {"distribute", l_distribute},
                                      {"own_lists", l_own_lists},
                                      {"runs", l_runs},
+                                     {"derive", l_derive},
+                                     {"new_map", l_new_map},
                                      {NULL, NULL}};
 
 void rt_orm_loading_register(lua_State *L) {

@@ -362,10 +362,10 @@ local function fetch(r, n)
      (n == nil or n >= 1) and direct(r.core) then
     -- one entity: the rows go straight into objects
     local s, m = r.session, e.mapper
-    out = {}
-    C.load_result(r.core, n or 0, m.class, m.mt, m.nattrs,
-                  e.colpos or m.colpos, e.pkpos or m.pk_index,
-                  idmap_for(s, m), s.id, r.populate, out, 0)
+    local _
+    _, _, out = C.load_result(r.core, n or 0, m.class, m.mt, m.nattrs,
+                              e.colpos or m.colpos, e.pkpos or m.pk_index,
+                              idmap_for(s, m), s.id, r.populate, nil, 0)
     if e.optdeferred then I.mark_deferred(out, e.optdeferred) end
     if r.populate == 2 then I.populated(s, out) end
   else
@@ -401,13 +401,8 @@ OrmResult.fetchall = OrmResult.all
 -- (without a size: the rest, or a yield_per batch, as SQLAlchemy's ORM)
 function OrmResult:fetchmany(n) return fetch(self, n or self.yield_per) end
 local function derive(r, k, v)
-  -- (the usual fields named: the table is made its size at once)
-  local t = {session = r.session, ents = r.ents, core = r.core,
-             populate = r.populate, yield_per = r.yield_per, plan = r.plan,
-             joins = r.joins, _scalars = r._scalars}
-  for key, val in pairs(r) do t[key] = val end
-  t[k] = v
-  return setmetatable(t, OrmResult)
+  -- (r's own fields, raw: an OrmResult's table holds them all)
+  return C.derive(r, k, v, OrmResult)
 end
 function OrmResult:scalars() return derive(self, "_scalars", true) end
 function OrmResult:unique()

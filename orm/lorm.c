@@ -516,6 +516,57 @@ static int l_session(lua_State *L) {
   return 1;
 }
 
+/* Detach the instance at idx from its session (as C.lifecycle(obj,
+** "detached") and C.session(obj, 0)). */
+static void detach(lua_State *L, int idx) {
+  linst *o = checkinst(L, idx);
+  o->lifecycle = S_DETACHED;
+  o->session = 0;
+}
+
+/*
+** C.detach_all(t, keys) -- every instance of t leaves its session: t's
+** keys with `keys` (a set of objects), else the values of each table
+** that is a value of t (the identity maps of a session).  A closing
+** session's objects, in one call rather than two per object.
+*/
+static int l_detach_all(lua_State *L) {
+  int keys = lua_toboolean(L, 2);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  luaL_checkstack(L, 6, "detach_all");
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    if (keys)
+      detach(L, 2);
+    else {
+      luaL_checktype(L, 3, LUA_TTABLE);
+      lua_pushnil(L);
+      while (lua_next(L, 3)) {
+        detach(L, 5);
+        lua_pop(L, 1);
+      }
+    }
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+/* C.all_empty(t...) -> whether none of the tables has an entry */
+static int l_all_empty(lua_State *L) {
+  int n = lua_gettop(L), i;
+  for (i = 1; i <= n; i++) {
+    luaL_checktype(L, i, LUA_TTABLE);
+    lua_pushnil(L);
+    if (lua_next(L, i)) {
+      lua_pushboolean(L, 0);
+      return 1;
+    }
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 /* C.identity(obj [, key]) -> key; C.setidentity(obj, key|nil) */
 static int l_identity(lua_State *L) {
   checkinst(L, 1);
@@ -2052,6 +2103,8 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"isinstance", l_isinstance},
                                  {"lifecycle", l_lifecycle},
                                  {"session", l_session},
+                                 {"detach_all", l_detach_all},
+                                 {"all_empty", l_all_empty},
                                  {"identity", l_identity},
                                  {"setidentity", l_setidentity},
                                  {"class", l_class},

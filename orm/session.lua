@@ -44,6 +44,10 @@ function orm.Session(bind, opts)
     _idmap = {}, _new = {}, _newlist = {}, _dirty = {}, _deleted = {},
     _reldirty = {},
     _txs = {}, -- transaction levels: {new = {}, deleted = {}, tx = savepoint}
+    -- (present, false, rather than absent: a field read on every query
+    -- that is absent costs a call of the __index function)
+    _conn = false, _begun = false, _sp_pending = false,
+    _no_autoflush = false, _idmap_of = false,
   }, SessionMT)
   sessions[s.id] = s
   return s
@@ -76,9 +80,11 @@ local function run(s, conn, stmt, params)
   return conn:execute(stmt, params)
 end
 
-function Session:_check_active()
+local function check_active(self)
   -- (a begin_nested() level whose flush failed: until its rollback())
-  local failed = self._failed
+  -- (raw: a session with no failure has no such field, and a read of an
+  -- absent field calls the __index function)
+  local failed = rawget(self, "_failed")
   local top = failed == nil and self._txs[#self._txs]
   if top and top.failed then failed = top.failed end
   if failed ~= nil then
@@ -89,11 +95,12 @@ function Session:_check_active()
           "exception was: " .. tostring(failed))
   end
 end
+Session._check_active = check_active
 
 -- A begin_nested() level's SAVEPOINT is emitted when the first statement
 -- runs inside it (as SQLAlchemy does): a level that runs none emits none.
 local function begin_savepoints(s)
-  s._sp_pending = nil
+  s._sp_pending = false
   for _, level in ipairs(s._txs) do
     if level.nested and not level.savepoint then
       level.savepoint = s._conn:begin_nested()
@@ -106,7 +113,7 @@ end
 local connect_of = setmetatable({}, {__mode = "k"})
 
 function Session:connection()
-  self:_check_active()
+  check_active(self)
   if not self._conn then
     local bind = self.bind
     local connect = connect_of[bind]
@@ -366,17 +373,18 @@ function Session:expunge_all()
     self._new = {}
   end
   if next(self._idmap) ~= nil then
-    for _, map in pairs(self._idmap) do
-      for _, obj in pairs(map) do set_state(obj, "detached", 0) end
-    end
+    C.detach_all(self._idmap, false)
     self._idmap = {}
   end
+  if C.all_empty(self._dirty, self._deleted, self._newlist, self._reldirty) then
+    return
+  end
   if next(self._dirty) ~= nil then
-    for obj in pairs(self._dirty) do set_state(obj, "detached", 0) end
+    C.detach_all(self._dirty, true)
     self._dirty = {}
   end
   if next(self._deleted) ~= nil then
-    for obj in pairs(self._deleted) do set_state(obj, "detached", 0) end
+    C.detach_all(self._deleted, true)
     self._deleted = {}
   end
   if next(self._newlist) ~= nil then self._newlist = {} end
@@ -567,8 +575,8 @@ end
 -- still raises from the flush)
 local function autoflush(s)
   if s.autoflush and not s._no_autoflush and
-     (s._failed or next(s._new) ~= nil or next(s._dirty) ~= nil or
-      next(s._deleted) ~= nil or next(s._reldirty) ~= nil) then
+     (s._failed or
+      not C.all_empty(s._new, s._dirty, s._deleted, s._reldirty)) then
     s:flush()
   end
 end
@@ -576,10 +584,10 @@ end
 local function end_transaction(s)
   if s._conn and s._conn ~= s.bind then s._conn:close() end
   if s._begun then s._begun.active = false end
-  s._begun = nil
-  s._conn = nil
+  s._begun = false
+  s._conn = false
   if next(s._txs) ~= nil then s._txs = {} end
-  s._sp_pending = nil
+  s._sp_pending = false
 end
 
 function Session:commit()
@@ -670,7 +678,7 @@ function I.fail_flush(s, conn, err)
 end
 
 function Session:rollback()
-  local had = self._conn ~= nil or next(self._new) ~= nil or
+  local had = not not self._conn or next(self._new) ~= nil or
               next(self._deleted) ~= nil
   local conn = self._conn
   if conn then pcall(conn.rollback, conn) end
@@ -770,7 +778,7 @@ function Session:in_transaction()
   if self._begun and self._begun.active then return true end
   if next(self._new) ~= nil or next(self._deleted) ~= nil then return true end
   local c = self._conn
-  return c ~= nil and not c.closed and c:in_transaction() or false
+  return c and not c.closed and c:in_transaction() or false
 end
 
 function Session:in_nested_transaction()
@@ -906,7 +914,7 @@ end
 function orm._plan_cache_size() return plan_cache_n end
 
 function Session:execute(stmt, params, opts)
-  self:_check_active()
+  check_active(self)
   local kind = C.node_kind(stmt)
   opts = I.exec_options(stmt, opts)
   if kind == "select" or kind == "compound" then autoflush(self) end
