@@ -118,16 +118,19 @@ static int l_presized(lua_State *L) {
 
 /* Push the list saves[m][field] for the class at cls, the mapper m that
 ** writes its objects found through groupof (which may compute it);
-** saves[m] is made as {ins = {}, upd = {}} when missing. */
+** saves[m] is made as {ins = {}, upd = {}} when missing, its ins list
+** with room for nins objects (the pending objects yet to place: a flush
+** is mostly of one class, and growing a list one object at a time
+** copies it over and over). */
 static void push_group(lua_State *L, int saves, int groupof, int cls,
-                       const char *field) {
+                       const char *field, lua_Integer nins) {
   lua_pushvalue(L, cls);
   lua_gettable(L, groupof); /* m */
   lua_pushvalue(L, -1);
   if (lua_rawget(L, saves) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_createtable(L, 0, 2);
-    lua_newtable(L);
+    lua_createtable(L, nins > 0 && nins < (1 << 24) ? (int)nins : 0, 0);
     lua_setfield(L, -2, "ins");
     lua_newtable(L);
     lua_setfield(L, -2, "upd");
@@ -148,14 +151,15 @@ static void push_group(lua_State *L, int saves, int groupof, int cls,
 typedef struct grouping {
   int saves, groupof, last, list;
   const char *field;
-  lua_Integer n; /* the length of the list at list */
+  lua_Integer n;    /* the length of the list at list */
+  lua_Integer left; /* the pending objects not yet placed */
 } grouping;
 
 static void group_add(lua_State *L, grouping *g, int obj) {
   lua_getiuservalue(L, obj, UV_CLASS);
   if (!lua_rawequal(L, -1, g->last)) {
     lua_copy(L, -1, g->last);
-    push_group(L, g->saves, g->groupof, g->last, g->field);
+    push_group(L, g->saves, g->groupof, g->last, g->field, g->left);
     lua_replace(L, g->list);
     g->n = (lua_Integer)lua_rawlen(L, g->list);
   }
@@ -176,8 +180,8 @@ static void group_add(lua_State *L, grouping *g, int obj) {
 */
 static int l_flush_groups(lua_State *L) {
   lua_Integer n, i;
-  int k, stale;
-  grouping g = {6, 5, 7, 8, "ins", 0};
+  int k, stale, nodel;
+  grouping g = {6, 5, 7, 8, "ins", 0, 0};
   for (k = 1; k <= 5; k++) luaL_checktype(L, k, LUA_TTABLE);
   lua_settop(L, 5);
   lua_newtable(L); /* 6: saves */
@@ -188,6 +192,7 @@ static int l_flush_groups(lua_State *L) {
   stale = lua_rawget(L, 1) != LUA_TNIL;
   lua_pop(L, 1);
   for (i = 1; i <= n; i++) {
+    g.left = n - i + 1;
     lua_rawgeti(L, 1, i); /* 9 */
     if (!stale) {
       rt_orm_checkinst(L, 9);
@@ -201,10 +206,20 @@ static int l_flush_groups(lua_State *L) {
     lua_settop(L, 8);
   }
   g.field = "upd";
+  g.left = 0;
+  /* (mostly nothing is deleted: then no object needs looking up there) */
+  lua_pushnil(L);
+  nodel = !lua_next(L, 4);
+  lua_settop(L, 8);
   lua_pushnil(L);
   lua_copy(L, -1, 7);
   while (lua_next(L, 3)) { /* 9: obj, 10: true */
     lua_pop(L, 1);
+    if (nodel) {
+      rt_orm_checkinst(L, 9);
+      group_add(L, &g, 9);
+      continue;
+    }
     lua_pushvalue(L, 9);
     if (lua_rawget(L, 4) == LUA_TNIL || !lua_toboolean(L, -1)) {
       rt_orm_checkinst(L, 9);
