@@ -317,25 +317,16 @@ static int l_set_keys(lua_State *L) {
   return 0;
 }
 
-/* Is attribute i of o in an INSERT (set, or NULL for lack of a default:
-** a key of the table at none)? */
-static int insert_has(lua_State *L, linst *o, int none, int i) {
-  int on = (o->attr[i - 1] & A_LOADED) != 0;
-  if (!on && none) {
-    on = lua_rawgeti(L, none, i) != LUA_TNIL;
-    lua_pop(L, 1);
-  }
-  return on;
-}
-
 /* The INSERT signature of the instance at obj into sig (per attribute,
-** whether the INSERT sets it); returns its length.  *gen tells whether
-** the database must generate its primary key (pkidx: the key's
-** attribute indexes, npk of them). */
-static int insert_sig(lua_State *L, int obj, linst *o, int none,
+** whether the INSERT sets it: set, or sent as NULL for lack of a default,
+** none[i - 1]); returns its length.  *gen tells whether the database must
+** generate its primary key (pkidx: the key's attribute indexes, npk of
+** them). */
+static int insert_sig(lua_State *L, int obj, linst *o, const char *none,
                       const int *pkidx, int npk, char *sig, int *gen) {
   int m = o->nattrs < 255 ? o->nattrs : 255, i, k;
-  for (i = 1; i <= m; i++) sig[i - 1] = insert_has(L, o, none, i) ? '1' : '0';
+  for (i = 0; i < m; i++)
+    sig[i] = (o->attr[i] & A_LOADED) || none[i] ? '1' : '0';
   *gen = 0;
   for (k = 0; k < npk && !*gen; k++) {
     i = pkidx[k];
@@ -360,7 +351,7 @@ static int insert_sig(lua_State *L, int obj, linst *o, int none,
 static int l_insert_plan(lua_State *L) {
   lua_Integer n, r, nruns = 0;
   int pk[16], npk, k, len, prevlen = -1, gen, prevgen = 0;
-  char sig[256], prev[256];
+  char sig[256], prev[256], none[256];
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 3);
@@ -371,12 +362,21 @@ static int l_insert_plan(lua_State *L) {
     pk[k] = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
   }
+  /* (read once: the signatures look at the first 255 attributes) */
+  memset(none, 0, sizeof none);
+  if (lua_istable(L, 2)) {
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+      lua_Integer i = lua_isinteger(L, -2) ? lua_tointeger(L, -2) : 0;
+      if (i >= 1 && i <= 255) none[i - 1] = 1;
+      lua_pop(L, 1);
+    }
+  }
   n = (lua_Integer)lua_rawlen(L, 1);
   lua_newtable(L); /* 4: runs */
   for (r = 1; r <= n; r++) {
     lua_rawgeti(L, 1, r); /* 5 */
-    len = insert_sig(L, 5, rt_orm_checkinst(L, 5), lua_istable(L, 2) ? 2 : 0,
-                     pk, npk, sig, &gen);
+    len = insert_sig(L, 5, rt_orm_checkinst(L, 5), none, pk, npk, sig, &gen);
     lua_pop(L, 1);
     if (len != prevlen || gen != prevgen ||
         memcmp(sig, prev, (size_t)len) != 0) {
@@ -445,10 +445,13 @@ static int order_dense(lua_State *L, keyed *ks, lua_Integer m) {
 /* Are the values at a and b the same for the database (NULL as nil or
 ** sa.null, 1 and 1.0 alike)?  (As C.update_sigs compares them.) */
 static int values_equal(lua_State *L, int a, int b) {
+  int ta = lua_type(L, a), tb = lua_type(L, b);
+  /* (mostly two strings, or two numbers) */
+  if (ta == LUA_TSTRING && tb == LUA_TSTRING) return lua_rawequal(L, a, b);
   if (lua_rawequal(L, a, b)) return 1;
   if (rt_lua_isnull(L, a) && lua_isnil(L, b)) return 1;
   if (lua_isnil(L, a) && rt_lua_isnull(L, b)) return 1;
-  if (lua_type(L, a) == LUA_TNUMBER && lua_type(L, b) == LUA_TNUMBER)
+  if (ta == LUA_TNUMBER && tb == LUA_TNUMBER)
     return lua_compare(L, a, b, LUA_OPEQ);
   return 0;
 }
