@@ -99,6 +99,9 @@ static const char *const state_names[] = {"transient", "pending",  "persistent",
 #define UP_SLOTS lua_upvalueindex(1) /* key -> attribute index */
 #define UP_HOOKS lua_upvalueindex(2) /* the module's hooks table */
 #define UP_RELS lua_upvalueindex(3)  /* relationship key -> true */
+/* (__newindex only) hooks.modified as the metatable was made: an
+** attribute set calls it without looking it up */
+#define UP_MODIFIED lua_upvalueindex(4)
 #define UP_VIEWKEYS 4 /* 4..6: the keys to_view reads (inst_index) */
 
 #define toinst rt_orm_toinst
@@ -418,8 +421,14 @@ static int inst_newindex(lua_State *L) {
       o->flags |= O_MODIFIED;
       if (o->lifecycle == S_PERSISTENT && o->session) {
         /* first change since the flush: the session holds it strongly */
-        lua_pushvalue(L, 1);
-        call_hook(L, UP_HOOKS, "modified", 1);
+        if (lua_type(L, UP_MODIFIED) == LUA_TFUNCTION) {
+          lua_pushvalue(L, UP_MODIFIED);
+          lua_pushvalue(L, 1);
+          lua_call(L, 1, 0);
+        } else {
+          lua_pushvalue(L, 1);
+          call_hook(L, UP_HOOKS, "modified", 1);
+        }
       }
     }
     return 0;
@@ -463,7 +472,8 @@ static int l_metatable(lua_State *L) {
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
   lua_pushvalue(L, 4);
-  lua_pushcclosure(L, inst_newindex, 3);
+  lua_getfield(L, 2, "modified");
+  lua_pushcclosure(L, inst_newindex, 4);
   lua_setfield(L, -2, "__newindex");
   lua_pushvalue(L, 3);
   lua_setfield(L, -2, "__tostring");
@@ -818,17 +828,20 @@ static int l_update_params(lua_State *L) {
 */
 static int l_after_update(lua_State *L) {
   int n = (int)lua_rawlen(L, 1), npk = (int)lua_rawlen(L, 2), i, k;
-  int moved = 0;
+  int moved = 0, pk[16];
+  luaL_argcheck(L, npk <= 16, 2, "primary key size");
   lua_settop(L, 2);
+  for (k = 0; k < npk; k++) {
+    lua_rawgeti(L, 2, k + 1);
+    pk[k] = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
   for (i = 1; i <= n; i++) {
     linst *o;
     lua_rawgeti(L, 1, i);
     o = checkinst(L, -1);
-    for (k = 1; k <= npk; k++) {
-      int a;
-      lua_rawgeti(L, 2, k);
-      a = (int)lua_tointeger(L, -1);
-      lua_pop(L, 1);
+    for (k = 0; k < npk; k++) {
+      int a = pk[k];
       if (a >= 1 && a <= o->nattrs && (o->attr[a - 1] & A_MODIFIED)) {
         if (!moved) {
           /* the list goes below the object on top */
@@ -841,13 +854,7 @@ static int l_after_update(lua_State *L) {
         break;
       }
     }
-    lua_pop(L, 1);
-  }
-  /* commit after the pk check: the check needs the modified flags */
-  for (i = 1; i <= n; i++) {
-    linst *o;
-    lua_rawgeti(L, 1, i);
-    o = lua_touserdata(L, -1);
+    /* committed once its key change is noted: that needs the flags */
     for (k = 0; k < o->nattrs; k++) o->attr[k] &= (unsigned char)~A_MODIFIED;
     o->flags &= (unsigned char)~O_MODIFIED;
     rt_orm_clear_committed(L, lua_gettop(L), o);

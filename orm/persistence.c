@@ -622,11 +622,12 @@ static int l_positional_flat(lua_State *L) {
 
 /* hooks.modified(obj), called by an instance's first change since the
 ** flush when it is persistent in a session: the session (upvalue 1: live
-** sessions by id) holds it in its dirty set, strongly. */
+** sessions by id) holds it in its dirty set (upvalue 2: the field's
+** name), strongly. */
 static int modified_hook(lua_State *L) {
   linst *o = rt_orm_checkinst(L, 1);
   if (lua_rawgeti(L, lua_upvalueindex(1), o->session) == LUA_TTABLE) {
-    lua_pushliteral(L, "_dirty");
+    lua_pushvalue(L, lua_upvalueindex(2)); /* "_dirty" */
     if (lua_rawget(L, -2) == LUA_TTABLE) {
       lua_pushvalue(L, 1);
       lua_pushboolean(L, 1);
@@ -640,7 +641,8 @@ static int modified_hook(lua_State *L) {
 static int l_modified_hook(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
-  lua_pushcclosure(L, modified_hook, 1);
+  lua_pushliteral(L, "_dirty");
+  lua_pushcclosure(L, modified_hook, 2);
   return 1;
 }
 
