@@ -1640,14 +1640,16 @@ static int construct_call(lua_State *L) {
 }
 
 /* C.constructor(mt, nattrs, slots, slowpath) -> the class's __call.  The
-** key cache holds the slots' short string keys of this moment (the slots
-** table keeps those strings alive: keys are only ever added to it). */
+** key cache holds the slots' short string keys as they are now, the
+** mapping being complete when its constructor is made (a key added later
+** is found in slots); the cache keeps those strings alive itself. */
 static int l_constructor(lua_State *L) {
   keycache *kc;
   luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 4);
-  kc = lua_newuserdatauv(L, sizeof(keycache), 0); /* 5 */
+  kc = lua_newuserdatauv(L, sizeof(keycache), 1); /* 5 */
   kc->n = 0;
+  lua_newtable(L); /* 6: the key strings */
   lua_pushnil(L);
   while (lua_next(L, 3)) {
     size_t len;
@@ -1657,10 +1659,13 @@ static int l_constructor(lua_State *L) {
       if (len <= 40) { /* LUAI_MAXSHORTLEN: interned */
         kc->key[kc->n] = k;
         kc->idx[kc->n++] = (int)lua_tointeger(L, -1);
+        lua_pushvalue(L, -2);
+        lua_rawseti(L, 6, kc->n);
       }
     }
     lua_pop(L, 1);
   }
+  lua_setiuservalue(L, 5, 1);
   lua_pushcclosure(L, construct_call, 5);
   return 1;
 }
