@@ -99,6 +99,9 @@ static const char *const state_names[] = {"transient", "pending",  "persistent",
 #define UP_SLOTS lua_upvalueindex(1) /* key -> attribute index */
 #define UP_HOOKS lua_upvalueindex(2) /* the module's hooks table */
 #define UP_RELS lua_upvalueindex(3)  /* relationship key -> true */
+/* (__newindex only) hooks.modified as the metatable was made: an
+** attribute set calls it without looking it up */
+#define UP_MODIFIED lua_upvalueindex(4)
 #define UP_VIEWKEYS 4 /* 4..6: the keys to_view reads (inst_index) */
 
 #define toinst rt_orm_toinst
@@ -418,8 +421,14 @@ static int inst_newindex(lua_State *L) {
       o->flags |= O_MODIFIED;
       if (o->lifecycle == S_PERSISTENT && o->session) {
         /* first change since the flush: the session holds it strongly */
-        lua_pushvalue(L, 1);
-        call_hook(L, UP_HOOKS, "modified", 1);
+        if (lua_type(L, UP_MODIFIED) == LUA_TFUNCTION) {
+          lua_pushvalue(L, UP_MODIFIED);
+          lua_pushvalue(L, 1);
+          lua_call(L, 1, 0);
+        } else {
+          lua_pushvalue(L, 1);
+          call_hook(L, UP_HOOKS, "modified", 1);
+        }
       }
     }
     return 0;
@@ -463,7 +472,8 @@ static int l_metatable(lua_State *L) {
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
   lua_pushvalue(L, 4);
-  lua_pushcclosure(L, inst_newindex, 3);
+  lua_getfield(L, 2, "modified");
+  lua_pushcclosure(L, inst_newindex, 4);
   lua_setfield(L, -2, "__newindex");
   lua_pushvalue(L, 3);
   lua_setfield(L, -2, "__tostring");
@@ -869,17 +879,20 @@ static int l_update_params(lua_State *L) {
 */
 static int l_after_update(lua_State *L) {
   int n = (int)lua_rawlen(L, 1), npk = (int)lua_rawlen(L, 2), i, k;
-  int moved = 0;
+  int moved = 0, pk[16];
+  luaL_argcheck(L, npk <= 16, 2, "primary key size");
   lua_settop(L, 2);
+  for (k = 0; k < npk; k++) {
+    lua_rawgeti(L, 2, k + 1);
+    pk[k] = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
   for (i = 1; i <= n; i++) {
     linst *o;
     lua_rawgeti(L, 1, i);
     o = checkinst(L, -1);
-    for (k = 1; k <= npk; k++) {
-      int a;
-      lua_rawgeti(L, 2, k);
-      a = (int)lua_tointeger(L, -1);
-      lua_pop(L, 1);
+    for (k = 0; k < npk; k++) {
+      int a = pk[k];
       if (a >= 1 && a <= o->nattrs && (o->attr[a - 1] & A_MODIFIED)) {
         if (!moved) {
           /* the list goes below the object on top */
@@ -892,13 +905,7 @@ static int l_after_update(lua_State *L) {
         break;
       }
     }
-    lua_pop(L, 1);
-  }
-  /* commit after the pk check: the check needs the modified flags */
-  for (i = 1; i <= n; i++) {
-    linst *o;
-    lua_rawgeti(L, 1, i);
-    o = lua_touserdata(L, -1);
+    /* committed once its key change is noted: that needs the flags */
     for (k = 0; k < o->nattrs; k++) o->attr[k] &= (unsigned char)~A_MODIFIED;
     o->flags &= (unsigned char)~O_MODIFIED;
     rt_orm_clear_committed(L, lua_gettop(L), o);
@@ -1626,15 +1633,40 @@ static int l_column_defaults(lua_State *L) {
 }
 
 /*
+** The column attribute keys of a class as their strings' addresses, so
+** the constructor finds a key's index by comparing addresses: a key
+** string that is short is one object in Lua (interned), and a table
+** constructor's keys are such strings.  A key not found so is looked up
+** in the slots table, the rule itself (a key added to it later, a long
+** key).
+*/
+#define KEYS_MAX 64
+typedef struct keycache {
+  int n;
+  const char *key[KEYS_MAX];
+  int idx[KEYS_MAX];
+} keycache;
+
+/* The index of the key at idx (a string: read in place, it is not
+** converted) by the cache, or 0. */
+static int cached_index(lua_State *L, int idx, const keycache *kc) {
+  const char *k = lua_tostring(L, idx);
+  int j;
+  for (j = 0; j < kc->n; j++)
+    if (kc->key[j] == k) return kc->idx[j];
+  return 0;
+}
+
+/*
 ** Build a transient instance of the class at cls (metatable at mt, n
-** attributes, key -> index at slots) with the mapped attributes of the
-** table at args set (sa.null as nil), pushing it and then the list of the
-** keys that are not column attributes, or nil.  (Shared by C.construct
-** and a class's __call, which calls it directly: one object per call is
-** the hot path of building many.)
+** attributes, key -> index at slots, their cache kc or NULL) with the
+** mapped attributes of the table at args set (sa.null as nil), pushing
+** it and then the list of the keys that are not column attributes, or
+** nil.  (Shared by C.construct and a class's __call, which calls it
+** directly: one object per call is the hot path of building many.)
 */
 static void construct(lua_State *L, int cls, int mt, int n, int slots,
-                      int args) {
+                      const keycache *kc, int args) {
   int others = 0, obj;
   linst *o = newinst(L, n);
   obj = lua_gettop(L);
@@ -1648,11 +1680,14 @@ static void construct(lua_State *L, int cls, int mt, int n, int slots,
   }
   lua_pushnil(L);
   while (lua_next(L, args)) {
-    int i;
-    lua_pushvalue(L, -2);
-    if (lua_rawget(L, slots) == LUA_TNUMBER &&
-        (i = (int)lua_tointeger(L, -1)) >= 1 && i <= n) {
+    int i = 0;
+    if (kc && lua_type(L, -2) == LUA_TSTRING) i = cached_index(L, -2, kc);
+    if (i == 0) {
+      lua_pushvalue(L, -2);
+      if (lua_rawget(L, slots) == LUA_TNUMBER) i = (int)lua_tointeger(L, -1);
       lua_pop(L, 1);
+    }
+    if (i >= 1 && i <= n) {
       if (rt_lua_isnull(L, -1)) {
         lua_pop(L, 1);
         lua_pushnil(L);
@@ -1661,7 +1696,7 @@ static void construct(lua_State *L, int cls, int mt, int n, int slots,
       o->attr[i - 1] = A_LOADED | A_MODIFIED;
       o->flags |= O_MODIFIED;
     } else {
-      lua_pop(L, 2);
+      lua_pop(L, 1);
       if (!others) {
         /* the list goes below the iteration key */
         lua_newtable(L);
@@ -1685,12 +1720,12 @@ static int l_construct(lua_State *L) {
   int n = (int)luaL_checkinteger(L, 3);
   lua_settop(L, 5);
   if (!lua_isnil(L, 5)) luaL_checktype(L, 5, LUA_TTABLE);
-  construct(L, 1, 2, n, 4, lua_isnil(L, 5) ? 0 : 5);
+  construct(L, 1, 2, n, 4, NULL, lua_isnil(L, 5) ? 0 : 5);
   return 2;
 }
 
-/* the class's __call: upvalues mt, nattrs, slots, and the Lua function
-** that handles keys that are not column attributes */
+/* the class's __call: upvalues mt, nattrs, slots, the Lua function that
+** handles keys that are not column attributes, and the key cache */
 static int construct_call(lua_State *L) {
   lua_settop(L, 2); /* 1: class, 2: args */
   if (!lua_isnil(L, 2) && !lua_istable(L, 2))
@@ -1698,6 +1733,7 @@ static int construct_call(lua_State *L) {
                         "a mapped class takes a table of attributes");
   construct(L, 1, lua_upvalueindex(1),
             (int)lua_tointeger(L, lua_upvalueindex(2)), lua_upvalueindex(3),
+            lua_touserdata(L, lua_upvalueindex(5)),
             lua_isnil(L, 2) ? 0 : 2); /* 3: obj, 4: others */
   if (!lua_isnil(L, 4)) {
     lua_pushvalue(L, lua_upvalueindex(4));
@@ -1710,10 +1746,34 @@ static int construct_call(lua_State *L) {
   return 1;
 }
 
-/* C.constructor(mt, nattrs, slots, slowpath) -> the class's __call */
+/* C.constructor(mt, nattrs, slots, slowpath) -> the class's __call.  The
+** key cache holds the slots' short string keys as they are now, the
+** mapping being complete when its constructor is made (a key added later
+** is found in slots); the cache keeps those strings alive itself. */
 static int l_constructor(lua_State *L) {
+  keycache *kc;
+  luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 4);
-  lua_pushcclosure(L, construct_call, 4);
+  kc = lua_newuserdatauv(L, sizeof(keycache), 1); /* 5 */
+  kc->n = 0;
+  lua_newtable(L); /* 6: the key strings */
+  lua_pushnil(L);
+  while (lua_next(L, 3)) {
+    size_t len;
+    if (lua_type(L, -2) == LUA_TSTRING && lua_isinteger(L, -1) &&
+        kc->n < KEYS_MAX) {
+      const char *k = lua_tolstring(L, -2, &len);
+      if (len <= 40) { /* LUAI_MAXSHORTLEN: interned */
+        kc->key[kc->n] = k;
+        kc->idx[kc->n++] = (int)lua_tointeger(L, -1);
+        lua_pushvalue(L, -2);
+        lua_rawseti(L, 6, kc->n);
+      }
+    }
+    lua_pop(L, 1);
+  }
+  lua_setiuservalue(L, 5, 1);
+  lua_pushcclosure(L, construct_call, 5);
   return 1;
 }
 

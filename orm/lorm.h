@@ -24,8 +24,9 @@ enum { S_TRANSIENT, S_PENDING, S_PERSISTENT, S_DELETED, S_DETACHED };
 /* per instance */
 #define O_MODIFIED 1 /* some attribute was set since the last flush */
 #define O_COMMIT1                                                              \
-  2 /* UV_COMMITTED is the committed value of attribute                        \
-    ** c1 itself, the only one remembered (see below) */
+  2                   /* UV_COMMITTED is the committed value of attribute      \
+                      ** c1 itself, the only one remembered (see below) */
+#define O_COMMITTAB 4 /* UV_COMMITTED is the table of them (see below) */
 
 typedef struct linst {
   unsigned char magic; /* tells instances from other userdata */
@@ -82,6 +83,10 @@ static inline linst *rt_orm_newinst(lua_State *L, int nattrs) {
 static inline int rt_orm_push_committed(lua_State *L, int idx, linst *o,
                                         int i) {
   int t;
+  if (!(o->flags & (O_COMMIT1 | O_COMMITTAB))) {
+    lua_pushnil(L);
+    return LUA_TNIL;
+  }
   if (o->flags & O_COMMIT1) {
     if (o->c1 == i) return lua_getiuservalue(L, idx, UV_COMMITTED);
     lua_pushnil(L);
@@ -99,7 +104,8 @@ static inline int rt_orm_push_committed(lua_State *L, int idx, linst *o,
 
 /* Forget every committed value of the instance o at idx. */
 static inline void rt_orm_clear_committed(lua_State *L, int idx, linst *o) {
-  o->flags &= (unsigned char)~O_COMMIT1;
+  if (!(o->flags & (O_COMMIT1 | O_COMMITTAB))) return; /* none: nil */
+  o->flags &= (unsigned char)~(O_COMMIT1 | O_COMMITTAB);
   lua_pushnil(L);
   lua_setiuservalue(L, idx, UV_COMMITTED);
 }
@@ -123,11 +129,13 @@ static inline void rt_orm_set_committed(lua_State *L, int idx, linst *o,
     lua_pushvalue(L, -1);
     lua_setiuservalue(L, idx, UV_COMMITTED);
     o->flags &= (unsigned char)~O_COMMIT1;
+    o->flags |= O_COMMITTAB;
   } else if (t != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_createtable(L, o->nattrs, 0);
     lua_pushvalue(L, -1);
     lua_setiuservalue(L, idx, UV_COMMITTED);
+    o->flags |= O_COMMITTAB;
   }
   lua_insert(L, -2);
   lua_rawseti(L, -2, i);
@@ -137,6 +145,7 @@ static inline void rt_orm_set_committed(lua_State *L, int idx, linst *o,
 /* Forget the committed value of attribute i of the instance o at idx. */
 static inline void rt_orm_drop_committed(lua_State *L, int idx, linst *o,
                                          int i) {
+  if (!(o->flags & (O_COMMIT1 | O_COMMITTAB))) return;
   if (o->flags & O_COMMIT1) {
     if (o->c1 == i) rt_orm_clear_committed(L, idx, o);
     return;

@@ -118,16 +118,19 @@ static int l_presized(lua_State *L) {
 
 /* Push the list saves[m][field] for the class at cls, the mapper m that
 ** writes its objects found through groupof (which may compute it);
-** saves[m] is made as {ins = {}, upd = {}} when missing. */
+** saves[m] is made as {ins = {}, upd = {}} when missing, its ins list
+** with room for nins objects (the pending objects yet to place: a flush
+** is mostly of one class, and growing a list one object at a time
+** copies it over and over). */
 static void push_group(lua_State *L, int saves, int groupof, int cls,
-                       const char *field) {
+                       const char *field, lua_Integer nins) {
   lua_pushvalue(L, cls);
   lua_gettable(L, groupof); /* m */
   lua_pushvalue(L, -1);
   if (lua_rawget(L, saves) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_createtable(L, 0, 2);
-    lua_newtable(L);
+    lua_createtable(L, nins > 0 && nins < (1 << 24) ? (int)nins : 0, 0);
     lua_setfield(L, -2, "ins");
     lua_newtable(L);
     lua_setfield(L, -2, "upd");
@@ -148,14 +151,15 @@ static void push_group(lua_State *L, int saves, int groupof, int cls,
 typedef struct grouping {
   int saves, groupof, last, list;
   const char *field;
-  lua_Integer n; /* the length of the list at list */
+  lua_Integer n;    /* the length of the list at list */
+  lua_Integer left; /* the pending objects not yet placed */
 } grouping;
 
 static void group_add(lua_State *L, grouping *g, int obj) {
   lua_getiuservalue(L, obj, UV_CLASS);
   if (!lua_rawequal(L, -1, g->last)) {
     lua_copy(L, -1, g->last);
-    push_group(L, g->saves, g->groupof, g->last, g->field);
+    push_group(L, g->saves, g->groupof, g->last, g->field, g->left);
     lua_replace(L, g->list);
     g->n = (lua_Integer)lua_rawlen(L, g->list);
   }
@@ -176,8 +180,8 @@ static void group_add(lua_State *L, grouping *g, int obj) {
 */
 static int l_flush_groups(lua_State *L) {
   lua_Integer n, i;
-  int k, stale;
-  grouping g = {6, 5, 7, 8, "ins", 0};
+  int k, stale, nodel;
+  grouping g = {6, 5, 7, 8, "ins", 0, 0};
   for (k = 1; k <= 5; k++) luaL_checktype(L, k, LUA_TTABLE);
   lua_settop(L, 5);
   lua_newtable(L); /* 6: saves */
@@ -188,6 +192,7 @@ static int l_flush_groups(lua_State *L) {
   stale = lua_rawget(L, 1) != LUA_TNIL;
   lua_pop(L, 1);
   for (i = 1; i <= n; i++) {
+    g.left = n - i + 1;
     lua_rawgeti(L, 1, i); /* 9 */
     if (!stale) {
       rt_orm_checkinst(L, 9);
@@ -201,10 +206,20 @@ static int l_flush_groups(lua_State *L) {
     lua_settop(L, 8);
   }
   g.field = "upd";
+  g.left = 0;
+  /* (mostly nothing is deleted: then no object needs looking up there) */
+  lua_pushnil(L);
+  nodel = !lua_next(L, 4);
+  lua_settop(L, 8);
   lua_pushnil(L);
   lua_copy(L, -1, 7);
   while (lua_next(L, 3)) { /* 9: obj, 10: true */
     lua_pop(L, 1);
+    if (nodel) {
+      rt_orm_checkinst(L, 9);
+      group_add(L, &g, 9);
+      continue;
+    }
     lua_pushvalue(L, 9);
     if (lua_rawget(L, 4) == LUA_TNIL || !lua_toboolean(L, -1)) {
       rt_orm_checkinst(L, 9);
@@ -302,25 +317,16 @@ static int l_set_keys(lua_State *L) {
   return 0;
 }
 
-/* Is attribute i of o in an INSERT (set, or NULL for lack of a default:
-** a key of the table at none)? */
-static int insert_has(lua_State *L, linst *o, int none, int i) {
-  int on = (o->attr[i - 1] & A_LOADED) != 0;
-  if (!on && none) {
-    on = lua_rawgeti(L, none, i) != LUA_TNIL;
-    lua_pop(L, 1);
-  }
-  return on;
-}
-
 /* The INSERT signature of the instance at obj into sig (per attribute,
-** whether the INSERT sets it); returns its length.  *gen tells whether
-** the database must generate its primary key (pkidx: the key's
-** attribute indexes, npk of them). */
-static int insert_sig(lua_State *L, int obj, linst *o, int none,
+** whether the INSERT sets it: set, or sent as NULL for lack of a default,
+** none[i - 1]); returns its length.  *gen tells whether the database must
+** generate its primary key (pkidx: the key's attribute indexes, npk of
+** them). */
+static int insert_sig(lua_State *L, int obj, linst *o, const char *none,
                       const int *pkidx, int npk, char *sig, int *gen) {
   int m = o->nattrs < 255 ? o->nattrs : 255, i, k;
-  for (i = 1; i <= m; i++) sig[i - 1] = insert_has(L, o, none, i) ? '1' : '0';
+  for (i = 0; i < m; i++)
+    sig[i] = (o->attr[i] & A_LOADED) || none[i] ? '1' : '0';
   *gen = 0;
   for (k = 0; k < npk && !*gen; k++) {
     i = pkidx[k];
@@ -345,7 +351,7 @@ static int insert_sig(lua_State *L, int obj, linst *o, int none,
 static int l_insert_plan(lua_State *L) {
   lua_Integer n, r, nruns = 0;
   int pk[16], npk, k, len, prevlen = -1, gen, prevgen = 0;
-  char sig[256], prev[256];
+  char sig[256], prev[256], none[256];
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TTABLE);
   lua_settop(L, 3);
@@ -356,12 +362,21 @@ static int l_insert_plan(lua_State *L) {
     pk[k] = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
   }
+  /* (read once: the signatures look at the first 255 attributes) */
+  memset(none, 0, sizeof none);
+  if (lua_istable(L, 2)) {
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+      lua_Integer i = lua_isinteger(L, -2) ? lua_tointeger(L, -2) : 0;
+      if (i >= 1 && i <= 255) none[i - 1] = 1;
+      lua_pop(L, 1);
+    }
+  }
   n = (lua_Integer)lua_rawlen(L, 1);
   lua_newtable(L); /* 4: runs */
   for (r = 1; r <= n; r++) {
     lua_rawgeti(L, 1, r); /* 5 */
-    len = insert_sig(L, 5, rt_orm_checkinst(L, 5), lua_istable(L, 2) ? 2 : 0,
-                     pk, npk, sig, &gen);
+    len = insert_sig(L, 5, rt_orm_checkinst(L, 5), none, pk, npk, sig, &gen);
     lua_pop(L, 1);
     if (len != prevlen || gen != prevgen ||
         memcmp(sig, prev, (size_t)len) != 0) {
@@ -430,10 +445,13 @@ static int order_dense(lua_State *L, keyed *ks, lua_Integer m) {
 /* Are the values at a and b the same for the database (NULL as nil or
 ** sa.null, 1 and 1.0 alike)?  (As C.update_sigs compares them.) */
 static int values_equal(lua_State *L, int a, int b) {
+  int ta = lua_type(L, a), tb = lua_type(L, b);
+  /* (mostly two strings, or two numbers) */
+  if (ta == LUA_TSTRING && tb == LUA_TSTRING) return lua_rawequal(L, a, b);
   if (lua_rawequal(L, a, b)) return 1;
   if (rt_lua_isnull(L, a) && lua_isnil(L, b)) return 1;
   if (lua_isnil(L, a) && rt_lua_isnull(L, b)) return 1;
-  if (lua_type(L, a) == LUA_TNUMBER && lua_type(L, b) == LUA_TNUMBER)
+  if (ta == LUA_TNUMBER && tb == LUA_TNUMBER)
     return lua_compare(L, a, b, LUA_OPEQ);
   return 0;
 }
@@ -604,11 +622,12 @@ static int l_positional_flat(lua_State *L) {
 
 /* hooks.modified(obj), called by an instance's first change since the
 ** flush when it is persistent in a session: the session (upvalue 1: live
-** sessions by id) holds it in its dirty set, strongly. */
+** sessions by id) holds it in its dirty set (upvalue 2: the field's
+** name), strongly. */
 static int modified_hook(lua_State *L) {
   linst *o = rt_orm_checkinst(L, 1);
   if (lua_rawgeti(L, lua_upvalueindex(1), o->session) == LUA_TTABLE) {
-    lua_pushliteral(L, "_dirty");
+    lua_pushvalue(L, lua_upvalueindex(2)); /* "_dirty" */
     if (lua_rawget(L, -2) == LUA_TTABLE) {
       lua_pushvalue(L, 1);
       lua_pushboolean(L, 1);
@@ -622,7 +641,8 @@ static int modified_hook(lua_State *L) {
 static int l_modified_hook(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
-  lua_pushcclosure(L, modified_hook, 1);
+  lua_pushliteral(L, "_dirty");
+  lua_pushcclosure(L, modified_hook, 2);
   return 1;
 }
 
