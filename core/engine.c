@@ -415,6 +415,13 @@ int rt_connection_rollback(rt_connection *c, rt_error *err) {
   return c->dbc->drv->rollback(c->dbc, err);
 }
 
+void rt_connection_abandon(rt_connection *c) {
+  rt_pool *p = &c->engine->pool;
+  if (!c->closed && c->dbc && rt_pool_is_shared(p) && p->checkedout > 1)
+    c->in_tx = 0; /* the transaction is the other users' as well */
+  rt_connection_close(c);
+}
+
 void rt_connection_close(rt_connection *c) {
   rt_error e = RT_ERROR_INIT;
   if (c->closed) return;

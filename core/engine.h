@@ -95,6 +95,13 @@ int rt_connection_commit(rt_connection *c, rt_error *err);
 int rt_connection_rollback(rt_connection *c, rt_error *err);
 /* Roll back anything open and return the driver connection to the pool. */
 void rt_connection_close(rt_connection *c);
+/*
+** Close a connection nobody can use any more (its owner was collected).
+** As close, except that a driver connection the pool shares with other
+** live connections is left as it is: they may be inside a transaction of
+** their own on it, which only an explicit close or rollback may end.
+*/
+void rt_connection_abandon(rt_connection *c);
 /* Discard the driver connection (closed, never pooled again); the next use
 ** checks out another.  A transaction in progress becomes one that must be
 ** rolled back (PendingRollbackError until then). */

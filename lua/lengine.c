@@ -1965,7 +1965,7 @@ static int conn_index(lua_State *L) {
 static int conn_gc(lua_State *L) {
   lconn *c = lua_touserdata(L, 1);
   rt_lua_close_results(c);
-  rt_connection_close(&c->c);
+  rt_connection_abandon(&c->c);
   return 0;
 }
 

@@ -511,4 +511,34 @@ T.test("missing bind parameter is a StatementError", function()
   c:close()
 end)
 
+-- in-memory SQLite: every Connection shares one database connection; one
+-- left to the collector inside its own transaction must not roll back
+-- another's (SQLAlchemy resets the shared connection only when its last
+-- user gives it back)
+T.test("a collected Connection leaves the shared connection's transaction alone", function()
+  local e = create_engine("sqlite://")
+  local c1 = e:connect()
+  c1:exec_driver_sql("CREATE TABLE t (x INTEGER)")
+  c1:commit()
+  local c2 <close> = e:connect()
+  c2:exec_driver_sql("INSERT INTO t VALUES (1)")
+  c1:exec_driver_sql("SELECT 1")
+  T.eq(c1:in_transaction(), true)
+  c1 = nil
+  collectgarbage()
+  collectgarbage()
+  T.eq(c2:in_transaction(), true)
+  c2:commit()
+  T.eq(c2:exec_driver_sql("SELECT count(*) FROM t"):scalar(), 1)
+  -- an explicit close still rolls back, as SQLAlchemy's does
+  local c3 = e:connect()
+  c3:exec_driver_sql("INSERT INTO t VALUES (2)")
+  local c4 = e:connect()
+  c4:exec_driver_sql("SELECT 1")
+  c4:close()
+  T.eq(c3:exec_driver_sql("SELECT count(*) FROM t"):scalar(), 1)
+  c3:close()
+  e:dispose()
+end)
+
 T.done()
