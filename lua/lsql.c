@@ -3051,7 +3051,7 @@ static void text_params(lua_State *L, lnode *ud, int idx, const char *fname) {
   t = ud->n;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    rt_value v;
+    rt_value v = rt_vnull();
     if (lua_type(L, -2) == LUA_TSTRING && !text_bind(t, lua_tostring(L, -2))) {
       if (lua_istable(L, -1) || rt_lua_tovalue(L, -1, &v) != 0)
         rt_lua_error(L, RT_EARGUMENT, "%s: value for '%s' is not a SQL value",
