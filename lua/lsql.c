@@ -2013,10 +2013,9 @@ static int fk_references(const rt_node *a, const rt_node *b) {
     return 0;
   for (i = 0; i < d->ncons; i++) {
     const rt_constraint *con = &d->cons[i];
-    const char *rt = con->reftable, *dot;
-    if (con->kind != RT_CON_FK || !rt) continue;
-    if ((dot = strrchr(rt, '.')) != NULL) rt = dot + 1;
-    if (strcmp(rt, b->owner->name) != 0) continue;
+    if (con->kind != RT_CON_FK || !con->reftable ||
+        rt_fk_target(a->owner, con->reftable) != b->owner)
+      continue;
     for (k = 0; k < con->ncols; k++)
       if (strcmp(con->cols[k], a->name) == 0 &&
           strcmp(con->refcols[k], b->name) == 0)
@@ -3420,7 +3419,11 @@ static int node_tostring(lua_State *L) {
     return 1;
   }
   if (s->kind == RT_N_TABLE && !(s->flags & RT_F_VALUES)) {
-    lua_pushstring(L, s->name);
+    const rt_tabledata *d = s->ext; /* its key, as SQLAlchemy's str() */
+    if (d && d->schema)
+      lua_pushfstring(L, "%s.%s", d->schema, s->name);
+    else
+      lua_pushstring(L, s->name);
     return 1;
   }
   if (s->kind == RT_N_COLUMN && s->name == NULL && s->owner == NULL) {

@@ -1,0 +1,141 @@
+-- MetaData keys its tables as SQLAlchemy does: "schema.name" for a table
+-- with a schema, the bare name otherwise, so tables of one name in
+-- several schemas share a MetaData; Table() with a key already held,
+-- remove, sorted_tables, foreign keys and reflection go by those keys.
+-- Expected values from SQLAlchemy 1.4.46.
+local T = require "testing"
+
+local function squash(s)
+  return (s:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
+end
+
+local function keys(md)
+  local out = {}
+  for k in pairs(md.tables) do out[#out + 1] = k end
+  table.sort(out)
+  return out
+end
+
+local function colnames(t)
+  local out = {}
+  for i, c in ipairs(t.columns) do out[i] = c.name end
+  return out
+end
+
+local function pk(name) return Column(name, Integer, {primary_key = true}) end
+
+T.test("one name in several schemas: keys, Table() again, errors", function()
+  local md = MetaData()
+  local t1 = Table("t", md, pk("id"), {schema = "s1"})
+  local t2 = Table("t", md, pk("id"), {schema = "s2"})
+  local t0 = Table("t", md, pk("id"))
+  T.ok(t1 ~= t2 and t2 ~= t0 and t1 ~= t0)
+  T.eq(keys(md), {"s1.t", "s2.t", "t"})
+  T.ok(md.tables["s1.t"] == t1 and md.tables["s2.t"] == t2 and md.tables.t == t0)
+  T.eq({tostring(t1), tostring(t0), t1.key, t0.key}, {"s1.t", "t", "s1.t", "t"})
+  -- the key held already: the same Table; with new columns, the error
+  T.ok(Table("t", md, {schema = "s1"}) == t1)
+  T.ok(Table("t", md) == t0)
+  local ok, e = pcall(Table, "t", md, Column("x", Integer), {schema = "s1"})
+  T.eq({ok, e.kind, e.message}, {false, "InvalidRequestError",
+    "Table 's1.t' is already defined for this MetaData instance.  Specify " ..
+    "'extend_existing=True' to redefine options and columns on an existing " ..
+    "Table object."})
+  ok, e = pcall(Table, "t", md, Column("x", Integer))
+  T.eq(e.message:match("^Table '[^']*'"), "Table 't'")
+  -- keep_existing ignores the new column, extend_existing adds it, to
+  -- that schema's table alone
+  T.eq(colnames(Table("t", md, Column("x", Integer),
+                      {schema = "s1", keep_existing = true})), {"id"})
+  T.ok(Table("t", md, Column("x", Integer),
+             {schema = "s1", extend_existing = true}) == t1)
+  T.eq({colnames(t1), colnames(t2), colnames(t0)}, {{"id", "x"}, {"id"}, {"id"}})
+  T.raises("ArgumentError", function()
+    return Table("t", md, {schema = "s1", keep_existing = true,
+                           extend_existing = true})
+  end)
+end)
+
+T.test("foreign keys resolve by key; sorted_tables; remove", function()
+  local md = MetaData()
+  local t1 = Table("t", md, pk("id"), {schema = "s1"})
+  local t2 = Table("t", md, pk("id"), {schema = "s2"})
+  local t0 = Table("t", md, pk("id"))
+  local u = Table("u", md, pk("id"), Column("t_id", ForeignKey("s2.t.id")),
+    Column("t0_id", ForeignKey("t.id")))
+  -- a Column as the target names its table's schema
+  local v = Table("v", md, pk("id"), Column("t_id", ForeignKey(t1.c.id)),
+    {schema = "s2"})
+  T.eq(v.foreign_keys[1].target_fullname, "s1.t.id")
+  T.eq({u.c.t_id.type.__name__, v.c.t_id.type.__name__}, {"Integer", "Integer"})
+  T.eq(tostring(select(u):join_from(u, t2)),
+       "SELECT u.id, u.t_id, u.t0_id \nFROM u JOIN s2.t ON s2.t.id = u.t_id")
+  T.eq(tostring(select(u):join_from(u, t0)),
+       "SELECT u.id, u.t_id, u.t0_id \nFROM u JOIN t ON t.id = u.t0_id")
+  local ok, e = pcall(function() return tostring(select(u):join_from(u, t1)) end)
+  T.eq({ok, e.kind, e.message}, {false, "NoForeignKeysError",
+    "Can't find any foreign key relationships between 'u' and 't'."})
+  T.eq(tostring(select(v):join_from(v, t1)),
+       "SELECT s2.v.id, s2.v.t_id \nFROM s2.v JOIN s1.t ON s1.t.id = s2.v.t_id")
+  T.eq(squash(CreateTable(u):compile("postgresql").sql), squash([[
+CREATE TABLE u (
+	id SERIAL NOT NULL, 
+	t_id INTEGER, 
+	t0_id INTEGER, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(t_id) REFERENCES s2.t (id), 
+	FOREIGN KEY(t0_id) REFERENCES t (id)
+)]]))
+  T.eq(squash(tostring(CreateTable(v))), squash([[
+CREATE TABLE s2.v (
+	id INTEGER NOT NULL, 
+	t_id INTEGER, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(t_id) REFERENCES s1.t (id)
+)]]))
+  local order = {}
+  for i, t in ipairs(md.sorted_tables) do order[i] = t.key end
+  T.eq(order, {"s1.t", "s2.t", "t", "s2.v", "u"})
+  -- remove goes by the key: the other schemas' tables stay
+  md:remove(t1)
+  T.eq(keys(md), {"s2.t", "s2.v", "t", "u"})
+  T.eq(#md.sorted_tables, 4)
+  -- the key is free again
+  local t1b = Table("t", md, pk("id"), Column("y", Integer), {schema = "s1"})
+  T.ok(t1b ~= t1 and md.tables["s1.t"] == t1b)
+end)
+
+T.test("a Table() that fails is forgotten", function()
+  local md = MetaData()
+  T.raises("ArgumentError", function()
+    return Table("w", md, Column("id", Integer), 42)
+  end)
+  T.eq(keys(md), {})
+  T.eq(#md.sorted_tables, 0)
+  local w = Table("w", md, Column("id", Integer))
+  T.eq({keys(md), colnames(w)}, {{"w"}, {"id"}})
+end)
+
+T.test("MetaData({schema}): keys, bare foreign keys, to_metadata", function()
+  local m2 = MetaData({schema = "ms"})
+  local a = Table("a", m2, pk("id"))
+  local b = Table("a", m2, pk("id"), {schema = false})
+  local c = Table("c", m2, pk("id"), Column("a_id", ForeignKey("a.id")))
+  T.ok(a ~= b)
+  T.eq(keys(m2), {"a", "ms.a", "ms.c"})
+  T.eq(tostring(select(c):join_from(c, a)),
+       "SELECT ms.c.id, ms.c.a_id \nFROM ms.c JOIN ms.a ON ms.a.id = ms.c.a_id")
+  T.raises("NoForeignKeysError", function() return c:join(b) end)
+  local md = MetaData()
+  local t2 = Table("t", md, pk("id"), {schema = "s2"})
+  local t0 = Table("t", md, pk("id"))
+  T.eq(t2:to_metadata(m2).key, "s2.t")
+  -- no schema kept: looked for as "t", made in the MetaData's schema
+  local n2 = t0:to_metadata(m2)
+  T.eq(n2.key, "ms.t")
+  T.eq(keys(m2), {"a", "ms.a", "ms.c", "ms.t", "s2.t"})
+  -- schema = false (SQLAlchemy's None): the MetaData's, found there now
+  T.ok(t0:to_metadata(m2, {schema = false}) == n2)
+end)
+
+T.done()
