@@ -138,4 +138,85 @@ T.test("MetaData({schema}): keys, bare foreign keys, to_metadata", function()
   T.ok(t0:to_metadata(m2, {schema = false}) == n2)
 end)
 
+-- each database's form of a schema: SQLite attaches one, PostgreSQL
+-- creates a schema, MySQL a database
+local function make_schemas(conn, db, drop)
+  for _, s in ipairs{"skk_a", "skk_b"} do
+    if db.name == "sqlite" then
+      conn:exec_driver_sql((drop and "DETACH " or "ATTACH ':memory:' AS ") .. s)
+    elseif db.name == "postgresql" then
+      conn:exec_driver_sql("DROP SCHEMA IF EXISTS " .. s .. " CASCADE")
+      if not drop then conn:exec_driver_sql("CREATE SCHEMA " .. s) end
+    else
+      conn:exec_driver_sql("DROP DATABASE IF EXISTS " .. s)
+      if not drop then conn:exec_driver_sql("CREATE DATABASE " .. s) end
+    end
+  end
+  conn:exec_driver_sql("DROP TABLE IF EXISTS skk_parent")
+end
+
+for _, db in ipairs(T.databases()) do
+  T.test("reflection keys tables by schema on " .. db.name, function()
+    local engine = create_engine(db.url)
+    local conn <close> = engine:connect()
+    make_schemas(conn, db)
+    local ok, err = pcall(function()
+      local md = MetaData()
+      local pa = Table("skk_parent", md, pk("id"), Column("name", String(20)),
+        {schema = "skk_a"})
+      Table("skk_child", md, pk("id"),
+        Column("parent_id", ForeignKey("skk_a.skk_parent.id")), {schema = "skk_a"})
+      Table("skk_parent", md, pk("id"), Column("code", String(5)),
+        {schema = "skk_b"})
+      Table("skk_parent", md, pk("id"), Column("other", Integer))
+      md:create_all(conn)
+      conn:execute(insert(pa), {{id = 1, name = "one"}})
+      conn:execute(insert(md.tables["skk_a.skk_child"]), {{id = 7, parent_id = 1}})
+      conn:commit()
+      -- reflect(schema): "schema.name" keys; the key into the same
+      -- schema names it
+      local r = MetaData()
+      r:reflect(conn, {schema = "skk_a"})
+      T.eq(keys(r), {"skk_a.skk_child", "skk_a.skk_parent"})
+      T.eq(r.tables["skk_a.skk_child"].foreign_keys[1].target_fullname,
+           "skk_a.skk_parent.id")
+      r:reflect(conn, {schema = "skk_b"})
+      r:reflect(conn, {only = {"skk_parent"}})
+      T.eq(keys(r), {"skk_a.skk_child", "skk_a.skk_parent", "skk_b.skk_parent",
+                     "skk_parent"})
+      T.eq({colnames(r.tables["skk_a.skk_parent"]),
+            colnames(r.tables["skk_b.skk_parent"]),
+            colnames(r.tables.skk_parent)},
+           {{"id", "name"}, {"id", "code"}, {"id", "other"}})
+      -- autoload of a key held already: that Table
+      T.ok(Table("skk_parent", r, {autoload_with = conn, schema = "skk_b"}) ==
+           r.tables["skk_b.skk_parent"])
+      -- autoload brings the referred table in under its key, and joins
+      local m2 = MetaData()
+      local ch = Table("skk_child", m2, {autoload_with = conn, schema = "skk_a"})
+      T.eq(keys(m2), {"skk_a.skk_child", "skk_a.skk_parent"})
+      local stmt = select(ch.c.id, m2.tables["skk_a.skk_parent"].c.name)
+        :join_from(ch, m2.tables["skk_a.skk_parent"])
+      T.eq(tostring(stmt), "SELECT skk_a.skk_child.id, skk_a.skk_parent.name \n" ..
+        "FROM skk_a.skk_child JOIN skk_a.skk_parent ON " ..
+        "skk_a.skk_parent.id = skk_a.skk_child.parent_id")
+      T.eq(conn:execute(stmt):all()[1]._fields, {"id", "name"})
+      T.eq(tostring(conn:execute(stmt):one()), "(7, 'one')")
+      -- MetaData({schema}) reflects its schema
+      local m3 = MetaData({schema = "skk_a"})
+      m3:reflect(conn)
+      T.eq(keys(m3), {"skk_a.skk_child", "skk_a.skk_parent"})
+      local m4 = MetaData()
+      m4:reflect(conn, {schema = "skk_a", only = {"skk_child"}})
+      T.eq(keys(m4), {"skk_a.skk_child", "skk_a.skk_parent"})
+      md:drop_all(conn)
+      conn:commit()
+    end)
+    conn:rollback()
+    make_schemas(conn, db, true)
+    conn:commit()
+    if not ok then error(err, 0) end
+  end)
+end
+
 T.done()
