@@ -219,4 +219,122 @@ for _, db in ipairs(T.databases()) do
   end)
 end
 
+-- Declarative classes of one table name in two schemas; relationships
+-- through ForeignKey("schema.table.col"), a secondary named
+-- "schema.table", foreign_keys naming "table.c.col"; automap of a schema.
+local function orm_classes()
+  local Base = orm.declarative_base()
+  local C = {}
+  C.PA = Base:class "PA" {
+    __tablename__ = "skk_item", __table_args__ = {schema = "skk_a"},
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(20)),
+    kids = relationship("Kid", {back_populates = "parent"}),
+    tags = relationship("Tag", {secondary = "skk_a.skk_assoc"}),
+  }
+  C.PB = Base:class "PB" {
+    __tablename__ = "skk_item", __table_args__ = {schema = "skk_b"},
+    id = Column(Integer, {primary_key = true}),
+    code = Column(String(5)),
+  }
+  C.Kid = Base:class "Kid" {
+    __tablename__ = "skk_kid",
+    id = Column(Integer, {primary_key = true}),
+    a_id = Column(ForeignKey("skk_a.skk_item.id")),
+    b_id = Column(Integer),
+    parent = relationship("PA", {back_populates = "kids"}),
+    other = relationship("PB", {
+      primaryjoin = function() return C.Kid.b_id:eq(C.PB.id) end,
+      foreign_keys = "skk_kid.c.b_id"}),
+    other2 = relationship("PB", {
+      primaryjoin = function() return C.Kid.b_id:eq(C.PB.id) end,
+      foreign_keys = "skk_b.skk_item.c.id", viewonly = true}),
+  }
+  C.Tag = Base:class "Tag" {
+    __tablename__ = "skk_tag", __table_args__ = {schema = "skk_a"},
+    id = Column(Integer, {primary_key = true}),
+  }
+  Table("skk_assoc", Base.metadata,
+    Column("item_id", ForeignKey("skk_a.skk_item.id"), {primary_key = true}),
+    Column("tag_id", ForeignKey("skk_a.skk_tag.id"), {primary_key = true}),
+    {schema = "skk_a"})
+  return Base, C
+end
+
+T.test("relationship strings name tables by key", function()
+  local Base, C = orm_classes()
+  T.eq(keys(Base.metadata), {"skk_a.skk_assoc", "skk_a.skk_item", "skk_a.skk_tag",
+                             "skk_b.skk_item", "skk_kid"})
+  T.eq(tostring(select(C.Kid):join(C.Kid.parent)),
+       "SELECT skk_kid.id, skk_kid.a_id, skk_kid.b_id \nFROM skk_kid JOIN " ..
+       "skk_a.skk_item ON skk_a.skk_item.id = skk_kid.a_id")
+  orm.configure_mappers()
+  -- SQLAlchemy's MANYTOONE and ONETOMANY: foreign_keys decides
+  local rels = orm.inspect(C.Kid).relationships
+  T.eq({rels.other.direction, rels.other2.direction}, {"manytoone", "onetomany"})
+end)
+
+for _, db in ipairs(T.databases()) do
+  T.test("ORM and automap across schemas on " .. db.name, function()
+    local engine = create_engine(db.url)
+    local conn <close> = engine:connect()
+    make_schemas(conn, db)
+    local Base, C = orm_classes()
+    local ok, err = pcall(function()
+      conn:exec_driver_sql("DROP TABLE IF EXISTS skk_kid")
+      Base.metadata:create_all(conn)
+      conn:commit()
+      local s = orm.Session(conn)
+      local pa = C.PA{id = 1, name = "a"}
+      local k = C.Kid{id = 5, parent = pa, b_id = 1}
+      pa.tags:append(C.Tag{id = 3})
+      s:add_all{pa, C.PB{id = 1, code = "b"}, k}
+      s:commit()
+      s:expire_all()
+      k = s:get(C.Kid, 5)
+      T.eq({k.parent.name, k.other.code, #k.other2, k.other2[1].code,
+            k.parent.tags[1].id}, {"a", "b", 1, "b", 3})
+      T.eq(conn:execute(select(C.PB.code)):scalars():all(), {"b"})
+      s:close()
+      -- automap of a schema: its tables, keyed "skk_a.name"; the
+      -- association table becomes a many-to-many
+      local AB = orm.automap_base()
+      AB:prepare(conn, {schema = "skk_a"})
+      T.eq(keys(AB.metadata), {"skk_a.skk_assoc", "skk_a.skk_item", "skk_a.skk_tag"})
+      local I = AB.classes.skk_item
+      T.ok(AB.classes.skk_tag ~= nil and AB.classes.skk_assoc == nil)
+      local s2 = orm.Session(conn)
+      local it = s2:get(I, 1)
+      T.eq({it.name, it.skk_tag_collection[1].id,
+            it.skk_tag_collection[1].skk_item_collection[1].name}, {"a", 3, "a"})
+      s2:close()
+      conn:rollback()
+      Base.metadata:drop_all(conn)
+      conn:commit()
+    end)
+    conn:rollback()
+    if not ok then
+      pcall(Base.metadata.drop_all, Base.metadata, conn)
+      conn:commit()
+    end
+    make_schemas(conn, db, true)
+    conn:commit()
+    if not ok then error(err, 0) end
+  end)
+end
+
+-- (last: a mapping that fails to configure stops every later one, as in
+-- SQLAlchemy)
+T.test("a relationship string naming no table", function()
+  local B2 = orm.declarative_base()
+  B2:class "X" {
+    __tablename__ = "skk_x", id = Column(Integer, {primary_key = true}),
+    y = relationship("X", {primaryjoin = function() return sa.true_() end,
+                           foreign_keys = "nosuch.skk_x.c.id"}),
+  }
+  local ok, e = pcall(function() B2.registry:configure() end)
+  T.eq({ok, e.kind}, {false, "InvalidRequestError"})
+  T.ok(e.message:find("failed to locate a name ('nosuch')", 1, true), e.message)
+end)
+
 T.done()
