@@ -1326,6 +1326,20 @@ static int l_case(lua_State *L) {
   lnode *ud;
   rt_lua_checkarg(L, 1, LUA_TTABLE, "case");
   lua_settop(L, 2);
+  /* a Row is a tuple: one (condition, value) pair, as in SQLAlchemy,
+  ** never a map of its names */
+  if (rt_lua_isrow(L, 1)) {
+    int len = (int)luaL_len(L, 1);
+    if (len != 2)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "case: a Row is one (condition, value) pair; "
+                          "this one has %d values",
+                          len);
+    lua_createtable(L, 1, 0);
+    lua_pushvalue(L, 1);
+    lua_rawseti(L, -2, 1);
+    lua_replace(L, 1);
+  }
   if (opts) {
     lua_getfield(L, opts, "value"); /* 3 */
     if (!lua_isnil(L, 3)) value = lsql_checknode(L, 3, "case");
@@ -1830,6 +1844,12 @@ static int s_filter_by(lua_State *L) {
   rt_node *s = checkselect(L, "filter_by"), *ent = filter_entity(s);
   int n, i;
   rt_lua_checkarg(L, 2, LUA_TTABLE, "filter_by");
+  /* a Row is a tuple, not keyword arguments (SQLAlchemy refuses it as
+  ** a positional argument; row._mapping is a map) */
+  if (rt_lua_isrow(L, 2))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "filter_by: argument #1 must be a table of names "
+                        "and values, not a Row (use row._mapping)");
   if (!ent)
     return rt_lua_error(L, RT_EINVALIDREQUEST,
                         "filter_by: no entity to filter on");

@@ -181,6 +181,15 @@ static int type_index(lua_State *L) {
   return 1;
 }
 
+/* A Row (a table of values by position and name) is no options table
+** nor constraint: refused at argument #argn of fname */
+static void refuse_row(lua_State *L, int idx, const char *fname, int argn) {
+  if (rt_lua_isrow(L, idx))
+    rt_lua_error(L, RT_EARGUMENT,
+                 "%s(): argument #%d must be a plain options table, not a Row",
+                 fname, argn);
+}
+
 /* --- MetaData --- */
 
 /* MetaData({schema}): md->schema, its tables' schema by default */
@@ -210,6 +219,7 @@ static int l_metadata(lua_State *L) {
   lmeta *m;
   const char *schema = NULL;
   if (lua_istable(L, 1)) {
+    refuse_row(L, 1, "MetaData", 1);
     if (lua_getfield(L, 1, "schema") == LUA_TSTRING)
       schema = lua_tostring(L, -1);
     else if (!lua_isnil(L, -1))
@@ -547,6 +557,7 @@ static int l_column(lua_State *L) {
       type = lsql_totype(L, i);
     else if (lua_type(L, i) == LUA_TTABLE) {
       const char *kind;
+      refuse_row(L, i, "Column", i);
       lua_getfield(L, i, "__kind");
       kind = lua_tostring(L, -1);
       lua_pop(L, 1);
@@ -913,6 +924,7 @@ static int table_options(lua_State *L, int top) {
   for (i = 3; i <= top; i++) {
     int plain;
     if (lua_type(L, i) != LUA_TTABLE) continue;
+    refuse_row(L, i, "Table", i);
     plain = lua_getfield(L, i, "__kind") == LUA_TNIL;
     lua_pop(L, 1);
     if (plain) return i;
@@ -1227,7 +1239,8 @@ static int l_table(lua_State *L) {
   lua_pushcfunction(L, table_build);
   for (i = 1; i <= top + 2; i++) lua_pushvalue(L, i);
   if (lua_pcall(L, top + 2, 1, 0) != LUA_OK) {
-    rt_metadata_remove(m->md, rt_metadata_find(m->md, lua_tostring(L, top + 2)));
+    rt_metadata_remove(m->md,
+                       rt_metadata_find(m->md, lua_tostring(L, top + 2)));
     return lua_error(L);
   }
   /* metadata.tables[key] = table */
