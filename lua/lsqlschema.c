@@ -1213,9 +1213,10 @@ static int table_build(lua_State *L) {
 
 /*
 ** Table(name, metadata, items..., {schema, extend_existing,
-** keep_existing, ...}): the MetaData keys its tables as SQLAlchemy's does
-** ("schema.name" with a schema); a key it holds already gives the
-** existing Table.  A table whose construction fails is forgotten, as
+** keep_existing, must_exist, ...}): the MetaData keys its tables as
+** SQLAlchemy's does ("schema.name" with a schema); a key it holds already
+** gives the existing Table, and must_exist wants one.  A table whose
+*construction fails is forgotten, as
 ** SQLAlchemy removes it again.
 */
 static int l_table(lua_State *L) {
@@ -1236,6 +1237,9 @@ static int l_table(lua_State *L) {
     lua_settop(L, top + 1); /* top + 1: the Table */
     return existing_table(L, t, top, opts);
   }
+  if (opt_flag(L, opts, "must_exist") || opt_flag(L, opts, "mustexist"))
+    return rt_lua_error(L, RT_EINVALIDREQUEST, "Table '%s' not defined",
+                        lua_tostring(L, top + 2));
   lua_pushcfunction(L, table_build);
   for (i = 1; i <= top + 2; i++) lua_pushvalue(L, i);
   if (lua_pcall(L, top + 2, 1, 0) != LUA_OK) {

@@ -54,6 +54,13 @@ T.test("one name in several schemas: keys, Table() again, errors", function()
     return Table("t", md, {schema = "s1", keep_existing = true,
                            extend_existing = true})
   end)
+  -- must_exist: the key must be held
+  T.ok(Table("t", md, {schema = "s2", must_exist = true}) == t2)
+  ok, e = pcall(Table, "u", md, {schema = "s1", must_exist = true})
+  T.eq({ok, e.kind, e.message}, {false, "InvalidRequestError",
+                                 "Table 's1.u' not defined"})
+  ok, e = pcall(Table, "u", MetaData({schema = "q"}), {mustexist = true})
+  T.eq(e.message, "Table 'q.u' not defined")
 end)
 
 T.test("foreign keys resolve by key; sorted_tables; remove", function()
