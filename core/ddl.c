@@ -280,10 +280,7 @@ static void index_name(rt_compiler *c, rt_node *t, const char *name) {
 */
 static const char *fk_remote(rt_node *t, const rt_constraint *k,
                              const char **schema, size_t *slen) {
-  rt_tabledata *d = t->ext;
-  rt_node *ref = rt_table_matches(t, k->reftable)
-                     ? t
-                     : rt_metadata_find(d->md, k->reftable);
+  rt_node *ref = rt_fk_target(t, k->reftable);
   const char *dot;
   if (ref) {
     rt_tabledata *rd = ref->ext;

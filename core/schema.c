@@ -20,6 +20,7 @@ void rt_metadata_free(rt_metadata *md) {
     rt_unref(md->tables[i]);
   }
   free(md->tables);
+  free(md->schema);
   free(md);
 }
 
@@ -37,21 +38,69 @@ void rt_metadata_remove(rt_metadata *md, rt_node *t) {
     }
 }
 
-int rt_table_matches(const rt_node *t, const char *ref) {
-  const rt_tabledata *d = t->ext;
-  size_t n;
-  if (strcmp(t->name, ref) == 0) return 1;
-  if (!d || !d->schema) return 0;
-  n = strlen(d->schema);
-  return strncmp(ref, d->schema, n) == 0 && ref[n] == '.' &&
-         strcmp(ref + n + 1, t->name) == 0;
+/*
+** Keys are texts joined from up to three parts (a schema, ".", a name);
+** they are compared without being built.  NULL parts are left out.
+*/
+static int parts_cmp(const char *const pa[3], const char *const pb[3]) {
+  int ia = 0, ib = 0;
+  const char *x = "", *y = "";
+  for (;;) {
+    while (!*x && ia < 3) x = pa[ia] ? pa[ia] : "", ia++;
+    while (!*y && ib < 3) y = pb[ib] ? pb[ib] : "", ib++;
+    if (!*x || !*y || *x != *y) return (unsigned char)*x - (unsigned char)*y;
+    x++, y++;
+  }
 }
 
-rt_node *rt_metadata_find(rt_metadata *md, const char *name) {
+/* The parts of table t's key: "schema.name", or the bare name */
+static void key_parts(const rt_node *t, const char *p[3]) {
+  const rt_tabledata *d = t->ext;
+  p[0] = d ? d->schema : NULL;
+  p[1] = p[0] ? "." : NULL;
+  p[2] = t->name;
+}
+
+int rt_table_has_key(const rt_node *t, const char *key) {
+  const char *p[3], *k[3] = {NULL, NULL, key};
+  key_parts(t, p);
+  return parts_cmp(p, k) == 0;
+}
+
+rt_node *rt_metadata_find(rt_metadata *md, const char *key) {
   int i;
   if (!md) return NULL;
   for (i = 0; i < md->n; i++)
-    if (rt_table_matches(md->tables[i], name)) return md->tables[i];
+    if (rt_table_has_key(md->tables[i], key)) return md->tables[i];
+  return NULL;
+}
+
+/*
+** The key a foreign key's target names, as SQLAlchemy's ForeignKey
+** resolves it: "schema.table" as written, or a bare table name, which
+** takes the MetaData's schema when it has one.
+*/
+static void target_parts(const rt_node *t, const char *ref, const char *p[3]) {
+  const rt_tabledata *d = t->ext;
+  const char *ms = d && d->md && !strchr(ref, '.') ? d->md->schema : NULL;
+  p[0] = ms;
+  p[1] = ms ? "." : NULL;
+  p[2] = ref;
+}
+
+rt_node *rt_fk_target(const rt_node *t, const char *ref) {
+  const rt_tabledata *d = t->ext;
+  const char *want[3], *have[3];
+  int i;
+  target_parts(t, ref, want);
+  key_parts(t, have);
+  /* itself first: a table no MetaData holds may still refer to itself */
+  if (parts_cmp(want, have) == 0) return (rt_node *)t;
+  if (!d || !d->md) return NULL;
+  for (i = 0; i < d->md->n; i++) {
+    key_parts(d->md->tables[i], have);
+    if (parts_cmp(want, have) == 0) return d->md->tables[i];
+  }
   return NULL;
 }
 
@@ -69,20 +118,10 @@ typedef struct sortctx {
 } sortctx;
 
 static int key_cmp(const rt_node *a, const rt_node *b) {
-  const rt_tabledata *da = a->ext, *db = b->ext;
-  const char *sa = da && da->schema ? da->schema : NULL;
-  const char *sb = db && db->schema ? db->schema : NULL;
-  /* compare "schema.name" texts without building them */
-  const char *pa[3] = {sa, sa ? "." : NULL, a->name};
-  const char *pb[3] = {sb, sb ? "." : NULL, b->name};
-  int ia = sa ? 0 : 2, ib = sb ? 0 : 2;
-  const char *x = pa[ia], *y = pb[ib];
-  for (;;) {
-    while (!*x && ia < 2) x = pa[++ia];
-    while (!*y && ib < 2) y = pb[++ib];
-    if (!*x || !*y || *x != *y) return (unsigned char)*x - (unsigned char)*y;
-    x++, y++;
-  }
+  const char *pa[3], *pb[3];
+  key_parts(a, pa);
+  key_parts(b, pb);
+  return parts_cmp(pa, pb);
 }
 
 static int index_in(const sortctx *s, const rt_node *t) {
@@ -147,7 +186,7 @@ int rt_metadata_sorted(rt_metadata *md, rt_node ***out) {
     for (k = 0; d && k < d->ncons; k++) {
       rt_node *ref;
       if (d->cons[k].kind != RT_CON_FK) continue;
-      ref = rt_metadata_find(md, d->cons[k].reftable);
+      ref = rt_fk_target(s.tables[i], d->cons[k].reftable);
       if (ref && ref != s.tables[i] && (j = index_in(&s, ref)) >= 0)
         s.dep[i * s.n + j] = 1;
     }
@@ -169,19 +208,38 @@ int rt_metadata_sorted(rt_metadata *md, rt_node ***out) {
 }
 
 rt_node *rt_table_new(rt_metadata *md, const char *name, rt_error *err) {
+  return rt_table_new_in(md, NULL, name, err);
+}
+
+/* Is key schema.name (or name) taken in md?  The error says so. */
+static int key_taken(rt_metadata *md, const char *schema, const char *name,
+                     rt_error *err) {
+  const char *want[3] = {schema, schema ? "." : NULL, name}, *have[3];
+  int i;
+  for (i = 0; md && i < md->n; i++) {
+    key_parts(md->tables[i], have);
+    if (parts_cmp(want, have) == 0) {
+      rt_error_set(err, RT_EINVALIDREQUEST,
+                   "Table '%s%s%s' is already defined for this MetaData "
+                   "instance.  Specify 'extend_existing=True' to redefine "
+                   "options and columns on an existing Table object.",
+                   schema ? schema : "", schema ? "." : "", name);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+rt_node *rt_table_new_in(rt_metadata *md, const char *schema, const char *name,
+                         rt_error *err) {
   rt_node *t;
   rt_tabledata *d;
-  if (md && rt_metadata_find(md, name)) {
-    rt_error_set(err, RT_EINVALIDREQUEST,
-                 "Table '%s' is already defined for this MetaData instance.  "
-                 "Specify 'extend_existing=True' to redefine options and "
-                 "columns on an existing Table object.",
-                 name);
-    return NULL;
-  }
+  if (key_taken(md, schema, name, err)) return NULL;
   t = rt_node_new(RT_N_TABLE);
   d = calloc(1, sizeof *d);
-  if (!t || !d || !(t->name = rt_strdup(name))) {
+  if (!t || !d || !(t->name = rt_strdup(name)) ||
+      (schema && !(d->schema = rt_strdup(schema)))) {
+    if (d) free(d->schema);
     free(d);
     rt_unref(t);
     rt_error_set(err, RT_EMEMORY, "out of memory");
@@ -385,9 +443,7 @@ void rt_table_resolve_types(rt_node *t) {
     rt_constraint *c = &d->cons[i];
     rt_node *ref;
     if (c->kind != RT_CON_FK) continue;
-    ref = rt_table_matches(t, c->reftable)
-              ? t
-              : rt_metadata_find(d->md, c->reftable);
+    ref = rt_fk_target(t, c->reftable);
     if (!ref) continue;
     for (j = 0; j < c->ncols; j++) {
       rt_node *col = rt_table_column(t, c->cols[j]);
@@ -509,7 +565,7 @@ static int fk_conds(rt_node *a, rt_node *b, rt_node **conds, int *nc, int max,
   d = ta->ext;
   for (i = 0; i < d->ncons; i++) {
     rt_constraint *c = &d->cons[i];
-    if (c->kind != RT_CON_FK || !rt_table_matches(tb, c->reftable)) continue;
+    if (c->kind != RT_CON_FK || rt_fk_target(ta, c->reftable) != tb) continue;
     found += fkset_add(set, c);
     for (j = 0; j < c->ncols && *nc < max; j++) {
       rt_node *l = from_column(b, c->refcols[j]);
@@ -566,9 +622,7 @@ static int fk_conds_proxied(rt_node *a, rt_node *b, rt_node **conds, int *nc,
       rt_node *ref;
       int got = 0;
       if (c->kind != RT_CON_FK) continue;
-      ref = rt_table_matches(tabs[k], c->reftable)
-                ? tabs[k]
-                : rt_metadata_find(d->md, c->reftable);
+      ref = rt_fk_target(tabs[k], c->reftable);
       for (j = 0; ref && j < c->ncols && *nc < max; j++) {
         rt_node *ca = exported(a, from_column(tabs[k], c->cols[j]));
         rt_node *cb = exported(b, from_column(ref, c->refcols[j]));

@@ -72,15 +72,26 @@ typedef struct rt_coldata {
 struct rt_metadata {
   int n, cap;
   rt_node **tables;
+  char *schema; /* MetaData(schema=...): owned, or NULL */
 };
 
 rt_metadata *rt_metadata_new(void);
 void rt_metadata_free(rt_metadata *md);
-/* The table `name` names: "name", or "schema.name" for a table with a
-** schema (which its bare name also finds). */
-rt_node *rt_metadata_find(rt_metadata *md, const char *name);
-/* Does a foreign key's target table `ref` ("name", "schema.name") name t? */
-int rt_table_matches(const rt_node *t, const char *ref);
+/*
+** Tables are keyed as SQLAlchemy keys them: "schema.name" for a table
+** with a schema, the bare name otherwise; so tables of one name in two
+** schemas live side by side.  The table with key `key`, or NULL.
+*/
+rt_node *rt_metadata_find(rt_metadata *md, const char *key);
+/* Is t's key `key`? */
+int rt_table_has_key(const rt_node *t, const char *key);
+/*
+** The table a foreign key of t names by `ref` ("schema.table" or
+** "table"), resolved in t's MetaData as SQLAlchemy resolves it: a bare
+** name takes the MetaData's schema.  t itself when the key is its own;
+** NULL when the MetaData holds no such table.
+*/
+rt_node *rt_fk_target(const rt_node *t, const char *ref);
 /* Forget table t (MetaData.remove); it no longer belongs to md. */
 void rt_metadata_remove(rt_metadata *md, rt_node *t);
 /* Tables sorted so that each comes after those it references. */
@@ -88,6 +99,10 @@ int rt_metadata_sorted(rt_metadata *md, rt_node ***out);
 
 /* A new table (refs 1) registered in md (md may be NULL: sa.table()). */
 rt_node *rt_table_new(rt_metadata *md, const char *name, rt_error *err);
+/* The same with a schema (may be NULL); an error (InvalidRequestError)
+** when md holds a table of that key already. */
+rt_node *rt_table_new_in(rt_metadata *md, const char *schema, const char *name,
+                         rt_error *err);
 /* A new column for a table; `type` may be NULL (taken from its FK). */
 rt_node *rt_column_new(const char *name, rt_type *type);
 /* Attach column to table (the column becomes owned by the table). */

@@ -1333,6 +1333,20 @@ static int l_case(lua_State *L) {
   lnode *ud;
   rt_lua_checkarg(L, 1, LUA_TTABLE, "case");
   lua_settop(L, 2);
+  /* a Row is a tuple: one (condition, value) pair, as in SQLAlchemy,
+  ** never a map of its names */
+  if (rt_lua_isrow(L, 1)) {
+    int len = (int)luaL_len(L, 1);
+    if (len != 2)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "case: a Row is one (condition, value) pair; "
+                          "this one has %d values",
+                          len);
+    lua_createtable(L, 1, 0);
+    lua_pushvalue(L, 1);
+    lua_rawseti(L, -2, 1);
+    lua_replace(L, 1);
+  }
   if (opts) {
     lua_getfield(L, opts, "value"); /* 3 */
     if (!lua_isnil(L, 3)) value = lsql_checknode(L, 3, "case");
@@ -1837,6 +1851,12 @@ static int s_filter_by(lua_State *L) {
   rt_node *s = checkselect(L, "filter_by"), *ent = filter_entity(s);
   int n, i;
   rt_lua_checkarg(L, 2, LUA_TTABLE, "filter_by");
+  /* a Row is a tuple, not keyword arguments (SQLAlchemy refuses it as
+  ** a positional argument; row._mapping is a map) */
+  if (rt_lua_isrow(L, 2))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "filter_by: argument #1 must be a table of names "
+                        "and values, not a Row (use row._mapping)");
   if (!ent)
     return rt_lua_error(L, RT_EINVALIDREQUEST,
                         "filter_by: no entity to filter on");
@@ -2020,10 +2040,9 @@ static int fk_references(const rt_node *a, const rt_node *b) {
     return 0;
   for (i = 0; i < d->ncons; i++) {
     const rt_constraint *con = &d->cons[i];
-    const char *rt = con->reftable, *dot;
-    if (con->kind != RT_CON_FK || !rt) continue;
-    if ((dot = strrchr(rt, '.')) != NULL) rt = dot + 1;
-    if (strcmp(rt, b->owner->name) != 0) continue;
+    if (con->kind != RT_CON_FK || !con->reftable ||
+        rt_fk_target(a->owner, con->reftable) != b->owner)
+      continue;
     for (k = 0; k < con->ncols; k++)
       if (strcmp(con->cols[k], a->name) == 0 &&
           strcmp(con->refcols[k], b->name) == 0)
@@ -3453,7 +3472,11 @@ static int node_tostring(lua_State *L) {
     return 1;
   }
   if (s->kind == RT_N_TABLE && !(s->flags & RT_F_VALUES)) {
-    lua_pushstring(L, s->name);
+    const rt_tabledata *d = s->ext; /* its key, as SQLAlchemy's str() */
+    if (d && d->schema)
+      lua_pushfstring(L, "%s.%s", d->schema, s->name);
+    else
+      lua_pushstring(L, s->name);
     return 1;
   }
   if (s->kind == RT_N_COLUMN && s->name == NULL && s->owner == NULL) {

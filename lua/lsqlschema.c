@@ -181,12 +181,30 @@ static int type_index(lua_State *L) {
   return 1;
 }
 
+/* A Row (a table of values by position and name) is no options table
+** nor constraint: refused at argument #argn of fname */
+static void refuse_row(lua_State *L, int idx, const char *fname, int argn) {
+  if (rt_lua_isrow(L, idx))
+    rt_lua_error(L, RT_EARGUMENT,
+                 "%s(): argument #%d must be a plain options table, not a Row",
+                 fname, argn);
+}
+
 /* --- MetaData --- */
 
+/* MetaData({schema}): md->schema, its tables' schema by default */
 typedef struct lmeta {
   rt_metadata *md;
-  char *schema; /* MetaData({schema}): its tables' schema by default */
 } lmeta;
+
+/* Push table t's key in its MetaData: "schema.name", or the bare name */
+static void push_key(lua_State *L, const rt_node *t) {
+  const rt_tabledata *d = t->ext;
+  if (d && d->schema)
+    lua_pushfstring(L, "%s.%s", d->schema, t->name);
+  else
+    lua_pushstring(L, t->name);
+}
 
 static lmeta *checkmeta(lua_State *L, int idx, const char *fname) {
   lmeta *m = luaL_testudata(L, idx, META_MT);
@@ -201,6 +219,7 @@ static int l_metadata(lua_State *L) {
   lmeta *m;
   const char *schema = NULL;
   if (lua_istable(L, 1)) {
+    refuse_row(L, 1, "MetaData", 1);
     if (lua_getfield(L, 1, "schema") == LUA_TSTRING)
       schema = lua_tostring(L, -1);
     else if (!lua_isnil(L, -1))
@@ -209,13 +228,12 @@ static int l_metadata(lua_State *L) {
     rt_lua_checkarg(L, 1, LUA_TTABLE, "MetaData");
   m = lua_newuserdatauv(L, sizeof *m, 1);
   m->md = NULL;
-  m->schema = NULL;
   luaL_setmetatable(L, META_MT);
   lua_newtable(L);
   lua_setiuservalue(L, -2, 1);
   m->md = rt_metadata_new();
   if (!m->md) return rt_lua_error(L, RT_EMEMORY, "out of memory");
-  if (schema && !(m->schema = rt_strdup(schema)))
+  if (schema && !(m->md->schema = rt_strdup(schema)))
     return rt_lua_error(L, RT_EMEMORY, "out of memory");
   return 1;
 }
@@ -224,8 +242,6 @@ static int meta_gc(lua_State *L) {
   lmeta *m = lua_touserdata(L, 1);
   rt_metadata_free(m->md);
   m->md = NULL;
-  free(m->schema);
-  m->schema = NULL;
   return 0;
 }
 
@@ -233,7 +249,7 @@ static int meta_index(lua_State *L) {
   lmeta *m = luaL_checkudata(L, 1, META_MT);
   const char *k = luaL_checkstring(L, 2);
   if (strcmp(k, "tables") == 0) {
-    /* a copy: name -> Table */
+    /* a copy: key ("schema.name" or the bare name) -> Table */
     lua_getiuservalue(L, 1, 1);
     lua_newtable(L);
     lua_pushnil(L);
@@ -245,7 +261,7 @@ static int meta_index(lua_State *L) {
     return 1;
   }
   if (strcmp(k, "schema") == 0) {
-    lua_pushstring(L, m->schema);
+    lua_pushstring(L, m->md->schema);
     return 1;
   }
   if (strcmp(k, "sorted_tables") == 0) {
@@ -260,7 +276,8 @@ static int meta_index(lua_State *L) {
     lua_getiuservalue(L, 1, 1);
     lua_createtable(L, n, 0);
     for (i = 0; i < n; i++) {
-      lua_getfield(L, -2, held[i]->name);
+      push_key(L, held[i]);
+      lua_gettable(L, -3);
       lua_rawseti(L, -2, i + 1);
     }
     return 1;
@@ -272,7 +289,10 @@ static int meta_index(lua_State *L) {
 
 /* MetaData:create_all/drop_all are written in Lua (module chunk below). */
 
-/* metadata:remove(table): the table no longer belongs to it */
+/*
+** metadata:remove(table): as SQLAlchemy's, whatever table the MetaData
+** holds under the table's key ("schema.name") no longer belongs to it.
+*/
 static int meta_remove(lua_State *L) {
   lmeta *m = checkmeta(L, 1, "remove");
   rt_node *t = lsql_tonode(L, 2);
@@ -280,12 +300,13 @@ static int meta_remove(lua_State *L) {
     return rt_lua_error(L, RT_EARGUMENT,
                         "remove: argument #1 must be a Table, not %s",
                         luaL_typename(L, 2));
+  lua_settop(L, 2);
   lua_getiuservalue(L, 1, 1);
-  if (lua_getfield(L, -1, t->name) != LUA_TNIL && lsql_tonode(L, -1) == t) {
-    lua_pushnil(L);
-    lua_setfield(L, -3, t->name);
-  }
-  rt_metadata_remove(m->md, t);
+  push_key(L, t); /* 4 */
+  lua_pushvalue(L, 4);
+  lua_pushnil(L);
+  lua_settable(L, 3);
+  rt_metadata_remove(m->md, rt_metadata_find(m->md, lua_tostring(L, 4)));
   return 0;
 }
 
@@ -339,7 +360,9 @@ static int l_foreignkey(lua_State *L) {
                           "ForeignKey(): argument #1 must be a string "
                           "'table.column' or a table's Column");
     newrecord(L, "ForeignKey");
-    lua_pushfstring(L, "%s.%s", c->owner->name, c->name);
+    push_key(L, c->owner); /* the column's table's fullname */
+    lua_pushfstring(L, "%s.%s", lua_tostring(L, -1), c->name);
+    lua_remove(L, -2);
   }
   lua_setfield(L, -2, "target");
   copyopts(L, opts, fk_opts);
@@ -534,6 +557,7 @@ static int l_column(lua_State *L) {
       type = lsql_totype(L, i);
     else if (lua_type(L, i) == LUA_TTABLE) {
       const char *kind;
+      refuse_row(L, i, "Column", i);
       lua_getfield(L, i, "__kind");
       kind = lua_tostring(L, -1);
       lua_pop(L, 1);
@@ -900,6 +924,7 @@ static int table_options(lua_State *L, int top) {
   for (i = 3; i <= top; i++) {
     int plain;
     if (lua_type(L, i) != LUA_TTABLE) continue;
+    refuse_row(L, i, "Table", i);
     plain = lua_getfield(L, i, "__kind") == LUA_TNIL;
     lua_pop(L, 1);
     if (plain) return i;
@@ -1079,7 +1104,8 @@ static void table_items(lua_State *L, int tidx, rt_node *t, int top,
 static int existing_table(lua_State *L, rt_node *t, int top, int opts) {
   int i;
   lua_getiuservalue(L, 2, 1);
-  lua_getfield(L, -1, t->name);
+  push_key(L, t);
+  lua_gettable(L, -2);
   lua_replace(L, top + 1);
   lua_settop(L, top + 1);
   if (opt_flag(L, opts, "keep_existing")) return 1;
@@ -1097,19 +1123,13 @@ static int existing_table(lua_State *L, rt_node *t, int top, int opts) {
   }
   for (i = 3; i <= top; i++) {
     if (i == opts) continue;
-    if (opts && lua_getfield(L, opts, "schema") == LUA_TSTRING)
-      return rt_lua_error(L, RT_EINVALIDREQUEST,
-                          "Table '%s.%s' is already defined for this "
-                          "MetaData instance.  Specify 'extend_existing=True' "
-                          "to redefine options and columns on an existing "
-                          "Table object.",
-                          lua_tostring(L, -1), t->name);
+    push_key(L, t);
     return rt_lua_error(L, RT_EINVALIDREQUEST,
                         "Table '%s' is already defined for this MetaData "
                         "instance.  Specify 'extend_existing=True' to "
                         "redefine options and columns on an existing Table "
                         "object.",
-                        t->name);
+                        lua_tostring(L, -1));
   }
   return 1;
 }
@@ -1134,38 +1154,38 @@ static void register_functions(lua_State *L, const char *reg, int tidx,
   lua_pop(L, 2);
 }
 
-/* The MetaData's schema for a table whose options name none (schema =
-** false: none at all), as SQLAlchemy's Table takes metadata.schema */
-static void default_schema(lua_State *L, lmeta *m, rt_node *t, int opts) {
-  rt_tabledata *d = t->ext;
-  int given = 0;
-  if (!m->schema) return;
-  if (opts) {
-    given = lua_getfield(L, opts, "schema") != LUA_TNIL;
+/*
+** The schema of Table(name, md, ..., {schema}), pushed: the one given, or
+** none for false (SQLAlchemy's BLANK_SCHEMA), or the MetaData's when the
+** options name none.  Then its key, "schema.name" or the bare name.
+*/
+static void push_schema_key(lua_State *L, lmeta *m, int opts) {
+  int t = opts ? lua_getfield(L, opts, "schema") : LUA_TNIL;
+  if (t == LUA_TNIL) {
+    lua_pop(L, opts ? 1 : 0);
+    lua_pushstring(L, m->md->schema);
+  } else if (t != LUA_TSTRING) {
     lua_pop(L, 1);
+    lua_pushnil(L);
   }
-  if (!given && !(d->schema = rt_strdup(m->schema)))
-    rt_lua_error(L, RT_EMEMORY, "out of memory");
+  if (lua_isnil(L, -1))
+    lua_pushvalue(L, 1);
+  else
+    lua_pushfstring(L, "%s.%s", lua_tostring(L, -1), lua_tostring(L, 1));
 }
 
-static int l_table(lua_State *L) {
-  int top = lua_gettop(L), i, opts;
-  lmeta *m;
+/*
+** Table()'s new table, built by table_build under a protected call with
+** Table()'s arguments and then its schema (a string or nil) and key.
+*/
+static int table_build(lua_State *L) {
+  int top = lua_gettop(L) - 2, i;
+  lmeta *m = lua_touserdata(L, 2);
+  const char *schema = lua_tostring(L, top + 1);
   lnode *ud;
   rt_error err = RT_ERROR_INIT;
   rt_node *t;
-  rt_lua_checkarg(L, 1, LUA_TSTRING, "Table");
-  m = checkmeta(L, 2, "Table");
-  opts = table_options(L, top);
-  if (opt_flag(L, opts, "keep_existing") &&
-      opt_flag(L, opts, "extend_existing"))
-    return rt_lua_error(L, RT_EARGUMENT,
-                        "keep_existing and extend_existing are mutually "
-                        "exclusive.");
-  lua_pushnil(L); /* top + 1: the Table */
-  t = rt_metadata_find(m->md, lua_tostring(L, 1));
-  if (t) return existing_table(L, t, top, opts);
-  lua_pop(L, 1);
+  lua_settop(L, top);
   ud = lsql_newnode(L); /* top + 1 */
   lua_newtable(L);      /* uservalue: metadata, Lua defaults */
   lua_pushvalue(L, 2);
@@ -1175,9 +1195,8 @@ static int l_table(lua_State *L) {
   lua_newtable(L);
   lua_setfield(L, -2, "onupdates");
   lua_setiuservalue(L, top + 1, 1);
-  ud->n = t = rt_table_new(m->md, lua_tostring(L, 1), &err);
+  ud->n = t = rt_table_new_in(m->md, schema, lua_tostring(L, 1), &err);
   if (!t) return rt_lua_raise(L, &err);
-  default_schema(L, m, t, opts);
   table_items(L, top + 1, t, top, 0);
   rt_table_resolve_types(t);
   rt_schema_changed(); /* flags and options set above, after the columns */
@@ -1188,11 +1207,52 @@ static int l_table(lua_State *L) {
   ** table's Lua-function defaults and onupdates, found at execution */
   register_functions(L, LSQL_DEFAULTS, top + 1, "defaults", t);
   register_functions(L, LSQL_ONUPDATES, top + 1, "onupdates", t);
-  /* metadata.tables[name] = table */
-  lua_getiuservalue(L, 2, 1);
-  lua_pushvalue(L, top + 1);
-  lua_setfield(L, -2, t->name);
   lua_settop(L, top + 1);
+  return 1;
+}
+
+/*
+** Table(name, metadata, items..., {schema, extend_existing,
+** keep_existing, must_exist, ...}): the MetaData keys its tables as
+** SQLAlchemy's does ("schema.name" with a schema); a key it holds already
+** gives the existing Table, and must_exist wants one.  A table whose
+*construction fails is forgotten, as
+** SQLAlchemy removes it again.
+*/
+static int l_table(lua_State *L) {
+  int top = lua_gettop(L), opts, i;
+  lmeta *m;
+  rt_node *t;
+  rt_lua_checkarg(L, 1, LUA_TSTRING, "Table");
+  m = checkmeta(L, 2, "Table");
+  opts = table_options(L, top);
+  if (opt_flag(L, opts, "keep_existing") &&
+      opt_flag(L, opts, "extend_existing"))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "keep_existing and extend_existing are mutually "
+                        "exclusive.");
+  push_schema_key(L, m, opts); /* top + 1: schema, top + 2: key */
+  t = rt_metadata_find(m->md, lua_tostring(L, top + 2));
+  if (t) {
+    lua_settop(L, top + 1); /* top + 1: the Table */
+    return existing_table(L, t, top, opts);
+  }
+  if (opt_flag(L, opts, "must_exist") || opt_flag(L, opts, "mustexist"))
+    return rt_lua_error(L, RT_EINVALIDREQUEST, "Table '%s' not defined",
+                        lua_tostring(L, top + 2));
+  lua_pushcfunction(L, table_build);
+  for (i = 1; i <= top + 2; i++) lua_pushvalue(L, i);
+  if (lua_pcall(L, top + 2, 1, 0) != LUA_OK) {
+    rt_metadata_remove(m->md,
+                       rt_metadata_find(m->md, lua_tostring(L, top + 2)));
+    return lua_error(L);
+  }
+  /* metadata.tables[key] = table */
+  lua_getiuservalue(L, 2, 1);
+  lua_pushvalue(L, top + 2);
+  lua_pushvalue(L, top + 3);
+  lua_settable(L, -3);
+  lua_settop(L, top + 3);
   return 1;
 }
 
@@ -1431,10 +1491,9 @@ static void fk_copy_schema(lua_State *L, int tidx, rt_node *t,
 static void fk_copy_refs(lua_State *L, int tidx, rt_node *t,
                          const rt_constraint *k, const char *schema,
                          const char *name, int fn) {
-  rt_tabledata *d = t->ext;
   const char *dot = strrchr(k->reftable, '.'), *fks;
-  int self = rt_table_matches(t, k->reftable), i;
-  rt_node *ref = self ? t : rt_metadata_find(d->md, k->reftable);
+  rt_node *ref = rt_fk_target(t, k->reftable);
+  int self = ref == t, i;
   rt_tabledata *rd = ref ? ref->ext : NULL;
   fk_copy_schema(L, tidx, t, k, schema, fn);
   fks = lua_tostring(L, -1);
@@ -1509,8 +1568,9 @@ static void copy_mysql_options(lua_State *L, rt_tabledata *from,
 ** Table:to_metadata(metadata, {schema, referred_schema_fn, name}) (and its
 ** older name tometadata): a copy of the table in another MetaData, with
 ** its columns, constraints and indexes, as SQLAlchemy's.  schema absent
-** keeps the table's schema; false or sa.null gives none.  A table the
-** MetaData holds under that name already is returned as it is.
+** keeps the table's schema; false or sa.null (SQLAlchemy's None) gives
+** the target MetaData's, or none.  A table the MetaData holds under that
+** key ("schema.name") already is returned as it is.
 */
 int lsql_table_to_metadata(lua_State *L) {
   rt_node *t = lsql_checknode(L, 1, "to_metadata"), *nt, *old;
@@ -1529,10 +1589,9 @@ int lsql_table_to_metadata(lua_State *L) {
   if (lua_istable(L, 3)) {
     if (lua_getfield(L, 3, "schema") == LUA_TSTRING)
       schema = lua_tostring(L, -1);
-    else if (lua_toboolean(L, -1) == 0 && !lua_isnil(L, -1))
-      schema = NULL; /* false: no schema */
-    else if (rt_lua_isnull(L, -1))
-      schema = NULL;
+    else if ((lua_toboolean(L, -1) == 0 && !lua_isnil(L, -1)) ||
+             rt_lua_isnull(L, -1))
+      schema = m->md->schema; /* SQLAlchemy's None: the MetaData's */
     else if (!lua_isnil(L, -1))
       return rt_lua_error(L, RT_EARGUMENT,
                           "to_metadata: schema must be a string");
@@ -1547,12 +1606,12 @@ int lsql_table_to_metadata(lua_State *L) {
       return rt_lua_error(L, RT_EARGUMENT,
                           "to_metadata: referred_schema_fn must be a function");
   }
-  /* already there: SQLAlchemy warns and returns it */
+  /* already there (under its key): SQLAlchemy warns and returns it */
   lua_pushfstring(L, schema ? "%s.%s" : "%s", schema ? schema : name, name);
-  if ((old = rt_metadata_find(m->md, lua_tostring(L, -1))) &&
-      rt_table_matches(old, lua_tostring(L, -1))) {
+  if ((old = rt_metadata_find(m->md, lua_tostring(L, -1)))) {
     lua_getiuservalue(L, 2, 1);
-    lua_getfield(L, -1, old->name);
+    lua_pushvalue(L, -2);
+    lua_gettable(L, -2);
     return 1;
   }
   lua_pop(L, 1);

@@ -23,7 +23,15 @@ local function options_of(...)
   return nil, n
 end
 
-local autoload
+local autoload, reflect_table_body
+
+-- The key MetaData md holds a table under ("schema.name" with a schema),
+-- for Table()'s schema option: a string, false for none, nil for md's.
+local function table_key(md, name, schema)
+  if schema == nil then schema = md.schema end
+  if type(schema) == "string" then return schema .. "." .. name end
+  return name
+end
 
 -- A Column object among Table()'s arguments (constraints and options are
 -- plain Lua tables).
@@ -93,9 +101,30 @@ end
 -- UNIQUE and CHECK constraints.  With include_columns, keys and indexes
 -- over other columns are left out; a UNIQUE that MySQL reports as an index
 -- too becomes the unique Index only.
+local reflecting = setmetatable({}, {__mode = "k"})
+
 local function reflect_table(name, md, bind, opts, given)
   local insp = sa.inspect(bind)
+  -- the schema asked of the database: the one given, else md's; false
+  -- (a table of no schema in a MetaData with one) asks for none
   local schema = opts.schema
+  if schema == nil then schema = md.schema end
+  if schema == false then schema = nil end
+  -- keys being reflected: a foreign key back into one of them (a
+  -- table referring to itself, a cycle) does not start it again
+  local busy = reflecting[md] or {}
+  local key = table_key(md, name, schema or false)
+  reflecting[md] = busy
+  busy[key] = true
+  local ok, t = pcall(function()
+    return reflect_table_body(name, md, bind, opts, given, insp, schema, busy)
+  end)
+  busy[key] = nil
+  if not ok then error(t, 0) end
+  return t
+end
+
+function reflect_table_body(name, md, bind, opts, given, insp, schema, busy)
   local args = {}
   local wanted
   if opts.include_columns then
@@ -104,21 +133,25 @@ local function reflect_table(name, md, bind, opts, given)
   end
   local placed = reflected_columns(insp, name, schema, given, wanted, args)
   for _, fk in ipairs(insp:get_foreign_keys(name, schema)) do
-    local target = fk.referred_table
+    local target, rschema = fk.referred_table, fk.referred_schema
     -- a given Column replacing a reflected one drops that column's keys
     local replaced = false
     for _, c in ipairs(fk.constrained_columns) do
       if placed[c] then replaced = true end
     end
     if covered(wanted, fk.constrained_columns) then
-      if opts.resolve_fks ~= false and target ~= name and
-         md.tables[target] == nil then
-        autoload(target, md, bind, {schema = fk.referred_schema})
+      -- as SQLAlchemy's: a target in no named schema is reflected with
+      -- none (not the MetaData's), and the key names the schema it has
+      local tschema = rschema or false
+      local tkey = table_key(md, target, tschema)
+      if opts.resolve_fks ~= false and not busy[tkey] and
+         md.tables[tkey] == nil then
+        autoload(target, md, bind, {schema = tschema})
       end
       if not replaced then
         local refs = {}
         for i, rc in ipairs(fk.referred_columns) do
-          refs[i] = target .. "." .. rc
+          refs[i] = (rschema and rschema .. "." or "") .. target .. "." .. rc
         end
         local o = fk.options or {}
         args[#args + 1] = sa.ForeignKeyConstraint(fk.constrained_columns,
@@ -155,7 +188,8 @@ local function reflect_table(name, md, bind, opts, given)
   if insp.dialect.name ~= "sqlite" then
     comment = insp:get_table_comment(name, schema).text
   end
-  args[#args + 1] = {schema = schema, extend_existing = opts.extend_existing,
+  args[#args + 1] = {schema = schema or false,
+                     extend_existing = opts.extend_existing,
                      comment = comment}
   return raw_Table(name, md, table.unpack(args))
 end
@@ -165,7 +199,8 @@ end
 -- constructor decides (the existing Table, or the "already defined" error
 -- when new columns come with it), without asking the database.
 function autoload(name, md, bind, opts, ...)
-  if md.tables[name] and not opts.extend_existing then
+  if md.tables[table_key(md, name, opts.schema)] and
+     not opts.extend_existing then
     local args = {...}
     args[#args + 1] = {keep_existing = opts.keep_existing, schema = opts.schema}
     return raw_Table(name, md, table.unpack(args))
@@ -198,7 +233,7 @@ function Insp.reflect_table(insp, tbl, include_columns, exclude_columns,
     end
   end
   return reflect_table(tbl.name, md, insp.bind,
-                       {schema = tbl.schema, extend_existing = true,
+                       {schema = tbl.schema or false, extend_existing = true,
                         include_columns = wanted, resolve_fks = resolve_fks},
                        {})
 end
@@ -361,9 +396,10 @@ end
 function Meta.reflect(md, bind, opts)
   opts = opts or {}
   local insp = sa.inspect(bind)
-  local names = insp:get_table_names(opts.schema)
+  local schema = opts.schema or md.schema
+  local names = insp:get_table_names(schema)
   if opts.views then
-    for _, v in ipairs(insp:get_view_names(opts.schema)) do
+    for _, v in ipairs(insp:get_view_names(schema)) do
       names[#names + 1] = v
     end
   end
@@ -388,13 +424,15 @@ function Meta.reflect(md, bind, opts)
       sa._raise("InvalidRequestError",
         "Could not reflect: requested table(s) not available in " ..
         engine_text(bind) ..
-        (opts.schema and (" schema '" .. opts.schema .. "'") or "") ..
+        (schema and (" schema '" .. schema .. "'") or "") ..
         ": (" .. table.concat(missing, ", ") .. ")")
     end
   end
   for _, n in ipairs(wanted) do
-    if md.tables[n] == nil or opts.extend_existing then
-      autoload(n, md, bind, {schema = opts.schema,
+    -- keyed "schema.name" when reflected from a schema
+    if md.tables[table_key(md, n, schema or false)] == nil or
+       opts.extend_existing then
+      autoload(n, md, bind, {schema = schema,
                              extend_existing = opts.extend_existing,
                              resolve_fks = opts.resolve_fks})
     end

@@ -149,6 +149,14 @@ end
 -- path.  `extra` adds fields (generated relationships); a body naming its
 -- table with __tablename__ gets autoload_with, so the table reflected (or
 -- made) beforehand is found, not redefined.
+-- The key of table `name` in MetaData md ("schema.name" with a schema,
+-- SQLAlchemy's): schema a string, false for none, nil for md's own.
+local function table_key(md, name, schema)
+  if schema == nil then schema = md.schema end
+  if type(schema) == "string" then return schema .. "." .. name end
+  return name
+end
+
 local function build(cls, bind, extra)
   local p = pending[cls]
   local body = {}
@@ -156,7 +164,9 @@ local function build(cls, bind, extra)
   for k, v in pairs(extra or {}) do body[k] = v end
   local tname = body.__tablename__
   if is_declared(tname) then tname = tname.fn(cls) end
-  local made = type(tname) == "string" and p.base.metadata.tables[tname]
+  local made = type(tname) == "string" and
+    p.base.metadata.tables[table_key(p.base.metadata, tname,
+                                     table_options(body.__table_args__).schema)]
   if body.__table__ == nil and (bind ~= nil or made) then
     local targs = body.__table_args__
     local list = {}
@@ -185,7 +195,8 @@ local function table_for(cls, bind, db_tables, opts_schema)
   local targs = directive(p, cls, "__table_args__")
   local topts = table_options(targs)
   local md = p.base.metadata
-  if md.tables[tname] then return md.tables[tname] end
+  local key = table_key(md, tname, topts.schema or opts_schema)
+  if md.tables[key] then return md.tables[key] end
   -- A column mapped under another name stays out: once in a Table, the
   -- class body would take it for a reference, not a column to map; the
   -- reflected column of that name is mapped under the body's key instead.
@@ -209,9 +220,17 @@ end
 -- anywhere).
 local function dependency_order(list, bind, db_tables, opts_schema)
   local by_name, done, out = {}, {}, {}
+  local function schema_of(cls)
+    return table_options(directive(pending[cls], cls, "__table_args__")).schema
+           or opts_schema
+  end
+  -- by "schema.name" where a schema is named, and by the bare name
   for _, cls in ipairs(list) do
     local tname = directive(pending[cls], cls, "__tablename__")
-    if type(tname) == "string" then by_name[tname] = cls end
+    if type(tname) == "string" then
+      local schema = schema_of(cls)
+      by_name[schema and schema .. "." .. tname or tname] = cls
+    end
   end
   local insp = bind and sa.inspect(bind)
   local function visit(cls)
@@ -219,14 +238,15 @@ local function dependency_order(list, bind, db_tables, opts_schema)
     done[cls] = true
     local p = pending[cls]
     local tname = directive(p, cls, "__tablename__")
-    local schema = table_options(directive(p, cls, "__table_args__")).schema
-                   or opts_schema
+    local schema = schema_of(cls)
     if insp and directive(p, cls, "__table__") == nil and
        type(tname) == "string" and
        (db_tables == nil or db_tables[tname]) then
       local ok, fks = pcall(insp.get_foreign_keys, insp, tname, schema)
       for _, fk in ipairs(ok and fks or {}) do
-        local dep = by_name[fk.referred_table]
+        local rs = fk.referred_schema or schema
+        local dep = by_name[rs and rs .. "." .. fk.referred_table or
+                            fk.referred_table]
         if dep then visit(dep) end
       end
     end
@@ -288,6 +308,15 @@ local function new_classes()
   return setmetatable({}, mt)
 end
 
+-- The key a foreign key's target "table" or "schema.table" names in the
+-- MetaData of tbl: a bare name takes the MetaData's schema, as
+-- SQLAlchemy resolves it.
+local function target_key(tbl, tname)
+  local ms = tbl.metadata and tbl.metadata.schema
+  if ms and not tname:find(".", 1, true) then return ms .. "." .. tname end
+  return tname
+end
+
 -- the foreign key constraints of a table, as SQLAlchemy's objects show
 -- them: {name, ondelete, onupdate, elements = {{parent, column}},
 -- columns, referred_table}, in the table's order; `tables` is the
@@ -304,7 +333,7 @@ local function fk_constraints(tbl, tables)
       out[#out + 1] = c
     end
     local tname, cname = string.match(fk.target_fullname, "^(.*)%.([^.]+)$")
-    local target = tables[tname] or tables[string.match(tname, "([^.]+)$")]
+    local target = tables[target_key(tbl, tname)]
     if target == nil then
       c.unresolved = true
     else
@@ -357,31 +386,31 @@ end
 -- order), then as MetaData.reflect creates them: each table of the
 -- database in name order, followed at once by the tables its foreign
 -- keys reach that are not there yet.
-local function table_order(tables, before, db_names)
+local function table_order(tables, before, db_names, schema)
   local order, seen = {}, {}
   local function add(t)
-    if t ~= nil and not seen[t.name] then
-      seen[t.name] = true
+    if t ~= nil and not seen[t.key] then
+      seen[t.key] = true
       order[#order + 1] = t
       return true
     end
   end
-  local function visit(name)
-    local t = tables[name]
+  local function visit(key)
+    local t = tables[key]
     if not add(t) then return end
     for _, fk in ipairs(t.foreign_keys) do
-      local tname = string.match(fk.target_fullname, "^(.*)%.[^.]+$")
-      visit(tname)
-      visit(string.match(tname, "([^.]+)$"))
+      visit(target_key(t, string.match(fk.target_fullname, "^(.*)%.[^.]+$")))
     end
   end
   for _, t in ipairs(before) do add(t) end
-  for _, name in ipairs(db_names) do visit(name) end
-  local rest = {}
-  for name, t in pairs(tables) do
-    if not seen[name] then rest[#rest + 1] = t end
+  for _, name in ipairs(db_names) do
+    visit(schema and schema .. "." .. name or name)
   end
-  table.sort(rest, function(a, b) return a.name < b.name end)
+  local rest = {}
+  for key, t in pairs(tables) do
+    if not seen[key] then rest[#rest + 1] = t end
+  end
+  table.sort(rest, function(a, b) return a.key < b.key end)
   for _, t in ipairs(rest) do add(t) end
   return order
 end
@@ -429,7 +458,7 @@ end
 local function relationships_for_fks(base, cfg, by_table, o)
   local local_cls = cfg.cls
   for _, constraint in ipairs(fk_constraints(cfg.table, o.tables)) do
-    local referred_cfg = by_table[constraint.referred_table.name]
+    local referred_cfg = by_table[constraint.referred_table.key]
     if referred_cfg ~= nil then
       local referred_cls = referred_cfg.cls
       if local_cls == referred_cls or not is_subclass(local_cls,
@@ -504,7 +533,7 @@ end
 -- a many-to-many relationship through association table `tbl`
 -- (SQLAlchemy's _m2m_relationship)
 local function m2m_relationship(base, lcl, rem, consts, tbl, by_table, o)
-  local cfg, referred_cfg = by_table[lcl.name], by_table[rem.name]
+  local cfg, referred_cfg = by_table[lcl.key], by_table[rem.key]
   if cfg == nil or referred_cfg == nil then return end
   local local_cls, referred_cls = cfg.cls, referred_cfg.cls
   local relationship_name = o.name_for_collection_relationship(
@@ -635,7 +664,7 @@ local function automap_prepare(base, a, b)
   local function add_config(cls, tbl, props, renamed)
     local cfg = {cls = cls, table = tbl, properties = props or {},
                  renamed = renamed or {}, generated = {}, backrefs = {}}
-    by_table[tbl.name] = cfg
+    by_table[tbl.key] = cfg
     configs[#configs + 1] = cfg
     return cfg
   end
@@ -648,13 +677,14 @@ local function automap_prepare(base, a, b)
   end
   local many_to_many = {}
   o.tables = md.tables -- (a copy each time it is read)
-  for _, tbl in ipairs(table_order(o.tables, before, db_names)) do
+  for _, tbl in ipairs(table_order(o.tables, before, db_names,
+                                   o.schema or md.schema)) do
     local lcl, rem, consts = is_many_to_many(tbl, o.tables)
     if lcl ~= nil then
       many_to_many[#many_to_many + 1] = {lcl, rem, consts, tbl}
     elseif #tbl.primary_key == 0 then
       -- a table without a primary key cannot be mapped
-    elseif by_table[tbl.name] == nil and not state.mapped[tbl.name] then
+    elseif by_table[tbl.key] == nil and not state.mapped[tbl.key] then
       local name = o.classname_for_table(base, tbl.name, tbl)
       if type(name) ~= "string" then
         raise("ArgumentError", "classname_for_table must return a string")
@@ -678,7 +708,7 @@ local function automap_prepare(base, a, b)
     local extra = {}
     for k, v in pairs(cfg.generated) do extra[k] = v end
     build(cfg.cls, o.bind, extra)
-    state.mapped[cfg.table.name] = true
+    state.mapped[cfg.table.key] = true
   end
   return base
 end

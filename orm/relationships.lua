@@ -92,18 +92,26 @@ function hooks.announce_backrefs(m)
 end
 
 -- a column named as SQLAlchemy's string arguments name one:
--- "Class.attr" (a class of r's registry) or "table.column"
+-- "Class.attr" (a class of r's registry), or a column of a table of the
+-- MetaData by its key, "table" or "schema.table", then "c.column" (as in
+-- SQLAlchemy) or "column"
 local function named_column(r, name)
-  local first, rest = string.match(name, "^%s*([%w_]+)%.([%w_]+)%s*$")
-  local cls = first and r.parent.registry and r.parent.registry.classes[first]
+  local parts = {}
+  for p in string.gmatch(name, "[^.%s]+") do parts[#parts + 1] = p end
+  local first, rest = parts[1], parts[2]
+  local cls = #parts == 2 and r.parent.registry and
+              r.parent.registry.classes[first]
   if cls and cls[rest] ~= nil then return cls[rest] end
-  local t = first and r.parent.local_table.metadata.tables[first]
-  local col = t and t.c[rest]
+  local tables = r.parent.local_table.metadata.tables
+  local t, i = first and tables[first], 2
+  if not t and #parts >= 3 then t, i = tables[first .. "." .. rest], 3 end
+  if t and parts[i] == "c" and #parts == i + 1 then i = i + 1 end
+  local col = t and #parts == i and t.c[parts[i]]
   if col then return col end
   raise("InvalidRequestError", string.format(
     "When initializing mapper %s, expression '%s' failed to locate a " ..
     "name ('%s').", tostring(r.parent), name,
-    cls and rest or first or name))
+    cls and rest or (t and parts[#parts]) or first or name))
 end
 
 -- foreign_keys / remote_side: a column, a list, a function giving
