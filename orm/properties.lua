@@ -55,7 +55,15 @@ function orm.column_property(expr, opts)
   local p = prop("column", {order = creation_order(expr),
                             deferred = opts.deferred or false,
                             group = opts.group})
-  if C.node_kind(expr) == "column" then p.column = expr else p.expr = expr end
+  if C.node_kind(expr) == "column" then
+    p.column = expr
+  else
+    -- an unnamed expression gets one anonymous label, as SQLAlchemy's
+    -- ColumnProperty does: a select naming it twice (columns clause and
+    -- ORDER BY) then orders by the label
+    if C.node_kind(expr) ~= "label" then expr = expr:label() end
+    p.expr = expr
+  end
   if p.group ~= nil then p.deferred = true end
   return p
 end
