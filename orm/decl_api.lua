@@ -273,6 +273,14 @@ function Registry:configure() hooks.configure() end
 
 -- map_imperatively(cls, table, {properties}): a plain Lua table becomes a
 -- mapped class of `table` (its fields stay methods and class attributes)
+local function table_has_column(tbl, col)
+  local p = C.node_ptr(col)
+  for _, c in ipairs(tbl.c) do
+    if C.node_ptr(c) == p then return true end
+  end
+  return false
+end
+
 function Registry:map_imperatively(cls, tbl, opts)
   opts = opts or {}
   if C.node_kind(tbl) ~= "table" then
@@ -288,7 +296,25 @@ function Registry:map_imperatively(cls, tbl, opts)
   local rels, props = {}, {}
   for k, v in pairs(opts.properties or {}) do
     if is_relationship(v) then rels[k] = v
-    elseif I.is_property(v) then props[k] = v end
+    elseif I.is_property(v) then props[k] = v
+    elseif C.node_kind(v) ~= nil then
+      -- a column of the table mapped under this key; any other
+      -- expression needs column_property(), as in SQLAlchemy
+      if not table_has_column(tbl, v) then
+        raise("ArgumentError", string.format(
+          "When configuring property '%s' on mapped class %s->%s, column " ..
+          "'%s' is not represented in the mapper's table. Use the " ..
+          "`column_property()` function to force this column to be " ..
+          "mapped as a read-only attribute.", tostring(k),
+          tostring(rawget(cls, "__name__")), tostring(tbl.name),
+          tostring(v)))
+      end
+      props[k] = orm.column_property(v)
+    else
+      raise("ArgumentError", string.format(
+        "map_imperatively: property '%s' must be a Column, relationship " ..
+        "or mapper property, got %s", tostring(k), type(v)))
+    end
   end
   rawset(cls, "__table__", tbl)
   rawset(cls, "__clause_element__", tbl)
