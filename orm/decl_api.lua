@@ -62,6 +62,20 @@ local directives = {__tablename__ = true, __table__ = true,
 
 -- Build class `name` with body `body` on `base` (Base or a mapped class),
 -- taking attributes from mixins first.
+-- with __table__ a class body adds no columns (a mixin's column the
+-- table already has is that column), as SQLAlchemy's declarative
+local function check_table_columns(tbl, columns, copies)
+  local names, copied = {}, {}
+  for _, c in ipairs(tbl.c) do names[c.name] = true end
+  for _, copy in pairs(copies) do copied[copy] = true end
+  for _, c in ipairs(columns) do
+    if not (copied[c.col] and names[c.col.name or c.key]) then
+      raise("ArgumentError", "Can't add additional column '" ..
+            tostring(c.key) .. "' when specifying __table__")
+    end
+  end
+end
+
 local function build_class(base, name, mixins, body)
   local cls = {__name__ = name}
   local fields = {}   -- attribute -> value (columns, relationships, values)
@@ -211,6 +225,8 @@ local function build_class(base, name, mixins, body)
       if opts then args[#args + 1] = opts end
     end
     tbl = sa.Table(table.unpack(args))
+  else
+    check_table_columns(tbl, columns, copies)
   end
   if inherits then
     cls = I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
