@@ -267,6 +267,11 @@ Mapper.__index = function(m, k)
   if k == "column_attrs" then return m.colattrs end
   if k == "columns" then return public_columns(m) end
   if k == "mapped_table" or k == "persist_selectable" then
+    -- joined inheritance persists to the join of its tables
+    local tables = rawget(m, "tables")
+    if tables and #tables > 1 and rawget(m, "selectable") then
+      return m.selectable
+    end
     return m.local_table
   end
   if k == "entity" or k == "class_" then return m.class end
