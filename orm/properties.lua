@@ -1176,7 +1176,8 @@ local function filter_map(m)
     end
   end
   for key, d in pairs(m.descriptors or {}) do
-    if d.synonym then map[key] = {synonym = d.synonym} end
+    if d.synonym then map[key] = {synonym = d.synonym}
+    elseif d.composite then map[key] = {composite = true} end
   end
   -- hybrid_property attributes, a subclass's and its parents'
   local mm = m
@@ -1230,6 +1231,9 @@ do
         stmt = base_filter_by(stmt, {[t.colkey] = v})
       elseif t and t.expr and not alias then
         stmt = stmt:where(t.expr:eq(v))
+      elseif t and t.composite and not alias then
+        -- a composite: each of its columns equal to the value's
+        stmt = stmt:where(m.class[name]:eq(v))
       elseif t and t.hybrid and not alias then
         -- a hybrid_property: its class-level expression
         stmt = stmt:where(m.class[name]:eq(v))
