@@ -277,6 +277,8 @@ Mapper.__index = function(m, k)
   if k == "entity" or k == "class_" then return m.class end
   if k == "c" then return public_columns(m) end
   if k == "is_mapper" then return true end
+  -- (the ORM keeps the columns to fetch in m.eager_cols)
+  if k == "eager_defaults" then return rawget(m, "eager_cols") ~= nil end
   if k == "version_id_col" then
     local i = rawget(m, "version_idx")
     return i and m.attr_columns[i] or nil

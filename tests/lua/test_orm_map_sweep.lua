@@ -220,6 +220,12 @@ T.test("Mapper persist_selectable and iterate_to_root", function()
   T.eq(tostring(orm.inspect(Mg).mapped_table),
        "emp JOIN mgr ON emp.id = mgr.id")
   T.ok(orm.inspect(Mg).local_table == Mg.__table__)
+  -- eager_defaults, from a mixin's __mapper_args__ too
+  T.eq(orm.inspect(E).eager_defaults, false)
+  local Ed = Base:class("Ed", {__mapper_args__ = {eager_defaults = true}}) {
+    __tablename__ = "ed", id = Column(Integer, {primary_key = true}),
+  }
+  T.eq(orm.inspect(Ed).eager_defaults, true)
 end)
 
 T.done()
