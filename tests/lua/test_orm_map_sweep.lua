@@ -59,6 +59,12 @@ local function schema()
     label_ = Column("label", String(20)),
     label = orm.synonym("label_"),
   }
+  M.Vault = Base:class "Vault" {
+    __tablename__ = "ms_vault",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    name = Column(String(20)),
+    secret = orm.deferred(Column(String(20)), {raiseload = true}),
+  }
   M.users = Table("ms_users", Base.metadata,
     Column("id", Integer, {primary_key = true}),
     Column("name", String(20)), Column("nick", String(10)))
@@ -135,6 +141,34 @@ for _, db in ipairs(T.databases()) do
       s:commit()
       T.eq(a.finish, Point.new(nil, nil))
       T.eq(a.start, Point.new(1, 2))
+    end)
+
+  T.test(pfx .. "deferred with raiseload raises instead of loading",
+    function()
+      local Vault = M.Vault
+      local s <close> = orm.Session(engine)
+      local v = Vault{id = 1, name = "v"}
+      T.eq(v.secret, nil)   -- no row: nothing to load, nothing raised
+      s:add(v)
+      s:flush()
+      local e = T.raises("InvalidRequestError", function() return v.secret end)
+      T.eq(e.message, "'Vault.secret' is not available due to raiseload=True")
+      v.secret = "s"
+      T.eq(v.secret, "s")
+      s:commit()
+      T.raises("InvalidRequestError", function() return v.secret end)
+      -- loaded when asked for: refresh or an undefer option
+      s:refresh(v, {"secret"})
+      T.eq(v.secret, "s")
+      s:expunge_all()
+      clear(log)
+      v = s:execute(select(Vault):options(orm.undefer(Vault.secret)))
+        :scalar_one()
+      T.eq(log[1], "SELECT ms_vault.secret, ms_vault.id, ms_vault.name " ..
+        "FROM ms_vault")
+      T.eq(v.secret, "s")
+      s:execute(delete(Vault))
+      s:commit()
     end)
 
   T.test(pfx .. "map_imperatively maps a table column under a new key",
