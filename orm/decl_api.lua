@@ -352,6 +352,14 @@ function orm.declarative_base(opts)
   local reg = opts.registry or orm.registry(opts)
   local Base = {metadata = reg.metadata, registry = reg, __abstract__ = true,
                 class = class_method}
+  -- declarative_base{cls = Common}: Common is a mixin of every class
+  -- declared from Base (columns copied, declared attributes per class)
+  if opts.cls ~= nil then
+    if type(opts.cls) ~= "table" then
+      raise("ArgumentError", "declarative_base: cls must be a table")
+    end
+    Base.__abstract_srcs__ = {opts.cls}
+  end
   return Base
 end
 

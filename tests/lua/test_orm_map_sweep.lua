@@ -222,6 +222,40 @@ T.test("__table__ with another Column is refused", function()
        "Can't add additional column 'other' when specifying __table__")
 end)
 
+T.test("declarative_base{cls = ...}: a mixin of every class", function()
+  local Common = {
+    __tablename__ = orm.declared_attr(function(cls)
+      return "c_" .. cls.__name__:lower()
+    end),
+    id = Column(Integer, {primary_key = true}),
+    describe = function(self)
+      return self.__class__.__name__ .. "#" .. tostring(self.id)
+    end,
+  }
+  local Base = orm.declarative_base({cls = Common})
+  local A = Base:class "A" {name = Column(String(20))}
+  local B = Base:class "B" {
+    a_id = Column(ForeignKey("c_a.id")),
+    a = relationship("A", {backref = "bs"}),
+  }
+  local function colnames(t)
+    local out = {}
+    for _, c in ipairs(t.c) do out[#out + 1] = c.name end
+    return out
+  end
+  T.eq({A.__tablename__, B.__tablename__}, {"c_a", "c_b"})
+  T.eq(colnames(A.__table__), {"id", "name"})
+  T.eq(colnames(B.__table__), {"id", "a_id"})
+  T.ok(A.__table__.c.id ~= B.__table__.c.id)
+  local engine = create_engine("sqlite://")
+  Base.metadata:create_all(engine)
+  local s <close> = orm.Session(engine)
+  local a = A{name = "x", bs = {B{}}}
+  s:add(a)
+  s:commit()
+  T.eq({a:describe(), a.bs[1]:describe()}, {"A#1", "B#1"})
+end)
+
 T.test("Mapper persist_selectable and iterate_to_root", function()
   local Base = orm.declarative_base()
   local kind = Column(String(10))
