@@ -280,12 +280,14 @@ Registry.__index = Registry
 
 function orm.registry(opts)
   opts = opts or {}
-  return setmetatable({metadata = opts.metadata or sa.MetaData(),
-                       mappers = {}, classes = {}, backrefs = {}},
-                      Registry)
+  local reg = setmetatable({metadata = opts.metadata or sa.MetaData(),
+                            mappers = {}, classes = {}, backrefs = {}},
+                           Registry)
+  I.registry_created(reg)
+  return reg
 end
 
-function Registry:configure() hooks.configure() end
+function Registry:configure() I.configure_registry(self) end
 
 -- map_imperatively(cls, table, {properties}): a plain Lua table becomes a
 -- mapped class of `table` (its fields stay methods and class attributes)

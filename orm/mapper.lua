@@ -118,21 +118,96 @@ end
 local abstract_waiting = false
 function I.abstract_waiting() abstract_waiting = true end
 
-local function configure()
+-- A registry whose relationships failed to configure stays failed, as in
+-- SQLAlchemy: registry -> {err, mapper}.  Other registries configure on
+-- their own.
+local failed = setmetatable({}, {__mode = "k"})
+local registries = setmetatable({}, {__mode = "k"})
+local registry_seq = 0
+function I.registry_created(reg)
+  registry_seq = registry_seq + 1
+  registries[reg] = registry_seq
+end
+
+local function failed_error(f)
+  local e = f.err
+  local msg = type(e) == "table" and e.message or tostring(e)
+  raise("InvalidRequestError", string.format(
+    "One or more mappers failed to initialize - can't proceed with " ..
+    "initialization of other mappers. Triggering mapper: '%s'. Original " ..
+    "exception was: %s", tostring(f.mapper), tostring(msg)))
+end
+
+-- the failure a configure made without a registry in view raises again:
+-- that of the newest registry holding mappers (the one in use; a
+-- registry declared after a failed one configures without it)
+local function newest_failure()
+  local best, best_seq = nil, -1
+  for reg, seq in pairs(registries) do
+    if seq > best_seq and #reg.mappers > 0 then best, best_seq = reg, seq end
+  end
+  return best and failed[best]
+end
+
+-- after a configure: the errors to raise.  mode nil: a configure with
+-- no registry in view; "all": configure_mappers(); else a registry's
+-- own configure().  new: registry -> its error of this configure.
+local function raise_failures(mode, new, first_err)
+  if mode == nil or mode == "all" then
+    if first_err then error(first_err, 0) end
+    local f
+    if mode == nil then
+      f = next(failed) and newest_failure()
+    else
+      f = select(2, next(failed))
+    end
+    if f then failed_error(f) end
+  else
+    if new[mode] then error(new[mode], 0) end
+    if failed[mode] then failed_error(failed[mode]) end
+  end
+end
+
+local function configure(mode)
   if abstract_waiting then
     abstract_waiting = false
     I.map_abstract_concrete()
   end
-  if #unconfigured == 0 then return end
+  if #unconfigured == 0 then
+    if next(failed) then raise_failures(mode, {}, nil) end
+    return
+  end
+  local done, first_err, new = {}, nil, {}
+  -- (resolving may add relationships, backrefs: the loop takes them too)
   local i = 1
-  local done = {}
   while i <= #unconfigured do
     local r = unconfigured[i]
-    I.resolve_rel(r)
-    done[#done + 1] = r
     i = i + 1
+    local reg = r.parent.registry or false
+    if not (reg and failed[reg]) then
+      local ok, err = pcall(I.resolve_rel, r)
+      if ok then
+        done[#done + 1] = r
+      elseif reg then
+        failed[reg] = {err = err, mapper = r.parent}
+        new[reg] = err
+        first_err = first_err or err
+      else
+        unconfigured = {}
+        error(err, 0)
+      end
+    end
   end
   unconfigured = {}
+  -- (a failed registry's resolved relationships stay unused)
+  local k = 0
+  for _, r in ipairs(done) do
+    if not (r.parent.registry and failed[r.parent.registry]) then
+      k = k + 1
+      done[k] = r
+    end
+  end
+  for j = #done, k + 1, -1 do done[j] = nil end
   hooks.generation = (hooks.generation or 0) + 1
   for _, r in ipairs(done) do
     if r.back_name then
@@ -161,10 +236,14 @@ local function configure()
     table.insert(r.target.referenced_by, r)
   end
   if hooks.configured then hooks.configured() end
+  if next(failed) then raise_failures(mode, new, first_err) end
 end
-hooks.configure = configure
+hooks.configure = function() return configure() end
 
-function orm.configure_mappers() hooks.configure() end
+-- explicit configuration: of every registry, or of the one given
+function I.configure_registry(reg) return configure(reg or "all") end
+
+function orm.configure_mappers() I.configure_registry(nil) end
 
 -- cascades -------------------------------------------------------------
 
@@ -318,7 +397,7 @@ end
 
 -- for the other files of the ORM
 I.Mapper = Mapper
-I.configure = configure
+I.configure = hooks.configure
 I.make_mapper = make_mapper
 I.mappers_by_table = mappers_by_table
 I.related_by = related_by

@@ -296,4 +296,49 @@ T.test("Mapper persist_selectable and iterate_to_root", function()
   T.eq(orm.inspect(Ed).eager_defaults, true)
 end)
 
+-- (last: it leaves a registry that failed to configure)
+T.test("a registry that fails to configure stops only itself", function()
+  local B1 = orm.declarative_base()
+  local D = B1:class "D" {
+    __tablename__ = "ms_d", id = Column(Integer, {primary_key = true}),
+    r = relationship("Nope"),
+  }
+  local e = T.raises("InvalidRequestError", orm.configure_mappers)
+  T.match(e.message, "^When initializing mapper mapped class D%->ms_d, " ..
+          "expression 'Nope' failed to locate a name %('Nope'%)")
+  -- the registry in use raises again, naming the failure
+  local failed = "^One or more mappers failed to initialize %- can't " ..
+    "proceed with initialization of other mappers%. Triggering mapper: " ..
+    "'mapped class D%->ms_d'%. Original exception was: When initializing"
+  e = T.raises("InvalidRequestError", function()
+    return orm.inspect(D).attrs
+  end)
+  T.match(e.message, failed)
+  -- a registry declared after it configures and works on its own
+  local B2 = orm.declarative_base()
+  local E = B2:class "E" {
+    __tablename__ = "ms_e", id = Column(Integer, {primary_key = true}),
+  }
+  B2:class "F" {
+    __tablename__ = "ms_f", id = Column(Integer, {primary_key = true}),
+    e_id = Column(ForeignKey("ms_e.id")),
+    e = relationship(E, {backref = "fs"}),
+  }
+  B2.registry:configure()
+  local engine = create_engine("sqlite://")
+  B2.metadata:create_all(engine)
+  local s <close> = orm.Session(engine)
+  local x = E{fs = {}}
+  s:add(x)
+  s:commit()
+  T.eq(s:query(E):count(), 1)
+  T.eq(#x.fs, 0)
+  -- configuring everything, or the failed registry, still raises
+  T.match(T.raises("InvalidRequestError", orm.configure_mappers).message,
+          failed)
+  T.match(T.raises("InvalidRequestError", function()
+    B1.registry:configure()
+  end).message, failed)
+end)
+
 T.done()
