@@ -237,11 +237,7 @@ local function build_class(base, name, mixins, body)
   rawset(cls, "__clause_element__", tbl)
   rawset(cls, "__tablename__", tbl.name)
   local margs = resolved.__mapper_args__ or {}
-  if margs.primary_key then
-    -- a primary key named by the mapper only: not supported yet
-    raise("ArgumentError", "__mapper_args__.primary_key is not supported yet")
-  end
-  local m = make_mapper(cls, tbl, attr_keys, rels)
+  local m = make_mapper(cls, tbl, attr_keys, rels, margs.primary_key)
   m.registry = reg
   rawset(cls, "__mapper__", m)
   reg.classes[name] = cls

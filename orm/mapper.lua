@@ -50,21 +50,51 @@ end
 
 -- A Mapper for class `cls` over `table` (attributes: the table's columns,
 -- in its column order; attr_keys maps column key -> attribute key).
-local function make_mapper(cls, tbl, attr_keys, relationships)
+-- __mapper_args__.primary_key: the table's columns (or their keys) the
+-- mapper identifies rows by, in the order given -> column ptr -> position
+local function pk_override(cls, tbl, list)
+  if type(list) ~= "table" or C.node_kind(list) ~= nil then list = {list} end
+  local pos = {}
+  for k, c in ipairs(list) do
+    local found
+    for _, col in ipairs(tbl.c) do
+      if (type(c) == "string" and (col.key == c or col.name == c)) or
+         (type(c) ~= "string" and C.node_ptr(col) == C.node_ptr(c)) then
+        found = col
+      end
+    end
+    if not found then
+      raise("ArgumentError", string.format(
+        "Mapper mapped class %s->%s: primary_key names %s, not a column " ..
+        "of table '%s'", cls.__name__, tbl.name, tostring(c), tbl.name))
+    end
+    pos[C.node_ptr(found)] = k
+  end
+  return pos
+end
+
+local function make_mapper(cls, tbl, attr_keys, relationships, pk)
   local m = setmetatable({class = cls, local_table = tbl, keys = {},
                           slots = {}, attr_columns = {}, colkeys = {},
                           primary_key = {}, pk_index = {}, colattrs = {},
                           insert_none = {},
                           relationships = {}, relkeys = {},
                           ptr = C.node_ptr(tbl)}, Mapper)
+  local pkpos = pk ~= nil and pk_override(cls, tbl, pk) or nil
   for _, col in ipairs(tbl.c) do
     local key = attr_keys[col.key] or col.key
     local i = #m.keys + 1
     m.keys[i], m.slots[key], m.attr_columns[i], m.colkeys[i] = key, i, col, col.key
     m.colattrs[key] = col
-    if col.primary_key then
+    local k = pkpos and pkpos[C.node_ptr(col)]
+    if pkpos == nil and col.primary_key then
       m.primary_key[#m.primary_key + 1] = col
       m.pk_index[#m.pk_index + 1] = i
+    elseif k then
+      m.primary_key[k], m.pk_index[k] = col, i
+      if not col.primary_key and not C.column_defaults(col) then
+        m.insert_none[i] = true -- not the table's key: no value generated
+      end
     elseif not C.column_defaults(col) then
       m.insert_none[i] = true -- inserted as NULL when never set
     end

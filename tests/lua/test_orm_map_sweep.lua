@@ -65,6 +65,14 @@ local function schema()
     name = Column(String(20)),
     secret = orm.deferred(Column(String(20)), {raiseload = true}),
   }
+  M.ledger = Table("ms_ledger", Base.metadata,
+    Column("code", String(10), {nullable = false}),
+    Column("year", Integer, {nullable = false}),
+    Column("amount", Integer))
+  M.Entry = Base:class "Entry" {
+    __table__ = M.ledger,
+    __mapper_args__ = {primary_key = {M.ledger.c.code, M.ledger.c.year}},
+  }
   M.users = Table("ms_users", Base.metadata,
     Column("id", Integer, {primary_key = true}),
     Column("name", String(20)), Column("nick", String(10)))
@@ -168,6 +176,45 @@ for _, db in ipairs(T.databases()) do
         "FROM ms_vault")
       T.eq(v.secret, "s")
       s:execute(delete(Vault))
+      s:commit()
+    end)
+
+  T.test(pfx .. "__mapper_args__ primary_key over a table without one",
+    function()
+      local Entry, ledger = M.Entry, M.ledger
+      local m = orm.inspect(Entry)
+      T.eq(#ledger.primary_key, 0)
+      T.eq({m.primary_key[1].name, m.primary_key[2].name}, {"code", "year"})
+      local s <close> = orm.Session(engine)
+      s:add_all({Entry{code = "a", year = 2020, amount = 1},
+                 Entry{code = "b", year = 2021, amount = 2}})
+      s:commit()
+      clear(log)
+      local e = s:get(Entry, {"a", 2020})
+      T.eq(e.amount, 1)
+      e.amount = 5
+      s:flush()
+      s:delete(s:get(Entry, {"b", 2021}))
+      s:flush()
+      T.eq(log, {
+        q(db, "SELECT ms_ledger.code AS ms_ledger_code, ms_ledger.year AS " ..
+          "ms_ledger_year, ms_ledger.amount AS ms_ledger_amount FROM " ..
+          "ms_ledger WHERE ms_ledger.code = ? AND ms_ledger.year = ?"),
+        q(db, "UPDATE ms_ledger SET amount=? WHERE ms_ledger.code = ? " ..
+          "AND ms_ledger.year = ?"),
+        q(db, "SELECT ms_ledger.code AS ms_ledger_code, ms_ledger.year AS " ..
+          "ms_ledger_year, ms_ledger.amount AS ms_ledger_amount FROM " ..
+          "ms_ledger WHERE ms_ledger.code = ? AND ms_ledger.year = ?"),
+        q(db, "DELETE FROM ms_ledger WHERE ms_ledger.code = ? AND " ..
+          "ms_ledger.year = ?")})
+      T.eq(m:identity_key_from_instance(e)[2], {"a", 2020})
+      s:commit()
+      T.eq(s:scalars(select(ledger.c.amount)):all(), {5})
+      -- a key left unset is inserted as NULL (the database refuses it)
+      s:add(Entry{amount = 3})
+      T.raises("IntegrityError", function() s:flush() end)
+      s:rollback()
+      s:execute(delete(ledger))
       s:commit()
     end)
 
