@@ -62,6 +62,20 @@ local directives = {__tablename__ = true, __table__ = true,
 
 -- Build class `name` with body `body` on `base` (Base or a mapped class),
 -- taking attributes from mixins first.
+-- with __table__ a class body adds no columns (a mixin's column the
+-- table already has is that column), as SQLAlchemy's declarative
+local function check_table_columns(tbl, columns, copies)
+  local names, copied = {}, {}
+  for _, c in ipairs(tbl.c) do names[c.name] = true end
+  for _, copy in pairs(copies) do copied[copy] = true end
+  for _, c in ipairs(columns) do
+    if not (copied[c.col] and names[c.col.name or c.key]) then
+      raise("ArgumentError", "Can't add additional column '" ..
+            tostring(c.key) .. "' when specifying __table__")
+    end
+  end
+end
+
 local function build_class(base, name, mixins, body)
   local cls = {__name__ = name}
   local fields = {}   -- attribute -> value (columns, relationships, values)
@@ -211,6 +225,8 @@ local function build_class(base, name, mixins, body)
       if opts then args[#args + 1] = opts end
     end
     tbl = sa.Table(table.unpack(args))
+  else
+    check_table_columns(tbl, columns, copies)
   end
   if inherits then
     cls = I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
@@ -221,11 +237,7 @@ local function build_class(base, name, mixins, body)
   rawset(cls, "__clause_element__", tbl)
   rawset(cls, "__tablename__", tbl.name)
   local margs = resolved.__mapper_args__ or {}
-  if margs.primary_key then
-    -- a primary key named by the mapper only: not supported yet
-    raise("ArgumentError", "__mapper_args__.primary_key is not supported yet")
-  end
-  local m = make_mapper(cls, tbl, attr_keys, rels)
+  local m = make_mapper(cls, tbl, attr_keys, rels, margs.primary_key)
   m.registry = reg
   rawset(cls, "__mapper__", m)
   reg.classes[name] = cls
@@ -264,15 +276,25 @@ Registry.__index = Registry
 
 function orm.registry(opts)
   opts = opts or {}
-  return setmetatable({metadata = opts.metadata or sa.MetaData(),
-                       mappers = {}, classes = {}, backrefs = {}},
-                      Registry)
+  local reg = setmetatable({metadata = opts.metadata or sa.MetaData(),
+                            mappers = {}, classes = {}, backrefs = {}},
+                           Registry)
+  I.registry_created(reg)
+  return reg
 end
 
-function Registry:configure() hooks.configure() end
+function Registry:configure() I.configure_registry(self) end
 
 -- map_imperatively(cls, table, {properties}): a plain Lua table becomes a
 -- mapped class of `table` (its fields stay methods and class attributes)
+local function table_has_column(tbl, col)
+  local p = C.node_ptr(col)
+  for _, c in ipairs(tbl.c) do
+    if C.node_ptr(c) == p then return true end
+  end
+  return false
+end
+
 function Registry:map_imperatively(cls, tbl, opts)
   opts = opts or {}
   if C.node_kind(tbl) ~= "table" then
@@ -288,7 +310,25 @@ function Registry:map_imperatively(cls, tbl, opts)
   local rels, props = {}, {}
   for k, v in pairs(opts.properties or {}) do
     if is_relationship(v) then rels[k] = v
-    elseif I.is_property(v) then props[k] = v end
+    elseif I.is_property(v) then props[k] = v
+    elseif C.node_kind(v) ~= nil then
+      -- a column of the table mapped under this key; any other
+      -- expression needs column_property(), as in SQLAlchemy
+      if not table_has_column(tbl, v) then
+        raise("ArgumentError", string.format(
+          "When configuring property '%s' on mapped class %s->%s, column " ..
+          "'%s' is not represented in the mapper's table. Use the " ..
+          "`column_property()` function to force this column to be " ..
+          "mapped as a read-only attribute.", tostring(k),
+          tostring(rawget(cls, "__name__")), tostring(tbl.name),
+          tostring(v)))
+      end
+      props[k] = orm.column_property(v)
+    else
+      raise("ArgumentError", string.format(
+        "map_imperatively: property '%s' must be a Column, relationship " ..
+        "or mapper property, got %s", tostring(k), type(v)))
+    end
   end
   rawset(cls, "__table__", tbl)
   rawset(cls, "__clause_element__", tbl)
@@ -310,6 +350,14 @@ function orm.declarative_base(opts)
   local reg = opts.registry or orm.registry(opts)
   local Base = {metadata = reg.metadata, registry = reg, __abstract__ = true,
                 class = class_method}
+  -- declarative_base{cls = Common}: Common is a mixin of every class
+  -- declared from Base (columns copied, declared attributes per class)
+  if opts.cls ~= nil then
+    if type(opts.cls) ~= "table" then
+      raise("ArgumentError", "declarative_base: cls must be a table")
+    end
+    Base.__abstract_srcs__ = {opts.cls}
+  end
   return Base
 end
 

@@ -37,10 +37,16 @@ local function composite_get(d, obj)
     vals[k] = obj[ck]
     if vals[k] ~= nil then n = n + 1 end
   end
-  if n == 0 then return nil end
-  -- the same value object while its columns keep their values
   local cached = C.extra(obj, d.cachekey)
-  if cached then
+  if n == 0 then
+    -- all columns NULL: nil when set so and not flushed yet, or when the
+    -- object has no row; a row's value object is made anyway (as
+    -- SQLAlchemy's composite is created for a persistent object)
+    if cached and cached.none and C.modified(obj) then return nil end
+    if C.identity(obj) == nil then return nil end
+  end
+  -- the same value object while its columns keep their values
+  if cached and not cached.none then
     local same = true
     for k = 1, #d.keys do
       if cached[k + 1] ~= vals[k] then same = false; break end
@@ -64,7 +70,7 @@ local function composite_set(d, obj, v)
     for k = 1, #d.keys do c[k + 1] = vals[k] end
     C.extra(obj, d.cachekey, c)
   else
-    C.extra(obj, d.cachekey, nil)
+    C.extra(obj, d.cachekey, {none = true})
   end
 end
 

@@ -586,7 +586,7 @@ function I.hierarchy_eager_defaults(s, conn, sv, done)
   local now = {}
   local rest = {}
   for _, e in ipairs(done.expire_after or {}) do
-    if mapper_of(e[1]).eager_defaults then
+    if mapper_of(e[1]).eager_cols then
       now[e[1]] = now[e[1]] or {}
       for _, i in ipairs(e[2]) do now[e[1]][i] = true end
     else
@@ -597,7 +597,7 @@ function I.hierarchy_eager_defaults(s, conn, sv, done)
   for _, list in ipairs{sv.ins, sv.upd} do
     for _, obj in ipairs(list) do
       local m = mapper_of(obj)
-      local ed = m.eager_defaults
+      local ed = m.eager_cols
       if ed and handled(m) and not m.single and m.attr_cols then
         local want, idx = now[obj] or {}, {}
         for _, l in ipairs{ed.insert, ed.update} do

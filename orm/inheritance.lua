@@ -1352,6 +1352,17 @@ Mapper.__index = function(m, k)
       return function() i = i + 1; return l[i] end
     end
   end
+  if k == "iterate_to_root" then
+    -- this mapper, then each it inherits from
+    return function(self)
+      local cur, started = self, false
+      return function()
+        if started then cur = rawget(cur, "inherits") end
+        started = true
+        return cur
+      end
+    end
+  end
   if k == "with_polymorphic_mappers" then
     local spec = rawget(m, "with_polymorphic_arg")
     return spec ~= nil and wp_mappers(m, spec) or {}

@@ -50,21 +50,51 @@ end
 
 -- A Mapper for class `cls` over `table` (attributes: the table's columns,
 -- in its column order; attr_keys maps column key -> attribute key).
-local function make_mapper(cls, tbl, attr_keys, relationships)
+-- __mapper_args__.primary_key: the table's columns (or their keys) the
+-- mapper identifies rows by, in the order given -> column ptr -> position
+local function pk_override(cls, tbl, list)
+  if type(list) ~= "table" or C.node_kind(list) ~= nil then list = {list} end
+  local pos = {}
+  for k, c in ipairs(list) do
+    local found
+    for _, col in ipairs(tbl.c) do
+      if (type(c) == "string" and (col.key == c or col.name == c)) or
+         (type(c) ~= "string" and C.node_ptr(col) == C.node_ptr(c)) then
+        found = col
+      end
+    end
+    if not found then
+      raise("ArgumentError", string.format(
+        "Mapper mapped class %s->%s: primary_key names %s, not a column " ..
+        "of table '%s'", cls.__name__, tbl.name, tostring(c), tbl.name))
+    end
+    pos[C.node_ptr(found)] = k
+  end
+  return pos
+end
+
+local function make_mapper(cls, tbl, attr_keys, relationships, pk)
   local m = setmetatable({class = cls, local_table = tbl, keys = {},
                           slots = {}, attr_columns = {}, colkeys = {},
                           primary_key = {}, pk_index = {}, colattrs = {},
                           insert_none = {},
                           relationships = {}, relkeys = {},
                           ptr = C.node_ptr(tbl)}, Mapper)
+  local pkpos = pk ~= nil and pk_override(cls, tbl, pk) or nil
   for _, col in ipairs(tbl.c) do
     local key = attr_keys[col.key] or col.key
     local i = #m.keys + 1
     m.keys[i], m.slots[key], m.attr_columns[i], m.colkeys[i] = key, i, col, col.key
     m.colattrs[key] = col
-    if col.primary_key then
+    local k = pkpos and pkpos[C.node_ptr(col)]
+    if pkpos == nil and col.primary_key then
       m.primary_key[#m.primary_key + 1] = col
       m.pk_index[#m.pk_index + 1] = i
+    elseif k then
+      m.primary_key[k], m.pk_index[k] = col, i
+      if not col.primary_key and not C.column_defaults(col) then
+        m.insert_none[i] = true -- not the table's key: no value generated
+      end
     elseif not C.column_defaults(col) then
       m.insert_none[i] = true -- inserted as NULL when never set
     end
@@ -118,21 +148,96 @@ end
 local abstract_waiting = false
 function I.abstract_waiting() abstract_waiting = true end
 
-local function configure()
+-- A registry whose relationships failed to configure stays failed, as in
+-- SQLAlchemy: registry -> {err, mapper}.  Other registries configure on
+-- their own.
+local failed = setmetatable({}, {__mode = "k"})
+local registries = setmetatable({}, {__mode = "k"})
+local registry_seq = 0
+function I.registry_created(reg)
+  registry_seq = registry_seq + 1
+  registries[reg] = registry_seq
+end
+
+local function failed_error(f)
+  local e = f.err
+  local msg = type(e) == "table" and e.message or tostring(e)
+  raise("InvalidRequestError", string.format(
+    "One or more mappers failed to initialize - can't proceed with " ..
+    "initialization of other mappers. Triggering mapper: '%s'. Original " ..
+    "exception was: %s", tostring(f.mapper), tostring(msg)))
+end
+
+-- the failure a configure made without a registry in view raises again:
+-- that of the newest registry holding mappers (the one in use; a
+-- registry declared after a failed one configures without it)
+local function newest_failure()
+  local best, best_seq = nil, -1
+  for reg, seq in pairs(registries) do
+    if seq > best_seq and #reg.mappers > 0 then best, best_seq = reg, seq end
+  end
+  return best and failed[best]
+end
+
+-- after a configure: the errors to raise.  mode nil: a configure with
+-- no registry in view; "all": configure_mappers(); else a registry's
+-- own configure().  new: registry -> its error of this configure.
+local function raise_failures(mode, new, first_err)
+  if mode == nil or mode == "all" then
+    if first_err then error(first_err, 0) end
+    local f
+    if mode == nil then
+      f = next(failed) and newest_failure()
+    else
+      f = select(2, next(failed))
+    end
+    if f then failed_error(f) end
+  else
+    if new[mode] then error(new[mode], 0) end
+    if failed[mode] then failed_error(failed[mode]) end
+  end
+end
+
+local function configure(mode)
   if abstract_waiting then
     abstract_waiting = false
     I.map_abstract_concrete()
   end
-  if #unconfigured == 0 then return end
+  if #unconfigured == 0 then
+    if next(failed) then raise_failures(mode, {}, nil) end
+    return
+  end
+  local done, first_err, new = {}, nil, {}
+  -- (resolving may add relationships, backrefs: the loop takes them too)
   local i = 1
-  local done = {}
   while i <= #unconfigured do
     local r = unconfigured[i]
-    I.resolve_rel(r)
-    done[#done + 1] = r
     i = i + 1
+    local reg = r.parent.registry or false
+    if not (reg and failed[reg]) then
+      local ok, err = pcall(I.resolve_rel, r)
+      if ok then
+        done[#done + 1] = r
+      elseif reg then
+        failed[reg] = {err = err, mapper = r.parent}
+        new[reg] = err
+        first_err = first_err or err
+      else
+        unconfigured = {}
+        error(err, 0)
+      end
+    end
   end
   unconfigured = {}
+  -- (a failed registry's resolved relationships stay unused)
+  local k = 0
+  for _, r in ipairs(done) do
+    if not (r.parent.registry and failed[r.parent.registry]) then
+      k = k + 1
+      done[k] = r
+    end
+  end
+  for j = #done, k + 1, -1 do done[j] = nil end
   hooks.generation = (hooks.generation or 0) + 1
   for _, r in ipairs(done) do
     if r.back_name then
@@ -161,10 +266,14 @@ local function configure()
     table.insert(r.target.referenced_by, r)
   end
   if hooks.configured then hooks.configured() end
+  if next(failed) then raise_failures(mode, new, first_err) end
 end
-hooks.configure = configure
+hooks.configure = function() return configure() end
 
-function orm.configure_mappers() hooks.configure() end
+-- explicit configuration: of every registry, or of the one given
+function I.configure_registry(reg) return configure(reg or "all") end
+
+function orm.configure_mappers() I.configure_registry(nil) end
 
 -- cascades -------------------------------------------------------------
 
@@ -267,11 +376,18 @@ Mapper.__index = function(m, k)
   if k == "column_attrs" then return m.colattrs end
   if k == "columns" then return public_columns(m) end
   if k == "mapped_table" or k == "persist_selectable" then
+    -- joined inheritance persists to the join of its tables
+    local tables = rawget(m, "tables")
+    if tables and #tables > 1 and rawget(m, "selectable") then
+      return m.selectable
+    end
     return m.local_table
   end
   if k == "entity" or k == "class_" then return m.class end
   if k == "c" then return public_columns(m) end
   if k == "is_mapper" then return true end
+  -- (the ORM keeps the columns to fetch in m.eager_cols)
+  if k == "eager_defaults" then return rawget(m, "eager_cols") ~= nil end
   if k == "version_id_col" then
     local i = rawget(m, "version_idx")
     return i and m.attr_columns[i] or nil
@@ -311,7 +427,7 @@ end
 
 -- for the other files of the ORM
 I.Mapper = Mapper
-I.configure = configure
+I.configure = hooks.configure
 I.make_mapper = make_mapper
 I.mappers_by_table = mappers_by_table
 I.related_by = related_by

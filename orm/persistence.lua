@@ -146,7 +146,7 @@ local function emit_updates(s, conn, m, objs, done)
     end
     i = j + 1
   end
-  if m.eager_defaults then
+  if m.eager_cols then
     I.fetch_server_values(s, conn, m, list, "update")
   else
     I.note_server_onupdates(m, list, done)
@@ -179,7 +179,7 @@ local function emit_inserts(s, conn, m, objs, done)
     local obj = objs[i]
     -- eager_defaults with RETURNING: a row missing server defaults goes
     -- alone and returns them (orm/versioning.lua)
-    local extra = returning and m.eager_defaults and
+    local extra = returning and m.eager_cols and
                   I.missing_defaults(m, obj)
     while i > runs[ri + 2] do ri = ri + 3 end
     local sig, gen, j = runs[ri], runs[ri + 1], runs[ri + 2]
@@ -248,7 +248,7 @@ local function emit_inserts(s, conn, m, objs, done)
       i = j + 1
     end
   end
-  if m.eager_defaults then I.fetch_server_values(s, conn, m, objs, "insert") end
+  if m.eager_cols then I.fetch_server_values(s, conn, m, objs, "insert") end
 end
 
 local function emit_deletes(s, conn, m, objs, done)

@@ -46,6 +46,20 @@ local function unattached_column(x)
   return C.node_kind(x) == "column" and not select(2, C.column_info(x))
 end
 
+-- attribute i of m deferred by its property p (in p's group; with
+-- raiseload, an access that would load it raises instead)
+local function set_deferred(m, i, p)
+  m.deferred[i] = p.group or true
+  if p.group then
+    m.groups[p.group] = m.groups[p.group] or {}
+    table.insert(m.groups[p.group], i)
+  end
+  if p.raiseload then
+    m.raiseload = m.raiseload or {}
+    m.raiseload[i] = true
+  end
+end
+
 function orm.column_property(expr, opts)
   opts = opts or {}
   if C.node_kind(expr) == nil then
@@ -54,15 +68,24 @@ function orm.column_property(expr, opts)
   end
   local p = prop("column", {order = creation_order(expr),
                             deferred = opts.deferred or false,
-                            group = opts.group})
-  if C.node_kind(expr) == "column" then p.column = expr else p.expr = expr end
+                            group = opts.group, raiseload = opts.raiseload})
+  if C.node_kind(expr) == "column" then
+    p.column = expr
+  else
+    -- an unnamed expression gets one anonymous label, as SQLAlchemy's
+    -- ColumnProperty does: a select naming it twice (columns clause and
+    -- ORDER BY) then orders by the label
+    if C.node_kind(expr) ~= "label" then expr = expr:label() end
+    p.expr = expr
+  end
   if p.group ~= nil then p.deferred = true end
   return p
 end
 
 function orm.deferred(col, opts)
   opts = opts or {}
-  local p = orm.column_property(col, {deferred = true, group = opts.group})
+  local p = orm.column_property(col, {deferred = true, group = opts.group,
+                                      raiseload = opts.raiseload})
   return p
 end
 
@@ -257,13 +280,7 @@ local function setup_properties(m, props, margs)
         m.expr_idx[#m.expr_idx + 1] = i
       end
       declared[i] = p.order
-      if p.deferred then
-        m.deferred[i] = p.group or true
-        if p.group then
-          m.groups[p.group] = m.groups[p.group] or {}
-          table.insert(m.groups[p.group], i)
-        end
-      end
+      if p.deferred then set_deferred(m, i, p) end
     elseif p.kind == "synonym" then
       local i = p.map_column and m.slots[key]
       if p.map_column and not i then
@@ -501,6 +518,11 @@ function hooks.load_expired(obj, key)
   local i = m.slots[key]
   local group
   local optdef = C.extra(obj, DEFERRED)
+  if m.raiseload and m.raiseload[i] and m.deferred[i] then
+    raise("InvalidRequestError", string.format(
+      "'%s.%s' is not available due to raiseload=True",
+      tostring(m.class.__name__), key))
+  end
   if m.deferred[i] then
     local g = m.deferred[i]
     group = {}
@@ -982,11 +1004,7 @@ local function late_column(cls, m, key, col, p)
   if not C.column_defaults(col) then m.insert_none[i] = true end
   if lselect(2, C.column_defaults(col)) then m.lua_defaults = true end
   if p and p.deferred then
-    m.deferred[i] = p.group or true
-    if p.group then
-      m.groups[p.group] = m.groups[p.group] or {}
-      table.insert(m.groups[p.group], i)
-    end
+    set_deferred(m, i, p)
     if not m.layout then
       m.has_props = true
       mapped_tables[cls] = true
@@ -1004,13 +1022,7 @@ local function late_expression(cls, m, key, p)
   m.keys[i], m.slots[key], m.exprs[i] = key, i, expr
   m.colattrs[key] = expr
   m.expr_idx[#m.expr_idx + 1] = i
-  if p.deferred then
-    m.deferred[i] = p.group or true
-    if p.group then
-      m.groups[p.group] = m.groups[p.group] or {}
-      table.insert(m.groups[p.group], i)
-    end
-  end
+  if p.deferred then set_deferred(m, i, p) end
   m.has_props = true
   mapped_tables[cls] = true
   if not m.layout then
@@ -1168,7 +1180,8 @@ local function filter_map(m)
     end
   end
   for key, d in pairs(m.descriptors or {}) do
-    if d.synonym then map[key] = {synonym = d.synonym} end
+    if d.synonym then map[key] = {synonym = d.synonym}
+    elseif d.composite then map[key] = {composite = true} end
   end
   -- hybrid_property attributes, a subclass's and its parents'
   local mm = m
@@ -1222,6 +1235,9 @@ do
         stmt = base_filter_by(stmt, {[t.colkey] = v})
       elseif t and t.expr and not alias then
         stmt = stmt:where(t.expr:eq(v))
+      elseif t and t.composite and not alias then
+        -- a composite: each of its columns equal to the value's
+        stmt = stmt:where(m.class[name]:eq(v))
       elseif t and t.hybrid and not alias then
         -- a hybrid_property: its class-level expression
         stmt = stmt:where(m.class[name]:eq(v))

@@ -13,11 +13,11 @@ local raise = I.raise
 -- the version column of mapper args (an attribute name or the Column)
 local function setup_version(m, margs)
   if margs and margs.eager_defaults then
-    m.eager_defaults = {insert = {}, update = {}}
+    m.eager_cols = {insert = {}, update = {}}
     for i, col in ipairs(m.attr_columns) do
       local _, _, server, onupdate = C.column_defaults(col)
-      if server then table.insert(m.eager_defaults.insert, i) end
-      if onupdate then table.insert(m.eager_defaults.update, i) end
+      if server then table.insert(m.eager_cols.insert, i) end
+      if onupdate then table.insert(m.eager_cols.update, i) end
     end
   end
   local vc = margs and margs.version_id_col
@@ -106,7 +106,7 @@ local function emit_versioned_updates(s, conn, m, objs, done)
         "%d were matched.", m.local_table.name, count))
     end
   end
-  if m.eager_defaults then
+  if m.eager_cols then
     I.fetch_server_values(s, conn, m, list, "update")
   else
     I.note_server_onupdates(m, list, done)
@@ -149,7 +149,7 @@ end
 -- eager_defaults: per object, one SELECT of the generated columns it
 -- did not set (kind "insert" or "update"), after the mapper's statements
 local function fetch_server_values(s, conn, m, objs, kind)
-  local idx = m.eager_defaults[kind]
+  local idx = m.eager_cols[kind]
   if #idx == 0 then return end
   for _, obj in ipairs(objs) do
     local want = {}
@@ -231,7 +231,7 @@ end
 -- (nil: none)
 local function missing_defaults(m, obj)
   local out
-  for _, i in ipairs(m.eager_defaults.insert) do
+  for _, i in ipairs(m.eager_cols.insert) do
     if not select(2, C.get(obj, i)) then
       out = out or {}
       out[#out + 1] = i
