@@ -215,11 +215,11 @@ static void my_values(rt_strbuf *b, const char *name, const rt_type *t) {
 
 static void enum_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
   int i, longest = 0;
-  if (strcmp(dialect, "postgresql") == 0 && t->name) {
+  if (!t->nonnative && strcmp(dialect, "postgresql") == 0 && t->name) {
     rt_sb_adds(b, t->name);
     return;
   }
-  if (strcmp(dialect, "mysql") == 0) {
+  if (!t->nonnative && strcmp(dialect, "mysql") == 0) {
     my_values(b, "ENUM", t);
     return;
   }
@@ -227,6 +227,9 @@ static void enum_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
     int n = (int)strlen(t->values[i]);
     if (n > longest) longest = n;
   }
+  /* Enum{length} sizes the VARCHAR (SQLAlchemy refuses one shorter than
+  ** the longest value) */
+  if (t->length > longest) longest = t->length;
   rt_sb_addf(b, "VARCHAR(%d)", longest);
 }
 

@@ -120,7 +120,8 @@ typedef struct rt_type {
   int retscale;       /* Float's decimal_return_scale; -1: none */
   int nvalues;        /* Enum */
   char **values;
-  char *name;           /* Enum type name */
+  char *name;    /* Enum type name */
+  int nonnative; /* Enum{native_enum = false}: VARCHAR on every dialect */
   struct rt_type *item; /* ARRAY element type */
   int dims;             /* ARRAY dimensions; 0: not given */
   /* MySQL integers: the display width (0: none) and UNSIGNED; PostgreSQL

@@ -7,6 +7,47 @@ for _, db in ipairs(T.databases()) do
   local n = db.name .. ": "
   local pg = db.name == "postgresql"
 
+  T.test(n .. "Enum{native_enum = false} is a VARCHAR, with no type made",
+         function()
+    local e = create_engine(db.url)
+    local md = MetaData()
+    local t = Table("sw_en", md, Column("id", Integer, {primary_key = true}),
+      Column("a", Enum("x", "yy", {name = "sw_k1"})),
+      Column("b", Enum("x", "yy", {name = "sw_k2", native_enum = false})),
+      Column("c", Enum("x", "yy", {name = "sw_k3", native_enum = false,
+                                   length = 10})),
+      Column("d", Enum("x", "yy", {native_enum = false})))
+    local ddl = tostring(CreateTable(t):compile(e))
+    T.match(ddl, "\n\tb VARCHAR%(2%), \n\tc VARCHAR%(10%), "
+                 .. "\n\td VARCHAR%(2%), ")
+    T.match(ddl, "\n\ta " .. ({sqlite = "VARCHAR%(2%)", postgresql = "sw_k1",
+                               mysql = "ENUM%('x','yy'%)"})[db.name] .. ", ")
+    T.eq(t.c.b.type.native_enum, false)
+    T.eq(t.c.a.type.native_enum, true)
+    md:drop_all(e)
+    md:create_all(e)
+    local c <close> = e:connect()
+    if pg then
+      -- only the native Enum's type is created
+      local types = c:exec_driver_sql("SELECT typname FROM pg_type WHERE "
+        .. "typname LIKE 'sw_k%' ORDER BY typname"):scalars():all()
+      T.eq(types, {"sw_k1"})
+    end
+    c:execute(insert(t), {{a = "x", b = "yy", c = "x", d = "yy"},
+                          {a = "yy", b = "x", c = "yy", d = "x"}})
+    T.eq(c:execute(select(t.c.id, t.c.b, t.c.d):where(t.c.b:eq("yy")))
+           :all()[1], c:execute(select(t.c.id, t.c.b, t.c.d)
+           :where(t.c.id:eq(1))):one())
+    T.eq(c:execute(select(t.c.b):order_by(t.c.id)):scalars():all(),
+         {"yy", "x"})
+    c:commit()
+    md:drop_all(e)
+    if pg then
+      T.eq(c:exec_driver_sql("SELECT count(*) FROM pg_type WHERE "
+        .. "typname LIKE 'sw_k%'"):scalar(), 0)
+    end
+  end)
+
   if pg then
     T.test(n .. "get_indexes reports column_sorting and postgresql_with",
            function()
