@@ -48,6 +48,24 @@ for _, db in ipairs(T.databases()) do
     end
   end)
 
+  if db.name == "mysql" then
+    T.test(n .. "a generated column's sqltext keeps its parentheses",
+           function()
+      local e = create_engine(db.url)
+      local c <close> = e:connect()
+      c:exec_driver_sql("DROP TABLE IF EXISTS sw_gen")
+      c:exec_driver_sql("CREATE TABLE sw_gen (a INTEGER, "
+                        .. "g INTEGER AS (a * 2) VIRTUAL, "
+                        .. "h VARCHAR(20) AS (concat(a, 'x')) STORED)")
+      local cols = sa.inspect(e):get_columns("sw_gen")
+      T.eq(cols[1].computed, nil)
+      T.eq(cols[2].computed, {sqltext = "(`a` * 2)", persisted = false})
+      T.eq(cols[3].computed, {sqltext = "(concat(`a`,'x'))",
+                              persisted = true})
+      c:exec_driver_sql("DROP TABLE sw_gen")
+    end)
+  end
+
   if pg then
     T.test(n .. "get_indexes reports column_sorting and postgresql_with",
            function()
