@@ -48,6 +48,47 @@ for _, db in ipairs(T.databases()) do
     end
   end)
 
+  T.test(n .. "arithmetic and aggregates take SQLAlchemy's result types",
+         function()
+    local e = create_engine(db.url)
+    local md = MetaData()
+    local t = Table("sw_ex", md, Column("id", Integer, {primary_key = true}),
+      Column("i", Integer), Column("n", Numeric(10, 2)), Column("f", Float))
+    md:drop_all(e)
+    md:create_all(e)
+    local c <close> = e:connect()
+    c:execute(insert(t), {{i = 3, n = "1.25", f = 0.5},
+                          {i = 4, n = "2.50", f = 1.5}})
+    local function one(x)
+      return c:execute(select(func.max(x)):select_from(t)):scalar()
+    end
+    -- Integer with Numeric is Numeric; with Float (or a float value) Float
+    T.eq(tostring((t.c.i * t.c.n).type), "NUMERIC(10, 2)")
+    T.eq(tostring((t.c.i - t.c.n).type), "NUMERIC(10, 2)")
+    T.eq(tostring((t.c.i * t.c.f).type), "FLOAT")
+    T.eq(tostring((t.c.n + t.c.f).type), "FLOAT")
+    T.eq(tostring((t.c.i + 1.5).type), "FLOAT")
+    T.eq(tostring((t.c.n * 1.5).type), "NUMERIC(10, 2)")
+    T.eq(tostring((t.c.i / 2).type), "INTEGER")
+    T.eq(one(t.c.i * t.c.n), "10.00")
+    local v = one(t.c.i + 1.5)
+    T.eq(v, 5.5)
+    T.eq(math.type(v), "float")
+    T.eq(one(t.c.i + 1), 5)
+    T.eq(math.type(one(t.c.i + 1)), "integer")
+    -- avg has no known type in SQLAlchemy 1.4: the driver's value comes
+    -- back as is (a float on SQLite, the server's decimal text elsewhere)
+    T.eq(tostring(func.avg(t.c.n).type), "NULL")
+    local avg = c:execute(select(func.avg(t.c.n))):scalar()
+    T.eq(avg, ({sqlite = 1.875, postgresql = "1.8750000000000000",
+                mysql = "1.875000"})[db.name])
+    T.eq(c:execute(select(func.avg(t.c.i))):scalar(),
+         ({sqlite = 3.5, postgresql = "3.5000000000000000",
+           mysql = "3.5000"})[db.name])
+    c:close()
+    md:drop_all(e)
+  end)
+
   if db.name == "mysql" then
     T.test(n .. "a generated column's sqltext keeps its parentheses",
            function()
