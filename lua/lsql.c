@@ -3997,6 +3997,7 @@ static int bind_flags(const char *dialect) {
   if (strcmp(dialect, "postgresql") == 0)
     return RT_BIND_NATIVE_UUID | RT_BIND_NATIVE_INTERVAL | RT_BIND_EXEC;
   if (strcmp(dialect, "sqlite") == 0) return RT_BIND_TIME_TEXT | RT_BIND_EXEC;
+  if (strcmp(dialect, "mysql") == 0) return RT_BIND_NAIVE_TIME | RT_BIND_EXEC;
   return RT_BIND_EXEC;
 }
 

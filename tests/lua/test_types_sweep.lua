@@ -89,6 +89,50 @@ for _, db in ipairs(T.databases()) do
     md:drop_all(e)
   end)
 
+  T.test(n .. "a DateTime or Time offset is kept only where the type has one",
+         function()
+    local e = create_engine(db.url)
+    local md = MetaData()
+    local t = Table("sw_tz", md, Column("id", Integer, {primary_key = true}),
+      Column("dtz", DateTime({timezone = true})), Column("dt", DateTime),
+      Column("tm", Time))
+    md:drop_all(e)
+    md:create_all(e)
+    local c <close> = e:connect()
+    if pg then c:exec_driver_sql("SET TIME ZONE 'UTC'") end
+    c:execute(insert(t), {{id = 1, dtz = "2020-06-01 12:00:00+02:00",
+                           dt = "2020-06-01 12:00:00.5-05:00",
+                           tm = "08:30:00+01:00"}})
+    c:execute(insert(t), {id = 2, dtz = "2020-01-01 00:00:00Z"})
+    local rows = c:execute(select(t):order_by(t.c.id)):all()
+    -- SQLite and MySQL have no zone: the wall-clock time is kept, as
+    -- SQLAlchemy (and MySQLdb) write an aware datetime there
+    if pg then
+      T.eq(rows[1].dtz, "2020-06-01 10:00:00+00:00")
+      T.eq(rows[2].dtz, "2020-01-01 00:00:00+00:00")
+      -- an offset given for a TIMESTAMP WITHOUT TIME ZONE is applied
+      -- first, as psycopg2 sends an aware datetime as timestamptz
+      T.eq(rows[1].dt, "2020-06-01 17:00:00.500000")
+      T.eq(rows[1].tm, "08:30:00")
+    else
+      T.eq(rows[1].dtz, "2020-06-01 12:00:00")
+      T.eq(rows[2].dtz, "2020-01-01 00:00:00")
+      -- MySQL's DATETIME keeps no fraction unless declared with one
+      T.eq(rows[1].dt, db.name == "mysql" and "2020-06-01 12:00:00"
+                       or "2020-06-01 12:00:00.500000")
+      T.eq(rows[1].tm, "08:30:00")
+    end
+    if db.name == "sqlite" then
+      T.eq(c:exec_driver_sql("SELECT dtz FROM sw_tz WHERE id = 1"):scalar(),
+           "2020-06-01 12:00:00.000000")
+    end
+    -- a comparison binds the same way
+    T.eq(c:execute(select(t.c.id):where(
+      t.c.dtz:ge("2020-06-01 12:00:00+02:00"))):scalars():all(), {1})
+    c:close()
+    md:drop_all(e)
+  end)
+
   if db.name == "mysql" then
     T.test(n .. "a generated column's sqltext keeps its parentheses",
            function()
