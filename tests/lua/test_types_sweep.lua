@@ -3,6 +3,18 @@
 -- table or statement.
 local T = require "testing"
 
+T.test("a PostgreSQL ENUM's name is quoted as an identifier, and the "
+       .. "compiled form follows the name", function()
+  -- three casts of one shape in one process: each keeps its own name
+  local function c(n) return cast(column("x"), Enum("a", {name = n})) end
+  T.eq(tostring(c("user"):compile("postgresql")), 'CAST(x AS "user")')
+  T.eq(tostring(c("Mood"):compile("postgresql")), 'CAST(x AS "Mood")')
+  T.eq(tostring(c("mood"):compile("postgresql")), "CAST(x AS mood)")
+  local md = MetaData()
+  local t = Table("q", md, Column("e", Enum("a", "b", {name = "E k"})))
+  T.match(tostring(CreateTable(t):compile("postgresql")), '\te "E k"\n')
+end)
+
 for _, db in ipairs(T.databases()) do
   local n = db.name .. ": "
   local pg = db.name == "postgresql"
