@@ -141,6 +141,9 @@ static int type_call(lua_State *L) {
     if (lua_getfield(L, opts, "native_enum") != LUA_TNIL)
       u->t->nonnative = !lua_toboolean(L, -1);
     lua_pop(L, 1);
+    if (lua_getfield(L, opts, "create_constraint") != LUA_TNIL)
+      u->t->create_constraint = lua_toboolean(L, -1);
+    lua_pop(L, 1);
     if (lua_getfield(L, opts, "dimensions") == LUA_TNUMBER)
       u->t->dims = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);

@@ -145,6 +145,111 @@ for _, db in ipairs(T.databases()) do
     md:drop_all(e)
   end)
 
+  T.test(n .. "create_constraint adds the CHECK where the type is not native",
+         function()
+    local e = create_engine(db.url)
+    local md = MetaData()
+    Table("sw_p", md, Column("id", Integer, {primary_key = true}))
+    local t = Table("sw_ck", md, Column("id", Integer, {primary_key = true}),
+      Column("b", Integer, ForeignKey("sw_p.id"), {unique = true}),
+      Column("e", Enum("a", "it's", {name = "E k", create_constraint = true}),
+             ForeignKey("sw_p.id"), {unique = true}),
+      Column("select", Boolean({create_constraint = true})),
+      Column("en2", Enum("x", "yy", {name = "sw_k2", native_enum = false,
+                                     create_constraint = true})),
+      CheckConstraint("b > 0"))
+    -- the Table()'s constraints first, then per column its UNIQUE, its
+    -- type's CHECK and its FOREIGN KEY, as SQLAlchemy orders them
+    local want = {
+      sqlite = [[
+
+CREATE TABLE sw_ck (
+	id INTEGER NOT NULL, 
+	b INTEGER, 
+	e VARCHAR(4), 
+	"select" BOOLEAN, 
+	en2 VARCHAR(2), 
+	PRIMARY KEY (id), 
+	CHECK (b > 0), 
+	UNIQUE (b), 
+	FOREIGN KEY(b) REFERENCES sw_p (id), 
+	UNIQUE (e), 
+	CONSTRAINT "E k" CHECK (e IN ('a', 'it''s')), 
+	FOREIGN KEY(e) REFERENCES sw_p (id), 
+	CHECK ("select" IN (0, 1)), 
+	CONSTRAINT sw_k2 CHECK (en2 IN ('x', 'yy'))
+)
+
+]],
+      postgresql = [[
+
+CREATE TABLE sw_ck (
+	id SERIAL NOT NULL, 
+	b INTEGER, 
+	e "E k", 
+	"select" BOOLEAN, 
+	en2 VARCHAR(2), 
+	PRIMARY KEY (id), 
+	CHECK (b > 0), 
+	UNIQUE (b), 
+	FOREIGN KEY(b) REFERENCES sw_p (id), 
+	UNIQUE (e), 
+	FOREIGN KEY(e) REFERENCES sw_p (id), 
+	CONSTRAINT sw_k2 CHECK (en2 IN ('x', 'yy'))
+)
+
+]],
+      mysql = [[
+
+CREATE TABLE sw_ck (
+	id INTEGER NOT NULL AUTO_INCREMENT, 
+	b INTEGER, 
+	e ENUM('a','it''s'), 
+	`select` BOOL, 
+	en2 VARCHAR(2), 
+	PRIMARY KEY (id), 
+	CHECK (b > 0), 
+	UNIQUE (b), 
+	FOREIGN KEY(b) REFERENCES sw_p (id), 
+	UNIQUE (e), 
+	FOREIGN KEY(e) REFERENCES sw_p (id), 
+	CHECK (`select` IN (0, 1)), 
+	CONSTRAINT sw_k2 CHECK (en2 IN ('x', 'yy'))
+)
+
+]]}
+    T.eq(tostring(CreateTable(t):compile(e)), want[db.name])
+    -- on the server (without the odd key from an Enum to an integer)
+    md = MetaData()
+    t = Table("sw_ck", md, Column("id", Integer, {primary_key = true}),
+      Column("e", Enum("a", "it's", {name = "E k", create_constraint = true})),
+      Column("select", Boolean({create_constraint = true})),
+      Column("en2", Enum("x", "yy", {name = "sw_k2", native_enum = false,
+                                     create_constraint = true})))
+    md:drop_all(e)
+    md:create_all(e)
+    local c <close> = e:connect()
+    c:execute(insert(t), {e = "it's", select = true, en2 = "yy"})
+    c:commit()
+    T.eq(c:execute(select(t.c.e, t.c.select, t.c.en2)):one(),
+         c:execute(select(literal("it's"), literal(true), literal("yy")))
+           :one())
+    -- the server enforces the CHECK
+    T.raises("IntegrityError", function()
+      c:execute(insert(t), {en2 = "zz"})
+    end)
+    c:rollback()
+    local checks = {}
+    for _, ck in ipairs(sa.inspect(e):get_check_constraints("sw_ck")) do
+      if ck.name then checks[#checks + 1] = ck.name end
+    end
+    -- (MariaDB names an unnamed CHECK itself)
+    if pg then T.eq(checks, {"sw_k2"}) end
+    if db.name == "mysql" then T.eq(checks, {"CONSTRAINT_1", "sw_k2"}) end
+    c:close()
+    md:drop_all(e)
+  end)
+
   if db.name == "mysql" then
     T.test(n .. "a generated column's sqltext keeps its parentheses",
            function()
