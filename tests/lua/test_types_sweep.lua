@@ -293,6 +293,17 @@ CREATE TABLE sw_ck (
       T.eq(ixs[2].dialect_options, {postgresql_include = {},
                                     postgresql_with = {fillfactor = "70"}})
       T.eq(ixs[3].column_sorting, nil)
+      -- a reflected Table's indexes carry the ordering into CREATE INDEX
+      local t = Table("sw_ix", MetaData(), {autoload_with = e})
+      local ddl = {}
+      for _, ix in ipairs(t.indexes) do
+        ddl[#ddl + 1] = tostring(CreateIndex(ix):compile(e))
+      end
+      table.sort(ddl)
+      T.eq(ddl, {
+        "CREATE INDEX sw_ix_1 ON sw_ix (a DESC, b, c NULLS FIRST, d DESC)",
+        "CREATE INDEX sw_ix_2 ON sw_ix (a, b DESC NULLS LAST)",
+        "CREATE INDEX sw_ix_3 ON sw_ix (c)"})
       c:exec_driver_sql("DROP TABLE sw_ix")
       c:commit()
     end)
