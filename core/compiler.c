@@ -248,7 +248,7 @@ static int is_reserved(const rt_dialect *d, const char *lower) {
 
 /* SQLAlchemy quotes reserved words, names with upper case, names that
 ** start with a digit or '$', and names with characters beyond [A-Za-z0-9_$]. */
-static int needs_quote(const rt_dialect *d, const char *name) {
+int rt_dialect_needs_quote(const rt_dialect *d, const char *name) {
   char lower[128];
   size_t i, n = strlen(name);
   if (n == 0) return 1;
@@ -272,7 +272,7 @@ void rt_c_ident(rt_compiler *c, const char *name) {
     rt_c_fail(c, RT_ECOMPILE, "Cannot compile an element without a name");
     return;
   }
-  if (!needs_quote(c->d, name)) {
+  if (!rt_dialect_needs_quote(c->d, name)) {
     S(name);
     return;
   }
@@ -2759,11 +2759,23 @@ static void sig_type(sigwalk *w, const rt_type *t) {
   v[4] = t->timezone;
   v[5] = t->nvalues;
   v[6] = t->width;
-  v[7] = t->isunsigned | t->varying << 1 | (t->fields != NULL) << 2;
+  v[7] = t->isunsigned | t->varying << 1 | (t->fields != NULL) << 2 |
+         t->nonnative << 3 | t->create_constraint << 4;
   if (sig_room(w, 1 + sizeof v) != 0) return;
   w->sb.p[w->sb.n++] = 1;
   sig_put(w, v, sizeof v);
   if (t->fields) sig_str(w, t->fields);
+  /* what else a type's DDL or CAST shows: an Enum's name and values, a
+  ** string's character set and collation */
+  if (t->kind == RT_TY_ENUM || t->upper == RT_UP_SET) {
+    int i;
+    sig_str(w, t->name);
+    for (i = 0; i < t->nvalues; i++) sig_str(w, t->values[i]);
+  }
+  if (t->charset || t->collation) {
+    sig_str(w, t->charset);
+    sig_str(w, t->collation);
+  }
   if (t->item) sig_type(w, t->item);
 }
 

@@ -71,6 +71,8 @@ extern const rt_dialect rt_dialect_mysql;
 /* By name ("sqlite", "postgresql"/"postgres", "mysql"/"mariadb",
 ** "default"); NULL when unknown. */
 const rt_dialect *rt_dialect_find(const char *name);
+/* Must an identifier be quoted on d (case, punctuation, reserved word)? */
+int rt_dialect_needs_quote(const rt_dialect *d, const char *name);
 
 typedef struct rt_param {
   const rt_value *value; /* into the tree, or &rt_required_value */

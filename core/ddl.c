@@ -327,9 +327,110 @@ static void fk_target(rt_compiler *c, rt_node *t, const rt_constraint *k) {
   rt_c_ident(c, name);
 }
 
+/*
+** The column whose own options made constraint k (its ForeignKey, or
+** unique = true), or NULL.  SQLAlchemy makes those when the column joins
+** its table, after the constraints given to Table(): per column its
+** UNIQUE, then its type's CHECK, then its FOREIGN KEY.
+*/
+static rt_node *made_by_column(rt_node *t, const rt_constraint *k) {
+  rt_node *col = NULL;
+  int i;
+  if (k->ncols != 1 || !k->cols[0]) return NULL;
+  for (i = 0; i < t->n && !col; i++)
+    if (t->kids[i]->name && strcmp(t->kids[i]->name, k->cols[0]) == 0)
+      col = t->kids[i];
+  if (!col) return NULL;
+  if (k->kind == RT_CON_FK && k->column_level) return col;
+  if (k->kind == RT_CON_UNIQUE && !k->name && (col->flags & RT_F_UNIQUE) &&
+      !(col->flags & RT_F_INDEX))
+    return col;
+  return NULL;
+}
+
+/*
+** Enum or Boolean{create_constraint = true}: a CHECK of the type's values
+** where the database has no type for them (a named or MySQL Enum, and
+** PostgreSQL's BOOLEAN, need none), named by the type's name.
+*/
+static void type_check(rt_compiler *c, rt_node *col) {
+  const rt_type *ty = col->type;
+  const char *dialect = rt_c_dialect(c)->name;
+  int pg = strcmp(dialect, "postgresql") == 0, i;
+  if (!ty || !ty->create_constraint) return;
+  if (ty->kind == RT_TY_BOOLEAN) {
+    if (pg) return;
+  } else if (ty->kind == RT_TY_ENUM) {
+    if (!ty->nonnative && ((pg && ty->name) || strcmp(dialect, "mysql") == 0))
+      return;
+  } else
+    return;
+  S(", \n\t");
+  if (ty->name) {
+    S("CONSTRAINT ");
+    rt_c_ident(c, ty->name);
+    S(" ");
+  }
+  S("CHECK (");
+  rt_c_ident(c, col->name);
+  if (ty->kind == RT_TY_BOOLEAN) {
+    S(" IN (0, 1))");
+    return;
+  }
+  S(" IN (");
+  for (i = 0; i < ty->nvalues; i++) {
+    if (i) S(", ");
+    comment_literal(c, ty->values[i]);
+  }
+  S("))");
+}
+
+/* One of the table's constraints (not its primary key) in CREATE TABLE. */
+static void table_constraint(rt_compiler *c, rt_node *t, rt_constraint *k) {
+  switch (k->kind) {
+  case RT_CON_FK:
+    if (fk_skipped(c, t, k)) break;
+    S(", \n\t");
+    constraint_name(c, k);
+    S("FOREIGN KEY(");
+    names(c, k->cols, k->ncols);
+    S(") REFERENCES ");
+    fk_target(c, t, k);
+    S(" (");
+    names(c, k->refcols, k->ncols);
+    S(")");
+    if (k->ondelete) {
+      S(" ON DELETE ");
+      S(k->ondelete);
+    }
+    if (k->onupdate) {
+      S(" ON UPDATE ");
+      S(k->onupdate);
+    }
+    break;
+  case RT_CON_UNIQUE:
+    S(", \n\t");
+    constraint_name(c, k);
+    S("UNIQUE (");
+    names(c, k->cols, k->ncols);
+    S(")");
+    break;
+  case RT_CON_CHECK:
+    if (k->column_level) break; /* rendered with its column */
+    S(", \n\t");
+    constraint_name(c, k);
+    S("CHECK (");
+    S(k->sqltext);
+    S(")");
+    break;
+  default:
+    break;
+  }
+}
+
 static void create_table(rt_compiler *c, rt_node *t) {
   rt_tabledata *d = t->ext;
-  int i, npk = 0;
+  int i, j, npk = 0;
   rt_table_resolve_types(t);
   S("\nCREATE TABLE ");
   if (d && d->schema) {
@@ -357,47 +458,18 @@ static void create_table(rt_compiler *c, rt_node *t) {
     pk_columns(c, t);
     S(")");
   }
-  for (i = 0; d && i < d->ncons; i++) {
-    rt_constraint *k = &d->cons[i];
-    switch (k->kind) {
-    case RT_CON_FK:
-      if (fk_skipped(c, t, k)) break;
-      S(", \n\t");
-      constraint_name(c, k);
-      S("FOREIGN KEY(");
-      names(c, k->cols, k->ncols);
-      S(") REFERENCES ");
-      fk_target(c, t, k);
-      S(" (");
-      names(c, k->refcols, k->ncols);
-      S(")");
-      if (k->ondelete) {
-        S(" ON DELETE ");
-        S(k->ondelete);
-      }
-      if (k->onupdate) {
-        S(" ON UPDATE ");
-        S(k->onupdate);
-      }
-      break;
-    case RT_CON_UNIQUE:
-      S(", \n\t");
-      constraint_name(c, k);
-      S("UNIQUE (");
-      names(c, k->cols, k->ncols);
-      S(")");
-      break;
-    case RT_CON_CHECK:
-      if (k->column_level) break; /* rendered with its column */
-      S(", \n\t");
-      constraint_name(c, k);
-      S("CHECK (");
-      S(k->sqltext);
-      S(")");
-      break;
-    default:
-      break;
-    }
+  for (i = 0; d && i < d->ncons; i++)
+    if (!made_by_column(t, &d->cons[i])) table_constraint(c, t, &d->cons[i]);
+  for (j = 0; j < t->n; j++) {
+    rt_node *col = t->kids[j];
+    for (i = 0; d && i < d->ncons; i++)
+      if (d->cons[i].kind == RT_CON_UNIQUE &&
+          made_by_column(t, &d->cons[i]) == col)
+        table_constraint(c, t, &d->cons[i]);
+    type_check(c, col);
+    for (i = 0; d && i < d->ncons; i++)
+      if (d->cons[i].kind == RT_CON_FK && made_by_column(t, &d->cons[i]) == col)
+        table_constraint(c, t, &d->cons[i]);
   }
   S("\n)");
   /* MySQL keeps a table's comment among its table options */

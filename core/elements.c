@@ -571,6 +571,11 @@ rt_node *rt_bind_against(const rt_node *against, rt_value v) {
   rt_type *t = NULL;
   if (against && against->type && v.type != RT_V_NULL) t = against->type;
   if (against && against->type && against->type->kind == RT_TY_ARRAY) t = NULL;
+  /* a float against an integer is a Float (SQLAlchemy's
+  ** coerce_compared_value: the value's own type when its affinity differs),
+  ** so i + 1.5 is a Float expression */
+  if (t && v.type == RT_V_FLOAT && rt_type_is_integer(t))
+    t = rt_type_bare(RT_TY_FLOAT);
   return rt_bind(rt_bind_key_for(against), v, t, 1);
 }
 
@@ -605,6 +610,29 @@ static rt_typekind date_result(int op, const rt_type *l, const rt_type *r) {
     return b == RT_TY_TIME ? RT_TY_TIME : RT_TY_DATETIME;
   if (rt_type_is_integer(l) && b == RT_TY_DATE) return RT_TY_DATE;
   return RT_TY_NULL;
+}
+
+/* Numeric or Float (and the upper-case types that act as them). */
+static int is_decimalish(const rt_type *t) {
+  return t && (t->kind == RT_TY_NUMERIC || t->kind == RT_TY_FLOAT ||
+               t->kind == RT_TY_DOUBLE);
+}
+
+/*
+** Arithmetic (+ - * /) whose type is the right operand's, as SQLAlchemy's
+** Integer and Numeric adapt it: Integer with a Numeric or Float gives the
+** right side's type, as does Numeric with a Float (a Float is a Numeric
+** there), and Integer or Numeric times an Interval is an Interval.
+*/
+static int takes_right_type(int op, const rt_type *l, const rt_type *r) {
+  if (op != RT_OP_ADD && op != RT_OP_SUB && op != RT_OP_MUL && op != RT_OP_DIV)
+    return 0;
+  if (op == RT_OP_MUL && kind_of(r) == RT_TY_INTERVAL)
+    return rt_type_is_numeric(l);
+  if (rt_type_is_integer(l)) return is_decimalish(r);
+  if (kind_of(l) == RT_TY_NUMERIC)
+    return kind_of(r) == RT_TY_FLOAT || kind_of(r) == RT_TY_DOUBLE;
+  return 0;
 }
 
 /* ANY (a) / ALL (a) */
@@ -665,6 +693,8 @@ rt_node *rt_binary(int op, rt_node *left, rt_node *right) {
   else if ((op == RT_OP_ADD || op == RT_OP_SUB) &&
            date_result(op, left->type, right->type) != RT_TY_NULL)
     n->type = rt_type_bare(date_result(op, left->type, right->type));
+  else if (takes_right_type(op, left->type, right->type))
+    n->type = rt_type_ref(right->type);
   else if (op == RT_OP_DIV && rt_type_is_integer(left->type) &&
            rt_type_is_integer(right->type))
     n->type = rt_type_ref(left->type);
@@ -906,8 +936,7 @@ static rt_type *func_type(const char *name, rt_node **args, int n) {
       strcmp(name, "upper") == 0)
     return rt_type_bare(RT_TY_STRING);
   if ((strcmp(name, "sum") == 0 || strcmp(name, "min") == 0 ||
-       strcmp(name, "max") == 0 || strcmp(name, "avg") == 0 ||
-       strcmp(name, "coalesce") == 0) &&
+       strcmp(name, "max") == 0 || strcmp(name, "coalesce") == 0) &&
       n > 0)
     return rt_type_ref(args[0]->type);
   return NULL;

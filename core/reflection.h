@@ -87,6 +87,11 @@ typedef struct rt_refl_fk {
 #define RT_REFL_DEFERRABLE 1
 #define RT_REFL_NOT_DEFERRABLE 2
 
+/* bits of rt_refl_index.sorting */
+#define RT_SORT_DESC 1
+#define RT_SORT_NULLS_FIRST 2
+#define RT_SORT_NULLS_LAST 4
+
 typedef struct rt_refl_index {
   const char *name;
   rt_names cols;
@@ -99,7 +104,12 @@ typedef struct rt_refl_index {
   /* MySQL: the key's kind, UNIQUE, FULLTEXT or SPATIAL (NULL for a plain
   ** KEY); the last two also as dialect_options.mysql_prefix */
   const char *type;
-  const char *using;       /* PostgreSQL: the access method when not btree */
+  const char *using; /* PostgreSQL: the access method when not btree */
+  /* PostgreSQL: per key column, the ordering that differs from the
+  ** default (RT_SORT_* bits, as SQLAlchemy's column_sorting); NULL when
+  ** every column sorts the default way */
+  int *sorting;
+  rt_names with;           /* PostgreSQL: storage parameters, "name=value" */
   int has_dialect_options; /* the dialect reports a dialect_options table */
 } rt_refl_index;
 

@@ -2,6 +2,7 @@
 ** types.c -- SQL types and their DDL names.
 */
 #include "types.h"
+#include "compiler.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -215,11 +216,23 @@ static void my_values(rt_strbuf *b, const char *name, const rt_type *t) {
 
 static void enum_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
   int i, longest = 0;
-  if (strcmp(dialect, "postgresql") == 0 && t->name) {
-    rt_sb_adds(b, t->name);
+  if (!t->nonnative && strcmp(dialect, "postgresql") == 0 && t->name) {
+    /* the type's name is an identifier, quoted as one */
+    const rt_dialect *d = rt_dialect_find(dialect);
+    const char *p;
+    if (d == NULL || !rt_dialect_needs_quote(d, t->name)) {
+      rt_sb_adds(b, t->name);
+      return;
+    }
+    rt_sb_addc(b, '"');
+    for (p = t->name; *p; p++) {
+      if (*p == '"') rt_sb_addc(b, '"');
+      rt_sb_addc(b, *p);
+    }
+    rt_sb_addc(b, '"');
     return;
   }
-  if (strcmp(dialect, "mysql") == 0) {
+  if (!t->nonnative && strcmp(dialect, "mysql") == 0) {
     my_values(b, "ENUM", t);
     return;
   }
@@ -227,6 +240,9 @@ static void enum_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
     int n = (int)strlen(t->values[i]);
     if (n > longest) longest = n;
   }
+  /* Enum{length} sizes the VARCHAR (SQLAlchemy refuses one shorter than
+  ** the longest value) */
+  if (t->length > longest) longest = t->length;
   rt_sb_addf(b, "VARCHAR(%d)", longest);
 }
 

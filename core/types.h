@@ -120,7 +120,11 @@ typedef struct rt_type {
   int retscale;       /* Float's decimal_return_scale; -1: none */
   int nvalues;        /* Enum */
   char **values;
-  char *name;           /* Enum type name */
+  char *name;    /* Enum type name */
+  int nonnative; /* Enum{native_enum = false}: VARCHAR on every dialect */
+  /* Enum/Boolean{create_constraint = true}: a CHECK of the values where
+  ** the database has no type of its own for them */
+  int create_constraint;
   struct rt_type *item; /* ARRAY element type */
   int dims;             /* ARRAY dimensions; 0: not given */
   /* MySQL integers: the display width (0: none) and UNSIGNED; PostgreSQL

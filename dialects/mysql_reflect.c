@@ -100,6 +100,18 @@ static const char *column_type(rt_arena *a, rt_rows *rows, int i) {
   return out;
 }
 
+/* "(s)" in the arena; NULL when out of memory. */
+static const char *paren(rt_arena *a, const char *s) {
+  size_t n = strlen(s);
+  char *p = rt_arena_alloc(a, n + 3);
+  if (p == NULL) return NULL;
+  p[0] = '(';
+  memcpy(p + 1, s, n);
+  p[n + 1] = ')';
+  p[n + 2] = '\0';
+  return p;
+}
+
 static int my_columns(rt_connection *c, const char *schema, const char *table,
                       rt_refl *out, rt_error *err) {
   const char *params[2];
@@ -139,7 +151,11 @@ static int my_columns(rt_connection *c, const char *schema, const char *table,
         RT_CELL(&rows, i, 7)) {
       col->computed =
           strstr(extra, "VIRTUAL") ? RT_COMPUTED_VIRTUAL : RT_COMPUTED_STORED;
-      col->computed_sqltext = RT_CELL(&rows, i, 7);
+      /* SHOW CREATE TABLE, which SQLAlchemy parses, writes the expression
+      ** inside the parentheses of AS (...), and SQLAlchemy keeps them */
+      if ((col->computed_sqltext = paren(&out->arena, RT_CELL(&rows, i, 7))) ==
+          NULL)
+        return rt_error_set(err, RT_EMEMORY, "out of memory");
       col->dflt = NULL;
     }
     if (extra && strstr(extra, "auto_increment"))

@@ -327,6 +327,34 @@ static int pg_fks(rt_connection *c, const char *schema, const char *table,
 }
 
 /*
+** pg_index.indoption holds one flag word per key column: 1 for DESC, 2
+** for NULLS FIRST.  Only what differs from PostgreSQL's default order is
+** kept (NULLS LAST for a DESC column, NULLS FIRST for an ASC one), as
+** SQLAlchemy reports it.
+*/
+static int index_sorting(rt_arena *a, rt_refl_index *ix, const char *opts) {
+  int k, any = 0;
+  char *end;
+  if (opts == NULL || ix->cols.n == 0) return 0;
+  ix->sorting = rt_arena_alloc(a, sizeof(int) * (size_t)ix->cols.n);
+  if (ix->sorting == NULL) return -1;
+  for (k = 0; k < ix->cols.n; k++) {
+    long f = strtol(opts, &end, 10);
+    int s = 0;
+    if (end == opts) f = 0;
+    opts = end;
+    if (f & 1)
+      s = RT_SORT_DESC | ((f & 2) ? 0 : RT_SORT_NULLS_LAST);
+    else if (f & 2)
+      s = RT_SORT_NULLS_FIRST;
+    ix->sorting[k] = s;
+    any |= s;
+  }
+  if (!any) ix->sorting = NULL;
+  return 0;
+}
+
+/*
 ** Indexes other than the primary key's, by name; one that backs a UNIQUE
 ** (or exclusion) constraint is listed with that constraint's name in
 ** duplicates_constraint, as SQLAlchemy lists it.  Expression indexes are
@@ -351,7 +379,8 @@ static int pg_indexes(rt_connection *c, const char *schema, const char *table,
           " ON a.attrelid = ix.indrelid AND a.attnum = k.n "
           " WHERE k.o > ix.indnkeyatts ORDER BY k.o)::text, "
           "pg_catalog.pg_get_expr(ix.indpred, ix.indrelid), "
-          "NULLIF(am.amname, 'btree') "
+          "NULLIF(am.amname, 'btree'), ix.indoption::text, "
+          "i.reloptions::text "
           "FROM pg_catalog.pg_index ix "
           "JOIN pg_catalog.pg_class i ON i.oid = ix.indexrelid "
           "LEFT JOIN pg_catalog.pg_am am ON am.oid = i.relam "
@@ -373,7 +402,9 @@ static int pg_indexes(rt_connection *c, const char *schema, const char *table,
     ix->using = RT_CELL(&rows, i, 6);
     ix->has_dialect_options = 1;
     if (add_array(&out->arena, &ix->cols, RT_CELL(&rows, i, 2)) != 0 ||
-        add_array(&out->arena, &ix->include, RT_CELL(&rows, i, 4)) != 0)
+        add_array(&out->arena, &ix->include, RT_CELL(&rows, i, 4)) != 0 ||
+        add_array(&out->arena, &ix->with, RT_CELL(&rows, i, 8)) != 0 ||
+        index_sorting(&out->arena, ix, RT_CELL(&rows, i, 7)) != 0)
       return -1;
   }
   return 0;

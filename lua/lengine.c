@@ -1283,6 +1283,7 @@ static rt_value *collect_params(lua_State *L, int idx, const char *kinds,
     if (strcmp(d, "postgresql") == 0)
       flags |= RT_BIND_NATIVE_UUID | RT_BIND_NATIVE_INTERVAL;
     if (strcmp(d, "sqlite") == 0) flags |= RT_BIND_TIME_TEXT;
+    if (strcmp(d, "mysql") == 0) flags |= RT_BIND_NAIVE_TIME;
   }
   *nparams = 0;
   *nrows = 1;

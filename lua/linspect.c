@@ -376,6 +376,46 @@ static void push_text(lua_State *L, const char *s) {
   lua_pop(L, 1);
 }
 
+/* postgresql_with: the storage parameters, {fillfactor = "70"}. */
+static void push_index_with(lua_State *L, const rt_names *with) {
+  int k;
+  lua_createtable(L, 0, with->n);
+  for (k = 0; k < with->n; k++) {
+    const char *eq = strchr(with->v[k], '=');
+    if (eq == NULL) continue;
+    lua_pushlstring(L, with->v[k], (size_t)(eq - with->v[k]));
+    lua_pushstring(L, eq + 1);
+    lua_rawset(L, -3);
+  }
+  lua_setfield(L, -2, "postgresql_with");
+}
+
+/* column_sorting: {name = {"desc", "nulls_last"}} for the columns whose
+** order is not the default one. */
+static void push_index_sorting(lua_State *L, const rt_refl_index *ix) {
+  int k;
+  lua_newtable(L);
+  for (k = 0; k < ix->cols.n; k++) {
+    int s = ix->sorting[k], n = 0;
+    if (s == 0) continue;
+    lua_newtable(L);
+    if (s & RT_SORT_DESC) {
+      lua_pushliteral(L, "desc");
+      lua_rawseti(L, -2, ++n);
+    }
+    if (s & RT_SORT_NULLS_FIRST) {
+      lua_pushliteral(L, "nulls_first");
+      lua_rawseti(L, -2, ++n);
+    }
+    if (s & RT_SORT_NULLS_LAST) {
+      lua_pushliteral(L, "nulls_last");
+      lua_rawseti(L, -2, ++n);
+    }
+    lua_setfield(L, -2, ix->cols.v[k]);
+  }
+  lua_setfield(L, -2, "column_sorting");
+}
+
 /* The index's dialect_options (and PostgreSQL's include_columns). */
 static void push_index_options(lua_State *L, const char *dialect,
                                const rt_refl_index *ix) {
@@ -401,6 +441,7 @@ static void push_index_options(lua_State *L, const char *dialect,
       lua_pushstring(L, ix->using);
       lua_setfield(L, -2, "postgresql_using");
     }
+    if (ix->with.n > 0) push_index_with(L, &ix->with);
   }
   lua_setfield(L, -2, "dialect_options");
 }
@@ -420,6 +461,7 @@ static int insp_indexes(lua_State *L) {
     lua_setfield(L, -2, "unique");
     set_str(L, "duplicates_constraint", ix->duplicates);
     set_str(L, "type", ix->type);
+    if (ix->sorting) push_index_sorting(L, ix);
     if (ix->has_dialect_options) push_index_options(L, dialect, ix);
     lua_rawseti(L, -2, i + 1);
   }

@@ -112,7 +112,8 @@ int rt_lua_result_conv(const struct rt_type *t, int postgresql);
 #define RT_BIND_NATIVE_UUID 1     /* the database has a uuid type */
 #define RT_BIND_TIME_TEXT 2       /* DateTime/Time are text (SQLite) */
 #define RT_BIND_NATIVE_INTERVAL 4 /* the database has INTERVAL */
-#define RT_BIND_EXEC 8 /* at execution (not when a statement is built) */
+#define RT_BIND_EXEC 8        /* at execution (not when a statement is built) */
+#define RT_BIND_NAIVE_TIME 16 /* DateTime/Time take no offset (MySQL) */
 void rt_lua_bind_process(lua_State *L, int kind, int flags);
 /* what: 'd' DateTime, 't' Time */
 void rt_lua_push_isotime(lua_State *L, const char *s, size_t n, int what);

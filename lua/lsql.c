@@ -4020,6 +4020,7 @@ static int bind_flags(const char *dialect) {
   if (strcmp(dialect, "postgresql") == 0)
     return RT_BIND_NATIVE_UUID | RT_BIND_NATIVE_INTERVAL | RT_BIND_EXEC;
   if (strcmp(dialect, "sqlite") == 0) return RT_BIND_TIME_TEXT | RT_BIND_EXEC;
+  if (strcmp(dialect, "mysql") == 0) return RT_BIND_NAIVE_TIME | RT_BIND_EXEC;
   return RT_BIND_EXEC;
 }
 
@@ -6115,7 +6116,9 @@ static const char ddl_chunk[] =
     "  if conn.dialect.name ~= 'postgresql' then return end\n"
     "  for _, c in ipairs(t.columns) do\n"
     "    local ty = c.type\n"
-    "    if ty.__name__ == 'Enum' and ty.enum_name then fn(ty) end\n"
+    "    if ty.__name__ == 'Enum' and ty.enum_name and ty.native_enum then\n"
+    "      fn(ty)\n"
+    "    end\n"
     "  end\n"
     "end\n"
     "local function has_type(conn, name)\n"

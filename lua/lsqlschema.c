@@ -138,6 +138,12 @@ static int type_call(lua_State *L) {
         u->t->asfloat = !lua_toboolean(L, -1);
     }
     lua_pop(L, 1);
+    if (lua_getfield(L, opts, "native_enum") != LUA_TNIL)
+      u->t->nonnative = !lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, opts, "create_constraint") != LUA_TNIL)
+      u->t->create_constraint = lua_toboolean(L, -1);
+    lua_pop(L, 1);
     if (lua_getfield(L, opts, "dimensions") == LUA_TNUMBER)
       u->t->dims = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
@@ -164,6 +170,8 @@ static int type_index(lua_State *L) {
     lua_pushboolean(L, u->t->timezone);
   else if (strcmp(k, "enum_name") == 0 && u->t->name)
     lua_pushstring(L, u->t->name);
+  else if (strcmp(k, "native_enum") == 0)
+    lua_pushboolean(L, !u->t->nonnative);
   else if (strcmp(k, "precision") == 0 && u->t->precision > 0)
     lua_pushinteger(L, u->t->precision);
   else if (strcmp(k, "scale") == 0 && u->t->scale >= 0)

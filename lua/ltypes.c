@@ -173,16 +173,30 @@ static int parse_iso(const char *s, size_t n, int what, isotime *t) {
 }
 
 /* SQLite keeps DateTime and Time as text in SQLAlchemy's storage format
-** ("2026-11-21 08:30:00.000000"), so that they compare as text.  A value
-** with a time zone, or not in ISO form, goes as it is. */
+** ("2026-11-21 08:30:00.000000"), so that they compare as text; the format
+** has no time zone, so an offset is dropped, as SQLAlchemy's strftime
+** drops a datetime's tzinfo.  A value not in ISO form goes as it is. */
 static int push_sqlite_time(lua_State *L, const char *s, size_t n, int what) {
   isotime t;
-  if (!parse_iso(s, n, what, &t) || t.tz[0]) return 0;
+  if (!parse_iso(s, n, what, &t)) return 0;
   if (what == 'd')
     lua_pushfstring(L, "%s %s.%s", t.date, t.hastime ? t.time : "00:00:00",
                     t.frac);
   else
     lua_pushfstring(L, "%s.%s", t.time, t.frac);
+  return 1;
+}
+
+/* MySQL's DATETIME and TIME have no time zone and refuse a value with an
+** offset: the offset is dropped (the wall-clock time kept), as its driver
+** writes a timezone-aware datetime for SQLAlchemy. */
+static int push_naive_time(lua_State *L, const char *s, size_t n, int what) {
+  isotime t;
+  if (!parse_iso(s, n, what, &t) || !t.tz[0]) return 0;
+  if (strcmp(t.frac, "000000") == 0) t.frac[0] = '\0';
+  lua_pushfstring(L, "%s%s%s%s%s", t.hasdate ? t.date : "",
+                  t.hasdate ? " " : "", t.hastime ? t.time : "00:00:00",
+                  t.frac[0] ? "." : "", t.frac);
   return 1;
 }
 
@@ -309,9 +323,14 @@ void rt_lua_bind_process(lua_State *L, int kind, int flags) {
   case RT_TY_TIME: {
     size_t n;
     const char *s;
-    if (!(flags & RT_BIND_TIME_TEXT) || lua_type(L, top) != LUA_TSTRING) return;
+    if (!(flags & (RT_BIND_TIME_TEXT | RT_BIND_NAIVE_TIME)) ||
+        lua_type(L, top) != LUA_TSTRING)
+      return;
     s = lua_tolstring(L, top, &n);
-    if (!push_sqlite_time(L, s, n, kind == RT_TY_TIME ? 't' : 'd')) return;
+    if (flags & RT_BIND_TIME_TEXT
+            ? !push_sqlite_time(L, s, n, kind == RT_TY_TIME ? 't' : 'd')
+            : !push_naive_time(L, s, n, kind == RT_TY_TIME ? 't' : 'd'))
+      return;
     break;
   }
   default:

@@ -159,12 +159,19 @@ function reflect_table_body(name, md, bind, opts, given, insp, schema, busy)
       end
     end
   end
+  -- an index with a column_sorting is made once the table exists, over
+  -- its columns with DESC / NULLS FIRST / NULLS LAST applied
+  local sorted = {}
   for _, ix in ipairs(insp:get_indexes(name, schema)) do
     if not ix.duplicates_constraint and covered(wanted, ix.column_names) then
-      local a = {ix.name}
-      for _, c in ipairs(ix.column_names) do a[#a + 1] = c end
-      a[#a + 1] = {unique = ix.unique}
-      args[#args + 1] = sa.Index(table.unpack(a))
+      if ix.column_sorting then
+        sorted[#sorted + 1] = ix
+      else
+        local a = {ix.name}
+        for _, c in ipairs(ix.column_names) do a[#a + 1] = c end
+        a[#a + 1] = {unique = ix.unique}
+        args[#args + 1] = sa.Index(table.unpack(a))
+      end
     end
   end
   for _, uq in ipairs(insp:get_unique_constraints(name, schema)) do
@@ -191,7 +198,24 @@ function reflect_table_body(name, md, bind, opts, given, insp, schema, busy)
   args[#args + 1] = {schema = schema or false,
                      extend_existing = opts.extend_existing,
                      comment = comment}
-  return raw_Table(name, md, table.unpack(args))
+  local tbl = raw_Table(name, md, table.unpack(args))
+  for _, ix in ipairs(sorted) do
+    local have = false
+    for _, old in ipairs(tbl.indexes) do
+      if old.name == ix.name then have = true end
+    end
+    if not have then
+      local a = {ix.name}
+      for _, c in ipairs(ix.column_names) do
+        local e = tbl.c[c]
+        for _, how in ipairs(ix.column_sorting[c] or {}) do e = e[how](e) end
+        a[#a + 1] = e
+      end
+      a[#a + 1] = {unique = ix.unique}
+      sa.Index(table.unpack(a))
+    end
+  end
+  return tbl
 end
 
 -- Table(name, md, ..., {autoload_with = bind, ...}).  A table md already

@@ -680,8 +680,8 @@ for _, db in ipairs(T.databases()) do
         -- only table-level checks: MariaDB keeps a column's on its line
         T.eq(insp:get_check_constraints("rt_rx_c"),
              {{name = "ck_a", sqltext = "`a` > 0"}})
-        T.eq(cols.g.computed, {sqltext = "`a` * 2", persisted = true})
-        T.eq(cols.v.computed, {sqltext = "`a` + 1", persisted = false})
+        T.eq(cols.g.computed, {sqltext = "(`a` * 2)", persisted = true})
+        T.eq(cols.v.computed, {sqltext = "(`a` + 1)", persisted = false})
         T.eq(cols.g.default, nil)
         T.eq(insp:get_indexes("rt_rx_c"), {
           {name = "ft_body", column_names = {"body"}, unique = false,
