@@ -463,8 +463,11 @@ function Session:expire_all()
   self._reldirty = {}
 end
 
+-- refresh expires first (a pending change to a named attribute is
+-- discarded), then loads through a query, which autoflushes the rest
 function Session:refresh(obj, attrs)
   self:expire(obj, attrs)
+  I.autoflush(self)
   local m = mapper_of(obj)
   local got = I.load_by_pk(self, m, ident_vals(obj, m), obj, true)
   if got == nil then
