@@ -1,0 +1,125 @@
+-- Session behaviours of API.md section 5 in combinations the other
+-- tests leave out, each checked against SQLAlchemy 1.4.46 (statements in
+-- order, object states, errors): refresh autoflushes what it does not
+-- discard, attaching a detached object whose identity is taken.
+local T = require "testing"
+
+local function capture(engine)
+  local log = {}
+  orm.event.listen(engine, "before_cursor_execute",
+    function(conn, cursor, sql, params, context, many)
+      log[#log + 1] = sql:gsub("%s+", " "):gsub('[`"]', ""):gsub("%$%d+", "?")
+    end)
+  return log
+end
+local function clear(log) for i = #log, 1, -1 do log[i] = nil end end
+
+local function schema()
+  local Base = orm.declarative_base()
+  local M = {Base = Base}
+  M.User = Base:class "User" {
+    __tablename__ = "sw_user",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    name = Column(String(30), {nullable = false}),
+    fullname = Column(String(50)),
+    addresses = relationship("Address", {back_populates = "user",
+                                         cascade = "all, delete-orphan"}),
+  }
+  M.Address = Base:class "Address" {
+    __tablename__ = "sw_address",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    email = Column(String(50), {nullable = false, unique = true}),
+    user_id = Column(Integer, ForeignKey("sw_user.id")),
+    user = relationship("User", {back_populates = "addresses"}),
+  }
+  return M
+end
+
+local function state(o)
+  local i = orm.inspect(o)
+  for _, k in ipairs({"transient", "pending", "persistent", "deleted",
+                      "detached"}) do
+    if i[k] then return k end
+  end
+end
+
+for _, db in ipairs(T.databases()) do
+  local M = schema()
+  local User, Address = M.User, M.Address
+  local engine = create_engine(db.url)
+  M.Base.metadata:drop_all(engine)
+  M.Base.metadata:create_all(engine)
+  local log = capture(engine)
+  local pfx = db.name .. ": "
+  local SEL_U = "SELECT sw_user.id AS sw_user_id, sw_user.name AS " ..
+                "sw_user_name, sw_user.fullname AS sw_user_fullname " ..
+                "FROM sw_user WHERE sw_user.id = ?"
+  local UPD_NAME = "UPDATE sw_user SET name=? WHERE sw_user.id = ?"
+
+  local function seed()
+    engine:begin(function(conn)
+      conn:execute(delete(Address.__table__))
+      conn:execute(delete(User.__table__))
+      conn:execute(insert(User.__table__),
+                   {{id = 1, name = "a", fullname = "A"},
+                    {id = 2, name = "b", fullname = "B"},
+                    {id = 3, name = "c", fullname = "C"}})
+      conn:execute(insert(Address.__table__),
+                   {{id = 1, email = "e1", user_id = 1}})
+    end)
+  end
+
+  T.test(pfx .. "refresh autoflushes what it does not expire", function()
+    seed()
+    local s <close> = orm.Session(engine)
+    local u1, u2 = s:get(User, 1), s:get(User, 2)
+    -- another object's change is flushed before the SELECT
+    u2.name = "y"
+    clear(log)
+    s:refresh(u1)
+    T.eq(log, {"UPDATE sw_user SET name=? WHERE sw_user.id = ?",
+               "SELECT sw_user.id, sw_user.name, sw_user.fullname " ..
+               "FROM sw_user WHERE sw_user.id = ?"})
+    T.eq(#s.dirty, 0)
+    -- a change to a named attribute is discarded, the others flushed
+    u1.name = "q"
+    u1.fullname = "QQ"
+    clear(log)
+    s:refresh(u1, {"name"})
+    T.eq(log, {"UPDATE sw_user SET fullname=? WHERE sw_user.id = ?",
+               "SELECT sw_user.name FROM sw_user WHERE sw_user.id = ?"})
+    T.eq({u1.name, u1.fullname, #s.dirty}, {"a", "QQ", 0})
+    -- a refresh of only the changed attribute writes nothing
+    u1.fullname = "changed"
+    clear(log)
+    s:refresh(u1, {"fullname"})
+    T.eq(log, {"SELECT sw_user.fullname FROM sw_user WHERE sw_user.id = ?"})
+    T.eq({u1.fullname, #s.dirty}, {"QQ", 0})
+    s:rollback()
+  end)
+
+  T.test(pfx .. "a detached object whose identity is taken is refused",
+         function()
+    seed()
+    local s <close> = orm.Session(engine)
+    local u = s:get(User, 3)
+    local d = User{id = 3, name = "zz"}
+    orm.make_transient_to_detached(d)
+    T.eq(state(d), "detached")
+    local e = T.raises("InvalidRequestError", function() s:add(d) end)
+    T.match(e.message, "^Can't attach instance <User at 0x%x+>; another " ..
+            "instance with key %(<class 'User'>, %(3,%), None%) is " ..
+            "already present in this session%.$")
+    T.eq({state(d), state(u), s:get(User, 3) == u}, {"detached",
+                                                     "persistent", true})
+    -- the same after an expunge and a new load
+    s:expunge(u)
+    local u3 = s:get(User, 3)
+    T.ok(u3 ~= u)
+    T.raises("InvalidRequestError", function() s:add(u) end)
+    T.eq(state(u), "detached")
+    s:rollback()
+  end)
+end
+
+T.done()
