@@ -200,6 +200,19 @@ end
 -- update(values [, {synchronize_session}]) and delete([...]): a bulk
 -- statement with the query's criteria; the number of rows matched
 function Query:update(values, opts)
+  -- (the values may be keyed by attribute or Column as well as by name,
+  -- as SQLAlchemy's Query.update takes either)
+  if type(values) == "table" then
+    local named = {}
+    for k, v in pairs(values) do
+      if type(k) ~= "string" then
+        local ok, key = pcall(function() return k.key end)
+        if ok and type(key) == "string" then k = key end
+      end
+      named[k] = v
+    end
+    values = named
+  end
   local stmt = C.copy_where(sa.update(self.entity), self.stmt):values(values)
   return self.session:execute(stmt, self._params, opts).rowcount
 end
