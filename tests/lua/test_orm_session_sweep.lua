@@ -120,6 +120,30 @@ for _, db in ipairs(T.databases()) do
     T.eq(state(u), "detached")
     s:rollback()
   end)
+
+  T.test(pfx .. "Query.update keyed by attribute or Column", function()
+    seed()
+    local s <close> = orm.Session(engine)
+    local u1 = s:get(User, 1)
+    clear(log)
+    T.eq(s:query(User):filter(User.name:like("a%"))
+           :update({[User.fullname] = "QU"}, {synchronize_session = "fetch"}),
+         1)
+    T.eq(u1.fullname, "QU")
+    T.eq(s:query(User):filter(User.id:eq(1))
+           :update{[User.__table__.c.fullname] = "QC"}, 1)
+    T.eq(u1.fullname, "QC")
+    -- (MariaDB has no RETURNING: fetch SELECTs the keys first)
+    local upd = "UPDATE sw_user SET fullname=? WHERE sw_user.name LIKE ?"
+    if db.name == "postgresql" then
+      T.eq(log[1], upd .. " RETURNING sw_user.id")
+    else
+      T.eq(log, {"SELECT sw_user.id FROM sw_user WHERE sw_user.name LIKE ?",
+                 upd,
+                 "UPDATE sw_user SET fullname=? WHERE sw_user.id = ?"})
+    end
+    s:rollback()
+  end)
 end
 
 T.done()
