@@ -76,14 +76,29 @@ end
 
 local function gen(q, stmt)
   return setmetatable({session = q.session, stmt = stmt, entity = q.entity,
-                       _params = q._params, _lock = q._lock}, Query)
+                       _params = q._params, _lock = q._lock,
+                       _adapt = q._adapt}, Query)
+end
+
+-- (a query of a union's subquery: the mapped table's columns in what is
+-- added to it stand for the subquery's)
+local function adapted(q, ...)
+  local args = table.pack(...)
+  if q._adapt then
+    for i = 1, args.n do
+      if C.node_kind(args[i]) then args[i] = C.adapt(args[i], q._adapt) end
+    end
+  end
+  return table.unpack(args, 1, args.n)
 end
 
 for _, name in ipairs({"filter", "where", "filter_by", "order_by", "limit",
                        "offset", "join", "outerjoin", "group_by", "having",
                        "distinct", "select_from", "add_columns",
                        "options"}) do
-  Query[name] = function(q, ...) return gen(q, q.stmt[name](q.stmt, ...)) end
+  Query[name] = function(q, ...)
+    return gen(q, q.stmt[name](q.stmt, adapted(q, ...)))
+  end
 end
 
 -- an ORM result (a sharded session's merged one, of ORM results, too:
@@ -141,7 +156,9 @@ function Query:_result()
     end
     if r._with_keys then return rekeyed(self.stmt, r) end
   end
-  if orm_result(r) and r.joins then r = r:unique() end
+  -- (SQLAlchemy's Query makes rows of entities unique; only a join or a
+  -- UNION ALL can repeat them)
+  if orm_result(r) and (r.joins or self._adapt) then r = r:unique() end
   if orm_result(r) and #r.ents == 1 and r.ents[1].mapper then
     return r:scalars()
   end
@@ -248,6 +265,47 @@ function Query:params(p)
   q._params = p
   return q
 end
+-- union(q...), union_all, intersect, intersect_all, except_, except_all:
+-- as SQLAlchemy's Query, the entity selected from the compound of the
+-- queries' labelled statements as a subquery; what is added to the
+-- query after it (criteria, ordering) is adapted to that subquery
+local function set_operation(fname)
+  return function(self, ...)
+    local others = table.pack(...)
+    local ent = self.entity
+    local m = type(ent) == "table" and rawget(ent, "__mapper__")
+    local items = C.select_items(self.stmt)
+    if not (m and not m.tables and not m.single and items and
+            #items == 1 and items[1][1] == C.node_ptr(m.local_table)) then
+      C.raise("InvalidRequestError", "Query." .. fname:gsub("_$", "") ..
+              "() is offered for a query of one mapped class")
+    end
+    local stmts = {legacy(self.stmt)}
+    for i = 1, others.n do
+      local o = others[i]
+      if getmetatable(o) ~= Query then
+        C.raise("ArgumentError", "Query." .. fname:gsub("_$", "") ..
+                "() takes other Query objects")
+      end
+      stmts[#stmts + 1] = legacy(o.stmt)
+    end
+    local sub = sa[fname](table.unpack(stmts)):subquery()
+    local ac = orm.aliased(ent, {alias = sub, _labelled = true})
+    local adapt = {}
+    for _, col in ipairs(m.local_table.columns) do
+      adapt[C.node_ptr(col)] = sub.c[m.local_table.name .. "_" .. col.name]
+    end
+    local q = setmetatable({session = self.session, stmt = sa.select(ac),
+                            entity = ac, _params = self._params,
+                            _adapt = adapt}, Query)
+    return q
+  end
+end
+for _, fname in ipairs({"union", "union_all", "intersect", "intersect_all",
+                        "except_", "except_all"}) do
+  Query[fname] = set_operation(fname)
+end
+
 -- Python's query[a:b], as SQLAlchemy's Query.slice(start, stop)
 function Query:slice(start, stop)
   return self:offset(start):limit(stop - start)

@@ -1,7 +1,8 @@
 -- Session behaviours of API.md section 5 in combinations the other
 -- tests leave out, each checked against SQLAlchemy 1.4.46 (statements in
 -- order, object states, errors): refresh autoflushes what it does not
--- discard, attaching a detached object whose identity is taken.
+-- discard, attaching a detached object whose identity is taken,
+-- Query.update keyed by attribute, Query.union and its kin.
 local T = require "testing"
 
 local function capture(engine)
@@ -142,6 +143,51 @@ for _, db in ipairs(T.databases()) do
                  upd,
                  "UPDATE sw_user SET fullname=? WHERE sw_user.id = ?"})
     end
+    s:rollback()
+  end)
+
+  T.test(pfx .. "Query.union and its kin select from the compound",
+         function()
+    seed()
+    local s <close> = orm.Session(engine)
+    local q = s:query(User)
+    local function ids(list)
+      local out = {}
+      for i, u in ipairs(list) do out[i] = u.id end
+      return out
+    end
+    clear(log)
+    local u = q:filter(User.id:eq(1)):union(q:filter(User.id:eq(3)))
+    T.eq(ids(u:order_by(User.id:desc()):all()), {3, 1})
+    local cols = "user_id AS anon_1_sw_user_id, anon_1.sw_user_name AS " ..
+                 "anon_1_sw_user_name, anon_1.sw_user_fullname AS " ..
+                 "anon_1_sw_user_fullname"
+    local inner = "SELECT sw_user.id AS sw_user_id, sw_user.name AS " ..
+                  "sw_user_name, sw_user.fullname AS sw_user_fullname " ..
+                  "FROM sw_user WHERE sw_user.id = ?"
+    T.eq(log, {"SELECT anon_1.sw_" .. cols .. " FROM (" .. inner ..
+               " UNION " .. inner .. ") AS anon_1 ORDER BY " ..
+               "anon_1.sw_user_id DESC"})
+    -- (entities come back once each, as SQLAlchemy's Query makes them)
+    T.eq(ids(q:filter(User.id:lt(3))
+               :union_all(q:filter(User.id:eq(1)), q:filter(User.id:eq(3)))
+               :filter(User.name:ne("b")):order_by(User.name, User.id):all()),
+         {1, 3})
+    T.eq(ids(q:filter(User.id:lt(3)):intersect(q:filter(User.id:gt(1)))
+               :all()), {2})
+    if db.name ~= "mysql" then
+      T.eq(ids(q:except_(q:filter(User.id:eq(2))):order_by(User.id):all()),
+           {1, 3})
+    end
+    -- the objects are the session's
+    local a = u:filter_by{name = "a"}:one()
+    T.ok(a == s:get(User, 1))
+    -- count wraps it once more; the outer subquery is numbered first
+    clear(log)
+    T.eq(u:count(), 2)
+    T.eq(log, {"SELECT count(*) AS count_1 FROM (SELECT anon_2.sw_" ..
+               cols:gsub("anon_1", "anon_2") .. " FROM (" .. inner ..
+               " UNION " .. inner .. ") AS anon_2) AS anon_1"})
     s:rollback()
   end)
 end
