@@ -1059,6 +1059,8 @@ function Session:get(cls, ident, opts)
       if not lselect(2, C.get(obj, i)) then ok = false end
     end
     if not ok then
+      -- (its load is a query: it autoflushes, as SQLAlchemy's does)
+      autoflush(self)
       local got = I.load_by_pk(self, m, vals, obj)
       if got == nil then return nil end
     end
