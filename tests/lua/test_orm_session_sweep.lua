@@ -1,7 +1,8 @@
 -- Session behaviours of API.md section 5 in combinations the other
 -- tests leave out, each checked against SQLAlchemy 1.4.46 (statements in
 -- order, object states, errors): refresh autoflushes what it does not
--- discard, attaching a detached object whose identity is taken,
+-- discard, as does get() of an expired object; attaching a detached
+-- object whose identity is taken,
 -- Query.update keyed by attribute, Query.union and its kin.
 local T = require "testing"
 
@@ -96,6 +97,30 @@ for _, db in ipairs(T.databases()) do
     s:refresh(u1, {"fullname"})
     T.eq(log, {"SELECT sw_user.fullname FROM sw_user WHERE sw_user.id = ?"})
     T.eq({u1.fullname, #s.dirty}, {"QQ", 0})
+    s:rollback()
+  end)
+
+  T.test(pfx .. "get() of an expired object autoflushes before its load",
+         function()
+    seed()
+    local s <close> = orm.Session(engine)
+    local u1, u2 = s:get(User, 1), s:get(User, 2)
+    s:expire(u1)
+    u2.name = "v"
+    clear(log)
+    T.ok(s:get(User, 1) == u1)
+    T.eq(log, {UPD_NAME, SEL_U})
+    s:expire(u1)
+    u2.name = "y"
+    clear(log)
+    T.ok(s:query(User):get(1) == u1)
+    T.eq(log, {UPD_NAME, SEL_U})
+    -- (one only partly expired is returned as it is)
+    s:expire(u1, {"name"})
+    u2.name = "z"
+    clear(log)
+    T.ok(s:get(User, 1) == u1)
+    T.eq({log, #s.dirty}, {{}, 1})
     s:rollback()
   end)
 
