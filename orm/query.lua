@@ -77,7 +77,7 @@ end
 local function gen(q, stmt)
   return setmetatable({session = q.session, stmt = stmt, entity = q.entity,
                        _params = q._params, _lock = q._lock,
-                       _adapt = q._adapt}, Query)
+                       _adapt = q._adapt, _joined = q._joined}, Query)
 end
 
 -- (a query of a union's subquery: the mapped table's columns in what is
@@ -98,6 +98,22 @@ for _, name in ipairs({"filter", "where", "filter_by", "order_by", "limit",
                        "options"}) do
   Query[name] = function(q, ...)
     return gen(q, q.stmt[name](q.stmt, adapted(q, ...)))
+  end
+end
+-- (a bulk update or delete refuses a query with joins, as SQLAlchemy's)
+for _, name in ipairs({"join", "outerjoin", "select_from"}) do
+  local plain = Query[name]
+  Query[name] = function(q, ...)
+    local out = plain(q, ...)
+    out._joined = true
+    return out
+  end
+end
+local function check_bulk(q)
+  if q._joined then
+    C.raise("InvalidRequestError", "Can't call Query.update() or " ..
+            "Query.delete() when join(), outerjoin(), select_from(), or " ..
+            "from_self() has been called")
   end
 end
 
@@ -217,6 +233,7 @@ end
 -- update(values [, {synchronize_session}]) and delete([...]): a bulk
 -- statement with the query's criteria; the number of rows matched
 function Query:update(values, opts)
+  check_bulk(self)
   -- (the values may be keyed by attribute or Column as well as by name,
   -- as SQLAlchemy's Query.update takes either)
   if type(values) == "table" then
@@ -234,6 +251,7 @@ function Query:update(values, opts)
   return self.session:execute(stmt, self._params, opts).rowcount
 end
 function Query:delete(opts)
+  check_bulk(self)
   local stmt = C.copy_where(sa.delete(self.entity), self.stmt)
   return self.session:execute(stmt, self._params, opts).rowcount
 end
