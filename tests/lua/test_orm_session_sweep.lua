@@ -3,7 +3,8 @@
 -- order, object states, errors): refresh autoflushes what it does not
 -- discard, as does get() of an expired object; attaching a detached
 -- object whose identity is taken,
--- Query.update keyed by attribute, Query.union and its kin.
+-- Query.update keyed by attribute and refused after a join, Query.union
+-- and its kin, order_by(nil).
 local T = require "testing"
 
 local function capture(engine)
@@ -213,6 +214,53 @@ for _, db in ipairs(T.databases()) do
     T.eq(log, {"SELECT count(*) AS count_1 FROM (SELECT anon_2.sw_" ..
                cols:gsub("anon_1", "anon_2") .. " FROM (" .. inner ..
                " UNION " .. inner .. ") AS anon_2) AS anon_1"})
+    s:rollback()
+  end)
+
+  T.test(pfx .. "order_by(nil) cancels the ordering given before", function()
+    seed()
+    local s <close> = orm.Session(engine)
+    local q = s:query(User):order_by(User.name:desc())
+    clear(log)
+    local ids = {}
+    for i, u in ipairs(q:order_by(nil):order_by(User.id):all()) do
+      ids[i] = u.id
+    end
+    T.eq(ids, {1, 2, 3})
+    T.eq(log, {"SELECT sw_user.id AS sw_user_id, sw_user.name AS " ..
+               "sw_user_name, sw_user.fullname AS sw_user_fullname " ..
+               "FROM sw_user ORDER BY sw_user.id"})
+    -- the same in Core, and for GROUP BY
+    local t = User.__table__
+    local stmt = select(t.c.name):group_by(t.c.name):order_by(t.c.name)
+    T.eq(tostring(stmt:group_by(nil):order_by(nil)):gsub("%s+", " "),
+         "SELECT sw_user.name FROM sw_user")
+    s:rollback()
+  end)
+
+  T.test(pfx .. "Query.update and delete refuse a query with joins",
+         function()
+    seed()
+    local s <close> = orm.Session(engine)
+    local q = s:query(User)
+    clear(log)
+    local msg = "^Can't call Query%.update%(%) or Query%.delete%(%) when " ..
+                "join%(%), outerjoin%(%), select_from%(%), or from_self%(%) " ..
+                "has been called$"
+    local e = T.raises("InvalidRequestError", function()
+      return q:join(User.addresses):filter(Address.email:eq("e1")):delete()
+    end)
+    T.match(e.message, msg)
+    e = T.raises("InvalidRequestError", function()
+      return q:outerjoin(User.addresses):update{name = "x"}
+    end)
+    T.match(e.message, msg)
+    T.raises("InvalidRequestError", function()
+      return s:query(User.name):select_from(User):delete()
+    end)
+    T.eq(log, {})
+    -- (the session stays usable)
+    T.eq(q:filter(User.id:eq(2)):delete(), 1)
     s:rollback()
   end)
 end
