@@ -77,7 +77,8 @@ end
 local function gen(q, stmt)
   return setmetatable({session = q.session, stmt = stmt, entity = q.entity,
                        _params = q._params, _lock = q._lock,
-                       _adapt = q._adapt, _joined = q._joined}, Query)
+                       _adapt = q._adapt, _joined = q._joined,
+                       _keys = q._keys}, Query)
 end
 
 -- (a query of a union's subquery: the mapped table's columns in what is
@@ -169,6 +170,11 @@ function Query:_result()
     if parts then
       for _, p in ipairs(parts) do p.result = rekeyed(self.stmt, p.result) end
       return r
+    end
+    -- (the keys of a union's columns, while the columns are those)
+    if self._keys and r._with_keys and r.keys and
+       #r:keys() == #self._keys then
+      return r:_with_keys(self._keys)
     end
     if r._with_keys then return rekeyed(self.stmt, r) end
   end
@@ -293,10 +299,21 @@ local function set_operation(fname)
     local ent = self.entity
     local m = type(ent) == "table" and rawget(ent, "__mapper__")
     local items = C.select_items(self.stmt)
-    if not (m and not m.tables and not m.single and items and
+    local cols = items and #items > 0 and {}
+    for i, it in ipairs(items or {}) do
+      local node = it[4]
+      if not (cols and it[2] == 1 and C.node_kind(node) == "column" and
+              node.table and node.table.name) then
+        cols = nil
+        break
+      end
+      cols[i] = node
+    end
+    if not (cols or m and not m.tables and not m.single and items and
             #items == 1 and items[1][1] == C.node_ptr(m.local_table)) then
       C.raise("InvalidRequestError", "Query." .. fname:gsub("_$", "") ..
-              "() is offered for a query of one mapped class")
+              "() is offered for a query of one mapped class or of " ..
+              "table columns")
     end
     local stmts = {legacy(self.stmt)}
     for i = 1, others.n do
@@ -308,6 +325,19 @@ local function set_operation(fname)
       stmts[#stmts + 1] = legacy(o.stmt)
     end
     local sub = sa[fname](table.unpack(stmts)):subquery()
+    if cols then
+      -- columns: the subquery's, the rows keyed as the query's own
+      local adapt, outer, keys = {}, {}, {}
+      for i, col in ipairs(cols) do
+        outer[i] = sub.c[col.table.name .. "_" .. col.name]
+        adapt[C.node_ptr(col)] = outer[i]
+        keys[i] = col.key
+      end
+      return setmetatable({session = self.session,
+                           stmt = sa.select(table.unpack(outer)),
+                           entity = outer[1], _params = self._params,
+                           _adapt = adapt, _keys = keys}, Query)
+    end
     local ac = orm.aliased(ent, {alias = sub, _labelled = true})
     local adapt = {}
     for _, col in ipairs(m.local_table.columns) do

@@ -208,6 +208,19 @@ for _, db in ipairs(T.databases()) do
     -- the objects are the session's
     local a = u:filter_by{name = "a"}:one()
     T.ok(a == s:get(User, 1))
+    -- a query of columns: rows keyed as the query's columns
+    clear(log)
+    local rows = s:query(User.id, User.name):filter(User.id:eq(1))
+      :union_all(s:query(User.id, User.name):filter(User.id:eq(2)))
+      :filter(User.id:gt(0)):order_by(User.id):all()
+    T.eq({#rows, rows[1].id, rows[2].name, rows[1]._fields},
+         {2, 1, "b", {"id", "name"}})
+    local ci = "SELECT sw_user.id AS sw_user_id, sw_user.name AS " ..
+               "sw_user_name FROM sw_user WHERE sw_user.id = ?"
+    T.eq(log, {"SELECT anon_1.sw_user_id AS anon_1_sw_user_id, " ..
+               "anon_1.sw_user_name AS anon_1_sw_user_name FROM (" .. ci ..
+               " UNION ALL " .. ci .. ") AS anon_1 WHERE " ..
+               "anon_1.sw_user_id > ? ORDER BY anon_1.sw_user_id"})
     -- count wraps it once more; the outer subquery is numbered first
     clear(log)
     T.eq(u:count(), 2)
