@@ -1582,10 +1582,15 @@ static void from_item(rt_compiler *c, rt_node *f) {
       cte_ref(c, f);
       break;
     }
-    alias_body(c, f);
-    S(" AS ");
-    rt_c_ident(c, alias_name(c, f, buf, sizeof buf));
-    break;
+    {
+      /* named before its body is written, as SQLAlchemy's visit_alias
+      ** names it: an anonymous subquery inside takes the next number */
+      const char *name = alias_name(c, f, buf, sizeof buf);
+      alias_body(c, f);
+      S(" AS ");
+      rt_c_ident(c, name);
+      break;
+    }
   case RT_N_JOIN:
     from_item(c, f->a);
     if (f->flags & RT_F_FULL)

@@ -234,6 +234,7 @@ static int dedupe_number(const rt_node *cols, int i) {
 
 rt_node *rt_alias(rt_node *element, const char *name, int flags) {
   rt_node *a, *cols;
+  const rt_node *first = element;
   int i;
   if (!element) return NULL;
   a = rt_node_new(RT_N_ALIAS);
@@ -270,6 +271,9 @@ rt_node *rt_alias(rt_node *element, const char *name, int flags) {
     rt_unref(a);
     return NULL;
   }
+  /* a compound's columns are named as its first select names them */
+  while (first->kind == RT_N_COMPOUND && first->kids[RT_S_COLUMNS]->n > 0)
+    first = first->kids[RT_S_COLUMNS]->kids[0];
   /* proxies: named like the inner column, owned by the alias */
   for (i = 0; i < cols->n; i++) {
     int dup;
@@ -282,8 +286,8 @@ rt_node *rt_alias(rt_node *element, const char *name, int flags) {
       return NULL;
     }
     p->a = rt_ref(inner);
-    if (element->flags & RT_F_LS_TABLENAME && inner->kind == RT_N_COLUMN &&
-        inner->owner && inner->owner->name)
+    if ((element->flags | first->flags) & RT_F_LS_TABLENAME &&
+        inner->kind == RT_N_COLUMN && inner->owner && inner->owner->name)
       p->name = tq_label(inner);
     else if (nm && element->kind == RT_N_SELECT &&
              !(element->flags & RT_F_LS_NONE) &&

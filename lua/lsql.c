@@ -1988,12 +1988,27 @@ static int s_select_from(lua_State *L) {
   checkselect(L, "select_from");
   return append_args(L, RT_S_FROMS, "select_from");
 }
+/* order_by(nil) / group_by(nil): the clause emptied, as SQLAlchemy's
+** order_by(None) cancels what was given before (null() is the keyword) */
+static int reset_args(lua_State *L, int slot, const char *fname) {
+  rt_node *s = lsql_checknode(L, 1, fname), *empty;
+  lnode *ud = RESULT(L);
+  empty = rt_list_new();
+  lsql_check(L, empty);
+  ud->n = rt_gen_set(s, slot, empty);
+  lsql_check(L, ud->n);
+  return 1;
+}
 static int s_group_by(lua_State *L) {
   checkselect(L, "group_by");
+  if (lua_gettop(L) == 2 && lua_isnil(L, 2))
+    return reset_args(L, RT_S_GROUP, "group_by");
   return append_args(L, RT_S_GROUP, "group_by");
 }
 static int s_order_by(lua_State *L) {
   checkselect(L, "order_by");
+  if (lua_gettop(L) == 2 && lua_isnil(L, 2))
+    return reset_args(L, RT_S_ORDER, "order_by");
   return append_args(L, RT_S_ORDER, "order_by");
 }
 static int s_correlate(lua_State *L) {

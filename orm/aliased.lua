@@ -96,7 +96,11 @@ function orm.aliased(cls, opts)
     name, alias = opts.name, opts.alias
   end
   local reorder = false
-  if alias ~= nil and not m.tables then
+  -- (_labelled: a subquery of the legacy Query's own labelled select,
+  -- its columns named <table>_<column>, as Query.union makes)
+  local given_labels = type(opts) == "table" and opts._labelled and
+                       alias ~= nil and not m.tables
+  if alias ~= nil and not m.tables and not given_labels then
     -- aliased(User, subquery): the class's columns by name; in another
     -- order than the mapping's (or among others) the select of it
     -- writes them out in mapping order, as SQLAlchemy does
@@ -110,7 +114,7 @@ function orm.aliased(cls, opts)
       if not cols[i] or cols[i].name ~= col.name then reorder = true end
     end
   end
-  local labelled = false
+  local labelled = given_labels or false
   if alias == nil and m.tables and #m.tables > 1 and not m.single and
      not m.concrete then
     -- joined inheritance: the join of the tables as a subquery, each
@@ -128,7 +132,7 @@ function orm.aliased(cls, opts)
   -- a class with properties over its own table's alias is selected as
   -- its layout's columns, as select(User) is (orm/properties.lua)
   local expand = (alias == nil and m.layout ~= nil and not m.tables) or
-                 reorder
+                 reorder or given_labels
   alias = alias or m.local_table:alias(name)
   local e = {mapper = m, alias = alias, name = name or m.class.__name__,
              labelled = labelled, expand = expand}
@@ -140,7 +144,8 @@ function orm.aliased(cls, opts)
   e.single = not labelled and I.single_criterion and
              I.single_criterion(m) ~= nil or nil
   local ac = setmetatable({__entry = e, __clause_element__ = alias,
-                           __inheritance__ = (labelled or e.single) or nil},
+                           __inheritance__ = (labelled and not given_labels
+                                              or e.single) or nil},
                           AliasedClass)
   if expand then I.select_special[ac] = true end
   -- (a select of its columns alone carries the discriminator criterion

@@ -550,6 +550,7 @@ function Session:refresh(obj, attrs, ...)
     return base_refresh(self, obj, attrs, ...)
   end
   self:expire(obj, attrs)
+  I.autoflush(self)
   local ok
   if attrs == nil then
     ok = load_union(self, m, I.ident_vals(obj, m), obj, true) ~= nil

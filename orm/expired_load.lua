@@ -518,8 +518,10 @@ function Session:refresh(obj, attrs, opts)
     return base_refresh(self, obj, attrs)
   end
   -- (relationships named are expired: they load when next read, but
-  -- for the eager ones, which load now)
+  -- for the eager ones, which load now; what else is pending is flushed
+  -- first, as the query of SQLAlchemy's refresh autoflushes)
   self:expire(obj, attrs)
+  I.autoflush(self)
   local idx = {}
   if attrs then
     local want = {}

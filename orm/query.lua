@@ -76,14 +76,46 @@ end
 
 local function gen(q, stmt)
   return setmetatable({session = q.session, stmt = stmt, entity = q.entity,
-                       _params = q._params, _lock = q._lock}, Query)
+                       _params = q._params, _lock = q._lock,
+                       _adapt = q._adapt, _joined = q._joined,
+                       _keys = q._keys}, Query)
+end
+
+-- (a query of a union's subquery: the mapped table's columns in what is
+-- added to it stand for the subquery's)
+local function adapted(q, ...)
+  local args = table.pack(...)
+  if q._adapt then
+    for i = 1, args.n do
+      if C.node_kind(args[i]) then args[i] = C.adapt(args[i], q._adapt) end
+    end
+  end
+  return table.unpack(args, 1, args.n)
 end
 
 for _, name in ipairs({"filter", "where", "filter_by", "order_by", "limit",
                        "offset", "join", "outerjoin", "group_by", "having",
                        "distinct", "select_from", "add_columns",
                        "options"}) do
-  Query[name] = function(q, ...) return gen(q, q.stmt[name](q.stmt, ...)) end
+  Query[name] = function(q, ...)
+    return gen(q, q.stmt[name](q.stmt, adapted(q, ...)))
+  end
+end
+-- (a bulk update or delete refuses a query with joins, as SQLAlchemy's)
+for _, name in ipairs({"join", "outerjoin", "select_from"}) do
+  local plain = Query[name]
+  Query[name] = function(q, ...)
+    local out = plain(q, ...)
+    out._joined = true
+    return out
+  end
+end
+local function check_bulk(q)
+  if q._joined then
+    C.raise("InvalidRequestError", "Can't call Query.update() or " ..
+            "Query.delete() when join(), outerjoin(), select_from(), or " ..
+            "from_self() has been called")
+  end
 end
 
 -- an ORM result (a sharded session's merged one, of ORM results, too:
@@ -139,9 +171,16 @@ function Query:_result()
       for _, p in ipairs(parts) do p.result = rekeyed(self.stmt, p.result) end
       return r
     end
+    -- (the keys of a union's columns, while the columns are those)
+    if self._keys and r._with_keys and r.keys and
+       #r:keys() == #self._keys then
+      return r:_with_keys(self._keys)
+    end
     if r._with_keys then return rekeyed(self.stmt, r) end
   end
-  if orm_result(r) and r.joins then r = r:unique() end
+  -- (SQLAlchemy's Query makes rows of entities unique; only a join or a
+  -- UNION ALL can repeat them)
+  if orm_result(r) and (r.joins or self._adapt) then r = r:unique() end
   if orm_result(r) and #r.ents == 1 and r.ents[1].mapper then
     return r:scalars()
   end
@@ -200,10 +239,25 @@ end
 -- update(values [, {synchronize_session}]) and delete([...]): a bulk
 -- statement with the query's criteria; the number of rows matched
 function Query:update(values, opts)
+  check_bulk(self)
+  -- (the values may be keyed by attribute or Column as well as by name,
+  -- as SQLAlchemy's Query.update takes either)
+  if type(values) == "table" then
+    local named = {}
+    for k, v in pairs(values) do
+      if type(k) ~= "string" then
+        local ok, key = pcall(function() return k.key end)
+        if ok and type(key) == "string" then k = key end
+      end
+      named[k] = v
+    end
+    values = named
+  end
   local stmt = C.copy_where(sa.update(self.entity), self.stmt):values(values)
   return self.session:execute(stmt, self._params, opts).rowcount
 end
 function Query:delete(opts)
+  check_bulk(self)
   local stmt = C.copy_where(sa.delete(self.entity), self.stmt)
   return self.session:execute(stmt, self._params, opts).rowcount
 end
@@ -235,6 +289,71 @@ function Query:params(p)
   q._params = p
   return q
 end
+-- union(q...), union_all, intersect, intersect_all, except_, except_all:
+-- as SQLAlchemy's Query, the entity selected from the compound of the
+-- queries' labelled statements as a subquery; what is added to the
+-- query after it (criteria, ordering) is adapted to that subquery
+local function set_operation(fname)
+  return function(self, ...)
+    local others = table.pack(...)
+    local ent = self.entity
+    local m = type(ent) == "table" and rawget(ent, "__mapper__")
+    local items = C.select_items(self.stmt)
+    local cols = items and #items > 0 and {}
+    for i, it in ipairs(items or {}) do
+      local node = it[4]
+      if not (cols and it[2] == 1 and C.node_kind(node) == "column" and
+              node.table and node.table.name) then
+        cols = nil
+        break
+      end
+      cols[i] = node
+    end
+    if not (cols or m and not m.tables and not m.single and items and
+            #items == 1 and items[1][1] == C.node_ptr(m.local_table)) then
+      C.raise("InvalidRequestError", "Query." .. fname:gsub("_$", "") ..
+              "() is offered for a query of one mapped class or of " ..
+              "table columns")
+    end
+    local stmts = {legacy(self.stmt)}
+    for i = 1, others.n do
+      local o = others[i]
+      if getmetatable(o) ~= Query then
+        C.raise("ArgumentError", "Query." .. fname:gsub("_$", "") ..
+                "() takes other Query objects")
+      end
+      stmts[#stmts + 1] = legacy(o.stmt)
+    end
+    local sub = sa[fname](table.unpack(stmts)):subquery()
+    if cols then
+      -- columns: the subquery's, the rows keyed as the query's own
+      local adapt, outer, keys = {}, {}, {}
+      for i, col in ipairs(cols) do
+        outer[i] = sub.c[col.table.name .. "_" .. col.name]
+        adapt[C.node_ptr(col)] = outer[i]
+        keys[i] = col.key
+      end
+      return setmetatable({session = self.session,
+                           stmt = sa.select(table.unpack(outer)),
+                           entity = outer[1], _params = self._params,
+                           _adapt = adapt, _keys = keys}, Query)
+    end
+    local ac = orm.aliased(ent, {alias = sub, _labelled = true})
+    local adapt = {}
+    for _, col in ipairs(m.local_table.columns) do
+      adapt[C.node_ptr(col)] = sub.c[m.local_table.name .. "_" .. col.name]
+    end
+    local q = setmetatable({session = self.session, stmt = sa.select(ac),
+                            entity = ac, _params = self._params,
+                            _adapt = adapt}, Query)
+    return q
+  end
+end
+for _, fname in ipairs({"union", "union_all", "intersect", "intersect_all",
+                        "except_", "except_all"}) do
+  Query[fname] = set_operation(fname)
+end
+
 -- Python's query[a:b], as SQLAlchemy's Query.slice(start, stop)
 function Query:slice(start, stop)
   return self:offset(start):limit(stop - start)

@@ -167,6 +167,17 @@ local function checkobj(obj)
   return obj
 end
 
+-- an identity key as SQLAlchemy prints it: (<class 'User'>, (3,), None)
+local function keystr(obj, m)
+  local parts = {}
+  for i, v in ipairs(ident_vals(obj, m)) do
+    parts[i] = type(v) == "string" and ("'" .. v .. "'") or tostring(v)
+  end
+  return string.format("(<class '%s'>, (%s%s), None)",
+                       tostring(rawget(m.class, "__name__")),
+                       table.concat(parts, ", "), #parts == 1 and "," or "")
+end
+
 local function add_one(self, obj)
   local state, sid = C.lifecycle(obj), C.session(obj)
   if sid ~= 0 and sid ~= self.id and sessions[sid] and
@@ -181,8 +192,16 @@ local function add_one(self, obj)
     self._new[obj] = #list
     set_state(obj, "pending", self.id)
   elseif state == "detached" then
+    local m = mapper_of(obj)
+    local map, key = idmap_of(self, obj, m), ident_key(obj, m)
+    local existing = map[key]
+    if existing ~= nil and existing ~= obj then
+      raise("InvalidRequestError", string.format(
+        "Can't attach instance %s; another instance with key %s is " ..
+        "already present in this session.", objstr(obj), keystr(obj, m)))
+    end
     set_state(obj, "persistent", self.id)
-    idmap_of(self, obj, mapper_of(obj))[ident_key(obj, mapper_of(obj))] = obj
+    map[key] = obj
     if C.modified(obj) then self._dirty[obj] = true end
   end
   if mapper_of(obj).has_rels then self._reldirty[obj] = true end
@@ -444,8 +463,11 @@ function Session:expire_all()
   self._reldirty = {}
 end
 
+-- refresh expires first (a pending change to a named attribute is
+-- discarded), then loads through a query, which autoflushes the rest
 function Session:refresh(obj, attrs)
   self:expire(obj, attrs)
+  I.autoflush(self)
   local m = mapper_of(obj)
   local got = I.load_by_pk(self, m, ident_vals(obj, m), obj, true)
   if got == nil then
@@ -1037,6 +1059,8 @@ function Session:get(cls, ident, opts)
       if not lselect(2, C.get(obj, i)) then ok = false end
     end
     if not ok then
+      -- (its load is a query: it autoflushes, as SQLAlchemy's does)
+      autoflush(self)
       local got = I.load_by_pk(self, m, vals, obj)
       if got == nil then return nil end
     end
