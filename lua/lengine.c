@@ -57,6 +57,12 @@ rt_engine *rt_lua_toengine(lua_State *L, int idx) {
 ** with no metatable lookup by name. */
 static const char conn_tag = 0;
 
+/* A Connection's user values: 1 its Engine, 2 `info`, 3 and 4 its
+** Transactions (see push_tx), CONN_UV_PLAN the plan conn:execute used
+** last (lconn.plan), CONN_UV_ROWMT the row metatable of its last result
+** (lconn.rowmt). */
+enum { CONN_UV_PLAN = 5, CONN_UV_ROWMT, CONN_NUV = CONN_UV_ROWMT };
+
 static lconn *checkconn(lua_State *L, int idx) {
   lconn *c;
   if (lua_type(L, idx) == LUA_TUSERDATA &&
@@ -847,9 +853,11 @@ static int engine_connect(lua_State *L) {
   lengine *le = checkengine(L, 1);
   rt_error err = RT_ERROR_INIT;
   unsigned long made = le->e->pool.nconnects;
-  lconn *c = lua_newuserdatauv(L, sizeof *c, 4);
+  lconn *c = lua_newuserdatauv(L, sizeof *c, CONN_NUV);
   memset(c, 0, sizeof *c);
   c->tag = &conn_tag;
+  c->plan.uv = CONN_UV_PLAN;
+  c->rowmt.uv = CONN_UV_ROWMT;
   rt_connection_init(&c->c, le->e);
   c->c.closed = 1; /* until acquired, so __gc has nothing to return */
   luaL_setmetatable(L, CONN_MT);
@@ -1617,11 +1625,23 @@ static void check_executable(lua_State *L, int idx) {
 static const char compile_exec_key = 0;
 static rt_lua_slot compile_exec_slot;
 
+/* Parameters up to this many go on the C stack when a plan runs. */
+#define PLANNED_VALUES 16
+
 static int conn_execute(lua_State *L) {
   lconn *c = openconn(L, 1);
   rt_lua_exec ex;
+  rt_value buf[PLANNED_VALUES];
   lua_settop(L, 3);
   check_executable(L, 2);
+  /* a statement run before: its plan, without the compile's call */
+  if (c->c.engine->hook != echo_hook &&
+      lsql_exec_planned(L, 2, 3, c->c.engine->dialect, 1, &c->plan, &ex, buf,
+                        PLANNED_VALUES)) {
+    set_echo_tag("");
+    return run_values(L, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv,
+                      ex.nconv);
+  }
   if (rt_lua_slot_get(L, &compile_exec_slot, &compile_exec_key) !=
       LUA_TFUNCTION) {
     /* the first statement: find the compile by name, keep it in a slot */

@@ -626,6 +626,44 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
   lua_settop(L, cache);
 }
 
+/*
+** A connection remembers the row metatable of its last result (lconn.rowmt)
+** by what push_rowmt tells it by: a statement run again and again finds it
+** with a few comparisons instead of the cache's lookups.
+*/
+static int memo_rowmt(lua_State *L, int conn_idx, lconn *conn, lresult *r,
+                      const unsigned char *sconv, int nsconv) {
+  const rt_lua_rowmt_memo *m = &conn->rowmt;
+  const rt_cursor *cur = r->cur;
+  if (cur->shape == NULL || cur->shape != m->shape ||
+      cur->shape_gen != m->shape_gen || r->ncols != m->ncols ||
+      nsconv != m->nsconv ||
+      (nsconv > 0 && memcmp(sconv, m->sconv, (size_t)nsconv) != 0))
+    return 0;
+  if (lua_getiuservalue(L, conn_idx, m->uv) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  r->conv = m->conv; /* the metatable, which the connection keeps, has it */
+  return 1;
+}
+
+/* Remember the row metatable on top for the next result of conn. */
+static void remember_rowmt(lua_State *L, int conn_idx, lconn *conn,
+                           const lresult *r, const unsigned char *sconv,
+                           int nsconv) {
+  rt_lua_rowmt_memo *m = &conn->rowmt;
+  if (r->cur->shape == NULL || nsconv > RT_LUA_ROWMT_MEMO_CONV) return;
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, conn_idx, m->uv);
+  m->shape = r->cur->shape;
+  m->shape_gen = r->cur->shape_gen;
+  m->ncols = r->ncols;
+  m->nsconv = nsconv;
+  if (nsconv > 0) memcpy(m->sconv, sconv, (size_t)nsconv);
+  m->conv = r->conv;
+}
+
 /* --- results --- */
 
 /*
@@ -682,7 +720,10 @@ void rt_lua_setresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur,
   r->next = conn->results;
   if (conn->results) conn->results->prev = r;
   conn->results = r;
-  push_rowmt(L, r, conv, nconv);
+  if (!memo_rowmt(L, conn_idx, conn, r, conv, nconv)) {
+    push_rowmt(L, r, conv, nconv);
+    remember_rowmt(L, conn_idx, conn, r, conv, nconv);
+  }
   lua_setiuservalue(L, -2, 2);
 }
 

@@ -164,6 +164,30 @@ void rt_lua_setglobals(lua_State *L);
 
 typedef struct lresult lresult;
 
+/* What conn:execute remembers of the execution plan it used last (see
+** lsql_exec_planned): the plan, which user value `uv` of the connection
+** keeps alive, and what it was for. */
+typedef struct rt_lua_plan_memo {
+  int uv;
+  void *plan;
+  const void *stmt;
+  uint64_t serial, epoch;
+  const char *dialect;
+} rt_lua_plan_memo;
+
+/* The row metatable a connection's last result took (see
+** rt_lua_setresult), which user value `uv` of the connection keeps
+** alive: a result of the same shape and conversions takes it again. */
+#define RT_LUA_ROWMT_MEMO_CONV 32
+typedef struct rt_lua_rowmt_memo {
+  int uv;
+  int ncols, nsconv;
+  const void *shape; /* NULL: nothing remembered */
+  uint64_t shape_gen;
+  const unsigned char *conv; /* lresult.conv for it (the metatable's key) */
+  unsigned char sconv[RT_LUA_ROWMT_MEMO_CONV]; /* the statement's conv */
+} rt_lua_rowmt_memo;
+
 typedef struct lconn {
   rt_connection c;
   const void *tag;  /* lengine.c's mark of a Connection (see checkconn) */
@@ -173,6 +197,8 @@ typedef struct lconn {
   /* savepoints begun on this Connection: their names are
   ** sa_savepoint_<n>, never reused (as SQLAlchemy's) */
   int savepoint_seq;
+  rt_lua_plan_memo plan;   /* the statement run last and its plan */
+  rt_lua_rowmt_memo rowmt; /* the row metatable of its last result */
 } lconn;
 
 /* The engine of an Engine userdata at idx, or NULL when it is not one (or
