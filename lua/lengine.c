@@ -857,6 +857,7 @@ static int engine_connect(lua_State *L) {
   memset(c, 0, sizeof *c);
   c->tag = &conn_tag;
   c->plan.uv = CONN_UV_PLAN;
+  c->events = &le->events;
   c->rowmt.uv = CONN_UV_ROWMT;
   rt_connection_init(&c->c, le->e);
   c->c.closed = 1; /* until acquired, so __gc has nothing to return */
@@ -1375,7 +1376,7 @@ static int run_values(lua_State *L, const char *sql, const rt_value *vals,
   lconn *c = openconn(L, 1);
   rt_error err = RT_ERROR_INIT;
   int pidx = 0;
-  if (has_listeners(L, 1)) {
+  if (*c->events) {
     begin_with_event(L, c);
     push_params(L, vals, nparams, nrows);
     pidx = lua_gettop(L);
@@ -1581,7 +1582,7 @@ static int conn_insert_each(lua_State *L) {
 ** string is an ObjectNotExecutableError, as in SQLAlchemy (a string's
 ** message says how to make it a statement).
 */
-static void check_executable(lua_State *L, int idx) {
+static rt_node *check_executable(lua_State *L, int idx) {
   rt_node *n = lsql_tonode(L, idx);
   if (lua_type(L, idx) == LUA_TSTRING)
     rt_lua_error(L, RT_ENOTEXECUTABLE,
@@ -1591,7 +1592,7 @@ static void check_executable(lua_State *L, int idx) {
   if (!n) {
     rt_lua_error(L, RT_ENOTEXECUTABLE, "Not an executable object: %s",
                  luaL_tolstring(L, idx, NULL));
-    return;
+    return NULL;
   }
   switch (n->kind) {
   case RT_N_SELECT:
@@ -1601,20 +1602,21 @@ static void check_executable(lua_State *L, int idx) {
   case RT_N_DELETE:
   case RT_N_DDL:
   case RT_N_TEXT:
-    return;
+    return n;
   case RT_N_TABLE:
     rt_lua_error(L, RT_ENOTEXECUTABLE, "Not an executable object: Table('%s')",
                  n->name);
-    return;
+    return NULL;
   case RT_N_COLUMN:
     rt_lua_error(L, RT_ENOTEXECUTABLE,
                  "Not an executable object: Column('%s', table=<%s>)", n->name,
                  n->owner && n->owner->name ? n->owner->name : "");
-    return;
+    return NULL;
   default:
     rt_lua_error(L, RT_ENOTEXECUTABLE, "Not an executable object: %s",
                  luaL_tolstring(L, idx, NULL));
   }
+  return NULL;
 }
 
 /*
@@ -1632,11 +1634,12 @@ static int conn_execute(lua_State *L) {
   lconn *c = openconn(L, 1);
   rt_lua_exec ex;
   rt_value buf[PLANNED_VALUES];
+  rt_node *n;
   lua_settop(L, 3);
-  check_executable(L, 2);
+  n = check_executable(L, 2);
   /* a statement run before: its plan, without the compile's call */
-  if (c->c.engine->hook != echo_hook &&
-      lsql_exec_planned(L, 2, 3, c->c.engine->dialect, 1, &c->plan, &ex, buf,
+  if (c->c.engine->hook != echo_hook && lua_type(L, 2) == LUA_TUSERDATA &&
+      lsql_exec_planned(L, 2, n, 3, c->c.engine->dialect, 1, &c->plan, &ex, buf,
                         PLANNED_VALUES)) {
     set_echo_tag("");
     return run_values(L, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv,
@@ -1940,10 +1943,9 @@ static int conn_get_isolation_level(lua_State *L) {
 /* A method of the object whose __index this is (its upvalue 1): what
 ** most lookups are, pushed, or 0 with nothing pushed. */
 static int index_method(lua_State *L) {
-  lua_settop(L, 2);
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
-  lua_pop(L, 1);
+  lua_settop(L, 2);
   return 0;
 }
 

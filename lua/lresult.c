@@ -1834,12 +1834,32 @@ static int multiple_rows(lua_State *L, int allow_none) {
                                    "one was required");
 }
 
+/* one() of a plain Result r at 1: only a second step is taken after the
+** row (no Row made of it), and closing it is releasing its cursor. */
+static int one_plain(lua_State *L, lresult *r, int allow_none) {
+  if (!next_row_mt(L, 1, r, 0, 0)) {
+    release_cursor(r);
+    r->closed = 1;
+    if (allow_none) {
+      lua_pushnil(L);
+      return 1;
+    }
+    return rt_lua_error(L, RT_ENORESULT,
+                        "No row was found when one was required");
+  }
+  if (step_row(L, r)) return multiple_rows(L, allow_none);
+  release_cursor(r);
+  r->closed = 1;
+  return 1;
+}
+
 static int one_common(lua_State *L, int allow_none) {
   lresult *r;
   int more;
   lua_settop(L, 1);
   r = plain_result(L, 1);
-  if (!(r ? next_row_mt(L, 1, r, 0, 0) : next_item(L, 1))) {
+  if (r) return one_plain(L, r, allow_none);
+  if (!next_item(L, 1)) {
     res_close(L);
     if (allow_none) {
       lua_pushnil(L);
@@ -1848,11 +1868,7 @@ static int one_common(lua_State *L, int allow_none) {
     return rt_lua_error(L, RT_ENORESULT,
                         "No row was found when one was required");
   }
-  /* a plain Result only looks for a second row: no Row is made of it */
-  if (r)
-    more = step_row(L, r);
-  else if ((more = next_item(L, 1)) != 0)
-    lua_pop(L, 1);
+  if ((more = next_item(L, 1)) != 0) lua_pop(L, 1);
   if (more) return multiple_rows(L, allow_none);
   null_to_nil(L);
   res_close(L);
@@ -2031,10 +2047,9 @@ static int res_keys(lua_State *L) {
 static int res_index(lua_State *L) {
   lresult *r;
   const char *k;
-  lua_settop(L, 2);
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
-  lua_pop(L, 1);
+  lua_settop(L, 2);
   r = base_result(L, 1);
   k = luaL_checkstring(L, 2);
   if (strcmp(k, "rowcount") == 0)

@@ -173,6 +173,9 @@ typedef struct rt_lua_plan_memo {
   const void *stmt;
   uint64_t serial, epoch;
   const char *dialect;
+  const unsigned char *conv; /* the plan's result conversions, or NULL */
+  int nconv;
+  int flags; /* how its parameters are processed (RT_BIND_*) */
 } rt_lua_plan_memo;
 
 /* The row metatable a connection's last result took (see
@@ -197,6 +200,7 @@ typedef struct lconn {
   /* savepoints begun on this Connection: their names are
   ** sa_savepoint_<n>, never reused (as SQLAlchemy's) */
   int savepoint_seq;
+  const int *events;       /* its Engine's: listeners are set */
   rt_lua_plan_memo plan;   /* the statement run last and its plan */
   rt_lua_rowmt_memo rowmt; /* the row metatable of its last result */
 } lconn;

@@ -4493,10 +4493,9 @@ static int exec_planned(lua_State *L, rt_lua_exec *out, rt_compiled *c) {
 ** immutable and its stamp says for what it holds, so the one remembered
 ** is as good as the one in the table as long as the stamp matches.
 */
-int lsql_exec_planned(lua_State *L, int stmt, int params, const char *dialect,
-                      int holder, rt_lua_plan_memo *memo, rt_lua_exec *out,
-                      rt_value *buf, int nbuf) {
-  rt_node *s = lsql_tonodebox(L, stmt);
+int lsql_exec_planned(lua_State *L, int stmt, rt_node *s, int params,
+                      const char *dialect, int holder, rt_lua_plan_memo *memo,
+                      rt_lua_exec *out, rt_value *buf, int nbuf) {
   rt_compiled *c;
   rt_value *vals;
   int map = 0, base = lua_gettop(L) + 1;
@@ -4518,28 +4517,34 @@ int lsql_exec_planned(lua_State *L, int stmt, int params, const char *dialect,
   } else {
     lua_settop(L, base - 1);
     if ((c = plan_lookup(L, stmt, s, dialect)) == NULL) return 0;
+    lua_getiuservalue(L, base, PLAN_CONV);
     memo->plan = c;
     memo->stmt = s;
     memo->serial = s->serial;
     memo->epoch = rt_schema_epoch();
     memo->dialect = dialect;
+    /* the plan keeps its conversions */
+    memo->conv = (const unsigned char *)lua_tostring(L, -1);
+    memo->nconv = (int)lua_rawlen(L, -1);
+    memo->flags = bind_flags(dialect);
+    lua_pop(L, 1);
     lua_pushvalue(L, base);
     lua_setiuservalue(L, holder, memo->uv);
   }
-  lua_getiuservalue(L, base, PLAN_CONV);
+  /* (taken now: a map's __index may run statements that change the memo;
+  ** the plan at base keeps what they point to) */
+  out->sql = c->sql; /* the plan's PLAN_SQL */
+  out->nparams = c->nparams;
+  out->nrows = 1;
+  out->conv = memo->conv;
+  out->nconv = memo->nconv;
   lua_pushnil(L); /* the anchor, when the map makes strings up */
   vals = buf;
   if (c->nparams > nbuf)
     vals = lua_newuserdatauv(L, sizeof(rt_value) * (size_t)c->nparams, 0);
-  values_row(L, c, 0, c->nparams, map, base + 2, bind_flags(dialect), -1, vals,
-             0);
-  lua_settop(L, c->nparams > nbuf ? base + 3 : base + 2);
-  out->sql = c->sql; /* the plan's PLAN_SQL */
+  values_row(L, c, 0, c->nparams, map, base + 1, memo->flags, -1, vals, 0);
+  lua_settop(L, c->nparams > nbuf ? base + 2 : base + 1);
   out->vals = vals;
-  out->nparams = c->nparams;
-  out->nrows = 1;
-  out->conv = (const unsigned char *)lua_tostring(L, base + 1);
-  out->nconv = (int)lua_rawlen(L, base + 1);
   return 1;
 }
 
