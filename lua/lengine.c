@@ -1370,12 +1370,14 @@ static lconn *openconn(lua_State *L, int idx) {
 
 /* Execute `sql` with `nrows` rows of `nparams` values on the connection
 ** at index 1; pushes a Result. */
-static int run_values(lua_State *L, const char *sql, const rt_value *vals,
-                      int nparams, int nrows, int orig_params,
-                      const unsigned char *conv, int nconv) {
-  lconn *c = openconn(L, 1);
+static int run_values(lua_State *L, lconn *c, const char *sql,
+                      const rt_value *vals, int nparams, int nrows,
+                      int orig_params, const unsigned char *conv, int nconv) {
   rt_error err = RT_ERROR_INIT;
   int pidx = 0;
+  /* (again: compiling may have run Lua code that closed it) */
+  if (c->c.closed)
+    rt_lua_error(L, RT_ERESOURCECLOSED, "This Connection is closed");
   if (*c->events) {
     begin_with_event(L, c);
     push_params(L, vals, nparams, nrows);
@@ -1412,7 +1414,8 @@ static int run(lua_State *L, const char *sql, int pidx, const char *kinds,
   int nparams, nrows;
   rt_value *vals = collect_params(L, pidx, kinds, kinds != NULL, flat, &nparams,
                                   &nrows, fname);
-  return run_values(L, sql, vals, nparams, nrows, orig_params, conv, nconv);
+  return run_values(L, openconn(L, 1), sql, vals, nparams, nrows, orig_params,
+                    conv, nconv);
 }
 
 static int conn_exec_driver_sql(lua_State *L) {
@@ -1641,8 +1644,8 @@ static int conn_execute(lua_State *L) {
   if (c->c.engine->hook != echo_hook && lua_type(L, 2) == LUA_TUSERDATA &&
       lsql_exec_planned(L, 2, n, 3, c->c.engine->dialect, 1, &c->plan, &ex, buf,
                         PLANNED_VALUES)) {
-    set_echo_tag("");
-    return run_values(L, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv,
+    echo_tag[0] = '\0';
+    return run_values(L, c, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv,
                       ex.nconv);
   }
   if (rt_lua_slot_get(L, &compile_exec_slot, &compile_exec_key) !=
@@ -1668,7 +1671,7 @@ static int conn_execute(lua_State *L) {
   ** 9: how to find inserted_primary_key */
   lua_call(L, 4, 6);
   set_echo_tag(ex.tag);
-  run_values(L, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv, ex.nconv);
+  run_values(L, c, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv, ex.nconv);
   if (!lua_isnil(L, 9)) rt_lua_result_setpk(L, -1, 9);
   return 1;
 }

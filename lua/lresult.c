@@ -50,8 +50,9 @@ static unsigned char conv_for(rt_cursor *cur, int i) {
 }
 
 struct lresult {
-  rt_cursor *cur; /* NULL once exhausted or closed */
-  lconn *owner;   /* the connection whose list links us, or NULL */
+  const void *tag; /* &result_mark: tells a Result (see toresult) */
+  rt_cursor *cur;  /* NULL once exhausted or closed */
+  lconn *owner;    /* the connection whose list links us, or NULL */
   lresult *next, *prev;
   int ncols;
   int returns_rows;
@@ -668,20 +669,20 @@ static void remember_rowmt(lua_State *L, int conn_idx, lconn *conn,
 
 /*
 ** The Result metatable carries &result_mark at [1] and is in the registry
-** under that address too: telling a Result, which every fetch does, is an
-** array read instead of a lookup by name.
+** under that address too.  Every Result (a full userdata of an lresult's
+** size, which only this file makes) holds the address in its tag: telling
+** a Result, which every fetch does, needs no metatable.
 */
 static const char result_mark = 0;
 static rt_lua_slot result_slot;
 
 static lresult *toresult(lua_State *L, int idx) {
-  lresult *r = lua_touserdata(L, idx);
-  int is;
-  if (!r || !lua_getmetatable(L, idx)) return NULL;
-  is = lua_rawgeti(L, -1, 1) == LUA_TLIGHTUSERDATA &&
-       lua_touserdata(L, -1) == &result_mark;
-  lua_pop(L, 2);
-  return is ? r : NULL;
+  lresult *r;
+  if (lua_type(L, idx) != LUA_TUSERDATA ||
+      lua_rawlen(L, idx) != sizeof(lresult))
+    return NULL;
+  r = lua_touserdata(L, idx);
+  return r->tag == &result_mark ? r : NULL;
 }
 
 static lresult *checkresult(lua_State *L, int idx) {
@@ -697,6 +698,7 @@ static void set_resultmt(lua_State *L) {
 void rt_lua_newresult(lua_State *L) {
   lresult *r = lua_newuserdatauv(L, sizeof *r, 5);
   memset(r, 0, sizeof *r);
+  r->tag = &result_mark;
   set_resultmt(L);
 }
 
@@ -732,6 +734,7 @@ void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
   conn_idx = lua_absindex(L, conn_idx);
   r = lua_newuserdatauv(L, sizeof *r, 5);
   memset(r, 0, sizeof *r);
+  r->tag = &result_mark;
   set_resultmt(L);
   r->rowcount = rowcount;
   lua_pushvalue(L, conn_idx);
@@ -1306,6 +1309,7 @@ static int res_unique(lua_State *L) {
 static lresult *push_derived(lua_State *L, int kind, int ncols) {
   lresult *r = lua_newuserdatauv(L, sizeof *r, 6);
   memset(r, 0, sizeof *r);
+  r->tag = &result_mark;
   set_resultmt(L);
   r->derived = kind;
   r->ncols = ncols;
@@ -1854,11 +1858,10 @@ static int one_plain(lua_State *L, lresult *r, int allow_none) {
 }
 
 static int one_common(lua_State *L, int allow_none) {
-  lresult *r;
+  lresult *r = plain_result(L, 1);
   int more;
-  lua_settop(L, 1);
-  r = plain_result(L, 1);
   if (r) return one_plain(L, r, allow_none);
+  lua_settop(L, 1);
   if (!next_item(L, 1)) {
     res_close(L);
     if (allow_none) {

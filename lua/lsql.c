@@ -4503,9 +4503,13 @@ int lsql_exec_planned(lua_State *L, int stmt, rt_node *s, int params,
              s->kind != RT_N_TEXT && s->kind != RT_N_DELETE))
     return 0;
   if (lua_istable(L, params)) {
-    int list = lua_rawgeti(L, params, 1) != LUA_TNIL;
-    lua_pop(L, 1);
-    if (list || lsql_tonode(L, params)) return 0;
+    /* not a list of maps, nor a table standing for a node (lsql_tonode) */
+    int other = lua_rawgeti(L, params, 1) != LUA_TNIL;
+    lua_pushliteral(L, "__clause_element__");
+    other = other || (lua_rawget(L, params) == LUA_TUSERDATA &&
+                      lsql_tonodebox(L, -1) != NULL);
+    lua_settop(L, base - 1);
+    if (other) return 0;
     map = params;
   } else if (!lua_isnil(L, params))
     return 0;
