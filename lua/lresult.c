@@ -897,6 +897,16 @@ static int next_row_mt(lua_State *L, int idx, lresult *r, int mt, int names) {
   int i, fields, own = mt == 0;
   if (r->derived) return next_derived(L, idx, r, mt);
   if (!step_row(L, r)) return 0;
+  if (own && !names) { /* a single row: its metatable last */
+    lua_createtable(L, r->ncols, 0);
+    for (i = 0; i < r->ncols; i++) {
+      push_col(L, r, i);
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_getiuservalue(L, idx, 2);
+    lua_setmetatable(L, -2);
+    return 1;
+  }
   if (own) {
     lua_getiuservalue(L, idx, 2);
     if (names) lua_rawgeti(L, -1, ROWMT_FIELDS);
