@@ -1394,11 +1394,11 @@ static int run_values(lua_State *L, lconn *c, const char *sql,
     return 1;
   } else {
     rt_cursor *cur = NULL;
-    rt_lua_newresult(L);
+    lresult *r = rt_lua_newresult(L);
     if (rt_connection_execute(&c->c, sql, vals, nparams,
                               c->stream ? RT_EXEC_STREAM : 0, &cur, &err) != 0)
       return rt_lua_raise_sql(L, &err, sql, orig_params);
-    rt_lua_setresult(L, 1, c, cur, conv, nconv);
+    rt_lua_setresult(L, r, 1, c, cur, conv, nconv);
     if (pidx) fire_cursor(L, "after_cursor_execute", sql, pidx, 0);
     return 1;
   }

@@ -695,16 +695,16 @@ static void set_resultmt(lua_State *L) {
   lua_setmetatable(L, -2);
 }
 
-void rt_lua_newresult(lua_State *L) {
+lresult *rt_lua_newresult(lua_State *L) {
   lresult *r = lua_newuserdatauv(L, sizeof *r, 5);
   memset(r, 0, sizeof *r);
   r->tag = &result_mark;
   set_resultmt(L);
+  return r;
 }
 
-void rt_lua_setresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur,
-                      const unsigned char *conv, int nconv) {
-  lresult *r = lua_touserdata(L, -1);
+void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
+                      rt_cursor *cur, const unsigned char *conv, int nconv) {
   conn_idx = lua_absindex(L, conn_idx);
   /* owned from here on: whatever raises below, __gc closes the cursor */
   r->cur = cur;

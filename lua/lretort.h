@@ -216,11 +216,12 @@ rt_engine *rt_lua_toengine(lua_State *L, int idx);
 ** something may raise and nothing owns it: push an empty Result before
 ** executing, then hand it the cursor (ownership passes at once).  The
 ** connection userdata is at conn_idx and stays referenced by the result. */
-void rt_lua_newresult(lua_State *L);
-/* `conv`: RT_CONV_* per column from the statement (nconv bytes, NULL for
+lresult *rt_lua_newresult(lua_State *L);
+/* `r`: the Result rt_lua_newresult pushed, still on top of the stack.
+** `conv`: RT_CONV_* per column from the statement (nconv bytes, NULL for
 ** none), borrowed for the call. */
-void rt_lua_setresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur,
-                      const unsigned char *conv, int nconv);
+void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
+                      rt_cursor *cur, const unsigned char *conv, int nconv);
 /* Give the Result at ridx its inserted_primary_key from the compile's
 ** plan at `plan` (see exec_compile in lsql.c). */
 void rt_lua_result_setpk(lua_State *L, int ridx, int plan);

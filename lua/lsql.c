@@ -4504,11 +4504,16 @@ int lsql_exec_planned(lua_State *L, int stmt, rt_node *s, int params,
     return 0;
   if (lua_istable(L, params)) {
     /* not a list of maps, nor a table standing for a node (lsql_tonode) */
-    int other = lua_rawgeti(L, params, 1) != LUA_TNIL;
+    int other;
+    if (lua_rawlen(L, params) != 0) { /* (a border 0 tells no [1]) */
+      other = lua_rawgeti(L, params, 1) != LUA_TNIL;
+      lua_pop(L, 1);
+      if (other) return 0;
+    }
     lua_pushliteral(L, "__clause_element__");
-    other = other || (lua_rawget(L, params) == LUA_TUSERDATA &&
-                      lsql_tonodebox(L, -1) != NULL);
-    lua_settop(L, base - 1);
+    other =
+        lua_rawget(L, params) == LUA_TUSERDATA && lsql_tonodebox(L, -1) != NULL;
+    lua_pop(L, 1);
     if (other) return 0;
     map = params;
   } else if (!lua_isnil(L, params))
