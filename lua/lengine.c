@@ -57,6 +57,12 @@ rt_engine *rt_lua_toengine(lua_State *L, int idx) {
 ** with no metatable lookup by name. */
 static const char conn_tag = 0;
 
+/* A Connection's user values: 1 its Engine, 2 `info`, 3 and 4 its
+** Transactions (see push_tx), CONN_UV_PLAN the plan conn:execute used
+** last (lconn.plan), CONN_UV_ROWMT the row metatable of its last result
+** (lconn.rowmt). */
+enum { CONN_UV_PLAN = 5, CONN_UV_ROWMT, CONN_NUV = CONN_UV_ROWMT };
+
 static lconn *checkconn(lua_State *L, int idx) {
   lconn *c;
   if (lua_type(L, idx) == LUA_TUSERDATA &&
@@ -847,9 +853,12 @@ static int engine_connect(lua_State *L) {
   lengine *le = checkengine(L, 1);
   rt_error err = RT_ERROR_INIT;
   unsigned long made = le->e->pool.nconnects;
-  lconn *c = lua_newuserdatauv(L, sizeof *c, 4);
+  lconn *c = lua_newuserdatauv(L, sizeof *c, CONN_NUV);
   memset(c, 0, sizeof *c);
   c->tag = &conn_tag;
+  c->plan.uv = CONN_UV_PLAN;
+  c->events = &le->events;
+  c->rowmt.uv = CONN_UV_ROWMT;
   rt_connection_init(&c->c, le->e);
   c->c.closed = 1; /* until acquired, so __gc has nothing to return */
   luaL_setmetatable(L, CONN_MT);
@@ -1362,13 +1371,15 @@ static lconn *openconn(lua_State *L, int idx) {
 
 /* Execute `sql` with `nrows` rows of `nparams` values on the connection
 ** at index 1; pushes a Result. */
-static int run_values(lua_State *L, const char *sql, const rt_value *vals,
-                      int nparams, int nrows, int orig_params,
-                      const unsigned char *conv, int nconv) {
-  lconn *c = openconn(L, 1);
+static int run_values(lua_State *L, lconn *c, const char *sql,
+                      const rt_value *vals, int nparams, int nrows,
+                      int orig_params, const unsigned char *conv, int nconv) {
   rt_error err = RT_ERROR_INIT;
   int pidx = 0;
-  if (has_listeners(L, 1)) {
+  /* (again: compiling may have run Lua code that closed it) */
+  if (c->c.closed)
+    rt_lua_error(L, RT_ERESOURCECLOSED, "This Connection is closed");
+  if (*c->events) {
     begin_with_event(L, c);
     push_params(L, vals, nparams, nrows);
     pidx = lua_gettop(L);
@@ -1384,11 +1395,11 @@ static int run_values(lua_State *L, const char *sql, const rt_value *vals,
     return 1;
   } else {
     rt_cursor *cur = NULL;
-    rt_lua_newresult(L);
+    lresult *r = rt_lua_newresult(L);
     if (rt_connection_execute(&c->c, sql, vals, nparams,
                               c->stream ? RT_EXEC_STREAM : 0, &cur, &err) != 0)
       return rt_lua_raise_sql(L, &err, sql, orig_params);
-    rt_lua_setresult(L, 1, c, cur, conv, nconv);
+    rt_lua_setresult(L, r, 1, c, cur, conv, nconv);
     if (pidx) fire_cursor(L, "after_cursor_execute", sql, pidx, 0);
     return 1;
   }
@@ -1404,7 +1415,8 @@ static int run(lua_State *L, const char *sql, int pidx, const char *kinds,
   int nparams, nrows;
   rt_value *vals = collect_params(L, pidx, kinds, kinds != NULL, flat, &nparams,
                                   &nrows, fname);
-  return run_values(L, sql, vals, nparams, nrows, orig_params, conv, nconv);
+  return run_values(L, openconn(L, 1), sql, vals, nparams, nrows, orig_params,
+                    conv, nconv);
 }
 
 static int conn_exec_driver_sql(lua_State *L) {
@@ -1574,7 +1586,7 @@ static int conn_insert_each(lua_State *L) {
 ** string is an ObjectNotExecutableError, as in SQLAlchemy (a string's
 ** message says how to make it a statement).
 */
-static void check_executable(lua_State *L, int idx) {
+static rt_node *check_executable(lua_State *L, int idx) {
   rt_node *n = lsql_tonode(L, idx);
   if (lua_type(L, idx) == LUA_TSTRING)
     rt_lua_error(L, RT_ENOTEXECUTABLE,
@@ -1584,7 +1596,7 @@ static void check_executable(lua_State *L, int idx) {
   if (!n) {
     rt_lua_error(L, RT_ENOTEXECUTABLE, "Not an executable object: %s",
                  luaL_tolstring(L, idx, NULL));
-    return;
+    return NULL;
   }
   switch (n->kind) {
   case RT_N_SELECT:
@@ -1594,20 +1606,21 @@ static void check_executable(lua_State *L, int idx) {
   case RT_N_DELETE:
   case RT_N_DDL:
   case RT_N_TEXT:
-    return;
+    return n;
   case RT_N_TABLE:
     rt_lua_error(L, RT_ENOTEXECUTABLE, "Not an executable object: Table('%s')",
                  n->name);
-    return;
+    return NULL;
   case RT_N_COLUMN:
     rt_lua_error(L, RT_ENOTEXECUTABLE,
                  "Not an executable object: Column('%s', table=<%s>)", n->name,
                  n->owner && n->owner->name ? n->owner->name : "");
-    return;
+    return NULL;
   default:
     rt_lua_error(L, RT_ENOTEXECUTABLE, "Not an executable object: %s",
                  luaL_tolstring(L, idx, NULL));
   }
+  return NULL;
 }
 
 /*
@@ -1618,11 +1631,24 @@ static void check_executable(lua_State *L, int idx) {
 static const char compile_exec_key = 0;
 static rt_lua_slot compile_exec_slot;
 
+/* Parameters up to this many go on the C stack when a plan runs. */
+#define PLANNED_VALUES 16
+
 static int conn_execute(lua_State *L) {
   lconn *c = openconn(L, 1);
   rt_lua_exec ex;
+  rt_value buf[PLANNED_VALUES];
+  rt_node *n;
   lua_settop(L, 3);
-  check_executable(L, 2);
+  n = check_executable(L, 2);
+  /* a statement run before: its plan, without the compile's call */
+  if (c->c.engine->hook != echo_hook && lua_type(L, 2) == LUA_TUSERDATA &&
+      lsql_exec_planned(L, 2, n, 3, c->c.engine->dialect, 1, &c->plan, &ex, buf,
+                        PLANNED_VALUES)) {
+    echo_tag[0] = '\0';
+    return run_values(L, c, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv,
+                      ex.nconv);
+  }
   if (rt_lua_slot_get(L, &compile_exec_slot, &compile_exec_key) !=
       LUA_TFUNCTION) {
     /* the first statement: find the compile by name, keep it in a slot */
@@ -1646,7 +1672,7 @@ static int conn_execute(lua_State *L) {
   ** 9: how to find inserted_primary_key */
   lua_call(L, 4, 6);
   set_echo_tag(ex.tag);
-  run_values(L, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv, ex.nconv);
+  run_values(L, c, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv, ex.nconv);
   if (!lua_isnil(L, 9)) rt_lua_result_setpk(L, -1, 9);
   return 1;
 }
@@ -1921,10 +1947,9 @@ static int conn_get_isolation_level(lua_State *L) {
 /* A method of the object whose __index this is (its upvalue 1): what
 ** most lookups are, pushed, or 0 with nothing pushed. */
 static int index_method(lua_State *L) {
-  lua_settop(L, 2);
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
-  lua_pop(L, 1);
+  lua_settop(L, 2);
   return 0;
 }
 

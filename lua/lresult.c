@@ -50,8 +50,9 @@ static unsigned char conv_for(rt_cursor *cur, int i) {
 }
 
 struct lresult {
-  rt_cursor *cur; /* NULL once exhausted or closed */
-  lconn *owner;   /* the connection whose list links us, or NULL */
+  const void *tag; /* &result_mark: tells a Result (see toresult) */
+  rt_cursor *cur;  /* NULL once exhausted or closed */
+  lconn *owner;    /* the connection whose list links us, or NULL */
   lresult *next, *prev;
   int ncols;
   int returns_rows;
@@ -626,24 +627,62 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
   lua_settop(L, cache);
 }
 
+/*
+** A connection remembers the row metatable of its last result (lconn.rowmt)
+** by what push_rowmt tells it by: a statement run again and again finds it
+** with a few comparisons instead of the cache's lookups.
+*/
+static int memo_rowmt(lua_State *L, int conn_idx, lconn *conn, lresult *r,
+                      const unsigned char *sconv, int nsconv) {
+  const rt_lua_rowmt_memo *m = &conn->rowmt;
+  const rt_cursor *cur = r->cur;
+  if (cur->shape == NULL || cur->shape != m->shape ||
+      cur->shape_gen != m->shape_gen || r->ncols != m->ncols ||
+      nsconv != m->nsconv ||
+      (nsconv > 0 && memcmp(sconv, m->sconv, (size_t)nsconv) != 0))
+    return 0;
+  if (lua_getiuservalue(L, conn_idx, m->uv) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  r->conv = m->conv; /* the metatable, which the connection keeps, has it */
+  return 1;
+}
+
+/* Remember the row metatable on top for the next result of conn. */
+static void remember_rowmt(lua_State *L, int conn_idx, lconn *conn,
+                           const lresult *r, const unsigned char *sconv,
+                           int nsconv) {
+  rt_lua_rowmt_memo *m = &conn->rowmt;
+  if (r->cur->shape == NULL || nsconv > RT_LUA_ROWMT_MEMO_CONV) return;
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, conn_idx, m->uv);
+  m->shape = r->cur->shape;
+  m->shape_gen = r->cur->shape_gen;
+  m->ncols = r->ncols;
+  m->nsconv = nsconv;
+  if (nsconv > 0) memcpy(m->sconv, sconv, (size_t)nsconv);
+  m->conv = r->conv;
+}
+
 /* --- results --- */
 
 /*
 ** The Result metatable carries &result_mark at [1] and is in the registry
-** under that address too: telling a Result, which every fetch does, is an
-** array read instead of a lookup by name.
+** under that address too.  Every Result (a full userdata of an lresult's
+** size, which only this file makes) holds the address in its tag: telling
+** a Result, which every fetch does, needs no metatable.
 */
 static const char result_mark = 0;
 static rt_lua_slot result_slot;
 
 static lresult *toresult(lua_State *L, int idx) {
-  lresult *r = lua_touserdata(L, idx);
-  int is;
-  if (!r || !lua_getmetatable(L, idx)) return NULL;
-  is = lua_rawgeti(L, -1, 1) == LUA_TLIGHTUSERDATA &&
-       lua_touserdata(L, -1) == &result_mark;
-  lua_pop(L, 2);
-  return is ? r : NULL;
+  lresult *r;
+  if (lua_type(L, idx) != LUA_TUSERDATA ||
+      lua_rawlen(L, idx) != sizeof(lresult))
+    return NULL;
+  r = lua_touserdata(L, idx);
+  return r->tag == &result_mark ? r : NULL;
 }
 
 static lresult *checkresult(lua_State *L, int idx) {
@@ -656,15 +695,16 @@ static void set_resultmt(lua_State *L) {
   lua_setmetatable(L, -2);
 }
 
-void rt_lua_newresult(lua_State *L) {
+lresult *rt_lua_newresult(lua_State *L) {
   lresult *r = lua_newuserdatauv(L, sizeof *r, 5);
   memset(r, 0, sizeof *r);
+  r->tag = &result_mark;
   set_resultmt(L);
+  return r;
 }
 
-void rt_lua_setresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur,
-                      const unsigned char *conv, int nconv) {
-  lresult *r = lua_touserdata(L, -1);
+void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
+                      rt_cursor *cur, const unsigned char *conv, int nconv) {
   conn_idx = lua_absindex(L, conn_idx);
   /* owned from here on: whatever raises below, __gc closes the cursor */
   r->cur = cur;
@@ -682,7 +722,10 @@ void rt_lua_setresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur,
   r->next = conn->results;
   if (conn->results) conn->results->prev = r;
   conn->results = r;
-  push_rowmt(L, r, conv, nconv);
+  if (!memo_rowmt(L, conn_idx, conn, r, conv, nconv)) {
+    push_rowmt(L, r, conv, nconv);
+    remember_rowmt(L, conn_idx, conn, r, conv, nconv);
+  }
   lua_setiuservalue(L, -2, 2);
 }
 
@@ -691,6 +734,7 @@ void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
   conn_idx = lua_absindex(L, conn_idx);
   r = lua_newuserdatauv(L, sizeof *r, 5);
   memset(r, 0, sizeof *r);
+  r->tag = &result_mark;
   set_resultmt(L);
   r->rowcount = rowcount;
   lua_pushvalue(L, conn_idx);
@@ -853,6 +897,16 @@ static int next_row_mt(lua_State *L, int idx, lresult *r, int mt, int names) {
   int i, fields, own = mt == 0;
   if (r->derived) return next_derived(L, idx, r, mt);
   if (!step_row(L, r)) return 0;
+  if (own && !names) { /* a single row: its metatable last */
+    lua_createtable(L, r->ncols, 0);
+    for (i = 0; i < r->ncols; i++) {
+      push_col(L, r, i);
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_getiuservalue(L, idx, 2);
+    lua_setmetatable(L, -2);
+    return 1;
+  }
   if (own) {
     lua_getiuservalue(L, idx, 2);
     if (names) lua_rawgeti(L, -1, ROWMT_FIELDS);
@@ -1265,6 +1319,7 @@ static int res_unique(lua_State *L) {
 static lresult *push_derived(lua_State *L, int kind, int ncols) {
   lresult *r = lua_newuserdatauv(L, sizeof *r, 6);
   memset(r, 0, sizeof *r);
+  r->tag = &result_mark;
   set_resultmt(L);
   r->derived = kind;
   r->ncols = ncols;
@@ -1793,12 +1848,31 @@ static int multiple_rows(lua_State *L, int allow_none) {
                                    "one was required");
 }
 
+/* one() of a plain Result r at 1: only a second step is taken after the
+** row (no Row made of it), and closing it is releasing its cursor. */
+static int one_plain(lua_State *L, lresult *r, int allow_none) {
+  if (!next_row_mt(L, 1, r, 0, 0)) {
+    release_cursor(r);
+    r->closed = 1;
+    if (allow_none) {
+      lua_pushnil(L);
+      return 1;
+    }
+    return rt_lua_error(L, RT_ENORESULT,
+                        "No row was found when one was required");
+  }
+  if (step_row(L, r)) return multiple_rows(L, allow_none);
+  release_cursor(r);
+  r->closed = 1;
+  return 1;
+}
+
 static int one_common(lua_State *L, int allow_none) {
-  lresult *r;
+  lresult *r = plain_result(L, 1);
   int more;
+  if (r) return one_plain(L, r, allow_none);
   lua_settop(L, 1);
-  r = plain_result(L, 1);
-  if (!(r ? next_row_mt(L, 1, r, 0, 0) : next_item(L, 1))) {
+  if (!next_item(L, 1)) {
     res_close(L);
     if (allow_none) {
       lua_pushnil(L);
@@ -1807,11 +1881,7 @@ static int one_common(lua_State *L, int allow_none) {
     return rt_lua_error(L, RT_ENORESULT,
                         "No row was found when one was required");
   }
-  /* a plain Result only looks for a second row: no Row is made of it */
-  if (r)
-    more = step_row(L, r);
-  else if ((more = next_item(L, 1)) != 0)
-    lua_pop(L, 1);
+  if ((more = next_item(L, 1)) != 0) lua_pop(L, 1);
   if (more) return multiple_rows(L, allow_none);
   null_to_nil(L);
   res_close(L);
@@ -1990,10 +2060,9 @@ static int res_keys(lua_State *L) {
 static int res_index(lua_State *L) {
   lresult *r;
   const char *k;
-  lua_settop(L, 2);
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
-  lua_pop(L, 1);
+  lua_settop(L, 2);
   r = base_result(L, 1);
   k = luaL_checkstring(L, 2);
   if (strcmp(k, "rowcount") == 0)

@@ -165,6 +165,33 @@ void rt_lua_setglobals(lua_State *L);
 
 typedef struct lresult lresult;
 
+/* What conn:execute remembers of the execution plan it used last (see
+** lsql_exec_planned): the plan, which user value `uv` of the connection
+** keeps alive, and what it was for. */
+typedef struct rt_lua_plan_memo {
+  int uv;
+  void *plan;
+  const void *stmt;
+  uint64_t serial, epoch;
+  const char *dialect;
+  const unsigned char *conv; /* the plan's result conversions, or NULL */
+  int nconv;
+  int flags; /* how its parameters are processed (RT_BIND_*) */
+} rt_lua_plan_memo;
+
+/* The row metatable a connection's last result took (see
+** rt_lua_setresult), which user value `uv` of the connection keeps
+** alive: a result of the same shape and conversions takes it again. */
+#define RT_LUA_ROWMT_MEMO_CONV 32
+typedef struct rt_lua_rowmt_memo {
+  int uv;
+  int ncols, nsconv;
+  const void *shape; /* NULL: nothing remembered */
+  uint64_t shape_gen;
+  const unsigned char *conv; /* lresult.conv for it (the metatable's key) */
+  unsigned char sconv[RT_LUA_ROWMT_MEMO_CONV]; /* the statement's conv */
+} rt_lua_rowmt_memo;
+
 typedef struct lconn {
   rt_connection c;
   const void *tag;  /* lengine.c's mark of a Connection (see checkconn) */
@@ -174,6 +201,9 @@ typedef struct lconn {
   /* savepoints begun on this Connection: their names are
   ** sa_savepoint_<n>, never reused (as SQLAlchemy's) */
   int savepoint_seq;
+  const int *events;       /* its Engine's: listeners are set */
+  rt_lua_plan_memo plan;   /* the statement run last and its plan */
+  rt_lua_rowmt_memo rowmt; /* the row metatable of its last result */
 } lconn;
 
 /* The engine of an Engine userdata at idx, or NULL when it is not one (or
@@ -187,11 +217,12 @@ rt_engine *rt_lua_toengine(lua_State *L, int idx);
 ** something may raise and nothing owns it: push an empty Result before
 ** executing, then hand it the cursor (ownership passes at once).  The
 ** connection userdata is at conn_idx and stays referenced by the result. */
-void rt_lua_newresult(lua_State *L);
-/* `conv`: RT_CONV_* per column from the statement (nconv bytes, NULL for
+lresult *rt_lua_newresult(lua_State *L);
+/* `r`: the Result rt_lua_newresult pushed, still on top of the stack.
+** `conv`: RT_CONV_* per column from the statement (nconv bytes, NULL for
 ** none), borrowed for the call. */
-void rt_lua_setresult(lua_State *L, int conn_idx, lconn *conn, rt_cursor *cur,
-                      const unsigned char *conv, int nconv);
+void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
+                      rt_cursor *cur, const unsigned char *conv, int nconv);
 /* Give the Result at ridx its inserted_primary_key from the compile's
 ** plan at `plan` (see exec_compile in lsql.c). */
 void rt_lua_result_setpk(lua_State *L, int ridx, int plan);

@@ -4465,16 +4465,17 @@ static int plan_seen(const rt_node *s) {
   return 0;
 }
 
-/* Push the plan of the statement at 1 for the dialect at 2 and return its
-** compiled form, or push nothing and return NULL. */
-static rt_compiled *plan_find(lua_State *L, const rt_node *s) {
+/* Push the plan of statement s (its box at sidx) for `dialect` and return
+** its compiled form, or push nothing and return NULL. */
+static rt_compiled *plan_lookup(lua_State *L, int sidx, const rt_node *s,
+                                const char *dialect) {
   rt_compiled *c;
   const plan_stamp *st;
   if (slot_get(L, SLOT_PLANS, &plan_key) != LUA_TTABLE) {
     lua_pop(L, 1);
     return NULL;
   }
-  lua_pushvalue(L, 1);
+  lua_pushvalue(L, sidx);
   if (lua_rawget(L, -2) != LUA_TUSERDATA) {
     lua_pop(L, 2);
     return NULL;
@@ -4484,13 +4485,18 @@ static rt_compiled *plan_find(lua_State *L, const rt_node *s) {
   lua_getiuservalue(L, -1, PLAN_STAMP);
   st = lua_touserdata(L, -1);
   lua_pop(L, 1);
-  /* one dialect name is one string (short strings are interned) */
-  if (!st || st->dialect != lua_tostring(L, 2) || st->stmt != s ||
-      st->serial != s->serial || st->epoch != rt_schema_epoch()) {
+  if (!st || st->stmt != s || st->serial != s->serial ||
+      st->epoch != rt_schema_epoch() || strcmp(st->dialect, dialect) != 0) {
     lua_pop(L, 1);
     return NULL;
   }
   return c;
+}
+
+/* Push the plan of the statement at 1 for the dialect at 2 and return its
+** compiled form, or push nothing and return NULL. */
+static rt_compiled *plan_find(lua_State *L, const rt_node *s) {
+  return plan_lookup(L, 1, s, lua_tostring(L, 2));
 }
 
 /* Keep a plan for the statement at 1 on the dialect at 2: compiled form
@@ -4548,6 +4554,79 @@ static int exec_planned(lua_State *L, rt_lua_exec *out, rt_compiled *c) {
   out->conv = (const unsigned char *)lua_tostring(L, 8);
   out->nconv = (int)lua_rawlen(L, 8);
   return 6;
+}
+
+/*
+** conn:execute's way to a plan without a call to exec_compile: what
+** exec_planned does, for the statement at `stmt` and the parameters at
+** `params` of the caller's frame, with the values written to `buf` when
+** they fit (nbuf values).  See lsql.h.  The memo makes the statement run
+** last on a connection a pointer test away from its plan: a plan is
+** immutable and its stamp says for what it holds, so the one remembered
+** is as good as the one in the table as long as the stamp matches.
+*/
+int lsql_exec_planned(lua_State *L, int stmt, rt_node *s, int params,
+                      const char *dialect, int holder, rt_lua_plan_memo *memo,
+                      rt_lua_exec *out, rt_value *buf, int nbuf) {
+  rt_compiled *c;
+  rt_value *vals;
+  int map = 0, base = lua_gettop(L) + 1;
+  if (!s || (s->kind != RT_N_SELECT && s->kind != RT_N_COMPOUND &&
+             s->kind != RT_N_TEXT && s->kind != RT_N_DELETE))
+    return 0;
+  if (lua_istable(L, params)) {
+    /* not a list of maps, nor a table standing for a node (lsql_tonode) */
+    int other;
+    if (lua_rawlen(L, params) != 0) { /* (a border 0 tells no [1]) */
+      other = lua_rawgeti(L, params, 1) != LUA_TNIL;
+      lua_pop(L, 1);
+      if (other) return 0;
+    }
+    lua_pushliteral(L, "__clause_element__");
+    other =
+        lua_rawget(L, params) == LUA_TUSERDATA && lsql_tonodebox(L, -1) != NULL;
+    lua_pop(L, 1);
+    if (other) return 0;
+    map = params;
+  } else if (!lua_isnil(L, params))
+    return 0;
+  if (memo->stmt == (const void *)s && memo->serial == s->serial &&
+      memo->epoch == rt_schema_epoch() && memo->dialect == dialect &&
+      lua_getiuservalue(L, holder, memo->uv) == LUA_TUSERDATA &&
+      lua_touserdata(L, base) == memo->plan) {
+    c = memo->plan;
+  } else {
+    lua_settop(L, base - 1);
+    if ((c = plan_lookup(L, stmt, s, dialect)) == NULL) return 0;
+    lua_getiuservalue(L, base, PLAN_CONV);
+    memo->plan = c;
+    memo->stmt = s;
+    memo->serial = s->serial;
+    memo->epoch = rt_schema_epoch();
+    memo->dialect = dialect;
+    /* the plan keeps its conversions */
+    memo->conv = (const unsigned char *)lua_tostring(L, -1);
+    memo->nconv = (int)lua_rawlen(L, -1);
+    memo->flags = bind_flags(dialect);
+    lua_pop(L, 1);
+    lua_pushvalue(L, base);
+    lua_setiuservalue(L, holder, memo->uv);
+  }
+  /* (taken now: a map's __index may run statements that change the memo;
+  ** the plan at base keeps what they point to) */
+  out->sql = c->sql; /* the plan's PLAN_SQL */
+  out->nparams = c->nparams;
+  out->nrows = 1;
+  out->conv = memo->conv;
+  out->nconv = memo->nconv;
+  lua_pushnil(L); /* the anchor, when the map makes strings up */
+  vals = buf;
+  if (c->nparams > nbuf)
+    vals = lua_newuserdatauv(L, sizeof(rt_value) * (size_t)c->nparams, 0);
+  values_row(L, c, 0, c->nparams, map, base + 1, memo->flags, -1, vals, 0);
+  lua_settop(L, c->nparams > nbuf ? base + 2 : base + 1);
+  out->vals = vals;
+  return 1;
 }
 
 /*

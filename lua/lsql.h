@@ -92,6 +92,21 @@ int lsql_select_plain(lua_State *L);
 ** the Node metatable (see newnode0) that changes to it do not reach. */
 #define LSQL_TOSTRING_FORM "retort.tostring_form"
 
+/*
+** conn:execute's fast path to a statement's execution plan (lsql.c).  When
+** the statement at `stmt` (a Node box of node s) has a plan for `dialect` and
+*the parameters at
+** `params` are what a plan takes (nil or one map), it fills in `out` (the
+** values in buf when nbuf is room enough), pushes what they borrow from
+** (to stay on the stack while they are used) and returns 1; otherwise it
+** pushes nothing and returns 0, and the statement is compiled as usual.
+** `memo` (zeroed at first, but for uv) remembers the plan used last, which
+** user value uv of the value at `holder` keeps alive.
+*/
+int lsql_exec_planned(lua_State *L, int stmt, rt_node *s, int params,
+                      const char *dialect, int holder, rt_lua_plan_memo *memo,
+                      rt_lua_exec *out, rt_value *buf, int nbuf);
+
 void lsql_open_schema(lua_State *L); /* fills module: types, Table, ... */
 int lsql_table_append_column(lua_State *L); /* Table:append_column */
 int lsql_table_to_metadata(lua_State *L);   /* Table:to_metadata */
