@@ -550,6 +550,7 @@ static int print_rows(lua_State *L) {
   lua_Integer k = 0;
   const char **names;
   rt_value *vals;
+  rt_sqltype *types;
   renderbox *box;
   rt_render_opts o;
   FILE *f = rt_sql_out();
@@ -573,8 +574,13 @@ static int print_rows(lua_State *L) {
   lua_setfield(L, -2, "__close");
   lua_setmetatable(L, -2);
   lua_toclose(L, -1);
+  /* a Result knows its columns' types: numbers that come as text (a
+  ** NUMERIC's decimal string) are right-aligned as the -c path does */
+  types = lua_newuserdatauv(L, sizeof *types * ((size_t)ncols + 1), 0);
+  for (i = 0; i < ncols; i++)
+    types[i] = isresult ? rt_lua_result_coltype(L, 1, i) : RT_T_UNKNOWN;
   rt_sql_render_opts(f, &o);
-  box->r = rt_render_begin(f, &o, ncols, names, NULL);
+  box->r = rt_render_begin(f, &o, ncols, names, types);
   if (box->r == NULL) return luaL_error(L, "out of memory");
   for (;;) {
     int base;

@@ -126,6 +126,18 @@ check "an empty ScalarResult still has its header" " note
 (0 rows)" "$(after 'retort> c:execute(select(User.note):where(')"
 enter "c:close()"
 
+# a NUMERIC comes to Lua as a decimal string: still a number to align
+enter "session:close()"
+enter "CREATE TABLE prices (item TEXT, price NUMERIC(10, 2));"
+enter "INSERT INTO prices VALUES ('tea', 1.5), ('cake', 12.25);"
+clear_screen
+enter "engine:connect():execute(text('select * from prices order by item'))"
+check "a Result's NUMERIC column is right-aligned" " item | price
+------+-------
+ cake | 12.25
+ tea  |   1.5
+(2 rows)" "$(after "retort> engine:connect():execute(text('select * from")"
+
 clear_screen
 enter "User{name = 'new'}"
 check "one object prints as its repr" "User(name='new')" \
