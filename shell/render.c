@@ -598,7 +598,9 @@ static void print_record(rt_render *r, FILE *f, const cell *cells, int64_t no) {
   if (room > 0 && vw > room) vw = room;
   snprintf(head, sizeof head, "-[ RECORD %lld ]", (long long)no);
   rt_sb_adds(&b, head);
-  for (j = (int)strlen(head); j < nw + 3 + vw; j++) rt_sb_addc(&b, '-');
+  /* psql marks where the ` | ` falls with `+` when the title leaves room */
+  for (j = (int)strlen(head); j < nw + 3 + vw; j++)
+    rt_sb_addc(&b, j == nw + 1 ? '+' : '-');
   put_line(f, &b);
   for (i = 0; i < r->ncols; i++) {
     const char *p;

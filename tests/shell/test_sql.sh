@@ -76,6 +76,11 @@ name  | bob
 score | NULL
 (2 rows)" "$(R "$db" -f vertical -c 'select * from users where id < 3 order by id')"
 
+check "-f vertical: a long name puts + where the | falls, as psql does" \
+  "-[ RECORD 1 ]------+--
+a_long_column_name | 1
+(1 row)" "$(R -f vertical -c 'select 1 as a_long_column_name')"
+
 check "unknown format is a usage error" "2" \
   "$(R -f xml -c 'select 1' 2>/dev/null; echo $?)"
 
