@@ -311,7 +311,15 @@ rt_render *rt_render_begin(FILE *out, const rt_render_opts *o, int ncols,
   r->textual = calloc((size_t)ncols + 1, 1);
   if (!r->names || !r->types || !r->numeric || !r->textual) goto fail;
   for (i = 0; i < ncols; i++) {
-    r->names[i] = strdup(names[i] ? names[i] : "");
+    const char *name = names[i] ? names[i] : "";
+    if (o->format == RT_FMT_MARKDOWN) {
+      /* a `|` in a column name would split the header cell */
+      cell c;
+      rt_value v = rt_vtext(name, strlen(name));
+      if (make_cell(&c, &v, 1) != 0) goto fail;
+      r->names[i] = c.s;
+    } else
+      r->names[i] = strdup(name);
     if (r->names[i] == NULL) goto fail;
     if (types) r->types[i] = types[i];
   }

@@ -81,6 +81,10 @@ check "-f vertical: a long name puts + where the | falls, as psql does" \
 a_long_column_name | 1
 (1 row)" "$(R -f vertical -c 'select 1 as a_long_column_name')"
 
+check "-f markdown escapes | in column names too" '| a\|b |
+|-----:|
+|    1 |' "$(R -f markdown -c 'select 1 as "a|b"')"
+
 check "unknown format is a usage error" "2" \
   "$(R -f xml -c 'select 1' 2>/dev/null; echo $?)"
 
