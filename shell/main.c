@@ -28,7 +28,7 @@ static const char usage[] =
     "usage: retort [options] [URL] [script.lua [args...]]\n"
     "  -e CODE        run Lua CODE (repeatable), then exit unless -i\n"
     "  -c SQL         run SQL (or a \\ command) against URL, print the\n"
-    "                 result, exit\n"
+    "                 result, exit (repeatable: each runs in turn)\n"
     "  -i             interactive after running the script / -e code\n"
     "  -f FORMAT      output format: table (default), csv, tsv, json,\n"
     "                 markdown, vertical\n"
@@ -51,7 +51,8 @@ typedef struct options {
   int norc;
   int ncode;
   const char **code;
-  const char *sql; /* -c */
+  int nsql;
+  const char **sql; /* -c, repeatable as psql's */
 } options;
 
 static void print_version(void) {
@@ -75,7 +76,8 @@ static int looks_like_url(const char *s) {
 static int parse_args(int argc, char **argv, options *o) {
   int i;
   o->code = calloc((size_t)argc, sizeof *o->code);
-  if (o->code == NULL) return -1;
+  o->sql = calloc((size_t)argc, sizeof *o->sql);
+  if (o->code == NULL || o->sql == NULL) return -1;
   for (i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "-e") == 0) {
@@ -90,7 +92,7 @@ static int parse_args(int argc, char **argv, options *o) {
         return -1;
       }
       if (a[1] == 'c')
-        o->sql = argv[i];
+        o->sql[o->nsql++] = argv[i];
       else if (rt_format_byname(argv[i]) < 0) {
         fprintf(stderr,
                 "retort: unknown format '%s' (table, csv, tsv, json, "
@@ -193,6 +195,7 @@ int main(int argc, char **argv) {
   rc = parse_args(argc, argv, &o);
   if (rc != 0) {
     free(o.code);
+    free(o.sql);
     return rc < 0 ? 2 : 0;
   }
   L = rt_lua_newstate();
@@ -212,16 +215,16 @@ int main(int argc, char **argv) {
   for (i = 0; status == 0 && i < o.ncode; i++)
     status = rt_shell_dostring(L, o.code[i], "=(command line)");
   if (status == 0 && o.script) status = run_script(L, argc, argv, o.script);
-  if (status == 0 && o.sql) {
-    rt_sh.stop_on_error = 1;
+  if (o.nsql > 0) rt_sh.stop_on_error = 1;
+  for (i = 0; status == 0 && i < o.nsql; i++) {
     /* -c '\dt' runs a backslash command, as psql's -c does */
-    if (rt_classify_line(o.sql) == RT_LINE_COMMAND)
-      status = rt_cmd_run(L, o.sql);
+    if (rt_classify_line(o.sql[i]) == RT_LINE_COMMAND)
+      status = rt_cmd_run(L, o.sql[i]);
     else
-      status = rt_sql_run_text(L, o.sql) != 0;
+      status = rt_sql_run_text(L, o.sql[i]) != 0;
   }
   if (status == 0) {
-    int ran = o.ncode > 0 || o.script || o.sql;
+    int ran = o.ncode > 0 || o.script || o.nsql > 0;
     if (o.interactive || !ran) {
       if (isatty(STDIN_FILENO))
         rt_shell_repl(L);
@@ -232,5 +235,6 @@ int main(int argc, char **argv) {
   rt_sql_shutdown(L);
   rt_lua_closestate(L);
   free(o.code);
+  free(o.sql);
   return status;
 }

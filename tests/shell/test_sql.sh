@@ -85,6 +85,17 @@ check "-f markdown escapes | in column names too" '| a\|b |
 |-----:|
 |    1 |' "$(R -f markdown -c 'select 1 as "a|b"')"
 
+check "-c is repeatable, run in turn" " a
+---
+ 1
+(1 row)
+ b
+---
+ 2
+(1 row)" "$(R -c 'select 1 as a' -c 'select 2 as b')"
+check "-c: the first error ends the run" "1:" \
+  "$(R -c 'select nope' -c 'select 2 as b' 2>/dev/null; echo "$?:")"
+
 check "unknown format is a usage error" "2" \
   "$(R -f xml -c 'select 1' 2>/dev/null; echo $?)"
 
