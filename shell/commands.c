@@ -41,6 +41,15 @@ static int fail(const char *fmt, const char *arg) {
   return 1;
 }
 
+/* fail() with the reason the system gave (errno), as psql names it. */
+static int fail_errno(const char *what, const char *arg) {
+  const char *why = strerror(errno);
+  fflush(stdout);
+  fprintf(stderr, "%s %s: %s\n", what, arg, why);
+  fflush(stderr);
+  return 1;
+}
+
 /* "on"/"off" into *flag; no argument toggles. */
 static int onoff(const char *name, const char *arg, int *flag) {
   if (arg[0] == '\0')
@@ -151,7 +160,7 @@ static int cmd_output(lua_State *L, const char *arg) {
     if (f == NULL) return fail("\\o: cannot run %s", cmd);
   } else if (arg[0] != '\0') {
     f = fopen(arg, "w");
-    if (f == NULL) return fail("\\o: cannot open %s", arg);
+    if (f == NULL) return fail_errno("\\o: cannot open", arg);
   }
   rt_sql_set_out(f, pipe);
   return 0;
@@ -162,7 +171,8 @@ static int ends_with(const char *s, const char *suffix) {
   return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* The whole of a file, malloc'd, or NULL. */
+/* The whole of a file, malloc'd, or NULL with errno set (a directory
+** opens, then fails to read). */
 static char *slurp(const char *path) {
   FILE *f = fopen(path, "rb");
   rt_strbuf b = RT_STRBUF_INIT;
@@ -170,6 +180,13 @@ static char *slurp(const char *path) {
   size_t n;
   if (f == NULL) return NULL;
   while ((n = fread(buf, 1, sizeof buf, f)) > 0) rt_sb_addlen(&b, buf, n);
+  if (ferror(f)) {
+    int e = errno;
+    fclose(f);
+    rt_sb_free(&b);
+    errno = e;
+    return NULL;
+  }
   fclose(f);
   rt_sb_addc(&b, '\0');
   return rt_sb_take(&b);
@@ -181,7 +198,7 @@ static int cmd_include(lua_State *L, const char *arg) {
   if (arg[0] == '\0') return fail("\\i needs a file name%s", "");
   if (ends_with(arg, ".lua")) return rt_shell_dofile(L, arg);
   text = slurp(arg);
-  if (text == NULL) return fail("\\i: cannot read %s", arg);
+  if (text == NULL) return fail_errno("\\i: cannot read", arg);
   rc = rt_sql_run_text(L, text) != 0;
   free(text);
   return rc;

@@ -271,7 +271,7 @@ z
   '\o' 'select 5 as z;' | timeout 20 "$RETORT" --norc 2>&1)"
 check "\\o |: a command is needed" "\\o |: which command?" \
   "$(printf '%s\n' '\o |' | "$RETORT" --norc 2>&1)"
-check "\\o: a file that cannot be written" "\\o: cannot open $tmp/no/such/dir" \
+check "\\o: a file that cannot be written" "\\o: cannot open $tmp/no/such/dir: No such file or directory" \
   "$(printf '%s\n' "\\o $tmp/no/such/dir" | "$RETORT" --norc 2>&1)"
 
 # csv and json stream: the first rows of an endless result come out

@@ -245,6 +245,12 @@ from lua	sqlite
 (1 row)" "$(printf '%s\n' "\\i $tmp/script.sql" "\\i $tmp/script.lua" \
     'select count(*) as n from k;' | R)"
 
+check "\\i: a missing file says why" \
+  "\\i: cannot read $tmp/none.sql: No such file or directory" \
+  "$(R -c "\\i $tmp/none.sql" 2>&1)"
+check "\\i: a directory is not read as an empty file" \
+  "\\i: cannot read $tmp: Is a directory" "$(R -c "\\i $tmp" 2>&1)"
+
 check "unknown command" "invalid command \\nope: try \\? for help" \
   "$(printf '%s\n' '\nope' | R 2>&1)"
 check "\\? lists commands" "yes" \
