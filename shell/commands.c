@@ -320,7 +320,8 @@ static int cmd_watch(lua_State *L, const char *arg) {
 static const command commands[] = {
     {"?", cmd_help, "", "show this help"},
     {"q", cmd_quit, "", "quit"},
-    {"c", rt_cmd_connect, "[URL]", "connect to URL (engine, session, db)"},
+    {"c", rt_cmd_connect, "[URL|DBNAME]",
+     "connect to URL, or DBNAME on this server (engine, session, db)"},
     {"d", rt_cmd_describe, "[NAME]",
      "describe a table or view (no NAME: list them)"},
     {"dt", rt_cmd_tables, "[PATTERN]", "list tables (* and ? wildcards)"},

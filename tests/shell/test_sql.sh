@@ -251,6 +251,11 @@ check "\\i: a missing file says why" \
 check "\\i: a directory is not read as an empty file" \
   "\\i: cannot read $tmp: Is a directory" "$(R -c "\\i $tmp" 2>&1)"
 
+check "\\c NAME on SQLite: that database file" \
+  "You are now connected to sqlite:///$tmp/other.db.
+$tmp/other.db" "$(printf '%s\n' "\\c $tmp/other.db;" 'print(engine.url.database)' |
+    R "sqlite:///$tmp/t.db")"
+
 check "unknown command" "invalid command \\nope: try \\? for help" \
   "$(printf '%s\n' '\nope' | R 2>&1)"
 check "\\? lists commands" "yes" \
@@ -300,6 +305,11 @@ DROP TABLE" "$(R "$u" -c "create table rt_shell_t (id int primary key, name varc
 }
 if [ -n "${RETORT_TEST_PG:-}" ]; then
   server_checks postgresql "$RETORT_TEST_PG"
+  check "postgresql: \\c NAME; (psql's form) keeps the server, takes the database" \
+    "retort_test postgres" \
+    "$(printf '%s\n' '\c template1;' '\c retort_test;' \
+        'print(engine.url.database, engine.url.username)' | R "$RETORT_TEST_PG" |
+       tail -1 | tr '\t' ' ')"
   check "postgresql: dollar quotes" "  s
 -----
  a;b
