@@ -328,14 +328,15 @@ local function referenced_by(engine, insp, name, schema)
   return out
 end
 
--- a table of a schema other than the default is named with its schema
+-- a table of a schema other than the default is named with its schema,
+-- each part quoted: "sales"."customer", not the one name "sales.customer"
 local function fk_text(fk)
-  local target = fk.referred_table
+  local target = quoted(fk.referred_table)
   if fk.referred_schema then
-    target = fk.referred_schema .. "." .. target
+    target = quoted(fk.referred_schema) .. "." .. target
   end
   return string.format("FOREIGN KEY %s REFERENCES %s%s",
-                       collist(fk.constrained_columns), quoted(target),
+                       collist(fk.constrained_columns), target,
                        collist(fk.referred_columns))
 end
 
@@ -359,6 +360,10 @@ function M.describe(engine, arg)
     return nil, string.format('Did not find any relation named "%s".', arg)
   end
   local insp = sa.inspect(engine)
+  -- public.album is album: its keys name the tables of its own schema
+  -- without it, as psql does
+  local shown_schema = schema
+  if schema and schema == insp.default_schema_name then schema = nil end
   local is_view = false
   for _, v in ipairs(M.views(engine, schema)) do
     if v == name then is_view = true end
@@ -410,7 +415,7 @@ function M.describe(engine, arg)
     end
     section("Referenced by:", lines)
   end
-  local title = schema and schema .. "." .. name or name
+  local title = shown_schema and shown_schema .. "." .. name or name
   return (is_view and "View " or "Table ") .. quoted(title),
          {"Column", "Type", "Nullable", "Default"}, rows, foot
 end

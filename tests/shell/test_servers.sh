@@ -201,10 +201,15 @@ EOF
 Indexes:
     "orders_pkey" PRIMARY KEY (id)
 Foreign-key constraints:
-    "orders_customer_id_fkey" FOREIGN KEY (customer_id) REFERENCES "sales.customer"(id)
+    "orders_customer_id_fkey" FOREIGN KEY (customer_id) REFERENCES "sales"."customer"(id)
 Referenced by:
-    TABLE "thing" CONSTRAINT "thing_order_id_fkey" FOREIGN KEY (order_id) REFERENCES "sales.orders"(id)' \
+    TABLE "thing" CONSTRAINT "thing_order_id_fkey" FOREIGN KEY (order_id) REFERENCES "sales"."orders"(id)' \
     "$("$RETORT" --norc "$pg" -c '\d sales.orders' 2>&1)"
+  check "postgresql: \\d public.thing is \\d thing, under the name typed" \
+    'Table "public.thing"
+    "thing_order_id_fkey" FOREIGN KEY (order_id) REFERENCES "sales"."orders"(id)' \
+    "$("$RETORT" --norc "$pg" -c '\d public.thing' 2>&1 |
+       grep -e 'Table' -e 'FOREIGN KEY' | sed 's/^ *Table/Table/')"
   check "postgresql: db.sales.customer and db[\"sales.customer\"]" \
     "$(printf 'ann,ben\ttrue\tSELECT sales.customer.name \nFROM sales.customer')" \
     "$("$RETORT" --norc "$pg" -e '
