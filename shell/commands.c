@@ -93,9 +93,9 @@ static int cmd_expanded(lua_State *L, const char *arg) {
     rt_sh.expanded = RT_EXPANDED_ON;
   else if (strcmp(arg, "off") == 0)
     rt_sh.expanded = RT_EXPANDED_OFF;
-  else if (arg[0] == '\0')
+  else if (arg[0] == '\0') /* as psql's: off turns on, on and auto off */
     rt_sh.expanded =
-        rt_sh.expanded == RT_EXPANDED_ON ? RT_EXPANDED_OFF : RT_EXPANDED_ON;
+        rt_sh.expanded == RT_EXPANDED_OFF ? RT_EXPANDED_ON : RT_EXPANDED_OFF;
   else
     return fail("unrecognized value \"%s\": expected on, off or auto", arg);
   if (rt_sh.interactive)

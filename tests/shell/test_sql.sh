@@ -204,6 +204,11 @@ b | 2
 (1 row)" "$(printf '%s\n' '\f csv' 'select 1 as a, 2 as b;' '\f table' '\x' \
     'select 1 as a, 2 as b;' | R)"
 
+check "\\x after \\x auto turns it off, as psql's" " a
+---
+ 1
+(1 row)" "$(printf '%s\n' '\x auto' '\x' 'select 1 as a;' | R)"
+
 check "\\timing" "yes" "$(printf '%s\n' '\timing on' 'select 1;' | R |
   grep -Eq '^Time: [0-9]+\.[0-9]{3} ms$' && echo yes)"
 
