@@ -340,9 +340,48 @@ local function fk_text(fk)
                        collist(fk.referred_columns))
 end
 
+-- the parts of a name written with psql's double quotes ("Album",
+-- public."Album", "a.b"; "" is a quote inside), or nil when it has none
+-- or is not a well-formed name
+local function quoted_parts(arg)
+  if not arg:find('"', 1, true) then return nil end
+  local parts, i, n = {}, 1, #arg
+  while i <= n do
+    if arg:sub(i, i) == '"' then
+      local buf, j = {}, i + 1
+      while true do
+        local c = arg:sub(j, j)
+        if c == "" then return nil end -- no closing quote
+        if c == '"' and arg:sub(j + 1, j + 1) ~= '"' then break end
+        buf[#buf + 1] = c
+        j = j + (c == '"' and 2 or 1)
+      end
+      parts[#parts + 1] = table.concat(buf)
+      i = j + 1
+    else
+      local j = arg:find('[."]', i) or n + 1
+      parts[#parts + 1] = arg:sub(i, j - 1)
+      i = j
+    end
+    if i <= n then
+      if arg:sub(i, i) ~= "." or i == n then return nil end
+      i = i + 1
+    end
+  end
+  return parts
+end
+
 -- NAME or SCHEMA.NAME as the schema (nil: the default) and the table
 -- or view it names, or nil
 local function resolve(engine, arg)
+  local parts = quoted_parts(arg)
+  if parts and #parts == 1 then return nil, find_table(engine, parts[1]) end
+  if parts and #parts == 2 then
+    local schema = find_schema(engine, parts[1])
+    if schema then return schema, find_table(engine, parts[2], schema) end
+    return nil, nil
+  end
+  if parts then return nil, nil end
   local name = find_table(engine, arg)
   if name then return nil, name end
   local sch, rest = split_name(arg)

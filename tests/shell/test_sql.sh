@@ -261,6 +261,11 @@ check "\\c NAME on SQLite: that database file" \
 $tmp/other.db" "$(printf '%s\n' "\\c $tmp/other.db;" 'print(engine.url.database)' |
     R "sqlite:///$tmp/t.db")"
 
+R "$db" -c 'CREATE TABLE "Odd.Name" (a INTEGER)' >/dev/null
+check "\\d takes psql's quoted names" 'Table "users"
+Table "Odd.Name"' "$(R "$db" -c '\d "users"' -c '\d "Odd.Name"' |
+  sed -n 's/^ *Table/Table/p')"
+
 check "unknown command" "invalid command \\nope: try \\? for help" \
   "$(printf '%s\n' '\nope' | R 2>&1)"
 check "\\? lists commands" "yes" \
