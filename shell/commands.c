@@ -374,7 +374,7 @@ int rt_cmd_run(lua_State *L, const char *line) {
   if (*p == '?')
     p++;
   else
-    while (*p && *p != ' ' && *p != '\t') p++;
+    while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') p++;
   n = (size_t)(p - name);
   if (n >= sizeof buf) n = sizeof buf - 1;
   memcpy(buf, name, n);
@@ -382,9 +382,11 @@ int rt_cmd_run(lua_State *L, const char *line) {
   while (*p == ' ' || *p == '\t') p++;
   arg = strdup(p);
   if (arg == NULL) return 1;
-  n = strlen(arg); /* trailing blanks and a `;` out of habit */
-  while (n > 0 && (arg[n - 1] == ' ' || arg[n - 1] == '\t' ||
-                   arg[n - 1] == ';' || arg[n - 1] == '\n'))
+  /* trailing blanks, a `;` out of habit, and the \r of a CRLF file */
+  n = strlen(arg);
+  while (n > 0 &&
+         (arg[n - 1] == ' ' || arg[n - 1] == '\t' || arg[n - 1] == ';' ||
+          arg[n - 1] == '\n' || arg[n - 1] == '\r'))
     arg[--n] = '\0';
   for (i = 0; commands[i].name; i++)
     if (strcmp(commands[i].name, buf) == 0) break;

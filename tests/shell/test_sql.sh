@@ -266,6 +266,10 @@ check "\\d takes psql's quoted names" 'Table "users"
 Table "Odd.Name"' "$(R "$db" -c '\d "users"' -c '\d "Odd.Name"' |
   sed -n 's/^ *Table/Table/p')"
 
+check "backslash commands in a file with CRLF line ends" "a
+1
+Name,Type" "$(printf '\\f csv\r\nselect 1 as a;\r\n\\dt\r\n' | R)"
+
 check "unknown command" "invalid command \\nope: try \\? for help" \
   "$(printf '%s\n' '\nope' | R 2>&1)"
 check "\\? lists commands" "yes" \
