@@ -311,6 +311,11 @@ static void print_tag(FILE *f, const char *sql, size_t n, int64_t rowcount) {
       return;
     }
   }
+  /* the tags PostgreSQL gives these */
+  if (strcmp(w, "START") == 0 || strcmp(w, "TRUNCATE") == 0) {
+    fprintf(f, "%s\n", w[0] == 'S' ? "START TRANSACTION" : "TRUNCATE TABLE");
+    return;
+  }
   fprintf(f, "%s\n", w);
 }
 

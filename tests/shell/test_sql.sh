@@ -319,6 +319,12 @@ DROP TABLE" "$(R "$u" -c "create table rt_shell_t (id int primary key, name varc
 }
 if [ -n "${RETORT_TEST_PG:-}" ]; then
   server_checks postgresql "$RETORT_TEST_PG"
+  check "postgresql: START TRANSACTION and TRUNCATE tags are the server's" \
+    "START TRANSACTION
+TRUNCATE TABLE
+ROLLBACK" "$(R "$RETORT_TEST_PG" -c 'create table if not exists rt_tag_t (a int)' \
+      -c 'start transaction; truncate rt_tag_t; rollback' -c 'drop table rt_tag_t' |
+      sed -n 2,4p)"
   check "postgresql: \\c NAME; (psql's form) keeps the server, takes the database" \
     "retort_test postgres" \
     "$(printf '%s\n' '\c template1;' '\c retort_test;' \
