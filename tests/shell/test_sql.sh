@@ -270,6 +270,12 @@ check "backslash commands in a file with CRLF line ends" "a
 1
 Name,Type" "$(printf '\\f csv\r\nselect 1 as a;\r\n\\dt\r\n' | R)"
 
+printf '%s\n' 'CREATE TABLE lk (x INTEGER);' 'session:execute(text("select * from lk")):all()' \
+  'DROP TABLE lk;' | R "sqlite:///$tmp/lk.db" >/dev/null 2>"$tmp/err"
+check "SQLite's database is locked says who may hold it" "ERROR:  database is locked
+HINT:  another connection holds the database file in a transaction: the session's" \
+  "$(head -2 "$tmp/err")"
+
 check "unknown command" "invalid command \\nope: try \\? for help" \
   "$(printf '%s\n' '\nope' | R 2>&1)"
 check "\\? lists commands" "yes" \
