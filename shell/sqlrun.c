@@ -29,6 +29,7 @@
 
 #define CONN_MT "retort.Connection"
 #define RESULT_MT "retort.Result"
+#define MAPPING_MT "retort.MappingResult"
 #define DEFAULT_PAGER "less -SRFX"
 
 rt_shell rt_sh;
@@ -641,6 +642,15 @@ static int result_key(lua_State *L) {
 int rt_sql_print_value(lua_State *L, int idx) {
   int top = lua_gettop(L), col, nargs = 2;
   idx = lua_absindex(L, idx);
+  /* a MappingResult reads a Result (its uservalue 1): the same table */
+  if (luaL_testudata(L, idx, MAPPING_MT)) {
+    if (lua_getiuservalue(L, idx, 1) != LUA_TUSERDATA ||
+        !luaL_testudata(L, -1, RESULT_MT)) {
+      lua_settop(L, top);
+      return 0;
+    }
+    idx = lua_gettop(L);
+  }
   if (luaL_testudata(L, idx, RESULT_MT)) {
     lua_getfield(L, idx, "returns_rows");
     if (!lua_toboolean(L, -1)) {

@@ -124,6 +124,13 @@ enter "c:execute(select(User.note):where(User.id:gt(10))):scalars()"
 check "an empty ScalarResult still has its header" " note
 ------
 (0 rows)" "$(after 'retort> c:execute(select(User.note):where(')"
+clear_screen
+enter "c:execute(select(User.name, User.score):where(User.id:lt(3))):mappings()"
+check "a MappingResult prints as a table too" " name  | score
+-------+-------
+ alice |    10
+ bob   |     7
+(2 rows)" "$(after 'retort> c:execute(select(User.name, User.score):where(User.id:lt(3)))')"
 enter "c:close()"
 
 # a NUMERIC comes to Lua as a decimal string: still a number to align
