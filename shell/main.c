@@ -168,11 +168,31 @@ static int run_rc(lua_State *L) {
   return rt_shell_dofile(L, path);
 }
 
+/* Does the file at path start as an SQLite database does? */
+static int is_sqlite_file(const char *path) {
+  static const char magic[16] = "SQLite format 3";
+  char head[16];
+  FILE *f = fopen(path, "rb");
+  size_t n;
+  if (f == NULL) return 0;
+  n = fread(head, 1, sizeof head, f);
+  fclose(f);
+  return n == sizeof head && memcmp(head, magic, sizeof head) == 0;
+}
+
 static int run_script(lua_State *L, int argc, char **argv, int script) {
   const char *fname = argv[script];
   int status, i, n = argc - script - 1;
   if (strcmp(fname, "-") == 0 && strcmp(argv[script - 1], "--") != 0)
     fname = NULL; /* stdin */
+  else if (is_sqlite_file(fname)) {
+    /* `sqlite3 FILE` habits: say what to type instead of a Lua error */
+    fprintf(stderr,
+            "retort: %s is an SQLite database, not a Lua script: give it "
+            "as a URL, sqlite:///%s\n",
+            fname, fname);
+    return 1;
+  }
   status = luaL_loadfile(L, fname);
   if (status == LUA_OK) {
     for (i = 1; i <= n; i++) lua_pushstring(L, argv[script + i]);
