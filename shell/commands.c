@@ -18,6 +18,7 @@
 
 #include <readline/history.h>
 
+#include "classify.h"
 #include "core/strbuf.h"
 #include "interrupt.h"
 #include "mask.h"
@@ -192,6 +193,70 @@ static char *slurp(const char *path) {
   return rt_sb_take(&b);
 }
 
+/* Where the statements sql[0..n) ends end: the unfinished rest starts. */
+static size_t ended(const char *sql, size_t n, unsigned flags) {
+  size_t off = 0, end;
+  while ((end = rt_sql_stmt_end(sql + off, n - off, flags)) > 0) off += end;
+  return off;
+}
+
+/* Run the statements sql ends (the rest stays for later lines). */
+static int run_ended(lua_State *L, rt_strbuf *sql, unsigned flags) {
+  size_t off = sql->n > 0 ? ended(sql->p, sql->n, flags) : 0;
+  int rc = 0;
+  char keep;
+  if (off == 0) return 0;
+  keep = sql->p[off];
+  sql->p[off] = '\0';
+  if (!rt_sql_is_blank(sql->p, off, flags))
+    rc = rt_sql_run_text(L, sql->p) != 0;
+  sql->p[off] = keep;
+  memmove(sql->p, sql->p + off, sql->n - off + 1);
+  sql->n -= off;
+  return rc;
+}
+
+/*
+** An SQL file as psql's \i reads it: a backslash command on a line of its
+** own (outside quotes and comments) runs where it stands, after the
+** statements before it (a psql script's `\c chinook;`).
+*/
+static int run_sql_file(lua_State *L, const char *text) {
+  rt_strbuf sql = RT_STRBUF_INIT;
+  const char *p = text;
+  unsigned flags = rt_sql_dialect_flags(L);
+  int rc = 0;
+  while (rc == 0 && *p != '\0' && !rt_sh.quit) {
+    const char *e = strchr(p, '\n');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    const char *q = p;
+    while (q < p + len && (*q == ' ' || *q == '\t')) q++;
+    size_t off = sql.n > 0 ? ended(sql.p, sql.n, flags) : 0;
+    if (q < p + len && *q == '\\' &&
+        rt_shell_outside_quotes(sql.p ? sql.p + off : "", sql.n - off, flags)) {
+      char *line = malloc(len + 1);
+      if (line == NULL) break;
+      memcpy(line, p, len);
+      line[len] = '\0';
+      rc = run_ended(L, &sql, flags);
+      if (rc == 0) rc = rt_cmd_run(L, line);
+      free(line);
+      flags = rt_sql_dialect_flags(L); /* \c may change the dialect */
+    } else {
+      rt_sb_addlen(&sql, p, len);
+      rt_sb_addc(&sql, '\n');
+    }
+    p = e ? e + 1 : p + len;
+  }
+  if (sql.failed)
+    rc = fail("\\i: out of memory%s", "");
+  else if (rc == 0 && !rt_sh.quit && sql.n > 0 &&
+           !rt_sql_is_blank(sql.p, sql.n, flags))
+    rc = rt_sql_run_text(L, sql.p) != 0;
+  rt_sb_free(&sql);
+  return rc;
+}
+
 static int cmd_include(lua_State *L, const char *arg) {
   char *text;
   int rc;
@@ -199,7 +264,7 @@ static int cmd_include(lua_State *L, const char *arg) {
   if (ends_with(arg, ".lua")) return rt_shell_dofile(L, arg);
   text = slurp(arg);
   if (text == NULL) return fail_errno("\\i: cannot read", arg);
-  rc = rt_sql_run_text(L, text) != 0;
+  rc = run_sql_file(L, text);
   free(text);
   return rc;
 }

@@ -250,6 +250,21 @@ from lua	sqlite
 (1 row)" "$(printf '%s\n' "\\i $tmp/script.sql" "\\i $tmp/script.lua" \
     'select count(*) as n from k;' | R)"
 
+printf "%s\n" 'select 1 as a;' '\f csv' 'select' '  2 as b' '\echo off' ';' \
+  "select '" '\dt' "' as s;" 'select 3 as c' >"$tmp/cmds.sql"
+check "\\i runs a file's backslash commands where they stand, as psql's" " a
+---
+ 1
+(1 row)
+b
+2
+s
+\"
+\\dt
+\"
+c
+3" "$(R -c "\\i $tmp/cmds.sql")"
+
 check "\\i: a missing file says why" \
   "\\i: cannot read $tmp/none.sql: No such file or directory" \
   "$(R -c "\\i $tmp/none.sql" 2>&1)"
