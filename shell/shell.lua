@@ -479,9 +479,15 @@ local function schema(engine)
   return out
 end
 
+-- a column's type for a diagram: without MySQL's COLLATE "..." tail,
+-- which says nothing about the schema's shape
+local function type_text(t)
+  return (tostring(t):gsub("%s+COLLATE%s.*$", ""))
+end
+
 -- mermaid allows letters, digits, - _ ( ) [ ] in a type
 local function mermaid_type(t)
-  return (tostring(t):gsub(",%s*", "-"):gsub("[^%w%-_%(%)%[%]]", "_"))
+  return (type_text(t):gsub(",%s*", "-"):gsub("[^%w%-_%(%)%[%]]", "_"))
 end
 
 local function mermaid_name(n)
@@ -536,7 +542,7 @@ local function erd_dot(engine)
       if t.fkcol[col.name] then keys[#keys + 1] = "FK" end
       local marks = #keys > 0 and " " .. table.concat(keys, ",") or ""
       fields[#fields + 1] =
-        dot_escape(col.name .. " " .. tostring(col.type) .. marks) .. "\\l"
+        dot_escape(col.name .. " " .. type_text(col.type) .. marks) .. "\\l"
     end
     out[#out + 1] = string.format('    "%s" [label="{%s|%s}"];',
                                   dot_escape(t.name), dot_escape(t.name),

@@ -269,6 +269,16 @@ Indexes:
       print(table.concat(session:scalars(select(t.c.name):order_by(t.c.id)):all(), ","))' 2>&1)"
   "$RETORT" --norc "$my" -c 'drop database retort_other' >/dev/null 2>&1
 
+  "$RETORT" --norc "$my" -c 'create table rt_erd_t (id int primary key,
+    label varchar(10) collate utf8mb4_bin)' >/dev/null
+  check "mariadb: \\erd leaves a column's COLLATE out of its type" \
+    "        VARCHAR(10) label
+label VARCHAR(10)" \
+    "$("$RETORT" --norc "$my" -c '\erd' | grep ' label$'
+       "$RETORT" --norc "$my" -c '\erd dot' | grep rt_erd_t |
+         grep -o 'label [^\\]*')"
+  "$RETORT" --norc "$my" -c 'drop table rt_erd_t' >/dev/null 2>&1
+
   "$RETORT" --norc "$my" -c 'drop database if exists retort_many' >/dev/null 2>&1
   "$RETORT" --norc "$my" -c 'create database retort_many' >/dev/null
   many="$(printf '%s' "$my" | sed 's|/retort_test|/retort_many|')"
