@@ -371,6 +371,20 @@ local function quoted_parts(arg)
   return parts
 end
 
+-- a CHECK's text without the `)` SQLite's reflection may leave at its
+-- end (as SQLAlchemy's does) when nothing opened it
+local function balanced(sql)
+  local depth = 0
+  for ch in sql:gmatch("[()]") do
+    depth = depth + (ch == "(" and 1 or -1)
+  end
+  while depth < 0 and sql:find("%)%s*$") do
+    sql = sql:gsub("%)%s*$", "", 1)
+    depth = depth + 1
+  end
+  return sql
+end
+
 -- NAME or SCHEMA.NAME as the schema (nil: the default) and the table
 -- or view it names, or nil
 local function resolve(engine, arg)
@@ -440,6 +454,12 @@ function M.describe(engine, arg)
       end
     end
     section("Indexes:", lines)
+    lines = {}
+    for _, ck in ipairs(insp:get_check_constraints(name, schema)) do
+      lines[#lines + 1] = (ck.name and quoted(ck.name) .. " " or "") ..
+                          "CHECK (" .. balanced(ck.sqltext) .. ")"
+    end
+    section("Check constraints:", lines)
     lines = {}
     for _, fk in ipairs(insp:get_foreign_keys(name, schema)) do
       lines[#lines + 1] = (fk.name and quoted(fk.name) .. " " or "") ..

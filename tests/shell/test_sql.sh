@@ -291,6 +291,10 @@ check "SQLite's database is locked says who may hold it" "ERROR:  database is lo
 HINT:  another connection holds the database file in a transaction: the session's" \
   "$(head -2 "$tmp/err")"
 
+check "\\d lists check constraints, as psql's does" "Check constraints:
+    CHECK (n >= 0)" "$(R "sqlite:///$tmp/ck.db" -c 'create table ck (n int check (n >= 0))' \
+    -c '\d ck' | sed -n '/^Check/,$p')"
+
 check "unknown command" "invalid command \\nope: try \\? for help" \
   "$(printf '%s\n' '\nope' | R 2>&1)"
 check "\\? lists commands" "yes" \
@@ -340,6 +344,10 @@ DROP TABLE" "$(R "$u" -c "create table rt_shell_t (id int primary key, name varc
 }
 if [ -n "${RETORT_TEST_PG:-}" ]; then
   server_checks postgresql "$RETORT_TEST_PG"
+  check "postgresql: \\d names its check constraints" 'Check constraints:
+    "pos" CHECK (n > 0)' "$(R "$RETORT_TEST_PG" -c 'drop table if exists rt_ck' \
+      -c 'create table rt_ck (n int constraint pos check (n > 0))' -c '\d rt_ck' \
+      -c 'drop table rt_ck' | sed -n '/^Check/,/^    /p')"
   check "postgresql: START TRANSACTION and TRUNCATE tags are the server's" \
     "START TRANSACTION
 TRUNCATE TABLE
