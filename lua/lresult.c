@@ -1921,6 +1921,14 @@ static void push_base(lua_State *L, int idx) {
     lua_getiuservalue(L, idx, 1);
 }
 
+rt_sqltype rt_lua_result_coltype(lua_State *L, int idx, int i) {
+  lresult *r = luaL_testudata(L, idx, RESULT_MT);
+  if (r == NULL || r->derived != RES_CURSOR || r->cur == NULL || i < 0 ||
+      i >= r->ncols)
+    return RT_T_UNKNOWN;
+  return r->cur->conn->drv->coltype(r->cur, i);
+}
+
 int rt_lua_scalars_column(lua_State *L, int idx) {
   lview *v = luaL_testudata(L, idx, SCALAR_MT);
   if (v == NULL) return 0;

@@ -234,6 +234,9 @@ void rt_lua_close_results(lconn *conn);
 ** column it yields (the shell prints it as a one-column table); for
 ** anything else return 0 and push nothing. */
 int rt_lua_scalars_column(lua_State *L, int idx);
+/* The driver's type of column i (0-based) of the Result at idx while its
+** cursor is open, else RT_T_UNKNOWN: the shell aligns numbers by it. */
+rt_sqltype rt_lua_result_coltype(lua_State *L, int idx, int i);
 
 /* Is the value at idx a Row of a Core result? */
 int rt_lua_isrow(lua_State *L, int idx);

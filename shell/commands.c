@@ -18,6 +18,7 @@
 
 #include <readline/history.h>
 
+#include "classify.h"
 #include "core/strbuf.h"
 #include "interrupt.h"
 #include "mask.h"
@@ -37,6 +38,15 @@ static int fail(const char *fmt, const char *arg) {
   fflush(stdout);
   fprintf(stderr, fmt, arg);
   fputc('\n', stderr);
+  fflush(stderr);
+  return 1;
+}
+
+/* fail() with the reason the system gave (errno), as psql names it. */
+static int fail_errno(const char *what, const char *arg) {
+  const char *why = strerror(errno);
+  fflush(stdout);
+  fprintf(stderr, "%s %s: %s\n", what, arg, why);
   fflush(stderr);
   return 1;
 }
@@ -84,9 +94,9 @@ static int cmd_expanded(lua_State *L, const char *arg) {
     rt_sh.expanded = RT_EXPANDED_ON;
   else if (strcmp(arg, "off") == 0)
     rt_sh.expanded = RT_EXPANDED_OFF;
-  else if (arg[0] == '\0')
+  else if (arg[0] == '\0') /* as psql's: off turns on, on and auto off */
     rt_sh.expanded =
-        rt_sh.expanded == RT_EXPANDED_ON ? RT_EXPANDED_OFF : RT_EXPANDED_ON;
+        rt_sh.expanded == RT_EXPANDED_OFF ? RT_EXPANDED_ON : RT_EXPANDED_OFF;
   else
     return fail("unrecognized value \"%s\": expected on, off or auto", arg);
   if (rt_sh.interactive)
@@ -151,7 +161,7 @@ static int cmd_output(lua_State *L, const char *arg) {
     if (f == NULL) return fail("\\o: cannot run %s", cmd);
   } else if (arg[0] != '\0') {
     f = fopen(arg, "w");
-    if (f == NULL) return fail("\\o: cannot open %s", arg);
+    if (f == NULL) return fail_errno("\\o: cannot open", arg);
   }
   rt_sql_set_out(f, pipe);
   return 0;
@@ -162,7 +172,8 @@ static int ends_with(const char *s, const char *suffix) {
   return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* The whole of a file, malloc'd, or NULL. */
+/* The whole of a file, malloc'd, or NULL with errno set (a directory
+** opens, then fails to read). */
 static char *slurp(const char *path) {
   FILE *f = fopen(path, "rb");
   rt_strbuf b = RT_STRBUF_INIT;
@@ -170,9 +181,80 @@ static char *slurp(const char *path) {
   size_t n;
   if (f == NULL) return NULL;
   while ((n = fread(buf, 1, sizeof buf, f)) > 0) rt_sb_addlen(&b, buf, n);
+  if (ferror(f)) {
+    int e = errno;
+    fclose(f);
+    rt_sb_free(&b);
+    errno = e;
+    return NULL;
+  }
   fclose(f);
   rt_sb_addc(&b, '\0');
   return rt_sb_take(&b);
+}
+
+/* Where the statements sql[0..n) ends end: the unfinished rest starts. */
+static size_t ended(const char *sql, size_t n, unsigned flags) {
+  size_t off = 0, end;
+  while ((end = rt_sql_stmt_end(sql + off, n - off, flags)) > 0) off += end;
+  return off;
+}
+
+/* Run the statements sql ends (the rest stays for later lines). */
+static int run_ended(lua_State *L, rt_strbuf *sql, unsigned flags) {
+  size_t off = sql->n > 0 ? ended(sql->p, sql->n, flags) : 0;
+  int rc = 0;
+  char keep;
+  if (off == 0) return 0;
+  keep = sql->p[off];
+  sql->p[off] = '\0';
+  if (!rt_sql_is_blank(sql->p, off, flags))
+    rc = rt_sql_run_text(L, sql->p) != 0;
+  sql->p[off] = keep;
+  memmove(sql->p, sql->p + off, sql->n - off + 1);
+  sql->n -= off;
+  return rc;
+}
+
+/*
+** An SQL file as psql's \i reads it: a backslash command on a line of its
+** own (outside quotes and comments) runs where it stands, after the
+** statements before it (a psql script's `\c chinook;`).
+*/
+static int run_sql_file(lua_State *L, const char *text) {
+  rt_strbuf sql = RT_STRBUF_INIT;
+  const char *p = text;
+  unsigned flags = rt_sql_dialect_flags(L);
+  int rc = 0;
+  while (rc == 0 && *p != '\0' && !rt_sh.quit) {
+    const char *e = strchr(p, '\n');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    const char *q = p;
+    while (q < p + len && (*q == ' ' || *q == '\t')) q++;
+    size_t off = sql.n > 0 ? ended(sql.p, sql.n, flags) : 0;
+    if (q < p + len && *q == '\\' &&
+        rt_shell_outside_quotes(sql.p ? sql.p + off : "", sql.n - off, flags)) {
+      char *line = malloc(len + 1);
+      if (line == NULL) break;
+      memcpy(line, p, len);
+      line[len] = '\0';
+      rc = run_ended(L, &sql, flags);
+      if (rc == 0) rc = rt_cmd_run(L, line);
+      free(line);
+      flags = rt_sql_dialect_flags(L); /* \c may change the dialect */
+    } else {
+      rt_sb_addlen(&sql, p, len);
+      rt_sb_addc(&sql, '\n');
+    }
+    p = e ? e + 1 : p + len;
+  }
+  if (sql.failed)
+    rc = fail("\\i: out of memory%s", "");
+  else if (rc == 0 && !rt_sh.quit && sql.n > 0 &&
+           !rt_sql_is_blank(sql.p, sql.n, flags))
+    rc = rt_sql_run_text(L, sql.p) != 0;
+  rt_sb_free(&sql);
+  return rc;
 }
 
 static int cmd_include(lua_State *L, const char *arg) {
@@ -181,8 +263,8 @@ static int cmd_include(lua_State *L, const char *arg) {
   if (arg[0] == '\0') return fail("\\i needs a file name%s", "");
   if (ends_with(arg, ".lua")) return rt_shell_dofile(L, arg);
   text = slurp(arg);
-  if (text == NULL) return fail("\\i: cannot read %s", arg);
-  rc = rt_sql_run_text(L, text) != 0;
+  if (text == NULL) return fail_errno("\\i: cannot read", arg);
+  rc = run_sql_file(L, text);
   free(text);
   return rc;
 }
@@ -303,7 +385,8 @@ static int cmd_watch(lua_State *L, const char *arg) {
 static const command commands[] = {
     {"?", cmd_help, "", "show this help"},
     {"q", cmd_quit, "", "quit"},
-    {"c", rt_cmd_connect, "[URL]", "connect to URL (engine, session, db)"},
+    {"c", rt_cmd_connect, "[URL|DBNAME]",
+     "connect to URL, or DBNAME on this server (engine, session, db)"},
     {"d", rt_cmd_describe, "[NAME]",
      "describe a table or view (no NAME: list them)"},
     {"dt", rt_cmd_tables, "[PATTERN]", "list tables (* and ? wildcards)"},
@@ -356,7 +439,7 @@ int rt_cmd_run(lua_State *L, const char *line) {
   if (*p == '?')
     p++;
   else
-    while (*p && *p != ' ' && *p != '\t') p++;
+    while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') p++;
   n = (size_t)(p - name);
   if (n >= sizeof buf) n = sizeof buf - 1;
   memcpy(buf, name, n);
@@ -364,9 +447,11 @@ int rt_cmd_run(lua_State *L, const char *line) {
   while (*p == ' ' || *p == '\t') p++;
   arg = strdup(p);
   if (arg == NULL) return 1;
-  n = strlen(arg); /* trailing blanks and a `;` out of habit */
-  while (n > 0 && (arg[n - 1] == ' ' || arg[n - 1] == '\t' ||
-                   arg[n - 1] == ';' || arg[n - 1] == '\n'))
+  /* trailing blanks, a `;` out of habit, and the \r of a CRLF file */
+  n = strlen(arg);
+  while (n > 0 &&
+         (arg[n - 1] == ' ' || arg[n - 1] == '\t' || arg[n - 1] == ';' ||
+          arg[n - 1] == '\n' || arg[n - 1] == '\r'))
     arg[--n] = '\0';
   for (i = 0; commands[i].name; i++)
     if (strcmp(commands[i].name, buf) == 0) break;

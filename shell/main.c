@@ -28,7 +28,7 @@ static const char usage[] =
     "usage: retort [options] [URL] [script.lua [args...]]\n"
     "  -e CODE        run Lua CODE (repeatable), then exit unless -i\n"
     "  -c SQL         run SQL (or a \\ command) against URL, print the\n"
-    "                 result, exit\n"
+    "                 result, exit (repeatable: each runs in turn)\n"
     "  -i             interactive after running the script / -e code\n"
     "  -f FORMAT      output format: table (default), csv, tsv, json,\n"
     "                 markdown, vertical\n"
@@ -51,7 +51,8 @@ typedef struct options {
   int norc;
   int ncode;
   const char **code;
-  const char *sql; /* -c */
+  int nsql;
+  const char **sql; /* -c, repeatable as psql's */
 } options;
 
 static void print_version(void) {
@@ -75,7 +76,8 @@ static int looks_like_url(const char *s) {
 static int parse_args(int argc, char **argv, options *o) {
   int i;
   o->code = calloc((size_t)argc, sizeof *o->code);
-  if (o->code == NULL) return -1;
+  o->sql = calloc((size_t)argc, sizeof *o->sql);
+  if (o->code == NULL || o->sql == NULL) return -1;
   for (i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "-e") == 0) {
@@ -90,7 +92,7 @@ static int parse_args(int argc, char **argv, options *o) {
         return -1;
       }
       if (a[1] == 'c')
-        o->sql = argv[i];
+        o->sql[o->nsql++] = argv[i];
       else if (rt_format_byname(argv[i]) < 0) {
         fprintf(stderr,
                 "retort: unknown format '%s' (table, csv, tsv, json, "
@@ -166,11 +168,31 @@ static int run_rc(lua_State *L) {
   return rt_shell_dofile(L, path);
 }
 
+/* Does the file at path start as an SQLite database does? */
+static int is_sqlite_file(const char *path) {
+  static const char magic[16] = "SQLite format 3";
+  char head[16];
+  FILE *f = fopen(path, "rb");
+  size_t n;
+  if (f == NULL) return 0;
+  n = fread(head, 1, sizeof head, f);
+  fclose(f);
+  return n == sizeof head && memcmp(head, magic, sizeof head) == 0;
+}
+
 static int run_script(lua_State *L, int argc, char **argv, int script) {
   const char *fname = argv[script];
   int status, i, n = argc - script - 1;
   if (strcmp(fname, "-") == 0 && strcmp(argv[script - 1], "--") != 0)
     fname = NULL; /* stdin */
+  else if (is_sqlite_file(fname)) {
+    /* `sqlite3 FILE` habits: say what to type instead of a Lua error */
+    fprintf(stderr,
+            "retort: %s is an SQLite database, not a Lua script: give it "
+            "as a URL, sqlite:///%s\n",
+            fname, fname);
+    return 1;
+  }
   status = luaL_loadfile(L, fname);
   if (status == LUA_OK) {
     for (i = 1; i <= n; i++) lua_pushstring(L, argv[script + i]);
@@ -193,6 +215,7 @@ int main(int argc, char **argv) {
   rc = parse_args(argc, argv, &o);
   if (rc != 0) {
     free(o.code);
+    free(o.sql);
     return rc < 0 ? 2 : 0;
   }
   L = rt_lua_newstate();
@@ -212,16 +235,16 @@ int main(int argc, char **argv) {
   for (i = 0; status == 0 && i < o.ncode; i++)
     status = rt_shell_dostring(L, o.code[i], "=(command line)");
   if (status == 0 && o.script) status = run_script(L, argc, argv, o.script);
-  if (status == 0 && o.sql) {
-    rt_sh.stop_on_error = 1;
+  if (o.nsql > 0) rt_sh.stop_on_error = 1;
+  for (i = 0; status == 0 && i < o.nsql; i++) {
     /* -c '\dt' runs a backslash command, as psql's -c does */
-    if (rt_classify_line(o.sql) == RT_LINE_COMMAND)
-      status = rt_cmd_run(L, o.sql);
+    if (rt_classify_line(o.sql[i]) == RT_LINE_COMMAND)
+      status = rt_cmd_run(L, o.sql[i]);
     else
-      status = rt_sql_run_text(L, o.sql) != 0;
+      status = rt_sql_run_text(L, o.sql[i]) != 0;
   }
   if (status == 0) {
-    int ran = o.ncode > 0 || o.script || o.sql;
+    int ran = o.ncode > 0 || o.script || o.nsql > 0;
     if (o.interactive || !ran) {
       if (isatty(STDIN_FILENO))
         rt_shell_repl(L);
@@ -232,5 +255,6 @@ int main(int argc, char **argv) {
   rt_sql_shutdown(L);
   rt_lua_closestate(L);
   free(o.code);
+  free(o.sql);
   return status;
 }

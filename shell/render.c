@@ -311,7 +311,15 @@ rt_render *rt_render_begin(FILE *out, const rt_render_opts *o, int ncols,
   r->textual = calloc((size_t)ncols + 1, 1);
   if (!r->names || !r->types || !r->numeric || !r->textual) goto fail;
   for (i = 0; i < ncols; i++) {
-    r->names[i] = strdup(names[i] ? names[i] : "");
+    const char *name = names[i] ? names[i] : "";
+    if (o->format == RT_FMT_MARKDOWN) {
+      /* a `|` in a column name would split the header cell */
+      cell c;
+      rt_value v = rt_vtext(name, strlen(name));
+      if (make_cell(&c, &v, 1) != 0) goto fail;
+      r->names[i] = c.s;
+    } else
+      r->names[i] = strdup(name);
     if (r->names[i] == NULL) goto fail;
     if (types) r->types[i] = types[i];
   }
@@ -598,7 +606,9 @@ static void print_record(rt_render *r, FILE *f, const cell *cells, int64_t no) {
   if (room > 0 && vw > room) vw = room;
   snprintf(head, sizeof head, "-[ RECORD %lld ]", (long long)no);
   rt_sb_adds(&b, head);
-  for (j = (int)strlen(head); j < nw + 3 + vw; j++) rt_sb_addc(&b, '-');
+  /* psql marks where the ` | ` falls with `+` when the title leaves room */
+  for (j = (int)strlen(head); j < nw + 3 + vw; j++)
+    rt_sb_addc(&b, j == nw + 1 ? '+' : '-');
   put_line(f, &b);
   for (i = 0; i < r->ncols; i++) {
     const char *p;

@@ -351,7 +351,7 @@ static size_t sql_rest(const char *sql, size_t n, unsigned flags) {
 
 /* Is the end of sql[0..n) outside every string literal, quoted name and
 ** comment?  Then a `;` on a line of its own would end the statement. */
-static int outside_quotes(const char *sql, size_t n, unsigned flags) {
+int rt_shell_outside_quotes(const char *sql, size_t n, unsigned flags) {
   rt_strbuf t = RT_STRBUF_INIT;
   int r;
   rt_sb_addlen(&t, sql, n);
@@ -380,7 +380,7 @@ static int read_sql(lua_State *L, rt_strbuf *b, const char *hist) {
       return -1;
     }
     if (rt_classify_line(line) == RT_LINE_COMMAND &&
-        outside_quotes(b->p + off, b->n - off, flags)) {
+        rt_shell_outside_quotes(b->p + off, b->n - off, flags)) {
       remember(line, hist, 1);
       rt_cmd_run(L, line);
       free(line);
@@ -535,7 +535,7 @@ int rt_shell_stdin(lua_State *L) {
     if (len > 0 && line[len - 1] == '\n') line[--len] = '\0';
     if (++lineno == 1 && line[0] == '#') line[0] = '\0'; /* #! line */
     if (sql.n > 0 && rt_classify_line(line) == RT_LINE_COMMAND &&
-        outside_quotes(sql.p, sql.n, flags)) {
+        rt_shell_outside_quotes(sql.p, sql.n, flags)) {
       status = rt_cmd_run(L, line); /* as at the prompt */
       continue;
     }

@@ -28,6 +28,10 @@ int rt_shell_stdin(lua_State *L);
 /* Run a piece of input as if typed at the prompt: a backslash command,
 ** SQL, or a Lua chunk whose values are printed.  Returns 0 or 1. */
 int rt_shell_run_input(lua_State *L, const char *text);
+/* Is the end of sql[0..n) outside every string literal, quoted name and
+** comment (so that a backslash line there is a command)? */
+int rt_shell_outside_quotes(const char *sql, size_t n, unsigned flags);
+
 /* The last input entered at the prompt (for \e), or NULL. */
 const char *rt_shell_last_input(void);
 

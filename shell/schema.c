@@ -402,12 +402,50 @@ static int try_connect(lua_State *L) {
   return 0;
 }
 
+/*
+** Push the URL \c connects to: a URL as it is, or, as psql's `\c dbname`
+** (trailing semicolons dropped, as psql drops them), the current URL with
+** that database.  0, or 1 after reporting an error.
+*/
+static int connect_url(lua_State *L, const char *arg) {
+  static const char code[] =
+      "local url, name = ...\n"
+      "return url:set{database = name}:render_as_string(false)\n";
+  size_t n = strlen(arg);
+  if (strstr(arg, "://") != NULL) {
+    lua_pushstring(L, arg);
+    return 0;
+  }
+  while (n > 0 && (arg[n - 1] == ';' || arg[n - 1] == ' ')) n--;
+  if (luaL_loadbuffer(L, code, sizeof code - 1, "=\\c") != LUA_OK) {
+    rt_shell_report(L);
+    return 1;
+  }
+  lua_getglobal(L, "engine");
+  if (!luaL_testudata(L, -1, "retort.Engine")) {
+    lua_pop(L, 2);
+    lua_pushlstring(L, arg, n); /* no engine to take the rest from */
+    return 0;
+  }
+  lua_getfield(L, -1, "url");
+  lua_remove(L, -2);
+  lua_pushlstring(L, arg, n);
+  if (rt_shell_docall(L, 2, 1) != LUA_OK) {
+    rt_shell_report(L);
+    return 1;
+  }
+  return 0;
+}
+
 int rt_cmd_connect(lua_State *L, const char *arg) {
   int top = lua_gettop(L);
   if (arg[0] != '\0') {
     /* the new engine first: if it fails, the old one stays */
     lua_getglobal(L, "create_engine");
-    lua_pushstring(L, arg);
+    if (connect_url(L, arg) != 0) {
+      lua_settop(L, top);
+      return 1;
+    }
     lua_createtable(L, 0, 1);
     lua_getglobal(L, "engine");
     if (luaL_testudata(L, -1, "retort.Engine")) {

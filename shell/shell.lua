@@ -328,20 +328,74 @@ local function referenced_by(engine, insp, name, schema)
   return out
 end
 
--- a table of a schema other than the default is named with its schema
+-- a table of a schema other than the default is named with its schema,
+-- each part quoted: "sales"."customer", not the one name "sales.customer"
 local function fk_text(fk)
-  local target = fk.referred_table
+  local target = quoted(fk.referred_table)
   if fk.referred_schema then
-    target = fk.referred_schema .. "." .. target
+    target = quoted(fk.referred_schema) .. "." .. target
   end
   return string.format("FOREIGN KEY %s REFERENCES %s%s",
-                       collist(fk.constrained_columns), quoted(target),
+                       collist(fk.constrained_columns), target,
                        collist(fk.referred_columns))
+end
+
+-- the parts of a name written with psql's double quotes ("Album",
+-- public."Album", "a.b"; "" is a quote inside), or nil when it has none
+-- or is not a well-formed name
+local function quoted_parts(arg)
+  if not arg:find('"', 1, true) then return nil end
+  local parts, i, n = {}, 1, #arg
+  while i <= n do
+    if arg:sub(i, i) == '"' then
+      local buf, j = {}, i + 1
+      while true do
+        local c = arg:sub(j, j)
+        if c == "" then return nil end -- no closing quote
+        if c == '"' and arg:sub(j + 1, j + 1) ~= '"' then break end
+        buf[#buf + 1] = c
+        j = j + (c == '"' and 2 or 1)
+      end
+      parts[#parts + 1] = table.concat(buf)
+      i = j + 1
+    else
+      local j = arg:find('[."]', i) or n + 1
+      parts[#parts + 1] = arg:sub(i, j - 1)
+      i = j
+    end
+    if i <= n then
+      if arg:sub(i, i) ~= "." or i == n then return nil end
+      i = i + 1
+    end
+  end
+  return parts
+end
+
+-- a CHECK's text without the `)` SQLite's reflection may leave at its
+-- end (as SQLAlchemy's does) when nothing opened it
+local function balanced(sql)
+  local depth = 0
+  for ch in sql:gmatch("[()]") do
+    depth = depth + (ch == "(" and 1 or -1)
+  end
+  while depth < 0 and sql:find("%)%s*$") do
+    sql = sql:gsub("%)%s*$", "", 1)
+    depth = depth + 1
+  end
+  return sql
 end
 
 -- NAME or SCHEMA.NAME as the schema (nil: the default) and the table
 -- or view it names, or nil
 local function resolve(engine, arg)
+  local parts = quoted_parts(arg)
+  if parts and #parts == 1 then return nil, find_table(engine, parts[1]) end
+  if parts and #parts == 2 then
+    local schema = find_schema(engine, parts[1])
+    if schema then return schema, find_table(engine, parts[2], schema) end
+    return nil, nil
+  end
+  if parts then return nil, nil end
   local name = find_table(engine, arg)
   if name then return nil, name end
   local sch, rest = split_name(arg)
@@ -359,6 +413,10 @@ function M.describe(engine, arg)
     return nil, string.format('Did not find any relation named "%s".', arg)
   end
   local insp = sa.inspect(engine)
+  -- public.album is album: its keys name the tables of its own schema
+  -- without it, as psql does
+  local shown_schema = schema
+  if schema and schema == insp.default_schema_name then schema = nil end
   local is_view = false
   for _, v in ipairs(M.views(engine, schema)) do
     if v == name then is_view = true end
@@ -397,6 +455,12 @@ function M.describe(engine, arg)
     end
     section("Indexes:", lines)
     lines = {}
+    for _, ck in ipairs(insp:get_check_constraints(name, schema)) do
+      lines[#lines + 1] = (ck.name and quoted(ck.name) .. " " or "") ..
+                          "CHECK (" .. balanced(ck.sqltext) .. ")"
+    end
+    section("Check constraints:", lines)
+    lines = {}
     for _, fk in ipairs(insp:get_foreign_keys(name, schema)) do
       lines[#lines + 1] = (fk.name and quoted(fk.name) .. " " or "") ..
                           fk_text(fk)
@@ -410,7 +474,7 @@ function M.describe(engine, arg)
     end
     section("Referenced by:", lines)
   end
-  local title = schema and schema .. "." .. name or name
+  local title = shown_schema and shown_schema .. "." .. name or name
   return (is_view and "View " or "Table ") .. quoted(title),
          {"Column", "Type", "Nullable", "Default"}, rows, foot
 end
@@ -435,9 +499,15 @@ local function schema(engine)
   return out
 end
 
+-- a column's type for a diagram: without MySQL's COLLATE "..." tail,
+-- which says nothing about the schema's shape
+local function type_text(t)
+  return (tostring(t):gsub("%s+COLLATE%s.*$", ""))
+end
+
 -- mermaid allows letters, digits, - _ ( ) [ ] in a type
 local function mermaid_type(t)
-  return (tostring(t):gsub(",%s*", "-"):gsub("[^%w%-_%(%)%[%]]", "_"))
+  return (type_text(t):gsub(",%s*", "-"):gsub("[^%w%-_%(%)%[%]]", "_"))
 end
 
 local function mermaid_name(n)
@@ -492,7 +562,7 @@ local function erd_dot(engine)
       if t.fkcol[col.name] then keys[#keys + 1] = "FK" end
       local marks = #keys > 0 and " " .. table.concat(keys, ",") or ""
       fields[#fields + 1] =
-        dot_escape(col.name .. " " .. tostring(col.type) .. marks) .. "\\l"
+        dot_escape(col.name .. " " .. type_text(col.type) .. marks) .. "\\l"
     end
     out[#out + 1] = string.format('    "%s" [label="{%s|%s}"];',
                                   dot_escape(t.name), dot_escape(t.name),

@@ -29,6 +29,7 @@
 
 #define CONN_MT "retort.Connection"
 #define RESULT_MT "retort.Result"
+#define MAPPING_MT "retort.MappingResult"
 #define DEFAULT_PAGER "less -SRFX"
 
 rt_shell rt_sh;
@@ -253,6 +254,15 @@ static void report(lconn *c, rt_error *err, const char *sql, size_t n) {
     /* libpq's full message may show the position already */
     if (err->position > 0 && strstr(msg, "\nLINE ") == NULL)
       print_position(sql, n, err->position);
+    if (c->c.dbc && strcmp(c->c.dbc->drv->name, "sqlite") == 0 &&
+        strstr(msg, "database is locked") != NULL)
+      /* most often the shell's own session still reading in a
+      ** transaction: say how to end it */
+      fputs("HINT:  another connection holds the database file in a "
+            "transaction: the session's\n(session:commit() or "
+            "session:rollback() ends it), a Connection not closed, or "
+            "another program's.\n",
+            stderr);
   }
   rt_error_clear(err);
   if (c->c.dbc && c->c.dbc->lost) { /* the server went away */
@@ -310,6 +320,11 @@ static void print_tag(FILE *f, const char *sql, size_t n, int64_t rowcount) {
       fprintf(f, "%s %s\n", w, w2);
       return;
     }
+  }
+  /* the tags PostgreSQL gives these */
+  if (strcmp(w, "START") == 0 || strcmp(w, "TRUNCATE") == 0) {
+    fprintf(f, "%s\n", w[0] == 'S' ? "START TRANSACTION" : "TRUNCATE TABLE");
+    return;
   }
   fprintf(f, "%s\n", w);
 }
@@ -550,6 +565,7 @@ static int print_rows(lua_State *L) {
   lua_Integer k = 0;
   const char **names;
   rt_value *vals;
+  rt_sqltype *types;
   renderbox *box;
   rt_render_opts o;
   FILE *f = rt_sql_out();
@@ -573,8 +589,13 @@ static int print_rows(lua_State *L) {
   lua_setfield(L, -2, "__close");
   lua_setmetatable(L, -2);
   lua_toclose(L, -1);
+  /* a Result knows its columns' types: numbers that come as text (a
+  ** NUMERIC's decimal string) are right-aligned as the -c path does */
+  types = lua_newuserdatauv(L, sizeof *types * ((size_t)ncols + 1), 0);
+  for (i = 0; i < ncols; i++)
+    types[i] = isresult ? rt_lua_result_coltype(L, 1, i) : RT_T_UNKNOWN;
   rt_sql_render_opts(f, &o);
-  box->r = rt_render_begin(f, &o, ncols, names, NULL);
+  box->r = rt_render_begin(f, &o, ncols, names, types);
   if (box->r == NULL) return luaL_error(L, "out of memory");
   for (;;) {
     int base;
@@ -621,6 +642,15 @@ static int result_key(lua_State *L) {
 int rt_sql_print_value(lua_State *L, int idx) {
   int top = lua_gettop(L), col, nargs = 2;
   idx = lua_absindex(L, idx);
+  /* a MappingResult reads a Result (its uservalue 1): the same table */
+  if (luaL_testudata(L, idx, MAPPING_MT)) {
+    if (lua_getiuservalue(L, idx, 1) != LUA_TUSERDATA ||
+        !luaL_testudata(L, -1, RESULT_MT)) {
+      lua_settop(L, top);
+      return 0;
+    }
+    idx = lua_gettop(L);
+  }
   if (luaL_testudata(L, idx, RESULT_MT)) {
     lua_getfield(L, idx, "returns_rows");
     if (!lua_toboolean(L, -1)) {

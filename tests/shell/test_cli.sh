@@ -37,6 +37,11 @@ check "syntax error exits 1" "1" "$("$RETORT" -e 'x = = 1' 2>/dev/null; echo $?)
 check "error objects print their message" \
   "ArgumentError: Could not parse SQLAlchemy URL from string 'bad'" \
   "$("$RETORT" -e 'create_engine("bad")' 2>&1 | head -1)"
+"$RETORT" --norc "sqlite:///$tmp/file.db" -c 'create table t (a int)' >/dev/null
+out=$("$RETORT" --norc "$tmp/file.db" 2>&1); rc=$?
+check "an SQLite file given as the script says to use a URL" \
+  "1 retort: $tmp/file.db is an SQLite database, not a Lua script: give it as a URL, sqlite:///$tmp/file.db" \
+  "$rc $out"
 check "unknown option exits 2" "2" "$("$RETORT" --bogus 2>/dev/null; echo $?)"
 check "--version" "retort 0.1.0" "$("$RETORT" --version | cut -d' ' -f1,2)"
 check "--help starts with usage" "usage: retort [options] [URL] [script.lua [args...]]" \

@@ -124,7 +124,26 @@ enter "c:execute(select(User.note):where(User.id:gt(10))):scalars()"
 check "an empty ScalarResult still has its header" " note
 ------
 (0 rows)" "$(after 'retort> c:execute(select(User.note):where(')"
+clear_screen
+enter "c:execute(select(User.name, User.score):where(User.id:lt(3))):mappings()"
+check "a MappingResult prints as a table too" " name  | score
+-------+-------
+ alice |    10
+ bob   |     7
+(2 rows)" "$(after 'retort> c:execute(select(User.name, User.score):where(User.id:lt(3)))')"
 enter "c:close()"
+
+# a NUMERIC comes to Lua as a decimal string: still a number to align
+enter "session:close()"
+enter "CREATE TABLE prices (item TEXT, price NUMERIC(10, 2));"
+enter "INSERT INTO prices VALUES ('tea', 1.5), ('cake', 12.25);"
+clear_screen
+enter "engine:connect():execute(text('select * from prices order by item'))"
+check "a Result's NUMERIC column is right-aligned" " item | price
+------+-------
+ cake | 12.25
+ tea  |   1.5
+(2 rows)" "$(after "retort> engine:connect():execute(text('select * from")"
 
 clear_screen
 enter "User{name = 'new'}"
@@ -259,7 +278,7 @@ z
   '\o' 'select 5 as z;' | timeout 20 "$RETORT" --norc 2>&1)"
 check "\\o |: a command is needed" "\\o |: which command?" \
   "$(printf '%s\n' '\o |' | "$RETORT" --norc 2>&1)"
-check "\\o: a file that cannot be written" "\\o: cannot open $tmp/no/such/dir" \
+check "\\o: a file that cannot be written" "\\o: cannot open $tmp/no/such/dir: No such file or directory" \
   "$(printf '%s\n' "\\o $tmp/no/such/dir" | "$RETORT" --norc 2>&1)"
 
 # csv and json stream: the first rows of an endless result come out

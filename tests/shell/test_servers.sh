@@ -201,10 +201,15 @@ EOF
 Indexes:
     "orders_pkey" PRIMARY KEY (id)
 Foreign-key constraints:
-    "orders_customer_id_fkey" FOREIGN KEY (customer_id) REFERENCES "sales.customer"(id)
+    "orders_customer_id_fkey" FOREIGN KEY (customer_id) REFERENCES "sales"."customer"(id)
 Referenced by:
-    TABLE "thing" CONSTRAINT "thing_order_id_fkey" FOREIGN KEY (order_id) REFERENCES "sales.orders"(id)' \
+    TABLE "thing" CONSTRAINT "thing_order_id_fkey" FOREIGN KEY (order_id) REFERENCES "sales"."orders"(id)' \
     "$("$RETORT" --norc "$pg" -c '\d sales.orders' 2>&1)"
+  check "postgresql: \\d public.thing is \\d thing, under the name typed" \
+    'Table "public.thing"
+    "thing_order_id_fkey" FOREIGN KEY (order_id) REFERENCES "sales"."orders"(id)' \
+    "$("$RETORT" --norc "$pg" -c '\d public.thing' 2>&1 |
+       grep -e 'Table' -e 'FOREIGN KEY' | sed 's/^ *Table/Table/')"
   check "postgresql: db.sales.customer and db[\"sales.customer\"]" \
     "$(printf 'ann,ben\ttrue\tSELECT sales.customer.name \nFROM sales.customer')" \
     "$("$RETORT" --norc "$pg" -e '
@@ -263,6 +268,16 @@ Indexes:
       local t = db.retort_other.pets
       print(table.concat(session:scalars(select(t.c.name):order_by(t.c.id)):all(), ","))' 2>&1)"
   "$RETORT" --norc "$my" -c 'drop database retort_other' >/dev/null 2>&1
+
+  "$RETORT" --norc "$my" -c 'create table rt_erd_t (id int primary key,
+    label varchar(10) collate utf8mb4_bin)' >/dev/null
+  check "mariadb: \\erd leaves a column's COLLATE out of its type" \
+    "        VARCHAR(10) label
+label VARCHAR(10)" \
+    "$("$RETORT" --norc "$my" -c '\erd' | grep ' label$'
+       "$RETORT" --norc "$my" -c '\erd dot' | grep rt_erd_t |
+         grep -o 'label [^\\]*')"
+  "$RETORT" --norc "$my" -c 'drop table rt_erd_t' >/dev/null 2>&1
 
   "$RETORT" --norc "$my" -c 'drop database if exists retort_many' >/dev/null 2>&1
   "$RETORT" --norc "$my" -c 'create database retort_many' >/dev/null

@@ -76,6 +76,26 @@ name  | bob
 score | NULL
 (2 rows)" "$(R "$db" -f vertical -c 'select * from users where id < 3 order by id')"
 
+check "-f vertical: a long name puts + where the | falls, as psql does" \
+  "-[ RECORD 1 ]------+--
+a_long_column_name | 1
+(1 row)" "$(R -f vertical -c 'select 1 as a_long_column_name')"
+
+check "-f markdown escapes | in column names too" '| a\|b |
+|-----:|
+|    1 |' "$(R -f markdown -c 'select 1 as "a|b"')"
+
+check "-c is repeatable, run in turn" " a
+---
+ 1
+(1 row)
+ b
+---
+ 2
+(1 row)" "$(R -c 'select 1 as a' -c 'select 2 as b')"
+check "-c: the first error ends the run" "1:" \
+  "$(R -c 'select nope' -c 'select 2 as b' 2>/dev/null; echo "$?:")"
+
 check "unknown format is a usage error" "2" \
   "$(R -f xml -c 'select 1' 2>/dev/null; echo $?)"
 
@@ -184,6 +204,11 @@ b | 2
 (1 row)" "$(printf '%s\n' '\f csv' 'select 1 as a, 2 as b;' '\f table' '\x' \
     'select 1 as a, 2 as b;' | R)"
 
+check "\\x after \\x auto turns it off, as psql's" " a
+---
+ 1
+(1 row)" "$(printf '%s\n' '\x auto' '\x' 'select 1 as a;' | R)"
+
 check "\\timing" "yes" "$(printf '%s\n' '\timing on' 'select 1;' | R |
   grep -Eq '^Time: [0-9]+\.[0-9]{3} ms$' && echo yes)"
 
@@ -224,6 +249,51 @@ from lua	sqlite
  2
 (1 row)" "$(printf '%s\n' "\\i $tmp/script.sql" "\\i $tmp/script.lua" \
     'select count(*) as n from k;' | R)"
+
+printf "%s\n" 'select 1 as a;' '\f csv' 'select' '  2 as b' '\echo off' ';' \
+  "select '" '\dt' "' as s;" 'select 3 as c' >"$tmp/cmds.sql"
+check "\\i runs a file's backslash commands where they stand, as psql's" " a
+---
+ 1
+(1 row)
+b
+2
+s
+\"
+\\dt
+\"
+c
+3" "$(R -c "\\i $tmp/cmds.sql")"
+
+check "\\i: a missing file says why" \
+  "\\i: cannot read $tmp/none.sql: No such file or directory" \
+  "$(R -c "\\i $tmp/none.sql" 2>&1)"
+check "\\i: a directory is not read as an empty file" \
+  "\\i: cannot read $tmp: Is a directory" "$(R -c "\\i $tmp" 2>&1)"
+
+check "\\c NAME on SQLite: that database file" \
+  "You are now connected to sqlite:///$tmp/other.db.
+$tmp/other.db" "$(printf '%s\n' "\\c $tmp/other.db;" 'print(engine.url.database)' |
+    R "sqlite:///$tmp/t.db")"
+
+R "$db" -c 'CREATE TABLE "Odd.Name" (a INTEGER)' >/dev/null
+check "\\d takes psql's quoted names" 'Table "users"
+Table "Odd.Name"' "$(R "$db" -c '\d "users"' -c '\d "Odd.Name"' |
+  sed -n 's/^ *Table/Table/p')"
+
+check "backslash commands in a file with CRLF line ends" "a
+1
+Name,Type" "$(printf '\\f csv\r\nselect 1 as a;\r\n\\dt\r\n' | R)"
+
+printf '%s\n' 'CREATE TABLE lk (x INTEGER);' 'session:execute(text("select * from lk")):all()' \
+  'DROP TABLE lk;' | R "sqlite:///$tmp/lk.db" >/dev/null 2>"$tmp/err"
+check "SQLite's database is locked says who may hold it" "ERROR:  database is locked
+HINT:  another connection holds the database file in a transaction: the session's" \
+  "$(head -2 "$tmp/err")"
+
+check "\\d lists check constraints, as psql's does" "Check constraints:
+    CHECK (n >= 0)" "$(R "sqlite:///$tmp/ck.db" -c 'create table ck (n int check (n >= 0))' \
+    -c '\d ck' | sed -n '/^Check/,$p')"
 
 check "unknown command" "invalid command \\nope: try \\? for help" \
   "$(printf '%s\n' '\nope' | R 2>&1)"
@@ -274,6 +344,21 @@ DROP TABLE" "$(R "$u" -c "create table rt_shell_t (id int primary key, name varc
 }
 if [ -n "${RETORT_TEST_PG:-}" ]; then
   server_checks postgresql "$RETORT_TEST_PG"
+  check "postgresql: \\d names its check constraints" 'Check constraints:
+    "pos" CHECK (n > 0)' "$(R "$RETORT_TEST_PG" -c 'drop table if exists rt_ck' \
+      -c 'create table rt_ck (n int constraint pos check (n > 0))' -c '\d rt_ck' \
+      -c 'drop table rt_ck' | sed -n '/^Check/,/^    /p')"
+  check "postgresql: START TRANSACTION and TRUNCATE tags are the server's" \
+    "START TRANSACTION
+TRUNCATE TABLE
+ROLLBACK" "$(R "$RETORT_TEST_PG" -c 'create table if not exists rt_tag_t (a int)' \
+      -c 'start transaction; truncate rt_tag_t; rollback' -c 'drop table rt_tag_t' |
+      sed -n 2,4p)"
+  check "postgresql: \\c NAME; (psql's form) keeps the server, takes the database" \
+    "retort_test postgres" \
+    "$(printf '%s\n' '\c template1;' '\c retort_test;' \
+        'print(engine.url.database, engine.url.username)' | R "$RETORT_TEST_PG" |
+       tail -1 | tr '\t' ' ')"
   check "postgresql: dollar quotes" "  s
 -----
  a;b
