@@ -154,7 +154,8 @@ static lua_State *new_state(void) {
 ** doubled; 300 waits until it has tripled, which saves cycles over a
 ** large live heap: core_insert -2.5%, orm_insert -3.6%,
 ** orm_insert_pk_given -3.4%, compile_select -3.8%, all thirteen scenarios
-** together -1.7%, none worse by more than run-to-run noise (+1.3%).  A
+** together -1.7%; the worst, over two runs each, core_fetchall +1.5% and
+** core_get_by_pk +1.0% (runs of the same build differ by up to 1.7%).  A
 ** pause of 400 saved less in all (-1.5%, compile_select +2.1%).  The
 ** generational mode was no better (core_get_by_pk +4%; orm_load_full
 ** +20% when measured before), nor was keeping the collector running
