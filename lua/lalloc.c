@@ -151,22 +151,24 @@ static lua_State *new_state(void) {
 ** The collector's policy, chosen by measurement (callgrind: instructions
 ** in the timed loop of each scenario of scripts/bench, full sizes).  Lua's
 ** default incremental pause of 200 starts a cycle once the heap has
-** doubled; 300 waits until it has tripled, which saves cycles over a
-** large live heap: core_insert -2.5%, orm_insert -3.6%,
-** orm_insert_pk_given -3.4%, compile_select -3.8%, all thirteen scenarios
-** together -1.7%; the worst, over two runs each, core_fetchall +1.5% and
-** core_get_by_pk +1.0% (runs of the same build differ by up to 1.7%).  A
-** pause of 400 saved less in all (-1.5%, compile_select +2.1%).  The
-** generational mode was no better (core_get_by_pk +4%; orm_load_full
-** +20% when measured before), nor was keeping the collector running
-** during long loads (loads of 20k rows +17..20%) or paying its debt
-** after them (+10..15%; orm/loading.c, lresult.c).  Peak RSS grows but
-** stays far inside the limits: streaming 1M rows 22 -> 27 MB (core), ORM
-** yield_per 24 -> 31 MB; a 100k-operation soak stays flat (18 MB).  The
-** step multiplier and size stay Lua's.  Only the retort binary's state
+** doubled; 350 waits until it is 3.5 times its size after the last cycle,
+** which saves cycles over a large live heap: orm_insert -4.9%,
+** orm_insert_pk_given -5.1%, compile_select -4.7%, core_insert -2.4%,
+** orm_load_columns -2.5%, all thirteen scenarios together -2.4%, none
+** worse by more than 0.6% (core_fetchall over three runs -0.8%; runs of
+** one build differ by up to 1.7%, as Lua seeds its string hashes from
+** the clock).  Pauses of 300 and 400 saved less (-1.7%, -1.5%, with
+** core_fetchall +1.2% and compile_select +2.1%); so did a step multiplier
+** of 200 with 300 (-1.8%).  The generational mode was no better
+** (core_get_by_pk +4%; orm_load_full +20% when measured before), nor was
+** keeping the collector running during long loads (loads of 20k rows
+** +17..20%) or paying its debt after them (+10..15%; orm/loading.c,
+** lresult.c).  Peak RSS grows but stays far inside the limits: streaming
+** 1M rows 22 -> 31 MB (core), ORM yield_per 24 -> 34 MB; a soak run
+** stays flat.  The step size stays Lua's.  Only the retort binary's state
 ** is set: a host that loads retort.so owns its collector.
 */
-#define RT_GC_PAUSE 300
+#define RT_GC_PAUSE 350
 
 lua_State *rt_lua_newstate(void) {
   lua_State *L = new_state();
