@@ -2784,9 +2784,24 @@ static void sig_type(sigwalk *w, const rt_type *t) {
   if (t->item) sig_type(w, t->item);
 }
 
-/* Position of a node already walked, or -1 (and it is recorded). */
+/* The probe of the seen set, which has room: the position of a node
+** already walked, or -1 (and it is recorded). */
+static inline int seen_probe(sigwalk *w, const rt_node *n) {
+  size_t mask = (size_t)w->capseen - 1;
+  size_t h = ((uintptr_t)n >> 4) & mask;
+  while (w->seengen[h] == w->gen) {
+    if (w->seen[h] == n) return w->seenpos[h];
+    h = (h + 1) & mask;
+  }
+  w->seen[h] = n;
+  w->seengen[h] = w->gen;
+  w->seenpos[h] = w->nseen++;
+  return -1;
+}
+
+/* Position of a node already walked, or -1 (and it is recorded), the set
+** grown first when it is half full. */
 static int seen_pos(sigwalk *w, const rt_node *n) {
-  size_t h, mask;
   if (w->nseen * 2 >= w->capseen) {
     int cap = w->capseen ? w->capseen * 2 : 256, i;
     const rt_node **ns = malloc(sizeof *ns * (size_t)cap);
@@ -2815,16 +2830,7 @@ static int seen_pos(sigwalk *w, const rt_node *n) {
     w->seengen = ng;
     w->capseen = cap;
   }
-  mask = (size_t)w->capseen - 1;
-  h = ((uintptr_t)n >> 4) & mask;
-  while (w->seengen[h] == w->gen) {
-    if (w->seen[h] == n) return w->seenpos[h];
-    h = (h + 1) & mask;
-  }
-  w->seen[h] = n;
-  w->seengen[h] = w->gen;
-  w->seenpos[h] = w->nseen++;
-  return -1;
+  return seen_probe(w, n);
 }
 
 static void sig_node(sigwalk *w, const rt_node *n);
@@ -2864,18 +2870,8 @@ static void sig_schema_node(sigwalk *w, const rt_node *n) {
 /* Position of a node already walked, or -1 (and it is recorded): the
 ** probe inline, the growth (seen_pos) apart. */
 static inline int seen_at(sigwalk *w, const rt_node *n) {
-  size_t h, mask;
   if (w->nseen * 2 >= w->capseen) return seen_pos(w, n);
-  mask = (size_t)w->capseen - 1;
-  h = ((uintptr_t)n >> 4) & mask;
-  while (w->seengen[h] == w->gen) {
-    if (w->seen[h] == n) return w->seenpos[h];
-    h = (h + 1) & mask;
-  }
-  w->seen[h] = n;
-  w->seengen[h] = w->gen;
-  w->seenpos[h] = w->nseen++;
-  return -1;
+  return seen_probe(w, n);
 }
 
 /*
