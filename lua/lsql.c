@@ -2575,6 +2575,19 @@ static int l_delete(lua_State *L) {
   return 1;
 }
 
+/* The column key a values() key at idx names: a string is the key
+** itself; a Column (or a mapped class's column attribute) stands for its
+** key, as SQLAlchemy takes either.  Other expressions are refused. */
+static const char *value_key(lua_State *L, int idx, const char *fname) {
+  rt_node *n;
+  if (lua_type(L, idx) == LUA_TSTRING) return lua_tostring(L, idx);
+  n = lsql_tonode(L, idx);
+  if (!n || n->kind != RT_N_COLUMN)
+    rt_lua_error(L, RT_EARGUMENT,
+                 "%s: keys must be column names or Column objects", fname);
+  return rt_column_key(n);
+}
+
 /* A list of labels (key = value) from the Lua table at idx, in the
 ** table's column order.  Values bind under the column key. */
 static rt_node *value_list(lua_State *L, rt_node *t, int idx, int anon,
@@ -2589,9 +2602,7 @@ static rt_node *value_list(lua_State *L, rt_node *t, int idx, int anon,
   while (lua_next(L, idx)) {
     const char *key;
     rt_node *col, *v;
-    if (lua_type(L, -2) != LUA_TSTRING)
-      rt_lua_error(L, RT_EARGUMENT, "%s: keys must be column names", fname);
-    key = lua_tostring(L, -2);
+    key = value_key(L, -2, fname);
     col = column_in(L, t, key, fname);
     v = lsql_tonode(L, -1);
     if (v)
