@@ -4926,6 +4926,9 @@ static void index_record_columns(lua_State *L, rt_node *t,
 
 static int node_attr(lua_State *L, rt_node *n, const char *k) {
   int i, j = 0;
+  if ((n->kind == RT_N_TABLE || n->kind == RT_N_COLUMN) &&
+      strcmp(k, "info") == 0 && lsql_push_info(L, 1, n))
+    return 1;
   if (n->kind == RT_N_TABLE || n->kind == RT_N_ALIAS) {
     if (strcmp(k, "c") == 0 || strcmp(k, "columns") == 0) {
       /* one collection per Table object, kept in its uservalue */
