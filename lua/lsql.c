@@ -3250,7 +3250,14 @@ static const rt_dialect *todialect(lua_State *L, int idx, const char *fname) {
     name = lua_tostring(L, idx);
   else {
     lua_getfield(L, idx, "dialect");
-    if (lua_type(L, -1) == LUA_TTABLE) lua_getfield(L, -1, "name");
+    if (lua_type(L, -1) == LUA_TTABLE) {
+      /* an engine on MariaDB quotes by MariaDB's reserved words */
+      if (lua_getfield(L, -1, "is_mariadb") == LUA_TBOOLEAN &&
+          lua_toboolean(L, -1))
+        lua_pushliteral(L, "mariadb");
+      else
+        lua_getfield(L, -2, "name");
+    }
     name = lua_tostring(L, -1);
     if (!name)
       rt_lua_error(L, RT_EARGUMENT,
@@ -4046,7 +4053,8 @@ static int bind_flags(const char *dialect) {
   if (strcmp(dialect, "postgresql") == 0)
     return RT_BIND_NATIVE_UUID | RT_BIND_NATIVE_INTERVAL | RT_BIND_EXEC;
   if (strcmp(dialect, "sqlite") == 0) return RT_BIND_TIME_TEXT | RT_BIND_EXEC;
-  if (strcmp(dialect, "mysql") == 0) return RT_BIND_NAIVE_TIME | RT_BIND_EXEC;
+  if (strcmp(dialect, "mysql") == 0 || strcmp(dialect, "mariadb") == 0)
+    return RT_BIND_NAIVE_TIME | RT_BIND_EXEC;
   return RT_BIND_EXEC;
 }
 
