@@ -1034,7 +1034,7 @@ static void cast(rt_compiler *c, rt_node *e) {
     rt_c_expr(c, e->a);
     return;
   }
-  if (c->d == &rt_dialect_mysql && e->type &&
+  if (rt_dialect_is_mysql(c->d) && e->type &&
       (e->type->kind == RT_TY_BOOLEAN || e->type->kind == RT_TY_ENUM)) {
     /* MySQL has no CAST to these: SQLAlchemy skips the CAST (with a
     ** warning) and renders the operand, grouped.  (A float CAST it skips
@@ -2003,7 +2003,7 @@ void rt_c_for_update_of(rt_compiler *c, rt_node *fu, const char *read_kw) {
                    : " FOR UPDATE");
   /* MySQL's OF needs MySQL 8 (SQLAlchemy leaves it out unless the server
   ** says so); MariaDB has none */
-  for (i = 0; c->d != &rt_dialect_mysql && i < fu->n; i++) {
+  for (i = 0; !rt_dialect_is_mysql(c->d) && i < fu->n; i++) {
     rt_node *t = fu->kids[i];
     rt_sb_adds(b, i ? ", " : " OF ");
     if (t->kind == RT_N_COLUMN) t = t->owner;
@@ -2460,7 +2460,7 @@ static void insert(rt_compiler *c, rt_node *stmt) {
     }
     S(") ");
     /* MySQL takes the CTEs after the column list (cte_follows_insert) */
-    if (c->d == &rt_dialect_mysql && c->cur == &c->main)
+    if (rt_dialect_is_mysql(c->d) && c->cur == &c->main)
       c->with_at = c->main.sb.n;
     select_stmt(c, fs->a, 0);
     upsert(c, stmt);
@@ -2598,7 +2598,7 @@ static void update(rt_compiler *c, rt_node *stmt) {
   int nextra = stmt->kids[RT_D_TABLE]->kind == RT_N_TABLE
                    ? dml_extra_froms(c, stmt, set, n, extra)
                    : 0;
-  int mysql = c->d == &rt_dialect_mysql;
+  int mysql = rt_dialect_is_mysql(c->d);
   S("UPDATE ");
   from_item(c, stmt->kids[RT_D_TABLE]);
   if (nextra && mysql) {
@@ -2642,7 +2642,7 @@ static void delete_(rt_compiler *c, rt_node *stmt) {
   S("DELETE FROM ");
   from_item(c, stmt->kids[RT_D_TABLE]);
   if (nextra) {
-    if (c->d == &rt_dialect_mysql) {
+    if (rt_dialect_is_mysql(c->d)) {
       S(" USING ");
       from_item(c, stmt->kids[RT_D_TABLE]);
       S(", ");
@@ -3454,6 +3454,7 @@ int rt_compile_into(rt_node *stmt, const rt_dialect *d,
   w = sigwalk_begin();
   sig_node(w, stmt);
   sig_str(w, d->name);
+  sig_raw(w, &d->reserved, sizeof d->reserved); /* mysql and mariadb */
   epoch = rt_schema_epoch();
   sig_raw(w, &epoch, sizeof epoch);
   if (keys_matter(stmt, o)) {
@@ -3496,7 +3497,7 @@ const rt_dialect *rt_dialect_find(const char *name) {
   if (strcmp(name, "sqlite") == 0) return &rt_dialect_sqlite;
   if (strcmp(name, "postgresql") == 0 || strcmp(name, "postgres") == 0)
     return &rt_dialect_postgresql;
-  if (strcmp(name, "mysql") == 0 || strcmp(name, "mariadb") == 0)
-    return &rt_dialect_mysql;
+  if (strcmp(name, "mysql") == 0) return &rt_dialect_mysql;
+  if (strcmp(name, "mariadb") == 0) return &rt_dialect_mariadb;
   return NULL;
 }

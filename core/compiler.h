@@ -68,8 +68,15 @@ extern const rt_dialect rt_dialect_default;
 extern const rt_dialect rt_dialect_sqlite;
 extern const rt_dialect rt_dialect_postgresql;
 extern const rt_dialect rt_dialect_mysql;
-/* By name ("sqlite", "postgresql"/"postgres", "mysql"/"mariadb",
-** "default"); NULL when unknown. */
+/* The MySQL dialect with MariaDB's reserved words: SQLAlchemy's once it
+** has connected to MariaDB, or its mariadb dialect.  Named "mysql" too. */
+extern const rt_dialect rt_dialect_mariadb;
+/* Is d one of the two MySQL dialects? */
+#define rt_dialect_is_mysql(d)                                                 \
+  ((d) == &rt_dialect_mysql || (d) == &rt_dialect_mariadb)
+/* By name ("sqlite", "postgresql"/"postgres", "mysql", "mariadb" (the
+** MySQL dialect quoting by MariaDB's reserved words), "default"); NULL when
+** unknown. */
 const rt_dialect *rt_dialect_find(const char *name);
 /* Must an identifier be quoted on d (case, punctuation, reserved word)? */
 int rt_dialect_needs_quote(const rt_dialect *d, const char *name);

@@ -138,6 +138,10 @@ rt_engine *rt_engine_create(const char *url, const rt_engine_opts *o,
   }
   e->url = u;
   rt_url_backend(u, e->dialect, sizeof e->dialect);
+  /* SQLAlchemy's mariadb dialect is MariaDB's before any connection */
+  if (strncmp(u->drivername, "mariadb", 7) == 0 &&
+      (u->drivername[7] == '\0' || u->drivername[7] == '+'))
+    e->mariadb = e->server_known = 1;
   e->drv = rt_driver_find(e->dialect);
   if (e->drv == NULL) {
     rt_error_set(err, RT_EARGUMENT, "Can't load plugin: sqlalchemy.dialects:%s",
@@ -186,6 +190,21 @@ static int pending_rollback(rt_error *err) {
                       "back.");
 }
 
+/* What the first connection tells of the server: a MySQL dialect on
+** MariaDB quotes by MariaDB's reserved words from then on, as SQLAlchemy's
+** initialize() finds "MariaDB" in the version and switches its preparer. */
+static void learn_server(rt_engine *e, rt_dbconn *dbc) {
+  const char *v;
+  e->server_known = 1;
+  if (strcmp(e->dialect, "mysql") != 0 || !dbc->drv->server_version) return;
+  v = dbc->drv->server_version(dbc);
+  e->mariadb = v && strstr(v, "MariaDB") != NULL;
+}
+
+const char *rt_engine_compile_dialect(const rt_engine *e) {
+  return e->mariadb ? "mariadb" : e->dialect;
+}
+
 int rt_connection_acquire(rt_connection *c, rt_error *err) {
   if (c->closed)
     return rt_error_set(err, RT_ERESOURCECLOSED, "This Connection is closed");
@@ -193,6 +212,7 @@ int rt_connection_acquire(rt_connection *c, rt_error *err) {
   if (c->pending_rollback) return pending_rollback(err);
   if (rt_pool_checkout(&c->engine->pool, &c->dbc, err) != 0) return -1;
   c->invalidated = 0;
+  if (!c->engine->server_known) learn_server(c->engine, c->dbc);
   return 0;
 }
 

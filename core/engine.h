@@ -47,6 +47,10 @@ struct rt_engine {
   rt_exec_hook hook; /* optional */
   void *hook_ud;
   rt_isolation isolation; /* create_engine(isolation_level=...) */
+  /* a mysql engine talks to MariaDB: known from a mariadb:// URL or, as
+  ** SQLAlchemy learns it, from the first connection's server version */
+  int mariadb;
+  int server_known; /* the server version has been read */
 };
 
 typedef struct rt_connection {
@@ -69,6 +73,9 @@ rt_engine *rt_engine_create(const char *url, const rt_engine_opts *o,
                             rt_error *err);
 void rt_engine_free(rt_engine *e);
 void rt_engine_dispose(rt_engine *e);
+/* The dialect name e compiles with: "mariadb" for a mysql engine on
+** MariaDB (its reserved words differ), else e->dialect. */
+const char *rt_engine_compile_dialect(const rt_engine *e);
 
 void rt_connection_init(rt_connection *c, rt_engine *e);
 /* Check out the driver connection now (engine:connect() does, so a wrong

@@ -120,3 +120,21 @@ const rt_dialect rt_dialect_mysql = {
     NULL,
     mysql_column,
     mysql_for_update};
+
+/* SQLAlchemy's MySQL dialect once connected to MariaDB (or its mariadb
+** dialect): the same in all but the reserved words it quotes. */
+const rt_dialect rt_dialect_mariadb = {
+    "mysql",
+    RT_PS_QMARK,
+    '`',
+    '`',
+    rt_rw_mariadb,
+    &rt_rw_mariadb_count,
+    RT_DF_BOOL_WORDS | RT_DF_INNER_JOIN | RT_DF_CONCAT_FUNC | RT_DF_BACKSLASH |
+        RT_DF_ON_DUPLICATE | RT_DF_DOUBLE_PERCENT,
+    mysql_limit,
+    mysql_func,
+    mysql_cast_type,
+    NULL,
+    mysql_column,
+    mysql_for_update};

@@ -12,4 +12,7 @@ extern const char *const rt_rw_postgresql[];
 extern const int rt_rw_postgresql_count;
 extern const char *const rt_rw_mysql[];
 extern const int rt_rw_mysql_count;
+/* the MySQL dialect's once connected to MariaDB (and the mariadb one's) */
+extern const char *const rt_rw_mariadb[];
+extern const int rt_rw_mariadb_count;
 #endif

@@ -728,11 +728,16 @@ static int engine_index(lua_State *L) {
   if (strcmp(k, "url") == 0)
     push_url(L, le->e->url);
   else if (strcmp(k, "dialect") == 0) {
-    lua_createtable(L, 0, 2);
+    lua_createtable(L, 0, 3);
     lua_pushstring(L, le->e->dialect);
     lua_setfield(L, -2, "name");
     push_driver_name(L, le->e->url->drivername);
     lua_setfield(L, -2, "driver");
+    if (strcmp(le->e->dialect, "mysql") == 0) {
+      /* SQLAlchemy's MySQL dialect tells MariaDB once connected */
+      lua_pushboolean(L, le->e->mariadb);
+      lua_setfield(L, -2, "is_mariadb");
+    }
   } else if (strcmp(k, "name") == 0)
     lua_pushstring(L, le->e->dialect);
   else if (strcmp(k, "driver") == 0)
@@ -1663,7 +1668,7 @@ static int conn_execute(lua_State *L) {
                         "execute: %s is not an executable statement",
                         luaL_typename(L, 2));
   lua_pushvalue(L, 2);
-  lua_pushstring(L, c->c.engine->dialect);
+  lua_pushstring(L, rt_engine_compile_dialect(c->c.engine));
   lua_pushvalue(L, 3);
   lua_pushlightuserdata(L, &ex);
   ex.echo = c->c.engine->hook == echo_hook;

@@ -2575,6 +2575,19 @@ static int l_delete(lua_State *L) {
   return 1;
 }
 
+/* The column key a values() key at idx names: a string is the key
+** itself; a Column (or a mapped class's column attribute) stands for its
+** key, as SQLAlchemy takes either.  Other expressions are refused. */
+static const char *value_key(lua_State *L, int idx, const char *fname) {
+  rt_node *n;
+  if (lua_type(L, idx) == LUA_TSTRING) return lua_tostring(L, idx);
+  n = lsql_tonode(L, idx);
+  if (!n || n->kind != RT_N_COLUMN)
+    rt_lua_error(L, RT_EARGUMENT,
+                 "%s: keys must be column names or Column objects", fname);
+  return rt_column_key(n);
+}
+
 /* A list of labels (key = value) from the Lua table at idx, in the
 ** table's column order.  Values bind under the column key. */
 static rt_node *value_list(lua_State *L, rt_node *t, int idx, int anon,
@@ -2589,9 +2602,7 @@ static rt_node *value_list(lua_State *L, rt_node *t, int idx, int anon,
   while (lua_next(L, idx)) {
     const char *key;
     rt_node *col, *v;
-    if (lua_type(L, -2) != LUA_TSTRING)
-      rt_lua_error(L, RT_EARGUMENT, "%s: keys must be column names", fname);
-    key = lua_tostring(L, -2);
+    key = value_key(L, -2, fname);
     col = column_in(L, t, key, fname);
     v = lsql_tonode(L, -1);
     if (v)
@@ -3239,7 +3250,14 @@ static const rt_dialect *todialect(lua_State *L, int idx, const char *fname) {
     name = lua_tostring(L, idx);
   else {
     lua_getfield(L, idx, "dialect");
-    if (lua_type(L, -1) == LUA_TTABLE) lua_getfield(L, -1, "name");
+    if (lua_type(L, -1) == LUA_TTABLE) {
+      /* an engine on MariaDB quotes by MariaDB's reserved words */
+      if (lua_getfield(L, -1, "is_mariadb") == LUA_TBOOLEAN &&
+          lua_toboolean(L, -1))
+        lua_pushliteral(L, "mariadb");
+      else
+        lua_getfield(L, -2, "name");
+    }
     name = lua_tostring(L, -1);
     if (!name)
       rt_lua_error(L, RT_EARGUMENT,
@@ -4035,7 +4053,8 @@ static int bind_flags(const char *dialect) {
   if (strcmp(dialect, "postgresql") == 0)
     return RT_BIND_NATIVE_UUID | RT_BIND_NATIVE_INTERVAL | RT_BIND_EXEC;
   if (strcmp(dialect, "sqlite") == 0) return RT_BIND_TIME_TEXT | RT_BIND_EXEC;
-  if (strcmp(dialect, "mysql") == 0) return RT_BIND_NAIVE_TIME | RT_BIND_EXEC;
+  if (strcmp(dialect, "mysql") == 0 || strcmp(dialect, "mariadb") == 0)
+    return RT_BIND_NAIVE_TIME | RT_BIND_EXEC;
   return RT_BIND_EXEC;
 }
 
@@ -4994,6 +5013,9 @@ static void index_record_columns(lua_State *L, rt_node *t,
 
 static int node_attr(lua_State *L, rt_node *n, const char *k) {
   int i, j = 0;
+  if ((n->kind == RT_N_TABLE || n->kind == RT_N_COLUMN) &&
+      strcmp(k, "info") == 0 && lsql_push_info(L, 1, n))
+    return 1;
   if (n->kind == RT_N_TABLE || n->kind == RT_N_ALIAS) {
     if (strcmp(k, "c") == 0 || strcmp(k, "columns") == 0) {
       /* one collection per Table object, kept in its uservalue */

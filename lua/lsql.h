@@ -25,6 +25,11 @@
 /* registry: table node (light userdata) -> its Lua-function onupdates */
 #define LSQL_ONUPDATES "retort.lua_onupdates"
 
+/* registry: table node (light userdata) -> its .info tables, keyed by the
+** node serial of the table and of each of its columns (weak values: the
+** Table object of the MetaData holds them) */
+#define LSQL_INFOS "retort.infos"
+
 /* tag is lsql's mark of a Node box (see lsql_tonode): telling a node
 ** then needs no metatable lookup. */
 typedef struct lnode {
@@ -110,6 +115,9 @@ int lsql_exec_planned(lua_State *L, int stmt, rt_node *s, int params,
 void lsql_open_schema(lua_State *L); /* fills module: types, Table, ... */
 int lsql_table_append_column(lua_State *L); /* Table:append_column */
 int lsql_table_to_metadata(lua_State *L);   /* Table:to_metadata */
+/* Push the .info table of table or column n, whose box is at idx (1), or
+** nothing when n is no schema item (0). */
+int lsql_push_info(lua_State *L, int idx, rt_node *n);
 void lsql_open_expr(lua_State *L); /* fills module: select, func, ... */
 
 #endif

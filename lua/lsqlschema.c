@@ -537,6 +537,108 @@ static int l_fetched_value(lua_State *L) {
   return 1;
 }
 
+/*
+** --- .info ---
+**
+** SQLAlchemy's SchemaItem.info: a dictionary of the user's, given as the
+** info option or made empty on first read.  A Table keeps its own and its
+** columns' in the "infos" field of its uservalue (node serial -> table),
+** found from any box of the table or a column through registry
+** LSQL_INFOS; a Column not yet in a table keeps its own in its uservalue.
+*/
+
+/* The info option of the options table at opts pushed (1), or nothing
+** (0) when it is absent. */
+static int info_option(lua_State *L, int opts, const char *fname) {
+  int t = lua_getfield(L, opts, "info");
+  if (t == LUA_TTABLE) return 1;
+  if (t != LUA_TNIL)
+    rt_lua_error(L, RT_EARGUMENT, "%s: info must be a table, not %s", fname,
+                 luaL_typename(L, -1));
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* The infos table of table t pushed, or nil. */
+static int push_infos(lua_State *L, const rt_node *t) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LSQL_INFOS) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    return LUA_TNIL;
+  }
+  lua_rawgetp(L, -1, t);
+  lua_remove(L, -2);
+  return lua_type(L, -1);
+}
+
+/* The infos table of the Table object at tidx pushed. */
+static void push_own_infos(lua_State *L, int tidx) {
+  lua_getiuservalue(L, tidx, 1);
+  lua_getfield(L, -1, "infos");
+  lua_remove(L, -2);
+}
+
+/* infos[n] = the table on top (popped), in the infos table at infos. */
+static void set_info(lua_State *L, int infos, const rt_node *n) {
+  lua_rawseti(L, infos, (lua_Integer)n->serial);
+}
+
+/* The info a Column object at idx was given, moved into the infos of
+** the table at infos that it joins. */
+static void adopt_column_info(lua_State *L, int infos, int idx,
+                              const rt_node *c) {
+  int top = lua_gettop(L);
+  if (lua_getiuservalue(L, idx, 1) == LUA_TTABLE &&
+      lua_getfield(L, -1, "info") == LUA_TTABLE)
+    set_info(L, infos, c);
+  lua_settop(L, top);
+}
+
+/* Is t a Table of a MetaData (not a lightweight sa.table)? */
+static int schema_table(const rt_node *t) {
+  const rt_tabledata *d = t->ext;
+  return t->kind == RT_N_TABLE && d && d->md;
+}
+
+int lsql_push_info(lua_State *L, int idx, rt_node *n) {
+  const rt_node *h = n->kind == RT_N_TABLE ? n : n->owner;
+  int top = lua_gettop(L);
+  idx = lua_absindex(L, idx);
+  /* sa.table and sa.column have none, as in SQLAlchemy */
+  if (h && h->kind == RT_N_TABLE && !schema_table(h)) return 0;
+  if (h && h->kind == RT_N_TABLE && push_infos(L, h) == LUA_TTABLE) {
+    if (lua_rawgeti(L, -1, (lua_Integer)n->serial) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_newtable(L);
+      lua_pushvalue(L, -1);
+      set_info(L, -3, n);
+    }
+    lua_remove(L, -2);
+    return 1;
+  }
+  lua_settop(L, top);
+  /* a Column of no Table yet keeps it in its uservalue (an annotated
+  ** box's holds its class instead) */
+  if (!h && n->kind == RT_N_COLUMN) {
+    if (lua_rawlen(L, idx) != sizeof(lnode) ||
+        lua_getiuservalue(L, idx, 1) != LUA_TTABLE) {
+      lua_settop(L, top);
+      return 0;
+    }
+    if (lua_getfield(L, -1, "info") != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_newtable(L);
+      lua_pushvalue(L, -1);
+      lua_setfield(L, -3, "info");
+    }
+    lua_remove(L, -2);
+    return 1;
+  }
+  /* an alias's column is a new proxy with an empty one of its own */
+  lua_newtable(L);
+  return 1;
+}
+
 static int l_column(lua_State *L) {
   int top = lua_gettop(L), i, opts = 0;
   rt_type *type = NULL;
@@ -641,6 +743,12 @@ static int l_column(lua_State *L) {
     if (lua_getfield(L, opts, "server_onupdate") != LUA_TNIL)
       d->server_onupdate = server_node(L, -1, rt_column_key(col), 1);
     lua_pop(L, 1);
+    if (info_option(L, opts, "Column")) {
+      lua_getiuservalue(L, top + 1, 1);
+      lua_insert(L, -2);
+      lua_setfield(L, -2, "info");
+      lua_pop(L, 1);
+    }
   }
   /* a FetchedValue among the arguments: the server default, or with
   ** for_update the server onupdate, as SQLAlchemy's _set_parent does */
@@ -1053,6 +1161,9 @@ static void table_items(lua_State *L, int tidx, rt_node *t, int top,
       rc = replace ? rt_table_replace_column(t, c, &err)
                    : rt_table_add_column(t, c, &err);
       if (rc != 0) rt_lua_raise(L, &err);
+      push_own_infos(L, tidx);
+      adopt_column_info(L, lua_gettop(L), i, c);
+      lua_pop(L, 1);
       if (d && d->lua_default) {
         lua_getiuservalue(L, i, 1);
         lua_getfield(L, -1, "default");
@@ -1084,6 +1195,12 @@ static void table_items(lua_State *L, int tidx, rt_node *t, int top,
         }
         lua_pop(L, 1);
         mysql_options(L, d, i);
+        if (info_option(L, i, "Table")) {
+          push_own_infos(L, tidx);
+          lua_insert(L, -2);
+          set_info(L, -2, t);
+          lua_pop(L, 1);
+        }
         continue;
       }
       lua_pop(L, 1);
@@ -1202,6 +1319,8 @@ static int table_build(lua_State *L) {
   lua_setfield(L, -2, "defaults");
   lua_newtable(L);
   lua_setfield(L, -2, "onupdates");
+  lua_newtable(L);
+  lua_setfield(L, -2, "infos");
   lua_setiuservalue(L, top + 1, 1);
   ud->n = t = rt_table_new_in(m->md, schema, lua_tostring(L, 1), &err);
   if (!t) return rt_lua_raise(L, &err);
@@ -1215,6 +1334,7 @@ static int table_build(lua_State *L) {
   ** table's Lua-function defaults and onupdates, found at execution */
   register_functions(L, LSQL_DEFAULTS, top + 1, "defaults", t);
   register_functions(L, LSQL_ONUPDATES, top + 1, "onupdates", t);
+  register_functions(L, LSQL_INFOS, top + 1, "infos", t);
   lua_settop(L, top + 1);
   return 1;
 }
@@ -1580,6 +1700,38 @@ static void copy_mysql_options(lua_State *L, rt_tabledata *from,
 ** the target MetaData's, or none.  A table the MetaData holds under that
 ** key ("schema.name") already is returned as it is.
 */
+/* A shallow copy of the table on top, replacing it. */
+static void shallow_copy(lua_State *L) {
+  lua_newtable(L);
+  lua_pushnil(L);
+  while (lua_next(L, -3)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
+  lua_remove(L, -2);
+}
+
+/* The .info of table t and its columns, copied onto nt and its columns
+** of the same key (as SQLAlchemy's to_metadata copies each dictionary). */
+static void copy_infos(lua_State *L, const rt_node *t, rt_node *nt) {
+  int top = lua_gettop(L), i;
+  if (push_infos(L, t) != LUA_TTABLE || push_infos(L, nt) != LUA_TTABLE) {
+    lua_settop(L, top);
+    return;
+  }
+  for (i = -1; i < t->n; i++) {
+    const rt_node *c = i < 0 ? t : t->kids[i];
+    const rt_node *nc = i < 0 ? nt : rt_table_column(nt, rt_column_key(c));
+    if (nc && lua_rawgeti(L, top + 1, (lua_Integer)c->serial) == LUA_TTABLE) {
+      shallow_copy(L);
+      set_info(L, top + 2, nc);
+    } else
+      lua_pop(L, nc ? 1 : 0);
+  }
+  lua_settop(L, top);
+}
+
 int lsql_table_to_metadata(lua_State *L) {
   rt_node *t = lsql_checknode(L, 1, "to_metadata"), *nt, *old;
   rt_tabledata *d = t->ext, *nd;
@@ -1651,6 +1803,7 @@ int lsql_table_to_metadata(lua_State *L) {
     add_record(L, nt, -1);
     lua_pop(L, 1);
   }
+  copy_infos(L, t, nt);
   rt_table_resolve_types(nt);
   for (i = 0; i < m->md->n; i++)
     if (m->md->tables[i] != nt) rt_table_resolve_types(m->md->tables[i]);
@@ -1679,6 +1832,8 @@ int lsql_table_append_column(lua_State *L) {
     lua_setfield(L, -3, rt_column_key(c));
     lua_pop(L, 3);
   }
+  if (push_infos(L, t) == LUA_TTABLE) adopt_column_info(L, 3, 2, c);
+  lua_settop(L, 2);
   column_constraints(L, t, 2, c);
   rt_table_resolve_types(t);
   return 0;

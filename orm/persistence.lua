@@ -47,13 +47,21 @@ local function run_batch(s, conn, stmt, rows)
   return run(s, conn, stmt, rows).rowcount
 end
 
+-- The dialect name a connection's statements compile with: "mariadb" (the
+-- MySQL dialect with MariaDB's reserved words) once the engine knows its
+-- server is MariaDB, as SQLAlchemy's preparer then is.
+local function compile_dialect(conn)
+  local d = conn.dialect
+  return d.is_mariadb and "mariadb" or d.name
+end
+
 -- A flush statement compiled once per mapper, dialect and column pattern:
 -- its SQL and, per placeholder, where the value comes from.  `params` is
 -- one object's parameter map; compiling it with marker strings for
 -- values shows which placeholder takes which parameter (the others are
 -- constants: scalar defaults).
 local function compiled_for(m, conn, kind, sig, stmt, params)
-  local dialect = conn.dialect.name
+  local dialect = compile_dialect(conn)
   local cache = m._compiled
   if not cache then cache = {}; m._compiled = cache end
   local ck = dialect .. "\0" .. kind .. "\0" .. sig

@@ -70,6 +70,14 @@ local function extra_criteria(r, stmt)
   return stmt
 end
 
+-- The dialect name a connection's statements compile with: "mariadb" (the
+-- MySQL dialect with MariaDB's reserved words) once the engine knows its
+-- server is MariaDB, as SQLAlchemy's preparer then is.
+local function compile_dialect(conn)
+  local d = conn.dialect
+  return d.is_mariadb and "mariadb" or d.name
+end
+
 -- the SELECT of r's related rows for one parent, compiled once per
 -- dialect; its parameters are the parent's local values in order
 -- (a connection's dialect name, read once: each lazy load asks)
@@ -78,7 +86,7 @@ local dialect_of = setmetatable({}, {__mode = "k"})
 local function lazy_compiled(r, conn)
   local d = dialect_of[conn]
   if d == nil then
-    d = conn.dialect.name
+    d = compile_dialect(conn)
     dialect_of[conn] = d
   end
   local lz = r._lazy

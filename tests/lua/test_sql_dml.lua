@@ -165,6 +165,54 @@ for _, db in ipairs(T.databases()) do
   end)
 end
 
+for _, db in ipairs(T.databases()) do
+  local name = db.name
+  T.test(name .. ": values() takes Column objects and mapped attributes as keys",
+         function()
+    local orm = require "retort.orm"
+    local md = MetaData()
+    local t = Table("dml_ck", md,
+      Column("id", Integer, {primary_key = true}),
+      Column("x", Integer),
+      Column("y", String(10), {key = "yk"}))
+    local Base = orm.declarative_base()
+    local U = Base:class "U" {
+      __tablename__ = "dml_cku",
+      id = Column(Integer, {primary_key = true}),
+      name = Column("nm", String(10)),
+    }
+    -- (the expected text is SQLAlchemy's)
+    T.eq(tostring(insert(t):values{[t.c.x] = 1, [t.c.yk] = "a"}),
+         "INSERT INTO dml_ck (x, y) VALUES (:x, :yk)")
+    T.eq(tostring(insert(t):values{{[t.c.x] = 1}, {[t.c.x] = 2}}),
+         "INSERT INTO dml_ck (x) VALUES (:x_m0), (:x_m1)")
+    T.eq(tostring(update(t):values{[t.c.x] = t.c.x + 1}),
+         "UPDATE dml_ck SET x=(dml_ck.x + :x_1)")
+    T.eq(tostring(update(U):values{[U.name] = "a"}), "UPDATE dml_cku SET nm=:nm")
+    T.eq(tostring(insert(U):values{[U.name] = "a"}),
+         "INSERT INTO dml_cku (nm) VALUES (:nm)")
+    T.raises("ArgumentError", function()
+      return update(t):values{[t.c.x + 1] = 1}
+    end)
+    local engine = create_engine(db.url)
+    md:drop_all(engine)
+    Base.metadata:drop_all(engine)
+    md:create_all(engine)
+    Base.metadata:create_all(engine)
+    local conn <close> = engine:connect()
+    conn:execute(insert(t):values{[t.c.x] = 5, [t.c.yk] = "five"})
+    conn:execute(update(t):values{[t.c.x] = t.c.x + 1})
+    local row = conn:execute(select(t.c.x, t.c.yk)):one()
+    T.eq({row[1], row[2]}, {6, "five"})
+    conn:execute(insert(U):values{[U.name] = "ann"})
+    conn:execute(update(U):where(U.id:eq(1)):values{[U.name] = U.name .. "e"})
+    T.eq(conn:execute(select(U.__table__.c.nm)):scalar(), "anne")
+    conn:rollback()
+    md:drop_all(engine)
+    Base.metadata:drop_all(engine)
+  end)
+end
+
 T.test("packaged function names render dotted, labelled by the last part",
        function()
   local t = sa.table("t", column("x"))
