@@ -274,7 +274,8 @@ Indexes:
   check "mariadb: \\erd leaves a column's COLLATE out of its type" \
     "        VARCHAR(10) label
 label VARCHAR(10)" \
-    "$("$RETORT" --norc "$my" -c '\erd' | grep ' label$'
+    "$("$RETORT" --norc "$my" -c '\erd' | sed -n '/^    rt_erd_t {$/,/}/p' |
+         grep ' label$'
        "$RETORT" --norc "$my" -c '\erd dot' | grep rt_erd_t |
          grep -o 'label [^\\]*')"
   "$RETORT" --norc "$my" -c 'drop table rt_erd_t' >/dev/null 2>&1
