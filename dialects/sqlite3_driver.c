@@ -744,7 +744,8 @@ static int tx_exec(rt_dbconn *base, int which, rt_error *err) {
 }
 
 /* begin sends nothing (see begin_for); commit and rollback send nothing
-** when no transaction is open, one opened by a SAVEPOINT included. */
+** when no transaction is open: none began, or a SAVEPOINT opened one and
+** its RELEASE already ended it, as under pysqlite. */
 static int sq_begin(rt_dbconn *c, rt_error *err) {
   (void)err;
   ((sqlite_conn *)c)->tx_pending = 1;
