@@ -31,6 +31,7 @@ typedef struct sqlite_conn {
   sqlite3 *db;
   rt_stmtcache cache;
   sqlite3_stmt *tx[3]; /* BEGIN, COMMIT, ROLLBACK (NULL: not prepared) */
+  int tx_pending;      /* begun: BEGIN goes out before the first DML */
   char version[32];
   decl_memo decls[DECL_MEMO_SIZE];
   /* a closed cursor kept for the next execute: most run one at a time */
@@ -339,6 +340,44 @@ static int bind(sqlite_conn *c, sqlite3_stmt *stmt, const rt_value *params,
   return rc == SQLITE_OK ? 0 : fail(c, rc, err);
 }
 
+/*
+** Transactions begin lazily, as in Python's sqlite3 module (pysqlite's
+** legacy mode, which SQLAlchemy uses): begin only marks one pending, and
+** BEGIN goes out just before the first INSERT, UPDATE, DELETE or REPLACE.
+** Reads and DDL before it run in autocommit and leave no SHARED lock
+** behind, so other connections can write meanwhile.  A statement is DML
+** when its first keyword, past blanks and comments, starts so (the
+** module's own test, no word boundary either).
+*/
+static const char *skip_blanks(const char *p) {
+  for (;;) {
+    if (*p == ' ' || *p == '\t' || *p == '\f' || *p == '\n' || *p == '\r')
+      p++;
+    else if (p[0] == '-' && p[1] == '-') {
+      while (*p && *p != '\n') p++;
+    } else if (p[0] == '/' && p[1] == '*') {
+      for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++) continue;
+      if (*p) p += 2;
+    } else
+      return p;
+  }
+}
+
+static int is_dml(const char *sql) {
+  const char *p = skip_blanks(sql);
+  return strncasecmp(p, "INSERT", 6) == 0 || strncasecmp(p, "UPDATE", 6) == 0 ||
+         strncasecmp(p, "DELETE", 6) == 0 || strncasecmp(p, "REPLACE", 7) == 0;
+}
+
+static int tx_exec(rt_dbconn *base, int which, rt_error *err);
+
+/* Send the pending BEGIN if sql is DML and no transaction is open. */
+static int begin_for(sqlite_conn *c, const char *sql, rt_error *err) {
+  if (!c->tx_pending || !sqlite3_get_autocommit(c->db) || !is_dml(sql))
+    return 0;
+  return tx_exec(&c->base, 0, err);
+}
+
 static int sq_execute(rt_dbconn *base, const char *sql, const rt_value *params,
                       int nparams, int flags, rt_cursor **out, rt_error *err) {
   sqlite_conn *c = (sqlite_conn *)base;
@@ -349,7 +388,8 @@ static int sq_execute(rt_dbconn *base, const char *sql, const rt_value *params,
   (void)flags; /* SQLite always steps lazily */
   stmt = prepare(c, sql, &slot, err);
   if (stmt == NULL) return -1;
-  if (bind(c, stmt, params, nparams, SQLITE_TRANSIENT, err) != 0) {
+  if (begin_for(c, sql, err) != 0 ||
+      bind(c, stmt, params, nparams, SQLITE_TRANSIENT, err) != 0) {
     release(stmt, slot);
     return -1;
   }
@@ -510,6 +550,10 @@ static int sq_executemany(rt_dbconn *base, const char *sql,
     stmt = prepare(c, text, &slot, err);
     free(text);
     if (stmt == NULL) return -1;
+    if (begin_for(c, sql, err) != 0) {
+      release(stmt, slot);
+      return -1;
+    }
     rc = run_rows(c, stmt, params, nparams, nrows, per, &total, err);
     release(stmt, slot);
     if (rc != 0) return -1;
@@ -521,6 +565,10 @@ static int sq_executemany(rt_dbconn *base, const char *sql,
   }
   stmt = prepare(c, sql, &slot, err);
   if (stmt == NULL) return -1;
+  if (begin_for(c, sql, err) != 0) {
+    release(stmt, slot);
+    return -1;
+  }
   rc = step_each(c, stmt, params, nparams, r, nrows, &total, NULL, err);
   release(stmt, slot);
   if (rc != 0) return -1;
@@ -537,6 +585,10 @@ static int sq_insertmany(rt_dbconn *base, const char *sql,
   int64_t total = 0;
   int rc;
   if (stmt == NULL) return -1;
+  if (begin_for(c, sql, err) != 0) {
+    release(stmt, slot);
+    return -1;
+  }
   rc = step_each(c, stmt, params, nparams, 0, nrows, &total, ids, err);
   release(stmt, slot);
   return rc;
@@ -691,17 +743,23 @@ static int tx_exec(rt_dbconn *base, int which, rt_error *err) {
   return rc == SQLITE_OK ? 0 : fail(c, rc, err);
 }
 
+/* begin sends nothing (see begin_for); commit and rollback send nothing
+** when no transaction is open: none began, or a SAVEPOINT opened one and
+** its RELEASE already ended it, as under pysqlite. */
 static int sq_begin(rt_dbconn *c, rt_error *err) {
-  if (!sqlite3_get_autocommit(((sqlite_conn *)c)->db)) return 0;
-  return tx_exec(c, 0, err);
+  (void)err;
+  ((sqlite_conn *)c)->tx_pending = 1;
+  return 0;
 }
 
 static int sq_commit(rt_dbconn *c, rt_error *err) {
+  ((sqlite_conn *)c)->tx_pending = 0;
   if (sqlite3_get_autocommit(((sqlite_conn *)c)->db)) return 0;
   return tx_exec(c, 1, err);
 }
 
 static int sq_rollback(rt_dbconn *c, rt_error *err) {
+  ((sqlite_conn *)c)->tx_pending = 0;
   if (sqlite3_get_autocommit(((sqlite_conn *)c)->db)) return 0;
   return tx_exec(c, 2, err);
 }

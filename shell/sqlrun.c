@@ -256,8 +256,8 @@ static void report(lconn *c, rt_error *err, const char *sql, size_t n) {
       print_position(sql, n, err->position);
     if (c->c.dbc && strcmp(c->c.dbc->drv->name, "sqlite") == 0 &&
         strstr(msg, "database is locked") != NULL)
-      /* most often the shell's own session still reading in a
-      ** transaction: say how to end it */
+      /* most often the shell's own session, with a write not yet
+      ** committed: say how to end it */
       fputs("HINT:  another connection holds the database file in a "
             "transaction: the session's\n(session:commit() or "
             "session:rollback() ends it), a Connection not closed, or "

@@ -285,7 +285,15 @@ check "backslash commands in a file with CRLF line ends" "a
 1
 Name,Type" "$(printf '\\f csv\r\nselect 1 as a;\r\n\\dt\r\n' | R)"
 
-printf '%s\n' 'CREATE TABLE lk (x INTEGER);' 'session:execute(text("select * from lk")):all()' \
+# a session that has only read holds no lock (BEGIN waits for a write, as
+# with SQLAlchemy's pysqlite); one that has written holds the file
+check "SQL at the prompt writes after the session read" "DROP TABLE
+0" \
+  "$(printf '%s\n' 'CREATE TABLE rd (x INTEGER);' \
+    'session:execute(text("select * from rd")):all()' 'DROP TABLE rd;' \
+    'print(#session:execute(text("select name from sqlite_master")):all())' |
+    R "sqlite:///$tmp/rd.db" 2>&1 | tail -2)"
+printf '%s\n' 'CREATE TABLE lk (x INTEGER);' 'session:execute(text("insert into lk values (1)"))' \
   'DROP TABLE lk;' | R "sqlite:///$tmp/lk.db" >/dev/null 2>"$tmp/err"
 check "SQLite's database is locked says who may hold it" "ERROR:  database is locked
 HINT:  another connection holds the database file in a transaction: the session's" \
