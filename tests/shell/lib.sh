@@ -10,6 +10,15 @@ tmp=$(mktemp -d)
 sock="$tmp/tmux.sock"
 T() { tmux -S "$sock" "$@"; }
 cleanup() { tmux -S "$sock" kill-server 2>/dev/null; rm -rf "$tmp"; }
+# stop the tmux server, and take a fresh socket for the next one: a new
+# session at once on the socket of a server still exiting can fail with
+# "server exited unexpectedly"
+ntmux=0
+kill_tmux() {
+  T kill-server 2>/dev/null
+  ntmux=$((ntmux + 1))
+  sock="$tmp/tmux$ntmux.sock"
+}
 trap cleanup EXIT
 export HOME="$tmp" XDG_STATE_HOME="$tmp/state"
 # sanitizer reports (sanitized builds) go to files that fail the test

@@ -247,7 +247,7 @@ while T has-session -t rt 2>/dev/null && [ $i -lt 50 ]; do
   sleep 0.1
   i=$((i + 1))
 done
-T kill-server 2>/dev/null
+kill_tmux
 
 # --- through pipes ---
 

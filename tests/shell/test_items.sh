@@ -36,12 +36,8 @@ tab() {
   done
 }
 
-# end the tmux server; the next session must not reach the dying one, so
-# its socket goes too (the next T starts a server of its own)
-stop() {
-  T kill-server 2>/dev/null
-  rm -f "$sock"
-}
+# end the tmux server (the next T starts a server of its own)
+stop() { kill_tmux; }
 
 clear_line() { T send-keys -t rt C-u; sleep 0.1; }
 

@@ -29,8 +29,7 @@ typeline() {
 start() {
   # a server still shutting down after the last session ended (Ctrl-D)
   # would take the new session down with it: start from a fresh one
-  T kill-server 2>/dev/null
-  rm -f "$sock"
+  kill_tmux
   T new-session -d -s rt -x 100 -y 30 "$RETORT --norc"
   wait_last "retort>" || { echo "retort did not show its prompt:"; screen; }
 }
@@ -89,6 +88,6 @@ check "history recalled after restart, multi-line entry whole" \
 print(i * 10)
 end" "$(screen | tail -3 | sed 's/^retort> //')"
 T send-keys -t rt C-c
-T kill-server 2>/dev/null
+kill_tmux
 
 finish

@@ -203,6 +203,6 @@ while T has-session -t rt 2>/dev/null && [ $i -lt 50 ]; do
   i=$((i + 1))
 done
 check "\\q exits" "gone" "$(T has-session -t rt 2>/dev/null || echo gone)"
-T kill-server 2>/dev/null
+kill_tmux
 
 finish

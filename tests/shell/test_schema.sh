@@ -391,7 +391,7 @@ while T has-session -t rt 2>/dev/null && [ $i -lt 50 ]; do
   i=$((i + 1))
 done
 check "\\q exits" "gone" "$(T has-session -t rt 2>/dev/null || echo gone)"
-T kill-server 2>/dev/null
+kill_tmux
 
 # output taller than the terminal goes through $PAGER, \d's footers too
 T new-session -d -s pg -x 100 -y 20 \
@@ -410,7 +410,7 @@ until T capture-pane -p -t pg | grep -q '^P:    TABLE "PlaylistTrack"' || [ $i -
 done
 check "a tall \\d goes through the pager, footers and all" "yes" \
   "$(T capture-pane -p -t pg | grep -q '^P:    TABLE "PlaylistTrack"' && echo yes)"
-T kill-server 2>/dev/null
+kill_tmux
 
 # --- completion on 1000 tables answers from the cache ---
 big="$tmp/big.db"
@@ -455,7 +455,7 @@ clear_screen
 tab "select * from t99" 2 "select * from t99"
 check "Tab Tab on 1000 tables: the 11 matches, no query" "11 0" \
   "$(screen | grep -v '^retort>' | grep -o 't99[0-9]*' | grep -c .) $(screen | grep -c 'INFO retort')"
-T kill-server 2>/dev/null
+kill_tmux
 
 # --- Chinook on the servers, loaded with their own clients ---
 

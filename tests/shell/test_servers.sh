@@ -75,7 +75,7 @@ retort> select 2 as n;
  2
 (1 row)
 retort>" "$(screen)"
-  T kill-server 2>/dev/null
+  kill_tmux
 }
 
 # refresh_checks NAME URL: a table another client makes while the prompt
@@ -101,7 +101,7 @@ refresh_checks() {
   check "$1: a table made by another client completes after the refresh, no query" \
     "retort> select * from rt_refresh_new 0" \
     "$(screen | tail -1) $(screen | grep -c 'INFO retort')"
-  T kill-server 2>/dev/null
+  kill_tmux
   "$RETORT" --norc "$2" -c 'drop table rt_refresh_new' >/dev/null 2>&1
 }
 
