@@ -2019,7 +2019,8 @@ static int tx_end(lua_State *L, int commit) {
   if (!t->active) {
     if (commit)
       return rt_lua_error(L, RT_EINVALIDREQUEST,
-                          "This transaction is inactive");
+                          t->nested ? "This nested transaction is inactive"
+                                    : "This transaction is inactive");
     return 0;
   }
   c = openconn(L, 1);
