@@ -124,13 +124,26 @@ static int mapping_call(lua_State *L) {
   return 1;
 }
 
+/* A name row._mapping lacks: a NULL column's (nil), or no column at all,
+** which raises NoSuchColumnError as SQLAlchemy's RowMapping does; the row
+** (upvalue 1) knows which. */
+static int mapping_index(lua_State *L) {
+  if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  lua_settop(L, 2);
+  lua_gettable(L, lua_upvalueindex(1));
+  return 1;
+}
+
 static int row_attr(lua_State *L, int tuple) {
   lua_settop(L, 1);
   if (tuple) return row_tuple(L);
   row_asdict(L);
-  lua_createtable(L, 0, 1);
+  lua_createtable(L, 0, 2);
   lua_pushcfunction(L, mapping_call);
   lua_setfield(L, -2, "__call");
+  lua_pushvalue(L, 1);
+  lua_pushcclosure(L, mapping_index, 1);
+  lua_setfield(L, -2, "__index");
   lua_setmetatable(L, -2);
   return 1;
 }

@@ -52,6 +52,21 @@ for _, db in ipairs(T.databases()) do
     e:dispose()
   end)
 
+  T.test(n .. "row._mapping of a name no column has raises", function()
+    local e, c = setup(db)
+    c:execute(text("INSERT INTO rt_esw (x, y) VALUES (1, NULL)"))
+    local row = c:execute(text("SELECT x, y FROM rt_esw")):one()
+    local m = row._mapping
+    T.eq(m.x, 1)
+    T.eq(m["y"], nil) -- a NULL, not a missing column
+    local err = T.raises("NoSuchColumnError", function() return m.nope end)
+    T.eq(err.message, "Could not locate column in row for column 'nope'")
+    T.raises("NoSuchColumnError", function() return row._mapping["a b"] end)
+    c:rollback()
+    c:close()
+    e:dispose()
+  end)
+
   T.test(n .. "inserted_primary_key of an executemany", function()
     local e, c = setup(db)
     local ins = text("INSERT INTO rt_esw (x, y) VALUES (:x, :y)")
