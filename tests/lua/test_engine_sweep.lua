@@ -52,6 +52,34 @@ for _, db in ipairs(T.databases()) do
     e:dispose()
   end)
 
+  T.test(n .. "engine:begin() without a function, under <close>", function()
+    local e, c0 = setup(db)
+    c0:close()
+    do
+      local c <close> = e:begin()
+      T.eq(c:in_transaction(), true)
+      c:execute(text("INSERT INTO rt_esw (x) VALUES (1)"))
+    end -- committed
+    local ok, err = pcall(function()
+      local c <close> = e:begin()
+      c:execute(text("INSERT INTO rt_esw (x) VALUES (2)"))
+      error("boom", 0)
+    end)
+    T.eq({ok, err}, {false, "boom"}) -- rolled back, the error kept
+    -- its transaction is begun already, as SQLAlchemy's
+    local berr = T.raises("InvalidRequestError", function()
+      local c <close> = e:begin()
+      c:begin()
+    end)
+    T.match(berr.message, "can't call begin%(%) here unless rollback%(%)")
+    T.raises("ArgumentError", e.begin, e, 5)
+    local c <close> = e:connect()
+    T.eq(c:execute(text("SELECT x FROM rt_esw ORDER BY x")):scalars():all(),
+         {1})
+    c:close()
+    e:dispose()
+  end)
+
   T.test(n .. "row._mapping of a name no column has raises", function()
     local e, c = setup(db)
     c:execute(text("INSERT INTO rt_esw (x, y) VALUES (1, NULL)"))
