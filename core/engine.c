@@ -53,12 +53,21 @@ int rt_isolation_parse(const rt_engine *e, const char *name, rt_isolation *out,
       return 0;
     }
   {
+    /* listed in the order SQLAlchemy's message gives them: SQLite's as its
+    ** dialect declares them, the others sorted by name */
+    static const rt_isolation sqlite_order[] = {
+        RT_ISO_READ_UNCOMMITTED, RT_ISO_SERIALIZABLE, RT_ISO_AUTOCOMMIT};
+    static const rt_isolation sorted_order[] = {
+        RT_ISO_AUTOCOMMIT, RT_ISO_READ_COMMITTED, RT_ISO_READ_UNCOMMITTED,
+        RT_ISO_REPEATABLE_READ, RT_ISO_SERIALIZABLE};
+    int sq = strcmp(e->dialect, "sqlite") == 0;
+    const rt_isolation *order = sq ? sqlite_order : sorted_order;
+    int n = sq ? 3 : 5;
     char valid[128] = "";
-    for (l = RT_ISO_AUTOCOMMIT; l <= RT_ISO_SERIALIZABLE; l++)
-      if (iso_supported(e, (rt_isolation)l)) {
-        if (valid[0]) strcat(valid, ", ");
-        strcat(valid, iso_names[l]);
-      }
+    for (l = 0; l < n; l++) {
+      if (valid[0]) strcat(valid, ", ");
+      strcat(valid, iso_names[order[l]]);
+    }
     return rt_error_set(err, RT_EARGUMENT,
                         "Invalid value '%s' for isolation_level. Valid "
                         "isolation levels for %s are %s",
@@ -265,8 +274,10 @@ int rt_connection_set_isolation(rt_connection *c, rt_isolation level,
   if (rt_connection_acquire(c, err) != 0) return -1;
   if (c->in_tx)
     return rt_error_set(err, RT_EINVALIDREQUEST,
-                        "the isolation level can't change inside a "
-                        "transaction; commit or roll back first");
+                        "This connection has already initialized a "
+                        "SQLAlchemy Transaction() object via begin() or "
+                        "autobegin; isolation_level may not be altered "
+                        "unless rollback() or commit() is called first.");
   if (apply_isolation(c->engine, c->dbc, level, err) != 0)
     return after_failure(c);
   c->isolation = level;
@@ -298,10 +309,6 @@ static int read_isolation(rt_connection *c, int dflt, const char **name,
   rt_value v;
   int rc;
   if (rt_connection_acquire(c, err) != 0) return -1;
-  if (c->isolation == RT_ISO_AUTOCOMMIT && !dflt) {
-    *name = iso_names[RT_ISO_AUTOCOMMIT];
-    return 0;
-  }
   /* SQLAlchemy reads its default on the first connection, which has the
   ** engine's level by then */
   if (dflt && c->engine->isolation != RT_ISO_DEFAULT &&

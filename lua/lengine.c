@@ -899,10 +899,35 @@ static int engine_connect(lua_State *L) {
 ** rolls back (and re-raises) on error; the connection is closed after. */
 static int conn_commit(lua_State *L);
 static int conn_close(lua_State *L);
+static int conn_begin(lua_State *L);
+
+/*
+** engine:begin(fn) runs fn(conn) in a transaction: commits, or rolls back
+** and re-raises.  engine:begin() gives the Connection, its transaction
+** begun, for `local conn <close> = engine:begin()`: leaving the block
+** commits, leaving it by an error rolls back (SQLAlchemy's
+** `with engine.begin() as conn`).
+*/
 static int engine_begin(lua_State *L) {
   int ok;
   checkengine(L, 1);
-  luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (lua_isnoneornil(L, 2)) {
+    lua_settop(L, 1);
+    lua_pushcfunction(L, engine_connect);
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1); /* 2: conn */
+    lua_pushcfunction(L, conn_begin);
+    lua_pushvalue(L, 2);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+      lua_pushcfunction(L, conn_close);
+      lua_pushvalue(L, 2);
+      lua_call(L, 1, 0);
+      return lua_error(L);
+    }
+    ((lconn *)lua_touserdata(L, 2))->commit_on_close = 1;
+    return 1;
+  }
+  rt_lua_checkarg(L, 2, LUA_TFUNCTION, "begin");
   lua_settop(L, 2);
   lua_pushcfunction(L, engine_connect);
   lua_pushvalue(L, 1);
@@ -1831,6 +1856,24 @@ static int conn_close(lua_State *L) {
   return 0;
 }
 
+/* A Connection's __close: engine:begin()'s commits when its block ends
+** without an error (the error, if any, is argument 2). */
+static int conn_toclose(lua_State *L) {
+  lconn *c = checkconn(L, 1);
+  int ok = 1;
+  if (c->commit_on_close && lua_isnil(L, 2) && !c->c.closed && c->c.in_tx) {
+    lua_pushcfunction(L, conn_commit);
+    lua_pushvalue(L, 1);
+    ok = lua_pcall(L, 1, 0, 0) == LUA_OK;
+  }
+  c->commit_on_close = 0;
+  lua_pushcfunction(L, conn_close);
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 0);
+  if (!ok) return lua_error(L);
+  return 0;
+}
+
 static int conn_in_transaction(lua_State *L) {
   lconn *c = checkconn(L, 1);
   lua_pushboolean(L, !c->c.closed && c->c.in_tx);
@@ -2019,7 +2062,8 @@ static int tx_end(lua_State *L, int commit) {
   if (!t->active) {
     if (commit)
       return rt_lua_error(L, RT_EINVALIDREQUEST,
-                          "This transaction is inactive");
+                          t->nested ? "This nested transaction is inactive"
+                                    : "This transaction is inactive");
     return 0;
   }
   c = openconn(L, 1);
@@ -2386,7 +2430,7 @@ void rt_lua_open_engine(lua_State *L) {
   lua_pushcfunction(L, engine_newindex);
   lua_setfield(L, -2, "__newindex");
   lua_pop(L, 1);
-  newmt(L, CONN_MT, conn_methods, conn_index, conn_gc, conn_close,
+  newmt(L, CONN_MT, conn_methods, conn_index, conn_gc, conn_toclose,
         conn_tostring);
   newmt(L, TX_MT, tx_methods, tx_index, NULL, tx_close, tx_tostring);
   newmt(L, POOL_MT, pool_methods, pool_index, NULL, NULL, pool_tostring);

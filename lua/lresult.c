@@ -57,6 +57,7 @@ struct lresult {
   int ncols;
   int returns_rows;
   int closed; /* :close() was called (or the connection closed) */
+  int many;   /* an executemany's (see rt_lua_pushcountresult) */
   int64_t rowcount, lastrowid;
   /* per column: how to convert (RT_CONV_*); bytes of the row metatable's
   ** key, which uservalue 2 keeps alive */
@@ -123,13 +124,26 @@ static int mapping_call(lua_State *L) {
   return 1;
 }
 
+/* A name row._mapping lacks: a NULL column's (nil), or no column at all,
+** which raises NoSuchColumnError as SQLAlchemy's RowMapping does; the row
+** (upvalue 1) knows which. */
+static int mapping_index(lua_State *L) {
+  if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  lua_settop(L, 2);
+  lua_gettable(L, lua_upvalueindex(1));
+  return 1;
+}
+
 static int row_attr(lua_State *L, int tuple) {
   lua_settop(L, 1);
   if (tuple) return row_tuple(L);
   row_asdict(L);
-  lua_createtable(L, 0, 1);
+  lua_createtable(L, 0, 2);
   lua_pushcfunction(L, mapping_call);
   lua_setfield(L, -2, "__call");
+  lua_pushvalue(L, 1);
+  lua_pushcclosure(L, mapping_index, 1);
+  lua_setfield(L, -2, "__index");
   lua_setmetatable(L, -2);
   return 1;
 }
@@ -737,6 +751,7 @@ void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
   r->tag = &result_mark;
   set_resultmt(L);
   r->rowcount = rowcount;
+  r->many = 1;
   lua_pushvalue(L, conn_idx);
   lua_setiuservalue(L, -2, 1);
 }
@@ -2045,7 +2060,11 @@ static int res_partitions(lua_State *L) {
 
 static int res_keys(lua_State *L) {
   lresult *r = base_result(L, 1);
-  (void)r;
+  /* as SQLAlchemy's: a statement without rows has no keys to give */
+  if (!r->returns_rows && !r->derived)
+    return rt_lua_error(L, RT_ERESOURCECLOSED,
+                        "This result object does not return rows. It has "
+                        "been closed automatically.");
   push_base(L, 1);
   if (lua_getiuservalue(L, -1, 2) != LUA_TTABLE) {
     lua_newtable(L);
@@ -2082,6 +2101,12 @@ static int res_index(lua_State *L) {
   else if (strcmp(k, "returned_defaults") == 0 ||
            strcmp(k, "returned_defaults_rows") == 0) {
     int rows = k[17] == '_';
+    /* the executemany check comes first, whatever the statement */
+    if (r->many && !rows)
+      return rt_lua_error(L, RT_EINVALIDREQUEST,
+                          "This statement was an executemany call; if "
+                          "return defaults is supported, please use "
+                          ".returned_defaults_rows.");
     if (lua_getiuservalue(L, 1, 4) == LUA_TTABLE && !rows) {
       lua_pushliteral(L, "many");
       if (lua_rawget(L, -2) != LUA_TNIL)
@@ -2098,6 +2123,11 @@ static int res_index(lua_State *L) {
       lua_rawseti(L, -2, 1);
     }
   } else if (strcmp(k, "inserted_primary_key") == 0) {
+    if (r->many)
+      return rt_lua_error(L, RT_EINVALIDREQUEST,
+                          "This statement was an executemany call; if primary "
+                          "key returning is supported, please use "
+                          ".inserted_primary_key_rows.");
     lua_getiuservalue(L, 1, 4);
     if (!lua_istable(L, -1))
       return rt_lua_error(L, RT_EINVALIDREQUEST,

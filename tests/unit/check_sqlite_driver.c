@@ -314,8 +314,8 @@ START_TEST(isolation_levels_sqlite) {
   ck_assert_int_eq(err.kind, RT_EARGUMENT);
   ck_assert_str_eq(err.message,
                    "Invalid value 'READ COMMITTED' for isolation_level. Valid "
-                   "isolation levels for sqlite are AUTOCOMMIT, READ "
-                   "UNCOMMITTED, SERIALIZABLE");
+                   "isolation levels for sqlite are READ UNCOMMITTED, "
+                   "SERIALIZABLE, AUTOCOMMIT");
   rt_error_clear(&err);
   rt_connection_close(&c);
   rt_engine_free(e);
