@@ -73,7 +73,26 @@ local function pk_override(cls, tbl, list)
   return pos
 end
 
-local function make_mapper(cls, tbl, attr_keys, relationships, pk)
+-- whether include_properties / exclude_properties (names or Columns)
+-- leave the column out of the mapping, as SQLAlchemy's _should_exclude
+local function listed(list, col)
+  for _, v in ipairs(list) do
+    if type(v) == "string" then
+      if v == col.key then return true end
+    elseif C.node_kind(v) ~= nil and C.node_ptr(v) == C.node_ptr(col) then
+      return true
+    end
+  end
+  return false
+end
+local function excluded(opts, col)
+  if opts == nil then return false end
+  local inc, exc = opts.include_properties, opts.exclude_properties
+  if inc ~= nil and not listed(inc, col) then return true end
+  return exc ~= nil and listed(exc, col)
+end
+
+local function make_mapper(cls, tbl, attr_keys, relationships, pk, opts)
   local m = setmetatable({class = cls, local_table = tbl, keys = {},
                           slots = {}, attr_columns = {}, colkeys = {},
                           primary_key = {}, pk_index = {}, colattrs = {},
@@ -82,6 +101,10 @@ local function make_mapper(cls, tbl, attr_keys, relationships, pk)
                           ptr = C.node_ptr(tbl)}, Mapper)
   local pkpos = pk ~= nil and pk_override(cls, tbl, pk) or nil
   for _, col in ipairs(tbl.c) do
+    if excluded(opts, col) then
+      m.partial = true
+      goto continue
+    end
     local key = attr_keys[col.key] or col.key
     local i = #m.keys + 1
     m.keys[i], m.slots[key], m.attr_columns[i], m.colkeys[i] = key, i, col, col.key
@@ -99,6 +122,7 @@ local function make_mapper(cls, tbl, attr_keys, relationships, pk)
       m.insert_none[i] = true -- inserted as NULL when never set
     end
     if lselect(2, C.column_defaults(col)) then m.lua_defaults = true end
+    ::continue::
   end
   if #m.primary_key == 0 then
     raise("ArgumentError", string.format(

@@ -252,7 +252,8 @@ local function setup_properties(m, props, margs)
   for i = 1, #m.attr_columns do m.prop_order[i] = i end
   I.setup_version(m, margs)
   mapped_tables[m.local_table] = true
-  if not props or next(props) == nil then return end
+  props = props or {}
+  if next(props) == nil and not m.partial then return end
   local declared = {} -- attribute index -> creation order
   local keys = {}
   for key in pairs(props) do keys[#keys + 1] = key end
@@ -347,7 +348,9 @@ local function setup_properties(m, props, margs)
       attr_keys[node] = key
     end
   end
-  if next(declared) then
+  -- (a table with columns left out of the mapping is listed by its
+  -- mapped columns alone, as declared properties are)
+  if next(declared) or m.partial then
     if not rawget(cls, "__inheritance__") then mapped_tables[cls] = true end
     m.has_props = true
     for i = #m.colpos + 1, m.nattrs do m.colpos[i] = 0 end
