@@ -37,6 +37,8 @@ local function creation_order(x)
   return C.column_order(sa.Column("_", sa.Integer))
 end
 
+I.creation_order = creation_order
+
 local function prop(kind, fields)
   fields.kind = kind
   return setmetatable(fields, PropMT)
@@ -295,7 +297,7 @@ local function setup_properties(m, props, margs)
         m.slots[key], m.colattrs[key] = nil, nil
         m.keys[i], m.slots[p.name], m.colattrs[p.name] = p.name, i, m.attr_columns[i]
       end
-      descriptors[key] = {synonym = p.name}
+      descriptors[key] = {synonym = p.name, order = p.order}
     elseif p.kind == "composite" then
       local ckeys = {}
       for k, c in ipairs(p.cols) do
@@ -310,7 +312,8 @@ local function setup_properties(m, props, margs)
         end
         ckeys[k] = ck
       end
-      descriptors[key] = {composite = p, keys = ckeys, cachekey = {}}
+      descriptors[key] = {composite = p, keys = ckeys, cachekey = {},
+                          order = p.order}
     elseif p.kind == "validator" then
       for _, k in ipairs(p.keys) do
         if validators[k] then
@@ -341,6 +344,7 @@ local function setup_properties(m, props, margs)
     if not declared[i] then order[#order + 1] = i end
   end
   m.prop_order = order
+  m.declared_order = declared
   for i, key in ipairs(m.keys) do
     local node = m.attr_columns[i] or m.exprs[i]
     if node and (m.exprs[i] or node.key ~= key) then

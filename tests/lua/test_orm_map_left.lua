@@ -99,6 +99,53 @@ T.test("a composite has no ordering comparisons", function()
        "ml_shape.x = :x_1 AND ml_shape.y = :y_1")
 end)
 
+T.test("Mapper collections walk in the mapper's property order", function()
+  local Base = orm.declarative_base()
+  Base:class "OA" {__tablename__ = "ml_oa",
+                   id = Column(Integer, {primary_key = true})}
+  Base:class "OB" {__tablename__ = "ml_ob",
+                   id = Column(Integer, {primary_key = true}),
+                   oc_id = Column(ForeignKey("ml_oc.id"))}
+  local OC = Base:class "OC" {
+    __tablename__ = "ml_oc",
+    id = Column(Integer, {primary_key = true}),
+    x = Column(Integer),
+    y = Column(Integer),
+    a_id = Column(ForeignKey("ml_oa.id")),
+    bb = relationship("OB", {backref = "oc"}),
+    p = orm.composite(Point.new, "x", "y"),
+    aa = relationship("OA"),
+    xx = orm.synonym("x"),
+    total = orm.column_property(sa.literal_column("x") + 1),
+  }
+  orm.configure_mappers()
+  local m = orm.inspect(OC)
+  local function walk(t)
+    local ks = {}
+    for k, v in pairs(t) do
+      T.ok(rawequal(v, t[k]))
+      ks[#ks + 1] = k
+    end
+    return ks
+  end
+  -- (as SQLAlchemy 1.4's mapper.attrs.keys() and the others)
+  local attrs = {"bb", "p", "aa", "xx", "total", "id", "x", "y", "a_id"}
+  T.eq(walk(m.attrs), attrs)
+  T.eq(m.attrs:keys(), attrs)
+  T.eq(#m.attrs:values(), #attrs)
+  T.eq(m.attrs:items()[3][1], "aa")
+  T.eq(walk(m.column_attrs), {"total", "id", "x", "y", "a_id"})
+  T.eq(m.column_attrs:keys(), {"total", "id", "x", "y", "a_id"})
+  T.eq(walk(m.relationships), {"bb", "aa"})
+  T.eq(walk(m.synonyms), {"xx"})
+  T.eq(m.synonyms:keys(), {"xx"})
+  T.eq(walk(m.composites), {"p"})
+  T.eq(m.attrs.bb.key, "bb")
+  -- a backref comes after the declared properties
+  T.eq(walk(orm.inspect(Base.registry.classes.OB).attrs),
+       {"id", "oc_id", "oc"})
+end)
+
 for _, db in ipairs(T.databases()) do
   local M = schema()
   local Ex, Inc, Owner, Item = M.Ex, M.Inc, M.Owner, M.Item
