@@ -1,5 +1,6 @@
 -- Mapping details checked against SQLAlchemy 1.4, on every test database:
--- a synonym of a name that is not mapped (no error until used), ordering
+-- a legacy Query's row has no key for an unlabelled expression, the
+-- Mapper's property collections walk in mapping order, a synonym of a name that is not mapped (no error until used), ordering
 -- comparisons of a composite (NotImplementedError), include_properties /
 -- exclude_properties, and a dynamic relationship's filter_by given a Row.
 local T = require "testing"
@@ -187,6 +188,39 @@ for _, db in ipairs(T.databases()) do
     T.eq(log[1], q(db, "UPDATE ml_inc SET name=? WHERE ml_inc.id = ?"))
     s:rollback()
   end)
+
+  T.test(pfx .. "a legacy Query's unlabelled expression has no key",
+    function()
+      local s <close> = orm.Session(engine)
+      s:add_all({Ex{id = 1, name = "a"}, Ex{id = 2, name = "b"}})
+      s:flush()
+      clear(log)
+      local rows = s:query(Ex.id, func.count(Ex.id)):group_by(Ex.id)
+        :order_by(Ex.id):all()
+      T.eq(log[1], "SELECT ml_ex.id AS ml_ex_id, count(ml_ex.id) AS " ..
+           "count_1 FROM ml_ex GROUP BY ml_ex.id ORDER BY ml_ex.id")
+      local row = rows[1]
+      -- (SQLAlchemy 1.4: row._fields == ('id',), row._mapping == {'id': 1})
+      T.eq(row._fields, {"id"})
+      T.eq(#row, 2)
+      T.eq({row[1], row[2], row.id}, {1, 1, 1})
+      T.eq(row._mapping, {id = 1})
+      -- row.count is the tuple's method, as there
+      T.eq(type(row.count), "function")
+      -- labelled, binary and cast expressions, a literal column
+      row = s:query(Ex.id, func.count(Ex.id):label("n"), Ex.id + 1,
+                    sa.cast(Ex.id, String(10)), sa.literal_column("name"))
+        :group_by(Ex.id, Ex.name):order_by(Ex.id):first()
+      T.eq(row._fields, {"id", "n", "name"})
+      T.eq({row[1], row[2], row[3], row[4], row[5]}, {1, 1, 2, "1", "a"})
+      T.eq({row.id, row.n, row.name}, {1, 1, "a"})
+      T.eq(s:query(func.count(Ex.id)):one()._fields, {})
+      T.eq(s:query(func.count(Ex.id)):scalar(), 2)
+      -- the 2.0 style keeps the function's name, as SQLAlchemy's does
+      T.eq(s:execute(select(Ex.id, func.count(Ex.id)):group_by(Ex.id))
+           :first()._fields, {"id", "count"})
+      s:rollback()
+    end)
 
   T.test(pfx .. "a dynamic relationship's filter_by refuses a Row",
     function()
