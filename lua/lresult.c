@@ -112,8 +112,24 @@ void rt_lua_close_results(lconn *conn) {
 
 /* --- rows --- */
 
+/*
+** row._fields: the names of the columns that have one.  A legacy ORM
+** Query's column with no key (an unlabelled function or expression) is
+** `false` in the positional list and left out here, as SQLAlchemy's
+** Row._fields leaves out its None keys.
+*/
 static void push_fields(lua_State *L, int mt) {
+  lua_Integer n, i, k = 0;
   lua_getfield(L, mt, "_fields");
+  n = (lua_Integer)lua_rawlen(L, -1);
+  lua_createtable(L, (int)n, 0);
+  for (i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, -2, i) == LUA_TSTRING)
+      lua_rawseti(L, -2, ++k);
+    else
+      lua_pop(L, 1);
+  }
+  lua_remove(L, -2);
 }
 
 static int row_asdict(lua_State *L);
@@ -307,7 +323,10 @@ static int row_asdict(lua_State *L) {
   n = (lua_Integer)lua_rawlen(L, -1);
   lua_createtable(L, 0, (int)n);
   for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, -2, i);
+    if (lua_rawgeti(L, -2, i) != LUA_TSTRING) { /* no key: not mapped */
+      lua_pop(L, 1);
+      continue;
+    }
     lua_rawgeti(L, 1, i);
     lua_rawset(L, -3);
   }
@@ -428,7 +447,10 @@ static void make_rowmt_names(lua_State *L) {
   /* a name that repeats (raw SQL can repeat one) answers with its last
   ** column, as row._mapping does and SQLAlchemy's rows do */
   for (i = 0; i < n; i++) {
-    lua_rawgeti(L, names - 1, i + 1);
+    if (lua_rawgeti(L, names - 1, i + 1) != LUA_TSTRING) {
+      lua_pop(L, 1); /* a column with no key (false) */
+      continue;
+    }
     lua_pushinteger(L, i + 1);
     lua_rawset(L, names);
   }
@@ -2071,13 +2093,16 @@ static int res_keys(lua_State *L) {
     return 1;
   }
   lua_getfield(L, -1, "_fields");
-  /* a copy, so callers cannot corrupt the rows' names */
+  /* a copy, so callers cannot corrupt the rows' names (a column with
+  ** no key is not listed, as in push_fields) */
   {
-    lua_Integer n = (lua_Integer)lua_rawlen(L, -1), i;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, -1), i, k = 0;
     lua_createtable(L, (int)n, 0);
     for (i = 1; i <= n; i++) {
-      lua_rawgeti(L, -2, i);
-      lua_rawseti(L, -2, i);
+      if (lua_rawgeti(L, -2, i) == LUA_TSTRING)
+        lua_rawseti(L, -2, ++k);
+      else
+        lua_pop(L, 1);
     }
   }
   return 1;

@@ -237,7 +237,8 @@ local function build_class(base, name, mixins, body)
   rawset(cls, "__clause_element__", tbl)
   rawset(cls, "__tablename__", tbl.name)
   local margs = resolved.__mapper_args__ or {}
-  local m = make_mapper(cls, tbl, attr_keys, rels, margs.primary_key)
+  local m = make_mapper(cls, tbl, attr_keys, rels, margs.primary_key,
+                           margs)
   m.registry = reg
   rawset(cls, "__mapper__", m)
   reg.classes[name] = cls
@@ -332,7 +333,7 @@ function Registry:map_imperatively(cls, tbl, opts)
   end
   rawset(cls, "__table__", tbl)
   rawset(cls, "__clause_element__", tbl)
-  local m = make_mapper(cls, tbl, {}, rels)
+  local m = make_mapper(cls, tbl, {}, rels, opts.primary_key, opts)
   m.registry = self
   rawset(cls, "__mapper__", m)
   self.classes[rawget(cls, "__name__")] = cls

@@ -101,6 +101,25 @@ local function conds(c, other, op)
 end
 function Comparator:eq(other) return conds(self, other, "eq") end
 function Comparator:ne(other) return conds(self, other, "ne") end
+-- (a composite compares only for equality: ordering its columns has no
+-- one meaning, and SQLAlchemy raises NotImplementedError)
+for _, op in ipairs({"lt", "le", "gt", "ge"}) do
+  Comparator[op] = function(self)
+    raise("NotImplementedError", string.format(
+      "Operator '%s' is not supported on composite %s.%s", op,
+      self.cls.__name__, self.key))
+  end
+end
+-- (a < b with either side the composite)
+local function ordered(op, swapped)
+  return function(a, b)
+    local c = getmetatable(a) == Comparator and a or b
+    if getmetatable(a) ~= Comparator then op = swapped end
+    return c[op](c)
+  end
+end
+Comparator.__lt = ordered("lt", "gt")
+Comparator.__le = ordered("le", "ge")
 
 local function setup_descriptors(m, descriptors, validators)
   if next(descriptors) == nil and next(validators) == nil then return end
@@ -108,13 +127,9 @@ local function setup_descriptors(m, descriptors, validators)
   for key, d in pairs(descriptors) do
     d.key = key
     if d.synonym then
+      -- (a name that is not mapped is no error until used, as in
+      -- SQLAlchemy: the instance reads and writes that plain attribute)
       local target = d.synonym
-      if not (m.slots[target] or m.relationships[target] or
-              descriptors[target]) then
-        raise("ArgumentError", string.format(
-          "synonym '%s' of %s: no attribute '%s' to stand for", key,
-          cls.__name__, target))
-      end
       d.get = function(obj) return obj[target] end
       d.set = function(obj, v) obj[target] = v end
     else

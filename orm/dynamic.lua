@@ -152,6 +152,13 @@ end
 
 -- filter_by{email = ...}: the target's attributes
 local function filter_by(q, kw)
+  -- (a Row is a tuple, not names and values: refused as select's is)
+  local mt = type(kw) == "table" and getmetatable(kw)
+  if type(kw) ~= "table" or (mt and mt.__name == "retort.Row") then
+    raise("ArgumentError", "filter_by: argument #1 must be a table of " ..
+      "names and values, not " ..
+      (type(kw) == "table" and "a Row (use row._mapping)" or "a " .. type(kw)))
+  end
   q = query_of(q)
   local m = q.writer[REL].target
   local keys = {}

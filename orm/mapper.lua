@@ -73,7 +73,26 @@ local function pk_override(cls, tbl, list)
   return pos
 end
 
-local function make_mapper(cls, tbl, attr_keys, relationships, pk)
+-- whether include_properties / exclude_properties (names or Columns)
+-- leave the column out of the mapping, as SQLAlchemy's _should_exclude
+local function listed(list, col)
+  for _, v in ipairs(list) do
+    if type(v) == "string" then
+      if v == col.key then return true end
+    elseif C.node_kind(v) ~= nil and C.node_ptr(v) == C.node_ptr(col) then
+      return true
+    end
+  end
+  return false
+end
+local function excluded(opts, col)
+  if opts == nil then return false end
+  local inc, exc = opts.include_properties, opts.exclude_properties
+  if inc ~= nil and not listed(inc, col) then return true end
+  return exc ~= nil and listed(exc, col)
+end
+
+local function make_mapper(cls, tbl, attr_keys, relationships, pk, opts)
   local m = setmetatable({class = cls, local_table = tbl, keys = {},
                           slots = {}, attr_columns = {}, colkeys = {},
                           primary_key = {}, pk_index = {}, colattrs = {},
@@ -82,6 +101,10 @@ local function make_mapper(cls, tbl, attr_keys, relationships, pk)
                           ptr = C.node_ptr(tbl)}, Mapper)
   local pkpos = pk ~= nil and pk_override(cls, tbl, pk) or nil
   for _, col in ipairs(tbl.c) do
+    if excluded(opts, col) then
+      m.partial = true
+      goto continue
+    end
     local key = attr_keys[col.key] or col.key
     local i = #m.keys + 1
     m.keys[i], m.slots[key], m.attr_columns[i], m.colkeys[i] = key, i, col, col.key
@@ -99,6 +122,7 @@ local function make_mapper(cls, tbl, attr_keys, relationships, pk)
       m.insert_none[i] = true -- inserted as NULL when never set
     end
     if lselect(2, C.column_defaults(col)) then m.lua_defaults = true end
+    ::continue::
   end
   if #m.primary_key == 0 then
     raise("ArgumentError", string.format(
@@ -134,7 +158,9 @@ local unconfigured = {}
 
 function hooks.add_relationship(m, key, spec)
   local r = setmetatable({key = key, parent = m, argument = spec.argument,
-                          options = spec.options, seq = spec.seq}, I.Rel)
+                          options = spec.options, seq = spec.seq,
+                          order = spec.order}, I.Rel)
+  I.ordered_relationships(m)
   m.relationships[key] = r
   m.relkeys[key] = true
   m.has_rels = true
@@ -288,6 +314,79 @@ local function related_by(obj, cascade, fn)
   end
 end
 
+-- The mapper's property order, as SQLAlchemy's: the declared properties
+-- (relationships, composites, synonyms, column_property and renamed
+-- columns) by creation, then the other columns in the mapper's order,
+-- then backrefs as they were added.  The rank of a key: {group, number}.
+local rels_order_cache
+local function prop_rank(m, key)
+  local i = m.slots[key]
+  if i and m.colattrs[key] then
+    local d = rawget(m, "declared_order")
+    if d and d[i] then return 0, d[i] end
+    for pos, j in ipairs(m.prop_order or {}) do
+      if j == i then return 1, pos end
+    end
+    return 1, math.huge
+  end
+  local r = m.relationships[key]
+  if r then
+    if r.order then return 0, r.order end
+    return 2, r.seq or math.huge
+  end
+  local d = m.descriptors and m.descriptors[key]
+  return 0, d and d.order or math.huge
+end
+
+local function ordered_keys(m, t)
+  local keys, g, n = {}, {}, {}
+  for k in next, t do
+    keys[#keys + 1] = k
+    g[k], n[k] = prop_rank(m, k)
+  end
+  table.sort(keys, function(a, b)
+    if g[a] ~= g[b] then return g[a] < g[b] end
+    if n[a] ~= n[b] then return n[a] < n[b] end
+    return a < b
+  end)
+  return keys
+end
+
+-- an ordered collection of properties by key: pairs() walks it in the
+-- mapper's order; keys(), values() and items() list it so (a property
+-- of one of those names is found first, as in SQLAlchemy)
+local Props = {}
+local props_order = setmetatable({}, {__mode = "k"})
+local function props_walk(t)
+  local list, i = props_order[t], 0
+  return function()
+    i = i + 1
+    local k = list[i]
+    if k ~= nil then return k, rawget(t, k) end
+  end, t, nil
+end
+Props.__pairs = props_walk
+Props.__index = {
+  keys = function(t) return table.move(props_order[t], 1,
+                                       #props_order[t], 1, {}) end,
+  values = function(t)
+    local out = {}
+    for _, k in ipairs(props_order[t]) do out[#out + 1] = rawget(t, k) end
+    return out
+  end,
+  items = function(t)
+    local out = {}
+    for _, k in ipairs(props_order[t]) do
+      out[#out + 1] = {k, rawget(t, k)}
+    end
+    return out
+  end,
+}
+local function ordered_props(m, t)
+  props_order[t] = ordered_keys(m, t)
+  return setmetatable(t, Props)
+end
+
 -- SQLAlchemy's mapper.attrs: every mapped property by key (columns and
 -- column_property expressions, relationships, synonyms, composites);
 -- reading it configures, as there
@@ -301,11 +400,11 @@ local function all_attrs(m)
     out[key] = type(attr) == "userdata" and C.node_ptr(attr) == C.node_ptr(col) and
                attr or col
   end
-  for key, r in pairs(m.relationships) do out[key] = r end
+  for key, r in next, m.relationships do out[key] = r end
   for key, d in pairs(m.descriptors or {}) do
     if d.synonym or d.composite then out[key] = rawget(m.class, key) or d end
   end
-  return out
+  return ordered_props(m, out)
 end
 
 local function descriptors_of(m, kind)
@@ -313,7 +412,41 @@ local function descriptors_of(m, kind)
   for key, d in pairs(m.descriptors or {}) do
     if d[kind] then out[key] = rawget(m.class, key) or d end
   end
-  return out
+  return ordered_props(m, out)
+end
+
+local function column_attrs(m)
+  local out = {}
+  for key, col in pairs(m.colattrs) do out[key] = col end
+  return ordered_props(m, out)
+end
+
+-- m.relationships is the ORM's own table too: pairs() on it walks in the
+-- mapper's order (its keys sorted again when one is added); no methods,
+-- so that every key read stays a relationship or nil
+local rels_owner = setmetatable({}, {__mode = "k"})
+local RelsMT = {__pairs = function(t)
+  local c = rels_order_cache(t)
+  local list, i = c.list, 0
+  return function()
+    i = i + 1
+    local k = list[i]
+    if k ~= nil then return k, rawget(t, k) end
+  end, t, nil
+end}
+rels_order_cache = function(t)
+  local n = 0
+  for _ in next, t do n = n + 1 end
+  local c = rels_owner[t]
+  if c.n ~= n then c.n, c.list = n, ordered_keys(c.m, t) end
+  return c
+end
+function I.ordered_relationships(m)
+  local t = m.relationships
+  if getmetatable(t) == nil then
+    rels_owner[t] = {m = m, n = -1}
+    setmetatable(t, RelsMT)
+  end
 end
 
 -- inspect(Class).columns, as SQLAlchemy's Mapper.columns: every column
@@ -373,7 +506,7 @@ Mapper.__index = function(m, k)
   if k == "attrs" then return all_attrs(m) end
   if k == "synonyms" then return descriptors_of(m, "synonym") end
   if k == "composites" then return descriptors_of(m, "composite") end
-  if k == "column_attrs" then return m.colattrs end
+  if k == "column_attrs" then return column_attrs(m) end
   if k == "columns" then return public_columns(m) end
   if k == "mapped_table" or k == "persist_selectable" then
     -- joined inheritance persists to the join of its tables

@@ -37,6 +37,8 @@ local function creation_order(x)
   return C.column_order(sa.Column("_", sa.Integer))
 end
 
+I.creation_order = creation_order
+
 local function prop(kind, fields)
   fields.kind = kind
   return setmetatable(fields, PropMT)
@@ -252,7 +254,8 @@ local function setup_properties(m, props, margs)
   for i = 1, #m.attr_columns do m.prop_order[i] = i end
   I.setup_version(m, margs)
   mapped_tables[m.local_table] = true
-  if not props or next(props) == nil then return end
+  props = props or {}
+  if next(props) == nil and not m.partial then return end
   local declared = {} -- attribute index -> creation order
   local keys = {}
   for key in pairs(props) do keys[#keys + 1] = key end
@@ -294,7 +297,7 @@ local function setup_properties(m, props, margs)
         m.slots[key], m.colattrs[key] = nil, nil
         m.keys[i], m.slots[p.name], m.colattrs[p.name] = p.name, i, m.attr_columns[i]
       end
-      descriptors[key] = {synonym = p.name}
+      descriptors[key] = {synonym = p.name, order = p.order}
     elseif p.kind == "composite" then
       local ckeys = {}
       for k, c in ipairs(p.cols) do
@@ -309,7 +312,8 @@ local function setup_properties(m, props, margs)
         end
         ckeys[k] = ck
       end
-      descriptors[key] = {composite = p, keys = ckeys, cachekey = {}}
+      descriptors[key] = {composite = p, keys = ckeys, cachekey = {},
+                          order = p.order}
     elseif p.kind == "validator" then
       for _, k in ipairs(p.keys) do
         if validators[k] then
@@ -340,6 +344,7 @@ local function setup_properties(m, props, margs)
     if not declared[i] then order[#order + 1] = i end
   end
   m.prop_order = order
+  m.declared_order = declared
   for i, key in ipairs(m.keys) do
     local node = m.attr_columns[i] or m.exprs[i]
     if node and (m.exprs[i] or node.key ~= key) then
@@ -347,7 +352,9 @@ local function setup_properties(m, props, margs)
       attr_keys[node] = key
     end
   end
-  if next(declared) then
+  -- (a table with columns left out of the mapping is listed by its
+  -- mapped columns alone, as declared properties are)
+  if next(declared) or m.partial then
     if not rawget(cls, "__inheritance__") then mapped_tables[cls] = true end
     m.has_props = true
     for i = #m.colpos + 1, m.nattrs do m.colpos[i] = 0 end

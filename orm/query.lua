@@ -132,6 +132,12 @@ local function legacy(stmt)
   return stmt:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
 end
 
+-- whether a select item (text, or an expression not a column or label)
+-- has no key of its own in a legacy Query
+local function unkeyed(it, kind)
+  return kind == "text" or (kind == "expression" and it[3] == nil)
+end
+
 -- a Core result of the labelled statement keyed as the statement's own
 -- columns are (a table column by its key, anything else as it is)
 local function rekeyed(stmt, r)
@@ -149,6 +155,11 @@ local function rekeyed(stmt, r)
       names[pos + 1] = C.negated_column(node).key
     elseif width > 1 and (kind == "table" or kind == "alias") then
       for j, col in ipairs(node.c) do names[pos + j] = col.key end
+    elseif width == 1 and unkeyed(it, kind) then
+      -- (SQLAlchemy's legacy Query keys a column by its expression's
+      -- key: an unlabelled function or expression has none, so the row
+      -- has no name for it, only its position)
+      names[pos + 1] = false
     end
     pos = pos + width
   end

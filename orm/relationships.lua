@@ -447,8 +447,9 @@ end
 -- declares it (resolved later: see "relationships")
 function orm.relationship(target, opts)
   rel_seq = rel_seq + 1
+  -- (order: its place among the class's declared properties)
   return {__kind = "relationship", argument = target, options = opts or {},
-          seq = rel_seq}
+          seq = rel_seq, order = I.creation_order()}
 end
 -- backref(name, opts): the other side's options for relationship{backref}
 function orm.backref(name, opts)
