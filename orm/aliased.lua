@@ -262,16 +262,10 @@ local function aliased_join(f)
                  r.target.local_table
     if getmetatable(t) == AliasedClass then tsel = t end
     if r.secondary then
-      local on1, on2
-      for _, p in ipairs(r.sec_local) do
-        local cond = from_col(ar, p[3]):eq(p[1])
-        on1 = on1 and sa.and_(on1, cond) or cond
-      end
-      for _, p in ipairs(r.sec_remote) do
-        local cond = I.col_of(tsel, p[3]):eq(p[1])
-        on2 = on2 and sa.and_(on2, cond) or cond
-      end
-      local out = f(stmt, r.secondary, on1, table.unpack(rest))
+      local sec, on1, on2 = I.sec_alias_on(r, tsel, function(p)
+        return from_col(ar, p[3])
+      end)
+      local out = f(stmt, sec, on1, table.unpack(rest))
       return f(out, t or r.target.local_table, on2, table.unpack(rest))
     end
     return f(stmt, t or r.target.local_table, on_from(r, ar, tsel),

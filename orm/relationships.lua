@@ -485,6 +485,36 @@ local function sec_on(list, target, given)
   return on
 end
 
+-- a join through a many-to-many's secondary table, as SQLAlchemy writes
+-- it: the secondary anonymously aliased (sr_order_item AS
+-- sr_order_item_1), both conditions moved onto the alias.  on1 joins the
+-- parent (given by parent_on(p) for each sec_local pair, else the
+-- relationship's own), on2 the target (tsel, or its table).
+local function sec_alias_on(r, tsel, parent_on)
+  local sec, map = r.secondary:alias(), {}
+  for _, col in ipairs(r.secondary.columns) do
+    map[C.node_ptr(col)] = sec.c[col.key]
+  end
+  local on1, on2
+  if parent_on then
+    for _, p in ipairs(r.sec_local) do
+      local cond = parent_on(p):eq(p[1])
+      on1 = on1 and sa.and_(on1, cond) or cond
+    end
+  else
+    on1 = sec_on(r.sec_local, nil, r.primaryjoin)
+  end
+  if tsel then
+    for _, p in ipairs(r.sec_remote) do
+      local cond = I.col_of(tsel, p[3]):eq(p[1])
+      on2 = on2 and sa.and_(on2, cond) or cond
+    end
+  else
+    on2 = sec_on(r.sec_remote, nil, r.secondaryjoin)
+  end
+  return sec, C.adapt(on1, map), C.adapt(on2, map)
+end
+
 -- relationship operators ------------------------------------------------
 
 -- EXISTS (SELECT 1 FROM target WHERE <join> [AND cond])
@@ -627,18 +657,23 @@ function Rel:ne(obj)
 end
 
 -- with_parent(obj, User.addresses): the target rows related to obj
-function orm.with_parent(obj, r)
+local function with_parent(obj, r, plain_secondary)
   I.check_rel(r, "with_parent")
   configure()
   I.refresh_for(obj, r.parent, r.local_idx)
   -- as SQLAlchemy writes the lazy clause: the parent's value first
   local conds = {}
   if r.secondary then
+    -- (the secondary aliased, as SQLAlchemy's with_parent has it; a
+    -- dynamic relationship's query keeps the table itself)
+    local sec = plain_secondary and r.secondary or r.secondary:alias()
     for _, p in ipairs(r.sec_local) do
       conds[#conds + 1] = sa.literal(I.col_value(obj, r.parent, p[2]))
-        :eq(p[1])
+        :eq(sec.c[p[1].key])
     end
-    conds[#conds + 1] = sec_on(r.sec_remote)
+    for _, p in ipairs(r.sec_remote) do
+      conds[#conds + 1] = p[3]:eq(sec.c[p[1].key])
+    end
   else
     for k, rc in ipairs(r.remote_cols) do
       conds[k] = sa.literal(I.col_value(obj, r.parent, r.local_idx[k]))
@@ -648,8 +683,12 @@ function orm.with_parent(obj, r)
   return and_all(conds)
 end
 
+function orm.with_parent(obj, r) return with_parent(obj, r) end
+
 -- for the other files of the ORM
+I.with_parent = with_parent
 I.Rel = Rel
 I.rel_on = rel_on
 I.resolve_rel = resolve_rel
 I.sec_on = sec_on
+I.sec_alias_on = sec_alias_on

@@ -181,10 +181,9 @@ do
         local r = target
         configure()
         if r.secondary then
-          local out = f(stmt, r.secondary,
-                        sec_on(r.sec_local, nil, r.primaryjoin), on, ...)
-          return f(out, r.target.local_table,
-                   sec_on(r.sec_remote, nil, r.secondaryjoin), on, ...)
+          local sec, on1, on2 = I.sec_alias_on(r)
+          local out = f(stmt, sec, on1, on, ...)
+          return f(out, r.target.local_table, on2, on, ...)
         end
         return f(stmt, r.target.local_table, rel_on(r), on, ...)
       elseif getmetatable(on) == Rel then
@@ -193,9 +192,9 @@ do
         local t = target
         if type(t) == "table" and rawget(t, "__mapper__") then t = nil end
         if r.secondary then
-          local out = f(stmt, r.secondary,
-                        sec_on(r.sec_local, nil, r.primaryjoin), ...)
-          return f(out, target, sec_on(r.sec_remote, t, r.secondaryjoin), ...)
+          local sec, on1, on2 = I.sec_alias_on(r, t)
+          local out = f(stmt, sec, on1, ...)
+          return f(out, target, on2, ...)
         end
         return f(stmt, target, rel_on(r, t), ...)
       end
