@@ -217,6 +217,15 @@ local function back_link(x, b, owner)
   else
     local old = C.extra(x, b.key)
     if rawequal(old, owner) then return end
+    local prev = C.extra(x, changekey[b.key])
+    local first = not (prev and prev.set)
+    local ch = note_set(x, b, old)
+    if first and old == nil and ch.orig ~= nil and
+       not rawequal(ch.orig, sa.null) and not rawequal(ch.orig, owner) then
+      -- not loaded, but the identity map knows it (SQLAlchemy's old value
+      -- of a many-to-one set by a backref): x leaves its collection too
+      old = ch.orig
+    end
     if old ~= nil and b.back.uselist then
       -- x leaves the collection of its previous owner
       local oc = C.extra(old, b.back.key)
@@ -224,7 +233,6 @@ local function back_link(x, b, owner)
       if i then table.remove(oc, i) end
     end
     attr_event(b, "set", x, owner, old, nil)
-    note_set(x, b, old)
     set_raw(x, b, owner)
   end
 end
