@@ -246,7 +246,7 @@ if Rel.of_type == nil then
 end
 
 local node_methods = getmetatable(sa.literal_column("1")).__methods
-local function aliased_join(f)
+local function aliased_join(f, outer)
   return function(stmt, target, on, ...)
     if getmetatable(target) == OfType then
       return f(stmt, target.target, target.rel, on, ...)
@@ -265,6 +265,9 @@ local function aliased_join(f)
       local sec, on1, on2 = I.sec_alias_on(r, tsel, function(p)
         return from_col(ar, p[3])
       end)
+      if I.outer_join(outer, rest[1]) then
+        return f(stmt, sec:join(tsel, on2), on1, table.unpack(rest))
+      end
       local out = f(stmt, sec, on1, table.unpack(rest))
       return f(out, t or r.target.local_table, on2, table.unpack(rest))
     end
@@ -273,7 +276,7 @@ local function aliased_join(f)
   end
 end
 node_methods.join = aliased_join(node_methods.join)
-node_methods.outerjoin = aliased_join(node_methods.outerjoin)
+node_methods.outerjoin = aliased_join(node_methods.outerjoin, true)
 -- a join of expressions alone (no relationship, no aliased class, which
 -- are Lua tables) needs none of the wrappers: straight to the C method
 for _, name in ipairs({"join", "outerjoin"}) do
@@ -291,12 +294,14 @@ function AliasedRel:any(cond)
   local target = r.target.local_table
   local sub = sa.select(sa.literal_column("1"))
   if r.secondary then
-    sub = sub:select_from(r.secondary):select_from(target)
+    -- (from an alias, SQLAlchemy aliases the secondary too)
+    local sec = r.secondary:alias()
+    sub = sub:select_from(sec):select_from(target)
     for _, p in ipairs(r.sec_local) do
-      sub = sub:where(from_col(self, p[3]):eq(p[1]))
+      sub = sub:where(from_col(self, p[3]):eq(sec.c[p[1].key]))
     end
     for _, p in ipairs(r.sec_remote) do
-      sub = sub:where(target.c[p[3].key]:eq(p[1]))
+      sub = sub:where(target.c[p[3].key]:eq(sec.c[p[1].key]))
     end
   else
     sub = sub:select_from(target):where(on_from(r, self, target))

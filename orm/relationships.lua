@@ -515,6 +515,17 @@ local function sec_alias_on(r, tsel, parent_on)
   return sec, C.adapt(on1, map), C.adapt(on2, map)
 end
 
+-- whether a join through a secondary is a LEFT OUTER JOIN: SQLAlchemy
+-- then nests the secondary's inner join to the target, (secondary JOIN
+-- target ON ...) ON ... (a FULL join keeps the flat form)
+function I.outer_join(outer, opts)
+  if type(opts) == "table" and not C.node_kind(opts) then
+    if opts.full then return false end
+    if opts.isouter then return true end
+  end
+  return outer == true
+end
+
 -- relationship operators ------------------------------------------------
 
 -- EXISTS (SELECT 1 FROM target WHERE <join> [AND cond])

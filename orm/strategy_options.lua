@@ -175,13 +175,16 @@ do
   end
   -- join(User.addresses), join(Address, User.addresses): the ON clause
   -- comes from the relationship
-  local function rel_join(f)
+  local function rel_join(f, outer)
     return function(stmt, target, on, ...)
       if getmetatable(target) == Rel then
         local r = target
         configure()
         if r.secondary then
           local sec, on1, on2 = I.sec_alias_on(r)
+          if I.outer_join(outer, on) then
+            return f(stmt, sec:join(r.target.local_table, on2), on1, on, ...)
+          end
           local out = f(stmt, sec, on1, on, ...)
           return f(out, r.target.local_table, on2, on, ...)
         end
@@ -193,6 +196,9 @@ do
         if type(t) == "table" and rawget(t, "__mapper__") then t = nil end
         if r.secondary then
           local sec, on1, on2 = I.sec_alias_on(r, t)
+          if I.outer_join(outer, ...) then
+            return f(stmt, sec:join(t or r.target.local_table, on2), on1, ...)
+          end
           local out = f(stmt, sec, on1, ...)
           return f(out, target, on2, ...)
         end
@@ -202,7 +208,7 @@ do
     end
   end
   node_methods.join = rel_join(node_methods.join)
-  node_methods.outerjoin = rel_join(node_methods.outerjoin)
+  node_methods.outerjoin = rel_join(node_methods.outerjoin, true)
 end
 
 -- for the other files of the ORM
