@@ -245,6 +245,30 @@ if Rel.of_type == nil then
   end
 end
 
+-- with_parent(obj, User.addresses, {from_entity = aa}) or
+-- with_parent(obj, User.addresses:of_type(aa)): the criterion on the
+-- alias's columns
+local with_parent = orm.with_parent
+function orm.with_parent(obj, r, opts)
+  local from = type(opts) == "table" and not C.node_kind(opts) and
+               opts.from_entity or nil
+  if getmetatable(r) == OfType then r, from = r.rel, from or r.target end
+  -- (the mapped class itself: the criterion as it is)
+  if from == nil or (type(from) == "table" and rawget(from, "__mapper__")) then
+    return with_parent(obj, r)
+  end
+  if getmetatable(from) ~= AliasedClass then
+    raise("ArgumentError", "with_parent(): from_entity must be an " ..
+          "aliased() class")
+  end
+  local cond = with_parent(obj, r)
+  local map = {}
+  for _, col in ipairs(r.target.attr_columns) do
+    map[C.node_ptr(col)] = I.col_of(from, col)
+  end
+  return C.adapt(cond, map)
+end
+
 local node_methods = getmetatable(sa.literal_column("1")).__methods
 local function aliased_join(f, outer)
   return function(stmt, target, on, ...)

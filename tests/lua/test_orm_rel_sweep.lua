@@ -227,6 +227,33 @@ for _, db in ipairs(T.databases()) do
       "AND rs_item.name = ?)"})
   end)
 
+  T.test(pfx .. "with_parent from an aliased entity", function()
+    local s <close> = orm.Session(engine)
+    local jack = s:scalars(select(User):where(User.name:eq("jack"))):one()
+    local o1 = s:scalars(select(Order):where(Order.descr:eq("o1"))):one()
+    local aa = orm.aliased(Address, {name = "aa"})
+    local ia = orm.aliased(Item)
+    clear()
+    T.eq(names(s:scalars(select(aa):where(orm.with_parent(jack,
+      User.addresses, {from_entity = aa})):order_by(aa.id)):all()),
+      {"j1@x", "j2@y"})
+    T.eq(names(s:scalars(select(aa):where(orm.with_parent(jack,
+      User.addresses:of_type(aa))):order_by(aa.id)):all()),
+      {"j1@x", "j2@y"})
+    T.eq(names(s:scalars(select(ia):where(orm.with_parent(o1, Order.items,
+      {from_entity = ia})):order_by(ia.id)):all()), {"i1", "i2"})
+    local acols = "SELECT aa.id, aa.email, aa.user_id FROM rs_address AS " ..
+      "aa WHERE ? = aa.user_id ORDER BY aa.id"
+    T.eq(log, {acols, acols,
+      "SELECT rs_item_1.id, rs_item_1.name FROM rs_item AS rs_item_1, " ..
+      "rs_order_item AS rs_order_item_1 WHERE ? = rs_order_item_1.order_id" ..
+      " AND rs_item_1.id = rs_order_item_1.item_id ORDER BY rs_item_1.id"})
+    local ok, err = pcall(orm.with_parent, jack, User.addresses,
+                          {from_entity = Order.descr})
+    T.eq(ok, false)
+    T.eq(err.kind, "ArgumentError")
+  end)
+
   T.test(pfx .. "any()/has() with keyword criteria", function()
     local s <close> = orm.Session(engine)
     clear()
