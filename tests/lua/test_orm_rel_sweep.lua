@@ -295,6 +295,43 @@ for _, db in ipairs(T.databases()) do
     s:rollback()
   end)
 
+  T.test(pfx .. "a path through a lazy load goes on when it loads",
+         function()
+    local s <close> = orm.Session(engine)
+    clear()
+    local users = s:scalars(select(User):options(
+      orm.lazyload(User.orders):selectinload(Order.items))
+      :where(User.name:ne("wendy")):order_by(User.id)):all()
+    local got = {}
+    for i, u in ipairs(users) do
+      local os = {}
+      for k, o in ipairs(u.orders) do os[k] = {o.descr, names(o.items)} end
+      got[i] = os
+    end
+    T.eq(got, {{{"o1", {"i1", "i2"}}, {"o2", {"i3"}}}, {{"o3", {"i1"}}}})
+    local lazy = "SELECT rs_order.id AS rs_order_id, rs_order.descr AS " ..
+      "rs_order_descr, rs_order.user_id AS rs_order_user_id FROM " ..
+      "rs_order WHERE ? = rs_order.user_id ORDER BY rs_order.id"
+    local items = "SELECT rs_order_1.id AS rs_order_1_id, rs_item.id AS " ..
+      "rs_item_id, rs_item.name AS rs_item_name FROM rs_order AS " ..
+      "rs_order_1 JOIN rs_order_item AS rs_order_item_1 ON rs_order_1.id " ..
+      "= rs_order_item_1.order_id JOIN rs_item ON rs_item.id = " ..
+      "rs_order_item_1.item_id WHERE rs_order_1.id IN "
+    T.eq(log, {"SELECT rs_user.id, rs_user.name FROM rs_user WHERE " ..
+               "rs_user.name != ? ORDER BY rs_user.id",
+               lazy, items .. "(?, ?) ORDER BY rs_item.id",
+               lazy, items .. "(?) ORDER BY rs_item.id"})
+    s:close()
+    -- defaultload: the same, the relationship keeps its own strategy
+    clear()
+    local ed = s:scalars(select(User):options(
+      orm.defaultload(User.orders):selectinload(Order.items))
+      :where(User.name:eq("ed"))):one()
+    T.eq(names(ed.orders[1].items), {"i1"})
+    T.eq(log, {"SELECT rs_user.id, rs_user.name FROM rs_user WHERE " ..
+               "rs_user.name = ?", lazy, items .. "(?) ORDER BY rs_item.id"})
+  end)
+
   T.test(pfx .. "deleting a node nulls its children, reads no parent",
          function()
     local cols = "SELECT rs_node.id AS rs_node_id, rs_node.parent_id AS " ..
