@@ -284,6 +284,13 @@ local function removed(owner, r, x)
   note_remove(owner, r, x)
   if r.back then back_unlink(x, r.back, owner) end
   attr_event(r, "remove", owner, x, nil)
+  if r.cascade["delete-orphan"] and C.lifecycle(x) == "pending" then
+    -- a pending orphan leaves the session at once, as SQLAlchemy's
+    -- cascade expunges it (unless a new parent holds it already)
+    local s = session_of(owner)
+    local other = r.back and not r.back.uselist and C.extra(x, r.back.key)
+    if s and C.session(x) == s.id and not other then s:expunge(x) end
+  end
 end
 
 function Coll:append(x)

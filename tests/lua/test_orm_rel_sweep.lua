@@ -295,6 +295,29 @@ for _, db in ipairs(T.databases()) do
     s:rollback()
   end)
 
+  T.test(pfx .. "a pending orphan leaves the session at once", function()
+    local s <close> = orm.Session(engine)
+    local wendy = s:scalars(select(User):where(User.name:eq("wendy"))):one()
+    local a = Address{email = "p@q"}
+    wendy.addresses:append(a)
+    T.eq(s:contains(a), true)
+    wendy.addresses:remove(a)
+    T.eq(s:contains(a), false)
+    T.eq(orm.inspect(a).transient, true)
+    T.eq(a.user, nil)
+    clear()
+    s:flush()
+    T.eq(log, {})
+    -- one that moved to another parent stays
+    local ed = s:scalars(select(User):where(User.name:eq("ed"))):one()
+    local b = Address{email = "m@q"}
+    wendy.addresses:append(b)
+    ed.addresses:append(b)
+    T.eq(s:contains(b), true)
+    T.eq(#wendy.addresses, 0)
+    s:rollback()
+  end)
+
   T.test(pfx .. "a path through a lazy load goes on when it loads",
          function()
     local s <close> = orm.Session(engine)
