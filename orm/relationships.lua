@@ -547,7 +547,7 @@ function Rel:any(cond)
     for _, p in ipairs(self.sec_remote) do
       sub = sub:where(a.c[p[3].key]:eq(sec.c[p[1].key]))
     end
-    if cond ~= nil then sub = sub:where(C.adapt(cond, map)) end
+    if cond ~= nil then sub = sub:where(C.adapt(cond, map, true)) end
     return sub:exists()
   elseif self.secondary then
     sub = sa.select(sa.literal_column("1"))
@@ -557,7 +557,8 @@ function Rel:any(cond)
   elseif self.target == self.parent and not self.primaryjoin then
     -- self-referential: the related rows are an alias of the table, the
     -- criterion's columns taken from it (node_1.data = ?), as SQLAlchemy
-    -- adapts it
+    -- adapts it (into its subqueries too: a nested has() correlates to
+    -- the alias)
     local tt = self.target.local_table
     local a, map = tt:alias(), {}
     for _, col in ipairs(self.target.attr_columns) do
@@ -565,7 +566,7 @@ function Rel:any(cond)
     end
     sub = sa.select(sa.literal_column("1")):select_from(a)
       :where(rel_on(self, a))
-    if cond ~= nil then sub = sub:where(C.adapt(cond, map)) end
+    if cond ~= nil then sub = sub:where(C.adapt(cond, map, true)) end
     return sub:exists()
   else
     sub = sa.select(sa.literal_column("1"))

@@ -355,6 +355,26 @@ for _, db in ipairs(T.databases()) do
                "rs_user.name = ?", lazy, items .. "(?) ORDER BY rs_item.id"})
   end)
 
+  T.test(pfx .. "a nested has() on an adjacency list", function()
+    local s <close> = orm.Session(engine)
+    clear()
+    -- the inner criterion is moved onto the outer EXISTS's alias
+    T.eq(names(s:scalars(select(Node):where(Node.parent:has(
+      Node.parent:has()))):all()), {"g1"})
+    T.eq(log, {"SELECT rs_node.id, rs_node.parent_id, rs_node.name FROM " ..
+      "rs_node WHERE EXISTS (SELECT 1 FROM rs_node AS rs_node_1 WHERE " ..
+      "rs_node_1.id = rs_node.parent_id AND (EXISTS (SELECT 1 FROM " ..
+      "rs_node AS rs_node_2 WHERE rs_node_2.id = rs_node_1.parent_id)))"})
+    clear()
+    T.eq(names(s:scalars(select(Node):where(Node.children:any(
+      Node.children:any(Node.name:eq("g1"))))):all()), {"root"})
+    T.eq(log, {"SELECT rs_node.id, rs_node.parent_id, rs_node.name FROM " ..
+      "rs_node WHERE EXISTS (SELECT 1 FROM rs_node AS rs_node_1 WHERE " ..
+      "rs_node.id = rs_node_1.parent_id AND (EXISTS (SELECT 1 FROM " ..
+      "rs_node AS rs_node_2 WHERE rs_node_1.id = rs_node_2.parent_id AND " ..
+      "rs_node_2.name = ?)))"})
+  end)
+
   T.test(pfx .. "deleting a node nulls its children, reads no parent",
          function()
     local cols = "SELECT rs_node.id AS rs_node_id, rs_node.parent_id AS " ..
