@@ -269,6 +269,31 @@ function orm.with_parent(obj, r, opts)
   return C.adapt(cond, map)
 end
 
+-- User.addresses:of_type(aa):any(cond): EXISTS over the alias, the
+-- criterion given on it (a many-to-many's secondary aliased as well, as
+-- SQLAlchemy does)
+function OfType:any(cond)
+  configure()
+  local r, ac = self.rel, self.target
+  local from = entry_of(ac).alias
+  local sub = sa.select(sa.literal_column("1"))
+  if r.secondary then
+    local sec = r.secondary:alias()
+    sub = sub:select_from(sec):select_from(from)
+    for _, p in ipairs(r.sec_local) do
+      sub = sub:where(p[3]:eq(sec.c[p[1].key]))
+    end
+    for _, p in ipairs(r.sec_remote) do
+      sub = sub:where(I.col_of(ac, p[3]):eq(sec.c[p[1].key]))
+    end
+  else
+    sub = sub:select_from(from):where(I.rel_on(r, ac))
+  end
+  if cond ~= nil then sub = sub:where(cond) end
+  return sa.exists(sub)
+end
+OfType.has = OfType.any
+
 local node_methods = getmetatable(sa.literal_column("1")).__methods
 local function aliased_join(f, outer)
   return function(stmt, target, on, ...)

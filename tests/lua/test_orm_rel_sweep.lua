@@ -254,6 +254,25 @@ for _, db in ipairs(T.databases()) do
     T.eq(err.kind, "ArgumentError")
   end)
 
+  T.test(pfx .. "any()/has() of an of_type() relationship", function()
+    local s <close> = orm.Session(engine)
+    local kk = orm.aliased(Keyword, {name = "kk"})
+    local ua = orm.aliased(User, {name = "ua"})
+    clear()
+    T.eq(names(s:scalars(select(Item):where(Item.keywords:of_type(kk)
+      :any(kk.name:eq("red")))):all()), {"i1"})
+    T.eq(names(s:scalars(select(Address):where(Address.user:of_type(ua)
+      :has(ua.name:eq("jack"))):order_by(Address.id)):all()),
+      {"j1@x", "j2@y"})
+    T.eq(log, {"SELECT rs_item.id, rs_item.name FROM rs_item WHERE EXISTS " ..
+      "(SELECT 1 FROM rs_item_kw AS rs_item_kw_1, rs_kw AS kk WHERE " ..
+      "rs_item.id = rs_item_kw_1.item_id AND kk.id = rs_item_kw_1.kw_id " ..
+      "AND kk.name = ?)",
+      "SELECT rs_address.id, rs_address.email, rs_address.user_id FROM " ..
+      "rs_address WHERE EXISTS (SELECT 1 FROM rs_user AS ua WHERE ua.id = " ..
+      "rs_address.user_id AND ua.name = ?) ORDER BY rs_address.id"})
+  end)
+
   T.test(pfx .. "any()/has() with keyword criteria", function()
     local s <close> = orm.Session(engine)
     clear()
