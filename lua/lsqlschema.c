@@ -1368,6 +1368,9 @@ static int l_table(lua_State *L) {
   if (opt_flag(L, opts, "must_exist") || opt_flag(L, opts, "mustexist"))
     return rt_lua_error(L, RT_EINVALIDREQUEST, "Table '%s' not defined",
                         lua_tostring(L, top + 2));
+  /* a copy of every argument goes on the stack: a table of many columns
+  ** needs more than the LUA_MINSTACK slots a C function is given */
+  luaL_checkstack(L, top + 4, "Table(): too many arguments");
   lua_pushcfunction(L, table_build);
   for (i = 1; i <= top + 2; i++) lua_pushvalue(L, i);
   if (lua_pcall(L, top + 2, 1, 0) != LUA_OK) {

@@ -245,8 +245,57 @@ if Rel.of_type == nil then
   end
 end
 
+-- with_parent(obj, User.addresses, {from_entity = aa}) or
+-- with_parent(obj, User.addresses:of_type(aa)): the criterion on the
+-- alias's columns
+local with_parent = orm.with_parent
+function orm.with_parent(obj, r, opts)
+  local from = type(opts) == "table" and not C.node_kind(opts) and
+               opts.from_entity or nil
+  if getmetatable(r) == OfType then r, from = r.rel, from or r.target end
+  -- (the mapped class itself: the criterion as it is)
+  if from == nil or (type(from) == "table" and rawget(from, "__mapper__")) then
+    return with_parent(obj, r)
+  end
+  if getmetatable(from) ~= AliasedClass then
+    raise("ArgumentError", "with_parent(): from_entity must be an " ..
+          "aliased() class")
+  end
+  local cond = with_parent(obj, r)
+  local map = {}
+  for _, col in ipairs(r.target.attr_columns) do
+    map[C.node_ptr(col)] = I.col_of(from, col)
+  end
+  return C.adapt(cond, map)
+end
+
+-- User.addresses:of_type(aa):any(cond): EXISTS over the alias, the
+-- criterion given on it (a many-to-many's secondary aliased as well, as
+-- SQLAlchemy does)
+function OfType:any(cond)
+  configure()
+  local r, ac = self.rel, self.target
+  local from = entry_of(ac).alias
+  local sub = sa.select(sa.literal_column("1"))
+  if r.secondary then
+    local sec = r.secondary:alias()
+    sub = sub:select_from(sec):select_from(from)
+    for _, p in ipairs(r.sec_local) do
+      sub = sub:where(p[3]:eq(sec.c[p[1].key]))
+    end
+    for _, p in ipairs(r.sec_remote) do
+      sub = sub:where(I.col_of(ac, p[3]):eq(sec.c[p[1].key]))
+    end
+  else
+    sub = sub:select_from(from):where(I.rel_on(r, ac))
+  end
+  if cond ~= nil then sub = sub:where(cond) end
+  return sa.exists(sub)
+end
+OfType.has = OfType.any
+
 local node_methods = getmetatable(sa.literal_column("1")).__methods
-local function aliased_join(f)
+local function aliased_join(f, outer)
   return function(stmt, target, on, ...)
     if getmetatable(target) == OfType then
       return f(stmt, target.target, target.rel, on, ...)
@@ -262,16 +311,13 @@ local function aliased_join(f)
                  r.target.local_table
     if getmetatable(t) == AliasedClass then tsel = t end
     if r.secondary then
-      local on1, on2
-      for _, p in ipairs(r.sec_local) do
-        local cond = from_col(ar, p[3]):eq(p[1])
-        on1 = on1 and sa.and_(on1, cond) or cond
+      local sec, on1, on2 = I.sec_alias_on(r, tsel, function(p)
+        return from_col(ar, p[3])
+      end)
+      if I.outer_join(outer, rest[1]) then
+        return f(stmt, sec:join(tsel, on2), on1, table.unpack(rest))
       end
-      for _, p in ipairs(r.sec_remote) do
-        local cond = I.col_of(tsel, p[3]):eq(p[1])
-        on2 = on2 and sa.and_(on2, cond) or cond
-      end
-      local out = f(stmt, r.secondary, on1, table.unpack(rest))
+      local out = f(stmt, sec, on1, table.unpack(rest))
       return f(out, t or r.target.local_table, on2, table.unpack(rest))
     end
     return f(stmt, t or r.target.local_table, on_from(r, ar, tsel),
@@ -279,7 +325,7 @@ local function aliased_join(f)
   end
 end
 node_methods.join = aliased_join(node_methods.join)
-node_methods.outerjoin = aliased_join(node_methods.outerjoin)
+node_methods.outerjoin = aliased_join(node_methods.outerjoin, true)
 -- a join of expressions alone (no relationship, no aliased class, which
 -- are Lua tables) needs none of the wrappers: straight to the C method
 for _, name in ipairs({"join", "outerjoin"}) do
@@ -297,12 +343,14 @@ function AliasedRel:any(cond)
   local target = r.target.local_table
   local sub = sa.select(sa.literal_column("1"))
   if r.secondary then
-    sub = sub:select_from(r.secondary):select_from(target)
+    -- (from an alias, SQLAlchemy aliases the secondary too)
+    local sec = r.secondary:alias()
+    sub = sub:select_from(sec):select_from(target)
     for _, p in ipairs(r.sec_local) do
-      sub = sub:where(from_col(self, p[3]):eq(p[1]))
+      sub = sub:where(from_col(self, p[3]):eq(sec.c[p[1].key]))
     end
     for _, p in ipairs(r.sec_remote) do
-      sub = sub:where(target.c[p[3].key]:eq(p[1]))
+      sub = sub:where(target.c[p[3].key]:eq(sec.c[p[1].key]))
     end
   else
     sub = sub:select_from(target):where(on_from(r, self, target))

@@ -217,6 +217,15 @@ local function back_link(x, b, owner)
   else
     local old = C.extra(x, b.key)
     if rawequal(old, owner) then return end
+    local prev = C.extra(x, changekey[b.key])
+    local first = not (prev and prev.set)
+    local ch = note_set(x, b, old)
+    if first and old == nil and ch.orig ~= nil and
+       not rawequal(ch.orig, sa.null) and not rawequal(ch.orig, owner) then
+      -- not loaded, but the identity map knows it (SQLAlchemy's old value
+      -- of a many-to-one set by a backref): x leaves its collection too
+      old = ch.orig
+    end
     if old ~= nil and b.back.uselist then
       -- x leaves the collection of its previous owner
       local oc = C.extra(old, b.back.key)
@@ -224,7 +233,6 @@ local function back_link(x, b, owner)
       if i then table.remove(oc, i) end
     end
     attr_event(b, "set", x, owner, old, nil)
-    note_set(x, b, old)
     set_raw(x, b, owner)
   end
 end
@@ -276,6 +284,13 @@ local function removed(owner, r, x)
   note_remove(owner, r, x)
   if r.back then back_unlink(x, r.back, owner) end
   attr_event(r, "remove", owner, x, nil)
+  if r.cascade["delete-orphan"] and C.lifecycle(x) == "pending" then
+    -- a pending orphan leaves the session at once, as SQLAlchemy's
+    -- cascade expunges it (unless a new parent holds it already)
+    local s = session_of(owner)
+    local other = r.back and not r.back.uselist and C.extra(x, r.back.key)
+    if s and C.session(x) == s.id and not other then s:expunge(x) end
+  end
 end
 
 function Coll:append(x)

@@ -416,27 +416,42 @@ end
 ------------------------------------------------------------------------
 
 -- rel:has{id = 5}: the target's attributes compared, in key order (as
--- filter_by orders them)
+-- filter_by orders them); also as the trailing keyword table after a
+-- criterion, rel:any(cond, {id = 5}) or rel:any(nil, {id = 5}), the
+-- keywords after the criterion as SQLAlchemy joins them
 local Rel = I.Rel
 local any = Rel.any
-function Rel:any(cond)
-  if type(cond) == "table" and not C.node_kind(cond) then
-    I.configure()
-    local keys, conds = {}, {}
-    for k in pairs(cond) do keys[#keys + 1] = k end
-    table.sort(keys)
-    for i, k in ipairs(keys) do
-      local col = self.target.colattrs[k]
-      if not col then
-        raise("InvalidRequestError", string.format(
-          "Entity namespace for \"%s\" has no property \"%s\"",
-          tostring(self.target.local_table.name), k))
-      end
-      conds[i] = col:eq(cond[k])
+
+-- the conditions of a keyword table, in key order
+local function kw_conds(self, kw, conds)
+  I.configure()
+  local keys = {}
+  for k in pairs(kw) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do
+    local col = self.target.colattrs[k]
+    if not col then
+      raise("InvalidRequestError", string.format(
+        "Entity namespace for \"%s\" has no property \"%s\"",
+        tostring(self.target.local_table.name), k))
     end
-    cond = #conds == 1 and conds[1] or sa.and_(table.unpack(conds))
+    conds[#conds + 1] = col:eq(kw[k])
   end
-  return any(self, cond)
+  return conds
+end
+
+local function is_kw(t) return type(t) == "table" and not C.node_kind(t) end
+
+function Rel:any(cond, kw)
+  if kw ~= nil and not is_kw(kw) then
+    raise("ArgumentError", "any()/has(): the keyword criteria must be " ..
+          "a table of attribute values")
+  end
+  if is_kw(cond) then cond, kw = nil, cond end
+  if kw == nil then return any(self, cond) end
+  local conds = kw_conds(self, kw, {cond})
+  if #conds == 0 then return any(self, nil) end
+  return any(self, #conds == 1 and conds[1] or sa.and_(table.unpack(conds)))
 end
 Rel.has = Rel.any
 

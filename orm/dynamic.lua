@@ -49,7 +49,7 @@ end
 
 -- the criteria that select the owner's related rows
 local function parent_criteria(c)
-  return orm.with_parent(c[OWNER], c[REL])
+  return I.with_parent(c[OWNER], c[REL], true)
 end
 
 local function base_select(c)

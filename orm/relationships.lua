@@ -486,6 +486,47 @@ local function sec_on(list, target, given)
   return on
 end
 
+-- a join through a many-to-many's secondary table, as SQLAlchemy writes
+-- it: the secondary anonymously aliased (sr_order_item AS
+-- sr_order_item_1), both conditions moved onto the alias.  on1 joins the
+-- parent (given by parent_on(p) for each sec_local pair, else the
+-- relationship's own), on2 the target (tsel, or its table).
+local function sec_alias_on(r, tsel, parent_on)
+  local sec, map = r.secondary:alias(), {}
+  for _, col in ipairs(r.secondary.columns) do
+    map[C.node_ptr(col)] = sec.c[col.key]
+  end
+  local on1, on2
+  if parent_on then
+    for _, p in ipairs(r.sec_local) do
+      local cond = parent_on(p):eq(p[1])
+      on1 = on1 and sa.and_(on1, cond) or cond
+    end
+  else
+    on1 = sec_on(r.sec_local, nil, r.primaryjoin)
+  end
+  if tsel then
+    for _, p in ipairs(r.sec_remote) do
+      local cond = I.col_of(tsel, p[3]):eq(p[1])
+      on2 = on2 and sa.and_(on2, cond) or cond
+    end
+  else
+    on2 = sec_on(r.sec_remote, nil, r.secondaryjoin)
+  end
+  return sec, C.adapt(on1, map), C.adapt(on2, map)
+end
+
+-- whether a join through a secondary is a LEFT OUTER JOIN: SQLAlchemy
+-- then nests the secondary's inner join to the target, (secondary JOIN
+-- target ON ...) ON ... (a FULL join keeps the flat form)
+function I.outer_join(outer, opts)
+  if type(opts) == "table" and not C.node_kind(opts) then
+    if opts.full then return false end
+    if opts.isouter then return true end
+  end
+  return outer == true
+end
+
 -- relationship operators ------------------------------------------------
 
 -- EXISTS (SELECT 1 FROM target WHERE <join> [AND cond])
@@ -507,7 +548,7 @@ function Rel:any(cond)
     for _, p in ipairs(self.sec_remote) do
       sub = sub:where(a.c[p[3].key]:eq(sec.c[p[1].key]))
     end
-    if cond ~= nil then sub = sub:where(C.adapt(cond, map)) end
+    if cond ~= nil then sub = sub:where(C.adapt(cond, map, true)) end
     return sub:exists()
   elseif self.secondary then
     sub = sa.select(sa.literal_column("1"))
@@ -517,7 +558,8 @@ function Rel:any(cond)
   elseif self.target == self.parent and not self.primaryjoin then
     -- self-referential: the related rows are an alias of the table, the
     -- criterion's columns taken from it (node_1.data = ?), as SQLAlchemy
-    -- adapts it
+    -- adapts it (into its subqueries too: a nested has() correlates to
+    -- the alias)
     local tt = self.target.local_table
     local a, map = tt:alias(), {}
     for _, col in ipairs(self.target.attr_columns) do
@@ -525,7 +567,7 @@ function Rel:any(cond)
     end
     sub = sa.select(sa.literal_column("1")):select_from(a)
       :where(rel_on(self, a))
-    if cond ~= nil then sub = sub:where(C.adapt(cond, map)) end
+    if cond ~= nil then sub = sub:where(C.adapt(cond, map, true)) end
     return sub:exists()
   else
     sub = sa.select(sa.literal_column("1"))
@@ -628,18 +670,23 @@ function Rel:ne(obj)
 end
 
 -- with_parent(obj, User.addresses): the target rows related to obj
-function orm.with_parent(obj, r)
+local function with_parent(obj, r, plain_secondary)
   I.check_rel(r, "with_parent")
   configure()
   I.refresh_for(obj, r.parent, r.local_idx)
   -- as SQLAlchemy writes the lazy clause: the parent's value first
   local conds = {}
   if r.secondary then
+    -- (the secondary aliased, as SQLAlchemy's with_parent has it; a
+    -- dynamic relationship's query keeps the table itself)
+    local sec = plain_secondary and r.secondary or r.secondary:alias()
     for _, p in ipairs(r.sec_local) do
       conds[#conds + 1] = sa.literal(I.col_value(obj, r.parent, p[2]))
-        :eq(p[1])
+        :eq(sec.c[p[1].key])
     end
-    conds[#conds + 1] = sec_on(r.sec_remote)
+    for _, p in ipairs(r.sec_remote) do
+      conds[#conds + 1] = p[3]:eq(sec.c[p[1].key])
+    end
   else
     for k, rc in ipairs(r.remote_cols) do
       conds[k] = sa.literal(I.col_value(obj, r.parent, r.local_idx[k]))
@@ -649,8 +696,12 @@ function orm.with_parent(obj, r)
   return and_all(conds)
 end
 
+function orm.with_parent(obj, r) return with_parent(obj, r) end
+
 -- for the other files of the ORM
+I.with_parent = with_parent
 I.Rel = Rel
 I.rel_on = rel_on
 I.resolve_rel = resolve_rel
 I.sec_on = sec_on
+I.sec_alias_on = sec_alias_on

@@ -266,6 +266,35 @@ local function load_value(s, r, obj)
   return store_loaded(obj, r, load_result(s, r.target, res), true)
 end
 
+-- The rest of an option path through a relationship left to load
+-- lazily (lazyload(User.orders):selectinload(Order.items), or
+-- defaultload): obj -> {key -> {path, from}}.  SQLAlchemy carries the
+-- options into the lazy load, so its related objects load as the rest
+-- of the path says; a many-to-one found in the identity map loads
+-- nothing and takes none.
+local lazy_paths = setmetatable({}, {__mode = "k"})
+
+local function in_identity_map(s, obj, r)
+  if not r.pk_lookup then return false end
+  local vals = local_values(obj, r)
+  local map = s._idmap[I.base_of(r.target)]
+  return map ~= nil and vals[1] ~= nil and map[key_of(r.target, vals)] ~= nil
+end
+
+local function load_with_path(s, r, obj)
+  local pend = lazy_paths[obj]
+  local p = pend and pend[r.key]
+  if not p then return load_value(s, r, obj) end
+  pend[r.key] = nil
+  local found = in_identity_map(s, obj, r)
+  local v = load_value(s, r, obj)
+  if not found then
+    I.run_path(s, s:connection(), I.loaded_related(obj, r), p.path, p.from,
+               nil)
+  end
+  return v
+end
+
 -- an unloaded relationship was read
 function hooks.rel_get(obj, key)
   configure()
@@ -299,7 +328,7 @@ function hooks.rel_get(obj, key)
       "Parent instance %s is not bound to a Session; lazy load operation " ..
       "of attribute '%s' cannot proceed", objstr(obj), key))
   end
-  return load_value(s, r, obj)
+  return load_with_path(s, r, obj)
 end
 
 -- read a relationship during the flush or a cascade (no autoflush)
@@ -535,6 +564,20 @@ local function run_path(s, conn, objs, path, from, plan)
          strategy == "raise_on_sql" or strategy == "noload" then
     for _, o in ipairs(objs) do
       if C.extra(o, r.key) == nil then C.extra(o, lazymark[r.key], strategy) end
+    end
+  end
+  local rest = path[from + 1]
+  if rest and (strategy == "select" or strategy == "default") and
+     rest.strategy ~= "joined" and rest.strategy ~= "subquery" then
+    -- not loaded now: the rest of the path waits for the lazy load (a
+    -- joined or subquery step would go into the lazy load's own
+    -- statement in SQLAlchemy: not carried, those load lazily)
+    for _, o in ipairs(objs) do
+      if C.extra(o, r.key) == nil and not C.extra(o, nilmark[r.key]) then
+        local pend = lazy_paths[o] or {}
+        lazy_paths[o] = pend
+        pend[r.key] = {path = path, from = from + 1}
+      end
     end
   end
   -- joined (loaded with the rows), defaultload: on from what is loaded

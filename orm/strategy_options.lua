@@ -175,16 +175,18 @@ do
   end
   -- join(User.addresses), join(Address, User.addresses): the ON clause
   -- comes from the relationship
-  local function rel_join(f)
+  local function rel_join(f, outer)
     return function(stmt, target, on, ...)
       if getmetatable(target) == Rel then
         local r = target
         configure()
         if r.secondary then
-          local out = f(stmt, r.secondary,
-                        sec_on(r.sec_local, nil, r.primaryjoin), on, ...)
-          return f(out, r.target.local_table,
-                   sec_on(r.sec_remote, nil, r.secondaryjoin), on, ...)
+          local sec, on1, on2 = I.sec_alias_on(r)
+          if I.outer_join(outer, on) then
+            return f(stmt, sec:join(r.target.local_table, on2), on1, on, ...)
+          end
+          local out = f(stmt, sec, on1, on, ...)
+          return f(out, r.target.local_table, on2, on, ...)
         end
         return f(stmt, r.target.local_table, rel_on(r), on, ...)
       elseif getmetatable(on) == Rel then
@@ -193,9 +195,12 @@ do
         local t = target
         if type(t) == "table" and rawget(t, "__mapper__") then t = nil end
         if r.secondary then
-          local out = f(stmt, r.secondary,
-                        sec_on(r.sec_local, nil, r.primaryjoin), ...)
-          return f(out, target, sec_on(r.sec_remote, t, r.secondaryjoin), ...)
+          local sec, on1, on2 = I.sec_alias_on(r, t)
+          if I.outer_join(outer, ...) then
+            return f(stmt, sec:join(t or r.target.local_table, on2), on1, ...)
+          end
+          local out = f(stmt, sec, on1, ...)
+          return f(out, target, on2, ...)
         end
         return f(stmt, target, rel_on(r, t), ...)
       end
@@ -203,7 +208,7 @@ do
     end
   end
   node_methods.join = rel_join(node_methods.join)
-  node_methods.outerjoin = rel_join(node_methods.outerjoin)
+  node_methods.outerjoin = rel_join(node_methods.outerjoin, true)
 end
 
 -- for the other files of the ORM

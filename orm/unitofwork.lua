@@ -467,10 +467,32 @@ I.mapper_order = mapper_order
 I.pending_list = pending_list
 I.presort = presort
 
+-- whether obj's many-to-one r is known without SQL: loaded, a NULL key,
+-- or its target in the identity map (a reference that is not a plain
+-- primary key lookup, or an unloaded key, needs SQL: taken as known)
+local function ref_known(s, obj, r)
+  if C.extra(obj, r.key) ~= nil or C.extra(obj, I.nilmark[r.key]) then
+    return true
+  end
+  if not r.pk_lookup then return true end
+  local vals = {}
+  for k, i in ipairs(r.local_idx) do
+    local v, loaded = C.get(obj, i)
+    if not loaded then return true end
+    if v == nil then return true end
+    vals[k] = v
+  end
+  local map = s._idmap[I.base_of(r.target)]
+  return map ~= nil and map[key_of(r.target, vals)] ~= nil
+end
+
 -- The deleted rows of a self-referential mapper: SQLAlchemy's flush
 -- sorts them one by one, reading each one's many-to-one references to
 -- its own class (unless passive_deletes), so those not loaded load now
--- (the identity map first), in primary key order
+-- (the identity map first), in primary key order.  It does so only once
+-- the reference shows a change without SQL on some row of the flush
+-- (a deleted row's reference known, a dirty row's loaded): otherwise
+-- nothing of it is read.
 function I.load_cycle_refs(s)
   local list = {}
   for obj in pairs(s._deleted) do
@@ -482,11 +504,33 @@ function I.load_cycle_refs(s)
     return tostring(ident_key(a, mapper_of(a))) <
            tostring(ident_key(b, mapper_of(b)))
   end)
+  local known = {}
+  local function triggers(r)
+    if known[r] == nil then
+      known[r] = false
+      for _, obj in ipairs(list) do
+        if mapper_of(obj).relationships[r.key] == r and
+           ref_known(s, obj, r) then
+          known[r] = true
+          return true
+        end
+      end
+      for obj in pairs(s._dirty) do
+        if not s._deleted[obj] and mapper_of(obj).relationships[r.key] == r and
+           (C.extra(obj, r.key) ~= nil or C.extra(obj, I.nilmark[r.key])) then
+          known[r] = true
+          return true
+        end
+      end
+    end
+    return known[r]
+  end
   for _, obj in ipairs(list) do
     for _, r in ipairs(mapper_of(obj).rel_list or {}) do
       if r.direction == "manytoone" and r.target == r.parent and
          not r.passive_deletes and not r.viewonly and
-         C.extra(obj, r.key) == nil and not C.extra(obj, I.nilmark[r.key]) then
+         C.extra(obj, r.key) == nil and
+         not C.extra(obj, I.nilmark[r.key]) and triggers(r) then
         local _ = obj[r.key]
       end
     end
