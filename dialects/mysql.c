@@ -105,36 +105,20 @@ static void mysql_for_update(rt_compiler *c, rt_node *fu) {
   rt_c_for_update_of(c, fu, " LOCK IN SHARE MODE");
 }
 
-const rt_dialect rt_dialect_mysql = {
-    "mysql",
-    RT_PS_QMARK,
-    '`',
-    '`',
-    rt_rw_mysql,
-    &rt_rw_mysql_count,
-    RT_DF_BOOL_WORDS | RT_DF_INNER_JOIN | RT_DF_CONCAT_FUNC | RT_DF_BACKSLASH |
-        RT_DF_ON_DUPLICATE | RT_DF_DOUBLE_PERCENT,
-    mysql_limit,
-    mysql_func,
-    mysql_cast_type,
-    NULL,
-    mysql_column,
-    mysql_for_update};
+/* MySQL and MariaDB differ only in the reserved words they quote. */
+#define MYSQL_DIALECT(rw, rwcount)                                             \
+  {                                                                            \
+    "mysql", RT_PS_QMARK, '`', '`', rw, &rwcount,                              \
+        RT_DF_BOOL_WORDS | RT_DF_INNER_JOIN | RT_DF_CONCAT_FUNC |              \
+            RT_DF_BACKSLASH | RT_DF_ON_DUPLICATE | RT_DF_DOUBLE_PERCENT,       \
+        mysql_limit, mysql_func, mysql_cast_type, NULL, mysql_column,          \
+        mysql_for_update                                                       \
+  }
+
+const rt_dialect rt_dialect_mysql =
+    MYSQL_DIALECT(rt_rw_mysql, rt_rw_mysql_count);
 
 /* SQLAlchemy's MySQL dialect once connected to MariaDB (or its mariadb
 ** dialect): the same in all but the reserved words it quotes. */
-const rt_dialect rt_dialect_mariadb = {
-    "mysql",
-    RT_PS_QMARK,
-    '`',
-    '`',
-    rt_rw_mariadb,
-    &rt_rw_mariadb_count,
-    RT_DF_BOOL_WORDS | RT_DF_INNER_JOIN | RT_DF_CONCAT_FUNC | RT_DF_BACKSLASH |
-        RT_DF_ON_DUPLICATE | RT_DF_DOUBLE_PERCENT,
-    mysql_limit,
-    mysql_func,
-    mysql_cast_type,
-    NULL,
-    mysql_column,
-    mysql_for_update};
+const rt_dialect rt_dialect_mariadb =
+    MYSQL_DIALECT(rt_rw_mariadb, rt_rw_mariadb_count);

@@ -64,6 +64,20 @@ local function note_set(obj, r, old)
   return ch
 end
 
+-- note_set, and the value being replaced: at the first change, a value
+-- not loaded but known to the identity map (SQLAlchemy's old value of a
+-- many-to-one) stands for it, so that object leaves its collection too
+local function note_replace(obj, r, old, new)
+  local prev = C.extra(obj, changekey[r.key])
+  local first = not (prev and prev.set)
+  local ch = note_set(obj, r, old)
+  if first and old == nil and ch.orig ~= nil and
+     not rawequal(ch.orig, sa.null) and not rawequal(ch.orig, new) then
+    old = ch.orig
+  end
+  return ch, old
+end
+
 local function set_raw(obj, r, v)
   C.extra(obj, r.key, v)
   C.extra(obj, nilmark[r.key], v == nil or nil)
@@ -217,15 +231,8 @@ local function back_link(x, b, owner)
   else
     local old = C.extra(x, b.key)
     if rawequal(old, owner) then return end
-    local prev = C.extra(x, changekey[b.key])
-    local first = not (prev and prev.set)
-    local ch = note_set(x, b, old)
-    if first and old == nil and ch.orig ~= nil and
-       not rawequal(ch.orig, sa.null) and not rawequal(ch.orig, owner) then
-      -- not loaded, but the identity map knows it (SQLAlchemy's old value
-      -- of a many-to-one set by a backref): x leaves its collection too
-      old = ch.orig
-    end
+    local _
+    _, old = note_replace(x, b, old, owner)
     if old ~= nil and b.back.uselist then
       -- x leaves the collection of its previous owner
       local oc = C.extra(old, b.back.key)
@@ -472,15 +479,8 @@ local function set_scalar(obj, r, v)
   if rawequal(old, v) and (v ~= nil or C.extra(obj, nilmark[r.key])) then
     return
   end
-  local prev = C.extra(obj, changekey[r.key])
-  local first = not (prev and prev.set)
-  local ch = note_set(obj, r, old)
-  if first and old == nil and ch.orig ~= nil and
-     not rawequal(ch.orig, sa.null) and not rawequal(ch.orig, v) then
-    -- not loaded, but the identity map knows it (SQLAlchemy's old value
-    -- of a many-to-one): it leaves that object's collection
-    old = ch.orig
-  end
+  local ch
+  ch, old = note_replace(obj, r, old, v)
   set_raw(obj, r, v)
   if old ~= nil then
     ch.rem[old] = true
