@@ -232,6 +232,8 @@ for _, db in ipairs(T.databases()) do
       s:execute(delete(M.users))
       s:commit()
     end)
+  -- the servers' test database is shared by every test file
+  M.Base.metadata:drop_all(engine)
 end
 
 T.test("map_imperatively: an expression property needs column_property",
