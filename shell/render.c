@@ -42,6 +42,7 @@ struct rt_render {
   int ncols;
   char **names;
   rt_sqltype *types;
+  rt_sqltype *items;      /* arrays' element families (rt_render_items) */
   unsigned char *numeric; /* a number was seen in the column */
   unsigned char *textual; /* a non-number was seen */
   cell *cells;            /* held rows, ncols cells each */
@@ -307,9 +308,11 @@ rt_render *rt_render_begin(FILE *out, const rt_render_opts *o, int ncols,
   r->ncols = ncols;
   r->names = calloc((size_t)ncols + 1, sizeof *r->names);
   r->types = calloc((size_t)ncols + 1, sizeof *r->types);
+  r->items = calloc((size_t)ncols + 1, sizeof *r->items);
   r->numeric = calloc((size_t)ncols + 1, 1);
   r->textual = calloc((size_t)ncols + 1, 1);
-  if (!r->names || !r->types || !r->numeric || !r->textual) goto fail;
+  if (!r->names || !r->types || !r->items || !r->numeric || !r->textual)
+    goto fail;
   for (i = 0; i < ncols; i++) {
     const char *name = names[i] ? names[i] : "";
     if (o->format == RT_FMT_MARKDOWN) {
@@ -403,41 +406,48 @@ static void tsv_field(FILE *f, const rt_value *v) {
   free(s);
 }
 
-static void json_string(FILE *f, const char *s, size_t n) {
+static void json_string_sb(rt_strbuf *b, const char *s, size_t n) {
   size_t i;
-  fputc('"', f);
+  rt_sb_addc(b, '"');
   for (i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     switch (c) {
     case '"':
-      fputs("\\\"", f);
+      rt_sb_adds(b, "\\\"");
       break;
     case '\\':
-      fputs("\\\\", f);
+      rt_sb_adds(b, "\\\\");
       break;
     case '\n':
-      fputs("\\n", f);
+      rt_sb_adds(b, "\\n");
       break;
     case '\r':
-      fputs("\\r", f);
+      rt_sb_adds(b, "\\r");
       break;
     case '\t':
-      fputs("\\t", f);
+      rt_sb_adds(b, "\\t");
       break;
     case '\b':
-      fputs("\\b", f);
+      rt_sb_adds(b, "\\b");
       break;
     case '\f':
-      fputs("\\f", f);
+      rt_sb_adds(b, "\\f");
       break;
     default:
       if (c < 0x20 || c == 0x7f)
-        fprintf(f, "\\u%04x", c);
+        rt_sb_addf(b, "\\u%04x", c);
       else
-        fputc(c, f);
+        rt_sb_addc(b, (char)c);
     }
   }
-  fputc('"', f);
+  rt_sb_addc(b, '"');
+}
+
+static void json_string(FILE *f, const char *s, size_t n) {
+  rt_strbuf b = RT_STRBUF_INIT;
+  json_string_sb(&b, s, n);
+  if (!b.failed) fwrite(b.p, 1, b.n, f);
+  rt_sb_free(&b);
 }
 
 /* Is s[0..n) a number JSON accepts as it stands? */
@@ -462,7 +472,172 @@ static int json_number(const char *s, size_t n) {
   return i == n;
 }
 
-static void json_value(FILE *f, const rt_value *v, rt_sqltype t) {
+/*
+** A JSON checker: does one JSON value start at s[*i] (after white space)?
+** It moves *i past it.  A JSON column's text is nested into the output as
+** it stands only when it is JSON (a SQLite column declared JSON may hold
+** anything).
+*/
+#define JSON_DEPTH 200
+
+static void json_ws(const char *s, size_t n, size_t *i) {
+  while (*i < n &&
+         (s[*i] == ' ' || s[*i] == '\t' || s[*i] == '\n' || s[*i] == '\r'))
+    (*i)++;
+}
+
+static int json_check(const char *s, size_t n, size_t *i, int depth) {
+  size_t j;
+  json_ws(s, n, i);
+  if (*i >= n || depth > JSON_DEPTH) return 0;
+  switch (s[*i]) {
+  case '{':
+  case '[': {
+    char close = s[*i] == '{' ? '}' : ']';
+    int object = close == '}';
+    (*i)++;
+    json_ws(s, n, i);
+    if (*i < n && s[*i] == close) {
+      (*i)++;
+      return 1;
+    }
+    for (;;) {
+      if (object) {
+        json_ws(s, n, i);
+        if (*i >= n || s[*i] != '"' || !json_check(s, n, i, depth + 1))
+          return 0;
+        json_ws(s, n, i);
+        if (*i >= n || s[*i] != ':') return 0;
+        (*i)++;
+      }
+      if (!json_check(s, n, i, depth + 1)) return 0;
+      json_ws(s, n, i);
+      if (*i < n && s[*i] == ',') {
+        (*i)++;
+        continue;
+      }
+      if (*i < n && s[*i] == close) {
+        (*i)++;
+        return 1;
+      }
+      return 0;
+    }
+  }
+  case '"':
+    for (j = *i + 1; j < n && s[j] != '"'; j++) {
+      if ((unsigned char)s[j] < 0x20) return 0;
+      if (s[j] == '\\') {
+        j++;
+        if (j >= n || strchr("\"\\/bfnrtu", s[j]) == NULL) return 0;
+      }
+    }
+    if (j >= n) return 0;
+    *i = j + 1;
+    return 1;
+  default:
+    if (n - *i >= 4 &&
+        (memcmp(s + *i, "true", 4) == 0 || memcmp(s + *i, "null", 4) == 0)) {
+      *i += 4;
+      return 1;
+    }
+    if (n - *i >= 5 && memcmp(s + *i, "false", 5) == 0) {
+      *i += 5;
+      return 1;
+    }
+    for (j = *i; j < n && strchr("+-.0123456789eE", s[j]) && s[j]; j++) {
+    }
+    if (j == *i || !json_number(s + *i, j - *i)) return 0;
+    *i = j;
+    return 1;
+  }
+}
+
+static int json_valid(const char *s, size_t n) {
+  size_t i = 0;
+  if (!json_check(s, n, &i, 0)) return 0;
+  json_ws(s, n, &i);
+  return i == n;
+}
+
+/*
+** One element of a PostgreSQL array literal as JSON: an unquoted NULL is
+** null; numbers, booleans (t/f) and JSON elements by the array's element
+** family; the rest strings.
+*/
+static void pgitem_json(rt_strbuf *b, const char *s, size_t n, int quoted,
+                        rt_sqltype item) {
+  if (!quoted && n == 4 && strncmp(s, "NULL", 4) == 0)
+    rt_sb_adds(b, "null");
+  else if ((item == RT_T_INTEGER || item == RT_T_FLOAT ||
+            item == RT_T_NUMERIC) &&
+           json_number(s, n))
+    rt_sb_addlen(b, s, n);
+  else if (item == RT_T_FLOAT && !quoted)
+    rt_sb_adds(b, "null"); /* NaN, Infinity: no JSON number */
+  else if (item == RT_T_BOOLEAN && n == 1 && (s[0] == 't' || s[0] == 'f'))
+    rt_sb_adds(b, s[0] == 't' ? "true" : "false");
+  else if (item == RT_T_JSON && json_valid(s, n))
+    rt_sb_addlen(b, s, n);
+  else
+    json_string_sb(b, s, n);
+}
+
+/*
+** A PostgreSQL array literal (`{1,2,NULL}`, `{{1,2},{3,4}}`,
+** `{a,"b c","d\"e"}`) as a JSON array of arrays.  -1 when the text is not
+** one this reads (bounds such as `[0:1]={..}`): it is shown as a string.
+*/
+static int pgarray_json(rt_strbuf *b, const char *s, size_t n, size_t *i,
+                        rt_sqltype item, int depth) {
+  rt_strbuf el = RT_STRBUF_INIT;
+  int first = 1, rc = -1;
+  if (*i >= n || s[*i] != '{' || depth > JSON_DEPTH) return -1;
+  (*i)++;
+  rt_sb_addc(b, '[');
+  if (*i < n && s[*i] == '}') {
+    (*i)++;
+    rt_sb_addc(b, ']');
+    return 0;
+  }
+  for (;;) {
+    if (!first) rt_sb_adds(b, ", ");
+    first = 0;
+    if (*i < n && s[*i] == '{') {
+      if (pgarray_json(b, s, n, i, item, depth + 1) != 0) goto done;
+    } else if (*i < n && s[*i] == '"') {
+      rt_sb_reset(&el);
+      for ((*i)++; *i < n && s[*i] != '"'; (*i)++) {
+        if (s[*i] == '\\' && *i + 1 < n) (*i)++;
+        rt_sb_addc(&el, s[*i]);
+      }
+      if (*i >= n) goto done;
+      (*i)++;
+      pgitem_json(b, el.p ? el.p : "", el.n, 1, item);
+    } else {
+      size_t j = *i;
+      while (j < n && s[j] != ',' && s[j] != '}') j++;
+      if (j == *i || j >= n) goto done;
+      pgitem_json(b, s + *i, j - *i, 0, item);
+      *i = j;
+    }
+    if (*i < n && s[*i] == ',') {
+      (*i)++;
+      continue;
+    }
+    if (*i < n && s[*i] == '}') {
+      (*i)++;
+      rt_sb_addc(b, ']');
+      rc = 0;
+    }
+    goto done;
+  }
+done:
+  rt_sb_free(&el);
+  return rc;
+}
+
+static void json_value(FILE *f, const rt_value *v, rt_sqltype t,
+                       rt_sqltype item, int raw) {
   char buf[32];
   switch (v->type) {
   case RT_V_NULL:
@@ -481,14 +656,21 @@ static void json_value(FILE *f, const rt_value *v, rt_sqltype t) {
     fputs(v->u.b ? "true" : "false", f);
     break;
   case RT_V_TEXT:
-    /* exact decimals are numbers; JSON columns are JSON already */
-    if ((t == RT_T_NUMERIC || t == RT_T_JSON) &&
-        json_number(v->u.s.p, v->u.s.n))
+    /* exact decimals are numbers; JSON is nested as it stands, arrays
+    ** become JSON arrays */
+    if (raw || (t == RT_T_NUMERIC && json_number(v->u.s.p, v->u.s.n)) ||
+        (t == RT_T_JSON && json_valid(v->u.s.p, v->u.s.n)))
       fwrite(v->u.s.p, 1, v->u.s.n, f);
-    else if (t == RT_T_JSON && v->u.s.n > 0 &&
-             (v->u.s.p[0] == '{' || v->u.s.p[0] == '['))
-      fwrite(v->u.s.p, 1, v->u.s.n, f);
-    else
+    else if (t == RT_T_ARRAY) {
+      rt_strbuf b = RT_STRBUF_INIT;
+      size_t i = 0;
+      if (pgarray_json(&b, v->u.s.p, v->u.s.n, &i, item, 0) == 0 &&
+          i == v->u.s.n && !b.failed)
+        fwrite(b.p, 1, b.n, f);
+      else
+        json_string(f, v->u.s.p, v->u.s.n);
+      rt_sb_free(&b);
+    } else
       json_string(f, v->u.s.p, v->u.s.n);
     break;
   case RT_V_BLOB: {
@@ -523,7 +705,17 @@ static int hold_row(rt_render *r, const rt_value *vals) {
   return 0;
 }
 
+void rt_render_items(rt_render *r, const rt_sqltype *items) {
+  int i;
+  for (i = 0; i < r->ncols; i++) r->items[i] = items[i];
+}
+
 int rt_render_row(rt_render *r, const rt_value *vals) {
+  return rt_render_row_json(r, vals, NULL);
+}
+
+int rt_render_row_json(rt_render *r, const rt_value *vals,
+                       const unsigned char *raw) {
   int i;
   FILE *f = r->out;
   int64_t no = ++r->total;
@@ -571,7 +763,7 @@ int rt_render_row(rt_render *r, const rt_value *vals) {
       if (i) fputs(", ", f);
       json_string(f, r->names[i], strlen(r->names[i]));
       fputs(": ", f);
-      json_value(f, &vals[i], r->types[i]);
+      json_value(f, &vals[i], r->types[i], r->items[i], raw && raw[i]);
     }
     fputc('}', f);
     return 0;
@@ -868,6 +1060,7 @@ void rt_render_end(rt_render *r) {
     for (i = 0; i < r->ncols; i++) free(r->names[i]);
   free(r->names);
   free(r->types);
+  free(r->items);
   free(r->numeric);
   free(r->textual);
   free(r);

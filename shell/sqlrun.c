@@ -342,6 +342,15 @@ static int streams(const char *sql, size_t n, int txk) {
          strcmp(w, "ROLLBACK") != 0;
 }
 
+/* A server's notice, on stderr as psql shows it ("NOTICE:  ..."), after
+** what the output holds so far. */
+static void print_notice(void *ud, const char *message) {
+  (void)ud;
+  fflush(rt_sql_out());
+  fputs(message, stderr);
+  fflush(stderr);
+}
+
 double rt_sql_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -367,17 +376,21 @@ static int stream_rows(rt_cursor *cur, FILE *f, rt_error *err) {
   int i, rc, ncols = cur->ncols;
   const char **names = calloc((size_t)ncols, sizeof *names);
   rt_sqltype *types = calloc((size_t)ncols, sizeof *types);
+  rt_sqltype *items = calloc((size_t)ncols + 1, sizeof *items);
   rt_value *vals = calloc((size_t)ncols, sizeof *vals);
   rt_render_opts o;
   rt_render *r = NULL;
-  if (names == NULL || types == NULL || vals == NULL) goto nomem;
+  if (names == NULL || types == NULL || items == NULL || vals == NULL)
+    goto nomem;
   for (i = 0; i < ncols; i++) {
     names[i] = drv->colname(cur, i);
     types[i] = drv->coltype(cur, i);
+    if (types[i] == RT_T_ARRAY && drv->colitem) items[i] = drv->colitem(cur, i);
   }
   rt_sql_render_opts(f, &o);
   r = rt_render_begin(f, &o, ncols, names, types);
   if (r == NULL) goto nomem;
+  rt_render_items(r, items);
   while ((rc = drv->fetch(cur, err)) > 0) {
     for (i = 0; i < ncols; i++) {
       drv->column(cur, i, &vals[i]);
@@ -400,11 +413,13 @@ static int stream_rows(rt_cursor *cur, FILE *f, rt_error *err) {
     rt_render_end(r);
   free(names);
   free(types);
+  free(items);
   free(vals);
   return rc < 0 ? -1 : 0;
 nomem:
   free(names);
   free(types);
+  free(items);
   free(vals);
   return rt_error_set(err, RT_EMEMORY, "out of memory");
 }
@@ -451,6 +466,7 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
   sigaction(SIGINT, &sa, &old);
   canceled = 0;
   rt_cancel_enter(c->c.dbc);
+  c->c.dbc->notice = print_notice;
   t0 = rt_sql_now_ms();
   rc = c->c.dbc->drv->execute(c->c.dbc, text, NULL, 0,
                               streams(text, n, txk) ? RT_EXEC_STREAM : 0, &cur,
@@ -463,6 +479,7 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
       print_tag(f, text, n, cur->rowcount);
     cur->conn->drv->cursor_close(cur);
   }
+  c->c.dbc->notice = NULL; /* the library drops them */
   rt_cancel_leave();
   sigaction(SIGINT, &old, NULL);
   fflush(f);
