@@ -569,6 +569,188 @@ static int is_empty_list(lua_State *L, int idx) {
   return 0;
 }
 
+/* --- Lua tables in cells: PostgreSQL arrays and JSON --- */
+
+/* A list PostgreSQL could have sent as an array: keys 1..n (n > 0), each
+** a string, number, boolean, sa.null or such a list. */
+static int is_pg_list(lua_State *L, int idx, int depth) {
+  lua_Integer n, i, count = 0;
+  int ok = 1;
+  idx = lua_absindex(L, idx);
+  if (lua_type(L, idx) != LUA_TTABLE || depth > 32) return 0;
+  if (lua_getmetatable(L, idx)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  n = (lua_Integer)lua_rawlen(L, idx);
+  if (n == 0) return 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    count++;
+    lua_pop(L, 1);
+  }
+  if (count != n) return 0;
+  for (i = 1; ok && i <= n; i++) {
+    int t = lua_rawgeti(L, idx, i);
+    ok = t == LUA_TSTRING || t == LUA_TNUMBER || t == LUA_TBOOLEAN ||
+         rt_lua_isnull(L, -1) || is_pg_list(L, -1, depth + 1);
+    lua_pop(L, 1);
+  }
+  return ok;
+}
+
+/* An element as PostgreSQL writes it in an array: quoted when empty,
+** when it holds white space or one of {}",\ or reads NULL. */
+static void add_pg_item(lua_State *L, luaL_Buffer *b, int idx) {
+  char buf[32];
+  size_t n, i;
+  const char *s;
+  int quote;
+  switch (lua_type(L, idx)) {
+  case LUA_TTABLE:
+    if (!rt_lua_isnull(L, idx)) {
+      lua_Integer k, len = (lua_Integer)lua_rawlen(L, idx);
+      luaL_addchar(b, '{');
+      for (k = 1; k <= len; k++) {
+        if (k > 1) luaL_addchar(b, ',');
+        lua_rawgeti(L, idx, k);
+        add_pg_item(L, b, lua_gettop(L));
+        lua_pop(L, 1);
+      }
+      luaL_addchar(b, '}');
+      return;
+    }
+    break;
+  case LUA_TBOOLEAN:
+    luaL_addchar(b, lua_toboolean(L, idx) ? 't' : 'f');
+    return;
+  case LUA_TNUMBER:
+    if (lua_isinteger(L, idx))
+      snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(L, idx));
+    else
+      rt_float_repr(lua_tonumber(L, idx), buf);
+    luaL_addstring(b, buf);
+    return;
+  case LUA_TSTRING:
+    s = lua_tolstring(L, idx, &n);
+    quote = n == 0 || (n == 4 && strncasecmp(s, "NULL", 4) == 0);
+    for (i = 0; i < n && !quote; i++)
+      quote = strchr("{}\",\\ \t\n\r\v\f", s[i]) != NULL;
+    if (quote) luaL_addchar(b, '"');
+    for (i = 0; i < n; i++) {
+      if (quote && (s[i] == '"' || s[i] == '\\')) luaL_addchar(b, '\\');
+      luaL_addchar(b, s[i]);
+    }
+    if (quote) luaL_addchar(b, '"');
+    return;
+  }
+  luaL_addstring(b, "NULL"); /* sa.null, or userdata in a list */
+}
+
+/* Append the UTF-8 of code point cp. */
+static void add_utf8(luaL_Buffer *b, unsigned long cp) {
+  if (cp < 0x80)
+    luaL_addchar(b, (char)cp);
+  else if (cp < 0x800) {
+    luaL_addchar(b, (char)(0xc0 | (cp >> 6)));
+    luaL_addchar(b, (char)(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x10000) {
+    luaL_addchar(b, (char)(0xe0 | (cp >> 12)));
+    luaL_addchar(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+    luaL_addchar(b, (char)(0x80 | (cp & 0x3f)));
+  } else {
+    luaL_addchar(b, (char)(0xf0 | (cp >> 18)));
+    luaL_addchar(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
+    luaL_addchar(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+    luaL_addchar(b, (char)(0x80 | (cp & 0x3f)));
+  }
+}
+
+static long hex4(const char *p, const char *end) {
+  long v = 0;
+  int k;
+  if (end - p < 4) return -1;
+  for (k = 0; k < 4; k++) {
+    char c = p[k];
+    v = v * 16 + (c >= '0' && c <= '9'   ? c - '0'
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                         : -1000000);
+  }
+  return v < 0 ? -1 : v;
+}
+
+/*
+** Replace the JSON text on top with the same JSON where \uXXXX escapes of
+** characters past ASCII are the characters themselves: the encoder
+** escapes them (as Python's json.dumps), psql shows jsonb as UTF-8.
+*/
+static void unescape_json(lua_State *L) {
+  size_t n;
+  const char *s = lua_tolstring(L, -1, &n), *end = s + n, *p;
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (p = s; p < end; p++) {
+    long cp;
+    if (*p != '\\' || p + 1 >= end) {
+      luaL_addchar(&b, *p);
+      continue;
+    }
+    if (p[1] != 'u' || (cp = hex4(p + 2, end)) < 0x80) {
+      luaL_addchar(&b, *p++); /* another escape: both characters */
+      luaL_addchar(&b, *p);
+      continue;
+    }
+    if (cp >= 0xd800 && cp <= 0xdbff && end - p >= 12 && p[6] == '\\' &&
+        p[7] == 'u') {
+      long lo = hex4(p + 8, end);
+      if (lo >= 0xdc00 && lo <= 0xdfff) {
+        add_utf8(&b, 0x10000 + (((unsigned long)cp - 0xd800) << 10) +
+                         ((unsigned long)lo - 0xdc00));
+        p += 11;
+        continue;
+      }
+    }
+    if (cp >= 0xd800 && cp <= 0xdfff) { /* a lone surrogate stays escaped */
+      luaL_addchar(&b, *p);
+      continue;
+    }
+    add_utf8(&b, (unsigned long)cp);
+    p += 5;
+  }
+  luaL_pushresult(&b);
+  lua_remove(L, -2);
+}
+
+/*
+** The text of a plain Lua table in a cell, pushed: a PostgreSQL array as
+** psql shows it (`{1,2,NULL}`) for an ARRAY column, or for a list of
+** scalars where the column's type is unknown (a list of Rows); JSON
+** otherwise, and always for the json format, where *json is set: the
+** text is nested as it stands.  0 for a table with a metatable (a
+** mapped object, a Row), which prints as Lua prints it.
+*/
+static int push_table_text(lua_State *L, int idx, rt_sqltype t, int *json) {
+  idx = lua_absindex(L, idx);
+  if (lua_type(L, idx) != LUA_TTABLE || rt_lua_isnull(L, idx)) return 0;
+  if (lua_getmetatable(L, idx)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  *json = rt_sh.format == RT_FMT_JSON;
+  if (*json ||
+      !(t == RT_T_ARRAY || (t != RT_T_JSON && is_pg_list(L, idx, 0)))) {
+    rt_lua_json_encode(L, idx);
+    unescape_json(L);
+  } else {
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    add_pg_item(L, &b, idx);
+    luaL_pushresult(&b);
+  }
+  return 1;
+}
+
 /*
 ** print_rows(source, keys [, scalars]): source is a Result (rows are
 ** fetched by calling it) or a list of Rows; keys the column names.  With
@@ -582,7 +764,8 @@ static int print_rows(lua_State *L) {
   lua_Integer k = 0;
   const char **names;
   rt_value *vals;
-  rt_sqltype *types;
+  rt_sqltype *types, *shown;
+  unsigned char *raw;
   renderbox *box;
   rt_render_opts o;
   FILE *f = rt_sql_out();
@@ -609,10 +792,16 @@ static int print_rows(lua_State *L) {
   /* a Result knows its columns' types: numbers that come as text (a
   ** NUMERIC's decimal string) are right-aligned as the -c path does */
   types = lua_newuserdatauv(L, sizeof *types * ((size_t)ncols + 1), 0);
-  for (i = 0; i < ncols; i++)
+  /* JSON and arrays arrive as Lua values, not as the server's text */
+  shown = lua_newuserdatauv(L, sizeof *shown * ((size_t)ncols + 1), 0);
+  raw = lua_newuserdatauv(L, (size_t)ncols + 1, 0);
+  for (i = 0; i < ncols; i++) {
     types[i] = isresult ? rt_lua_result_coltype(L, 1, i) : RT_T_UNKNOWN;
+    shown[i] = types[i] == RT_T_JSON || types[i] == RT_T_ARRAY ? RT_T_UNKNOWN
+                                                               : types[i];
+  }
   rt_sql_render_opts(f, &o);
-  box->r = rt_render_begin(f, &o, ncols, names, types);
+  box->r = rt_render_begin(f, &o, ncols, names, shown);
   if (box->r == NULL) return luaL_error(L, "out of memory");
   for (;;) {
     int base;
@@ -628,13 +817,19 @@ static int print_rows(lua_State *L) {
         lua_pushvalue(L, base);
       else
         lua_geti(L, base, i + 1);
+      raw[i] = 0;
       if (rt_lua_tovalue(L, -1, &vals[i]) != 0) {
         size_t len;
-        const char *s = luaL_tolstring(L, -1, &len);
+        int json = 0;
+        const char *s = push_table_text(L, -1, types[i], &json)
+                            ? lua_tolstring(L, -1, &len)
+                            : luaL_tolstring(L, -1, &len);
         vals[i] = rt_vtext(s, len);
+        raw[i] = (unsigned char)json;
       }
     }
-    if (rt_render_row(box->r, vals) != 0) return luaL_error(L, "out of memory");
+    if (rt_render_row_json(box->r, vals, raw) != 0)
+      return luaL_error(L, "out of memory");
     lua_settop(L, base - 1);
     if (output_closed(f)) break;
   }
