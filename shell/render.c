@@ -48,7 +48,7 @@ struct rt_render {
   cell *cells;            /* held rows, ncols cells each */
   size_t nheld, cap;
   int64_t total; /* rows received */
-  int buffered;  /* table or markdown: hold rows until the end */
+  int buffered;  /* the aligned formats: hold rows until the end */
   int broken;    /* begin failed: print nothing */
   /* uncapped aligned output for a file or a program is printed in chunks
   ** of CHUNK rows, so a big result is never held whole: the widths only
@@ -57,6 +57,7 @@ struct rt_render {
   int64_t flushed; /* rows printed by earlier chunks */
   int *w;
   unsigned char *multi;
+  int vw; /* records: the widest value so far (psql's one width for all) */
 };
 
 static const char *const format_names[] = {
@@ -328,12 +329,12 @@ rt_render *rt_render_begin(FILE *out, const rt_render_opts *o, int ncols,
   }
   if (r->o.format == RT_FMT_TABLE && r->o.expanded == RT_EXPANDED_ON)
     r->o.format = RT_FMT_VERTICAL;
-  /* records stream, except to a terminal, where they may need the pager */
+  /* records are held too: psql draws every record's rule as wide as the
+  ** widest value of the result */
   r->buffered = r->o.format == RT_FMT_TABLE || r->o.format == RT_FMT_MARKDOWN ||
-                (r->o.format == RT_FMT_VERTICAL && r->o.pager);
+                r->o.format == RT_FMT_VERTICAL;
   r->chunked =
-      (r->o.format == RT_FMT_TABLE || r->o.format == RT_FMT_MARKDOWN) &&
-      r->o.limit < 0 && r->o.pager == NULL && r->o.width == 0;
+      r->buffered && r->o.limit < 0 && r->o.pager == NULL && r->o.width == 0;
   if (r->chunked) {
     r->w = calloc((size_t)ncols + 1, sizeof *r->w);
     r->multi = calloc((size_t)ncols + 1, 1);
@@ -682,7 +683,6 @@ static void json_value(FILE *f, const rt_value *v, rt_sqltype t,
   }
 }
 
-static void print_record(rt_render *r, FILE *f, const cell *cells, int64_t no);
 static void flush_chunk(rt_render *r);
 
 static int hold_row(rt_render *r, const rt_value *vals) {
@@ -730,22 +730,11 @@ int rt_render_row_json(rt_render *r, const rt_value *vals,
   switch (r->o.format) {
   case RT_FMT_TABLE:
   case RT_FMT_MARKDOWN:
+  case RT_FMT_VERTICAL:
     if (r->o.limit >= 0 && no > r->o.limit) return 0;
     if (hold_row(r, vals) != 0) return -1;
     if (r->chunked && r->nheld >= CHUNK) flush_chunk(r);
     return 0;
-  case RT_FMT_VERTICAL: {
-    cell *row;
-    if (r->o.limit >= 0 && no > r->o.limit) return 0;
-    if (r->buffered) return hold_row(r, vals);
-    row = calloc((size_t)r->ncols + 1, sizeof *row);
-    if (row == NULL) return -1;
-    for (i = 0; i < r->ncols; i++) make_cell(&row[i], &vals[i], 0);
-    print_record(r, f, row, no);
-    for (i = 0; i < r->ncols; i++) free(row[i].s);
-    free(row);
-    return 0;
-  }
   case RT_FMT_CSV:
   case RT_FMT_TSV:
     for (i = 0; i < r->ncols; i++) {
@@ -786,31 +775,56 @@ static int name_width(const rt_render *r) {
   return w;
 }
 
-static void print_record(rt_render *r, FILE *f, const cell *cells, int64_t no) {
-  rt_strbuf b = RT_STRBUF_INIT;
-  int nw = name_width(r), vw = 0, i, j, room;
-  char head[64];
-  for (i = 0; i < r->ncols; i++) {
-    int w = cell_width(&cells[i], NULL);
-    if (w > vw) vw = w;
+/*
+** The width of the values' column of records, as psql reckons it: the
+** widest value of the held rows (*multi set when one has several lines,
+** which takes a column more for the `+`), and at least what leaves the
+** rule's `-[ RECORD n ]` title, for the highest record number `last`,
+** no longer than the names, ` | ` and the values.
+*/
+static int record_width(const rt_render *r, int64_t last, int *multi) {
+  size_t k;
+  int w = 0, nw = name_width(r), title, nl;
+  *multi = 0;
+  for (k = 0; k < r->nheld * (size_t)r->ncols; k++) {
+    int cw = cell_width(&r->cells[k], &nl);
+    if (cw > w) w = cw;
+    if (nl > 1) *multi = 1;
   }
-  room = r->o.width > 0 ? r->o.width - nw - 3 : 0;
+  title = snprintf(NULL, 0, "-[ RECORD %lld ]", (long long)last);
+  if (nw + 3 + *multi + w < title) w = title - nw - 3 - *multi;
+  return w;
+}
+
+/*
+** One record as psql's \x shows it: the rule `-[ RECORD n ]---` as wide as
+** the names, ` | ` and the values' column `vw`, with `+` where the ` | `
+** falls when the title leaves room; a value's lines but the last padded
+** to vw and marked `+`.
+*/
+static void print_record(rt_render *r, FILE *f, const cell *cells, int64_t no,
+                         int vw, int multi) {
+  rt_strbuf b = RT_STRBUF_INIT;
+  int nw = name_width(r), i, j, room;
+  char head[64];
+  room = r->o.width > 0 ? r->o.width - nw - 3 - multi : 0;
   if (room > 0 && vw > room) vw = room;
   snprintf(head, sizeof head, "-[ RECORD %lld ]", (long long)no);
   rt_sb_adds(&b, head);
-  /* psql marks where the ` | ` falls with `+` when the title leaves room */
   for (j = (int)strlen(head); j < nw + 3 + vw; j++)
     rt_sb_addc(&b, j == nw + 1 ? '+' : '-');
   put_line(f, &b);
   for (i = 0; i < r->ncols; i++) {
-    const char *p;
-    size_t n;
+    const char *p, *q;
+    size_t n, qn;
     for (j = 0; cell_line(&cells[i], j, &p, &n); j++) {
+      int more = cell_line(&cells[i], j + 1, &q, &qn);
       add_field(&b, j == 0 ? r->names[i] : "", j == 0 ? strlen(r->names[i]) : 0,
                 nw, -1, 0);
       rt_sb_adds(&b, " | ");
-      add_field(&b, p, n, room > 0 ? room : rt_text_width(p, n), -1,
+      add_field(&b, p, n, more || room > 0 ? vw : rt_text_width(p, n), -1,
                 cells[i].s == NULL && r->o.color);
+      if (more) rt_sb_addc(&b, '+');
       put_line(f, &b);
     }
   }
@@ -970,8 +984,10 @@ static void print_held(rt_render *r, FILE *f, const int *w,
   if (r->o.format == RT_FMT_MARKDOWN)
     print_markdown(r, f, w, 1);
   else if (r->o.format == RT_FMT_VERTICAL) {
+    int multi, vw = record_width(r, (int64_t)r->nheld, &multi);
     for (k = 0; k < r->nheld; k++)
-      print_record(r, f, r->cells + k * (size_t)r->ncols, (int64_t)k + 1);
+      print_record(r, f, r->cells + k * (size_t)r->ncols, (int64_t)k + 1, vw,
+                   multi);
   } else
     print_table(r, f, w, multi, 1);
   footer(r, f);
@@ -996,7 +1012,14 @@ static void flush_chunk(rt_render *r) {
     }
     if (r->o.format == RT_FMT_MARKDOWN)
       print_markdown(r, r->out, r->w, !r->started);
-    else
+    else if (r->o.format == RT_FMT_VERTICAL) {
+      size_t k;
+      int multi, vw = record_width(r, r->flushed + (int64_t)r->nheld, &multi);
+      if (vw > r->vw) r->vw = vw;
+      for (k = 0; k < r->nheld; k++)
+        print_record(r, r->out, r->cells + k * (size_t)r->ncols,
+                     r->flushed + (int64_t)k + 1, r->vw, multi);
+    } else
       print_table(r, r->out, r->w, r->multi, !r->started);
     r->started = 1;
     r->flushed += (int64_t)r->nheld;
@@ -1048,8 +1071,6 @@ void rt_render_end(rt_render *r) {
       finish_held(r);
     else if (r->o.format == RT_FMT_JSON)
       fputs(r->total > 0 ? "\n]\n" : "[]\n", r->out);
-    else if (r->o.format == RT_FMT_VERTICAL)
-      footer(r, r->out);
     fflush(r->out);
   }
   free_held(r);

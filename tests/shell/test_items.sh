@@ -169,7 +169,7 @@ Expanded display is on.
 -[ RECORD 1 ]----------------------------------
 AlbumId | 1
 Title   | For Those About To Rock We Salute You
--[ RECORD 2 ]--------------
+-[ RECORD 2 ]----------------------------------
 AlbumId | 2
 Title   | Balls to the Wall
 (2 rows)
@@ -224,7 +224,7 @@ enter "select AlbumId, Title from Album where AlbumId < 3;"
 check "\\x on: a record per row" "-[ RECORD 1 ]----------------------------------
 AlbumId | 1
 Title   | For Those About To Rock We Salute You
--[ RECORD 2 ]--------------
+-[ RECORD 2 ]----------------------------------
 AlbumId | 2
 Title   | Balls to the Wall
 (2 rows)" "$(after 'retort> select AlbumId, Title from Album')"

@@ -207,7 +207,7 @@ START_TEST(vertical) {
   three[1] = T("two\nlines");
   same(render(&o, 3, names3, NULL, three, 2), "-[ RECORD 1 ]\n"
                                               "id    | 1\n"
-                                              "name  | two\n"
+                                              "name  | two  +\n"
                                               "      | lines\n"
                                               "score | 1.5\n"
                                               "-[ RECORD 2 ]\n"
