@@ -752,15 +752,15 @@ static int push_table_text(lua_State *L, int idx, rt_sqltype t, int *json) {
 }
 
 /*
-** print_rows(source, keys [, scalars]): source is a Result (rows are
+** print_rows(source, keys [, how]): source is a Result (rows are
 ** fetched by calling it) or a list of Rows; keys the column names.  With
-** `scalars` each item fetched is the one value of its row (a
-** ScalarResult's).  The renderer lives in a userdata so an error midway
-** frees it.
+** `how` 1 each item fetched is the one value of its row (a ScalarResult's);
+** with 2 it is a RowMapping, read by the keys.  The renderer lives in a
+** userdata so an error midway frees it.
 */
 static int print_rows(lua_State *L) {
   int ncols = (int)lua_rawlen(L, 2), i, isresult = !lua_istable(L, 1);
-  int scalars = lua_toboolean(L, 3);
+  int how = (int)lua_tointeger(L, 3);
   lua_Integer k = 0;
   const char **names;
   rt_value *vals;
@@ -813,9 +813,12 @@ static int print_rows(lua_State *L) {
     if (lua_isnil(L, -1)) break;
     base = lua_gettop(L);
     for (i = 0; i < ncols; i++) {
-      if (scalars)
+      if (how == 1)
         lua_pushvalue(L, base);
-      else
+      else if (how == 2) {
+        lua_rawgeti(L, 2, i + 1);
+        lua_gettable(L, base);
+      } else
         lua_geti(L, base, i + 1);
       raw[i] = 0;
       if (rt_lua_tovalue(L, -1, &vals[i]) != 0) {
@@ -848,6 +851,140 @@ static int result_key(lua_State *L) {
   lua_call(L, 1, 1);
   lua_geti(L, -1, lua_tointeger(L, 2));
   if (lua_isnil(L, -1)) return luaL_error(L, "no such column");
+  return 1;
+}
+
+/* Is the value at idx a table whose metatable is named `name`? */
+static int is_named(lua_State *L, int idx, const char *name) {
+  int yes;
+  if (!lua_istable(L, idx) || !lua_getmetatable(L, idx)) return 0;
+  lua_getfield(L, -1, "__name");
+  yes =
+      lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), name) == 0;
+  lua_pop(L, 2);
+  return yes;
+}
+
+/* A non-empty list of RowMappings (mappings():all())? */
+static int is_mapping_list(lua_State *L, int idx) {
+  lua_Integer n, i;
+  if (lua_type(L, idx) != LUA_TTABLE) return 0;
+  if (lua_getmetatable(L, idx)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  n = (lua_Integer)lua_rawlen(L, idx);
+  for (i = 1; i <= n; i++) {
+    int yes;
+    lua_rawgeti(L, idx, i);
+    yes = is_named(L, -1, "retort.RowMapping");
+    lua_pop(L, 1);
+    if (!yes) return 0;
+  }
+  return n > 0;
+}
+
+/* The column names of the RowMapping at idx, in order, pushed as a list. */
+static void push_mapping_keys(lua_State *L, int idx) {
+  lua_Integer n, i, k = 0;
+  lua_newtable(L);
+  lua_getmetatable(L, idx);
+  lua_getfield(L, -1, "_fields");
+  n = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : 0;
+  for (i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, -1, i) == LUA_TSTRING)
+      lua_rawseti(L, -4, ++k);
+    else
+      lua_pop(L, 1); /* a column without a name is not in the mapping */
+  }
+  lua_pop(L, 2);
+}
+
+/* mapping_repr(m): a RowMapping as SQLAlchemy's repr shows one,
+** {'id': 1, 'name': 'alice'}. */
+static int mapping_repr(lua_State *L) {
+  luaL_Buffer b;
+  lua_Integer n, i;
+  push_mapping_keys(L, 1);
+  n = (lua_Integer)lua_rawlen(L, 2);
+  luaL_buffinit(L, &b);
+  luaL_addchar(&b, '{');
+  for (i = 1; i <= n; i++) {
+    if (i > 1) luaL_addstring(&b, ", ");
+    lua_rawgeti(L, 2, i);
+    rt_lua_pushrepr(L, -1);
+    luaL_addvalue(&b);
+    luaL_addstring(&b, ": ");
+    lua_gettable(L, 1);
+    if (lua_isnil(L, -1)) { /* NULL */
+      lua_pop(L, 1);
+      rt_lua_pushnull(L);
+    }
+    rt_lua_pushrepr(L, -1);
+    lua_remove(L, -2);
+    luaL_addvalue(&b);
+  }
+  luaL_addchar(&b, '}');
+  luaL_pushresult(&b);
+  return 1;
+}
+
+/* A non-empty plain list of strings, numbers, booleans and sa.null
+** (scalars():all())? */
+static int is_scalar_list(lua_State *L, int idx) {
+  lua_Integer n, count = 0;
+  int ok = 1;
+  idx = lua_absindex(L, idx);
+  if (lua_type(L, idx) != LUA_TTABLE) return 0;
+  if (lua_getmetatable(L, idx)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  n = (lua_Integer)lua_rawlen(L, idx);
+  if (n == 0) return 0;
+  lua_pushnil(L);
+  while (ok && lua_next(L, idx) != 0) {
+    int t = lua_type(L, -1);
+    ok = ++count <= n && (t == LUA_TSTRING || t == LUA_TNUMBER ||
+                          t == LUA_TBOOLEAN || rt_lua_isnull(L, -1));
+    lua_pop(L, 1);
+  }
+  if (!ok) lua_pop(L, 1); /* the key lua_next left */
+  return ok && count == n;
+}
+
+/* list_repr(list): a list of scalars as Python shows a list,
+** ['alice', None, 3] (rows and mappings print as SQLAlchemy's too). */
+static int list_repr(lua_State *L) {
+  luaL_Buffer b;
+  lua_Integer n = (lua_Integer)lua_rawlen(L, 1), i;
+  luaL_buffinit(L, &b);
+  luaL_addchar(&b, '[');
+  for (i = 1; i <= n; i++) {
+    if (i > 1) luaL_addstring(&b, ", ");
+    lua_rawgeti(L, 1, i);
+    rt_lua_pushrepr(L, -1);
+    lua_remove(L, -2);
+    luaL_addvalue(&b);
+  }
+  luaL_addchar(&b, ']');
+  luaL_pushresult(&b);
+  return 1;
+}
+
+/* Print what the Lua function f makes of the value at idx (a repr). */
+static int print_repr(lua_State *L, lua_CFunction f, int idx) {
+  int top = lua_gettop(L);
+  lua_pushcfunction(L, f);
+  lua_pushvalue(L, idx);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    lua_settop(L, top);
+    return 0;
+  }
+  fflush(rt_sql_out());
+  printf("%s\n", lua_tostring(L, -1));
+  fflush(stdout);
+  lua_settop(L, top);
   return 1;
 }
 
@@ -891,7 +1028,19 @@ int rt_sql_print_value(lua_State *L, int idx) {
       return 0;
     }
     lua_rawseti(L, -2, 1);
-    lua_pushboolean(L, 1);
+    lua_pushinteger(L, 1);
+    nargs = 3;
+  } else if (is_named(L, idx, "retort.RowMapping")) {
+    return print_repr(L, mapping_repr, idx);
+  } else if (is_scalar_list(L, idx)) {
+    return print_repr(L, list_repr, idx);
+  } else if (is_mapping_list(L, idx)) {
+    lua_pushcfunction(L, print_rows);
+    lua_pushvalue(L, idx);
+    lua_rawgeti(L, idx, 1);
+    push_mapping_keys(L, lua_gettop(L));
+    lua_remove(L, -2);
+    lua_pushinteger(L, 2);
     nargs = 3;
   } else if (is_row_list(L, idx)) {
     lua_pushcfunction(L, print_rows);
