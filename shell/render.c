@@ -56,7 +56,6 @@ struct rt_render {
   int chunked, started;
   int64_t flushed; /* rows printed by earlier chunks */
   int *w;
-  unsigned char *multi;
   int vw; /* records: the widest value so far (psql's one width for all) */
 };
 
@@ -184,31 +183,45 @@ char *rt_value_text(const rt_value *v) {
   return rt_sb_take(&b);
 }
 
-/* Text for an aligned cell: control characters other than newline are
+/* Text for an aligned cell: a tab is spaces up to the next multiple of 8
+** columns, as psql shows it; other control characters but newline are
 ** shown escaped so they cannot break the alignment. */
 static int make_cell(cell *c, const rt_value *v, int markdown) {
   rt_strbuf raw = RT_STRBUF_INIT, b = RT_STRBUF_INIT;
-  size_t i;
+  size_t i = 0;
+  int col = 0; /* display columns since the line began */
   c->s = NULL;
   c->n = 0;
   if (v->type == RT_V_NULL) return 0;
   add_value(&raw, v);
-  for (i = 0; i < raw.n; i++) {
+  while (i < raw.n) {
     unsigned char ch = (unsigned char)raw.p[i];
+    size_t len = 1, from = b.n;
+    unsigned cp;
     if (markdown && ch == '|')
       rt_sb_adds(&b, "\\|");
     else if (markdown && ch == '\n')
       rt_sb_adds(&b, "<br>");
-    else if (ch == '\n')
+    else if (ch == '\n') {
       rt_sb_addc(&b, '\n');
-    else if (ch == '\t')
-      rt_sb_adds(&b, "\\t");
-    else if (ch == '\r')
+      col = 0;
+    } else if (ch == '\t') {
+      do rt_sb_addc(&b, ' ');
+      while (++col % 8 != 0);
+    } else if (ch == '\r')
       rt_sb_adds(&b, "\\r");
     else if (ch < 0x20 || ch == 0x7f)
       rt_sb_addf(&b, "\\x%02x", ch);
-    else
+    else if (ch < 0x80)
       rt_sb_addc(&b, (char)ch);
+    else {
+      len = utf8_next(raw.p + i, raw.n - i, &cp);
+      rt_sb_addlen(&b, raw.p + i, len);
+      col += cp_width(cp);
+    }
+    if (ch != '\n' && ch != '\t' && ch < 0x80 && !b.failed)
+      col += (int)(b.n - from);
+    i += len;
   }
   rt_sb_free(&raw);
   rt_sb_addc(&b, '\0');
@@ -337,8 +350,7 @@ rt_render *rt_render_begin(FILE *out, const rt_render_opts *o, int ncols,
       r->buffered && r->o.limit < 0 && r->o.pager == NULL && r->o.width == 0;
   if (r->chunked) {
     r->w = calloc((size_t)ncols + 1, sizeof *r->w);
-    r->multi = calloc((size_t)ncols + 1, 1);
-    if (r->w == NULL || r->multi == NULL) goto fail;
+    if (r->w == NULL) goto fail;
   }
   if (r->o.format == RT_FMT_CSV || r->o.format == RT_FMT_TSV) {
     /* the header row */
@@ -849,35 +861,32 @@ static void footer(const rt_render *r, FILE *f) {
     fprintf(f, "(%lld row%s)\n", (long long)r->total, r->total == 1 ? "" : "s");
 }
 
-/* Column widths of the held rows; *multi marks columns with a multi-line
-** value (they get one more column for psql's `+` marker). */
-static void widths(rt_render *r, int *w, unsigned char *multi) {
+/* Column widths of the held rows (psql's `+` marker for a multi-line value
+** takes the space after the cell: no column more). */
+static void widths(rt_render *r, int *w) {
   size_t k;
   int i;
   for (i = 0; i < r->ncols; i++) {
     w[i] = rt_text_width(r->names[i], strlen(r->names[i]));
-    multi[i] = 0;
     if (r->o.format == RT_FMT_MARKDOWN && w[i] < 3) w[i] = 3;
   }
   for (k = 0; k < r->nheld; k++)
     for (i = 0; i < r->ncols; i++) {
-      int nl, cw = cell_width(&r->cells[k * (size_t)r->ncols + (size_t)i], &nl);
+      int cw = cell_width(&r->cells[k * (size_t)r->ncols + (size_t)i], NULL);
       if (cw > w[i]) w[i] = cw;
-      if (nl > 1) multi[i] = 1;
     }
 }
 
-static int table_width(const rt_render *r, const int *w,
-                       const unsigned char *multi) {
+static int table_width(const rt_render *r, const int *w) {
   int i, t = 1;
-  for (i = 0; i < r->ncols; i++) t += w[i] + multi[i] + (i ? 3 : 1);
+  for (i = 0; i < r->ncols; i++) t += w[i] + (i ? 3 : 1);
   return t;
 }
 
 /* Narrow the widest columns until the table fits o.width. */
-static void fit(const rt_render *r, int *w, const unsigned char *multi) {
+static void fit(const rt_render *r, int *w) {
   if (r->o.width <= 0) return;
-  while (table_width(r, w, multi) > r->o.width) {
+  while (table_width(r, w) > r->o.width) {
     int i, wide = 0;
     for (i = 1; i < r->ncols; i++)
       if (w[i] > w[wide]) wide = i;
@@ -886,21 +895,20 @@ static void fit(const rt_render *r, int *w, const unsigned char *multi) {
   }
 }
 
-static void print_table(rt_render *r, FILE *f, const int *w,
-                        const unsigned char *multi, int header) {
+static void print_table(rt_render *r, FILE *f, const int *w, int header) {
   rt_strbuf b = RT_STRBUF_INIT;
   int i, j;
   size_t k;
   for (i = 0; header && i < r->ncols; i++) {
     rt_sb_adds(&b, i ? "| " : " ");
-    add_field(&b, r->names[i], strlen(r->names[i]), w[i] + multi[i], 0, 0);
+    add_field(&b, r->names[i], strlen(r->names[i]), w[i], 0, 0);
     rt_sb_addc(&b, ' ');
   }
   if (header) {
     put_line(f, &b);
     for (i = 0; i < r->ncols; i++) {
       if (i) rt_sb_addc(&b, '+');
-      for (j = 0; j < w[i] + multi[i] + 2; j++) rt_sb_addc(&b, '-');
+      for (j = 0; j < w[i] + 2; j++) rt_sb_addc(&b, '-');
     }
     put_line(f, &b);
   }
@@ -918,7 +926,6 @@ static void print_table(rt_render *r, FILE *f, const int *w,
         rt_sb_adds(&b, i ? "| " : " ");
         add_field(&b, p, n, w[i], right_aligned(r, i) ? 1 : -1,
                   row[i].s == NULL && r->o.color);
-        if (multi[i]) rt_sb_addc(&b, ' ');
         rt_sb_addc(&b, more ? '+' : ' ');
       }
       put_line(f, &b);
@@ -978,8 +985,7 @@ static long table_lines(const rt_render *r) {
   return lines;
 }
 
-static void print_held(rt_render *r, FILE *f, const int *w,
-                       const unsigned char *multi) {
+static void print_held(rt_render *r, FILE *f, const int *w) {
   size_t k;
   if (r->o.format == RT_FMT_MARKDOWN)
     print_markdown(r, f, w, 1);
@@ -989,7 +995,7 @@ static void print_held(rt_render *r, FILE *f, const int *w,
       print_record(r, f, r->cells + k * (size_t)r->ncols, (int64_t)k + 1, vw,
                    multi);
   } else
-    print_table(r, f, w, multi, 1);
+    print_table(r, f, w, 1);
   footer(r, f);
 }
 
@@ -1002,14 +1008,11 @@ static void free_held(rt_render *r) {
 /* Print the rows held so far (chunked output) and let them go. */
 static void flush_chunk(rt_render *r) {
   int *w = calloc((size_t)r->ncols + 1, sizeof *w);
-  unsigned char *multi = calloc((size_t)r->ncols + 1, 1);
   int i;
-  if (w && multi) {
-    widths(r, w, multi);
-    for (i = 0; i < r->ncols; i++) {
+  if (w) {
+    widths(r, w);
+    for (i = 0; i < r->ncols; i++)
       if (w[i] > r->w[i]) r->w[i] = w[i];
-      r->multi[i] |= multi[i];
-    }
     if (r->o.format == RT_FMT_MARKDOWN)
       print_markdown(r, r->out, r->w, !r->started);
     else if (r->o.format == RT_FMT_VERTICAL) {
@@ -1020,25 +1023,23 @@ static void flush_chunk(rt_render *r) {
         print_record(r, r->out, r->cells + k * (size_t)r->ncols,
                      r->flushed + (int64_t)k + 1, r->vw, multi);
     } else
-      print_table(r, r->out, r->w, r->multi, !r->started);
+      print_table(r, r->out, r->w, !r->started);
     r->started = 1;
     r->flushed += (int64_t)r->nheld;
   }
   free(w);
-  free(multi);
   free_held(r);
 }
 
 static void finish_held(rt_render *r) {
   int *w = calloc((size_t)r->ncols + 1, sizeof *w);
-  unsigned char *multi = calloc((size_t)r->ncols + 1, 1);
   long lines;
-  if (w == NULL || multi == NULL) goto done;
-  widths(r, w, multi);
+  if (w == NULL) goto done;
+  widths(r, w);
   if (r->o.format == RT_FMT_TABLE && r->o.expanded == RT_EXPANDED_AUTO &&
-      r->o.width > 0 && r->nheld > 0 && table_width(r, w, multi) > r->o.width)
+      r->o.width > 0 && r->nheld > 0 && table_width(r, w) > r->o.width)
     r->o.format = RT_FMT_VERTICAL;
-  if (r->o.format == RT_FMT_TABLE) fit(r, w, multi);
+  if (r->o.format == RT_FMT_TABLE) fit(r, w);
   lines = table_lines(r);
   if (r->o.format == RT_FMT_VERTICAL) lines += (long)r->nheld * r->ncols;
   if (r->o.pager && r->o.height > 0 && lines >= r->o.height) {
@@ -1047,17 +1048,16 @@ static void finish_held(rt_render *r) {
     fflush(r->out);
     p = popen(r->o.pager, "w");
     if (p) {
-      print_held(r, p, w, multi);
+      print_held(r, p, w);
       pclose(p);
       signal(SIGPIPE, old);
       goto done;
     }
     signal(SIGPIPE, old);
   }
-  print_held(r, r->out, w, multi);
+  print_held(r, r->out, w);
 done:
   free(w);
-  free(multi);
 }
 
 void rt_render_end(rt_render *r) {
@@ -1076,7 +1076,6 @@ void rt_render_end(rt_render *r) {
   free_held(r);
   free(r->cells);
   free(r->w);
-  free(r->multi);
   if (r->names)
     for (i = 0; i < r->ncols; i++) free(r->names[i]);
   free(r->names);
