@@ -318,7 +318,7 @@ static int run_compiled(lua_State *L, int status) {
     status = rt_shell_docall(L, 0, LUA_MULTRET);
     if (status == LUA_OK) print_results(L, lua_gettop(L) - base + 1);
     if (status == LUA_OK && rt_sh.timing) {
-      fprintf(rt_sql_out(), "Time: %.3f ms\n", rt_sql_now_ms() - t0);
+      rt_sql_print_timing(rt_sql_out(), rt_sql_now_ms() - t0);
       fflush(rt_sql_out());
     }
   }

@@ -14,6 +14,7 @@
 #include "interrupt.h"
 
 #include <errno.h>
+#include <math.h>
 #include <lauxlib.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -351,6 +352,32 @@ static void print_notice(void *ud, const char *message) {
   fflush(stderr);
 }
 
+void rt_sql_print_timing(FILE *f, double ms) {
+  double secs = ms / 1000.0, mins, hours, days;
+  if (ms < 1000.0) {
+    fprintf(f, "Time: %.3f ms\n", ms);
+    return;
+  }
+  /* psql adds the time in minutes and seconds, hours, days */
+  mins = floor(secs / 60.0);
+  secs -= 60.0 * mins;
+  if (mins < 60.0) {
+    fprintf(f, "Time: %.3f ms (%02d:%06.3f)\n", ms, (int)mins, secs);
+    return;
+  }
+  hours = floor(mins / 60.0);
+  mins -= 60.0 * hours;
+  if (hours < 24.0) {
+    fprintf(f, "Time: %.3f ms (%02d:%02d:%06.3f)\n", ms, (int)hours, (int)mins,
+            secs);
+    return;
+  }
+  days = floor(hours / 24.0);
+  hours -= 24.0 * days;
+  fprintf(f, "Time: %.3f ms (%.0f d %02d:%02d:%06.3f)\n", ms, days, (int)hours,
+          (int)mins, secs);
+}
+
 double rt_sql_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -491,7 +518,7 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
   if (changes_schema(text, n)) rt_schema_refresh(L);
   if (txk == 1) rt_sh.user_tx = 1;
   if (txk == 2) rt_sh.user_tx = 0;
-  if (rt_sh.timing) fprintf(f, "Time: %.3f ms\n", rt_sql_now_ms() - t0);
+  if (rt_sh.timing) rt_sql_print_timing(f, rt_sql_now_ms() - t0);
   fflush(f);
   free(text);
   return 0;
