@@ -956,49 +956,6 @@ static int mapping_repr(lua_State *L) {
   return 1;
 }
 
-/* A non-empty plain list of strings, numbers, booleans and sa.null
-** (scalars():all())? */
-static int is_scalar_list(lua_State *L, int idx) {
-  lua_Integer n, count = 0;
-  int ok = 1;
-  idx = lua_absindex(L, idx);
-  if (lua_type(L, idx) != LUA_TTABLE) return 0;
-  if (lua_getmetatable(L, idx)) {
-    lua_pop(L, 1);
-    return 0;
-  }
-  n = (lua_Integer)lua_rawlen(L, idx);
-  if (n == 0) return 0;
-  lua_pushnil(L);
-  while (ok && lua_next(L, idx) != 0) {
-    int t = lua_type(L, -1);
-    ok = ++count <= n && (t == LUA_TSTRING || t == LUA_TNUMBER ||
-                          t == LUA_TBOOLEAN || rt_lua_isnull(L, -1));
-    lua_pop(L, 1);
-  }
-  if (!ok) lua_pop(L, 1); /* the key lua_next left */
-  return ok && count == n;
-}
-
-/* list_repr(list): a list of scalars as Python shows a list,
-** ['alice', None, 3] (rows and mappings print as SQLAlchemy's too). */
-static int list_repr(lua_State *L) {
-  luaL_Buffer b;
-  lua_Integer n = (lua_Integer)lua_rawlen(L, 1), i;
-  luaL_buffinit(L, &b);
-  luaL_addchar(&b, '[');
-  for (i = 1; i <= n; i++) {
-    if (i > 1) luaL_addstring(&b, ", ");
-    lua_rawgeti(L, 1, i);
-    rt_lua_pushrepr(L, -1);
-    lua_remove(L, -2);
-    luaL_addvalue(&b);
-  }
-  luaL_addchar(&b, ']');
-  luaL_pushresult(&b);
-  return 1;
-}
-
 /* Print what the Lua function f makes of the value at idx (a repr). */
 static int print_repr(lua_State *L, lua_CFunction f, int idx) {
   int top = lua_gettop(L);
@@ -1059,8 +1016,6 @@ int rt_sql_print_value(lua_State *L, int idx) {
     nargs = 3;
   } else if (is_named(L, idx, "retort.RowMapping")) {
     return print_repr(L, mapping_repr, idx);
-  } else if (is_scalar_list(L, idx)) {
-    return print_repr(L, list_repr, idx);
   } else if (is_mapping_list(L, idx)) {
     lua_pushcfunction(L, print_rows);
     lua_pushvalue(L, idx);

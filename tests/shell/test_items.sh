@@ -180,9 +180,9 @@ enter "select 'a"
 enter "\\x' as v;"
 check "inside a string literal a backslash line is text" "retort> select 'a
    ...> \\x' as v;
-  v
------
- a  +
+ v
+----
+ a +
  \\x
 (1 row)
 retort>" "$(screen)"

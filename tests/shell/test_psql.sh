@@ -2,9 +2,9 @@
 # What a psql user expects of the shell's output: \x records and tables
 # drawn as psql draws them (rule widths, multi-line values, tabs, wide
 # characters), nested JSON in the json format, PostgreSQL arrays, the
-# server's notices on stderr, \timing; at a terminal, RowMappings, lists of
-# scalars and database errors at the prompt.  SQLite always; PostgreSQL
-# when RETORT_TEST_PG names a server, compared with psql itself when it is
+# server's notices on stderr, \timing; at a terminal, RowMappings and
+# database errors at the prompt.  SQLite always; PostgreSQL when
+# RETORT_TEST_PG names a server, compared with psql itself when it is
 # installed.
 #   test_psql.sh RETORT
 RETORT=$1
@@ -139,11 +139,6 @@ clear_screen
 enter "session:execute(select(users):order_by(users.c.id)):first()"
 check "a Row prints as its repr" "(1, 'alice', None)" \
   "$(after 'retort> session:execute(select(users)')"
-
-clear_screen
-enter "session:scalars(select(User.note):order_by(User.id)):all()"
-check "a list of scalars prints as SQLAlchemy's list repr" "[None, 'hi']" \
-  "$(after 'retort> session:scalars(select(User.note)')"
 
 clear_screen
 enter "session:execute(select(users.c.name):order_by(users.c.id)):mappings()"
