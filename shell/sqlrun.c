@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -749,6 +750,13 @@ static void unescape_json(lua_State *L) {
   lua_remove(L, -2);
 }
 
+/* json_text(t): t as JSON text, non-ASCII as UTF-8. */
+static int json_text(lua_State *L) {
+  rt_lua_json_encode(L, 1);
+  unescape_json(L);
+  return 1;
+}
+
 /*
 ** The text of a plain Lua table in a cell, pushed: a PostgreSQL array as
 ** psql shows it (`{1,2,NULL}`) for an ARRAY column, or for a list of
@@ -767,8 +775,14 @@ static int push_table_text(lua_State *L, int idx, rt_sqltype t, int *json) {
   *json = rt_sh.format == RT_FMT_JSON;
   if (*json ||
       !(t == RT_T_ARRAY || (t != RT_T_JSON && is_pg_list(L, idx, 0)))) {
-    rt_lua_json_encode(L, idx);
-    unescape_json(L);
+    /* a table JSON cannot hold (a function in it) prints as Lua's */
+    lua_pushcfunction(L, json_text);
+    lua_pushvalue(L, idx);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+      lua_pop(L, 1);
+      *json = 0;
+      return 0;
+    }
   } else {
     luaL_Buffer b;
     luaL_buffinit(L, &b);
