@@ -6,15 +6,18 @@
 **            `(N rows)` footer; cut to the terminal width with `…`; a
 **            multi-line value continues on the next line with `+` in the
 **            margin, as psql marks it.
-** vertical   psql's \x: one `-[ RECORD n ]` block per row.
+** vertical   psql's \x: one `-[ RECORD n ]` block per row, the rule as
+**            wide for every record.
 ** markdown   a pipe table with `---:` under numeric columns.
 ** csv        RFC 4180 (LF line ends); NULL is an empty field, the empty
 **            string is `""`.
 ** tsv        PostgreSQL's COPY text format: \t \n \r \\ escaped, NULL `\N`.
-** json       an array of objects, one per line.
+** json       an array of objects, one per line; JSON values nested, and
+**            PostgreSQL arrays as JSON arrays.
 **
-** The aligned formats hold the rows they show (at most `limit`) because a
-** column's width is known only at the end; the rest stream.  Uncapped
+** The aligned formats (records too) hold the rows they show (at most
+** `limit`) because a column's width is known only at the end; the rest
+** stream.  Uncapped
 ** aligned output for a file or a program goes out in chunks instead.
 */
 #include "render.h"
