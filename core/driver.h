@@ -34,6 +34,11 @@ typedef struct rt_dbconn {
   /* when the pool connected it, in monotonic seconds (pool_recycle);
   ** drivers leave it alone */
   double created;
+  /* where the server's notices go (PostgreSQL's NOTICE and WARNING), as
+  ** the server words them ("NOTICE:  ...\n"); NULL drops them.  Whoever
+  ** sets it clears it before the connection goes back to the pool. */
+  void (*notice)(void *ud, const char *message);
+  void *notice_ud;
 } rt_dbconn;
 
 typedef struct rt_cursor {

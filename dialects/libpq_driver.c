@@ -211,10 +211,11 @@ static void drain(PGconn *pg) {
   while ((r = PQgetResult(pg)) != NULL) PQclear(r);
 }
 
-/* Notices (NOTICE, WARNING) would go to stderr: a driver never prints. */
-static void swallow_notice(void *arg, const char *message) {
-  (void)arg;
-  (void)message;
+/* Notices (NOTICE, WARNING) would go to stderr: a driver never prints;
+** they go to the connection's notice hook, or nowhere. */
+static void route_notice(void *arg, const char *message) {
+  rt_dbconn *c = arg;
+  if (c->notice) c->notice(c->notice_ud, message);
 }
 
 /* Replace every occurrence of the password in a message with "***", in
@@ -291,7 +292,7 @@ static int pg_connect(const rt_url *url, int nargs, const rt_url_arg *args,
     free(c);
     return -1;
   }
-  PQsetNoticeProcessor(c->pg, swallow_notice, NULL);
+  PQsetNoticeProcessor(c->pg, route_notice, &c->base);
   c->cancel = PQgetCancel(c->pg);
   v = PQparameterStatus(c->pg, "server_version");
   snprintf(c->version, sizeof c->version, "%.*s", v ? (int)strcspn(v, " ") : 0,
@@ -1139,7 +1140,8 @@ static const char *pg_server_version(rt_dbconn *c) {
 }
 
 /* The element family of an array type (typelem in pg_type), as far as a
-** result needs it: integers, floats and booleans; the rest is text. */
+** result needs it: integers, floats, exact numbers, booleans and JSON;
+** the rest is text. */
 static rt_sqltype pg_colitem(rt_cursor *base, int i) {
   switch (PQftype(desc_of((pg_cursor *)base), i)) {
   case 1005: /* int2[] */
@@ -1152,6 +1154,11 @@ static rt_sqltype pg_colitem(rt_cursor *base, int i) {
     return RT_T_FLOAT;
   case 1000: /* bool[] */
     return RT_T_BOOLEAN;
+  case 1231: /* numeric[] */
+    return RT_T_NUMERIC;
+  case 199:  /* json[] */
+  case 3807: /* jsonb[] */
+    return RT_T_JSON;
   default:
     return RT_T_TEXT;
   }

@@ -154,7 +154,13 @@ static int row_attr(lua_State *L, int tuple) {
   lua_settop(L, 1);
   if (tuple) return row_tuple(L);
   row_asdict(L);
-  lua_createtable(L, 0, 2);
+  lua_createtable(L, 0, 4);
+  lua_pushliteral(L, "retort.RowMapping");
+  lua_setfield(L, -2, "__name");
+  lua_getmetatable(L, 1);
+  lua_getfield(L, -1, "_fields");
+  lua_setfield(L, -3, "_fields");
+  lua_pop(L, 1);
   lua_pushcfunction(L, mapping_call);
   lua_setfield(L, -2, "__call");
   lua_pushvalue(L, 1);
@@ -1181,6 +1187,27 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
   lua_pop(L, 1); /* autoinc */
 }
 
+/*
+** The metatable of a MappingResult's items, made once per row metatable
+** (the Row at idx's) and kept in it: it names them retort.RowMapping and
+** keeps the column order (_fields), which a plain table loses, for those
+** who print them; lookups and pairs() stay a plain table's.
+*/
+static void push_mapping_mt(lua_State *L, int idx) {
+  lua_getmetatable(L, idx);
+  if (lua_getfield(L, -1, "__mapping") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 2);
+    lua_pushliteral(L, "retort.RowMapping");
+    lua_setfield(L, -2, "__name");
+    lua_getfield(L, -2, "_fields");
+    lua_setfield(L, -2, "_fields");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "__mapping");
+  }
+  lua_remove(L, -2);
+}
+
 /* Turn the Row on top into the item a view v returns, in place. */
 static void view_convert(lua_State *L, lview *v) {
   if (v->mode == MODE_SCALARS) {
@@ -1193,8 +1220,11 @@ static void view_convert(lua_State *L, lview *v) {
     lua_remove(L, -2);
   } else if (v->mode == MODE_MAPPINGS) {
     lua_pushcfunction(L, row_asdict);
-    lua_insert(L, -2);
+    lua_pushvalue(L, -2);
     lua_call(L, 1, 1);
+    push_mapping_mt(L, -2);
+    lua_setmetatable(L, -2);
+    lua_remove(L, -2);
   }
 }
 

@@ -168,6 +168,21 @@ local function row_mapping(t)
   return m
 end
 
+-- row._mapping's metatable: it names it a RowMapping and keeps the
+-- entities' order (_fields), which the plain table loses, for printing;
+-- one per list of entities
+local mapping_mts = setmetatable({}, {__mode = "k"})
+local function mapping_mt(ents)
+  local mt = mapping_mts[ents]
+  if not mt then
+    local f = {}
+    for i, e in ipairs(ents) do f[i] = e.name ~= nil and e.name or false end
+    mt = {__name = "retort.RowMapping", _fields = f}
+    mapping_mts[ents] = mt
+  end
+  return mt
+end
+
 local row_methods = {
   _asdict = row_mapping,
   _tuple = function(t)
@@ -189,7 +204,7 @@ local RowMT = {
       for i, e in ipairs(ents) do f[i] = e.name end
       return f
     elseif k == "_mapping" then
-      return row_mapping(t)
+      return setmetatable(row_mapping(t), mapping_mt(ents))
     elseif k == "_t" then
       return row_methods._tuple(t)
     end

@@ -6,15 +6,18 @@
 **            `(N rows)` footer; cut to the terminal width with `…`; a
 **            multi-line value continues on the next line with `+` in the
 **            margin, as psql marks it.
-** vertical   psql's \x: one `-[ RECORD n ]` block per row.
+** vertical   psql's \x: one `-[ RECORD n ]` block per row, the rule as
+**            wide for every record.
 ** markdown   a pipe table with `---:` under numeric columns.
 ** csv        RFC 4180 (LF line ends); NULL is an empty field, the empty
 **            string is `""`.
 ** tsv        PostgreSQL's COPY text format: \t \n \r \\ escaped, NULL `\N`.
-** json       an array of objects, one per line.
+** json       an array of objects, one per line; JSON values nested, and
+**            PostgreSQL arrays as JSON arrays.
 **
-** The aligned formats hold the rows they show (at most `limit`) because a
-** column's width is known only at the end; the rest stream.  Uncapped
+** The aligned formats (records too) hold the rows they show (at most
+** `limit`) because a column's width is known only at the end; the rest
+** stream.  Uncapped
 ** aligned output for a file or a program goes out in chunks instead.
 */
 #include "render.h"
@@ -42,12 +45,13 @@ struct rt_render {
   int ncols;
   char **names;
   rt_sqltype *types;
+  rt_sqltype *items;      /* arrays' element families (rt_render_items) */
   unsigned char *numeric; /* a number was seen in the column */
   unsigned char *textual; /* a non-number was seen */
   cell *cells;            /* held rows, ncols cells each */
   size_t nheld, cap;
   int64_t total; /* rows received */
-  int buffered;  /* table or markdown: hold rows until the end */
+  int buffered;  /* the aligned formats: hold rows until the end */
   int broken;    /* begin failed: print nothing */
   /* uncapped aligned output for a file or a program is printed in chunks
   ** of CHUNK rows, so a big result is never held whole: the widths only
@@ -55,7 +59,7 @@ struct rt_render {
   int chunked, started;
   int64_t flushed; /* rows printed by earlier chunks */
   int *w;
-  unsigned char *multi;
+  int vw; /* records: the widest value so far (psql's one width for all) */
 };
 
 static const char *const format_names[] = {
@@ -182,31 +186,45 @@ char *rt_value_text(const rt_value *v) {
   return rt_sb_take(&b);
 }
 
-/* Text for an aligned cell: control characters other than newline are
+/* Text for an aligned cell: a tab is spaces up to the next multiple of 8
+** columns, as psql shows it; other control characters but newline are
 ** shown escaped so they cannot break the alignment. */
 static int make_cell(cell *c, const rt_value *v, int markdown) {
   rt_strbuf raw = RT_STRBUF_INIT, b = RT_STRBUF_INIT;
-  size_t i;
+  size_t i = 0;
+  int col = 0; /* display columns since the line began */
   c->s = NULL;
   c->n = 0;
   if (v->type == RT_V_NULL) return 0;
   add_value(&raw, v);
-  for (i = 0; i < raw.n; i++) {
+  while (i < raw.n) {
     unsigned char ch = (unsigned char)raw.p[i];
+    size_t len = 1, from = b.n;
+    unsigned cp;
     if (markdown && ch == '|')
       rt_sb_adds(&b, "\\|");
     else if (markdown && ch == '\n')
       rt_sb_adds(&b, "<br>");
-    else if (ch == '\n')
+    else if (ch == '\n') {
       rt_sb_addc(&b, '\n');
-    else if (ch == '\t')
-      rt_sb_adds(&b, "\\t");
-    else if (ch == '\r')
+      col = 0;
+    } else if (ch == '\t') {
+      do rt_sb_addc(&b, ' ');
+      while (++col % 8 != 0);
+    } else if (ch == '\r')
       rt_sb_adds(&b, "\\r");
     else if (ch < 0x20 || ch == 0x7f)
       rt_sb_addf(&b, "\\x%02x", ch);
-    else
+    else if (ch < 0x80)
       rt_sb_addc(&b, (char)ch);
+    else {
+      len = utf8_next(raw.p + i, raw.n - i, &cp);
+      rt_sb_addlen(&b, raw.p + i, len);
+      col += cp_width(cp);
+    }
+    if (ch != '\n' && ch != '\t' && ch < 0x80 && !b.failed)
+      col += (int)(b.n - from);
+    i += len;
   }
   rt_sb_free(&raw);
   rt_sb_addc(&b, '\0');
@@ -307,9 +325,11 @@ rt_render *rt_render_begin(FILE *out, const rt_render_opts *o, int ncols,
   r->ncols = ncols;
   r->names = calloc((size_t)ncols + 1, sizeof *r->names);
   r->types = calloc((size_t)ncols + 1, sizeof *r->types);
+  r->items = calloc((size_t)ncols + 1, sizeof *r->items);
   r->numeric = calloc((size_t)ncols + 1, 1);
   r->textual = calloc((size_t)ncols + 1, 1);
-  if (!r->names || !r->types || !r->numeric || !r->textual) goto fail;
+  if (!r->names || !r->types || !r->items || !r->numeric || !r->textual)
+    goto fail;
   for (i = 0; i < ncols; i++) {
     const char *name = names[i] ? names[i] : "";
     if (o->format == RT_FMT_MARKDOWN) {
@@ -325,16 +345,15 @@ rt_render *rt_render_begin(FILE *out, const rt_render_opts *o, int ncols,
   }
   if (r->o.format == RT_FMT_TABLE && r->o.expanded == RT_EXPANDED_ON)
     r->o.format = RT_FMT_VERTICAL;
-  /* records stream, except to a terminal, where they may need the pager */
+  /* records are held too: psql draws every record's rule as wide as the
+  ** widest value of the result */
   r->buffered = r->o.format == RT_FMT_TABLE || r->o.format == RT_FMT_MARKDOWN ||
-                (r->o.format == RT_FMT_VERTICAL && r->o.pager);
+                r->o.format == RT_FMT_VERTICAL;
   r->chunked =
-      (r->o.format == RT_FMT_TABLE || r->o.format == RT_FMT_MARKDOWN) &&
-      r->o.limit < 0 && r->o.pager == NULL && r->o.width == 0;
+      r->buffered && r->o.limit < 0 && r->o.pager == NULL && r->o.width == 0;
   if (r->chunked) {
     r->w = calloc((size_t)ncols + 1, sizeof *r->w);
-    r->multi = calloc((size_t)ncols + 1, 1);
-    if (r->w == NULL || r->multi == NULL) goto fail;
+    if (r->w == NULL) goto fail;
   }
   if (r->o.format == RT_FMT_CSV || r->o.format == RT_FMT_TSV) {
     /* the header row */
@@ -403,41 +422,48 @@ static void tsv_field(FILE *f, const rt_value *v) {
   free(s);
 }
 
-static void json_string(FILE *f, const char *s, size_t n) {
+static void json_string_sb(rt_strbuf *b, const char *s, size_t n) {
   size_t i;
-  fputc('"', f);
+  rt_sb_addc(b, '"');
   for (i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     switch (c) {
     case '"':
-      fputs("\\\"", f);
+      rt_sb_adds(b, "\\\"");
       break;
     case '\\':
-      fputs("\\\\", f);
+      rt_sb_adds(b, "\\\\");
       break;
     case '\n':
-      fputs("\\n", f);
+      rt_sb_adds(b, "\\n");
       break;
     case '\r':
-      fputs("\\r", f);
+      rt_sb_adds(b, "\\r");
       break;
     case '\t':
-      fputs("\\t", f);
+      rt_sb_adds(b, "\\t");
       break;
     case '\b':
-      fputs("\\b", f);
+      rt_sb_adds(b, "\\b");
       break;
     case '\f':
-      fputs("\\f", f);
+      rt_sb_adds(b, "\\f");
       break;
     default:
       if (c < 0x20 || c == 0x7f)
-        fprintf(f, "\\u%04x", c);
+        rt_sb_addf(b, "\\u%04x", c);
       else
-        fputc(c, f);
+        rt_sb_addc(b, (char)c);
     }
   }
-  fputc('"', f);
+  rt_sb_addc(b, '"');
+}
+
+static void json_string(FILE *f, const char *s, size_t n) {
+  rt_strbuf b = RT_STRBUF_INIT;
+  json_string_sb(&b, s, n);
+  if (!b.failed) fwrite(b.p, 1, b.n, f);
+  rt_sb_free(&b);
 }
 
 /* Is s[0..n) a number JSON accepts as it stands? */
@@ -462,7 +488,172 @@ static int json_number(const char *s, size_t n) {
   return i == n;
 }
 
-static void json_value(FILE *f, const rt_value *v, rt_sqltype t) {
+/*
+** A JSON checker: does one JSON value start at s[*i] (after white space)?
+** It moves *i past it.  A JSON column's text is nested into the output as
+** it stands only when it is JSON (a SQLite column declared JSON may hold
+** anything).
+*/
+#define JSON_DEPTH 200
+
+static void json_ws(const char *s, size_t n, size_t *i) {
+  while (*i < n &&
+         (s[*i] == ' ' || s[*i] == '\t' || s[*i] == '\n' || s[*i] == '\r'))
+    (*i)++;
+}
+
+static int json_check(const char *s, size_t n, size_t *i, int depth) {
+  size_t j;
+  json_ws(s, n, i);
+  if (*i >= n || depth > JSON_DEPTH) return 0;
+  switch (s[*i]) {
+  case '{':
+  case '[': {
+    char close = s[*i] == '{' ? '}' : ']';
+    int object = close == '}';
+    (*i)++;
+    json_ws(s, n, i);
+    if (*i < n && s[*i] == close) {
+      (*i)++;
+      return 1;
+    }
+    for (;;) {
+      if (object) {
+        json_ws(s, n, i);
+        if (*i >= n || s[*i] != '"' || !json_check(s, n, i, depth + 1))
+          return 0;
+        json_ws(s, n, i);
+        if (*i >= n || s[*i] != ':') return 0;
+        (*i)++;
+      }
+      if (!json_check(s, n, i, depth + 1)) return 0;
+      json_ws(s, n, i);
+      if (*i < n && s[*i] == ',') {
+        (*i)++;
+        continue;
+      }
+      if (*i < n && s[*i] == close) {
+        (*i)++;
+        return 1;
+      }
+      return 0;
+    }
+  }
+  case '"':
+    for (j = *i + 1; j < n && s[j] != '"'; j++) {
+      if ((unsigned char)s[j] < 0x20) return 0;
+      if (s[j] == '\\') {
+        j++;
+        if (j >= n || strchr("\"\\/bfnrtu", s[j]) == NULL) return 0;
+      }
+    }
+    if (j >= n) return 0;
+    *i = j + 1;
+    return 1;
+  default:
+    if (n - *i >= 4 &&
+        (memcmp(s + *i, "true", 4) == 0 || memcmp(s + *i, "null", 4) == 0)) {
+      *i += 4;
+      return 1;
+    }
+    if (n - *i >= 5 && memcmp(s + *i, "false", 5) == 0) {
+      *i += 5;
+      return 1;
+    }
+    for (j = *i; j < n && strchr("+-.0123456789eE", s[j]) && s[j]; j++) {
+    }
+    if (j == *i || !json_number(s + *i, j - *i)) return 0;
+    *i = j;
+    return 1;
+  }
+}
+
+static int json_valid(const char *s, size_t n) {
+  size_t i = 0;
+  if (!json_check(s, n, &i, 0)) return 0;
+  json_ws(s, n, &i);
+  return i == n;
+}
+
+/*
+** One element of a PostgreSQL array literal as JSON: an unquoted NULL is
+** null; numbers, booleans (t/f) and JSON elements by the array's element
+** family; the rest strings.
+*/
+static void pgitem_json(rt_strbuf *b, const char *s, size_t n, int quoted,
+                        rt_sqltype item) {
+  if (!quoted && n == 4 && strncmp(s, "NULL", 4) == 0)
+    rt_sb_adds(b, "null");
+  else if ((item == RT_T_INTEGER || item == RT_T_FLOAT ||
+            item == RT_T_NUMERIC) &&
+           json_number(s, n))
+    rt_sb_addlen(b, s, n);
+  else if (item == RT_T_FLOAT && !quoted)
+    rt_sb_adds(b, "null"); /* NaN, Infinity: no JSON number */
+  else if (item == RT_T_BOOLEAN && n == 1 && (s[0] == 't' || s[0] == 'f'))
+    rt_sb_adds(b, s[0] == 't' ? "true" : "false");
+  else if (item == RT_T_JSON && json_valid(s, n))
+    rt_sb_addlen(b, s, n);
+  else
+    json_string_sb(b, s, n);
+}
+
+/*
+** A PostgreSQL array literal (`{1,2,NULL}`, `{{1,2},{3,4}}`,
+** `{a,"b c","d\"e"}`) as a JSON array of arrays.  -1 when the text is not
+** one this reads (bounds such as `[0:1]={..}`): it is shown as a string.
+*/
+static int pgarray_json(rt_strbuf *b, const char *s, size_t n, size_t *i,
+                        rt_sqltype item, int depth) {
+  rt_strbuf el = RT_STRBUF_INIT;
+  int first = 1, rc = -1;
+  if (*i >= n || s[*i] != '{' || depth > JSON_DEPTH) return -1;
+  (*i)++;
+  rt_sb_addc(b, '[');
+  if (*i < n && s[*i] == '}') {
+    (*i)++;
+    rt_sb_addc(b, ']');
+    return 0;
+  }
+  for (;;) {
+    if (!first) rt_sb_adds(b, ", ");
+    first = 0;
+    if (*i < n && s[*i] == '{') {
+      if (pgarray_json(b, s, n, i, item, depth + 1) != 0) goto done;
+    } else if (*i < n && s[*i] == '"') {
+      rt_sb_reset(&el);
+      for ((*i)++; *i < n && s[*i] != '"'; (*i)++) {
+        if (s[*i] == '\\' && *i + 1 < n) (*i)++;
+        rt_sb_addc(&el, s[*i]);
+      }
+      if (*i >= n) goto done;
+      (*i)++;
+      pgitem_json(b, el.p ? el.p : "", el.n, 1, item);
+    } else {
+      size_t j = *i;
+      while (j < n && s[j] != ',' && s[j] != '}') j++;
+      if (j == *i || j >= n) goto done;
+      pgitem_json(b, s + *i, j - *i, 0, item);
+      *i = j;
+    }
+    if (*i < n && s[*i] == ',') {
+      (*i)++;
+      continue;
+    }
+    if (*i < n && s[*i] == '}') {
+      (*i)++;
+      rt_sb_addc(b, ']');
+      rc = 0;
+    }
+    goto done;
+  }
+done:
+  rt_sb_free(&el);
+  return rc;
+}
+
+static void json_value(FILE *f, const rt_value *v, rt_sqltype t,
+                       rt_sqltype item, int raw) {
   char buf[32];
   switch (v->type) {
   case RT_V_NULL:
@@ -481,14 +672,21 @@ static void json_value(FILE *f, const rt_value *v, rt_sqltype t) {
     fputs(v->u.b ? "true" : "false", f);
     break;
   case RT_V_TEXT:
-    /* exact decimals are numbers; JSON columns are JSON already */
-    if ((t == RT_T_NUMERIC || t == RT_T_JSON) &&
-        json_number(v->u.s.p, v->u.s.n))
+    /* exact decimals are numbers; JSON is nested as it stands, arrays
+    ** become JSON arrays */
+    if (raw || (t == RT_T_NUMERIC && json_number(v->u.s.p, v->u.s.n)) ||
+        (t == RT_T_JSON && json_valid(v->u.s.p, v->u.s.n)))
       fwrite(v->u.s.p, 1, v->u.s.n, f);
-    else if (t == RT_T_JSON && v->u.s.n > 0 &&
-             (v->u.s.p[0] == '{' || v->u.s.p[0] == '['))
-      fwrite(v->u.s.p, 1, v->u.s.n, f);
-    else
+    else if (t == RT_T_ARRAY) {
+      rt_strbuf b = RT_STRBUF_INIT;
+      size_t i = 0;
+      if (pgarray_json(&b, v->u.s.p, v->u.s.n, &i, item, 0) == 0 &&
+          i == v->u.s.n && !b.failed)
+        fwrite(b.p, 1, b.n, f);
+      else
+        json_string(f, v->u.s.p, v->u.s.n);
+      rt_sb_free(&b);
+    } else
       json_string(f, v->u.s.p, v->u.s.n);
     break;
   case RT_V_BLOB: {
@@ -500,7 +698,6 @@ static void json_value(FILE *f, const rt_value *v, rt_sqltype t) {
   }
 }
 
-static void print_record(rt_render *r, FILE *f, const cell *cells, int64_t no);
 static void flush_chunk(rt_render *r);
 
 static int hold_row(rt_render *r, const rt_value *vals) {
@@ -523,7 +720,17 @@ static int hold_row(rt_render *r, const rt_value *vals) {
   return 0;
 }
 
+void rt_render_items(rt_render *r, const rt_sqltype *items) {
+  int i;
+  for (i = 0; i < r->ncols; i++) r->items[i] = items[i];
+}
+
 int rt_render_row(rt_render *r, const rt_value *vals) {
+  return rt_render_row_json(r, vals, NULL);
+}
+
+int rt_render_row_json(rt_render *r, const rt_value *vals,
+                       const unsigned char *raw) {
   int i;
   FILE *f = r->out;
   int64_t no = ++r->total;
@@ -538,22 +745,11 @@ int rt_render_row(rt_render *r, const rt_value *vals) {
   switch (r->o.format) {
   case RT_FMT_TABLE:
   case RT_FMT_MARKDOWN:
+  case RT_FMT_VERTICAL:
     if (r->o.limit >= 0 && no > r->o.limit) return 0;
     if (hold_row(r, vals) != 0) return -1;
     if (r->chunked && r->nheld >= CHUNK) flush_chunk(r);
     return 0;
-  case RT_FMT_VERTICAL: {
-    cell *row;
-    if (r->o.limit >= 0 && no > r->o.limit) return 0;
-    if (r->buffered) return hold_row(r, vals);
-    row = calloc((size_t)r->ncols + 1, sizeof *row);
-    if (row == NULL) return -1;
-    for (i = 0; i < r->ncols; i++) make_cell(&row[i], &vals[i], 0);
-    print_record(r, f, row, no);
-    for (i = 0; i < r->ncols; i++) free(row[i].s);
-    free(row);
-    return 0;
-  }
   case RT_FMT_CSV:
   case RT_FMT_TSV:
     for (i = 0; i < r->ncols; i++) {
@@ -571,7 +767,7 @@ int rt_render_row(rt_render *r, const rt_value *vals) {
       if (i) fputs(", ", f);
       json_string(f, r->names[i], strlen(r->names[i]));
       fputs(": ", f);
-      json_value(f, &vals[i], r->types[i]);
+      json_value(f, &vals[i], r->types[i], r->items[i], raw && raw[i]);
     }
     fputc('}', f);
     return 0;
@@ -594,31 +790,56 @@ static int name_width(const rt_render *r) {
   return w;
 }
 
-static void print_record(rt_render *r, FILE *f, const cell *cells, int64_t no) {
-  rt_strbuf b = RT_STRBUF_INIT;
-  int nw = name_width(r), vw = 0, i, j, room;
-  char head[64];
-  for (i = 0; i < r->ncols; i++) {
-    int w = cell_width(&cells[i], NULL);
-    if (w > vw) vw = w;
+/*
+** The width of the values' column of records, as psql reckons it: the
+** widest value of the held rows (*multi set when one has several lines,
+** which takes a column more for the `+`), and at least what leaves the
+** rule's `-[ RECORD n ]` title, for the highest record number `last`,
+** no longer than the names, ` | ` and the values.
+*/
+static int record_width(const rt_render *r, int64_t last, int *multi) {
+  size_t k;
+  int w = 0, nw = name_width(r), title, nl;
+  *multi = 0;
+  for (k = 0; k < r->nheld * (size_t)r->ncols; k++) {
+    int cw = cell_width(&r->cells[k], &nl);
+    if (cw > w) w = cw;
+    if (nl > 1) *multi = 1;
   }
-  room = r->o.width > 0 ? r->o.width - nw - 3 : 0;
+  title = snprintf(NULL, 0, "-[ RECORD %lld ]", (long long)last);
+  if (nw + 3 + *multi + w < title) w = title - nw - 3 - *multi;
+  return w;
+}
+
+/*
+** One record as psql's \x shows it: the rule `-[ RECORD n ]---` as wide as
+** the names, ` | ` and the values' column `vw`, with `+` where the ` | `
+** falls when the title leaves room; a value's lines but the last padded
+** to vw and marked `+`.
+*/
+static void print_record(rt_render *r, FILE *f, const cell *cells, int64_t no,
+                         int vw, int multi) {
+  rt_strbuf b = RT_STRBUF_INIT;
+  int nw = name_width(r), i, j, room;
+  char head[64];
+  room = r->o.width > 0 ? r->o.width - nw - 3 - multi : 0;
   if (room > 0 && vw > room) vw = room;
   snprintf(head, sizeof head, "-[ RECORD %lld ]", (long long)no);
   rt_sb_adds(&b, head);
-  /* psql marks where the ` | ` falls with `+` when the title leaves room */
   for (j = (int)strlen(head); j < nw + 3 + vw; j++)
     rt_sb_addc(&b, j == nw + 1 ? '+' : '-');
   put_line(f, &b);
   for (i = 0; i < r->ncols; i++) {
-    const char *p;
-    size_t n;
+    const char *p, *q;
+    size_t n, qn;
     for (j = 0; cell_line(&cells[i], j, &p, &n); j++) {
+      int more = cell_line(&cells[i], j + 1, &q, &qn);
       add_field(&b, j == 0 ? r->names[i] : "", j == 0 ? strlen(r->names[i]) : 0,
                 nw, -1, 0);
       rt_sb_adds(&b, " | ");
-      add_field(&b, p, n, room > 0 ? room : rt_text_width(p, n), -1,
+      add_field(&b, p, n, more || room > 0 ? vw : rt_text_width(p, n), -1,
                 cells[i].s == NULL && r->o.color);
+      if (more) rt_sb_addc(&b, '+');
       put_line(f, &b);
     }
   }
@@ -643,35 +864,32 @@ static void footer(const rt_render *r, FILE *f) {
     fprintf(f, "(%lld row%s)\n", (long long)r->total, r->total == 1 ? "" : "s");
 }
 
-/* Column widths of the held rows; *multi marks columns with a multi-line
-** value (they get one more column for psql's `+` marker). */
-static void widths(rt_render *r, int *w, unsigned char *multi) {
+/* Column widths of the held rows (psql's `+` marker for a multi-line value
+** takes the space after the cell: no column more). */
+static void widths(rt_render *r, int *w) {
   size_t k;
   int i;
   for (i = 0; i < r->ncols; i++) {
     w[i] = rt_text_width(r->names[i], strlen(r->names[i]));
-    multi[i] = 0;
     if (r->o.format == RT_FMT_MARKDOWN && w[i] < 3) w[i] = 3;
   }
   for (k = 0; k < r->nheld; k++)
     for (i = 0; i < r->ncols; i++) {
-      int nl, cw = cell_width(&r->cells[k * (size_t)r->ncols + (size_t)i], &nl);
+      int cw = cell_width(&r->cells[k * (size_t)r->ncols + (size_t)i], NULL);
       if (cw > w[i]) w[i] = cw;
-      if (nl > 1) multi[i] = 1;
     }
 }
 
-static int table_width(const rt_render *r, const int *w,
-                       const unsigned char *multi) {
+static int table_width(const rt_render *r, const int *w) {
   int i, t = 1;
-  for (i = 0; i < r->ncols; i++) t += w[i] + multi[i] + (i ? 3 : 1);
+  for (i = 0; i < r->ncols; i++) t += w[i] + (i ? 3 : 1);
   return t;
 }
 
 /* Narrow the widest columns until the table fits o.width. */
-static void fit(const rt_render *r, int *w, const unsigned char *multi) {
+static void fit(const rt_render *r, int *w) {
   if (r->o.width <= 0) return;
-  while (table_width(r, w, multi) > r->o.width) {
+  while (table_width(r, w) > r->o.width) {
     int i, wide = 0;
     for (i = 1; i < r->ncols; i++)
       if (w[i] > w[wide]) wide = i;
@@ -680,21 +898,20 @@ static void fit(const rt_render *r, int *w, const unsigned char *multi) {
   }
 }
 
-static void print_table(rt_render *r, FILE *f, const int *w,
-                        const unsigned char *multi, int header) {
+static void print_table(rt_render *r, FILE *f, const int *w, int header) {
   rt_strbuf b = RT_STRBUF_INIT;
   int i, j;
   size_t k;
   for (i = 0; header && i < r->ncols; i++) {
     rt_sb_adds(&b, i ? "| " : " ");
-    add_field(&b, r->names[i], strlen(r->names[i]), w[i] + multi[i], 0, 0);
+    add_field(&b, r->names[i], strlen(r->names[i]), w[i], 0, 0);
     rt_sb_addc(&b, ' ');
   }
   if (header) {
     put_line(f, &b);
     for (i = 0; i < r->ncols; i++) {
       if (i) rt_sb_addc(&b, '+');
-      for (j = 0; j < w[i] + multi[i] + 2; j++) rt_sb_addc(&b, '-');
+      for (j = 0; j < w[i] + 2; j++) rt_sb_addc(&b, '-');
     }
     put_line(f, &b);
   }
@@ -712,7 +929,6 @@ static void print_table(rt_render *r, FILE *f, const int *w,
         rt_sb_adds(&b, i ? "| " : " ");
         add_field(&b, p, n, w[i], right_aligned(r, i) ? 1 : -1,
                   row[i].s == NULL && r->o.color);
-        if (multi[i]) rt_sb_addc(&b, ' ');
         rt_sb_addc(&b, more ? '+' : ' ');
       }
       put_line(f, &b);
@@ -772,16 +988,17 @@ static long table_lines(const rt_render *r) {
   return lines;
 }
 
-static void print_held(rt_render *r, FILE *f, const int *w,
-                       const unsigned char *multi) {
+static void print_held(rt_render *r, FILE *f, const int *w) {
   size_t k;
   if (r->o.format == RT_FMT_MARKDOWN)
     print_markdown(r, f, w, 1);
   else if (r->o.format == RT_FMT_VERTICAL) {
+    int multi, vw = record_width(r, (int64_t)r->nheld, &multi);
     for (k = 0; k < r->nheld; k++)
-      print_record(r, f, r->cells + k * (size_t)r->ncols, (int64_t)k + 1);
+      print_record(r, f, r->cells + k * (size_t)r->ncols, (int64_t)k + 1, vw,
+                   multi);
   } else
-    print_table(r, f, w, multi, 1);
+    print_table(r, f, w, 1);
   footer(r, f);
 }
 
@@ -794,36 +1011,38 @@ static void free_held(rt_render *r) {
 /* Print the rows held so far (chunked output) and let them go. */
 static void flush_chunk(rt_render *r) {
   int *w = calloc((size_t)r->ncols + 1, sizeof *w);
-  unsigned char *multi = calloc((size_t)r->ncols + 1, 1);
   int i;
-  if (w && multi) {
-    widths(r, w, multi);
-    for (i = 0; i < r->ncols; i++) {
+  if (w) {
+    widths(r, w);
+    for (i = 0; i < r->ncols; i++)
       if (w[i] > r->w[i]) r->w[i] = w[i];
-      r->multi[i] |= multi[i];
-    }
     if (r->o.format == RT_FMT_MARKDOWN)
       print_markdown(r, r->out, r->w, !r->started);
-    else
-      print_table(r, r->out, r->w, r->multi, !r->started);
+    else if (r->o.format == RT_FMT_VERTICAL) {
+      size_t k;
+      int multi, vw = record_width(r, r->flushed + (int64_t)r->nheld, &multi);
+      if (vw > r->vw) r->vw = vw;
+      for (k = 0; k < r->nheld; k++)
+        print_record(r, r->out, r->cells + k * (size_t)r->ncols,
+                     r->flushed + (int64_t)k + 1, r->vw, multi);
+    } else
+      print_table(r, r->out, r->w, !r->started);
     r->started = 1;
     r->flushed += (int64_t)r->nheld;
   }
   free(w);
-  free(multi);
   free_held(r);
 }
 
 static void finish_held(rt_render *r) {
   int *w = calloc((size_t)r->ncols + 1, sizeof *w);
-  unsigned char *multi = calloc((size_t)r->ncols + 1, 1);
   long lines;
-  if (w == NULL || multi == NULL) goto done;
-  widths(r, w, multi);
+  if (w == NULL) goto done;
+  widths(r, w);
   if (r->o.format == RT_FMT_TABLE && r->o.expanded == RT_EXPANDED_AUTO &&
-      r->o.width > 0 && r->nheld > 0 && table_width(r, w, multi) > r->o.width)
+      r->o.width > 0 && r->nheld > 0 && table_width(r, w) > r->o.width)
     r->o.format = RT_FMT_VERTICAL;
-  if (r->o.format == RT_FMT_TABLE) fit(r, w, multi);
+  if (r->o.format == RT_FMT_TABLE) fit(r, w);
   lines = table_lines(r);
   if (r->o.format == RT_FMT_VERTICAL) lines += (long)r->nheld * r->ncols;
   if (r->o.pager && r->o.height > 0 && lines >= r->o.height) {
@@ -832,17 +1051,16 @@ static void finish_held(rt_render *r) {
     fflush(r->out);
     p = popen(r->o.pager, "w");
     if (p) {
-      print_held(r, p, w, multi);
+      print_held(r, p, w);
       pclose(p);
       signal(SIGPIPE, old);
       goto done;
     }
     signal(SIGPIPE, old);
   }
-  print_held(r, r->out, w, multi);
+  print_held(r, r->out, w);
 done:
   free(w);
-  free(multi);
 }
 
 void rt_render_end(rt_render *r) {
@@ -856,18 +1074,16 @@ void rt_render_end(rt_render *r) {
       finish_held(r);
     else if (r->o.format == RT_FMT_JSON)
       fputs(r->total > 0 ? "\n]\n" : "[]\n", r->out);
-    else if (r->o.format == RT_FMT_VERTICAL)
-      footer(r, r->out);
     fflush(r->out);
   }
   free_held(r);
   free(r->cells);
   free(r->w);
-  free(r->multi);
   if (r->names)
     for (i = 0; i < r->ncols; i++) free(r->names[i]);
   free(r->names);
   free(r->types);
+  free(r->items);
   free(r->numeric);
   free(r->textual);
   free(r);

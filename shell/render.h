@@ -50,8 +50,16 @@ const char *rt_format_name(rt_format f);
 */
 rt_render *rt_render_begin(FILE *out, const rt_render_opts *o, int ncols,
                            const char *const *names, const rt_sqltype *types);
+/* The element families of the columns of type RT_T_ARRAY (ncols of
+** them): the json format writes numbers, booleans and JSON as such. */
+void rt_render_items(rt_render *r, const rt_sqltype *items);
 /* One row of ncols values (their bytes are copied if kept). 0 or -1. */
 int rt_render_row(rt_render *r, const rt_value *vals);
+/* The same, where raw[i] nonzero marks vals[i] as JSON text already (a
+** nested value): the json format writes it as it stands, the others as
+** text. */
+int rt_render_row_json(rt_render *r, const rt_value *vals,
+                       const unsigned char *raw);
 /* Finish: print what was held and the footer, and free r. */
 void rt_render_end(rt_render *r);
 /* Free r without printing anything more (the rows failed midway). */

@@ -58,10 +58,32 @@ static void on_sigint_running(int sig) {
   if (running_L) lua_sethook(running_L, stop_hook, flags, 1);
 }
 
+/* Input typed at the prompt is running: an error the database raised
+** prints as its message alone, as psql prints one. */
+static int at_prompt;
+
+/* Did the database raise the error object at idx (a DBAPIError, which
+** keeps the driver's message in `orig`)? */
+static int is_db_error(lua_State *L, int idx) {
+  int yes;
+  if (!lua_istable(L, idx) || !lua_getmetatable(L, idx)) return 0;
+  lua_getfield(L, -1, "__name");
+  yes = lua_type(L, -1) == LUA_TSTRING &&
+        strcmp(lua_tostring(L, -1), "retort.Error") == 0;
+  lua_pop(L, 2);
+  if (!yes) return 0;
+  yes = lua_getfield(L, idx, "orig") != LUA_TNIL;
+  lua_pop(L, 1);
+  return yes;
+}
+
 /* Message handler: add a traceback; error objects keep their __tostring
 ** text. */
 static int msghandler(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
+  if (msg == NULL && at_prompt && is_db_error(L, 1) &&
+      luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+    return 1; /* the statement is in the message: no traceback */
   if (msg == NULL) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
       msg = lua_tostring(L, -1);
@@ -313,16 +335,26 @@ static void remember(const char *text, const char *hist, int command) {
 ** query's time includes fetching its rows. */
 static int run_compiled(lua_State *L, int status) {
   if (status == LUA_OK) {
-    int base = lua_gettop(L);
+    int base = lua_gettop(L), outer = at_prompt;
     double t0 = rt_sql_now_ms();
+    at_prompt = 1;
     status = rt_shell_docall(L, 0, LUA_MULTRET);
+    at_prompt = outer;
     if (status == LUA_OK) print_results(L, lua_gettop(L) - base + 1);
     if (status == LUA_OK && rt_sh.timing) {
-      fprintf(rt_sql_out(), "Time: %.3f ms\n", rt_sql_now_ms() - t0);
+      rt_sql_print_timing(rt_sql_out(), rt_sql_now_ms() - t0);
       fflush(rt_sql_out());
     }
   }
-  if (status != LUA_OK) rt_shell_report(L);
+  if (status != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    int aborted = msg && strstr(msg, "current transaction is aborted") != NULL;
+    rt_shell_report(L);
+    if (aborted) /* PostgreSQL: an earlier error in the transaction */
+      fputs("HINT:  an earlier statement of this transaction failed: "
+            "session:rollback()\n(or the Connection's rollback()) ends it.\n",
+            stderr);
+  }
   return status != LUA_OK;
 }
 

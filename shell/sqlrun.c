@@ -14,10 +14,12 @@
 #include "interrupt.h"
 
 #include <errno.h>
+#include <math.h>
 #include <lauxlib.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -342,6 +344,41 @@ static int streams(const char *sql, size_t n, int txk) {
          strcmp(w, "ROLLBACK") != 0;
 }
 
+/* A server's notice, on stderr as psql shows it ("NOTICE:  ..."), after
+** what the output holds so far. */
+static void print_notice(void *ud, const char *message) {
+  (void)ud;
+  fflush(rt_sql_out());
+  fputs(message, stderr);
+  fflush(stderr);
+}
+
+void rt_sql_print_timing(FILE *f, double ms) {
+  double secs = ms / 1000.0, mins, hours, days;
+  if (ms < 1000.0) {
+    fprintf(f, "Time: %.3f ms\n", ms);
+    return;
+  }
+  /* psql adds the time in minutes and seconds, hours, days */
+  mins = floor(secs / 60.0);
+  secs -= 60.0 * mins;
+  if (mins < 60.0) {
+    fprintf(f, "Time: %.3f ms (%02d:%06.3f)\n", ms, (int)mins, secs);
+    return;
+  }
+  hours = floor(mins / 60.0);
+  mins -= 60.0 * hours;
+  if (hours < 24.0) {
+    fprintf(f, "Time: %.3f ms (%02d:%02d:%06.3f)\n", ms, (int)hours, (int)mins,
+            secs);
+    return;
+  }
+  days = floor(hours / 24.0);
+  hours -= 24.0 * days;
+  fprintf(f, "Time: %.3f ms (%.0f d %02d:%02d:%06.3f)\n", ms, days, (int)hours,
+          (int)mins, secs);
+}
+
 double rt_sql_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -367,17 +404,21 @@ static int stream_rows(rt_cursor *cur, FILE *f, rt_error *err) {
   int i, rc, ncols = cur->ncols;
   const char **names = calloc((size_t)ncols, sizeof *names);
   rt_sqltype *types = calloc((size_t)ncols, sizeof *types);
+  rt_sqltype *items = calloc((size_t)ncols + 1, sizeof *items);
   rt_value *vals = calloc((size_t)ncols, sizeof *vals);
   rt_render_opts o;
   rt_render *r = NULL;
-  if (names == NULL || types == NULL || vals == NULL) goto nomem;
+  if (names == NULL || types == NULL || items == NULL || vals == NULL)
+    goto nomem;
   for (i = 0; i < ncols; i++) {
     names[i] = drv->colname(cur, i);
     types[i] = drv->coltype(cur, i);
+    if (types[i] == RT_T_ARRAY && drv->colitem) items[i] = drv->colitem(cur, i);
   }
   rt_sql_render_opts(f, &o);
   r = rt_render_begin(f, &o, ncols, names, types);
   if (r == NULL) goto nomem;
+  rt_render_items(r, items);
   while ((rc = drv->fetch(cur, err)) > 0) {
     for (i = 0; i < ncols; i++) {
       drv->column(cur, i, &vals[i]);
@@ -400,11 +441,13 @@ static int stream_rows(rt_cursor *cur, FILE *f, rt_error *err) {
     rt_render_end(r);
   free(names);
   free(types);
+  free(items);
   free(vals);
   return rc < 0 ? -1 : 0;
 nomem:
   free(names);
   free(types);
+  free(items);
   free(vals);
   return rt_error_set(err, RT_EMEMORY, "out of memory");
 }
@@ -451,6 +494,7 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
   sigaction(SIGINT, &sa, &old);
   canceled = 0;
   rt_cancel_enter(c->c.dbc);
+  c->c.dbc->notice = print_notice;
   t0 = rt_sql_now_ms();
   rc = c->c.dbc->drv->execute(c->c.dbc, text, NULL, 0,
                               streams(text, n, txk) ? RT_EXEC_STREAM : 0, &cur,
@@ -463,6 +507,7 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
       print_tag(f, text, n, cur->rowcount);
     cur->conn->drv->cursor_close(cur);
   }
+  c->c.dbc->notice = NULL; /* the library drops them */
   rt_cancel_leave();
   sigaction(SIGINT, &old, NULL);
   fflush(f);
@@ -474,7 +519,7 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
   if (changes_schema(text, n)) rt_schema_refresh(L);
   if (txk == 1) rt_sh.user_tx = 1;
   if (txk == 2) rt_sh.user_tx = 0;
-  if (rt_sh.timing) fprintf(f, "Time: %.3f ms\n", rt_sql_now_ms() - t0);
+  if (rt_sh.timing) rt_sql_print_timing(f, rt_sql_now_ms() - t0);
   fflush(f);
   free(text);
   return 0;
@@ -552,20 +597,216 @@ static int is_empty_list(lua_State *L, int idx) {
   return 0;
 }
 
+/* --- Lua tables in cells: PostgreSQL arrays and JSON --- */
+
+/* A list PostgreSQL could have sent as an array: keys 1..n (n > 0), each
+** a string, number, boolean, sa.null or such a list. */
+static int is_pg_list(lua_State *L, int idx, int depth) {
+  lua_Integer n, i, count = 0;
+  int ok = 1;
+  idx = lua_absindex(L, idx);
+  if (lua_type(L, idx) != LUA_TTABLE || depth > 32) return 0;
+  if (lua_getmetatable(L, idx)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  n = (lua_Integer)lua_rawlen(L, idx);
+  if (n == 0) return 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    count++;
+    lua_pop(L, 1);
+  }
+  if (count != n) return 0;
+  for (i = 1; ok && i <= n; i++) {
+    int t = lua_rawgeti(L, idx, i);
+    ok = t == LUA_TSTRING || t == LUA_TNUMBER || t == LUA_TBOOLEAN ||
+         rt_lua_isnull(L, -1) || is_pg_list(L, -1, depth + 1);
+    lua_pop(L, 1);
+  }
+  return ok;
+}
+
+/* An element as PostgreSQL writes it in an array: quoted when empty,
+** when it holds white space or one of {}",\ or reads NULL. */
+static void add_pg_item(lua_State *L, luaL_Buffer *b, int idx) {
+  char buf[32];
+  size_t n, i;
+  const char *s;
+  int quote;
+  switch (lua_type(L, idx)) {
+  case LUA_TTABLE:
+    if (!rt_lua_isnull(L, idx)) {
+      lua_Integer k, len = (lua_Integer)lua_rawlen(L, idx);
+      luaL_addchar(b, '{');
+      for (k = 1; k <= len; k++) {
+        if (k > 1) luaL_addchar(b, ',');
+        lua_rawgeti(L, idx, k);
+        add_pg_item(L, b, lua_gettop(L));
+        lua_pop(L, 1);
+      }
+      luaL_addchar(b, '}');
+      return;
+    }
+    break;
+  case LUA_TBOOLEAN:
+    luaL_addchar(b, lua_toboolean(L, idx) ? 't' : 'f');
+    return;
+  case LUA_TNUMBER:
+    if (lua_isinteger(L, idx))
+      snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(L, idx));
+    else
+      rt_float_repr(lua_tonumber(L, idx), buf);
+    luaL_addstring(b, buf);
+    return;
+  case LUA_TSTRING:
+    s = lua_tolstring(L, idx, &n);
+    quote = n == 0 || (n == 4 && strncasecmp(s, "NULL", 4) == 0);
+    for (i = 0; i < n && !quote; i++)
+      quote = strchr("{}\",\\ \t\n\r\v\f", s[i]) != NULL;
+    if (quote) luaL_addchar(b, '"');
+    for (i = 0; i < n; i++) {
+      if (quote && (s[i] == '"' || s[i] == '\\')) luaL_addchar(b, '\\');
+      luaL_addchar(b, s[i]);
+    }
+    if (quote) luaL_addchar(b, '"');
+    return;
+  }
+  luaL_addstring(b, "NULL"); /* sa.null, or userdata in a list */
+}
+
+/* Append the UTF-8 of code point cp. */
+static void add_utf8(luaL_Buffer *b, unsigned long cp) {
+  if (cp < 0x80)
+    luaL_addchar(b, (char)cp);
+  else if (cp < 0x800) {
+    luaL_addchar(b, (char)(0xc0 | (cp >> 6)));
+    luaL_addchar(b, (char)(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x10000) {
+    luaL_addchar(b, (char)(0xe0 | (cp >> 12)));
+    luaL_addchar(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+    luaL_addchar(b, (char)(0x80 | (cp & 0x3f)));
+  } else {
+    luaL_addchar(b, (char)(0xf0 | (cp >> 18)));
+    luaL_addchar(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
+    luaL_addchar(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+    luaL_addchar(b, (char)(0x80 | (cp & 0x3f)));
+  }
+}
+
+static long hex4(const char *p, const char *end) {
+  long v = 0;
+  int k;
+  if (end - p < 4) return -1;
+  for (k = 0; k < 4; k++) {
+    char c = p[k];
+    v = v * 16 + (c >= '0' && c <= '9'   ? c - '0'
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                         : -1000000);
+  }
+  return v < 0 ? -1 : v;
+}
+
 /*
-** print_rows(source, keys [, scalars]): source is a Result (rows are
+** Replace the JSON text on top with the same JSON where \uXXXX escapes of
+** characters past ASCII are the characters themselves: the encoder
+** escapes them (as Python's json.dumps), psql shows jsonb as UTF-8.
+*/
+static void unescape_json(lua_State *L) {
+  size_t n;
+  const char *s = lua_tolstring(L, -1, &n), *end = s + n, *p;
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (p = s; p < end; p++) {
+    long cp;
+    if (*p != '\\' || p + 1 >= end) {
+      luaL_addchar(&b, *p);
+      continue;
+    }
+    if (p[1] != 'u' || (cp = hex4(p + 2, end)) < 0x80) {
+      luaL_addchar(&b, *p++); /* another escape: both characters */
+      luaL_addchar(&b, *p);
+      continue;
+    }
+    if (cp >= 0xd800 && cp <= 0xdbff && end - p >= 12 && p[6] == '\\' &&
+        p[7] == 'u') {
+      long lo = hex4(p + 8, end);
+      if (lo >= 0xdc00 && lo <= 0xdfff) {
+        add_utf8(&b, 0x10000 + (((unsigned long)cp - 0xd800) << 10) +
+                         ((unsigned long)lo - 0xdc00));
+        p += 11;
+        continue;
+      }
+    }
+    if (cp >= 0xd800 && cp <= 0xdfff) { /* a lone surrogate stays escaped */
+      luaL_addchar(&b, *p);
+      continue;
+    }
+    add_utf8(&b, (unsigned long)cp);
+    p += 5;
+  }
+  luaL_pushresult(&b);
+  lua_remove(L, -2);
+}
+
+/* json_text(t): t as JSON text, non-ASCII as UTF-8. */
+static int json_text(lua_State *L) {
+  rt_lua_json_encode(L, 1);
+  unescape_json(L);
+  return 1;
+}
+
+/*
+** The text of a plain Lua table in a cell, pushed: a PostgreSQL array as
+** psql shows it (`{1,2,NULL}`) for an ARRAY column, or for a list of
+** scalars where the column's type is unknown (a list of Rows); JSON
+** otherwise, and always for the json format, where *json is set: the
+** text is nested as it stands.  0 for a table with a metatable (a
+** mapped object, a Row), which prints as Lua prints it.
+*/
+static int push_table_text(lua_State *L, int idx, rt_sqltype t, int *json) {
+  idx = lua_absindex(L, idx);
+  if (lua_type(L, idx) != LUA_TTABLE || rt_lua_isnull(L, idx)) return 0;
+  if (lua_getmetatable(L, idx)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  *json = rt_sh.format == RT_FMT_JSON;
+  if (*json ||
+      !(t == RT_T_ARRAY || (t != RT_T_JSON && is_pg_list(L, idx, 0)))) {
+    /* a table JSON cannot hold (a function in it) prints as Lua's */
+    lua_pushcfunction(L, json_text);
+    lua_pushvalue(L, idx);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+      lua_pop(L, 1);
+      *json = 0;
+      return 0;
+    }
+  } else {
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    add_pg_item(L, &b, idx);
+    luaL_pushresult(&b);
+  }
+  return 1;
+}
+
+/*
+** print_rows(source, keys [, how]): source is a Result (rows are
 ** fetched by calling it) or a list of Rows; keys the column names.  With
-** `scalars` each item fetched is the one value of its row (a
-** ScalarResult's).  The renderer lives in a userdata so an error midway
-** frees it.
+** `how` 1 each item fetched is the one value of its row (a ScalarResult's);
+** with 2 it is a RowMapping, read by the keys.  The renderer lives in a
+** userdata so an error midway frees it.
 */
 static int print_rows(lua_State *L) {
   int ncols = (int)lua_rawlen(L, 2), i, isresult = !lua_istable(L, 1);
-  int scalars = lua_toboolean(L, 3);
+  int how = (int)lua_tointeger(L, 3);
   lua_Integer k = 0;
   const char **names;
   rt_value *vals;
-  rt_sqltype *types;
+  rt_sqltype *types, *shown;
+  unsigned char *raw;
   renderbox *box;
   rt_render_opts o;
   FILE *f = rt_sql_out();
@@ -592,10 +833,16 @@ static int print_rows(lua_State *L) {
   /* a Result knows its columns' types: numbers that come as text (a
   ** NUMERIC's decimal string) are right-aligned as the -c path does */
   types = lua_newuserdatauv(L, sizeof *types * ((size_t)ncols + 1), 0);
-  for (i = 0; i < ncols; i++)
+  /* JSON and arrays arrive as Lua values, not as the server's text */
+  shown = lua_newuserdatauv(L, sizeof *shown * ((size_t)ncols + 1), 0);
+  raw = lua_newuserdatauv(L, (size_t)ncols + 1, 0);
+  for (i = 0; i < ncols; i++) {
     types[i] = isresult ? rt_lua_result_coltype(L, 1, i) : RT_T_UNKNOWN;
+    shown[i] = types[i] == RT_T_JSON || types[i] == RT_T_ARRAY ? RT_T_UNKNOWN
+                                                               : types[i];
+  }
   rt_sql_render_opts(f, &o);
-  box->r = rt_render_begin(f, &o, ncols, names, types);
+  box->r = rt_render_begin(f, &o, ncols, names, shown);
   if (box->r == NULL) return luaL_error(L, "out of memory");
   for (;;) {
     int base;
@@ -607,17 +854,26 @@ static int print_rows(lua_State *L) {
     if (lua_isnil(L, -1)) break;
     base = lua_gettop(L);
     for (i = 0; i < ncols; i++) {
-      if (scalars)
+      if (how == 1)
         lua_pushvalue(L, base);
-      else
+      else if (how == 2) {
+        lua_rawgeti(L, 2, i + 1);
+        lua_gettable(L, base);
+      } else
         lua_geti(L, base, i + 1);
+      raw[i] = 0;
       if (rt_lua_tovalue(L, -1, &vals[i]) != 0) {
         size_t len;
-        const char *s = luaL_tolstring(L, -1, &len);
+        int json = 0;
+        const char *s = push_table_text(L, -1, types[i], &json)
+                            ? lua_tolstring(L, -1, &len)
+                            : luaL_tolstring(L, -1, &len);
         vals[i] = rt_vtext(s, len);
+        raw[i] = (unsigned char)json;
       }
     }
-    if (rt_render_row(box->r, vals) != 0) return luaL_error(L, "out of memory");
+    if (rt_render_row_json(box->r, vals, raw) != 0)
+      return luaL_error(L, "out of memory");
     lua_settop(L, base - 1);
     if (output_closed(f)) break;
   }
@@ -636,6 +892,97 @@ static int result_key(lua_State *L) {
   lua_call(L, 1, 1);
   lua_geti(L, -1, lua_tointeger(L, 2));
   if (lua_isnil(L, -1)) return luaL_error(L, "no such column");
+  return 1;
+}
+
+/* Is the value at idx a table whose metatable is named `name`? */
+static int is_named(lua_State *L, int idx, const char *name) {
+  int yes;
+  if (!lua_istable(L, idx) || !lua_getmetatable(L, idx)) return 0;
+  lua_getfield(L, -1, "__name");
+  yes =
+      lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), name) == 0;
+  lua_pop(L, 2);
+  return yes;
+}
+
+/* A non-empty list of RowMappings (mappings():all())? */
+static int is_mapping_list(lua_State *L, int idx) {
+  lua_Integer n, i;
+  if (lua_type(L, idx) != LUA_TTABLE) return 0;
+  if (lua_getmetatable(L, idx)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  n = (lua_Integer)lua_rawlen(L, idx);
+  for (i = 1; i <= n; i++) {
+    int yes;
+    lua_rawgeti(L, idx, i);
+    yes = is_named(L, -1, "retort.RowMapping");
+    lua_pop(L, 1);
+    if (!yes) return 0;
+  }
+  return n > 0;
+}
+
+/* The column names of the RowMapping at idx, in order, pushed as a list. */
+static void push_mapping_keys(lua_State *L, int idx) {
+  lua_Integer n, i, k = 0;
+  lua_newtable(L);
+  lua_getmetatable(L, idx);
+  lua_getfield(L, -1, "_fields");
+  n = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : 0;
+  for (i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, -1, i) == LUA_TSTRING)
+      lua_rawseti(L, -4, ++k);
+    else
+      lua_pop(L, 1); /* a column without a name is not in the mapping */
+  }
+  lua_pop(L, 2);
+}
+
+/* mapping_repr(m): a RowMapping as SQLAlchemy's repr shows one,
+** {'id': 1, 'name': 'alice'}. */
+static int mapping_repr(lua_State *L) {
+  luaL_Buffer b;
+  lua_Integer n, i;
+  push_mapping_keys(L, 1);
+  n = (lua_Integer)lua_rawlen(L, 2);
+  luaL_buffinit(L, &b);
+  luaL_addchar(&b, '{');
+  for (i = 1; i <= n; i++) {
+    if (i > 1) luaL_addstring(&b, ", ");
+    lua_rawgeti(L, 2, i);
+    rt_lua_pushrepr(L, -1);
+    luaL_addvalue(&b);
+    luaL_addstring(&b, ": ");
+    lua_gettable(L, 1);
+    if (lua_isnil(L, -1)) { /* NULL */
+      lua_pop(L, 1);
+      rt_lua_pushnull(L);
+    }
+    rt_lua_pushrepr(L, -1);
+    lua_remove(L, -2);
+    luaL_addvalue(&b);
+  }
+  luaL_addchar(&b, '}');
+  luaL_pushresult(&b);
+  return 1;
+}
+
+/* Print what the Lua function f makes of the value at idx (a repr). */
+static int print_repr(lua_State *L, lua_CFunction f, int idx) {
+  int top = lua_gettop(L);
+  lua_pushcfunction(L, f);
+  lua_pushvalue(L, idx);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    lua_settop(L, top);
+    return 0;
+  }
+  fflush(rt_sql_out());
+  printf("%s\n", lua_tostring(L, -1));
+  fflush(stdout);
+  lua_settop(L, top);
   return 1;
 }
 
@@ -679,7 +1026,17 @@ int rt_sql_print_value(lua_State *L, int idx) {
       return 0;
     }
     lua_rawseti(L, -2, 1);
-    lua_pushboolean(L, 1);
+    lua_pushinteger(L, 1);
+    nargs = 3;
+  } else if (is_named(L, idx, "retort.RowMapping")) {
+    return print_repr(L, mapping_repr, idx);
+  } else if (is_mapping_list(L, idx)) {
+    lua_pushcfunction(L, print_rows);
+    lua_pushvalue(L, idx);
+    lua_rawgeti(L, idx, 1);
+    push_mapping_keys(L, lua_gettop(L));
+    lua_remove(L, -2);
+    lua_pushinteger(L, 2);
     nargs = 3;
   } else if (is_row_list(L, idx)) {
     lua_pushcfunction(L, print_rows);

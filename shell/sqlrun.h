@@ -61,6 +61,9 @@ int rt_sql_run_text(lua_State *L, const char *text);
 ** fetching is printed too (returns 1). */
 int rt_sql_print_value(lua_State *L, int idx);
 
+/* \timing's line for `ms` milliseconds, as psql prints it: `Time: 0.512
+** ms`, and from a second on the same with (mm:ss.fff) after it. */
+void rt_sql_print_timing(FILE *f, double ms);
 /* Milliseconds on a monotonic clock (\timing). */
 double rt_sql_now_ms(void);
 

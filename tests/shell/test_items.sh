@@ -169,7 +169,7 @@ Expanded display is on.
 -[ RECORD 1 ]----------------------------------
 AlbumId | 1
 Title   | For Those About To Rock We Salute You
--[ RECORD 2 ]--------------
+-[ RECORD 2 ]----------------------------------
 AlbumId | 2
 Title   | Balls to the Wall
 (2 rows)
@@ -180,9 +180,9 @@ enter "select 'a"
 enter "\\x' as v;"
 check "inside a string literal a backslash line is text" "retort> select 'a
    ...> \\x' as v;
-  v
------
- a  +
+ v
+----
+ a +
  \\x
 (1 row)
 retort>" "$(screen)"
@@ -224,7 +224,7 @@ enter "select AlbumId, Title from Album where AlbumId < 3;"
 check "\\x on: a record per row" "-[ RECORD 1 ]----------------------------------
 AlbumId | 1
 Title   | For Those About To Rock We Salute You
--[ RECORD 2 ]--------------
+-[ RECORD 2 ]----------------------------------
 AlbumId | 2
 Title   | Balls to the Wall
 (2 rows)" "$(after 'retort> select AlbumId, Title from Album')"

@@ -121,12 +121,14 @@ START_TEST(table_multiline_and_wide) {
                    T("tab\there")};
   opts(&o, RT_FMT_TABLE);
   /* 日本 is two wide characters: four columns */
-  same(render(&o, 2, n, NULL, v, 2), "   a   |     b\n"
-                                     "-------+-----------\n"
-                                     " x    +| 1\n"
-                                     " y     |\n"
-                                     " \xe6\x97\xa5\xe6\x9c\xac  | tab\\there\n"
-                                     "(2 rows)\n");
+  /* a tab is spaces to the next multiple of 8, as psql shows it */
+  same(render(&o, 2, n, NULL, v, 2),
+       "  a   |      b\n"
+       "------+--------------\n"
+       " x   +| 1\n"
+       " y    |\n"
+       " \xe6\x97\xa5\xe6\x9c\xac | tab     here\n"
+       "(2 rows)\n");
 }
 END_TEST
 
@@ -187,6 +189,54 @@ START_TEST(json) {
 }
 END_TEST
 
+/* PostgreSQL arrays become JSON arrays by their elements' family; a JSON
+** column's text is nested only when it is JSON; raw cells as they stand. */
+START_TEST(json_nested) {
+  rt_render_opts o;
+  const char *const n[] = {"a", "t", "b", "f", "j", "x", "r"};
+  rt_sqltype t[] = {RT_T_ARRAY, RT_T_ARRAY, RT_T_ARRAY,  RT_T_ARRAY,
+                    RT_T_ARRAY, RT_T_JSON,  RT_T_UNKNOWN};
+  rt_sqltype items[] = {
+      RT_T_INTEGER, RT_T_TEXT, RT_T_BOOLEAN, RT_T_FLOAT, RT_T_JSON, 0, 0};
+  rt_value v[14] = {T("{{1,2},{3,NULL}}"),
+                    T("{a,\"b c\",\"q\\\"\",NULL,\"NULL\",\"\"}"),
+                    T("{t,f}"),
+                    T("{1.5,NaN}"),
+                    T("{\"{\\\"k\\\": [1]}\"}"),
+                    T("{\"a\": [true, null]}"),
+                    T("[1, 2]"),
+                    T("{}"),
+                    T("[0:1]={1,2}"),
+                    T("{t}"),
+                    T("{1,"),
+                    T("{\"k\":}"),
+                    T("not json"),
+                    T("\"s\"")};
+  unsigned char raw[7] = {0, 0, 0, 0, 0, 0, 1};
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  rt_render *r;
+  opts(&o, RT_FMT_JSON);
+  r = rt_render_begin(f, &o, 7, n, t);
+  ck_assert_ptr_nonnull(r);
+  rt_render_items(r, items);
+  ck_assert_int_eq(rt_render_row_json(r, v, raw), 0);
+  ck_assert_int_eq(rt_render_row_json(r, v + 7, NULL), 0);
+  rt_render_end(r);
+  fclose(f);
+  same(buf, "[\n"
+            "{\"a\": [[1, 2], [3, null]], "
+            "\"t\": [\"a\", \"b c\", \"q\\\"\", null, \"NULL\", \"\"], "
+            "\"b\": [true, false], \"f\": [1.5, null], \"j\": [{\"k\": [1]}], "
+            "\"x\": {\"a\": [true, null]}, \"r\": [1, 2]},\n"
+            "{\"a\": [], \"t\": \"[0:1]={1,2}\", \"b\": [true], "
+            "\"f\": \"{1,\", \"j\": \"{\\\"k\\\":}\", \"x\": \"not json\", "
+            "\"r\": \"\\\"s\\\"\"}\n"
+            "]\n");
+}
+END_TEST
+
 START_TEST(markdown) {
   rt_render_opts o;
   setup_rows();
@@ -207,7 +257,7 @@ START_TEST(vertical) {
   three[1] = T("two\nlines");
   same(render(&o, 3, names3, NULL, three, 2), "-[ RECORD 1 ]\n"
                                               "id    | 1\n"
-                                              "name  | two\n"
+                                              "name  | two  +\n"
                                               "      | lines\n"
                                               "score | 1.5\n"
                                               "-[ RECORD 2 ]\n"
@@ -326,6 +376,7 @@ int main(void) {
   tcase_add_test(tc, csv);
   tcase_add_test(tc, tsv);
   tcase_add_test(tc, json);
+  tcase_add_test(tc, json_nested);
   tcase_add_test(tc, markdown);
   tcase_add_test(tc, vertical);
   tcase_add_test(tc, expanded_modes);
