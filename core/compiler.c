@@ -11,6 +11,7 @@
 #include "compiler.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2676,6 +2677,7 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl); /* ddl.c */
 
 typedef struct cache_entry {
   uint64_t hash;
+  uint64_t id; /* unique to this entry's text (rt_compiled.text_id) */
   const rt_dialect *d;
   char *sig;
   size_t siglen;
@@ -2695,6 +2697,7 @@ typedef struct cache_entry {
 } cache_entry;
 
 static _Thread_local cache_entry cache[CACHE_SLOTS];
+static _Atomic uint64_t entry_ids; /* (entries move with no thread) */
 
 typedef struct sigwalk {
   rt_strbuf sb;
@@ -3111,6 +3114,7 @@ static int cache_hit(cache_entry *e, sigwalk *w, rt_compiled *res) {
   res->nparams = e->nparams;
   res->returns_rows = e->returns_rows;
   res->cached_since = e->created;
+  res->text_id = e->id;
   res->rows = e->rows;
   res->postcompile = e->postcompile;
   return 0;
@@ -3123,6 +3127,7 @@ static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
   int i, j, k, next = 0;
   memset(&e, 0, sizeof e);
   e.hash = h;
+  e.id = atomic_fetch_add_explicit(&entry_ids, 1, memory_order_relaxed) + 1;
   e.d = d;
   e.siglen = w->sb.n;
   e.sqllen = strlen(res->sql);
@@ -3223,6 +3228,7 @@ static int memo_lookup(const rt_node *stmt, const rt_dialect *d,
   res->nparams = e->nparams;
   res->returns_rows = e->returns_rows;
   res->cached_since = e->created;
+  res->text_id = e->id;
   res->rows = e->rows;
   res->postcompile = e->postcompile;
   return 0;
@@ -3480,9 +3486,11 @@ int rt_compile_into(rt_node *stmt, const rt_dialect *d,
     return rt_error_set(err, RT_EMEMORY, "out of memory");
   }
   rc = compile_fresh(stmt, d, o, res, &nameslen, err);
-  if (rc == 0 && cache_store(h, d, w, res, nameslen) == 0 &&
-      !keys_matter(stmt, o))
-    memo_store(stmt, d, &cache[h % CACHE_SLOTS], res);
+  if (rc == 0 && cache_store(h, d, w, res, nameslen) == 0) {
+    res->text_id = cache[h % CACHE_SLOTS].id;
+    if (!keys_matter(stmt, o))
+      memo_store(stmt, d, &cache[h % CACHE_SLOTS], res);
+  }
   return rc;
 }
 

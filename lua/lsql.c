@@ -3269,8 +3269,12 @@ static const rt_dialect *todialect(lua_State *L, int idx, const char *fname) {
   return d;
 }
 
+/* (the texts' ids: see push_sql) */
+#define TEXT_SLOTS 256
+
 typedef struct lcompiled {
   rt_compiled c;
+  uint64_t text_ids[TEXT_SLOTS];
 } lcompiled;
 
 static int lcompiled_gc(lua_State *L) {
@@ -3290,8 +3294,10 @@ static const char scratch_key = 0;
 
 /* (made when the module is opened) */
 static void make_scratch(lua_State *L) {
-  lcompiled *c = lua_newuserdatauv(L, sizeof *c, 0);
+  lcompiled *c = lua_newuserdatauv(L, sizeof *c, 1);
   memset(c, 0, sizeof *c);
+  lua_createtable(L, TEXT_SLOTS, 0);
+  lua_setiuservalue(L, -2, 1);
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, lcompiled_gc);
   lua_setfield(L, -2, "__gc");
@@ -3317,6 +3323,7 @@ static rt_compiled *compile_ud(lua_State *L, rt_node *stmt, const rt_dialect *d,
 ** (made then from a compile of the same statement, a memo hit).
 */
 typedef struct lcompiledbox {
+  const void *tag; /* &compiled_mt: the check needs no metatable lookup */
   const rt_dialect *d;
   int literal_binds;
 } lcompiledbox;
@@ -3330,6 +3337,47 @@ static int compiled_tostring(lua_State *L) {
 }
 
 static const char compiled_mt = 0; /* registry key of the metatable */
+
+/* The Compiled at idx, told by its size and tag as a Node box is; raises
+** for anything else. */
+static const lcompiledbox *checkcompiled(lua_State *L, int idx) {
+  const lcompiledbox *b = lua_touserdata(L, idx);
+  if (!b || lua_rawlen(L, idx) != sizeof *b || b->tag != &compiled_mt)
+    return luaL_checkudata(L, idx, "retort.Compiled"); /* (raises) */
+  return b;
+}
+
+/*
+** Push the SQL text of result c, compiled into the scratch box.  Most
+** compiles are cache hits, whose text is a cached one's (c->text_id): the
+** Lua string of each such text is made once and kept in the scratch box's
+** user value (a table by slot of TEXT_SLOTS, the text's id in text_ids),
+** rather than a new string of the same text made and collected per
+** compile.
+*/
+static void push_sql(lua_State *L, rt_compiled *c) {
+  lcompiled *sc = (lcompiled *)c;
+  int slot = (int)(c->text_id % TEXT_SLOTS);
+  if (!c->text_id || slot_get(L, SLOT_SCRATCH, &scratch_key) != LUA_TUSERDATA ||
+      lua_touserdata(L, -1) != (void *)sc) {
+    if (c->text_id) lua_pop(L, 1);
+    lua_pushstring(L, c->sql);
+    return;
+  }
+  lua_getiuservalue(L, -1, 1);
+  if (sc->text_ids[slot] == c->text_id) {
+    lua_rawgeti(L, -1, slot + 1);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pushstring(L, c->sql);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, -3, slot + 1);
+  sc->text_ids[slot] = c->text_id;
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
 
 /* Fill user values 3 and 4 (params in placeholder order, their names). */
 static void compiled_params(lua_State *L, const lcompiledbox *b) {
@@ -3360,7 +3408,7 @@ static void compiled_params(lua_State *L, const lcompiledbox *b) {
 
 /* compiled.sql, .dialect (its name), .params, .positiontup */
 static int compiled_index(lua_State *L) {
-  const lcompiledbox *b = luaL_checkudata(L, 1, "retort.Compiled");
+  const lcompiledbox *b = checkcompiled(L, 1);
   const char *k = lua_tostring(L, 2);
   if (!k) return 0;
   if (strcmp(k, "sql") == 0) {
@@ -3414,6 +3462,7 @@ static int s_compile(lua_State *L) {
     lua_pop(L, 1);
   }
   b = lua_newuserdatauv(L, sizeof *b, CV_COUNT); /* 4 */
+  b->tag = &compiled_mt;
   b->d = d;
   b->literal_binds = o.literal_binds;
   slot_get(L, SLOT_COMPILED_MT, &compiled_mt);
@@ -3421,7 +3470,7 @@ static int s_compile(lua_State *L) {
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, 4, CV_STMT);
   c = compile_ud(L, s, d, &o);
-  lua_pushstring(L, c->sql);
+  push_sql(L, c);
   lua_setiuservalue(L, 4, CV_SQL);
   return 1;
 }
