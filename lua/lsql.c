@@ -238,6 +238,13 @@ static inline rt_node *boxof(lua_State *L, int idx, int *ann) {
   return u->n;
 }
 
+/* lsql_checknode with the box tested inline first */
+static inline rt_node *checknode(lua_State *L, int idx, const char *fname) {
+  int ann;
+  rt_node *n = boxof(L, idx, &ann);
+  return n ? n : lsql_checknode(L, idx, fname);
+}
+
 /*
 ** A mapped class's column attribute is its column in a box of its own, a
 ** little larger than a Node box (that size is the mark select() tests),
@@ -512,8 +519,10 @@ static int m_unm(lua_State *L) {
 
 /* a criterion: a node, or a Lua boolean */
 static rt_node *criterion(lua_State *L, int idx, const char *fname, int pos) {
-  rt_node *n = lsql_tonode(L, idx);
+  int ann;
+  rt_node *n = boxof(L, idx, &ann);
   lnode *ud;
+  if (!n) n = lsql_tonode(L, idx);
   if (n) {
     lua_pushvalue(L, idx);
     return n;
@@ -931,7 +940,7 @@ static int unary_fn(lua_State *L, int op, const char *fname) {
     SETRESULT(L, ud, rt_literal_column(lua_tostring(L, 1), NULL));
     lua_replace(L, 1);
   }
-  e = lsql_checknode(L, 1, fname);
+  e = checknode(L, 1, fname);
   ud = RESULT(L);
   SETRESULT(L, ud, rt_unary(op, rt_ref(e)));
   return 1;
@@ -1568,7 +1577,7 @@ static int l_over(lua_State *L) {
 
 static rt_node *checkkind(lua_State *L, int idx, int kind, int kind2,
                           const char *fname) {
-  rt_node *n = lsql_checknode(L, idx, fname);
+  rt_node *n = checknode(L, idx, fname);
   if (n->kind != kind && n->kind != kind2)
     rt_lua_error(L, RT_EARGUMENT, "%s: not available on this construct", fname);
   return n;
@@ -1794,7 +1803,7 @@ static int e_within_group(lua_State *L) {
 }
 
 static int s_where(lua_State *L) {
-  rt_node *s = lsql_checknode(L, 1, "where");
+  rt_node *s = checknode(L, 1, "where");
   rt_node *crit[15]; /* the criteria's nodes (kept on the stack) */
   int top = lua_gettop(L), i, slot;
   lnode *ud;
@@ -1957,8 +1966,7 @@ static int join_opts(lua_State *L, int idx) {
 
 /* Table:join(right, on, opts) -> a Join; Select:join(target, on, opts) */
 static int do_join(lua_State *L, int outer, const char *fname) {
-  rt_node *s = lsql_checknode(L, 1, fname),
-          *target = lsql_checknode(L, 2, fname);
+  rt_node *s = checknode(L, 1, fname), *target = checknode(L, 2, fname);
   rt_node *on = lsql_tonode(L, 3);
   /* join(t, nil, {isouter = true}): the options follow a nil onclause */
   int flags =
@@ -3399,35 +3407,31 @@ static const lcompiledbox *checkcompiled(lua_State *L, int idx) {
 }
 
 /*
-** Push the SQL text of result c, compiled into the scratch box.  Most
+** Push the SQL text of the result in scratch box sc (at scidx).  Most
 ** compiles are cache hits, whose text is a cached one's (c->text_id): the
 ** Lua string of each such text is made once and kept in the scratch box's
 ** user value (a table by slot of TEXT_SLOTS, the text's id in text_ids),
 ** rather than a new string of the same text made and collected per
 ** compile.
 */
-static void push_sql(lua_State *L, rt_compiled *c) {
-  lcompiled *sc = (lcompiled *)c;
+static void push_sql(lua_State *L, lcompiled *sc, int scidx) {
+  const rt_compiled *c = &sc->c;
   int slot = (int)(c->text_id % TEXT_SLOTS);
-  if (!c->text_id || slot_get(L, SLOT_SCRATCH, &scratch_key) != LUA_TUSERDATA ||
-      lua_touserdata(L, -1) != (void *)sc) {
-    if (c->text_id) lua_pop(L, 1);
+  if (!c->text_id) {
     lua_pushstring(L, c->sql);
     return;
   }
-  lua_getiuservalue(L, -1, 1);
+  lua_getiuservalue(L, scidx, 1);
   if (sc->text_ids[slot] == c->text_id) {
     lua_rawgeti(L, -1, slot + 1);
-    lua_replace(L, -3);
-    lua_pop(L, 1);
+    lua_remove(L, -2);
     return;
   }
   lua_pushstring(L, c->sql);
   lua_pushvalue(L, -1);
   lua_rawseti(L, -3, slot + 1);
   sc->text_ids[slot] = c->text_id;
-  lua_replace(L, -3);
-  lua_pop(L, 1);
+  lua_remove(L, -2);
 }
 
 /* Fill user values 3 and 4 (params in placeholder order, their names). */
@@ -3487,10 +3491,11 @@ static int compiled_index(lua_State *L) {
 }
 
 static int s_compile(lua_State *L) {
-  rt_node *s = lsql_checknode(L, 1, "compile");
+  rt_node *s = checknode(L, 1, "compile");
   const rt_dialect *d;
   rt_compile_opts o = {0, NULL, 0, 0, 0};
-  rt_compiled *c;
+  rt_error err = RT_ERROR_INIT;
+  lcompiled *sc;
   lcompiledbox *b;
   int opts = lua_istable(L, 3)                                ? 3
              : (lua_istable(L, 2) && !lua_getmetatable(L, 2)) ? 2
@@ -3520,9 +3525,13 @@ static int s_compile(lua_State *L) {
   lua_setmetatable(L, 4);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, 4, CV_STMT);
-  c = compile_ud(L, s, d, &o);
-  push_sql(L, c);
+  /* (compile_ud's work, its scratch box kept at 5 for push_sql) */
+  slot_get(L, SLOT_SCRATCH, &scratch_key);
+  sc = lua_touserdata(L, 5);
+  if (rt_compile_into(s, d, &o, &sc->c, &err) != 0) rt_lua_raise(L, &err);
+  push_sql(L, sc, 5);
   lua_setiuservalue(L, 4, CV_SQL);
+  lua_settop(L, 4);
   return 1;
 }
 
