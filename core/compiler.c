@@ -2888,6 +2888,17 @@ static inline int sig_kid(sigwalk *w, const rt_node *k, size_t after) {
     w->sb.p[w->sb.n++] = 0;
     return 0;
   }
+  /* a table's column (a leaf, and the most common kid) without a call:
+  ** sig_node's form */
+  if (k->kind == RT_N_COLUMN && k->owner && k->owner->kind == RT_N_TABLE) {
+    char *p;
+    if (sig_room(w, 1 + sizeof k->serial + after) != 0) return 1;
+    p = w->sb.p + w->sb.n;
+    *p = 4;
+    memcpy(p + 1, &k->serial, sizeof k->serial);
+    w->sb.n += 1 + sizeof k->serial;
+    return 0;
+  }
   sig_node(w, k);
   return w->failed || sig_room(w, after) != 0;
 }
