@@ -3470,7 +3470,8 @@ int rt_compile_into(rt_node *stmt, const rt_dialect *d,
   if (!keys_matter(stmt, o) && memo_lookup(stmt, d, res) == 0) return 0;
   w = sigwalk_begin();
   sig_node(w, stmt);
-  sig_str(w, d->name);
+  /* (the dialect by address: an entry's own test compares it too) */
+  sig_raw(w, &d, sizeof d);
   sig_raw(w, &d->reserved, sizeof d->reserved); /* mysql and mariadb */
   epoch = rt_schema_epoch();
   sig_raw(w, &epoch, sizeof epoch);
@@ -3512,8 +3513,9 @@ void rt_compiled_free(rt_compiled *c) {
 }
 
 const rt_dialect *rt_dialect_find(const char *name) {
+  /* (the most named first) */
+  if (name && strcmp(name, "sqlite") == 0) return &rt_dialect_sqlite;
   if (!name || strcmp(name, "default") == 0) return &rt_dialect_default;
-  if (strcmp(name, "sqlite") == 0) return &rt_dialect_sqlite;
   if (strcmp(name, "postgresql") == 0 || strcmp(name, "postgres") == 0)
     return &rt_dialect_postgresql;
   if (strcmp(name, "mysql") == 0) return &rt_dialect_mysql;
