@@ -2697,7 +2697,9 @@ typedef struct cache_entry {
 } cache_entry;
 
 static _Thread_local cache_entry cache[CACHE_SLOTS];
-static _Atomic uint64_t entry_ids; /* (entries move with no thread) */
+/* (unique across threads: a Lua state may compile on more than one, and
+** keeps its texts by these ids, see rt_compiled.text_id) */
+static _Atomic uint64_t entry_ids;
 
 typedef struct sigwalk {
   rt_strbuf sb;
