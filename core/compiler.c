@@ -11,6 +11,7 @@
 #include "compiler.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2676,6 +2677,7 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl); /* ddl.c */
 
 typedef struct cache_entry {
   uint64_t hash;
+  uint64_t id; /* unique to this entry's text (rt_compiled.text_id) */
   const rt_dialect *d;
   char *sig;
   size_t siglen;
@@ -2695,6 +2697,9 @@ typedef struct cache_entry {
 } cache_entry;
 
 static _Thread_local cache_entry cache[CACHE_SLOTS];
+/* (unique across threads: a Lua state may compile on more than one, and
+** keeps its texts by these ids, see rt_compiled.text_id) */
+static _Atomic uint64_t entry_ids;
 
 typedef struct sigwalk {
   rt_strbuf sb;
@@ -2883,6 +2888,17 @@ static inline int seen_at(sigwalk *w, const rt_node *n) {
 static inline int sig_kid(sigwalk *w, const rt_node *k, size_t after) {
   if (!k) {
     w->sb.p[w->sb.n++] = 0;
+    return 0;
+  }
+  /* a table's column (a leaf, and the most common kid) without a call:
+  ** sig_node's form */
+  if (k->kind == RT_N_COLUMN && k->owner && k->owner->kind == RT_N_TABLE) {
+    char *p;
+    if (sig_room(w, 1 + sizeof k->serial + after) != 0) return 1;
+    p = w->sb.p + w->sb.n;
+    *p = 4;
+    memcpy(p + 1, &k->serial, sizeof k->serial);
+    w->sb.n += 1 + sizeof k->serial;
     return 0;
   }
   sig_node(w, k);
@@ -3111,6 +3127,7 @@ static int cache_hit(cache_entry *e, sigwalk *w, rt_compiled *res) {
   res->nparams = e->nparams;
   res->returns_rows = e->returns_rows;
   res->cached_since = e->created;
+  res->text_id = e->id;
   res->rows = e->rows;
   res->postcompile = e->postcompile;
   return 0;
@@ -3123,6 +3140,7 @@ static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
   int i, j, k, next = 0;
   memset(&e, 0, sizeof e);
   e.hash = h;
+  e.id = atomic_fetch_add_explicit(&entry_ids, 1, memory_order_relaxed) + 1;
   e.d = d;
   e.siglen = w->sb.n;
   e.sqllen = strlen(res->sql);
@@ -3223,6 +3241,7 @@ static int memo_lookup(const rt_node *stmt, const rt_dialect *d,
   res->nparams = e->nparams;
   res->returns_rows = e->returns_rows;
   res->cached_since = e->created;
+  res->text_id = e->id;
   res->rows = e->rows;
   res->postcompile = e->postcompile;
   return 0;
@@ -3453,7 +3472,8 @@ int rt_compile_into(rt_node *stmt, const rt_dialect *d,
   if (!keys_matter(stmt, o) && memo_lookup(stmt, d, res) == 0) return 0;
   w = sigwalk_begin();
   sig_node(w, stmt);
-  sig_str(w, d->name);
+  /* (the dialect by address: an entry's own test compares it too) */
+  sig_raw(w, &d, sizeof d);
   sig_raw(w, &d->reserved, sizeof d->reserved); /* mysql and mariadb */
   epoch = rt_schema_epoch();
   sig_raw(w, &epoch, sizeof epoch);
@@ -3480,9 +3500,11 @@ int rt_compile_into(rt_node *stmt, const rt_dialect *d,
     return rt_error_set(err, RT_EMEMORY, "out of memory");
   }
   rc = compile_fresh(stmt, d, o, res, &nameslen, err);
-  if (rc == 0 && cache_store(h, d, w, res, nameslen) == 0 &&
-      !keys_matter(stmt, o))
-    memo_store(stmt, d, &cache[h % CACHE_SLOTS], res);
+  if (rc == 0 && cache_store(h, d, w, res, nameslen) == 0) {
+    res->text_id = cache[h % CACHE_SLOTS].id;
+    if (!keys_matter(stmt, o))
+      memo_store(stmt, d, &cache[h % CACHE_SLOTS], res);
+  }
   return rc;
 }
 
@@ -3493,8 +3515,9 @@ void rt_compiled_free(rt_compiled *c) {
 }
 
 const rt_dialect *rt_dialect_find(const char *name) {
+  /* (the most named first) */
+  if (name && strcmp(name, "sqlite") == 0) return &rt_dialect_sqlite;
   if (!name || strcmp(name, "default") == 0) return &rt_dialect_default;
-  if (strcmp(name, "sqlite") == 0) return &rt_dialect_sqlite;
   if (strcmp(name, "postgresql") == 0 || strcmp(name, "postgres") == 0)
     return &rt_dialect_postgresql;
   if (strcmp(name, "mysql") == 0) return &rt_dialect_mysql;

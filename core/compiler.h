@@ -125,6 +125,9 @@ typedef struct rt_compiled {
   ** list given; RT_POSTCOMPILE_LISTED: one with a list of its own, which
   ** a list given at execution replaces */
   int postcompile;
+  /* nonzero when the text is a cached one's: results with the same
+  ** text_id have the same sql (a binding keeps its string of the text) */
+  uint64_t text_id;
   /* a result from the cache has sql, params and names in one block, kept
   ** for the next result rt_compile_into makes in the same rt_compiled */
   void *block;

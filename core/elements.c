@@ -210,8 +210,9 @@ static void node_free(rt_node *n) {
       unref(k);
   }
   if (n->kids) kids_release(n->kids, n->n);
-  rt_type_unref(n->type);
-  if (!in_sname(n, n->name)) free(n->name);
+  /* (most types are static, most names kept in the node: no calls) */
+  if (n->type && n->type->refs >= 0) rt_type_unref(n->type);
+  if (n->name && !in_sname(n, n->name)) free(n->name);
   if ((n->value.type == RT_V_TEXT || n->value.type == RT_V_BLOB) &&
       !in_sname(n, n->value.u.s.p))
     free((char *)n->value.u.s.p);
@@ -248,7 +249,8 @@ rt_node *rt_node_copy(const rt_node *n) {
   if (!c) return NULL;
   c->op = n->op;
   c->flags = n->flags;
-  c->type = rt_type_ref(n->type);
+  c->type = n->type;
+  if (c->type && c->type->refs > 0) c->type->refs++; /* (rt_type_ref) */
   c->a = ref(n->a);
   c->b = ref(n->b);
   c->c = ref(n->c);

@@ -223,6 +223,28 @@ rt_node *lsql_tonodebox(lua_State *L, int idx) {
   return u ? box_node(L, idx, u) : NULL;
 }
 
+/* The node of the Node box at idx, or NULL, and whether the box is an
+** annotated one (*ann, set when a node is returned): lsql_tonodebox and
+** toannotated in one test, for the hot paths. */
+static inline rt_node *boxof(lua_State *L, int idx, int *ann) {
+  const lnode *u = lua_touserdata(L, idx);
+  size_t len;
+  if (!u) return NULL;
+  len = lua_rawlen(L, idx);
+  if ((len != sizeof(lnode) && len != sizeof(lannotated)) ||
+      u->tag != &node_mt_key || !u->n)
+    return NULL;
+  *ann = len == sizeof(lannotated);
+  return u->n;
+}
+
+/* lsql_checknode with the box tested inline first */
+static inline rt_node *checknode(lua_State *L, int idx, const char *fname) {
+  int ann;
+  rt_node *n = boxof(L, idx, &ann);
+  return n ? n : lsql_checknode(L, idx, fname);
+}
+
 /*
 ** A mapped class's column attribute is its column in a box of its own, a
 ** little larger than a Node box (that size is the mark select() tests),
@@ -497,8 +519,10 @@ static int m_unm(lua_State *L) {
 
 /* a criterion: a node, or a Lua boolean */
 static rt_node *criterion(lua_State *L, int idx, const char *fname, int pos) {
-  rt_node *n = lsql_tonode(L, idx);
+  int ann;
+  rt_node *n = boxof(L, idx, &ann);
   lnode *ud;
+  if (!n) n = lsql_tonode(L, idx);
   if (n) {
     lua_pushvalue(L, idx);
     return n;
@@ -559,10 +583,14 @@ static int l_not(lua_State *L) {
 
 /* comparisons: eq(nil) / eq(sa.null) is IS NULL; eq(true) compares with
 ** the boolean constant, as SQLAlchemy does */
-static int compare_plain(lua_State *L, int op, const char *fname) {
-  rt_node *l = lsql_checknode(L, 1, fname), *r;
+/* (*marked: whether an operand may be annotated, see keep_marks) */
+static int compare_plain(lua_State *L, int op, const char *fname, int *marked) {
+  int ann1 = 1, ann2;
+  rt_node *l = boxof(L, 1, &ann1), *r;
   lnode *ud;
   int t2 = lua_type(L, 2), isnull;
+  if (!l) l = lsql_checknode(L, 1, fname);
+  *marked = 1;
   /* the usual cases first: a number or a string, or an expression */
   if (t2 == LUA_TNUMBER || t2 == LUA_TSTRING) {
     rt_value v;
@@ -571,11 +599,13 @@ static int compare_plain(lua_State *L, int op, const char *fname) {
     r = rt_bind_against(l, v);
     lsql_check(L, r);
     SETRESULT(L, ud, rt_binary(op, rt_ref(l), r));
+    *marked = ann1;
     return 1;
   }
-  if (t2 == LUA_TUSERDATA && (r = lsql_tonodebox(L, 2)) != NULL) {
+  if (t2 == LUA_TUSERDATA && (r = boxof(L, 2, &ann2)) != NULL) {
     ud = RESULT(L);
     SETRESULT(L, ud, rt_binary(op, rt_ref(l), rt_ref(r)));
+    *marked = ann1 || ann2;
     return 1;
   }
   isnull = t2 == LUA_TNONE || t2 == LUA_TNIL || rt_lua_isnull(L, 2);
@@ -602,9 +632,9 @@ static int compare_plain(lua_State *L, int op, const char *fname) {
 }
 
 static int compare(lua_State *L, int op, const char *fname) {
-  int n = lua_gettop(L) < 2 ? lua_gettop(L) : 2;
-  compare_plain(L, op, fname);
-  return keep_marks(L, 1, n);
+  int n = lua_gettop(L) < 2 ? lua_gettop(L) : 2, marked;
+  compare_plain(L, op, fname, &marked);
+  return marked ? keep_marks(L, 1, n) : 1;
 }
 
 #define CMP(fn, op, name)                                                      \
@@ -644,35 +674,36 @@ static const char *like_escape_arg(lua_State *L, int idx, char *buf,
 }
 
 /* like/not_like/ilike/not_ilike(pattern[, escape]) */
+/* (the result's operands' annotations kept: see keep_marks) */
 static int like_cmp(lua_State *L, int op, const char *fname) {
   char buf[16];
   const char *esc = like_escape_arg(L, 3, buf, sizeof buf, NULL);
   rt_node *n;
+  int marked;
   lua_settop(L, 2);
-  compare(L, op, fname);
-  n = lsql_tonode(L, -1);
-  if (esc && n && n->kind == RT_N_BINARY) {
+  compare_plain(L, op, fname, &marked);
+  if (esc && (n = lsql_tonode(L, -1)) != NULL && n->kind == RT_N_BINARY) {
     n->name = rt_strdup(esc);
     if (!n->name) return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+  if (marked) {
+    keep_marks(L, 1, 2);
+    keep_marks(L, 1, 1);
   }
   return 1;
 }
 
 static int e_like(lua_State *L) {
-  like_cmp(L, RT_OP_LIKE, "like");
-  return keep_marks(L, 1, 1);
+  return like_cmp(L, RT_OP_LIKE, "like");
 }
 static int e_not_like(lua_State *L) {
-  like_cmp(L, RT_OP_NOTLIKE, "not_like");
-  return keep_marks(L, 1, 1);
+  return like_cmp(L, RT_OP_NOTLIKE, "not_like");
 }
 static int e_ilike(lua_State *L) {
-  like_cmp(L, RT_OP_ILIKE, "ilike");
-  return keep_marks(L, 1, 1);
+  return like_cmp(L, RT_OP_ILIKE, "ilike");
 }
 static int e_not_ilike(lua_State *L) {
-  like_cmp(L, RT_OP_NOTILIKE, "not_ilike");
-  return keep_marks(L, 1, 1);
+  return like_cmp(L, RT_OP_NOTILIKE, "not_ilike");
 }
 /* A reference to expanding bind b, or a copy of it (and its values) of
 ** type t when b has no type of its own. */
@@ -909,7 +940,7 @@ static int unary_fn(lua_State *L, int op, const char *fname) {
     SETRESULT(L, ud, rt_literal_column(lua_tostring(L, 1), NULL));
     lua_replace(L, 1);
   }
-  e = lsql_checknode(L, 1, fname);
+  e = checknode(L, 1, fname);
   ud = RESULT(L);
   SETRESULT(L, ud, rt_unary(op, rt_ref(e)));
   return 1;
@@ -1013,9 +1044,13 @@ static int over(lua_State *L, rt_node *f, int opts);
 
 /* label(name) on expressions; on a select: a labelled scalar subquery */
 static int e_label(lua_State *L) {
-  rt_node *e = lsql_checknode(L, 1, "label");
+  int ann = 1;
+  rt_node *e = boxof(L, 1, &ann);
   lnode *ud;
-  const char *name = luaL_optstring(L, 2, NULL);
+  const char *name;
+  if (!e) e = lsql_checknode(L, 1, "label");
+  name = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2)
+                                       : luaL_optstring(L, 2, NULL);
   if (e->kind == RT_N_SELECT || e->kind == RT_N_COMPOUND) {
     lnode *su = RESULT(L);
     SETRESULT(L, su, rt_scalar_subquery(rt_ref(e)));
@@ -1023,7 +1058,7 @@ static int e_label(lua_State *L) {
   }
   ud = RESULT(L);
   SETRESULT(L, ud, rt_label(name, rt_ref(e)));
-  if (toannotated(L, 1)) keep_annotation(L, 1);
+  if (ann && toannotated(L, 1)) keep_annotation(L, 1);
   return 1;
 }
 
@@ -1542,7 +1577,7 @@ static int l_over(lua_State *L) {
 
 static rt_node *checkkind(lua_State *L, int idx, int kind, int kind2,
                           const char *fname) {
-  rt_node *n = lsql_checknode(L, idx, fname);
+  rt_node *n = checknode(L, idx, fname);
   if (n->kind != kind && n->kind != kind2)
     rt_lua_error(L, RT_EARGUMENT, "%s: not available on this construct", fname);
   return n;
@@ -1665,8 +1700,27 @@ int lsql_select(lua_State *L) {
   return n >= 0 ? n : lsql_select_plain(L);
 }
 
+/* select() of nodes[0..n-1], the boxes at 1..n. */
+static int select_nodes(lua_State *L, rt_node **nodes, int n) {
+  lnode *ud = RESULT(L);
+  rt_node *s;
+  int i;
+  SETRESULT(L, ud, rt_select_new());
+  s = ud->n;
+  for (i = 0; i < n; i++)
+    if (rt_node_push(s->kids[RT_S_COLUMNS], rt_ref(nodes[i])) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  return 1;
+}
+
 int lsql_select_plain(lua_State *L) {
-  int top = lua_gettop(L);
+  int top = lua_gettop(L), i, ann = 0;
+  rt_node *few[8];
+  /* the usual arguments first: a few boxes, none annotated (which the
+  ** ORM's hook would take), each tested once */
+  for (i = 0; i < top && i < 8; i++)
+    if (!(few[i] = boxof(L, i + 1, &ann)) || ann) break;
+  if (i == top && top > 0) return select_nodes(L, few, top);
   /* (a with_polymorphic entity is a table too, not a list) */
   if (orm_hook(L, "select", 1, top)) return 1;
   if (top == 1 && lua_istable(L, 1) && !lsql_tonode(L, 1)) {
@@ -1749,7 +1803,7 @@ static int e_within_group(lua_State *L) {
 }
 
 static int s_where(lua_State *L) {
-  rt_node *s = lsql_checknode(L, 1, "where");
+  rt_node *s = checknode(L, 1, "where");
   rt_node *crit[15]; /* the criteria's nodes (kept on the stack) */
   int top = lua_gettop(L), i, slot;
   lnode *ud;
@@ -1912,8 +1966,7 @@ static int join_opts(lua_State *L, int idx) {
 
 /* Table:join(right, on, opts) -> a Join; Select:join(target, on, opts) */
 static int do_join(lua_State *L, int outer, const char *fname) {
-  rt_node *s = lsql_checknode(L, 1, fname),
-          *target = lsql_checknode(L, 2, fname);
+  rt_node *s = checknode(L, 1, fname), *target = checknode(L, 2, fname);
   rt_node *on = lsql_tonode(L, 3);
   /* join(t, nil, {isouter = true}): the options follow a nil onclause */
   int flags =
@@ -1957,21 +2010,26 @@ static int s_outerjoin_from(lua_State *L) {
   return join_from(L, 1, "outerjoin_from");
 }
 
-/* append each argument to a list slot */
-static int append_args(lua_State *L, int slot, const char *fname) {
-  rt_node *s = lsql_checknode(L, 1, fname), *old = s->kids[slot], *merged;
+/* append each argument to a list slot of select s (at 1) */
+static int append_args(lua_State *L, rt_node *s, int slot, const char *fname) {
+  rt_node *old = s->kids[slot], *merged, *few[8];
   int top = lua_gettop(L), i;
   lnode *ud;
-  for (i = 2; i <= top; i++)
-    if (!lsql_tonode(L, i) && lua_type(L, i) != LUA_TSTRING)
+  for (i = 2; i <= top; i++) {
+    rt_node *n = lsql_tonode(L, i);
+    if (i - 2 < 8) few[i - 2] = n;
+    if (!n && lua_type(L, i) != LUA_TSTRING)
       check_value(L, i, NULL, fname, i - 1);
+  }
   ud = RESULT(L);
   merged = old ? rt_node_copy(old) : rt_list_new();
   lsql_check(L, merged);
   ud->n = merged; /* owned by the box until used */
   for (i = 2; i <= top; i++) {
     rt_node *e;
-    if (lua_type(L, i) == LUA_TSTRING) /* a name: order_by("name") */
+    if (i - 2 < 8 && few[i - 2]) /* (a node: told in the check above) */
+      e = rt_ref(few[i - 2]);
+    else if (lua_type(L, i) == LUA_TSTRING) /* a name: order_by("name") */
       e = rt_literal_column(lua_tostring(L, i), NULL);
     else
       e = value_node(L, i, NULL, fname, i - 1);
@@ -1985,8 +2043,8 @@ static int append_args(lua_State *L, int slot, const char *fname) {
 }
 
 static int s_select_from(lua_State *L) {
-  checkselect(L, "select_from");
-  return append_args(L, RT_S_FROMS, "select_from");
+  return append_args(L, checkselect(L, "select_from"), RT_S_FROMS,
+                     "select_from");
 }
 /* order_by(nil) / group_by(nil): the clause emptied, as SQLAlchemy's
 ** order_by(None) cancels what was given before (null() is the keyword) */
@@ -2000,20 +2058,20 @@ static int reset_args(lua_State *L, int slot, const char *fname) {
   return 1;
 }
 static int s_group_by(lua_State *L) {
-  checkselect(L, "group_by");
+  rt_node *s = checkselect(L, "group_by");
   if (lua_gettop(L) == 2 && lua_isnil(L, 2))
     return reset_args(L, RT_S_GROUP, "group_by");
-  return append_args(L, RT_S_GROUP, "group_by");
+  return append_args(L, s, RT_S_GROUP, "group_by");
 }
 static int s_order_by(lua_State *L) {
-  checkselect(L, "order_by");
+  rt_node *s = checkselect(L, "order_by");
   if (lua_gettop(L) == 2 && lua_isnil(L, 2))
     return reset_args(L, RT_S_ORDER, "order_by");
-  return append_args(L, RT_S_ORDER, "order_by");
+  return append_args(L, s, RT_S_ORDER, "order_by");
 }
 static int s_correlate(lua_State *L) {
-  checkselect(L, "correlate");
-  return append_args(L, RT_S_CORRELATE, "correlate");
+  return append_args(L, checkselect(L, "correlate"), RT_S_CORRELATE,
+                     "correlate");
 }
 /* correlate_except(from, ...): correlate every FROM the enclosing select
 ** has but these; correlate_except(nil) correlates them all */
@@ -2133,8 +2191,9 @@ static int s_reduce_columns(lua_State *L) {
 }
 
 static int s_add_columns(lua_State *L) {
-  checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "add_columns");
-  return append_args(L, RT_S_COLUMNS, "add_columns");
+  return append_args(L,
+                     checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "add_columns"),
+                     RT_S_COLUMNS, "add_columns");
 }
 
 static int s_with_only_columns(lua_State *L) {
@@ -2745,7 +2804,7 @@ static int d_returning(lua_State *L) {
     return rt_lua_error(L, RT_EINVALIDREQUEST,
                         "return_defaults() is already configured on this "
                         "statement");
-  return append_args(L, RT_D_RETURNING, "returning");
+  return append_args(L, s, RT_D_RETURNING, "returning");
 }
 
 /* inline(): an INSERT without the implicit RETURNING of its generated key
@@ -2831,7 +2890,7 @@ static int d_prefix_with(lua_State *L) {
       s->kind != RT_N_DELETE)
     return rt_lua_error(L, RT_EARGUMENT,
                         "prefix_with: not available on this construct");
-  return append_args(L, RT_D_PREFIX, "prefix_with");
+  return append_args(L, s, RT_D_PREFIX, "prefix_with");
 }
 
 static int upsert(lua_State *L, int op, const char *fname) {
@@ -3269,8 +3328,12 @@ static const rt_dialect *todialect(lua_State *L, int idx, const char *fname) {
   return d;
 }
 
+/* (the texts' ids: see push_sql) */
+#define TEXT_SLOTS 256
+
 typedef struct lcompiled {
   rt_compiled c;
+  uint64_t text_ids[TEXT_SLOTS];
 } lcompiled;
 
 static int lcompiled_gc(lua_State *L) {
@@ -3290,8 +3353,10 @@ static const char scratch_key = 0;
 
 /* (made when the module is opened) */
 static void make_scratch(lua_State *L) {
-  lcompiled *c = lua_newuserdatauv(L, sizeof *c, 0);
+  lcompiled *c = lua_newuserdatauv(L, sizeof *c, 1);
   memset(c, 0, sizeof *c);
+  lua_createtable(L, TEXT_SLOTS, 0);
+  lua_setiuservalue(L, -2, 1);
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, lcompiled_gc);
   lua_setfield(L, -2, "__gc");
@@ -3317,6 +3382,7 @@ static rt_compiled *compile_ud(lua_State *L, rt_node *stmt, const rt_dialect *d,
 ** (made then from a compile of the same statement, a memo hit).
 */
 typedef struct lcompiledbox {
+  const void *tag; /* &compiled_mt: the check needs no metatable lookup */
   const rt_dialect *d;
   int literal_binds;
 } lcompiledbox;
@@ -3330,6 +3396,43 @@ static int compiled_tostring(lua_State *L) {
 }
 
 static const char compiled_mt = 0; /* registry key of the metatable */
+
+/* The Compiled at idx, told by its size and tag as a Node box is; raises
+** for anything else. */
+static const lcompiledbox *checkcompiled(lua_State *L, int idx) {
+  const lcompiledbox *b = lua_touserdata(L, idx);
+  if (!b || lua_rawlen(L, idx) != sizeof *b || b->tag != &compiled_mt)
+    return luaL_checkudata(L, idx, "retort.Compiled"); /* (raises) */
+  return b;
+}
+
+/*
+** Push the SQL text of the result in scratch box sc (at scidx).  Most
+** compiles are cache hits, whose text is a cached one's (c->text_id): the
+** Lua string of each such text is made once and kept in the scratch box's
+** user value (a table by slot of TEXT_SLOTS, the text's id in text_ids),
+** rather than a new string of the same text made and collected per
+** compile.
+*/
+static void push_sql(lua_State *L, lcompiled *sc, int scidx) {
+  const rt_compiled *c = &sc->c;
+  int slot = (int)(c->text_id % TEXT_SLOTS);
+  if (!c->text_id) {
+    lua_pushstring(L, c->sql);
+    return;
+  }
+  lua_getiuservalue(L, scidx, 1);
+  if (sc->text_ids[slot] == c->text_id) {
+    lua_rawgeti(L, -1, slot + 1);
+    lua_remove(L, -2);
+    return;
+  }
+  lua_pushstring(L, c->sql);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, -3, slot + 1);
+  sc->text_ids[slot] = c->text_id;
+  lua_remove(L, -2);
+}
 
 /* Fill user values 3 and 4 (params in placeholder order, their names). */
 static void compiled_params(lua_State *L, const lcompiledbox *b) {
@@ -3360,7 +3463,7 @@ static void compiled_params(lua_State *L, const lcompiledbox *b) {
 
 /* compiled.sql, .dialect (its name), .params, .positiontup */
 static int compiled_index(lua_State *L) {
-  const lcompiledbox *b = luaL_checkudata(L, 1, "retort.Compiled");
+  const lcompiledbox *b = checkcompiled(L, 1);
   const char *k = lua_tostring(L, 2);
   if (!k) return 0;
   if (strcmp(k, "sql") == 0) {
@@ -3388,10 +3491,11 @@ static int compiled_index(lua_State *L) {
 }
 
 static int s_compile(lua_State *L) {
-  rt_node *s = lsql_checknode(L, 1, "compile");
+  rt_node *s = checknode(L, 1, "compile");
   const rt_dialect *d;
   rt_compile_opts o = {0, NULL, 0, 0, 0};
-  rt_compiled *c;
+  rt_error err = RT_ERROR_INIT;
+  lcompiled *sc;
   lcompiledbox *b;
   int opts = lua_istable(L, 3)                                ? 3
              : (lua_istable(L, 2) && !lua_getmetatable(L, 2)) ? 2
@@ -3414,15 +3518,20 @@ static int s_compile(lua_State *L) {
     lua_pop(L, 1);
   }
   b = lua_newuserdatauv(L, sizeof *b, CV_COUNT); /* 4 */
+  b->tag = &compiled_mt;
   b->d = d;
   b->literal_binds = o.literal_binds;
   slot_get(L, SLOT_COMPILED_MT, &compiled_mt);
   lua_setmetatable(L, 4);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, 4, CV_STMT);
-  c = compile_ud(L, s, d, &o);
-  lua_pushstring(L, c->sql);
+  /* (compile_ud's work, its scratch box kept at 5 for push_sql) */
+  slot_get(L, SLOT_SCRATCH, &scratch_key);
+  sc = lua_touserdata(L, 5);
+  if (rt_compile_into(s, d, &o, &sc->c, &err) != 0) rt_lua_raise(L, &err);
+  push_sql(L, sc, 5);
   lua_setiuservalue(L, 4, CV_SQL);
+  lua_settop(L, 4);
   return 1;
 }
 

@@ -450,4 +450,37 @@ for _, db in ipairs(T.databases()) do
   end)
 end
 
+-- Compiled texts are kept per cached shape: many shapes taking turns (more
+-- than either cache holds) each keep their own text, on cache hits and
+-- misses, with literal binds compiled in between.
+T.test("compiled texts of many shapes taking turns stay their own", function()
+  local function stmt(i)
+    return select(t.c.id:label("c" .. i)):where(t.c.id:eq(i))
+  end
+  for round = 1, 2 do
+    for i = 1, 600 do
+      local c = stmt(i):compile("sqlite")
+      T.eq(squash(c.sql), "SELECT t.id AS c" .. i .. " FROM t WHERE t.id = ?")
+      T.eq(squash(tostring(c)), squash(c.sql))
+      T.eq(c.params[1], i)
+      T.eq(c.positiontup[1], "id_1")
+      if i % 97 == round then
+        T.eq(squash(stmt(i):compile("sqlite", {literal_binds = true}).sql),
+             "SELECT t.id AS c" .. i .. " FROM t WHERE t.id = " .. i)
+      end
+    end
+  end
+  local c = stmt(1):compile("postgresql")
+  T.eq(squash(c.sql), "SELECT t.id AS c1 FROM t WHERE t.id = $1")
+end)
+
+T.test("a Compiled's attributes refuse any other value", function()
+  local c = select(t.c.id):compile("sqlite")
+  local index = getmetatable(c).__index
+  T.eq(index(c, "sql"), c.sql)
+  for _, v in ipairs({t.c.id, select(t.c.id), 1, "sql", {}}) do
+    T.eq(pcall(index, v, "sql"), false)
+  end
+end)
+
 T.done()
