@@ -127,9 +127,14 @@ static void make(lua_State *L, const loadjob *j, const spec *e, int key) {
   }
   o->lifecycle = S_PERSISTENT;
   o->session = j->sid;
-  lua_pushvalue(L, key);
   lua_pushvalue(L, obj);
-  lua_rawset(L, e->idmap);
+  if (lua_isinteger(L, key)) /* (the same entry, by the integer way) */
+    lua_rawseti(L, e->idmap, lua_tointeger(L, key));
+  else {
+    lua_pushvalue(L, key);
+    lua_insert(L, -2);
+    lua_rawset(L, e->idmap);
+  }
 }
 
 /* The row's object of entity e appended to its output (or false, with
@@ -698,7 +703,7 @@ static int l_fill_collections(lua_State *L) {
 
 /*
 ** C.load_joined_coll(result, sid, pent, cent, seen, placed, plain, out)
-**   -> placed, k, nrows
+**   -> placed, k, nrows, repeats
 **
 ** C.load_result_rows, C.runs and C.fill_collections in one pass over the
 ** rows, for a statement of one entity with one joined collection of a
@@ -712,7 +717,9 @@ static int l_fill_collections(lua_State *L) {
 ** the three calls make, without the lists of every row's objects in
 ** between.  A parent whose key is the row before's is that row's object
 ** (no identity map lookup, and nothing to refill: that row filled the
-** same columns), unless its entity populates.
+** same columns), unless its entity populates.  repeats: whether a parent
+** already in seen started a run (else out[1..k] are distinct parents, none
+** of them seen before).
 */
 enum {
   JC_RESULT = 1,
@@ -736,6 +743,11 @@ typedef struct jcoll {
   int coll;             /* slot: the run's collection (false: none) */
   int plain;            /* the collection is appended to raw */
   int hint;             /* the array size of a new collection */
+  int sameint;          /* the row before's parent key is the integer
+                        ** prevint, and a row of the same key is its
+                        ** parent's again (see jc_row) */
+  int64_t prevint;
+  int repeats; /* a parent's run came after another's (out repeats it) */
   lua_Integer len, runlen, outn;
   unsigned long long stamp;
 } jcoll;
@@ -744,6 +756,21 @@ typedef struct jcoll {
 ** (a single key) its key; 0, nothing pushed, when the row has none. */
 static int jc_object(lua_State *L, jcoll *c, spec *e) {
   int top = lua_gettop(L), key;
+  int64_t k;
+  if (e->npk == 1 && rt_lua_rowsource_int(c->j.res, e->pkpos[0], &k)) {
+    /* an integer key (most keys): the identity map read by it, the key
+    ** pushed only for what follows */
+    if (lua_rawgeti(L, e->idmap, (lua_Integer)k) != LUA_TNIL) {
+      lua_pushinteger(L, (lua_Integer)k);
+      lua_insert(L, -2);
+      refill(L, c->j.res, e, top + 2);
+    } else {
+      lua_pop(L, 1);
+      lua_pushinteger(L, (lua_Integer)k);
+      make(L, &c->j, e, top + 1);
+    }
+    return 1;
+  }
   if (!push_key(L, c->j.res, e)) return 0;
   key = lua_gettop(L);
   lua_pushvalue(L, key);
@@ -768,7 +795,9 @@ static void jc_start_run(lua_State *L, jcoll *c, int p) {
   lua_pushvalue(L, p);
   lua_rawseti(L, JC_OUT, ++c->outn);
   lua_pushvalue(L, p);
-  if (lua_rawget(L, JC_SEEN) == LUA_TNIL) {
+  if (lua_rawget(L, JC_SEEN) != LUA_TNIL)
+    c->repeats = 1;
+  else {
     lua_pop(L, 1);
     make_plain(L, p, c->hint);
     lua_pushvalue(L, p);
@@ -786,6 +815,15 @@ static void jc_start_run(lua_State *L, jcoll *c, int p) {
 static void jc_row(lua_State *L, jcoll *c) {
   int top = lua_gettop(L), p = 0, x;
   spec *ps = c->ps;
+  int64_t k;
+  if (c->sameint && rt_lua_rowsource_int(c->j.res, ps->pkpos[0], &k) &&
+      k == c->prevint) {
+    /* the parent of the row before: its run goes on (no Lua value made
+    ** for the key) */
+    c->runlen++;
+    p = c->prevobj;
+    goto child;
+  }
   if (ps->npk == 1 && !ps->populate && !lua_isnil(L, c->prevobj)) {
     rt_lua_rowsource_push(L, c->j.res, ps->pkpos[0]);
     if (lua_rawequal(L, -1, c->prevkey)) {
@@ -809,7 +847,12 @@ static void jc_row(lua_State *L, jcoll *c) {
   } else
     lua_pushnil(L);
   lua_replace(L, c->prevobj);
-  x = lua_gettop(L) + 1;
+  /* (the fast way above holds while the key is an integer: rawequal
+  ** tells keys of other types, and an integer from a float) */
+  c->sameint =
+      p && ps->npk == 1 && !ps->populate && lua_isinteger(L, c->prevkey);
+  if (c->sameint) c->prevint = (int64_t)lua_tointeger(L, c->prevkey);
+child:
   if (jc_object(L, c, c->cs) && p && lua_toboolean(L, c->coll)) {
     x = lua_gettop(L);
     if (place_stamped(L, JC_PLACED, JC_AUX, p, c->stamp, x)) {
@@ -887,6 +930,7 @@ static int l_load_joined_coll(lua_State *L) {
   c.coll = lua_gettop(L);
   c.ps = &specs[0], c.cs = &specs[1];
   c.plain = 0, c.hint = 4, c.len = 0, c.runlen = 0, c.stamp = 0;
+  c.sameint = 0, c.prevint = 0, c.repeats = 0;
   c.outn = (lua_Integer)lua_rawlen(L, JC_OUT);
   c.j.max = 0, c.j.nrows = 0, c.j.gaps = 1, c.j.keycol = -1, c.j.keys = 0;
   c.j.nspec = 2, c.j.specs = specs;
@@ -907,7 +951,8 @@ static int l_load_joined_coll(lua_State *L) {
   lua_pushvalue(L, JC_PLACED);
   lua_pushinteger(L, c.outn);
   lua_pushinteger(L, c.j.nrows);
-  return 3;
+  lua_pushboolean(L, c.repeats);
+  return 4;
 }
 
 /*
