@@ -127,14 +127,9 @@ static void make(lua_State *L, const loadjob *j, const spec *e, int key) {
   }
   o->lifecycle = S_PERSISTENT;
   o->session = j->sid;
+  lua_pushvalue(L, key);
   lua_pushvalue(L, obj);
-  if (lua_isinteger(L, key)) /* (the same entry, by the integer way) */
-    lua_rawseti(L, e->idmap, lua_tointeger(L, key));
-  else {
-    lua_pushvalue(L, key);
-    lua_insert(L, -2);
-    lua_rawset(L, e->idmap);
-  }
+  lua_rawset(L, e->idmap);
 }
 
 /* The row's object of entity e appended to its output (or false, with
@@ -741,6 +736,9 @@ typedef struct jcoll {
   int prevkey, prevobj; /* slots: the row before's parent and its key
                         ** (nil: that row had none) */
   int coll;             /* slot: the run's collection (false: none) */
+  int filling;          /* the coll slot holds a collection */
+  int plainmt;          /* plain_list of a collection make_plain made
+                        ** (-1: not asked yet) */
   int plain;            /* the collection is appended to raw */
   int hint;             /* the array size of a new collection */
   int sameint;          /* the row before's parent key is the integer
@@ -753,9 +751,10 @@ typedef struct jcoll {
 } jcoll;
 
 /* Push the object of entity e in the row (found or made), and below it
-** (a single key) its key; 0, nothing pushed, when the row has none. */
+** (a single key) its key; 0, nothing pushed, when the row has none, else 1
+** (found) or 2 (made now). */
 static int jc_object(lua_State *L, jcoll *c, spec *e) {
-  int top = lua_gettop(L), key;
+  int top = lua_gettop(L), key, made = 1;
   int64_t k;
   if (e->npk == 1 && rt_lua_rowsource_int(c->j.res, e->pkpos[0], &k)) {
     /* an integer key (most keys): the identity map read by it, the key
@@ -768,6 +767,7 @@ static int jc_object(lua_State *L, jcoll *c, spec *e) {
       lua_pop(L, 1);
       lua_pushinteger(L, (lua_Integer)k);
       make(L, &c->j, e, top + 1);
+      return 2;
     }
     return 1;
   }
@@ -779,17 +779,19 @@ static int jc_object(lua_State *L, jcoll *c, spec *e) {
   else {
     lua_pop(L, 1);
     make(L, &c->j, e, key);
+    made = 2;
   }
   if (e->npk != 1) { /* (the key's values and the key dropped) */
     lua_replace(L, top + 1);
     lua_settop(L, top + 1);
   }
-  return 1;
+  return made;
 }
 
 /* A run of rows of the parent at p begins: its collection to the coll
 ** slot, found or made as fill_run does (false: nothing to fill). */
 static void jc_start_run(lua_State *L, jcoll *c, int p) {
+  int made = 0;
   if (c->runlen > 0) c->hint = c->runlen < 1024 ? (int)c->runlen : 1024;
   c->runlen = 0;
   lua_pushvalue(L, p);
@@ -803,17 +805,27 @@ static void jc_start_run(lua_State *L, jcoll *c, int p) {
     lua_pushvalue(L, p);
     lua_pushvalue(L, -2);
     lua_rawset(L, JC_SEEN);
+    made = 1;
   }
   lua_replace(L, c->coll);
   c->plain = 0;
-  if (!lua_toboolean(L, c->coll)) return;
-  c->plain = lua_istable(L, c->coll) && plain_list(L, c->coll);
-  c->len = c->plain ? (lua_Integer)lua_rawlen(L, c->coll) : 0;
+  c->filling = lua_toboolean(L, c->coll);
+  if (!c->filling) return;
+  if (made) {
+    /* empty, of plain's metatable: whether it is appended to raw is
+    ** asked once */
+    if (c->plainmt < 0) c->plainmt = plain_list(L, c->coll);
+    c->plain = c->plainmt;
+    c->len = 0;
+  } else {
+    c->plain = lua_istable(L, c->coll) && plain_list(L, c->coll);
+    c->len = c->plain ? (lua_Integer)lua_rawlen(L, c->coll) : 0;
+  }
   c->stamp = parent_stamp(L, JC_AUX, p);
 }
 
 static void jc_row(lua_State *L, jcoll *c) {
-  int top = lua_gettop(L), p = 0, x;
+  int top = lua_gettop(L), p = 0, x, made, placed;
   spec *ps = c->ps;
   int64_t k;
   if (c->sameint && rt_lua_rowsource_int(c->j.res, ps->pkpos[0], &k) &&
@@ -853,9 +865,17 @@ static void jc_row(lua_State *L, jcoll *c) {
       p && ps->npk == 1 && !ps->populate && lua_isinteger(L, c->prevkey);
   if (c->sameint) c->prevint = (int64_t)lua_tointeger(L, c->prevkey);
 child:
-  if (jc_object(L, c, c->cs) && p && lua_toboolean(L, c->coll)) {
+  made = jc_object(L, c, c->cs);
+  if (made && p && c->filling) {
     x = lua_gettop(L);
-    if (place_stamped(L, JC_PLACED, JC_AUX, p, c->stamp, x)) {
+    if (made == 2 && c->stamp) {
+      /* an object made now is in no collection yet: place_stamped's
+      ** first placing, straight */
+      ((linst *)lua_touserdata(L, x))->placed = c->stamp;
+      placed = 1;
+    } else
+      placed = place_stamped(L, JC_PLACED, JC_AUX, p, c->stamp, x);
+    if (placed) {
       lua_settop(L, x);
       if (c->plain)
         lua_rawseti(L, c->coll, ++c->len);
@@ -930,7 +950,8 @@ static int l_load_joined_coll(lua_State *L) {
   c.coll = lua_gettop(L);
   c.ps = &specs[0], c.cs = &specs[1];
   c.plain = 0, c.hint = 4, c.len = 0, c.runlen = 0, c.stamp = 0;
-  c.sameint = 0, c.prevint = 0, c.repeats = 0;
+  c.sameint = 0, c.prevint = 0, c.repeats = 0, c.filling = 0;
+  c.plainmt = -1;
   c.outn = (lua_Integer)lua_rawlen(L, JC_OUT);
   c.j.max = 0, c.j.nrows = 0, c.j.gaps = 1, c.j.keycol = -1, c.j.keys = 0;
   c.j.nspec = 2, c.j.specs = specs;
