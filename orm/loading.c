@@ -132,17 +132,27 @@ static void make(lua_State *L, const loadjob *j, const spec *e, int key) {
   lua_rawset(L, e->idmap);
 }
 
-/* The row's object of entity e appended to its output (or false, with
-** gaps, when the row has no key: an outer join's empty side). */
-static void load_entity(lua_State *L, loadjob *j, spec *e) {
-  int key;
-  if (!push_key(L, j->res, e)) {
-    if (j->gaps) {
-      lua_pushboolean(L, 0);
-      lua_rawseti(L, e->out, ++e->outn);
+/* Push the object of entity e in the row (found in the identity map or
+** made), and below it (a single key) its key; 0, nothing pushed, when the
+** row has none, else 1 (found) or 2 (made now). */
+static int find_object(lua_State *L, const loadjob *j, spec *e) {
+  int top = lua_gettop(L), key, made = 1;
+  int64_t k;
+  if (e->npk == 1 && rt_lua_rowsource_int(j->res, e->pkpos[0], &k)) {
+    /* an integer key (most keys): the identity map read by it, the key
+    ** pushed only for what follows */
+    if (lua_rawgeti(L, e->idmap, (lua_Integer)k) != LUA_TNIL) {
+      lua_pushinteger(L, (lua_Integer)k);
+      lua_insert(L, -2);
+      refill(L, j->res, e, top + 2);
+      return 1;
     }
-    return;
+    lua_pop(L, 1);
+    lua_pushinteger(L, (lua_Integer)k);
+    make(L, j, e, top + 1);
+    return 2;
   }
+  if (!push_key(L, j->res, e)) return 0;
   key = lua_gettop(L);
   lua_pushvalue(L, key);
   if (lua_rawget(L, e->idmap) != LUA_TNIL)
@@ -150,6 +160,24 @@ static void load_entity(lua_State *L, loadjob *j, spec *e) {
   else {
     lua_pop(L, 1);
     make(L, j, e, key);
+    made = 2;
+  }
+  if (e->npk != 1) { /* (the key's values and the key dropped) */
+    lua_replace(L, top + 1);
+    lua_settop(L, top + 1);
+  }
+  return made;
+}
+
+/* The row's object of entity e appended to its output (or false, with
+** gaps, when the row has no key: an outer join's empty side). */
+static void load_entity(lua_State *L, loadjob *j, spec *e) {
+  if (!find_object(L, j, e)) {
+    if (j->gaps) {
+      lua_pushboolean(L, 0);
+      lua_rawseti(L, e->out, ++e->outn);
+    }
+    return;
   }
   lua_rawseti(L, e->out, ++e->outn);
   if (j->keycol >= 0) {
@@ -750,44 +778,6 @@ typedef struct jcoll {
   unsigned long long stamp;
 } jcoll;
 
-/* Push the object of entity e in the row (found or made), and below it
-** (a single key) its key; 0, nothing pushed, when the row has none, else 1
-** (found) or 2 (made now). */
-static int jc_object(lua_State *L, jcoll *c, spec *e) {
-  int top = lua_gettop(L), key, made = 1;
-  int64_t k;
-  if (e->npk == 1 && rt_lua_rowsource_int(c->j.res, e->pkpos[0], &k)) {
-    /* an integer key (most keys): the identity map read by it, the key
-    ** pushed only for what follows */
-    if (lua_rawgeti(L, e->idmap, (lua_Integer)k) != LUA_TNIL) {
-      lua_pushinteger(L, (lua_Integer)k);
-      lua_insert(L, -2);
-      refill(L, c->j.res, e, top + 2);
-    } else {
-      lua_pop(L, 1);
-      lua_pushinteger(L, (lua_Integer)k);
-      make(L, &c->j, e, top + 1);
-      return 2;
-    }
-    return 1;
-  }
-  if (!push_key(L, c->j.res, e)) return 0;
-  key = lua_gettop(L);
-  lua_pushvalue(L, key);
-  if (lua_rawget(L, e->idmap) != LUA_TNIL)
-    refill(L, c->j.res, e, key + 1);
-  else {
-    lua_pop(L, 1);
-    make(L, &c->j, e, key);
-    made = 2;
-  }
-  if (e->npk != 1) { /* (the key's values and the key dropped) */
-    lua_replace(L, top + 1);
-    lua_settop(L, top + 1);
-  }
-  return made;
-}
-
 /* A run of rows of the parent at p begins: its collection to the coll
 ** slot, found or made as fill_run does (false: nothing to fill). */
 static void jc_start_run(lua_State *L, jcoll *c, int p) {
@@ -844,7 +834,7 @@ static void jc_row(lua_State *L, jcoll *c) {
     } else
       lua_settop(L, top);
   }
-  if (!p && jc_object(L, c, ps)) {
+  if (!p && find_object(L, &c->j, ps)) {
     p = lua_gettop(L);
     if (ps->npk == 1) {
       lua_pushvalue(L, p - 1);
@@ -865,7 +855,7 @@ static void jc_row(lua_State *L, jcoll *c) {
       p && ps->npk == 1 && !ps->populate && lua_isinteger(L, c->prevkey);
   if (c->sameint) c->prevint = (int64_t)lua_tointeger(L, c->prevkey);
 child:
-  made = jc_object(L, c, c->cs);
+  made = find_object(L, &c->j, c->cs);
   if (made && p && c->filling) {
     x = lua_gettop(L);
     if (made == 2 && c->stamp) {
