@@ -818,15 +818,16 @@ static void jc_row(lua_State *L, jcoll *c) {
   int top = lua_gettop(L), p = 0, x, made, placed;
   spec *ps = c->ps;
   int64_t k;
-  if (c->sameint && rt_lua_rowsource_int(c->j.res, ps->pkpos[0], &k) &&
-      k == c->prevint) {
+  int kint = c->sameint && rt_lua_rowsource_int(c->j.res, ps->pkpos[0], &k);
+  if (kint && k == c->prevint) {
     /* the parent of the row before: its run goes on (no Lua value made
     ** for the key) */
     c->runlen++;
     p = c->prevobj;
     goto child;
   }
-  if (ps->npk == 1 && !ps->populate && !lua_isnil(L, c->prevobj)) {
+  /* (another integer key is another parent: no need to compare values) */
+  if (!kint && ps->npk == 1 && !ps->populate && !lua_isnil(L, c->prevobj)) {
     rt_lua_rowsource_push(L, c->j.res, ps->pkpos[0]);
     if (lua_rawequal(L, -1, c->prevkey)) {
       lua_pushvalue(L, c->prevobj);
