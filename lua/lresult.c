@@ -1001,6 +1001,16 @@ void rt_lua_rowsource_push(lua_State *L, lresult *r, int i) {
     lua_pushnil(L);
 }
 
+int rt_lua_rowsource_int(lresult *r, int i, int64_t *out) {
+  rt_value v;
+  if (!r->cur || i < 0 || i >= r->ncols) return 0;
+  if (r->conv && r->conv[i] != RT_CONV_NONE) return 0;
+  r->cur->conn->drv->column(r->cur, i, &v);
+  if (v.type != RT_V_INT) return 0;
+  *out = v.u.i;
+  return 1;
+}
+
 static int next_row(lua_State *L, int idx, lresult *r) {
   return next_row_mt(L, idx, r, 0, 1);
 }

@@ -252,6 +252,10 @@ lresult *rt_lua_torowsource(lua_State *L, int idx);
 int rt_lua_rowsource_ncols(const lresult *r);
 int rt_lua_rowsource_next(lua_State *L, lresult *r);
 void rt_lua_rowsource_push(lua_State *L, lresult *r, int i);
+/* Column i of the row as rowsource_push gives it, when that is an integer
+** (1, the value in *out); 0 for anything else (then push it).  A loader
+** compares keys by it without making a Lua value. */
+int rt_lua_rowsource_int(lresult *r, int i, int64_t *out);
 
 /*
 ** Registry key of the compile hook the expression module (lsql.c) sets:

@@ -132,17 +132,27 @@ static void make(lua_State *L, const loadjob *j, const spec *e, int key) {
   lua_rawset(L, e->idmap);
 }
 
-/* The row's object of entity e appended to its output (or false, with
-** gaps, when the row has no key: an outer join's empty side). */
-static void load_entity(lua_State *L, loadjob *j, spec *e) {
-  int key;
-  if (!push_key(L, j->res, e)) {
-    if (j->gaps) {
-      lua_pushboolean(L, 0);
-      lua_rawseti(L, e->out, ++e->outn);
+/* Push the object of entity e in the row (found in the identity map or
+** made), and below it (a single key) its key; 0, nothing pushed, when the
+** row has none, else 1 (found) or 2 (made now). */
+static int find_object(lua_State *L, const loadjob *j, spec *e) {
+  int top = lua_gettop(L), key, made = 1;
+  int64_t k;
+  if (e->npk == 1 && rt_lua_rowsource_int(j->res, e->pkpos[0], &k)) {
+    /* an integer key (most keys): the identity map read by it, the key
+    ** pushed only for what follows */
+    if (lua_rawgeti(L, e->idmap, (lua_Integer)k) != LUA_TNIL) {
+      lua_pushinteger(L, (lua_Integer)k);
+      lua_insert(L, -2);
+      refill(L, j->res, e, top + 2);
+      return 1;
     }
-    return;
+    lua_pop(L, 1);
+    lua_pushinteger(L, (lua_Integer)k);
+    make(L, j, e, top + 1);
+    return 2;
   }
+  if (!push_key(L, j->res, e)) return 0;
   key = lua_gettop(L);
   lua_pushvalue(L, key);
   if (lua_rawget(L, e->idmap) != LUA_TNIL)
@@ -150,6 +160,24 @@ static void load_entity(lua_State *L, loadjob *j, spec *e) {
   else {
     lua_pop(L, 1);
     make(L, j, e, key);
+    made = 2;
+  }
+  if (e->npk != 1) { /* (the key's values and the key dropped) */
+    lua_replace(L, top + 1);
+    lua_settop(L, top + 1);
+  }
+  return made;
+}
+
+/* The row's object of entity e appended to its output (or false, with
+** gaps, when the row has no key: an outer join's empty side). */
+static void load_entity(lua_State *L, loadjob *j, spec *e) {
+  if (!find_object(L, j, e)) {
+    if (j->gaps) {
+      lua_pushboolean(L, 0);
+      lua_rawseti(L, e->out, ++e->outn);
+    }
+    return;
   }
   lua_rawseti(L, e->out, ++e->outn);
   if (j->keycol >= 0) {
@@ -698,7 +726,7 @@ static int l_fill_collections(lua_State *L) {
 
 /*
 ** C.load_joined_coll(result, sid, pent, cent, seen, placed, plain, out)
-**   -> placed, k, nrows
+**   -> placed, k, nrows, repeats
 **
 ** C.load_result_rows, C.runs and C.fill_collections in one pass over the
 ** rows, for a statement of one entity with one joined collection of a
@@ -712,7 +740,9 @@ static int l_fill_collections(lua_State *L) {
 ** the three calls make, without the lists of every row's objects in
 ** between.  A parent whose key is the row before's is that row's object
 ** (no identity map lookup, and nothing to refill: that row filled the
-** same columns), unless its entity populates.
+** same columns), unless its entity populates.  repeats: whether a parent
+** already in seen started a run (else out[1..k] are distinct parents, none
+** of them seen before).
 */
 enum {
   JC_RESULT = 1,
@@ -734,59 +764,70 @@ typedef struct jcoll {
   int prevkey, prevobj; /* slots: the row before's parent and its key
                         ** (nil: that row had none) */
   int coll;             /* slot: the run's collection (false: none) */
+  int filling;          /* the coll slot holds a collection */
+  int plainmt;          /* plain_list of a collection make_plain made
+                        ** (-1: not asked yet) */
   int plain;            /* the collection is appended to raw */
   int hint;             /* the array size of a new collection */
+  int sameint;          /* the row before's parent key is the integer
+                        ** prevint, and a row of the same key is its
+                        ** parent's again (see jc_row) */
+  int64_t prevint;
+  int repeats; /* a parent's run came after another's (out repeats it) */
   lua_Integer len, runlen, outn;
   unsigned long long stamp;
 } jcoll;
 
-/* Push the object of entity e in the row (found or made), and below it
-** (a single key) its key; 0, nothing pushed, when the row has none. */
-static int jc_object(lua_State *L, jcoll *c, spec *e) {
-  int top = lua_gettop(L), key;
-  if (!push_key(L, c->j.res, e)) return 0;
-  key = lua_gettop(L);
-  lua_pushvalue(L, key);
-  if (lua_rawget(L, e->idmap) != LUA_TNIL)
-    refill(L, c->j.res, e, key + 1);
-  else {
-    lua_pop(L, 1);
-    make(L, &c->j, e, key);
-  }
-  if (e->npk != 1) { /* (the key's values and the key dropped) */
-    lua_replace(L, top + 1);
-    lua_settop(L, top + 1);
-  }
-  return 1;
-}
-
 /* A run of rows of the parent at p begins: its collection to the coll
 ** slot, found or made as fill_run does (false: nothing to fill). */
 static void jc_start_run(lua_State *L, jcoll *c, int p) {
+  int made = 0;
   if (c->runlen > 0) c->hint = c->runlen < 1024 ? (int)c->runlen : 1024;
   c->runlen = 0;
   lua_pushvalue(L, p);
   lua_rawseti(L, JC_OUT, ++c->outn);
   lua_pushvalue(L, p);
-  if (lua_rawget(L, JC_SEEN) == LUA_TNIL) {
+  if (lua_rawget(L, JC_SEEN) != LUA_TNIL)
+    c->repeats = 1;
+  else {
     lua_pop(L, 1);
     make_plain(L, p, c->hint);
     lua_pushvalue(L, p);
     lua_pushvalue(L, -2);
     lua_rawset(L, JC_SEEN);
+    made = 1;
   }
   lua_replace(L, c->coll);
   c->plain = 0;
-  if (!lua_toboolean(L, c->coll)) return;
-  c->plain = lua_istable(L, c->coll) && plain_list(L, c->coll);
-  c->len = c->plain ? (lua_Integer)lua_rawlen(L, c->coll) : 0;
+  c->filling = lua_toboolean(L, c->coll);
+  if (!c->filling) return;
+  if (made) {
+    /* empty, of plain's metatable: whether it is appended to raw is
+    ** asked once */
+    if (c->plainmt < 0) c->plainmt = plain_list(L, c->coll);
+    c->plain = c->plainmt;
+    c->len = 0;
+  } else {
+    c->plain = lua_istable(L, c->coll) && plain_list(L, c->coll);
+    c->len = c->plain ? (lua_Integer)lua_rawlen(L, c->coll) : 0;
+  }
   c->stamp = parent_stamp(L, JC_AUX, p);
 }
 
 static void jc_row(lua_State *L, jcoll *c) {
-  int top = lua_gettop(L), p = 0, x;
+  int top = lua_gettop(L), p = 0, x, made, placed;
   spec *ps = c->ps;
-  if (ps->npk == 1 && !ps->populate && !lua_isnil(L, c->prevobj)) {
+  int64_t k;
+  int kint = c->sameint && rt_lua_rowsource_int(c->j.res, ps->pkpos[0], &k);
+  if (kint && k == c->prevint) {
+    /* the parent of the row before: its run goes on (no Lua value made
+    ** for the key) */
+    c->runlen++;
+    p = c->prevobj;
+    goto child;
+  }
+  /* (another integer key is another parent: no need to compare values) */
+  if (!kint && ps->npk == 1 && !ps->populate && !lua_isnil(L, c->prevobj)) {
     rt_lua_rowsource_push(L, c->j.res, ps->pkpos[0]);
     if (lua_rawequal(L, -1, c->prevkey)) {
       lua_pushvalue(L, c->prevobj);
@@ -794,7 +835,7 @@ static void jc_row(lua_State *L, jcoll *c) {
     } else
       lua_settop(L, top);
   }
-  if (!p && jc_object(L, c, ps)) {
+  if (!p && find_object(L, &c->j, ps)) {
     p = lua_gettop(L);
     if (ps->npk == 1) {
       lua_pushvalue(L, p - 1);
@@ -809,10 +850,23 @@ static void jc_row(lua_State *L, jcoll *c) {
   } else
     lua_pushnil(L);
   lua_replace(L, c->prevobj);
-  x = lua_gettop(L) + 1;
-  if (jc_object(L, c, c->cs) && p && lua_toboolean(L, c->coll)) {
+  /* (the fast way above holds while the key is an integer: rawequal
+  ** tells keys of other types, and an integer from a float) */
+  c->sameint =
+      p && ps->npk == 1 && !ps->populate && lua_isinteger(L, c->prevkey);
+  if (c->sameint) c->prevint = (int64_t)lua_tointeger(L, c->prevkey);
+child:
+  made = find_object(L, &c->j, c->cs);
+  if (made && p && c->filling) {
     x = lua_gettop(L);
-    if (place_stamped(L, JC_PLACED, JC_AUX, p, c->stamp, x)) {
+    if (made == 2 && c->stamp) {
+      /* an object made now is in no collection yet: place_stamped's
+      ** first placing, straight */
+      ((linst *)lua_touserdata(L, x))->placed = c->stamp;
+      placed = 1;
+    } else
+      placed = place_stamped(L, JC_PLACED, JC_AUX, p, c->stamp, x);
+    if (placed) {
       lua_settop(L, x);
       if (c->plain)
         lua_rawseti(L, c->coll, ++c->len);
@@ -887,6 +941,8 @@ static int l_load_joined_coll(lua_State *L) {
   c.coll = lua_gettop(L);
   c.ps = &specs[0], c.cs = &specs[1];
   c.plain = 0, c.hint = 4, c.len = 0, c.runlen = 0, c.stamp = 0;
+  c.sameint = 0, c.prevint = 0, c.repeats = 0, c.filling = 0;
+  c.plainmt = -1;
   c.outn = (lua_Integer)lua_rawlen(L, JC_OUT);
   c.j.max = 0, c.j.nrows = 0, c.j.gaps = 1, c.j.keycol = -1, c.j.keys = 0;
   c.j.nspec = 2, c.j.specs = specs;
@@ -907,7 +963,8 @@ static int l_load_joined_coll(lua_State *L) {
   lua_pushvalue(L, JC_PLACED);
   lua_pushinteger(L, c.outn);
   lua_pushinteger(L, c.j.nrows);
-  return 3;
+  lua_pushboolean(L, c.repeats);
+  return 4;
 }
 
 /*

@@ -287,7 +287,8 @@ end
 -- is seen, each related object in it once) done with the rows, in C, when
 -- nothing else reads the rows' objects: no other relationship load on
 -- them, no class of a hierarchy, no deferred columns or populate_existing
--- to apply first.  Returns the objects, or nil when it does not apply.
+-- to apply first.  Returns the objects and whether each is there once,
+-- or nil when it does not apply.
 local function load_joined_coll(r, e, n)
   local joins = r.joins
   local j = joins[1]
@@ -314,18 +315,19 @@ local function load_joined_coll(r, e, n)
     j.plain = plain
   end
   local out = {}
-  j.placed = C.load_joined_coll(r.core, s.id,
+  local placed, _, _, repeats = C.load_joined_coll(r.core, s.id,
     {m.class, m.mt, m.nattrs, e.colpos or m.colpos, e.pkpos or m.pk_index,
      idmap_for(s, m), r.populate},
     {tm.class, tm.mt, tm.nattrs, j.colpos, j.pkpos, idmap_for(s, tm), false},
     seen, j.placed, plain, out)
-  return out
+  j.placed = placed
+  return out, not repeats
 end
 
 local function load_joined(r, e, n)
   local s, m = r.session, e.mapper
-  local fused = load_joined_coll(r, e, n)
-  if fused then return fused, {filled = true} end
+  local fused, distinct = load_joined_coll(r, e, n)
+  if fused then return fused, {filled = true, distinct = distinct} end
   local parents, gots = {}, {}
   local ents = {{m.class, m.mt, m.nattrs, e.colpos or m.colpos,
                  e.pkpos or m.pk_index, idmap_for(s, m), r.populate, parents}}
@@ -393,7 +395,12 @@ local function fetch(r, n)
           "this Result, as it contains results that include joined eager " ..
           "loads against collections")
   end
-  if r._unique then C.unique(out, r._seen) end
+  -- (distinct parents read with all the rows: unique() has nothing to
+  -- drop, nor anything left to read after them)
+  if r._unique and not (joined and joined.distinct and
+                        next(r._seen) == nil) then
+    C.unique(out, r._seen)
+  end
   if not r._scalars and #r.ents == 1 then
     for i, o in ipairs(out) do
       out[i] = wrap_row({o, [ROW_N] = 1, [ROW_ENTS] = r.ents})

@@ -3,8 +3,9 @@
 -- together): parents on rows apart, an object under several parents, a
 -- set collection, a composite key (each row's parent looked up), a
 -- parent with no related rows, and collections already loaded (kept as
--- they are, pending changes and all).  One SELECT each.  Expectations
--- from SQLAlchemy 1.4 on the same data.
+-- they are, pending changes and all).  One SELECT each.  Parents of text
+-- keys, and unique() over parents on rows apart and together.
+-- Expectations from SQLAlchemy 1.4 on the same data.
 local T = require "testing"
 local relationship = orm.relationship
 
@@ -145,6 +146,120 @@ for _, db in ipairs(T.databases()) do
     T.eq({after[2], after[3], after[4]}, {{"s2", {"c1", "c3"}},
                                           {"s3", {"c2"}}, {"s4", {}}})
     T.ok(got[1] == s1, "the identity map's object")
+  end)
+
+  M.Base.metadata:drop_all(engine)
+end
+
+-- Parents of text keys (each row's key a string), and parents whose rows
+-- come apart (unique() then drops the repeats, in the order the parents
+-- first came); a parent's rows together leave each parent once with no
+-- dropping, and nothing more to read after them.
+local function keyed_schema()
+  local Base = orm.declarative_base()
+  local M = {Base = Base}
+  M.Author = Base:class "Author" {
+    __tablename__ = "ok_author",
+    code = Column(String(10), {primary_key = true}),
+    name = Column(String(20)),
+    books = relationship("Book"),
+  }
+  M.Book = Base:class "Book" {
+    __tablename__ = "ok_book",
+    id = Column(Integer, {primary_key = true}),
+    author_code = Column(String(10), ForeignKey("ok_author.code")),
+    title = Column(String(20)),
+  }
+  M.Shelf = Base:class "Shelf" {
+    __tablename__ = "ok_shelf",
+    id = Column(Integer, {primary_key = true}),
+    label = Column(String(20)),
+    tomes = relationship("Tome"),
+  }
+  M.Tome = Base:class "Tome" {
+    __tablename__ = "ok_tome",
+    id = Column(Integer, {primary_key = true}),
+    shelf_id = Column(Integer, ForeignKey("ok_shelf.id")),
+    title = Column(String(20)),
+  }
+  return M
+end
+
+-- {name, {titles}} of each parent, titles sorted when asked
+local function listed(parents, namekey, collkey, sorted)
+  local out = {}
+  for i, p in ipairs(parents) do
+    local ts = {}
+    for _, c in ipairs(p[collkey]) do ts[#ts + 1] = c.title end
+    if sorted then table.sort(ts) end
+    out[i] = {p[namekey], ts}
+  end
+  return out
+end
+
+for _, db in ipairs(T.databases()) do
+  local M = keyed_schema()
+  local Author, Book, Shelf, Tome = M.Author, M.Book, M.Shelf, M.Tome
+  local engine = create_engine(db.url)
+  M.Base.metadata:drop_all(engine)
+  M.Base.metadata:create_all(engine)
+  engine:begin(function(conn)
+    conn:execute(insert(Author.__table__), {{code = "b", name = "Bea"},
+      {code = "a", name = "Al"}, {code = "c", name = "Cy"}})
+    conn:execute(insert(Book.__table__), {
+      {id = 1, author_code = "b", title = "b1"},
+      {id = 2, author_code = "a", title = "a1"},
+      {id = 3, author_code = "b", title = "b2"},
+      {id = 4, author_code = "a", title = "a2"}})
+    conn:execute(insert(Shelf.__table__), {{id = 1, label = "s1"},
+      {id = 2, label = "s2"}, {id = 3, label = "s3"}})
+    conn:execute(insert(Tome.__table__), {
+      {id = 1, shelf_id = 2, title = "t1"},
+      {id = 2, shelf_id = 1, title = "t2"},
+      {id = 3, shelf_id = 2, title = "t3"},
+      {id = 4, shelf_id = 1, title = "t4"},
+      {id = 5, shelf_id = 2, title = "t5"}})
+  end)
+  local pfx = db.name .. ": "
+
+  T.test(pfx .. "parents of text keys, one with nothing", function()
+    local s <close> = orm.Session(engine)
+    local got = s:execute(select(Author):options(orm.joinedload(Author.books))
+      :order_by(Author.code)):unique():scalars():all()
+    T.eq(listed(got, "name", "books", true),
+         {{"Al", {"a1", "a2"}}, {"Bea", {"b1", "b2"}}, {"Cy", {}}})
+  end)
+
+  T.test(pfx .. "parents of text keys on rows apart", function()
+    local s <close> = orm.Session(engine)
+    local got = s:execute(select(Author):join(Author.books)
+      :options(orm.contains_eager(Author.books)):order_by(Book.id))
+      :unique():scalars():all()
+    T.eq(listed(got, "name", "books"),
+         {{"Bea", {"b1", "b2"}}, {"Al", {"a1", "a2"}}})
+  end)
+
+  T.test(pfx .. "parents of integer keys on rows apart", function()
+    local s <close> = orm.Session(engine)
+    local got = s:execute(select(Shelf):join(Shelf.tomes)
+      :options(orm.contains_eager(Shelf.tomes)):order_by(Tome.id))
+      :unique():scalars():all()
+    T.eq(listed(got, "label", "tomes"),
+         {{"s2", {"t1", "t3", "t5"}}, {"s1", {"t2", "t4"}}})
+  end)
+
+  T.test(pfx .. "each parent's rows together: each parent once, then " ..
+         "nothing", function()
+    local s <close> = orm.Session(engine)
+    local res = s:execute(select(Shelf):options(orm.joinedload(Shelf.tomes))
+      :order_by(Shelf.id)):unique()
+    local got = res:scalars():all()
+    T.eq(listed(got, "label", "tomes", true),
+         {{"s1", {"t2", "t4"}}, {"s2", {"t1", "t3", "t5"}}, {"s3", {}}})
+    T.eq(#res:scalars():all(), 0)
+    local s2 <close> = orm.Session(engine)
+    T.eq(s2:execute(select(Shelf):options(orm.joinedload(Shelf.tomes))
+      :order_by(Shelf.id)):unique():scalars():first().label, "s1")
   end)
 
   M.Base.metadata:drop_all(engine)
