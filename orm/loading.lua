@@ -186,7 +186,8 @@ local RowMT = {
     end
     if k == "_fields" then
       local f = {}
-      for i, e in ipairs(ents) do f[i] = e.name end
+      -- (a column without a name is left out, as SQLAlchemy's)
+      for _, e in ipairs(ents) do f[#f + 1] = e.name end
       return f
     elseif k == "_mapping" then
       return row_mapping(t)

@@ -163,7 +163,12 @@ local function rekeyed(stmt, r)
     end
     pos = pos + width
   end
-  if pos ~= #keys then return r end
+  if pos ~= #keys then
+    -- (a result that leaves unnamed columns out of its keys: named anew
+    -- when every column's name is known)
+    for k = 1, pos do if names[k] == nil then return r end end
+    return r:_with_keys(names)
+  end
   local changed = false
   for k = 1, pos do
     if names[k] == nil then names[k] = keys[k] end
@@ -173,8 +178,36 @@ local function rekeyed(stmt, r)
   return r:_with_keys(names)
 end
 
+-- an ORM result's entities named as a legacy Query names them: a
+-- column by its key, a label or literal column by its name, a function,
+-- other expression or text() by none
+local function legacy_names(stmt, r)
+  local items = C.select_items(stmt)
+  if not items then return end
+  local ents, changed = {}, false
+  for i, e in ipairs(r.ents) do
+    ents[i] = e
+    if not e.mapper and e.width == 1 and e.name ~= nil and e.item then
+      for _, it in ipairs(items) do
+        if rawequal(it[4], e.item) or
+           C.node_ptr(it[4]) == C.node_ptr(e.item) then
+          if unkeyed(it, C.node_kind(it[4])) then
+            local copy = {}
+            for k, v in pairs(e) do copy[k] = v end
+            copy.name = nil
+            ents[i], changed = copy, true
+          end
+          break
+        end
+      end
+    end
+  end
+  if changed then r.ents = ents end
+end
+
 function Query:_result()
   local r = self.session:execute(legacy(self.stmt), self._params)
+  if orm_result(r) and r.ents then legacy_names(self.stmt, r) end
   if not orm_result(r) then
     -- (a sharded session's merged result: each shard's part)
     local parts = type(r) == "table" and rawget(r, "parts")
