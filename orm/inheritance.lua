@@ -479,6 +479,8 @@ local function load_entity(e, s, rows, from, to, populate, out, outn, gaps)
   return outn
 end
 
+I.load_entity = load_entity
+
 local function new_entity(m, name)
   local e = {mapper = m, name = name or m.class.__name__, at = {},
              layouts = {}, cols = {}}

@@ -411,3 +411,149 @@ end
 
 -- for the other files of the ORM
 I.Query = Query
+
+------------------------------------------------------------------------
+-- select(User):from_statement(stmt): entities loaded from the rows of
+-- another statement
+------------------------------------------------------------------------
+--
+-- The statement runs as it is; each column an entity loads is found in
+-- its rows by the Column itself (a select or compound of the entity's
+-- selects: a UNION of select(Engineer)s has Engineer's columns) or by
+-- name (text()), as SQLAlchemy matches them.
+
+local FromStatement = {}
+FromStatement.__index = FromStatement
+FromStatement.__name = "retort.FromStatement"
+
+local node_methods = getmetatable(sa.literal_column("1")).__methods
+node_methods.from_statement = function(sel, stmt)
+  local kind = C.node_kind(sel)
+  if kind ~= "select" or not I.entities_of(sel) then
+    C.raise("ArgumentError", "from_statement() is offered for a select " ..
+            "of mapped entities, such as select(User)")
+  end
+  local sk = C.node_kind(stmt)
+  if sk ~= "select" and sk ~= "compound" and sk ~= "text" then
+    C.raise("ArgumentError", "from_statement(): expected a select, a " ..
+            "compound select or text(), not " .. (sk or type(stmt)))
+  end
+  return setmetatable({select = sel, statement = stmt}, FromStatement)
+end
+
+function FromStatement:__tostring() return tostring(self.statement) end
+function FromStatement:compile(...) return self.statement:compile(...) end
+function FromStatement:options(...)
+  return setmetatable({select = self.select:options(...),
+                       statement = self.statement}, FromStatement)
+end
+function FromStatement:execution_options(o)
+  return setmetatable({select = self.select:execution_options(o),
+                       statement = self.statement}, FromStatement)
+end
+
+-- the column nodes a select's rows have, in order
+local function row_columns(stmt)
+  local out = {}
+  for _, it in ipairs(C.select_items(stmt) or {}) do
+    local node = it[4]
+    local kind = C.node_kind(node)
+    if it[2] > 1 or kind == "table" or kind == "alias" then
+      for _, col in ipairs(node.c) do out[#out + 1] = col end
+    else
+      out[#out + 1] = node
+    end
+  end
+  return out
+end
+
+-- the name a result gives a column node
+local function node_name(node)
+  local ok, name = pcall(function() return node.name end)
+  return ok and type(name) == "string" and name or nil
+end
+
+-- the entities of `ents`, copied, reading their columns at the positions
+-- `remap` gives (old row position -> the statement's, 0 for none)
+local function moved_entities(ents, remap)
+  local out = {}
+  for k, e in ipairs(ents) do
+    local c = {}
+    for key, v in pairs(e) do c[key] = v end
+    local m = e.mapper
+    if e.load and e.at then
+      -- (an entity of a hierarchy: its columns' positions by Column, and
+      -- its layouts per class made anew from them)
+      c.at, c.layouts = {}, {}
+      for p, q in pairs(e.at) do c.at[p] = remap[q] or 0 end
+      if e.at_name then
+        c.at_name = {}
+        for name, q in pairs(e.at_name) do c.at_name[name] = remap[q] or 0 end
+      end
+      if e.dpos then c.dpos = remap[e.dpos] or 0 end
+      c.load = function(...) return I.load_entity(c, ...) end
+    elseif m then
+      c.colpos, c.pkpos = {}, {}
+      for a = 1, m.nattrs do
+        local q = e.colpos and e.colpos[a] or e.pos + a - 1
+        c.colpos[a] = q > 0 and remap[q] or 0
+      end
+      for j, a in ipairs(m.pk_index) do
+        local q = e.pkpos and e.pkpos[j] or e.pos + a - 1
+        c.pkpos[j] = remap[q] or 0
+        if c.pkpos[j] == 0 then
+          C.raise("InvalidRequestError", "from_statement(): the statement " ..
+                  "has no column for the primary key of " .. tostring(m))
+        end
+      end
+    elseif e.pos then
+      c.pos = remap[e.pos] or e.pos
+    end
+    out[k] = c
+  end
+  return out
+end
+
+function I.exec_from_statement(session, fs, params, opts)
+  local sel, stmt = fs.select, fs.statement
+  local kind = C.node_kind(stmt)
+  local ents = I.entities_of(sel)
+  local copies = {}
+  for k, e in ipairs(ents) do
+    local c = {}
+    for key, v in pairs(e) do c[key] = v end
+    copies[k] = c
+  end
+  ents = copies
+  local laid = I.apply_layouts(sel, ents)
+  local want = row_columns(laid)
+  I.autoflush(session)
+  local eo = I.exec_options(sel, opts)
+  local core = I.run(session, session:connection(), stmt, params)
+  -- where each column is in the statement's rows
+  local by_ptr, by_name = {}, {}
+  if kind == "text" then
+    for i, key in ipairs(core:keys()) do
+      if by_name[key] == nil then by_name[key] = i end
+    end
+  else
+    for i, node in ipairs(row_columns(C.first_select(stmt))) do
+      local p = C.node_ptr(node)
+      if by_ptr[p] == nil then by_ptr[p] = i end
+      local name = node_name(node)
+      if name and by_name[name] == nil then by_name[name] = i end
+    end
+  end
+  local remap = {}
+  for i, node in ipairs(want) do
+    remap[i] = by_ptr[C.node_ptr(node)] or by_name[node_name(node)] or 0
+  end
+  ents = moved_entities(ents, remap)
+  local plan = ents[1].mapper and I.load_plan(sel, ents[1].mapper)
+  if plan then plan.params = params end
+  return setmetatable({session = session, ents = ents, core = core,
+                       populate = eo and eo.populate_existing and 2 or false,
+                       plan = plan}, I.OrmResult)
+end
+
+I.FromStatement = FromStatement
