@@ -1377,10 +1377,13 @@ static int l_select_items(lua_State *L) {
   return 1;
 }
 
-/* C.first_select(select or compound) -> the select whose columns a
-** compound's rows have (its first, recursively), or nil */
+/* C.first_select(select, compound or subquery) -> the select whose
+** columns a compound's rows have (its first, recursively), or nil */
 static int l_first_select(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "first_select");
+  if (s->kind == RT_N_ALIAS && s->a &&
+      (s->a->kind == RT_N_SELECT || s->a->kind == RT_N_COMPOUND))
+    s = s->a;
   while (s->kind == RT_N_COMPOUND && s->kids[RT_S_COLUMNS]->n > 0)
     s = s->kids[RT_S_COLUMNS]->kids[0];
   if (s->kind != RT_N_SELECT) return 0;

@@ -353,8 +353,16 @@ local function set_operation(fname)
       end
       cols[i] = node
     end
+    -- (a query of one entity of an inheritance hierarchy selects its
+    -- columns one by one: an entity all the same)
+    local ents = m and I.entities_of(self.stmt)
+    if ents and #ents == 1 and ents[1].mapper == m and
+       (rawget(m, "family") or m.inherits) and not m.concrete then
+      cols = nil
+    end
     if not (cols or m and not m.tables and not m.single and items and
-            #items == 1 and items[1][1] == C.node_ptr(m.local_table)) then
+            #items == 1 and items[1][1] == C.node_ptr(m.local_table) or
+            ents and not cols) then
       C.raise("InvalidRequestError", "Query." .. fname:gsub("_$", "") ..
               "() is offered for a query of one mapped class or of " ..
               "table columns")
@@ -384,8 +392,14 @@ local function set_operation(fname)
     end
     local ac = orm.aliased(ent, {alias = sub, _labelled = true})
     local adapt = {}
-    for _, col in ipairs(m.local_table.columns) do
-      adapt[C.node_ptr(col)] = sub.c[m.local_table.name .. "_" .. col.name]
+    local colmap = I.alias_entry(ac).colmap
+    if colmap then
+      -- (a class of a hierarchy: its columns where the subquery has them)
+      for p, col in pairs(colmap) do adapt[p] = col end
+    else
+      for _, col in ipairs(m.local_table.columns) do
+        adapt[C.node_ptr(col)] = sub.c[m.local_table.name .. "_" .. col.name]
+      end
     end
     local q = setmetatable({session = self.session, stmt = sa.select(ac),
                             entity = ac, _params = self._params,
