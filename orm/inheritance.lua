@@ -631,7 +631,8 @@ local function extend_ents(stmt, ents)
     local m = p and I.mappers_by_table[p]
     if out == ents then out = copy(ents) end
     out[#out + 1] = {mapper = m, pos = pos, width = width,
-                     name = m and m.class.__name__ or name}
+                     name = m and m.class.__name__ or name,
+                     item = items[j][4]}
     pos = pos + width
   end
   return out
@@ -794,7 +795,7 @@ local function orm_select(...)
       local it = items_info[k]
       local mp = it[1] and I.mappers_by_table[it[1]]
       ents[i] = {mapper = mp, pos = p, width = it[2],
-                 name = mp and mp.class.__name__ or it[3]}
+                 name = mp and mp.class.__name__ or it[3], item = it[4]}
       for j = i + 1, n do
         if found[j] then
           shift(found[j], it[2] - 1)

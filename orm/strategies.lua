@@ -281,12 +281,39 @@ local function in_identity_map(s, obj, r)
   return map ~= nil and vals[1] ~= nil and map[key_of(r.target, vals)] ~= nil
 end
 
+-- The lazy load of r for obj when the rest of its path starts with a
+-- joined step (lazyload(A.bs):joinedload(B.cs)): a select of the target
+-- carrying the rest as its options, so the joined step goes into the
+-- lazy load's own statement, as SQLAlchemy's does.  nil when the load
+-- takes no statement (a key is NULL, the target is a concrete base):
+-- false, and the plain lazy load decides.
+local function lazy_with_options(s, r, obj, path, from)
+  if rawget(r.target, "concrete_entity") then return false end
+  refresh_for(obj, r.parent, r.local_idx)
+  local vals = local_values(obj, r)
+  for k = 1, #r.local_idx do
+    if vals[k] == nil then return false end
+  end
+  local stmt = sa.select(r.target.class):where(orm.with_parent(obj, r))
+  if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+  local rest = table.move(path, from, #path, 1, {})
+  stmt = stmt:options(setmetatable({path = rest}, I.Load))
+    :set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+  local res = s:execute(stmt)
+  if res.unique then res = res:unique() end
+  return true, store_loaded(obj, r, res:scalars():all(), true)
+end
+
 local function load_with_path(s, r, obj)
   local pend = lazy_paths[obj]
   local p = pend and pend[r.key]
   if not p then return load_value(s, r, obj) end
   pend[r.key] = nil
   local found = in_identity_map(s, obj, r)
+  if not found and p.path[p.from].strategy == "joined" then
+    local done, v = lazy_with_options(s, r, obj, p.path, p.from)
+    if done then return v end
+  end
   local v = load_value(s, r, obj)
   if not found then
     I.run_path(s, s:connection(), I.loaded_related(obj, r), p.path, p.from,
@@ -568,10 +595,10 @@ local function run_path(s, conn, objs, path, from, plan)
   end
   local rest = path[from + 1]
   if rest and (strategy == "select" or strategy == "default") and
-     rest.strategy ~= "joined" and rest.strategy ~= "subquery" then
+     rest.strategy ~= "subquery" then
     -- not loaded now: the rest of the path waits for the lazy load (a
-    -- joined or subquery step would go into the lazy load's own
-    -- statement in SQLAlchemy: not carried, those load lazily)
+    -- joined step goes into the lazy load's own statement; a subquery
+    -- step is not carried: those load lazily)
     for _, o in ipairs(objs) do
       if C.extra(o, r.key) == nil and not C.extra(o, nilmark[r.key]) then
         local pend = lazy_paths[o] or {}
