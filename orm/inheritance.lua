@@ -569,17 +569,28 @@ local function entity_for(x)
       e.crit = single_criterion(m, ae.alias)
       return e
     end
-    -- (one column per attribute, its first, as SQLAlchemy selects an
-    -- aliased class of joined inheritance)
-    for i = 1, m.nattrs do
-      local first = m.attr_cols[i][1]
-      local at = e.at[ptr(first)]
-      if not at then
-        e.cols[#e.cols + 1] = ae.colmap and ae.colmap[ptr(first)] or
-                              ae.alias.c[first.table.name .. "_" .. first.name]
-        at = #e.cols
+    if ae.colmap then
+      -- a subquery given: one column per attribute, its first, as
+      -- SQLAlchemy selects such an aliased class
+      for i = 1, m.nattrs do
+        local first = m.attr_cols[i][1]
+        local at = e.at[ptr(first)]
+        if not at then
+          e.cols[#e.cols + 1] = ae.colmap[ptr(first)]
+          at = #e.cols
+        end
+        for _, col in ipairs(m.attr_cols[i]) do e.at[ptr(col)] = at end
       end
-      for _, col in ipairs(m.attr_cols[i]) do e.at[ptr(col)] = at end
+      e.from, e.alias = ae.alias, ae.alias
+      return e
+    end
+    for i = 1, m.nattrs do
+      for _, col in ipairs(m.attr_cols[i]) do
+        if not e.at[ptr(col)] then
+          e.cols[#e.cols + 1] = ae.alias.c[col.table.name .. "_" .. col.name]
+          e.at[ptr(col)] = #e.cols
+        end
+      end
     end
     e.from, e.alias = ae.alias, ae.alias
     return e

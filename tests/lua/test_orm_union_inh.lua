@@ -196,6 +196,19 @@ for _, db in ipairs(T.databases()) do
       T.eq(objs, ENG_ROWS)
     end)
 
+  T.test(pfx .. "aliased(Class, select:subquery()): joined subclass",
+    function()
+      local objs, sqls = run(function(s)
+        local ea = orm.aliased(Eng, select(Eng):where(Eng.lang:eq("py"))
+                                      :subquery())
+        return s:execute(select(ea)):scalars():all()
+      end)
+      T.eq(sqls, {"SELECT anon_1.id, anon_1.name, anon_1.type, anon_1.lang " ..
+                  "\nFROM (SELECT " .. ENG_SUB_COLS .. " \n" .. JOIN ..
+                  " \nWHERE uinh_eng.lang = ?) AS anon_1"})
+      T.eq(objs, {{4, "d", "Eng", "py"}})
+    end)
+
   T.test(pfx .. "aliased(Class, union:subquery()): single-table subclass",
     function()
       local u = union(select(Mgr):where(Mgr.golf:eq("x")),
