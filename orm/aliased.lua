@@ -135,8 +135,8 @@ function orm.aliased(cls, opts)
   -- (_labelled: a subquery of the legacy Query's own labelled select,
   -- its columns named <table>_<column>, as Query.union makes)
   local given_labels = type(opts) == "table" and opts._labelled and
-                       alias ~= nil and (not m.tables or m.single)
-  if alias ~= nil and not m.tables and not given_labels then
+                       alias ~= nil and (not m.inh_tables or m.single)
+  if alias ~= nil and not m.inh_tables and not given_labels then
     -- aliased(User, subquery): the class's columns by name; in another
     -- order than the mapping's (or among others) the select of it
     -- writes them out in mapping order, as SQLAlchemy does
@@ -153,7 +153,7 @@ function orm.aliased(cls, opts)
   local labelled = given_labels or false
   local colmap
   if alias ~= nil and not m.single and not m.concrete and
-     (m.tables and #m.tables > 1 or
+     (m.inh_tables and #m.inh_tables > 1 or
       (rawget(m, "family") or m.inherits) and C.first_select(alias)) then
     -- aliased(Engineer, union(select(Engineer), ...):subquery()): each
     -- column of the class is the subquery's column that selects it, and
@@ -161,12 +161,12 @@ function orm.aliased(cls, opts)
     colmap = corresponding(m, alias)
     labelled, reorder, given_labels = true, false, false
   end
-  if alias == nil and m.tables and #m.tables > 1 and not m.single and
+  if alias == nil and m.inh_tables and #m.inh_tables > 1 and not m.single and
      not m.concrete then
     -- joined inheritance: the join of the tables as a subquery, each
     -- table's columns in order, labelled <table>_<column>
     local cols = {}
-    for _, t in ipairs(m.tables) do
+    for _, t in ipairs(m.inh_tables) do
       for _, col in ipairs(t.columns) do
         cols[#cols + 1] = col:label(t.name .. "_" .. col.name)
       end
@@ -177,7 +177,7 @@ function orm.aliased(cls, opts)
   end
   -- a class with properties over its own table's alias is selected as
   -- its layout's columns, as select(User) is (orm/properties.lua)
-  local expand = (alias == nil and m.layout ~= nil and not m.tables) or
+  local expand = (alias == nil and m.layout ~= nil and not m.inh_tables) or
                  reorder or given_labels
   alias = alias or m.local_table:alias(name)
   local e = {mapper = m, alias = alias, name = name or m.class.__name__,

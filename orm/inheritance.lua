@@ -93,7 +93,7 @@ local function setup_root(m)
   m.flush_members = {m} -- the family and concrete subclasses
   m.subclasses = {}
   m.polymorphic_map = m.polymorphic_map or {}
-  m.tables = {m.local_table}
+  m.inh_tables = {m.local_table}
   m.all_tables = {m.local_table}
   m.attr_cols = {}
   for i, col in ipairs(m.attr_columns) do m.attr_cols[i] = {col} end
@@ -221,7 +221,7 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
     param_source = parent.param_source, relationships = {}, relkeys = {},
     subclasses = {}, polymorphic_map = root.polymorphic_map,
     poly_idx = root.poly_idx, polymorphic_on = root.polymorphic_on,
-    tables = copy(parent.tables), attr_cols = {}, ptr = ptr(tbl),
+    inh_tables = copy(parent.inh_tables), attr_cols = {}, ptr = ptr(tbl),
     with_polymorphic_arg = margs.with_polymorphic,
   }, Mapper)
   for i, cols in ipairs(parent.attr_cols) do m.attr_cols[i] = copy(cols) end
@@ -232,7 +232,7 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
   if not single then
     for _, fk in ipairs(tbl.foreign_keys) do
       local tname, cname = string.match(fk.target_fullname, "^(.*)%.([^.]+)$")
-      for _, t in ipairs(parent.tables) do
+      for _, t in ipairs(parent.inh_tables) do
         if t.name == tname and t.c[cname] then
           refers[ptr(fk.parent)] = ptr(t.c[cname])
         end
@@ -276,9 +276,9 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
     for _, col in ipairs(cols) do m.colidx[ptr(col)] = i end
   end
   if not single then
-    m.tables[#m.tables + 1] = tbl
+    m.inh_tables[#m.inh_tables + 1] = tbl
     root.all_tables[#root.all_tables + 1] = tbl
-    if #parent.tables > 0 and #tbl.primary_key == 0 then
+    if #parent.inh_tables > 0 and #tbl.primary_key == 0 then
       raise("ArgumentError", "joined inheritance: table '" .. tbl.name ..
             "' has no primary key")
     end
@@ -297,7 +297,7 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
     -- SQLAlchemy's inherit condition: the foreign keys between this table
     -- and the parent's own (never another path: an engineer's foreign key
     -- to a managers table must not join a with_polymorphic's managers)
-    local pt = parent.tables[#parent.tables]
+    local pt = parent.inh_tables[#parent.inh_tables]
     local eqs = {}
     for _, fk in ipairs(pt and tbl.foreign_keys or {}) do
       local tname, cname = string.match(fk.target_fullname,
@@ -309,9 +309,9 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
     if #eqs == 1 then cond = eqs[1]
     elseif #eqs > 1 then cond = sa.and_(table.unpack(eqs)) end
   end
-  if not single then m.inherit_on[#m.tables] = cond end
-  local sel = m.tables[1]
-  for k = 2, #m.tables do sel = sel:join(m.tables[k], m.inherit_on[k]) end
+  if not single then m.inherit_on[#m.inh_tables] = cond end
+  local sel = m.inh_tables[1]
+  for k = 2, #m.inh_tables do sel = sel:join(m.inh_tables[k], m.inherit_on[k]) end
   m.selectable = sel
   -- (a mapper's own argument, as in SQLAlchemy: read back after a flush)
   if margs.eager_defaults then
@@ -524,14 +524,14 @@ local function entity_of(m, subs)
   for i = 1, m.nattrs do
     for _, col in ipairs(m.attr_cols[i]) do add_col(e, col) end
   end
-  local from = #m.tables > 1 and m.selectable or nil
+  local from = #m.inh_tables > 1 and m.selectable or nil
   local joined = {}
-  for _, t in ipairs(m.tables) do joined[ptr(t)] = true end
+  for _, t in ipairs(m.inh_tables) do joined[ptr(t)] = true end
   for _, sub in ipairs(subs or {}) do
-    for k, t in ipairs(sub.tables) do
+    for k, t in ipairs(sub.inh_tables) do
       if not joined[ptr(t)] then
         joined[ptr(t)] = true
-        from = (from or m.tables[1]):outerjoin(t, sub.inherit_on[k])
+        from = (from or m.inh_tables[1]):outerjoin(t, sub.inherit_on[k])
         for _, col in ipairs(t.c) do add_col(e, col) end
       end
     end
@@ -684,7 +684,7 @@ function attribute_froms(attrs, ents, froms, crits, parts)
   for _, am in ipairs(attrs or {}) do
     if not seen[am] then
       seen[am] = true
-      if #am.tables > 1 then froms[#froms + 1] = am.selectable end
+      if #am.inh_tables > 1 then froms[#froms + 1] = am.selectable end
       local crit = single_criterion(am)
       if crit then
         crits[#crits + 1] = crit
@@ -1222,7 +1222,7 @@ function I.Rel.of_type(r, cls)
   end
   local n = setmetatable({}, getmetatable(r))
   for k, v in pairs(r) do n[k] = v end
-  n.target = setmetatable({local_table = sub.selectable or sub.local_table},
+  n.target = setmetatable({local_table = rawget(sub, "selectable") or sub.local_table},
                           {__index = sub})
   local crit = single_criterion(sub)
   if crit then n.primaryjoin = sa.and_(I.rel_on(r), crit) end
@@ -1422,9 +1422,9 @@ local function alias_wp(info, flat)
       seen[ptr(t)] = true
       order[#order + 1] = {t, on, outer}
     end
-    for k, t in ipairs(m.tables) do add(t, (m.inherit_on or {})[k], false) end
+    for k, t in ipairs(m.inh_tables) do add(t, (m.inherit_on or {})[k], false) end
     for _, sub in ipairs(info.subs) do
-      for k, t in ipairs(sub.tables) do add(t, sub.inherit_on[k], true) end
+      for k, t in ipairs(sub.inh_tables) do add(t, sub.inherit_on[k], true) end
     end
     local aliases = {}
     for q, o in ipairs(order) do
@@ -1861,7 +1861,7 @@ function I.of_type_entity(m, sub)
   local subs = sub.class and {sub} or sub
   local more = false
   for _, x in ipairs(subs) do
-    if m.tables and x.tables and #x.tables > #m.tables then more = true end
+    if m.inh_tables and x.inh_tables and #x.inh_tables > #m.inh_tables then more = true end
   end
   if not more then return nil end
   local e = entity_of(m, subs)

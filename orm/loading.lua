@@ -24,7 +24,7 @@ local function direct(res)
 end
 
 local function load_by_pk(s, m, vals, obj, plain)
-  if m.tables then return I.load_inherited(s, m, vals, obj) end
+  if m.inh_tables then return I.load_inherited(s, m, vals, obj) end
   local conn = s:connection()
   -- (plain: the columns unlabelled, as SQLAlchemy's refresh() selects)
   local stmt = sa.select(table.unpack(plain and

@@ -1052,7 +1052,7 @@ function I.late_attribute(cls, key, v)
       "%s already has an attribute '%s'", tostring(m), key))
   end
   if (m.subclasses and #m.subclasses > 0) or m.inherits or m.concrete or
-     m.tables then
+     m.inh_tables then
     raise("InvalidRequestError", string.format(
       "Can't add attribute '%s' to %s: a class of an inheritance " ..
       "hierarchy", key, tostring(m)))

@@ -34,7 +34,7 @@ local function labelled(stmt)
     local ptr, node = it[1], it[4]
     local m = ptr and I.mappers_by_table[ptr]
     local e = ptr and not m and I.aliased_entry and I.aliased_entry(ptr)
-    if m and not m.tables then
+    if m and not m.inh_tables then
       for _, c in ipairs(I.load_columns(m)) do cols[#cols + 1] = c end
     elseif e and not e.labelled and e.alias.name then
       -- (an anonymous alias is named when compiled: left unlabelled)
@@ -360,7 +360,7 @@ local function set_operation(fname)
        (rawget(m, "family") or m.inherits) and not m.concrete then
       cols = nil
     end
-    if not (cols or m and not m.tables and not m.single and items and
+    if not (cols or m and not m.inh_tables and not m.single and items and
             #items == 1 and items[1][1] == C.node_ptr(m.local_table) or
             ents and not cols) then
       C.raise("InvalidRequestError", "Query." .. fname:gsub("_$", "") ..
