@@ -688,9 +688,12 @@ local function with_parent(obj, r, plain_secondary)
       conds[#conds + 1] = p[3]:eq(sec.c[p[1].key])
     end
   else
+    -- (a many-to-one's condition reads remote = value, as its ON
+    -- clause puts the referred column first)
+    local m2o = r.direction == "manytoone"
     for k, rc in ipairs(r.remote_cols) do
-      conds[k] = sa.literal(I.col_value(obj, r.parent, r.local_idx[k]))
-        :eq(rc)
+      local v = sa.literal(I.col_value(obj, r.parent, r.local_idx[k]))
+      conds[k] = m2o and rc:eq(v) or v:eq(rc)
     end
   end
   return and_all(conds)
