@@ -317,9 +317,10 @@ for _, db in ipairs(T.databases()) do
     log[#log + 1] = {sql, p}
   end)
   local s <close> = orm.Session(e)
-  -- an object of another session, as a parent or a value to compare
+  -- a detached object, as a parent or a value to compare (its session
+  -- closed: no transaction left open to hold the tables)
   local function g(cls, id)
-    local other = orm.Session(e)
+    local other <close> = orm.Session(e)
     return other:get(cls, id)
   end
 
