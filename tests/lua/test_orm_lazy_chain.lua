@@ -167,6 +167,32 @@ for _, db in ipairs(T.databases()) do
     T.eq(norm(log[2]), B_JOINED_C)
   end)
 
+  T.test(pfx .. "from_statement(text()) with options and parameters",
+    function()
+      local s <close> = orm.Session(engine)
+      clear(log)
+      local as = s:scalars(select(A):options(orm.selectinload(A.bs))
+        :from_statement(text("SELECT id FROM lch_a WHERE id >= :lo " ..
+                             "ORDER BY id")), {lo = 1}):all()
+      T.eq(#log, 2)
+      T.eq(norm(log[1]), "SELECT id FROM lch_a WHERE id >= ? ORDER BY id")
+      T.eq(norm(log[2]), "SELECT lch_b.a_id AS lch_b_a_id, lch_b.id AS " ..
+           "lch_b_id, lch_b.d_id AS lch_b_d_id \nFROM lch_b \nWHERE " ..
+           "lch_b.a_id IN (?, ?) ORDER BY lch_b.id")
+      local got = {}
+      for i, a in ipairs(as) do got[i] = {a.id, #a.bs} end
+      T.eq(got, {{1, 2}, {2, 1}})
+      T.eq(#log, 2)
+      -- (the identity map's objects)
+      T.ok(as[1] == s:get(A, 1))
+      -- rows of the entity, named as it
+      local rows = s:execute(select(A):from_statement(
+        text("SELECT id FROM lch_a WHERE id = 2"))):all()
+      T.eq(#rows, 1)
+      T.eq(rows[1]._fields, {"A"})
+      T.ok(rows[1][1] == s:get(A, 2))
+    end)
+
   Base.metadata:drop_all(engine)
 end
 
