@@ -268,6 +268,29 @@ for _, db in ipairs(T.databases()) do
     T.eq(objs, ENG_ROWS)
   end)
 
+  T.test(pfx .. "Query.union: criteria and count after it", function()
+    local objs, sqls = run(function(s)
+      return s:query(Eng):filter(Eng.id:eq(2))
+               :union(s:query(Eng):filter(Eng.id:eq(4)))
+               :filter(Eng.lang:eq("py")):filter(Emp.name:eq("d")):all()
+    end)
+    T.eq(#sqls, 1)
+    T.match(sqls[1], "%) AS anon_1 \nWHERE anon_1%.uinh_eng_lang = %? AND " ..
+            "anon_1%.uinh_emp_name = %?$")
+    T.eq(objs, {{4, "d", "Eng", "py"}})
+    objs, sqls = run(function(s)
+      return s:query(Emp):filter(Emp.id:lt(3))
+               :union(s:query(Emp):filter(Emp.id:eq(5)))
+               :filter(Emp.name:ne("b")):order_by(Emp.name:desc()):all()
+    end)
+    T.match(sqls[1], "%) AS anon_1 \nWHERE anon_1%.uinh_emp_name != %? " ..
+            "ORDER BY anon_1%.uinh_emp_name DESC$")
+    T.eq(objs, {{1, "a", "Emp", false}, {5, "n", "Mgr", "y"}})
+    local s <close> = orm.Session(engine)
+    T.eq(s:query(Eng):filter(Eng.id:eq(2))
+           :union(s:query(Eng):filter(Eng.id:eq(4))):count(), 2)
+  end)
+
   T.test(pfx .. "Query.union of the base class: each row its class",
     function()
       local labels = "uinh_emp.id AS uinh_emp_id, uinh_emp.name AS " ..
