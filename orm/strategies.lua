@@ -282,9 +282,10 @@ local function in_identity_map(s, obj, r)
 end
 
 -- The lazy load of r for obj when the rest of its path starts with a
--- joined step (lazyload(A.bs):joinedload(B.cs)): a select of the target
--- carrying the rest as its options, so the joined step goes into the
--- lazy load's own statement, as SQLAlchemy's does.  nil when the load
+-- joined or subquery step (lazyload(A.bs):joinedload(B.cs)): a select
+-- of the target carrying the rest as its options, so the joined step
+-- goes into the lazy load's own statement (a subquery step reads it),
+-- as SQLAlchemy's does.  nil when the load
 -- takes no statement (a key is NULL, the target is a concrete base):
 -- false, and the plain lazy load decides.
 local function lazy_with_options(s, r, obj, path, from)
@@ -310,7 +311,9 @@ local function load_with_path(s, r, obj)
   if not p then return load_value(s, r, obj) end
   pend[r.key] = nil
   local found = in_identity_map(s, obj, r)
-  if not found and p.path[p.from].strategy == "joined" then
+  local next_strategy = p.path[p.from].strategy
+  if not found and (next_strategy == "joined" or
+                    next_strategy == "subquery") then
     local done, v = lazy_with_options(s, r, obj, p.path, p.from)
     if done then return v end
   end
@@ -594,11 +597,10 @@ local function run_path(s, conn, objs, path, from, plan)
     end
   end
   local rest = path[from + 1]
-  if rest and (strategy == "select" or strategy == "default") and
-     rest.strategy ~= "subquery" then
+  if rest and (strategy == "select" or strategy == "default") then
     -- not loaded now: the rest of the path waits for the lazy load (a
-    -- joined step goes into the lazy load's own statement; a subquery
-    -- step is not carried: those load lazily)
+    -- joined step goes into the lazy load's own statement, a subquery
+    -- step reads it as its subquery)
     for _, o in ipairs(objs) do
       if C.extra(o, r.key) == nil and not C.extra(o, nilmark[r.key]) then
         local pend = lazy_paths[o] or {}

@@ -122,6 +122,18 @@ for _, db in ipairs(T.databases()) do
     T.eq(sqls, {A_SQL, B_LAZY, c_in(2), B_LAZY, c_in(1)})
   end)
 
+  T.test(pfx .. "lazyload():subqueryload(): the lazy load as subquery",
+    function()
+      local got, sqls = tree(orm.lazyload(A.bs):subqueryload(B.cs))
+      T.eq(got, TREE)
+      local C_SUB = "SELECT lch_c.id AS lch_c_id, lch_c.b_id AS lch_c_b_id, " ..
+                    "anon_1.lch_b_id AS anon_1_lch_b_id \nFROM (SELECT " ..
+                    "lch_b.id AS lch_b_id \nFROM lch_b \nWHERE ? = " ..
+                    "lch_b.a_id) AS anon_1 JOIN lch_c ON anon_1.lch_b_id = " ..
+                    "lch_c.b_id ORDER BY lch_c.id"
+      T.eq(sqls, {A_SQL, B_LAZY, C_SUB, B_LAZY, C_SUB})
+    end)
+
   T.test(pfx .. "lazyload():raiseload(): the lazy load's objects raise",
     function()
       local s <close> = orm.Session(engine)
