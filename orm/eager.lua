@@ -482,6 +482,10 @@ local function wrap_limited(stmt, paths, width)
     cols[i] = sub.c[col.name]
   end
   local outer = sa.select(table.unpack(cols))
+  -- (a legacy Query's labels outside too)
+  if C.tablename_labels(stmt) then
+    outer = outer:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+  end
   for _, o in ipairs(order) do
     local col = o[1]
     if C.node_ptr(col.table) ~= C.node_ptr(m.local_table) then return nil end

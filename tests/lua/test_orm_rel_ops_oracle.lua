@@ -234,6 +234,95 @@ local EXPECTED = {
       "ros_post JOIN ros_usr ON ros_usr.id = ros_post.user_id " ..
       "|WHERE ros_usr.name = ? ORDER BY ros_post.id ['u1']",
   },
+  ["query: any"] = {
+    "[2]",
+    "SELECT ros_usr.id AS ros_usr_id, ros_usr.name AS " ..
+      "ros_usr_name, ros_usr.parent_id AS ros_usr_parent_id |FROM " ..
+      "ros_usr |WHERE EXISTS (SELECT 1 |FROM ros_post |WHERE " ..
+      "ros_usr.id = ros_post.user_id AND ros_post.title = ?) ['p3']",
+  },
+  ["query: has"] = {
+    "[1, 2]",
+    "SELECT ros_post.id AS ros_post_id, ros_post.title AS " ..
+      "ros_post_title, ros_post.user_id AS ros_post_user_id |FROM " ..
+      "ros_post |WHERE EXISTS (SELECT 1 |FROM ros_usr |WHERE " ..
+      "ros_usr.id = ros_post.user_id AND ros_usr.name = ?) ORDER " ..
+      "BY ros_post.id ['u1']",
+  },
+  ["query: with_parent"] = {
+    "[1, 2]",
+    "SELECT ros_post.id AS ros_post_id, ros_post.title AS " ..
+      "ros_post_title, ros_post.user_id AS ros_post_user_id |FROM " ..
+      "ros_post |WHERE ? = ros_post.user_id ORDER BY ros_post.id " ..
+      "[1]",
+  },
+  ["query: joined m2o"] = {
+    "[(1, 1), (2, 1), (3, 2)]",
+    "SELECT ros_post.id AS ros_post_id, ros_post.title AS " ..
+      "ros_post_title, ros_post.user_id AS ros_post_user_id, " ..
+      "ros_usr_1.id AS ros_usr_1_id, ros_usr_1.name AS " ..
+      "ros_usr_1_name, ros_usr_1.parent_id AS ros_usr_1_parent_id " ..
+      "|FROM ros_post LEFT OUTER JOIN ros_usr AS ros_usr_1 ON " ..
+      "ros_usr_1.id = ros_post.user_id ORDER BY ros_post.id []",
+  },
+  ["query: joined o2m"] = {
+    "[(1, [1, 2]), (2, [3]), (3, [])]",
+    "SELECT ros_usr.id AS ros_usr_id, ros_usr.name AS " ..
+      "ros_usr_name, ros_usr.parent_id AS ros_usr_parent_id, " ..
+      "ros_post_1.id AS ros_post_1_id, ros_post_1.title AS " ..
+      "ros_post_1_title, ros_post_1.user_id AS ros_post_1_user_id " ..
+      "|FROM ros_usr LEFT OUTER JOIN ros_post AS ros_post_1 ON " ..
+      "ros_usr.id = ros_post_1.user_id ORDER BY ros_usr.id, " ..
+      "ros_post_1.id []",
+  },
+  ["query: sel chain"] = {
+    "[(1, [(1, [1, 2]), (2, [2])]), (2, [(3, [3])]), (3, [])]",
+    "SELECT ros_usr.id AS ros_usr_id, ros_usr.name AS " ..
+      "ros_usr_name, ros_usr.parent_id AS ros_usr_parent_id |FROM " ..
+      "ros_usr ORDER BY ros_usr.id []",
+    "SELECT ros_post.user_id AS ros_post_user_id, ros_post.id AS " ..
+      "ros_post_id, ros_post.title AS ros_post_title, ros_kw_1.id " ..
+      "AS ros_kw_1_id, ros_kw_1.word AS ros_kw_1_word |FROM " ..
+      "ros_post LEFT OUTER JOIN (ros_post_kw AS ros_post_kw_1 JOIN " ..
+      "ros_kw AS ros_kw_1 ON ros_kw_1.id = ros_post_kw_1.kw_id) ON " ..
+      "ros_post.id = ros_post_kw_1.post_id |WHERE ros_post.user_id " ..
+      "IN (?, ?, ?) ORDER BY ros_post.id, ros_kw_1.id [1, 2, 3]",
+  },
+  ["query: joined limit"] = {
+    "[(1, [1, 2]), (2, [3])]",
+    "SELECT anon_1.ros_usr_id AS anon_1_ros_usr_id, " ..
+      "anon_1.ros_usr_name AS anon_1_ros_usr_name, " ..
+      "anon_1.ros_usr_parent_id AS anon_1_ros_usr_parent_id, " ..
+      "ros_post_1.id AS ros_post_1_id, ros_post_1.title AS " ..
+      "ros_post_1_title, ros_post_1.user_id AS ros_post_1_user_id " ..
+      "|FROM (SELECT ros_usr.id AS ros_usr_id, ros_usr.name AS " ..
+      "ros_usr_name, ros_usr.parent_id AS ros_usr_parent_id |FROM " ..
+      "ros_usr ORDER BY ros_usr.id| LIMIT ? OFFSET ?) AS anon_1 " ..
+      "LEFT OUTER JOIN ros_post AS ros_post_1 ON anon_1.ros_usr_id " ..
+      "= ros_post_1.user_id ORDER BY anon_1.ros_usr_id, " ..
+      "ros_post_1.id [2, 0]",
+  },
+  ["query: contains"] = {
+    "[1, 2]",
+    "SELECT ros_post.id AS ros_post_id, ros_post.title AS " ..
+      "ros_post_title, ros_post.user_id AS ros_post_user_id |FROM " ..
+      "ros_post, ros_post_kw AS ros_post_kw_1 |WHERE ros_post.id = " ..
+      "ros_post_kw_1.post_id AND ? = ros_post_kw_1.kw_id ORDER BY " ..
+      "ros_post.id [2]",
+  },
+  ["query: join rel"] = {
+    "[2]",
+    "SELECT ros_usr.id AS ros_usr_id, ros_usr.name AS " ..
+      "ros_usr_name, ros_usr.parent_id AS ros_usr_parent_id |FROM " ..
+      "ros_usr JOIN ros_post ON ros_usr.id = ros_post.user_id " ..
+      "|WHERE ros_post.title = ? ['p3']",
+  },
+  ["query: cols"] = {
+    "[('u1', 'p1'), ('u1', 'p2'), ('u2', 'p3')]",
+    "SELECT ros_usr.name AS ros_usr_name, ros_post.title AS " ..
+      "ros_post_title |FROM ros_usr JOIN ros_post ON ros_usr.id = " ..
+      "ros_post.user_id ORDER BY ros_post.id []",
+  },
 }
 
 -- Python's repr of a list of values (a table marked tuple: a tuple)
@@ -331,7 +420,10 @@ for _, db in ipairs(T.databases()) do
       for i = #log, 1, -1 do log[i] = nil end
       local ok, out = pcall(function()
         local o = {}
-        for i, x in ipairs(s:execute(stmt):scalars():all()) do o[i] = f(x) end
+        -- (a legacy Query of the session, or a statement)
+        local list = type(stmt) == "table" and stmt:all() or
+                     s:execute(stmt):scalars():all()
+        for i, x in ipairs(list) do o[i] = f(x) end
         return o
       end)
       local got = {ok and py(out) or
@@ -341,7 +433,17 @@ for _, db in ipairs(T.databases()) do
         if type(ps) == "table" and type(ps[1]) == "table" then ps = ps[1] end
         got[#got + 1] = norm(l[1]) .. " " .. py(ps or {})
       end
-      T.eq(got, EXPECTED[name])
+      local want = EXPECTED[name]
+      if db.name ~= "sqlite" then
+        -- (SQLite writes "\n LIMIT ? OFFSET ?" with the offset 0, as
+        -- SQLAlchemy's SQLite dialect; the others " \n LIMIT ?" alone)
+        want = {}
+        for i, line in ipairs(EXPECTED[name]) do
+          want[i] = line:gsub("|%sLIMIT %? OFFSET %?(.*) %[2, 0%]$",
+                              " | LIMIT ?%1 [2]")
+        end
+      end
+      T.eq(got, want)
     end)
   end
 
@@ -423,6 +525,34 @@ for _, db in ipairs(T.databases()) do
                           :options(orm.contains_eager(Post.author))
                           :where(User.name:eq("u1")):order_by(Post.id),
       function(p) return tup(p.id, p.author.name) end)
+
+  -- the same through the legacy Query (its columns labelled)
+  local function q(name, query, f)
+    run("query: " .. name, query, f)
+  end
+  q("any", s:query(User):filter(User.posts:any(Post.title:eq("p3"))))
+  q("has", s:query(Post):filter(Post.author:has{name = "u1"})
+             :order_by(Post.id))
+  q("with_parent", s:query(Post):filter(orm.with_parent(g(User, 1),
+                                                        User.posts))
+                     :order_by(Post.id))
+  q("joined m2o", s:query(Post):options(orm.joinedload(Post.author))
+                    :order_by(Post.id), author)
+  local function posts(u) return tup(u.id, ids(u.posts)) end
+  q("joined o2m", s:query(User):options(orm.joinedload(User.posts))
+                    :order_by(User.id), posts)
+  q("sel chain", s:query(User):options(orm.selectinload(User.posts)
+                                         :joinedload(Post.kws))
+                   :order_by(User.id), tree)
+  -- (the limit goes in a subquery the collection joins to)
+  q("joined limit", s:query(User):options(orm.joinedload(User.posts))
+                      :order_by(User.id):limit(2), posts)
+  q("contains", s:query(Post):filter(Post.kws:contains(g(Kw, 2)))
+                  :order_by(Post.id))
+  q("join rel", s:query(User):join(User.posts):filter(Post.title:eq("p3")))
+  q("cols", s:query(User.name, Post.title):join(User.posts)
+              :order_by(Post.id), function(r) return tup(r[1], r[2]) end)
+
   s:close()
   Base.metadata:drop_all(e)
 end
