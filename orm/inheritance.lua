@@ -64,7 +64,8 @@ end
 local function build_part(m, t)
   local tp = ptr(t)
   local p = {mapper = m, class = m.class, local_table = t, ptr = tp,
-             part_of = m, base_mapper = m.base_mapper or m, keys = m.keys,
+             part_of = m, base_mapper = rawget(m, "base_mapper") or m,
+             keys = m.keys,
              colkeys = {}, insert_none = {}, primary_key = {}, pk_index = {}}
   for i = 1, m.nattrs do
     for _, col in ipairs(m.attr_cols[i]) do
@@ -192,7 +193,7 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
     end
     return I.concrete_class(base, parent, cls, resolved, rels, tbl, attr_keys)
   end
-  local root = parent.base_mapper or parent
+  local root = rawget(parent, "base_mapper") or parent
   setup_root(root)
   local single = tbl == nil
   table.sort(columns, function(a, b)
@@ -1094,7 +1095,9 @@ function hooks.load_expired(obj, key)
   for i = 1, m.nattrs do
     if not lselect(2, C.get(obj, i)) then
       local cols = m.attr_cols[i]
-      if i <= m.base_mapper.nattrs then partial = false end
+      if i <= (rawget(m, "base_mapper") or m).nattrs then
+        partial = false
+      end
       missing[#missing + 1] = {i, cols[1]}
       tables[ptr(cols[1].table)] = cols[1].table
     end
@@ -1362,7 +1365,13 @@ Mapper.__index = function(m, k)
   if k == "self_and_descendants" then return self_and_descendants(m) end
   if k == "concrete" then return false end
   if k == "single" then return false end
-  if k == "base_mapper" then return m end
+  if k == "base_mapper" then
+    -- (a class of a concrete hierarchy: its root, as SQLAlchemy's; the
+    -- identity map of its own is the ORM's raw field's absence)
+    local b = m
+    while rawget(b, "inherits") do b = b.inherits end
+    return b
+  end
   if k == "isa" then return function(self, other) return I.isa(self, other) end end
   if k == "polymorphic_iterator" then
     return function(self)

@@ -111,6 +111,11 @@ T.test("local_table, persist_selectable, selectable", function()
   T.eq(m(F.PC).local_table.name, "mf_pc")
   T.eq(m(F.PC).persist_selectable.name, "mf_pc")
   T.ok(rawequal(m(F.Plain).selectable, F.Plain.__table__))
+  -- base_mapper: the hierarchy's root, a concrete one's too
+  local function base(c) return m(c).base_mapper.class.__name__ end
+  T.eq({base(F.Emp), base(F.SEng), base(F.Mgr), base(F.EngMgr), base(F.P),
+        base(F.PC), base(F.Plain)},
+       {"Emp", "Emp", "Emp", "Emp", "P", "P", "Plain"})
 end)
 
 -- AbstractConcreteBase
@@ -148,7 +153,7 @@ local PJ_COLS = "pjoin.id, pjoin.name, pjoin.engineer_info, " ..
 
 T.test("AbstractConcreteBase: mapped when the mappers are configured",
   function()
-    local _, Employee = acb()
+    local _, Employee, _, Engineer = acb()
     T.eq(rawget(Employee, "__mapper__"), nil)
     orm.configure_mappers()
     local m = orm.inspect(Employee)
@@ -156,6 +161,7 @@ T.test("AbstractConcreteBase: mapped when the mappers are configured",
     T.eq(m.persist_selectable.name, "pjoin")
     T.eq(m.selectable.name, "pjoin")
     T.eq(names(m.tables), {"mf_engineer", "mf_manager"})
+    T.ok(rawequal(orm.inspect(Engineer).base_mapper, m))
     local keys = {}
     for i, c in ipairs(m.columns) do keys[i] = c.key end
     T.eq(keys, {"id", "name", "engineer_info", "manager_data", "type"})
