@@ -14,7 +14,10 @@ end
 
 local function clear(log) for i = #log, 1, -1 do log[i] = nil end end
 
-local function norm(sql) return (sql:gsub("%$%d+", "?")) end
+-- PostgreSQL's placeholders are $n; MariaDB writes INNER JOIN
+local function norm(sql)
+  return (sql:gsub("%$%d+", "?"):gsub("INNER JOIN", "JOIN"))
+end
 
 local function schema()
   local Base = orm.declarative_base()
