@@ -81,14 +81,11 @@ AliasedClass.__tostring = function(ac)
   return "aliased(" .. entry_of(ac).mapper.class.__name__ .. ")"
 end
 
--- the columns of mapper m's tables in a subquery of a select (or
--- compound) of m: col address -> the subquery's column in its place
-local function corresponding(m, alias)
+-- the columns a subquery of a select (or compound) selects: col
+-- address -> the subquery's column in its place (nil: not a subquery)
+local function subquery_columns(alias)
   local first = C.first_select(alias)
-  if not first then
-    raise("ArgumentError", "aliased(): a class of joined inheritance " ..
-          "takes a subquery of a select of it")
-  end
+  if not first then return nil end
   local map, pos, sub = {}, 0, alias.c
   local function add(node)
     pos = pos + 1
@@ -103,6 +100,18 @@ local function corresponding(m, alias)
     else
       add(node)
     end
+  end
+  return map
+end
+I.subquery_columns = subquery_columns
+
+-- the columns of mapper m's tables in a subquery of a select (or
+-- compound) of m: col address -> the subquery's column in its place
+local function corresponding(m, alias)
+  local map = subquery_columns(alias)
+  if not map then
+    raise("ArgumentError", "aliased(): a class of joined inheritance " ..
+          "takes a subquery of a select of it")
   end
   for i = 1, m.nattrs do
     for _, col in ipairs(m.attr_cols[i]) do

@@ -1453,6 +1453,33 @@ local function alias_wp(info, flat)
   if e.crit then info.crit = C.adapt(e.crit, map, true) end
 end
 
+-- with_polymorphic(Employee, {...}, {selectable = u:subquery()}): the
+-- columns of the base and the subclasses, each the subquery's column
+-- that selects it (a UNION of selects of the same with_polymorphic)
+local function selectable_wp(info, sel)
+  local m = info.mapper
+  local e = entity_of(m, info.subs)
+  local map = I.subquery_columns(sel)
+  if not map then
+    raise("ArgumentError", "with_polymorphic: selectable must be a " ..
+          "subquery of a select of the classes")
+  end
+  local cols, out = {}, {}
+  for _, col in ipairs(e.cols) do
+    if C.node_kind(col) == "column" and col.table then
+      local c = map[ptr(col)]
+      if c == nil then
+        raise("ArgumentError", "with_polymorphic: the selectable has no " ..
+              "column " .. tostring(col.table) .. "." .. col.name)
+      end
+      cols[#cols + 1] = col
+      out[ptr(col)] = c
+    end
+  end
+  info.cols, info.map, info.from = cols, out, sel
+  if e.crit then info.crit = C.adapt(e.crit, out, true) end
+end
+
 -- expression col (an attribute's column or column_property) in an
 -- aliased with_polymorphic
 local function wp_col(info, col)
@@ -1660,20 +1687,19 @@ function orm.with_polymorphic(base, classes, opts)
     raise("ArgumentError", "the 'flat' and 'selectable' arguments cannot " ..
           "be passed simultaneously to with_polymorphic()")
   end
-  -- (a custom selectable or discriminator is not there yet: refused
-  -- rather than ignored)
-  for _, k in ipairs({"selectable", "polymorphic_on"}) do
-    if opts[k] then
-      raise("ArgumentError", "with_polymorphic: " .. k .. " is not " ..
-            "supported")
-    end
+  -- (a custom discriminator is not there yet: refused rather than
+  -- ignored)
+  if opts.polymorphic_on then
+    raise("ArgumentError", "with_polymorphic: polymorphic_on is not " ..
+          "supported")
   end
   I.configure()
   local subs = wp_mappers(m, classes)
   local info = {mapper = m, subs = subs}
   local wp = {__with_polymorphic__ = info, __inheritance__ = true}
-  if opts.aliased or opts.flat then
-    alias_wp(info, opts.flat)
+  if opts.aliased or opts.flat or opts.selectable then
+    if opts.selectable then selectable_wp(info, opts.selectable)
+    else alias_wp(info, opts.flat) end
     wp.__clause_element__ = info.from
     for _, sub in ipairs(subs) do
       wp[sub.class.__name__] = setmetatable({__sub = sub, __info = info},
