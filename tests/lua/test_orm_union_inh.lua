@@ -70,6 +70,25 @@ local WP_COLS = "uinh_emp.id, uinh_emp.name, uinh_emp.type, uinh_eng.id " ..
 local WP_FROM = "FROM uinh_emp LEFT OUTER JOIN uinh_eng ON uinh_emp.id = " ..
                 "uinh_eng.id"
 
+-- (Core) a compound's subquery names a repeated column name as a
+-- select's subquery does: id, id_1
+T.test("a UNION's subquery: repeated names numbered", function()
+  local md = MetaData()
+  local a = Table("a", md, Column("id", Integer, {primary_key = true}),
+                  Column("x", Integer))
+  local b = Table("b", md, Column("id", Integer, {primary_key = true}))
+  local sel = select(a.c.id, b.c.id, a.c.x)
+    :select_from(a:join(b, a.c.id:eq(b.c.id)))
+  local u = union_all(sel, sel):subquery()
+  local names = {}
+  for i, c in ipairs(u.c) do names[i] = c.name end
+  T.eq(names, {"id", "id_1", "x"})
+  local inner = "SELECT a.id AS id, b.id AS id_1, a.x AS x \nFROM a JOIN b " ..
+                "ON a.id = b.id"
+  T.eq(tostring(select(u.c[1], u.c[2])), "SELECT anon_1.id, anon_1.id_1 " ..
+       "\nFROM (" .. inner .. " UNION ALL " .. inner .. ") AS anon_1")
+end)
+
 for _, db in ipairs(T.databases()) do
   local pfx = db.name .. ": "
   local Base, Emp, Eng, Mgr = schema()
@@ -249,6 +268,41 @@ for _, db in ipairs(T.databases()) do
       T.eq(#sqls, 3)
       T.eq(objs, {{1, "a", "Emp", false}, {2, "b", "Eng", "c"},
                   {4, "d", "Eng", "py"}})
+    end)
+
+  T.test(pfx .. "with_polymorphic(..., {selectable = union:subquery()})",
+    function()
+      local wp = orm.with_polymorphic(Emp, {Eng, Mgr})
+      local u = union_all(select(wp):where(wp.id:lt(3)),
+                          select(wp):where(wp.id:eq(4)))
+      local sub_cols = "uinh_emp.id AS id, uinh_emp.name AS name, " ..
+                       "uinh_emp.type AS type, uinh_eng.id AS id_1, " ..
+                       "uinh_eng.lang AS lang, uinh_emp.golf AS golf"
+      local SUB = "(SELECT " .. sub_cols .. " \n" .. WP_FROM .. " \nWHERE " ..
+                  "uinh_emp.id < ? UNION ALL SELECT " .. sub_cols .. " \n" ..
+                  WP_FROM .. " \nWHERE uinh_emp.id = ?) AS anon_1"
+      local COLS = "SELECT anon_1.id, anon_1.name, anon_1.type, " ..
+                   "anon_1.id_1, anon_1.lang, anon_1.golf \nFROM "
+      local objs, sqls = run(function(s)
+        local wp2 = orm.with_polymorphic(Emp, {Eng, Mgr},
+                                         {selectable = u:subquery()})
+        return s:execute(select(wp2):order_by(wp2.id)):scalars():all()
+      end)
+      -- (each row its class, its subclass columns loaded with it)
+      T.eq(sqls, {COLS .. SUB .. " ORDER BY anon_1.id"})
+      T.eq(objs, {{1, "a", "Emp", false}, {2, "b", "Eng", "c"},
+                  {4, "d", "Eng", "py"}})
+      objs, sqls = run(function(s)
+        local wp2 = orm.with_polymorphic(Emp, {Eng, Mgr},
+                                         {selectable = u:subquery()})
+        return s:execute(select(wp2):where(wp2.Eng.lang:eq("py")))
+                 :scalars():all()
+      end)
+      T.eq(sqls, {COLS .. SUB .. " \nWHERE anon_1.lang = ?"})
+      T.eq(objs, {{4, "d", "Eng", "py"}})
+      T.raises("ArgumentError", function()
+        return orm.with_polymorphic(Emp, {Eng}, {selectable = Emp.__table__})
+      end)
     end)
 
   T.test(pfx .. "Query.union of a joined subclass: entities", function()
