@@ -78,7 +78,8 @@ local function gen(q, stmt)
   return setmetatable({session = q.session, stmt = stmt, entity = q.entity,
                        _params = q._params, _lock = q._lock,
                        _adapt = q._adapt, _joined = q._joined,
-                       _keys = q._keys}, Query)
+                       _keys = q._keys, _from_statement = q._from_statement},
+                      Query)
 end
 
 -- (a query of a union's subquery: the mapped table's columns in what is
@@ -206,6 +207,12 @@ local function legacy_names(stmt, r)
 end
 
 function Query:_result()
+  if self._from_statement then
+    local r = self.session:execute(self.stmt:from_statement(
+      self._from_statement), self._params)
+    if #r.ents == 1 and r.ents[1].mapper then return r:scalars() end
+    return r
+  end
   local r = self.session:execute(legacy(self.stmt), self._params)
   if orm_result(r) and r.ents then legacy_names(self.stmt, r) end
   if not orm_result(r) then
@@ -412,6 +419,14 @@ for _, fname in ipairs({"union", "union_all", "intersect", "intersect_all",
   Query[fname] = set_operation(fname)
 end
 
+-- from_statement(stmt): the query's entities loaded from the rows of
+-- stmt (text(), a select), as select(...):from_statement(stmt)
+function Query:from_statement(stmt)
+  local q = gen(self, self.stmt)
+  q._from_statement = stmt
+  return q
+end
+
 -- Python's query[a:b], as SQLAlchemy's Query.slice(start, stop)
 function Query:slice(start, stop)
   return self:offset(start):limit(stop - start)
@@ -545,10 +560,10 @@ function I.exec_from_statement(session, fs, params, opts)
   local eo = I.exec_options(sel, opts)
   local core = I.run(session, session:connection(), stmt, params)
   -- where each column is in the statement's rows
-  local by_ptr, by_name = {}, {}
+  local by_ptr, by_name, twice = {}, {}, {}
   if kind == "text" then
     for i, key in ipairs(core:keys()) do
-      if by_name[key] == nil then by_name[key] = i end
+      if by_name[key] == nil then by_name[key] = i else twice[key] = true end
     end
   else
     for i, node in ipairs(row_columns(C.first_select(stmt))) do
@@ -560,7 +575,17 @@ function I.exec_from_statement(session, fs, params, opts)
   end
   local remap = {}
   for i, node in ipairs(want) do
-    remap[i] = by_ptr[C.node_ptr(node)] or by_name[node_name(node)] or 0
+    local p = by_ptr[C.node_ptr(node)]
+    local name = node_name(node)
+    if not p and name and twice[name] then
+      -- (two columns of that name: which one is meant is not known)
+      if core.close then core:close() end
+      local ok, t = pcall(function() return node.table.name end)
+      C.raise("InvalidRequestError", "Ambiguous column name '" ..
+              (ok and t and t .. "." or "") .. name .. "' in result set " ..
+              "column descriptions")
+    end
+    remap[i] = p or by_name[name] or 0
   end
   ents = moved_entities(ents, remap)
   local plan = ents[1].mapper and I.load_plan(sel, ents[1].mapper)

@@ -208,6 +208,31 @@ for _, db in ipairs(T.databases()) do
       T.ok(rows[1][1] == s:get(A, 2))
     end)
 
+  T.test(pfx .. "Query.from_statement(): the text as it is", function()
+    local s <close> = orm.Session(engine)
+    clear(log)
+    local q = s:query(B):from_statement(text(
+      "SELECT id, a_id, d_id FROM lch_b WHERE a_id = :a ORDER BY id"))
+    local got = {}
+    for i, b in ipairs(q:params{a = 1}:all()) do got[i] = b.id end
+    T.eq(got, {1, 2})
+    T.eq(norm(log[1]), "SELECT id, a_id, d_id FROM lch_b WHERE a_id = ? " ..
+         "ORDER BY id")
+    -- (first(): no LIMIT added to the text)
+    clear(log)
+    T.eq(q:params{a = 2}:first().id, 3)
+    T.eq(norm(log[1]), "SELECT id, a_id, d_id FROM lch_b WHERE a_id = ? " ..
+         "ORDER BY id")
+    -- two columns of one name, two entities that want it: ambiguous
+    T.raises("InvalidRequestError", function()
+      return s:query(A, B):from_statement(text(
+        "SELECT lch_a.id, lch_b.id, lch_b.a_id, lch_b.d_id FROM lch_a " ..
+        "JOIN lch_b ON lch_a.id = lch_b.a_id")):all()
+    end)
+    -- (the session goes on)
+    T.eq(s:query(A):count(), 2)
+  end)
+
   Base.metadata:drop_all(engine)
 end
 
