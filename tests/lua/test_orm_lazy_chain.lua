@@ -88,8 +88,9 @@ for _, db in ipairs(T.databases()) do
     local s <close> = orm.Session(engine)
     clear(log)
     local out = {}
-    for i, a in ipairs(s:scalars(select(A):options(opt):order_by(A.id))
-                         :all()) do
+    local opts = getmetatable(opt) and {opt} or opt
+    for i, a in ipairs(s:scalars(select(A):options(table.unpack(opts))
+                                   :order_by(A.id)):all()) do
       local bs = {}
       for j, b in ipairs(a.bs) do
         local cs = {}
@@ -136,6 +137,43 @@ for _, db in ipairs(T.databases()) do
                     "lch_c.b_id ORDER BY lch_c.id"
       T.eq(sqls, {A_SQL, B_LAZY, C_SUB, B_LAZY, C_SUB})
     end)
+
+  T.test(pfx .. "two paths under one lazy load: both in it", function()
+    local got, sqls = tree{orm.defaultload(A.bs):selectinload(B.cs),
+                           orm.defaultload(A.bs):joinedload(B.d)}
+    T.eq(got, TREE)
+    local B_JOINED_D = "SELECT " .. B_COLS .. ", lch_d_1.id AS " ..
+                       "lch_d_1_id \nFROM lch_b LEFT OUTER JOIN lch_d AS " ..
+                       "lch_d_1 ON lch_d_1.id = lch_b.d_id \nWHERE ? = " ..
+                       "lch_b.a_id ORDER BY lch_b.id"
+    T.eq(sqls, {A_SQL, B_JOINED_D, c_in(2), B_JOINED_D, c_in(1)})
+  end)
+
+  T.test(pfx .. "Load:options(): paths that go on from one", function()
+    local s <close> = orm.Session(engine)
+    clear(log)
+    local as = s:scalars(select(A):options(orm.selectinload(A.bs):options(
+      orm.selectinload(B.cs), orm.joinedload(B.d))):order_by(A.id)):all()
+    local got = {}
+    for _, a in ipairs(as) do
+      for _, b in ipairs(a.bs) do
+        got[#got + 1] = {b.id, #b.cs, b.d and b.d.id or false}
+      end
+    end
+    T.eq(got, {{1, 2, 1}, {2, 1, false}, {3, 0, false}})
+    -- (everything loaded with the statement: nothing when read)
+    local n = #log
+    T.eq(n, 3)
+    T.eq(norm(log[2]), "SELECT lch_b.a_id AS lch_b_a_id, lch_b.id AS " ..
+         "lch_b_id, lch_b.d_id AS lch_b_d_id, lch_d_1.id AS lch_d_1_id " ..
+         "\nFROM lch_b LEFT OUTER JOIN lch_d " ..
+         "AS lch_d_1 ON lch_d_1.id = lch_b.d_id \nWHERE lch_b.a_id IN " ..
+         "(?, ?) ORDER BY lch_b.id")
+    T.eq(norm(log[3]), c_in(3))
+    T.raises("ArgumentError", function()
+      return orm.selectinload(A.bs):options("cs")
+    end)
+  end)
 
   T.test(pfx .. "lazyload():raiseload(): the lazy load's objects raise",
     function()
