@@ -289,8 +289,9 @@ rt_node *rt_alias(rt_node *element, const char *name, int flags) {
     if ((element->flags | first->flags) & RT_F_LS_TABLENAME &&
         inner->kind == RT_N_COLUMN && inner->owner && inner->owner->name)
       p->name = tq_label(inner);
-    else if (nm && element->kind == RT_N_SELECT &&
-             !(element->flags & RT_F_LS_NONE) &&
+    else if (nm &&
+             (element->kind == RT_N_SELECT || element->kind == RT_N_COMPOUND) &&
+             !((element->flags | first->flags) & RT_F_LS_NONE) &&
              (dup = dedupe_number(cols, i)) > 0) {
       size_t len = strlen(nm) + 16;
       if ((p->name = malloc(len)) != NULL)

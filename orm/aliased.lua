@@ -26,6 +26,7 @@ local function entry_of(ac) return rawget(ac, "__entry") end
 -- inheritance is aliased as a subquery of its tables' join whose columns
 -- are labelled <table>_<column>, as SQLAlchemy makes it
 local function alias_col(e, col)
+  if e.colmap then return e.colmap[C.node_ptr(col)] end
   if e.labelled then return e.alias.c[col.table.name .. "_" .. col.name] end
   local lt = C.node_ptr(e.mapper.local_table)
   if C.node_kind(col) == "column" and col.table and
@@ -80,6 +81,50 @@ AliasedClass.__tostring = function(ac)
   return "aliased(" .. entry_of(ac).mapper.class.__name__ .. ")"
 end
 
+-- the columns a subquery of a select (or compound) selects: col
+-- address -> the subquery's column in its place (nil: not a subquery)
+local function subquery_columns(alias)
+  local first = C.first_select(alias)
+  if not first then return nil end
+  local map, pos, sub = {}, 0, alias.c
+  local function add(node)
+    pos = pos + 1
+    local p = C.node_ptr(node)
+    if map[p] == nil and sub[pos] then map[p] = sub[pos] end
+  end
+  for _, it in ipairs(C.select_items(first)) do
+    local node = it[4]
+    local kind = C.node_kind(node)
+    if it[2] > 1 or kind == "table" or kind == "alias" then
+      for _, col in ipairs(node.c) do add(col) end
+    else
+      add(node)
+    end
+  end
+  return map
+end
+I.subquery_columns = subquery_columns
+
+-- the columns of mapper m's tables in a subquery of a select (or
+-- compound) of m: col address -> the subquery's column in its place
+local function corresponding(m, alias)
+  local map = subquery_columns(alias)
+  if not map then
+    raise("ArgumentError", "aliased(): a class of joined inheritance " ..
+          "takes a subquery of a select of it")
+  end
+  for i = 1, m.nattrs do
+    for _, col in ipairs(m.attr_cols[i]) do
+      if map[C.node_ptr(col)] == nil then
+        raise("ArgumentError", "aliased(): the selectable has no column " ..
+              "'" .. tostring(col.table) .. "." .. col.name .. "' of " ..
+              m.class.__name__)
+      end
+    end
+  end
+  return map
+end
+
 function orm.aliased(cls, opts)
   local m = type(cls) == "table" and rawget(cls, "__mapper__")
   if not m then
@@ -99,8 +144,8 @@ function orm.aliased(cls, opts)
   -- (_labelled: a subquery of the legacy Query's own labelled select,
   -- its columns named <table>_<column>, as Query.union makes)
   local given_labels = type(opts) == "table" and opts._labelled and
-                       alias ~= nil and not m.tables
-  if alias ~= nil and not m.tables and not given_labels then
+                       alias ~= nil and (not m.inh_tables or m.single)
+  if alias ~= nil and not m.inh_tables and not given_labels then
     -- aliased(User, subquery): the class's columns by name; in another
     -- order than the mapping's (or among others) the select of it
     -- writes them out in mapping order, as SQLAlchemy does
@@ -115,12 +160,22 @@ function orm.aliased(cls, opts)
     end
   end
   local labelled = given_labels or false
-  if alias == nil and m.tables and #m.tables > 1 and not m.single and
+  local colmap
+  if alias ~= nil and not m.single and not m.concrete and
+     (m.inh_tables and #m.inh_tables > 1 or
+      (rawget(m, "family") or m.inherits) and C.first_select(alias)) then
+    -- aliased(Engineer, union(select(Engineer), ...):subquery()): each
+    -- column of the class is the subquery's column that selects it, and
+    -- each row loads as its class
+    colmap = corresponding(m, alias)
+    labelled, reorder, given_labels = true, false, false
+  end
+  if alias == nil and m.inh_tables and #m.inh_tables > 1 and not m.single and
      not m.concrete then
     -- joined inheritance: the join of the tables as a subquery, each
     -- table's columns in order, labelled <table>_<column>
     local cols = {}
-    for _, t in ipairs(m.tables) do
+    for _, t in ipairs(m.inh_tables) do
       for _, col in ipairs(t.columns) do
         cols[#cols + 1] = col:label(t.name .. "_" .. col.name)
       end
@@ -131,11 +186,11 @@ function orm.aliased(cls, opts)
   end
   -- a class with properties over its own table's alias is selected as
   -- its layout's columns, as select(User) is (orm/properties.lua)
-  local expand = (alias == nil and m.layout ~= nil and not m.tables) or
+  local expand = (alias == nil and m.layout ~= nil and not m.inh_tables) or
                  reorder or given_labels
   alias = alias or m.local_table:alias(name)
   local e = {mapper = m, alias = alias, name = name or m.class.__name__,
-             labelled = labelled, expand = expand}
+             labelled = labelled, expand = expand, colmap = colmap}
   registry[C.node_ptr(alias)] = e
   -- (selects of it are made by orm/inheritance.lua, which loads each
   -- row as its class)

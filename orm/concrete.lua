@@ -357,6 +357,9 @@ local function map_abstract(acb)
                           subclasses = acb.subs, polymorphic_map = {},
                           abstract_concrete = true,
                           discriminator_name = "type"}, Mapper)
+  -- (Mapper.tables: the union's tables in its order)
+  m.union_tables = {}
+  for k, p in ipairs(list) do m.union_tables[k] = p[2] end
   for _, col in ipairs(pj.c) do
     local key = col.key
     if not acb.strict or own[key] then
@@ -581,4 +584,14 @@ function Session:refresh(obj, attrs, ...)
     raise("InvalidRequestError", "Could not refresh instance '" ..
           objstr(obj) .. "'")
   end
+end
+
+-- Mapper.selectable of a class of a concrete hierarchy: the polymorphic
+-- union it selects from (a class under an abstract base: its own table)
+function I.concrete_union(m)
+  if m.abstract_concrete then return m.local_table end
+  if m.inherits and rawget(m.inherits, "abstract_concrete") then
+    return m.local_table
+  end
+  return union_of(m)
 end

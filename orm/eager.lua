@@ -256,8 +256,8 @@ end
 
 -- the tables of mapper m's rows: its own, or those of joined inheritance
 local function tables_of(m)
-  if m.tables and #m.tables > 1 and not m.single and not m.concrete then
-    return m.tables
+  if m.inh_tables and #m.inh_tables > 1 and not m.single and not m.concrete then
+    return m.inh_tables
   end
   return {m.local_table}
 end
@@ -268,11 +268,11 @@ end
 local function inherit_on(m, q, sel)
   local given = m.inherit_on and m.inherit_on[q]
   if given then return adapt_on(given, sel) end
-  local t, on = m.tables[q], nil
+  local t, on = m.inh_tables[q], nil
   for _, fk in ipairs(t.foreign_keys) do
     local tname, cname = string.match(fk.target_fullname, "^(.*)%.([^.]+)$")
     for k = 1, q - 1 do
-      local pt = m.tables[k]
+      local pt = m.inh_tables[k]
       if tname == pt.name or tname == pt.fullname then
         local cond = col_in(sel, pt.c[cname]):eq(col_in(sel, fk.parent))
         on = on and sa.and_(on, cond) or cond
@@ -482,6 +482,10 @@ local function wrap_limited(stmt, paths, width)
     cols[i] = sub.c[col.name]
   end
   local outer = sa.select(table.unpack(cols))
+  -- (a legacy Query's labels outside too)
+  if C.tablename_labels(stmt) then
+    outer = outer:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+  end
   for _, o in ipairs(order) do
     local col = o[1]
     if C.node_ptr(col.table) ~= C.node_ptr(m.local_table) then return nil end

@@ -92,22 +92,22 @@ end
 -- (? = eng.id), the others joining those tables; nil when it does not
 -- apply.
 local function optimized_where(m, obj, idx)
-  if not m.tables or #m.tables < 2 then return nil end
+  if not m.inh_tables or #m.inh_tables < 2 then return nil end
   local want = {}
   for _, i in ipairs(idx) do
     if is_expr(m, i) then return nil end
     for _, col in ipairs(cols_of(m, i)) do want[ptr(col.table)] = true end
   end
-  if want[ptr(m.tables[1])] then return nil end
+  if want[ptr(m.inh_tables[1])] then return nil end
   local first
-  for k = 2, #m.tables do
-    if want[ptr(m.tables[k])] then first = k; break end
+  for k = 2, #m.inh_tables do
+    if want[ptr(m.inh_tables[k])] then first = k; break end
   end
   if not first then return nil end
   local inside = {}
-  for k = first, #m.tables do inside[ptr(m.tables[k])] = true end
+  for k = first, #m.inh_tables do inside[ptr(m.inh_tables[k])] = true end
   local conds = {}
-  for k = first, #m.tables do
+  for k = first, #m.inh_tables do
     local cond = m.inherit_on[k]
     if cond == nil then return nil end
     if k == first then
@@ -166,7 +166,7 @@ local function select_attrs(m, obj, idx, plain)
     for _, c in ipairs(conds) do stmt = stmt:where(c) end
     return stmt, pos
   end
-  if m.tables and #m.tables > 1 then stmt = stmt:select_from(m.selectable) end
+  if m.inh_tables and #m.inh_tables > 1 then stmt = stmt:select_from(m.selectable) end
   local ident = I.ident_vals(obj, m)
   for k, col in ipairs(m.primary_key) do stmt = stmt:where(col:eq(ident[k])) end
   if m.single and I.single_criterion then
@@ -238,7 +238,7 @@ end
 -- whether every attribute of obj that is not deferred is to load (a whole
 -- expire) and it has eager relationships
 local function wholly_expired(m, obj, idx)
-  if m.tables or not I.eager_get(m) then return false end
+  if m.inh_tables or not I.eager_get(m) then return false end
   local n = 0
   local deferred = m.deferred or {}
   for i = 1, m.nattrs do
@@ -378,7 +378,7 @@ end
 local function joinable(r)
   local t = r.target
   return not r.secondary and not r.extra and r.local_cols ~= nil and
-         #r.local_cols > 0 and not t.tables and not t.layout and
+         #r.local_cols > 0 and not t.inh_tables and not t.layout and
          not t.polymorphic_map and not t.concrete_entity and
          not I.is_dynamic(r) and not I.eager_get(t)
 end
@@ -539,7 +539,7 @@ function Session:refresh(obj, attrs, opts)
       return
     end
   else
-    if not m.tables and I.eager_get(m) then
+    if not m.inh_tables and I.eager_get(m) then
       if not eager_attrs_load(self, m, obj, true, lock) then
         raise("InvalidRequestError", "Could not refresh instance '" ..
               objstr(obj) .. "'")
@@ -573,7 +573,7 @@ local function flush_load(s, conn, m, obj, idx)
     end
   end
   local stmt = sa.select(table.unpack(cols))
-  if m.tables and #m.tables > 1 then stmt = stmt:select_from(m.selectable) end
+  if m.inh_tables and #m.inh_tables > 1 then stmt = stmt:select_from(m.selectable) end
   for k, col in ipairs(m.primary_key) do
     stmt = stmt:where(col:eq(I.col_value(obj, m, m.pk_index[k])))
   end

@@ -64,7 +64,8 @@ end
 local function build_part(m, t)
   local tp = ptr(t)
   local p = {mapper = m, class = m.class, local_table = t, ptr = tp,
-             part_of = m, base_mapper = m.base_mapper or m, keys = m.keys,
+             part_of = m, base_mapper = rawget(m, "base_mapper") or m,
+             keys = m.keys,
              colkeys = {}, insert_none = {}, primary_key = {}, pk_index = {}}
   for i = 1, m.nattrs do
     for _, col in ipairs(m.attr_cols[i]) do
@@ -93,7 +94,7 @@ local function setup_root(m)
   m.flush_members = {m} -- the family and concrete subclasses
   m.subclasses = {}
   m.polymorphic_map = m.polymorphic_map or {}
-  m.tables = {m.local_table}
+  m.inh_tables = {m.local_table}
   m.all_tables = {m.local_table}
   m.attr_cols = {}
   for i, col in ipairs(m.attr_columns) do m.attr_cols[i] = {col} end
@@ -192,7 +193,7 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
     end
     return I.concrete_class(base, parent, cls, resolved, rels, tbl, attr_keys)
   end
-  local root = parent.base_mapper or parent
+  local root = rawget(parent, "base_mapper") or parent
   setup_root(root)
   local single = tbl == nil
   table.sort(columns, function(a, b)
@@ -221,7 +222,7 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
     param_source = parent.param_source, relationships = {}, relkeys = {},
     subclasses = {}, polymorphic_map = root.polymorphic_map,
     poly_idx = root.poly_idx, polymorphic_on = root.polymorphic_on,
-    tables = copy(parent.tables), attr_cols = {}, ptr = ptr(tbl),
+    inh_tables = copy(parent.inh_tables), attr_cols = {}, ptr = ptr(tbl),
     with_polymorphic_arg = margs.with_polymorphic,
   }, Mapper)
   for i, cols in ipairs(parent.attr_cols) do m.attr_cols[i] = copy(cols) end
@@ -232,7 +233,7 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
   if not single then
     for _, fk in ipairs(tbl.foreign_keys) do
       local tname, cname = string.match(fk.target_fullname, "^(.*)%.([^.]+)$")
-      for _, t in ipairs(parent.tables) do
+      for _, t in ipairs(parent.inh_tables) do
         if t.name == tname and t.c[cname] then
           refers[ptr(fk.parent)] = ptr(t.c[cname])
         end
@@ -276,9 +277,9 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
     for _, col in ipairs(cols) do m.colidx[ptr(col)] = i end
   end
   if not single then
-    m.tables[#m.tables + 1] = tbl
+    m.inh_tables[#m.inh_tables + 1] = tbl
     root.all_tables[#root.all_tables + 1] = tbl
-    if #parent.tables > 0 and #tbl.primary_key == 0 then
+    if #parent.inh_tables > 0 and #tbl.primary_key == 0 then
       raise("ArgumentError", "joined inheritance: table '" .. tbl.name ..
             "' has no primary key")
     end
@@ -297,7 +298,7 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
     -- SQLAlchemy's inherit condition: the foreign keys between this table
     -- and the parent's own (never another path: an engineer's foreign key
     -- to a managers table must not join a with_polymorphic's managers)
-    local pt = parent.tables[#parent.tables]
+    local pt = parent.inh_tables[#parent.inh_tables]
     local eqs = {}
     for _, fk in ipairs(pt and tbl.foreign_keys or {}) do
       local tname, cname = string.match(fk.target_fullname,
@@ -309,9 +310,9 @@ function I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
     if #eqs == 1 then cond = eqs[1]
     elseif #eqs > 1 then cond = sa.and_(table.unpack(eqs)) end
   end
-  if not single then m.inherit_on[#m.tables] = cond end
-  local sel = m.tables[1]
-  for k = 2, #m.tables do sel = sel:join(m.tables[k], m.inherit_on[k]) end
+  if not single then m.inherit_on[#m.inh_tables] = cond end
+  local sel = m.inh_tables[1]
+  for k = 2, #m.inh_tables do sel = sel:join(m.inh_tables[k], m.inherit_on[k]) end
   m.selectable = sel
   -- (a mapper's own argument, as in SQLAlchemy: read back after a flush)
   if margs.eager_defaults then
@@ -479,6 +480,8 @@ local function load_entity(e, s, rows, from, to, populate, out, outn, gaps)
   return outn
 end
 
+I.load_entity = load_entity
+
 local function new_entity(m, name)
   local e = {mapper = m, name = name or m.class.__name__, at = {},
              layouts = {}, cols = {}}
@@ -522,14 +525,14 @@ local function entity_of(m, subs)
   for i = 1, m.nattrs do
     for _, col in ipairs(m.attr_cols[i]) do add_col(e, col) end
   end
-  local from = #m.tables > 1 and m.selectable or nil
+  local from = #m.inh_tables > 1 and m.selectable or nil
   local joined = {}
-  for _, t in ipairs(m.tables) do joined[ptr(t)] = true end
+  for _, t in ipairs(m.inh_tables) do joined[ptr(t)] = true end
   for _, sub in ipairs(subs or {}) do
-    for k, t in ipairs(sub.tables) do
+    for k, t in ipairs(sub.inh_tables) do
       if not joined[ptr(t)] then
         joined[ptr(t)] = true
-        from = (from or m.tables[1]):outerjoin(t, sub.inherit_on[k])
+        from = (from or m.inh_tables[1]):outerjoin(t, sub.inherit_on[k])
         for _, col in ipairs(t.c) do add_col(e, col) end
       end
     end
@@ -565,6 +568,21 @@ local function entity_for(x)
       end
       e.from, e.alias = ae.alias, ae.alias
       e.crit = single_criterion(m, ae.alias)
+      return e
+    end
+    if ae.colmap then
+      -- a subquery given: one column per attribute, its first, as
+      -- SQLAlchemy selects such an aliased class
+      for i = 1, m.nattrs do
+        local first = m.attr_cols[i][1]
+        local at = e.at[ptr(first)]
+        if not at then
+          e.cols[#e.cols + 1] = ae.colmap[ptr(first)]
+          at = #e.cols
+        end
+        for _, col in ipairs(m.attr_cols[i]) do e.at[ptr(col)] = at end
+      end
+      e.from, e.alias = ae.alias, ae.alias
       return e
     end
     for i = 1, m.nattrs do
@@ -625,7 +643,8 @@ local function extend_ents(stmt, ents)
     local m = p and I.mappers_by_table[p]
     if out == ents then out = copy(ents) end
     out[#out + 1] = {mapper = m, pos = pos, width = width,
-                     name = m and m.class.__name__ or name}
+                     name = m and m.class.__name__ or name,
+                     item = items[j][4]}
     pos = pos + width
   end
   return out
@@ -666,7 +685,7 @@ function attribute_froms(attrs, ents, froms, crits, parts)
   for _, am in ipairs(attrs or {}) do
     if not seen[am] then
       seen[am] = true
-      if #am.tables > 1 then froms[#froms + 1] = am.selectable end
+      if #am.inh_tables > 1 then froms[#froms + 1] = am.selectable end
       local crit = single_criterion(am)
       if crit then
         crits[#crits + 1] = crit
@@ -788,7 +807,7 @@ local function orm_select(...)
       local it = items_info[k]
       local mp = it[1] and I.mappers_by_table[it[1]]
       ents[i] = {mapper = mp, pos = p, width = it[2],
-                 name = mp and mp.class.__name__ or it[3]}
+                 name = mp and mp.class.__name__ or it[3], item = it[4]}
       for j = i + 1, n do
         if found[j] then
           shift(found[j], it[2] - 1)
@@ -1076,7 +1095,9 @@ function hooks.load_expired(obj, key)
   for i = 1, m.nattrs do
     if not lselect(2, C.get(obj, i)) then
       local cols = m.attr_cols[i]
-      if i <= m.base_mapper.nattrs then partial = false end
+      if i <= (rawget(m, "base_mapper") or m).nattrs then
+        partial = false
+      end
       missing[#missing + 1] = {i, cols[1]}
       tables[ptr(cols[1].table)] = cols[1].table
     end
@@ -1204,7 +1225,7 @@ function I.Rel.of_type(r, cls)
   end
   local n = setmetatable({}, getmetatable(r))
   for k, v in pairs(r) do n[k] = v end
-  n.target = setmetatable({local_table = sub.selectable or sub.local_table},
+  n.target = setmetatable({local_table = rawget(sub, "selectable") or sub.local_table},
                           {__index = sub})
   local crit = single_criterion(sub)
   if crit then n.primaryjoin = sa.and_(I.rel_on(r), crit) end
@@ -1344,7 +1365,13 @@ Mapper.__index = function(m, k)
   if k == "self_and_descendants" then return self_and_descendants(m) end
   if k == "concrete" then return false end
   if k == "single" then return false end
-  if k == "base_mapper" then return m end
+  if k == "base_mapper" then
+    -- (a class of a concrete hierarchy: its root, as SQLAlchemy's; the
+    -- identity map of its own is the ORM's raw field's absence)
+    local b = m
+    while rawget(b, "inherits") do b = b.inherits end
+    return b
+  end
   if k == "isa" then return function(self, other) return I.isa(self, other) end end
   if k == "polymorphic_iterator" then
     return function(self)
@@ -1404,9 +1431,9 @@ local function alias_wp(info, flat)
       seen[ptr(t)] = true
       order[#order + 1] = {t, on, outer}
     end
-    for k, t in ipairs(m.tables) do add(t, (m.inherit_on or {})[k], false) end
+    for k, t in ipairs(m.inh_tables) do add(t, (m.inherit_on or {})[k], false) end
     for _, sub in ipairs(info.subs) do
-      for k, t in ipairs(sub.tables) do add(t, sub.inherit_on[k], true) end
+      for k, t in ipairs(sub.inh_tables) do add(t, sub.inherit_on[k], true) end
     end
     local aliases = {}
     for q, o in ipairs(order) do
@@ -1424,6 +1451,33 @@ local function alias_wp(info, flat)
   end
   info.cols, info.map = cols, map
   if e.crit then info.crit = C.adapt(e.crit, map, true) end
+end
+
+-- with_polymorphic(Employee, {...}, {selectable = u:subquery()}): the
+-- columns of the base and the subclasses, each the subquery's column
+-- that selects it (a UNION of selects of the same with_polymorphic)
+local function selectable_wp(info, sel)
+  local m = info.mapper
+  local e = entity_of(m, info.subs)
+  local map = I.subquery_columns(sel)
+  if not map then
+    raise("ArgumentError", "with_polymorphic: selectable must be a " ..
+          "subquery of a select of the classes")
+  end
+  local cols, out = {}, {}
+  for _, col in ipairs(e.cols) do
+    if C.node_kind(col) == "column" and col.table then
+      local c = map[ptr(col)]
+      if c == nil then
+        raise("ArgumentError", "with_polymorphic: the selectable has no " ..
+              "column " .. tostring(col.table) .. "." .. col.name)
+      end
+      cols[#cols + 1] = col
+      out[ptr(col)] = c
+    end
+  end
+  info.cols, info.map, info.from = cols, out, sel
+  if e.crit then info.crit = C.adapt(e.crit, out, true) end
 end
 
 -- expression col (an attribute's column or column_property) in an
@@ -1633,20 +1687,19 @@ function orm.with_polymorphic(base, classes, opts)
     raise("ArgumentError", "the 'flat' and 'selectable' arguments cannot " ..
           "be passed simultaneously to with_polymorphic()")
   end
-  -- (a custom selectable or discriminator is not there yet: refused
-  -- rather than ignored)
-  for _, k in ipairs({"selectable", "polymorphic_on"}) do
-    if opts[k] then
-      raise("ArgumentError", "with_polymorphic: " .. k .. " is not " ..
-            "supported")
-    end
+  -- (a custom discriminator is not there yet: refused rather than
+  -- ignored)
+  if opts.polymorphic_on then
+    raise("ArgumentError", "with_polymorphic: polymorphic_on is not " ..
+          "supported")
   end
   I.configure()
   local subs = wp_mappers(m, classes)
   local info = {mapper = m, subs = subs}
   local wp = {__with_polymorphic__ = info, __inheritance__ = true}
-  if opts.aliased or opts.flat then
-    alias_wp(info, opts.flat)
+  if opts.aliased or opts.flat or opts.selectable then
+    if opts.selectable then selectable_wp(info, opts.selectable)
+    else alias_wp(info, opts.flat) end
     wp.__clause_element__ = info.from
     for _, sub in ipairs(subs) do
       wp[sub.class.__name__] = setmetatable({__sub = sub, __info = info},
@@ -1843,7 +1896,7 @@ function I.of_type_entity(m, sub)
   local subs = sub.class and {sub} or sub
   local more = false
   for _, x in ipairs(subs) do
-    if m.tables and x.tables and #x.tables > #m.tables then more = true end
+    if m.inh_tables and x.inh_tables and #x.inh_tables > #m.inh_tables then more = true end
   end
   if not more then return nil end
   local e = entity_of(m, subs)

@@ -24,7 +24,7 @@ local function direct(res)
 end
 
 local function load_by_pk(s, m, vals, obj, plain)
-  if m.tables then return I.load_inherited(s, m, vals, obj) end
+  if m.inh_tables then return I.load_inherited(s, m, vals, obj) end
   local conn = s:connection()
   -- (plain: the columns unlabelled, as SQLAlchemy's refresh() selects)
   local stmt = sa.select(table.unpack(plain and
@@ -201,7 +201,8 @@ local RowMT = {
     end
     if k == "_fields" then
       local f = {}
-      for i, e in ipairs(ents) do f[i] = e.name end
+      -- (a column without a name is left out, as SQLAlchemy's)
+      for _, e in ipairs(ents) do f[#f + 1] = e.name end
       return f
     elseif k == "_mapping" then
       return setmetatable(row_mapping(t), mapping_mt(ents))

@@ -1377,6 +1377,28 @@ static int l_select_items(lua_State *L) {
   return 1;
 }
 
+/* C.first_select(select, compound or subquery) -> the select whose
+** columns a compound's rows have (its first, recursively), or nil */
+static int l_first_select(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "first_select");
+  if (s->kind == RT_N_ALIAS && s->a &&
+      (s->a->kind == RT_N_SELECT || s->a->kind == RT_N_COMPOUND))
+    s = s->a;
+  while (s->kind == RT_N_COMPOUND && s->kids[RT_S_COLUMNS]->n > 0)
+    s = s->kids[RT_S_COLUMNS]->kids[0];
+  if (s->kind != RT_N_SELECT) return 0;
+  lsql_pushref(L, s);
+  return 1;
+}
+
+/* C.tablename_labels(select) -> whether its columns are labelled
+** <table>_<column> (LABEL_STYLE_TABLENAME_PLUS_COL, a legacy Query's) */
+static int l_tablename_labels(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "tablename_labels");
+  lua_pushboolean(L, s->kind == RT_N_SELECT && (s->flags & RT_F_LS_TABLENAME));
+  return 1;
+}
+
 /* Does expression `n` use a column of a table (or of an alias of a
 ** table) that the table at stack index `set` lists by address? */
 static int uses_table(lua_State *L, const rt_node *n, int set, int depth) {
@@ -2185,6 +2207,8 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"node_kind", l_node_kind},
                                  {"negated_column", l_negated_column},
                                  {"select_items", l_select_items},
+                                 {"first_select", l_first_select},
+                                 {"tablename_labels", l_tablename_labels},
                                  {"proxy_keys", l_proxy_keys},
                                  {"select_shape", l_select_shape},
                                  {"select_unordered", l_select_unordered},

@@ -501,8 +501,31 @@ function public_columns(m)
   return list
 end
 
+-- Mapper.tables as SQLAlchemy lists them: the tables found walking the
+-- persist_selectable breadth first (for the join of a joined hierarchy's
+-- tables t1..tn, tn .. t3, then t1, t2); an abstract concrete base's
+-- polymorphic union: its tables in the union's order
+local function public_tables(m)
+  local own = rawget(m, "union_tables")
+  if own then return table.move(own, 1, #own, 1, {}) end
+  local it = rawget(m, "inh_tables")
+  if not it or #it == 0 then return {m.local_table} end
+  if #it <= 2 then return table.move(it, 1, #it, 1, {}) end
+  local out = {}
+  for k = #it, 3, -1 do out[#out + 1] = it[k] end
+  out[#out + 1], out[#out + 2] = it[1], it[2]
+  return out
+end
+
 -- Mapper fields that SQLAlchemy spells as properties
 Mapper.__index = function(m, k)
+  if k == "tables" then return public_tables(m) end
+  if k == "selectable" then
+    -- (a class of a concrete hierarchy selects its polymorphic union)
+    local ce = rawget(m, "concrete_entity")
+    if ce and I.concrete_union then return I.concrete_union(m) end
+    return m.local_table
+  end
   if k == "attrs" then return all_attrs(m) end
   if k == "synonyms" then return descriptors_of(m, "synonym") end
   if k == "composites" then return descriptors_of(m, "composite") end
@@ -510,7 +533,7 @@ Mapper.__index = function(m, k)
   if k == "columns" then return public_columns(m) end
   if k == "mapped_table" or k == "persist_selectable" then
     -- joined inheritance persists to the join of its tables
-    local tables = rawget(m, "tables")
+    local tables = rawget(m, "inh_tables")
     if tables and #tables > 1 and rawget(m, "selectable") then
       return m.selectable
     end

@@ -1052,7 +1052,7 @@ function I.late_attribute(cls, key, v)
       "%s already has an attribute '%s'", tostring(m), key))
   end
   if (m.subclasses and #m.subclasses > 0) or m.inherits or m.concrete or
-     m.tables then
+     m.inh_tables then
     raise("InvalidRequestError", string.format(
       "Can't add attribute '%s' to %s: a class of an inheritance " ..
       "hierarchy", key, tostring(m)))
@@ -1082,19 +1082,22 @@ end
 -- SQLAlchemy's ORM names a select's columns by what they are, not by
 -- their SQL labels: a column by its key, a function by its name (count,
 -- not count_1), anything else "_no_label"; a name met again is numbered
--- (count, count_1, count_2).  keys: item -> name or false; taken: names
--- already given (an entity's), kept out of the numbering.
+-- (count, count_1, count_2); a text() item has no name at all.  keys:
+-- item -> name, false or TEXT.
+local TEXT = {}
 local function orm_column_names(keys)
   local names, used, next_n = {}, {}, {}
   for i, k in ipairs(keys) do
     local name = k or "_no_label"
-    if used[name] then
+    if k == TEXT then
+      name = false
+    elseif used[name] then
       local n = next_n[name] or 1
       while used[name .. "_" .. n] do n = n + 1 end
       next_n[name] = n + 1
       name = name .. "_" .. n
     end
-    used[name] = true
+    if name then used[name] = true end
     names[i] = name
   end
   return names
@@ -1109,6 +1112,7 @@ local function proxy_keys(stmt)
     -- (NOT of a Boolean column is named as the column)
     local col = not keys[j] and C.negated_column(it[4])
     if col then keys[j] = col.key end
+    if C.node_kind(it[4]) == "text" then keys[j] = TEXT end
   end
   return keys
 end
@@ -1137,7 +1141,8 @@ local function name_entities(stmt, ents)
     end
   end
   if #cols == 0 then return ents end
-  for i, name in ipairs(orm_column_names(list)) do cols[i].name = name end
+  local names = orm_column_names(list)
+  for i = 1, #cols do cols[i].name = names[i] or nil end
   return ents
 end
 

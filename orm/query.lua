@@ -34,7 +34,7 @@ local function labelled(stmt)
     local ptr, node = it[1], it[4]
     local m = ptr and I.mappers_by_table[ptr]
     local e = ptr and not m and I.aliased_entry and I.aliased_entry(ptr)
-    if m and not m.tables then
+    if m and not m.inh_tables then
       for _, c in ipairs(I.load_columns(m)) do cols[#cols + 1] = c end
     elseif e and not e.labelled and e.alias.name then
       -- (an anonymous alias is named when compiled: left unlabelled)
@@ -78,7 +78,8 @@ local function gen(q, stmt)
   return setmetatable({session = q.session, stmt = stmt, entity = q.entity,
                        _params = q._params, _lock = q._lock,
                        _adapt = q._adapt, _joined = q._joined,
-                       _keys = q._keys}, Query)
+                       _keys = q._keys, _from_statement = q._from_statement},
+                      Query)
 end
 
 -- (a query of a union's subquery: the mapped table's columns in what is
@@ -163,7 +164,12 @@ local function rekeyed(stmt, r)
     end
     pos = pos + width
   end
-  if pos ~= #keys then return r end
+  if pos ~= #keys then
+    -- (a result that leaves unnamed columns out of its keys: named anew
+    -- when every column's name is known)
+    for k = 1, pos do if names[k] == nil then return r end end
+    return r:_with_keys(names)
+  end
   local changed = false
   for k = 1, pos do
     if names[k] == nil then names[k] = keys[k] end
@@ -173,8 +179,42 @@ local function rekeyed(stmt, r)
   return r:_with_keys(names)
 end
 
+-- an ORM result's entities named as a legacy Query names them: a
+-- column by its key, a label or literal column by its name, a function,
+-- other expression or text() by none
+local function legacy_names(stmt, r)
+  local items = C.select_items(stmt)
+  if not items then return end
+  local ents, changed = {}, false
+  for i, e in ipairs(r.ents) do
+    ents[i] = e
+    if not e.mapper and e.width == 1 and e.name ~= nil and e.item then
+      for _, it in ipairs(items) do
+        if rawequal(it[4], e.item) or
+           C.node_ptr(it[4]) == C.node_ptr(e.item) then
+          if unkeyed(it, C.node_kind(it[4])) then
+            local copy = {}
+            for k, v in pairs(e) do copy[k] = v end
+            copy.name = nil
+            ents[i], changed = copy, true
+          end
+          break
+        end
+      end
+    end
+  end
+  if changed then r.ents = ents end
+end
+
 function Query:_result()
+  if self._from_statement then
+    local r = self.session:execute(self.stmt:from_statement(
+      self._from_statement), self._params)
+    if #r.ents == 1 and r.ents[1].mapper then return r:scalars() end
+    return r
+  end
   local r = self.session:execute(legacy(self.stmt), self._params)
+  if orm_result(r) and r.ents then legacy_names(self.stmt, r) end
   if not orm_result(r) then
     -- (a sharded session's merged result: each shard's part)
     local parts = type(r) == "table" and rawget(r, "parts")
@@ -320,8 +360,16 @@ local function set_operation(fname)
       end
       cols[i] = node
     end
-    if not (cols or m and not m.tables and not m.single and items and
-            #items == 1 and items[1][1] == C.node_ptr(m.local_table)) then
+    -- (a query of one entity of an inheritance hierarchy selects its
+    -- columns one by one: an entity all the same)
+    local ents = m and I.entities_of(self.stmt)
+    if ents and #ents == 1 and ents[1].mapper == m and
+       (rawget(m, "family") or m.inherits) and not m.concrete then
+      cols = nil
+    end
+    if not (cols or m and not m.inh_tables and not m.single and items and
+            #items == 1 and items[1][1] == C.node_ptr(m.local_table) or
+            ents and not cols) then
       C.raise("InvalidRequestError", "Query." .. fname:gsub("_$", "") ..
               "() is offered for a query of one mapped class or of " ..
               "table columns")
@@ -351,8 +399,14 @@ local function set_operation(fname)
     end
     local ac = orm.aliased(ent, {alias = sub, _labelled = true})
     local adapt = {}
-    for _, col in ipairs(m.local_table.columns) do
-      adapt[C.node_ptr(col)] = sub.c[m.local_table.name .. "_" .. col.name]
+    local colmap = I.alias_entry(ac).colmap
+    if colmap then
+      -- (a class of a hierarchy: its columns where the subquery has them)
+      for p, col in pairs(colmap) do adapt[p] = col end
+    else
+      for _, col in ipairs(m.local_table.columns) do
+        adapt[C.node_ptr(col)] = sub.c[m.local_table.name .. "_" .. col.name]
+      end
     end
     local q = setmetatable({session = self.session, stmt = sa.select(ac),
                             entity = ac, _params = self._params,
@@ -363,6 +417,14 @@ end
 for _, fname in ipairs({"union", "union_all", "intersect", "intersect_all",
                         "except_", "except_all"}) do
   Query[fname] = set_operation(fname)
+end
+
+-- from_statement(stmt): the query's entities loaded from the rows of
+-- stmt (text(), a select), as select(...):from_statement(stmt)
+function Query:from_statement(stmt)
+  local q = gen(self, self.stmt)
+  q._from_statement = stmt
+  return q
 end
 
 -- Python's query[a:b], as SQLAlchemy's Query.slice(start, stop)
@@ -378,3 +440,159 @@ end
 
 -- for the other files of the ORM
 I.Query = Query
+
+------------------------------------------------------------------------
+-- select(User):from_statement(stmt): entities loaded from the rows of
+-- another statement
+------------------------------------------------------------------------
+--
+-- The statement runs as it is; each column an entity loads is found in
+-- its rows by the Column itself (a select or compound of the entity's
+-- selects: a UNION of select(Engineer)s has Engineer's columns) or by
+-- name (text()), as SQLAlchemy matches them.
+
+local FromStatement = {}
+FromStatement.__index = FromStatement
+FromStatement.__name = "retort.FromStatement"
+
+local node_methods = getmetatable(sa.literal_column("1")).__methods
+node_methods.from_statement = function(sel, stmt)
+  local kind = C.node_kind(sel)
+  if kind ~= "select" or not I.entities_of(sel) then
+    C.raise("ArgumentError", "from_statement() is offered for a select " ..
+            "of mapped entities, such as select(User)")
+  end
+  local sk = C.node_kind(stmt)
+  if sk ~= "select" and sk ~= "compound" and sk ~= "text" then
+    C.raise("ArgumentError", "from_statement(): expected a select, a " ..
+            "compound select or text(), not " .. (sk or type(stmt)))
+  end
+  return setmetatable({select = sel, statement = stmt}, FromStatement)
+end
+
+function FromStatement:__tostring() return tostring(self.statement) end
+function FromStatement:compile(...) return self.statement:compile(...) end
+function FromStatement:options(...)
+  return setmetatable({select = self.select:options(...),
+                       statement = self.statement}, FromStatement)
+end
+function FromStatement:execution_options(o)
+  return setmetatable({select = self.select:execution_options(o),
+                       statement = self.statement}, FromStatement)
+end
+
+-- the column nodes a select's rows have, in order
+local function row_columns(stmt)
+  local out = {}
+  for _, it in ipairs(C.select_items(stmt) or {}) do
+    local node = it[4]
+    local kind = C.node_kind(node)
+    if it[2] > 1 or kind == "table" or kind == "alias" then
+      for _, col in ipairs(node.c) do out[#out + 1] = col end
+    else
+      out[#out + 1] = node
+    end
+  end
+  return out
+end
+
+-- the name a result gives a column node
+local function node_name(node)
+  local ok, name = pcall(function() return node.name end)
+  return ok and type(name) == "string" and name or nil
+end
+
+-- the entities of `ents`, copied, reading their columns at the positions
+-- `remap` gives (old row position -> the statement's, 0 for none)
+local function moved_entities(ents, remap)
+  local out = {}
+  for k, e in ipairs(ents) do
+    local c = {}
+    for key, v in pairs(e) do c[key] = v end
+    local m = e.mapper
+    if e.load and e.at then
+      -- (an entity of a hierarchy: its columns' positions by Column, and
+      -- its layouts per class made anew from them)
+      c.at, c.layouts = {}, {}
+      for p, q in pairs(e.at) do c.at[p] = remap[q] or 0 end
+      if e.at_name then
+        c.at_name = {}
+        for name, q in pairs(e.at_name) do c.at_name[name] = remap[q] or 0 end
+      end
+      if e.dpos then c.dpos = remap[e.dpos] or 0 end
+      c.load = function(...) return I.load_entity(c, ...) end
+    elseif m then
+      c.colpos, c.pkpos = {}, {}
+      for a = 1, m.nattrs do
+        local q = e.colpos and e.colpos[a] or e.pos + a - 1
+        c.colpos[a] = q > 0 and remap[q] or 0
+      end
+      for j, a in ipairs(m.pk_index) do
+        local q = e.pkpos and e.pkpos[j] or e.pos + a - 1
+        c.pkpos[j] = remap[q] or 0
+        if c.pkpos[j] == 0 then
+          C.raise("InvalidRequestError", "from_statement(): the statement " ..
+                  "has no column for the primary key of " .. tostring(m))
+        end
+      end
+    elseif e.pos then
+      c.pos = remap[e.pos] or e.pos
+    end
+    out[k] = c
+  end
+  return out
+end
+
+function I.exec_from_statement(session, fs, params, opts)
+  local sel, stmt = fs.select, fs.statement
+  local kind = C.node_kind(stmt)
+  local ents = I.entities_of(sel)
+  local copies = {}
+  for k, e in ipairs(ents) do
+    local c = {}
+    for key, v in pairs(e) do c[key] = v end
+    copies[k] = c
+  end
+  ents = copies
+  local laid = I.apply_layouts(sel, ents)
+  local want = row_columns(laid)
+  I.autoflush(session)
+  local eo = I.exec_options(sel, opts)
+  local core = I.run(session, session:connection(), stmt, params)
+  -- where each column is in the statement's rows
+  local by_ptr, by_name, twice = {}, {}, {}
+  if kind == "text" then
+    for i, key in ipairs(core:keys()) do
+      if by_name[key] == nil then by_name[key] = i else twice[key] = true end
+    end
+  else
+    for i, node in ipairs(row_columns(C.first_select(stmt))) do
+      local p = C.node_ptr(node)
+      if by_ptr[p] == nil then by_ptr[p] = i end
+      local name = node_name(node)
+      if name and by_name[name] == nil then by_name[name] = i end
+    end
+  end
+  local remap = {}
+  for i, node in ipairs(want) do
+    local p = by_ptr[C.node_ptr(node)]
+    local name = node_name(node)
+    if not p and name and twice[name] then
+      -- (two columns of that name: which one is meant is not known)
+      if core.close then core:close() end
+      local ok, t = pcall(function() return node.table.name end)
+      C.raise("InvalidRequestError", "Ambiguous column name '" ..
+              (ok and t and t .. "." or "") .. name .. "' in result set " ..
+              "column descriptions")
+    end
+    remap[i] = p or by_name[name] or 0
+  end
+  ents = moved_entities(ents, remap)
+  local plan = ents[1].mapper and I.load_plan(sel, ents[1].mapper)
+  if plan then plan.params = params end
+  return setmetatable({session = session, ents = ents, core = core,
+                       populate = eo and eo.populate_existing and 2 or false,
+                       plan = plan}, I.OrmResult)
+end
+
+I.FromStatement = FromStatement

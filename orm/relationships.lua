@@ -168,7 +168,7 @@ local function same(a, b) return C.node_ptr(a) == C.node_ptr(b) end
 local function fk_pairs_mapper(from, m, only)
   local out = fk_pairs(from, m.local_table, only)
   if #out > 0 then return out end
-  for _, t in ipairs(m.tables or {}) do
+  for _, t in ipairs(m.inh_tables or {}) do
     if not same(t, m.local_table) then
       for _, p in ipairs(fk_pairs(from, t, only)) do out[#out + 1] = p end
     end
@@ -363,8 +363,8 @@ local function resolve_rel(r)
       -- a class of an inheritance hierarchy spans the tables of its
       -- ancestors: a foreign key may be in any of them
       otm, mto = {}, {}
-      for _, t1 in ipairs(tm.tables or {tt}) do
-        for _, t2 in ipairs(m.tables or {pt}) do
+      for _, t1 in ipairs(tm.inh_tables or {tt}) do
+        for _, t2 in ipairs(m.inh_tables or {pt}) do
           if not same(t1, t2) then
             for _, p in ipairs(fk_pairs(t1, t2, only)) do otm[#otm + 1] = p end
             for _, p in ipairs(fk_pairs(t2, t1, only)) do mto[#mto + 1] = p end
@@ -688,9 +688,12 @@ local function with_parent(obj, r, plain_secondary)
       conds[#conds + 1] = p[3]:eq(sec.c[p[1].key])
     end
   else
+    -- (a many-to-one's condition reads remote = value, as its ON
+    -- clause puts the referred column first)
+    local m2o = r.direction == "manytoone"
     for k, rc in ipairs(r.remote_cols) do
-      conds[k] = sa.literal(I.col_value(obj, r.parent, r.local_idx[k]))
-        :eq(rc)
+      local v = sa.literal(I.col_value(obj, r.parent, r.local_idx[k]))
+      conds[k] = m2o and rc:eq(v) or v:eq(rc)
     end
   end
   return and_all(conds)

@@ -938,6 +938,10 @@ function orm._plan_cache_size() return plan_cache_n end
 function Session:execute(stmt, params, opts)
   check_active(self)
   local kind = C.node_kind(stmt)
+  -- select(User):from_statement(stmt) (query.lua)
+  if kind == nil and getmetatable(stmt) == I.FromStatement then
+    return I.exec_from_statement(self, stmt, params, opts)
+  end
   opts = I.exec_options(stmt, opts)
   if kind == "select" or kind == "compound" then autoflush(self) end
   if kind == "update" or kind == "delete" then

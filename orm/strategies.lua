@@ -266,13 +266,32 @@ local function load_value(s, r, obj)
   return store_loaded(obj, r, load_result(s, r.target, res), true)
 end
 
--- The rest of an option path through a relationship left to load
+-- The rest of the option paths through a relationship left to load
 -- lazily (lazyload(User.orders):selectinload(Order.items), or
--- defaultload): obj -> {key -> {path, from}}.  SQLAlchemy carries the
--- options into the lazy load, so its related objects load as the rest
--- of the path says; a many-to-one found in the identity map loads
+-- defaultload): obj -> {key -> {{path, from}...}}.  SQLAlchemy carries
+-- the options into the lazy load, so its related objects load as the
+-- rest of each path says; a many-to-one found in the identity map loads
 -- nothing and takes none.
 local lazy_paths = setmetatable({}, {__mode = "k"})
+
+-- (the same rest of a path once: a statement run again adds nothing)
+local function add_pending(list, path, from)
+  for _, p in ipairs(list) do
+    if #p.path - p.from == #path - from then
+      local same = true
+      for k = 0, #path - from do
+        local a, b = p.path[p.from + k], path[from + k]
+        if a.rel ~= b.rel or a.strategy ~= b.strategy or
+           a.of_type ~= b.of_type then
+          same = false
+          break
+        end
+      end
+      if same then return end
+    end
+  end
+  list[#list + 1] = {path = path, from = from}
+end
 
 local function in_identity_map(s, obj, r)
   if not r.pk_lookup then return false end
@@ -281,16 +300,56 @@ local function in_identity_map(s, obj, r)
   return map ~= nil and vals[1] ~= nil and map[key_of(r.target, vals)] ~= nil
 end
 
+-- The lazy load of r for obj when the rest of a path starts with a
+-- joined or subquery step (lazyload(A.bs):joinedload(B.cs)): a select
+-- of the target carrying the rest of every path as its options, so a
+-- joined step goes into the lazy load's own statement (a subquery step
+-- reads it), as SQLAlchemy's does.  false when the load takes no
+-- statement (a key is NULL, the target is a concrete base): the plain
+-- lazy load decides.
+local function lazy_with_options(s, r, obj, list)
+  if rawget(r.target, "concrete_entity") then return false end
+  refresh_for(obj, r.parent, r.local_idx)
+  local vals = local_values(obj, r)
+  for k = 1, #r.local_idx do
+    if vals[k] == nil then return false end
+  end
+  local stmt = sa.select(r.target.class):where(orm.with_parent(obj, r))
+  if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+  local opts = {}
+  for i, p in ipairs(list) do
+    opts[i] = setmetatable({path = table.move(p.path, p.from, #p.path, 1,
+                                              {})}, I.Load)
+  end
+  stmt = stmt:options(table.unpack(opts))
+    :set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+  local res = s:execute(stmt)
+  if res.unique then res = res:unique() end
+  return true, store_loaded(obj, r, res:scalars():all(), true)
+end
+
 local function load_with_path(s, r, obj)
   local pend = lazy_paths[obj]
-  local p = pend and pend[r.key]
-  if not p then return load_value(s, r, obj) end
+  local list = pend and pend[r.key]
+  if not list then return load_value(s, r, obj) end
   pend[r.key] = nil
   local found = in_identity_map(s, obj, r)
+  if not found then
+    for _, p in ipairs(list) do
+      local next_strategy = p.path[p.from].strategy
+      if next_strategy == "joined" or next_strategy == "subquery" then
+        local done, v = lazy_with_options(s, r, obj, list)
+        if done then return v end
+        break
+      end
+    end
+  end
   local v = load_value(s, r, obj)
   if not found then
-    I.run_path(s, s:connection(), I.loaded_related(obj, r), p.path, p.from,
-               nil)
+    for _, p in ipairs(list) do
+      I.run_path(s, s:connection(), I.loaded_related(obj, r), p.path, p.from,
+                 nil)
+    end
   end
   return v
 end
@@ -542,6 +601,23 @@ local function run_path(s, conn, objs, path, from, plan)
   local m = mapper_of(objs[1])
   if r.parent ~= m and not I.isa(m, r.parent) then return end
   local children
+  -- objects whose relationship an earlier path of the statement loaded
+  -- (selectinload(A.bs):selectinload(B.cs) beside
+  -- selectinload(A.bs):selectinload(B.d)): the rest of this path goes on
+  -- from their loaded objects too
+  local before = false
+  if path[from + 1] and (strategy == "selectin" or strategy == "subquery" or
+                         strategy == "immediate") then
+    for _, o in ipairs(objs) do
+      if C.extra(o, r.key) ~= nil then before = true; break end
+    end
+  end
+  if before and strategy == "selectin" and I.joined_tail(path, from) then
+    -- (their joined steps load as a SELECT ... IN each, from what the
+    -- earlier path loaded)
+    selectin_load(s, conn, r, objs, nil, step.of_type, false)
+    return run_path(s, conn, loaded_children(objs, r), path, from + 1, plan)
+  end
   if strategy == "subquery" and plan and plan.stmt and
      I.subquery_path(path, from) then
     children = I.subquery_load(s, conn, path, from, objs, plan)
@@ -567,21 +643,23 @@ local function run_path(s, conn, objs, path, from, plan)
     end
   end
   local rest = path[from + 1]
-  if rest and (strategy == "select" or strategy == "default") and
-     rest.strategy ~= "joined" and rest.strategy ~= "subquery" then
+  if rest and (strategy == "select" or strategy == "default") then
     -- not loaded now: the rest of the path waits for the lazy load (a
-    -- joined or subquery step would go into the lazy load's own
-    -- statement in SQLAlchemy: not carried, those load lazily)
+    -- joined step goes into the lazy load's own statement, a subquery
+    -- step reads it as its subquery)
     for _, o in ipairs(objs) do
       if C.extra(o, r.key) == nil and not C.extra(o, nilmark[r.key]) then
         local pend = lazy_paths[o] or {}
         lazy_paths[o] = pend
-        pend[r.key] = {path = path, from = from + 1}
+        local list = pend[r.key] or {}
+        pend[r.key] = list
+        add_pending(list, path, from + 1)
       end
     end
   end
   -- joined (loaded with the rows), defaultload: on from what is loaded
   if path[from + 1] then
+    if before then children = nil end
     run_path(s, conn, children or loaded_children(objs, r), path, from + 1,
              plan)
   end
@@ -620,6 +698,22 @@ local function load_plan(stmt, m)
     if o.path and I.isa(m, o.path[1].rel.parent) then
       paths[#paths + 1] = resolve_defaults(o.path)
       named[o.path[1].rel] = true
+    end
+  end
+  -- (of the paths through one selectin step, one whose next step is
+  -- joined goes first: its statement takes that join, as SQLAlchemy's
+  -- one statement does, and the others go on from what it loaded)
+  for i = 1, #paths do
+    local a = paths[i]
+    if a[1].strategy == "selectin" and a[2] and a[2].strategy ~= "joined" then
+      for j = i + 1, #paths do
+        local b = paths[j]
+        if b[1].rel == a[1].rel and b[1].strategy == "selectin" and b[2] and
+           b[2].strategy == "joined" then
+          table.insert(paths, i, table.remove(paths, j))
+          break
+        end
+      end
     end
   end
   for _, r in ipairs(m.rel_list or {}) do

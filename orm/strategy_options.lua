@@ -71,6 +71,41 @@ for fname, strategy in pairs(loaders) do
   end
 end
 
+-- selectinload(A.bs):options(joinedload(B.cs), selectinload(B.d)):
+-- each option a path that goes on from this one (column options such as
+-- defer(B.x) apply to their class wherever it loads)
+local LoadGroup = {__name = "retort.Load"}
+LoadGroup.__index = LoadGroup
+
+local function prefixed(load, o, out)
+  if getmetatable(o) == LoadGroup then
+    for _, x in ipairs(o.loads) do out[#out + 1] = x end
+  elseif getmetatable(o) == Load then
+    local path = table.move(load.path, 1, #load.path, 1, {})
+    table.move(o.path, 1, #o.path, #path + 1, path)
+    out[#out + 1] = setmetatable({path = path}, Load)
+  elseif I.is_column_option and I.is_column_option(o) then
+    out[#out + 1] = o
+  else
+    raise("ArgumentError", "options(): expected loader options such as " ..
+          "joinedload(Address.tags)")
+  end
+end
+
+function Load:options(...)
+  local loads = {}
+  for i = 1, lselect("#", ...) do
+    local o = lselect(i, ...)
+    if getmetatable(o) == LoadGroup then
+      -- (nested: each of its paths after this one)
+      for _, x in ipairs(o.loads) do prefixed(self, x, loads) end
+    else
+      prefixed(self, o, loads)
+    end
+  end
+  return setmetatable({loads = loads}, LoadGroup)
+end
+
 local node_methods = getmetatable(sa.literal_column("1")).__methods
 -- The notes below go from a statement to those its generative methods
 -- make (carry_notes); Core statements have none, and their methods carry
@@ -161,11 +196,14 @@ do
     for _, o in ipairs(stmt_opts[stmt] or {}) do list[#list + 1] = o end
     for i = 1, lselect("#", ...) do
       local o = lselect(i, ...)
-      if getmetatable(o) ~= Load and not I.is_column_option(o) then
+      if getmetatable(o) == LoadGroup then
+        for _, x in ipairs(o.loads) do list[#list + 1] = x end
+      elseif getmetatable(o) ~= Load and not I.is_column_option(o) then
         raise("ArgumentError", "options(): expected loader options such " ..
               "as selectinload(User.addresses)")
+      else
+        list[#list + 1] = o
       end
-      list[#list + 1] = o
     end
     local new = plain.add_columns(stmt)
     stmt_opts[new] = list
