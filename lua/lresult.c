@@ -915,6 +915,10 @@ static void push_col(lua_State *L, lresult *r, int i) {
   r->cur->conn->drv->column(r->cur, i, &v);
   if (r->conv && r->conv[i] != RT_CONV_NONE && v.type != RT_V_NULL)
     push_converted(L, r->conv[i], &v);
+  else if (v.type == RT_V_TEXT) /* the common kinds without a call */
+    lua_pushlstring(L, v.u.s.p, v.u.s.n);
+  else if (v.type == RT_V_INT)
+    lua_pushinteger(L, (lua_Integer)v.u.i);
   else
     rt_lua_pushvalue(L, &v);
 }
