@@ -10,11 +10,15 @@
 ** the most the state ever held at once.  lua_Alloc gives the old size of
 ** every block it frees or resizes, so blocks need no header.
 **
-** A state's first slabs are 64 KiB from malloc.  Once it holds more, as
-** a long result does (100k rows are ~30 MB of tables and strings), its
-** slabs are 2 MiB, mapped at a 2 MiB boundary and offered to the kernel
-** as huge pages (where it makes them on request): one page fault per 2
-** MiB instead of 512.
+** A state's first slabs are 64 KiB from malloc (4 MiB of them), so a
+** small script stays small.  Past that, as a long result goes (100k rows
+** are ~25 MB of tables and strings), slabs are 2 MiB, mapped at a 2 MiB
+** boundary and offered to the kernel as huge pages (Linux makes them on
+** request when transparent huge pages are "madvise"): one page fault per
+** 2 MiB instead of 512.  Instruction counts do not see page faults: a
+** 100k-row all() took 6272 of them, now 908 (the list and the string
+** table, which malloc holds); its CPU time fell ~4% (median of 15 runs).
+** Peak RSS grows by less than a slab (core_stream 31 -> 33 MB).
 **
 ** Sanitized builds use plain malloc, so the sanitizers see every block.
 */
