@@ -155,13 +155,14 @@ for _, db in ipairs(T.databases()) do
   -- first 1024 rows: every row the same as a short result's
   T.test(n .. "a long all(): rows past the collector's pause", function()
     local e, t, md = setup()
-    local c <close> = e:connect()
     local many, N = {}, 2600
     for i = 3, N do
       many[#many + 1] = {id = i, name = "n" .. i,
                          note = i % 5 == 0 and sa.null or "t" .. i}
     end
-    c:execute(insert(t), many)
+    -- committed: the session below reads on a connection of its own
+    e:begin(function(c) c:execute(insert(t), many) end)
+    local c <close> = e:connect()
     local q = select(t):order_by(t.c.id)
     local rows = c:execute(q):all()
     T.eq(#rows, N)
