@@ -5,30 +5,16 @@
 ** and the collector frees them in bulk; malloc's general bins spend more
 ** time on that than the rest of a fetch.  Here blocks of up to
 ** RT_POOL_MAX bytes come from free lists, one per 16-byte size class,
-** refilled from slabs; larger blocks go to malloc.  Freed small blocks
-** return to their list, never to the system: the pool is only as large as
-** the most the state ever held at once.  lua_Alloc gives the old size of
-** every block it frees or resizes, so blocks need no header.
-**
-** A state's first slabs are 64 KiB from malloc (4 MiB of them), so a
-** small script stays small.  Past that, as a long result goes (100k rows
-** are ~25 MB of tables and strings), slabs are 2 MiB, mapped at a 2 MiB
-** boundary and offered to the kernel as huge pages (Linux makes them on
-** request when transparent huge pages are "madvise"): one page fault per
-** 2 MiB instead of 512.  Instruction counts do not see page faults: a
-** 100k-row all() took 6272 of them, now 908 (the list and the string
-** table, which malloc holds); its CPU time fell ~4% (median of 15 runs).
-** Peak RSS grows by less than a slab (core_stream 31 -> 33 MB).
+** refilled from 64 KiB slabs; larger blocks go to malloc.  Freed small
+** blocks return to their list, never to the system: the pool is only as
+** large as the most the state ever held at once.  lua_Alloc gives the old
+** size of every block it frees or resizes, so blocks need no header.
 **
 ** Sanitized builds use plain malloc, so the sanitizers see every block.
 */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 #include "lretort.h"
 
@@ -47,73 +33,20 @@
 #define RT_POOL_MAX 256
 #define RT_POOL_CLASSES (RT_POOL_MAX / RT_POOL_STEP)
 #define RT_SLAB_SIZE (64 * 1024)
-#define RT_HUGE_SLAB (2 * 1024 * 1024)
-#define RT_HUGE_AFTER (4 * 1024 * 1024) /* bytes in small slabs first */
-
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-#define RT_HUGE_ON RT_POOL_ON
-#else
-#define RT_HUGE_ON 0
-#endif
 
 typedef struct slab {
   struct slab *next;
-  size_t mapped; /* bytes mapped (a huge slab), or 0 (from malloc) */
 } slab;
-_Static_assert(sizeof(slab) <= RT_POOL_STEP, "a slab's header fits a block");
 
 typedef struct pool {
   void *free[RT_POOL_CLASSES]; /* a block's first word links the next */
   char *next, *end;            /* the unused rest of the newest slab */
   slab *slabs;
-  size_t total;           /* bytes in slabs */
   int warn_on, warn_cont; /* lua_setwarnf's state, as lauxlib's */
 } pool;
 
 static int class_of(size_t size) {
   return (int)((size - 1) / RT_POOL_STEP);
-}
-
-/* A 2 MiB slab at a 2 MiB boundary (what a huge page needs), or NULL. */
-static slab *huge_slab(void) {
-#if RT_HUGE_ON
-  size_t len = 2 * RT_HUGE_SLAB;
-  char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                 -1, 0),
-       *a;
-  slab *s;
-  if (m == MAP_FAILED) return NULL;
-  a = (char *)(((uintptr_t)m + RT_HUGE_SLAB - 1) &
-               ~(uintptr_t)(RT_HUGE_SLAB - 1));
-  if (a > m) munmap(m, (size_t)(a - m));
-  if (m + len > a + RT_HUGE_SLAB)
-    munmap(a + RT_HUGE_SLAB, (size_t)(m + len - (a + RT_HUGE_SLAB)));
-  madvise(a, RT_HUGE_SLAB, MADV_HUGEPAGE); /* a hint: may be refused */
-  s = (slab *)a;
-  s->mapped = RT_HUGE_SLAB;
-  return s;
-#else
-  return NULL;
-#endif
-}
-
-/* A new slab to carve blocks from; the rest of the old one is left (at
-** most RT_POOL_MAX bytes). */
-static int pool_refill(pool *p) {
-  slab *s = p->total >= RT_HUGE_AFTER ? huge_slab() : NULL;
-  size_t size = RT_HUGE_SLAB;
-  if (s == NULL) {
-    s = malloc(RT_SLAB_SIZE);
-    if (s == NULL) return 0;
-    s->mapped = 0;
-    size = RT_SLAB_SIZE;
-  }
-  s->next = p->slabs;
-  p->slabs = s;
-  p->total += size;
-  p->next = (char *)s + RT_POOL_STEP;
-  p->end = (char *)s + size;
-  return 1;
 }
 
 static void *pool_get(pool *p, size_t size) {
@@ -124,7 +57,15 @@ static void *pool_get(pool *p, size_t size) {
     p->free[c] = *(void **)b;
     return b;
   }
-  if ((size_t)(p->end - p->next) < bytes && !pool_refill(p)) return NULL;
+  if ((size_t)(p->end - p->next) < bytes) {
+    /* the rest of the old slab is left: at most RT_POOL_MAX bytes */
+    slab *s = malloc(RT_SLAB_SIZE);
+    if (s == NULL) return NULL;
+    s->next = p->slabs;
+    p->slabs = s;
+    p->next = (char *)s + RT_POOL_STEP;
+    p->end = (char *)s + RT_SLAB_SIZE;
+  }
   b = p->next;
   p->next += bytes;
   return b;
@@ -244,12 +185,6 @@ void rt_lua_closestate(lua_State *L) {
     while (p->slabs) {
       slab *s = p->slabs;
       p->slabs = s->next;
-#if RT_HUGE_ON
-      if (s->mapped) {
-        munmap(s, s->mapped);
-        continue;
-      }
-#endif
       free(s);
     }
     free(p);
