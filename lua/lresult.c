@@ -921,6 +921,10 @@ static void push_col(lua_State *L, lresult *r, int i) {
   r->cur->conn->drv->column(r->cur, i, &v);
   if (r->conv && r->conv[i] != RT_CONV_NONE && v.type != RT_V_NULL)
     push_converted(L, r->conv[i], &v);
+  else if (v.type == RT_V_TEXT) /* the common kinds without a call */
+    lua_pushlstring(L, v.u.s.p, v.u.s.n);
+  else if (v.type == RT_V_INT)
+    lua_pushinteger(L, (lua_Integer)v.u.i);
   else
     rt_lua_pushvalue(L, &v);
 }
@@ -1811,13 +1815,44 @@ static int res_call(lua_State *L) {
   return 1;
 }
 
+/*
+** Rows of the plain Result r into the list at `list` (holding n rows), at
+** most `limit` of them, with the row metatable at `mt`: the loop of all(),
+** where a Row is one table filled by raw sets.  The column names are
+** pushed once, above the stack's top on entry, so each name set copies a
+** stack slot.  Returns the new length of the list; fewer than `limit`
+** rows means the result is exhausted.
+*/
+static lua_Integer fill_rows(lua_State *L, lresult *r, int list, int mt,
+                             lua_Integer n, lua_Integer limit) {
+  int i, nc = r->ncols, names, top = lua_gettop(L);
+  lua_Integer stop = n + limit;
+  luaL_checkstack(L, nc + 8, NULL);
+  lua_rawgeti(L, mt, ROWMT_FIELDS);
+  names = top + 2;
+  for (i = 1; i <= nc; i++) lua_rawgeti(L, names - 1, i);
+  while (n < stop && step_row(L, r)) {
+    lua_createtable(L, nc, nc);
+    for (i = 0; i < nc; i++) {
+      push_col(L, r, i);
+      lua_pushvalue(L, names + i);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, -4);
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_pushvalue(L, mt);
+    lua_setmetatable(L, -2);
+    lua_rawseti(L, list, ++n);
+  }
+  lua_settop(L, top);
+  return n;
+}
+
 /* The rest of the plain Result at 1 into the list at 2, with the row
 ** metatable at 3. */
 static int fetch_rest(lua_State *L) {
   lresult *r = lua_touserdata(L, 1);
-  lua_rawgeti(L, 3, ROWMT_FIELDS); /* 4 */
-  lua_Integer n = (lua_Integer)lua_rawlen(L, 2);
-  while (next_row_mt(L, 1, r, 3, 1)) lua_rawseti(L, 2, ++n);
+  fill_rows(L, r, 2, 3, (lua_Integer)lua_rawlen(L, 2), LUA_MAXINTEGER / 2);
   return 0;
 }
 
@@ -1835,18 +1870,15 @@ static int fetch_rest(lua_State *L) {
 
 static void fetch_all_rows(lua_State *L) {
   lresult *r = lua_touserdata(L, 1);
-  lua_Integer n = 0;
+  lua_Integer n;
   int running, rc;
-  lua_getiuservalue(L, 1, 2);      /* 3: the row metatable */
-  lua_rawgeti(L, 3, ROWMT_FIELDS); /* 4: its field list */
-  while (n < ALL_GC_FREE_ROWS && next_row_mt(L, 1, r, 3, 1))
-    lua_rawseti(L, 2, ++n);
+  lua_getiuservalue(L, 1, 2); /* 3: the row metatable */
+  n = fill_rows(L, r, 2, 3, 0, ALL_GC_FREE_ROWS);
   if (n < ALL_GC_FREE_ROWS) {
     lua_settop(L, 2);
     return;
   }
   running = lua_gc(L, LUA_GCISRUNNING);
-  lua_settop(L, 3);
   lua_pushcfunction(L, fetch_rest);
   lua_insert(L, 3);
   lua_pushvalue(L, 1);

@@ -151,6 +151,56 @@ for _, db in ipairs(T.databases()) do
     c:close()
     md:drop_all(e)
   end)
+  -- all() fills its list in one loop, with the collector paused after the
+  -- first 1024 rows: every row the same as a short result's
+  T.test(n .. "a long all(): rows past the collector's pause", function()
+    local e, t, md = setup()
+    local many, N = {}, 2600
+    for i = 3, N do
+      many[#many + 1] = {id = i, name = "n" .. i,
+                         note = i % 5 == 0 and sa.null or "t" .. i}
+    end
+    -- committed: the session below reads on a connection of its own
+    e:begin(function(c) c:execute(insert(t), many) end)
+    local c <close> = e:connect()
+    local q = select(t):order_by(t.c.id)
+    local rows = c:execute(q):all()
+    T.eq(#rows, N)
+    T.eq(collectgarbage("isrunning"), true, "the collector runs again")
+    check_row(rows[1], 1, "a", "x")
+    check_row(rows[2], 2, "b", nil)
+    for _, i in ipairs({1024, 1025, 1026, 2000, 2001, N}) do
+      local note
+      if i % 5 ~= 0 then note = "t" .. i end
+      check_row(rows[i], i, "n" .. i, note)
+    end
+    T.eq({table.unpack(rows[1025])}, {1025, "n1025", nil})
+    T.eq(tostring(rows[1026]), "(1026, 'n1026', 't1026')")
+    T.ok(rows[2000] == c:execute(q:where(t.c.id:eq(2000))):one())
+    T.eq(#c:execute(q):fetchall(), N, "fetchall() is all()")
+    -- a stopped collector stays stopped
+    collectgarbage("stop")
+    T.eq(#c:execute(q):all(), N)
+    T.eq(collectgarbage("isrunning"), false)
+    collectgarbage("restart")
+    -- the same rows through an ORM session's column select
+    local Base = orm.declarative_base()
+    local Item = Base:class "Item" {
+      __table__ = t,
+    }
+    local s <close> = orm.Session(e)
+    local cols = s:execute(select(Item.id, Item.name, Item.note)
+                             :order_by(Item.id)):all()
+    T.eq(#cols, N)
+    T.eq(cols[1025]._fields, {"id", "name", "note"})
+    T.eq({cols[2000].id, cols[2000].name, cols[2000].note, #cols[2000]},
+         {2000, "n2000", nil, 3})
+    T.eq({cols[2001][1], cols[2001][2], cols[2001][3]}, {2001, "n2001", "t2001"})
+    s:close()
+    c:rollback()
+    c:close()
+    md:drop_all(e)
+  end)
 end
 
 T.done()
