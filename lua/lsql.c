@@ -5885,6 +5885,18 @@ static void table_own_mt(lua_State *L, int cols) {
   lua_setmetatable(L, 1);
 }
 
+/* Assignment to a node: only a Table's or Column's info can be set. */
+static int node_newindex(lua_State *L) {
+  lnode *u = lua_touserdata(L, 1);
+  const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+  if (k && strcmp(k, "info") == 0 &&
+      (u->n->kind == RT_N_TABLE || u->n->kind == RT_N_COLUMN) &&
+      lsql_set_info(L, 1, u->n, 3))
+    return 0;
+  return rt_lua_error(L, RT_EARGUMENT, "can't set attribute '%s'",
+                      luaL_tolstring(L, 2, NULL));
+}
+
 static int node_index(lua_State *L) {
   lnode *u = lua_touserdata(L, 1);
   const char *k;
@@ -6408,6 +6420,7 @@ void lsql_open_expr(lua_State *L) {
   {
     static const luaL_Reg mms[] = {{"__index", node_index},
                                    {"__gc", node_gc},
+                                   {"__newindex", node_newindex},
                                    {"__tostring", node_tostring},
                                    {"__add", m_add},
                                    {"__sub", m_sub},
