@@ -58,6 +58,7 @@ struct lresult {
   int returns_rows;
   int closed; /* :close() was called (or the connection closed) */
   int many;   /* an executemany's (see rt_lua_pushcountresult) */
+  int stream; /* its rows come as read (stream_results, yield_per) */
   int64_t rowcount, lastrowid;
   /* per column: how to convert (RT_CONV_*); bytes of the row metatable's
   ** key, which uservalue 2 keeps alive */
@@ -105,6 +106,29 @@ static void release_cursor(lresult *r) {
 void rt_lua_close_results(lconn *conn) {
   while (conn->results) {
     lresult *r = conn->results;
+    release_cursor(r);
+    r->closed = 1;
+  }
+}
+
+/*
+** The connection is closing or ending its transaction.  A result the
+** DBAPI would have buffered (all but streamed ones) keeps its remaining
+** rows in memory and leaves the connection's list, readable as
+** SQLAlchemy's stays; a streamed one, or one whose rows can't be read
+** now, is closed.
+*/
+void rt_lua_detach_results(lconn *conn) {
+  while (conn->results) {
+    lresult *r = conn->results;
+    rt_cursor *buf;
+    rt_error err = RT_ERROR_INIT;
+    if (!r->stream && r->cur && rt_cursor_buffer(r->cur, &buf, &err) == 0) {
+      r->cur = buf;
+      unlink_result(r);
+      continue;
+    }
+    rt_error_clear(&err);
     release_cursor(r);
     r->closed = 1;
   }
@@ -748,6 +772,9 @@ void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
   r->returns_rows = cur->ncols > 0;
   r->rowcount = cur->rowcount;
   r->lastrowid = cur->lastrowid;
+  /* pysqlite has no server-side cursor: its "streamed" rows outlive the
+  ** connection like any others */
+  r->stream = conn->stream && strcmp(cur->conn->drv->name, "sqlite") != 0;
   lua_pushvalue(L, conn_idx);
   lua_setiuservalue(L, -2, 1);
   if (!r->returns_rows) {
@@ -1159,9 +1186,9 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
       lua_pushnil(L);
       lua_rawseti(L, -2, autoinc);
     }
+    /* read: it stays a Result with rows (its keys, none left), as
+    ** SQLAlchemy's does after taking the key from the cursor */
     release_cursor(r);
-    r->returns_rows = 0;
-    r->ncols = 0;
   } else {
     if (autoinc) {
       if (r->lastrowid)
@@ -1858,11 +1885,30 @@ static void null_to_nil(lua_State *L) {
   }
 }
 
+/*
+** Is the Result at idx (or the one a view at idx reads) a cursor's whose
+** rows have all been read?  first(), one() and scalar() then find no row
+** and leave it open, as SQLAlchemy's: only a Result still holding its
+** cursor is closed by them.
+*/
+static int exhausted(lua_State *L, int idx) {
+  lresult *r = base_result(L, idx);
+  return r->derived == RES_CURSOR && r->cur == NULL && !r->closed &&
+         r->returns_rows;
+}
+
+/* res_close unless the Result was exhausted before the call (`keep`). */
+static void close_unless(lua_State *L, int keep) {
+  if (!keep) res_close(L);
+}
+
 static int res_first(lua_State *L) {
+  int keep;
   lua_settop(L, 1);
+  keep = exhausted(L, 1);
   if (!next_item(L, 1)) lua_pushnil(L);
   null_to_nil(L);
-  res_close(L);
+  close_unless(L, keep);
   return 1;
 }
 
@@ -1888,9 +1934,10 @@ static int multiple_rows(lua_State *L, int allow_none) {
 /* one() of a plain Result r at 1: only a second step is taken after the
 ** row (no Row made of it), and closing it is releasing its cursor. */
 static int one_plain(lua_State *L, lresult *r, int allow_none) {
+  int keep = exhausted(L, 1);
   if (!next_row_mt(L, 1, r, 0, 0)) {
     release_cursor(r);
-    r->closed = 1;
+    r->closed = !keep;
     if (allow_none) {
       lua_pushnil(L);
       return 1;
@@ -1906,11 +1953,12 @@ static int one_plain(lua_State *L, lresult *r, int allow_none) {
 
 static int one_common(lua_State *L, int allow_none) {
   lresult *r = plain_result(L, 1);
-  int more;
+  int more, keep;
   if (r) return one_plain(L, r, allow_none);
   lua_settop(L, 1);
+  keep = exhausted(L, 1);
   if (!next_item(L, 1)) {
-    res_close(L);
+    close_unless(L, keep);
     if (allow_none) {
       lua_pushnil(L);
       return 1;
@@ -2020,13 +2068,15 @@ static int view_yield_per(lua_State *L) {
 }
 
 static int res_scalar(lua_State *L) {
+  int keep;
   checkresult(L, 1);
   lua_settop(L, 1);
+  keep = exhausted(L, 1);
   if (next_item(L, 1))
     lua_rawgeti(L, 2, 1);
   else
     lua_pushnil(L);
-  res_close(L); /* works on index 1, leaves the stack alone */
+  close_unless(L, keep); /* works on index 1, leaves the stack alone */
   return 1;
 }
 

@@ -231,6 +231,9 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan);
 void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount);
 /* Close every open result of a connection (before it closes). */
 void rt_lua_close_results(lconn *conn);
+/* Before a connection closes, commits or rolls back: its open results
+** keep their rows in memory where SQLAlchemy's would (lresult.c). */
+void rt_lua_detach_results(lconn *conn);
 /* A ScalarResult at idx: push the Result it reads and return the 1-based
 ** column it yields (the shell prints it as a one-column table); for
 ** anything else return 0 and push nothing. */
