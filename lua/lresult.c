@@ -76,6 +76,9 @@ struct lresult {
 
 enum { RES_CURSOR, RES_LIST, RES_COLUMNS, RES_MERGE };
 
+/* lastrowid when the DBAPI's would be None */
+#define LASTROWID_NONE INT64_MIN
+
 typedef struct lview {
   int mode;
   int col; /* 1-based column for scalars */
@@ -801,6 +804,10 @@ void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
   set_resultmt(L);
   r->rowcount = rowcount;
   r->many = 1;
+  /* pysqlite's executemany leaves lastrowid None; psycopg2's is 0 */
+  if (strcmp(((lconn *)lua_touserdata(L, conn_idx))->c.engine->dialect,
+             "sqlite") == 0)
+    r->lastrowid = LASTROWID_NONE;
   lua_pushvalue(L, conn_idx);
   lua_setiuservalue(L, -2, 1);
 }
@@ -2169,9 +2176,12 @@ static int res_index(lua_State *L) {
   k = luaL_checkstring(L, 2);
   if (strcmp(k, "rowcount") == 0)
     lua_pushinteger(L, r->rowcount);
-  else if (strcmp(k, "lastrowid") == 0)
-    lua_pushinteger(L, r->lastrowid);
-  else if (strcmp(k, "returns_rows") == 0)
+  else if (strcmp(k, "lastrowid") == 0) {
+    if (r->lastrowid == LASTROWID_NONE)
+      lua_pushnil(L);
+    else
+      lua_pushinteger(L, r->lastrowid);
+  } else if (strcmp(k, "returns_rows") == 0)
     lua_pushboolean(L, r->returns_rows);
   else if (strcmp(k, "returned_defaults") == 0 ||
            strcmp(k, "returned_defaults_rows") == 0) {
