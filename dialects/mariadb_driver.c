@@ -797,8 +797,11 @@ static int bulk_chunk(my_conn *c, MYSQL_STMT *stmt, bulk_col *cols,
   if (mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &size) ||
       mysql_stmt_bind_param(stmt, b) || mysql_stmt_execute(stmt))
     rc = fail_stmt(c, stmt, err);
-  else
+  else {
     *total += (int64_t)mysql_stmt_affected_rows(stmt);
+    /* the batch's first generated id, as a multi-row INSERT reports */
+    c->base.many_lastrowid = (int64_t)mysql_stmt_insert_id(stmt);
+  }
   size = 0;
   mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &size);
   free(b);
@@ -880,6 +883,7 @@ static int my_executemany(rt_dbconn *base, const char *sql,
   int64_t total = 0;
   int r, rc, unsupported;
   settle(c);
+  c->base.many_lastrowid = 0;
   if (c->active) return out_of_sync(c, err);
   atomic_store(&c->canceled, 0);
   stmt = prepare(c, sql, &slot, &unsupported, err);
@@ -896,6 +900,7 @@ static int my_executemany(rt_dbconn *base, const char *sql,
     }
     if (mysql_stmt_field_count(stmt) == 0)
       total += (int64_t)mysql_stmt_affected_rows(stmt);
+    c->base.many_lastrowid = (int64_t)mysql_stmt_insert_id(stmt);
     mysql_stmt_free_result(stmt);
     drain_stmt_results(stmt);
   }

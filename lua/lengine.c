@@ -1420,7 +1420,7 @@ static int run_values(lua_State *L, lconn *c, const char *sql,
     if (rt_connection_executemany(&c->c, sql, vals, nparams, nrows, &rowcount,
                                   &err) != 0)
       return rt_lua_raise_sql(L, &err, sql, orig_params);
-    rt_lua_pushcountresult(L, 1, rowcount);
+    rt_lua_pushcountresult(L, 1, rowcount, c->c.dbc->many_lastrowid);
     if (pidx) fire_cursor(L, "after_cursor_execute", sql, pidx, 1);
     return 1;
   } else {

@@ -795,7 +795,8 @@ void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
   lua_setiuservalue(L, -2, 2);
 }
 
-void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
+void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount,
+                            int64_t lastrowid) {
   lresult *r;
   conn_idx = lua_absindex(L, conn_idx);
   r = lua_newuserdatauv(L, sizeof *r, 5);
@@ -804,6 +805,7 @@ void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
   set_resultmt(L);
   r->rowcount = rowcount;
   r->many = 1;
+  r->lastrowid = lastrowid;
   /* pysqlite's executemany leaves lastrowid None; psycopg2's is 0 */
   if (strcmp(((lconn *)lua_touserdata(L, conn_idx))->c.engine->dialect,
              "sqlite") == 0)

@@ -228,7 +228,8 @@ void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
 ** plan at `plan` (see exec_compile in lsql.c). */
 void rt_lua_result_setpk(lua_State *L, int ridx, int plan);
 /* Push a Result that returns no rows, only a row count (executemany). */
-void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount);
+void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount,
+                            int64_t lastrowid);
 /* Close every open result of a connection (before it closes). */
 void rt_lua_close_results(lconn *conn);
 /* Before a connection closes, commits or rolls back: its open results
