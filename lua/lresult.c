@@ -7,6 +7,7 @@
 ** n raw sets.  ScalarResult and MappingResult are views that pull rows from
 ** the Result they were made from.
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,8 @@ static unsigned char conv_for(rt_cursor *cur, int i) {
     return RT_CONV_JSON;
   case RT_T_INTERVAL: /* a timedelta, as psycopg2 gives */
     return RT_CONV_INTERVAL;
+  case RT_T_BLOB: /* bytes: the same string, but printed as b'...' */
+    return RT_CONV_BYTES;
   case RT_T_ARRAY: /* PostgreSQL arrays are Lua lists, as psycopg2's */
     switch (drv->colitem ? drv->colitem(cur, i) : RT_T_TEXT) {
     case RT_T_INTEGER:
@@ -275,18 +278,67 @@ static int row_len(lua_State *L) {
   return 1;
 }
 
+/* Python's repr of bytes: b'...', non-ASCII and control bytes as \xNN. */
+static void push_bytesrepr(lua_State *L, const char *s, size_t n) {
+  luaL_Buffer b;
+  size_t i;
+  char q = (memchr(s, '\'', n) && !memchr(s, '"', n)) ? '"' : '\'';
+  luaL_buffinit(L, &b);
+  luaL_addchar(&b, 'b');
+  luaL_addchar(&b, q);
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == (unsigned char)q || c == '\\') {
+      luaL_addchar(&b, '\\');
+      luaL_addchar(&b, (char)c);
+    } else if (c == '\n')
+      luaL_addstring(&b, "\\n");
+    else if (c == '\t')
+      luaL_addstring(&b, "\\t");
+    else if (c == '\r')
+      luaL_addstring(&b, "\\r");
+    else if (c < 0x20 || c >= 0x7f) {
+      char hex[8];
+      snprintf(hex, sizeof hex, "\\x%02x", c);
+      luaL_addstring(&b, hex);
+    } else
+      luaL_addchar(&b, (char)c);
+  }
+  luaL_addchar(&b, q);
+  luaL_pushresult(&b);
+}
+
+/* The conversions of the row metatable at mt (its __rowkey's), or NULL
+** for a row made otherwise; the key stays referenced by mt. */
+static const unsigned char *rowmt_conv(lua_State *L, int mt, lua_Integer n) {
+  size_t len;
+  const char *key;
+  lua_getfield(L, mt, "__rowkey");
+  key = lua_tolstring(L, -1, &len);
+  lua_pop(L, 1);
+  if (!key || len < sizeof(int) + (size_t)n) return NULL;
+  return (const unsigned char *)key + sizeof(int);
+}
+
 static int row_tostring(lua_State *L) {
   lua_Integer n, i;
   int parts = 1;
+  const unsigned char *conv;
   lua_getmetatable(L, 1);
   lua_getfield(L, -1, "__n");
   n = lua_tointeger(L, -1);
-  lua_settop(L, 1);
+  lua_settop(L, 2);
+  conv = rowmt_conv(L, 2, n);
   lua_pushliteral(L, "(");
   for (i = 1; i <= n; i++) {
     if (i > 1) lua_pushliteral(L, ", "), parts++;
-    lua_rawgeti(L, 1, i);
-    rt_lua_pushrepr(L, -1);
+    if (lua_rawgeti(L, 1, i) == LUA_TSTRING && conv &&
+        conv[i - 1] == RT_CONV_BYTES) {
+      size_t len;
+      const char *s = lua_tolstring(L, -1, &len);
+      push_bytesrepr(L, s, len);
+    } else
+      rt_lua_pushrepr(L, -1);
     lua_remove(L, -2);
     parts++;
     if (parts > 40) lua_concat(L, parts), parts = 1;

@@ -98,6 +98,7 @@ enum {
   RT_CONV_INT,         /* an integer stays one (MySQL's TINYINT(1), which
                           the driver takes for a boolean) */
   RT_CONV_SET,         /* MySQL SET text "a,b" -> the set {a = true, ...} */
+  RT_CONV_BYTES,       /* binary: the string as it is, shown as b'...' */
   RT_CONV_DECIMAL = 16 /* + scale: a float -> decimal text (SQLite) */
 };
 /* First byte of conversions matched by column name instead of position,
