@@ -257,6 +257,36 @@ for _, db in ipairs(T.databases()) do
     md:drop_all(e)
     e:dispose()
   end)
+  T.test(n .. "executemany numbers AUTO_INCREMENT keys without gaps",
+         function()
+    local e, t, md = setup()
+    local c <close> = e:connect()
+    -- the setup's three rows took 1..3; two more batches follow on
+    local r = c:execute(insert(t), {{x = "d"}, {x = "e"}})
+    if db.name == "mysql" then T.eq(r.lastrowid, 4) end
+    r = c:execute(insert(t), {{x = "f"}, {x = "g"}, {x = "h"}})
+    if db.name == "mysql" then T.eq(r.lastrowid, 6) end
+    T.eq(c:execute(insert(t):values{x = "i"}).inserted_primary_key._t, {9})
+    T.eq(c:execute(select(t.c.id):order_by(t.c.id)):scalars():all(),
+         {1, 2, 3, 4, 5, 6, 7, 8, 9})
+    -- more rows than one statement's parameters allow (65535)
+    local many = {}
+    for i = 1, 40000 do many[i] = {id = 100 + i, x = "v" .. i} end
+    r = c:execute(insert(t), many)
+    T.eq(r.rowcount, 40000)
+    T.eq(c:execute(select(func.count(), func.min(t.c.id), func.max(t.c.id))
+      :where(t.c.id:gt(100))):one()._t, {40000, 101, 40100})
+    T.eq(c:execute(select(t.c.x):where(t.c.id:eq(40100))):scalar(), "v40000")
+    -- a key taken: the whole statement fails, nothing half-written
+    T.raises("IntegrityError", function()
+      c:execute(insert(t), {{id = 50000, x = "new"}, {id = 5, x = "dup"}})
+    end)
+    c:rollback()
+    T.eq(c:execute(select(func.count()):select_from(t)):scalar(), 3)
+    c:close()
+    md:drop_all(e)
+    e:dispose()
+  end)
 end
 
 T.test("Table.info and Column.info can be assigned", function()
