@@ -4366,6 +4366,27 @@ static void push_pk_rows(lua_State *L, rt_node *s, int params, int rows,
   lua_settop(L, plan);
 }
 
+/* The plan of an INSERT whose keys can't be known: names, each NULL. */
+static void push_unknown_pk(lua_State *L, rt_node *t) {
+  int i, n = 0;
+  lua_createtable(L, 0, 4);
+  lua_newtable(L); /* names */
+  lua_newtable(L); /* values */
+  for (i = 0; i < t->n; i++)
+    if (t->kids[i]->flags & RT_F_PK) {
+      lua_pushstring(L, t->kids[i]->name);
+      lua_rawseti(L, -3, ++n);
+      rt_lua_pushnull(L);
+      lua_rawseti(L, -2, n);
+    }
+  lua_setfield(L, -3, "values");
+  lua_setfield(L, -2, "names");
+  lua_pushinteger(L, n);
+  lua_setfield(L, -2, "n");
+  lua_pushinteger(L, 0);
+  lua_setfield(L, -2, "autoinc");
+}
+
 static void push_pk_plan(lua_State *L, int sidx, int params, int many) {
   rt_node *s = lsql_tonode(L, sidx), *t;
   int i, n = 0, autoinc = 0;
@@ -4378,9 +4399,14 @@ static void push_pk_plan(lua_State *L, int sidx, int params, int many) {
     return;
   }
   if (!s || s->kind != RT_N_INSERT || s->kids[RT_D_RETURNING] ||
-      s->kids[RT_D_MULTI] || s->kids[RT_D_SELECT] ||
       s->kids[RT_D_TABLE]->kind != RT_N_TABLE) {
     lua_pushnil(L);
+    return;
+  }
+  /* rows from a SELECT or a multi-row VALUES: SQLAlchemy's key is all
+  ** None, one per key column */
+  if (s->kids[RT_D_MULTI] || s->kids[RT_D_SELECT]) {
+    push_unknown_pk(L, s->kids[RT_D_TABLE]);
     return;
   }
   lua_createtable(L, 0, 5);
