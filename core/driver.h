@@ -31,6 +31,10 @@ typedef struct rt_dbconn {
   /* set by the driver when it notices the server is gone: the pool then
   ** discards the connection instead of reusing it */
   int lost;
+  /* what the DBAPI's cursor.lastrowid gives after this connection's last
+  ** executemany (MySQLdb: the first id its last batch generated); drivers
+  ** whose DBAPI gives 0 or None leave it 0 */
+  int64_t many_lastrowid;
   /* when the pool connected it, in monotonic seconds (pool_recycle);
   ** drivers leave it alone */
   double created;

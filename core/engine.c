@@ -4,6 +4,7 @@
 #include "engine.h"
 #include "cancel.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,4 +475,164 @@ void rt_connection_close(rt_connection *c) {
 void rt_connection_cancel(rt_connection *c) {
   rt_dbconn *d = c->dbc;
   if (d) d->drv->cancel(d);
+}
+
+/*
+** --- buffered cursors ---
+**
+** A bufcursor holds every remaining row of another cursor: values row
+** after row in `vals`, their text and bytes in one block `bytes` (offsets
+** while it grows, pointers once complete).  Its connection is its own, a
+** placeholder whose driver reads the buffer and does nothing else.
+*/
+typedef struct bufcursor {
+  rt_cursor base;
+  rt_dbconn conn;
+  char **names;
+  unsigned char *types, *items;
+  rt_value *vals;
+  char *bytes;
+  size_t nrows, pos;
+} bufcursor;
+
+static int buf_fetch(rt_cursor *cur, rt_error *err) {
+  bufcursor *b = (bufcursor *)cur;
+  (void)err;
+  if (b->pos >= b->nrows) return 0;
+  b->pos++;
+  return 1;
+}
+
+static void buf_column(rt_cursor *cur, int i, rt_value *v) {
+  bufcursor *b = (bufcursor *)cur;
+  *v = b->vals[(b->pos - 1) * (size_t)cur->ncols + (size_t)i];
+}
+
+static const char *buf_colname(rt_cursor *cur, int i) {
+  return ((bufcursor *)cur)->names[i];
+}
+
+static rt_sqltype buf_coltype(rt_cursor *cur, int i) {
+  return (rt_sqltype)((bufcursor *)cur)->types[i];
+}
+
+static rt_sqltype buf_colitem(rt_cursor *cur, int i) {
+  return (rt_sqltype)((bufcursor *)cur)->items[i];
+}
+
+static void buf_close(rt_cursor *cur) {
+  bufcursor *b = (bufcursor *)cur;
+  int i;
+  for (i = 0; b->names && i < cur->ncols; i++) free(b->names[i]);
+  free(b->names);
+  free(b->types);
+  free(b->items);
+  free(b->vals);
+  free(b->bytes);
+  free(b);
+}
+
+/* nothing runs on a buffer: a cancel has nothing to stop */
+static void buf_cancel(rt_dbconn *c) {
+  (void)c;
+}
+
+static const rt_driver buf_driver = {
+    .name = "buffer",
+    .fetch = buf_fetch,
+    .column = buf_column,
+    .colname = buf_colname,
+    .coltype = buf_coltype,
+    .cursor_close = buf_close,
+    .cancel = buf_cancel,
+    .colitem = buf_colitem,
+};
+
+/* Grow an array of `size`-byte items to hold `need`; 0 or -1. */
+static int buf_grow(void *pp, size_t *cap, size_t need, size_t size) {
+  void **p = pp;
+  size_t n = *cap ? *cap : 16;
+  void *q;
+  if (need <= *cap) return 0;
+  while (n < need) n *= 2;
+  if ((q = realloc(*p, n * size)) == NULL) return -1;
+  *p = q;
+  *cap = n;
+  return 0;
+}
+
+/* Copy the columns of cur's current row to the end of b. */
+static int buf_take_row(bufcursor *b, rt_cursor *cur, size_t *vcap,
+                        size_t *nbytes, size_t *bcap) {
+  int i, n = cur->ncols;
+  size_t at = b->nrows * (size_t)n;
+  if (buf_grow(&b->vals, vcap, at + (size_t)n, sizeof(rt_value)) != 0)
+    return -1;
+  for (i = 0; i < n; i++) {
+    rt_value *v = &b->vals[at + (size_t)i];
+    cur->conn->drv->column(cur, i, v);
+    if (v->type == RT_V_TEXT || v->type == RT_V_BLOB) {
+      if (buf_grow(&b->bytes, bcap, *nbytes + v->u.s.n + 1, 1) != 0) return -1;
+      if (v->u.s.n) memcpy(b->bytes + *nbytes, v->u.s.p, v->u.s.n);
+      b->bytes[*nbytes + v->u.s.n] = '\0';
+      v->u.s.p = (const char *)(uintptr_t)*nbytes; /* fixed at the end */
+      *nbytes += v->u.s.n + 1;
+    }
+  }
+  b->nrows++;
+  return 0;
+}
+
+/* The column names and types of cur, kept by b. */
+static int buf_take_columns(bufcursor *b, rt_cursor *cur) {
+  const rt_driver *d = cur->conn->drv;
+  int i, n = cur->ncols;
+  b->names = calloc((size_t)n + 1, sizeof(char *));
+  b->types = calloc((size_t)n + 1, 1);
+  b->items = calloc((size_t)n + 1, 1);
+  if (!b->names || !b->types || !b->items) return -1;
+  for (i = 0; i < n; i++) {
+    const char *name = d->colname(cur, i);
+    size_t len = name ? strlen(name) : 0;
+    if ((b->names[i] = malloc(len + 1)) == NULL) return -1;
+    memcpy(b->names[i], name ? name : "", len + 1);
+    b->types[i] = (unsigned char)d->coltype(cur, i);
+    b->items[i] = (unsigned char)(d->colitem && b->types[i] == RT_T_ARRAY
+                                      ? d->colitem(cur, i)
+                                      : RT_T_UNKNOWN);
+  }
+  return 0;
+}
+
+int rt_cursor_buffer(rt_cursor *cur, rt_cursor **out, rt_error *err) {
+  bufcursor *b = calloc(1, sizeof *b);
+  size_t vcap = 0, nbytes = 0, bcap = 0, i, nv;
+  int rc = 0;
+  if (!b) return rt_error_set(err, RT_EMEMORY, "out of memory");
+  b->base = *cur;
+  b->base.conn = &b->conn;
+  b->base.shape = NULL;
+  b->conn.drv = &buf_driver;
+  if (buf_take_columns(b, cur) != 0) rc = -2;
+  while (rc == 0) {
+    int got = rt_connection_fetch(cur, err);
+    if (got <= 0) {
+      rc = got;
+      break;
+    }
+    if (buf_take_row(b, cur, &vcap, &nbytes, &bcap) != 0) rc = -2;
+  }
+  if (rc != 0) {
+    buf_close(&b->base);
+    return rc == -2 ? rt_error_set(err, RT_EMEMORY, "out of memory") : -1;
+  }
+  nv = b->nrows * (size_t)cur->ncols;
+  for (i = 0; i < nv; i++) {
+    rt_value *v = &b->vals[i];
+    if (v->type == RT_V_TEXT || v->type == RT_V_BLOB)
+      v->u.s.p = b->bytes + (uintptr_t)v->u.s.p;
+  }
+  cur->conn->drv->cursor_close(cur);
+  *out = &b->base;
+  return 0;
 }

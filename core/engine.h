@@ -97,6 +97,14 @@ int rt_connection_insertmany(rt_connection *c, const char *sql,
 /* Fetch the next row of a cursor (1 row, 0 end, -1 error), cancellable
 ** like execute. */
 int rt_connection_fetch(rt_cursor *cur, rt_error *err);
+/*
+** The rows cur has not yet given, read into memory: *out is a cursor over
+** them that needs no connection (its columns' names and types are cur's),
+** and cur is closed.  A result whose connection is closed, committed or
+** rolled back stays readable this way, as the DBAPI's buffered cursors
+** keep theirs.  On an error cur is left open and -1 returned.
+*/
+int rt_cursor_buffer(rt_cursor *cur, rt_cursor **out, rt_error *err);
 int rt_connection_begin(rt_connection *c, rt_error *err);
 int rt_connection_commit(rt_connection *c, rt_error *err);
 int rt_connection_rollback(rt_connection *c, rt_error *err);

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../core/driver.h"
 #include "../core/stmtcache.h"
@@ -797,8 +798,11 @@ static int bulk_chunk(my_conn *c, MYSQL_STMT *stmt, bulk_col *cols,
   if (mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &size) ||
       mysql_stmt_bind_param(stmt, b) || mysql_stmt_execute(stmt))
     rc = fail_stmt(c, stmt, err);
-  else
+  else {
     *total += (int64_t)mysql_stmt_affected_rows(stmt);
+    /* the batch's first generated id, as a multi-row INSERT reports */
+    c->base.many_lastrowid = (int64_t)mysql_stmt_insert_id(stmt);
+  }
   size = 0;
   mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &size);
   free(b);
@@ -871,6 +875,131 @@ static int bulk(my_conn *c, MYSQL_STMT *stmt, const rt_value *params,
   return rc;
 }
 
+/*
+** --- executemany of INSERT ... VALUES (?, ...) ---
+**
+** MySQLdb runs such an executemany as one INSERT with a VALUES group per
+** row, and the server then numbers AUTO_INCREMENT keys consecutively
+** (a bulk execution reserves them in blocks, leaving gaps: ids 1, 2 and
+** then 4).  So this form goes that way here too, in statements of at most
+** MAX_PARAMS parameters and about BULK_MAX_BYTES of values.
+*/
+#define MAX_PARAMS 65535
+
+static int is_ident(char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+         (ch >= '0' && ch <= '9') || ch == '_' || ch == '$';
+}
+
+/* The single VALUES group "(?, ...)" of an INSERT or REPLACE in sql: 1
+** with its offset and length, or 0 when sql is not of that form (the
+** group is followed by nothing but ON DUPLICATE KEY UPDATE). */
+static int values_group(const char *sql, size_t *at, size_t *len) {
+  size_t i = 0, j;
+  char quote = 0;
+  int marks = 0;
+  while (sql[i] == ' ' || sql[i] == '\n' || sql[i] == '\t') i++;
+  if (strncasecmp(sql + i, "INSERT", 6) != 0 &&
+      strncasecmp(sql + i, "REPLACE", 7) != 0)
+    return 0;
+  for (; sql[i]; i++) {
+    if (quote) {
+      if (sql[i] == '\\' && quote != '`' && sql[i + 1])
+        i++;
+      else if (sql[i] == quote)
+        quote = 0;
+    } else if (sql[i] == '\'' || sql[i] == '"' || sql[i] == '`')
+      quote = sql[i];
+    else if ((i == 0 || !is_ident(sql[i - 1])) &&
+             strncasecmp(sql + i, "VALUES", 6) == 0 && !is_ident(sql[i + 6]))
+      break;
+  }
+  if (!sql[i]) return 0;
+  for (j = i + 6; sql[j] == ' ' || sql[j] == '\n' || sql[j] == '\t'; j++)
+    ;
+  if (sql[j] != '(') return 0;
+  *at = j;
+  for (j++; sql[j] && sql[j] != ')'; j++) {
+    if (sql[j] == '?')
+      marks++;
+    else if (!strchr(" ,\n\t", sql[j]))
+      return 0;
+  }
+  if (sql[j] != ')' || marks == 0) return 0;
+  *len = j + 1 - *at;
+  for (j++; sql[j] == ' ' || sql[j] == '\n' || sql[j] == '\t'; j++)
+    ;
+  return sql[j] == '\0' || strncasecmp(sql + j, "ON DUPLICATE", 12) == 0;
+}
+
+/* sql with its VALUES group (at, len) repeated k times; NULL when out of
+** memory. */
+static char *values_sql(const char *sql, size_t at, size_t len, int k) {
+  size_t n = strlen(sql), size = n + (size_t)(k - 1) * (len + 2) + 1, o;
+  char *out = malloc(size);
+  int r;
+  if (!out) return NULL;
+  memcpy(out, sql, at + len);
+  o = at + len;
+  for (r = 1; r < k; r++) {
+    memcpy(out + o, ", ", 2);
+    memcpy(out + o + 2, sql + at, len);
+    o += len + 2;
+  }
+  memcpy(out + o, sql + at + len, n - at - len + 1);
+  return out;
+}
+
+/* Rows first.. as one multi-row INSERT: how many it takes. */
+static int values_chunk(const rt_value *params, int nparams, int first,
+                        int nrows) {
+  size_t bytes = 0;
+  int r, per = MAX_PARAMS / nparams;
+  for (r = first; r < nrows && r - first < per; r++) {
+    size_t rb = row_bytes(params + (size_t)r * (size_t)nparams, nparams);
+    if (r > first && bytes + rb > BULK_MAX_BYTES) break;
+    bytes += rb;
+  }
+  return r - first;
+}
+
+/* 1 when sql is not an INSERT of one VALUES group (the caller goes on),
+** else 0 or -1 as executemany. */
+static int multirow(my_conn *c, const char *sql, const rt_value *params,
+                    int nparams, int nrows, int64_t *total, rt_error *err) {
+  size_t at, len;
+  int first, k;
+  if (nrows < 2 || nparams == 0 || nparams > MAX_PARAMS ||
+      !values_group(sql, &at, &len))
+    return 1;
+  for (first = 0; first < nrows; first += k) {
+    rt_stmtslot *slot;
+    MYSQL_STMT *stmt;
+    int unsupported, rc;
+    char *text;
+    k = values_chunk(params, nparams, first, nrows);
+    if ((text = values_sql(sql, at, len, k)) == NULL)
+      return rt_error_set(err, RT_EMEMORY, "out of memory");
+    stmt = prepare(c, text, &slot, &unsupported, err);
+    free(text);
+    if (stmt == NULL) return -1;
+    rc = check_count(stmt, k * nparams, err);
+    if (rc == 0)
+      rc = run(c, stmt, params + (size_t)first * (size_t)nparams, k * nparams,
+               err);
+    if (rc == 0) {
+      *total += (int64_t)mysql_stmt_affected_rows(stmt);
+      /* the first id of the statement, as MySQLdb's lastrowid */
+      c->base.many_lastrowid = (int64_t)mysql_stmt_insert_id(stmt);
+      mysql_stmt_free_result(stmt);
+      drain_stmt_results(stmt);
+    }
+    release(stmt, slot);
+    if (rc != 0) return -1;
+  }
+  return 0;
+}
+
 static int my_executemany(rt_dbconn *base, const char *sql,
                           const rt_value *params, int nparams, int nrows,
                           int64_t *rowcount, rt_error *err) {
@@ -880,8 +1009,14 @@ static int my_executemany(rt_dbconn *base, const char *sql,
   int64_t total = 0;
   int r, rc, unsupported;
   settle(c);
+  c->base.many_lastrowid = 0;
   if (c->active) return out_of_sync(c, err);
   atomic_store(&c->canceled, 0);
+  rc = multirow(c, sql, params, nparams, nrows, &total, err);
+  if (rc != 1) {
+    if (rc == 0 && rowcount) *rowcount = total;
+    return rc;
+  }
   stmt = prepare(c, sql, &slot, &unsupported, err);
   if (stmt == NULL) return -1;
   if (check_count(stmt, nparams, err) != 0) {
@@ -896,6 +1031,7 @@ static int my_executemany(rt_dbconn *base, const char *sql,
     }
     if (mysql_stmt_field_count(stmt) == 0)
       total += (int64_t)mysql_stmt_affected_rows(stmt);
+    c->base.many_lastrowid = (int64_t)mysql_stmt_insert_id(stmt);
     mysql_stmt_free_result(stmt);
     drain_stmt_results(stmt);
   }

@@ -1420,7 +1420,7 @@ static int run_values(lua_State *L, lconn *c, const char *sql,
     if (rt_connection_executemany(&c->c, sql, vals, nparams, nrows, &rowcount,
                                   &err) != 0)
       return rt_lua_raise_sql(L, &err, sql, orig_params);
-    rt_lua_pushcountresult(L, 1, rowcount);
+    rt_lua_pushcountresult(L, 1, rowcount, c->c.dbc->many_lastrowid);
     if (pidx) fire_cursor(L, "after_cursor_execute", sql, pidx, 1);
     return 1;
   } else {
@@ -1816,7 +1816,7 @@ static int conn_in_nested_transaction(lua_State *L) {
 static int conn_invalidate(lua_State *L) {
   lconn *c = checkconn(L, 1);
   rt_error err = RT_ERROR_INIT;
-  rt_lua_close_results(c);
+  rt_lua_detach_results(c);
   if (rt_connection_invalidate(&c->c, &err) != 0) return rt_lua_raise(L, &err);
   lua_pushnil(L);
   lua_setiuservalue(L, 1, 2);
@@ -1830,7 +1830,7 @@ static int conn_commit(lua_State *L) {
   rt_error err = RT_ERROR_INIT;
   if (c->c.closed) return 0;
   if (c->c.in_tx) fire_conn(L, 1, "commit");
-  rt_lua_close_results(c);
+  rt_lua_detach_results(c);
   if (rt_connection_commit(&c->c, &err) != 0) return rt_lua_raise(L, &err);
   sync_txs(L, 1);
   return 0;
@@ -1841,7 +1841,7 @@ static int conn_rollback(lua_State *L) {
   rt_error err = RT_ERROR_INIT;
   if (c->c.closed) return 0;
   if (c->c.in_tx) fire_conn(L, 1, "rollback");
-  rt_lua_close_results(c);
+  rt_lua_detach_results(c);
   if (rt_connection_rollback(&c->c, &err) != 0) return rt_lua_raise(L, &err);
   sync_txs(L, 1);
   return 0;
@@ -1850,7 +1850,7 @@ static int conn_rollback(lua_State *L) {
 static int conn_close(lua_State *L) {
   lconn *c = checkconn(L, 1);
   if (!c->c.closed && c->c.in_tx) fire_conn(L, 1, "rollback");
-  rt_lua_close_results(c);
+  rt_lua_detach_results(c);
   rt_connection_close(&c->c);
   sync_txs(L, 1);
   return 0;
@@ -2098,7 +2098,7 @@ static int tx_end(lua_State *L, int commit) {
     return 0;
   }
   if (c->c.in_tx) fire_conn(L, 1, commit ? "commit" : "rollback");
-  rt_lua_close_results(c);
+  rt_lua_detach_results(c);
   if ((commit ? rt_connection_commit(&c->c, &err)
               : rt_connection_rollback(&c->c, &err)) != 0)
     return rt_lua_raise(L, &err);

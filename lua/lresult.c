@@ -7,6 +7,7 @@
 ** n raw sets.  ScalarResult and MappingResult are views that pull rows from
 ** the Result they were made from.
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,8 @@ static unsigned char conv_for(rt_cursor *cur, int i) {
     return RT_CONV_JSON;
   case RT_T_INTERVAL: /* a timedelta, as psycopg2 gives */
     return RT_CONV_INTERVAL;
+  case RT_T_BLOB: /* bytes: the same string, but printed as b'...' */
+    return RT_CONV_BYTES;
   case RT_T_ARRAY: /* PostgreSQL arrays are Lua lists, as psycopg2's */
     switch (drv->colitem ? drv->colitem(cur, i) : RT_T_TEXT) {
     case RT_T_INTEGER:
@@ -58,6 +61,7 @@ struct lresult {
   int returns_rows;
   int closed; /* :close() was called (or the connection closed) */
   int many;   /* an executemany's (see rt_lua_pushcountresult) */
+  int stream; /* its rows come as read (stream_results, yield_per) */
   int64_t rowcount, lastrowid;
   /* per column: how to convert (RT_CONV_*); bytes of the row metatable's
   ** key, which uservalue 2 keeps alive */
@@ -74,6 +78,9 @@ struct lresult {
 };
 
 enum { RES_CURSOR, RES_LIST, RES_COLUMNS, RES_MERGE };
+
+/* lastrowid when the DBAPI's would be None */
+#define LASTROWID_NONE INT64_MIN
 
 typedef struct lview {
   int mode;
@@ -105,6 +112,29 @@ static void release_cursor(lresult *r) {
 void rt_lua_close_results(lconn *conn) {
   while (conn->results) {
     lresult *r = conn->results;
+    release_cursor(r);
+    r->closed = 1;
+  }
+}
+
+/*
+** The connection is closing or ending its transaction.  A result the
+** DBAPI would have buffered (all but streamed ones) keeps its remaining
+** rows in memory and leaves the connection's list, readable as
+** SQLAlchemy's stays; a streamed one, or one whose rows can't be read
+** now, is closed.
+*/
+void rt_lua_detach_results(lconn *conn) {
+  while (conn->results) {
+    lresult *r = conn->results;
+    rt_cursor *buf;
+    rt_error err = RT_ERROR_INIT;
+    if (!r->stream && r->cur && rt_cursor_buffer(r->cur, &buf, &err) == 0) {
+      r->cur = buf;
+      unlink_result(r);
+      continue;
+    }
+    rt_error_clear(&err);
     release_cursor(r);
     r->closed = 1;
   }
@@ -254,18 +284,67 @@ static int row_len(lua_State *L) {
   return 1;
 }
 
+/* Python's repr of bytes: b'...', non-ASCII and control bytes as \xNN. */
+static void push_bytesrepr(lua_State *L, const char *s, size_t n) {
+  luaL_Buffer b;
+  size_t i;
+  char q = (memchr(s, '\'', n) && !memchr(s, '"', n)) ? '"' : '\'';
+  luaL_buffinit(L, &b);
+  luaL_addchar(&b, 'b');
+  luaL_addchar(&b, q);
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == (unsigned char)q || c == '\\') {
+      luaL_addchar(&b, '\\');
+      luaL_addchar(&b, (char)c);
+    } else if (c == '\n')
+      luaL_addstring(&b, "\\n");
+    else if (c == '\t')
+      luaL_addstring(&b, "\\t");
+    else if (c == '\r')
+      luaL_addstring(&b, "\\r");
+    else if (c < 0x20 || c >= 0x7f) {
+      char hex[8];
+      snprintf(hex, sizeof hex, "\\x%02x", c);
+      luaL_addstring(&b, hex);
+    } else
+      luaL_addchar(&b, (char)c);
+  }
+  luaL_addchar(&b, q);
+  luaL_pushresult(&b);
+}
+
+/* The conversions of the row metatable at mt (its __rowkey's), or NULL
+** for a row made otherwise; the key stays referenced by mt. */
+static const unsigned char *rowmt_conv(lua_State *L, int mt, lua_Integer n) {
+  size_t len;
+  const char *key;
+  lua_getfield(L, mt, "__rowkey");
+  key = lua_tolstring(L, -1, &len);
+  lua_pop(L, 1);
+  if (!key || len < sizeof(int) + (size_t)n) return NULL;
+  return (const unsigned char *)key + sizeof(int);
+}
+
 static int row_tostring(lua_State *L) {
   lua_Integer n, i;
   int parts = 1;
+  const unsigned char *conv;
   lua_getmetatable(L, 1);
   lua_getfield(L, -1, "__n");
   n = lua_tointeger(L, -1);
-  lua_settop(L, 1);
+  lua_settop(L, 2);
+  conv = rowmt_conv(L, 2, n);
   lua_pushliteral(L, "(");
   for (i = 1; i <= n; i++) {
     if (i > 1) lua_pushliteral(L, ", "), parts++;
-    lua_rawgeti(L, 1, i);
-    rt_lua_pushrepr(L, -1);
+    if (lua_rawgeti(L, 1, i) == LUA_TSTRING && conv &&
+        conv[i - 1] == RT_CONV_BYTES) {
+      size_t len;
+      const char *s = lua_tolstring(L, -1, &len);
+      push_bytesrepr(L, s, len);
+    } else
+      rt_lua_pushrepr(L, -1);
     lua_remove(L, -2);
     parts++;
     if (parts > 40) lua_concat(L, parts), parts = 1;
@@ -754,6 +833,9 @@ void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
   r->returns_rows = cur->ncols > 0;
   r->rowcount = cur->rowcount;
   r->lastrowid = cur->lastrowid;
+  /* pysqlite has no server-side cursor: its "streamed" rows outlive the
+  ** connection like any others */
+  r->stream = conn->stream && strcmp(cur->conn->drv->name, "sqlite") != 0;
   lua_pushvalue(L, conn_idx);
   lua_setiuservalue(L, -2, 1);
   if (!r->returns_rows) {
@@ -771,7 +853,8 @@ void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
   lua_setiuservalue(L, -2, 2);
 }
 
-void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
+void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount,
+                            int64_t lastrowid) {
   lresult *r;
   conn_idx = lua_absindex(L, conn_idx);
   r = lua_newuserdatauv(L, sizeof *r, 5);
@@ -780,6 +863,11 @@ void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount) {
   set_resultmt(L);
   r->rowcount = rowcount;
   r->many = 1;
+  r->lastrowid = lastrowid;
+  /* pysqlite's executemany leaves lastrowid None; psycopg2's is 0 */
+  if (strcmp(((lconn *)lua_touserdata(L, conn_idx))->c.engine->dialect,
+             "sqlite") == 0)
+    r->lastrowid = LASTROWID_NONE;
   lua_pushvalue(L, conn_idx);
   lua_setiuservalue(L, -2, 1);
 }
@@ -1179,9 +1267,9 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
       lua_pushnil(L);
       lua_rawseti(L, -2, autoinc);
     }
+    /* read: it stays a Result with rows (its keys, none left), as
+    ** SQLAlchemy's does after taking the key from the cursor */
     release_cursor(r);
-    r->returns_rows = 0;
-    r->ncols = 0;
   } else {
     if (autoinc) {
       if (r->lastrowid)
@@ -1930,11 +2018,30 @@ static void null_to_nil(lua_State *L) {
   }
 }
 
+/*
+** Is the Result at idx (or the one a view at idx reads) a cursor's whose
+** rows have all been read?  first(), one() and scalar() then find no row
+** and leave it open, as SQLAlchemy's: only a Result still holding its
+** cursor is closed by them.
+*/
+static int exhausted(lua_State *L, int idx) {
+  lresult *r = base_result(L, idx);
+  return r->derived == RES_CURSOR && r->cur == NULL && !r->closed &&
+         r->returns_rows;
+}
+
+/* res_close unless the Result was exhausted before the call (`keep`). */
+static void close_unless(lua_State *L, int keep) {
+  if (!keep) res_close(L);
+}
+
 static int res_first(lua_State *L) {
+  int keep;
   lua_settop(L, 1);
+  keep = exhausted(L, 1);
   if (!next_item(L, 1)) lua_pushnil(L);
   null_to_nil(L);
-  res_close(L);
+  close_unless(L, keep);
   return 1;
 }
 
@@ -1960,9 +2067,10 @@ static int multiple_rows(lua_State *L, int allow_none) {
 /* one() of a plain Result r at 1: only a second step is taken after the
 ** row (no Row made of it), and closing it is releasing its cursor. */
 static int one_plain(lua_State *L, lresult *r, int allow_none) {
+  int keep = exhausted(L, 1);
   if (!next_row_mt(L, 1, r, 0, 0)) {
     release_cursor(r);
-    r->closed = 1;
+    r->closed = !keep;
     if (allow_none) {
       lua_pushnil(L);
       return 1;
@@ -1978,11 +2086,12 @@ static int one_plain(lua_State *L, lresult *r, int allow_none) {
 
 static int one_common(lua_State *L, int allow_none) {
   lresult *r = plain_result(L, 1);
-  int more;
+  int more, keep;
   if (r) return one_plain(L, r, allow_none);
   lua_settop(L, 1);
+  keep = exhausted(L, 1);
   if (!next_item(L, 1)) {
-    res_close(L);
+    close_unless(L, keep);
     if (allow_none) {
       lua_pushnil(L);
       return 1;
@@ -2092,13 +2201,15 @@ static int view_yield_per(lua_State *L) {
 }
 
 static int res_scalar(lua_State *L) {
+  int keep;
   checkresult(L, 1);
   lua_settop(L, 1);
+  keep = exhausted(L, 1);
   if (next_item(L, 1))
     lua_rawgeti(L, 2, 1);
   else
     lua_pushnil(L);
-  res_close(L); /* works on index 1, leaves the stack alone */
+  close_unless(L, keep); /* works on index 1, leaves the stack alone */
   return 1;
 }
 
@@ -2191,9 +2302,12 @@ static int res_index(lua_State *L) {
   k = luaL_checkstring(L, 2);
   if (strcmp(k, "rowcount") == 0)
     lua_pushinteger(L, r->rowcount);
-  else if (strcmp(k, "lastrowid") == 0)
-    lua_pushinteger(L, r->lastrowid);
-  else if (strcmp(k, "returns_rows") == 0)
+  else if (strcmp(k, "lastrowid") == 0) {
+    if (r->lastrowid == LASTROWID_NONE)
+      lua_pushnil(L);
+    else
+      lua_pushinteger(L, r->lastrowid);
+  } else if (strcmp(k, "returns_rows") == 0)
     lua_pushboolean(L, r->returns_rows);
   else if (strcmp(k, "returned_defaults") == 0 ||
            strcmp(k, "returned_defaults_rows") == 0) {

@@ -98,6 +98,7 @@ enum {
   RT_CONV_INT,         /* an integer stays one (MySQL's TINYINT(1), which
                           the driver takes for a boolean) */
   RT_CONV_SET,         /* MySQL SET text "a,b" -> the set {a = true, ...} */
+  RT_CONV_BYTES,       /* binary: the string as it is, shown as b'...' */
   RT_CONV_DECIMAL = 16 /* + scale: a float -> decimal text (SQLite) */
 };
 /* First byte of conversions matched by column name instead of position,
@@ -228,9 +229,13 @@ void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
 ** plan at `plan` (see exec_compile in lsql.c). */
 void rt_lua_result_setpk(lua_State *L, int ridx, int plan);
 /* Push a Result that returns no rows, only a row count (executemany). */
-void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount);
+void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount,
+                            int64_t lastrowid);
 /* Close every open result of a connection (before it closes). */
 void rt_lua_close_results(lconn *conn);
+/* Before a connection closes, commits or rolls back: its open results
+** keep their rows in memory where SQLAlchemy's would (lresult.c). */
+void rt_lua_detach_results(lconn *conn);
 /* A ScalarResult at idx: push the Result it reads and return the 1-based
 ** column it yields (the shell prints it as a one-column table); for
 ** anything else return 0 and push nothing. */

@@ -4475,6 +4475,27 @@ static void push_pk_rows(lua_State *L, rt_node *s, int params, int rows,
   lua_settop(L, plan);
 }
 
+/* The plan of an INSERT whose keys can't be known: names, each NULL. */
+static void push_unknown_pk(lua_State *L, rt_node *t) {
+  int i, n = 0;
+  lua_createtable(L, 0, 4);
+  lua_newtable(L); /* names */
+  lua_newtable(L); /* values */
+  for (i = 0; i < t->n; i++)
+    if (t->kids[i]->flags & RT_F_PK) {
+      lua_pushstring(L, t->kids[i]->name);
+      lua_rawseti(L, -3, ++n);
+      rt_lua_pushnull(L);
+      lua_rawseti(L, -2, n);
+    }
+  lua_setfield(L, -3, "values");
+  lua_setfield(L, -2, "names");
+  lua_pushinteger(L, n);
+  lua_setfield(L, -2, "n");
+  lua_pushinteger(L, 0);
+  lua_setfield(L, -2, "autoinc");
+}
+
 static void push_pk_plan(lua_State *L, int sidx, int params, int many) {
   rt_node *s = lsql_tonode(L, sidx), *t;
   int i, n = 0, autoinc = 0;
@@ -4487,9 +4508,14 @@ static void push_pk_plan(lua_State *L, int sidx, int params, int many) {
     return;
   }
   if (!s || s->kind != RT_N_INSERT || s->kids[RT_D_RETURNING] ||
-      s->kids[RT_D_MULTI] || s->kids[RT_D_SELECT] ||
       s->kids[RT_D_TABLE]->kind != RT_N_TABLE) {
     lua_pushnil(L);
+    return;
+  }
+  /* rows from a SELECT or a multi-row VALUES: SQLAlchemy's key is all
+  ** None, one per key column */
+  if (s->kids[RT_D_MULTI] || s->kids[RT_D_SELECT]) {
+    push_unknown_pk(L, s->kids[RT_D_TABLE]);
     return;
   }
   lua_createtable(L, 0, 5);
@@ -5994,6 +6020,18 @@ static void table_own_mt(lua_State *L, int cols) {
   lua_setmetatable(L, 1);
 }
 
+/* Assignment to a node: only a Table's or Column's info can be set. */
+static int node_newindex(lua_State *L) {
+  lnode *u = lua_touserdata(L, 1);
+  const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+  if (k && strcmp(k, "info") == 0 &&
+      (u->n->kind == RT_N_TABLE || u->n->kind == RT_N_COLUMN) &&
+      lsql_set_info(L, 1, u->n, 3))
+    return 0;
+  return rt_lua_error(L, RT_EARGUMENT, "can't set attribute '%s'",
+                      luaL_tolstring(L, 2, NULL));
+}
+
 static int node_index(lua_State *L) {
   lnode *u = lua_touserdata(L, 1);
   const char *k;
@@ -6517,6 +6555,7 @@ void lsql_open_expr(lua_State *L) {
   {
     static const luaL_Reg mms[] = {{"__index", node_index},
                                    {"__gc", node_gc},
+                                   {"__newindex", node_newindex},
                                    {"__tostring", node_tostring},
                                    {"__add", m_add},
                                    {"__sub", m_sub},

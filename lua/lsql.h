@@ -118,6 +118,7 @@ int lsql_table_to_metadata(lua_State *L);   /* Table:to_metadata */
 /* Push the .info table of table or column n, whose box is at idx (1), or
 ** nothing when n is no schema item (0). */
 int lsql_push_info(lua_State *L, int idx, rt_node *n);
+int lsql_set_info(lua_State *L, int idx, rt_node *n, int vidx);
 void lsql_open_expr(lua_State *L); /* fills module: select, func, ... */
 
 #endif

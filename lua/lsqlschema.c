@@ -600,6 +600,38 @@ static int schema_table(const rt_node *t) {
   return t->kind == RT_N_TABLE && d && d->md;
 }
 
+/*
+** t.info = {...} / col.info = {...}: replaces the dictionary, where
+** lsql_push_info finds it.  1 when n (the box at idx) has one, 0 when it
+** has none (sa.table, sa.column, an alias's column).
+*/
+int lsql_set_info(lua_State *L, int idx, rt_node *n, int vidx) {
+  const rt_node *h = n->kind == RT_N_TABLE ? n : n->owner;
+  int top = lua_gettop(L);
+  idx = lua_absindex(L, idx);
+  vidx = lua_absindex(L, vidx);
+  if (lua_type(L, vidx) != LUA_TTABLE)
+    return rt_lua_error(L, RT_EARGUMENT, "info must be a table, not %s",
+                        luaL_typename(L, vidx));
+  if (h && h->kind == RT_N_TABLE && !schema_table(h)) return 0;
+  if (h && h->kind == RT_N_TABLE) {
+    if (push_infos(L, h) != LUA_TTABLE) return lua_settop(L, top), 0;
+    lua_pushvalue(L, vidx);
+    set_info(L, -2, n);
+    lua_settop(L, top);
+    return 1;
+  }
+  if (!h && n->kind == RT_N_COLUMN && lua_rawlen(L, idx) == sizeof(lnode) &&
+      lua_getiuservalue(L, idx, 1) == LUA_TTABLE) {
+    lua_pushvalue(L, vidx);
+    lua_setfield(L, -2, "info");
+    lua_settop(L, top);
+    return 1;
+  }
+  lua_settop(L, top);
+  return 0;
+}
+
 int lsql_push_info(lua_State *L, int idx, rt_node *n) {
   const rt_node *h = n->kind == RT_N_TABLE ? n : n->owner;
   int top = lua_gettop(L);
@@ -1401,14 +1433,40 @@ static int l_index(lua_State *L) {
   return 1;
 }
 
-/* sa.table(name, column(...)...): a lightweight table */
+/*
+** The schema of sa.table's trailing options table at idx ({schema = "s"},
+** SQLAlchemy's only keyword there), or NULL.
+*/
+static const char *light_table_schema(lua_State *L, int idx) {
+  const char *schema = NULL;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_type(L, -2) != LUA_TSTRING ||
+        strcmp(lua_tostring(L, -2), "schema") != 0)
+      return (rt_lua_error(L, RT_EARGUMENT, "Unsupported argument(s): ['%s']",
+                           luaL_tolstring(L, -2, NULL)),
+              NULL);
+    if (lua_type(L, -1) == LUA_TSTRING)
+      schema = lua_tostring(L, -1); /* the options table keeps it */
+    else if (!rt_lua_isnull(L, -1))
+      return (rt_lua_error(L, RT_EARGUMENT, "table(): schema must be a string"),
+              NULL);
+    lua_pop(L, 1);
+  }
+  return schema;
+}
+
+/* sa.table(name, column(...)..., {schema}): a lightweight table */
 static int l_light_table(lua_State *L) {
   int top = lua_gettop(L), i;
   lnode *ud;
+  const char *schema = NULL;
   rt_error err = RT_ERROR_INIT;
   rt_lua_checkarg(L, 1, LUA_TSTRING, "table");
+  if (top > 1 && lua_type(L, top) == LUA_TTABLE && !lsql_tonode(L, top))
+    schema = light_table_schema(L, top--);
   ud = lsql_newnode(L);
-  ud->n = rt_table_new(NULL, lua_tostring(L, 1), &err);
+  ud->n = rt_table_new_in(NULL, schema, lua_tostring(L, 1), &err);
   if (!ud->n) return rt_lua_raise(L, &err);
   for (i = 2; i <= top; i++) {
     rt_node *c = lsql_tonode(L, i);

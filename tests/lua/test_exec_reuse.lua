@@ -158,8 +158,9 @@ for _, db in ipairs(T.databases()) do
     for _ = 1, RUNS do T.eq(c:execute(stmt, {id = 3}):scalar_one(), "three") end
     local r = c:execute(stmt, {id = 3})
     c:close()
-    T.eq(r.closed, true)
-    T.raises("ResourceClosedError", function() r:one() end)
+    -- its rows were kept, as the DBAPI's buffered cursor keeps them
+    T.eq(r.closed, false)
+    T.eq(r:one().name, "three")
     local err = T.raises("ResourceClosedError", function()
       c:execute(stmt, {id = 3})
     end)

@@ -259,7 +259,9 @@ for _, db in ipairs(T.databases()) do
     T.eq(tostring(r.inserted_primary_key), "(1,)")
     T.eq(r.inserted_primary_key.id, 1)
     T.eq(r.inserted_primary_key._fields, {"id"})
-    T.eq(r.returns_rows, false)
+    -- psycopg2 reads the key through an implicit RETURNING: the result
+    -- keeps returns_rows, with its one row already taken
+    T.eq(r.returns_rows, db.name == "postgresql")
     r = c:execute(insert(t):values{x = "b"})
     T.eq(r.inserted_primary_key[1], 2)
     r = c:execute(insert(t), {id = 20, x = "c"})
