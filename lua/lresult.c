@@ -59,6 +59,7 @@ struct lresult {
   lresult *next, *prev;
   int ncols;
   int returns_rows;
+  int implicit; /* its rows are an INSERT's implicit RETURNING, not asked */
   int closed; /* :close() was called (or the connection closed) */
   int many;   /* an executemany's (see rt_lua_pushcountresult) */
   int stream; /* its rows come as read (stream_results, yield_per) */
@@ -1254,6 +1255,7 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
     autoinc = 0; /* the keys came in the row */
   lua_pop(L, 1);
   if (r->returns_rows && r->cur) { /* an INSERT returns rows: implicitly */
+    r->implicit = 1;
     /* the keys the database made (an autoincrement column, a server
     ** default): each by its name */
     if (next_row(L, ridx, r)) {
@@ -2145,6 +2147,11 @@ rt_sqltype rt_lua_result_coltype(lua_State *L, int idx, int i) {
       i >= r->ncols)
     return RT_T_UNKNOWN;
   return r->cur->conn->drv->coltype(r->cur, i);
+}
+
+int rt_lua_result_implicit(lua_State *L, int idx) {
+  lresult *r = luaL_testudata(L, idx, RESULT_MT);
+  return r != NULL && r->implicit;
 }
 
 int rt_lua_scalars_column(lua_State *L, int idx) {

@@ -236,6 +236,10 @@ void rt_lua_close_results(lconn *conn);
 /* Before a connection closes, commits or rolls back: its open results
 ** keep their rows in memory where SQLAlchemy's would (lresult.c). */
 void rt_lua_detach_results(lconn *conn);
+/* Are the rows of the Result at idx an INSERT's implicit RETURNING (a
+** PostgreSQL INSERT without returning())?  The shell shows such a Result
+** as the object, not as an empty table of keys. */
+int rt_lua_result_implicit(lua_State *L, int idx);
 /* A ScalarResult at idx: push the Result it reads and return the 1-based
 ** column it yields (the shell prints it as a one-column table); for
 ** anything else return 0 and push nothing. */

@@ -1000,7 +1000,7 @@ int rt_sql_print_value(lua_State *L, int idx) {
   }
   if (luaL_testudata(L, idx, RESULT_MT)) {
     lua_getfield(L, idx, "returns_rows");
-    if (!lua_toboolean(L, -1)) {
+    if (!lua_toboolean(L, -1) || rt_lua_result_implicit(L, idx)) {
       lua_settop(L, top);
       return 0;
     }

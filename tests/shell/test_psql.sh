@@ -245,6 +245,20 @@ DO" "$(R "$PG" -c "do \$\$ begin raise notice 'hi'; raise warning 'careful'; end
 {"a": [1, 2, null], "t": ["x y", "z"], "j": {"a": [1, 2], "é": "ü"}, "l": [1, 2]}
 ]' "$(after 'retort> c:exec_driver_sql(q):all()')"
   enter '\f table'
+  enter "c:exec_driver_sql('create temporary table ins_t (id serial primary key, x int)')"
+  enter "ins_t = Table('ins_t', MetaData(), Column('id', Integer, {primary_key = true}), Column('x', Integer))"
+  clear_screen
+  enter "c:execute(insert(ins_t):values{x = 1})"
+  check "an INSERT's implicit RETURNING prints as the Result, not as rows" \
+    "<Result object at" \
+    "$(after 'retort> c:execute(insert(ins_t)' | cut -c1-17)"
+  clear_screen
+  enter "c:execute(insert(ins_t):values{x = 2}:returning(ins_t.c.id))"
+  check "an INSERT ... RETURNING asked for prints its rows" \
+    " id
+----
+  2
+(1 row)" "$(after 'retort> c:execute(insert(ins_t)')"
   clear_screen
   enter "session:execute(text('select nope'))"
   enter "session:execute(text('select 1'))"
