@@ -1891,22 +1891,36 @@ static int push_tx(lua_State *L, int nested, int savepoint) {
   return 1;
 }
 
-static int conn_begin(lua_State *L) {
+/* Begin the transaction of the connection at 1 (with its begin event). */
+static lconn *begin_tx(lua_State *L) {
   lconn *c = openconn(L, 1);
   rt_error err = RT_ERROR_INIT;
   if (c->c.in_tx)
-    return rt_lua_error(L, RT_EINVALIDREQUEST,
-                        "This connection has already initialized a "
-                        "SQLAlchemy Transaction() object via begin() or "
-                        "autobegin; can't call begin() here unless "
-                        "rollback() or commit() is called first.");
+    rt_lua_error(L, RT_EINVALIDREQUEST,
+                 "This connection has already initialized a "
+                 "SQLAlchemy Transaction() object via begin() or "
+                 "autobegin; can't call begin() here unless "
+                 "rollback() or commit() is called first.");
   fire_conn(L, 1, "begin");
-  if (rt_connection_begin(&c->c, &err) != 0) return rt_lua_raise(L, &err);
+  if (rt_connection_begin(&c->c, &err) != 0) rt_lua_raise(L, &err);
   sync_txs(L, 1);
+  return c;
+}
+
+static int conn_begin(lua_State *L) {
+  begin_tx(L);
   push_tx(L, 0, 0);
   lua_pushvalue(L, -1);
   lua_setiuservalue(L, 1, 3);
   return 1;
+}
+
+/* conn:_begin_unheld(): begin() for a caller that drops the Transaction
+** (a Session's connection): none is made now; get_transaction() makes
+** it, as for an autobegun transaction, should anyone ask. */
+static int conn_begin_unheld(lua_State *L) {
+  begin_tx(L);
+  return 0;
 }
 
 static int savepoint_sql(lua_State *L, const char *verb, int n) {
@@ -2394,6 +2408,7 @@ static const luaL_Reg conn_methods[] = {
     {"rollback", conn_rollback},
     {"close", conn_close},
     {"begin", conn_begin},
+    {"_begin_unheld", conn_begin_unheld},
     {"begin_nested", conn_begin_nested},
     {"in_transaction", conn_in_transaction},
     {"get_transaction", conn_get_transaction},

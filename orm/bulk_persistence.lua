@@ -290,7 +290,8 @@ local function apply_delete(s, m, objs)
     s._dirty[obj], s._deleted[obj] = nil, nil
     if map and map[key] == obj then map[key] = nil end
     I.set_state(obj, "deleted", s.id)
-    level.deleted[#level.deleted + 1] = obj
+    local l = I.level_list(level, "deleted")
+    l[#l + 1] = obj
   end
 end
 

@@ -535,13 +535,14 @@ static void detach(lua_State *L, int idx) {
 }
 
 /*
-** C.detach_all(t, keys) -- every instance of t leaves its session: t's
-** keys with `keys` (a set of objects), else the values of each table
-** that is a value of t (the identity maps of a session).  A closing
-** session's objects, in one call rather than two per object.
+** C.detach_all(t, keys [, clear]) -- every instance of t leaves its
+** session: t's keys with `keys` (a set of objects), else the values of
+** each table that is a value of t (the identity maps of a session).  A
+** closing session's objects, in one call rather than two per object.
+** With `clear`, t's entries go too (t is empty after).
 */
 static int l_detach_all(lua_State *L) {
-  int keys = lua_toboolean(L, 2);
+  int keys = lua_toboolean(L, 2), clear = lua_toboolean(L, 3);
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
   luaL_checkstack(L, 6, "detach_all");
@@ -558,20 +559,38 @@ static int l_detach_all(lua_State *L) {
       }
     }
     lua_pop(L, 1);
+    if (clear) {
+      /* (clearing a field the traversal has passed is allowed) */
+      lua_pushvalue(L, 2);
+      lua_pushnil(L);
+      lua_rawset(L, 1);
+    }
   }
   return 0;
 }
 
-/* C.all_empty(t...) -> whether none of the tables has an entry */
-static int l_all_empty(lua_State *L) {
+/* C.raw_empty(t, k...) -> whether each field k of t, read raw, is nil,
+** false or an empty table (any other value counts as not empty): a
+** session's sets made on first use (see C.method_index) are empty when
+** not made yet, and asking does not make them */
+static int l_raw_empty(lua_State *L) {
   int n = lua_gettop(L), i;
-  for (i = 1; i <= n; i++) {
-    luaL_checktype(L, i, LUA_TTABLE);
-    lua_pushnil(L);
-    if (lua_next(L, i)) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  for (i = 2; i <= n; i++) {
+    int t;
+    lua_pushvalue(L, i);
+    t = lua_rawget(L, 1);
+    if (t == LUA_TTABLE) {
+      lua_pushnil(L);
+      if (lua_next(L, -2)) {
+        lua_pushboolean(L, 0);
+        return 1;
+      }
+    } else if (lua_toboolean(L, -1)) {
       lua_pushboolean(L, 0);
       return 1;
     }
+    lua_pop(L, 1);
   }
   lua_pushboolean(L, 1);
   return 1;
@@ -2165,7 +2184,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"lifecycle", l_lifecycle},
                                  {"session", l_session},
                                  {"detach_all", l_detach_all},
-                                 {"all_empty", l_all_empty},
+                                 {"raw_empty", l_raw_empty},
                                  {"identity", l_identity},
                                  {"setidentity", l_setidentity},
                                  {"class", l_class},
