@@ -1856,6 +1856,35 @@ static int conn_close(lua_State *L) {
   return 0;
 }
 
+/*
+** conn:_rollback_quiet([close]): rollback() with its error swallowed, as
+** a closing Session wants (its connection must end, whatever happened),
+** then close() when `close` is true: one call for what was a pcall of
+** rollback() and a close().  Without listeners nothing here can raise,
+** so no protected call is needed.
+*/
+static int conn_rollback_quiet(lua_State *L) {
+  lconn *c = checkconn(L, 1);
+  int close = lua_toboolean(L, 2);
+  lua_settop(L, 1);
+  if (!c->c.closed) {
+    if (has_listeners(L, 1)) {
+      lua_pushcfunction(L, conn_rollback);
+      lua_pushvalue(L, 1);
+      (void)lua_pcall(L, 1, 0, 0);
+      lua_settop(L, 1);
+    } else {
+      rt_error err = RT_ERROR_INIT;
+      rt_lua_close_results(c);
+      /* (as rollback(): its transactions end unless it failed) */
+      if (rt_connection_rollback(&c->c, &err) == 0) sync_txs(L, 1);
+      rt_error_clear(&err);
+    }
+  }
+  if (close) conn_close(L);
+  return 0;
+}
+
 /* A Connection's __close: engine:begin()'s commits when its block ends
 ** without an error (the error, if any, is argument 2). */
 static int conn_toclose(lua_State *L) {
@@ -2406,6 +2435,7 @@ static const luaL_Reg conn_methods[] = {
     {"_insert_each", conn_insert_each},
     {"commit", conn_commit},
     {"rollback", conn_rollback},
+    {"_rollback_quiet", conn_rollback_quiet},
     {"close", conn_close},
     {"begin", conn_begin},
     {"_begin_unheld", conn_begin_unheld},

@@ -283,7 +283,7 @@ local function apply_update(s, m, objs, sets)
 end
 
 local function apply_delete(s, m, objs)
-  local level = s._txs[#s._txs]
+  local level = I.top_level(s)
   local map = s._idmap[I.base_of(m)]
   for _, obj in ipairs(objs) do
     local key = I.ident_key(obj, m)

@@ -50,6 +50,18 @@ local function level_list(level, key)
   return l
 end
 
+-- The innermost transaction level, for a flush that writes: the root one
+-- is made then (a session that only reads makes no level).
+local function top_level(s)
+  local n = #s._txs
+  if n == 0 then
+    local level = {}
+    s._txs = {level}
+    return level
+  end
+  return s._txs[n]
+end
+
 function orm.Session(bind, opts)
   opts = opts or NO_OPTS
   next_session_id = next_session_id + 1
@@ -144,7 +156,6 @@ function Session:connection()
     -- begin event comes before after_begin, as SQLAlchemy's)
     -- (its Transaction object unmade: the session has no use for it)
     if self._conn ~= self.bind then self._conn:_begin_unheld() end
-    if #self._txs == 0 then self._txs = {{}} end
     session_event(self, "after_begin", nil, self._conn)
   end
   if self._sp_pending then begin_savepoints(self) end
@@ -736,7 +747,15 @@ function Session:rollback()
 end
 
 function Session:close()
-  if self._conn then pcall(self._conn.rollback, self._conn) end
+  local conn = self._conn
+  if conn and conn ~= self.bind and type(conn) == "userdata" then
+    -- the session's own Connection: rolled back (an error ignored) and
+    -- closed in one call
+    conn:_rollback_quiet(true)
+    self._conn = false
+  elseif conn then
+    pcall(conn.rollback, conn)
+  end
   end_transaction(self)
   self._failed = nil
   self:expunge_all()
@@ -1473,6 +1492,7 @@ I.SessionMT = SessionMT
 I.autoflush = autoflush
 I.begin_savepoints = begin_savepoints
 I.level_list = level_list
+I.top_level = top_level
 I.cascade_add = cascade_add
 I.forget = forget
 I.run = run

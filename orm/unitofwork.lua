@@ -162,7 +162,7 @@ I.assoc_slots = assoc_slots
 -- What the flush did becomes the objects' state only once every statement
 -- has succeeded, so a failed flush leaves them as they were.
 local function apply_flush(s, done)
-  local level = s._txs[#s._txs]
+  local level = I.top_level(s)
   -- The pending list as the flush found it, nothing added or dropped
   -- since: every object of it was inserted, so the pending set empties
   -- whole rather than one object at a time.
