@@ -26,6 +26,7 @@
 #define CURSOR_MT "retort.Cursor"
 
 typedef struct lengine {
+  const char *tag; /* &engine_tag (see checkengine) */
   rt_engine *e;
   int echo;
   int events; /* engine event listeners are set (user value 2) */
@@ -40,8 +41,16 @@ typedef struct ltx {
   int active;
 } ltx;
 
+/* An Engine's tag (lengine.tag), as a Connection's (see conn_tag): a
+** session per lookup checks its engine at each connect. */
+static const char engine_tag = 0;
+
 static lengine *checkengine(lua_State *L, int idx) {
-  lengine *e = luaL_checkudata(L, idx, ENGINE_MT);
+  lengine *e;
+  if (!(lua_type(L, idx) == LUA_TUSERDATA &&
+        lua_rawlen(L, idx) == sizeof(lengine) &&
+        (e = lua_touserdata(L, idx))->tag == &engine_tag))
+    e = luaL_checkudata(L, idx, ENGINE_MT); /* raises the usual error */
   if (e->e == NULL)
     rt_lua_error(L, RT_EINVALIDREQUEST, "this Engine was freed");
   return e;
@@ -435,6 +444,7 @@ static int l_create_engine(lua_State *L) {
   lua_settop(L, 2);
   le = lua_newuserdatauv(L, sizeof *le, 3);
   le_idx = lua_gettop(L);
+  le->tag = &engine_tag;
   le->e = NULL;
   le->echo = 0;
   le->events = 0;
@@ -722,9 +732,14 @@ static void push_pool(lua_State *L, int engine) {
   lua_remove(L, -2);
 }
 
+static int index_method(lua_State *L);
+
 static int engine_index(lua_State *L) {
-  lengine *le = checkengine(L, 1);
-  const char *k = luaL_checkstring(L, 2);
+  lengine *le;
+  const char *k;
+  if (index_method(L)) return 1; /* (connect, begin: what is looked up most) */
+  le = checkengine(L, 1);
+  k = luaL_checkstring(L, 2);
   if (strcmp(k, "url") == 0)
     push_url(L, le->e->url);
   else if (strcmp(k, "dialect") == 0) {
@@ -1896,11 +1911,15 @@ static int conn_toclose(lua_State *L) {
     ok = lua_pcall(L, 1, 0, 0) == LUA_OK;
   }
   c->commit_on_close = 0;
-  lua_pushcfunction(L, conn_close);
-  lua_pushvalue(L, 1);
-  lua_call(L, 1, 0);
-  if (!ok) return lua_error(L);
-  return 0;
+  if (!ok) {
+    /* the commit's error stays on top while the connection closes */
+    lua_pushcfunction(L, conn_close);
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 0);
+    return lua_error(L);
+  }
+  lua_settop(L, 1);
+  return conn_close(L);
 }
 
 static int conn_in_transaction(lua_State *L) {
