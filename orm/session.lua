@@ -931,8 +931,10 @@ end
 -- the shape of stmt when the cache may know it (nil: it may not), and
 -- the entities the cache knows for it
 local function cached_ents(stmt)
+  -- (I.inherited_entities(stmt), inline: this runs on every execute)
+  local hier = I.hierarchy_selects[stmt]
   if I.select_ents[stmt] or I.core_tables[stmt] or I.stmt_opts[stmt] or
-     I.inherited_entities(stmt) then
+     hier and hier.ents then
     return nil
   end
   local shape = C.select_shape(stmt)
@@ -940,10 +942,14 @@ local function cached_ents(stmt)
   if not entry then return shape end
   configure() -- (a mapper added since comes first)
   if entry.gen ~= hooks.generation then return shape end
-  for k, e in ipairs(entry.ents) do
-    local m, rels = e.mapper, rawget(e.mapper, "rel_list")
-    if rawget(m, "layout") ~= entry.layouts[k] or rels ~= entry.rels[k] or
-       #(rels or EMPTY) ~= entry.nrels[k] then
+  local ents, layouts, rels_of, nrels = entry.ents, entry.layouts, entry.rels,
+                                        entry.nrels
+  for k = 1, #ents do
+    local e = ents[k]
+    local m = e.mapper
+    local rels = rawget(m, "rel_list")
+    if rawget(m, "layout") ~= layouts[k] or rels ~= rels_of[k] or
+       #(rels or EMPTY) ~= nrels[k] then
       return shape
     end
     if e.alias then
@@ -954,7 +960,7 @@ local function cached_ents(stmt)
     end
   end
   -- (shared: nothing changes an ORM result's entities once it is made)
-  return shape, entry.ents
+  return shape, ents
 end
 
 -- remember the analysis of a select of shape `shape` when it came to
@@ -982,12 +988,16 @@ function orm._plan_cache_size() return plan_cache_n end
 function Session:execute(stmt, params, opts)
   check_active(self)
   local kind = C.node_kind(stmt)
-  opts = I.exec_options(stmt, opts)
+  -- (a statement without options of its own keeps those given)
+  if I.stmt_opts[stmt] then opts = I.exec_options(stmt, opts) end
   if kind == "select" or kind == "compound" then autoflush(self) end
   if kind == "update" or kind == "delete" then
     return I.bulk_dml(self, self:connection(), stmt, params, opts)
   end
-  local conn = self:connection()
+  -- (a plain session's own method, without the lookup through __index)
+  local conn
+  if getmetatable(self) == SessionMT then conn = Session.connection(self)
+  else conn = self:connection() end
   local shape, ents
   if kind == "select" then shape, ents = cached_ents(stmt) end
   if ents then
