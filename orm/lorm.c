@@ -2053,9 +2053,10 @@ static int l_dml_parts(lua_State *L) {
 ** Lua costs Core statements more than the method itself, so the wrapper is
 ** this C closure: upvalue 1 a carry_fn (the method, a C function without
 ** upvalues, called in place, and the shared state), 2 the state shared by
-** all of them (a carry_state whose user value is the ORM's carry function
-** once the ORM has noted a first statement; until then nothing is
-** carried), 3 nil, or a Lua function that takes the calls whose second or
+** all of them (a carry_state whose user value is the list of the ORM's
+** note tables -- statement -> note, weak keys -- once the ORM has noted a
+** first statement; until then nothing is carried), 3 nil, or a Lua function
+*that takes the calls whose second or
 ** third argument is a Lua table (a relationship, an aliased class: the
 ** join wrappers).  The plain call reads one block: no table or upvalue
 ** lookups of its own.
@@ -2087,14 +2088,25 @@ static int carry_call(lua_State *L) {
   }
   if (!cf->st->on) return cf->f(L);
   top = lua_gettop(L);
-  lua_getiuservalue(L, lua_upvalueindex(2), 1);
+  lua_getiuservalue(L, lua_upvalueindex(2), 1); /* top + 1: the tables */
   lua_pushcfunction(L, cf->f);
   for (i = 1; i <= top; i++) lua_pushvalue(L, i);
-  lua_call(L, top, 1); /* args, carry, out */
-  lua_pushvalue(L, -2);
-  lua_pushvalue(L, 1);
-  lua_pushvalue(L, -3);
-  lua_call(L, 2, 0);
+  lua_call(L, top, 1); /* args, tables, out */
+  {
+    /* each table's note on the statement goes to the new one, raw */
+    int n = (int)lua_rawlen(L, top + 1), j;
+    for (j = 1; j <= n; j++) {
+      lua_rawgeti(L, top + 1, j); /* top + 3 */
+      lua_pushvalue(L, 1);
+      if (lua_rawget(L, top + 3) != LUA_TNIL) {
+        lua_pushvalue(L, top + 2);
+        lua_insert(L, -2);
+        lua_rawset(L, top + 3);
+      } else
+        lua_pop(L, 1);
+      lua_pop(L, 1);
+    }
+  }
   return 1;
 }
 
@@ -2127,10 +2139,12 @@ static int l_carry(lua_State *L) {
   return 1;
 }
 
-/* C.carry_on(fn): from now on fn(stmt, out) follows each carrying method */
+/* C.carry_on(tables): from now on each carrying method's new statement
+** gets the note of each table (a list of them) on the one it was called
+** on, as a raw entry */
 static int l_carry_on(lua_State *L) {
   carry_state *st;
-  luaL_checktype(L, 1, LUA_TFUNCTION);
+  luaL_checktype(L, 1, LUA_TTABLE);
   st = push_carry_state(L);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
