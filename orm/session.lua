@@ -994,10 +994,7 @@ function Session:execute(stmt, params, opts)
   if kind == "update" or kind == "delete" then
     return I.bulk_dml(self, self:connection(), stmt, params, opts)
   end
-  -- (a plain session's own method, without the lookup through __index)
-  local conn
-  if getmetatable(self) == SessionMT then conn = Session.connection(self)
-  else conn = self:connection() end
+  local conn = self:connection()
   local shape, ents
   if kind == "select" then shape, ents = cached_ents(stmt) end
   if ents then
