@@ -1002,9 +1002,11 @@ function Session:execute(stmt, params, opts)
     local core
     if yield_per then core = I.run_streamed(self, conn, stmt, params)
     else core = run(self, conn, stmt, params) end
+    -- (populate: 2 with populate_existing, pending changes discarded;
+    -- else absent, one field less to make and for scalars() to copy)
     return setmetatable({session = self, ents = ents, core = core,
                          populate = opts and opts.populate_existing and 2 or
-                                    false, -- 2: pending changes discarded
+                                    nil,
                          yield_per = yield_per}, I.OrmResult)
   end
   local orig = stmt
@@ -1037,7 +1039,7 @@ function Session:execute(stmt, params, opts)
   if not ents then return I.orm_keyed(orig, core) end
   return setmetatable({session = self, ents = ents, core = core,
                        populate = opts and opts.populate_existing and 2 or
-                                  false, -- 2: pending changes discarded
+                                  nil, -- 2: pending changes discarded
                        yield_per = yield_per, plan = plan, joins = joins},
                       I.OrmResult)
 end
