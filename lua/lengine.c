@@ -26,6 +26,7 @@
 #define CURSOR_MT "retort.Cursor"
 
 typedef struct lengine {
+  const char *tag; /* &engine_tag (see checkengine) */
   rt_engine *e;
   int echo;
   int events; /* engine event listeners are set (user value 2) */
@@ -40,8 +41,16 @@ typedef struct ltx {
   int active;
 } ltx;
 
+/* An Engine's tag (lengine.tag), as a Connection's (see conn_tag): a
+** session per lookup checks its engine at each connect. */
+static const char engine_tag = 0;
+
 static lengine *checkengine(lua_State *L, int idx) {
-  lengine *e = luaL_checkudata(L, idx, ENGINE_MT);
+  lengine *e;
+  if (!(lua_type(L, idx) == LUA_TUSERDATA &&
+        lua_rawlen(L, idx) == sizeof(lengine) &&
+        (e = lua_touserdata(L, idx))->tag == &engine_tag))
+    e = luaL_checkudata(L, idx, ENGINE_MT); /* raises the usual error */
   if (e->e == NULL)
     rt_lua_error(L, RT_EINVALIDREQUEST, "this Engine was freed");
   return e;
@@ -435,6 +444,7 @@ static int l_create_engine(lua_State *L) {
   lua_settop(L, 2);
   le = lua_newuserdatauv(L, sizeof *le, 3);
   le_idx = lua_gettop(L);
+  le->tag = &engine_tag;
   le->e = NULL;
   le->echo = 0;
   le->events = 0;
@@ -722,9 +732,14 @@ static void push_pool(lua_State *L, int engine) {
   lua_remove(L, -2);
 }
 
+static int index_method(lua_State *L);
+
 static int engine_index(lua_State *L) {
-  lengine *le = checkengine(L, 1);
-  const char *k = luaL_checkstring(L, 2);
+  lengine *le;
+  const char *k;
+  if (index_method(L)) return 1; /* (connect, begin: what is looked up most) */
+  le = checkengine(L, 1);
+  k = luaL_checkstring(L, 2);
   if (strcmp(k, "url") == 0)
     push_url(L, le->e->url);
   else if (strcmp(k, "dialect") == 0) {
@@ -1856,6 +1871,35 @@ static int conn_close(lua_State *L) {
   return 0;
 }
 
+/*
+** conn:_rollback_quiet([close]): rollback() with its error swallowed, as
+** a closing Session wants (its connection must end, whatever happened),
+** then close() when `close` is true: one call for what was a pcall of
+** rollback() and a close().  Without listeners nothing here can raise,
+** so no protected call is needed.
+*/
+static int conn_rollback_quiet(lua_State *L) {
+  lconn *c = checkconn(L, 1);
+  int close = lua_toboolean(L, 2);
+  lua_settop(L, 1);
+  if (!c->c.closed) {
+    if (has_listeners(L, 1)) {
+      lua_pushcfunction(L, conn_rollback);
+      lua_pushvalue(L, 1);
+      (void)lua_pcall(L, 1, 0, 0);
+      lua_settop(L, 1);
+    } else {
+      rt_error err = RT_ERROR_INIT;
+      rt_lua_close_results(c);
+      /* (as rollback(): its transactions end unless it failed) */
+      if (rt_connection_rollback(&c->c, &err) == 0) sync_txs(L, 1);
+      rt_error_clear(&err);
+    }
+  }
+  if (close) conn_close(L);
+  return 0;
+}
+
 /* A Connection's __close: engine:begin()'s commits when its block ends
 ** without an error (the error, if any, is argument 2). */
 static int conn_toclose(lua_State *L) {
@@ -1867,11 +1911,15 @@ static int conn_toclose(lua_State *L) {
     ok = lua_pcall(L, 1, 0, 0) == LUA_OK;
   }
   c->commit_on_close = 0;
-  lua_pushcfunction(L, conn_close);
-  lua_pushvalue(L, 1);
-  lua_call(L, 1, 0);
-  if (!ok) return lua_error(L);
-  return 0;
+  if (!ok) {
+    /* the commit's error stays on top while the connection closes */
+    lua_pushcfunction(L, conn_close);
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 0);
+    return lua_error(L);
+  }
+  lua_settop(L, 1);
+  return conn_close(L);
 }
 
 static int conn_in_transaction(lua_State *L) {
@@ -1891,22 +1939,36 @@ static int push_tx(lua_State *L, int nested, int savepoint) {
   return 1;
 }
 
-static int conn_begin(lua_State *L) {
+/* Begin the transaction of the connection at 1 (with its begin event). */
+static lconn *begin_tx(lua_State *L) {
   lconn *c = openconn(L, 1);
   rt_error err = RT_ERROR_INIT;
   if (c->c.in_tx)
-    return rt_lua_error(L, RT_EINVALIDREQUEST,
-                        "This connection has already initialized a "
-                        "SQLAlchemy Transaction() object via begin() or "
-                        "autobegin; can't call begin() here unless "
-                        "rollback() or commit() is called first.");
+    rt_lua_error(L, RT_EINVALIDREQUEST,
+                 "This connection has already initialized a "
+                 "SQLAlchemy Transaction() object via begin() or "
+                 "autobegin; can't call begin() here unless "
+                 "rollback() or commit() is called first.");
   fire_conn(L, 1, "begin");
-  if (rt_connection_begin(&c->c, &err) != 0) return rt_lua_raise(L, &err);
+  if (rt_connection_begin(&c->c, &err) != 0) rt_lua_raise(L, &err);
   sync_txs(L, 1);
+  return c;
+}
+
+static int conn_begin(lua_State *L) {
+  begin_tx(L);
   push_tx(L, 0, 0);
   lua_pushvalue(L, -1);
   lua_setiuservalue(L, 1, 3);
   return 1;
+}
+
+/* conn:_begin_unheld(): begin() for a caller that drops the Transaction
+** (a Session's connection): none is made now; get_transaction() makes
+** it, as for an autobegun transaction, should anyone ask. */
+static int conn_begin_unheld(lua_State *L) {
+  begin_tx(L);
+  return 0;
 }
 
 static int savepoint_sql(lua_State *L, const char *verb, int n) {
@@ -2392,8 +2454,10 @@ static const luaL_Reg conn_methods[] = {
     {"_insert_each", conn_insert_each},
     {"commit", conn_commit},
     {"rollback", conn_rollback},
+    {"_rollback_quiet", conn_rollback_quiet},
     {"close", conn_close},
     {"begin", conn_begin},
+    {"_begin_unheld", conn_begin_unheld},
     {"begin_nested", conn_begin_nested},
     {"in_transaction", conn_in_transaction},
     {"get_transaction", conn_get_transaction},

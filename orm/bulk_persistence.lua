@@ -283,14 +283,15 @@ local function apply_update(s, m, objs, sets)
 end
 
 local function apply_delete(s, m, objs)
-  local level = s._txs[#s._txs]
+  local level = I.top_level(s)
   local map = s._idmap[I.base_of(m)]
   for _, obj in ipairs(objs) do
     local key = I.ident_key(obj, m)
     s._dirty[obj], s._deleted[obj] = nil, nil
     if map and map[key] == obj then map[key] = nil end
     I.set_state(obj, "deleted", s.id)
-    level.deleted[#level.deleted + 1] = obj
+    local l = I.level_list(level, "deleted")
+    l[#l + 1] = obj
   end
 end
 

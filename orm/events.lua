@@ -183,6 +183,7 @@ end
 -- session's sessionmaker, then of the session (SQLAlchemy's order: class
 -- listeners before the instance's)
 local function session_event(s, name, ...)
+  if next(listeners) == nil then return end -- (no listener of anything)
   local l = listeners[orm.Session]
   if l and l[name] then call_all(l[name], s, ...) end
   local mk = rawget(s, "_maker")

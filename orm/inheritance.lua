@@ -625,6 +625,8 @@ function I.inherited_entities(stmt)
   local info = stmt_ents[stmt]
   return info and info.ents
 end
+-- (the table itself, for the plan cache's check of each execute)
+I.hierarchy_selects = stmt_ents
 
 -- the entities of the items of a select beyond those known (columns
 -- added later, other classes)

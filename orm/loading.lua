@@ -356,7 +356,10 @@ local function load_joined(r, e, n)
 end
 
 local function fetch(r, n)
-  if n and r.joins and r.joins.collections then
+  -- (fields read once: those a plain result lacks are looked up through
+  -- its metatable each time)
+  local joins, ents = r.joins, r.ents
+  if n and joins and joins.collections then
     -- a joined collection spans rows: all of them are read first (as
     -- SQLAlchemy does without yield_per), then handed out n at a time
     local buf = r._buf_all
@@ -372,11 +375,12 @@ local function fetch(r, n)
     return out
   end
   local rows, out, joined
-  local e = #r.ents == 1 and r.ents[1]
-  if e and e.mapper and not e.load and r.joins and (n == nil or n >= 1)
-     and plain_joins(r.joins) and direct(r.core) then
+  local nents = #ents
+  local e = nents == 1 and ents[1]
+  if e and e.mapper and not e.load and joins and (n == nil or n >= 1)
+     and plain_joins(joins) and direct(r.core) then
     out, joined = load_joined(r, e, n)
-  elseif e and e.mapper and not e.load and not r.joins and
+  elseif e and e.mapper and not e.load and not joins and
      (n == nil or n >= 1) and direct(r.core) then
     -- one entity: the rows go straight into objects
     local s, m = r.session, e.mapper
@@ -391,29 +395,29 @@ local function fetch(r, n)
     out = convert(r, rows)
   end
   if r.plan then load_relationships(r, rows, out, joined) end
-  if r.joins and r.joins.collections and not r._unique then
+  local unique, scalars = r._unique, r._scalars
+  if joins and joins.collections and not unique then
     raise("InvalidRequestError", "The unique() method must be invoked on " ..
           "this Result, as it contains results that include joined eager " ..
           "loads against collections")
   end
   -- (distinct parents read with all the rows: unique() has nothing to
   -- drop, nor anything left to read after them)
-  if r._unique and not (joined and joined.distinct and
-                        next(r._seen) == nil) then
+  if unique and not (joined and joined.distinct and next(r._seen) == nil) then
     C.unique(out, r._seen)
   end
-  if not r._scalars and #r.ents == 1 then
+  if not scalars and nents == 1 then
     for i, o in ipairs(out) do
-      out[i] = wrap_row({o, [ROW_N] = 1, [ROW_ENTS] = r.ents})
+      out[i] = wrap_row({o, [ROW_N] = 1, [ROW_ENTS] = ents})
     end
-  elseif r._scalars and #r.ents > 1 then
+  elseif scalars and nents > 1 then
     -- a NULL in a list is the null sentinel (API.md §0): no holes
     for i, o in ipairs(out) do
       local v = o[1]
       if v == nil then v = sa.null end
       out[i] = v
     end
-  elseif not r._scalars then
+  elseif not scalars then
     for i, o in ipairs(out) do out[i] = wrap_row(o) end
   end
   return out

@@ -535,13 +535,14 @@ static void detach(lua_State *L, int idx) {
 }
 
 /*
-** C.detach_all(t, keys) -- every instance of t leaves its session: t's
-** keys with `keys` (a set of objects), else the values of each table
-** that is a value of t (the identity maps of a session).  A closing
-** session's objects, in one call rather than two per object.
+** C.detach_all(t, keys [, clear]) -- every instance of t leaves its
+** session: t's keys with `keys` (a set of objects), else the values of
+** each table that is a value of t (the identity maps of a session).  A
+** closing session's objects, in one call rather than two per object.
+** With `clear`, t's entries go too (t is empty after).
 */
 static int l_detach_all(lua_State *L) {
-  int keys = lua_toboolean(L, 2);
+  int keys = lua_toboolean(L, 2), clear = lua_toboolean(L, 3);
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
   luaL_checkstack(L, 6, "detach_all");
@@ -558,20 +559,38 @@ static int l_detach_all(lua_State *L) {
       }
     }
     lua_pop(L, 1);
+    if (clear) {
+      /* (clearing a field the traversal has passed is allowed) */
+      lua_pushvalue(L, 2);
+      lua_pushnil(L);
+      lua_rawset(L, 1);
+    }
   }
   return 0;
 }
 
-/* C.all_empty(t...) -> whether none of the tables has an entry */
-static int l_all_empty(lua_State *L) {
+/* C.raw_empty(t, k...) -> whether each field k of t, read raw, is nil,
+** false or an empty table (any other value counts as not empty): a
+** session's sets made on first use (see C.method_index) are empty when
+** not made yet, and asking does not make them */
+static int l_raw_empty(lua_State *L) {
   int n = lua_gettop(L), i;
-  for (i = 1; i <= n; i++) {
-    luaL_checktype(L, i, LUA_TTABLE);
-    lua_pushnil(L);
-    if (lua_next(L, i)) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  for (i = 2; i <= n; i++) {
+    int t;
+    lua_pushvalue(L, i);
+    t = lua_rawget(L, 1);
+    if (t == LUA_TTABLE) {
+      lua_pushnil(L);
+      if (lua_next(L, -2)) {
+        lua_pushboolean(L, 0);
+        return 1;
+      }
+    } else if (lua_toboolean(L, -1)) {
       lua_pushboolean(L, 0);
       return 1;
     }
+    lua_pop(L, 1);
   }
   lua_pushboolean(L, 1);
   return 1;
@@ -2056,9 +2075,10 @@ static int l_dml_parts(lua_State *L) {
 ** Lua costs Core statements more than the method itself, so the wrapper is
 ** this C closure: upvalue 1 a carry_fn (the method, a C function without
 ** upvalues, called in place, and the shared state), 2 the state shared by
-** all of them (a carry_state whose user value is the ORM's carry function
-** once the ORM has noted a first statement; until then nothing is
-** carried), 3 nil, or a Lua function that takes the calls whose second or
+** all of them (a carry_state whose user value is the list of the ORM's
+** note tables -- statement -> note, weak keys -- once the ORM has noted a
+** first statement; until then nothing is carried), 3 nil, or a Lua function
+*that takes the calls whose second or
 ** third argument is a Lua table (a relationship, an aliased class: the
 ** join wrappers).  The plain call reads one block: no table or upvalue
 ** lookups of its own.
@@ -2090,14 +2110,25 @@ static int carry_call(lua_State *L) {
   }
   if (!cf->st->on) return cf->f(L);
   top = lua_gettop(L);
-  lua_getiuservalue(L, lua_upvalueindex(2), 1);
+  lua_getiuservalue(L, lua_upvalueindex(2), 1); /* top + 1: the tables */
   lua_pushcfunction(L, cf->f);
   for (i = 1; i <= top; i++) lua_pushvalue(L, i);
-  lua_call(L, top, 1); /* args, carry, out */
-  lua_pushvalue(L, -2);
-  lua_pushvalue(L, 1);
-  lua_pushvalue(L, -3);
-  lua_call(L, 2, 0);
+  lua_call(L, top, 1); /* args, tables, out */
+  {
+    /* each table's note on the statement goes to the new one, raw */
+    int n = (int)lua_rawlen(L, top + 1), j;
+    for (j = 1; j <= n; j++) {
+      lua_rawgeti(L, top + 1, j); /* top + 3 */
+      lua_pushvalue(L, 1);
+      if (lua_rawget(L, top + 3) != LUA_TNIL) {
+        lua_pushvalue(L, top + 2);
+        lua_insert(L, -2);
+        lua_rawset(L, top + 3);
+      } else
+        lua_pop(L, 1);
+      lua_pop(L, 1);
+    }
+  }
   return 1;
 }
 
@@ -2130,10 +2161,12 @@ static int l_carry(lua_State *L) {
   return 1;
 }
 
-/* C.carry_on(fn): from now on fn(stmt, out) follows each carrying method */
+/* C.carry_on(tables): from now on each carrying method's new statement
+** gets the note of each table (a list of them) on the one it was called
+** on, as a raw entry */
 static int l_carry_on(lua_State *L) {
   carry_state *st;
-  luaL_checktype(L, 1, LUA_TFUNCTION);
+  luaL_checktype(L, 1, LUA_TTABLE);
   st = push_carry_state(L);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
@@ -2187,7 +2220,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"lifecycle", l_lifecycle},
                                  {"session", l_session},
                                  {"detach_all", l_detach_all},
-                                 {"all_empty", l_all_empty},
+                                 {"raw_empty", l_raw_empty},
                                  {"identity", l_identity},
                                  {"setidentity", l_setidentity},
                                  {"class", l_class},

@@ -623,12 +623,12 @@ static int l_positional_flat(lua_State *L) {
 /* hooks.modified(obj), called by an instance's first change since the
 ** flush when it is persistent in a session: the session (upvalue 1: live
 ** sessions by id) holds it in its dirty set (upvalue 2: the field's
-** name), strongly. */
+** name), strongly.  (Not raw: a session makes that set on first use.) */
 static int modified_hook(lua_State *L) {
   linst *o = rt_orm_checkinst(L, 1);
   if (lua_rawgeti(L, lua_upvalueindex(1), o->session) == LUA_TTABLE) {
     lua_pushvalue(L, lua_upvalueindex(2)); /* "_dirty" */
-    if (lua_rawget(L, -2) == LUA_TTABLE) {
+    if (lua_gettable(L, -2) == LUA_TTABLE) {
       lua_pushvalue(L, 1);
       lua_pushboolean(L, 1);
       lua_rawset(L, -3);
@@ -649,14 +649,27 @@ static int l_modified_hook(lua_State *L) {
 /* The __index of a class whose methods are looked up far more often than
 ** anything else: methods (upvalue 1) first, raw, and any other key from
 ** fallback(self, key) (upvalue 2), but for a name that starts with '_':
-** the object's own fields are named so, and one not set is nil. */
+** the object's own fields are named so, and one not set is nil -- unless
+** the set of lazy fields (upvalue 3) has it: such a field is a table
+** made on its first use (an object that never uses it makes none). */
 static int method_index(lua_State *L) {
   const char *k;
   lua_settop(L, 2);
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
-  if (lua_type(L, 2) == LUA_TSTRING && (k = lua_tostring(L, 2))[0] == '_')
+  if (lua_type(L, 2) == LUA_TSTRING && (k = lua_tostring(L, 2))[0] == '_') {
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(3)) == LUA_TNIL) return 1;
+    if (lua_type(L, 1) != LUA_TTABLE) {
+      lua_pushnil(L);
+      return 1;
+    }
+    lua_newtable(L);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
     return 1;
+  }
   lua_pop(L, 1);
   lua_pushvalue(L, lua_upvalueindex(2));
   lua_insert(L, 1);
@@ -664,12 +677,18 @@ static int method_index(lua_State *L) {
   return 1;
 }
 
-/* C.method_index(methods, fallback) -> the function for __index */
+/* C.method_index(methods, fallback [, lazy]) -> the function for __index
+** (lazy: a set of field names) */
 static int l_method_index(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 2, LUA_TFUNCTION);
-  lua_settop(L, 2);
-  lua_pushcclosure(L, method_index, 2);
+  if (lua_isnoneornil(L, 3)) {
+    lua_settop(L, 2);
+    lua_newtable(L);
+  } else
+    luaL_checktype(L, 3, LUA_TTABLE);
+  lua_settop(L, 3);
+  lua_pushcclosure(L, method_index, 3);
   return 1;
 }
 

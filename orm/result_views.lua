@@ -116,7 +116,9 @@ end
 -- result's own scalars form)
 local first_scalars = OrmResult.scalars
 function OrmResult:scalars(i)
-  if i == nil or i == 1 then return first_scalars(self) end
+  -- (first_scalars's work, inline: scalars() is on every lookup's path)
+  if i == nil then return C.derive(self, "_scalars", true, OrmResult) end
+  if i == 1 then return first_scalars(self) end
   i = position(self, i)
   return view(self, function(r)
     local v = rawget(r, i)

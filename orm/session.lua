@@ -33,6 +33,34 @@ local Session = {}
 local SessionMT = {__name = "retort.Session"}
 
 local NO_OPTS = {}
+-- the transaction levels of a session with none: shared, since a session
+-- replaces the list (never adds to it) when its transaction begins
+local NO_LEVELS = {}
+local EMPTY_LIST = {}
+
+-- A transaction level's list of the objects it made pending ("new") or
+-- deleted ("deleted"), made on first need: a level that writes nothing
+-- (a session that only reads) makes none.
+local function level_list(level, key)
+  local l = level[key]
+  if not l then
+    l = {}
+    level[key] = l
+  end
+  return l
+end
+
+-- The innermost transaction level, for a flush that writes: the root one
+-- is made then (a session that only reads makes no level).
+local function top_level(s)
+  local n = #s._txs
+  if n == 0 then
+    local level = {}
+    s._txs = {level}
+    return level
+  end
+  return s._txs[n]
+end
 
 function orm.Session(bind, opts)
   opts = opts or NO_OPTS
@@ -41,9 +69,11 @@ function orm.Session(bind, opts)
     bind = bind, id = next_session_id,
     autoflush = opts.autoflush ~= false,
     expire_on_commit = opts.expire_on_commit ~= false,
-    _idmap = {}, _new = {}, _newlist = {}, _dirty = {}, _deleted = {},
-    _reldirty = {},
-    _txs = {}, -- transaction levels: {new = {}, deleted = {}, tx = savepoint}
+    -- (_idmap, _new, _newlist, _dirty, _deleted and _reldirty are made on
+    -- first use: see LAZY_SETS)
+    -- transaction levels: {new = {...}, deleted = {...}, savepoint = sp}
+    -- (their lists made at need, see level_list)
+    _txs = NO_LEVELS,
     -- (present, false, rather than absent: a field read on every query
     -- that is absent costs a call of the __index function)
     _conn = false, _begun = false, _sp_pending = false,
@@ -124,8 +154,8 @@ function Session:connection()
     self._conn = connect and connect(bind) or bind
     -- the session's transaction begins with its connection (the engine's
     -- begin event comes before after_begin, as SQLAlchemy's)
-    if self._conn ~= self.bind then self._conn:begin() end
-    if #self._txs == 0 then self._txs = {{new = {}, deleted = {}}} end
+    -- (its Transaction object unmade: the session has no use for it)
+    if self._conn ~= self.bind then self._conn:_begin_unheld() end
     session_event(self, "after_begin", nil, self._conn)
   end
   if self._sp_pending then begin_savepoints(self) end
@@ -387,15 +417,17 @@ function Session:expunge_all()
     self._newlist, self._reldirty = {}, {}
     return
   end
-  if next(self._new) ~= nil then
-    for obj in pairs(self._new) do forget(self, obj, "transient") end
+  -- (raw: a set not made yet is empty, and stays unmade)
+  local new = rawget(self, "_new")
+  if new and next(new) ~= nil then
+    for obj in pairs(new) do forget(self, obj, "transient") end
     self._new = {}
   end
-  if next(self._idmap) ~= nil then
-    C.detach_all(self._idmap, false)
-    self._idmap = {}
+  local idmap = rawget(self, "_idmap")
+  if idmap and next(idmap) ~= nil then
+    C.detach_all(idmap, false, true) -- (emptied, not replaced)
   end
-  if C.all_empty(self._dirty, self._deleted, self._newlist, self._reldirty) then
+  if C.raw_empty(self, "_dirty", "_deleted", "_newlist", "_reldirty") then
     return
   end
   if next(self._dirty) ~= nil then
@@ -597,8 +629,8 @@ end
 -- still raises from the flush)
 local function autoflush(s)
   if s.autoflush and not s._no_autoflush and
-     (s._failed or
-      not C.all_empty(s._new, s._dirty, s._deleted, s._reldirty)) then
+     (rawget(s, "_failed") or
+      not C.raw_empty(s, "_new", "_dirty", "_deleted", "_reldirty")) then
     s:flush()
   end
 end
@@ -608,7 +640,7 @@ local function end_transaction(s)
   if s._begun then s._begun.active = false end
   s._begun = false
   s._conn = false
-  if next(s._txs) ~= nil then s._txs = {} end
+  s._txs = NO_LEVELS
   s._sp_pending = false
 end
 
@@ -619,7 +651,7 @@ function Session:commit()
   if self._conn then
     self._conn:commit()
     for _, level in ipairs(self._txs) do
-      for _, obj in ipairs(level.deleted) do
+      for _, obj in ipairs(level.deleted or EMPTY_LIST) do
         if C.lifecycle(obj) == "deleted" then forget(self, obj, "detached") end
       end
     end
@@ -633,10 +665,10 @@ end
 local function rollback_levels(s, from)
   for k = #s._txs, from, -1 do
     local level = s._txs[k]
-    for _, obj in ipairs(level.new) do
+    for _, obj in ipairs(level.new or EMPTY_LIST) do
       if C.session(obj) == s.id then forget(s, obj, "transient") end
     end
-    for _, obj in ipairs(level.deleted) do
+    for _, obj in ipairs(level.deleted or EMPTY_LIST) do
       if C.lifecycle(obj) == "deleted" then
         set_state(obj, "persistent", s.id)
         idmap_of(s, obj, mapper_of(obj))[ident_key(obj, mapper_of(obj))] = obj
@@ -688,7 +720,7 @@ function I.fail_flush(s, conn, err)
     pcall(sp.rollback, sp)
     restore_level(s, k)
     -- (the level stays, spent, for its rollback())
-    s._txs[k] = {new = {}, deleted = {}, nested = true, failed = err}
+    s._txs[k] = {nested = true, failed = err}
     return
   end
   pcall(conn.rollback, conn)
@@ -715,7 +747,15 @@ function Session:rollback()
 end
 
 function Session:close()
-  if self._conn then pcall(self._conn.rollback, self._conn) end
+  local conn = self._conn
+  if conn and conn ~= self.bind and type(conn) == "userdata" then
+    -- the session's own Connection: rolled back (an error ignored) and
+    -- closed in one call
+    conn:_rollback_quiet(true)
+    self._conn = false
+  elseif conn then
+    pcall(conn.rollback, conn)
+  end
   end_transaction(self)
   self._failed = nil
   self:expunge_all()
@@ -743,9 +783,13 @@ function SessionTx:commit()
     local s = self.session
     local level = table.remove(s._txs)
     local parent = s._txs[#s._txs]
-    for _, o in ipairs(level.new) do parent.new[#parent.new + 1] = o end
-    for _, o in ipairs(level.deleted) do
-      parent.deleted[#parent.deleted + 1] = o
+    for _, o in ipairs(level.new or EMPTY_LIST) do
+      local l = level_list(parent, "new")
+      l[#l + 1] = o
+    end
+    for _, o in ipairs(level.deleted or EMPTY_LIST) do
+      local l = level_list(parent, "deleted")
+      l[#l + 1] = o
     end
     if level.dirty and parent.nested then
       parent.dirty = parent.dirty or {}
@@ -812,8 +856,8 @@ end
 
 function Session:begin_nested(fn)
   self:flush()
-  if #self._txs == 0 then self._txs = {{new = {}, deleted = {}}} end
-  self._txs[#self._txs + 1] = {new = {}, deleted = {}, nested = true}
+  if #self._txs == 0 then self._txs = {{}} end
+  self._txs[#self._txs + 1] = {nested = true}
   self._sp_pending = true
   local t = setmetatable({session = self, active = true, nested = true,
                           level = #self._txs}, SessionTx)
@@ -887,8 +931,10 @@ end
 -- the shape of stmt when the cache may know it (nil: it may not), and
 -- the entities the cache knows for it
 local function cached_ents(stmt)
+  -- (I.inherited_entities(stmt), inline: this runs on every execute)
+  local hier = I.hierarchy_selects[stmt]
   if I.select_ents[stmt] or I.core_tables[stmt] or I.stmt_opts[stmt] or
-     I.inherited_entities(stmt) then
+     hier and hier.ents then
     return nil
   end
   local shape = C.select_shape(stmt)
@@ -896,10 +942,14 @@ local function cached_ents(stmt)
   if not entry then return shape end
   configure() -- (a mapper added since comes first)
   if entry.gen ~= hooks.generation then return shape end
-  for k, e in ipairs(entry.ents) do
-    local m, rels = e.mapper, rawget(e.mapper, "rel_list")
-    if rawget(m, "layout") ~= entry.layouts[k] or rels ~= entry.rels[k] or
-       #(rels or EMPTY) ~= entry.nrels[k] then
+  local ents, layouts, rels_of, nrels = entry.ents, entry.layouts, entry.rels,
+                                        entry.nrels
+  for k = 1, #ents do
+    local e = ents[k]
+    local m = e.mapper
+    local rels = rawget(m, "rel_list")
+    if rawget(m, "layout") ~= layouts[k] or rels ~= rels_of[k] or
+       #(rels or EMPTY) ~= nrels[k] then
       return shape
     end
     if e.alias then
@@ -910,7 +960,7 @@ local function cached_ents(stmt)
     end
   end
   -- (shared: nothing changes an ORM result's entities once it is made)
-  return shape, entry.ents
+  return shape, ents
 end
 
 -- remember the analysis of a select of shape `shape` when it came to
@@ -942,7 +992,8 @@ function Session:execute(stmt, params, opts)
   if kind == nil and getmetatable(stmt) == I.FromStatement then
     return I.exec_from_statement(self, stmt, params, opts)
   end
-  opts = I.exec_options(stmt, opts)
+  -- (a statement without options of its own keeps those given)
+  if I.stmt_opts[stmt] then opts = I.exec_options(stmt, opts) end
   if kind == "select" or kind == "compound" then autoflush(self) end
   if kind == "update" or kind == "delete" then
     return I.bulk_dml(self, self:connection(), stmt, params, opts)
@@ -955,9 +1006,11 @@ function Session:execute(stmt, params, opts)
     local core
     if yield_per then core = I.run_streamed(self, conn, stmt, params)
     else core = run(self, conn, stmt, params) end
+    -- (populate: 2 with populate_existing, pending changes discarded;
+    -- else absent, one field less to make and for scalars() to copy)
     return setmetatable({session = self, ents = ents, core = core,
                          populate = opts and opts.populate_existing and 2 or
-                                    false, -- 2: pending changes discarded
+                                    nil,
                          yield_per = yield_per}, I.OrmResult)
   end
   local orig = stmt
@@ -990,7 +1043,7 @@ function Session:execute(stmt, params, opts)
   if not ents then return I.orm_keyed(orig, core) end
   return setmetatable({session = self, ents = ents, core = core,
                        populate = opts and opts.populate_existing and 2 or
-                                  false, -- 2: pending changes discarded
+                                  nil, -- 2: pending changes discarded
                        yield_per = yield_per, plan = plan, joins = joins},
                       I.OrmResult)
 end
@@ -1402,6 +1455,11 @@ function no_autoflush(s)
   return g
 end
 
+-- A session's sets of objects, each made on its first use: a session
+-- that only reads makes its identity map alone.
+local LAZY_SETS = {_idmap = true, _new = true, _newlist = true,
+                   _dirty = true, _deleted = true, _reldirty = true}
+
 -- methods first (in C: they are what is looked up most), then these
 SessionMT.__index = C.method_index(Session, function(s, k)
   if k == "new" then
@@ -1434,7 +1492,7 @@ SessionMT.__index = C.method_index(Session, function(s, k)
     return out
   end
   return nil
-end)
+end, LAZY_SETS)
 
 function orm.object_session(obj)
   local sid = C.session(obj)
@@ -1446,6 +1504,8 @@ I.Session = Session
 I.SessionMT = SessionMT
 I.autoflush = autoflush
 I.begin_savepoints = begin_savepoints
+I.level_list = level_list
+I.top_level = top_level
 I.cascade_add = cascade_add
 I.forget = forget
 I.run = run

@@ -110,9 +110,9 @@ local node_methods = getmetatable(sa.literal_column("1")).__methods
 -- The notes below go from a statement to those its generative methods
 -- make (carry_notes); Core statements have none, and their methods carry
 -- nothing until the first note is written (C.carry_on).
-local carry_notes
+local carry_notes, note_tables
 local function first_note(t, k, v)
-  C.carry_on(carry_notes)
+  C.carry_on(note_tables) -- (carry_notes's work, done in C)
   rawset(t, k, v)
 end
 local notes_mt = {__mode = "k", __newindex = first_note}
@@ -127,6 +127,7 @@ local core_tables = setmetatable({}, notes_mt)
 -- select -> the entities written out as columns (see properties.lua)
 local select_ents = setmetatable({}, notes_mt)
 
+note_tables = {stmt_opts, core_tables, select_ents}
 function carry_notes(stmt, out)
   local o = stmt_opts[stmt]
   if o ~= nil then stmt_opts[out] = o end

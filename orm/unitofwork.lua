@@ -162,7 +162,7 @@ I.assoc_slots = assoc_slots
 -- What the flush did becomes the objects' state only once every statement
 -- has succeeded, so a failed flush leaves them as they were.
 local function apply_flush(s, done)
-  local level = s._txs[#s._txs]
+  local level = I.top_level(s)
   -- The pending list as the flush found it, nothing added or dropped
   -- since: every object of it was inserted, so the pending set empties
   -- whole rather than one object at a time.
@@ -172,7 +172,8 @@ local function apply_flush(s, done)
   local pending = not whole and s._new or nil
   for _, e in ipairs(done.ins) do
     local m, objs = e[1], e[2]
-    C.after_insert(objs, m.pk_index, idmap_for(s, m), s.id, pending, level.new)
+    C.after_insert(objs, m.pk_index, idmap_for(s, m), s.id, pending,
+                   I.level_list(level, "new"))
   end
   if whole then s._new, s._newlist = {}, {} end
   for _, e in ipairs(done.upd) do
@@ -197,7 +198,8 @@ local function apply_flush(s, done)
     local key = ident_key(obj, m)
     if map[key] == obj then map[key] = nil end
     set_state(obj, "deleted", s.id)
-    level.deleted[#level.deleted + 1] = obj
+    local l = I.level_list(level, "deleted")
+    l[#l + 1] = obj
     C.commit(obj)
   end
   if next(s._new) == nil then
