@@ -60,9 +60,9 @@ struct lresult {
   int ncols;
   int returns_rows;
   int implicit; /* its rows are an INSERT's implicit RETURNING, not asked */
-  int closed; /* :close() was called (or the connection closed) */
-  int many;   /* an executemany's (see rt_lua_pushcountresult) */
-  int stream; /* its rows come as read (stream_results, yield_per) */
+  int closed;   /* :close() was called (or the connection closed) */
+  int many;     /* an executemany's (see rt_lua_pushcountresult) */
+  int stream;   /* its rows come as read (stream_results, yield_per) */
   int64_t rowcount, lastrowid;
   /* per column: how to convert (RT_CONV_*); bytes of the row metatable's
   ** key, which uservalue 2 keeps alive */
@@ -285,36 +285,6 @@ static int row_len(lua_State *L) {
   return 1;
 }
 
-/* Python's repr of bytes: b'...', non-ASCII and control bytes as \xNN. */
-static void push_bytesrepr(lua_State *L, const char *s, size_t n) {
-  luaL_Buffer b;
-  size_t i;
-  char q = (memchr(s, '\'', n) && !memchr(s, '"', n)) ? '"' : '\'';
-  luaL_buffinit(L, &b);
-  luaL_addchar(&b, 'b');
-  luaL_addchar(&b, q);
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c == (unsigned char)q || c == '\\') {
-      luaL_addchar(&b, '\\');
-      luaL_addchar(&b, (char)c);
-    } else if (c == '\n')
-      luaL_addstring(&b, "\\n");
-    else if (c == '\t')
-      luaL_addstring(&b, "\\t");
-    else if (c == '\r')
-      luaL_addstring(&b, "\\r");
-    else if (c < 0x20 || c >= 0x7f) {
-      char hex[8];
-      snprintf(hex, sizeof hex, "\\x%02x", c);
-      luaL_addstring(&b, hex);
-    } else
-      luaL_addchar(&b, (char)c);
-  }
-  luaL_addchar(&b, q);
-  luaL_pushresult(&b);
-}
-
 /* The conversions of the row metatable at mt (its __rowkey's), or NULL
 ** for a row made otherwise; the key stays referenced by mt. */
 static const unsigned char *rowmt_conv(lua_State *L, int mt, lua_Integer n) {
@@ -343,7 +313,7 @@ static int row_tostring(lua_State *L) {
         conv[i - 1] == RT_CONV_BYTES) {
       size_t len;
       const char *s = lua_tolstring(L, -1, &len);
-      push_bytesrepr(L, s, len);
+      rt_lua_push_pyrepr(L, s, len, 1);
     } else
       rt_lua_pushrepr(L, -1);
     lua_remove(L, -2);

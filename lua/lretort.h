@@ -71,6 +71,9 @@ void rt_lua_checkarg(lua_State *L, int arg, int t, const char *fname);
 /* Python-style repr of the value at idx, pushed as a string (rows print as
 ** SQLAlchemy's do: `(1, 'jack', None)`). */
 void rt_lua_pushrepr(lua_State *L, int idx);
+/* Python's repr of the n bytes at s: a str's ('...'), or with bytes set
+** a bytes object's (b'...', non-ASCII bytes escaped). */
+void rt_lua_push_pyrepr(lua_State *L, const char *s, size_t n, int bytes);
 
 /* JSON text for the value at idx (Python json.dumps style), pushed; and
 ** the Lua value for JSON text (null inside containers becomes sa.null). */

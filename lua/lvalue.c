@@ -125,13 +125,19 @@ void rt_lua_pushvalue(lua_State *L, const rt_value *v) {
   }
 }
 
-/* Python's repr of a str: single quotes unless the text has a single quote
-** and no double quote; backslash escapes for quotes and control bytes. */
-static void push_strrepr(lua_State *L, const char *s, size_t n) {
+/*
+** Python's repr of a str (bytes = 0) or of bytes (b'...'): single quotes
+** unless the text has a single quote and no double quote; backslash
+** escapes for quotes and control bytes, and for bytes every non-ASCII one
+** (a str shows its UTF-8 as it is).
+*/
+void rt_lua_push_pyrepr(lua_State *L, const char *s, size_t n, int bytes) {
   luaL_Buffer b;
   size_t i;
   char q = (memchr(s, '\'', n) && !memchr(s, '"', n)) ? '"' : '\'';
+  unsigned hexfrom = bytes ? 0x80 : 0x100; /* non-ASCII: bytes only */
   luaL_buffinit(L, &b);
+  if (bytes) luaL_addchar(&b, 'b');
   luaL_addchar(&b, q);
   for (i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
@@ -144,7 +150,7 @@ static void push_strrepr(lua_State *L, const char *s, size_t n) {
       luaL_addstring(&b, "\\t");
     else if (c == '\r')
       luaL_addstring(&b, "\\r");
-    else if (c < 0x20 || c == 0x7f) {
+    else if (c < 0x20 || c == 0x7f || c >= hexfrom) {
       char hex[8];
       snprintf(hex, sizeof hex, "\\x%02x", c);
       luaL_addstring(&b, hex);
@@ -258,7 +264,7 @@ void rt_lua_pushrepr(lua_State *L, int idx) {
   case LUA_TSTRING: {
     size_t n;
     const char *s = lua_tolstring(L, idx, &n);
-    push_strrepr(L, s, n);
+    rt_lua_push_pyrepr(L, s, n, 0);
     return;
   }
   case LUA_TTABLE:
