@@ -55,7 +55,15 @@ local function install_colattrs(cls, m)
   end
 end
 
+-- an expired object's row is gone: what loading it again raises
+local function deleted_error(obj)
+  raise("ObjectDeletedError", string.format(
+    "Instance '%s' has been deleted, or its row is otherwise not present.",
+    objstr(obj)))
+end
+
 I.OWNER = OWNER
+I.deleted_error = deleted_error
 I.install_colattrs = install_colattrs
 I.REL = REL
 I.changekey = changekey

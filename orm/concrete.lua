@@ -551,9 +551,7 @@ function hooks.load_expired(obj, key)
     ok = #idx == 0 or load_union_attrs(s, m, obj, idx)
   end
   if not ok then
-    raise("ObjectDeletedError", string.format(
-      "Instance '%s' has been deleted, or its row is otherwise not present.",
-      objstr(obj)))
+    I.deleted_error(obj)
   end
   return (C.get(obj, m.slots[key]))
 end

@@ -192,11 +192,7 @@ local function load_attrs(s, m, obj, idx, plain, lock)
   return true
 end
 
-local function deleted_error(obj)
-  raise("ObjectDeletedError", string.format(
-    "Instance '%s' has been deleted, or its row is otherwise not present.",
-    objstr(obj)))
-end
+local deleted_error = I.deleted_error
 
 -- a sharded session runs a load on the object's shard
 local function on_shard(s, obj, fn, ...)

@@ -1132,9 +1132,7 @@ function hooks.load_expired(obj, key)
   end
   local row = run(s, s:connection(), stmt):first()
   if row == nil then
-    raise("ObjectDeletedError", string.format(
-      "Instance '%s' has been deleted, or its row is otherwise not present.",
-      I.objstr(obj)))
+    I.deleted_error(obj)
   end
   for k, x in ipairs(missing) do
     local i = x[1]

@@ -56,9 +56,7 @@ function hooks.load_expired(obj, key)
   end
   local got = load_by_pk(s, m, ident_vals(obj, m), obj)
   if got == nil then
-    raise("ObjectDeletedError", string.format(
-      "Instance '%s' has been deleted, or its row is otherwise not present.",
-      objstr(obj)))
+    I.deleted_error(obj)
   end
   return (C.get(obj, m.slots[key]))
 end

@@ -559,9 +559,7 @@ function hooks.load_expired(obj, key)
   I.autoflush(s)
   local rows = I.run(s, s:connection(), stmt):all()
   if #rows == 0 then
-    raise("ObjectDeletedError", string.format(
-      "Instance '%s' has been deleted, or its row is otherwise not present.",
-      objstr(obj)))
+    I.deleted_error(obj)
   end
   for k, j in ipairs(group) do
     if not select(2, C.flags(obj, j)) then C.set(obj, j, rows[1][k]) end
