@@ -374,7 +374,8 @@ static int slot_of(lua_State *L) {
   return i;
 }
 
-static int inst_index(lua_State *L) {
+/* obj[key], every case (inst_index has tried the common one) */
+static int index_slow(lua_State *L) {
   linst *o = lua_touserdata(L, 1);
   int i = 0;
   if (lua_type(L, 2) == LUA_TSTRING)
@@ -427,6 +428,25 @@ static int inst_index(lua_State *L) {
   lua_pushvalue(L, 2);
   lua_gettable(L, -2);
   return 1;
+}
+
+/* obj[key]: a loaded column attribute whose name is in the slot cache
+** (nearly every read) straight, anything else by index_slow */
+static int inst_index(lua_State *L) {
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    const slotcache *c = lua_touserdata(L, UP_SLOTCACHE);
+    const char *k = lua_tostring(L, 2);
+    unsigned h = slotcache_pos(k);
+    if (c->key[h] == k) {
+      const linst *o = lua_touserdata(L, 1);
+      int i = c->idx[h];
+      if (o->attr[i - 1] & A_LOADED) {
+        lua_getiuservalue(L, 1, UV_VALUES + i - 1);
+        return 1;
+      }
+    }
+  }
+  return index_slow(L);
 }
 
 /* The committed value of attribute i is remembered before its first
