@@ -386,7 +386,9 @@ static int index_slow(lua_State *L) {
     lua_pop(L, 1);
   }
   if (i > 0) {
-    if (o->attr[i - 1] & A_LOADED) {
+    /* (an attribute mapped after the object was made has no slot in it:
+    ** not loaded) */
+    if (i <= o->nattrs && (o->attr[i - 1] & A_LOADED)) {
       lua_getiuservalue(L, 1, UV_VALUES + i - 1);
       return 1;
     }
@@ -440,7 +442,7 @@ static int inst_index(lua_State *L) {
     if (c->key[h] == k) {
       const linst *o = lua_touserdata(L, 1);
       int i = c->idx[h];
-      if (o->attr[i - 1] & A_LOADED) {
+      if (i <= o->nattrs && (o->attr[i - 1] & A_LOADED)) {
         lua_getiuservalue(L, 1, UV_VALUES + i - 1);
         return 1;
       }

@@ -4,8 +4,8 @@
 -- holds, so that they displace each other), names made anew at run time,
 -- names longer than Lua's interned strings, keys that are no column
 -- attribute (methods, relationships, __class__, unmapped ones), and a
--- column mapped under another name.  The values are those the rows hold,
--- as SQLAlchemy reads them.
+-- column mapped under another name or after an object was made.  The
+-- values are those the rows hold, as SQLAlchemy reads them.
 local T = require "testing"
 local relationship = orm.relationship
 
@@ -106,6 +106,20 @@ for _, db in ipairs(T.databases()) do
     o.name = "chief"
     s:flush()
     T.eq(s:execute(select(Owner.__table__.c.title)):scalar_one(), "chief")
+  end)
+
+  T.test(pfx .. "a column mapped after an object was made", function()
+    local B2 = orm.declarative_base()
+    local Late = B2:class "Late" {
+      __tablename__ = "ar_late",
+      id = Column(Integer, {primary_key = true}),
+    }
+    local old = Late {id = 1}
+    -- more attributes than the old object has room for
+    for c = 1, 9 do Late["x" .. c] = Column(String(10)) end
+    T.eq({old.id, old.x1, old.x9}, {1, nil, nil}, "none of them is set")
+    local new = Late {id = 2, x9 = "nine"}
+    T.eq({new.x1, new.x9}, {nil, "nine"})
   end)
 
   Base.metadata:drop_all(engine)
