@@ -97,15 +97,19 @@ static void refill(lua_State *L, lresult *res, const spec *e, int obj) {
 }
 
 /* A new persistent object from the row, its key at `key` (and the key's
-** values below it for a composite key), entered in the identity map. */
-static void make(lua_State *L, const loadjob *j, const spec *e, int key) {
+** values below it for a composite key), or the integer *ik (key unused),
+** entered in the identity map. */
+static void make(lua_State *L, const loadjob *j, const spec *e, int key,
+                 const int64_t *ik) {
   linst *o = rt_orm_newinst(L, e->nattrs);
   int obj = lua_gettop(L), i;
   lua_pushvalue(L, e->mt);
   lua_setmetatable(L, obj);
   lua_pushvalue(L, e->cls);
   lua_setiuservalue(L, obj, UV_CLASS);
-  if (e->npk == 1)
+  if (ik)
+    lua_pushinteger(L, (lua_Integer)*ik);
+  else if (e->npk == 1)
     lua_pushvalue(L, key);
   else {
     /* a composite identity is kept as the list of its values */
@@ -118,18 +122,40 @@ static void make(lua_State *L, const loadjob *j, const spec *e, int key) {
   lua_setiuservalue(L, obj, UV_IDENTITY);
   for (i = 0; i < e->nattrs; i++) {
     if (e->colpos[i] < 0) continue;
-    if (e->npk == 1 && e->colpos[i] == e->pkpos[0])
-      lua_pushvalue(L, key); /* the key is the column's value, read once */
-    else
+    /* the key is the column's value, read once */
+    if (e->npk == 1 && e->colpos[i] == e->pkpos[0]) {
+      if (ik)
+        lua_pushinteger(L, (lua_Integer)*ik);
+      else
+        lua_pushvalue(L, key);
+    } else
       rt_lua_rowsource_push(L, j->res, e->colpos[i]);
     lua_setiuservalue(L, obj, UV_VALUES + i);
     o->attr[i] = A_LOADED;
   }
   o->lifecycle = S_PERSISTENT;
   o->session = j->sid;
-  lua_pushvalue(L, key);
-  lua_pushvalue(L, obj);
-  lua_rawset(L, e->idmap);
+  if (ik) {
+    lua_pushvalue(L, obj);
+    lua_rawseti(L, e->idmap, (lua_Integer)*ik);
+  } else {
+    lua_pushvalue(L, key);
+    lua_pushvalue(L, obj);
+    lua_rawset(L, e->idmap);
+  }
+}
+
+/* The object of entity e in a row whose key is the integer k (most
+** keys), found in the identity map or made, pushed alone; 1 (found) or
+** 2 (made now). */
+static int find_int_object(lua_State *L, const loadjob *j, spec *e, int64_t k) {
+  if (lua_rawgeti(L, e->idmap, (lua_Integer)k) != LUA_TNIL) {
+    refill(L, j->res, e, lua_gettop(L));
+    return 1;
+  }
+  lua_pop(L, 1);
+  make(L, j, e, 0, &k);
+  return 2;
 }
 
 /* Push the object of entity e in the row (found in the identity map or
@@ -141,16 +167,8 @@ static int find_object(lua_State *L, const loadjob *j, spec *e) {
   if (e->npk == 1 && rt_lua_rowsource_int(j->res, e->pkpos[0], &k)) {
     /* an integer key (most keys): the identity map read by it, the key
     ** pushed only for what follows */
-    if (lua_rawgeti(L, e->idmap, (lua_Integer)k) != LUA_TNIL) {
-      lua_pushinteger(L, (lua_Integer)k);
-      lua_insert(L, -2);
-      refill(L, j->res, e, top + 2);
-      return 1;
-    }
-    lua_pop(L, 1);
     lua_pushinteger(L, (lua_Integer)k);
-    make(L, j, e, top + 1);
-    return 2;
+    return find_int_object(L, j, e, k);
   }
   if (!push_key(L, j->res, e)) return 0;
   key = lua_gettop(L);
@@ -159,7 +177,7 @@ static int find_object(lua_State *L, const loadjob *j, spec *e) {
     refill(L, j->res, e, key + 1);
   else {
     lua_pop(L, 1);
-    make(L, j, e, key);
+    make(L, j, e, key, NULL);
     made = 2;
   }
   if (e->npk != 1) { /* (the key's values and the key dropped) */
@@ -172,7 +190,11 @@ static int find_object(lua_State *L, const loadjob *j, spec *e) {
 /* The row's object of entity e appended to its output (or false, with
 ** gaps, when the row has no key: an outer join's empty side). */
 static void load_entity(lua_State *L, loadjob *j, spec *e) {
-  if (!find_object(L, j, e)) {
+  int64_t k;
+  /* an integer key: no Lua value of it below the object (none needed) */
+  if (e->npk == 1 && rt_lua_rowsource_int(j->res, e->pkpos[0], &k))
+    find_int_object(L, j, e, k);
+  else if (!find_object(L, j, e)) {
     if (j->gaps) {
       lua_pushboolean(L, 0);
       lua_rawseti(L, e->out, ++e->outn);
@@ -199,7 +221,7 @@ static void load_rows(lua_State *L, loadjob *j, lua_Integer limit) {
     j->nrows++;
     for (k = 0; k < j->nspec; k++) {
       load_entity(L, j, &j->specs[k]);
-      lua_settop(L, j->top);
+      if (lua_gettop(L) != j->top) lua_settop(L, j->top);
     }
   }
 }

@@ -78,6 +78,7 @@
 ** lines).  A function defined by a later file is called as I.name.
 */
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -103,6 +104,7 @@ static const char *const state_names[] = {"transient", "pending",  "persistent",
 ** attribute set calls it without looking it up */
 #define UP_MODIFIED lua_upvalueindex(4)
 #define UP_VIEWKEYS 4 /* 4..6: the keys to_view reads (inst_index) */
+#define UP_SLOTCACHE lua_upvalueindex(7) /* (inst_index only) see below */
 
 #define toinst rt_orm_toinst
 #define checkinst rt_orm_checkinst
@@ -329,12 +331,64 @@ static int l_view_len(lua_State *L) {
 
 /* --- attribute access --- */
 
-static int inst_index(lua_State *L) {
-  linst *o = lua_touserdata(L, 1);
+/*
+** The slot cache of a class's __index: the attribute keys read lately,
+** by the address of their string, so that reading an attribute (every
+** obj.x) costs no table lookup.  Direct-mapped by that address; each
+** entry's string is kept alive as a user value of the cache, so an
+** address there is always the same string (a short string is one object
+** in Lua: any equal key has that address; a long one that is another
+** object only misses).  Only hits of the slots table are cached, and a
+** mapping only adds keys to it once instances exist.
+*/
+#define SLOTCACHE_SIZE 16
+typedef struct slotcache {
+  const char *key[SLOTCACHE_SIZE];
+  int idx[SLOTCACHE_SIZE];
+} slotcache;
+
+static unsigned slotcache_pos(const char *k) {
+  uintptr_t a = (uintptr_t)k;
+  return (unsigned)((a >> 4) ^ (a >> 9)) & (SLOTCACHE_SIZE - 1);
+}
+
+/* The slot index of the key at 2 (a string, read in place) or 0; a hit
+** of the slots table is remembered. */
+static int slot_of(lua_State *L) {
+  slotcache *c = lua_touserdata(L, UP_SLOTCACHE);
+  const char *k = lua_tostring(L, 2);
+  unsigned h = slotcache_pos(k);
+  int i;
+  if (c->key[h] == k) return c->idx[h];
   lua_pushvalue(L, 2);
-  if (lua_rawget(L, UP_SLOTS) == LUA_TNUMBER) {
-    int i = (int)lua_tointeger(L, -1);
-    if (o->attr[i - 1] & A_LOADED) {
+  if (lua_rawget(L, UP_SLOTS) != LUA_TNUMBER) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  i = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  lua_pushvalue(L, 2);
+  lua_setiuservalue(L, UP_SLOTCACHE, (int)h + 1);
+  c->key[h] = k;
+  c->idx[h] = i;
+  return i;
+}
+
+/* obj[key], every case (inst_index has tried the common one) */
+static int index_slow(lua_State *L) {
+  linst *o = lua_touserdata(L, 1);
+  int i = 0;
+  if (lua_type(L, 2) == LUA_TSTRING)
+    i = slot_of(L);
+  else {
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, UP_SLOTS) == LUA_TNUMBER) i = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
+  if (i > 0) {
+    /* (an attribute mapped after the object was made has no slot in it:
+    ** not loaded) */
+    if (i <= o->nattrs && (o->attr[i - 1] & A_LOADED)) {
       lua_getiuservalue(L, 1, UV_VALUES + i - 1);
       return 1;
     }
@@ -349,7 +403,6 @@ static int inst_index(lua_State *L) {
     lua_pushnil(L);
     return 1;
   }
-  lua_pop(L, 1);
   if (lua_type(L, 2) == LUA_TSTRING &&
       strcmp(lua_tostring(L, 2), "__class__") == 0)
     return lua_getiuservalue(L, 1, UV_CLASS), 1;
@@ -377,6 +430,25 @@ static int inst_index(lua_State *L) {
   lua_pushvalue(L, 2);
   lua_gettable(L, -2);
   return 1;
+}
+
+/* obj[key]: a loaded column attribute whose name is in the slot cache
+** (nearly every read) straight, anything else by index_slow */
+static int inst_index(lua_State *L) {
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    const slotcache *c = lua_touserdata(L, UP_SLOTCACHE);
+    const char *k = lua_tostring(L, 2);
+    unsigned h = slotcache_pos(k);
+    if (c->key[h] == k) {
+      const linst *o = lua_touserdata(L, 1);
+      int i = c->idx[h];
+      if (i <= o->nattrs && (o->attr[i - 1] & A_LOADED)) {
+        lua_getiuservalue(L, 1, UV_VALUES + i - 1);
+        return 1;
+      }
+    }
+  }
+  return index_slow(L);
 }
 
 /* The committed value of attribute i is remembered before its first
@@ -467,7 +539,9 @@ static int l_metatable(lua_State *L) {
   lua_pushvalue(L, 2);
   lua_pushvalue(L, 4);
   push_view_keys(L);
-  lua_pushcclosure(L, inst_index, 6);
+  memset(lua_newuserdatauv(L, sizeof(slotcache), SLOTCACHE_SIZE), 0,
+         sizeof(slotcache));
+  lua_pushcclosure(L, inst_index, 7);
   lua_setfield(L, -2, "__index");
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
