@@ -436,6 +436,12 @@ rt_node *rt_literal_column(const char *text, rt_type *type) {
   return n;
 }
 
+rt_node *rt_label_reference(const char *name) {
+  rt_node *n = rt_literal_column(name, NULL);
+  if (n) n->op = RT_LIT_LABELREF;
+  return n;
+}
+
 rt_node *rt_column(const char *name, rt_type *type) {
   rt_node *n = rt_node_new(RT_N_COLUMN);
   if (!n) return NULL;

@@ -937,7 +937,7 @@ static int unary_fn(lua_State *L, int op, const char *fname) {
   if (lua_type(L, 1) == LUA_TSTRING) {
     /* desc("name"): a label of the columns clause, by name */
     ud = RESULT(L);
-    SETRESULT(L, ud, rt_literal_column(lua_tostring(L, 1), NULL));
+    SETRESULT(L, ud, rt_label_reference(lua_tostring(L, 1)));
     lua_replace(L, 1);
   }
   e = checknode(L, 1, fname);
@@ -1077,7 +1077,19 @@ static int func_call(lua_State *L) {
   lnode *ud;
   /* a literal argument binds under the function's name, as `lower_1` */
   rt_node *proto;
+  rt_type *type = NULL;
   lnode *pu;
+  /* a trailing {type_ = T}: SQLAlchemy's type_= keyword, the result type */
+  if (nargs > 0 && lua_type(L, nargs + 1) == LUA_TTABLE &&
+      !lua_getmetatable(L, nargs + 1)) {
+    if (lua_getfield(L, nargs + 1, "type_") != LUA_TNIL) {
+      if (!(type = lsql_totype(L, -1)))
+        return rt_lua_error(L, RT_EARGUMENT, "func: type_ must be a type");
+      lua_pop(L, 1); /* the table stays (above the arguments): T lives */
+      nargs--;
+    } else
+      lua_pop(L, 1);
+  }
   lua_rawgeti(L, 1, 1);
   name = lua_tostring(L, -1);
   if (!name) return rt_lua_error(L, RT_EARGUMENT, "func: not a function name");
@@ -1092,6 +1104,10 @@ static int func_call(lua_State *L) {
   for (i = 0; i < nargs; i++) args[i] = rt_ref(lsql_tonode(L, base + 1 + i));
   SETRESULT(L, ud, rt_func(name, args, nargs));
   lua_pop(L, 1);
+  if (type) {
+    rt_type_unref(ud->n->type);
+    ud->n->type = rt_type_ref(type);
+  }
   for (i = 2; i <= nargs + 1; i++)
     if (toannotated(L, i)) {
       keep_annotation(L, i);
@@ -1472,7 +1488,7 @@ static rt_node *arglist(lua_State *L, int first, int top, const char *fname) {
     if (lua_type(L, i) == LUA_TSTRING) {
       /* a name: a label reference (order_by("name")) */
       lnode *t = RESULT(L);
-      SETRESULT(L, t, rt_literal_column(lua_tostring(L, i), NULL));
+      SETRESULT(L, t, rt_label_reference(lua_tostring(L, i)));
       e = t->n;
     } else
       e = lsql_coerce(L, i, NULL, fname, i);
@@ -2030,7 +2046,7 @@ static int append_args(lua_State *L, rt_node *s, int slot, const char *fname) {
     if (i - 2 < 8 && few[i - 2]) /* (a node: told in the check above) */
       e = rt_ref(few[i - 2]);
     else if (lua_type(L, i) == LUA_TSTRING) /* a name: order_by("name") */
-      e = rt_literal_column(lua_tostring(L, i), NULL);
+      e = rt_label_reference(lua_tostring(L, i));
     else
       e = value_node(L, i, NULL, fname, i - 1);
     if (!e || rt_node_push(merged, e) != 0)

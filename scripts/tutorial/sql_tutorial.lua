@@ -14,7 +14,7 @@ if type(url) ~= "string" then url = "sqlite://" end
 
 -- Python's repr of a value inside a tuple or list
 local function pyrepr(v)
-  if v == nil then return "None" end
+  if v == nil or v == sa.null then return "None" end
   if type(v) == "string" then
     return "'" .. v:gsub("\\", "\\\\"):gsub("'", "\\'") .. "'"
   end
@@ -34,9 +34,13 @@ local function show_sql(label, stmt, dialect)
 end
 
 local function show_params(label, stmt)
-  local params = stmt:compile().params
-  local keys, parts = {}, {}
-  for k in pairs(params) do keys[#keys + 1] = k end
+  -- .params is a list in placeholder order, .positiontup their names
+  local compiled = stmt:compile()
+  local params, keys, parts = {}, {}, {}
+  for i, k in ipairs(compiled.positiontup) do
+    params[k] = compiled.params[i]
+    keys[#keys + 1] = k
+  end
   table.sort(keys)
   for i, k in ipairs(keys) do parts[i] = k .. "=" .. pyrepr(params[k]) end
   print(label .. ": " .. table.concat(parts, ", "))
