@@ -368,13 +368,26 @@ static void placeholder(rt_compiler *c, const rt_value *v, const rt_type *t,
   marker(c, v, t, name, num, sub);
 }
 
+/* A bind name with characters a named placeholder cannot hold, as
+** SQLAlchemy renders it: % ( ) : become P A Z C, [ ] and space _. */
+static void escaped_name(rt_compiler *c, const char *name) {
+  static const char from[] = "%():[] ", to[] = "PAZC___";
+  for (; *name; name++) {
+    const char *p = strchr(from, *name);
+    CH(p ? to[p - from] : *name);
+  }
+}
+
 /* the parameter and its placeholder, whatever the compile's options */
 static void marker(rt_compiler *c, const rt_value *v, const rt_type *t,
                    const char *name, int num, int sub) {
   add_param(c, v, t, name, num, sub);
   if (c->d->paramstyle == RT_PS_NAMED) {
     CH(':');
-    S(name);
+    if (strpbrk(name, "%():[] "))
+      escaped_name(c, name);
+    else
+      S(name);
     if (num) add_suffix(&c->cur->sb, num);
     if (sub) add_suffix(&c->cur->sb, sub);
   } else
@@ -645,7 +658,21 @@ static void expanding_in(rt_compiler *c, rt_node *e, rt_node *b) {
   CH(')');
 }
 
+static void in_list_body(rt_compiler *c, rt_node *e);
+
+/* NOT IN is always parenthesised, as SQLAlchemy renders it: its empty
+** form "x NOT IN (NULL) OR (1 = 1)" needs the brackets. */
 static void in_list(rt_compiler *c, rt_node *e) {
+  if (e->op != RT_OP_NOTIN) {
+    in_list_body(c, e);
+    return;
+  }
+  CH('(');
+  in_list_body(c, e);
+  CH(')');
+}
+
+static void in_list_body(rt_compiler *c, rt_node *e) {
   rt_node *l = e->b;
   int i, allbinds = 1;
   rt_c_expr(c, e->a);

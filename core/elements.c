@@ -487,8 +487,6 @@ int rt_op_precedence(int op) {
   case RT_OP_JSON_PATH:
   case RT_OP_GETITEM:
     return 15;
-  case RT_OP_NOTIN:
-    return -100; /* SQLAlchemy has no entry for it */
   case RT_OP_EXISTS:
     return 0;
   case RT_OP_NULLSFIRST:
@@ -556,13 +554,16 @@ const char *rt_func_basename(const rt_node *f) {
   return dot ? dot + 1 : f->name;
 }
 
-/* The key of a bind compared with e: a column's or function's name; a
-** label's comparisons bind as param_1, as SQLAlchemy's do. */
+/* The key of a bind compared with e: a column's or function's name (a
+** literal_column's text); a label's comparisons bind as param_1, as
+** SQLAlchemy's do. */
 const char *rt_bind_key_for(const rt_node *e) {
   while (e) {
     switch (e->kind) {
     case RT_N_COLUMN:
       return e->name;
+    case RT_N_LITERAL:
+      return e->op == RT_LIT_LABELREF ? "param" : e->name;
     case RT_N_FUNC:
       return rt_func_basename(e);
     case RT_N_GROUPING:
