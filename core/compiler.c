@@ -1640,6 +1640,7 @@ static void from_item(rt_compiler *c, rt_node *f) {
     break;
   case RT_N_TEXT:
   case RT_N_LITERAL:
+  case RT_N_FUNC: /* select_from(func.f(...)): FROM f(...) */
     rt_c_expr(c, f);
     break;
   default:
@@ -1895,6 +1896,9 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
         }
         return;
       }
+      /* a column of no table (column("q")) is never labelled, nor
+      ** deduplicated: SQLAlchemy labels only a table's columns */
+      if (!e->owner) return;
       name = e->name;
       if (used->style & RT_F_LS_NONE) return;
       if (used->style & RT_F_LS_TABLENAME && e->owner) {

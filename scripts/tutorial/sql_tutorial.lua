@@ -235,7 +235,7 @@ s = select(text("users.fullname || ', ' || addresses.email_address AS title"))
   :select_from(text("users, addresses"))
 run("3.1.12 select text", conn, s, {x = "%@aol.com", y = "%@msn.com"})
 s = select(
-  (literal_column("users.fullname", String) .. ", " ..
+  ((literal_column("users.fullname", String) .. ", ") ..
    literal_column("addresses.email_address")):label("title"))
   :where(and_(
     literal_column("users.id"):eq(literal_column("addresses.user_id")),
