@@ -201,6 +201,12 @@ rt_node *rt_node_copy(const rt_node *n);
 ** aliases are kept as they are.  NULL on out of memory. */
 rt_node *rt_replace_binds(rt_node *n, rt_node *(*fn)(rt_node *bind, void *ud),
                           void *ud);
+/* The same walk with fn asked first of every node (tables, columns and
+** aliases too): it returns a replacement (owned), or NULL to keep the
+** node and look inside it; it sets *failed on out of memory. */
+rt_node *rt_replace_nodes(rt_node *n,
+                          rt_node *(*fn)(rt_node *n, void *ud, int *failed),
+                          void *ud);
 /* Append `item` (taking the caller's reference) to n's kids; -1 on OOM. */
 int rt_node_push(rt_node *n, rt_node *item);
 /* Replace kid i (taking the reference to `item`). */

@@ -2089,6 +2089,24 @@ static int s_correlate(lua_State *L) {
   return append_args(L, checkselect(L, "correlate"), RT_S_CORRELATE,
                      "correlate");
 }
+/* replace_selectable(table, alias): the statement with the table (and its
+** columns) replaced by an alias of it */
+static int s_replace_selectable(lua_State *L) {
+  rt_node *s = checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "replace_selectable");
+  rt_node *from = lsql_tonode(L, 2), *to = lsql_tonode(L, 3);
+  lnode *ud;
+  if (!from || (from->kind != RT_N_TABLE && from->kind != RT_N_ALIAS))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "replace_selectable: argument #1 must be a table or "
+                        "an alias");
+  if (!to || to->kind != RT_N_ALIAS)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "replace_selectable: argument #2 must be an alias");
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_replace_selectable(s, from, to));
+  return 1;
+}
+
 /* correlate_except(from, ...): correlate every FROM the enclosing select
 ** has but these; correlate_except(nil) correlates them all */
 static int s_correlate_except(lua_State *L) {
@@ -3184,6 +3202,12 @@ static void text_params(lua_State *L, lnode *ud, int idx, const char *fname) {
   }
 }
 
+/* The SELECT a subquery, or an alias of one, wraps; NULL for others. */
+static rt_node *aliased_select(rt_node *a) {
+  while (a && a->kind == RT_N_ALIAS && !(a->flags & RT_F_CTE)) a = a->a;
+  return a && (a->kind == RT_N_SELECT || a->kind == RT_N_COMPOUND) ? a : NULL;
+}
+
 static int params_common(lua_State *L, int unique, const char *fname) {
   rt_node *s = lsql_checknode(L, 1, fname);
   paramctx p;
@@ -3201,7 +3225,13 @@ static int params_common(lua_State *L, int unique, const char *fname) {
   p.nlists = p.overflow = 0;
   param_lists(L, &p, s, fname);
   ud = RESULT(L);
-  SETRESULT(L, ud, rt_replace_binds(s, param_bind, &p));
+  if (s->kind == RT_N_ALIAS && !(s->flags & RT_F_CTE) && aliased_select(s)) {
+    /* a subquery (or an alias of one): a new one, of its SELECT with the
+    ** values, under the same name */
+    rt_node *e = rt_replace_binds(aliased_select(s), param_bind, &p);
+    SETRESULT(L, ud, e ? rt_alias(e, s->name, (int)s->flags) : NULL);
+  } else
+    SETRESULT(L, ud, rt_replace_binds(s, param_bind, &p));
   if (p.bad)
     return rt_lua_error(L, RT_EARGUMENT,
                         "%s: value for '%s' is not a SQL value", fname, p.bad);
@@ -6160,6 +6190,7 @@ static const luaL_Reg node_methods[] = {
     {"with_only_columns", s_with_only_columns},
     {"correlate", s_correlate},
     {"correlate_except", s_correlate_except},
+    {"replace_selectable", s_replace_selectable},
     {"reduce_columns", s_reduce_columns},
     {"subquery", s_subquery},
     {"lateral", s_lateral},
