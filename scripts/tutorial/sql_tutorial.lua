@@ -136,8 +136,11 @@ pyprint("name:", row.name, "; fullname:", row.fullname)
 row = result:fetchone()
 pyprint("name:", row[2], "; fullname:", row[3])
 result:close()
+-- SQLAlchemy's row._mapping[users.c.name]: a retort Row is keyed by
+-- position and name, not by Column object
 for r in conn:execute(s) do
-  pyprint("name:", r[users.c.name], "; fullname:", r[users.c.fullname])
+  pyprint("name:", r[users.c.name.name], "; fullname:",
+          r[users.c.fullname.name])
 end
 run("3.1.9 columns", conn, select(users.c.name, users.c.fullname))
 result = conn:execute(select(users.c.name, users.c.fullname))
@@ -224,7 +227,7 @@ stmt = text("SELECT users.id, addresses.id, users.id, " ..
   users.c.id, addresses.c.id, addresses.c.user_id,
   users.c.name, addresses.c.email_address)
 for r in conn:execute(stmt) do
-  pyprint(r[users.c.name], r[addresses.c.email_address])
+  pyprint(r.name, r.email)   -- (SQLAlchemy maps the Columns by position)
 end
 s = select(text("users.fullname || ', ' || addresses.email_address AS title"))
   :where(and_(
@@ -312,8 +315,9 @@ result:close()
 a1 = addresses:alias()
 query = query:replace_selectable(addresses, a1)
 run("3.1.15 replace_selectable", conn, query)
+-- the generated labels the tutorial speaks of (no Column keys, as above)
 for r in conn:execute(query) do
-  pyprint("Name:", r[users.c.name], "; Email Address", r[a1.c.email_address])
+  pyprint("Name:", r.users_name, "; Email Address", r.addresses_1_email_address)
 end
 
 -- 3.1.16 Everything Else: bind parameter objects
