@@ -50,10 +50,12 @@ T.test("sql tutorial output matches SQLAlchemy's", function()
   end
 end)
 
--- The lines printed by loops over a statement with no ORDER BY: their
--- order is the database's (the rows lines are compared sorted).
-local loose = {}
-for i = 15, 24 do loose[i] = true end
+-- The lines printed by loops over a statement with no ORDER BY (or one
+-- with ties): their order is the database's (the rows lines are compared
+-- sorted).
+local function loose(i, line)
+  return (i >= 15 and i <= 24) or line:match("^Name: ") ~= nil
+end
 
 -- What the tutorial runs that MySQL reads otherwise: its text() SQL
 -- concatenates with ||, which MySQL takes for OR.
@@ -70,7 +72,7 @@ for _, db in ipairs(T.databases()) do
       local sorted_out, sorted_exp = {}, {}
       for i = 1, #expected do
         local label = expected[i]:match("^(.- rows): ")
-        if loose[i] then
+        if loose(i, expected[i]) then
           sorted_out[#sorted_out + 1] = out[i]
           sorted_exp[#sorted_exp + 1] = expected[i]
         elseif not (db.name == "mysql" and label and not_mysql[label]) then
