@@ -1994,8 +1994,7 @@ static rt_node *from_column_named(rt_compiler *c, rt_node *from,
 /*
 ** A label reference (order_by("name")) as SQLAlchemy resolves it: a label
 ** of the columns clause by its name, a column of the columns clause or
-** else of the FROM list in full; 0 when nothing has that name (it then
-** renders as the text it is).
+** else of the FROM list in full; 0 when nothing has that name.
 */
 static int label_reference(rt_compiler *c, rt_node *e, rt_node *ref) {
   rt_node *cols = c->ref_sel->kids[RT_S_COLUMNS], *found = NULL;
@@ -2032,8 +2031,15 @@ static void order_item(rt_compiler *c, rt_node *e) {
           inner->op == RT_OP_NULLSFIRST || inner->op == RT_OP_NULLSLAST))
     inner = inner->a;
   if (inner->kind == RT_N_LITERAL && inner->op == RT_LIT_LABELREF &&
-      c->ref_sel && label_reference(c, e, inner))
+      c->ref_sel) {
+    if (!label_reference(c, e, inner))
+      rt_c_fail(c, RT_ECOMPILE,
+                "Can't resolve label reference for ORDER BY / GROUP BY / "
+                "DISTINCT etc. Textual SQL expression '%s' should be "
+                "explicitly declared as text('%s')",
+                inner->name, inner->name);
     return;
+  }
   if (inner->kind == RT_N_LABEL && c->cur_cols) {
     for (i = 0; i < c->cur_cols->n; i++)
       if (c->cur_cols->kids[i] == inner) {
