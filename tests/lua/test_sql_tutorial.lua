@@ -50,6 +50,72 @@ T.test("sql tutorial output matches SQLAlchemy's", function()
   end
 end)
 
+-- The constructs the tutorial needed, one by one (expectations from
+-- SQLAlchemy 1.4's str()).
+local function sqlstr(e) return (tostring(e):gsub("\n", "")) end
+
+T.test("tutorial constructs render as SQLAlchemy's", function()
+  local m = MetaData()
+  local u = Table("users", m, Column("id", Integer, {primary_key = true}),
+                  Column("name", String))
+  local a = Table("addr", m, Column("id", Integer, {primary_key = true}),
+                  Column("uid", nil, ForeignKey("users.id")))
+  T.eq(tostring(a.c.uid.type), "INTEGER", "Column(name, nil, ForeignKey)")
+  -- names in order_by / group_by: label references
+  T.eq(sqlstr(select(u.c.id, u.c.name:label("nm"))
+                :order_by("name", "nm", desc("id")):group_by("name", "nm")),
+       "SELECT users.id, users.name AS nm FROM users GROUP BY users.name, " ..
+       "nm ORDER BY users.name, nm, users.id DESC")
+  T.eq(sqlstr(select(u.c.id):union(select(u.c.id)):order_by("id")),
+       "SELECT users.id FROM users UNION SELECT users.id FROM users " ..
+       "ORDER BY id")
+  T.eq(sqlstr(select(u.c.name, a.c.id):join_from(u, a):order_by("uid")),
+       "SELECT users.name, addr.id FROM users JOIN addr ON " ..
+       "users.id = addr.uid ORDER BY addr.uid")
+  T.raises("CompileError", tostring, select(u.c.id):order_by("nosuch"))
+  -- NOT IN is always parenthesised
+  T.eq(sqlstr(u.c.name:not_in{"a"} & u.c.id:eq(1)),
+       "(users.name NOT IN (:name_1_1)) AND users.id = :id_1")
+  T.eq(sqlstr(u.c.name:not_in{}), "(users.name NOT IN (NULL) OR (1 = 1))")
+  -- bind names from literal columns, escaped where a name cannot hold
+  T.eq(sqlstr(literal_column("x"):eq(5)), "x = :x_1")
+  T.eq(sqlstr(sa.column("a b"):eq(1)), '"a b" = :a_b_1')
+  -- tableless columns take no labels; a function in FROM renders bare
+  T.eq(sqlstr(select(sa.column("q"), sa.column("q"))), "SELECT q, q")
+  T.eq(sqlstr(select(sa.column("q")):select_from(func.f(1))),
+       "SELECT q FROM f(:f_1)")
+  -- replace_selectable
+  local u2 = u:alias("u2")
+  T.eq(sqlstr(select(u.c.name):where(u.c.id:eq(5))
+                :where(exists(select(a.c.id):where(a.c.uid:eq(u.c.id))))
+                :replace_selectable(u, u2)),
+       "SELECT u2.name FROM users AS u2 WHERE u2.id = :id_1 AND " ..
+       "(EXISTS (SELECT addr.id FROM addr WHERE addr.uid = u2.id))")
+  T.raises("ArgumentError", function()
+    return select(u.c.name):replace_selectable(u, u)
+  end)
+  -- unique_params of a subquery: its SELECT's binds, made unique
+  local sq = select(u.c.id):where(u.c.name:eq(bindparam("n"))):subquery()
+  local s1 = sq:alias("s1"):unique_params{n = "a"}
+  local s2 = sq:alias("s2"):unique_params{n = "b"}
+  local c = select(s1.c.id, s2.c.id):compile()
+  T.eq(sqlstr(c), "SELECT s1.id, s2.id AS id_1 FROM (SELECT users.id AS id " ..
+       "FROM users WHERE users.name = :n_1) AS s1, (SELECT users.id AS id " ..
+       "FROM users WHERE users.name = :n_2) AS s2")
+  T.eq(c.positiontup, {"n_1", "n_2"})
+  T.eq(c.params, {"a", "b"})
+  -- func.f(..., {type_ = T})
+  T.eq(tostring(func.max(u.c.name, {type_ = String(5)}).type), "VARCHAR(5)")
+end)
+
+T.test("a Row is not keyed by Column objects", function()
+  local engine = create_engine("sqlite://")
+  local conn <close> = engine:connect()
+  local row = conn:execute(text("SELECT 1 AS a")):first()
+  T.eq(row.a, 1)
+  T.raises("NoSuchColumnError", function() return row[sa.column("a")] end)
+end)
+
 -- The lines printed by loops over a statement with no ORDER BY (or one
 -- with ties): their order is the database's (the rows lines are compared
 -- sorted).
