@@ -1973,21 +1973,19 @@ static void order_modifiers(rt_compiler *c, rt_node *e, rt_node *inner) {
 }
 
 /* The column named `name` among those `from` (a table, alias or join)
-** offers, or NULL. */
-static rt_node *from_column_named(rt_compiler *c, rt_node *from,
-                                  const char *name) {
-  rt_node *tmp = rt_list_new(), *found = NULL;
+** offers, or NULL (other FROMs, text() ones, offer none by name). */
+static rt_node *from_column_named(rt_node *from, const char *name) {
+  rt_node *found = NULL;
   int j;
-  if (!tmp || rt_expand_columns(from, tmp) != 0) {
-    rt_unref(tmp);
-    rt_c_fail(c, RT_EMEMORY, "out of memory");
-    return NULL;
+  if (from->kind == RT_N_JOIN) {
+    found = from->a ? from_column_named(from->a, name) : NULL;
+    return found ? found : from->b ? from_column_named(from->b, name) : NULL;
   }
-  for (j = 0; j < tmp->n && !found; j++)
-    if (tmp->kids[j]->kind == RT_N_COLUMN && tmp->kids[j]->name &&
-        strcmp(tmp->kids[j]->name, name) == 0)
-      found = tmp->kids[j]; /* the from holds it: it outlives tmp */
-  rt_unref(tmp);
+  if (from->kind != RT_N_TABLE && from->kind != RT_N_ALIAS) return NULL;
+  for (j = 0; j < from->n && !found; j++)
+    if (from->kids[j]->kind == RT_N_COLUMN && from->kids[j]->name &&
+        strcmp(from->kids[j]->name, name) == 0)
+      found = from->kids[j];
   return found;
 }
 
@@ -2012,10 +2010,10 @@ static int label_reference(rt_compiler *c, rt_node *e, rt_node *ref) {
       found = k;
     else if (k->kind == RT_N_TABLE || k->kind == RT_N_ALIAS ||
              k->kind == RT_N_JOIN)
-      found = from_column_named(c, k, ref->name);
+      found = from_column_named(k, ref->name);
   }
   for (i = 0; c->depth > 0 && i < f->nfroms && !found; i++)
-    found = from_column_named(c, f->froms[i], ref->name);
+    found = from_column_named(f->froms[i], ref->name);
   if (!found) return 0;
   rt_c_expr(c, found);
   order_modifiers(c, e, ref);

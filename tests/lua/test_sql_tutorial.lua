@@ -73,6 +73,8 @@ T.test("tutorial constructs render as SQLAlchemy's", function()
        "SELECT users.name, addr.id FROM users JOIN addr ON " ..
        "users.id = addr.uid ORDER BY addr.uid")
   T.raises("CompileError", tostring, select(u.c.id):order_by("nosuch"))
+  T.raises("CompileError", tostring,
+           select(text("x")):select_from(text("t")):order_by("x"))
   -- NOT IN is always parenthesised
   T.eq(sqlstr(u.c.name:not_in{"a"} & u.c.id:eq(1)),
        "(users.name NOT IN (:name_1_1)) AND users.id = :id_1")
