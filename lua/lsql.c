@@ -1070,6 +1070,22 @@ static int e_label(lua_State *L) {
 */
 static const char func_mt_key = 0;
 
+/* Whether the value at idx is an options table {type_ = T} (a plain
+** table with a type_ field); *type gets T. */
+static int options_type(lua_State *L, int idx, rt_type **type) {
+  int has;
+  if (lua_type(L, idx) != LUA_TTABLE) return 0;
+  if (lua_getmetatable(L, idx)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  has = lua_getfield(L, idx, "type_") != LUA_TNIL;
+  if (has && !(*type = lsql_totype(L, -1)))
+    rt_lua_error(L, RT_EARGUMENT, "func: type_ must be a type");
+  lua_pop(L, 1);
+  return has;
+}
+
 static int func_call(lua_State *L) {
   const char *name;
   int nargs = lua_gettop(L) - 1, base, i;
@@ -1079,17 +1095,9 @@ static int func_call(lua_State *L) {
   rt_node *proto;
   rt_type *type = NULL;
   lnode *pu;
-  /* a trailing {type_ = T}: SQLAlchemy's type_= keyword, the result type */
-  if (nargs > 0 && lua_type(L, nargs + 1) == LUA_TTABLE &&
-      !lua_getmetatable(L, nargs + 1)) {
-    if (lua_getfield(L, nargs + 1, "type_") != LUA_TNIL) {
-      if (!(type = lsql_totype(L, -1)))
-        return rt_lua_error(L, RT_EARGUMENT, "func: type_ must be a type");
-      lua_pop(L, 1); /* the table stays (above the arguments): T lives */
-      nargs--;
-    } else
-      lua_pop(L, 1);
-  }
+  /* a trailing {type_ = T}: SQLAlchemy's type_= keyword, the result type;
+  ** the table stays above the arguments, keeping T alive */
+  if (nargs > 0 && options_type(L, nargs + 1, &type)) nargs--;
   lua_rawgeti(L, 1, 1);
   name = lua_tostring(L, -1);
   if (!name) return rt_lua_error(L, RT_EARGUMENT, "func: not a function name");
