@@ -70,6 +70,7 @@ struct rt_compiler {
   int from_subquery; /* the next select is a FROM subquery: no correlation */
   int asfrom;        /* the select being rendered is a FROM element */
   rt_node *cur_cols; /* columns clause of the select being rendered */
+  rt_node *ref_sel;  /* the select whose ORDER BY / GROUP BY is rendered */
   int in_binary;     /* inside an operand of a binary expression */
   int rows;          /* VALUES rows rendered for insert_rows */
   int postcompile;   /* an expanding bind waits for its list */
@@ -367,13 +368,26 @@ static void placeholder(rt_compiler *c, const rt_value *v, const rt_type *t,
   marker(c, v, t, name, num, sub);
 }
 
+/* A bind name with characters a named placeholder cannot hold, as
+** SQLAlchemy renders it: % ( ) : become P A Z C, [ ] and space _. */
+static void escaped_name(rt_compiler *c, const char *name) {
+  static const char from[] = "%():[] ", to[] = "PAZC___";
+  for (; *name; name++) {
+    const char *p = strchr(from, *name);
+    CH(p ? to[p - from] : *name);
+  }
+}
+
 /* the parameter and its placeholder, whatever the compile's options */
 static void marker(rt_compiler *c, const rt_value *v, const rt_type *t,
                    const char *name, int num, int sub) {
   add_param(c, v, t, name, num, sub);
   if (c->d->paramstyle == RT_PS_NAMED) {
     CH(':');
-    S(name);
+    if (strpbrk(name, "%():[] "))
+      escaped_name(c, name);
+    else
+      S(name);
     if (num) add_suffix(&c->cur->sb, num);
     if (sub) add_suffix(&c->cur->sb, sub);
   } else
@@ -644,7 +658,21 @@ static void expanding_in(rt_compiler *c, rt_node *e, rt_node *b) {
   CH(')');
 }
 
+static void in_list_body(rt_compiler *c, rt_node *e);
+
+/* NOT IN is always parenthesised, as SQLAlchemy renders it: its empty
+** form "x NOT IN (NULL) OR (1 = 1)" needs the brackets. */
 static void in_list(rt_compiler *c, rt_node *e) {
+  if (e->op != RT_OP_NOTIN) {
+    in_list_body(c, e);
+    return;
+  }
+  CH('(');
+  in_list_body(c, e);
+  CH(')');
+}
+
+static void in_list_body(rt_compiler *c, rt_node *e) {
   rt_node *l = e->b;
   int i, allbinds = 1;
   rt_c_expr(c, e->a);
@@ -1612,6 +1640,7 @@ static void from_item(rt_compiler *c, rt_node *f) {
     break;
   case RT_N_TEXT:
   case RT_N_LITERAL:
+  case RT_N_FUNC: /* select_from(func.f(...)): FROM f(...) */
     rt_c_expr(c, f);
     break;
   default:
@@ -1867,6 +1896,9 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
         }
         return;
       }
+      /* a column of no table (column("q")) is never labelled, nor
+      ** deduplicated: SQLAlchemy labels only a table's columns */
+      if (!e->owner) return;
       name = e->name;
       if (used->style & RT_F_LS_NONE) return;
       if (used->style & RT_F_LS_TABLENAME && e->owner) {
@@ -1916,6 +1948,78 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
   }
 }
 
+/* The modifiers (DESC, NULLS FIRST, ...) wrapping `inner` in `e`, in
+** the order they apply. */
+static void order_modifiers(rt_compiler *c, rt_node *e, rt_node *inner) {
+  rt_node *chain[8];
+  int k = 0;
+  while (e != inner && k < 8) chain[k++] = e, e = e->a;
+  while (k-- > 0) {
+    switch (chain[k]->op) {
+    case RT_OP_DESC:
+      S(" DESC");
+      break;
+    case RT_OP_ASC:
+      S(" ASC");
+      break;
+    case RT_OP_NULLSFIRST:
+      S(" NULLS FIRST");
+      break;
+    default:
+      S(" NULLS LAST");
+      break;
+    }
+  }
+}
+
+/* The column named `name` among those `from` (a table, alias or join)
+** offers, or NULL (other FROMs, text() ones, offer none by name). */
+static rt_node *from_column_named(rt_node *from, const char *name) {
+  rt_node *found = NULL;
+  int j;
+  if (from->kind == RT_N_JOIN) {
+    found = from->a ? from_column_named(from->a, name) : NULL;
+    return found ? found : from->b ? from_column_named(from->b, name) : NULL;
+  }
+  if (from->kind != RT_N_TABLE && from->kind != RT_N_ALIAS) return NULL;
+  for (j = 0; j < from->n && !found; j++)
+    if (from->kids[j]->kind == RT_N_COLUMN && from->kids[j]->name &&
+        strcmp(from->kids[j]->name, name) == 0)
+      found = from->kids[j];
+  return found;
+}
+
+/*
+** A label reference (order_by("name")) as SQLAlchemy resolves it: a label
+** of the columns clause by its name, a column of the columns clause or
+** else of the FROM list in full; 0 when nothing has that name.
+*/
+static int label_reference(rt_compiler *c, rt_node *e, rt_node *ref) {
+  rt_node *cols = c->ref_sel->kids[RT_S_COLUMNS], *found = NULL;
+  frame *f = &c->frames[c->depth - 1];
+  int i;
+  for (i = 0; i < cols->n && !found; i++) {
+    rt_node *k = cols->kids[i];
+    if (k->kind == RT_N_LABEL && k->name && !(k->flags & RT_F_ANON) &&
+        strcmp(k->name, ref->name) == 0) {
+      rt_c_ident(c, k->name);
+      order_modifiers(c, e, ref);
+      return 1;
+    }
+    if (k->kind == RT_N_COLUMN && k->name && strcmp(k->name, ref->name) == 0)
+      found = k;
+    else if (k->kind == RT_N_TABLE || k->kind == RT_N_ALIAS ||
+             k->kind == RT_N_JOIN)
+      found = from_column_named(k, ref->name);
+  }
+  for (i = 0; c->depth > 0 && i < f->nfroms && !found; i++)
+    found = from_column_named(f->froms[i], ref->name);
+  if (!found) return 0;
+  rt_c_expr(c, found);
+  order_modifiers(c, e, ref);
+  return 1;
+}
+
 /* ORDER BY / GROUP BY item: a label of the columns clause by its name. */
 static void order_item(rt_compiler *c, rt_node *e) {
   int i;
@@ -1924,34 +2028,25 @@ static void order_item(rt_compiler *c, rt_node *e) {
          (inner->op == RT_OP_DESC || inner->op == RT_OP_ASC ||
           inner->op == RT_OP_NULLSFIRST || inner->op == RT_OP_NULLSLAST))
     inner = inner->a;
+  if (inner->kind == RT_N_LITERAL && inner->op == RT_LIT_LABELREF &&
+      c->ref_sel) {
+    if (!label_reference(c, e, inner))
+      rt_c_fail(c, RT_ECOMPILE,
+                "Can't resolve label reference for ORDER BY / GROUP BY / "
+                "DISTINCT etc. Textual SQL expression '%s' should be "
+                "explicitly declared as text('%s')",
+                inner->name, inner->name);
+    return;
+  }
   if (inner->kind == RT_N_LABEL && c->cur_cols) {
     for (i = 0; i < c->cur_cols->n; i++)
       if (c->cur_cols->kids[i] == inner) {
-        rt_node *l = e;
         /* render the label name, then the modifiers */
-        rt_node *chain[8];
-        int k = 0;
-        while (l != inner && k < 8) chain[k++] = l, l = l->a;
         if (inner->flags & RT_F_ANON)
           anon_label(c, inner);
         else
           rt_c_ident(c, inner->name);
-        while (k-- > 0) {
-          switch (chain[k]->op) {
-          case RT_OP_DESC:
-            S(" DESC");
-            break;
-          case RT_OP_ASC:
-            S(" ASC");
-            break;
-          case RT_OP_NULLSFIRST:
-            S(" NULLS FIRST");
-            break;
-          default:
-            S(" NULLS LAST");
-            break;
-          }
-        }
+        order_modifiers(c, e, inner);
         return;
       }
   }
@@ -2081,9 +2176,12 @@ static void compound(rt_compiler *c, rt_node *s, int asfrom) {
   if (s->kids[RT_S_ORDER]) {
     /* the members' columns by name alone, as SQLAlchemy orders a set
     ** operation (include_table=False) */
+    rt_node *saved_ref = c->ref_sel;
     S(" ORDER BY ");
     c->no_qualify++;
+    c->ref_sel = NULL; /* a name orders by itself here */
     order_list(c, s->kids[RT_S_ORDER]);
+    c->ref_sel = saved_ref;
     c->no_qualify--;
   }
   if (s->kids[RT_S_LIMIT] || s->kids[RT_S_OFFSET]) {
@@ -2097,7 +2195,7 @@ static void compound(rt_compiler *c, rt_node *s, int asfrom) {
 static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
   rt_node *froms[MAXFROMS];
   usednames used;
-  rt_node *cols, *saved_cols = c->cur_cols;
+  rt_node *cols, *saved_cols = c->cur_cols, *saved_ref = c->ref_sel;
   int nfroms, i, j, first = 1, standalone = c->from_subquery;
   c->from_subquery = 0;
   used.n = used.repeats = 0;
@@ -2173,7 +2271,9 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
   }
   if (s->kids[RT_S_GROUP] && s->kids[RT_S_GROUP]->n) {
     S(" GROUP BY ");
+    c->ref_sel = s;
     group_list(c, s->kids[RT_S_GROUP]);
+    c->ref_sel = saved_ref;
   }
   if (s->kids[RT_S_HAVING]) {
     S(" \nHAVING ");
@@ -2181,7 +2281,9 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
   }
   if (s->kids[RT_S_ORDER] && s->kids[RT_S_ORDER]->n) {
     S(" ORDER BY ");
+    c->ref_sel = s;
     order_list(c, s->kids[RT_S_ORDER]);
+    c->ref_sel = saved_ref;
   }
   if (s->kids[RT_S_FETCH])
     fetch_clause(c, s->kids[RT_S_FETCH], s->kids[RT_S_OFFSET]);

@@ -280,6 +280,8 @@ typedef struct bindmap {
   int n, cap, failed;
   rt_node *(*fn)(rt_node *bind, void *ud);
   void *ud;
+  /* rt_replace_nodes: any node's replacement, or NULL to look inside */
+  rt_node *(*nodefn)(rt_node *n, void *ud, int *failed);
 } bindmap;
 
 static rt_node *map_put(bindmap *m, rt_node *from, rt_node *to) {
@@ -309,9 +311,14 @@ static rt_node *rewrite(bindmap *m, rt_node *n) {
   if (!n || m->failed) return n;
   for (i = 0; i < m->n; i++)
     if (m->from[i] == n) return m->to[i];
+  if (m->nodefn) {
+    rt_node *r = m->nodefn(n, m->ud, &m->failed);
+    if (m->failed) return n;
+    if (r) return map_put(m, n, r);
+  }
   if (n->kind == RT_N_TABLE || n->kind == RT_N_COLUMN || n->kind == RT_N_ALIAS)
     return n;
-  if (n->kind == RT_N_BIND) {
+  if (n->kind == RT_N_BIND && m->fn) {
     rt_node *b = m->fn(n, m->ud);
     if (!b) {
       m->failed = 1;
@@ -355,9 +362,27 @@ static rt_node *rewrite(bindmap *m, rt_node *n) {
   return map_put(m, n, copy);
 }
 
+static rt_node *rewrite_all(bindmap *m, rt_node *n) {
+  rt_node *r = rewrite(m, n);
+  int i;
+  r = m->failed ? NULL : rt_ref(r);
+  for (i = 0; i < m->n; i++)
+    if (m->to[i] != m->from[i]) rt_unref(m->to[i]);
+  free(m->from);
+  free(m->to);
+  return r;
+}
+
+rt_node *rt_replace_nodes(rt_node *n,
+                          rt_node *(*fn)(rt_node *n, void *ud, int *failed),
+                          void *ud) {
+  bindmap m = {NULL, NULL, 0, 0, 0, NULL, ud, fn};
+  return rewrite_all(&m, n);
+}
+
 rt_node *rt_replace_binds(rt_node *n, rt_node *(*fn)(rt_node *bind, void *ud),
                           void *ud) {
-  bindmap m = {NULL, NULL, 0, 0, 0, fn, ud};
+  bindmap m = {NULL, NULL, 0, 0, 0, fn, ud, NULL};
   rt_node *r = rewrite(&m, n);
   int i;
   r = m.failed ? NULL : rt_ref(r);
@@ -436,6 +461,12 @@ rt_node *rt_literal_column(const char *text, rt_type *type) {
   return n;
 }
 
+rt_node *rt_label_reference(const char *name) {
+  rt_node *n = rt_literal_column(name, NULL);
+  if (n) n->op = RT_LIT_LABELREF;
+  return n;
+}
+
 rt_node *rt_column(const char *name, rt_type *type) {
   rt_node *n = rt_node_new(RT_N_COLUMN);
   if (!n) return NULL;
@@ -481,8 +512,6 @@ int rt_op_precedence(int op) {
   case RT_OP_JSON_PATH:
   case RT_OP_GETITEM:
     return 15;
-  case RT_OP_NOTIN:
-    return -100; /* SQLAlchemy has no entry for it */
   case RT_OP_EXISTS:
     return 0;
   case RT_OP_NULLSFIRST:
@@ -550,13 +579,16 @@ const char *rt_func_basename(const rt_node *f) {
   return dot ? dot + 1 : f->name;
 }
 
-/* The key of a bind compared with e: a column's or function's name; a
-** label's comparisons bind as param_1, as SQLAlchemy's do. */
+/* The key of a bind compared with e: a column's or function's name (a
+** literal_column's text); a label's comparisons bind as param_1, as
+** SQLAlchemy's do. */
 const char *rt_bind_key_for(const rt_node *e) {
   while (e) {
     switch (e->kind) {
     case RT_N_COLUMN:
       return e->name;
+    case RT_N_LITERAL:
+      return e->op == RT_LIT_LABELREF ? "param" : e->name;
     case RT_N_FUNC:
       return rt_func_basename(e);
     case RT_N_GROUPING:

@@ -201,6 +201,12 @@ rt_node *rt_node_copy(const rt_node *n);
 ** aliases are kept as they are.  NULL on out of memory. */
 rt_node *rt_replace_binds(rt_node *n, rt_node *(*fn)(rt_node *bind, void *ud),
                           void *ud);
+/* The same walk with fn asked first of every node (tables, columns and
+** aliases too): it returns a replacement (owned), or NULL to keep the
+** node and look inside it; it sets *failed on out of memory. */
+rt_node *rt_replace_nodes(rt_node *n,
+                          rt_node *(*fn)(rt_node *n, void *ud, int *failed),
+                          void *ud);
 /* Append `item` (taking the caller's reference) to n's kids; -1 on OOM. */
 int rt_node_push(rt_node *n, rt_node *item);
 /* Replace kid i (taking the reference to `item`). */
@@ -214,6 +220,11 @@ rt_node **rt_kids_new(int n);
 /* --- constructors (each returns a new reference, NULL on OOM) --- */
 rt_node *rt_bind(const char *key, rt_value v, rt_type *type, int anon);
 rt_node *rt_literal_column(const char *text, rt_type *type);
+/* A name given as a string to order_by/group_by/desc/...: SQLAlchemy's
+** label reference, resolved when compiled against the columns clause,
+** then the FROM list (a literal column whose op is RT_LIT_LABELREF). */
+#define RT_LIT_LABELREF 1
+rt_node *rt_label_reference(const char *name);
 rt_node *rt_column(const char *name, rt_type *type); /* free column() */
 rt_node *rt_const(int kind); /* RT_N_NULL, RT_N_TRUE, RT_N_FALSE */
 /* Binary operator; `right` may be a plain value wrapped as a bind named

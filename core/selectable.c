@@ -336,3 +336,38 @@ rt_node *rt_exists(rt_node *select) {
   rt_node *n = rt_unary(RT_OP_EXISTS, select);
   return n;
 }
+
+typedef struct replacing {
+  rt_node *from, *to, *tocols;
+} replacing;
+
+static rt_node *replace_one(rt_node *n, void *ud, int *failed) {
+  replacing *r = ud;
+  int i;
+  if (n == r->from) return rt_ref(r->to);
+  if (n->kind == RT_N_COLUMN && n->owner == r->from && n->name) {
+    for (i = 0; i < r->tocols->n; i++) {
+      rt_node *k = r->tocols->kids[i];
+      if (k->kind == RT_N_COLUMN && k->name && strcmp(k->name, n->name) == 0)
+        return rt_ref(k);
+    }
+    return NULL;
+  }
+  (void)failed;
+  return NULL;
+}
+
+rt_node *rt_replace_selectable(rt_node *s, rt_node *from, rt_node *to) {
+  replacing r;
+  rt_node *out;
+  r.from = from;
+  r.to = to;
+  r.tocols = rt_list_new();
+  if (!r.tocols || rt_expand_columns(to, r.tocols) != 0) {
+    rt_unref(r.tocols);
+    return NULL;
+  }
+  out = rt_replace_nodes(s, replace_one, &r);
+  rt_unref(r.tocols);
+  return out;
+}

@@ -75,4 +75,9 @@ const char *rt_expr_name(const rt_node *e);
 ** pushes them into list `out`. */
 int rt_expand_columns(rt_node *from, rt_node *out);
 
+/* A copy of `s` in which table (or alias) `from` is `to`, an alias of it,
+** and its columns are `to`'s (SQLAlchemy's replace_selectable); aliases
+** inside are left as they are.  NULL on out of memory. */
+rt_node *rt_replace_selectable(rt_node *s, rt_node *from, rt_node *to);
+
 #endif

@@ -226,6 +226,15 @@ static int row_index(lua_State *L) {
     return rt_lua_error(L, RT_ENOSUCHCOLUMN,
                         "Could not locate column in row for column '%s'", k);
   }
+  if (lua_type(L, 2) == LUA_TUSERDATA) {
+    /* a Column object: rows are keyed by position and name only, so
+    ** say so rather than answer nil as if the value were NULL */
+    const char *k = luaL_tolstring(L, 2, NULL);
+    return rt_lua_error(L, RT_ENOSUCHCOLUMN,
+                        "Could not locate column in row for column '%s' "
+                        "(a Row takes a position or a name)",
+                        k);
+  }
   lua_pushnil(L);
   return 1;
 }

@@ -937,7 +937,7 @@ static int unary_fn(lua_State *L, int op, const char *fname) {
   if (lua_type(L, 1) == LUA_TSTRING) {
     /* desc("name"): a label of the columns clause, by name */
     ud = RESULT(L);
-    SETRESULT(L, ud, rt_literal_column(lua_tostring(L, 1), NULL));
+    SETRESULT(L, ud, rt_label_reference(lua_tostring(L, 1)));
     lua_replace(L, 1);
   }
   e = checknode(L, 1, fname);
@@ -1070,6 +1070,22 @@ static int e_label(lua_State *L) {
 */
 static const char func_mt_key = 0;
 
+/* Whether the value at idx is an options table {type_ = T} (a plain
+** table with a type_ field); *type gets T. */
+static int options_type(lua_State *L, int idx, rt_type **type) {
+  int has;
+  if (lua_type(L, idx) != LUA_TTABLE) return 0;
+  if (lua_getmetatable(L, idx)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  has = lua_getfield(L, idx, "type_") != LUA_TNIL;
+  if (has && !(*type = lsql_totype(L, -1)))
+    rt_lua_error(L, RT_EARGUMENT, "func: type_ must be a type");
+  lua_pop(L, 1);
+  return has;
+}
+
 static int func_call(lua_State *L) {
   const char *name;
   int nargs = lua_gettop(L) - 1, base, i;
@@ -1077,7 +1093,11 @@ static int func_call(lua_State *L) {
   lnode *ud;
   /* a literal argument binds under the function's name, as `lower_1` */
   rt_node *proto;
+  rt_type *type = NULL;
   lnode *pu;
+  /* a trailing {type_ = T}: SQLAlchemy's type_= keyword, the result type;
+  ** the table stays above the arguments, keeping T alive */
+  if (nargs > 0 && options_type(L, nargs + 1, &type)) nargs--;
   lua_rawgeti(L, 1, 1);
   name = lua_tostring(L, -1);
   if (!name) return rt_lua_error(L, RT_EARGUMENT, "func: not a function name");
@@ -1092,6 +1112,10 @@ static int func_call(lua_State *L) {
   for (i = 0; i < nargs; i++) args[i] = rt_ref(lsql_tonode(L, base + 1 + i));
   SETRESULT(L, ud, rt_func(name, args, nargs));
   lua_pop(L, 1);
+  if (type) {
+    rt_type_unref(ud->n->type);
+    ud->n->type = rt_type_ref(type);
+  }
   for (i = 2; i <= nargs + 1; i++)
     if (toannotated(L, i)) {
       keep_annotation(L, i);
@@ -1472,7 +1496,7 @@ static rt_node *arglist(lua_State *L, int first, int top, const char *fname) {
     if (lua_type(L, i) == LUA_TSTRING) {
       /* a name: a label reference (order_by("name")) */
       lnode *t = RESULT(L);
-      SETRESULT(L, t, rt_literal_column(lua_tostring(L, i), NULL));
+      SETRESULT(L, t, rt_label_reference(lua_tostring(L, i)));
       e = t->n;
     } else
       e = lsql_coerce(L, i, NULL, fname, i);
@@ -2030,7 +2054,7 @@ static int append_args(lua_State *L, rt_node *s, int slot, const char *fname) {
     if (i - 2 < 8 && few[i - 2]) /* (a node: told in the check above) */
       e = rt_ref(few[i - 2]);
     else if (lua_type(L, i) == LUA_TSTRING) /* a name: order_by("name") */
-      e = rt_literal_column(lua_tostring(L, i), NULL);
+      e = rt_label_reference(lua_tostring(L, i));
     else
       e = value_node(L, i, NULL, fname, i - 1);
     if (!e || rt_node_push(merged, e) != 0)
@@ -2073,6 +2097,24 @@ static int s_correlate(lua_State *L) {
   return append_args(L, checkselect(L, "correlate"), RT_S_CORRELATE,
                      "correlate");
 }
+/* replace_selectable(table, alias): the statement with the table (and its
+** columns) replaced by an alias of it */
+static int s_replace_selectable(lua_State *L) {
+  rt_node *s = checkkind(L, 1, RT_N_SELECT, RT_N_SELECT, "replace_selectable");
+  rt_node *from = lsql_tonode(L, 2), *to = lsql_tonode(L, 3);
+  lnode *ud;
+  if (!from || (from->kind != RT_N_TABLE && from->kind != RT_N_ALIAS))
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "replace_selectable: argument #1 must be a table or "
+                        "an alias");
+  if (!to || to->kind != RT_N_ALIAS)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "replace_selectable: argument #2 must be an alias");
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_replace_selectable(s, from, to));
+  return 1;
+}
+
 /* correlate_except(from, ...): correlate every FROM the enclosing select
 ** has but these; correlate_except(nil) correlates them all */
 static int s_correlate_except(lua_State *L) {
@@ -3168,6 +3210,12 @@ static void text_params(lua_State *L, lnode *ud, int idx, const char *fname) {
   }
 }
 
+/* The SELECT a subquery, or an alias of one, wraps; NULL for others. */
+static rt_node *aliased_select(rt_node *a) {
+  while (a && a->kind == RT_N_ALIAS && !(a->flags & RT_F_CTE)) a = a->a;
+  return a && (a->kind == RT_N_SELECT || a->kind == RT_N_COMPOUND) ? a : NULL;
+}
+
 static int params_common(lua_State *L, int unique, const char *fname) {
   rt_node *s = lsql_checknode(L, 1, fname);
   paramctx p;
@@ -3185,7 +3233,13 @@ static int params_common(lua_State *L, int unique, const char *fname) {
   p.nlists = p.overflow = 0;
   param_lists(L, &p, s, fname);
   ud = RESULT(L);
-  SETRESULT(L, ud, rt_replace_binds(s, param_bind, &p));
+  if (s->kind == RT_N_ALIAS && !(s->flags & RT_F_CTE) && aliased_select(s)) {
+    /* a subquery (or an alias of one): a new one, of its SELECT with the
+    ** values, under the same name */
+    rt_node *e = rt_replace_binds(aliased_select(s), param_bind, &p);
+    SETRESULT(L, ud, e ? rt_alias(e, s->name, (int)s->flags) : NULL);
+  } else
+    SETRESULT(L, ud, rt_replace_binds(s, param_bind, &p));
   if (p.bad)
     return rt_lua_error(L, RT_EARGUMENT,
                         "%s: value for '%s' is not a SQL value", fname, p.bad);
@@ -6182,6 +6236,7 @@ static const luaL_Reg node_methods[] = {
     {"with_only_columns", s_with_only_columns},
     {"correlate", s_correlate},
     {"correlate_except", s_correlate_except},
+    {"replace_selectable", s_replace_selectable},
     {"reduce_columns", s_reduce_columns},
     {"subquery", s_subquery},
     {"lateral", s_lateral},

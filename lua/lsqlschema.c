@@ -695,6 +695,8 @@ static int l_column(lua_State *L) {
     rt_node *fv = lsql_tonode(L, i);
     if (fv && (fv->flags & RT_F_FETCHED))
       continue; /* Column(name, type, FetchedValue()): taken below */
+    if (lua_isnil(L, i) && i == (name ? 2 : 1))
+      continue; /* Column(name, nil, ForeignKey(...)): no type given */
     if (lsql_totype(L, i))
       type = lsql_totype(L, i);
     else if (lua_type(L, i) == LUA_TTABLE) {
