@@ -575,49 +575,148 @@ void rt_orm_push_ordered(lua_State *L, int obj, int e_idx) {
   }
 }
 
+/* Per placeholder p (1..np) the attribute it reads, when it reads one
+** (mostly), or 0 for the general rule of rt_orm_push_ordered; the order
+** entries are at first..first+np-1.  A userdata pushed on the stack. */
+static int *order_attrs(lua_State *L, int first, int np) {
+  int p, *attr = lua_newuserdatauv(L, sizeof(int) * (size_t)(np + 1), 0);
+  for (p = 1; p <= np; p++) {
+    int at = first + p - 1;
+    lua_Integer e = lua_isinteger(L, at) ? lua_tointeger(L, at) : 0;
+    attr[p] = e > 0 && e <= 0xFFFF ? (int)e : 0;
+  }
+  return attr;
+}
+
+/* Push the value placeholder p takes of the instance o at obj (attr and
+** the order entries from first as order_attrs has them). */
+static void push_param(lua_State *L, int obj, linst *o, const int *attr,
+                       int first, int p) {
+  if (attr[p] && attr[p] <= o->nattrs) {
+    if (lua_getiuservalue(L, obj, UV_VALUES + attr[p] - 1) == LUA_TNIL) {
+      lua_pop(L, 1);
+      rt_lua_pushnull(L);
+    }
+  } else
+    rt_orm_push_ordered(L, obj, first + p - 1);
+}
+
+/* Push the flat list of the parameters of objs[i..j] (the tables at
+** objs and order; see C.positional_flat). */
+static void positional_flat(lua_State *L, int objs, lua_Integer i,
+                            lua_Integer j, int order) {
+  lua_Integer r, at = 0;
+  int np = (int)lua_rawlen(L, order), p, k, list, first, *attr;
+  luaL_argcheck(L, np <= 65535 && j - i < 100000000, 4, "too many values");
+  lua_createtable(L, j >= i ? (int)((j - i + 1) * np) : 0, 0);
+  list = lua_gettop(L);
+  first = list + 1;
+  for (k = 1; k <= np; k++) lua_rawgeti(L, order, k);
+  attr = order_attrs(L, first, np);
+  for (r = i; r <= j; r++) {
+    int obj;
+    linst *o;
+    lua_rawgeti(L, objs, r);
+    o = rt_orm_checkinst(L, -1);
+    obj = lua_gettop(L);
+    for (p = 1; p <= np; p++) {
+      push_param(L, obj, o, attr, first, p);
+      lua_rawseti(L, list, ++at);
+    }
+    lua_pop(L, 1);
+  }
+  lua_settop(L, list);
+}
+
 /*
 ** C.positional_flat(objs, i, j, order) -> the positional parameters of
 ** objs[i..j] for a statement compiled once (see C.positional), as one
 ** flat list: row after row, #order values each.
 */
 static int l_positional_flat(lua_State *L) {
-  lua_Integer i = luaL_checkinteger(L, 2), j = luaL_checkinteger(L, 3), r;
-  int np, p, k, *attr;
-  lua_Integer at = 0;
+  lua_Integer i = luaL_checkinteger(L, 2), j = luaL_checkinteger(L, 3);
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 4, LUA_TTABLE);
   lua_settop(L, 4);
-  np = (int)lua_rawlen(L, 4);
-  luaL_argcheck(L, np <= 65535 && j - i < 100000000, 4, "too many values");
-  lua_createtable(L, j >= i ? (int)((j - i + 1) * np) : 0, 0); /* 5 */
-  for (k = 1; k <= np; k++) lua_rawgeti(L, 4, k);              /* 6..5+np */
-  /* per placeholder the attribute it reads (mostly), or 0 for the
-  ** general rule of rt_orm_push_ordered */
-  attr = lua_newuserdatauv(L, sizeof(int) * (size_t)(np + 1), 0);
-  for (p = 1; p <= np; p++) {
-    lua_Integer e = lua_isinteger(L, 5 + p) ? lua_tointeger(L, 5 + p) : 0;
-    attr[p] = e > 0 && e <= 0xFFFF ? (int)e : 0;
-  }
-  for (r = i; r <= j; r++) {
-    int obj;
-    linst *o;
-    lua_rawgeti(L, 1, r);
-    o = rt_orm_checkinst(L, -1);
-    obj = lua_gettop(L);
-    for (p = 1; p <= np; p++) {
-      if (attr[p] && attr[p] <= o->nattrs) {
-        if (lua_getiuservalue(L, obj, UV_VALUES + attr[p] - 1) == LUA_TNIL) {
-          lua_pop(L, 1);
-          rt_lua_pushnull(L);
-        }
-      } else
-        rt_orm_push_ordered(L, obj, 5 + p);
-      lua_rawseti(L, 5, ++at);
-    }
-    lua_pop(L, 1);
-  }
-  lua_settop(L, 5);
+  positional_flat(L, 1, i, j, 4);
   return 1;
+}
+
+/* The parameters of objs[i..j] read straight from the objects into the
+** driver's values (no list of them is made; see rt_lua_params). */
+typedef struct objparams {
+  rt_lua_params p;
+  int objs, order, first, obj; /* obj: the slot of the current row's */
+  lua_Integer i, cur;          /* objs[i] is row 1; the row at obj */
+  linst *o;
+  const int *attr;
+} objparams;
+
+static void objparams_push(lua_State *L, rt_lua_params *p, int r, int j) {
+  objparams *s = (objparams *)p;
+  if (s->cur != r) {
+    lua_rawgeti(L, s->objs, s->i + r - 1);
+    s->o = rt_orm_checkinst(L, -1);
+    lua_replace(L, s->obj);
+    s->cur = r;
+  }
+  push_param(L, s->obj, s->o, s->attr, s->first, j);
+}
+
+static void objparams_table(lua_State *L, rt_lua_params *p) {
+  objparams *s = (objparams *)p;
+  positional_flat(L, s->objs, s->i, s->i + s->p.nrows - 1, s->order);
+}
+
+/*
+** C.exec_objs(conn, sql, objs, i, j, order, kinds, conv, each) -- what
+** conn:_exec_compiled(sql, C.positional_flat(objs, i, j, order), kinds,
+** conv, #order) does (each: conn:_insert_each(sql, ..., kinds, #order)),
+** the values read from the objects as the driver's parameters are made;
+** the Result (each: the list of generated keys).  #order is at least 1.
+*/
+static int l_exec_objs(lua_State *L) {
+  lua_Integer i = luaL_checkinteger(L, 4), j = luaL_checkinteger(L, 5);
+  const char *sql = luaL_checkstring(L, 2), *kinds = luaL_optstring(L, 7, "");
+  const unsigned char *conv = NULL;
+  size_t nconv = 0;
+  int np, k, each = lua_toboolean(L, 9);
+  objparams s;
+  luaL_checktype(L, 3, LUA_TTABLE);
+  luaL_checktype(L, 6, LUA_TTABLE);
+  if (!lua_isnoneornil(L, 8))
+    conv = (const unsigned char *)luaL_checklstring(L, 8, &nconv);
+  lua_settop(L, 9);
+  np = (int)lua_rawlen(L, 6);
+  luaL_argcheck(L, np >= 1 && np <= 65535 && j >= i && j - i < 100000000, 6,
+                "parameter count");
+  if (!rt_lua_toconn(L, 1)) { /* another kind of connection: its method */
+    lua_getfield(L, 1, each ? "_insert_each" : "_exec_compiled");
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    positional_flat(L, 3, i, j, 6);
+    lua_pushvalue(L, 7);
+    if (each)
+      lua_pushinteger(L, np);
+    else {
+      lua_pushvalue(L, 8);
+      lua_pushinteger(L, np);
+    }
+    lua_call(L, each ? 5 : 6, 1);
+    return 1;
+  }
+  s.p.nrows = (int)(j - i + 1);
+  s.p.width = np;
+  s.p.push = objparams_push;
+  s.p.push_table = objparams_table;
+  s.objs = 3, s.order = 6, s.i = i, s.cur = 0, s.o = NULL;
+  s.first = 10;
+  for (k = 1; k <= np; k++) lua_rawgeti(L, 6, k); /* 10..9+np */
+  s.attr = order_attrs(L, s.first, np);
+  lua_pushnil(L);
+  s.obj = lua_gettop(L);
+  if (each) return rt_lua_insert_each_params(L, sql, kinds, &s.p);
+  return rt_lua_exec_params(L, sql, kinds, conv, (int)nconv, &s.p);
 }
 
 /* hooks.modified(obj), called by an instance's first change since the
@@ -684,6 +783,7 @@ static const luaL_Reg persistence_c[] = {
     {"modified_hook", l_modified_hook},
     {"method_index", l_method_index},
     {"positional_flat", l_positional_flat},
+    {"exec_objs", l_exec_objs},
     {NULL, NULL} /* one entry a line */
 };
 
