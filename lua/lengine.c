@@ -1702,8 +1702,8 @@ int rt_lua_exec_params(lua_State *L, const char *sql, const char *kinds,
 }
 
 /* (lretort.h) conn:_insert_each with parameters from a source */
-int rt_lua_insert_each_params(lua_State *L, const char *sql,
-                              const char *kinds, rt_lua_params *src) {
+int rt_lua_insert_each_params(lua_State *L, const char *sql, const char *kinds,
+                              rt_lua_params *src) {
   double t0 = mono_now();
   lconn *c = openconn(L, 1);
   rt_value *vals = collect_source(L, src, kinds ? kinds : "", "_insert_each");
@@ -1801,7 +1801,8 @@ static int conn_execute(lua_State *L) {
   ** 9: how to find inserted_primary_key */
   lua_call(L, 4, 6);
   set_echo_tag(ex.tag);
-  run_values(L, c, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv, ex.nconv, NULL);
+  run_values(L, c, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv, ex.nconv,
+             NULL);
   if (!lua_isnil(L, 9)) rt_lua_result_setpk(L, -1, 9);
   return 1;
 }

@@ -248,8 +248,8 @@ struct rt_lua_params {
 ** the parameters are borrowed from where p reads them. */
 int rt_lua_exec_params(lua_State *L, const char *sql, const char *kinds,
                        const unsigned char *conv, int nconv, rt_lua_params *p);
-int rt_lua_insert_each_params(lua_State *L, const char *sql,
-                              const char *kinds, rt_lua_params *p);
+int rt_lua_insert_each_params(lua_State *L, const char *sql, const char *kinds,
+                              rt_lua_params *p);
 /* Close every open result of a connection (before it closes). */
 void rt_lua_close_results(lconn *conn);
 /* A ScalarResult at idx: push the Result it reads and return the 1-based

@@ -66,6 +66,7 @@ static int instance_mt(lua_State *L, int idx) {
 static int l_add_all(lua_State *L) {
   lua_Integer sid = luaL_checkinteger(L, 2), i, nnew;
   int rels = 1;
+  const void *lastp = NULL; /* the address of the class at 6 */
   luaL_checktype(L, 3, LUA_TTABLE);
   luaL_checktype(L, 4, LUA_TTABLE);
   luaL_checktype(L, 5, LUA_TFUNCTION);
@@ -76,11 +77,15 @@ static int l_add_all(lua_State *L) {
   for (i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) { /* 7: obj */
     linst *o = rt_orm_toinst(L, 7);
     if (o && o->lifecycle == S_TRANSIENT) {
+      const void *cp;
       lua_getiuservalue(L, 7, UV_CLASS); /* 8 */
-      if (!lua_rawequal(L, 8, 6)) {
+      /* (the class at 6 stays there: its address stands for it) */
+      cp = lua_topointer(L, 8);
+      if (!cp || cp != lastp) {
         if (instance_mt(L, 7)) {
           rels = has_rels(L, 7);
           lua_copy(L, 8, 6);
+          lastp = cp;
         } else
           o = NULL;
       }
@@ -150,15 +155,19 @@ static void push_group(lua_State *L, int saves, int groupof, int cls,
 */
 typedef struct grouping {
   int saves, groupof, last, list;
+  const void *lastp; /* the address of the class at last (kept there) */
   const char *field;
   lua_Integer n;    /* the length of the list at list */
   lua_Integer left; /* the pending objects not yet placed */
 } grouping;
 
 static void group_add(lua_State *L, grouping *g, int obj) {
+  const void *cp;
   lua_getiuservalue(L, obj, UV_CLASS);
-  if (!lua_rawequal(L, -1, g->last)) {
+  cp = lua_topointer(L, -1);
+  if (!cp || cp != g->lastp) {
     lua_copy(L, -1, g->last);
+    g->lastp = cp;
     push_group(L, g->saves, g->groupof, g->last, g->field, g->left);
     lua_replace(L, g->list);
     g->n = (lua_Integer)lua_rawlen(L, g->list);
@@ -181,7 +190,7 @@ static void group_add(lua_State *L, grouping *g, int obj) {
 static int l_flush_groups(lua_State *L) {
   lua_Integer n, i;
   int k, stale, nodel;
-  grouping g = {6, 5, 7, 8, "ins", 0, 0};
+  grouping g = {6, 5, 7, 8, NULL, "ins", 0, 0};
   for (k = 1; k <= 5; k++) luaL_checktype(L, k, LUA_TTABLE);
   lua_settop(L, 5);
   lua_newtable(L); /* 6: saves */
@@ -213,6 +222,7 @@ static int l_flush_groups(lua_State *L) {
   lua_settop(L, 8);
   lua_pushnil(L);
   lua_copy(L, -1, 7);
+  g.lastp = NULL;
   while (lua_next(L, 3)) { /* 9: obj, 10: true */
     lua_pop(L, 1);
     if (nodel) {
@@ -783,8 +793,8 @@ static const luaL_Reg persistence_c[] = {
     {"modified_hook", l_modified_hook},
     {"method_index", l_method_index},
     {"positional_flat", l_positional_flat},
-    {"exec_objs", l_exec_objs},
-    {NULL, NULL} /* one entry a line */
+    {"exec_objs", l_exec_objs}, /* (the flush's batches) */
+    {NULL, NULL}                /* one entry a line */
 };
 
 void rt_orm_persistence_register(lua_State *L) {
