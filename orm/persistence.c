@@ -746,6 +746,27 @@ static int modified_hook(lua_State *L) {
   return 0;
 }
 
+/* (orm/persistence.h) What calling the hook does, without the call: its
+** upvalues read in place. */
+int rt_orm_mark_modified(lua_State *L, int hook, int obj) {
+  linst *o;
+  int top;
+  if (lua_tocfunction(L, hook) != modified_hook) return 0;
+  o = rt_orm_checkinst(L, obj);
+  top = lua_gettop(L);
+  lua_getupvalue(L, hook, 1);
+  if (lua_rawgeti(L, -1, o->session) == LUA_TTABLE) {
+    lua_getupvalue(L, hook, 2); /* "_dirty" */
+    if (lua_rawget(L, -2) == LUA_TTABLE) {
+      lua_pushvalue(L, obj);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, -3);
+    }
+  }
+  lua_settop(L, top);
+  return 1;
+}
+
 /* C.modified_hook(sessions) -> the function for hooks.modified */
 static int l_modified_hook(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
