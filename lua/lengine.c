@@ -1312,6 +1312,37 @@ static int kind_of_letter(char k) {
   }
 }
 
+/* The flags of a bind's processing (rt_lua_bind_process) on the dialect
+** of the connection at index 1. */
+static int bind_flags(lua_State *L) {
+  const char *d = checkconn(L, 1)->c.engine->dialect;
+  int flags = RT_BIND_EXEC;
+  if (strcmp(d, "postgresql") == 0)
+    flags |= RT_BIND_NATIVE_UUID | RT_BIND_NATIVE_INTERVAL;
+  if (strcmp(d, "sqlite") == 0) flags |= RT_BIND_TIME_TEXT;
+  if (strcmp(d, "mysql") == 0) flags |= RT_BIND_NAIVE_TIME;
+  return flags;
+}
+
+/* The value on top (popped) as parameter j, of kind letter k (see
+** collect_params), into *v; a string processing makes is kept alive in
+** the table at made, the others by whoever holds them. */
+static void bind_one(lua_State *L, char k, int flags, int made, rt_value *v,
+                     const char *fname, int j) {
+  if (kind_of_letter(k) != RT_TY_NULL && !lua_isnil(L, -1)) {
+    rt_lua_bind_process(L, kind_of_letter(k), flags);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, made, (lua_Integer)lua_rawlen(L, made) + 1);
+  }
+  if (rt_lua_tovalue(L, -1, v) != 0)
+    rt_lua_error(L, RT_EARGUMENT,
+                 "%s: parameter %d can't be bound: %s is not a SQL value",
+                 fname, j, luaL_typename(L, -1));
+  if (v->type == RT_V_TEXT && k == 'b') v->type = RT_V_BLOB;
+  if (v->type == RT_V_TEXT) v->sqltype = rt_lua_bind_sqltype(kind_of_letter(k));
+  lua_pop(L, 1); /* the string stays alive in its table */
+}
+
 /*
 ** Turn params (nil, a list of values, or a list of lists) into a row-major
 ** rt_value array in a userdata pushed on the stack.  Values borrow strings
@@ -1330,14 +1361,9 @@ static rt_value *collect_params(lua_State *L, int idx, const char *kinds,
   size_t nkinds = kinds ? strlen(kinds) : 0;
   rt_value *vals;
   if (kinds) {
-    const char *d = checkconn(L, 1)->c.engine->dialect;
     lua_newtable(L); /* the strings processing makes */
     made = lua_gettop(L);
-    flags = RT_BIND_EXEC;
-    if (strcmp(d, "postgresql") == 0)
-      flags |= RT_BIND_NATIVE_UUID | RT_BIND_NATIVE_INTERVAL;
-    if (strcmp(d, "sqlite") == 0) flags |= RT_BIND_TIME_TEXT;
-    if (strcmp(d, "mysql") == 0) flags |= RT_BIND_NAIVE_TIME;
+    flags = bind_flags(L);
   }
   *nparams = 0;
   *nrows = 1;
@@ -1382,21 +1408,9 @@ static rt_value *collect_params(lua_State *L, int idx, const char *kinds,
     }
     for (j = 1; j <= width; j++) {
       char k = (size_t)j <= nkinds ? kinds[j - 1] : '-';
-      rt_value *v = &vals[(i - 1) * width + (j - 1)];
       lua_rawgeti(L, row, at + j);
-      if (kind_of_letter(k) != RT_TY_NULL && !lua_isnil(L, -1)) {
-        rt_lua_bind_process(L, kind_of_letter(k), flags);
-        lua_pushvalue(L, -1);
-        lua_rawseti(L, made, (lua_Integer)lua_rawlen(L, made) + 1);
-      }
-      if (rt_lua_tovalue(L, -1, v) != 0)
-        rt_lua_error(L, RT_EARGUMENT,
-                     "%s: parameter %d can't be bound: %s is not a SQL value",
-                     fname, (int)j, luaL_typename(L, -1));
-      if (v->type == RT_V_TEXT && k == 'b') v->type = RT_V_BLOB;
-      if (v->type == RT_V_TEXT)
-        v->sqltype = rt_lua_bind_sqltype(kind_of_letter(k));
-      lua_pop(L, 1); /* the string stays alive in its table */
+      bind_one(L, k, flags, made, &vals[(i - 1) * width + (j - 1)], fname,
+               (int)j);
     }
     if (many && flat == 0) lua_pop(L, 1);
   }
@@ -1416,9 +1430,25 @@ static lconn *openconn(lua_State *L, int idx) {
 
 /* Execute `sql` with `nrows` rows of `nparams` values on the connection
 ** at index 1; pushes a Result. */
+/* Raise the driver's error for sql, with the parameters at orig_params
+** or, from a source (src not NULL), their table form as its context. */
+static int raise_exec(lua_State *L, rt_error *err, const char *sql,
+                      int orig_params, rt_lua_params *src) {
+  int params = orig_params ? lua_absindex(L, orig_params) : 0;
+  rt_lua_pusherror(L, err);
+  if (src) {
+    src->push_table(L, src);
+    lua_insert(L, -2);
+    params = lua_gettop(L) - 1;
+  }
+  rt_lua_error_context(L, sql, params);
+  return lua_error(L);
+}
+
 static int run_values(lua_State *L, lconn *c, const char *sql,
                       const rt_value *vals, int nparams, int nrows,
-                      int orig_params, const unsigned char *conv, int nconv) {
+                      int orig_params, const unsigned char *conv, int nconv,
+                      rt_lua_params *src) {
   rt_error err = RT_ERROR_INIT;
   int pidx = 0;
   /* (again: compiling may have run Lua code that closed it) */
@@ -1434,7 +1464,7 @@ static int run_values(lua_State *L, lconn *c, const char *sql,
     int64_t rowcount = -1;
     if (rt_connection_executemany(&c->c, sql, vals, nparams, nrows, &rowcount,
                                   &err) != 0)
-      return rt_lua_raise_sql(L, &err, sql, orig_params);
+      return raise_exec(L, &err, sql, orig_params, src);
     rt_lua_pushcountresult(L, 1, rowcount, c->c.dbc->many_lastrowid);
     if (pidx) fire_cursor(L, "after_cursor_execute", sql, pidx, 1);
     return 1;
@@ -1443,7 +1473,7 @@ static int run_values(lua_State *L, lconn *c, const char *sql,
     lresult *r = rt_lua_newresult(L);
     if (rt_connection_execute(&c->c, sql, vals, nparams,
                               c->stream ? RT_EXEC_STREAM : 0, &cur, &err) != 0)
-      return rt_lua_raise_sql(L, &err, sql, orig_params);
+      return raise_exec(L, &err, sql, orig_params, src);
     rt_lua_setresult(L, r, 1, c, cur, conv, nconv);
     if (pidx) fire_cursor(L, "after_cursor_execute", sql, pidx, 0);
     return 1;
@@ -1461,7 +1491,7 @@ static int run(lua_State *L, const char *sql, int pidx, const char *kinds,
   rt_value *vals = collect_params(L, pidx, kinds, kinds != NULL, flat, &nparams,
                                   &nrows, fname);
   return run_values(L, openconn(L, 1), sql, vals, nparams, nrows, orig_params,
-                    conv, nconv);
+                    conv, nconv, NULL);
 }
 
 static int conn_exec_driver_sql(lua_State *L) {
@@ -1570,25 +1600,39 @@ static int conn_exec_compiled(lua_State *L) {
 ** fourth argument).  The prepared statement is reused from the
 ** connection's statement cache.
 */
+static int insert_each(lua_State *L, lconn *c, const char *sql,
+                       const rt_value *vals, int nparams, int nrows, double t0,
+                       rt_lua_params *src);
+
 static int conn_insert_each(lua_State *L) {
   double t0 = mono_now();
   lconn *c = openconn(L, 1);
-  rt_error err = RT_ERROR_INIT;
   const char *sql, *kinds;
   rt_value *vals;
-  int nparams, nrows, i, events;
+  int nparams, nrows;
   rt_lua_checkarg(L, 2, LUA_TSTRING, "_insert_each");
   sql = lua_tostring(L, 2);
   rt_lua_checkarg(L, 3, LUA_TTABLE, "_insert_each");
   kinds = luaL_optstring(L, 4, "");
   vals = collect_params(L, 3, kinds, 1, flat_width(L, 5, "_insert_each"),
                         &nparams, &nrows, "_insert_each");
-  events = has_listeners(L, 1);
+  return insert_each(L, c, sql, vals, nparams, nrows, t0, NULL);
+}
+
+/* The executions of conn:_insert_each (the Connection c at index 1) with
+** its parameters collected: vals, nrows of nparams each, from the table
+** at index 3 or from src. */
+static int insert_each(lua_State *L, lconn *c, const char *sql,
+                       const rt_value *vals, int nparams, int nrows, double t0,
+                       rt_lua_params *src) {
+  rt_error err = RT_ERROR_INIT;
+  int i, events = has_listeners(L, 1);
+  int orig = src ? 0 : 3;
   if (!events && nrows > 0) {
     int64_t *ids = lua_newuserdatauv(L, sizeof(int64_t) * (size_t)nrows, 0);
     int rc =
         rt_connection_insertmany(&c->c, sql, vals, nparams, nrows, ids, &err);
-    if (rc < 0) return rt_lua_raise_sql(L, &err, sql, 3);
+    if (rc < 0) return raise_exec(L, &err, sql, orig, src);
     if (rc == 0) {
       lua_createtable(L, nrows, 0);
       for (i = 0; i < nrows; i++) {
@@ -1613,7 +1657,7 @@ static int conn_insert_each(lua_State *L) {
     }
     tag_precompiled(L, 1, sql, t0);
     if (rt_connection_execute(&c->c, sql, row, nparams, 0, &cur, &err) != 0)
-      return rt_lua_raise_sql(L, &err, sql, 3);
+      return raise_exec(L, &err, sql, orig, src);
     id = cur->lastrowid;
     cur->conn->drv->cursor_close(cur);
     if (events) {
@@ -1624,6 +1668,61 @@ static int conn_insert_each(lua_State *L) {
     lua_rawseti(L, -2, i + 1);
   }
   return 1;
+}
+
+/* The parameters of src as collect_params makes them of a table, pushed
+** in a userdata (with the table of the strings processing makes below
+** it).  Strings are borrowed from where src reads them, which nothing
+** changes before the execution, but for the listeners of the cursor
+** events: with those, every value is kept in that table too. */
+static rt_value *collect_source(lua_State *L, rt_lua_params *src,
+                                const char *kinds, const char *fname) {
+  size_t nkinds = strlen(kinds);
+  int flags, made, r, j, keep = *checkconn(L, 1)->events != 0;
+  rt_value *vals;
+  if (src->width < 1 || src->width > 65535 || src->nrows < 1 ||
+      src->nrows > 100000000 / src->width)
+    rt_lua_error(L, RT_EARGUMENT, "%s: too many parameters", fname);
+  lua_newtable(L);
+  made = lua_gettop(L);
+  flags = bind_flags(L);
+  vals = lua_newuserdatauv(
+      L, sizeof(rt_value) * ((size_t)src->nrows * (size_t)src->width + 1), 0);
+  for (r = 1; r <= src->nrows; r++)
+    for (j = 1; j <= src->width; j++) {
+      char k = (size_t)j <= nkinds ? kinds[j - 1] : '-';
+      src->push(L, src, r, j);
+      if (keep) {
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, made, (lua_Integer)lua_rawlen(L, made) + 1);
+      }
+      bind_one(L, k, flags, made,
+               &vals[(size_t)(r - 1) * (size_t)src->width + (size_t)(j - 1)],
+               fname, j);
+    }
+  return vals;
+}
+
+/* (lretort.h) conn:_exec_compiled with parameters from a source */
+int rt_lua_exec_params(lua_State *L, const char *sql, const char *kinds,
+                       const unsigned char *conv, int nconv,
+                       rt_lua_params *src) {
+  double t0 = mono_now();
+  rt_value *vals;
+  openconn(L, 1);
+  tag_precompiled(L, 1, sql, t0);
+  vals = collect_source(L, src, kinds ? kinds : "", "_exec_compiled");
+  return run_values(L, openconn(L, 1), sql, vals, src->width, src->nrows, 0,
+                    conv, nconv, src);
+}
+
+/* (lretort.h) conn:_insert_each with parameters from a source */
+int rt_lua_insert_each_params(lua_State *L, const char *sql, const char *kinds,
+                              rt_lua_params *src) {
+  double t0 = mono_now();
+  lconn *c = openconn(L, 1);
+  rt_value *vals = collect_source(L, src, kinds ? kinds : "", "_insert_each");
+  return insert_each(L, c, sql, vals, src->width, src->nrows, t0, src);
 }
 
 /*
@@ -1692,7 +1791,7 @@ static int conn_execute(lua_State *L) {
                         PLANNED_VALUES)) {
     echo_tag[0] = '\0';
     return run_values(L, c, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv,
-                      ex.nconv);
+                      ex.nconv, NULL);
   }
   if (rt_lua_slot_get(L, &compile_exec_slot, &compile_exec_key) !=
       LUA_TFUNCTION) {
@@ -1717,7 +1816,8 @@ static int conn_execute(lua_State *L) {
   ** 9: how to find inserted_primary_key */
   lua_call(L, 4, 6);
   set_echo_tag(ex.tag);
-  run_values(L, c, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv, ex.nconv);
+  run_values(L, c, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv, ex.nconv,
+             NULL);
   if (!lua_isnil(L, 9)) rt_lua_result_setpk(L, -1, 9);
   return 1;
 }

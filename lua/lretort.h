@@ -234,6 +234,27 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan);
 /* Push a Result that returns no rows, only a row count (executemany). */
 void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount,
                             int64_t lastrowid);
+/*
+** Parameters that come from elsewhere than a Lua table (the ORM's flush
+** reads them from its objects): push(L, p, r, j) pushes the value of
+** parameter j (1-based) of row r (1-based), nrows rows of width values;
+** push_table(L, p) pushes all of them as the flat list of values
+** conn:_exec_compiled takes, only for the context of an error.
+*/
+typedef struct rt_lua_params rt_lua_params;
+struct rt_lua_params {
+  int nrows, width;
+  void (*push)(lua_State *L, rt_lua_params *p, int r, int j);
+  void (*push_table)(lua_State *L, rt_lua_params *p);
+};
+/* With the Connection at index 1: conn:_exec_compiled(sql, <p>, kinds,
+** conv, p->width), pushing its Result; conn:_insert_each(sql, <p>,
+** kinds, p->width), pushing the list of the generated keys.  Strings of
+** the parameters are borrowed from where p reads them. */
+int rt_lua_exec_params(lua_State *L, const char *sql, const char *kinds,
+                       const unsigned char *conv, int nconv, rt_lua_params *p);
+int rt_lua_insert_each_params(lua_State *L, const char *sql, const char *kinds,
+                              rt_lua_params *p);
 /* Close every open result of a connection (before it closes). */
 void rt_lua_close_results(lconn *conn);
 /* Before a connection closes, commits or rolls back: its open results

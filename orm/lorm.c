@@ -493,7 +493,9 @@ static int inst_newindex(lua_State *L) {
       o->flags |= O_MODIFIED;
       if (o->lifecycle == S_PERSISTENT && o->session) {
         /* first change since the flush: the session holds it strongly */
-        if (lua_type(L, UP_MODIFIED) == LUA_TFUNCTION) {
+        if (rt_orm_mark_modified(L, UP_MODIFIED, 1)) {
+          /* (the session's own hook: done without a call) */
+        } else if (lua_type(L, UP_MODIFIED) == LUA_TFUNCTION) {
           lua_pushvalue(L, UP_MODIFIED);
           lua_pushvalue(L, 1);
           lua_call(L, 1, 0);

@@ -66,6 +66,7 @@ static int instance_mt(lua_State *L, int idx) {
 static int l_add_all(lua_State *L) {
   lua_Integer sid = luaL_checkinteger(L, 2), i, nnew;
   int rels = 1;
+  const void *lastp = NULL; /* the address of the class at 6 */
   luaL_checktype(L, 3, LUA_TTABLE);
   luaL_checktype(L, 4, LUA_TTABLE);
   luaL_checktype(L, 5, LUA_TFUNCTION);
@@ -76,11 +77,15 @@ static int l_add_all(lua_State *L) {
   for (i = 1; lua_geti(L, 1, i) != LUA_TNIL; i++) { /* 7: obj */
     linst *o = rt_orm_toinst(L, 7);
     if (o && o->lifecycle == S_TRANSIENT) {
+      const void *cp;
       lua_getiuservalue(L, 7, UV_CLASS); /* 8 */
-      if (!lua_rawequal(L, 8, 6)) {
+      /* (the class at 6 stays there: its address stands for it) */
+      cp = lua_topointer(L, 8);
+      if (!cp || cp != lastp) {
         if (instance_mt(L, 7)) {
           rels = has_rels(L, 7);
           lua_copy(L, 8, 6);
+          lastp = cp;
         } else
           o = NULL;
       }
@@ -150,15 +155,19 @@ static void push_group(lua_State *L, int saves, int groupof, int cls,
 */
 typedef struct grouping {
   int saves, groupof, last, list;
+  const void *lastp; /* the address of the class at last (kept there) */
   const char *field;
   lua_Integer n;    /* the length of the list at list */
   lua_Integer left; /* the pending objects not yet placed */
 } grouping;
 
 static void group_add(lua_State *L, grouping *g, int obj) {
+  const void *cp;
   lua_getiuservalue(L, obj, UV_CLASS);
-  if (!lua_rawequal(L, -1, g->last)) {
+  cp = lua_topointer(L, -1);
+  if (!cp || cp != g->lastp) {
     lua_copy(L, -1, g->last);
+    g->lastp = cp;
     push_group(L, g->saves, g->groupof, g->last, g->field, g->left);
     lua_replace(L, g->list);
     g->n = (lua_Integer)lua_rawlen(L, g->list);
@@ -181,7 +190,7 @@ static void group_add(lua_State *L, grouping *g, int obj) {
 static int l_flush_groups(lua_State *L) {
   lua_Integer n, i;
   int k, stale, nodel;
-  grouping g = {6, 5, 7, 8, "ins", 0, 0};
+  grouping g = {6, 5, 7, 8, NULL, "ins", 0, 0};
   for (k = 1; k <= 5; k++) luaL_checktype(L, k, LUA_TTABLE);
   lua_settop(L, 5);
   lua_newtable(L); /* 6: saves */
@@ -213,6 +222,7 @@ static int l_flush_groups(lua_State *L) {
   lua_settop(L, 8);
   lua_pushnil(L);
   lua_copy(L, -1, 7);
+  g.lastp = NULL;
   while (lua_next(L, 3)) { /* 9: obj, 10: true */
     lua_pop(L, 1);
     if (nodel) {
@@ -575,49 +585,148 @@ void rt_orm_push_ordered(lua_State *L, int obj, int e_idx) {
   }
 }
 
+/* Per placeholder p (1..np) the attribute it reads, when it reads one
+** (mostly), or 0 for the general rule of rt_orm_push_ordered; the order
+** entries are at first..first+np-1.  A userdata pushed on the stack. */
+static int *order_attrs(lua_State *L, int first, int np) {
+  int p, *attr = lua_newuserdatauv(L, sizeof(int) * (size_t)(np + 1), 0);
+  for (p = 1; p <= np; p++) {
+    int at = first + p - 1;
+    lua_Integer e = lua_isinteger(L, at) ? lua_tointeger(L, at) : 0;
+    attr[p] = e > 0 && e <= 0xFFFF ? (int)e : 0;
+  }
+  return attr;
+}
+
+/* Push the value placeholder p takes of the instance o at obj (attr and
+** the order entries from first as order_attrs has them). */
+static void push_param(lua_State *L, int obj, linst *o, const int *attr,
+                       int first, int p) {
+  if (attr[p] && attr[p] <= o->nattrs) {
+    if (lua_getiuservalue(L, obj, UV_VALUES + attr[p] - 1) == LUA_TNIL) {
+      lua_pop(L, 1);
+      rt_lua_pushnull(L);
+    }
+  } else
+    rt_orm_push_ordered(L, obj, first + p - 1);
+}
+
+/* Push the flat list of the parameters of objs[i..j] (the tables at
+** objs and order; see C.positional_flat). */
+static void positional_flat(lua_State *L, int objs, lua_Integer i,
+                            lua_Integer j, int order) {
+  lua_Integer r, at = 0;
+  int np = (int)lua_rawlen(L, order), p, k, list, first, *attr;
+  luaL_argcheck(L, np <= 65535 && j - i < 100000000, 4, "too many values");
+  lua_createtable(L, j >= i ? (int)((j - i + 1) * np) : 0, 0);
+  list = lua_gettop(L);
+  first = list + 1;
+  for (k = 1; k <= np; k++) lua_rawgeti(L, order, k);
+  attr = order_attrs(L, first, np);
+  for (r = i; r <= j; r++) {
+    int obj;
+    linst *o;
+    lua_rawgeti(L, objs, r);
+    o = rt_orm_checkinst(L, -1);
+    obj = lua_gettop(L);
+    for (p = 1; p <= np; p++) {
+      push_param(L, obj, o, attr, first, p);
+      lua_rawseti(L, list, ++at);
+    }
+    lua_pop(L, 1);
+  }
+  lua_settop(L, list);
+}
+
 /*
 ** C.positional_flat(objs, i, j, order) -> the positional parameters of
 ** objs[i..j] for a statement compiled once (see C.positional), as one
 ** flat list: row after row, #order values each.
 */
 static int l_positional_flat(lua_State *L) {
-  lua_Integer i = luaL_checkinteger(L, 2), j = luaL_checkinteger(L, 3), r;
-  int np, p, k, *attr;
-  lua_Integer at = 0;
+  lua_Integer i = luaL_checkinteger(L, 2), j = luaL_checkinteger(L, 3);
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 4, LUA_TTABLE);
   lua_settop(L, 4);
-  np = (int)lua_rawlen(L, 4);
-  luaL_argcheck(L, np <= 65535 && j - i < 100000000, 4, "too many values");
-  lua_createtable(L, j >= i ? (int)((j - i + 1) * np) : 0, 0); /* 5 */
-  for (k = 1; k <= np; k++) lua_rawgeti(L, 4, k);              /* 6..5+np */
-  /* per placeholder the attribute it reads (mostly), or 0 for the
-  ** general rule of rt_orm_push_ordered */
-  attr = lua_newuserdatauv(L, sizeof(int) * (size_t)(np + 1), 0);
-  for (p = 1; p <= np; p++) {
-    lua_Integer e = lua_isinteger(L, 5 + p) ? lua_tointeger(L, 5 + p) : 0;
-    attr[p] = e > 0 && e <= 0xFFFF ? (int)e : 0;
-  }
-  for (r = i; r <= j; r++) {
-    int obj;
-    linst *o;
-    lua_rawgeti(L, 1, r);
-    o = rt_orm_checkinst(L, -1);
-    obj = lua_gettop(L);
-    for (p = 1; p <= np; p++) {
-      if (attr[p] && attr[p] <= o->nattrs) {
-        if (lua_getiuservalue(L, obj, UV_VALUES + attr[p] - 1) == LUA_TNIL) {
-          lua_pop(L, 1);
-          rt_lua_pushnull(L);
-        }
-      } else
-        rt_orm_push_ordered(L, obj, 5 + p);
-      lua_rawseti(L, 5, ++at);
-    }
-    lua_pop(L, 1);
-  }
-  lua_settop(L, 5);
+  positional_flat(L, 1, i, j, 4);
   return 1;
+}
+
+/* The parameters of objs[i..j] read straight from the objects into the
+** driver's values (no list of them is made; see rt_lua_params). */
+typedef struct objparams {
+  rt_lua_params p;
+  int objs, order, first, obj; /* obj: the slot of the current row's */
+  lua_Integer i, cur;          /* objs[i] is row 1; the row at obj */
+  linst *o;
+  const int *attr;
+} objparams;
+
+static void objparams_push(lua_State *L, rt_lua_params *p, int r, int j) {
+  objparams *s = (objparams *)p;
+  if (s->cur != r) {
+    lua_rawgeti(L, s->objs, s->i + r - 1);
+    s->o = rt_orm_checkinst(L, -1);
+    lua_replace(L, s->obj);
+    s->cur = r;
+  }
+  push_param(L, s->obj, s->o, s->attr, s->first, j);
+}
+
+static void objparams_table(lua_State *L, rt_lua_params *p) {
+  objparams *s = (objparams *)p;
+  positional_flat(L, s->objs, s->i, s->i + s->p.nrows - 1, s->order);
+}
+
+/*
+** C.exec_objs(conn, sql, objs, i, j, order, kinds, conv, each) -- what
+** conn:_exec_compiled(sql, C.positional_flat(objs, i, j, order), kinds,
+** conv, #order) does (each: conn:_insert_each(sql, ..., kinds, #order)),
+** the values read from the objects as the driver's parameters are made;
+** the Result (each: the list of generated keys).  #order is at least 1.
+*/
+static int l_exec_objs(lua_State *L) {
+  lua_Integer i = luaL_checkinteger(L, 4), j = luaL_checkinteger(L, 5);
+  const char *sql = luaL_checkstring(L, 2), *kinds = luaL_optstring(L, 7, "");
+  const unsigned char *conv = NULL;
+  size_t nconv = 0;
+  int np, k, each = lua_toboolean(L, 9);
+  objparams s;
+  luaL_checktype(L, 3, LUA_TTABLE);
+  luaL_checktype(L, 6, LUA_TTABLE);
+  if (!lua_isnoneornil(L, 8))
+    conv = (const unsigned char *)luaL_checklstring(L, 8, &nconv);
+  lua_settop(L, 9);
+  np = (int)lua_rawlen(L, 6);
+  luaL_argcheck(L, np >= 1 && np <= 65535 && j >= i && j - i < 100000000, 6,
+                "parameter count");
+  if (!rt_lua_toconn(L, 1)) { /* another kind of connection: its method */
+    lua_getfield(L, 1, each ? "_insert_each" : "_exec_compiled");
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    positional_flat(L, 3, i, j, 6);
+    lua_pushvalue(L, 7);
+    if (each)
+      lua_pushinteger(L, np);
+    else {
+      lua_pushvalue(L, 8);
+      lua_pushinteger(L, np);
+    }
+    lua_call(L, each ? 5 : 6, 1);
+    return 1;
+  }
+  s.p.nrows = (int)(j - i + 1);
+  s.p.width = np;
+  s.p.push = objparams_push;
+  s.p.push_table = objparams_table;
+  s.objs = 3, s.order = 6, s.i = i, s.cur = 0, s.o = NULL;
+  s.first = 10;
+  for (k = 1; k <= np; k++) lua_rawgeti(L, 6, k); /* 10..9+np */
+  s.attr = order_attrs(L, s.first, np);
+  lua_pushnil(L);
+  s.obj = lua_gettop(L);
+  if (each) return rt_lua_insert_each_params(L, sql, kinds, &s.p);
+  return rt_lua_exec_params(L, sql, kinds, conv, (int)nconv, &s.p);
 }
 
 /* hooks.modified(obj), called by an instance's first change since the
@@ -635,6 +744,27 @@ static int modified_hook(lua_State *L) {
     }
   }
   return 0;
+}
+
+/* (orm/persistence.h) What calling the hook does, without the call: its
+** upvalues read in place. */
+int rt_orm_mark_modified(lua_State *L, int hook, int obj) {
+  linst *o;
+  int top;
+  if (lua_tocfunction(L, hook) != modified_hook) return 0;
+  o = rt_orm_checkinst(L, obj);
+  top = lua_gettop(L);
+  lua_getupvalue(L, hook, 1);
+  if (lua_rawgeti(L, -1, o->session) == LUA_TTABLE) {
+    lua_getupvalue(L, hook, 2); /* "_dirty" */
+    if (lua_rawget(L, -2) == LUA_TTABLE) {
+      lua_pushvalue(L, obj);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, -3);
+    }
+  }
+  lua_settop(L, top);
+  return 1;
 }
 
 /* C.modified_hook(sessions) -> the function for hooks.modified */
@@ -703,7 +833,8 @@ static const luaL_Reg persistence_c[] = {
     {"modified_hook", l_modified_hook},
     {"method_index", l_method_index},
     {"positional_flat", l_positional_flat},
-    {NULL, NULL} /* one entry a line */
+    {"exec_objs", l_exec_objs}, /* (the flush's batches) */
+    {NULL, NULL}                /* one entry a line */
 };
 
 void rt_orm_persistence_register(lua_State *L) {

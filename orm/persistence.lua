@@ -92,9 +92,8 @@ local function run_compiled(s, conn, c, objs, i, j)
     return conn:_exec_compiled(c.sql, {C.positional(objs, i, j, c.order)},
                                c.kinds, c.conv)
   end
-  -- (one flat list of values: no table per row)
-  return conn:_exec_compiled(c.sql, C.positional_flat(objs, i, j, c.order),
-                             c.kinds, c.conv, width)
+  -- (the values go from the objects to the driver: no table of them)
+  return C.exec_objs(conn, c.sql, objs, i, j, c.order, c.kinds, c.conv)
 end
 
 -- UPDATEs for the modified objects of mapper m: only the attributes whose
@@ -201,8 +200,8 @@ local function emit_inserts(s, conn, m, objs, done)
         keys = conn:_insert_each(c.sql, C.positional(objs, i, j, c.order, true),
                                  c.kinds)
       else
-        keys = conn:_insert_each(c.sql, C.positional_flat(objs, i, j, c.order),
-                                 c.kinds, #c.order)
+        keys = C.exec_objs(conn, c.sql, objs, i, j, c.order, c.kinds, nil,
+                           true)
       end
       C.set_keys(objs, i, j, m.pk_index[1], keys)
       i = j + 1

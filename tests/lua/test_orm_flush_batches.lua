@@ -116,6 +116,69 @@ for _, db in ipairs(T.databases()) do
     Base.metadata:drop_all(e)
   end)
 
+  T.test(n .. "a failing executemany names its statement and the rows' " ..
+         "values", function()
+    local e, Item, Base = setup()
+    local s <close> = orm.Session(e)
+    s:add(Item{id = 1, name = "a"})
+    s:commit()
+    s:add_all{Item{id = 3, name = "c", note = "n3"}, Item{id = 1, name = "d"}}
+    local err = T.raises("IntegrityError", function() s:flush() end)
+    T.match(tostring(err), "INSERT INTO flush_item %(id, name, note%)")
+    -- the values of both rows, in order, as the statement took them
+    local vals = {}
+    for _, v in ipairs(err.params) do
+      vals[#vals + 1] = rawequal(v, sa.null) and "NULL" or tostring(v)
+    end
+    T.eq(vals, {"3", "c", "n3", "1", "d", "NULL"})
+    s:rollback()
+    T.eq(s:scalars(select(Item.name):order_by(Item.id)):all(), {"a"})
+    s:close()
+    Base.metadata:drop_all(e)
+  end)
+
+  -- (the values go to the driver from the objects: one a listener
+  -- replaces while the rows are written must still be the one written)
+  T.test(n .. "a listener changing the objects as their rows are written " ..
+         "does not change what is written", function()
+    -- (notes longer than Lua interns: each one its own string)
+    local e = create_engine(db.url)
+    local Base = orm.declarative_base()
+    local Item = Base:class "Item" {
+      __tablename__ = "flush_long_note",
+      id = Column(Integer, {primary_key = true}),
+      name = Column(String(20)),
+      note = Column(String(100)),
+    }
+    Base.metadata:drop_all(e)
+    Base.metadata:create_all(e)
+    local s <close> = orm.Session(e)
+    local objs = {}
+    for i = 1, 4 do
+      objs[i] = Item{id = i, name = "name " .. i, note = ("note " .. i):rep(9)}
+    end
+    local function listener(_, _, stmt)
+      if stmt:match("^INSERT") or stmt:match("^UPDATE") then
+        for _, o in ipairs(objs) do o.note = "changed" end
+        collectgarbage()
+        collectgarbage()
+      end
+    end
+    sa.event.listen(e, "before_cursor_execute", listener)
+    s:add_all(objs)
+    s:flush()
+    sa.event.remove(e, "before_cursor_execute", listener)
+    s:commit()
+    local c <close> = e:connect()
+    local rows = c:execute(select(Item.__table__.c.note)
+      :order_by(Item.__table__.c.id)):scalars():all()
+    T.eq(rows, {("note 1"):rep(9), ("note 2"):rep(9), ("note 3"):rep(9),
+                ("note 4"):rep(9)})
+    c:close()
+    s:close()
+    Base.metadata:drop_all(e)
+  end)
+
   -- (the committed value of one changed attribute is kept apart from
   -- those of several: both forms compare the same way)
   T.test(n .. "an UPDATE sets the attributes whose value differs from " ..
