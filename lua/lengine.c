@@ -104,6 +104,9 @@ static int has_listeners(lua_State *L, int idx) {
 ** listener's error propagates: callers hold no resource here. */
 static void fire(lua_State *L, int conn_idx, const char *name, int nargs) {
   int base = lua_gettop(L) - nargs, i, j, n;
+  /* (callers deep in C, the flush's among them, may have used up the
+  ** stack a C function is given) */
+  luaL_checkstack(L, nargs + 5, "engine event");
   lua_getiuservalue(L, conn_idx, 1);
   if (lua_getiuservalue(L, -1, 2) == LUA_TTABLE &&
       lua_getfield(L, -1, name) == LUA_TTABLE) {
@@ -160,6 +163,7 @@ static void push_params(lua_State *L, const rt_value *vals, int nparams,
 ** the parameters table at pidx is the same object for both. */
 static void fire_cursor(lua_State *L, const char *name, const char *sql,
                         int pidx, int many) {
+  luaL_checkstack(L, 6, "engine event");
   lua_pushvalue(L, 1);
   lua_pushnil(L);
   lua_pushstring(L, sql);
@@ -1709,6 +1713,9 @@ int rt_lua_exec_params(lua_State *L, const char *sql, const char *kinds,
                        rt_lua_params *src) {
   double t0 = mono_now();
   rt_value *vals;
+  /* called from C, not as a Lua function: it makes sure of its own room
+  ** as a fresh C function's call would give it */
+  luaL_checkstack(L, LUA_MINSTACK, "executing a statement");
   openconn(L, 1);
   tag_precompiled(L, 1, sql, t0);
   vals = collect_source(L, src, kinds ? kinds : "", "_exec_compiled");
@@ -1720,7 +1727,9 @@ int rt_lua_exec_params(lua_State *L, const char *sql, const char *kinds,
 int rt_lua_insert_each_params(lua_State *L, const char *sql, const char *kinds,
                               rt_lua_params *src) {
   double t0 = mono_now();
-  lconn *c = openconn(L, 1);
+  lconn *c;
+  luaL_checkstack(L, LUA_MINSTACK, "executing a statement"); /* (as above) */
+  c = openconn(L, 1);
   rt_value *vals = collect_source(L, src, kinds ? kinds : "", "_insert_each");
   return insert_each(L, c, sql, vals, src->width, src->nrows, t0, src);
 }

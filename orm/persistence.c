@@ -756,8 +756,8 @@ int rt_orm_mark_modified(lua_State *L, int hook, int obj) {
   top = lua_gettop(L);
   lua_getupvalue(L, hook, 1);
   if (lua_rawgeti(L, -1, o->session) == LUA_TTABLE) {
-    lua_getupvalue(L, hook, 2); /* "_dirty" */
-    if (lua_rawget(L, -2) == LUA_TTABLE) {
+    lua_getupvalue(L, hook, 2); /* "_dirty", made on first use */
+    if (lua_gettable(L, -2) == LUA_TTABLE) {
       lua_pushvalue(L, obj);
       lua_pushboolean(L, 1);
       lua_rawset(L, -3);
