@@ -612,7 +612,21 @@ local function end_transaction(s)
   s._sp_pending = false
 end
 
+-- the innermost begin_nested() level's transaction: SQLAlchemy 1.4's
+-- Session (outside its "future" mode) commits or rolls back only that
+-- level on commit() and rollback()
+local function nested_tx(s)
+  local level = s._txs[#s._txs]
+  local t = level and level.nested and level.tx
+  return t and t.active and t or nil
+end
+
 function Session:commit()
+  local t = nested_tx(self)
+  if t then
+    self:_check_active()
+    return t:commit()
+  end
   self:_check_active()
   session_event(self, "before_commit")
   self:flush()
@@ -688,7 +702,8 @@ function I.fail_flush(s, conn, err)
     pcall(sp.rollback, sp)
     restore_level(s, k)
     -- (the level stays, spent, for its rollback())
-    s._txs[k] = {new = {}, deleted = {}, nested = true, failed = err}
+    s._txs[k] = {new = {}, deleted = {}, nested = true, failed = err,
+                 tx = top.tx}
     return
   end
   pcall(conn.rollback, conn)
@@ -700,6 +715,8 @@ function I.fail_flush(s, conn, err)
 end
 
 function Session:rollback()
+  local t = nested_tx(self)
+  if t then return t:rollback() end
   local had = not not self._conn or next(self._new) ~= nil or
               next(self._deleted) ~= nil
   local conn = self._conn
@@ -817,6 +834,7 @@ function Session:begin_nested(fn)
   self._sp_pending = true
   local t = setmetatable({session = self, active = true, nested = true,
                           level = #self._txs}, SessionTx)
+  self._txs[#self._txs].tx = t
   if fn == nil then return t end
   local ok, err = pcall(fn, self)
   if ok then ok, err = pcall(t.commit, t) end
