@@ -100,6 +100,28 @@ local function adapted(q, ...)
   return table.unpack(args, 1, args.n)
 end
 
+-- join("addresses"): a relationship named by its key on the query's
+-- entity, as SQLAlchemy 1.4's legacy Query still takes it; order_by(false)
+-- cancels the ordering as order_by(nil) does
+local function names_resolved(q, name, ...)
+  local first = ...
+  if (name == "join" or name == "outerjoin") and type(first) == "string" then
+    local ent = q.entity
+    local m = type(ent) == "table" and rawget(ent, "__mapper__")
+    I.configure()
+    if not (m and m.relationships[first]) then
+      C.raise("InvalidRequestError", "Entity '" ..
+              (m and m.class.__name__ or tostring(ent)) ..
+              "' has no property '" .. first .. "'")
+    end
+    return ent[first], select(2, ...)
+  end
+  if name == "order_by" and first == false and select("#", ...) == 1 then
+    return nil
+  end
+  return ...
+end
+
 -- (criteria after LIMIT or OFFSET would change which rows those count:
 -- SQLAlchemy's Query refuses them)
 local after_limit = {filter = true, where = true, filter_by = true,
@@ -120,7 +142,8 @@ for _, name in ipairs({"filter", "where", "filter_by", "order_by", "limit",
               "on a Query which already has LIMIT or OFFSET applied.  " ..
               "Call " .. m .. "() before limit() or offset() are applied.")
     end
-    local out = gen(q, q.stmt[name](q.stmt, adapted(q, ...)))
+    local out = gen(q, q.stmt[name](q.stmt, adapted(q, names_resolved(q,
+                                                          name, ...))))
     if criteria[name] then out._crit = true end
     if name == "limit" or name == "offset" then out._limited = true end
     return out
@@ -529,6 +552,55 @@ function Query:values(...)
   end
 end
 
+-- merge_result(list [, {load}]): the objects of another query's results
+-- merged into this session (rows: their mapped values each), as
+-- SQLAlchemy's Query.merge_result
+function Query:merge_result(items, opts)
+  local s = self.session
+  local load = not (type(opts) == "table" and opts.load == false)
+  local function merged(v)
+    local ok, cls = pcall(function() return v.__class__ end)
+    if ok and cls ~= nil and type(cls) == "table" and
+       rawget(cls, "__mapper__") then
+      return s:merge(v, {load = load})
+    end
+    return v
+  end
+  local out = {}
+  for i, item in ipairs(items) do
+    local ok, cls = pcall(function() return item.__class__ end)
+    if ok and cls ~= nil then
+      out[i] = merged(item)
+    elseif type(item) == "table" or type(item) == "userdata" then
+      local row = {}
+      for j = 1, #item do row[j] = merged(item[j]) end
+      out[i] = row
+    else
+      out[i] = item
+    end
+  end
+  local i = 0
+  return function()
+    i = i + 1
+    return out[i]
+  end
+end
+
+-- instances(result): the query's entities loaded from the rows of a
+-- result run elsewhere (its columns found by name, or by
+-- <table>_<column> as a legacy Query labels them)
+function Query:instances(result)
+  local fs = self.stmt:from_statement(sa.text("instances"))
+  fs.result = result
+  local r = I.exec_from_statement(self.session, fs, self._params)
+  if #r.ents == 1 and r.ents[1].mapper then r = r:scalars() end
+  local rows, i = r:all(), 0
+  return function()
+    i = i + 1
+    return rows[i]
+  end
+end
+
 -- with_parent(obj [, attr]): the rows related to obj through attr, or
 -- through obj's relationship to this query's entity
 function Query:with_parent(obj, attr)
@@ -760,9 +832,11 @@ function I.exec_from_statement(session, fs, params, opts)
   ents = copies
   local laid = I.apply_layouts(sel, ents)
   local want = row_columns(laid)
-  I.autoflush(session)
+  if not fs.result then I.autoflush(session) end
   local eo = I.exec_options(sel, opts)
-  local core = I.run(session, session:connection(), stmt, params)
+  -- (Query.instances: the rows of a result already run, by name)
+  local core = fs.result or I.run(session, session:connection(), stmt,
+                                  params)
   -- where each column is in the statement's rows
   local by_ptr, by_name, twice = {}, {}, {}
   if kind == "text" then
@@ -781,6 +855,10 @@ function I.exec_from_statement(session, fs, params, opts)
   for i, node in ipairs(want) do
     local p = by_ptr[C.node_ptr(node)]
     local name = node_name(node)
+    if fs.result and name and by_name[name] == nil then
+      local ok, t = pcall(function() return node.table.name end)
+      if ok and t then name = t .. "_" .. name end
+    end
     if not p and name and twice[name] then
       -- (two columns of that name: which one is meant is not known)
       if core.close then core:close() end
