@@ -271,6 +271,44 @@ WHERE qs_user.id = :id_1']]},
     "SQL ROLLBACK TO SAVEPOINT sa_savepoint_1",
     "SQL SELECT qs_user.id AS qs_user_id FROM qs_user WHERE qs_user.id > ?",
     "R (True, False, ((11)))"},
+  ["join string"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname, qs_address.id AS qs_address_id, qs_address.email AS qs_address_email, qs_address.user_id AS qs_address_user_id FROM qs_user JOIN qs_address ON qs_user.id = qs_address.user_id WHERE qs_address.email = ?",
+    "R ((U(wendy), A(w@a)))"},
+  ["query columns"] = {"SQL SELECT qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user ORDER BY qs_user.id",
+    "R (('ed', 'Ed Jones'), ('wendy', 'Wendy W'), ('mary', 'Mary C'), ('fred', nil))"},
+  ["union three"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ? UNION SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ? UNION SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?) AS anon_1 ORDER BY anon_1.qs_user_id",
+    "R (U(ed), U(wendy), U(mary))"},
+  ["intersect_all"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user INTERSECT ALL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id < ?) AS anon_1 ORDER BY anon_1.qs_user_id",
+    "E OperationalError"},
+  ["except_all"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user EXCEPT ALL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id < ?) AS anon_1 ORDER BY anon_1.qs_user_id",
+    "E OperationalError"},
+  ["for update read"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
+    "R (U(ed))"},
+  ["for update nowait"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
+    "R (U(ed))"},
+  ["count limit"] = {"SQL SELECT count(*) AS count_1 FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user ORDER BY qs_user.id LIMIT ? OFFSET ?) AS anon_1",
+    "R 2"},
+  ["instances"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user ORDER BY qs_user.id",
+    "R (U(ed), U(wendy), U(mary), U(fred))"},
+  ["merge_result"] = {"E InvalidRequestError"},
+  ["order_by false"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
+    "R (U(ed))"},
+  ["first entity tuple"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname, qs_address.email AS qs_address_email FROM qs_user JOIN qs_address ON qs_user.id = qs_address.user_id ORDER BY qs_address.id LIMIT ? OFFSET ?",
+    "R (U(ed), 'ed@a')"},
+  ["get composite bad"] = {"E InvalidRequestError"},
+  ["scalar multi cols"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name FROM qs_user WHERE qs_user.id = ?",
+    "R 2"},
+  ["options after limit"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname, qs_address_1.id AS qs_address_1_id, qs_address_1.email AS qs_address_1_email, qs_address_1.user_id AS qs_address_1_user_id FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user LIMIT ? OFFSET ?) AS anon_1 LEFT OUTER JOIN qs_address AS qs_address_1 ON anon_1.qs_user_id = qs_address_1.user_id ORDER BY qs_address_1.id",
+    "R (U(ed))"},
+  ["distinct count"] = {"SQL SELECT count(*) AS count_1 FROM (SELECT DISTINCT qs_address.user_id AS qs_address_user_id FROM qs_address) AS anon_1",
+    "R 2"},
+  ["subquery name"] = {"SQL SELECT qs_user.name AS qs_user_name FROM qs_user JOIN (SELECT qs_address.user_id AS user_id FROM qs_address) AS sq ON qs_user.id = user_id",
+    "R (('ed'), ('ed'), ('wendy'))"},
+  ["merge_result detached"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id < ? ORDER BY qs_user.id",
+    "R ((U(ed), U(wendy)), (True, True), True)"},
+  ["merge_result rows"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname, qs_address.email AS qs_address_email FROM qs_user JOIN qs_address ON qs_user.id = qs_address.user_id ORDER BY qs_address.id",
+    "SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
+    "SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
+    "R ((U(ed), 'ed@a'), (U(ed), 'ed@b'), (U(wendy), 'w@a'))"},
 }}
 -- (where postgresql's SQL or results differ from SQLite's)
 EXPECT.postgresql = {
@@ -281,12 +319,24 @@ EXPECT.postgresql = {
   ["delete fetch"] = {"SQL DELETE FROM qs_address WHERE qs_address.email LIKE ? RETURNING qs_address.id",
     "SQL SELECT count(*) AS count_1 FROM (SELECT qs_address.id AS qs_address_id, qs_address.email AS qs_address_email, qs_address.user_id AS qs_address_user_id FROM qs_address) AS anon_1",
     "R (2, 1)"},
-  ["subquery"] = {"SQL SELECT qs_user.name AS qs_user_name, anon_1.cnt AS anon_1_cnt FROM qs_user LEFT OUTER JOIN (SELECT qs_address.user_id AS user_id, count(?) AS cnt FROM qs_address GROUP BY qs_address.user_id) AS anon_1 ON qs_user.id = anon_1.user_id ORDER BY qs_user.id",
-    "R (('ed', 2), ('wendy', 1), ('mary', nil), ('fred', nil))"},
   ["update fetch"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
     "SQL UPDATE qs_user SET fullname=(qs_user.name || ?) WHERE qs_user.id < ? RETURNING qs_user.id",
     "R (2, 'ed!')"},
   ["with_for_update"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ? FOR UPDATE",
+    "R (U(ed))"},
+  ["intersect_all"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user INTERSECT ALL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id < ?) AS anon_1 ORDER BY anon_1.qs_user_id",
+    "R (U(ed), U(wendy))"},
+  ["except_all"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user EXCEPT ALL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id < ?) AS anon_1 ORDER BY anon_1.qs_user_id",
+    "R (U(mary), U(fred))"},
+  ["for update read"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ? FOR SHARE",
+    "R (U(ed))"},
+  ["for update nowait"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ? FOR UPDATE NOWAIT",
+    "R (U(ed))"},
+  ["count limit"] = {"SQL SELECT count(*) AS count_1 FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user ORDER BY qs_user.id LIMIT ?) AS anon_1",
+    "R 2"},
+  ["first entity tuple"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname, qs_address.email AS qs_address_email FROM qs_user JOIN qs_address ON qs_user.id = qs_address.user_id ORDER BY qs_address.id LIMIT ?",
+    "R (U(ed), 'ed@a')"},
+  ["options after limit"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname, qs_address_1.id AS qs_address_1_id, qs_address_1.email AS qs_address_1_email, qs_address_1.user_id AS qs_address_1_user_id FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user LIMIT ?) AS anon_1 LEFT OUTER JOIN qs_address AS qs_address_1 ON anon_1.qs_user_id = qs_address_1.user_id ORDER BY qs_address_1.id",
     "R (U(ed))"},
 }
 -- (where mysql's SQL or results differ from SQLite's)
@@ -313,8 +363,6 @@ EXPECT.mysql = {
     "R (U(wendy))"},
   ["select_from"] = {"SQL SELECT qs_address.email AS qs_address_email FROM qs_user INNER JOIN qs_address ON qs_user.id = qs_address.user_id WHERE qs_user.name = ? ORDER BY qs_address.id",
     "R (('ed@a'), ('ed@b'))"},
-  ["subquery"] = {"SQL SELECT qs_user.name AS qs_user_name, anon_1.cnt AS anon_1_cnt FROM qs_user LEFT OUTER JOIN (SELECT qs_address.user_id AS user_id, count(?) AS cnt FROM qs_address GROUP BY qs_address.user_id) AS anon_1 ON qs_user.id = anon_1.user_id ORDER BY qs_user.id",
-    "R (('ed', 2), ('wendy', 1), ('mary', nil), ('fred', nil))"},
   ["update fetch"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
     "SQL SELECT qs_user.id FROM qs_user WHERE qs_user.id < ?",
     "SQL UPDATE qs_user SET fullname=(concat(qs_user.name, ?)) WHERE qs_user.id < ?",
@@ -327,80 +375,251 @@ EXPECT.mysql = {
     "R (('ed', 'ed@a'), ('ed', 'ed@b'), ('wendy', 'w@a'))"},
   ["query entity tuple"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname, qs_address.id AS qs_address_id, qs_address.email AS qs_address_email, qs_address.user_id AS qs_address_user_id FROM qs_user INNER JOIN qs_address ON qs_user.id = qs_address.user_id WHERE qs_user.name = ? ORDER BY qs_address.id",
     "R ((U(ed), A(ed@a)), (U(ed), A(ed@b)))"},
+  ["join string"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname, qs_address.id AS qs_address_id, qs_address.email AS qs_address_email, qs_address.user_id AS qs_address_user_id FROM qs_user INNER JOIN qs_address ON qs_user.id = qs_address.user_id WHERE qs_address.email = ?",
+    "R ((U(wendy), A(w@a)))"},
+  ["intersect_all"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user INTERSECT ALL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id < ?) AS anon_1 ORDER BY anon_1.qs_user_id",
+    "R (U(ed), U(wendy))"},
+  ["except_all"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user EXCEPT ALL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id < ?) AS anon_1 ORDER BY anon_1.qs_user_id",
+    "R (U(mary), U(fred))"},
+  ["for update read"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ? LOCK IN SHARE MODE",
+    "R (U(ed))"},
+  ["for update nowait"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ? FOR UPDATE NOWAIT",
+    "R (U(ed))"},
+  ["count limit"] = {"SQL SELECT count(*) AS count_1 FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user ORDER BY qs_user.id LIMIT ?) AS anon_1",
+    "R 2"},
+  ["first entity tuple"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname, qs_address.email AS qs_address_email FROM qs_user INNER JOIN qs_address ON qs_user.id = qs_address.user_id ORDER BY qs_address.id LIMIT ?",
+    "R (U(ed), 'ed@a')"},
+  ["options after limit"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname, qs_address_1.id AS qs_address_1_id, qs_address_1.email AS qs_address_1_email, qs_address_1.user_id AS qs_address_1_user_id FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user LIMIT ?) AS anon_1 LEFT OUTER JOIN qs_address AS qs_address_1 ON anon_1.qs_user_id = qs_address_1.user_id ORDER BY qs_address_1.id",
+    "R (U(ed))"},
+  ["subquery name"] = {"SQL SELECT qs_user.name AS qs_user_name FROM qs_user INNER JOIN (SELECT qs_address.user_id AS user_id FROM qs_address) AS sq ON qs_user.id = user_id",
+    "R (('ed'), ('ed'), ('wendy'))"},
+  ["merge_result rows"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname, qs_address.email AS qs_address_email FROM qs_user INNER JOIN qs_address ON qs_user.id = qs_address.user_id ORDER BY qs_address.id",
+    "SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
+    "SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
+    "R ((U(ed), 'ed@a'), (U(ed), 'ed@b'), (U(wendy), 'w@a'))"},
 }
 
 local function Q(s) return s:query(User) end
-local function list(it) local t = {} for x in it do t[#t+1] = x end return t end
-case("filter all", function(s) return Q(s):filter(User.name:eq("ed")):all() end)
-case("filter_by first", function(s) return Q(s):filter_by{name="wendy"}:first() end)
-case("first none", function(s) return Q(s):filter_by{name="zz"}:first() end)
-case("add_column", function(s) return Q(s):add_column(User.fullname):order_by(User.id):all() end)
-case("add_columns", function(s) return s:query(User.id):add_columns(User.name, User.fullname):filter(User.id:lt(3)):order_by(User.id):all() end)
-case("add_entity", function(s) return Q(s):add_entity(Address):join(User.addresses):order_by(Address.id):all() end)
-case("all order desc", function(s) return Q(s):order_by(User.name:desc()):all() end)
+local function list(it)
+  local t = {}
+  for x in it do t[#t + 1] = x end
+  return t
+end
+-- each user with the list of its addresses
+local function with_addresses(users)
+  local t = {}
+  for i, u in ipairs(users) do
+    local a = {}
+    for j, x in ipairs(u.addresses) do a[j] = x end
+    t[i] = {u, a}
+  end
+  return t
+end
+case("filter all", function(s)
+  return Q(s):filter(User.name:eq("ed")):all()
+end)
+case("filter_by first", function(s)
+  return Q(s):filter_by{name="wendy"}:first()
+end)
+case("first none", function(s)
+  return Q(s):filter_by{name="zz"}:first()
+end)
+case("add_column", function(s)
+  return Q(s):add_column(User.fullname):order_by(User.id):all()
+end)
+case("add_columns", function(s)
+  return s:query(User.id):add_columns(User.name, User.fullname)
+    :filter(User.id:lt(3)):order_by(User.id):all()
+end)
+case("add_entity", function(s)
+  return Q(s):add_entity(Address):join(User.addresses):order_by(Address.id)
+    :all()
+end)
+case("all order desc", function(s)
+  return Q(s):order_by(User.name:desc()):all()
+end)
 case("autoflush", function(s)
   s:add(User{id=9, name="new"})
   local a = s:query(User):autoflush(false):filter_by{name="new"}:all()
   local b = s:query(User):filter_by{name="new"}:all()
   return {a, b}
 end)
-case("count", function(s) return Q(s):filter(User.name:ne("ed")):count() end)
-case("count cols", function(s) return s:query(User.name):distinct():count() end)
+case("count", function(s)
+  return Q(s):filter(User.name:ne("ed")):count()
+end)
+case("count cols", function(s)
+  return s:query(User.name):distinct():count()
+end)
 case("correlate", function(s)
-  local sub = s:query(func.count(Address.id)):filter(Address.user_id:eq(User.id)):correlate(User):scalar_subquery()
+  local sub = s:query(func.count(Address.id))
+    :filter(Address.user_id:eq(User.id)):correlate(User):scalar_subquery()
   return s:query(User.name, sub):order_by(User.id):all()
 end)
-case("delete", function(s) return {Q(s):filter(User.name:eq("mary")):delete(), Q(s):count()} end)
-case("delete fetch", function(s) return {s:query(Address):filter(Address.email:like("ed%")):delete{synchronize_session="fetch"}, s:query(Address):count()} end)
-case("distinct", function(s) return s:query(Address.user_id):distinct():order_by(Address.user_id):all() end)
-case("enable_eagerloads", function(s) local t = {} for i, u in ipairs(Q(s):options(joinedload(User.addresses)):enable_eagerloads(false):order_by(User.id):all()) do t[i] = u.name end return t end)
-case("except_", function(s) return Q(s):except_(Q(s):filter(User.id:gt(2))):order_by(User.id):all() end)
-case("intersect", function(s) return Q(s):filter(User.id:gt(1)):intersect(Q(s):filter(User.id:lt(4))):order_by(User.id):all() end)
-case("union", function(s) return Q(s):filter(User.id:eq(1)):union(Q(s):filter(User.id:eq(3))):order_by(User.id):all() end)
-case("union_all", function(s) return Q(s):filter(User.id:eq(1)):union_all(Q(s):filter(User.id:eq(1))):all() end)
-case("union cols", function(s) return s:query(User.name):filter(User.id:eq(1)):union(s:query(User.name):filter(User.id:eq(2))):order_by(User.name):all() end)
-case("execution_options", function(s) return Q(s):execution_options{populate_existing=true}:filter(User.id:eq(2)):all() end)
-case("exists", function(s) return s:query(Q(s):filter(User.name:eq("ed")):exists()):scalar() end)
-case("exists none", function(s) return s:query(Q(s):filter(User.name:eq("zz")):exists()):scalar() end)
-case("exists filter", function(s) return s:query(User.name):filter(s:query(Address):filter(Address.user_id:eq(User.id)):exists()):order_by(User.name):all() end)
-case("filter multi", function(s) return Q(s):filter(User.id:gt(1), User.name:ne("mary")):order_by(User.id):all() end)
-case("filter_by multi", function(s) return Q(s):filter_by{fullname="Ed Jones", name="ed"}:all() end)
-case("from_self", function(s) return Q(s):filter(User.id:gt(1)):from_self():order_by(User.name):all() end)
-case("from_self cols", function(s) return Q(s):filter(User.id:gt(1)):from_self(User.name):order_by(User.name):all() end)
-case("get", function(s) return {Q(s):get(2), Q(s):get(2), Q(s):get(99) or null} end)
-case("group_by having", function(s) return s:query(User.name, func.count(Address.id)):join(User.addresses):group_by(User.name):having(func.count(Address.id):gt(1)):all() end)
-case("join rel", function(s) return Q(s):join(User.addresses):filter(Address.email:eq("w@a")):all() end)
-case("join target on", function(s) return Q(s):join(Address, User.id:eq(Address.user_id)):filter(Address.email:eq("ed@b")):all() end)
-case("join target rel", function(s) return Q(s):join(Address, User.addresses):filter(Address.email:eq("ed@b")):all() end)
-case("outerjoin", function(s) return s:query(User.name, Address.email):outerjoin(User.addresses):order_by(User.id, Address.id):all() end)
-case("limit offset", function(s) return Q(s):order_by(User.id):limit(2):offset(1):all() end)
-case("slice", function(s) return Q(s):order_by(User.id):slice(1, 3):all() end)
-case("one", function(s) return Q(s):filter(User.id:eq(1)):one() end)
-case("one none", function(s) return Q(s):filter(User.id:eq(99)):one() end)
-case("one multi", function(s) return Q(s):one() end)
-case("one_or_none", function(s) return {Q(s):filter(User.id:eq(99)):one_or_none() or null, Q(s):filter(User.id:eq(4)):one_or_none()} end)
-case("one_or_none multi", function(s) return Q(s):one_or_none() end)
-case("options joinedload", function(s) local t = {} for i, u in ipairs(Q(s):options(joinedload(User.addresses)):filter(User.id:lt(3)):order_by(User.id):all()) do local a = {} for j, x in ipairs(u.addresses) do a[j] = x end t[i] = {u, a} end return t end)
-case("options selectinload", function(s) local t = {} for i, u in ipairs(Q(s):options(selectinload(User.addresses)):filter(User.id:lt(3)):order_by(User.id):all()) do local a = {} for j, x in ipairs(u.addresses) do a[j] = x end t[i] = {u, a} end return t end)
-case("order_by none", function(s) return Q(s):order_by(User.name):order_by(nil):filter(User.id:eq(1)):all() end)
-case("params", function(s) return Q(s):filter(User.name:eq(bindparam("n"))):params{n="mary"}:all() end)
-case("params dict", function(s) return Q(s):filter(or_(User.name:eq(bindparam("a")), User.name:eq(bindparam("b")))):params{a="ed", b="fred"}:order_by(User.id):all() end)
+case("delete", function(s)
+  return {Q(s):filter(User.name:eq("mary")):delete(), Q(s):count()}
+end)
+case("delete fetch", function(s)
+  local n = s:query(Address):filter(Address.email:like("ed%"))
+    :delete{synchronize_session = "fetch"}
+  return {n, s:query(Address):count()}
+end)
+case("distinct", function(s)
+  return s:query(Address.user_id):distinct():order_by(Address.user_id):all()
+end)
+case("enable_eagerloads", function(s)
+  local t = {}
+  for i, u in ipairs(Q(s):options(joinedload(User.addresses))
+                       :enable_eagerloads(false):order_by(User.id):all()) do
+    t[i] = u.name
+  end
+  return t
+end)
+case("except_", function(s)
+  return Q(s):except_(Q(s):filter(User.id:gt(2))):order_by(User.id):all()
+end)
+case("intersect", function(s)
+  return Q(s):filter(User.id:gt(1)):intersect(Q(s):filter(User.id:lt(4)))
+    :order_by(User.id):all()
+end)
+case("union", function(s)
+  return Q(s):filter(User.id:eq(1)):union(Q(s):filter(User.id:eq(3)))
+    :order_by(User.id):all()
+end)
+case("union_all", function(s)
+  return Q(s):filter(User.id:eq(1)):union_all(Q(s):filter(User.id:eq(1)))
+    :all()
+end)
+case("union cols", function(s)
+  return s:query(User.name):filter(User.id:eq(1))
+    :union(s:query(User.name):filter(User.id:eq(2))):order_by(User.name):all()
+end)
+case("execution_options", function(s)
+  return Q(s):execution_options{populate_existing=true}:filter(User.id:eq(2))
+    :all()
+end)
+case("exists", function(s)
+  return s:query(Q(s):filter(User.name:eq("ed")):exists()):scalar()
+end)
+case("exists none", function(s)
+  return s:query(Q(s):filter(User.name:eq("zz")):exists()):scalar()
+end)
+case("exists filter", function(s)
+  return s:query(User.name)
+    :filter(s:query(Address):filter(Address.user_id:eq(User.id)):exists())
+    :order_by(User.name):all()
+end)
+case("filter multi", function(s)
+  return Q(s):filter(User.id:gt(1), User.name:ne("mary")):order_by(User.id)
+    :all()
+end)
+case("filter_by multi", function(s)
+  return Q(s):filter_by{fullname="Ed Jones", name="ed"}:all()
+end)
+case("from_self", function(s)
+  return Q(s):filter(User.id:gt(1)):from_self():order_by(User.name):all()
+end)
+case("from_self cols", function(s)
+  return Q(s):filter(User.id:gt(1)):from_self(User.name):order_by(User.name)
+    :all()
+end)
+case("get", function(s)
+  return {Q(s):get(2), Q(s):get(2), Q(s):get(99) or null}
+end)
+case("group_by having", function(s)
+  return s:query(User.name, func.count(Address.id)):join(User.addresses)
+    :group_by(User.name):having(func.count(Address.id):gt(1)):all()
+end)
+case("join rel", function(s)
+  return Q(s):join(User.addresses):filter(Address.email:eq("w@a")):all()
+end)
+case("join target on", function(s)
+  return Q(s):join(Address, User.id:eq(Address.user_id))
+    :filter(Address.email:eq("ed@b")):all()
+end)
+case("join target rel", function(s)
+  return Q(s):join(Address, User.addresses):filter(Address.email:eq("ed@b"))
+    :all()
+end)
+case("outerjoin", function(s)
+  return s:query(User.name, Address.email):outerjoin(User.addresses)
+    :order_by(User.id, Address.id):all()
+end)
+case("limit offset", function(s)
+  return Q(s):order_by(User.id):limit(2):offset(1):all()
+end)
+case("slice", function(s)
+  return Q(s):order_by(User.id):slice(1, 3):all()
+end)
+case("one", function(s)
+  return Q(s):filter(User.id:eq(1)):one()
+end)
+case("one none", function(s)
+  return Q(s):filter(User.id:eq(99)):one()
+end)
+case("one multi", function(s)
+  return Q(s):one()
+end)
+case("one_or_none", function(s)
+  return {Q(s):filter(User.id:eq(99)):one_or_none() or null,
+          Q(s):filter(User.id:eq(4)):one_or_none()}
+end)
+case("one_or_none multi", function(s)
+  return Q(s):one_or_none()
+end)
+case("options joinedload", function(s)
+  return with_addresses(Q(s):options(joinedload(User.addresses))
+                          :filter(User.id:lt(3)):order_by(User.id):all())
+end)
+case("options selectinload", function(s)
+  return with_addresses(Q(s):options(selectinload(User.addresses))
+                          :filter(User.id:lt(3)):order_by(User.id):all())
+end)
+case("order_by none", function(s)
+  return Q(s):order_by(User.name):order_by(nil):filter(User.id:eq(1)):all()
+end)
+case("params", function(s)
+  return Q(s):filter(User.name:eq(bindparam("n"))):params{n="mary"}:all()
+end)
+case("params dict", function(s)
+  return Q(s)
+    :filter(or_(User.name:eq(bindparam("a")), User.name:eq(bindparam("b"))))
+    :params{a="ed", b="fred"}:order_by(User.id):all()
+end)
 case("populate_existing", function(s)
   local u = s:query(User):get(1)
   u.name = "changed"
-  local u2 = s:query(User):populate_existing():autoflush(false):filter(User.id:eq(1)):one()
+  local u2 = s:query(User):populate_existing():autoflush(false)
+    :filter(User.id:eq(1)):one()
   return {u2 == u, u.name}
 end)
-case("reset_joinpoint", function(s) return Q(s):join(User.addresses):reset_joinpoint():filter(Address.id:eq(3)):all() end)
-case("scalar", function(s) return s:query(User.name):filter(User.id:eq(2)):scalar() end)
-case("scalar none", function(s) return s:query(User.name):filter(User.id:eq(99)):scalar() end)
-case("scalar multi", function(s) return s:query(User.name):scalar() end)
-case("scalar entity", function(s) return Q(s):filter(User.id:eq(3)):scalar() end)
-case("scalar count", function(s) return s:query(func.count(User.id)):scalar() end)
-case("select_from", function(s) return s:query(Address.email):select_from(User):join(User.addresses):filter(User.name:eq("ed")):order_by(Address.id):all() end)
+case("reset_joinpoint", function(s)
+  return Q(s):join(User.addresses):reset_joinpoint():filter(Address.id:eq(3))
+    :all()
+end)
+case("scalar", function(s)
+  return s:query(User.name):filter(User.id:eq(2)):scalar()
+end)
+case("scalar none", function(s)
+  return s:query(User.name):filter(User.id:eq(99)):scalar()
+end)
+case("scalar multi", function(s)
+  return s:query(User.name):scalar()
+end)
+case("scalar entity", function(s)
+  return Q(s):filter(User.id:eq(3)):scalar()
+end)
+case("scalar count", function(s)
+  return s:query(func.count(User.id)):scalar()
+end)
+case("select_from", function(s)
+  return s:query(Address.email):select_from(User):join(User.addresses)
+    :filter(User.name:eq("ed")):order_by(Address.id):all()
+end)
 case("subquery", function(s)
-  local sq = s:query(Address.user_id, func.count(Address.id):label("cnt")):group_by(Address.user_id):subquery()
-  return s:query(User.name, sq.c.cnt):outerjoin(sq, User.id:eq(sq.c.user_id)):order_by(User.id):all()
+  local sq = s:query(Address.user_id, func.count(Address.id):label("cnt"))
+    :group_by(Address.user_id):subquery()
+  return s:query(User.name, sq.c.cnt):outerjoin(sq, User.id:eq(sq.c.user_id))
+    :order_by(User.id):all()
 end)
 case("update", function(s)
   local u = s:query(User):get(1)
@@ -409,17 +628,31 @@ case("update", function(s)
 end)
 case("update fetch", function(s)
   local u = s:query(User):get(1)
-  local n = s:query(User):filter(User.id:lt(3)):update({[User.fullname] = User.name .. "!"}, {synchronize_session="fetch"})
+  local n = s:query(User):filter(User.id:lt(3))
+    :update({[User.fullname] = User.name .. "!"},
+            {synchronize_session = "fetch"})
   return {n, u.fullname}
 end)
-case("update join error", function(s) return Q(s):join(User.addresses):update{name="x"} end)
-case("value", function(s) return Q(s):filter(User.id:eq(3)):value(User.fullname) end)
-case("values", function(s) return list(Q(s):order_by(User.id):values(User.name, User.id)) end)
-case("with_entities", function(s) return Q(s):filter(User.id:lt(3)):with_entities(User.name):order_by(User.id):all() end)
-case("with_for_update", function(s) return Q(s):filter(User.id:eq(1)):with_for_update():all() end)
+case("update join error", function(s)
+  return Q(s):join(User.addresses):update{name="x"}
+end)
+case("value", function(s)
+  return Q(s):filter(User.id:eq(3)):value(User.fullname)
+end)
+case("values", function(s)
+  return list(Q(s):order_by(User.id):values(User.name, User.id))
+end)
+case("with_entities", function(s)
+  return Q(s):filter(User.id:lt(3)):with_entities(User.name):order_by(User.id)
+    :all()
+end)
+case("with_for_update", function(s)
+  return Q(s):filter(User.id:eq(1)):with_for_update():all()
+end)
 case("with_parent", function(s)
   local u = s:query(User):get(1)
-  return s:query(Address):with_parent(u, User.addresses):order_by(Address.id):all()
+  return s:query(Address):with_parent(u, User.addresses)
+    :order_by(Address.id):all()
 end)
 case("with_parent noprop", function(s)
   local u = s:query(User):get(2)
@@ -429,25 +662,70 @@ case("with_parent m2o", function(s)
   local a = s:query(Address):get(3)
   return s:query(User):with_parent(a, Address.user):all()
 end)
-case("yield_per", function(s) local t = {} for u in Q(s):order_by(User.id):yield_per(2) do t[#t+1] = u end return t end)
-case("aliased", function(s) return s:query(User.name, orm.aliased(User, {name="u2"}).name):filter(User.id:eq(1)):all() end)
+case("yield_per", function(s)
+  -- (`for x in query do`: the query's rows)
+  local t = {}
+  for u in Q(s):order_by(User.id):yield_per(2) do t[#t + 1] = u end
+  return t
+end)
+case("aliased", function(s)
+  return s:query(User.name, orm.aliased(User, {name="u2"}).name)
+    :filter(User.id:eq(1)):all()
+end)
 case("aliased join", function(s)
   local a1, a2 = orm.aliased(Address), orm.aliased(Address)
-  return s:query(User.name):join(a1, User.addresses):join(a2, User.addresses):filter(a1.email:eq("ed@a"), a2.email:eq("ed@b")):all()
+  return s:query(User.name):join(a1, User.addresses)
+    :join(a2, User.addresses)
+    :filter(a1.email:eq("ed@a"), a2.email:eq("ed@b")):all()
 end)
-case("orm join", function(s) return s:query(User.name, Address.email):select_from(orm.join(User, Address, User.addresses)):order_by(Address.id):all() end)
-case("orm outerjoin", function(s) return s:query(User.name, Address.email):select_from(orm.outerjoin(User, Address, User.addresses)):order_by(User.id, Address.id):all() end)
-case("query entity tuple", function(s) return s:query(User, Address):join(User.addresses):filter(User.name:eq("ed")):order_by(Address.id):all() end)
-case("query mapper", function(s) return s:query(inspect(User)):filter_by{id=4}:all() end)
-case("slice bad", function(s) return s:query(User):filter(User.id:eq(1)):limit(1):filter(User.id:eq(2)):all() end)
-case("count group", function(s) return s:query(func.count(User.id), User.name):group_by(User.name):count() end)
-case("label", function(s) return s:query(User.name, s:query(func.count(Address.id)):filter(Address.user_id:eq(User.id)):label("n")):order_by(User.id):all() end)
-case("as_scalar", function(s) return s:query(User.name):filter(User.id:eq(s:query(Address.user_id):filter(Address.id:eq(3)):as_scalar())):all() end)
-case("statement", function(s) return tostring(Q(s):filter(User.id:eq(1)).statement) end)
-case("whereclause", function(s) return tostring(Q(s):filter(User.id:eq(1), User.name:eq("ed")).whereclause) end)
-case("filter_by bad", function(s) return Q(s):filter_by{nope=1}:all() end)
-case("get bad", function(s) return Q(s):filter(User.id:eq(1)):get(1) end)
-case("with_parent bad", function(s) return s:query(User):with_parent(s:query(User):get(1)):all() end)
+case("orm join", function(s)
+  return s:query(User.name, Address.email)
+    :select_from(orm.join(User, Address, User.addresses)):order_by(Address.id)
+    :all()
+end)
+case("orm outerjoin", function(s)
+  return s:query(User.name, Address.email)
+    :select_from(orm.outerjoin(User, Address, User.addresses))
+    :order_by(User.id, Address.id):all()
+end)
+case("query entity tuple", function(s)
+  return s:query(User, Address):join(User.addresses)
+    :filter(User.name:eq("ed")):order_by(Address.id):all()
+end)
+case("query mapper", function(s)
+  return s:query(inspect(User)):filter_by{id=4}:all()
+end)
+case("slice bad", function(s)
+  return s:query(User):filter(User.id:eq(1)):limit(1):filter(User.id:eq(2))
+    :all()
+end)
+case("count group", function(s)
+  return s:query(func.count(User.id), User.name):group_by(User.name):count()
+end)
+case("label", function(s)
+  local n = s:query(func.count(Address.id))
+    :filter(Address.user_id:eq(User.id)):label("n")
+  return s:query(User.name, n):order_by(User.id):all()
+end)
+case("as_scalar", function(s)
+  local uid = s:query(Address.user_id):filter(Address.id:eq(3)):as_scalar()
+  return s:query(User.name):filter(User.id:eq(uid)):all()
+end)
+case("statement", function(s)
+  return tostring(Q(s):filter(User.id:eq(1)).statement)
+end)
+case("whereclause", function(s)
+  return tostring(Q(s):filter(User.id:eq(1), User.name:eq("ed")).whereclause)
+end)
+case("filter_by bad", function(s)
+  return Q(s):filter_by{nope=1}:all()
+end)
+case("get bad", function(s)
+  return Q(s):filter(User.id:eq(1)):get(1)
+end)
+case("with_parent bad", function(s)
+  return s:query(User):with_parent(s:query(User):get(1)):all()
+end)
 case("begin_nested rollback", function(s)
   s:add(User{id=11, name="u1"}); s:add(User{id=12, name="u2"})
   s:begin_nested(); s:add(User{id=13, name="u3"})
@@ -463,8 +741,10 @@ case("begin_nested tx rollback", function(s)
   return s:query(User.id):filter(User.id:gt(10)):all()
 end)
 case("session execute", function(s)
-  local r = s:execute(text("select name from qs_user where id=:id"), {id = 2}):all()
-  local r2 = s:execute(select(User.__table__):where(User.__table__.c.id:eq(3))):all()
+  local r = s:execute(text("select name from qs_user where id=:id"),
+                      {id = 2}):all()
+  local r2 = s:execute(select(User.__table__)
+                         :where(User.__table__.c.id:eq(3))):all()
   local c = s:connection()
   local r3 = c:execute(text("select count(*) from qs_user")):scalar()
   return {r, r2, r3}
@@ -479,7 +759,9 @@ case("rollback pending", function(s)
   return {inspect(u).transient, s:query(User):get(20) or null}
 end)
 case("commit in nested", function(s)
-  s:add(User{id=11, name="u1"}); s:begin_nested(); s:add(User{id=13, name="u3"})
+  s:add(User{id = 11, name = "u1"})
+  s:begin_nested()
+  s:add(User{id = 13, name = "u3"})
   s:commit()
   local r = {s:in_transaction(), s:in_nested_transaction()}
   s:rollback()
@@ -487,7 +769,10 @@ case("commit in nested", function(s)
   return r
 end)
 case("rollback in nested flushed", function(s)
-  s:add(User{id=11, name="u1"}); s:begin_nested(); s:add(User{id=13, name="u3"}); s:flush()
+  s:add(User{id = 11, name = "u1"})
+  s:begin_nested()
+  s:add(User{id = 13, name = "u3"})
+  s:flush()
   s:rollback()
   local r = {s:in_transaction(), s:in_nested_transaction()}
   s:commit()
@@ -495,13 +780,91 @@ case("rollback in nested flushed", function(s)
   return r
 end)
 case("failed nested flush rollback", function(s)
-  s:add(User{id=11, name="u1"}); s:begin_nested(); s:add(User{id=1, name="dup"})
+  s:add(User{id = 11, name = "u1"})
+  s:begin_nested()
+  s:add(User{id = 1, name = "dup"})
   local ok, e = pcall(s.flush, s); assert(e.kind == "IntegrityError")
   s:rollback()
   local r = {s:in_transaction(), s:in_nested_transaction()}
   s:commit()
   r[3] = s:query(User.id):filter(User.id:gt(10)):all()
   return r
+end)
+case("join string", function(s)
+  return s:query(User, Address):join("addresses"):filter_by{email="w@a"}:all()
+end)
+case("query columns", function(s)
+  return s:query(User.name, User.fullname):order_by(User.id):all()
+end)
+case("union three", function(s)
+  return Q(s):filter(User.id:eq(1))
+    :union(Q(s):filter(User.id:eq(2)), Q(s):filter(User.id:eq(3)))
+    :order_by(User.id):all()
+end)
+case("intersect_all", function(s)
+  return Q(s):intersect_all(Q(s):filter(User.id:lt(3))):order_by(User.id)
+    :all()
+end)
+case("except_all", function(s)
+  return Q(s):except_all(Q(s):filter(User.id:lt(3))):order_by(User.id):all()
+end)
+case("for update read", function(s)
+  return Q(s):filter(User.id:eq(1)):with_for_update{read=true}:all()
+end)
+case("for update nowait", function(s)
+  return Q(s):filter(User.id:eq(1)):with_for_update{nowait=true}:all()
+end)
+case("count limit", function(s)
+  return Q(s):order_by(User.id):limit(2):count()
+end)
+case("instances", function(s)
+  local r = s:execute(select(User.__table__):order_by(User.id)
+                        :set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL))
+  return list(Q(s):instances(r))
+end)
+case("merge_result", function(s)
+  -- (load=false refuses a transient object)
+  return list(Q(s):merge_result({User{id = 1, name = "ed", fullname = "x"}},
+                                {load = false}))
+end)
+case("order_by false", function(s)
+  return Q(s):order_by(User.name):order_by(false):filter(User.id:eq(1)):all()
+end)
+case("first entity tuple", function(s)
+  return s:query(User, Address.email):join(User.addresses)
+    :order_by(Address.id):first()
+end)
+case("get composite bad", function(s)
+  return Q(s):get({1, 2})
+end)
+case("scalar multi cols", function(s)
+  return s:query(User.id, User.name):filter(User.id:eq(2)):scalar()
+end)
+case("options after limit", function(s)
+  return Q(s):limit(1):options(joinedload(User.addresses)):all()
+end)
+case("distinct count", function(s)
+  return s:query(Address.user_id):distinct():count()
+end)
+case("subquery name", function(s)
+  local sq = s:query(Address.user_id):subquery("sq")
+  return s:query(User.name):join(sq, User.id:eq(column("user_id"))):all()
+end)
+case("merge_result detached", function(s)
+  local s2 = orm.Session(engine)
+  local users = s2:query(User):filter(User.id:lt(3)):order_by(User.id):all()
+  s2:close()
+  local out = list(s:query(User):merge_result(users, {load = false}))
+  local st = {}
+  for i, u in ipairs(out) do st[i] = inspect(u).persistent end
+  return {out, st, out[1] == s:query(User):get(1)}
+end)
+case("merge_result rows", function(s)
+  local s2 = orm.Session(engine)
+  local rows = s2:query(User, Address.email):join(User.addresses)
+    :order_by(Address.id):all()
+  s2:close()
+  return list(s:query(User, Address.email):merge_result(rows))
 end)
 
 
