@@ -22,7 +22,8 @@ function Session:query(...)
   end
   return setmetatable({session = self,
                        stmt = sa.select(table.unpack(args, 1, args.n)),
-                       entity = args[1], _fresh = args.n == 1}, Query)
+                       entity = args[1], _fresh = args.n == 1,
+                       _args = args}, Query)
 end
 
 -- The statement as SQLAlchemy's legacy Query renders it: its columns
@@ -85,7 +86,9 @@ local function gen(q, stmt)
                        _adapt = q._adapt, _joined = q._joined,
                        _keys = q._keys, _from_statement = q._from_statement,
                        _crit = q._crit, _limited = q._limited,
-                       _autoflush = q._autoflush}, Query)
+                       _autoflush = q._autoflush, _args = q._args,
+                       _noassert = q._noassert, _labels = q._labels},
+                      Query)
 end
 
 -- (a query of a union's subquery: the mapped table's columns in what is
@@ -136,7 +139,7 @@ for _, name in ipairs({"filter", "where", "filter_by", "order_by", "limit",
                        "distinct", "select_from", "add_columns",
                        "options", "correlate"}) do
   Query[name] = function(q, ...)
-    if q._limited and after_limit[name] then
+    if q._limited and after_limit[name] and not q._noassert then
       local m = name == "where" and "filter" or name
       C.raise("InvalidRequestError", "Query." .. m .. "() being called " ..
               "on a Query which already has LIMIT or OFFSET applied.  " ..
@@ -145,6 +148,14 @@ for _, name in ipairs({"filter", "where", "filter_by", "order_by", "limit",
     local out = gen(q, q.stmt[name](q.stmt, adapted(q, names_resolved(q,
                                                           name, ...))))
     if criteria[name] then out._crit = true end
+    if name == "add_columns" and q._args then
+      local args = table.pack(table.unpack(q._args, 1, q._args.n))
+      for i = 1, select("#", ...) do
+        args.n = args.n + 1
+        args[args.n] = select(i, ...)
+      end
+      out._args = args
+    end
     if name == "limit" or name == "offset" then out._limited = true end
     return out
   end
@@ -354,7 +365,8 @@ end
 -- with loader options, populate_existing or with_for_update runs its
 -- statement with them (as SQLAlchemy's Query.get)
 function Query:get(ident)
-  if self._crit or self._limited or self._from_statement then
+  if (self._crit or self._limited or self._from_statement) and
+     not self._noassert then
     C.raise("InvalidRequestError", "Query.get() being called on a " ..
             "Query with existing criterion. ")
   end
@@ -418,6 +430,7 @@ function Query:subquery(name) return self.stmt:subquery(name) end
 function Query:with_entities(...)
   local q = gen(self, self.stmt:with_only_columns(...))
   q.entity = ...
+  q._args = table.pack(...)
   return q
 end
 function Query:yield_per(n) return self:execution_options{yield_per = n} end
@@ -632,14 +645,71 @@ function Query:scalar_subquery() return self.stmt:scalar_subquery() end
 Query.as_scalar = Query.scalar_subquery
 function Query:label(name) return self.stmt:scalar_subquery():label(name) end
 
--- query.statement (the select, unlabelled, as SQLAlchemy's) and
--- query.whereclause (its WHERE, nil without one)
+-- enable_assertions(false): criteria after LIMIT, and get() of a query
+-- with criteria, allowed (get() then loads by primary key alone)
+function Query:enable_assertions(value)
+  local q = gen(self, self.stmt)
+  q._noassert = not value
+  return q
+end
+-- with_labels(): query.statement labelled <table>_<column> too
+function Query:with_labels()
+  local q = gen(self, self.stmt)
+  q._labels = true
+  return q
+end
+-- with_session(session): the same query for another session
+function Query:with_session(session)
+  local q = gen(self, self.stmt)
+  q.session = session
+  return q
+end
+
+-- what column_descriptions says of one of the query's entities or
+-- columns: {name, type, aliased, expr, entity}
+local function describe(x)
+  if type(x) == "table" and rawget(x, "__mapper__") then
+    return {name = x.__name__, type = x, aliased = false, expr = x,
+            entity = x}
+  end
+  local e = type(x) == "table" and I.alias_entry(x)
+  if e then
+    local cls = e.mapper.class
+    return {name = e.alias.name or cls.__name__, type = cls, aliased = true,
+            expr = x, entity = x}
+  end
+  local function field(k)
+    local ok, v = pcall(function() return x[k] end)
+    if ok then return v end
+  end
+  local tbl = field("table")
+  local m = tbl and C.node_kind(tbl) and I.mappers_by_table[C.node_ptr(tbl)]
+  local name = field("key")
+  if type(name) ~= "string" then
+    -- (a label's name: what a select of it names its column)
+    local items = C.node_kind(x) and C.select_items(sa.select(x))
+    name = items and items[1] and items[1][3]
+  end
+  return {name = type(name) == "string" and name or nil, type = field("type"),
+          aliased = false, expr = x, entity = m and m.class or nil}
+end
+
+-- query.statement (the select, unlabelled, as SQLAlchemy's),
+-- query.whereclause (its WHERE, nil without one) and
+-- query.column_descriptions
 local properties = {
   statement = function(q)
     if q._from_statement then return q._from_statement end
+    if q._labels then return legacy(q.stmt) end
     return q.stmt
   end,
   whereclause = function(q) return C.where_of(q.stmt) end,
+  column_descriptions = function(q)
+    local out = {}
+    local args = q._args or table.pack(q.entity)
+    for i = 1, args.n do out[i] = describe(args[i]) end
+    return out
+  end,
 }
 Query.__index = function(q, k)
   local m = Query[k]

@@ -309,6 +309,19 @@ WHERE qs_user.id = :id_1']]},
     "SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
     "SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
     "R ((U(ed), 'ed@a'), (U(ed), 'ed@b'), (U(wendy), 'w@a'))"},
+  ["column_descriptions"] = {"R (('User', 'User', False), ('id', 'T', False), ('user2', 'User', True), ('n', 'T', False), ('email', 'T', False))"},
+  ["enable_assertions"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ? LIMIT ? OFFSET ?",
+    "R (U(wendy))"},
+  ["enable_assertions get"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
+    "R U(ed)"},
+  ["with_labels"] = {[[R 'SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname 
+FROM qs_user 
+WHERE qs_user.id = :id_1']]},
+  ["with_session"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
+    "R (U(ed))"},
+  ["statement labels"] = {[[R 'SELECT qs_user.name, qs_address.email 
+FROM qs_user JOIN qs_address ON qs_user.id = qs_address.user_id']]},
+  ["whereclause none"] = {"R nil"},
 }}
 -- (where postgresql's SQL or results differ from SQLite's)
 EXPECT.postgresql = {
@@ -338,6 +351,8 @@ EXPECT.postgresql = {
     "R (U(ed), 'ed@a')"},
   ["options after limit"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname, qs_address_1.id AS qs_address_1_id, qs_address_1.email AS qs_address_1_email, qs_address_1.user_id AS qs_address_1_user_id FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user LIMIT ?) AS anon_1 LEFT OUTER JOIN qs_address AS qs_address_1 ON anon_1.qs_user_id = qs_address_1.user_id ORDER BY qs_address_1.id",
     "R (U(ed))"},
+  ["enable_assertions"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ? LIMIT ?",
+    "R (U(wendy))"},
 }
 -- (where mysql's SQL or results differ from SQLite's)
 EXPECT.mysql = {
@@ -397,6 +412,8 @@ EXPECT.mysql = {
     "SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
     "SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
     "R ((U(ed), 'ed@a'), (U(ed), 'ed@b'), (U(wendy), 'w@a'))"},
+  ["enable_assertions"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ? LIMIT ?",
+    "R (U(wendy))"},
 }
 
 local function Q(s) return s:query(User) end
@@ -865,6 +882,36 @@ case("merge_result rows", function(s)
     :order_by(Address.id):all()
   s2:close()
   return list(s:query(User, Address.email):merge_result(rows))
+end)
+case("column_descriptions", function(s)
+  local t = {}
+  local q = s:query(User, User.id, orm.aliased(User, {name = "user2"}),
+                    func.count(User.id):label("n"), Address.email)
+  for i, d in ipairs(q.column_descriptions) do
+    -- (a class's type is the class; a column's its SQL type)
+    t[i] = {d.name, d.type == User and "User" or (d.type and "T" or "nil"),
+            d.aliased}
+  end
+  return t
+end)
+case("enable_assertions", function(s)
+  return Q(s):limit(1):enable_assertions(false):filter(User.id:eq(2)):all()
+end)
+case("enable_assertions get", function(s)
+  return Q(s):filter(User.id:eq(2)):enable_assertions(false):get(1)
+end)
+case("with_labels", function(s)
+  return tostring(Q(s):filter(User.id:eq(1)):with_labels().statement)
+end)
+case("with_session", function(s)
+  return Q(orm.Session(engine)):with_session(s):filter(User.id:eq(1)):all()
+end)
+case("statement labels", function(s)
+  return tostring(s:query(User.name, Address.email):join(User.addresses)
+                    .statement)
+end)
+case("whereclause none", function(s)
+  return Q(s).whereclause
 end)
 
 
