@@ -1956,8 +1956,7 @@ static int s_filter_by(lua_State *L) {
       col = rt_table_column(ent, lua_tostring(L, 5));
     else
       col = NULL;
-    if (!col)
-      col = column_in_or(L, ent, lua_tostring(L, 5));
+    if (!col) col = column_in_or(L, ent, lua_tostring(L, 5));
 
     lsql_pushref(L, col); /* 6 */
     lua_pushcfunction(L, e_eq);
