@@ -437,8 +437,16 @@ function Query:yield_per(n) return self:execution_options{yield_per = n} end
 function Query:populate_existing()
   return self:execution_options{populate_existing = true}
 end
+-- params{...}: values for bindparam()s; a later call adds to (and
+-- overrides) the values of the earlier ones, as SQLAlchemy's
 function Query:params(p)
   local q = gen(self, self.stmt)
+  if type(p) == "table" and type(self._params) == "table" then
+    local merged = {}
+    for k, v in pairs(self._params) do merged[k] = v end
+    for k, v in pairs(p) do merged[k] = v end
+    p = merged
+  end
   q._params = p
   return q
 end

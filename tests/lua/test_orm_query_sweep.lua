@@ -322,6 +322,28 @@ WHERE qs_user.id = :id_1']]},
   ["statement labels"] = {[[R 'SELECT qs_user.name, qs_address.email 
 FROM qs_user JOIN qs_address ON qs_user.id = qs_address.user_id']]},
   ["whereclause none"] = {"R nil"},
+  ["params merge"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.name = ? OR qs_user.name = ? ORDER BY qs_user.id",
+    "R (U(ed), U(mary))"},
+  ["subquery eager"] = {"SQL SELECT qs_user.name AS qs_user_name FROM qs_user, (SELECT qs_user.id AS id, qs_user.name AS name, qs_user.fullname AS fullname FROM qs_user WHERE qs_user.id < ?) AS anon_1",
+    "R (('ed'), ('ed'), ('wendy'), ('wendy'), ('mary'), ('mary'), ('fred'), ('fred'))"},
+  ["from_self filter"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id > ?) AS anon_1 WHERE anon_1.qs_user_name != ? ORDER BY anon_1.qs_user_id",
+    "R (U(wendy), U(fred))"},
+  ["union filter"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ? UNION SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?) AS anon_1 WHERE anon_1.qs_user_name = ?",
+    "R (U(mary))"},
+  ["count union"] = {"SQL SELECT count(*) AS count_1 FROM (SELECT anon_2.qs_user_id AS anon_2_qs_user_id, anon_2.qs_user_name AS anon_2_qs_user_name, anon_2.qs_user_fullname AS anon_2_qs_user_fullname FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ? UNION SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?) AS anon_2) AS anon_1",
+    "R 2"},
+  ["exists cols"] = {"SQL SELECT EXISTS (SELECT 1 FROM qs_user WHERE qs_user.id = ?) AS anon_1",
+    "R True"},
+  ["slice offset only"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user ORDER BY qs_user.id LIMIT ? OFFSET ?",
+    "R (U(mary), U(fred))"},
+  ["first with joinedload"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname, qs_address_1.id AS qs_address_1_id, qs_address_1.email AS qs_address_1_email, qs_address_1.user_id AS qs_address_1_user_id FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user ORDER BY qs_user.id LIMIT ? OFFSET ?) AS anon_1 LEFT OUTER JOIN qs_address AS qs_address_1 ON anon_1.qs_user_id = qs_address_1.user_id ORDER BY anon_1.qs_user_id, qs_address_1.id",
+    "R (U(ed), (A(ed@a), A(ed@b)))"},
+  ["update evaluate"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
+    "SQL UPDATE qs_user SET name=? WHERE qs_user.id = ?",
+    "R (1, 'W2', True)"},
+  ["delete evaluate"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
+    "SQL DELETE FROM qs_user WHERE qs_user.name = ?",
+    "R (1, False, False)"},
 }}
 -- (where postgresql's SQL or results differ from SQLite's)
 EXPECT.postgresql = {
@@ -353,6 +375,10 @@ EXPECT.postgresql = {
     "R (U(ed))"},
   ["enable_assertions"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ? LIMIT ?",
     "R (U(wendy))"},
+  ["slice offset only"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user ORDER BY qs_user.id LIMIT ALL OFFSET ?",
+    "R (U(mary), U(fred))"},
+  ["first with joinedload"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname, qs_address_1.id AS qs_address_1_id, qs_address_1.email AS qs_address_1_email, qs_address_1.user_id AS qs_address_1_user_id FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user ORDER BY qs_user.id LIMIT ?) AS anon_1 LEFT OUTER JOIN qs_address AS qs_address_1 ON anon_1.qs_user_id = qs_address_1.user_id ORDER BY anon_1.qs_user_id, qs_address_1.id",
+    "R (U(ed), (A(ed@a), A(ed@b)))"},
 }
 -- (where mysql's SQL or results differ from SQLite's)
 EXPECT.mysql = {
@@ -414,6 +440,10 @@ EXPECT.mysql = {
     "R ((U(ed), 'ed@a'), (U(ed), 'ed@b'), (U(wendy), 'w@a'))"},
   ["enable_assertions"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ? LIMIT ?",
     "R (U(wendy))"},
+  ["slice offset only"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user ORDER BY qs_user.id LIMIT ?, 18446744073709551615",
+    "R (U(mary), U(fred))"},
+  ["first with joinedload"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname, qs_address_1.id AS qs_address_1_id, qs_address_1.email AS qs_address_1_email, qs_address_1.user_id AS qs_address_1_user_id FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user ORDER BY qs_user.id LIMIT ?) AS anon_1 LEFT OUTER JOIN qs_address AS qs_address_1 ON anon_1.qs_user_id = qs_address_1.user_id ORDER BY anon_1.qs_user_id, qs_address_1.id",
+    "R (U(ed), (A(ed@a), A(ed@b)))"},
 }
 
 local function Q(s) return s:query(User) end
@@ -912,6 +942,49 @@ case("statement labels", function(s)
 end)
 case("whereclause none", function(s)
   return Q(s).whereclause
+end)
+case("params merge", function(s)
+  return Q(s)
+    :filter(or_(User.name:eq(bindparam("a")), User.name:eq(bindparam("b"))))
+    :params{a="ed"}:params{b="mary"}:order_by(User.id):all()
+end)
+case("subquery eager", function(s)
+  -- (a subquery leaves the eager join out)
+  local sq = Q(s):options(joinedload(User.addresses)):filter(User.id:lt(3))
+    :subquery()
+  return s:query(User.name):select_from(sq):all()
+end)
+case("from_self filter", function(s)
+  return Q(s):filter(User.id:gt(1)):from_self():filter(User.name:ne("mary"))
+    :order_by(User.id):all()
+end)
+case("union filter", function(s)
+  return Q(s):filter(User.id:eq(1)):union(Q(s):filter(User.id:eq(3)))
+    :filter(User.name:eq("mary")):all()
+end)
+case("count union", function(s)
+  return Q(s):filter(User.id:eq(1)):union(Q(s):filter(User.id:eq(3))):count()
+end)
+case("exists cols", function(s)
+  return s:query(s:query(User.name):filter(User.id:eq(1)):exists()):scalar()
+end)
+case("slice offset only", function(s)
+  return Q(s):order_by(User.id):offset(2):all()
+end)
+case("first with joinedload", function(s)
+  -- (LIMIT in a subquery, the eager join outside it)
+  return with_addresses({Q(s):options(joinedload(User.addresses))
+                           :order_by(User.id):first()})[1]
+end)
+case("update evaluate", function(s)
+  local u = Q(s):get(2)
+  local n = Q(s):filter(User.id:eq(2)):update{name = "W2"}
+  return {n, u.name, Q(s):get(2) == u}
+end)
+case("delete evaluate", function(s)
+  local u = Q(s):get(3)
+  local n = Q(s):filter(User.name:eq("mary")):delete()
+  return {n, s:contains(u), inspect(u).persistent}
 end)
 
 
