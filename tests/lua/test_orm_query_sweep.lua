@@ -4,7 +4,9 @@
 -- commit and rollback inside it) and 2.6.7 (statements through the
 -- session), each scenario run as SQLAlchemy 1.4.46 runs it: the
 -- statements emitted in order, the rows and objects returned, or the
--- kind of error.  The expected strings are SQLAlchemy's, per database.
+-- kind of error.  The expected strings are SQLAlchemy's, per database:
+-- tests/oracle/gen_query_sweep.py runs the same scenarios written in
+-- Python and rewrites the EXPECT block below.
 local T = require "testing"
 
 local Base = orm.declarative_base()
@@ -63,6 +65,7 @@ end
 local cases = {}
 local function case(label, fn) cases[#cases + 1] = {label, fn} end
 
+-- BEGIN EXPECT (tests/oracle/gen_query_sweep.py)
 local EXPECT = {sqlite = {
   ["filter all"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.name = ?",
     "R (U(ed))"},
@@ -445,6 +448,7 @@ EXPECT.mysql = {
   ["first with joinedload"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname, qs_address_1.id AS qs_address_1_id, qs_address_1.email AS qs_address_1_email, qs_address_1.user_id AS qs_address_1_user_id FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user ORDER BY qs_user.id LIMIT ?) AS anon_1 LEFT OUTER JOIN qs_address AS qs_address_1 ON anon_1.qs_user_id = qs_address_1.user_id ORDER BY anon_1.qs_user_id, qs_address_1.id",
     "R (U(ed), (A(ed@a), A(ed@b)))"},
 }
+-- END EXPECT
 
 local function Q(s) return s:query(User) end
 local function list(it)
