@@ -653,6 +653,28 @@ function Query:scalar_subquery() return self.stmt:scalar_subquery() end
 Query.as_scalar = Query.scalar_subquery
 function Query:label(name) return self.stmt:scalar_subquery():label(name) end
 
+-- with_polymorphic(classes [, {selectable}]): the query's class loaded
+-- with the columns of those subclasses ("*": all of them), as
+-- select(orm.with_polymorphic(cls, classes)); before any criteria or
+-- ordering, as SQLAlchemy's
+function Query:with_polymorphic(classes, opts)
+  local limited, order = C.select_order(self.stmt)
+  local ordered = limited ~= nil and (order == nil or #order > 0)
+  if (self._crit or self._limited or ordered) and not self._noassert then
+    C.raise("InvalidRequestError", "Query.with_polymorphic() being called " ..
+            "on a Query with existing criterion. ")
+  end
+  local ent = self.entity
+  if not (type(ent) == "table" and rawget(ent, "__mapper__")) then
+    C.raise("InvalidRequestError", "Query.with_polymorphic() is offered " ..
+            "for a query of one mapped class")
+  end
+  local wp = orm.with_polymorphic(ent, classes, opts)
+  local q = gen(self, sa.select(wp))
+  q.entity = ent
+  return q
+end
+
 -- enable_assertions(false): criteria after LIMIT, and get() of a query
 -- with criteria, allowed (get() then loads by primary key alone)
 function Query:enable_assertions(value)

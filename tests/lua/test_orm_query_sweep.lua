@@ -1,8 +1,8 @@
--- The legacy Query of seed 003 section 2.7 (every method of its list
--- that SQLAlchemy 1.4 still has, with the ORM's join and outerjoin of
--- 2.7.2) and the Session of 2.6.3, 2.6.5 (begin_nested and the legacy
--- commit and rollback inside it) and 2.6.7 (statements through the
--- session), each scenario run as SQLAlchemy 1.4.46 runs it: the
+-- The legacy Query of seed 003 section 2.7 (the methods of its list
+-- that SQLAlchemy 1.4 still has, but with_hint; with the ORM's join and
+-- outerjoin of 2.7.2) and the Session of 2.6.3, 2.6.5 (begin_nested and
+-- the legacy commit and rollback inside it) and 2.6.7 (statements
+-- through the session), each scenario run as SQLAlchemy 1.4.46 runs it: the
 -- statements emitted in order, the rows and objects returned, or the
 -- kind of error.  The expected strings are SQLAlchemy's, per database:
 -- tests/oracle/gen_query_sweep.py runs the same scenarios written in
@@ -25,6 +25,26 @@ local Address = Base:class "Address" {
   user_id = Column(Integer, ForeignKey("qs_user.id")),
   user = relationship("User", {back_populates = "addresses"}),
 }
+local Employee = Base:class "Employee" {
+  __tablename__ = "qs_employee",
+  id = Column(Integer, {primary_key = true, autoincrement = false}),
+  name = Column(String(30)),
+  type = Column(String(20)),
+  __mapper_args__ = {polymorphic_on = "type",
+                     polymorphic_identity = "employee"},
+}
+local Engineer = Employee:class "Engineer" {
+  __tablename__ = "qs_engineer",
+  id = Column(Integer, ForeignKey("qs_employee.id"), {primary_key = true}),
+  language = Column(String(30)),
+  __mapper_args__ = {polymorphic_identity = "engineer"},
+}
+local Manager = Employee:class "Manager" {
+  __tablename__ = "qs_manager",
+  id = Column(Integer, ForeignKey("qs_employee.id"), {primary_key = true}),
+  golf = Column(Integer),
+  __mapper_args__ = {polymorphic_identity = "manager"},
+}
 
 -- the engine of the database under test and the statements it ran
 local engine
@@ -43,6 +63,16 @@ local function seed()
               {{id = 1, email = "ed@a", user_id = 1},
                {id = 2, email = "ed@b", user_id = 1},
                {id = 3, email = "w@a", user_id = 2}})
+    for _, t in ipairs({Engineer.__table__, Manager.__table__,
+                        Employee.__table__}) do
+      c:execute(delete(t))
+    end
+    c:execute(insert(Employee.__table__),
+              {{id = 1, name = "e1", type = "engineer"},
+               {id = 2, name = "m1", type = "manager"},
+               {id = 3, name = "x", type = "employee"}})
+    c:execute(insert(Engineer.__table__), {{id = 1, language = "lua"}})
+    c:execute(insert(Manager.__table__), {{id = 2, golf = 3}})
   end)
 end
 
@@ -57,6 +87,9 @@ function fmt(v)
   local okc, cls = pcall(function() return v.__class__ end)
   if okc and cls == User then return "U(" .. v.name .. ")" end
   if okc and cls == Address then return "A(" .. v.email .. ")" end
+  if okc and type(cls) == "table" and rawget(cls, "__mapper__") then
+    return cls.__name__ .. "(" .. v.name .. ")"
+  end
   local parts = {}
   for i = 1, #v do parts[i] = fmt(v[i]) end
   return "(" .. table.concat(parts, ", ") .. ")"
@@ -347,6 +380,11 @@ FROM qs_user JOIN qs_address ON qs_user.id = qs_address.user_id']]},
   ["delete evaluate"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
     "SQL DELETE FROM qs_user WHERE qs_user.name = ?",
     "R (1, False, False)"},
+  ["with_polymorphic"] = {"SQL SELECT qs_employee.id AS qs_employee_id, qs_employee.name AS qs_employee_name, qs_employee.type AS qs_employee_type, qs_engineer.id AS qs_engineer_id, qs_engineer.language AS qs_engineer_language, qs_manager.id AS qs_manager_id, qs_manager.golf AS qs_manager_golf FROM qs_employee LEFT OUTER JOIN qs_engineer ON qs_employee.id = qs_engineer.id LEFT OUTER JOIN qs_manager ON qs_employee.id = qs_manager.id WHERE qs_engineer.language = ? OR qs_manager.golf = ? ORDER BY qs_employee.id",
+    "R (Engineer(e1), Manager(m1))"},
+  ["with_polymorphic star"] = {"SQL SELECT qs_employee.id AS qs_employee_id, qs_employee.name AS qs_employee_name, qs_employee.type AS qs_employee_type, qs_engineer.id AS qs_engineer_id, qs_engineer.language AS qs_engineer_language, qs_manager.id AS qs_manager_id, qs_manager.golf AS qs_manager_golf FROM qs_employee LEFT OUTER JOIN qs_engineer ON qs_employee.id = qs_engineer.id LEFT OUTER JOIN qs_manager ON qs_employee.id = qs_manager.id ORDER BY qs_employee.id",
+    "R (Engineer(e1), Manager(m1), Employee(x))"},
+  ["with_polymorphic after filter"] = {"E InvalidRequestError"},
 }}
 -- (where postgresql's SQL or results differ from SQLite's)
 EXPECT.postgresql = {
@@ -991,6 +1029,18 @@ case("delete evaluate", function(s)
   return {n, s:contains(u), inspect(u).persistent}
 end)
 
+case("with_polymorphic", function(s)
+  return s:query(Employee):with_polymorphic({Engineer, Manager})
+    :filter(or_(Engineer.language:eq("lua"), Manager.golf:eq(3)))
+    :order_by(Employee.id):all()
+end)
+case("with_polymorphic star", function(s)
+  return s:query(Employee):with_polymorphic("*"):order_by(Employee.id):all()
+end)
+case("with_polymorphic after filter", function(s)
+  return s:query(Employee):filter(Employee.id:eq(1))
+    :with_polymorphic({Engineer}):all()
+end)
 
 for _, db in ipairs(T.databases()) do
   engine = create_engine(db.url)

@@ -47,6 +47,24 @@ def scenarios(url):
         user_id = Column(Integer, ForeignKey("qs_user.id"))
         user = relationship("User", back_populates="addresses")
         def __repr__(self): return "A(%s)" % self.email
+    class Employee(Base):
+        __tablename__ = "qs_employee"
+        id = Column(Integer, primary_key=True, autoincrement=False)
+        name = Column(String(30))
+        type = Column(String(20))
+        __mapper_args__ = {"polymorphic_on": type,
+                           "polymorphic_identity": "employee"}
+        def __repr__(self): return "%s(%s)" % (type(self).__name__, self.name)
+    class Engineer(Employee):
+        __tablename__ = "qs_engineer"
+        id = Column(Integer, ForeignKey("qs_employee.id"), primary_key=True)
+        language = Column(String(30))
+        __mapper_args__ = {"polymorphic_identity": "engineer"}
+    class Manager(Employee):
+        __tablename__ = "qs_manager"
+        id = Column(Integer, ForeignKey("qs_employee.id"), primary_key=True)
+        golf = Column(Integer)
+        __mapper_args__ = {"polymorphic_identity": "manager"}
 
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
@@ -64,6 +82,14 @@ def scenarios(url):
                 dict(id=4,name="fred",fullname=None)])
             c.execute(Address.__table__.insert(), [dict(id=1,email="ed@a",user_id=1),
                 dict(id=2,email="ed@b",user_id=1), dict(id=3,email="w@a",user_id=2)])
+            for t in (Engineer.__table__, Manager.__table__, Employee.__table__):
+                c.execute(t.delete())
+            c.execute(Employee.__table__.insert(), [
+                dict(id=1, name="e1", type="engineer"),
+                dict(id=2, name="m1", type="manager"),
+                dict(id=3, name="x", type="employee")])
+            c.execute(Engineer.__table__.insert(), [dict(id=1, language="lua")])
+            c.execute(Manager.__table__.insert(), [dict(id=2, golf=3)])
     def fmt(v):
         if isinstance(v, (list, tuple)) or type(v).__name__ == "Row":
             return "(" + ", ".join(fmt(x) for x in v) + ")"
@@ -312,6 +338,9 @@ def scenarios(url):
         return [n, u in s, inspect(u).persistent]
     case("delete evaluate", del_eval)
 
+    case("with_polymorphic", lambda s: s.query(Employee).with_polymorphic([Engineer, Manager]).filter(or_(Engineer.language == "lua", Manager.golf == 3)).order_by(Employee.id).all())
+    case("with_polymorphic star", lambda s: s.query(Employee).with_polymorphic("*").order_by(Employee.id).all())
+    case("with_polymorphic after filter", lambda s: s.query(Employee).filter(Employee.id == 1).with_polymorphic([Engineer]).all())
 
 def run(url):
     """The scenarios' lines on one database, by label, in order."""
