@@ -621,16 +621,22 @@ local function nested_tx(s)
   return t and t.active and t or nil
 end
 
-function Session:commit()
-  local t = nested_tx(self)
-  if t then
-    self:_check_active()
-    return t:commit()
-  end
+-- the whole transaction committed (with begin_nested() levels in it)
+local function commit_all(self)
   self:_check_active()
   session_event(self, "before_commit")
   self:flush()
   if self._conn then
+    -- (savepoints still open are released first, innermost first, as
+    -- SQLAlchemy's commit of the whole transaction does)
+    for k = #self._txs, 1, -1 do
+      local level = self._txs[k]
+      if level.savepoint then
+        level.savepoint:commit()
+        level.savepoint = nil
+      end
+      if level.tx then level.tx.active = false end
+    end
     self._conn:commit()
     for _, level in ipairs(self._txs) do
       for _, obj in ipairs(level.deleted) do
@@ -641,6 +647,15 @@ function Session:commit()
   end_transaction(self)
   session_event(self, "after_commit")
   if self.expire_on_commit then self:expire_all() end
+end
+
+function Session:commit()
+  local t = nested_tx(self)
+  if t then
+    self:_check_active()
+    return t:commit()
+  end
+  commit_all(self)
 end
 
 -- undo the in-memory effects of the transaction levels from `from` up
@@ -714,9 +729,8 @@ function I.fail_flush(s, conn, err)
   s:expire_all()
 end
 
-function Session:rollback()
-  local t = nested_tx(self)
-  if t then return t:rollback() end
+-- the whole transaction rolled back (with begin_nested() levels in it)
+local function rollback_all(self)
   local had = not not self._conn or next(self._new) ~= nil or
               next(self._deleted) ~= nil
   local conn = self._conn
@@ -729,6 +743,12 @@ function Session:rollback()
   self:expire_all()
   if conn then session_event(self, "after_rollback") end
   if had then session_event(self, "after_soft_rollback", nil) end
+end
+
+function Session:rollback()
+  local t = nested_tx(self)
+  if t then return t:rollback() end
+  rollback_all(self)
 end
 
 function Session:close()
@@ -769,7 +789,7 @@ function SessionTx:commit()
       for o in pairs(level.dirty) do parent.dirty[o] = true end
     end
   else
-    self.session:commit()
+    commit_all(self.session)
   end
 end
 
@@ -784,7 +804,7 @@ function SessionTx:rollback()
     s._failed = nil
     restore_level(s, self.level)
   else
-    s:rollback()
+    rollback_all(s)
   end
 end
 
@@ -804,7 +824,7 @@ function Session:begin(fn)
   -- (a commit that fails rolls back too, as SQLAlchemy's with block)
   if ok then ok, err = pcall(t.commit, t) end
   if not ok then
-    if t.active then t:rollback() else self:rollback() end
+    if t.active then t:rollback() else rollback_all(self) end
     error(err, 0)
   end
   return t

@@ -380,6 +380,15 @@ FROM qs_user JOIN qs_address ON qs_user.id = qs_address.user_id']]},
   ["delete evaluate"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id = ?",
     "SQL DELETE FROM qs_user WHERE qs_user.name = ?",
     "R (1, False, False)"},
+  ["begin ctx with open nested"] = {"SQL INSERT INTO qs_user (id, name, fullname) VALUES (?, ?, ?)",
+    "SQL SAVEPOINT sa_savepoint_1",
+    "SQL INSERT INTO qs_user (id, name, fullname) VALUES (?, ?, ?)",
+    "SQL RELEASE SAVEPOINT sa_savepoint_1",
+    "SQL SELECT qs_user.id AS qs_user_id FROM qs_user WHERE qs_user.id > ?",
+    "R (False, ((11), (13)))"},
+  ["begin tx rollback with open nested"] = {"SQL INSERT INTO qs_user (id, name, fullname) VALUES (?, ?, ?)",
+    "SQL SELECT qs_user.id AS qs_user_id FROM qs_user WHERE qs_user.id > ?",
+    "R (False, ())"},
   ["with_polymorphic"] = {"SQL SELECT qs_employee.id AS qs_employee_id, qs_employee.name AS qs_employee_name, qs_employee.type AS qs_employee_type, qs_engineer.id AS qs_engineer_id, qs_engineer.language AS qs_engineer_language, qs_manager.id AS qs_manager_id, qs_manager.golf AS qs_manager_golf FROM qs_employee LEFT OUTER JOIN qs_engineer ON qs_employee.id = qs_engineer.id LEFT OUTER JOIN qs_manager ON qs_employee.id = qs_manager.id WHERE qs_engineer.language = ? OR qs_manager.golf = ? ORDER BY qs_employee.id",
     "R (Engineer(e1), Manager(m1))"},
   ["with_polymorphic star"] = {"SQL SELECT qs_employee.id AS qs_employee_id, qs_employee.name AS qs_employee_name, qs_employee.type AS qs_employee_type, qs_engineer.id AS qs_engineer_id, qs_engineer.language AS qs_engineer_language, qs_manager.id AS qs_manager_id, qs_manager.golf AS qs_manager_golf FROM qs_employee LEFT OUTER JOIN qs_engineer ON qs_employee.id = qs_engineer.id LEFT OUTER JOIN qs_manager ON qs_employee.id = qs_manager.id ORDER BY qs_employee.id",
@@ -1029,6 +1038,23 @@ case("delete evaluate", function(s)
   return {n, s:contains(u), inspect(u).persistent}
 end)
 
+case("begin ctx with open nested", function(s)
+  -- (the whole transaction commits, its open savepoint released first)
+  s:begin(function(s)
+    s:add(User{id = 11, name = "u1"})
+    s:begin_nested()
+    s:add(User{id = 13, name = "u3"})
+  end)
+  return {s:in_transaction(), s:query(User.id):filter(User.id:gt(10)):all()}
+end)
+case("begin tx rollback with open nested", function(s)
+  local t = s:begin()
+  s:add(User{id = 11, name = "u1"})
+  s:begin_nested()
+  s:add(User{id = 13, name = "u3"})
+  t:rollback()
+  return {s:in_transaction(), s:query(User.id):filter(User.id:gt(10)):all()}
+end)
 case("with_polymorphic", function(s)
   return s:query(Employee):with_polymorphic({Engineer, Manager})
     :filter(or_(Engineer.language:eq("lua"), Manager.golf:eq(3)))

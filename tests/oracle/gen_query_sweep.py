@@ -338,6 +338,21 @@ def scenarios(url):
         return [n, u in s, inspect(u).persistent]
     case("delete evaluate", del_eval)
 
+    def begin_open_nested(s):
+        with s.begin():
+            s.add(User(id=11, name="u1"))
+            s.begin_nested()
+            s.add(User(id=13, name="u3"))
+        return [s.in_transaction(), s.query(User.id).filter(User.id > 10).all()]
+    case("begin ctx with open nested", begin_open_nested)
+    def begin_rollback_open_nested(s):
+        t = s.begin()
+        s.add(User(id=11, name="u1"))
+        s.begin_nested()
+        s.add(User(id=13, name="u3"))
+        t.rollback()
+        return [s.in_transaction(), s.query(User.id).filter(User.id > 10).all()]
+    case("begin tx rollback with open nested", begin_rollback_open_nested)
     case("with_polymorphic", lambda s: s.query(Employee).with_polymorphic([Engineer, Manager]).filter(or_(Engineer.language == "lua", Manager.golf == 3)).order_by(Employee.id).all())
     case("with_polymorphic star", lambda s: s.query(Employee).with_polymorphic("*").order_by(Employee.id).all())
     case("with_polymorphic after filter", lambda s: s.query(Employee).filter(Employee.id == 1).with_polymorphic([Engineer]).all())
