@@ -976,6 +976,10 @@ function orm._plan_cache_size() return plan_cache_n end
 function Session:execute(stmt, params, opts)
   check_active(self)
   local kind = C.node_kind(stmt)
+  if kind == nil and type(stmt) == "string" then
+    -- (SQLAlchemy 1.4's Session runs a string as text(), deprecated)
+    stmt, kind = sa.text(stmt), "text"
+  end
   -- select(User):from_statement(stmt) (query.lua)
   if kind == nil and getmetatable(stmt) == I.FromStatement then
     return I.exec_from_statement(self, stmt, params, opts)

@@ -389,6 +389,10 @@ FROM qs_user JOIN qs_address ON qs_user.id = qs_address.user_id']]},
   ["begin tx rollback with open nested"] = {"SQL INSERT INTO qs_user (id, name, fullname) VALUES (?, ?, ?)",
     "SQL SELECT qs_user.id AS qs_user_id FROM qs_user WHERE qs_user.id > ?",
     "R (False, ())"},
+  ["execute string"] = {"SQL select name from qs_user where id=?",
+    "R (('wendy'))"},
+  ["scalar string"] = {"SQL select count(*) from qs_user",
+    "R 4"},
   ["with_polymorphic"] = {"SQL SELECT qs_employee.id AS qs_employee_id, qs_employee.name AS qs_employee_name, qs_employee.type AS qs_employee_type, qs_engineer.id AS qs_engineer_id, qs_engineer.language AS qs_engineer_language, qs_manager.id AS qs_manager_id, qs_manager.golf AS qs_manager_golf FROM qs_employee LEFT OUTER JOIN qs_engineer ON qs_employee.id = qs_engineer.id LEFT OUTER JOIN qs_manager ON qs_employee.id = qs_manager.id WHERE qs_engineer.language = ? OR qs_manager.golf = ? ORDER BY qs_employee.id",
     "R (Engineer(e1), Manager(m1))"},
   ["with_polymorphic star"] = {"SQL SELECT qs_employee.id AS qs_employee_id, qs_employee.name AS qs_employee_name, qs_employee.type AS qs_employee_type, qs_engineer.id AS qs_engineer_id, qs_engineer.language AS qs_engineer_language, qs_manager.id AS qs_manager_id, qs_manager.golf AS qs_manager_golf FROM qs_employee LEFT OUTER JOIN qs_engineer ON qs_employee.id = qs_engineer.id LEFT OUTER JOIN qs_manager ON qs_employee.id = qs_manager.id ORDER BY qs_employee.id",
@@ -1054,6 +1058,13 @@ case("begin tx rollback with open nested", function(s)
   s:add(User{id = 13, name = "u3"})
   t:rollback()
   return {s:in_transaction(), s:query(User.id):filter(User.id:gt(10)):all()}
+end)
+case("execute string", function(s)
+  -- (a string runs as text(), as SQLAlchemy 1.4's Session takes it)
+  return s:execute("select name from qs_user where id=:id", {id = 2}):all()
+end)
+case("scalar string", function(s)
+  return s:scalar("select count(*) from qs_user")
 end)
 case("with_polymorphic", function(s)
   return s:query(Employee):with_polymorphic({Engineer, Manager})

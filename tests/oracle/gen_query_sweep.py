@@ -353,6 +353,8 @@ def scenarios(url):
         t.rollback()
         return [s.in_transaction(), s.query(User.id).filter(User.id > 10).all()]
     case("begin tx rollback with open nested", begin_rollback_open_nested)
+    case("execute string", lambda s: s.execute("select name from qs_user where id=:id", {"id": 2}).all())
+    case("scalar string", lambda s: s.scalar("select count(*) from qs_user"))
     case("with_polymorphic", lambda s: s.query(Employee).with_polymorphic([Engineer, Manager]).filter(or_(Engineer.language == "lua", Manager.golf == 3)).order_by(Employee.id).all())
     case("with_polymorphic star", lambda s: s.query(Employee).with_polymorphic("*").order_by(Employee.id).all())
     case("with_polymorphic after filter", lambda s: s.query(Employee).filter(Employee.id == 1).with_polymorphic([Engineer]).all())
