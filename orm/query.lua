@@ -177,12 +177,25 @@ function Query:autoflush(setting)
   return q
 end
 -- enable_eagerloads(false): the loader options are not applied, as
--- SQLAlchemy leaves them unprocessed then
+-- SQLAlchemy leaves them unprocessed then, and the relationships joined
+-- or subquery-loaded by default load lazily (selectin ones still load:
+-- SQLAlchemy's switch does not reach them)
 function Query:enable_eagerloads(value)
   if value then return gen(self, self.stmt) end
   local stmt = I.plain_methods.add_columns(self.stmt)
   I.core_tables[stmt] = I.core_tables[self.stmt]
   I.select_ents[stmt] = I.select_ents[self.stmt]
+  I.configure()
+  local lazy = {}
+  for _, e in ipairs(I.entities_of(stmt) or {}) do
+    local m = e.mapper
+    for key, r in pairs(m and m.relationships or {}) do
+      if r.lazy == "joined" or r.lazy == "subquery" then
+        lazy[#lazy + 1] = orm.lazyload(m.class[key])
+      end
+    end
+  end
+  if #lazy > 0 then stmt = stmt:options(table.unpack(lazy)) end
   return gen(self, stmt)
 end
 -- (a bulk update or delete refuses a query with joins, as SQLAlchemy's)

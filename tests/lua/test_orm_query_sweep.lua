@@ -25,6 +25,17 @@ local Address = Base:class "Address" {
   user_id = Column(Integer, ForeignKey("qs_user.id")),
   user = relationship("User", {back_populates = "addresses"}),
 }
+-- (items load joined unless told otherwise)
+local Folder = Base:class "Folder" {
+  __tablename__ = "qs_folder",
+  id = Column(Integer, {primary_key = true, autoincrement = false}),
+  items = relationship("Item", {lazy = "joined", order_by = "Item.id"}),
+}
+local Item = Base:class "Item" {
+  __tablename__ = "qs_item",
+  id = Column(Integer, {primary_key = true, autoincrement = false}),
+  folder_id = Column(Integer, ForeignKey("qs_folder.id")),
+}
 local Employee = Base:class "Employee" {
   __tablename__ = "qs_employee",
   id = Column(Integer, {primary_key = true, autoincrement = false}),
@@ -73,6 +84,11 @@ local function seed()
                {id = 3, name = "x", type = "employee"}})
     c:execute(insert(Engineer.__table__), {{id = 1, language = "lua"}})
     c:execute(insert(Manager.__table__), {{id = 2, golf = 3}})
+    c:execute(delete(Item.__table__))
+    c:execute(delete(Folder.__table__))
+    c:execute(insert(Folder.__table__), {{id = 1}})
+    c:execute(insert(Item.__table__), {{id = 1, folder_id = 1},
+                                       {id = 2, folder_id = 1}})
   end)
 end
 
@@ -87,6 +103,8 @@ function fmt(v)
   local okc, cls = pcall(function() return v.__class__ end)
   if okc and cls == User then return "U(" .. v.name .. ")" end
   if okc and cls == Address then return "A(" .. v.email .. ")" end
+  if okc and cls == Folder then return "F(" .. v.id .. ")" end
+  if okc and cls == Item then return "I(" .. v.id .. ")" end
   if okc and type(cls) == "table" and rawget(cls, "__mapper__") then
     return cls.__name__ .. "(" .. v.name .. ")"
   end
@@ -393,6 +411,11 @@ FROM qs_user JOIN qs_address ON qs_user.id = qs_address.user_id']]},
     "R (('wendy'))"},
   ["scalar string"] = {"SQL select count(*) from qs_user",
     "R 4"},
+  ["eager by default"] = {"SQL SELECT qs_folder.id AS qs_folder_id, qs_item_1.id AS qs_item_1_id, qs_item_1.folder_id AS qs_item_1_folder_id FROM qs_folder LEFT OUTER JOIN qs_item AS qs_item_1 ON qs_folder.id = qs_item_1.folder_id ORDER BY qs_item_1.id",
+    "R ((F(1), (I(1), I(2))))"},
+  ["enable_eagerloads default"] = {"SQL SELECT qs_folder.id AS qs_folder_id FROM qs_folder",
+    "SQL SELECT qs_item.id AS qs_item_id, qs_item.folder_id AS qs_item_folder_id FROM qs_item WHERE ? = qs_item.folder_id ORDER BY qs_item.id",
+    "R ((F(1), (I(1), I(2))))"},
   ["with_polymorphic"] = {"SQL SELECT qs_employee.id AS qs_employee_id, qs_employee.name AS qs_employee_name, qs_employee.type AS qs_employee_type, qs_engineer.id AS qs_engineer_id, qs_engineer.language AS qs_engineer_language, qs_manager.id AS qs_manager_id, qs_manager.golf AS qs_manager_golf FROM qs_employee LEFT OUTER JOIN qs_engineer ON qs_employee.id = qs_engineer.id LEFT OUTER JOIN qs_manager ON qs_employee.id = qs_manager.id WHERE qs_engineer.language = ? OR qs_manager.golf = ? ORDER BY qs_employee.id",
     "R (Engineer(e1), Manager(m1))"},
   ["with_polymorphic star"] = {"SQL SELECT qs_employee.id AS qs_employee_id, qs_employee.name AS qs_employee_name, qs_employee.type AS qs_employee_type, qs_engineer.id AS qs_engineer_id, qs_engineer.language AS qs_engineer_language, qs_manager.id AS qs_manager_id, qs_manager.golf AS qs_manager_golf FROM qs_employee LEFT OUTER JOIN qs_engineer ON qs_employee.id = qs_engineer.id LEFT OUTER JOIN qs_manager ON qs_employee.id = qs_manager.id ORDER BY qs_employee.id",
@@ -1065,6 +1088,22 @@ case("execute string", function(s)
 end)
 case("scalar string", function(s)
   return s:scalar("select count(*) from qs_user")
+end)
+-- each folder with the list of its items
+local function with_items(folders)
+  local t = {}
+  for i, f in ipairs(folders) do
+    local a = {}
+    for j, x in ipairs(f.items) do a[j] = x end
+    t[i] = {f, a}
+  end
+  return t
+end
+case("eager by default", function(s)
+  return with_items(s:query(Folder):all())
+end)
+case("enable_eagerloads default", function(s)
+  return with_items(s:query(Folder):enable_eagerloads(false):all())
 end)
 case("with_polymorphic", function(s)
   return s:query(Employee):with_polymorphic({Engineer, Manager})

@@ -47,6 +47,16 @@ def scenarios(url):
         user_id = Column(Integer, ForeignKey("qs_user.id"))
         user = relationship("User", back_populates="addresses")
         def __repr__(self): return "A(%s)" % self.email
+    class Folder(Base):
+        __tablename__ = "qs_folder"
+        id = Column(Integer, primary_key=True, autoincrement=False)
+        items = relationship("Item", lazy="joined", order_by="Item.id")
+        def __repr__(self): return "F(%d)" % self.id
+    class Item(Base):
+        __tablename__ = "qs_item"
+        id = Column(Integer, primary_key=True, autoincrement=False)
+        folder_id = Column(Integer, ForeignKey("qs_folder.id"))
+        def __repr__(self): return "I(%d)" % self.id
     class Employee(Base):
         __tablename__ = "qs_employee"
         id = Column(Integer, primary_key=True, autoincrement=False)
@@ -90,6 +100,11 @@ def scenarios(url):
                 dict(id=3, name="x", type="employee")])
             c.execute(Engineer.__table__.insert(), [dict(id=1, language="lua")])
             c.execute(Manager.__table__.insert(), [dict(id=2, golf=3)])
+            c.execute(Item.__table__.delete())
+            c.execute(Folder.__table__.delete())
+            c.execute(Folder.__table__.insert(), [dict(id=1)])
+            c.execute(Item.__table__.insert(), [dict(id=1, folder_id=1),
+                                                 dict(id=2, folder_id=1)])
     def fmt(v):
         if isinstance(v, (list, tuple)) or type(v).__name__ == "Row":
             return "(" + ", ".join(fmt(x) for x in v) + ")"
@@ -355,6 +370,8 @@ def scenarios(url):
     case("begin tx rollback with open nested", begin_rollback_open_nested)
     case("execute string", lambda s: s.execute("select name from qs_user where id=:id", {"id": 2}).all())
     case("scalar string", lambda s: s.scalar("select count(*) from qs_user"))
+    case("eager by default", lambda s: [(f, list(f.items)) for f in s.query(Folder).all()])
+    case("enable_eagerloads default", lambda s: [(f, list(f.items)) for f in s.query(Folder).enable_eagerloads(False).all()])
     case("with_polymorphic", lambda s: s.query(Employee).with_polymorphic([Engineer, Manager]).filter(or_(Engineer.language == "lua", Manager.golf == 3)).order_by(Employee.id).all())
     case("with_polymorphic star", lambda s: s.query(Employee).with_polymorphic("*").order_by(Employee.id).all())
     case("with_polymorphic after filter", lambda s: s.query(Employee).filter(Employee.id == 1).with_polymorphic([Engineer]).all())
