@@ -409,10 +409,18 @@ function Query:update(values, opts)
   -- as SQLAlchemy's Query.update takes either)
   if type(values) == "table" then
     local named = {}
+    local ent = self.entity
     for k, v in pairs(values) do
       if type(k) ~= "string" then
         local ok, key = pcall(function() return k.key end)
         if ok and type(key) == "string" then k = key end
+      elseif type(ent) == "table" and rawget(ent, "__mapper__") then
+        -- (a name the class does not have, as SQLAlchemy words it)
+        local ok, attr = pcall(function() return ent[k] end)
+        if not ok or attr == nil then
+          C.raise("InvalidRequestError", "Invalid expression type: '" ..
+                  k .. "'")
+        end
       end
       named[k] = v
     end
@@ -441,6 +449,11 @@ end
 function Query:subquery(name) return self.stmt:subquery(name) end
 -- with_entities(...): the same criteria, other columns or entities
 function Query:with_entities(...)
+  if select("#", ...) == 0 then
+    -- (SQLAlchemy refuses it when it runs; here at once)
+    C.raise("InvalidRequestError", "Query contains no columns with which " ..
+            "to SELECT from.")
+  end
   local q = gen(self, self.stmt:with_only_columns(...))
   q.entity = ...
   q._args = table.pack(...)
@@ -477,11 +490,16 @@ local function set_operation(fname)
     local stmts = {legacy(self.stmt)}
     for i = 1, others.n do
       local o = others[i]
-      if getmetatable(o) ~= Query then
+      local kind = C.node_kind(o)
+      if getmetatable(o) == Query then
+        stmts[#stmts + 1] = legacy(o.stmt)
+      elseif kind == "select" or kind == "compound" then
+        -- (a Core statement joins the compound as it is)
+        stmts[#stmts + 1] = o
+      else
         C.raise("ArgumentError", "Query." .. fname:gsub("_$", "") ..
-                "() takes other Query objects")
+                "() takes other Query objects or selects")
       end
-      stmts[#stmts + 1] = legacy(o.stmt)
     end
     return over_subquery(self, fname, function()
       return sa[fname](table.unpack(stmts)):subquery()

@@ -416,6 +416,33 @@ FROM qs_user JOIN qs_address ON qs_user.id = qs_address.user_id']]},
   ["enable_eagerloads default"] = {"SQL SELECT qs_folder.id AS qs_folder_id FROM qs_folder",
     "SQL SELECT qs_item.id AS qs_item_id, qs_item.folder_id AS qs_item_folder_id FROM qs_item WHERE ? = qs_item.folder_id ORDER BY qs_item.id",
     "R ((F(1), (I(1), I(2))))"},
+  ["union not query"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user UNION SELECT qs_user.id AS id, qs_user.name AS name, qs_user.fullname AS fullname FROM qs_user) AS anon_1",
+    "R (U(ed), U(wendy), U(mary), U(fred))"},
+  ["join bad name"] = {"E InvalidRequestError"},
+  ["with_entities none"] = {"E InvalidRequestError"},
+  ["order_by after limit"] = {"E InvalidRequestError"},
+  ["group_by after offset"] = {"E InvalidRequestError"},
+  ["get none"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id IS NULL",
+    "R nil"},
+  ["filter string"] = {"E ArgumentError"},
+  ["filter text"] = {"SQL SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE name = 'ed'",
+    "R (U(ed))"},
+  ["one_or_none cols"] = {"SQL SELECT qs_user.name AS qs_user_name FROM qs_user WHERE qs_user.id = ?",
+    "R ('ed')"},
+  ["first cols"] = {"SQL SELECT qs_user.name AS qs_user_name FROM qs_user ORDER BY qs_user.id LIMIT ? OFFSET ?",
+    "R ('ed')"},
+  ["count no rows"] = {"SQL SELECT count(*) AS count_1 FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user WHERE qs_user.id > ?) AS anon_1",
+    "R 0"},
+  ["exists no filter"] = {"SQL SELECT EXISTS (SELECT 1 FROM qs_user) AS anon_1",
+    "R True"},
+  ["update bad key"] = {"E InvalidRequestError"},
+  ["delete bad sync"] = {"E ArgumentError"},
+  ["with_parent transient"] = {"SQL SELECT qs_address.id AS qs_address_id, qs_address.email AS qs_address_email, qs_address.user_id AS qs_address_user_id FROM qs_address WHERE ? = qs_address.user_id",
+    "R (A(w@a))"},
+  ["value none"] = {"SQL SELECT qs_user.name AS qs_user_name FROM qs_user WHERE qs_user.id = ?",
+    "R nil"},
+  ["having no group"] = {"SQL SELECT count(qs_user.id) AS count_1 FROM qs_user HAVING count(qs_user.id) > ?",
+    "R ((4))"},
   ["with_polymorphic"] = {"SQL SELECT qs_employee.id AS qs_employee_id, qs_employee.name AS qs_employee_name, qs_employee.type AS qs_employee_type, qs_engineer.id AS qs_engineer_id, qs_engineer.language AS qs_engineer_language, qs_manager.id AS qs_manager_id, qs_manager.golf AS qs_manager_golf FROM qs_employee LEFT OUTER JOIN qs_engineer ON qs_employee.id = qs_engineer.id LEFT OUTER JOIN qs_manager ON qs_employee.id = qs_manager.id WHERE qs_engineer.language = ? OR qs_manager.golf = ? ORDER BY qs_employee.id",
     "R (Engineer(e1), Manager(m1))"},
   ["with_polymorphic star"] = {"SQL SELECT qs_employee.id AS qs_employee_id, qs_employee.name AS qs_employee_name, qs_employee.type AS qs_employee_type, qs_engineer.id AS qs_engineer_id, qs_engineer.language AS qs_engineer_language, qs_manager.id AS qs_manager_id, qs_manager.golf AS qs_manager_golf FROM qs_employee LEFT OUTER JOIN qs_engineer ON qs_employee.id = qs_engineer.id LEFT OUTER JOIN qs_manager ON qs_employee.id = qs_manager.id ORDER BY qs_employee.id",
@@ -456,6 +483,10 @@ EXPECT.postgresql = {
     "R (U(mary), U(fred))"},
   ["first with joinedload"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname, qs_address_1.id AS qs_address_1_id, qs_address_1.email AS qs_address_1_email, qs_address_1.user_id AS qs_address_1_user_id FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user ORDER BY qs_user.id LIMIT ?) AS anon_1 LEFT OUTER JOIN qs_address AS qs_address_1 ON anon_1.qs_user_id = qs_address_1.user_id ORDER BY anon_1.qs_user_id, qs_address_1.id",
     "R (U(ed), (A(ed@a), A(ed@b)))"},
+  ["union not query"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user UNION SELECT qs_user.id AS id, qs_user.name AS name, qs_user.fullname AS fullname FROM qs_user) AS anon_1",
+    "R (U(fred), U(wendy), U(mary), U(ed))"},
+  ["first cols"] = {"SQL SELECT qs_user.name AS qs_user_name FROM qs_user ORDER BY qs_user.id LIMIT ?",
+    "R ('ed')"},
 }
 -- (where mysql's SQL or results differ from SQLite's)
 EXPECT.mysql = {
@@ -521,6 +552,8 @@ EXPECT.mysql = {
     "R (U(mary), U(fred))"},
   ["first with joinedload"] = {"SQL SELECT anon_1.qs_user_id AS anon_1_qs_user_id, anon_1.qs_user_name AS anon_1_qs_user_name, anon_1.qs_user_fullname AS anon_1_qs_user_fullname, qs_address_1.id AS qs_address_1_id, qs_address_1.email AS qs_address_1_email, qs_address_1.user_id AS qs_address_1_user_id FROM (SELECT qs_user.id AS qs_user_id, qs_user.name AS qs_user_name, qs_user.fullname AS qs_user_fullname FROM qs_user ORDER BY qs_user.id LIMIT ?) AS anon_1 LEFT OUTER JOIN qs_address AS qs_address_1 ON anon_1.qs_user_id = qs_address_1.user_id ORDER BY anon_1.qs_user_id, qs_address_1.id",
     "R (U(ed), (A(ed@a), A(ed@b)))"},
+  ["first cols"] = {"SQL SELECT qs_user.name AS qs_user_name FROM qs_user ORDER BY qs_user.id LIMIT ?",
+    "R ('ed')"},
 }
 -- END EXPECT
 
@@ -1104,6 +1137,56 @@ case("eager by default", function(s)
 end)
 case("enable_eagerloads default", function(s)
   return with_items(s:query(Folder):enable_eagerloads(false):all())
+end)
+-- misuse, and what SQLAlchemy takes that looks like it
+case("union not query", function(s)
+  -- (a Core select joins the compound as it is)
+  return Q(s):union(select(User)):all()
+end)
+case("join bad name", function(s) return Q(s):join("nope"):all() end)
+case("with_entities none", function(s)
+  return Q(s):with_entities():all()
+end)
+case("order_by after limit", function(s)
+  return Q(s):limit(2):order_by(User.id):all()
+end)
+case("group_by after offset", function(s)
+  return Q(s):offset(1):group_by(User.id):all()
+end)
+case("get none", function(s) return Q(s):get(nil) end)
+case("filter string", function(s)
+  return Q(s):filter("name = 'ed'"):all()
+end)
+case("filter text", function(s)
+  return Q(s):filter(text("name = 'ed'")):all()
+end)
+case("one_or_none cols", function(s)
+  return s:query(User.name):filter(User.id:eq(1)):one_or_none()
+end)
+case("first cols", function(s)
+  return s:query(User.name):order_by(User.id):first()
+end)
+case("count no rows", function(s)
+  return Q(s):filter(User.id:gt(99)):count()
+end)
+case("exists no filter", function(s)
+  return s:query(Q(s):exists()):scalar()
+end)
+case("update bad key", function(s)
+  return Q(s):filter(User.id:eq(1)):update{nope = 1}
+end)
+case("delete bad sync", function(s)
+  return Q(s):filter(User.id:eq(1)):delete{synchronize_session = "bogus"}
+end)
+case("with_parent transient", function(s)
+  return s:query(Address):with_parent(User{id = 2}, User.addresses):all()
+end)
+case("value none", function(s)
+  return Q(s):filter(User.id:eq(99)):value(User.name)
+end)
+case("having no group", function(s)
+  return s:query(func.count(User.id)):having(func.count(User.id):gt(1))
+    :all()
 end)
 case("with_polymorphic", function(s)
   return s:query(Employee):with_polymorphic({Engineer, Manager})
