@@ -733,6 +733,10 @@ end
 local function rollback_all(self)
   local had = not not self._conn or next(self._new) ~= nil or
               next(self._deleted) ~= nil
+  -- (the begin_nested() levels end with it)
+  for _, level in ipairs(self._txs) do
+    if level.tx then level.tx.active = false end
+  end
   local conn = self._conn
   if conn then pcall(conn.rollback, conn) end
   rollback_levels(self, 1)
