@@ -1925,6 +1925,20 @@ static rt_node *column_in(lua_State *L, rt_node *from, const char *key,
 
 #define column_of(L, from, key) column_in(L, from, key, NULL)
 
+/* filter_by's column: SQLAlchemy's "Entity namespace ... has no property" */
+static rt_node *column_in_or(lua_State *L, rt_node *from, const char *key) {
+  rt_node *c = NULL;
+  int i;
+  for (i = 0; !c && i < from->n; i++)
+    if (from->kids[i] && strcmp(from->kids[i]->name, key) == 0)
+      c = from->kids[i];
+  if (!c)
+    rt_lua_error(L, RT_EINVALIDREQUEST,
+                 "Entity namespace for \"%s\" has no property \"%s\"",
+                 from->name ? from->name : "anonymous", key);
+  return c;
+}
+
 static int s_filter_by(lua_State *L) {
   rt_node *s = checkselect(L, "filter_by"), *ent = filter_entity(s);
   int n, i;
@@ -1960,7 +1974,14 @@ static int s_filter_by(lua_State *L) {
     rt_node *col;
     lua_settop(L, 4);
     lua_rawgeti(L, 3, i); /* 5 */
-    col = column_in(L, ent, lua_tostring(L, 5), "filter_by");
+    /* (an unknown name is InvalidRequestError, as SQLAlchemy's
+    ** entity namespace raises it) */
+    if (ent->kind == RT_N_TABLE || ent->kind == RT_N_ALIAS)
+      col = rt_table_column(ent, lua_tostring(L, 5));
+    else
+      col = NULL;
+    if (!col) col = column_in_or(L, ent, lua_tostring(L, 5));
+
     lsql_pushref(L, col); /* 6 */
     lua_pushcfunction(L, e_eq);
     lua_pushvalue(L, 6);

@@ -2009,6 +2009,18 @@ static int l_copy_where(lua_State *L) {
   return 1;
 }
 
+/* C.where_of(stmt) -> the WHERE clause of a SELECT, UPDATE or DELETE as
+** an expression, or nil (a legacy Query's whereclause). */
+static int l_where_of(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "where_of");
+  int slot = where_slot(s);
+  lnode *ud;
+  if (slot < 0 || !s->kids[slot]) return 0;
+  ud = lsql_newnode(L);
+  ud->n = rt_ref(s->kids[slot]);
+  return 1;
+}
+
 /*
 ** C.expr_tree(expr) -> the expression as nested Lua tables, for what the
 ** ORM evaluates in Lua (a bulk UPDATE's criteria and values, checked
@@ -2280,6 +2292,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"dml_parts", l_dml_parts},
                                  {"expr_tree", l_expr_tree},
                                  {"copy_where", l_copy_where},
+                                 {"where_of", l_where_of},
                                  {"update_sigs", l_update_sigs},
                                  {"positional", l_positional},
                                  {"after_update", l_after_update},

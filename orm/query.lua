@@ -15,9 +15,15 @@ Query.__index = Query
 Query.__name = "retort.Query"
 
 function Session:query(...)
-  local args = {...}
-  return setmetatable({session = self, stmt = sa.select(table.unpack(args)),
-                       entity = args[1], _fresh = #args == 1}, Query)
+  local args = table.pack(...)
+  -- (a Mapper stands for its class, as in SQLAlchemy's query(mapper))
+  for i = 1, args.n do
+    if getmetatable(args[i]) == I.Mapper then args[i] = args[i].class end
+  end
+  return setmetatable({session = self,
+                       stmt = sa.select(table.unpack(args, 1, args.n)),
+                       entity = args[1], _fresh = args.n == 1,
+                       _args = args}, Query)
 end
 
 -- The statement as SQLAlchemy's legacy Query renders it: its columns
@@ -78,7 +84,10 @@ local function gen(q, stmt)
   return setmetatable({session = q.session, stmt = stmt, entity = q.entity,
                        _params = q._params, _lock = q._lock,
                        _adapt = q._adapt, _joined = q._joined,
-                       _keys = q._keys, _from_statement = q._from_statement},
+                       _keys = q._keys, _from_statement = q._from_statement,
+                       _crit = q._crit, _limited = q._limited,
+                       _autoflush = q._autoflush, _args = q._args,
+                       _noassert = q._noassert, _labels = q._labels},
                       Query)
 end
 
@@ -94,13 +103,100 @@ local function adapted(q, ...)
   return table.unpack(args, 1, args.n)
 end
 
+-- join("addresses"): a relationship named by its key on the query's
+-- entity, as SQLAlchemy 1.4's legacy Query still takes it; order_by(false)
+-- cancels the ordering as order_by(nil) does
+local function names_resolved(q, name, ...)
+  local first = ...
+  if (name == "join" or name == "outerjoin") and type(first) == "string" then
+    local ent = q.entity
+    local m = type(ent) == "table" and rawget(ent, "__mapper__")
+    I.configure()
+    if not (m and m.relationships[first]) then
+      C.raise("InvalidRequestError", "Entity '" ..
+              (m and m.class.__name__ or tostring(ent)) ..
+              "' has no property '" .. first .. "'")
+    end
+    return ent[first], select(2, ...)
+  end
+  if name == "order_by" and first == false and select("#", ...) == 1 then
+    return nil
+  end
+  return ...
+end
+
+-- (criteria after LIMIT or OFFSET would change which rows those count:
+-- SQLAlchemy's Query refuses them)
+local after_limit = {filter = true, where = true, filter_by = true,
+                     order_by = true, group_by = true, having = true,
+                     join = true, outerjoin = true}
+-- (what get() refuses to run with: criteria, FROMs, joins, grouping)
+local criteria = {filter = true, where = true, filter_by = true,
+                  join = true, outerjoin = true, select_from = true,
+                  group_by = true, having = true}
 for _, name in ipairs({"filter", "where", "filter_by", "order_by", "limit",
                        "offset", "join", "outerjoin", "group_by", "having",
                        "distinct", "select_from", "add_columns",
-                       "options"}) do
+                       "options", "correlate"}) do
   Query[name] = function(q, ...)
-    return gen(q, q.stmt[name](q.stmt, adapted(q, ...)))
+    if q._limited and after_limit[name] and not q._noassert then
+      local m = name == "where" and "filter" or name
+      C.raise("InvalidRequestError", "Query." .. m .. "() being called " ..
+              "on a Query which already has LIMIT or OFFSET applied.  " ..
+              "Call " .. m .. "() before limit() or offset() are applied.")
+    end
+    local out = gen(q, q.stmt[name](q.stmt, adapted(q, names_resolved(q,
+                                                          name, ...))))
+    if criteria[name] then out._crit = true end
+    if name == "add_columns" and q._args then
+      local args = table.pack(table.unpack(q._args, 1, q._args.n))
+      for i = 1, select("#", ...) do
+        args.n = args.n + 1
+        args[args.n] = select(i, ...)
+      end
+      out._args = args
+    end
+    if name == "limit" or name == "offset" then out._limited = true end
+    return out
   end
+end
+-- add_column(col): add_columns of one; add_entity(entity): an entity
+-- added to the rows (as SQLAlchemy's, both)
+function Query:add_column(col) return self:add_columns(col) end
+function Query:add_entity(ent, alias)
+  if alias ~= nil then ent = orm.aliased(ent, alias) end
+  return self:add_columns(ent)
+end
+-- reset_joinpoint(): joins always start from the query's first entity
+-- here, so nothing to reset
+function Query:reset_joinpoint() return gen(self, self.stmt) end
+-- autoflush(false): this query's execution skips the session's autoflush
+function Query:autoflush(setting)
+  local q = gen(self, self.stmt)
+  q._autoflush = setting and true or false
+  return q
+end
+-- enable_eagerloads(false): the loader options are not applied, as
+-- SQLAlchemy leaves them unprocessed then, and the relationships joined
+-- or subquery-loaded by default load lazily (selectin ones still load:
+-- SQLAlchemy's switch does not reach them)
+function Query:enable_eagerloads(value)
+  if value then return gen(self, self.stmt) end
+  local stmt = I.plain_methods.add_columns(self.stmt)
+  I.core_tables[stmt] = I.core_tables[self.stmt]
+  I.select_ents[stmt] = I.select_ents[self.stmt]
+  I.configure()
+  local lazy = {}
+  for _, e in ipairs(I.entities_of(stmt) or {}) do
+    local m = e.mapper
+    for key, r in pairs(m and m.relationships or {}) do
+      if r.lazy == "joined" or r.lazy == "subquery" then
+        lazy[#lazy + 1] = orm.lazyload(m.class[key])
+      end
+    end
+  end
+  if #lazy > 0 then stmt = stmt:options(table.unpack(lazy)) end
+  return gen(self, stmt)
 end
 -- (a bulk update or delete refuses a query with joins, as SQLAlchemy's)
 for _, name in ipairs({"join", "outerjoin", "select_from"}) do
@@ -206,14 +302,27 @@ local function legacy_names(stmt, r)
   if changed then r.ents = ents end
 end
 
+-- session:execute, without autoflush for a query that turned it off
+local function execute(q, stmt, params, opts)
+  local s = q.session
+  if q._autoflush ~= false or s._no_autoflush then
+    return s:execute(stmt, params, opts)
+  end
+  s._no_autoflush = true
+  local ok, r = pcall(s.execute, s, stmt, params, opts)
+  s._no_autoflush = false
+  if not ok then error(r, 0) end
+  return r
+end
+
 function Query:_result()
   if self._from_statement then
-    local r = self.session:execute(self.stmt:from_statement(
+    local r = execute(self, self.stmt:from_statement(
       self._from_statement), self._params)
     if #r.ents == 1 and r.ents[1].mapper then return r:scalars() end
     return r
   end
-  local r = self.session:execute(legacy(self.stmt), self._params)
+  local r = execute(self, legacy(self.stmt), self._params)
   if orm_result(r) and r.ents then legacy_names(self.stmt, r) end
   if not orm_result(r) then
     -- (a sharded session's merged result: each shard's part)
@@ -252,7 +361,7 @@ local function one_scalar(r)
 end
 
 function Query:scalar()
-  return one_scalar(self.session:execute(legacy(self.stmt), self._params))
+  return one_scalar(execute(self, legacy(self.stmt), self._params))
 end
 function Query:count()
   local sub = legacy(self.stmt):subquery()
@@ -261,7 +370,7 @@ function Query:count()
   local shard = eo and (eo._sa_shard_id or eo.shard_id)
   -- (a sharded session's count over several shards: a row from each, so
   -- MultipleResultsFound, as in SQLAlchemy)
-  return one_scalar(self.session:execute(
+  return one_scalar(execute(self,
     sa.select(sa.func.count()):select_from(sub), self._params,
     shard and {shard_id = shard}))
 end
@@ -269,6 +378,11 @@ end
 -- with loader options, populate_existing or with_for_update runs its
 -- statement with them (as SQLAlchemy's Query.get)
 function Query:get(ident)
+  if (self._crit or self._limited or self._from_statement) and
+     not self._noassert then
+    C.raise("InvalidRequestError", "Query.get() being called on a " ..
+            "Query with existing criterion. ")
+  end
   if not (I.stmt_opts[self.stmt] or self._lock) then
     return self.session:get(self.entity, ident)
   end
@@ -295,10 +409,18 @@ function Query:update(values, opts)
   -- as SQLAlchemy's Query.update takes either)
   if type(values) == "table" then
     local named = {}
+    local ent = self.entity
     for k, v in pairs(values) do
       if type(k) ~= "string" then
         local ok, key = pcall(function() return k.key end)
         if ok and type(key) == "string" then k = key end
+      elseif type(ent) == "table" and rawget(ent, "__mapper__") then
+        -- (a name the class does not have, as SQLAlchemy words it)
+        local ok, attr = pcall(function() return ent[k] end)
+        if not ok or attr == nil then
+          C.raise("InvalidRequestError", "Invalid expression type: '" ..
+                  k .. "'")
+        end
       end
       named[k] = v
     end
@@ -327,16 +449,30 @@ end
 function Query:subquery(name) return self.stmt:subquery(name) end
 -- with_entities(...): the same criteria, other columns or entities
 function Query:with_entities(...)
+  if select("#", ...) == 0 then
+    -- (SQLAlchemy refuses it when it runs; here at once)
+    C.raise("InvalidRequestError", "Query contains no columns with which " ..
+            "to SELECT from.")
+  end
   local q = gen(self, self.stmt:with_only_columns(...))
   q.entity = ...
+  q._args = table.pack(...)
   return q
 end
 function Query:yield_per(n) return self:execution_options{yield_per = n} end
 function Query:populate_existing()
   return self:execution_options{populate_existing = true}
 end
+-- params{...}: values for bindparam()s; a later call adds to (and
+-- overrides) the values of the earlier ones, as SQLAlchemy's
 function Query:params(p)
   local q = gen(self, self.stmt)
+  if type(p) == "table" and type(self._params) == "table" then
+    local merged = {}
+    for k, v in pairs(self._params) do merged[k] = v end
+    for k, v in pairs(p) do merged[k] = v end
+    p = merged
+  end
   q._params = p
   return q
 end
@@ -344,9 +480,35 @@ end
 -- as SQLAlchemy's Query, the entity selected from the compound of the
 -- queries' labelled statements as a subquery; what is added to the
 -- query after it (criteria, ordering) is adapted to that subquery
+-- the query's entity or columns selected from sub, a subquery of its
+-- labelled statement (or of a compound of such): set operations and
+-- from_self
+local over_subquery
 local function set_operation(fname)
   return function(self, ...)
     local others = table.pack(...)
+    local stmts = {legacy(self.stmt)}
+    for i = 1, others.n do
+      local o = others[i]
+      local kind = C.node_kind(o)
+      if getmetatable(o) == Query then
+        stmts[#stmts + 1] = legacy(o.stmt)
+      elseif kind == "select" or kind == "compound" then
+        -- (a Core statement joins the compound as it is)
+        stmts[#stmts + 1] = o
+      else
+        C.raise("ArgumentError", "Query." .. fname:gsub("_$", "") ..
+                "() takes other Query objects or selects")
+      end
+    end
+    return over_subquery(self, fname, function()
+      return sa[fname](table.unpack(stmts)):subquery()
+    end)
+  end
+end
+
+function over_subquery(self, fname, make_sub)
+  do
     local ent = self.entity
     local m = type(ent) == "table" and rawget(ent, "__mapper__")
     local items = C.select_items(self.stmt)
@@ -374,16 +536,7 @@ local function set_operation(fname)
               "() is offered for a query of one mapped class or of " ..
               "table columns")
     end
-    local stmts = {legacy(self.stmt)}
-    for i = 1, others.n do
-      local o = others[i]
-      if getmetatable(o) ~= Query then
-        C.raise("ArgumentError", "Query." .. fname:gsub("_$", "") ..
-                "() takes other Query objects")
-      end
-      stmts[#stmts + 1] = legacy(o.stmt)
-    end
-    local sub = sa[fname](table.unpack(stmts)):subquery()
+    local sub = make_sub()
     if cols then
       -- columns: the subquery's, the rows keyed as the query's own
       local adapt, outer, keys = {}, {}, {}
@@ -419,6 +572,213 @@ for _, fname in ipairs({"union", "union_all", "intersect", "intersect_all",
   Query[fname] = set_operation(fname)
 end
 
+-- from_self(...): a query selecting from this one's statement as a
+-- subquery: its entity (or the given columns and entities) adapted to it
+function Query:from_self(...)
+  local stmt = legacy(self.stmt)
+  local q = over_subquery(self, "from_self", function()
+    return stmt:subquery()
+  end)
+  local n = select("#", ...)
+  if n > 0 then
+    q = gen(q, sa.select(adapted(q, ...)))
+    q.entity = ...
+    q._keys = nil
+  end
+  q._joined = true
+  return q
+end
+
+-- value(col): the first row's value of col (nil without rows);
+-- values(...): an iterator over the rows of those columns
+function Query:value(col)
+  local row = self:with_entities(col):_result():first()
+  if row == nil then return nil end
+  return row[1]
+end
+function Query:values(...)
+  local rows, i = self:with_entities(...):all(), 0
+  return function()
+    i = i + 1
+    return rows[i]
+  end
+end
+
+-- merge_result(list [, {load}]): the objects of another query's results
+-- merged into this session (rows: their mapped values each), as
+-- SQLAlchemy's Query.merge_result
+function Query:merge_result(items, opts)
+  local s = self.session
+  local load = not (type(opts) == "table" and opts.load == false)
+  local function merged(v)
+    local ok, cls = pcall(function() return v.__class__ end)
+    if ok and cls ~= nil and type(cls) == "table" and
+       rawget(cls, "__mapper__") then
+      return s:merge(v, {load = load})
+    end
+    return v
+  end
+  local out = {}
+  for i, item in ipairs(items) do
+    local ok, cls = pcall(function() return item.__class__ end)
+    if ok and cls ~= nil then
+      out[i] = merged(item)
+    elseif type(item) == "table" or type(item) == "userdata" then
+      local row = {}
+      for j = 1, #item do row[j] = merged(item[j]) end
+      out[i] = row
+    else
+      out[i] = item
+    end
+  end
+  local i = 0
+  return function()
+    i = i + 1
+    return out[i]
+  end
+end
+
+-- instances(result): the query's entities loaded from the rows of a
+-- result run elsewhere (its columns found by name, or by
+-- <table>_<column> as a legacy Query labels them)
+function Query:instances(result)
+  local fs = self.stmt:from_statement(sa.text("instances"))
+  fs.result = result
+  local r = I.exec_from_statement(self.session, fs, self._params)
+  if #r.ents == 1 and r.ents[1].mapper then r = r:scalars() end
+  local rows, i = r:all(), 0
+  return function()
+    i = i + 1
+    return rows[i]
+  end
+end
+
+-- with_parent(obj [, attr]): the rows related to obj through attr, or
+-- through obj's relationship to this query's entity
+function Query:with_parent(obj, attr)
+  if attr == nil then
+    local cls = obj.__class__
+    local pm = cls and rawget(cls, "__mapper__")
+    local ent = self.entity
+    local m = type(ent) == "table" and rawget(ent, "__mapper__")
+    I.configure()
+    for key, r in pairs(pm and pm.relationships or {}) do
+      if m and r.target == m then
+        attr = cls[key]
+        break
+      end
+    end
+    if attr == nil then
+      C.raise("InvalidRequestError", "Could not locate a property which " ..
+              "relates instances of class '" ..
+              (m and m.class.__name__ or "?") .. "' to instances of " ..
+              "class '" .. (cls and cls.__name__ or "?") .. "'")
+    end
+  end
+  return self:filter(orm.with_parent(obj, attr))
+end
+
+-- the statement as a scalar subquery (as_scalar, its older name) or a
+-- labelled one, for use inside another statement
+function Query:scalar_subquery() return self.stmt:scalar_subquery() end
+Query.as_scalar = Query.scalar_subquery
+function Query:label(name) return self.stmt:scalar_subquery():label(name) end
+
+-- with_polymorphic(classes [, {selectable}]): the query's class loaded
+-- with the columns of those subclasses ("*": all of them), as
+-- select(orm.with_polymorphic(cls, classes)); before any criteria or
+-- ordering, as SQLAlchemy's
+function Query:with_polymorphic(classes, opts)
+  local limited, order = C.select_order(self.stmt)
+  local ordered = limited ~= nil and (order == nil or #order > 0)
+  if (self._crit or self._limited or ordered) and not self._noassert then
+    C.raise("InvalidRequestError", "Query.with_polymorphic() being called " ..
+            "on a Query with existing criterion. ")
+  end
+  local ent = self.entity
+  if not (type(ent) == "table" and rawget(ent, "__mapper__")) then
+    C.raise("InvalidRequestError", "Query.with_polymorphic() is offered " ..
+            "for a query of one mapped class")
+  end
+  local wp = orm.with_polymorphic(ent, classes, opts)
+  local q = gen(self, sa.select(wp))
+  q.entity = ent
+  return q
+end
+
+-- enable_assertions(false): criteria after LIMIT, and get() of a query
+-- with criteria, allowed (get() then loads by primary key alone)
+function Query:enable_assertions(value)
+  local q = gen(self, self.stmt)
+  q._noassert = not value
+  return q
+end
+-- with_labels(): query.statement labelled <table>_<column> too
+function Query:with_labels()
+  local q = gen(self, self.stmt)
+  q._labels = true
+  return q
+end
+-- with_session(session): the same query for another session
+function Query:with_session(session)
+  local q = gen(self, self.stmt)
+  q.session = session
+  return q
+end
+
+-- what column_descriptions says of one of the query's entities or
+-- columns: {name, type, aliased, expr, entity}
+local function describe(x)
+  if type(x) == "table" and rawget(x, "__mapper__") then
+    return {name = x.__name__, type = x, aliased = false, expr = x,
+            entity = x}
+  end
+  local e = type(x) == "table" and I.alias_entry(x)
+  if e then
+    local cls = e.mapper.class
+    return {name = e.alias.name or cls.__name__, type = cls, aliased = true,
+            expr = x, entity = x}
+  end
+  local function field(k)
+    local ok, v = pcall(function() return x[k] end)
+    if ok then return v end
+  end
+  local tbl = field("table")
+  local m = tbl and C.node_kind(tbl) and I.mappers_by_table[C.node_ptr(tbl)]
+  local name = field("key")
+  if type(name) ~= "string" then
+    -- (a label's name: what a select of it names its column)
+    local items = C.node_kind(x) and C.select_items(sa.select(x))
+    name = items and items[1] and items[1][3]
+  end
+  return {name = type(name) == "string" and name or nil, type = field("type"),
+          aliased = false, expr = x, entity = m and m.class or nil}
+end
+
+-- query.statement (the select, unlabelled, as SQLAlchemy's),
+-- query.whereclause (its WHERE, nil without one) and
+-- query.column_descriptions
+local properties = {
+  statement = function(q)
+    if q._from_statement then return q._from_statement end
+    if q._labels then return legacy(q.stmt) end
+    return q.stmt
+  end,
+  whereclause = function(q) return C.where_of(q.stmt) end,
+  column_descriptions = function(q)
+    local out = {}
+    local args = q._args or table.pack(q.entity)
+    for i = 1, args.n do out[i] = describe(args[i]) end
+    return out
+  end,
+}
+Query.__index = function(q, k)
+  local m = Query[k]
+  if m ~= nil then return m end
+  local p = properties[k]
+  if p then return p(q) end
+end
+
 -- from_statement(stmt): the query's entities loaded from the rows of
 -- stmt (text(), a select), as select(...):from_statement(stmt)
 function Query:from_statement(stmt)
@@ -440,6 +800,53 @@ end
 
 -- for the other files of the ORM
 I.Query = Query
+
+------------------------------------------------------------------------
+-- orm.join(left, right [, onclause [, {isouter}]]) and orm.outerjoin:
+-- a join of mapped classes, aliases or tables whose ON clause may be a
+-- relationship (as SQLAlchemy's orm.join)
+------------------------------------------------------------------------
+
+local function from_of(x)
+  if type(x) == "table" then
+    local m = rawget(x, "__mapper__")
+    if m then return m.local_table end
+    local e = I.alias_entry(x)
+    if e then return e.alias end
+  end
+  return x
+end
+
+local function orm_join(left, right, onclause, isouter)
+  local l, r = from_of(left), from_of(right)
+  if C.node_kind(l) == nil or C.node_kind(r) == nil then
+    C.raise("ArgumentError", "join(): expected mapped classes, aliased " ..
+            "classes or selectables")
+  end
+  local function j(a, b, on)
+    if isouter then return a:outerjoin(b, on) end
+    return a:join(b, on)
+  end
+  if getmetatable(onclause) == I.Rel then
+    local rel = onclause
+    I.configure()
+    local t = I.alias_entry(right) and right or nil
+    if rel.secondary then
+      local sec, on1, on2 = I.sec_alias_on(rel, t)
+      return j(j(l, sec, on1), r, on2)
+    end
+    onclause = I.rel_on(rel, t)
+  end
+  return j(l, r, onclause)
+end
+
+function orm.join(left, right, onclause, opts)
+  return orm_join(left, right, onclause, type(opts) == "table" and
+                  opts.isouter or opts == true)
+end
+function orm.outerjoin(left, right, onclause)
+  return orm_join(left, right, onclause, true)
+end
 
 ------------------------------------------------------------------------
 -- select(User):from_statement(stmt): entities loaded from the rows of
@@ -556,9 +963,11 @@ function I.exec_from_statement(session, fs, params, opts)
   ents = copies
   local laid = I.apply_layouts(sel, ents)
   local want = row_columns(laid)
-  I.autoflush(session)
+  if not fs.result then I.autoflush(session) end
   local eo = I.exec_options(sel, opts)
-  local core = I.run(session, session:connection(), stmt, params)
+  -- (Query.instances: the rows of a result already run, by name)
+  local core = fs.result or I.run(session, session:connection(), stmt,
+                                  params)
   -- where each column is in the statement's rows
   local by_ptr, by_name, twice = {}, {}, {}
   if kind == "text" then
@@ -577,6 +986,10 @@ function I.exec_from_statement(session, fs, params, opts)
   for i, node in ipairs(want) do
     local p = by_ptr[C.node_ptr(node)]
     local name = node_name(node)
+    if fs.result and name and by_name[name] == nil then
+      local ok, t = pcall(function() return node.table.name end)
+      if ok and t then name = t .. "_" .. name end
+    end
     if not p and name and twice[name] then
       -- (two columns of that name: which one is meant is not known)
       if core.close then core:close() end

@@ -644,11 +644,31 @@ local function end_transaction(s)
   s._sp_pending = false
 end
 
-function Session:commit()
+-- the innermost begin_nested() level's transaction: SQLAlchemy 1.4's
+-- Session (outside its "future" mode) commits or rolls back only that
+-- level on commit() and rollback()
+local function nested_tx(s)
+  local level = s._txs[#s._txs]
+  local t = level and level.nested and level.tx
+  return t and t.active and t or nil
+end
+
+-- the whole transaction committed (with begin_nested() levels in it)
+local function commit_all(self)
   self:_check_active()
   session_event(self, "before_commit")
   self:flush()
   if self._conn then
+    -- (savepoints still open are released first, innermost first, as
+    -- SQLAlchemy's commit of the whole transaction does)
+    for k = #self._txs, 1, -1 do
+      local level = self._txs[k]
+      if level.savepoint then
+        level.savepoint:commit()
+        level.savepoint = nil
+      end
+      if level.tx then level.tx.active = false end
+    end
     self._conn:commit()
     for _, level in ipairs(self._txs) do
       for _, obj in ipairs(level.deleted or EMPTY_LIST) do
@@ -659,6 +679,15 @@ function Session:commit()
   end_transaction(self)
   session_event(self, "after_commit")
   if self.expire_on_commit then self:expire_all() end
+end
+
+function Session:commit()
+  local t = nested_tx(self)
+  if t then
+    self:_check_active()
+    return t:commit()
+  end
+  commit_all(self)
 end
 
 -- undo the in-memory effects of the transaction levels from `from` up
@@ -720,7 +749,7 @@ function I.fail_flush(s, conn, err)
     pcall(sp.rollback, sp)
     restore_level(s, k)
     -- (the level stays, spent, for its rollback())
-    s._txs[k] = {nested = true, failed = err}
+    s._txs[k] = {nested = true, failed = err, tx = top.tx}
     return
   end
   pcall(conn.rollback, conn)
@@ -731,9 +760,14 @@ function I.fail_flush(s, conn, err)
   s:expire_all()
 end
 
-function Session:rollback()
+-- the whole transaction rolled back (with begin_nested() levels in it)
+local function rollback_all(self)
   local had = not not self._conn or next(self._new) ~= nil or
               next(self._deleted) ~= nil
+  -- (the begin_nested() levels end with it)
+  for _, level in ipairs(self._txs) do
+    if level.tx then level.tx.active = false end
+  end
   local conn = self._conn
   if conn then pcall(conn.rollback, conn) end
   rollback_levels(self, 1)
@@ -744,6 +778,12 @@ function Session:rollback()
   self:expire_all()
   if conn then session_event(self, "after_rollback") end
   if had then session_event(self, "after_soft_rollback", nil) end
+end
+
+function Session:rollback()
+  local t = nested_tx(self)
+  if t then return t:rollback() end
+  rollback_all(self)
 end
 
 function Session:close()
@@ -796,7 +836,7 @@ function SessionTx:commit()
       for o in pairs(level.dirty) do parent.dirty[o] = true end
     end
   else
-    self.session:commit()
+    commit_all(self.session)
   end
 end
 
@@ -811,7 +851,7 @@ function SessionTx:rollback()
     s._failed = nil
     restore_level(s, self.level)
   else
-    s:rollback()
+    rollback_all(s)
   end
 end
 
@@ -831,7 +871,7 @@ function Session:begin(fn)
   -- (a commit that fails rolls back too, as SQLAlchemy's with block)
   if ok then ok, err = pcall(t.commit, t) end
   if not ok then
-    if t.active then t:rollback() else self:rollback() end
+    if t.active then t:rollback() else rollback_all(self) end
     error(err, 0)
   end
   return t
@@ -861,6 +901,7 @@ function Session:begin_nested(fn)
   self._sp_pending = true
   local t = setmetatable({session = self, active = true, nested = true,
                           level = #self._txs}, SessionTx)
+  self._txs[#self._txs].tx = t
   if fn == nil then return t end
   local ok, err = pcall(fn, self)
   if ok then ok, err = pcall(t.commit, t) end
@@ -988,6 +1029,10 @@ function orm._plan_cache_size() return plan_cache_n end
 function Session:execute(stmt, params, opts)
   check_active(self)
   local kind = C.node_kind(stmt)
+  if kind == nil and type(stmt) == "string" then
+    -- (SQLAlchemy 1.4's Session runs a string as text(), deprecated)
+    stmt, kind = sa.text(stmt), "text"
+  end
   -- select(User):from_statement(stmt) (query.lua)
   if kind == nil and getmetatable(stmt) == I.FromStatement then
     return I.exec_from_statement(self, stmt, params, opts)
