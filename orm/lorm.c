@@ -468,8 +468,14 @@ static int inst_newindex(lua_State *L) {
   lua_pushvalue(L, 2);
   if (lua_rawget(L, UP_SLOTS) == LUA_TNUMBER) {
     int i = (int)lua_tointeger(L, -1);
-    unsigned char *a = &o->attr[i - 1];
+    unsigned char *a;
     lua_pop(L, 1);
+    if (i > o->nattrs) /* its values were laid out before the mapping grew */
+      return luaL_error(L,
+                        "attribute '%s' was mapped after this object was "
+                        "made: it has no place for it",
+                        lua_tostring(L, 2));
+    a = &o->attr[i - 1];
     if (!(*a & (A_LOADED | A_MODIFIED)) && o->lifecycle == S_PERSISTENT &&
         o->session) {
       /* an expired primary key or version is loaded first (SQLAlchemy's

@@ -120,6 +120,11 @@ for _, db in ipairs(T.databases()) do
     T.eq({old.id, old.x1, old.x9}, {1, nil, nil}, "none of them is set")
     local new = Late {id = 2, x9 = "nine"}
     T.eq({new.x1, new.x9}, {nil, "nine"})
+    -- (setting one there is an error, not a write past the object)
+    local ok, err = pcall(function() old.x9 = "v" end)
+    T.eq(ok, false)
+    T.match(tostring(err), "attribute 'x9' was mapped after this object")
+    T.eq(old.x9, nil)
   end)
 
   Base.metadata:drop_all(engine)
