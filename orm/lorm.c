@@ -493,6 +493,10 @@ static int inst_newindex(lua_State *L) {
       *a |= A_MODIFIED;
     }
     *a |= A_LOADED;
+    /* a SQL expression goes into the flush's statement, not as a value:
+    ** the flag lets the flush skip looking for them in other objects */
+    if (lua_type(L, 3) == LUA_TUSERDATA && lsql_tonodebox(L, 3))
+      o->flags |= O_SQLVALUE;
     lua_pushvalue(L, 3);
     lua_setiuservalue(L, 1, UV_VALUES + i - 1);
     if (!(o->flags & O_MODIFIED)) {
@@ -1815,7 +1819,8 @@ static void construct(lua_State *L, int cls, int mt, int n, int slots,
       if (rt_lua_isnull(L, -1)) {
         lua_pop(L, 1);
         lua_pushnil(L);
-      }
+      } else if (lua_type(L, -1) == LUA_TUSERDATA && lsql_tonodebox(L, -1))
+        o->flags |= O_SQLVALUE; /* (see inst_newindex) */
       lua_setiuservalue(L, obj, UV_VALUES + i - 1);
       o->attr[i - 1] = A_LOADED | A_MODIFIED;
       o->flags |= O_MODIFIED;

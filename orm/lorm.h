@@ -27,6 +27,9 @@ enum { S_TRANSIENT, S_PENDING, S_PERSISTENT, S_DELETED, S_DETACHED };
   2                   /* UV_COMMITTED is the committed value of attribute      \
                       ** c1 itself, the only one remembered (see below) */
 #define O_COMMITTAB 4 /* UV_COMMITTED is the table of them (see below) */
+#define O_SQLVALUE                                                             \
+  8 /* a SQL expression was assigned to some attribute                         \
+    ** (the flush renders it inline: C.sql_rows) */
 
 typedef struct linst {
   unsigned char magic; /* tells instances from other userdata */

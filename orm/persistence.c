@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lua/lsql.h"
 #include "orm/lorm.h"
 
 /* Push the mapper of the instance at idx (its class's __mapper__). */
@@ -807,6 +808,58 @@ static int method_index(lua_State *L) {
   return 1;
 }
 
+/*
+** C.sql_rows(objs, keys) -> rows | nil: the positions in objs of the
+** objects that hold a SQL expression as the value of an attribute with a
+** column key in keys (a set: position -> the list of those attributes'
+** indexes), nil when none does.  Only objects flagged when the expression
+** was assigned are looked into; a flag whose expression is gone
+** (replaced, flushed, expired) is dropped.
+*/
+static int l_sql_rows(lua_State *L) {
+  lua_Integer n, r;
+  int found = 0;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  n = (lua_Integer)lua_rawlen(L, 1);
+  lua_settop(L, 2);
+  lua_newtable(L); /* 3 */
+  for (r = 1; r <= n; r++) {
+    linst *o;
+    int a, k = 0, any = 0;
+    lua_rawgeti(L, 1, r); /* 4 */
+    o = rt_orm_checkinst(L, 4);
+    if (o->flags & O_SQLVALUE) {
+      for (a = 1; a <= o->nattrs; a++) {
+        int sql;
+        if (!(o->attr[a - 1] & A_LOADED)) continue;
+        sql = lua_getiuservalue(L, 4, UV_VALUES + a - 1) == LUA_TUSERDATA &&
+              lsql_tonodebox(L, -1) != NULL;
+        lua_pop(L, 1);
+        if (!sql) continue;
+        any = 1;
+        /* (an attribute of another table of the hierarchy: not here) */
+        if (lua_rawgeti(L, 2, a) == LUA_TNIL) {
+          lua_pop(L, 1);
+          continue;
+        }
+        lua_pop(L, 1);
+        if (k == 0) lua_newtable(L); /* 5 */
+        lua_pushinteger(L, a);
+        lua_rawseti(L, 5, ++k);
+      }
+      if (k > 0) {
+        lua_rawseti(L, 3, r);
+        found = 1;
+      } else if (!any)
+        o->flags &= (unsigned char)~O_SQLVALUE;
+    }
+    lua_settop(L, 3);
+  }
+  if (!found) lua_pushnil(L);
+  return 1;
+}
+
 /* C.method_index(methods, fallback [, lazy]) -> the function for __index
 ** (lazy: a set of field names) */
 static int l_method_index(lua_State *L) {
@@ -823,18 +876,13 @@ static int l_method_index(lua_State *L) {
 }
 
 static const luaL_Reg persistence_c[] = {
-    {"add_all", l_add_all},
-    {"presized", l_presized},
-    {"flush_groups", l_flush_groups},
-    {"expire_all", l_expire_all},
-    {"set_keys", l_set_keys},
-    {"insert_plan", l_insert_plan},
-    {"update_plan", l_update_plan},
-    {"modified_hook", l_modified_hook},
-    {"method_index", l_method_index},
-    {"positional_flat", l_positional_flat},
-    {"exec_objs", l_exec_objs}, /* (the flush's batches) */
-    {NULL, NULL}                /* one entry a line */
+    {"add_all", l_add_all},           {"presized", l_presized},
+    {"flush_groups", l_flush_groups}, {"expire_all", l_expire_all},
+    {"set_keys", l_set_keys},         {"insert_plan", l_insert_plan},
+    {"update_plan", l_update_plan},   {"modified_hook", l_modified_hook},
+    {"method_index", l_method_index}, {"positional_flat", l_positional_flat},
+    {"exec_objs", l_exec_objs},                    /* (the flush's batches) */
+    {"sql_rows", l_sql_rows},         {NULL, NULL} /* one entry a line */
 };
 
 void rt_orm_persistence_register(lua_State *L) {

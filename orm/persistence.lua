@@ -96,6 +96,48 @@ local function run_compiled(s, conn, c, objs, i, j)
   return C.exec_objs(conn, c.sql, objs, i, j, c.order, c.kinds, c.conv)
 end
 
+-- A SQL expression assigned to a column attribute (obj.n = Cls.n + 1,
+-- func.now()) is rendered into the row's statement instead of bound, as
+-- SQLAlchemy does: the row goes alone, and once the flush succeeds the
+-- attribute is expired, its next read loading what the database made of
+-- it.  (Checked per object only when C.sql_rows finds one.)
+
+-- params (one row's map) split: the expressions of the attributes idxs
+-- (C.sql_rows) move to their own map
+local function split_sql(m, params, idxs)
+  local vp = {}
+  for _, i in ipairs(idxs) do
+    local k = m.colkeys[i]
+    vp[k], params[k] = params[k], nil
+  end
+  return vp
+end
+
+-- expire the expressions' attributes of obj after the flush (not the
+-- ones in skip: a key read back)
+local function expire_sql_after(done, obj, idxs, skip)
+  local list = {}
+  for _, i in ipairs(idxs) do
+    if not (skip and skip[i]) then list[#list + 1] = i end
+  end
+  if #list == 0 then return end
+  done.expire_sql = done.expire_sql or {}
+  table.insert(done.expire_sql, {obj, list})
+end
+
+-- The UPDATE of one object with SQL expressions among its new values.
+local function update_sql_row(s, conn, m, obj, idxs, done)
+  local params = C.update_params(obj, m.colkeys, m.pk_params)
+  local vp = split_sql(m, params, idxs)
+  local count = run(s, conn, update_stmt(m):values(vp), params).rowcount
+  if count >= 0 and count ~= 1 then
+    raise("StaleDataError", string.format(
+      "UPDATE statement on table '%s' expected to update 1 row(s); " ..
+      "%d were matched.", m.local_table.name, count))
+  end
+  expire_sql_after(done, obj, idxs)
+end
+
 -- UPDATEs for the modified objects of mapper m: only the attributes whose
 -- value changed, rows with the same changed set batched, in key order.
 local function emit_updates(s, conn, m, objs, done)
@@ -140,18 +182,36 @@ local function emit_updates(s, conn, m, objs, done)
   end
   if #list == 0 then return end
   local stmt = update_stmt(m)
+  local sql = C.sql_rows(list, m.colkeys)
   local i = 1
   for k = 1, #runs, 2 do
-    local sig, j = runs[k], runs[k + 1]
-    local c = compiled_for(m, conn, "update", sig, stmt,
-                           C.update_params(list[i], m.colkeys, m.pk_params))
-    local count = run_compiled(s, conn, c, list, i, j).rowcount
-    if count >= 0 and count ~= j - i + 1 then
-      raise("StaleDataError", string.format(
-        "UPDATE statement on table '%s' expected to update %d row(s); " ..
-        "%d were matched.", m.local_table.name, j - i + 1, count))
+    local sig, last = runs[k], runs[k + 1]
+    while i <= last do
+      local j = last
+      if sql then
+        -- a row with expressions goes alone, in its place in key order
+        if sql[i] then
+          update_sql_row(s, conn, m, list[i], sql[i], done)
+          j = i
+          goto next
+        end
+        for r = i + 1, last do
+          if sql[r] then j = r - 1; break end
+        end
+      end
+      do
+        local c = compiled_for(m, conn, "update", sig, stmt,
+                               C.update_params(list[i], m.colkeys, m.pk_params))
+        local count = run_compiled(s, conn, c, list, i, j).rowcount
+        if count >= 0 and count ~= j - i + 1 then
+          raise("StaleDataError", string.format(
+            "UPDATE statement on table '%s' expected to update %d row(s); " ..
+            "%d were matched.", m.local_table.name, j - i + 1, count))
+        end
+      end
+      ::next::
+      i = j + 1
     end
-    i = j + 1
   end
   if m.eager_cols then
     I.fetch_server_values(s, conn, m, list, "update")
@@ -162,6 +222,37 @@ end
 
 local function can_return(conn)
   return conn.dialect.name == "postgresql"
+end
+
+-- The INSERT of one pending object with SQL expressions among its values.
+-- Its key comes back (RETURNING on PostgreSQL, lastrowid elsewhere) when
+-- the database makes it or an expression gives it, as SQLAlchemy reads
+-- the inserted primary key.
+local function insert_sql_row(s, conn, m, obj, ins, gen, idxs, done)
+  local params = C.insert_params(obj, m.colkeys, m.insert_none)
+  local vp = split_sql(m, params, idxs)
+  local keyidx = {}
+  for _, idx in ipairs(m.pk_index) do
+    if vp[m.colkeys[idx]] ~= nil then gen = true; keyidx[idx] = true end
+  end
+  local returning = can_return(conn)
+  local extra = returning and m.eager_cols and I.missing_defaults(m, obj)
+  local stmt = ins
+  if extra then
+    stmt = I.returning_insert(m, ins, extra, gen)
+  elseif gen and returning then
+    stmt = ins:returning(table.unpack(m.primary_key))
+  end
+  local r = run(s, conn, stmt:values(vp), params)
+  if extra then
+    I.returned_defaults(m, obj, r:first(), extra, gen)
+  elseif gen and returning then
+    local row = r:first()
+    for k, idx in ipairs(m.pk_index) do C.set(obj, idx, row[k]) end
+  elseif gen then
+    C.set(obj, m.pk_index[1], r.lastrowid)
+  end
+  expire_sql_after(done, obj, idxs, keyidx)
 end
 
 -- INSERTs for the pending objects of mapper m, in the order they were
@@ -181,16 +272,26 @@ local function emit_inserts(s, conn, m, objs, done)
   local returning = can_return(conn)
   -- Lua-function defaults are computed per row by the compile step
   local precompiled = not m.lua_defaults
+  local sql = C.sql_rows(objs, m.colkeys)
   local i = 1
   while i <= n do
     local obj = objs[i]
-    -- eager_defaults with RETURNING: a row missing server defaults goes
-    -- alone and returns them (orm/versioning.lua)
-    local extra = returning and m.eager_cols and
-                  I.missing_defaults(m, obj)
     while i > runs[ri + 2] do ri = ri + 3 end
     local sig, gen, j = runs[ri], runs[ri + 1], runs[ri + 2]
-    if gen and precompiled and not returning then
+    -- eager_defaults with RETURNING: a row missing server defaults goes
+    -- alone and returns them (orm/versioning.lua)
+    local extra = returning and m.eager_cols and not (sql and sql[i]) and
+                  I.missing_defaults(m, obj)
+    if sql then
+      -- a row with expressions goes alone, in its place
+      for r = i + 1, j do
+        if sql[r] then j = r - 1; break end
+      end
+    end
+    if sql and sql[i] then
+      insert_sql_row(s, conn, m, obj, ins, gen, sql[i], done)
+      i = i + 1
+    elseif gen and precompiled and not returning then
       -- rows alike whose keys the database generates: one execution
       -- each (for its lastrowid), all run by one call
       local c = compiled_for(m, conn, "insert1", sig, ins,

@@ -207,6 +207,9 @@ local function apply_flush(s, done)
   else
     s._newlist.stale = true -- (the inserted objects left _new only)
   end
+  -- attributes the statements set to SQL expressions hold what the
+  -- database made of them: loaded on next access
+  for _, e in ipairs(done.expire_sql or {}) do C.expire(e[1], e[2]) end
 end
 
 -- the pending objects in the order they were added
