@@ -135,6 +135,16 @@ local function update_sql_row(s, conn, m, obj, idxs, done)
       "UPDATE statement on table '%s' expected to update 1 row(s); " ..
       "%d were matched.", m.local_table.name, count))
   end
+  for _, i in ipairs(m.pk_index) do
+    if vp[m.colkeys[i]] ~= nil then
+      -- a key set by an expression is read back by the row's old identity
+      -- now, as SQLAlchemy's flush does: only an expression that leaves
+      -- it as it was finds the row (else ObjectDeletedError)
+      C.expire(obj, idxs)
+      local _ = obj[m.keys[i]]
+      return
+    end
+  end
   expire_sql_after(done, obj, idxs)
 end
 
