@@ -249,6 +249,16 @@ local function insert_sql_row(s, conn, m, obj, ins, gen, idxs, done)
   local extra = returning and m.eager_cols and I.missing_defaults(m, obj)
   local stmt = ins
   if extra then
+    -- eager_defaults: RETURNING brings the expressions' values back with
+    -- the server defaults (in the table's order), nothing left to expire
+    local set = {}
+    for _, i in ipairs(extra) do set[i] = true end
+    for _, i in ipairs(idxs) do
+      if not keyidx[i] then set[i] = true; keyidx[i] = true end
+    end
+    extra = {}
+    for i in pairs(set) do extra[#extra + 1] = i end
+    table.sort(extra)
     stmt = I.returning_insert(m, ins, extra, gen)
   elseif gen and returning then
     stmt = ins:returning(table.unpack(m.primary_key))
