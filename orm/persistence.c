@@ -809,10 +809,10 @@ static int method_index(lua_State *L) {
 }
 
 /*
-** C.sql_rows(objs, keys) -> rows | nil: the positions in objs of the
-** objects that hold a SQL expression as the value of an attribute with a
-** column key in keys (a set: position -> the list of those attributes'
-** indexes), nil when none does.  Only objects flagged when the expression
+** C.sql_rows(objs, keys) -> rows | nil: the objects of objs that hold a
+** SQL expression as the value of an attribute with a column key in keys
+** (attribute index -> key), as position -> the list of those attributes'
+** indexes; nil when none does.  Only objects flagged when the expression
 ** was assigned are looked into; a flag whose expression is gone
 ** (replaced, flushed, expired) is dropped.
 */
