@@ -493,6 +493,10 @@ static int inst_newindex(lua_State *L) {
       *a |= A_MODIFIED;
     }
     *a |= A_LOADED;
+    if (rt_lua_isnull(L, 3)) { /* sa.null is Python's None: read as nil */
+      lua_pushnil(L);
+      lua_replace(L, 3);
+    }
     /* a SQL expression goes into the flush's statement, not as a value:
     ** the flag lets the flush skip looking for them in other objects */
     if (lua_type(L, 3) == LUA_TUSERDATA && lsql_tonodebox(L, 3))
@@ -719,11 +723,18 @@ static int l_modified(lua_State *L) {
   return 1;
 }
 
-/* C.get(obj, i) -> value, loaded (never loads) */
+/* C.get(obj, i) -> value, loaded (never loads); an attribute mapped
+** after the object was made is nil, not loaded, and placeless */
 static int l_get(lua_State *L) {
   linst *o = checkinst(L, 1);
   int i = (int)luaL_checkinteger(L, 2);
-  luaL_argcheck(L, i >= 1 && i <= o->nattrs, 2, "attribute index");
+  luaL_argcheck(L, i >= 1, 2, "attribute index");
+  if (i > o->nattrs) { /* (and a third value: true, it has no place) */
+    lua_pushnil(L);
+    lua_pushboolean(L, 0);
+    lua_pushboolean(L, 1);
+    return 3;
+  }
   lua_getiuservalue(L, 1, UV_VALUES + i - 1);
   lua_pushboolean(L, o->attr[i - 1] & A_LOADED);
   return 2;
@@ -793,6 +804,19 @@ static int table_columns(lua_State *L, int keys, linst *o) {
 ** executemany.  Attributes never set whose index is a key of `none` (no
 ** default of any kind) are sent as NULL, as SQLAlchemy does.
 */
+/*
+** Does an INSERT of the instance at obj set attribute i from its value?
+** Loaded, and not nil: SQLAlchemy leaves a None out of the INSERT (so a
+** column default applies; one without any is sent as NULL all the same).
+*/
+int rt_orm_insert_sets(lua_State *L, int obj, linst *o, int i) {
+  int isnil;
+  if (!(o->attr[i - 1] & A_LOADED)) return 0;
+  isnil = lua_getiuservalue(L, obj, UV_VALUES + i - 1) == LUA_TNIL;
+  lua_pop(L, 1);
+  return !isnil;
+}
+
 static int l_insert_params(lua_State *L) {
   linst *o = checkinst(L, 1);
   char sig[256];
@@ -803,7 +827,7 @@ static int l_insert_params(lua_State *L) {
   if (n > ncols) n = ncols;
   lua_createtable(L, 0, ncols);
   for (i = 1; i <= ncols; i++) {
-    int on = (o->attr[i - 1] & A_LOADED) != 0;
+    int on = rt_orm_insert_sets(L, 1, o, i);
     if (!on && none) {
       on = lua_rawgeti(L, none, i) != LUA_TNIL;
       lua_pop(L, 1);

@@ -160,4 +160,8 @@ static inline void rt_orm_drop_committed(lua_State *L, int idx, linst *o,
   lua_pop(L, 1);
 }
 
+/* Does an INSERT of the instance o at obj set attribute i (1-based)
+** from its value: loaded and not nil (lorm.c)? */
+int rt_orm_insert_sets(lua_State *L, int obj, linst *o, int i);
+
 #endif

@@ -337,7 +337,7 @@ static int insert_sig(lua_State *L, int obj, linst *o, const char *none,
                       const int *pkidx, int npk, char *sig, int *gen) {
   int m = o->nattrs < 255 ? o->nattrs : 255, i, k;
   for (i = 0; i < m; i++)
-    sig[i] = (o->attr[i] & A_LOADED) || none[i] ? '1' : '0';
+    sig[i] = rt_orm_insert_sets(L, obj, o, i + 1) || none[i] ? '1' : '0';
   *gen = 0;
   for (k = 0; k < npk && !*gen; k++) {
     i = pkidx[k];

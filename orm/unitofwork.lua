@@ -159,6 +159,41 @@ local function assoc_slots(order, list)
 end
 I.assoc_slots = assoc_slots
 
+-- The column attributes of mapper m whose default is a plain value, as
+-- {index, value, ...}, or false: an INSERT that did not set one sent that
+-- value, which the object then holds without a SELECT (SQLAlchemy's
+-- prefetch of scalar defaults).
+local function scalar_defaults(m)
+  local list = m._scalar_defaults
+  if list ~= nil then return list end
+  list = {}
+  for i, key in ipairs(m.keys or {}) do
+    local col = m.colattrs and m.colattrs[key]
+    local d = col and not col.primary_key and col.default
+    if type(d) == "table" and d.is_scalar then
+      list[#list + 1] = i
+      list[#list + 1] = d.arg
+    end
+  end
+  if #list == 0 then list = false end
+  m._scalar_defaults = list
+  return list
+end
+
+-- the inserted objects' attributes their INSERT gave a scalar default
+local function prefetched_defaults(m, objs)
+  local list = scalar_defaults(m)
+  if not list then return end
+  for _, obj in ipairs(objs) do
+    for k = 1, #list, 2 do
+      local v, loaded, placeless = C.get(obj, list[k])
+      if (v == nil or not loaded) and not placeless then
+        C.set(obj, list[k], list[k + 1])
+      end
+    end
+  end
+end
+
 -- What the flush did becomes the objects' state only once every statement
 -- has succeeded, so a failed flush leaves them as they were.
 local function apply_flush(s, done)
@@ -174,6 +209,7 @@ local function apply_flush(s, done)
     local m, objs = e[1], e[2]
     C.after_insert(objs, m.pk_index, idmap_for(s, m), s.id, pending,
                    I.level_list(level, "new"))
+    prefetched_defaults(m, objs)
   end
   if whole then s._new, s._newlist = {}, {} end
   for _, e in ipairs(done.upd) do
