@@ -163,7 +163,11 @@ local function fetch_server_values(s, conn, m, objs, kind)
     end
     if #want > 0 then
       local cols = {}
-      for k, i in ipairs(want) do cols[k] = m.attr_columns[i] end
+      -- (labelled table_column, as SQLAlchemy's ORM selects them)
+      for k, i in ipairs(want) do
+        local col = m.attr_columns[i]
+        cols[k] = col:label(col.table.name .. "_" .. col.name)
+      end
       local stmt = sa.select(table.unpack(cols))
       for k, col in ipairs(m.primary_key) do
         stmt = stmt:where(col:eq(I.col_value(obj, m, m.pk_index[k])))

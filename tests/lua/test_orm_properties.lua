@@ -676,7 +676,7 @@ for _, db in ipairs(T.databases()) do
       T.eq(sqls(log), {q(db, "INSERT INTO pr_task (id, name) VALUES (?, ?)"),
                        q(db, "INSERT INTO pr_task (id, name, status) " ..
                              "VALUES (?, ?, ?)"),
-                       q(db, "SELECT pr_task.status FROM pr_task WHERE " ..
+                       q(db, "SELECT pr_task.status AS pr_task_status FROM pr_task WHERE " ..
                              "pr_task.id = ?")})
     end
     T.eq(orm.inspect(a).unloaded, {})
