@@ -5,19 +5,7 @@
 -- rows and keys are SQLAlchemy 1.4's for the same mappings and steps.
 local T = require "testing"
 
-local function capture(engine)
-  local log = {}
-  orm.event.listen(engine, "before_cursor_execute",
-    function(_, _, sql) log[#log + 1] = sql end)
-  return log
-end
-
-local function clear(log) for i = #log, 1, -1 do log[i] = nil end end
-
--- PostgreSQL's placeholders are $n; MariaDB writes INNER JOIN
-local function norm(sql)
-  return (sql:gsub("%$%d+", "?"):gsub("INNER JOIN", "JOIN"))
-end
+local capture, clear, norm = T.capture, T.clear, T.norm
 
 local function schema()
   local Base = orm.declarative_base()

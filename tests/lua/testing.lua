@@ -142,6 +142,23 @@ function T.ph(dialect, i)
   return "?"
 end
 
+-- The SQL text of each statement the engine runs, in order, in a list
+-- (T.clear empties it between steps).
+function T.capture(engine)
+  local log = {}
+  orm.event.listen(engine, "before_cursor_execute",
+    function(_, _, sql) log[#log + 1] = sql end)
+  return log
+end
+
+function T.clear(log) for i = #log, 1, -1 do log[i] = nil end end
+
+-- SQL as SQLite's: PostgreSQL's placeholders are $n, MariaDB writes INNER
+-- JOIN.
+function T.norm(sql)
+  return (sql:gsub("%$%d+", "?"):gsub("INNER JOIN", "JOIN"))
+end
+
 function T.done()
   local script = arg and arg[0] or "?"
   io.stdout:write(string.format("%s: %d passed, %d failed, %d skipped\n",
