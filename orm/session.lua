@@ -480,7 +480,10 @@ function Session:expire(obj, attrs)
   end
   C.expire(obj, idx)
   I.expire_rels(obj, m, idx and (idx.rels or {}))
-  if not C.modified(obj) then self._dirty[obj] = nil end
+  -- (expiring some attributes leaves the object in session.dirty, with
+  -- nothing to flush, as SQLAlchemy's modified flag stays; all of them
+  -- clear it)
+  if attrs == nil and not C.modified(obj) then self._dirty[obj] = nil end
   for _, x in ipairs(related) do
     if C.session(x) == self.id and C.lifecycle(x) == "persistent" and
        lselect(2, C.get(x, mapper_of(x).pk_index[1])) then

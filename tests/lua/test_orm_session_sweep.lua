@@ -276,6 +276,27 @@ for _, db in ipairs(T.databases()) do
     T.eq(q:filter(User.id:eq(2)):delete(), 1)
     s:rollback()
   end)
+
+  T.test(pfx .. "expiring some changed attributes leaves the object dirty",
+         function()
+    seed()
+    local s <close> = orm.Session(engine)
+    local u = s:get(User, 1)
+    local function dirty()
+      for _, o in ipairs(s.dirty) do if o == u then return true end end
+      return false
+    end
+    u.name, u.fullname = "y", "Y"
+    s:expire(u, {"name"})
+    -- (SQLAlchemy 1.4: True True Y, then True False, then False False)
+    T.eq({dirty(), s:is_modified(u), u.fullname}, {true, true, "Y"})
+    s:expire(u, {"fullname"})
+    T.eq({dirty(), s:is_modified(u)}, {true, false})
+    u.name = "z"
+    s:expire(u)
+    T.eq({dirty(), s:is_modified(u)}, {false, false})
+    s:rollback()
+  end)
 end
 
 T.done()
