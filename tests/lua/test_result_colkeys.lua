@@ -1,0 +1,108 @@
+-- Rows keyed by Column objects (row._mapping[users.c.name], the deprecated
+-- row[col] SQLAlchemy 1.4 still answers, MappingResult items), and the
+-- error for a column the result lacks.
+-- Expectations from running SQLAlchemy 1.4 (future engine, select()).
+local T = require "testing"
+
+for _, db in ipairs(T.databases()) do
+  local n = db.name .. ": "
+  local md = MetaData()
+  local users = Table("ck_users", md,
+    Column("id", Integer, {primary_key = true, autoincrement = false}),
+    Column("name", String(20)))
+  local addresses = Table("ck_addresses", md,
+    Column("id", Integer, {primary_key = true}),
+    Column("email", String(20)))
+  local e = create_engine(db.url)
+  md:drop_all(e)
+  md:create_all(e)
+  e:begin(function(c)
+    c:execute(insert(users), {{id = 1, name = "a"}})
+  end)
+  local c = e:connect()
+
+  T.test(n .. "a table's columns key the row's mapping and the row",
+         function()
+    local row = c:execute(select(users)):first()
+    T.eq(row._mapping[users.c.name], "a")
+    T.eq(row._mapping[users.c.id], 1)
+    -- row[col]: deprecated in 1.4 (RemovedIn20Warning), still answered
+    T.eq(row[users.c.name], "a")
+    -- names and positions read as before
+    T.eq(row._mapping.name, "a")
+    T.eq(row[2], "a")
+    T.eq(row.name, "a")
+  end)
+
+  T.test(n .. "a column not in the result is NoSuchColumnError", function()
+    local row = c:execute(select(users)):first()
+    local err = T.raises("NoSuchColumnError", function()
+      return row._mapping[addresses.c.email]
+    end)
+    T.eq(err.message,
+         "Could not locate column in row for column 'ck_addresses.email'")
+    err = T.raises("NoSuchColumnError", function()
+      return row[addresses.c.email]
+    end)
+    T.eq(err.message,
+         "Could not locate column in row for column 'ck_addresses.email'")
+    T.raises("NoSuchColumnError", function()
+      return row._mapping[column("zz")]
+    end)
+  end)
+
+  T.test(n .. "a label keys its column; the labelled column does not",
+         function()
+    local lab = users.c.name:label("nm")
+    local row = c:execute(select(lab)):first()
+    T.eq(row._mapping[lab], "a")
+    T.eq(row._mapping.nm, "a")
+    local err = T.raises("NoSuchColumnError", function()
+      return row._mapping[users.c.name]
+    end)
+    T.eq(err.message,
+         "Could not locate column in row for column 'ck_users.name'")
+  end)
+
+  T.test(n .. "columns of an alias and of a subquery", function()
+    local a = users:alias("u2")
+    local row = c:execute(select(a)):first()
+    T.eq(row._mapping[a.c.name], "a")
+    T.eq(row._mapping[a.c.id], 1)
+    local sq = select(users):subquery()
+    row = c:execute(select(sq)):first()
+    T.eq(row._mapping[sq.c.name], "a")
+  end)
+
+  T.test(n .. "the same column twice is still found", function()
+    local row = c:execute(select(users.c.name, users.c.name)):first()
+    T.eq(row._fields, {"name", "name__1"})
+    T.eq(row._mapping[users.c.name], "a")
+  end)
+
+  T.test(n .. "MappingResult items take Column keys too", function()
+    local m = c:execute(select(users)):mappings():first()
+    T.eq(m[users.c.name], "a")
+    T.eq(m.name, "a")
+    T.eq(m[users.c.id], 1)
+    local err = T.raises("NoSuchColumnError", function()
+      return m[addresses.c.email]
+    end)
+    T.eq(err.message,
+         "Could not locate column in row for column 'ck_addresses.email'")
+  end)
+
+  T.test(n .. "a mapped attribute keys a Session's row", function()
+    local Base = orm.declarative_base()
+    local User = Base:class "CkUser" {__table__ = users}
+    local s <close> = orm.Session(e)
+    local row = s:execute(select(User.id, User.name)):first()
+    T.eq(row._mapping[User.name], "a")
+    T.eq(row._mapping[users.c.name], "a")
+  end)
+
+  c:close()
+  md:drop_all(e)
+end
+
+T.done()
