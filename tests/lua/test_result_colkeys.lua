@@ -4,6 +4,23 @@
 -- Expectations from running SQLAlchemy 1.4 (future engine, select()).
 local T = require "testing"
 
+T.test("an anonymous bind's name cleans the column's as SQLAlchemy does",
+       function()
+  -- runs of % ( ) space $ become one _, and _ is stripped from both ends
+  T.eq(tostring(literal_column("x%(y)"):eq(5)), "x%(y) = :x_y_1")
+  T.eq(tostring(column("x%(y)"):eq(5)), '"x%(y)" = :x_y_1')
+  T.eq(tostring(column("_x_"):eq(5)), "_x_ = :x_1")
+  T.eq(tostring(column("a$b"):eq(5)), "a$b = :a_b_1")
+  T.eq(tostring(column("%"):eq(5)), '"%" = :_1')
+  T.eq(tostring(and_(column("x y"):eq(5), column("x(y"):eq(6))),
+       '"x y" = :x_y_1 AND "x(y" = :x_y_2')
+  -- : [ ] are still escaped where the placeholder is written
+  T.eq(tostring(column("a:b[1]"):eq(5)), '"a:b[1]" = :aCb_1__1')
+  -- a named bindparam keeps its name, escaped only when written
+  T.eq(tostring(bindparam("x y", 5)), ":x_y")
+  T.eq(tostring(column("q"):eq(bindparam("x%(y)", 5))), "q = :xPAyZ")
+end)
+
 for _, db in ipairs(T.databases()) do
   local n = db.name .. ": "
   local md = MetaData()
