@@ -168,8 +168,9 @@ static int row_asdict(lua_State *L);
 static int row_tuple(lua_State *L);
 
 /*
-** A Column as a row key (or a Label, a column of an alias or subquery, a
-** mapped attribute): SQLAlchemy finds the result column it names.  Rows
+** A table's Column as a row key (or a Label, a column of an alias or
+** subquery, a mapped attribute): SQLAlchemy finds the result column it
+** names.  Rows
 ** know their columns by name, so the key's name finds the position; when
 ** the result repeats that name, or renamed a second column of it (name_1,
 ** as a select labels a clash), the name could be another column's, and
@@ -193,7 +194,10 @@ static lua_Integer colkey_position(lua_State *L, int mt, int key) {
   }
   lua_settop(L, top);
   c = lsql_tonodebox(L, key);
-  if (c && (c->kind == RT_N_COLUMN || c->kind == RT_N_LABEL) && c->name) {
+  /* a table-less column() names no column of its own: only the very
+  ** object a SELECT listed would find one, and that is not known here */
+  if (c && ((c->kind == RT_N_COLUMN && c->owner) || c->kind == RT_N_LABEL) &&
+      c->name) {
     size_t len = strlen(c->name);
     lua_getfield(L, mt, "_fields");
     n = (lua_Integer)lua_rawlen(L, -1);

@@ -21,6 +21,31 @@ T.test("an anonymous bind's name cleans the column's as SQLAlchemy does",
   T.eq(tostring(column("q"):eq(bindparam("x%(y)", 5))), "q = :xPAyZ")
 end)
 
+T.test("a subquery of a repeated table-less column names both alike",
+       function()
+  local function flat(s) return (tostring(s):gsub("%s+", " ")) end
+  T.eq(flat(select(column("q"), column("q")):subquery():select()),
+       "SELECT anon_1.q, anon_1.q AS q_1 FROM (SELECT q, q) AS anon_1")
+  T.eq(flat(select(column("q"), column("q"), column("q")):subquery()
+              :select()),
+       "SELECT anon_1.q, anon_1.q AS q_1, anon_1.q AS q_2 " ..
+       "FROM (SELECT q, q, q) AS anon_1")
+  T.eq(flat(select(column("q"), column("q")):cte("c"):select()),
+       "WITH c AS (SELECT q, q) SELECT c.q, c.q AS q_1 FROM c")
+  local md = MetaData()
+  local users = Table("users", md, Column("id", Integer),
+                      Column("name", String))
+  local a = users:alias("u2")
+  -- a table's column and a table-less one do not rename each other
+  T.eq(flat(select(column("name"), users.c.name):subquery():select()),
+       "SELECT anon_1.name, anon_1.name AS name_1 " ..
+       "FROM (SELECT name, users.name AS name FROM users) AS anon_1")
+  -- two tables' columns of one name still do
+  T.eq(flat(select(users.c.id, a.c.id):subquery():select()),
+       "SELECT anon_1.id, anon_1.id_1 FROM (SELECT users.id AS id, " ..
+       "u2.id AS id_1 FROM users, users AS u2) AS anon_1")
+end)
+
 for _, db in ipairs(T.databases()) do
   local n = db.name .. ": "
   local md = MetaData()
