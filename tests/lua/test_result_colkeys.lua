@@ -46,6 +46,42 @@ T.test("a subquery of a repeated table-less column names both alike",
        "u2.id AS id_1 FROM users, users AS u2) AS anon_1")
 end)
 
+T.test("auto-correlation that leaves a select no FROM is an error",
+       function()
+  local function flat(s) return (tostring(s):gsub("%s+", " ")) end
+  local md = MetaData()
+  local users = Table("users", md,
+    Column("id", Integer, {primary_key = true}), Column("name", String))
+  local addresses = Table("addresses", md,
+    Column("id", Integer, {primary_key = true}),
+    Column("user_id", ForeignKey("users.id")), Column("email", String))
+  local one = literal_column("1")
+  local both = users.c.id:eq(addresses.c.user_id)
+  local s = select(users):select_from(users:outerjoin(addresses))
+  local err = T.raises("InvalidRequestError", tostring,
+                       s:where(exists(select(one):where(both))))
+  T.match(err.message, "^Select statement '.*' returned no FROM clauses " ..
+          "due to auto%-correlation; specify correlate%(<tables>%) to " ..
+          "control correlation manually%.$")
+  T.raises("InvalidRequestError", function()
+    return s:where(exists(select(one):where(both))):compile(
+      create_engine("sqlite://"))
+  end)
+  -- correlate() names what to leave out
+  T.eq(flat(s:where(exists(select(one):where(both):correlate(users)))),
+       "SELECT users.id, users.name FROM users LEFT OUTER JOIN addresses " ..
+       "ON users.id = addresses.user_id WHERE EXISTS (SELECT 1 " ..
+       "FROM addresses WHERE users.id = addresses.user_id)")
+  -- a lone FROM is never correlated; of two, the outer one is left out
+  T.eq(flat(select(users):where(exists(select(one)
+              :where(users.c.id:eq(5))))),
+       "SELECT users.id, users.name FROM users WHERE EXISTS (SELECT 1 " ..
+       "FROM users WHERE users.id = :id_1)")
+  T.eq(flat(select(users):where(exists(select(one):where(both)))),
+       "SELECT users.id, users.name FROM users WHERE EXISTS (SELECT 1 " ..
+       "FROM addresses WHERE users.id = addresses.user_id)")
+end)
+
 for _, db in ipairs(T.databases()) do
   local n = db.name .. ": "
   local md = MetaData()
