@@ -1521,8 +1521,9 @@ static int select_froms(rt_compiler *c, rt_node *s, rt_node **froms) {
   return implicit_first(s, froms, n);
 }
 
-/* Auto-correlation: a nested select leaves out FROM elements the enclosing
-** select has, unless that would leave it none. */
+/* Auto-correlation: a nested select of two or more FROM elements leaves
+** out those the enclosing select has; leaving none is SQLAlchemy's
+** InvalidRequestError, as a lone FROM element is never correlated. */
 static int correlate(rt_compiler *c, rt_node *s, rt_node **froms, int n) {
   rt_node *keep[MAXFROMS];
   rt_node *corr = s->kids[RT_S_CORRELATE];
@@ -1547,7 +1548,15 @@ static int correlate(rt_compiler *c, rt_node *s, rt_node **froms, int n) {
     }
     if (!outer) keep[k++] = froms[i];
   }
-  if (k == 0 && !corr) return n;
+  if (k == 0 && !corr) {
+    if (n > 1)
+      rt_c_fail(c, RT_EINVALIDREQUEST,
+                "Select statement '<Select object at %p>' returned no FROM "
+                "clauses due to auto-correlation; specify "
+                "correlate(<tables>) to control correlation manually.",
+                (void *)s);
+    return n;
+  }
   memcpy(froms, keep, sizeof *froms * (size_t)k);
   return k;
 }

@@ -416,10 +416,41 @@ void rt_node_setkid(rt_node *n, int i, rt_node *item) {
   n->kids[i] = item;
 }
 
+/*
+** An anonymous bind's name made from a column's: SQLAlchemy turns each run
+** of % ( ) space $ into one underscore and strips underscores from both
+** ends, so literal_column("x%(y)") == 5 binds :x_y_1.
+*/
+static int set_anon_name(rt_node *n, const char *key) {
+  size_t len = strlen(key), i, k = 0;
+  char *buf;
+  int rc;
+  if (!strpbrk(key, "%() $") && key[0] != '_' &&
+      (len == 0 || key[len - 1] != '_'))
+    return rt_node_setname(n, key);
+  if (!(buf = malloc(len + 1))) return -1;
+  for (i = 0; i < len; i++) {
+    if (strchr("%() $", key[i])) {
+      if (k == 0 || buf[k - 1] != '_' || !strchr("%() $", key[i - 1]))
+        buf[k++] = '_';
+    } else
+      buf[k++] = key[i];
+  }
+  while (k > 0 && buf[k - 1] == '_') k--;
+  buf[k] = '\0';
+  for (i = 0; buf[i] == '_'; i++) {
+  }
+  rc = rt_node_setname(n, buf + i);
+  free(buf);
+  return rc;
+}
+
 rt_node *rt_bind(const char *key, rt_value v, rt_type *type, int anon) {
   rt_node *n = rt_node_new(RT_N_BIND);
   if (!n) return NULL;
-  if (rt_node_setname(n, key ? key : "param") != 0 || copy_value(n, v) != 0) {
+  if ((anon && key ? set_anon_name(n, key)
+                   : rt_node_setname(n, key ? key : "param")) != 0 ||
+      copy_value(n, v) != 0) {
     n->value = rt_vnull(); /* not ours to free */
     rt_unref(n);
     return NULL;

@@ -207,15 +207,19 @@ static char *tq_label(const rt_node *col) {
 
 /* For columns-clause entry i: 0 when its name is free, else the number
 ** of its "name_N" key (another column took the name before it).  A repeat
-** of the same column keeps the name, as SQLAlchemy's dedupe does. */
+** of the same column keeps the name, as SQLAlchemy's dedupe does.  Only a
+** table's columns are renamed so, and only by each other: the SELECT
+** writes column("q") twice as "q, q", and the subquery's columns are then
+** both q (its outer SELECT labels the second). */
 static int dedupe_number(const rt_node *cols, int i) {
   const rt_node *e = cols->kids[i];
-  const char *nm = e->kind == RT_N_COLUMN ? e->name : NULL;
+  const char *nm = e->kind == RT_N_COLUMN && e->owner ? e->name : NULL;
   int j, k, first = -1, num = 0;
   if (!nm) return 0;
   for (j = 0; j < i; j++) {
     const rt_node *o = cols->kids[j];
-    if (o->kind != RT_N_COLUMN || !o->name || strcmp(o->name, nm) != 0)
+    if (o->kind != RT_N_COLUMN || !o->owner || !o->name ||
+        strcmp(o->name, nm) != 0)
       continue;
     if (first < 0) {
       first = j;

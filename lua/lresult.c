@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lretort.h"
+#include "lsql.h"
 
 #define RESULT_MT "retort.Result"
 #define SCALAR_MT "retort.ScalarResult"
@@ -166,6 +167,91 @@ static void push_fields(lua_State *L, int mt) {
 static int row_asdict(lua_State *L);
 static int row_tuple(lua_State *L);
 
+/*
+** A table's Column as a row key (or a Label, a column of an alias or
+** subquery, a mapped attribute): SQLAlchemy finds the result column it
+** names.  Rows
+** know their columns by name, so the key's name finds the position; when
+** the result repeats that name, or renamed a second column of it (name_1,
+** as a select labels a clash), the name could be another column's, and
+** that is the ambiguity SQLAlchemy reports.  Positions found are kept in
+** the row metatable's __bycol (weak keys), made on the first such lookup:
+** rows read by name or position pay nothing for it.
+*/
+static lua_Integer colkey_position(lua_State *L, int mt, int key) {
+  lua_Integer pos = 0, i, n;
+  int seen = 0, top = lua_gettop(L);
+  rt_node *c;
+  mt = lua_absindex(L, mt);
+  key = lua_absindex(L, key);
+  if (lua_getfield(L, mt, "__bycol") == LUA_TTABLE) {
+    lua_pushvalue(L, key);
+    if (lua_rawget(L, -2) == LUA_TNUMBER) {
+      pos = lua_tointeger(L, -1);
+      lua_settop(L, top);
+      return pos;
+    }
+  }
+  lua_settop(L, top);
+  c = lsql_tonodebox(L, key);
+  /* a table-less column() names no column of its own: only the very
+  ** object a SELECT listed would find one, and that is not known here */
+  if (c && ((c->kind == RT_N_COLUMN && c->owner) || c->kind == RT_N_LABEL) &&
+      c->name) {
+    size_t len = strlen(c->name);
+    lua_getfield(L, mt, "_fields");
+    n = (lua_Integer)lua_rawlen(L, -1);
+    for (i = 1; i <= n; i++) {
+      size_t flen;
+      const char *f;
+      if (lua_rawgeti(L, -1, i) == LUA_TSTRING) {
+        f = lua_tolstring(L, -1, &flen);
+        if (strcmp(f, c->name) == 0)
+          pos = i, seen++;
+        else if (flen == len + 2 && memcmp(f, c->name, len) == 0 &&
+                 strcmp(f + len, "_1") == 0)
+          seen++;
+      }
+      lua_pop(L, 1);
+    }
+    lua_settop(L, top);
+    if (pos && seen > 1)
+      return rt_lua_error(L, RT_EINVALIDREQUEST,
+                          "Ambiguous column name '%s' in result set column "
+                          "descriptions",
+                          c->name);
+  }
+  if (pos == 0)
+    return rt_lua_error(L, RT_ENOSUCHCOLUMN,
+                        "Could not locate column in row for column '%s'",
+                        luaL_tolstring(L, key, NULL));
+  if (lua_getfield(L, mt, "__bycol") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, mt, "__bycol");
+  }
+  lua_pushvalue(L, key);
+  lua_pushinteger(L, pos);
+  lua_rawset(L, -3);
+  lua_settop(L, top);
+  return pos;
+}
+
+/* The value of the row at idx for the Column key at key. */
+static int row_bycol(lua_State *L, int idx, int key) {
+  lua_Integer pos;
+  idx = lua_absindex(L, idx);
+  lua_getmetatable(L, idx);
+  pos = colkey_position(L, -1, key);
+  lua_rawgeti(L, idx, pos);
+  return 1;
+}
+
 static int mapping_call(lua_State *L) {
   lua_settop(L, 1);
   return 1;
@@ -175,6 +261,8 @@ static int mapping_call(lua_State *L) {
 ** which raises NoSuchColumnError as SQLAlchemy's RowMapping does; the row
 ** (upvalue 1) knows which. */
 static int mapping_index(lua_State *L) {
+  if (lua_type(L, 2) == LUA_TUSERDATA)
+    return row_bycol(L, lua_upvalueindex(1), 2);
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
   lua_settop(L, 2);
   lua_gettable(L, lua_upvalueindex(1));
@@ -226,15 +314,9 @@ static int row_index(lua_State *L) {
     return rt_lua_error(L, RT_ENOSUCHCOLUMN,
                         "Could not locate column in row for column '%s'", k);
   }
-  if (lua_type(L, 2) == LUA_TUSERDATA) {
-    /* a Column object: rows are keyed by position and name only, so
-    ** say so rather than answer nil as if the value were NULL */
-    const char *k = luaL_tolstring(L, 2, NULL);
-    return rt_lua_error(L, RT_ENOSUCHCOLUMN,
-                        "Could not locate column in row for column '%s' "
-                        "(a Row takes a position or a name)",
-                        k);
-  }
+  /* a Column: row[col] is SQLAlchemy 1.4's deprecated form of
+  ** row._mapping[col], still answered */
+  if (lua_type(L, 2) == LUA_TUSERDATA) return row_bycol(L, 1, 2);
   lua_pushnil(L);
   return 1;
 }
@@ -1276,6 +1358,18 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
 ** keeps the column order (_fields), which a plain table loses, for those
 ** who print them; lookups and pairs() stay a plain table's.
 */
+/* A MappingResult item's lookup of a Column key (upvalue 1: the row
+** metatable); any other key it lacks is nil, as a plain table's. */
+static int mappingitem_index(lua_State *L) {
+  lua_Integer pos;
+  if (lua_type(L, 2) != LUA_TUSERDATA) return 0;
+  pos = colkey_position(L, lua_upvalueindex(1), 2);
+  lua_getfield(L, lua_upvalueindex(1), "_fields");
+  lua_rawgeti(L, -1, pos);
+  lua_rawget(L, 1);
+  return 1;
+}
+
 static void push_mapping_mt(lua_State *L, int idx) {
   lua_getmetatable(L, idx);
   if (lua_getfield(L, -1, "__mapping") != LUA_TTABLE) {
@@ -1285,6 +1379,9 @@ static void push_mapping_mt(lua_State *L, int idx) {
     lua_setfield(L, -2, "__name");
     lua_getfield(L, -2, "_fields");
     lua_setfield(L, -2, "_fields");
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, mappingitem_index, 1);
+    lua_setfield(L, -2, "__index");
     lua_pushvalue(L, -1);
     lua_setfield(L, -3, "__mapping");
   }

@@ -59,9 +59,12 @@ local function schema()
     photo = orm.deferred(Column(Text), {group = "big"}),
     notes = orm.deferred(Column(Text)),
     fullname = orm.column_property(firstname .. " " .. lastname),
+    -- correlate_except: selected beside a join of both tables, auto-
+    -- correlation would leave the subquery no FROM (an error in SQLAlchemy)
     naddr = orm.column_property(
       select(func.count(M.Address.id))
-        :where(M.Address.user_id:eq(id)):scalar_subquery()),
+        :where(M.Address.user_id:eq(id)):correlate_except(M.Address)
+        :scalar_subquery()),
   }
   M.Point = {}
   M.Point.__index = M.Point
