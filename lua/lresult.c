@@ -227,11 +227,7 @@ static lua_Integer colkey_position(lua_State *L, int mt, int key) {
                         luaL_tolstring(L, key, NULL));
   if (lua_getfield(L, mt, "__bycol") != LUA_TTABLE) {
     lua_pop(L, 1);
-    lua_newtable(L);
-    lua_createtable(L, 0, 1);
-    lua_pushliteral(L, "k");
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
+    rt_lua_newweaktable(L, "k");
     lua_pushvalue(L, -1);
     lua_setfield(L, mt, "__bycol");
   }
@@ -732,11 +728,7 @@ static void push_rowmt(lua_State *L, lresult *r, const unsigned char *sconv,
   int cache, i;
   if (rt_lua_slot_get(L, &rowmt_slot, &rowmt_cache) != LUA_TTABLE) {
     lua_pop(L, 1);
-    lua_newtable(L);
-    lua_createtable(L, 0, 1);
-    lua_pushliteral(L, "v");
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
+    rt_lua_newweaktable(L, "v");
     lua_pushvalue(L, -1);
     rt_lua_slot_set(L, &rowmt_slot, &rowmt_cache);
   }

@@ -71,6 +71,8 @@ void rt_lua_checkarg(lua_State *L, int arg, int t, const char *fname);
 /* Python-style repr of the value at idx, pushed as a string (rows print as
 ** SQLAlchemy's do: `(1, 'jack', None)`). */
 void rt_lua_pushrepr(lua_State *L, int idx);
+/* Push a new table whose keys ("k") or values ("v") are weak. */
+void rt_lua_newweaktable(lua_State *L, const char *mode);
 /* Python's repr of the n bytes at s: a str's ('...'), or with bytes set
 ** a bytes object's (b'...', non-ASCII bytes escaped). */
 void rt_lua_push_pyrepr(lua_State *L, const char *s, size_t n, int bytes);

@@ -6612,11 +6612,7 @@ void lsql_open_expr(lua_State *L) {
   lua_pushcfunction(L, t_columns);
   lua_setfield(L, -2, "columns");
   lua_rawsetp(L, LUA_REGISTRYINDEX, &methods_key);
-  lua_newtable(L); /* the method caches */
-  lua_createtable(L, 0, 1);
-  lua_pushliteral(L, "k");
-  lua_setfield(L, -2, "__mode");
-  lua_setmetatable(L, -2);
+  rt_lua_newweaktable(L, "k"); /* the method caches */
   lua_rawsetp(L, LUA_REGISTRYINDEX, &caches_key);
   lua_newtable(L); /* __methods: the proxy (see the method caches) */
   lua_createtable(L, 0, 3);
@@ -6664,11 +6660,7 @@ void lsql_open_expr(lua_State *L) {
   batch_new(L);
   slot_set(L, SLOT_BATCH, &batch_key);
   /* execution plans, by statement (see plan_find) */
-  lua_newtable(L);
-  lua_createtable(L, 0, 1);
-  lua_pushliteral(L, "k");
-  lua_setfield(L, -2, "__mode");
-  lua_setmetatable(L, -2);
+  rt_lua_newweaktable(L, "k");
   slot_set(L, SLOT_PLANS, &plan_key);
   luaL_setfuncs(L, funcs, 0);
   /* func.<name>(...) */

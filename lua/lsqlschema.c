@@ -1299,11 +1299,7 @@ static void register_functions(lua_State *L, const char *reg, int tidx,
                                const char *field, const rt_node *t) {
   if (lua_getfield(L, LUA_REGISTRYINDEX, reg) != LUA_TTABLE) {
     lua_pop(L, 1);
-    lua_newtable(L);
-    lua_createtable(L, 0, 1);
-    lua_pushliteral(L, "v");
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
+    rt_lua_newweaktable(L, "v");
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, reg);
   }

@@ -125,6 +125,14 @@ void rt_lua_pushvalue(lua_State *L, const rt_value *v) {
   }
 }
 
+void rt_lua_newweaktable(lua_State *L, const char *mode) {
+  lua_newtable(L);
+  lua_createtable(L, 0, 1);
+  lua_pushstring(L, mode);
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+}
+
 /*
 ** Python's repr of a str (bytes = 0) or of bytes (b'...'): single quotes
 ** unless the text has a single quote and no double quote; backslash

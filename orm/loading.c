@@ -469,11 +469,7 @@ static int place(lua_State *L, int placed, int p, int x) {
 static void push_placed_reg(lua_State *L) {
   if (lua_getfield(L, LUA_REGISTRYINDEX, PLACED_REG) == LUA_TTABLE) return;
   lua_pop(L, 1);
-  lua_createtable(L, 0, 1);
-  lua_createtable(L, 0, 1);
-  lua_pushliteral(L, "v");
-  lua_setfield(L, -2, "__mode");
-  lua_setmetatable(L, -2);
+  rt_lua_newweaktable(L, "v");
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, PLACED_REG);
 }
