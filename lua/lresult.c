@@ -2350,19 +2350,8 @@ static int res_keys(lua_State *L) {
     lua_newtable(L);
     return 1;
   }
-  lua_getfield(L, -1, "_fields");
-  /* a copy, so callers cannot corrupt the rows' names (a column with
-  ** no key is not listed, as in push_fields) */
-  {
-    lua_Integer n = (lua_Integer)lua_rawlen(L, -1), i, k = 0;
-    lua_createtable(L, (int)n, 0);
-    for (i = 1; i <= n; i++) {
-      if (lua_rawgeti(L, -2, i) == LUA_TSTRING)
-        lua_rawseti(L, -2, ++k);
-      else
-        lua_pop(L, 1);
-    }
-  }
+  /* a copy, so callers cannot corrupt the rows' names */
+  push_fields(L, lua_gettop(L));
   return 1;
 }
 

@@ -596,12 +596,17 @@ function Query:value(col)
   if row == nil then return nil end
   return row[1]
 end
-function Query:values(...)
-  local rows, i = self:with_entities(...):all(), 0
+-- an iterator over a list, as the Python iterators these methods return
+local function iterate(list)
+  local i = 0
   return function()
     i = i + 1
-    return rows[i]
+    return list[i]
   end
+end
+
+function Query:values(...)
+  return iterate(self:with_entities(...):all())
 end
 
 -- merge_result(list [, {load}]): the objects of another query's results
@@ -610,18 +615,22 @@ end
 function Query:merge_result(items, opts)
   local s = self.session
   local load = not (type(opts) == "table" and opts.load == false)
-  local function merged(v)
+  -- (the class of a mapped object, else nil: Rows and plain values
+  -- have none)
+  local function class_of(v)
     local ok, cls = pcall(function() return v.__class__ end)
-    if ok and cls ~= nil and type(cls) == "table" and
-       rawget(cls, "__mapper__") then
+    return ok and cls or nil
+  end
+  local function merged(v)
+    local cls = class_of(v)
+    if type(cls) == "table" and rawget(cls, "__mapper__") then
       return s:merge(v, {load = load})
     end
     return v
   end
   local out = {}
   for i, item in ipairs(items) do
-    local ok, cls = pcall(function() return item.__class__ end)
-    if ok and cls ~= nil then
+    if class_of(item) ~= nil then
       out[i] = merged(item)
     elseif type(item) == "table" or type(item) == "userdata" then
       local row = {}
@@ -631,11 +640,7 @@ function Query:merge_result(items, opts)
       out[i] = item
     end
   end
-  local i = 0
-  return function()
-    i = i + 1
-    return out[i]
-  end
+  return iterate(out)
 end
 
 -- instances(result): the query's entities loaded from the rows of a
@@ -646,11 +651,7 @@ function Query:instances(result)
   fs.result = result
   local r = I.exec_from_statement(self.session, fs, self._params)
   if #r.ents == 1 and r.ents[1].mapper then r = r:scalars() end
-  local rows, i = r:all(), 0
-  return function()
-    i = i + 1
-    return rows[i]
-  end
+  return iterate(r:all())
 end
 
 -- with_parent(obj [, attr]): the rows related to obj through attr, or
