@@ -102,6 +102,17 @@ end
 -- attribute is expired, its next read loading what the database made of
 -- it.  (Checked per object only when C.sql_rows finds one.)
 
+-- an UPDATE of `expected` rows that matched `count` (-1: the driver
+-- cannot tell) lost a row to another transaction: StaleDataError
+local function check_updated(m, expected, count)
+  if count >= 0 and count ~= expected then
+    raise("StaleDataError", string.format(
+      "UPDATE statement on table '%s' expected to update %d row(s); " ..
+      "%d were matched.", m.local_table.name, expected, count))
+  end
+end
+I.check_updated = check_updated
+
 -- params (one row's map) split: the expressions of the attributes idxs
 -- (C.sql_rows) move to their own map
 local function split_sql(m, params, idxs)
@@ -130,11 +141,7 @@ local function update_sql_row(s, conn, m, obj, idxs, done)
   local params = C.update_params(obj, m.colkeys, m.pk_params)
   local vp = split_sql(m, params, idxs)
   local count = run(s, conn, update_stmt(m):values(vp), params).rowcount
-  if count >= 0 and count ~= 1 then
-    raise("StaleDataError", string.format(
-      "UPDATE statement on table '%s' expected to update 1 row(s); " ..
-      "%d were matched.", m.local_table.name, count))
-  end
+  check_updated(m, 1, count)
   for _, i in ipairs(m.pk_index) do
     if vp[m.colkeys[i]] ~= nil then
       -- a key set by an expression is read back by the row's old identity
@@ -213,11 +220,7 @@ local function emit_updates(s, conn, m, objs, done)
         local c = compiled_for(m, conn, "update", sig, stmt,
                                C.update_params(list[i], m.colkeys, m.pk_params))
         local count = run_compiled(s, conn, c, list, i, j).rowcount
-        if count >= 0 and count ~= j - i + 1 then
-          raise("StaleDataError", string.format(
-            "UPDATE statement on table '%s' expected to update %d row(s); " ..
-            "%d were matched.", m.local_table.name, j - i + 1, count))
-        end
+        check_updated(m, j - i + 1, count)
       end
       ::next::
       i = j + 1

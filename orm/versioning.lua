@@ -99,12 +99,8 @@ local function emit_versioned_updates(s, conn, m, objs, done)
     end
     local params = C.update_params(obj, m.colkeys, m.pk_params)
     params.version_old = old == nil and sa.null or old
-    local count = I.run(s, conn, versioned_stmt(m, "update"), params).rowcount
-    if count >= 0 and count ~= 1 then
-      raise("StaleDataError", string.format(
-        "UPDATE statement on table '%s' expected to update 1 row(s); " ..
-        "%d were matched.", m.local_table.name, count))
-    end
+    I.check_updated(m, 1, I.run(s, conn, versioned_stmt(m, "update"),
+                                params).rowcount)
   end
   if m.eager_cols then
     I.fetch_server_values(s, conn, m, list, "update")
