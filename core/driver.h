@@ -38,9 +38,11 @@ typedef struct rt_dbconn {
   /* when the pool connected it, in monotonic seconds (pool_recycle);
   ** drivers leave it alone */
   double created;
-  /* where the server's notices go (PostgreSQL's NOTICE and WARNING), as
-  ** the server words them ("NOTICE:  ...\n"); NULL drops them.  Whoever
-  ** sets it clears it before the connection goes back to the pool. */
+  /* where the server's notices go (PostgreSQL's NOTICE and WARNING, a
+  ** MariaDB statement's warnings), as psql words them ("NOTICE:  ...\n");
+  ** NULL sends them to the process's notice sink (rt_driver_set_notice),
+  ** if any.  Whoever sets it clears it before the connection goes back to
+  ** the pool. */
   void (*notice)(void *ud, const char *message);
   void *notice_ud;
 } rt_dbconn;
@@ -113,6 +115,19 @@ struct rt_driver {
 /* The driver for a dialect name ("sqlite", "postgresql", "mysql"), or
 ** NULL. */
 const rt_driver *rt_driver_find(const char *dialect);
+
+/*
+** The process's notice sink: where the notices of connections without a
+** hook of their own go.  A library never prints, so there is none unless
+** the host program that shows them (the shell) sets one, before it
+** connects.
+*/
+void rt_driver_set_notice(void (*fn)(void *ud, const char *message), void *ud);
+/* Does c's notice go anywhere?  (Drivers skip the work of collecting
+** notices nobody reads.) */
+int rt_driver_wants_notice(const rt_dbconn *c);
+/* Hand one notice of c's to its hook, or else to the sink. */
+void rt_driver_notice(rt_dbconn *c, const char *message);
 
 /* Run one SQL statement that returns no rows (convenience for drivers and
 ** tests). */

@@ -212,10 +212,10 @@ static void drain(PGconn *pg) {
 }
 
 /* Notices (NOTICE, WARNING) would go to stderr: a driver never prints;
-** they go to the connection's notice hook, or nowhere. */
+** they go to the connection's notice hook, or the process's sink, or
+** nowhere. */
 static void route_notice(void *arg, const char *message) {
-  rt_dbconn *c = arg;
-  if (c->notice) c->notice(c->notice_ud, message);
+  rt_driver_notice(arg, message);
 }
 
 /* Replace every occurrence of the password in a message with "***", in

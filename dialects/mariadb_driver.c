@@ -611,6 +611,56 @@ static void drain_db_results(MYSQL *db) {
   }
 }
 
+/*
+** The warnings of the statement just run, handed to the notice hook as
+** psql would print notices ("WARNING:  Note 1051: Unknown table 'x'"):
+** what the mariadb client counts ("1 warning") and lists with SHOW
+** WARNINGS.  They are read only when somebody takes notices and the
+** server counted some, so a statement without warnings costs nothing
+** more.  The wire must be free (no result being read).  SHOW WARNINGS
+** leaves the warnings in place; its own failure is no one's concern,
+** unless it found the connection lost.
+*/
+static void report_warnings(my_conn *c, unsigned count) {
+  MYSQL_RES *r;
+  MYSQL_ROW row;
+  if (count == 0 || c->active || c->base.lost ||
+      !rt_driver_wants_notice(&c->base))
+    return;
+  if (mysql_real_query(c->db, "SHOW WARNINGS", 13) != 0 ||
+      (r = mysql_store_result(c->db)) == NULL) {
+    if (is_lost(mysql_errno(c->db))) c->base.lost = 1;
+    return;
+  }
+  while ((row = mysql_fetch_row(r)) != NULL) {
+    const char *level = row[0] ? row[0] : "", *code = row[1] ? row[1] : "",
+               *text = mysql_num_fields(r) > 2 && row[2] ? row[2] : "";
+    int n = snprintf(NULL, 0, "WARNING:  %s %s: %s\n", level, code, text);
+    char *msg = n > 0 ? malloc((size_t)n + 1) : NULL;
+    if (msg == NULL) break;
+    snprintf(msg, (size_t)n + 1, "WARNING:  %s %s: %s\n", level, code, text);
+    rt_driver_notice(&c->base, msg);
+    free(msg);
+  }
+  mysql_free_result(r);
+}
+
+/*
+** The warnings of a streamed prepared statement whose rows just ended.
+** Connector/C reads the EOF packet that ends them without keeping its
+** count (mysql_stmt_warning_count stays what the execute reported), so
+** the count is taken from that packet where the library left it: 0xFE,
+** then the warnings, two bytes little-endian.  Any other packet there
+** counts none.
+*/
+static unsigned stream_warnings(my_conn *c, MYSQL_STMT *stmt) {
+  const unsigned char *p = c->db->net.read_pos;
+  unsigned n = (unsigned)mysql_stmt_warning_count(stmt), eof;
+  if (p == NULL || p[0] != 254) return n;
+  eof = (unsigned)p[1] | (unsigned)p[2] << 8;
+  return eof > n ? eof : n;
+}
+
 /* The text protocol, for statements the server will not prepare. */
 static int execute_text(my_conn *c, const char *sql, int flags, rt_cursor **out,
                         rt_error *err) {
@@ -629,8 +679,10 @@ static int execute_text(my_conn *c, const char *sql, int flags, rt_cursor **out,
   cur->base.rowcount = -1;
   cur->base.lastrowid = (int64_t)mysql_insert_id(c->db);
   if (cur->base.ncols == 0) {
+    unsigned warnings = mysql_warning_count(c->db);
     cur->base.rowcount = (int64_t)mysql_affected_rows(c->db);
     drain_db_results(c->db);
+    report_warnings(c, warnings);
     *out = &cur->base;
     return 0;
   }
@@ -644,6 +696,7 @@ static int execute_text(my_conn *c, const char *sql, int flags, rt_cursor **out,
   cur->fields = mysql_fetch_fields(cur->res);
   if (!cur->stream) cur->base.rowcount = (int64_t)mysql_num_rows(cur->res);
   if (cur->stream || mysql_more_results(c->db)) c->active = cur;
+  if (!cur->stream) report_warnings(c, mysql_warning_count(c->db));
   *out = &cur->base;
   return 0;
 }
@@ -684,8 +737,10 @@ static int my_execute(rt_dbconn *base, const char *sql, const rt_value *params,
   cur->base.lastrowid = (int64_t)mysql_stmt_insert_id(stmt);
   *out = &cur->base;
   if (cur->base.ncols == 0) {
+    unsigned warnings = mysql_stmt_warning_count(stmt);
     cur->base.rowcount = (int64_t)mysql_stmt_affected_rows(stmt);
     drain_stmt_results(stmt);
+    report_warnings(c, warnings);
     return 0;
   }
   cur->base.rowcount = -1;
@@ -707,6 +762,7 @@ static int my_execute(rt_dbconn *base, const char *sql, const rt_value *params,
   }
   if (bind_results(cur, !stream, err) != 0) goto failed;
   if (stream || mysql_stmt_more_results(stmt)) c->active = cur;
+  if (!stream) report_warnings(c, mysql_stmt_warning_count(stmt));
   return 0;
 failed:
   *out = NULL;
@@ -802,6 +858,7 @@ static int bulk_chunk(my_conn *c, MYSQL_STMT *stmt, bulk_col *cols,
     *total += (int64_t)mysql_stmt_affected_rows(stmt);
     /* the batch's first generated id, as a multi-row INSERT reports */
     c->base.many_lastrowid = (int64_t)mysql_stmt_insert_id(stmt);
+    report_warnings(c, mysql_stmt_warning_count(stmt));
   }
   size = 0;
   mysql_stmt_attr_set(stmt, STMT_ATTR_ARRAY_SIZE, &size);
@@ -993,6 +1050,7 @@ static int multirow(my_conn *c, const char *sql, const rt_value *params,
       c->base.many_lastrowid = (int64_t)mysql_stmt_insert_id(stmt);
       mysql_stmt_free_result(stmt);
       drain_stmt_results(stmt);
+      report_warnings(c, mysql_stmt_warning_count(stmt));
     }
     release(stmt, slot);
     if (rc != 0) return -1;
@@ -1034,6 +1092,7 @@ static int my_executemany(rt_dbconn *base, const char *sql,
     c->base.many_lastrowid = (int64_t)mysql_stmt_insert_id(stmt);
     mysql_stmt_free_result(stmt);
     drain_stmt_results(stmt);
+    report_warnings(c, mysql_stmt_warning_count(stmt));
   }
   release(stmt, slot);
   if (rc == -1) return -1;
@@ -1071,7 +1130,10 @@ static int my_fetch(rt_cursor *base, rt_error *err) {
     ** end, whatever other statements left in mysql_errno meanwhile */
     if (!cur->stream) return 0;
     if (mysql_errno(c->db)) return fetch_failed(c, NULL, err);
-    if (c->active == cur && !mysql_more_results(c->db)) c->active = NULL;
+    if (c->active == cur && !mysql_more_results(c->db)) {
+      c->active = NULL;
+      report_warnings(c, mysql_warning_count(c->db));
+    }
     return 0;
   }
   /* the end of a stored result is found by counting: at its end
@@ -1093,8 +1155,10 @@ static int my_fetch(rt_cursor *base, rt_error *err) {
   }
   cur->done = 1;
   if (rc == MYSQL_NO_DATA) {
-    if (c->active == cur && !mysql_stmt_more_results(cur->stmt))
+    if (c->active == cur && !mysql_stmt_more_results(cur->stmt)) {
       c->active = NULL;
+      report_warnings(c, stream_warnings(c, cur->stmt));
+    }
     return 0;
   }
   return fetch_failed(c, cur->stmt, err);

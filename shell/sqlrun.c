@@ -11,6 +11,7 @@
 */
 #include "sqlrun.h"
 #include "core/cancel.h"
+#include "core/driver.h"
 #include "interrupt.h"
 
 #include <errno.h>
@@ -36,8 +37,13 @@
 
 rt_shell rt_sh;
 
+static void print_notice(void *ud, const char *message);
+
 void rt_sql_init(void) {
   memset(&rt_sh, 0, sizeof rt_sh);
+  /* whatever the shell runs, SQL typed or Lua, shows the server's notices
+  ** and warnings, as psql does; retort.so loaded elsewhere never prints */
+  rt_driver_set_notice(print_notice, NULL);
   rt_sh.format = RT_FMT_TABLE;
   rt_sh.limit = 1000;
   rt_sh.conn_ref = rt_sh.engine_ref = LUA_NOREF;
@@ -345,7 +351,7 @@ static int streams(const char *sql, size_t n, int txk) {
 }
 
 /* A server's notice, on stderr as psql shows it ("NOTICE:  ..."), after
-** what the output holds so far. */
+** what the output holds so far: the process's notice sink. */
 static void print_notice(void *ud, const char *message) {
   (void)ud;
   fflush(rt_sql_out());
@@ -494,7 +500,6 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
   sigaction(SIGINT, &sa, &old);
   canceled = 0;
   rt_cancel_enter(c->c.dbc);
-  c->c.dbc->notice = print_notice;
   t0 = rt_sql_now_ms();
   rc = c->c.dbc->drv->execute(c->c.dbc, text, NULL, 0,
                               streams(text, n, txk) ? RT_EXEC_STREAM : 0, &cur,
@@ -507,7 +512,6 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
       print_tag(f, text, n, cur->rowcount);
     cur->conn->drv->cursor_close(cur);
   }
-  c->c.dbc->notice = NULL; /* the library drops them */
   rt_cancel_leave();
   sigaction(SIGINT, &old, NULL);
   fflush(f);
