@@ -180,6 +180,10 @@ static int type_index(lua_State *L) {
     lua_pushinteger(L, u->t->width);
   else if (strcmp(k, "unsigned") == 0)
     lua_pushboolean(L, u->t->isunsigned);
+  else if (strcmp(k, "collation") == 0 && u->t->collation)
+    lua_pushstring(L, u->t->collation);
+  else if (strcmp(k, "charset") == 0 && u->t->charset)
+    lua_pushstring(L, u->t->charset);
   else if (strcmp(k, "fields") == 0 && u->t->fields)
     lua_pushstring(L, u->t->fields);
   else if (strcmp(k, "item_type") == 0 && u->t->item)

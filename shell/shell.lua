@@ -404,6 +404,13 @@ local function resolve(engine, arg)
   return nil, nil
 end
 
+-- a column's type without MySQL's COLLATE "..." tail: \d shows the
+-- collation in a column of its own, as psql does, and a diagram leaves it
+-- out, as it says nothing about the schema's shape
+local function type_text(t)
+  return (tostring(t):gsub("%s+COLLATE%s.*$", ""))
+end
+
 -- title, {columns, rows}, footer lines for \d NAME; nil and a message when
 -- there is no such table
 function M.describe(engine, arg)
@@ -421,10 +428,19 @@ function M.describe(engine, arg)
   for _, v in ipairs(M.views(engine, schema)) do
     if v == name then is_view = true end
   end
-  local rows = {}
-  for _, col in ipairs(insp:get_columns(name, schema)) do
-    rows[#rows + 1] = {col.name, tostring(col.type),
-                       col.nullable and "" or "not null", col.default or ""}
+  local rows, collated = {}, false
+  local columns = insp:get_columns(name, schema)
+  for _, col in ipairs(columns) do
+    if col.type.collation then collated = true end
+  end
+  -- psql's Collation column, where a column's collation is not its
+  -- table's default (what reflection reports: MariaDB's COLLATE)
+  for _, col in ipairs(columns) do
+    local row = {col.name, type_text(col.type)}
+    if collated then row[#row + 1] = col.type.collation or "" end
+    row[#row + 1] = col.nullable and "" or "not null"
+    row[#row + 1] = col.default or ""
+    rows[#rows + 1] = row
   end
   local foot = {}
   local function section(title, lines)
@@ -476,7 +492,8 @@ function M.describe(engine, arg)
   end
   local title = shown_schema and shown_schema .. "." .. name or name
   return (is_view and "View " or "Table ") .. quoted(title),
-         {"Column", "Type", "Nullable", "Default"}, rows, foot
+         collated and {"Column", "Type", "Collation", "Nullable", "Default"}
+           or {"Column", "Type", "Nullable", "Default"}, rows, foot
 end
 
 --[[ \erd ]]
@@ -497,12 +514,6 @@ local function schema(engine)
                      fkcol = fkcol, fks = fks}
   end
   return out
-end
-
--- a column's type for a diagram: without MySQL's COLLATE "..." tail,
--- which says nothing about the schema's shape
-local function type_text(t)
-  return (tostring(t):gsub("%s+COLLATE%s.*$", ""))
 end
 
 -- mermaid allows letters, digits, - _ ( ) [ ] in a type
