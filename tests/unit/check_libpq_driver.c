@@ -757,6 +757,41 @@ START_TEST(lost_connection_is_replaced) {
 }
 END_TEST
 
+/* What a notice hook or the sink received, one message after the other. */
+static char hooked[1024], sunk[1024];
+
+static void to_buf(void *ud, const char *message) {
+  char *b = ud;
+  strncat(b, message, 1023 - strlen(b));
+}
+
+/*
+** A notice goes to the connection's hook; without one to the process's
+** sink; without either nowhere (a library never prints).
+*/
+START_TEST(notices_hook_and_sink) {
+  rt_engine *e = pg_engine(NULL);
+  rt_connection c;
+  rt_connection_init(&c, e);
+  exec_ok(&c, "DO $$ BEGIN RAISE NOTICE 'nobody'; END $$");
+  rt_driver_set_notice(to_buf, sunk);
+  exec_ok(&c, "DO $$ BEGIN RAISE NOTICE 'to the sink'; END $$");
+  ck_assert_str_eq(sunk, "NOTICE:  to the sink\n");
+  c.dbc->notice = to_buf;
+  c.dbc->notice_ud = hooked;
+  exec_ok(&c, "DROP TABLE IF EXISTS rt_nothere");
+  ck_assert_str_eq(hooked,
+                   "NOTICE:  table \"rt_nothere\" does not exist, skipping\n");
+  ck_assert_str_eq(sunk, "NOTICE:  to the sink\n");
+  c.dbc->notice = NULL;
+  rt_driver_set_notice(NULL, NULL);
+  exec_ok(&c, "DO $$ BEGIN RAISE WARNING 'nobody again'; END $$");
+  ck_assert_str_eq(sunk, "NOTICE:  to the sink\n");
+  rt_connection_close(&c);
+  rt_engine_free(e);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("libpq_driver");
   TCase *tc = tcase_create("postgresql");
@@ -776,6 +811,7 @@ int main(void) {
   tcase_add_test(tc, streaming);
   tcase_add_test(tc, cancel_from_another_thread);
   tcase_add_test(tc, lost_connection_is_replaced);
+  tcase_add_test(tc, notices_hook_and_sink);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -673,6 +673,103 @@ START_TEST(transactions) {
 }
 END_TEST
 
+/* What the notice hook received, one message after the other. */
+static char notices[4096];
+
+static void collect(void *ud, const char *message) {
+  (void)ud;
+  strncat(notices, message, sizeof notices - strlen(notices) - 1);
+}
+
+static int has_notice(const char *s) {
+  return strstr(notices, s) != NULL;
+}
+
+/*
+** A statement's warnings go to the notice hook, as psql words a notice,
+** and SHOW WARNINGS is only sent when the server counted some and a hook
+** takes them (the server's Com_show_warnings counts what it was sent).
+*/
+START_TEST(warnings_as_notices) {
+  rt_engine *e = engine();
+  rt_connection c;
+  rt_error err = RT_ERROR_INIT;
+  rt_cursor *cur = NULL;
+  const rt_driver *d = e->drv;
+  rt_value p[2];
+  int64_t count;
+  long shows;
+  int rc;
+  rt_connection_init(&c, e);
+  exec_ok(&c, "SET SESSION sql_mode = ''");
+  exec_ok(&c, "DROP TABLE IF EXISTS rt_warn");
+  exec_ok(&c, "CREATE TABLE rt_warn (s VARCHAR(3))");
+  /* nobody takes notices: warnings are never asked for */
+  shows = status(&c, "Com_show_warnings");
+  exec_ok(&c, "DROP TABLE IF EXISTS rt_nothere");
+  exec_ok(&c, "INSERT INTO rt_warn VALUES ('abcdef')");
+  ck_assert_int_eq(status(&c, "Com_show_warnings"), shows);
+
+  notices[0] = '\0';
+  c.dbc->notice = collect;
+  /* no warnings: no SHOW WARNINGS either */
+  exec_ok(&c, "INSERT INTO rt_warn VALUES ('ab')");
+  ck_assert_int_eq(scalar_int(&c, "SELECT 2"), 2);
+  ck_assert_str_eq(notices, "");
+  ck_assert_int_eq(status(&c, "Com_show_warnings"), shows);
+
+  exec_ok(&c, "DROP TABLE IF EXISTS rt_nothere");
+  ck_assert_msg(has_notice("WARNING:  Note 1051: Unknown table '") &&
+                    has_notice("rt_nothere'\n"),
+                "%s", notices);
+  ck_assert_int_eq(status(&c, "Com_show_warnings"), shows + 1);
+  notices[0] = '\0';
+  exec_ok(&c, "INSERT INTO rt_warn VALUES ('abcdef')");
+  ck_assert_str_eq(notices,
+                   "WARNING:  Warning 1265: Data truncated for column 's' "
+                   "at row 1\n");
+
+  /* a stored result's warnings are known once it is stored (division by
+  ** zero warns in the default sql_mode) */
+  exec_ok(&c, "SET SESSION sql_mode = DEFAULT");
+  notices[0] = '\0';
+  ck_assert_int_eq(
+      rt_connection_execute(&c, "SELECT 1/0", NULL, 0, 0, &cur, &err), 0);
+  ck_assert_str_eq(notices, "WARNING:  Warning 1365: Division by 0\n");
+  d->cursor_close(cur);
+  /* a streamed one's when its rows end */
+  notices[0] = '\0';
+  ck_assert_int_eq(rt_connection_execute(&c, "SELECT 1/0, s FROM rt_warn", NULL,
+                                         0, RT_EXEC_STREAM, &cur, &err),
+                   0);
+  while ((rc = d->fetch(cur, &err)) > 0) {
+  }
+  ck_assert_int_eq(rc, 0);
+  ck_assert_msg(has_notice("WARNING:  Warning 1365: Division by 0\n"), "%s",
+                notices);
+  d->cursor_close(cur);
+
+  /* executemany, batched into one statement */
+  exec_ok(&c, "SET SESSION sql_mode = ''");
+  notices[0] = '\0';
+  p[0] = rt_vtext("wxyz", 4);
+  p[1] = rt_vtext("klmno", 5);
+  ck_assert_int_eq(rt_connection_executemany(&c,
+                                             "INSERT INTO rt_warn VALUES (?)",
+                                             p, 1, 2, &count, &err),
+                   0);
+  ck_assert_int_eq(count, 2);
+  ck_assert_msg(has_notice("Data truncated for column 's' at row 1\n") &&
+                    has_notice("Data truncated for column 's' at row 2\n"),
+                "%s", notices);
+
+  c.dbc->notice = NULL;
+  exec_ok(&c, "DROP TABLE rt_warn");
+  rt_connection_close(&c);
+  rt_engine_free(e);
+}
+END_TEST
+
 int main(void) {
   Suite *s;
   TCase *tc;
@@ -695,6 +792,7 @@ int main(void) {
   tcase_add_test(tc, lost_connection);
   tcase_add_test(tc, pre_ping_replaces_dead_idle_connection);
   tcase_add_test(tc, transactions);
+  tcase_add_test(tc, warnings_as_notices);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
