@@ -195,6 +195,16 @@ for _, db in ipairs(T.databases()) do
     create(conn, d)
     conn:commit()
     check_columns(conn, d, "reflected")
+    if d == "mysql" then
+      -- a string type's charset and collation read as SQLAlchemy's
+      -- (VARCHAR(10, charset='latin1', collation='latin1_swedish_ci'))
+      local cols, last = sa.inspect(conn):get_columns("rt_rtypes"), nil
+      last = cols[#cols].type
+      T.eq({last.charset, last.collation}, {"latin1", "latin1_swedish_ci"},
+           "charset and collation of a latin1 column")
+      T.eq({cols[10].type.charset, cols[10].type.collation}, {nil, nil},
+           "a varchar of the table's own collation has neither")
+    end
     local t = sa.Table("rt_rtypes", sa.MetaData(), {autoload_with = conn})
     check_ddl(conn, d, t)
     -- the reflected table created again reflects the same
