@@ -19,7 +19,12 @@ export TERM=xterm PAGER=
 R() { "$RETORT" --norc "$@"; }
 
 # the module in a stock lua5.4 (another host): runs Lua $2 with `engine`
-# on URL $1
+# on URL $1.  A stock lua5.4 cannot load a sanitized module (the runtime
+# must come first): those checks are for the normal build.
+module_check() { # name expected URL lua
+  [ -n "${RETORT_SANITIZED:-}" ] && return 0
+  check "$1" "$2" "$(module_run "$3" "$4" 2>&1)"
+}
 module_run() {
   (cd "$BUILD" && U="$1" lua5.4 -e 'package.cpath = "./?.so;" .. package.cpath
     local retort = require "retort"
@@ -60,11 +65,11 @@ script done" "$(R "$PG" "$tmp/notice.lua" 2>&1)"
   check "pg: the notices are on stderr" "done" \
     "$(R "$PG" -e "engine:connect():exec_driver_sql([[$do_notice]])
       print('done')" 2>/dev/null)"
-  check "pg: the module in another host never prints one" "done" \
-    "$(module_run "$PG" "local c = engine:connect()
+  module_check "pg: the module in another host never prints one" "done" \
+    "$PG" "local c = engine:connect()
       c:exec_driver_sql('drop table if exists rt_nothere')
       c:exec_driver_sql([[$do_notice]])
-      print('done')" 2>&1)"
+      print('done')"
 
   start "$PG"
   enter "c = engine:connect()"
@@ -115,10 +120,10 @@ WARNING:  Warning 1365: Division by 0
 nil" "$(R "$my" -e "local c = engine:connect()
       c:exec_driver_sql('drop table if exists rt_nothere')
       print(c:exec_driver_sql('select 1/0'):scalar())" 2>&1)"
-  check "mariadb: the module in another host never prints one" "nil" \
-    "$(module_run "$my" "local c = engine:connect()
+  module_check "mariadb: the module in another host never prints one" "nil" \
+    "$my" "local c = engine:connect()
       c:exec_driver_sql('drop table if exists rt_nothere')
-      print(c:exec_driver_sql('select 1/0'):scalar())" 2>&1)"
+      print(c:exec_driver_sql('select 1/0'):scalar())"
 
   start "$my"
   enter "drop table if exists rt_nothere;"
