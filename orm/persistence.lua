@@ -102,6 +102,76 @@ end
 -- attribute is expired, its next read loading what the database made of
 -- it.  (Checked per object only when C.sql_rows finds one.)
 
+-- The client-side defaults (kind "default": INSERT) or onupdates (kind
+-- "onupdate": UPDATE) of m's table that are Lua functions or plain
+-- values, in the table's column order: {idx, key, fn, value, pk}; false
+-- when none; `any_fn` tells whether one is a function.  (m may be one
+-- table's part of a hierarchy: its colkeys cover that table only.)
+local function client_defaults(m, kind)
+  local cache = m._client_defaults
+  if not cache then cache = {}; m._client_defaults = cache end
+  local list = cache[kind]
+  if list ~= nil then return list end
+  local byk = {}
+  for i, k in pairs(m.colkeys) do byk[k] = i end
+  list = {}
+  for _, col in ipairs(m.local_table.columns) do
+    local i = byk[col.key]
+    local d = i and col[kind]
+    if type(d) == "table" and (d.is_callable or d.is_scalar) then
+      list[#list + 1] = {idx = i, key = col.key, value = d.arg,
+                         fn = d.is_callable and d.arg, pk = col.primary_key}
+      if d.is_callable then list.any_fn = true end
+    end
+  end
+  if #list == 0 then list = false end
+  cache[kind] = list
+  return list
+end
+I.client_defaults = client_defaults
+
+-- Give params (one row's parameter map) the client-side defaults it
+-- lacks, as SQLAlchemy's execution does before it sends the row: in
+-- column order, a function called with a context whose
+-- current_parameters are the row's values so far.  The object holds the
+-- values once the flush succeeds (SQLAlchemy's prefetch), without a
+-- SELECT; a key made so the caller sets once the row is in (keys_known).
+-- (INSERT: the scalar defaults other than a key are only added to the
+-- map, the flush's end sets those as for every mapper.)
+local function fill_defaults(m, kind, obj, params, done)
+  local list = client_defaults(m, kind)
+  if not list then return end
+  for _, d in ipairs(list) do
+    if params[d.key] == nil and not (d.pk and not d.fn) then
+      local v = d.value
+      if d.fn then v = d.fn({current_parameters = params}) end
+      if v == nil then v = sa.null end
+      params[d.key] = v
+      if not d.pk and (d.fn or kind == "onupdate") then
+        done.prefetch = done.prefetch or {}
+        table.insert(done.prefetch, {obj, d.idx, v})
+      end
+    end
+  end
+end
+I.fill_defaults = fill_defaults
+
+-- whether params give every key column of m (a key default made them)
+local function keys_known(m, params)
+  for _, idx in ipairs(m.pk_index) do
+    local v = params[m.colkeys[idx]]
+    if v == nil or v == sa.null then return false end
+  end
+  return true
+end
+
+-- the key columns of obj from params, once its INSERT succeeded
+local function set_keys_from(m, obj, params)
+  for _, idx in ipairs(m.pk_index) do
+    C.set(obj, idx, params[m.colkeys[idx]])
+  end
+end
+
 -- an UPDATE of `expected` rows that matched `count` (-1: the driver
 -- cannot tell) lost a row to another transaction: StaleDataError
 local function check_updated(m, expected, count)
@@ -123,22 +193,34 @@ local function split_sql(m, params, idxs)
   end
   return vp
 end
+I.split_sql = split_sql
+
+-- Is obj's attribute i a bound value (literal(5), bindparam("x", 5))?
+-- Its statement binds it rather than computing anything, so SQLAlchemy
+-- neither expires nor fetches it: the attribute keeps the bind object.
+local function holds_bind(obj, i)
+  return C.node_kind((C.get(obj, i))) == "bind"
+end
 
 -- expire the expressions' attributes of obj after the flush (not the
--- ones in skip: a key read back)
+-- ones in skip: a key read back; nor bound values)
 local function expire_sql_after(done, obj, idxs, skip)
   local list = {}
   for _, i in ipairs(idxs) do
-    if not (skip and skip[i]) then list[#list + 1] = i end
+    if not (skip and skip[i]) and not holds_bind(obj, i) then
+      list[#list + 1] = i
+    end
   end
   if #list == 0 then return end
   done.expire_sql = done.expire_sql or {}
   table.insert(done.expire_sql, {obj, list})
 end
+I.expire_sql_after = expire_sql_after
 
 -- The UPDATE of one object with SQL expressions among its new values.
 local function update_sql_row(s, conn, m, obj, idxs, done)
   local params = C.update_params(obj, m.colkeys, m.pk_params)
+  fill_defaults(m, "onupdate", obj, params, done)
   local vp = split_sql(m, params, idxs)
   local count = run(s, conn, update_stmt(m):values(vp), params).rowcount
   check_updated(m, 1, count)
@@ -200,6 +282,7 @@ local function emit_updates(s, conn, m, objs, done)
   if #list == 0 then return end
   local stmt = update_stmt(m)
   local sql = C.sql_rows(list, m.colkeys)
+  local onupdates = client_defaults(m, "onupdate")
   local i = 1
   for k = 1, #runs, 2 do
     local sig, last = runs[k], runs[k + 1]
@@ -214,6 +297,19 @@ local function emit_updates(s, conn, m, objs, done)
         end
         for r = i + 1, last do
           if sql[r] then j = r - 1; break end
+        end
+      end
+      if onupdates then
+        -- the rows' onupdate values, made now (functions: per row)
+        local rows = {}
+        for r = i, j do
+          local p = C.update_params(list[r], m.colkeys, m.pk_params)
+          fill_defaults(m, "onupdate", list[r], p, done)
+          rows[#rows + 1] = p
+        end
+        if onupdates.any_fn then
+          check_updated(m, j - i + 1, run_batch(s, conn, stmt, rows))
+          goto next
         end
       end
       do
@@ -243,6 +339,12 @@ end
 -- the inserted primary key.
 local function insert_sql_row(s, conn, m, obj, ins, gen, idxs, done)
   local params = C.insert_params(obj, m.colkeys, m.insert_none)
+  local known = false
+  if m.lua_defaults then
+    fill_defaults(m, "default", obj, params, done)
+    known = gen and keys_known(m, params)
+    if known then gen = false end
+  end
   local vp = split_sql(m, params, idxs)
   local keyidx = {}
   for _, idx in ipairs(m.pk_index) do
@@ -257,7 +359,10 @@ local function insert_sql_row(s, conn, m, obj, ins, gen, idxs, done)
     local set = {}
     for _, i in ipairs(extra) do set[i] = true end
     for _, i in ipairs(idxs) do
-      if not keyidx[i] then set[i] = true; keyidx[i] = true end
+      if not keyidx[i] and not holds_bind(obj, i) then
+        set[i] = true
+        keyidx[i] = true
+      end
     end
     extra = {}
     for i in pairs(set) do extra[#extra + 1] = i end
@@ -275,6 +380,7 @@ local function insert_sql_row(s, conn, m, obj, ins, gen, idxs, done)
   elseif gen then
     C.set(obj, m.pk_index[1], r.lastrowid)
   end
+  if known then set_keys_from(m, obj, params) end
   expire_sql_after(done, obj, idxs, keyidx)
 end
 
@@ -330,15 +436,21 @@ local function emit_inserts(s, conn, m, objs, done)
       C.set_keys(objs, i, j, m.pk_index[1], keys)
       i = j + 1
     elseif gen or extra then
+      local params, sig = C.insert_params(obj, m.colkeys, m.insert_none)
+      -- (a key a Lua-function default makes is known before the INSERT)
+      local genpk = gen
+      if not precompiled then
+        fill_defaults(m, "default", obj, params, done)
+        if gen and keys_known(m, params) then genpk = false end
+      end
       local stmt, kind = ins, "insert1"
       if extra then
-        stmt, kind = I.returning_insert(m, ins, extra, gen)
-      elseif returning then
+        stmt, kind = I.returning_insert(m, ins, extra, genpk)
+      elseif returning and genpk then
         cache.insert_returning = cache.insert_returning or
           ins:returning(table.unpack(m.primary_key))
         stmt, kind = cache.insert_returning, "insert_returning"
       end
-      local params, sig = C.insert_params(obj, m.colkeys, m.insert_none)
       local r
       if next(params) == nil then
         -- no column has a value: INSERT ... DEFAULT VALUES
@@ -356,13 +468,16 @@ local function emit_inserts(s, conn, m, objs, done)
         r = run(s, conn, stmt, params)
       end
       if extra then
-        I.returned_defaults(m, obj, r:first(), extra, gen)
+        I.returned_defaults(m, obj, r:first(), extra, genpk)
+      elseif not genpk then
+        set_keys_from(m, obj, params)
       elseif returning then
         local row = r:first()
         for k, idx in ipairs(m.pk_index) do C.set(obj, idx, row[k]) end
       else
         C.set(obj, m.pk_index[1], r.lastrowid)
       end
+      if gen and not genpk and extra then set_keys_from(m, obj, params) end
       i = i + 1
     else
       if precompiled then
@@ -372,7 +487,9 @@ local function emit_inserts(s, conn, m, objs, done)
       else
         local rows = {}
         for k = i, j do
-          rows[#rows + 1] = (C.insert_params(objs[k], m.colkeys, m.insert_none))
+          local p = C.insert_params(objs[k], m.colkeys, m.insert_none)
+          fill_defaults(m, "default", objs[k], p, done)
+          rows[#rows + 1] = p
         end
         run_batch(s, conn, ins, rows)
       end

@@ -88,7 +88,9 @@ local function emit_versioned_updates(s, conn, m, objs, done)
   local list = {}
   for r, obj in ipairs(objs) do if sigs[r] then list[#list + 1] = obj end end
   sort_by_identity(m, list)
-  for _, obj in ipairs(list) do
+  -- attributes set to SQL expressions (C.sql_rows) render inline
+  local sql = C.sql_rows(list, m.colkeys)
+  for r, obj in ipairs(list) do
     local old
     if select(2, C.flags(obj, vi)) then
       old = C.committed(obj, vi)
@@ -98,9 +100,14 @@ local function emit_versioned_updates(s, conn, m, objs, done)
       obj[m.keys[vi]] = (old or 0) + 1
     end
     local params = C.update_params(obj, m.colkeys, m.pk_params)
+    I.fill_defaults(m, "onupdate", obj, params, done)
     params.version_old = old == nil and sa.null or old
-    I.check_updated(m, 1, I.run(s, conn, versioned_stmt(m, "update"),
-                                params).rowcount)
+    local stmt = versioned_stmt(m, "update")
+    if sql and sql[r] then
+      stmt = stmt:values(I.split_sql(m, params, sql[r]))
+      I.expire_sql_after(done, obj, sql[r])
+    end
+    I.check_updated(m, 1, I.run(s, conn, stmt, params).rowcount)
   end
   if m.eager_cols then
     I.fetch_server_values(s, conn, m, list, "update")
