@@ -301,10 +301,25 @@ local function emit_updates(s, conn, m, objs, done)
       end
       if onupdates then
         -- the rows' onupdate values, made now (functions: per row)
-        local rows = {}
+        local rows, first = {}, nil
         for r = i, j do
           local p = C.update_params(list[r], m.colkeys, m.pk_params)
+          local n0 = done.prefetch and #done.prefetch or 0
           fill_defaults(m, "onupdate", list[r], p, done)
+          -- SQLAlchemy 1.4 gives every object of an executemany UPDATE
+          -- the onupdate values made for its first row (the rows
+          -- themselves get their own): so do we
+          if r == i then
+            first = {}
+            for k = n0 + 1, done.prefetch and #done.prefetch or 0 do
+              first[done.prefetch[k][2]] = done.prefetch[k][3]
+            end
+          else
+            for k = n0 + 1, done.prefetch and #done.prefetch or 0 do
+              local e = done.prefetch[k]
+              if first[e[2]] ~= nil then e[3] = first[e[2]] end
+            end
+          end
           rows[#rows + 1] = p
         end
         if onupdates.any_fn then

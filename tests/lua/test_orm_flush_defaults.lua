@@ -1,0 +1,299 @@
+-- What a flush does with the values a row gets besides the object's own:
+-- Lua-function column defaults (with and without the context argument)
+-- and client-side onupdates (functions, plain values) are made before the
+-- statement and held by the object afterwards without a SELECT, while SQL
+-- expression defaults and onupdates and server-side ones are expired;
+-- SQL expressions assigned to attributes of a versioned mapper render in
+-- the versioned UPDATE; a bound value (literal, bindparam) assigned to an
+-- attribute is sent as a parameter and stays the attribute's value.  The
+-- statements, their order and the object states are SQLAlchemy 1.4's for
+-- the same steps.  (PostgreSQL: SQLAlchemy 1.4 sends rows whose key the
+-- database makes as one executemany with RETURNING, retort one by one;
+-- there the INSERTs are checked by their text.)
+local T = require "testing"
+
+local function capture(engine)
+  local log = {}
+  orm.event.listen(engine, "before_cursor_execute",
+    function(_, _, sql)
+      log[#log + 1] = (sql:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")
+                          :gsub('[`"]', ""):gsub("%$%d+", "?"))
+    end)
+  return log
+end
+local function take(log)
+  local out = {}
+  for i = 1, #log do out[i] = log[i]; log[i] = nil end
+  return out
+end
+local function unloaded(obj)
+  local t = orm.inspect(obj).unloaded
+  table.sort(t)
+  return table.concat(t, ",")
+end
+
+for _, db in ipairs(T.databases()) do
+  local pfx = db.name .. ": "
+  local pg = db.name == "postgresql"
+
+  -- body(s, log, ...) with the mapping's tables made, dropped whatever
+  -- happens
+  local function with_tables(Base, body)
+    local e = create_engine(db.url)
+    Base.metadata:drop_all(e)
+    Base.metadata:create_all(e)
+    local s = orm.Session(e)
+    local ok, err = pcall(body, s, capture(e), e)
+    s:close()
+    Base.metadata:drop_all(e)
+    e:dispose()
+    if not ok then error(err, 0) end
+  end
+
+  -- the INSERTs of rows whose key the database makes (see the header)
+  local function inserts(got, sql, n)
+    if pg then
+      T.ok(#got >= 1, "inserts run")
+      for _, g in ipairs(got) do T.eq(g, sql .. " RETURNING fd_a.id") end
+    else
+      local want = {}
+      for i = 1, n do want[i] = sql end
+      T.eq(got, want)
+    end
+  end
+
+  local function defaults_mapping()
+    local Base = orm.declarative_base()
+    local n = {0}
+    local function counter() n[1] = n[1] + 1; return n[1] * 10 end
+    local A = Base:class "A" {
+      __tablename__ = "fd_a",
+      id = Column(Integer, {primary_key = true}),
+      name = Column(String(20)),
+      f0 = Column(Integer, {default = counter}),
+      f1 = Column(String(30), {default = function(ctx)
+        return "n-" .. tostring(ctx.current_parameters.name)
+      end}),
+      sc = Column(Integer, {default = 5}),
+      sq = Column(Integer, {default = text("7")}),
+      sd = Column(Integer, {server_default = text("8")}),
+      ou = Column(Integer, {onupdate = counter}),
+      ous = Column(Integer, {onupdate = 42}),
+      ouq = Column(Integer, {onupdate = text("99")}),
+      sou = Column(Integer, {server_default = text("1"),
+                             server_onupdate = FetchedValue()}),
+    }
+    return Base, A, n
+  end
+
+  T.test(pfx .. "function defaults are prefetched by the INSERT", function()
+    local Base, A, n = defaults_mapping()
+    with_tables(Base, function(s, log)
+      local a = A{name = "x", ou = 0, ous = 0, ouq = 0}
+      local b = A{name = "y", ou = 0, ous = 0, ouq = 0}
+      s:add_all{a, b}
+      take(log)
+      s:flush()
+      inserts(take(log), "INSERT INTO fd_a (name, f0, f1, sc, sq, ou, ous, " ..
+              "ouq) VALUES (?, ?, ?, ?, 7, ?, ?, ?)", 2)
+      -- the functions' values and the scalar are the objects'; the SQL
+      -- expression and server defaults are not
+      T.eq(unloaded(a), "sd,sou,sq")
+      T.eq({a.f0, a.f1, a.sc, b.f0, b.f1, b.sc}, {10, "n-x", 5, 20, "n-y", 5})
+      T.eq(take(log), {})
+      T.eq(n[1], 2)
+      T.eq({a.sq, a.sd, a.sou}, {7, 8, 1})
+      T.eq(take(log), {"SELECT fd_a.sq AS fd_a_sq, fd_a.sd AS fd_a_sd, " ..
+           "fd_a.sou AS fd_a_sou FROM fd_a WHERE fd_a.id = ?"})
+      -- the row holds what the object says
+      s:expire_all()
+      T.eq({a.f0, a.f1, b.f0, b.f1}, {10, "n-x", 20, "n-y"})
+    end)
+  end)
+
+  T.test(pfx .. "onupdate functions and values are prefetched by the UPDATE",
+         function()
+    local Base, A, n = defaults_mapping()
+    with_tables(Base, function(s, log)
+      local a = A{name = "x", ou = 0, ous = 0, ouq = 0}
+      local b = A{name = "y", ou = 0, ous = 0, ouq = 0}
+      s:add_all{a, b}
+      s:flush()
+      take(log)
+      a.name = "z"
+      s:flush()
+      T.eq(take(log), {"UPDATE fd_a SET name=?, ou=?, ous=?, ouq=99 " ..
+                       "WHERE fd_a.id = ?"})
+      T.eq(unloaded(a), "ouq,sd,sou,sq")
+      T.eq({a.ou, a.ous, a.f0}, {30, 42, 10})
+      T.eq(take(log), {})
+      T.eq({a.ouq, a.sq, a.sd, a.sou}, {99, 7, 8, 1})
+      T.eq(take(log), {"SELECT fd_a.sq AS fd_a_sq, fd_a.sd AS fd_a_sd, " ..
+           "fd_a.ouq AS fd_a_ouq, fd_a.sou AS fd_a_sou FROM fd_a " ..
+           "WHERE fd_a.id = ?"})
+      -- rows alike go as one executemany, the function called per row;
+      -- as in SQLAlchemy 1.4, every object holds the first row's values
+      a.name, b.name = "q", "r"
+      s:flush()
+      T.eq(take(log), {"UPDATE fd_a SET name=?, ou=?, ous=?, ouq=99 " ..
+                       "WHERE fd_a.id = ?"})
+      T.eq({a.ou, b.ou, n[1]}, {40, 40, 5})
+      T.eq(unloaded(a), "ouq,sou")
+      T.eq(unloaded(b), "ouq,sd,sou,sq")
+      s:expire_all()
+      T.eq({a.ou, a.ous, b.ou, b.ous}, {40, 42, 50, 42})
+      -- an attribute the change sets itself takes no onupdate
+      a.ou = 7
+      s:flush()
+      T.eq(a.ou, 7)
+      s:expire_all()
+      T.eq({a.ou, n[1]}, {7, 5})
+    end)
+  end)
+
+  T.test(pfx .. "a key made by a function default", function()
+    local Base = orm.declarative_base()
+    local n = 0
+    local K = Base:class "K" {
+      __tablename__ = "fd_k",
+      id = Column(String(20), {primary_key = true,
+                               default = function() n = n + 1; return "k" .. n end}),
+      name = Column(String(20)),
+    }
+    with_tables(Base, function(s, log)
+      local a, b, c = K{name = "x"}, K{name = "y"}, K{id = "z9", name = "z"}
+      s:add_all{a, b, c}
+      take(log)
+      s:flush()
+      local got = take(log)
+      for _, g in ipairs(got) do
+        T.eq(g, "INSERT INTO fd_k (id, name) VALUES (?, ?)")
+      end
+      if not pg then T.eq(#got, 3) end
+      T.eq({a.id, b.id, c.id}, {"k1", "k2", "z9"})
+      T.eq(orm.inspect(a).identity, {"k1"})
+      T.eq(unloaded(a), "")
+      T.ok(s:get(K, "k2") == b, "identity map")
+      T.eq(take(log), {})
+      s:expire_all()
+      T.eq(b.name, "y")
+    end)
+  end)
+
+  local function versioned()
+    local Base = orm.declarative_base()
+    local V = Base:class "V" {
+      __tablename__ = "fd_v",
+      id = Column(Integer, {primary_key = true}),
+      value = Column(Integer),
+      ts = Column(String(40)),
+      version = Column(Integer, {nullable = false}),
+      __mapper_args__ = {version_id_col = "version"},
+    }
+    return Base, V
+  end
+
+  T.test(pfx .. "SQL expressions in a versioned UPDATE", function()
+    local Base, V = versioned()
+    with_tables(Base, function(s, log)
+      local v = V{id = 1, value = 5, ts = "s"}
+      s:add(v)
+      s:flush()
+      take(log)
+      v.value = V.value + 1
+      s:flush()
+      T.eq(take(log), {"UPDATE fd_v SET value=(fd_v.value + ?), version=? " ..
+                       "WHERE fd_v.id = ? AND fd_v.version = ?"})
+      T.eq(unloaded(v), "value")
+      T.eq(v.version, 2)
+      T.eq(take(log), {})
+      T.eq(v.value, 6)
+      T.eq(take(log), {"SELECT fd_v.value AS fd_v_value FROM fd_v " ..
+                       "WHERE fd_v.id = ?"})
+      v.value, v.ts = literal_column("10"), "a"
+      s:flush()
+      T.eq(take(log), {"UPDATE fd_v SET value=10, ts=?, version=? " ..
+                       "WHERE fd_v.id = ? AND fd_v.version = ?"})
+      T.eq(unloaded(v), "value")
+      T.eq({v.value, v.ts, v.version}, {10, "a", 3})
+      v.ts = func.lower("ABC")
+      s:flush()
+      take(log)
+      T.eq(unloaded(v), "ts")
+      T.eq({v.ts, v.version}, {"abc", 4})
+      -- an expired version loads before the UPDATE that matches it
+      s:expire(v, {"version"})
+      take(log)
+      v.value = V.value * 2
+      s:flush()
+      T.eq(take(log), {
+        "SELECT fd_v.version AS fd_v_version FROM fd_v WHERE fd_v.id = ?",
+        "UPDATE fd_v SET value=(fd_v.value * ?), version=? " ..
+        "WHERE fd_v.id = ? AND fd_v.version = ?"})
+      T.eq({v.value, v.version}, {20, 5})
+      s:commit()
+    end)
+  end)
+
+  T.test(pfx .. "a lost versioned UPDATE with an expression", function()
+    local Base, V = versioned()
+    with_tables(Base, function(s, log, e)
+      local v = V{id = 1, value = 5, ts = "s"}
+      s:add(v)
+      s:commit()
+      T.eq(v.version, 1)
+      local c = e:connect()
+      c:execute(text("UPDATE fd_v SET version = 9 WHERE id = 1"))
+      c:commit()
+      c:close()
+      v.value = V.value + 1
+      T.raises("StaleDataError", function() s:flush() end)
+      s:rollback()
+      take(log)
+      T.eq({v.value, v.version}, {5, 9})
+    end)
+  end)
+
+  T.test(pfx .. "bound values assigned to attributes stay as they are",
+         function()
+    local Base = orm.declarative_base()
+    local W = Base:class "W" {
+      __tablename__ = "fd_l",
+      id = Column(Integer, {primary_key = true}),
+      value = Column(Integer),
+      name = Column(String(20)),
+    }
+    with_tables(Base, function(s, log, e)
+      local lit = literal(5)
+      local w = W{id = 1, value = lit, name = "a"}
+      s:add(w)
+      take(log)
+      s:flush()
+      T.eq(take(log), {"INSERT INTO fd_l (id, value, name) VALUES (?, ?, ?)"})
+      -- the attribute holds the bind object, no SELECT
+      T.eq(unloaded(w), "")
+      T.ok(rawequal(w.value, lit), "the literal itself")
+      T.eq(take(log), {})
+      local bp = bindparam("zz", 9)
+      w.value = bp
+      s:flush()
+      T.eq(take(log), {"UPDATE fd_l SET value=? WHERE fd_l.id = ?"})
+      T.eq(unloaded(w), "")
+      T.ok(rawequal(w.value, bp), "the bindparam itself")
+      T.eq(tostring(w.value), ":zz")
+      T.eq(take(log), {})
+      -- with another SQL expression: that one is expired, the bind not
+      w.value, w.name = literal(12), func.upper("b")
+      s:flush()
+      T.eq(take(log), {"UPDATE fd_l SET value=?, name=upper(?) " ..
+                       "WHERE fd_l.id = ?"})
+      T.eq(unloaded(w), "name")
+      s:commit()
+      local row = e:connect():execute(text("SELECT value, name FROM fd_l"))
+                   :first()
+      T.eq({row[1], row[2]}, {12, "B"})
+    end)
+  end)
+end
+
+T.done()
