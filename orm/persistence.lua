@@ -512,6 +512,7 @@ local function emit_inserts(s, conn, m, objs, done)
     end
   end
   if m.eager_cols then I.fetch_server_values(s, conn, m, objs, "insert") end
+  if m.version_idx then I.inserted_versions(s, conn, m, objs) end
 end
 
 local function emit_deletes(s, conn, m, objs, done)

@@ -254,6 +254,134 @@ for _, db in ipairs(T.databases()) do
     end)
   end)
 
+  T.test(pfx .. "a custom version_id_generator", function()
+    local Base = orm.declarative_base()
+    local n, seen = 0, {}
+    local G = Base:class "G" {
+      __tablename__ = "fd_g",
+      id = Column(Integer, {primary_key = true}),
+      value = Column(Integer),
+      ver = Column(String(40), {nullable = false}),
+      __mapper_args__ = {version_id_col = "ver",
+                         version_id_generator = function(v)
+                           n = n + 1
+                           seen[n] = v == nil and "nil" or v
+                           return "g" .. n
+                         end},
+    }
+    with_tables(Base, function(s, log)
+      -- the INSERT takes the generator's first version, not one given
+      local g = G{id = 1, value = 1, ver = "given"}
+      s:add(g)
+      take(log)
+      s:flush()
+      T.eq(take(log), {"INSERT INTO fd_g (id, value, ver) VALUES (?, ?, ?)"})
+      T.eq({g.ver, unloaded(g)}, {"g1", ""})
+      g.value = 2
+      s:flush()
+      T.eq(take(log), {"UPDATE fd_g SET value=?, ver=? " ..
+                       "WHERE fd_g.id = ? AND fd_g.ver = ?"})
+      T.eq(g.ver, "g2")
+      g.value = G.value + 5
+      s:flush()
+      T.eq(take(log), {"UPDATE fd_g SET value=(fd_g.value + ?), ver=? " ..
+                       "WHERE fd_g.id = ? AND fd_g.ver = ?"})
+      T.eq({g.ver, unloaded(g)}, {"g3", "value"})
+      T.eq(g.value, 7)
+      take(log)
+      -- a version set by hand is the UPDATE's own
+      g.ver = "manual"
+      s:flush()
+      T.eq(take(log), {"UPDATE fd_g SET ver=? WHERE fd_g.id = ? AND " ..
+                       "fd_g.ver = ?"})
+      T.eq({g.ver, n}, {"manual", 3})
+      T.eq(seen, {"nil", "g1", "g2"})
+      s:delete(g)
+      s:flush()
+      T.eq(take(log), {"DELETE FROM fd_g WHERE fd_g.id = ? AND fd_g.ver = ?"})
+      T.raises("ArgumentError", function()
+        orm.declarative_base():class "Bad" {
+          __tablename__ = "fd_bad",
+          id = Column(Integer, {primary_key = true}),
+          ver = Column(Integer),
+          __mapper_args__ = {version_id_col = "ver", version_id_generator = 5},
+        }
+      end)
+    end)
+  end)
+
+  T.test(pfx .. "version_id_generator=false: the database's versions",
+         function()
+    local Base = orm.declarative_base()
+    local F = Base:class "F" {
+      __tablename__ = "fd_f",
+      id = Column(Integer, {primary_key = true}),
+      value = Column(Integer),
+      ver = Column(Integer, {nullable = false, server_default = text("1")}),
+      __mapper_args__ = {version_id_col = "ver", version_id_generator = false},
+    }
+    local F2 = Base:class "F2" {
+      __tablename__ = "fd_f2",
+      id = Column(Integer, {primary_key = true}),
+      value = Column(Integer),
+      ver = Column(Integer, {nullable = false, server_default = text("1"),
+                             server_onupdate = FetchedValue()}),
+      __mapper_args__ = {version_id_col = "ver", version_id_generator = false},
+    }
+    local RET = pg and " RETURNING fd_f.ver" or ""
+    with_tables(Base, function(s, log)
+      local f = F{id = 1, value = 1}
+      s:add(f)
+      take(log)
+      -- the version is read back by the flush
+      s:flush()
+      T.eq(take(log), {"INSERT INTO fd_f (id, value) VALUES (?, ?)",
+                       "SELECT fd_f.ver AS fd_f_ver FROM fd_f " ..
+                       "WHERE fd_f.id = ?"})
+      T.eq({f.ver, unloaded(f)}, {1, ""})
+      -- not incremented: matched, and (PostgreSQL) returned
+      f.value = 2
+      s:flush()
+      T.eq(take(log), {"UPDATE fd_f SET value=? WHERE fd_f.id = ? AND " ..
+                       "fd_f.ver = ?" .. RET})
+      T.eq({f.ver, unloaded(f)}, {1, ""})
+      f.value, f.ver = 3, 7
+      s:flush()
+      T.eq(take(log), {"UPDATE fd_f SET value=?, ver=? WHERE fd_f.id = ? " ..
+                       "AND fd_f.ver = ?"})
+      T.eq(f.ver, 7)
+      f.value = F.value + 1
+      s:flush()
+      T.eq(take(log), {"UPDATE fd_f SET value=(fd_f.value + ?) " ..
+                       "WHERE fd_f.id = ? AND fd_f.ver = ?" .. RET})
+      T.eq({f.ver, unloaded(f)}, {7, "value"})
+      T.eq(f.value, 4)
+      take(log)
+      s:delete(f)
+      s:flush()
+      T.eq(take(log), {"DELETE FROM fd_f WHERE fd_f.id = ? AND fd_f.ver = ?"})
+      -- a server_onupdate version: read after the UPDATEs (PostgreSQL:
+      -- returned by each)
+      local a, b = F2{id = 1, value = 1}, F2{id = 2, value = 1}
+      s:add_all{a, b}
+      s:flush()
+      take(log)
+      a.value, b.value = 2, 2
+      s:flush()
+      local upd = "UPDATE fd_f2 SET value=? WHERE fd_f2.id = ? AND " ..
+                  "fd_f2.ver = ?"
+      local sel = "SELECT fd_f2.ver AS fd_f2_ver FROM fd_f2 WHERE fd_f2.id = ?"
+      if pg then
+        T.eq(take(log), {upd .. " RETURNING fd_f2.ver",
+                         upd .. " RETURNING fd_f2.ver"})
+      else
+        T.eq(take(log), {upd, upd, sel, sel})
+      end
+      T.eq({a.ver, unloaded(a)}, {1, ""})
+      T.eq(take(log), {})
+    end)
+  end)
+
   T.test(pfx .. "bound values assigned to attributes stay as they are",
          function()
     local Base = orm.declarative_base()
