@@ -151,6 +151,54 @@ for _, db in ipairs(T.databases()) do
     end)
   end)
 
+  T.test(pfx .. "function defaults and onupdates of joined tables",
+         function()
+    local Base = orm.declarative_base()
+    local n = 0
+    local function counter() n = n + 1; return n end
+    local P = Base:class "P" {
+      __tablename__ = "fd_p",
+      id = Column(Integer, {primary_key = true}),
+      type = Column(String(10)),
+      pf = Column(Integer, {default = counter}),
+      pou = Column(Integer, {onupdate = counter}),
+      name = Column(String(10)),
+      __mapper_args__ = {polymorphic_on = "type", polymorphic_identity = "p"},
+    }
+    local Q = P:class "Q" {
+      __tablename__ = "fd_q",
+      id = Column(ForeignKey("fd_p.id"), {primary_key = true}),
+      qf = Column(Integer, {default = counter}),
+      qou = Column(Integer, {onupdate = function() return 100 + n end}),
+      extra = Column(String(10)),
+      __mapper_args__ = {polymorphic_identity = "q"},
+    }
+    with_tables(Base, function(s, log)
+      local q = Q{name = "a", extra = "x", pou = 0, qou = 0}
+      s:add(q)
+      take(log)
+      s:flush()
+      local got = take(log)
+      got[1] = got[1]:gsub(" RETURNING fd_p.id$", "")
+      T.eq(got, {"INSERT INTO fd_p (type, pf, pou, name) VALUES (?, ?, ?, ?)",
+                 "INSERT INTO fd_q (id, qf, qou, extra) VALUES (?, ?, ?, ?)"})
+      T.eq({unloaded(q), q.pf, q.qf}, {"", 1, 2})
+      -- only the table the change is in gets its onupdates
+      q.extra = "y"
+      s:flush()
+      T.eq(take(log), {"UPDATE fd_q SET qou=?, extra=? WHERE fd_q.id = ?"})
+      T.eq({unloaded(q), q.qou, q.pou}, {"", 102, 0})
+      q.name, q.extra = "b", "z"
+      s:flush()
+      T.eq(take(log), {"UPDATE fd_p SET pou=?, name=? WHERE fd_p.id = ?",
+                       "UPDATE fd_q SET qou=?, extra=? WHERE fd_q.id = ?"})
+      T.eq({unloaded(q), q.qou, q.pou}, {"", 103, 3})
+      T.eq(take(log), {})
+      s:expire_all()
+      T.eq({q.pf, q.qf, q.pou, q.qou}, {1, 2, 3, 103})
+    end)
+  end)
+
   T.test(pfx .. "a key made by a function default", function()
     local Base = orm.declarative_base()
     local n = 0
