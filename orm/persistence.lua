@@ -288,6 +288,9 @@ local function emit_updates(s, conn, m, objs, done)
     local sig, last = runs[k], runs[k + 1]
     while i <= last do
       local j = last
+      -- eager_defaults: a row that leaves a server_onupdate to the
+      -- database goes alone, as SQLAlchemy sends it
+      if m.eager_cols and I.unset_server_onupdates(m, list[i]) then j = i end
       if sql then
         -- a row with expressions goes alone, in its place in key order
         if sql[i] then
@@ -339,6 +342,7 @@ local function emit_updates(s, conn, m, objs, done)
   end
   if m.eager_cols then
     I.fetch_server_values(s, conn, m, list, "update")
+    I.note_clause_onupdates(m, list, done)
   else
     I.note_server_onupdates(m, list, done)
   end

@@ -185,6 +185,7 @@ local function emit_versioned_updates(s, conn, m, objs, done)
   if fetched then fetch_versions(s, conn, m, list, fetched) end
   if m.eager_cols then
     I.fetch_server_values(s, conn, m, list, "update")
+    I.note_clause_onupdates(m, list, done)
   else
     I.note_server_onupdates(m, list, done)
   end
@@ -306,6 +307,36 @@ local function note_server_onupdates(m, objs, done)
   end
 end
 
+-- With eager_defaults the flush reads the server_onupdate values back,
+-- but an onupdate SQL expression's value is still expired, as SQLAlchemy
+-- does (eager_defaults fetches server-side values only).
+local function note_clause_onupdates(m, objs, done)
+  local idx = server_onupdates(m)
+  if #idx == 0 then return end
+  local eager = {}
+  for _, i in ipairs(m.eager_cols.update) do eager[i] = true end
+  for _, obj in ipairs(objs) do
+    local want = {}
+    for _, i in ipairs(idx) do
+      if not eager[i] and not select(2, C.flags(obj, i)) then
+        want[#want + 1] = i
+      end
+    end
+    if #want > 0 then
+      done.expire_sql = done.expire_sql or {}
+      table.insert(done.expire_sql, {obj, want})
+    end
+  end
+end
+
+-- does obj's UPDATE leave a server_onupdate to the database (eager_defaults)?
+local function unset_server_onupdates(m, obj)
+  for _, i in ipairs(m.eager_cols.update) do
+    if not select(2, C.flags(obj, i)) then return true end
+  end
+  return false
+end
+
 local base_apply_flush = I.apply_flush
 function I.apply_flush(s, done)
   base_apply_flush(s, done)
@@ -355,6 +386,8 @@ I.emit_versioned_deletes = emit_versioned_deletes
 I.emit_versioned_updates = emit_versioned_updates
 I.fetch_server_values = fetch_server_values
 I.note_server_onupdates = note_server_onupdates
+I.note_clause_onupdates = note_clause_onupdates
+I.unset_server_onupdates = unset_server_onupdates
 I.missing_defaults = missing_defaults
 I.returned_defaults = returned_defaults
 I.returning_insert = returning_insert
