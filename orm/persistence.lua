@@ -237,6 +237,34 @@ local function update_sql_row(s, conn, m, obj, idxs, done)
   expire_sql_after(done, obj, idxs)
 end
 
+local function can_return(conn)
+  return conn.dialect.name == "postgresql"
+end
+
+-- eager_defaults with RETURNING: the UPDATE of one object that leaves
+-- server_onupdates (and onupdate expressions) to the database returns
+-- their values, as SQLAlchemy's return_defaults() does
+local function update_returning_row(s, conn, m, obj, done)
+  local params = C.update_params(obj, m.colkeys, m.pk_params)
+  fill_defaults(m, "onupdate", obj, params, done)
+  local idx = I.update_returning(m, obj)
+  local key = "update_returning:" .. table.concat(idx, ",")
+  local cache = stmt_cache(m)
+  local stmt = cache[key]
+  if not stmt then
+    local cols = {}
+    for k, i in ipairs(idx) do cols[k] = m.attr_columns[i] end
+    stmt = update_stmt(m):returning(table.unpack(cols))
+    cache[key] = stmt
+  end
+  local r = run(s, conn, stmt, params)
+  check_updated(m, 1, r.rowcount)
+  local row = r:first()
+  if row then
+    for k, i in ipairs(idx) do C.set(obj, i, row[k]) end
+  end
+end
+
 -- UPDATEs for the modified objects of mapper m: only the attributes whose
 -- value changed, rows with the same changed set batched, in key order.
 local function emit_updates(s, conn, m, objs, done)
@@ -283,6 +311,7 @@ local function emit_updates(s, conn, m, objs, done)
   local stmt = update_stmt(m)
   local sql = C.sql_rows(list, m.colkeys)
   local onupdates = client_defaults(m, "onupdate")
+  local returned
   local i = 1
   for k = 1, #runs, 2 do
     local sig, last = runs[k], runs[k + 1]
@@ -290,7 +319,16 @@ local function emit_updates(s, conn, m, objs, done)
       local j = last
       -- eager_defaults: a row that leaves a server_onupdate to the
       -- database goes alone, as SQLAlchemy sends it
-      if m.eager_cols and I.unset_server_onupdates(m, list[i]) then j = i end
+      if m.eager_cols and I.unset_server_onupdates(m, list[i]) then
+        j = i
+        -- (PostgreSQL: its UPDATE returns them)
+        if can_return(conn) and not (sql and sql[i]) then
+          returned = returned or {}
+          returned[list[i]] = true
+          update_returning_row(s, conn, m, list[i], done)
+          goto next
+        end
+      end
       if sql then
         -- a row with expressions goes alone, in its place in key order
         if sql[i] then
@@ -341,15 +379,18 @@ local function emit_updates(s, conn, m, objs, done)
     end
   end
   if m.eager_cols then
+    if returned then
+      local rest = {}
+      for _, obj in ipairs(list) do
+        if not returned[obj] then rest[#rest + 1] = obj end
+      end
+      list = rest
+    end
     I.fetch_server_values(s, conn, m, list, "update")
     I.note_clause_onupdates(m, list, done)
   else
     I.note_server_onupdates(m, list, done)
   end
-end
-
-local function can_return(conn)
-  return conn.dialect.name == "postgresql"
 end
 
 -- The INSERT of one pending object with SQL expressions among its values.

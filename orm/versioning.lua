@@ -13,11 +13,18 @@ local raise = I.raise
 -- the version column of mapper args (an attribute name or the Column)
 local function setup_version(m, margs)
   if margs and margs.eager_defaults then
-    m.eager_cols = {insert = {}, update = {}}
+    -- (returned: what an INSERT ... RETURNING brings back, the SQL
+    -- expression defaults too, as SQLAlchemy's return_defaults())
+    m.eager_cols = {insert = {}, update = {}, returned = {}}
     for i, col in ipairs(m.attr_columns) do
       local _, _, server, onupdate = C.column_defaults(col)
+      local d = col.default
       if server then table.insert(m.eager_cols.insert, i) end
       if onupdate then table.insert(m.eager_cols.update, i) end
+      if server or (not col.primary_key and type(d) == "table" and
+                    d.is_clause_element) then
+        table.insert(m.eager_cols.returned, i)
+      end
     end
   end
   local vc = margs and margs.version_id_col
@@ -329,6 +336,17 @@ local function note_clause_onupdates(m, objs, done)
   end
 end
 
+-- eager_defaults with RETURNING: the attributes obj's UPDATE leaves to
+-- the database (server_onupdate, onupdate SQL expressions), which it
+-- returns
+local function update_returning(m, obj)
+  local out = {}
+  for _, i in ipairs(server_onupdates(m)) do
+    if not select(2, C.flags(obj, i)) then out[#out + 1] = i end
+  end
+  return out
+end
+
 -- does obj's UPDATE leave a server_onupdate to the database (eager_defaults)?
 local function unset_server_onupdates(m, obj)
   for _, i in ipairs(m.eager_cols.update) do
@@ -347,7 +365,7 @@ end
 -- (nil: none)
 local function missing_defaults(m, obj)
   local out
-  for _, i in ipairs(m.eager_cols.insert) do
+  for _, i in ipairs(m.eager_cols.returned) do
     if not select(2, C.get(obj, i)) then
       out = out or {}
       out[#out + 1] = i
@@ -388,6 +406,7 @@ I.fetch_server_values = fetch_server_values
 I.note_server_onupdates = note_server_onupdates
 I.note_clause_onupdates = note_clause_onupdates
 I.unset_server_onupdates = unset_server_onupdates
+I.update_returning = update_returning
 I.missing_defaults = missing_defaults
 I.returned_defaults = returned_defaults
 I.returning_insert = returning_insert
