@@ -260,6 +260,37 @@ for _, db in ipairs(T.databases()) do
     end)
   end)
 
+  T.test(pfx .. "a context-sensitive default and onupdate", function()
+    local Base = orm.declarative_base()
+    -- (the documentation's counter + 12)
+    local function plus12(ctx) return ctx.current_parameters.counter + 12 end
+    local C12 = Base:class "C12" {
+      __tablename__ = "fd_c",
+      id = Column(Integer, {primary_key = true}),
+      counter = Column(Integer),
+      plus = Column(Integer, {default = plus12, onupdate = plus12}),
+      name = Column(String(10)),
+    }
+    with_tables(Base, function(s, log)
+      local c = C12{counter = 5, name = "a"}
+      s:add(c)
+      s:flush()
+      take(log)
+      T.eq({c.plus, unloaded(c)}, {17, ""})
+      c.counter = 10
+      s:flush()
+      T.eq(take(log), {"UPDATE fd_c SET counter=?, plus=? WHERE fd_c.id = ?"})
+      T.eq({c.plus, unloaded(c)}, {22, ""})
+      T.eq(take(log), {})
+      -- without a counter among the UPDATE's values the function fails:
+      -- nothing is written, and the object keeps its values
+      c.name = "b"
+      T.ok(not pcall(s.flush, s), "the flush fails")
+      s:rollback()
+      T.eq({c.counter, c.plus, c.name}, {10, 22, "b"})
+    end)
+  end)
+
   T.test(pfx .. "a key made by a function default", function()
     local Base = orm.declarative_base()
     local n = 0
