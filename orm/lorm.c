@@ -1313,7 +1313,7 @@ static int l_node_kind(lua_State *L) {
       [RT_N_SELECT] = "select",     [RT_N_INSERT] = "insert",
       [RT_N_UPDATE] = "update",     [RT_N_DELETE] = "delete",
       [RT_N_COMPOUND] = "compound", [RT_N_TEXT] = "text",
-      [RT_N_LITERAL] = "literal"};
+      [RT_N_LITERAL] = "literal",   [RT_N_BIND] = "bind"};
   if (!n) return 0;
   if (n->kind < sizeof kinds / sizeof *kinds && kinds[n->kind])
     lua_pushstring(L, kinds[n->kind]);

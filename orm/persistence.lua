@@ -102,6 +102,76 @@ end
 -- attribute is expired, its next read loading what the database made of
 -- it.  (Checked per object only when C.sql_rows finds one.)
 
+-- The client-side defaults (kind "default": INSERT) or onupdates (kind
+-- "onupdate": UPDATE) of m's table that are Lua functions or plain
+-- values, in the table's column order: {idx, key, fn, value, pk}; false
+-- when none; `any_fn` tells whether one is a function.  (m may be one
+-- table's part of a hierarchy: its colkeys cover that table only.)
+local function client_defaults(m, kind)
+  local cache = m._client_defaults
+  if not cache then cache = {}; m._client_defaults = cache end
+  local list = cache[kind]
+  if list ~= nil then return list end
+  local byk = {}
+  for i, k in pairs(m.colkeys) do byk[k] = i end
+  list = {}
+  for _, col in ipairs(m.local_table.columns) do
+    local i = byk[col.key]
+    local d = i and col[kind]
+    if type(d) == "table" and (d.is_callable or d.is_scalar) then
+      list[#list + 1] = {idx = i, key = col.key, value = d.arg,
+                         fn = d.is_callable and d.arg, pk = col.primary_key}
+      if d.is_callable then list.any_fn = true end
+    end
+  end
+  if #list == 0 then list = false end
+  cache[kind] = list
+  return list
+end
+I.client_defaults = client_defaults
+
+-- Give params (one row's parameter map) the client-side defaults it
+-- lacks, as SQLAlchemy's execution does before it sends the row: in
+-- column order, a function called with a context whose
+-- current_parameters are the row's values so far.  The object holds the
+-- values once the flush succeeds (SQLAlchemy's prefetch), without a
+-- SELECT; a key made so the caller sets once the row is in (keys_known).
+-- (INSERT: the scalar defaults other than a key are only added to the
+-- map, the flush's end sets those as for every mapper.)
+local function fill_defaults(m, kind, obj, params, done)
+  local list = client_defaults(m, kind)
+  if not list then return end
+  for _, d in ipairs(list) do
+    if params[d.key] == nil and not (d.pk and not d.fn) then
+      local v = d.value
+      if d.fn then v = d.fn({current_parameters = params}) end
+      if v == nil then v = sa.null end
+      params[d.key] = v
+      if not d.pk and (d.fn or kind == "onupdate") then
+        done.prefetch = done.prefetch or {}
+        table.insert(done.prefetch, {obj, d.idx, v})
+      end
+    end
+  end
+end
+I.fill_defaults = fill_defaults
+
+-- whether params give every key column of m (a key default made them)
+local function keys_known(m, params)
+  for _, idx in ipairs(m.pk_index) do
+    local v = params[m.colkeys[idx]]
+    if v == nil or v == sa.null then return false end
+  end
+  return true
+end
+
+-- the key columns of obj from params, once its INSERT succeeded
+local function set_keys_from(m, obj, params)
+  for _, idx in ipairs(m.pk_index) do
+    C.set(obj, idx, params[m.colkeys[idx]])
+  end
+end
+
 -- an UPDATE of `expected` rows that matched `count` (-1: the driver
 -- cannot tell) lost a row to another transaction: StaleDataError
 local function check_updated(m, expected, count)
@@ -123,22 +193,34 @@ local function split_sql(m, params, idxs)
   end
   return vp
 end
+I.split_sql = split_sql
+
+-- Is obj's attribute i a bound value (literal(5), bindparam("x", 5))?
+-- Its statement binds it rather than computing anything, so SQLAlchemy
+-- neither expires nor fetches it: the attribute keeps the bind object.
+local function holds_bind(obj, i)
+  return C.node_kind((C.get(obj, i))) == "bind"
+end
 
 -- expire the expressions' attributes of obj after the flush (not the
--- ones in skip: a key read back)
+-- ones in skip: a key read back; nor bound values)
 local function expire_sql_after(done, obj, idxs, skip)
   local list = {}
   for _, i in ipairs(idxs) do
-    if not (skip and skip[i]) then list[#list + 1] = i end
+    if not (skip and skip[i]) and not holds_bind(obj, i) then
+      list[#list + 1] = i
+    end
   end
   if #list == 0 then return end
   done.expire_sql = done.expire_sql or {}
   table.insert(done.expire_sql, {obj, list})
 end
+I.expire_sql_after = expire_sql_after
 
 -- The UPDATE of one object with SQL expressions among its new values.
 local function update_sql_row(s, conn, m, obj, idxs, done)
   local params = C.update_params(obj, m.colkeys, m.pk_params)
+  fill_defaults(m, "onupdate", obj, params, done)
   local vp = split_sql(m, params, idxs)
   local count = run(s, conn, update_stmt(m):values(vp), params).rowcount
   check_updated(m, 1, count)
@@ -153,6 +235,34 @@ local function update_sql_row(s, conn, m, obj, idxs, done)
     end
   end
   expire_sql_after(done, obj, idxs)
+end
+
+local function can_return(conn)
+  return conn.dialect.name == "postgresql"
+end
+
+-- eager_defaults with RETURNING: the UPDATE of one object that leaves
+-- server_onupdates (and onupdate expressions) to the database returns
+-- their values, as SQLAlchemy's return_defaults() does
+local function update_returning_row(s, conn, m, obj, done)
+  local params = C.update_params(obj, m.colkeys, m.pk_params)
+  fill_defaults(m, "onupdate", obj, params, done)
+  local idx = I.update_returning(m, obj)
+  local key = "update_returning:" .. table.concat(idx, ",")
+  local cache = stmt_cache(m)
+  local stmt = cache[key]
+  if not stmt then
+    local cols = {}
+    for k, i in ipairs(idx) do cols[k] = m.attr_columns[i] end
+    stmt = update_stmt(m):returning(table.unpack(cols))
+    cache[key] = stmt
+  end
+  local r = run(s, conn, stmt, params)
+  check_updated(m, 1, r.rowcount)
+  local row = r:first()
+  if row then
+    for k, i in ipairs(idx) do C.set(obj, i, row[k]) end
+  end
 end
 
 -- UPDATEs for the modified objects of mapper m: only the attributes whose
@@ -200,11 +310,25 @@ local function emit_updates(s, conn, m, objs, done)
   if #list == 0 then return end
   local stmt = update_stmt(m)
   local sql = C.sql_rows(list, m.colkeys)
+  local onupdates = client_defaults(m, "onupdate")
+  local returned
   local i = 1
   for k = 1, #runs, 2 do
     local sig, last = runs[k], runs[k + 1]
     while i <= last do
       local j = last
+      -- eager_defaults: a row that leaves a server_onupdate to the
+      -- database goes alone, as SQLAlchemy sends it
+      if m.eager_cols and I.unset_server_onupdates(m, list[i]) then
+        j = i
+        -- (PostgreSQL: its UPDATE returns them)
+        if can_return(conn) and not (sql and sql[i]) then
+          returned = returned or {}
+          returned[list[i]] = true
+          update_returning_row(s, conn, m, list[i], done)
+          goto next
+        end
+      end
       if sql then
         -- a row with expressions goes alone, in its place in key order
         if sql[i] then
@@ -214,6 +338,34 @@ local function emit_updates(s, conn, m, objs, done)
         end
         for r = i + 1, last do
           if sql[r] then j = r - 1; break end
+        end
+      end
+      if onupdates then
+        -- the rows' onupdate values, made now (functions: per row)
+        local rows, first = {}, nil
+        for r = i, j do
+          local p = C.update_params(list[r], m.colkeys, m.pk_params)
+          local n0 = done.prefetch and #done.prefetch or 0
+          fill_defaults(m, "onupdate", list[r], p, done)
+          -- SQLAlchemy 1.4 gives every object of an executemany UPDATE
+          -- the onupdate values made for its first row (the rows
+          -- themselves get their own): so do we
+          if r == i then
+            first = {}
+            for k = n0 + 1, done.prefetch and #done.prefetch or 0 do
+              first[done.prefetch[k][2]] = done.prefetch[k][3]
+            end
+          else
+            for k = n0 + 1, done.prefetch and #done.prefetch or 0 do
+              local e = done.prefetch[k]
+              if first[e[2]] ~= nil then e[3] = first[e[2]] end
+            end
+          end
+          rows[#rows + 1] = p
+        end
+        if onupdates.any_fn then
+          check_updated(m, j - i + 1, run_batch(s, conn, stmt, rows))
+          goto next
         end
       end
       do
@@ -227,14 +379,18 @@ local function emit_updates(s, conn, m, objs, done)
     end
   end
   if m.eager_cols then
+    if returned then
+      local rest = {}
+      for _, obj in ipairs(list) do
+        if not returned[obj] then rest[#rest + 1] = obj end
+      end
+      list = rest
+    end
     I.fetch_server_values(s, conn, m, list, "update")
+    I.note_clause_onupdates(m, list, done)
   else
     I.note_server_onupdates(m, list, done)
   end
-end
-
-local function can_return(conn)
-  return conn.dialect.name == "postgresql"
 end
 
 -- The INSERT of one pending object with SQL expressions among its values.
@@ -243,6 +399,12 @@ end
 -- the inserted primary key.
 local function insert_sql_row(s, conn, m, obj, ins, gen, idxs, done)
   local params = C.insert_params(obj, m.colkeys, m.insert_none)
+  local known = false
+  if m.lua_defaults then
+    fill_defaults(m, "default", obj, params, done)
+    known = gen and keys_known(m, params)
+    if known then gen = false end
+  end
   local vp = split_sql(m, params, idxs)
   local keyidx = {}
   for _, idx in ipairs(m.pk_index) do
@@ -257,7 +419,10 @@ local function insert_sql_row(s, conn, m, obj, ins, gen, idxs, done)
     local set = {}
     for _, i in ipairs(extra) do set[i] = true end
     for _, i in ipairs(idxs) do
-      if not keyidx[i] then set[i] = true; keyidx[i] = true end
+      if not keyidx[i] and not holds_bind(obj, i) then
+        set[i] = true
+        keyidx[i] = true
+      end
     end
     extra = {}
     for i in pairs(set) do extra[#extra + 1] = i end
@@ -275,6 +440,7 @@ local function insert_sql_row(s, conn, m, obj, ins, gen, idxs, done)
   elseif gen then
     C.set(obj, m.pk_index[1], r.lastrowid)
   end
+  if known then set_keys_from(m, obj, params) end
   expire_sql_after(done, obj, idxs, keyidx)
 end
 
@@ -330,15 +496,21 @@ local function emit_inserts(s, conn, m, objs, done)
       C.set_keys(objs, i, j, m.pk_index[1], keys)
       i = j + 1
     elseif gen or extra then
+      local params, sig = C.insert_params(obj, m.colkeys, m.insert_none)
+      -- (a key a Lua-function default makes is known before the INSERT)
+      local genpk = gen
+      if not precompiled then
+        fill_defaults(m, "default", obj, params, done)
+        if gen and keys_known(m, params) then genpk = false end
+      end
       local stmt, kind = ins, "insert1"
       if extra then
-        stmt, kind = I.returning_insert(m, ins, extra, gen)
-      elseif returning then
+        stmt, kind = I.returning_insert(m, ins, extra, genpk)
+      elseif returning and genpk then
         cache.insert_returning = cache.insert_returning or
           ins:returning(table.unpack(m.primary_key))
         stmt, kind = cache.insert_returning, "insert_returning"
       end
-      local params, sig = C.insert_params(obj, m.colkeys, m.insert_none)
       local r
       if next(params) == nil then
         -- no column has a value: INSERT ... DEFAULT VALUES
@@ -356,13 +528,16 @@ local function emit_inserts(s, conn, m, objs, done)
         r = run(s, conn, stmt, params)
       end
       if extra then
-        I.returned_defaults(m, obj, r:first(), extra, gen)
+        I.returned_defaults(m, obj, r:first(), extra, genpk)
+      elseif not genpk then
+        set_keys_from(m, obj, params)
       elseif returning then
         local row = r:first()
         for k, idx in ipairs(m.pk_index) do C.set(obj, idx, row[k]) end
       else
         C.set(obj, m.pk_index[1], r.lastrowid)
       end
+      if gen and not genpk and extra then set_keys_from(m, obj, params) end
       i = i + 1
     else
       if precompiled then
@@ -372,7 +547,9 @@ local function emit_inserts(s, conn, m, objs, done)
       else
         local rows = {}
         for k = i, j do
-          rows[#rows + 1] = (C.insert_params(objs[k], m.colkeys, m.insert_none))
+          local p = C.insert_params(objs[k], m.colkeys, m.insert_none)
+          fill_defaults(m, "default", objs[k], p, done)
+          rows[#rows + 1] = p
         end
         run_batch(s, conn, ins, rows)
       end
@@ -380,6 +557,7 @@ local function emit_inserts(s, conn, m, objs, done)
     end
   end
   if m.eager_cols then I.fetch_server_values(s, conn, m, objs, "insert") end
+  if m.version_idx then I.inserted_versions(s, conn, m, objs) end
 end
 
 local function emit_deletes(s, conn, m, objs, done)

@@ -238,6 +238,8 @@ local function apply_flush(s, done)
     l[#l + 1] = obj
     C.commit(obj)
   end
+  -- the client-side defaults and onupdates the statements sent
+  for _, e in ipairs(done.prefetch or {}) do C.set(e[1], e[2], e[3]) end
   if next(s._new) == nil then
     s._newlist = {}
   else

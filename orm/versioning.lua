@@ -13,11 +13,18 @@ local raise = I.raise
 -- the version column of mapper args (an attribute name or the Column)
 local function setup_version(m, margs)
   if margs and margs.eager_defaults then
-    m.eager_cols = {insert = {}, update = {}}
+    -- (returned: what an INSERT ... RETURNING brings back, the SQL
+    -- expression defaults too, as SQLAlchemy's return_defaults())
+    m.eager_cols = {insert = {}, update = {}, returned = {}}
     for i, col in ipairs(m.attr_columns) do
       local _, _, server, onupdate = C.column_defaults(col)
+      local d = col.default
       if server then table.insert(m.eager_cols.insert, i) end
       if onupdate then table.insert(m.eager_cols.update, i) end
+      if server or (not col.primary_key and type(d) == "table" and
+                    d.is_clause_element) then
+        table.insert(m.eager_cols.returned, i)
+      end
     end
   end
   local vc = margs and margs.version_id_col
@@ -33,6 +40,21 @@ local function setup_version(m, margs)
           " is not a column of " .. m.class.__name__)
   end
   m.version_idx = i
+  -- version_id_generator: the next version from the last (nil on INSERT);
+  -- false: the database makes it, the flush reads it back
+  local gen = margs.version_id_generator
+  if gen ~= nil and gen ~= false and type(gen) ~= "function" then
+    raise("ArgumentError", "version_id_generator must be a function or " ..
+          "false")
+  end
+  m.version_gen = gen
+end
+
+-- the next version after v (nil: the first)
+local function next_version(m, v)
+  local gen = m.version_gen
+  if gen then return gen(v) end
+  return (v or 0) + 1
 end
 
 local function versioned_stmt(m, kind)
@@ -49,13 +71,44 @@ local function versioned_stmt(m, kind)
   return stmt
 end
 
--- pending objects without a version start at 1
+-- pending objects start at the first version (1), whatever they were
+-- given, as SQLAlchemy's INSERT does; with version_id_generator=false the
+-- database gives it
 local function version_inserts(m, objs)
   local vi = m.version_idx
+  if m.version_gen == false then return end
+  for _, obj in ipairs(objs) do obj[m.keys[vi]] = next_version(m, nil) end
+end
+
+-- version_id_generator=false: the versions the statements left to the
+-- database, read back once the mapper's rows are written, as SQLAlchemy
+-- does (one SELECT per object whose version the flush does not know)
+local function fetch_versions(s, conn, m, objs, unknown)
+  local vi = m.version_idx
+  local col = m.attr_columns[vi]
   for _, obj in ipairs(objs) do
-    local v, loaded = C.get(obj, vi)
-    if not loaded or v == nil then obj[m.keys[vi]] = 1 end
+    if unknown[obj] then
+      local stmt = sa.select(col:label(col.table.name .. "_" .. col.name))
+      for k, pk in ipairs(m.primary_key) do
+        stmt = stmt:where(pk:eq(I.col_value(obj, m, m.pk_index[k])))
+      end
+      local row = I.run(s, conn, stmt):first()
+      C.set(obj, vi, row and row[1])
+    end
+    if unknown[obj] ~= nil and select(1, C.get(obj, vi)) == nil then
+      raise("FlushError", "Instance does not contain a non-NULL version value")
+    end
   end
+end
+
+-- after the INSERTs of a version_id_generator=false mapper
+local function inserted_versions(s, conn, m, objs)
+  if m.version_gen ~= false then return end
+  local unknown = {}
+  for _, obj in ipairs(objs) do
+    unknown[obj] = not select(2, C.get(obj, m.version_idx))
+  end
+  fetch_versions(s, conn, m, objs, unknown)
 end
 
 local function sort_by_identity(m, list)
@@ -79,6 +132,13 @@ local function load_version(s, conn, m, obj)
   local _ = obj[m.keys[m.version_idx]]
 end
 
+local server_onupdates -- below
+
+local function find_index(list, v)
+  for k, x in ipairs(list) do if x == v then return k end end
+  return nil
+end
+
 -- UPDATEs of a versioned mapper: one per row (its rowcount is the check),
 -- the version incremented unless the object's own change set it
 local function emit_versioned_updates(s, conn, m, objs, done)
@@ -88,22 +148,51 @@ local function emit_versioned_updates(s, conn, m, objs, done)
   local list = {}
   for r, obj in ipairs(objs) do if sigs[r] then list[#list + 1] = obj end end
   sort_by_identity(m, list)
-  for _, obj in ipairs(list) do
-    local old
+  -- attributes set to SQL expressions (C.sql_rows) render inline
+  local sql = C.sql_rows(list, m.colkeys)
+  -- version_id_generator=false: a version the UPDATE leaves to the
+  -- database comes back by RETURNING (PostgreSQL) or, when a
+  -- server_onupdate changes it, a SELECT after the rows
+  local fetched = m.version_gen == false and {}
+  local returning = fetched and conn.dialect.name == "postgresql"
+  local refreshed = fetched and not returning and
+                    find_index(server_onupdates(m), vi) ~= nil
+  for r, obj in ipairs(list) do
+    local old, ret
+    if fetched then fetched[obj] = false end
     if select(2, C.flags(obj, vi)) then
       old = C.committed(obj, vi)
     else
       if not select(2, C.get(obj, vi)) then load_version(s, conn, m, obj) end
       old = C.get(obj, vi)
-      obj[m.keys[vi]] = (old or 0) + 1
+      if fetched then
+        ret = returning
+        fetched[obj] = refreshed
+      else
+        obj[m.keys[vi]] = next_version(m, old)
+      end
     end
     local params = C.update_params(obj, m.colkeys, m.pk_params)
+    I.fill_defaults(m, "onupdate", obj, params, done)
     params.version_old = old == nil and sa.null or old
-    I.check_updated(m, 1, I.run(s, conn, versioned_stmt(m, "update"),
-                                params).rowcount)
+    local stmt = versioned_stmt(m, "update")
+    if sql and sql[r] then
+      stmt = stmt:values(I.split_sql(m, params, sql[r]))
+      I.expire_sql_after(done, obj, sql[r])
+    end
+    if ret then stmt = stmt:returning(m.attr_columns[vi]) end
+    local res = I.run(s, conn, stmt, params)
+    I.check_updated(m, 1, res.rowcount)
+    if ret then
+      local row = res:first()
+      C.set(obj, vi, row and row[1])
+      fetched[obj] = false -- (known now: checked for NULL below)
+    end
   end
+  if fetched then fetch_versions(s, conn, m, list, fetched) end
   if m.eager_cols then
     I.fetch_server_values(s, conn, m, list, "update")
+    I.note_clause_onupdates(m, list, done)
   else
     I.note_server_onupdates(m, list, done)
   end
@@ -184,7 +273,7 @@ local function refreshed_on_update(col)
   return select(4, C.column_defaults(col)) or ou and ou.is_clause_element
 end
 
-local function server_onupdates(m)
+function server_onupdates(m)
   if m._server_onupdate then return m._server_onupdate end
   local out = {}
   for i = 1, #m.keys do
@@ -215,10 +304,55 @@ local function note_server_onupdates(m, objs, done)
   for _, obj in ipairs(objs) do
     local want = {}
     for _, i in ipairs(idx) do
-      if not select(2, C.flags(obj, i)) then want[#want + 1] = i end
+      -- (a version the database makes is read back by the flush)
+      if not select(2, C.flags(obj, i)) and
+         not (i == m.version_idx and m.version_gen == false) then
+        want[#want + 1] = i
+      end
     end
     if #want > 0 then table.insert(done.expire_after, {obj, want}) end
   end
+end
+
+-- With eager_defaults the flush reads the server_onupdate values back,
+-- but an onupdate SQL expression's value is still expired, as SQLAlchemy
+-- does (eager_defaults fetches server-side values only).
+local function note_clause_onupdates(m, objs, done)
+  local idx = server_onupdates(m)
+  if #idx == 0 then return end
+  local eager = {}
+  for _, i in ipairs(m.eager_cols.update) do eager[i] = true end
+  for _, obj in ipairs(objs) do
+    local want = {}
+    for _, i in ipairs(idx) do
+      if not eager[i] and not select(2, C.flags(obj, i)) then
+        want[#want + 1] = i
+      end
+    end
+    if #want > 0 then
+      done.expire_sql = done.expire_sql or {}
+      table.insert(done.expire_sql, {obj, want})
+    end
+  end
+end
+
+-- eager_defaults with RETURNING: the attributes obj's UPDATE leaves to
+-- the database (server_onupdate, onupdate SQL expressions), which it
+-- returns
+local function update_returning(m, obj)
+  local out = {}
+  for _, i in ipairs(server_onupdates(m)) do
+    if not select(2, C.flags(obj, i)) then out[#out + 1] = i end
+  end
+  return out
+end
+
+-- does obj's UPDATE leave a server_onupdate to the database (eager_defaults)?
+local function unset_server_onupdates(m, obj)
+  for _, i in ipairs(m.eager_cols.update) do
+    if not select(2, C.flags(obj, i)) then return true end
+  end
+  return false
 end
 
 local base_apply_flush = I.apply_flush
@@ -231,7 +365,7 @@ end
 -- (nil: none)
 local function missing_defaults(m, obj)
   local out
-  for _, i in ipairs(m.eager_cols.insert) do
+  for _, i in ipairs(m.eager_cols.returned) do
     if not select(2, C.get(obj, i)) then
       out = out or {}
       out[#out + 1] = i
@@ -270,8 +404,12 @@ I.emit_versioned_deletes = emit_versioned_deletes
 I.emit_versioned_updates = emit_versioned_updates
 I.fetch_server_values = fetch_server_values
 I.note_server_onupdates = note_server_onupdates
+I.note_clause_onupdates = note_clause_onupdates
+I.unset_server_onupdates = unset_server_onupdates
+I.update_returning = update_returning
 I.missing_defaults = missing_defaults
 I.returned_defaults = returned_defaults
 I.returning_insert = returning_insert
 I.setup_version = setup_version
 I.version_inserts = version_inserts
+I.inserted_versions = inserted_versions
