@@ -76,8 +76,8 @@ local function expired_attrs(m, obj)
   local deferred = m.deferred or {}
   local idx = {}
   for _, i in ipairs(prop_order(m)) do
-    local loaded, modified = C.flags(obj, i)
-    if not loaded and not modified and not deferred[i] and
+    local loaded, modified, absent = C.flags(obj, i)
+    if not loaded and not modified and not absent and not deferred[i] and
        not (optdef and optdef[i]) then
       idx[#idx + 1] = i
     end

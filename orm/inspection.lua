@@ -266,7 +266,10 @@ StateMT.__index = function(st, k)
     local m, out = mapper_of(obj), {}
     local missing = {}
     for i, key in ipairs(m.keys) do
-      if not lselect(2, C.get(obj, i)) then
+      local v, loaded, placeless = C.get(obj, i)
+      -- (an attribute its INSERT sent as NULL is unloaded, not expired)
+      if not loaded and (k == "unloaded" or placeless or
+                         not lselect(3, C.flags(obj, i))) then
         out[#out + 1] = key
         missing[key] = true
       end

@@ -392,6 +392,10 @@ static int index_slow(lua_State *L) {
       lua_getiuservalue(L, 1, UV_VALUES + i - 1);
       return 1;
     }
+    if (i <= o->nattrs && (o->attr[i - 1] & A_ABSENT)) {
+      lua_pushnil(L);
+      return 1;
+    }
     if (o->lifecycle == S_PERSISTENT || o->lifecycle == S_DELETED ||
         o->lifecycle == S_DETACHED) {
       /* expired: the session loads it (or raises for a detached one) */
@@ -706,14 +710,15 @@ static int l_class(lua_State *L) {
   return 1;
 }
 
-/* C.flags(obj, i) -> loaded, modified */
+/* C.flags(obj, i) -> loaded, modified, absent (see A_ABSENT) */
 static int l_flags(lua_State *L) {
   linst *o = checkinst(L, 1);
   int i = (int)luaL_checkinteger(L, 2);
   luaL_argcheck(L, i >= 1 && i <= o->nattrs, 2, "attribute index");
   lua_pushboolean(L, o->attr[i - 1] & A_LOADED);
   lua_pushboolean(L, o->attr[i - 1] & A_MODIFIED);
-  return 2;
+  lua_pushboolean(L, o->attr[i - 1] & A_ABSENT);
+  return 3;
 }
 
 /* C.modified(obj) -> whether any attribute was set since the last flush */
@@ -1930,71 +1935,87 @@ static int l_constructor(lua_State *L) {
   return 1;
 }
 
+/* Mark absent (A_ABSENT) the attributes of o listed in the table at idx
+** (indexes) that are neither loaded nor changed. */
+static void mark_absent(lua_State *L, int idx, linst *o) {
+  int k, n = (int)lua_rawlen(L, idx);
+  for (k = 1; k <= n; k++) {
+    int i = (lua_rawgeti(L, idx, k), (int)lua_tointeger(L, -1));
+    lua_pop(L, 1);
+    if (i >= 1 && i <= o->nattrs && !(o->attr[i - 1] & (A_LOADED | A_MODIFIED)))
+      o->attr[i - 1] |= A_ABSENT;
+  }
+}
+
 /*
-** C.after_insert(objs, pkidx, idmap, sid, pending, level) -- the objects
-** just inserted become persistent in session sid: identity from their
-** primary key attributes, entered in `idmap`, removed from the session's
-** `pending` set (unless nil: the caller empties it whole), appended to
-** the transaction level's list, changes committed.
+** C.after_insert(objs, pkidx, idmap, sid, pending, level, absent) -- the
+** objects just inserted become persistent in session sid: identity from
+** their primary key attributes, entered in `idmap`, removed from the
+** session's `pending` set (unless nil: the caller empties it whole),
+** appended to the transaction level's list, changes committed; the
+** attributes listed in `absent` (or none) that the INSERT sent as NULL
+** read as nil without loading.
 */
 static int l_after_insert(lua_State *L) {
   int pk[16], npk = (int)lua_rawlen(L, 2), k, i, n = (int)lua_rawlen(L, 1);
   lua_Integer sid = luaL_checkinteger(L, 4);
   lua_Integer nlevel;
-  int pending;
+  int pending, absent;
   luaL_argcheck(L, npk >= 1 && npk <= 16, 2, "primary key size");
   for (k = 0; k < npk; k++) {
     lua_rawgeti(L, 2, k + 1);
     pk[k] = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
   }
-  lua_settop(L, 6);
+  lua_settop(L, 7);
+  absent = lua_istable(L, 7);
   pending = lua_istable(L, 5);
   nlevel = (lua_Integer)lua_rawlen(L, 6);
   for (i = 1; i <= n; i++) {
     linst *o;
-    lua_rawgeti(L, 1, i); /* 7 */
-    o = checkinst(L, 7);
+    lua_rawgeti(L, 1, i); /* 8 */
+    o = checkinst(L, 8);
     if (npk == 1) {
-      lua_getiuservalue(L, 7, UV_VALUES + pk[0] - 1);
+      lua_getiuservalue(L, 8, UV_VALUES + pk[0] - 1);
       lua_pushvalue(L, -1);
-      lua_setiuservalue(L, 7, UV_IDENTITY);
+      lua_setiuservalue(L, 8, UV_IDENTITY);
     } else {
       luaL_Buffer b;
       lua_createtable(L, npk, 0);
       for (k = 0; k < npk; k++) {
-        lua_getiuservalue(L, 7, UV_VALUES + pk[k] - 1);
+        lua_getiuservalue(L, 8, UV_VALUES + pk[k] - 1);
         lua_rawseti(L, -2, k + 1);
       }
-      lua_setiuservalue(L, 7, UV_IDENTITY);
+      lua_setiuservalue(L, 8, UV_IDENTITY);
       /* the same key push_rowkey makes */
       luaL_buffinit(L, &b);
       for (k = 0; k < npk; k++) {
-        int t = lua_getiuservalue(L, 7, UV_VALUES + pk[k] - 1);
+        int t = lua_getiuservalue(L, 8, UV_VALUES + pk[k] - 1);
         lua_pop(L, 1);
         if (k) luaL_addchar(&b, '\x1f');
         if (t == LUA_TSTRING) luaL_addchar(&b, 's');
-        lua_getiuservalue(L, 7, UV_VALUES + pk[k] - 1);
+        lua_getiuservalue(L, 8, UV_VALUES + pk[k] - 1);
         luaL_addvalue(&b);
       }
       luaL_pushresult(&b);
     }
-    /* 8: key */
-    lua_pushvalue(L, 7);
+    /* 9: key */
+    lua_pushvalue(L, 8);
     lua_rawset(L, 3);
     if (pending) {
-      lua_pushvalue(L, 7);
+      lua_pushvalue(L, 8);
       lua_pushnil(L);
       lua_rawset(L, 5);
     }
-    lua_pushvalue(L, 7);
+    lua_pushvalue(L, 8);
     lua_rawseti(L, 6, ++nlevel);
     o->lifecycle = S_PERSISTENT;
     o->session = sid;
     for (k = 0; k < o->nattrs; k++) o->attr[k] &= (unsigned char)~A_MODIFIED;
     o->flags &= (unsigned char)~O_MODIFIED;
-    rt_orm_clear_committed(L, 7, o);
-    lua_settop(L, 6);
+    rt_orm_clear_committed(L, 8, o);
+    if (absent) mark_absent(L, 7, o);
+    lua_settop(L, 7);
   }
   return 0;
 }

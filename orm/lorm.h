@@ -21,6 +21,10 @@ enum { S_TRANSIENT, S_PENDING, S_PERSISTENT, S_DELETED, S_DETACHED };
 /* per attribute */
 #define A_LOADED 1
 #define A_MODIFIED 2
+/* not loaded, yet read as nil without SQL: its INSERT sent NULL and it
+** was not expired since (SQLAlchemy: in neither the dict nor the expired
+** attributes); every expiry clears it */
+#define A_ABSENT 4
 /* per instance */
 #define O_MODIFIED 1 /* some attribute was set since the last flush */
 #define O_COMMIT1                                                              \

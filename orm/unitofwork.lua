@@ -194,6 +194,26 @@ local function prefetched_defaults(m, objs)
   end
 end
 
+-- The column attributes of mapper m an INSERT that did not set them sends
+-- as NULL (m.insert_none: no default of any kind), neither of the key nor
+-- deferred: after it they read as nil without SQL, neither loaded nor
+-- expired, as in SQLAlchemy (only server-made values are expired).
+local function absent_after_insert(m)
+  local list = m._absent_after_insert
+  local n = #m.keys
+  if list ~= nil and m._absent_n == n then return list end
+  list = {}
+  local deferred, pk_pos = m.deferred or {}, m.pk_pos or {}
+  for i = 1, n do
+    if m.insert_none[i] and not pk_pos[i] and not deferred[i] then
+      list[#list + 1] = i
+    end
+  end
+  if #list == 0 then list = false end
+  m._absent_after_insert, m._absent_n = list, n
+  return list
+end
+
 -- What the flush did becomes the objects' state only once every statement
 -- has succeeded, so a failed flush leaves them as they were.
 local function apply_flush(s, done)
@@ -208,7 +228,7 @@ local function apply_flush(s, done)
   for _, e in ipairs(done.ins) do
     local m, objs = e[1], e[2]
     C.after_insert(objs, m.pk_index, idmap_for(s, m), s.id, pending,
-                   I.level_list(level, "new"))
+                   I.level_list(level, "new"), absent_after_insert(m) or nil)
     prefetched_defaults(m, objs)
   end
   if whole then s._new, s._newlist = {}, {} end

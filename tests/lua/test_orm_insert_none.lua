@@ -3,6 +3,9 @@
 -- NULL all the same), and a scalar default's value is the object's after
 -- the flush without a SELECT -- as SQLAlchemy 1.4 does (the expected
 -- values are its, for the same steps).  Setting sa.null reads back nil.
+-- An attribute never set, sent as NULL, reads as nil without SQL after
+-- the flush (unloaded, not expired); a server default's is expired and
+-- its SELECT loads only the expired ones.
 local T = require "testing"
 
 for _, db in ipairs(T.databases()) do
@@ -14,12 +17,15 @@ for _, db in ipairs(T.databases()) do
     id = Column(Integer, {primary_key = true}),
     name = Column(String(20)),
     n = Column(Integer, {default = 5}),
+    sd = Column(Integer, {server_default = "7"}),
   }
   Base.metadata:drop_all(engine)
   Base.metadata:create_all(engine)
-  local selects = 0
+  local selects, last = 0, nil
   sa.event.listen(engine, "before_cursor_execute",
-    function(_, _, sql) if sql:find("^SELECT") then selects = selects + 1 end end)
+    function(_, _, sql)
+      if sql:find("^SELECT") then selects, last = selects + 1, sql end
+    end)
 
   T.test(pfx .. "sa.null set on a persistent attribute is None", function()
     local s <close> = orm.Session(engine)
@@ -59,6 +65,43 @@ for _, db in ipairs(T.databases()) do
       s:flush()
       T.eq(s:scalar(select(U.name):where(U.id:eq(x.id))), nil)
       s:rollback()
+    end)
+
+  T.test(pfx .. "never set: nil without SQL after the INSERT, not expired",
+    function()
+      local s <close> = orm.Session(engine)
+      local u = U{n = 1}
+      s:add(u)
+      s:flush()
+      local function sorted(t) table.sort(t); return t end
+      T.eq(sorted(orm.inspect(u).unloaded), {"name", "sd"})
+      T.eq(orm.inspect(u).expired_attributes, {"sd"})
+      local h = orm.inspect(u).attrs.name.history
+      T.eq({#h.added, #h.unchanged, #h.deleted}, {0, 0, 0})
+      selects = 0
+      T.eq(u.name, nil)
+      T.eq(selects, 0, "no SQL for a never-set attribute")
+      T.eq(u.sd, 7)
+      T.eq(selects, 1)
+      T.eq(T.norm(last), "SELECT inone_u.sd AS inone_u_sd \nFROM inone_u " ..
+                         "\nWHERE inone_u.id = ?")
+      -- set, flushed, expired: loads again as any other
+      u.name = "n"
+      s:flush()
+      s:expire(u, {"name"})
+      selects = 0
+      T.eq(u.name, "n")
+      T.eq(selects, 1)
+      -- after a commit everything is expired
+      s:commit()
+      local v = U{n = 2}
+      s:add(v)
+      s:commit()
+      selects = 0
+      T.eq(v.name, nil)
+      T.eq(selects, 1)
+      s:execute(delete(U))
+      s:commit()
     end)
 
   Base.metadata:drop_all(engine)
