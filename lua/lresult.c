@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "lretort.h"
+#include "core/dml.h"
+#include "core/selectable.h"
 #include "lsql.h"
 
 #define RESULT_MT "retort.Result"
@@ -167,20 +169,25 @@ static void push_fields(lua_State *L, int mt) {
 static int row_asdict(lua_State *L);
 static int row_tuple(lua_State *L);
 
+#define ROWMT_SIG 3 /* the objects its columns answer to: see stmt_sig */
+
 /*
-** A table's Column as a row key (or a Label, a column of an alias or
-** subquery, a mapped attribute): SQLAlchemy finds the result column it
-** names.  Rows
-** know their columns by name, so the key's name finds the position; when
-** the result repeats that name, or renamed a second column of it (name_1,
-** as a select labels a clash), the name could be another column's, and
-** that is the ambiguity SQLAlchemy reports.  Positions found are kept in
-** the row metatable's __bycol (weak keys), made on the first such lookup:
-** rows read by name or position pay nothing for it.
+** A column object as a row key (a table's Column, a Label, a column of an
+** alias or subquery, an expression): SQLAlchemy finds the result column
+** whose compiled statement selected that very object, and no other: not
+** the table's column behind an alias's, nor the column behind a label.
+** The row metatable keeps those objects by their nodes' serials (never
+** reused, so a freed node can't be mistaken for a new one), one uint64_t
+** per column at [ROWMT_SIG]; the first column that selected the key
+** answers, as a repeated column's second place has no objects of its own
+** in SQLAlchemy.  Anything else (an ORM attribute or class, on a
+** Connection's row) is not a column of it.  Positions found are kept in the
+** metatable's __bycol (weak keys), made on the first such lookup: rows
+** read by name or position pay nothing for it.
 */
 static lua_Integer colkey_position(lua_State *L, int mt, int key) {
-  lua_Integer pos = 0, i, n;
-  int seen = 0, top = lua_gettop(L);
+  lua_Integer pos = 0;
+  int top = lua_gettop(L);
   rt_node *c;
   mt = lua_absindex(L, mt);
   key = lua_absindex(L, key);
@@ -194,33 +201,17 @@ static lua_Integer colkey_position(lua_State *L, int mt, int key) {
   }
   lua_settop(L, top);
   c = lsql_tonodebox(L, key);
-  /* a table-less column() names no column of its own: only the very
-  ** object a SELECT listed would find one, and that is not known here */
-  if (c && ((c->kind == RT_N_COLUMN && c->owner) || c->kind == RT_N_LABEL) &&
-      c->name) {
-    size_t len = strlen(c->name);
-    lua_getfield(L, mt, "_fields");
-    n = (lua_Integer)lua_rawlen(L, -1);
-    for (i = 1; i <= n; i++) {
-      size_t flen;
-      const char *f;
-      if (lua_rawgeti(L, -1, i) == LUA_TSTRING) {
-        f = lua_tolstring(L, -1, &flen);
-        if (strcmp(f, c->name) == 0)
-          pos = i, seen++;
-        else if (flen == len + 2 && memcmp(f, c->name, len) == 0 &&
-                 strcmp(f + len, "_1") == 0)
-          seen++;
-      }
-      lua_pop(L, 1);
+  if (c && lua_rawgeti(L, mt, ROWMT_SIG) == LUA_TSTRING) {
+    size_t len, i;
+    const char *sig = lua_tolstring(L, -1, &len);
+    for (i = 0; i + sizeof(uint64_t) <= len && pos == 0;
+         i += sizeof(uint64_t)) {
+      uint64_t serial;
+      memcpy(&serial, sig + i, sizeof serial);
+      if (serial == c->serial) pos = (lua_Integer)(i / sizeof serial) + 1;
     }
-    lua_settop(L, top);
-    if (pos && seen > 1)
-      return rt_lua_error(L, RT_EINVALIDREQUEST,
-                          "Ambiguous column name '%s' in result set column "
-                          "descriptions",
-                          c->name);
   }
+  lua_settop(L, top);
   if (pos == 0)
     return rt_lua_error(L, RT_ENOSUCHCOLUMN,
                         "Could not locate column in row for column '%s'",
@@ -236,6 +227,16 @@ static lua_Integer colkey_position(lua_State *L, int mt, int key) {
   lua_rawset(L, -3);
   lua_settop(L, top);
   return pos;
+}
+
+/* A key that names a column by object: a node, or an object (a table with
+** a metatable: an ORM attribute, class or alias) that is not one here. */
+static int is_colkey(lua_State *L, int key) {
+  int t = lua_type(L, key);
+  if (t == LUA_TUSERDATA) return 1;
+  if (t != LUA_TTABLE || !lua_getmetatable(L, key)) return 0;
+  lua_pop(L, 1);
+  return 1;
 }
 
 /* The value of the row at idx for the Column key at key. */
@@ -257,8 +258,7 @@ static int mapping_call(lua_State *L) {
 ** which raises NoSuchColumnError as SQLAlchemy's RowMapping does; the row
 ** (upvalue 1) knows which. */
 static int mapping_index(lua_State *L) {
-  if (lua_type(L, 2) == LUA_TUSERDATA)
-    return row_bycol(L, lua_upvalueindex(1), 2);
+  if (is_colkey(L, 2)) return row_bycol(L, lua_upvalueindex(1), 2);
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
   lua_settop(L, 2);
   lua_gettable(L, lua_upvalueindex(1));
@@ -312,7 +312,7 @@ static int row_index(lua_State *L) {
   }
   /* a Column: row[col] is SQLAlchemy 1.4's deprecated form of
   ** row._mapping[col], still answered */
-  if (lua_type(L, 2) == LUA_TUSERDATA) return row_bycol(L, 1, 2);
+  if (is_colkey(L, 2)) return row_bycol(L, 1, 2);
   lua_pushnil(L);
   return 1;
 }
@@ -535,6 +535,7 @@ static int row_index_of(lua_State *L) {
 */
 #define ROWMT_FIELDS 1
 #define ROWMT_MARK 2 /* &row_mark: tells a Row (rt_lua_isrow) */
+/* (ROWMT_SIG 3: see colkey_position) */
 
 static const char row_mark = 0;
 
@@ -840,6 +841,125 @@ static void remember_rowmt(lua_State *L, int conn_idx, lconn *conn,
   m->conv = r->conv;
 }
 
+/* --- the column objects of a statement's rows --- */
+
+/* The list of what a statement's result columns are made from, as its
+** conversions are found (push_result_conv in lsql.c), or NULL: a
+** compound's first SELECT's, a DML's RETURNING, text():columns()'s given
+** in order (by name, SQLAlchemy keys them by columns made for them). */
+static const rt_node *result_cols(const rt_node *s) {
+  while (s && s->kind == RT_N_COMPOUND && s->kids[RT_S_COLUMNS]->n > 0)
+    s = s->kids[RT_S_COLUMNS]->kids[0];
+  if (!s) return NULL;
+  switch (s->kind) {
+  case RT_N_SELECT:
+    return s->kids[RT_S_COLUMNS];
+  case RT_N_INSERT:
+  case RT_N_UPDATE:
+  case RT_N_DELETE:
+    return s->kids[RT_D_RETURNING];
+  case RT_N_TEXT:
+    return s->a && !(s->a->flags & RT_F_BYNAME) ? s->a : NULL;
+  default:
+    return NULL;
+  }
+}
+
+/* Write the serials of the objects of result list e at buf[len..] (a
+** table, alias or join stands for its columns); returns the new length,
+** or -1 past cap. */
+static int stmt_sig(const rt_node *e, uint64_t *buf, int len, int cap) {
+  int i;
+  if (len < 0 || e == NULL) return -1;
+  if (e->kind == RT_N_JOIN) {
+    len = stmt_sig(e->a, buf, len, cap);
+    return stmt_sig(e->b, buf, len, cap);
+  }
+  if (e->kind == RT_N_TABLE || e->kind == RT_N_ALIAS || e->kind == RT_N_LIST) {
+    for (i = 0; i < e->n && len >= 0; i++)
+      len = stmt_sig(e->kids[i], buf, len, cap);
+    return len;
+  }
+  if (len == cap) return -1;
+  buf[len] = e->serial;
+  return len + 1;
+}
+
+/* Whether the metatable at mt keys its columns by the n serials at sig
+** (n 0: by none). */
+static int same_sig(lua_State *L, int mt, const uint64_t *sig, int n) {
+  size_t len;
+  const char *have;
+  int same;
+  lua_rawgeti(L, mt, ROWMT_SIG);
+  have = lua_tolstring(L, -1, &len);
+  same = have ? len == (size_t)n * sizeof *sig && memcmp(have, sig, len) == 0
+              : n == 0;
+  lua_pop(L, 1);
+  return same;
+}
+
+/*
+** The row metatable on top is for the result's names and conversions; its
+** rows must also answer to the statement's own column objects.  One made
+** for another statement's (a fresh alias or label, or none: SQL text) is
+** swapped for a sibling made from the same base metatable for these,
+** which the base keeps in __bysig (weak values).  A statement run again,
+** or rebuilt from the same columns, finds its own at once.
+*/
+static void fit_sig(lua_State *L, const lresult *r, const rt_node *stmt) {
+  uint64_t few[32], *sig = few;
+  const rt_node *cols = result_cols(stmt);
+  int n = 0, mt = lua_gettop(L), base, bysig;
+  if (cols) {
+    if (r->ncols > (int)(sizeof few / sizeof few[0]))
+      sig = lua_newuserdatauv(L, sizeof *sig * (size_t)r->ncols, 0);
+    n = stmt_sig(cols, sig, 0, r->ncols);
+    if (n != r->ncols) n = 0; /* not one object per column */
+  }
+  if (same_sig(L, mt, sig, n)) {
+    lua_settop(L, mt);
+    return;
+  }
+  if (lua_getfield(L, mt, "__base") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, mt);
+  }
+  base = lua_gettop(L);
+  if (same_sig(L, base, sig, n)) {
+    lua_replace(L, mt);
+    lua_settop(L, mt);
+    return;
+  }
+  if (lua_getfield(L, base, "__bysig") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    rt_lua_newweaktable(L, "v");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, base, "__bysig");
+  }
+  bysig = lua_gettop(L);
+  lua_pushlstring(L, (const char *)sig, sizeof *sig * (size_t)n);
+  lua_pushvalue(L, -1);
+  if (lua_rawget(L, bysig) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_rawgeti(L, base, ROWMT_FIELDS);
+    make_rowmt_names(L);
+    lua_getfield(L, base, "__rowkey"); /* r->conv points into it */
+    lua_setfield(L, -2, "__rowkey");
+    lua_pushvalue(L, base);
+    lua_setfield(L, -2, "__base");
+    if (n > 0) {
+      lua_pushvalue(L, bysig + 1);
+      lua_rawseti(L, -2, ROWMT_SIG);
+    }
+    lua_pushvalue(L, bysig + 1);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, bysig);
+  }
+  lua_replace(L, mt);
+  lua_settop(L, mt);
+}
+
 /* --- results --- */
 
 /*
@@ -879,7 +999,8 @@ lresult *rt_lua_newresult(lua_State *L) {
 }
 
 void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
-                      rt_cursor *cur, const unsigned char *conv, int nconv) {
+                      rt_cursor *cur, const unsigned char *conv, int nconv,
+                      const rt_node *stmt) {
   conn_idx = lua_absindex(L, conn_idx);
   /* owned from here on: whatever raises below, __gc closes the cursor */
   r->cur = cur;
@@ -902,7 +1023,13 @@ void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
   conn->results = r;
   if (!memo_rowmt(L, conn_idx, conn, r, conv, nconv)) {
     push_rowmt(L, r, conv, nconv);
+    fit_sig(L, r, stmt);
     remember_rowmt(L, conn_idx, conn, r, conv, nconv);
+  } else {
+    const void *was = lua_topointer(L, -1);
+    fit_sig(L, r, stmt);
+    if (lua_topointer(L, -1) != was)
+      remember_rowmt(L, conn_idx, conn, r, conv, nconv);
   }
   lua_setiuservalue(L, -2, 2);
 }
@@ -1624,10 +1751,13 @@ static int next_derived(lua_State *L, int idx, lresult *r, int mt) {
 }
 
 /* The 1-based position of result column `arg` (a position, a name, or a
-** column object by its name) among the names in the list at `fields`. */
+** column object) among the names in the list at `fields`, the _fields of
+** the row metatable at fields - 1. */
 static lua_Integer column_position(lua_State *L, int arg, int fields) {
   lua_Integer n = (lua_Integer)lua_rawlen(L, fields), i;
   const char *name;
+  if (lua_type(L, arg) == LUA_TUSERDATA && lua_istable(L, fields - 1))
+    return colkey_position(L, fields - 1, arg);
   if (lua_isinteger(L, arg)) {
     i = lua_tointeger(L, arg);
     if (i < 1 || i > n)
@@ -1672,6 +1802,34 @@ static int columns_view(lua_State *L, int n, int idxs) {
   return 1;
 }
 
+/* The rows of the columns() view on top keep the objects of the columns
+** they took from the row metatable at mt (when it has them), at the
+** positions listed at idxs. */
+static void project_sig(lua_State *L, int mt, int idxs, int n) {
+  const char *sig;
+  size_t len;
+  luaL_Buffer b;
+  int i;
+  if (!lua_istable(L, mt) || lua_rawgeti(L, mt, ROWMT_SIG) != LUA_TSTRING) {
+    lua_pop(L, 1);
+    return;
+  }
+  sig = lua_tolstring(L, -1, &len);
+  lua_getiuservalue(L, -2, 2); /* the view's row metatable */
+  luaL_buffinit(L, &b);
+  for (i = 1; i <= n; i++) {
+    lua_Integer pos;
+    lua_rawgeti(L, idxs, i);
+    pos = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    luaL_addlstring(&b, sig + (size_t)(pos - 1) * sizeof(uint64_t),
+                    sizeof(uint64_t));
+  }
+  luaL_pushresult(&b);
+  lua_rawseti(L, -2, ROWMT_SIG);
+  lua_pop(L, 2);
+}
+
 /*
 ** result:columns(...): a Result of those columns of this one's rows, in the
 ** given order.  It reads from this Result, so both advance together, as
@@ -1695,7 +1853,9 @@ static int res_columns(lua_State *L) {
     lua_rawgeti(L, fields, pos);
     lua_rawseti(L, idxs + 1, i);
   }
-  return columns_view(L, n, idxs);
+  columns_view(L, n, idxs);
+  project_sig(L, fields - 1, idxs, n);
+  return 1;
 }
 
 /*
