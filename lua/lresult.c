@@ -180,7 +180,7 @@ static int row_tuple(lua_State *L);
 ** reused, so a freed node can't be mistaken for a new one), one uint64_t
 ** per column at [ROWMT_SIG]; the first column that selected the key
 ** answers, as a repeated column's second place has no objects of its own
-** in SQLAlchemy.  Anything else (an ORM attribute or class, on a
+** in SQLAlchemy.  Anything else (an ORM class, or an ORM attribute on a
 ** Connection's row) is not a column of it.  Positions found are kept in the
 ** metatable's __bycol (weak keys), made on the first such lookup: rows
 ** read by name or position pay nothing for it.
@@ -201,6 +201,13 @@ static lua_Integer colkey_position(lua_State *L, int mt, int key) {
   }
   lua_settop(L, top);
   c = lsql_tonodebox(L, key);
+  /* an ORM attribute (User.name: a box labelled as a class attribute, see
+  ** lsql_attribute) is not the column to SQLAlchemy's Connection rows,
+  ** only to a Session's */
+  if (c && lua_getiuservalue(L, key, 2) == LUA_TSTRING &&
+      lua_getfield(L, mt, "__orm") != LUA_TBOOLEAN)
+    c = NULL;
+  lua_settop(L, top);
   if (c && lua_rawgeti(L, mt, ROWMT_SIG) == LUA_TSTRING) {
     size_t len, i;
     const char *sig = lua_tolstring(L, -1, &len);
@@ -1827,6 +1834,8 @@ static void project_sig(lua_State *L, int mt, int idxs, int n) {
   }
   luaL_pushresult(&b);
   lua_rawseti(L, -2, ROWMT_SIG);
+  lua_getfield(L, mt, "__orm");
+  lua_setfield(L, -2, "__orm");
   lua_pop(L, 2);
 }
 
@@ -1878,7 +1887,64 @@ static int res_with_keys(lua_State *L) {
     lua_rawgeti(L, 2, i);
     lua_rawseti(L, idxs + 1, i);
   }
-  return columns_view(L, n, idxs);
+  columns_view(L, n, idxs);
+  lua_getiuservalue(L, 1, 2);
+  project_sig(L, lua_gettop(L), idxs, n);
+  lua_pop(L, 1);
+  return 1;
+}
+
+/*
+** result:_orm_keys(): the Session's Result of columns: its rows answer to
+** the ORM attributes selected too (row._mapping[User.name]), as
+** SQLAlchemy's ORM rows do and its Connection's don't.  The row metatable
+** becomes its sibling for that (see fit_sig), kept in the base's __bysig
+** under the objects' key and a mark.
+*/
+static int res_orm_keys(lua_State *L) {
+  int mt, base;
+  checkresult(L, 1);
+  lua_settop(L, 1);
+  if (lua_getiuservalue(L, 1, 2) != LUA_TTABLE) return 0;
+  mt = 2;
+  if (lua_getfield(L, mt, "__orm") == LUA_TBOOLEAN) return 0;
+  lua_pop(L, 1);
+  if (lua_getfield(L, mt, "__base") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, mt);
+  }
+  base = 3;
+  if (lua_getfield(L, base, "__bysig") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    rt_lua_newweaktable(L, "v");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, base, "__bysig");
+  }
+  if (lua_rawgeti(L, mt, ROWMT_SIG) != LUA_TSTRING) {
+    lua_pop(L, 1);
+    lua_pushliteral(L, "");
+  }
+  lua_pushliteral(L, "orm"); /* (never a whole number of serials) */
+  lua_concat(L, 2);          /* 5: the key */
+  lua_pushvalue(L, 5);
+  if (lua_rawget(L, 4) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_rawgeti(L, base, ROWMT_FIELDS);
+    make_rowmt_names(L);
+    lua_getfield(L, base, "__rowkey");
+    lua_setfield(L, -2, "__rowkey");
+    lua_pushvalue(L, base);
+    lua_setfield(L, -2, "__base");
+    lua_rawgeti(L, mt, ROWMT_SIG);
+    lua_rawseti(L, -2, ROWMT_SIG);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "__orm");
+    lua_pushvalue(L, 5);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 4);
+  }
+  lua_setiuservalue(L, 1, 2);
+  return 0;
 }
 
 /* result:tuples() and result.t: rows are already tuple-like (2.0's
@@ -2627,6 +2693,7 @@ static const luaL_Reg result_only[] = {
     {"scalar_one_or_none", res_scalar_one_or_none},
     {"columns", res_columns},
     {"_with_keys", res_with_keys},
+    {"_orm_keys", res_orm_keys},
     {"tuples", res_self},
     {"yield_per", res_yield_per},
     {"freeze", res_freeze},

@@ -1088,7 +1088,11 @@ function Session:execute(stmt, params, opts)
   local core
   if yield_per then core = I.run_streamed(self, conn, stmt, params)
   else core = run(self, conn, stmt, params) end
-  if not ents then return I.orm_keyed(orig, core) end
+  if not ents then
+    -- (a Session's rows of columns answer to the ORM attributes selected)
+    if type(core) == "userdata" and core.returns_rows then core:_orm_keys() end
+    return I.orm_keyed(orig, core)
+  end
   return setmetatable({session = self, ents = ents, core = core,
                        populate = opts and opts.populate_existing and 2 or
                                   nil, -- 2: pending changes discarded
