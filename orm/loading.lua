@@ -166,16 +166,50 @@ local function row_mapping(t)
   return m
 end
 
+-- The position of object key k among an ORM row's entities, or nil: a
+-- mapped class keys its own entity (not an aliased() one of it), an
+-- aliased() class its own, and a column, label or attribute the column
+-- entity that selected it, as SQLAlchemy's ORM rows are keyed
+local function entity_position(ents, k)
+  local alias = type(k) == "table" and rawget(k, "__entry") and
+                rawget(k, "__clause_element__")
+  local cls = type(k) == "table" and not alias and rawget(k, "__mapper__")
+  local ptr = not alias and not cls and C.node_kind(k) and C.node_ptr(k)
+  alias = alias and C.node_ptr(alias)
+  for i, e in ipairs(ents) do
+    if e.mapper then
+      if alias then
+        if e.alias and C.node_ptr(e.alias) == alias then return i end
+      elseif cls and not e.alias and rawequal(e.mapper.class, k) then
+        return i
+      end
+    elseif ptr and e.item ~= nil and C.node_kind(e.item) and
+           C.node_ptr(e.item) == ptr then
+      return i
+    end
+  end
+  return nil
+end
+
 -- row._mapping's metatable: it names it a RowMapping and keeps the
--- entities' order (_fields), which the plain table loses, for printing;
+-- entities' order (_fields), which the plain table loses, for printing,
+-- and answers object keys from the row it was made of (mapping_rows);
 -- one per list of entities
 local mapping_mts = setmetatable({}, {__mode = "k"})
+local mapping_rows = setmetatable({}, {__mode = "k"})
 local function mapping_mt(ents)
   local mt = mapping_mts[ents]
   if not mt then
     local f = {}
     for i, e in ipairs(ents) do f[i] = e.name ~= nil and e.name or false end
-    mt = {__name = "retort.RowMapping", _fields = f}
+    mt = {__name = "retort.RowMapping", _fields = f,
+          __index = function(m, k)
+            if type(k) == "string" then return nil end
+            local i = entity_position(ents, k)
+            local row = mapping_rows[m]
+            if i and row then return rawget(row, i) end
+            return nil
+          end}
     mapping_mts[ents] = mt
   end
   return mt
@@ -194,6 +228,11 @@ local row_methods = {
 local RowMT = {
   __index = function(t, k)
     local ents = rawget(t, ROW_ENTS) or {}
+    if type(k) ~= "string" then
+      -- row[User]: SQLAlchemy 1.4's deprecated form of row._mapping[User]
+      local i = k ~= nil and entity_position(ents, k)
+      return i and rawget(t, i) or nil
+    end
     for i, e in ipairs(ents) do
       if e.name == k then return rawget(t, i) end
     end
@@ -203,7 +242,9 @@ local RowMT = {
       for _, e in ipairs(ents) do f[#f + 1] = e.name end
       return f
     elseif k == "_mapping" then
-      return setmetatable(row_mapping(t), mapping_mt(ents))
+      local m = setmetatable(row_mapping(t), mapping_mt(ents))
+      mapping_rows[m] = t
+      return m
     elseif k == "_t" then
       return row_methods._tuple(t)
     end
