@@ -1809,34 +1809,38 @@ static int columns_view(lua_State *L, int n, int idxs) {
   return 1;
 }
 
-/* The rows of the columns() view on top keep the objects of the columns
-** they took from the row metatable at mt (when it has them), at the
-** positions listed at idxs. */
-static void project_sig(lua_State *L, int mt, int idxs, int n) {
+/* The rows of the columns() view at `view` keep the objects of the
+** columns they took from the row metatable at mt (when it has them), at
+** the positions listed at idxs. */
+static void project_sig(lua_State *L, int view, int mt, int idxs, int n) {
   const char *sig;
   size_t len;
   luaL_Buffer b;
-  int i;
-  if (!lua_istable(L, mt) || lua_rawgeti(L, mt, ROWMT_SIG) != LUA_TSTRING) {
-    lua_pop(L, 1);
+  int i, top = lua_gettop(L);
+  if (!lua_istable(L, mt) || lua_rawgeti(L, mt, ROWMT_SIG) != LUA_TSTRING ||
+      lua_getiuservalue(L, view, 2) != LUA_TTABLE) {
+    lua_settop(L, top);
     return;
   }
-  sig = lua_tolstring(L, -1, &len);
-  lua_getiuservalue(L, -2, 2); /* the view's row metatable */
+  sig = lua_tolstring(L, top + 1, &len);
   luaL_buffinit(L, &b);
   for (i = 1; i <= n; i++) {
     lua_Integer pos;
     lua_rawgeti(L, idxs, i);
     pos = lua_tointeger(L, -1);
     lua_pop(L, 1);
+    if (pos < 1 || (size_t)pos * sizeof(uint64_t) > len) {
+      lua_settop(L, top); /* (no object of its own: keyed by none) */
+      return;
+    }
     luaL_addlstring(&b, sig + (size_t)(pos - 1) * sizeof(uint64_t),
                     sizeof(uint64_t));
   }
   luaL_pushresult(&b);
-  lua_rawseti(L, -2, ROWMT_SIG);
+  lua_rawseti(L, top + 2, ROWMT_SIG);
   lua_getfield(L, mt, "__orm");
-  lua_setfield(L, -2, "__orm");
-  lua_pop(L, 2);
+  lua_setfield(L, top + 2, "__orm");
+  lua_settop(L, top);
 }
 
 /*
@@ -1863,7 +1867,7 @@ static int res_columns(lua_State *L) {
     lua_rawseti(L, idxs + 1, i);
   }
   columns_view(L, n, idxs);
-  project_sig(L, fields - 1, idxs, n);
+  project_sig(L, lua_gettop(L), fields - 1, idxs, n);
   return 1;
 }
 
@@ -1889,7 +1893,7 @@ static int res_with_keys(lua_State *L) {
   }
   columns_view(L, n, idxs);
   lua_getiuservalue(L, 1, 2);
-  project_sig(L, lua_gettop(L), idxs, n);
+  project_sig(L, lua_gettop(L) - 1, lua_gettop(L), idxs, n);
   lua_pop(L, 1);
   return 1;
 }
