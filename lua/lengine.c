@@ -1995,8 +1995,9 @@ static int conn_rollback_quiet(lua_State *L) {
       lua_settop(L, 1);
     } else {
       rt_error err = RT_ERROR_INIT;
-      rt_lua_close_results(c);
-      /* (as rollback(): its transactions end unless it failed) */
+      /* (as rollback(): its buffered results stay readable, and its
+      ** transactions end unless it failed) */
+      rt_lua_detach_results(c);
       if (rt_connection_rollback(&c->c, &err) == 0) sync_txs(L, 1);
       rt_error_clear(&err);
     }

@@ -394,25 +394,32 @@ local function load_joined(r, e, n)
   return out, {parents = parents, gots = gots, nrows = nrows}
 end
 
-local function fetch(r, n)
+-- SQLAlchemy's ORM result loads into the identity map its Session had
+-- when it began; after the Session's close() or expunge_all() that map
+-- is no longer valid, and an object left to load is an error (a result
+-- with none left, or of columns alone, reads on)
+local function check_epoch(r)
+  local cls
+  for _, e in ipairs(r.ents) do
+    if e.mapper then
+      cls = e.mapper.class
+      break
+    end
+  end
+  if cls == nil or r.core:fetchone() == nil then return end
+  raise("InvalidRequestError", string.format("Object <%s at %p> cannot be " ..
+        "converted to 'persistent' state, as this identity map is no " ..
+        "longer valid.  Has the owning Session been closed? (Background " ..
+        "on this error at: https://sqlalche.me/e/14/lkrp)",
+        rawget(cls, "__name__"), {}))
+end
+
+-- Load n rows of r (nil: the rest) into objects, with their relationship
+-- loads; returns them and what load_joined tells of them.
+local function load(r, n)
   -- (fields read once: those a plain result lacks are looked up through
   -- its metatable each time)
   local joins, ents = r.joins, r.ents
-  if n and joins and joins.collections then
-    -- a joined collection spans rows: all of them are read first (as
-    -- SQLAlchemy does without yield_per), then handed out n at a time
-    local buf = r._buf_all
-    if not buf then
-      buf = fetch(r, nil)
-      r._buf_all, r._buf_i = buf, 0
-    end
-    local out = {}
-    while #out < n and r._buf_i < #buf do
-      r._buf_i = r._buf_i + 1
-      out[#out + 1] = buf[r._buf_i]
-    end
-    return out
-  end
   local rows, out, joined
   local nents = #ents
   local e = nents == 1 and ents[1]
@@ -434,6 +441,14 @@ local function fetch(r, n)
     out = convert(r, rows)
   end
   if r.plan then load_relationships(r, rows, out, joined) end
+  return out, joined
+end
+
+-- The items r hands out for loaded objects `out`: rows, or objects for
+-- scalars(), each once for unique().
+local function present(r, out, joined)
+  local joins, ents = r.joins, r.ents
+  local nents = #ents
   local unique, scalars = r._unique, r._scalars
   if joins and joins.collections and not unique then
     raise("InvalidRequestError", "The unique() method must be invoked on " ..
@@ -460,6 +475,40 @@ local function fetch(r, n)
     for i, o in ipairs(out) do out[i] = wrap_row(o) end
   end
   return out
+end
+
+-- Without yield_per, SQLAlchemy's ORM loads all the rows at the first
+-- read and hands them out from there (so objects read after the
+-- Session's close() are detached ones, not an error); a joined
+-- collection spans rows, so with one even yield_per does.  What was
+-- loaded is kept by core Result, shared by the results derived from it
+-- (scalars(), unique()), as SQLAlchemy's share one iterator:
+-- {out = objects, i = how many handed out, joined = load_joined's}.
+local loaded = setmetatable({}, {__mode = "k"})
+
+local function fetch(r, n)
+  if rawget(r.session, "_epoch") ~= r.epoch then check_epoch(r) end
+  local joins = r.joins
+  if r.yield_per and not (joins and joins.collections) then
+    return present(r, load(r, n))
+  end
+  local core = r.core
+  -- (a closed Result raises as the core's reads do)
+  if core.closed then return present(r, load(r, n)) end
+  local st = loaded[core]
+  if not st then
+    local out, joined = load(r, nil)
+    st = {out = out, i = 0, joined = joined}
+    loaded[core] = st
+  end
+  local out, i = st.out, st.i
+  local last = n and math.min(#out, i + n) or #out
+  st.i = last
+  if i == 0 and last == #out then
+    st.out, st.i = {}, 0 -- (all of them at once: no copy)
+    return present(r, out, st.joined)
+  end
+  return present(r, table.move(out, i + 1, last, 1, {}), st.joined)
 end
 
 function OrmResult:all() return fetch(self) end

@@ -406,6 +406,9 @@ end
 -- is empty stays; a session that closes after a lookup or two pays for
 -- those objects alone)
 function Session:expunge_all()
+  -- (a Result made before loads into the identity map no more: see
+  -- check_epoch in orm/loading.lua)
+  rawset(self, "_epoch", (rawget(self, "_epoch") or 0) + 1)
   if self._idmap_of then
     -- a sharded session: its objects leave the maps forget() picks
     for obj in pairs(self._new) do forget(self, obj, "transient") end
@@ -1059,7 +1062,8 @@ function Session:execute(stmt, params, opts)
     return setmetatable({session = self, ents = ents, core = core,
                          populate = opts and opts.populate_existing and 2 or
                                     nil,
-                         yield_per = yield_per}, I.OrmResult)
+                         yield_per = yield_per,
+                         epoch = rawget(self, "_epoch")}, I.OrmResult)
   end
   local orig = stmt
   ents = kind == "select" and I.entities_of(stmt)
@@ -1096,7 +1100,8 @@ function Session:execute(stmt, params, opts)
   return setmetatable({session = self, ents = ents, core = core,
                        populate = opts and opts.populate_existing and 2 or
                                   nil, -- 2: pending changes discarded
-                       yield_per = yield_per, plan = plan, joins = joins},
+                       yield_per = yield_per, plan = plan, joins = joins,
+                       epoch = rawget(self, "_epoch")},
                       I.OrmResult)
 end
 
