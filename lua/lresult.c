@@ -168,6 +168,8 @@ static void push_fields(lua_State *L, int mt) {
 
 static int row_asdict(lua_State *L);
 static int row_tuple(lua_State *L);
+static void drop_ambiguous(lua_State *L, int mt, int t);
+static int ambiguous_error(lua_State *L, const char *name);
 
 #define ROWMT_SIG 3 /* the objects its columns answer to: see stmt_sig */
 
@@ -276,6 +278,9 @@ static int row_attr(lua_State *L, int tuple) {
   lua_settop(L, 1);
   if (tuple) return row_tuple(L);
   row_asdict(L);
+  lua_getmetatable(L, 1);
+  drop_ambiguous(L, -1, -2);
+  lua_pop(L, 1);
   lua_createtable(L, 0, 4);
   lua_pushliteral(L, "retort.RowMapping");
   lua_setfield(L, -2, "__name");
@@ -296,10 +301,12 @@ static int row_index(lua_State *L) {
   /* upvalue 1: name -> position; upvalue 2: the metatable */
   if (lua_type(L, 2) == LUA_TSTRING) {
     const char *k = lua_tostring(L, 2);
-    if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER) {
+    int t = lua_rawget(L, lua_upvalueindex(1));
+    if (t == LUA_TNUMBER) {
       lua_rawget(L, 1);
       return 1;
     }
+    if (t == LUA_TBOOLEAN) return ambiguous_error(L, k);
     lua_pop(L, 1);
     if (k[0] == '_' || strcmp(k, "count") == 0 || strcmp(k, "index") == 0) {
       if (strcmp(k, "_fields") == 0) {
@@ -647,6 +654,95 @@ static void make_rowmt_names(lua_State *L) {
   lua_setfield(L, mt, "__methods");
 }
 
+/*
+** The row metatable on top is a compiled statement's: a name its columns
+** repeat (select(t.c.name, t.c.id:label("name"))) is ambiguous, as
+** SQLAlchemy reports when one is read by name (a row of SQL text answers
+** its last column, as the DBAPI's description does).  Such a name is
+** false in the name map, kept out of the rows (a copy of the field list
+** at [ROWMT_FIELDS] with false there) and listed in __ambiguous.
+*/
+static void mark_ambiguous(lua_State *L) {
+  int mt = lua_gettop(L), fields, seen, amb, names, i, n, any = 0;
+  lua_getfield(L, mt, "_fields");
+  fields = mt + 1;
+  n = (int)lua_rawlen(L, fields);
+  lua_createtable(L, 0, n);
+  seen = fields + 1;
+  lua_newtable(L);
+  amb = seen + 1;
+  for (i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, fields, i) != LUA_TSTRING) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, seen) != LUA_TNIL) {
+      lua_pop(L, 1);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, amb);
+      any = 1;
+    } else {
+      lua_pop(L, 1);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, seen);
+    }
+  }
+  if (!any) {
+    lua_settop(L, mt);
+    return;
+  }
+  lua_getfield(L, mt, "__index");
+  lua_getupvalue(L, -1, 1); /* the name map (row_next's too) */
+  names = lua_gettop(L);
+  lua_createtable(L, n, 0);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, fields, i);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      lua_pushvalue(L, -1);
+      if (lua_rawget(L, amb) != LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_pushboolean(L, 0);
+        lua_rawset(L, names);
+        lua_pop(L, 1);
+        lua_pushboolean(L, 0);
+      } else
+        lua_pop(L, 1);
+    }
+    lua_rawseti(L, -2, i);
+  }
+  lua_rawseti(L, mt, ROWMT_FIELDS);
+  lua_pushvalue(L, amb);
+  lua_setfield(L, mt, "__ambiguous");
+  lua_settop(L, mt);
+}
+
+/* Drop the ambiguous names (see mark_ambiguous) of the row metatable at
+** mt from the name -> value table at t. */
+static void drop_ambiguous(lua_State *L, int mt, int t) {
+  t = lua_absindex(L, t);
+  if (lua_getfield(L, mt, "__ambiguous") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_pushnil(L);
+    lua_rawset(L, t);
+  }
+  lua_pop(L, 1);
+}
+
+static int ambiguous_error(lua_State *L, const char *name) {
+  return rt_lua_error(L, RT_EINVALIDREQUEST,
+                      "Ambiguous column name '%s' in result set column "
+                      "descriptions",
+                      name);
+}
+
 /* The row metatable for the result's columns (uservalue 2). */
 static void make_rowmt(lua_State *L, lresult *r) {
   int i;
@@ -958,6 +1054,7 @@ static void fit_sig(lua_State *L, const lresult *r, const rt_node *stmt) {
     if (n > 0) {
       lua_pushvalue(L, bysig + 1);
       lua_rawseti(L, -2, ROWMT_SIG);
+      mark_ambiguous(L);
     }
     lua_pushvalue(L, bysig + 1);
     lua_pushvalue(L, -2);
@@ -1488,6 +1585,14 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
 ** metatable); any other key it lacks is nil, as a plain table's. */
 static int mappingitem_index(lua_State *L) {
   lua_Integer pos;
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    if (lua_getfield(L, lua_upvalueindex(1), "__ambiguous") == LUA_TTABLE) {
+      lua_pushvalue(L, 2);
+      if (lua_rawget(L, -2) != LUA_TNIL)
+        return ambiguous_error(L, lua_tostring(L, 2));
+    }
+    return 0;
+  }
   if (lua_type(L, 2) != LUA_TUSERDATA) return 0;
   pos = colkey_position(L, lua_upvalueindex(1), 2);
   lua_getfield(L, lua_upvalueindex(1), "_fields");
@@ -1528,6 +1633,9 @@ static void view_convert(lua_State *L, lview *v) {
     lua_pushcfunction(L, row_asdict);
     lua_pushvalue(L, -2);
     lua_call(L, 1, 1);
+    lua_getmetatable(L, -2);
+    drop_ambiguous(L, -1, -2);
+    lua_pop(L, 1);
     push_mapping_mt(L, -2);
     lua_setmetatable(L, -2);
     lua_remove(L, -2);
@@ -1943,6 +2051,11 @@ static int res_orm_keys(lua_State *L) {
     lua_rawseti(L, -2, ROWMT_SIG);
     lua_pushboolean(L, 1);
     lua_setfield(L, -2, "__orm");
+    if (lua_rawgeti(L, -1, ROWMT_SIG) == LUA_TSTRING) {
+      lua_pop(L, 1);
+      mark_ambiguous(L);
+    } else
+      lua_pop(L, 1);
     lua_pushvalue(L, 5);
     lua_pushvalue(L, -2);
     lua_rawset(L, 4);
