@@ -336,8 +336,11 @@ static int row_index(lua_State *L) {
 ** the values 1..n, then any key the program set itself.  Upvalue 1: name
 ** -> position; upvalue 2: n.
 */
+static const char ambiguous_mark = 0; /* (see mark_ambiguous) */
+
 static int row_is_cached(lua_State *L, int key, lua_Integer n) {
   int cached;
+  if (lua_touserdata(L, key) == &ambiguous_mark) return 1;
   if (lua_isinteger(L, key)) {
     lua_Integer i = lua_tointeger(L, key);
     return i >= 1 && i <= n;
@@ -470,6 +473,30 @@ static int row_lt(lua_State *L) {
 
 static int row_le(lua_State *L) {
   return row_order(L, 1);
+}
+
+/* row:_asdict(): a name the statement repeats is ambiguous, as
+** SQLAlchemy's reads each name of the row */
+static int row_asdict_public(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_getmetatable(L, 1);
+  if (lua_getfield(L, 2, "__ambiguous") == LUA_TTABLE) {
+    lua_Integer n, i;
+    lua_getfield(L, 2, "_fields");
+    n = (lua_Integer)lua_rawlen(L, -1);
+    for (i = 1; i <= n; i++) {
+      if (lua_rawgeti(L, -1, i) == LUA_TSTRING) {
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, 3) != LUA_TNIL)
+          return ambiguous_error(L, lua_tostring(L, -2));
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_settop(L, 1);
+  return row_asdict(L);
 }
 
 static int row_asdict(lua_State *L) {
@@ -641,7 +668,7 @@ static void make_rowmt_names(lua_State *L) {
   lua_pushliteral(L, "retort.Row");
   lua_setfield(L, mt, "__name");
   lua_createtable(L, 0, 3);
-  lua_pushcfunction(L, row_asdict);
+  lua_pushcfunction(L, row_asdict_public);
   lua_setfield(L, -2, "_asdict");
   lua_pushcfunction(L, row_tuple);
   lua_setfield(L, -2, "_tuple");
@@ -660,7 +687,8 @@ static void make_rowmt_names(lua_State *L) {
 ** SQLAlchemy reports when one is read by name (a row of SQL text answers
 ** its last column, as the DBAPI's description does).  Such a name is
 ** false in the name map, kept out of the rows (a copy of the field list
-** at [ROWMT_FIELDS] with false there) and listed in __ambiguous.
+** at [ROWMT_FIELDS] with &ambiguous_mark there, a key pairs() skips) and
+** listed in __ambiguous.
 */
 static void mark_ambiguous(lua_State *L) {
   int mt = lua_gettop(L), fields, seen, amb, names, i, n, any = 0;
@@ -706,7 +734,7 @@ static void mark_ambiguous(lua_State *L) {
         lua_pushboolean(L, 0);
         lua_rawset(L, names);
         lua_pop(L, 1);
-        lua_pushboolean(L, 0);
+        lua_pushlightuserdata(L, (void *)&ambiguous_mark);
       } else
         lua_pop(L, 1);
     }
@@ -715,6 +743,10 @@ static void mark_ambiguous(lua_State *L) {
   lua_rawseti(L, mt, ROWMT_FIELDS);
   lua_pushvalue(L, amb);
   lua_setfield(L, mt, "__ambiguous");
+  /* a MappingResult item -> its row, for its column keys (see
+  ** mappingitem_index) */
+  rt_lua_newweaktable(L, "k");
+  lua_setfield(L, mt, "__items");
   lua_settop(L, mt);
 }
 
@@ -1595,6 +1627,13 @@ static int mappingitem_index(lua_State *L) {
   }
   if (lua_type(L, 2) != LUA_TUSERDATA) return 0;
   pos = colkey_position(L, lua_upvalueindex(1), 2);
+  if (lua_getfield(L, lua_upvalueindex(1), "__items") == LUA_TTABLE) {
+    lua_pushvalue(L, 1);
+    if (lua_rawget(L, -2) == LUA_TTABLE) { /* its row: by position */
+      lua_rawgeti(L, -1, pos);
+      return 1;
+    }
+  }
   lua_getfield(L, lua_upvalueindex(1), "_fields");
   lua_rawgeti(L, -1, pos);
   lua_rawget(L, 1);
@@ -1635,7 +1674,12 @@ static void view_convert(lua_State *L, lview *v) {
     lua_call(L, 1, 1);
     lua_getmetatable(L, -2);
     drop_ambiguous(L, -1, -2);
-    lua_pop(L, 1);
+    if (lua_getfield(L, -1, "__items") == LUA_TTABLE) {
+      lua_pushvalue(L, -3);
+      lua_pushvalue(L, -5);
+      lua_rawset(L, -3);
+    }
+    lua_pop(L, 2);
     push_mapping_mt(L, -2);
     lua_setmetatable(L, -2);
     lua_remove(L, -2);

@@ -108,6 +108,44 @@ for _, db in ipairs(T.databases()) do
     T.eq(row._mapping[users.c.id], 1)
   end)
 
+  T.test(n .. "a name a compiled statement repeats is ambiguous by name",
+         function()
+    local function ambiguous(fn)
+      local err = T.raises("InvalidRequestError", fn)
+      T.eq(err.message, "Ambiguous column name 'name' in result set " ..
+           "column descriptions")
+    end
+    local lab = users.c.id:label("name")
+    local st = select(users.c.name, lab)
+    local row = c:execute(st):first()
+    T.eq(row._fields, {"name", "name"})
+    ambiguous(function() return row.name end)
+    ambiguous(function() return row._mapping.name end)
+    ambiguous(function() return row._mapping["name"] end)
+    ambiguous(function() return row:_asdict() end)
+    -- the objects and positions still answer
+    T.eq(row._mapping[users.c.name], "a")
+    T.eq(row._mapping[lab], 1)
+    T.eq(row[users.c.name], "a")
+    T.eq({row[1], row[2]}, {"a", 1})
+    T.eq(tostring(row), "('a', 1)")
+    local m = c:execute(st):mappings():first()
+    ambiguous(function() return m.name end)
+    T.eq(m[users.c.name], "a")
+    T.eq(m[lab], 1)
+    -- the same label twice: the label answers with the first
+    row = c:execute(select(lab, lab)):first()
+    T.eq(row._mapping[lab], 1)
+    ambiguous(function() return row.name end)
+    -- SQL text's repeated name answers with its last column
+    row = c:execute(text("SELECT id, name AS id FROM co_users")):first()
+    T.eq(row._mapping.id, "a")
+    T.eq(row.id, "a")
+    -- and a name used once is as before
+    row = c:execute(select(users.c.name, users.c.id)):first()
+    T.eq(row:_asdict(), {name = "a", id = 1})
+  end)
+
   T.test(n .. "expressions, functions and table-less columns by object",
          function()
     local fc = func.count(users.c.id)
@@ -161,6 +199,7 @@ for _, db in ipairs(T.databases()) do
     r = c:execute(select(users.c.id, users.c.name))
     nosuch("u2.name", function() return r:scalars(a.c.name) end)
     nosuch("u2.name", function() return r:columns(a.c.name) end)
+    r:close()
     local m = c:execute(select(users)):mappings():first()
     T.eq(m[users.c.name], "a")
     nosuch("u2.name", function() return m[a.c.name] end)
@@ -250,6 +289,69 @@ for _, db in ipairs(T.databases()) do
     T.ok(rawequal(row._mapping[ub], u))
     T.ok(rawequal(row._mapping.ub, u))
     T.ok(rawequal(row._mapping[User], u))
+  end)
+
+  T.test(n .. "a Result read after its Session's close()", function()
+    local imd = MetaData()
+    local items = Table("co_items", imd,
+      Column("id", Integer, {primary_key = true, autoincrement = false}),
+      Column("name", String(20)))
+    imd:drop_all(e)
+    imd:create_all(e)
+    e:begin(function(ic)
+      ic:execute(insert(items), {{id = 1, name = "a"}, {id = 2, name = "b"},
+                                 {id = 3, name = "c"}})
+    end)
+    local IBase = orm.declarative_base()
+    local Item = IBase:class "Item" {__table__ = items}
+    local q = select(Item):order_by(Item.id)
+    local function stale(fn)
+      local err = T.raises("InvalidRequestError", fn)
+      T.match(err.message, "^Object <Item at 0x%x+> cannot be converted " ..
+              "to 'persistent' state, as this identity map is no longer " ..
+              "valid%.  Has the owning Session been closed%? %(Background " ..
+              "on this error at: https://sqlalche%.me/e/14/lkrp%)$")
+    end
+    -- nothing read before: the objects can't be loaded
+    local s = orm.Session(e)
+    local r = s:execute(q)
+    s:close()
+    stale(function() return r:scalars():first() end)
+    r:close()
+    s = orm.Session(e)
+    r = s:execute(q):scalars()
+    s:close()
+    stale(function() return r:all() end)
+    r:close()
+    s = orm.Session(e)
+    r = s:execute(q)
+    s:expunge_all()
+    stale(function() return r:all() end)
+    r:close()
+    s:close()
+    -- the first read loaded them all: the rest are detached ones
+    s = orm.Session(e)
+    r = s:execute(q)
+    local first = r:fetchone()[1]
+    s:close()
+    T.ok(orm.inspect(first).detached)
+    local rest = r:scalars():all()
+    T.eq(#rest, 2)
+    T.eq(rest[1].name, "b")
+    T.ok(orm.inspect(rest[1]).detached)
+    T.ok(orm.inspect(rest[2]).detached)
+    -- rows of columns stay readable
+    s = orm.Session(e)
+    r = s:execute(select(Item.name):order_by(Item.id))
+    s:close()
+    T.eq(r:scalars():all(), {"a", "b", "c"})
+    -- commit() keeps the identity map: loaded into it, persistent
+    s = orm.Session(e)
+    r = s:execute(q)
+    s:commit()
+    T.ok(orm.inspect(r:scalars():first()).persistent)
+    s:close()
+    imd:drop_all(e)
   end)
 
   c:close()
