@@ -331,13 +331,13 @@ static int row_index(lua_State *L) {
   return 1;
 }
 
+static const char ambiguous_mark = 0; /* (see mark_ambiguous) */
+
 /*
 ** pairs(row) walks what the table held before names were cached in it:
 ** the values 1..n, then any key the program set itself.  Upvalue 1: name
 ** -> position; upvalue 2: n.
 */
-static const char ambiguous_mark = 0; /* (see mark_ambiguous) */
-
 static int row_is_cached(lua_State *L, int key, lua_Integer n) {
   int cached;
   if (lua_touserdata(L, key) == &ambiguous_mark) return 1;
