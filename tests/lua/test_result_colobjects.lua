@@ -205,6 +205,27 @@ for _, db in ipairs(T.databases()) do
     nosuch("u2.name", function() return m[a.c.name] end)
   end)
 
+  if db.name == "postgresql" then
+    T.test(n .. "RETURNING rows answer the columns returned", function()
+      local a = addresses:alias("x")
+      c:begin_nested()
+      local row = c:execute(insert(addresses):returning(addresses.c.id,
+                                                        addresses.c.email),
+                            {id = 8, email = "q"}):first()
+      T.eq(row._mapping[addresses.c.id], 8)
+      T.eq(row._mapping[addresses.c.email], "q")
+      nosuch("x.email", function() return row._mapping[a.c.email] end)
+      row = c:execute(update(addresses):where(addresses.c.id:eq(8))
+                        :values{email = "z"}
+                        :returning(addresses.c.email:label("e"))):first()
+      T.eq(row._mapping.e, "z")
+      nosuch("co_addresses.email", function()
+        return row._mapping[addresses.c.email]
+      end)
+      c:rollback()
+    end)
+  end
+
   local Base = orm.declarative_base()
   local User = Base:class "User" {__table__ = users}
   local Address = Base:class "Address" {__table__ = addresses}
