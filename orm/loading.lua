@@ -482,8 +482,9 @@ end
 -- Session's close() are detached ones, not an error); a joined
 -- collection spans rows, so with one even yield_per does.  What was
 -- loaded is kept by core Result, shared by the results derived from it
--- (scalars(), unique()), as SQLAlchemy's share one iterator:
--- {out = objects, i = how many handed out, joined = load_joined's}.
+-- (scalars(), unique()), as SQLAlchemy's share one iterator, until the
+-- last are handed out: {out = objects, i = how many handed out, joined =
+-- load_joined's}.
 local loaded = setmetatable({}, {__mode = "k"})
 
 local function fetch(r, n)
@@ -496,19 +497,24 @@ local function fetch(r, n)
   -- (a closed Result raises as the core's reads do)
   if core.closed then return present(r, load(r, n)) end
   local st = loaded[core]
-  if not st then
-    local out, joined = load(r, nil)
-    st = {out = out, i = 0, joined = joined}
-    loaded[core] = st
+  local out, i, joined
+  if st then
+    out, i, joined = st.out, st.i, st.joined
+  else
+    out, joined = load(r, nil)
+    i = 0
   end
-  local out, i = st.out, st.i
   local last = n and math.min(#out, i + n) or #out
-  st.i = last
-  if i == 0 and last == #out then
-    st.out, st.i = {}, 0 -- (all of them at once: no copy)
-    return present(r, out, st.joined)
+  if last == #out then
+    -- (the last of them: nothing kept, and all at once, no copy)
+    if st then loaded[core] = nil end
+    if i == 0 then return present(r, out, joined) end
+  elseif st then
+    st.i = last
+  else
+    loaded[core] = {out = out, i = last, joined = joined}
   end
-  return present(r, table.move(out, i + 1, last, 1, {}), st.joined)
+  return present(r, table.move(out, i + 1, last, 1, {}), joined)
 end
 
 function OrmResult:all() return fetch(self) end
