@@ -1448,7 +1448,7 @@ static int raise_exec(lua_State *L, rt_error *err, const char *sql,
 static int run_values(lua_State *L, lconn *c, const char *sql,
                       const rt_value *vals, int nparams, int nrows,
                       int orig_params, const unsigned char *conv, int nconv,
-                      rt_lua_params *src) {
+                      rt_lua_params *src, const rt_node *stmt) {
   rt_error err = RT_ERROR_INIT;
   int pidx = 0;
   /* (again: compiling may have run Lua code that closed it) */
@@ -1474,7 +1474,7 @@ static int run_values(lua_State *L, lconn *c, const char *sql,
     if (rt_connection_execute(&c->c, sql, vals, nparams,
                               c->stream ? RT_EXEC_STREAM : 0, &cur, &err) != 0)
       return raise_exec(L, &err, sql, orig_params, src);
-    rt_lua_setresult(L, r, 1, c, cur, conv, nconv);
+    rt_lua_setresult(L, r, 1, c, cur, conv, nconv, stmt);
     if (pidx) fire_cursor(L, "after_cursor_execute", sql, pidx, 0);
     return 1;
   }
@@ -1491,7 +1491,7 @@ static int run(lua_State *L, const char *sql, int pidx, const char *kinds,
   rt_value *vals = collect_params(L, pidx, kinds, kinds != NULL, flat, &nparams,
                                   &nrows, fname);
   return run_values(L, openconn(L, 1), sql, vals, nparams, nrows, orig_params,
-                    conv, nconv, NULL);
+                    conv, nconv, NULL, NULL);
 }
 
 static int conn_exec_driver_sql(lua_State *L) {
@@ -1716,7 +1716,7 @@ int rt_lua_exec_params(lua_State *L, const char *sql, const char *kinds,
   tag_precompiled(L, 1, sql, t0);
   vals = collect_source(L, src, kinds ? kinds : "", "_exec_compiled");
   return run_values(L, openconn(L, 1), sql, vals, src->width, src->nrows, 0,
-                    conv, nconv, src);
+                    conv, nconv, src, NULL);
 }
 
 /* (lretort.h) conn:_insert_each with parameters from a source */
@@ -1796,7 +1796,7 @@ static int conn_execute(lua_State *L) {
                         PLANNED_VALUES)) {
     echo_tag[0] = '\0';
     return run_values(L, c, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv,
-                      ex.nconv, NULL);
+                      ex.nconv, NULL, n);
   }
   if (rt_lua_slot_get(L, &compile_exec_slot, &compile_exec_key) !=
       LUA_TFUNCTION) {
@@ -1822,7 +1822,7 @@ static int conn_execute(lua_State *L) {
   lua_call(L, 4, 6);
   set_echo_tag(ex.tag);
   run_values(L, c, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv, ex.nconv,
-             NULL);
+             NULL, n);
   if (!lua_isnil(L, 9)) rt_lua_result_setpk(L, -1, 9);
   return 1;
 }
@@ -1995,8 +1995,9 @@ static int conn_rollback_quiet(lua_State *L) {
       lua_settop(L, 1);
     } else {
       rt_error err = RT_ERROR_INIT;
-      rt_lua_close_results(c);
-      /* (as rollback(): its transactions end unless it failed) */
+      /* (as rollback(): its buffered results stay readable, and its
+      ** transactions end unless it failed) */
+      rt_lua_detach_results(c);
       if (rt_connection_rollback(&c->c, &err) == 0) sync_txs(L, 1);
       rt_error_clear(&err);
     }

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "lretort.h"
+#include "core/dml.h"
+#include "core/selectable.h"
 #include "lsql.h"
 
 #define RESULT_MT "retort.Result"
@@ -166,21 +168,28 @@ static void push_fields(lua_State *L, int mt) {
 
 static int row_asdict(lua_State *L);
 static int row_tuple(lua_State *L);
+static void drop_ambiguous(lua_State *L, int mt, int t);
+static int ambiguous_error(lua_State *L, const char *name);
+
+#define ROWMT_SIG 3 /* the objects its columns answer to: see stmt_sig */
 
 /*
-** A table's Column as a row key (or a Label, a column of an alias or
-** subquery, a mapped attribute): SQLAlchemy finds the result column it
-** names.  Rows
-** know their columns by name, so the key's name finds the position; when
-** the result repeats that name, or renamed a second column of it (name_1,
-** as a select labels a clash), the name could be another column's, and
-** that is the ambiguity SQLAlchemy reports.  Positions found are kept in
-** the row metatable's __bycol (weak keys), made on the first such lookup:
-** rows read by name or position pay nothing for it.
+** A column object as a row key (a table's Column, a Label, a column of an
+** alias or subquery, an expression): SQLAlchemy finds the result column
+** whose compiled statement selected that very object, and no other: not
+** the table's column behind an alias's, nor the column behind a label.
+** The row metatable keeps those objects by their nodes' serials (never
+** reused, so a freed node can't be mistaken for a new one), one uint64_t
+** per column at [ROWMT_SIG]; the first column that selected the key
+** answers, as a repeated column's second place has no objects of its own
+** in SQLAlchemy.  Anything else (an ORM class, or an ORM attribute on a
+** Connection's row) is not a column of it.  Positions found are kept in the
+** metatable's __bycol (weak keys), made on the first such lookup: rows
+** read by name or position pay nothing for it.
 */
 static lua_Integer colkey_position(lua_State *L, int mt, int key) {
-  lua_Integer pos = 0, i, n;
-  int seen = 0, top = lua_gettop(L);
+  lua_Integer pos = 0;
+  int top = lua_gettop(L);
   rt_node *c;
   mt = lua_absindex(L, mt);
   key = lua_absindex(L, key);
@@ -194,33 +203,24 @@ static lua_Integer colkey_position(lua_State *L, int mt, int key) {
   }
   lua_settop(L, top);
   c = lsql_tonodebox(L, key);
-  /* a table-less column() names no column of its own: only the very
-  ** object a SELECT listed would find one, and that is not known here */
-  if (c && ((c->kind == RT_N_COLUMN && c->owner) || c->kind == RT_N_LABEL) &&
-      c->name) {
-    size_t len = strlen(c->name);
-    lua_getfield(L, mt, "_fields");
-    n = (lua_Integer)lua_rawlen(L, -1);
-    for (i = 1; i <= n; i++) {
-      size_t flen;
-      const char *f;
-      if (lua_rawgeti(L, -1, i) == LUA_TSTRING) {
-        f = lua_tolstring(L, -1, &flen);
-        if (strcmp(f, c->name) == 0)
-          pos = i, seen++;
-        else if (flen == len + 2 && memcmp(f, c->name, len) == 0 &&
-                 strcmp(f + len, "_1") == 0)
-          seen++;
-      }
-      lua_pop(L, 1);
+  /* an ORM attribute (User.name: a box labelled as a class attribute, see
+  ** lsql_attribute) is not the column to SQLAlchemy's Connection rows,
+  ** only to a Session's */
+  if (c && lua_getiuservalue(L, key, 2) == LUA_TSTRING &&
+      lua_getfield(L, mt, "__orm") != LUA_TBOOLEAN)
+    c = NULL;
+  lua_settop(L, top);
+  if (c && lua_rawgeti(L, mt, ROWMT_SIG) == LUA_TSTRING) {
+    size_t len, i;
+    const char *sig = lua_tolstring(L, -1, &len);
+    for (i = 0; i + sizeof(uint64_t) <= len && pos == 0;
+         i += sizeof(uint64_t)) {
+      uint64_t serial;
+      memcpy(&serial, sig + i, sizeof serial);
+      if (serial == c->serial) pos = (lua_Integer)(i / sizeof serial) + 1;
     }
-    lua_settop(L, top);
-    if (pos && seen > 1)
-      return rt_lua_error(L, RT_EINVALIDREQUEST,
-                          "Ambiguous column name '%s' in result set column "
-                          "descriptions",
-                          c->name);
   }
+  lua_settop(L, top);
   if (pos == 0)
     return rt_lua_error(L, RT_ENOSUCHCOLUMN,
                         "Could not locate column in row for column '%s'",
@@ -236,6 +236,16 @@ static lua_Integer colkey_position(lua_State *L, int mt, int key) {
   lua_rawset(L, -3);
   lua_settop(L, top);
   return pos;
+}
+
+/* A key that names a column by object: a node, or an object (a table with
+** a metatable: an ORM attribute, class or alias) that is not one here. */
+static int is_colkey(lua_State *L, int key) {
+  int t = lua_type(L, key);
+  if (t == LUA_TUSERDATA) return 1;
+  if (t != LUA_TTABLE || !lua_getmetatable(L, key)) return 0;
+  lua_pop(L, 1);
+  return 1;
 }
 
 /* The value of the row at idx for the Column key at key. */
@@ -257,8 +267,7 @@ static int mapping_call(lua_State *L) {
 ** which raises NoSuchColumnError as SQLAlchemy's RowMapping does; the row
 ** (upvalue 1) knows which. */
 static int mapping_index(lua_State *L) {
-  if (lua_type(L, 2) == LUA_TUSERDATA)
-    return row_bycol(L, lua_upvalueindex(1), 2);
+  if (is_colkey(L, 2)) return row_bycol(L, lua_upvalueindex(1), 2);
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
   lua_settop(L, 2);
   lua_gettable(L, lua_upvalueindex(1));
@@ -269,6 +278,9 @@ static int row_attr(lua_State *L, int tuple) {
   lua_settop(L, 1);
   if (tuple) return row_tuple(L);
   row_asdict(L);
+  lua_getmetatable(L, 1);
+  drop_ambiguous(L, -1, -2);
+  lua_pop(L, 1);
   lua_createtable(L, 0, 4);
   lua_pushliteral(L, "retort.RowMapping");
   lua_setfield(L, -2, "__name");
@@ -289,10 +301,12 @@ static int row_index(lua_State *L) {
   /* upvalue 1: name -> position; upvalue 2: the metatable */
   if (lua_type(L, 2) == LUA_TSTRING) {
     const char *k = lua_tostring(L, 2);
-    if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER) {
+    int t = lua_rawget(L, lua_upvalueindex(1));
+    if (t == LUA_TNUMBER) {
       lua_rawget(L, 1);
       return 1;
     }
+    if (t == LUA_TBOOLEAN) return ambiguous_error(L, k);
     lua_pop(L, 1);
     if (k[0] == '_' || strcmp(k, "count") == 0 || strcmp(k, "index") == 0) {
       if (strcmp(k, "_fields") == 0) {
@@ -312,10 +326,12 @@ static int row_index(lua_State *L) {
   }
   /* a Column: row[col] is SQLAlchemy 1.4's deprecated form of
   ** row._mapping[col], still answered */
-  if (lua_type(L, 2) == LUA_TUSERDATA) return row_bycol(L, 1, 2);
+  if (is_colkey(L, 2)) return row_bycol(L, 1, 2);
   lua_pushnil(L);
   return 1;
 }
+
+static const char ambiguous_mark = 0; /* (see mark_ambiguous) */
 
 /*
 ** pairs(row) walks what the table held before names were cached in it:
@@ -324,6 +340,7 @@ static int row_index(lua_State *L) {
 */
 static int row_is_cached(lua_State *L, int key, lua_Integer n) {
   int cached;
+  if (lua_touserdata(L, key) == &ambiguous_mark) return 1;
   if (lua_isinteger(L, key)) {
     lua_Integer i = lua_tointeger(L, key);
     return i >= 1 && i <= n;
@@ -458,6 +475,30 @@ static int row_le(lua_State *L) {
   return row_order(L, 1);
 }
 
+/* row:_asdict(): a name the statement repeats is ambiguous, as
+** SQLAlchemy's reads each name of the row */
+static int row_asdict_public(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_getmetatable(L, 1);
+  if (lua_getfield(L, 2, "__ambiguous") == LUA_TTABLE) {
+    lua_Integer n, i;
+    lua_getfield(L, 2, "_fields");
+    n = (lua_Integer)lua_rawlen(L, -1);
+    for (i = 1; i <= n; i++) {
+      if (lua_rawgeti(L, -1, i) == LUA_TSTRING) {
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, 3) != LUA_TNIL)
+          return ambiguous_error(L, lua_tostring(L, -2));
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_settop(L, 1);
+  return row_asdict(L);
+}
+
 static int row_asdict(lua_State *L) {
   lua_Integer n, i;
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -535,6 +576,7 @@ static int row_index_of(lua_State *L) {
 */
 #define ROWMT_FIELDS 1
 #define ROWMT_MARK 2 /* &row_mark: tells a Row (rt_lua_isrow) */
+/* (ROWMT_SIG 3: see colkey_position) */
 
 static const char row_mark = 0;
 
@@ -626,7 +668,7 @@ static void make_rowmt_names(lua_State *L) {
   lua_pushliteral(L, "retort.Row");
   lua_setfield(L, mt, "__name");
   lua_createtable(L, 0, 3);
-  lua_pushcfunction(L, row_asdict);
+  lua_pushcfunction(L, row_asdict_public);
   lua_setfield(L, -2, "_asdict");
   lua_pushcfunction(L, row_tuple);
   lua_setfield(L, -2, "_tuple");
@@ -637,6 +679,100 @@ static void make_rowmt_names(lua_State *L) {
   lua_pushcfunction(L, row_index_of);
   lua_setfield(L, -2, "index");
   lua_setfield(L, mt, "__methods");
+}
+
+/*
+** The row metatable on top is a compiled statement's: a name its columns
+** repeat (select(t.c.name, t.c.id:label("name"))) is ambiguous, as
+** SQLAlchemy reports when one is read by name (a row of SQL text answers
+** its last column, as the DBAPI's description does).  Such a name is
+** false in the name map, kept out of the rows (a copy of the field list
+** at [ROWMT_FIELDS] with &ambiguous_mark there, a key pairs() skips) and
+** listed in __ambiguous.
+*/
+static void mark_ambiguous(lua_State *L) {
+  int mt = lua_gettop(L), fields, seen, amb, names, i, n, any = 0;
+  lua_getfield(L, mt, "_fields");
+  fields = mt + 1;
+  n = (int)lua_rawlen(L, fields);
+  lua_createtable(L, 0, n);
+  seen = fields + 1;
+  lua_newtable(L);
+  amb = seen + 1;
+  for (i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, fields, i) != LUA_TSTRING) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, seen) != LUA_TNIL) {
+      lua_pop(L, 1);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, amb);
+      any = 1;
+    } else {
+      lua_pop(L, 1);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, seen);
+    }
+  }
+  if (!any) {
+    lua_settop(L, mt);
+    return;
+  }
+  lua_getfield(L, mt, "__index");
+  lua_getupvalue(L, -1, 1); /* the name map (row_next's too) */
+  names = lua_gettop(L);
+  lua_createtable(L, n, 0);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, fields, i);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      lua_pushvalue(L, -1);
+      if (lua_rawget(L, amb) != LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_pushboolean(L, 0);
+        lua_rawset(L, names);
+        lua_pop(L, 1);
+        lua_pushlightuserdata(L, (void *)&ambiguous_mark);
+      } else
+        lua_pop(L, 1);
+    }
+    lua_rawseti(L, -2, i);
+  }
+  lua_rawseti(L, mt, ROWMT_FIELDS);
+  lua_pushvalue(L, amb);
+  lua_setfield(L, mt, "__ambiguous");
+  /* a MappingResult item -> its row, for its column keys (see
+  ** mappingitem_index) */
+  rt_lua_newweaktable(L, "k");
+  lua_setfield(L, mt, "__items");
+  lua_settop(L, mt);
+}
+
+/* Drop the ambiguous names (see mark_ambiguous) of the row metatable at
+** mt from the name -> value table at t. */
+static void drop_ambiguous(lua_State *L, int mt, int t) {
+  t = lua_absindex(L, t);
+  if (lua_getfield(L, mt, "__ambiguous") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_pushnil(L);
+    lua_rawset(L, t);
+  }
+  lua_pop(L, 1);
+}
+
+static int ambiguous_error(lua_State *L, const char *name) {
+  return rt_lua_error(L, RT_EINVALIDREQUEST,
+                      "Ambiguous column name '%s' in result set column "
+                      "descriptions",
+                      name);
 }
 
 /* The row metatable for the result's columns (uservalue 2). */
@@ -840,6 +976,126 @@ static void remember_rowmt(lua_State *L, int conn_idx, lconn *conn,
   m->conv = r->conv;
 }
 
+/* --- the column objects of a statement's rows --- */
+
+/* The list of what a statement's result columns are made from, as its
+** conversions are found (push_result_conv in lsql.c), or NULL: a
+** compound's first SELECT's, a DML's RETURNING, text():columns()'s given
+** in order (by name, SQLAlchemy keys them by columns made for them). */
+static const rt_node *result_cols(const rt_node *s) {
+  while (s && s->kind == RT_N_COMPOUND && s->kids[RT_S_COLUMNS]->n > 0)
+    s = s->kids[RT_S_COLUMNS]->kids[0];
+  if (!s) return NULL;
+  switch (s->kind) {
+  case RT_N_SELECT:
+    return s->kids[RT_S_COLUMNS];
+  case RT_N_INSERT:
+  case RT_N_UPDATE:
+  case RT_N_DELETE:
+    return s->kids[RT_D_RETURNING];
+  case RT_N_TEXT:
+    return s->a && !(s->a->flags & RT_F_BYNAME) ? s->a : NULL;
+  default:
+    return NULL;
+  }
+}
+
+/* Write the serials of the objects of result list e at buf[len..] (a
+** table, alias or join stands for its columns); returns the new length,
+** or -1 past cap. */
+static int stmt_sig(const rt_node *e, uint64_t *buf, int len, int cap) {
+  int i;
+  if (len < 0 || e == NULL) return -1;
+  if (e->kind == RT_N_JOIN) {
+    len = stmt_sig(e->a, buf, len, cap);
+    return stmt_sig(e->b, buf, len, cap);
+  }
+  if (e->kind == RT_N_TABLE || e->kind == RT_N_ALIAS || e->kind == RT_N_LIST) {
+    for (i = 0; i < e->n && len >= 0; i++)
+      len = stmt_sig(e->kids[i], buf, len, cap);
+    return len;
+  }
+  if (len == cap) return -1;
+  buf[len] = e->serial;
+  return len + 1;
+}
+
+/* Whether the metatable at mt keys its columns by the n serials at sig
+** (n 0: by none). */
+static int same_sig(lua_State *L, int mt, const uint64_t *sig, int n) {
+  size_t len;
+  const char *have;
+  int same;
+  lua_rawgeti(L, mt, ROWMT_SIG);
+  have = lua_tolstring(L, -1, &len);
+  same = have ? len == (size_t)n * sizeof *sig && memcmp(have, sig, len) == 0
+              : n == 0;
+  lua_pop(L, 1);
+  return same;
+}
+
+/*
+** The row metatable on top is for the result's names and conversions; its
+** rows must also answer to the statement's own column objects.  One made
+** for another statement's (a fresh alias or label, or none: SQL text) is
+** swapped for a sibling made from the same base metatable for these,
+** which the base keeps in __bysig (weak values).  A statement run again,
+** or rebuilt from the same columns, finds its own at once.
+*/
+static void fit_sig(lua_State *L, const lresult *r, const rt_node *stmt) {
+  uint64_t few[32], *sig = few;
+  const rt_node *cols = result_cols(stmt);
+  int n = 0, mt = lua_gettop(L), base, bysig;
+  if (cols) {
+    if (r->ncols > (int)(sizeof few / sizeof few[0]))
+      sig = lua_newuserdatauv(L, sizeof *sig * (size_t)r->ncols, 0);
+    n = stmt_sig(cols, sig, 0, r->ncols);
+    if (n != r->ncols) n = 0; /* not one object per column */
+  }
+  if (same_sig(L, mt, sig, n)) {
+    lua_settop(L, mt);
+    return;
+  }
+  if (lua_getfield(L, mt, "__base") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, mt);
+  }
+  base = lua_gettop(L);
+  if (same_sig(L, base, sig, n)) {
+    lua_replace(L, mt);
+    lua_settop(L, mt);
+    return;
+  }
+  if (lua_getfield(L, base, "__bysig") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    rt_lua_newweaktable(L, "v");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, base, "__bysig");
+  }
+  bysig = lua_gettop(L);
+  lua_pushlstring(L, (const char *)sig, sizeof *sig * (size_t)n);
+  lua_pushvalue(L, -1);
+  if (lua_rawget(L, bysig) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_rawgeti(L, base, ROWMT_FIELDS);
+    make_rowmt_names(L);
+    lua_getfield(L, base, "__rowkey"); /* r->conv points into it */
+    lua_setfield(L, -2, "__rowkey");
+    lua_pushvalue(L, base);
+    lua_setfield(L, -2, "__base");
+    if (n > 0) {
+      lua_pushvalue(L, bysig + 1);
+      lua_rawseti(L, -2, ROWMT_SIG);
+      mark_ambiguous(L);
+    }
+    lua_pushvalue(L, bysig + 1);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, bysig);
+  }
+  lua_replace(L, mt);
+  lua_settop(L, mt);
+}
+
 /* --- results --- */
 
 /*
@@ -879,7 +1135,8 @@ lresult *rt_lua_newresult(lua_State *L) {
 }
 
 void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
-                      rt_cursor *cur, const unsigned char *conv, int nconv) {
+                      rt_cursor *cur, const unsigned char *conv, int nconv,
+                      const rt_node *stmt) {
   conn_idx = lua_absindex(L, conn_idx);
   /* owned from here on: whatever raises below, __gc closes the cursor */
   r->cur = cur;
@@ -902,7 +1159,13 @@ void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
   conn->results = r;
   if (!memo_rowmt(L, conn_idx, conn, r, conv, nconv)) {
     push_rowmt(L, r, conv, nconv);
+    fit_sig(L, r, stmt);
     remember_rowmt(L, conn_idx, conn, r, conv, nconv);
+  } else {
+    const void *was = lua_topointer(L, -1);
+    fit_sig(L, r, stmt);
+    if (lua_topointer(L, -1) != was)
+      remember_rowmt(L, conn_idx, conn, r, conv, nconv);
   }
   lua_setiuservalue(L, -2, 2);
 }
@@ -1354,8 +1617,23 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
 ** metatable); any other key it lacks is nil, as a plain table's. */
 static int mappingitem_index(lua_State *L) {
   lua_Integer pos;
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    if (lua_getfield(L, lua_upvalueindex(1), "__ambiguous") == LUA_TTABLE) {
+      lua_pushvalue(L, 2);
+      if (lua_rawget(L, -2) != LUA_TNIL)
+        return ambiguous_error(L, lua_tostring(L, 2));
+    }
+    return 0;
+  }
   if (lua_type(L, 2) != LUA_TUSERDATA) return 0;
   pos = colkey_position(L, lua_upvalueindex(1), 2);
+  if (lua_getfield(L, lua_upvalueindex(1), "__items") == LUA_TTABLE) {
+    lua_pushvalue(L, 1);
+    if (lua_rawget(L, -2) == LUA_TTABLE) { /* its row: by position */
+      lua_rawgeti(L, -1, pos);
+      return 1;
+    }
+  }
   lua_getfield(L, lua_upvalueindex(1), "_fields");
   lua_rawgeti(L, -1, pos);
   lua_rawget(L, 1);
@@ -1394,6 +1672,14 @@ static void view_convert(lua_State *L, lview *v) {
     lua_pushcfunction(L, row_asdict);
     lua_pushvalue(L, -2);
     lua_call(L, 1, 1);
+    lua_getmetatable(L, -2);
+    drop_ambiguous(L, -1, -2);
+    if (lua_getfield(L, -1, "__items") == LUA_TTABLE) {
+      lua_pushvalue(L, -3);
+      lua_pushvalue(L, -5);
+      lua_rawset(L, -3);
+    }
+    lua_pop(L, 2);
     push_mapping_mt(L, -2);
     lua_setmetatable(L, -2);
     lua_remove(L, -2);
@@ -1624,10 +1910,13 @@ static int next_derived(lua_State *L, int idx, lresult *r, int mt) {
 }
 
 /* The 1-based position of result column `arg` (a position, a name, or a
-** column object by its name) among the names in the list at `fields`. */
+** column object) among the names in the list at `fields`, the _fields of
+** the row metatable at fields - 1. */
 static lua_Integer column_position(lua_State *L, int arg, int fields) {
   lua_Integer n = (lua_Integer)lua_rawlen(L, fields), i;
   const char *name;
+  if (lua_type(L, arg) == LUA_TUSERDATA && lua_istable(L, fields - 1))
+    return colkey_position(L, fields - 1, arg);
   if (lua_isinteger(L, arg)) {
     i = lua_tointeger(L, arg);
     if (i < 1 || i > n)
@@ -1672,6 +1961,40 @@ static int columns_view(lua_State *L, int n, int idxs) {
   return 1;
 }
 
+/* The rows of the columns() view at `view` keep the objects of the
+** columns they took from the row metatable at mt (when it has them), at
+** the positions listed at idxs. */
+static void project_sig(lua_State *L, int view, int mt, int idxs, int n) {
+  const char *sig;
+  size_t len;
+  luaL_Buffer b;
+  int i, top = lua_gettop(L);
+  if (!lua_istable(L, mt) || lua_rawgeti(L, mt, ROWMT_SIG) != LUA_TSTRING ||
+      lua_getiuservalue(L, view, 2) != LUA_TTABLE) {
+    lua_settop(L, top);
+    return;
+  }
+  sig = lua_tolstring(L, top + 1, &len);
+  luaL_buffinit(L, &b);
+  for (i = 1; i <= n; i++) {
+    lua_Integer pos;
+    lua_rawgeti(L, idxs, i);
+    pos = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (pos < 1 || (size_t)pos * sizeof(uint64_t) > len) {
+      lua_settop(L, top); /* (no object of its own: keyed by none) */
+      return;
+    }
+    luaL_addlstring(&b, sig + (size_t)(pos - 1) * sizeof(uint64_t),
+                    sizeof(uint64_t));
+  }
+  luaL_pushresult(&b);
+  lua_rawseti(L, top + 2, ROWMT_SIG);
+  lua_getfield(L, mt, "__orm");
+  lua_setfield(L, top + 2, "__orm");
+  lua_settop(L, top);
+}
+
 /*
 ** result:columns(...): a Result of those columns of this one's rows, in the
 ** given order.  It reads from this Result, so both advance together, as
@@ -1695,7 +2018,9 @@ static int res_columns(lua_State *L) {
     lua_rawgeti(L, fields, pos);
     lua_rawseti(L, idxs + 1, i);
   }
-  return columns_view(L, n, idxs);
+  columns_view(L, n, idxs);
+  project_sig(L, lua_gettop(L), fields - 1, idxs, n);
+  return 1;
 }
 
 /*
@@ -1718,7 +2043,69 @@ static int res_with_keys(lua_State *L) {
     lua_rawgeti(L, 2, i);
     lua_rawseti(L, idxs + 1, i);
   }
-  return columns_view(L, n, idxs);
+  columns_view(L, n, idxs);
+  lua_getiuservalue(L, 1, 2);
+  project_sig(L, lua_gettop(L) - 1, lua_gettop(L), idxs, n);
+  lua_pop(L, 1);
+  return 1;
+}
+
+/*
+** result:_orm_keys(): the Session's Result of columns: its rows answer to
+** the ORM attributes selected too (row._mapping[User.name]), as
+** SQLAlchemy's ORM rows do and its Connection's don't.  The row metatable
+** becomes its sibling for that (see fit_sig), kept in the base's __bysig
+** under the objects' key and a mark.
+*/
+static int res_orm_keys(lua_State *L) {
+  int mt, base;
+  checkresult(L, 1);
+  lua_settop(L, 1);
+  if (lua_getiuservalue(L, 1, 2) != LUA_TTABLE) return 0;
+  mt = 2;
+  if (lua_getfield(L, mt, "__orm") == LUA_TBOOLEAN) return 0;
+  lua_pop(L, 1);
+  if (lua_getfield(L, mt, "__base") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, mt);
+  }
+  base = 3;
+  if (lua_getfield(L, base, "__bysig") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    rt_lua_newweaktable(L, "v");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, base, "__bysig");
+  }
+  if (lua_rawgeti(L, mt, ROWMT_SIG) != LUA_TSTRING) {
+    lua_pop(L, 1);
+    lua_pushliteral(L, "");
+  }
+  lua_pushliteral(L, "orm"); /* (never a whole number of serials) */
+  lua_concat(L, 2);          /* 5: the key */
+  lua_pushvalue(L, 5);
+  if (lua_rawget(L, 4) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_rawgeti(L, base, ROWMT_FIELDS);
+    make_rowmt_names(L);
+    lua_getfield(L, base, "__rowkey");
+    lua_setfield(L, -2, "__rowkey");
+    lua_pushvalue(L, base);
+    lua_setfield(L, -2, "__base");
+    lua_rawgeti(L, mt, ROWMT_SIG);
+    lua_rawseti(L, -2, ROWMT_SIG);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "__orm");
+    if (lua_rawgeti(L, -1, ROWMT_SIG) == LUA_TSTRING) {
+      lua_pop(L, 1);
+      mark_ambiguous(L);
+    } else
+      lua_pop(L, 1);
+    lua_pushvalue(L, 5);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 4);
+  }
+  lua_setiuservalue(L, 1, 2);
+  return 0;
 }
 
 /* result:tuples() and result.t: rows are already tuple-like (2.0's
@@ -2467,6 +2854,7 @@ static const luaL_Reg result_only[] = {
     {"scalar_one_or_none", res_scalar_one_or_none},
     {"columns", res_columns},
     {"_with_keys", res_with_keys},
+    {"_orm_keys", res_orm_keys},
     {"tuples", res_self},
     {"yield_per", res_yield_per},
     {"freeze", res_freeze},

@@ -225,11 +225,15 @@ rt_engine *rt_lua_toengine(lua_State *L, int idx);
 ** executing, then hand it the cursor (ownership passes at once).  The
 ** connection userdata is at conn_idx and stays referenced by the result. */
 lresult *rt_lua_newresult(lua_State *L);
+struct rt_node;
 /* `r`: the Result rt_lua_newresult pushed, still on top of the stack.
 ** `conv`: RT_CONV_* per column from the statement (nconv bytes, NULL for
-** none), borrowed for the call. */
+** none), borrowed for the call.  `stmt`: the statement executed, whose
+** selected column objects then key its rows (row._mapping[col]), or NULL
+** (SQL text, or rows the ORM reads by its own entities). */
 void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
-                      rt_cursor *cur, const unsigned char *conv, int nconv);
+                      rt_cursor *cur, const unsigned char *conv, int nconv,
+                      const struct rt_node *stmt);
 /* Give the Result at ridx its inserted_primary_key from the compile's
 ** plan at `plan` (see exec_compile in lsql.c). */
 void rt_lua_result_setpk(lua_State *L, int ridx, int plan);

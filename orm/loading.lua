@@ -166,16 +166,50 @@ local function row_mapping(t)
   return m
 end
 
+-- The position of object key k among an ORM row's entities, or nil: a
+-- mapped class keys its own entity (not an aliased() one of it), an
+-- aliased() class its own, and a column, label or attribute the column
+-- entity that selected it, as SQLAlchemy's ORM rows are keyed
+local function entity_position(ents, k)
+  local alias = type(k) == "table" and rawget(k, "__entry") and
+                rawget(k, "__clause_element__")
+  local cls = type(k) == "table" and not alias and rawget(k, "__mapper__")
+  local ptr = not alias and not cls and C.node_kind(k) and C.node_ptr(k)
+  alias = alias and C.node_ptr(alias)
+  for i, e in ipairs(ents) do
+    if e.mapper then
+      if alias then
+        if e.alias and C.node_ptr(e.alias) == alias then return i end
+      elseif cls and not e.alias and rawequal(e.mapper.class, k) then
+        return i
+      end
+    elseif ptr and e.item ~= nil and C.node_kind(e.item) and
+           C.node_ptr(e.item) == ptr then
+      return i
+    end
+  end
+  return nil
+end
+
 -- row._mapping's metatable: it names it a RowMapping and keeps the
--- entities' order (_fields), which the plain table loses, for printing;
+-- entities' order (_fields), which the plain table loses, for printing,
+-- and answers object keys from the row it was made of (mapping_rows);
 -- one per list of entities
 local mapping_mts = setmetatable({}, {__mode = "k"})
+local mapping_rows = setmetatable({}, {__mode = "k"})
 local function mapping_mt(ents)
   local mt = mapping_mts[ents]
   if not mt then
     local f = {}
     for i, e in ipairs(ents) do f[i] = e.name ~= nil and e.name or false end
-    mt = {__name = "retort.RowMapping", _fields = f}
+    mt = {__name = "retort.RowMapping", _fields = f,
+          __index = function(m, k)
+            if type(k) == "string" then return nil end
+            local i = entity_position(ents, k)
+            local row = mapping_rows[m]
+            if i and row then return rawget(row, i) end
+            return nil
+          end}
     mapping_mts[ents] = mt
   end
   return mt
@@ -194,6 +228,11 @@ local row_methods = {
 local RowMT = {
   __index = function(t, k)
     local ents = rawget(t, ROW_ENTS) or {}
+    if type(k) ~= "string" then
+      -- row[User]: SQLAlchemy 1.4's deprecated form of row._mapping[User]
+      local i = k ~= nil and entity_position(ents, k)
+      return i and rawget(t, i) or nil
+    end
     for i, e in ipairs(ents) do
       if e.name == k then return rawget(t, i) end
     end
@@ -203,7 +242,9 @@ local RowMT = {
       for _, e in ipairs(ents) do f[#f + 1] = e.name end
       return f
     elseif k == "_mapping" then
-      return setmetatable(row_mapping(t), mapping_mt(ents))
+      local m = setmetatable(row_mapping(t), mapping_mt(ents))
+      mapping_rows[m] = t
+      return m
     elseif k == "_t" then
       return row_methods._tuple(t)
     end
@@ -353,25 +394,32 @@ local function load_joined(r, e, n)
   return out, {parents = parents, gots = gots, nrows = nrows}
 end
 
-local function fetch(r, n)
+-- SQLAlchemy's ORM result loads into the identity map its Session had
+-- when it began; after the Session's close() or expunge_all() that map
+-- is no longer valid, and an object left to load is an error (a result
+-- with none left, or of columns alone, reads on)
+local function check_epoch(r)
+  local cls
+  for _, e in ipairs(r.ents) do
+    if e.mapper then
+      cls = e.mapper.class
+      break
+    end
+  end
+  if cls == nil or r.core:fetchone() == nil then return end
+  raise("InvalidRequestError", string.format("Object <%s at %p> cannot be " ..
+        "converted to 'persistent' state, as this identity map is no " ..
+        "longer valid.  Has the owning Session been closed? (Background " ..
+        "on this error at: https://sqlalche.me/e/14/lkrp)",
+        rawget(cls, "__name__"), {}))
+end
+
+-- Load n rows of r (nil: the rest) into objects, with their relationship
+-- loads; returns them and what load_joined tells of them.
+local function load(r, n)
   -- (fields read once: those a plain result lacks are looked up through
   -- its metatable each time)
   local joins, ents = r.joins, r.ents
-  if n and joins and joins.collections then
-    -- a joined collection spans rows: all of them are read first (as
-    -- SQLAlchemy does without yield_per), then handed out n at a time
-    local buf = r._buf_all
-    if not buf then
-      buf = fetch(r, nil)
-      r._buf_all, r._buf_i = buf, 0
-    end
-    local out = {}
-    while #out < n and r._buf_i < #buf do
-      r._buf_i = r._buf_i + 1
-      out[#out + 1] = buf[r._buf_i]
-    end
-    return out
-  end
   local rows, out, joined
   local nents = #ents
   local e = nents == 1 and ents[1]
@@ -393,6 +441,14 @@ local function fetch(r, n)
     out = convert(r, rows)
   end
   if r.plan then load_relationships(r, rows, out, joined) end
+  return out, joined
+end
+
+-- The items r hands out for loaded objects `out`: rows, or objects for
+-- scalars(), each once for unique().
+local function present(r, out, joined)
+  local joins, ents = r.joins, r.ents
+  local nents = #ents
   local unique, scalars = r._unique, r._scalars
   if joins and joins.collections and not unique then
     raise("InvalidRequestError", "The unique() method must be invoked on " ..
@@ -419,6 +475,46 @@ local function fetch(r, n)
     for i, o in ipairs(out) do out[i] = wrap_row(o) end
   end
   return out
+end
+
+-- Without yield_per, SQLAlchemy's ORM loads all the rows at the first
+-- read and hands them out from there (so objects read after the
+-- Session's close() are detached ones, not an error); a joined
+-- collection spans rows, so with one even yield_per does.  What was
+-- loaded is kept by core Result, shared by the results derived from it
+-- (scalars(), unique()), as SQLAlchemy's share one iterator, until the
+-- last are handed out: {out = objects, i = how many handed out, joined =
+-- load_joined's}.
+local loaded = setmetatable({}, {__mode = "k"})
+
+local function fetch(r, n)
+  if rawget(r.session, "_epoch") ~= r.epoch then check_epoch(r) end
+  local joins = r.joins
+  if r.yield_per and not (joins and joins.collections) then
+    return present(r, load(r, n))
+  end
+  local core = r.core
+  -- (a closed Result raises as the core's reads do)
+  if core.closed then return present(r, load(r, n)) end
+  local st = loaded[core]
+  local out, i, joined
+  if st then
+    out, i, joined = st.out, st.i, st.joined
+  else
+    out, joined = load(r, nil)
+    i = 0
+  end
+  local last = n and math.min(#out, i + n) or #out
+  if last == #out then
+    -- (the last of them: nothing kept, and all at once, no copy)
+    if st then loaded[core] = nil end
+    if i == 0 then return present(r, out, joined) end
+  elseif st then
+    st.i = last
+  else
+    loaded[core] = {out = out, i = last, joined = joined}
+  end
+  return present(r, table.move(out, i + 1, last, 1, {}), joined)
 end
 
 function OrmResult:all() return fetch(self) end

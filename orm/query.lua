@@ -1006,7 +1006,8 @@ function I.exec_from_statement(session, fs, params, opts)
   if plan then plan.params = params end
   return setmetatable({session = session, ents = ents, core = core,
                        populate = eo and eo.populate_existing and 2 or false,
-                       plan = plan}, I.OrmResult)
+                       plan = plan, epoch = rawget(session, "_epoch")},
+                      I.OrmResult)
 end
 
 I.FromStatement = FromStatement

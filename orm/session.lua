@@ -406,6 +406,9 @@ end
 -- is empty stays; a session that closes after a lookup or two pays for
 -- those objects alone)
 function Session:expunge_all()
+  -- (a Result made before loads into the identity map no more: see
+  -- check_epoch in orm/loading.lua)
+  rawset(self, "_epoch", (rawget(self, "_epoch") or 0) + 1)
   if self._idmap_of then
     -- a sharded session: its objects leave the maps forget() picks
     for obj in pairs(self._new) do forget(self, obj, "transient") end
@@ -1059,7 +1062,8 @@ function Session:execute(stmt, params, opts)
     return setmetatable({session = self, ents = ents, core = core,
                          populate = opts and opts.populate_existing and 2 or
                                     nil,
-                         yield_per = yield_per}, I.OrmResult)
+                         yield_per = yield_per,
+                         epoch = rawget(self, "_epoch")}, I.OrmResult)
   end
   local orig = stmt
   ents = kind == "select" and I.entities_of(stmt)
@@ -1088,11 +1092,16 @@ function Session:execute(stmt, params, opts)
   local core
   if yield_per then core = I.run_streamed(self, conn, stmt, params)
   else core = run(self, conn, stmt, params) end
-  if not ents then return I.orm_keyed(orig, core) end
+  if not ents then
+    -- (a Session's rows of columns answer to the ORM attributes selected)
+    if type(core) == "userdata" and core.returns_rows then core:_orm_keys() end
+    return I.orm_keyed(orig, core)
+  end
   return setmetatable({session = self, ents = ents, core = core,
                        populate = opts and opts.populate_existing and 2 or
                                   nil, -- 2: pending changes discarded
-                       yield_per = yield_per, plan = plan, joins = joins},
+                       yield_per = yield_per, plan = plan, joins = joins,
+                       epoch = rawget(self, "_epoch")},
                       I.OrmResult)
 end
 
