@@ -481,12 +481,34 @@ static void anon_label(rt_compiler *c, rt_node *e) {
   }
 }
 
+static const char *tq_name(rt_compiler *c, rt_node *col);
+
+/* The name of a column of a subquery: a RT_F_LATENAME one's is known only
+** now, its inner column's <alias>_<column> label (or that column's own
+** late name); the string lives as long as the compile. */
+static const char *col_name(rt_compiler *c, rt_node *col) {
+  const rt_node *el;
+  if (!(col->flags & RT_F_LATENAME) || col->kind != RT_N_COLUMN || !col->a ||
+      !col->owner || col->owner->kind != RT_N_ALIAS || !col->owner->a)
+    return col->name;
+  el = col->owner->a;
+  while (el->kind == RT_N_COMPOUND && el->kids[RT_S_COLUMNS]->n > 0)
+    el = el->kids[RT_S_COLUMNS]->kids[0];
+  if ((el->flags | col->owner->a->flags) & RT_F_LS_TABLENAME &&
+      col->a->kind == RT_N_COLUMN && col->a->owner)
+    return tq_name(c, col->a);
+  return col_name(c, col->a);
+}
+
 static void column(rt_compiler *c, rt_node *col) {
   rt_node *o = col->owner;
   char buf[ALIAS_NAME_MAX];
   /* the columns of an unnamed VALUES have no name to qualify them with */
   if (o && o->kind == RT_N_TABLE && (o->flags & RT_F_VALUES) && !o->name[0])
     o = NULL;
+  /* (a late name's aliases are numbered before the column's own, as
+  ** SQLAlchemy resolves a column's name before its table's) */
+  if (col->flags & RT_F_LATENAME) col_name(c, col);
   if (o && !c->no_qualify) {
     if (o->kind == RT_N_TABLE) {
       rt_tabledata *d = o->ext;
@@ -508,6 +530,9 @@ static void column(rt_compiler *c, rt_node *col) {
     add_suffix(&b, anon_num(c, col->a, TAG_DEDUPE, col->a->name));
     if (b.p) rt_c_ident(c, b.p);
     rt_sb_free(&b);
+  } else if (col->flags & RT_F_LATENAME) {
+    const char *nm = col_name(c, col);
+    if (nm) rt_c_ident(c, nm);
   } else if (col->name == NULL && c->d == &rt_dialect_default)
     S("\"<name unknown>\""); /* SQLAlchemy's string form of Column(type) */
   else if (col->name == NULL)
@@ -1823,7 +1848,7 @@ static const char *tq_name(rt_compiler *c, rt_node *col) {
   }
   rt_sb_adds(&b, owner ? owner : "anon");
   rt_sb_addc(&b, '_');
-  rt_sb_adds(&b, col->name);
+  rt_sb_adds(&b, col_name(c, col));
   n = b.p ? rt_literal_column(b.p, NULL) : NULL;
   rt_sb_free(&b);
   if (!n) {
@@ -1868,6 +1893,11 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
       inner->kind != RT_N_CAST && inner->kind != RT_N_LABEL)
     anon_num(c, inner, TAG_LABEL,
              inner->kind == RT_N_FUNC ? rt_func_basename(inner) : "anon");
+  /* (a labelled late-named column: its label's aliases numbered first,
+  ** the outer one before the inner, as SQLAlchemy's label is resolved) */
+  if (used->style & RT_F_LS_TABLENAME && e->kind == RT_N_COLUMN && e->owner &&
+      e->flags & RT_F_LATENAME)
+    tq_name(c, e);
   rt_c_expr(c, e);
   if (e->kind == RT_N_CAST) {
     /* CAST(col AS T) keeps the column's name */
@@ -1908,7 +1938,8 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
       /* a column of no table (column("q")) is never labelled, nor
       ** deduplicated: SQLAlchemy labels only a table's columns */
       if (!e->owner) return;
-      name = e->name;
+      name = col_name(c, e);
+      if (!name) return;
       if (used->style & RT_F_LS_NONE) return;
       if (used->style & RT_F_LS_TABLENAME && e->owner) {
         name = tq_name(c, e);
