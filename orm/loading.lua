@@ -402,7 +402,7 @@ local function fetch(r, n)
   -- (distinct parents read with all the rows: unique() has nothing to
   -- drop, nor anything left to read after them)
   if unique and not (joined and joined.distinct and next(r._seen) == nil) then
-    C.unique(out, r._seen)
+    C.unique(out, r._seen, not scalars and nents or 1)
   end
   if not scalars and nents == 1 then
     for i, o in ipairs(out) do

@@ -87,7 +87,8 @@ local function gen(q, stmt)
                        _keys = q._keys, _from_statement = q._from_statement,
                        _crit = q._crit, _limited = q._limited,
                        _autoflush = q._autoflush, _args = q._args,
-                       _noassert = q._noassert, _labels = q._labels},
+                       _noassert = q._noassert, _labels = q._labels,
+                       _sublabels = q._sublabels},
                       Query)
 end
 
@@ -507,7 +508,76 @@ local function set_operation(fname)
   end
 end
 
+-- the query's entities and columns over sub, when each is a class (or
+-- aliased class) without inheritance or a column the subquery selects:
+-- nil otherwise.  Each column is found by the place it has in the
+-- subquery (names cannot tell a union of a union's apart, nor two
+-- classes' ids)
+local function general_over_subquery(self, sub)
+  local ents = I.entities_of(self.stmt)
+  local map = I.subquery_columns(sub)
+  if not ents then
+    -- (a select of columns alone: each its own item)
+    ents = {}
+    for i, it in ipairs(C.select_items(self.stmt) or {}) do
+      ents[i] = {item = it[4], width = it[2]}
+    end
+  end
+  if #ents == 0 or not map then return nil end
+  local outer, adapt = {}, {}
+  local keys, sublabels = {}, {}
+  for i, ent in ipairs(ents) do
+    local m = ent.mapper
+    if m then
+      if m.inh_tables or m.single or m.concrete or rawget(m, "family") or
+         m.inherits then
+        return nil
+      end
+      -- (the classes of a set operation's query share one subquery: each
+      -- one's columns on it are kept by its mapper)
+      local own = self._sublabels and self._sublabels[m]
+      local e = not own and ent.alias and
+                I.aliased_entry(C.node_ptr(ent.alias))
+      local labels = {}
+      for _, col in ipairs(m.attr_columns) do
+        local inner = own and own[C.node_ptr(col)] or
+                      e and I.alias_col(e, col) or col
+        local got = inner and map[C.node_ptr(inner)]
+        if not got then return nil end
+        labels[C.node_ptr(col)] = got
+        adapt[C.node_ptr(col)] = got
+        adapt[C.node_ptr(inner)] = got
+      end
+      outer[i] = orm.aliased(m.class, {alias = sub, _labelled = true,
+                                       _labels = labels})
+      -- (a class twice: neither is told apart by its mapper)
+      sublabels[m] = sublabels[m] == nil and labels or false
+      keys = nil
+    else
+      local node = ent.item
+      local got = node and ent.width == 1 and map[C.node_ptr(node)]
+      if not got then return nil end
+      outer[i] = got
+      adapt[C.node_ptr(node)] = got
+      if keys then keys[i] = node.key end
+    end
+  end
+  -- (what stood for the first subquery's columns stands for these now:
+  -- the class's own columns in a union of a union)
+  for p, col in pairs(self._adapt or {}) do
+    local got = adapt[p] == nil and map[C.node_ptr(col)]
+    if got then adapt[p] = got end
+  end
+  return setmetatable({session = self.session,
+                       stmt = sa.select(table.unpack(outer)),
+                       entity = outer[1], _params = self._params,
+                       _adapt = adapt, _keys = keys,
+                       _sublabels = sublabels}, Query)
+end
+
 function over_subquery(self, fname, make_sub)
+  local q = general_over_subquery(self, make_sub())
+  if q then return q end
   do
     local ent = self.entity
     local m = type(ent) == "table" and rawget(ent, "__mapper__")
