@@ -96,7 +96,8 @@ local function subquery_columns(alias)
   for _, it in ipairs(C.select_items(first)) do
     local node = it[4]
     local kind = C.node_kind(node)
-    if it[2] > 1 or kind == "table" or kind == "alias" then
+    -- (a table or an alias, however narrow: its columns)
+    if it[1] or it[2] > 1 or kind == "table" then
       for _, col in ipairs(node.c) do add(col) end
     else
       add(node)

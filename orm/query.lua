@@ -60,14 +60,18 @@ local function labelled(stmt)
   return stmt:with_only_columns(table.unpack(cols))
 end
 
+-- (the statement a query runs: below, with enable_eagerloads)
+local run_stmt
+
 -- tostring(query): the SQL compiled for the session's bind, as
 -- SQLAlchemy's str(query) (the default dialect without one)
 function Query:__tostring()
   -- (a statement its options change is labelled as a whole; the
   -- entity columns it adds are plain table columns then)
-  local form = I.orm_form(self.stmt)
+  local run = run_stmt(self)
+  local form = I.orm_form(run)
   local stmt = form and form:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
-               or labelled(self.stmt)
+               or labelled(run)
   -- (a form is compiled as it is: compiling it as a select of entities
   -- would add its joins again)
   local bind = self.session.bind
@@ -88,7 +92,7 @@ local function gen(q, stmt)
                        _crit = q._crit, _limited = q._limited,
                        _autoflush = q._autoflush, _args = q._args,
                        _noassert = q._noassert, _labels = q._labels,
-                       _sublabels = q._sublabels},
+                       _sublabels = q._sublabels, _noeager = q._noeager},
                       Query)
 end
 
@@ -180,15 +184,23 @@ end
 -- enable_eagerloads(false): the loader options are not applied, as
 -- SQLAlchemy leaves them unprocessed then, and the relationships joined
 -- or subquery-loaded by default load lazily (selectin ones still load:
--- SQLAlchemy's switch does not reach them)
+-- SQLAlchemy's switch does not reach them).  A switch of the query, as
+-- SQLAlchemy's: what is made of the query later (with_entities, options,
+-- a union of it) keeps it, and enable_eagerloads(true) turns it back
 function Query:enable_eagerloads(value)
-  if value then return gen(self, self.stmt) end
-  local stmt = I.plain_methods.add_columns(self.stmt)
-  I.core_tables[stmt] = I.core_tables[self.stmt]
-  I.select_ents[stmt] = I.select_ents[self.stmt]
+  local q = gen(self, self.stmt)
+  q._noeager = not value or nil
+  return q
+end
+-- the statement the query runs: with eager loads off, a copy without
+-- its loader options and with the joined ones lazy
+local function eager_off(stmt)
+  local out = I.plain_methods.add_columns(stmt)
+  I.core_tables[out] = I.core_tables[stmt]
+  I.select_ents[out] = I.select_ents[stmt]
   I.configure()
   local lazy = {}
-  for _, e in ipairs(I.entities_of(stmt) or {}) do
+  for _, e in ipairs(I.entities_of(out) or {}) do
     local m = e.mapper
     for key, r in pairs(m and m.relationships or {}) do
       if r.lazy == "joined" or r.lazy == "subquery" then
@@ -196,8 +208,12 @@ function Query:enable_eagerloads(value)
       end
     end
   end
-  if #lazy > 0 then stmt = stmt:options(table.unpack(lazy)) end
-  return gen(self, stmt)
+  if #lazy > 0 then out = out:options(table.unpack(lazy)) end
+  return out
+end
+function run_stmt(q)
+  if q._noeager then return eager_off(q.stmt) end
+  return q.stmt
 end
 -- (a bulk update or delete refuses a query with joins, as SQLAlchemy's)
 for _, name in ipairs({"join", "outerjoin", "select_from"}) do
@@ -323,7 +339,7 @@ function Query:_result()
     if #r.ents == 1 and r.ents[1].mapper then return r:scalars() end
     return r
   end
-  local r = execute(self, legacy(self.stmt), self._params)
+  local r = execute(self, legacy(run_stmt(self)), self._params)
   if orm_result(r) and r.ents then legacy_names(self.stmt, r) end
   if not orm_result(r) then
     -- (a sharded session's merged result: each shard's part)
@@ -362,7 +378,7 @@ local function one_scalar(r)
 end
 
 function Query:scalar()
-  return one_scalar(execute(self, legacy(self.stmt), self._params))
+  return one_scalar(execute(self, legacy(run_stmt(self)), self._params))
 end
 function Query:count()
   local sub = legacy(self.stmt):subquery()
@@ -384,14 +400,15 @@ function Query:get(ident)
     C.raise("InvalidRequestError", "Query.get() being called on a " ..
             "Query with existing criterion. ")
   end
-  if not (I.stmt_opts[self.stmt] or self._lock) then
+  local stmt = run_stmt(self)
+  if not (I.stmt_opts[stmt] or self._lock) then
     return self.session:get(self.entity, ident)
   end
-  local eo = I.exec_options(self.stmt)
+  local eo = I.exec_options(stmt)
   return I.get_with(self.session, self.entity, ident,
                     {populate_existing = eo and eo.populate_existing,
                      with_for_update = self._lock},
-                    legacy(self.stmt))
+                    legacy(stmt))
 end
 -- with_for_update([{nowait, read, skip_locked, of}])
 function Query:with_for_update(opts)
@@ -575,9 +592,16 @@ local function general_over_subquery(self, sub)
                        _sublabels = sublabels}, Query)
 end
 
+local old_over_subquery
 function over_subquery(self, fname, make_sub)
-  local q = general_over_subquery(self, make_sub())
-  if q then return q end
+  local q = general_over_subquery(self, make_sub()) or
+            old_over_subquery(self, fname, make_sub)
+  -- (a query without eager loads makes one without them)
+  q._noeager = self._noeager
+  return q
+end
+
+function old_over_subquery(self, fname, make_sub)
   do
     local ent = self.entity
     local m = type(ent) == "table" and rawget(ent, "__mapper__")
@@ -832,8 +856,8 @@ end
 local properties = {
   statement = function(q)
     if q._from_statement then return q._from_statement end
-    if q._labels then return legacy(q.stmt) end
-    return q.stmt
+    if q._labels then return legacy(run_stmt(q)) end
+    return run_stmt(q)
   end,
   whereclause = function(q) return C.where_of(q.stmt) end,
   column_descriptions = function(q)
