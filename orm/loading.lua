@@ -263,8 +263,26 @@ local function load_relationships(r, rows, out, joined)
     if p ~= nil and not seen[p] then seen[p] = true; uniq[#uniq + 1] = p end
   end
   local conn = r.session:connection()
+  -- (immediate loads first, each object's in turn as its row comes, as
+  -- SQLAlchemy runs them while it reads the rows; the loads of a batch
+  -- after the rows are read)
+  local immediate = {}
   for _, path in ipairs(r.plan) do
-    I.run_path(r.session, conn, uniq, path, 1, r.plan)
+    if path[1].strategy == "immediate" then
+      immediate[#immediate + 1] = path
+    end
+  end
+  if #immediate > 0 then
+    for _, p in ipairs(uniq) do
+      for _, path in ipairs(immediate) do
+        I.run_path(r.session, conn, {p}, path, 1, r.plan)
+      end
+    end
+  end
+  for _, path in ipairs(r.plan) do
+    if path[1].strategy ~= "immediate" then
+      I.run_path(r.session, conn, uniq, path, 1, r.plan)
+    end
   end
 end
 

@@ -630,6 +630,29 @@ local function run_path(s, conn, objs, path, from, plan)
       run_path(s, conn, deep, path, from + #tail + 1, plan)
     end
     return
+  elseif strategy == "immediate" and not before then
+    -- each object's own lazy load, in turn, as SQLAlchemy's immediateload
+    -- runs one as each object's row is read: the rest of the path goes
+    -- into that load (an object whose value is loaded already: on from
+    -- what it has)
+    local rest, done = path[from + 1], {}
+    for _, o in ipairs(objs) do
+      if C.extra(o, r.key) == nil and not C.extra(o, nilmark[r.key]) then
+        if rest then
+          local pend = lazy_paths[o] or {}
+          lazy_paths[o] = pend
+          pend[r.key] = pend[r.key] or {}
+          add_pending(pend[r.key], path, from + 1)
+        end
+        load_with_path(s, r, o)
+      elseif rest then
+        done[#done + 1] = o
+      end
+    end
+    if rest and #done > 0 then
+      run_path(s, conn, loaded_children(done, r), path, from + 1, plan)
+    end
+    return
   elseif strategy == "selectin" or strategy == "subquery" or
      strategy == "immediate" or
      (strategy == "joined" and from > 1 and not step.done) then
