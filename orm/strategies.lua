@@ -723,6 +723,18 @@ local function load_plan(stmt, m)
       named[o.path[1].rel] = true
     end
   end
+  -- (the paths in the order of the mapper's relationships, whatever the
+  -- order of the options: SQLAlchemy loads an object's relationships in
+  -- the order of its properties, not of the options naming them)
+  for i = 2, #paths do
+    local p, j = paths[i], i - 1
+    local seq = p[1].rel.seq or 0
+    while j >= 1 and (paths[j][1].rel.seq or 0) > seq do
+      paths[j + 1] = paths[j]
+      j = j - 1
+    end
+    paths[j + 1] = p
+  end
   -- (of the paths through one selectin step, one whose next step is
   -- joined goes first: its statement takes that join, as SQLAlchemy's
   -- one statement does, and the others go on from what it loaded)
