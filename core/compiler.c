@@ -1824,8 +1824,10 @@ static void used_add(usednames *u, const char *name, int num,
 /* " AS name__k": a column repeated in one columns clause keeps its first
 ** appearance unambiguous, as SQLAlchemy's dedupe labels do. */
 static void repeat_label(rt_compiler *c, rt_node *e, const char *name,
-                         usednames *u) {
-  int num = anon_num_ns(c, e, TAG_REPEAT + u->repeats++, name, 1);
+                         usednames *u, int anon) {
+  /* (a name made of an alias's compile-time name is numbered with every
+  ** other such one, as SQLAlchemy numbers anonymous labels' dedupes) */
+  int num = anon_num_ns(c, e, TAG_REPEAT + u->repeats++, anon ? "" : name, 1);
   S(" AS ");
   S(name);
   S("_");
@@ -1881,6 +1883,7 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
                           int asfrom) {
   const char *name = NULL;
   const usedname *prev;
+  int anon;
   rt_node *inner = e;
   /* the entry itself: a CAST named after its column is not that column */
   const rt_node *self = e;
@@ -1961,18 +1964,24 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
       return;
     }
   prev = used_find(used, name, 0);
+  /* (a label of an unnamed alias's column: anonymous in SQLAlchemy) */
+  anon = e->kind == RT_N_COLUMN && e->owner &&
+         ((e->flags & RT_F_LATENAME) ||
+          (used->style & RT_F_LS_TABLENAME && e->owner->kind == RT_N_ALIAS &&
+           !e->owner->name));
   /* a repeat of the entry, or a CAST whose column's name is taken (its
   ** anonymous name is that name again): the dedupe label */
   if (prev && (prev->node == self || self != e)) {
-    repeat_label(c, e, name, used);
+    repeat_label(c, e, name, used, anon);
     return;
   }
   if (prev) {
     /* another column of that name: its anonymous label */
-    int num = anon_num(c, e, TAG_DEDUPE, name);
+    int num = anon ? anon_num_ns(c, e, TAG_DEDUPE, "", 1)
+                   : anon_num(c, e, TAG_DEDUPE, name);
     prev = used_find(used, name, num);
     if (prev) {
-      repeat_label(c, e, name, used);
+      repeat_label(c, e, name, used, anon);
       return;
     }
     used_add(used, name, num, self);
