@@ -461,7 +461,7 @@ static const char *alias_name(rt_compiler *c, rt_node *a, char *buf,
 }
 
 /* The name an unnamed columns-clause expression is labelled with. */
-static void anon_label(rt_compiler *c, rt_node *e) {
+static void anon_label_to(rt_compiler *c, rt_node *e, rt_strbuf *out) {
   const char *base = "anon";
   rt_node *label = e;
   while (e->kind == RT_N_LABEL && (e->flags & RT_F_ANON) && e->a) e = e->a;
@@ -476,9 +476,29 @@ static void anon_label(rt_compiler *c, rt_node *e) {
   }
   {
     int num = anon_num(c, e, TAG_LABEL, base);
-    S(base);
-    add_suffix(&c->cur->sb, num);
+    rt_sb_adds(out, base);
+    add_suffix(out, num);
   }
+}
+
+static void anon_label(rt_compiler *c, rt_node *e) {
+  anon_label_to(c, e, &c->cur->sb);
+}
+
+/* The name anon_label gives e, as a string living as long as the
+** compile. */
+static const char *anon_label_name(rt_compiler *c, rt_node *e) {
+  rt_strbuf b = RT_STRBUF_INIT;
+  rt_node *n;
+  anon_label_to(c, e, &b);
+  n = b.p ? rt_literal_column(b.p, NULL) : NULL;
+  rt_sb_free(&b);
+  if (!n) {
+    rt_c_fail(c, RT_EMEMORY, "out of memory");
+    return NULL;
+  }
+  scratch(c, n);
+  return c->failed ? NULL : n->name;
 }
 
 static const char *tq_name(rt_compiler *c, rt_node *col);
@@ -488,6 +508,9 @@ static const char *tq_name(rt_compiler *c, rt_node *col);
 ** late name); the string lives as long as the compile. */
 static const char *col_name(rt_compiler *c, rt_node *col) {
   const rt_node *el;
+  /* (a subquery's column of an anonymous label: that label's name) */
+  if (col->kind == RT_N_COLUMN && col->flags & RT_F_ANON && col->a)
+    return anon_label_name(c, col->a);
   if (!(col->flags & RT_F_LATENAME) || col->kind != RT_N_COLUMN || !col->a ||
       !col->owner || col->owner->kind != RT_N_ALIAS || !col->owner->a)
     return col->name;
@@ -1931,6 +1954,14 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
         rt_c_ident(c, e->name);
       return;
     case RT_N_COLUMN:
+      if (e->flags & RT_F_ANON && e->a && e->owner &&
+          used->style & RT_F_LS_TABLENAME) {
+        /* a subquery's anonymous column, labelled <alias>_<its label> */
+        name = tq_name(c, e);
+        if (!name) return;
+        asfrom = 1;
+        break;
+      }
       if (e->flags & RT_F_ANON && e->a) {
         if (asfrom) {
           S(" AS ");

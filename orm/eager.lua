@@ -967,15 +967,25 @@ local function subquery_load(s, conn, path, from, objs, plan)
   -- (an aliased with_polymorphic entity: the keys of its selectable)
   local wp_sel = not aliased_root and plan.root_sel
   local inner, keynames, wp_keys = {}, {}, {}
+  -- (an alias of the entity's own columns, a union's subquery: the keys
+  -- are its columns, labelled <alias>_<column> when compiled, as their
+  -- names may be known only then)
+  local e = aliased_root and I.aliased_entry and
+            I.aliased_entry(C.node_ptr(root))
+  local late = e and e.labels and e.mapper == first.parent
   for k, col in ipairs(local_keycols(first)) do
     keynames[k] = rname .. "_" .. col.name
     local c = col
-    if aliased_root then c = root.c[col.name] end
+    if late then c = I.alias_col(e, col)
+    elseif aliased_root then c = root.c[col.name] end
     if wp_sel then c, keynames[k] = I.wp_subquery_key(wp_sel, col) end
-    inner[k], wp_keys[k] = c:label(keynames[k]), c
+    inner[k], wp_keys[k] = late and c or c:label(keynames[k]), c
   end
   local sub = C.select_unordered(plan.stmt):with_only_columns(
     table.unpack(inner))
+  if late then
+    sub = sub:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+  end
   if first.direction == "manytoone" or
      (wp_sel and I.wp_subquery_distinct(wp_keys)) then
     sub = sub:distinct()
@@ -995,7 +1005,9 @@ local function subquery_load(s, conn, path, from, objs, plan)
   else sub = sub:subquery(keyname) end
   local names = {}
   local lcols = {}
-  for k, name in ipairs(keynames) do lcols[k] = sub.c[name] end
+  for k, name in ipairs(keynames) do
+    lcols[k] = late and sub.c[k] or sub.c[name]
+  end
   local src, src_name = sub, keyname
   local fromc = sub
   for k = 1, from do
@@ -1106,10 +1118,14 @@ local function subquery_load(s, conn, path, from, objs, plan)
   local keycols = local_keycols(r)
   for k, col in ipairs(keycols) do
     local c = from == 1 and lcols[k] or src.c[col.key]
-    cols[#cols + 1] = c:label(src_name .. "_" ..
+    cols[#cols + 1] = from == 1 and late and c or
+                      c:label(src_name .. "_" ..
                               (from == 1 and keynames[k] or col.name))
   end
   local stmt = sa.select(table.unpack(cols)):select_from(fromc)
+  if from == 1 and late then
+    stmt = stmt:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+  end
   if r.order_by then
     stmt = stmt:order_by(table.unpack(oj and not plain and
                                       order_on(r, oj.sel) or r.order_by))

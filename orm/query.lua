@@ -92,17 +92,31 @@ local function gen(q, stmt)
                        _crit = q._crit, _limited = q._limited,
                        _autoflush = q._autoflush, _args = q._args,
                        _noassert = q._noassert, _labels = q._labels,
-                       _sublabels = q._sublabels, _noeager = q._noeager},
+                       _sublabels = q._sublabels, _noeager = q._noeager,
+                       _entmap = q._entmap, _ent0 = q._ent0},
                       Query)
 end
 
 -- (a query of a union's subquery: the mapped table's columns in what is
 -- added to it stand for the subquery's)
+-- (a class, or a relationship of one, named after it: the class's
+-- entity over the subquery, as SQLAlchemy adapts them)
 local function adapted(q, ...)
   local args = table.pack(...)
   if q._adapt then
+    local ents = q._entmap
     for i = 1, args.n do
-      if C.node_kind(args[i]) then args[i] = C.adapt(args[i], q._adapt) end
+      local a = args[i]
+      if C.node_kind(a) then
+        args[i] = C.adapt(a, q._adapt)
+      elseif ents and type(a) == "table" then
+        local m = rawget(a, "__mapper__")
+        if m and ents[m] then
+          args[i] = ents[m]
+        elseif getmetatable(a) == I.Rel and ents[a.parent] then
+          args[i] = ents[a.parent][a.key]
+        end
+      end
     end
   end
   return table.unpack(args, 1, args.n)
@@ -456,8 +470,9 @@ end
 -- session:query(q:exists()):scalar() or a filter
 function Query:exists()
   local stmt = self.stmt:with_only_columns(sa.literal_column("1"))
-  local ent = self.entity
-  if type(ent) == "table" and rawget(ent, "__mapper__") or
+  local ent = self._ent0 or self.entity
+  if type(ent) == "table" and (rawget(ent, "__mapper__") or
+                               self._ent0 and I.alias_entry(ent)) or
      C.node_kind(ent) == "table" then
     stmt = stmt:select_from(ent)
   end
@@ -472,7 +487,7 @@ function Query:with_entities(...)
     C.raise("InvalidRequestError", "Query contains no columns with which " ..
             "to SELECT from.")
   end
-  local q = gen(self, self.stmt:with_only_columns(...))
+  local q = gen(self, self.stmt:with_only_columns(adapted(self, ...)))
   q.entity = ...
   q._args = table.pack(...)
   return q
@@ -542,7 +557,7 @@ local function general_over_subquery(self, sub)
   end
   if #ents == 0 or not map then return nil end
   local outer, adapt = {}, {}
-  local keys, sublabels = {}, {}
+  local keys, sublabels, entmap = {}, {}, {}
   for i, ent in ipairs(ents) do
     local m = ent.mapper
     if m then
@@ -569,6 +584,7 @@ local function general_over_subquery(self, sub)
                                        _labels = labels})
       -- (a class twice: neither is told apart by its mapper)
       sublabels[m] = sublabels[m] == nil and labels or false
+      entmap[m] = entmap[m] == nil and outer[i] or false
       keys = nil
     else
       local node = ent.item
@@ -589,7 +605,7 @@ local function general_over_subquery(self, sub)
                        stmt = sa.select(table.unpack(outer)),
                        entity = outer[1], _params = self._params,
                        _adapt = adapt, _keys = keys,
-                       _sublabels = sublabels}, Query)
+                       _sublabels = sublabels, _entmap = entmap}, Query)
 end
 
 local old_over_subquery
@@ -598,6 +614,18 @@ function over_subquery(self, fname, make_sub)
             old_over_subquery(self, fname, make_sub)
   -- (a query without eager loads makes one without them)
   q._noeager = self._noeager
+  -- (what the query selected first, before the subquery: SQLAlchemy's
+  -- Query keeps it as its first entity, which exists() selects from)
+  local e = self.entity
+  if self._ent0 then
+    q._ent0 = self._ent0
+  elseif type(e) == "table" and (rawget(e, "__mapper__") or
+                                 I.alias_entry(e)) then
+    q._ent0 = e
+  elseif C.node_kind(e) == "column" and e.table and
+         I.mappers_by_table[C.node_ptr(e.table)] then
+    q._ent0 = e.table
+  end
   return q
 end
 
@@ -657,7 +685,7 @@ function old_over_subquery(self, fname, make_sub)
     end
     local q = setmetatable({session = self.session, stmt = sa.select(ac),
                             entity = ac, _params = self._params,
-                            _adapt = adapt}, Query)
+                            _adapt = adapt, _entmap = {[m] = ac}}, Query)
     return q
   end
 end

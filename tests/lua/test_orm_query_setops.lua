@@ -191,6 +191,53 @@ case("core union in query union", function(s)
     :order_by(A.id):all()
 end)
 
+local function U(s) return one(s, 1):union(one(s, 2)):union(one(s, 3)) end
+case("union of union with_entities", function(s)
+  return U(s):with_entities(A.name):order_by(A.name):all()
+end)
+case("union of union with_entities count", function(s)
+  return U(s):with_entities(func.count(A.id)):scalar()
+end)
+case("union of union join", function(s)
+  return U(s):join(A.bs):order_by(B.id):all()
+end)
+case("union of union join target", function(s)
+  return U(s):join(B, A.bs):filter(B.id:gt(1)):order_by(A.id):all()
+end)
+case("union of union value", function(s)
+  return U(s):order_by(A.id):value(A.name)
+end)
+local function with_cs(list)
+  local out = {}
+  for i, a in ipairs(list) do out[i] = {a, a.cs} end
+  return out
+end
+case("union of union subqueryload", function(s)
+  return with_cs(U(s):options(orm.subqueryload(A.cs)):order_by(A.id):all())
+end)
+case("union subqueryload", function(s)
+  return with_cs(one(s, 1):union(one(s, 3)):options(orm.subqueryload(A.cs))
+                   :order_by(A.id):all())
+end)
+case("union of union exists", function(s)
+  return s:query(U(s):exists()):scalar()
+end)
+case("columns union exists", function(s)
+  return s:query(s:query(A.name):filter(A.id:eq(1))
+                   :union(s:query(A.name)):exists()):scalar()
+end)
+case("from_self exists", function(s)
+  return s:query(Q(s):from_self():exists()):scalar()
+end)
+case("aliased class union exists", function(s)
+  local aa = orm.aliased(A, "aa")
+  return s:query(s:query(aa):union(s:query(aa)):exists()):scalar()
+end)
+case("functions union of union", function(s)
+  return s:query(func.max(A.id)):union(s:query(func.min(A.id)))
+    :union(s:query(func.count(A.id))):all()
+end)
+
 -- eager loads turned off ----------------------------------------------
 local function with_items(list)
   local out = {}
@@ -378,6 +425,32 @@ local EXPECT = {sqlite = {
     "E OperationalError"},
   ["core union in query union"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS id, so_a.name AS name FROM so_a WHERE so_a.id = ?) AS anon_2 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_1 ORDER BY anon_1.anon_2_so_a_id",
     "R (A(a1), A(a2), A(a3))"},
+  ["union of union with_entities"] = {"SQL SELECT anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_1 ORDER BY anon_1.anon_2_so_a_name",
+    "R (('a1'), ('a2'), ('a3'))"},
+  ["union of union with_entities count"] = {"SQL SELECT count(anon_2.anon_1_so_a_id) AS count_1 FROM (SELECT anon_1.so_a_id AS anon_1_so_a_id, anon_1.so_a_name AS anon_1_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_1 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2",
+    "R 3"},
+  ["union of union join"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_1 JOIN so_b ON anon_1.anon_2_so_a_id = so_b.a_id ORDER BY so_b.id",
+    "R (A(a1), A(a2))"},
+  ["union of union join target"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_1 JOIN so_b ON anon_1.anon_2_so_a_id = so_b.a_id WHERE so_b.id > ? ORDER BY anon_1.anon_2_so_a_id",
+    "R (A(a1), A(a2))"},
+  ["union of union value"] = {"SQL SELECT anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_1 ORDER BY anon_1.anon_2_so_a_id",
+    "R 'a1'"},
+  ["union of union subqueryload"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_1 ORDER BY anon_1.anon_2_so_a_id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id, anon_1.anon_2_anon_3_so_a_id AS anon_1_anon_2_anon_3_so_a_id FROM (SELECT anon_2.anon_3_so_a_id AS anon_2_anon_3_so_a_id FROM (SELECT anon_3.so_a_id AS anon_3_so_a_id, anon_3.so_a_name AS anon_3_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_3 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2) AS anon_1 JOIN so_c ON anon_1.anon_2_anon_3_so_a_id = so_c.a_id ORDER BY so_c.id",
+    "R ((A(a1), (C(1))), (A(a2), ()), (A(a3), (C(2))))"},
+  ["union subqueryload"] = {"SQL SELECT anon_1.so_a_id AS anon_1_so_a_id, anon_1.so_a_name AS anon_1_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_1 ORDER BY anon_1.so_a_id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id, anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2) AS anon_1 JOIN so_c ON anon_1.anon_2_so_a_id = so_c.a_id ORDER BY so_c.id",
+    "R ((A(a1), (C(1))), (A(a3), (C(2))))"},
+  ["union of union exists"] = {"SQL SELECT EXISTS (SELECT 1 FROM (SELECT anon_3.so_a_id AS anon_3_so_a_id, anon_3.so_a_name AS anon_3_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_3 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2, so_a) AS anon_1",
+    "R True"},
+  ["columns union exists"] = {"SQL SELECT EXISTS (SELECT 1 FROM (SELECT so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.name AS so_a_name FROM so_a) AS anon_2, so_a) AS anon_1",
+    "R True"},
+  ["from_self exists"] = {"SQL SELECT EXISTS (SELECT 1 FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a) AS anon_2, so_a) AS anon_1",
+    "R True"},
+  ["aliased class union exists"] = {"SQL SELECT EXISTS (SELECT 1 FROM (SELECT aa.id AS aa_id, aa.name AS aa_name FROM so_a AS aa UNION SELECT aa.id AS aa_id, aa.name AS aa_name FROM so_a AS aa) AS anon_2, so_a AS aa) AS anon_1",
+    "R True"},
+  ["functions union of union"] = {"SQL SELECT anon_1.anon_2_max_1 AS anon_1_anon_2_max_1 FROM (SELECT anon_2.max_1 AS anon_2_max_1 FROM (SELECT max(so_a.id) AS max_1 FROM so_a UNION SELECT min(so_a.id) AS min_1 FROM so_a) AS anon_2 UNION SELECT count(so_a.id) AS count_1 FROM so_a) AS anon_1",
+    "R ((1), (4))"},
   ["enable_eagerloads aliased"] = {"SQL SELECT so_f_1.id AS so_f_1_id FROM so_f AS so_f_1",
     "R (F(1))"},
   ["enable_eagerloads aliased option"] = {"SQL SELECT ff.id AS ff_id FROM so_f AS ff",
@@ -509,6 +582,18 @@ EXPECT.mysql = {
     "R (A(a1), A(a2), A(a4))"},
   ["union of limited union"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id DESC LIMIT ?)) AS anon_2 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_1 ORDER BY anon_1.anon_2_so_a_id",
     "R (A(a1), A(a4))"},
+  ["union of union join"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_1 INNER JOIN so_b ON anon_1.anon_2_so_a_id = so_b.a_id ORDER BY so_b.id",
+    "R (A(a1), A(a2))"},
+  ["union of union join target"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_1 INNER JOIN so_b ON anon_1.anon_2_so_a_id = so_b.a_id WHERE so_b.id > ? ORDER BY anon_1.anon_2_so_a_id",
+    "R (A(a1), A(a2))"},
+  ["union of union subqueryload"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_1 ORDER BY anon_1.anon_2_so_a_id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id, anon_1.anon_2_anon_3_so_a_id AS anon_1_anon_2_anon_3_so_a_id FROM (SELECT anon_2.anon_3_so_a_id AS anon_2_anon_3_so_a_id FROM (SELECT anon_3.so_a_id AS anon_3_so_a_id, anon_3.so_a_name AS anon_3_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_3 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2) AS anon_1 INNER JOIN so_c ON anon_1.anon_2_anon_3_so_a_id = so_c.a_id ORDER BY so_c.id",
+    "R ((A(a1), (C(1))), (A(a2), ()), (A(a3), (C(2))))"},
+  ["union subqueryload"] = {"SQL SELECT anon_1.so_a_id AS anon_1_so_a_id, anon_1.so_a_name AS anon_1_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_1 ORDER BY anon_1.so_a_id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id, anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2) AS anon_1 INNER JOIN so_c ON anon_1.anon_2_so_a_id = so_c.a_id ORDER BY so_c.id",
+    "R ((A(a1), (C(1))), (A(a3), (C(2))))"},
+  ["functions union of union"] = {"SQL SELECT anon_1.anon_2_max_1 AS anon_1_anon_2_max_1 FROM (SELECT anon_2.max_1 AS anon_2_max_1 FROM (SELECT max(so_a.id) AS max_1 FROM so_a UNION SELECT min(so_a.id) AS min_1 FROM so_a) AS anon_2 UNION SELECT count(so_a.id) AS count_1 FROM so_a) AS anon_1",
+    "R ((4), (1))"},
   ["subqueryload nested selectinload"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
     "SQL SELECT so_b.id AS so_b_id, so_b.a_id AS so_b_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_b ON anon_1.so_a_id = so_b.a_id ORDER BY so_b.id",
     "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",

@@ -148,6 +148,22 @@ def scenarios(url):
     case("limited union", lambda s: Q(s).order_by(A.id).limit(2).union(one(s, 4)).order_by(A.id).all())
     case("union of limited union", lambda s: one(s, 4).union(Q(s).order_by(A.id.desc()).limit(1)).union(one(s, 1)).order_by(A.id).all())
     case("core union in query union", lambda s: one(s, 1).union(select(A).where(A.id == 2)).union(one(s, 3)).order_by(A.id).all())
+    U = lambda s: one(s, 1).union(one(s, 2)).union(one(s, 3))
+    case("union of union with_entities", lambda s: U(s).with_entities(A.name).order_by(A.name).all())
+    case("union of union with_entities count", lambda s: U(s).with_entities(func.count(A.id)).scalar())
+    case("union of union join", lambda s: U(s).join(A.bs).order_by(B.id).all())
+    case("union of union join target", lambda s: U(s).join(B, A.bs).filter(B.id > 1).order_by(A.id).all())
+    case("union of union value", lambda s: U(s).order_by(A.id).value(A.name))
+    case("union of union subqueryload", lambda s: [(a, a.cs) for a in U(s).options(subqueryload(A.cs)).order_by(A.id).all()])
+    case("union subqueryload", lambda s: [(a, a.cs) for a in one(s, 1).union(one(s, 3)).options(subqueryload(A.cs)).order_by(A.id).all()])
+    case("union of union exists", lambda s: s.query(U(s).exists()).scalar())
+    case("columns union exists", lambda s: s.query(s.query(A.name).filter(A.id == 1).union(s.query(A.name)).exists()).scalar())
+    case("from_self exists", lambda s: s.query(Q(s).from_self().exists()).scalar())
+    def aliased_union_exists(s):
+        aa = aliased(A, name="aa")
+        return s.query(s.query(aa).union(s.query(aa)).exists()).scalar()
+    case("aliased class union exists", aliased_union_exists)
+    case("functions union of union", lambda s: s.query(func.max(A.id)).union(s.query(func.min(A.id))).union(s.query(func.count(A.id))).all())
     # -- eager loads turned off
     def off_aliased(s):
         fa = aliased(F)
