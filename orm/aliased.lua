@@ -171,7 +171,8 @@ function orm.aliased(cls, opts)
     -- aliased(Engineer, union(select(Engineer), ...):subquery()): each
     -- column of the class is the subquery's column that selects it, and
     -- each row loads as its class
-    colmap = corresponding(m, alias)
+    colmap = type(opts) == "table" and opts._labelled and opts._labels or
+             corresponding(m, alias)
     labelled, reorder, given_labels = true, false, false
   end
   if alias == nil and m.inh_tables and #m.inh_tables > 1 and not m.single and

@@ -561,8 +561,9 @@ local function general_over_subquery(self, sub)
   for i, ent in ipairs(ents) do
     local m = ent.mapper
     if m then
-      if m.inh_tables or m.single or m.concrete or rawget(m, "family") or
-         m.inherits then
+      -- (a hierarchy in one table: its rows load as their classes
+      -- from the subquery too; joined or concrete tables: see below)
+      if m.concrete or m.inh_tables and #m.inh_tables > 1 then
         return nil
       end
       -- (the classes of a set operation's query share one subquery: each

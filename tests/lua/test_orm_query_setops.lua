@@ -45,6 +45,22 @@ local I = Base:class "I" {
   f_id = Column(Integer, ForeignKey("so_f.id")),
 }
 
+-- a hierarchy in one table (S) and with a table of its own (G)
+local E = Base:class "E" {
+  __tablename__ = "so_e",
+  id = Column(Integer, {primary_key = true, autoincrement = false}),
+  name = Column(String(30)),
+  type = Column(String(20)),
+  __mapper_args__ = {polymorphic_on = "type", polymorphic_identity = "e"},
+}
+local G = E:class "G" {
+  __tablename__ = "so_g",
+  id = Column(Integer, ForeignKey("so_e.id"), {primary_key = true}),
+  lang = Column(String(30)),
+  __mapper_args__ = {polymorphic_identity = "g"},
+}
+local S = E:class "S" {__mapper_args__ = {polymorphic_identity = "s"}}
+
 local function seed(engine)
   engine:begin(function(c)
     c:execute(insert(A.__table__),
@@ -56,6 +72,12 @@ local function seed(engine)
     c:execute(insert(D.__table__), {{id = 1, b_id = 1}, {id = 2, b_id = 3}})
     c:execute(insert(F.__table__), {{id = 1}})
     c:execute(insert(I.__table__), {{id = 1, f_id = 1}, {id = 2, f_id = 1}})
+    c:execute(insert(E.__table__),
+              {{id = 1, name = "e1", type = "g"},
+               {id = 2, name = "e2", type = "e"},
+               {id = 3, name = "e3", type = "s"},
+               {id = 4, name = "e4", type = "g"}})
+    c:execute(insert(G.__table__), {{id = 1, lang = "lua"}, {id = 4, lang = "c"}})
   end)
 end
 
@@ -68,6 +90,9 @@ local function fmt(v)
   if type(v) == "number" then return tostring(v) end
   local okc, cls = pcall(function() return v.__class__ end)
   if okc and cls == A then return "A(" .. v.name .. ")" end
+  if okc and (cls == E or cls == G or cls == S) then
+    return cls.__name__ .. "(" .. v.name .. ")"
+  end
   if okc and type(cls) == "table" and rawget(cls, "__mapper__") then
     return cls.__name__ .. "(" .. v.id .. ")"
   end
@@ -236,6 +261,18 @@ end)
 case("functions union of union", function(s)
   return s:query(func.max(A.id)):union(s:query(func.min(A.id)))
     :union(s:query(func.count(A.id))):all()
+end)
+
+case("hierarchy union of union", function(s)
+  local function q(i) return s:query(E):filter(E.id:eq(i)) end
+  return q(1):union(q(2)):union(q(3)):order_by(E.id):all()
+end)
+case("single-table subclass union of union", function(s)
+  return s:query(S):union(s:query(S)):union(s:query(S)):all()
+end)
+case("joined subclass union", function(s)
+  return s:query(G):filter(G.id:eq(1)):union(s:query(G):filter(G.id:eq(4)))
+    :order_by(G.id):all()
 end)
 
 -- eager loads turned off ----------------------------------------------
@@ -451,6 +488,12 @@ local EXPECT = {sqlite = {
     "R True"},
   ["functions union of union"] = {"SQL SELECT anon_1.anon_2_max_1 AS anon_1_anon_2_max_1 FROM (SELECT anon_2.max_1 AS anon_2_max_1 FROM (SELECT max(so_a.id) AS max_1 FROM so_a UNION SELECT min(so_a.id) AS min_1 FROM so_a) AS anon_2 UNION SELECT count(so_a.id) AS count_1 FROM so_a) AS anon_1",
     "R ((1), (4))"},
+  ["hierarchy union of union"] = {"SQL SELECT anon_1.anon_2_so_e_id AS anon_1_anon_2_so_e_id, anon_1.anon_2_so_e_name AS anon_1_anon_2_so_e_name, anon_1.anon_2_so_e_type AS anon_1_anon_2_so_e_type FROM (SELECT anon_2.so_e_id AS anon_2_so_e_id, anon_2.so_e_name AS anon_2_so_e_name, anon_2.so_e_type AS anon_2_so_e_type FROM (SELECT so_e.id AS so_e_id, so_e.name AS so_e_name, so_e.type AS so_e_type FROM so_e WHERE so_e.id = ? UNION SELECT so_e.id AS so_e_id, so_e.name AS so_e_name, so_e.type AS so_e_type FROM so_e WHERE so_e.id = ?) AS anon_2 UNION SELECT so_e.id AS so_e_id, so_e.name AS so_e_name, so_e.type AS so_e_type FROM so_e WHERE so_e.id = ?) AS anon_1 ORDER BY anon_1.anon_2_so_e_id",
+    "R (G(e1), E(e2), S(e3))"},
+  ["single-table subclass union of union"] = {"SQL SELECT anon_1.anon_2_so_e_id AS anon_1_anon_2_so_e_id, anon_1.anon_2_so_e_name AS anon_1_anon_2_so_e_name, anon_1.anon_2_so_e_type AS anon_1_anon_2_so_e_type FROM (SELECT anon_2.so_e_id AS anon_2_so_e_id, anon_2.so_e_name AS anon_2_so_e_name, anon_2.so_e_type AS anon_2_so_e_type FROM (SELECT so_e.id AS so_e_id, so_e.name AS so_e_name, so_e.type AS so_e_type FROM so_e WHERE so_e.type IN (?) UNION SELECT so_e.id AS so_e_id, so_e.name AS so_e_name, so_e.type AS so_e_type FROM so_e WHERE so_e.type IN (?)) AS anon_2 UNION SELECT so_e.id AS so_e_id, so_e.name AS so_e_name, so_e.type AS so_e_type FROM so_e WHERE so_e.type IN (?)) AS anon_1",
+    "R (S(e3))"},
+  ["joined subclass union"] = {"SQL SELECT anon_1.so_g_id AS anon_1_so_g_id, anon_1.so_e_name AS anon_1_so_e_name, anon_1.so_e_type AS anon_1_so_e_type, anon_1.so_g_lang AS anon_1_so_g_lang FROM (SELECT so_g.id AS so_g_id, so_e.id AS so_e_id, so_e.name AS so_e_name, so_e.type AS so_e_type, so_g.lang AS so_g_lang FROM so_e JOIN so_g ON so_e.id = so_g.id WHERE so_g.id = ? UNION SELECT so_g.id AS so_g_id, so_e.id AS so_e_id, so_e.name AS so_e_name, so_e.type AS so_e_type, so_g.lang AS so_g_lang FROM so_e JOIN so_g ON so_e.id = so_g.id WHERE so_g.id = ?) AS anon_1 ORDER BY anon_1.so_g_id",
+    "R (G(e1), G(e4))"},
   ["enable_eagerloads aliased"] = {"SQL SELECT so_f_1.id AS so_f_1_id FROM so_f AS so_f_1",
     "R (F(1))"},
   ["enable_eagerloads aliased option"] = {"SQL SELECT ff.id AS ff_id FROM so_f AS ff",
@@ -567,6 +610,24 @@ EXPECT.postgresql = {
     "R (A(a1), A(a2), A(a4))"},
   ["union of limited union"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id DESC LIMIT ?)) AS anon_2 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_1 ORDER BY anon_1.anon_2_so_a_id",
     "R (A(a1), A(a4))"},
+  ["selectinload siblings"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
+    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["selectinload siblings reversed"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
+    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["selectinload siblings nested"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
+    "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
+    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["subqueryload siblings nested"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.id AS so_b_id, so_b.a_id AS so_b_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 JOIN so_b ON anon_1.so_a_id = so_b.a_id ORDER BY so_b.id",
+    "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 JOIN so_c ON anon_1.so_a_id = so_c.a_id ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
 }
 -- (where mysql's SQL or results differ from SQLite's)
 EXPECT.mysql = {
@@ -594,6 +655,8 @@ EXPECT.mysql = {
     "R ((A(a1), (C(1))), (A(a3), (C(2))))"},
   ["functions union of union"] = {"SQL SELECT anon_1.anon_2_max_1 AS anon_1_anon_2_max_1 FROM (SELECT anon_2.max_1 AS anon_2_max_1 FROM (SELECT max(so_a.id) AS max_1 FROM so_a UNION SELECT min(so_a.id) AS min_1 FROM so_a) AS anon_2 UNION SELECT count(so_a.id) AS count_1 FROM so_a) AS anon_1",
     "R ((4), (1))"},
+  ["joined subclass union"] = {"SQL SELECT anon_1.so_g_id AS anon_1_so_g_id, anon_1.so_e_name AS anon_1_so_e_name, anon_1.so_e_type AS anon_1_so_e_type, anon_1.so_g_lang AS anon_1_so_g_lang FROM (SELECT so_g.id AS so_g_id, so_e.id AS so_e_id, so_e.name AS so_e_name, so_e.type AS so_e_type, so_g.lang AS so_g_lang FROM so_e INNER JOIN so_g ON so_e.id = so_g.id WHERE so_g.id = ? UNION SELECT so_g.id AS so_g_id, so_e.id AS so_e_id, so_e.name AS so_e_name, so_e.type AS so_e_type, so_g.lang AS so_g_lang FROM so_e INNER JOIN so_g ON so_e.id = so_g.id WHERE so_g.id = ?) AS anon_1 ORDER BY anon_1.so_g_id",
+    "R (G(e1), G(e4))"},
   ["subqueryload nested selectinload"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
     "SQL SELECT so_b.id AS so_b_id, so_b.a_id AS so_b_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_b ON anon_1.so_a_id = so_b.a_id ORDER BY so_b.id",
     "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
@@ -602,10 +665,23 @@ EXPECT.mysql = {
     "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
     "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
     "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["selectinload siblings"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
+    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["selectinload siblings reversed"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
+    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["selectinload siblings nested"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
+    "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
+    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
   ["subqueryload siblings nested"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
-    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_c ON anon_1.so_a_id = so_c.a_id ORDER BY so_c.id",
     "SQL SELECT so_b.id AS so_b_id, so_b.a_id AS so_b_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_b ON anon_1.so_a_id = so_b.a_id ORDER BY so_b.id",
     "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_c ON anon_1.so_a_id = so_c.a_id ORDER BY so_c.id",
     "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
 }
 -- END EXPECT

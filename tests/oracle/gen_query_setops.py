@@ -70,6 +70,22 @@ def scenarios(url):
         f_id = Column(Integer, ForeignKey("so_f.id"))
         def __repr__(self): return "I(%d)" % self.id
 
+    class E(Base):
+        __tablename__ = "so_e"
+        id = Column(Integer, primary_key=True, autoincrement=False)
+        name = Column(String(30))
+        type = Column(String(20))
+        __mapper_args__ = {"polymorphic_on": type,
+                           "polymorphic_identity": "e"}
+        def __repr__(self): return "%s(%s)" % (type(self).__name__, self.name)
+    class G(E):
+        __tablename__ = "so_g"
+        id = Column(Integer, ForeignKey("so_e.id"), primary_key=True)
+        lang = Column(String(30))
+        __mapper_args__ = {"polymorphic_identity": "g"}
+    class S(E):
+        __mapper_args__ = {"polymorphic_identity": "s"}
+
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
     log = []
@@ -87,6 +103,10 @@ def scenarios(url):
         c.execute(D.__table__.insert(), [dict(id=1, b_id=1), dict(id=2, b_id=3)])
         c.execute(F.__table__.insert(), [dict(id=1)])
         c.execute(I.__table__.insert(), [dict(id=1, f_id=1), dict(id=2, f_id=1)])
+        c.execute(E.__table__.insert(), [
+            dict(id=1, name="e1", type="g"), dict(id=2, name="e2", type="e"),
+            dict(id=3, name="e3", type="s"), dict(id=4, name="e4", type="g")])
+        c.execute(G.__table__.insert(), [dict(id=1, lang="lua"), dict(id=4, lang="c")])
     def fmt(v):
         if isinstance(v, (list, tuple)) or type(v).__name__ == "Row":
             return "(" + ", ".join(fmt(x) for x in v) + ")"
@@ -164,6 +184,9 @@ def scenarios(url):
         return s.query(s.query(aa).union(s.query(aa)).exists()).scalar()
     case("aliased class union exists", aliased_union_exists)
     case("functions union of union", lambda s: s.query(func.max(A.id)).union(s.query(func.min(A.id))).union(s.query(func.count(A.id))).all())
+    case("hierarchy union of union", lambda s: s.query(E).filter(E.id == 1).union(s.query(E).filter(E.id == 2)).union(s.query(E).filter(E.id == 3)).order_by(E.id).all())
+    case("single-table subclass union of union", lambda s: s.query(S).union(s.query(S)).union(s.query(S)).all())
+    case("joined subclass union", lambda s: s.query(G).filter(G.id == 1).union(s.query(G).filter(G.id == 4)).order_by(G.id).all())
     # -- eager loads turned off
     def off_aliased(s):
         fa = aliased(F)
