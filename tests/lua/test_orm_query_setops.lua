@@ -686,6 +686,59 @@ EXPECT.mysql = {
 }
 -- END EXPECT
 
+-- the Core under these: a subquery's columns named after an unnamed
+-- alias (<alias>_<column>) are named when compiled, and numbered as
+-- SQLAlchemy numbers its anonymous names (SQLAlchemy's strings)
+local function flat(x) return (tostring(x):gsub("%s+", " "):gsub(" $", "")) end
+T.test("core: a subquery of a labelled select of a subquery", function()
+  local sq = select(A.id, A.name):subquery()
+  local sub = select(sq):set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
+    :subquery()
+  T.eq(flat(select(sub)), "SELECT anon_2.anon_1_id, anon_2.anon_1_name " ..
+       "FROM (SELECT anon_1.id AS anon_1_id, anon_1.name AS anon_1_name " ..
+       "FROM (SELECT so_a.id AS id, so_a.name AS name FROM so_a) AS anon_1)" ..
+       " AS anon_2")
+  T.eq(flat(select(sub):set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)),
+       "SELECT anon_1.anon_2_id AS anon_1_anon_2_id, anon_1.anon_2_name " ..
+       "AS anon_1_anon_2_name FROM (SELECT anon_2.id AS anon_2_id, " ..
+       "anon_2.name AS anon_2_name FROM (SELECT so_a.id AS id, so_a.name " ..
+       "AS name FROM so_a) AS anon_2) AS anon_1")
+  T.eq(flat(select(sub):where(sub.c[1]:gt(1)):order_by(sub.c[2])),
+       "SELECT anon_2.anon_1_id, anon_2.anon_1_name FROM (SELECT anon_1.id " ..
+       "AS anon_1_id, anon_1.name AS anon_1_name FROM (SELECT so_a.id AS " ..
+       "id, so_a.name AS name FROM so_a) AS anon_1) AS anon_2 WHERE " ..
+       "anon_2.anon_1_id > :param_1 ORDER BY anon_2.anon_1_name")
+  local sub2 = select(sub):subquery()
+  T.eq(flat(select(sub2)), "SELECT anon_2.anon_1_id, anon_2.anon_1_name " ..
+       "FROM (SELECT anon_3.anon_1_id AS anon_1_id, anon_3.anon_1_name AS " ..
+       "anon_1_name FROM (SELECT anon_1.id AS anon_1_id, anon_1.name AS " ..
+       "anon_1_name FROM (SELECT so_a.id AS id, so_a.name AS name FROM so_a)" ..
+       " AS anon_1) AS anon_3) AS anon_2")
+  local a1 = A.__table__:alias()
+  local sub3 = select(a1):set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
+    :subquery()
+  T.eq(flat(select(sub3)), "SELECT anon_1.so_a_1_id, anon_1.so_a_1_name " ..
+       "FROM (SELECT so_a_1.id AS so_a_1_id, so_a_1.name AS so_a_1_name " ..
+       "FROM so_a AS so_a_1) AS anon_1")
+end)
+T.test("core: repeated and anonymous columns of subqueries", function()
+  local a1, a2 = A.__table__:alias(), A.__table__:alias()
+  T.eq(flat(select(a1.c.name, a2.c.name, a1.c.name)
+         :set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)),
+       "SELECT so_a_1.name AS so_a_1_name, so_a_2.name AS so_a_2_name, " ..
+       "so_a_1.name AS so_a_1_name__1 FROM so_a AS so_a_1, so_a AS so_a_2")
+  local sq = select(A.id, A.name):subquery()
+  T.eq(flat(select(sq.c.name, sq.c.name, a1.c.name, a1.c.name)),
+       "SELECT anon_1.name, anon_1.name AS name__1, so_a_1.name AS name_1, " ..
+       "so_a_1.name AS name__2 FROM (SELECT so_a.id AS id, so_a.name AS " ..
+       "name FROM so_a) AS anon_1, so_a AS so_a_1")
+  local cq = select(func.count(A.id), A.name):group_by(A.name):subquery()
+  T.eq(flat(select(cq):set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)),
+       "SELECT anon_1.count_1 AS anon_1_count_1, anon_1.name AS anon_1_name " ..
+       "FROM (SELECT count(so_a.id) AS count_1, so_a.name AS name FROM so_a " ..
+       "GROUP BY so_a.name) AS anon_1")
+end)
+
 for _, db in ipairs(T.databases()) do
   local engine = create_engine(db.url)
   Base.metadata:drop_all(engine)
