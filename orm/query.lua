@@ -98,9 +98,9 @@ local function gen(q, stmt)
 end
 
 -- (a query of a union's subquery: the mapped table's columns in what is
--- added to it stand for the subquery's)
--- (a class, or a relationship of one, named after it: the class's
--- entity over the subquery, as SQLAlchemy adapts them)
+-- added to it stand for the subquery's, and a class, or a relationship
+-- of one, for the class's entity over the subquery, as SQLAlchemy adapts
+-- them)
 local function adapted(q, ...)
   local args = table.pack(...)
   if q._adapt then
@@ -541,10 +541,9 @@ local function set_operation(fname)
 end
 
 -- the query's entities and columns over sub, when each is a class (or
--- aliased class) without inheritance or a column the subquery selects:
--- nil otherwise.  Each column is found by the place it has in the
--- subquery (names cannot tell a union of a union's apart, nor two
--- classes' ids)
+-- aliased class) of one table or a column the subquery selects: nil
+-- otherwise.  Each column is found by the place it has in the subquery
+-- (names cannot tell a union of a union's apart, nor two classes' ids)
 local function general_over_subquery(self, sub)
   local ents = I.entities_of(self.stmt)
   local map = I.subquery_columns(sub)
@@ -562,7 +561,8 @@ local function general_over_subquery(self, sub)
     local m = ent.mapper
     if m then
       -- (a hierarchy in one table: its rows load as their classes
-      -- from the subquery too; joined or concrete tables: see below)
+      -- from the subquery too; one of joined or concrete tables goes
+      -- by its columns' labels, in joined_over_subquery)
       if m.concrete or m.inh_tables and #m.inh_tables > 1 then
         return nil
       end
@@ -609,10 +609,10 @@ local function general_over_subquery(self, sub)
                        _sublabels = sublabels, _entmap = entmap}, Query)
 end
 
-local old_over_subquery
+local joined_over_subquery
 function over_subquery(self, fname, make_sub)
   local q = general_over_subquery(self, make_sub()) or
-            old_over_subquery(self, fname, make_sub)
+            joined_over_subquery(self, fname, make_sub)
   -- (a query without eager loads makes one without them)
   q._noeager = self._noeager
   -- (what the query selected first, before the subquery: SQLAlchemy's
@@ -630,7 +630,9 @@ function over_subquery(self, fname, make_sub)
   return q
 end
 
-function old_over_subquery(self, fname, make_sub)
+-- the query's one class (of joined inheritance too) or its table
+-- columns over the subquery, by the subquery's <table>_<column> labels
+function joined_over_subquery(self, fname, make_sub)
   do
     local ent = self.entity
     local m = type(ent) == "table" and rawget(ent, "__mapper__")
