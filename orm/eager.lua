@@ -468,18 +468,32 @@ local function wrap_limited(stmt, paths, width)
   -- (the columns the entity selects: its layout's when columns are
   -- deferred, which must then all be its table's)
   local own = m.layout and m.layout.cols or m.attr_columns
+  local root = paths.root_table
+  -- (the entity over a set operation's subquery, or from_self's: its
+  -- columns are the subquery's, found in the new one by their place)
+  local e = C.node_ptr(root) ~= C.node_ptr(m.local_table) and
+            I.aliased_entry and I.aliased_entry(C.node_ptr(root))
+  local over = e and e.labelled and not e.colmap and not m.layout and
+               e.mapper == m
   if not limited or not order or width ~= #own or
-     paths.root_table ~= m.local_table or paths.root_sel then
+     not over and root ~= m.local_table or paths.root_sel then
     return nil
   end
   local sub = stmt:subquery()
   local cols = {}
+  local map = over and I.subquery_columns(sub)
+  if over and not map then return nil end
   for i, col in ipairs(own) do
     if C.node_kind(col) ~= "column" or not col.table or
        C.node_ptr(col.table) ~= C.node_ptr(m.local_table) then
       return nil
     end
-    cols[i] = sub.c[col.name]
+    if over then
+      cols[i] = map[C.node_ptr(root.c[col.key])]
+      if not cols[i] then return nil end
+    else
+      cols[i] = sub.c[col.name]
+    end
   end
   local outer = sa.select(table.unpack(cols))
   -- (a legacy Query's labels outside too)
@@ -488,8 +502,15 @@ local function wrap_limited(stmt, paths, width)
   end
   for _, o in ipairs(order) do
     local col = o[1]
-    if C.node_ptr(col.table) ~= C.node_ptr(m.local_table) then return nil end
-    local sc = sub.c[col.name]
+    local sc
+    if over then
+      sc = map[C.node_ptr(col)]
+      if not sc then return nil end
+    elseif C.node_ptr(col.table) ~= C.node_ptr(m.local_table) then
+      return nil
+    else
+      sc = sub.c[col.name]
+    end
     if o[2] == "desc" then sc = sc:desc() elseif o[2] == "asc" then
       sc = sc:asc()
     end

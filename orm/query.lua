@@ -108,7 +108,9 @@ local function adapted(q, ...)
     for i = 1, args.n do
       local a = args[i]
       if C.node_kind(a) then
-        args[i] = C.adapt(a, q._adapt)
+        -- (into subqueries too: an EXISTS of a relationship's any()
+        -- correlates to the subquery's columns)
+        args[i] = C.adapt(a, q._adapt, true)
       elseif ents and type(a) == "table" then
         local m = rawget(a, "__mapper__")
         if m and ents[m] then
@@ -615,6 +617,9 @@ function over_subquery(self, fname, make_sub)
             joined_over_subquery(self, fname, make_sub)
   -- (a query without eager loads makes one without them)
   q._noeager = self._noeager
+  -- (it selects from a subquery: get(), update() and delete() refuse
+  -- it, as SQLAlchemy's)
+  q._crit, q._joined = true, true
   -- (what the query selected first, before the subquery: SQLAlchemy's
   -- Query keeps it as its first entity, which exists() selects from)
   local e = self.entity

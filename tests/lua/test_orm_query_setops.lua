@@ -263,6 +263,30 @@ case("functions union of union", function(s)
     :union(s:query(func.count(A.id))):all()
 end)
 
+local function with_bs(list)
+  local out = {}
+  for i, a in ipairs(list) do out[i] = {a, a.bs} end
+  return out
+end
+case("union of union joinedload limit", function(s)
+  return with_bs(U(s):options(orm.joinedload(A.bs)):order_by(A.id):limit(2)
+                   :all())
+end)
+case("union joinedload limit", function(s)
+  return with_bs(one(s, 1):union(one(s, 2)):options(orm.joinedload(A.bs))
+                   :order_by(A.id:desc()):limit(1):all())
+end)
+case("from_self joinedload limit", function(s)
+  return with_bs(Q(s):from_self():options(orm.joinedload(A.bs))
+                   :order_by(A.id):limit(2):all())
+end)
+case("union of union any", function(s)
+  return U(s):filter(A.bs:any()):order_by(A.id):all()
+end)
+case("union of union get", function(s) return U(s):get(2) end)
+case("union delete", function(s)
+  return one(s, 1):union(one(s, 2)):delete()
+end)
 case("hierarchy union of union", function(s)
   local function q(i) return s:query(E):filter(E.id:eq(i)) end
   return q(1):union(q(2)):union(q(3)):order_by(E.id):all()
@@ -488,6 +512,16 @@ local EXPECT = {sqlite = {
     "R True"},
   ["functions union of union"] = {"SQL SELECT anon_1.anon_2_max_1 AS anon_1_anon_2_max_1 FROM (SELECT anon_2.max_1 AS anon_2_max_1 FROM (SELECT max(so_a.id) AS max_1 FROM so_a UNION SELECT min(so_a.id) AS min_1 FROM so_a) AS anon_2 UNION SELECT count(so_a.id) AS count_1 FROM so_a) AS anon_1",
     "R ((1), (4))"},
+  ["union of union joinedload limit"] = {"SQL SELECT anon_1.anon_2_anon_3_so_a_id AS anon_1_anon_2_anon_3_so_a_id, anon_1.anon_2_anon_3_so_a_name AS anon_1_anon_2_anon_3_so_a_name, so_b_1.id AS so_b_1_id, so_b_1.a_id AS so_b_1_a_id FROM (SELECT anon_2.anon_3_so_a_id AS anon_2_anon_3_so_a_id, anon_2.anon_3_so_a_name AS anon_2_anon_3_so_a_name FROM (SELECT anon_3.so_a_id AS anon_3_so_a_id, anon_3.so_a_name AS anon_3_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_3 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2 ORDER BY anon_2.anon_3_so_a_id LIMIT ? OFFSET ?) AS anon_1 LEFT OUTER JOIN so_b AS so_b_1 ON anon_1.anon_2_anon_3_so_a_id = so_b_1.a_id ORDER BY anon_1.anon_2_anon_3_so_a_id, so_b_1.id",
+    "R ((A(a1), (B(1), B(2))), (A(a2), (B(3))))"},
+  ["union joinedload limit"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name, so_b_1.id AS so_b_1_id, so_b_1.a_id AS so_b_1_a_id FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2 ORDER BY anon_2.so_a_id DESC LIMIT ? OFFSET ?) AS anon_1 LEFT OUTER JOIN so_b AS so_b_1 ON anon_1.anon_2_so_a_id = so_b_1.a_id ORDER BY anon_1.anon_2_so_a_id DESC, so_b_1.id",
+    "R ((A(a2), (B(3))))"},
+  ["from_self joinedload limit"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name, so_b_1.id AS so_b_1_id, so_b_1.a_id AS so_b_1_a_id FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a) AS anon_2 ORDER BY anon_2.so_a_id LIMIT ? OFFSET ?) AS anon_1 LEFT OUTER JOIN so_b AS so_b_1 ON anon_1.anon_2_so_a_id = so_b_1.a_id ORDER BY anon_1.anon_2_so_a_id, so_b_1.id",
+    "R ((A(a1), (B(1), B(2))), (A(a2), (B(3))))"},
+  ["union of union any"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_1 WHERE EXISTS (SELECT 1 FROM so_b WHERE anon_1.anon_2_so_a_id = so_b.a_id) ORDER BY anon_1.anon_2_so_a_id",
+    "R (A(a1), A(a2))"},
+  ["union of union get"] = {"E InvalidRequestError"},
+  ["union delete"] = {"E InvalidRequestError"},
   ["hierarchy union of union"] = {"SQL SELECT anon_1.anon_2_so_e_id AS anon_1_anon_2_so_e_id, anon_1.anon_2_so_e_name AS anon_1_anon_2_so_e_name, anon_1.anon_2_so_e_type AS anon_1_anon_2_so_e_type FROM (SELECT anon_2.so_e_id AS anon_2_so_e_id, anon_2.so_e_name AS anon_2_so_e_name, anon_2.so_e_type AS anon_2_so_e_type FROM (SELECT so_e.id AS so_e_id, so_e.name AS so_e_name, so_e.type AS so_e_type FROM so_e WHERE so_e.id = ? UNION SELECT so_e.id AS so_e_id, so_e.name AS so_e_name, so_e.type AS so_e_type FROM so_e WHERE so_e.id = ?) AS anon_2 UNION SELECT so_e.id AS so_e_id, so_e.name AS so_e_name, so_e.type AS so_e_type FROM so_e WHERE so_e.id = ?) AS anon_1 ORDER BY anon_1.anon_2_so_e_id",
     "R (G(e1), E(e2), S(e3))"},
   ["single-table subclass union of union"] = {"SQL SELECT anon_1.anon_2_so_e_id AS anon_1_anon_2_so_e_id, anon_1.anon_2_so_e_name AS anon_1_anon_2_so_e_name, anon_1.anon_2_so_e_type AS anon_1_anon_2_so_e_type FROM (SELECT anon_2.so_e_id AS anon_2_so_e_id, anon_2.so_e_name AS anon_2_so_e_name, anon_2.so_e_type AS anon_2_so_e_type FROM (SELECT so_e.id AS so_e_id, so_e.name AS so_e_name, so_e.type AS so_e_type FROM so_e WHERE so_e.type IN (?) UNION SELECT so_e.id AS so_e_id, so_e.name AS so_e_name, so_e.type AS so_e_type FROM so_e WHERE so_e.type IN (?)) AS anon_2 UNION SELECT so_e.id AS so_e_id, so_e.name AS so_e_name, so_e.type AS so_e_type FROM so_e WHERE so_e.type IN (?)) AS anon_1",
@@ -610,6 +644,12 @@ EXPECT.postgresql = {
     "R (A(a1), A(a2), A(a4))"},
   ["union of limited union"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id DESC LIMIT ?)) AS anon_2 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_1 ORDER BY anon_1.anon_2_so_a_id",
     "R (A(a1), A(a4))"},
+  ["union of union joinedload limit"] = {"SQL SELECT anon_1.anon_2_anon_3_so_a_id AS anon_1_anon_2_anon_3_so_a_id, anon_1.anon_2_anon_3_so_a_name AS anon_1_anon_2_anon_3_so_a_name, so_b_1.id AS so_b_1_id, so_b_1.a_id AS so_b_1_a_id FROM (SELECT anon_2.anon_3_so_a_id AS anon_2_anon_3_so_a_id, anon_2.anon_3_so_a_name AS anon_2_anon_3_so_a_name FROM (SELECT anon_3.so_a_id AS anon_3_so_a_id, anon_3.so_a_name AS anon_3_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_3 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2 ORDER BY anon_2.anon_3_so_a_id LIMIT ?) AS anon_1 LEFT OUTER JOIN so_b AS so_b_1 ON anon_1.anon_2_anon_3_so_a_id = so_b_1.a_id ORDER BY anon_1.anon_2_anon_3_so_a_id, so_b_1.id",
+    "R ((A(a1), (B(1), B(2))), (A(a2), (B(3))))"},
+  ["union joinedload limit"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name, so_b_1.id AS so_b_1_id, so_b_1.a_id AS so_b_1_a_id FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2 ORDER BY anon_2.so_a_id DESC LIMIT ?) AS anon_1 LEFT OUTER JOIN so_b AS so_b_1 ON anon_1.anon_2_so_a_id = so_b_1.a_id ORDER BY anon_1.anon_2_so_a_id DESC, so_b_1.id",
+    "R ((A(a2), (B(3))))"},
+  ["from_self joinedload limit"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name, so_b_1.id AS so_b_1_id, so_b_1.a_id AS so_b_1_a_id FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a) AS anon_2 ORDER BY anon_2.so_a_id LIMIT ?) AS anon_1 LEFT OUTER JOIN so_b AS so_b_1 ON anon_1.anon_2_so_a_id = so_b_1.a_id ORDER BY anon_1.anon_2_so_a_id, so_b_1.id",
+    "R ((A(a1), (B(1), B(2))), (A(a2), (B(3))))"},
   ["selectinload siblings"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
     "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
     "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
@@ -655,6 +695,12 @@ EXPECT.mysql = {
     "R ((A(a1), (C(1))), (A(a3), (C(2))))"},
   ["functions union of union"] = {"SQL SELECT anon_1.anon_2_max_1 AS anon_1_anon_2_max_1 FROM (SELECT anon_2.max_1 AS anon_2_max_1 FROM (SELECT max(so_a.id) AS max_1 FROM so_a UNION SELECT min(so_a.id) AS min_1 FROM so_a) AS anon_2 UNION SELECT count(so_a.id) AS count_1 FROM so_a) AS anon_1",
     "R ((4), (1))"},
+  ["union of union joinedload limit"] = {"SQL SELECT anon_1.anon_2_anon_3_so_a_id AS anon_1_anon_2_anon_3_so_a_id, anon_1.anon_2_anon_3_so_a_name AS anon_1_anon_2_anon_3_so_a_name, so_b_1.id AS so_b_1_id, so_b_1.a_id AS so_b_1_a_id FROM (SELECT anon_2.anon_3_so_a_id AS anon_2_anon_3_so_a_id, anon_2.anon_3_so_a_name AS anon_2_anon_3_so_a_name FROM (SELECT anon_3.so_a_id AS anon_3_so_a_id, anon_3.so_a_name AS anon_3_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_3 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2 ORDER BY anon_2.anon_3_so_a_id LIMIT ?) AS anon_1 LEFT OUTER JOIN so_b AS so_b_1 ON anon_1.anon_2_anon_3_so_a_id = so_b_1.a_id ORDER BY anon_1.anon_2_anon_3_so_a_id, so_b_1.id",
+    "R ((A(a1), (B(1), B(2))), (A(a2), (B(3))))"},
+  ["union joinedload limit"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name, so_b_1.id AS so_b_1_id, so_b_1.a_id AS so_b_1_a_id FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2 ORDER BY anon_2.so_a_id DESC LIMIT ?) AS anon_1 LEFT OUTER JOIN so_b AS so_b_1 ON anon_1.anon_2_so_a_id = so_b_1.a_id ORDER BY anon_1.anon_2_so_a_id DESC, so_b_1.id",
+    "R ((A(a2), (B(3))))"},
+  ["from_self joinedload limit"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name, so_b_1.id AS so_b_1_id, so_b_1.a_id AS so_b_1_a_id FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a) AS anon_2 ORDER BY anon_2.so_a_id LIMIT ?) AS anon_1 LEFT OUTER JOIN so_b AS so_b_1 ON anon_1.anon_2_so_a_id = so_b_1.a_id ORDER BY anon_1.anon_2_so_a_id, so_b_1.id",
+    "R ((A(a1), (B(1), B(2))), (A(a2), (B(3))))"},
   ["joined subclass union"] = {"SQL SELECT anon_1.so_g_id AS anon_1_so_g_id, anon_1.so_e_name AS anon_1_so_e_name, anon_1.so_e_type AS anon_1_so_e_type, anon_1.so_g_lang AS anon_1_so_g_lang FROM (SELECT so_g.id AS so_g_id, so_e.id AS so_e_id, so_e.name AS so_e_name, so_e.type AS so_e_type, so_g.lang AS so_g_lang FROM so_e INNER JOIN so_g ON so_e.id = so_g.id WHERE so_g.id = ? UNION SELECT so_g.id AS so_g_id, so_e.id AS so_e_id, so_e.name AS so_e_name, so_e.type AS so_e_type, so_g.lang AS so_g_lang FROM so_e INNER JOIN so_g ON so_e.id = so_g.id WHERE so_g.id = ?) AS anon_1 ORDER BY anon_1.so_g_id",
     "R (G(e1), G(e4))"},
   ["subqueryload nested selectinload"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
@@ -665,23 +711,10 @@ EXPECT.mysql = {
     "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
     "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
     "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
-  ["selectinload siblings"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
-    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
-    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
-    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
-  ["selectinload siblings reversed"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
-    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
-    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
-    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
-  ["selectinload siblings nested"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
-    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
-    "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
-    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
-    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
   ["subqueryload siblings nested"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_c ON anon_1.so_a_id = so_c.a_id ORDER BY so_c.id",
     "SQL SELECT so_b.id AS so_b_id, so_b.a_id AS so_b_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_b ON anon_1.so_a_id = so_b.a_id ORDER BY so_b.id",
     "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
-    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_c ON anon_1.so_a_id = so_c.a_id ORDER BY so_c.id",
     "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
 }
 -- END EXPECT
