@@ -3539,7 +3539,7 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
         number_markers(&c, c.main.sb.p, c.with_at, &final, &counter);
       rt_sb_adds(&final, c.recursive ? "WITH RECURSIVE " : "WITH ");
       number_markers(&c, c.ctes.sb.p, c.ctes.sb.n, &final, &counter);
-      rt_sb_adds(&final, " \n");
+      rt_sb_adds(&final, "\n "); /* (as SQLAlchemy ends its WITH clause) */
     }
     if (!c.ctes.sb.n && (d->paramstyle == RT_PS_NAMED || c.main.nparams == 0)) {
       /* nothing to number: the text is final as it is */

@@ -482,6 +482,8 @@ function Query:exists()
 end
 -- subquery([name]): the query's statement as a named FROM
 function Query:subquery(name) return self.stmt:subquery(name) end
+-- cte([name [, opts]]): the query's statement as a CTE, as Select:cte
+function Query:cte(...) return self.stmt:cte(...) end
 -- with_entities(...): the same criteria, other columns or entities
 function Query:with_entities(...)
   if select("#", ...) == 0 then

@@ -342,6 +342,9 @@ end)
 case("union eager", function(s)
   return with_items(s:query(F):filter(F.id:eq(1)):union(s:query(F)):all())
 end)
+case("cte of eager query", function(s)
+  return s:query(orm.aliased(F, s:query(F):cte())):all()
+end)
 case("subquery of eager query", function(s)
   return s:query(orm.aliased(F, s:query(F):subquery())):all()
 end)
@@ -548,6 +551,8 @@ local EXPECT = {sqlite = {
     "R (F(1))"},
   ["union eager"] = {"SQL SELECT anon_1.so_f_id AS anon_1_so_f_id, so_i_1.id AS so_i_1_id, so_i_1.f_id AS so_i_1_f_id FROM (SELECT so_f.id AS so_f_id FROM so_f WHERE so_f.id = ? UNION SELECT so_f.id AS so_f_id FROM so_f) AS anon_1 LEFT OUTER JOIN so_i AS so_i_1 ON anon_1.so_f_id = so_i_1.f_id ORDER BY so_i_1.id",
     "R ((F(1), (I(1), I(2))))"},
+  ["cte of eager query"] = {"SQL WITH anon_1 AS (SELECT so_f.id AS id FROM so_f) SELECT anon_1.id AS anon_1_id, so_i_1.id AS so_i_1_id, so_i_1.f_id AS so_i_1_f_id FROM anon_1 LEFT OUTER JOIN so_i AS so_i_1 ON anon_1.id = so_i_1.f_id ORDER BY so_i_1.id",
+    "R (F(1))"},
   ["subquery of eager query"] = {"SQL SELECT anon_1.id AS anon_1_id, so_i_1.id AS so_i_1_id, so_i_1.f_id AS so_i_1_f_id FROM (SELECT so_f.id AS id FROM so_f) AS anon_1 LEFT OUTER JOIN so_i AS so_i_1 ON anon_1.id = so_i_1.f_id ORDER BY so_i_1.id",
     "R (F(1))"},
   ["enable_eagerloads count"] = {"SQL SELECT count(*) AS count_1 FROM (SELECT so_f_1.id AS so_f_1_id FROM so_f AS so_f_1) AS anon_1",
@@ -770,6 +775,12 @@ T.test("core: repeated and anonymous columns of subqueries", function()
        "SELECT anon_1.count_1 AS anon_1_count_1, anon_1.name AS anon_1_name " ..
        "FROM (SELECT count(so_a.id) AS count_1, so_a.name AS name FROM so_a " ..
        "GROUP BY so_a.name) AS anon_1")
+end)
+
+T.test("core: a WITH clause ends as SQLAlchemy's", function()
+  local c = select(A.id):cte()
+  T.eq(tostring(select(c)), "WITH anon_1 AS \n(SELECT so_a.id AS id \n" ..
+       "FROM so_a)\n SELECT anon_1.id \nFROM anon_1")
 end)
 
 for _, db in ipairs(T.databases()) do

@@ -222,6 +222,7 @@ def scenarios(url):
         return s.query(fa).enable_eagerloads(False).union(s.query(fa)).all()
     case("enable_eagerloads union", aliased_union_off)
     case("union eager", lambda s: [(f, f.items) for f in s.query(F).filter(F.id == 1).union(s.query(F)).all()])
+    case("cte of eager query", lambda s: s.query(aliased(F, s.query(F).cte())).all())
     case("subquery of eager query", lambda s: s.query(aliased(F, s.query(F).subquery())).all())
     case("enable_eagerloads count", lambda s: s.query(aliased(F)).enable_eagerloads(False).count())
     case("get of aliased", lambda s: s.query(aliased(F)).get(1))
