@@ -263,12 +263,15 @@ local function load_relationships(r, rows, out, joined)
     if p ~= nil and not seen[p] then seen[p] = true; uniq[#uniq + 1] = p end
   end
   local conn = r.session:connection()
-  -- (immediate loads first, each object's in turn as its row comes, as
-  -- SQLAlchemy runs them while it reads the rows; the loads of a batch
-  -- after the rows are read)
+  -- (in SQLAlchemy's order: the subquery loads as the first row is read,
+  -- then each object's immediate loads as its row is, then the loads of
+  -- a batch, after the rows)
   local immediate = {}
   for _, path in ipairs(r.plan) do
-    if path[1].strategy == "immediate" then
+    local st = path[1].strategy
+    if st == "subquery" then
+      I.run_path(r.session, conn, uniq, path, 1, r.plan)
+    elseif st == "immediate" then
       immediate[#immediate + 1] = path
     end
   end
@@ -280,7 +283,8 @@ local function load_relationships(r, rows, out, joined)
     end
   end
   for _, path in ipairs(r.plan) do
-    if path[1].strategy ~= "immediate" then
+    local st = path[1].strategy
+    if st ~= "immediate" and st ~= "subquery" then
       I.run_path(r.session, conn, uniq, path, 1, r.plan)
     end
   end

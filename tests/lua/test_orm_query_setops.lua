@@ -388,6 +388,17 @@ end)
 case("subqueryload nested selectinload", function(s)
   return rows(Q(s):options(sub(A.bs):selectinload(B.ds)))
 end)
+-- (a subquery load runs as the first row is read, before the immediate
+-- loads of each row and the selectin loads after the rows)
+case("selectinload subqueryload", function(s)
+  return rows(Q(s):options(sel(A.cs), sub(A.bs)))
+end)
+case("immediateload subqueryload", function(s)
+  return rows(Q(s):options(imm(A.cs), sub(A.bs)))
+end)
+case("subqueryload nested selectinload selectinload", function(s)
+  return rows(Q(s):options(sub(A.bs):selectinload(B.ds), sel(A.cs)))
+end)
 -- (SQLAlchemy runs the loaders of sibling relationships in the order of
 -- a set of the mapper's properties, hashed by their addresses in memory:
 -- an order no other program can know.  Here they run in the order the
@@ -620,6 +631,22 @@ local EXPECT = {sqlite = {
     "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
     "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
     "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["selectinload subqueryload"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.id AS so_b_id, so_b.a_id AS so_b_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 JOIN so_b ON anon_1.so_a_id = so_b.a_id ORDER BY so_b.id",
+    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["immediateload subqueryload"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.id AS so_b_id, so_b.a_id AS so_b_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 JOIN so_b ON anon_1.so_a_id = so_b.a_id ORDER BY so_b.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["subqueryload nested selectinload selectinload"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.id AS so_b_id, so_b.a_id AS so_b_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 JOIN so_b ON anon_1.so_a_id = so_b.a_id ORDER BY so_b.id",
+    "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
+    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
   ["selectinload siblings"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
     "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
     "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
@@ -716,10 +743,39 @@ EXPECT.mysql = {
     "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
     "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
     "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
-  ["subqueryload siblings nested"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
-    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_c ON anon_1.so_a_id = so_c.a_id ORDER BY so_c.id",
+  ["selectinload subqueryload"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.id AS so_b_id, so_b.a_id AS so_b_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_b ON anon_1.so_a_id = so_b.a_id ORDER BY so_b.id",
+    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["immediateload subqueryload"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.id AS so_b_id, so_b.a_id AS so_b_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_b ON anon_1.so_a_id = so_b.a_id ORDER BY so_b.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["subqueryload nested selectinload selectinload"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
     "SQL SELECT so_b.id AS so_b_id, so_b.a_id AS so_b_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_b ON anon_1.so_a_id = so_b.a_id ORDER BY so_b.id",
     "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
+    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["selectinload siblings"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
+    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["selectinload siblings reversed"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
+    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["selectinload siblings nested"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
+    "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
+    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["subqueryload siblings nested"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.id AS so_b_id, so_b.a_id AS so_b_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_b ON anon_1.so_a_id = so_b.a_id ORDER BY so_b.id",
+    "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_c ON anon_1.so_a_id = so_c.a_id ORDER BY so_c.id",
     "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
 }
 -- END EXPECT
