@@ -477,7 +477,7 @@ local function selectin_load(s, conn, r, objs, tail, of_type, unused)
       end
     end
   end
-  if #keys == 0 then return found end
+  if #keys == 0 then return found, keys end
   local tm = r.target
   local keycol, keypos
   if r.secondary then
@@ -581,7 +581,7 @@ local function selectin_load(s, conn, r, objs, tail, of_type, unused)
       end
     end
   end
-  return found
+  return found, keys
 end
 
 local function loaded_children(objs, r)
@@ -653,6 +653,21 @@ local function run_path(s, conn, objs, path, from, plan)
       run_path(s, conn, loaded_children(done, r), path, from + 1, plan)
     end
     return
+  elseif strategy == "selectin" and not step.of_type and path[from + 1] and
+     path[from + 1].strategy == "subquery" and not r.secondary and
+     not r.extra and #r.local_idx == 1 and not r.target.polymorphic_map then
+    -- (a subquery step after it: SQLAlchemy's subquery is the selectin
+    -- statement's, its keys selected from the same rows)
+    local found, keys = selectin_load(s, conn, r, objs, nil, nil, false)
+    if #keys == 0 or #keys > IN_BATCH then
+      return run_path(s, conn, found, path, from + 1, nil)
+    end
+    local tm = r.target
+    local stmt = sa.select(table.unpack(I.load_columns(tm), 1,
+                                        I.load_width(tm)))
+      :where(r.remote_cols[1]:in_(keys))
+    local rest = table.move(path, from + 1, #path, 1, {})
+    return run_path(s, conn, found, rest, 1, {stmt = stmt})
   elseif strategy == "selectin" or strategy == "subquery" or
      strategy == "immediate" or
      (strategy == "joined" and from > 1 and not step.done) then

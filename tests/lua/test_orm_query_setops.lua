@@ -399,6 +399,9 @@ end)
 case("subqueryload nested selectinload selectinload", function(s)
   return rows(Q(s):options(sub(A.bs):selectinload(B.ds), sel(A.cs)))
 end)
+case("selectinload nested subqueryload", function(s)
+  return rows(Q(s):options(sel(A.bs):subqueryload(B.ds)))
+end)
 -- (SQLAlchemy runs the loaders of sibling relationships in the order of
 -- a set of the mapper's properties, hashed by their addresses in memory:
 -- an order no other program can know.  Here they run in the order the
@@ -647,6 +650,14 @@ local EXPECT = {sqlite = {
     "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
     "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
     "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["selectinload nested subqueryload"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
+    "SQL SELECT so_d.id AS so_d_id, so_d.b_id AS so_d_b_id, anon_1.so_b_id AS anon_1_so_b_id FROM (SELECT so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?)) AS anon_1 JOIN so_d ON anon_1.so_b_id = so_d.b_id ORDER BY so_d.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
   ["selectinload siblings"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
     "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
     "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
@@ -682,24 +693,6 @@ EXPECT.postgresql = {
     "R ((A(a2), (B(3))))"},
   ["from_self joinedload limit"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name, so_b_1.id AS so_b_1_id, so_b_1.a_id AS so_b_1_a_id FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a) AS anon_2 ORDER BY anon_2.so_a_id LIMIT ?) AS anon_1 LEFT OUTER JOIN so_b AS so_b_1 ON anon_1.anon_2_so_a_id = so_b_1.a_id ORDER BY anon_1.anon_2_so_a_id, so_b_1.id",
     "R ((A(a1), (B(1), B(2))), (A(a2), (B(3))))"},
-  ["selectinload siblings"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
-    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
-    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
-    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
-  ["selectinload siblings reversed"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
-    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
-    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
-    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
-  ["selectinload siblings nested"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
-    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
-    "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
-    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
-    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
-  ["subqueryload siblings nested"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
-    "SQL SELECT so_b.id AS so_b_id, so_b.a_id AS so_b_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 JOIN so_b ON anon_1.so_a_id = so_b.a_id ORDER BY so_b.id",
-    "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
-    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 JOIN so_c ON anon_1.so_a_id = so_c.a_id ORDER BY so_c.id",
-    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
 }
 -- (where mysql's SQL or results differ from SQLite's)
 EXPECT.mysql = {
@@ -759,23 +752,18 @@ EXPECT.mysql = {
     "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
     "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
     "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
-  ["selectinload siblings"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+  ["selectinload nested subqueryload"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
     "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
-    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
-    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
-  ["selectinload siblings reversed"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
-    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
-    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
-    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
-  ["selectinload siblings nested"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
-    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
-    "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
-    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
+    "SQL SELECT so_d.id AS so_d_id, so_d.b_id AS so_d_b_id, anon_1.so_b_id AS anon_1_so_b_id FROM (SELECT so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?)) AS anon_1 INNER JOIN so_d ON anon_1.so_b_id = so_d.b_id ORDER BY so_d.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
     "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
   ["subqueryload siblings nested"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_c ON anon_1.so_a_id = so_c.a_id ORDER BY so_c.id",
     "SQL SELECT so_b.id AS so_b_id, so_b.a_id AS so_b_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_b ON anon_1.so_a_id = so_b.a_id ORDER BY so_b.id",
     "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
-    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_c ON anon_1.so_a_id = so_c.a_id ORDER BY so_c.id",
     "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
 }
 -- END EXPECT

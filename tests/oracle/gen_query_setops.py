@@ -244,6 +244,7 @@ def scenarios(url):
     case("selectinload subqueryload", lambda s: rows(Q(s).options(selectinload(A.cs), subqueryload(A.bs))))
     case("immediateload subqueryload", lambda s: rows(Q(s).options(immediateload(A.cs), subqueryload(A.bs))))
     case("subqueryload nested selectinload selectinload", lambda s: rows(Q(s).options(subqueryload(A.bs).selectinload(B.ds), selectinload(A.cs))))
+    case("selectinload nested subqueryload", lambda s: rows(Q(s).options(selectinload(A.bs).subqueryload(B.ds))))
     case("selectinload siblings", lambda s: rows(Q(s).options(selectinload(A.bs), selectinload(A.cs))))
     case("selectinload siblings reversed", lambda s: rows(Q(s).options(selectinload(A.cs), selectinload(A.bs))))
     case("selectinload siblings nested", lambda s: rows(Q(s).options(selectinload(A.bs).selectinload(B.ds), selectinload(A.cs))))
