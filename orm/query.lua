@@ -481,7 +481,15 @@ function Query:exists()
   return sa.exists(stmt)
 end
 -- subquery([name]): the query's statement as a named FROM
-function Query:subquery(name) return self.stmt:subquery(name) end
+-- subquery([name] [, {with_labels}]): with_labels, the columns labelled
+-- <table>_<column> as the query runs them
+function Query:subquery(name, opts)
+  if type(name) == "table" and opts == nil then name, opts = nil, name end
+  if type(opts) == "table" and opts.with_labels then
+    return legacy(self.stmt):subquery(name)
+  end
+  return self.stmt:subquery(name)
+end
 -- cte([name [, opts]]): the query's statement as a CTE, as Select:cte
 function Query:cte(...) return self.stmt:cte(...) end
 -- with_entities(...): the same criteria, other columns or entities

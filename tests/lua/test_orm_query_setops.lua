@@ -164,6 +164,9 @@ case("entity and column union of union", function(s)
   local function q(i) return s:query(A, A.name):filter(A.id:eq(i)) end
   return q(1):union(q(2)):union(q(3)):order_by(A.id):all()
 end)
+case("subquery with_labels", function(s)
+  return s:query(Q(s):filter(A.id:lt(3)):subquery{with_labels = true}):all()
+end)
 case("union subquery", function(s)
   return s:query(one(s, 1):union(one(s, 2)):subquery()):all()
 end)
@@ -478,6 +481,8 @@ local EXPECT = {sqlite = {
     "R ((A(a1), 'a1'), (A(a2), 'a2'))"},
   ["entity and column union of union"] = {"SQL SELECT anon_1.anon_2_so_a_id AS anon_1_anon_2_so_a_id, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name, anon_1.anon_2_so_a_name AS anon_1_anon_2_so_a_name__1 FROM (SELECT anon_2.so_a_id AS anon_2_so_a_id, anon_2.so_a_name AS anon_2_so_a_name, anon_2.so_a_name AS anon_2_so_a_name__2 FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name, so_a.name AS so_a_name__1 FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name, so_a.name AS so_a_name__1 FROM so_a WHERE so_a.id = ?) AS anon_2 UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name, so_a.name AS so_a_name__1 FROM so_a WHERE so_a.id = ?) AS anon_1 ORDER BY anon_1.anon_2_so_a_id",
     "R ((A(a1), 'a1'), (A(a2), 'a2'), (A(a3), 'a3'))"},
+  ["subquery with_labels"] = {"SQL SELECT anon_1.so_a_id AS anon_1_so_a_id, anon_1.so_a_name AS anon_1_so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id < ?) AS anon_1",
+    "R ((1, 'a1'), (2, 'a2'))"},
   ["union subquery"] = {"SQL SELECT anon_1.so_a_id AS anon_1_so_a_id, anon_1.so_a_name AS anon_1_so_a_name FROM (SELECT anon_2.so_a_id AS so_a_id, anon_2.so_a_name AS so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2) AS anon_1",
     "R ((1, 'a1'), (2, 'a2'))"},
   ["aliased union subquery"] = {"SQL SELECT anon_1.so_a_id AS anon_1_so_a_id, anon_1.so_a_name AS anon_1_so_a_name FROM (SELECT anon_2.so_a_id AS so_a_id, anon_2.so_a_name AS so_a_name FROM (SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ? UNION SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a WHERE so_a.id = ?) AS anon_2) AS anon_1 ORDER BY anon_1.so_a_id",
@@ -760,10 +765,23 @@ EXPECT.mysql = {
     "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
     "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id FROM so_c WHERE ? = so_c.a_id ORDER BY so_c.id",
     "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["selectinload siblings"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
+    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["selectinload siblings reversed"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
+    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
+  ["selectinload siblings nested"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
+    "SQL SELECT so_b.a_id AS so_b_a_id, so_b.id AS so_b_id FROM so_b WHERE so_b.a_id IN (?, ?, ?, ?) ORDER BY so_b.id",
+    "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
+    "SQL SELECT so_c.a_id AS so_c_a_id, so_c.id AS so_c_id FROM so_c WHERE so_c.a_id IN (?, ?, ?, ?) ORDER BY so_c.id",
+    "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
   ["subqueryload siblings nested"] = {"SQL SELECT so_a.id AS so_a_id, so_a.name AS so_a_name FROM so_a ORDER BY so_a.id",
-    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_c ON anon_1.so_a_id = so_c.a_id ORDER BY so_c.id",
     "SQL SELECT so_b.id AS so_b_id, so_b.a_id AS so_b_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_b ON anon_1.so_a_id = so_b.a_id ORDER BY so_b.id",
     "SQL SELECT so_d.b_id AS so_d_b_id, so_d.id AS so_d_id FROM so_d WHERE so_d.b_id IN (?, ?, ?) ORDER BY so_d.id",
+    "SQL SELECT so_c.id AS so_c_id, so_c.a_id AS so_c_a_id, anon_1.so_a_id AS anon_1_so_a_id FROM (SELECT so_a.id AS so_a_id FROM so_a) AS anon_1 INNER JOIN so_c ON anon_1.so_a_id = so_c.a_id ORDER BY so_c.id",
     "R ((A(a1), (B(1), B(2)), (C(1))), (A(a2), (B(3)), ()), (A(a3), (), (C(2))), (A(a4), (), ()))"},
 }
 -- END EXPECT

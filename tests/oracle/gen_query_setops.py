@@ -144,6 +144,7 @@ def scenarios(url):
     case("entities union of union", lambda s: pairs(s, 1).union(pairs(s, 2)).union(pairs(s, 3)).order_by(B.id).all())
     case("entity and column union", lambda s: s.query(A, A.name).filter(A.id == 1).union(s.query(A, A.name).filter(A.id == 2)).order_by(A.id).all())
     case("entity and column union of union", lambda s: s.query(A, A.name).filter(A.id == 1).union(s.query(A, A.name).filter(A.id == 2)).union(s.query(A, A.name).filter(A.id == 3)).order_by(A.id).all())
+    case("subquery with_labels", lambda s: s.query(Q(s).filter(A.id < 3).subquery(with_labels=True)).all())
     case("union subquery", lambda s: s.query(one(s, 1).union(one(s, 2)).subquery()).all())
     def aliased_union(s):
         aa = aliased(A, one(s, 1).union(one(s, 2)).subquery())
