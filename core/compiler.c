@@ -461,7 +461,7 @@ static const char *alias_name(rt_compiler *c, rt_node *a, char *buf,
 }
 
 /* The name an unnamed columns-clause expression is labelled with. */
-static void anon_label(rt_compiler *c, rt_node *e) {
+static void anon_label_to(rt_compiler *c, rt_node *e, rt_strbuf *out) {
   const char *base = "anon";
   rt_node *label = e;
   while (e->kind == RT_N_LABEL && (e->flags & RT_F_ANON) && e->a) e = e->a;
@@ -476,9 +476,51 @@ static void anon_label(rt_compiler *c, rt_node *e) {
   }
   {
     int num = anon_num(c, e, TAG_LABEL, base);
-    S(base);
-    add_suffix(&c->cur->sb, num);
+    rt_sb_adds(out, base);
+    add_suffix(out, num);
   }
+}
+
+static void anon_label(rt_compiler *c, rt_node *e) {
+  anon_label_to(c, e, &c->cur->sb);
+}
+
+/* The name anon_label gives e, as a string living as long as the
+** compile. */
+static const char *anon_label_name(rt_compiler *c, rt_node *e) {
+  rt_strbuf b = RT_STRBUF_INIT;
+  rt_node *n;
+  anon_label_to(c, e, &b);
+  n = b.p ? rt_literal_column(b.p, NULL) : NULL;
+  rt_sb_free(&b);
+  if (!n) {
+    rt_c_fail(c, RT_EMEMORY, "out of memory");
+    return NULL;
+  }
+  scratch(c, n);
+  return c->failed ? NULL : n->name;
+}
+
+static const char *tq_name(rt_compiler *c, rt_node *col);
+
+/* The name of a column of a subquery: a RT_F_LATENAME one's is known only
+** now, its inner column's <alias>_<column> label (or that column's own
+** late name); the string lives as long as the compile. */
+static const char *col_name(rt_compiler *c, rt_node *col) {
+  const rt_node *el;
+  /* (a subquery's column of an anonymous label: that label's name) */
+  if (col->kind == RT_N_COLUMN && col->flags & RT_F_ANON && col->a)
+    return anon_label_name(c, col->a);
+  if (!(col->flags & RT_F_LATENAME) || col->kind != RT_N_COLUMN || !col->a ||
+      !col->owner || col->owner->kind != RT_N_ALIAS || !col->owner->a)
+    return col->name;
+  el = col->owner->a;
+  while (el->kind == RT_N_COMPOUND && el->kids[RT_S_COLUMNS]->n > 0)
+    el = el->kids[RT_S_COLUMNS]->kids[0];
+  if ((el->flags | col->owner->a->flags) & RT_F_LS_TABLENAME &&
+      col->a->kind == RT_N_COLUMN && col->a->owner)
+    return tq_name(c, col->a);
+  return col_name(c, col->a);
 }
 
 static void column(rt_compiler *c, rt_node *col) {
@@ -487,6 +529,9 @@ static void column(rt_compiler *c, rt_node *col) {
   /* the columns of an unnamed VALUES have no name to qualify them with */
   if (o && o->kind == RT_N_TABLE && (o->flags & RT_F_VALUES) && !o->name[0])
     o = NULL;
+  /* (a late name's aliases are numbered before the column's own, as
+  ** SQLAlchemy resolves a column's name before its table's) */
+  if (col->flags & RT_F_LATENAME) col_name(c, col);
   if (o && !c->no_qualify) {
     if (o->kind == RT_N_TABLE) {
       rt_tabledata *d = o->ext;
@@ -508,6 +553,9 @@ static void column(rt_compiler *c, rt_node *col) {
     add_suffix(&b, anon_num(c, col->a, TAG_DEDUPE, col->a->name));
     if (b.p) rt_c_ident(c, b.p);
     rt_sb_free(&b);
+  } else if (col->flags & RT_F_LATENAME) {
+    const char *nm = col_name(c, col);
+    if (nm) rt_c_ident(c, nm);
   } else if (col->name == NULL && c->d == &rt_dialect_default)
     S("\"<name unknown>\""); /* SQLAlchemy's string form of Column(type) */
   else if (col->name == NULL)
@@ -1799,8 +1847,10 @@ static void used_add(usednames *u, const char *name, int num,
 /* " AS name__k": a column repeated in one columns clause keeps its first
 ** appearance unambiguous, as SQLAlchemy's dedupe labels do. */
 static void repeat_label(rt_compiler *c, rt_node *e, const char *name,
-                         usednames *u) {
-  int num = anon_num_ns(c, e, TAG_REPEAT + u->repeats++, name, 1);
+                         usednames *u, int anon) {
+  /* (a name made of an alias's compile-time name is numbered with every
+  ** other such one, as SQLAlchemy numbers anonymous labels' dedupes) */
+  int num = anon_num_ns(c, e, TAG_REPEAT + u->repeats++, anon ? "" : name, 1);
   S(" AS ");
   S(name);
   S("_");
@@ -1823,7 +1873,7 @@ static const char *tq_name(rt_compiler *c, rt_node *col) {
   }
   rt_sb_adds(&b, owner ? owner : "anon");
   rt_sb_addc(&b, '_');
-  rt_sb_adds(&b, col->name);
+  rt_sb_adds(&b, col_name(c, col));
   n = b.p ? rt_literal_column(b.p, NULL) : NULL;
   rt_sb_free(&b);
   if (!n) {
@@ -1856,6 +1906,7 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
                           int asfrom) {
   const char *name = NULL;
   const usedname *prev;
+  int anon;
   rt_node *inner = e;
   /* the entry itself: a CAST named after its column is not that column */
   const rt_node *self = e;
@@ -1868,6 +1919,11 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
       inner->kind != RT_N_CAST && inner->kind != RT_N_LABEL)
     anon_num(c, inner, TAG_LABEL,
              inner->kind == RT_N_FUNC ? rt_func_basename(inner) : "anon");
+  /* (a labelled late-named column: its label's aliases numbered first,
+  ** the outer one before the inner, as SQLAlchemy's label is resolved) */
+  if (used->style & RT_F_LS_TABLENAME && e->kind == RT_N_COLUMN && e->owner &&
+      e->flags & RT_F_LATENAME)
+    tq_name(c, e);
   rt_c_expr(c, e);
   if (e->kind == RT_N_CAST) {
     /* CAST(col AS T) keeps the column's name */
@@ -1898,6 +1954,14 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
         rt_c_ident(c, e->name);
       return;
     case RT_N_COLUMN:
+      if (e->flags & RT_F_ANON && e->a && e->owner &&
+          used->style & RT_F_LS_TABLENAME) {
+        /* a subquery's anonymous column, labelled <alias>_<its label> */
+        name = tq_name(c, e);
+        if (!name) return;
+        asfrom = 1;
+        break;
+      }
       if (e->flags & RT_F_ANON && e->a) {
         if (asfrom) {
           S(" AS ");
@@ -1908,7 +1972,8 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
       /* a column of no table (column("q")) is never labelled, nor
       ** deduplicated: SQLAlchemy labels only a table's columns */
       if (!e->owner) return;
-      name = e->name;
+      name = col_name(c, e);
+      if (!name) return;
       if (used->style & RT_F_LS_NONE) return;
       if (used->style & RT_F_LS_TABLENAME && e->owner) {
         name = tq_name(c, e);
@@ -1930,18 +1995,24 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
       return;
     }
   prev = used_find(used, name, 0);
+  /* (a label of an unnamed alias's column: anonymous in SQLAlchemy) */
+  anon = e->kind == RT_N_COLUMN && e->owner &&
+         ((e->flags & RT_F_LATENAME) ||
+          (used->style & RT_F_LS_TABLENAME && e->owner->kind == RT_N_ALIAS &&
+           !e->owner->name));
   /* a repeat of the entry, or a CAST whose column's name is taken (its
   ** anonymous name is that name again): the dedupe label */
   if (prev && (prev->node == self || self != e)) {
-    repeat_label(c, e, name, used);
+    repeat_label(c, e, name, used, anon);
     return;
   }
   if (prev) {
     /* another column of that name: its anonymous label */
-    int num = anon_num(c, e, TAG_DEDUPE, name);
+    int num = anon ? anon_num_ns(c, e, TAG_DEDUPE, "", 1)
+                   : anon_num(c, e, TAG_DEDUPE, name);
     prev = used_find(used, name, num);
     if (prev) {
-      repeat_label(c, e, name, used);
+      repeat_label(c, e, name, used, anon);
       return;
     }
     used_add(used, name, num, self);
@@ -3468,7 +3539,7 @@ static int compile_fresh(rt_node *stmt, const rt_dialect *d,
         number_markers(&c, c.main.sb.p, c.with_at, &final, &counter);
       rt_sb_adds(&final, c.recursive ? "WITH RECURSIVE " : "WITH ");
       number_markers(&c, c.ctes.sb.p, c.ctes.sb.n, &final, &counter);
-      rt_sb_adds(&final, " \n");
+      rt_sb_adds(&final, "\n "); /* (as SQLAlchemy ends its WITH clause) */
     }
     if (!c.ctes.sb.n && (d->paramstyle == RT_PS_NAMED || c.main.nparams == 0)) {
       /* nothing to number: the text is final as it is */

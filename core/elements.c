@@ -617,7 +617,8 @@ const char *rt_bind_key_for(const rt_node *e) {
   while (e) {
     switch (e->kind) {
     case RT_N_COLUMN:
-      return e->name;
+      /* (a name known only when compiled is anonymous, as its key is) */
+      return e->flags & RT_F_LATENAME ? "param" : e->name;
     case RT_N_LITERAL:
       return e->op == RT_LIT_LABELREF ? "param" : e->name;
     case RT_N_FUNC:

@@ -153,6 +153,12 @@ typedef enum rt_op {
 /* a subquery column proxying another column of a name already taken: its
 ** name is the inner column's anonymous label (t2.id AS id_1 -> id_1) */
 #define RT_F_DEDUPED 0x8000000
+/* a subquery column whose name depends on an alias named only at compile
+** time: the <alias>_<column> label of a column of an unnamed alias under
+** LABEL_STYLE_TABLENAME_PLUS_COL (anon_2_id), or a proxy of such a column
+** (its name is then a placeholder).  The bit is RT_F_FULL's, which only
+** joins carry. */
+#define RT_F_LATENAME RT_F_FULL
 /* INSERT/UPDATE inline(): no implicit RETURNING, keys from parameters */
 #define RT_F_INLINE 0x10000000
 /* INSERT/UPDATE return_defaults(): server-generated values come back in an

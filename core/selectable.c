@@ -205,6 +205,15 @@ static char *tq_label(const rt_node *col) {
   return s;
 }
 
+/* Whether a subquery's proxy of inner is named only at compile time: a
+** column of an unnamed alias labelled <alias>_<column> (the alias's name
+** is numbered by the compile), or a column named so itself. */
+static int late_name(const rt_node *inner, unsigned tablename) {
+  if (inner->kind != RT_N_COLUMN || !inner->owner || !inner->name) return 0;
+  if (inner->flags & RT_F_LATENAME) return 1;
+  return tablename && inner->owner->kind == RT_N_ALIAS && !inner->owner->name;
+}
+
 /* For columns-clause entry i: 0 when its name is free, else the number
 ** of its "name_N" key (another column took the name before it).  A repeat
 ** of the same column keeps the name, as SQLAlchemy's dedupe does.  Only a
@@ -290,9 +299,14 @@ rt_node *rt_alias(rt_node *element, const char *name, int flags) {
       return NULL;
     }
     p->a = rt_ref(inner);
+    if (late_name(inner, (element->flags | first->flags) & RT_F_LS_TABLENAME))
+      p->flags |= RT_F_LATENAME;
     if ((element->flags | first->flags) & RT_F_LS_TABLENAME &&
-        inner->kind == RT_N_COLUMN && inner->owner && inner->owner->name)
+        inner->kind == RT_N_COLUMN && inner->owner && inner->owner->name &&
+        !(inner->flags & RT_F_LATENAME))
       p->name = tq_label(inner);
+    else if (p->flags & RT_F_LATENAME)
+      p->name = rt_strdup(nm);
     else if (nm &&
              (element->kind == RT_N_SELECT || element->kind == RT_N_COMPOUND) &&
              !((element->flags | first->flags) & RT_F_LS_NONE) &&

@@ -27,6 +27,7 @@ local function entry_of(ac) return rawget(ac, "__entry") end
 -- are labelled <table>_<column>, as SQLAlchemy makes it
 local function alias_col(e, col)
   if e.colmap then return e.colmap[C.node_ptr(col)] end
+  if e.labels then return e.labels[C.node_ptr(col)] end
   if e.labelled then return e.alias.c[col.table.name .. "_" .. col.name] end
   local lt = C.node_ptr(e.mapper.local_table)
   if C.node_kind(col) == "column" and col.table and
@@ -95,7 +96,8 @@ local function subquery_columns(alias)
   for _, it in ipairs(C.select_items(first)) do
     local node = it[4]
     local kind = C.node_kind(node)
-    if it[2] > 1 or kind == "table" or kind == "alias" then
+    -- (a table or an alias, however narrow: its columns)
+    if it[1] or it[2] > 1 or kind == "table" then
       for _, col in ipairs(node.c) do add(col) end
     else
       add(node)
@@ -142,7 +144,9 @@ function orm.aliased(cls, opts)
   end
   local reorder = false
   -- (_labelled: a subquery of the legacy Query's own labelled select,
-  -- its columns named <table>_<column>, as Query.union makes)
+  -- its columns named <table>_<column>, as Query.union makes; _labels,
+  -- with it: the subquery's column of each of the class's columns, where
+  -- the names cannot tell them: a union of a union, of an aliased class)
   local given_labels = type(opts) == "table" and opts._labelled and
                        alias ~= nil and (not m.inh_tables or m.single)
   if alias ~= nil and not m.inh_tables and not given_labels then
@@ -167,7 +171,8 @@ function orm.aliased(cls, opts)
     -- aliased(Engineer, union(select(Engineer), ...):subquery()): each
     -- column of the class is the subquery's column that selects it, and
     -- each row loads as its class
-    colmap = corresponding(m, alias)
+    colmap = type(opts) == "table" and opts._labelled and opts._labels or
+             corresponding(m, alias)
     labelled, reorder, given_labels = true, false, false
   end
   if alias == nil and m.inh_tables and #m.inh_tables > 1 and not m.single and
@@ -190,7 +195,8 @@ function orm.aliased(cls, opts)
                  reorder or given_labels
   alias = alias or m.local_table:alias(name)
   local e = {mapper = m, alias = alias, name = name or m.class.__name__,
-             labelled = labelled, expand = expand, colmap = colmap}
+             labelled = labelled, expand = expand, colmap = colmap,
+             labels = given_labels and opts._labels or nil}
   registry[C.node_ptr(alias)] = e
   -- (selects of it are made by orm/inheritance.lua, which loads each
   -- row as its class)
@@ -423,5 +429,6 @@ end
 I.AliasedClass = AliasedClass
 I.OfType = OfType
 I.alias_entry = entry_of
+I.alias_col = alias_col
 I.AliasedRel = AliasedRel
 I.Rel = Rel

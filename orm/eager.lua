@@ -468,18 +468,32 @@ local function wrap_limited(stmt, paths, width)
   -- (the columns the entity selects: its layout's when columns are
   -- deferred, which must then all be its table's)
   local own = m.layout and m.layout.cols or m.attr_columns
+  local root = paths.root_table
+  -- (the entity over a set operation's subquery, or from_self's: its
+  -- columns are the subquery's, found in the new one by their place)
+  local e = C.node_ptr(root) ~= C.node_ptr(m.local_table) and
+            I.aliased_entry and I.aliased_entry(C.node_ptr(root))
+  local over = e and e.labelled and not e.colmap and not m.layout and
+               e.mapper == m
   if not limited or not order or width ~= #own or
-     paths.root_table ~= m.local_table or paths.root_sel then
+     not over and root ~= m.local_table or paths.root_sel then
     return nil
   end
   local sub = stmt:subquery()
   local cols = {}
+  local map = over and I.subquery_columns(sub)
+  if over and not map then return nil end
   for i, col in ipairs(own) do
     if C.node_kind(col) ~= "column" or not col.table or
        C.node_ptr(col.table) ~= C.node_ptr(m.local_table) then
       return nil
     end
-    cols[i] = sub.c[col.name]
+    if over then
+      cols[i] = map[C.node_ptr(root.c[col.key])]
+      if not cols[i] then return nil end
+    else
+      cols[i] = sub.c[col.name]
+    end
   end
   local outer = sa.select(table.unpack(cols))
   -- (a legacy Query's labels outside too)
@@ -488,8 +502,15 @@ local function wrap_limited(stmt, paths, width)
   end
   for _, o in ipairs(order) do
     local col = o[1]
-    if C.node_ptr(col.table) ~= C.node_ptr(m.local_table) then return nil end
-    local sc = sub.c[col.name]
+    local sc
+    if over then
+      sc = map[C.node_ptr(col)]
+      if not sc then return nil end
+    elseif C.node_ptr(col.table) ~= C.node_ptr(m.local_table) then
+      return nil
+    else
+      sc = sub.c[col.name]
+    end
     if o[2] == "desc" then sc = sc:desc() elseif o[2] == "asc" then
       sc = sc:asc()
     end
@@ -967,15 +988,25 @@ local function subquery_load(s, conn, path, from, objs, plan)
   -- (an aliased with_polymorphic entity: the keys of its selectable)
   local wp_sel = not aliased_root and plan.root_sel
   local inner, keynames, wp_keys = {}, {}, {}
+  -- (an alias of the entity's own columns, a union's subquery: the keys
+  -- are its columns, labelled <alias>_<column> when compiled, as their
+  -- names may be known only then)
+  local e = aliased_root and I.aliased_entry and
+            I.aliased_entry(C.node_ptr(root))
+  local late = e and e.labels and e.mapper == first.parent
   for k, col in ipairs(local_keycols(first)) do
     keynames[k] = rname .. "_" .. col.name
     local c = col
-    if aliased_root then c = root.c[col.name] end
+    if late then c = I.alias_col(e, col)
+    elseif aliased_root then c = root.c[col.name] end
     if wp_sel then c, keynames[k] = I.wp_subquery_key(wp_sel, col) end
-    inner[k], wp_keys[k] = c:label(keynames[k]), c
+    inner[k], wp_keys[k] = late and c or c:label(keynames[k]), c
   end
   local sub = C.select_unordered(plan.stmt):with_only_columns(
     table.unpack(inner))
+  if late then
+    sub = sub:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+  end
   if first.direction == "manytoone" or
      (wp_sel and I.wp_subquery_distinct(wp_keys)) then
     sub = sub:distinct()
@@ -995,7 +1026,9 @@ local function subquery_load(s, conn, path, from, objs, plan)
   else sub = sub:subquery(keyname) end
   local names = {}
   local lcols = {}
-  for k, name in ipairs(keynames) do lcols[k] = sub.c[name] end
+  for k, name in ipairs(keynames) do
+    lcols[k] = late and sub.c[k] or sub.c[name]
+  end
   local src, src_name = sub, keyname
   local fromc = sub
   for k = 1, from do
@@ -1106,10 +1139,14 @@ local function subquery_load(s, conn, path, from, objs, plan)
   local keycols = local_keycols(r)
   for k, col in ipairs(keycols) do
     local c = from == 1 and lcols[k] or src.c[col.key]
-    cols[#cols + 1] = c:label(src_name .. "_" ..
+    cols[#cols + 1] = from == 1 and late and c or
+                      c:label(src_name .. "_" ..
                               (from == 1 and keynames[k] or col.name))
   end
   local stmt = sa.select(table.unpack(cols)):select_from(fromc)
+  if from == 1 and late then
+    stmt = stmt:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+  end
   if r.order_by then
     stmt = stmt:order_by(table.unpack(oj and not plain and
                                       order_on(r, oj.sel) or r.order_by))

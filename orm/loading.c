@@ -986,20 +986,58 @@ static int l_load_joined_coll(lua_State *L) {
 }
 
 /*
-** C.unique(list, seen) -> list: the items of list not in seen yet (an ORM
-** row, a table, by its first item), each once, in order, moved to the
-** front of the list; seen notes them.
+** Push the key a row of width items is unique by: each item's identity
+** (an object's address, a value's type and bytes) written out in turn, as
+** SQLAlchemy's Query makes a row of several entities unique by all of
+** them.
+*/
+static void row_key(lua_State *L, int row, lua_Integer width) {
+  luaL_Buffer b;
+  lua_Integer j;
+  luaL_buffinit(L, &b);
+  for (j = 1; j <= width; j++) {
+    int t = lua_rawgeti(L, row, j);
+    char head[40];
+    size_t len = 0;
+    const char *p = NULL;
+    if (t == LUA_TSTRING || t == LUA_TNUMBER) {
+      int isint = t == LUA_TNUMBER && lua_isinteger(L, -1);
+      p = lua_tolstring(L, -1, &len); /* (a number: its own copy) */
+      snprintf(head, sizeof head, "%c%zu:",
+               t == LUA_TSTRING ? 's'
+               : isint          ? 'i'
+                                : 'f',
+               len);
+    } else if (t == LUA_TBOOLEAN)
+      snprintf(head, sizeof head, "b%d;", lua_toboolean(L, -1));
+    else
+      snprintf(head, sizeof head, "%d@%p;", t, lua_topointer(L, -1));
+    luaL_addstring(&b, head);
+    if (p) luaL_addlstring(&b, p, len);
+    lua_pop(L, 1);
+  }
+  luaL_pushresult(&b);
+}
+
+/*
+** C.unique(list, seen [, width]) -> list: the items of list not in seen
+** yet (an ORM row, a table, by its first item, or by all its width items
+** when given), each once, in order, moved to the front of the list; seen
+** notes them.
 */
 static int l_unique(lua_State *L) {
-  lua_Integer n, i, k = 0;
+  lua_Integer n, i, k = 0, width;
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 2, LUA_TTABLE);
+  width = luaL_optinteger(L, 3, 1);
   lua_settop(L, 2);
   n = (lua_Integer)lua_rawlen(L, 1);
   for (i = 1; i <= n; i++) {
     int o = 3;
     lua_rawgeti(L, 1, i);
-    if (lua_type(L, o) == LUA_TTABLE)
+    if (lua_type(L, o) == LUA_TTABLE && width > 1)
+      row_key(L, o, width);
+    else if (lua_type(L, o) == LUA_TTABLE)
       lua_rawgeti(L, o, 1);
     else
       lua_pushvalue(L, o);

@@ -304,8 +304,30 @@ local function load_relationships(r, rows, out, joined)
     if p ~= nil and not seen[p] then seen[p] = true; uniq[#uniq + 1] = p end
   end
   local conn = r.session:connection()
+  -- (in SQLAlchemy's order: the subquery loads as the first row is read,
+  -- then each object's immediate loads as its row is, then the loads of
+  -- a batch, after the rows)
+  local immediate = {}
   for _, path in ipairs(r.plan) do
-    I.run_path(r.session, conn, uniq, path, 1, r.plan)
+    local st = path[1].strategy
+    if st == "subquery" then
+      I.run_path(r.session, conn, uniq, path, 1, r.plan)
+    elseif st == "immediate" then
+      immediate[#immediate + 1] = path
+    end
+  end
+  if #immediate > 0 then
+    for _, p in ipairs(uniq) do
+      for _, path in ipairs(immediate) do
+        I.run_path(r.session, conn, {p}, path, 1, r.plan)
+      end
+    end
+  end
+  for _, path in ipairs(r.plan) do
+    local st = path[1].strategy
+    if st ~= "immediate" and st ~= "subquery" then
+      I.run_path(r.session, conn, uniq, path, 1, r.plan)
+    end
   end
 end
 
@@ -458,7 +480,7 @@ local function present(r, out, joined)
   -- (distinct parents read with all the rows: unique() has nothing to
   -- drop, nor anything left to read after them)
   if unique and not (joined and joined.distinct and next(r._seen) == nil) then
-    C.unique(out, r._seen)
+    C.unique(out, r._seen, not scalars and nents or 1)
   end
   if not scalars and nents == 1 then
     for i, o in ipairs(out) do

@@ -784,7 +784,8 @@ end
 local function alias_layout_cols(e)
   local map = {}
   for _, col in ipairs(e.mapper.attr_columns) do
-    map[C.node_ptr(col)] = e.alias.c[col.key] or e.alias.c[col.name]
+    map[C.node_ptr(col)] = e.labels and e.labels[C.node_ptr(col)] or
+                           e.alias.c[col.key] or e.alias.c[col.name]
   end
   local out = {}
   if not e.mapper.layout then

@@ -60,14 +60,18 @@ local function labelled(stmt)
   return stmt:with_only_columns(table.unpack(cols))
 end
 
+-- (the statement a query runs: below, with enable_eagerloads)
+local run_stmt
+
 -- tostring(query): the SQL compiled for the session's bind, as
 -- SQLAlchemy's str(query) (the default dialect without one)
 function Query:__tostring()
   -- (a statement its options change is labelled as a whole; the
   -- entity columns it adds are plain table columns then)
-  local form = I.orm_form(self.stmt)
+  local run = run_stmt(self)
+  local form = I.orm_form(run)
   local stmt = form and form:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
-               or labelled(self.stmt)
+               or labelled(run)
   -- (a form is compiled as it is: compiling it as a select of entities
   -- would add its joins again)
   local bind = self.session.bind
@@ -87,17 +91,34 @@ local function gen(q, stmt)
                        _keys = q._keys, _from_statement = q._from_statement,
                        _crit = q._crit, _limited = q._limited,
                        _autoflush = q._autoflush, _args = q._args,
-                       _noassert = q._noassert, _labels = q._labels},
+                       _noassert = q._noassert, _labels = q._labels,
+                       _sublabels = q._sublabels, _noeager = q._noeager,
+                       _entmap = q._entmap, _ent0 = q._ent0},
                       Query)
 end
 
 -- (a query of a union's subquery: the mapped table's columns in what is
--- added to it stand for the subquery's)
+-- added to it stand for the subquery's, and a class, or a relationship
+-- of one, for the class's entity over the subquery, as SQLAlchemy adapts
+-- them)
 local function adapted(q, ...)
   local args = table.pack(...)
   if q._adapt then
+    local ents = q._entmap
     for i = 1, args.n do
-      if C.node_kind(args[i]) then args[i] = C.adapt(args[i], q._adapt) end
+      local a = args[i]
+      if C.node_kind(a) then
+        -- (into subqueries too: an EXISTS of a relationship's any()
+        -- correlates to the subquery's columns)
+        args[i] = C.adapt(a, q._adapt, true)
+      elseif ents and type(a) == "table" then
+        local m = rawget(a, "__mapper__")
+        if m and ents[m] then
+          args[i] = ents[m]
+        elseif getmetatable(a) == I.Rel and ents[a.parent] then
+          args[i] = ents[a.parent][a.key]
+        end
+      end
     end
   end
   return table.unpack(args, 1, args.n)
@@ -179,15 +200,23 @@ end
 -- enable_eagerloads(false): the loader options are not applied, as
 -- SQLAlchemy leaves them unprocessed then, and the relationships joined
 -- or subquery-loaded by default load lazily (selectin ones still load:
--- SQLAlchemy's switch does not reach them)
+-- SQLAlchemy's switch does not reach them).  A switch of the query, as
+-- SQLAlchemy's: what is made of the query later (with_entities, options,
+-- a union of it) keeps it, and enable_eagerloads(true) turns it back
 function Query:enable_eagerloads(value)
-  if value then return gen(self, self.stmt) end
-  local stmt = I.plain_methods.add_columns(self.stmt)
-  I.core_tables[stmt] = I.core_tables[self.stmt]
-  I.select_ents[stmt] = I.select_ents[self.stmt]
+  local q = gen(self, self.stmt)
+  q._noeager = not value or nil
+  return q
+end
+-- the statement the query runs: with eager loads off, a copy without
+-- its loader options and with the joined ones lazy
+local function eager_off(stmt)
+  local out = I.plain_methods.add_columns(stmt)
+  I.core_tables[out] = I.core_tables[stmt]
+  I.select_ents[out] = I.select_ents[stmt]
   I.configure()
   local lazy = {}
-  for _, e in ipairs(I.entities_of(stmt) or {}) do
+  for _, e in ipairs(I.entities_of(out) or {}) do
     local m = e.mapper
     for key, r in pairs(m and m.relationships or {}) do
       if r.lazy == "joined" or r.lazy == "subquery" then
@@ -195,8 +224,12 @@ function Query:enable_eagerloads(value)
       end
     end
   end
-  if #lazy > 0 then stmt = stmt:options(table.unpack(lazy)) end
-  return gen(self, stmt)
+  if #lazy > 0 then out = out:options(table.unpack(lazy)) end
+  return out
+end
+function run_stmt(q)
+  if q._noeager then return eager_off(q.stmt) end
+  return q.stmt
 end
 -- (a bulk update or delete refuses a query with joins, as SQLAlchemy's)
 for _, name in ipairs({"join", "outerjoin", "select_from"}) do
@@ -322,7 +355,7 @@ function Query:_result()
     if #r.ents == 1 and r.ents[1].mapper then return r:scalars() end
     return r
   end
-  local r = execute(self, legacy(self.stmt), self._params)
+  local r = execute(self, legacy(run_stmt(self)), self._params)
   if orm_result(r) and r.ents then legacy_names(self.stmt, r) end
   if not orm_result(r) then
     -- (a sharded session's merged result: each shard's part)
@@ -361,7 +394,7 @@ local function one_scalar(r)
 end
 
 function Query:scalar()
-  return one_scalar(execute(self, legacy(self.stmt), self._params))
+  return one_scalar(execute(self, legacy(run_stmt(self)), self._params))
 end
 function Query:count()
   local sub = legacy(self.stmt):subquery()
@@ -383,14 +416,15 @@ function Query:get(ident)
     C.raise("InvalidRequestError", "Query.get() being called on a " ..
             "Query with existing criterion. ")
   end
-  if not (I.stmt_opts[self.stmt] or self._lock) then
+  local stmt = run_stmt(self)
+  if not (I.stmt_opts[stmt] or self._lock) then
     return self.session:get(self.entity, ident)
   end
-  local eo = I.exec_options(self.stmt)
+  local eo = I.exec_options(stmt)
   return I.get_with(self.session, self.entity, ident,
                     {populate_existing = eo and eo.populate_existing,
                      with_for_update = self._lock},
-                    legacy(self.stmt))
+                    legacy(stmt))
 end
 -- with_for_update([{nowait, read, skip_locked, of}])
 function Query:with_for_update(opts)
@@ -438,15 +472,26 @@ end
 -- session:query(q:exists()):scalar() or a filter
 function Query:exists()
   local stmt = self.stmt:with_only_columns(sa.literal_column("1"))
-  local ent = self.entity
-  if type(ent) == "table" and rawget(ent, "__mapper__") or
+  local ent = self._ent0 or self.entity
+  if type(ent) == "table" and (rawget(ent, "__mapper__") or
+                               self._ent0 and I.alias_entry(ent)) or
      C.node_kind(ent) == "table" then
     stmt = stmt:select_from(ent)
   end
   return sa.exists(stmt)
 end
 -- subquery([name]): the query's statement as a named FROM
-function Query:subquery(name) return self.stmt:subquery(name) end
+-- subquery([name] [, {with_labels}]): with_labels, the columns labelled
+-- <table>_<column> as the query runs them
+function Query:subquery(name, opts)
+  if type(name) == "table" and opts == nil then name, opts = nil, name end
+  if type(opts) == "table" and opts.with_labels then
+    return legacy(self.stmt):subquery(name)
+  end
+  return self.stmt:subquery(name)
+end
+-- cte([name [, opts]]): the query's statement as a CTE, as Select:cte
+function Query:cte(...) return self.stmt:cte(...) end
 -- with_entities(...): the same criteria, other columns or entities
 function Query:with_entities(...)
   if select("#", ...) == 0 then
@@ -454,7 +499,7 @@ function Query:with_entities(...)
     C.raise("InvalidRequestError", "Query contains no columns with which " ..
             "to SELECT from.")
   end
-  local q = gen(self, self.stmt:with_only_columns(...))
+  local q = gen(self, self.stmt:with_only_columns(adapted(self, ...)))
   q.entity = ...
   q._args = table.pack(...)
   return q
@@ -507,7 +552,102 @@ local function set_operation(fname)
   end
 end
 
+-- the query's entities and columns over sub, when each is a class (or
+-- aliased class) of one table or a column the subquery selects: nil
+-- otherwise.  Each column is found by the place it has in the subquery
+-- (names cannot tell a union of a union's apart, nor two classes' ids)
+local function general_over_subquery(self, sub)
+  local ents = I.entities_of(self.stmt)
+  local map = I.subquery_columns(sub)
+  if not ents then
+    -- (a select of columns alone: each its own item)
+    ents = {}
+    for i, it in ipairs(C.select_items(self.stmt) or {}) do
+      ents[i] = {item = it[4], width = it[2]}
+    end
+  end
+  if #ents == 0 or not map then return nil end
+  local outer, adapt = {}, {}
+  local keys, sublabels, entmap = {}, {}, {}
+  for i, ent in ipairs(ents) do
+    local m = ent.mapper
+    if m then
+      -- (a hierarchy in one table: its rows load as their classes
+      -- from the subquery too; one of joined or concrete tables goes
+      -- by its columns' labels, in joined_over_subquery)
+      if m.concrete or m.inh_tables and #m.inh_tables > 1 then
+        return nil
+      end
+      -- (the classes of a set operation's query share one subquery: each
+      -- one's columns on it are kept by its mapper)
+      local own = self._sublabels and self._sublabels[m]
+      local e = not own and ent.alias and
+                I.aliased_entry(C.node_ptr(ent.alias))
+      local labels = {}
+      for _, col in ipairs(m.attr_columns) do
+        local inner = own and own[C.node_ptr(col)] or
+                      e and I.alias_col(e, col) or col
+        local got = inner and map[C.node_ptr(inner)]
+        if not got then return nil end
+        labels[C.node_ptr(col)] = got
+        adapt[C.node_ptr(col)] = got
+        adapt[C.node_ptr(inner)] = got
+      end
+      outer[i] = orm.aliased(m.class, {alias = sub, _labelled = true,
+                                       _labels = labels})
+      -- (a class twice: neither is told apart by its mapper)
+      sublabels[m] = sublabels[m] == nil and labels or false
+      entmap[m] = entmap[m] == nil and outer[i] or false
+      keys = nil
+    else
+      local node = ent.item
+      local got = node and ent.width == 1 and map[C.node_ptr(node)]
+      if not got then return nil end
+      outer[i] = got
+      adapt[C.node_ptr(node)] = got
+      if keys then keys[i] = node.key end
+    end
+  end
+  -- (what stood for the first subquery's columns stands for these now:
+  -- the class's own columns in a union of a union)
+  for p, col in pairs(self._adapt or {}) do
+    local got = adapt[p] == nil and map[C.node_ptr(col)]
+    if got then adapt[p] = got end
+  end
+  return setmetatable({session = self.session,
+                       stmt = sa.select(table.unpack(outer)),
+                       entity = outer[1], _params = self._params,
+                       _adapt = adapt, _keys = keys,
+                       _sublabels = sublabels, _entmap = entmap}, Query)
+end
+
+local joined_over_subquery
 function over_subquery(self, fname, make_sub)
+  local q = general_over_subquery(self, make_sub()) or
+            joined_over_subquery(self, fname, make_sub)
+  -- (a query without eager loads makes one without them)
+  q._noeager = self._noeager
+  -- (it selects from a subquery: get(), update() and delete() refuse
+  -- it, as SQLAlchemy's)
+  q._crit, q._joined = true, true
+  -- (what the query selected first, before the subquery: SQLAlchemy's
+  -- Query keeps it as its first entity, which exists() selects from)
+  local e = self.entity
+  if self._ent0 then
+    q._ent0 = self._ent0
+  elseif type(e) == "table" and (rawget(e, "__mapper__") or
+                                 I.alias_entry(e)) then
+    q._ent0 = e
+  elseif C.node_kind(e) == "column" and e.table and
+         I.mappers_by_table[C.node_ptr(e.table)] then
+    q._ent0 = e.table
+  end
+  return q
+end
+
+-- the query's one class (of joined inheritance too) or its table
+-- columns over the subquery, by the subquery's <table>_<column> labels
+function joined_over_subquery(self, fname, make_sub)
   do
     local ent = self.entity
     local m = type(ent) == "table" and rawget(ent, "__mapper__")
@@ -563,7 +703,7 @@ function over_subquery(self, fname, make_sub)
     end
     local q = setmetatable({session = self.session, stmt = sa.select(ac),
                             entity = ac, _params = self._params,
-                            _adapt = adapt}, Query)
+                            _adapt = adapt, _entmap = {[m] = ac}}, Query)
     return q
   end
 end
@@ -762,8 +902,8 @@ end
 local properties = {
   statement = function(q)
     if q._from_statement then return q._from_statement end
-    if q._labels then return legacy(q.stmt) end
-    return q.stmt
+    if q._labels then return legacy(run_stmt(q)) end
+    return run_stmt(q)
   end,
   whereclause = function(q) return C.where_of(q.stmt) end,
   column_descriptions = function(q)

@@ -1116,6 +1116,11 @@ end
 -- an identity that does not fit the primary key (as SQLAlchemy words it)
 -- get() of what is not a mapped class, as SQLAlchemy's inspect() fails
 local function no_inspection(cls)
+  -- (an aliased class is inspectable, but not a class get() can load)
+  if I.alias_entry and type(cls) == "table" and I.alias_entry(cls) then
+    raise("ArgumentError", "Expected mapped class or mapper, got: " ..
+          tostring(cls))
+  end
   raise("NoInspectionAvailable", "No inspection system is available " ..
         "for object of type " .. type(cls))
 end

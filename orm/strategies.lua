@@ -477,7 +477,7 @@ local function selectin_load(s, conn, r, objs, tail, of_type, unused)
       end
     end
   end
-  if #keys == 0 then return found end
+  if #keys == 0 then return found, keys end
   local tm = r.target
   local keycol, keypos
   if r.secondary then
@@ -581,7 +581,7 @@ local function selectin_load(s, conn, r, objs, tail, of_type, unused)
       end
     end
   end
-  return found
+  return found, keys
 end
 
 local function loaded_children(objs, r)
@@ -630,6 +630,44 @@ local function run_path(s, conn, objs, path, from, plan)
       run_path(s, conn, deep, path, from + #tail + 1, plan)
     end
     return
+  elseif strategy == "immediate" and not before then
+    -- each object's own lazy load, in turn, as SQLAlchemy's immediateload
+    -- runs one as each object's row is read: the rest of the path goes
+    -- into that load (an object whose value is loaded already: on from
+    -- what it has)
+    local rest, done = path[from + 1], {}
+    for _, o in ipairs(objs) do
+      if C.extra(o, r.key) == nil and not C.extra(o, nilmark[r.key]) then
+        if rest then
+          local pend = lazy_paths[o] or {}
+          lazy_paths[o] = pend
+          pend[r.key] = pend[r.key] or {}
+          add_pending(pend[r.key], path, from + 1)
+        end
+        load_with_path(s, r, o)
+      elseif rest then
+        done[#done + 1] = o
+      end
+    end
+    if rest and #done > 0 then
+      run_path(s, conn, loaded_children(done, r), path, from + 1, plan)
+    end
+    return
+  elseif strategy == "selectin" and not step.of_type and path[from + 1] and
+     path[from + 1].strategy == "subquery" and not r.secondary and
+     not r.extra and #r.local_idx == 1 and not r.target.polymorphic_map then
+    -- (a subquery step after it: SQLAlchemy's subquery is the selectin
+    -- statement's, its keys selected from the same rows)
+    local found, keys = selectin_load(s, conn, r, objs, nil, nil, false)
+    if #keys == 0 or #keys > IN_BATCH then
+      return run_path(s, conn, found, path, from + 1, nil)
+    end
+    local tm = r.target
+    local stmt = sa.select(table.unpack(I.load_columns(tm), 1,
+                                        I.load_width(tm)))
+      :where(r.remote_cols[1]:in_(keys))
+    local rest = table.move(path, from + 1, #path, 1, {})
+    return run_path(s, conn, found, rest, 1, {stmt = stmt})
   elseif strategy == "selectin" or strategy == "subquery" or
      strategy == "immediate" or
      (strategy == "joined" and from > 1 and not step.done) then
@@ -699,6 +737,18 @@ local function load_plan(stmt, m)
       paths[#paths + 1] = resolve_defaults(o.path)
       named[o.path[1].rel] = true
     end
+  end
+  -- (the paths in the order of the mapper's relationships, whatever the
+  -- order of the options: SQLAlchemy loads an object's relationships in
+  -- the order of its properties, not of the options naming them)
+  for i = 2, #paths do
+    local p, j = paths[i], i - 1
+    local seq = p[1].rel.seq or 0
+    while j >= 1 and (paths[j][1].rel.seq or 0) > seq do
+      paths[j + 1] = paths[j]
+      j = j - 1
+    end
+    paths[j + 1] = p
   end
   -- (of the paths through one selectin step, one whose next step is
   -- joined goes first: its statement takes that join, as SQLAlchemy's
