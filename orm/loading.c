@@ -816,15 +816,16 @@ typedef struct jcoll {
 } jcoll;
 
 /* A run of rows of the parent at p begins: its collection to the coll
-** slot, found or made as fill_run does (false: nothing to fill). */
-static void jc_start_run(lua_State *L, jcoll *c, int p) {
+** slot, found or made as fill_run does (false: nothing to fill).  A
+** parent made by this row (`fresh`) is in no seen table yet. */
+static void jc_start_run(lua_State *L, jcoll *c, int p, int fresh) {
   int made = 0;
   if (c->runlen > 0) c->hint = c->runlen < 1024 ? (int)c->runlen : 1024;
   c->runlen = 0;
   lua_pushvalue(L, p);
   lua_rawseti(L, JC_OUT, ++c->outn);
   lua_pushvalue(L, p);
-  if (lua_rawget(L, JC_SEEN) != LUA_TNIL)
+  if (!fresh && lua_rawget(L, JC_SEEN) != LUA_TNIL)
     c->repeats = 1;
   else {
     lua_pop(L, 1);
@@ -852,7 +853,7 @@ static void jc_start_run(lua_State *L, jcoll *c, int p) {
 }
 
 static void jc_row(lua_State *L, jcoll *c) {
-  int top = lua_gettop(L), p = 0, x, made, placed;
+  int top = lua_gettop(L), p = 0, found = 0, x, made, placed;
   spec *ps = c->ps;
   int64_t k;
   int kint = c->sameint && rt_lua_rowsource_int(c->j.res, ps->pkpos[0], &k);
@@ -872,7 +873,7 @@ static void jc_row(lua_State *L, jcoll *c) {
     } else
       lua_settop(L, top);
   }
-  if (!p && find_object(L, &c->j, ps)) {
+  if (!p && (found = find_object(L, &c->j, ps)) != 0) {
     p = lua_gettop(L);
     if (ps->npk == 1) {
       lua_pushvalue(L, p - 1);
@@ -880,7 +881,7 @@ static void jc_row(lua_State *L, jcoll *c) {
     }
   }
   /* a run: consecutive rows of one parent (as C.runs tells them) */
-  if (p && !lua_rawequal(L, p, c->prevobj)) jc_start_run(L, c, p);
+  if (p && !lua_rawequal(L, p, c->prevobj)) jc_start_run(L, c, p, found == 2);
   if (p) {
     c->runlen++;
     lua_pushvalue(L, p);
