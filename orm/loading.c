@@ -855,7 +855,7 @@ static void jc_start_run(lua_State *L, jcoll *c, int p, int fresh) {
 static void jc_row(lua_State *L, jcoll *c) {
   int top = lua_gettop(L), p = 0, found = 0, x, made, placed;
   spec *ps = c->ps;
-  int64_t k;
+  int64_t k, ck;
   int kint = c->sameint && rt_lua_rowsource_int(c->j.res, ps->pkpos[0], &k);
   if (kint && k == c->prevint) {
     /* the parent of the row before: its run goes on (no Lua value made
@@ -894,7 +894,12 @@ static void jc_row(lua_State *L, jcoll *c) {
       p && ps->npk == 1 && !ps->populate && lua_isinteger(L, c->prevkey);
   if (c->sameint) c->prevint = (int64_t)lua_tointeger(L, c->prevkey);
 child:
-  made = find_object(L, &c->j, c->cs);
+  /* (an integer key: no Lua value of it below the object, as in
+  ** load_entity) */
+  if (c->cs->npk == 1 && rt_lua_rowsource_int(c->j.res, c->cs->pkpos[0], &ck))
+    made = find_int_object(L, &c->j, c->cs, ck);
+  else
+    made = find_object(L, &c->j, c->cs);
   if (made && p && c->filling) {
     x = lua_gettop(L);
     if (made == 2 && c->stamp) {
