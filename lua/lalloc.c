@@ -163,10 +163,12 @@ static lua_State *new_state(void) {
 ** (core_get_by_pk +4%; orm_load_full +20% when measured before), nor was
 ** keeping the collector running during long loads (loads of 20k rows
 ** +17..20%) or paying its debt after them (+10..15%; orm/loading.c,
-** lresult.c).  Peak RSS grows but stays far inside the limits: streaming
-** 1M rows 22 -> 31 MB (core), ORM yield_per 24 -> 34 MB; a soak run
-** stays flat.  The step size stays Lua's.  Only the retort binary's state
-** is set: a host that loads retort.so owns its collector.
+** lresult.c; the ORM's loads pause it once they outgrow the heap they
+** began with, see orm/loading.c).  Peak RSS grows but stays far inside
+** the limits: streaming 1M rows 22 -> 31 MB (core), ORM yield_per 24 ->
+** 34 MB; a soak run stays flat.  The step size stays Lua's.  Only the
+** retort binary's state is set: a host that loads retort.so owns its
+** collector.
 */
 #define RT_GC_PAUSE 350
 

@@ -1,14 +1,18 @@
 -- Objects made straight from a result's rows (orm/loading.c), on every
--- test database: long loads (past the rows after which the collector
--- pauses) through the identity map, rows for objects already there (their
--- pending changes kept, or discarded by populate_existing), yield_per
--- batches, composite primary keys, joined eager loads whose rows repeat
--- parents and children or have no child, selectin batches of 500 keys,
--- lazy loads, and a closed result.  Each as SQLAlchemy 1.4 behaves.
+-- test database: long loads through the identity map, loads that outgrow
+-- the heap they began with (the collector paused for their rest), rows
+-- for objects already there (their pending changes kept, or discarded by
+-- populate_existing), yield_per batches, composite primary keys, joined
+-- eager loads whose rows repeat parents and children or have no child,
+-- selectin batches of 500 keys, lazy loads, and a closed result.  Each as
+-- SQLAlchemy 1.4 behaves.
 local T = require "testing"
 local relationship = orm.relationship
 
-local N = 2500 -- past the 1024 rows loaded with the collector running
+local N = 2500 -- past the 1024 rows after which a load asks to pause
+-- rows of a load that outgrows the heap it began with, after which the
+-- collector pauses for its rest
+local BULK = 16000
 
 local function schema()
   local Base = orm.declarative_base()
@@ -31,6 +35,7 @@ local function schema()
     name = Column(String(20)),
     children = relationship("Child", {order_by = "Child.id"}),
     kids = relationship("Child", {order_by = "Child.id", viewonly = true}),
+    bulk = relationship("Bulk", {order_by = "Bulk.id"}),
   }
   M.Child = Base:class "Child" {
     __tablename__ = "lr_child",
@@ -38,6 +43,12 @@ local function schema()
     parent_id = Column(Integer, ForeignKey("lr_parent.id")),
     name = Column(String(20)),
     parent = relationship("Parent"),
+  }
+  M.Bulk = Base:class "Bulk" {
+    __tablename__ = "lr_bulk",
+    id = Column(Integer, {primary_key = true}),
+    parent_id = Column(Integer, ForeignKey("lr_parent.id")),
+    name = Column(String(20)),
   }
   return M
 end
@@ -68,6 +79,11 @@ for _, db in ipairs(T.databases()) do
     end
     conn:execute(insert(Parent.__table__), ps)
     conn:execute(insert(Child.__table__), cs)
+    local bulk = {}
+    for i = 1, BULK do -- parents 1..400, 40 rows each
+      bulk[i] = {id = i, parent_id = (i - 1) // 40 + 1, name = "b" .. i}
+    end
+    conn:execute(insert(M.Bulk.__table__), bulk)
   end)
   local selects = 0
   orm.event.listen(engine, "before_cursor_execute", function(_, _, sql)
@@ -241,6 +257,36 @@ for _, db in ipairs(T.databases()) do
     end
     T.eq({#ps[600].children, #ps[600].kids}, {0, 0})
     T.eq(selects, 1, "nothing more to load")
+  end)
+
+  T.test(pfx .. "loads that outgrow the heap they began with: every " ..
+         "row's object once, joined collections whole, the collector " ..
+         "running after", function()
+    local Bulk = M.Bulk
+    local s <close> = orm.Session(engine)
+    collectgarbage()
+    local objs = s:scalars(select(Bulk):order_by(Bulk.id)):all()
+    T.eq(#objs, BULK)
+    T.eq(collectgarbage("isrunning"), true)
+    for i = 1, BULK, 997 do
+      T.eq({objs[i].id, objs[i].parent_id, objs[i].name}, {i, (i - 1) // 40 + 1,
+                                                          "b" .. i})
+    end
+    T.ok(s:get(Bulk, BULK) == objs[BULK], "in the identity map")
+    local s2 <close> = orm.Session(engine)
+    objs = nil
+    collectgarbage()
+    local ps = s2:scalars(select(Parent):order_by(Parent.id)
+                            :options(orm.joinedload(Parent.bulk))):unique()
+                 :all()
+    T.eq(#ps, 600)
+    T.eq(#ps[401].bulk, 0, "a parent without rows: an empty list")
+    T.eq(collectgarbage("isrunning"), true)
+    for _, i in ipairs({1, 200, 400}) do
+      local b = ps[i].bulk
+      T.eq({#b, b[1].id, b[40].id, b[40].name},
+           {40, 40 * i - 39, 40 * i, "b" .. 40 * i})
+    end
   end)
 
   T.test(pfx .. "selectinload: a key's rows apart, owners sharing a key",
