@@ -69,8 +69,9 @@ static const char conn_tag = 0;
 /* A Connection's user values: 1 its Engine, 2 `info`, 3 and 4 its
 ** Transactions (see push_tx), CONN_UV_PLAN the plan conn:execute used
 ** last (lconn.plan), CONN_UV_ROWMT the row metatable of its last result
-** (lconn.rowmt). */
-enum { CONN_UV_PLAN = 5, CONN_UV_ROWMT, CONN_NUV = CONN_UV_ROWMT };
+** (lconn.rowmt), CONN_UV_OPTS the execution options it was given (its
+** engine's too), for get_execution_options(). */
+enum { CONN_UV_PLAN = 5, CONN_UV_ROWMT, CONN_UV_OPTS, CONN_NUV = CONN_UV_OPTS };
 
 static lconn *checkconn(lua_State *L, int idx) {
   lconn *c;
@@ -334,25 +335,31 @@ static const char *const engine_opts[] = {
     "connect_args", "isolation_level", "execution_options",
     "poolclass",    "future",          NULL};
 
-/* The execution options a table at idx gives are ones connections know:
-** an unknown one is an ArgumentError now, not at the first connect. */
+/* The execution options a table at idx gives are named by strings; a
+** name retort does not use is kept for get_execution_options(), as
+** SQLAlchemy keeps a user's own options. */
 static void check_exec_options(lua_State *L, int idx, const char *fname) {
-  static const char *const known[] = {"isolation_level", "stream_results",
-                                      "yield_per",       "compiled_cache",
-                                      "logging_token",   NULL};
   if (!lua_istable(L, idx))
     rt_lua_error(L, RT_EARGUMENT, "%s: execution_options must be a table",
                  fname);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-    int i, ok = 0;
-    for (i = 0; known[i]; i++)
-      if (strcmp(known[i], k) == 0) ok = 1;
-    if (!ok)
-      rt_lua_error(L, RT_EARGUMENT, "%s: unknown execution option '%s'", fname,
-                   k);
+    if (lua_type(L, -2) != LUA_TSTRING)
+      rt_lua_error(L, RT_EARGUMENT, "%s: execution option names are strings",
+                   fname);
     lua_pop(L, 1);
+  }
+}
+
+/* Copy the pairs of the table at from into the table at to. */
+static void merge_table(lua_State *L, int from, int to) {
+  from = lua_absindex(L, from);
+  to = lua_absindex(L, to);
+  lua_pushnil(L);
+  while (lua_next(L, from)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, to);
   }
 }
 
@@ -2119,7 +2126,11 @@ static int conn_exec_options(lua_State *L) {
   lua_settop(L, 2);
   lua_pushnil(L);
   while (lua_next(L, 2)) {
-    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+    const char *k;
+    if (lua_type(L, -2) != LUA_TSTRING)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "execution_options: option names are strings");
+    k = lua_tostring(L, -2);
     if (strcmp(k, "isolation_level") == 0) {
       rt_isolation level;
       if (lua_type(L, -1) != LUA_TSTRING)
@@ -2139,13 +2150,29 @@ static int conn_exec_options(lua_State *L) {
                             "integer");
       c->yield_per = (int)lua_tointeger(L, -1);
       c->stream = 1;
-    } else if (strcmp(k, "compiled_cache") != 0 &&
-               strcmp(k, "logging_token") != 0)
-      return rt_lua_error(L, RT_EARGUMENT,
-                          "execution_options: unknown option '%s'", k);
+    }
     lua_pop(L, 1);
   }
+  /* kept, all of them, for get_execution_options() */
+  if (lua_getiuservalue(L, 1, CONN_UV_OPTS) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, 1, CONN_UV_OPTS);
+  }
+  merge_table(L, 2, -1);
   lua_settop(L, 1);
+  return 1;
+}
+
+/* conn:get_execution_options(): a copy of the options given to it and
+** its engine */
+static int conn_get_execution_options(lua_State *L) {
+  checkconn(L, 1);
+  lua_newtable(L);
+  if (lua_getiuservalue(L, 1, CONN_UV_OPTS) == LUA_TTABLE)
+    merge_table(L, -1, -2);
+  lua_pop(L, 1);
   return 1;
 }
 
@@ -2278,6 +2305,12 @@ static int tx_commit(lua_State *L) {
 }
 
 static int tx_rollback(lua_State *L) {
+  return tx_end(L, 0);
+}
+
+/* tx:close(): SQLAlchemy's Transaction.close(), which rolls back a
+** transaction still active and is a quiet no-op on an ended one. */
+static int tx_close_method(lua_State *L) {
   return tx_end(L, 0);
 }
 
@@ -2571,10 +2604,13 @@ static const luaL_Reg conn_methods[] = {
     {"invalidate", conn_invalidate},
     {"execution_options", conn_exec_options},
     {"get_isolation_level", conn_get_isolation_level},
+    {"get_execution_options", conn_get_execution_options},
     {NULL, NULL}};
 
-static const luaL_Reg tx_methods[] = {
-    {"commit", tx_commit}, {"rollback", tx_rollback}, {NULL, NULL}};
+static const luaL_Reg tx_methods[] = {{"commit", tx_commit},
+                                      {"rollback", tx_rollback},
+                                      {"close", tx_close_method},
+                                      {NULL, NULL}};
 
 static void newmt(lua_State *L, const char *name, const luaL_Reg *methods,
                   lua_CFunction index, lua_CFunction gc, lua_CFunction close,

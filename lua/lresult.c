@@ -166,6 +166,7 @@ static void push_fields(lua_State *L, int mt) {
 
 static int row_asdict(lua_State *L);
 static int row_tuple(lua_State *L);
+static int mapping_tostring(lua_State *L);
 
 /*
 ** A table's Column as a row key (or a Label, a column of an alias or
@@ -278,6 +279,10 @@ static int row_attr(lua_State *L, int tuple) {
   lua_pop(L, 1);
   lua_pushcfunction(L, mapping_call);
   lua_setfield(L, -2, "__call");
+  lua_pushcfunction(L, mapping_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_getmetatable(L, 1);
+  lua_setfield(L, -2, "__rowmt");
   lua_pushvalue(L, 1);
   lua_pushcclosure(L, mapping_index, 1);
   lua_setfield(L, -2, "__index");
@@ -408,6 +413,63 @@ static int row_tostring(lua_State *L) {
     if (parts > 40) lua_concat(L, parts), parts = 1;
   }
   lua_pushstring(L, n == 1 ? ",)" : ")");
+  lua_concat(L, parts + 1);
+  return 1;
+}
+
+/*
+** tostring of a RowMapping (a MappingResult's item or row._mapping):
+** SQLAlchemy's repr, a dict's, `{'x': 1, 'y': 'a'}`, in column order
+** (the metatable's _fields); __rowmt is the rows' metatable, whose
+** conversions tell bytes from text.
+*/
+/* Whether the name on top is also one of the first i-1 in the list at
+** fields. */
+static int seen_before(lua_State *L, int fields, lua_Integer i) {
+  lua_Integer j;
+  for (j = 1; j < i; j++) {
+    int same;
+    lua_rawgeti(L, fields, j);
+    same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 1);
+    if (same) return 1;
+  }
+  return 0;
+}
+
+static int mapping_tostring(lua_State *L) {
+  lua_Integer n, i;
+  int parts = 1, first = 1;
+  const unsigned char *conv;
+  lua_settop(L, 1);
+  lua_getmetatable(L, 1);        /* 2 */
+  lua_getfield(L, 2, "_fields"); /* 3 */
+  lua_getfield(L, 2, "__rowmt"); /* 4 */
+  n = (lua_Integer)lua_rawlen(L, 3);
+  conv = lua_istable(L, 4) ? rowmt_conv(L, 4, n) : NULL;
+  lua_pushliteral(L, "{");
+  for (i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, 3, i) != LUA_TSTRING || seen_before(L, 3, i)) {
+      lua_pop(L, 1); /* no key, or a repeated one: a dict has it once */
+      continue;
+    }
+    if (!first) lua_pushliteral(L, ", "), lua_insert(L, -2), parts++;
+    first = 0;
+    rt_lua_pushrepr(L, -1);
+    lua_pushliteral(L, ": ");
+    lua_rotate(L, -3, 2); /* repr, ": ", name */
+    if (lua_rawget(L, 1) == LUA_TSTRING && conv &&
+        conv[i - 1] == RT_CONV_BYTES) {
+      size_t len;
+      const char *s = lua_tolstring(L, -1, &len);
+      rt_lua_push_pyrepr(L, s, len, 1);
+    } else
+      rt_lua_pushrepr(L, -1);
+    lua_remove(L, -2);
+    parts += 3;
+    if (parts > 40) lua_concat(L, parts), parts = 1;
+  }
+  lua_pushliteral(L, "}");
   lua_concat(L, parts + 1);
   return 1;
 }
@@ -1374,6 +1436,10 @@ static void push_mapping_mt(lua_State *L, int idx) {
     lua_pushvalue(L, -2);
     lua_pushcclosure(L, mappingitem_index, 1);
     lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, mapping_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "__rowmt");
     lua_pushvalue(L, -1);
     lua_setfield(L, -3, "__mapping");
   }
@@ -2429,6 +2495,10 @@ static int res_index(lua_State *L) {
     lua_createtable(L, 1, 0);
     lua_insert(L, -2);
     lua_rawseti(L, -2, 1);
+  } else if (strcmp(k, "is_insert") == 0) {
+    /* true for an insert() construct's result (which keeps its primary
+    ** keys), as SQLAlchemy's: textual INSERTs are not */
+    lua_pushboolean(L, lua_getiuservalue(L, 1, 4) == LUA_TTABLE);
   } else if (strcmp(k, "closed") == 0)
     lua_pushboolean(L, r->closed); /* exhausted is not closed */
   else if (strcmp(k, "t") == 0 && toresult(L, 1))
