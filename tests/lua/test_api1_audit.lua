@@ -1,0 +1,153 @@
+-- Engines, connections and results checked against SQLAlchemy 1.4
+-- (future=True) on the same calls: how a RowMapping prints, a
+-- Transaction's close(), a Connection's execution options, Result.is_insert
+-- and the error kinds each driver's DBAPI gives.
+local T = require "testing"
+
+local function setup(db)
+  local e = create_engine(db.url)
+  local c = e:connect()
+  c:exec_driver_sql("DROP TABLE IF EXISTS rt_a1")
+  c:execute(text("CREATE TABLE rt_a1 (x INTEGER, y VARCHAR(10))"))
+  c:execute(text("INSERT INTO rt_a1 (x, y) VALUES (:x, :y)"),
+            {{x = 1, y = "a"}, {x = 2, y = null}})
+  c:commit()
+  return e, c
+end
+
+local function count(c)
+  return c:execute(text("SELECT count(*) FROM rt_a1")):scalar()
+end
+
+for _, db in ipairs(T.databases()) do
+  local n = db.name .. ": "
+
+  T.test(n .. "a RowMapping prints as a dict, in column order", function()
+    local e, c = setup(db)
+    local q = text("SELECT x, y FROM rt_a1 ORDER BY x")
+    local maps = c:execute(q):mappings():all()
+    T.eq(tostring(maps[1]), "{'x': 1, 'y': 'a'}")
+    T.eq(tostring(maps[2]), "{'x': 2, 'y': None}")
+    T.eq(tostring(c:execute(q):first()._mapping), "{'x': 1, 'y': 'a'}")
+    T.eq(tostring(c:execute(q):mappings():fetchone()), "{'x': 1, 'y': 'a'}")
+    -- lookups stay a plain table's
+    T.eq(maps[1].x, 1)
+    T.eq(maps[2].y, nil)
+    -- a repeated name is a dict's one key, with the last column's value
+    T.eq(tostring(c:execute(text("SELECT 1 AS a, 2 AS a")):mappings():first()),
+         "{'a': 2}")
+    -- bytes print as bytes
+    local b = c:execute(select(literal("ab", LargeBinary):label("b"),
+                               literal("cd"):label("s"))):mappings():one()
+    T.eq(tostring(b), "{'b': b'ab', 's': 'cd'}")
+    c:close()
+    e:dispose()
+  end)
+
+  T.test(n .. "Transaction:close() rolls back, and is quiet once ended",
+         function()
+    local e, c = setup(db)
+    local t = c:begin()
+    c:execute(text("INSERT INTO rt_a1 (x) VALUES (3)"))
+    t:close()
+    T.eq(t.is_active, false)
+    T.eq(c:in_transaction(), false)
+    T.eq(count(c), 2)
+    c:rollback()
+    t:close() -- ended: nothing to do, no error
+    -- a savepoint's close() rolls back to it, the outer one goes on
+    t = c:begin()
+    c:execute(text("INSERT INTO rt_a1 (x) VALUES (4)"))
+    local sp = c:begin_nested()
+    c:execute(text("INSERT INTO rt_a1 (x) VALUES (5)"))
+    sp:close()
+    T.eq(sp.is_active, false)
+    T.eq(t.is_active, true)
+    T.eq(count(c), 3)
+    t:commit()
+    t:close()
+    T.eq(count(c), 3)
+    c:close()
+    e:dispose()
+  end)
+
+  T.test(n .. "a Connection's execution options, its own included",
+         function()
+    local e = create_engine(db.url, {execution_options = {logging_token = "a"}})
+    local c = e:connect()
+    T.eq(c:get_execution_options(), {logging_token = "a"})
+    T.ok(rawequal(c:execution_options{stream_results = true, mine = 7}, c))
+    T.eq(c:get_execution_options(),
+         {logging_token = "a", stream_results = true, mine = 7})
+    -- a copy: changing it changes nothing
+    c:get_execution_options().mine = 8
+    T.eq(c:get_execution_options().mine, 7)
+    T.raises("ArgumentError", c.execution_options, c, {true})
+    T.eq(e:execution_options{mine = 1}:get_execution_options(),
+         {logging_token = "a", mine = 1})
+    c:close()
+    T.raises("ResourceClosedError", c.execution_options, c, {mine = 1})
+    e:dispose()
+  end)
+
+  T.test(n .. "Result.is_insert is true for insert() constructs only",
+         function()
+    local e, c = setup(db)
+    local md = MetaData()
+    local t = Table("rt_a1", md, Column("x", Integer), Column("y", String(10)))
+    T.eq(c:execute(insert(t), {x = 7}).is_insert, true)
+    T.eq(c:execute(insert(t), {{x = 8}, {x = 9}}).is_insert, true)
+    T.eq(c:execute(text("INSERT INTO rt_a1 (x) VALUES (10)")).is_insert, false)
+    T.eq(c:execute(update(t):values{y = "z"}).is_insert, false)
+    T.eq(c:execute(select(t)).is_insert, false)
+    c:rollback()
+    c:close()
+    e:dispose()
+  end)
+
+  -- each DBAPI's own mapping: MySQLdb (mysqlclient) calls most server
+  -- errors OperationalError, psycopg2 goes by SQLSTATE class
+  T.test(n .. "error kinds are the DBAPI's", function()
+    local e, c = setup(db)
+    c:exec_driver_sql("DROP TABLE IF EXISTS rt_a1n")
+    c:exec_driver_sql("CREATE TABLE rt_a1n (id INTEGER PRIMARY KEY, "
+                      .. "v VARCHAR(10) NOT NULL)")
+    c:commit()
+    local want = {
+      -- sql, sqlite, postgresql, mysql
+      {"INSERT INTO rt_a1n (id, v) VALUES (1, NULL)",
+       "IntegrityError", "IntegrityError", "OperationalError"},
+      {"SELECT nosuch FROM rt_a1n",
+       "OperationalError", "ProgrammingError", "OperationalError"},
+      {"CREATE TABLE rt_a1n (x INTEGER)",
+       "OperationalError", "ProgrammingError", "OperationalError"},
+      {"DROP TABLE rt_a1_nosuch",
+       "OperationalError", "ProgrammingError", "OperationalError"},
+      {"SELECT * FROM rt_a1_nosuch",
+       "OperationalError", "ProgrammingError", "ProgrammingError"},
+      {"SELEC 1", "OperationalError", "ProgrammingError", "ProgrammingError"},
+    }
+    local col = ({sqlite = 2, postgresql = 3, mysql = 4})[db.name]
+    for _, w in ipairs(want) do
+      local err = T.raises(w[col], c.exec_driver_sql, c, w[1])
+      T.ok(err:isa("DatabaseError"), w[1])
+      c:rollback()
+    end
+    if db.name == "mysql" then
+      c:exec_driver_sql("INSERT INTO rt_a1n (id, v) VALUES (1, 'a')")
+      -- a duplicate key stays an IntegrityError, a too long value a
+      -- DataError
+      T.raises("IntegrityError", c.exec_driver_sql, c,
+               "INSERT INTO rt_a1n (id, v) VALUES (1, 'b')")
+      T.raises("DataError", c.exec_driver_sql, c,
+               "INSERT INTO rt_a1n (id, v) VALUES (2, 'abcdefghijklm')")
+      c:rollback()
+    end
+    c:exec_driver_sql("DROP TABLE rt_a1n")
+    c:commit()
+    c:close()
+    e:dispose()
+  end)
+end
+
+T.done()
