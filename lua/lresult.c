@@ -1550,16 +1550,35 @@ static void push_unique_key(lua_State *L, int item) {
   luaL_pushresult(&b);
 }
 
+/* The seen table's key for unique(strategy)'s function. */
+static const char unique_strategy = 0;
+
+/* The unique key of the item at `item`: the strategy's answer for it when
+** the seen table has one (SQLAlchemy calls it with the Row, or with the
+** value of a ScalarResult), else the item's own. */
+static void push_item_key(lua_State *L, int item, int seen) {
+  item = lua_absindex(L, item);
+  if (lua_rawgetp(L, seen, &unique_strategy) != LUA_TFUNCTION) {
+    lua_pop(L, 1);
+    push_unique_key(L, item);
+    return;
+  }
+  lua_pushvalue(L, item);
+  lua_call(L, 1, 1);
+  push_unique_key(L, -1);
+  lua_remove(L, -2);
+}
+
 /* Whether the item on top is new to the seen table (which then records
 ** it); an item seen before is popped. */
 static int first_sighting(lua_State *L, int seen) {
-  push_unique_key(L, -1);
+  push_item_key(L, -1, seen);
+  lua_pushvalue(L, -1);
   if (lua_rawget(L, seen) != LUA_TNIL) {
-    lua_pop(L, 2);
+    lua_pop(L, 3);
     return 0;
   }
   lua_pop(L, 1);
-  push_unique_key(L, -1);
   lua_pushboolean(L, 1);
   lua_rawset(L, seen);
   return 1;
@@ -1607,15 +1626,19 @@ static int next_item(lua_State *L, int idx) {
   return 0;
 }
 
-/* result:unique(): filter out items already returned; returns self. */
+/* result:unique([strategy]): filter out items already returned, or
+** whose strategy(item) was returned for one before; returns self. */
 static int res_unique(lua_State *L) {
   base_result(L, 1);
-  if (!lua_isnoneornil(L, 2))
-    return rt_lua_error(L, RT_EARGUMENT,
-                        "unique: a strategy function is not supported");
-  lua_settop(L, 1);
+  if (!lua_isnoneornil(L, 2)) rt_lua_checkarg(L, 2, LUA_TFUNCTION, "unique");
+  lua_settop(L, 2);
   lua_newtable(L);
+  if (!lua_isnil(L, 2)) {
+    lua_pushvalue(L, 2);
+    lua_rawsetp(L, -2, &unique_strategy);
+  }
   lua_setiuservalue(L, 1, seen_uv(L, 1));
+  lua_settop(L, 1);
   return 1;
 }
 

@@ -148,6 +148,46 @@ for _, db in ipairs(T.databases()) do
     c:close()
     e:dispose()
   end)
+  T.test(n .. "unique(strategy) keys items by the function's answer",
+         function()
+    local e, c = setup(db)
+    local q = text("SELECT 1 AS x, 2 AS y UNION ALL SELECT 3, 2 "
+                   .. "UNION ALL SELECT 1, 5")
+    local function ys(rows)
+      local t = {}
+      for i, r in ipairs(rows) do t[i] = tostring(r) end
+      return t
+    end
+    -- SQLAlchemy calls it with the Row, for a MappingResult too
+    local rows = c:execute(q):unique(function(r) return r.y end):all()
+    T.eq(ys(rows), {"(1, 2)", "(1, 5)"})
+    rows = c:execute(q):mappings():unique(function(r) return r.y end):all()
+    T.eq(ys(rows), {"{'x': 1, 'y': 2}", "{'x': 1, 'y': 5}"})
+    -- nil is a key like any other: one row
+    T.eq(#c:execute(q):unique(function() return nil end):all(), 1)
+    -- a ScalarResult's strategy sees the value
+    T.eq(c:execute(q):scalars():unique(function(v) return v % 2 end):all(),
+         {1})
+    T.eq(c:execute(q):unique(function(r) return r.x end):fetchmany(5)[2].y, 2)
+    T.raises("ArgumentError", function() return c:execute(q):unique(5) end)
+    c:close()
+    e:dispose()
+  end)
+
+  T.test(n .. "rowcount of a statement that is not DML", function()
+    local e, c = setup(db)
+    c:execute(text("DELETE FROM rt_a1"))
+    -- sqlite3 and psycopg2 say -1, MySQLdb 0; never the last DML's count
+    local r = c:exec_driver_sql("CREATE TABLE rt_a1d (x INTEGER)")
+    T.eq(r.rowcount, db.name == "mysql" and 0 or -1)
+    c:execute(text("INSERT INTO rt_a1 (x) VALUES (1)"))
+    T.eq(c:execute(text("DROP TABLE rt_a1d")).rowcount,
+         db.name == "mysql" and 0 or -1)
+    T.eq(c:execute(text("UPDATE rt_a1 SET y = 'q'")).rowcount, 1)
+    c:rollback()
+    c:close()
+    e:dispose()
+  end)
 end
 
 T.done()
