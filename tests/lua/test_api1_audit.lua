@@ -19,6 +19,23 @@ local function count(c)
   return c:execute(text("SELECT count(*) FROM rt_a1")):scalar()
 end
 
+-- API.md section 0: null() in a comparison is IS NULL, as a nil is
+T.test("comparing with null(), true_() and false_()", function()
+  local t = sa.table("t", sa.column("a"))
+  T.eq(tostring(t.c.a:eq(null())), "t.a IS NULL")
+  T.eq(tostring(t.c.a:ne(null())), "t.a IS NOT NULL")
+  T.eq(tostring(t.c.a:is_not(null())), "t.a IS NOT NULL")
+  T.eq(tostring(t.c.a:eq(true_())), "t.a = true")
+  T.eq(tostring(t.c.a:is_(false_())), "t.a IS false")
+  local msg = "Only '=', '!=', 'is_()', 'is_not()', 'is_distinct_from()', "
+    .. "'is_not_distinct_from()' operators can be used with None/True/False"
+  T.eq(T.raises("ArgumentError", t.c.a.lt, t.c.a, null()).message, msg)
+  T.eq(T.raises("ArgumentError", t.c.a.gt, t.c.a, true_()).message, msg)
+  T.eq(T.raises("ArgumentError", t.c.a.ge, t.c.a, nil).message, msg)
+  local s = select(t.c.a):where(t.c.a:eq(null()))
+  T.eq(tostring(s), "SELECT t.a \nFROM t \nWHERE t.a IS NULL")
+end)
+
 for _, db in ipairs(T.databases()) do
   local n = db.name .. ": "
 
