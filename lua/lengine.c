@@ -193,6 +193,15 @@ static void set_echo_tag(const char *tag) {
 
 /* Python's repr of a value, cut in the middle past 300 characters as
 ** SQLAlchemy's parameter logging cuts it. */
+/* The echo option at idx: 0 off, 1 statements, 2 ("debug") statements and
+** the rows of their results, as SQLAlchemy's echo="debug". */
+static int echo_level(lua_State *L, int idx) {
+  if (lua_type(L, idx) == LUA_TSTRING &&
+      strcmp(lua_tostring(L, idx), "debug") == 0)
+    return 2;
+  return lua_toboolean(L, idx);
+}
+
 static void echo_value(rt_strbuf *b, const rt_value *v) {
   char buf[32];
   size_t start = b->n, len, i;
@@ -487,7 +496,7 @@ static int l_create_engine(lua_State *L) {
     lua_getfield(L, opts, "pool_pre_ping");
     o.pool.pre_ping = lua_toboolean(L, -1);
     lua_getfield(L, opts, "echo");
-    le->echo = lua_toboolean(L, -1);
+    le->echo = echo_level(L, -1);
     lua_getfield(L, opts, "isolation_level");
     if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
       return rt_lua_error(L, RT_EARGUMENT,
@@ -764,9 +773,12 @@ static int engine_index(lua_State *L) {
     lua_pushstring(L, le->e->dialect);
   else if (strcmp(k, "driver") == 0)
     push_driver_name(L, le->e->url->drivername);
-  else if (strcmp(k, "echo") == 0)
-    lua_pushboolean(L, le->echo);
-  else if (strcmp(k, "pool") == 0) {
+  else if (strcmp(k, "echo") == 0) {
+    if (le->echo == 2)
+      lua_pushliteral(L, "debug");
+    else
+      lua_pushboolean(L, le->echo);
+  } else if (strcmp(k, "pool") == 0) {
     /* an execution_options() copy shares its engine's pool */
     if (le->borrowed)
       lua_getiuservalue(L, 1, 1);
@@ -786,7 +798,7 @@ static int engine_newindex(lua_State *L) {
   if (strcmp(k, "echo") != 0)
     return rt_lua_error(L, RT_EARGUMENT, "Engine has no settable field '%s'",
                         k);
-  le->echo = lua_toboolean(L, 3);
+  le->echo = echo_level(L, 3);
   le->e->hook = le->echo ? echo_hook : NULL;
   return 0;
 }
@@ -885,6 +897,7 @@ static int engine_connect(lua_State *L) {
   c->tag = &conn_tag;
   c->plan.uv = CONN_UV_PLAN;
   c->events = &le->events;
+  c->echo = &le->echo;
   c->rowmt.uv = CONN_UV_ROWMT;
   rt_connection_init(&c->c, le->e);
   c->c.closed = 1; /* until acquired, so __gc has nothing to return */

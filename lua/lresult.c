@@ -60,10 +60,11 @@ struct lresult {
   lresult *next, *prev;
   int ncols;
   int returns_rows;
-  int implicit; /* its rows are an INSERT's implicit RETURNING, not asked */
-  int closed;   /* :close() was called (or the connection closed) */
-  int many;     /* an executemany's (see rt_lua_pushcountresult) */
-  int stream;   /* its rows come as read (stream_results, yield_per) */
+  int implicit;  /* its rows are an INSERT's implicit RETURNING, not asked */
+  int closed;    /* :close() was called (or the connection closed) */
+  int many;      /* an executemany's (see rt_lua_pushcountresult) */
+  int stream;    /* its rows come as read (stream_results, yield_per) */
+  int echo_rows; /* echo="debug": each row read is logged */
   int64_t rowcount, lastrowid;
   /* per column: how to convert (RT_CONV_*); bytes of the row metatable's
   ** key, which uservalue 2 keeps alive */
@@ -932,6 +933,86 @@ static void set_resultmt(lua_State *L) {
   lua_setmetatable(L, -2);
 }
 
+/*
+** echo="debug" logs a result's column names ("Col") and each row read
+** ("Row"), as SQLAlchemy's engine logger does at DEBUG, each value as its
+** repr with the middle of one longer than 300 characters left out.
+*/
+static void echo_line(lua_State *L, const char *what) {
+  size_t n;
+  const char *s = lua_tolstring(L, -1, &n);
+  printf("DEBUG retort.engine.Engine %s ", what);
+  fwrite(s, 1, n, stdout);
+  putchar('\n');
+  fflush(stdout);
+  lua_pop(L, 1);
+}
+
+/* Replace the repr on top by its SQLAlchemy-truncated form. */
+static void truncate_repr(lua_State *L) {
+  size_t n;
+  const char *s = lua_tolstring(L, -1, &n);
+  if (n <= 300) return;
+  lua_pushlstring(L, s, 150);
+  lua_pushfstring(L, " ... (%d characters truncated) ... ", (int)(n - 300));
+  lua_pushlstring(L, s + n - 150, 150);
+  lua_concat(L, 3);
+  lua_remove(L, -2);
+}
+
+/* Join the n reprs on top into a tuple's repr, which replaces them. */
+static void concat_tuple(lua_State *L, int n) {
+  int i, base = lua_gettop(L) - n;
+  luaL_Buffer b;
+  luaL_checkstack(L, 4, NULL);
+  luaL_buffinit(L, &b);
+  luaL_addchar(&b, '(');
+  for (i = 1; i <= n; i++) {
+    if (i > 1) luaL_addstring(&b, ", ");
+    lua_pushvalue(L, base + i);
+    luaL_addvalue(&b);
+  }
+  luaL_addstring(&b, n == 1 ? ",)" : ")");
+  luaL_pushresult(&b);
+  lua_replace(L, base + 1);
+  lua_settop(L, base + 1);
+}
+
+static void echo_columns(lua_State *L, rt_cursor *cur) {
+  int i;
+  luaL_checkstack(L, cur->ncols + 4, NULL);
+  for (i = 0; i < cur->ncols; i++) {
+    const char *name = cur->conn->drv->colname(cur, i);
+    lua_pushstring(L, name ? name : "");
+    rt_lua_pushrepr(L, -1);
+    lua_remove(L, -2);
+  }
+  concat_tuple(L, cur->ncols);
+  echo_line(L, "Col");
+}
+
+static void push_col(lua_State *L, lresult *r, int i);
+
+/* Log the row just stepped to. */
+static void echo_row(lua_State *L, lresult *r) {
+  int i;
+  luaL_checkstack(L, r->ncols + 4, NULL);
+  for (i = 0; i < r->ncols; i++) {
+    push_col(L, r, i);
+    if (lua_type(L, -1) == LUA_TSTRING && r->conv &&
+        r->conv[i] == RT_CONV_BYTES) {
+      size_t len;
+      const char *s = lua_tolstring(L, -1, &len);
+      rt_lua_push_pyrepr(L, s, len, 1);
+    } else
+      rt_lua_pushrepr(L, -1);
+    lua_remove(L, -2);
+    truncate_repr(L);
+  }
+  concat_tuple(L, r->ncols);
+  echo_line(L, "Row");
+}
+
 lresult *rt_lua_newresult(lua_State *L) {
   lresult *r = lua_newuserdatauv(L, sizeof *r, 5);
   memset(r, 0, sizeof *r);
@@ -957,6 +1038,10 @@ void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
   if (!r->returns_rows) {
     release_cursor(r);
     return;
+  }
+  if (conn->echo && *conn->echo == 2) {
+    r->echo_rows = 1;
+    echo_columns(L, cur);
   }
   r->owner = conn;
   r->next = conn->results;
@@ -1116,6 +1201,7 @@ static int step_row(lua_State *L, lresult *r) {
     release_cursor(r);
     return 0;
   }
+  if (r->echo_rows) echo_row(L, r);
   return 1;
 }
 

@@ -36,6 +36,64 @@ T.test("comparing with null(), true_() and false_()", function()
   T.eq(tostring(s), "SELECT t.a \nFROM t \nWHERE t.a IS NULL")
 end)
 
+-- echo = "debug" logs each result's columns and rows too, as
+-- SQLAlchemy 1.4's does (timings aside)
+T.test("sqlite: echo = 'debug' logs Col and Row lines", function()
+  local bin = os.getenv("RETORT_BUILD_DIR")
+  if not bin then return T.skip("echo", "RETORT_BUILD_DIR unset") end
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write([[
+    local e = create_engine('sqlite://', {echo = 'debug'})
+    print(e.echo)
+    local c = e:connect()
+    c:execute(text("SELECT 1 AS a, 'x' AS b, NULL AS c, :p AS d"),
+              {p = string.rep('z', 400)}):all()
+    c:execute(text('SELECT 2 AS a')):first()
+    c:execute(select(literal('ab', LargeBinary):label('b'))):all()
+    c:execute(text('SELECT 1 WHERE 1 = 0')):all()
+    c:exec_driver_sql('CREATE TABLE t (x INTEGER)')
+    c:close()
+    e.echo = true
+    print(e.echo)
+  ]])
+  f:close()
+  local p = io.popen("'" .. bin .. "/retort' --norc " .. script .. " 2>&1")
+  local out = p:read("a")
+  p:close()
+  os.remove(script)
+  out = out:gsub("generated in %d%.%d%d%d%d%ds", "generated in X")
+           :gsub("no key %d%.%d%d%d%d%ds", "no key X")
+  local I, D = "INFO retort.engine.Engine ", "DEBUG retort.engine.Engine "
+  local function Z(n) return string.rep("z", n) end
+  local want = {
+    "debug",
+    I .. "BEGIN (implicit)",
+    I .. "SELECT 1 AS a, 'x' AS b, NULL AS c, ? AS d",
+    I .. "[generated in X] ('" .. Z(149) .. " ... (102 characters "
+      .. "truncated) ... " .. Z(149) .. "',)",
+    D .. "Col ('a', 'b', 'c', 'd')",
+    D .. "Row (1, 'x', None, '" .. Z(149) .. " ... (102 characters "
+      .. "truncated) ... " .. Z(149) .. "')",
+    I .. "SELECT 2 AS a",
+    I .. "[generated in X] ()",
+    D .. "Col ('a',)",
+    D .. "Row (2,)",
+    I .. "SELECT ? AS b",
+    I .. "[generated in X] (<2 bytes>,)",
+    D .. "Col ('b',)",
+    D .. "Row (b'ab',)",
+    I .. "SELECT 1 WHERE 1 = 0",
+    I .. "[generated in X] ()",
+    D .. "Col ('1',)",
+    I .. "CREATE TABLE t (x INTEGER)",
+    I .. "[raw sql] ()",
+    I .. "ROLLBACK",
+    "true",
+  }
+  T.eq(out, table.concat(want, "\n") .. "\n")
+end)
+
 for _, db in ipairs(T.databases()) do
   local n = db.name .. ": "
 
