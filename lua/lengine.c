@@ -129,6 +129,23 @@ static void fire_conn(lua_State *L, int conn_idx, const char *name) {
   fire(L, conn_idx, name, 1);
 }
 
+/* After an error that lost the connection's server: invalidate it, as
+** SQLAlchemy does on a disconnect error (its transaction must be rolled
+** back, then the next use reconnects). */
+static void settle_lost(lconn *c) {
+  rt_error e = RT_ERROR_INIT;
+  if (c->c.closed || c->c.dbc == NULL || !c->c.dbc->lost) return;
+  rt_lua_detach_results(c);
+  rt_connection_invalidate(&c->c, &e);
+  rt_error_clear(&e);
+}
+
+/* Raise err, a failure of the connection c's work. */
+static int raise_conn(lua_State *L, lconn *c, rt_error *err) {
+  settle_lost(c);
+  return rt_lua_raise(L, err);
+}
+
 /* With listeners, a connection outside a transaction begins one before
 ** its next statement with the begin event first (so a listener's error
 ** leaves it begun, as SQLAlchemy's autobegin does). */
@@ -136,7 +153,7 @@ static void begin_with_event(lua_State *L, lconn *c) {
   rt_error err = RT_ERROR_INIT;
   if (c->c.in_tx) return;
   fire_conn(L, 1, "begin");
-  if (rt_connection_begin(&c->c, &err) != 0) rt_lua_raise(L, &err);
+  if (rt_connection_begin(&c->c, &err) != 0) raise_conn(L, c, &err);
 }
 
 /* The parameters as listeners see them: a list of values, or for
@@ -1452,9 +1469,10 @@ static lconn *openconn(lua_State *L, int idx) {
 ** at index 1; pushes a Result. */
 /* Raise the driver's error for sql, with the parameters at orig_params
 ** or, from a source (src not NULL), their table form as its context. */
-static int raise_exec(lua_State *L, rt_error *err, const char *sql,
+static int raise_exec(lua_State *L, lconn *c, rt_error *err, const char *sql,
                       int orig_params, rt_lua_params *src) {
   int params = orig_params ? lua_absindex(L, orig_params) : 0;
+  settle_lost(c);
   rt_lua_pusherror(L, err);
   if (src) {
     src->push_table(L, src);
@@ -1484,7 +1502,7 @@ static int run_values(lua_State *L, lconn *c, const char *sql,
     int64_t rowcount = -1;
     if (rt_connection_executemany(&c->c, sql, vals, nparams, nrows, &rowcount,
                                   &err) != 0)
-      return raise_exec(L, &err, sql, orig_params, src);
+      return raise_exec(L, c, &err, sql, orig_params, src);
     rt_lua_pushcountresult(L, 1, rowcount, c->c.dbc->many_lastrowid);
     if (pidx) fire_cursor(L, "after_cursor_execute", sql, pidx, 1);
     return 1;
@@ -1493,7 +1511,7 @@ static int run_values(lua_State *L, lconn *c, const char *sql,
     lresult *r = rt_lua_newresult(L);
     if (rt_connection_execute(&c->c, sql, vals, nparams,
                               c->stream ? RT_EXEC_STREAM : 0, &cur, &err) != 0)
-      return raise_exec(L, &err, sql, orig_params, src);
+      return raise_exec(L, c, &err, sql, orig_params, src);
     rt_lua_setresult(L, r, 1, c, cur, conv, nconv);
     if (pidx) fire_cursor(L, "after_cursor_execute", sql, pidx, 0);
     return 1;
@@ -1652,7 +1670,7 @@ static int insert_each(lua_State *L, lconn *c, const char *sql,
     int64_t *ids = lua_newuserdatauv(L, sizeof(int64_t) * (size_t)nrows, 0);
     int rc =
         rt_connection_insertmany(&c->c, sql, vals, nparams, nrows, ids, &err);
-    if (rc < 0) return raise_exec(L, &err, sql, orig, src);
+    if (rc < 0) return raise_exec(L, c, &err, sql, orig, src);
     if (rc == 0) {
       lua_createtable(L, nrows, 0);
       for (i = 0; i < nrows; i++) {
@@ -1677,7 +1695,7 @@ static int insert_each(lua_State *L, lconn *c, const char *sql,
     }
     tag_precompiled(L, 1, sql, t0);
     if (rt_connection_execute(&c->c, sql, row, nparams, 0, &cur, &err) != 0)
-      return raise_exec(L, &err, sql, orig, src);
+      return raise_exec(L, c, &err, sql, orig, src);
     id = cur->lastrowid;
     cur->conn->drv->cursor_close(cur);
     if (events) {
@@ -1971,7 +1989,7 @@ static int conn_commit(lua_State *L) {
   if (c->c.closed) return 0;
   if (c->c.in_tx) fire_conn(L, 1, "commit");
   rt_lua_detach_results(c);
-  if (rt_connection_commit(&c->c, &err) != 0) return rt_lua_raise(L, &err);
+  if (rt_connection_commit(&c->c, &err) != 0) return raise_conn(L, c, &err);
   sync_txs(L, 1);
   return 0;
 }
@@ -2075,7 +2093,7 @@ static lconn *begin_tx(lua_State *L) {
                  "autobegin; can't call begin() here unless "
                  "rollback() or commit() is called first.");
   fire_conn(L, 1, "begin");
-  if (rt_connection_begin(&c->c, &err) != 0) rt_lua_raise(L, &err);
+  if (rt_connection_begin(&c->c, &err) != 0) raise_conn(L, c, &err);
   sync_txs(L, 1);
   return c;
 }
@@ -2308,7 +2326,7 @@ static int tx_end(lua_State *L, int commit) {
   rt_lua_detach_results(c);
   if ((commit ? rt_connection_commit(&c->c, &err)
               : rt_connection_rollback(&c->c, &err)) != 0)
-    return rt_lua_raise(L, &err);
+    return raise_conn(L, c, &err);
   sync_txs(L, 1);
   return 0;
 }

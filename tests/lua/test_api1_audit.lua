@@ -263,6 +263,46 @@ for _, db in ipairs(T.databases()) do
     c:close()
     e:dispose()
   end)
+  -- a disconnect error invalidates the connection, and the pool's others
+  -- made before it retire, as SQLAlchemy's do
+  if db.name ~= "sqlite" then
+    T.test(n .. "a lost server invalidates the connection", function()
+      local e = create_engine(db.url, {pool_size = 2})
+      local ids = db.name == "postgresql" and "SELECT pg_backend_pid()"
+                  or "SELECT CONNECTION_ID()"
+      local ca, cb = e:connect(), e:connect()
+      local pa = ca:exec_driver_sql(ids):scalar()
+      local pb = cb:exec_driver_sql(ids):scalar()
+      ca:close()
+      cb:close()
+      local k = create_engine(db.url):connect()
+      for _, pid in ipairs{pa, pb} do
+        k:exec_driver_sql(db.name == "postgresql"
+                          and "SELECT pg_terminate_backend(" .. pid .. ")"
+                          or "KILL " .. pid)
+      end
+      k:close()
+      os.execute("sleep 0.3")
+      local c = e:connect()
+      local err = T.raises("OperationalError", c.exec_driver_sql, c,
+                           "SELECT 1")
+      T.ok(err:isa("DBAPIError"))
+      T.eq(c.invalidated, true)
+      T.eq(c:in_transaction(), true)
+      T.eq(T.raises("PendingRollbackError", c.exec_driver_sql, c,
+                    "SELECT 1").message,
+           "Can't reconnect until invalid transaction is rolled back.")
+      c:rollback()
+      T.eq(c:exec_driver_sql("SELECT 1"):scalar(), 1)
+      T.eq(c.invalidated, false)
+      -- the other pooled connection was killed too: it reconnects
+      local c2 = e:connect()
+      T.eq(c2:exec_driver_sql("SELECT 2"):scalar(), 2)
+      c:close()
+      c2:close()
+      e:dispose()
+    end)
+  end
 end
 
 T.done()
