@@ -1033,6 +1033,29 @@ static rt_url *tourl(lua_State *L, int idx) {
   return u;
 }
 
+/* url1 == url2: the same parts, as SQLAlchemy's URL.__eq__ (the query
+** arguments in any order: rendering sorts them) */
+static int url_eq(lua_State *L) {
+  rt_url *u[2] = {NULL, NULL};
+  char *r[2] = {NULL, NULL};
+  int i, same;
+  for (i = 0; i < 2; i++) {
+    rt_error err = RT_ERROR_INIT;
+    if (lua_type(L, i + 1) == LUA_TTABLE &&
+        lua_getfield(L, i + 1, "__text") == LUA_TSTRING &&
+        (u[i] = rt_url_parse(lua_tostring(L, -1), &err)) != NULL)
+      r[i] = rt_url_render(u[i], 0);
+    rt_error_clear(&err);
+  }
+  same = r[0] && r[1] && strcmp(r[0], r[1]) == 0;
+  for (i = 0; i < 2; i++) {
+    free(r[i]);
+    if (u[i]) rt_url_free(u[i]);
+  }
+  lua_pushboolean(L, same);
+  return 1;
+}
+
 /* url:render_as_string([hide_password = true]) */
 static int url_render_as_string(lua_State *L) {
   rt_url *u = tourl(L, 1);
@@ -1298,9 +1321,11 @@ static void push_url(lua_State *L, const rt_url *u) {
     lua_setfield(L, -2, u->args[i].key);
   }
   lua_setfield(L, -2, "query");
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 4);
   lua_pushcfunction(L, url_tostring);
   lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, url_eq);
+  lua_setfield(L, -2, "__eq");
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, url_methods) != LUA_TTABLE) {
     lua_pop(L, 1);
     luaL_newlib(L, url_methods);

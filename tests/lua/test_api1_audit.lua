@@ -94,6 +94,16 @@ T.test("sqlite: echo = 'debug' logs Col and Row lines", function()
   T.eq(out, table.concat(want, "\n") .. "\n")
 end)
 
+T.test("URLs compare by their parts", function()
+  local a = sa.make_url("postgresql://u:p@h/d?b=2&a=1")
+  T.ok(a == sa.make_url("postgresql://u:p@h/d?a=1&b=2"))
+  T.ok(a ~= sa.make_url("postgresql://u:q@h/d?a=1&b=2"))
+  T.ok(a ~= sa.make_url("postgresql://u:p@h:5433/d?a=1&b=2"))
+  T.ok(a:set{password = "q"} == sa.make_url("postgresql://u:q@h/d?a=1&b=2"))
+  T.ok(a ~= {})
+  T.ok(create_engine("sqlite://").url == sa.make_url("sqlite://"))
+end)
+
 for _, db in ipairs(T.databases()) do
   local n = db.name .. ": "
 
