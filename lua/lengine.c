@@ -1557,10 +1557,159 @@ static int run(lua_State *L, const char *sql, int pidx, const char *kinds,
                     conv, nconv, NULL);
 }
 
+/*
+** exec_driver_sql's SQL as SQLAlchemy's DBAPIs read it.  psycopg2 and
+** MySQLdb put their parameters in with Python's % operator: %s takes the
+** next value of a list, %(name)s the named one of a table, %% is a %.
+** Given parameters and a %, the SQL is read so, and becomes the driver's
+** own ($n, ?) with the values in their order; without a %, it goes as
+** written (the driver's own placeholders work as well).
+*/
+typedef struct pyformat {
+  luaL_Buffer b;
+  int pg;    /* $n placeholders, a repeated name reusing its number */
+  int n;     /* placeholders made */
+  int named; /* 1: %(name)s, 0: %s, -1: none yet */
+  int names; /* stack index: name -> its number (PostgreSQL) */
+  int order; /* stack index: list of the names or positions, in order */
+} pyformat;
+
+static void pyformat_slot(lua_State *L, pyformat *f, const char *name,
+                          size_t len) {
+  int named = name != NULL, num;
+  if (f->named >= 0 && f->named != named)
+    rt_lua_error(L, RT_EARGUMENT,
+                 "exec_driver_sql: %%s and %%(name)s can't be mixed");
+  f->named = named;
+  if (named) {
+    lua_pushlstring(L, name, len);
+    if (f->pg && lua_rawget(L, f->names) == LUA_TNUMBER) {
+      num = (int)lua_tointeger(L, -1);
+      lua_pop(L, 1);
+      luaL_addstring(&f->b, "$");
+      lua_pushinteger(L, num);
+      luaL_addvalue(&f->b);
+      return;
+    }
+    lua_pop(L, 1);
+  }
+  num = ++f->n;
+  if (named) {
+    lua_pushlstring(L, name, len);
+    lua_pushinteger(L, num);
+    lua_rawset(L, f->names);
+    lua_pushlstring(L, name, len);
+  } else
+    lua_pushinteger(L, num);
+  lua_rawseti(L, f->order, num);
+  if (f->pg) {
+    luaL_addstring(&f->b, "$");
+    lua_pushinteger(L, num);
+    luaL_addvalue(&f->b);
+  } else
+    luaL_addchar(&f->b, '?');
+}
+
+/* Rewrite the SQL at index 2 and the parameters at 3 (see above). */
+static void pyformat_params(lua_State *L, int pg) {
+  const char *p = lua_tostring(L, 2);
+  pyformat f;
+  lua_Integer r, nrows, i;
+  int many, rows, top;
+  lua_newtable(L);
+  f.names = lua_gettop(L);
+  lua_newtable(L);
+  f.order = lua_gettop(L);
+  f.pg = pg;
+  f.n = 0;
+  f.named = -1;
+  luaL_buffinit(L, &f.b);
+  for (; *p; p++) {
+    if (*p != '%') {
+      luaL_addchar(&f.b, *p);
+      continue;
+    }
+    p++;
+    if (*p == '%')
+      luaL_addchar(&f.b, '%');
+    else if (*p == 's')
+      pyformat_slot(L, &f, NULL, 0);
+    else if (*p == '(') {
+      const char *name = ++p;
+      while (*p && *p != ')') p++;
+      if (*p != ')' || p[1] != 's')
+        rt_lua_error(L, RT_EVALUE,
+                     "exec_driver_sql: incomplete format: %%(name)s expected");
+      pyformat_slot(L, &f, name, (size_t)(p - name));
+      p++;
+    } else
+      rt_lua_error(L, RT_EVALUE,
+                   "exec_driver_sql: unsupported format character '%c'",
+                   *p ? *p : '?');
+  }
+  luaL_pushresult(&f.b);
+  lua_replace(L, 2);
+  /* the rows: one list or table, or a list of them (executemany) */
+  lua_rawgeti(L, 3, 1);
+  many = lua_type(L, -1) == LUA_TTABLE && !rt_lua_isnull(L, -1);
+  lua_pop(L, 1);
+  nrows = many ? (lua_Integer)lua_rawlen(L, 3) : 1;
+  lua_createtable(L, (int)nrows, 0);
+  rows = lua_gettop(L);
+  for (r = 1; r <= nrows; r++) {
+    if (many)
+      lua_rawgeti(L, 3, r);
+    else
+      lua_pushvalue(L, 3);
+    top = lua_gettop(L);
+    if (!lua_istable(L, top))
+      rt_lua_error(L, RT_EARGUMENT,
+                   "exec_driver_sql: parameter row %d is not a table", (int)r);
+    if (f.named != 1 && (lua_Integer)lua_rawlen(L, top) != f.n)
+      rt_lua_error(L, RT_EARGUMENT,
+                   "exec_driver_sql: %d parameters for %d %%s placeholders",
+                   (int)lua_rawlen(L, top), f.n);
+    lua_createtable(L, f.n, 0);
+    for (i = 1; i <= f.n; i++) {
+      lua_rawgeti(L, f.order, i);
+      if (lua_rawget(L, top) == LUA_TNIL) {
+        if (f.named == 1) {
+          lua_rawgeti(L, f.order, i);
+          rt_lua_error(L, RT_EARGUMENT,
+                       "exec_driver_sql: no value for parameter '%s'",
+                       lua_tostring(L, -1));
+        }
+        lua_pop(L, 1);
+        rt_lua_pushnull(L);
+      }
+      lua_rawseti(L, -2, i);
+    }
+    lua_rawseti(L, rows, r);
+    lua_settop(L, rows);
+  }
+  if (!many) {
+    lua_rawgeti(L, rows, 1);
+    lua_replace(L, rows);
+  }
+  lua_replace(L, 3);
+  lua_settop(L, 3);
+}
+
 static int conn_exec_driver_sql(lua_State *L) {
   const char *sql;
+  lconn *c = checkconn(L, 1);
   rt_lua_checkarg(L, 2, LUA_TSTRING, "exec_driver_sql");
   sql = lua_tostring(L, 2);
+  lua_settop(L, 3);
+  if (lua_istable(L, 3) && strchr(sql, '%') &&
+      strcmp(c->c.engine->dialect, "sqlite") != 0) {
+    lua_pushnil(L);
+    if (lua_next(L, 3) == 0) goto as_written; /* no parameters */
+    lua_settop(L, 3);
+    pyformat_params(L, strcmp(c->c.engine->dialect, "postgresql") == 0);
+    sql = lua_tostring(L, 2);
+  }
+as_written:
   set_echo_tag("raw sql");
   return run(L, sql, 3, NULL, 0, 3, "exec_driver_sql", NULL, 0);
 }

@@ -313,6 +313,40 @@ for _, db in ipairs(T.databases()) do
       e:dispose()
     end)
   end
+  -- psycopg2's and MySQLdb's paramstyle, which SQLAlchemy passes through
+  if db.name ~= "sqlite" then
+    T.test(n .. "exec_driver_sql reads %s and %(name)s", function()
+      local e = create_engine(db.url)
+      local c = e:connect()
+      c:exec_driver_sql("DROP TABLE IF EXISTS rt_a1p")
+      c:exec_driver_sql("CREATE TABLE rt_a1p (x INTEGER, y VARCHAR(10))")
+      local ins = "INSERT INTO rt_a1p (x, y) VALUES (%s, %s)"
+      T.eq(c:exec_driver_sql(ins, {1, "a"}).rowcount, 1)
+      T.eq(c:exec_driver_sql(ins, {{2, "b"}, {3, null}}).rowcount, 2)
+      local named = "INSERT INTO rt_a1p (x, y) VALUES (%(x)s, %(y)s)"
+      T.eq(c:exec_driver_sql(named, {x = 4, y = "d%"}).rowcount, 1)
+      T.eq(c:exec_driver_sql(named, {{x = 5, y = "e"}, {x = 6, y = "f"}})
+             .rowcount, 2)
+      local rows = c:exec_driver_sql("SELECT x, y FROM rt_a1p WHERE x > %s "
+                                     .. "AND x < %s ORDER BY x", {1, 4}):all()
+      T.eq(tostring(rows[2]), "(3, None)")
+      -- %% is a %, and a name may come twice
+      T.eq(c:exec_driver_sql("SELECT x FROM rt_a1p WHERE y LIKE 'd%%' "
+                             .. "AND x > %(a)s AND x < %(a)s + 5", {a = 0})
+             :scalars():all(), {4})
+      -- no parameters: the SQL as written
+      T.eq(c:exec_driver_sql("SELECT x FROM rt_a1p WHERE y LIKE 'd%'")
+             :scalar(), 4)
+      T.raises("ArgumentError", c.exec_driver_sql, c, "SELECT %s, %s", {1})
+      T.raises("ArgumentError", c.exec_driver_sql, c, "SELECT %(q)s", {a = 1})
+      T.raises("ValueError", c.exec_driver_sql, c, "SELECT %d", {1})
+      c:rollback()
+      c:exec_driver_sql("DROP TABLE IF EXISTS rt_a1p")
+      c:commit()
+      c:close()
+      e:dispose()
+    end)
+  end
 end
 
 T.done()
