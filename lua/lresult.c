@@ -1465,7 +1465,13 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
         lua_rawgeti(L, row, 1); /* a column whose key is not its name */
         lua_rawseti(L, row - 1, autoinc);
       }
-      lua_pop(L, 1);
+      /* the row RETURNING gave is also returned_defaults, as
+      ** SQLAlchemy's (unless return_defaults() asked for its own) */
+      if (lua_getiuservalue(L, ridx, 5) == LUA_TNIL) {
+        lua_pushvalue(L, row);
+        lua_setiuservalue(L, ridx, 5);
+      }
+      lua_pop(L, 2);
     } else if (autoinc) {
       lua_pushnil(L);
       lua_rawseti(L, -2, autoinc);

@@ -347,6 +347,33 @@ for _, db in ipairs(T.databases()) do
       e:dispose()
     end)
   end
+  T.test(n .. "returned_defaults of an INSERT's implicit RETURNING",
+         function()
+    local e = create_engine(db.url)
+    local c = e:connect()
+    local md = MetaData()
+    local t = Table("rt_a1r", md, Column("id", Integer, {primary_key = true}),
+                    Column("v", String(5)))
+    md:drop_all(c)
+    md:create_all(c)
+    local r = c:execute(insert(t):values{v = "x"})
+    T.eq(tostring(r.inserted_primary_key), "(1,)")
+    -- PostgreSQL returns the key by RETURNING: that row, else none
+    if db.name == "postgresql" then
+      T.eq(tostring(r.returned_defaults), "(1,)")
+      T.eq(r.returned_defaults.id, 1)
+      T.eq(#r.returned_defaults_rows, 1)
+    else
+      T.eq(r.returned_defaults, nil)
+    end
+    -- a key given: nothing returned
+    T.eq(c:execute(insert(t):values{id = 7, v = "y"}).returned_defaults, nil)
+    c:rollback()
+    md:drop_all(c)
+    c:commit()
+    c:close()
+    e:dispose()
+  end)
 end
 
 T.done()
