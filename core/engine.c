@@ -239,12 +239,15 @@ int rt_connection_invalidate(rt_connection *c, rt_error *err) {
   return 0;
 }
 
-/* Driver errors on a connection whose server went away leave it unusable:
-** the transaction is gone with it. */
+/* Driver errors on a connection whose server went away leave it unusable,
+** and likely the pool's others too (a restarted server): those retire.
+** The transaction stays, invalid, until rolled back; the caller
+** invalidates the connection (rt_connection_invalidate) once nothing
+** reads from it, as SQLAlchemy does on a disconnect error. */
 static int after_failure(rt_connection *c) {
   if (c->dbc && c->dbc->lost) {
-    c->in_tx = 0;
     c->savepoints = 0;
+    rt_pool_invalidate(&c->engine->pool);
   }
   return -1;
 }
@@ -264,8 +267,13 @@ int rt_connection_begin(rt_connection *c, rt_error *err) {
   ** begin, an explicit conn:begin() too */
   hook(c, "BEGIN (implicit)", NULL, 0, 0);
   /* in AUTOCOMMIT the transaction is only ours: each statement commits */
-  if (c->isolation != RT_ISO_AUTOCOMMIT && c->dbc->drv->begin(c->dbc, err) != 0)
+  if (c->isolation != RT_ISO_AUTOCOMMIT &&
+      c->dbc->drv->begin(c->dbc, err) != 0) {
+    /* SQLAlchemy's transaction begins before the driver's first statement
+    ** fails: one that lost the server stays, invalid, until rolled back */
+    if (c->dbc->lost) c->in_tx = 1;
     return after_failure(c);
+  }
   c->in_tx = 1;
   return 0;
 }

@@ -103,7 +103,12 @@ static int fresh(rt_pool *p, rt_dbconn **out, rt_error *err) {
 }
 
 static int stale(rt_pool *p, rt_dbconn *c) {
+  if (c->created < p->invalid_time) return 1;
   return p->opts.pool_recycle > 0 && now() - c->created > p->opts.pool_recycle;
+}
+
+void rt_pool_invalidate(rt_pool *p) {
+  p->invalid_time = now();
 }
 
 /* Can an idle connection be handed out again? (not lost, not older than

@@ -46,6 +46,7 @@ typedef struct rt_pool {
   int nidle;
   int checkedout;          /* connections handed out and not yet returned */
   unsigned long nconnects; /* driver connections made so far */
+  double invalid_time;     /* rt_pool_invalidate(): older ones retire */
   rt_dbconn *shared;       /* the shared connection (rt_pool_is_shared) */
   /* run on each new driver connection (the engine sets its isolation
   ** level there); a failure discards the connection */
@@ -61,6 +62,10 @@ int rt_pool_checkout(rt_pool *p, rt_dbconn **out, rt_error *err);
 /* Return it; rolls back whatever is left open.  A lost connection, or one
 ** that cannot roll back, is closed instead of kept. */
 void rt_pool_checkin(rt_pool *p, rt_dbconn *c);
+/* A connection of the pool lost its server: those made before now are
+** not handed out again (each reconnects), as SQLAlchemy's pool does on a
+** disconnect error. */
+void rt_pool_invalidate(rt_pool *p);
 /* Close the idle connections (engine:dispose()). */
 void rt_pool_dispose(rt_pool *p);
 void rt_pool_free(rt_pool *p);

@@ -424,8 +424,9 @@ static int sq_execute(rt_dbconn *base, const char *sql, const rt_value *params,
         (atomic_load_explicit(&cached_finalized, memory_order_relaxed) << 32) ^
         (uint64_t)sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0);
   }
-  cur->base.rowcount =
-      sqlite3_stmt_readonly(stmt) ? -1 : (int64_t)sqlite3_changes64(c->db);
+  /* as the sqlite3 module counts: rows changed by DML, -1 for anything
+  ** else (DDL included, where sqlite3_changes still holds the last DML's) */
+  cur->base.rowcount = is_dml(sql) ? (int64_t)sqlite3_changes64(c->db) : -1;
   cur->base.lastrowid = sqlite3_last_insert_rowid(c->db);
   *out = &cur->base;
   return 0;

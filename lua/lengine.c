@@ -69,8 +69,9 @@ static const char conn_tag = 0;
 /* A Connection's user values: 1 its Engine, 2 `info`, 3 and 4 its
 ** Transactions (see push_tx), CONN_UV_PLAN the plan conn:execute used
 ** last (lconn.plan), CONN_UV_ROWMT the row metatable of its last result
-** (lconn.rowmt). */
-enum { CONN_UV_PLAN = 5, CONN_UV_ROWMT, CONN_NUV = CONN_UV_ROWMT };
+** (lconn.rowmt), CONN_UV_OPTS the execution options it was given (its
+** engine's too), for get_execution_options(). */
+enum { CONN_UV_PLAN = 5, CONN_UV_ROWMT, CONN_UV_OPTS, CONN_NUV = CONN_UV_OPTS };
 
 static lconn *checkconn(lua_State *L, int idx) {
   lconn *c;
@@ -128,6 +129,23 @@ static void fire_conn(lua_State *L, int conn_idx, const char *name) {
   fire(L, conn_idx, name, 1);
 }
 
+/* After an error that lost the connection's server: invalidate it, as
+** SQLAlchemy does on a disconnect error (its transaction must be rolled
+** back, then the next use reconnects). */
+static void settle_lost(lconn *c) {
+  rt_error e = RT_ERROR_INIT;
+  if (c->c.closed || c->c.dbc == NULL || !c->c.dbc->lost) return;
+  rt_lua_detach_results(c);
+  rt_connection_invalidate(&c->c, &e);
+  rt_error_clear(&e);
+}
+
+/* Raise err, a failure of the connection c's work. */
+static int raise_conn(lua_State *L, lconn *c, rt_error *err) {
+  settle_lost(c);
+  return rt_lua_raise(L, err);
+}
+
 /* With listeners, a connection outside a transaction begins one before
 ** its next statement with the begin event first (so a listener's error
 ** leaves it begun, as SQLAlchemy's autobegin does). */
@@ -135,7 +153,7 @@ static void begin_with_event(lua_State *L, lconn *c) {
   rt_error err = RT_ERROR_INIT;
   if (c->c.in_tx) return;
   fire_conn(L, 1, "begin");
-  if (rt_connection_begin(&c->c, &err) != 0) rt_lua_raise(L, &err);
+  if (rt_connection_begin(&c->c, &err) != 0) raise_conn(L, c, &err);
 }
 
 /* The parameters as listeners see them: a list of values, or for
@@ -192,6 +210,15 @@ static void set_echo_tag(const char *tag) {
 
 /* Python's repr of a value, cut in the middle past 300 characters as
 ** SQLAlchemy's parameter logging cuts it. */
+/* The echo option at idx: 0 off, 1 statements, 2 ("debug") statements and
+** the rows of their results, as SQLAlchemy's echo="debug". */
+static int echo_level(lua_State *L, int idx) {
+  if (lua_type(L, idx) == LUA_TSTRING &&
+      strcmp(lua_tostring(L, idx), "debug") == 0)
+    return 2;
+  return lua_toboolean(L, idx);
+}
+
 static void echo_value(rt_strbuf *b, const rt_value *v) {
   char buf[32];
   size_t start = b->n, len, i;
@@ -334,25 +361,31 @@ static const char *const engine_opts[] = {
     "connect_args", "isolation_level", "execution_options",
     "poolclass",    "future",          NULL};
 
-/* The execution options a table at idx gives are ones connections know:
-** an unknown one is an ArgumentError now, not at the first connect. */
+/* The execution options a table at idx gives are named by strings; a
+** name retort does not use is kept for get_execution_options(), as
+** SQLAlchemy keeps a user's own options. */
 static void check_exec_options(lua_State *L, int idx, const char *fname) {
-  static const char *const known[] = {"isolation_level", "stream_results",
-                                      "yield_per",       "compiled_cache",
-                                      "logging_token",   NULL};
   if (!lua_istable(L, idx))
     rt_lua_error(L, RT_EARGUMENT, "%s: execution_options must be a table",
                  fname);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-    int i, ok = 0;
-    for (i = 0; known[i]; i++)
-      if (strcmp(known[i], k) == 0) ok = 1;
-    if (!ok)
-      rt_lua_error(L, RT_EARGUMENT, "%s: unknown execution option '%s'", fname,
-                   k);
+    if (lua_type(L, -2) != LUA_TSTRING)
+      rt_lua_error(L, RT_EARGUMENT, "%s: execution option names are strings",
+                   fname);
     lua_pop(L, 1);
+  }
+}
+
+/* Copy the pairs of the table at from into the table at to. */
+static void merge_table(lua_State *L, int from, int to) {
+  from = lua_absindex(L, from);
+  to = lua_absindex(L, to);
+  lua_pushnil(L);
+  while (lua_next(L, from)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, to);
   }
 }
 
@@ -480,7 +513,7 @@ static int l_create_engine(lua_State *L) {
     lua_getfield(L, opts, "pool_pre_ping");
     o.pool.pre_ping = lua_toboolean(L, -1);
     lua_getfield(L, opts, "echo");
-    le->echo = lua_toboolean(L, -1);
+    le->echo = echo_level(L, -1);
     lua_getfield(L, opts, "isolation_level");
     if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
       return rt_lua_error(L, RT_EARGUMENT,
@@ -757,9 +790,12 @@ static int engine_index(lua_State *L) {
     lua_pushstring(L, le->e->dialect);
   else if (strcmp(k, "driver") == 0)
     push_driver_name(L, le->e->url->drivername);
-  else if (strcmp(k, "echo") == 0)
-    lua_pushboolean(L, le->echo);
-  else if (strcmp(k, "pool") == 0) {
+  else if (strcmp(k, "echo") == 0) {
+    if (le->echo == 2)
+      lua_pushliteral(L, "debug");
+    else
+      lua_pushboolean(L, le->echo);
+  } else if (strcmp(k, "pool") == 0) {
     /* an execution_options() copy shares its engine's pool */
     if (le->borrowed)
       lua_getiuservalue(L, 1, 1);
@@ -779,7 +815,7 @@ static int engine_newindex(lua_State *L) {
   if (strcmp(k, "echo") != 0)
     return rt_lua_error(L, RT_EARGUMENT, "Engine has no settable field '%s'",
                         k);
-  le->echo = lua_toboolean(L, 3);
+  le->echo = echo_level(L, 3);
   le->e->hook = le->echo ? echo_hook : NULL;
   return 0;
 }
@@ -878,6 +914,7 @@ static int engine_connect(lua_State *L) {
   c->tag = &conn_tag;
   c->plan.uv = CONN_UV_PLAN;
   c->events = &le->events;
+  c->echo = &le->echo;
   c->rowmt.uv = CONN_UV_ROWMT;
   rt_connection_init(&c->c, le->e);
   c->c.closed = 1; /* until acquired, so __gc has nothing to return */
@@ -994,6 +1031,29 @@ static rt_url *tourl(lua_State *L, int idx) {
   lua_pop(L, 1);
   if (u == NULL) rt_lua_raise(L, &err);
   return u;
+}
+
+/* url1 == url2: the same parts, as SQLAlchemy's URL.__eq__ (the query
+** arguments in any order: rendering sorts them) */
+static int url_eq(lua_State *L) {
+  rt_url *u[2] = {NULL, NULL};
+  char *r[2] = {NULL, NULL};
+  int i, same;
+  for (i = 0; i < 2; i++) {
+    rt_error err = RT_ERROR_INIT;
+    if (lua_type(L, i + 1) == LUA_TTABLE &&
+        lua_getfield(L, i + 1, "__text") == LUA_TSTRING &&
+        (u[i] = rt_url_parse(lua_tostring(L, -1), &err)) != NULL)
+      r[i] = rt_url_render(u[i], 0);
+    rt_error_clear(&err);
+  }
+  same = r[0] && r[1] && strcmp(r[0], r[1]) == 0;
+  for (i = 0; i < 2; i++) {
+    free(r[i]);
+    if (u[i]) rt_url_free(u[i]);
+  }
+  lua_pushboolean(L, same);
+  return 1;
 }
 
 /* url:render_as_string([hide_password = true]) */
@@ -1261,9 +1321,11 @@ static void push_url(lua_State *L, const rt_url *u) {
     lua_setfield(L, -2, u->args[i].key);
   }
   lua_setfield(L, -2, "query");
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 4);
   lua_pushcfunction(L, url_tostring);
   lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, url_eq);
+  lua_setfield(L, -2, "__eq");
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, url_methods) != LUA_TTABLE) {
     lua_pop(L, 1);
     luaL_newlib(L, url_methods);
@@ -1432,9 +1494,10 @@ static lconn *openconn(lua_State *L, int idx) {
 ** at index 1; pushes a Result. */
 /* Raise the driver's error for sql, with the parameters at orig_params
 ** or, from a source (src not NULL), their table form as its context. */
-static int raise_exec(lua_State *L, rt_error *err, const char *sql,
+static int raise_exec(lua_State *L, lconn *c, rt_error *err, const char *sql,
                       int orig_params, rt_lua_params *src) {
   int params = orig_params ? lua_absindex(L, orig_params) : 0;
+  settle_lost(c);
   rt_lua_pusherror(L, err);
   if (src) {
     src->push_table(L, src);
@@ -1464,7 +1527,7 @@ static int run_values(lua_State *L, lconn *c, const char *sql,
     int64_t rowcount = -1;
     if (rt_connection_executemany(&c->c, sql, vals, nparams, nrows, &rowcount,
                                   &err) != 0)
-      return raise_exec(L, &err, sql, orig_params, src);
+      return raise_exec(L, c, &err, sql, orig_params, src);
     rt_lua_pushcountresult(L, 1, rowcount, c->c.dbc->many_lastrowid);
     if (pidx) fire_cursor(L, "after_cursor_execute", sql, pidx, 1);
     return 1;
@@ -1473,7 +1536,7 @@ static int run_values(lua_State *L, lconn *c, const char *sql,
     lresult *r = rt_lua_newresult(L);
     if (rt_connection_execute(&c->c, sql, vals, nparams,
                               c->stream ? RT_EXEC_STREAM : 0, &cur, &err) != 0)
-      return raise_exec(L, &err, sql, orig_params, src);
+      return raise_exec(L, c, &err, sql, orig_params, src);
     rt_lua_setresult(L, r, 1, c, cur, conv, nconv, stmt);
     if (pidx) fire_cursor(L, "after_cursor_execute", sql, pidx, 0);
     return 1;
@@ -1494,10 +1557,159 @@ static int run(lua_State *L, const char *sql, int pidx, const char *kinds,
                     conv, nconv, NULL, NULL);
 }
 
+/*
+** exec_driver_sql's SQL as SQLAlchemy's DBAPIs read it.  psycopg2 and
+** MySQLdb put their parameters in with Python's % operator: %s takes the
+** next value of a list, %(name)s the named one of a table, %% is a %.
+** Given parameters and a %, the SQL is read so, and becomes the driver's
+** own ($n, ?) with the values in their order; without a %, it goes as
+** written (the driver's own placeholders work as well).
+*/
+typedef struct pyformat {
+  luaL_Buffer b;
+  int pg;    /* $n placeholders, a repeated name reusing its number */
+  int n;     /* placeholders made */
+  int named; /* 1: %(name)s, 0: %s, -1: none yet */
+  int names; /* stack index: name -> its number (PostgreSQL) */
+  int order; /* stack index: list of the names or positions, in order */
+} pyformat;
+
+static void pyformat_slot(lua_State *L, pyformat *f, const char *name,
+                          size_t len) {
+  int named = name != NULL, num;
+  if (f->named >= 0 && f->named != named)
+    rt_lua_error(L, RT_EARGUMENT,
+                 "exec_driver_sql: %%s and %%(name)s can't be mixed");
+  f->named = named;
+  if (named) {
+    lua_pushlstring(L, name, len);
+    if (f->pg && lua_rawget(L, f->names) == LUA_TNUMBER) {
+      num = (int)lua_tointeger(L, -1);
+      lua_pop(L, 1);
+      luaL_addstring(&f->b, "$");
+      lua_pushinteger(L, num);
+      luaL_addvalue(&f->b);
+      return;
+    }
+    lua_pop(L, 1);
+  }
+  num = ++f->n;
+  if (named) {
+    lua_pushlstring(L, name, len);
+    lua_pushinteger(L, num);
+    lua_rawset(L, f->names);
+    lua_pushlstring(L, name, len);
+  } else
+    lua_pushinteger(L, num);
+  lua_rawseti(L, f->order, num);
+  if (f->pg) {
+    luaL_addstring(&f->b, "$");
+    lua_pushinteger(L, num);
+    luaL_addvalue(&f->b);
+  } else
+    luaL_addchar(&f->b, '?');
+}
+
+/* Rewrite the SQL at index 2 and the parameters at 3 (see above). */
+static void pyformat_params(lua_State *L, int pg) {
+  const char *p = lua_tostring(L, 2);
+  pyformat f;
+  lua_Integer r, nrows, i;
+  int many, rows, top;
+  lua_newtable(L);
+  f.names = lua_gettop(L);
+  lua_newtable(L);
+  f.order = lua_gettop(L);
+  f.pg = pg;
+  f.n = 0;
+  f.named = -1;
+  luaL_buffinit(L, &f.b);
+  for (; *p; p++) {
+    if (*p != '%') {
+      luaL_addchar(&f.b, *p);
+      continue;
+    }
+    p++;
+    if (*p == '%')
+      luaL_addchar(&f.b, '%');
+    else if (*p == 's')
+      pyformat_slot(L, &f, NULL, 0);
+    else if (*p == '(') {
+      const char *name = ++p;
+      while (*p && *p != ')') p++;
+      if (*p != ')' || p[1] != 's')
+        rt_lua_error(L, RT_EVALUE,
+                     "exec_driver_sql: incomplete format: %%(name)s expected");
+      pyformat_slot(L, &f, name, (size_t)(p - name));
+      p++;
+    } else
+      rt_lua_error(L, RT_EVALUE,
+                   "exec_driver_sql: unsupported format character '%c'",
+                   *p ? *p : '?');
+  }
+  luaL_pushresult(&f.b);
+  lua_replace(L, 2);
+  /* the rows: one list or table, or a list of them (executemany) */
+  lua_rawgeti(L, 3, 1);
+  many = lua_type(L, -1) == LUA_TTABLE && !rt_lua_isnull(L, -1);
+  lua_pop(L, 1);
+  nrows = many ? (lua_Integer)lua_rawlen(L, 3) : 1;
+  lua_createtable(L, (int)nrows, 0);
+  rows = lua_gettop(L);
+  for (r = 1; r <= nrows; r++) {
+    if (many)
+      lua_rawgeti(L, 3, r);
+    else
+      lua_pushvalue(L, 3);
+    top = lua_gettop(L);
+    if (!lua_istable(L, top))
+      rt_lua_error(L, RT_EARGUMENT,
+                   "exec_driver_sql: parameter row %d is not a table", (int)r);
+    if (f.named != 1 && (lua_Integer)lua_rawlen(L, top) != f.n)
+      rt_lua_error(L, RT_EARGUMENT,
+                   "exec_driver_sql: %d parameters for %d %%s placeholders",
+                   (int)lua_rawlen(L, top), f.n);
+    lua_createtable(L, f.n, 0);
+    for (i = 1; i <= f.n; i++) {
+      lua_rawgeti(L, f.order, i);
+      if (lua_rawget(L, top) == LUA_TNIL) {
+        if (f.named == 1) {
+          lua_rawgeti(L, f.order, i);
+          rt_lua_error(L, RT_EARGUMENT,
+                       "exec_driver_sql: no value for parameter '%s'",
+                       lua_tostring(L, -1));
+        }
+        lua_pop(L, 1);
+        rt_lua_pushnull(L);
+      }
+      lua_rawseti(L, -2, i);
+    }
+    lua_rawseti(L, rows, r);
+    lua_settop(L, rows);
+  }
+  if (!many) {
+    lua_rawgeti(L, rows, 1);
+    lua_replace(L, rows);
+  }
+  lua_replace(L, 3);
+  lua_settop(L, 3);
+}
+
 static int conn_exec_driver_sql(lua_State *L) {
   const char *sql;
+  lconn *c = checkconn(L, 1);
   rt_lua_checkarg(L, 2, LUA_TSTRING, "exec_driver_sql");
   sql = lua_tostring(L, 2);
+  lua_settop(L, 3);
+  if (lua_istable(L, 3) && strchr(sql, '%') &&
+      strcmp(c->c.engine->dialect, "sqlite") != 0) {
+    lua_pushnil(L);
+    if (lua_next(L, 3) == 0) goto as_written; /* no parameters */
+    lua_settop(L, 3);
+    pyformat_params(L, strcmp(c->c.engine->dialect, "postgresql") == 0);
+    sql = lua_tostring(L, 2);
+  }
+as_written:
   set_echo_tag("raw sql");
   return run(L, sql, 3, NULL, 0, 3, "exec_driver_sql", NULL, 0);
 }
@@ -1632,7 +1844,7 @@ static int insert_each(lua_State *L, lconn *c, const char *sql,
     int64_t *ids = lua_newuserdatauv(L, sizeof(int64_t) * (size_t)nrows, 0);
     int rc =
         rt_connection_insertmany(&c->c, sql, vals, nparams, nrows, ids, &err);
-    if (rc < 0) return raise_exec(L, &err, sql, orig, src);
+    if (rc < 0) return raise_exec(L, c, &err, sql, orig, src);
     if (rc == 0) {
       lua_createtable(L, nrows, 0);
       for (i = 0; i < nrows; i++) {
@@ -1657,7 +1869,7 @@ static int insert_each(lua_State *L, lconn *c, const char *sql,
     }
     tag_precompiled(L, 1, sql, t0);
     if (rt_connection_execute(&c->c, sql, row, nparams, 0, &cur, &err) != 0)
-      return raise_exec(L, &err, sql, orig, src);
+      return raise_exec(L, c, &err, sql, orig, src);
     id = cur->lastrowid;
     cur->conn->drv->cursor_close(cur);
     if (events) {
@@ -1951,7 +2163,7 @@ static int conn_commit(lua_State *L) {
   if (c->c.closed) return 0;
   if (c->c.in_tx) fire_conn(L, 1, "commit");
   rt_lua_detach_results(c);
-  if (rt_connection_commit(&c->c, &err) != 0) return rt_lua_raise(L, &err);
+  if (rt_connection_commit(&c->c, &err) != 0) return raise_conn(L, c, &err);
   sync_txs(L, 1);
   return 0;
 }
@@ -2056,7 +2268,7 @@ static lconn *begin_tx(lua_State *L) {
                  "autobegin; can't call begin() here unless "
                  "rollback() or commit() is called first.");
   fire_conn(L, 1, "begin");
-  if (rt_connection_begin(&c->c, &err) != 0) rt_lua_raise(L, &err);
+  if (rt_connection_begin(&c->c, &err) != 0) raise_conn(L, c, &err);
   sync_txs(L, 1);
   return c;
 }
@@ -2120,7 +2332,11 @@ static int conn_exec_options(lua_State *L) {
   lua_settop(L, 2);
   lua_pushnil(L);
   while (lua_next(L, 2)) {
-    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+    const char *k;
+    if (lua_type(L, -2) != LUA_TSTRING)
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "execution_options: option names are strings");
+    k = lua_tostring(L, -2);
     if (strcmp(k, "isolation_level") == 0) {
       rt_isolation level;
       if (lua_type(L, -1) != LUA_TSTRING)
@@ -2140,13 +2356,29 @@ static int conn_exec_options(lua_State *L) {
                             "integer");
       c->yield_per = (int)lua_tointeger(L, -1);
       c->stream = 1;
-    } else if (strcmp(k, "compiled_cache") != 0 &&
-               strcmp(k, "logging_token") != 0)
-      return rt_lua_error(L, RT_EARGUMENT,
-                          "execution_options: unknown option '%s'", k);
+    }
     lua_pop(L, 1);
   }
+  /* kept, all of them, for get_execution_options() */
+  if (lua_getiuservalue(L, 1, CONN_UV_OPTS) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, 1, CONN_UV_OPTS);
+  }
+  merge_table(L, 2, -1);
   lua_settop(L, 1);
+  return 1;
+}
+
+/* conn:get_execution_options(): a copy of the options given to it and
+** its engine */
+static int conn_get_execution_options(lua_State *L) {
+  checkconn(L, 1);
+  lua_newtable(L);
+  if (lua_getiuservalue(L, 1, CONN_UV_OPTS) == LUA_TTABLE)
+    merge_table(L, -1, -2);
+  lua_pop(L, 1);
   return 1;
 }
 
@@ -2269,7 +2501,7 @@ static int tx_end(lua_State *L, int commit) {
   rt_lua_detach_results(c);
   if ((commit ? rt_connection_commit(&c->c, &err)
               : rt_connection_rollback(&c->c, &err)) != 0)
-    return rt_lua_raise(L, &err);
+    return raise_conn(L, c, &err);
   sync_txs(L, 1);
   return 0;
 }
@@ -2279,6 +2511,12 @@ static int tx_commit(lua_State *L) {
 }
 
 static int tx_rollback(lua_State *L) {
+  return tx_end(L, 0);
+}
+
+/* tx:close(): SQLAlchemy's Transaction.close(), which rolls back a
+** transaction still active and is a quiet no-op on an ended one. */
+static int tx_close_method(lua_State *L) {
   return tx_end(L, 0);
 }
 
@@ -2572,10 +2810,13 @@ static const luaL_Reg conn_methods[] = {
     {"invalidate", conn_invalidate},
     {"execution_options", conn_exec_options},
     {"get_isolation_level", conn_get_isolation_level},
+    {"get_execution_options", conn_get_execution_options},
     {NULL, NULL}};
 
-static const luaL_Reg tx_methods[] = {
-    {"commit", tx_commit}, {"rollback", tx_rollback}, {NULL, NULL}};
+static const luaL_Reg tx_methods[] = {{"commit", tx_commit},
+                                      {"rollback", tx_rollback},
+                                      {"close", tx_close_method},
+                                      {NULL, NULL}};
 
 static void newmt(lua_State *L, const char *name, const luaL_Reg *methods,
                   lua_CFunction index, lua_CFunction gc, lua_CFunction close,

@@ -62,10 +62,11 @@ struct lresult {
   lresult *next, *prev;
   int ncols;
   int returns_rows;
-  int implicit; /* its rows are an INSERT's implicit RETURNING, not asked */
-  int closed;   /* :close() was called (or the connection closed) */
-  int many;     /* an executemany's (see rt_lua_pushcountresult) */
-  int stream;   /* its rows come as read (stream_results, yield_per) */
+  int implicit;  /* its rows are an INSERT's implicit RETURNING, not asked */
+  int closed;    /* :close() was called (or the connection closed) */
+  int many;      /* an executemany's (see rt_lua_pushcountresult) */
+  int stream;    /* its rows come as read (stream_results, yield_per) */
+  int echo_rows; /* echo="debug": each row read is logged */
   int64_t rowcount, lastrowid;
   /* per column: how to convert (RT_CONV_*); bytes of the row metatable's
   ** key, which uservalue 2 keeps alive */
@@ -170,6 +171,7 @@ static int row_asdict(lua_State *L);
 static int row_tuple(lua_State *L);
 static void drop_ambiguous(lua_State *L, int mt, int t);
 static int ambiguous_error(lua_State *L, const char *name);
+static int mapping_tostring(lua_State *L);
 
 #define ROWMT_SIG 3 /* the objects its columns answer to: see stmt_sig */
 
@@ -290,6 +292,10 @@ static int row_attr(lua_State *L, int tuple) {
   lua_pop(L, 1);
   lua_pushcfunction(L, mapping_call);
   lua_setfield(L, -2, "__call");
+  lua_pushcfunction(L, mapping_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_getmetatable(L, 1);
+  lua_setfield(L, -2, "__rowmt");
   lua_pushvalue(L, 1);
   lua_pushcclosure(L, mapping_index, 1);
   lua_setfield(L, -2, "__index");
@@ -425,6 +431,63 @@ static int row_tostring(lua_State *L) {
     if (parts > 40) lua_concat(L, parts), parts = 1;
   }
   lua_pushstring(L, n == 1 ? ",)" : ")");
+  lua_concat(L, parts + 1);
+  return 1;
+}
+
+/*
+** tostring of a RowMapping (a MappingResult's item or row._mapping):
+** SQLAlchemy's repr, a dict's, `{'x': 1, 'y': 'a'}`, in column order
+** (the metatable's _fields); __rowmt is the rows' metatable, whose
+** conversions tell bytes from text.
+*/
+/* Whether the name on top is also one of the first i-1 in the list at
+** fields. */
+static int seen_before(lua_State *L, int fields, lua_Integer i) {
+  lua_Integer j;
+  for (j = 1; j < i; j++) {
+    int same;
+    lua_rawgeti(L, fields, j);
+    same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 1);
+    if (same) return 1;
+  }
+  return 0;
+}
+
+static int mapping_tostring(lua_State *L) {
+  lua_Integer n, i;
+  int parts = 1, first = 1;
+  const unsigned char *conv;
+  lua_settop(L, 1);
+  lua_getmetatable(L, 1);        /* 2 */
+  lua_getfield(L, 2, "_fields"); /* 3 */
+  lua_getfield(L, 2, "__rowmt"); /* 4 */
+  n = (lua_Integer)lua_rawlen(L, 3);
+  conv = lua_istable(L, 4) ? rowmt_conv(L, 4, n) : NULL;
+  lua_pushliteral(L, "{");
+  for (i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, 3, i) != LUA_TSTRING || seen_before(L, 3, i)) {
+      lua_pop(L, 1); /* no key, or a repeated one: a dict has it once */
+      continue;
+    }
+    if (!first) lua_pushliteral(L, ", "), lua_insert(L, -2), parts++;
+    first = 0;
+    rt_lua_pushrepr(L, -1);
+    lua_pushliteral(L, ": ");
+    lua_rotate(L, -3, 2); /* repr, ": ", name */
+    if (lua_rawget(L, 1) == LUA_TSTRING && conv &&
+        conv[i - 1] == RT_CONV_BYTES) {
+      size_t len;
+      const char *s = lua_tolstring(L, -1, &len);
+      rt_lua_push_pyrepr(L, s, len, 1);
+    } else
+      rt_lua_pushrepr(L, -1);
+    lua_remove(L, -2);
+    parts += 3;
+    if (parts > 40) lua_concat(L, parts), parts = 1;
+  }
+  lua_pushliteral(L, "}");
   lua_concat(L, parts + 1);
   return 1;
 }
@@ -1126,6 +1189,86 @@ static void set_resultmt(lua_State *L) {
   lua_setmetatable(L, -2);
 }
 
+/*
+** echo="debug" logs a result's column names ("Col") and each row read
+** ("Row"), as SQLAlchemy's engine logger does at DEBUG, each value as its
+** repr with the middle of one longer than 300 characters left out.
+*/
+static void echo_line(lua_State *L, const char *what) {
+  size_t n;
+  const char *s = lua_tolstring(L, -1, &n);
+  printf("DEBUG retort.engine.Engine %s ", what);
+  fwrite(s, 1, n, stdout);
+  putchar('\n');
+  fflush(stdout);
+  lua_pop(L, 1);
+}
+
+/* Replace the repr on top by its SQLAlchemy-truncated form. */
+static void truncate_repr(lua_State *L) {
+  size_t n;
+  const char *s = lua_tolstring(L, -1, &n);
+  if (n <= 300) return;
+  lua_pushlstring(L, s, 150);
+  lua_pushfstring(L, " ... (%d characters truncated) ... ", (int)(n - 300));
+  lua_pushlstring(L, s + n - 150, 150);
+  lua_concat(L, 3);
+  lua_remove(L, -2);
+}
+
+/* Join the n reprs on top into a tuple's repr, which replaces them. */
+static void concat_tuple(lua_State *L, int n) {
+  int i, base = lua_gettop(L) - n;
+  luaL_Buffer b;
+  luaL_checkstack(L, 4, NULL);
+  luaL_buffinit(L, &b);
+  luaL_addchar(&b, '(');
+  for (i = 1; i <= n; i++) {
+    if (i > 1) luaL_addstring(&b, ", ");
+    lua_pushvalue(L, base + i);
+    luaL_addvalue(&b);
+  }
+  luaL_addstring(&b, n == 1 ? ",)" : ")");
+  luaL_pushresult(&b);
+  lua_replace(L, base + 1);
+  lua_settop(L, base + 1);
+}
+
+static void echo_columns(lua_State *L, rt_cursor *cur) {
+  int i;
+  luaL_checkstack(L, cur->ncols + 4, NULL);
+  for (i = 0; i < cur->ncols; i++) {
+    const char *name = cur->conn->drv->colname(cur, i);
+    lua_pushstring(L, name ? name : "");
+    rt_lua_pushrepr(L, -1);
+    lua_remove(L, -2);
+  }
+  concat_tuple(L, cur->ncols);
+  echo_line(L, "Col");
+}
+
+static void push_col(lua_State *L, lresult *r, int i);
+
+/* Log the row just stepped to. */
+static void echo_row(lua_State *L, lresult *r) {
+  int i;
+  luaL_checkstack(L, r->ncols + 4, NULL);
+  for (i = 0; i < r->ncols; i++) {
+    push_col(L, r, i);
+    if (lua_type(L, -1) == LUA_TSTRING && r->conv &&
+        r->conv[i] == RT_CONV_BYTES) {
+      size_t len;
+      const char *s = lua_tolstring(L, -1, &len);
+      rt_lua_push_pyrepr(L, s, len, 1);
+    } else
+      rt_lua_pushrepr(L, -1);
+    lua_remove(L, -2);
+    truncate_repr(L);
+  }
+  concat_tuple(L, r->ncols);
+  echo_line(L, "Row");
+}
+
 lresult *rt_lua_newresult(lua_State *L) {
   lresult *r = lua_newuserdatauv(L, sizeof *r, 5);
   memset(r, 0, sizeof *r);
@@ -1152,6 +1295,10 @@ void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
   if (!r->returns_rows) {
     release_cursor(r);
     return;
+  }
+  if (conn->echo && *conn->echo == 2) {
+    r->echo_rows = 1;
+    echo_columns(L, cur);
   }
   r->owner = conn;
   r->next = conn->results;
@@ -1317,6 +1464,7 @@ static int step_row(lua_State *L, lresult *r) {
     release_cursor(r);
     return 0;
   }
+  if (r->echo_rows) echo_row(L, r);
   return 1;
 }
 
@@ -1580,7 +1728,13 @@ void rt_lua_result_setpk(lua_State *L, int ridx, int plan) {
         lua_rawgeti(L, row, 1); /* a column whose key is not its name */
         lua_rawseti(L, row - 1, autoinc);
       }
-      lua_pop(L, 1);
+      /* the row RETURNING gave is also returned_defaults, as
+      ** SQLAlchemy's (unless return_defaults() asked for its own) */
+      if (lua_getiuservalue(L, ridx, 5) == LUA_TNIL) {
+        lua_pushvalue(L, row);
+        lua_setiuservalue(L, ridx, 5);
+      }
+      lua_pop(L, 2);
     } else if (autoinc) {
       lua_pushnil(L);
       lua_rawseti(L, -2, autoinc);
@@ -1652,6 +1806,10 @@ static void push_mapping_mt(lua_State *L, int idx) {
     lua_pushvalue(L, -2);
     lua_pushcclosure(L, mappingitem_index, 1);
     lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, mapping_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "__rowmt");
     lua_pushvalue(L, -1);
     lua_setfield(L, -3, "__mapping");
   }
@@ -1770,16 +1928,35 @@ static void push_unique_key(lua_State *L, int item) {
   luaL_pushresult(&b);
 }
 
+/* The seen table's key for unique(strategy)'s function. */
+static const char unique_strategy = 0;
+
+/* The unique key of the item at `item`: the strategy's answer for it when
+** the seen table has one (SQLAlchemy calls it with the Row, or with the
+** value of a ScalarResult), else the item's own. */
+static void push_item_key(lua_State *L, int item, int seen) {
+  item = lua_absindex(L, item);
+  if (lua_rawgetp(L, seen, &unique_strategy) != LUA_TFUNCTION) {
+    lua_pop(L, 1);
+    push_unique_key(L, item);
+    return;
+  }
+  lua_pushvalue(L, item);
+  lua_call(L, 1, 1);
+  push_unique_key(L, -1);
+  lua_remove(L, -2);
+}
+
 /* Whether the item on top is new to the seen table (which then records
 ** it); an item seen before is popped. */
 static int first_sighting(lua_State *L, int seen) {
-  push_unique_key(L, -1);
+  push_item_key(L, -1, seen);
+  lua_pushvalue(L, -1);
   if (lua_rawget(L, seen) != LUA_TNIL) {
-    lua_pop(L, 2);
+    lua_pop(L, 3);
     return 0;
   }
   lua_pop(L, 1);
-  push_unique_key(L, -1);
   lua_pushboolean(L, 1);
   lua_rawset(L, seen);
   return 1;
@@ -1827,15 +2004,19 @@ static int next_item(lua_State *L, int idx) {
   return 0;
 }
 
-/* result:unique(): filter out items already returned; returns self. */
+/* result:unique([strategy]): filter out items already returned, or
+** whose strategy(item) was returned for one before; returns self. */
 static int res_unique(lua_State *L) {
   base_result(L, 1);
-  if (!lua_isnoneornil(L, 2))
-    return rt_lua_error(L, RT_EARGUMENT,
-                        "unique: a strategy function is not supported");
-  lua_settop(L, 1);
+  if (!lua_isnoneornil(L, 2)) rt_lua_checkarg(L, 2, LUA_TFUNCTION, "unique");
+  lua_settop(L, 2);
   lua_newtable(L);
+  if (!lua_isnil(L, 2)) {
+    lua_pushvalue(L, 2);
+    lua_rawsetp(L, -2, &unique_strategy);
+  }
   lua_setiuservalue(L, 1, seen_uv(L, 1));
+  lua_settop(L, 1);
   return 1;
 }
 
@@ -2816,6 +2997,10 @@ static int res_index(lua_State *L) {
     lua_createtable(L, 1, 0);
     lua_insert(L, -2);
     lua_rawseti(L, -2, 1);
+  } else if (strcmp(k, "is_insert") == 0) {
+    /* true for an insert() construct's result (which keeps its primary
+    ** keys), as SQLAlchemy's: textual INSERTs are not */
+    lua_pushboolean(L, lua_getiuservalue(L, 1, 4) == LUA_TTABLE);
   } else if (strcmp(k, "closed") == 0)
     lua_pushboolean(L, r->closed); /* exhausted is not closed */
   else if (strcmp(k, "t") == 0 && toresult(L, 1))

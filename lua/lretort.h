@@ -209,6 +209,7 @@ typedef struct lconn {
   int savepoint_seq;
   int commit_on_close;     /* engine:begin() without a function */
   const int *events;       /* its Engine's: listeners are set */
+  const int *echo;         /* its Engine's echo: 2 is "debug" (rows too) */
   rt_lua_plan_memo plan;   /* the statement run last and its plan */
   rt_lua_rowmt_memo rowmt; /* the row metatable of its last result */
 } lconn;

@@ -586,7 +586,7 @@ static int l_not(lua_State *L) {
 /* (*marked: whether an operand may be annotated, see keep_marks) */
 static int compare_plain(lua_State *L, int op, const char *fname, int *marked) {
   int ann1 = 1, ann2;
-  rt_node *l = boxof(L, 1, &ann1), *r;
+  rt_node *l = boxof(L, 1, &ann1), *r = NULL;
   lnode *ud;
   int t2 = lua_type(L, 2), isnull;
   if (!l) l = lsql_checknode(L, 1, fname);
@@ -602,20 +602,26 @@ static int compare_plain(lua_State *L, int op, const char *fname, int *marked) {
     *marked = ann1;
     return 1;
   }
-  if (t2 == LUA_TUSERDATA && (r = boxof(L, 2, &ann2)) != NULL) {
+  /* null(), true_() and false_() compare as nil and the booleans do */
+  if (t2 == LUA_TUSERDATA && (r = boxof(L, 2, &ann2)) != NULL &&
+      r->kind != RT_N_NULL && r->kind != RT_N_TRUE && r->kind != RT_N_FALSE) {
     ud = RESULT(L);
     SETRESULT(L, ud, rt_binary(op, rt_ref(l), rt_ref(r)));
     *marked = ann1 || ann2;
     return 1;
   }
-  isnull = t2 == LUA_TNONE || t2 == LUA_TNIL || rt_lua_isnull(L, 2);
-  if (isnull || lua_type(L, 2) == LUA_TBOOLEAN) {
-    int k = isnull ? RT_N_NULL : lua_toboolean(L, 2) ? RT_N_TRUE : RT_N_FALSE;
+  isnull = t2 == LUA_TNONE || t2 == LUA_TNIL || rt_lua_isnull(L, 2) ||
+           (r && r->kind == RT_N_NULL);
+  if (isnull || lua_type(L, 2) == LUA_TBOOLEAN || r) {
+    int k = isnull                ? RT_N_NULL
+            : r                   ? r->kind
+            : lua_toboolean(L, 2) ? RT_N_TRUE
+                                  : RT_N_FALSE;
     if (op != RT_OP_EQ && op != RT_OP_NE && op != RT_OP_IS && op != RT_OP_ISNOT)
       return rt_lua_error(L, RT_EARGUMENT,
-                          "%s: Only '=', '!=', 'is_()', 'is_not()' operators "
-                          "can be used with None/True/False",
-                          fname);
+                          "Only '=', '!=', 'is_()', 'is_not()', "
+                          "'is_distinct_from()', 'is_not_distinct_from()' "
+                          "operators can be used with None/True/False");
     if (isnull)
       op = (op == RT_OP_EQ || op == RT_OP_IS) ? RT_OP_IS : RT_OP_ISNOT;
     ud = RESULT(L);

@@ -389,6 +389,9 @@ int rt_lua_result_conv(const rt_type *t, int postgresql) {
     return t->upper == RT_UP_TINYINT ? RT_CONV_INT : RT_CONV_NONE;
   case RT_TY_STRING:
     return t->upper == RT_UP_SET ? RT_CONV_SET : RT_CONV_NONE;
+  case RT_TY_LARGEBINARY: /* bytes whatever the driver says (a literal's
+                          ** column on SQLite has no declared type) */
+    return RT_CONV_BYTES;
   default:
     return RT_CONV_NONE;
   }

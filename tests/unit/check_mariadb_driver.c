@@ -360,13 +360,13 @@ START_TEST(executemany_bulk_and_errors) {
   ck_assert_int_eq(err.kind, RT_EPROGRAMMING);
   ck_assert_str_eq(err.code, "1146");
   ck_assert_str_eq(err.message, "Table 'retort_test.rt_nope' doesn't exist");
-  /* NOT NULL and out of range */
+  /* NOT NULL (an OperationalError to mysqlclient) and out of range */
   rows[0] = rt_vnull();
   ck_assert_int_eq(rt_connection_execute(&c,
                                          "INSERT INTO rt_many (x) VALUES (?)",
                                          rows, 1, 0, &cur, &err),
                    -1);
-  ck_assert_int_eq(err.kind, RT_EINTEGRITY);
+  ck_assert_int_eq(err.kind, RT_EOPERATIONAL);
   ck_assert_str_eq(err.code, "1048");
   rows[0] = rt_vint(INT64_MAX);
   ck_assert_int_eq(rt_connection_execute(&c,
