@@ -56,12 +56,26 @@ void rt_schema_push(lua_State *L, const char *name) {
 }
 
 int rt_schema_bind(lua_State *L) {
+  /* The global session is made on its first read, so that a script's
+  ** own first Session is number 1 as in SQLAlchemy (its hash_key shows
+  ** in messages) unless the script reads `session` first. */
   static const char code[] =
       "local make_db = ...\n"
-      "if type(session) == 'table' or type(session) == 'userdata' then\n"
-      "  pcall(function() session:close() end)\n"
+      "local old = rawget(_G, 'session')\n"
+      "if type(old) == 'table' or type(old) == 'userdata' then\n"
+      "  pcall(function() old:close() end)\n"
       "end\n"
-      "session = orm.Session(engine)\n"
+      "rawset(_G, 'session', nil)\n"
+      "local mt = getmetatable(_G)\n"
+      "if mt == nil then mt = {}; setmetatable(_G, mt) end\n"
+      "if mt.__index == nil then\n"
+      "  mt.__index = function(t, k)\n"
+      "    if k ~= 'session' or rawget(t, 'engine') == nil then return nil end\n"
+      "    local s = orm.Session(rawget(t, 'engine'))\n"
+      "    rawset(t, 'session', s)\n"
+      "    return s\n"
+      "  end\n"
+      "end\n"
       "db = make_db(engine)\n";
   if (luaL_loadbuffer(L, code, sizeof code - 1, "=(shell)") != LUA_OK) {
     rt_shell_report(L);

@@ -872,6 +872,8 @@ local function complete_lua(text)
   local set = {}
   if path == nil then
     for k in pairs(_G) do if type(k) == "string" then set[k] = true end end
+    -- (the global session is made on its first read: shell/schema.c)
+    if rawget(_G, "engine") ~= nil then set.session = true end
     for _, k in ipairs(lua_keywords) do set[k] = true end
     return matching(set, "", text), ""
   end
