@@ -562,12 +562,16 @@ local function emit_assoc(s, conn, list, kind)
       if kind == "insert" then
         stmt = sa.insert(r.secondary)
       else
+        -- (the conditions in the association table's column order, as
+        -- SQLAlchemy's, whichever side of the pair wrote the rows)
+        local used = {}
+        for _, q in ipairs(r.sec_local) do used[q[1].key] = true end
+        for _, q in ipairs(r.sec_remote) do used[q[1].key] = true end
         stmt = sa.delete(r.secondary)
-        for _, q in ipairs(r.sec_local) do
-          stmt = stmt:where(q[1]:eq(sa.bindparam(q[1].key)))
-        end
-        for _, q in ipairs(r.sec_remote) do
-          stmt = stmt:where(q[1]:eq(sa.bindparam(q[1].key)))
+        for _, col in ipairs(r.secondary.columns) do
+          if used[col.key] then
+            stmt = stmt:where(col:eq(sa.bindparam(col.key)))
+          end
         end
       end
       local count = run_batch(s, conn, stmt, rows)

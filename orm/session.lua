@@ -1134,6 +1134,10 @@ local function ident_values(m, ident)
     return {ident}
   end
   if ident[1] == nil then
+    -- (a count that does not fit is told before a name that does not)
+    local n = 0
+    for _ in pairs(ident) do n = n + 1 end
+    if n ~= #m.pk_index then bad_ident(m) end
     local vals = {}
     for k, i in ipairs(m.pk_index) do
       vals[k] = ident[m.keys[i]]

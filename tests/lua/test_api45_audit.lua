@@ -1,0 +1,145 @@
+-- API.md sections 4 and 5 (mapping; instances and the Session) in
+-- combinations the other tests leave out, each checked against
+-- SQLAlchemy 1.4.46: statements in order, object states, identity map
+-- contents and error kinds and messages.
+local T = require "testing"
+
+local function capture(engine)
+  local log = {}
+  orm.event.listen(engine, "before_cursor_execute",
+    function(_, _, sql)
+      log[#log + 1] = T.norm((sql:gsub("%s+", " "):gsub('[`"]', ""))) end)
+  return log
+end
+
+local function state(o)
+  local i = orm.inspect(o)
+  for _, k in ipairs({"transient", "pending", "persistent", "deleted",
+                      "detached"}) do
+    if i[k] then return k end
+  end
+end
+
+-- whether a set of names (a list or a table keyed by name) holds k
+local function has(set, k)
+  for i, v in pairs(set) do
+    if i == k or v == k then return true end
+  end
+  return false
+end
+
+local function schema()
+  local Base = orm.declarative_base()
+  local M = {Base = Base}
+  local assoc = Table("a45_ut", Base.metadata,
+    Column("uid", Integer, ForeignKey("a45_user.id"), {primary_key = true}),
+    Column("tid", Integer, ForeignKey("a45_tag.id"), {primary_key = true}))
+  M.User = Base:class "User" {
+    __tablename__ = "a45_user",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    name = Column(String(30)),
+    tags = relationship("Tag", {secondary = assoc, backref = "users"}),
+  }
+  M.Tag = Base:class "Tag" {
+    __tablename__ = "a45_tag",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    name = Column(String(30)),
+  }
+  M.K = Base:class "K" {
+    __tablename__ = "a45_k",
+    a = Column(Integer, {primary_key = true, autoincrement = false}),
+    b = Column(String(5), {primary_key = true}),
+    v = Column(String(5)),
+  }
+  return M
+end
+
+for _, db in ipairs(T.databases()) do
+  local M = schema()
+  local User, Tag, K = M.User, M.Tag, M.K
+  local engine = create_engine(db.url)
+  M.Base.metadata:drop_all(engine)
+  M.Base.metadata:create_all(engine)
+  local log = capture(engine)
+  local pfx = db.name .. ": "
+
+  local function wipe()
+    engine:begin(function(conn)
+      for _, t in ipairs({"a45_ut", "a45_user", "a45_tag", "a45_k"}) do
+        conn:execute(delete(M.Base.metadata.tables[t]))
+      end
+    end)
+    T.clear(log)
+  end
+
+  T.test(pfx .. "association rows deleted from either side: table order",
+         function()
+    wipe()
+    local s <close> = orm.Session(engine)
+    local t1, t2 = Tag{id = 1, name = "t1"}, Tag{id = 2, name = "t2"}
+    local u = User{id = 1, name = "a", tags = {t1, t2}}
+    s:add(u)
+    s:commit()
+    -- the backref side loaded, then the forward side changed
+    T.eq(#t1.users, 1)
+    u.tags:remove(t1)
+    T.eq(#t1.users, 0)
+    T.clear(log)
+    s:flush()
+    T.eq(log, {"DELETE FROM a45_ut WHERE a45_ut.uid = ? AND a45_ut.tid = ?"})
+    -- the backref side changed
+    t2.users:remove(u)
+    T.clear(log)
+    s:flush()
+    T.eq(log, {"DELETE FROM a45_ut WHERE a45_ut.uid = ? AND a45_ut.tid = ?"})
+    s:commit()
+  end)
+
+  T.test(pfx .. "get() of a key table with too few names: the count error",
+         function()
+    wipe()
+    local s <close> = orm.Session(engine)
+    s:add(K{a = 1, b = "x", v = "v"})
+    s:commit()
+    T.eq(s:get(K, {a = 1, b = "x"}).v, "v")
+    local e = T.raises("InvalidRequestError", function() s:get(K, {a = 1}) end)
+    T.eq(e.message, "Incorrect number of values in identifier to formulate " ..
+         "primary key for session.get(); primary key columns are " ..
+         "'a45_k.a','a45_k.b'")
+    e = T.raises("InvalidRequestError",
+                 function() s:get(K, {a = 1, c = "x"}) end)
+    T.eq(e.message, "Incorrect names of values in identifier to formulate " ..
+         "primary key for session.get(); primary key attribute names are " ..
+         "'a','b' (synonym names are also accepted)")
+  end)
+
+  T.test(pfx .. "a savepoint's rollback expires what it changed and deleted",
+         function()
+    wipe()
+    local s <close> = orm.Session(engine)
+    local u1 = User{id = 1, name = "a"}
+    s:add(u1)
+    s:commit()
+    u1.name = "b"
+    local sp = s:begin_nested()
+    local u2 = User{id = 2, name = "c"}
+    s:add(u2)
+    u1.name = "c"
+    s:delete(u1)
+    s:flush()
+    T.eq(state(u1), "deleted")
+    sp:rollback()
+    T.eq(state(u1), "persistent")
+    T.eq(state(u2), "transient")
+    T.ok(has(orm.inspect(u1).unloaded, "name"))
+    T.clear(log)
+    -- the value the savepoint began with, loaded again
+    T.eq(u1.name, "b")
+    T.eq(log, {"SELECT a45_user.id AS a45_user_id, a45_user.name AS " ..
+               "a45_user_name FROM a45_user WHERE a45_user.id = ?"})
+    s:rollback()
+    T.eq(u1.name, "a")
+  end)
+end
+
+T.done()
