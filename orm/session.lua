@@ -79,6 +79,8 @@ function orm.Session(bind, opts)
     _conn = false, _begun = false, _sp_pending = false,
     _no_autoflush = false, _idmap_of = false,
   }, SessionMT)
+  -- (info = {...}: the first entries of the session's info table)
+  if opts.info ~= nil then rawset(s, "_info_from", opts.info) end
   sessions[s.id] = s
   return s
 end
@@ -142,10 +144,43 @@ end
 -- (a session per lookup asks the same engine each time)
 local connect_of = setmetatable({}, {__mode = "k"})
 
+-- A session with nothing to run on: SQLAlchemy's get_bind() names what
+-- it looked for a bind on (a mapper, a statement), else the session.
+local function unbound(m, clause)
+  if m then
+    raise("UnboundExecutionError", "Could not locate a bind configured " ..
+          "on mapper " .. tostring(m) .. ", SQL expression or this Session.")
+  elseif clause then
+    raise("UnboundExecutionError", "Could not locate a bind configured " ..
+          "on SQL expression or this Session.")
+  end
+  raise("UnboundExecutionError", "This session is not bound to a single " ..
+        "Engine or Connection, and no context was provided to locate a " ..
+        "binding.")
+end
+
+-- whether s is a plain session with no bind and no connection yet (a
+-- session class with a connection() of its own finds its binds itself)
+local function is_unbound(s)
+  return s.bind == nil and not s._conn and s.connection == Session.connection
+end
+I.is_unbound = is_unbound
+I.unbound = unbound
+
+function Session:get_bind(mapper)
+  if self.bind == nil then
+    local m = mapper
+    if m ~= nil and rawget(m, "__mapper__") then m = rawget(m, "__mapper__") end
+    unbound(m)
+  end
+  return self.bind
+end
+
 function Session:connection()
   check_active(self)
   if not self._conn then
     local bind = self.bind
+    if bind == nil then unbound() end
     local connect = connect_of[bind]
     if connect == nil then
       connect = bind.connect or false
@@ -550,6 +585,11 @@ function Session:flush()
      next(self._deleted) == nil and next(self._reldirty) == nil then return end
   self:_check_active()
   session_event(self, "before_flush", nil, nil)
+  if is_unbound(self) then
+    local obj = next(self._new) or next(self._dirty) or next(self._deleted) or
+                next(self._reldirty)
+    unbound(mapper_of(obj), true)
+  end
   local conn = self:connection()
   local prev_noflush = self._no_autoflush
   self._no_autoflush = true
@@ -1043,6 +1083,15 @@ function Session:execute(stmt, params, opts)
   -- (a statement without options of its own keeps those given)
   if I.stmt_opts[stmt] then opts = I.exec_options(stmt, opts) end
   if kind == "select" or kind == "compound" then autoflush(self) end
+  if is_unbound(self) then
+    -- (named by the statement's first entity, as SQLAlchemy's does)
+    local ok, ents = pcall(I.entities_of, stmt)
+    local m
+    for _, e in ipairs(ok and ents or EMPTY_LIST) do
+      if e.mapper then m = e.mapper; break end
+    end
+    unbound(m, true)
+  end
   if kind == "update" or kind == "delete" then
     return I.bulk_dml(self, self:connection(), stmt, params, opts)
   end
@@ -1538,6 +1587,20 @@ SessionMT.__index = C.method_index(Session, function(s, k)
     return objlist(s._deleted)
   elseif k == "no_autoflush" then
     return no_autoflush(s)
+  elseif k == "is_active" then
+    -- (false from a failed flush until rollback(), as SQLAlchemy's: the
+    -- innermost transaction is then inactive)
+    if rawget(s, "_failed") then return false end
+    local top = s._txs[#s._txs]
+    return not (top and top.failed)
+  elseif k == "info" then
+    -- a table of the user's own, made on first use
+    local info = {}
+    for ik, iv in pairs(rawget(s, "_info_from") or EMPTY_LIST) do
+      info[ik] = iv
+    end
+    rawset(s, "info", info)
+    return info
   elseif k == "identity_map" then
     local out = {}
     for _, obj in ipairs(all_objects(s)) do out[#out + 1] = obj end

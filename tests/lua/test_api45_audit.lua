@@ -140,6 +140,54 @@ for _, db in ipairs(T.databases()) do
     s:rollback()
     T.eq(u1.name, "a")
   end)
+
+  T.test(pfx .. "is_active, info and get_bind", function()
+    wipe()
+    local s <close> = orm.Session(engine, {info = {a = 1}})
+    T.eq(s.is_active, true)
+    T.eq(s.info.a, 1)
+    s.info.b = 2
+    T.eq(s.info.b, 2)
+    T.eq(next(orm.Session(engine).info), nil)
+    T.ok(s:get_bind() == engine)
+    T.ok(s:get_bind(User) == engine)
+    s:add(K{a = 1, b = "x"})
+    s:commit()
+    s:add(K{a = 1, b = "x"})
+    T.raises("IntegrityError", function() s:commit() end)
+    -- inactive from the failed flush until rollback()
+    T.eq(s.is_active, false)
+    s:rollback()
+    T.eq(s.is_active, true)
+  end)
 end
+
+T.test("a session without a bind: UnboundExecutionError", function()
+  local M = schema()
+  local User = M.User
+  local s = orm.Session()
+  local function msg(fn)
+    local e = T.raises("UnboundExecutionError", fn)
+    T.ok(e:isa("InvalidRequestError"))
+    return e.message
+  end
+  local MAPPER = "Could not locate a bind configured on mapper mapped " ..
+                 "class User->a45_user, SQL expression or this Session."
+  T.eq(msg(function() s:execute(select(User)) end), MAPPER)
+  T.eq(msg(function() s:execute(text("select 1")) end),
+       "Could not locate a bind configured on SQL expression or this " ..
+       "Session.")
+  T.eq(msg(function() s:query(User):all() end), MAPPER)
+  T.eq(msg(function() s:get(User, 1) end), MAPPER)
+  T.eq(msg(function() s:get_bind(User) end), MAPPER)
+  T.eq(msg(function() s:get_bind() end),
+       "This session is not bound to a single Engine or Connection, and " ..
+       "no context was provided to locate a binding.")
+  T.eq(msg(function() s:connection() end),
+       "This session is not bound to a single Engine or Connection, and " ..
+       "no context was provided to locate a binding.")
+  s:add(User{id = 1, name = "x"})
+  T.eq(msg(function() s:flush() end), MAPPER)
+end)
 
 T.done()
