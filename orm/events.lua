@@ -207,9 +207,11 @@ end
 -- relationship attribute events (from orm/collections.lua): the
 -- arguments end with the initiator's place
 local rel_ops = {set = "replace", append = "append", remove = "remove"}
-local function rel_event(r, name, list, ...)
+local function rel_event(r, name, list, cause, ...)
   local args = table.pack(...)
-  args[args.n] = setmetatable({key = r.key, op = rel_ops[name]}, Initiator)
+  -- (a change that follows another through a backref has its initiator)
+  args[args.n] = setmetatable(cause and {key = cause[1], op = cause[2]} or
+                              {key = r.key, op = rel_ops[name]}, Initiator)
   for i = 1, #list do list[i](table.unpack(args, 1, args.n)) end
 end
 

@@ -313,19 +313,23 @@ function Session:flush(...)
   end
   local prev = self._no_autoflush
   self._no_autoflush = true
-  local ok, err = pcall(function(...)
-    if maybe[self] and not self.shard_chooser then
-      for obj in pairs(self._dirty) do
-        local m = mapper_of(obj)
-        if C.lifecycle(obj) == "persistent" and pk_expired(obj, m) then
-          local _ = obj[m.keys[m.pk_index[1]]]
-        end
-      end
-    end
-    return base_flush(self, ...)
-  end, ...)
+  local ok, err = pcall(base_flush, self, ...)
   self._no_autoflush = prev
   if not ok then error(err, 0) end
+end
+
+-- The objects a flush updates whose key is expired load it (with their
+-- other expired attributes) as SQLAlchemy's do: one mapper at a time,
+-- after its before_update listeners and before its UPDATEs, so the
+-- SELECTs come between the statements of the mappers before and after.
+function I.load_expired_keys(s, objs)
+  if not maybe[s] or s.shard_chooser then return end
+  for _, obj in ipairs(objs) do
+    local m = mapper_of(obj)
+    if C.lifecycle(obj) == "persistent" and pk_expired(obj, m) then
+      local _ = obj[m.keys[m.pk_index[1]]]
+    end
+  end
 end
 
 -- refresh(obj [, attrs]): the named column attributes (or all of them)

@@ -450,9 +450,11 @@ local emit_saves_impl
 local function emit_saves(s, conn, m, sv, syncs, done, all_syncs)
   if ev.mapper then
     I.save_events(m, "before", conn, sv)
+    I.load_expired_keys(s, sv.upd)
     emit_saves_impl(s, conn, m, sv, syncs, done, all_syncs)
     return I.save_events(m, "after", conn, sv)
   end
+  I.load_expired_keys(s, sv.upd)
   return emit_saves_impl(s, conn, m, sv, syncs, done, all_syncs)
 end
 

@@ -45,6 +45,13 @@ local function schema()
     id = Column(Integer, {primary_key = true, autoincrement = false}),
     name = Column(String(30)),
   }
+  M.Note = Base:class "Note" {
+    __tablename__ = "a45_note",
+    id = Column(Integer, {primary_key = true, autoincrement = false}),
+    body = Column(String(30)),
+    user_id = Column(Integer, ForeignKey("a45_user.id")),
+    user = relationship("User", {backref = "notes"}),
+  }
   M.K = Base:class "K" {
     __tablename__ = "a45_k",
     a = Column(Integer, {primary_key = true, autoincrement = false}),
@@ -56,7 +63,7 @@ end
 
 for _, db in ipairs(T.databases()) do
   local M = schema()
-  local User, Tag, K = M.User, M.Tag, M.K
+  local User, Tag, K, Note = M.User, M.Tag, M.K, M.Note
   local engine = create_engine(db.url)
   M.Base.metadata:drop_all(engine)
   M.Base.metadata:create_all(engine)
@@ -65,7 +72,8 @@ for _, db in ipairs(T.databases()) do
 
   local function wipe()
     engine:begin(function(conn)
-      for _, t in ipairs({"a45_ut", "a45_user", "a45_tag", "a45_k"}) do
+      for _, t in ipairs({"a45_ut", "a45_note", "a45_user", "a45_tag",
+                          "a45_k"}) do
         conn:execute(delete(M.Base.metadata.tables[t]))
       end
     end)
@@ -159,6 +167,70 @@ for _, db in ipairs(T.databases()) do
     T.eq(s.is_active, false)
     s:rollback()
     T.eq(s.is_active, true)
+  end)
+
+  T.test(pfx .. "expired keys load mapper by mapper inside the flush",
+         function()
+    wipe()
+    local s <close> = orm.Session(engine)
+    local u = User{id = 1, name = "a"}
+    local n = Note{id = 1, body = "x", user = u}
+    s:add(u)
+    s:commit()
+    local evs = {}
+    orm.event.listen(s, "before_flush", function() evs[#evs + 1] = "bf" end)
+    orm.event.listen(s, "after_begin", function() evs[#evs + 1] = "ab" end)
+    u.name = "b"
+    n.body = "y"
+    T.clear(log)
+    s:flush()
+    -- (after before_flush, as SQLAlchemy's: the flush begins the
+    -- transaction)
+    T.eq(evs, {"bf", "ab"})
+    T.eq(log, {
+      "SELECT a45_user.id AS a45_user_id FROM a45_user WHERE a45_user.id = ?",
+      "UPDATE a45_user SET name=? WHERE a45_user.id = ?",
+      "SELECT a45_note.id AS a45_note_id, a45_note.user_id AS " ..
+      "a45_note_user_id FROM a45_note WHERE a45_note.id = ?",
+      "UPDATE a45_note SET body=? WHERE a45_note.id = ?"})
+    s:commit()
+  end)
+
+  T.test(pfx .. "relationship set events: NO_VALUE, the backref's initiator",
+         function()
+    wipe()
+    local log2 = {}
+    local function nm(o)
+      if o == nil then return "None" end
+      if rawequal(o, orm.NO_VALUE) then return "NO_VALUE" end
+      return o.__class__.__name__
+    end
+    orm.event.listen(Note.user, "set", function(_, v, old, i)
+      log2[#log2 + 1] = table.concat({"set", nm(v), nm(old), i.key, i.op}, " ")
+    end)
+    orm.event.listen(User.notes, "append", function(_, v, i)
+      log2[#log2 + 1] = table.concat({"append", nm(v), i.key, i.op}, " ")
+    end)
+    orm.event.listen(User.notes, "remove", function(_, v, i)
+      log2[#log2 + 1] = table.concat({"remove", nm(v), i.key, i.op}, " ")
+    end)
+    local n = Note{id = 1}
+    n.user = nil
+    n.user = User{id = 1}
+    local u2 = User{id = 2}
+    u2.notes:append(Note{id = 2})
+    n.user = u2
+    u2.notes:remove(n)
+    T.eq(log2, {"set None NO_VALUE user replace",
+                "append Note user replace",
+                "set User None user replace",
+                "set User NO_VALUE notes append",
+                "append Note notes append",
+                "remove Note user replace",
+                "append Note user replace",
+                "set User User user replace",
+                "set None User notes remove",
+                "remove Note notes remove"})
   end)
 end
 
