@@ -55,6 +55,7 @@ static const struct {
     [RT_ENOFOREIGNKEYS] = {"NoForeignKeysError", RT_EARGUMENT},
     [RT_EAMBIGUOUSFKS] = {"AmbiguousForeignKeysError", RT_EARGUMENT},
     [RT_EUNBOUND] = {"UnboundExecutionError", RT_EINVALIDREQUEST},
+    [RT_ELOADERSTRATEGY] = {"LoaderStrategyException", RT_EINVALIDREQUEST},
 };
 
 int rt_error_setv(rt_error *err, rt_errkind kind, const char *fmt, va_list ap) {

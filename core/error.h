@@ -52,6 +52,7 @@ typedef enum rt_errkind {
   RT_ENOFOREIGNKEYS,    /* NoForeignKeysError: no join condition */
   RT_EAMBIGUOUSFKS,     /* AmbiguousForeignKeysError: several fit */
   RT_EUNBOUND,          /* UnboundExecutionError: a session with no bind */
+  RT_ELOADERSTRATEGY,   /* LoaderStrategyException: no such lazy= value */
   RT_ERRKIND_COUNT
 } rt_errkind;
 

@@ -227,6 +227,12 @@ hooks.modified = C.modified_hook(sessions)
 
 local function checkobj(obj)
   if not C.isinstance(obj) then
+    -- (a mapped class given for one of its instances is told so)
+    if type(obj) == "table" and rawget(obj, "__mapper__") then
+      raise("UnmappedInstanceError", "Class 'DeclarativeMeta' is not " ..
+            "mapped; was a class (" .. tostring(rawget(obj, "__name__")) ..
+            ") supplied where an instance was required?")
+    end
     raise("UnmappedInstanceError", "Class '" .. type(obj) .. "' is not mapped")
   end
   return obj

@@ -262,4 +262,116 @@ T.test("a session without a bind: UnboundExecutionError", function()
   T.eq(msg(function() s:flush() end), MAPPER)
 end)
 
+-- a mapping that SQLAlchemy refuses, with its error kind and message
+local function refused(kind, msg, body)
+  local B = orm.declarative_base()
+  local e = T.raises(kind, function()
+    body(B)
+    B.registry:configure()
+  end)
+  T.eq(e.message, msg)
+end
+
+T.test("mappings refused: foreign key paths, cascades, strategies",
+       function()
+  refused("NoForeignKeysError",
+    "Could not determine join condition between parent/child tables on " ..
+    "relationship U.a - there are no foreign keys linking these tables.  " ..
+    "Ensure that referencing columns are associated with a ForeignKey or " ..
+    "ForeignKeyConstraint, or specify a 'primaryjoin' expression.",
+    function(B)
+      B:class "U" {__tablename__ = "u", id = Column(Integer, {primary_key = true}),
+                   a = relationship("A")}
+      B:class "A" {__tablename__ = "a", id = Column(Integer, {primary_key = true})}
+    end)
+  local AMBIGUOUS = "Could not determine join condition between " ..
+    "parent/child tables on relationship U.a - there are multiple foreign " ..
+    "key paths linking the tables.  Specify the 'foreign_keys' argument, " ..
+    "providing a list of those columns which should be counted as " ..
+    "containing a foreign key reference to the parent table."
+  refused("AmbiguousForeignKeysError", AMBIGUOUS, function(B)
+    B:class "U" {__tablename__ = "u", id = Column(Integer, {primary_key = true}),
+                 a = relationship("A")}
+    B:class "A" {__tablename__ = "a", id = Column(Integer, {primary_key = true}),
+                 u1 = Column(ForeignKey("u.id")), u2 = Column(ForeignKey("u.id"))}
+  end)
+  -- each table referring to the other
+  refused("AmbiguousForeignKeysError", AMBIGUOUS, function(B)
+    B:class "U" {__tablename__ = "u", id = Column(Integer, {primary_key = true}),
+                 a_id = Column(Integer, ForeignKey("a.id")),
+                 a = relationship("A")}
+    B:class "A" {__tablename__ = "a", id = Column(Integer, {primary_key = true}),
+                 u_id = Column(ForeignKey("u.id"))}
+  end)
+  -- (one path of two columns is no ambiguity; foreign_keys chooses)
+  local B = orm.declarative_base()
+  local U = B:class "U" {__tablename__ = "u",
+    id = Column(Integer, {primary_key = true}),
+    a = relationship("A", {foreign_keys = "A.u2"})}
+  B:class "A" {__tablename__ = "a", id = Column(Integer, {primary_key = true}),
+    u1 = Column(ForeignKey("u.id")), u2 = Column(ForeignKey("u.id"))}
+  B.registry:configure()
+  T.eq(orm.inspect(U).relationships.a.direction, orm.ONETOMANY)
+  refused("InvalidRequestError", "Mapper 'mapped class A->a' has no " ..
+          "property 'nope'", function(B2)
+    B2:class "U" {__tablename__ = "u", id = Column(Integer, {primary_key = true}),
+                  a = relationship("A", {back_populates = "nope"})}
+    B2:class "A" {__tablename__ = "a", id = Column(Integer, {primary_key = true}),
+                  u1 = Column(ForeignKey("u.id"))}
+  end)
+  refused("ArgumentError", "Error creating backref 'u' on relationship " ..
+          "'U.a': property of that name exists on mapper 'mapped class A->a'",
+          function(B2)
+    B2:class "U" {__tablename__ = "u", id = Column(Integer, {primary_key = true}),
+                  a = relationship("A", {backref = "u"})}
+    B2:class "A" {__tablename__ = "a", id = Column(Integer, {primary_key = true}),
+                  u1 = Column(ForeignKey("u.id")), u = relationship("U")}
+  end)
+  -- (the cascade is checked by relationship() itself, before the target
+  -- is looked for)
+  refused("ArgumentError", "Invalid cascade option(s): 'bogus', 'nope'",
+          function(B2)
+    B2:class "U" {__tablename__ = "u", id = Column(Integer, {primary_key = true}),
+                  a = relationship("A", {cascade = "all, nope, bogus"})}
+  end)
+  refused("LoaderStrategyException",
+          "Can't find strategy (('lazy', 'bogus'),) for U.a", function(B2)
+    B2:class "U" {__tablename__ = "u", id = Column(Integer, {primary_key = true}),
+                  a = relationship("A", {lazy = "bogus"})}
+    B2:class "A" {__tablename__ = "a", id = Column(Integer, {primary_key = true}),
+                  u1 = Column(ForeignKey("u.id"))}
+  end)
+  refused("ArgumentError", "For many-to-one relationship A.u, delete-orphan " ..
+    "cascade is normally configured only on the \"one\" side of a " ..
+    "one-to-many relationship, and not on the \"many\" side of a " ..
+    "many-to-one or many-to-many relationship.  To force this relationship " ..
+    "to allow a particular \"U\" object to be referred towards by only a " ..
+    "single \"A\" object at a time via the A.u relationship, which would " ..
+    "allow delete-orphan cascade to take place in this direction, set the " ..
+    "single_parent=True flag.", function(B2)
+    B2:class "U" {__tablename__ = "u", id = Column(Integer, {primary_key = true})}
+    B2:class "A" {__tablename__ = "a", id = Column(Integer, {primary_key = true}),
+                  u1 = Column(ForeignKey("u.id")),
+                  u = relationship("U", {cascade = "all, delete-orphan"})}
+  end)
+  refused("ArgumentError", "Can't determine polymorphic_on value 'nope' - " ..
+          "no attribute is mapped to this name.", function(B2)
+    B2:class "U" {__tablename__ = "u", id = Column(Integer, {primary_key = true}),
+                  __mapper_args__ = {polymorphic_on = "nope"}}
+  end)
+  refused("InvalidRequestError", "Class <class 'U'> does not have a " ..
+          "__table__ or __tablename__ specified and does not inherit from " ..
+          "an existing table-mapped class.", function(B2)
+    B2:class "U" {id = Column(Integer, {primary_key = true})}
+  end)
+end)
+
+T.test("a class given to add() for an instance", function()
+  local M = schema()
+  local s = orm.Session()
+  local e = T.raises("UnmappedInstanceError", function() s:add(M.User) end)
+  T.eq(e.message, "Class 'DeclarativeMeta' is not mapped; was a class " ..
+       "(User) supplied where an instance was required?")
+end)
+
 T.done()
