@@ -249,6 +249,8 @@ StateMT.__index = function(st, k)
   elseif k == "identity" then
     local m = mapper_of(obj)
     return ident_vals(obj, m)
+  elseif k == "was_deleted" then
+    return C.lifecycle(obj) == "deleted" or C.extra(obj, I.WAS_DELETED) == true
   elseif k == "has_identity" then
     return C.identity(obj) ~= nil
   elseif k == "identity_key" or k == "key" then

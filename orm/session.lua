@@ -249,6 +249,12 @@ local function keystr(obj, m)
                        table.concat(parts, ", "), #parts == 1 and "," or "")
 end
 
+-- the mark of an object whose row a flush deleted, once it has left its
+-- session (SQLAlchemy's was_deleted: it cannot be added again until
+-- make_transient())
+local WAS_DELETED = "\0was_deleted"
+I.WAS_DELETED = WAS_DELETED
+
 local function add_one(self, obj)
   local state, sid = C.lifecycle(obj), C.session(obj)
   if sid ~= 0 and sid ~= self.id and sessions[sid] and
@@ -284,8 +290,9 @@ local function cascade_add(s, obj, seen)
   if seen[obj] then return end
   seen[obj] = true
   local st = C.lifecycle(obj)
-  -- (one whose row the flush deleted cannot come back, as SQLAlchemy's)
-  if st == "deleted" and C.session(obj) == s.id then
+  -- (one whose row a flush deleted cannot come back, as SQLAlchemy's:
+  -- in any session, until make_transient())
+  if st == "deleted" or st == "detached" and C.extra(obj, WAS_DELETED) then
     raise("InvalidRequestError", "Instance '" .. objstr(obj) .. "' has " ..
           "been deleted.  Use the make_transient() function to send this " ..
           "object back to the transient state.")
@@ -376,6 +383,9 @@ local function forget(s, obj, to)
   -- (an entry of the pending list no longer pending: the flush must check
   -- each entry against _new, see C.flush_groups)
   if s._new[obj] then s._newlist.stale = true end
+  if to == "detached" and C.lifecycle(obj) == "deleted" then
+    C.extra(obj, WAS_DELETED, true)
+  end
   s._new[obj], s._dirty[obj], s._deleted[obj] = nil, nil, nil
   local ident = ident_key(obj, mapper_of(obj))
   if ident ~= nil then
@@ -391,6 +401,7 @@ end
 -- what it has not is simply absent (nil), as SQLAlchemy's
 function orm.make_transient(obj)
   checkobj(obj)
+  C.extra(obj, WAS_DELETED, nil)
   local sid = C.session(obj)
   local s = sid ~= 0 and sessions[sid] or nil
   if s then

@@ -232,6 +232,54 @@ for _, db in ipairs(T.databases()) do
                 "set None User notes remove",
                 "remove Note notes remove"})
   end)
+
+  T.test(pfx .. "was_deleted: an object a flush deleted stays out of sessions",
+         function()
+    wipe()
+    local s <close> = orm.Session(engine)
+    local u, n = User{id = 1, name = "a"}, Note{id = 1, body = "x"}
+    n.user = u
+    s:add(u)
+    s:add(n)
+    s:commit()
+    s:delete(n)
+    s:flush()
+    T.eq(orm.inspect(n).was_deleted, true)
+    T.eq(orm.inspect(u).was_deleted, false)
+    s:commit()
+    T.eq(state(n), "detached")
+    T.eq(orm.inspect(n).was_deleted, true)
+    local DELETED = "Instance '<Note at 0x>' has been deleted.  Use the " ..
+      "make_transient() function to send this object back to the " ..
+      "transient state."
+    local function msg(e) return (e.message:gsub("0x%x+", "0x")) end
+    local e = T.raises("InvalidRequestError", function() s:add(n) end)
+    T.eq(msg(e), DELETED)
+    -- in another session too, and through a cascade
+    local s2 <close> = orm.Session(engine)
+    e = T.raises("InvalidRequestError", function() s2:add(n) end)
+    T.eq(msg(e), DELETED)
+    local u2 = User{id = 2, name = "b"}
+    u2.notes:append(n)
+    e = T.raises("InvalidRequestError", function() s2:add(u2) end)
+    T.eq(msg(e), DELETED)
+    s2:rollback()
+    -- a deleted one whose session closed
+    local s3 <close> = orm.Session(engine)
+    local u1 = s3:get(User, 1)
+    s3:delete(u1)
+    s3:flush()
+    s3:close()
+    T.eq(orm.inspect(u1).was_deleted, true)
+    T.raises("InvalidRequestError", function() s2:add(u1) end)
+    -- make_transient() lets it be added again
+    orm.make_transient(n)
+    T.eq(orm.inspect(n).was_deleted, false)
+    n.user = nil
+    s:add(n)
+    T.eq(state(n), "pending")
+    s:rollback()
+  end)
 end
 
 T.test("a session without a bind: UnboundExecutionError", function()
