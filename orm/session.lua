@@ -76,7 +76,7 @@ function orm.Session(bind, opts)
     _txs = NO_LEVELS,
     -- (present, false, rather than absent: a field read on every query
     -- that is absent costs a call of the __index function)
-    _conn = false, _begun = false, _sp_pending = false,
+    _conn = false, _begun = false, _sp_pending = false, _ext = false,
     _no_autoflush = false, _idmap_of = false,
   }, SessionMT)
   -- (info = {...}: the first entries of the session's info table)
@@ -187,6 +187,15 @@ function Session:connection()
       if type(bind) == "userdata" then connect_of[bind] = connect end
     end
     self._conn = connect and connect(bind) or bind
+    -- A Connection given already in a transaction: the session joins it,
+    -- as SQLAlchemy's does -- its commit() leaves that transaction (or
+    -- releases the savepoint it is in), its rollback() rolls it back,
+    -- its close() leaves it be.
+    if self._conn == bind and type(bind) == "userdata" and
+       bind.in_transaction and bind:in_transaction() then
+      self._ext = bind:in_nested_transaction() and
+                  bind:get_nested_transaction() or true
+    end
     -- the session's transaction begins with its connection (the engine's
     -- begin event comes before after_begin, as SQLAlchemy's)
     -- (its Transaction object unmade: the session has no use for it)
@@ -700,6 +709,7 @@ local function end_transaction(s)
   if s._begun then s._begun.active = false end
   s._begun = false
   s._conn = false
+  s._ext = false
   s._txs = NO_LEVELS
   s._sp_pending = false
 end
@@ -729,7 +739,12 @@ local function commit_all(self)
       end
       if level.tx then level.tx.active = false end
     end
-    self._conn:commit()
+    local ext = self._ext
+    if ext == false then
+      self._conn:commit()
+    elseif ext ~= true then
+      ext:commit() -- (the savepoint the connection was in)
+    end
     for _, level in ipairs(self._txs) do
       for _, obj in ipairs(level.deleted or EMPTY_LIST) do
         if C.lifecycle(obj) == "deleted" then forget(self, obj, "detached") end
@@ -812,7 +827,9 @@ function I.fail_flush(s, conn, err)
     s._txs[k] = {nested = true, failed = err, tx = top.tx}
     return
   end
-  pcall(conn.rollback, conn)
+  local ext = s._ext
+  if ext == false or ext == true then pcall(conn.rollback, conn)
+  else pcall(ext.rollback, ext) end
   s._failed = err
   rollback_levels(s, 1)
   for obj in pairs(s._new) do forget(s, obj, "transient") end
@@ -829,7 +846,11 @@ local function rollback_all(self)
     if level.tx then level.tx.active = false end
   end
   local conn = self._conn
-  if conn then pcall(conn.rollback, conn) end
+  if conn then
+    local ext = self._ext
+    if ext == false or ext == true then pcall(conn.rollback, conn)
+    else pcall(ext.rollback, ext) end
+  end
   rollback_levels(self, 1)
   end_transaction(self)
   self._failed = nil
@@ -853,7 +874,7 @@ function Session:close()
     -- closed in one call
     conn:_rollback_quiet(true)
     self._conn = false
-  elseif conn then
+  elseif conn and not self._ext then
     pcall(conn.rollback, conn)
   end
   end_transaction(self)
