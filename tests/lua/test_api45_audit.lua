@@ -464,4 +464,66 @@ T.test("a class given to add() for an instance", function()
        "(User) supplied where an instance was required?")
 end)
 
+T.test("refresh event names: what was unloaded, none for a whole refresh",
+       function()
+  local B = orm.declarative_base()
+  local U = B:class "U" {__tablename__ = "u",
+    id = Column(Integer, {primary_key = true}), name = Column(String(30)),
+    bio = orm.deferred(Column(String(10))),
+    addresses = relationship("A")}
+  local A = B:class "A" {__tablename__ = "a",
+    id = Column(Integer, {primary_key = true}),
+    user_id = Column(ForeignKey("u.id"))}
+  local S = B:class "S" {__tablename__ = "s",
+    id = Column(Integer, {primary_key = true}), name = Column(String(30)),
+    items = relationship("I", {lazy = "selectin"})}
+  B:class "I" {__tablename__ = "i", id = Column(Integer, {primary_key = true}),
+    s_id = Column(ForeignKey("s.id"))}
+  local e = create_engine("sqlite://")
+  B.metadata:create_all(e)
+  local s = orm.Session(e)
+  s:add_all{U{id = 1, name = "a", addresses = {A{id = 1}}}, U{id = 2, name = "b"},
+            S{id = 1, name = "s"}}
+  s:commit()
+  s:close()
+  local log = {}
+  local function listener(t, _, attrs)
+    local names = "None"
+    if attrs then
+      local l = {}
+      for i, k in ipairs(attrs) do l[i] = k end
+      table.sort(l)
+      names = table.concat(l, ",")
+    end
+    log[#log + 1] = t.id .. " " .. names
+  end
+  orm.event.listen(U, "refresh", listener)
+  orm.event.listen(S, "refresh", listener)
+  s = orm.Session(e)
+  local us = s:scalars(select(U):order_by(U.id)):all()
+  -- a row for a loaded object names what it had unloaded
+  s:scalars(select(U):order_by(U.id)):all()
+  T.eq(log, {"1 addresses,bio", "2 addresses,bio"})
+  log = {}
+  s:scalars(select(U):execution_options{populate_existing = true}):all()
+  T.eq(log, {"1 None", "2 None"})
+  log = {}
+  -- an expired object's load: what expired (relationships too, not the
+  -- deferred column)
+  s:expire(us[1])
+  local _ = us[1].name
+  s:expire(us[1], {"name"})
+  _ = us[1].name
+  s:refresh(us[2])
+  s:refresh(us[2], {"name"})
+  T.eq(log, {"1 addresses,id,name", "1 name", "2 None", "2 name"})
+  log = {}
+  -- (also when the load is a select with the eager relationships)
+  local so = s:get(S, 1)
+  s:expire(so)
+  _ = so.name
+  T.eq(log, {"1 id,items,name"})
+  s:close()
+end)
+
 T.done()
