@@ -56,6 +56,7 @@ static const struct {
     [RT_EAMBIGUOUSFKS] = {"AmbiguousForeignKeysError", RT_EARGUMENT},
     [RT_EUNBOUND] = {"UnboundExecutionError", RT_EINVALIDREQUEST},
     [RT_ELOADERSTRATEGY] = {"LoaderStrategyException", RT_EINVALIDREQUEST},
+    [RT_EUNMAPPEDCLASS] = {"UnmappedClassError", RT_EUNMAPPED},
 };
 
 int rt_error_setv(rt_error *err, rt_errkind kind, const char *fmt, va_list ap) {

@@ -53,6 +53,7 @@ typedef enum rt_errkind {
   RT_EAMBIGUOUSFKS,     /* AmbiguousForeignKeysError: several fit */
   RT_EUNBOUND,          /* UnboundExecutionError: a session with no bind */
   RT_ELOADERSTRATEGY,   /* LoaderStrategyException: no such lazy= value */
+  RT_EUNMAPPEDCLASS,    /* UnmappedClassError */
   RT_ERRKIND_COUNT
 } rt_errkind;
 

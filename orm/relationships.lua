@@ -511,6 +511,16 @@ function orm.relationship(target, opts)
   return {__kind = "relationship", argument = target, options = opts or {},
           seq = rel_seq, order = I.creation_order()}
 end
+-- dynamic_loader(target, opts): relationship(target, opts) with
+-- lazy = "dynamic"; relation: relationship's older name
+function orm.dynamic_loader(target, opts)
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  o.lazy = "dynamic"
+  return orm.relationship(target, o)
+end
+orm.relation = orm.relationship
+
 -- backref(name, opts): the other side's options for relationship{backref}
 function orm.backref(name, opts)
   return {__kind = "backref", name = name, options = opts or {}}

@@ -1647,6 +1647,41 @@ SessionMT.__index = C.method_index(Session, function(s, k)
   return nil
 end, LAZY_SETS)
 
+-- orm.object_mapper(obj), orm.class_mapper(cls): the Mapper of an
+-- instance, of a class (an error of the kinds SQLAlchemy's raise for
+-- what is not mapped)
+function orm.object_mapper(obj)
+  return mapper_of(checkobj(obj))
+end
+
+function orm.class_mapper(cls)
+  local m = type(cls) == "table" and rawget(cls, "__mapper__")
+  if m then
+    configure()
+    return m
+  end
+  if type(cls) == "table" and rawget(cls, "__name__") then
+    raise("UnmappedClassError", "Class '" .. tostring(rawget(cls, "__name__")) ..
+          "' is not mapped")
+  end
+  raise("ArgumentError", "Class object expected, got '" .. tostring(cls) ..
+        "'.")
+end
+
+-- orm.was_deleted(obj): whether a flush deleted obj's row
+function orm.was_deleted(obj)
+  checkobj(obj)
+  return C.lifecycle(obj) == "deleted" or C.extra(obj, WAS_DELETED) == true
+end
+
+-- orm.close_all_sessions(): close() of every session still open
+function orm.close_all_sessions()
+  local list = {}
+  for _, s in pairs(sessions) do list[#list + 1] = s end
+  table.sort(list, function(a, b) return a.id < b.id end)
+  for _, s in ipairs(list) do s:close() end
+end
+
 function orm.object_session(obj)
   local sid = C.session(obj)
   return sid ~= 0 and sessions[sid] or nil

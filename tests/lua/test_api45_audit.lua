@@ -526,4 +526,35 @@ T.test("refresh event names: what was unloaded, none for a whole refresh",
   s:close()
 end)
 
+T.test("object_mapper, class_mapper, was_deleted, close_all_sessions, " ..
+       "dynamic_loader", function()
+  local B = orm.declarative_base()
+  local U = B:class "U" {__tablename__ = "u",
+    id = Column(Integer, {primary_key = true}),
+    items = orm.dynamic_loader("I")}
+  B:class "I" {__tablename__ = "i", id = Column(Integer, {primary_key = true}),
+    u_id = Column(ForeignKey("u.id"))}
+  local e = create_engine("sqlite://")
+  B.metadata:create_all(e)
+  T.ok(orm.class_mapper(U) == orm.inspect(U))
+  T.eq(tostring(orm.class_mapper(U)), "mapped class U->u")
+  T.ok(orm.object_mapper(U{}) == orm.inspect(U))
+  T.eq(T.raises("ArgumentError", function() orm.class_mapper(5) end).message,
+       "Class object expected, got '5'.")
+  T.raises("UnmappedInstanceError", function() orm.object_mapper(5) end)
+  T.eq(orm.inspect(U).relationships.items.lazy, "dynamic")
+  local s = orm.Session(e)
+  local u = U{id = 1}
+  s:add(u)
+  s:commit()
+  T.eq(orm.was_deleted(u), false)
+  T.eq(u.items:count(), 0)
+  s:delete(u)
+  s:flush()
+  T.eq(orm.was_deleted(u), true)
+  orm.close_all_sessions()
+  T.eq(s:in_transaction(), false)
+  T.eq(#s.identity_map, 0)
+end)
+
 T.done()
