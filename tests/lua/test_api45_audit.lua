@@ -557,4 +557,36 @@ T.test("object_mapper, class_mapper, was_deleted, close_all_sessions, " ..
   T.eq(#s.identity_map, 0)
 end)
 
+T.test("History prints as SQLAlchemy's", function()
+  local B = orm.declarative_base()
+  local U = B:class "U" {__tablename__ = "u",
+    id = Column(Integer, {primary_key = true}), name = Column(String(30)),
+    n = Column(Integer), items = relationship("I")}
+  local I = B:class "I" {__tablename__ = "i",
+    id = Column(Integer, {primary_key = true}),
+    u_id = Column(ForeignKey("u.id"))}
+  local e = create_engine("sqlite://")
+  B.metadata:create_all(e)
+  local s = orm.Session(e)
+  local u = U{id = 1, name = "b", n = 3}
+  s:add(u)
+  local function h(key) return tostring(orm.inspect(u).attrs[key].history) end
+  T.eq(h("name"), "History(added=['b'], unchanged=(), deleted=())")
+  T.eq(h("items"), "History(added=None, unchanged=None, deleted=None)")
+  s:commit()
+  T.eq(h("name"), "History(added=None, unchanged=None, deleted=None)")
+  T.eq(u.name, "b")
+  T.eq(h("name"), "History(added=(), unchanged=['b'], deleted=())")
+  u.name = "c"
+  u.n = nil
+  T.eq(h("name"), "History(added=['c'], unchanged=(), deleted=['b'])")
+  T.eq(h("n"), "History(added=[None], unchanged=(), deleted=[3])")
+  u.items:append(I{id = 1})
+  T.eq(h("items"), "History(added=[I(id=1)], unchanged=[], deleted=[])")
+  s:commit()
+  local _ = u.items[1]
+  T.eq(h("items"), "History(added=(), unchanged=[I(id=1, u_id=1)], deleted=())")
+  s:close()
+end)
+
 T.done()
