@@ -98,8 +98,12 @@ function orm.sessionmaker(opts)
     s._maker = maker -- its session events apply
     return s
   end, __index = {begin = function(self)
+    -- a new session in a transaction begun, for <close>: it commits at
+    -- the end of the block (rolls back on an error) and closes
     local s = self()
-    return s:begin()
+    s:begin()
+    rawset(s, "_begin_ctx", true)
+    return s
   end, configure = function(_, o)
     -- more options for the sessions made from now on
     for k, v in pairs(o or {}) do opts[k] = v end
@@ -881,7 +885,21 @@ function Session:close()
   self._failed = nil
   self:expunge_all()
 end
-SessionMT.__close = function(s) s:close() end
+SessionMT.__close = function(s, err)
+  -- (a session from sessionmaker:begin() commits first, or rolls back
+  -- on an error, as SQLAlchemy's `with Session.begin() as session`)
+  if rawget(s, "_begin_ctx") then
+    rawset(s, "_begin_ctx", nil)
+    if err == nil then
+      local ok, cerr = pcall(s.commit, s)
+      if not ok then
+        s:close()
+        error(cerr, 0)
+      end
+    end
+  end
+  s:close()
+end
 
 -- begin(): a transaction object; begin(fn): fn(session) inside one
 local SessionTx = {}

@@ -589,4 +589,31 @@ T.test("History prints as SQLAlchemy's", function()
   s:close()
 end)
 
+T.test("sessionmaker:begin(): a session that commits at the end of its block",
+       function()
+  local B = orm.declarative_base()
+  local U = B:class "U" {__tablename__ = "u",
+    id = Column(Integer, {primary_key = true})}
+  local e = create_engine("sqlite://")
+  B.metadata:create_all(e)
+  local SM = orm.sessionmaker{bind = e}
+  local kept
+  do
+    local s <close> = SM:begin()
+    T.eq(s:in_transaction(), true)
+    kept = U{id = 1}
+    s:add(kept)
+  end
+  T.eq(orm.inspect(kept).detached, true)
+  local ok = pcall(function()
+    local s <close> = SM:begin()
+    s:add(U{id = 2})
+    error("boom")
+  end)
+  T.eq(ok, false)
+  local s = SM()
+  T.eq(s:scalars(select(U.id)):all(), {1})
+  s:close()
+end)
+
 T.done()
