@@ -1230,6 +1230,7 @@ local function bad_ident(m, named)
 end
 
 local get_with, eager_get, no_autoflush
+local IdentityMapMT
 
 -- get()'s identity as a list of primary key values: a scalar, a list in
 -- key order, or a table keyed by attribute name
@@ -1617,6 +1618,57 @@ end
 local LAZY_SETS = {_idmap = true, _new = true, _newlist = true,
                    _dirty = true, _deleted = true, _reldirty = true}
 
+-- session.identity_map: a list of the persistent objects that also
+-- answers as SQLAlchemy's IdentityMap does: keys() (identity keys
+-- {class, {pk...}, token}), values(), items(), get(key), contains(key),
+-- and map[key]
+local function identity_of(obj)
+  return orm.inspect(obj).identity_key
+end
+
+local function same_key(a, b)
+  if type(a) ~= "table" or type(b) ~= "table" or a[1] ~= b[1] then
+    return false
+  end
+  local x, y = a[2], b[2]
+  if type(y) ~= "table" then y = {y} end
+  if #x ~= #y then return false end
+  for i = 1, #x do
+    if x[i] ~= y[i] then return false end
+  end
+  return true
+end
+
+local IdentityMapMethods = {}
+function IdentityMapMethods.keys(l)
+  local out = {}
+  for i, obj in ipairs(l) do out[i] = identity_of(obj) end
+  return out
+end
+function IdentityMapMethods.values(l)
+  return table.move(l, 1, #l, 1, {})
+end
+function IdentityMapMethods.items(l)
+  local out = {}
+  for i, obj in ipairs(l) do out[i] = {identity_of(obj), obj} end
+  return out
+end
+function IdentityMapMethods.get(l, key, default)
+  for _, obj in ipairs(l) do
+    if same_key(identity_of(obj), key) then return obj end
+  end
+  return default
+end
+function IdentityMapMethods.contains(l, key)
+  return IdentityMapMethods.get(l, key) ~= nil
+end
+IdentityMapMT = {__name = "retort.IdentityMap", __index = function(l, k)
+  local f = IdentityMapMethods[k]
+  if f then return f end
+  if type(k) == "table" then return IdentityMapMethods.get(l, k) end
+  return nil
+end}
+
 -- methods first (in C: they are what is looked up most), then these
 SessionMT.__index = C.method_index(Session, function(s, k)
   if k == "new" then
@@ -1660,7 +1712,7 @@ SessionMT.__index = C.method_index(Session, function(s, k)
   elseif k == "identity_map" then
     local out = {}
     for _, obj in ipairs(all_objects(s)) do out[#out + 1] = obj end
-    return out
+    return setmetatable(out, IdentityMapMT)
   end
   return nil
 end, LAZY_SETS)

@@ -616,4 +616,33 @@ T.test("sessionmaker:begin(): a session that commits at the end of its block",
   s:close()
 end)
 
+T.test("session.identity_map answers as an IdentityMap", function()
+  local M = schema()
+  local e = create_engine("sqlite://")
+  M.Base.metadata:create_all(e)
+  local s = orm.Session(e)
+  s:add_all{M.User{id = 1, name = "a"}, M.K{a = 1, b = "x"}}
+  s:commit()
+  local u, k = s:get(M.User, 1), s:get(M.K, {1, "x"})
+  local im = s.identity_map
+  T.eq(#im, 2)
+  T.eq(#im:keys(), 2)
+  T.eq(#im:values(), 2)
+  T.ok(im:get({M.User, {1}}) == u)
+  T.ok(im[{M.K, {1, "x"}}] == k)
+  T.eq(im:contains({M.User, {2}}), false)
+  T.eq(im:get({M.User, {2}}, "none"), "none")
+  local found = false
+  for _, kv in ipairs(im:items()) do
+    if kv[2] == k then
+      T.ok(kv[1][1] == M.K)
+      T.eq(kv[1][2], {1, "x"})
+      found = true
+    end
+  end
+  T.ok(found)
+  s:close()
+  T.eq(#s.identity_map, 0)
+end)
+
 T.done()
