@@ -444,6 +444,88 @@ end
 
 local emit_saves_impl
 
+-- The pending objects of m that take over a deleted row (see
+-- I.row_switches): an UPDATE of the row to the attributes each was given
+-- (its key not among them; none given, no statement), as SQLAlchemy's
+-- row switch does.  They count as inserted for the rest of the flush;
+-- the others are returned for their INSERTs.
+local function emit_switches(s, conn, m, objs, done)
+  local rest, moved = {}, {}
+  for _, obj in ipairs(objs) do
+    if done.switch[obj] then
+      moved[#moved + 1] = obj
+      local values, any = {}, false
+      for i = 1, m.nattrs do
+        local key = m.colkeys[i]
+        if key and not m.pk_pos[i] and m.attr_columns[i] then
+          local v, loaded = C.get(obj, i)
+          if loaded then
+            if v == nil then v = sa.null end
+            values[key] = v
+            any = true
+          end
+        end
+      end
+      if any then
+        local stmt = sa.update(m.local_table)
+        local iv = pk_values(obj, m)
+        for k, col in ipairs(m.primary_key) do
+          stmt = stmt:where(col:eq(iv[k]))
+        end
+        run(s, conn, stmt:values(values))
+      end
+    else
+      rest[#rest + 1] = obj
+    end
+  end
+  if #moved > 0 then done.ins[#done.ins + 1] = {m, moved} end
+  return rest
+end
+
+-- After the flush, a column attribute a row-switched object was not
+-- given reads as nil without a load, as SQLAlchemy's (the row keeps
+-- what it had there)
+function I.settle_switches(switched)
+  for obj in pairs(switched) do
+    local m = mapper_of(obj)
+    for i = 1, m.nattrs do
+      if m.colkeys[i] and m.attr_columns[i] and not m.pk_pos[i] and
+         not select(2, C.get(obj, i)) then
+        C.set(obj, i, nil)
+      end
+    end
+  end
+end
+
+-- {pending object = the deleted one whose row it takes over} for this
+-- flush (nil: none): plain mappers only, each pending object whose key
+-- values are all given and name an object marked for deletion
+function I.row_switches(s, saves, dels)
+  if next(s._deleted) == nil then return nil end
+  local out
+  for m, sv in pairs(saves) do
+    if dels[m] and not m.family and not m.inh_tables and not m.self_ref and
+       not m.version_idx and not m.concrete then
+      local map = I.idmap_for(s, m)
+      for _, obj in ipairs(sv.ins) do
+        local vals = pk_values(obj, m)
+        local full = #vals == #m.pk_index
+        for k = 1, #m.pk_index do
+          if vals[k] == nil then full = false end
+        end
+        if full then
+          local old = map[key_of(m, vals)]
+          if old ~= nil and old ~= obj and s._deleted[old] then
+            out = out or {}
+            out[obj] = old
+          end
+        end
+      end
+    end
+  end
+  return out
+end
+
 -- the statements of mapper m; a self-referential mapper inserts its
 -- pending rows in levels, each after the rows it refers to
 
@@ -465,7 +547,9 @@ function emit_saves_impl(s, conn, m, sv, syncs, done, all_syncs)
   if not m.self_ref or #sv.ins < 2 then
     for _, e in ipairs(syncs or {}) do apply_sync(e) end
     emit_updates(s, conn, m, sv.upd, done)
-    emit_inserts(s, conn, m, sv.ins, done)
+    local ins = sv.ins
+    if done.switch then ins = emit_switches(s, conn, m, ins, done) end
+    emit_inserts(s, conn, m, ins, done)
     return
   end
   local dep = {}

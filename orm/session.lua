@@ -647,6 +647,24 @@ function Session:flush()
     dels[m] = dels[m] or {}
     table.insert(dels[m], obj)
   end
+  -- A pending object with the identity of one this flush deletes is a
+  -- "row switch", as SQLAlchemy's: the row is updated to the new
+  -- object's values instead of deleted and inserted again (the deleted
+  -- object ends deleted all the same).
+  local switched = I.row_switches(self, saves, dels)
+  if switched then
+    done.switch = switched
+    local olds = {}
+    for _, old in pairs(switched) do olds[old] = true end
+    for m, list in pairs(dels) do
+      local keep = {}
+      for _, obj in ipairs(list) do
+        if olds[obj] then done.del[#done.del + 1] = obj
+        else keep[#keep + 1] = obj end
+      end
+      dels[m] = #keep > 0 and keep or nil
+    end
+  end
   -- (a sharded session writes each object on its shard's connection: its
   -- ops split the batches, see orm/ext/horizontal_shard.lua)
   local ops = self._flush_ops or I
@@ -686,6 +704,7 @@ function Session:flush()
     error(err, 0)
   end
   ops.apply_flush(self, done)
+  if done.switch then I.settle_switches(done.switch) end
   I.clear_changes(self, work)
   if listeners[self] or listeners[orm.Session] or self._maker then
     ok, err = pcall(session_event, self, "after_flush_postexec", nil)

@@ -322,6 +322,50 @@ for _, db in ipairs(T.databases()) do
     T.eq(c:execute(count):scalar(), db.name == "sqlite" and 1 or 0)
     c:rollback()
   end)
+
+  T.test(pfx .. "a new object with a deleted one's key: the row is updated",
+         function()
+    wipe()
+    local s <close> = orm.Session(engine)
+    s:add(User{id = 1, name = "a"})
+    s:add(User{id = 2, name = "b"})
+    s:commit()
+    local u = s:get(User, 1)
+    s:delete(u)
+    local n = User{id = 1, name = "z"}
+    s:add(n)
+    T.clear(log)
+    s:flush()
+    -- (no DELETE, no INSERT: SQLAlchemy's row switch; the deleted
+    -- object's relationships load all the same)
+    T.eq(log, {
+      "SELECT a45_tag.id AS a45_tag_id, a45_tag.name AS a45_tag_name " ..
+      "FROM a45_tag, a45_ut WHERE ? = a45_ut.uid AND a45_tag.id = a45_ut.tid",
+      "SELECT a45_note.id AS a45_note_id, a45_note.body AS a45_note_body, " ..
+      "a45_note.user_id AS a45_note_user_id FROM a45_note WHERE ? = " ..
+      "a45_note.user_id",
+      "UPDATE a45_user SET name=? WHERE a45_user.id = ?"})
+    T.eq(state(u), "deleted")
+    T.eq(state(n), "persistent")
+    T.ok(s:get(User, 1) == n)
+    s:rollback()
+    T.eq(state(u), "persistent")
+    T.eq(state(n), "transient")
+    T.ok(s:get(User, 1) == u)
+    T.eq(u.name, "a")
+    -- nothing given but the key: no statement; committed, the old one
+    -- is detached
+    local u2 = s:get(User, 2)
+    s:delete(u2)
+    local n2 = User{id = 2}
+    s:add(n2)
+    T.clear(log)
+    s:commit()
+    for _, sql in ipairs(log) do T.eq(sql:match("^%u+"), "SELECT") end
+    T.eq(state(u2), "detached")
+    T.eq(state(n2), "persistent")
+    T.eq(n2.name, "b")
+  end)
 end
 
 T.test("a session without a bind: UnboundExecutionError", function()
