@@ -54,6 +54,7 @@ typedef enum rt_errkind {
   RT_EUNBOUND,          /* UnboundExecutionError: a session with no bind */
   RT_ELOADERSTRATEGY,   /* LoaderStrategyException: no such lazy= value */
   RT_EUNMAPPEDCLASS,    /* UnmappedClassError */
+  RT_EASSERTION,        /* Python's AssertionError (a dependency rule) */
   RT_ERRKIND_COUNT
 } rt_errkind;
 

@@ -425,6 +425,12 @@ local function emit_deletes(s, conn, m, objs, done)
 end
 
 -- copy the referenced values of src (nil: NULL) into dst's foreign key
+-- whether the flush deletes obj's row
+local function deleting(obj)
+  local s = I.sessions[C.session(obj)]
+  return s ~= nil and s._deleted[obj] ~= nil
+end
+
 local function apply_sync(e)
   local r, src, dst = e[1], e[2], e[3]
   local sidx, didx = r.remote_idx, r.local_idx
@@ -437,6 +443,13 @@ local function apply_sync(e)
     if not loaded and C.lifecycle(dst) == "persistent" then
       -- an expired column: its committed value is needed to see a change
       cur, loaded = dst[dm.keys[di]], true
+    end
+    if src == nil and cur ~= nil and dm.pk_pos[di] and not deleting(dst) then
+      -- (the row would lose its key: SQLAlchemy's dependency rule)
+      local col = dm.attr_columns[di]
+      raise("AssertionError", string.format("Dependency rule tried to " ..
+            "blank-out primary key column '%s.%s' on instance '%s'",
+            col.table.name, col.name, I.objstr(dst)))
     end
     if not loaded or cur ~= v then dst[dm.keys[di]] = v end
   end

@@ -689,4 +689,32 @@ T.test("session.identity_map answers as an IdentityMap", function()
   T.eq(#s.identity_map, 0)
 end)
 
+T.test("a removal that would blank out part of a key: AssertionError",
+       function()
+  local B = orm.declarative_base()
+  local U = B:class "U" {__tablename__ = "u",
+    id = Column(Integer, {primary_key = true}), items = relationship("I")}
+  local I = B:class "I" {__tablename__ = "i",
+    u_id = Column(Integer, ForeignKey("u.id"), {primary_key = true}),
+    n = Column(Integer, {primary_key = true})}
+  local e = create_engine("sqlite://")
+  B.metadata:create_all(e)
+  local log = capture(e)
+  local s = orm.Session(e)
+  s:add(U{id = 1, items = {I{n = 1}}})
+  s:commit()
+  local u = s:get(U, 1)
+  u.items:remove(u.items[1])
+  T.clear(log)
+  local err = T.raises("AssertionError", function() s:flush() end)
+  T.eq((err.message:gsub("0x%x+", "0x")), "Dependency rule tried to " ..
+       "blank-out primary key column 'i.u_id' on instance '<I at 0x>'")
+  T.eq(err:isa("SQLAlchemyError"), false)
+  -- (no statement ran, and the session wants its rollback)
+  T.eq(log, {})
+  T.raises("PendingRollbackError", function() s:execute(select(U)) end)
+  s:rollback()
+  s:close()
+end)
+
 T.done()
