@@ -489,8 +489,34 @@ local function set_collection(obj, r, list)
   end
 end
 
+-- single_parent = true: the object each in-memory assignment of r gave
+-- a value to (value -> owner), as SQLAlchemy's parent tracking; values
+-- loaded from rows are not tracked, and so never refused
+local single_owner = setmetatable({}, {__mode = "k"})
+
+local function check_single_parent(obj, r, v, old)
+  local owners = single_owner[r]
+  if not owners then
+    owners = setmetatable({}, {__mode = "kv"})
+    single_owner[r] = owners
+  end
+  local owner = v ~= nil and owners[v]
+  if owner and not rawequal(owner, obj) and not rawequal(old, v) then
+    raise("InvalidRequestError", string.format(
+      "Instance %s is already associated with an instance of <class " ..
+      "'%s'> via its %s attribute, and is only allowed a single parent.",
+      I.objstr(v), tostring(rawget(r.parent.class, "__name__")),
+      tostring(r)))
+  end
+  if old ~= nil and rawequal(owners[old], obj) then owners[old] = nil end
+  if v ~= nil then owners[v] = obj end
+end
+
 local function set_scalar(obj, r, v)
   if v ~= nil then check_target(r, v) end
+  if r.options.single_parent then
+    check_single_parent(obj, r, v, C.extra(obj, r.key))
+  end
   local old = C.extra(obj, r.key)
   if old == nil and not C.extra(obj, nilmark[r.key]) and
      r.direction ~= "manytoone" and C.lifecycle(obj) == "persistent" then

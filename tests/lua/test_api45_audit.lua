@@ -717,4 +717,39 @@ T.test("a removal that would blank out part of a key: AssertionError",
   s:close()
 end)
 
+T.test("single_parent: a many-to-one with delete-orphan takes one parent",
+       function()
+  local B = orm.declarative_base()
+  local U = B:class "U" {__tablename__ = "u",
+    id = Column(Integer, {primary_key = true})}
+  local A = B:class "A" {__tablename__ = "a",
+    id = Column(Integer, {primary_key = true}),
+    u_id = Column(ForeignKey("u.id")),
+    u = relationship("U", {cascade = "all, delete-orphan",
+                           single_parent = true})}
+  local e = create_engine("sqlite://")
+  B.metadata:create_all(e)
+  local u1 = U{id = 1}
+  local a1 = A{id = 1, u = u1}
+  local err = T.raises("InvalidRequestError", function() return A{id = 2, u = u1} end)
+  T.eq((err.message:gsub("0x%x+", "0x")), "Instance <U at 0x> is already " ..
+       "associated with an instance of <class 'A'> via its A.u attribute, " ..
+       "and is only allowed a single parent.")
+  a1.u = nil
+  local a2 = A{id = 2, u = u1} -- (free again)
+  T.ok(a2.u == u1)
+  a1.u = U{id = 5}
+  local s = orm.Session(e)
+  s:add_all{a1, a2}
+  s:commit()
+  s:close()
+  -- objects loaded from rows are not tracked
+  s = orm.Session(e)
+  local x, y = s:get(A, 1), s:get(A, 2)
+  y.u = x.u
+  T.ok(y.u == x.u)
+  s:rollback()
+  s:close()
+end)
+
 T.done()
