@@ -54,6 +54,12 @@ static const struct {
     /* a join whose ON clause the foreign keys don't give */
     [RT_ENOFOREIGNKEYS] = {"NoForeignKeysError", RT_EARGUMENT},
     [RT_EAMBIGUOUSFKS] = {"AmbiguousForeignKeysError", RT_EARGUMENT},
+    [RT_EUNBOUND] = {"UnboundExecutionError", RT_EINVALIDREQUEST},
+    [RT_ELOADERSTRATEGY] = {"LoaderStrategyException", RT_EINVALIDREQUEST},
+    [RT_EUNMAPPEDCLASS] = {"UnmappedClassError", RT_EUNMAPPED},
+    /* not an SQLAlchemyError: what the flush raises when a removal would
+    ** set part of a row's primary key to NULL, as SQLAlchemy's assert */
+    [RT_EASSERTION] = {"AssertionError", RT_OK},
 };
 
 int rt_error_setv(rt_error *err, rt_errkind kind, const char *fmt, va_list ap) {

@@ -51,6 +51,10 @@ typedef enum rt_errkind {
   RT_EVALUE,            /* Python's ValueError (Row.index of no value) */
   RT_ENOFOREIGNKEYS,    /* NoForeignKeysError: no join condition */
   RT_EAMBIGUOUSFKS,     /* AmbiguousForeignKeysError: several fit */
+  RT_EUNBOUND,          /* UnboundExecutionError: a session with no bind */
+  RT_ELOADERSTRATEGY,   /* LoaderStrategyException: no such lazy= value */
+  RT_EUNMAPPEDCLASS,    /* UnmappedClassError */
+  RT_EASSERTION,        /* Python's AssertionError (a dependency rule) */
   RT_ERRKIND_COUNT
 } rt_errkind;
 

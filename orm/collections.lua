@@ -207,9 +207,30 @@ end
 -- attribute events of a relationship: listen(User.addresses, "append", fn)
 -- calls fn(target, value, initiator); "set" gets fn(target, value,
 -- oldvalue, initiator) (orm/events.lua).  The other side fires too.
+-- the old value a "set" listener gets for a reference never set nor
+-- loaded on an object with no row: NO_VALUE, as SQLAlchemy's
+local function unset_old(obj, r)
+  if C.identity(obj) == nil and not C.extra(obj, nilmark[r.key]) then
+    return orm.NO_VALUE
+  end
+  return nil
+end
+
+local cause -- {key, op} of the change a backref is following, or nil
 local function attr_event(r, name, ...)
   local l = listeners[r]
-  if l and l[name] then I.rel_event(r, name, l[name], ...) end
+  if l and l[name] then I.rel_event(r, name, l[name], cause, ...) end
+end
+
+-- the other side b of a change to owner's relationship (key, op) follows
+-- it: b's listeners get that change's initiator, as SQLAlchemy passes it
+-- along a backref
+local function follow(fn, x, b, owner, key, op)
+  if cause or not listeners[b] then return fn(x, b, owner) end
+  cause = {key, op}
+  local ok, err = pcall(fn, x, b, owner)
+  cause = nil
+  if not ok then error(err, 0) end
 end
 
 -- x's relationship b now includes (or is) owner: the other side of a
@@ -239,6 +260,7 @@ local function back_link(x, b, owner)
       local i = oc and find(oc, x)
       if i then table.remove(oc, i) end
     end
+    if old == nil and listeners[b] then old = unset_old(x, b) end
     attr_event(b, "set", x, owner, old, nil)
     set_raw(x, b, owner)
   end
@@ -278,7 +300,7 @@ end
 -- never through the other side: SQLAlchemy 2.0's rule)
 local function appended(owner, r, x)
   note_add(owner, r, x)
-  if r.back then back_link(x, r.back, owner) end
+  if r.back then follow(back_link, x, r.back, owner, r.key, "append") end
   attr_event(r, "append", owner, x, nil) -- after the other side's, as there
   if r.cascade["save-update"] then
     local s = session_of(owner)
@@ -289,7 +311,7 @@ end
 local function removed(owner, r, x)
   if r.parent.remove_validators then I.validate_remove(owner, r, x) end
   note_remove(owner, r, x)
-  if r.back then back_unlink(x, r.back, owner) end
+  if r.back then follow(back_unlink, x, r.back, owner, r.key, "remove") end
   attr_event(r, "remove", owner, x, nil)
   if r.cascade["delete-orphan"] and C.lifecycle(x) == "pending" then
     -- a pending orphan leaves the session at once, as SQLAlchemy's
@@ -467,8 +489,34 @@ local function set_collection(obj, r, list)
   end
 end
 
+-- single_parent = true: the object each in-memory assignment of r gave
+-- a value to (value -> owner), as SQLAlchemy's parent tracking; values
+-- loaded from rows are not tracked, and so never refused
+local single_owner = setmetatable({}, {__mode = "k"})
+
+local function check_single_parent(obj, r, v, old)
+  local owners = single_owner[r]
+  if not owners then
+    owners = setmetatable({}, {__mode = "kv"})
+    single_owner[r] = owners
+  end
+  local owner = v ~= nil and owners[v]
+  if owner and not rawequal(owner, obj) and not rawequal(old, v) then
+    raise("InvalidRequestError", string.format(
+      "Instance %s is already associated with an instance of <class " ..
+      "'%s'> via its %s attribute, and is only allowed a single parent.",
+      I.objstr(v), tostring(rawget(r.parent.class, "__name__")),
+      tostring(r)))
+  end
+  if old ~= nil and rawequal(owners[old], obj) then owners[old] = nil end
+  if v ~= nil then owners[v] = obj end
+end
+
 local function set_scalar(obj, r, v)
   if v ~= nil then check_target(r, v) end
+  if r.options.single_parent then
+    check_single_parent(obj, r, v, C.extra(obj, r.key))
+  end
   local old = C.extra(obj, r.key)
   if old == nil and not C.extra(obj, nilmark[r.key]) and
      r.direction ~= "manytoone" and C.lifecycle(obj) == "persistent" then
@@ -479,20 +527,21 @@ local function set_scalar(obj, r, v)
   if rawequal(old, v) and (v ~= nil or C.extra(obj, nilmark[r.key])) then
     return
   end
+  local unset = old == nil and listeners[r] and unset_old(obj, r)
   local ch
   ch, old = note_replace(obj, r, old, v)
   set_raw(obj, r, v)
   if old ~= nil then
     ch.rem[old] = true
     ch.add[old] = nil
-    if r.back then back_unlink(old, r.back, obj) end
+    if r.back then follow(back_unlink, old, r.back, obj, r.key, "replace") end
   end
   if v ~= nil then
     ch.rem[v] = nil
     ch.add[v] = true -- a one-to-one's new object gets obj's key
-    if r.back then back_link(v, r.back, obj) end
+    if r.back then follow(back_link, v, r.back, obj, r.key, "replace") end
   end
-  attr_event(r, "set", obj, v, old, nil)
+  attr_event(r, "set", obj, v, old == nil and unset or old, nil)
   if v ~= nil and r.cascade["save-update"] then
     local s = session_of(obj)
     if s and C.lifecycle(obj) ~= "deleted" then I.cascade_add(s, v) end

@@ -191,7 +191,8 @@ local function build_class(base, name, mixins, body)
       return I.inherit_class(base, cls, resolved, columns, rels)
     end
     if tname == nil then
-      raise("InvalidRequestError", "Class '" .. name .. "' does not have a " ..
+      raise("InvalidRequestError", "Class <class '" .. name .. "'> does " ..
+            "not have a " ..
             "__table__ or __tablename__ specified and does not inherit " ..
             "from an existing table-mapped class.")
     end

@@ -207,9 +207,11 @@ end
 -- relationship attribute events (from orm/collections.lua): the
 -- arguments end with the initiator's place
 local rel_ops = {set = "replace", append = "append", remove = "remove"}
-local function rel_event(r, name, list, ...)
+local function rel_event(r, name, list, cause, ...)
   local args = table.pack(...)
-  args[args.n] = setmetatable({key = r.key, op = rel_ops[name]}, Initiator)
+  -- (a change that follows another through a backref has its initiator)
+  args[args.n] = setmetatable(cause and {key = cause[1], op = cause[2]} or
+                              {key = r.key, op = rel_ops[name]}, Initiator)
   for i = 1, #list do list[i](table.unpack(args, 1, args.n)) end
 end
 
@@ -321,6 +323,15 @@ local function unloaded_keys(obj, m)
       out[#out + 1] = key
     end
   end
+  -- (and its relationships not loaded: SQLAlchemy names every attribute
+  -- the state had unloaded)
+  if out then
+    for key in pairs(m.relationships or {}) do
+      if C.extra(obj, key) == nil and not C.extra(obj, I.nilmark[key]) then
+        out[#out + 1] = key
+      end
+    end
+  end
   return out
 end
 
@@ -352,7 +363,12 @@ local function wrap_load()
         if was == nil then
           if onload then call_all(onload, obj, nil) end
         elseif (was or populate) and onrefresh then
-          call_all(onrefresh, obj, nil, was or nil)
+          -- (populate_existing refreshes all of it: no names)
+          local attrs = nil
+          local names = I.refresh_names
+          if not populate then attrs = was
+          elseif names and rawequal(names[1], obj) then attrs = names[2] end
+          call_all(onrefresh, obj, nil, attrs)
         end
       end
     end
@@ -497,7 +513,11 @@ I.ev = ev
 -- attributes outside C.load (orm/expired_load.lua)
 function I.refresh_event(obj, keys)
   local on = I.ev_load and class_listeners(I.mapper_of(obj).class, "refresh")
-  if on then call_all(on, obj, nil, keys) end
+  if on then
+    -- (a refresh() of the whole object names none, as SQLAlchemy's)
+    if rawequal(I.full_refresh, obj) then keys = nil end
+    call_all(on, obj, nil, keys)
+  end
 end
 I.listeners = listeners
 I.mapper_event = mapper_event

@@ -188,6 +188,24 @@ local function load_attrs(s, m, obj, idx, plain, lock)
     if not lselect(2, C.flags(obj, i)) then C.set(obj, i, row[pos[k]]) end
     keys[k] = m.keys[i]
   end
+  if I.ev_load then
+    -- (the object expired whole: its relationships expired with it, and
+    -- SQLAlchemy names them among what the load refreshes)
+    local inidx, all = {}, true
+    for _, i in ipairs(idx) do inidx[i] = true end
+    for _, i in ipairs(prop_order(m)) do
+      if not inidx[i] and not (m.deferred and m.deferred[i]) then
+        all = false
+      end
+    end
+    if all then
+      for key in pairs(m.relationships or {}) do
+        if C.extra(obj, key) == nil and not C.extra(obj, I.nilmark[key]) then
+          keys[#keys + 1] = key
+        end
+      end
+    end
+  end
   I.refresh_event(obj, keys)
   return true
 end
@@ -224,9 +242,33 @@ local function eager_attrs_load(s, m, obj, plain, lock)
   if #opts > 0 then stmt = stmt:options(table.unpack(opts)) end
   if lock then stmt = stmt:with_for_update(lock ~= true and lock or nil) end
   stmt = stmt:execution_options{populate_existing = true}
-  local r = s:execute(stmt)
-  if r.unique then r = r:unique() end
-  if r:scalars():one_or_none() == nil then return false end
+  -- (the load of an expired object names to its refresh listeners what
+  -- expired: its attributes not deferred and its relationships)
+  local prev = I.refresh_names
+  if not plain and I.ev_load then
+    local keys = {}
+    local deferred = m.deferred or {}
+    for _, i in ipairs(prop_order(m)) do
+      if not deferred[i] and not lselect(2, C.get(obj, i)) then
+        keys[#keys + 1] = m.keys[i]
+      end
+    end
+    for key in pairs(m.relationships or {}) do
+      if C.extra(obj, key) == nil and not C.extra(obj, I.nilmark[key]) then
+        keys[#keys + 1] = key
+      end
+    end
+    I.refresh_names = {obj, keys}
+  end
+  -- (the rows load as the result is read)
+  local ok, got = pcall(function()
+    local r = s:execute(stmt)
+    if r.unique then r = r:unique() end
+    return r:scalars():one_or_none()
+  end)
+  I.refresh_names = prev
+  if not ok then error(got, 0) end
+  if got == nil then return false end
   for _, key in ipairs(later) do local _ = obj[key] end
   return true
 end
@@ -313,19 +355,23 @@ function Session:flush(...)
   end
   local prev = self._no_autoflush
   self._no_autoflush = true
-  local ok, err = pcall(function(...)
-    if maybe[self] and not self.shard_chooser then
-      for obj in pairs(self._dirty) do
-        local m = mapper_of(obj)
-        if C.lifecycle(obj) == "persistent" and pk_expired(obj, m) then
-          local _ = obj[m.keys[m.pk_index[1]]]
-        end
-      end
-    end
-    return base_flush(self, ...)
-  end, ...)
+  local ok, err = pcall(base_flush, self, ...)
   self._no_autoflush = prev
   if not ok then error(err, 0) end
+end
+
+-- The objects a flush updates whose key is expired load it (with their
+-- other expired attributes) as SQLAlchemy's do: one mapper at a time,
+-- after its before_update listeners and before its UPDATEs, so the
+-- SELECTs come between the statements of the mappers before and after.
+function I.load_expired_keys(s, objs)
+  if not maybe[s] or s.shard_chooser then return end
+  for _, obj in ipairs(objs) do
+    local m = mapper_of(obj)
+    if C.lifecycle(obj) == "persistent" and pk_expired(obj, m) then
+      local _ = obj[m.keys[m.pk_index[1]]]
+    end
+  end
 end
 
 -- refresh(obj [, attrs]): the named column attributes (or all of them)
@@ -482,8 +528,19 @@ end
 -- order (a refresh never takes the optimized form of an expired load).
 -- The options may come second when no attributes are named.
 local base_refresh = Session.refresh
+local refresh_impl
 function Session:refresh(obj, attrs, opts)
   if not C.isinstance(obj) then return base_refresh(self, obj, attrs) end
+  -- (a refresh of all of obj: its refresh listeners get no names)
+  local prev = I.full_refresh
+  I.full_refresh = (attrs == nil or type(attrs) == "table" and
+                    attrs[1] == nil) and obj or nil
+  local ok, err = pcall(refresh_impl, self, obj, attrs, opts)
+  I.full_refresh = prev
+  if not ok then error(err, 0) end
+end
+
+function refresh_impl(self, obj, attrs, opts)
   if type(attrs) == "table" and attrs[1] == nil and next(attrs) ~= nil and
      opts == nil then
     attrs, opts = nil, attrs

@@ -115,6 +115,10 @@ local function attr_index(m, on)
       end
     end
   end
+  if type(on) == "string" then
+    raise("ArgumentError", "Can't determine polymorphic_on value '" .. on ..
+          "' - no attribute is mapped to this name.")
+  end
   raise("ArgumentError", "polymorphic_on: '" .. tostring(on) ..
         "' is not a column of " .. tostring(m))
 end

@@ -36,6 +36,36 @@ local function new_history()
   return setmetatable({added = {}, unchanged = {}, deleted = {}}, HistoryMT)
 end
 
+-- How a history prints, as SQLAlchemy's does: an attribute not loaded
+-- has a blank one (None parts), a collection changed since it loaded
+-- list parts ([]), one unchanged its members alone in a list; the empty
+-- parts of the others are ().
+local hist_form = setmetatable({}, {__mode = "k"}) -- "blank" | "coll" | "same"
+
+local function repr_list(h, l, part)
+  local form = hist_form[h]
+  if form == "blank" then return "None" end
+  if #l == 0 then
+    if form == "coll" or form == "same" and part == "unchanged" then
+      return "[]"
+    end
+    return "()"
+  end
+  local parts = {}
+  for i, x in ipairs(l) do
+    if rawequal(x, NONE) then parts[i] = "None"
+    elseif C.isinstance(x) then parts[i] = tostring(x)
+    else parts[i] = C.repr(x) end
+  end
+  return "[" .. table.concat(parts, ", ") .. "]"
+end
+
+HistoryMT.__tostring = function(h)
+  return "History(added=" .. repr_list(h, h.added, "added") ..
+         ", unchanged=" .. repr_list(h, h.unchanged, "unchanged") ..
+         ", deleted=" .. repr_list(h, h.deleted, "deleted") .. ")"
+end
+
 function History:empty()
   return #self.added == 0 and #self.deleted == 0 and #self.unchanged == 0
 end
@@ -71,7 +101,7 @@ local function history(obj, i)
   local _, modified = C.flags(obj, i)
   local h = new_history()
   if not modified then
-    if loaded then h.unchanged[1] = nv(v) end
+    if loaded then h.unchanged[1] = nv(v) else hist_form[h] = "blank" end
     return h
   end
   local old, known = C.committed(obj, i)
@@ -119,9 +149,14 @@ end
 local function rel_history(obj, r)
   local h = new_history()
   local v = C.extra(obj, r.key)
-  if v == nil and not C.extra(obj, I.nilmark[r.key]) then return h end
-  local ch = C.extra(obj, I.changekey[r.key]) or {add = {}, rem = {}}
+  if v == nil and not C.extra(obj, I.nilmark[r.key]) then
+    hist_form[h] = "blank"
+    return h
+  end
+  local rec = C.extra(obj, I.changekey[r.key])
+  local ch = rec or {add = {}, rem = {}}
   if r.uselist then
+    hist_form[h] = rec and "coll" or "same"
     for _, x in ipairs(I.coll_members(v) or {}) do
       local l = ch.add[x] and h.added or h.unchanged
       l[#l + 1] = x
@@ -249,6 +284,8 @@ StateMT.__index = function(st, k)
   elseif k == "identity" then
     local m = mapper_of(obj)
     return ident_vals(obj, m)
+  elseif k == "was_deleted" then
+    return C.lifecycle(obj) == "deleted" or C.extra(obj, I.WAS_DELETED) == true
   elseif k == "has_identity" then
     return C.identity(obj) ~= nil
   elseif k == "identity_key" or k == "key" then

@@ -25,6 +25,7 @@ end
 
 local function load_by_pk(s, m, vals, obj, plain)
   if m.inh_tables then return I.load_inherited(s, m, vals, obj) end
+  if I.is_unbound(s) then I.unbound(m, true) end
   local conn = s:connection()
   -- (plain: the columns unlabelled, as SQLAlchemy's refresh() selects)
   local stmt = sa.select(table.unpack(plain and

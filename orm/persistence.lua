@@ -603,6 +603,12 @@ local function emit_deletes(s, conn, m, objs, done)
 end
 
 -- copy the referenced values of src (nil: NULL) into dst's foreign key
+-- whether the flush deletes obj's row
+local function deleting(obj)
+  local s = I.sessions[C.session(obj)]
+  return s ~= nil and s._deleted[obj] ~= nil
+end
+
 local function apply_sync(e)
   local r, src, dst = e[1], e[2], e[3]
   local sidx, didx = r.remote_idx, r.local_idx
@@ -616,11 +622,100 @@ local function apply_sync(e)
       -- an expired column: its committed value is needed to see a change
       cur, loaded = dst[dm.keys[di]], true
     end
+    if src == nil and cur ~= nil and dm.pk_pos[di] and not deleting(dst) then
+      -- (the row would lose its key: SQLAlchemy's dependency rule)
+      local col = dm.attr_columns[di]
+      raise("AssertionError", string.format("Dependency rule tried to " ..
+            "blank-out primary key column '%s.%s' on instance '%s'",
+            col.table.name, col.name, I.objstr(dst)))
+    end
     if not loaded or cur ~= v then dst[dm.keys[di]] = v end
   end
 end
 
 local emit_saves_impl
+
+-- The pending objects of m that take over a deleted row (see
+-- I.row_switches): an UPDATE of the row to the attributes each was given
+-- (its key not among them; none given, no statement), as SQLAlchemy's
+-- row switch does.  They count as inserted for the rest of the flush;
+-- the others are returned for their INSERTs.
+local function emit_switches(s, conn, m, objs, done)
+  local rest, moved = {}, {}
+  for _, obj in ipairs(objs) do
+    if done.switch[obj] then
+      moved[#moved + 1] = obj
+      local values, any = {}, false
+      for i = 1, m.nattrs do
+        local key = m.colkeys[i]
+        if key and not m.pk_pos[i] and m.attr_columns[i] then
+          local v, loaded = C.get(obj, i)
+          if loaded then
+            if v == nil then v = sa.null end
+            values[key] = v
+            any = true
+          end
+        end
+      end
+      if any then
+        local stmt = sa.update(m.local_table)
+        local iv = pk_values(obj, m)
+        for k, col in ipairs(m.primary_key) do
+          stmt = stmt:where(col:eq(iv[k]))
+        end
+        run(s, conn, stmt:values(values))
+      end
+    else
+      rest[#rest + 1] = obj
+    end
+  end
+  if #moved > 0 then done.ins[#done.ins + 1] = {m, moved} end
+  return rest
+end
+
+-- After the flush, a column attribute a row-switched object was not
+-- given reads as nil without a load, as SQLAlchemy's (the row keeps
+-- what it had there)
+function I.settle_switches(switched)
+  for obj in pairs(switched) do
+    local m = mapper_of(obj)
+    for i = 1, m.nattrs do
+      if m.colkeys[i] and m.attr_columns[i] and not m.pk_pos[i] and
+         not select(2, C.get(obj, i)) then
+        C.set(obj, i, nil)
+      end
+    end
+  end
+end
+
+-- {pending object = the deleted one whose row it takes over} for this
+-- flush (nil: none): plain mappers only, each pending object whose key
+-- values are all given and name an object marked for deletion
+function I.row_switches(s, saves, dels)
+  if next(s._deleted) == nil then return nil end
+  local out
+  for m, sv in pairs(saves) do
+    if dels[m] and not m.family and not m.inh_tables and not m.self_ref and
+       not m.version_idx and not m.concrete then
+      local map = I.idmap_for(s, m)
+      for _, obj in ipairs(sv.ins) do
+        local vals = pk_values(obj, m)
+        local full = #vals == #m.pk_index
+        for k = 1, #m.pk_index do
+          if vals[k] == nil then full = false end
+        end
+        if full then
+          local old = map[key_of(m, vals)]
+          if old ~= nil and old ~= obj and s._deleted[old] then
+            out = out or {}
+            out[obj] = old
+          end
+        end
+      end
+    end
+  end
+  return out
+end
 
 -- the statements of mapper m; a self-referential mapper inserts its
 -- pending rows in levels, each after the rows it refers to
@@ -628,9 +723,11 @@ local emit_saves_impl
 local function emit_saves(s, conn, m, sv, syncs, done, all_syncs)
   if ev.mapper then
     I.save_events(m, "before", conn, sv)
+    I.load_expired_keys(s, sv.upd)
     emit_saves_impl(s, conn, m, sv, syncs, done, all_syncs)
     return I.save_events(m, "after", conn, sv)
   end
+  I.load_expired_keys(s, sv.upd)
   return emit_saves_impl(s, conn, m, sv, syncs, done, all_syncs)
 end
 
@@ -641,7 +738,9 @@ function emit_saves_impl(s, conn, m, sv, syncs, done, all_syncs)
   if not m.self_ref or #sv.ins < 2 then
     for _, e in ipairs(syncs or {}) do apply_sync(e) end
     emit_updates(s, conn, m, sv.upd, done)
-    emit_inserts(s, conn, m, sv.ins, done)
+    local ins = sv.ins
+    if done.switch then ins = emit_switches(s, conn, m, ins, done) end
+    emit_inserts(s, conn, m, ins, done)
     return
   end
   local dep = {}
@@ -740,12 +839,16 @@ local function emit_assoc(s, conn, list, kind)
       if kind == "insert" then
         stmt = sa.insert(r.secondary)
       else
+        -- (the conditions in the association table's column order, as
+        -- SQLAlchemy's, whichever side of the pair wrote the rows)
+        local used = {}
+        for _, q in ipairs(r.sec_local) do used[q[1].key] = true end
+        for _, q in ipairs(r.sec_remote) do used[q[1].key] = true end
         stmt = sa.delete(r.secondary)
-        for _, q in ipairs(r.sec_local) do
-          stmt = stmt:where(q[1]:eq(sa.bindparam(q[1].key)))
-        end
-        for _, q in ipairs(r.sec_remote) do
-          stmt = stmt:where(q[1]:eq(sa.bindparam(q[1].key)))
+        for _, col in ipairs(r.secondary.columns) do
+          if used[col.key] then
+            stmt = stmt:where(col:eq(sa.bindparam(col.key)))
+          end
         end
       end
       local count = run_batch(s, conn, stmt, rows)

@@ -48,17 +48,27 @@ local cascade_known = {["save-update"] = true, merge = true,
 -- in
 local rel_seq = 0
 
+-- the loader strategies relationship(lazy = ...) names
+local lazy_known = {select = true, joined = true, selectin = true,
+                    subquery = true, raise = true, raise_on_sql = true,
+                    noload = true, dynamic = true, write_only = true,
+                    immediate = true}
+
 local function parse_cascade(text)
-  local c = {}
+  local c, bad = {}, {}
   for w in string.gmatch(text or "save-update, merge", "[%w_%-]+") do
     if w == "all" then
       for _, x in ipairs(cascade_all) do c[x] = true end
     elseif w ~= "none" then
-      if not cascade_known[w] then
-        raise("ArgumentError", "Invalid cascade option(s): '" .. w .. "'")
-      end
+      if not cascade_known[w] then bad[#bad + 1] = "'" .. w .. "'" end
       c[w] = true
     end
+  end
+  if #bad > 0 then
+    -- (every one, sorted, as SQLAlchemy lists them)
+    table.sort(bad)
+    raise("ArgumentError", "Invalid cascade option(s): " ..
+          table.concat(bad, ", "))
   end
   return c
 end
@@ -154,7 +164,8 @@ local function fk_pairs(from, to, only)
     local tname, cname = string.match(fk.target_fullname, "^(.*)%.([^.]+)$")
     if tname == to.name or tname == to.fullname then
       if not only or only[C.node_ptr(fk.parent)] then
-        out[#out + 1] = {fk.parent, to.c[cname]}
+        -- (its constraint, one table for the columns of one constraint)
+        out[#out + 1] = {fk.parent, to.c[cname], fk.constraint}
       end
     end
   end
@@ -227,6 +238,28 @@ local function rel_error(r, msg)
   raise("ArgumentError", "relationship " .. tostring(r) .. ": " .. msg)
 end
 
+-- several foreign key constraints link the tables (one of several
+-- columns is one path), with no foreign_keys to choose: SQLAlchemy's
+-- AmbiguousForeignKeysError
+local function check_paths(r, list)
+  local first
+  for _, p in ipairs(list) do
+    if p[3] ~= nil then
+      if first == nil then first = p[3]
+      elseif not rawequal(first, p[3]) then
+        raise("AmbiguousForeignKeysError", string.format(
+          "Could not determine join condition between parent/child tables " ..
+          "on relationship %s - there are multiple foreign key paths " ..
+          "linking the tables.  Specify the 'foreign_keys' argument, " ..
+          "providing a list of those columns which should be counted as " ..
+          "containing a foreign key reference to the parent table.",
+          tostring(r)))
+      end
+    end
+  end
+  return list
+end
+
 local function resolve_class(r, x)
   if type(x) == "function" then x = x() end
   if type(x) == "string" then
@@ -291,6 +324,12 @@ local function resolve_rel(r)
   r.lazy = o.lazy or "select"
   if r.lazy == true then r.lazy = "select" end
   if r.lazy == false then r.lazy = "joined" end
+  if not lazy_known[r.lazy] then
+    raise("LoaderStrategyException", string.format(
+      "Can't find strategy (('lazy', %s),) for %s",
+      type(r.lazy) == "string" and "'" .. r.lazy .. "'" or tostring(r.lazy),
+      tostring(r)))
+  end
   r.passive_deletes = o.passive_deletes or false
   r.post_update = o.post_update or false
   r.passive_updates = o.passive_updates ~= false
@@ -345,7 +384,7 @@ local function resolve_rel(r)
       end
       r.self_ref = nil
     elseif same(pt, tt) then
-      local all = given or fk_pairs(pt, pt, only)
+      local all = given or check_paths(r, fk_pairs(pt, pt, only))
       local remote = ptrset(column_list(o.remote_side, r))
       local to_one = false
       if remote then
@@ -366,17 +405,20 @@ local function resolve_rel(r)
       for _, t1 in ipairs(tm.inh_tables or {tt}) do
         for _, t2 in ipairs(m.inh_tables or {pt}) do
           if not same(t1, t2) then
-            for _, p in ipairs(fk_pairs(t1, t2, only)) do otm[#otm + 1] = p end
-            for _, p in ipairs(fk_pairs(t2, t1, only)) do mto[#mto + 1] = p end
+            for _, p in ipairs(check_paths(r, fk_pairs(t1, t2, only))) do
+              otm[#otm + 1] = p
+            end
+            for _, p in ipairs(check_paths(r, fk_pairs(t2, t1, only))) do
+              mto[#mto + 1] = p
+            end
           end
         end
       end
     end
     if #otm > 0 and #mto > 0 then
-      rel_error(r, "more than one foreign key path links the tables; " ..
-                "name the columns with foreign_keys")
+      check_paths(r, {{nil, nil, otm}, {nil, nil, mto}})
     elseif #otm == 0 and #mto == 0 then
-      raise("ArgumentError", string.format(
+      raise("NoForeignKeysError", string.format(
         "Could not determine join condition between parent/child tables " ..
         "on relationship %s - there are no foreign keys linking these " ..
         "tables.  Ensure that referencing columns are associated with a " ..
@@ -407,6 +449,21 @@ local function resolve_rel(r)
       r.pk_lookup = pk_ok
     end
   end
+  if r.cascade["delete-orphan"] and not o.single_parent and
+     (r.direction == "manytoone" or r.direction == "manytomany") then
+    raise("ArgumentError", string.format(
+      "For %s relationship %s, delete-orphan cascade is normally " ..
+      "configured only on the \"one\" side of a one-to-many relationship, " ..
+      "and not on the \"many\" side of a many-to-one or many-to-many " ..
+      "relationship.  To force this relationship to allow a particular " ..
+      "\"%s\" object to be referred towards by only a single \"%s\" " ..
+      "object at a time via the %s relationship, which would allow " ..
+      "delete-orphan cascade to take place in this direction, set the " ..
+      "single_parent=True flag.",
+      r.direction == "manytoone" and "many-to-one" or "many-to-many",
+      tostring(r), tostring(rawget(tm.class, "__name__")),
+      tostring(rawget(m.class, "__name__")), tostring(r)))
+  end
   if o.uselist ~= nil then r.uselist = o.uselist
   else r.uselist = r.direction ~= "manytoone" end
   local cc = o.collection_class
@@ -431,8 +488,9 @@ local function resolve_rel(r)
       opts.foreign_keys = o.foreign_keys
     end
     if tm.relationships[name] then
-      rel_error(r, "the backref '" .. name .. "' conflicts with an " ..
-                "existing property of " .. tostring(tm))
+      raise("ArgumentError", string.format("Error creating backref '%s' " ..
+            "on relationship '%s': property of that name exists on " ..
+            "mapper '%s'", name, tostring(r), tostring(tm)))
     end
     rel_seq = rel_seq + 1 -- (a backref is a property added last)
     hooks.add_relationship(tm, name, {argument = m.class, options = opts,
@@ -446,11 +504,23 @@ end
 -- relationship(): a specification, made a property of the mapper that
 -- declares it (resolved later: see "relationships")
 function orm.relationship(target, opts)
+  -- (a cascade that is no cascade is refused at once, as SQLAlchemy's)
+  if opts and opts.cascade ~= nil then parse_cascade(opts.cascade) end
   rel_seq = rel_seq + 1
   -- (order: its place among the class's declared properties)
   return {__kind = "relationship", argument = target, options = opts or {},
           seq = rel_seq, order = I.creation_order()}
 end
+-- dynamic_loader(target, opts): relationship(target, opts) with
+-- lazy = "dynamic"; relation: relationship's older name
+function orm.dynamic_loader(target, opts)
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  o.lazy = "dynamic"
+  return orm.relationship(target, o)
+end
+orm.relation = orm.relationship
+
 -- backref(name, opts): the other side's options for relationship{backref}
 function orm.backref(name, opts)
   return {__kind = "backref", name = name, options = opts or {}}

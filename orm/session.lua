@@ -76,9 +76,11 @@ function orm.Session(bind, opts)
     _txs = NO_LEVELS,
     -- (present, false, rather than absent: a field read on every query
     -- that is absent costs a call of the __index function)
-    _conn = false, _begun = false, _sp_pending = false,
+    _conn = false, _begun = false, _sp_pending = false, _ext = false,
     _no_autoflush = false, _idmap_of = false,
   }, SessionMT)
+  -- (info = {...}: the first entries of the session's info table)
+  if opts.info ~= nil then rawset(s, "_info_from", opts.info) end
   sessions[s.id] = s
   return s
 end
@@ -96,8 +98,12 @@ function orm.sessionmaker(opts)
     s._maker = maker -- its session events apply
     return s
   end, __index = {begin = function(self)
+    -- a new session in a transaction begun, for <close>: it commits at
+    -- the end of the block (rolls back on an error) and closes
     local s = self()
-    return s:begin()
+    s:begin()
+    rawset(s, "_begin_ctx", true)
+    return s
   end, configure = function(_, o)
     -- more options for the sessions made from now on
     for k, v in pairs(o or {}) do opts[k] = v end
@@ -142,16 +148,58 @@ end
 -- (a session per lookup asks the same engine each time)
 local connect_of = setmetatable({}, {__mode = "k"})
 
+-- A session with nothing to run on: SQLAlchemy's get_bind() names what
+-- it looked for a bind on (a mapper, a statement), else the session.
+local function unbound(m, clause)
+  if m then
+    raise("UnboundExecutionError", "Could not locate a bind configured " ..
+          "on mapper " .. tostring(m) .. ", SQL expression or this Session.")
+  elseif clause then
+    raise("UnboundExecutionError", "Could not locate a bind configured " ..
+          "on SQL expression or this Session.")
+  end
+  raise("UnboundExecutionError", "This session is not bound to a single " ..
+        "Engine or Connection, and no context was provided to locate a " ..
+        "binding.")
+end
+
+-- whether s is a plain session with no bind and no connection yet (a
+-- session class with a connection() of its own finds its binds itself)
+local function is_unbound(s)
+  return s.bind == nil and not s._conn and s.connection == Session.connection
+end
+I.is_unbound = is_unbound
+I.unbound = unbound
+
+function Session:get_bind(mapper)
+  if self.bind == nil then
+    local m = mapper
+    if m ~= nil and rawget(m, "__mapper__") then m = rawget(m, "__mapper__") end
+    unbound(m)
+  end
+  return self.bind
+end
+
 function Session:connection()
   check_active(self)
   if not self._conn then
     local bind = self.bind
+    if bind == nil then unbound() end
     local connect = connect_of[bind]
     if connect == nil then
       connect = bind.connect or false
       if type(bind) == "userdata" then connect_of[bind] = connect end
     end
     self._conn = connect and connect(bind) or bind
+    -- A Connection given already in a transaction: the session joins it,
+    -- as SQLAlchemy's does -- its commit() leaves that transaction (or
+    -- releases the savepoint it is in), its rollback() rolls it back,
+    -- its close() leaves it be.
+    if self._conn == bind and type(bind) == "userdata" and
+       bind.in_transaction and bind:in_transaction() then
+      self._ext = bind:in_nested_transaction() and
+                  bind:get_nested_transaction() or true
+    end
     -- the session's transaction begins with its connection (the engine's
     -- begin event comes before after_begin, as SQLAlchemy's)
     -- (its Transaction object unmade: the session has no use for it)
@@ -192,6 +240,12 @@ hooks.modified = C.modified_hook(sessions)
 
 local function checkobj(obj)
   if not C.isinstance(obj) then
+    -- (a mapped class given for one of its instances is told so)
+    if type(obj) == "table" and rawget(obj, "__mapper__") then
+      raise("UnmappedInstanceError", "Class 'DeclarativeMeta' is not " ..
+            "mapped; was a class (" .. tostring(rawget(obj, "__name__")) ..
+            ") supplied where an instance was required?")
+    end
     raise("UnmappedInstanceError", "Class '" .. type(obj) .. "' is not mapped")
   end
   return obj
@@ -207,6 +261,12 @@ local function keystr(obj, m)
                        tostring(rawget(m.class, "__name__")),
                        table.concat(parts, ", "), #parts == 1 and "," or "")
 end
+
+-- the mark of an object whose row a flush deleted, once it has left its
+-- session (SQLAlchemy's was_deleted: it cannot be added again until
+-- make_transient())
+local WAS_DELETED = "\0was_deleted"
+I.WAS_DELETED = WAS_DELETED
 
 local function add_one(self, obj)
   local state, sid = C.lifecycle(obj), C.session(obj)
@@ -243,8 +303,9 @@ local function cascade_add(s, obj, seen)
   if seen[obj] then return end
   seen[obj] = true
   local st = C.lifecycle(obj)
-  -- (one whose row the flush deleted cannot come back, as SQLAlchemy's)
-  if st == "deleted" and C.session(obj) == s.id then
+  -- (one whose row a flush deleted cannot come back, as SQLAlchemy's:
+  -- in any session, until make_transient())
+  if st == "deleted" or st == "detached" and C.extra(obj, WAS_DELETED) then
     raise("InvalidRequestError", "Instance '" .. objstr(obj) .. "' has " ..
           "been deleted.  Use the make_transient() function to send this " ..
           "object back to the transient state.")
@@ -335,6 +396,9 @@ local function forget(s, obj, to)
   -- (an entry of the pending list no longer pending: the flush must check
   -- each entry against _new, see C.flush_groups)
   if s._new[obj] then s._newlist.stale = true end
+  if to == "detached" and C.lifecycle(obj) == "deleted" then
+    C.extra(obj, WAS_DELETED, true)
+  end
   s._new[obj], s._dirty[obj], s._deleted[obj] = nil, nil, nil
   local ident = ident_key(obj, mapper_of(obj))
   if ident ~= nil then
@@ -350,6 +414,7 @@ end
 -- what it has not is simply absent (nil), as SQLAlchemy's
 function orm.make_transient(obj)
   checkobj(obj)
+  C.extra(obj, WAS_DELETED, nil)
   local sid = C.session(obj)
   local s = sid ~= 0 and sessions[sid] or nil
   if s then
@@ -553,6 +618,11 @@ function Session:flush()
      next(self._deleted) == nil and next(self._reldirty) == nil then return end
   self:_check_active()
   session_event(self, "before_flush", nil, nil)
+  if is_unbound(self) then
+    local obj = next(self._new) or next(self._dirty) or next(self._deleted) or
+                next(self._reldirty)
+    unbound(mapper_of(obj), true)
+  end
   local conn = self:connection()
   local prev_noflush = self._no_autoflush
   self._no_autoflush = true
@@ -579,6 +649,24 @@ function Session:flush()
     local m = I.flush_group(mapper_of(obj))
     dels[m] = dels[m] or {}
     table.insert(dels[m], obj)
+  end
+  -- A pending object with the identity of one this flush deletes is a
+  -- "row switch", as SQLAlchemy's: the row is updated to the new
+  -- object's values instead of deleted and inserted again (the deleted
+  -- object ends deleted all the same).
+  local switched = I.row_switches(self, saves, dels)
+  if switched then
+    done.switch = switched
+    local olds = {}
+    for _, old in pairs(switched) do olds[old] = true end
+    for m, list in pairs(dels) do
+      local keep = {}
+      for _, obj in ipairs(list) do
+        if olds[obj] then done.del[#done.del + 1] = obj
+        else keep[#keep + 1] = obj end
+      end
+      dels[m] = #keep > 0 and keep or nil
+    end
   end
   -- (a sharded session writes each object on its shard's connection: its
   -- ops split the batches, see orm/ext/horizontal_shard.lua)
@@ -619,6 +707,7 @@ function Session:flush()
     error(err, 0)
   end
   ops.apply_flush(self, done)
+  if done.switch then I.settle_switches(done.switch) end
   I.clear_changes(self, work)
   if listeners[self] or listeners[orm.Session] or self._maker then
     ok, err = pcall(session_event, self, "after_flush_postexec", nil)
@@ -646,6 +735,7 @@ local function end_transaction(s)
   if s._begun then s._begun.active = false end
   s._begun = false
   s._conn = false
+  s._ext = false
   s._txs = NO_LEVELS
   s._sp_pending = false
 end
@@ -675,7 +765,12 @@ local function commit_all(self)
       end
       if level.tx then level.tx.active = false end
     end
-    self._conn:commit()
+    local ext = self._ext
+    if ext == false then
+      self._conn:commit()
+    elseif ext ~= true then
+      ext:commit() -- (the savepoint the connection was in)
+    end
     for _, level in ipairs(self._txs) do
       for _, obj in ipairs(level.deleted or EMPTY_LIST) do
         if C.lifecycle(obj) == "deleted" then forget(self, obj, "detached") end
@@ -758,7 +853,9 @@ function I.fail_flush(s, conn, err)
     s._txs[k] = {nested = true, failed = err, tx = top.tx}
     return
   end
-  pcall(conn.rollback, conn)
+  local ext = s._ext
+  if ext == false or ext == true then pcall(conn.rollback, conn)
+  else pcall(ext.rollback, ext) end
   s._failed = err
   rollback_levels(s, 1)
   for obj in pairs(s._new) do forget(s, obj, "transient") end
@@ -775,7 +872,11 @@ local function rollback_all(self)
     if level.tx then level.tx.active = false end
   end
   local conn = self._conn
-  if conn then pcall(conn.rollback, conn) end
+  if conn then
+    local ext = self._ext
+    if ext == false or ext == true then pcall(conn.rollback, conn)
+    else pcall(ext.rollback, ext) end
+  end
   rollback_levels(self, 1)
   end_transaction(self)
   self._failed = nil
@@ -799,14 +900,28 @@ function Session:close()
     -- closed in one call
     conn:_rollback_quiet(true)
     self._conn = false
-  elseif conn then
+  elseif conn and not self._ext then
     pcall(conn.rollback, conn)
   end
   end_transaction(self)
   self._failed = nil
   self:expunge_all()
 end
-SessionMT.__close = function(s) s:close() end
+SessionMT.__close = function(s, err)
+  -- (a session from sessionmaker:begin() commits first, or rolls back
+  -- on an error, as SQLAlchemy's `with Session.begin() as session`)
+  if rawget(s, "_begin_ctx") then
+    rawset(s, "_begin_ctx", nil)
+    if err == nil then
+      local ok, cerr = pcall(s.commit, s)
+      if not ok then
+        s:close()
+        error(cerr, 0)
+      end
+    end
+  end
+  s:close()
+end
 
 -- begin(): a transaction object; begin(fn): fn(session) inside one
 local SessionTx = {}
@@ -1046,6 +1161,15 @@ function Session:execute(stmt, params, opts)
   -- (a statement without options of its own keeps those given)
   if I.stmt_opts[stmt] then opts = I.exec_options(stmt, opts) end
   if kind == "select" or kind == "compound" then autoflush(self) end
+  if is_unbound(self) then
+    -- (named by the statement's first entity, as SQLAlchemy's does)
+    local ok, ents = pcall(I.entities_of, stmt)
+    local m
+    for _, e in ipairs(ok and ents or EMPTY_LIST) do
+      if e.mapper then m = e.mapper; break end
+    end
+    unbound(m, true)
+  end
   if kind == "update" or kind == "delete" then
     return I.bulk_dml(self, self:connection(), stmt, params, opts)
   end
@@ -1139,6 +1263,7 @@ local function bad_ident(m, named)
 end
 
 local get_with, eager_get, no_autoflush
+local IdentityMapMT
 
 -- get()'s identity as a list of primary key values: a scalar, a list in
 -- key order, or a table keyed by attribute name
@@ -1148,6 +1273,10 @@ local function ident_values(m, ident)
     return {ident}
   end
   if ident[1] == nil then
+    -- (a count that does not fit is told before a name that does not)
+    local n = 0
+    for _ in pairs(ident) do n = n + 1 end
+    if n ~= #m.pk_index then bad_ident(m) end
     local vals = {}
     for k, i in ipairs(m.pk_index) do
       vals[k] = ident[m.keys[i]]
@@ -1522,6 +1651,57 @@ end
 local LAZY_SETS = {_idmap = true, _new = true, _newlist = true,
                    _dirty = true, _deleted = true, _reldirty = true}
 
+-- session.identity_map: a list of the persistent objects that also
+-- answers as SQLAlchemy's IdentityMap does: keys() (identity keys
+-- {class, {pk...}, token}), values(), items(), get(key), contains(key),
+-- and map[key]
+local function identity_of(obj)
+  return orm.inspect(obj).identity_key
+end
+
+local function same_key(a, b)
+  if type(a) ~= "table" or type(b) ~= "table" or a[1] ~= b[1] then
+    return false
+  end
+  local x, y = a[2], b[2]
+  if type(y) ~= "table" then y = {y} end
+  if #x ~= #y then return false end
+  for i = 1, #x do
+    if x[i] ~= y[i] then return false end
+  end
+  return true
+end
+
+local IdentityMapMethods = {}
+function IdentityMapMethods.keys(l)
+  local out = {}
+  for i, obj in ipairs(l) do out[i] = identity_of(obj) end
+  return out
+end
+function IdentityMapMethods.values(l)
+  return table.move(l, 1, #l, 1, {})
+end
+function IdentityMapMethods.items(l)
+  local out = {}
+  for i, obj in ipairs(l) do out[i] = {identity_of(obj), obj} end
+  return out
+end
+function IdentityMapMethods.get(l, key, default)
+  for _, obj in ipairs(l) do
+    if same_key(identity_of(obj), key) then return obj end
+  end
+  return default
+end
+function IdentityMapMethods.contains(l, key)
+  return IdentityMapMethods.get(l, key) ~= nil
+end
+IdentityMapMT = {__name = "retort.IdentityMap", __index = function(l, k)
+  local f = IdentityMapMethods[k]
+  if f then return f end
+  if type(k) == "table" then return IdentityMapMethods.get(l, k) end
+  return nil
+end}
+
 -- methods first (in C: they are what is looked up most), then these
 SessionMT.__index = C.method_index(Session, function(s, k)
   if k == "new" then
@@ -1548,13 +1728,62 @@ SessionMT.__index = C.method_index(Session, function(s, k)
     return objlist(s._deleted)
   elseif k == "no_autoflush" then
     return no_autoflush(s)
+  elseif k == "is_active" then
+    -- (false from a failed flush until rollback(), as SQLAlchemy's: the
+    -- innermost transaction is then inactive)
+    if rawget(s, "_failed") then return false end
+    local top = s._txs[#s._txs]
+    return not (top and top.failed)
+  elseif k == "info" then
+    -- a table of the user's own, made on first use
+    local info = {}
+    for ik, iv in pairs(rawget(s, "_info_from") or EMPTY_LIST) do
+      info[ik] = iv
+    end
+    rawset(s, "info", info)
+    return info
   elseif k == "identity_map" then
     local out = {}
     for _, obj in ipairs(all_objects(s)) do out[#out + 1] = obj end
-    return out
+    return setmetatable(out, IdentityMapMT)
   end
   return nil
 end, LAZY_SETS)
+
+-- orm.object_mapper(obj), orm.class_mapper(cls): the Mapper of an
+-- instance, of a class (an error of the kinds SQLAlchemy's raise for
+-- what is not mapped)
+function orm.object_mapper(obj)
+  return mapper_of(checkobj(obj))
+end
+
+function orm.class_mapper(cls)
+  local m = type(cls) == "table" and rawget(cls, "__mapper__")
+  if m then
+    configure()
+    return m
+  end
+  if type(cls) == "table" and rawget(cls, "__name__") then
+    raise("UnmappedClassError", "Class '" .. tostring(rawget(cls, "__name__")) ..
+          "' is not mapped")
+  end
+  raise("ArgumentError", "Class object expected, got '" .. tostring(cls) ..
+        "'.")
+end
+
+-- orm.was_deleted(obj): whether a flush deleted obj's row
+function orm.was_deleted(obj)
+  checkobj(obj)
+  return C.lifecycle(obj) == "deleted" or C.extra(obj, WAS_DELETED) == true
+end
+
+-- orm.close_all_sessions(): close() of every session still open
+function orm.close_all_sessions()
+  local list = {}
+  for _, s in pairs(sessions) do list[#list + 1] = s end
+  table.sort(list, function(a, b) return a.id < b.id end)
+  for _, s in ipairs(list) do s:close() end
+end
 
 function orm.object_session(obj)
   local sid = C.session(obj)

@@ -256,6 +256,12 @@ local function apply_flush(s, done)
     set_state(obj, "deleted", s.id)
     local l = I.level_list(level, "deleted")
     l[#l + 1] = obj
+    -- (one changed before its deletion is, to a begin_nested() level's
+    -- rollback, still modified: it expires, as SQLAlchemy's does)
+    if level.nested and C.modified(obj) then
+      level.dirty = level.dirty or {}
+      level.dirty[obj] = true
+    end
     C.commit(obj)
   end
   -- the client-side defaults and onupdates the statements sent

@@ -220,7 +220,7 @@ for _, db in ipairs(T.databases()) do
       "begin C",
       "after_begin S nil C",
       "SELECT",
-      "refresh User(a) nil id,name,stamp",
+      "refresh User(a) nil id,name,stamp,addresses",
       "set User(a) b a <AttributeEvent name replace>",
       "before_flush S nil nil",
       "before_update M:User C User(b)",
@@ -237,7 +237,7 @@ for _, db in ipairs(T.databases()) do
     T.eq(#got, 1)
     -- u, expired by the rollback, is refreshed by the row
     T.eq(log, {"begin C", "after_begin S nil C", "SELECT",
-               "refresh User(a) nil id,name,stamp"})
+               "refresh User(a) nil id,name,stamp,addresses"})
     s:close()
     clear(log)
     local s2 <close> = Session()
