@@ -75,6 +75,8 @@ struct rt_compiler {
   int rows;          /* VALUES rows rendered for insert_rows */
   int postcompile;   /* an expanding bind waits for its list */
   size_t with_at;    /* MySQL's INSERT .. WITH .. SELECT: where WITH goes */
+  rt_node *inserted; /* ON DUPLICATE KEY UPDATE's table: its "inserted"
+                        alias's columns are VALUES(col) */
   int failed;
   rt_error *err;
 };
@@ -359,9 +361,55 @@ static void literal_value(rt_compiler *c, const rt_value *v) {
 static void marker(rt_compiler *c, const rt_value *v, const rt_type *t,
                    const char *name, int num, int sub);
 
+/* The type an IN list item's literal renders by: a string compared with a
+** number stays a quoted string, as SQLAlchemy's coerced bind */
+static const rt_type *in_item_type(const rt_node *b) {
+  if (b->value.type == RT_V_TEXT && b->type &&
+      (rt_type_is_numeric(b->type) || b->type->kind == RT_TY_FLOAT ||
+       b->type->kind == RT_TY_DOUBLE))
+    return NULL;
+  return b->type;
+}
+
+/* Is the text a number as a whole (digits, sign, point, exponent)? */
+static int numeric_text(const rt_value *v, int integer) {
+  size_t i = 0, n = v->u.s.n;
+  int digits = 0;
+  const char *p = v->u.s.p;
+  if (i < n && (p[i] == '-' || p[i] == '+')) i++;
+  for (; i < n; i++) {
+    if (p[i] >= '0' && p[i] <= '9')
+      digits++;
+    else if (integer || !(p[i] == '.' || p[i] == 'e' || p[i] == 'E' ||
+                          p[i] == '-' || p[i] == '+'))
+      return 0;
+  }
+  return digits > 0 && (integer || n < 40);
+}
+
 static void placeholder(rt_compiler *c, const rt_value *v, const rt_type *t,
                         const char *name, int num, int sub) {
   if (c->o->literal_binds) {
+    /* a numeric type's literal renders a numeric string as a number, as
+    ** SQLAlchemy's literal processors do (int(value), str(value)) */
+    if (t && v->type == RT_V_TEXT &&
+        (t->kind == RT_TY_INTEGER || t->kind == RT_TY_BIGINTEGER ||
+         t->kind == RT_TY_SMALLINTEGER || t->kind == RT_TY_NUMERIC ||
+         t->kind == RT_TY_FLOAT || t->kind == RT_TY_DOUBLE)) {
+      int integer = t->kind == RT_TY_INTEGER || t->kind == RT_TY_BIGINTEGER ||
+                    t->kind == RT_TY_SMALLINTEGER;
+      if (numeric_text(v, integer)) {
+        size_t i = v->u.s.p[0] == '+' ? 1 : 0;
+        if (integer) { /* int('007') is 7 */
+          int neg = v->u.s.p[0] == '-';
+          if (neg) i = 1;
+          while (i + 1 < v->u.s.n && v->u.s.p[i] == '0') i++;
+          if (neg && !(v->u.s.n - i == 1 && v->u.s.p[i] == '0')) CH('-');
+        }
+        rt_sb_addlen(&c->cur->sb, v->u.s.p + i, v->u.s.n - i);
+        return;
+      }
+    }
     literal_value(c, v);
     return;
   }
@@ -484,6 +532,13 @@ static void anon_label(rt_compiler *c, rt_node *e) {
 static void column(rt_compiler *c, rt_node *col) {
   rt_node *o = col->owner;
   char buf[ALIAS_NAME_MAX];
+  if (c->inserted && o && o->kind == RT_N_ALIAS && o->a == c->inserted &&
+      o->name && strcmp(o->name, "inserted") == 0 && col->name) {
+    S("VALUES(");
+    rt_c_ident(c, col->name);
+    CH(')');
+    return;
+  }
   /* the columns of an unnamed VALUES have no name to qualify them with */
   if (o && o->kind == RT_N_TABLE && (o->flags & RT_F_VALUES) && !o->name[0])
     o = NULL;
@@ -653,7 +708,8 @@ static void expanding_in(rt_compiler *c, rt_node *e, rt_node *b) {
   CH('(');
   for (i = 0; i < b->n; i++) {
     if (i) S(", ");
-    placeholder(c, &b->kids[i]->value, b->kids[i]->type, b->name, 0, i + 1);
+    placeholder(c, &b->kids[i]->value, in_item_type(b->kids[i]), b->name, 0,
+                i + 1);
   }
   CH(')');
 }
@@ -702,7 +758,8 @@ static void in_list_body(rt_compiler *c, rt_node *e) {
     int num = anon_num(c, l, TAG_BIND, base);
     for (i = 0; i < l->n; i++) {
       if (i) S(", ");
-      placeholder(c, &l->kids[i]->value, l->kids[i]->type, base, num, i + 1);
+      placeholder(c, &l->kids[i]->value, in_item_type(l->kids[i]), base, num,
+                  i + 1);
     }
   } else
     list(c, l, ", ");
@@ -1064,11 +1121,14 @@ static void cast(rt_compiler *c, rt_node *e) {
     return;
   }
   if (rt_dialect_is_mysql(c->d) && e->type &&
-      (e->type->kind == RT_TY_BOOLEAN || e->type->kind == RT_TY_ENUM)) {
+      (e->type->kind == RT_TY_BOOLEAN || e->type->kind == RT_TY_ENUM ||
+       (c->d == &rt_dialect_mysql &&
+        (e->type->kind == RT_TY_FLOAT || e->type->kind == RT_TY_DOUBLE)))) {
     /* MySQL has no CAST to these: SQLAlchemy skips the CAST (with a
-    ** warning) and renders the operand, grouped.  (A float CAST it skips
-    ** only for servers before MariaDB 10.4.5 / MySQL 8.0.17; these take
-    ** it.) */
+    ** warning) and renders the operand, grouped.  A float CAST it skips
+    ** unless it knows the server takes it (MariaDB 10.4.5, MySQL 8.0.17):
+    ** the "mysql" dialect knows no server; a compile for a MariaDB
+    ** connection ("mariadb") keeps the CAST. */
     int group = e->a->kind == RT_N_BINARY || e->a->kind == RT_N_BOOLLIST;
     if (group) CH('(');
     rt_c_expr(c, e->a);
@@ -2445,10 +2505,20 @@ static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
 ** under literal_binds, as SQLAlchemy renders it without the compile's
 ** keywords. */
 static void upsert_value(rt_compiler *c, rt_node *v) {
-  if (v->kind == RT_N_BIND && (v->flags & RT_F_ANON))
+  /* an operator expression is grouped, as SQLAlchemy's self_group() with
+  ** nothing to compare against does: SET a = (excluded.a + 1) */
+  int group = v->kind == RT_N_BINARY ||
+              (v->kind == RT_N_BOOLLIST && v->n > 1) ||
+              (v->kind == RT_N_UNARY &&
+               (v->op == RT_OP_NOT || v->op == RT_OP_NEG ||
+                v->op == RT_OP_DISTINCT || v->op == RT_OP_EXISTS));
+  if (v->kind == RT_N_BIND && (v->flags & RT_F_ANON)) {
     rt_c_bound_param(c, v);
-  else
-    rt_c_expr(c, v);
+    return;
+  }
+  if (group) CH('(');
+  rt_c_expr(c, v);
+  if (group) CH(')');
 }
 
 static void upsert(rt_compiler *c, rt_node *stmt) {
@@ -2463,12 +2533,14 @@ static void upsert(rt_compiler *c, rt_node *stmt) {
       return;
     }
     S(" ON DUPLICATE KEY UPDATE ");
+    c->inserted = stmt->kids[RT_D_TABLE];
     for (i = 0; u->b && i < u->b->n; i++) {
       if (i) S(", ");
       rt_c_ident(c, u->b->kids[i]->name);
       S(" = ");
       upsert_value(c, u->b->kids[i]->a);
     }
+    c->inserted = NULL;
     return;
   }
   if (!(c->d->flags & RT_DF_ON_CONFLICT)) {
@@ -2477,12 +2549,32 @@ static void upsert(rt_compiler *c, rt_node *stmt) {
     return;
   }
   S(" ON CONFLICT ");
-  if (u->a && u->a->n) {
+  if (u->name) {
+    /* SQLite's compile puts the name in parentheses, as SQLAlchemy's */
+    if (strcmp(c->d->name, "sqlite") == 0) {
+      CH('(');
+      S(u->name);
+      S(") ");
+    } else {
+      S("ON CONSTRAINT ");
+      rt_c_ident(c, u->name);
+      CH(' ');
+    }
+  } else if (u->a && u->a->n) {
     CH('(');
     c->no_qualify++;
     list(c, u->a, ", ");
+    CH(')');
+    if (u->n > 0) {
+      /* index_where: SQLite's compile inlines its values */
+      S(" WHERE ");
+      if (strcmp(c->d->name, "sqlite") == 0)
+        rt_c_ddl_expr(c, u->kids[0]);
+      else
+        rt_c_expr(c, u->kids[0]);
+    }
     c->no_qualify--;
-    S(") ");
+    CH(' ');
   }
   if (u->op == RT_UPSERT_NOTHING) {
     S("DO NOTHING");
@@ -2552,15 +2644,22 @@ static void return_defaults(rt_compiler *c, rt_node *stmt, setcol *set, int n,
   }
 }
 
+/* prefix_with() words after INSERT / UPDATE / DELETE, each followed by a
+** space */
+static void dml_prefixes(rt_compiler *c, rt_node *stmt) {
+  int i;
+  for (i = 0; stmt->kids[RT_D_PREFIX] && i < stmt->kids[RT_D_PREFIX]->n; i++) {
+    S(stmt->kids[RT_D_PREFIX]->kids[i]->name);
+    CH(' ');
+  }
+}
+
 static void insert(rt_compiler *c, rt_node *stmt) {
   rt_node *t = stmt->kids[RT_D_TABLE], *multi = stmt->kids[RT_D_MULTI];
   setcol set[128];
   int n, i, r;
   S("INSERT ");
-  for (i = 0; stmt->kids[RT_D_PREFIX] && i < stmt->kids[RT_D_PREFIX]->n; i++) {
-    S(stmt->kids[RT_D_PREFIX]->kids[i]->name);
-    CH(' ');
-  }
+  dml_prefixes(c, stmt);
   S("INTO ");
   from_item(c, t);
   if (stmt->kids[RT_D_SELECT]) {
@@ -2712,6 +2811,7 @@ static void update(rt_compiler *c, rt_node *stmt) {
                    : 0;
   int mysql = rt_dialect_is_mysql(c->d);
   S("UPDATE ");
+  dml_prefixes(c, stmt);
   from_item(c, stmt->kids[RT_D_TABLE]);
   if (nextra && mysql) {
     S(", ");
@@ -2751,7 +2851,9 @@ static void delete_(rt_compiler *c, rt_node *stmt) {
   int nextra = stmt->kids[RT_D_TABLE]->kind == RT_N_TABLE
                    ? dml_extra_froms(c, stmt, NULL, 0, extra)
                    : 0;
-  S("DELETE FROM ");
+  S("DELETE ");
+  dml_prefixes(c, stmt);
+  S("FROM ");
   from_item(c, stmt->kids[RT_D_TABLE]);
   if (nextra) {
     if (rt_dialect_is_mysql(c->d)) {

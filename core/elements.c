@@ -641,6 +641,12 @@ rt_node *rt_bind_against(const rt_node *against, rt_value v) {
   ** so i + 1.5 is a Float expression */
   if (t && v.type == RT_V_FLOAT && rt_type_is_integer(t))
     t = rt_type_bare(RT_TY_FLOAT);
+  /* a string against a number keeps no numeric type (its literal stays
+  ** quoted, '5', as SQLAlchemy's String-typed bind renders) */
+  if (t && v.type == RT_V_TEXT &&
+      (rt_type_is_integer(t) || t->kind == RT_TY_NUMERIC ||
+       t->kind == RT_TY_FLOAT || t->kind == RT_TY_DOUBLE))
+    t = NULL;
   return rt_bind(rt_bind_key_for(against), v, t, 1);
 }
 

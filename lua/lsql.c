@@ -603,6 +603,9 @@ static int compare_plain(lua_State *L, int op, const char *fname, int *marked) {
     return 1;
   }
   if (t2 == LUA_TUSERDATA && (r = boxof(L, 2, &ann2)) != NULL) {
+    /* c:eq(null()) is IS NULL too, as SQLAlchemy's comparison with Null */
+    if (r->kind == RT_N_NULL && (op == RT_OP_EQ || op == RT_OP_NE))
+      op = op == RT_OP_EQ ? RT_OP_IS : RT_OP_ISNOT;
     ud = RESULT(L);
     SETRESULT(L, ud, rt_binary(op, rt_ref(l), rt_ref(r)));
     *marked = ann1 || ann2;
@@ -975,13 +978,20 @@ static int e_cast(lua_State *L) {
   rt_node *e;
   rt_type *t;
   lnode *ud;
+  t = lsql_totype(L, 2);
   if (!lsql_tonode(L, 1)) {
-    /* cast(value, Type) */
-    e = lsql_coerce(L, 1, NULL, "cast", 1);
+    /* cast(value, Type): the value is bound as the target type, as
+    ** SQLAlchemy's Cast coerces it (CAST(5 AS INTEGER) for '5') */
+    rt_value v;
+    if (t && (lua_type(L, 1) == LUA_TNUMBER || lua_type(L, 1) == LUA_TSTRING) &&
+        rt_lua_tovalue(L, 1, &v) == 0) {
+      ud = RESULT(L);
+      SETRESULT(L, ud, rt_bind("param", v, t, 1));
+    } else
+      lsql_coerce(L, 1, NULL, "cast", 1);
     lua_replace(L, 1);
   }
   e = lsql_checknode(L, 1, "cast");
-  t = lsql_totype(L, 2);
   if (!t)
     return rt_lua_error(L, RT_EARGUMENT,
                         "cast: argument #2 must be a type, not %s",
@@ -1475,8 +1485,9 @@ static int l_case(lua_State *L) {
   lua_settop(L, 5);
   ud->n->a = rt_ref(value);
   if (opts) {
+    /* else_ = sa.null is Python's else_=None: no ELSE (null() gives one) */
     lua_getfield(L, opts, "else_");
-    if (!lua_isnil(L, -1))
+    if (!lua_isnil(L, -1) && !rt_lua_isnull(L, -1))
       ud->n->b = rt_ref(lsql_coerce(L, lua_gettop(L), NULL, "case", n + 1));
   }
   lua_settop(L, 5);
@@ -2988,6 +2999,38 @@ static int upsert(lua_State *L, int op, const char *fname) {
         ie = lu->n;
       }
       u->a = rt_ref(ie);
+    }
+    lua_settop(L, top + 1);
+    /* index_where: the partial index's predicate after the target */
+    if (lua_getfield(L, 2, "index_where") != LUA_TNIL) {
+      rt_node *w = criterion(L, lua_gettop(L), fname, 1);
+      if (!u->a)
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "%s: index_where needs index_elements", fname);
+      if (rt_node_push(u, rt_ref(w)) != 0)
+        return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    }
+    lua_settop(L, top + 1);
+    /* constraint: ON CONFLICT ON CONSTRAINT name (PostgreSQL), a name or
+    ** a named constraint or index */
+    if (lua_getfield(L, 2, "constraint") != LUA_TNIL) {
+      const char *cn = NULL;
+      if (lua_type(L, -1) == LUA_TSTRING)
+        cn = lua_tostring(L, -1);
+      else if (lua_istable(L, -1) || lua_isuserdata(L, -1)) {
+        if (lua_getfield(L, -1, "name") == LUA_TSTRING)
+          cn = lua_tostring(L, -1);
+      }
+      if (!cn)
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "%s: constraint must be a constraint's name",
+                            fname);
+      if (u->a)
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "'constraint' and 'index_elements' are mutually "
+                            "exclusive");
+      u->name = rt_strdup(cn);
+      if (!u->name) return rt_lua_error(L, RT_EMEMORY, "out of memory");
     }
     lua_settop(L, top + 1);
     if (lua_getfield(L, 2, "set_") == LUA_TTABLE)
@@ -5379,6 +5422,16 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
   }
   if (strcmp(k, "type") == 0) {
     lsql_pushtyperef(L, n->type ? n->type : rt_type_bare(RT_TY_NULL));
+    return 1;
+  }
+  /* insert(t).excluded (ON CONFLICT) and .inserted (ON DUPLICATE KEY):
+  ** the columns of the row proposed for insertion, as the table aliased
+  ** under that name (MySQL's compile spells the latter VALUES(col)) */
+  if (n->kind == RT_N_INSERT && n->kids[RT_D_TABLE] &&
+      (strcmp(k, "excluded") == 0 || strcmp(k, "inserted") == 0)) {
+    lnode *ud = RESULT(L);
+    SETRESULT(L, ud, rt_alias(rt_ref(n->kids[RT_D_TABLE]), k, 0));
+    push_cols(L, lua_gettop(L), ud->n);
     return 1;
   }
   if (strcmp(k, "c") == 0 && n->kind == RT_N_SELECT) {
