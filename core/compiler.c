@@ -2461,6 +2461,8 @@ static int gather_set(rt_compiler *c, rt_node *stmt, setcol *out, int max,
       ** parameter; other databases leave it out */
       if (c->d->flags & RT_DF_SEQUENCES)
         have = out[n].nextval = 1;
+      else if (c->d == &rt_dialect_default && !(col->flags & RT_F_PK))
+        have = out[n].nextval = 2; /* <next sequence value: s> */
       else if (c->d->paramstyle == RT_PS_NAMED)
         have = 1;
     }
@@ -2475,13 +2477,21 @@ static int gather_set(rt_compiler *c, rt_node *stmt, setcol *out, int max,
 static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
   rt_node *v = s->value;
   if (s->nextval) {
+    const rt_coldata *d = s->col->ext;
     const char *p;
-    S("nextval('");
-    for (p = ((rt_coldata *)s->col->ext)->seqname; *p; p++) {
+    S(s->nextval == 2 ? "<next sequence value: " : "nextval('");
+    if (d->seqschema) {
+      for (p = d->seqschema; *p; p++) {
+        if (*p == '\'') CH('\'');
+        CH(*p);
+      }
+      CH('.');
+    }
+    for (p = d->seqname; *p; p++) {
       if (*p == '\'') CH('\'');
       CH(*p);
     }
-    S("')");
+    S(s->nextval == 2 ? ">" : "')");
   } else if (!v) {
     char name[160];
     snprintf(name, sizeof name, "%s%s", rt_column_key(s->col), suffix);

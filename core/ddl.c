@@ -3,6 +3,7 @@
 */
 #include "ddl.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -359,7 +360,9 @@ static void type_check(rt_compiler *c, rt_node *col) {
   int pg = strcmp(dialect, "postgresql") == 0, i;
   if (!ty || !ty->create_constraint) return;
   if (ty->kind == RT_TY_BOOLEAN) {
-    if (pg) return;
+    /* PostgreSQL has a BOOLEAN type, and so has the default string form
+    ** (SQLAlchemy's supports_native_boolean) */
+    if (pg || strcmp(dialect, "default") == 0) return;
   } else if (ty->kind == RT_TY_ENUM) {
     if (!ty->nonnative && ((pg && ty->name) || strcmp(dialect, "mysql") == 0))
       return;
@@ -385,6 +388,30 @@ static void type_check(rt_compiler *c, rt_node *col) {
   S("))");
 }
 
+/* A keyword phrase (ON DELETE's action, INITIALLY's mode) spliced into
+** DDL only when it is one of the words allowed there, as SQLAlchemy's
+** validate_sql_phrase checks; else a CompileError */
+static int sql_phrase(rt_compiler *c, const char *s, const char *const *ok,
+                      const char *pattern) {
+  int i, j;
+  for (i = 0; ok[i]; i++) {
+    for (j = 0; s[j] && ok[i][j]; j++)
+      if ((s[j] | 0x20) != (ok[i][j] | 0x20)) break;
+    if (!s[j] && !ok[i][j]) {
+      S(s);
+      return 1;
+    }
+  }
+  rt_c_fail(c, RT_ECOMPILE,
+            "Unexpected SQL phrase: '%s' (matching against '%s')", s, pattern);
+  return 0;
+}
+
+static const char *const fk_actions[] = {"RESTRICT",  "CASCADE",     "SET NULL",
+                                         "NO ACTION", "SET DEFAULT", NULL};
+static const char *const fk_modes[] = {"DEFERRED", "IMMEDIATE", NULL};
+#define FK_ACTION_RE "^(?:RESTRICT|CASCADE|SET NULL|NO ACTION|SET DEFAULT)$"
+
 /* One of the table's constraints (not its primary key) in CREATE TABLE. */
 static void table_constraint(rt_compiler *c, rt_node *t, rt_constraint *k) {
   switch (k->kind) {
@@ -399,13 +426,29 @@ static void table_constraint(rt_compiler *c, rt_node *t, rt_constraint *k) {
     S(" (");
     names(c, k->refcols, k->ncols);
     S(")");
+    if (k->match) {
+      if (rt_dialect_is_mysql(rt_c_dialect(c))) {
+        rt_c_fail(c, RT_ECOMPILE,
+                  "MySQL ignores the 'MATCH' keyword while at the same time "
+                  "causes ON UPDATE/ON DELETE clauses to be ignored.");
+        break;
+      }
+      S(" MATCH ");
+      S(k->match);
+    }
     if (k->ondelete) {
       S(" ON DELETE ");
-      S(k->ondelete);
+      sql_phrase(c, k->ondelete, fk_actions, FK_ACTION_RE);
     }
     if (k->onupdate) {
       S(" ON UPDATE ");
-      S(k->onupdate);
+      sql_phrase(c, k->onupdate, fk_actions, FK_ACTION_RE);
+    }
+    if (k->deferrable)
+      S(k->deferrable == 1 ? " DEFERRABLE" : " NOT DEFERRABLE");
+    if (k->initially) {
+      S(" INITIALLY ");
+      sql_phrase(c, k->initially, fk_modes, "^(?:DEFERRED|IMMEDIATE)$");
     }
     break;
   case RT_CON_UNIQUE:
@@ -592,6 +635,7 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl);
 void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
   rt_node *t = ddl->a;
   rt_constraint *ix;
+  int pg = strcmp(rt_c_dialect(c)->name, "postgresql") == 0;
   switch (ddl->op) {
   case RT_DDL_CREATE_TABLE:
     create_table(c, t);
@@ -609,6 +653,7 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
       return;
     }
     S(ix->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
+    if (pg && ix->pg_concurrently) S("CONCURRENTLY ");
     if (is_sqlite(c)) {
       /* SQLite names the schema (database) on the index, not the table */
       index_name(c, t, ix->name);
@@ -619,12 +664,44 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
       S(" ON ");
       table_name(c, t);
     }
+    if (pg && ix->pg_using) {
+      /* a method name, lower-cased, as SQLAlchemy's IDX_USING allows */
+      const char *p;
+      for (p = ix->pg_using; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '_')) break;
+      if (*p || !*ix->pg_using) {
+        rt_c_fail(c, RT_ECOMPILE,
+                  "Unexpected SQL phrase: '%s' (matching against "
+                  "'^(?:btree|hash|gist|gin|[\\w_]+)$')",
+                  ix->pg_using);
+        return;
+      }
+      S(" USING ");
+      for (p = ix->pg_using; *p; p++)
+        rt_sb_addc(rt_c_buf(c), (char)tolower((unsigned char)*p));
+    }
     S(" (");
     index_elements(c, ix);
     S(")");
+    if (pg && ix->npg_include) {
+      int i;
+      S(" INCLUDE (");
+      for (i = 0; i < ix->npg_include; i++) {
+        if (i) S(", ");
+        rt_c_ident(c, ix->pg_include[i]);
+      }
+      S(")");
+    }
+    /* a partial index's predicate, its values inline */
+    if ((pg && ix->pg_where) || (is_sqlite(c) && ix->sqlite_where)) {
+      S(" WHERE ");
+      rt_c_ddl_expr(c, pg ? ix->pg_where : ix->sqlite_where);
+    }
     break;
   case RT_DDL_DROP_INDEX:
     S("\nDROP INDEX ");
+    ix = find_index(t, ddl->name);
+    if (pg && ix && ix->pg_concurrently) S("CONCURRENTLY ");
     if (strcmp(rt_c_dialect(c)->name, "mysql") == 0) {
       rt_c_ident(c, ddl->name);
       S(" ON ");
@@ -638,6 +715,10 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
     ** only where there are sequences */
     S(ddl->op == RT_DDL_CREATE_SEQUENCE ? "CREATE SEQUENCE "
                                         : "DROP SEQUENCE ");
+    if (ddl->b && ddl->b->name) {
+      rt_c_ident(c, ddl->b->name);
+      S(".");
+    }
     rt_c_ident(c, ddl->name);
     if (ddl->op == RT_DDL_CREATE_SEQUENCE)
       S(ddl->a && ddl->a->kind == RT_N_LITERAL ? ddl->a->name

@@ -296,6 +296,7 @@ void rt_coldata_free(rt_coldata *d) {
   free(d->key);
   free(d->comment);
   free(d->seqname);
+  free(d->seqschema);
   rt_unref(d->def);
   rt_unref(d->server_default);
   rt_unref(d->onupdate);
@@ -318,6 +319,13 @@ void rt_constraint_clear(rt_constraint *c) {
   free(c->reftable);
   free(c->ondelete);
   free(c->onupdate);
+  free(c->match);
+  rt_unref(c->pg_where);
+  rt_unref(c->sqlite_where);
+  free(c->pg_using);
+  for (i = 0; i < c->npg_include; i++) free(c->pg_include[i]);
+  free(c->pg_include);
+  free(c->initially);
   free(c->sqltext);
   memset(c, 0, sizeof *c);
 }

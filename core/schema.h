@@ -32,8 +32,17 @@ typedef struct rt_constraint {
   char *reftable; /* FK */
   char **refcols; /* FK, ncols of them */
   char *ondelete, *onupdate;
-  char *sqltext;    /* CHECK */
-  int unique;       /* INDEX */
+  char *match, *initially; /* FK: MATCH, INITIALLY */
+  int deferrable;          /* FK: 0 not given, 1 DEFERRABLE, 2 NOT DEFERRABLE */
+  char *sqltext;           /* CHECK */
+  int unique;              /* INDEX */
+  /* INDEX dialect options: postgresql_where / sqlite_where (a predicate,
+  ** owned), postgresql_using, postgresql_include (ninclude names),
+  ** postgresql_concurrently */
+  rt_node *pg_where, *sqlite_where;
+  char *pg_using;
+  char **pg_include;
+  int npg_include, pg_concurrently;
   int column_level; /* FK declared on a Column */
 } rt_constraint;
 
@@ -66,6 +75,7 @@ typedef struct rt_coldata {
   int lua_onupdate; /* so is the onupdate value */
   int seq;          /* has a Sequence */
   char *seqname;
+  char *seqschema;       /* its Sequence's schema, or NULL */
   int autoinc_ignore_fk; /* autoincrement = "ignore_fk" */
 } rt_coldata;
 

@@ -5042,6 +5042,12 @@ static int ddl(lua_State *L, int op, const char *fname) {
     ud = RESULT(L);
     SETRESULT(L, ud, rt_ddl_new(op, NULL, lua_tostring(L, -2)));
     if (op == RT_DDL_CREATE_SEQUENCE) sequence_options(L, ud->n);
+    /* Sequence(name, {schema}): the schema qualifies the name */
+    if (lua_getfield(L, 1, "schema") == LUA_TSTRING) {
+      ud->n->b = rt_literal_column(lua_tostring(L, -1), NULL);
+      if (!ud->n->b) return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    }
+    lua_pop(L, 1);
     return 1;
   }
   if (op == RT_DDL_CREATE_INDEX || op == RT_DDL_DROP_INDEX) {

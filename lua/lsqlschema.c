@@ -354,7 +354,8 @@ static int trailing_opts(lua_State *L) {
   return 0;
 }
 
-static const char *const fk_opts[] = {"name", "ondelete", "onupdate", NULL};
+static const char *const fk_opts[] = {
+    "name", "ondelete", "onupdate", "deferrable", "initially", "match", NULL};
 
 static int l_foreignkey(lua_State *L) {
   int opts = trailing_opts(L);
@@ -390,6 +391,12 @@ static int l_fkconstraint(lua_State *L) {
   return 1;
 }
 
+/* an Index's dialect options */
+static const char *const index_opts[] = {
+    "postgresql_where",        "sqlite_where",
+    "postgresql_using",        "postgresql_include",
+    "postgresql_concurrently", NULL};
+
 /* PrimaryKeyConstraint / UniqueConstraint / Index: names or columns */
 static int column_list_record(lua_State *L, const char *kind, int first) {
   int opts = trailing_opts(L), top = opts ? opts - 1 : lua_gettop(L), i;
@@ -413,6 +420,7 @@ static int column_list_record(lua_State *L, const char *kind, int first) {
   }
   lua_setfield(L, -2, "columns");
   copyopts(L, opts, names);
+  if (kind[0] == 'I') copyopts(L, opts, index_opts);
   return 1;
 }
 
@@ -438,8 +446,8 @@ static int l_checkconstraint(lua_State *L) {
 ** nomaxvalue, cache, order, cycle}): the options as fields */
 static int l_sequence(lua_State *L) {
   static const char *const opts[] = {
-      "start",      "increment", "minvalue", "maxvalue", "nominvalue",
-      "nomaxvalue", "cache",     "order",    "cycle",    NULL};
+      "start", "increment", "minvalue", "maxvalue", "nominvalue", "nomaxvalue",
+      "cache", "order",     "cycle",    "schema",   NULL};
   int i;
   rt_lua_checkarg(L, 1, LUA_TSTRING, "Sequence");
   newrecord(L, "Sequence");
@@ -857,6 +865,62 @@ static char *optstr(lua_State *L, int rec, const char *field) {
   return s;
 }
 
+/* An Index's dialect options from the record at rec (see index_opts) */
+static void index_options(lua_State *L, int rec, rt_constraint *k) {
+  static const char *const wheres[] = {"postgresql_where", "sqlite_where"};
+  int i;
+  for (i = 0; i < 2; i++) {
+    rt_node *w;
+    if (lua_getfield(L, rec, wheres[i]) != LUA_TNIL) {
+      if (lua_type(L, -1) == LUA_TSTRING) {
+        w = rt_literal_column(lua_tostring(L, -1), NULL);
+        if (!w) rt_lua_error(L, RT_EMEMORY, "out of memory");
+      } else {
+        w = lsql_tonode(L, -1);
+        if (!w)
+          rt_lua_error(L, RT_EARGUMENT,
+                       "Index(): %s must be a SQL expression or a string",
+                       wheres[i]);
+        rt_ref(w);
+      }
+      if (i == 0)
+        k->pg_where = w;
+      else
+        k->sqlite_where = w;
+    }
+    lua_pop(L, 1);
+  }
+  k->pg_using = optstr(L, rec, "postgresql_using");
+  if (lua_getfield(L, rec, "postgresql_include") == LUA_TTABLE) {
+    int n = (int)lua_rawlen(L, -1);
+    k->pg_include = calloc((size_t)n + 1, sizeof(char *));
+    if (!k->pg_include) rt_lua_error(L, RT_EMEMORY, "out of memory");
+    for (i = 0; i < n; i++) {
+      rt_node *c;
+      lua_rawgeti(L, -1, i + 1);
+      c = lsql_tonode(L, -1);
+      k->pg_include[i] = rt_strdup(c ? c->name : luaL_checkstring(L, -1));
+      if (!k->pg_include[i]) rt_lua_error(L, RT_EMEMORY, "out of memory");
+      k->npg_include = i + 1;
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, rec, "postgresql_concurrently");
+  k->pg_concurrently = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+}
+
+/* A foreign key's match, initially and deferrable options from the
+** record at rec */
+static void fk_deferral(lua_State *L, int rec, rt_constraint *k) {
+  k->match = optstr(L, rec, "match");
+  k->initially = optstr(L, rec, "initially");
+  if (lua_getfield(L, rec, "deferrable") != LUA_TNIL)
+    k->deferrable = lua_toboolean(L, -1) ? 1 : 2;
+  lua_pop(L, 1);
+}
+
 /* Add the constraint record at `rec` to table t.  The constraint struct
 ** is kept in a userdata while Lua is consulted, so nothing leaks. */
 typedef struct lcons {
@@ -955,6 +1019,7 @@ static void add_record(lua_State *L, rt_node *t, int rec) {
     lua_pop(L, 2);
     k->c.ondelete = optstr(L, rec, "ondelete");
     k->c.onupdate = optstr(L, rec, "onupdate");
+    fk_deferral(L, rec, &k->c);
   } else if (strcmp(kind, "Index") == 0) {
     k->c.kind = RT_CON_INDEX;
     lua_getfield(L, rec, "columns");
@@ -963,6 +1028,7 @@ static void add_record(lua_State *L, rt_node *t, int rec) {
     lua_getfield(L, rec, "unique");
     k->c.unique = lua_toboolean(L, -1);
     lua_pop(L, 1);
+    index_options(L, rec, &k->c);
   } else if (strcmp(kind, "UniqueConstraint") == 0) {
     k->c.kind = RT_CON_UNIQUE;
     lua_getfield(L, rec, "columns");
@@ -1006,6 +1072,8 @@ static void column_constraints(lua_State *L, rt_node *t, int colidx,
       if (lua_isstring(L, -1) && !d->seqname)
         rt_lua_error(L, RT_EMEMORY, "out of memory");
       lua_pop(L, 1);
+      free(d->seqschema);
+      d->seqschema = optstr(L, lua_gettop(L), "schema");
     } else if (kind && strcmp(kind, "CheckConstraint") == 0) {
       /* a column-level CHECK, rendered with the column */
       lcons *k = newcons(L);
@@ -1035,6 +1103,7 @@ static void column_constraints(lua_State *L, rt_node *t, int colidx,
       k->c.name = optstr(L, -2, "name");
       k->c.ondelete = optstr(L, -2, "ondelete");
       k->c.onupdate = optstr(L, -2, "onupdate");
+      fk_deferral(L, lua_absindex(L, -2), &k->c);
       if (rt_table_add_constraint(t, &k->c) != 0)
         rt_lua_error(L, RT_EMEMORY, "out of memory");
       lua_pop(L, 1);
@@ -1525,6 +1594,7 @@ static void copy_column(lua_State *L, int tidx, rt_node *c) {
   nd->lua_default = d->lua_default;
   nd->seq = d->seq;
   nd->seqname = rt_strdup(d->seqname);
+  nd->seqschema = d->seqschema ? rt_strdup(d->seqschema) : NULL;
   nd->autoinc_ignore_fk = d->autoinc_ignore_fk;
   if ((d->key && !nd->key) || (d->comment && !nd->comment) ||
       (d->seqname && !nd->seqname))
@@ -1732,9 +1802,37 @@ static void cons_record(lua_State *L, int tidx, rt_node *t, rt_node *nt,
     lua_setfield(L, -2, "refcolumns");
     set_str(L, "ondelete", k->ondelete);
     set_str(L, "onupdate", k->onupdate);
+    set_str(L, "match", k->match);
+    set_str(L, "initially", k->initially);
+    if (k->deferrable) {
+      lua_pushboolean(L, k->deferrable == 1);
+      lua_setfield(L, -2, "deferrable");
+    }
   } else if (k->kind == RT_CON_INDEX) {
+    int i;
     lua_pushboolean(L, k->unique);
     lua_setfield(L, -2, "unique");
+    if (k->pg_where) {
+      lsql_pushref(L, k->pg_where);
+      lua_setfield(L, -2, "postgresql_where");
+    }
+    if (k->sqlite_where) {
+      lsql_pushref(L, k->sqlite_where);
+      lua_setfield(L, -2, "sqlite_where");
+    }
+    set_str(L, "postgresql_using", k->pg_using);
+    if (k->npg_include) {
+      lua_createtable(L, k->npg_include, 0);
+      for (i = 0; i < k->npg_include; i++) {
+        lua_pushstring(L, k->pg_include[i]);
+        lua_rawseti(L, -2, i + 1);
+      }
+      lua_setfield(L, -2, "postgresql_include");
+    }
+    if (k->pg_concurrently) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, "postgresql_concurrently");
+    }
   }
 }
 
