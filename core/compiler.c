@@ -1090,7 +1090,6 @@ static int ansi_func(const char *name) {
                                       "localtime",
                                       "localtimestamp",
                                       "session_user",
-                                      "sysdate",
                                       "user",
                                       NULL};
   int i;
@@ -1104,6 +1103,11 @@ static void func(rt_compiler *c, rt_node *f) {
   if (ansi_func(f->name) && f->n == 0) {
     const char *p;
     for (p = f->name; *p; p++) CH((char)(*p - 32 * (*p >= 'a' && *p <= 'z')));
+    return;
+  }
+  /* SQLAlchemy's sysdate is an ANSI function, named as it is spelled */
+  if (strcmp(f->name, "sysdate") == 0 && f->n == 0) {
+    S("sysdate");
     return;
   }
   S(f->name);
