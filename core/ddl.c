@@ -113,9 +113,20 @@ static void column_spec(rt_compiler *c, rt_node *t, rt_node *col) {
   ** reflected nextval(...)) is not rendered, as SQLAlchemy does */
   if (d && d->server_default && !(d->server_default->flags & RT_F_FETCHED) &&
       !(dl->column_ddl && strcmp(dl->name, "postgresql") == 0 &&
-        rt_column_is_autoinc(t, col) && !d->seqname)) {
+        rt_column_is_autoinc(t, col) && !d->seqname && !d->identity)) {
     S(" DEFAULT ");
     server_default(c, d->server_default);
+  }
+  /* an identity column (PostgreSQL and the string form have them) says
+  ** so instead of NOT NULL; SQLite's has only its NOT NULL */
+  if (d && d->identity && strcmp(dl->name, "sqlite") != 0) {
+    S(" ");
+    S(d->identity);
+    /* PostgreSQL's says a nullable one is NULL, as SQLAlchemy's */
+    if (!(col->flags & (RT_F_NOTNULL | RT_F_PK)) &&
+        strcmp(dl->name, "postgresql") == 0)
+      S(" NULL");
+    return;
   }
   if (col->flags & (RT_F_NOTNULL | RT_F_PK)) S(" NOT NULL");
 }

@@ -297,6 +297,7 @@ void rt_coldata_free(rt_coldata *d) {
   free(d->comment);
   free(d->seqname);
   free(d->seqschema);
+  free(d->identity);
   rt_unref(d->def);
   rt_unref(d->server_default);
   rt_unref(d->onupdate);

@@ -75,7 +75,10 @@ typedef struct rt_coldata {
   int lua_onupdate; /* so is the onupdate value */
   int seq;          /* has a Sequence */
   char *seqname;
-  char *seqschema;       /* its Sequence's schema, or NULL */
+  char *seqschema; /* its Sequence's schema, or NULL */
+  /* Identity(...): "GENERATED ... AS IDENTITY [(options)]", the DDL the
+  ** dialects with identity columns render after the type; or NULL */
+  char *identity;
   int autoinc_ignore_fk; /* autoincrement = "ignore_fk" */
 } rt_coldata;
 

@@ -33,6 +33,12 @@ fkm = Table("fkm", m2,
 seqt = Table("seqt", m2,
     Column("id", BigInteger, primary_key=True),
     Column("n", Integer, Sequence("seqt_n", schema="sch")))
+idt = Table("idt", m2,
+    Column("id", Integer, Identity(start=5, increment=2), primary_key=True),
+    Column("x", BigInteger, Identity(always=True, minvalue=1, maxvalue=99, cycle=True,
+                                     cache=5, order=True, nominvalue=False)),
+    Column("y", Integer, Identity()),
+    Column("z", Integer, Identity(), nullable=True))
 badfk = Table("badfk", m2,
     Column("id", Integer, primary_key=True),
     Column("r", Integer, ForeignKey("par.id", ondelete="DROP TABLE x")))
@@ -55,12 +61,18 @@ local fkm = Table("fkm", m2,
 local seqt = Table("seqt", m2,
   Column("id", BigInteger, {primary_key = true}),
   Column("n", Integer, Sequence("seqt_n", {schema = "sch"})))
-local badfk = Table("badfk", m2,
+local idt = Table("idt", m2,
+    Column("id", Integer, Identity(start=5, increment=2), primary_key=True),
+    Column("x", BigInteger, Identity(always=True, minvalue=1, maxvalue=99, cycle=True,
+                                     cache=5, order=True, nominvalue=False)),
+    Column("y", Integer, Identity()),
+    Column("z", Integer, Identity(), nullable=True))
+badfk = Table("badfk", m2,
   Column("id", Integer, {primary_key = true}),
   Column("r", Integer, ForeignKey("par.id", {ondelete = "DROP TABLE x"})))
 '''
 NAMES = ["users", "addresses", "orders", "kinds", "t1", "pgonly", "nodes",
-         "seqd", "fkt", "fkm", "seqt", "badfk"]
+         "seqd", "fkt", "fkm", "seqt", "badfk", "idt"]
 
 ALL = ["sqlite", "postgresql", "mysql"]
 CASES = [
@@ -116,6 +128,9 @@ CASES = [
     ("CreateSequence(Sequence('sq', schema='sch', start=3))", "CreateSequence(Sequence('sq', {schema = 'sch', start = 3}))", {"only": ["postgresql"]}),
     ("DropSequence(Sequence('sq', schema='sch'))", "DropSequence(Sequence('sq', {schema = 'sch'}))", {"only": ["postgresql"]}),
     ("insert(seqt).values(id=1)", "insert(seqt):values{id = 1}"),
+    # Identity columns
+    ("CreateTable(idt)", "CreateTable(idt)"),
+    ("insert(idt).values(x=1, y=2, z=3)", "insert(idt):values{x = 1, y = 2, z = 3}"),
 ]
 
 
