@@ -65,12 +65,12 @@ local seqt = Table("seqt", m2,
   Column("id", BigInteger, {primary_key = true}),
   Column("n", Integer, Sequence("seqt_n", {schema = "sch"})))
 local idt = Table("idt", m2,
-    Column("id", Integer, Identity(start=5, increment=2), primary_key=True),
-    Column("x", BigInteger, Identity(always=True, minvalue=1, maxvalue=99, cycle=True,
-                                     cache=5, order=True, nominvalue=False)),
-    Column("y", Integer, Identity()),
-    Column("z", Integer, Identity(), nullable=True))
-badfk = Table("badfk", m2,
+  Column("id", Integer, Identity{start = 5, increment = 2}, {primary_key = true}),
+  Column("x", BigInteger, Identity{always = true, minvalue = 1, maxvalue = 99, cycle = true,
+    cache = 5, order = true, nominvalue = false}),
+  Column("y", Integer, Identity()),
+  Column("z", Integer, Identity(), {nullable = true}))
+local badfk = Table("badfk", m2,
   Column("id", Integer, {primary_key = true}),
   Column("r", Integer, ForeignKey("par.id", {ondelete = "DROP TABLE x"})))
 ]==]
