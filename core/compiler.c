@@ -77,6 +77,8 @@ struct rt_compiler {
   size_t with_at;    /* MySQL's INSERT .. WITH .. SELECT: where WITH goes */
   rt_node *inserted; /* ON DUPLICATE KEY UPDATE's table: its "inserted"
                         alias's columns are VALUES(col) */
+  int nested_dml;    /* an INSERT/UPDATE/DELETE in a CTE: its values are
+                        anonymous binds, no implicit RETURNING */
   int failed;
   rt_error *err;
 };
@@ -1083,15 +1085,10 @@ static void unary(rt_compiler *c, rt_node *e) {
 }
 
 static int ansi_func(const char *name) {
-  static const char *const names[] = {"current_date",
-                                      "current_time",
-                                      "current_timestamp",
-                                      "current_user",
-                                      "localtime",
-                                      "localtimestamp",
-                                      "session_user",
-                                      "user",
-                                      NULL};
+  static const char *const names[] = {
+      "current_date", "current_time", "current_timestamp",
+      "current_user", "localtime",    "localtimestamp",
+      "session_user", "user",         NULL};
   int i;
   for (i = 0; names[i]; i++)
     if (strcmp(name, names[i]) == 0) return 1;
@@ -1770,6 +1767,25 @@ static void out_append(rt_compiler *c, out *dst, const out *src) {
   if (src->sb.failed) dst->sb.failed = 1;
 }
 
+static void insert(rt_compiler *c, rt_node *stmt);
+static void update(rt_compiler *c, rt_node *stmt);
+static void delete_(rt_compiler *c, rt_node *stmt);
+
+/* add_cte()'s CTEs: into the WITH first, whether referred to or not (the
+** reference cte_ref writes goes nowhere) */
+static void independent_ctes(rt_compiler *c, rt_node *list) {
+  out *saved = c->cur, scratch;
+  int i;
+  if (!list) return;
+  for (i = 0; i < list->n && !c->failed; i++) {
+    memset(&scratch, 0, sizeof scratch);
+    c->cur = &scratch;
+    cte_ref(c, list->kids[i]);
+    c->cur = saved;
+    out_free(&scratch);
+  }
+}
+
 static void cte_ref(rt_compiler *c, rt_node *a) {
   char buf[ALIAS_NAME_MAX];
   int i, seen = 0;
@@ -1810,10 +1826,25 @@ static void cte_ref(rt_compiler *c, rt_node *a) {
     }
     S(" AS \n(");
     {
-      /* the body is rendered as a top-level select of its own */
+      /* the body is rendered as a top-level statement of its own */
       int depth = c->depth;
       c->depth = 0;
-      select_stmt(c, a->a, 1);
+      switch (a->a->kind) {
+      case RT_N_INSERT:
+      case RT_N_UPDATE:
+      case RT_N_DELETE:
+        c->nested_dml++;
+        if (a->a->kind == RT_N_INSERT)
+          insert(c, a->a);
+        else if (a->a->kind == RT_N_UPDATE)
+          update(c, a->a);
+        else
+          delete_(c, a->a);
+        c->nested_dml--;
+        break;
+      default:
+        select_stmt(c, a->a, 1);
+      }
       c->depth = depth;
     }
     S(")");
@@ -2274,6 +2305,8 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
   used.n = used.repeats = 0;
   used.style = s->flags & (RT_F_LS_TABLENAME | RT_F_LS_NONE);
   if (c->failed) return;
+  if (s->kind == RT_N_SELECT || s->kind == RT_N_COMPOUND)
+    independent_ctes(c, s->kids[RT_S_CTES]);
   if (s->kind == RT_N_COMPOUND) {
     c->from_subquery = standalone;
     compound(c, s, asfrom);
@@ -2502,6 +2535,11 @@ static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
     /* (a column's parameter with no value: a placeholder even under
     ** literal_binds, as SQLAlchemy's) */
     marker(c, &rt_required_value, s->col->type, name, 0, 0);
+  } else if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON) && c->nested_dml) {
+    /* a statement in a CTE binds its values anonymously, as SQLAlchemy's
+    ** (param_1) */
+    placeholder(c, &v->value, v->type ? v->type : s->col->type, "param",
+                anon_num(c, v, TAG_BIND, "param"), 0);
   } else if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON)) {
     char name[160];
     snprintf(name, sizeof name, "%s%s", v->name, suffix);
@@ -2672,6 +2710,7 @@ static void insert(rt_compiler *c, rt_node *stmt) {
   rt_node *t = stmt->kids[RT_D_TABLE], *multi = stmt->kids[RT_D_MULTI];
   setcol set[128];
   int n, i, r;
+  independent_ctes(c, stmt->kids[RT_D_CTES]);
   S("INSERT ");
   dml_prefixes(c, stmt);
   S("INTO ");
@@ -2751,6 +2790,8 @@ static void insert(rt_compiler *c, rt_node *stmt) {
     returning(c, stmt);
   else if (stmt->flags & RT_F_INLINE)
     ; /* inline(): no key to fetch */
+  else if (c->nested_dml)
+    ; /* in a CTE: only what it is told to return */
   else if ((stmt->flags & RT_F_RETDEFAULTS) &&
            (c->d->flags & RT_DF_IMPLICIT_RETURNING) && t->kind == RT_N_TABLE &&
            c->o->insert_rows <= 1)
@@ -2824,6 +2865,7 @@ static void update(rt_compiler *c, rt_node *stmt) {
                    ? dml_extra_froms(c, stmt, set, n, extra)
                    : 0;
   int mysql = rt_dialect_is_mysql(c->d);
+  independent_ctes(c, stmt->kids[RT_D_CTES]);
   S("UPDATE ");
   dml_prefixes(c, stmt);
   from_item(c, stmt->kids[RT_D_TABLE]);
@@ -2853,7 +2895,7 @@ static void update(rt_compiler *c, rt_node *stmt) {
   }
   c->depth--;
   if ((stmt->flags & RT_F_RETDEFAULTS) && !stmt->kids[RT_D_RETURNING] &&
-      (c->d->flags & RT_DF_IMPLICIT_RETURNING) &&
+      (c->d->flags & RT_DF_IMPLICIT_RETURNING) && !c->nested_dml &&
       stmt->kids[RT_D_TABLE]->kind == RT_N_TABLE)
     return_defaults(c, stmt, set, n, 0);
   else
@@ -2865,6 +2907,7 @@ static void delete_(rt_compiler *c, rt_node *stmt) {
   int nextra = stmt->kids[RT_D_TABLE]->kind == RT_N_TABLE
                    ? dml_extra_froms(c, stmt, NULL, 0, extra)
                    : 0;
+  independent_ctes(c, stmt->kids[RT_D_CTES]);
   S("DELETE ");
   dml_prefixes(c, stmt);
   S("FROM ");

@@ -2506,6 +2506,9 @@ static int values_alias(lua_State *L, rt_node *v, const char *name,
   return 1;
 }
 
+/* alias_of's flag for a CTE of INSERT / UPDATE / DELETE (no node flag) */
+#define ALIAS_OF_DML 0x40000000
+
 static int alias_of(lua_State *L, int flags, const char *fname) {
   rt_node *s = lsql_checknode(L, 1, fname);
   const char *name = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
@@ -2514,11 +2517,11 @@ static int alias_of(lua_State *L, int flags, const char *fname) {
     return values_alias(L, s, name, flags, fname);
   /* a text() is a FROM once it has been given its columns */
   if ((!rt_is_selectable(s) || s->kind == RT_N_JOIN) &&
-      !(s->kind == RT_N_TEXT && s->a))
+      !(s->kind == RT_N_TEXT && s->a) && !(flags & ALIAS_OF_DML))
     return rt_lua_error(L, RT_EARGUMENT, "%s: not available on this construct",
                         fname);
   ud = lsql_newnode(L); /* with a user value: caches .c */
-  SETRESULT(L, ud, rt_alias(rt_ref(s), name, flags));
+  SETRESULT(L, ud, rt_alias(rt_ref(s), name, flags & ~ALIAS_OF_DML));
   return 1;
 }
 
@@ -2541,7 +2544,11 @@ static int s_cte(lua_State *L) {
   int flags = RT_F_CTE;
   int o = lua_istable(L, 2) ? 2 : lua_istable(L, 3) ? 3 : 0;
   rt_node *t = lsql_tonode(L, 1);
-  if (!t || t->kind != RT_N_TEXT) checkselect(L, "cte");
+  if (t && (t->kind == RT_N_INSERT || t->kind == RT_N_UPDATE ||
+            t->kind == RT_N_DELETE))
+    flags |= ALIAS_OF_DML; /* WITH x AS (INSERT ... RETURNING ...) */
+  else if (!t || t->kind != RT_N_TEXT)
+    checkselect(L, "cte");
   if (o) {
     if (lua_getfield(L, o, "recursive") != LUA_TNIL && lua_toboolean(L, -1))
       flags |= RT_F_RECURSIVE;
@@ -2951,6 +2958,28 @@ static int d_from_select(lua_State *L) {
   }
   names->a = rt_ref(sel);
   return gen_set(L, s, RT_D_SELECT, names);
+}
+
+/* add_cte(cte...): CTEs the statement's WITH names whether it refers to
+** them or not */
+static int s_add_cte(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "add_cte");
+  int slot = s->kind == RT_N_SELECT || s->kind == RT_N_COMPOUND ? RT_S_CTES
+             : s->kind == RT_N_INSERT || s->kind == RT_N_UPDATE ||
+                     s->kind == RT_N_DELETE
+                 ? RT_D_CTES
+                 : -1;
+  int top = lua_gettop(L), i;
+  if (slot < 0)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "add_cte: not available on this construct");
+  for (i = 2; i <= top; i++) {
+    rt_node *a = lsql_tonode(L, i);
+    if (!a || a->kind != RT_N_ALIAS || !(a->flags & RT_F_CTE))
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "add_cte: argument #%d must be a CTE", i - 1);
+  }
+  return append_args(L, s, slot, "add_cte");
 }
 
 static int d_prefix_with(lua_State *L) {
@@ -6322,6 +6351,7 @@ static const luaL_Reg node_methods[] = {
     {"lateral", s_lateral},
     {"alias", s_alias},
     {"cte", s_cte},
+    {"add_cte", s_add_cte},
     {"scalar_subquery", s_scalar_subquery},
     {"as_scalar", s_scalar_subquery},
     {"exists", l_exists},

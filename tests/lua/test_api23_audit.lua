@@ -316,6 +316,122 @@ DROP INDEX CONCURRENTLY ix_dc]==],
     postgresql = [==[INSERT INTO seqt (id, n) VALUES ($1, nextval('sch.seqt_n'))]==],
     mysql = [==[INSERT INTO seqt (id) VALUES (?)]==],
   }},
+  {lua = [==[(function() local c = insert(users):values{name = 'a', age = 3}:returning(users.c.id, users.c.name:label('n')):cte('ins'); return select(c.c.id, c.c.n) end)()]==], lit = false, expect = {
+    default = [==[WITH ins AS 
+(INSERT INTO users (name, age) VALUES (:param_1, :param_2) RETURNING users.id, users.name AS n)
+ SELECT ins.id, ins.n 
+FROM ins]==],
+    postgresql = [==[WITH ins AS 
+(INSERT INTO users (name, age) VALUES ($1, $2) RETURNING users.id, users.name AS n)
+ SELECT ins.id, ins.n 
+FROM ins]==],
+  }},
+  {lua = [==[(function() local c = update(users):values{age = users.c.age + 1}:returning(users.c.id):cte(); return select(c.c.id):where(c.c.id:gt(2)) end)()]==], lit = true, expect = {
+    default = [==[WITH anon_1 AS 
+(UPDATE users SET age=(users.age + 1) RETURNING users.id)
+ SELECT anon_1.id 
+FROM anon_1 
+WHERE anon_1.id > 2]==],
+    postgresql = [==[WITH anon_1 AS 
+(UPDATE users SET age=(users.age + 1) RETURNING users.id)
+ SELECT anon_1.id 
+FROM anon_1 
+WHERE anon_1.id > 2]==],
+  }},
+  {lua = [==[(function() local c = delete(users):where(users.c.age:gt(3)):returning(users.c.id):cte('del'); return insert(orders):from_select({'user_id'}, select(c.c.id)) end)()]==], lit = false, expect = {
+    default = [==[WITH del AS 
+(DELETE FROM users WHERE users.age > :age_1 RETURNING users.id)
+ INSERT INTO orders (user_id) SELECT del.id 
+FROM del]==],
+    postgresql = [==[WITH del AS 
+(DELETE FROM users WHERE users.age > $1 RETURNING users.id)
+ INSERT INTO orders (user_id) SELECT del.id 
+FROM del]==],
+  }},
+  {lua = [==[(function() local c = delete(users):where(users.c.age:gt(3)):returning(users):cte('del'); return select(func.count()):select_from(c) end)()]==], lit = false, expect = {
+    default = [==[WITH del AS 
+(DELETE FROM users WHERE users.age > :age_1 RETURNING users.id, users.name, users.fullname, users.age, users.created)
+ SELECT count(*) AS count_1 
+FROM del]==],
+    postgresql = [==[WITH del AS 
+(DELETE FROM users WHERE users.age > $1 RETURNING users.id, users.name, users.fullname, users.age, users.created)
+ SELECT count(*) AS count_1 
+FROM del]==],
+  }},
+  {lua = [==[select(users.c.id):add_cte(select(addresses.c.id):where(addresses.c.id:gt(5)):cte('a1'))]==], lit = false, expect = {
+    default = [==[WITH a1 AS 
+(SELECT addresses.id AS id 
+FROM addresses 
+WHERE addresses.id > :id_1)
+ SELECT users.id 
+FROM users]==],
+    sqlite = [==[WITH a1 AS 
+(SELECT addresses.id AS id 
+FROM addresses 
+WHERE addresses.id > ?)
+ SELECT users.id 
+FROM users]==],
+    postgresql = [==[WITH a1 AS 
+(SELECT addresses.id AS id 
+FROM addresses 
+WHERE addresses.id > $1)
+ SELECT users.id 
+FROM users]==],
+    mysql = [==[WITH a1 AS 
+(SELECT addresses.id AS id 
+FROM addresses 
+WHERE addresses.id > ?)
+ SELECT users.id 
+FROM users]==],
+  }},
+  {lua = [==[(function() local c = select(users.c.id):cte('src'); return update(users):add_cte(c):where(users.c.id:in_(select(c.c.id))):values{age = 1} end)()]==], lit = false, expect = {
+    default = [==[WITH src AS 
+(SELECT users.id AS id 
+FROM users)
+ UPDATE users SET age=:age WHERE users.id IN (SELECT src.id 
+FROM src)]==],
+    sqlite = [==[WITH src AS 
+(SELECT users.id AS id 
+FROM users)
+ UPDATE users SET age=? WHERE users.id IN (SELECT src.id 
+FROM src)]==],
+    postgresql = [==[WITH src AS 
+(SELECT users.id AS id 
+FROM users)
+ UPDATE users SET age=$1 WHERE users.id IN (SELECT src.id 
+FROM src)]==],
+    mysql = [==[WITH src AS 
+(SELECT users.id AS id 
+FROM users)
+ UPDATE users SET age=? WHERE users.id IN (SELECT src.id 
+FROM src)]==],
+  }},
+  {lua = [==[(function() local c = select(users.c.id):where(users.c.age:gt(1)):cte('x'); return delete(users):add_cte(c):where(users.c.id:in_(select(c.c.id))) end)()]==], lit = true, expect = {
+    default = [==[WITH x AS 
+(SELECT users.id AS id 
+FROM users 
+WHERE users.age > 1)
+ DELETE FROM users WHERE users.id IN (SELECT x.id 
+FROM x)]==],
+    sqlite = [==[WITH x AS 
+(SELECT users.id AS id 
+FROM users 
+WHERE users.age > 1)
+ DELETE FROM users WHERE users.id IN (SELECT x.id 
+FROM x)]==],
+    postgresql = [==[WITH x AS 
+(SELECT users.id AS id 
+FROM users 
+WHERE users.age > 1)
+ DELETE FROM users WHERE users.id IN (SELECT x.id 
+FROM x)]==],
+    mysql = [==[WITH x AS 
+(SELECT users.id AS id 
+FROM users 
+WHERE users.age > 1)
+ DELETE FROM users WHERE users.id IN (SELECT x.id 
+FROM x)]==],
+  }},
   {lua = [==[CreateTable(idt)]==], lit = false, expect = {
     default = [==[
 CREATE TABLE idt (
@@ -407,5 +523,5 @@ for i, case in ipairs(cases) do
     end
   end
 end
-print(string.format("%d passed, %d failed of 91", passed, failed))
-if failed > 0 or passed ~= 91 then os.exit(1) end
+print(string.format("%d passed, %d failed of 111", passed, failed))
+if failed > 0 or passed ~= 111 then os.exit(1) end
