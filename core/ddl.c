@@ -190,6 +190,15 @@ static void constraint_name(rt_compiler *c, rt_constraint *k) {
   }
 }
 
+/* A CHECK's condition: its SQL text, or its expression as DDL shows it
+** (values inline, columns unqualified) */
+static void check_text(rt_compiler *c, rt_constraint *k) {
+  if (k->check)
+    rt_c_ddl_expr(c, k->check);
+  else if (k->sqltext)
+    S(k->sqltext);
+}
+
 /* Column(..., CheckConstraint(...)): after the column's own spec, as
 ** SQLAlchemy renders a column's constraints */
 static void column_checks(rt_compiler *c, rt_node *t, rt_node *col) {
@@ -203,7 +212,7 @@ static void column_checks(rt_compiler *c, rt_node *t, rt_node *col) {
     S(" ");
     constraint_name(c, k);
     S("CHECK (");
-    S(k->sqltext);
+    check_text(c, k);
     S(")");
   }
 }
@@ -474,7 +483,7 @@ static void table_constraint(rt_compiler *c, rt_node *t, rt_constraint *k) {
     S(", \n\t");
     constraint_name(c, k);
     S("CHECK (");
-    S(k->sqltext);
+    check_text(c, k);
     S(")");
     break;
   default:

@@ -328,6 +328,7 @@ void rt_constraint_clear(rt_constraint *c) {
   free(c->pg_include);
   free(c->initially);
   free(c->sqltext);
+  rt_unref(c->check);
   memset(c, 0, sizeof *c);
 }
 

@@ -35,6 +35,7 @@ typedef struct rt_constraint {
   char *match, *initially; /* FK: MATCH, INITIALLY */
   int deferrable;          /* FK: 0 not given, 1 DEFERRABLE, 2 NOT DEFERRABLE */
   char *sqltext;           /* CHECK */
+  rt_node *check;          /* CHECK given as an expression (owned), or NULL */
   int unique;              /* INDEX */
   /* INDEX dialect options: postgresql_where / sqlite_where (a predicate,
   ** owned), postgresql_using, postgresql_include (ninclude names),

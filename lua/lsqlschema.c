@@ -378,8 +378,11 @@ static int l_foreignkey(lua_State *L) {
   return 1;
 }
 
+static int attach_record(lua_State *L, rt_node *c);
+
 static int l_fkconstraint(lua_State *L) {
   int opts = trailing_opts(L);
+  rt_node *c;
   rt_lua_checkarg(L, 1, LUA_TTABLE, "ForeignKeyConstraint");
   rt_lua_checkarg(L, 2, LUA_TTABLE, "ForeignKeyConstraint");
   newrecord(L, "ForeignKeyConstraint");
@@ -388,7 +391,10 @@ static int l_fkconstraint(lua_State *L) {
   lua_pushvalue(L, 2);
   lua_setfield(L, -2, "refcolumns");
   copyopts(L, opts, fk_opts);
-  return 1;
+  lua_rawgeti(L, 1, 1);
+  c = lsql_tonode(L, -1);
+  lua_pop(L, 1);
+  return attach_record(L, c);
 }
 
 /* an Index's dialect options */
@@ -424,22 +430,53 @@ static int column_list_record(lua_State *L, const char *kind, int first) {
   return 1;
 }
 
-static int l_pkconstraint(lua_State *L) {
-  return column_list_record(L, "PrimaryKeyConstraint", 1);
-}
-static int l_uniqueconstraint(lua_State *L) {
-  return column_list_record(L, "UniqueConstraint", 1);
+static void add_record(lua_State *L, rt_node *t, int rec);
+
+/* A constraint made of a table's Column objects joins that table at once,
+** as SQLAlchemy's does (made of names, it waits for a Table(...)) */
+static int attach_record(lua_State *L, rt_node *c) {
+  if (c && c->kind == RT_N_COLUMN && c->owner && c->owner->kind == RT_N_TABLE)
+    add_record(L, c->owner, -1);
+  return 1;
 }
 
+static int l_pkconstraint(lua_State *L) {
+  column_list_record(L, "PrimaryKeyConstraint", 1);
+  return attach_record(L, lsql_tonode(L, 1));
+}
+static int l_uniqueconstraint(lua_State *L) {
+  column_list_record(L, "UniqueConstraint", 1);
+  return attach_record(L, lsql_tonode(L, 1));
+}
+
+static void add_record(lua_State *L, rt_node *t, int rec);
+static char *optstr(lua_State *L, int rec, const char *field);
+
+/* CheckConstraint(sqltext or expression, {name}): one given as an
+** expression of a table's columns joins that table at once */
 static int l_checkconstraint(lua_State *L) {
   int opts = trailing_opts(L);
   static const char *const names[] = {"name", NULL};
-  rt_lua_checkarg(L, 1, LUA_TSTRING, "CheckConstraint");
+  rt_node *e = lsql_tonode(L, 1), *t;
+  if (!e || rt_is_selectable(e))
+    rt_lua_checkarg(L, 1, LUA_TSTRING, "CheckConstraint");
   newrecord(L, "CheckConstraint");
   lua_pushvalue(L, 1);
   lua_setfield(L, -2, "sqltext");
   copyopts(L, opts, names);
+  if (e && (t = rt_expr_table(e)) != NULL) add_record(L, t, -1);
   return 1;
+}
+
+/* A CHECK's text, or its expression, from the record at rec into k */
+static void check_sqltext(lua_State *L, int rec, rt_constraint *k) {
+  k->sqltext = optstr(L, rec, "sqltext");
+  if (!k->sqltext) {
+    lua_getfield(L, rec, "sqltext");
+    k->check = lsql_tonode(L, -1);
+    if (k->check) rt_ref(k->check);
+    lua_pop(L, 1);
+  }
 }
 
 /* Identity{always, start, increment, minvalue, maxvalue, nominvalue,
@@ -1122,7 +1159,7 @@ static void add_record(lua_State *L, rt_node *t, int rec) {
     lua_pop(L, 1);
   } else if (strcmp(kind, "CheckConstraint") == 0) {
     k->c.kind = RT_CON_CHECK;
-    k->c.sqltext = optstr(L, rec, "sqltext");
+    check_sqltext(L, rec, &k->c);
   } else
     rt_lua_error(L, RT_EARGUMENT, "Table(): %s is not accepted here", kind);
   for (i = 0; i < k->c.ncols; i++)
@@ -1166,7 +1203,7 @@ static void column_constraints(lua_State *L, rt_node *t, int colidx,
       k->c.cols = calloc(2, sizeof(char *));
       if (!k->c.cols || !(k->c.cols[0] = rt_strdup(col->name)))
         rt_lua_error(L, RT_EMEMORY, "out of memory");
-      k->c.sqltext = optstr(L, -2, "sqltext");
+      check_sqltext(L, lua_absindex(L, -2), &k->c);
       k->c.name = optstr(L, -2, "name");
       if (rt_table_add_constraint(t, &k->c) != 0)
         rt_lua_error(L, RT_EMEMORY, "out of memory");
@@ -1695,6 +1732,7 @@ static void copy_column_check(lua_State *L, rt_node *nt,
   nk->c.cols = calloc(2, sizeof(char *));
   if (!nk->c.cols || !(nk->c.cols[0] = rt_strdup(k->cols[0])) ||
       (k->sqltext && !(nk->c.sqltext = rt_strdup(k->sqltext))) ||
+      (k->check && !(nk->c.check = rt_ref(k->check))) ||
       (k->name && !(nk->c.name = rt_strdup(k->name))) ||
       rt_table_add_constraint(nt, &nk->c) != 0)
     rt_lua_error(L, RT_EMEMORY, "out of memory");
@@ -1877,6 +1915,10 @@ static void cons_record(lua_State *L, int tidx, rt_node *t, rt_node *nt,
   set_str(L, "name", k->name);
   if (k->kind == RT_CON_CHECK) {
     set_str(L, "sqltext", k->sqltext);
+    if (k->check) {
+      lsql_pushref(L, k->check);
+      lua_setfield(L, -2, "sqltext");
+    }
     return;
   }
   push_cons_columns(L, k, t, nt);

@@ -70,6 +70,12 @@ local idt = Table("idt", m2,
     cache = 5, order = true, nominvalue = false}),
   Column("y", Integer, Identity()),
   Column("z", Integer, Identity(), {nullable = true}))
+local att = Table("att", m2, Column("id", Integer, {primary_key = true}), Column("v", Integer),
+  Column("w", Integer, CheckConstraint(text("w < 9"))), CheckConstraint(text("v <> 3")))
+UniqueConstraint(att.c.v, att.c.w, {name = "uq_att"})
+CheckConstraint(att.c.v:gt(0), {name = "ck_att"})
+CheckConstraint(and_(att.c.w:gt(att.c.v), att.c.w:ne(5)))
+ForeignKeyConstraint({att.c.w}, {par.c.id}, {name = "fk_att"})
 local badfk = Table("badfk", m2,
   Column("id", Integer, {primary_key = true}),
   Column("r", Integer, ForeignKey("par.id", {ondelete = "DROP TABLE x"})))
@@ -432,6 +438,64 @@ WHERE users.age > 1)
  DELETE FROM users WHERE users.id IN (SELECT x.id 
 FROM x)]==],
   }},
+  {lua = [==[CreateTable(att)]==], lit = false, expect = {
+    default = [==[
+CREATE TABLE att (
+	id INTEGER NOT NULL, 
+	v INTEGER, 
+	w INTEGER CHECK (w < 9), 
+	PRIMARY KEY (id), 
+	CHECK (v <> 3), 
+	CONSTRAINT uq_att UNIQUE (v, w), 
+	CONSTRAINT ck_att CHECK (v > 0), 
+	CHECK (w > v AND w != 5), 
+	CONSTRAINT fk_att FOREIGN KEY(w) REFERENCES par (id)
+)
+
+]==],
+    sqlite = [==[
+CREATE TABLE att (
+	id INTEGER NOT NULL, 
+	v INTEGER, 
+	w INTEGER CHECK (w < 9), 
+	PRIMARY KEY (id), 
+	CHECK (v <> 3), 
+	CONSTRAINT uq_att UNIQUE (v, w), 
+	CONSTRAINT ck_att CHECK (v > 0), 
+	CHECK (w > v AND w != 5), 
+	CONSTRAINT fk_att FOREIGN KEY(w) REFERENCES par (id)
+)
+
+]==],
+    postgresql = [==[
+CREATE TABLE att (
+	id SERIAL NOT NULL, 
+	v INTEGER, 
+	w INTEGER CHECK (w < 9), 
+	PRIMARY KEY (id), 
+	CHECK (v <> 3), 
+	CONSTRAINT uq_att UNIQUE (v, w), 
+	CONSTRAINT ck_att CHECK (v > 0), 
+	CHECK (w > v AND w != 5), 
+	CONSTRAINT fk_att FOREIGN KEY(w) REFERENCES par (id)
+)
+
+]==],
+    mysql = [==[
+CREATE TABLE att (
+	id INTEGER NOT NULL AUTO_INCREMENT, 
+	v INTEGER, 
+	w INTEGER CHECK (w < 9), 
+	PRIMARY KEY (id), 
+	CHECK (v <> 3), 
+	CONSTRAINT uq_att UNIQUE (v, w), 
+	CONSTRAINT ck_att CHECK (v > 0), 
+	CHECK (w > v AND w != 5), 
+	CONSTRAINT fk_att FOREIGN KEY(w) REFERENCES par (id)
+)
+
+]==],
+  }},
   {lua = [==[CreateTable(idt)]==], lit = false, expect = {
     default = [==[
 CREATE TABLE idt (
@@ -488,7 +552,7 @@ local function norm(s)
 end
 
 local env = setmetatable({}, {__index = _ENV})
-local names = assert(load(prelude .. "\nreturn {users = users, addresses = addresses, orders = orders, kinds = kinds, t1 = t1, pgonly = pgonly, nodes = nodes, seqd = seqd, fkt = fkt, fkm = fkm, seqt = seqt, badfk = badfk, idt = idt}", "prelude", "t", env))()
+local names = assert(load(prelude .. "\nreturn {users = users, addresses = addresses, orders = orders, kinds = kinds, t1 = t1, pgonly = pgonly, nodes = nodes, seqd = seqd, fkt = fkt, fkm = fkm, seqt = seqt, badfk = badfk, idt = idt, att = att}", "prelude", "t", env))()
 for k, v in pairs(names) do env[k] = v end
 
 local failed, passed = 0, 0
@@ -523,5 +587,5 @@ for i, case in ipairs(cases) do
     end
   end
 end
-print(string.format("%d passed, %d failed of 111", passed, failed))
-if failed > 0 or passed ~= 111 then os.exit(1) end
+print(string.format("%d passed, %d failed of 115", passed, failed))
+if failed > 0 or passed ~= 115 then os.exit(1) end

@@ -39,6 +39,12 @@ idt = Table("idt", m2,
                                      cache=5, order=True, nominvalue=False)),
     Column("y", Integer, Identity()),
     Column("z", Integer, Identity(), nullable=True))
+att = Table("att", m2, Column("id", Integer, primary_key=True), Column("v", Integer),
+            Column("w", Integer, CheckConstraint(text("w < 9"))), CheckConstraint(text("v <> 3")))
+UniqueConstraint(att.c.v, att.c.w, name="uq_att")
+CheckConstraint(att.c.v > 0, name="ck_att")
+CheckConstraint(and_(att.c.w > att.c.v, att.c.w != 5))
+ForeignKeyConstraint([att.c.w], [par.c.id], name="fk_att")
 badfk = Table("badfk", m2,
     Column("id", Integer, primary_key=True),
     Column("r", Integer, ForeignKey("par.id", ondelete="DROP TABLE x")))
@@ -67,12 +73,18 @@ local idt = Table("idt", m2,
     cache = 5, order = true, nominvalue = false}),
   Column("y", Integer, Identity()),
   Column("z", Integer, Identity(), {nullable = true}))
+local att = Table("att", m2, Column("id", Integer, {primary_key = true}), Column("v", Integer),
+  Column("w", Integer, CheckConstraint(text("w < 9"))), CheckConstraint(text("v <> 3")))
+UniqueConstraint(att.c.v, att.c.w, {name = "uq_att"})
+CheckConstraint(att.c.v:gt(0), {name = "ck_att"})
+CheckConstraint(and_(att.c.w:gt(att.c.v), att.c.w:ne(5)))
+ForeignKeyConstraint({att.c.w}, {par.c.id}, {name = "fk_att"})
 local badfk = Table("badfk", m2,
   Column("id", Integer, {primary_key = true}),
   Column("r", Integer, ForeignKey("par.id", {ondelete = "DROP TABLE x"})))
 '''
 NAMES = ["users", "addresses", "orders", "kinds", "t1", "pgonly", "nodes",
-         "seqd", "fkt", "fkm", "seqt", "badfk", "idt"]
+         "seqd", "fkt", "fkm", "seqt", "badfk", "idt", "att"]
 
 ALL = ["sqlite", "postgresql", "mysql"]
 CASES = [
@@ -143,6 +155,8 @@ CASES = [
      "(function() local c = select(users.c.id):cte('src'); return update(users):add_cte(c):where(users.c.id:in_(select(c.c.id))):values{age = 1} end)()"),
     ("(lambda c: delete(users).add_cte(c).where(users.c.id.in_(select(c.c.id))))(select(users.c.id).where(users.c.age > 1).cte('x'))",
      "(function() local c = select(users.c.id):where(users.c.age:gt(1)):cte('x'); return delete(users):add_cte(c):where(users.c.id:in_(select(c.c.id))) end)()", {"lit": True}),
+    # constraints of Column objects join their table; CHECK expressions
+    ("CreateTable(att)", "CreateTable(att)"),
     # Identity columns
     ("CreateTable(idt)", "CreateTable(idt)"),
     ("insert(idt).values(x=1, y=2, z=3)", "insert(idt):values{x = 1, y = 2, z = 3}"),
