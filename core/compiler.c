@@ -925,12 +925,103 @@ static void unkeyed_operand(rt_compiler *c, rt_node *e) {
     rt_c_expr(c, e);
 }
 
+/* MariaDB's inline flags: CONCAT('(?', flags, ')', pattern) */
+static void inline_flags(rt_compiler *c, rt_node *flags, rt_node *pattern) {
+  S("CONCAT('(?', ");
+  rt_c_expr(c, flags);
+  S(", ')', ");
+  rt_c_expr(c, pattern);
+  CH(')');
+}
+
+/*
+** regexp_match with flags: PostgreSQL's ~* for "i", else the flags inline
+** in the pattern; MySQL's REGEXP_LIKE(a, p, flags), MariaDB's inline
+** flags; SQLite and the string form leave them out, as SQLAlchemy does.
+** 1 when rendered.
+*/
+static int regexp_flags_op(rt_compiler *c, rt_node *e, int pg) {
+  int neg = e->op == RT_OP_NOTREGEXP;
+  rt_node *f = e->c;
+  if (pg) {
+    if (f->kind == RT_N_BIND && f->value.type == RT_V_TEXT &&
+        f->value.u.s.n == 1 && f->value.u.s.p[0] == 'i') {
+      rt_c_expr(c, e->a);
+      S(neg ? " !~* " : " ~* ");
+      rt_c_expr(c, e->b);
+      return 1;
+    }
+    rt_c_expr(c, e->a);
+    S(neg ? " !~ " : " ~ ");
+    inline_flags(c, f, e->b);
+    return 1;
+  }
+  if (c->d == &rt_dialect_mariadb) {
+    rt_c_expr(c, e->a);
+    S(neg ? " NOT REGEXP " : " REGEXP ");
+    inline_flags(c, f, e->b);
+    return 1;
+  }
+  if (c->d == &rt_dialect_mysql) {
+    if (neg) S("NOT ");
+    S("REGEXP_LIKE(");
+    rt_c_expr(c, e->a);
+    S(", ");
+    rt_c_expr(c, e->b);
+    S(", ");
+    rt_c_expr(c, f);
+    CH(')');
+    return 1;
+  }
+  return 0;
+}
+
+/* a.regexp_replace(p, r[, flags]) as each dialect spells it */
+static void regexp_replace(rt_compiler *c, rt_node *e) {
+  const char *dn = c->d->name;
+  rt_node *f = e->n > 0 ? e->kids[0] : NULL;
+  int mysql = rt_dialect_is_mysql(c->d);
+  if (strcmp(dn, "default") == 0) {
+    S("<regexp replace>(");
+    rt_c_expr(c, e->a);
+    S(", ");
+    rt_c_expr(c, e->b);
+    S(", ");
+    rt_c_expr(c, e->c);
+    CH(')');
+    return;
+  }
+  if (strcmp(dn, "postgresql") != 0 && !mysql) {
+    rt_c_fail(c, RT_ECOMPILE,
+              "%s dialect does not support regular expression replacements",
+              dn);
+    return;
+  }
+  S("REGEXP_REPLACE(");
+  rt_c_expr(c, e->a);
+  S(", ");
+  if (f && c->d == &rt_dialect_mariadb)
+    inline_flags(c, f, e->b);
+  else
+    rt_c_expr(c, e->b);
+  S(", ");
+  rt_c_expr(c, e->c);
+  if (f && c->d != &rt_dialect_mariadb) {
+    S(", ");
+    rt_c_expr(c, f);
+  }
+  CH(')');
+}
+
 static void dialect_op(rt_compiler *c, rt_node *e) {
   const char *dn = c->d->name;
   int op = e->op, pg = strcmp(dn, "postgresql") == 0;
   int sqlite = strcmp(dn, "sqlite") == 0, mysql = strcmp(dn, "mysql") == 0;
   int distinct = op == RT_OP_DISTINCT_FROM || op == RT_OP_NOT_DISTINCT_FROM;
   const char *mid;
+  if ((op == RT_OP_REGEXP || op == RT_OP_NOTREGEXP) && e->c &&
+      regexp_flags_op(c, e, pg))
+    return;
   if (op == RT_OP_DISTINCT_FROM && mysql) {
     S("NOT (");
     rt_c_expr(c, e->a);
@@ -989,6 +1080,10 @@ static void binary_op(rt_compiler *c, rt_node *e) {
   int op = e->op;
   if (op >= RT_OP_DISTINCT_FROM && op <= RT_OP_MATCH) {
     dialect_op(c, e);
+    return;
+  }
+  if (op == RT_OP_REGEXP_REPLACE) {
+    regexp_replace(c, e);
     return;
   }
   if (op == RT_OP_IN || op == RT_OP_NOTIN) {

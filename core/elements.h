@@ -119,6 +119,9 @@ typedef enum rt_op {
   RT_OP_MATCH,
   RT_OP_INTERSECT_ALL, /* compound selects, after RT_OP_EXCEPT's kin */
   RT_OP_EXCEPT_ALL,
+  /* a.regexp_replace(b, c[, flags]): c the replacement, kids[0] the flags
+  ** when given (a regexp match's flags are its c) */
+  RT_OP_REGEXP_REPLACE,
   RT_OP_COUNT
 } rt_op;
 

@@ -5917,8 +5917,60 @@ static int e_is_distinct_from(lua_State *L) {
 static int e_is_not_distinct_from(lua_State *L) {
   return dialect_cmp(L, RT_OP_NOT_DISTINCT_FROM, "is_not_distinct_from");
 }
+/* The flags of regexp_match(p, flags) / regexp_replace(p, r, flags): a
+** string, or {flags = ...}; pushed as a bind against e, NULL when none */
+static rt_node *regexp_flags(lua_State *L, int idx, rt_node *e,
+                             const char *fname) {
+  lnode *ud;
+  if (lua_istable(L, idx) && !lsql_tonode(L, idx))
+    lua_getfield(L, idx, "flags");
+  else
+    lua_pushvalue(L, idx);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  rt_lua_checkarg(L, lua_gettop(L), LUA_TSTRING, fname);
+  ud = RESULT(L);
+  ud->n = value_node(L, lua_gettop(L) - 1, e, fname, 1);
+  return ud->n;
+}
+
+/* regexp_match(pattern[, flags]) */
 static int e_regexp_match(lua_State *L) {
-  return dialect_cmp(L, RT_OP_REGEXP, "regexp_match");
+  rt_node *e = lsql_checknode(L, 1, "regexp_match"), *f, *r;
+  lua_settop(L, 3);
+  f = regexp_flags(L, 3, e, "regexp_match");
+  dialect_cmp(L, RT_OP_REGEXP, "regexp_match");
+  r = lsql_tonode(L, -1);
+  if (f && r) {
+    /* the flags also named on the node: PostgreSQL's "i" compiles to its
+    ** own operator, so they are part of the compiled-statement key */
+    r->c = rt_ref(f);
+    if (f->value.type == RT_V_TEXT && rt_node_setname(r, f->value.u.s.p) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+  return 1;
+}
+
+/* regexp_replace(pattern, replacement[, flags]): a string expression */
+static int e_regexp_replace(lua_State *L) {
+  rt_node *e = lsql_checknode(L, 1, "regexp_replace"), *p, *r, *f;
+  lnode *ud, *pu, *ru;
+  lua_settop(L, 4);
+  f = regexp_flags(L, 4, e, "regexp_replace");
+  check_value(L, 2, e, "regexp_replace", 1);
+  check_value(L, 3, e, "regexp_replace", 2);
+  pu = RESULT(L);
+  pu->n = p = value_node(L, 2, e, "regexp_replace", 1);
+  ru = RESULT(L);
+  ru->n = r = value_node(L, 3, e, "regexp_replace", 2);
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_binary(RT_OP_REGEXP_REPLACE, rt_ref(e), rt_ref(p)));
+  ud->n->c = rt_ref(r);
+  if (f && rt_node_push(ud->n, rt_ref(f)) != 0)
+    return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  return 1;
 }
 static int e_match(lua_State *L) {
   return dialect_cmp(L, RT_OP_MATCH, "match");
@@ -6295,6 +6347,7 @@ static const luaL_Reg node_methods[] = {
     {"is_not_distinct_from", e_is_not_distinct_from},
     {"isnot_distinct_from", e_is_not_distinct_from},
     {"regexp_match", e_regexp_match},
+    {"regexp_replace", e_regexp_replace},
     {"match", e_match},
     {"notilike", e_not_ilike},
     {"nullsfirst", e_nulls_first},

@@ -438,6 +438,94 @@ WHERE users.age > 1)
  DELETE FROM users WHERE users.id IN (SELECT x.id 
 FROM x)]==],
   }},
+  {lua = [==[select(users.c.id):where(users.c.name:regexp_match('^a', 'i'))]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE users.name <regexp> :name_1]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE users.name REGEXP ?]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE users.name ~* $1]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE REGEXP_LIKE(users.name, ?, ?)]==],
+  }},
+  {lua = [==[select(users.c.id):where(users.c.name:regexp_match('^a', {flags = 'ix'}))]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE users.name <regexp> :name_1]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE users.name REGEXP ?]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE users.name ~ CONCAT('(?', $1, ')', $2)]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE REGEXP_LIKE(users.name, ?, ?)]==],
+  }},
+  {lua = [==[select(users.c.id):where(~users.c.name:regexp_match('^a', 'i'))]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE users.name <not regexp> :name_1]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE users.name NOT REGEXP ?]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE users.name !~* $1]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE NOT REGEXP_LIKE(users.name, ?, ?)]==],
+  }},
+  {lua = [==[select(users.c.id):where(~users.c.name:regexp_match('^a', 'g'))]==], lit = true, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE users.name <not regexp> '^a']==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE users.name NOT REGEXP '^a']==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE users.name !~ CONCAT('(?', 'g', ')', '^a')]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE NOT REGEXP_LIKE(users.name, '^a', 'g')]==],
+  }},
+  {lua = [==[select(users.c.name:regexp_replace('a', 'b'))]==], lit = false, expect = {
+    default = [==[SELECT <regexp replace>(users.name, :name_1, :name_2) AS anon_1 
+FROM users]==],
+    sqlite = [==[!CompileError]==],
+    postgresql = [==[SELECT REGEXP_REPLACE(users.name, $1, $2) AS anon_1 
+FROM users]==],
+    mysql = [==[SELECT REGEXP_REPLACE(users.name, ?, ?) AS anon_1 
+FROM users]==],
+  }},
+  {lua = [==[select(users.c.name:regexp_replace('a', 'b', 'g'):label('r'))]==], lit = false, expect = {
+    default = [==[SELECT <regexp replace>(users.name, :name_1, :name_2) AS r 
+FROM users]==],
+    sqlite = [==[!CompileError]==],
+    postgresql = [==[SELECT REGEXP_REPLACE(users.name, $1, $2, $3) AS r 
+FROM users]==],
+    mysql = [==[SELECT REGEXP_REPLACE(users.name, ?, ?, ?) AS r 
+FROM users]==],
+  }},
+  {lua = [==[select(users.c.name:regexp_replace('a', users.c.fullname) .. 'x')]==], lit = false, expect = {
+    default = [==[SELECT (<regexp replace>(users.name, :name_1, users.fullname)) || :param_1 AS anon_1 
+FROM users]==],
+    sqlite = [==[!CompileError]==],
+    postgresql = [==[SELECT (REGEXP_REPLACE(users.name, $1, users.fullname)) || $2 AS anon_1 
+FROM users]==],
+    mysql = [==[SELECT concat((REGEXP_REPLACE(users.name, ?, users.fullname)), ?) AS anon_1 
+FROM users]==],
+  }},
+  {lua = [==[update(users):values{name = users.c.name:regexp_replace('a', 'b')}]==], lit = false, expect = {
+    default = [==[UPDATE users SET name=(<regexp replace>(users.name, :name_1, :name_2))]==],
+    postgresql = [==[UPDATE users SET name=(REGEXP_REPLACE(users.name, $1, $2))]==],
+    mysql = [==[UPDATE users SET name=(REGEXP_REPLACE(users.name, ?, ?))]==],
+  }},
   {lua = [==[CreateTable(att)]==], lit = false, expect = {
     default = [==[
 CREATE TABLE att (
@@ -587,5 +675,5 @@ for i, case in ipairs(cases) do
     end
   end
 end
-print(string.format("%d passed, %d failed of 115", passed, failed))
-if failed > 0 or passed ~= 115 then os.exit(1) end
+print(string.format("%d passed, %d failed of 146", passed, failed))
+if failed > 0 or passed ~= 146 then os.exit(1) end

@@ -155,6 +155,16 @@ CASES = [
      "(function() local c = select(users.c.id):cte('src'); return update(users):add_cte(c):where(users.c.id:in_(select(c.c.id))):values{age = 1} end)()"),
     ("(lambda c: delete(users).add_cte(c).where(users.c.id.in_(select(c.c.id))))(select(users.c.id).where(users.c.age > 1).cte('x'))",
      "(function() local c = select(users.c.id):where(users.c.age:gt(1)):cte('x'); return delete(users):add_cte(c):where(users.c.id:in_(select(c.c.id))) end)()", {"lit": True}),
+    # regexp_match flags, regexp_replace (same statement shape, other
+    # flags: compiled apart)
+    ("select(users.c.id).where(users.c.name.regexp_match('^a', flags='i'))", "select(users.c.id):where(users.c.name:regexp_match('^a', 'i'))"),
+    ("select(users.c.id).where(users.c.name.regexp_match('^a', flags='ix'))", "select(users.c.id):where(users.c.name:regexp_match('^a', {flags = 'ix'}))"),
+    ("select(users.c.id).where(~users.c.name.regexp_match('^a', flags='i'))", "select(users.c.id):where(~users.c.name:regexp_match('^a', 'i'))"),
+    ("select(users.c.id).where(~users.c.name.regexp_match('^a', flags='g'))", "select(users.c.id):where(~users.c.name:regexp_match('^a', 'g'))", {"lit": True}),
+    ("select(users.c.name.regexp_replace('a', 'b'))", "select(users.c.name:regexp_replace('a', 'b'))"),
+    ("select(users.c.name.regexp_replace('a', 'b', flags='g').label('r'))", "select(users.c.name:regexp_replace('a', 'b', 'g'):label('r'))"),
+    ("select(users.c.name.regexp_replace('a', users.c.fullname) + 'x')", "select(users.c.name:regexp_replace('a', users.c.fullname) .. 'x')"),
+    ("update(users).values(name=users.c.name.regexp_replace('a', 'b'))", "update(users):values{name = users.c.name:regexp_replace('a', 'b')}", {"only": ["postgresql", "mysql", "default"]}),
     # constraints of Column objects join their table; CHECK expressions
     ("CreateTable(att)", "CreateTable(att)"),
     # Identity columns
