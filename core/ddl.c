@@ -32,6 +32,7 @@ static void names(rt_compiler *c, char **cols, int n) {
 }
 
 /* A server default: a string is quoted, an expression inlined. */
+/* (an expression's values inline, as SQLAlchemy's literal_binds DDL) */
 static void server_default(rt_compiler *c, rt_node *d) {
   if (d->kind == RT_N_BIND && d->value.type == RT_V_TEXT) {
     size_t i;
@@ -44,15 +45,15 @@ static void server_default(rt_compiler *c, rt_node *d) {
   } else if (d->kind == RT_N_BIND || d->kind == RT_N_TEXT ||
              (d->kind == RT_N_LITERAL &&
               strcmp(rt_c_dialect(c)->name, "sqlite") != 0))
-    rt_c_expr(c, d); /* SQLite's parentheses go round a literal_column()
-                     ** too, not round text() */
+    rt_c_ddl_expr(c, d); /* SQLite's parentheses go round a literal_column()
+                          ** too, not round text() */
   else if (strcmp(rt_c_dialect(c)->name, "sqlite") == 0) {
     /* SQLite needs parentheses around an expression default */
     S("(");
-    rt_c_expr(c, d);
+    rt_c_ddl_expr(c, d);
     S(")");
   } else
-    rt_c_expr(c, d);
+    rt_c_ddl_expr(c, d);
 }
 
 /*
@@ -94,6 +95,15 @@ static void column_spec(rt_compiler *c, rt_node *t, rt_node *col) {
     rt_c_fail(c, RT_ECOMPILE,
               "(in table '%s', column '%s'): Can't generate DDL for "
               "NullType(); did you forget to specify a type on this Column?",
+              t->name, col->name);
+    return;
+  }
+  if (col->type && col->type->kind == RT_TY_ENUM && !col->type->upper &&
+      !col->type->nonnative && !col->type->name &&
+      strcmp(dl->name, "postgresql") == 0) {
+    rt_c_fail(c, RT_ECOMPILE,
+              "(in table '%s', column '%s'): PostgreSQL ENUM type requires a "
+              "name.",
               t->name, col->name);
     return;
   }

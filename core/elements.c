@@ -616,8 +616,8 @@ const char *rt_func_basename(const rt_node *f) {
 const char *rt_bind_key_for(const rt_node *e) {
   while (e) {
     switch (e->kind) {
-    case RT_N_COLUMN:
-      return e->name;
+    case RT_N_COLUMN: /* by its key, as SQLAlchemy's ColumnClause binds */
+      return rt_column_key(e);
     case RT_N_LITERAL:
       return e->op == RT_LIT_LABELREF ? "param" : e->name;
     case RT_N_FUNC:

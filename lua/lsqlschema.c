@@ -138,6 +138,11 @@ static int type_call(lua_State *L) {
         u->t->asfloat = !lua_toboolean(L, -1);
     }
     lua_pop(L, 1);
+    /* String(n, {collation = "x"}): COLLATE in DDL and CAST */
+    if (lua_getfield(L, opts, "collation") == LUA_TSTRING &&
+        rt_type_is_string(u->t))
+      u->t->collation = dupstr(L, -1);
+    lua_pop(L, 1);
     if (lua_getfield(L, opts, "native_enum") != LUA_TNIL)
       u->t->nonnative = !lua_toboolean(L, -1);
     lua_pop(L, 1);

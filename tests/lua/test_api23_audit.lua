@@ -76,6 +76,11 @@ UniqueConstraint(att.c.v, att.c.w, {name = "uq_att"})
 CheckConstraint(att.c.v:gt(0), {name = "ck_att"})
 CheckConstraint(and_(att.c.w:gt(att.c.v), att.c.w:ne(5)))
 ForeignKeyConstraint({att.c.w}, {par.c.id}, {name = "fk_att"})
+local dft = Table("dft", m2,
+  Column("a", String(20, {collation = "utf8_bin"})), Column("b", Text{collation = "C"}),
+  Column("t", Integer, {server_default = literal_column("1") + 2}),
+  Column("w", Integer, {key = "wkey"}))
+local pgenum = Table("pgenum", m2, Column("k", Enum("x", "y")))
 local badfk = Table("badfk", m2,
   Column("id", Integer, {primary_key = true}),
   Column("r", Integer, ForeignKey("par.id", {ondelete = "DROP TABLE x"})))
@@ -584,6 +589,87 @@ CREATE TABLE att (
 
 ]==],
   }},
+  {lua = [==[CreateTable(dft)]==], lit = false, expect = {
+    default = [==[
+CREATE TABLE dft (
+	a VARCHAR(20) COLLATE "utf8_bin", 
+	b TEXT COLLATE "C", 
+	t INTEGER DEFAULT 1 + 2, 
+	w INTEGER
+)
+
+]==],
+    sqlite = [==[
+CREATE TABLE dft (
+	a VARCHAR(20) COLLATE "utf8_bin", 
+	b TEXT COLLATE "C", 
+	t INTEGER DEFAULT (1 + 2), 
+	w INTEGER
+)
+
+]==],
+    postgresql = [==[
+CREATE TABLE dft (
+	a VARCHAR(20) COLLATE "utf8_bin", 
+	b TEXT COLLATE "C", 
+	t INTEGER DEFAULT 1 + 2, 
+	w INTEGER
+)
+
+]==],
+    mysql = [==[
+CREATE TABLE dft (
+	a VARCHAR(20) COLLATE utf8_bin, 
+	b TEXT COLLATE C, 
+	t INTEGER DEFAULT 1 + 2, 
+	w INTEGER
+)
+
+]==],
+  }},
+  {lua = [==[select(cast(dft.c.a, String(5, {collation = 'x'})))]==], lit = false, expect = {
+    default = [==[SELECT CAST(dft.a AS VARCHAR(5) COLLATE "x") AS a 
+FROM dft]==],
+    sqlite = [==[SELECT CAST(dft.a AS VARCHAR(5) COLLATE "x") AS a 
+FROM dft]==],
+    postgresql = [==[SELECT CAST(dft.a AS VARCHAR(5) COLLATE "x") AS a 
+FROM dft]==],
+  }},
+  {lua = [==[select(dft.c.wkey):where(dft.c.wkey:eq(1)):where(dft.c.wkey:in_{2, 3})]==], lit = false, expect = {
+    default = [==[SELECT dft.w 
+FROM dft 
+WHERE dft.w = :wkey_1 AND dft.w IN (:wkey_2_1, :wkey_2_2)]==],
+    sqlite = [==[SELECT dft.w 
+FROM dft 
+WHERE dft.w = ? AND dft.w IN (?, ?)]==],
+    postgresql = [==[SELECT dft.w 
+FROM dft 
+WHERE dft.w = $1 AND dft.w IN ($2, $3)]==],
+    mysql = [==[SELECT dft.w 
+FROM dft 
+WHERE dft.w = ? AND dft.w IN (?, ?)]==],
+  }},
+  {lua = [==[CreateTable(pgenum)]==], lit = false, expect = {
+    default = [==[
+CREATE TABLE pgenum (
+	k VARCHAR(1)
+)
+
+]==],
+    sqlite = [==[
+CREATE TABLE pgenum (
+	k VARCHAR(1)
+)
+
+]==],
+    postgresql = [==[!CompileError]==],
+    mysql = [==[
+CREATE TABLE pgenum (
+	k ENUM('x','y')
+)
+
+]==],
+  }},
   {lua = [==[CreateTable(idt)]==], lit = false, expect = {
     default = [==[
 CREATE TABLE idt (
@@ -640,7 +726,7 @@ local function norm(s)
 end
 
 local env = setmetatable({}, {__index = _ENV})
-local names = assert(load(prelude .. "\nreturn {users = users, addresses = addresses, orders = orders, kinds = kinds, t1 = t1, pgonly = pgonly, nodes = nodes, seqd = seqd, fkt = fkt, fkm = fkm, seqt = seqt, badfk = badfk, idt = idt, att = att}", "prelude", "t", env))()
+local names = assert(load(prelude .. "\nreturn {users = users, addresses = addresses, orders = orders, kinds = kinds, t1 = t1, pgonly = pgonly, nodes = nodes, seqd = seqd, fkt = fkt, fkm = fkm, seqt = seqt, badfk = badfk, idt = idt, att = att, dft = dft, pgenum = pgenum}", "prelude", "t", env))()
 for k, v in pairs(names) do env[k] = v end
 
 local failed, passed = 0, 0
@@ -675,5 +761,5 @@ for i, case in ipairs(cases) do
     end
   end
 end
-print(string.format("%d passed, %d failed of 146", passed, failed))
-if failed > 0 or passed ~= 146 then os.exit(1) end
+print(string.format("%d passed, %d failed of 161", passed, failed))
+if failed > 0 or passed ~= 161 then os.exit(1) end

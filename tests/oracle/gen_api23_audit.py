@@ -45,6 +45,11 @@ UniqueConstraint(att.c.v, att.c.w, name="uq_att")
 CheckConstraint(att.c.v > 0, name="ck_att")
 CheckConstraint(and_(att.c.w > att.c.v, att.c.w != 5))
 ForeignKeyConstraint([att.c.w], [par.c.id], name="fk_att")
+dft = Table("dft", m2,
+    Column("a", String(20, collation="utf8_bin")), Column("b", Text(collation="C")),
+    Column("t", Integer, server_default=literal_column("1") + 2),
+    Column("w", Integer, key="wkey"))
+pgenum = Table("pgenum", m2, Column("k", Enum("x", "y")))
 badfk = Table("badfk", m2,
     Column("id", Integer, primary_key=True),
     Column("r", Integer, ForeignKey("par.id", ondelete="DROP TABLE x")))
@@ -79,12 +84,17 @@ UniqueConstraint(att.c.v, att.c.w, {name = "uq_att"})
 CheckConstraint(att.c.v:gt(0), {name = "ck_att"})
 CheckConstraint(and_(att.c.w:gt(att.c.v), att.c.w:ne(5)))
 ForeignKeyConstraint({att.c.w}, {par.c.id}, {name = "fk_att"})
+local dft = Table("dft", m2,
+  Column("a", String(20, {collation = "utf8_bin"})), Column("b", Text{collation = "C"}),
+  Column("t", Integer, {server_default = literal_column("1") + 2}),
+  Column("w", Integer, {key = "wkey"}))
+local pgenum = Table("pgenum", m2, Column("k", Enum("x", "y")))
 local badfk = Table("badfk", m2,
   Column("id", Integer, {primary_key = true}),
   Column("r", Integer, ForeignKey("par.id", {ondelete = "DROP TABLE x"})))
 '''
 NAMES = ["users", "addresses", "orders", "kinds", "t1", "pgonly", "nodes",
-         "seqd", "fkt", "fkm", "seqt", "badfk", "idt", "att"]
+         "seqd", "fkt", "fkm", "seqt", "badfk", "idt", "att", "dft", "pgenum"]
 
 ALL = ["sqlite", "postgresql", "mysql"]
 CASES = [
@@ -167,6 +177,12 @@ CASES = [
     ("update(users).values(name=users.c.name.regexp_replace('a', 'b'))", "update(users):values{name = users.c.name:regexp_replace('a', 'b')}", {"only": ["postgresql", "mysql", "default"]}),
     # constraints of Column objects join their table; CHECK expressions
     ("CreateTable(att)", "CreateTable(att)"),
+    # collation, an expression server default's values, binds named by key
+    ("CreateTable(dft)", "CreateTable(dft)"),
+    ("select(cast(dft.c.a, String(5, collation='x')))", "select(cast(dft.c.a, String(5, {collation = 'x'})))", {"only": ["default", "sqlite", "postgresql"]}),
+    ("select(dft.c.wkey).where(dft.c.wkey == 1).where(dft.c.wkey.in_([2, 3]))", "select(dft.c.wkey):where(dft.c.wkey:eq(1)):where(dft.c.wkey:in_{2, 3})"),
+    # PostgreSQL's ENUM needs a name
+    ("CreateTable(pgenum)", "CreateTable(pgenum)"),
     # Identity columns
     ("CreateTable(idt)", "CreateTable(idt)"),
     ("insert(idt).values(x=1, y=2, z=3)", "insert(idt):values{x = 1, y = 2, z = 3}"),
