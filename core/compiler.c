@@ -2465,7 +2465,8 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
       if (i) S(", ");
       from_item(c, froms[i]);
     }
-  }
+  } else if (s->kids[RT_S_WHERE] && rt_dialect_is_mysql(c->d))
+    S(" \nFROM DUAL"); /* MySQL's WHERE needs a FROM */
   if (s->kids[RT_S_WHERE]) {
     S(" \nWHERE ");
     criterion(c, s->kids[RT_S_WHERE]);
@@ -2630,6 +2631,12 @@ static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
     /* (a column's parameter with no value: a placeholder even under
     ** literal_binds, as SQLAlchemy's) */
     marker(c, &rt_required_value, s->col->type, name, 0, 0);
+  } else if (v->kind == RT_N_BIND && c->o->literal_binds && s->col->ext &&
+             (v == ((rt_coldata *)s->col->ext)->def ||
+              v == ((rt_coldata *)s->col->ext)->onupdate)) {
+    /* a default's value is a parameter execution fills: a literal_binds
+    ** compile shows NULL, as SQLAlchemy's */
+    S("NULL");
   } else if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON) && c->nested_dml) {
     /* a statement in a CTE binds its values anonymously, as SQLAlchemy's
     ** (param_1) */
@@ -2801,6 +2808,153 @@ static void dml_prefixes(rt_compiler *c, rt_node *stmt) {
   }
 }
 
+/* The value a row of a multi-VALUES INSERT gives column `key`, or NULL */
+static rt_node *row_value(rt_node *row, const char *key) {
+  int i;
+  for (i = 0; i < row->n; i++)
+    if (strcmp(row->kids[i]->name, key) == 0) return row->kids[i]->a;
+  return NULL;
+}
+
+/* A column's default (a value or a SQL expression; not a Lua function)
+** that an INSERT renders where no value is given, or NULL */
+static rt_node *insert_default(rt_node *col) {
+  rt_coldata *d = col->kind == RT_N_COLUMN ? col->ext : NULL;
+  return d && d->def && !d->lua_default ? d->def : NULL;
+}
+
+/* Has the column a Lua-function default (a parameter execution fills)? */
+static int lua_default(rt_node *col) {
+  rt_coldata *d = col->kind == RT_N_COLUMN ? col->ext : NULL;
+  return d && d->lua_default;
+}
+
+/* A default in row r of a multi-VALUES INSERT: an expression as it is
+** (grouped), a value as a parameter named key, key_m1, ... (NULL under
+** literal_binds, as SQLAlchemy's prefetch parameter shows) */
+static void row_default(rt_compiler *c, rt_node *col, rt_node *def, int r) {
+  if (!def || def->kind == RT_N_BIND) { /* a value, or a Lua function's */
+    char name[160];
+    if (c->o->literal_binds) {
+      S("NULL");
+      return;
+    }
+    if (r)
+      snprintf(name, sizeof name, "%s_m%d", rt_column_key(col), r);
+    else
+      snprintf(name, sizeof name, "%s", rt_column_key(col));
+    if (def)
+      marker(c, &def->value, def->type ? def->type : col->type, name, 0, 0);
+    else
+      marker(c, &rt_required_value, col->type, name, 0, 0);
+  } else if (def->kind == RT_N_BINARY || def->kind == RT_N_BOOLLIST) {
+    CH('(');
+    rt_c_expr(c, def);
+    CH(')');
+  } else
+    rt_c_expr(c, def);
+}
+
+/*
+** INSERT ... VALUES (...), (...): the first row's columns and those with
+** a default, in the table's order; a row missing a column takes its
+** default, as SQLAlchemy's multi-VALUES compile does.
+*/
+static void multi_values(rt_compiler *c, rt_node *t, rt_node *multi) {
+  rt_node *cols[256];
+  int nc = 0, i, r;
+  for (i = 0; i < t->n && nc < 256; i++)
+    if (row_value(multi->kids[0], rt_column_key(t->kids[i])) ||
+        insert_default(t->kids[i]) || lua_default(t->kids[i]))
+      cols[nc++] = t->kids[i];
+  S(" (");
+  for (i = 0; i < nc; i++) {
+    if (i) S(", ");
+    rt_c_ident(c, cols[i]->name);
+  }
+  S(") VALUES ");
+  for (r = 0; r < multi->n; r++) {
+    rt_node *row = multi->kids[r];
+    if (r) S(", ");
+    CH('(');
+    for (i = 0; i < nc; i++) {
+      rt_node *v = row_value(row, rt_column_key(cols[i]));
+      if (i) S(", ");
+      if (!v && (insert_default(cols[i]) || lua_default(cols[i])))
+        row_default(c, cols[i], insert_default(cols[i]), r);
+      else if (!v)
+        rt_c_fail(c, RT_ECOMPILE,
+                  "INSERT value for column %s.%s is explicitly rendered as a "
+                  "bound parameter in the VALUES clause; a Python-side value "
+                  "or SQL expression is required",
+                  t->name, cols[i]->name);
+      else if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON)) {
+        char name[160];
+        snprintf(name, sizeof name, "%s_m%d", v->name, r);
+        placeholder(c, &v->value, v->type, name, 0, 0);
+      } else
+        rt_c_expr(c, v);
+    }
+    CH(')');
+  }
+}
+
+/*
+** INSERT ... SELECT: the columns not named that have a default (a value,
+** a SQL expression) are added, their defaults appended to the SELECT's
+** columns, as SQLAlchemy's include_defaults does.  `names` gets the
+** column names (at most max); the select to render is returned (a
+** compile-owned copy when extended).
+*/
+static rt_node *from_select_defaults(rt_compiler *c, rt_node *t, rt_node *fs,
+                                     rt_node **names, int *nnames, int max) {
+  rt_node *sel = fs->a, *copy = NULL, *cols = NULL;
+  int i, j, n = 0;
+  for (i = 0; i < fs->n && n < max; i++) names[n++] = fs->kids[i];
+  for (i = 0; i < t->n && n < max; i++) {
+    rt_node *col = t->kids[i], *def = insert_default(col);
+    rt_coldata *d = col->ext;
+    int named = 0;
+    for (j = 0; j < fs->n; j++)
+      if (strcmp(fs->kids[j]->name, col->name) == 0) named = 1;
+    if (named || !(def || (d && d->lua_default)) || sel->kind != RT_N_SELECT)
+      continue;
+    if (!copy) {
+      copy = rt_node_copy(sel);
+      cols = copy ? rt_node_copy(copy->kids[RT_S_COLUMNS]) : NULL;
+      if (!copy || !cols) {
+        rt_unref(copy);
+        rt_unref(cols);
+        rt_c_fail(c, RT_EMEMORY, "out of memory");
+        *nnames = n;
+        return sel;
+      }
+      rt_unref(copy->kids[RT_S_COLUMNS]);
+      copy->kids[RT_S_COLUMNS] = cols;
+      scratch(c, copy);
+    }
+    /* (an operator expression grouped, as SQLAlchemy's self_group; a Lua
+    ** function's value a parameter named after the key, which execution
+    ** fills) */
+    if (!def) {
+      rt_value none = {RT_V_NULL, 0, {0}};
+      def = rt_bind(rt_column_key(col), none, col->type, 0);
+      if (def) def->flags |= RT_F_REQUIRED;
+    } else
+      def = def->kind == RT_N_BINARY || def->kind == RT_N_BOOLLIST
+                ? rt_grouping(rt_ref(def))
+                : rt_ref(def);
+    if (!def || rt_node_push(cols, def) != 0) {
+      rt_unref(def);
+      rt_c_fail(c, RT_EMEMORY, "out of memory");
+      break;
+    }
+    names[n++] = col;
+  }
+  *nnames = n;
+  return copy ? copy : sel;
+}
+
 static void insert(rt_compiler *c, rt_node *stmt) {
   rt_node *t = stmt->kids[RT_D_TABLE], *multi = stmt->kids[RT_D_MULTI];
   setcol set[128];
@@ -2811,45 +2965,29 @@ static void insert(rt_compiler *c, rt_node *stmt) {
   S("INTO ");
   from_item(c, t);
   if (stmt->kids[RT_D_SELECT]) {
-    rt_node *fs = stmt->kids[RT_D_SELECT];
+    rt_node *fs = stmt->kids[RT_D_SELECT], *names[256], *sel;
+    int nn;
+    sel = t->kind == RT_N_TABLE
+              ? from_select_defaults(c, t, fs, names, &nn, 256)
+              : fs->a;
+    if (t->kind != RT_N_TABLE)
+      for (nn = 0; nn < fs->n && nn < 256; nn++) names[nn] = fs->kids[nn];
     S(" (");
-    for (i = 0; i < fs->n; i++) {
+    for (i = 0; i < nn; i++) {
       if (i) S(", ");
-      rt_c_ident(c, fs->kids[i]->name);
+      rt_c_ident(c, names[i]->name);
     }
     S(") ");
     /* MySQL takes the CTEs after the column list (cte_follows_insert) */
     if (rt_dialect_is_mysql(c->d) && c->cur == &c->main)
       c->with_at = c->main.sb.n;
-    select_stmt(c, fs->a, 0);
+    select_stmt(c, sel, 0);
     upsert(c, stmt);
     returning(c, stmt);
     return;
   }
   if (multi && multi->n) {
-    rt_node *row0 = multi->kids[0];
-    S(" (");
-    for (i = 0; i < row0->n; i++) {
-      if (i) S(", ");
-      rt_c_ident(c, row0->kids[i]->name);
-    }
-    S(") VALUES ");
-    for (r = 0; r < multi->n; r++) {
-      rt_node *row = multi->kids[r];
-      if (r) S(", ");
-      CH('(');
-      for (i = 0; i < row->n; i++) {
-        rt_node *v = row->kids[i]->a;
-        if (i) S(", ");
-        if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON)) {
-          char name[160];
-          snprintf(name, sizeof name, "%s_m%d", v->name, r);
-          placeholder(c, &v->value, v->type, name, 0, 0);
-        } else
-          rt_c_expr(c, v);
-      }
-      CH(')');
-    }
+    multi_values(c, t, multi);
     upsert(c, stmt);
     returning(c, stmt);
     return;

@@ -3840,6 +3840,35 @@ static void forget_copied(lua_State *L, rt_node *vals, int map,
     }
 }
 
+/* A multi-VALUES INSERT's further rows name a Lua-function default's
+** parameter key_m1, key_m2, ... (as SQLAlchemy's): the function (the
+** field `key` of the table on top) is called once for each row that does
+** not give the column */
+static void multi_row_defaults(lua_State *L, rt_node *s, int map,
+                               const char *key) {
+  rt_node *multi = s->kind == RT_N_INSERT ? s->kids[RT_D_MULTI] : NULL;
+  int r, j;
+  for (r = 1; multi && r < multi->n; r++) {
+    rt_node *row = multi->kids[r];
+    for (j = 0; j < row->n; j++)
+      if (strcmp(row->kids[j]->name, key) == 0) break;
+    if (j < row->n) continue; /* the row's own value */
+    lua_pushfstring(L, "%s_m%d", key, r);
+    if (lua_rawget(L, map) != LUA_TNIL) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pop(L, 1);
+    lua_pushfstring(L, "%s_m%d", key, r);
+    lua_getfield(L, -2, key);
+    lua_createtable(L, 0, 1);
+    lua_pushvalue(L, map);
+    lua_setfield(L, -2, "current_parameters");
+    lua_call(L, 1, 1);
+    lua_rawset(L, map);
+  }
+}
+
 /* Lua-function column defaults fill in keys the parameters lack. */
 static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
                                const char *reg) {
@@ -3887,6 +3916,7 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
         lua_setfield(L, -2, "current_parameters");
         lua_call(L, 1, 1);
         lua_setfield(L, map, key);
+        multi_row_defaults(L, s, map, key);
       } else
         lua_pop(L, 2);
     } else

@@ -81,6 +81,13 @@ local dft = Table("dft", m2,
   Column("t", Integer, {server_default = literal_column("1") + 2}),
   Column("w", Integer, {key = "wkey"}))
 local pgenum = Table("pgenum", m2, Column("k", Enum("x", "y")))
+local dflt = Table("dflt", m2,
+  Column("id", Integer, {primary_key = true}),
+  Column("a", Integer, {default = 5}),
+  Column("b", String(10), {default = "x", onupdate = "y"}),
+  Column("c", DateTime, {default = func.now(), onupdate = func.now()}),
+  Column("e", Integer, {default = select(func.max(par.c.id)):scalar_subquery()}),
+  Column("f", Integer, {default = literal_column("3") + 4}))
 local badfk = Table("badfk", m2,
   Column("id", Integer, {primary_key = true}),
   Column("r", Integer, ForeignKey("par.id", {ondelete = "DROP TABLE x"})))
@@ -670,6 +677,64 @@ CREATE TABLE pgenum (
 
 ]==],
   }},
+  {lua = [==[insert(dflt):values{{a = 1}, {a = 2, b = 'q'}}]==], lit = false, expect = {
+    default = [==[INSERT INTO dflt (a, b, c, e, f) VALUES (:a_m0, :b, now(), (SELECT max(par.id) AS max_1 
+FROM par), (3 + :3_1)), (:a_m1, :b_m1, now(), (SELECT max(par.id) AS max_1 
+FROM par), (3 + :3_1))]==],
+    sqlite = [==[INSERT INTO dflt (a, b, c, e, f) VALUES (?, ?, CURRENT_TIMESTAMP, (SELECT max(par.id) AS max_1 
+FROM par), (3 + ?)), (?, ?, CURRENT_TIMESTAMP, (SELECT max(par.id) AS max_1 
+FROM par), (3 + ?))]==],
+    postgresql = [==[INSERT INTO dflt (a, b, c, e, f) VALUES ($1, $2, now(), (SELECT max(par.id) AS max_1 
+FROM par), (3 + $3)), ($4, $5, now(), (SELECT max(par.id) AS max_1 
+FROM par), (3 + $6))]==],
+    mysql = [==[INSERT INTO dflt (a, b, c, e, f) VALUES (?, ?, now(), (SELECT max(par.id) AS max_1 
+FROM par), (3 + ?)), (?, ?, now(), (SELECT max(par.id) AS max_1 
+FROM par), (3 + ?))]==],
+  }},
+  {lua = [==[insert(dflt):from_select({'a'}, select(par.c.id))]==], lit = false, expect = {
+    default = [==[INSERT INTO dflt (a, b, c, e, f) SELECT par.id, :b AS anon_1, now() AS now_1, (SELECT max(par.id) AS max_1 
+FROM par) AS anon_2, (3 + :3_1) AS anon_3 
+FROM par]==],
+    sqlite = [==[INSERT INTO dflt (a, b, c, e, f) SELECT par.id, ? AS anon_1, CURRENT_TIMESTAMP AS now_1, (SELECT max(par.id) AS max_1 
+FROM par) AS anon_2, (3 + ?) AS anon_3 
+FROM par]==],
+    postgresql = [==[INSERT INTO dflt (a, b, c, e, f) SELECT par.id, $1 AS anon_1, now() AS now_1, (SELECT max(par.id) AS max_1 
+FROM par) AS anon_2, (3 + $2) AS anon_3 
+FROM par]==],
+    mysql = [==[INSERT INTO dflt (a, b, c, e, f) SELECT par.id, ? AS anon_1, now() AS now_1, (SELECT max(par.id) AS max_1 
+FROM par) AS anon_2, (3 + ?) AS anon_3 
+FROM par]==],
+  }},
+  {lua = [==[insert(dflt):values{a = 1}]==], lit = true, expect = {
+    default = [==[INSERT INTO dflt (a, b, c, e, f) VALUES (1, NULL, now(), (SELECT max(par.id) AS max_1 
+FROM par), (3 + 4))]==],
+    sqlite = [==[INSERT INTO dflt (a, b, c, e, f) VALUES (1, NULL, CURRENT_TIMESTAMP, (SELECT max(par.id) AS max_1 
+FROM par), (3 + 4))]==],
+    postgresql = [==[INSERT INTO dflt (a, b, c, e, f) VALUES (1, NULL, now(), (SELECT max(par.id) AS max_1 
+FROM par), (3 + 4)) RETURNING dflt.id]==],
+    mysql = [==[INSERT INTO dflt (a, b, c, e, f) VALUES (1, NULL, now(), (SELECT max(par.id) AS max_1 
+FROM par), (3 + 4))]==],
+  }},
+  {lua = [==[update(dflt):values{a = 2}:where(dflt.c.id:eq(1))]==], lit = true, expect = {
+    default = [==[UPDATE dflt SET a=2, b=NULL, c=now() WHERE dflt.id = 1]==],
+    sqlite = [==[UPDATE dflt SET a=2, b=NULL, c=CURRENT_TIMESTAMP WHERE dflt.id = 1]==],
+    postgresql = [==[UPDATE dflt SET a=2, b=NULL, c=now() WHERE dflt.id = 1]==],
+    mysql = [==[UPDATE dflt SET a=2, b=NULL, c=now() WHERE dflt.id = 1]==],
+  }},
+  {lua = [==[select(literal(1)):where(exists(select(users.c.id)))]==], lit = false, expect = {
+    default = [==[SELECT :param_1 AS anon_1 
+WHERE EXISTS (SELECT users.id 
+FROM users)]==],
+    sqlite = [==[SELECT ? AS anon_1 
+WHERE EXISTS (SELECT users.id 
+FROM users)]==],
+    postgresql = [==[SELECT $1 AS anon_1 
+WHERE EXISTS (SELECT users.id 
+FROM users)]==],
+    mysql = [==[SELECT ? AS anon_1 FROM DUAL 
+WHERE EXISTS (SELECT users.id 
+FROM users)]==],
+  }},
   {lua = [==[CreateTable(idt)]==], lit = false, expect = {
     default = [==[
 CREATE TABLE idt (
@@ -726,7 +791,7 @@ local function norm(s)
 end
 
 local env = setmetatable({}, {__index = _ENV})
-local names = assert(load(prelude .. "\nreturn {users = users, addresses = addresses, orders = orders, kinds = kinds, t1 = t1, pgonly = pgonly, nodes = nodes, seqd = seqd, fkt = fkt, fkm = fkm, seqt = seqt, badfk = badfk, idt = idt, att = att, dft = dft, pgenum = pgenum}", "prelude", "t", env))()
+local names = assert(load(prelude .. "\nreturn {users = users, addresses = addresses, orders = orders, kinds = kinds, t1 = t1, pgonly = pgonly, nodes = nodes, seqd = seqd, fkt = fkt, fkm = fkm, seqt = seqt, badfk = badfk, idt = idt, att = att, dft = dft, pgenum = pgenum, dflt = dflt, par = par}", "prelude", "t", env))()
 for k, v in pairs(names) do env[k] = v end
 
 local failed, passed = 0, 0
@@ -761,5 +826,5 @@ for i, case in ipairs(cases) do
     end
   end
 end
-print(string.format("%d passed, %d failed of 161", passed, failed))
-if failed > 0 or passed ~= 161 then os.exit(1) end
+print(string.format("%d passed, %d failed of 181", passed, failed))
+if failed > 0 or passed ~= 181 then os.exit(1) end

@@ -50,6 +50,13 @@ dft = Table("dft", m2,
     Column("t", Integer, server_default=literal_column("1") + 2),
     Column("w", Integer, key="wkey"))
 pgenum = Table("pgenum", m2, Column("k", Enum("x", "y")))
+dflt = Table("dflt", m2,
+    Column("id", Integer, primary_key=True),
+    Column("a", Integer, default=5),
+    Column("b", String(10), default="x", onupdate="y"),
+    Column("c", DateTime, default=func.now(), onupdate=func.now()),
+    Column("e", Integer, default=select(func.max(par.c.id)).scalar_subquery()),
+    Column("f", Integer, default=literal_column("3") + 4))
 badfk = Table("badfk", m2,
     Column("id", Integer, primary_key=True),
     Column("r", Integer, ForeignKey("par.id", ondelete="DROP TABLE x")))
@@ -89,12 +96,19 @@ local dft = Table("dft", m2,
   Column("t", Integer, {server_default = literal_column("1") + 2}),
   Column("w", Integer, {key = "wkey"}))
 local pgenum = Table("pgenum", m2, Column("k", Enum("x", "y")))
+local dflt = Table("dflt", m2,
+  Column("id", Integer, {primary_key = true}),
+  Column("a", Integer, {default = 5}),
+  Column("b", String(10), {default = "x", onupdate = "y"}),
+  Column("c", DateTime, {default = func.now(), onupdate = func.now()}),
+  Column("e", Integer, {default = select(func.max(par.c.id)):scalar_subquery()}),
+  Column("f", Integer, {default = literal_column("3") + 4}))
 local badfk = Table("badfk", m2,
   Column("id", Integer, {primary_key = true}),
   Column("r", Integer, ForeignKey("par.id", {ondelete = "DROP TABLE x"})))
 '''
 NAMES = ["users", "addresses", "orders", "kinds", "t1", "pgonly", "nodes",
-         "seqd", "fkt", "fkm", "seqt", "badfk", "idt", "att", "dft", "pgenum"]
+         "seqd", "fkt", "fkm", "seqt", "badfk", "idt", "att", "dft", "pgenum", "dflt", "par"]
 
 ALL = ["sqlite", "postgresql", "mysql"]
 CASES = [
@@ -183,6 +197,14 @@ CASES = [
     ("select(dft.c.wkey).where(dft.c.wkey == 1).where(dft.c.wkey.in_([2, 3]))", "select(dft.c.wkey):where(dft.c.wkey:eq(1)):where(dft.c.wkey:in_{2, 3})"),
     # PostgreSQL's ENUM needs a name
     ("CreateTable(pgenum)", "CreateTable(pgenum)"),
+    # defaults: multi-VALUES rows and INSERT ... SELECT take them; a value
+    # default shows NULL under literal_binds
+    ("insert(dflt).values([{'a': 1}, {'a': 2, 'b': 'q'}])", "insert(dflt):values{{a = 1}, {a = 2, b = 'q'}}"),
+    ("insert(dflt).from_select(['a'], select(par.c.id))", "insert(dflt):from_select({'a'}, select(par.c.id))"),
+    ("insert(dflt).values(a=1)", "insert(dflt):values{a = 1}", {"lit": True}),
+    ("update(dflt).values(a=2).where(dflt.c.id == 1)", "update(dflt):values{a = 2}:where(dflt.c.id:eq(1))", {"lit": True}),
+    # MySQL's WHERE without a FROM: FROM DUAL
+    ("select(literal(1)).where(exists(select(users.c.id)))", "select(literal(1)):where(exists(select(users.c.id)))"),
     # Identity columns
     ("CreateTable(idt)", "CreateTable(idt)"),
     ("insert(idt).values(x=1, y=2, z=3)", "insert(idt):values{x = 1, y = 2, z = 3}"),
