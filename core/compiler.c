@@ -797,6 +797,23 @@ static void json_item(rt_compiler *c, rt_node *e) {
   int path = e->op == RT_OP_JSON_PATH, as = !is_json(e->type);
   const char *dn = c->d->name;
   int group = c->in_binary > 0;
+  if ((e->flags & RT_F_ASTEXT) &&
+      (strcmp(dn, "postgresql") == 0 || strcmp(dn, "default") == 0)) {
+    /* astext: the operator alone, its type text without a CAST */
+    /* (an index on the left grouped once more, as SQLAlchemy's
+    ** self_group does at equal precedence) */
+    int inner = e->a->kind == RT_N_BINARY;
+    if (group) CH('(');
+    c->in_binary++;
+    if (inner) CH('(');
+    rt_c_expr(c, e->a);
+    if (inner) CH(')');
+    S(path ? " #>> " : " ->> ");
+    rt_c_expr(c, e->b);
+    c->in_binary--;
+    if (group) CH(')');
+    return;
+  }
   c->in_binary++;
   if (strcmp(dn, "sqlite") == 0) {
     if (!as) S("JSON_QUOTE(");

@@ -150,6 +150,8 @@ typedef enum rt_op {
 #define RT_F_LS_TABLENAME 0x200000 /* t.id AS t_id */
 #define RT_F_LS_NONE 0x400000      /* no labels added */
 #define RT_F_LATERAL 0x1000000     /* subquery rendered LATERAL (...) */
+/* a JSON index: PostgreSQL's astext (->> / #>>, no CAST) */
+#define RT_F_ASTEXT RT_F_LATERAL
 /* sa.values(): a light table whose a is the rows (lists of binds) */
 #define RT_F_VALUES 0x2000000
 #define RT_F_VALUES_LITERAL 0x4000000 /* its values rendered inline */

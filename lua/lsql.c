@@ -5489,6 +5489,17 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
     lsql_pushtyperef(L, n->type ? n->type : rt_type_bare(RT_TY_NULL));
     return 1;
   }
+  /* j["k"].astext on PostgreSQL's JSONB: the element as text (->>) */
+  if (strcmp(k, "astext") == 0 && n->kind == RT_N_BINARY &&
+      (n->op == RT_OP_JSON_GETITEM || n->op == RT_OP_JSON_PATH) && n->a &&
+      n->a->type && n->a->type->kind == RT_TY_JSONB) {
+    lnode *ud = RESULT(L);
+    SETRESULT(L, ud, rt_node_copy(n));
+    rt_type_unref(ud->n->type);
+    ud->n->type = rt_type_ref(rt_type_bare(RT_TY_TEXT));
+    ud->n->flags |= RT_F_ASTEXT;
+    return 1;
+  }
   /* insert(t).excluded (ON CONFLICT) and .inserted (ON DUPLICATE KEY):
   ** the columns of the row proposed for insertion, as the table aliased
   ** under that name (MySQL's compile spells the latter VALUES(col)) */

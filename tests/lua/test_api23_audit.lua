@@ -735,6 +735,20 @@ FROM users)]==],
 WHERE EXISTS (SELECT users.id 
 FROM users)]==],
   }},
+  {lua = [==[select(pgonly.c.doc['a'].astext, pgonly.c.doc[{'a', 'b'}].astext, pgonly.c.doc['a']['b'].astext)]==], lit = false, expect = {
+    default = [==[SELECT pgonly.doc ->> :doc_1 AS anon_1, pgonly.doc #>> :doc_2 AS anon_2, (pgonly.doc[:doc_3]) ->> :param_1 AS anon_3 
+FROM pgonly]==],
+    postgresql = [==[SELECT pgonly.doc ->> $1 AS anon_1, pgonly.doc #>> $2 AS anon_2, ((pgonly.doc -> $3)) ->> $4 AS anon_3 
+FROM pgonly]==],
+  }},
+  {lua = [==[select(pgonly.c.id):where(pgonly.c.doc['a'].astext:eq('x')):order_by(pgonly.c.doc['b'].astext)]==], lit = false, expect = {
+    default = [==[SELECT pgonly.id 
+FROM pgonly 
+WHERE (pgonly.doc ->> :doc_1) = :param_1 ORDER BY pgonly.doc ->> :doc_2]==],
+    postgresql = [==[SELECT pgonly.id 
+FROM pgonly 
+WHERE (pgonly.doc ->> $1) = $2 ORDER BY pgonly.doc ->> $3]==],
+  }},
   {lua = [==[CreateTable(idt)]==], lit = false, expect = {
     default = [==[
 CREATE TABLE idt (
@@ -826,5 +840,5 @@ for i, case in ipairs(cases) do
     end
   end
 end
-print(string.format("%d passed, %d failed of 181", passed, failed))
-if failed > 0 or passed ~= 181 then os.exit(1) end
+print(string.format("%d passed, %d failed of 185", passed, failed))
+if failed > 0 or passed ~= 185 then os.exit(1) end

@@ -122,6 +122,16 @@ for _, db in ipairs(T.databases()) do
         local r = conn:execute(insert(t.c):values{p = 10})
         T.eq(r.inserted_primary_key[1], 7)
       end)
+      -- JSONB's astext
+      local j = Table("a23_j", MetaData(), Column("id", Integer, {primary_key = true}), Column("doc", JSONB))
+      j:create(e)
+      e:begin(function(conn)
+        conn:execute(insert(j):values{id = 1, doc = {a = {b = "x"}, n = "q"}})
+        T.eq(conn:execute(select(j.c.doc["n"].astext)):scalar(), "q")
+        T.eq(conn:execute(select(j.c.id):where(j.c.doc["a"]["b"].astext:eq("x"))):scalar(), 1)
+        T.eq(conn:execute(select(j.c.doc[{"a", "b"}].astext)):scalar(), "x")
+      end)
+      j:drop(e)
       local ix = sa.inspect(e):get_indexes("a23_ch")
       T.eq(ix[1].dialect_options.postgresql_where, "(p > 0)")
       local fk = sa.inspect(e):get_foreign_keys("a23_ch")[1]

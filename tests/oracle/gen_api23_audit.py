@@ -205,6 +205,11 @@ CASES = [
     ("update(dflt).values(a=2).where(dflt.c.id == 1)", "update(dflt):values{a = 2}:where(dflt.c.id:eq(1))", {"lit": True}),
     # MySQL's WHERE without a FROM: FROM DUAL
     ("select(literal(1)).where(exists(select(users.c.id)))", "select(literal(1)):where(exists(select(users.c.id)))"),
+    # PostgreSQL JSONB's astext
+    ("select(pgonly.c.doc['a'].astext, pgonly.c.doc[('a', 'b')].astext, pgonly.c.doc['a']['b'].astext)",
+     "select(pgonly.c.doc['a'].astext, pgonly.c.doc[{'a', 'b'}].astext, pgonly.c.doc['a']['b'].astext)", {"only": ["postgresql", "default"]}),
+    ("select(pgonly.c.id).where(pgonly.c.doc['a'].astext == 'x').order_by(pgonly.c.doc['b'].astext)",
+     "select(pgonly.c.id):where(pgonly.c.doc['a'].astext:eq('x')):order_by(pgonly.c.doc['b'].astext)", {"only": ["postgresql", "default"]}),
     # Identity columns
     ("CreateTable(idt)", "CreateTable(idt)"),
     ("insert(idt).values(x=1, y=2, z=3)", "insert(idt):values{x = 1, y = 2, z = 3}"),
