@@ -141,4 +141,31 @@ for _, db in ipairs(T.databases()) do
   end
 end
 
+if os.getenv("RETORT_TEST_PG") and os.getenv("RETORT_TEST_PG") ~= "" then
+  -- create_all / drop_all: the ENUM types before every table and after
+  -- them, a column's Sequence dropped after the tables (SQLAlchemy 1.4's
+  -- order)
+  T.test("postgresql: create_all / drop_all order", function()
+    local e = create_engine(os.getenv("RETORT_TEST_PG"))
+    local m = MetaData()
+    Table("a23_ca_p", m, Column("id", Integer, {primary_key = true}),
+      Column("mood", Enum("a", "b", {name = "a23_mood"})), {comment = "p"})
+    Table("a23_ca_c", m, Column("id", Integer, Sequence("a23_seq"), {primary_key = true}),
+      Column("pid", ForeignKey("a23_ca_p.id"), {index = true}),
+      Column("e", Enum("x", "y", {name = "a23_e"})))
+    m:drop_all(e)
+    local log = T.capture(e)
+    m:create_all(e)
+    m:drop_all(e)
+    local ddl = {}
+    for _, sql in ipairs(log) do
+      if not sql:match("^%s*SELECT") then ddl[#ddl + 1] = T.norm(sql):gsub("%s+", " "):match("^ *(%u+ %u+ [%w_]+)") end
+    end
+    T.eq(ddl, {"CREATE TYPE a23_mood", "CREATE TYPE a23_e", "CREATE TABLE a23_ca_p",
+               "COMMENT ON TABLE", "CREATE SEQUENCE a23_seq", "CREATE TABLE a23_ca_c",
+               "CREATE INDEX ix_a23_ca_c_pid", "DROP TABLE a23_ca_c", "DROP TABLE a23_ca_p",
+               "DROP SEQUENCE a23_seq", "DROP TYPE a23_mood", "DROP TYPE a23_e"})
+  end)
+end
+
 T.done()
