@@ -1358,7 +1358,12 @@ static void text(rt_compiler *c, rt_node *t) {
     } else if (*p == ':' &&
                (p[1] == '_' || (p[1] >= 'a' && p[1] <= 'z') ||
                 (p[1] >= 'A' && p[1] <= 'Z')) &&
-               (p == t->name || p[-1] != ':')) {
+               /* not after a word character: 'a:b' is no bind, as
+               ** SQLAlchemy's (?<![:\w\\]) */
+               (p == t->name || (p[-1] != ':' && p[-1] != '_' &&
+                                 !(p[-1] >= 'a' && p[-1] <= 'z') &&
+                                 !(p[-1] >= 'A' && p[-1] <= 'Z') &&
+                                 !(p[-1] >= '0' && p[-1] <= '9')))) {
       char name[128];
       size_t n = 0;
       int i;

@@ -3088,7 +3088,8 @@ static int ident_char(char ch) {
 }
 
 /* Does SQL text name bind :name?  (The compiler's reading of text(): a
-** colon not after a colon or a backslash, then a name.) */
+** colon not after a colon, a backslash or a word character, then a
+** name.) */
 static int text_defines(const char *sql, const char *name) {
   const char *p = sql;
   size_t n = strlen(name);
@@ -3097,7 +3098,7 @@ static int text_defines(const char *sql, const char *name) {
       p += 2;
       continue;
     }
-    if ((p == sql || (p[-1] != ':' && p[-1] != '\\')) &&
+    if ((p == sql || (p[-1] != ':' && p[-1] != '\\' && !ident_char(p[-1]))) &&
         strncmp(p + 1, name, n) == 0 && !ident_char(p[1 + n]))
       return 1;
     p++;
@@ -3137,13 +3138,23 @@ static void text_put_bind(lua_State *L, rt_node *t, rt_node *b) {
     rt_lua_error(L, RT_EMEMORY, "out of memory");
 }
 
-/* bindparams(bindparam(...), ...): binds given positionally */
+static int t_bindparams(lua_State *L);
+
+/* bindparams(bindparam(...), ...[, {name = value}]): binds given
+** positionally, then by name (SQLAlchemy's *binds, **names) */
 static int t_bindparams_list(lua_State *L, rt_node *t) {
   int i, top = lua_gettop(L);
   lnode *ud = RESULT(L);
   SETRESULT(L, ud, rt_node_copy(t));
   for (i = 2; i <= top; i++) {
     rt_node *b = lsql_tonode(L, i);
+    if (!b && i == top && lua_istable(L, i)) {
+      lua_pushcfunction(L, t_bindparams);
+      lua_pushvalue(L, top + 1);
+      lua_pushvalue(L, top);
+      lua_call(L, 2, 1);
+      return 1;
+    }
     if (!b || b->kind != RT_N_BIND)
       return rt_lua_error(L, RT_EARGUMENT,
                           "bindparams: argument #%d must be a bindparam()", i);
@@ -6674,7 +6685,8 @@ static const char ddl_chunk[] =
     "  local seen = {}\n"
     "  for _, t in ipairs(tables) do\n"
     "    enums(conn, t, function(ty)\n"
-    "      if not seen[ty.enum_name] then seen[ty.enum_name] = true; fn(ty) end\n"
+    "      if not seen[ty.enum_name] then seen[ty.enum_name] = true; fn(ty) "
+    "end\n"
     "    end)\n"
     "  end\n"
     "end\n"

@@ -749,6 +749,18 @@ WHERE (pgonly.doc ->> :doc_1) = :param_1 ORDER BY pgonly.doc ->> :doc_2]==],
 FROM pgonly 
 WHERE (pgonly.doc ->> $1) = $2 ORDER BY pgonly.doc ->> $3]==],
   }},
+  {lua = [==[text("SELECT 'a:b', :c FROM t WHERE x = 'it''s :not'"):bindparams{c = 1}]==], lit = false, expect = {
+    default = [==[SELECT 'a:b', :c FROM t WHERE x = 'it''s :not']==],
+    sqlite = [==[SELECT 'a:b', ? FROM t WHERE x = 'it''s ?']==],
+    postgresql = [==[SELECT 'a:b', $1 FROM t WHERE x = 'it''s $2']==],
+    mysql = [==[SELECT 'a:b', ? FROM t WHERE x = 'it''s ?']==],
+  }},
+  {lua = [==[text('SELECT :x, :y'):bindparams(bindparam('x', nil, {type_ = Integer}), {y = 'a'})]==], lit = false, expect = {
+    default = [==[SELECT :x, :y]==],
+    sqlite = [==[SELECT ?, ?]==],
+    postgresql = [==[SELECT $1, $2]==],
+    mysql = [==[SELECT ?, ?]==],
+  }},
   {lua = [==[CreateTable(idt)]==], lit = false, expect = {
     default = [==[
 CREATE TABLE idt (
@@ -840,5 +852,5 @@ for i, case in ipairs(cases) do
     end
   end
 end
-print(string.format("%d passed, %d failed of 185", passed, failed))
-if failed > 0 or passed ~= 185 then os.exit(1) end
+print(string.format("%d passed, %d failed of 193", passed, failed))
+if failed > 0 or passed ~= 193 then os.exit(1) end

@@ -210,6 +210,10 @@ CASES = [
      "select(pgonly.c.doc['a'].astext, pgonly.c.doc[{'a', 'b'}].astext, pgonly.c.doc['a']['b'].astext)", {"only": ["postgresql", "default"]}),
     ("select(pgonly.c.id).where(pgonly.c.doc['a'].astext == 'x').order_by(pgonly.c.doc['b'].astext)",
      "select(pgonly.c.id):where(pgonly.c.doc['a'].astext:eq('x')):order_by(pgonly.c.doc['b'].astext)", {"only": ["postgresql", "default"]}),
+    # text(): a colon after a word character is no bind; bindparams of
+    # bindparam() objects and names at once
+    ("text(\"SELECT 'a:b', :c FROM t WHERE x = 'it''s :not'\").bindparams(c=1)", "text(\"SELECT 'a:b', :c FROM t WHERE x = 'it''s :not'\"):bindparams{c = 1}"),
+    ("text('SELECT :x, :y').bindparams(bindparam('x', type_=Integer), y='a')", "text('SELECT :x, :y'):bindparams(bindparam('x', nil, {type_ = Integer}), {y = 'a'})"),
     # Identity columns
     ("CreateTable(idt)", "CreateTable(idt)"),
     ("insert(idt).values(x=1, y=2, z=3)", "insert(idt):values{x = 1, y = 2, z = 3}"),
