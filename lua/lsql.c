@@ -1116,7 +1116,9 @@ static int func_call(lua_State *L) {
   pu->n = proto = rt_func(name, NULL, 0);
   lsql_check(L, proto);
   base = lua_gettop(L);
-  for (i = 1; i <= nargs; i++) lsql_coerce(L, i + 1, proto, name, i);
+  /* (sa.null as an argument is the NULL keyword, as SQLAlchemy's None) */
+  for (i = 1; i <= nargs; i++)
+    lsql_coerce(L, i + 1, rt_lua_isnull(L, i + 1) ? NULL : proto, name, i);
   ud = RESULT(L);
   args = lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(nargs + 1), 0);
   for (i = 0; i < nargs; i++) args[i] = rt_ref(lsql_tonode(L, base + 1 + i));

@@ -761,6 +761,16 @@ WHERE (pgonly.doc ->> $1) = $2 ORDER BY pgonly.doc ->> $3]==],
     postgresql = [==[SELECT $1, $2]==],
     mysql = [==[SELECT ?, ?]==],
   }},
+  {lua = [==[select(func.coalesce(sa.null, users.c.age, 1))]==], lit = false, expect = {
+    default = [==[SELECT coalesce(NULL, users.age, :coalesce_2) AS coalesce_1 
+FROM users]==],
+    sqlite = [==[SELECT coalesce(NULL, users.age, ?) AS coalesce_1 
+FROM users]==],
+    postgresql = [==[SELECT coalesce(NULL, users.age, $1) AS coalesce_1 
+FROM users]==],
+    mysql = [==[SELECT coalesce(NULL, users.age, ?) AS coalesce_1 
+FROM users]==],
+  }},
   {lua = [==[CreateTable(idt)]==], lit = false, expect = {
     default = [==[
 CREATE TABLE idt (
@@ -852,5 +862,5 @@ for i, case in ipairs(cases) do
     end
   end
 end
-print(string.format("%d passed, %d failed of 193", passed, failed))
-if failed > 0 or passed ~= 193 then os.exit(1) end
+print(string.format("%d passed, %d failed of 197", passed, failed))
+if failed > 0 or passed ~= 197 then os.exit(1) end

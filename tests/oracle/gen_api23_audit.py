@@ -214,6 +214,8 @@ CASES = [
     # bindparam() objects and names at once
     ("text(\"SELECT 'a:b', :c FROM t WHERE x = 'it''s :not'\").bindparams(c=1)", "text(\"SELECT 'a:b', :c FROM t WHERE x = 'it''s :not'\"):bindparams{c = 1}"),
     ("text('SELECT :x, :y').bindparams(bindparam('x', type_=Integer), y='a')", "text('SELECT :x, :y'):bindparams(bindparam('x', nil, {type_ = Integer}), {y = 'a'})"),
+    # a function's None argument is NULL
+    ("select(func.coalesce(None, users.c.age, 1))", "select(func.coalesce(sa.null, users.c.age, 1))"),
     # Identity columns
     ("CreateTable(idt)", "CreateTable(idt)"),
     ("insert(idt).values(x=1, y=2, z=3)", "insert(idt):values{x = 1, y = 2, z = 3}"),
