@@ -631,8 +631,10 @@ static int index_grouped(rt_compiler *c, const rt_node *e) {
          (e->kind == RT_N_UNARY && e->op != RT_OP_DESC && e->op != RT_OP_ASC);
 }
 
-/* An index's elements: columns by name, expressions as DDL shows them. */
-static void index_elements(rt_compiler *c, rt_constraint *ix) {
+/* An index's elements: columns by name (MySQL's with a prefix length),
+** expressions as DDL shows them. */
+static void index_elements(rt_compiler *c, rt_constraint *ix,
+                           const int *lengths) {
   const char *d = rt_c_dialect(c)->name;
   int i, group;
   for (i = 0; i < ix->ncols; i++) {
@@ -640,6 +642,7 @@ static void index_elements(rt_compiler *c, rt_constraint *ix) {
     if (i) S(", ");
     if (!e) {
       rt_c_ident(c, ix->cols[i]);
+      if (lengths && lengths[i]) rt_sb_addf(rt_c_buf(c), "(%d)", lengths[i]);
       continue;
     }
     group = (strcmp(d, "postgresql") == 0 || strcmp(d, "mysql") == 0) &&
@@ -666,6 +669,7 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
   rt_node *t = ddl->a;
   rt_constraint *ix;
   int pg = strcmp(rt_c_dialect(c)->name, "postgresql") == 0;
+  int my = rt_dialect_is_mysql(rt_c_dialect(c));
   switch (ddl->op) {
   case RT_DDL_CREATE_TABLE:
     create_table(c, t);
@@ -682,7 +686,12 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
                 t->name);
       return;
     }
-    S(ix->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
+    S(ix->unique ? "CREATE UNIQUE " : "CREATE ");
+    if (my && ix->my_prefix) {
+      S(ix->my_prefix);
+      S(" ");
+    }
+    S("INDEX ");
     if (pg && ix->pg_concurrently) S("CONCURRENTLY ");
     if (is_sqlite(c)) {
       /* SQLite names the schema (database) on the index, not the table */
@@ -711,8 +720,16 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
         rt_sb_addc(rt_c_buf(c), (char)tolower((unsigned char)*p));
     }
     S(" (");
-    index_elements(c, ix);
+    index_elements(c, ix, my ? ix->my_length : NULL);
     S(")");
+    if (my && ix->my_parser) {
+      S(" WITH PARSER ");
+      S(ix->my_parser);
+    }
+    if (my && ix->my_using) {
+      S(" USING ");
+      rt_c_ident(c, ix->my_using);
+    }
     if (pg && ix->npg_include) {
       int i;
       S(" INCLUDE (");

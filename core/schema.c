@@ -326,6 +326,10 @@ void rt_constraint_clear(rt_constraint *c) {
   free(c->pg_using);
   for (i = 0; i < c->npg_include; i++) free(c->pg_include[i]);
   free(c->pg_include);
+  free(c->my_prefix);
+  free(c->my_using);
+  free(c->my_parser);
+  free(c->my_length);
   free(c->initially);
   free(c->sqltext);
   rt_unref(c->check);

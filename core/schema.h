@@ -44,6 +44,10 @@ typedef struct rt_constraint {
   char *pg_using;
   char **pg_include;
   int npg_include, pg_concurrently;
+  /* INDEX on MySQL: mysql_prefix (FULLTEXT, SPATIAL), mysql_using,
+  ** mysql_with_parser, and mysql_length per element (0: none) */
+  char *my_prefix, *my_using, *my_parser;
+  int *my_length;
   int column_level; /* FK declared on a Column */
 } rt_constraint;
 

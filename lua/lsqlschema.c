@@ -403,10 +403,16 @@ static int l_fkconstraint(lua_State *L) {
 }
 
 /* an Index's dialect options */
-static const char *const index_opts[] = {
-    "postgresql_where",        "sqlite_where",
-    "postgresql_using",        "postgresql_include",
-    "postgresql_concurrently", NULL};
+static const char *const index_opts[] = {"postgresql_where",
+                                         "sqlite_where",
+                                         "postgresql_using",
+                                         "postgresql_include",
+                                         "mysql_length",
+                                         "mysql_prefix",
+                                         "postgresql_concurrently",
+                                         "mysql_using",
+                                         "mysql_with_parser",
+                                         NULL};
 
 /* PrimaryKeyConstraint / UniqueConstraint / Index: names or columns */
 static int column_list_record(lua_State *L, const char *kind, int first) {
@@ -1033,6 +1039,26 @@ static void index_options(lua_State *L, int rec, rt_constraint *k) {
   lua_pop(L, 1);
   lua_getfield(L, rec, "postgresql_concurrently");
   k->pg_concurrently = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  k->my_prefix = optstr(L, rec, "mysql_prefix");
+  k->my_using = optstr(L, rec, "mysql_using");
+  k->my_parser = optstr(L, rec, "mysql_with_parser");
+  /* mysql_length: one length for every column, or {column = length} */
+  i = lua_getfield(L, rec, "mysql_length");
+  if (i == LUA_TNUMBER || i == LUA_TTABLE) {
+    int j, t = i;
+    k->my_length = calloc((size_t)k->ncols + 1, sizeof(int));
+    if (!k->my_length) rt_lua_error(L, RT_EMEMORY, "out of memory");
+    for (j = 0; j < k->ncols; j++) {
+      if (t == LUA_TNUMBER)
+        k->my_length[j] = (int)lua_tointeger(L, -1);
+      else if (k->cols[j]) {
+        if (lua_getfield(L, -1, k->cols[j]) == LUA_TNUMBER)
+          k->my_length[j] = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+      }
+    }
+  }
   lua_pop(L, 1);
 }
 
@@ -1963,6 +1989,18 @@ static void cons_record(lua_State *L, int tidx, rt_node *t, rt_node *nt,
     if (k->pg_concurrently) {
       lua_pushboolean(L, 1);
       lua_setfield(L, -2, "postgresql_concurrently");
+    }
+    set_str(L, "mysql_prefix", k->my_prefix);
+    set_str(L, "mysql_using", k->my_using);
+    set_str(L, "mysql_with_parser", k->my_parser);
+    if (k->my_length) {
+      lua_createtable(L, 0, k->ncols);
+      for (i = 0; i < k->ncols; i++)
+        if (k->cols[i] && k->my_length[i]) {
+          lua_pushinteger(L, k->my_length[i]);
+          lua_setfield(L, -2, k->cols[i]);
+        }
+      lua_setfield(L, -2, "mysql_length");
     }
   }
 }

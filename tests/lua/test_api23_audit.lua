@@ -318,6 +318,14 @@ CREATE TABLE sch.fkm (
     postgresql = [==[CREATE INDEX ix_sw ON fkt (z)]==],
     mysql = [==[CREATE INDEX ix_sw ON fkt (z)]==],
   }},
+  {lua = [==[CreateIndex(Index('ix_ml', fkt.c.z, fkt.c.y, {mysql_length = {z = 4}, mysql_prefix = 'FULLTEXT', mysql_using = 'btree'}))]==], lit = false, expect = {
+    sqlite = [==[CREATE INDEX ix_ml ON fkt (z, y)]==],
+    postgresql = [==[CREATE INDEX ix_ml ON fkt (z, y)]==],
+    mysql = [==[CREATE FULLTEXT INDEX ix_ml ON fkt (z(4), y) USING btree]==],
+  }},
+  {lua = [==[CreateIndex(Index('ix_ml2', fkt.c.z, {mysql_length = 6, mysql_with_parser = 'ngram'}))]==], lit = false, expect = {
+    mysql = [==[CREATE INDEX ix_ml2 ON fkt (z(6)) WITH PARSER ngram]==],
+  }},
   {lua = [==[DropIndex(Index('ix_dc', fkt.c.z, {postgresql_concurrently = true}))]==], lit = false, expect = {
     postgresql = [==[
 DROP INDEX CONCURRENTLY ix_dc]==],
@@ -862,5 +870,5 @@ for i, case in ipairs(cases) do
     end
   end
 end
-print(string.format("%d passed, %d failed of 197", passed, failed))
-if failed > 0 or passed ~= 197 then os.exit(1) end
+print(string.format("%d passed, %d failed of 201", passed, failed))
+if failed > 0 or passed ~= 201 then os.exit(1) end

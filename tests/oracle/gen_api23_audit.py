@@ -159,6 +159,10 @@ CASES = [
     ("CreateIndex(Index('ix_pw', fkt.c.y, fkt.c.z, postgresql_where=fkt.c.y > 5, postgresql_using='GIN', postgresql_include=['x'], postgresql_concurrently=True))",
      "CreateIndex(Index('ix_pw', fkt.c.y, fkt.c.z, {postgresql_where = fkt.c.y:gt(5), postgresql_using = 'GIN', postgresql_include = {'x'}, postgresql_concurrently = true}))", {"only": ALL}),
     ("CreateIndex(Index('ix_sw', fkt.c.z, sqlite_where=fkt.c.z != 'a'))", "CreateIndex(Index('ix_sw', fkt.c.z, {sqlite_where = fkt.c.z:ne('a')}))", {"only": ALL}),
+    ("CreateIndex(Index('ix_ml', fkt.c.z, fkt.c.y, mysql_length={'z': 4}, mysql_prefix='FULLTEXT', mysql_using='btree'))",
+     "CreateIndex(Index('ix_ml', fkt.c.z, fkt.c.y, {mysql_length = {z = 4}, mysql_prefix = 'FULLTEXT', mysql_using = 'btree'}))", {"only": ALL}),
+    ("CreateIndex(Index('ix_ml2', fkt.c.z, mysql_length=6, mysql_with_parser='ngram'))",
+     "CreateIndex(Index('ix_ml2', fkt.c.z, {mysql_length = 6, mysql_with_parser = 'ngram'}))", {"only": ["mysql"]}),
     ("DropIndex(Index('ix_dc', fkt.c.z, postgresql_concurrently=True))", "DropIndex(Index('ix_dc', fkt.c.z, {postgresql_concurrently = true}))", {"only": ["postgresql"]}),
     # Sequence(schema): DDL and nextval; the string form's next value
     ("CreateSequence(Sequence('sq', schema='sch', start=3))", "CreateSequence(Sequence('sq', {schema = 'sch', start = 3}))", {"only": ["postgresql"]}),
