@@ -442,13 +442,12 @@ static const char *const fk_actions[] = {"RESTRICT",  "CASCADE",     "SET NULL",
 static const char *const fk_modes[] = {"DEFERRED", "IMMEDIATE", NULL};
 #define FK_ACTION_RE "^(?:RESTRICT|CASCADE|SET NULL|NO ACTION|SET DEFAULT)$"
 
-/* One of the table's constraints (not its primary key) in CREATE TABLE. */
-static void table_constraint(rt_compiler *c, rt_node *t, rt_constraint *k) {
+/* A constraint's own text, CONSTRAINT name first when it has one (CREATE
+** TABLE's entries, ALTER TABLE ... ADD) */
+static void constraint_body(rt_compiler *c, rt_node *t, rt_constraint *k) {
+  constraint_name(c, k);
   switch (k->kind) {
   case RT_CON_FK:
-    if (fk_skipped(c, t, k)) break;
-    S(", \n\t");
-    constraint_name(c, k);
     S("FOREIGN KEY(");
     names(c, k->cols, k->ncols);
     S(") REFERENCES ");
@@ -482,16 +481,11 @@ static void table_constraint(rt_compiler *c, rt_node *t, rt_constraint *k) {
     }
     break;
   case RT_CON_UNIQUE:
-    S(", \n\t");
-    constraint_name(c, k);
     S("UNIQUE (");
     names(c, k->cols, k->ncols);
     S(")");
     break;
   case RT_CON_CHECK:
-    if (k->column_level) break; /* rendered with its column */
-    S(", \n\t");
-    constraint_name(c, k);
     S("CHECK (");
     check_text(c, k);
     S(")");
@@ -499,6 +493,16 @@ static void table_constraint(rt_compiler *c, rt_node *t, rt_constraint *k) {
   default:
     break;
   }
+}
+
+/* One of the table's constraints (not its primary key) in CREATE TABLE. */
+static void table_constraint(rt_compiler *c, rt_node *t, rt_constraint *k) {
+  if (k->kind == RT_CON_INDEX || k->alter) return;
+  if (k->kind == RT_CON_FK && fk_skipped(c, t, k)) return;
+  if (k->kind == RT_CON_CHECK && k->column_level)
+    return; /* rendered with its column */
+  S(", \n\t");
+  constraint_body(c, t, k);
 }
 
 static void create_table(rt_compiler *c, rt_node *t) {
@@ -520,7 +524,7 @@ static void create_table(rt_compiler *c, rt_node *t) {
     column_spec(c, t, t->kids[i]);
     column_checks(c, t, t->kids[i]);
   }
-  if (npk) {
+  if (npk && !(d && d->pk_alter)) {
     S(", \n\t");
     if (d && d->pk_name) {
       S("CONSTRAINT ");
@@ -653,6 +657,105 @@ static void index_elements(rt_compiler *c, rt_constraint *ix,
   }
 }
 
+/* The table's constraint an ADD / DROP CONSTRAINT node names: by kind and
+** name, or (unnamed) by its columns or its CHECK */
+static rt_constraint *find_constraint(rt_node *t, rt_node *ddl) {
+  rt_tabledata *d = t->ext;
+  int kind = ddl->c->name[0] == 'U'   ? RT_CON_UNIQUE
+             : ddl->c->name[0] == 'F' ? RT_CON_FK
+                                      : RT_CON_CHECK;
+  int i, j;
+  for (i = 0; d && i < d->ncons; i++) {
+    rt_constraint *k = &d->cons[i];
+    if ((int)k->kind != kind) continue;
+    if (ddl->name) {
+      if (k->name && strcmp(k->name, ddl->name) == 0) return k;
+      continue;
+    }
+    if (k->name) continue;
+    if (kind == RT_CON_CHECK) {
+      if (ddl->b && ((k->check && k->check == ddl->b) ||
+                     (k->sqltext && ddl->b->kind == RT_N_LITERAL &&
+                      strcmp(k->sqltext, ddl->b->name) == 0)))
+        return k;
+      continue;
+    }
+    if (k->ncols != ddl->n) continue;
+    for (j = 0; j < k->ncols; j++)
+      if (!k->cols[j] || strcmp(k->cols[j], ddl->kids[j]->name) != 0) break;
+    if (j == k->ncols) return k;
+  }
+  return NULL;
+}
+
+int rt_ddl_mark_alter(rt_node *ddl) {
+  rt_node *t = ddl->a;
+  rt_constraint *k;
+  if (ddl->c->name[0] == 'P') {
+    if (t->ext) ((rt_tabledata *)t->ext)->pk_alter = 1;
+    return 0;
+  }
+  k = find_constraint(t, ddl);
+  if (!k) return -1;
+  k->alter = 1;
+  return 0;
+}
+
+/* ALTER TABLE t ADD <constraint> / DROP <constraint>, as each dialect
+** spells it (MySQL drops a foreign key, index, primary key or check by
+** its own words) */
+static void alter_constraint(rt_compiler *c, rt_node *t, rt_node *ddl) {
+  char kind = ddl->c->name[0];
+  rt_constraint *k = kind == 'P' ? NULL : find_constraint(t, ddl);
+  rt_tabledata *d = t->ext;
+  const rt_dialect *dl = rt_c_dialect(c);
+  const char *name = kind == 'P' ? (d ? d->pk_name : NULL) : ddl->name;
+  if (kind != 'P' && !k) {
+    rt_c_fail(c, RT_EINVALIDREQUEST, "no such constraint on table %s", t->name);
+    return;
+  }
+  S("ALTER TABLE ");
+  table_name(c, t);
+  if (ddl->op == RT_DDL_ADD_CONSTRAINT) {
+    S(" ADD ");
+    if (kind != 'P') {
+      constraint_body(c, t, k);
+      return;
+    }
+    if (name) {
+      S("CONSTRAINT ");
+      rt_c_ident(c, name);
+      S(" ");
+    }
+    S("PRIMARY KEY (");
+    pk_columns(c, t);
+    S(")");
+    return;
+  }
+  if (rt_dialect_is_mysql(dl) && kind == 'P') {
+    S(" DROP PRIMARY KEY ");
+    return;
+  }
+  if (!name) {
+    rt_c_fail(c, RT_ECOMPILE,
+              "Can't emit DROP CONSTRAINT for constraint %s; it has no name",
+              kind == 'P'   ? "PrimaryKeyConstraint"
+              : kind == 'U' ? "UniqueConstraint"
+              : kind == 'F' ? "ForeignKeyConstraint"
+                            : "CheckConstraint");
+    return;
+  }
+  if (rt_dialect_is_mysql(dl))
+    S(kind == 'F'                 ? " DROP FOREIGN KEY "
+      : kind == 'U'               ? " DROP INDEX "
+      : dl == &rt_dialect_mariadb ? " DROP CONSTRAINT "
+                                  : " DROP CHECK ");
+  else
+    S(" DROP CONSTRAINT ");
+  rt_c_ident(c, name);
+  if ((ddl->flags & RT_F_FULL) && !rt_dialect_is_mysql(dl)) S(" CASCADE");
+}
+
 static rt_constraint *find_index(rt_node *t, const char *name) {
   rt_tabledata *d = t->ext;
   int i;
@@ -770,6 +873,10 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
     if (ddl->op == RT_DDL_CREATE_SEQUENCE)
       S(ddl->a && ddl->a->kind == RT_N_LITERAL ? ddl->a->name
                                                : " START WITH 1");
+    break;
+  case RT_DDL_ADD_CONSTRAINT:
+  case RT_DDL_DROP_CONSTRAINT:
+    alter_constraint(c, t, ddl);
     break;
   case RT_DDL_SET_TABLE_COMMENT:
   case RT_DDL_DROP_TABLE_COMMENT:

@@ -48,6 +48,7 @@ typedef struct rt_constraint {
   ** mysql_with_parser, and mysql_length per element (0: none) */
   char *my_prefix, *my_using, *my_parser;
   int *my_length;
+  int alter;        /* AddConstraint made for it: CREATE TABLE leaves it out */
   int column_level; /* FK declared on a Column */
 } rt_constraint;
 
@@ -58,6 +59,7 @@ typedef struct rt_tabledata {
   rt_constraint *cons; /* FK, UNIQUE, CHECK, INDEX; the PK is derived */
   char *pk_name;
   int pk_explicit; /* a PrimaryKeyConstraint named the key's columns */
+  int pk_alter;    /* AddConstraint(t.primary_key): not in CREATE TABLE */
   char *comment;   /* Table(..., {comment = ...}) */
   /* MySQL table options from Table(..., {mysql_engine = ...}): names
   ** upper-cased without the prefix, and values, in pairs */

@@ -5165,6 +5165,93 @@ static int l_drop_table(lua_State *L) {
 static int l_create_index(lua_State *L) {
   return ddl(L, RT_DDL_CREATE_INDEX, "CreateIndex");
 }
+/*
+** AddConstraint(c) / DropConstraint(c, {cascade}): c a constraint joined
+** to its table (made of the table's Column objects), or table.primary_key.
+** The DDL node finds it again in the table by kind and name, or by its
+** columns (its CHECK) when unnamed.
+*/
+static int constraint_ddl(lua_State *L, int op, const char *fname) {
+  const char *kind, *name = NULL;
+  char k;
+  rt_node *first, *t;
+  lnode *ud;
+  int res;
+  rt_lua_checkarg(L, 1, LUA_TTABLE, fname);
+  lua_settop(L, 2);
+  lua_getfield(L, 1, "__kind"); /* 3 */
+  kind = lua_tostring(L, 3);
+  k = !kind || strcmp(kind, "PrimaryKeyConstraint") == 0 ? 'P'
+      : strcmp(kind, "UniqueConstraint") == 0            ? 'U'
+      : strcmp(kind, "ForeignKeyConstraint") == 0        ? 'F'
+      : strcmp(kind, "CheckConstraint") == 0             ? 'C'
+                                                         : 0;
+  if (!k)
+    return rt_lua_error(L, RT_EARGUMENT, "%s: argument #1 must be a constraint",
+                        fname);
+  if (lua_getfield(L, 1, "name") == LUA_TSTRING) name = lua_tostring(L, 4);
+  lua_getfield(L, 1, "columns"); /* 5 */
+  if (k == 'C') {
+    lua_getfield(L, 1, "sqltext");
+    first = lsql_tonode(L, -1);
+    t = first ? rt_expr_table(first) : NULL;
+  } else {
+    if (lua_istable(L, 5))
+      lua_rawgeti(L, 5, 1);
+    else
+      lua_rawgeti(L, 1, 1);
+    first = lsql_tonode(L, -1);
+    t = first && first->kind == RT_N_COLUMN ? first->owner : NULL;
+  }
+  if (!t || t->kind != RT_N_TABLE)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "%s: the constraint must belong to a table (made of "
+                        "its Column objects)",
+                        fname);
+  ud = RESULT(L);
+  res = lua_gettop(L);
+  SETRESULT(L, ud, rt_ddl_new(op, t, k == 'P' ? NULL : name));
+  {
+    char ks[2] = {k, '\0'};
+    ud->n->c = rt_literal_column(ks, NULL);
+    if (!ud->n->c) return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+  if (!name && k == 'C') {
+    /* an unnamed CHECK: found again by its text or expression */
+    lua_getfield(L, 1, "sqltext");
+    ud->n->b = lsql_tonode(L, -1)
+                   ? rt_ref(lsql_tonode(L, -1))
+                   : rt_literal_column(luaL_checkstring(L, -1), NULL);
+    lua_pop(L, 1);
+  } else if (!name && k != 'P' && lua_istable(L, 5)) {
+    int i, n = (int)lua_rawlen(L, 5);
+    for (i = 1; i <= n; i++) {
+      rt_node *col, *lit;
+      lua_rawgeti(L, 5, i);
+      col = lsql_tonode(L, -1);
+      lit = rt_literal_column(col ? col->name : luaL_checkstring(L, -1), NULL);
+      if (!lit || rt_node_push(ud->n, lit) != 0)
+        return rt_lua_error(L, RT_EMEMORY, "out of memory");
+      lua_pop(L, 1);
+    }
+  }
+  if (lua_istable(L, 2) &&
+      (lua_getfield(L, 2, "cascade"), lua_toboolean(L, -1)))
+    ud->n->flags |= RT_F_FULL;
+  if (op == RT_DDL_ADD_CONSTRAINT && rt_ddl_mark_alter(ud->n) != 0)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "%s: table '%s' has no such constraint", fname,
+                        t->name);
+  lua_settop(L, res);
+  return 1;
+}
+static int l_add_constraint(lua_State *L) {
+  return constraint_ddl(L, RT_DDL_ADD_CONSTRAINT, "AddConstraint");
+}
+static int l_drop_constraint(lua_State *L) {
+  return constraint_ddl(L, RT_DDL_DROP_CONSTRAINT, "DropConstraint");
+}
+
 static int l_create_sequence(lua_State *L) {
   return ddl(L, RT_DDL_CREATE_SEQUENCE, "CreateSequence");
 }
@@ -6819,6 +6906,8 @@ void lsql_open_expr(lua_State *L) {
                                    {"CreateIndex", l_create_index},
                                    {"DropIndex", l_drop_index},
                                    {"CreateSequence", l_create_sequence},
+                                   {"AddConstraint", l_add_constraint},
+                                   {"DropConstraint", l_drop_constraint},
                                    {"DropSequence", l_drop_sequence},
                                    {NULL, NULL}};
   int mod = lua_gettop(L);

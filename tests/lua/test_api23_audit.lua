@@ -88,6 +88,13 @@ local dflt = Table("dflt", m2,
   Column("c", DateTime, {default = func.now(), onupdate = func.now()}),
   Column("e", Integer, {default = select(func.max(par.c.id)):scalar_subquery()}),
   Column("f", Integer, {default = literal_column("3") + 4}))
+local m8 = MetaData()
+local ct = Table("ct", m8, Column("id", Integer, {primary_key = true}), Column("v", Integer), Column("w", Integer))
+local cp = Table("cp", m8, Column("id", Integer, {primary_key = true}))
+local uq = UniqueConstraint(ct.c.v, {name = "uq_v"})
+local uq2 = UniqueConstraint(ct.c.v, ct.c.w)
+local ck = CheckConstraint(ct.c.v:gt(0), {name = "ck_v"})
+local fk = ForeignKeyConstraint({ct.c.w}, {cp.c.id}, {name = "fk_w", ondelete = "CASCADE"})
 local badfk = Table("badfk", m2,
   Column("id", Integer, {primary_key = true}),
   Column("r", Integer, ForeignKey("par.id", {ondelete = "DROP TABLE x"})))
@@ -779,6 +786,99 @@ FROM users]==],
     mysql = [==[SELECT coalesce(NULL, users.age, ?) AS coalesce_1 
 FROM users]==],
   }},
+  {lua = [==[AddConstraint(uq)]==], lit = false, expect = {
+    default = [==[ALTER TABLE ct ADD CONSTRAINT uq_v UNIQUE (v)]==],
+    sqlite = [==[ALTER TABLE ct ADD CONSTRAINT uq_v UNIQUE (v)]==],
+    postgresql = [==[ALTER TABLE ct ADD CONSTRAINT uq_v UNIQUE (v)]==],
+    mysql = [==[ALTER TABLE ct ADD CONSTRAINT uq_v UNIQUE (v)]==],
+  }},
+  {lua = [==[DropConstraint(uq, {cascade = true})]==], lit = false, expect = {
+    default = [==[ALTER TABLE ct DROP CONSTRAINT uq_v CASCADE]==],
+    sqlite = [==[ALTER TABLE ct DROP CONSTRAINT uq_v CASCADE]==],
+    postgresql = [==[ALTER TABLE ct DROP CONSTRAINT uq_v CASCADE]==],
+    mysql = [==[ALTER TABLE ct DROP INDEX uq_v]==],
+  }},
+  {lua = [==[AddConstraint(uq2)]==], lit = false, expect = {
+    default = [==[ALTER TABLE ct ADD UNIQUE (v, w)]==],
+    sqlite = [==[ALTER TABLE ct ADD UNIQUE (v, w)]==],
+    postgresql = [==[ALTER TABLE ct ADD UNIQUE (v, w)]==],
+    mysql = [==[ALTER TABLE ct ADD UNIQUE (v, w)]==],
+  }},
+  {lua = [==[DropConstraint(uq2)]==], lit = false, expect = {
+    default = [==[!CompileError]==],
+    sqlite = [==[!CompileError]==],
+    postgresql = [==[!CompileError]==],
+  }},
+  {lua = [==[AddConstraint(ck)]==], lit = false, expect = {
+    default = [==[ALTER TABLE ct ADD CONSTRAINT ck_v CHECK (v > 0)]==],
+    sqlite = [==[ALTER TABLE ct ADD CONSTRAINT ck_v CHECK (v > 0)]==],
+    postgresql = [==[ALTER TABLE ct ADD CONSTRAINT ck_v CHECK (v > 0)]==],
+    mysql = [==[ALTER TABLE ct ADD CONSTRAINT ck_v CHECK (v > 0)]==],
+  }},
+  {lua = [==[DropConstraint(ck)]==], lit = false, expect = {
+    default = [==[ALTER TABLE ct DROP CONSTRAINT ck_v]==],
+    sqlite = [==[ALTER TABLE ct DROP CONSTRAINT ck_v]==],
+    postgresql = [==[ALTER TABLE ct DROP CONSTRAINT ck_v]==],
+    mysql = [==[ALTER TABLE ct DROP CHECK ck_v]==],
+  }},
+  {lua = [==[AddConstraint(fk)]==], lit = false, expect = {
+    default = [==[ALTER TABLE ct ADD CONSTRAINT fk_w FOREIGN KEY(w) REFERENCES cp (id) ON DELETE CASCADE]==],
+    sqlite = [==[ALTER TABLE ct ADD CONSTRAINT fk_w FOREIGN KEY(w) REFERENCES cp (id) ON DELETE CASCADE]==],
+    postgresql = [==[ALTER TABLE ct ADD CONSTRAINT fk_w FOREIGN KEY(w) REFERENCES cp (id) ON DELETE CASCADE]==],
+    mysql = [==[ALTER TABLE ct ADD CONSTRAINT fk_w FOREIGN KEY(w) REFERENCES cp (id) ON DELETE CASCADE]==],
+  }},
+  {lua = [==[DropConstraint(fk)]==], lit = false, expect = {
+    default = [==[ALTER TABLE ct DROP CONSTRAINT fk_w]==],
+    sqlite = [==[ALTER TABLE ct DROP CONSTRAINT fk_w]==],
+    postgresql = [==[ALTER TABLE ct DROP CONSTRAINT fk_w]==],
+    mysql = [==[ALTER TABLE ct DROP FOREIGN KEY fk_w]==],
+  }},
+  {lua = [==[AddConstraint(ct.primary_key)]==], lit = false, expect = {
+    default = [==[ALTER TABLE ct ADD PRIMARY KEY (id)]==],
+    sqlite = [==[ALTER TABLE ct ADD PRIMARY KEY (id)]==],
+    postgresql = [==[ALTER TABLE ct ADD PRIMARY KEY (id)]==],
+    mysql = [==[ALTER TABLE ct ADD PRIMARY KEY (id)]==],
+  }},
+  {lua = [==[DropConstraint(ct.primary_key)]==], lit = false, expect = {
+    default = [==[!CompileError]==],
+    sqlite = [==[!CompileError]==],
+    postgresql = [==[!CompileError]==],
+    mysql = [==[ALTER TABLE ct DROP PRIMARY KEY ]==],
+  }},
+  {lua = [==[CreateTable(ct)]==], lit = false, expect = {
+    default = [==[
+CREATE TABLE ct (
+	id INTEGER NOT NULL, 
+	v INTEGER, 
+	w INTEGER
+)
+
+]==],
+    sqlite = [==[
+CREATE TABLE ct (
+	id INTEGER NOT NULL, 
+	v INTEGER, 
+	w INTEGER
+)
+
+]==],
+    postgresql = [==[
+CREATE TABLE ct (
+	id SERIAL NOT NULL, 
+	v INTEGER, 
+	w INTEGER
+)
+
+]==],
+    mysql = [==[
+CREATE TABLE ct (
+	id INTEGER NOT NULL AUTO_INCREMENT, 
+	v INTEGER, 
+	w INTEGER
+)
+
+]==],
+  }},
   {lua = [==[CreateTable(idt)]==], lit = false, expect = {
     default = [==[
 CREATE TABLE idt (
@@ -835,7 +935,7 @@ local function norm(s)
 end
 
 local env = setmetatable({}, {__index = _ENV})
-local names = assert(load(prelude .. "\nreturn {users = users, addresses = addresses, orders = orders, kinds = kinds, t1 = t1, pgonly = pgonly, nodes = nodes, seqd = seqd, fkt = fkt, fkm = fkm, seqt = seqt, badfk = badfk, idt = idt, att = att, dft = dft, pgenum = pgenum, dflt = dflt, par = par}", "prelude", "t", env))()
+local names = assert(load(prelude .. "\nreturn {users = users, addresses = addresses, orders = orders, kinds = kinds, t1 = t1, pgonly = pgonly, nodes = nodes, seqd = seqd, fkt = fkt, fkm = fkm, seqt = seqt, badfk = badfk, idt = idt, att = att, dft = dft, pgenum = pgenum, dflt = dflt, par = par, ct = ct, uq = uq, uq2 = uq2, ck = ck, fk = fk}", "prelude", "t", env))()
 for k, v in pairs(names) do env[k] = v end
 
 local failed, passed = 0, 0
@@ -870,5 +970,5 @@ for i, case in ipairs(cases) do
     end
   end
 end
-print(string.format("%d passed, %d failed of 201", passed, failed))
-if failed > 0 or passed ~= 201 then os.exit(1) end
+print(string.format("%d passed, %d failed of 244", passed, failed))
+if failed > 0 or passed ~= 244 then os.exit(1) end

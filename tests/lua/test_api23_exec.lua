@@ -97,6 +97,28 @@ for _, db in ipairs(T.databases()) do
     m:drop_all(e)
   end)
 
+  if db.name ~= "sqlite" then
+    T.test(db.name .. ": AddConstraint / DropConstraint", function()
+      local e, m, t = fresh(db, function(m)
+        return Table("a23_ac", m, Column("id", Integer, {primary_key = true}),
+          Column("v", Integer))
+      end)
+      local uq = UniqueConstraint(t.c.v, {name = "uq_a23_ac_v"})
+      e:begin(function(conn)
+        conn:execute(AddConstraint(uq))
+        conn:execute(insert(t):values{id = 1, v = 1})
+      end)
+      T.raises("IntegrityError", function()
+        e:begin(function(conn) conn:execute(insert(t):values{id = 2, v = 1}) end)
+      end)
+      e:begin(function(conn)
+        conn:execute(DropConstraint(uq))
+        conn:execute(insert(t):values{id = 2, v = 1})
+      end)
+      m:drop_all(e)
+    end)
+  end
+
   if pg then
     T.test("postgresql: CTEs of DML, Identity, deferrable keys, partial indexes", function()
       local e, m, t = fresh(db, function(m)

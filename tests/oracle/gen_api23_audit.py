@@ -13,7 +13,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 src = open(os.path.join(HERE, "gen_sql_cases.py")).read().rsplit("\nmain()", 1)[0]
 exec(compile(src, "gen_sql_cases.py", "exec"))
-from sqlalchemy.schema import DropIndex  # noqa: E402
+from sqlalchemy.schema import DropIndex, AddConstraint, DropConstraint  # noqa: E402
 
 m2 = MetaData()
 par = Table("par", m2, Column("id", Integer, primary_key=True))
@@ -57,6 +57,13 @@ dflt = Table("dflt", m2,
     Column("c", DateTime, default=func.now(), onupdate=func.now()),
     Column("e", Integer, default=select(func.max(par.c.id)).scalar_subquery()),
     Column("f", Integer, default=literal_column("3") + 4))
+m8 = MetaData()
+ct = Table("ct", m8, Column("id", Integer, primary_key=True), Column("v", Integer), Column("w", Integer))
+cp = Table("cp", m8, Column("id", Integer, primary_key=True))
+uq = UniqueConstraint(ct.c.v, name="uq_v")
+uq2 = UniqueConstraint(ct.c.v, ct.c.w)
+ck = CheckConstraint(ct.c.v > 0, name="ck_v")
+fk = ForeignKeyConstraint([ct.c.w], [cp.c.id], name="fk_w", ondelete="CASCADE")
 badfk = Table("badfk", m2,
     Column("id", Integer, primary_key=True),
     Column("r", Integer, ForeignKey("par.id", ondelete="DROP TABLE x")))
@@ -103,12 +110,19 @@ local dflt = Table("dflt", m2,
   Column("c", DateTime, {default = func.now(), onupdate = func.now()}),
   Column("e", Integer, {default = select(func.max(par.c.id)):scalar_subquery()}),
   Column("f", Integer, {default = literal_column("3") + 4}))
+local m8 = MetaData()
+local ct = Table("ct", m8, Column("id", Integer, {primary_key = true}), Column("v", Integer), Column("w", Integer))
+local cp = Table("cp", m8, Column("id", Integer, {primary_key = true}))
+local uq = UniqueConstraint(ct.c.v, {name = "uq_v"})
+local uq2 = UniqueConstraint(ct.c.v, ct.c.w)
+local ck = CheckConstraint(ct.c.v:gt(0), {name = "ck_v"})
+local fk = ForeignKeyConstraint({ct.c.w}, {cp.c.id}, {name = "fk_w", ondelete = "CASCADE"})
 local badfk = Table("badfk", m2,
   Column("id", Integer, {primary_key = true}),
   Column("r", Integer, ForeignKey("par.id", {ondelete = "DROP TABLE x"})))
 '''
 NAMES = ["users", "addresses", "orders", "kinds", "t1", "pgonly", "nodes",
-         "seqd", "fkt", "fkm", "seqt", "badfk", "idt", "att", "dft", "pgenum", "dflt", "par"]
+         "seqd", "fkt", "fkm", "seqt", "badfk", "idt", "att", "dft", "pgenum", "dflt", "par", "ct", "uq", "uq2", "ck", "fk"]
 
 ALL = ["sqlite", "postgresql", "mysql"]
 CASES = [
@@ -220,6 +234,18 @@ CASES = [
     ("text('SELECT :x, :y').bindparams(bindparam('x', type_=Integer), y='a')", "text('SELECT :x, :y'):bindparams(bindparam('x', nil, {type_ = Integer}), {y = 'a'})"),
     # a function's None argument is NULL
     ("select(func.coalesce(None, users.c.age, 1))", "select(func.coalesce(sa.null, users.c.age, 1))"),
+    # AddConstraint / DropConstraint (an added one leaves CREATE TABLE)
+    ("AddConstraint(uq)", "AddConstraint(uq)"),
+    ("DropConstraint(uq, cascade=True)", "DropConstraint(uq, {cascade = true})"),
+    ("AddConstraint(uq2)", "AddConstraint(uq2)"),
+    ("DropConstraint(uq2)", "DropConstraint(uq2)", {"only": ["default", "sqlite", "postgresql"]}),
+    ("AddConstraint(ck)", "AddConstraint(ck)"),
+    ("DropConstraint(ck)", "DropConstraint(ck)"),
+    ("AddConstraint(fk)", "AddConstraint(fk)"),
+    ("DropConstraint(fk)", "DropConstraint(fk)"),
+    ("AddConstraint(ct.primary_key)", "AddConstraint(ct.primary_key)"),
+    ("DropConstraint(ct.primary_key)", "DropConstraint(ct.primary_key)"),
+    ("CreateTable(ct)", "CreateTable(ct)"),
     # Identity columns
     ("CreateTable(idt)", "CreateTable(idt)"),
     ("insert(idt).values(x=1, y=2, z=3)", "insert(idt):values{x = 1, y = 2, z = 3}"),
