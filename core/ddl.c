@@ -674,7 +674,7 @@ static rt_constraint *find_constraint(rt_node *t, rt_node *ddl) {
     }
     if (k->name) continue;
     if (kind == RT_CON_CHECK) {
-      if (ddl->b && ((k->check && k->check == ddl->b) ||
+      if (ddl->b && ((k->check && k->check_serial == ddl->b->serial) ||
                      (k->sqltext && ddl->b->kind == RT_N_LITERAL &&
                       strcmp(k->sqltext, ddl->b->name) == 0)))
         return k;

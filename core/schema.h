@@ -36,6 +36,7 @@ typedef struct rt_constraint {
   int deferrable;          /* FK: 0 not given, 1 DEFERRABLE, 2 NOT DEFERRABLE */
   char *sqltext;           /* CHECK */
   rt_node *check;          /* CHECK given as an expression (owned), or NULL */
+  uint64_t check_serial;   /* the serial of the expression given */
   int unique;              /* INDEX */
   /* INDEX dialect options: postgresql_where / sqlite_where (a predicate,
   ** owned), postgresql_using, postgresql_include (ninclude names),
@@ -137,6 +138,9 @@ int rt_table_replace_column(rt_node *t, rt_node *col, rt_error *err);
 int rt_table_check_replace(const rt_node *t, const rt_node *col, rt_error *err);
 /* Add a constraint (contents moved: the caller's struct is zeroed). */
 int rt_table_add_constraint(rt_node *t, rt_constraint *c);
+/* A constraint's expression (kept with stand-ins for its table's
+** columns) with t's columns again: a new reference, NULL out of memory */
+rt_node *rt_reattached(rt_node *e, rt_node *t);
 rt_node *rt_table_column(const rt_node *t, const char *key);
 const char *rt_column_key(const rt_node *col);
 rt_coldata *rt_coldata_get(rt_node *col); /* created on demand */

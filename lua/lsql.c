@@ -5423,7 +5423,12 @@ static void index_record_columns(lua_State *L, rt_node *t,
                  : k->exprs ? k->exprs[m]
                             : NULL;
     if (!e) continue;
-    lsql_pushref(L, e);
+    if (k->cols[m])
+      lsql_pushref(L, e);
+    else { /* an expression, of the table's own columns again */
+      lnode *ud = RESULT(L);
+      SETRESULT(L, ud, rt_reattached(e, t));
+    }
     lua_rawseti(L, -2, m + 1);
   }
   lua_setfield(L, -2, "columns");
