@@ -1795,8 +1795,10 @@ static rt_node *repoint(rt_node *e, rt_node *from, rt_node *to) {
   rt_node *n;
   int i;
   if (!e) return NULL;
-  if (e->kind == RT_N_COLUMN && e->owner == from) {
-    rt_node *c = rt_table_column(to, rt_column_key(e));
+  /* (a table's constraint holds stand-ins, owned by no table, for the
+  ** table's columns) */
+  if (e->kind == RT_N_COLUMN && (e->owner == from || !e->owner)) {
+    rt_node *c = rt_table_column(to, e->owner ? rt_column_key(e) : e->name);
     return rt_ref(c ? c : e);
   }
   if (e->kind == RT_N_TABLE || e->kind == RT_N_COLUMN ||
