@@ -75,6 +75,10 @@ struct rt_compiler {
   int rows;          /* VALUES rows rendered for insert_rows */
   int postcompile;   /* an expanding bind waits for its list */
   size_t with_at;    /* MySQL's INSERT .. WITH .. SELECT: where WITH goes */
+  rt_node *inserted; /* ON DUPLICATE KEY UPDATE's table: its "inserted"
+                        alias's columns are VALUES(col) */
+  int nested_dml;    /* an INSERT/UPDATE/DELETE in a CTE: its values are
+                        anonymous binds, no implicit RETURNING */
   int failed;
   rt_error *err;
 };
@@ -359,9 +363,55 @@ static void literal_value(rt_compiler *c, const rt_value *v) {
 static void marker(rt_compiler *c, const rt_value *v, const rt_type *t,
                    const char *name, int num, int sub);
 
+/* The type an IN list item's literal renders by: a string compared with a
+** number stays a quoted string, as SQLAlchemy's coerced bind */
+static const rt_type *in_item_type(const rt_node *b) {
+  if (b->value.type == RT_V_TEXT && b->type &&
+      (rt_type_is_numeric(b->type) || b->type->kind == RT_TY_FLOAT ||
+       b->type->kind == RT_TY_DOUBLE))
+    return NULL;
+  return b->type;
+}
+
+/* Is the text a number as a whole (digits, sign, point, exponent)? */
+static int numeric_text(const rt_value *v, int integer) {
+  size_t i = 0, n = v->u.s.n;
+  int digits = 0;
+  const char *p = v->u.s.p;
+  if (i < n && (p[i] == '-' || p[i] == '+')) i++;
+  for (; i < n; i++) {
+    if (p[i] >= '0' && p[i] <= '9')
+      digits++;
+    else if (integer || !(p[i] == '.' || p[i] == 'e' || p[i] == 'E' ||
+                          p[i] == '-' || p[i] == '+'))
+      return 0;
+  }
+  return digits > 0 && (integer || n < 40);
+}
+
 static void placeholder(rt_compiler *c, const rt_value *v, const rt_type *t,
                         const char *name, int num, int sub) {
   if (c->o->literal_binds) {
+    /* a numeric type's literal renders a numeric string as a number, as
+    ** SQLAlchemy's literal processors do (int(value), str(value)) */
+    if (t && v->type == RT_V_TEXT &&
+        (t->kind == RT_TY_INTEGER || t->kind == RT_TY_BIGINTEGER ||
+         t->kind == RT_TY_SMALLINTEGER || t->kind == RT_TY_NUMERIC ||
+         t->kind == RT_TY_FLOAT || t->kind == RT_TY_DOUBLE)) {
+      int integer = t->kind == RT_TY_INTEGER || t->kind == RT_TY_BIGINTEGER ||
+                    t->kind == RT_TY_SMALLINTEGER;
+      if (numeric_text(v, integer)) {
+        size_t i = v->u.s.p[0] == '+' ? 1 : 0;
+        if (integer) { /* int('007') is 7 */
+          int neg = v->u.s.p[0] == '-';
+          if (neg) i = 1;
+          while (i + 1 < v->u.s.n && v->u.s.p[i] == '0') i++;
+          if (neg && !(v->u.s.n - i == 1 && v->u.s.p[i] == '0')) CH('-');
+        }
+        rt_sb_addlen(&c->cur->sb, v->u.s.p + i, v->u.s.n - i);
+        return;
+      }
+    }
     literal_value(c, v);
     return;
   }
@@ -526,6 +576,13 @@ static const char *col_name(rt_compiler *c, rt_node *col) {
 static void column(rt_compiler *c, rt_node *col) {
   rt_node *o = col->owner;
   char buf[ALIAS_NAME_MAX];
+  if (c->inserted && o && o->kind == RT_N_ALIAS && o->a == c->inserted &&
+      o->name && strcmp(o->name, "inserted") == 0 && col->name) {
+    S("VALUES(");
+    rt_c_ident(c, col->name);
+    CH(')');
+    return;
+  }
   /* the columns of an unnamed VALUES have no name to qualify them with */
   if (o && o->kind == RT_N_TABLE && (o->flags & RT_F_VALUES) && !o->name[0])
     o = NULL;
@@ -701,7 +758,8 @@ static void expanding_in(rt_compiler *c, rt_node *e, rt_node *b) {
   CH('(');
   for (i = 0; i < b->n; i++) {
     if (i) S(", ");
-    placeholder(c, &b->kids[i]->value, b->kids[i]->type, b->name, 0, i + 1);
+    placeholder(c, &b->kids[i]->value, in_item_type(b->kids[i]), b->name, 0,
+                i + 1);
   }
   CH(')');
 }
@@ -750,7 +808,8 @@ static void in_list_body(rt_compiler *c, rt_node *e) {
     int num = anon_num(c, l, TAG_BIND, base);
     for (i = 0; i < l->n; i++) {
       if (i) S(", ");
-      placeholder(c, &l->kids[i]->value, l->kids[i]->type, base, num, i + 1);
+      placeholder(c, &l->kids[i]->value, in_item_type(l->kids[i]), base, num,
+                  i + 1);
     }
   } else
     list(c, l, ", ");
@@ -786,6 +845,23 @@ static void json_item(rt_compiler *c, rt_node *e) {
   int path = e->op == RT_OP_JSON_PATH, as = !is_json(e->type);
   const char *dn = c->d->name;
   int group = c->in_binary > 0;
+  if ((e->flags & RT_F_ASTEXT) &&
+      (strcmp(dn, "postgresql") == 0 || strcmp(dn, "default") == 0)) {
+    /* astext: the operator alone, its type text without a CAST */
+    /* (an index on the left grouped once more, as SQLAlchemy's
+    ** self_group does at equal precedence) */
+    int inner = e->a->kind == RT_N_BINARY;
+    if (group) CH('(');
+    c->in_binary++;
+    if (inner) CH('(');
+    rt_c_expr(c, e->a);
+    if (inner) CH(')');
+    S(path ? " #>> " : " ->> ");
+    rt_c_expr(c, e->b);
+    c->in_binary--;
+    if (group) CH(')');
+    return;
+  }
   c->in_binary++;
   if (strcmp(dn, "sqlite") == 0) {
     if (!as) S("JSON_QUOTE(");
@@ -914,12 +990,103 @@ static void unkeyed_operand(rt_compiler *c, rt_node *e) {
     rt_c_expr(c, e);
 }
 
+/* MariaDB's inline flags: CONCAT('(?', flags, ')', pattern) */
+static void inline_flags(rt_compiler *c, rt_node *flags, rt_node *pattern) {
+  S("CONCAT('(?', ");
+  rt_c_expr(c, flags);
+  S(", ')', ");
+  rt_c_expr(c, pattern);
+  CH(')');
+}
+
+/*
+** regexp_match with flags: PostgreSQL's ~* for "i", else the flags inline
+** in the pattern; MySQL's REGEXP_LIKE(a, p, flags), MariaDB's inline
+** flags; SQLite and the string form leave them out, as SQLAlchemy does.
+** 1 when rendered.
+*/
+static int regexp_flags_op(rt_compiler *c, rt_node *e, int pg) {
+  int neg = e->op == RT_OP_NOTREGEXP;
+  rt_node *f = e->c;
+  if (pg) {
+    if (f->kind == RT_N_BIND && f->value.type == RT_V_TEXT &&
+        f->value.u.s.n == 1 && f->value.u.s.p[0] == 'i') {
+      rt_c_expr(c, e->a);
+      S(neg ? " !~* " : " ~* ");
+      rt_c_expr(c, e->b);
+      return 1;
+    }
+    rt_c_expr(c, e->a);
+    S(neg ? " !~ " : " ~ ");
+    inline_flags(c, f, e->b);
+    return 1;
+  }
+  if (c->d == &rt_dialect_mariadb) {
+    rt_c_expr(c, e->a);
+    S(neg ? " NOT REGEXP " : " REGEXP ");
+    inline_flags(c, f, e->b);
+    return 1;
+  }
+  if (c->d == &rt_dialect_mysql) {
+    if (neg) S("NOT ");
+    S("REGEXP_LIKE(");
+    rt_c_expr(c, e->a);
+    S(", ");
+    rt_c_expr(c, e->b);
+    S(", ");
+    rt_c_expr(c, f);
+    CH(')');
+    return 1;
+  }
+  return 0;
+}
+
+/* a.regexp_replace(p, r[, flags]) as each dialect spells it */
+static void regexp_replace(rt_compiler *c, rt_node *e) {
+  const char *dn = c->d->name;
+  rt_node *f = e->n > 0 ? e->kids[0] : NULL;
+  int mysql = rt_dialect_is_mysql(c->d);
+  if (strcmp(dn, "default") == 0) {
+    S("<regexp replace>(");
+    rt_c_expr(c, e->a);
+    S(", ");
+    rt_c_expr(c, e->b);
+    S(", ");
+    rt_c_expr(c, e->c);
+    CH(')');
+    return;
+  }
+  if (strcmp(dn, "postgresql") != 0 && !mysql) {
+    rt_c_fail(c, RT_ECOMPILE,
+              "%s dialect does not support regular expression replacements",
+              dn);
+    return;
+  }
+  S("REGEXP_REPLACE(");
+  rt_c_expr(c, e->a);
+  S(", ");
+  if (f && c->d == &rt_dialect_mariadb)
+    inline_flags(c, f, e->b);
+  else
+    rt_c_expr(c, e->b);
+  S(", ");
+  rt_c_expr(c, e->c);
+  if (f && c->d != &rt_dialect_mariadb) {
+    S(", ");
+    rt_c_expr(c, f);
+  }
+  CH(')');
+}
+
 static void dialect_op(rt_compiler *c, rt_node *e) {
   const char *dn = c->d->name;
   int op = e->op, pg = strcmp(dn, "postgresql") == 0;
   int sqlite = strcmp(dn, "sqlite") == 0, mysql = strcmp(dn, "mysql") == 0;
   int distinct = op == RT_OP_DISTINCT_FROM || op == RT_OP_NOT_DISTINCT_FROM;
   const char *mid;
+  if ((op == RT_OP_REGEXP || op == RT_OP_NOTREGEXP) && e->c &&
+      regexp_flags_op(c, e, pg))
+    return;
   if (op == RT_OP_DISTINCT_FROM && mysql) {
     S("NOT (");
     rt_c_expr(c, e->a);
@@ -978,6 +1145,10 @@ static void binary_op(rt_compiler *c, rt_node *e) {
   int op = e->op;
   if (op >= RT_OP_DISTINCT_FROM && op <= RT_OP_MATCH) {
     dialect_op(c, e);
+    return;
+  }
+  if (op == RT_OP_REGEXP_REPLACE) {
+    regexp_replace(c, e);
     return;
   }
   if (op == RT_OP_IN || op == RT_OP_NOTIN) {
@@ -1074,16 +1245,10 @@ static void unary(rt_compiler *c, rt_node *e) {
 }
 
 static int ansi_func(const char *name) {
-  static const char *const names[] = {"current_date",
-                                      "current_time",
-                                      "current_timestamp",
-                                      "current_user",
-                                      "localtime",
-                                      "localtimestamp",
-                                      "session_user",
-                                      "sysdate",
-                                      "user",
-                                      NULL};
+  static const char *const names[] = {
+      "current_date", "current_time", "current_timestamp",
+      "current_user", "localtime",    "localtimestamp",
+      "session_user", "user",         NULL};
   int i;
   for (i = 0; names[i]; i++)
     if (strcmp(name, names[i]) == 0) return 1;
@@ -1095,6 +1260,11 @@ static void func(rt_compiler *c, rt_node *f) {
   if (ansi_func(f->name) && f->n == 0) {
     const char *p;
     for (p = f->name; *p; p++) CH((char)(*p - 32 * (*p >= 'a' && *p <= 'z')));
+    return;
+  }
+  /* SQLAlchemy's sysdate is an ANSI function, named as it is spelled */
+  if (strcmp(f->name, "sysdate") == 0 && f->n == 0) {
+    S("sysdate");
     return;
   }
   S(f->name);
@@ -1112,11 +1282,14 @@ static void cast(rt_compiler *c, rt_node *e) {
     return;
   }
   if (rt_dialect_is_mysql(c->d) && e->type &&
-      (e->type->kind == RT_TY_BOOLEAN || e->type->kind == RT_TY_ENUM)) {
+      (e->type->kind == RT_TY_BOOLEAN || e->type->kind == RT_TY_ENUM ||
+       (c->d == &rt_dialect_mysql &&
+        (e->type->kind == RT_TY_FLOAT || e->type->kind == RT_TY_DOUBLE)))) {
     /* MySQL has no CAST to these: SQLAlchemy skips the CAST (with a
-    ** warning) and renders the operand, grouped.  (A float CAST it skips
-    ** only for servers before MariaDB 10.4.5 / MySQL 8.0.17; these take
-    ** it.) */
+    ** warning) and renders the operand, grouped.  A float CAST it skips
+    ** unless it knows the server takes it (MariaDB 10.4.5, MySQL 8.0.17):
+    ** the "mysql" dialect knows no server; a compile for a MariaDB
+    ** connection ("mariadb") keeps the CAST. */
     int group = e->a->kind == RT_N_BINARY || e->a->kind == RT_N_BOOLLIST;
     if (group) CH('(');
     rt_c_expr(c, e->a);
@@ -1233,7 +1406,12 @@ static void text(rt_compiler *c, rt_node *t) {
     } else if (*p == ':' &&
                (p[1] == '_' || (p[1] >= 'a' && p[1] <= 'z') ||
                 (p[1] >= 'A' && p[1] <= 'Z')) &&
-               (p == t->name || p[-1] != ':')) {
+               /* not after a word character: 'a:b' is no bind, as
+               ** SQLAlchemy's (?<![:\w\\]) */
+               (p == t->name || (p[-1] != ':' && p[-1] != '_' &&
+                                 !(p[-1] >= 'a' && p[-1] <= 'z') &&
+                                 !(p[-1] >= 'A' && p[-1] <= 'Z') &&
+                                 !(p[-1] >= '0' && p[-1] <= '9')))) {
       char name[128];
       size_t n = 0;
       int i;
@@ -1754,6 +1932,25 @@ static void out_append(rt_compiler *c, out *dst, const out *src) {
   if (src->sb.failed) dst->sb.failed = 1;
 }
 
+static void insert(rt_compiler *c, rt_node *stmt);
+static void update(rt_compiler *c, rt_node *stmt);
+static void delete_(rt_compiler *c, rt_node *stmt);
+
+/* add_cte()'s CTEs: into the WITH first, whether referred to or not (the
+** reference cte_ref writes goes nowhere) */
+static void independent_ctes(rt_compiler *c, rt_node *list) {
+  out *saved = c->cur, scratch;
+  int i;
+  if (!list) return;
+  for (i = 0; i < list->n && !c->failed; i++) {
+    memset(&scratch, 0, sizeof scratch);
+    c->cur = &scratch;
+    cte_ref(c, list->kids[i]);
+    c->cur = saved;
+    out_free(&scratch);
+  }
+}
+
 static void cte_ref(rt_compiler *c, rt_node *a) {
   char buf[ALIAS_NAME_MAX];
   int i, seen = 0;
@@ -1794,10 +1991,25 @@ static void cte_ref(rt_compiler *c, rt_node *a) {
     }
     S(" AS \n(");
     {
-      /* the body is rendered as a top-level select of its own */
+      /* the body is rendered as a top-level statement of its own */
       int depth = c->depth;
       c->depth = 0;
-      select_stmt(c, a->a, 1);
+      switch (a->a->kind) {
+      case RT_N_INSERT:
+      case RT_N_UPDATE:
+      case RT_N_DELETE:
+        c->nested_dml++;
+        if (a->a->kind == RT_N_INSERT)
+          insert(c, a->a);
+        else if (a->a->kind == RT_N_UPDATE)
+          update(c, a->a);
+        else
+          delete_(c, a->a);
+        c->nested_dml--;
+        break;
+      default:
+        select_stmt(c, a->a, 1);
+      }
       c->depth = depth;
     }
     S(")");
@@ -2281,6 +2493,8 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
   used.n = used.repeats = 0;
   used.style = s->flags & (RT_F_LS_TABLENAME | RT_F_LS_NONE);
   if (c->failed) return;
+  if (s->kind == RT_N_SELECT || s->kind == RT_N_COMPOUND)
+    independent_ctes(c, s->kids[RT_S_CTES]);
   if (s->kind == RT_N_COMPOUND) {
     c->from_subquery = standalone;
     compound(c, s, asfrom);
@@ -2344,7 +2558,8 @@ static void select_stmt(rt_compiler *c, rt_node *s, int asfrom) {
       if (i) S(", ");
       from_item(c, froms[i]);
     }
-  }
+  } else if (s->kids[RT_S_WHERE] && rt_dialect_is_mysql(c->d))
+    S(" \nFROM DUAL"); /* MySQL's WHERE needs a FROM */
   if (s->kids[RT_S_WHERE]) {
     S(" \nWHERE ");
     criterion(c, s->kids[RT_S_WHERE]);
@@ -2472,6 +2687,8 @@ static int gather_set(rt_compiler *c, rt_node *stmt, setcol *out, int max,
       ** parameter; other databases leave it out */
       if (c->d->flags & RT_DF_SEQUENCES)
         have = out[n].nextval = 1;
+      else if (c->d == &rt_dialect_default && !(col->flags & RT_F_PK))
+        have = out[n].nextval = 2; /* <next sequence value: s> */
       else if (c->d->paramstyle == RT_PS_NAMED)
         have = 1;
     }
@@ -2486,19 +2703,38 @@ static int gather_set(rt_compiler *c, rt_node *stmt, setcol *out, int max,
 static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
   rt_node *v = s->value;
   if (s->nextval) {
+    const rt_coldata *d = s->col->ext;
     const char *p;
-    S("nextval('");
-    for (p = ((rt_coldata *)s->col->ext)->seqname; *p; p++) {
+    S(s->nextval == 2 ? "<next sequence value: " : "nextval('");
+    if (d->seqschema) {
+      for (p = d->seqschema; *p; p++) {
+        if (*p == '\'') CH('\'');
+        CH(*p);
+      }
+      CH('.');
+    }
+    for (p = d->seqname; *p; p++) {
       if (*p == '\'') CH('\'');
       CH(*p);
     }
-    S("')");
+    S(s->nextval == 2 ? ">" : "')");
   } else if (!v) {
     char name[160];
     snprintf(name, sizeof name, "%s%s", rt_column_key(s->col), suffix);
     /* (a column's parameter with no value: a placeholder even under
     ** literal_binds, as SQLAlchemy's) */
     marker(c, &rt_required_value, s->col->type, name, 0, 0);
+  } else if (v->kind == RT_N_BIND && c->o->literal_binds && s->col->ext &&
+             (v == ((rt_coldata *)s->col->ext)->def ||
+              v == ((rt_coldata *)s->col->ext)->onupdate)) {
+    /* a default's value is a parameter execution fills: a literal_binds
+    ** compile shows NULL, as SQLAlchemy's */
+    S("NULL");
+  } else if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON) && c->nested_dml) {
+    /* a statement in a CTE binds its values anonymously, as SQLAlchemy's
+    ** (param_1) */
+    placeholder(c, &v->value, v->type ? v->type : s->col->type, "param",
+                anon_num(c, v, TAG_BIND, "param"), 0);
   } else if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON)) {
     char name[160];
     snprintf(name, sizeof name, "%s%s", v->name, suffix);
@@ -2516,10 +2752,20 @@ static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
 ** under literal_binds, as SQLAlchemy renders it without the compile's
 ** keywords. */
 static void upsert_value(rt_compiler *c, rt_node *v) {
-  if (v->kind == RT_N_BIND && (v->flags & RT_F_ANON))
+  /* an operator expression is grouped, as SQLAlchemy's self_group() with
+  ** nothing to compare against does: SET a = (excluded.a + 1) */
+  int group = v->kind == RT_N_BINARY ||
+              (v->kind == RT_N_BOOLLIST && v->n > 1) ||
+              (v->kind == RT_N_UNARY &&
+               (v->op == RT_OP_NOT || v->op == RT_OP_NEG ||
+                v->op == RT_OP_DISTINCT || v->op == RT_OP_EXISTS));
+  if (v->kind == RT_N_BIND && (v->flags & RT_F_ANON)) {
     rt_c_bound_param(c, v);
-  else
-    rt_c_expr(c, v);
+    return;
+  }
+  if (group) CH('(');
+  rt_c_expr(c, v);
+  if (group) CH(')');
 }
 
 static void upsert(rt_compiler *c, rt_node *stmt) {
@@ -2534,12 +2780,14 @@ static void upsert(rt_compiler *c, rt_node *stmt) {
       return;
     }
     S(" ON DUPLICATE KEY UPDATE ");
+    c->inserted = stmt->kids[RT_D_TABLE];
     for (i = 0; u->b && i < u->b->n; i++) {
       if (i) S(", ");
       rt_c_ident(c, u->b->kids[i]->name);
       S(" = ");
       upsert_value(c, u->b->kids[i]->a);
     }
+    c->inserted = NULL;
     return;
   }
   if (!(c->d->flags & RT_DF_ON_CONFLICT)) {
@@ -2548,12 +2796,32 @@ static void upsert(rt_compiler *c, rt_node *stmt) {
     return;
   }
   S(" ON CONFLICT ");
-  if (u->a && u->a->n) {
+  if (u->name) {
+    /* SQLite's compile puts the name in parentheses, as SQLAlchemy's */
+    if (strcmp(c->d->name, "sqlite") == 0) {
+      CH('(');
+      S(u->name);
+      S(") ");
+    } else {
+      S("ON CONSTRAINT ");
+      rt_c_ident(c, u->name);
+      CH(' ');
+    }
+  } else if (u->a && u->a->n) {
     CH('(');
     c->no_qualify++;
     list(c, u->a, ", ");
+    CH(')');
+    if (u->n > 0) {
+      /* index_where: SQLite's compile inlines its values */
+      S(" WHERE ");
+      if (strcmp(c->d->name, "sqlite") == 0)
+        rt_c_ddl_expr(c, u->kids[0]);
+      else
+        rt_c_expr(c, u->kids[0]);
+    }
     c->no_qualify--;
-    S(") ");
+    CH(' ');
   }
   if (u->op == RT_UPSERT_NOTHING) {
     S("DO NOTHING");
@@ -2623,57 +2891,196 @@ static void return_defaults(rt_compiler *c, rt_node *stmt, setcol *set, int n,
   }
 }
 
-static void insert(rt_compiler *c, rt_node *stmt) {
-  rt_node *t = stmt->kids[RT_D_TABLE], *multi = stmt->kids[RT_D_MULTI];
-  setcol set[128];
-  int n, i, r;
-  S("INSERT ");
+/* prefix_with() words after INSERT / UPDATE / DELETE, each followed by a
+** space */
+static void dml_prefixes(rt_compiler *c, rt_node *stmt) {
+  int i;
   for (i = 0; stmt->kids[RT_D_PREFIX] && i < stmt->kids[RT_D_PREFIX]->n; i++) {
     S(stmt->kids[RT_D_PREFIX]->kids[i]->name);
     CH(' ');
   }
+}
+
+/* The value a row of a multi-VALUES INSERT gives column `key`, or NULL */
+static rt_node *row_value(rt_node *row, const char *key) {
+  int i;
+  for (i = 0; i < row->n; i++)
+    if (strcmp(row->kids[i]->name, key) == 0) return row->kids[i]->a;
+  return NULL;
+}
+
+/* A column's default (a value or a SQL expression; not a Lua function)
+** that an INSERT renders where no value is given, or NULL */
+static rt_node *insert_default(rt_node *col) {
+  rt_coldata *d = col->kind == RT_N_COLUMN ? col->ext : NULL;
+  return d && d->def && !d->lua_default ? d->def : NULL;
+}
+
+/* Has the column a Lua-function default (a parameter execution fills)? */
+static int lua_default(rt_node *col) {
+  rt_coldata *d = col->kind == RT_N_COLUMN ? col->ext : NULL;
+  return d && d->lua_default;
+}
+
+/* A default in row r of a multi-VALUES INSERT: an expression as it is
+** (grouped), a value as a parameter named key, key_m1, ... (NULL under
+** literal_binds, as SQLAlchemy's prefetch parameter shows) */
+static void row_default(rt_compiler *c, rt_node *col, rt_node *def, int r) {
+  if (!def || def->kind == RT_N_BIND) { /* a value, or a Lua function's */
+    char name[160];
+    if (c->o->literal_binds) {
+      S("NULL");
+      return;
+    }
+    if (r)
+      snprintf(name, sizeof name, "%s_m%d", rt_column_key(col), r);
+    else
+      snprintf(name, sizeof name, "%s", rt_column_key(col));
+    if (def)
+      marker(c, &def->value, def->type ? def->type : col->type, name, 0, 0);
+    else
+      marker(c, &rt_required_value, col->type, name, 0, 0);
+  } else if (def->kind == RT_N_BINARY || def->kind == RT_N_BOOLLIST) {
+    CH('(');
+    rt_c_expr(c, def);
+    CH(')');
+  } else
+    rt_c_expr(c, def);
+}
+
+/*
+** INSERT ... VALUES (...), (...): the first row's columns and those with
+** a default, in the table's order; a row missing a column takes its
+** default, as SQLAlchemy's multi-VALUES compile does.
+*/
+static void multi_values(rt_compiler *c, rt_node *t, rt_node *multi) {
+  rt_node *cols[256];
+  int nc = 0, i, r;
+  for (i = 0; i < t->n && nc < 256; i++)
+    if (row_value(multi->kids[0], rt_column_key(t->kids[i])) ||
+        insert_default(t->kids[i]) || lua_default(t->kids[i]))
+      cols[nc++] = t->kids[i];
+  S(" (");
+  for (i = 0; i < nc; i++) {
+    if (i) S(", ");
+    rt_c_ident(c, cols[i]->name);
+  }
+  S(") VALUES ");
+  for (r = 0; r < multi->n; r++) {
+    rt_node *row = multi->kids[r];
+    if (r) S(", ");
+    CH('(');
+    for (i = 0; i < nc; i++) {
+      rt_node *v = row_value(row, rt_column_key(cols[i]));
+      if (i) S(", ");
+      if (!v && (insert_default(cols[i]) || lua_default(cols[i])))
+        row_default(c, cols[i], insert_default(cols[i]), r);
+      else if (!v)
+        rt_c_fail(c, RT_ECOMPILE,
+                  "INSERT value for column %s.%s is explicitly rendered as a "
+                  "bound parameter in the VALUES clause; a Python-side value "
+                  "or SQL expression is required",
+                  t->name, cols[i]->name);
+      else if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON)) {
+        char name[160];
+        snprintf(name, sizeof name, "%s_m%d", v->name, r);
+        placeholder(c, &v->value, v->type, name, 0, 0);
+      } else
+        rt_c_expr(c, v);
+    }
+    CH(')');
+  }
+}
+
+/*
+** INSERT ... SELECT: the columns not named that have a default (a value,
+** a SQL expression) are added, their defaults appended to the SELECT's
+** columns, as SQLAlchemy's include_defaults does.  `names` gets the
+** column names (at most max); the select to render is returned (a
+** compile-owned copy when extended).
+*/
+static rt_node *from_select_defaults(rt_compiler *c, rt_node *t, rt_node *fs,
+                                     rt_node **names, int *nnames, int max) {
+  rt_node *sel = fs->a, *copy = NULL, *cols = NULL;
+  int i, j, n = 0;
+  for (i = 0; i < fs->n && n < max; i++) names[n++] = fs->kids[i];
+  for (i = 0; i < t->n && n < max; i++) {
+    rt_node *col = t->kids[i], *def = insert_default(col);
+    rt_coldata *d = col->ext;
+    int named = 0;
+    for (j = 0; j < fs->n; j++)
+      if (strcmp(fs->kids[j]->name, col->name) == 0) named = 1;
+    if (named || !(def || (d && d->lua_default)) || sel->kind != RT_N_SELECT)
+      continue;
+    if (!copy) {
+      copy = rt_node_copy(sel);
+      cols = copy ? rt_node_copy(copy->kids[RT_S_COLUMNS]) : NULL;
+      if (!copy || !cols) {
+        rt_unref(copy);
+        rt_unref(cols);
+        rt_c_fail(c, RT_EMEMORY, "out of memory");
+        *nnames = n;
+        return sel;
+      }
+      rt_unref(copy->kids[RT_S_COLUMNS]);
+      copy->kids[RT_S_COLUMNS] = cols;
+      scratch(c, copy);
+    }
+    /* (an operator expression grouped, as SQLAlchemy's self_group; a Lua
+    ** function's value a parameter named after the key, which execution
+    ** fills) */
+    if (!def) {
+      rt_value none = {RT_V_NULL, 0, {0}};
+      def = rt_bind(rt_column_key(col), none, col->type, 0);
+      if (def) def->flags |= RT_F_REQUIRED;
+    } else
+      def = def->kind == RT_N_BINARY || def->kind == RT_N_BOOLLIST
+                ? rt_grouping(rt_ref(def))
+                : rt_ref(def);
+    if (!def || rt_node_push(cols, def) != 0) {
+      rt_unref(def);
+      rt_c_fail(c, RT_EMEMORY, "out of memory");
+      break;
+    }
+    names[n++] = col;
+  }
+  *nnames = n;
+  return copy ? copy : sel;
+}
+
+static void insert(rt_compiler *c, rt_node *stmt) {
+  rt_node *t = stmt->kids[RT_D_TABLE], *multi = stmt->kids[RT_D_MULTI];
+  setcol set[128];
+  int n, i, r;
+  independent_ctes(c, stmt->kids[RT_D_CTES]);
+  S("INSERT ");
+  dml_prefixes(c, stmt);
   S("INTO ");
   from_item(c, t);
   if (stmt->kids[RT_D_SELECT]) {
-    rt_node *fs = stmt->kids[RT_D_SELECT];
+    rt_node *fs = stmt->kids[RT_D_SELECT], *names[256], *sel;
+    int nn;
+    sel = t->kind == RT_N_TABLE
+              ? from_select_defaults(c, t, fs, names, &nn, 256)
+              : fs->a;
+    if (t->kind != RT_N_TABLE)
+      for (nn = 0; nn < fs->n && nn < 256; nn++) names[nn] = fs->kids[nn];
     S(" (");
-    for (i = 0; i < fs->n; i++) {
+    for (i = 0; i < nn; i++) {
       if (i) S(", ");
-      rt_c_ident(c, fs->kids[i]->name);
+      rt_c_ident(c, names[i]->name);
     }
     S(") ");
     /* MySQL takes the CTEs after the column list (cte_follows_insert) */
     if (rt_dialect_is_mysql(c->d) && c->cur == &c->main)
       c->with_at = c->main.sb.n;
-    select_stmt(c, fs->a, 0);
+    select_stmt(c, sel, 0);
     upsert(c, stmt);
     returning(c, stmt);
     return;
   }
   if (multi && multi->n) {
-    rt_node *row0 = multi->kids[0];
-    S(" (");
-    for (i = 0; i < row0->n; i++) {
-      if (i) S(", ");
-      rt_c_ident(c, row0->kids[i]->name);
-    }
-    S(") VALUES ");
-    for (r = 0; r < multi->n; r++) {
-      rt_node *row = multi->kids[r];
-      if (r) S(", ");
-      CH('(');
-      for (i = 0; i < row->n; i++) {
-        rt_node *v = row->kids[i]->a;
-        if (i) S(", ");
-        if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON)) {
-          char name[160];
-          snprintf(name, sizeof name, "%s_m%d", v->name, r);
-          placeholder(c, &v->value, v->type, name, 0, 0);
-        } else
-          rt_c_expr(c, v);
-      }
-      CH(')');
-    }
+    multi_values(c, t, multi);
     upsert(c, stmt);
     returning(c, stmt);
     return;
@@ -2709,6 +3116,8 @@ static void insert(rt_compiler *c, rt_node *stmt) {
     returning(c, stmt);
   else if (stmt->flags & RT_F_INLINE)
     ; /* inline(): no key to fetch */
+  else if (c->nested_dml)
+    ; /* in a CTE: only what it is told to return */
   else if ((stmt->flags & RT_F_RETDEFAULTS) &&
            (c->d->flags & RT_DF_IMPLICIT_RETURNING) && t->kind == RT_N_TABLE &&
            c->o->insert_rows <= 1)
@@ -2782,7 +3191,9 @@ static void update(rt_compiler *c, rt_node *stmt) {
                    ? dml_extra_froms(c, stmt, set, n, extra)
                    : 0;
   int mysql = rt_dialect_is_mysql(c->d);
+  independent_ctes(c, stmt->kids[RT_D_CTES]);
   S("UPDATE ");
+  dml_prefixes(c, stmt);
   from_item(c, stmt->kids[RT_D_TABLE]);
   if (nextra && mysql) {
     S(", ");
@@ -2810,7 +3221,7 @@ static void update(rt_compiler *c, rt_node *stmt) {
   }
   c->depth--;
   if ((stmt->flags & RT_F_RETDEFAULTS) && !stmt->kids[RT_D_RETURNING] &&
-      (c->d->flags & RT_DF_IMPLICIT_RETURNING) &&
+      (c->d->flags & RT_DF_IMPLICIT_RETURNING) && !c->nested_dml &&
       stmt->kids[RT_D_TABLE]->kind == RT_N_TABLE)
     return_defaults(c, stmt, set, n, 0);
   else
@@ -2822,7 +3233,10 @@ static void delete_(rt_compiler *c, rt_node *stmt) {
   int nextra = stmt->kids[RT_D_TABLE]->kind == RT_N_TABLE
                    ? dml_extra_froms(c, stmt, NULL, 0, extra)
                    : 0;
-  S("DELETE FROM ");
+  independent_ctes(c, stmt->kids[RT_D_CTES]);
+  S("DELETE ");
+  dml_prefixes(c, stmt);
+  S("FROM ");
   from_item(c, stmt->kids[RT_D_TABLE]);
   if (nextra) {
     if (rt_dialect_is_mysql(c->d)) {

@@ -175,7 +175,13 @@ enum {
   RT_DDL_SET_TABLE_COMMENT,
   RT_DDL_DROP_TABLE_COMMENT,
   RT_DDL_SET_COLUMN_COMMENT,
-  RT_DDL_DROP_COLUMN_COMMENT
+  RT_DDL_DROP_COLUMN_COMMENT,
+  /* ALTER TABLE ADD / DROP CONSTRAINT: name the constraint's (or NULL),
+  ** c a literal of its kind ("P", "U", "F", "C"), b an unnamed CHECK's
+  ** text or expression, kids an unnamed one's column names (literals);
+  ** flag RT_F_FULL: CASCADE */
+  RT_DDL_ADD_CONSTRAINT,
+  RT_DDL_DROP_CONSTRAINT
 };
 
 /* " FOR UPDATE" (or `read_kw` for a read lock) with OF tables, NOWAIT and

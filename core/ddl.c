@@ -3,6 +3,7 @@
 */
 #include "ddl.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,7 @@ static void names(rt_compiler *c, char **cols, int n) {
 }
 
 /* A server default: a string is quoted, an expression inlined. */
+/* (an expression's values inline, as SQLAlchemy's literal_binds DDL) */
 static void server_default(rt_compiler *c, rt_node *d) {
   if (d->kind == RT_N_BIND && d->value.type == RT_V_TEXT) {
     size_t i;
@@ -43,15 +45,15 @@ static void server_default(rt_compiler *c, rt_node *d) {
   } else if (d->kind == RT_N_BIND || d->kind == RT_N_TEXT ||
              (d->kind == RT_N_LITERAL &&
               strcmp(rt_c_dialect(c)->name, "sqlite") != 0))
-    rt_c_expr(c, d); /* SQLite's parentheses go round a literal_column()
-                     ** too, not round text() */
+    rt_c_ddl_expr(c, d); /* SQLite's parentheses go round a literal_column()
+                          ** too, not round text() */
   else if (strcmp(rt_c_dialect(c)->name, "sqlite") == 0) {
     /* SQLite needs parentheses around an expression default */
     S("(");
-    rt_c_expr(c, d);
+    rt_c_ddl_expr(c, d);
     S(")");
   } else
-    rt_c_expr(c, d);
+    rt_c_ddl_expr(c, d);
 }
 
 /*
@@ -96,6 +98,15 @@ static void column_spec(rt_compiler *c, rt_node *t, rt_node *col) {
               t->name, col->name);
     return;
   }
+  if (col->type && col->type->kind == RT_TY_ENUM && !col->type->upper &&
+      !col->type->nonnative && !col->type->name &&
+      strcmp(dl->name, "postgresql") == 0) {
+    rt_c_fail(c, RT_ECOMPILE,
+              "(in table '%s', column '%s'): PostgreSQL ENUM type requires a "
+              "name.",
+              t->name, col->name);
+    return;
+  }
   rt_c_ident(c, col->name);
   S(" ");
   if (dl->column_ddl)
@@ -112,9 +123,20 @@ static void column_spec(rt_compiler *c, rt_node *t, rt_node *col) {
   ** reflected nextval(...)) is not rendered, as SQLAlchemy does */
   if (d && d->server_default && !(d->server_default->flags & RT_F_FETCHED) &&
       !(dl->column_ddl && strcmp(dl->name, "postgresql") == 0 &&
-        rt_column_is_autoinc(t, col) && !d->seqname)) {
+        rt_column_is_autoinc(t, col) && !d->seqname && !d->identity)) {
     S(" DEFAULT ");
     server_default(c, d->server_default);
+  }
+  /* an identity column (PostgreSQL and the string form have them) says
+  ** so instead of NOT NULL; SQLite's has only its NOT NULL */
+  if (d && d->identity && strcmp(dl->name, "sqlite") != 0) {
+    S(" ");
+    S(d->identity);
+    /* PostgreSQL's says a nullable one is NULL, as SQLAlchemy's */
+    if (!(col->flags & (RT_F_NOTNULL | RT_F_PK)) &&
+        strcmp(dl->name, "postgresql") == 0)
+      S(" NULL");
+    return;
   }
   if (col->flags & (RT_F_NOTNULL | RT_F_PK)) S(" NOT NULL");
 }
@@ -178,6 +200,15 @@ static void constraint_name(rt_compiler *c, rt_constraint *k) {
   }
 }
 
+/* A CHECK's condition: its SQL text, or its expression as DDL shows it
+** (values inline, columns unqualified) */
+static void check_text(rt_compiler *c, rt_constraint *k) {
+  if (k->check)
+    rt_c_ddl_expr(c, k->check);
+  else if (k->sqltext)
+    S(k->sqltext);
+}
+
 /* Column(..., CheckConstraint(...)): after the column's own spec, as
 ** SQLAlchemy renders a column's constraints */
 static void column_checks(rt_compiler *c, rt_node *t, rt_node *col) {
@@ -191,7 +222,7 @@ static void column_checks(rt_compiler *c, rt_node *t, rt_node *col) {
     S(" ");
     constraint_name(c, k);
     S("CHECK (");
-    S(k->sqltext);
+    check_text(c, k);
     S(")");
   }
 }
@@ -359,7 +390,9 @@ static void type_check(rt_compiler *c, rt_node *col) {
   int pg = strcmp(dialect, "postgresql") == 0, i;
   if (!ty || !ty->create_constraint) return;
   if (ty->kind == RT_TY_BOOLEAN) {
-    if (pg) return;
+    /* PostgreSQL has a BOOLEAN type, and so has the default string form
+    ** (SQLAlchemy's supports_native_boolean) */
+    if (pg || strcmp(dialect, "default") == 0) return;
   } else if (ty->kind == RT_TY_ENUM) {
     if (!ty->nonnative && ((pg && ty->name) || strcmp(dialect, "mysql") == 0))
       return;
@@ -385,13 +418,36 @@ static void type_check(rt_compiler *c, rt_node *col) {
   S("))");
 }
 
-/* One of the table's constraints (not its primary key) in CREATE TABLE. */
-static void table_constraint(rt_compiler *c, rt_node *t, rt_constraint *k) {
+/* A keyword phrase (ON DELETE's action, INITIALLY's mode) spliced into
+** DDL only when it is one of the words allowed there, as SQLAlchemy's
+** validate_sql_phrase checks; else a CompileError */
+static int sql_phrase(rt_compiler *c, const char *s, const char *const *ok,
+                      const char *pattern) {
+  int i, j;
+  for (i = 0; ok[i]; i++) {
+    for (j = 0; s[j] && ok[i][j]; j++)
+      if ((s[j] | 0x20) != (ok[i][j] | 0x20)) break;
+    if (!s[j] && !ok[i][j]) {
+      S(s);
+      return 1;
+    }
+  }
+  rt_c_fail(c, RT_ECOMPILE,
+            "Unexpected SQL phrase: '%s' (matching against '%s')", s, pattern);
+  return 0;
+}
+
+static const char *const fk_actions[] = {"RESTRICT",  "CASCADE",     "SET NULL",
+                                         "NO ACTION", "SET DEFAULT", NULL};
+static const char *const fk_modes[] = {"DEFERRED", "IMMEDIATE", NULL};
+#define FK_ACTION_RE "^(?:RESTRICT|CASCADE|SET NULL|NO ACTION|SET DEFAULT)$"
+
+/* A constraint's own text, CONSTRAINT name first when it has one (CREATE
+** TABLE's entries, ALTER TABLE ... ADD) */
+static void constraint_body(rt_compiler *c, rt_node *t, rt_constraint *k) {
+  constraint_name(c, k);
   switch (k->kind) {
   case RT_CON_FK:
-    if (fk_skipped(c, t, k)) break;
-    S(", \n\t");
-    constraint_name(c, k);
     S("FOREIGN KEY(");
     names(c, k->cols, k->ncols);
     S(") REFERENCES ");
@@ -399,33 +455,54 @@ static void table_constraint(rt_compiler *c, rt_node *t, rt_constraint *k) {
     S(" (");
     names(c, k->refcols, k->ncols);
     S(")");
+    if (k->match) {
+      if (rt_dialect_is_mysql(rt_c_dialect(c))) {
+        rt_c_fail(c, RT_ECOMPILE,
+                  "MySQL ignores the 'MATCH' keyword while at the same time "
+                  "causes ON UPDATE/ON DELETE clauses to be ignored.");
+        break;
+      }
+      S(" MATCH ");
+      S(k->match);
+    }
     if (k->ondelete) {
       S(" ON DELETE ");
-      S(k->ondelete);
+      sql_phrase(c, k->ondelete, fk_actions, FK_ACTION_RE);
     }
     if (k->onupdate) {
       S(" ON UPDATE ");
-      S(k->onupdate);
+      sql_phrase(c, k->onupdate, fk_actions, FK_ACTION_RE);
+    }
+    if (k->deferrable)
+      S(k->deferrable == 1 ? " DEFERRABLE" : " NOT DEFERRABLE");
+    if (k->initially) {
+      S(" INITIALLY ");
+      sql_phrase(c, k->initially, fk_modes, "^(?:DEFERRED|IMMEDIATE)$");
     }
     break;
   case RT_CON_UNIQUE:
-    S(", \n\t");
-    constraint_name(c, k);
     S("UNIQUE (");
     names(c, k->cols, k->ncols);
     S(")");
     break;
   case RT_CON_CHECK:
-    if (k->column_level) break; /* rendered with its column */
-    S(", \n\t");
-    constraint_name(c, k);
     S("CHECK (");
-    S(k->sqltext);
+    check_text(c, k);
     S(")");
     break;
   default:
     break;
   }
+}
+
+/* One of the table's constraints (not its primary key) in CREATE TABLE. */
+static void table_constraint(rt_compiler *c, rt_node *t, rt_constraint *k) {
+  if (k->kind == RT_CON_INDEX || k->alter) return;
+  if (k->kind == RT_CON_FK && fk_skipped(c, t, k)) return;
+  if (k->kind == RT_CON_CHECK && k->column_level)
+    return; /* rendered with its column */
+  S(", \n\t");
+  constraint_body(c, t, k);
 }
 
 static void create_table(rt_compiler *c, rt_node *t) {
@@ -447,7 +524,7 @@ static void create_table(rt_compiler *c, rt_node *t) {
     column_spec(c, t, t->kids[i]);
     column_checks(c, t, t->kids[i]);
   }
-  if (npk) {
+  if (npk && !(d && d->pk_alter)) {
     S(", \n\t");
     if (d && d->pk_name) {
       S("CONSTRAINT ");
@@ -558,8 +635,10 @@ static int index_grouped(rt_compiler *c, const rt_node *e) {
          (e->kind == RT_N_UNARY && e->op != RT_OP_DESC && e->op != RT_OP_ASC);
 }
 
-/* An index's elements: columns by name, expressions as DDL shows them. */
-static void index_elements(rt_compiler *c, rt_constraint *ix) {
+/* An index's elements: columns by name (MySQL's with a prefix length),
+** expressions as DDL shows them. */
+static void index_elements(rt_compiler *c, rt_constraint *ix,
+                           const int *lengths) {
   const char *d = rt_c_dialect(c)->name;
   int i, group;
   for (i = 0; i < ix->ncols; i++) {
@@ -567,6 +646,7 @@ static void index_elements(rt_compiler *c, rt_constraint *ix) {
     if (i) S(", ");
     if (!e) {
       rt_c_ident(c, ix->cols[i]);
+      if (lengths && lengths[i]) rt_sb_addf(rt_c_buf(c), "(%d)", lengths[i]);
       continue;
     }
     group = (strcmp(d, "postgresql") == 0 || strcmp(d, "mysql") == 0) &&
@@ -575,6 +655,105 @@ static void index_elements(rt_compiler *c, rt_constraint *ix) {
     rt_c_ddl_expr(c, e);
     if (group) S(")");
   }
+}
+
+/* The table's constraint an ADD / DROP CONSTRAINT node names: by kind and
+** name, or (unnamed) by its columns or its CHECK */
+static rt_constraint *find_constraint(rt_node *t, rt_node *ddl) {
+  rt_tabledata *d = t->ext;
+  int kind = ddl->c->name[0] == 'U'   ? RT_CON_UNIQUE
+             : ddl->c->name[0] == 'F' ? RT_CON_FK
+                                      : RT_CON_CHECK;
+  int i, j;
+  for (i = 0; d && i < d->ncons; i++) {
+    rt_constraint *k = &d->cons[i];
+    if ((int)k->kind != kind) continue;
+    if (ddl->name) {
+      if (k->name && strcmp(k->name, ddl->name) == 0) return k;
+      continue;
+    }
+    if (k->name) continue;
+    if (kind == RT_CON_CHECK) {
+      if (ddl->b && ((k->check && k->check_serial == ddl->b->serial) ||
+                     (k->sqltext && ddl->b->kind == RT_N_LITERAL &&
+                      strcmp(k->sqltext, ddl->b->name) == 0)))
+        return k;
+      continue;
+    }
+    if (k->ncols != ddl->n) continue;
+    for (j = 0; j < k->ncols; j++)
+      if (!k->cols[j] || strcmp(k->cols[j], ddl->kids[j]->name) != 0) break;
+    if (j == k->ncols) return k;
+  }
+  return NULL;
+}
+
+int rt_ddl_mark_alter(rt_node *ddl) {
+  rt_node *t = ddl->a;
+  rt_constraint *k;
+  if (ddl->c->name[0] == 'P') {
+    if (t->ext) ((rt_tabledata *)t->ext)->pk_alter = 1;
+    return 0;
+  }
+  k = find_constraint(t, ddl);
+  if (!k) return -1;
+  k->alter = 1;
+  return 0;
+}
+
+/* ALTER TABLE t ADD <constraint> / DROP <constraint>, as each dialect
+** spells it (MySQL drops a foreign key, index, primary key or check by
+** its own words) */
+static void alter_constraint(rt_compiler *c, rt_node *t, rt_node *ddl) {
+  char kind = ddl->c->name[0];
+  rt_constraint *k = kind == 'P' ? NULL : find_constraint(t, ddl);
+  rt_tabledata *d = t->ext;
+  const rt_dialect *dl = rt_c_dialect(c);
+  const char *name = kind == 'P' ? (d ? d->pk_name : NULL) : ddl->name;
+  if (kind != 'P' && !k) {
+    rt_c_fail(c, RT_EINVALIDREQUEST, "no such constraint on table %s", t->name);
+    return;
+  }
+  S("ALTER TABLE ");
+  table_name(c, t);
+  if (ddl->op == RT_DDL_ADD_CONSTRAINT) {
+    S(" ADD ");
+    if (kind != 'P') {
+      constraint_body(c, t, k);
+      return;
+    }
+    if (name) {
+      S("CONSTRAINT ");
+      rt_c_ident(c, name);
+      S(" ");
+    }
+    S("PRIMARY KEY (");
+    pk_columns(c, t);
+    S(")");
+    return;
+  }
+  if (rt_dialect_is_mysql(dl) && kind == 'P') {
+    S(" DROP PRIMARY KEY ");
+    return;
+  }
+  if (!name) {
+    rt_c_fail(c, RT_ECOMPILE,
+              "Can't emit DROP CONSTRAINT for constraint %s; it has no name",
+              kind == 'P'   ? "PrimaryKeyConstraint"
+              : kind == 'U' ? "UniqueConstraint"
+              : kind == 'F' ? "ForeignKeyConstraint"
+                            : "CheckConstraint");
+    return;
+  }
+  if (rt_dialect_is_mysql(dl))
+    S(kind == 'F'                 ? " DROP FOREIGN KEY "
+      : kind == 'U'               ? " DROP INDEX "
+      : dl == &rt_dialect_mariadb ? " DROP CONSTRAINT "
+                                  : " DROP CHECK ");
+  else
+    S(" DROP CONSTRAINT ");
+  rt_c_ident(c, name);
+  if ((ddl->flags & RT_F_FULL) && !rt_dialect_is_mysql(dl)) S(" CASCADE");
 }
 
 static rt_constraint *find_index(rt_node *t, const char *name) {
@@ -592,6 +771,8 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl);
 void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
   rt_node *t = ddl->a;
   rt_constraint *ix;
+  int pg = strcmp(rt_c_dialect(c)->name, "postgresql") == 0;
+  int my = rt_dialect_is_mysql(rt_c_dialect(c));
   switch (ddl->op) {
   case RT_DDL_CREATE_TABLE:
     create_table(c, t);
@@ -608,7 +789,13 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
                 t->name);
       return;
     }
-    S(ix->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
+    S(ix->unique ? "CREATE UNIQUE " : "CREATE ");
+    if (my && ix->my_prefix) {
+      S(ix->my_prefix);
+      S(" ");
+    }
+    S("INDEX ");
+    if (pg && ix->pg_concurrently) S("CONCURRENTLY ");
     if (is_sqlite(c)) {
       /* SQLite names the schema (database) on the index, not the table */
       index_name(c, t, ix->name);
@@ -619,12 +806,52 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
       S(" ON ");
       table_name(c, t);
     }
+    if (pg && ix->pg_using) {
+      /* a method name, lower-cased, as SQLAlchemy's IDX_USING allows */
+      const char *p;
+      for (p = ix->pg_using; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '_')) break;
+      if (*p || !*ix->pg_using) {
+        rt_c_fail(c, RT_ECOMPILE,
+                  "Unexpected SQL phrase: '%s' (matching against "
+                  "'^(?:btree|hash|gist|gin|[\\w_]+)$')",
+                  ix->pg_using);
+        return;
+      }
+      S(" USING ");
+      for (p = ix->pg_using; *p; p++)
+        rt_sb_addc(rt_c_buf(c), (char)tolower((unsigned char)*p));
+    }
     S(" (");
-    index_elements(c, ix);
+    index_elements(c, ix, my ? ix->my_length : NULL);
     S(")");
+    if (my && ix->my_parser) {
+      S(" WITH PARSER ");
+      S(ix->my_parser);
+    }
+    if (my && ix->my_using) {
+      S(" USING ");
+      rt_c_ident(c, ix->my_using);
+    }
+    if (pg && ix->npg_include) {
+      int i;
+      S(" INCLUDE (");
+      for (i = 0; i < ix->npg_include; i++) {
+        if (i) S(", ");
+        rt_c_ident(c, ix->pg_include[i]);
+      }
+      S(")");
+    }
+    /* a partial index's predicate, its values inline */
+    if ((pg && ix->pg_where) || (is_sqlite(c) && ix->sqlite_where)) {
+      S(" WHERE ");
+      rt_c_ddl_expr(c, pg ? ix->pg_where : ix->sqlite_where);
+    }
     break;
   case RT_DDL_DROP_INDEX:
     S("\nDROP INDEX ");
+    ix = find_index(t, ddl->name);
+    if (pg && ix && ix->pg_concurrently) S("CONCURRENTLY ");
     if (strcmp(rt_c_dialect(c)->name, "mysql") == 0) {
       rt_c_ident(c, ddl->name);
       S(" ON ");
@@ -638,10 +865,18 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
     ** only where there are sequences */
     S(ddl->op == RT_DDL_CREATE_SEQUENCE ? "CREATE SEQUENCE "
                                         : "DROP SEQUENCE ");
+    if (ddl->b && ddl->b->name) {
+      rt_c_ident(c, ddl->b->name);
+      S(".");
+    }
     rt_c_ident(c, ddl->name);
     if (ddl->op == RT_DDL_CREATE_SEQUENCE)
       S(ddl->a && ddl->a->kind == RT_N_LITERAL ? ddl->a->name
                                                : " START WITH 1");
+    break;
+  case RT_DDL_ADD_CONSTRAINT:
+  case RT_DDL_DROP_CONSTRAINT:
+    alter_constraint(c, t, ddl);
     break;
   case RT_DDL_SET_TABLE_COMMENT:
   case RT_DDL_DROP_TABLE_COMMENT:

@@ -11,5 +11,9 @@
 #include "elements.h"
 
 rt_node *rt_ddl_new(int op, rt_node *table, const char *index_name);
+/* An ADD CONSTRAINT node made: its constraint is left out of CREATE
+** TABLE from then on, as SQLAlchemy's AddConstraint does.  0, or -1 when
+** the table has no such constraint. */
+int rt_ddl_mark_alter(rt_node *ddl);
 
 #endif

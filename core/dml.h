@@ -20,6 +20,7 @@ enum {
   RT_D_PREFIX,      /* list of literals */
   RT_D_CONFLICT,    /* on conflict / on duplicate key: see below */
   RT_D_RETDEFAULTS, /* return_defaults(cols...): list of columns; NULL: all */
+  RT_D_CTES,        /* add_cte(): list of CTEs */
   RT_D_COUNT
 };
 

@@ -617,8 +617,9 @@ const char *rt_bind_key_for(const rt_node *e) {
   while (e) {
     switch (e->kind) {
     case RT_N_COLUMN:
-      /* (a name known only when compiled is anonymous, as its key is) */
-      return e->flags & RT_F_LATENAME ? "param" : e->name;
+      /* by its key, as SQLAlchemy's ColumnClause binds; a name known only
+      ** when compiled is anonymous, as its key is */
+      return e->flags & RT_F_LATENAME ? "param" : rt_column_key(e);
     case RT_N_LITERAL:
       return e->op == RT_LIT_LABELREF ? "param" : e->name;
     case RT_N_FUNC:
@@ -642,6 +643,12 @@ rt_node *rt_bind_against(const rt_node *against, rt_value v) {
   ** so i + 1.5 is a Float expression */
   if (t && v.type == RT_V_FLOAT && rt_type_is_integer(t))
     t = rt_type_bare(RT_TY_FLOAT);
+  /* a string against a number keeps no numeric type (its literal stays
+  ** quoted, '5', as SQLAlchemy's String-typed bind renders) */
+  if (t && v.type == RT_V_TEXT &&
+      (rt_type_is_integer(t) || t->kind == RT_TY_NUMERIC ||
+       t->kind == RT_TY_FLOAT || t->kind == RT_TY_DOUBLE))
+    t = NULL;
   return rt_bind(rt_bind_key_for(against), v, t, 1);
 }
 

@@ -119,6 +119,9 @@ typedef enum rt_op {
   RT_OP_MATCH,
   RT_OP_INTERSECT_ALL, /* compound selects, after RT_OP_EXCEPT's kin */
   RT_OP_EXCEPT_ALL,
+  /* a.regexp_replace(b, c[, flags]): c the replacement, kids[0] the flags
+  ** when given (a regexp match's flags are its c) */
+  RT_OP_REGEXP_REPLACE,
   RT_OP_COUNT
 } rt_op;
 
@@ -147,6 +150,8 @@ typedef enum rt_op {
 #define RT_F_LS_TABLENAME 0x200000 /* t.id AS t_id */
 #define RT_F_LS_NONE 0x400000      /* no labels added */
 #define RT_F_LATERAL 0x1000000     /* subquery rendered LATERAL (...) */
+/* a JSON index: PostgreSQL's astext (->> / #>>, no CAST) */
+#define RT_F_ASTEXT RT_F_LATERAL
 /* sa.values(): a light table whose a is the rows (lists of binds) */
 #define RT_F_VALUES 0x2000000
 #define RT_F_VALUES_LITERAL 0x4000000 /* its values rendered inline */

@@ -296,6 +296,8 @@ void rt_coldata_free(rt_coldata *d) {
   free(d->key);
   free(d->comment);
   free(d->seqname);
+  free(d->seqschema);
+  free(d->identity);
   rt_unref(d->def);
   rt_unref(d->server_default);
   rt_unref(d->onupdate);
@@ -318,7 +320,19 @@ void rt_constraint_clear(rt_constraint *c) {
   free(c->reftable);
   free(c->ondelete);
   free(c->onupdate);
+  free(c->match);
+  rt_unref(c->pg_where);
+  rt_unref(c->sqlite_where);
+  free(c->pg_using);
+  for (i = 0; i < c->npg_include; i++) free(c->pg_include[i]);
+  free(c->pg_include);
+  free(c->my_prefix);
+  free(c->my_using);
+  free(c->my_parser);
+  free(c->my_length);
+  free(c->initially);
   free(c->sqltext);
+  rt_unref(c->check);
   memset(c, 0, sizeof *c);
 }
 
@@ -425,9 +439,91 @@ int rt_table_replace_column(rt_node *t, rt_node *col, rt_error *err) {
   return 0;
 }
 
+/*
+** A copy of expression e in which t's own columns are stand-ins of the
+** same name and type that belong to no table (a new reference; NULL when
+** out of memory).  A table's constraints keep their expressions so: a
+** reference to one of its columns counts for the table itself, and would
+** keep it alive for ever.
+*/
+static rt_node *detached(rt_node *e, rt_node *t) {
+  rt_node *n;
+  int i;
+  if (e->kind == RT_N_COLUMN && e->owner == t)
+    return rt_column_new(e->name, e->type);
+  if (e->kind == RT_N_TABLE || e->kind == RT_N_COLUMN ||
+      (!e->a && !e->b && !e->c && e->n == 0))
+    return rt_ref(e);
+  if (!(n = rt_node_copy(e))) return NULL;
+  if (e->a) rt_unref(n->a), n->a = detached(e->a, t);
+  if (e->b) rt_unref(n->b), n->b = detached(e->b, t);
+  if (e->c) rt_unref(n->c), n->c = detached(e->c, t);
+  for (i = 0; i < n->n; i++) {
+    rt_unref(n->kids[i]);
+    n->kids[i] = detached(e->kids[i], t);
+  }
+  if ((e->a && !n->a) || (e->b && !n->b) || (e->c && !n->c)) {
+    rt_unref(n);
+    return NULL;
+  }
+  for (i = 0; i < n->n; i++)
+    if (!n->kids[i]) {
+      rt_unref(n);
+      return NULL;
+    }
+  return n;
+}
+
+rt_node *rt_reattached(rt_node *e, rt_node *t) {
+  rt_node *n;
+  int i;
+  if (e->kind == RT_N_COLUMN && !e->owner && e->name) {
+    rt_node *c = rt_table_column(t, e->name);
+    return rt_ref(c ? c : e);
+  }
+  if (e->kind == RT_N_TABLE || e->kind == RT_N_COLUMN ||
+      (!e->a && !e->b && !e->c && e->n == 0))
+    return rt_ref(e);
+  if (!(n = rt_node_copy(e))) return NULL;
+  if (e->a) rt_unref(n->a), n->a = rt_reattached(e->a, t);
+  if (e->b) rt_unref(n->b), n->b = rt_reattached(e->b, t);
+  if (e->c) rt_unref(n->c), n->c = rt_reattached(e->c, t);
+  for (i = 0; i < n->n; i++) {
+    rt_unref(n->kids[i]);
+    n->kids[i] = rt_reattached(e->kids[i], t);
+  }
+  if ((e->a && !n->a) || (e->b && !n->b) || (e->c && !n->c)) {
+    rt_unref(n);
+    return NULL;
+  }
+  for (i = 0; i < n->n; i++)
+    if (!n->kids[i]) {
+      rt_unref(n);
+      return NULL;
+    }
+  return n;
+}
+
+/* *slot's expression detached from t (see detached); -1 out of memory */
+static int detach_slot(rt_node **slot, rt_node *t) {
+  rt_node *e = *slot;
+  if (!e) return 0;
+  *slot = detached(e, t);
+  rt_unref(e);
+  return *slot ? 0 : -1;
+}
+
 int rt_table_add_constraint(rt_node *t, rt_constraint *c) {
   rt_tabledata *d = t->ext;
-  rt_constraint *p = realloc(d->cons, sizeof *p * (size_t)(d->ncons + 1));
+  rt_constraint *p;
+  int i;
+  if (c->check) c->check_serial = c->check->serial;
+  for (i = 0; c->exprs && i < c->ncols; i++)
+    if (detach_slot(&c->exprs[i], t) != 0) return -1;
+  if (detach_slot(&c->check, t) != 0 || detach_slot(&c->pg_where, t) != 0 ||
+      detach_slot(&c->sqlite_where, t) != 0)
+    return -1;
+  p = realloc(d->cons, sizeof *p * (size_t)(d->ncons + 1));
   if (!p) return -1;
   d->cons = p;
   d->cons[d->ncons++] = *c;

@@ -32,8 +32,24 @@ typedef struct rt_constraint {
   char *reftable; /* FK */
   char **refcols; /* FK, ncols of them */
   char *ondelete, *onupdate;
-  char *sqltext;    /* CHECK */
-  int unique;       /* INDEX */
+  char *match, *initially; /* FK: MATCH, INITIALLY */
+  int deferrable;          /* FK: 0 not given, 1 DEFERRABLE, 2 NOT DEFERRABLE */
+  char *sqltext;           /* CHECK */
+  rt_node *check;          /* CHECK given as an expression (owned), or NULL */
+  uint64_t check_serial;   /* the serial of the expression given */
+  int unique;              /* INDEX */
+  /* INDEX dialect options: postgresql_where / sqlite_where (a predicate,
+  ** owned), postgresql_using, postgresql_include (ninclude names),
+  ** postgresql_concurrently */
+  rt_node *pg_where, *sqlite_where;
+  char *pg_using;
+  char **pg_include;
+  int npg_include, pg_concurrently;
+  /* INDEX on MySQL: mysql_prefix (FULLTEXT, SPATIAL), mysql_using,
+  ** mysql_with_parser, and mysql_length per element (0: none) */
+  char *my_prefix, *my_using, *my_parser;
+  int *my_length;
+  int alter;        /* AddConstraint made for it: CREATE TABLE leaves it out */
   int column_level; /* FK declared on a Column */
 } rt_constraint;
 
@@ -44,6 +60,7 @@ typedef struct rt_tabledata {
   rt_constraint *cons; /* FK, UNIQUE, CHECK, INDEX; the PK is derived */
   char *pk_name;
   int pk_explicit; /* a PrimaryKeyConstraint named the key's columns */
+  int pk_alter;    /* AddConstraint(t.primary_key): not in CREATE TABLE */
   char *comment;   /* Table(..., {comment = ...}) */
   /* MySQL table options from Table(..., {mysql_engine = ...}): names
   ** upper-cased without the prefix, and values, in pairs */
@@ -66,6 +83,10 @@ typedef struct rt_coldata {
   int lua_onupdate; /* so is the onupdate value */
   int seq;          /* has a Sequence */
   char *seqname;
+  char *seqschema; /* its Sequence's schema, or NULL */
+  /* Identity(...): "GENERATED ... AS IDENTITY [(options)]", the DDL the
+  ** dialects with identity columns render after the type; or NULL */
+  char *identity;
   int autoinc_ignore_fk; /* autoincrement = "ignore_fk" */
 } rt_coldata;
 
@@ -117,6 +138,9 @@ int rt_table_replace_column(rt_node *t, rt_node *col, rt_error *err);
 int rt_table_check_replace(const rt_node *t, const rt_node *col, rt_error *err);
 /* Add a constraint (contents moved: the caller's struct is zeroed). */
 int rt_table_add_constraint(rt_node *t, rt_constraint *c);
+/* A constraint's expression (kept with stand-ins for its table's
+** columns) with t's columns again: a new reference, NULL out of memory */
+rt_node *rt_reattached(rt_node *e, rt_node *t);
 rt_node *rt_table_column(const rt_node *t, const char *key);
 const char *rt_column_key(const rt_node *col);
 rt_coldata *rt_coldata_get(rt_node *col); /* created on demand */

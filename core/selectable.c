@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dml.h"
 #include "schema.h"
 
 rt_node *rt_list_new(void) {
@@ -273,6 +274,21 @@ rt_node *rt_alias(rt_node *element, const char *name, int flags) {
         rt_unref(cols);
         cols = NULL;
       }
+  } else if (element->kind == RT_N_INSERT || element->kind == RT_N_UPDATE ||
+             element->kind == RT_N_DELETE) {
+    /* a CTE of INSERT / UPDATE / DELETE: the columns it RETURNs */
+    rt_node *ret = element->kids[RT_D_RETURNING];
+    cols = rt_list_new();
+    for (i = 0; cols && ret && i < ret->n; i++) {
+      rt_node *r = ret->kids[i];
+      int bad = r->kind == RT_N_TABLE || r->kind == RT_N_ALIAS
+                    ? rt_expand_columns(r, cols)
+                    : rt_node_push(cols, rt_ref(r));
+      if (bad) {
+        rt_unref(cols);
+        cols = NULL;
+      }
+    }
   } else {
     cols = rt_list_new();
     if (cols && rt_expand_columns(element, cols) != 0) {

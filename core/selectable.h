@@ -26,6 +26,7 @@ enum {
   RT_S_PREFIX,    /* list of literal texts, or lists named by a dialect */
   RT_S_SUFFIX,    /* the same, after the statement */
   RT_S_FETCH,     /* list node: a the row count; flags RT_FETCH_* */
+  RT_S_CTES,      /* add_cte(): CTEs in WITH whether referred to or not */
   RT_S_COUNT
 };
 

@@ -469,10 +469,12 @@ void rt_type_ddl(rt_strbuf *b, const rt_type *t, const char *dialect) {
   case RT_TY_STRING:
   case RT_TY_UNICODE:
     with_length(b, "VARCHAR", t->length);
+    string_extras(b, t, my);
     break;
   case RT_TY_TEXT:
   case RT_TY_UNICODETEXT:
     with_length(b, "TEXT", t->length);
+    string_extras(b, t, my);
     break;
   case RT_TY_BOOLEAN:
     rt_sb_adds(b, my ? "BOOL" : "BOOLEAN");

@@ -88,9 +88,14 @@ static void mysql_column(rt_compiler *c, rt_node *t, rt_node *col) {
     rt_sb_adds(rt_c_buf(c), "NULL");
 }
 
-/* func.random() is MySQL's rand(), as SQLAlchemy renders it */
+/* func.random() is MySQL's rand(), func.sysdate() its SYSDATE(), as
+** SQLAlchemy renders them */
 static int mysql_func(rt_compiler *c, rt_node *f) {
   int i;
+  if (strcmp(f->name, "sysdate") == 0 && f->n == 0) {
+    rt_sb_adds(rt_c_buf(c), "SYSDATE()");
+    return 1;
+  }
   if (strcmp(f->name, "random") != 0) return 0;
   rt_sb_adds(rt_c_buf(c), "rand(");
   for (i = 0; i < f->n; i++) {

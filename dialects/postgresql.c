@@ -25,7 +25,7 @@ static void pg_column(rt_compiler *c, rt_node *t, rt_node *col) {
   rt_strbuf *b = rt_c_buf(c);
   rt_coldata *d = col->ext;
   /* a Sequence supplies the values, not SERIAL */
-  if (rt_column_is_autoinc(t, col) && !(d && d->seqname)) {
+  if (rt_column_is_autoinc(t, col) && !(d && (d->seqname || d->identity))) {
     switch (col->type->kind) {
     case RT_TY_BIGINTEGER:
       rt_sb_adds(b, "BIGSERIAL");

@@ -981,13 +981,20 @@ static int e_cast(lua_State *L) {
   rt_node *e;
   rt_type *t;
   lnode *ud;
+  t = lsql_totype(L, 2);
   if (!lsql_tonode(L, 1)) {
-    /* cast(value, Type) */
-    e = lsql_coerce(L, 1, NULL, "cast", 1);
+    /* cast(value, Type): the value is bound as the target type, as
+    ** SQLAlchemy's Cast coerces it (CAST(5 AS INTEGER) for '5') */
+    rt_value v;
+    if (t && (lua_type(L, 1) == LUA_TNUMBER || lua_type(L, 1) == LUA_TSTRING) &&
+        rt_lua_tovalue(L, 1, &v) == 0) {
+      ud = RESULT(L);
+      SETRESULT(L, ud, rt_bind("param", v, t, 1));
+    } else
+      lsql_coerce(L, 1, NULL, "cast", 1);
     lua_replace(L, 1);
   }
   e = lsql_checknode(L, 1, "cast");
-  t = lsql_totype(L, 2);
   if (!t)
     return rt_lua_error(L, RT_EARGUMENT,
                         "cast: argument #2 must be a type, not %s",
@@ -1112,7 +1119,9 @@ static int func_call(lua_State *L) {
   pu->n = proto = rt_func(name, NULL, 0);
   lsql_check(L, proto);
   base = lua_gettop(L);
-  for (i = 1; i <= nargs; i++) lsql_coerce(L, i + 1, proto, name, i);
+  /* (sa.null as an argument is the NULL keyword, as SQLAlchemy's None) */
+  for (i = 1; i <= nargs; i++)
+    lsql_coerce(L, i + 1, rt_lua_isnull(L, i + 1) ? NULL : proto, name, i);
   ud = RESULT(L);
   args = lua_newuserdatauv(L, sizeof(rt_node *) * (size_t)(nargs + 1), 0);
   for (i = 0; i < nargs; i++) args[i] = rt_ref(lsql_tonode(L, base + 1 + i));
@@ -1481,8 +1490,9 @@ static int l_case(lua_State *L) {
   lua_settop(L, 5);
   ud->n->a = rt_ref(value);
   if (opts) {
+    /* else_ = sa.null is Python's else_=None: no ELSE (null() gives one) */
     lua_getfield(L, opts, "else_");
-    if (!lua_isnil(L, -1))
+    if (!lua_isnil(L, -1) && !rt_lua_isnull(L, -1))
       ud->n->b = rt_ref(lsql_coerce(L, lua_gettop(L), NULL, "case", n + 1));
   }
   lua_settop(L, 5);
@@ -2501,6 +2511,9 @@ static int values_alias(lua_State *L, rt_node *v, const char *name,
   return 1;
 }
 
+/* alias_of's flag for a CTE of INSERT / UPDATE / DELETE (no node flag) */
+#define ALIAS_OF_DML 0x40000000
+
 static int alias_of(lua_State *L, int flags, const char *fname) {
   rt_node *s = lsql_checknode(L, 1, fname);
   const char *name = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
@@ -2509,11 +2522,11 @@ static int alias_of(lua_State *L, int flags, const char *fname) {
     return values_alias(L, s, name, flags, fname);
   /* a text() is a FROM once it has been given its columns */
   if ((!rt_is_selectable(s) || s->kind == RT_N_JOIN) &&
-      !(s->kind == RT_N_TEXT && s->a))
+      !(s->kind == RT_N_TEXT && s->a) && !(flags & ALIAS_OF_DML))
     return rt_lua_error(L, RT_EARGUMENT, "%s: not available on this construct",
                         fname);
   ud = lsql_newnode(L); /* with a user value: caches .c */
-  SETRESULT(L, ud, rt_alias(rt_ref(s), name, flags));
+  SETRESULT(L, ud, rt_alias(rt_ref(s), name, flags & ~ALIAS_OF_DML));
   return 1;
 }
 
@@ -2536,7 +2549,11 @@ static int s_cte(lua_State *L) {
   int flags = RT_F_CTE;
   int o = lua_istable(L, 2) ? 2 : lua_istable(L, 3) ? 3 : 0;
   rt_node *t = lsql_tonode(L, 1);
-  if (!t || t->kind != RT_N_TEXT) checkselect(L, "cte");
+  if (t && (t->kind == RT_N_INSERT || t->kind == RT_N_UPDATE ||
+            t->kind == RT_N_DELETE))
+    flags |= ALIAS_OF_DML; /* WITH x AS (INSERT ... RETURNING ...) */
+  else if (!t || t->kind != RT_N_TEXT)
+    checkselect(L, "cte");
   if (o) {
     if (lua_getfield(L, o, "recursive") != LUA_TNIL && lua_toboolean(L, -1))
       flags |= RT_F_RECURSIVE;
@@ -2948,6 +2965,28 @@ static int d_from_select(lua_State *L) {
   return gen_set(L, s, RT_D_SELECT, names);
 }
 
+/* add_cte(cte...): CTEs the statement's WITH names whether it refers to
+** them or not */
+static int s_add_cte(lua_State *L) {
+  rt_node *s = lsql_checknode(L, 1, "add_cte");
+  int slot = s->kind == RT_N_SELECT || s->kind == RT_N_COMPOUND ? RT_S_CTES
+             : s->kind == RT_N_INSERT || s->kind == RT_N_UPDATE ||
+                     s->kind == RT_N_DELETE
+                 ? RT_D_CTES
+                 : -1;
+  int top = lua_gettop(L), i;
+  if (slot < 0)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "add_cte: not available on this construct");
+  for (i = 2; i <= top; i++) {
+    rt_node *a = lsql_tonode(L, i);
+    if (!a || a->kind != RT_N_ALIAS || !(a->flags & RT_F_CTE))
+      return rt_lua_error(L, RT_EARGUMENT,
+                          "add_cte: argument #%d must be a CTE", i - 1);
+  }
+  return append_args(L, s, slot, "add_cte");
+}
+
 static int d_prefix_with(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "prefix_with");
   int top = lua_gettop(L), i;
@@ -2996,6 +3035,38 @@ static int upsert(lua_State *L, int op, const char *fname) {
       u->a = rt_ref(ie);
     }
     lua_settop(L, top + 1);
+    /* index_where: the partial index's predicate after the target */
+    if (lua_getfield(L, 2, "index_where") != LUA_TNIL) {
+      rt_node *w = criterion(L, lua_gettop(L), fname, 1);
+      if (!u->a)
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "%s: index_where needs index_elements", fname);
+      if (rt_node_push(u, rt_ref(w)) != 0)
+        return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    }
+    lua_settop(L, top + 1);
+    /* constraint: ON CONFLICT ON CONSTRAINT name (PostgreSQL), a name or
+    ** a named constraint or index */
+    if (lua_getfield(L, 2, "constraint") != LUA_TNIL) {
+      const char *cn = NULL;
+      if (lua_type(L, -1) == LUA_TSTRING)
+        cn = lua_tostring(L, -1);
+      else if (lua_istable(L, -1) || lua_isuserdata(L, -1)) {
+        if (lua_getfield(L, -1, "name") == LUA_TSTRING)
+          cn = lua_tostring(L, -1);
+      }
+      if (!cn)
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "%s: constraint must be a constraint's name",
+                            fname);
+      if (u->a)
+        return rt_lua_error(L, RT_EARGUMENT,
+                            "'constraint' and 'index_elements' are mutually "
+                            "exclusive");
+      u->name = rt_strdup(cn);
+      if (!u->name) return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    }
+    lua_settop(L, top + 1);
     if (lua_getfield(L, 2, "set_") == LUA_TTABLE)
       u->b = rt_ref(value_list(L, t, -1, 1, fname));
     lua_settop(L, top + 1);
@@ -3022,7 +3093,8 @@ static int ident_char(char ch) {
 }
 
 /* Does SQL text name bind :name?  (The compiler's reading of text(): a
-** colon not after a colon or a backslash, then a name.) */
+** colon not after a colon, a backslash or a word character, then a
+** name.) */
 static int text_defines(const char *sql, const char *name) {
   const char *p = sql;
   size_t n = strlen(name);
@@ -3031,7 +3103,7 @@ static int text_defines(const char *sql, const char *name) {
       p += 2;
       continue;
     }
-    if ((p == sql || (p[-1] != ':' && p[-1] != '\\')) &&
+    if ((p == sql || (p[-1] != ':' && p[-1] != '\\' && !ident_char(p[-1]))) &&
         strncmp(p + 1, name, n) == 0 && !ident_char(p[1 + n]))
       return 1;
     p++;
@@ -3071,13 +3143,23 @@ static void text_put_bind(lua_State *L, rt_node *t, rt_node *b) {
     rt_lua_error(L, RT_EMEMORY, "out of memory");
 }
 
-/* bindparams(bindparam(...), ...): binds given positionally */
+static int t_bindparams(lua_State *L);
+
+/* bindparams(bindparam(...), ...[, {name = value}]): binds given
+** positionally, then by name (SQLAlchemy's *binds, **names) */
 static int t_bindparams_list(lua_State *L, rt_node *t) {
   int i, top = lua_gettop(L);
   lnode *ud = RESULT(L);
   SETRESULT(L, ud, rt_node_copy(t));
   for (i = 2; i <= top; i++) {
     rt_node *b = lsql_tonode(L, i);
+    if (!b && i == top && lua_istable(L, i)) {
+      lua_pushcfunction(L, t_bindparams);
+      lua_pushvalue(L, top + 1);
+      lua_pushvalue(L, top);
+      lua_call(L, 2, 1);
+      return 1;
+    }
     if (!b || b->kind != RT_N_BIND)
       return rt_lua_error(L, RT_EARGUMENT,
                           "bindparams: argument #%d must be a bindparam()", i);
@@ -3774,6 +3856,35 @@ static void forget_copied(lua_State *L, rt_node *vals, int map,
     }
 }
 
+/* A multi-VALUES INSERT's further rows name a Lua-function default's
+** parameter key_m1, key_m2, ... (as SQLAlchemy's): the function (the
+** field `key` of the table on top) is called once for each row that does
+** not give the column */
+static void multi_row_defaults(lua_State *L, rt_node *s, int map,
+                               const char *key) {
+  rt_node *multi = s->kind == RT_N_INSERT ? s->kids[RT_D_MULTI] : NULL;
+  int r, j;
+  for (r = 1; multi && r < multi->n; r++) {
+    rt_node *row = multi->kids[r];
+    for (j = 0; j < row->n; j++)
+      if (strcmp(row->kids[j]->name, key) == 0) break;
+    if (j < row->n) continue; /* the row's own value */
+    lua_pushfstring(L, "%s_m%d", key, r);
+    if (lua_rawget(L, map) != LUA_TNIL) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pop(L, 1);
+    lua_pushfstring(L, "%s_m%d", key, r);
+    lua_getfield(L, -2, key);
+    lua_createtable(L, 0, 1);
+    lua_pushvalue(L, map);
+    lua_setfield(L, -2, "current_parameters");
+    lua_call(L, 1, 1);
+    lua_rawset(L, map);
+  }
+}
+
 /* Lua-function column defaults fill in keys the parameters lack. */
 static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
                                const char *reg) {
@@ -3821,6 +3932,7 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
         lua_setfield(L, -2, "current_parameters");
         lua_call(L, 1, 1);
         lua_setfield(L, map, key);
+        multi_row_defaults(L, s, map, key);
       } else
         lua_pop(L, 2);
     } else
@@ -5005,6 +5117,12 @@ static int ddl(lua_State *L, int op, const char *fname) {
     ud = RESULT(L);
     SETRESULT(L, ud, rt_ddl_new(op, NULL, lua_tostring(L, -2)));
     if (op == RT_DDL_CREATE_SEQUENCE) sequence_options(L, ud->n);
+    /* Sequence(name, {schema}): the schema qualifies the name */
+    if (lua_getfield(L, 1, "schema") == LUA_TSTRING) {
+      ud->n->b = rt_literal_column(lua_tostring(L, -1), NULL);
+      if (!ud->n->b) return rt_lua_error(L, RT_EMEMORY, "out of memory");
+    }
+    lua_pop(L, 1);
     return 1;
   }
   if (op == RT_DDL_CREATE_INDEX || op == RT_DDL_DROP_INDEX) {
@@ -5050,6 +5168,93 @@ static int l_drop_table(lua_State *L) {
 static int l_create_index(lua_State *L) {
   return ddl(L, RT_DDL_CREATE_INDEX, "CreateIndex");
 }
+/*
+** AddConstraint(c) / DropConstraint(c, {cascade}): c a constraint joined
+** to its table (made of the table's Column objects), or table.primary_key.
+** The DDL node finds it again in the table by kind and name, or by its
+** columns (its CHECK) when unnamed.
+*/
+static int constraint_ddl(lua_State *L, int op, const char *fname) {
+  const char *kind, *name = NULL;
+  char k;
+  rt_node *first, *t;
+  lnode *ud;
+  int res;
+  rt_lua_checkarg(L, 1, LUA_TTABLE, fname);
+  lua_settop(L, 2);
+  lua_getfield(L, 1, "__kind"); /* 3 */
+  kind = lua_tostring(L, 3);
+  k = !kind || strcmp(kind, "PrimaryKeyConstraint") == 0 ? 'P'
+      : strcmp(kind, "UniqueConstraint") == 0            ? 'U'
+      : strcmp(kind, "ForeignKeyConstraint") == 0        ? 'F'
+      : strcmp(kind, "CheckConstraint") == 0             ? 'C'
+                                                         : 0;
+  if (!k)
+    return rt_lua_error(L, RT_EARGUMENT, "%s: argument #1 must be a constraint",
+                        fname);
+  if (lua_getfield(L, 1, "name") == LUA_TSTRING) name = lua_tostring(L, 4);
+  lua_getfield(L, 1, "columns"); /* 5 */
+  if (k == 'C') {
+    lua_getfield(L, 1, "sqltext");
+    first = lsql_tonode(L, -1);
+    t = first ? rt_expr_table(first) : NULL;
+  } else {
+    if (lua_istable(L, 5))
+      lua_rawgeti(L, 5, 1);
+    else
+      lua_rawgeti(L, 1, 1);
+    first = lsql_tonode(L, -1);
+    t = first && first->kind == RT_N_COLUMN ? first->owner : NULL;
+  }
+  if (!t || t->kind != RT_N_TABLE)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "%s: the constraint must belong to a table (made of "
+                        "its Column objects)",
+                        fname);
+  ud = RESULT(L);
+  res = lua_gettop(L);
+  SETRESULT(L, ud, rt_ddl_new(op, t, k == 'P' ? NULL : name));
+  {
+    char ks[2] = {k, '\0'};
+    ud->n->c = rt_literal_column(ks, NULL);
+    if (!ud->n->c) return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+  if (!name && k == 'C') {
+    /* an unnamed CHECK: found again by its text or expression */
+    lua_getfield(L, 1, "sqltext");
+    ud->n->b = lsql_tonode(L, -1)
+                   ? rt_ref(lsql_tonode(L, -1))
+                   : rt_literal_column(luaL_checkstring(L, -1), NULL);
+    lua_pop(L, 1);
+  } else if (!name && k != 'P' && lua_istable(L, 5)) {
+    int i, n = (int)lua_rawlen(L, 5);
+    for (i = 1; i <= n; i++) {
+      rt_node *col, *lit;
+      lua_rawgeti(L, 5, i);
+      col = lsql_tonode(L, -1);
+      lit = rt_literal_column(col ? col->name : luaL_checkstring(L, -1), NULL);
+      if (!lit || rt_node_push(ud->n, lit) != 0)
+        return rt_lua_error(L, RT_EMEMORY, "out of memory");
+      lua_pop(L, 1);
+    }
+  }
+  if (lua_istable(L, 2) &&
+      (lua_getfield(L, 2, "cascade"), lua_toboolean(L, -1)))
+    ud->n->flags |= RT_F_FULL;
+  if (op == RT_DDL_ADD_CONSTRAINT && rt_ddl_mark_alter(ud->n) != 0)
+    return rt_lua_error(L, RT_EARGUMENT,
+                        "%s: table '%s' has no such constraint", fname,
+                        t->name);
+  lua_settop(L, res);
+  return 1;
+}
+static int l_add_constraint(lua_State *L) {
+  return constraint_ddl(L, RT_DDL_ADD_CONSTRAINT, "AddConstraint");
+}
+static int l_drop_constraint(lua_State *L) {
+  return constraint_ddl(L, RT_DDL_DROP_CONSTRAINT, "DropConstraint");
+}
+
 static int l_create_sequence(lua_State *L) {
   return ddl(L, RT_DDL_CREATE_SEQUENCE, "CreateSequence");
 }
@@ -5221,7 +5426,12 @@ static void index_record_columns(lua_State *L, rt_node *t,
                  : k->exprs ? k->exprs[m]
                             : NULL;
     if (!e) continue;
-    lsql_pushref(L, e);
+    if (k->cols[m])
+      lsql_pushref(L, e);
+    else { /* an expression, of the table's own columns again */
+      lnode *ud = RESULT(L);
+      SETRESULT(L, ud, rt_reattached(e, t));
+    }
     lua_rawseti(L, -2, m + 1);
   }
   lua_setfield(L, -2, "columns");
@@ -5385,6 +5595,27 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
   }
   if (strcmp(k, "type") == 0) {
     lsql_pushtyperef(L, n->type ? n->type : rt_type_bare(RT_TY_NULL));
+    return 1;
+  }
+  /* j["k"].astext on PostgreSQL's JSONB: the element as text (->>) */
+  if (strcmp(k, "astext") == 0 && n->kind == RT_N_BINARY &&
+      (n->op == RT_OP_JSON_GETITEM || n->op == RT_OP_JSON_PATH) && n->a &&
+      n->a->type && n->a->type->kind == RT_TY_JSONB) {
+    lnode *ud = RESULT(L);
+    SETRESULT(L, ud, rt_node_copy(n));
+    rt_type_unref(ud->n->type);
+    ud->n->type = rt_type_ref(rt_type_bare(RT_TY_TEXT));
+    ud->n->flags |= RT_F_ASTEXT;
+    return 1;
+  }
+  /* insert(t).excluded (ON CONFLICT) and .inserted (ON DUPLICATE KEY):
+  ** the columns of the row proposed for insertion, as the table aliased
+  ** under that name (MySQL's compile spells the latter VALUES(col)) */
+  if (n->kind == RT_N_INSERT && n->kids[RT_D_TABLE] &&
+      (strcmp(k, "excluded") == 0 || strcmp(k, "inserted") == 0)) {
+    lnode *ud = RESULT(L);
+    SETRESULT(L, ud, rt_alias(rt_ref(n->kids[RT_D_TABLE]), k, 0));
+    push_cols(L, lua_gettop(L), ud->n);
     return 1;
   }
   if (strcmp(k, "c") == 0 && n->kind == RT_N_SELECT) {
@@ -5835,8 +6066,60 @@ static int e_is_distinct_from(lua_State *L) {
 static int e_is_not_distinct_from(lua_State *L) {
   return dialect_cmp(L, RT_OP_NOT_DISTINCT_FROM, "is_not_distinct_from");
 }
+/* The flags of regexp_match(p, flags) / regexp_replace(p, r, flags): a
+** string, or {flags = ...}; pushed as a bind against e, NULL when none */
+static rt_node *regexp_flags(lua_State *L, int idx, rt_node *e,
+                             const char *fname) {
+  lnode *ud;
+  if (lua_istable(L, idx) && !lsql_tonode(L, idx))
+    lua_getfield(L, idx, "flags");
+  else
+    lua_pushvalue(L, idx);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  rt_lua_checkarg(L, lua_gettop(L), LUA_TSTRING, fname);
+  ud = RESULT(L);
+  ud->n = value_node(L, lua_gettop(L) - 1, e, fname, 1);
+  return ud->n;
+}
+
+/* regexp_match(pattern[, flags]) */
 static int e_regexp_match(lua_State *L) {
-  return dialect_cmp(L, RT_OP_REGEXP, "regexp_match");
+  rt_node *e = lsql_checknode(L, 1, "regexp_match"), *f, *r;
+  lua_settop(L, 3);
+  f = regexp_flags(L, 3, e, "regexp_match");
+  dialect_cmp(L, RT_OP_REGEXP, "regexp_match");
+  r = lsql_tonode(L, -1);
+  if (f && r) {
+    /* the flags also named on the node: PostgreSQL's "i" compiles to its
+    ** own operator, so they are part of the compiled-statement key */
+    r->c = rt_ref(f);
+    if (f->value.type == RT_V_TEXT && rt_node_setname(r, f->value.u.s.p) != 0)
+      return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  }
+  return 1;
+}
+
+/* regexp_replace(pattern, replacement[, flags]): a string expression */
+static int e_regexp_replace(lua_State *L) {
+  rt_node *e = lsql_checknode(L, 1, "regexp_replace"), *p, *r, *f;
+  lnode *ud, *pu, *ru;
+  lua_settop(L, 4);
+  f = regexp_flags(L, 4, e, "regexp_replace");
+  check_value(L, 2, e, "regexp_replace", 1);
+  check_value(L, 3, e, "regexp_replace", 2);
+  pu = RESULT(L);
+  pu->n = p = value_node(L, 2, e, "regexp_replace", 1);
+  ru = RESULT(L);
+  ru->n = r = value_node(L, 3, e, "regexp_replace", 2);
+  ud = RESULT(L);
+  SETRESULT(L, ud, rt_binary(RT_OP_REGEXP_REPLACE, rt_ref(e), rt_ref(p)));
+  ud->n->c = rt_ref(r);
+  if (f && rt_node_push(ud->n, rt_ref(f)) != 0)
+    return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  return 1;
 }
 static int e_match(lua_State *L) {
   return dialect_cmp(L, RT_OP_MATCH, "match");
@@ -6213,6 +6496,7 @@ static const luaL_Reg node_methods[] = {
     {"is_not_distinct_from", e_is_not_distinct_from},
     {"isnot_distinct_from", e_is_not_distinct_from},
     {"regexp_match", e_regexp_match},
+    {"regexp_replace", e_regexp_replace},
     {"match", e_match},
     {"notilike", e_not_ilike},
     {"nullsfirst", e_nulls_first},
@@ -6269,6 +6553,7 @@ static const luaL_Reg node_methods[] = {
     {"lateral", s_lateral},
     {"alias", s_alias},
     {"cte", s_cte},
+    {"add_cte", s_add_cte},
     {"scalar_subquery", s_scalar_subquery},
     {"as_scalar", s_scalar_subquery},
     {"exists", l_exists},
@@ -6480,15 +6765,35 @@ static const char ddl_chunk[] =
     "    if c.comment then conn:execute(sa.SetColumnComment(c)) end\n"
     "  end\n"
     "end\n"
-    "local function create(conn, t, checkfirst)\n"
+    "local function create_type(conn, ty, checkfirst)\n"
+    "  if checkfirst and has_type(conn, ty.enum_name) then return end\n"
+    "  local vals = {}\n"
+    "  for i, v in ipairs(ty.enums) do vals[i] = quote_string(v) end\n"
+    "  conn:exec_driver_sql('CREATE TYPE ' .. quote_ident(ty.enum_name) ..\n"
+    "    ' AS ENUM (' .. table.concat(vals, ', ') .. ')')\n"
+    "end\n"
+    "local function drop_type(conn, ty, checkfirst)\n"
+    "  if not checkfirst or has_type(conn, ty.enum_name) then\n"
+    "    conn:exec_driver_sql('DROP TYPE ' .. quote_ident(ty.enum_name))\n"
+    "  end\n"
+    "end\n"
+    "-- each named ENUM of the tables once, in table and column order\n"
+    "local function all_enums(conn, tables, fn)\n"
+    "  local seen = {}\n"
+    "  for _, t in ipairs(tables) do\n"
+    "    enums(conn, t, function(ty)\n"
+    "      if not seen[ty.enum_name] then seen[ty.enum_name] = true; fn(ty) "
+    "end\n"
+    "    end)\n"
+    "  end\n"
+    "end\n"
+    "-- (types: false when create_all made them first, as SQLAlchemy's\n"
+    "-- metadata-wide types come before any table)\n"
+    "local function create(conn, t, checkfirst, types)\n"
     "  if checkfirst and has_table(conn, t) then return end\n"
-    "  enums(conn, t, function(ty)\n"
-    "    if checkfirst and has_type(conn, ty.enum_name) then return end\n"
-    "    local vals = {}\n"
-    "    for i, v in ipairs(ty.enums) do vals[i] = quote_string(v) end\n"
-    "    conn:exec_driver_sql('CREATE TYPE ' .. quote_ident(ty.enum_name) ..\n"
-    "      ' AS ENUM (' .. table.concat(vals, ', ') .. ')')\n"
-    "  end)\n"
+    "  if types ~= false then\n"
+    "    enums(conn, t, function(ty) create_type(conn, ty, checkfirst) end)\n"
+    "  end\n"
     "  sequences(conn, t, function(seq)\n"
     "    if not (checkfirst and has_sequence(conn, seq.name)) then\n"
     "      conn:execute(sa.CreateSequence(seq))\n"
@@ -6498,34 +6803,38 @@ static const char ddl_chunk[] =
     "  for _, ix in ipairs(t:_indexes()) do conn:execute(ix) end\n"
     "  comments(conn, t)\n"
     "end\n"
-    "local function drop(conn, t, checkfirst)\n"
-    "  if checkfirst and not has_table(conn, t) then return end\n"
-    "  conn:execute(sa.DropTable(t))\n"
-    "  enums(conn, t, function(ty)\n"
-    "    if not checkfirst or has_type(conn, ty.enum_name) then\n"
-    "      conn:exec_driver_sql('DROP TYPE ' .. quote_ident(ty.enum_name))\n"
-    "    end\n"
-    "  end)\n"
+    "local function drop_sequences(conn, t, checkfirst)\n"
     "  sequences(conn, t, function(seq)\n"
     "    if not checkfirst or has_sequence(conn, seq.name) then\n"
     "      conn:execute(sa.DropSequence(seq))\n"
     "    end\n"
     "  end)\n"
     "end\n"
+    "-- (alone: false when drop_all drops the sequences and types after all\n"
+    "-- its tables, as SQLAlchemy's)\n"
+    "local function drop(conn, t, checkfirst, alone)\n"
+    "  if checkfirst and not has_table(conn, t) then return end\n"
+    "  conn:execute(sa.DropTable(t))\n"
+    "  if alone == false then return end\n"
+    "  enums(conn, t, function(ty) drop_type(conn, ty, checkfirst) end)\n"
+    "  drop_sequences(conn, t, checkfirst)\n"
+    "end\n"
     "local function checkfirst(opts)\n"
     "  return not (opts and opts.checkfirst == false)\n"
     "end\n"
     "function Meta.create_all(md, bind, opts)\n"
-    "  local tables = md.sorted_tables\n"
+    "  local tables, cf = md.sorted_tables, checkfirst(opts)\n"
     "  with_conn(bind, function(conn)\n"
-    "    for _, t in ipairs(tables) do create(conn, t, checkfirst(opts)) end\n"
+    "    all_enums(conn, tables, function(ty) create_type(conn, ty, cf) end)\n"
+    "    for _, t in ipairs(tables) do create(conn, t, cf, false) end\n"
     "  end)\n"
     "end\n"
     "function Meta.drop_all(md, bind, opts)\n"
-    "  local tables = md.sorted_tables\n"
+    "  local tables, cf = md.sorted_tables, checkfirst(opts)\n"
     "  with_conn(bind, function(conn)\n"
-    "    for i = #tables, 1, -1 do drop(conn, tables[i], checkfirst(opts)) "
-    "end\n"
+    "    for i = #tables, 1, -1 do drop(conn, tables[i], cf, false) end\n"
+    "    for _, t in ipairs(tables) do drop_sequences(conn, t, cf) end\n"
+    "    all_enums(conn, tables, function(ty) drop_type(conn, ty, cf) end)\n"
     "  end)\n"
     "end\n"
     "-- module-level forms of the methods, as SQLAlchemy has them\n"
@@ -6605,6 +6914,8 @@ void lsql_open_expr(lua_State *L) {
                                    {"CreateIndex", l_create_index},
                                    {"DropIndex", l_drop_index},
                                    {"CreateSequence", l_create_sequence},
+                                   {"AddConstraint", l_add_constraint},
+                                   {"DropConstraint", l_drop_constraint},
                                    {"DropSequence", l_drop_sequence},
                                    {NULL, NULL}};
   int mod = lua_gettop(L);

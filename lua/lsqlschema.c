@@ -138,6 +138,11 @@ static int type_call(lua_State *L) {
         u->t->asfloat = !lua_toboolean(L, -1);
     }
     lua_pop(L, 1);
+    /* String(n, {collation = "x"}): COLLATE in DDL and CAST */
+    if (lua_getfield(L, opts, "collation") == LUA_TSTRING &&
+        rt_type_is_string(u->t))
+      u->t->collation = dupstr(L, -1);
+    lua_pop(L, 1);
     if (lua_getfield(L, opts, "native_enum") != LUA_TNIL)
       u->t->nonnative = !lua_toboolean(L, -1);
     lua_pop(L, 1);
@@ -358,7 +363,8 @@ static int trailing_opts(lua_State *L) {
   return 0;
 }
 
-static const char *const fk_opts[] = {"name", "ondelete", "onupdate", NULL};
+static const char *const fk_opts[] = {
+    "name", "ondelete", "onupdate", "deferrable", "initially", "match", NULL};
 
 static int l_foreignkey(lua_State *L) {
   int opts = trailing_opts(L);
@@ -381,8 +387,11 @@ static int l_foreignkey(lua_State *L) {
   return 1;
 }
 
+static int attach_record(lua_State *L, rt_node *c);
+
 static int l_fkconstraint(lua_State *L) {
   int opts = trailing_opts(L);
+  rt_node *c;
   rt_lua_checkarg(L, 1, LUA_TTABLE, "ForeignKeyConstraint");
   rt_lua_checkarg(L, 2, LUA_TTABLE, "ForeignKeyConstraint");
   newrecord(L, "ForeignKeyConstraint");
@@ -391,8 +400,23 @@ static int l_fkconstraint(lua_State *L) {
   lua_pushvalue(L, 2);
   lua_setfield(L, -2, "refcolumns");
   copyopts(L, opts, fk_opts);
-  return 1;
+  lua_rawgeti(L, 1, 1);
+  c = lsql_tonode(L, -1);
+  lua_pop(L, 1);
+  return attach_record(L, c);
 }
+
+/* an Index's dialect options */
+static const char *const index_opts[] = {"postgresql_where",
+                                         "sqlite_where",
+                                         "postgresql_using",
+                                         "postgresql_include",
+                                         "mysql_length",
+                                         "mysql_prefix",
+                                         "postgresql_concurrently",
+                                         "mysql_using",
+                                         "mysql_with_parser",
+                                         NULL};
 
 /* PrimaryKeyConstraint / UniqueConstraint / Index: names or columns */
 static int column_list_record(lua_State *L, const char *kind, int first) {
@@ -417,33 +441,138 @@ static int column_list_record(lua_State *L, const char *kind, int first) {
   }
   lua_setfield(L, -2, "columns");
   copyopts(L, opts, names);
+  if (kind[0] == 'I') copyopts(L, opts, index_opts);
+  return 1;
+}
+
+static void add_record(lua_State *L, rt_node *t, int rec);
+
+/* A constraint made of a table's Column objects joins that table at once,
+** as SQLAlchemy's does (made of names, it waits for a Table(...)) */
+static int attach_record(lua_State *L, rt_node *c) {
+  if (c && c->kind == RT_N_COLUMN && c->owner && c->owner->kind == RT_N_TABLE)
+    add_record(L, c->owner, -1);
   return 1;
 }
 
 static int l_pkconstraint(lua_State *L) {
-  return column_list_record(L, "PrimaryKeyConstraint", 1);
+  column_list_record(L, "PrimaryKeyConstraint", 1);
+  return attach_record(L, lsql_tonode(L, 1));
 }
 static int l_uniqueconstraint(lua_State *L) {
-  return column_list_record(L, "UniqueConstraint", 1);
+  column_list_record(L, "UniqueConstraint", 1);
+  return attach_record(L, lsql_tonode(L, 1));
 }
 
+static void add_record(lua_State *L, rt_node *t, int rec);
+static char *optstr(lua_State *L, int rec, const char *field);
+
+/* CheckConstraint(sqltext or expression, {name}): one given as an
+** expression of a table's columns joins that table at once */
 static int l_checkconstraint(lua_State *L) {
   int opts = trailing_opts(L);
   static const char *const names[] = {"name", NULL};
-  rt_lua_checkarg(L, 1, LUA_TSTRING, "CheckConstraint");
+  rt_node *e = lsql_tonode(L, 1), *t;
+  if (!e || rt_is_selectable(e))
+    rt_lua_checkarg(L, 1, LUA_TSTRING, "CheckConstraint");
   newrecord(L, "CheckConstraint");
   lua_pushvalue(L, 1);
   lua_setfield(L, -2, "sqltext");
   copyopts(L, opts, names);
+  if (e && (t = rt_expr_table(e)) != NULL) add_record(L, t, -1);
   return 1;
+}
+
+/* A CHECK's text, or its expression, from the record at rec into k */
+static void check_sqltext(lua_State *L, int rec, rt_constraint *k) {
+  k->sqltext = optstr(L, rec, "sqltext");
+  if (!k->sqltext) {
+    lua_getfield(L, rec, "sqltext");
+    k->check = lsql_tonode(L, -1);
+    if (k->check) rt_ref(k->check);
+    lua_pop(L, 1);
+  }
+}
+
+/* Identity{always, start, increment, minvalue, maxvalue, nominvalue,
+** nomaxvalue, cache, order, cycle}: an identity column's options */
+static int l_identity(lua_State *L) {
+  static const char *const opts[] = {
+      "always",     "start", "increment", "minvalue", "maxvalue", "nominvalue",
+      "nomaxvalue", "cache", "order",     "cycle",    NULL};
+  int i;
+  newrecord(L, "Identity");
+  if (lua_istable(L, 1))
+    for (i = 0; opts[i]; i++) {
+      lua_getfield(L, 1, opts[i]);
+      lua_setfield(L, -2, opts[i]);
+    }
+  return 1;
+}
+
+/* The identity clause of the Identity record at idx, as SQLAlchemy's
+** visit_identity_column writes it: its options in get_identity_options'
+** order (a given nominvalue or nomaxvalue, even false, is NO ...) */
+static char *identity_clause(lua_State *L, int idx) {
+  static const char *const nums[][2] = {{"increment", "INCREMENT BY"},
+                                        {"start", "START WITH"},
+                                        {"minvalue", "MINVALUE"},
+                                        {"maxvalue", "MAXVALUE"}};
+  luaL_Buffer b;
+  int i, n = 0;
+  char *s;
+  idx = lua_absindex(L, idx);
+  luaL_buffinit(L, &b);
+  lua_getfield(L, idx, "always");
+  luaL_addstring(&b, lua_toboolean(L, -1) ? "GENERATED ALWAYS AS IDENTITY"
+                                          : "GENERATED BY DEFAULT AS IDENTITY");
+  lua_pop(L, 1);
+#define OPT_SEP() luaL_addstring(&b, n++ ? " " : " (")
+  for (i = 0; i < 4; i++) {
+    if (lua_getfield(L, idx, nums[i][0]) != LUA_TNIL) {
+      lua_Integer v = luaL_checkinteger(L, -1);
+      lua_pop(L, 1);
+      OPT_SEP();
+      lua_pushfstring(L, "%s %I", nums[i][1], (LUAI_UACINT)v);
+      luaL_addvalue(&b);
+    } else
+      lua_pop(L, 1);
+  }
+  if (lua_getfield(L, idx, "nominvalue") != LUA_TNIL)
+    OPT_SEP(), luaL_addstring(&b, "NO MINVALUE");
+  lua_pop(L, 1);
+  if (lua_getfield(L, idx, "nomaxvalue") != LUA_TNIL)
+    OPT_SEP(), luaL_addstring(&b, "NO MAXVALUE");
+  lua_pop(L, 1);
+  if (lua_getfield(L, idx, "cache") != LUA_TNIL) {
+    lua_Integer v = luaL_checkinteger(L, -1);
+    lua_pop(L, 1);
+    OPT_SEP();
+    lua_pushfstring(L, "CACHE %I", (LUAI_UACINT)v);
+    luaL_addvalue(&b);
+  } else
+    lua_pop(L, 1);
+  if (lua_getfield(L, idx, "order") != LUA_TNIL)
+    OPT_SEP(), luaL_addstring(&b, lua_toboolean(L, -1) ? "ORDER" : "NO ORDER");
+  lua_pop(L, 1);
+  if (lua_getfield(L, idx, "cycle") != LUA_TNIL)
+    OPT_SEP(), luaL_addstring(&b, lua_toboolean(L, -1) ? "CYCLE" : "NO CYCLE");
+  lua_pop(L, 1);
+#undef OPT_SEP
+  if (n) luaL_addchar(&b, ')');
+  luaL_pushresult(&b);
+  s = rt_strdup(lua_tostring(L, -1));
+  lua_pop(L, 1);
+  if (!s) rt_lua_error(L, RT_EMEMORY, "out of memory");
+  return s;
 }
 
 /* Sequence(name, {start, increment, minvalue, maxvalue, nominvalue,
 ** nomaxvalue, cache, order, cycle}): the options as fields */
 static int l_sequence(lua_State *L) {
   static const char *const opts[] = {
-      "start",      "increment", "minvalue", "maxvalue", "nominvalue",
-      "nomaxvalue", "cache",     "order",    "cycle",    NULL};
+      "start", "increment", "minvalue", "maxvalue", "nominvalue", "nomaxvalue",
+      "cache", "order",     "cycle",    "schema",   NULL};
   int i;
   rt_lua_checkarg(L, 1, LUA_TSTRING, "Sequence");
   newrecord(L, "Sequence");
@@ -676,7 +805,7 @@ int lsql_push_info(lua_State *L, int idx, rt_node *n) {
 }
 
 static int l_column(lua_State *L) {
-  int top = lua_gettop(L), i, opts = 0;
+  int top = lua_gettop(L), i, opts = 0, identity = 0;
   rt_type *type = NULL;
   lnode *ud;
   rt_node *col;
@@ -715,6 +844,11 @@ static int l_column(lua_State *L) {
                               "Column(): the options table must be the last "
                               "argument");
         opts = i;
+      } else if (strcmp(kind, "Identity") == 0) {
+        if (identity)
+          return rt_lua_error(L, RT_EARGUMENT,
+                              "Column(): a column can only have one Identity");
+        identity = i;
       } else if (strcmp(kind, "ForeignKey") == 0 ||
                  strcmp(kind, "Sequence") == 0 ||
                  strcmp(kind, "CheckConstraint") == 0) {
@@ -735,6 +869,11 @@ static int l_column(lua_State *L) {
   ud->n = col = rt_column_new(name, type);
   if (!col || !(d = rt_coldata_get(col)))
     return rt_lua_error(L, RT_EMEMORY, "out of memory");
+  if (identity) {
+    /* an identity column is NOT NULL unless nullable is given */
+    d->identity = identity_clause(L, identity);
+    col->flags |= RT_F_NOTNULL;
+  }
   if (opts) {
     if (lua_getfield(L, opts, "primary_key") != LUA_TNIL &&
         lua_toboolean(L, -1))
@@ -861,6 +1000,82 @@ static char *optstr(lua_State *L, int rec, const char *field) {
   return s;
 }
 
+/* An Index's dialect options from the record at rec (see index_opts) */
+static void index_options(lua_State *L, int rec, rt_constraint *k) {
+  static const char *const wheres[] = {"postgresql_where", "sqlite_where"};
+  int i;
+  for (i = 0; i < 2; i++) {
+    rt_node *w;
+    if (lua_getfield(L, rec, wheres[i]) != LUA_TNIL) {
+      if (lua_type(L, -1) == LUA_TSTRING) {
+        w = rt_literal_column(lua_tostring(L, -1), NULL);
+        if (!w) rt_lua_error(L, RT_EMEMORY, "out of memory");
+      } else {
+        w = lsql_tonode(L, -1);
+        if (!w)
+          rt_lua_error(L, RT_EARGUMENT,
+                       "Index(): %s must be a SQL expression or a string",
+                       wheres[i]);
+        rt_ref(w);
+      }
+      if (i == 0)
+        k->pg_where = w;
+      else
+        k->sqlite_where = w;
+    }
+    lua_pop(L, 1);
+  }
+  k->pg_using = optstr(L, rec, "postgresql_using");
+  if (lua_getfield(L, rec, "postgresql_include") == LUA_TTABLE) {
+    int n = (int)lua_rawlen(L, -1);
+    k->pg_include = calloc((size_t)n + 1, sizeof(char *));
+    if (!k->pg_include) rt_lua_error(L, RT_EMEMORY, "out of memory");
+    for (i = 0; i < n; i++) {
+      rt_node *c;
+      lua_rawgeti(L, -1, i + 1);
+      c = lsql_tonode(L, -1);
+      k->pg_include[i] = rt_strdup(c ? c->name : luaL_checkstring(L, -1));
+      if (!k->pg_include[i]) rt_lua_error(L, RT_EMEMORY, "out of memory");
+      k->npg_include = i + 1;
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, rec, "postgresql_concurrently");
+  k->pg_concurrently = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  k->my_prefix = optstr(L, rec, "mysql_prefix");
+  k->my_using = optstr(L, rec, "mysql_using");
+  k->my_parser = optstr(L, rec, "mysql_with_parser");
+  /* mysql_length: one length for every column, or {column = length} */
+  i = lua_getfield(L, rec, "mysql_length");
+  if (i == LUA_TNUMBER || i == LUA_TTABLE) {
+    int j, t = i;
+    k->my_length = calloc((size_t)k->ncols + 1, sizeof(int));
+    if (!k->my_length) rt_lua_error(L, RT_EMEMORY, "out of memory");
+    for (j = 0; j < k->ncols; j++) {
+      if (t == LUA_TNUMBER)
+        k->my_length[j] = (int)lua_tointeger(L, -1);
+      else if (k->cols[j]) {
+        if (lua_getfield(L, -1, k->cols[j]) == LUA_TNUMBER)
+          k->my_length[j] = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+      }
+    }
+  }
+  lua_pop(L, 1);
+}
+
+/* A foreign key's match, initially and deferrable options from the
+** record at rec */
+static void fk_deferral(lua_State *L, int rec, rt_constraint *k) {
+  k->match = optstr(L, rec, "match");
+  k->initially = optstr(L, rec, "initially");
+  if (lua_getfield(L, rec, "deferrable") != LUA_TNIL)
+    k->deferrable = lua_toboolean(L, -1) ? 1 : 2;
+  lua_pop(L, 1);
+}
+
 /* Add the constraint record at `rec` to table t.  The constraint struct
 ** is kept in a userdata while Lua is consulted, so nothing leaks. */
 typedef struct lcons {
@@ -959,6 +1174,7 @@ static void add_record(lua_State *L, rt_node *t, int rec) {
     lua_pop(L, 2);
     k->c.ondelete = optstr(L, rec, "ondelete");
     k->c.onupdate = optstr(L, rec, "onupdate");
+    fk_deferral(L, rec, &k->c);
   } else if (strcmp(kind, "Index") == 0) {
     k->c.kind = RT_CON_INDEX;
     lua_getfield(L, rec, "columns");
@@ -967,6 +1183,7 @@ static void add_record(lua_State *L, rt_node *t, int rec) {
     lua_getfield(L, rec, "unique");
     k->c.unique = lua_toboolean(L, -1);
     lua_pop(L, 1);
+    index_options(L, rec, &k->c);
   } else if (strcmp(kind, "UniqueConstraint") == 0) {
     k->c.kind = RT_CON_UNIQUE;
     lua_getfield(L, rec, "columns");
@@ -977,7 +1194,7 @@ static void add_record(lua_State *L, rt_node *t, int rec) {
     lua_pop(L, 1);
   } else if (strcmp(kind, "CheckConstraint") == 0) {
     k->c.kind = RT_CON_CHECK;
-    k->c.sqltext = optstr(L, rec, "sqltext");
+    check_sqltext(L, rec, &k->c);
   } else
     rt_lua_error(L, RT_EARGUMENT, "Table(): %s is not accepted here", kind);
   for (i = 0; i < k->c.ncols; i++)
@@ -1010,6 +1227,8 @@ static void column_constraints(lua_State *L, rt_node *t, int colidx,
       if (lua_isstring(L, -1) && !d->seqname)
         rt_lua_error(L, RT_EMEMORY, "out of memory");
       lua_pop(L, 1);
+      free(d->seqschema);
+      d->seqschema = optstr(L, lua_gettop(L), "schema");
     } else if (kind && strcmp(kind, "CheckConstraint") == 0) {
       /* a column-level CHECK, rendered with the column */
       lcons *k = newcons(L);
@@ -1019,7 +1238,7 @@ static void column_constraints(lua_State *L, rt_node *t, int colidx,
       k->c.cols = calloc(2, sizeof(char *));
       if (!k->c.cols || !(k->c.cols[0] = rt_strdup(col->name)))
         rt_lua_error(L, RT_EMEMORY, "out of memory");
-      k->c.sqltext = optstr(L, -2, "sqltext");
+      check_sqltext(L, lua_absindex(L, -2), &k->c);
       k->c.name = optstr(L, -2, "name");
       if (rt_table_add_constraint(t, &k->c) != 0)
         rt_lua_error(L, RT_EMEMORY, "out of memory");
@@ -1039,6 +1258,7 @@ static void column_constraints(lua_State *L, rt_node *t, int colidx,
       k->c.name = optstr(L, -2, "name");
       k->c.ondelete = optstr(L, -2, "ondelete");
       k->c.onupdate = optstr(L, -2, "onupdate");
+      fk_deferral(L, lua_absindex(L, -2), &k->c);
       if (rt_table_add_constraint(t, &k->c) != 0)
         rt_lua_error(L, RT_EMEMORY, "out of memory");
       lua_pop(L, 1);
@@ -1529,6 +1749,8 @@ static void copy_column(lua_State *L, int tidx, rt_node *c) {
   nd->lua_default = d->lua_default;
   nd->seq = d->seq;
   nd->seqname = rt_strdup(d->seqname);
+  nd->seqschema = d->seqschema ? rt_strdup(d->seqschema) : NULL;
+  nd->identity = d->identity ? rt_strdup(d->identity) : NULL;
   nd->autoinc_ignore_fk = d->autoinc_ignore_fk;
   if ((d->key && !nd->key) || (d->comment && !nd->comment) ||
       (d->seqname && !nd->seqname))
@@ -1545,6 +1767,7 @@ static void copy_column_check(lua_State *L, rt_node *nt,
   nk->c.cols = calloc(2, sizeof(char *));
   if (!nk->c.cols || !(nk->c.cols[0] = rt_strdup(k->cols[0])) ||
       (k->sqltext && !(nk->c.sqltext = rt_strdup(k->sqltext))) ||
+      (k->check && !(nk->c.check = rt_ref(k->check))) ||
       (k->name && !(nk->c.name = rt_strdup(k->name))) ||
       rt_table_add_constraint(nt, &nk->c) != 0)
     rt_lua_error(L, RT_EMEMORY, "out of memory");
@@ -1576,8 +1799,10 @@ static rt_node *repoint(rt_node *e, rt_node *from, rt_node *to) {
   rt_node *n;
   int i;
   if (!e) return NULL;
-  if (e->kind == RT_N_COLUMN && e->owner == from) {
-    rt_node *c = rt_table_column(to, rt_column_key(e));
+  /* (a table's constraint holds stand-ins, owned by no table, for the
+  ** table's columns) */
+  if (e->kind == RT_N_COLUMN && (e->owner == from || !e->owner)) {
+    rt_node *c = rt_table_column(to, e->owner ? rt_column_key(e) : e->name);
     return rt_ref(c ? c : e);
   }
   if (e->kind == RT_N_TABLE || e->kind == RT_N_COLUMN ||
@@ -1727,6 +1952,10 @@ static void cons_record(lua_State *L, int tidx, rt_node *t, rt_node *nt,
   set_str(L, "name", k->name);
   if (k->kind == RT_CON_CHECK) {
     set_str(L, "sqltext", k->sqltext);
+    if (k->check) {
+      lsql_pushref(L, k->check);
+      lua_setfield(L, -2, "sqltext");
+    }
     return;
   }
   push_cons_columns(L, k, t, nt);
@@ -1736,9 +1965,49 @@ static void cons_record(lua_State *L, int tidx, rt_node *t, rt_node *nt,
     lua_setfield(L, -2, "refcolumns");
     set_str(L, "ondelete", k->ondelete);
     set_str(L, "onupdate", k->onupdate);
+    set_str(L, "match", k->match);
+    set_str(L, "initially", k->initially);
+    if (k->deferrable) {
+      lua_pushboolean(L, k->deferrable == 1);
+      lua_setfield(L, -2, "deferrable");
+    }
   } else if (k->kind == RT_CON_INDEX) {
+    int i;
     lua_pushboolean(L, k->unique);
     lua_setfield(L, -2, "unique");
+    if (k->pg_where) {
+      lsql_pushref(L, k->pg_where);
+      lua_setfield(L, -2, "postgresql_where");
+    }
+    if (k->sqlite_where) {
+      lsql_pushref(L, k->sqlite_where);
+      lua_setfield(L, -2, "sqlite_where");
+    }
+    set_str(L, "postgresql_using", k->pg_using);
+    if (k->npg_include) {
+      lua_createtable(L, k->npg_include, 0);
+      for (i = 0; i < k->npg_include; i++) {
+        lua_pushstring(L, k->pg_include[i]);
+        lua_rawseti(L, -2, i + 1);
+      }
+      lua_setfield(L, -2, "postgresql_include");
+    }
+    if (k->pg_concurrently) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, "postgresql_concurrently");
+    }
+    set_str(L, "mysql_prefix", k->my_prefix);
+    set_str(L, "mysql_using", k->my_using);
+    set_str(L, "mysql_with_parser", k->my_parser);
+    if (k->my_length) {
+      lua_createtable(L, 0, k->ncols);
+      for (i = 0; i < k->ncols; i++)
+        if (k->cols[i] && k->my_length[i]) {
+          lua_pushinteger(L, k->my_length[i]);
+          lua_setfield(L, -2, k->cols[i]);
+        }
+      lua_setfield(L, -2, "mysql_length");
+    }
   }
 }
 
@@ -1944,6 +2213,7 @@ void lsql_open_schema(lua_State *L) {
                                    {"CheckConstraint", l_checkconstraint},
                                    {"Index", l_index},
                                    {"Sequence", l_sequence},
+                                   {"Identity", l_identity},
                                    {"FetchedValue", l_fetched_value},
                                    {"table", l_light_table},
                                    {NULL, NULL}};

@@ -86,7 +86,12 @@ local function reflected_columns(insp, name, schema, given, wanted, args)
       -- as SQLAlchemy's reflection passes it to Column: a reflected
       -- serial's nextval() default then stays out of CREATE TABLE
       if col.autoincrement ~= nil then copts.autoincrement = col.autoincrement end
-      args[#args + 1] = sa.Column(col.name, col.type, copts)
+      -- an identity column comes back as one, with its options
+      if col.identity then
+        args[#args + 1] = sa.Column(col.name, col.type, sa.Identity(col.identity), copts)
+      else
+        args[#args + 1] = sa.Column(col.name, col.type, copts)
+      end
     end
   end
   if pk.name and #pk_cols > 0 then
