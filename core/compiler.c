@@ -535,20 +535,25 @@ static void anon_label(rt_compiler *c, rt_node *e) {
   anon_label_to(c, e, &c->cur->sb);
 }
 
-/* The name anon_label gives e, as a string living as long as the
-** compile. */
-static const char *anon_label_name(rt_compiler *c, rt_node *e) {
-  rt_strbuf b = RT_STRBUF_INIT;
-  rt_node *n;
-  anon_label_to(c, e, &b);
-  n = b.p ? rt_literal_column(b.p, NULL) : NULL;
-  rt_sb_free(&b);
+/* The text built in b (freed) as a name that lives as long as the
+** compile does; NULL on failure. */
+static const char *scratch_name(rt_compiler *c, rt_strbuf *b) {
+  rt_node *n = b->p ? rt_literal_column(b->p, NULL) : NULL;
+  rt_sb_free(b);
   if (!n) {
     rt_c_fail(c, RT_EMEMORY, "out of memory");
     return NULL;
   }
   scratch(c, n);
   return c->failed ? NULL : n->name;
+}
+
+/* The name anon_label gives e, as a string living as long as the
+** compile. */
+static const char *anon_label_name(rt_compiler *c, rt_node *e) {
+  rt_strbuf b = RT_STRBUF_INIT;
+  anon_label_to(c, e, &b);
+  return scratch_name(c, &b);
 }
 
 static const char *tq_name(rt_compiler *c, rt_node *col);
@@ -2075,7 +2080,6 @@ static const char *tq_name(rt_compiler *c, rt_node *col) {
   char buf[ALIAS_NAME_MAX];
   const char *owner = col->owner->name;
   rt_strbuf b = RT_STRBUF_INIT;
-  rt_node *n;
   if (col->owner->kind == RT_N_ALIAS)
     owner = alias_name(c, col->owner, buf, sizeof buf);
   else if (col->owner->kind == RT_N_TABLE && col->owner->ext &&
@@ -2086,14 +2090,7 @@ static const char *tq_name(rt_compiler *c, rt_node *col) {
   rt_sb_adds(&b, owner ? owner : "anon");
   rt_sb_addc(&b, '_');
   rt_sb_adds(&b, col_name(c, col));
-  n = b.p ? rt_literal_column(b.p, NULL) : NULL;
-  rt_sb_free(&b);
-  if (!n) {
-    rt_c_fail(c, RT_EMEMORY, "out of memory");
-    return NULL;
-  }
-  scratch(c, n);
-  return c->failed ? NULL : n->name;
+  return scratch_name(c, &b);
 }
 
 /* A unary expression labelled in a columns clause as SQLAlchemy's

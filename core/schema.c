@@ -440,27 +440,26 @@ int rt_table_replace_column(rt_node *t, rt_node *col, rt_error *err) {
 }
 
 /*
-** A copy of expression e in which t's own columns are stand-ins of the
-** same name and type that belong to no table (a new reference; NULL when
-** out of memory).  A table's constraints keep their expressions so: a
-** reference to one of its columns counts for the table itself, and would
-** keep it alive for ever.
+** A copy of the tree e where `swap` replaced the columns it takes (it
+** returns 1 and sets *out, NULL when out of memory); tables, other
+** columns and leaves are shared.  NULL when out of memory.
 */
-static rt_node *detached(rt_node *e, rt_node *t) {
+typedef int (*column_swap)(rt_node *col, rt_node *t, rt_node **out);
+
+static rt_node *rebuilt(rt_node *e, rt_node *t, column_swap swap) {
   rt_node *n;
   int i;
-  if (e->kind == RT_N_COLUMN && e->owner == t)
-    return rt_column_new(e->name, e->type);
+  if (e->kind == RT_N_COLUMN && swap(e, t, &n)) return n;
   if (e->kind == RT_N_TABLE || e->kind == RT_N_COLUMN ||
       (!e->a && !e->b && !e->c && e->n == 0))
     return rt_ref(e);
   if (!(n = rt_node_copy(e))) return NULL;
-  if (e->a) rt_unref(n->a), n->a = detached(e->a, t);
-  if (e->b) rt_unref(n->b), n->b = detached(e->b, t);
-  if (e->c) rt_unref(n->c), n->c = detached(e->c, t);
+  if (e->a) rt_unref(n->a), n->a = rebuilt(e->a, t, swap);
+  if (e->b) rt_unref(n->b), n->b = rebuilt(e->b, t, swap);
+  if (e->c) rt_unref(n->c), n->c = rebuilt(e->c, t, swap);
   for (i = 0; i < n->n; i++) {
     rt_unref(n->kids[i]);
-    n->kids[i] = detached(e->kids[i], t);
+    n->kids[i] = rebuilt(e->kids[i], t, swap);
   }
   if ((e->a && !n->a) || (e->b && !n->b) || (e->c && !n->c)) {
     rt_unref(n);
@@ -474,34 +473,34 @@ static rt_node *detached(rt_node *e, rt_node *t) {
   return n;
 }
 
+static int detach_column(rt_node *col, rt_node *t, rt_node **out) {
+  if (col->owner != t) return 0;
+  *out = rt_column_new(col->name, col->type);
+  return 1;
+}
+
+/*
+** A copy of expression e in which t's own columns are stand-ins of the
+** same name and type that belong to no table (a new reference; NULL when
+** out of memory).  A table's constraints keep their expressions so: a
+** reference to one of its columns counts for the table itself, and would
+** keep it alive for ever.
+*/
+static rt_node *detached(rt_node *e, rt_node *t) {
+  return rebuilt(e, t, detach_column);
+}
+
+/* a free column becomes t's column of its name, when t has one */
+static int reattach_column(rt_node *col, rt_node *t, rt_node **out) {
+  rt_node *c;
+  if (col->owner || !col->name) return 0;
+  c = rt_table_column(t, col->name);
+  *out = rt_ref(c ? c : col);
+  return 1;
+}
+
 rt_node *rt_reattached(rt_node *e, rt_node *t) {
-  rt_node *n;
-  int i;
-  if (e->kind == RT_N_COLUMN && !e->owner && e->name) {
-    rt_node *c = rt_table_column(t, e->name);
-    return rt_ref(c ? c : e);
-  }
-  if (e->kind == RT_N_TABLE || e->kind == RT_N_COLUMN ||
-      (!e->a && !e->b && !e->c && e->n == 0))
-    return rt_ref(e);
-  if (!(n = rt_node_copy(e))) return NULL;
-  if (e->a) rt_unref(n->a), n->a = rt_reattached(e->a, t);
-  if (e->b) rt_unref(n->b), n->b = rt_reattached(e->b, t);
-  if (e->c) rt_unref(n->c), n->c = rt_reattached(e->c, t);
-  for (i = 0; i < n->n; i++) {
-    rt_unref(n->kids[i]);
-    n->kids[i] = rt_reattached(e->kids[i], t);
-  }
-  if ((e->a && !n->a) || (e->b && !n->b) || (e->c && !n->c)) {
-    rt_unref(n);
-    return NULL;
-  }
-  for (i = 0; i < n->n; i++)
-    if (!n->kids[i]) {
-      rt_unref(n);
-      return NULL;
-    }
-  return n;
+  return rebuilt(e, t, reattach_column);
 }
 
 /* *slot's expression detached from t (see detached); -1 out of memory */
