@@ -407,6 +407,18 @@ static const unsigned char *rowmt_conv(lua_State *L, int mt, lua_Integer n) {
   return (const unsigned char *)key + sizeof(int);
 }
 
+/* Replace the value on top by its Python repr: column i's text as bytes
+** (b'...') where conv says so. */
+static void value_repr(lua_State *L, const unsigned char *conv, lua_Integer i) {
+  if (lua_type(L, -1) == LUA_TSTRING && conv && conv[i - 1] == RT_CONV_BYTES) {
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    rt_lua_push_pyrepr(L, s, len, 1);
+  } else
+    rt_lua_pushrepr(L, -1);
+  lua_remove(L, -2);
+}
+
 static int row_tostring(lua_State *L) {
   lua_Integer n, i;
   int parts = 1;
@@ -419,14 +431,8 @@ static int row_tostring(lua_State *L) {
   lua_pushliteral(L, "(");
   for (i = 1; i <= n; i++) {
     if (i > 1) lua_pushliteral(L, ", "), parts++;
-    if (lua_rawgeti(L, 1, i) == LUA_TSTRING && conv &&
-        conv[i - 1] == RT_CONV_BYTES) {
-      size_t len;
-      const char *s = lua_tolstring(L, -1, &len);
-      rt_lua_push_pyrepr(L, s, len, 1);
-    } else
-      rt_lua_pushrepr(L, -1);
-    lua_remove(L, -2);
+    lua_rawgeti(L, 1, i);
+    value_repr(L, conv, i);
     parts++;
     if (parts > 40) lua_concat(L, parts), parts = 1;
   }
@@ -476,14 +482,8 @@ static int mapping_tostring(lua_State *L) {
     rt_lua_pushrepr(L, -1);
     lua_pushliteral(L, ": ");
     lua_rotate(L, -3, 2); /* repr, ": ", name */
-    if (lua_rawget(L, 1) == LUA_TSTRING && conv &&
-        conv[i - 1] == RT_CONV_BYTES) {
-      size_t len;
-      const char *s = lua_tolstring(L, -1, &len);
-      rt_lua_push_pyrepr(L, s, len, 1);
-    } else
-      rt_lua_pushrepr(L, -1);
-    lua_remove(L, -2);
+    lua_rawget(L, 1);
+    value_repr(L, conv, i);
     parts += 3;
     if (parts > 40) lua_concat(L, parts), parts = 1;
   }
