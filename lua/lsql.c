@@ -3774,9 +3774,97 @@ static void forget_copied(lua_State *L, rt_node *vals, int map,
     }
 }
 
-/* Lua-function column defaults fill in keys the parameters lack. */
+/* ctx:get_current_parameters([isolate_multiinsert_groups]): the row's
+** parameters, as SQLAlchemy's DefaultExecutionContext gives them (a
+** multi-row VALUES runs no Lua default here, so no group to isolate). */
+static int ctx_get_current_parameters(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "current_parameters");
+  return 1;
+}
+
+/* Push the context a default function is called with: current_parameters
+** is the row's parameter map (at map). */
+static void push_default_context(lua_State *L, int map) {
+  lua_createtable(L, 0, 1);
+  lua_pushvalue(L, map);
+  lua_setfield(L, -2, "current_parameters");
+  if (luaL_newmetatable(L, "retort.DefaultContext")) {
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, ctx_get_current_parameters);
+    lua_setfield(L, -2, "get_current_parameters");
+    lua_setfield(L, -2, "__index");
+  }
+  lua_setmetatable(L, -2);
+}
+
+/*
+** Call the default function on top with the row's context; its value
+** goes to the map under key.  An error it raises is kept at errslot (the
+** first one only) and the key is given NULL, so the statement still
+** compiles with the column for the StatementError's SQL, as SQLAlchemy's
+** does; once an error is kept no function runs.
+*/
+static void call_lua_default(lua_State *L, int map, const char *key,
+                             int errslot) {
+  if (!lua_isnil(L, errslot)) {
+    lua_pop(L, 1);
+    rt_lua_pushnull(L);
+  } else {
+    push_default_context(L, map);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+      lua_replace(L, errslot);
+      rt_lua_pushnull(L);
+    }
+  }
+  lua_setfield(L, map, key);
+}
+
+/* Raise the error a default function raised (at errslot) as SQLAlchemy
+** does: a StatementError wrapping it, with the statement's SQL and the
+** parameters given (at params, 0 or nil: none; one map shows as a list
+** of one, as SQLAlchemy's parameter groups). */
+static int raise_default_error(lua_State *L, int errslot, const char *sql,
+                               int params) {
+  rt_error err = RT_ERROR_INIT;
+  const char *kind = NULL, *msg;
+  if (lua_istable(L, errslot) &&
+      lua_getfield(L, errslot, "kind") == LUA_TSTRING &&
+      rt_errkind_byname(lua_tostring(L, -1)) != RT_OK) {
+    kind = lua_tostring(L, -1);
+    lua_getfield(L, errslot, "message");
+  } else {
+    lua_pushvalue(L, errslot);
+  }
+  msg = luaL_tolstring(L, -1, NULL);
+  rt_error_set(&err, RT_ESTATEMENT, "%s", msg);
+  if (params && lua_istable(L, params)) {
+    lua_rawgeti(L, params, 1);
+    if (!lua_istable(L, -1)) {
+      lua_pop(L, 1);
+      lua_createtable(L, 1, 0);
+      lua_pushvalue(L, params);
+      lua_rawseti(L, -2, 1);
+    } else
+      lua_pushvalue(L, params);
+    params = lua_gettop(L);
+  } else
+    params = 0;
+  rt_lua_pusherror(L, &err);
+  if (kind) {
+    lua_pushstring(L, kind);
+    lua_setfield(L, -2, "orig_kind");
+  }
+  lua_pushvalue(L, errslot);
+  lua_setfield(L, -2, "orig");
+  rt_lua_error_context(L, sql, params);
+  return lua_error(L);
+}
+
+/* Lua-function column defaults fill in keys the parameters lack (an
+** error one raises kept at errslot). */
 static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
-                               const char *reg) {
+                               const char *reg, int errslot) {
   rt_node *s = lsql_tonode(L, stmt_idx), *t = s->kids[RT_D_TABLE];
   rt_node *vals = s->kids[RT_D_VALUES];
   char copied[256] = {0};
@@ -3816,11 +3904,7 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
       lua_getfield(L, map, key);
       if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
-        lua_createtable(L, 0, 1);
-        lua_pushvalue(L, map);
-        lua_setfield(L, -2, "current_parameters");
-        lua_call(L, 1, 1);
-        lua_setfield(L, map, key);
+        call_lua_default(L, map, key, errslot);
       } else
         lua_pop(L, 2);
     } else
@@ -3983,6 +4067,9 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
                     : s->kind == RT_N_UPDATE ? LSQL_ONUPDATES
                                              : NULL;
   lua_settop(L, 3);
+  /* 4: the parameters as given, 5: an error a default function raised */
+  lua_pushvalue(L, 3);
+  lua_pushnil(L);
   if (!d) d = &rt_dialect_default;
   if (lua_istable(L, 3) && !lsql_tonode(L, 3)) {
     lua_rawgeti(L, 3, 1);
@@ -3998,7 +4085,8 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
   }
   /* copy the maps: Lua defaults may add keys */
   if (lua_istable(L, 3) && reg && lua_defaults_add_keys(L, s, reg)) {
-    lua_createtable(L, n, 0); /* 4 */
+    int list = lua_gettop(L) + 1;
+    lua_createtable(L, n, 0);
     for (i = 1; i <= n; i++) {
       lua_newtable(L);
       if (many) {
@@ -4014,8 +4102,8 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
         lua_settable(L, -5);
       }
       lua_pop(L, 1);
-      apply_lua_defaults(L, 1, lua_gettop(L), reg);
-      lua_rawseti(L, 4, i);
+      apply_lua_defaults(L, 1, lua_gettop(L), reg, 5);
+      lua_rawseti(L, list, i);
     }
     many = 1;
     lua_replace(L, 3);
@@ -4024,7 +4112,7 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
     /* no parameters: Lua defaults still apply */
     lua_createtable(L, 1, 0);
     lua_newtable(L);
-    apply_lua_defaults(L, 1, lua_gettop(L), reg);
+    apply_lua_defaults(L, 1, lua_gettop(L), reg, 5);
     lua_rawseti(L, -2, 1);
     lua_replace(L, 3);
     many = 1;
@@ -4073,6 +4161,7 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
   *pn = n;
   {
     rt_compiled *c = compile_ud(L, s, d, &o);
+    if (!lua_isnil(L, 5)) raise_default_error(L, 5, c->sql, 4);
     return c->postcompile ? postcompile(L, d, &o, many, n, c) : c;
   }
 }

@@ -1,0 +1,189 @@
+-- Column default and onupdate functions as SQLAlchemy 1.4 runs them: an
+-- error one raises comes out of Core's execute and the ORM's flush as a
+-- StatementError wrapping it (its message, .orig the error itself, the
+-- statement's SQL and the parameters given), and the context argument
+-- has get_current_parameters() beside current_parameters, with the
+-- parameter names SQLAlchemy uses (an ORM UPDATE's key as
+-- <table>_<column>).
+local T = require "testing"
+
+-- SQL with every database's placeholders as SQLite's
+local function norm(sql)
+  return (T.norm(sql):gsub("%%s", "?"))
+end
+
+local function sorted(t)
+  local out = {}
+  for k, v in pairs(t) do
+    out[#out + 1] = k .. "=" .. (v == sa.null and "null" or tostring(v))
+  end
+  table.sort(out)
+  return table.concat(out, " ")
+end
+
+local function boom() error("boom", 0) end
+
+for _, db in ipairs(T.databases()) do
+  local pfx = db.name .. ": "
+
+  local function core_table(e, name, cols)
+    local m = MetaData()
+    local t = Table(name, m, Column("id", Integer, {primary_key = true,
+                                                    autoincrement = false}),
+                    table.unpack(cols))
+    m:drop_all(e)
+    m:create_all(e)
+    return t, m
+  end
+
+  T.test(pfx .. "a default function's error is a StatementError", function()
+    local e = create_engine(db.url)
+    local t, m = core_table(e, "fl_core",
+                            {Column("x", Integer, {default = boom}),
+                             Column("y", Integer, {onupdate = boom})})
+    local c = e:connect()
+    local err = T.raises("StatementError", c.execute, c, t:insert(), {id = 1})
+    T.eq(err.message, "boom")
+    T.eq(err.orig, "boom")
+    T.eq(err.orig_kind, nil)
+    T.eq(norm(err.sql), "INSERT INTO fl_core (id, x) VALUES (?, ?)")
+    T.eq(norm(tostring(err)), "StatementError: boom\n" ..
+         "[SQL: INSERT INTO fl_core (id, x) VALUES (?, ?)]\n" ..
+         "[parameters: [{'id': 1}]]")
+    T.ok(not err:isa("DBAPIError"), "not a DBAPIError")
+    -- nothing ran: no transaction begun, the connection goes on
+    T.eq(c:in_transaction(), false)
+    -- an executemany: every parameter set shown
+    err = T.raises("StatementError", c.execute, c, t:insert(),
+                   {{id = 3}, {id = 4}})
+    T.eq(norm(tostring(err)), "StatementError: boom\n" ..
+         "[SQL: INSERT INTO fl_core (id, x) VALUES (?, ?)]\n" ..
+         "[parameters: [{'id': 3}, {'id': 4}]]")
+    -- values() without parameters: no parameters line
+    err = T.raises("StatementError", c.execute, c,
+                   t:insert():values({id = 5}))
+    T.eq(norm(tostring(err)), "StatementError: boom\n" ..
+         "[SQL: INSERT INTO fl_core (id, x) VALUES (?, ?)]")
+    -- inside a transaction: it stays open, the next statement runs
+    c:execute(t:insert(), {id = 2, x = 5})
+    T.eq(c:in_transaction(), true)
+    err = T.raises("StatementError", c.execute, c, t:update():values({x = 3}))
+    T.eq(norm(tostring(err)), "StatementError: boom\n" ..
+         "[SQL: UPDATE fl_core SET x=?, y=?]")
+    T.eq(c:in_transaction(), true)
+    c:commit()
+    local r = c:execute(select(t)):one()
+    T.eq({r.id, r.x, r.y == nil}, {2, 5, true})
+    c:close()
+    m:drop_all(e)
+    e:dispose()
+  end)
+
+  T.test(pfx .. "a default raising a retort error: orig and its kind",
+         function()
+    local e = create_engine(db.url)
+    local t, m = core_table(e, "fl_core2", {Column("x", Integer, {
+      default = function() sa._raise("ArgumentError", "bad arg") end})})
+    local c = e:connect()
+    local err = T.raises("StatementError", c.execute, c, t:insert(), {id = 1})
+    T.eq(err.message, "bad arg")
+    T.eq(err.orig_kind, "ArgumentError")
+    T.eq(err.orig.kind, "ArgumentError")
+    T.eq(norm(tostring(err)), "StatementError: (ArgumentError) bad arg\n" ..
+         "[SQL: INSERT INTO fl_core2 (id, x) VALUES (?, ?)]\n" ..
+         "[parameters: [{'id': 1}]]")
+    c:close()
+    m:drop_all(e)
+    e:dispose()
+  end)
+
+  T.test(pfx .. "Core: the context's get_current_parameters()", function()
+    local e = create_engine(db.url)
+    local seen = {}
+    local function d(ctx)
+      seen[#seen + 1] = sorted(ctx.current_parameters) .. " | " ..
+                        sorted(ctx:get_current_parameters()) .. " | " ..
+                        sorted(ctx:get_current_parameters(false))
+      return 7
+    end
+    local t, m = core_table(e, "fl_ctx", {Column("a", Integer),
+                                          Column("x", Integer, {default = d})})
+    local c = e:connect()
+    c:execute(t:insert(), {id = 1, a = 2})
+    c:execute(t:insert(), {{id = 2, a = 3}, {id = 3, a = 4}})
+    c:execute(t:insert():values({id = 4, a = 5}))
+    T.eq(seen, {"a=2 id=1 | a=2 id=1 | a=2 id=1",
+                "a=3 id=2 | a=3 id=2 | a=3 id=2",
+                "a=4 id=3 | a=4 id=3 | a=4 id=3",
+                "a=5 id=4 | a=5 id=4 | a=5 id=4"})
+    T.eq(c:execute(select(t.c.x):order_by(t.c.id)):scalars():all(),
+         {7, 7, 7, 7})
+    c:rollback()
+    c:close()
+    m:drop_all(e)
+    e:dispose()
+  end)
+
+  T.test(pfx .. "ORM: context names and a default's error in the flush",
+         function()
+    local Base = orm.declarative_base()
+    local seen = {}
+    local function d(ctx)
+      seen[#seen + 1] = sorted(ctx.current_parameters) .. " | " ..
+                        sorted(ctx:get_current_parameters())
+      return 7
+    end
+    local U = Base:class "U" {
+      __tablename__ = "fl_u",
+      id = Column(Integer, {primary_key = true, autoincrement = false}),
+      a = Column(Integer),
+      x = Column(Integer, {default = d}),
+      y = Column(Integer, {onupdate = d}),
+    }
+    local V = Base:class "V" {
+      __tablename__ = "fl_v",
+      id = Column(Integer, {primary_key = true, autoincrement = false}),
+      x = Column(Integer, {default = boom}),
+      y = Column(Integer, {onupdate = boom}),
+    }
+    local e = create_engine(db.url)
+    Base.metadata:drop_all(e)
+    Base.metadata:create_all(e)
+    local s = orm.Session(e)
+    s:add(U{id = 1, a = 1})
+    s:flush()
+    local u = s:get(U, 1)
+    u.a = 5
+    s:flush()
+    -- (SQLAlchemy's maps also hold the column being made, as None)
+    T.eq(seen, {"a=1 id=1 y=null | a=1 id=1 y=null",
+                "a=5 fl_u_id=1 | a=5 fl_u_id=1"})
+    T.eq({u.x, u.y}, {7, 7})
+    s:commit()
+
+    s:add(V{id = 1})
+    local err = T.raises("StatementError", s.flush, s)
+    T.eq(err.orig, "boom")
+    T.eq(norm(tostring(err)), "StatementError: boom\n" ..
+         "[SQL: INSERT INTO fl_v (id, x, y) VALUES (?, ?, ?)]\n" ..
+         "[parameters: [{'id': 1, 'y': None}]]")
+    s:rollback()
+    s:add(V{id = 1, x = 1, y = 2})
+    s:commit()
+    local v = s:get(V, 1)
+    v.x = 5
+    err = T.raises("StatementError", s.flush, s)
+    T.eq(err.orig, "boom")
+    T.eq(norm(tostring(err)), "StatementError: boom\n" ..
+         "[SQL: UPDATE fl_v SET x=?, y=? WHERE fl_v.id = ?]\n" ..
+         "[parameters: [{'fl_v_id': 1, 'x': 5}]]")
+    s:rollback()
+    -- nothing was written
+    T.eq(s:execute(select(V.x)):scalars():all(), {1})
+    s:close()
+    Base.metadata:drop_all(e)
+    e:dispose()
+  end)
+end
+
+T.done()
