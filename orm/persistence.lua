@@ -143,8 +143,7 @@ I.client_defaults = client_defaults
 local function key_labels(m)
   if m._key_labels then return m._key_labels end
   local names = {}
-  for k, idx in ipairs(m.pk_index) do
-    local col = m.attr_columns[idx]
+  for k, col in ipairs(m.primary_key) do
     local t = col.table
     local schema = t.schema and (t.schema:gsub("%.", "_") .. "_") or ""
     names[m.pk_params[k]] = schema .. t.name .. "_" .. col.name

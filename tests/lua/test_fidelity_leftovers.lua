@@ -184,6 +184,46 @@ for _, db in ipairs(T.databases()) do
     Base.metadata:drop_all(e)
     e:dispose()
   end)
+
+  T.test(pfx .. "ORM: a joined table's UPDATE key named by its column",
+         function()
+    local Base = orm.declarative_base()
+    local seen = {}
+    local function d(ctx)
+      seen[#seen + 1] = sorted(ctx:get_current_parameters())
+      return 7
+    end
+    local P = Base:class "P" {
+      __tablename__ = "fl_p",
+      id = Column(Integer, {primary_key = true, autoincrement = false}),
+      kind = Column(String(10)),
+      a = Column(Integer, {onupdate = d}),
+      __mapper_args__ = {polymorphic_on = "kind",
+                         polymorphic_identity = "p"},
+    }
+    local E = P:class "E" {
+      __tablename__ = "fl_e",
+      eid = Column("id", Integer, ForeignKey("fl_p.id"),
+                   {primary_key = true}),
+      b = Column(Integer),
+      c = Column(Integer, {onupdate = d}),
+      __mapper_args__ = {polymorphic_identity = "e"},
+    }
+    local e = create_engine(db.url)
+    Base.metadata:drop_all(e)
+    Base.metadata:create_all(e)
+    local s = orm.Session(e)
+    s:add(E{id = 1, b = 1})
+    s:commit()
+    local o = s:get(E, 1)
+    o.b, o.a = 2, 3
+    s:flush()
+    T.eq(seen, {"b=2 fl_e_id=1"})
+    T.eq({o.a, o.c}, {3, 7})
+    s:close()
+    Base.metadata:drop_all(e)
+    e:dispose()
+  end)
 end
 
 T.done()
