@@ -877,7 +877,7 @@ local function describe(x)
   local e = type(x) == "table" and I.alias_entry(x)
   if e then
     local cls = e.mapper.class
-    return {name = e.alias.name or cls.__name__, type = cls, aliased = true,
+    return {name = e.key, type = cls, aliased = true,
             expr = x, entity = x}
   end
   local function field(k)

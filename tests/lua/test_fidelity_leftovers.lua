@@ -74,6 +74,51 @@ T.test("a subquery's literal column", function()
   c:close()
 end)
 
+-- an unnamed aliased() class names no entity of a row: _fields,
+-- _mapping, the result's keys() and column_descriptions leave it out (a
+-- named one keeps its name)
+T.test("an unnamed aliased() class has no row key", function()
+  local Base = orm.declarative_base()
+  local User = Base:class "User" {
+    __tablename__ = "users",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(20)),
+  }
+  local e = create_engine("sqlite://")
+  Base.metadata:create_all(e)
+  local s = orm.Session(e)
+  s:add(User{id = 1, name = "a"})
+  s:commit()
+  local ua = orm.aliased(User)
+  local ub = orm.aliased(User, {name = "ub"})
+  local function keys_of(stmt)
+    local r = s:execute(stmt)
+    local keys = r:keys()
+    local row = r:first()
+    local mk = {}
+    for k in pairs(row._mapping) do mk[#mk + 1] = k end
+    table.sort(mk)
+    return {keys, row._fields, mk, #row}
+  end
+  T.eq(keys_of(select(ua)), {{}, {}, {}, 1})
+  T.eq(keys_of(select(User, ua)), {{"User"}, {"User"}, {"User"}, 2})
+  T.eq(keys_of(select(ua, User)), {{"User"}, {"User"}, {"User"}, 2})
+  T.eq(keys_of(select(ua, ub)), {{"ub"}, {"ub"}, {"ub"}, 2})
+  T.eq(keys_of(select(User, ua, ub)),
+       {{"User", "ub"}, {"User", "ub"}, {"User", "ub"}, 3})
+  T.eq(keys_of(select(ua, ua.name)), {{"name"}, {"name"}, {"name"}, 2})
+  -- the row still answers the alias itself, and holds both objects
+  local row = s:execute(select(User, ua)):first()
+  T.ok(row._mapping[ua] == row[2], "row._mapping[ua]")
+  T.ok(row[1] == row[2], "one identity")
+  local q = s:query(User, ua)
+  T.eq(q:first()._fields, {"User"})
+  local d = q.column_descriptions
+  T.eq({d[1].name, d[2].name, d[2].aliased}, {"User", nil, true})
+  T.eq(s:query(ub).column_descriptions[1].name, "ub")
+  s:close()
+end)
+
 for _, db in ipairs(T.databases()) do
   local pfx = db.name .. ": "
 
