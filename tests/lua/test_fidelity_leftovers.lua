@@ -119,6 +119,86 @@ T.test("an unnamed aliased() class has no row key", function()
   s:close()
 end)
 
+-- a LIMIT on an aliased() class that joins a collection eagerly wraps
+-- the limited select in a subquery first (as for the class itself), so
+-- the limit counts objects, not joined rows
+T.test("aliased() class, joinedload and LIMIT: a subquery", function()
+  local Base = orm.declarative_base()
+  local A = Base:class "A" {
+    __tablename__ = "a", id = Column(Integer, {primary_key = true}),
+    x = Column(Integer), bs = orm.relationship("B", {order_by = "B.id"}),
+  }
+  local B = Base:class "B" {
+    __tablename__ = "b", id = Column(Integer, {primary_key = true}),
+    a_id = Column(Integer, ForeignKey("a.id")),
+  }
+  local e = create_engine("sqlite://")
+  Base.metadata:create_all(e)
+  local s = orm.Session(e)
+  s:add_all{A{id = 1, x = 1, bs = {B{id = 1}, B{id = 2}}},
+            A{id = 2, x = 2, bs = {B{id = 3}, B{id = 4}}}, A{id = 3, x = 3}}
+  s:commit()
+  local log = {}
+  orm.event.listen(e, "before_cursor_execute", function(_, _, sql)
+    log[#log + 1] = (sql:gsub("%s+", " "))
+  end)
+  local function loaded(objs)
+    local out = {}
+    for _, a in ipairs(objs) do
+      local ids = {}
+      for _, b in ipairs(a.bs) do ids[#ids + 1] = b.id end
+      out[#out + 1] = a.id .. ":" .. table.concat(ids, ",")
+    end
+    return out
+  end
+  local aa = orm.aliased(A, select(A):where(A.x:gt(1)):subquery())
+  local q = s:query(aa):options(orm.joinedload(aa.bs)):limit(1)
+  local want = "SELECT anon_1.anon_2_id AS anon_1_anon_2_id, " ..
+    "anon_1.anon_2_x AS anon_1_anon_2_x, b_1.id AS b_1_id, " ..
+    "b_1.a_id AS b_1_a_id FROM (SELECT anon_2.id AS anon_2_id, " ..
+    "anon_2.x AS anon_2_x FROM (SELECT a.id AS id, a.x AS x FROM a " ..
+    "WHERE a.x > ?) AS anon_2 LIMIT ? OFFSET ?) AS anon_1 LEFT OUTER " ..
+    "JOIN b AS b_1 ON anon_1.anon_2_id = b_1.a_id ORDER BY b_1.id"
+  T.eq((tostring(q):gsub("%s+", " ")), want)
+  T.eq(loaded(q:all()), {"2:3,4"})
+  T.eq(log, {want})
+  s:expunge_all()
+  -- ordered: the outer query orders by the subquery's columns
+  q = s:query(aa):options(orm.joinedload(aa.bs)):order_by(aa.id):limit(2)
+  T.eq(loaded(q:all()), {"2:3,4", "3:"})
+  T.eq(log[2], "SELECT anon_1.anon_2_id AS anon_1_anon_2_id, " ..
+    "anon_1.anon_2_x AS anon_1_anon_2_x, b_1.id AS b_1_id, " ..
+    "b_1.a_id AS b_1_a_id FROM (SELECT anon_2.id AS anon_2_id, " ..
+    "anon_2.x AS anon_2_x FROM (SELECT a.id AS id, a.x AS x FROM a " ..
+    "WHERE a.x > ?) AS anon_2 ORDER BY anon_2.id LIMIT ? OFFSET ?) AS " ..
+    "anon_1 LEFT OUTER JOIN b AS b_1 ON anon_1.anon_2_id = b_1.a_id " ..
+    "ORDER BY anon_1.anon_2_id, b_1.id")
+  s:expunge_all()
+  -- an aliased() class of the table; a 2.0 select; the class itself
+  local a2 = orm.aliased(A)
+  T.eq(loaded(s:query(a2):options(orm.joinedload(a2.bs)):limit(1):all()),
+       {"1:1,2"})
+  T.eq(log[3], "SELECT anon_1.a_1_id AS anon_1_a_1_id, anon_1.a_1_x AS " ..
+    "anon_1_a_1_x, b_1.id AS b_1_id, b_1.a_id AS b_1_a_id FROM (SELECT " ..
+    "a_1.id AS a_1_id, a_1.x AS a_1_x FROM a AS a_1 LIMIT ? OFFSET ?) AS " ..
+    "anon_1 LEFT OUTER JOIN b AS b_1 ON anon_1.a_1_id = b_1.a_id ORDER BY " ..
+    "b_1.id")
+  s:expunge_all()
+  T.eq(loaded(s:scalars(select(aa):options(orm.joinedload(aa.bs)):limit(1))
+                :unique():all()), {"2:3,4"})
+  T.eq(log[4], "SELECT anon_1.id, anon_1.x, b_1.id AS id_1, b_1.a_id " ..
+    "FROM (SELECT anon_2.id AS id, anon_2.x AS x FROM (SELECT a.id AS id, " ..
+    "a.x AS x FROM a WHERE a.x > ?) AS anon_2 LIMIT ? OFFSET ?) AS anon_1 " ..
+    "LEFT OUTER JOIN b AS b_1 ON anon_1.id = b_1.a_id ORDER BY b_1.id")
+  T.eq((tostring(s:query(A):options(orm.joinedload(A.bs)):limit(1))
+          :gsub("%s+", " ")),
+       "SELECT anon_1.a_id AS anon_1_a_id, anon_1.a_x AS anon_1_a_x, " ..
+       "b_1.id AS b_1_id, b_1.a_id AS b_1_a_id FROM (SELECT a.id AS a_id, " ..
+       "a.x AS a_x FROM a LIMIT ? OFFSET ?) AS anon_1 LEFT OUTER JOIN b AS " ..
+       "b_1 ON anon_1.a_id = b_1.a_id ORDER BY b_1.id")
+  s:close()
+end)
+
 for _, db in ipairs(T.databases()) do
   local pfx = db.name .. ": "
 
