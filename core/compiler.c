@@ -2640,6 +2640,82 @@ static void return_defaults(rt_compiler *c, rt_node *stmt, setcol *set, int n,
   }
 }
 
+/* Row row's value for column key, or NULL. */
+static rt_node *row_value(rt_node *row, const char *key) {
+  int i;
+  for (i = 0; i < row->n; i++)
+    if (strcmp(row->kids[i]->name, key) == 0) return row->kids[i]->a;
+  return NULL;
+}
+
+/*
+** A multi-row VALUES, as SQLAlchemy writes it: the columns the first row
+** gives and those with a client-side default (in the table's order); a
+** row's own value binds as <key>_m<row>, a row without one takes the
+** column's default (a value or a Lua function's: a parameter named <key>
+** in the first row, <key>_m<row> after, which execution fills; a SQL
+** expression inline).  A later row lacking a column with no default
+** cannot be written.
+*/
+static void multi_values(rt_compiler *c, rt_node *t, rt_node *multi) {
+  rt_node *row0 = multi->kids[0];
+  int i, r, first = 1;
+  S(" (");
+  for (i = 0; i < t->n; i++) {
+    rt_node *col = t->kids[i];
+    rt_coldata *d = col->ext;
+    if (!row_value(row0, rt_column_key(col)) &&
+        !(d && (d->lua_default || d->def)))
+      continue;
+    if (!first) S(", ");
+    first = 0;
+    rt_c_ident(c, col->name);
+  }
+  S(") VALUES ");
+  for (r = 0; r < multi->n && !c->failed; r++) {
+    rt_node *row = multi->kids[r];
+    if (r) S(", ");
+    CH('(');
+    first = 1;
+    for (i = 0; i < t->n; i++) {
+      rt_node *col = t->kids[i], *v;
+      rt_coldata *d = col->ext;
+      const char *key = rt_column_key(col);
+      char name[160];
+      if (!row_value(row0, key) && !(d && (d->lua_default || d->def))) continue;
+      if (!first) S(", ");
+      first = 0;
+      v = row_value(row, key);
+      if (v && v->kind == RT_N_BIND && !(v->flags & RT_F_ANON)) {
+        snprintf(name, sizeof name, "%s_m%d", v->name, r);
+        placeholder(c, &v->value, v->type, name, 0, 0);
+      } else if (v)
+        rt_c_expr(c, v);
+      else if (!d || !(d->lua_default || d->def)) {
+        rt_node *o = col->owner;
+        rt_c_fail(c, RT_ECOMPILE,
+                  "INSERT value for column %s.%s is explicitly rendered as a "
+                  "boundparameter in the VALUES clause; a Python-side value "
+                  "or SQL expression is required",
+                  o && o->name ? o->name : "?", col->name);
+        return;
+      } else {
+        if (r)
+          snprintf(name, sizeof name, "%s_m%d", key, r);
+        else
+          snprintf(name, sizeof name, "%s", key);
+        if (d->lua_default)
+          marker(c, &rt_required_value, col->type, name, 0, 0);
+        else if (d->def->kind == RT_N_BIND)
+          placeholder(c, &d->def->value, col->type, name, 0, 0);
+        else
+          rt_c_expr(c, d->def);
+      }
+    }
+    CH(')');
+  }
+}
+
 static void insert(rt_compiler *c, rt_node *stmt) {
   rt_node *t = stmt->kids[RT_D_TABLE], *multi = stmt->kids[RT_D_MULTI];
   setcol set[128];
@@ -2668,29 +2744,7 @@ static void insert(rt_compiler *c, rt_node *stmt) {
     return;
   }
   if (multi && multi->n) {
-    rt_node *row0 = multi->kids[0];
-    S(" (");
-    for (i = 0; i < row0->n; i++) {
-      if (i) S(", ");
-      rt_c_ident(c, row0->kids[i]->name);
-    }
-    S(") VALUES ");
-    for (r = 0; r < multi->n; r++) {
-      rt_node *row = multi->kids[r];
-      if (r) S(", ");
-      CH('(');
-      for (i = 0; i < row->n; i++) {
-        rt_node *v = row->kids[i]->a;
-        if (i) S(", ");
-        if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON)) {
-          char name[160];
-          snprintf(name, sizeof name, "%s_m%d", v->name, r);
-          placeholder(c, &v->value, v->type, name, 0, 0);
-        } else
-          rt_c_expr(c, v);
-      }
-      CH(')');
-    }
+    multi_values(c, t, multi);
     upsert(c, stmt);
     returning(c, stmt);
     return;

@@ -3774,12 +3774,46 @@ static void forget_copied(lua_State *L, rt_node *vals, int map,
     }
 }
 
-/* ctx:get_current_parameters([isolate_multiinsert_groups]): the row's
-** parameters, as SQLAlchemy's DefaultExecutionContext gives them (a
-** multi-row VALUES runs no Lua default here, so no group to isolate). */
+/*
+** ctx:get_current_parameters([isolate_multiinsert_groups]): the row's
+** parameters, as SQLAlchemy's DefaultExecutionContext gives them.  In a
+** multi-row VALUES (the context has __row, __column, __keys) the
+** parameters are every row's, <key>_m<row>: isolated (the default) they
+** are this row's under the keys the first row gives, with the column
+** being made.
+*/
 static int ctx_get_current_parameters(lua_State *L) {
+  lua_Integer row, i, n;
+  int params;
   luaL_checktype(L, 1, LUA_TTABLE);
-  lua_getfield(L, 1, "current_parameters");
+  lua_settop(L, 2);
+  lua_getfield(L, 1, "current_parameters"); /* 3 */
+  params = 3;
+  if (!lua_isnil(L, 2) && !lua_toboolean(L, 2)) return 1;
+  if (lua_getfield(L, 1, "__row") != LUA_TNUMBER) {
+    lua_pop(L, 1);
+    return 1;
+  }
+  row = lua_tointeger(L, -1);
+  lua_newtable(L); /* 5 */
+  lua_getfield(L, 1, "__column");
+  if (row)
+    lua_pushfstring(L, "%s_m%I", lua_tostring(L, -1), row);
+  else
+    lua_pushvalue(L, -1);
+  lua_gettable(L, params);
+  lua_setfield(L, 5, lua_tostring(L, -2));
+  lua_pop(L, 1);
+  lua_getfield(L, 1, "__keys");
+  n = luaL_len(L, -1);
+  for (i = 1; i <= n; i++) {
+    lua_geti(L, -1, i);
+    lua_pushfstring(L, "%s_m%I", lua_tostring(L, -1), row);
+    lua_gettable(L, params);
+    lua_setfield(L, 5, lua_tostring(L, -2));
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
   return 1;
 }
 
@@ -3912,6 +3946,128 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
   }
   lua_pop(L, 3);
   forget_copied(L, vals, map, copied);
+}
+
+/* Row row's value (of a multi-row VALUES) for column key, or NULL. */
+static rt_node *row_value(rt_node *row, const char *key) {
+  int i;
+  for (i = 0; i < row->n; i++)
+    if (strcmp(row->kids[i]->name, key) == 0) return row->kids[i]->a;
+  return NULL;
+}
+
+/* A scalar default a row takes, in the map while the functions after it
+** run (SQLAlchemy's prefetched value), listed at copied to go again. */
+static void scalar_default_seen(lua_State *L, rt_node *col, rt_node *row, int r,
+                                int map, int copied) {
+  rt_coldata *d = col->ext;
+  const char *key = rt_column_key(col);
+  if (!d || !d->def || d->def->kind != RT_N_BIND || row_value(row, key)) return;
+  if (r)
+    lua_pushfstring(L, "%s_m%d", key, r);
+  else
+    lua_pushstring(L, key);
+  if (lua_getfield(L, map, lua_tostring(L, -1)) != LUA_TNIL) {
+    lua_pop(L, 2);
+    return;
+  }
+  lua_pop(L, 1);
+  if (d->def->value.type == RT_V_NULL)
+    rt_lua_pushnull(L);
+  else
+    rt_lua_pushvalue(L, &d->def->value);
+  lua_setfield(L, map, lua_tostring(L, -2));
+  lua_rawseti(L, copied, (lua_Integer)lua_rawlen(L, copied) + 1);
+}
+
+/*
+** A multi-row VALUES's Lua-function defaults (compiled as parameters
+** <key> for the first row, <key>_m<row> after): each row's made in
+** turn, as SQLAlchemy's execution does, the context's parameters every
+** row's (the statement's own values copied in for it to see, and out
+** again after).  map is the parameter map execution binds from.
+*/
+static void apply_multi_defaults(lua_State *L, rt_node *s, int map,
+                                 int errslot) {
+  rt_node *t = s->kids[RT_D_TABLE], *multi = s->kids[RT_D_MULTI];
+  int r, i, fns, copied, keys, top = lua_gettop(L);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LSQL_DEFAULTS) != LUA_TTABLE ||
+      lua_rawgetp(L, -1, t) != LUA_TTABLE) {
+    lua_settop(L, top);
+    return;
+  }
+  fns = lua_gettop(L);
+  lua_newtable(L); /* the keys copied in */
+  copied = lua_gettop(L);
+  for (r = 0; r < multi->n; r++)
+    for (i = 0; i < multi->kids[r]->n; i++) {
+      rt_node *v = multi->kids[r]->kids[i]->a;
+      if (v->kind != RT_N_BIND || (v->flags & RT_F_ANON)) continue;
+      lua_pushfstring(L, "%s_m%d", v->name, r);
+      if (lua_getfield(L, map, lua_tostring(L, -1)) != LUA_TNIL) {
+        lua_pop(L, 2);
+        continue;
+      }
+      lua_pop(L, 1);
+      if (v->value.type == RT_V_NULL)
+        rt_lua_pushnull(L);
+      else
+        rt_lua_pushvalue(L, &v->value);
+      lua_setfield(L, map, lua_tostring(L, -2));
+      lua_rawseti(L, copied, (lua_Integer)lua_rawlen(L, copied) + 1);
+    }
+  lua_createtable(L, multi->kids[0]->n, 0); /* the first row's keys */
+  keys = lua_gettop(L);
+  for (i = 0; i < multi->kids[0]->n; i++) {
+    lua_pushstring(L, multi->kids[0]->kids[i]->name);
+    lua_rawseti(L, keys, i + 1);
+  }
+  for (r = 0; r < multi->n; r++)
+    for (i = 0; i < t->n; i++) {
+      const char *key = rt_column_key(t->kids[i]);
+      const char *name;
+      if (lua_getfield(L, fns, key) != LUA_TFUNCTION) {
+        lua_pop(L, 1);
+        scalar_default_seen(L, t->kids[i], multi->kids[r], r, map, copied);
+        continue;
+      }
+      if (r)
+        name = lua_pushfstring(L, "%s_m%d", key, r);
+      else
+        name = lua_pushstring(L, key);
+      if (row_value(multi->kids[r], key) ||
+          lua_getfield(L, map, name) != LUA_TNIL) {
+        lua_settop(L, keys);
+        continue;
+      }
+      lua_pop(L, 1);
+      lua_insert(L, -2); /* name below the function */
+      if (!lua_isnil(L, errslot)) {
+        lua_pop(L, 1);
+        rt_lua_pushnull(L);
+      } else {
+        push_default_context(L, map);
+        lua_pushinteger(L, r);
+        lua_setfield(L, -2, "__row");
+        lua_pushstring(L, key);
+        lua_setfield(L, -2, "__column");
+        lua_pushvalue(L, keys);
+        lua_setfield(L, -2, "__keys");
+        if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+          lua_replace(L, errslot);
+          rt_lua_pushnull(L);
+        }
+      }
+      lua_setfield(L, map, lua_tostring(L, -2));
+      lua_settop(L, keys);
+    }
+  for (i = 1; i <= (int)lua_rawlen(L, copied); i++) {
+    lua_rawgeti(L, copied, i);
+    lua_pushnil(L);
+    lua_setfield(L, map, lua_tostring(L, -2));
+    lua_pop(L, 1);
+  }
+  lua_settop(L, fns - 2);
 }
 
 /*
@@ -4066,6 +4222,11 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
   const char *reg = s->kind == RT_N_INSERT   ? LSQL_DEFAULTS
                     : s->kind == RT_N_UPDATE ? LSQL_ONUPDATES
                                              : NULL;
+  /* a multi-row VALUES executed with no parameters or one map */
+  int multi =
+      s->kind == RT_N_INSERT && s->kids[RT_D_MULTI] &&
+      s->kids[RT_D_MULTI]->n > 0 &&
+      (lua_isnoneornil(L, 3) || (lua_istable(L, 3) && lua_rawlen(L, 3) == 0));
   lua_settop(L, 3);
   /* 4: the parameters as given, 5: an error a default function raised */
   lua_pushvalue(L, 3);
@@ -4083,8 +4244,10 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
     lua_pop(L, 1);
     n = many ? (int)lua_rawlen(L, 3) : 1;
   }
-  /* copy the maps: Lua defaults may add keys */
-  if (lua_istable(L, 3) && reg && lua_defaults_add_keys(L, s, reg)) {
+  /* copy the maps: Lua defaults may add keys (a multi-row VALUES's
+  ** defaults are made once it is compiled, see below) */
+  if (multi) {
+  } else if (lua_istable(L, 3) && reg && lua_defaults_add_keys(L, s, reg)) {
     int list = lua_gettop(L) + 1;
     lua_createtable(L, n, 0);
     for (i = 1; i <= n; i++) {
@@ -4161,6 +4324,22 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
   *pn = n;
   {
     rt_compiled *c = compile_ud(L, s, d, &o);
+    if (multi && reg && lua_defaults_add_keys(L, s, reg)) {
+      /* its defaults go in a map of their own (the given one copied) */
+      lua_newtable(L);
+      if (lua_istable(L, 3)) {
+        lua_pushnil(L);
+        while (lua_next(L, 3)) {
+          lua_pushvalue(L, -2);
+          lua_insert(L, -2);
+          lua_settable(L, -4);
+        }
+      }
+      apply_multi_defaults(L, s, lua_gettop(L), 5);
+      lua_replace(L, 3);
+      *pmany = many = 0;
+      *pn = n = 1;
+    }
     if (!lua_isnil(L, 5)) raise_default_error(L, 5, c->sql, 4);
     return c->postcompile ? postcompile(L, d, &o, many, n, c) : c;
   }

@@ -300,6 +300,71 @@ for _, db in ipairs(T.databases()) do
     e:dispose()
   end)
 
+  T.test(pfx .. "a multi-row VALUES: defaults per row, groups isolated",
+         function()
+    local e = create_engine(db.url)
+    local seen = {}
+    local function d(ctx)
+      seen[#seen + 1] = sorted(ctx.current_parameters) .. " | " ..
+                        sorted(ctx:get_current_parameters()) .. " | " ..
+                        sorted(ctx:get_current_parameters(false))
+      return 7
+    end
+    local t, m = core_table(e, "fl_mv", {
+      Column("a", Integer), Column("x", Integer, {default = d}),
+      Column("s", Integer, {default = 3}),
+      Column("q", Integer, {default = text("4")}),
+      Column("n", Integer)})
+    local c = e:connect()
+    local log = T.capture(e)
+    c:execute(t:insert():values({{id = 5, a = 6}, {id = 6, a = 7}}))
+    T.eq(norm(log[1]), "INSERT INTO fl_mv (id, a, x, s, q) VALUES " ..
+         "(?, ?, ?, ?, 4), (?, ?, ?, ?, 4)")
+    T.eq(seen, {
+      "a_m0=6 a_m1=7 id_m0=5 id_m1=6 | a=6 id=5 | a_m0=6 a_m1=7 id_m0=5 id_m1=6",
+      "a_m0=6 a_m1=7 id_m0=5 id_m1=6 s=3 x=7 | a=7 id=6 | " ..
+      "a_m0=6 a_m1=7 id_m0=5 id_m1=6 s=3 x=7"})
+    seen = {}
+    -- a row's own value; a later row without it takes the default
+    c:execute(t:insert():values({{id = 7, a = 6, x = 1, s = 2},
+                                 {id = 8, a = 7}}))
+    T.eq(seen, {"a_m0=6 a_m1=7 id_m0=7 id_m1=8 s_m0=2 x_m0=1 | a=7 id=8 | " ..
+                "a_m0=6 a_m1=7 id_m0=7 id_m1=8 s_m0=2 x_m0=1"})
+    local rows = {}
+    for _, r in ipairs(c:execute(select(t.c.id, t.c.x, t.c.s, t.c.q)
+                                  :order_by(t.c.id)):all()) do
+      rows[#rows + 1] = table.concat({r[1], r[2], r[3], r[4]}, ",")
+    end
+    T.eq(rows, {"5,7,3,4", "6,7,3,4", "7,1,2,4", "8,7,3,4"})
+    -- a later row lacking a column with no default cannot be written
+    local err = T.raises("CompileError", c.execute, c,
+                         t:insert():values({{id = 9, n = 1}, {id = 10}}))
+    T.eq(err.message, "INSERT value for column fl_mv.n is explicitly " ..
+         "rendered as a boundparameter in the VALUES clause; a Python-side " ..
+         "value or SQL expression is required")
+    c:rollback()
+    c:close()
+    m:drop_all(e)
+    e:dispose()
+  end)
+
+  T.test(pfx .. "a multi-row VALUES: a default's error", function()
+    local e = create_engine(db.url)
+    local t, m = core_table(e, "fl_mv2", {
+      Column("a", Integer), Column("x", Integer, {default = 3}),
+      Column("q", Integer, {default = text("4")}),
+      Column("z", Integer, {default = boom})})
+    local c = e:connect()
+    local err = T.raises("StatementError", c.execute, c,
+                         t:insert():values({{id = 1, a = 1}, {id = 2, a = 2}}))
+    T.eq(norm(tostring(err)), "StatementError: boom\n[SQL: INSERT INTO " ..
+         "fl_mv2 (id, a, x, q, z) VALUES (?, ?, ?, 4, ?), (?, ?, ?, 4, ?)]")
+    T.eq(c:execute(select(sa.func.count()):select_from(t)):scalar(), 0)
+    c:close()
+    m:drop_all(e)
+    e:dispose()
+  end)
+
   T.test(pfx .. "ORM: context names and a default's error in the flush",
          function()
     local Base = orm.declarative_base()
