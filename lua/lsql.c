@@ -3895,13 +3895,35 @@ static int raise_default_error(lua_State *L, int errslot, const char *sql,
   return lua_error(L);
 }
 
+/* A column's scalar default (insert) or onupdate value the map lacks, put
+** in it for the functions after it to see, as SQLAlchemy's prefetched
+** values are (it binds from the statement again: see forget_copied).
+** Returns whether it did. */
+static int scalar_in_map(lua_State *L, rt_node *col, int insert, int map) {
+  rt_coldata *d = col->ext;
+  rt_node *v = d ? (insert ? d->def : d->onupdate) : NULL;
+  const char *key = rt_column_key(col);
+  if (!v || v->kind != RT_N_BIND) return 0;
+  if (lua_getfield(L, map, key) != LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pop(L, 1);
+  if (v->value.type == RT_V_NULL)
+    rt_lua_pushnull(L);
+  else
+    rt_lua_pushvalue(L, &v->value);
+  lua_setfield(L, map, key);
+  return 1;
+}
+
 /* Lua-function column defaults fill in keys the parameters lack (an
 ** error one raises kept at errslot). */
 static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
                                const char *reg, int errslot) {
   rt_node *s = lsql_tonode(L, stmt_idx), *t = s->kids[RT_D_TABLE];
   rt_node *vals = s->kids[RT_D_VALUES];
-  char copied[256] = {0};
+  char copied[256] = {0}, scalars[256] = {0};
   int i;
   /* the function sees the statement's own values too */
   for (i = 0; vals && i < vals->n; i++) {
@@ -3941,11 +3963,19 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
         call_lua_default(L, map, key, errslot);
       } else
         lua_pop(L, 2);
-    } else
+    } else {
       lua_pop(L, 1);
+      if (i < 256)
+        scalars[i] = scalar_in_map(L, t->kids[i], s->kind == RT_N_INSERT, map);
+    }
   }
   lua_pop(L, 3);
   forget_copied(L, vals, map, copied);
+  for (i = 0; i < t->n && i < 256; i++)
+    if (scalars[i]) {
+      lua_pushnil(L);
+      lua_setfield(L, map, rt_column_key(t->kids[i]));
+    }
 }
 
 /* Row row's value (of a multi-row VALUES) for column key, or NULL. */

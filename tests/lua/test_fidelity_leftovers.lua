@@ -300,6 +300,34 @@ for _, db in ipairs(T.databases()) do
     e:dispose()
   end)
 
+  T.test(pfx .. "a function sees the scalar defaults made before it",
+         function()
+    local e = create_engine(db.url)
+    local seen = {}
+    local function d(ctx)
+      seen[#seen + 1] = sorted(ctx.current_parameters)
+      return 7
+    end
+    local t, m = core_table(e, "fl_sc", {
+      Column("s", Integer, {default = 3, onupdate = 4}),
+      Column("x", Integer, {default = d, onupdate = d}),
+      Column("u", Integer, {default = 5})})
+    local c = e:connect()
+    c:execute(t:insert(), {id = 1})
+    c:execute(t:insert():values({id = 2, s = 9}))
+    c:execute(t:update():values({u = 1}))
+    T.eq(seen, {"id=1 s=3", "id=2 s=9", "s=4 u=1"})
+    local rows = {}
+    for _, r in ipairs(c:execute(select(t):order_by(t.c.id)):all()) do
+      rows[#rows + 1] = table.concat({r[1], r[2], r[3], r[4]}, ",")
+    end
+    T.eq(rows, {"1,4,7,1", "2,4,7,1"})
+    c:rollback()
+    c:close()
+    m:drop_all(e)
+    e:dispose()
+  end)
+
   T.test(pfx .. "a multi-row VALUES: defaults per row, groups isolated",
          function()
     local e = create_engine(db.url)
