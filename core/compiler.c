@@ -623,6 +623,8 @@ static void column(rt_compiler *c, rt_node *col) {
   else if (col->name == NULL)
     rt_c_fail(c, RT_ECOMPILE,
               "Cannot compile Column object until its 'name' is assigned.");
+  else if (o && rt_literal_proxy(col))
+    S(col->name);
   else
     rt_c_ident(c, col->name);
 }
@@ -2061,6 +2063,22 @@ static void used_add(usednames *u, const char *name, int num,
   }
 }
 
+/* " AS <name><sep>_<num>", quoted as any identifier is ("5_1", "Foo_1"):
+** SQLAlchemy's dedupe labels are anonymous labels, quoted once named. */
+static void dedupe_label(rt_compiler *c, const char *name, const char *sep,
+                         int num) {
+  rt_strbuf b = RT_STRBUF_INIT;
+  rt_sb_adds(&b, name);
+  rt_sb_adds(&b, sep);
+  add_suffix(&b, num);
+  S(" AS ");
+  if (b.p)
+    rt_c_ident(c, b.p);
+  else
+    rt_c_fail(c, RT_EMEMORY, "out of memory");
+  rt_sb_free(&b);
+}
+
 /* " AS name__k": a column repeated in one columns clause keeps its first
 ** appearance unambiguous, as SQLAlchemy's dedupe labels do. */
 static void repeat_label(rt_compiler *c, rt_node *e, const char *name,
@@ -2068,10 +2086,7 @@ static void repeat_label(rt_compiler *c, rt_node *e, const char *name,
   /* (a name made of an alias's compile-time name is numbered with every
   ** other such one, as SQLAlchemy numbers anonymous labels' dedupes) */
   int num = anon_num_ns(c, e, TAG_REPEAT + u->repeats++, anon ? "" : name, 1);
-  S(" AS ");
-  S(name);
-  S("_");
-  add_suffix(&c->cur->sb, num);
+  dedupe_label(c, name, "_", num);
 }
 
 /* "table_column", the label of LABEL_STYLE_TABLENAME_PLUS_COL; the
@@ -2184,6 +2199,10 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
       name = col_name(c, e);
       if (!name) return;
       if (used->style & RT_F_LS_NONE) return;
+      if (rt_literal_proxy(e)) {
+        asfrom = 0; /* only a repeat's dedupe label */
+        break;
+      }
       if (used->style & RT_F_LS_TABLENAME && e->owner) {
         name = tq_name(c, e);
         if (!name) return;
@@ -2225,9 +2244,7 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
       return;
     }
     used_add(used, name, num, self);
-    S(" AS ");
-    S(name);
-    add_suffix(&c->cur->sb, num);
+    dedupe_label(c, name, "", num);
     return;
   }
   used_add(used, name, 0, self);
@@ -2975,7 +2992,7 @@ static void multi_values(rt_compiler *c, rt_node *t, rt_node *multi) {
       else if (!v)
         rt_c_fail(c, RT_ECOMPILE,
                   "INSERT value for column %s.%s is explicitly rendered as a "
-                  "bound parameter in the VALUES clause; a Python-side value "
+                  "boundparameter in the VALUES clause; a Python-side value "
                   "or SQL expression is required",
                   t->name, cols[i]->name);
       else if (v->kind == RT_N_BIND && !(v->flags & RT_F_ANON)) {

@@ -209,8 +209,17 @@ static char *tq_label(const rt_node *col) {
 /* Whether a subquery's proxy of inner is named only at compile time: a
 ** column of an unnamed alias labelled <alias>_<column> (the alias's name
 ** is numbered by the compile), or a column named so itself. */
+int rt_literal_proxy(const rt_node *col) {
+  while (col->kind == RT_N_COLUMN && col->a && col->owner &&
+         col->owner->kind == RT_N_ALIAS && !(col->flags & RT_F_ANON))
+    col = col->a;
+  return col->kind == RT_N_LITERAL && col->op != RT_LIT_LABELREF;
+}
+
 static int late_name(const rt_node *inner, unsigned tablename) {
-  if (inner->kind != RT_N_COLUMN || !inner->owner || !inner->name) return 0;
+  if (inner->kind != RT_N_COLUMN || !inner->owner || !inner->name ||
+      rt_literal_proxy(inner))
+    return 0;
   if (inner->flags & RT_F_LATENAME) return 1;
   return tablename && inner->owner->kind == RT_N_ALIAS && !inner->owner->name;
 }
@@ -319,7 +328,7 @@ rt_node *rt_alias(rt_node *element, const char *name, int flags) {
       p->flags |= RT_F_LATENAME;
     if ((element->flags | first->flags) & RT_F_LS_TABLENAME &&
         inner->kind == RT_N_COLUMN && inner->owner && inner->owner->name &&
-        !(inner->flags & RT_F_LATENAME))
+        !(inner->flags & RT_F_LATENAME) && !rt_literal_proxy(inner))
       p->name = tq_label(inner);
     else if (p->flags & RT_F_LATENAME)
       p->name = rt_strdup(nm);

@@ -72,6 +72,11 @@ rt_node *rt_exists(rt_node *select);
 /* The name a columns-clause expression exposes ("id" for users.id, a
 ** label's name); NULL for anonymous expressions. */
 const char *rt_expr_name(const rt_node *e);
+/* Is col a subquery's column made from a literal_column() (at any depth)?
+** SQLAlchemy's proxy of a literal column is literal too: its text goes
+** out as it is after the alias's name (anon_1.5), never labelled but to
+** tell a repeat apart, and an outer subquery's column has its name. */
+int rt_literal_proxy(const rt_node *col);
 /* The columns a selectable exports (for select(table), aliases, joins):
 ** pushes them into list `out`. */
 int rt_expand_columns(rt_node *from, rt_node *out);

@@ -3856,41 +3856,156 @@ static void forget_copied(lua_State *L, rt_node *vals, int map,
     }
 }
 
-/* A multi-VALUES INSERT's further rows name a Lua-function default's
-** parameter key_m1, key_m2, ... (as SQLAlchemy's): the function (the
-** field `key` of the table on top) is called once for each row that does
-** not give the column */
-static void multi_row_defaults(lua_State *L, rt_node *s, int map,
-                               const char *key) {
-  rt_node *multi = s->kind == RT_N_INSERT ? s->kids[RT_D_MULTI] : NULL;
-  int r, j;
-  for (r = 1; multi && r < multi->n; r++) {
-    rt_node *row = multi->kids[r];
-    for (j = 0; j < row->n; j++)
-      if (strcmp(row->kids[j]->name, key) == 0) break;
-    if (j < row->n) continue; /* the row's own value */
-    lua_pushfstring(L, "%s_m%d", key, r);
-    if (lua_rawget(L, map) != LUA_TNIL) {
-      lua_pop(L, 1);
-      continue;
-    }
+/*
+** ctx:get_current_parameters([isolate_multiinsert_groups]): the row's
+** parameters, as SQLAlchemy's DefaultExecutionContext gives them.  In a
+** multi-row VALUES (the context has __row, __column, __keys) the
+** parameters are every row's, <key>_m<row>: isolated (the default) they
+** are this row's under the keys the first row gives, with the column
+** being made.
+*/
+static int ctx_get_current_parameters(lua_State *L) {
+  lua_Integer row, i, n;
+  int params;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 2);
+  lua_getfield(L, 1, "current_parameters"); /* 3 */
+  params = 3;
+  if (!lua_isnil(L, 2) && !lua_toboolean(L, 2)) return 1;
+  if (lua_getfield(L, 1, "__row") != LUA_TNUMBER) {
     lua_pop(L, 1);
-    lua_pushfstring(L, "%s_m%d", key, r);
-    lua_getfield(L, -2, key);
-    lua_createtable(L, 0, 1);
-    lua_pushvalue(L, map);
-    lua_setfield(L, -2, "current_parameters");
-    lua_call(L, 1, 1);
-    lua_rawset(L, map);
+    return 1;
   }
+  row = lua_tointeger(L, -1);
+  lua_newtable(L); /* 5 */
+  lua_getfield(L, 1, "__column");
+  if (row)
+    lua_pushfstring(L, "%s_m%I", lua_tostring(L, -1), row);
+  else
+    lua_pushvalue(L, -1);
+  lua_gettable(L, params);
+  lua_setfield(L, 5, lua_tostring(L, -2));
+  lua_pop(L, 1);
+  lua_getfield(L, 1, "__keys");
+  n = luaL_len(L, -1);
+  for (i = 1; i <= n; i++) {
+    lua_geti(L, -1, i);
+    lua_pushfstring(L, "%s_m%I", lua_tostring(L, -1), row);
+    lua_gettable(L, params);
+    lua_setfield(L, 5, lua_tostring(L, -2));
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return 1;
 }
 
-/* Lua-function column defaults fill in keys the parameters lack. */
+/* Push the context a default function is called with: current_parameters
+** is the row's parameter map (at map). */
+static void push_default_context(lua_State *L, int map) {
+  lua_createtable(L, 0, 1);
+  lua_pushvalue(L, map);
+  lua_setfield(L, -2, "current_parameters");
+  if (luaL_newmetatable(L, "retort.DefaultContext")) {
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, ctx_get_current_parameters);
+    lua_setfield(L, -2, "get_current_parameters");
+    lua_setfield(L, -2, "__index");
+  }
+  lua_setmetatable(L, -2);
+}
+
+/*
+** Call the default function on top with the row's context; its value
+** goes to the map under key.  An error it raises is kept at errslot (the
+** first one only) and the key is given NULL, so the statement still
+** compiles with the column for the StatementError's SQL, as SQLAlchemy's
+** does; once an error is kept no function runs.
+*/
+static void call_lua_default(lua_State *L, int map, const char *key,
+                             int errslot) {
+  if (!lua_isnil(L, errslot)) {
+    lua_pop(L, 1);
+    rt_lua_pushnull(L);
+  } else {
+    push_default_context(L, map);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+      lua_replace(L, errslot);
+      rt_lua_pushnull(L);
+    }
+  }
+  lua_setfield(L, map, key);
+}
+
+/* Raise the error a default function raised (at errslot) as SQLAlchemy
+** does: a StatementError wrapping it, with the statement's SQL and the
+** parameters given (at params, 0 or nil: none; one map shows as a list
+** of one, as SQLAlchemy's parameter groups). */
+static int raise_default_error(lua_State *L, int errslot, const char *sql,
+                               int params) {
+  rt_error err = RT_ERROR_INIT;
+  const char *kind = NULL, *msg;
+  if (lua_istable(L, errslot) &&
+      lua_getfield(L, errslot, "kind") == LUA_TSTRING &&
+      rt_errkind_byname(lua_tostring(L, -1)) != RT_OK) {
+    kind = lua_tostring(L, -1);
+    lua_getfield(L, errslot, "message");
+  } else {
+    lua_pushvalue(L, errslot);
+  }
+  msg = luaL_tolstring(L, -1, NULL);
+  rt_error_set(&err, RT_ESTATEMENT, "%s", msg);
+  if (params && lua_istable(L, params)) {
+    lua_rawgeti(L, params, 1);
+    if (!lua_istable(L, -1)) {
+      lua_pop(L, 1);
+      lua_createtable(L, 1, 0);
+      lua_pushvalue(L, params);
+      lua_rawseti(L, -2, 1);
+    } else
+      lua_pushvalue(L, params);
+    params = lua_gettop(L);
+  } else
+    params = 0;
+  rt_lua_pusherror(L, &err);
+  if (kind) {
+    lua_pushstring(L, kind);
+    lua_setfield(L, -2, "orig_kind");
+  }
+  lua_pushvalue(L, errslot);
+  lua_setfield(L, -2, "orig");
+  rt_lua_error_context(L, sql, params);
+  return lua_error(L);
+}
+
+/* A column's scalar default (insert) or onupdate value the map lacks, put
+** in it for the functions after it to see, as SQLAlchemy's prefetched
+** values are (it binds from the statement again: see forget_copied).
+** Returns whether it did. */
+static int scalar_in_map(lua_State *L, rt_node *col, int insert, int map) {
+  rt_coldata *d = col->ext;
+  rt_node *v = d ? (insert ? d->def : d->onupdate) : NULL;
+  const char *key = rt_column_key(col);
+  if (!v || v->kind != RT_N_BIND) return 0;
+  if (lua_getfield(L, map, key) != LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pop(L, 1);
+  if (v->value.type == RT_V_NULL)
+    rt_lua_pushnull(L);
+  else
+    rt_lua_pushvalue(L, &v->value);
+  lua_setfield(L, map, key);
+  return 1;
+}
+
+/* Lua-function column defaults fill in keys the parameters lack (an
+** error one raises kept at errslot). */
 static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
-                               const char *reg) {
+                               const char *reg, int errslot) {
   rt_node *s = lsql_tonode(L, stmt_idx), *t = s->kids[RT_D_TABLE];
   rt_node *vals = s->kids[RT_D_VALUES];
-  char copied[256] = {0};
+  char copied[256] = {0}, scalars[256] = {0};
   int i;
   /* the function sees the statement's own values too */
   for (i = 0; vals && i < vals->n; i++) {
@@ -3927,19 +4042,144 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
       lua_getfield(L, map, key);
       if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
-        lua_createtable(L, 0, 1);
-        lua_pushvalue(L, map);
-        lua_setfield(L, -2, "current_parameters");
-        lua_call(L, 1, 1);
-        lua_setfield(L, map, key);
-        multi_row_defaults(L, s, map, key);
+        call_lua_default(L, map, key, errslot);
       } else
         lua_pop(L, 2);
-    } else
+    } else {
       lua_pop(L, 1);
+      if (i < 256)
+        scalars[i] = scalar_in_map(L, t->kids[i], s->kind == RT_N_INSERT, map);
+    }
   }
   lua_pop(L, 3);
   forget_copied(L, vals, map, copied);
+  for (i = 0; i < t->n && i < 256; i++)
+    if (scalars[i]) {
+      lua_pushnil(L);
+      lua_setfield(L, map, rt_column_key(t->kids[i]));
+    }
+}
+
+/* Row row's value (of a multi-row VALUES) for column key, or NULL. */
+static rt_node *row_value(rt_node *row, const char *key) {
+  int i;
+  for (i = 0; i < row->n; i++)
+    if (strcmp(row->kids[i]->name, key) == 0) return row->kids[i]->a;
+  return NULL;
+}
+
+/* A scalar default a row takes, in the map while the functions after it
+** run (SQLAlchemy's prefetched value), listed at copied to go again. */
+static void scalar_default_seen(lua_State *L, rt_node *col, rt_node *row, int r,
+                                int map, int copied) {
+  rt_coldata *d = col->ext;
+  const char *key = rt_column_key(col);
+  if (!d || !d->def || d->def->kind != RT_N_BIND || row_value(row, key)) return;
+  if (r)
+    lua_pushfstring(L, "%s_m%d", key, r);
+  else
+    lua_pushstring(L, key);
+  if (lua_getfield(L, map, lua_tostring(L, -1)) != LUA_TNIL) {
+    lua_pop(L, 2);
+    return;
+  }
+  lua_pop(L, 1);
+  if (d->def->value.type == RT_V_NULL)
+    rt_lua_pushnull(L);
+  else
+    rt_lua_pushvalue(L, &d->def->value);
+  lua_setfield(L, map, lua_tostring(L, -2));
+  lua_rawseti(L, copied, (lua_Integer)lua_rawlen(L, copied) + 1);
+}
+
+/*
+** A multi-row VALUES's Lua-function defaults (compiled as parameters
+** <key> for the first row, <key>_m<row> after): each row's made in
+** turn, as SQLAlchemy's execution does, the context's parameters every
+** row's (the statement's own values copied in for it to see, and out
+** again after).  map is the parameter map execution binds from.
+*/
+static void apply_multi_defaults(lua_State *L, rt_node *s, int map,
+                                 int errslot) {
+  rt_node *t = s->kids[RT_D_TABLE], *multi = s->kids[RT_D_MULTI];
+  int r, i, fns, copied, keys, top = lua_gettop(L);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LSQL_DEFAULTS) != LUA_TTABLE ||
+      lua_rawgetp(L, -1, t) != LUA_TTABLE) {
+    lua_settop(L, top);
+    return;
+  }
+  fns = lua_gettop(L);
+  lua_newtable(L); /* the keys copied in */
+  copied = lua_gettop(L);
+  for (r = 0; r < multi->n; r++)
+    for (i = 0; i < multi->kids[r]->n; i++) {
+      rt_node *v = multi->kids[r]->kids[i]->a;
+      if (v->kind != RT_N_BIND || (v->flags & RT_F_ANON)) continue;
+      lua_pushfstring(L, "%s_m%d", v->name, r);
+      if (lua_getfield(L, map, lua_tostring(L, -1)) != LUA_TNIL) {
+        lua_pop(L, 2);
+        continue;
+      }
+      lua_pop(L, 1);
+      if (v->value.type == RT_V_NULL)
+        rt_lua_pushnull(L);
+      else
+        rt_lua_pushvalue(L, &v->value);
+      lua_setfield(L, map, lua_tostring(L, -2));
+      lua_rawseti(L, copied, (lua_Integer)lua_rawlen(L, copied) + 1);
+    }
+  lua_createtable(L, multi->kids[0]->n, 0); /* the first row's keys */
+  keys = lua_gettop(L);
+  for (i = 0; i < multi->kids[0]->n; i++) {
+    lua_pushstring(L, multi->kids[0]->kids[i]->name);
+    lua_rawseti(L, keys, i + 1);
+  }
+  for (r = 0; r < multi->n; r++)
+    for (i = 0; i < t->n; i++) {
+      const char *key = rt_column_key(t->kids[i]);
+      const char *name;
+      if (lua_getfield(L, fns, key) != LUA_TFUNCTION) {
+        lua_pop(L, 1);
+        scalar_default_seen(L, t->kids[i], multi->kids[r], r, map, copied);
+        continue;
+      }
+      if (r)
+        name = lua_pushfstring(L, "%s_m%d", key, r);
+      else
+        name = lua_pushstring(L, key);
+      if (row_value(multi->kids[r], key) ||
+          lua_getfield(L, map, name) != LUA_TNIL) {
+        lua_settop(L, keys);
+        continue;
+      }
+      lua_pop(L, 1);
+      lua_insert(L, -2); /* name below the function */
+      if (!lua_isnil(L, errslot)) {
+        lua_pop(L, 1);
+        rt_lua_pushnull(L);
+      } else {
+        push_default_context(L, map);
+        lua_pushinteger(L, r);
+        lua_setfield(L, -2, "__row");
+        lua_pushstring(L, key);
+        lua_setfield(L, -2, "__column");
+        lua_pushvalue(L, keys);
+        lua_setfield(L, -2, "__keys");
+        if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+          lua_replace(L, errslot);
+          rt_lua_pushnull(L);
+        }
+      }
+      lua_setfield(L, map, lua_tostring(L, -2));
+      lua_settop(L, keys);
+    }
+  for (i = 1; i <= (int)lua_rawlen(L, copied); i++) {
+    lua_rawgeti(L, copied, i);
+    lua_pushnil(L);
+    lua_setfield(L, map, lua_tostring(L, -2));
+    lua_pop(L, 1);
+  }
+  lua_settop(L, fns - 2);
 }
 
 /*
@@ -4094,7 +4334,15 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
   const char *reg = s->kind == RT_N_INSERT   ? LSQL_DEFAULTS
                     : s->kind == RT_N_UPDATE ? LSQL_ONUPDATES
                                              : NULL;
+  /* a multi-row VALUES executed with no parameters or one map */
+  int multi =
+      s->kind == RT_N_INSERT && s->kids[RT_D_MULTI] &&
+      s->kids[RT_D_MULTI]->n > 0 &&
+      (lua_isnoneornil(L, 3) || (lua_istable(L, 3) && lua_rawlen(L, 3) == 0));
   lua_settop(L, 3);
+  /* 4: the parameters as given, 5: an error a default function raised */
+  lua_pushvalue(L, 3);
+  lua_pushnil(L);
   if (!d) d = &rt_dialect_default;
   if (lua_istable(L, 3) && !lsql_tonode(L, 3)) {
     lua_rawgeti(L, 3, 1);
@@ -4108,9 +4356,12 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
     lua_pop(L, 1);
     n = many ? (int)lua_rawlen(L, 3) : 1;
   }
-  /* copy the maps: Lua defaults may add keys */
-  if (lua_istable(L, 3) && reg && lua_defaults_add_keys(L, s, reg)) {
-    lua_createtable(L, n, 0); /* 4 */
+  /* copy the maps: Lua defaults may add keys (a multi-row VALUES's
+  ** defaults are made once it is compiled, see below) */
+  if (multi) {
+  } else if (lua_istable(L, 3) && reg && lua_defaults_add_keys(L, s, reg)) {
+    int list = lua_gettop(L) + 1;
+    lua_createtable(L, n, 0);
     for (i = 1; i <= n; i++) {
       lua_newtable(L);
       if (many) {
@@ -4126,8 +4377,8 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
         lua_settable(L, -5);
       }
       lua_pop(L, 1);
-      apply_lua_defaults(L, 1, lua_gettop(L), reg);
-      lua_rawseti(L, 4, i);
+      apply_lua_defaults(L, 1, lua_gettop(L), reg, 5);
+      lua_rawseti(L, list, i);
     }
     many = 1;
     lua_replace(L, 3);
@@ -4136,7 +4387,7 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
     /* no parameters: Lua defaults still apply */
     lua_createtable(L, 1, 0);
     lua_newtable(L);
-    apply_lua_defaults(L, 1, lua_gettop(L), reg);
+    apply_lua_defaults(L, 1, lua_gettop(L), reg, 5);
     lua_rawseti(L, -2, 1);
     lua_replace(L, 3);
     many = 1;
@@ -4185,6 +4436,23 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
   *pn = n;
   {
     rt_compiled *c = compile_ud(L, s, d, &o);
+    if (multi && reg && lua_defaults_add_keys(L, s, reg)) {
+      /* its defaults go in a map of their own (the given one copied) */
+      lua_newtable(L);
+      if (lua_istable(L, 3)) {
+        lua_pushnil(L);
+        while (lua_next(L, 3)) {
+          lua_pushvalue(L, -2);
+          lua_insert(L, -2);
+          lua_settable(L, -4);
+        }
+      }
+      apply_multi_defaults(L, s, lua_gettop(L), 5);
+      lua_replace(L, 3);
+      *pmany = many = 0;
+      *pn = n = 1;
+    }
+    if (!lua_isnil(L, 5)) raise_default_error(L, 5, c->sql, 4);
     return c->postcompile ? postcompile(L, d, &o, many, n, c) : c;
   }
 }

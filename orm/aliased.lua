@@ -194,7 +194,10 @@ function orm.aliased(cls, opts)
   local expand = (alias == nil and m.layout ~= nil and not m.inh_tables) or
                  reorder or given_labels
   alias = alias or m.local_table:alias(name)
+  -- (key: the name given, which keys its rows' entity as SQLAlchemy's
+  -- _label_name does; an unnamed alias's entity has none)
   local e = {mapper = m, alias = alias, name = name or m.class.__name__,
+             key = name,
              labelled = labelled, expand = expand, colmap = colmap,
              labels = given_labels and opts._labels or nil}
   registry[C.node_ptr(alias)] = e

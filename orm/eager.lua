@@ -475,21 +475,28 @@ local function wrap_limited(stmt, paths, width)
             I.aliased_entry and I.aliased_entry(C.node_ptr(root))
   local over = e and e.labelled and not e.colmap and not m.layout and
                e.mapper == m
+  -- (an aliased() class over its table's alias or a subquery giving its
+  -- columns in order: its columns are the alias's, found in the new
+  -- subquery by their place too)
+  local aliased = e and not over and not e.labelled and not e.colmap and
+                  not e.expand and not e.single and not m.layout and
+                  e.mapper == m
   if not limited or not order or width ~= #own or
-     not over and root ~= m.local_table or paths.root_sel then
+     not (over or aliased) and root ~= m.local_table or paths.root_sel then
     return nil
   end
   local sub = stmt:subquery()
   local cols = {}
-  local map = over and I.subquery_columns(sub)
-  if over and not map then return nil end
+  local map = (over or aliased) and I.subquery_columns(sub)
+  if (over or aliased) and not map then return nil end
   for i, col in ipairs(own) do
     if C.node_kind(col) ~= "column" or not col.table or
        C.node_ptr(col.table) ~= C.node_ptr(m.local_table) then
       return nil
     end
-    if over then
-      cols[i] = map[C.node_ptr(root.c[col.key])]
+    if over or aliased then
+      local inner = over and root.c[col.key] or I.alias_col(e, col)
+      cols[i] = inner and map[C.node_ptr(inner)]
       if not cols[i] then return nil end
     else
       cols[i] = sub.c[col.name]
@@ -503,7 +510,7 @@ local function wrap_limited(stmt, paths, width)
   for _, o in ipairs(order) do
     local col = o[1]
     local sc
-    if over then
+    if over or aliased then
       sc = map[C.node_ptr(col)]
       if not sc then return nil end
     elseif C.node_ptr(col.table) ~= C.node_ptr(m.local_table) then

@@ -85,7 +85,7 @@ local function entities_of(stmt)
       name = m.class.__name__
     elseif ptr and I.aliased_entry then -- an aliased() class (aliased.lua)
       local e = I.aliased_entry(ptr)
-      if e then m, alias, name = e.mapper, e.alias, e.name end
+      if e then m, alias, name = e.mapper, e.alias, e.key end
     end
     if m then any = true end
     ents[#ents + 1] = {mapper = m, pos = pos, width = width, name = name,

@@ -138,13 +138,74 @@ I.client_defaults = client_defaults
 -- SELECT; a key made so the caller sets once the row is in (keys_known).
 -- (INSERT: the scalar defaults other than a key are only added to the
 -- map, the flush's end sets those as for every mapper.)
+-- The name SQLAlchemy's flush gives an UPDATE's key parameter: the key
+-- column's label (<schema>_<table>_<column>), where retort binds pk_<key>.
+local function key_labels(m)
+  if m._key_labels then return m._key_labels end
+  local names = {}
+  for k, col in ipairs(m.primary_key) do
+    local t = col.table
+    local schema = t.schema and (t.schema:gsub("%.", "_") .. "_") or ""
+    names[m.pk_params[k]] = schema .. t.name .. "_" .. col.name
+  end
+  m._key_labels = names
+  return names
+end
+
+-- params as SQLAlchemy shows them: an UPDATE's key under its label
+local function sqla_params(m, kind, params)
+  if kind ~= "onupdate" then return params end
+  local labels, out = key_labels(m), {}
+  for k, v in pairs(params) do out[labels[k] or k] = v end
+  return out
+end
+
+-- the context a default function gets (SQLAlchemy's
+-- DefaultExecutionContext): current_parameters and
+-- get_current_parameters() (a flush has no multi-row VALUES to isolate)
+local ctx_mt = {__index = {
+  get_current_parameters = function(self) return self.current_parameters end,
+}}
+
+-- A default function's error, as SQLAlchemy raises it from the flush: a
+-- StatementError wrapping it, with the statement the row would have gone
+-- in (every function default's column in it) and the row's parameters.
+local function default_failed(m, kind, params, list, err, done)
+  local ok, se = pcall(raise, "StatementError",
+                       type(err) == "table" and err.kind and err.message or
+                       tostring(err))
+  if ok then error(err, 0) end
+  se.orig = err
+  if type(err) == "table" and err.kind then se.orig_kind = err.kind end
+  se.params = {sqla_params(m, kind, params)}
+  if done.conn then
+    local keys = {}
+    for k, v in pairs(params) do keys[k] = v end
+    for _, d in ipairs(list) do
+      if d.fn and keys[d.key] == nil then keys[d.key] = sa.null end
+    end
+    local stmt = kind == "onupdate" and update_stmt(m) or
+                 sa.insert(m.local_table)
+    local cok, sql = pcall(compile_hook, stmt, compile_dialect(done.conn),
+                           keys)
+    if cok then se.sql = sql end
+  end
+  error(se, 0)
+end
+
 local function fill_defaults(m, kind, obj, params, done)
   local list = client_defaults(m, kind)
   if not list then return end
   for _, d in ipairs(list) do
     if params[d.key] == nil and not (d.pk and not d.fn) then
       local v = d.value
-      if d.fn then v = d.fn({current_parameters = params}) end
+      if d.fn then
+        local ctx = setmetatable(
+          {current_parameters = sqla_params(m, kind, params)}, ctx_mt)
+        local ok, r = pcall(d.fn, ctx)
+        if not ok then default_failed(m, kind, params, list, r, done) end
+        v = r
+      end
       if v == nil then v = sa.null end
       params[d.key] = v
       if not d.pk and (d.fn or kind == "onupdate") then

@@ -69,7 +69,10 @@ function Query:__tostring()
   -- (a statement its options change is labelled as a whole; the
   -- entity columns it adds are plain table columns then)
   local run = run_stmt(self)
-  local form = I.orm_form(run)
+  -- (its form as it runs: labelled before the joins go in, so that a
+  -- LIMIT's subquery is labelled inside too)
+  local form = I.orm_form(
+    run:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL))
   local stmt = form and form:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
                or labelled(run)
   -- (a form is compiled as it is: compiling it as a select of entities
@@ -877,7 +880,7 @@ local function describe(x)
   local e = type(x) == "table" and I.alias_entry(x)
   if e then
     local cls = e.mapper.class
-    return {name = e.alias.name or cls.__name__, type = cls, aliased = true,
+    return {name = e.key, type = cls, aliased = true,
             expr = x, entity = x}
   end
   local function field(k)

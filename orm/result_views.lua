@@ -89,9 +89,11 @@ function OrmResult:fetchone()
   return out[1]
 end
 
+-- (an entity without a name, an unnamed aliased() class, is left out,
+-- as SQLAlchemy's)
 function OrmResult:keys()
   local names = {}
-  for i, e in ipairs(self.ents) do names[i] = e.name end
+  for _, e in ipairs(self.ents) do names[#names + 1] = e.name end
   return names
 end
 

@@ -643,7 +643,7 @@ function Session:flush()
   local saves = C.flush_groups(self._newlist, self._new, self._dirty,
                                self._deleted, groupof)
   local done = {ins = {}, upd = {}, del = {}, newlist = self._newlist,
-                nnew = #self._newlist}
+                nnew = #self._newlist, conn = conn}
   local dels = {}
   for obj in pairs(self._deleted) do
     local m = I.flush_group(mapper_of(obj))
