@@ -682,17 +682,25 @@ static void objparams_table(lua_State *L, rt_lua_params *p) {
 /*
 ** C.exec_objs(conn, sql, objs, i, j, order, kinds, conv, each) -- what
 ** conn:_exec_compiled(sql, C.positional_flat(objs, i, j, order), kinds,
-** conv, #order) does (each: conn:_insert_each(sql, ..., kinds, #order)),
-** the values read from the objects as the driver's parameters are made;
-** the Result (each: the list of generated keys).  #order is at least 1.
+** conv, #order) does (each: conn:_insert_each(sql, ..., kinds, #order);
+** each "returning": an INSERT with RETURNING whose executemany gives its
+** rows), the values read from the objects as the driver's parameters are
+** made; the Result (each: the list of generated keys).  #order is at
+** least 1.
 */
 static int l_exec_objs(lua_State *L) {
   lua_Integer i = luaL_checkinteger(L, 4), j = luaL_checkinteger(L, 5);
   const char *sql = luaL_checkstring(L, 2), *kinds = luaL_optstring(L, 7, "");
   const unsigned char *conv = NULL;
   size_t nconv = 0;
-  int np, k, each = lua_toboolean(L, 9);
+  int np, k, each = lua_toboolean(L, 9), returning = 0;
   objparams s;
+  if (lua_type(L, 9) == LUA_TSTRING) {
+    luaL_argcheck(L, strcmp(lua_tostring(L, 9), "returning") == 0, 9,
+                  "\"returning\" or a boolean expected");
+    each = 0;
+    returning = 1;
+  }
   luaL_checktype(L, 3, LUA_TTABLE);
   luaL_checktype(L, 6, LUA_TTABLE);
   if (!lua_isnoneornil(L, 8))
@@ -712,12 +720,14 @@ static int l_exec_objs(lua_State *L) {
     else {
       lua_pushvalue(L, 8);
       lua_pushinteger(L, np);
+      lua_pushboolean(L, returning);
     }
-    lua_call(L, each ? 5 : 6, 1);
+    lua_call(L, each ? 5 : 7, 1);
     return 1;
   }
   s.p.nrows = (int)(j - i + 1);
   s.p.width = np;
+  s.p.returning = returning;
   s.p.push = objparams_push;
   s.p.push_table = objparams_table;
   s.objs = 3, s.order = 6, s.i = i, s.cur = 0, s.o = NULL;
