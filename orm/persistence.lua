@@ -502,7 +502,8 @@ local function emit_inserts(s, conn, m, objs, done)
   if n == 0 then return end
   if m.version_idx then I.version_inserts(m, objs) end
   -- runs of rows alike: {sig, gen, last row, ...} (see C.insert_plan)
-  local runs, ri = C.insert_plan(objs, m.insert_none, m.pk_index), 1
+  local runs, ri = C.insert_plan(objs, m.insert_none, m.pk_index,
+                                     m.colkeys), 1
   local cache = stmt_cache(m)
   local ins = cache.insert or sa.insert(m.local_table)
   cache.insert = ins
