@@ -338,9 +338,8 @@ static int insert_sig(lua_State *L, int obj, linst *o, const char *none,
                       char *sig, int *gen) {
   int m = o->nattrs < ncols ? o->nattrs : ncols, i, k;
   for (i = 0; i < m; i++)
-    sig[i] = cols[i] && (rt_orm_insert_sets(L, obj, o, i + 1) || none[i])
-                 ? '1'
-                 : '0';
+    sig[i] = cols[i] && (rt_orm_insert_sets(L, obj, o, i + 1) || none[i]) ? '1'
+                                                                          : '0';
   *gen = 0;
   for (k = 0; k < npk && !*gen; k++) {
     i = pkidx[k];
