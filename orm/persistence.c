@@ -357,7 +357,8 @@ static int insert_sig(lua_State *L, int obj, linst *o, const char *none,
 ** C.insert_plan(objs, none, pkidx) -> runs: the INSERTs of objs, in
 ** order, as runs of consecutive objects whose INSERTs set the same columns
 ** and agree on whether the database generates their key (such rows need
-** their key back one by one, so they are not one executemany):
+** their key back: one executemany with RETURNING on PostgreSQL, one by one
+** elsewhere):
 ** {sig1, gen1, last1, sig2, gen2, last2, ...}.  `none` holds the indexes
 ** of the attributes sent as NULL when never set (no default of any kind).
 ** `colkeys` (index -> column key) are the attributes of the table the

@@ -1,10 +1,11 @@
 -- orm/persistence.lua -- the statements of the flush and bulk DML.
 -- Consecutive rows that set the same columns share one statement,
 -- compiled once per mapper, dialect and column pattern, and go to the
--- driver as one executemany with positional parameters built in C.  A row
--- whose key the database generates is inserted alone (RETURNING on
--- PostgreSQL, lastrowid elsewhere, as SQLAlchemy 1.4 does).  Also
--- post_update and many-to-many association rows.
+-- driver as one executemany with positional parameters built in C.  Rows
+-- whose key the database generates are, on PostgreSQL, one executemany
+-- of INSERT ... RETURNING too (the keys come back in order); elsewhere
+-- each is inserted alone for its lastrowid, as SQLAlchemy 1.4 does.
+-- Also post_update and many-to-many association rows.
 
 local sa, orm, C, I = ...
 -- from the loader and the files run before this one (see orm/lorm.c)
