@@ -228,6 +228,22 @@ for _, db in ipairs(T.databases()) do
     end)
   end)
 
+  -- (every database: the parent rows of a hierarchy's classes that set
+  -- the same columns are alike, whatever columns the classes add)
+  T.test(n .. "joined inheritance, keys given: one executemany per table",
+         function()
+    with_tables(function(s, c, log)
+      s:add_all{c.Q{id = 10, name = "q1", qq = 1}, c.P{id = 11, name = "p2"},
+                c.Q{id = 12, name = "q3", qq = 3}}
+      s:flush()
+      T.eq(take(log), {
+        {"INSERT INTO pgb_p (id, kind, name) VALUES (?, ?, ?)",
+         {{10, "q", "q1"}, {11, "p", "p2"}, {12, "q", "q3"}}, true},
+        {"INSERT INTO pgb_q (id, qq) VALUES (?, ?)", {{10, 1}, {12, 3}},
+         true}})
+    end)
+  end)
+
   T.test(n .. "versioned rows: the version goes, the key comes back",
          function()
     with_tables(function(s, c, log)
