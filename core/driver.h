@@ -110,6 +110,12 @@ struct rt_driver {
   ** this shortcut (the caller executes row by row). */
   int (*insertmany)(rt_dbconn *c, const char *sql, const rt_value *params,
                     int nparams, int nrows, int64_t *ids, rt_error *err);
+  /* executemany of a statement with RETURNING: on success *out is a cursor
+  ** over the rows of every execution, those of the first parameter set
+  ** first, its rowcount the total.  NULL for a driver that cannot. */
+  int (*executemany_rows)(rt_dbconn *c, const char *sql, const rt_value *params,
+                          int nparams, int nrows, rt_cursor **out,
+                          rt_error *err);
 };
 
 /* The driver for a dialect name ("sqlite", "postgresql", "mysql"), or

@@ -397,6 +397,20 @@ int rt_connection_executemany(rt_connection *c, const char *sql,
   return rc != 0 ? after_failure(c) : 0;
 }
 
+int rt_connection_executemany_rows(rt_connection *c, const char *sql,
+                                   const rt_value *params, int nparams,
+                                   int nrows, rt_cursor **out, rt_error *err) {
+  int rc;
+  if (c->engine->drv->executemany_rows == NULL) return 1;
+  if (autobegin(c, err) != 0) return -1;
+  hook(c, sql, params, nparams, nrows);
+  rt_cancel_enter(c->dbc);
+  rc = c->dbc->drv->executemany_rows(c->dbc, sql, params, nparams, nrows, out,
+                                     err);
+  rt_cancel_leave();
+  return rc != 0 ? after_failure(c) : 0;
+}
+
 /*
 ** The driver's insertmany, when it has one and nothing watches the
 ** statements (the engine's hook sees each execution, which one call for

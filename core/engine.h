@@ -88,6 +88,12 @@ int rt_connection_execute(rt_connection *c, const char *sql,
 int rt_connection_executemany(rt_connection *c, const char *sql,
                               const rt_value *params, int nparams, int nrows,
                               int64_t *rowcount, rt_error *err);
+/* executemany of a statement with RETURNING, its rows in *out (in the
+** order of the parameter sets): 0 done, -1 error, 1 not available (the
+** driver cannot): the caller does without the rows then. */
+int rt_connection_executemany_rows(rt_connection *c, const char *sql,
+                                   const rt_value *params, int nparams,
+                                   int nrows, rt_cursor **out, rt_error *err);
 /* An INSERT per row with each row's generated key in ids[r], in one call
 ** to the driver: 0 done, -1 error, 1 not available (no hook may watch,
 ** and the driver must have insertmany): execute row by row then. */

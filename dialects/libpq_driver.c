@@ -14,7 +14,10 @@
 ** abort the transaction around it.
 **
 ** executemany prepares the statement once and sends every row in one
-** pipeline (libpq 14+), paying one round trip for the whole batch.
+** pipeline (libpq 14+), paying one round trip for the whole batch.  With
+** RETURNING, each execution's result is kept in the pipeline's order, so
+** the rows come back as the parameter sets went, whatever the server's
+** plan for a multi-row VALUES would be.
 */
 #include <libpq-fe.h>
 #include <inttypes.h>
@@ -75,7 +78,8 @@ typedef struct pg_conn {
 typedef enum pg_mode {
   BUFFERED,  /* every row is in res */
   STREAMING, /* rows arrive one by one from the server */
-  READAHEAD  /* the rest of a stream was read into `ahead` */
+  READAHEAD, /* the rest of a stream was read into `ahead` */
+  BATCH      /* `ahead` holds one result per row of an executemany */
 } pg_mode;
 
 typedef struct pg_cursor {
@@ -623,11 +627,13 @@ static int pg_execute(rt_dbconn *base, const char *sql, const rt_value *params,
 /*
 ** Collect the results of a pipeline up to its sync point: the rows
 ** affected are summed, the first error is kept (the server skips every
-** statement after it up to the sync).
+** statement after it up to the sync).  With `keep`, the results with rows
+** are appended to its `ahead`, in the order the statements were sent.
 */
-static int pipeline_results(pg_conn *c, int64_t *total, rt_error *err) {
+static int pipeline_results(pg_conn *c, int64_t *total, pg_cursor *keep,
+                            rt_error *err) {
   PGresult *first_error = NULL, *res;
-  int done = 0, rc = 0;
+  int done = 0, rc = 0, oom = 0;
   *total = 0;
   while (!done) {
     res = PQgetResult(c->pg);
@@ -644,6 +650,19 @@ static int pipeline_results(pg_conn *c, int64_t *total, rt_error *err) {
     case PGRES_COMMAND_OK:
     case PGRES_TUPLES_OK:
       if (cmd_rows(res) > 0) *total += cmd_rows(res);
+      if (keep && PQresultStatus(res) == PGRES_TUPLES_OK && !oom) {
+        if (keep->nahead % 64 == 0) {
+          PGresult **a =
+              realloc(keep->ahead, sizeof *a * (size_t)(keep->nahead + 64));
+          if (a == NULL) {
+            oom = 1;
+            break;
+          }
+          keep->ahead = a;
+        }
+        keep->ahead[keep->nahead++] = res;
+        res = NULL;
+      }
       break;
     case PGRES_PIPELINE_ABORTED:
       break;
@@ -660,18 +679,21 @@ static int pipeline_results(pg_conn *c, int64_t *total, rt_error *err) {
     PQclear(first_error);
   } else if (!done)
     rc = fail(c, NULL, err);
+  else if (oom)
+    rc = rt_error_set(err, RT_EMEMORY, "out of memory reading rows");
   return rc;
 }
 
-static int pg_executemany(rt_dbconn *base, const char *sql,
-                          const rt_value *params, int nparams, int nrows,
-                          int64_t *rowcount, rt_error *err) {
-  pg_conn *c = (pg_conn *)base;
+/*
+** Send sql for every row in one pipeline and read the results (kept in
+** `keep` when not NULL); the rows affected in *total.
+*/
+static int run_pipeline(pg_conn *c, const char *sql, const rt_value *params,
+                        int nparams, int nrows, int64_t *total, pg_cursor *keep,
+                        rt_error *err) {
   rt_error later = RT_ERROR_INIT;
-  int64_t total = 0;
   int r, i, rc = -1;
-  if (rowcount) *rowcount = 0;
-  if (nrows <= 0) return 0;
+  *total = 0;
   if (check_text(params, (size_t)nrows * (size_t)nparams, err) != 0) return -1;
   free_connection(c);
   /* the statement is prepared once, with bytea wherever any row has bytes */
@@ -716,7 +738,7 @@ static int pg_executemany(rt_dbconn *base, const char *sql,
   }
   /* after a failure to send, the results still need reading, but the
   ** error to report is the first one */
-  rc = pipeline_results(c, &total, r < nrows ? &later : err);
+  rc = pipeline_results(c, total, keep, r < nrows ? &later : err);
   if (r < nrows) rc = -1;
 out:
   rt_error_clear(&later);
@@ -725,8 +747,50 @@ out:
     drain(c->pg);
     PQexitPipelineMode(c->pg);
   }
-  if (rc == 0 && rowcount) *rowcount = total;
   return rc;
+}
+
+static int pg_executemany(rt_dbconn *base, const char *sql,
+                          const rt_value *params, int nparams, int nrows,
+                          int64_t *rowcount, rt_error *err) {
+  int64_t total = 0;
+  if (rowcount) *rowcount = 0;
+  if (nrows <= 0) return 0;
+  if (run_pipeline((pg_conn *)base, sql, params, nparams, nrows, &total, NULL,
+                   err) != 0)
+    return -1;
+  if (rowcount) *rowcount = total;
+  return 0;
+}
+
+/*
+** executemany of a statement with RETURNING: a cursor over the rows of
+** every execution, in the order of the parameter sets.
+*/
+static int pg_executemany_rows(rt_dbconn *base, const char *sql,
+                               const rt_value *params, int nparams, int nrows,
+                               rt_cursor **out, rt_error *err) {
+  pg_conn *c = (pg_conn *)base;
+  pg_cursor *cur = new_cursor(c, err);
+  int64_t total = 0;
+  if (cur == NULL) return -1;
+  cur->mode = BATCH;
+  if (nrows > 0 &&
+      run_pipeline(c, sql, params, nparams, nrows, &total, cur, err) != 0) {
+    pg_cursor_close(&cur->base);
+    return -1;
+  }
+  if (cur->nahead > 0) {
+    cur->desc = PQcopyResult(cur->ahead[0], PG_COPYRES_ATTRS);
+    if (cur->desc == NULL) {
+      pg_cursor_close(&cur->base);
+      return rt_error_set(err, RT_EMEMORY, "out of memory");
+    }
+    cur->base.ncols = PQnfields(cur->desc);
+  }
+  cur->base.rowcount = total;
+  *out = &cur->base;
+  return 0;
 }
 
 /* End a stream that reached its last result: rowcount, savepoint. */
@@ -801,6 +865,19 @@ static int pg_fetch(rt_cursor *base, rt_error *err) {
     if (cur->row + 1 >= cur->nrows) return 0;
     cur->row++;
     return 1;
+  case BATCH:
+    if (cur->row + 1 < cur->nrows) {
+      cur->row++;
+      return 1;
+    }
+    while (cur->iahead < cur->nahead) {
+      PQclear(cur->res);
+      cur->res = cur->ahead[cur->iahead++];
+      cur->nrows = PQntuples(cur->res);
+      cur->row = 0;
+      if (cur->nrows > 0) return 1;
+    }
+    return 0;
   case READAHEAD:
     clear_row(cur);
     if (cur->iahead < cur->nahead) {
@@ -1165,8 +1242,11 @@ static rt_sqltype pg_colitem(rt_cursor *base, int i) {
 }
 
 const rt_driver rt_libpq_driver = {
-    "postgresql",      pg_connect, pg_close,    pg_execute, pg_executemany,
-    pg_fetch,          pg_column,  pg_colname,  pg_coltype, pg_cursor_close,
-    pg_begin,          pg_commit,  pg_rollback, pg_ping,    pg_cancel,
-    pg_server_version, pg_colitem, NULL, /* no insertmany */
+    "postgresql",        pg_connect,     pg_close,
+    pg_execute,          pg_executemany, pg_fetch,
+    pg_column,           pg_colname,     pg_coltype,
+    pg_cursor_close,     pg_begin,       pg_commit,
+    pg_rollback,         pg_ping,        pg_cancel,
+    pg_server_version,   pg_colitem,     NULL, /* no insertmany */
+    pg_executemany_rows,
 };

@@ -1441,8 +1441,14 @@ static const char *my_server_version(rt_dbconn *c) {
 }
 
 const rt_driver rt_mariadb_driver = {
-    "mysql",           my_connect, my_close,    my_execute, my_executemany,
-    my_fetch,          my_column,  my_colname,  my_coltype, my_cursor_close,
-    my_begin,          my_commit,  my_rollback, my_ping,    my_cancel,
-    my_server_version, NULL,       NULL, /* no arrays, no insertmany */
+    "mysql",        my_connect,
+    my_close,       my_execute,
+    my_executemany, my_fetch,
+    my_column,      my_colname,
+    my_coltype,     my_cursor_close,
+    my_begin,       my_commit,
+    my_rollback,    my_ping,
+    my_cancel,      my_server_version,
+    NULL,           NULL, /* no arrays, no insertmany */
+    NULL,                 /* no executemany with rows */
 };

@@ -784,5 +784,5 @@ const rt_driver rt_sqlite3_driver = {
     sq_fetch,          sq_column,  sq_colname,  sq_coltype, sq_cursor_close,
     sq_begin,          sq_commit,  sq_rollback, sq_ping,    sq_cancel,
     sq_server_version, NULL, /* no arrays */
-    sq_insertmany,
+    sq_insertmany,     NULL, /* no executemany with rows */
 };

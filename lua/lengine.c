@@ -14,6 +14,7 @@
 
 #include "core/strbuf.h"
 #include "core/types.h"
+#include "core/dml.h"
 #include "core/elements.h"
 #include "lretort.h"
 #include "lsql.h"
@@ -1508,10 +1509,22 @@ static int raise_exec(lua_State *L, lconn *c, rt_error *err, const char *sql,
   return lua_error(L);
 }
 
+/*
+** Whether a statement's executemany brings rows back: an INSERT with
+** RETURNING, whose rows psycopg2's execute_values fetches from every page
+** for SQLAlchemy 1.4.
+*/
+static int many_returns(const rt_node *stmt) {
+  return stmt && stmt->kind == RT_N_INSERT && stmt->kids[RT_D_RETURNING];
+}
+
+/* Execute `sql` with `nrows` rows of `nparams` values on the Connection c
+** at index 1; pushes a Result.  `returning`: an executemany gives the
+** rows of its RETURNING (where the driver can). */
 static int run_values(lua_State *L, lconn *c, const char *sql,
                       const rt_value *vals, int nparams, int nrows,
-                      int orig_params, const unsigned char *conv, int nconv,
-                      rt_lua_params *src, const rt_node *stmt) {
+                      int returning, int orig_params, const unsigned char *conv,
+                      int nconv, rt_lua_params *src, const rt_node *stmt) {
   rt_error err = RT_ERROR_INIT;
   int pidx = 0;
   /* (again: compiling may have run Lua code that closed it) */
@@ -1522,6 +1535,16 @@ static int run_values(lua_State *L, lconn *c, const char *sql,
     push_params(L, vals, nparams, nrows);
     pidx = lua_gettop(L);
     fire_cursor(L, "before_cursor_execute", sql, pidx, nrows > 1);
+  }
+  if (nrows > 1 && returning && c->c.engine->drv->executemany_rows != NULL) {
+    rt_cursor *cur = NULL;
+    lresult *r = rt_lua_newresult(L);
+    if (rt_connection_executemany_rows(&c->c, sql, vals, nparams, nrows, &cur,
+                                       &err) != 0)
+      return raise_exec(L, c, &err, sql, orig_params, src);
+    rt_lua_setresult(L, r, 1, c, cur, conv, nconv, stmt);
+    if (pidx) fire_cursor(L, "after_cursor_execute", sql, pidx, 1);
+    return 1;
   }
   if (nrows > 1) {
     int64_t rowcount = -1;
@@ -1549,12 +1572,12 @@ static int run_values(lua_State *L, lconn *c, const char *sql,
 ** conversions (nconv bytes), or NULL. */
 static int run(lua_State *L, const char *sql, int pidx, const char *kinds,
                int flat, int orig_params, const char *fname,
-               const unsigned char *conv, int nconv) {
+               const unsigned char *conv, int nconv, int returning) {
   int nparams, nrows;
   rt_value *vals = collect_params(L, pidx, kinds, kinds != NULL, flat, &nparams,
                                   &nrows, fname);
-  return run_values(L, openconn(L, 1), sql, vals, nparams, nrows, orig_params,
-                    conv, nconv, NULL, NULL);
+  return run_values(L, openconn(L, 1), sql, vals, nparams, nrows, returning,
+                    orig_params, conv, nconv, NULL, NULL);
 }
 
 /*
@@ -1711,19 +1734,20 @@ static int conn_exec_driver_sql(lua_State *L) {
   }
 as_written:
   set_echo_tag("raw sql");
-  return run(L, sql, 3, NULL, 0, 3, "exec_driver_sql", NULL, 0);
+  return run(L, sql, 3, NULL, 0, 3, "exec_driver_sql", NULL, 0, 0);
 }
 
 /*
-** conn:_exec_compiled(sql, rows, kinds, conv [, width]): SQL that compile_hook
-*made,
+** conn:_exec_compiled(sql, rows, kinds, conv [, width [, returning]]): SQL
+** that compile_hook made,
 ** with a list of positional parameter lists (one per execution: a JSON
 ** value may itself be a list), executed with what the compile knew
 ** of the types (its third and fourth results): parameters processed by
 ** their bind's type, results converted by their column's.  For the ORM,
 ** which keeps compiled statements and fills in their parameters itself.
 ** With `width` (a sixth argument), rows is one flat list of rows of that
-** many values.
+** many values.  With `returning` (an INSERT with RETURNING), several rows
+** give a Result of the rows of each, in order, where the driver can.
 */
 /* The optional row width at idx of a flat parameter list (0: none). */
 static int flat_width(lua_State *L, int idx, const char *fname) {
@@ -1800,7 +1824,7 @@ static int conn_exec_compiled(lua_State *L) {
   }
   tag_precompiled(L, 1, sql, t0);
   return run(L, sql, 3, kinds, flat_width(L, 6, "_exec_compiled"), 3,
-             "_exec_compiled", conv, (int)nconv);
+             "_exec_compiled", conv, (int)nconv, lua_toboolean(L, 7));
 }
 
 /*
@@ -1927,8 +1951,8 @@ int rt_lua_exec_params(lua_State *L, const char *sql, const char *kinds,
   openconn(L, 1);
   tag_precompiled(L, 1, sql, t0);
   vals = collect_source(L, src, kinds ? kinds : "", "_exec_compiled");
-  return run_values(L, openconn(L, 1), sql, vals, src->width, src->nrows, 0,
-                    conv, nconv, src, NULL);
+  return run_values(L, openconn(L, 1), sql, vals, src->width, src->nrows,
+                    src->returning, 0, conv, nconv, src, NULL);
 }
 
 /* (lretort.h) conn:_insert_each with parameters from a source */
@@ -2007,8 +2031,8 @@ static int conn_execute(lua_State *L) {
       lsql_exec_planned(L, 2, n, 3, c->c.engine->dialect, 1, &c->plan, &ex, buf,
                         PLANNED_VALUES)) {
     echo_tag[0] = '\0';
-    return run_values(L, c, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv,
-                      ex.nconv, NULL, n);
+    return run_values(L, c, ex.sql, ex.vals, ex.nparams, ex.nrows,
+                      many_returns(n), 3, ex.conv, ex.nconv, NULL, n);
   }
   if (rt_lua_slot_get(L, &compile_exec_slot, &compile_exec_key) !=
       LUA_TFUNCTION) {
@@ -2033,8 +2057,8 @@ static int conn_execute(lua_State *L) {
   ** 9: how to find inserted_primary_key */
   lua_call(L, 4, 6);
   set_echo_tag(ex.tag);
-  run_values(L, c, ex.sql, ex.vals, ex.nparams, ex.nrows, 3, ex.conv, ex.nconv,
-             NULL, n);
+  run_values(L, c, ex.sql, ex.vals, ex.nparams, ex.nrows, many_returns(n), 3,
+             ex.conv, ex.nconv, NULL, n);
   if (!lua_isnil(L, 9)) rt_lua_result_setpk(L, -1, 9);
   return 1;
 }
@@ -2294,7 +2318,7 @@ static int savepoint_sql(lua_State *L, const char *verb, int n) {
   lua_replace(L, 2);
   lua_settop(L, 2);
   set_echo_tag("no key 0.00000s"); /* SQLAlchemy's have no key */
-  return run(L, lua_tostring(L, 2), 3, NULL, 0, 0, verb, NULL, 0);
+  return run(L, lua_tostring(L, 2), 3, NULL, 0, 0, verb, NULL, 0, 0);
 }
 
 static int conn_begin_nested(lua_State *L) {

@@ -251,6 +251,7 @@ void rt_lua_pushcountresult(lua_State *L, int conn_idx, int64_t rowcount,
 typedef struct rt_lua_params rt_lua_params;
 struct rt_lua_params {
   int nrows, width;
+  int returning; /* an INSERT with RETURNING: an executemany's rows back */
   void (*push)(lua_State *L, rt_lua_params *p, int r, int j);
   void (*push_table)(lua_State *L, rt_lua_params *p);
 };

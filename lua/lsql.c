@@ -4425,10 +4425,12 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
   }
   /* an INSERT .. RETURNING with several parameter sets: one statement of
   ** as many VALUES rows, so every row comes back (SQLAlchemy 2.0's
-  ** insertmanyvalues) */
+  ** insertmanyvalues); PostgreSQL's driver runs the one-row statement as
+  ** an executemany that gives each execution's rows, as psycopg2 does for
+  ** SQLAlchemy 1.4 */
   if (allow_rows && many && n > 1 && s->kind == RT_N_INSERT &&
-      s->kids[RT_D_RETURNING] && !s->kids[RT_D_MULTI] &&
-      !s->kids[RT_D_SELECT] &&
+      strcmp(d->name, "postgresql") != 0 && s->kids[RT_D_RETURNING] &&
+      !s->kids[RT_D_MULTI] && !s->kids[RT_D_SELECT] &&
       (long)n * (long)s->kids[RT_D_TABLE]->n <= MAX_STMT_PARAMS)
     o.insert_rows = n;
   o.for_executemany = many && n > 1;

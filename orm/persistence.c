@@ -334,10 +334,12 @@ static int l_set_keys(lua_State *L) {
 ** generate its primary key (pkidx: the key's attribute indexes, npk of
 ** them). */
 static int insert_sig(lua_State *L, int obj, linst *o, const char *none,
-                      const int *pkidx, int npk, char *sig, int *gen) {
-  int m = o->nattrs < 255 ? o->nattrs : 255, i, k;
+                      const char *cols, int ncols, const int *pkidx, int npk,
+                      char *sig, int *gen) {
+  int m = o->nattrs < ncols ? o->nattrs : ncols, i, k;
   for (i = 0; i < m; i++)
-    sig[i] = rt_orm_insert_sets(L, obj, o, i + 1) || none[i] ? '1' : '0';
+    sig[i] = cols[i] && (rt_orm_insert_sets(L, obj, o, i + 1) || none[i]) ? '1'
+                                                                          : '0';
   *gen = 0;
   for (k = 0; k < npk && !*gen; k++) {
     i = pkidx[k];
@@ -355,17 +357,32 @@ static int insert_sig(lua_State *L, int obj, linst *o, const char *none,
 ** C.insert_plan(objs, none, pkidx) -> runs: the INSERTs of objs, in
 ** order, as runs of consecutive objects whose INSERTs set the same columns
 ** and agree on whether the database generates their key (such rows need
-** their key back one by one, so they are not one executemany):
+** their key back: one executemany with RETURNING on PostgreSQL, one by one
+** elsewhere):
 ** {sig1, gen1, last1, sig2, gen2, last2, ...}.  `none` holds the indexes
 ** of the attributes sent as NULL when never set (no default of any kind).
+** `colkeys` (index -> column key) are the attributes of the table the
+** INSERTs go to: objects of classes of one hierarchy that set the same of
+** those are alike, whatever else their classes have.
 */
 static int l_insert_plan(lua_State *L) {
   lua_Integer n, r, nruns = 0;
-  int pk[16], npk, k, len, prevlen = -1, gen, prevgen = 0;
-  char sig[256], prev[256], none[256];
+  int pk[16], npk, k, len, prevlen = -1, gen, prevgen = 0, ncols = 0;
+  char sig[256], prev[256], none[256], cols[256];
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TTABLE);
-  lua_settop(L, 3);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  lua_settop(L, 4);
+  memset(cols, 0, sizeof cols);
+  lua_pushnil(L);
+  while (lua_next(L, 4)) {
+    lua_Integer i = lua_isinteger(L, -2) ? lua_tointeger(L, -2) : 0;
+    if (i >= 1 && i <= 255) {
+      cols[i - 1] = 1;
+      if (i > ncols) ncols = (int)i;
+    }
+    lua_pop(L, 1);
+  }
   npk = (int)lua_rawlen(L, 3);
   luaL_argcheck(L, npk <= 16, 3, "primary key size");
   for (k = 0; k < npk; k++) {
@@ -384,28 +401,29 @@ static int l_insert_plan(lua_State *L) {
     }
   }
   n = (lua_Integer)lua_rawlen(L, 1);
-  lua_newtable(L); /* 4: runs */
+  lua_newtable(L); /* 5: runs */
   for (r = 1; r <= n; r++) {
-    lua_rawgeti(L, 1, r); /* 5 */
-    len = insert_sig(L, 5, rt_orm_checkinst(L, 5), none, pk, npk, sig, &gen);
+    lua_rawgeti(L, 1, r); /* 6 */
+    len = insert_sig(L, 6, rt_orm_checkinst(L, 6), none, cols, ncols, pk, npk,
+                     sig, &gen);
     lua_pop(L, 1);
     if (len != prevlen || gen != prevgen ||
         memcmp(sig, prev, (size_t)len) != 0) {
       if (nruns) { /* the previous run ends at the object before */
         lua_pushinteger(L, r - 1);
-        lua_rawseti(L, 4, ++nruns);
+        lua_rawseti(L, 5, ++nruns);
       }
       lua_pushlstring(L, sig, (size_t)len);
-      lua_rawseti(L, 4, ++nruns);
+      lua_rawseti(L, 5, ++nruns);
       lua_pushboolean(L, gen);
-      lua_rawseti(L, 4, ++nruns);
+      lua_rawseti(L, 5, ++nruns);
       memcpy(prev, sig, (size_t)len);
       prevlen = len, prevgen = gen;
     }
   }
   if (nruns) {
     lua_pushinteger(L, n);
-    lua_rawseti(L, 4, ++nruns);
+    lua_rawseti(L, 5, ++nruns);
   }
   return 1;
 }
@@ -682,17 +700,25 @@ static void objparams_table(lua_State *L, rt_lua_params *p) {
 /*
 ** C.exec_objs(conn, sql, objs, i, j, order, kinds, conv, each) -- what
 ** conn:_exec_compiled(sql, C.positional_flat(objs, i, j, order), kinds,
-** conv, #order) does (each: conn:_insert_each(sql, ..., kinds, #order)),
-** the values read from the objects as the driver's parameters are made;
-** the Result (each: the list of generated keys).  #order is at least 1.
+** conv, #order) does (each: conn:_insert_each(sql, ..., kinds, #order);
+** each "returning": an INSERT with RETURNING whose executemany gives its
+** rows), the values read from the objects as the driver's parameters are
+** made; the Result (each: the list of generated keys).  #order is at
+** least 1.
 */
 static int l_exec_objs(lua_State *L) {
   lua_Integer i = luaL_checkinteger(L, 4), j = luaL_checkinteger(L, 5);
   const char *sql = luaL_checkstring(L, 2), *kinds = luaL_optstring(L, 7, "");
   const unsigned char *conv = NULL;
   size_t nconv = 0;
-  int np, k, each = lua_toboolean(L, 9);
+  int np, k, each = lua_toboolean(L, 9), returning = 0;
   objparams s;
+  if (lua_type(L, 9) == LUA_TSTRING) {
+    luaL_argcheck(L, strcmp(lua_tostring(L, 9), "returning") == 0, 9,
+                  "\"returning\" or a boolean expected");
+    each = 0;
+    returning = 1;
+  }
   luaL_checktype(L, 3, LUA_TTABLE);
   luaL_checktype(L, 6, LUA_TTABLE);
   if (!lua_isnoneornil(L, 8))
@@ -712,12 +738,14 @@ static int l_exec_objs(lua_State *L) {
     else {
       lua_pushvalue(L, 8);
       lua_pushinteger(L, np);
+      lua_pushboolean(L, returning);
     }
-    lua_call(L, each ? 5 : 6, 1);
+    lua_call(L, each ? 5 : 7, 1);
     return 1;
   }
   s.p.nrows = (int)(j - i + 1);
   s.p.width = np;
+  s.p.returning = returning;
   s.p.push = objparams_push;
   s.p.push_table = objparams_table;
   s.objs = 3, s.order = 6, s.i = i, s.cur = 0, s.o = NULL;

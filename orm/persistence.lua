@@ -1,10 +1,11 @@
 -- orm/persistence.lua -- the statements of the flush and bulk DML.
 -- Consecutive rows that set the same columns share one statement,
 -- compiled once per mapper, dialect and column pattern, and go to the
--- driver as one executemany with positional parameters built in C.  A row
--- whose key the database generates is inserted alone (RETURNING on
--- PostgreSQL, lastrowid elsewhere, as SQLAlchemy 1.4 does).  Also
--- post_update and many-to-many association rows.
+-- driver as one executemany with positional parameters built in C.  Rows
+-- whose key the database generates are, on PostgreSQL, one executemany
+-- of INSERT ... RETURNING too (the keys come back in order); elsewhere
+-- each is inserted alone for its lastrowid, as SQLAlchemy 1.4 does.
+-- Also post_update and many-to-many association rows.
 
 local sa, orm, C, I = ...
 -- from the loader and the files run before this one (see orm/lorm.c)
@@ -505,17 +506,66 @@ local function insert_sql_row(s, conn, m, obj, ins, gen, idxs, done)
   expire_sql_after(done, obj, idxs, keyidx)
 end
 
+-- The last of objs[i..j] (at least i) whose missing server defaults are
+-- those of objs[i], `extra` (eager_defaults: they share one RETURNING).
+local function same_missing(m, objs, i, j, extra)
+  if not extra then return j end
+  local want = table.concat(extra, ",")
+  for r = i + 1, j do
+    local e = I.missing_defaults(m, objs[r])
+    if not e or table.concat(e, ",") ~= want then return r - 1 end
+  end
+  return j
+end
+
+-- PostgreSQL: objs[i..j] (j > i), rows alike that need values back (a
+-- generated key when `gen`, the missing server defaults `extra`), in one
+-- executemany of INSERT ... RETURNING whose rows come back in the order
+-- of the objects, as SQLAlchemy 1.4 runs them with psycopg2.
+local function insert_returning_many(conn, m, objs, i, j, ins, params, sig,
+                                     gen, extra)
+  local stmt, kind
+  if extra then
+    stmt, kind = I.returning_insert(m, ins, extra, gen)
+  else
+    local cache = stmt_cache(m)
+    cache.insert_returning = cache.insert_returning or
+      ins:returning(table.unpack(m.primary_key))
+    stmt, kind = cache.insert_returning, "insert_returning"
+  end
+  local c = compiled_for(m, conn, kind, sig, stmt, params)
+  local rows = C.exec_objs(conn, c.sql, objs, i, j, c.order, c.kinds, c.conv,
+                           "returning"):all()
+  if #rows ~= j - i + 1 then
+    raise("FlushError", string.format(
+      "Multi-row INSERT statement for %s did not produce the correct " ..
+      "number of INSERTed rows for RETURNING.  Ensure there are no " ..
+      "triggers or special driver issues preventing INSERT from " ..
+      "functioning properly.", tostring(rawget(m, "mapper") or m)))
+  end
+  for r = i, j do
+    local obj, row = objs[r], rows[r - i + 1]
+    if extra then
+      I.returned_defaults(m, obj, row, extra, gen)
+    else
+      for k, idx in ipairs(m.pk_index) do C.set(obj, idx, row[k]) end
+    end
+  end
+end
+
 -- INSERTs for the pending objects of mapper m, in the order they were
 -- added: consecutive rows with the same columns and a primary key given
--- go in one executemany; a row whose key the database generates goes
--- alone, the key read back by RETURNING or lastrowid.
+-- go in one executemany; so do, on PostgreSQL, rows whose key the
+-- database generates or that bring server defaults back (RETURNING);
+-- elsewhere such a row goes alone, its key read back by lastrowid.
 local function emit_inserts(s, conn, m, objs, done)
   local n = #objs
   done.ins[#done.ins + 1] = {m, objs}
   if n == 0 then return end
   if m.version_idx then I.version_inserts(m, objs) end
   -- runs of rows alike: {sig, gen, last row, ...} (see C.insert_plan)
-  local runs, ri = C.insert_plan(objs, m.insert_none, m.pk_index), 1
+  local runs, ri = C.insert_plan(objs, m.insert_none, m.pk_index,
+                                     m.colkeys), 1
   local cache = stmt_cache(m)
   local ins = cache.insert or sa.insert(m.local_table)
   cache.insert = ins
@@ -555,6 +605,13 @@ local function emit_inserts(s, conn, m, objs, done)
                            true)
       end
       C.set_keys(objs, i, j, m.pk_index[1], keys)
+      i = j + 1
+    elseif (gen or extra) and returning and precompiled and j > i and
+           same_missing(m, objs, i, j, extra) > i and
+           next((C.insert_params(obj, m.colkeys, m.insert_none))) ~= nil then
+      local params, sig = C.insert_params(obj, m.colkeys, m.insert_none)
+      j = same_missing(m, objs, i, j, extra)
+      insert_returning_many(conn, m, objs, i, j, ins, params, sig, gen, extra)
       i = j + 1
     elseif gen or extra then
       local params, sig = C.insert_params(obj, m.colkeys, m.insert_none)

@@ -84,13 +84,15 @@ local function fault_after(engine, at, fault)
   end, function() return n end
 end
 
--- The flush of 10k objects fails in its middle; then the checks that
--- hold on every database.  `fault` breaks things, `repair` mends them.
-local function flush_fault(engine, kind_pattern, fault, repair)
+-- The flush of 10k objects fails in its middle (after the `at`-th of its
+-- statements, 5000 unless told); then the checks that hold on every
+-- database.  `fault` breaks things, `repair` mends them.
+local function flush_fault(engine, kind_pattern, fault, repair, at)
   local M = schema()
   M.Base.metadata:drop_all(engine)
   M.Base.metadata:create_all(engine)
-  local arm, statements = fault_after(engine, 5000, fault)
+  at = at or 5000
+  local arm, statements = fault_after(engine, at, fault)
   local session = orm.Session(engine)
   local first = add_10k(M, session)
   arm(true)
@@ -100,7 +102,7 @@ local function flush_fault(engine, kind_pattern, fault, repair)
   T.ok(type(err) == "table" and err.isa and err:isa("OperationalError"),
        "an OperationalError: " .. tostring(err))
   T.match(err.message, kind_pattern)
-  T.ok(statements() >= 5000, "the fault came in the middle of the flush")
+  T.ok(statements() >= at, "the fault came in the middle of the flush")
   T.ok(secs < 30, ("the flush failed in bounded time (%.1f s)"):format(secs))
   repair()
   -- nothing of the failed flush was committed
@@ -168,6 +170,10 @@ for _, db in ipairs(servers) do
   else
     local dir = ("/tmp/rtf%s.%d"):format(db.kind, math.random(1e9))
     local url = sh(db.kind, dir, "init")
+    -- the statement after which the server stops, in the middle of the
+    -- flush: PostgreSQL inserts the parents in one executemany with
+    -- RETURNING, the kids in another (SQLAlchemy 1.4 with psycopg2)
+    local middle = db.kind == "pg" and 1 or nil
     -- each test starts from a running server, whatever the last one left
     local function test(name, fn)
       T.test(n .. name, function()
@@ -186,7 +192,7 @@ for _, db in ipairs(servers) do
       end, function()
         T.ok(stopped)
         sh(db.kind, dir, "start")
-      end)
+      end, middle)
       engine:dispose()
     end)
 
@@ -195,7 +201,7 @@ for _, db in ipairs(servers) do
       local engine = create_engine(url)
       local M = schema()
       M.Base.metadata:create_all(engine)
-      local arm = fault_after(engine, 100, function()
+      local arm = fault_after(engine, middle or 100, function()
         sh(db.kind, dir, "stop")
       end)
       local session = orm.Session(engine)

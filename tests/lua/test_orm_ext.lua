@@ -228,7 +228,9 @@ for _, db in ipairs(T.databases()) do
     s:add(u)
     clear(log)
     s:commit()
-    T.eq(#log, 4) -- two keywords, the user, one executemany of links
+    -- two keywords (PostgreSQL: one executemany with RETURNING, as
+    -- SQLAlchemy 1.4 with psycopg2), the user, one executemany of links
+    T.eq(#log, db.name == "postgresql" and 3 or 4)
     T.eq(tostring(u.keywords), "['cheese inspector', 'snack ninja']")
     u.keywords:remove("snack ninja")
     clear(log)

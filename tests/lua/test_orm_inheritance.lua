@@ -206,16 +206,29 @@ for _, db in ipairs(T.databases()) do
     s:add(c)
     clear(log)
     s:commit()
-    T.eq(sqls(log), {
+    local want = {
       "INSERT INTO companies (name) VALUES (?)",
       "INSERT INTO employees (name, type, company_id) VALUES (?, ?, ?)",
       "INSERT INTO employees (name, type, company_id) VALUES (?, ?, ?)",
       "INSERT INTO employees (name, type, company_id) VALUES (?, ?, ?)",
       "INSERT INTO engineers (employee_id, engineer_info) VALUES (?, ?)",
-      "INSERT INTO managers (employee_id, manager_data) VALUES (?, ?)"})
-    T.eq(log[3].params, {"dilbert", "engineer", 1})
-    T.eq(log[5].params, {2, "w"})
-    T.eq(log[6].params, {3, "q"})
+      "INSERT INTO managers (employee_id, manager_data) VALUES (?, ?)"}
+    if db.name == "postgresql" then
+      -- the three classes' parent rows in one executemany, their keys
+      -- returned in order, as SQLAlchemy 1.4 with psycopg2
+      table.remove(want, 3)
+      table.remove(want, 3)
+      T.eq(sqls(log), want)
+      T.eq(log[2].params, {{"e1", "employee", 1}, {"dilbert", "engineer", 1},
+                           {"pointy", "manager", 1}})
+      T.eq(log[3].params, {2, "w"})
+      T.eq(log[4].params, {3, "q"})
+    else
+      T.eq(sqls(log), want)
+      T.eq(log[3].params, {"dilbert", "engineer", 1})
+      T.eq(log[5].params, {2, "w"})
+      T.eq(log[6].params, {3, "q"})
+    end
     local conn <close> = engine:connect()
     local rows = conn:execute(sa.text(
       "SELECT employee_id, engineer_info FROM engineers")):all()
@@ -795,16 +808,26 @@ for _, db in ipairs(T.databases()) do
     clear(log)
     s:commit()
     -- the manager's rows first: the reports take its key
-    T.eq(sqls(log), {
+    local want = {
       "INSERT INTO r_employees (name, type, manager_id) VALUES (?, ?, ?)",
       "INSERT INTO r_managers (employee_id, manager_data) VALUES (?, ?)",
       "INSERT INTO r_employees (name, type, manager_id) VALUES (?, ?, ?)",
       "INSERT INTO r_employees (name, type, manager_id) VALUES (?, ?, ?)",
-      "INSERT INTO r_managers (employee_id, manager_data) VALUES (?, ?)"})
+      "INSERT INTO r_managers (employee_id, manager_data) VALUES (?, ?)"}
     T.eq(log[1].params, {"boss", "manager", sa.null})
-    T.eq(log[3].params, {"r1", "employee", 1})
-    T.eq(log[4].params, {"r2", "manager", 1})
-    T.eq(log[5].params, {3, "y"})
+    if db.name == "postgresql" then
+      -- (the reports' parent rows in one executemany with RETURNING, as
+      -- SQLAlchemy 1.4 with psycopg2)
+      table.remove(want, 4)
+      T.eq(sqls(log), want)
+      T.eq(log[3].params, {{"r1", "employee", 1}, {"r2", "manager", 1}})
+      T.eq(log[4].params, {3, "y"})
+    else
+      T.eq(sqls(log), want)
+      T.eq(log[3].params, {"r1", "employee", 1})
+      T.eq(log[4].params, {"r2", "manager", 1})
+      T.eq(log[5].params, {3, "y"})
+    end
     s:expunge_all()
     T.eq(tostring(select(RManager)),
       "SELECT r_managers.employee_id, r_employees.employee_id AS " ..

@@ -110,6 +110,18 @@ local function stmts(log)
   end
   return out
 end
+-- The statements `want` lists one per row, as SQLite and MariaDB run
+-- them; on PostgreSQL consecutive INSERTs of one table whose keys the
+-- database generates are one executemany with RETURNING (SQLAlchemy 1.4
+-- with psycopg2).
+local function batched(dbname, want)
+  if dbname ~= "postgresql" then return want end
+  local out = {}
+  for _, w in ipairs(want) do
+    if not (w:match("^INSERT") and out[#out] == w) then out[#out + 1] = w end
+  end
+  return out
+end
 local function count_selects(log)
   local n = 0
   for _, l in ipairs(log) do if l.sql:match("^SELECT") then n = n + 1 end end
@@ -156,8 +168,8 @@ for _, db in ipairs(T.databases()) do
     T.eq(state(a1), "pending") -- save-update cascade
     clear(log)
     s:flush()
-    T.eq(stmts(log), {"INSERT rel_user", "INSERT rel_address",
-                      "INSERT rel_address"})
+    T.eq(stmts(log), batched(db.name, {"INSERT rel_user", "INSERT rel_address",
+                                       "INSERT rel_address"}))
     T.eq(a1.user_id, u.id)
     T.eq(a2.user_id, u.id)
     T.eq(state(a2), "persistent")
@@ -442,10 +454,11 @@ for _, db in ipairs(T.databases()) do
     s:commit()
     local st = stmts(log)
     table.sort(st, function(a, b) return a < b end)
-    T.eq(st, {"INSERT rel_keyword", "INSERT rel_keyword",
-              "INSERT rel_post", "INSERT rel_post_keywords"})
-    T.eq(stmts(log)[4], "INSERT rel_post_keywords")
-    T.ok(log[4].many)
+    local want = batched(db.name, {"INSERT rel_keyword", "INSERT rel_keyword",
+                                   "INSERT rel_post", "INSERT rel_post_keywords"})
+    T.eq(st, want)
+    T.eq(stmts(log)[#want], "INSERT rel_post_keywords")
+    T.ok(log[#want].many)
     T.eq(#p.keywords, 2)
     p.keywords:remove(k1)
     clear(log)
@@ -601,8 +614,8 @@ for _, db in ipairs(T.databases()) do
     s:add(l)
     clear(log)
     s:commit()
-    T.eq(stmts(log), {"INSERT rel2_left", "INSERT rel2_right",
-                      "INSERT rel2_right", "INSERT rel2_assoc"})
+    T.eq(stmts(log), batched(db.name, {"INSERT rel2_left", "INSERT rel2_right",
+                                       "INSERT rel2_right", "INSERT rel2_assoc"}))
     s:close()
     local s2 <close> = orm.Session(engine)
     clear(log)
@@ -723,9 +736,9 @@ for _, db in ipairs(T.databases()) do
     s:commit()
     -- the relationship orders the rows though no foreign key links them
     -- (the association rows right after both sides' rows, as SQLAlchemy)
-    T.eq(stmts(log), {"INSERT rel3_person", "INSERT rel3_person",
-                      "INSERT rel3_person", "INSERT rel3_friendship",
-                      "INSERT rel3_note"})
+    T.eq(stmts(log), batched(db.name, {
+      "INSERT rel3_person", "INSERT rel3_person", "INSERT rel3_person",
+      "INSERT rel3_friendship", "INSERT rel3_note"}))
     s:close()
     local s2 <close> = orm.Session(engine)
     local a2 = s2:scalars(select(Person):where(Person.name:eq("a"))):one()
@@ -746,8 +759,9 @@ for _, db in ipairs(T.databases()) do
     s:add_all({x, y})
     clear(log)
     s:flush()
-    T.eq(stmts(log), {"INSERT rel3_person", "INSERT rel3_person",
-                      "UPDATE rel3_person", "UPDATE rel3_person"})
+    T.eq(stmts(log), batched(db.name, {
+      "INSERT rel3_person", "INSERT rel3_person", "UPDATE rel3_person",
+      "UPDATE rel3_person"}))
     T.eq(x.best_id, y.id)
     T.eq(y.best_id, x.id)
     s:commit()

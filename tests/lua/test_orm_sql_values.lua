@@ -190,11 +190,15 @@ for _, db in ipairs(T.databases()) do
       s:add(Item{value = 4})
       s:flush()
       local ret = pg and " RETURNING sqv_item.id" or ""
-      T.eq(sqls(log), {
+      -- (PostgreSQL: the two rows of plain values in one executemany,
+      -- their keys returned, as SQLAlchemy 1.4 with psycopg2)
+      local want = {
         "INSERT INTO sqv_item (value, name) VALUES (abs(?), ?)" .. ret,
         "INSERT INTO sqv_item (value, name) VALUES (?, ?)" .. ret,
         "INSERT INTO sqv_item (value, name) VALUES (?, ?)" .. ret,
-      })
+      }
+      if pg then want[3] = nil end
+      T.eq(sqls(log), want)
       T.eq(unloaded(d), {"value"})
       T.eq(d.name, "x")
       -- (PostgreSQL's sequence did not see the rows inserted with keys)

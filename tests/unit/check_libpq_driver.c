@@ -318,6 +318,65 @@ START_TEST(executemany_pipeline) {
 }
 END_TEST
 
+/* executemany with RETURNING: every execution's rows, in the order of the
+** parameter sets; an execution that returns none adds none */
+START_TEST(executemany_rows) {
+  enum { N = 2500 };
+  rt_engine *e = pg_engine(NULL);
+  const rt_driver *d = e->drv;
+  rt_connection c;
+  rt_error err = RT_ERROR_INIT;
+  rt_value *rows = calloc(N, sizeof *rows), v;
+  rt_cursor *cur = NULL;
+  int i, got = 0;
+  rt_connection_init(&c, e);
+  exec_ok(&c, "CREATE TEMP TABLE mr (id serial PRIMARY KEY, x int UNIQUE)");
+  for (i = 0; i < N; i++) rows[i] = rt_vint(N - i); /* descending values */
+  ck_assert_int_eq(rt_connection_executemany_rows(
+                       &c, "INSERT INTO mr (x) VALUES ($1) RETURNING mr.id, x",
+                       rows, 1, N, &cur, &err),
+                   0);
+  ck_assert_int_eq(cur->ncols, 2);
+  ck_assert_int_eq(cur->rowcount, N);
+  ck_assert_str_eq(d->colname(cur, 1), "x");
+  while (d->fetch(cur, &err) == 1) {
+    d->column(cur, 0, &v);
+    ck_assert_int_eq(v.u.i, got + 1);
+    d->column(cur, 1, &v);
+    ck_assert_int_eq(v.u.i, N - got);
+    got++;
+  }
+  ck_assert_int_eq(got, N);
+  d->cursor_close(cur);
+  /* ON CONFLICT DO NOTHING: the rows left out return nothing */
+  rows[0] = rt_vint(1), rows[1] = rt_vint(-5), rows[2] = rt_vint(2);
+  ck_assert_int_eq(rt_connection_executemany_rows(
+                       &c,
+                       "INSERT INTO mr (x) VALUES ($1) ON CONFLICT DO NOTHING "
+                       "RETURNING x",
+                       rows, 1, 3, &cur, &err),
+                   0);
+  ck_assert_int_eq(d->fetch(cur, &err), 1);
+  d->column(cur, 0, &v);
+  ck_assert_int_eq(v.u.i, -5);
+  ck_assert_int_eq(d->fetch(cur, &err), 0);
+  d->cursor_close(cur);
+  /* a row that fails: the first error, the connection usable */
+  ck_assert_int_eq(rt_connection_executemany_rows(
+                       &c, "INSERT INTO mr (x) VALUES ($1) RETURNING x", rows,
+                       1, 3, &cur, &err),
+                   -1);
+  ck_assert_int_eq(err.kind, RT_EINTEGRITY);
+  ck_assert(!c.dbc->lost);
+  ck_assert_int_eq(rt_connection_rollback(&c, &err), 0);
+  ck_assert_int_eq(scalar_int(&c, "SELECT 1"), 1);
+  rt_error_clear(&err);
+  rt_connection_close(&c);
+  rt_engine_free(e);
+  free(rows);
+}
+END_TEST
+
 START_TEST(errors) {
   rt_engine *e = pg_engine(NULL);
   rt_connection c;
@@ -807,6 +866,7 @@ int main(void) {
   tcase_add_test(tc, roundtrip_values);
   tcase_add_test(tc, rowcount);
   tcase_add_test(tc, executemany_pipeline);
+  tcase_add_test(tc, executemany_rows);
   tcase_add_test(tc, errors);
   tcase_add_test(tc, connect_errors_hide_password);
   tcase_add_test(tc, streaming);
