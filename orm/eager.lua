@@ -111,21 +111,36 @@ wrap("contains_eager", "contains_eager")
 -- that no other option names (the defaults of the mapping included)
 local load_plan = I.load_plan
 local wild_joined
+local function on_chain(chain, tm)
+  for _, pm in ipairs(chain) do
+    if pm == tm or (I.isa and I.isa(pm, tm)) then return true end
+  end
+  return false
+end
+
 -- a self-referential relationship eager by default (joined, selectin,
 -- subquery) loads join_depth levels (none without it: it loads lazily),
--- as in SQLAlchemy
+-- as in SQLAlchemy.  The select of a lazy load of relationship `from`
+-- is on from's path: its selectin, subquery and immediate defaults (not
+-- joined ones) load one level less, and none back to from's parent.
 local function self_ref_depth(stmt, plan)
   if not plan then return nil end
   local given = {}
   for _, o in ipairs(stmt_opts[stmt] or {}) do
     if o.path then given[o.path] = true end
   end
+  local from = I.lazy_from[stmt]
   local out = {}
   for _, path in ipairs(plan) do
     local r = path[1].rel
-    if not given[path.given or path] and r ~= "*" and
+    local post = from and path[1].strategy ~= "joined"
+    if post and not given[path.given or path] and r ~= "*" and
+       r.target ~= r.parent and on_chain({from.parent}, r.target) then
+      -- (a cycle back to the lazy load's parent: not loaded)
+    elseif not given[path.given or path] and r ~= "*" and
        r.target == r.parent then
       local depth = r.options.join_depth
+      if post and type(depth) == "number" then depth = depth - 1 end
       if type(depth) == "number" and depth >= 1 then
         local chain = {}
         for k = 1, depth do
@@ -145,12 +160,6 @@ end
 -- and, through their joins, of the mappers they reach, each chain
 -- stopping at a relationship to a mapper already on it (the root
 -- included: a self-referential one is not joined at all)
-local function on_chain(chain, tm)
-  for _, pm in ipairs(chain) do
-    if pm == tm or (I.isa and I.isa(pm, tm)) then return true end
-  end
-  return false
-end
 
 function wild_joined(paths, named, m, wild)
   local function walk(prefix, chain, pm)
