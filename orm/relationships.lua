@@ -48,17 +48,26 @@ local cascade_known = {["save-update"] = true, merge = true,
 -- in
 local rel_seq = 0
 
+-- (the words between commas, as SQLAlchemy splits them: every unknown
+-- one named, in sorted order)
 local function parse_cascade(text)
-  local c = {}
-  for w in string.gmatch(text or "save-update, merge", "[%w_%-]+") do
+  local c, bad = {}, {}
+  for w in string.gmatch(text or "save-update, merge", "[^,]+") do
+    w = w:match("^%s*(.-)%s*$")
     if w == "all" then
       for _, x in ipairs(cascade_all) do c[x] = true end
-    elseif w ~= "none" then
-      if not cascade_known[w] then
-        raise("ArgumentError", "Invalid cascade option(s): '" .. w .. "'")
-      end
+    elseif cascade_known[w] then
       c[w] = true
+    elseif w ~= "none" and w ~= "" and not bad[w] then
+      bad[w] = true
+      bad[#bad + 1] = w
     end
+  end
+  if #bad > 0 then
+    table.sort(bad)
+    for i, w in ipairs(bad) do bad[i] = "'" .. w .. "'" end
+    raise("ArgumentError", "Invalid cascade option(s): " ..
+          table.concat(bad, ", "))
   end
   return c
 end
@@ -409,6 +418,23 @@ local function resolve_rel(r)
   end
   if o.uselist ~= nil then r.uselist = o.uselist
   else r.uselist = r.direction ~= "manytoone" end
+  -- an object on the "many" side has many parents: which one's removal
+  -- would make it an orphan?
+  if r.cascade["delete-orphan"] and not o.single_parent and
+     r.direction ~= "onetomany" then
+    raise("ArgumentError", string.format(
+      "For %s relationship %s, delete-orphan cascade is normally " ..
+      "configured only on the \"one\" side of a one-to-many relationship, " ..
+      "and not on the \"many\" side of a many-to-one or many-to-many " ..
+      "relationship.  To force this relationship to allow a particular " ..
+      "\"%s\" object to be referred towards by only a single \"%s\" " ..
+      "object at a time via the %s relationship, which would allow " ..
+      "delete-orphan cascade to take place in this direction, set the " ..
+      "single_parent=True flag. (Background on this error at: " ..
+      "https://sqlalche.me/e/14/bbf0)",
+      r.direction == "manytoone" and "many-to-one" or "many-to-many",
+      tostring(r), tm.class.__name__, m.class.__name__, tostring(r)))
+  end
   local cc = o.collection_class
   if cc == "set" then
     r.set = true
@@ -446,6 +472,11 @@ end
 -- relationship(): a specification, made a property of the mapper that
 -- declares it (resolved later: see "relationships")
 function orm.relationship(target, opts)
+  -- (a bad cascade is an error of the call, as in SQLAlchemy, not of the
+  -- configuration of every mapper later)
+  if type(opts) == "table" and type(opts.cascade) == "string" then
+    parse_cascade(opts.cascade)
+  end
   rel_seq = rel_seq + 1
   -- (order: its place among the class's declared properties)
   return {__kind = "relationship", argument = target, options = opts or {},
