@@ -54,6 +54,8 @@ static const struct {
     /* a join whose ON clause the foreign keys don't give */
     [RT_ENOFOREIGNKEYS] = {"NoForeignKeysError", RT_EARGUMENT},
     [RT_EAMBIGUOUSFKS] = {"AmbiguousForeignKeysError", RT_EARGUMENT},
+    /* a flush whose rows each need the other written first */
+    [RT_ECIRCULARDEP] = {"CircularDependencyError", RT_ESQLALCHEMY},
 };
 
 int rt_error_setv(rt_error *err, rt_errkind kind, const char *fmt, va_list ap) {

@@ -51,6 +51,7 @@ typedef enum rt_errkind {
   RT_EVALUE,            /* Python's ValueError (Row.index of no value) */
   RT_ENOFOREIGNKEYS,    /* NoForeignKeysError: no join condition */
   RT_EAMBIGUOUSFKS,     /* AmbiguousForeignKeysError: several fit */
+  RT_ECIRCULARDEP,      /* CircularDependencyError: rows need each other */
   RT_ERRKIND_COUNT
 } rt_errkind;
 

@@ -584,6 +584,7 @@ function Session:flush()
   -- ops split the batches, see orm/ext/horizontal_shard.lua)
   local ops = self._flush_ops or I
   local ok, err = pcall(function()
+    I.check_cycles(self, work)
     local order = I.mapper_order(self, saves)
     local slots = I.assoc_slots(order, I.assoc_steps(work))
     local function assoc_step(list)

@@ -473,6 +473,59 @@ local function presort(s)
   return work
 end
 
+-- Rows that each need the other written first (a foreign key each way,
+-- neither relationship post_update) cannot be flushed: SQLAlchemy's sort
+-- of the flush's rows finds the cycle and raises before any statement.
+-- The edges: a key copied from src into dst, both written by the flush.
+function I.check_cycles(s, work)
+  local edges, any = {}, false
+  local function written(x) return s._new[x] or s._dirty[x] end
+  for _, l in pairs(work.syncs) do
+    for _, e in ipairs(l) do
+      local src, dst = e[2], e[3]
+      if src ~= nil and not rawequal(src, dst) and written(src) and
+         written(dst) then
+        local t = edges[src]
+        if not t then t = {}; edges[src] = t end
+        t[#t + 1] = dst
+        any = true
+      end
+    end
+  end
+  if not any then return end
+  -- (depth first, without recursion: a long chain of rows is no cycle)
+  local color = {}
+  for root in pairs(edges) do
+    if not color[root] then
+      local stack, at = {root}, {1}
+      color[root] = 1
+      while #stack > 0 do
+        local x = stack[#stack]
+        local y = (edges[x] or {})[at[#stack]]
+        if y == nil then
+          color[x] = 2
+          stack[#stack], at[#at] = nil, nil
+        else
+          at[#stack] = at[#stack] + 1
+          if color[y] == 1 then
+            local names, from = {}, nil
+            for i, z in ipairs(stack) do
+              if rawequal(z, y) then from = i end
+              if from then names[#names + 1] = I.objstr(z) end
+            end
+            I.raise("CircularDependencyError",
+                    "Circular dependency detected. (" ..
+                    table.concat(names, ", ") .. ")")
+          elseif not color[y] then
+            color[y] = 1
+            stack[#stack + 1], at[#at + 1] = y, 1
+          end
+        end
+      end
+    end
+  end
+end
+
 -- The deleted rows of a self-referential mapper in levels, deepest
 -- first: a row goes before the row it refers to (by what is loaded).
 local function delete_levels(s, m, objs)
