@@ -599,9 +599,20 @@ function Session:flush()
     for _, e in ipairs(work.predel) do I.sort_assoc_rows(e) end
     ops.emit_assoc(self, conn, work.predel, "delete")
     assoc_step(slots[0])
-    for k, m in ipairs(order) do
-      ops.emit_saves(self, conn, m, saves[m], work.syncs[m], done, work.syncs)
-      assoc_step(slots[k])
+    local rounds = I.save_rounds(self, work, order, saves)
+    if rounds then
+      -- (rows sorted one by one: the association rows after them all)
+      for _, rd in ipairs(rounds) do
+        local m, sv, syncs = rd[1], rd[2], rd[3]
+        ops.emit_saves(self, conn, m, sv, syncs[m], done, syncs)
+      end
+      for k = 1, #order do assoc_step(slots[k]) end
+    else
+      for k, m in ipairs(order) do
+        ops.emit_saves(self, conn, m, saves[m], work.syncs[m], done,
+                       work.syncs)
+        assoc_step(slots[k])
+      end
     end
     ops.emit_post(self, conn, work.post)
     for _, m in ipairs(I.mapper_order(self, dels, true)) do

@@ -526,6 +526,94 @@ function I.check_cycles(s, work)
   end
 end
 
+-- The saves of a flush whose mapper order writes a row before a new
+-- row it takes a key from (mappers whose tables refer to each other,
+-- which table_ranks orders by name): SQLAlchemy sorts such rows one by
+-- one.  The saves then go in rounds, each mapper in order writing the
+-- rows whose sources are written; nil when the mapper order serves.
+-- A round: {m, sv, syncs by mapper}.
+function I.save_rounds(s, work, order, saves)
+  local group, pos = {}, {}
+  for k, m in ipairs(order) do
+    pos[m] = k
+    for _, x in ipairs(saves[m].ins) do group[x] = m end
+    for _, x in ipairs(saves[m].upd) do group[x] = m end
+  end
+  local deps, needed = {}, false
+  for _, l in pairs(work.syncs) do
+    for _, e in ipairs(l) do
+      local src, dst = e[2], e[3]
+      if src ~= nil and not rawequal(src, dst) and s._new[src] and
+         group[src] and group[dst] then
+        local d = deps[dst]
+        if not d then d = {}; deps[dst] = d end
+        d[#d + 1] = src
+        if pos[group[src]] > pos[group[dst]] then needed = true end
+      end
+    end
+  end
+  if not needed then return nil end
+  local written, rounds, left = {}, {}, 0
+  for _ in pairs(group) do left = left + 1 end
+  local applied = {}
+  while left > 0 do
+    local progress = false
+    for _, m in ipairs(order) do
+      -- (rows of a self-referential mapper may take keys from rows of
+      -- the same round: emit_saves writes those in levels)
+      local ready, changed = {}, true
+      while changed do
+        changed = false
+        for _, list in ipairs({saves[m].ins, saves[m].upd}) do
+          for _, x in ipairs(list) do
+            if not written[x] and not ready[x] then
+              local ok = true
+              for _, src in ipairs(deps[x] or {}) do
+                if not written[src] and
+                   not (m.self_ref and ready[src]) then
+                  ok = false
+                  break
+                end
+              end
+              if ok then ready[x], changed = true, true end
+            end
+          end
+        end
+      end
+      if next(ready) then
+        local sv = {ins = {}, upd = {}}
+        for _, f in ipairs({"ins", "upd"}) do
+          for _, x in ipairs(saves[m][f]) do
+            if ready[x] then sv[f][#sv[f] + 1] = x end
+          end
+        end
+        local syncs = {}
+        for mm, l in pairs(work.syncs) do
+          for _, e in ipairs(l) do
+            -- (one whose row is not written goes with its mapper's)
+            if not applied[e] and (ready[e[3]] or
+               (not group[e[3]] and I.flush_group(mm) == m)) then
+              applied[e] = true
+              syncs[mm] = syncs[mm] or {}
+              table.insert(syncs[mm], e)
+            end
+          end
+        end
+        rounds[#rounds + 1] = {m, sv, syncs}
+        for x in pairs(ready) do
+          written[x] = true
+          left = left - 1
+        end
+        progress = true
+      end
+    end
+    if not progress then
+      I.raise("CircularDependencyError", "Circular dependency detected.")
+    end
+  end
+  return rounds
+end
+
 -- The deleted rows of a self-referential mapper in levels, deepest
 -- first: a row goes before the row it refers to (by what is loaded).
 local function delete_levels(s, m, objs)
