@@ -317,6 +317,85 @@ for _, db in ipairs(T.databases()) do
   M.Base.metadata:drop_all(engine)
 end
 
+-- the eager defaults of a target loaded eagerly (joined, selectin, or
+-- by an option) load with it, level after level
+for _, db in ipairs(T.databases()) do
+  local Base = orm.declarative_base()
+  local NB1 = Base:class "NB1" {
+    __tablename__ = "ra_nb1", id = Column(Integer, {primary_key = true}),
+    c_id = Column(ForeignKey("ra_nc.id")),
+    c = rel("NC", {lazy = "joined"}),
+  }
+  local NB2 = Base:class "NB2" {
+    __tablename__ = "ra_nb2", id = Column(Integer, {primary_key = true}),
+    c_id = Column(ForeignKey("ra_nc.id")),
+    c = rel("NC", {lazy = "selectin"}),
+  }
+  local NC = Base:class "NC" {
+    __tablename__ = "ra_nc", id = Column(Integer, {primary_key = true}),
+    f_id = Column(ForeignKey("ra_nf.id")),
+    f = rel("NF", {lazy = "joined"}),
+    es = rel("NE", {lazy = "selectin", order_by = "NE.id"}),
+  }
+  local NF = Base:class "NF" {
+    __tablename__ = "ra_nf", id = Column(Integer, {primary_key = true})}
+  local NE = Base:class "NE" {
+    __tablename__ = "ra_ne", id = Column(Integer, {primary_key = true}),
+    c_id = Column(ForeignKey("ra_nc.id")),
+  }
+  local engine = create_engine(db.url)
+  Base.metadata:drop_all(engine)
+  Base.metadata:create_all(engine)
+  local log = {}
+  orm.event.listen(engine, "before_cursor_execute",
+    function(_, _, sql) log[#log + 1] = norm(sql) end)
+  do
+    local s <close> = orm.Session(engine)
+    local c1 = NC{id = 1, f = NF{id = 1}, es = {NE{id = 1}, NE{id = 2}}}
+    local c2 = NC{id = 2}
+    s:add_all({NB1{id = 1, c = c1}, NB1{id = 2, c = c2}, NB2{id = 1, c = c1},
+               NB2{id = 2, c = c2}})
+    s:commit()
+  end
+  local es_in = "SELECT ra_ne.c_id AS ra_ne_c_id, ra_ne.id AS ra_ne_id " ..
+    "FROM ra_ne WHERE ra_ne.c_id IN (?, ?) ORDER BY ra_ne.id"
+  local function check(stmt, expected)
+    local s <close> = orm.Session(engine)
+    for i = #log, 1, -1 do log[i] = nil end
+    local bs = s:scalars(stmt):all()
+    T.eq(log, expected)
+    T.eq({#bs[1].c.es, bs[1].c.f.id, #bs[2].c.es, bs[2].c.f}, {2, 1, 0, nil})
+    T.eq(#log, #expected)
+  end
+  local pfx = db.name .. ": "
+
+  T.test(pfx .. "eager defaults after a joined default", function()
+    check(select(NB1):order_by(NB1.id), {
+      "SELECT ra_nb1.id, ra_nb1.c_id, ra_nf_1.id AS id_1, ra_nc_1.id AS " ..
+      "id_2, ra_nc_1.f_id FROM ra_nb1 LEFT OUTER JOIN ra_nc AS ra_nc_1 ON " ..
+      "ra_nc_1.id = ra_nb1.c_id LEFT OUTER JOIN ra_nf AS ra_nf_1 ON " ..
+      "ra_nf_1.id = ra_nc_1.f_id ORDER BY ra_nb1.id", es_in})
+  end)
+
+  T.test(pfx .. "eager defaults after a selectin default", function()
+    check(select(NB2):order_by(NB2.id), {
+      "SELECT ra_nb2.id, ra_nb2.c_id FROM ra_nb2 ORDER BY ra_nb2.id",
+      "SELECT ra_nc.id AS ra_nc_id, ra_nc.f_id AS ra_nc_f_id, ra_nf_1.id " ..
+      "AS ra_nf_1_id FROM ra_nc LEFT OUTER JOIN ra_nf AS ra_nf_1 ON " ..
+      "ra_nf_1.id = ra_nc.f_id WHERE ra_nc.id IN (?, ?)", es_in})
+  end)
+
+  T.test(pfx .. "eager defaults after a joinedload() option", function()
+    check(select(NB2):order_by(NB2.id):options(orm.joinedload(NB2.c)), {
+      "SELECT ra_nb2.id, ra_nb2.c_id, ra_nf_1.id AS id_1, ra_nc_1.id AS " ..
+      "id_2, ra_nc_1.f_id FROM ra_nb2 LEFT OUTER JOIN ra_nc AS ra_nc_1 ON " ..
+      "ra_nc_1.id = ra_nb2.c_id LEFT OUTER JOIN ra_nf AS ra_nf_1 ON " ..
+      "ra_nf_1.id = ra_nc_1.f_id ORDER BY ra_nb2.id", es_in})
+  end)
+
+  Base.metadata:drop_all(engine)
+end
+
 -- (last: a mapper that failed to configure fails every later
 -- configuration, as in SQLAlchemy)
 T.test("delete-orphan on the many side needs single_parent", function()
