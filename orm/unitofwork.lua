@@ -428,8 +428,17 @@ local function presort(s)
             if in_session(s, x) then sync(r.target, r, nil, x) end
           end
         elseif r.direction == "manytomany" then
+          -- (a member deleted by an earlier flush took its rows with it:
+          -- SQLAlchemy skips those no longer in the session)
+          -- (nor is there a row for a member added since the last flush)
+          local ch = C.extra(obj, changekey[r.key])
           for _, x in ipairs(members(obj, r)) do
-            assoc_row(work.predel, r, obj, x)
+            local st = C.session(x) == s.id and C.lifecycle(x)
+            local back = r.back and C.extra(x, changekey[r.back.key])
+            if st == "persistent" and not (ch and ch.add[x]) and
+               not (back and back.add[obj]) then
+              assoc_row(work.predel, r, obj, x)
+            end
           end
         end
       end
