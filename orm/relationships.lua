@@ -163,7 +163,7 @@ local function fk_pairs(from, to, only)
     local tname, cname = string.match(fk.target_fullname, "^(.*)%.([^.]+)$")
     if tname == to.name or tname == to.fullname then
       if not only or only[C.node_ptr(fk.parent)] then
-        out[#out + 1] = {fk.parent, to.c[cname]}
+        out[#out + 1] = {fk.parent, to.c[cname], con = fk.constraint}
       end
     end
   end
@@ -381,9 +381,25 @@ local function resolve_rel(r)
         end
       end
     end
-    if #otm > 0 and #mto > 0 then
-      rel_error(r, "more than one foreign key path links the tables; " ..
-                "name the columns with foreign_keys")
+    -- (found from the foreign keys: those of more than one constraint,
+    -- or both ways, are several paths, and which one is meant?)
+    local cons, ncons = {}, 0
+    if not given and not only then
+      for _, list in ipairs({otm, mto}) do
+        for _, p in ipairs(list) do
+          local c = p.con or p
+          if not cons[c] then cons[c], ncons = true, ncons + 1 end
+        end
+      end
+    end
+    if ncons > 1 or (#otm > 0 and #mto > 0) then
+      raise("AmbiguousForeignKeysError", string.format(
+        "Could not determine join condition between parent/child tables " ..
+        "on relationship %s - there are multiple foreign key paths " ..
+        "linking the tables.  Specify the 'foreign_keys' argument, " ..
+        "providing a list of those columns which should be counted as " ..
+        "containing a foreign key reference to the parent table.",
+        tostring(r)))
     elseif #otm == 0 and #mto == 0 then
       raise("ArgumentError", string.format(
         "Could not determine join condition between parent/child tables " ..

@@ -454,4 +454,23 @@ T.test("delete-orphan on the many side needs single_parent", function()
     "(Background on this error at: https://sqlalche.me/e/14/bbf0)")
 end)
 
+T.test("several foreign key paths need foreign_keys", function()
+  local Base = orm.declarative_base()
+  Base:class "Cu" {
+    __tablename__ = "ra_cu", id = Column(Integer, {primary_key = true}),
+    billing_id = Column(ForeignKey("ra_ad.id")),
+    shipping_id = Column(ForeignKey("ra_ad.id")),
+    billing = rel("Ad"),
+  }
+  Base:class "Ad" {
+    __tablename__ = "ra_ad", id = Column(Integer, {primary_key = true})}
+  local e = T.raises("AmbiguousForeignKeysError", orm.configure_mappers)
+  T.eq(e.message, "Could not determine join condition between " ..
+    "parent/child tables on relationship Cu.billing - there are multiple " ..
+    "foreign key paths linking the tables.  Specify the 'foreign_keys' " ..
+    "argument, providing a list of those columns which should be counted " ..
+    "as containing a foreign key reference to the parent table.")
+  T.ok(e:isa("ArgumentError"))
+end)
+
 T.done()
