@@ -270,9 +270,7 @@ local function configure(mode)
       local b = r.target.relationships[r.back_name]
       if not b then
         raise("InvalidRequestError", string.format(
-          "Mapper '%s' has no property '%s'.  If this property was " ..
-          "indicated from other mappers or configure events, ensure " ..
-          "registry.configure() has been called.", tostring(r.target),
+          "Mapper '%s' has no property '%s'", tostring(r.target),
           r.back_name))
       end
       r.back, b.back = b, r

@@ -472,9 +472,10 @@ local function resolve_rel(r)
     if opts.foreign_keys == nil and o.foreign_keys then
       opts.foreign_keys = o.foreign_keys
     end
-    if tm.relationships[name] then
-      rel_error(r, "the backref '" .. name .. "' conflicts with an " ..
-                "existing property of " .. tostring(tm))
+    if tm.relationships[name] or tm.slots[name] then
+      raise("ArgumentError", string.format(
+        "Error creating backref '%s' on relationship '%s': property of " ..
+        "that name exists on mapper '%s'", name, tostring(r), tostring(tm)))
     end
     rel_seq = rel_seq + 1 -- (a backref is a property added last)
     hooks.add_relationship(tm, name, {argument = m.class, options = opts,

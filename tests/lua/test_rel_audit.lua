@@ -473,4 +473,34 @@ T.test("several foreign key paths need foreign_keys", function()
   T.ok(e:isa("ArgumentError"))
 end)
 
+T.test("a backref named as a column of the target", function()
+  local Base = orm.declarative_base()
+  Base:class "Ba" {
+    __tablename__ = "ra_ba", id = Column(Integer, {primary_key = true}),
+    bbs = rel("Bb", {backref = "ba_id"}),
+  }
+  Base:class "Bb" {
+    __tablename__ = "ra_bb", id = Column(Integer, {primary_key = true}),
+    ba_id = Column(ForeignKey("ra_ba.id")),
+  }
+  local e = T.raises("ArgumentError", orm.configure_mappers)
+  T.eq(e.message, "Error creating backref 'ba_id' on relationship " ..
+    "'Ba.bbs': property of that name exists on mapper 'mapped class " ..
+    "Bb->ra_bb'")
+end)
+
+T.test("back_populates naming no property", function()
+  local Base = orm.declarative_base()
+  Base:class "Ca" {
+    __tablename__ = "ra_ca", id = Column(Integer, {primary_key = true}),
+    cbs = rel("Cb", {back_populates = "nope"}),
+  }
+  Base:class "Cb" {
+    __tablename__ = "ra_cb", id = Column(Integer, {primary_key = true}),
+    ca_id = Column(ForeignKey("ra_ca.id")),
+  }
+  local e = T.raises("InvalidRequestError", orm.configure_mappers)
+  T.eq(e.message, "Mapper 'mapped class Cb->ra_cb' has no property 'nope'")
+end)
+
 T.done()
