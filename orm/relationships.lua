@@ -266,17 +266,67 @@ local function resolve_table(r, x)
   return x
 end
 
+-- one term of an order_by given as text, as SQLAlchemy evaluates it
+-- among the registry's classes: Class.attr (or a column key of the
+-- target), with .desc()/.asc() after it or inside desc()/asc(); nil
+-- when it names nothing
+local function order_term(r, text)
+  local t = text:match("^%s*(.-)%s*$")
+  local fn, inner = t:match("^(%a+)%((.*)%)$")
+  if fn == "desc" or fn == "asc" then
+    local e = order_term(r, inner)
+    return e and e[fn](e)
+  end
+  local base, how = t:match("^(.-)%.(%a+)%(%)$")
+  if how == "desc" or how == "asc" then
+    local e = order_term(r, base)
+    return e and e[how](e)
+  end
+  local cname, attr = t:match("^([%w_]+)%.([%w_]+)$")
+  local cls = cname and r.parent.registry.classes[cname]
+  if cls then return rawget(cls, attr) or cls[attr] end
+  return r.target.colattrs[t]
+end
+
+-- the terms of a text order_by: a list "a, b" (in [] or () or not),
+-- split at the commas outside parentheses
+local function order_text(r, x)
+  local body = x:match("^%s*%[(.*)%]%s*$") or x:match("^%s*%((.*)%)%s*$")
+               or x
+  local out, depth, start = {}, 0, 1
+  for i = 1, #body + 1 do
+    local ch = body:sub(i, i)
+    if ch == "(" then depth = depth + 1
+    elseif ch == ")" then depth = depth - 1
+    elseif (ch == "," and depth == 0) or i > #body then
+      local piece = body:sub(start, i - 1)
+      if piece:match("%S") then
+        local e = order_term(r, piece)
+        if e == nil then
+          raise("InvalidRequestError", string.format(
+            "When initializing mapper %s, expression '%s' failed to " ..
+            "locate a name ('%s').", tostring(r.parent), x,
+            piece:match("^%s*(.-)%s*$")))
+        end
+        out[#out + 1] = e
+      end
+      start = i + 1
+    end
+  end
+  return out
+end
+
 local function order_list(r, x)
   if type(x) == "function" then x = x() end
   if x == nil or x == false then return nil end
-  if type(x) == "string" then
-    local cname, attr = string.match(x, "^([%w_]+)%.([%w_]+)$")
-    local cls = cname and r.parent.registry.classes[cname]
-    if cls then return {cls[attr]} end
-    return {r.target.colattrs[x]}
-  end
+  if type(x) == "string" then return order_text(r, x) end
   if C.node_kind(x) then return {x} end
-  return x
+  local out = {}
+  for i, e in ipairs(x) do
+    if type(e) == "string" then e = order_text(r, e)[1] end
+    out[i] = e
+  end
+  return out
 end
 
 -- index lists for pairs {a col, b col}: positions of a in ma, b in mb

@@ -431,6 +431,71 @@ for _, db in ipairs(T.databases()) do
   Base.metadata:drop_all(engine)
 end
 
+-- order_by given as text: SQLAlchemy evaluates it among the classes
+for _, db in ipairs(T.databases()) do
+  local Base = orm.declarative_base()
+  local OU = Base:class "OU" {
+    __tablename__ = "ra_ou", id = Column(Integer, {primary_key = true}),
+    a1 = rel("OA", {order_by = "desc(OA.email)", viewonly = true}),
+    a2 = rel("OA", {order_by = "[OA.email.desc(), OA.id]",
+                    viewonly = true}),
+    a3 = rel("OA", {order_by = "(asc(OA.email), desc(OA.id))",
+                    viewonly = true}),
+    a4 = rel("OA", {order_by = {"OA.email", "OA.id"}, viewonly = true}),
+    a5 = rel("OA", {order_by = "email", lazy = "selectin", viewonly = true}),
+    addrs = rel("OA"),
+  }
+  local OA = Base:class "OA" {
+    __tablename__ = "ra_oa", id = Column(Integer, {primary_key = true}),
+    u_id = Column(ForeignKey("ra_ou.id")), email = Column(String(10)),
+  }
+  local engine = create_engine(db.url)
+  Base.metadata:drop_all(engine)
+  Base.metadata:create_all(engine)
+  local log = {}
+  orm.event.listen(engine, "before_cursor_execute",
+    function(_, _, sql) log[#log + 1] = norm(sql) end)
+
+  T.test(db.name .. ": order_by as text", function()
+    do
+      local s <close> = orm.Session(engine)
+      s:add(OU{id = 1, addrs = {OA{id = 1, email = "b"}, OA{id = 2, email = "c"},
+                                OA{id = 3, email = "a"}, OA{id = 4, email = "c"}}})
+      s:commit()
+    end
+    local s <close> = orm.Session(engine)
+    local u = s:get(OU, 1)
+    local function ids(list)
+      local out = {}
+      for i, a in ipairs(list) do out[i] = a.id end
+      return out
+    end
+    T.eq(ids(u.a5), {3, 1, 2, 4})
+    for i = #log, 1, -1 do log[i] = nil end
+    T.eq(ids(u.a1)[1] == 2 or ids(u.a1)[1] == 4, true)
+    T.eq(log, {"SELECT ra_oa.id AS ra_oa_id, ra_oa.u_id AS ra_oa_u_id, " ..
+      "ra_oa.email AS ra_oa_email FROM ra_oa WHERE ? = ra_oa.u_id ORDER BY " ..
+      "ra_oa.email DESC"})
+    T.eq(ids(u.a2), {2, 4, 1, 3})
+    T.eq(ids(u.a3), {3, 1, 4, 2})
+    T.eq(ids(u.a4), {3, 1, 2, 4})
+  end)
+  Base.metadata:drop_all(engine)
+end
+
+T.test("order_by text naming nothing", function()
+  local Base = orm.declarative_base()
+  Base:class "NU" {
+    __tablename__ = "ra_nu", id = Column(Integer, {primary_key = true}),
+    ns = rel("NA", {order_by = "NA.nope"}),
+  }
+  Base:class "NA" {
+    __tablename__ = "ra_na", id = Column(Integer, {primary_key = true}),
+    u_id = Column(ForeignKey("ra_nu.id")),
+  }
+  T.raises("InvalidRequestError", orm.configure_mappers)
+end)
+
 -- (last: a mapper that failed to configure fails every later
 -- configuration, as in SQLAlchemy)
 T.test("delete-orphan on the many side needs single_parent", function()
