@@ -122,7 +122,8 @@ end
 -- subquery) loads join_depth levels (none without it: it loads lazily),
 -- as in SQLAlchemy.  The select of a lazy load of relationship `from`
 -- is on from's path: its selectin, subquery and immediate defaults (not
--- joined ones) load one level less, and none back to from's parent.
+-- joined ones) load one level less, and none back to from's parent;
+-- from's reverse many-to-one loads lazily.
 local function self_ref_depth(stmt, plan)
   if not plan then return nil end
   local given = {}
@@ -134,7 +135,11 @@ local function self_ref_depth(stmt, plan)
   for _, path in ipairs(plan) do
     local r = path[1].rel
     local post = from and path[1].strategy ~= "joined"
-    if post and not given[path.given or path] and r ~= "*" and
+    if from and rawequal(r, from.back) and r.direction == "manytoone" and
+       r.pk_lookup and not given[path.given or path] then
+      -- (the reverse many-to-one of the lazy load: its object is the
+      -- parent, found by key; SQLAlchemy makes it lazy there)
+    elseif post and not given[path.given or path] and r ~= "*" and
        r.target ~= r.parent and on_chain({from.parent}, r.target) then
       -- (a cycle back to the lazy load's parent: not loaded)
     elseif not given[path.given or path] and r ~= "*" and

@@ -232,7 +232,8 @@ end
 I.refresh_for = refresh_for
 
 -- Does a select of r's target load any relationship eagerly by default
--- (a self-referential one only with join_depth)?  SQLAlchemy's lazy
+-- (a self-referential one only with join_depth; r's reverse many-to-one
+-- loads lazily there)?  SQLAlchemy's lazy
 -- load is such a select, so those loads go with it.
 local function target_eager(r)
   local v = r._target_eager
@@ -242,7 +243,9 @@ local function target_eager(r)
       local lz = tr.lazy
       if (lz == "selectin" or lz == "joined" or lz == "subquery" or
           lz == "immediate") and
-         (tr.target ~= tr.parent or tr.options.join_depth) then
+         (tr.target ~= tr.parent or tr.options.join_depth) and
+         not (rawequal(tr, r.back) and tr.direction == "manytoone" and
+              tr.pk_lookup) then
         v = true
         break
       end

@@ -496,6 +496,66 @@ T.test("order_by text naming nothing", function()
   T.raises("InvalidRequestError", orm.configure_mappers)
 end)
 
+-- a one-to-one whose many-to-one side is set (a backref): the object
+-- replaced loses its key at the flush; a lazy load of the one-to-one
+-- leaves its reverse many-to-one (joined by default) lazy
+for _, db in ipairs(T.databases()) do
+  local Base = orm.declarative_base()
+  local OP = Base:class "OP" {
+    __tablename__ = "ra_op", id = Column(Integer, {primary_key = true}),
+    c = rel("OC", {backref = orm.backref("p", {lazy = "joined"}),
+                   uselist = false}),
+  }
+  local OC = Base:class "OC" {
+    __tablename__ = "ra_oc", id = Column(Integer, {primary_key = true}),
+    p_id = Column(ForeignKey("ra_op.id")),
+  }
+  local engine = create_engine(db.url)
+  Base.metadata:drop_all(engine)
+  Base.metadata:create_all(engine)
+  local log = {}
+  orm.event.listen(engine, "before_cursor_execute",
+    function(_, _, sql) log[#log + 1] = norm(sql) end)
+
+  T.test(db.name .. ": one-to-one set from its many-to-one side", function()
+    do
+      local s <close> = orm.Session(engine)
+      local p = OP{id = 1}
+      local c1, c2 = OC{id = 1}, OC{id = 2}
+      c1.p = p
+      T.ok(rawequal(p.c, c1))
+      p.c = c2
+      T.eq(c1.p, nil)
+      T.ok(rawequal(c2.p, p))
+      s:add_all({p, c1})
+      s:commit()
+    end
+    local s <close> = orm.Session(engine)
+    local c = s:get(OC, 2)
+    T.eq(c.p.id, 1)
+    for i = #log, 1, -1 do log[i] = nil end
+    T.ok(rawequal(c.p.c, c))
+    T.eq(log, {"SELECT ra_oc.id AS ra_oc_id, ra_oc.p_id AS ra_oc_p_id " ..
+               "FROM ra_oc WHERE ? = ra_oc.p_id"})
+    local p = s:get(OP, 1)
+    local c3 = OC{id = 3, p = p}
+    T.ok(rawequal(p.c, c3))
+    -- (c3 is not in the session: c2 loses the key all the same)
+    for i = #log, 1, -1 do log[i] = nil end
+    s:flush()
+    T.eq(log, {"UPDATE ra_oc SET p_id=? WHERE ra_oc.id = ?"})
+    s:commit()
+    local conn <close> = engine:connect()
+    local got = {}
+    for _, r in ipairs(conn:execute(select(OC.__table__):order_by(OC.id))
+                         :all()) do
+      got[#got + 1] = {r[1], r[2] == nil and "NULL" or r[2]}
+    end
+    T.eq(got, {{1, "NULL"}, {2, "NULL"}})
+  end)
+  Base.metadata:drop_all(engine)
+end
+
 -- (last: a mapper that failed to configure fails every later
 -- configuration, as in SQLAlchemy)
 T.test("delete-orphan on the many side needs single_parent", function()
