@@ -263,7 +263,9 @@ I.lazy_from = lazy_from
 local function lazy_select(s, r, obj, vals)
   local stmt = sa.select(r.target.class)
   if r.pk_lookup then
-    for k, col in ipairs(r.remote_cols) do stmt = stmt:where(col:eq(vals[k])) end
+    for k, col in ipairs(r.remote_cols) do
+      stmt = stmt:where(col:eq(vals[k]))
+    end
   else
     stmt = stmt:where(orm.with_parent(obj, r))
   end

@@ -282,10 +282,10 @@ for _, db in ipairs(T.databases()) do
     T.eq(log, {"SELECT ld_u.id AS ld_u_id, ld_u.name AS ld_u_name FROM " ..
                "ld_u WHERE ld_u.id = ?",
                "SELECT ld_note.id AS ld_note_id, ld_note.user_id AS " ..
-               "ld_note_user_id, ld_note.body AS ld_note_body, anon_1.ld_u_id " ..
-               "AS anon_1_ld_u_id FROM (SELECT ld_u.id AS ld_u_id FROM ld_u " ..
-               "WHERE ld_u.id = ?) AS anon_1 JOIN ld_note ON anon_1.ld_u_id = " ..
-               "ld_note.user_id ORDER BY ld_note.id"})
+               "ld_note_user_id, ld_note.body AS ld_note_body, " ..
+               "anon_1.ld_u_id AS anon_1_ld_u_id FROM (SELECT ld_u.id AS " ..
+               "ld_u_id FROM ld_u WHERE ld_u.id = ?) AS anon_1 JOIN ld_note " ..
+               "ON anon_1.ld_u_id = ld_note.user_id ORDER BY ld_note.id"})
     local u = a.user
     clear()
     T.eq(#u.addresses, 2)

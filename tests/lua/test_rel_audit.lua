@@ -286,7 +286,9 @@ for _, db in ipairs(T.databases()) do
     clear()
     s:flush()
     local ins = {}
-    for _, sql in ipairs(log) do ins[#ins + 1] = sql:match("^INSERT INTO (%S+)") end
+    for _, sql in ipairs(log) do
+      ins[#ins + 1] = sql:match("^INSERT INTO (%S+)")
+    end
     T.eq(ins, {"ra_widget", "ra_entry"})
     -- and an entry before the widget that takes it as favorite
     local w2, e2 = Widget{name = "w2"}, Entry{name = "e2"}
@@ -296,7 +298,9 @@ for _, db in ipairs(T.databases()) do
     clear()
     s:flush()
     ins = {}
-    for _, sql in ipairs(log) do ins[#ins + 1] = sql:match("^INSERT INTO (%S+)") end
+    for _, sql in ipairs(log) do
+      ins[#ins + 1] = sql:match("^INSERT INTO (%S+)")
+    end
     T.eq(ins, {"ra_entry", "ra_widget"})
     s:commit()
     T.eq(rows("SELECT e.name, w.name FROM ra_entry e LEFT OUTER JOIN " ..
@@ -459,8 +463,9 @@ for _, db in ipairs(T.databases()) do
   T.test(db.name .. ": order_by as text", function()
     do
       local s <close> = orm.Session(engine)
-      s:add(OU{id = 1, addrs = {OA{id = 1, email = "b"}, OA{id = 2, email = "c"},
-                                OA{id = 3, email = "a"}, OA{id = 4, email = "c"}}})
+      s:add(OU{id = 1, addrs = {
+        OA{id = 1, email = "b"}, OA{id = 2, email = "c"},
+        OA{id = 3, email = "a"}, OA{id = 4, email = "c"}}})
       s:commit()
     end
     local s <close> = orm.Session(engine)
