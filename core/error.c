@@ -60,6 +60,8 @@ static const struct {
     /* not an SQLAlchemyError: what the flush raises when a removal would
     ** set part of a row's primary key to NULL, as SQLAlchemy's assert */
     [RT_EASSERTION] = {"AssertionError", RT_OK},
+    /* a flush whose rows each need the other written first */
+    [RT_ECIRCULARDEP] = {"CircularDependencyError", RT_ESQLALCHEMY},
 };
 
 int rt_error_setv(rt_error *err, rt_errkind kind, const char *fmt, va_list ap) {

@@ -55,6 +55,7 @@ typedef enum rt_errkind {
   RT_ELOADERSTRATEGY,   /* LoaderStrategyException: no such lazy= value */
   RT_EUNMAPPEDCLASS,    /* UnmappedClassError */
   RT_EASSERTION,        /* Python's AssertionError (a dependency rule) */
+  RT_ECIRCULARDEP,      /* CircularDependencyError: rows need each other */
   RT_ERRKIND_COUNT
 } rt_errkind;
 

@@ -252,8 +252,18 @@ local function back_link(x, b, owner)
   else
     local old = C.extra(x, b.key)
     if rawequal(old, owner) then return end
-    local _
-    _, old = note_replace(x, b, old, owner)
+    local ch
+    ch, old = note_replace(x, b, old, owner)
+    if b.direction == "onetomany" then
+      -- (a one-to-one's parent side: the flush gives owner x's key and
+      -- takes it from the object replaced, as set_scalar records)
+      if old ~= nil then
+        ch.rem[old] = true
+        ch.add[old] = nil
+      end
+      ch.rem[owner] = nil
+      ch.add[owner] = true
+    end
     if old ~= nil and b.back.uselist then
       -- x leaves the collection of its previous owner
       local oc = C.extra(old, b.back.key)

@@ -111,21 +111,41 @@ wrap("contains_eager", "contains_eager")
 -- that no other option names (the defaults of the mapping included)
 local load_plan = I.load_plan
 local wild_joined
+local function on_chain(chain, tm)
+  for _, pm in ipairs(chain) do
+    if pm == tm or (I.isa and I.isa(pm, tm)) then return true end
+  end
+  return false
+end
+
 -- a self-referential relationship eager by default (joined, selectin,
 -- subquery) loads join_depth levels (none without it: it loads lazily),
--- as in SQLAlchemy
+-- as in SQLAlchemy.  The select of a lazy load of relationship `from`
+-- is on from's path: its selectin, subquery and immediate defaults (not
+-- joined ones) load one level less, and none back to from's parent;
+-- from's reverse many-to-one loads lazily.
 local function self_ref_depth(stmt, plan)
   if not plan then return nil end
   local given = {}
   for _, o in ipairs(stmt_opts[stmt] or {}) do
     if o.path then given[o.path] = true end
   end
+  local from = I.lazy_from[stmt]
   local out = {}
   for _, path in ipairs(plan) do
     local r = path[1].rel
-    if not given[path.given or path] and r ~= "*" and
+    local post = from and path[1].strategy ~= "joined"
+    if from and rawequal(r, from.back) and r.direction == "manytoone" and
+       r.pk_lookup and not given[path.given or path] then
+      -- (the reverse many-to-one of the lazy load: its object is the
+      -- parent, found by key; SQLAlchemy makes it lazy there)
+    elseif post and not given[path.given or path] and r ~= "*" and
+       r.target ~= r.parent and on_chain({from.parent}, r.target) then
+      -- (a cycle back to the lazy load's parent: not loaded)
+    elseif not given[path.given or path] and r ~= "*" and
        r.target == r.parent then
       local depth = r.options.join_depth
+      if post and type(depth) == "number" then depth = depth - 1 end
       if type(depth) == "number" and depth >= 1 then
         local chain = {}
         for k = 1, depth do
@@ -145,12 +165,6 @@ end
 -- and, through their joins, of the mappers they reach, each chain
 -- stopping at a relationship to a mapper already on it (the root
 -- included: a self-referential one is not joined at all)
-local function on_chain(chain, tm)
-  for _, pm in ipairs(chain) do
-    if pm == tm or (I.isa and I.isa(pm, tm)) then return true end
-  end
-  return false
-end
 
 function wild_joined(paths, named, m, wild)
   local function walk(prefix, chain, pm)
@@ -172,13 +186,81 @@ function wild_joined(paths, named, m, wild)
   walk({}, {m}, m)
 end
 
+-- After a relationship loaded eagerly (joined, selectin, subquery,
+-- immediate), by an option or by default, the relationships its target
+-- loads eagerly by default load too, level after level, as SQLAlchemy's
+-- loaders go on from each mapper they reach: each path of the plan grows
+-- by those its options do not name, a chain stopping at a mapper already
+-- on it (the root's included; for a lazy load's select and the steps
+-- after the statement, its parent's too).
+local eager_kind = {joined = true, selectin = true, subquery = true,
+                    immediate = true}
+
+local function step_key(path, n)
+  local parts = {}
+  for k = 1, n do parts[k] = tostring(path[k].rel) end
+  return table.concat(parts, "/")
+end
+
+local function extend_defaults(stmt, m, plan)
+  if not plan then return nil end
+  local from = I.lazy_from[stmt]
+  local named, grows = {}, false
+  for _, path in ipairs(plan) do
+    for k = 1, #path do named[step_key(path, k)] = true end
+    local last = path[#path]
+    if eager_kind[last.strategy] and last.rel ~= "*" and
+       not last.of_type then
+      grows = true
+    end
+  end
+  if not grows then return plan end
+  local out = {}
+  local function grow(path, chain)
+    local last = path[#path]
+    local tm = last.rel ~= "*" and not last.of_type and last.rel.target
+    local added = false
+    if tm and eager_kind[last.strategy] then
+      local key = step_key(path, #path)
+      for _, r in ipairs(tm.rel_list or {}) do
+        if eager_kind[r.lazy] and r.target ~= r.parent and
+           not named[key .. "/" .. tostring(r)] and
+           not on_chain(chain, r.target) and
+           not (from and on_chain({from.parent}, r.target)) then
+          local p = table.move(path, 1, #path, 1, {})
+          p.given = path.given or path
+          p[#p + 1] = {rel = r, strategy = r.lazy}
+          chain[#chain + 1] = r.target
+          grow(p, chain)
+          chain[#chain] = nil
+          added = true
+        end
+      end
+    end
+    if not added then out[#out + 1] = path end
+  end
+  for _, path in ipairs(plan) do
+    local chain = {m}
+    for k = 1, #path - 1 do
+      if path[k].rel ~= "*" then chain[#chain + 1] = path[k].rel.target end
+    end
+    if path[#path].rel ~= "*" then
+      chain[#chain + 1] = path[#path].rel.target
+    end
+    grow(path, chain)
+  end
+  return out
+end
+
 local function plan_of(stmt, m)
   local wild
   -- (column options such as defer() have no path)
   for _, o in ipairs(stmt_opts[stmt] or {}) do
     if o.path and o.path[1].rel == "*" then wild = o.path[1] end
   end
-  if not wild then return self_ref_depth(stmt, load_plan(stmt, m)) end
+  if not wild then
+    return extend_defaults(stmt, m, self_ref_depth(stmt, load_plan(stmt, m)))
+  end
   local paths, named = {}, {}
   for _, o in ipairs(stmt_opts[stmt] or {}) do
     local r = o.path and o.path[1].rel
@@ -707,6 +789,9 @@ local function add_joins(stmt, paths, width, ents)
     end)
     for i, o in ipairs(order) do paths[i] = o[1] end
   end
+  -- (the joins of a prefix several paths share, made once: the plan's
+  -- default loads grow a path into several)
+  local built = {}
   for pi, path in ipairs(paths) do
     local copy = table.move(path, 1, #path, 1, {})
     local parent_sel, parent_join, inner = root_sel, nil, true
@@ -751,6 +836,11 @@ local function add_joins(stmt, paths, width, ents)
         pending[#pending + 1] = {join = joins[#joins], sel = oj.sel,
                                  step = step, oft = oj}
         parent_join, parent_sel = #joins, oj.sel
+        copy[k] = {rel = r, strategy = "joined", done = true}
+      elseif step.strategy == "joined" and not step.of_type and
+             built[step_key(copy, k)] then
+        local b = built[step_key(copy, k)]
+        parent_join, parent_sel, inner = b.join, b.sel, b.inner
         copy[k] = {rel = r, strategy = "joined", done = true}
       elseif step.strategy == "joined" and joinable_here(r) and
              parent_sel then
@@ -807,6 +897,10 @@ local function add_joins(stmt, paths, width, ents)
         joins[#joins + 1] = {rel = r, parent = parent_join}
         pending[#pending + 1] = {join = joins[#joins], sel = tsel, step = step}
         parent_join, parent_sel = #joins, tsel
+        if not step.of_type then
+          built[step_key(copy, k)] = {join = parent_join, sel = tsel,
+                                      inner = inner}
+        end
         copy[k] = {rel = r, strategy = "joined", done = true}
       else
         if step.strategy == "joined" then
@@ -1215,7 +1309,8 @@ end
 local function subquery_path(path, from)
   for k = 1, from do
     local st = path[k]
-    if (k < from and st.strategy ~= "subquery") or
+    if (k < from and st.strategy ~= "subquery" and
+                     st.strategy ~= "joined") or
        (st.rel.extra and st.rel.self_ref) or I.is_dynamic(st.rel) or
        -- (joined inheritance: as the last step, many-to-many by its keys)
        (#tables_of(st.rel.target) > 1 and

@@ -54,19 +54,24 @@ local lazy_known = {select = true, joined = true, selectin = true,
                     noload = true, dynamic = true, write_only = true,
                     immediate = true}
 
+-- (the words between commas, as SQLAlchemy splits them: every unknown
+-- one named, in sorted order)
 local function parse_cascade(text)
   local c, bad = {}, {}
-  for w in string.gmatch(text or "save-update, merge", "[%w_%-]+") do
+  for w in string.gmatch(text or "save-update, merge", "[^,]+") do
+    w = w:match("^%s*(.-)%s*$")
     if w == "all" then
       for _, x in ipairs(cascade_all) do c[x] = true end
-    elseif w ~= "none" then
-      if not cascade_known[w] then bad[#bad + 1] = "'" .. w .. "'" end
+    elseif cascade_known[w] then
       c[w] = true
+    elseif w ~= "none" and w ~= "" and not bad[w] then
+      bad[w] = true
+      bad[#bad + 1] = w
     end
   end
   if #bad > 0 then
-    -- (every one, sorted, as SQLAlchemy lists them)
     table.sort(bad)
+    for i, w in ipairs(bad) do bad[i] = "'" .. w .. "'" end
     raise("ArgumentError", "Invalid cascade option(s): " ..
           table.concat(bad, ", "))
   end
@@ -164,8 +169,8 @@ local function fk_pairs(from, to, only)
     local tname, cname = string.match(fk.target_fullname, "^(.*)%.([^.]+)$")
     if tname == to.name or tname == to.fullname then
       if not only or only[C.node_ptr(fk.parent)] then
-        -- (its constraint, one table for the columns of one constraint)
-        out[#out + 1] = {fk.parent, to.c[cname], fk.constraint}
+        out[#out + 1] = {fk.parent, to.c[cname], fk.constraint,
+                         con = fk.constraint}
       end
     end
   end
@@ -290,17 +295,67 @@ local function resolve_table(r, x)
   return x
 end
 
+-- one term of an order_by given as text, as SQLAlchemy evaluates it
+-- among the registry's classes: Class.attr (or a column key of the
+-- target), with .desc()/.asc() after it or inside desc()/asc(); nil
+-- when it names nothing
+local function order_term(r, text)
+  local t = text:match("^%s*(.-)%s*$")
+  local fn, inner = t:match("^(%a+)%((.*)%)$")
+  if fn == "desc" or fn == "asc" then
+    local e = order_term(r, inner)
+    return e and e[fn](e)
+  end
+  local base, how = t:match("^(.-)%.(%a+)%(%)$")
+  if how == "desc" or how == "asc" then
+    local e = order_term(r, base)
+    return e and e[how](e)
+  end
+  local cname, attr = t:match("^([%w_]+)%.([%w_]+)$")
+  local cls = cname and r.parent.registry.classes[cname]
+  if cls then return rawget(cls, attr) or cls[attr] end
+  return r.target.colattrs[t]
+end
+
+-- the terms of a text order_by: a list "a, b" (in [] or () or not),
+-- split at the commas outside parentheses
+local function order_text(r, x)
+  local body = x:match("^%s*%[(.*)%]%s*$") or x:match("^%s*%((.*)%)%s*$")
+               or x
+  local out, depth, start = {}, 0, 1
+  for i = 1, #body + 1 do
+    local ch = body:sub(i, i)
+    if ch == "(" then depth = depth + 1
+    elseif ch == ")" then depth = depth - 1
+    elseif (ch == "," and depth == 0) or i > #body then
+      local piece = body:sub(start, i - 1)
+      if piece:match("%S") then
+        local e = order_term(r, piece)
+        if e == nil then
+          raise("InvalidRequestError", string.format(
+            "When initializing mapper %s, expression '%s' failed to " ..
+            "locate a name ('%s').", tostring(r.parent), x,
+            piece:match("^%s*(.-)%s*$")))
+        end
+        out[#out + 1] = e
+      end
+      start = i + 1
+    end
+  end
+  return out
+end
+
 local function order_list(r, x)
   if type(x) == "function" then x = x() end
   if x == nil or x == false then return nil end
-  if type(x) == "string" then
-    local cname, attr = string.match(x, "^([%w_]+)%.([%w_]+)$")
-    local cls = cname and r.parent.registry.classes[cname]
-    if cls then return {cls[attr]} end
-    return {r.target.colattrs[x]}
-  end
+  if type(x) == "string" then return order_text(r, x) end
   if C.node_kind(x) then return {x} end
-  return x
+  local out = {}
+  for i, e in ipairs(x) do
+    if type(e) == "string" then e = order_text(r, e)[1] end
+    out[i] = e
+  end
+  return out
 end
 
 -- index lists for pairs {a col, b col}: positions of a in ma, b in mb
@@ -415,8 +470,25 @@ local function resolve_rel(r)
         end
       end
     end
-    if #otm > 0 and #mto > 0 then
-      check_paths(r, {{nil, nil, otm}, {nil, nil, mto}})
+    -- (found from the foreign keys: those of more than one constraint,
+    -- or both ways, are several paths, and which one is meant?)
+    local cons, ncons = {}, 0
+    if not given and not only then
+      for _, list in ipairs({otm, mto}) do
+        for _, p in ipairs(list) do
+          local c = p.con or p
+          if not cons[c] then cons[c], ncons = true, ncons + 1 end
+        end
+      end
+    end
+    if ncons > 1 or (#otm > 0 and #mto > 0) then
+      raise("AmbiguousForeignKeysError", string.format(
+        "Could not determine join condition between parent/child tables " ..
+        "on relationship %s - there are multiple foreign key paths " ..
+        "linking the tables.  Specify the 'foreign_keys' argument, " ..
+        "providing a list of those columns which should be counted as " ..
+        "containing a foreign key reference to the parent table.",
+        tostring(r)))
     elseif #otm == 0 and #mto == 0 then
       raise("NoForeignKeysError", string.format(
         "Could not determine join condition between parent/child tables " ..
@@ -449,8 +521,12 @@ local function resolve_rel(r)
       r.pk_lookup = pk_ok
     end
   end
+  if o.uselist ~= nil then r.uselist = o.uselist
+  else r.uselist = r.direction ~= "manytoone" end
+  -- an object on the "many" side has many parents: which one's removal
+  -- would make it an orphan?
   if r.cascade["delete-orphan"] and not o.single_parent and
-     (r.direction == "manytoone" or r.direction == "manytomany") then
+     r.direction ~= "onetomany" then
     raise("ArgumentError", string.format(
       "For %s relationship %s, delete-orphan cascade is normally " ..
       "configured only on the \"one\" side of a one-to-many relationship, " ..
@@ -459,13 +535,11 @@ local function resolve_rel(r)
       "\"%s\" object to be referred towards by only a single \"%s\" " ..
       "object at a time via the %s relationship, which would allow " ..
       "delete-orphan cascade to take place in this direction, set the " ..
-      "single_parent=True flag.",
+      "single_parent=True flag. (Background on this error at: " ..
+      "https://sqlalche.me/e/14/bbf0)",
       r.direction == "manytoone" and "many-to-one" or "many-to-many",
-      tostring(r), tostring(rawget(tm.class, "__name__")),
-      tostring(rawget(m.class, "__name__")), tostring(r)))
+      tostring(r), tm.class.__name__, m.class.__name__, tostring(r)))
   end
-  if o.uselist ~= nil then r.uselist = o.uselist
-  else r.uselist = r.direction ~= "manytoone" end
   local cc = o.collection_class
   if cc == "set" then
     r.set = true
@@ -487,10 +561,10 @@ local function resolve_rel(r)
     if opts.foreign_keys == nil and o.foreign_keys then
       opts.foreign_keys = o.foreign_keys
     end
-    if tm.relationships[name] then
-      raise("ArgumentError", string.format("Error creating backref '%s' " ..
-            "on relationship '%s': property of that name exists on " ..
-            "mapper '%s'", name, tostring(r), tostring(tm)))
+    if tm.relationships[name] or tm.slots[name] then
+      raise("ArgumentError", string.format(
+        "Error creating backref '%s' on relationship '%s': property of " ..
+        "that name exists on mapper '%s'", name, tostring(r), tostring(tm)))
     end
     rel_seq = rel_seq + 1 -- (a backref is a property added last)
     hooks.add_relationship(tm, name, {argument = m.class, options = opts,
@@ -504,8 +578,11 @@ end
 -- relationship(): a specification, made a property of the mapper that
 -- declares it (resolved later: see "relationships")
 function orm.relationship(target, opts)
-  -- (a cascade that is no cascade is refused at once, as SQLAlchemy's)
-  if opts and opts.cascade ~= nil then parse_cascade(opts.cascade) end
+  -- (a bad cascade is an error of the call, as in SQLAlchemy, not of the
+  -- configuration of every mapper later)
+  if type(opts) == "table" and type(opts.cascade) == "string" then
+    parse_cascade(opts.cascade)
+  end
   rel_seq = rel_seq + 1
   -- (order: its place among the class's declared properties)
   return {__kind = "relationship", argument = target, options = opts or {},

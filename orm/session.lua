@@ -672,6 +672,7 @@ function Session:flush()
   -- ops split the batches, see orm/ext/horizontal_shard.lua)
   local ops = self._flush_ops or I
   local ok, err = pcall(function()
+    I.check_cycles(self, work)
     local order = I.mapper_order(self, saves)
     local slots = I.assoc_slots(order, I.assoc_steps(work))
     local function assoc_step(list)
@@ -686,9 +687,20 @@ function Session:flush()
     for _, e in ipairs(work.predel) do I.sort_assoc_rows(e) end
     ops.emit_assoc(self, conn, work.predel, "delete")
     assoc_step(slots[0])
-    for k, m in ipairs(order) do
-      ops.emit_saves(self, conn, m, saves[m], work.syncs[m], done, work.syncs)
-      assoc_step(slots[k])
+    local rounds = I.save_rounds(self, work, order, saves)
+    if rounds then
+      -- (rows sorted one by one: the association rows after them all)
+      for _, rd in ipairs(rounds) do
+        local m, sv, syncs = rd[1], rd[2], rd[3]
+        ops.emit_saves(self, conn, m, sv, syncs[m], done, syncs)
+      end
+      for k = 1, #order do assoc_step(slots[k]) end
+    else
+      for k, m in ipairs(order) do
+        ops.emit_saves(self, conn, m, saves[m], work.syncs[m], done,
+                       work.syncs)
+        assoc_step(slots[k])
+      end
     end
     ops.emit_post(self, conn, work.post)
     for _, m in ipairs(I.mapper_order(self, dels, true)) do

@@ -231,6 +231,53 @@ local function refresh_for(obj, m, idx)
 end
 I.refresh_for = refresh_for
 
+-- Does a select of r's target load any relationship eagerly by default
+-- (a self-referential one only with join_depth; r's reverse many-to-one
+-- loads lazily there)?  SQLAlchemy's lazy
+-- load is such a select, so those loads go with it.
+local function target_eager(r)
+  local v = r._target_eager
+  if v == nil then
+    v = false
+    for _, tr in ipairs(r.target.rel_list or {}) do
+      local lz = tr.lazy
+      if (lz == "selectin" or lz == "joined" or lz == "subquery" or
+          lz == "immediate") and
+         (tr.target ~= tr.parent or tr.options.join_depth) and
+         not (rawequal(tr, r.back) and tr.direction == "manytoone" and
+              tr.pk_lookup) then
+        v = true
+        break
+      end
+    end
+    r._target_eager = v
+  end
+  return v
+end
+
+-- the lazy load of r as a select of the target (its eager defaults
+-- apply): a many-to-one by the target's key, others by the parent
+local lazy_from = setmetatable({}, {__mode = "k"})
+I.lazy_from = lazy_from
+
+local function lazy_select(s, r, obj, vals)
+  local stmt = sa.select(r.target.class)
+  if r.pk_lookup then
+    for k, col in ipairs(r.remote_cols) do
+      stmt = stmt:where(col:eq(vals[k]))
+    end
+  else
+    stmt = stmt:where(orm.with_parent(obj, r))
+  end
+  if r.order_by then stmt = stmt:order_by(table.unpack(r.order_by)) end
+  stmt = stmt:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
+  -- (its plan starts from r: see eager.lua)
+  lazy_from[stmt] = r
+  local res = s:execute(stmt)
+  if res.unique then res = res:unique() end
+  return res:scalars():all()
+end
+
 local function load_value(s, r, obj)
   local vals
   if #r.local_idx == 1 then
@@ -258,6 +305,9 @@ local function load_value(s, r, obj)
       found = load_by_pk(s, r.target, vals, found)
     end
     if found ~= nil then return store_loaded(obj, r, {found}) end
+  end
+  if target_eager(r) then
+    return store_loaded(obj, r, lazy_select(s, r, obj, vals), true)
   end
   autoflush(s)
   local conn = s:connection()

@@ -434,8 +434,17 @@ local function presort(s)
             if in_session(s, x) then sync(r.target, r, nil, x) end
           end
         elseif r.direction == "manytomany" then
+          -- (a member deleted by an earlier flush took its rows with it:
+          -- SQLAlchemy skips those no longer in the session)
+          -- (nor is there a row for a member added since the last flush)
+          local ch = C.extra(obj, changekey[r.key])
           for _, x in ipairs(members(obj, r)) do
-            assoc_row(work.predel, r, obj, x)
+            local st = C.session(x) == s.id and C.lifecycle(x)
+            local back = r.back and C.extra(x, changekey[r.back.key])
+            if st == "persistent" and not (ch and ch.add[x]) and
+               not (back and back.add[obj]) then
+              assoc_row(work.predel, r, obj, x)
+            end
           end
         end
       end
@@ -477,6 +486,147 @@ local function presort(s)
     end
   end
   return work
+end
+
+-- Rows that each need the other written first (a foreign key each way,
+-- neither relationship post_update) cannot be flushed: SQLAlchemy's sort
+-- of the flush's rows finds the cycle and raises before any statement.
+-- The edges: a key copied from src into dst, both written by the flush.
+function I.check_cycles(s, work)
+  local edges, any = {}, false
+  local function written(x) return s._new[x] or s._dirty[x] end
+  for _, l in pairs(work.syncs) do
+    for _, e in ipairs(l) do
+      local src, dst = e[2], e[3]
+      if src ~= nil and not rawequal(src, dst) and written(src) and
+         written(dst) then
+        local t = edges[src]
+        if not t then t = {}; edges[src] = t end
+        t[#t + 1] = dst
+        any = true
+      end
+    end
+  end
+  if not any then return end
+  -- (depth first, without recursion: a long chain of rows is no cycle)
+  local color = {}
+  for root in pairs(edges) do
+    if not color[root] then
+      local stack, at = {root}, {1}
+      color[root] = 1
+      while #stack > 0 do
+        local x = stack[#stack]
+        local y = (edges[x] or {})[at[#stack]]
+        if y == nil then
+          color[x] = 2
+          stack[#stack], at[#at] = nil, nil
+        else
+          at[#stack] = at[#stack] + 1
+          if color[y] == 1 then
+            local names, from = {}, nil
+            for i, z in ipairs(stack) do
+              if rawequal(z, y) then from = i end
+              if from then names[#names + 1] = I.objstr(z) end
+            end
+            I.raise("CircularDependencyError",
+                    "Circular dependency detected. (" ..
+                    table.concat(names, ", ") .. ")")
+          elseif not color[y] then
+            color[y] = 1
+            stack[#stack + 1], at[#at + 1] = y, 1
+          end
+        end
+      end
+    end
+  end
+end
+
+-- The saves of a flush whose mapper order writes a row before a new
+-- row it takes a key from (mappers whose tables refer to each other,
+-- which table_ranks orders by name): SQLAlchemy sorts such rows one by
+-- one.  The saves then go in rounds, each mapper in order writing the
+-- rows whose sources are written; nil when the mapper order serves.
+-- A round: {m, sv, syncs by mapper}.
+function I.save_rounds(s, work, order, saves)
+  local group, pos = {}, {}
+  for k, m in ipairs(order) do
+    pos[m] = k
+    for _, x in ipairs(saves[m].ins) do group[x] = m end
+    for _, x in ipairs(saves[m].upd) do group[x] = m end
+  end
+  local deps, needed = {}, false
+  for _, l in pairs(work.syncs) do
+    for _, e in ipairs(l) do
+      local src, dst = e[2], e[3]
+      if src ~= nil and not rawequal(src, dst) and s._new[src] and
+         group[src] and group[dst] then
+        local d = deps[dst]
+        if not d then d = {}; deps[dst] = d end
+        d[#d + 1] = src
+        if pos[group[src]] > pos[group[dst]] then needed = true end
+      end
+    end
+  end
+  if not needed then return nil end
+  local written, rounds, left = {}, {}, 0
+  for _ in pairs(group) do left = left + 1 end
+  local applied = {}
+  while left > 0 do
+    local progress = false
+    for _, m in ipairs(order) do
+      -- (rows of a self-referential mapper may take keys from rows of
+      -- the same round: emit_saves writes those in levels)
+      local ready, changed = {}, true
+      while changed do
+        changed = false
+        for _, list in ipairs({saves[m].ins, saves[m].upd}) do
+          for _, x in ipairs(list) do
+            if not written[x] and not ready[x] then
+              local ok = true
+              for _, src in ipairs(deps[x] or {}) do
+                if not written[src] and
+                   not (m.self_ref and ready[src]) then
+                  ok = false
+                  break
+                end
+              end
+              if ok then ready[x], changed = true, true end
+            end
+          end
+        end
+      end
+      if next(ready) then
+        local sv = {ins = {}, upd = {}}
+        for _, f in ipairs({"ins", "upd"}) do
+          for _, x in ipairs(saves[m][f]) do
+            if ready[x] then sv[f][#sv[f] + 1] = x end
+          end
+        end
+        local syncs = {}
+        for mm, l in pairs(work.syncs) do
+          for _, e in ipairs(l) do
+            -- (one whose row is not written goes with its mapper's)
+            if not applied[e] and (ready[e[3]] or
+               (not group[e[3]] and I.flush_group(mm) == m)) then
+              applied[e] = true
+              syncs[mm] = syncs[mm] or {}
+              table.insert(syncs[mm], e)
+            end
+          end
+        end
+        rounds[#rounds + 1] = {m, sv, syncs}
+        for x in pairs(ready) do
+          written[x] = true
+          left = left - 1
+        end
+        progress = true
+      end
+    end
+    if not progress then
+      I.raise("CircularDependencyError", "Circular dependency detected.")
+    end
+  end
+  return rounds
 end
 
 -- The deleted rows of a self-referential mapper in levels, deepest

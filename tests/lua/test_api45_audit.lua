@@ -482,7 +482,8 @@ T.test("mappings refused: foreign key paths, cascades, strategies",
     "to allow a particular \"U\" object to be referred towards by only a " ..
     "single \"A\" object at a time via the A.u relationship, which would " ..
     "allow delete-orphan cascade to take place in this direction, set the " ..
-    "single_parent=True flag.", function(B2)
+    "single_parent=True flag. (Background on this error at: " ..
+    "https://sqlalche.me/e/14/bbf0)", function(B2)
     B2:class "U" {__tablename__ = "u", id = Column(Integer, {primary_key = true})}
     B2:class "A" {__tablename__ = "a", id = Column(Integer, {primary_key = true}),
                   u1 = Column(ForeignKey("u.id")),

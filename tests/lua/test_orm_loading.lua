@@ -135,9 +135,16 @@ for _, db in ipairs(T.databases()) do
       "ld_pk_1.kw_id) ON ld_post.id = ld_pk_1.post_id ORDER BY ld_kw_1.id"})
     _, sql = load(select(Address):options(orm.joinedload(Address.user)),
       function(objs) T.eq(objs[1].user.name, "u1") end)
+    -- (User.notes, lazy = "subquery", goes on from the joined users)
     T.eq(sql, {"SELECT ld_a.id, ld_a.user_id, ld_a.email, ld_u_1.id AS " ..
       "id_1, ld_u_1.name FROM ld_a LEFT OUTER JOIN ld_u AS ld_u_1 ON " ..
-      "ld_u_1.id = ld_a.user_id"})
+      "ld_u_1.id = ld_a.user_id",
+      "SELECT ld_note.id AS ld_note_id, ld_note.user_id AS " ..
+      "ld_note_user_id, ld_note.body AS ld_note_body, ld_u_1.id AS " ..
+      "ld_u_1_id FROM (SELECT DISTINCT ld_a.user_id AS ld_a_user_id FROM " ..
+      "ld_a) AS anon_1 JOIN ld_u AS ld_u_1 ON ld_u_1.id = " ..
+      "anon_1.ld_a_user_id JOIN ld_note ON ld_u_1.id = ld_note.user_id " ..
+      "ORDER BY ld_note.id"})
     -- an inner join drops the user without addresses
     _, sql = load(select(User):options(orm.joinedload(User.addresses,
       {innerjoin = true})), function(objs)
@@ -271,8 +278,14 @@ for _, db in ipairs(T.databases()) do
     local a = s:get(Address, 1)
     clear()
     T.eq(a.user.name, "u1")
+    -- (User.notes is lazy = "subquery": it loads with the lazy load)
     T.eq(log, {"SELECT ld_u.id AS ld_u_id, ld_u.name AS ld_u_name FROM " ..
-               "ld_u WHERE ld_u.id = ?"})
+               "ld_u WHERE ld_u.id = ?",
+               "SELECT ld_note.id AS ld_note_id, ld_note.user_id AS " ..
+               "ld_note_user_id, ld_note.body AS ld_note_body, " ..
+               "anon_1.ld_u_id AS anon_1_ld_u_id FROM (SELECT ld_u.id AS " ..
+               "ld_u_id FROM ld_u WHERE ld_u.id = ?) AS anon_1 JOIN ld_note " ..
+               "ON anon_1.ld_u_id = ld_note.user_id ORDER BY ld_note.id"})
     local u = a.user
     clear()
     T.eq(#u.addresses, 2)
