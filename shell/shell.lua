@@ -795,7 +795,9 @@ local function add_names(set, v, methods_only, depth)
   local mt = getmetatable(v)
   if type(mt) ~= "table" then return end
   if rawget(mt, "__orm_instance") then
-    -- a mapped object: its mapped attributes and its class's methods
+    -- a mapped object: its mapped attributes and what its class has, as
+    -- Python's dir() of one; the tables its __index closes over are the
+    -- ORM's own hooks, not names of the object
     local ok, state = pcall(sa.inspect, v)
     if ok and state.mapper then
       if not methods_only then
@@ -806,7 +808,8 @@ local function add_names(set, v, methods_only, depth)
           set[k] = true
         end
       end
-      add_names(set, state.mapper.class, true, depth + 1)
+      add_names(set, state.mapper.class, methods_only, depth + 1)
+      return
     end
   end
   if mt.__pairs and tv ~= "table" or (tv == "table" and mt.__pairs) then

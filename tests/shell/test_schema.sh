@@ -128,6 +128,13 @@ check "completion: a mapped object's attributes and its class's methods" \
       if k == "u.greet" or k == "u.id" or k == "u.name" then some[#some + 1] = k end
     end
     print(table.concat(some, " "))')"
+# what SQLAlchemy's dir() of an automapped Artist lists (its columns, its
+# relationship, the base's names; `class` is the base's declaring method),
+# not the ORM's internal hooks
+check "completion: an automapped object, only its attributes and its class's" \
+  "a.ArtistId a.Name a.album_collection a.class a.classes a.metadata a.prepare a.registry" \
+  "$("$RETORT" --norc "$url" -e 'a = session:get(db.classes.Artist, 1)
+    print(table.concat(require("retort.shell").complete(engine, "lua", "a.", 0, "a."), " "))')"
 
 # --- at a terminal ---
 
