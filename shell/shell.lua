@@ -673,9 +673,13 @@ local function orm_row_values(r)
   return row
 end
 
+-- an entity without a name (a legacy Query's unlabelled expression) is
+-- headed as psql heads an unnamed column
 local function ent_names(ents)
   local keys = {}
-  for i, e in ipairs(ents) do keys[i] = tostring(e.name) end
+  for i, e in ipairs(ents) do
+    keys[i] = e.name ~= nil and tostring(e.name) or "?column?"
+  end
   return keys
 end
 

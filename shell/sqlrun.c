@@ -929,6 +929,25 @@ static int is_mapping_list(lua_State *L, int idx) {
   return n > 0;
 }
 
+/* Does the Row at idx keep its column names in its metatable (a Core
+** row, or an ORM row of columns only)?  An ORM row with objects does
+** not: the Lua half lays those out by the row's entities. */
+static int row_has_fields(lua_State *L, int idx) {
+  int yes;
+  if (!lua_getmetatable(L, idx)) return 0;
+  yes = lua_getfield(L, -1, "_fields") == LUA_TTABLE;
+  lua_pop(L, 2);
+  return yes;
+}
+
+static int first_row_has_fields(lua_State *L, int idx) {
+  int yes;
+  lua_rawgeti(L, idx, 1);
+  yes = row_has_fields(L, lua_gettop(L));
+  lua_pop(L, 1);
+  return yes;
+}
+
 /*
 ** The column headings of the Row at idx, pushed as a list: every column,
 ** in order.  A legacy Query's unlabelled expression has no key (false in
@@ -1064,7 +1083,7 @@ int rt_sql_print_value(lua_State *L, int idx) {
     lua_remove(L, -2);
     lua_pushinteger(L, 2);
     nargs = 3;
-  } else if (is_row_list(L, idx)) {
+  } else if (is_row_list(L, idx) && first_row_has_fields(L, idx)) {
     lua_pushcfunction(L, print_rows);
     lua_pushvalue(L, idx);
     lua_rawgeti(L, idx, 1);

@@ -127,6 +127,16 @@ check "a list of Rows shows a column that has no key" \
 (2 rows)" "$(after 'retort> session:query(User.name')"
 
 clear_screen
+enter "session:query(User, func.length(User.name)):order_by(User.id):all()"
+check "ORM rows too: the object and the column with no key" \
+  "                User                 | ?column?
+-------------------------------------+----------
+ User(id=1, name='alice', note=None) |        5
+ User(id=2, name='bob', note='hi')   |        3
+(2 rows)" \
+  "$(after 'retort> session:query(User, func.length')"
+
+clear_screen
 enter "session:execute(select(users):order_by(users.c.id)):mappings():first()"
 check "a RowMapping prints as SQLAlchemy's repr" \
   "{'id': 1, 'name': 'alice', 'note': None}" \
