@@ -46,6 +46,16 @@ url="sqlite:///$db"
 
 # --- without a terminal ---
 
+# the whole Chinook script through \i: the same database the sqlite3 shell
+# loads (the file is 15,000 lines of statements with no command among them)
+"$RETORT" --norc "sqlite:///$tmp/chinook_i.db" \
+  -c "\\i $chinook/Chinook_Sqlite.sql" >"$tmp/chinook_i.out" 2>&1
+check "\\i loads Chinook as the sqlite3 shell does" \
+  "$(sqlite3 "$db" .dump)" "$(sqlite3 "$tmp/chinook_i.db" .dump)"
+check "\\i Chinook: a tag per statement" "11 DROP TABLE 11 CREATE TABLE 11 CREATE INDEX 24 INSERT" \
+  "$(for w in 'DROP TABLE' 'CREATE TABLE' 'CREATE INDEX' 'INSERT'; do
+      printf '%s %s ' "$(grep -c "^$w" "$tmp/chinook_i.out")" "$w"; done | sed 's/ $//')"
+
 check "-c runs a backslash command" "     Name      | Type
 ---------------+-------
  Playlist      | table
