@@ -56,6 +56,14 @@ check "\\i Chinook: a tag per statement" "11 DROP TABLE 11 CREATE TABLE 11 CREAT
   "$(for w in 'DROP TABLE' 'CREATE TABLE' 'CREATE INDEX' 'INSERT'; do
       printf '%s %s ' "$(grep -c "^$w" "$tmp/chinook_i.out")" "$w"; done | sed 's/ $//')"
 
+# and read from stdin, a statement of a thousand lines at a time
+"$RETORT" --norc "sqlite:///$tmp/chinook_s.db" \
+  <"$chinook/Chinook_Sqlite.sql" >"$tmp/chinook_s.out" 2>&1
+check "stdin loads Chinook as the sqlite3 shell does" \
+  "$(sqlite3 "$db" .dump)" "$(sqlite3 "$tmp/chinook_s.db" .dump)"
+check "stdin Chinook: the same tags as \\i" "$(cat "$tmp/chinook_i.out")" \
+  "$(cat "$tmp/chinook_s.out")"
+
 check "-c runs a backslash command" "     Name      | Type
 ---------------+-------
  Playlist      | table
