@@ -399,10 +399,13 @@ int rt_shell_outside_quotes(const char *sql, size_t n, unsigned flags) {
 ** Returns 0, or -1 when Ctrl-C, Ctrl-D or \q abandons it. */
 static int read_sql(lua_State *L, rt_strbuf *b, const char *hist) {
   unsigned flags = rt_sql_dialect_flags(L);
+  size_t off = 0; /* where the unended statement starts */
+  int rescan = 1; /* a `;` came since: a statement may have ended */
   for (;;) {
     int interrupted;
     char *line;
-    size_t off = sql_rest(b->p, b->n, flags);
+    if (rescan) off += sql_rest(b->p + off, b->n - off, flags);
+    rescan = 0;
     if (rt_sql_is_blank(b->p + off, b->n - off, flags)) return 0;
     rt_complete_set_sql(b->p); /* completion offers SQL names */
     line = read_line(PROMPT2, &interrupted);
@@ -421,6 +424,7 @@ static int read_sql(lua_State *L, rt_strbuf *b, const char *hist) {
     }
     rt_sb_addc(b, '\n');
     rt_sb_adds(b, line);
+    rescan = strchr(line, ';') != NULL;
     free(line);
   }
 }
