@@ -898,13 +898,26 @@ end
 local table_words = {FROM = true, JOIN = true, INTO = true, UPDATE = true,
                      TABLE = true, DESCRIBE = true}
 
+-- the table `alias` names in `line`, given as `Track t` or `Track AS t`
+local function alias_table(engine, line, alias)
+  local words = {}
+  for w in line:gmatch("[%w_]+") do words[#words + 1] = w end
+  for i = 1, #words - 1 do
+    local j = words[i + 1]:upper() == "AS" and i + 2 or i + 1
+    if words[j] and words[j]:lower() == alias:lower() then
+      local t = find_table(engine, words[i])
+      if t then return t end
+    end
+  end
+end
+
 local function complete_sql(engine, line, start, text)
   local set = {}
   local tables = M.tables(engine)
   local tab, col = text:match("^([%w_]+)%.([%w_]*)$")
   if tab then
-    -- table.column, or schema.table
-    local t = find_table(engine, tab)
+    -- table.column, alias.column, or schema.table
+    local t = find_table(engine, tab) or alias_table(engine, line, tab)
     if t then
       for _, c in ipairs(M.columns(engine, t)) do set[c] = true end
     else

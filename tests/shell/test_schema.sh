@@ -154,6 +154,19 @@ check "completion: an automapped object, only its attributes and its class's" \
   "$("$RETORT" --norc "$url" -e 'a = session:get(db.classes.Artist, 1)
     print(table.concat(require("retort.shell").complete(engine, "lua", "a.", 0, "a."), " "))')"
 
+# a column after an alias the statement gives a table (Track t, Album AS x)
+check "completion: a column after a table's alias" \
+  "t.Name|a.AlbumId|x.Title|" \
+  "$("$RETORT" --norc "$url" -e 'local shell = require("retort.shell")
+    local function c(line, text)
+      local start = line:find(text, 1, true) - 1
+      return table.concat(shell.complete(engine, "sql", line, start, text), " ")
+    end
+    print(c("select t.Na from Track t", "t.Na") .. "|" ..
+      c("select * from Track t join Album a on a.Al", "a.Al") .. "|" ..
+      c("select * from Album as x where x.Ti", "x.Ti") .. "|" ..
+      c("select * from Album as x where y.Ti", "y.Ti"))' 2>&1)"
+
 # --- at a terminal ---
 
 T new-session -d -s rt -x 120 -y 50 "$RETORT --norc $url"
