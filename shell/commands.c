@@ -216,6 +216,13 @@ static int run_ended(lua_State *L, rt_strbuf *sql, unsigned flags) {
   return rc;
 }
 
+/* Is the end of the SQL gathered in sql outside quotes and comments? */
+static int outside_quotes(const rt_strbuf *sql, unsigned flags) {
+  size_t off = sql->n > 0 ? ended(sql->p, sql->n, flags) : 0;
+  return rt_shell_outside_quotes(sql->p ? sql->p + off : "", sql->n - off,
+                                 flags);
+}
+
 /*
 ** An SQL file as psql's \i reads it: a backslash command on a line of its
 ** own (outside quotes and comments) runs where it stands, after the
@@ -231,9 +238,9 @@ static int run_sql_file(lua_State *L, const char *text) {
     size_t len = e ? (size_t)(e - p) : strlen(p);
     const char *q = p;
     while (q < p + len && (*q == ' ' || *q == '\t')) q++;
-    size_t off = sql.n > 0 ? ended(sql.p, sql.n, flags) : 0;
-    if (q < p + len && *q == '\\' &&
-        rt_shell_outside_quotes(sql.p ? sql.p + off : "", sql.n - off, flags)) {
+    /* the text gathered so far is scanned only for a line that may be a
+    ** command: scanning it for every line made a long file quadratic */
+    if (q < p + len && *q == '\\' && outside_quotes(&sql, flags)) {
       char *line = malloc(len + 1);
       if (line == NULL) break;
       memcpy(line, p, len);

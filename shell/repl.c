@@ -399,10 +399,13 @@ int rt_shell_outside_quotes(const char *sql, size_t n, unsigned flags) {
 ** Returns 0, or -1 when Ctrl-C, Ctrl-D or \q abandons it. */
 static int read_sql(lua_State *L, rt_strbuf *b, const char *hist) {
   unsigned flags = rt_sql_dialect_flags(L);
+  size_t off = 0; /* where the unended statement starts */
+  int rescan = 1; /* a `;` came since: a statement may have ended */
   for (;;) {
     int interrupted;
     char *line;
-    size_t off = sql_rest(b->p, b->n, flags);
+    if (rescan) off += sql_rest(b->p + off, b->n - off, flags);
+    rescan = 0;
     if (rt_sql_is_blank(b->p + off, b->n - off, flags)) return 0;
     rt_complete_set_sql(b->p); /* completion offers SQL names */
     line = read_line(PROMPT2, &interrupted);
@@ -421,6 +424,7 @@ static int read_sql(lua_State *L, rt_strbuf *b, const char *hist) {
     }
     rt_sb_addc(b, '\n');
     rt_sb_adds(b, line);
+    rescan = strchr(line, ';') != NULL;
     free(line);
   }
 }
@@ -539,10 +543,17 @@ static int run_lua_chunk(lua_State *L, rt_strbuf *b) {
   return status != LUA_OK;
 }
 
-/* Run the complete statements at the start of b, keeping the rest. */
-static int run_sql_buffer(lua_State *L, rt_strbuf *b, unsigned flags) {
+/*
+** Run the complete statements at the start of b, keeping the rest.  A
+** statement ends at a `;`, and whether a `;` ends one depends only on the
+** text before it: when the line just added has none, no statement can
+** have ended (may_end 0), and the gathered text is not scanned again,
+** which made a statement of many lines (a long INSERT) quadratic.
+*/
+static int run_sql_buffer(lua_State *L, rt_strbuf *b, unsigned flags,
+                          int may_end) {
   size_t end;
-  while ((end = rt_sql_stmt_end(b->p, b->n, flags)) > 0) {
+  while (may_end && (end = rt_sql_stmt_end(b->p, b->n, flags)) > 0) {
     int rc = rt_sql_is_blank(b->p, end, flags) ? 0 : rt_sql_run(L, b->p, end);
     memmove(b->p, b->p + end, b->n - end + 1);
     b->n -= end;
@@ -574,7 +585,7 @@ int rt_shell_stdin(lua_State *L) {
     if (sql.n > 0) {
       rt_sb_addc(&sql, '\n');
       rt_sb_adds(&sql, line);
-      status = run_sql_buffer(L, &sql, flags);
+      status = run_sql_buffer(L, &sql, flags, strchr(line, ';') != NULL);
       continue;
     }
     kind = rt_classify_line(line);
@@ -599,7 +610,7 @@ int rt_shell_stdin(lua_State *L) {
     }
     flags = rt_sql_dialect_flags(L);
     rt_sb_adds(&sql, line);
-    status = run_sql_buffer(L, &sql, flags);
+    status = run_sql_buffer(L, &sql, flags, 1);
   }
   if (status == 0 && sql.n > 0 && !sql.failed && !rt_sh.quit)
     status = rt_sql_run_text(L, sql.p) != 0;

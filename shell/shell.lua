@@ -673,9 +673,13 @@ local function orm_row_values(r)
   return row
 end
 
+-- an entity without a name (a legacy Query's unlabelled expression) is
+-- headed as psql heads an unnamed column
 local function ent_names(ents)
   local keys = {}
-  for i, e in ipairs(ents) do keys[i] = tostring(e.name) end
+  for i, e in ipairs(ents) do
+    keys[i] = e.name ~= nil and tostring(e.name) or "?column?"
+  end
   return keys
 end
 
@@ -795,7 +799,9 @@ local function add_names(set, v, methods_only, depth)
   local mt = getmetatable(v)
   if type(mt) ~= "table" then return end
   if rawget(mt, "__orm_instance") then
-    -- a mapped object: its mapped attributes and its class's methods
+    -- a mapped object: its mapped attributes and what its class has, as
+    -- Python's dir() of one; the tables its __index closes over are the
+    -- ORM's own hooks, not names of the object
     local ok, state = pcall(sa.inspect, v)
     if ok and state.mapper then
       if not methods_only then
@@ -806,7 +812,8 @@ local function add_names(set, v, methods_only, depth)
           set[k] = true
         end
       end
-      add_names(set, state.mapper.class, true, depth + 1)
+      add_names(set, state.mapper.class, methods_only, depth + 1)
+      return
     end
   end
   if mt.__pairs and tv ~= "table" or (tv == "table" and mt.__pairs) then
@@ -893,13 +900,26 @@ end
 local table_words = {FROM = true, JOIN = true, INTO = true, UPDATE = true,
                      TABLE = true, DESCRIBE = true}
 
+-- the table `alias` names in `line`, given as `Track t` or `Track AS t`
+local function alias_table(engine, line, alias)
+  local words = {}
+  for w in line:gmatch("[%w_]+") do words[#words + 1] = w end
+  for i = 1, #words - 1 do
+    local j = words[i + 1]:upper() == "AS" and i + 2 or i + 1
+    if words[j] and words[j]:lower() == alias:lower() then
+      local t = find_table(engine, words[i])
+      if t then return t end
+    end
+  end
+end
+
 local function complete_sql(engine, line, start, text)
   local set = {}
   local tables = M.tables(engine)
   local tab, col = text:match("^([%w_]+)%.([%w_]*)$")
   if tab then
-    -- table.column, or schema.table
-    local t = find_table(engine, tab)
+    -- table.column, alias.column, or schema.table
+    local t = find_table(engine, tab) or alias_table(engine, line, tab)
     if t then
       for _, c in ipairs(M.columns(engine, t)) do set[c] = true end
     else

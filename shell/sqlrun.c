@@ -929,6 +929,47 @@ static int is_mapping_list(lua_State *L, int idx) {
   return n > 0;
 }
 
+/* Does the Row at idx keep its column names in its metatable (a Core
+** row, or an ORM row of columns only)?  An ORM row with objects does
+** not: the Lua half lays those out by the row's entities. */
+static int row_has_fields(lua_State *L, int idx) {
+  int yes;
+  if (!lua_getmetatable(L, idx)) return 0;
+  yes = lua_getfield(L, -1, "_fields") == LUA_TTABLE;
+  lua_pop(L, 2);
+  return yes;
+}
+
+static int first_row_has_fields(lua_State *L, int idx) {
+  int yes;
+  lua_rawgeti(L, idx, 1);
+  yes = row_has_fields(L, lua_gettop(L));
+  lua_pop(L, 1);
+  return yes;
+}
+
+/*
+** The column headings of the Row at idx, pushed as a list: every column,
+** in order.  A legacy Query's unlabelled expression has no key (false in
+** the metatable's positional _fields, left out of row._fields), yet its
+** values are part of the row: psql heads such a column "?column?".
+*/
+static void push_row_headings(lua_State *L, int idx) {
+  lua_Integer n, i;
+  lua_newtable(L);
+  if (!lua_getmetatable(L, idx)) return;
+  lua_getfield(L, -1, "_fields");
+  n = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : 0;
+  for (i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, -1, i) != LUA_TSTRING) {
+      lua_pop(L, 1);
+      lua_pushliteral(L, "?column?");
+    }
+    lua_rawseti(L, -4, i);
+  }
+  lua_pop(L, 2);
+}
+
 /* The column names of the RowMapping at idx, in order, pushed as a list. */
 static void push_mapping_keys(lua_State *L, int idx) {
   lua_Integer n, i, k = 0;
@@ -1042,11 +1083,11 @@ int rt_sql_print_value(lua_State *L, int idx) {
     lua_remove(L, -2);
     lua_pushinteger(L, 2);
     nargs = 3;
-  } else if (is_row_list(L, idx)) {
+  } else if (is_row_list(L, idx) && first_row_has_fields(L, idx)) {
     lua_pushcfunction(L, print_rows);
     lua_pushvalue(L, idx);
     lua_rawgeti(L, idx, 1);
-    lua_getfield(L, -1, "_fields");
+    push_row_headings(L, lua_gettop(L));
     lua_remove(L, -2);
   } else if (is_empty_list(L, idx)) {
     lua_pushcfunction(L, print_rows); /* no columns, "(0 rows)" */

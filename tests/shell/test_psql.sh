@@ -114,6 +114,28 @@ check "a list of RowMappings is a table, columns in order" \
   2 | bob   | hi
 (2 rows)" "$(after 'retort> session:execute(select(users)')"
 
+# a legacy Query's unlabelled function has no key (SQLAlchemy's
+# Row._fields leaves it out) but is still a column of the table, headed
+# as psql heads an unnamed one
+clear_screen
+enter "session:query(User.name, func.length(User.name)):order_by(User.id):all()"
+check "a list of Rows shows a column that has no key" \
+  " name  | ?column?
+-------+----------
+ alice |        5
+ bob   |        3
+(2 rows)" "$(after 'retort> session:query(User.name')"
+
+clear_screen
+enter "session:query(User, func.length(User.name)):order_by(User.id):all()"
+check "ORM rows too: the object and the column with no key" \
+  "                User                 | ?column?
+-------------------------------------+----------
+ User(id=1, name='alice', note=None) |        5
+ User(id=2, name='bob', note='hi')   |        3
+(2 rows)" \
+  "$(after 'retort> session:query(User, func.length')"
+
 clear_screen
 enter "session:execute(select(users):order_by(users.c.id)):mappings():first()"
 check "a RowMapping prints as SQLAlchemy's repr" \

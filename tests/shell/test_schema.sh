@@ -46,6 +46,24 @@ url="sqlite:///$db"
 
 # --- without a terminal ---
 
+# the whole Chinook script through \i: the same database the sqlite3 shell
+# loads (the file is 15,000 lines of statements with no command among them)
+"$RETORT" --norc "sqlite:///$tmp/chinook_i.db" \
+  -c "\\i $chinook/Chinook_Sqlite.sql" >"$tmp/chinook_i.out" 2>&1
+check "\\i loads Chinook as the sqlite3 shell does" \
+  "$(sqlite3 "$db" .dump)" "$(sqlite3 "$tmp/chinook_i.db" .dump)"
+check "\\i Chinook: a tag per statement" "11 DROP TABLE 11 CREATE TABLE 11 CREATE INDEX 24 INSERT" \
+  "$(for w in 'DROP TABLE' 'CREATE TABLE' 'CREATE INDEX' 'INSERT'; do
+      printf '%s %s ' "$(grep -c "^$w" "$tmp/chinook_i.out")" "$w"; done | sed 's/ $//')"
+
+# and read from stdin, a statement of a thousand lines at a time
+"$RETORT" --norc "sqlite:///$tmp/chinook_s.db" \
+  <"$chinook/Chinook_Sqlite.sql" >"$tmp/chinook_s.out" 2>&1
+check "stdin loads Chinook as the sqlite3 shell does" \
+  "$(sqlite3 "$db" .dump)" "$(sqlite3 "$tmp/chinook_s.db" .dump)"
+check "stdin Chinook: the same tags as \\i" "$(cat "$tmp/chinook_i.out")" \
+  "$(cat "$tmp/chinook_s.out")"
+
 check "-c runs a backslash command" "     Name      | Type
 ---------------+-------
  Playlist      | table
@@ -128,6 +146,26 @@ check "completion: a mapped object's attributes and its class's methods" \
       if k == "u.greet" or k == "u.id" or k == "u.name" then some[#some + 1] = k end
     end
     print(table.concat(some, " "))')"
+# what SQLAlchemy's dir() of an automapped Artist lists (its columns, its
+# relationship, the base's names; `class` is the base's declaring method),
+# not the ORM's internal hooks
+check "completion: an automapped object, only its attributes and its class's" \
+  "a.ArtistId a.Name a.album_collection a.class a.classes a.metadata a.prepare a.registry" \
+  "$("$RETORT" --norc "$url" -e 'a = session:get(db.classes.Artist, 1)
+    print(table.concat(require("retort.shell").complete(engine, "lua", "a.", 0, "a."), " "))')"
+
+# a column after an alias the statement gives a table (Track t, Album AS x)
+check "completion: a column after a table's alias" \
+  "t.Name|a.AlbumId|x.Title|" \
+  "$("$RETORT" --norc "$url" -e 'local shell = require("retort.shell")
+    local function c(line, text)
+      local start = line:find(text, 1, true) - 1
+      return table.concat(shell.complete(engine, "sql", line, start, text), " ")
+    end
+    print(c("select t.Na from Track t", "t.Na") .. "|" ..
+      c("select * from Track t join Album a on a.Al", "a.Al") .. "|" ..
+      c("select * from Album as x where x.Ti", "x.Ti") .. "|" ..
+      c("select * from Album as x where y.Ti", "y.Ti"))' 2>&1)"
 
 # --- at a terminal ---
 
