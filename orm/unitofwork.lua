@@ -548,6 +548,14 @@ end
 -- rows whose sources are written; nil when the mapper order serves.
 -- A round: {m, sv, syncs by mapper}.
 function I.save_rounds(s, work, order, saves)
+  -- (one mapper, or no key copied between rows: the order serves, and
+  -- the rows need no look)
+  if #order < 2 then return nil end
+  local any = false
+  for _, l in pairs(work.syncs) do
+    if #l > 0 then any = true; break end
+  end
+  if not any then return nil end
   local group, pos = {}, {}
   for k, m in ipairs(order) do
     pos[m] = k
