@@ -243,6 +243,17 @@ local function rel_error(r, msg)
   raise("ArgumentError", "relationship " .. tostring(r) .. ": " .. msg)
 end
 
+-- SQLAlchemy's error for several foreign-key paths between the tables
+local function ambiguous_paths(r)
+  raise("AmbiguousForeignKeysError", string.format(
+    "Could not determine join condition between parent/child tables " ..
+    "on relationship %s - there are multiple foreign key paths " ..
+    "linking the tables.  Specify the 'foreign_keys' argument, " ..
+    "providing a list of those columns which should be counted as " ..
+    "containing a foreign key reference to the parent table.",
+    tostring(r)))
+end
+
 -- several foreign key constraints link the tables (one of several
 -- columns is one path), with no foreign_keys to choose: SQLAlchemy's
 -- AmbiguousForeignKeysError
@@ -252,13 +263,7 @@ local function check_paths(r, list)
     if p[3] ~= nil then
       if first == nil then first = p[3]
       elseif not rawequal(first, p[3]) then
-        raise("AmbiguousForeignKeysError", string.format(
-          "Could not determine join condition between parent/child tables " ..
-          "on relationship %s - there are multiple foreign key paths " ..
-          "linking the tables.  Specify the 'foreign_keys' argument, " ..
-          "providing a list of those columns which should be counted as " ..
-          "containing a foreign key reference to the parent table.",
-          tostring(r)))
+        ambiguous_paths(r)
       end
     end
   end
@@ -482,13 +487,7 @@ local function resolve_rel(r)
       end
     end
     if ncons > 1 or (#otm > 0 and #mto > 0) then
-      raise("AmbiguousForeignKeysError", string.format(
-        "Could not determine join condition between parent/child tables " ..
-        "on relationship %s - there are multiple foreign key paths " ..
-        "linking the tables.  Specify the 'foreign_keys' argument, " ..
-        "providing a list of those columns which should be counted as " ..
-        "containing a foreign key reference to the parent table.",
-        tostring(r)))
+      ambiguous_paths(r)
     elseif #otm == 0 and #mto == 0 then
       raise("NoForeignKeysError", string.format(
         "Could not determine join condition between parent/child tables " ..
