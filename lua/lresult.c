@@ -1255,14 +1255,7 @@ static void echo_row(lua_State *L, lresult *r) {
   luaL_checkstack(L, r->ncols + 4, NULL);
   for (i = 0; i < r->ncols; i++) {
     push_col(L, r, i);
-    if (lua_type(L, -1) == LUA_TSTRING && r->conv &&
-        r->conv[i] == RT_CONV_BYTES) {
-      size_t len;
-      const char *s = lua_tolstring(L, -1, &len);
-      rt_lua_push_pyrepr(L, s, len, 1);
-    } else
-      rt_lua_pushrepr(L, -1);
-    lua_remove(L, -2);
+    value_repr(L, r->conv, i + 1);
     truncate_repr(L);
   }
   concat_tuple(L, r->ncols);
