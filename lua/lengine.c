@@ -167,10 +167,7 @@ static void push_params(lua_State *L, const rt_value *vals, int nparams,
     lua_createtable(L, nparams, 0);
     for (i = 0; i < nparams; i++) {
       const rt_value *v = &vals[(size_t)r * (size_t)nparams + (size_t)i];
-      if (v->type == RT_V_NULL)
-        rt_lua_pushnull(L);
-      else
-        rt_lua_pushvalue(L, v);
+      rt_lua_pushstored(L, v);
       lua_rawseti(L, -2, i + 1);
     }
     if (nrows > 1) lua_rawseti(L, -2, r + 1);

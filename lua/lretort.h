@@ -44,6 +44,8 @@ int rt_lua_raise_sql(lua_State *L, rt_error *err, const char *sql,
 ** `sa.null` and nil are NULL.  Returns 0, or -1 for an unsupported type. */
 int rt_lua_tovalue(lua_State *L, int idx, rt_value *v);
 void rt_lua_pushvalue(lua_State *L, const rt_value *v);
+/* Push v as a table can hold it: NULL as `sa.null`, not nil. */
+void rt_lua_pushstored(lua_State *L, const rt_value *v);
 /*
 ** A registry value read on every execution or fetch, kept under a
 ** light-userdata key and also at an integer key (luaL_ref), which is an

@@ -3612,10 +3612,7 @@ static void compiled_params(lua_State *L, const lcompiledbox *b) {
   lua_createtable(L, c->nparams, 0);
   lua_createtable(L, c->nparams, 0);
   for (i = 0; i < c->nparams; i++) {
-    if (c->params[i].value->type == RT_V_NULL)
-      rt_lua_pushnull(L);
-    else
-      rt_lua_pushvalue(L, c->params[i].value);
+    rt_lua_pushstored(L, c->params[i].value);
     lua_rawseti(L, -3, i + 1);
     lua_pushstring(L, c->params[i].name);
     lua_rawseti(L, -2, i + 1);
@@ -3834,10 +3831,7 @@ static void positional_row(lua_State *L, rt_compiled *c, int map, int group) {
     if (!found && c->params[i].value == &rt_required_value)
       required(L, c, c->params[i].name, map, group, 3);
     if (!found) {
-      if (c->params[i].value->type == RT_V_NULL)
-        rt_lua_pushnull(L);
-      else
-        rt_lua_pushvalue(L, c->params[i].value);
+      rt_lua_pushstored(L, c->params[i].value);
     }
     lua_rawseti(L, -2, i + 1);
   }
@@ -3991,10 +3985,7 @@ static int scalar_in_map(lua_State *L, rt_node *col, int insert, int map) {
     return 0;
   }
   lua_pop(L, 1);
-  if (v->value.type == RT_V_NULL)
-    rt_lua_pushnull(L);
-  else
-    rt_lua_pushvalue(L, &v->value);
+  rt_lua_pushstored(L, &v->value);
   lua_setfield(L, map, key);
   return 1;
 }
@@ -4016,10 +4007,7 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
       continue;
     }
     lua_pop(L, 1);
-    if (v->value.type == RT_V_NULL)
-      rt_lua_pushnull(L);
-    else
-      rt_lua_pushvalue(L, &v->value);
+    rt_lua_pushstored(L, &v->value);
     lua_setfield(L, map, vals->kids[i]->name);
     if (i < 256) copied[i] = 1;
   }
@@ -4084,10 +4072,7 @@ static void scalar_default_seen(lua_State *L, rt_node *col, rt_node *row, int r,
     return;
   }
   lua_pop(L, 1);
-  if (d->def->value.type == RT_V_NULL)
-    rt_lua_pushnull(L);
-  else
-    rt_lua_pushvalue(L, &d->def->value);
+  rt_lua_pushstored(L, &d->def->value);
   lua_setfield(L, map, lua_tostring(L, -2));
   lua_rawseti(L, copied, (lua_Integer)lua_rawlen(L, copied) + 1);
 }
@@ -4121,10 +4106,7 @@ static void apply_multi_defaults(lua_State *L, rt_node *s, int map,
         continue;
       }
       lua_pop(L, 1);
-      if (v->value.type == RT_V_NULL)
-        rt_lua_pushnull(L);
-      else
-        rt_lua_pushvalue(L, &v->value);
+      rt_lua_pushstored(L, &v->value);
       lua_setfield(L, map, lua_tostring(L, -2));
       lua_rawseti(L, copied, (lua_Integer)lua_rawlen(L, copied) + 1);
     }

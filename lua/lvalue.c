@@ -125,6 +125,13 @@ void rt_lua_pushvalue(lua_State *L, const rt_value *v) {
   }
 }
 
+void rt_lua_pushstored(lua_State *L, const rt_value *v) {
+  if (v->type == RT_V_NULL)
+    rt_lua_pushnull(L);
+  else
+    rt_lua_pushvalue(L, v);
+}
+
 void rt_lua_newweaktable(lua_State *L, const char *mode) {
   lua_newtable(L);
   lua_createtable(L, 0, 1);
