@@ -1270,6 +1270,20 @@ lresult *rt_lua_newresult(lua_State *L) {
   return r;
 }
 
+/*
+** The row metatable on top was fitted to the statement's columns (a
+** sibling of the one push_rowmt gave).  It becomes the cache's last one,
+** so that the next result of the same shape (the same statement run on
+** another connection: a new Session's) is given it and fits at once.
+*/
+static void keep_fitted_rowmt(lua_State *L) {
+  if (rt_lua_slot_get(L, &rowmt_slot, &rowmt_cache) == LUA_TTABLE) {
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -2, 2);
+  }
+  lua_pop(L, 1);
+}
+
 void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
                       rt_cursor *cur, const unsigned char *conv, int nconv,
                       const rt_node *stmt) {
@@ -1298,8 +1312,11 @@ void rt_lua_setresult(lua_State *L, lresult *r, int conn_idx, lconn *conn,
   if (conn->results) conn->results->prev = r;
   conn->results = r;
   if (!memo_rowmt(L, conn_idx, conn, r, conv, nconv)) {
+    const void *was;
     push_rowmt(L, r, conv, nconv);
+    was = lua_topointer(L, -1);
     fit_sig(L, r, stmt);
+    if (lua_topointer(L, -1) != was) keep_fitted_rowmt(L);
     remember_rowmt(L, conn_idx, conn, r, conv, nconv);
   } else {
     const void *was = lua_topointer(L, -1);
