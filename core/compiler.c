@@ -515,6 +515,16 @@ static void anon_label_to(rt_compiler *c, rt_node *e, rt_strbuf *out) {
   const char *base = "anon";
   rt_node *label = e;
   while (e->kind == RT_N_LABEL && (e->flags & RT_F_ANON) && e->a) e = e->a;
+  if (e->kind == RT_N_CAST) {
+    /* a CAST takes the anonymous name of the function or unnamed label
+    ** it wraps (f_1, id_1), as SQLAlchemy's WrapsColumnExpression */
+    rt_node *x = (rt_node *)rt_cast_wrapped(e);
+    if (x->kind == RT_N_FUNC ||
+        (x->kind == RT_N_LABEL && (x->flags & RT_F_ANON) && x->a)) {
+      anon_label_to(c, x, out);
+      return;
+    }
+  }
   if (e->kind == RT_N_FUNC)
     base = rt_func_basename(e);
   else if (e->kind == RT_N_COLUMN && !(e->flags & RT_F_ANON) && e->name &&
@@ -1297,7 +1307,8 @@ static void cast(rt_compiler *c, rt_node *e) {
     ** unless it knows the server takes it (MariaDB 10.4.5, MySQL 8.0.17):
     ** the "mysql" dialect knows no server; a compile for a MariaDB
     ** connection ("mariadb") keeps the CAST. */
-    int group = e->a->kind == RT_N_BINARY || e->a->kind == RT_N_BOOLLIST;
+    int group = e->a->kind == RT_N_BINARY || e->a->kind == RT_N_BOOLLIST ||
+                (e->a->kind == RT_N_UNARY && e->a->op == RT_OP_NEG);
     if (group) CH('(');
     rt_c_expr(c, e->a);
     if (group) CH(')');
@@ -1627,6 +1638,11 @@ static void collect_froms(rt_node *e, rt_node **froms, int *n) {
   case RT_N_UNARY:
     if (e->op == RT_OP_EXISTS) return;
     break;
+  case RT_N_CASE: /* in the order it renders: value, WHENs, ELSE */
+    collect_froms(e->a, froms, n);
+    for (i = 0; i < e->n; i++) collect_froms(e->kids[i], froms, n);
+    collect_froms(e->b, froms, n);
+    return;
   default:
     break;
   }
@@ -1666,7 +1682,6 @@ static int implicit_first(rt_node *s, rt_node **froms, int n) {
   int ni = 0, k = 0, i, j;
   collect_froms(s->kids[RT_S_COLUMNS], implicit, &ni);
   collect_froms(s->kids[RT_S_WHERE], implicit, &ni);
-  collect_froms(s->kids[RT_S_HAVING], implicit, &ni);
   for (j = 0; j < ni; j++)
     if (has_from(froms, n, implicit[j])) out[k++] = implicit[j];
   for (i = 0; i < n; i++)
@@ -1683,7 +1698,6 @@ static int select_froms(rt_compiler *c, rt_node *s, rt_node **froms) {
     add_from(froms, &n, explicit_froms->kids[i]);
   collect_froms(s->kids[RT_S_COLUMNS], froms, &n);
   collect_froms(s->kids[RT_S_WHERE], froms, &n);
-  collect_froms(s->kids[RT_S_HAVING], froms, &n);
   for (j = 0; joins && j < joins->n && !c->failed; j++) {
     rt_node *sj = joins->kids[j], *on, *jn;
     int idx = -1;
@@ -2137,10 +2151,12 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
   /* an anonymous label is numbered before the expression's own binds */
   while (inner->kind == RT_N_LABEL && (inner->flags & RT_F_ANON) && inner->a)
     inner = inner->a;
-  if (inner->kind != RT_N_COLUMN && inner->kind != RT_N_LITERAL &&
-      inner->kind != RT_N_TEXT &&
-      (inner->kind != RT_N_UNARY || wraps_column(inner)) &&
-      inner->kind != RT_N_CAST && inner->kind != RT_N_LABEL)
+  if (inner->kind == RT_N_CAST && !rt_expr_name(inner))
+    anon_label_name(c, inner); /* (a CAST named anonymously: f_1, anon_1) */
+  else if (inner->kind != RT_N_COLUMN && inner->kind != RT_N_LITERAL &&
+           inner->kind != RT_N_TEXT &&
+           (inner->kind != RT_N_UNARY || wraps_column(inner)) &&
+           inner->kind != RT_N_CAST && inner->kind != RT_N_LABEL)
     anon_num(c, inner, TAG_LABEL,
              inner->kind == RT_N_FUNC ? rt_func_basename(inner) : "anon");
   /* (a labelled late-named column: its label's aliases numbered first,
@@ -2150,12 +2166,25 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
     tq_name(c, e);
   rt_c_expr(c, e);
   if (e->kind == RT_N_CAST) {
-    /* CAST(col AS T) keeps the column's name */
-    rt_node *x = e->a;
-    while (x->kind == RT_N_GROUPING) x = x->a;
+    /* CAST(col AS T) keeps the column's name (through nested CASTs), a
+    ** named label's or a literal_column's; others are named anonymously
+    ** (by anon_label) */
+    rt_node *x = (rt_node *)rt_cast_wrapped(e);
     if (x->kind == RT_N_COLUMN && !(x->flags & RT_F_ANON)) {
+      if (!x->owner || rt_literal_proxy(x)) {
+        if (used->style & RT_F_LS_NONE) return;
+        name = x->name;
+        asfrom = 1;
+        goto named;
+      }
       e = x;
       asfrom = 1;
+    } else if ((x->kind == RT_N_LABEL && !(x->flags & RT_F_ANON)) ||
+               (x->kind == RT_N_LITERAL && x->op != RT_LIT_LABELREF)) {
+      if (used->style & RT_F_LS_NONE) return;
+      S(" AS ");
+      rt_c_ident(c, x->name);
+      return;
     }
   }
   if (not_of_boolean_column(e)) {
@@ -2222,6 +2251,7 @@ static void column_clause(rt_compiler *c, rt_node *e, usednames *used,
       anon_label(c, e);
       return;
     }
+named:
   prev = used_find(used, name, 0);
   /* (a label of an unnamed alias's column: anonymous in SQLAlchemy) */
   anon = e->kind == RT_N_COLUMN && e->owner &&

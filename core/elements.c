@@ -605,6 +605,13 @@ rt_node *rt_self_group(rt_node *e, int against) {
   return self_group(e, against);
 }
 
+const rt_node *rt_cast_wrapped(const rt_node *e) {
+  const rt_node *x = e;
+  if (e->kind != RT_N_CAST) return e;
+  while ((x->kind == RT_N_CAST || x->kind == RT_N_GROUPING) && x->a) x = x->a;
+  return x;
+}
+
 const char *rt_func_basename(const rt_node *f) {
   const char *dot = strrchr(f->name, '.');
   return dot ? dot + 1 : f->name;
@@ -634,6 +641,10 @@ const char *rt_bind_key_for(const rt_node *e) {
   return "param";
 }
 
+static rt_typekind kind_of(const rt_type *t) {
+  return t ? t->kind : RT_TY_NULL;
+}
+
 rt_node *rt_bind_against(const rt_node *against, rt_value v) {
   rt_type *t = NULL;
   if (against && against->type && v.type != RT_V_NULL) t = against->type;
@@ -649,15 +660,15 @@ rt_node *rt_bind_against(const rt_node *against, rt_value v) {
       (rt_type_is_integer(t) || t->kind == RT_TY_NUMERIC ||
        t->kind == RT_TY_FLOAT || t->kind == RT_TY_DOUBLE))
     t = NULL;
+  /* against an untyped expression a string is a String, as SQLAlchemy
+  ** types a literal by its value (so lower(x) + 'a' concatenates) */
+  if (v.type == RT_V_TEXT && against && kind_of(against->type) == RT_TY_NULL)
+    t = rt_type_bare(RT_TY_STRING);
   return rt_bind(rt_bind_key_for(against), v, t, 1);
 }
 
 static int is_comparison(int op) {
   return (op >= RT_OP_EQ && op <= RT_OP_NOTBETWEEN);
-}
-
-static rt_typekind kind_of(const rt_type *t) {
-  return t ? t->kind : RT_TY_NULL;
 }
 
 /*
@@ -708,6 +719,11 @@ static int takes_right_type(int op, const rt_type *l, const rt_type *r) {
   return 0;
 }
 
+/* Does + on a value of type t concatenate (strings, arrays)? */
+static int concatenates(const rt_type *t) {
+  return rt_type_is_string(t) || kind_of(t) == RT_TY_ARRAY;
+}
+
 /* ANY (a) / ALL (a) */
 static int is_collection_agg(const rt_node *e) {
   return e && e->kind == RT_N_UNARY &&
@@ -736,9 +752,12 @@ rt_node *rt_binary(int op, rt_node *left, rt_node *right) {
   n = rt_node_new(RT_N_BINARY);
   if (!n) goto fail;
   n->op = (unsigned char)op;
-  /* string + string is concatenation; so is array + array */
-  if (op == RT_OP_ADD && (rt_type_is_string(left->type) ||
-                          (left->type && left->type->kind == RT_TY_ARRAY)))
+  /* string + string is concatenation; so is array + array.  An untyped
+  ** left operand (lower(x) + name) takes the right one's meaning, as
+  ** SQLAlchemy's NullType does for a commutative operator */
+  if (op == RT_OP_ADD && (concatenates(left->type) ||
+                          (kind_of(left->type) == RT_TY_NULL &&
+                           concatenates(right->type))))
     n->op = op = RT_OP_CONCAT;
   /* any_(a) < 5 is 5 > ANY (a), as SQLAlchemy mirrors it */
   if (is_comparison(op) && is_collection_agg(left) &&
@@ -756,8 +775,11 @@ rt_node *rt_binary(int op, rt_node *left, rt_node *right) {
   }
   if (is_comparison(op))
     n->type = rt_type_bare(RT_TY_BOOLEAN);
-  else if (op == RT_OP_CONCAT && left->type && left->type->kind == RT_TY_ARRAY)
+  else if (op == RT_OP_CONCAT && kind_of(left->type) == RT_TY_ARRAY)
     n->type = rt_type_ref(left->type);
+  else if (op == RT_OP_CONCAT && kind_of(right->type) == RT_TY_ARRAY &&
+           kind_of(left->type) == RT_TY_NULL)
+    n->type = rt_type_ref(right->type);
   else if (op == RT_OP_CONCAT)
     n->type = rt_type_ref(rt_type_bare(RT_TY_STRING));
   else if (op == RT_OP_CUSTOM_CMP ||
@@ -893,6 +915,16 @@ static int negated(int op) {
   }
 }
 
+/* Is the operand of a NOT one SQLAlchemy negates as AsBoolean (a
+** Boolean-typed column, function, cast or label), whose NOT of NOT is the
+** operand again?  NOT of anything else nests: NOT (NOT (EXISTS ...)). */
+static int as_boolean(const rt_node *x) {
+  while (x && x->kind == RT_N_GROUPING) x = x->a;
+  if (!x || !x->type || x->type->kind != RT_TY_BOOLEAN) return 0;
+  return x->kind == RT_N_COLUMN || x->kind == RT_N_FUNC ||
+         x->kind == RT_N_CAST || x->kind == RT_N_LABEL;
+}
+
 rt_node *rt_not(rt_node *e) {
   if (!e) return NULL;
   /* a boolean custom operator (a @> b) negates as NOT a @> b, ungrouped */
@@ -915,7 +947,7 @@ rt_node *rt_not(rt_node *e) {
     if (n) n->op = (unsigned char)negated(n->op);
     return n;
   }
-  if (e->kind == RT_N_UNARY && e->op == RT_OP_NOT) {
+  if (e->kind == RT_N_UNARY && e->op == RT_OP_NOT && as_boolean(e->a)) {
     rt_node *inner = rt_ref(e->a);
     rt_unref(e);
     if (inner && inner->kind == RT_N_GROUPING) {
@@ -999,15 +1031,15 @@ rt_node *rt_boollist(int op, rt_node **items, int n) {
   return bool_shortcut(l);
 }
 
+/* The return types of SQLAlchemy 1.4's generic functions; any other
+** function (lower, upper, length, ...) is untyped there, so that
+** lower(x) + 5 is an addition, not a concatenation. */
 static rt_type *func_type(const char *name, rt_node **args, int n) {
-  if (strcmp(name, "count") == 0 || strcmp(name, "length") == 0 ||
-      strcmp(name, "char_length") == 0)
+  if (strcmp(name, "count") == 0 || strcmp(name, "char_length") == 0)
     return rt_type_bare(RT_TY_INTEGER);
   if (strcmp(name, "now") == 0 || strcmp(name, "current_timestamp") == 0)
     return rt_type_bare(RT_TY_DATETIME);
-  if (strcmp(name, "concat") == 0 || strcmp(name, "lower") == 0 ||
-      strcmp(name, "upper") == 0)
-    return rt_type_bare(RT_TY_STRING);
+  if (strcmp(name, "concat") == 0) return rt_type_bare(RT_TY_STRING);
   if ((strcmp(name, "sum") == 0 || strcmp(name, "min") == 0 ||
        strcmp(name, "max") == 0 || strcmp(name, "coalesce") == 0) &&
       n > 0)

@@ -256,6 +256,10 @@ rt_node *rt_grouping(rt_node *e);
 
 /* A function's name without its package prefix ("f" for "pkg.f"). */
 const char *rt_func_basename(const rt_node *f);
+/* What a CAST or type_coerce() wraps, through nested ones and groupings
+** (e itself when it is neither): SQLAlchemy names such a wrapper after
+** it, "CAST(t.x AS T) AS x". */
+const rt_node *rt_cast_wrapped(const rt_node *e);
 
 /* The name a bind compared with `e` takes ("id" for users.id). */
 const char *rt_bind_key_for(const rt_node *e);

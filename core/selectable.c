@@ -146,6 +146,10 @@ const char *rt_expr_name(const rt_node *e) {
     return e->flags & RT_F_ANON ? NULL : e->name;
   case RT_N_LITERAL:
     return e->name;
+  case RT_N_CAST: {
+    const rt_node *x = rt_cast_wrapped(e);
+    return x->kind == RT_N_CAST ? NULL : rt_expr_name(x);
+  }
   default:
     return NULL;
   }
@@ -343,7 +347,9 @@ rt_node *rt_alias(rt_node *element, const char *name, int flags) {
     } else
       p->name = rt_strdup(
           nm ? nm
-             : (inner->kind == RT_N_FUNC ? rt_func_basename(inner) : "anon"));
+             : (rt_cast_wrapped(inner)->kind == RT_N_FUNC
+                    ? rt_func_basename(rt_cast_wrapped(inner))
+                    : "anon"));
     if (!nm) p->flags |= RT_F_ANON;
     p->flags |= inner->flags & RT_F_PK;
     p->type = rt_type_ref(inner->type);

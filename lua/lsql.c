@@ -870,7 +870,11 @@ static int like_pattern(lua_State *L, int before, int after,
     pu->n = pat;
     lsql_check(L, pat);
   }
-  SETRESULT(L, ud, rt_binary(RT_OP_LIKE, rt_ref(e), rt_ref(pu->n)));
+  /* (SQLAlchemy's contains_op and its kin have no precedence: an
+  ** operator expression on their left is always parenthesised) */
+  SETRESULT(L, ud,
+            rt_binary(RT_OP_LIKE, rt_self_group(rt_ref(e), RT_OP_NONE),
+                      rt_ref(pu->n)));
   ud->n->flags |= RT_F_LOWPREC;
   if (esc && !(ud->n->name = rt_strdup(esc)))
     return rt_lua_error(L, RT_EMEMORY, "out of memory");

@@ -3026,6 +3026,120 @@ WHERE users.age > ?)
 FROM anon_1 
 WHERE anon_1.id > ?]==],
   }},
+  {lua = [==[select(cast(cast(users.c.age, String), Integer), cast(func.lower(users.c.name), String(20)), cast(users.c.name:label('q'), Text))]==], lit = false, expect = {
+    default = [==[SELECT CAST(CAST(users.age AS VARCHAR) AS INTEGER) AS age, CAST(lower(users.name) AS VARCHAR(20)) AS lower_1, CAST(users.name AS TEXT) AS q 
+FROM users]==],
+    sqlite = [==[SELECT CAST(CAST(users.age AS VARCHAR) AS INTEGER) AS age, CAST(lower(users.name) AS VARCHAR(20)) AS lower_1, CAST(users.name AS TEXT) AS q 
+FROM users]==],
+    postgresql = [==[SELECT CAST(CAST(users.age AS VARCHAR) AS INTEGER) AS age, CAST(lower(users.name) AS VARCHAR(20)) AS lower_1, CAST(users.name AS TEXT) AS q 
+FROM users]==],
+    mysql = [==[SELECT CAST(CAST(users.age AS CHAR) AS SIGNED INTEGER) AS age, CAST(lower(users.name) AS CHAR(20)) AS lower_1, CAST(users.name AS CHAR) AS q 
+FROM users]==],
+  }},
+  {lua = [==[select(cast(literal_column('x'), String), cast(column('q'), String), cast(users.c.id:label(nil), String), cast(func.coalesce(users.c.fullname, 'n'), String(20)))]==], lit = false, expect = {
+    default = [==[SELECT CAST(x AS VARCHAR) AS x, CAST(q AS VARCHAR) AS q, CAST(users.id AS VARCHAR) AS id_1, CAST(coalesce(users.fullname, :coalesce_2) AS VARCHAR(20)) AS coalesce_1 
+FROM users]==],
+    sqlite = [==[SELECT CAST(x AS VARCHAR) AS x, CAST(q AS VARCHAR) AS q, CAST(users.id AS VARCHAR) AS id_1, CAST(coalesce(users.fullname, ?) AS VARCHAR(20)) AS coalesce_1 
+FROM users]==],
+    postgresql = [==[SELECT CAST(x AS VARCHAR) AS x, CAST(q AS VARCHAR) AS q, CAST(users.id AS VARCHAR) AS id_1, CAST(coalesce(users.fullname, $1) AS VARCHAR(20)) AS coalesce_1 
+FROM users]==],
+    mysql = [==[SELECT CAST(x AS CHAR) AS x, CAST(q AS CHAR) AS q, CAST(users.id AS CHAR) AS id_1, CAST(coalesce(users.fullname, ?) AS CHAR(20)) AS coalesce_1 
+FROM users]==],
+  }},
+  {lua = [==[select(select(cast(func.trim(users.c.name), String(20))):subquery())]==], lit = false, expect = {
+    default = [==[SELECT anon_1.trim_1 
+FROM (SELECT CAST(trim(users.name) AS VARCHAR(20)) AS trim_1 
+FROM users) AS anon_1]==],
+    sqlite = [==[SELECT anon_1.trim_1 
+FROM (SELECT CAST(trim(users.name) AS VARCHAR(20)) AS trim_1 
+FROM users) AS anon_1]==],
+    postgresql = [==[SELECT anon_1.trim_1 
+FROM (SELECT CAST(trim(users.name) AS VARCHAR(20)) AS trim_1 
+FROM users) AS anon_1]==],
+    mysql = [==[SELECT anon_1.trim_1 
+FROM (SELECT CAST(trim(users.name) AS CHAR(20)) AS trim_1 
+FROM users) AS anon_1]==],
+  }},
+  {lua = [==[select(cast(-users.c.id, Float), cast(users.c.age + 1, Float))]==], lit = false, expect = {
+    default = [==[SELECT CAST(-users.id AS FLOAT) AS anon_1, CAST(users.age + :age_1 AS FLOAT) AS anon_2 
+FROM users]==],
+    sqlite = [==[SELECT CAST(-users.id AS FLOAT) AS anon_1, CAST(users.age + ? AS FLOAT) AS anon_2 
+FROM users]==],
+    postgresql = [==[SELECT CAST(-users.id AS FLOAT) AS anon_1, CAST(users.age + $1 AS FLOAT) AS anon_2 
+FROM users]==],
+    mysql = [==[SELECT (-users.id) AS anon_1, (users.age + ?) AS anon_2 
+FROM users]==],
+  }},
+  {lua = [==[select(orders.c.id):select_from(users:join(orders)):group_by(addresses.c.email):having(addresses.c.id:gt(1)):order_by(kinds.c.a)]==], lit = false, expect = {
+    default = [==[SELECT orders.id 
+FROM users JOIN orders ON users.id = orders.user_id GROUP BY addresses.email 
+HAVING addresses.id > :id_1 ORDER BY kinds.a]==],
+    sqlite = [==[SELECT orders.id 
+FROM users JOIN orders ON users.id = orders.user_id GROUP BY addresses.email 
+HAVING addresses.id > ? ORDER BY kinds.a]==],
+    postgresql = [==[SELECT orders.id 
+FROM users JOIN orders ON users.id = orders.user_id GROUP BY addresses.email 
+HAVING addresses.id > $1 ORDER BY kinds.a]==],
+    mysql = [==[SELECT orders.id 
+FROM users INNER JOIN orders ON users.id = orders.user_id GROUP BY addresses.email 
+HAVING addresses.id > ? ORDER BY kinds.a]==],
+  }},
+  {lua = [==[select(addresses.c.id, case({{users.c.age:gt(1), orders.c.id}, {users.c.age:gt(2), kinds.c.a}}, {else_ = nodes.c.id}))]==], lit = false, expect = {
+    default = [==[SELECT addresses.id, CASE WHEN (users.age > :age_1) THEN orders.id WHEN (users.age > :age_2) THEN kinds.a ELSE nodes.id END AS anon_1 
+FROM addresses, users, orders, kinds, nodes]==],
+    sqlite = [==[SELECT addresses.id, CASE WHEN (users.age > ?) THEN orders.id WHEN (users.age > ?) THEN kinds.a ELSE nodes.id END AS anon_1 
+FROM addresses, users, orders, kinds, nodes]==],
+    postgresql = [==[SELECT addresses.id, CASE WHEN (users.age > $1) THEN orders.id WHEN (users.age > $2) THEN kinds.a ELSE nodes.id END AS anon_1 
+FROM addresses, users, orders, kinds, nodes]==],
+    mysql = [==[SELECT addresses.id, CASE WHEN (users.age > ?) THEN orders.id WHEN (users.age > ?) THEN kinds.a ELSE nodes.id END AS anon_1 
+FROM addresses, users, orders, kinds, nodes]==],
+  }},
+  {lua = [==[select(users.c.id):where(not_(not_(exists():where(orders.c.user_id:eq(users.c.id))))):where(not_(not_(and_(users.c.age:gt(1), users.c.name:eq('x'))))):where(not_(not_(func.f(users.c.id)))):where(not_(not_(kinds.c.flag)))]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users, kinds 
+WHERE NOT (NOT (EXISTS (SELECT * 
+FROM orders 
+WHERE orders.user_id = users.id))) AND NOT (NOT (users.age > :age_1 AND users.name = :name_1)) AND NOT (NOT f(users.id)) AND kinds.flag]==],
+    sqlite = [==[SELECT users.id 
+FROM users, kinds 
+WHERE NOT (NOT (EXISTS (SELECT * 
+FROM orders 
+WHERE orders.user_id = users.id))) AND NOT (NOT (users.age > ? AND users.name = ?)) AND NOT (NOT f(users.id)) AND kinds.flag = 1]==],
+    postgresql = [==[SELECT users.id 
+FROM users, kinds 
+WHERE NOT (NOT (EXISTS (SELECT * 
+FROM orders 
+WHERE orders.user_id = users.id))) AND NOT (NOT (users.age > $1 AND users.name = $2)) AND NOT (NOT f(users.id)) AND kinds.flag]==],
+    mysql = [==[SELECT users.id 
+FROM users, kinds 
+WHERE NOT (NOT (EXISTS (SELECT * 
+FROM orders 
+WHERE orders.user_id = users.id))) AND NOT (NOT (users.age > ? AND users.name = ?)) AND NOT (NOT f(users.id)) AND kinds.flag = 1]==],
+  }},
+  {lua = [==[select(users.c.id):where((users.c.name .. 'x'):contains('a')):where((users.c.name .. users.c.fullname):startswith('b')):where((users.c.name .. 'y'):like('c'))]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE ((users.name || :name_1) LIKE '%' || :param_1 || '%') AND ((users.name || users.fullname) LIKE :param_2 || '%') AND users.name || :name_2 LIKE :param_3]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE ((users.name || ?) LIKE '%' || ? || '%') AND ((users.name || users.fullname) LIKE ? || '%') AND users.name || ? LIKE ?]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE ((users.name || $1) LIKE '%' || $2 || '%') AND ((users.name || users.fullname) LIKE $3 || '%') AND users.name || $4 LIKE $5]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE ((concat(users.name, ?)) LIKE concat(concat('%', ?), '%')) AND ((concat(users.name, users.fullname)) LIKE concat(?, '%')) AND concat(users.name, ?) LIKE ?]==],
+  }},
+  {lua = [==[select(func.lower(users.c.name) + 5, func.lower(users.c.name) + users.c.age, func.lower(users.c.name) + 'x', 'y' + func.upper(users.c.name), func.trim(users.c.name) + users.c.fullname, func.length(users.c.name) + func.trim(users.c.name))]==], lit = false, expect = {
+    default = [==[SELECT lower(users.name) + :lower_1 AS anon_1, lower(users.name) + users.age AS anon_2, lower(users.name) || :lower_2 AS anon_3, :upper_1 || upper(users.name) AS anon_4, trim(users.name) || users.fullname AS anon_5, length(users.name) + trim(users.name) AS anon_6 
+FROM users]==],
+    sqlite = [==[SELECT lower(users.name) + ? AS anon_1, lower(users.name) + users.age AS anon_2, lower(users.name) || ? AS anon_3, ? || upper(users.name) AS anon_4, trim(users.name) || users.fullname AS anon_5, length(users.name) + trim(users.name) AS anon_6 
+FROM users]==],
+    postgresql = [==[SELECT lower(users.name) + $1 AS anon_1, lower(users.name) + users.age AS anon_2, lower(users.name) || $2 AS anon_3, $3 || upper(users.name) AS anon_4, trim(users.name) || users.fullname AS anon_5, length(users.name) + trim(users.name) AS anon_6 
+FROM users]==],
+    mysql = [==[SELECT lower(users.name) + ? AS anon_1, lower(users.name) + users.age AS anon_2, concat(lower(users.name), ?) AS anon_3, concat(?, upper(users.name)) AS anon_4, concat(trim(users.name), users.fullname) AS anon_5, length(users.name) + trim(users.name) AS anon_6 
+FROM users]==],
+  }},
 }
-M.count = 890
+M.count = 926
 return M

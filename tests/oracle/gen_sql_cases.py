@@ -392,6 +392,30 @@ CASES = [
     ("select(pgonly.c.doc['k'], pgonly.c.doc[('a', 1)].as_string())", "select(pgonly.c.doc['k'], pgonly.c.doc[{'a', 1}]:as_string())", {"only": ["postgresql"]}),
     ("select(users.c.id).where(func.myschema.check(users.c.name, 'y') == 1)", "select(users.c.id):where(func.myschema.check(users.c.name, 'y'):eq(1))"),
     ("select(cte_u.c.id).where(cte_u.c.id > 2)", "(function() local cu = select(users.c.id):where(users.c.age:gt(1)):cte(); return select(cu.c.id):where(cu.c.id:gt(2)) end)()"),
+    # found by tests/oracle/fuzz_sql.py: a CAST is named after what it wraps
+    ("select(cast(cast(users.c.age, String), Integer), cast(func.lower(users.c.name), String(20)), cast(users.c.name.label('q'), Text))",
+     "select(cast(cast(users.c.age, String), Integer), cast(func.lower(users.c.name), String(20)), cast(users.c.name:label('q'), Text))"),
+    ("select(cast(literal_column('x'), String), cast(column('q'), String), cast(users.c.id.label(None), String), cast(func.coalesce(users.c.fullname, 'n'), String(20)))",
+     "select(cast(literal_column('x'), String), cast(column('q'), String), cast(users.c.id:label(nil), String), cast(func.coalesce(users.c.fullname, 'n'), String(20)))"),
+    ("select(select(cast(func.trim(users.c.name), String(20))).subquery())",
+     "select(select(cast(func.trim(users.c.name), String(20))):subquery())"),
+    ("select(cast(-users.c.id, Float), cast(users.c.age + 1, Float))",
+     "select(cast(-users.c.id, Float), cast(users.c.age + 1, Float))"),
+    # HAVING, GROUP BY and ORDER BY add no FROM; a CASE's are in its order
+    ("select(orders.c.id).select_from(users.join(orders)).group_by(addresses.c.email).having(addresses.c.id > 1).order_by(kinds.c.a)",
+     "select(orders.c.id):select_from(users:join(orders)):group_by(addresses.c.email):having(addresses.c.id:gt(1)):order_by(kinds.c.a)"),
+    ("select(addresses.c.id, case((users.c.age > 1, orders.c.id), (users.c.age > 2, kinds.c.a), else_=nodes.c.id))",
+     "select(addresses.c.id, case({{users.c.age:gt(1), orders.c.id}, {users.c.age:gt(2), kinds.c.a}}, {else_ = nodes.c.id}))"),
+    # NOT of NOT collapses only for a Boolean operand (SQLAlchemy's AsBoolean)
+    ("select(users.c.id).where(not_(not_(exists().where(orders.c.user_id == users.c.id)))).where(not_(not_(and_(users.c.age > 1, users.c.name == 'x')))).where(not_(not_(func.f(users.c.id)))).where(not_(not_(kinds.c.flag)))",
+     "select(users.c.id):where(not_(not_(exists():where(orders.c.user_id:eq(users.c.id))))):where(not_(not_(and_(users.c.age:gt(1), users.c.name:eq('x'))))):where(not_(not_(func.f(users.c.id)))):where(not_(not_(kinds.c.flag)))"),
+    # contains/startswith/endswith parenthesise an operator on their left
+    ("select(users.c.id).where((users.c.name + 'x').contains('a')).where((users.c.name + users.c.fullname).startswith('b')).where((users.c.name + 'y').like('c'))",
+     "select(users.c.id):where((users.c.name .. 'x'):contains('a')):where((users.c.name .. users.c.fullname):startswith('b')):where((users.c.name .. 'y'):like('c'))"),
+    # lower/upper/length/trim are untyped in SQLAlchemy 1.4: + adds unless
+    # the other side is a string
+    ("select(func.lower(users.c.name) + 5, func.lower(users.c.name) + users.c.age, func.lower(users.c.name) + 'x', 'y' + func.upper(users.c.name), func.trim(users.c.name) + users.c.fullname, func.length(users.c.name) + func.trim(users.c.name))",
+     "select(func.lower(users.c.name) + 5, func.lower(users.c.name) + users.c.age, func.lower(users.c.name) + 'x', 'y' + func.upper(users.c.name), func.trim(users.c.name) + users.c.fullname, func.length(users.c.name) + func.trim(users.c.name))"),
 ]
 
 DIALECTS = {
