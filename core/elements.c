@@ -755,9 +755,9 @@ rt_node *rt_binary(int op, rt_node *left, rt_node *right) {
   /* string + string is concatenation; so is array + array.  An untyped
   ** left operand (lower(x) + name) takes the right one's meaning, as
   ** SQLAlchemy's NullType does for a commutative operator */
-  if (op == RT_OP_ADD && (concatenates(left->type) ||
-                          (kind_of(left->type) == RT_TY_NULL &&
-                           concatenates(right->type))))
+  if (op == RT_OP_ADD &&
+      (concatenates(left->type) ||
+       (kind_of(left->type) == RT_TY_NULL && concatenates(right->type))))
     n->op = op = RT_OP_CONCAT;
   /* any_(a) < 5 is 5 > ANY (a), as SQLAlchemy mirrors it */
   if (is_comparison(op) && is_collection_agg(left) &&
