@@ -2744,6 +2744,32 @@ static int gather_set(rt_compiler *c, rt_node *stmt, setcol *out, int max,
   return n;
 }
 
+/* Render v as SQLAlchemy's crud renders a value, v.self_group() with
+** nothing to compare against: an operator expression in parentheses
+** (SET a = (b + 1), (-b), (EXISTS (...))), except NOT of a Boolean
+** column, which SQLAlchemy's AsBoolean never groups. */
+static void self_grouped(rt_compiler *c, rt_node *v) {
+  int group = v->kind == RT_N_BINARY ||
+              (v->kind == RT_N_BOOLLIST && v->n > 1) ||
+              (v->kind == RT_N_UNARY &&
+               (v->op == RT_OP_NOT || v->op == RT_OP_NEG ||
+                v->op == RT_OP_DISTINCT || v->op == RT_OP_EXISTS) &&
+               !not_of_boolean_column(v));
+  if (group) CH('(');
+  rt_c_expr(c, v);
+  if (group) CH(')');
+}
+
+/* An anonymous bind given as a value (literal(5)) is named after its
+** column, as SQLAlchemy's crud names it (:id, :id_m0); NULL-typed, it
+** takes the column's type. */
+static void crud_named_bind(rt_compiler *c, rt_node *v, rt_node *col,
+                            const char *suffix) {
+  char name[160];
+  snprintf(name, sizeof name, "%s%s", rt_column_key(col), suffix);
+  placeholder(c, &v->value, v->type ? v->type : col->type, name, 0, 0);
+}
+
 static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
   rt_node *v = s->value;
   if (s->nextval) {
@@ -2783,13 +2809,11 @@ static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
     char name[160];
     snprintf(name, sizeof name, "%s%s", v->name, suffix);
     placeholder(c, &v->value, v->type ? v->type : s->col->type, name, 0, 0);
-  } else if (v->kind == RT_N_BINARY || v->kind == RT_N_BOOLLIST) {
-    /* SQLAlchemy groups expression values */
-    CH('(');
-    rt_c_expr(c, v);
-    CH(')');
-  } else
-    rt_c_expr(c, v);
+  } else if (v->kind == RT_N_BIND && !c->nested_dml &&
+             !(v->flags & RT_F_EXPANDING))
+    crud_named_bind(c, v, s->col, suffix);
+  else
+    self_grouped(c, v);
 }
 
 /* A value of an upsert's SET: a plain value stays a bound parameter even
@@ -2798,18 +2822,11 @@ static void set_value(rt_compiler *c, setcol *s, const char *suffix) {
 static void upsert_value(rt_compiler *c, rt_node *v) {
   /* an operator expression is grouped, as SQLAlchemy's self_group() with
   ** nothing to compare against does: SET a = (excluded.a + 1) */
-  int group = v->kind == RT_N_BINARY ||
-              (v->kind == RT_N_BOOLLIST && v->n > 1) ||
-              (v->kind == RT_N_UNARY &&
-               (v->op == RT_OP_NOT || v->op == RT_OP_NEG ||
-                v->op == RT_OP_DISTINCT || v->op == RT_OP_EXISTS));
   if (v->kind == RT_N_BIND && (v->flags & RT_F_ANON)) {
     rt_c_bound_param(c, v);
     return;
   }
-  if (group) CH('(');
-  rt_c_expr(c, v);
-  if (group) CH(')');
+  self_grouped(c, v);
 }
 
 static void upsert(rt_compiler *c, rt_node *stmt) {
@@ -3029,8 +3046,10 @@ static void multi_values(rt_compiler *c, rt_node *t, rt_node *multi) {
         char name[160];
         snprintf(name, sizeof name, "%s_m%d", v->name, r);
         placeholder(c, &v->value, v->type, name, 0, 0);
-      } else
-        rt_c_expr(c, v);
+      } else if (v->kind == RT_N_BIND && r == 0)
+        crud_named_bind(c, v, cols[i], "_m0"); /* (only the first row's) */
+      else
+        self_grouped(c, v);
     }
     CH(')');
   }
@@ -3196,17 +3215,15 @@ static void dml_frame(rt_compiler *c, rt_node **table) {
 }
 
 /*
-** The other tables an UPDATE's or DELETE's WHERE (and an UPDATE's values)
-** refer to, as SQLAlchemy's extra FROMs: UPDATE ... FROM / DELETE ...
+** The other tables an UPDATE's or DELETE's WHERE refers to (its values'
+** are not looked at), as SQLAlchemy's extra FROMs: UPDATE ... FROM / DELETE ...
 ** USING on PostgreSQL, UPDATE t, u / DELETE FROM t USING t, u on MySQL;
 ** SQLite cannot.  Returns their count, in froms.
 */
-static int dml_extra_froms(rt_compiler *c, rt_node *stmt, setcol *set, int n,
-                           rt_node **froms) {
+static int dml_extra_froms(rt_compiler *c, rt_node *stmt, rt_node **froms) {
   rt_node *t = stmt->kids[RT_D_TABLE];
   int k = 0, i, j;
   collect_froms(stmt->kids[RT_D_WHERE], froms, &k);
-  for (i = 0; set && i < n; i++) collect_froms(set[i].value, froms, &k);
   for (i = 0, j = 0; i < k; i++)
     if (froms[i] != t) froms[j++] = froms[i];
   if (j && c->d == &rt_dialect_sqlite) {
@@ -3232,7 +3249,7 @@ static void update(rt_compiler *c, rt_node *stmt) {
   rt_node *extra[MAXFROMS];
   int n = gather_set(c, stmt, set, 128, 0), i;
   int nextra = stmt->kids[RT_D_TABLE]->kind == RT_N_TABLE
-                   ? dml_extra_froms(c, stmt, set, n, extra)
+                   ? dml_extra_froms(c, stmt, extra)
                    : 0;
   int mysql = rt_dialect_is_mysql(c->d);
   independent_ctes(c, stmt->kids[RT_D_CTES]);
@@ -3275,7 +3292,7 @@ static void update(rt_compiler *c, rt_node *stmt) {
 static void delete_(rt_compiler *c, rt_node *stmt) {
   rt_node *extra[MAXFROMS];
   int nextra = stmt->kids[RT_D_TABLE]->kind == RT_N_TABLE
-                   ? dml_extra_froms(c, stmt, NULL, 0, extra)
+                   ? dml_extra_froms(c, stmt, extra)
                    : 0;
   independent_ctes(c, stmt->kids[RT_D_CTES]);
   S("DELETE ");

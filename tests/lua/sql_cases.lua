@@ -3140,6 +3140,43 @@ FROM users]==],
     mysql = [==[SELECT lower(users.name) + ? AS anon_1, lower(users.name) + users.age AS anon_2, concat(lower(users.name), ?) AS anon_3, concat(?, upper(users.name)) AS anon_4, concat(trim(users.name), users.fullname) AS anon_5, length(users.name) + trim(users.name) AS anon_6 
 FROM users]==],
   }},
+  {lua = [==[update(users):where(addresses.c.email:is_not(nil)):values{name = orders.c.Note, age = -users.c.id}]==], lit = false, expect = {
+    default = [==[UPDATE users SET name=orders."Note", age=(-users.id) FROM addresses WHERE addresses.email IS NOT NULL]==],
+    postgresql = [==[UPDATE users SET name=orders."Note", age=(-users.id) FROM addresses WHERE addresses.email IS NOT NULL]==],
+    mysql = [==[UPDATE users, addresses SET users.name=orders.`Note`, users.age=(-users.id) WHERE addresses.email IS NOT NULL]==],
+  }},
+  {lua = [==[update(kinds):values{flag = exists():where(users.c.id:gt(1)), a = literal(5), f = ~kinds.c.a}]==], lit = false, expect = {
+    default = [==[UPDATE kinds SET a=:a, f=(NOT kinds.a), flag=(EXISTS (SELECT * 
+FROM users 
+WHERE users.id > :id_1))]==],
+    sqlite = [==[UPDATE kinds SET a=?, f=(NOT kinds.a), flag=(EXISTS (SELECT * 
+FROM users 
+WHERE users.id > ?))]==],
+    postgresql = [==[UPDATE kinds SET a=$1, f=(NOT kinds.a), flag=(EXISTS (SELECT * 
+FROM users 
+WHERE users.id > $2))]==],
+    mysql = [==[UPDATE kinds SET a=?, f=(NOT kinds.a), flag=(EXISTS (SELECT * 
+FROM users 
+WHERE users.id > ?))]==],
+  }},
+  {lua = [==[update(kinds):values{flag = ~kinds.c.flag, u = bindparam('zz', 'q')}]==], lit = false, expect = {
+    default = [==[UPDATE kinds SET flag=NOT kinds.flag, u=:zz]==],
+    sqlite = [==[UPDATE kinds SET flag=kinds.flag = 0, u=?]==],
+    postgresql = [==[UPDATE kinds SET flag=NOT kinds.flag, u=$1]==],
+    mysql = [==[UPDATE kinds SET flag=kinds.flag = 0, u=?]==],
+  }},
+  {lua = [==[insert(users):values{id = literal(5), name = literal('x')}]==], lit = false, expect = {
+    default = [==[INSERT INTO users (id, name) VALUES (:id, :name)]==],
+    sqlite = [==[INSERT INTO users (id, name) VALUES (?, ?)]==],
+    postgresql = [==[INSERT INTO users (id, name) VALUES ($1, $2)]==],
+    mysql = [==[INSERT INTO users (id, name) VALUES (?, ?)]==],
+  }},
+  {lua = [==[insert(users):values{{id = literal(5), name = 'a'}, {id = 6, name = literal('b')}, {id = users.c.age + 1, name = 'c'}}]==], lit = false, expect = {
+    default = [==[INSERT INTO users (id, name) VALUES (:id_m0, :name_m0), (:id_m1, :param_1), ((users.age + :age_1), :name_m2)]==],
+    sqlite = [==[INSERT INTO users (id, name) VALUES (?, ?), (?, ?), ((users.age + ?), ?)]==],
+    postgresql = [==[INSERT INTO users (id, name) VALUES ($1, $2), ($3, $4), ((users.age + $5), $6)]==],
+    mysql = [==[INSERT INTO users (id, name) VALUES (?, ?), (?, ?), ((users.age + ?), ?)]==],
+  }},
 }
-M.count = 926
+M.count = 945
 return M

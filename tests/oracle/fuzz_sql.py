@@ -242,6 +242,138 @@ class Gen:
         return py, lua
 
 
+def labelled(g, d, n):
+    """n labelled columns c0.. for a select used as a FROM."""
+    cols = []
+    for i in range(n):
+        e = g.pick([g.num, g.string])(d)
+        cols.append(E("%s.label('c%d')" % (e.py, i), "%s:label(%s)" % (lp(e), lua_q("c%d" % i)),
+                      e.kind))
+    return cols
+
+
+def inner_select(g, n):
+    cols = labelled(g, 1, n)
+    py = "select(%s)" % ", ".join(c.py for c in cols)
+    lua = "select(%s)" % ", ".join(c.lua for c in cols)
+    if g.r.random() < 0.7:
+        w = g.boolean(1)
+        py += ".where(%s)" % w.py
+        lua += ":where(%s)" % w.lua
+    return py, lua, cols
+
+
+def from_stmt(g):
+    """A select from a subquery, CTE or set operation of labelled columns."""
+    r = g.r
+    n = r.randint(1, 3)
+    shape = r.choice(["subquery", "cte", "compound", "compound_sq"])
+    a_py, a_lua, cols = inner_select(g, n)
+    if shape in ("compound", "compound_sq"):
+        b_py, b_lua, _ = inner_select(g, n)
+        op = r.choice(["union", "union_all", "except_", "intersect"])
+        c_py = "%s(%s, %s)" % (op, a_py, b_py)
+        c_lua = "%s(%s, %s)" % (op, a_lua, b_lua)
+        if shape == "compound":
+            if r.random() < 0.5:
+                c_py += ".order_by(%r)" % "c0"
+                c_lua += ":order_by(%s)" % lua_q("c0")
+            if r.random() < 0.3:
+                c_py += ".limit(3)"
+                c_lua += ":limit(3)"
+            return c_py, c_lua
+        a_py, a_lua = c_py, c_lua
+    name = r.choice([None, "sq"])
+    meth = "cte" if shape == "cte" else "subquery"
+    if name:
+        src_py = "%s.%s(%r)" % (a_py, meth, name)
+        src_lua = "%s:%s(%s)" % (a_lua, meth, lua_q(name))
+    else:
+        src_py = "%s.%s()" % (a_py, meth)
+        src_lua = "%s:%s()" % (a_lua, meth)
+    # the outer select names the source's columns through a local
+    picks = sorted(set(r.randint(0, n - 1) for _ in range(r.randint(1, n))))
+    outer = ["s.c.c%d" % i for i in picks]
+    py_cols, lua_cols = list(outer), list(outer)
+    if r.random() < 0.4:
+        e = g.num(1)
+        py_cols.append(e.py)
+        lua_cols.append(e.lua)
+    py = "select(%s)" % ", ".join(py_cols)
+    lua = "select(%s)" % ", ".join(lua_cols)
+    if r.random() < 0.6:
+        i = r.randint(0, n - 1)
+        if cols[i].kind == "num":
+            py += ".where(s.c.c%d > 3)" % i
+            lua += ":where(s.c.c%d:gt(3))" % i
+        else:
+            py += ".where(s.c.c%d.like('a%%'))" % i
+            lua += ":where(s.c.c%d:like(%s))" % (i, lua_q("a%"))
+    if r.random() < 0.3:
+        py += ".order_by(s.c.c0.desc())"
+        lua += ":order_by(s.c.c0:desc())"
+    return ("(lambda s: %s)(%s)" % (py, src_py),
+            "(function(s) return %s end)(%s)" % (lua, src_lua))
+
+
+def window_stmt(g):
+    r = g.r
+    f = r.choice([("func.row_number()", "func.row_number()"), ("func.rank()", "func.rank()"),
+                  ("func.sum(users.c.age)", "func.sum(users.c.age)"),
+                  ("func.count(users.c.id)", "func.count(users.c.id)")])
+    kw_py, kw_lua = [], []
+    if r.random() < 0.6:
+        p = g.num(0)
+        kw_py.append("partition_by=%s" % p.py)
+        kw_lua.append("partition_by = %s" % p.lua)
+    if r.random() < 0.7:
+        o = g.pick([g.num, g.string])(0)
+        if r.random() < 0.5:
+            kw_py.append("order_by=%s.desc()" % o.py)
+            kw_lua.append("order_by = %s:desc()" % lp(o))
+        else:
+            kw_py.append("order_by=%s" % o.py)
+            kw_lua.append("order_by = %s" % o.lua)
+    w_py = "%s.over(%s)" % (f[0], ", ".join(kw_py))
+    w_lua = "%s:over({%s})" % (f[1], ", ".join(kw_lua))
+    if r.random() < 0.5:
+        w_py += ".label('w')"
+        w_lua += ":label('w')"
+    c = g.column(1, 0)
+    return "select(%s, %s)" % (c.py, w_py), "select(%s, %s)" % (c.lua, w_lua)
+
+
+def dml_stmt(g):
+    r = g.r
+    k = r.choice(["update", "delete", "insert"])
+    if k == "delete":
+        w = g.boolean(1)
+        return "delete(users).where(%s)" % w.py, "delete(users):where(%s)" % w.lua
+    if k == "insert":
+        v = g.string(1)
+        return ("insert(users).values(name=%s, age=%d)" % (v.py, r.randint(0, 9)),
+                "insert(users):values{name = %s, age = %d}" % (v.lua, r.randint(0, 9))) \
+            if False else \
+            ("insert(users).values(name=%r, age=%d)" % ("n", 4),
+             "insert(users):values{name = %s, age = %d}" % (lua_q("n"), 4))
+    s = g.string(1)
+    n = g.num(1)
+    w = g.boolean(1)
+    return ("update(users).where(%s).values(name=%s, age=%s)" % (w.py, s.py, n.py),
+            "update(users):where(%s):values{name = %s, age = %s}" % (w.lua, s.lua, n.lua))
+
+
+def any_stmt(g):
+    k = g.r.random()
+    if k < 0.45:
+        return g.select()
+    if k < 0.75:
+        return from_stmt(g)
+    if k < 0.87:
+        return window_stmt(g)
+    return dml_stmt(g)
+
+
 def lua_q(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -312,7 +444,7 @@ def main():
     out = ["local M = {}\nM.prelude = " + lua_str(LUA_PRELUDE) + "\nM.cases = {\n"]
     made = 0
     for _ in range(a.count):
-        py, lua = g.select()
+        py, lua = any_stmt(g)
         try:
             stmt = eval(py, env)
         except Exception:

@@ -416,6 +416,18 @@ CASES = [
     # the other side is a string
     ("select(func.lower(users.c.name) + 5, func.lower(users.c.name) + users.c.age, func.lower(users.c.name) + 'x', 'y' + func.upper(users.c.name), func.trim(users.c.name) + users.c.fullname, func.length(users.c.name) + func.trim(users.c.name))",
      "select(func.lower(users.c.name) + 5, func.lower(users.c.name) + users.c.age, func.lower(users.c.name) + 'x', 'y' + func.upper(users.c.name), func.trim(users.c.name) + users.c.fullname, func.length(users.c.name) + func.trim(users.c.name))"),
+    # crud values: an UPDATE's FROMs come from its WHERE only; values are
+    # self-grouped; an anonymous bind is named after its column
+    ("update(users).where(addresses.c.email.is_not(None)).values(name=orders.c.Note, age=-users.c.id)",
+     "update(users):where(addresses.c.email:is_not(nil)):values{name = orders.c.Note, age = -users.c.id}", {"only": ["default", "postgresql", "mysql"]}),
+    ("update(kinds).values(flag=exists().where(users.c.id > 1), a=literal(5), f=~kinds.c.a)",
+     "update(kinds):values{flag = exists():where(users.c.id:gt(1)), a = literal(5), f = ~kinds.c.a}"),
+    ("update(kinds).values(flag=~kinds.c.flag, u=bindparam('zz', 'q'))",
+     "update(kinds):values{flag = ~kinds.c.flag, u = bindparam('zz', 'q')}"),
+    ("insert(users).values(id=literal(5), name=literal('x'))",
+     "insert(users):values{id = literal(5), name = literal('x')}"),
+    ("insert(users).values([{'id': literal(5), 'name': 'a'}, {'id': 6, 'name': literal('b')}, {'id': users.c.age + 1, 'name': 'c'}])",
+     "insert(users):values{{id = literal(5), name = 'a'}, {id = 6, name = literal('b')}, {id = users.c.age + 1, name = 'c'}}"),
 ]
 
 DIALECTS = {
