@@ -452,7 +452,11 @@ static void marker(rt_compiler *c, const rt_value *v, const rt_type *t,
 const rt_value rt_required_value = {RT_V_NULL, 0, {0}};
 
 static void bind(rt_compiler *c, rt_node *b) {
-  int num = b->flags & RT_F_ANON ? anon_num(c, b, TAG_BIND, b->name) : 0;
+  /* (a value rendered as a literal takes no name, nor a number from the
+  ** anonymous names' counters: SQLAlchemy's literal_binds names none) */
+  int num = b->flags & RT_F_ANON && !c->o->literal_binds
+                ? anon_num(c, b, TAG_BIND, b->name)
+                : 0;
   placeholder(c, b->flags & RT_F_REQUIRED ? &rt_required_value : &b->value,
               b->type, b->name, num, 0);
 }
@@ -3207,10 +3211,11 @@ static void insert(rt_compiler *c, rt_node *stmt) {
   }
 }
 
-/* Subqueries of an UPDATE or DELETE correlate to its table. */
-static void dml_frame(rt_compiler *c, rt_node **table) {
-  c->frames[c->depth].froms = table;
-  c->frames[c->depth].nfroms = 1;
+/* Subqueries of an UPDATE or DELETE correlate to its table and the extra
+** FROMs its WHERE names (froms: the table, then those). */
+static void dml_frame(rt_compiler *c, rt_node **froms, int n) {
+  c->frames[c->depth].froms = froms;
+  c->frames[c->depth].nfroms = n;
   c->depth++;
 }
 
@@ -3246,7 +3251,7 @@ static void from_list(rt_compiler *c, rt_node **froms, int n) {
 
 static void update(rt_compiler *c, rt_node *stmt) {
   setcol set[128];
-  rt_node *extra[MAXFROMS];
+  rt_node *froms[MAXFROMS + 1], **extra = froms + 1;
   int n = gather_set(c, stmt, set, 128, 0), i;
   int nextra = stmt->kids[RT_D_TABLE]->kind == RT_N_TABLE
                    ? dml_extra_froms(c, stmt, extra)
@@ -3260,7 +3265,8 @@ static void update(rt_compiler *c, rt_node *stmt) {
     S(", ");
     from_list(c, extra, nextra);
   }
-  dml_frame(c, &stmt->kids[RT_D_TABLE]);
+  froms[0] = stmt->kids[RT_D_TABLE];
+  dml_frame(c, froms, 1 + nextra);
   S(" SET ");
   for (i = 0; i < n; i++) {
     if (i) S(", ");
@@ -3290,7 +3296,7 @@ static void update(rt_compiler *c, rt_node *stmt) {
 }
 
 static void delete_(rt_compiler *c, rt_node *stmt) {
-  rt_node *extra[MAXFROMS];
+  rt_node *froms[MAXFROMS + 1], **extra = froms + 1;
   int nextra = stmt->kids[RT_D_TABLE]->kind == RT_N_TABLE
                    ? dml_extra_froms(c, stmt, extra)
                    : 0;
@@ -3308,7 +3314,8 @@ static void delete_(rt_compiler *c, rt_node *stmt) {
       S(c->d == &rt_dialect_postgresql ? " USING " : " , ");
     from_list(c, extra, nextra);
   }
-  dml_frame(c, &stmt->kids[RT_D_TABLE]);
+  froms[0] = stmt->kids[RT_D_TABLE];
+  dml_frame(c, froms, 1 + nextra);
   if (stmt->kids[RT_D_WHERE]) {
     S(" WHERE ");
     criterion(c, stmt->kids[RT_D_WHERE]);

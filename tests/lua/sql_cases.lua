@@ -3177,6 +3177,32 @@ WHERE users.id > ?))]==],
     postgresql = [==[INSERT INTO users (id, name) VALUES ($1, $2), ($3, $4), ((users.age + $5), $6)]==],
     mysql = [==[INSERT INTO users (id, name) VALUES (?, ?), (?, ?), ((users.age + ?), ?)]==],
   }},
+  {lua = [==[update(users):where(addresses.c.user_id:eq(users.c.id)):values{age = case({{exists():where(addresses.c.email:ge(orders.c.Note)), 1}}, {else_ = 2})}]==], lit = false, expect = {
+    default = [==[UPDATE users SET age=CASE WHEN (EXISTS (SELECT * 
+FROM orders 
+WHERE addresses.email >= orders."Note")) THEN :param_1 ELSE :param_2 END FROM addresses WHERE addresses.user_id = users.id]==],
+    postgresql = [==[UPDATE users SET age=CASE WHEN (EXISTS (SELECT * 
+FROM orders 
+WHERE addresses.email >= orders."Note")) THEN $1 ELSE $2 END FROM addresses WHERE addresses.user_id = users.id]==],
+    mysql = [==[UPDATE users, addresses SET users.age=CASE WHEN (EXISTS (SELECT * 
+FROM orders 
+WHERE addresses.email >= orders.`Note`)) THEN ? ELSE ? END WHERE addresses.user_id = users.id]==],
+  }},
+  {lua = [==[update(users):where(orders.c.status:is_not(nil)):values{age = select(func.max(orders.c.amount)):where(orders.c.user_id:eq(users.c.id)):scalar_subquery()}]==], lit = false, expect = {
+    default = [==[!InvalidRequestError]==],
+    postgresql = [==[!InvalidRequestError]==],
+    mysql = [==[!InvalidRequestError]==],
+  }},
+  {lua = [==[select(func.coalesce(users.c.name, 'none'), func.coalesce(users.c.fullname, 'x'), users.c.id:eq(5))]==], lit = true, expect = {
+    default = [==[SELECT coalesce(users.name, 'none') AS coalesce_1, coalesce(users.fullname, 'x') AS coalesce_2, users.id = 5 AS anon_1 
+FROM users]==],
+    sqlite = [==[SELECT coalesce(users.name, 'none') AS coalesce_1, coalesce(users.fullname, 'x') AS coalesce_2, users.id = 5 AS anon_1 
+FROM users]==],
+    postgresql = [==[SELECT coalesce(users.name, 'none') AS coalesce_1, coalesce(users.fullname, 'x') AS coalesce_2, users.id = 5 AS anon_1 
+FROM users]==],
+    mysql = [==[SELECT coalesce(users.name, 'none') AS coalesce_1, coalesce(users.fullname, 'x') AS coalesce_2, users.id = 5 AS anon_1 
+FROM users]==],
+  }},
 }
-M.count = 945
+M.count = 955
 return M

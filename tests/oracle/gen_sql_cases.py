@@ -428,6 +428,14 @@ CASES = [
      "insert(users):values{id = literal(5), name = literal('x')}"),
     ("insert(users).values([{'id': literal(5), 'name': 'a'}, {'id': 6, 'name': literal('b')}, {'id': users.c.age + 1, 'name': 'c'}])",
      "insert(users):values{{id = literal(5), name = 'a'}, {id = 6, name = literal('b')}, {id = users.c.age + 1, name = 'c'}}"),
+    # a subquery in an UPDATE correlates to its extra FROMs too
+    ("update(users).where(addresses.c.user_id == users.c.id).values(age=case((exists().where(addresses.c.email >= orders.c.Note), 1), else_=2))",
+     "update(users):where(addresses.c.user_id:eq(users.c.id)):values{age = case({{exists():where(addresses.c.email:ge(orders.c.Note)), 1}}, {else_ = 2})}", {"only": ["default", "postgresql", "mysql"]}),
+    ("update(users).where(orders.c.status.is_not(None)).values(age=select(func.max(orders.c.amount)).where(orders.c.user_id == users.c.id).scalar_subquery())",
+     "update(users):where(orders.c.status:is_not(nil)):values{age = select(func.max(orders.c.amount)):where(orders.c.user_id:eq(users.c.id)):scalar_subquery()}", {"only": ["default", "postgresql", "mysql"]}),
+    # literal values take no anonymous number
+    ("select(func.coalesce(users.c.name, 'none'), func.coalesce(users.c.fullname, 'x'), users.c.id == 5)",
+     "select(func.coalesce(users.c.name, 'none'), func.coalesce(users.c.fullname, 'x'), users.c.id:eq(5))", {"lit": True}),
 ]
 
 DIALECTS = {
