@@ -389,6 +389,12 @@ static int numeric_text(const rt_value *v, int integer) {
   return digits > 0 && (integer || n < 40);
 }
 
+/* The number of an anonymous parameter named after base; none for one
+** literal_binds renders as a value (SQLAlchemy names none there). */
+static int bind_num(rt_compiler *c, rt_node *key, const char *base) {
+  return c->o->literal_binds ? 0 : anon_num(c, key, TAG_BIND, base);
+}
+
 static void placeholder(rt_compiler *c, const rt_value *v, const rt_type *t,
                         const char *name, int num, int sub) {
   if (c->o->literal_binds) {
@@ -454,9 +460,7 @@ const rt_value rt_required_value = {RT_V_NULL, 0, {0}};
 static void bind(rt_compiler *c, rt_node *b) {
   /* (a value rendered as a literal takes no name, nor a number from the
   ** anonymous names' counters: SQLAlchemy's literal_binds names none) */
-  int num = b->flags & RT_F_ANON && !c->o->literal_binds
-                ? anon_num(c, b, TAG_BIND, b->name)
-                : 0;
+  int num = b->flags & RT_F_ANON ? bind_num(c, b, b->name) : 0;
   placeholder(c, b->flags & RT_F_REQUIRED ? &rt_required_value : &b->value,
               b->type, b->name, num, 0);
 }
@@ -703,7 +707,7 @@ static int tuple_in(rt_compiler *c, rt_node *l) {
     for (j = 0; j < t->n; j++)
       if (t->kids[j]->kind != RT_N_BIND) return 0;
   }
-  num = anon_num(c, l, TAG_BIND, "param");
+  num = bind_num(c, l, "param");
   snprintf(base, sizeof base, "param_%d", num);
   S(values ? "(VALUES " : "(");
   for (i = 0; i < l->n; i++) {
@@ -816,6 +820,9 @@ static void in_list_body(rt_compiler *c, rt_node *e) {
     return;
   }
   if (l->n == 0) {
+    /* (its expanding parameter, with nothing to expand, still takes a
+    ** name and a number, as SQLAlchemy's does) */
+    bind_num(c, l, rt_bind_key_for(e->a));
     empty_in(c, e);
     return;
   }
@@ -826,7 +833,7 @@ static void in_list_body(rt_compiler *c, rt_node *e) {
   if (allbinds) {
     /* one expanding parameter: id_1 becomes id_1_1, id_1_2, ... */
     const char *base = l->kids[0]->name;
-    int num = anon_num(c, l, TAG_BIND, base);
+    int num = bind_num(c, l, base);
     for (i = 0; i < l->n; i++) {
       if (i) S(", ");
       placeholder(c, &l->kids[i]->value, in_item_type(l->kids[i]), base, num,

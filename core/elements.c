@@ -1022,13 +1022,31 @@ rt_node *rt_boollist(int op, rt_node **items, int n) {
       rt_unref(e);
       continue;
     }
-    failed = rt_node_push(l, self_group(e, op)) != 0;
+    failed = rt_node_push(l, e) != 0;
   }
   if (failed) {
     rt_unref(l);
     return NULL;
   }
-  return bool_shortcut(l);
+  l = bool_shortcut(l);
+  if (l->kind != RT_N_BOOLLIST) return l;
+  /* one clause left is that clause itself, ungrouped (or_(x, false_())
+  ** is x); of several, each is grouped against the operator, as
+  ** SQLAlchemy's BooleanClauseList makes them */
+  if (l->n == 1) {
+    rt_node *only = rt_ref(l->kids[0]);
+    rt_unref(l);
+    return only;
+  }
+  for (i = 0; i < l->n; i++) {
+    l->kids[i] = self_group(l->kids[i], op);
+    if (!l->kids[i]) failed = 1;
+  }
+  if (failed) {
+    rt_unref(l);
+    return NULL;
+  }
+  return l;
 }
 
 /* The return types of SQLAlchemy 1.4's generic functions; any other

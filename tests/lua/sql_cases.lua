@@ -3203,6 +3203,64 @@ FROM users]==],
     mysql = [==[SELECT coalesce(users.name, 'none') AS coalesce_1, coalesce(users.fullname, 'x') AS coalesce_2, users.id = 5 AS anon_1 
 FROM users]==],
   }},
+  {lua = [==[select(users.c.id):where(or_(exists():where(orders.c.user_id:eq(users.c.id)), false_())):where(and_(users.c.age:gt(1), true_()))]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE (EXISTS (SELECT * 
+FROM orders 
+WHERE orders.user_id = users.id)) AND users.age > :age_1]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE (EXISTS (SELECT * 
+FROM orders 
+WHERE orders.user_id = users.id)) AND users.age > ?]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE (EXISTS (SELECT * 
+FROM orders 
+WHERE orders.user_id = users.id)) AND users.age > $1]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE (EXISTS (SELECT * 
+FROM orders 
+WHERE orders.user_id = users.id)) AND users.age > ?]==],
+  }},
+  {lua = [==[select(users.c.id):where((-users.c.age):in_({})):where(users.c.id:not_in({})):limit(3):offset(2)]==], lit = false, expect = {
+    default = [==[SELECT users.id 
+FROM users 
+WHERE -users.age IN (NULL) AND (1 != 1) AND (users.id NOT IN (NULL) OR (1 = 1))
+ LIMIT :param_2 OFFSET :param_3]==],
+    sqlite = [==[SELECT users.id 
+FROM users 
+WHERE -users.age IN (SELECT 1 FROM (SELECT 1) WHERE 1!=1) AND (users.id NOT IN (SELECT 1 FROM (SELECT 1) WHERE 1!=1))
+ LIMIT ? OFFSET ?]==],
+    postgresql = [==[SELECT users.id 
+FROM users 
+WHERE -users.age IN (NULL) AND (1 != 1) AND (users.id NOT IN (NULL) OR (1 = 1)) 
+ LIMIT $1 OFFSET $2]==],
+    mysql = [==[SELECT users.id 
+FROM users 
+WHERE -users.age IN (NULL) AND (1 != 1) AND (users.id NOT IN (NULL) OR (1 = 1)) 
+ LIMIT ?, ?]==],
+  }},
+  {lua = [==[select(func.count(users.c.id):label('n'), select(func.count(addresses.c.id)):scalar_subquery()):where(func.count(users.c.id):not_in({3, 4}))]==], lit = true, expect = {
+    default = [==[SELECT count(users.id) AS n, (SELECT count(addresses.id) AS count_1 
+FROM addresses) AS anon_1 
+FROM users 
+WHERE (count(users.id) NOT IN (3, 4))]==],
+    sqlite = [==[SELECT count(users.id) AS n, (SELECT count(addresses.id) AS count_1 
+FROM addresses) AS anon_1 
+FROM users 
+WHERE (count(users.id) NOT IN (3, 4))]==],
+    postgresql = [==[SELECT count(users.id) AS n, (SELECT count(addresses.id) AS count_1 
+FROM addresses) AS anon_1 
+FROM users 
+WHERE (count(users.id) NOT IN (3, 4))]==],
+    mysql = [==[SELECT count(users.id) AS n, (SELECT count(addresses.id) AS count_1 
+FROM addresses) AS anon_1 
+FROM users 
+WHERE (count(users.id) NOT IN (3, 4))]==],
+  }},
 }
-M.count = 955
+M.count = 967
 return M

@@ -187,6 +187,8 @@ class Gen:
         if k == 8:
             w = self.boolean(0)
             return E("exists().where(%s)" % w.py, "exists():where(%s)" % w.lua, "bool")
+        if r.random() < 0.3:
+            return self.misc_bool(d)
         a, b = self.boolean(d - 1), self.boolean(d - 1)
         if k == 9:
             return E("and_(%s, %s)" % (a.py, b.py), "and_(%s, %s)" % (a.lua, b.lua), "bool")
@@ -197,6 +199,59 @@ class Gen:
         if k == 12:
             return E("(%s & %s)" % (a.py, b.py), "(%s & %s)" % (a.lua, b.lua), "bool")
         return E("(%s | %s)" % (a.py, b.py), "(%s | %s)" % (a.lua, b.lua), "bool")
+
+    def misc_bool(self, d):
+        r = self.r
+        a = self.num(max(d - 1, 0))
+        st = self.string(max(d - 1, 0))
+        k = r.randint(0, 15)
+        if k == 0:
+            return E("%s.ilike('Ab%%')" % st.py, "%s:ilike(%s)" % (lp(st), lua_q("Ab%")), "bool")
+        if k == 1:
+            return E("%s.not_ilike('x')" % st.py, "%s:not_ilike(%s)" % (lp(st), lua_q("x")), "bool")
+        if k == 2:
+            return E("%s.in_([])" % a.py, "%s:in_({})" % lp(a), "bool")
+        if k == 3:
+            return E("%s.not_in([])" % a.py, "%s:not_in({})" % lp(a), "bool")
+        if k == 4:
+            return E("%s.is_distinct_from(%s)" % (a.py, self.num(0).py),
+                     "%s:is_distinct_from(%s)" % (lp(a), self.num(0).lua), "bool") if False else \
+                E("%s.between(1, 5, symmetric=True)" % a.py, "%s:between(1, 5, {symmetric = true})" % lp(a), "bool")
+        if k == 5:
+            return E("tuple_(users.c.id, users.c.name).in_([(1, 'a'), (2, 'b')])",
+                     "tuple_(users.c.id, users.c.name):in_({{1, 'a'}, {2, 'b'}})", "bool")
+        if k == 6:
+            return E("%s.op('&')(3) == 1" % a.py if False else "(%s.op('&')(3) == 1)" % a.py,
+                     "%s:op('&')(3):eq(1)" % lp(a), "bool")
+        if k == 7:
+            return E("and_(true(), %s)" % self.boolean(0).py if False else "and_(%s, true())" % (lambda b: b.py)(self._last_bool(0)),
+                     "and_(%s, true_())" % self._lastb.lua, "bool")
+        if k == 8:
+            return E("or_(%s, false())" % (lambda b: b.py)(self._last_bool(0)),
+                     "or_(%s, false_())" % self._lastb.lua, "bool")
+        if k == 9:
+            return E("%s.regexp_match('^a')" % st.py, "%s:regexp_match(%s)" % (lp(st), lua_q("^a")), "bool")
+        if k == 10:
+            return E("(%s == any_(select(orders.c.user_id).scalar_subquery()))" % a.py if False else
+                     "%s.in_(select(orders.c.user_id).where(orders.c.user_id == users.c.id).scalar_subquery())" % a.py,
+                     "%s:in_(select(orders.c.user_id):where(orders.c.user_id:eq(users.c.id)):scalar_subquery())" % lp(a), "bool")
+        if k == 11:
+            return E("%s.collate('nocase') == 'x'" % st.py if False else "(%s.collate('nocase') == 'x')" % st.py,
+                     "%s:collate('nocase'):eq('x')" % lp(st), "bool")
+        if k == 12:
+            return E("text('users.id > 3')", "text('users.id > 3')", "bool")
+        if k == 13:
+            return E("exists(select(orders.c.id).where(orders.c.user_id == users.c.id))",
+                     "exists(select(orders.c.id):where(orders.c.user_id:eq(users.c.id)))", "bool")
+        if k == 14:
+            return E("(%s == select(func.max(orders.c.amount)).scalar_subquery())" % a.py,
+                     "%s:eq(select(func.max(orders.c.amount)):scalar_subquery())" % lp(a), "bool")
+        return E("%s.startswith('a', autoescape=True)" % st.py,
+                 "%s:startswith('a', {autoescape = true})" % lp(st), "bool")
+
+    def _last_bool(self, d):
+        self._lastb = self.boolean(d)
+        return self._lastb
 
     def column(self, d, i):
         r = self.r

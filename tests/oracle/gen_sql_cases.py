@@ -436,6 +436,14 @@ CASES = [
     # literal values take no anonymous number
     ("select(func.coalesce(users.c.name, 'none'), func.coalesce(users.c.fullname, 'x'), users.c.id == 5)",
      "select(func.coalesce(users.c.name, 'none'), func.coalesce(users.c.fullname, 'x'), users.c.id:eq(5))", {"lit": True}),
+    # one clause left of and_/or_ is that clause, ungrouped
+    ("select(users.c.id).where(or_(exists().where(orders.c.user_id == users.c.id), false())).where(and_(users.c.age > 1, true()))",
+     "select(users.c.id):where(or_(exists():where(orders.c.user_id:eq(users.c.id)), false_())):where(and_(users.c.age:gt(1), true_()))"),
+    # an empty IN still takes its parameter's number
+    ("select(users.c.id).where((-users.c.age).in_([])).where(users.c.id.not_in([])).limit(3).offset(2)",
+     "select(users.c.id):where((-users.c.age):in_({})):where(users.c.id:not_in({})):limit(3):offset(2)"),
+    ("select(func.count(users.c.id).label('n'), select(func.count(addresses.c.id)).scalar_subquery()).where(func.count(users.c.id).not_in([3, 4]))",
+     "select(func.count(users.c.id):label('n'), select(func.count(addresses.c.id)):scalar_subquery()):where(func.count(users.c.id):not_in({3, 4}))", {"lit": True}),
 ]
 
 DIALECTS = {
