@@ -341,8 +341,9 @@ function OfType:any(cond)
   local r, ac = self.rel, self.target
   local from = entry_of(ac).alias
   local sub = sa.select(sa.literal_column("1"))
+  local sec
   if r.secondary then
-    local sec = r.secondary:alias()
+    sec = r.secondary:alias()
     sub = sub:select_from(sec):select_from(from)
     for _, p in ipairs(r.sec_local) do
       sub = sub:where(p[3]:eq(sec.c[p[1].key]))
@@ -354,7 +355,7 @@ function OfType:any(cond)
     sub = sub:select_from(from):where(I.rel_on(r, ac))
   end
   if cond ~= nil then sub = sub:where(cond) end
-  return sa.exists(sub)
+  return sa.exists(sub:correlate_except(from, sec))
 end
 OfType.has = OfType.any
 
@@ -406,9 +407,10 @@ function AliasedRel:any(cond)
   -- the target's own table: the outer query has the alias
   local target = r.target.local_table
   local sub = sa.select(sa.literal_column("1"))
+  local sec
   if r.secondary then
     -- (from an alias, SQLAlchemy aliases the secondary too)
-    local sec = r.secondary:alias()
+    sec = r.secondary:alias()
     sub = sub:select_from(sec):select_from(target)
     for _, p in ipairs(r.sec_local) do
       sub = sub:where(from_col(self, p[3]):eq(sec.c[p[1].key]))
@@ -420,7 +422,7 @@ function AliasedRel:any(cond)
     sub = sub:select_from(target):where(on_from(r, self, target))
   end
   if cond ~= nil then sub = sub:where(cond) end
-  return sa.exists(sub)
+  return sa.exists(sub:correlate_except(target, sec))
 end
 AliasedRel.has = AliasedRel.any
 -- (as SQLAlchemy prints an attribute of an AliasedClass)

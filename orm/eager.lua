@@ -529,12 +529,15 @@ end
 -- joined (and contains_eager) steps, and what filling needs: each join
 -- {rel, colpos, pkpos, parent = index of the join its parents come from
 -- or nil for the statement's entity}
--- A statement with LIMIT/OFFSET that joins a collection eagerly would
--- limit the joined rows, not the objects: as SQLAlchemy does, it goes in
--- a subquery the joins are made to, the outer query ordered by the
--- subquery's columns.  Returns the outer statement and the subquery, or
--- nil when the statement is not limited, selects more than the entity
--- or orders by more than columns.
+-- A statement with LIMIT/OFFSET (or DISTINCT, or GROUP BY) that joins a
+-- collection eagerly would limit the joined rows, not the objects: as
+-- SQLAlchemy does, it goes in a subquery the joins are made to, the
+-- outer query ordered by the subquery's columns (an ORDER BY expression
+-- that is not one of the entity's columns is added to the subquery's
+-- columns, and the outer query's, to be ordered by there).  Returns the
+-- outer statement, the subquery and the outer statement's width, or nil
+-- when the statement does not nest, selects more than the entity or
+-- orders by what cannot be.
 local function wrap_limited(stmt, paths, width)
   local collection = false
   for _, path in ipairs(paths) do
@@ -545,7 +548,7 @@ local function wrap_limited(stmt, paths, width)
     end
   end
   if not collection then return nil end
-  local limited, order = C.select_order(stmt)
+  local _, order, nests = C.select_order(stmt)
   local m = paths[1][1].rel.parent
   -- (the columns the entity selects: its layout's when columns are
   -- deferred, which must then all be its table's)
@@ -563,10 +566,23 @@ local function wrap_limited(stmt, paths, width)
   local aliased = e and not over and not e.labelled and not e.colmap and
                   not e.expand and not e.single and not m.layout and
                   e.mapper == m
-  if not limited or not order or width ~= #own or
+  if not nests or not order or width ~= #own or
      not (over or aliased) and root ~= m.local_table or paths.root_sel then
     return nil
   end
+  -- (ORDER BY expressions that are not the entity's own columns)
+  local extras, extra_at = {}, {}
+  if not (over or aliased) then
+    for k, o in ipairs(order) do
+      local col = o[1]
+      if C.node_kind(col) ~= "column" or not col.table or
+         C.node_ptr(col.table) ~= C.node_ptr(m.local_table) then
+        extras[#extras + 1] = col
+        extra_at[k] = #own + #extras
+      end
+    end
+  end
+  if #extras > 0 then stmt = stmt:add_columns(table.unpack(extras)) end
   local sub = stmt:subquery()
   local cols = {}
   local map = (over or aliased) and I.subquery_columns(sub)
@@ -584,19 +600,22 @@ local function wrap_limited(stmt, paths, width)
       cols[i] = sub.c[col.name]
     end
   end
+  local subcols = {}
+  for i, c in ipairs(sub.c) do subcols[i] = c end
+  for k = 1, #extras do cols[#own + k] = subcols[#own + k] end
   local outer = sa.select(table.unpack(cols))
   -- (a legacy Query's labels outside too)
   if C.tablename_labels(stmt) then
     outer = outer:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
   end
-  for _, o in ipairs(order) do
+  for k, o in ipairs(order) do
     local col = o[1]
     local sc
     if over or aliased then
-      sc = map[C.node_ptr(col)]
+      sc = C.node_kind(col) == "column" and map[C.node_ptr(col)]
       if not sc then return nil end
-    elseif C.node_ptr(col.table) ~= C.node_ptr(m.local_table) then
-      return nil
+    elseif extra_at[k] then
+      sc = subcols[extra_at[k]]
     else
       sc = sub.c[col.name]
     end
@@ -605,7 +624,7 @@ local function wrap_limited(stmt, paths, width)
     end
     outer = outer:order_by(sc)
   end
-  return outer, sub
+  return outer, sub, #own + #extras
 end
 
 -- the joins of one path: each link an inner or outer join onto the
@@ -768,8 +787,8 @@ local function add_joins(stmt, paths, width, ents)
   local names = {}
   local orders = {}
   local root = paths.root_table
-  local outer, sub = wrap_limited(stmt, paths, width)
-  if outer then stmt, root = outer, sub end
+  local outer, sub, nested_width = wrap_limited(stmt, paths, width)
+  if outer then stmt, root, width = outer, sub, nested_width end
   local rm = paths.root_mapper or paths[1][1].rel.parent
   -- (an aliased with_polymorphic entity gives its own: orm/inheritance.lua)
   local root_sel = not outer and paths.root_sel or

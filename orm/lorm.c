@@ -1357,17 +1357,18 @@ static int l_select_unordered(lua_State *L) {
   return 1;
 }
 
-/* C.select_order(stmt) -> limited, {{column, modifier}...} or nil: whether
-** a SELECT has LIMIT or OFFSET, and its ORDER BY items when each is a
-** column, possibly under DESC or ASC ("desc"/"asc"; nil when some item
-** is another expression).  A joined eager load of a limited statement
-** moves the limit into a subquery and orders the outer query by the
-** subquery's columns. */
+/* C.select_order(stmt) -> limited, {{expr, modifier}...} or nil, nests:
+** whether a SELECT has LIMIT or OFFSET; its ORDER BY items, each an
+** expression possibly under DESC or ASC ("desc"/"asc"; nil when some
+** item is a label reference or has NULLS FIRST/LAST); and whether it has
+** LIMIT, OFFSET, DISTINCT or GROUP BY, with which SQLAlchemy nests a
+** statement that eagerly joins a collection in a subquery the joins are
+** made to, the outer query ordered by the subquery's columns. */
 static int l_select_order(lua_State *L) {
   rt_node *s = lsql_checknode(L, 1, "select_order");
   rt_node *order;
   int i;
-  if (s->kind != RT_N_SELECT || s->n <= RT_S_OFFSET) return 0;
+  if (s->kind != RT_N_SELECT || s->n <= RT_S_DISTINCT) return 0;
   lua_pushboolean(L, s->kids[RT_S_LIMIT] || s->kids[RT_S_OFFSET]);
   order = s->kids[RT_S_ORDER];
   lua_createtable(L, order ? order->n : 0, 0);
@@ -1378,10 +1379,13 @@ static int l_select_order(lua_State *L) {
       mod = e->op == RT_OP_DESC ? "desc" : "asc";
       e = e->a;
     }
-    if (!e || e->kind != RT_N_COLUMN) {
+    if (!e || (e->kind == RT_N_LITERAL && e->op == RT_LIT_LABELREF) ||
+        (e->kind == RT_N_UNARY &&
+         (e->op == RT_OP_NULLSFIRST || e->op == RT_OP_NULLSLAST ||
+          e->op == RT_OP_DESC || e->op == RT_OP_ASC))) {
       lua_pop(L, 1);
       lua_pushnil(L);
-      return 2;
+      break;
     }
     lua_createtable(L, 2, 0);
     lsql_pushref(L, e);
@@ -1392,7 +1396,10 @@ static int l_select_order(lua_State *L) {
     }
     lua_rawseti(L, -2, i + 1);
   }
-  return 2;
+  lua_pushboolean(L, s->kids[RT_S_LIMIT] || s->kids[RT_S_OFFSET] ||
+                         s->kids[RT_S_DISTINCT] ||
+                         (s->kids[RT_S_GROUP] && s->kids[RT_S_GROUP]->n));
+  return 3;
 }
 
 /* The expression n with the columns the table at stack index map lists

@@ -695,7 +695,7 @@ function Rel:any(cond)
       sub = sub:where(a.c[p[3].key]:eq(sec.c[p[1].key]))
     end
     if cond ~= nil then sub = sub:where(C.adapt(cond, map, true)) end
-    return sub:exists()
+    return sub:correlate_except(a, sec):exists()
   elseif self.secondary then
     sub = sa.select(sa.literal_column("1"))
       :select_from(self.secondary):select_from(self.target.local_table)
@@ -714,13 +714,20 @@ function Rel:any(cond)
     sub = sa.select(sa.literal_column("1")):select_from(a)
       :where(rel_on(self, a))
     if cond ~= nil then sub = sub:where(C.adapt(cond, map, true)) end
-    return sub:exists()
+    return sub:correlate_except(a):exists()
   else
     sub = sa.select(sa.literal_column("1"))
       :select_from(self.target.local_table):where(rel_on(self))
   end
   if cond ~= nil then sub = sub:where(cond) end
-  return sub:exists()
+  -- the related rows are the subquery's own even when the enclosing
+  -- statement joins their table too: it correlates all else, as
+  -- SQLAlchemy's correlate_except(target[, secondary])
+  if self.secondary then
+    return sub:correlate_except(self.target.local_table, self.secondary)
+      :exists()
+  end
+  return sub:correlate_except(self.target.local_table):exists()
 end
 Rel.has = Rel.any
 

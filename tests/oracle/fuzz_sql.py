@@ -47,8 +47,10 @@ STR_COLS = [("users.c.name", "users.c.name"), ("users.c.fullname", "users.c.full
 
 
 class Gen:
-    def __init__(self, rnd):
+    def __init__(self, rnd, num_cols=None, str_cols=None):
         self.r = rnd
+        self.num_cols = num_cols or NUM_COLS
+        self.str_cols = str_cols or STR_COLS
 
     def pick(self, xs):
         return self.r.choice(xs)
@@ -56,7 +58,7 @@ class Gen:
     def num(self, d):
         r = self.r
         if d <= 0 or r.random() < 0.3:
-            c = self.pick(NUM_COLS)
+            c = self.pick(self.num_cols)
             if r.random() < 0.2:
                 v = r.randint(0, 9)
                 return E("literal(%d)" % v, "literal(%d)" % v, "num", True)
@@ -103,7 +105,7 @@ class Gen:
             if r.random() < 0.15:
                 s = self.pick(["abc", "x%y", "it's"])
                 return E("literal(%r)" % s, "literal(%s)" % lua_q(s), "str", True)
-            c = self.pick(STR_COLS)
+            c = self.pick(self.str_cols)
             return E(c[0], c[1], "str", True)
         k = r.randint(0, 4)
         if k <= 1:
