@@ -1914,16 +1914,30 @@ static int s_having(lua_State *L) {
 
 /* the entity filter_by() works on: the last join target, else the first
 ** table of the columns clause */
+/* The first table or alias expression e names, depth first. */
+static rt_node *first_owner(rt_node *e) {
+  rt_node *found = NULL;
+  int i;
+  if (!e) return NULL;
+  if (e->kind == RT_N_TABLE || e->kind == RT_N_ALIAS) return e;
+  if (e->kind == RT_N_COLUMN) return e->owner;
+  if (e->kind == RT_N_SELECT || e->kind == RT_N_COMPOUND ||
+      e->kind == RT_N_SCALARSUB || e->kind == RT_N_TEXT)
+    return NULL;
+  if (!found) found = first_owner(e->a);
+  if (!found) found = first_owner(e->b);
+  if (!found) found = first_owner(e->c);
+  for (i = 0; !found && i < e->n; i++) found = first_owner(e->kids[i]);
+  return found;
+}
+
+/* What filter_by filters: the last join's target, else the entity of
+** the first column (of the first column an expression there names), as
+** SQLAlchemy's _filter_by_zero() and _entity_namespace() find it. */
 static rt_node *filter_entity(rt_node *s) {
   rt_node *j = s->kids[RT_S_JOINS], *cols = s->kids[RT_S_COLUMNS];
-  int i;
   if (j && j->n) return j->kids[j->n - 1]->b;
-  for (i = 0; cols && i < cols->n; i++) {
-    rt_node *c = cols->kids[i];
-    if (c->kind == RT_N_TABLE || c->kind == RT_N_ALIAS) return c;
-    if (c->kind == RT_N_COLUMN && c->owner) return c->owner;
-  }
-  return NULL;
+  return cols && cols->n ? first_owner(cols->kids[0]) : NULL;
 }
 
 static rt_node *column_in(lua_State *L, rt_node *from, const char *key,

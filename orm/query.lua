@@ -26,40 +26,6 @@ function Session:query(...)
                        _args = args}, Query)
 end
 
--- The statement as SQLAlchemy's legacy Query renders it: its columns
--- labelled <table>_<column> (LABEL_STYLE_TABLENAME_PLUS_COL); labels
--- and other expressions stay as they are
-local function labelled(stmt)
-  local items = C.select_items(stmt)
-  if not items then return stmt end
-  local cols = {}
-  local function add_labelled(col, tname)
-    cols[#cols + 1] = col:label(tname .. "_" .. col.name)
-  end
-  for _, it in ipairs(items) do
-    local ptr, node = it[1], it[4]
-    local m = ptr and I.mappers_by_table[ptr]
-    local e = ptr and not m and I.aliased_entry and I.aliased_entry(ptr)
-    if m and not m.inh_tables then
-      for _, c in ipairs(I.load_columns(m)) do cols[#cols + 1] = c end
-    elseif e and not e.labelled and e.alias.name then
-      -- (an anonymous alias is named when compiled: left unlabelled)
-      for _, col in ipairs(e.alias.c) do add_labelled(col, e.alias.name) end
-    elseif C.node_kind(node) == "column" and node.table and
-           node.table.name then
-      add_labelled(node, node.table.name)
-    elseif C.negated_column(node) and C.negated_column(node).table and
-           C.negated_column(node).table.name then
-      -- (NOT of a Boolean column is named as the column)
-      local col = C.negated_column(node)
-      cols[#cols + 1] = node:label(col.table.name .. "_" .. col.name)
-    else
-      cols[#cols + 1] = node
-    end
-  end
-  return stmt:with_only_columns(table.unpack(cols))
-end
-
 -- (the statement a query runs: below, with enable_eagerloads)
 local run_stmt
 
@@ -74,7 +40,7 @@ function Query:__tostring()
   local form = I.orm_form(
     run:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL))
   local stmt = form and form:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
-               or labelled(run)
+               or run:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
   -- (a form is compiled as it is: compiling it as a select of entities
   -- would add its joins again)
   local bind = self.session.bind

@@ -213,8 +213,15 @@ do
     return new
   end
   -- join(User.addresses), join(Address, User.addresses): the ON clause
-  -- comes from the relationship
+  -- comes from the relationship, and the left side is the relationship's
+  -- parent (joined onto where the statement has it, else a FROM of its
+  -- own: select(aa.email):join(User.addresses) is FROM addresses AS
+  -- addresses_1, users JOIN addresses, as SQLAlchemy's)
   local function rel_join(f, outer)
+    local function from_parent(stmt, r, target, cond, ...)
+      local jf = node_methods[outer and "outerjoin_from" or "join_from"]
+      return jf(stmt, r.parent.local_table, target, cond, ...)
+    end
     return function(stmt, target, on, ...)
       if getmetatable(target) == Rel then
         local r = target
@@ -222,12 +229,13 @@ do
         if r.secondary then
           local sec, on1, on2 = I.sec_alias_on(r)
           if I.outer_join(outer, on) then
-            return f(stmt, sec:join(r.target.local_table, on2), on1, on, ...)
+            return from_parent(stmt, r, sec:join(r.target.local_table, on2),
+                               on1, on, ...)
           end
-          local out = f(stmt, sec, on1, on, ...)
+          local out = from_parent(stmt, r, sec, on1, on, ...)
           return f(out, r.target.local_table, on2, on, ...)
         end
-        return f(stmt, r.target.local_table, rel_on(r), on, ...)
+        return from_parent(stmt, r, r.target.local_table, rel_on(r), on, ...)
       elseif getmetatable(on) == Rel then
         local r = on
         configure()
@@ -236,12 +244,13 @@ do
         if r.secondary then
           local sec, on1, on2 = I.sec_alias_on(r, t)
           if I.outer_join(outer, ...) then
-            return f(stmt, sec:join(t or r.target.local_table, on2), on1, ...)
+            return from_parent(stmt, r, sec:join(t or r.target.local_table,
+                                                 on2), on1, ...)
           end
-          local out = f(stmt, sec, on1, ...)
+          local out = from_parent(stmt, r, sec, on1, ...)
           return f(out, target, on2, ...)
         end
-        return f(stmt, target, rel_on(r, t), ...)
+        return from_parent(stmt, r, target, rel_on(r, t), ...)
       end
       return f(stmt, target, on, ...)
     end

@@ -39,8 +39,9 @@ class Order(Base):
 ua = aliased(User, name="ua")
 aa = aliased(Address)
 ''', "mapping", "exec"), g_env)
+from sqlalchemy.orm import Session  # noqa: E402
 g_env.update(joinedload=joinedload, selectinload=selectinload, aliased=aliased,
-             contains_eager=contains_eager)
+             contains_eager=contains_eager, sess=Session())
 
 LUA_MAPPING = '''
 local Base = orm.declarative_base()
@@ -52,6 +53,7 @@ local Address = Base:class "Address" {__table__ = addresses,
 local Order = Base:class "Order" {__table__ = orders}
 local ua = orm.aliased(User, {name = "ua"})
 local aa = orm.aliased(Address)
+local sess = orm.Session()
 '''
 
 NUM = [("User.id", "User.id"), ("User.age", "User.age"), ("Address.user_id", "Address.user_id"),
@@ -62,8 +64,58 @@ STR = [("User.name", "User.name"), ("User.fullname", "User.fullname"),
        ("ua.name", "ua.name"), ("aa.email", "aa.email")]
 
 
+def query(g):
+    """A legacy Query: session.query(...).filter(...)... (its str())."""
+    r = g.r
+    k = r.randint(0, 4)
+    if k == 0:
+        py, lua = "sess.query(User)", "sess:query(User)"
+    elif k == 1:
+        cols = [g.column(1, i) for i in range(r.randint(1, 3))]
+        py = "sess.query(%s)" % ", ".join(c.py for c in cols)
+        lua = "sess:query(%s)" % ", ".join(c.lua for c in cols)
+    elif k == 2:
+        py, lua = "sess.query(User, Address)", "sess:query(User, Address)"
+    elif k == 3:
+        py, lua = "sess.query(User).options(joinedload(User.addresses))", \
+            "sess:query(User):options(joinedload(User.addresses))"
+    else:
+        py, lua = "sess.query(ua, User.name)", "sess:query(ua, User.name)"
+    if r.random() < 0.4:
+        j = g.pick([(".join(User.addresses)", ":join(User.addresses)"),
+                    (".outerjoin(User.orders)", ":outerjoin(User.orders)"),
+                    (".join(Address, User.id == Address.user_id)",
+                     ":join(Address, User.id:eq(Address.user_id))")])
+        py += j[0]
+        lua += j[1]
+    if r.random() < 0.6:
+        w = g.boolean(1)
+        py += ".filter(%s)" % w.py
+        lua += ":filter(%s)" % w.lua
+    if r.random() < 0.2:
+        py += ".filter_by(name='x')"
+        lua += ":filter_by{name = 'x'}"
+    if r.random() < 0.4:
+        o = g.pick([g.num, g.string])(0)
+        py += ".order_by(%s)" % o.py
+        lua += ":order_by(%s)" % o.lua
+    if r.random() < 0.2:
+        py += ".distinct()"
+        lua += ":distinct()"
+    if r.random() < 0.3:
+        n = r.randint(1, 9)
+        py += ".limit(%d)" % n
+        lua += ":limit(%d)" % n
+        if r.random() < 0.5:
+            py += ".offset(%d)" % n
+            lua += ":offset(%d)" % n
+    return py, lua
+
+
 def stmt(g):
     r = g.r
+    if r.random() < 0.3:
+        return query(g)
     k = r.randint(0, 7)
     if k == 0:  # entity with a relationship join
         py, lua = "select(User)", "select(User)"
@@ -146,18 +198,25 @@ def main():
     g = Gen(random.Random(a.seed), NUM, STR)
     out = ["local M = {}\nM.lit = false\nM.prelude = " +
            fuzz_sql.lua_str(fuzz_sql.FUZZ_PRELUDE + LUA_MAPPING +
-                            "ORM = {User = User, Address = Address, Order = Order, ua = ua, aa = aa}\n") +
+                            "ORM = {User = User, Address = Address, Order = Order, ua = ua, aa = aa, sess = sess}\n") +
            "\nM.cases = {\n"]
     for _ in range(a.count):
         py, lua = stmt(g)
         try:
             s = eval(py, g_env)
             exp = {}
-            for name in fuzz_sql.DIALECTS:
+            if py.startswith("sess."):  # a Query: its str() alone
                 try:
-                    exp[name] = fuzz_sql.render(s, name, False)
+                    exp["default"] = str(s._statement_20().compile(
+                        compile_kwargs={"render_postcompile": True}))
                 except Exception as e:
-                    exp[name] = "!" + type(e).__name__
+                    exp["default"] = "!" + type(e).__name__
+            else:
+                for name in fuzz_sql.DIALECTS:
+                    try:
+                        exp[name] = fuzz_sql.render(s, name, False)
+                    except Exception as e:
+                        exp[name] = "!" + type(e).__name__
         except Exception:
             continue
         out.append("  {py = %s, lua = %s, expect = {%s}},\n" % (
