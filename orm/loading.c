@@ -561,9 +561,18 @@ static unsigned long long aux_serial(lua_State *L, int aux, lua_Integer *n) {
 /* The stamp of the parent at p in the table whose aux is at aux (as
 ** stamp_parent); 0: none (no aux either). */
 static unsigned long long parent_stamp(lua_State *L, int aux, int p) {
+  linst *o = rt_orm_toinst(L, p);
+  unsigned long long serial;
   lua_Integer n;
-  unsigned long long serial = aux_serial(L, aux, &n);
-  return serial ? stamp_parent(L, aux, serial, &n, p) : 0;
+  if (!o || !lua_istable(L, aux)) return 0;
+  lua_rawgeti(L, aux, 0);
+  serial = (unsigned long long)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  if (o->parent >> STAMP_BITS == serial) return o->parent;
+  lua_rawgeti(L, aux, -1);
+  n = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  return stamp_parent(L, aux, serial, &n, p);
 }
 
 /* The placed table at placed (aux at aux) notes object x under the
@@ -967,13 +976,14 @@ child:
     x = lua_gettop(L);
     if (made == 2 && c->stamp) {
       /* an object made now is in no collection yet: place_stamped's
-      ** first placing, straight */
+      ** first placing, straight (nothing pushed) */
       ((linst *)lua_touserdata(L, x))->placed = c->stamp;
       placed = 1;
-    } else
+    } else {
       placed = place_stamped(L, JC_PLACED, JC_AUX, p, c->stamp, x);
-    if (placed) {
       lua_settop(L, x);
+    }
+    if (placed) {
       if (c->plain)
         lua_rawseti(L, c->coll, ++c->len);
       else
