@@ -945,7 +945,16 @@ static void jc_row(lua_State *L, jcoll *c) {
     } else
       lua_settop(L, top);
   }
-  if (!p && (found = find_object(L, &c->j, ps)) != 0) {
+  if (!p) {
+    if (kint) {
+      /* (the key read above, pushed below its object as find_object
+      ** pushes it) */
+      lua_pushinteger(L, (lua_Integer)k);
+      found = find_int_object(L, &c->j, ps, k);
+    } else
+      found = find_object(L, &c->j, ps);
+  }
+  if (found) {
     p = lua_gettop(L);
     if (ps->npk == 1) {
       lua_pushvalue(L, p - 1);
