@@ -816,8 +816,11 @@ static int l_fill_collections(lua_State *L) {
 ** between.  A parent whose key is the row before's is that row's object
 ** (no identity map lookup, and nothing to refill: that row filled the
 ** same columns), unless its entity populates.  repeats: whether a parent
-** already in seen started a run (else out[1..k] are distinct parents, none
-** of them seen before).
+** already in seen, or with a run before in this load, started a run (else
+** out[1..k] are distinct parents, none of them seen before).  A parent this
+*load made is noted in seen only
+** when the placed table cannot stamp it (see jc_run_before): seen is not
+** the whole list of parents afterwards.
 */
 enum {
   JC_RESULT = 1,
