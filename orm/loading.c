@@ -523,28 +523,56 @@ static void push_placed_aux(lua_State *L, int placed, int fresh) {
   lua_rawseti(L, placed, PLACED_AUX);
 }
 
-/* The stamp of the parent at p in the table whose aux is at aux (its
-** index given now if it has none); 0: none (no aux, not an instance, or
-** too many parents). */
+/* The stamp of the parent at p in the table of serial `serial` whose aux
+** is at aux and has *n parents (its index given now if it has none, *n
+** counting it); 0: none (not an instance, or too many parents). */
+static unsigned long long stamp_parent(lua_State *L, int aux,
+                                       unsigned long long serial,
+                                       lua_Integer *n, int p) {
+  linst *o = rt_orm_toinst(L, p);
+  lua_Integer k;
+  if (!o) return 0;
+  if (o->parent >> STAMP_BITS == serial) return o->parent;
+  k = *n + 1;
+  if ((unsigned long long)k > STAMP_MASK) return 0;
+  lua_pushinteger(L, k);
+  lua_rawseti(L, aux, -1);
+  lua_pushvalue(L, p);
+  lua_rawseti(L, aux, k);
+  *n = k;
+  o->parent = serial << STAMP_BITS | (unsigned long long)k;
+  return o->parent;
+}
+
+/* The serial of the table whose aux is at aux (0: no aux), and in *n its
+** parents' count. */
+static unsigned long long aux_serial(lua_State *L, int aux, lua_Integer *n) {
+  unsigned long long serial;
+  *n = 0;
+  if (!lua_istable(L, aux)) return 0;
+  lua_rawgeti(L, aux, 0);
+  serial = (unsigned long long)lua_tointeger(L, -1);
+  lua_rawgeti(L, aux, -1);
+  *n = lua_tointeger(L, -1);
+  lua_pop(L, 2);
+  return serial;
+}
+
+/* The stamp of the parent at p in the table whose aux is at aux (as
+** stamp_parent); 0: none (no aux either). */
 static unsigned long long parent_stamp(lua_State *L, int aux, int p) {
   linst *o = rt_orm_toinst(L, p);
   unsigned long long serial;
-  lua_Integer k;
+  lua_Integer n;
   if (!o || !lua_istable(L, aux)) return 0;
   lua_rawgeti(L, aux, 0);
   serial = (unsigned long long)lua_tointeger(L, -1);
   lua_pop(L, 1);
   if (o->parent >> STAMP_BITS == serial) return o->parent;
   lua_rawgeti(L, aux, -1);
-  k = lua_tointeger(L, -1) + 1;
+  n = lua_tointeger(L, -1);
   lua_pop(L, 1);
-  if ((unsigned long long)k > STAMP_MASK) return 0;
-  lua_pushinteger(L, k);
-  lua_rawseti(L, aux, -1);
-  lua_pushvalue(L, p);
-  lua_rawseti(L, aux, k);
-  o->parent = serial << STAMP_BITS | (unsigned long long)k;
-  return o->parent;
+  return stamp_parent(L, aux, serial, &n, p);
 }
 
 /* The placed table at placed (aux at aux) notes object x under the
@@ -648,10 +676,20 @@ static int plain_list(lua_State *L, int c) {
   return plain;
 }
 
+/* Push field f of plain: from the stack at pl + f - 1 when the caller
+** pushed them (pl > 0), else from the table at FC_PLAIN. */
+static void plain_field(lua_State *L, int pl, int f) {
+  if (pl)
+    lua_pushvalue(L, pl + f - 1);
+  else
+    lua_rawgeti(L, FC_PLAIN, f);
+}
+
 /* Push the new collection of the parent at p (sized for n items), made
-** as `plain` says, or false when the parent has one already (or was set
-** to nothing, or has changes to it pending). */
-static void make_plain(lua_State *L, int p, int n) {
+** as `plain` says (its fields at pl, see plain_field), or false when the
+** parent has one already (or was set to nothing, or has changes to it
+** pending). */
+static void make_plain(lua_State *L, int p, int n, int pl) {
   int extras, f;
   luaL_checkstack(L, 8, "collections");
   if (lua_getiuservalue(L, p, UV_EXTRAS) == LUA_TTABLE) {
@@ -660,7 +698,7 @@ static void make_plain(lua_State *L, int p, int n) {
       /* something under key, or a true nilkey or changekey mark (as
       ** C.extra(p, mark) is tested for truth) */
       int t, had;
-      lua_rawgeti(L, FC_PLAIN, f);
+      plain_field(L, pl, f);
       t = lua_rawget(L, extras);
       had = f == 1 ? t != LUA_TNIL : lua_toboolean(L, -1);
       lua_pop(L, 1);
@@ -678,15 +716,15 @@ static void make_plain(lua_State *L, int p, int n) {
     extras = lua_gettop(L);
   }
   lua_createtable(L, n, 3); /* owner, relationship, view */
-  lua_rawgeti(L, FC_PLAIN, 4);
+  plain_field(L, pl, 4);
   lua_pushvalue(L, p);
   lua_rawset(L, -3);
-  lua_rawgeti(L, FC_PLAIN, 5);
-  lua_rawgeti(L, FC_PLAIN, 6);
+  plain_field(L, pl, 5);
+  plain_field(L, pl, 6);
   lua_rawset(L, -3);
-  lua_rawgeti(L, FC_PLAIN, 7);
+  plain_field(L, pl, 7);
   lua_setmetatable(L, -2);
-  lua_rawgeti(L, FC_PLAIN, 1);
+  plain_field(L, pl, 1);
   lua_pushvalue(L, -2);
   lua_rawset(L, extras);
   lua_replace(L, extras);
@@ -702,7 +740,7 @@ static void fill_run(lua_State *L, int p, lua_Integer i, lua_Integer last) {
   if (lua_rawget(L, FC_SEEN) == LUA_TNIL) {
     lua_pop(L, 1);
     if (lua_istable(L, FC_PLAIN) && lua_type(L, p) == LUA_TUSERDATA)
-      make_plain(L, p, (int)(last - i + 1));
+      make_plain(L, p, (int)(last - i + 1), 0);
     else {
       lua_pushvalue(L, FC_INIT);
       lua_pushvalue(L, p);
@@ -778,8 +816,11 @@ static int l_fill_collections(lua_State *L) {
 ** between.  A parent whose key is the row before's is that row's object
 ** (no identity map lookup, and nothing to refill: that row filled the
 ** same columns), unless its entity populates.  repeats: whether a parent
-** already in seen started a run (else out[1..k] are distinct parents, none
-** of them seen before).
+** already in seen, or with a run before in this load, started a run (else
+** out[1..k] are distinct parents, none of them seen before).  A parent this
+*load made is noted in seen only
+** when the placed table cannot stamp it (see jc_run_before): seen is not
+** the whole list of parents afterwards.
 */
 enum {
   JC_RESULT = 1,
@@ -811,9 +852,40 @@ typedef struct jcoll {
                         ** parent's again (see jc_row) */
   int64_t prevint;
   int repeats; /* a parent's run came after another's (out repeats it) */
+  int pl;      /* slots: plain's fields (see plain_field) */
   lua_Integer len, runlen, outn;
   unsigned long long stamp;
+  unsigned long long serial; /* the placed table's (0: no stamps) */
+  lua_Integer nstamps;       /* its parents' count (see stamp_parent) */
 } jcoll;
+
+/* Push the collection of the parent at p whose run came before in this
+** load (false: nothing to fill) and return 1; 0, nothing pushed, for a
+** parent with no run yet.  seen tells, or for a parent this load made,
+** the stamp it got then: such a parent is not noted in seen (nothing
+** else asks), its collection is the one make_plain put in its extras. */
+static int jc_run_before(lua_State *L, jcoll *c, int p) {
+  linst *o;
+  lua_pushvalue(L, p);
+  if (lua_rawget(L, JC_SEEN) != LUA_TNIL) return 1;
+  lua_pop(L, 1);
+  o = rt_orm_toinst(L, p);
+  if (!o || !c->serial || o->parent >> STAMP_BITS != c->serial) return 0;
+  if (lua_getiuservalue(L, p, UV_EXTRAS) == LUA_TTABLE) {
+    lua_pushvalue(L, c->pl); /* the relationship's key */
+    lua_rawget(L, -2);
+  } else
+    lua_pushboolean(L, 0);
+  lua_remove(L, -2);
+  return 1;
+}
+
+/* seen[p] = the collection on top (kept there) */
+static void jc_note_seen(lua_State *L, int p) {
+  lua_pushvalue(L, p);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, JC_SEEN);
+}
 
 /* A run of rows of the parent at p begins: its collection to the coll
 ** slot, found or made as fill_run does (false: nothing to fill).  A
@@ -824,20 +896,24 @@ static void jc_start_run(lua_State *L, jcoll *c, int p, int fresh) {
   c->runlen = 0;
   lua_pushvalue(L, p);
   lua_rawseti(L, JC_OUT, ++c->outn);
-  lua_pushvalue(L, p);
-  if (!fresh && lua_rawget(L, JC_SEEN) != LUA_TNIL)
+  if (!fresh && jc_run_before(L, c, p))
     c->repeats = 1;
   else {
-    lua_pop(L, 1);
-    make_plain(L, p, c->hint);
-    lua_pushvalue(L, p);
-    lua_pushvalue(L, -2);
-    lua_rawset(L, JC_SEEN);
+    make_plain(L, p, c->hint, c->pl);
+    if (!fresh) jc_note_seen(L, p);
     made = 1;
   }
   lua_replace(L, c->coll);
   c->plain = 0;
   c->filling = lua_toboolean(L, c->coll);
+  c->stamp = c->filling && c->serial
+                 ? stamp_parent(L, JC_AUX, c->serial, &c->nstamps, p)
+                 : 0;
+  if (fresh && !c->stamp) { /* (no stamp tells its later runs: seen does) */
+    lua_pushvalue(L, c->coll);
+    jc_note_seen(L, p);
+    lua_pop(L, 1);
+  }
   if (!c->filling) return;
   if (made) {
     /* empty, of plain's metatable: whether it is appended to raw is
@@ -849,7 +925,6 @@ static void jc_start_run(lua_State *L, jcoll *c, int p, int fresh) {
     c->plain = lua_istable(L, c->coll) && plain_list(L, c->coll);
     c->len = c->plain ? (lua_Integer)lua_rawlen(L, c->coll) : 0;
   }
-  c->stamp = parent_stamp(L, JC_AUX, p);
 }
 
 static void jc_row(lua_State *L, jcoll *c) {
@@ -873,7 +948,16 @@ static void jc_row(lua_State *L, jcoll *c) {
     } else
       lua_settop(L, top);
   }
-  if (!p && (found = find_object(L, &c->j, ps)) != 0) {
+  if (!p) {
+    if (kint) {
+      /* (the key read above, pushed below its object as find_object
+      ** pushes it) */
+      lua_pushinteger(L, (lua_Integer)k);
+      found = find_int_object(L, &c->j, ps, k);
+    } else
+      found = find_object(L, &c->j, ps);
+  }
+  if (found) {
     p = lua_gettop(L);
     if (ps->npk == 1) {
       lua_pushvalue(L, p - 1);
@@ -904,13 +988,14 @@ child:
     x = lua_gettop(L);
     if (made == 2 && c->stamp) {
       /* an object made now is in no collection yet: place_stamped's
-      ** first placing, straight */
+      ** first placing, straight (nothing pushed) */
       ((linst *)lua_touserdata(L, x))->placed = c->stamp;
       placed = 1;
-    } else
+    } else {
       placed = place_stamped(L, JC_PLACED, JC_AUX, p, c->stamp, x);
-    if (placed) {
       lua_settop(L, x);
+    }
+    if (placed) {
       if (c->plain)
         lua_rawseti(L, c->coll, ++c->len);
       else
@@ -959,7 +1044,7 @@ static void jc_entity(lua_State *L, int t, spec *e) {
 static int l_load_joined_coll(lua_State *L) {
   jcoll c;
   spec specs[2];
-  int fresh = lua_isnil(L, JC_PLACED), kb;
+  int fresh = lua_isnil(L, JC_PLACED), kb, f;
   c.j.res = rt_lua_torowsource(L, JC_RESULT);
   if (!c.j.res) return luaL_argerror(L, JC_RESULT, "a plain Result");
   c.j.sid = luaL_checkinteger(L, JC_SID);
@@ -976,6 +1061,10 @@ static int l_load_joined_coll(lua_State *L) {
   push_placed_aux(L, JC_PLACED, fresh); /* JC_AUX */
   jc_entity(L, JC_PENT, &specs[0]);
   jc_entity(L, JC_CENT, &specs[1]);
+  luaL_checkstack(L, 8, "loading rows");
+  c.pl = lua_gettop(L) + 1;
+  for (f = 1; f <= 7; f++) lua_rawgeti(L, JC_PLAIN, f);
+  c.serial = aux_serial(L, JC_AUX, &c.nstamps);
   lua_pushnil(L);
   c.prevkey = lua_gettop(L);
   lua_pushnil(L);

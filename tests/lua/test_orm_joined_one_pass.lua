@@ -102,6 +102,25 @@ for _, db in ipairs(T.databases()) do
     T.eq(selects, 1)
   end)
 
+  T.test(pfx .. "parents on rows apart, made by the load or in the " ..
+         "identity map already", function()
+    -- s1 is made by the load, s2 was loaded before with its collection
+    -- not loaded, s3 with its collection loaded: each row of a parent
+    -- comes apart from the others of it
+    local s <close> = orm.Session(engine)
+    local s2, s3 = s:get(Student, 2), s:get(Student, 3)
+    T.eq(#s3.courses, 1)
+    selects = 0
+    local got = s:execute(select(Student):join(Student.courses)
+      :options(orm.contains_eager(Student.courses))
+      :order_by(Course.title, Student.id)):unique():scalars():all()
+    T.eq(selects, 1)
+    T.eq(shown(got), {{"s1", {"c1", "c2"}}, {"s2", {"c1", "c3"}},
+                      {"s3", {"c2"}}})
+    T.ok(got[2] == s2 and got[3] == s3, "the identity map's objects")
+    T.eq(selects, 1)
+  end)
+
   T.test(pfx .. "a set collection of a composite key's parents, one " ..
          "with none", function()
     local s <close> = orm.Session(engine)
