@@ -3994,14 +3994,48 @@ static int scalar_in_map(lua_State *L, rt_node *col, int insert, int map) {
   return 1;
 }
 
+/* Put the statement's other parameters (at binds, see push_stmt_binds)
+** the map lacks in it for the functions to see; the keys put go in a
+** list pushed, for forget_binds to take out again. */
+static void binds_in_map(lua_State *L, int map, int binds) {
+  lua_newtable(L);
+  if (!binds) return;
+  lua_pushnil(L);
+  while (lua_next(L, binds)) {
+    if (lua_getfield(L, map, lua_tostring(L, -2)) != LUA_TNIL) {
+      lua_pop(L, 2);
+      continue;
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_settable(L, map);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, (lua_Integer)lua_rawlen(L, -3) + 1);
+  }
+}
+
+static void forget_binds(lua_State *L, int map, int list) {
+  lua_Integer i, n = (lua_Integer)lua_rawlen(L, list);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, list, i);
+    lua_pushnil(L);
+    lua_settable(L, map);
+  }
+}
+
 /* Lua-function column defaults fill in keys the parameters lack (an
-** error one raises kept at errslot). */
+** error one raises kept at errslot).  The functions see the statement's
+** other parameters too (at binds, 0: none), as SQLAlchemy's
+** current_parameters hold every parameter of the compiled statement. */
 static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
-                               const char *reg, int errslot) {
+                               const char *reg, int errslot, int binds) {
   rt_node *s = lsql_tonode(L, stmt_idx), *t = s->kids[RT_D_TABLE];
   rt_node *vals = s->kids[RT_D_VALUES];
   char copied[256] = {0}, scalars[256] = {0};
-  int i;
+  int i, bound;
+  binds_in_map(L, map, binds);
+  bound = lua_gettop(L);
   /* the function sees the statement's own values too */
   for (i = 0; vals && i < vals->n; i++) {
     rt_node *v = vals->kids[i]->a;
@@ -4024,6 +4058,8 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
   if (!lua_istable(L, -1)) {
     lua_pop(L, 2);
     forget_copied(L, vals, map, copied);
+    forget_binds(L, map, bound);
+    lua_pop(L, 1);
     return;
   }
   lua_pushnil(L); /* keep the pop count below */
@@ -4050,6 +4086,8 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
       lua_pushnil(L);
       lua_setfield(L, map, rt_column_key(t->kids[i]));
     }
+  forget_binds(L, map, bound);
+  lua_pop(L, 1);
 }
 
 /* Row row's value (of a multi-row VALUES) for column key, or NULL. */
@@ -4193,6 +4231,109 @@ static int lua_defaults_add_keys(lua_State *L, rt_node *s, const char *reg) {
   }
   lua_pop(L, 2);
   return adds;
+}
+
+/* Has the statement's table Lua-function defaults (in registry table
+** reg)?  Their keys are added to the list at keys when it is nonzero. */
+static int lua_default_fns(lua_State *L, rt_node *s, const char *reg,
+                           int keys) {
+  int found = 0;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, reg) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (lua_rawgetp(L, -1, s->kids[RT_D_TABLE]) == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      if (lua_type(L, -1) == LUA_TFUNCTION) {
+        found = 1;
+        if (keys) {
+          lua_pushvalue(L, -2);
+          lua_rawseti(L, keys, (lua_Integer)lua_rawlen(L, keys) + 1);
+        }
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 2);
+  return found;
+}
+
+/*
+** Push the parameters of the statement that are not its table's columns
+** (a WHERE clause's id_1, a function's lower_1, ...) as a map of their
+** values, for the Lua-function defaults to see: the statement is compiled
+** with the keys it will be executed with (the first map's, at 3, and the
+** functions' columns), so the names are those of the compile to come.
+** An IN list's items make one list under the list's name, as SQLAlchemy
+** binds it.  A parameter without a value is left to the maps.
+*/
+static void push_stmt_binds(lua_State *L, rt_node *s, const rt_dialect *d,
+                            const char *reg, int many) {
+  rt_compile_opts o = {0, NULL, 0, 0, 0};
+  rt_node *t = s->kids[RT_D_TABLE];
+  const char **keys;
+  rt_compiled *c;
+  int list, i, j, nkeys;
+  lua_newtable(L);
+  list = lua_gettop(L);
+  if (lua_istable(L, 3)) {
+    if (many)
+      lua_rawgeti(L, 3, 1);
+    else
+      lua_pushvalue(L, 3);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      lua_pop(L, 1);
+      if (lua_type(L, -1) != LUA_TSTRING) continue;
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, list, (lua_Integer)lua_rawlen(L, list) + 1);
+    }
+    lua_pop(L, 1);
+  }
+  lua_default_fns(L, s, reg, list);
+  nkeys = (int)lua_rawlen(L, list);
+  keys = lua_newuserdatauv(L, sizeof(char *) * (size_t)(nkeys + 1), 0);
+  for (i = 0; i < nkeys; i++) {
+    lua_rawgeti(L, list, i + 1);
+    keys[i] = lua_tostring(L, -1); /* (the list keeps it) */
+    lua_pop(L, 1);
+  }
+  keys[nkeys] = NULL;
+  o.column_keys = keys;
+  o.ncolumn_keys = nkeys;
+  o.for_executemany = many && lua_istable(L, 3) && lua_rawlen(L, 3) > 1;
+  c = compile_ud(L, s, d, &o);
+  lua_newtable(L);
+  for (i = 0; i < c->nparams; i++) {
+    const rt_param *p = &c->params[i];
+    size_t len = strlen(p->name);
+    if (p->value == &rt_required_value) continue;
+    for (j = 0; j < t->n; j++)
+      if (strcmp(rt_column_key(t->kids[j]), p->name) == 0) break;
+    if (j < t->n) continue; /* the column's: the defaults' own business */
+    if (p->in_item) {
+      /* name_<n>: the list's name is what is before the last _ */
+      while (len > 0 && p->name[len - 1] != '_') len--;
+      if (len > 0) len--;
+      lua_pushlstring(L, p->name, len);
+      if (lua_rawget(L, -2) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushlstring(L, p->name, len);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, -4);
+      }
+      rt_lua_pushstored(L, p->value);
+      lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+      lua_pop(L, 1);
+      continue;
+    }
+    rt_lua_pushstored(L, p->value);
+    lua_setfield(L, -2, p->name);
+  }
+  lua_replace(L, list);
+  lua_pop(L, 1); /* keys */
 }
 
 /*
@@ -4346,7 +4487,12 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
   ** defaults are made once it is compiled, see below) */
   if (multi) {
   } else if (lua_istable(L, 3) && reg && lua_defaults_add_keys(L, s, reg)) {
-    int list = lua_gettop(L) + 1;
+    int list, binds = 0;
+    if (lua_default_fns(L, s, reg, 0)) {
+      push_stmt_binds(L, s, d, reg, many);
+      binds = lua_gettop(L);
+    }
+    list = lua_gettop(L) + 1;
     lua_createtable(L, n, 0);
     for (i = 1; i <= n; i++) {
       lua_newtable(L);
@@ -4363,19 +4509,26 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
         lua_settable(L, -5);
       }
       lua_pop(L, 1);
-      apply_lua_defaults(L, 1, lua_gettop(L), reg, 5);
+      apply_lua_defaults(L, 1, lua_gettop(L), reg, 5, binds);
       lua_rawseti(L, list, i);
     }
     many = 1;
     lua_replace(L, 3);
+    if (binds) lua_pop(L, 1);
   } else if (reg && !lua_istable(L, 3) &&
              (s->kind == RT_N_INSERT || lua_defaults_add_keys(L, s, reg))) {
     /* no parameters: Lua defaults still apply */
+    int binds = 0;
+    if (lua_default_fns(L, s, reg, 0)) {
+      push_stmt_binds(L, s, d, reg, 0);
+      binds = lua_gettop(L);
+    }
     lua_createtable(L, 1, 0);
     lua_newtable(L);
-    apply_lua_defaults(L, 1, lua_gettop(L), reg, 5);
+    apply_lua_defaults(L, 1, lua_gettop(L), reg, 5, binds);
     lua_rawseti(L, -2, 1);
     lua_replace(L, 3);
+    if (binds) lua_pop(L, 1);
     many = 1;
     n = 1;
   }
