@@ -125,6 +125,12 @@ static int err_isa(lua_State *L) {
 static void push_params(lua_State *L, int idx) {
   lua_Integer n = luaL_len(L, idx), i;
   int parts = 1, nested = 0;
+  /* the parameters a driver got carry their text (see lengine.c) */
+  if (luaL_getmetafield(L, idx, "__repr") != LUA_TNIL) {
+    lua_pop(L, 1);
+    rt_lua_pushrepr(L, idx);
+    return;
+  }
   if (n > 0) {
     lua_geti(L, idx, 1);
     nested = lua_istable(L, -1);

@@ -5286,6 +5286,12 @@ static void plan_store(lua_State *L, const rt_node *s, const rt_compiled *c,
   lua_settop(L, top);
 }
 
+/* Does the dialect's driver take its parameters by name, as SQLAlchemy's
+** psycopg2 does (a database error shows them so)? */
+static int by_name(const char *dialect) {
+  return dialect && strcmp(dialect, "postgresql") == 0;
+}
+
 /* exec_compile with the plan of the statement at 4 (see plan_find). */
 static int exec_planned(lua_State *L, rt_lua_exec *out, rt_compiled *c) {
   int flags = bind_flags(lua_tostring(L, 2));
@@ -5309,7 +5315,10 @@ static int exec_planned(lua_State *L, rt_lua_exec *out, rt_compiled *c) {
   out->nrows = 1;
   out->conv = (const unsigned char *)lua_tostring(L, 8);
   out->nconv = (int)lua_rawlen(L, 8);
-  return 6;
+  /* (the values keep the plan) */
+  out->names = by_name(lua_tostring(L, 2)) ? c->params : NULL;
+  lua_pushnil(L); /* 10 */
+  return 7;
 }
 
 /*
@@ -5370,7 +5379,8 @@ int lsql_exec_planned(lua_State *L, int stmt, rt_node *s, int params,
   }
   /* (taken now: a map's __index may run statements that change the memo;
   ** the plan at base keeps what they point to) */
-  out->sql = c->sql; /* the plan's PLAN_SQL */
+  out->sql = c->sql;                                /* the plan's PLAN_SQL */
+  out->names = by_name(dialect) ? c->params : NULL; /* (base keeps it) */
   out->nparams = c->nparams;
   out->nrows = 1;
   out->conv = memo->conv;
@@ -5465,7 +5475,14 @@ static int exec_compile(lua_State *L) {
   out->nrows = rows ? 1 : n;
   out->conv = (const unsigned char *)lua_tostring(L, 8);
   out->nconv = (int)lua_rawlen(L, 8);
-  return 6;
+  /* 10: the parameters' names, for a database error to show them by (a
+  ** copy: the next compile reuses c) */
+  out->names = NULL;
+  if (by_name(lua_tostring(L, 2)))
+    out->names = push_params_copy(L, c, 0)->params;
+  else
+    lua_pushnil(L);
+  return 7;
 }
 
 /* --- DDL constructs --- */
