@@ -495,9 +495,20 @@ static void constraint_body(rt_compiler *c, rt_node *t, rt_constraint *k) {
   }
 }
 
+/* A foreign key's target must be in the MetaData for its DDL, as
+** SQLAlchemy resolves it (before SQLite asks whether to leave it out). */
+static int fk_resolves(rt_compiler *c, rt_node *t, rt_constraint *k) {
+  rt_error err = RT_ERROR_INIT;
+  if (k->kind != RT_CON_FK || rt_fk_check(t, k, &err) == 0) return 1;
+  rt_c_fail(c, err.kind, "%s", err.message ? err.message : "out of memory");
+  rt_error_clear(&err);
+  return 0;
+}
+
 /* One of the table's constraints (not its primary key) in CREATE TABLE. */
 static void table_constraint(rt_compiler *c, rt_node *t, rt_constraint *k) {
   if (k->kind == RT_CON_INDEX || k->alter) return;
+  if (!fk_resolves(c, t, k)) return;
   if (k->kind == RT_CON_FK && fk_skipped(c, t, k)) return;
   if (k->kind == RT_CON_CHECK && k->column_level)
     return; /* rendered with its column */
@@ -717,6 +728,7 @@ static void alter_constraint(rt_compiler *c, rt_node *t, rt_node *ddl) {
   S("ALTER TABLE ");
   table_name(c, t);
   if (ddl->op == RT_DDL_ADD_CONSTRAINT) {
+    if (kind != 'P' && !fk_resolves(c, t, k)) return;
     S(" ADD ");
     if (kind != 'P') {
       constraint_body(c, t, k);

@@ -104,6 +104,38 @@ rt_node *rt_fk_target(const rt_node *t, const char *ref) {
   return NULL;
 }
 
+rt_node *rt_fk_resolve(const rt_node *t, const char *col, const char *ref,
+                       const char *refcol, rt_error *err) {
+  rt_node *target = rt_fk_target(t, ref), *c;
+  if (!target) {
+    const char *p[3];
+    target_parts(t, ref, p);
+    rt_error_set(err, RT_ENOREFTABLE,
+                 "Foreign key associated with column '%s.%s' could not find "
+                 "table '%s%s%s' with which to generate a foreign key to "
+                 "target column '%s'",
+                 t->name, col, p[0] ? p[0] : "", p[1] ? p[1] : "", p[2],
+                 refcol);
+    return NULL;
+  }
+  c = rt_table_column(target, refcol);
+  if (!c)
+    rt_error_set(err, RT_ENOREFCOLUMN,
+                 "Could not initialize target column for ForeignKey '%s.%s' "
+                 "on table '%s': table '%s' has no column named '%s'",
+                 ref, refcol, t->name, target->name, refcol);
+  return c;
+}
+
+int rt_fk_check(const rt_node *t, const rt_constraint *k, rt_error *err) {
+  int i;
+  for (i = 0; i < k->ncols; i++)
+    if (k->cols[i] && k->refcols[i] &&
+        !rt_fk_resolve(t, k->cols[i], k->reftable, k->refcols[i], err))
+      return -1;
+  return 0;
+}
+
 /*
 ** metadata.sorted_tables as SQLAlchemy sorts them: the tables in order of
 ** their keys ("schema.name"), then in rounds, each taking (in that order)

@@ -113,6 +113,17 @@ int rt_table_has_key(const rt_node *t, const char *key);
 ** NULL when the MetaData holds no such table.
 */
 rt_node *rt_fk_target(const rt_node *t, const char *ref);
+/*
+** The column a foreign key of t's column `col` (its name) refers to,
+** `refcol` of the table `ref` names, as SQLAlchemy's ForeignKey.column
+** resolves it; NULL with err set when the MetaData holds no such table
+** (NoReferencedTableError) or the table no such column
+** (NoReferencedColumnError).
+*/
+rt_node *rt_fk_resolve(const rt_node *t, const char *col, const char *ref,
+                       const char *refcol, rt_error *err);
+/* The same for each column of foreign key constraint k: 0, or -1. */
+int rt_fk_check(const rt_node *t, const rt_constraint *k, rt_error *err);
 /* Forget table t (MetaData.remove); it no longer belongs to md. */
 void rt_metadata_remove(rt_metadata *md, rt_node *t);
 /* Tables sorted so that each comes after those it references. */

@@ -5810,6 +5810,37 @@ static void push_cols(lua_State *L, int idx, rt_node *owner) {
 ** "schema.name" with a schema and the bare name without, as in
 ** SQLAlchemy (key is the table's key in MetaData.tables).
 */
+/*
+** fk.column of a foreign key record (table.foreign_keys): the column it
+** refers to, resolved when asked as SQLAlchemy's ForeignKey.column is,
+** a NoReferencedTableError when the MetaData holds no such table.
+*/
+static int fk_index(lua_State *L) {
+  rt_error err = RT_ERROR_INIT;
+  rt_node *col, *target;
+  const char *full, *dot;
+  if (lua_type(L, 2) != LUA_TSTRING || strcmp(lua_tostring(L, 2), "column"))
+    return 0;
+  lua_getfield(L, 1, "parent");
+  col = lsql_tonode(L, -1);
+  lua_getfield(L, 1, "target_fullname");
+  full = lua_tostring(L, -1);
+  if (!col || !col->owner || !full || !(dot = strrchr(full, '.'))) return 0;
+  lua_pushlstring(L, full, (size_t)(dot - full));
+  target = rt_fk_resolve(col->owner, col->name, lua_tostring(L, -1), dot + 1,
+                         &err);
+  if (!target) return rt_lua_raise(L, &err);
+  lsql_pushref(L, target);
+  return 1;
+}
+
+static void push_fk_mt(lua_State *L) {
+  if (luaL_newmetatable(L, "retort.ForeignKey")) {
+    lua_pushcfunction(L, fk_index);
+    lua_setfield(L, -2, "__index");
+  }
+}
+
 static int table_name_attr(lua_State *L, rt_node *n, const char *k) {
   rt_tabledata *d = n->ext;
   const char *schema = d ? d->schema : NULL;
@@ -5936,6 +5967,8 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
             lua_pushstring(L, d->cons[i].ondelete);
             lua_setfield(L, -2, "ondelete");
           }
+          push_fk_mt(L);
+          lua_setmetatable(L, -2);
           lua_rawseti(L, -3, ++j);
         }
         lua_pop(L, 1);
