@@ -1516,77 +1516,94 @@ static int sent_repr(lua_State *L) {
   return 1;
 }
 
+/* Parameter i of an execution (row): added to the list or table on top
+** (names: by its name, which a parameter bound twice has once), and to
+** its text in b (unless b is NULL) after `shown` others.  Returns
+** whether it was added. */
+static int sent_param(lua_State *L, rt_strbuf *b, const rt_value *row, int i,
+                      const rt_param *names, int intbool, int shown) {
+  if (!names) {
+    if (b && shown) rt_sb_adds(b, ", ");
+    sent_value(L, b, &row[i], intbool);
+    lua_rawseti(L, -2, i + 1);
+    return 1;
+  }
+  if (lua_getfield(L, -1, names[i].name) != LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pop(L, 1);
+  if (b) {
+    rt_value k = rt_vtext(names[i].name, strlen(names[i].name));
+    if (shown) rt_sb_adds(b, ", ");
+    echo_value(b, &k);
+    rt_sb_adds(b, ": ");
+  }
+  sent_value(L, b, &row[i], intbool);
+  lua_setfield(L, -2, names[i].name);
+  return 1;
+}
+
 /* One execution's parameters (row), pushed as a list or a table by name,
 ** its text added to b when b is not NULL. */
 static void sent_row(lua_State *L, rt_strbuf *b, const rt_value *row,
                      int nparams, const rt_param *names, int intbool) {
-  int i, pass, shown = 0;
+  int i, shown = 0;
   lua_createtable(L, names ? 0 : nparams, names ? nparams : 0);
   if (b) rt_sb_addc(b, names ? '{' : '(');
+  for (i = 0; i < nparams; i++)
+    if (!names || !names[i].in_item)
+      shown += sent_param(L, b, row, i, names, intbool, shown);
   /* by name, an IN list's items come last: SQLAlchemy puts them in the
   ** place of their list's parameter, at the end of its dict */
-  for (pass = 0, i = 0; i < nparams || (names && pass == 0); i++) {
-    if (i == nparams) {
-      pass = 1;
-      i = -1;
-      continue;
-    }
-    if (names && names[i].in_item != pass) continue;
-    if (names) {
-      rt_value k = rt_vtext(names[i].name, strlen(names[i].name));
-      /* a name bound twice is one key */
-      if (lua_getfield(L, -1, names[i].name) != LUA_TNIL) {
-        lua_pop(L, 1);
-        continue;
-      }
-      lua_pop(L, 1);
-      if (b) {
-        if (shown) rt_sb_adds(b, ", ");
-        echo_value(b, &k);
-        rt_sb_adds(b, ": ");
-      }
-      sent_value(L, b, &row[i], intbool);
-      lua_setfield(L, -2, names[i].name);
-    } else {
-      if (b && shown) rt_sb_adds(b, ", ");
-      sent_value(L, b, &row[i], intbool);
-      lua_rawseti(L, -2, i + 1);
-    }
-    shown++;
-  }
+  for (i = 0; names && i < nparams; i++)
+    if (names[i].in_item)
+      shown += sent_param(L, b, row, i, names, intbool, shown);
   if (b) rt_sb_adds(b, names ? "}" : nparams == 1 ? ",)" : ")");
 }
 
+/* (the text's buffer is a userdata's, freed if a raise cuts it short) */
+static int sent_text_gc(lua_State *L) {
+  rt_sb_free(lua_touserdata(L, 1));
+  return 0;
+}
+
 static void push_sent(lua_State *L, const rt_lua_exec *ex, int intbool) {
-  rt_strbuf b;
-  int r, n = ex->nrows;
-  rt_sb_init(&b);
+  rt_strbuf *b = lua_newuserdatauv(L, sizeof *b, 0);
+  int r, n = ex->nrows, bidx = lua_gettop(L);
+  rt_sb_init(b);
+  if (luaL_newmetatable(L, "retort.SentText")) {
+    lua_pushcfunction(L, sent_text_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
   if (n > 1) {
     lua_createtable(L, n, 0);
-    rt_sb_addc(&b, '(');
+    rt_sb_addc(b, '(');
   }
   for (r = 0; r < n; r++) {
     /* past ten sets: the first eight and the last two shown */
     int show = n <= 10 || r < 8 || r >= n - 2;
     if (n > 10 && r == n - 2)
       rt_sb_addf(
-          &b, "  ... displaying 10 of %d total bound parameter sets ...  ", n);
+          b, "  ... displaying 10 of %d total bound parameter sets ...  ", n);
     else if (r > 0 && show)
-      rt_sb_adds(&b, ", ");
-    sent_row(L, show ? &b : NULL, ex->vals + (size_t)r * (size_t)ex->nparams,
+      rt_sb_adds(b, ", ");
+    sent_row(L, show ? b : NULL, ex->vals + (size_t)r * (size_t)ex->nparams,
              ex->nparams, ex->names, intbool);
     if (n > 1) lua_rawseti(L, -2, r + 1);
   }
-  if (n > 1) rt_sb_addc(&b, ')');
+  if (n > 1) rt_sb_addc(b, ')');
   lua_createtable(L, 0, 1);
-  if (b.failed)
+  if (b->failed)
     lua_pushliteral(L, "?");
   else
-    lua_pushlstring(L, b.p ? b.p : "", b.n);
-  rt_sb_free(&b);
+    lua_pushlstring(L, b->p ? b->p : "", b->n);
+  rt_sb_free(b);
   lua_pushcclosure(L, sent_repr, 1);
   lua_setfield(L, -2, "__repr");
   lua_setmetatable(L, -2);
+  lua_remove(L, bidx);
 }
 
 /* Raise the driver's error for sql, with the parameters at orig_params

@@ -186,8 +186,10 @@ static int err_tostring(lua_State *L) {
     lua_pushliteral(L, "]");
     parts += 3;
     lua_getfield(L, 1, "params");
-    if (lua_istable(L, -1)) {
-      int pidx = lua_gettop(L);
+    /* none (an empty tuple or dict): no line, as SQLAlchemy's */
+    if (lua_istable(L, -1) && (lua_pushnil(L), lua_next(L, -2))) {
+      int pidx = lua_gettop(L) - 2;
+      lua_pop(L, 2);
       lua_pushliteral(L, "\n[parameters: ");
       push_params(L, pidx);
       lua_pushliteral(L, "]");

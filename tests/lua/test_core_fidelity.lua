@@ -258,6 +258,10 @@ for _, db in ipairs(T.databases()) do
     T.eq(text, "[SQL: " .. sql("insert into cf_err (id, a) values (?, ?)") ..
          "]\n[parameters: " .. (pg and "{'i': 1, 'a': 'z'}" or "(1, 'z')") ..
          "]")
+    -- no parameters: no parameters line
+    err, text = fails(text_("insert into cf_err (id, a) values (1, 'x')"))
+    T.eq(err.params, {})
+    T.eq(text, "[SQL: insert into cf_err (id, a) values (1, 'x')]")
     -- a statement run again (its plan): the same
     local sel = text_("insert into cf_err (id) select :i")
     for _ = 1, 3 do
