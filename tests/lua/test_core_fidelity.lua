@@ -108,6 +108,36 @@ T.test("a foreign key to a table the MetaData lacks: NoReferencedTableError",
        "KEY(t_id) REFERENCES cf_t (id)\n)\n\n")
 end)
 
+T.test("CREATE TABLE leaves a use_alter foreign key to ALTER", function()
+  local m = MetaData()
+  local b = Table("cf_b", m, Column("id", Integer, {primary_key = true}),
+                  Column("a_id", Integer, ForeignKey("cf_a.id",
+                         {use_alter = true, name = "fk_b_a"})))
+  Table("cf_a", m, Column("id", Integer, {primary_key = true}),
+        Column("b_id", Integer, ForeignKey("cf_b.id")))
+  local plain = "\nCREATE TABLE cf_b (\n\tid INTEGER NOT NULL, \n\ta_id " ..
+                "INTEGER, \n\tPRIMARY KEY (id)"
+  T.eq(tostring(sa.CreateTable(b)), plain .. "\n)\n\n")
+  T.eq(tostring(sa.CreateTable(b):compile("postgresql")),
+       (plain:gsub("id INTEGER NOT NULL", "id SERIAL NOT NULL")) .. "\n)\n\n")
+  T.eq(tostring(sa.CreateTable(b):compile("mysql")),
+       (plain:gsub("id INTEGER NOT NULL", "id INTEGER NOT NULL " ..
+                   "AUTO_INCREMENT")) .. "\n)\n\n")
+  -- SQLite has no ALTER for it: it stays
+  T.eq(tostring(sa.CreateTable(b):compile("sqlite")), plain .. ", \n\t" ..
+       "CONSTRAINT fk_b_a FOREIGN KEY(a_id) REFERENCES cf_a (id)\n)\n\n")
+  -- it is no dependency: no cycle, no warning
+  local names = {}
+  T.eq(warnings(function()
+    for i, t in ipairs(m.sorted_tables) do names[i] = t.name end
+  end), "")
+  T.eq(names, {"cf_b", "cf_a"})
+  -- a copy keeps it
+  local m2 = MetaData()
+  local b2 = b:to_metadata(m2)
+  T.eq(tostring(sa.CreateTable(b2)), plain .. "\n)\n\n")
+end)
+
 -- The id column as each dialect creates it.
 local IDCOL = {sqlite = "id INTEGER NOT NULL",
                postgresql = "id SERIAL NOT NULL",
