@@ -74,6 +74,7 @@ struct rt_compiler {
   int in_binary;     /* inside an operand of a binary expression */
   int rows;          /* VALUES rows rendered for insert_rows */
   int postcompile;   /* an expanding bind waits for its list */
+  int in_items;      /* the parameters added are an IN list's items */
   size_t with_at;    /* MySQL's INSERT .. WITH .. SELECT: where WITH goes */
   rt_node *inserted; /* ON DUPLICATE KEY UPDATE's table: its "inserted"
                         alias's columns are VALUES(col) */
@@ -312,6 +313,7 @@ static void add_param(rt_compiler *c, const rt_value *v, const rt_type *t,
   o->params[o->nparams].kind = !t                      ? RT_TY_NULL
                                : t->upper == RT_UP_SET ? RT_PARAM_SET
                                                        : (unsigned char)t->kind;
+  o->params[o->nparams].in_item = (unsigned char)c->in_items;
   o->name_off[o->nparams] = (int)c->names.n;
   rt_sb_adds(&c->names, name);
   if (num) add_suffix(&c->names, num);
@@ -781,11 +783,13 @@ static void expanding_in(rt_compiler *c, rt_node *e, rt_node *b) {
   }
   if (tuple_in(c, b)) return;
   CH('(');
+  c->in_items = 1;
   for (i = 0; i < b->n; i++) {
     if (i) S(", ");
     placeholder(c, &b->kids[i]->value, in_item_type(b->kids[i]), b->name, 0,
                 i + 1);
   }
+  c->in_items = 0;
   CH(')');
 }
 
@@ -834,11 +838,13 @@ static void in_list_body(rt_compiler *c, rt_node *e) {
     /* one expanding parameter: id_1 becomes id_1_1, id_1_2, ... */
     const char *base = l->kids[0]->name;
     int num = bind_num(c, l, base);
+    c->in_items = 1;
     for (i = 0; i < l->n; i++) {
       if (i) S(", ");
       placeholder(c, &l->kids[i]->value, in_item_type(l->kids[i]), base, num,
                   i + 1);
     }
+    c->in_items = 0;
   } else
     list(c, l, ", ");
   CH(')');
@@ -3793,7 +3799,8 @@ static int cache_hit(cache_entry *e, sigwalk *w, rt_compiled *res) {
       res->params[i].value = &consts[i];
     }
     res->params[i].name = res->names + e->name_off[i];
-    res->params[i].kind = e->kind[i];
+    res->params[i].kind = e->kind[i] & 0x7f;
+    res->params[i].in_item = e->kind[i] >> 7;
   }
   res->nparams = e->nparams;
   res->returns_rows = e->returns_rows;
@@ -3841,7 +3848,9 @@ static int cache_store(uint64_t h, const rt_dialect *d, sigwalk *w,
     e.map[i] = v == &rt_required_value ? -2 : -1;
     e.consts[i] = rt_vnull();
     e.name_off[i] = (int)(res->params[i].name - res->names);
-    e.kind[i] = res->params[i].kind;
+    /* (the high bit: in_item; kinds are below it) */
+    e.kind[i] = (unsigned char)(res->params[i].kind |
+                                (res->params[i].in_item ? 0x80 : 0));
     /* parameters mostly come in walk order: look on from the last one,
     ** so long IN lists map in linear time */
     for (k = 0; k < w->nbinds && v != &rt_required_value; k++) {
@@ -3907,7 +3916,8 @@ static int memo_lookup(const rt_node *stmt, const rt_dialect *d,
       res->params[i].value = &consts[i];
     }
     res->params[i].name = res->names + e->name_off[i];
-    res->params[i].kind = e->kind[i];
+    res->params[i].kind = e->kind[i] & 0x7f;
+    res->params[i].in_item = e->kind[i] >> 7;
   }
   res->nparams = e->nparams;
   res->returns_rows = e->returns_rows;

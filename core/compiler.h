@@ -87,6 +87,9 @@ typedef struct rt_param {
   /* the rt_typekind of the bind's type (RT_TY_NULL: none): a LargeBinary
   ** string goes as bytes, a JSON value as JSON text, ... */
   unsigned char kind;
+  /* an item of an IN list, which SQLAlchemy binds as one expanding
+  ** parameter: named as that parameter, then _<position> */
+  unsigned char in_item;
 } rt_param;
 
 /* The value of a parameter the statement doesn't give (text() binds,

@@ -21,6 +21,57 @@ rt_node *rt_ddl_new(int op, rt_node *table, const char *index_name) {
   return n;
 }
 
+rt_node *rt_ddl_create_omitting(rt_node *t, const int *omit, int n) {
+  rt_node *ddl = rt_ddl_new(RT_DDL_CREATE_TABLE, t, NULL);
+  int i;
+  for (i = 0; ddl && i < n; i++) {
+    rt_node *k = rt_node_new(RT_N_LITERAL);
+    if (!k || rt_node_push(ddl, k) != 0) {
+      rt_unref(k);
+      rt_unref(ddl);
+      return NULL;
+    }
+    k->value = rt_vint(omit[i]);
+  }
+  return ddl;
+}
+
+rt_node *rt_ddl_constraint(int op, rt_node *t, int con) {
+  rt_tabledata *d = t->ext;
+  rt_constraint *k = &d->cons[con];
+  rt_node *ddl = rt_ddl_new(op, t, k->name);
+  int i;
+  if (!ddl) return NULL;
+  ddl->c = rt_literal_column(k->kind == RT_CON_FK       ? "F"
+                             : k->kind == RT_CON_UNIQUE ? "U"
+                                                        : "C",
+                             NULL);
+  if (!ddl->c) {
+    rt_unref(ddl);
+    return NULL;
+  }
+  /* unnamed: found again by its columns */
+  for (i = 0; !k->name && i < k->ncols; i++) {
+    rt_node *lit = rt_literal_column(k->cols[i], NULL);
+    if (!lit || rt_node_push(ddl, lit) != 0) {
+      rt_unref(lit);
+      rt_unref(ddl);
+      return NULL;
+    }
+  }
+  return ddl;
+}
+
+/* Does CREATE TABLE ddl leave out constraint k (its index) for ALTER? */
+static int omitted(const rt_node *ddl, int k) {
+  int i;
+  for (i = 0; ddl && i < ddl->n; i++)
+    if (ddl->kids[i]->kind == RT_N_LITERAL &&
+        ddl->kids[i]->value.type == RT_V_INT && ddl->kids[i]->value.u.i == k)
+      return 1;
+  return 0;
+}
+
 #define S(str) rt_sb_adds(rt_c_buf(c), str)
 
 static void names(rt_compiler *c, char **cols, int n) {
@@ -495,9 +546,26 @@ static void constraint_body(rt_compiler *c, rt_node *t, rt_constraint *k) {
   }
 }
 
-/* One of the table's constraints (not its primary key) in CREATE TABLE. */
-static void table_constraint(rt_compiler *c, rt_node *t, rt_constraint *k) {
+/* A foreign key's target must be in the MetaData for its DDL, as
+** SQLAlchemy resolves it (before SQLite asks whether to leave it out). */
+static int fk_resolves(rt_compiler *c, rt_node *t, rt_constraint *k) {
+  rt_error err = RT_ERROR_INIT;
+  if (k->kind != RT_CON_FK || rt_fk_check(t, k, &err) == 0) return 1;
+  rt_c_fail(c, err.kind, "%s", err.message ? err.message : "out of memory");
+  rt_error_clear(&err);
+  return 0;
+}
+
+/* One of the table's constraints (not its primary key) in CREATE TABLE
+** (ddl), which leaves out a use_alter foreign key where the dialect has
+** ALTER (not SQLite), as those create_all left for ALTER */
+static void table_constraint(rt_compiler *c, rt_node *ddl, rt_node *t,
+                             rt_constraint *k) {
+  rt_tabledata *d = t->ext;
   if (k->kind == RT_CON_INDEX || k->alter) return;
+  if (k->kind == RT_CON_FK && k->use_alter && !is_sqlite(c)) return;
+  if (omitted(ddl, (int)(k - d->cons))) return;
+  if (!fk_resolves(c, t, k)) return;
   if (k->kind == RT_CON_FK && fk_skipped(c, t, k)) return;
   if (k->kind == RT_CON_CHECK && k->column_level)
     return; /* rendered with its column */
@@ -505,7 +573,8 @@ static void table_constraint(rt_compiler *c, rt_node *t, rt_constraint *k) {
   constraint_body(c, t, k);
 }
 
-static void create_table(rt_compiler *c, rt_node *t) {
+static void create_table(rt_compiler *c, rt_node *ddl) {
+  rt_node *t = ddl->a;
   rt_tabledata *d = t->ext;
   int i, j, npk = 0;
   rt_table_resolve_types(t);
@@ -536,17 +605,18 @@ static void create_table(rt_compiler *c, rt_node *t) {
     S(")");
   }
   for (i = 0; d && i < d->ncons; i++)
-    if (!made_by_column(t, &d->cons[i])) table_constraint(c, t, &d->cons[i]);
+    if (!made_by_column(t, &d->cons[i]))
+      table_constraint(c, ddl, t, &d->cons[i]);
   for (j = 0; j < t->n; j++) {
     rt_node *col = t->kids[j];
     for (i = 0; d && i < d->ncons; i++)
       if (d->cons[i].kind == RT_CON_UNIQUE &&
           made_by_column(t, &d->cons[i]) == col)
-        table_constraint(c, t, &d->cons[i]);
+        table_constraint(c, ddl, t, &d->cons[i]);
     type_check(c, col);
     for (i = 0; d && i < d->ncons; i++)
       if (d->cons[i].kind == RT_CON_FK && made_by_column(t, &d->cons[i]) == col)
-        table_constraint(c, t, &d->cons[i]);
+        table_constraint(c, ddl, t, &d->cons[i]);
   }
   S("\n)");
   /* MySQL keeps a table's comment among its table options */
@@ -717,6 +787,7 @@ static void alter_constraint(rt_compiler *c, rt_node *t, rt_node *ddl) {
   S("ALTER TABLE ");
   table_name(c, t);
   if (ddl->op == RT_DDL_ADD_CONSTRAINT) {
+    if (kind != 'P' && !fk_resolves(c, t, k)) return;
     S(" ADD ");
     if (kind != 'P') {
       constraint_body(c, t, k);
@@ -775,7 +846,7 @@ void rt_ddl_compile(rt_compiler *c, rt_node *ddl) {
   int my = rt_dialect_is_mysql(rt_c_dialect(c));
   switch (ddl->op) {
   case RT_DDL_CREATE_TABLE:
-    create_table(c, t);
+    create_table(c, ddl);
     break;
   case RT_DDL_DROP_TABLE:
     S("\nDROP TABLE ");

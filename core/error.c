@@ -62,6 +62,10 @@ static const struct {
     [RT_EASSERTION] = {"AssertionError", RT_OK},
     /* a flush whose rows each need the other written first */
     [RT_ECIRCULARDEP] = {"CircularDependencyError", RT_ESQLALCHEMY},
+    /* a foreign key whose target the MetaData doesn't hold */
+    [RT_ENOREFERENCE] = {"NoReferenceError", RT_EINVALIDREQUEST},
+    [RT_ENOREFTABLE] = {"NoReferencedTableError", RT_ENOREFERENCE},
+    [RT_ENOREFCOLUMN] = {"NoReferencedColumnError", RT_ENOREFERENCE},
 };
 
 int rt_error_setv(rt_error *err, rt_errkind kind, const char *fmt, va_list ap) {

@@ -56,6 +56,9 @@ typedef enum rt_errkind {
   RT_EUNMAPPEDCLASS,    /* UnmappedClassError */
   RT_EASSERTION,        /* Python's AssertionError (a dependency rule) */
   RT_ECIRCULARDEP,      /* CircularDependencyError: rows need each other */
+  RT_ENOREFERENCE,      /* NoReferenceError */
+  RT_ENOREFTABLE,       /* NoReferencedTableError: a foreign key's table */
+  RT_ENOREFCOLUMN,      /* NoReferencedColumnError: a foreign key's column */
   RT_ERRKIND_COUNT
 } rt_errkind;
 

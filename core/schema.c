@@ -2,6 +2,7 @@
 ** schema.c -- tables, columns and constraints; foreign-key join inference.
 */
 #include "schema.h"
+#include "strbuf.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -24,11 +25,25 @@ void rt_metadata_free(rt_metadata *md) {
   free(md);
 }
 
+/* The foreign keys of md's tables into t, which is leaving md, keep it
+** as their target (see rt_constraint.orphaned). */
+static void orphan_fks(rt_metadata *md, rt_node *t) {
+  int i, k;
+  for (i = 0; i < md->n; i++) {
+    rt_tabledata *d = md->tables[i]->ext;
+    for (k = 0; d && k < d->ncons; k++)
+      if (d->cons[k].kind == RT_CON_FK && md->tables[i] != t &&
+          rt_fk_target(md->tables[i], d->cons[k].reftable) == t)
+        d->cons[k].orphaned = 1;
+  }
+}
+
 void rt_metadata_remove(rt_metadata *md, rt_node *t) {
   int i;
   if (!md) return;
   for (i = 0; i < md->n; i++)
     if (md->tables[i] == t) {
+      orphan_fks(md, t);
       ((rt_tabledata *)t->ext)->md = NULL;
       memmove(md->tables + i, md->tables + i + 1,
               sizeof *md->tables * (size_t)(md->n - i - 1));
@@ -104,17 +119,53 @@ rt_node *rt_fk_target(const rt_node *t, const char *ref) {
   return NULL;
 }
 
+rt_node *rt_fk_resolve(const rt_node *t, const char *col, const char *ref,
+                       const char *refcol, rt_error *err) {
+  rt_node *target = rt_fk_target(t, ref), *c;
+  if (!target) {
+    const char *p[3];
+    target_parts(t, ref, p);
+    rt_error_set(err, RT_ENOREFTABLE,
+                 "Foreign key associated with column '%s.%s' could not find "
+                 "table '%s%s%s' with which to generate a foreign key to "
+                 "target column '%s'",
+                 t->name, col, p[0] ? p[0] : "", p[1] ? p[1] : "", p[2],
+                 refcol);
+    return NULL;
+  }
+  c = rt_table_column(target, refcol);
+  if (!c)
+    rt_error_set(err, RT_ENOREFCOLUMN,
+                 "Could not initialize target column for ForeignKey '%s.%s' "
+                 "on table '%s': table '%s' has no column named '%s'",
+                 ref, refcol, t->name, target->name, refcol);
+  return c;
+}
+
+int rt_fk_check(const rt_node *t, const rt_constraint *k, rt_error *err) {
+  int i;
+  if (k->orphaned) return 0;
+  for (i = 0; i < k->ncols; i++)
+    if (k->cols[i] && k->refcols[i] &&
+        !rt_fk_resolve(t, k->cols[i], k->reftable, k->refcols[i], err))
+      return -1;
+  return 0;
+}
+
 /*
-** metadata.sorted_tables as SQLAlchemy sorts them: the tables in order of
-** their keys ("schema.name"), then in rounds, each taking (in that order)
-** every table whose referenced tables came in earlier rounds.  Tables on
-** a cycle of foreign keys lose their dependencies, as SQLAlchemy's sort
-** gives up those it would create with ALTER.
+** Tables in foreign-key order as SQLAlchemy's sort_tables_and_constraints
+** gives them: dependencies are the foreign keys but those with use_alter
+** (and, dropping, none that DROP CONSTRAINT could not take out later);
+** the tables come in rounds, each taking (in the order given) every table
+** whose referenced tables came in earlier rounds.  When a cycle stops the
+** rounds, every table on a cycle gives up the foreign keys it may (all,
+** but those the drop's filter keeps), which then are left for ALTER, and
+** the rounds run again.
 */
 typedef struct sortctx {
   int n;
-  rt_node **tables; /* in key order */
-  char *dep;        /* dep[i * n + j]: table i refers to table j */
+  rt_node *const *tables; /* in the order given */
+  char *dep;              /* dep[i * n + j]: table i refers to table j */
 } sortctx;
 
 static int key_cmp(const rt_node *a, const rt_node *b) {
@@ -162,48 +213,167 @@ static int sort_rounds(const sortctx *s, rt_node **out, char *done, char *now) {
   return 0;
 }
 
-int rt_metadata_sorted(rt_metadata *md, rt_node ***out) {
+/* Mark in cyc the tables on a cycle; the names of those (schema.name),
+** sorted and joined by ", ", replace *names. */
+static int cycle_tables(const sortctx *s, char *cyc, char *seen, char **names) {
+  rt_strbuf b;
+  int i, j, k, m = 0;
+  const rt_node **on = malloc(sizeof *on * ((size_t)s->n + 1));
+  if (!on) return -1;
+  for (i = 0; i < s->n; i++) {
+    memset(seen, 0, (size_t)s->n);
+    cyc[i] = (char)reaches(s, i, i, seen);
+    if (!cyc[i]) continue;
+    for (j = m; j > 0 && key_cmp(on[j - 1], s->tables[i]) > 0; j--)
+      on[j] = on[j - 1];
+    on[j] = s->tables[i];
+    m++;
+  }
+  rt_sb_init(&b);
+  for (k = 0; k < m; k++) {
+    const char *p[3];
+    key_parts(on[k], p);
+    if (k) rt_sb_adds(&b, ", ");
+    for (j = 0; j < 3; j++)
+      if (p[j]) rt_sb_adds(&b, p[j]);
+  }
+  rt_sb_adds(&b, "");
+  free(on);
+  free(*names);
+  *names = rt_sb_take(&b);
+  return *names ? 0 : -1;
+}
+
+/* Leave constraint k of table t for ALTER (once). */
+static int leave_fk(rt_fksort *o, rt_node *t, int k) {
+  int i;
+  for (i = 0; i < o->nfks; i++)
+    if (o->fk_tables[i] == t && o->fk_cons[i] == k) return 0;
+  o->fk_tables[o->nfks] = t;
+  o->fk_cons[o->nfks++] = k;
+  return 0;
+}
+
+/* May the drop's filter take constraint k out of the dependencies? */
+static int removable(const rt_constraint *k, int flags) {
+  if (!(flags & RT_FKSORT_DROP)) return 1;
+  return !(flags & RT_FKSORT_NOALTER) && k->name != NULL;
+}
+
+void rt_fksort_free(rt_fksort *o) {
+  free(o->tables);
+  free(o->fk_tables);
+  free(o->fk_cons);
+  free(o->cycle_names);
+  memset(o, 0, sizeof *o);
+}
+
+int rt_fk_sort(rt_node *const *tables, int n, int flags, rt_fksort *o,
+               rt_error *err) {
   sortctx s;
-  rt_node **list = malloc(sizeof(rt_node *) * ((size_t)md->n + 1));
-  char *flags = malloc((size_t)md->n * 3 + 1);
-  int i, j, k;
-  s.n = md->n;
-  s.tables = malloc(sizeof(rt_node *) * ((size_t)md->n + 1));
-  s.dep = calloc((size_t)md->n * (size_t)md->n + 1, 1);
-  if (!list || !flags || !s.tables || !s.dep) {
-    free(list), free(flags), free(s.tables), free(s.dep);
-    return -1;
+  char *flagbuf;
+  int i, j, k, nfk = 0;
+  memset(o, 0, sizeof *o);
+  for (i = 0; i < n; i++) {
+    rt_tabledata *d = tables[i]->ext;
+    for (k = 0; d && k < d->ncons; k++) nfk += d->cons[k].kind == RT_CON_FK;
+  }
+  s.n = n;
+  s.tables = tables;
+  s.dep = calloc((size_t)n * (size_t)n + 1, 1);
+  flagbuf = malloc((size_t)n * 3 + 1);
+  o->tables = malloc(sizeof(rt_node *) * ((size_t)n + 1));
+  o->fk_tables = malloc(sizeof(rt_node *) * ((size_t)nfk + 1));
+  o->fk_cons = malloc(sizeof(int) * ((size_t)nfk + 1));
+  if (!s.dep || !flagbuf || !o->tables || !o->fk_tables || !o->fk_cons)
+    goto oom;
+  for (i = 0; i < n; i++) {
+    rt_tabledata *d = tables[i]->ext;
+    for (k = 0; d && k < d->ncons; k++) {
+      rt_constraint *c = &d->cons[k];
+      rt_node *ref;
+      if (c->kind != RT_CON_FK) continue;
+      if (c->use_alter) {
+        leave_fk(o, tables[i], k);
+        continue;
+      }
+      ref = rt_fk_target(tables[i], c->reftable);
+      /* (SQLAlchemy's fkc.referred_table: its first column resolved) */
+      if ((flags & RT_FKSORT_RESOLVE) && !c->orphaned && c->ncols &&
+          c->cols[0] && c->refcols[0] &&
+          !rt_fk_resolve(tables[i], c->cols[0], c->reftable, c->refcols[0],
+                         err)) {
+        free(s.dep), free(flagbuf);
+        rt_fksort_free(o);
+        return -1;
+      }
+      if (ref && ref != tables[i] && (j = index_in(&s, ref)) >= 0)
+        s.dep[i * n + j] = 1;
+    }
+  }
+  if (sort_rounds(&s, o->tables, flagbuf, flagbuf + n) == 0) goto done;
+  o->cycle = 1;
+  if (cycle_tables(&s, flagbuf + 2 * n, flagbuf, &o->cycle_names) != 0)
+    goto oom;
+  for (i = 0; i < n; i++) {
+    rt_tabledata *d = tables[i]->ext;
+    if (!flagbuf[2 * n + i]) continue;
+    for (k = 0; d && k < d->ncons; k++) {
+      rt_constraint *c = &d->cons[k];
+      rt_node *ref;
+      if (c->kind != RT_CON_FK || !removable(c, flags)) continue;
+      leave_fk(o, tables[i], k);
+      ref = rt_fk_target(tables[i], c->reftable);
+      if (ref && (j = index_in(&s, ref)) >= 0) s.dep[i * n + j] = 0;
+    }
+  }
+  if (sort_rounds(&s, o->tables, flagbuf, flagbuf + n) != 0) {
+    /* stuck: the tables as given, and the cycle that is left */
+    o->stuck = 1;
+    memcpy(o->tables, tables, sizeof(rt_node *) * (size_t)n);
+    if (cycle_tables(&s, flagbuf + 2 * n, flagbuf, &o->cycle_names) != 0)
+      goto oom;
+  }
+done:
+  o->ntables = n;
+  free(s.dep), free(flagbuf);
+  return 0;
+oom:
+  free(s.dep), free(flagbuf);
+  rt_fksort_free(o);
+  rt_error_set(err, RT_EMEMORY, "out of memory");
+  return -1;
+}
+
+int rt_metadata_sort(rt_metadata *md, int flags, rt_fksort *o, rt_error *err) {
+  rt_node **keyed = malloc(sizeof(rt_node *) * ((size_t)md->n + 1));
+  int i, j, rc;
+  if (!keyed) {
+    memset(o, 0, sizeof *o);
+    return rt_error_set(err, RT_EMEMORY, "out of memory");
   }
   /* insertion sort by key: MetaData holds few tables */
-  for (i = 0; i < s.n; i++) {
+  for (i = 0; i < md->n; i++) {
     rt_node *t = md->tables[i];
-    for (j = i; j > 0 && key_cmp(s.tables[j - 1], t) > 0; j--)
-      s.tables[j] = s.tables[j - 1];
-    s.tables[j] = t;
+    for (j = i; j > 0 && key_cmp(keyed[j - 1], t) > 0; j--)
+      keyed[j] = keyed[j - 1];
+    keyed[j] = t;
   }
-  for (i = 0; i < s.n; i++) {
-    rt_tabledata *d = s.tables[i]->ext;
-    for (k = 0; d && k < d->ncons; k++) {
-      rt_node *ref;
-      if (d->cons[k].kind != RT_CON_FK) continue;
-      ref = rt_fk_target(s.tables[i], d->cons[k].reftable);
-      if (ref && ref != s.tables[i] && (j = index_in(&s, ref)) >= 0)
-        s.dep[i * s.n + j] = 1;
-    }
+  rc = rt_fk_sort(keyed, md->n, flags, o, err);
+  free(keyed);
+  return rc;
+}
+
+int rt_metadata_sorted(rt_metadata *md, rt_node ***out) {
+  rt_error err = RT_ERROR_INIT;
+  rt_fksort o;
+  if (rt_metadata_sort(md, 0, &o, &err) != 0) {
+    rt_error_clear(&err);
+    return -1;
   }
-  if (sort_rounds(&s, list, flags, flags + s.n) != 0) {
-    /* the tables on a cycle keep no dependencies */
-    char *cyc = flags + 2 * s.n;
-    for (i = 0; i < s.n; i++) {
-      memset(flags, 0, (size_t)s.n);
-      cyc[i] = (char)reaches(&s, i, i, flags);
-    }
-    for (i = 0; i < s.n; i++)
-      if (cyc[i]) memset(s.dep + i * s.n, 0, (size_t)s.n);
-    sort_rounds(&s, list, flags, flags + s.n);
-  }
-  free(flags), free(s.tables), free(s.dep);
-  *out = list;
+  *out = o.tables;
+  o.tables = NULL;
+  rt_fksort_free(&o);
   return md->n;
 }
 

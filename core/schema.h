@@ -49,7 +49,11 @@ typedef struct rt_constraint {
   ** mysql_with_parser, and mysql_length per element (0: none) */
   char *my_prefix, *my_using, *my_parser;
   int *my_length;
-  int alter;        /* AddConstraint made for it: CREATE TABLE leaves it out */
+  int alter;     /* AddConstraint made for it: CREATE TABLE leaves it out */
+  int use_alter; /* FK: created by ALTER after the tables, dropped before */
+  /* FK: its table was removed from the MetaData, which SQLAlchemy's
+  ** ForeignKey, resolved while the table was there, does not notice */
+  int orphaned;
   int column_level; /* FK declared on a Column */
 } rt_constraint;
 
@@ -113,10 +117,48 @@ int rt_table_has_key(const rt_node *t, const char *key);
 ** NULL when the MetaData holds no such table.
 */
 rt_node *rt_fk_target(const rt_node *t, const char *ref);
+/*
+** The column a foreign key of t's column `col` (its name) refers to,
+** `refcol` of the table `ref` names, as SQLAlchemy's ForeignKey.column
+** resolves it; NULL with err set when the MetaData holds no such table
+** (NoReferencedTableError) or the table no such column
+** (NoReferencedColumnError).
+*/
+rt_node *rt_fk_resolve(const rt_node *t, const char *col, const char *ref,
+                       const char *refcol, rt_error *err);
+/* The same for each column of foreign key constraint k: 0, or -1. */
+int rt_fk_check(const rt_node *t, const rt_constraint *k, rt_error *err);
 /* Forget table t (MetaData.remove); it no longer belongs to md. */
 void rt_metadata_remove(rt_metadata *md, rt_node *t);
 /* Tables sorted so that each comes after those it references. */
 int rt_metadata_sorted(rt_metadata *md, rt_node ***out);
+
+/*
+** The order create_all / drop_all take n tables in (see rt_fk_sort in
+** schema.c): the tables, and the foreign keys left for ALTER TABLE (table
+** and index into its constraints), those with use_alter first.
+*/
+typedef struct rt_fksort {
+  int ntables;
+  rt_node **tables;
+  int nfks;
+  rt_node **fk_tables;
+  int *fk_cons;
+  int cycle;         /* a cycle of foreign keys was met */
+  char *cycle_names; /* the last one met: its tables' keys, "a, b" */
+  int stuck;         /* no foreign key could be taken out of it: the
+                        tables are in the order given */
+} rt_fksort;
+
+#define RT_FKSORT_DROP 1    /* named foreign keys only leave the cycle */
+#define RT_FKSORT_NOALTER 2 /* no ALTER: with DROP, none leaves it */
+#define RT_FKSORT_RESOLVE 4 /* a target the MetaData lacks is an error */
+
+int rt_fk_sort(rt_node *const *tables, int n, int flags, rt_fksort *out,
+               rt_error *err);
+void rt_fksort_free(rt_fksort *o);
+/* md's tables in order of their keys, sorted so (sorted_tables). */
+int rt_metadata_sort(rt_metadata *md, int flags, rt_fksort *out, rt_error *err);
 
 /* A new table (refs 1) registered in md (md may be NULL: sa.table()). */
 rt_node *rt_table_new(rt_metadata *md, const char *name, rt_error *err);

@@ -14,6 +14,7 @@
 
 #include "core/strbuf.h"
 #include "core/types.h"
+#include "core/compiler.h"
 #include "core/dml.h"
 #include "core/elements.h"
 #include "lretort.h"
@@ -1488,17 +1489,138 @@ static lconn *openconn(lua_State *L, int idx) {
   return c;
 }
 
-/* Execute `sql` with `nrows` rows of `nparams` values on the connection
-** at index 1; pushes a Result. */
+/*
+** The parameters of a compiled statement as its DBAPI got them, for the
+** context of the driver's error: SQLAlchemy shows a tuple for the
+** positional paramstyles (sqlite's qmark, MySQLdb's format) and a dict by
+** name for psycopg2's pyformat (names not NULL: ex->names); an
+** executemany a tuple of those.  The Lua form is a list (a tuple) or a
+** table (a dict), of values as the driver got them (a boolean is 1 or 0
+** where the dialect has no boolean type); its text is SQLAlchemy's,
+** made now (the order of a dict's keys is the statement's), and given as
+** the table's __repr.
+*/
+static void sent_value(lua_State *L, rt_strbuf *b, const rt_value *v,
+                       int intbool) {
+  rt_value iv;
+  if (intbool && v->type == RT_V_BOOL) {
+    iv = rt_vint(v->u.b);
+    v = &iv;
+  }
+  if (b) echo_value(b, v);
+  rt_lua_pushstored(L, v);
+}
+
+static int sent_repr(lua_State *L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  return 1;
+}
+
+/* Parameter i of an execution (row): added to the list or table on top
+** (names: by its name, which a parameter bound twice has once), and to
+** its text in b (unless b is NULL) after `shown` others.  Returns
+** whether it was added. */
+static int sent_param(lua_State *L, rt_strbuf *b, const rt_value *row, int i,
+                      const rt_param *names, int intbool, int shown) {
+  if (!names) {
+    if (b && shown) rt_sb_adds(b, ", ");
+    sent_value(L, b, &row[i], intbool);
+    lua_rawseti(L, -2, i + 1);
+    return 1;
+  }
+  if (lua_getfield(L, -1, names[i].name) != LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pop(L, 1);
+  if (b) {
+    rt_value k = rt_vtext(names[i].name, strlen(names[i].name));
+    if (shown) rt_sb_adds(b, ", ");
+    echo_value(b, &k);
+    rt_sb_adds(b, ": ");
+  }
+  sent_value(L, b, &row[i], intbool);
+  lua_setfield(L, -2, names[i].name);
+  return 1;
+}
+
+/* One execution's parameters (row), pushed as a list or a table by name,
+** its text added to b when b is not NULL. */
+static void sent_row(lua_State *L, rt_strbuf *b, const rt_value *row,
+                     int nparams, const rt_param *names, int intbool) {
+  int i, shown = 0;
+  lua_createtable(L, names ? 0 : nparams, names ? nparams : 0);
+  if (b) rt_sb_addc(b, names ? '{' : '(');
+  for (i = 0; i < nparams; i++)
+    if (!names || !names[i].in_item)
+      shown += sent_param(L, b, row, i, names, intbool, shown);
+  /* by name, an IN list's items come last: SQLAlchemy puts them in the
+  ** place of their list's parameter, at the end of its dict */
+  for (i = 0; names && i < nparams; i++)
+    if (names[i].in_item)
+      shown += sent_param(L, b, row, i, names, intbool, shown);
+  if (b) rt_sb_adds(b, names ? "}" : nparams == 1 ? ",)" : ")");
+}
+
+/* (the text's buffer is a userdata's, freed if a raise cuts it short) */
+static int sent_text_gc(lua_State *L) {
+  rt_sb_free(lua_touserdata(L, 1));
+  return 0;
+}
+
+static void push_sent(lua_State *L, const rt_lua_exec *ex, int intbool) {
+  rt_strbuf *b = lua_newuserdatauv(L, sizeof *b, 0);
+  int r, n = ex->nrows, bidx = lua_gettop(L);
+  rt_sb_init(b);
+  if (luaL_newmetatable(L, "retort.SentText")) {
+    lua_pushcfunction(L, sent_text_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  if (n > 1) {
+    lua_createtable(L, n, 0);
+    rt_sb_addc(b, '(');
+  }
+  for (r = 0; r < n; r++) {
+    /* past ten sets: the first eight and the last two shown */
+    int show = n <= 10 || r < 8 || r >= n - 2;
+    if (n > 10 && r == n - 2)
+      rt_sb_addf(
+          b, "  ... displaying 10 of %d total bound parameter sets ...  ", n);
+    else if (r > 0 && show)
+      rt_sb_adds(b, ", ");
+    sent_row(L, show ? b : NULL, ex->vals + (size_t)r * (size_t)ex->nparams,
+             ex->nparams, ex->names, intbool);
+    if (n > 1) lua_rawseti(L, -2, r + 1);
+  }
+  if (n > 1) rt_sb_addc(b, ')');
+  lua_createtable(L, 0, 1);
+  if (b->failed)
+    lua_pushliteral(L, "?");
+  else
+    lua_pushlstring(L, b->p ? b->p : "", b->n);
+  rt_sb_free(b);
+  lua_pushcclosure(L, sent_repr, 1);
+  lua_setfield(L, -2, "__repr");
+  lua_setmetatable(L, -2);
+  lua_remove(L, bidx);
+}
+
 /* Raise the driver's error for sql, with the parameters at orig_params
-** or, from a source (src not NULL), their table form as its context. */
+** or, from a source (src not NULL), their table form, or those a compiled
+** statement sent (ex not NULL), as its context. */
 static int raise_exec(lua_State *L, lconn *c, rt_error *err, const char *sql,
-                      int orig_params, rt_lua_params *src) {
+                      int orig_params, rt_lua_params *src,
+                      const rt_lua_exec *ex) {
   int params = orig_params ? lua_absindex(L, orig_params) : 0;
   settle_lost(c);
   rt_lua_pusherror(L, err);
-  if (src) {
-    src->push_table(L, src);
+  if (src || ex) {
+    if (src)
+      src->push_table(L, src);
+    else
+      push_sent(L, ex,
+                strcmp(rt_engine_compile_dialect(c->c.engine), "postgresql"));
     lua_insert(L, -2);
     params = lua_gettop(L) - 1;
   }
@@ -1521,7 +1643,8 @@ static int many_returns(const rt_node *stmt) {
 static int run_values(lua_State *L, lconn *c, const char *sql,
                       const rt_value *vals, int nparams, int nrows,
                       int returning, int orig_params, const unsigned char *conv,
-                      int nconv, rt_lua_params *src, const rt_node *stmt) {
+                      int nconv, rt_lua_params *src, const rt_node *stmt,
+                      const rt_lua_exec *ex) {
   rt_error err = RT_ERROR_INIT;
   int pidx = 0;
   /* (again: compiling may have run Lua code that closed it) */
@@ -1538,7 +1661,7 @@ static int run_values(lua_State *L, lconn *c, const char *sql,
     lresult *r = rt_lua_newresult(L);
     if (rt_connection_executemany_rows(&c->c, sql, vals, nparams, nrows, &cur,
                                        &err) != 0)
-      return raise_exec(L, c, &err, sql, orig_params, src);
+      return raise_exec(L, c, &err, sql, orig_params, src, ex);
     rt_lua_setresult(L, r, 1, c, cur, conv, nconv, stmt);
     if (pidx) fire_cursor(L, "after_cursor_execute", sql, pidx, 1);
     return 1;
@@ -1547,7 +1670,7 @@ static int run_values(lua_State *L, lconn *c, const char *sql,
     int64_t rowcount = -1;
     if (rt_connection_executemany(&c->c, sql, vals, nparams, nrows, &rowcount,
                                   &err) != 0)
-      return raise_exec(L, c, &err, sql, orig_params, src);
+      return raise_exec(L, c, &err, sql, orig_params, src, ex);
     rt_lua_pushcountresult(L, 1, rowcount, c->c.dbc->many_lastrowid);
     if (pidx) fire_cursor(L, "after_cursor_execute", sql, pidx, 1);
     return 1;
@@ -1556,7 +1679,7 @@ static int run_values(lua_State *L, lconn *c, const char *sql,
     lresult *r = rt_lua_newresult(L);
     if (rt_connection_execute(&c->c, sql, vals, nparams,
                               c->stream ? RT_EXEC_STREAM : 0, &cur, &err) != 0)
-      return raise_exec(L, c, &err, sql, orig_params, src);
+      return raise_exec(L, c, &err, sql, orig_params, src, ex);
     rt_lua_setresult(L, r, 1, c, cur, conv, nconv, stmt);
     if (pidx) fire_cursor(L, "after_cursor_execute", sql, pidx, 0);
     return 1;
@@ -1574,7 +1697,7 @@ static int run(lua_State *L, const char *sql, int pidx, const char *kinds,
   rt_value *vals = collect_params(L, pidx, kinds, kinds != NULL, flat, &nparams,
                                   &nrows, fname);
   return run_values(L, openconn(L, 1), sql, vals, nparams, nrows, returning,
-                    orig_params, conv, nconv, NULL, NULL);
+                    orig_params, conv, nconv, NULL, NULL, NULL);
 }
 
 /*
@@ -1865,7 +1988,7 @@ static int insert_each(lua_State *L, lconn *c, const char *sql,
     int64_t *ids = lua_newuserdatauv(L, sizeof(int64_t) * (size_t)nrows, 0);
     int rc =
         rt_connection_insertmany(&c->c, sql, vals, nparams, nrows, ids, &err);
-    if (rc < 0) return raise_exec(L, c, &err, sql, orig, src);
+    if (rc < 0) return raise_exec(L, c, &err, sql, orig, src, NULL);
     if (rc == 0) {
       lua_createtable(L, nrows, 0);
       for (i = 0; i < nrows; i++) {
@@ -1890,7 +2013,7 @@ static int insert_each(lua_State *L, lconn *c, const char *sql,
     }
     tag_precompiled(L, 1, sql, t0);
     if (rt_connection_execute(&c->c, sql, row, nparams, 0, &cur, &err) != 0)
-      return raise_exec(L, c, &err, sql, orig, src);
+      return raise_exec(L, c, &err, sql, orig, src, NULL);
     id = cur->lastrowid;
     cur->conn->drv->cursor_close(cur);
     if (events) {
@@ -1949,7 +2072,7 @@ int rt_lua_exec_params(lua_State *L, const char *sql, const char *kinds,
   tag_precompiled(L, 1, sql, t0);
   vals = collect_source(L, src, kinds ? kinds : "", "_exec_compiled");
   return run_values(L, openconn(L, 1), sql, vals, src->width, src->nrows,
-                    src->returning, 0, conv, nconv, src, NULL);
+                    src->returning, 0, conv, nconv, src, NULL, NULL);
 }
 
 /* (lretort.h) conn:_insert_each with parameters from a source */
@@ -2029,7 +2152,7 @@ static int conn_execute(lua_State *L) {
                         PLANNED_VALUES)) {
     echo_tag[0] = '\0';
     return run_values(L, c, ex.sql, ex.vals, ex.nparams, ex.nrows,
-                      many_returns(n), 3, ex.conv, ex.nconv, NULL, n);
+                      many_returns(n), 3, ex.conv, ex.nconv, NULL, n, &ex);
   }
   if (rt_lua_slot_get(L, &compile_exec_slot, &compile_exec_key) !=
       LUA_TFUNCTION) {
@@ -2051,11 +2174,11 @@ static int conn_execute(lua_State *L) {
   ex.echo = c->c.engine->hook == echo_hook;
   ex.tag[0] = '\0';
   /* 4: sql, 5: values, 6 and 7: what they borrow from, 8: conversions,
-  ** 9: how to find inserted_primary_key */
-  lua_call(L, 4, 6);
+  ** 9: how to find inserted_primary_key, 10: what ex.names is in */
+  lua_call(L, 4, 7);
   set_echo_tag(ex.tag);
   run_values(L, c, ex.sql, ex.vals, ex.nparams, ex.nrows, many_returns(n), 3,
-             ex.conv, ex.nconv, NULL, n);
+             ex.conv, ex.nconv, NULL, n, &ex);
   if (!lua_isnil(L, 9)) rt_lua_result_setpk(L, -1, 9);
   return 1;
 }

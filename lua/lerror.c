@@ -125,6 +125,12 @@ static int err_isa(lua_State *L) {
 static void push_params(lua_State *L, int idx) {
   lua_Integer n = luaL_len(L, idx), i;
   int parts = 1, nested = 0;
+  /* the parameters a driver got carry their text (see lengine.c) */
+  if (luaL_getmetafield(L, idx, "__repr") != LUA_TNIL) {
+    lua_pop(L, 1);
+    rt_lua_pushrepr(L, idx);
+    return;
+  }
   if (n > 0) {
     lua_geti(L, idx, 1);
     nested = lua_istable(L, -1);
@@ -180,8 +186,10 @@ static int err_tostring(lua_State *L) {
     lua_pushliteral(L, "]");
     parts += 3;
     lua_getfield(L, 1, "params");
-    if (lua_istable(L, -1)) {
-      int pidx = lua_gettop(L);
+    /* none (an empty tuple or dict): no line, as SQLAlchemy's */
+    if (lua_istable(L, -1) && (lua_pushnil(L), lua_next(L, -2))) {
+      int pidx = lua_gettop(L) - 2;
+      lua_pop(L, 2);
       lua_pushliteral(L, "\n[parameters: ");
       push_params(L, pidx);
       lua_pushliteral(L, "]");

@@ -344,5 +344,9 @@ typedef struct rt_lua_exec {
   rt_value *vals;
   int nparams; /* values per execution */
   int nrows;   /* executions: > 1 is executemany */
+  /* for a dialect whose driver takes parameters by name (PostgreSQL's
+  ** psycopg2 to SQLAlchemy): the compiled parameters, whose names a
+  ** database error shows the values under; else NULL */
+  const struct rt_param *names;
 } rt_lua_exec;
 #endif

@@ -4008,14 +4008,48 @@ static int scalar_in_map(lua_State *L, rt_node *col, int insert, int map) {
   return 1;
 }
 
+/* Put the statement's other parameters (at binds, see push_stmt_binds)
+** the map lacks in it for the functions to see; the keys put go in a
+** list pushed, for forget_binds to take out again. */
+static void binds_in_map(lua_State *L, int map, int binds) {
+  lua_newtable(L);
+  if (!binds) return;
+  lua_pushnil(L);
+  while (lua_next(L, binds)) {
+    if (lua_getfield(L, map, lua_tostring(L, -2)) != LUA_TNIL) {
+      lua_pop(L, 2);
+      continue;
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_settable(L, map);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, (lua_Integer)lua_rawlen(L, -3) + 1);
+  }
+}
+
+static void forget_binds(lua_State *L, int map, int list) {
+  lua_Integer i, n = (lua_Integer)lua_rawlen(L, list);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, list, i);
+    lua_pushnil(L);
+    lua_settable(L, map);
+  }
+}
+
 /* Lua-function column defaults fill in keys the parameters lack (an
-** error one raises kept at errslot). */
+** error one raises kept at errslot).  The functions see the statement's
+** other parameters too (at binds, 0: none), as SQLAlchemy's
+** current_parameters hold every parameter of the compiled statement. */
 static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
-                               const char *reg, int errslot) {
+                               const char *reg, int errslot, int binds) {
   rt_node *s = lsql_tonode(L, stmt_idx), *t = s->kids[RT_D_TABLE];
   rt_node *vals = s->kids[RT_D_VALUES];
   char copied[256] = {0}, scalars[256] = {0};
-  int i;
+  int i, bound;
+  binds_in_map(L, map, binds);
+  bound = lua_gettop(L);
   /* the function sees the statement's own values too */
   for (i = 0; vals && i < vals->n; i++) {
     rt_node *v = vals->kids[i]->a;
@@ -4038,6 +4072,8 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
   if (!lua_istable(L, -1)) {
     lua_pop(L, 2);
     forget_copied(L, vals, map, copied);
+    forget_binds(L, map, bound);
+    lua_pop(L, 1);
     return;
   }
   lua_pushnil(L); /* keep the pop count below */
@@ -4064,6 +4100,8 @@ static void apply_lua_defaults(lua_State *L, int stmt_idx, int map,
       lua_pushnil(L);
       lua_setfield(L, map, rt_column_key(t->kids[i]));
     }
+  forget_binds(L, map, bound);
+  lua_pop(L, 1);
 }
 
 /* Row row's value (of a multi-row VALUES) for column key, or NULL. */
@@ -4207,6 +4245,109 @@ static int lua_defaults_add_keys(lua_State *L, rt_node *s, const char *reg) {
   }
   lua_pop(L, 2);
   return adds;
+}
+
+/* Has the statement's table Lua-function defaults (in registry table
+** reg)?  Their keys are added to the list at keys when it is nonzero. */
+static int lua_default_fns(lua_State *L, rt_node *s, const char *reg,
+                           int keys) {
+  int found = 0;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, reg) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (lua_rawgetp(L, -1, s->kids[RT_D_TABLE]) == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      if (lua_type(L, -1) == LUA_TFUNCTION) {
+        found = 1;
+        if (keys) {
+          lua_pushvalue(L, -2);
+          lua_rawseti(L, keys, (lua_Integer)lua_rawlen(L, keys) + 1);
+        }
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 2);
+  return found;
+}
+
+/*
+** Push the parameters of the statement that are not its table's columns
+** (a WHERE clause's id_1, a function's lower_1, ...) as a map of their
+** values, for the Lua-function defaults to see: the statement is compiled
+** with the keys it will be executed with (the first map's, at 3, and the
+** functions' columns), so the names are those of the compile to come.
+** An IN list's items make one list under the list's name, as SQLAlchemy
+** binds it.  A parameter without a value is left to the maps.
+*/
+static void push_stmt_binds(lua_State *L, rt_node *s, const rt_dialect *d,
+                            const char *reg, int many) {
+  rt_compile_opts o = {0, NULL, 0, 0, 0};
+  rt_node *t = s->kids[RT_D_TABLE];
+  const char **keys;
+  rt_compiled *c;
+  int list, i, j, nkeys;
+  lua_newtable(L);
+  list = lua_gettop(L);
+  if (lua_istable(L, 3)) {
+    if (many)
+      lua_rawgeti(L, 3, 1);
+    else
+      lua_pushvalue(L, 3);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      lua_pop(L, 1);
+      if (lua_type(L, -1) != LUA_TSTRING) continue;
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, list, (lua_Integer)lua_rawlen(L, list) + 1);
+    }
+    lua_pop(L, 1);
+  }
+  lua_default_fns(L, s, reg, list);
+  nkeys = (int)lua_rawlen(L, list);
+  keys = lua_newuserdatauv(L, sizeof(char *) * (size_t)(nkeys + 1), 0);
+  for (i = 0; i < nkeys; i++) {
+    lua_rawgeti(L, list, i + 1);
+    keys[i] = lua_tostring(L, -1); /* (the list keeps it) */
+    lua_pop(L, 1);
+  }
+  keys[nkeys] = NULL;
+  o.column_keys = keys;
+  o.ncolumn_keys = nkeys;
+  o.for_executemany = many && lua_istable(L, 3) && lua_rawlen(L, 3) > 1;
+  c = compile_ud(L, s, d, &o);
+  lua_newtable(L);
+  for (i = 0; i < c->nparams; i++) {
+    const rt_param *p = &c->params[i];
+    size_t len = strlen(p->name);
+    if (p->value == &rt_required_value) continue;
+    for (j = 0; j < t->n; j++)
+      if (strcmp(rt_column_key(t->kids[j]), p->name) == 0) break;
+    if (j < t->n) continue; /* the column's: the defaults' own business */
+    if (p->in_item) {
+      /* name_<n>: the list's name is what is before the last _ */
+      while (len > 0 && p->name[len - 1] != '_') len--;
+      if (len > 0) len--;
+      lua_pushlstring(L, p->name, len);
+      if (lua_rawget(L, -2) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushlstring(L, p->name, len);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, -4);
+      }
+      rt_lua_pushstored(L, p->value);
+      lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+      lua_pop(L, 1);
+      continue;
+    }
+    rt_lua_pushstored(L, p->value);
+    lua_setfield(L, -2, p->name);
+  }
+  lua_replace(L, list);
+  lua_pop(L, 1); /* keys */
 }
 
 /*
@@ -4360,7 +4501,12 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
   ** defaults are made once it is compiled, see below) */
   if (multi) {
   } else if (lua_istable(L, 3) && reg && lua_defaults_add_keys(L, s, reg)) {
-    int list = lua_gettop(L) + 1;
+    int list, binds = 0;
+    if (lua_default_fns(L, s, reg, 0)) {
+      push_stmt_binds(L, s, d, reg, many);
+      binds = lua_gettop(L);
+    }
+    list = lua_gettop(L) + 1;
     lua_createtable(L, n, 0);
     for (i = 1; i <= n; i++) {
       lua_newtable(L);
@@ -4377,19 +4523,26 @@ static rt_compiled *hook_compile(lua_State *L, int *pmany, int *pn,
         lua_settable(L, -5);
       }
       lua_pop(L, 1);
-      apply_lua_defaults(L, 1, lua_gettop(L), reg, 5);
+      apply_lua_defaults(L, 1, lua_gettop(L), reg, 5, binds);
       lua_rawseti(L, list, i);
     }
     many = 1;
     lua_replace(L, 3);
+    if (binds) lua_pop(L, 1);
   } else if (reg && !lua_istable(L, 3) &&
              (s->kind == RT_N_INSERT || lua_defaults_add_keys(L, s, reg))) {
     /* no parameters: Lua defaults still apply */
+    int binds = 0;
+    if (lua_default_fns(L, s, reg, 0)) {
+      push_stmt_binds(L, s, d, reg, 0);
+      binds = lua_gettop(L);
+    }
     lua_createtable(L, 1, 0);
     lua_newtable(L);
-    apply_lua_defaults(L, 1, lua_gettop(L), reg, 5);
+    apply_lua_defaults(L, 1, lua_gettop(L), reg, 5, binds);
     lua_rawseti(L, -2, 1);
     lua_replace(L, 3);
+    if (binds) lua_pop(L, 1);
     many = 1;
     n = 1;
   }
@@ -5147,6 +5300,12 @@ static void plan_store(lua_State *L, const rt_node *s, const rt_compiled *c,
   lua_settop(L, top);
 }
 
+/* Does the dialect's driver take its parameters by name, as SQLAlchemy's
+** psycopg2 does (a database error shows them so)? */
+static int by_name(const char *dialect) {
+  return dialect && strcmp(dialect, "postgresql") == 0;
+}
+
 /* exec_compile with the plan of the statement at 4 (see plan_find). */
 static int exec_planned(lua_State *L, rt_lua_exec *out, rt_compiled *c) {
   int flags = bind_flags(lua_tostring(L, 2));
@@ -5170,7 +5329,10 @@ static int exec_planned(lua_State *L, rt_lua_exec *out, rt_compiled *c) {
   out->nrows = 1;
   out->conv = (const unsigned char *)lua_tostring(L, 8);
   out->nconv = (int)lua_rawlen(L, 8);
-  return 6;
+  /* (the values keep the plan) */
+  out->names = by_name(lua_tostring(L, 2)) ? c->params : NULL;
+  lua_pushnil(L); /* 10 */
+  return 7;
 }
 
 /*
@@ -5231,7 +5393,8 @@ int lsql_exec_planned(lua_State *L, int stmt, rt_node *s, int params,
   }
   /* (taken now: a map's __index may run statements that change the memo;
   ** the plan at base keeps what they point to) */
-  out->sql = c->sql; /* the plan's PLAN_SQL */
+  out->sql = c->sql;                                /* the plan's PLAN_SQL */
+  out->names = by_name(dialect) ? c->params : NULL; /* (base keeps it) */
   out->nparams = c->nparams;
   out->nrows = 1;
   out->conv = memo->conv;
@@ -5326,7 +5489,14 @@ static int exec_compile(lua_State *L) {
   out->nrows = rows ? 1 : n;
   out->conv = (const unsigned char *)lua_tostring(L, 8);
   out->nconv = (int)lua_rawlen(L, 8);
-  return 6;
+  /* 10: the parameters' names, for a database error to show them by (a
+  ** copy: the next compile reuses c) */
+  out->names = NULL;
+  if (by_name(lua_tostring(L, 2)))
+    out->names = push_params_copy(L, c, 0)->params;
+  else
+    lua_pushnil(L);
+  return 7;
 }
 
 /* --- DDL constructs --- */
@@ -5654,6 +5824,37 @@ static void push_cols(lua_State *L, int idx, rt_node *owner) {
 ** "schema.name" with a schema and the bare name without, as in
 ** SQLAlchemy (key is the table's key in MetaData.tables).
 */
+/*
+** fk.column of a foreign key record (table.foreign_keys): the column it
+** refers to, resolved when asked as SQLAlchemy's ForeignKey.column is,
+** a NoReferencedTableError when the MetaData holds no such table.
+*/
+static int fk_index(lua_State *L) {
+  rt_error err = RT_ERROR_INIT;
+  rt_node *col, *target;
+  const char *full, *dot;
+  if (lua_type(L, 2) != LUA_TSTRING || strcmp(lua_tostring(L, 2), "column"))
+    return 0;
+  lua_getfield(L, 1, "parent");
+  col = lsql_tonode(L, -1);
+  lua_getfield(L, 1, "target_fullname");
+  full = lua_tostring(L, -1);
+  if (!col || !col->owner || !full || !(dot = strrchr(full, '.'))) return 0;
+  lua_pushlstring(L, full, (size_t)(dot - full));
+  target =
+      rt_fk_resolve(col->owner, col->name, lua_tostring(L, -1), dot + 1, &err);
+  if (!target) return rt_lua_raise(L, &err);
+  lsql_pushref(L, target);
+  return 1;
+}
+
+static void push_fk_mt(lua_State *L) {
+  if (luaL_newmetatable(L, "retort.ForeignKey")) {
+    lua_pushcfunction(L, fk_index);
+    lua_setfield(L, -2, "__index");
+  }
+}
+
 static int table_name_attr(lua_State *L, rt_node *n, const char *k) {
   rt_tabledata *d = n->ext;
   const char *schema = d ? d->schema : NULL;
@@ -5780,6 +5981,8 @@ static int node_attr(lua_State *L, rt_node *n, const char *k) {
             lua_pushstring(L, d->cons[i].ondelete);
             lua_setfield(L, -2, "ondelete");
           }
+          push_fk_mt(L);
+          lua_setmetatable(L, -2);
           lua_rawseti(L, -3, ++j);
         }
         lua_pop(L, 1);
@@ -7058,9 +7261,10 @@ static const char ddl_chunk[] =
     "  end\n"
     "end\n"
     "-- (types: false when create_all made them first, as SQLAlchemy's\n"
-    "-- metadata-wide types come before any table)\n"
-    "local function create(conn, t, checkfirst, types)\n"
-    "  if checkfirst and has_table(conn, t) then return end\n"
+    "-- metadata-wide types come before any table; ddl: create_all's\n"
+    "-- CREATE TABLE, the table known not to exist)\n"
+    "local function create(conn, t, checkfirst, types, ddl)\n"
+    "  if checkfirst and not ddl and has_table(conn, t) then return end\n"
     "  if types ~= false then\n"
     "    enums(conn, t, function(ty) create_type(conn, ty, checkfirst) end)\n"
     "  end\n"
@@ -7069,7 +7273,7 @@ static const char ddl_chunk[] =
     "      conn:execute(sa.CreateSequence(seq))\n"
     "    end\n"
     "  end)\n"
-    "  conn:execute(sa.CreateTable(t))\n"
+    "  conn:execute(ddl or sa.CreateTable(t))\n"
     "  for _, ix in ipairs(t:_indexes()) do conn:execute(ix) end\n"
     "  comments(conn, t)\n"
     "end\n"
@@ -7092,19 +7296,71 @@ static const char ddl_chunk[] =
     "local function checkfirst(opts)\n"
     "  return not (opts and opts.checkfirst == false)\n"
     "end\n"
+    "-- the tables in SQLAlchemy's order: those checkfirst finds (not) there\n"
+    "-- in the MetaData's order, sorted by their foreign keys; those of a\n"
+    "-- cycle, and use_alter ones, by ALTER after the tables are made (or\n"
+    "-- before they are dropped) where the database has ALTER for them\n"
+    "-- (only: the tables option, a list of the MetaData's tables)\n"
+    "local function ddl_order(md, conn, cf, drop, only)\n"
+    "  local keep, set\n"
+    "  if only then\n"
+    "    set = {}\n"
+    "    for _, t in ipairs(only) do set[t] = true end\n"
+    "  end\n"
+    "  if cf or set then\n"
+    "    keep = function(t)\n"
+    "      return (not set or set[t] == true) and\n"
+    "        (not cf or has_table(conn, t) == drop)\n"
+    "    end\n"
+    "  end\n"
+    "  return md:_ddl_order(conn.dialect.name, drop, keep)\n"
+    "end\n"
     "function Meta.create_all(md, bind, opts)\n"
-    "  local tables, cf = md.sorted_tables, checkfirst(opts)\n"
+    "  local cf = checkfirst(opts)\n"
     "  with_conn(bind, function(conn)\n"
-    "    all_enums(conn, tables, function(ty) create_type(conn, ty, cf) end)\n"
-    "    for _, t in ipairs(tables) do create(conn, t, cf, false) end\n"
+    "    local plan = ddl_order(md, conn, cf, false, opts and opts.tables)\n"
+    "    local every = opts and opts.tables and plan.tables or "
+    "md._sorted_tables\n"
+    "    all_enums(conn, every, function(ty)\n"
+    "      create_type(conn, ty, cf)\n"
+    "    end)\n"
+    "    for i, t in ipairs(plan.tables) do\n"
+    "      create(conn, t, cf, false, plan.creates[i])\n"
+    "    end\n"
+    "    for _, a in ipairs(plan.alters) do conn:execute(a) end\n"
     "  end)\n"
     "end\n"
     "function Meta.drop_all(md, bind, opts)\n"
-    "  local tables, cf = md.sorted_tables, checkfirst(opts)\n"
+    "  local cf = checkfirst(opts)\n"
     "  with_conn(bind, function(conn)\n"
-    "    for i = #tables, 1, -1 do drop(conn, tables[i], cf, false) end\n"
-    "    for _, t in ipairs(tables) do drop_sequences(conn, t, cf) end\n"
-    "    all_enums(conn, tables, function(ty) drop_type(conn, ty, cf) end)\n"
+    "    local plan = ddl_order(md, conn, cf, true, opts and opts.tables)\n"
+    "    local tables = plan.tables\n"
+    "    if plan.stuck and conn.dialect.name ~= 'sqlite' then\n"
+    "      sa._raise('CircularDependencyError', \"Can't sort tables for \" ..\n"
+    "        'DROP; an unresolvable foreign key dependency exists between ' "
+    "..\n"
+    "        'tables: ' .. plan.cycle .. '.  Please ensure that the ' ..\n"
+    "        'ForeignKey and ForeignKeyConstraint objects involved in the ' "
+    "..\n"
+    "        'cycle have names so that they can be dropped using DROP ' ..\n"
+    "        'CONSTRAINT.')\n"
+    "    elseif plan.stuck then\n"
+    "      io.stderr:write(\"SAWarning: Can't sort tables for DROP; an \" ..\n"
+    "        'unresolvable foreign key dependency exists between tables: ' ..\n"
+    "        plan.cycle .. '; and backend does not support ALTER.  To ' ..\n"
+    "        'restore at least a partial sort, apply use_alter=True to ' ..\n"
+    "        'ForeignKey and ForeignKeyConstraint objects involved in the ' "
+    "..\n"
+    "        'cycle to mark these as known cycles that will be ignored.\\n')\n"
+    "    end\n"
+    "    for _, a in ipairs(plan.alters) do conn:execute(a) end\n"
+    "    -- (stuck: in the MetaData's order, as SQLAlchemy gives up)\n"
+    "    local from, to, step = #tables, 1, -1\n"
+    "    if plan.stuck then from, to, step = 1, #tables, 1 end\n"
+    "    for i = from, to, step do drop(conn, tables[i], false, false) end\n"
+    "    local all = opts and opts.tables and tables or md._sorted_tables\n"
+    "    for _, t in ipairs(all) do drop_sequences(conn, t, cf) end\n"
+    "    all_enums(conn, all, function(ty) drop_type(conn, ty, cf) end)\n"
     "  end)\n"
     "end\n"
     "-- module-level forms of the methods, as SQLAlchemy has them\n"

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ddl.h"
 #include "core/types.h"
 #include "lsql.h"
 
@@ -262,6 +263,23 @@ static int meta_gc(lua_State *L) {
   return 0;
 }
 
+/* A sort's result, owned by a userdata while Lua is consulted. */
+static int fksort_gc(lua_State *L) {
+  rt_fksort_free(lua_touserdata(L, 1));
+  return 0;
+}
+
+static rt_fksort *new_fksort(lua_State *L) {
+  rt_fksort *o = lua_newuserdatauv(L, sizeof *o, 0);
+  memset(o, 0, sizeof *o);
+  if (luaL_newmetatable(L, "retort.FkSort")) {
+    lua_pushcfunction(L, fksort_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  return o;
+}
+
 static int meta_index(lua_State *L) {
   lmeta *m = luaL_checkudata(L, 1, META_MT);
   const char *k = luaL_checkstring(L, 2);
@@ -281,19 +299,36 @@ static int meta_index(lua_State *L) {
     lua_pushstring(L, m->md->schema);
     return 1;
   }
-  if (strcmp(k, "sorted_tables") == 0) {
-    rt_node **list, **held;
-    int n, i;
-    /* the list lives in Lua memory, so a raise below leaks nothing */
-    held = lua_newuserdatauv(L, sizeof *held * ((size_t)m->md->n + 1), 0);
-    n = rt_metadata_sorted(m->md, &list);
-    if (n < 0) return rt_lua_error(L, RT_EMEMORY, "out of memory");
-    memcpy(held, list, sizeof *held * (size_t)n);
-    free(list);
+  if (strcmp(k, "sorted_tables") == 0 || strcmp(k, "_sorted_tables") == 0) {
+    /* _sorted_tables: for create_all / drop_all's sequences and types,
+    ** which neither warns nor resolves foreign keys */
+    int quiet = k[0] == '_', i;
+    rt_error err = RT_ERROR_INIT;
+    rt_fksort *o = new_fksort(L);
+    if (rt_metadata_sort(m->md, quiet ? 0 : RT_FKSORT_RESOLVE, o, &err) != 0)
+      return rt_lua_raise(L, &err);
+    if (o->cycle && !quiet) {
+      /* SQLAlchemy's warning, written as the library writes its others */
+      if (lua_getglobal(L, "io") == LUA_TTABLE &&
+          lua_getfield(L, -1, "stderr") != LUA_TNIL &&
+          lua_getfield(L, -1, "write") == LUA_TFUNCTION) {
+        lua_insert(L, -2);
+        lua_pushfstring(L,
+                        "SAWarning: Cannot correctly sort tables; there are "
+                        "unresolvable cycles between tables \"%s\", which is "
+                        "usually caused by mutually dependent foreign key "
+                        "constraints.  Foreign key constraints involving "
+                        "these tables will not be considered; this warning "
+                        "may raise an error in a future release.\n",
+                        o->cycle_names);
+        lua_call(L, 2, 0);
+      }
+      lua_settop(L, 3);
+    }
     lua_getiuservalue(L, 1, 1);
-    lua_createtable(L, n, 0);
-    for (i = 0; i < n; i++) {
-      push_key(L, held[i]);
+    lua_createtable(L, o->ntables, 0);
+    for (i = 0; i < o->ntables; i++) {
+      push_key(L, o->tables[i]);
       lua_gettable(L, -3);
       lua_rawseti(L, -2, i + 1);
     }
@@ -305,6 +340,100 @@ static int meta_index(lua_State *L) {
 }
 
 /* MetaData:create_all/drop_all are written in Lua (module chunk below). */
+
+/* Push the Table of node t (the MetaData's map of them at map). */
+static void push_table_of(lua_State *L, int map, const rt_node *t) {
+  push_key(L, t);
+  lua_gettable(L, map);
+}
+
+/* Push a new DDL statement node (NULL: out of memory). */
+static void push_ddl(lua_State *L, rt_node *n) {
+  lnode *ud = lsql_newnode(L);
+  if (!n) rt_lua_error(L, RT_EMEMORY, "out of memory");
+  ud->n = n;
+}
+
+/*
+** md:_ddl_order(dialect, drop, keep): what create_all (drop false) or
+** drop_all runs, as SQLAlchemy's SchemaGenerator / SchemaDropper order
+** it, for the tables keep(t) is true of (nil: all) in the MetaData's
+** order: {tables = them sorted by foreign keys (when stuck, as they
+** were), creates = a CREATE TABLE per table, alters = ADD CONSTRAINT
+** (create) or DROP CONSTRAINT (drop) of the foreign keys left for ALTER
+** (none on SQLite, which has no ALTER for them: its CREATE TABLE keeps
+** them all), cycle = the tables of the cycle met last ("a, b") or nil,
+** stuck = a cycle no foreign key could be taken out of (drop)}.  A
+** foreign key whose table the MetaData lacks is a NoReferencedTableError.
+*/
+static int meta_ddl_order(lua_State *L) {
+  lmeta *m = checkmeta(L, 1, "_ddl_order");
+  int alter = strcmp(luaL_checkstring(L, 2), "sqlite") != 0;
+  int drop = lua_toboolean(L, 3), n = 0, i, j, k, *omit;
+  rt_error err = RT_ERROR_INIT;
+  rt_node **picked;
+  rt_fksort *o;
+  lua_settop(L, 4);
+  lua_getiuservalue(L, 1, 1); /* 5: key -> Table */
+  picked = lua_newuserdatauv(L, sizeof *picked * ((size_t)m->md->n + 1), 0);
+  for (i = 0; i < m->md->n; i++) {
+    if (!lua_isnil(L, 4)) {
+      int keep;
+      lua_pushvalue(L, 4);
+      push_table_of(L, 5, m->md->tables[i]);
+      lua_call(L, 1, 1);
+      keep = lua_toboolean(L, -1);
+      lua_pop(L, 1);
+      if (i >= m->md->n) break; /* (keep changed the MetaData) */
+      if (!keep) continue;
+    }
+    picked[n++] = m->md->tables[i];
+  }
+  o = new_fksort(L);
+  if (rt_fk_sort(picked, n,
+                 RT_FKSORT_RESOLVE | (drop ? RT_FKSORT_DROP : 0) |
+                     (alter ? 0 : RT_FKSORT_NOALTER),
+                 o, &err) != 0)
+    return rt_lua_raise(L, &err);
+  omit = lua_newuserdatauv(L, sizeof *omit * ((size_t)o->nfks + 1), 0);
+  lua_createtable(L, 0, 6);
+  lua_createtable(L, o->ntables, 0);
+  for (i = 0; i < o->ntables; i++) {
+    push_table_of(L, 5, o->tables[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "tables");
+  lua_createtable(L, o->ntables, 0);
+  for (i = 0; !drop && i < o->ntables; i++) {
+    rt_node *t = o->tables[i];
+    int nomit = 0;
+    /* (the table's own foreign keys left for ALTER) */
+    for (j = 0; alter && j < o->nfks; j++)
+      if (o->fk_tables[j] == t) {
+        for (k = 0; k < nomit && omit[k] != o->fk_cons[j]; k++)
+          ;
+        if (k == nomit) omit[nomit++] = o->fk_cons[j];
+      }
+    push_ddl(L, rt_ddl_create_omitting(t, omit, nomit));
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "creates");
+  lua_createtable(L, alter ? o->nfks : 0, 0);
+  for (i = 0; alter && i < o->nfks; i++) {
+    push_ddl(L, rt_ddl_constraint(drop ? RT_DDL_DROP_CONSTRAINT
+                                       : RT_DDL_ADD_CONSTRAINT,
+                                  o->fk_tables[i], o->fk_cons[i]));
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "alters");
+  if (o->cycle_names) {
+    lua_pushstring(L, o->cycle_names);
+    lua_setfield(L, -2, "cycle");
+  }
+  lua_pushboolean(L, o->stuck);
+  lua_setfield(L, -2, "stuck");
+  return 1;
+}
 
 /*
 ** metadata:remove(table): as SQLAlchemy's, whatever table the MetaData
@@ -363,8 +492,9 @@ static int trailing_opts(lua_State *L) {
   return 0;
 }
 
-static const char *const fk_opts[] = {
-    "name", "ondelete", "onupdate", "deferrable", "initially", "match", NULL};
+static const char *const fk_opts[] = {"name",       "ondelete",  "onupdate",
+                                      "deferrable", "initially", "match",
+                                      "use_alter",  NULL};
 
 static int l_foreignkey(lua_State *L) {
   int opts = trailing_opts(L);
@@ -1066,14 +1196,16 @@ static void index_options(lua_State *L, int rec, rt_constraint *k) {
   lua_pop(L, 1);
 }
 
-/* A foreign key's match, initially and deferrable options from the
-** record at rec */
+/* A foreign key's match, initially, deferrable and use_alter options
+** from the record at rec */
 static void fk_deferral(lua_State *L, int rec, rt_constraint *k) {
   k->match = optstr(L, rec, "match");
   k->initially = optstr(L, rec, "initially");
   if (lua_getfield(L, rec, "deferrable") != LUA_TNIL)
     k->deferrable = lua_toboolean(L, -1) ? 1 : 2;
-  lua_pop(L, 1);
+  lua_getfield(L, rec, "use_alter");
+  k->use_alter = lua_toboolean(L, -1);
+  lua_pop(L, 2);
 }
 
 /* Add the constraint record at `rec` to table t.  The constraint struct
@@ -1971,6 +2103,10 @@ static void cons_record(lua_State *L, int tidx, rt_node *t, rt_node *nt,
       lua_pushboolean(L, k->deferrable == 1);
       lua_setfield(L, -2, "deferrable");
     }
+    if (k->use_alter) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, "use_alter");
+    }
   } else if (k->kind == RT_CON_INDEX) {
     int i;
     lua_pushboolean(L, k->unique);
@@ -2240,6 +2376,8 @@ void lsql_open_schema(lua_State *L) {
   lua_setfield(L, -2, "remove");
   lua_pushcfunction(L, meta_clear);
   lua_setfield(L, -2, "clear");
+  lua_pushcfunction(L, meta_ddl_order);
+  lua_setfield(L, -2, "_ddl_order");
   lua_setfield(L, -2, "__methods");
   lua_pop(L, 1);
   for (i = 0; types[i].name; i++) {
