@@ -174,7 +174,7 @@ static void column_spec(rt_compiler *c, rt_node *t, rt_node *col) {
   ** reflected nextval(...)) is not rendered, as SQLAlchemy does */
   if (d && d->server_default && !(d->server_default->flags & RT_F_FETCHED) &&
       !(dl->column_ddl && strcmp(dl->name, "postgresql") == 0 &&
-        rt_column_is_autoinc(t, col) && !d->seqname && !d->identity)) {
+        rt_column_is_serial(t, col))) {
     S(" DEFAULT ");
     server_default(c, d->server_default);
   }

@@ -771,6 +771,12 @@ int rt_column_is_autoinc(const rt_node *t, const rt_node *col) {
   return rt_table_autoinc(t) == col;
 }
 
+int rt_column_is_serial(const rt_node *t, const rt_node *col) {
+  const rt_coldata *d = col->ext;
+  if (!rt_column_is_autoinc(t, col)) return 0;
+  return !(d && (d->seqname || d->identity || d->def || d->lua_default));
+}
+
 rt_node *rt_base_table(rt_node *from) {
   while (from && from->kind == RT_N_ALIAS && !(from->flags & RT_F_SUBQUERY))
     from = from->a;

@@ -193,6 +193,10 @@ void rt_constraint_clear(rt_constraint *c);
 void rt_table_resolve_types(rt_node *t);
 /* Is this column the table's autoincrement column? */
 int rt_column_is_autoinc(const rt_node *t, const rt_node *col);
+/* Does the database number col by itself (PostgreSQL's SERIAL): the
+** autoincrement column with no Sequence, identity or client-side
+** default, as SQLAlchemy's PostgreSQL DDL decides? */
+int rt_column_is_serial(const rt_node *t, const rt_node *col);
 /* The table's autoincrement column, or NULL. */
 rt_node *rt_table_autoinc(const rt_node *t);
 

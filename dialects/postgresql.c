@@ -23,9 +23,9 @@ static void pg_limit(rt_compiler *c, rt_node *limit, rt_node *offset) {
 
 static void pg_column(rt_compiler *c, rt_node *t, rt_node *col) {
   rt_strbuf *b = rt_c_buf(c);
-  rt_coldata *d = col->ext;
-  /* a Sequence supplies the values, not SERIAL */
-  if (rt_column_is_autoinc(t, col) && !(d && (d->seqname || d->identity))) {
+  /* a Sequence, an identity or a client-side default supplies the
+  ** values, not SERIAL */
+  if (rt_column_is_serial(t, col)) {
     switch (col->type->kind) {
     case RT_TY_BIGINTEGER:
       rt_sb_adds(b, "BIGSERIAL");
