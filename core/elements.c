@@ -651,9 +651,14 @@ rt_node *rt_bind_against(const rt_node *against, rt_value v) {
   if (against && against->type && against->type->kind == RT_TY_ARRAY) t = NULL;
   /* a float against an integer is a Float (SQLAlchemy's
   ** coerce_compared_value: the value's own type when its affinity differs),
-  ** so i + 1.5 is a Float expression */
+  ** so i + 1.5 is a Float expression; an integer against a Numeric or
+  ** Float an Integer (1 % amount is an Integer expression) */
   if (t && v.type == RT_V_FLOAT && rt_type_is_integer(t))
     t = rt_type_bare(RT_TY_FLOAT);
+  else if (t && v.type == RT_V_INT &&
+           (t->kind == RT_TY_NUMERIC || t->kind == RT_TY_FLOAT ||
+            t->kind == RT_TY_DOUBLE))
+    t = rt_type_bare(RT_TY_INTEGER);
   /* a string against a number keeps no numeric type (its literal stays
   ** quoted, '5', as SQLAlchemy's String-typed bind renders) */
   if (t && v.type == RT_V_TEXT &&
@@ -717,6 +722,13 @@ static int takes_right_type(int op, const rt_type *l, const rt_type *r) {
   if (kind_of(l) == RT_TY_NUMERIC)
     return kind_of(r) == RT_TY_FLOAT || kind_of(r) == RT_TY_DOUBLE;
   return 0;
+}
+
+/* SQLAlchemy's commutative operators: an untyped left operand takes the
+** right one's type only for these. */
+static int commutative(int op) {
+  return op == RT_OP_ADD || op == RT_OP_MUL || op == RT_OP_EQ ||
+         op == RT_OP_NE || op == RT_OP_AND || op == RT_OP_OR;
 }
 
 /* Does + on a value of type t concatenate (strings, arrays)? */
@@ -795,6 +807,8 @@ rt_node *rt_binary(int op, rt_node *left, rt_node *right) {
     n->type = rt_type_ref(left->type);
   else if (op == RT_OP_COLLATE)
     n->type = rt_type_ref(left->type);
+  else if (kind_of(left->type) == RT_TY_NULL && !commutative(op))
+    n->type = NULL; /* (untyped - x stays untyped, as NullType's) */
   else
     n->type = rt_type_ref(left->type ? left->type : right->type);
   return n;

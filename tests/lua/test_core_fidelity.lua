@@ -518,4 +518,31 @@ for _, db in ipairs(T.databases()) do
   end)
 end
 
+-- the result type of arithmetic, as SQLAlchemy 1.4 types it: an integer
+-- value against a Numeric is an Integer (1 % amount), an untyped left
+-- operand of a non-commutative operator stays untyped (length(s) - amount
+-- is read as the driver gives it), + takes the Numeric
+T.test("arithmetic result types as SQLAlchemy's", function()
+  local e = create_engine("sqlite://")
+  local m = MetaData()
+  local t = Table("et", m, Column("id", Integer, {primary_key = true}),
+    Column("amount", Numeric(10, 2)), Column("s", String(10)))
+  m:create_all(e)
+  local c <close> = e:connect()
+  c:execute(t:insert(), {{id = 1, amount = "2.50", s = "abc"}})
+  local got = {}
+  for _, st in ipairs({select(1 % t.c.amount), select(t.c.amount % 1),
+                       select(func.length(t.c.s) - t.c.amount),
+                       select(func.length(t.c.s) + t.c.amount),
+                       select(t.c.amount - func.length(t.c.s)),
+                       select(7 - t.c.amount)}) do
+    local v = c:execute(st):scalar()
+    got[#got + 1] = tostring(v) .. ":" .. (math.type(v) or type(v))
+  end
+  -- SQLAlchemy: 1.0, Decimal('0.00'), 0.5, Decimal('5.50'),
+  -- Decimal('-0.50'), Decimal('4.50')
+  T.eq(table.concat(got, " "), "1.0:float 0.00:string 0.5:float 5.50:string " ..
+       "-0.50:string 4.50:string")
+end)
+
 T.done()
