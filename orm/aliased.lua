@@ -73,8 +73,10 @@ AliasedClass.__index = function(ac, k)
   if r then return setmetatable({rel = r, from = ac}, AliasedRel) end
   local d = m.ext_descriptors and m.ext_descriptors[k]
   if d then
-    return C.attribute(d:class_get(ac, k),
-                       "AliasedClass_" .. m.class.__name__ .. "." .. k)
+    local ex, rowkey = d:class_get(ac, k)
+    local a = C.attribute(ex, "AliasedClass_" .. m.class.__name__ .. "." .. k)
+    if rowkey and C.node_kind(a) then I.keyed_item(a, rowkey) end
+    return a
   end
   return nil
 end

@@ -61,7 +61,10 @@ local function install(cls, m, descs)
   mt.__index = function(c, k)
     local d = m.ext_descriptors[k]
     if d then
-      return C.attribute(d:class_get(c, k), rawget(c, "__name__") .. "." .. k)
+      local e, rowkey = d:class_get(c, k)
+      local a = C.attribute(e, rawget(c, "__name__") .. "." .. k)
+      if rowkey and C.node_kind(a) then I.keyed_item(a, rowkey) end
+      return a
     end
     if type(prev) == "function" then return prev(c, k) end
     if prev ~= nil then return prev[k] end

@@ -1327,6 +1327,28 @@ static int l_node_kind(lua_State *L) {
   return 1;
 }
 
+/* C.sql_name(node) -> true when a columns clause names the expression
+** after itself (a named column, literal column, label or function: what
+** has a name to SQLAlchemy), else nothing, or for a CAST of a column
+** (SQLAlchemy's WrapsColumnExpression) false and that column. */
+static int l_sql_name(lua_State *L) {
+  rt_node *n = lsql_tonodebox(L, 1);
+  if (!n) return 0;
+  if ((n->kind == RT_N_COLUMN || n->kind == RT_N_LITERAL ||
+       n->kind == RT_N_LABEL || n->kind == RT_N_FUNC) &&
+      n->name) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  if (n->kind == RT_N_CAST && n->a && n->a->kind == RT_N_COLUMN && n->a->name &&
+      !(n->a->flags & RT_F_ANON)) {
+    lua_pushboolean(L, 0);
+    lsql_pushref(L, n->a);
+    return 2;
+  }
+  return 0;
+}
+
 /* C.negated_column(node) -> the Boolean column of NOT column (SQLAlchemy's
 ** AsBoolean, which a columns clause names as the column), else nothing. */
 static int l_negated_column(lua_State *L) {
@@ -2384,6 +2406,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"column_info", l_column_info},
                                  {"node_kind", l_node_kind},
                                  {"negated_column", l_negated_column},
+                                 {"sql_name", l_sql_name},
                                  {"select_items", l_select_items},
                                  {"first_select", l_first_select},
                                  {"tablename_labels", l_tablename_labels},

@@ -245,6 +245,23 @@ end
 local mapped_tables = setmetatable({}, {__mode = "k"})
 I.select_special = mapped_tables
 
+-- class-level values that a select names after themselves in SQL but
+-- keys in rows by an attribute name (a hybrid_property's function or
+-- column: SQLAlchemy's proxy_key): value -> that key.  select() takes
+-- the slow path for them and notes the key at their place.
+local item_keys = setmetatable({}, {__mode = "k"})
+function I.keyed_item(v, key)
+  item_keys[v] = key
+  mapped_tables[v] = true
+  return v
+end
+
+-- the attribute key of a mapped table column (its key unless mapped
+-- under another name)
+function I.column_attr_key(col)
+  return attr_name(C.node_ptr(col)) or col.key
+end
+
 local function setup_properties(m, props, margs)
   local cls = m.class
   m.deferred, m.groups, m.exprs, m.attr_by_ptr = {}, {}, {}, {}
@@ -775,6 +792,8 @@ local function wants_expansion(n, ...)
           m.local_table) or is_composite(a) or expanded_alias(a) then
         any = true
       end
+    elseif item_keys[a] then
+      any = true
     end
   end
   return any
@@ -827,6 +846,9 @@ do
         local cols = a:__clause_list()
         reg[#reg + 1] = {start = #args + 1, n = #cols, comp = a}
         for _, c in ipairs(cols) do args[#args + 1] = c end
+      elseif item_keys[a] then
+        reg[#reg + 1] = {start = #args + 1, n = 1, key = item_keys[a]}
+        args[#args + 1] = a
       else
         args[#args + 1] = a
       end
@@ -887,7 +909,7 @@ local function attribute_names(stmt, ents)
   if not items then return ents end
   if ents then
     for _, e in ipairs(ents) do
-      if not e.mapper and e.item and C.node_kind(e.item) then
+      if not e.mapper and not e.keyed and e.item and C.node_kind(e.item) then
         local nm = attr_name(C.node_ptr(e.item))
         if nm then e.name = nm end
       end
@@ -910,10 +932,45 @@ local function attribute_names(stmt, ents)
   return ents
 end
 
+-- the entities of a select whose only noted items are keyed ones
+-- (I.keyed_item): those columns named by their keys
+local function keyed_names(stmt, reg, ents)
+  local items = C.select_items(stmt)
+  if not items then return ents end
+  if not ents then
+    ents = {}
+    for k, it in ipairs(items) do
+      if it[2] ~= 1 then return nil end
+      ents[k] = {pos = k, width = 1, item = it[4], name = it[3]}
+    end
+    if #ents == 1 then ents[1].load = column_entity_load(ents[1]) end
+  end
+  local at, pos = {}, 1
+  for k, it in ipairs(items) do
+    at[k] = pos
+    pos = pos + it[2]
+  end
+  for _, r in ipairs(reg) do
+    for _, e in ipairs(ents) do
+      if not e.mapper and e.width == 1 and e.pos == at[r.start] then
+        e.name, e.keyed = r.key, true
+      end
+    end
+  end
+  return ents
+end
+
 local base_entities_of = I.entities_of
 function I.entities_of(stmt)
   local reg = select_ents[stmt]
   if not reg then return attribute_names(stmt, base_entities_of(stmt)) end
+  local only_keys = true
+  for _, e in ipairs(reg) do
+    if not e.key then only_keys = false end
+  end
+  if only_keys then
+    return keyed_names(stmt, reg, attribute_names(stmt, base_entities_of(stmt)))
+  end
   local items = C.select_items(stmt)
   if not items then return nil end
   local base = base_entities_of(stmt)
@@ -925,6 +982,9 @@ function I.entities_of(stmt)
         ents[#ents + 1] = {mapper = e.mapper, pos = pos, width = e.n,
                            alias = e.alias,
                            name = e.name or e.mapper.class.__name__}
+      elseif e.key then
+        ents[#ents + 1] = {pos = pos, width = 1, item = items[k][4],
+                           name = e.key, keyed = true}
       else
         ents[#ents + 1] = composite_entity(e, pos)
       end
