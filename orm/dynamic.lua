@@ -35,6 +35,7 @@ local unflushed = setmetatable({}, {__mode = "k"})
 
 local function add(c, x)
   check_target(c[REL], x)
+  I.check_parent(c[OWNER], c[REL], x)
   if not find(c, x) then c[#c + 1] = x end
   unflushed[c] = true
   appended(c[OWNER], c[REL], x)

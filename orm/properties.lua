@@ -585,10 +585,14 @@ function hooks.load_expired(obj, key)
 end
 
 -- expiring the whole object forgets what the options deferred (the next
--- load is the mapper's own)
+-- load is the mapper's own) and the parents it was given (SQLAlchemy's
+-- expired state drops its parents)
 local base_expire_rels = I.expire_rels
 function I.expire_rels(obj, m, keys)
-  if keys == nil then C.extra(obj, DEFERRED, nil) end
+  if keys == nil then
+    C.extra(obj, DEFERRED, nil)
+    I.forget_parents(obj)
+  end
   return base_expire_rels(obj, m, keys)
 end
 
