@@ -1,6 +1,7 @@
 -- Mapping details checked against SQLAlchemy 1.4 on every test database:
 -- the columns a hybrid_property selects (SQL label and row key),
--- single_parent on collections and many-to-one, ...
+-- single_parent on collections and many-to-one, the target's eager
+-- loaders in a lazy = "dynamic" relationship's query, ...
 -- Expected SQL, rows and errors were produced by SQLAlchemy 1.4.46 for
 -- the same steps.
 local T = require "testing"
@@ -263,6 +264,121 @@ for _, db in ipairs(T.databases()) do
     p3.tags:append(loaded.tags[1])
     T.eq(#p3.tags, 1)
     s2:close()
+    s:close()
+    M.Base.metadata:drop_all(engine)
+    engine:dispose()
+  end)
+end
+
+------------------------------------------------------------------------
+-- lazy = "dynamic": the query is one of the target entity, so the
+-- target's own joined and selectin relationships load with its rows
+------------------------------------------------------------------------
+
+local function dynamic_schema()
+  local Base = orm.declarative_base()
+  local relationship = orm.relationship
+  local M = {Base = Base}
+  M.User = Base:class "User" {
+    __tablename__ = "dy_user",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(20)),
+    posts = relationship("Post", {lazy = "dynamic", order_by = "Post.id"}),
+  }
+  M.Post = Base:class "Post" {
+    __tablename__ = "dy_post",
+    id = Column(Integer, {primary_key = true}),
+    uid = Column(ForeignKey("dy_user.id")),
+    title = Column(String(20)),
+    cat_id = Column(ForeignKey("dy_cat.id")),
+    tags = relationship("Tag", {lazy = "selectin", order_by = "Tag.id"}),
+    cat = relationship("Cat", {lazy = "joined"}),
+  }
+  M.Tag = Base:class "Tag" {
+    __tablename__ = "dy_tag",
+    id = Column(Integer, {primary_key = true}),
+    pid = Column(ForeignKey("dy_post.id")),
+    word = Column(String(20)),
+  }
+  M.Cat = Base:class "Cat" {
+    __tablename__ = "dy_cat",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(20)),
+  }
+  return M
+end
+
+for _, db in ipairs(T.databases()) do
+  T.test(db.name .. ": dynamic relationship: the target's eager loaders",
+         function()
+    local M = dynamic_schema()
+    local engine = sa.create_engine(db.url)
+    M.Base.metadata:drop_all(engine)
+    M.Base.metadata:create_all(engine)
+    local s = orm.Session(engine)
+    s:add(M.User{id = 1, name = "u", posts = {
+      M.Post{id = 1, title = "a", cat = M.Cat{id = 1, name = "c"},
+             tags = {M.Tag{id = 1, word = "x"}, M.Tag{id = 2, word = "y"}}},
+      M.Post{id = 2, title = "b"}}})
+    s:commit()
+    s:close()
+    local log = T.capture(engine)
+    s = orm.Session(engine)
+    local u = s:get(M.User, 1)
+    T.clear(log)
+    local posts = u.posts:all()
+    T.eq(#log, 2)
+    T.eq(squash(T.norm(log[1])),
+      "SELECT dy_post.id AS dy_post_id, dy_post.uid AS dy_post_uid, " ..
+      "dy_post.title AS dy_post_title, dy_post.cat_id AS dy_post_cat_id, " ..
+      "dy_cat_1.id AS dy_cat_1_id, dy_cat_1.name AS dy_cat_1_name " ..
+      "FROM dy_post LEFT OUTER JOIN dy_cat AS dy_cat_1 ON dy_cat_1.id = " ..
+      "dy_post.cat_id WHERE ? = dy_post.uid ORDER BY dy_post.id")
+    T.eq(squash(T.norm(log[2])),
+      "SELECT dy_tag.pid AS dy_tag_pid, dy_tag.id AS dy_tag_id, " ..
+      "dy_tag.word AS dy_tag_word FROM dy_tag WHERE dy_tag.pid IN (?, ?) " ..
+      "ORDER BY dy_tag.id")
+    T.clear(log)
+    -- everything is loaded: no more SQL
+    T.eq(posts[1].cat.name, "c")
+    T.eq(posts[2].cat, nil)
+    T.eq(#posts[1].tags, 2)
+    T.eq(posts[1].tags[2].word, "y")
+    T.eq(#posts[2].tags, 0)
+    T.eq(#log, 0)
+    T.ok(rawequal(posts[1], s:get(M.Post, 1)))
+    -- the text of the query is the one that runs
+    T.eq(squash(T.norm(tostring(u.posts))), squash(
+      "SELECT dy_post.id AS dy_post_id, dy_post.uid AS dy_post_uid, " ..
+      "dy_post.title AS dy_post_title, dy_post.cat_id AS dy_post_cat_id, " ..
+      "dy_cat_1.id AS dy_cat_1_id, dy_cat_1.name AS dy_cat_1_name " ..
+      "FROM dy_post LEFT OUTER JOIN dy_cat AS dy_cat_1 ON dy_cat_1.id = " ..
+      "dy_post.cat_id WHERE ? = dy_post.uid ORDER BY dy_post.id"))
+    -- a filtered query, first() and indexing load the same way
+    s:close()
+    s = orm.Session(engine)
+    u = s:get(M.User, 1)
+    T.clear(log)
+    local a = u.posts:filter(M.Post.title:eq("a")):first()
+    T.eq(#log, 2)
+    T.match(log[1], "LEFT OUTER JOIN dy_cat AS dy_cat_1")
+    T.match(log[2], "FROM dy_tag")
+    T.clear(log)
+    T.eq(a.cat.name, "c")
+    T.eq(#a.tags, 2)
+    T.eq(#log, 0)
+    s:close()
+    s = orm.Session(engine)
+    u = s:get(M.User, 1)
+    T.clear(log)
+    T.eq(u.posts[2].title, "b")
+    T.eq(#log, 2)
+    T.eq(u.posts:count(), 2)
+    T.eq(squash(T.norm(log[3])),
+      "SELECT count(*) AS count_1 FROM (SELECT dy_post.id AS dy_post_id, " ..
+      "dy_post.uid AS dy_post_uid, dy_post.title AS dy_post_title, " ..
+      "dy_post.cat_id AS dy_post_cat_id FROM dy_post WHERE ? = " ..
+      "dy_post.uid ORDER BY dy_post.id) AS anon_1")
     s:close()
     M.Base.metadata:drop_all(engine)
     engine:dispose()
