@@ -68,6 +68,21 @@ AliasedClass.__index = function(ac, k)
   end
   if k == "c" then return e.alias.c end
   if k == "__mapper_of_alias__" then return m end
+  -- a synonym: the attribute it stands for, on the alias, keyed in rows
+  -- by the synonym's name
+  local syn = m.descriptors and m.descriptors[k]
+  if syn and syn.synonym and syn.synonym ~= k then
+    local a = e.attrs and e.attrs[k]
+    if a == nil then
+      local target = ac[syn.synonym]
+      if not C.node_kind(target) then return target end
+      a = C.attribute(target, "AliasedClass_" .. m.class.__name__ .. "." .. k)
+      I.keyed_item(a, k)
+      e.attrs = e.attrs or {}
+      e.attrs[k] = a
+    end
+    return a
+  end
   configure()
   local r = m.relationships[k]
   if r then return setmetatable({rel = r, from = ac}, AliasedRel) end

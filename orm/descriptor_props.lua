@@ -20,7 +20,15 @@ local function composite_values(d, v)
     local ok, g = pcall(function() return v.__composite_values__ end)
     if ok then f = g end
   end
-  if type(f) == "function" then return {f(v)} end
+  if type(f) == "function" then
+    local vals = table.pack(f(v))
+    -- (the values as one list, as Python's tuple)
+    if vals.n == 1 and #d.keys > 1 and type(vals[1]) == "table" and
+       getmetatable(vals[1]) == nil then
+      return vals[1]
+    end
+    return vals
+  end
   if type(v) == "table" then
     local out = {}
     for k = 1, #d.keys do out[k] = v[k] end
@@ -150,7 +158,11 @@ local function setup_descriptors(m, descriptors, validators)
       if d.synonym and rawget(cls, key) == nil then
         local v = rawget(cls, d.synonym)
         if v ~= nil then
-          rawset(cls, key, C.attribute(v, cls.__name__ .. "." .. key))
+          local a = C.attribute(v, cls.__name__ .. "." .. key)
+          -- (a select of it keys its rows by the synonym's name, as
+          -- SQLAlchemy's proxy_key)
+          if C.node_kind(a) then I.keyed_item(a, key) end
+          rawset(cls, key, a)
           more = true
         end
       end

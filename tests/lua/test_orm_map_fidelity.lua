@@ -1,7 +1,8 @@
 -- Mapping details checked against SQLAlchemy 1.4 on every test database:
 -- the columns a hybrid_property selects (SQL label and row key),
 -- single_parent on collections and many-to-one, the target's eager
--- loaders in a lazy = "dynamic" relationship's query, ...
+-- loaders in a lazy = "dynamic" relationship's query, the row keys of
+-- synonyms, composite values given as one list, ...
 -- Expected SQL, rows and errors were produced by SQLAlchemy 1.4.46 for
 -- the same steps.
 local T = require "testing"
@@ -384,6 +385,81 @@ for _, db in ipairs(T.databases()) do
     engine:dispose()
   end)
 end
+
+------------------------------------------------------------------------
+-- synonyms select what they stand for, keyed by their own name; a
+-- composite's __composite_values__ may give its values as one list
+------------------------------------------------------------------------
+
+for _, db in ipairs(T.databases()) do
+  T.test(db.name .. ": synonym columns keyed by the synonym", function()
+    local Base = orm.declarative_base()
+    local User = Base:class "User" {
+      __tablename__ = "sy_user",
+      id = Column(Integer, {primary_key = true, autoincrement = false}),
+      _email = Column("email", String(50)),
+      email = orm.synonym("_email"),
+      name = Column(String(20)),
+      nm = orm.synonym("name"),
+      nm2 = orm.synonym("nm"),
+    }
+    local engine = sa.create_engine(db.url)
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    local s = orm.Session(engine)
+    s:add(User{id = 1, email = "a@b", name = "n"})
+    s:commit()
+    local function check(stmt, sql, keys)
+      T.eq(squash(tostring(stmt)), sql)
+      T.eq(s:execute(stmt):all()[1]._fields, keys)
+    end
+    check(select(User.email), "SELECT sy_user.email FROM sy_user", {"email"})
+    check(select(User.nm, User.nm2, User.name),
+          "SELECT sy_user.name, sy_user.name AS name__1, sy_user.name AS " ..
+          "name__2 FROM sy_user", {"nm", "nm2", "name"})
+    check(select(User.email:label("x")), "SELECT sy_user.email AS x FROM " ..
+          "sy_user", {"x"})
+    check(select(User.id):where(User.nm:eq("n")):order_by(User.email),
+          "SELECT sy_user.id FROM sy_user WHERE sy_user.name = :name_1 " ..
+          "ORDER BY sy_user.email", {"id"})
+    local ua = orm.aliased(User)
+    check(select(ua.email, ua.nm), "SELECT sy_user_1.email, sy_user_1.name " ..
+          "FROM sy_user AS sy_user_1", {"email", "nm"})
+    local r = s:query(User.nm, User.email):all()
+    T.eq(r[1]._fields, {"nm", "email"})
+    T.eq(r[1].email, "a@b")
+    T.eq(s:scalars(select(User.nm)):all(), {"n"})
+    s:close()
+    Base.metadata:drop_all(engine)
+    engine:dispose()
+  end)
+end
+
+T.test("composite values given as one list", function()
+  local Base = orm.declarative_base()
+  local Point = {}
+  Point.__index = Point
+  Point.__eq = function(a, b) return a.x == b.x and a.y == b.y end
+  local function new_point(x, y) return setmetatable({x = x, y = y}, Point) end
+  function Point:__composite_values__() return {self.x, self.y} end
+  local x1, y1 = Column(Integer), Column(Integer)
+  local V = Base:class "V" {
+    __tablename__ = "cv",
+    id = Column(Integer, {primary_key = true}),
+    x1 = x1, y1 = y1,
+    start = orm.composite(new_point, x1, y1),
+  }
+  local engine = sa.create_engine("sqlite://")
+  Base.metadata:create_all(engine)
+  local s = orm.Session(engine)
+  s:add(V{id = 1, start = new_point(1, 2)})
+  s:commit()
+  local conn <close> = engine:connect()
+  local row = conn:execute(text("SELECT x1, y1 FROM cv")):one()
+  T.eq({row[1], row[2]}, {1, 2})
+  T.eq(#s:query(V.id):filter(V.start:eq(new_point(1, 2))):all(), 1)
+  s:close()
+end)
 
 T.test("delete-orphan on a many-to-many needs single_parent", function()
   local Base = orm.declarative_base()
