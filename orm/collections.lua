@@ -558,14 +558,16 @@ local function set_collection(obj, r, list)
   end
   local new = new_coll(obj, r)
   C.extra(obj, r.key, new)
-  for _, x in ipairs(old or {}) do
-    if not keep[x] then removed(obj, r, x) end
-  end
+  -- (the new members' appends first, then the removals, as SQLAlchemy's
+  -- bulk_replace fires them)
   for _, x in ipairs(list) do
     if not (r.set and find(new, x)) then
       new[#new + 1] = x
       if not had[x] then appended(obj, r, x) end
     end
+  end
+  for _, x in ipairs(old or {}) do
+    if not keep[x] then removed(obj, r, x) end
   end
 end
 

@@ -2,7 +2,8 @@
 -- the columns a hybrid_property selects (SQL label and row key),
 -- single_parent on collections and many-to-one, the target's eager
 -- loaders in a lazy = "dynamic" relationship's query, the row keys of
--- synonyms, composite values given as one list, ...
+-- synonyms, composite values given as one list, the order of validators
+-- when a collection is replaced, ...
 -- Expected SQL, rows and errors were produced by SQLAlchemy 1.4.46 for
 -- the same steps.
 local T = require "testing"
@@ -459,6 +460,52 @@ T.test("composite values given as one list", function()
   T.eq({row[1], row[2]}, {1, 2})
   T.eq(#s:query(V.id):filter(V.start:eq(new_point(1, 2))):all(), 1)
   s:close()
+end)
+
+------------------------------------------------------------------------
+-- assigning a list to a collection: the new members are appended (with
+-- their backrefs) before the old ones are removed, as SQLAlchemy's
+-- bulk_replace does; validators and events see that order
+------------------------------------------------------------------------
+
+T.test("validators when a collection is replaced", function()
+  local Base = orm.declarative_base()
+  local seen = {}
+  local function note(...)
+    local t = {}
+    for i = 1, select("#", ...) do t[i] = tostring((select(i, ...))) end
+    seen[#seen + 1] = table.concat(t, " ")
+  end
+  local User = Base:class "User" {
+    __tablename__ = "v_user",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(20)),
+    addresses = orm.relationship("Address", {back_populates = "user"}),
+    va = orm.validates("addresses", function(self, key, a, is_remove)
+      note(key, a.email, is_remove)
+      return a
+    end, {include_removes = true}),
+  }
+  local Address = Base:class "Address" {
+    __tablename__ = "v_addr",
+    id = Column(Integer, {primary_key = true}),
+    uid = Column(ForeignKey("v_user.id")),
+    email = Column(String(20)),
+    user = orm.relationship("User", {back_populates = "addresses"}),
+    vu = orm.validates("user", function(self, key, u)
+      note(key, u and u.name)
+      return u
+    end),
+  }
+  local u, q = User{name = "x"}, Address{email = "q"}
+  u.addresses:append(q)
+  T.eq(seen, {"addresses q false", "user x"})
+  seen = {}
+  local r = Address{email = "r"}
+  u.addresses = {r}
+  T.eq(seen, {"addresses r false", "user x", "addresses q true", "user nil"})
+  T.eq(q.user, nil)
+  T.ok(rawequal(r.user, u))
 end)
 
 T.test("delete-orphan on a many-to-many needs single_parent", function()
