@@ -870,6 +870,57 @@ do
   end)
 end
 
+-- A subquery of a select of an entity has its deferred columns too (not
+-- its deferred expressions), in their places, as SQLAlchemy renders them
+-- in subqueries (Query.count() shows it): the columns written out for
+-- such an entity, with those added, or nil when nothing changes.
+local function subquery_items(stmt, reg)
+  local items = C.select_items(stmt)
+  if not items then return nil end
+  local cols, k, r, changed = {}, 1, 1, false
+  while k <= #items do
+    local e = reg[r]
+    if e and e.start == k then
+      local m = e.mapper
+      if m and not e.alias and m.layout and not m.inherits and
+         not m.inh_tables and e.n == #m.layout.cols then
+        local n = #cols
+        for _, i in ipairs(m.prop_order) do
+          local c = m.layout.colpos[i] ~= 0 and m.layout.cols[m.layout.colpos[i]]
+          if c then
+            cols[#cols + 1] = c
+          elseif m.deferred[i] and m.attr_columns[i] then
+            cols[#cols + 1] = m.attr_columns[i]
+            changed = true
+          end
+        end
+        if #cols - n < e.n then return nil end
+      else
+        for j = k, k + e.n - 1 do cols[#cols + 1] = items[j][4] end
+      end
+      k, r = k + e.n, r + 1
+    else
+      if items[k][2] ~= 1 then return nil end
+      cols[#cols + 1] = items[k][4]
+      k = k + 1
+    end
+  end
+  return changed and cols or nil
+end
+
+do
+  local node_methods = getmetatable(sa.literal_column("1")).__methods
+  local base_subquery = node_methods.subquery
+  node_methods.subquery = function(stmt, ...)
+    local reg = C.node_kind(stmt) == "select" and select_ents[stmt]
+    local cols = reg and subquery_items(stmt, reg)
+    if cols then
+      stmt = stmt:with_only_columns(table.unpack(cols))
+    end
+    return base_subquery(stmt, ...)
+  end
+end
+
 -- the entity of a composite's columns: its value objects
 local function composite_entity(r, pos)
   local c = r.comp

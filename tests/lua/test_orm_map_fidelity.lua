@@ -3,7 +3,8 @@
 -- single_parent on collections and many-to-one, the target's eager
 -- loaders in a lazy = "dynamic" relationship's query, the row keys of
 -- synonyms, composite values given as one list, the order of validators
--- when a collection is replaced, ...
+-- when a collection is replaced, deferred columns in subqueries of an
+-- entity (Query.count), ...
 -- Expected SQL, rows and errors were produced by SQLAlchemy 1.4.46 for
 -- the same steps.
 local T = require "testing"
@@ -507,6 +508,83 @@ T.test("validators when a collection is replaced", function()
   T.eq(q.user, nil)
   T.ok(rawequal(r.user, u))
 end)
+
+------------------------------------------------------------------------
+-- column_property and deferred: a subquery of an entity's select has its
+-- deferred columns (not its deferred expressions), as Query.count()
+-- shows; deferred expressions and groups load on access
+------------------------------------------------------------------------
+
+for _, db in ipairs(T.databases()) do
+  T.test(db.name .. ": deferred columns in an entity's subquery", function()
+    local Base = orm.declarative_base()
+    local Address = Base:class "Address" {
+      __tablename__ = "cp_addr",
+      id = Column(Integer, {primary_key = true, autoincrement = false}),
+      uid = Column(ForeignKey("cp_user.id")),
+    }
+    local id = Column(Integer, {primary_key = true, autoincrement = false})
+    local first, last = Column(String(20)), Column(String(20))
+    local User = Base:class "User" {
+      __tablename__ = "cp_user",
+      id = id, first = first, last = last,
+      n_addr = orm.column_property(select(func.count(Address.id))
+        :where(Address.uid:eq(id)):correlate_except(Address)
+        :scalar_subquery()),
+      up = orm.column_property(func.upper(first), {deferred = true}),
+      lo = orm.column_property(func.lower(last), {group = "g",
+                                                  deferred = true}),
+      big = orm.deferred(Column(Text), {raiseload = true}),
+    }
+    local engine = sa.create_engine(db.url)
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    local s = orm.Session(engine)
+    s:add(User{id = 1, first = "Ab", last = "Cd", big = "x"})
+    s:flush()
+    s:add_all{Address{id = 1, uid = 1}, Address{id = 2, uid = 1}}
+    s:commit()
+    s:close()
+    local log = T.capture(engine)
+    s = orm.Session(engine)
+    T.eq(s:query(User):filter(User.n_addr:gt(1)):count(), 1)
+    T.eq(squash(T.norm(log[1])),
+      "SELECT count(*) AS count_1 FROM (SELECT (SELECT count(cp_addr.id) " ..
+      "AS count_2 FROM cp_addr WHERE cp_addr.uid = cp_user.id) AS anon_2, " ..
+      "cp_user.big AS cp_user_big, cp_user.id AS cp_user_id, " ..
+      "cp_user.first AS cp_user_first, cp_user.last AS cp_user_last FROM " ..
+      "cp_user WHERE (SELECT count(cp_addr.id) AS count_2 FROM cp_addr " ..
+      "WHERE cp_addr.uid = cp_user.id) > ?) AS anon_1")
+    T.eq(squash(tostring(select(func.count()):select_from(
+      select(User):subquery()))),
+      "SELECT count(*) AS count_1 FROM (SELECT (SELECT count(cp_addr.id) " ..
+      "AS count_2 FROM cp_addr WHERE cp_addr.uid = cp_user.id) AS anon_2, " ..
+      "cp_user.big AS big, cp_user.id AS id, cp_user.first AS first, " ..
+      "cp_user.last AS last FROM cp_user) AS anon_1")
+    -- the entity itself still loads without them
+    T.clear(log)
+    local u = s:get(User, 1)
+    T.eq(squash(T.norm(log[1])),
+      "SELECT (SELECT count(cp_addr.id) AS count_1 FROM cp_addr WHERE " ..
+      "cp_addr.uid = cp_user.id) AS anon_1, cp_user.id AS cp_user_id, " ..
+      "cp_user.first AS cp_user_first, cp_user.last AS cp_user_last FROM " ..
+      "cp_user WHERE cp_user.id = ?")
+    T.eq(u.n_addr, 2)
+    T.clear(log)
+    T.eq(u.up, "AB")
+    T.eq(squash(T.norm(log[1])), "SELECT upper(cp_user.first) AS upper_1 " ..
+         "FROM cp_user WHERE cp_user.id = ?")
+    T.eq(u.lo, "cd")
+    local err = T.raises("InvalidRequestError", function() return u.big end)
+    T.eq(err.message, "'User.big' is not available due to raiseload=True")
+    local r = s:execute(select(User.n_addr, User.up, User.lo)):all()
+    T.eq(r[1]._fields, {"n_addr", "up", "lo"})
+    T.eq({r[1][1], r[1][2], r[1][3]}, {2, "AB", "cd"})
+    s:close()
+    Base.metadata:drop_all(engine)
+    engine:dispose()
+  end)
+end
 
 T.test("delete-orphan on a many-to-many needs single_parent", function()
   local Base = orm.declarative_base()
