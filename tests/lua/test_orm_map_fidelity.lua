@@ -4,7 +4,8 @@
 -- loaders in a lazy = "dynamic" relationship's query, the row keys of
 -- synonyms, composite values given as one list, the order of validators
 -- when a collection is replaced, deferred columns in subqueries of an
--- entity (Query.count), ...
+-- entity (Query.count), the columns of a with_polymorphic entity
+-- selected alone.
 -- Expected SQL, rows and errors were produced by SQLAlchemy 1.4.46 for
 -- the same steps.
 local T = require "testing"
@@ -580,6 +581,80 @@ for _, db in ipairs(T.databases()) do
     local r = s:execute(select(User.n_addr, User.up, User.lo)):all()
     T.eq(r[1]._fields, {"n_addr", "up", "lo"})
     T.eq({r[1][1], r[1][2], r[1][3]}, {2, "AB", "cd"})
+    s:close()
+    Base.metadata:drop_all(engine)
+    engine:dispose()
+  end)
+end
+
+------------------------------------------------------------------------
+-- with_polymorphic: its column attributes selected without the entity
+-- bring its outer joins (not the subclass's inner join); in WHERE they
+-- are plain columns
+------------------------------------------------------------------------
+
+for _, db in ipairs(T.databases()) do
+  T.test(db.name .. ": with_polymorphic columns alone", function()
+    local Base = orm.declarative_base()
+    local Employee = Base:class "Employee" {
+      __tablename__ = "wpc_employee",
+      id = Column(Integer, {primary_key = true, autoincrement = false}),
+      name = Column(String(30)),
+      type = Column(String(20)),
+      __mapper_args__ = {polymorphic_on = "type",
+                         polymorphic_identity = "employee"},
+    }
+    local Engineer = Employee:class "Engineer" {
+      __tablename__ = "wpc_engineer",
+      id = Column(Integer, ForeignKey("wpc_employee.id"),
+                  {primary_key = true}),
+      lang = Column(String(20)),
+      __mapper_args__ = {polymorphic_identity = "engineer"},
+    }
+    local Manager = Employee:class "Manager" {
+      __tablename__ = "wpc_manager",
+      id = Column(Integer, ForeignKey("wpc_employee.id"),
+                  {primary_key = true}),
+      budget = Column(Integer),
+      __mapper_args__ = {polymorphic_identity = "manager"},
+    }
+    local engine = sa.create_engine(db.url)
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    local s = orm.Session(engine)
+    s:add_all{Engineer{id = 1, name = "e1", lang = "lua"},
+              Manager{id = 2, name = "m1", budget = 5},
+              Employee{id = 3, name = "p"}}
+    s:commit()
+    local OUTER = "FROM wpc_employee LEFT OUTER JOIN wpc_engineer ON " ..
+                  "wpc_employee.id = wpc_engineer.id"
+    local wp = orm.with_polymorphic(Employee, {Engineer})
+    local stmt = select(wp.name, wp.Engineer.lang):order_by(wp.id)
+    T.eq(squash(tostring(stmt)), "SELECT wpc_employee.name, " ..
+         "wpc_engineer.lang " .. OUTER .. " ORDER BY wpc_employee.id")
+    local rows = {}
+    for _, r in ipairs(s:execute(stmt):all()) do
+      rows[#rows + 1] = {r[1], r[2] == nil and "NULL" or r[2]}
+    end
+    T.eq(rows, {{"e1", "lua"}, {"m1", "NULL"}, {"p", "NULL"}})
+    T.eq(squash(tostring(select(wp.name))),
+         "SELECT wpc_employee.name " .. OUTER)
+    T.eq(squash(tostring(select(wp.name):where(wp.Engineer.lang:eq("x")))),
+         "SELECT wpc_employee.name " .. OUTER ..
+         " WHERE wpc_engineer.lang = :lang_1")
+    -- the subclass's own attributes: its inner join
+    T.eq(squash(tostring(select(Employee.name, Engineer.lang))),
+         "SELECT wpc_employee.name, wpc_engineer.lang FROM wpc_employee " ..
+         "JOIN wpc_engineer ON wpc_employee.id = wpc_engineer.id")
+    local all = orm.with_polymorphic(Employee, "*")
+    T.eq(squash(tostring(select(all.Manager.budget, all.Engineer.lang))),
+         "SELECT wpc_manager.budget, wpc_engineer.lang " .. OUTER ..
+         " LEFT OUTER JOIN wpc_manager ON wpc_employee.id = wpc_manager.id")
+    -- the entity with them in WHERE: as before
+    local objs = s:scalars(select(all):where(all.Engineer.lang:eq("lua")))
+      :all()
+    T.eq(#objs, 1)
+    T.eq(objs[1].lang, "lua")
     s:close()
     Base.metadata:drop_all(engine)
     engine:dispose()
