@@ -1906,8 +1906,19 @@ static int l_construct(lua_State *L) {
 
 /* the class's __call: upvalues mt, nattrs, slots, the Lua function that
 ** handles keys that are not column attributes, and the key cache */
+/* The registry key of the function that configures the mappers while
+** some relationship waits to be resolved (or a registry failed): a
+** constructor calls it first, as SQLAlchemy configures on the first
+** instance (and raises a failure again on each). */
+static const char pending_configure_key = 'p';
+
 static int construct_call(lua_State *L) {
   lua_settop(L, 2); /* 1: class, 2: args */
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &pending_configure_key) ==
+      LUA_TFUNCTION)
+    lua_call(L, 0, 0);
+  else
+    lua_pop(L, 1);
   if (!lua_isnil(L, 2) && !lua_istable(L, 2))
     return rt_lua_error(L, RT_EARGUMENT,
                         "a mapped class takes a table of attributes");
@@ -1924,6 +1935,14 @@ static int construct_call(lua_State *L) {
   }
   lua_settop(L, 3);
   return 1;
+}
+
+/* C.pending_configure(fn or nil): what constructors call first. */
+static int l_pending_configure(lua_State *L) {
+  lua_settop(L, 1);
+  if (!lua_isnil(L, 1)) luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &pending_configure_key);
+  return 0;
 }
 
 /* C.constructor(mt, nattrs, slots, slowpath) -> the class's __call.  The
@@ -2407,6 +2426,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"node_kind", l_node_kind},
                                  {"negated_column", l_negated_column},
                                  {"sql_name", l_sql_name},
+                                 {"pending_configure", l_pending_configure},
                                  {"select_items", l_select_items},
                                  {"first_select", l_first_select},
                                  {"tablename_labels", l_tablename_labels},

@@ -5,7 +5,7 @@
 -- synonyms, composite values given as one list, the order of validators
 -- when a collection is replaced, deferred columns in subqueries of an
 -- entity (Query.count), the columns of a with_polymorphic entity
--- selected alone.
+-- selected alone, the first instance configuring the mappers.
 -- Expected SQL, rows and errors were produced by SQLAlchemy 1.4.46 for
 -- the same steps.
 local T = require "testing"
@@ -660,6 +660,48 @@ for _, db in ipairs(T.databases()) do
     engine:dispose()
   end)
 end
+
+------------------------------------------------------------------------
+-- the first instance of a mapped class configures the mappers: a bad
+-- relationship raises there, and each later instance raises the failure
+-- again (as SQLAlchemy's)
+------------------------------------------------------------------------
+
+T.test("constructing an instance configures the mappers", function()
+  local Base = orm.declarative_base()
+  local User = Base:class "User" {
+    __tablename__ = "cfg_u",
+    id = Column(Integer, {primary_key = true}),
+    addrs = orm.relationship("Adress"),
+  }
+  local err = T.raises("InvalidRequestError", function()
+    return User{id = 1}
+  end)
+  T.eq(err.message, "When initializing mapper mapped class User->cfg_u, " ..
+       "expression 'Adress' failed to locate a name ('Adress'). If this " ..
+       "is a class name, consider adding this relationship() to the " ..
+       "<class 'User'> class after both dependent classes have been " ..
+       "defined.")
+  err = T.raises("InvalidRequestError", function() return User{id = 2} end)
+  T.match(err.message, "^One or more mappers failed to initialize %- " ..
+          "can't proceed with initialization of other mappers%. " ..
+          "Triggering mapper: 'mapped class User%->cfg_u'%. Original " ..
+          "exception was: When initializing mapper")
+  -- a registry of its own is not held back by that one
+  local Base2 = orm.declarative_base()
+  local A = Base2:class "A" {
+    __tablename__ = "cfg_a",
+    id = Column(Integer, {primary_key = true}),
+    bs = orm.relationship("B"),
+  }
+  Base2:class "B" {
+    __tablename__ = "cfg_b",
+    id = Column(Integer, {primary_key = true}),
+    a_id = Column(ForeignKey("cfg_a.id")),
+  }
+  local a = A{id = 1}
+  T.eq(#a.bs, 0)
+end)
 
 T.test("delete-orphan on a many-to-many needs single_parent", function()
   local Base = orm.declarative_base()
