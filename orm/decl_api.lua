@@ -188,7 +188,9 @@ local function build_class(base, name, mixins, body)
   if tbl == nil then
     local tname = resolved.__tablename__
     if tname == nil and inherits then
-      return I.inherit_class(base, cls, resolved, columns, rels)
+      cls = I.inherit_class(base, cls, resolved, columns, rels)
+      I.install_descriptors(cls, rawget(cls, "__mapper__"), descs)
+      return cls
     end
     if tname == nil then
       raise("InvalidRequestError", "Class <class '" .. name .. "'> does " ..

@@ -134,6 +134,62 @@ for _, db in ipairs(T.databases()) do
   engine:dispose()
 end
 
+-- a subclass reads a parent's hybrid with itself as the class (its
+-- joins and criterion come along), and a single-table subclass's own
+-- hybrids are mapped
+for _, db in ipairs(T.databases()) do
+  T.test(db.name .. ": hybrid_property of subclasses", function()
+    local Base = orm.declarative_base()
+    local Employee = Base:class "Employee" {
+      __tablename__ = "hy_emp",
+      id = Column(Integer, {primary_key = true, autoincrement = false}),
+      name = Column(String(30)),
+      type = Column(String(20)),
+      __mapper_args__ = {polymorphic_on = "type",
+                         polymorphic_identity = "employee"},
+      nlen = orm.hybrid_property(function(self) return #self.name end,
+        {expression = function(cls) return func.length(cls.name) end}),
+    }
+    local Engineer = Employee:class "Engineer" {
+      __tablename__ = "hy_eng",
+      id = Column(Integer, ForeignKey("hy_emp.id"), {primary_key = true}),
+      lang = Column(String(20)),
+      __mapper_args__ = {polymorphic_identity = "engineer"},
+    }
+    local Mgr = Employee:class "Mgr" {
+      __mapper_args__ = {polymorphic_identity = "mgr"},
+      up = orm.hybrid_property(function(self) return self.name:upper() end,
+        {expression = function(cls) return func.upper(cls.name) end}),
+    }
+    local engine = sa.create_engine(db.url)
+    Base.metadata:drop_all(engine)
+    Base.metadata:create_all(engine)
+    local s = orm.Session(engine)
+    s:add_all{Engineer{id = 1, name = "e1", lang = "lua"},
+              Mgr{id = 2, name = "m1"}, Employee{id = 3, name = "p"}}
+    s:commit()
+    local stmt = select(Engineer.nlen)
+    T.eq(squash(tostring(stmt)), "SELECT length(hy_emp.name) AS length_1 " ..
+         "FROM hy_emp JOIN hy_eng ON hy_emp.id = hy_eng.id")
+    local r = s:execute(stmt):all()
+    T.eq(#r, 1)
+    T.eq(r[1].nlen, 2)
+    local log = T.capture(engine)
+    T.eq(#s:execute(select(Mgr.nlen)):all(), 1)
+    T.eq(squash(T.norm(log[1])), "SELECT length(hy_emp.name) AS length_1 " ..
+         "FROM hy_emp WHERE hy_emp.type IN (?)")
+    T.eq(#s:execute(select(Employee.nlen)):all(), 3)
+    T.eq(Mgr{name = "ab"}.up, "AB")
+    r = s:execute(select(Mgr.up)):all()
+    T.eq(#r, 1)
+    T.eq(r[1].up, "M1")
+    T.eq(r[1]._fields, {"up"})
+    s:close()
+    Base.metadata:drop_all(engine)
+    engine:dispose()
+  end)
+end
+
 ------------------------------------------------------------------------
 -- single_parent = true: an object given to a second parent through the
 -- relationship is refused (InvalidRequestError) before anything changes;
