@@ -189,6 +189,7 @@ local function build_class(base, name, mixins, body)
     local tname = resolved.__tablename__
     if tname == nil and inherits then
       cls = I.inherit_class(base, cls, resolved, columns, rels)
+      I.inherit_properties(cls, props)
       I.install_descriptors(cls, rawget(cls, "__mapper__"), descs)
       return cls
     end
@@ -233,6 +234,7 @@ local function build_class(base, name, mixins, body)
   end
   if inherits then
     cls = I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
+    I.inherit_properties(cls, props)
     I.install_descriptors(cls, rawget(cls, "__mapper__"), descs)
     return cls
   end

@@ -129,7 +129,8 @@ end
 Comparator.__lt = ordered("lt", "gt")
 Comparator.__le = ordered("le", "ge")
 
-local function setup_descriptors(m, descriptors, validators)
+-- (inherited: a subclass's, whose column attributes are its own already)
+local function setup_descriptors(m, descriptors, validators, inherited)
   if next(descriptors) == nil and next(validators) == nil then return end
   local cls = m.class
   for key, d in pairs(descriptors) do
@@ -149,7 +150,7 @@ local function setup_descriptors(m, descriptors, validators)
       I.select_special[c] = true -- select(Vertex.start): its columns
     end
   end
-  I.install_colattrs(cls, m)
+  if not inherited then I.install_colattrs(cls, m) end
   -- the class attribute of a synonym: that of the attribute it stands
   -- for (in queries), which may itself be a synonym's
   for _ = 1, #m.keys + 1 do

@@ -262,6 +262,30 @@ function I.column_attr_key(col)
   return attr_name(C.node_ptr(col)) or col.key
 end
 
+-- validates(...) p: its function for each of its keys in validators
+-- (and m's remove and backref lists)
+local function add_validator(m, validators, p)
+  for _, k in ipairs(p.keys) do
+    if validators[k] then
+      raise("InvalidRequestError", string.format(
+        "A validation function for mapped attribute '%s' on mapper " ..
+        "%s already exists.", k, tostring(m)))
+    end
+    if p.include_removes then
+      local fn = p.fn
+      validators[k] = function(obj, key, v) return fn(obj, key, v, false) end
+      m.remove_validators = m.remove_validators or {}
+      m.remove_validators[k] = function(obj, key, v) fn(obj, key, v, true) end
+    else
+      validators[k] = p.fn
+    end
+    if not p.include_backrefs then
+      m.no_backref_validation = m.no_backref_validation or {}
+      m.no_backref_validation[k] = true
+    end
+  end
+end
+
 local function setup_properties(m, props, margs)
   local cls = m.class
   m.deferred, m.groups, m.exprs, m.attr_by_ptr = {}, {}, {}, {}
@@ -332,25 +356,7 @@ local function setup_properties(m, props, margs)
       descriptors[key] = {composite = p, keys = ckeys, cachekey = {},
                           order = p.order}
     elseif p.kind == "validator" then
-      for _, k in ipairs(p.keys) do
-        if validators[k] then
-          raise("InvalidRequestError", string.format(
-            "A validation function for mapped attribute '%s' on mapper " ..
-            "%s already exists.", k, tostring(m)))
-        end
-        if p.include_removes then
-          local fn = p.fn
-          validators[k] = function(obj, key, v) return fn(obj, key, v, false) end
-          m.remove_validators = m.remove_validators or {}
-          m.remove_validators[k] = function(obj, key, v) fn(obj, key, v, true) end
-        else
-          validators[k] = p.fn
-        end
-        if not p.include_backrefs then
-          m.no_backref_validation = m.no_backref_validation or {}
-          m.no_backref_validation[k] = true
-        end
-      end
+      add_validator(m, validators, p)
     end
   end
   -- the property order: declared properties first, then the columns
@@ -1415,6 +1421,56 @@ do
       out[k] = v
     end
     return base_values(stmt, out, ...)
+  end
+end
+
+-- A class declared from a mapped class: its parent's synonyms,
+-- composites and validators hold for it too (with its own attributes,
+-- which carry its joins and criterion), and the synonyms and validators
+-- of its body join them.
+function I.inherit_properties(cls, props)
+  local m = rawget(cls, "__mapper__")
+  local parent = m and rawget(m, "inherits")
+  -- (a concrete class maps its own table alone)
+  if not parent or rawget(m, "concrete") then return end
+  local descriptors, validators = {}, {}
+  for k, d in pairs(parent.descriptors or {}) do
+    if d.synonym then
+      descriptors[k] = {synonym = d.synonym, order = d.order}
+    else
+      descriptors[k] = {composite = d.composite, keys = d.keys,
+                        cachekey = d.cachekey, order = d.order}
+    end
+  end
+  for k, f in pairs(parent.validators or {}) do validators[k] = f end
+  for _, f in ipairs({"remove_validators", "no_backref_validation"}) do
+    if parent[f] then
+      m[f] = {}
+      for k, v in pairs(parent[f]) do m[f][k] = v end
+    end
+  end
+  local keys = {}
+  for key, p in pairs(props or {}) do
+    if p.kind == "synonym" or p.kind == "validator" then
+      keys[#keys + 1] = key
+    end
+  end
+  table.sort(keys, function(a, b) return props[a].order < props[b].order end)
+  for _, key in ipairs(keys) do
+    local p = props[key]
+    if p.kind == "synonym" then
+      descriptors[key] = {synonym = p.name, order = p.order}
+    else
+      -- (the class's own validator of a key replaces its parent's)
+      for _, k in ipairs(p.keys) do validators[k] = nil end
+      add_validator(m, validators, p)
+    end
+  end
+  if next(descriptors) == nil and next(validators) == nil then return end
+  I.setup_descriptors(m, descriptors, validators, true)
+  if m.constructor then
+    getmetatable(cls).__call = m.constructor
+    I.inh.set_identity_on_init(cls, m)
   end
 end
 

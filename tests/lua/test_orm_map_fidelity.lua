@@ -190,6 +190,45 @@ for _, db in ipairs(T.databases()) do
   end)
 end
 
+-- a parent's synonyms and validators hold for its subclasses (single
+-- and joined), and a subclass body's own synonyms and validators too
+T.test("synonyms and validators of subclasses", function()
+  local Base = orm.declarative_base()
+  local Employee = Base:class "Employee" {
+    __tablename__ = "sv_emp",
+    id = Column(Integer, {primary_key = true}),
+    name = Column(String(30)),
+    type = Column(String(20)),
+    __mapper_args__ = {polymorphic_on = "type",
+                       polymorphic_identity = "employee"},
+    nm = orm.synonym("name"),
+    v = orm.validates("name", function(self, k, v) return v:upper() end),
+  }
+  local Mgr = Employee:class "Mgr" {
+    __mapper_args__ = {polymorphic_identity = "mgr"},
+  }
+  local Eng = Employee:class "Eng" {
+    __tablename__ = "sv_eng",
+    id = Column(Integer, ForeignKey("sv_emp.id"), {primary_key = true}),
+    lang = Column(String(20)),
+    __mapper_args__ = {polymorphic_identity = "eng"},
+    ln = orm.synonym("lang"),
+    vl = orm.validates("lang", function(self, k, v) return v .. "!" end),
+  }
+  local m = Mgr{name = "m1"}
+  T.eq({m.name, m.nm, m.type}, {"M1", "M1", "mgr"})
+  local e = Eng{name = "e1", lang = "lua"}
+  T.eq({e.name, e.nm, e.lang, e.ln, e.type}, {"E1", "E1", "lua!", "lua!",
+                                              "eng"})
+  e.nm = "zz"
+  T.eq(e.name, "ZZ")
+  e.ln = "c"
+  T.eq(e.lang, "c!")
+  -- the subclass's synonym is its own attribute: its criterion comes
+  T.eq(squash(tostring(select(Eng.nm))),
+       "SELECT sv_emp.name FROM sv_emp JOIN sv_eng ON sv_emp.id = sv_eng.id")
+end)
+
 ------------------------------------------------------------------------
 -- single_parent = true: an object given to a second parent through the
 -- relationship is refused (InvalidRequestError) before anything changes;
