@@ -222,9 +222,6 @@ local function attr_event(r, name, ...)
   if l and l[name] then I.rel_event(r, name, l[name], cause, ...) end
 end
 
--- the other side b of a change to owner's relationship (key, op) follows
--- it: b's listeners get that change's initiator, as SQLAlchemy passes it
--- along a backref
 -- single_parent = true: which object each member or value of r was
 -- given to in memory (kept with the member: r -> owner, false once taken
 -- out), SQLAlchemy's parent tracking; values loaded from rows are not
@@ -283,6 +280,9 @@ local function check_parent(owner, r, x, old)
   end
 end
 
+-- the other side b of a change to owner's relationship (key, op) follows
+-- it: b's listeners get that change's initiator, as SQLAlchemy passes it
+-- along a backref
 local function follow(fn, x, b, owner, key, op)
   if cause or not listeners[b] then return fn(x, b, owner) end
   cause = {key, op}

@@ -891,8 +891,9 @@ local function subquery_items(stmt, reg)
       if m and not e.alias and m.layout and not m.inherits and
          not m.inh_tables and e.n == #m.layout.cols then
         local n = #cols
+        local lay = m.layout
         for _, i in ipairs(m.prop_order) do
-          local c = m.layout.colpos[i] ~= 0 and m.layout.cols[m.layout.colpos[i]]
+          local c = lay.colpos[i] ~= 0 and lay.cols[lay.colpos[i]]
           if c then
             cols[#cols + 1] = c
           elseif m.deferred[i] and m.attr_columns[i] then
