@@ -187,6 +187,15 @@ local function filter_by(q, kw)
 end
 Appender.filter_by, AppenderQuery.filter_by = filter_by, filter_by
 
+-- options(selectinload(...), defer(...), ...): loader options of the
+-- target's rows (the query's text and count are of its columns alone)
+local function options(q, ...)
+  q = query_of(q)
+  return setmetatable({writer = q.writer, stmt = q.stmt,
+                       ent = q.ent:options(...)}, AppenderQuery)
+end
+Appender.options, AppenderQuery.options = options, options
+
 -- the related objects: for an unsaved owner, the members added so far;
 -- else the query's rows (autoflush first, so added members are rows)
 local function all(q)

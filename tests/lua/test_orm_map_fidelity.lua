@@ -478,6 +478,18 @@ for _, db in ipairs(T.databases()) do
       "dy_post.uid AS dy_post_uid, dy_post.title AS dy_post_title, " ..
       "dy_post.cat_id AS dy_post_cat_id FROM dy_post WHERE ? = " ..
       "dy_post.uid ORDER BY dy_post.id) AS anon_1")
+    -- loader options of the target's rows
+    s:close()
+    s = orm.Session(engine)
+    u = s:get(M.User, 1)
+    T.clear(log)
+    T.eq(#u.posts:options(orm.lazyload(M.Post.cat)):all(), 2)
+    T.eq(#log, 2)
+    T.eq(squash(T.norm(log[1])),
+      "SELECT dy_post.id AS dy_post_id, dy_post.uid AS dy_post_uid, " ..
+      "dy_post.title AS dy_post_title, dy_post.cat_id AS dy_post_cat_id " ..
+      "FROM dy_post WHERE ? = dy_post.uid ORDER BY dy_post.id")
+    T.match(log[2], "FROM dy_tag")
     s:close()
     M.Base.metadata:drop_all(engine)
     engine:dispose()
