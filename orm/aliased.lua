@@ -61,6 +61,9 @@ AliasedClass.__index = function(ac, k)
       local c = alias_col(e, col)
       a = C.attribute(c, "AliasedClass_" .. m.class.__name__ .. "." .. k)
       if I.select_special[c] then I.select_special[a] = true end
+      -- (an expression, or a column under another name: rows key it by
+      -- the attribute, as the class's own)
+      if C.node_kind(c) ~= "column" or c.key ~= k then I.keyed_item(a, k) end
       e.attrs = e.attrs or {}
       e.attrs[k] = a
     end

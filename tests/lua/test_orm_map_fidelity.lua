@@ -535,6 +535,9 @@ for _, db in ipairs(T.databases()) do
     local ua = orm.aliased(User)
     check(select(ua.email, ua.nm), "SELECT sy_user_1.email, sy_user_1.name " ..
           "FROM sy_user AS sy_user_1", {"email", "nm"})
+    -- an aliased class's column under another name: the attribute's key
+    check(select(ua._email, ua.name), "SELECT sy_user_1.email, " ..
+          "sy_user_1.name FROM sy_user AS sy_user_1", {"_email", "name"})
     local r = s:query(User.nm, User.email):all()
     T.eq(r[1]._fields, {"nm", "email"})
     T.eq(r[1].email, "a@b")
@@ -688,6 +691,11 @@ for _, db in ipairs(T.databases()) do
     local r = s:execute(select(User.n_addr, User.up, User.lo)):all()
     T.eq(r[1]._fields, {"n_addr", "up", "lo"})
     T.eq({r[1][1], r[1][2], r[1][3]}, {2, "AB", "cd"})
+    -- an aliased class's column_property: keyed by the attribute
+    local ua = orm.aliased(User, {name = "u2"})
+    r = s:execute(select(ua.id, ua.up):where(ua.up:eq("AB"))):all()
+    T.eq(r[1]._fields, {"id", "up"})
+    T.eq(r[1].up, "AB")
     s:close()
     Base.metadata:drop_all(engine)
     engine:dispose()
