@@ -61,6 +61,9 @@ AliasedClass.__index = function(ac, k)
       local c = alias_col(e, col)
       a = C.attribute(c, "AliasedClass_" .. m.class.__name__ .. "." .. k)
       if I.select_special[c] then I.select_special[a] = true end
+      -- (an expression, or a column under another name: rows key it by
+      -- the attribute, as the class's own)
+      if C.node_kind(c) ~= "column" or c.key ~= k then I.keyed_item(a, k) end
       e.attrs = e.attrs or {}
       e.attrs[k] = a
     end
@@ -68,13 +71,30 @@ AliasedClass.__index = function(ac, k)
   end
   if k == "c" then return e.alias.c end
   if k == "__mapper_of_alias__" then return m end
+  -- a synonym: the attribute it stands for, on the alias, keyed in rows
+  -- by the synonym's name
+  local syn = m.descriptors and m.descriptors[k]
+  if syn and syn.synonym and syn.synonym ~= k then
+    local a = e.attrs and e.attrs[k]
+    if a == nil then
+      local target = ac[syn.synonym]
+      if not C.node_kind(target) then return target end
+      a = C.attribute(target, "AliasedClass_" .. m.class.__name__ .. "." .. k)
+      I.keyed_item(a, k)
+      e.attrs = e.attrs or {}
+      e.attrs[k] = a
+    end
+    return a
+  end
   configure()
   local r = m.relationships[k]
   if r then return setmetatable({rel = r, from = ac}, AliasedRel) end
   local d = m.ext_descriptors and m.ext_descriptors[k]
   if d then
-    return C.attribute(d:class_get(ac, k),
-                       "AliasedClass_" .. m.class.__name__ .. "." .. k)
+    local ex, rowkey = d:class_get(ac, k)
+    local a = C.attribute(ex, "AliasedClass_" .. m.class.__name__ .. "." .. k)
+    if rowkey and C.node_kind(a) then I.keyed_item(a, rowkey) end
+    return a
   end
   return nil
 end

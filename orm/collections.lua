@@ -222,6 +222,64 @@ local function attr_event(r, name, ...)
   if l and l[name] then I.rel_event(r, name, l[name], cause, ...) end
 end
 
+-- single_parent = true: which object each member or value of r was
+-- given to in memory (kept with the member: r -> owner, false once taken
+-- out), SQLAlchemy's parent tracking; values loaded from rows are not
+-- tracked, and so never refused
+local PARENTS = {}
+
+local function has_identity(o)
+  local st = C.lifecycle(o)
+  return st == "persistent" or st == "detached" or st == "deleted"
+end
+
+local function parent_of(x, r)
+  local t = C.extra(x, PARENTS)
+  return t and t[r]
+end
+
+-- x now belongs to owner through r (left: x left owner)
+local function track(r, x, owner, left)
+  if x == nil or not r.options.single_parent then return end
+  local t = C.extra(x, PARENTS)
+  if not left then
+    if not t then
+      t = {}
+      C.extra(x, PARENTS, t)
+    end
+    t[r] = owner
+    return
+  end
+  -- (leaving another parent than the last one it joined keeps that one,
+  -- unless neither has an identity yet)
+  local last = t and t[r]
+  if last == nil then return end
+  if last and not rawequal(last, owner) and
+     (has_identity(last) or has_identity(owner)) then
+    return
+  end
+  t[r] = false
+end
+
+-- x expired as a whole: no parent is known any more
+function I.forget_parents(x)
+  if C.extra(x, PARENTS) ~= nil then C.extra(x, PARENTS, nil) end
+end
+
+-- owner's relationship r is about to take x (replacing old): refused
+-- when x already has a parent through r, as SQLAlchemy's single_parent
+-- validator refuses it (only changes made on r itself are checked)
+local function check_parent(owner, r, x, old)
+  if not r.options.single_parent or rawequal(old, x) then return end
+  if parent_of(x, r) then
+    raise("InvalidRequestError", string.format(
+      "Instance %s is already associated with an instance of <class " ..
+      "'%s'> via its %s attribute, and is only allowed a single parent.",
+      I.objstr(x), tostring(rawget(r.parent.class, "__name__")),
+      tostring(r)))
+  end
+end
+
 -- the other side b of a change to owner's relationship (key, op) follows
 -- it: b's listeners get that change's initiator, as SQLAlchemy passes it
 -- along a backref
@@ -249,6 +307,7 @@ local function back_link(x, b, owner)
     attr_event(b, "append", x, owner, nil)
     if c and not find(c, owner) then c[#c + 1] = owner end
     note_add(x, b, owner)
+    track(b, owner, x)
   else
     local old = C.extra(x, b.key)
     if rawequal(old, owner) then return end
@@ -273,6 +332,8 @@ local function back_link(x, b, owner)
     if old == nil and listeners[b] then old = unset_old(x, b) end
     attr_event(b, "set", x, owner, old, nil)
     set_raw(x, b, owner)
+    track(b, old, x, true)
+    track(b, owner, x)
   end
 end
 
@@ -287,6 +348,7 @@ local function back_unlink(x, b, owner)
     local i = c and find(c, owner)
     if i then table.remove(c, i) end
     note_remove(x, b, owner)
+    track(b, owner, x, true)
   else
     local cur = C.extra(x, b.key)
     if cur == nil and not C.extra(x, nilmark[b.key]) and
@@ -301,6 +363,7 @@ local function back_unlink(x, b, owner)
       attr_event(b, "set", x, nil, owner, nil)
       note_set(x, b, C.extra(x, b.key))
       set_raw(x, b, nil)
+      track(b, owner, x, true)
     end
   end
 end
@@ -310,6 +373,7 @@ end
 -- never through the other side: SQLAlchemy 2.0's rule)
 local function appended(owner, r, x)
   note_add(owner, r, x)
+  track(r, x, owner)
   if r.back then follow(back_link, x, r.back, owner, r.key, "append") end
   attr_event(r, "append", owner, x, nil) -- after the other side's, as there
   if r.cascade["save-update"] then
@@ -321,6 +385,7 @@ end
 local function removed(owner, r, x)
   if r.parent.remove_validators then I.validate_remove(owner, r, x) end
   note_remove(owner, r, x)
+  track(r, x, owner, true)
   if r.back then follow(back_unlink, x, r.back, owner, r.key, "remove") end
   attr_event(r, "remove", owner, x, nil)
   if r.cascade["delete-orphan"] and C.lifecycle(x) == "pending" then
@@ -336,6 +401,7 @@ function Coll:append(x)
   self = list_of(self)
   x = I.validate_member(self[OWNER], self[REL], x)
   check_target(self[REL], x)
+  check_parent(self[OWNER], self[REL], x)
   self[#self + 1] = x
   appended(self[OWNER], self[REL], x)
 end
@@ -345,6 +411,7 @@ function Coll:insert(i, x)
   if x == nil then return self:append(i) end
   x = I.validate_member(self[OWNER], self[REL], x)
   check_target(self[REL], x)
+  check_parent(self[OWNER], self[REL], x)
   table.insert(self, i, x)
   appended(self[OWNER], self[REL], x)
 end
@@ -396,6 +463,7 @@ function Coll:setitem(i, x)
   local owner, r = self[OWNER], self[REL]
   x = I.validate_member(owner, r, x)
   check_target(r, x)
+  check_parent(owner, r, x, self[i])
   removed(owner, r, self[i])
   self[i] = x
   appended(owner, r, x)
@@ -416,6 +484,7 @@ function SetColl:add(x)
   x = I.validate_member(self[OWNER], self[REL], x)
   check_target(self[REL], x)
   if find(self, x) then return end
+  check_parent(self[OWNER], self[REL], x)
   self[#self + 1] = x
   appended(self[OWNER], self[REL], x)
 end
@@ -479,54 +548,32 @@ local function set_collection(obj, r, list)
     old = I.coll_members(obj[r.key])
   end
   local keep, had = {}, {}
+  for _, x in ipairs(old or {}) do had[x] = true end
   for k, x in ipairs(list) do
     x = I.validate_member(obj, r, x) -- each member, as SQLAlchemy's
     list[k] = x
     check_target(r, x)
+    if not had[x] and not keep[x] then check_parent(obj, r, x) end
     keep[x] = true
   end
   local new = new_coll(obj, r)
   C.extra(obj, r.key, new)
-  for _, x in ipairs(old or {}) do
-    had[x] = true
-    if not keep[x] then removed(obj, r, x) end
-  end
+  -- (the new members' appends first, then the removals, as SQLAlchemy's
+  -- bulk_replace fires them)
   for _, x in ipairs(list) do
     if not (r.set and find(new, x)) then
       new[#new + 1] = x
       if not had[x] then appended(obj, r, x) end
     end
   end
-end
-
--- single_parent = true: the object each in-memory assignment of r gave
--- a value to (value -> owner), as SQLAlchemy's parent tracking; values
--- loaded from rows are not tracked, and so never refused
-local single_owner = setmetatable({}, {__mode = "k"})
-
-local function check_single_parent(obj, r, v, old)
-  local owners = single_owner[r]
-  if not owners then
-    owners = setmetatable({}, {__mode = "kv"})
-    single_owner[r] = owners
+  for _, x in ipairs(old or {}) do
+    if not keep[x] then removed(obj, r, x) end
   end
-  local owner = v ~= nil and owners[v]
-  if owner and not rawequal(owner, obj) and not rawequal(old, v) then
-    raise("InvalidRequestError", string.format(
-      "Instance %s is already associated with an instance of <class " ..
-      "'%s'> via its %s attribute, and is only allowed a single parent.",
-      I.objstr(v), tostring(rawget(r.parent.class, "__name__")),
-      tostring(r)))
-  end
-  if old ~= nil and rawequal(owners[old], obj) then owners[old] = nil end
-  if v ~= nil then owners[v] = obj end
 end
 
 local function set_scalar(obj, r, v)
   if v ~= nil then check_target(r, v) end
-  if r.options.single_parent then
-    check_single_parent(obj, r, v, C.extra(obj, r.key))
-  end
+  if v ~= nil then check_parent(obj, r, v, C.extra(obj, r.key)) end
   local old = C.extra(obj, r.key)
   if old == nil and not C.extra(obj, nilmark[r.key]) and
      r.direction ~= "manytoone" and C.lifecycle(obj) == "persistent" then
@@ -541,6 +588,8 @@ local function set_scalar(obj, r, v)
   local ch
   ch, old = note_replace(obj, r, old, v)
   set_raw(obj, r, v)
+  track(r, old, obj, true)
+  track(r, v, obj)
   if old ~= nil then
     ch.rem[old] = true
     ch.add[old] = nil
@@ -581,6 +630,7 @@ I.CollMT = CollMT
 I.SetMT = SetMT
 I.appended = appended
 I.check_target = check_target
+I.check_parent = check_parent
 I.find = find
 I.new_coll = new_coll
 I.own_coll = own_coll

@@ -188,7 +188,10 @@ local function build_class(base, name, mixins, body)
   if tbl == nil then
     local tname = resolved.__tablename__
     if tname == nil and inherits then
-      return I.inherit_class(base, cls, resolved, columns, rels)
+      cls = I.inherit_class(base, cls, resolved, columns, rels)
+      I.inherit_properties(cls, props)
+      I.install_descriptors(cls, rawget(cls, "__mapper__"), descs)
+      return cls
     end
     if tname == nil then
       raise("InvalidRequestError", "Class <class '" .. name .. "'> does " ..
@@ -231,6 +234,7 @@ local function build_class(base, name, mixins, body)
   end
   if inherits then
     cls = I.inherit_class(base, cls, resolved, columns, rels, tbl, attr_keys)
+    I.inherit_properties(cls, props)
     I.install_descriptors(cls, rawget(cls, "__mapper__"), descs)
     return cls
   end

@@ -20,7 +20,15 @@ local function composite_values(d, v)
     local ok, g = pcall(function() return v.__composite_values__ end)
     if ok then f = g end
   end
-  if type(f) == "function" then return {f(v)} end
+  if type(f) == "function" then
+    local vals = table.pack(f(v))
+    -- (the values as one list, as Python's tuple)
+    if vals.n == 1 and #d.keys > 1 and type(vals[1]) == "table" and
+       getmetatable(vals[1]) == nil then
+      return vals[1]
+    end
+    return vals
+  end
   if type(v) == "table" then
     local out = {}
     for k = 1, #d.keys do out[k] = v[k] end
@@ -121,7 +129,8 @@ end
 Comparator.__lt = ordered("lt", "gt")
 Comparator.__le = ordered("le", "ge")
 
-local function setup_descriptors(m, descriptors, validators)
+-- (inherited: a subclass's, whose column attributes are its own already)
+local function setup_descriptors(m, descriptors, validators, inherited)
   if next(descriptors) == nil and next(validators) == nil then return end
   local cls = m.class
   for key, d in pairs(descriptors) do
@@ -141,7 +150,7 @@ local function setup_descriptors(m, descriptors, validators)
       I.select_special[c] = true -- select(Vertex.start): its columns
     end
   end
-  I.install_colattrs(cls, m)
+  if not inherited then I.install_colattrs(cls, m) end
   -- the class attribute of a synonym: that of the attribute it stands
   -- for (in queries), which may itself be a synonym's
   for _ = 1, #m.keys + 1 do
@@ -150,7 +159,11 @@ local function setup_descriptors(m, descriptors, validators)
       if d.synonym and rawget(cls, key) == nil then
         local v = rawget(cls, d.synonym)
         if v ~= nil then
-          rawset(cls, key, C.attribute(v, cls.__name__ .. "." .. key))
+          local a = C.attribute(v, cls.__name__ .. "." .. key)
+          -- (a select of it keys its rows by the synonym's name, as
+          -- SQLAlchemy's proxy_key)
+          if C.node_kind(a) then I.keyed_item(a, key) end
+          rawset(cls, key, a)
           more = true
         end
       end

@@ -47,9 +47,29 @@ function hooks.rel_set(obj, key, v)
   return rel_set(obj, key, v)
 end
 
--- the descriptors of a class body (key -> descriptor) join mapper m
+-- the descriptor of mapper m or of a parent under key, or nil
+local function mapper_descriptor(m, key)
+  while m do
+    local d = rawget(m, "ext_descriptors")
+    if d and d[key] then return d[key] end
+    m = rawget(m, "inherits")
+  end
+  return nil
+end
+
+-- the descriptors of a class body (key -> descriptor) join mapper m; a
+-- subclass reads its parents' from the class with itself as the class
+-- (a hybrid's expression of the subclass's columns)
 local function install(cls, m, descs)
-  if next(descs) == nil then return end
+  if next(descs) == nil then
+    -- (a class without its own: only when a parent has some)
+    local pm, any = m.inherits, false
+    while pm and not any do
+      any = rawget(pm, "ext_descriptors") ~= nil
+      pm = rawget(pm, "inherits")
+    end
+    if not any then return end
+  end
   m.ext_descriptors = m.ext_descriptors or {}
   for k, d in pairs(descs) do
     m.ext_descriptors[k] = d
@@ -59,9 +79,12 @@ local function install(cls, m, descs)
   local mt = getmetatable(cls)
   local prev = mt.__index
   mt.__index = function(c, k)
-    local d = m.ext_descriptors[k]
+    local d = mapper_descriptor(m, k)
     if d then
-      return C.attribute(d:class_get(c, k), rawget(c, "__name__") .. "." .. k)
+      local e, rowkey = d:class_get(c, k)
+      local a = C.attribute(e, rawget(c, "__name__") .. "." .. k)
+      if rowkey and C.node_kind(a) then I.keyed_item(a, rowkey) end
+      return a
     end
     if type(prev) == "function" then return prev(c, k) end
     if prev ~= nil then return prev[k] end

@@ -35,6 +35,7 @@ local unflushed = setmetatable({}, {__mode = "k"})
 
 local function add(c, x)
   check_target(c[REL], x)
+  I.check_parent(c[OWNER], c[REL], x)
   if not find(c, x) then c[#c + 1] = x end
   unflushed[c] = true
   appended(c[OWNER], c[REL], x)
@@ -60,7 +61,7 @@ local function base_select(c)
 end
 
 -- the dynamic query's statement: SQLAlchemy 1.4's legacy Query, its
--- columns labelled <table>_<column> (the rows become objects in rows_of)
+-- columns labelled <table>_<column>: its text, count and statement()
 local function query_select(c)
   local r = c[REL]
   local t, cols = r.target.local_table, {}
@@ -96,15 +97,17 @@ end
 -- (m: the mapper the rows are of)
 function I.each_result(s, stmt, fn, m) return fn(s:execute(stmt)) end
 
--- the target objects of a query's rows (through the identity map)
+-- the target objects of an entity select of them (through the identity
+-- map, with the target mapper's own eager loaders, as SQLAlchemy's
+-- AppenderQuery is a Query of the target)
 local function rows_of(c, stmt, how)
   local s = owner_session(c)
   local m = c[REL].target
   local out = {}
+  -- (labelled as the legacy Query labels its columns)
+  stmt = stmt:set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
   I.each_result(s, stmt, function(res)
-    local rows = res:all()
-    C.load(rows, 1, #rows, m.class, m.mt, m.nattrs, m.colpos, m.pk_index,
-           I.idmap_for(s, m), s.id, false, out, #out)
+    for _, o in ipairs(res:scalars():all()) do out[#out + 1] = o end
   end, m)
   if how == "one" or how == "one_or_none" then
     if #out > 1 then
@@ -125,14 +128,17 @@ local Appender = {}
 local AppenderMT = {__name = "retort.AppenderQuery"}
 
 -- the statement of c with its generative changes (kept beside the
--- members: a generative call makes a plain query object)
+-- members: a generative call makes a plain query object): stmt, the
+-- legacy Query's labelled columns (its text, count and statement()),
+-- and ent, the same select of the target entity, which loads the rows
 local AppenderQuery = {}
 AppenderQuery.__index = AppenderQuery
 AppenderQuery.__name = "retort.AppenderQuery"
 
 local function query_of(c)
   if getmetatable(c) == AppenderQuery then return c end
-  return setmetatable({writer = c, stmt = query_select(c)}, AppenderQuery)
+  return setmetatable({writer = c, stmt = query_select(c),
+                       ent = base_select(c)}, AppenderQuery)
 end
 
 local function writer_of(q)
@@ -145,7 +151,8 @@ for _, name in ipairs({"filter", "where", "order_by", "limit", "offset",
   local f = function(q, ...)
     q = query_of(q)
     return setmetatable({writer = q.writer,
-                         stmt = q.stmt[name](q.stmt, ...)}, AppenderQuery)
+                         stmt = q.stmt[name](q.stmt, ...),
+                         ent = q.ent[name](q.ent, ...)}, AppenderQuery)
   end
   Appender[name], AppenderQuery[name] = f, f
 end
@@ -164,7 +171,7 @@ local function filter_by(q, kw)
   local keys = {}
   for k in pairs(kw) do keys[#keys + 1] = k end
   table.sort(keys)
-  local stmt = q.stmt
+  local stmt, ent = q.stmt, q.ent
   for _, k in ipairs(keys) do
     local col = m.colattrs[k]
     if col == nil then
@@ -173,29 +180,40 @@ local function filter_by(q, kw)
         m.local_table.name, tostring(k)))
     end
     stmt = stmt:where(col:eq(kw[k]))
+    ent = ent:where(col:eq(kw[k]))
   end
-  return setmetatable({writer = q.writer, stmt = stmt}, AppenderQuery)
+  return setmetatable({writer = q.writer, stmt = stmt, ent = ent},
+                      AppenderQuery)
 end
 Appender.filter_by, AppenderQuery.filter_by = filter_by, filter_by
+
+-- options(selectinload(...), defer(...), ...): loader options of the
+-- target's rows (the query's text and count are of its columns alone)
+local function options(q, ...)
+  q = query_of(q)
+  return setmetatable({writer = q.writer, stmt = q.stmt,
+                       ent = q.ent:options(...)}, AppenderQuery)
+end
+Appender.options, AppenderQuery.options = options, options
 
 -- the related objects: for an unsaved owner, the members added so far;
 -- else the query's rows (autoflush first, so added members are rows)
 local function all(q)
   local c = writer_of(q)
   if unsaved(c) then return table.move(c, 1, #c, 1, {}) end
-  return rows_of(c, query_of(q).stmt)
+  return rows_of(c, query_of(q).ent)
 end
 
 local function first(q)
   local c = writer_of(q)
   if unsaved(c) then return c[1] end
-  return rows_of(c, query_of(q).stmt:limit(1))[1]
+  return rows_of(c, query_of(q).ent:limit(1))[1]
 end
 
 local function one_or_none(q, must)
   local c = writer_of(q)
   if not unsaved(c) then
-    return rows_of(c, query_of(q).stmt, must and "one" or "one_or_none")
+    return rows_of(c, query_of(q).ent, must and "one" or "one_or_none")
   end
   local list = all(q)
   if #list > 1 then
@@ -245,7 +263,21 @@ AppenderQuery.__call = function(q)
   q._i = q._i + 1
   return q._rows[q._i]
 end
-AppenderQuery.__tostring = function(q) return tostring(q.stmt) end
+-- the text of the query as it runs (its eager joins too), compiled for
+-- the owner's session as the legacy Query's is; without a session, the
+-- statement's
+local function query_text(q)
+  local c = q.writer
+  local s = not unsaved(c) and session_of(c[OWNER])
+  if not s or C.lifecycle(c[OWNER]) == "detached" then
+    return tostring(q.stmt)
+  end
+  local m = c[REL].target
+  return tostring(setmetatable({session = s, stmt = q.ent, entity = m.class,
+                                _fresh = true,
+                                _args = {m.class, n = 1}}, I.Query))
+end
+AppenderQuery.__tostring = query_text
 
 function Appender.append(c, x) add(c, x) end
 function Appender.extend(c, list)
@@ -259,11 +291,11 @@ AppenderMT.__index = function(c, k)
   local f = Appender[k]
   if f ~= nil then return f end
   if math.type(k) == "integer" and k >= 1 and not unsaved(c) then
-    return rows_of(c, query_select(c):offset(k - 1):limit(1))[1]
+    return rows_of(c, base_select(c):offset(k - 1):limit(1))[1]
   end
   return nil
 end
-AppenderMT.__tostring = function(c) return tostring(query_select(c)) end
+AppenderMT.__tostring = function(c) return query_text(query_of(c)) end
 AppenderMT.__call = function(c)
   return AppenderQuery.__call(query_of(c))
 end
@@ -399,7 +431,7 @@ local function members(s, obj, r)
   local prev = s._no_autoflush
   s._no_autoflush = true
   local ok, v = pcall(function()
-    return rows_of(c, query_select(c))
+    return rows_of(c, base_select(c))
   end)
   s._no_autoflush = prev
   if not ok then error(v, 0) end

@@ -718,8 +718,18 @@ end
 -- select(J.extra, M.name): the columns alone (the rows are not
 -- entities), FROM each joined subclass's tables joined and WHERE each
 -- single-table subclass's criterion, kept last as for entities
-function attribute_select(args, n, attrs, aliases)
+function attribute_select(args, n, attrs, aliases, wps)
   local froms, crits, parts = {}, {}, {}
+  -- (a with_polymorphic entity's columns: its outer joins, once)
+  local seen = {}
+  for _, wpi in ipairs(wps or {}) do
+    if not seen[wpi] then
+      seen[wpi] = true
+      local e = entity_of(wpi.mapper, wpi.subs)
+      if e.from then froms[#froms + 1] = e.from end
+      if e.crit then crits[#crits + 1] = e.crit end
+    end
+  end
   for i = 1, n do
     -- (columns of an aliased() single-table subclass beside them)
     local sc = I.single_alias_crit(args[i], parts)
@@ -756,6 +766,7 @@ local function orm_select(...)
   local any = false
   local attrs -- mappers of subclass column attributes, by first use
   local aliases -- aliased classes of expressions' columns
+  local wps -- with_polymorphic entities of columns
   for i = 1, n do
     found[i] = entity_for(args[i])
     if found[i] then
@@ -766,6 +777,11 @@ local function orm_select(...)
       -- (the core's select gets the column: no second call here)
       if cls then args[i] = col end
       if am then attrs = attrs or {}; attrs[#attrs + 1] = am end
+      local wpi = cls and rawget(cls, "__with_polymorphic__")
+      if wpi and not wpi.map then
+        wps = wps or {}
+        wps[#wps + 1] = wpi
+      end
       if cls and not am and getmetatable(cls) == I.AliasedClass then
         aliases = aliases or {}
         aliases[#aliases + 1] = cls
@@ -773,8 +789,8 @@ local function orm_select(...)
     end
   end
   if not any then
-    if not attrs and not aliases then return nil end
-    return attribute_select(args, n, attrs, aliases)
+    if not attrs and not aliases and not wps then return nil end
+    return attribute_select(args, n, attrs, aliases, wps)
   end
   local items, ents, froms, crits = {}, {}, {}, {}
   local parts = {}
@@ -1722,8 +1738,33 @@ function orm.with_polymorphic(base, classes, opts)
         return "with_polymorphic(" .. m.class.__name__ .. ")"
       end})
   end
-  for _, sub in ipairs(subs) do wp[sub.class.__name__] = sub.class end
-  return setmetatable(wp, {__index = base, __name = "retort.with_polymorphic",
+  -- (column attributes marked with the entity: selected without it, they
+  -- bring its outer joins, as SQLAlchemy's do; anything else is the
+  -- class's own)
+  local attrs = {}
+  local function wp_attr(mm, k)
+    local key = mm.class.__name__ .. "." .. k
+    local a = attrs[key]
+    if a == nil then
+      a = C.attribute(C.annotate(mm.colattrs[k], wp), key)
+      attrs[key] = a
+    end
+    return a
+  end
+  for _, sub in ipairs(subs) do
+    wp[sub.class.__name__] = setmetatable({}, {
+      __name = "retort.with_polymorphic_class",
+      __index = function(_, k)
+        if sub.colattrs[k] ~= nil then return wp_attr(sub, k) end
+        return sub.class[k]
+      end,
+      __tostring = function() return tostring(sub.class) end})
+  end
+  return setmetatable(wp, {__name = "retort.with_polymorphic",
+    __index = function(_, k)
+      if m.colattrs[k] ~= nil then return wp_attr(m, k) end
+      return base[k]
+    end,
     __tostring = function()
       return "with_polymorphic(" .. m.class.__name__ .. ")"
     end})

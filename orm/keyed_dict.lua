@@ -52,6 +52,7 @@ local function keyed_mt(keyattr)
     check_target(c[REL], x)
     local i = position(c, key(x))
     if i and rawequal(c[i], x) then return end
+    if not find(c, x) then I.check_parent(c[OWNER], c[REL], x) end
     if i then removed(c[OWNER], c[REL], table.remove(c, i)) end
     if not find(c, x) then
       c[#c + 1] = x
@@ -123,6 +124,7 @@ local function keyed_mt(keyattr)
     check_target(c[REL], x)
     local i = position(c, k)
     if i and rawequal(c[i], x) then return end
+    if not find(c, x) then I.check_parent(c[OWNER], c[REL], x) end
     if i then removed(c[OWNER], c[REL], table.remove(c, i)) end
     if not find(c, x) then
       c[#c + 1] = x

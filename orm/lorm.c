@@ -1327,6 +1327,28 @@ static int l_node_kind(lua_State *L) {
   return 1;
 }
 
+/* C.sql_name(node) -> true when a columns clause names the expression
+** after itself (a named column, literal column, label or function: what
+** has a name to SQLAlchemy), else nothing, or for a CAST of a column
+** (SQLAlchemy's WrapsColumnExpression) false and that column. */
+static int l_sql_name(lua_State *L) {
+  rt_node *n = lsql_tonodebox(L, 1);
+  if (!n) return 0;
+  if ((n->kind == RT_N_COLUMN || n->kind == RT_N_LITERAL ||
+       n->kind == RT_N_LABEL || n->kind == RT_N_FUNC) &&
+      n->name) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  if (n->kind == RT_N_CAST && n->a && n->a->kind == RT_N_COLUMN && n->a->name &&
+      !(n->a->flags & RT_F_ANON)) {
+    lua_pushboolean(L, 0);
+    lsql_pushref(L, n->a);
+    return 2;
+  }
+  return 0;
+}
+
 /* C.negated_column(node) -> the Boolean column of NOT column (SQLAlchemy's
 ** AsBoolean, which a columns clause names as the column), else nothing. */
 static int l_negated_column(lua_State *L) {
@@ -1891,8 +1913,19 @@ static int l_construct(lua_State *L) {
 
 /* the class's __call: upvalues mt, nattrs, slots, the Lua function that
 ** handles keys that are not column attributes, and the key cache */
+/* The registry key of the function that configures the mappers while
+** some relationship waits to be resolved (or a registry failed): a
+** constructor calls it first, as SQLAlchemy configures on the first
+** instance (and raises a failure again on each). */
+static const char pending_configure_key = 'p';
+
 static int construct_call(lua_State *L) {
   lua_settop(L, 2); /* 1: class, 2: args */
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &pending_configure_key) ==
+      LUA_TFUNCTION)
+    lua_call(L, 0, 0);
+  else
+    lua_pop(L, 1);
   if (!lua_isnil(L, 2) && !lua_istable(L, 2))
     return rt_lua_error(L, RT_EARGUMENT,
                         "a mapped class takes a table of attributes");
@@ -1909,6 +1942,14 @@ static int construct_call(lua_State *L) {
   }
   lua_settop(L, 3);
   return 1;
+}
+
+/* C.pending_configure(fn or nil): what constructors call first. */
+static int l_pending_configure(lua_State *L) {
+  lua_settop(L, 1);
+  if (!lua_isnil(L, 1)) luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &pending_configure_key);
+  return 0;
 }
 
 /* C.constructor(mt, nattrs, slots, slowpath) -> the class's __call.  The
@@ -2391,6 +2432,8 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"column_info", l_column_info},
                                  {"node_kind", l_node_kind},
                                  {"negated_column", l_negated_column},
+                                 {"sql_name", l_sql_name},
+                                 {"pending_configure", l_pending_configure},
                                  {"select_items", l_select_items},
                                  {"first_select", l_first_select},
                                  {"tablename_labels", l_tablename_labels},

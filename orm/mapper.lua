@@ -155,6 +155,8 @@ function Mapper:__tostring()
 end
 
 local unconfigured = {}
+-- (what constructors call first while a configure has work or failed)
+local function configure_pending() return hooks.configure() end
 
 function hooks.add_relationship(m, key, spec)
   local r = setmetatable({key = key, parent = m, argument = spec.argument,
@@ -166,13 +168,17 @@ function hooks.add_relationship(m, key, spec)
   m.has_rels = true
   rawset(m.class, key, r)
   unconfigured[#unconfigured + 1] = r
+  C.pending_configure(configure_pending)
   return r
 end
 
 -- an AbstractConcreteBase with subclasses waits to be mapped: the next
 -- configure() maps it before resolving relationships (they may name it)
 local abstract_waiting = false
-function I.abstract_waiting() abstract_waiting = true end
+function I.abstract_waiting()
+  abstract_waiting = true
+  C.pending_configure(configure_pending)
+end
 
 -- A registry whose relationships failed to configure stays failed, as in
 -- SQLAlchemy: registry -> {err, mapper}.  Other registries configure on
@@ -224,7 +230,26 @@ local function raise_failures(mode, new, first_err)
   end
 end
 
+-- constructors call configure while relationships wait or a registry
+-- failed (so that they raise its failure again, as SQLAlchemy's do)
+local function set_pending()
+  C.pending_configure((#unconfigured > 0 or next(failed) ~= nil) and
+                      configure_pending or nil)
+end
+
+local configure_once
 local function configure(mode)
+  -- (nothing to do: the common case, on every relationship read)
+  if #unconfigured == 0 and not abstract_waiting and next(failed) == nil then
+    return
+  end
+  C.pending_configure(nil)
+  local ok, err = pcall(configure_once, mode)
+  set_pending()
+  if not ok then error(err, 0) end
+end
+
+function configure_once(mode)
   if abstract_waiting then
     abstract_waiting = false
     I.map_abstract_concrete()

@@ -245,6 +245,47 @@ end
 local mapped_tables = setmetatable({}, {__mode = "k"})
 I.select_special = mapped_tables
 
+-- class-level values that a select names after themselves in SQL but
+-- keys in rows by an attribute name (a hybrid_property's function or
+-- column: SQLAlchemy's proxy_key): value -> that key.  select() takes
+-- the slow path for them and notes the key at their place.
+local item_keys = setmetatable({}, {__mode = "k"})
+function I.keyed_item(v, key)
+  item_keys[v] = key
+  mapped_tables[v] = true
+  return v
+end
+
+-- the attribute key of a mapped table column (its key unless mapped
+-- under another name)
+function I.column_attr_key(col)
+  return attr_name(C.node_ptr(col)) or col.key
+end
+
+-- validates(...) p: its function for each of its keys in validators
+-- (and m's remove and backref lists)
+local function add_validator(m, validators, p)
+  for _, k in ipairs(p.keys) do
+    if validators[k] then
+      raise("InvalidRequestError", string.format(
+        "A validation function for mapped attribute '%s' on mapper " ..
+        "%s already exists.", k, tostring(m)))
+    end
+    if p.include_removes then
+      local fn = p.fn
+      validators[k] = function(obj, key, v) return fn(obj, key, v, false) end
+      m.remove_validators = m.remove_validators or {}
+      m.remove_validators[k] = function(obj, key, v) fn(obj, key, v, true) end
+    else
+      validators[k] = p.fn
+    end
+    if not p.include_backrefs then
+      m.no_backref_validation = m.no_backref_validation or {}
+      m.no_backref_validation[k] = true
+    end
+  end
+end
+
 local function setup_properties(m, props, margs)
   local cls = m.class
   m.deferred, m.groups, m.exprs, m.attr_by_ptr = {}, {}, {}, {}
@@ -315,25 +356,7 @@ local function setup_properties(m, props, margs)
       descriptors[key] = {composite = p, keys = ckeys, cachekey = {},
                           order = p.order}
     elseif p.kind == "validator" then
-      for _, k in ipairs(p.keys) do
-        if validators[k] then
-          raise("InvalidRequestError", string.format(
-            "A validation function for mapped attribute '%s' on mapper " ..
-            "%s already exists.", k, tostring(m)))
-        end
-        if p.include_removes then
-          local fn = p.fn
-          validators[k] = function(obj, key, v) return fn(obj, key, v, false) end
-          m.remove_validators = m.remove_validators or {}
-          m.remove_validators[k] = function(obj, key, v) fn(obj, key, v, true) end
-        else
-          validators[k] = p.fn
-        end
-        if not p.include_backrefs then
-          m.no_backref_validation = m.no_backref_validation or {}
-          m.no_backref_validation[k] = true
-        end
-      end
+      add_validator(m, validators, p)
     end
   end
   -- the property order: declared properties first, then the columns
@@ -568,10 +591,14 @@ function hooks.load_expired(obj, key)
 end
 
 -- expiring the whole object forgets what the options deferred (the next
--- load is the mapper's own)
+-- load is the mapper's own) and the parents it was given (SQLAlchemy's
+-- expired state drops its parents)
 local base_expire_rels = I.expire_rels
 function I.expire_rels(obj, m, keys)
-  if keys == nil then C.extra(obj, DEFERRED, nil) end
+  if keys == nil then
+    C.extra(obj, DEFERRED, nil)
+    I.forget_parents(obj)
+  end
   return base_expire_rels(obj, m, keys)
 end
 
@@ -775,6 +802,8 @@ local function wants_expansion(n, ...)
           m.local_table) or is_composite(a) or expanded_alias(a) then
         any = true
       end
+    elseif item_keys[a] then
+      any = true
     end
   end
   return any
@@ -827,6 +856,9 @@ do
         local cols = a:__clause_list()
         reg[#reg + 1] = {start = #args + 1, n = #cols, comp = a}
         for _, c in ipairs(cols) do args[#args + 1] = c end
+      elseif item_keys[a] then
+        reg[#reg + 1] = {start = #args + 1, n = 1, key = item_keys[a]}
+        args[#args + 1] = a
       else
         args[#args + 1] = a
       end
@@ -842,6 +874,58 @@ do
   inner_select = C.select_slow(mapped_tables, function(...)
     return slow_select(select("#", ...), ...)
   end)
+end
+
+-- A subquery of a select of an entity has its deferred columns too (not
+-- its deferred expressions), in their places, as SQLAlchemy renders them
+-- in subqueries (Query.count() shows it): the columns written out for
+-- such an entity, with those added, or nil when nothing changes.
+local function subquery_items(stmt, reg)
+  local items = C.select_items(stmt)
+  if not items then return nil end
+  local cols, k, r, changed = {}, 1, 1, false
+  while k <= #items do
+    local e = reg[r]
+    if e and e.start == k then
+      local m = e.mapper
+      if m and not e.alias and m.layout and not m.inherits and
+         not m.inh_tables and e.n == #m.layout.cols then
+        local n = #cols
+        local lay = m.layout
+        for _, i in ipairs(m.prop_order) do
+          local c = lay.colpos[i] ~= 0 and lay.cols[lay.colpos[i]]
+          if c then
+            cols[#cols + 1] = c
+          elseif m.deferred[i] and m.attr_columns[i] then
+            cols[#cols + 1] = m.attr_columns[i]
+            changed = true
+          end
+        end
+        if #cols - n < e.n then return nil end
+      else
+        for j = k, k + e.n - 1 do cols[#cols + 1] = items[j][4] end
+      end
+      k, r = k + e.n, r + 1
+    else
+      if items[k][2] ~= 1 then return nil end
+      cols[#cols + 1] = items[k][4]
+      k = k + 1
+    end
+  end
+  return changed and cols or nil
+end
+
+do
+  local node_methods = getmetatable(sa.literal_column("1")).__methods
+  local base_subquery = node_methods.subquery
+  node_methods.subquery = function(stmt, ...)
+    local reg = C.node_kind(stmt) == "select" and select_ents[stmt]
+    local cols = reg and subquery_items(stmt, reg)
+    if cols then
+      stmt = stmt:with_only_columns(table.unpack(cols))
+    end
+    return base_subquery(stmt, ...)
+  end
 end
 
 -- the entity of a composite's columns: its value objects
@@ -887,7 +971,7 @@ local function attribute_names(stmt, ents)
   if not items then return ents end
   if ents then
     for _, e in ipairs(ents) do
-      if not e.mapper and e.item and C.node_kind(e.item) then
+      if not e.mapper and not e.keyed and e.item and C.node_kind(e.item) then
         local nm = attr_name(C.node_ptr(e.item))
         if nm then e.name = nm end
       end
@@ -910,10 +994,45 @@ local function attribute_names(stmt, ents)
   return ents
 end
 
+-- the entities of a select whose only noted items are keyed ones
+-- (I.keyed_item): those columns named by their keys
+local function keyed_names(stmt, reg, ents)
+  local items = C.select_items(stmt)
+  if not items then return ents end
+  if not ents then
+    ents = {}
+    for k, it in ipairs(items) do
+      if it[2] ~= 1 then return nil end
+      ents[k] = {pos = k, width = 1, item = it[4], name = it[3]}
+    end
+    if #ents == 1 then ents[1].load = column_entity_load(ents[1]) end
+  end
+  local at, pos = {}, 1
+  for k, it in ipairs(items) do
+    at[k] = pos
+    pos = pos + it[2]
+  end
+  for _, r in ipairs(reg) do
+    for _, e in ipairs(ents) do
+      if not e.mapper and e.width == 1 and e.pos == at[r.start] then
+        e.name, e.keyed = r.key, true
+      end
+    end
+  end
+  return ents
+end
+
 local base_entities_of = I.entities_of
 function I.entities_of(stmt)
   local reg = select_ents[stmt]
   if not reg then return attribute_names(stmt, base_entities_of(stmt)) end
+  local only_keys = true
+  for _, e in ipairs(reg) do
+    if not e.key then only_keys = false end
+  end
+  if only_keys then
+    return keyed_names(stmt, reg, attribute_names(stmt, base_entities_of(stmt)))
+  end
   local items = C.select_items(stmt)
   if not items then return nil end
   local base = base_entities_of(stmt)
@@ -925,6 +1044,9 @@ function I.entities_of(stmt)
         ents[#ents + 1] = {mapper = e.mapper, pos = pos, width = e.n,
                            alias = e.alias,
                            name = e.name or e.mapper.class.__name__}
+      elseif e.key then
+        ents[#ents + 1] = {pos = pos, width = 1, item = items[k][4],
+                           name = e.key, keyed = true}
       else
         ents[#ents + 1] = composite_entity(e, pos)
       end
@@ -1300,6 +1422,56 @@ do
       out[k] = v
     end
     return base_values(stmt, out, ...)
+  end
+end
+
+-- A class declared from a mapped class: its parent's synonyms,
+-- composites and validators hold for it too (with its own attributes,
+-- which carry its joins and criterion), and the synonyms and validators
+-- of its body join them.
+function I.inherit_properties(cls, props)
+  local m = rawget(cls, "__mapper__")
+  local parent = m and rawget(m, "inherits")
+  -- (a concrete class maps its own table alone)
+  if not parent or rawget(m, "concrete") then return end
+  local descriptors, validators = {}, {}
+  for k, d in pairs(parent.descriptors or {}) do
+    if d.synonym then
+      descriptors[k] = {synonym = d.synonym, order = d.order}
+    else
+      descriptors[k] = {composite = d.composite, keys = d.keys,
+                        cachekey = d.cachekey, order = d.order}
+    end
+  end
+  for k, f in pairs(parent.validators or {}) do validators[k] = f end
+  for _, f in ipairs({"remove_validators", "no_backref_validation"}) do
+    if parent[f] then
+      m[f] = {}
+      for k, v in pairs(parent[f]) do m[f][k] = v end
+    end
+  end
+  local keys = {}
+  for key, p in pairs(props or {}) do
+    if p.kind == "synonym" or p.kind == "validator" then
+      keys[#keys + 1] = key
+    end
+  end
+  table.sort(keys, function(a, b) return props[a].order < props[b].order end)
+  for _, key in ipairs(keys) do
+    local p = props[key]
+    if p.kind == "synonym" then
+      descriptors[key] = {synonym = p.name, order = p.order}
+    else
+      -- (the class's own validator of a key replaces its parent's)
+      for _, k in ipairs(p.keys) do validators[k] = nil end
+      add_validator(m, validators, p)
+    end
+  end
+  if next(descriptors) == nil and next(validators) == nil then return end
+  I.setup_descriptors(m, descriptors, validators, true)
+  if m.constructor then
+    getmetatable(cls).__call = m.constructor
+    I.inh.set_identity_on_init(cls, m)
   end
 end
 

@@ -286,7 +286,8 @@ local function legacy_names(stmt, r)
   local ents, changed = {}, false
   for i, e in ipairs(r.ents) do
     ents[i] = e
-    if not e.mapper and e.width == 1 and e.name ~= nil and e.item then
+    if not e.mapper and not e.keyed and e.width == 1 and e.name ~= nil and
+       e.item then
       for _, it in ipairs(items) do
         if rawequal(it[4], e.item) or
            C.node_ptr(it[4]) == C.node_ptr(e.item) then

@@ -25,12 +25,19 @@ function Hybrid:set(obj, v, key)
   self.fset(obj, v)
 end
 
--- without an expression function the getter runs on the class; an
--- expression is labelled so that a select names its column after the
--- attribute (a label renders as its element in WHERE, ORDER BY, ...)
+-- without an expression function the getter runs on the class.  As
+-- SQLAlchemy's proxy_key: an expression with a name of its own (a column,
+-- function or label) keeps it in SQL and rows key it by the attribute
+-- (the second result); a CAST of a column is labelled with the attribute
+-- and keyed by the column; anything else is labelled with the attribute
+-- (a label renders as its element in WHERE, ORDER BY, ...)
 function Hybrid:class_get(cls, key)
   local e = (self.fexpr or self.fget)(cls)
-  if C.node_kind(e) and e.label then return e:label(key) end
+  if not C.node_kind(e) then return e end
+  local named, col = C.sql_name(e)
+  if named then return e, key end
+  if col then return e:label(key), I.column_attr_key(col) end
+  if e.label then return e:label(key) end
   return e
 end
 
