@@ -742,6 +742,38 @@ local function autoflush(s)
   end
 end
 
+-- Whether a select is ORM-enabled, as SQLAlchemy 1.4 decides which
+-- statements its Session autoflushes before: one of mapped entities or
+-- attributes (or expressions of them), or given a mapped class as a FROM
+-- (I.orm_marks); not one of Tables, their columns, literals or text, nor
+-- a compound select.  (A column of a mapped Table is the column of its
+-- attribute here, so select(users.c.id) counts as select(User.id).)
+local function orm_enabled(stmt)
+  if I.orm_marks[stmt] then return true end
+  local core = I.core_tables[stmt]
+  if not core then return C.uses_mapped(stmt, I.mappers_by_table) end
+  -- (select(users_table) gives plain rows: its columns do not count)
+  local items, pos = C.select_items(stmt), 1
+  for _, it in ipairs(items or EMPTY_LIST) do
+    if not core[pos] and C.uses_mapped(it[4], I.mappers_by_table) then
+      return true
+    end
+    pos = pos + it[2]
+  end
+  return false
+end
+I.orm_enabled = orm_enabled
+
+-- autoflush before a statement, when it is ORM-enabled (tested only when
+-- there is something to flush)
+local function autoflush_for(s, stmt)
+  if s.autoflush and not s._no_autoflush and
+     not C.raw_empty(s, "_new", "_dirty", "_deleted", "_reldirty") and
+     orm_enabled(stmt) then
+    s:flush()
+  end
+end
+
 local function end_transaction(s)
   if s._conn and s._conn ~= s.bind then s._conn:close() end
   if s._begun then s._begun.active = false end
@@ -1172,7 +1204,7 @@ function Session:execute(stmt, params, opts)
   end
   -- (a statement without options of its own keeps those given)
   if I.stmt_opts[stmt] then opts = I.exec_options(stmt, opts) end
-  if kind == "select" or kind == "compound" then autoflush(self) end
+  if kind == "select" then autoflush_for(self, stmt) end
   if is_unbound(self) then
     -- (named by the statement's first entity, as SQLAlchemy's does)
     local ok, ents = pcall(I.entities_of, stmt)
