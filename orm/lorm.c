@@ -1571,6 +1571,10 @@ static int uses_mapped(lua_State *L, const rt_node *n, int set, int depth) {
   if (n->kind == RT_N_OVER || n->kind == RT_N_FUNCFILTER ||
       n->kind == RT_N_WITHINGROUP)
     return 0;
+  /* (a select inside, as a subquery or EXISTS, by its columns alone:
+  ** its criteria do not make the enclosing statement ORM-enabled) */
+  if (n->kind == RT_N_SELECT)
+    return uses_mapped(L, n->kids[RT_S_COLUMNS], set, depth + 1);
   if (uses_mapped(L, n->a, set, depth + 1) ||
       uses_mapped(L, n->b, set, depth + 1) ||
       uses_mapped(L, n->c, set, depth + 1))
