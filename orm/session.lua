@@ -133,6 +133,14 @@ local function check_active(self)
 end
 Session._check_active = check_active
 
+-- whether a failed flush left the session's transaction (or its innermost
+-- begin_nested() level) inactive, waiting for its rollback()
+local function failed_state(s)
+  if rawget(s, "_failed") ~= nil then return true end
+  local top = s._txs[#s._txs]
+  return top ~= nil and top.failed ~= nil
+end
+
 -- A begin_nested() level's SAVEPOINT is emitted when the first statement
 -- runs inside it (as SQLAlchemy does): a level that runs none emits none.
 local function begin_savepoints(s)
@@ -970,14 +978,31 @@ end
 -- begin(): a transaction object; begin(fn): fn(session) inside one
 local SessionTx = {}
 SessionTx.__index = SessionTx
-SessionTx.__close = function(t, err)
-  if t.active then
-    if err then t:rollback() else t:commit() end
+-- whether a failed flush left this transaction inactive
+local function tx_failed(t)
+  local s = t.session
+  if t.nested then
+    local level = s._txs[t.level]
+    return level ~= nil and level.failed ~= nil
   end
+  return rawget(s, "_failed") ~= nil
 end
+
+-- The end of a transaction's block (<close>, begin(fn)): committed, or
+-- rolled back on an error -- or, when a failed flush inside the block
+-- was caught there, closed as it is (rolled back), with no error, as
+-- SQLAlchemy's context manager closes a transaction no longer active.
+local function end_block(t, err)
+  if not t.active then return end
+  if err or tx_failed(t) then t:rollback() else t:commit() end
+end
+SessionTx.__close = end_block
 
 function SessionTx:commit()
   if not self.active then return end
+  -- (a level a failed flush left inactive refuses, and stays to be
+  -- rolled back, as SQLAlchemy's)
+  check_active(self.session)
   self.active = false
   if self.nested then
     self.session:flush()
@@ -1021,6 +1046,12 @@ function SessionTx:rollback()
 end
 
 function Session:begin(fn)
+  -- (the transaction a failed flush left is still begun: it waits for
+  -- its rollback())
+  if not fn and failed_state(self) then
+    raise("InvalidRequestError", "A transaction is already begun on this " ..
+          "Session.")
+  end
   self:_check_active()
   -- (a begin() not yet ended counts, though its connection comes later)
   local begun = self._begun and self._begun.active
@@ -1034,7 +1065,7 @@ function Session:begin(fn)
   if fn == nil then return t end
   local ok, err = pcall(fn, self)
   -- (a commit that fails rolls back too, as SQLAlchemy's with block)
-  if ok then ok, err = pcall(t.commit, t) end
+  if ok then ok, err = pcall(end_block, t) end
   if not ok then
     if t.active then t:rollback() else rollback_all(self) end
     error(err, 0)
@@ -1047,6 +1078,7 @@ end
 -- delete() autobegin)
 function Session:in_transaction()
   if self._begun and self._begun.active then return true end
+  if failed_state(self) then return true end
   if next(self._new) ~= nil or next(self._deleted) ~= nil then return true end
   local c = self._conn
   return c and not c.closed and c:in_transaction() or false
@@ -1069,7 +1101,7 @@ function Session:begin_nested(fn)
   self._txs[#self._txs].tx = t
   if fn == nil then return t end
   local ok, err = pcall(fn, self)
-  if ok then ok, err = pcall(t.commit, t) end
+  if ok then ok, err = pcall(end_block, t) end
   if not ok then
     t.active = true
     t:rollback()
