@@ -1092,6 +1092,7 @@ function Session:in_nested_transaction()
 end
 
 function Session:begin_nested(fn)
+  check_active(self)
   self:flush()
   if #self._txs == 0 then self._txs = {{}} end
   self._txs[#self._txs + 1] = {nested = true}
