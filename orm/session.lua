@@ -1048,7 +1048,7 @@ end
 function Session:begin(fn)
   -- (the transaction a failed flush left is still begun: it waits for
   -- its rollback())
-  if not fn and failed_state(self) then
+  if failed_state(self) then
     raise("InvalidRequestError", "A transaction is already begun on this " ..
           "Session.")
   end

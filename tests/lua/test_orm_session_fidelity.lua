@@ -254,6 +254,9 @@ for _, db in ipairs(T.databases()) do
     end
     T.eq(T.raises("InvalidRequestError", function() s:begin() end).message,
          "A transaction is already begun on this Session.")
+    T.eq(T.raises("InvalidRequestError", function()
+      s:begin(function() end)
+    end).message, "A transaction is already begun on this Session.")
     s:flush() -- (nothing to write: no error)
     -- changes in memory are taken, and dropped by the rollback
     local late = User{id = 20, name = "late"}
