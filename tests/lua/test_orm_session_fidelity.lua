@@ -464,6 +464,76 @@ for _, db in ipairs(T.databases()) do
     readd(false)
   end)
 
+  T.test(pfx .. "many-to-many members after a failed commit or a " ..
+         "rollback, added again", function()
+    local B2 = orm.declarative_base()
+    local assoc = Table("sf_ptag", B2.metadata,
+      Column("p", ForeignKey("sf_tp.id"), {primary_key = true}),
+      Column("t", ForeignKey("sf_tag.id"), {primary_key = true}))
+    local TP = B2:class "TP" {
+      __tablename__ = "sf_tp",
+      id = Column(Integer, {primary_key = true}),
+      name = Column(String(30), {nullable = false}),
+      tags = orm.relationship("Tag", {secondary = assoc}),
+    }
+    local Tag = B2:class "Tag" {
+      __tablename__ = "sf_tag",
+      id = Column(Integer, {primary_key = true}),
+      name = Column(String(30), {nullable = false}),
+    }
+    local pg = db.name == "postgresql"
+    local function sqls()
+      local out = {}
+      for i, l in ipairs(log) do out[i] = T.norm(l) end
+      return out
+    end
+    B2.metadata:drop_all(engine)
+    B2.metadata:create_all(engine)
+    local s <close> = orm.Session(engine)
+    local p, t1, t2 = TP{name = "p"}, Tag{name = "t1"}, Tag{name = nil}
+    p.tags = {t1, t2}
+    s:add(p)
+    T.raises(db.name == "mysql" and "OperationalError" or "IntegrityError",
+             function() s:commit() end)
+    T.eq({p.id, t1.id, t2.id}, {1, (not pg) and 1 or nil, nil})
+    s:rollback()
+    t2.name = "t2"
+    s:add(p)
+    T.clear(log)
+    s:commit()
+    if pg then
+      T.eq(sqls(), {"INSERT INTO sf_tp (id, name) VALUES (?, ?)",
+                    "INSERT INTO sf_tag (name) VALUES (?) RETURNING sf_tag.id",
+                    "INSERT INTO sf_ptag (p, t) VALUES (?, ?)"})
+    else
+      T.eq(sqls(), {"INSERT INTO sf_tp (id, name) VALUES (?, ?)",
+                    "INSERT INTO sf_tag (id, name) VALUES (?, ?)",
+                    "INSERT INTO sf_tag (name) VALUES (?)",
+                    "INSERT INTO sf_ptag (p, t) VALUES (?, ?)"})
+    end
+    T.eq({p.id, t1.id, t2.id}, pg and {1, 3, 4} or {1, 1, 2})
+    s:close()
+    -- flushed, rolled back, added again: the rows are inserted with the
+    -- keys the flush gave, but not the association row -- the flush took
+    -- the collection's change as done, as SQLAlchemy's does
+    B2.metadata:drop_all(engine)
+    B2.metadata:create_all(engine)
+    p, t1 = TP{name = "p"}, Tag{name = "t1"}
+    p.tags = {t1}
+    s:add(p)
+    s:flush()
+    s:rollback()
+    T.eq({states(p, t1), p.id, t1.id}, {{"transient", "transient"}, 1, 1})
+    s:add(p)
+    T.clear(log)
+    s:commit()
+    T.eq(sqls(), {"INSERT INTO sf_tp (id, name) VALUES (?, ?)",
+                  "INSERT INTO sf_tag (id, name) VALUES (?, ?)"})
+    T.eq(s:scalar(select(func.count()):select_from(assoc)), 0)
+    s:close() -- (its transaction would hold the tables the DROP needs)
+    B2.metadata:drop_all(engine)
+  end)
+
   Base.metadata:drop_all(engine)
 end
 
