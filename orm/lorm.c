@@ -1584,16 +1584,21 @@ static int uses_mapped(lua_State *L, const rt_node *n, int set, int depth) {
   return 0;
 }
 
-/* C.uses_mapped(expr, mapped[, subquery]) -> whether expr (a select's
-** columns clause, one of its items, a subquery) uses a table `mapped`
-** lists by address: what makes a statement ORM-enabled to the Session
-** (see orm_enabled in orm/session.lua); with `subquery`, false for
-** anything but a subquery (a join of Tables is Core) */
+/* C.uses_mapped(expr, mapped[, how]) -> whether expr (a select's columns
+** clause, one of its items, a subquery) uses a table `mapped` lists by
+** address: what makes a statement ORM-enabled to the Session (see
+** orm_enabled in orm/session.lua).  how "subquery": false for anything
+** but a subquery (a join of Tables is Core); how "item": false for a
+** Table's own column (the Session tells its attribute by other means) */
 static int l_uses_mapped(lua_State *L) {
   rt_node *n = lsql_tonode(L, 1);
+  const char *how = luaL_optstring(L, 3, "");
   luaL_checktype(L, 2, LUA_TTABLE);
   if (!n) return lua_pushboolean(L, 0), 1;
-  if (lua_toboolean(L, 3)) {
+  if (strcmp(how, "item") == 0 && n->kind == RT_N_COLUMN &&
+      (!n->owner || n->owner->kind == RT_N_TABLE))
+    return lua_pushboolean(L, 0), 1;
+  if (strcmp(how, "subquery") == 0) {
     if (n->kind != RT_N_ALIAS || !n->a ||
         (n->a->kind != RT_N_SELECT && n->a->kind != RT_N_COMPOUND))
       return lua_pushboolean(L, 0), 1;

@@ -754,16 +754,28 @@ end
 -- statements its Session autoflushes before: one of mapped entities or
 -- attributes (or expressions of them), or given a mapped class as a FROM
 -- (I.orm_marks); not one of Tables, their columns, literals or text, nor
--- a compound select.  (A column of a mapped Table is the column of its
--- attribute here, so select(users.c.id) counts as select(User.id).)
-local function orm_enabled(stmt)
-  if I.orm_marks[stmt] then return true end
+-- a compound select.  (An expression of a mapped Table's columns counts
+-- as one of its attributes: func.count(users.c.id) as
+-- func.count(User.id).)
+local orm_enabled
+function orm_enabled(stmt)
+  local mark = I.orm_marks[stmt]
+  if mark == true then return true end
+  if mark then return orm_enabled(mark) end
+  -- mapped entities (not a mapped Table: select(users_table) gives plain
+  -- rows), aliased ones, a hierarchy's select
+  local ents = I.entities_of(stmt)
   local core = I.core_tables[stmt]
-  if not core then return C.uses_mapped(stmt, I.mappers_by_table) end
-  -- (select(users_table) gives plain rows: its columns do not count)
+  if ents and core then ents = I.orm_entities(ents, stmt) end
+  for _, e in ipairs(ents or EMPTY_LIST) do
+    if e.mapper then return true end
+  end
+  -- expressions of mapped columns, columns of ORM subqueries (a Table's
+  -- own column alone counts only as an attribute: I.orm_marks)
   local items, pos = C.select_items(stmt), 1
+  core = core or EMPTY_LIST
   for _, it in ipairs(items or EMPTY_LIST) do
-    if not core[pos] and C.uses_mapped(it[4], I.mappers_by_table) then
+    if not core[pos] and C.uses_mapped(it[4], I.mappers_by_table, "item") then
       return true
     end
     pos = pos + it[2]

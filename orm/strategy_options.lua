@@ -127,10 +127,13 @@ local core_tables = setmetatable({}, notes_mt)
 -- select -> the entities written out as columns (see properties.lua)
 local select_ents = setmetatable({}, notes_mt)
 
--- statement -> true: an ORM-enabled statement by what it was built from
--- beyond its columns (a mapped class given to select_from() or join(),
--- update(User), delete(User)); the Session autoflushes before these, as
--- SQLAlchemy 1.4's does before a statement its ORM plugin compiles
+-- statement -> true (or the statement whose ORM-enabled state it has,
+-- for with_only_columns()): an ORM-enabled statement by what it was built
+-- from
+-- (a column attribute such as User.id given to select(), a mapped class
+-- given to select_from() or join(), update(User), delete(User)); the
+-- Session autoflushes before these, as SQLAlchemy 1.4's does before a
+-- statement its ORM plugin compiles
 local orm_marks = setmetatable({}, notes_mt)
 
 note_tables = {stmt_opts, core_tables, select_ents, orm_marks}
@@ -266,7 +269,43 @@ do
     if t == "table" then
       return getmetatable(a) == Rel or rawget(a, "__clause_element__") ~= nil
     end
-    return t == "userdata" and C.uses_mapped(a, I.mappers_by_table, true)
+    return t == "userdata" and
+           C.uses_mapped(a, I.mappers_by_table, "subquery")
+  end
+  -- a column attribute (User.name), or a class, among new columns
+  local function orm_column(a)
+    local t = type(a)
+    if t == "table" then return rawget(a, "__clause_element__") ~= nil end
+    return t == "userdata" and (I.attr_boxes[a] or C.annotation(a) ~= nil)
+  end
+  do
+    local f = node_methods.add_columns
+    node_methods.add_columns = function(stmt, ...)
+      local out = f(stmt, ...)
+      if orm_marks[out] ~= true then
+        for i = 1, lselect("#", ...) do
+          if orm_column((lselect(i, ...))) then
+            orm_marks[out] = true
+            break
+          end
+        end
+      end
+      return out
+    end
+  end
+  -- with_only_columns() keeps what the statement was (SQLAlchemy's
+  -- select(User):with_only_columns(users.c.id) is ORM-enabled still,
+  -- select(users):with_only_columns(User.id) is not)
+  do
+    local f = node_methods.with_only_columns
+    node_methods.with_only_columns = function(stmt, ...)
+      local out = f(stmt, ...)
+      -- (asked when it runs: the mark is the statement it came from)
+      if C.node_kind(stmt) == "select" then
+        orm_marks[out] = orm_marks[stmt] or stmt
+      end
+      return out
+    end
   end
   for _, name in ipairs({"join", "outerjoin", "select_from", "join_from",
                          "outerjoin_from"}) do
@@ -274,7 +313,7 @@ do
     if f then
       node_methods[name] = function(stmt, ...)
         local out = f(stmt, ...)
-        if not orm_marks[out] then
+        if orm_marks[out] ~= true then
           for i = 1, lselect("#", ...) do
             if orm_from((lselect(i, ...))) then
               orm_marks[out] = true

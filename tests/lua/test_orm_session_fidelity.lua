@@ -93,6 +93,14 @@ for _, db in ipairs(T.databases()) do
   -- User is flushed first
   local core_cases = {
     {"select(table)", function(s) s:execute(select(ut)):all() end},
+    {"select(table.c.id)", function(s) s:execute(select(ut.c.id)):all() end},
+    {"scalars(select(table.c.id))", function(s)
+      s:scalars(select(ut.c.id)):all() end},
+    {"scalar(select(table.c.id))", function(s) s:scalar(select(ut.c.id)) end},
+    {"add_columns(table.c.name)", function(s)
+      s:execute(select(ot):add_columns(ut.c.name)):all() end},
+    {"select(table):with_only_columns(User.id)", function(s)
+      s:execute(select(ut):with_only_columns(User.id)):all() end},
     {"select(func.count()):select_from(table)", function(s)
       s:execute(select(func.count()):select_from(ut)):all() end},
     {"select(literal(1))", function(s)
@@ -129,6 +137,16 @@ for _, db in ipairs(T.databases()) do
   local orm_cases = {
     {"select(User)", function(s) s:execute(select(User)):all() end},
     {"select(User.id)", function(s) s:execute(select(User.id)):all() end},
+    {"select(table.c.id, User.name)", function(s)
+      s:execute(select(ut.c.id, User.name)):all() end},
+    {"select(User.id:label())", function(s)
+      s:execute(select(User.id:label("x"))):all() end},
+    {"select(User.id + 1)", function(s)
+      s:execute(select(User.id + 1)):all() end},
+    {"add_columns(User.name)", function(s)
+      s:execute(select(ot):add_columns(User.name)):all() end},
+    {"select(User):with_only_columns(table.c.id)", function(s)
+      s:execute(select(User):with_only_columns(ut.c.id)):all() end},
     {"select(aliased(User))", function(s)
       s:execute(select(orm.aliased(User))):all() end},
     {"select(func.count()):select_from(User)", function(s)
