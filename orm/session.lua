@@ -976,7 +976,8 @@ SessionMT.__close = function(s, err)
   -- on an error, as SQLAlchemy's `with Session.begin() as session`)
   if rawget(s, "_begin_ctx") then
     rawset(s, "_begin_ctx", nil)
-    if err == nil then
+    -- (a failed flush caught in the block: closed without an error)
+    if err == nil and not failed_state(s) then
       local ok, cerr = pcall(s.commit, s)
       if not ok then
         s:close()

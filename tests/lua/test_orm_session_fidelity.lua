@@ -415,6 +415,16 @@ for _, db in ipairs(T.databases()) do
     T.eq(summary(s), {new = 0, dirty = 0, deleted = 0, active = true,
                       in_tx = false, nested = false, idmap = 0})
     T.eq(s:get(User, 1).name, "a")
+    -- sessionmaker:begin() in a <close> block: closed as it is
+    local maker = orm.sessionmaker{bind = engine}
+    local s2
+    do
+      local sb <close> = maker:begin()
+      s2 = sb
+      sb:add(User{id = 1, name = "dup"})
+      T.raises("IntegrityError", function() sb:flush() end)
+    end
+    T.eq({s2:in_transaction(), #s2.identity_map}, {false, 0})
   end)
 
   -- A parent and its children whose commit fails on the second child:
