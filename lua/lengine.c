@@ -1975,6 +1975,31 @@ static int conn_insert_each(lua_State *L) {
   return insert_each(L, c, sql, vals, nparams, nrows, t0, NULL);
 }
 
+/* (a key no row has: the rows of a failed insertmany that did not run) */
+#define NO_KEY INT64_MIN
+
+/* A failure part way through conn:_insert_each: the rows before it were
+** inserted (until the transaction rolls back), and src is told their
+** keys, as SQLAlchemy sets each object's key when its row is inserted:
+** ids[0..n-1], or the first n of the list at index `list`. */
+static void keys_so_far(lua_State *L, rt_lua_params *src, const int64_t *ids,
+                        int list, int n) {
+  int i;
+  if (!src || !src->inserted) return;
+  for (i = 0; i < n; i++) {
+    int64_t id;
+    if (ids) {
+      if (ids[i] == NO_KEY) break;
+      id = ids[i];
+    } else {
+      lua_rawgeti(L, list, i + 1);
+      id = (int64_t)lua_tointeger(L, -1);
+      lua_pop(L, 1);
+    }
+    src->inserted(L, src, i + 1, id);
+  }
+}
+
 /* The executions of conn:_insert_each (the Connection c at index 1) with
 ** its parameters collected: vals, nrows of nparams each, from the table
 ** at index 3 or from src. */
@@ -1982,13 +2007,17 @@ static int insert_each(lua_State *L, lconn *c, const char *sql,
                        const rt_value *vals, int nparams, int nrows, double t0,
                        rt_lua_params *src) {
   rt_error err = RT_ERROR_INIT;
-  int i, events = has_listeners(L, 1);
+  int i, list, events = has_listeners(L, 1);
   int orig = src ? 0 : 3;
   if (!events && nrows > 0) {
     int64_t *ids = lua_newuserdatauv(L, sizeof(int64_t) * (size_t)nrows, 0);
-    int rc =
-        rt_connection_insertmany(&c->c, sql, vals, nparams, nrows, ids, &err);
-    if (rc < 0) return raise_exec(L, c, &err, sql, orig, src, NULL);
+    int rc;
+    for (i = 0; i < nrows; i++) ids[i] = NO_KEY;
+    rc = rt_connection_insertmany(&c->c, sql, vals, nparams, nrows, ids, &err);
+    if (rc < 0) {
+      keys_so_far(L, src, ids, 0, nrows);
+      return raise_exec(L, c, &err, sql, orig, src, NULL);
+    }
     if (rc == 0) {
       lua_createtable(L, nrows, 0);
       for (i = 0; i < nrows; i++) {
@@ -2001,6 +2030,7 @@ static int insert_each(lua_State *L, lconn *c, const char *sql,
   }
   if (events) begin_with_event(L, c);
   lua_createtable(L, nrows, 0);
+  list = lua_gettop(L);
   for (i = 0; i < nrows; i++) {
     const rt_value *row = vals + (size_t)i * nparams;
     rt_cursor *cur = NULL;
@@ -2012,8 +2042,10 @@ static int insert_each(lua_State *L, lconn *c, const char *sql,
       fire_cursor(L, "before_cursor_execute", sql, pidx, 0);
     }
     tag_precompiled(L, 1, sql, t0);
-    if (rt_connection_execute(&c->c, sql, row, nparams, 0, &cur, &err) != 0)
+    if (rt_connection_execute(&c->c, sql, row, nparams, 0, &cur, &err) != 0) {
+      keys_so_far(L, src, NULL, list, i);
       return raise_exec(L, c, &err, sql, orig, src, NULL);
+    }
     id = cur->lastrowid;
     cur->conn->drv->cursor_close(cur);
     if (events) {

@@ -256,6 +256,9 @@ struct rt_lua_params {
   int returning; /* an INSERT with RETURNING: an executemany's rows back */
   void (*push)(lua_State *L, rt_lua_params *p, int r, int j);
   void (*push_table)(lua_State *L, rt_lua_params *p);
+  /* (may be NULL) when conn:_insert_each fails part way: the key of row
+  ** r that was inserted before the failure, for each such row */
+  void (*inserted)(lua_State *L, rt_lua_params *p, int r, int64_t id);
 };
 /* With the Connection at index 1: conn:_exec_compiled(sql, <p>, kinds,
 ** conv, p->width), pushing its Result; conn:_insert_each(sql, <p>,

@@ -306,7 +306,10 @@ local function bulk_dml(s, conn, stmt, params, opts)
   local ptr = C.dml_info(stmt)
   local m = ptr and I.mappers_by_table[ptr]
   local many = type(params) == "table" and type(params[1]) == "table"
-  if not m then return I.run(s, conn, stmt, params) end
+  -- (update(users_table) is Core: nothing autoflushed or synchronized)
+  if not m or not I.orm_marks[stmt] then
+    return I.run(s, conn, stmt, params)
+  end
   if not (opts and opts.autoflush == false) then I.autoflush(s) end
   if sync == false or many then return I.run(s, conn, stmt, params) end
   local is_update = C.node_kind(stmt) == "update"

@@ -1589,6 +1589,55 @@ static int uses_table(lua_State *L, const rt_node *n, int set, int depth) {
   return 0;
 }
 
+/* Does expression `n` use a table `set` lists by address, through a
+** subquery's columns too (the proxied expression of an alias's column)? */
+static int uses_mapped(lua_State *L, const rt_node *n, int set, int depth) {
+  int i;
+  if (!n || depth > 64) return 0;
+  if (n->kind == RT_N_TABLE) return uses_table(L, n, set, depth);
+  if (n->kind == RT_N_COLUMN)
+    return uses_table(L, n, set, depth) || uses_mapped(L, n->a, set, depth + 1);
+  if (n->kind == RT_N_OVER || n->kind == RT_N_FUNCFILTER ||
+      n->kind == RT_N_WITHINGROUP)
+    return 0;
+  /* (a select inside, as a subquery or EXISTS, by its columns alone:
+  ** its criteria do not make the enclosing statement ORM-enabled) */
+  if (n->kind == RT_N_SELECT)
+    return uses_mapped(L, n->kids[RT_S_COLUMNS], set, depth + 1);
+  if (uses_mapped(L, n->a, set, depth + 1) ||
+      uses_mapped(L, n->b, set, depth + 1) ||
+      uses_mapped(L, n->c, set, depth + 1))
+    return 1;
+  for (i = 0; i < n->n; i++)
+    if (uses_mapped(L, n->kids[i], set, depth + 1)) return 1;
+  return 0;
+}
+
+/* C.uses_mapped(expr, mapped[, how]) -> whether expr (a select's columns
+** clause, one of its items, a subquery) uses a table `mapped` lists by
+** address: what makes a statement ORM-enabled to the Session (see
+** orm_enabled in orm/session.lua).  how "subquery": false for anything
+** but a subquery (a join of Tables is Core); how "item": false for a
+** Table's own column (the Session tells its attribute by other means) */
+static int l_uses_mapped(lua_State *L) {
+  rt_node *n = lsql_tonode(L, 1);
+  const char *how = luaL_optstring(L, 3, "");
+  luaL_checktype(L, 2, LUA_TTABLE);
+  if (!n) return lua_pushboolean(L, 0), 1;
+  if (strcmp(how, "item") == 0 && n->kind == RT_N_COLUMN &&
+      (!n->owner || n->owner->kind == RT_N_TABLE))
+    return lua_pushboolean(L, 0), 1;
+  if (strcmp(how, "subquery") == 0) {
+    if (n->kind != RT_N_ALIAS || !n->a ||
+        (n->a->kind != RT_N_SELECT && n->a->kind != RT_N_COMPOUND))
+      return lua_pushboolean(L, 0), 1;
+    n = n->a;
+  }
+  if (n->kind == RT_N_SELECT) n = n->kids[RT_S_COLUMNS];
+  lua_pushboolean(L, uses_mapped(L, n, 2, 0));
+  return 1;
+}
+
 /* C.proxy_keys(select, mapped) -> nil unless the select's columns or
 ** select_from() use a table `mapped` lists by address (an ORM select to
 ** SQLAlchemy); else each columns-clause item's own name (SQLAlchemy's
@@ -2438,6 +2487,7 @@ static const luaL_Reg orm_c[] = {{"raise", l_raise},
                                  {"first_select", l_first_select},
                                  {"tablename_labels", l_tablename_labels},
                                  {"proxy_keys", l_proxy_keys},
+                                 {"uses_mapped", l_uses_mapped},
                                  {"select_shape", l_select_shape},
                                  {"select_unordered", l_select_unordered},
                                  {"select_order", l_select_order},

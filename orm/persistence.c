@@ -679,6 +679,7 @@ typedef struct objparams {
   lua_Integer i, cur;          /* objs[i] is row 1; the row at obj */
   linst *o;
   const int *attr;
+  int keyattr; /* the generated key's attribute (1-based), or 0 */
 } objparams;
 
 static void objparams_push(lua_State *L, rt_lua_params *p, int r, int j) {
@@ -692,6 +693,23 @@ static void objparams_push(lua_State *L, rt_lua_params *p, int r, int j) {
   push_param(L, s->obj, s->o, s->attr, s->first, j);
 }
 
+/* The key of row r, inserted before the batch failed: set on its object
+** as C.set_keys would (SQLAlchemy's object keeps it through the
+** rollback, and is inserted with it when added again). */
+static void objparams_inserted(lua_State *L, rt_lua_params *p, int r,
+                               int64_t id) {
+  objparams *s = (objparams *)p;
+  linst *o;
+  lua_rawgeti(L, s->objs, s->i + r - 1);
+  o = rt_orm_toinst(L, -1);
+  if (o && s->keyattr >= 1 && s->keyattr <= o->nattrs) {
+    lua_pushinteger(L, (lua_Integer)id);
+    lua_setiuservalue(L, -2, UV_VALUES + s->keyattr - 1);
+    o->attr[s->keyattr - 1] |= A_LOADED;
+  }
+  lua_pop(L, 1);
+}
+
 static void objparams_table(lua_State *L, rt_lua_params *p) {
   objparams *s = (objparams *)p;
   positional_flat(L, s->objs, s->i, s->i + s->p.nrows - 1, s->order);
@@ -700,7 +718,9 @@ static void objparams_table(lua_State *L, rt_lua_params *p) {
 /*
 ** C.exec_objs(conn, sql, objs, i, j, order, kinds, conv, each) -- what
 ** conn:_exec_compiled(sql, C.positional_flat(objs, i, j, order), kinds,
-** conv, #order) does (each: conn:_insert_each(sql, ..., kinds, #order);
+** conv, #order) does (each: conn:_insert_each(sql, ..., kinds, #order),
+** and when each is the index of the generated key's attribute, the rows
+** inserted before a failure get their keys;
 ** each "returning": an INSERT with RETURNING whose executemany gives its
 ** rows), the values read from the objects as the driver's parameters are
 ** made; the Result (each: the list of generated keys).  #order is at
@@ -748,6 +768,14 @@ static int l_exec_objs(lua_State *L) {
   s.p.returning = returning;
   s.p.push = objparams_push;
   s.p.push_table = objparams_table;
+  /* (each: true, or the index of the key attribute the database
+  ** generates, set on the objects inserted before a failure) */
+  s.p.inserted = NULL;
+  s.keyattr = 0;
+  if (each && lua_isinteger(L, 9)) {
+    s.keyattr = (int)lua_tointeger(L, 9);
+    s.p.inserted = objparams_inserted;
+  }
   s.objs = 3, s.order = 6, s.i = i, s.cur = 0, s.o = NULL;
   s.first = 10;
   for (k = 1; k <= np; k++) lua_rawgeti(L, 6, k); /* 10..9+np */

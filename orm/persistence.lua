@@ -601,8 +601,10 @@ local function emit_inserts(s, conn, m, objs, done)
         keys = conn:_insert_each(c.sql, C.positional(objs, i, j, c.order, true),
                                  c.kinds)
       else
+        -- (the key attribute: a row inserted before a failure keeps its
+        -- key, as in SQLAlchemy)
         keys = C.exec_objs(conn, c.sql, objs, i, j, c.order, c.kinds, nil,
-                           true)
+                           m.pk_index[1])
       end
       C.set_keys(objs, i, j, m.pk_index[1], keys)
       i = j + 1

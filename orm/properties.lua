@@ -286,6 +286,24 @@ local function add_validator(m, validators, p)
   end
 end
 
+-- The column attributes (User.name: a column in a box of its own, see
+-- C.attribute): select() of one is ORM-enabled, of the Table's own column
+-- (users.c.name, the same column) is not.  They take select()'s slow path
+-- to mark the statement (I.orm_marks).
+local attr_boxes = setmetatable({}, {__mode = "k"})
+I.attr_boxes = attr_boxes
+do
+  local raw_attribute = C.attribute
+  C.attribute = function(x, label)
+    local a = raw_attribute(x, label)
+    if not rawequal(a, x) then
+      attr_boxes[a] = true
+      mapped_tables[a] = true
+    end
+    return a
+  end
+end
+
 local function setup_properties(m, props, margs)
   local cls = m.class
   m.deferred, m.groups, m.exprs, m.attr_by_ptr = {}, {}, {}, {}
@@ -871,8 +889,25 @@ do
   -- statements of plain columns and Tables (the common case) are built
   -- at once; classes, lists and mapped Tables take the slow path (the
   -- core's select() looks its arguments up in mapped_tables)
+  local orm_marks, annotation = I.orm_marks, C.annotation
   inner_select = C.select_slow(mapped_tables, function(...)
-    return slow_select(select("#", ...), ...)
+    local n, attrs, other = select("#", ...), false, false
+    for i = 1, n do
+      local a = select(i, ...)
+      if attr_boxes[a] then
+        attrs = true
+      else
+        -- (an aliased single-table subclass's annotated column needs
+        -- slow_select's criterion)
+        if annotation(a) ~= nil then attrs = true end
+        if mapped_tables[a] then other = true end
+      end
+    end
+    -- (column attributes alone: built as the core builds them, marked)
+    local stmt
+    if other then stmt = slow_select(n, ...) else stmt = inner_select(...) end
+    if attrs then orm_marks[stmt] = true end
+    return stmt
   end)
 end
 

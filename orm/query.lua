@@ -309,6 +309,9 @@ end
 local function execute(q, stmt, params, opts)
   local s = q.session
   if q._autoflush ~= false or s._no_autoflush then
+    -- (a Query autoflushes whatever it selects, Tables and literals too,
+    -- as SQLAlchemy's does; session:execute only for ORM statements)
+    I.autoflush(s)
     return s:execute(stmt, params, opts)
   end
   s._no_autoflush = true
@@ -431,11 +434,13 @@ function Query:update(values, opts)
     values = named
   end
   local stmt = C.copy_where(sa.update(self.entity), self.stmt):values(values)
+  I.orm_marks[stmt] = true -- (an ORM statement: autoflushed, synchronized)
   return self.session:execute(stmt, self._params, opts).rowcount
 end
 function Query:delete(opts)
   check_bulk(self)
   local stmt = C.copy_where(sa.delete(self.entity), self.stmt)
+  I.orm_marks[stmt] = true
   return self.session:execute(stmt, self._params, opts).rowcount
 end
 -- exists(): EXISTS (SELECT 1 FROM <the query's FROM> ...), for

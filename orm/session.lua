@@ -133,6 +133,14 @@ local function check_active(self)
 end
 Session._check_active = check_active
 
+-- whether a failed flush left the session's transaction (or its innermost
+-- begin_nested() level) inactive, waiting for its rollback()
+local function failed_state(s)
+  if rawget(s, "_failed") ~= nil then return true end
+  local top = s._txs[#s._txs]
+  return top ~= nil and top.failed ~= nil
+end
+
 -- A begin_nested() level's SAVEPOINT is emitted when the first statement
 -- runs inside it (as SQLAlchemy does): a level that runs none emits none.
 local function begin_savepoints(s)
@@ -742,6 +750,50 @@ local function autoflush(s)
   end
 end
 
+-- Whether a select is ORM-enabled, as SQLAlchemy 1.4 decides which
+-- statements its Session autoflushes before: one of mapped entities or
+-- attributes (or expressions of them), or given a mapped class as a FROM
+-- (I.orm_marks); not one of Tables, their columns, literals or text, nor
+-- a compound select.  (An expression of a mapped Table's columns counts
+-- as one of its attributes: func.count(users.c.id) as
+-- func.count(User.id).)
+local orm_enabled
+function orm_enabled(stmt)
+  local mark = I.orm_marks[stmt]
+  if mark == true then return true end
+  if mark then return orm_enabled(mark) end
+  -- mapped entities (not a mapped Table: select(users_table) gives plain
+  -- rows), aliased ones, a hierarchy's select
+  local ents = I.entities_of(stmt)
+  local core = I.core_tables[stmt]
+  if ents and core then ents = I.orm_entities(ents, stmt) end
+  for _, e in ipairs(ents or EMPTY_LIST) do
+    if e.mapper then return true end
+  end
+  -- expressions of mapped columns, columns of ORM subqueries (a Table's
+  -- own column alone counts only as an attribute: I.orm_marks)
+  local items, pos = C.select_items(stmt), 1
+  core = core or EMPTY_LIST
+  for _, it in ipairs(items or EMPTY_LIST) do
+    if not core[pos] and C.uses_mapped(it[4], I.mappers_by_table, "item") then
+      return true
+    end
+    pos = pos + it[2]
+  end
+  return false
+end
+I.orm_enabled = orm_enabled
+
+-- autoflush before a statement, when it is ORM-enabled (tested only when
+-- there is something to flush)
+local function autoflush_for(s, stmt)
+  if s.autoflush and not s._no_autoflush and
+     not C.raw_empty(s, "_new", "_dirty", "_deleted", "_reldirty") and
+     orm_enabled(stmt) then
+    s:flush()
+  end
+end
+
 local function end_transaction(s)
   if s._conn and s._conn ~= s.bind then s._conn:close() end
   if s._begun then s._begun.active = false end
@@ -924,7 +976,8 @@ SessionMT.__close = function(s, err)
   -- on an error, as SQLAlchemy's `with Session.begin() as session`)
   if rawget(s, "_begin_ctx") then
     rawset(s, "_begin_ctx", nil)
-    if err == nil then
+    -- (a failed flush caught in the block: closed without an error)
+    if err == nil and not failed_state(s) then
       local ok, cerr = pcall(s.commit, s)
       if not ok then
         s:close()
@@ -938,14 +991,31 @@ end
 -- begin(): a transaction object; begin(fn): fn(session) inside one
 local SessionTx = {}
 SessionTx.__index = SessionTx
-SessionTx.__close = function(t, err)
-  if t.active then
-    if err then t:rollback() else t:commit() end
+-- whether a failed flush left this transaction inactive
+local function tx_failed(t)
+  local s = t.session
+  if t.nested then
+    local level = s._txs[t.level]
+    return level ~= nil and level.failed ~= nil
   end
+  return rawget(s, "_failed") ~= nil
 end
+
+-- The end of a transaction's block (<close>, begin(fn)): committed, or
+-- rolled back on an error -- or, when a failed flush inside the block
+-- was caught there, closed as it is (rolled back), with no error, as
+-- SQLAlchemy's context manager closes a transaction no longer active.
+local function end_block(t, err)
+  if not t.active then return end
+  if err or tx_failed(t) then t:rollback() else t:commit() end
+end
+SessionTx.__close = end_block
 
 function SessionTx:commit()
   if not self.active then return end
+  -- (a level a failed flush left inactive refuses, and stays to be
+  -- rolled back, as SQLAlchemy's)
+  check_active(self.session)
   self.active = false
   if self.nested then
     self.session:flush()
@@ -989,6 +1059,12 @@ function SessionTx:rollback()
 end
 
 function Session:begin(fn)
+  -- (the transaction a failed flush left is still begun: it waits for
+  -- its rollback())
+  if failed_state(self) then
+    raise("InvalidRequestError", "A transaction is already begun on this " ..
+          "Session.")
+  end
   self:_check_active()
   -- (a begin() not yet ended counts, though its connection comes later)
   local begun = self._begun and self._begun.active
@@ -1002,7 +1078,7 @@ function Session:begin(fn)
   if fn == nil then return t end
   local ok, err = pcall(fn, self)
   -- (a commit that fails rolls back too, as SQLAlchemy's with block)
-  if ok then ok, err = pcall(t.commit, t) end
+  if ok then ok, err = pcall(end_block, t) end
   if not ok then
     if t.active then t:rollback() else rollback_all(self) end
     error(err, 0)
@@ -1015,6 +1091,7 @@ end
 -- delete() autobegin)
 function Session:in_transaction()
   if self._begun and self._begun.active then return true end
+  if failed_state(self) then return true end
   if next(self._new) ~= nil or next(self._deleted) ~= nil then return true end
   local c = self._conn
   return c and not c.closed and c:in_transaction() or false
@@ -1028,6 +1105,7 @@ function Session:in_nested_transaction()
 end
 
 function Session:begin_nested(fn)
+  check_active(self)
   self:flush()
   if #self._txs == 0 then self._txs = {{}} end
   self._txs[#self._txs + 1] = {nested = true}
@@ -1037,7 +1115,7 @@ function Session:begin_nested(fn)
   self._txs[#self._txs].tx = t
   if fn == nil then return t end
   local ok, err = pcall(fn, self)
-  if ok then ok, err = pcall(t.commit, t) end
+  if ok then ok, err = pcall(end_block, t) end
   if not ok then
     t.active = true
     t:rollback()
@@ -1172,7 +1250,7 @@ function Session:execute(stmt, params, opts)
   end
   -- (a statement without options of its own keeps those given)
   if I.stmt_opts[stmt] then opts = I.exec_options(stmt, opts) end
-  if kind == "select" or kind == "compound" then autoflush(self) end
+  if kind == "select" then autoflush_for(self, stmt) end
   if is_unbound(self) then
     -- (named by the statement's first entity, as SQLAlchemy's does)
     local ok, ents = pcall(I.entities_of, stmt)

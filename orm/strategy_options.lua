@@ -127,10 +127,21 @@ local core_tables = setmetatable({}, notes_mt)
 -- select -> the entities written out as columns (see properties.lua)
 local select_ents = setmetatable({}, notes_mt)
 
-note_tables = {stmt_opts, core_tables, select_ents}
+-- statement -> true (or the statement whose ORM-enabled state it has,
+-- for with_only_columns()): an ORM-enabled statement by what it was built
+-- from
+-- (a column attribute such as User.id given to select(), a mapped class
+-- given to select_from() or join(), update(User), delete(User)); the
+-- Session autoflushes before these, as SQLAlchemy 1.4's does before a
+-- statement its ORM plugin compiles
+local orm_marks = setmetatable({}, notes_mt)
+
+note_tables = {stmt_opts, core_tables, select_ents, orm_marks}
 function carry_notes(stmt, out)
   local o = stmt_opts[stmt]
   if o ~= nil then stmt_opts[out] = o end
+  o = orm_marks[stmt]
+  if o ~= nil then orm_marks[out] = o end
   o = core_tables[stmt]
   if o ~= nil then core_tables[out] = o end
   o = select_ents[stmt]
@@ -178,7 +189,8 @@ do
                          "execution_options", "outerjoin_from", "slice",
                          "fetch", "prefix_with", "suffix_with", "with_hint",
                          "correlate_except", "params",
-                         "set_label_style"}) do
+                         "set_label_style", "values", "returning",
+                         "ordered_values", "return_defaults"}) do
     local f = node_methods[name]
     if f == nil then goto continue end
     plain[name] = f
@@ -210,6 +222,7 @@ do
     stmt_opts[new] = list
     core_tables[new] = core_tables[stmt]
     select_ents[new] = select_ents[stmt]
+    orm_marks[new] = orm_marks[stmt]
     return new
   end
   -- join(User.addresses), join(Address, User.addresses): the ON clause
@@ -257,6 +270,82 @@ do
   end
   node_methods.join = rel_join(node_methods.join)
   node_methods.outerjoin = rel_join(node_methods.outerjoin, true)
+  -- A FROM given as a mapped class (or an aliased one, a relationship, a
+  -- subquery of mapped columns) makes the statement ORM-enabled; a Table
+  -- does not, though mapped (see I.orm_enabled).
+  local function orm_from(a)
+    local t = type(a)
+    if t == "table" then
+      return getmetatable(a) == Rel or rawget(a, "__clause_element__") ~= nil
+    end
+    return t == "userdata" and
+           C.uses_mapped(a, I.mappers_by_table, "subquery")
+  end
+  -- a column attribute (User.name), or a class, among new columns
+  local function orm_column(a)
+    local t = type(a)
+    if t == "table" then return rawget(a, "__clause_element__") ~= nil end
+    return t == "userdata" and (I.attr_boxes[a] or C.annotation(a) ~= nil)
+  end
+  do
+    local f = node_methods.add_columns
+    node_methods.add_columns = function(stmt, ...)
+      local out = f(stmt, ...)
+      if orm_marks[out] ~= true then
+        for i = 1, lselect("#", ...) do
+          if orm_column((lselect(i, ...))) then
+            orm_marks[out] = true
+            break
+          end
+        end
+      end
+      return out
+    end
+  end
+  -- with_only_columns() keeps what the statement was (SQLAlchemy's
+  -- select(User):with_only_columns(users.c.id) is ORM-enabled still,
+  -- select(users):with_only_columns(User.id) is not)
+  do
+    local f = node_methods.with_only_columns
+    node_methods.with_only_columns = function(stmt, ...)
+      local out = f(stmt, ...)
+      -- (asked when it runs: the mark is the statement it came from)
+      if C.node_kind(stmt) == "select" then
+        orm_marks[out] = orm_marks[stmt] or stmt
+      end
+      return out
+    end
+  end
+  for _, name in ipairs({"join", "outerjoin", "select_from", "join_from",
+                         "outerjoin_from"}) do
+    local f = node_methods[name]
+    if f then
+      node_methods[name] = function(stmt, ...)
+        local out = f(stmt, ...)
+        if orm_marks[out] ~= true then
+          for i = 1, lselect("#", ...) do
+            if orm_from((lselect(i, ...))) then
+              orm_marks[out] = true
+              break
+            end
+          end
+        end
+        return out
+      end
+    end
+  end
+  -- update(User) and delete(User) are ORM-enabled; update(users_table)
+  -- is a Core statement: no autoflush, no synchronize_session
+  for _, name in ipairs({"update", "delete"}) do
+    local f = sa[name]
+    sa[name] = function(t, ...)
+      local out = f(t, ...)
+      if type(t) == "table" and rawget(t, "__clause_element__") ~= nil then
+        orm_marks[out] = true
+      end
+      return out
+    end
+  end
 end
 
 -- for the other files of the ORM
@@ -266,3 +355,4 @@ I.stmt_opts = stmt_opts
 I.core_tables = core_tables
 I.mark_tables = mark_tables
 I.select_ents = select_ents
+I.orm_marks = orm_marks

@@ -123,14 +123,17 @@ local function mapper_order(s, objs_by_mapper, deleting)
       rank[m.local_table.metadata] = true
     end
   end
+  -- (within a level by class name, as SQLAlchemy sorts its steps by the
+  -- mapper's sort key, not by table name)
   table.sort(ms, function(a, b)
-    if deleting then
-      local la, lb = level[a.ptr] or 0, level[b.ptr] or 0
-      if la ~= lb then return la > lb end
+    local la, lb = level[a.ptr] or 0, level[b.ptr] or 0
+    if la ~= lb then
+      if deleting then return la > lb end
+      return la < lb
     end
-    local ra, rb = rank[a.ptr] or 0, rank[b.ptr] or 0
-    if ra ~= rb then return ra < rb end
-    return a.class.__name__ < b.class.__name__
+    local na, nb = a.class.__name__, b.class.__name__
+    if na ~= nb then return na < nb end
+    return (rank[a.ptr] or 0) < (rank[b.ptr] or 0)
   end)
   return ms
 end
