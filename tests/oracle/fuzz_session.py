@@ -51,9 +51,10 @@ def state(o):
     s = ("transient" if st.transient else "pending" if st.pending else "persistent" if st.persistent
          else "deleted" if st.deleted else "detached")
     vals = []
+    unloaded = st.unloaded
     for k in ("id", "name", "email", "user_id"):
-        if k in st.dict and k in st.mapper.column_attrs.keys():
-            v = st.dict[k]
+        if k in st.mapper.column_attrs.keys() and k not in unloaded:
+            v = st.attrs[k].loaded_value
             vals.append("%s=%s" % (k, "nil" if v is None else v))
     return s + "(" + ",".join(vals) + ")"
 def step(n, fn):
@@ -110,11 +111,11 @@ local function state(o)
   local st = orm.inspect(o)
   local s = st.transient and "transient" or st.pending and "pending" or st.persistent and "persistent"
     or st.deleted and "deleted" or "detached"
-  local vals = {}
+  local vals, unloaded = {}, {}
+  for _, k in ipairs(st.unloaded) do unloaded[k] = true end
   for _, k in ipairs({"id", "name", "email", "user_id"}) do
-    local d = st.dict
-    if d[k] ~= nil or (st.mapper.column_attrs[k] and d[k] == nil and rawequal(nil, nil) and st.loaded_null and st:loaded_null(k)) then
-      local v = d[k]
+    if st.mapper.column_attrs[k] and not unloaded[k] then
+      local v = st.attrs[k].loaded_value
       vals[#vals + 1] = k .. "=" .. ((v == nil or v == sa.null) and "nil" or tostring(v))
     end
   end
@@ -251,16 +252,25 @@ def main():
                 bad += 1
                 i = next((k for k in range(min(len(want), len(gotl))) if want[k] != gotl[k]),
                          min(len(want), len(gotl)))
-                st = max(k for k in range(i + 1) if k < len(want) and want[k].startswith("step") or k == 0)
-                sn = int(want[st].split()[1].rstrip(":")) if want[st].startswith("step") else 0
+                # the step block holding line i, on each side
+                def block(lines, i):
+                    st = i
+                    while st > 0 and not lines[st].startswith("step"):
+                        st -= 1
+                    en = st + 1
+                    while en < len(lines) and not lines[en].startswith("step"):
+                        en += 1
+                    return lines[st:en]
+                wb = block(want, min(i, len(want) - 1)) if want else []
+                gb = block(gotl, min(i, len(gotl) - 1)) if gotl else []
+                sn = int(wb[0].split()[1].rstrip(":")) if wb and wb[0].startswith("step") else 0
                 print("PROGRAM %d differs at step %d" % (c, sn))
                 for k in range(sn):
-                    print("    py:  " + py[k])
                     print("    lua: " + lua[k])
-                print("  want: " + "\n        ".join(want[st:i + 3]))
-                print("  got:  " + "\n        ".join(gotl[st:i + 3]))
+                print("  want: " + "\n        ".join(wb))
+                print("  got:  " + "\n        ".join(gb))
                 if got.stderr:
-                    print("  stderr: " + got.stderr[-500:])
+                    print("  stderr: " + got.stderr[-300:])
     print("%d of %d programs differ" % (bad, a.count))
     return 1 if bad else 0
 
