@@ -896,6 +896,8 @@ do
       local a = select(i, ...)
       if attr_boxes[a] then
         attrs = true
+        -- (a hybrid's boxed column keyed by the hybrid's name)
+        if item_keys[a] then other = true end
       else
         -- (an aliased single-table subclass's annotated column needs
         -- slow_select's criterion)

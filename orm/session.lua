@@ -564,6 +564,11 @@ function Session:expire(obj, attrs)
     if C.session(x) == self.id and C.lifecycle(x) == "persistent" and
        lselect(2, C.get(x, mapper_of(x).pk_index[1])) then
       self:expire(x)
+    elseif C.session(x) == self.id and C.lifecycle(x) == "pending" then
+      -- a pending object the cascade reaches leaves the session (not its
+      -- own cascade: SQLAlchemy's _conditional_expire)
+      forget(self, x, "transient")
+      self._reldirty[x] = nil
     end
   end
 end

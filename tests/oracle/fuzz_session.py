@@ -46,6 +46,7 @@ def _log(conn, cursor, stmt, params, context, executemany):
     LOG.append("%s %s" % (" ".join(stmt.split()), repr(params)))
 session = Session(engine)
 H = []
+KEEP = []  # objects loaded by the program's queries, kept alive (the identity map is weak)
 def state(o):
     st = inspect(o)
     s = ("transient" if st.transient else "pending" if st.pending else "persistent" if st.persistent
@@ -107,6 +108,7 @@ orm.event.listen(engine, "before_cursor_execute", function(conn, cursor, stmt, p
 end)
 local session = orm.Session(engine)
 local H = {}
+local KEEP = {}
 local function state(o)
   local st = orm.inspect(o)
   local s = st.transient and "transient" or st.pending and "pending" or st.persistent and "persistent"
@@ -208,14 +210,14 @@ def program(r, nsteps):
             p, l = "session.add(H[%d])" % (h - 1), "session:add(H[%d])" % h
         elif k == "get":
             i = r.randint(1, 3)
-            p = "(lambda o: o and o.name)(session.get(User, %d))" % i
-            l = "(function() local o = session:get(User, %d); return o and o.name end)()" % i
+            p = "(lambda o: (KEEP.append(o), o and o.name)[1])(session.get(User, %d))" % i
+            l = "(function() local o = session:get(User, %d); KEEP[#KEEP + 1] = o; return o and o.name end)()" % i
         else:
-            p = ("' '.join(u.name or '-' for u in session.execute(select(User)"
+            p = ("' '.join(KEEP.append(u) or u.name or '-' for u in session.execute(select(User)"
                  ".where(User.name == %r).order_by(User.id)).scalars())" % nm)
             l = ("(function() local t = {} for _, u in ipairs(session:execute(select(User)"
                  ":where(User.name:eq(%s)):order_by(User.id)):scalars():all()) do "
-                 "t[#t + 1] = u.name or '-' end return table.concat(t, ' ') end)()") % lua_q(nm)
+                 "KEEP[#KEEP + 1] = u; t[#t + 1] = u.name or '-' end return table.concat(t, ' ') end)()") % lua_q(nm)
         if k in ("get", "query"):
             py.append("step(%d, lambda: %s)" % (n, p))
             lua.append("step(%d, function() return %s end)" % (n, l))
