@@ -307,10 +307,19 @@ end
 
 -- add obj and, through save-update, what its loaded relationships hold
 local function cascade_add(s, obj, seen)
+  local head = seen == nil
   seen = seen or {}
   if seen[obj] then return end
   seen[obj] = true
   local st = C.lifecycle(obj)
+  -- the cascade stops at an object the session holds already (not
+  -- walking on through it), as SQLAlchemy's halt_on=_contains_state: a
+  -- child expunged from a collection is not taken back when another is
+  -- appended
+  if not head and C.session(obj) == s.id and
+     (st == "pending" or st == "persistent") then
+    return
+  end
   -- (one whose row a flush deleted cannot come back, as SQLAlchemy's:
   -- in any session, until make_transient())
   if st == "deleted" or st == "detached" and C.extra(obj, WAS_DELETED) then
@@ -865,7 +874,15 @@ local function rollback_levels(s, from)
   for k = #s._txs, from, -1 do
     local level = s._txs[k]
     for _, obj in ipairs(level.new or EMPTY_LIST) do
-      if C.session(obj) == s.id then forget(s, obj, "transient") end
+      if C.session(obj) == s.id then
+        forget(s, obj, "transient")
+      elseif C.session(obj) == 0 and C.lifecycle(obj) == "detached" then
+        -- (expunged since: it loses the key its INSERT gave it too, as
+        -- SQLAlchemy's rollback treats every object the transaction
+        -- inserted)
+        C.setidentity(obj, nil)
+        set_state(obj, "transient", 0)
+      end
     end
     for _, obj in ipairs(level.deleted or EMPTY_LIST) do
       if C.lifecycle(obj) == "deleted" then
