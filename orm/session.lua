@@ -1820,9 +1820,7 @@ SessionMT.__index = C.method_index(Session, function(s, k)
     return I.pending_list(s)
   elseif k == "dirty" then
     -- (as SQLAlchemy's: persistent objects with a change to a column or
-    -- to a relationship since the flush, whether or not the changes
-    -- cancel out -- an append then a remove leaves the object here, as
-    -- its modified flag does; is_modified() tells the net change)
+    -- to a relationship)
     local out, seen = {}, {}
     for obj in pairs(s._dirty) do
       if not s._deleted[obj] then
@@ -1832,7 +1830,8 @@ SessionMT.__index = C.method_index(Session, function(s, k)
     end
     for obj in pairs(s._reldirty) do
       if not seen[obj] and not s._deleted[obj] and
-         C.lifecycle(obj) == "persistent" then
+         C.lifecycle(obj) == "persistent" and
+         rel_modified(obj, mapper_of(obj), true) then
         out[#out + 1] = obj
       end
     end
