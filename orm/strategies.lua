@@ -466,8 +466,24 @@ local function loaded_related(obj, r)
 end
 
 -- forget every loaded relationship value of obj (expiry)
+-- the members a delete-orphan collection lost before it was expired:
+-- their orphaning outlives the parent's history, as SQLAlchemy keeps it
+-- on the child (its hasparent flag); the flush deletes those it writes
+-- anyway (see presort in orm/unitofwork.lua).  member -> relationship
+local orphan_candidates = setmetatable({}, {__mode = "k"})
+I.orphan_candidates = orphan_candidates
+
 local function expire_rels(obj, m, keys)
   if not m.has_rels then return end
+  for key, r in pairs(m.relationships) do
+    if (keys == nil or keys[key]) and r.direction == "onetomany" and
+       r.cascade and r.cascade["delete-orphan"] then
+      local ch = C.extra(obj, changekey[key])
+      if ch then
+        for x in pairs(ch.rem) do orphan_candidates[x] = r end
+      end
+    end
+  end
   for key in pairs(m.relationships) do
     if keys == nil or keys[key] then
       C.extra(obj, key, nil)

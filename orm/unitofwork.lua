@@ -386,6 +386,21 @@ local function presort(s)
     l[#l + 1] = {r, src, dst}
     if C.lifecycle(dst) == "persistent" then s._dirty[dst] = true end
   end
+  -- members a delete-orphan collection lost before its parent expired
+  -- (I.orphan_candidates): one the flush writes (changed: its reference
+  -- unset) and that no other parent took is deleted, as SQLAlchemy's
+  -- flush deletes a modified persistent orphan
+  for x, r in pairs(I.orphan_candidates) do
+    if C.session(x) == s.id then
+      I.orphan_candidates[x] = nil
+      local other = r.back and not r.back.uselist and C.extra(x, r.back.key)
+      if other == nil and (s._dirty[x] or s._reldirty[x]) and
+         not s._deleted[x] and
+         C.lifecycle(x) == "persistent" then
+        s:delete(x)
+      end
+    end
+  end
   -- the members obj's one-to-many r lost since the last flush (and not
   -- taken by another parent): orphans are deleted, others lose the key
   local function lost(obj, r, ch, members)

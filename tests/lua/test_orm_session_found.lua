@@ -104,6 +104,24 @@ for _, db in ipairs(T.databases()) do
     s:rollback()
   end)
 
+  -- a delete-orphan member removed from its collection is still an orphan
+  -- after the parent is expired (refresh): the flush deletes it, as
+  -- SQLAlchemy does, instead of only unsetting its key
+  T.test(db.name .. ": an orphan survives its parent's refresh", function()
+    local s <close> = orm.Session(engine)
+    local u = User{name = "fay"}
+    local a = Address{email = "f@x"}
+    u.addresses:append(a)
+    s:add(u)
+    s:commit()
+    u.addresses:remove(a)
+    T.clear(log)
+    s:refresh(u)
+    T.match(T.norm(log[1]), "^DELETE FROM sf_addresses")
+    T.eq(orm.inspect(a).deleted, true)
+    s:rollback()
+  end)
+
   Base.metadata:drop_all(engine)
   engine:dispose()
 end

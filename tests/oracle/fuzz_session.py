@@ -44,7 +44,7 @@ LOG = []
 @event.listens_for(engine, "before_cursor_execute")
 def _log(conn, cursor, stmt, params, context, executemany):
     LOG.append("%s %s" % (" ".join(stmt.split()), repr(params)))
-session = Session(engine)
+session = Session(engine, future=True)
 H = []
 KEEP = []  # objects loaded by the program's queries, kept alive (the identity map is weak)
 def state(o):
