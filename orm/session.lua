@@ -370,7 +370,12 @@ function Session:delete(obj)
     raise("InvalidRequestError",
           "Instance '" .. objstr(obj) .. "' is not persisted")
   end
-  if state == "detached" then self:add(obj) end
+  if state == "detached" then
+    -- (attached alone, with no save-update cascade, and one whose row an
+    -- earlier flush deleted too: SQLAlchemy's delete() re-attaches it)
+    C.extra(obj, WAS_DELETED, nil)
+    add_one(self, obj)
+  end
   if C.lifecycle(obj) ~= "persistent" or self._deleted[obj] then return end
   -- The delete cascade is followed first, loading what it needs (unless
   -- passive_deletes; a load autoflushes, as SQLAlchemy's lazy loads do),
