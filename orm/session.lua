@@ -399,6 +399,13 @@ function Session:delete(obj)
           objs = I.load_quiet(self, x, r)
         end
         for _, y in ipairs(objs) do
+          -- (a detached member is attached and deleted too, as
+          -- SQLAlchemy's delete cascade re-attaches what it reaches)
+          if not seen[y] and C.lifecycle(y) == "detached" and
+             C.session(y) == 0 then
+            C.extra(y, WAS_DELETED, nil)
+            add_one(self, y)
+          end
           if not seen[y] and C.lifecycle(y) == "persistent" and
              C.session(y) == self.id then
             seen[y] = true

@@ -122,6 +122,34 @@ for _, db in ipairs(T.databases()) do
     s:rollback()
   end)
 
+  -- delete() of an object whose row an earlier commit deleted attaches it
+  -- again and marks it (no error); the delete cascade attaches and marks
+  -- the detached members it reaches too
+  T.test(db.name .. ": delete() re-attaches deleted and detached objects", function()
+    local s <close> = orm.Session(engine)
+    local u = User{name = "gil"}
+    s:add(u)
+    s:commit()
+    s:delete(u)
+    s:commit()
+    s:delete(u)
+    T.eq(#s.deleted, 1)
+    s:rollback()
+    local v = User{name = "hal"}
+    local a = Address{email = "h@x"}
+    v.addresses:append(a)
+    s:add(v)
+    s:commit()
+    T.eq(#v.addresses, 1)
+    s:expunge(v)
+    T.eq(orm.inspect(a).detached, true)
+    s:delete(v)
+    T.eq(#s.deleted, 2)
+    T.eq(orm.inspect(a).persistent, true)
+    s:commit()
+    T.eq(orm.inspect(a).detached, true)
+  end)
+
   Base.metadata:drop_all(engine)
   engine:dispose()
 end

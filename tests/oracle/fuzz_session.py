@@ -99,7 +99,7 @@ local function reprparams(p, many)
   if many then
     local parts = {}
     for i = 1, #p do parts[i] = repr(p[i]) end
-    return "[" .. table.concat(parts, ", ") .. "]"
+    return "(" .. table.concat(parts, ", ") .. ")"
   end
   return repr(p)
 end
