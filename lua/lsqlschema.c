@@ -269,15 +269,22 @@ static int fksort_gc(lua_State *L) {
   return 0;
 }
 
-static rt_fksort *new_fksort(lua_State *L) {
-  rt_fksort *o = lua_newuserdatauv(L, sizeof *o, 0);
-  memset(o, 0, sizeof *o);
-  if (luaL_newmetatable(L, "retort.FkSort")) {
-    lua_pushcfunction(L, fksort_gc);
+/* A zeroed userdata of `size` bytes whose __gc (metatable `name`) is gc:
+** C state owned by Lua while Lua is consulted, freed whatever raises. */
+static void *new_owned(lua_State *L, size_t size, const char *name,
+                       lua_CFunction gc) {
+  void *p = lua_newuserdatauv(L, size, 0);
+  memset(p, 0, size);
+  if (luaL_newmetatable(L, name)) {
+    lua_pushcfunction(L, gc);
     lua_setfield(L, -2, "__gc");
   }
   lua_setmetatable(L, -2);
-  return o;
+  return p;
+}
+
+static rt_fksort *new_fksort(lua_State *L) {
+  return new_owned(L, sizeof(rt_fksort), "retort.FkSort", fksort_gc);
 }
 
 static int meta_index(lua_State *L) {
@@ -1221,14 +1228,7 @@ static int lcons_gc(lua_State *L) {
 }
 
 static lcons *newcons(lua_State *L) {
-  lcons *k = lua_newuserdatauv(L, sizeof *k, 0);
-  memset(k, 0, sizeof *k);
-  if (luaL_newmetatable(L, "retort.ConstraintBuilder")) {
-    lua_pushcfunction(L, lcons_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
-  return k;
+  return new_owned(L, sizeof(lcons), "retort.ConstraintBuilder", lcons_gc);
 }
 
 static void split_target(lua_State *L, lcons *k, const char *target, int i) {

@@ -287,19 +287,22 @@ do
     if t == "table" then return rawget(a, "__clause_element__") ~= nil end
     return t == "userdata" and (I.attr_boxes[a] or C.annotation(a) ~= nil)
   end
+  -- out is ORM-enabled when one of the arguments is (pred says)
+  local function mark_if_any(out, pred, ...)
+    if orm_marks[out] ~= true then
+      for i = 1, lselect("#", ...) do
+        if pred((lselect(i, ...))) then
+          orm_marks[out] = true
+          break
+        end
+      end
+    end
+    return out
+  end
   do
     local f = node_methods.add_columns
     node_methods.add_columns = function(stmt, ...)
-      local out = f(stmt, ...)
-      if orm_marks[out] ~= true then
-        for i = 1, lselect("#", ...) do
-          if orm_column((lselect(i, ...))) then
-            orm_marks[out] = true
-            break
-          end
-        end
-      end
-      return out
+      return mark_if_any(f(stmt, ...), orm_column, ...)
     end
   end
   -- with_only_columns() keeps what the statement was (SQLAlchemy's
@@ -321,16 +324,7 @@ do
     local f = node_methods[name]
     if f then
       node_methods[name] = function(stmt, ...)
-        local out = f(stmt, ...)
-        if orm_marks[out] ~= true then
-          for i = 1, lselect("#", ...) do
-            if orm_from((lselect(i, ...))) then
-              orm_marks[out] = true
-              break
-            end
-          end
-        end
-        return out
+        return mark_if_any(f(stmt, ...), orm_from, ...)
       end
     end
   end
