@@ -374,8 +374,9 @@ static int slot_of(lua_State *L) {
   return i;
 }
 
-/* obj[key], every case (inst_index has tried the common one) */
-static int index_slow(lua_State *L) {
+/* obj[key], every case (inst_index has tried the common one); out of
+** line, so that the common one saves no registers */
+static __attribute__((noinline)) int index_slow(lua_State *L) {
   linst *o = lua_touserdata(L, 1);
   int i = 0;
   if (lua_type(L, 2) == LUA_TSTRING)
