@@ -105,19 +105,29 @@ static __attribute__((noinline)) void *pool_rest(pool *p, void *ptr,
   return nb;
 }
 
-/* The lua_Alloc: a small block freed, or a new small one taken from its
-** free list, in a few instructions (most calls); the rest by pool_rest. */
+/* The lua_Alloc: a small block freed, a null one "freed" (every table
+** with no array part frees one), a new small one taken from its free
+** list or the newest slab, in a few instructions (most calls); the rest
+** by pool_rest. */
 static void *pool_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   pool *p = ud;
-  if (nsize == 0 && ptr != NULL && osize <= RT_POOL_MAX) {
-    pool_put(p, ptr, osize);
-    return NULL;
-  }
-  if (ptr == NULL && nsize - 1 < RT_POOL_MAX) {
+  if (nsize == 0) {
+    if (ptr == NULL) return NULL;
+    if (osize <= RT_POOL_MAX) {
+      pool_put(p, ptr, osize);
+      return NULL;
+    }
+  } else if (ptr == NULL && nsize - 1 < RT_POOL_MAX) {
     int c = class_of(nsize);
+    size_t bytes = (size_t)(c + 1) * RT_POOL_STEP;
     void *b = p->free[c];
     if (b) {
       p->free[c] = *(void **)b;
+      return b;
+    }
+    if ((size_t)(p->end - p->next) >= bytes) {
+      b = p->next;
+      p->next += bytes;
       return b;
     }
   }
