@@ -322,7 +322,9 @@ static int l_load_result(lua_State *L) {
   read_spec(L, &e, 5, 6, 7);
   luaL_checktype(L, 8, LUA_TTABLE);
   if (lua_isnil(L, 11)) {
-    lua_createtable(L, max > 0 && max < 64 ? (int)max : 0, 0);
+    /* (room for a few rows: a table grown from empty is rehashed at 1,
+    ** 2, 4 and 8 items, costly for the many short lists of lazy loads) */
+    lua_createtable(L, max > 0 && max < 64 ? (int)max : 8, 0);
     lua_replace(L, 11);
   }
   luaL_checktype(L, 11, LUA_TTABLE);
