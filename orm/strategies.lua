@@ -183,7 +183,7 @@ local function load_result(s, m, res)
   return out
 end
 
--- (own: objs is a fresh list nothing else holds, taken as it is)
+-- (own: objs is a fresh list nothing else holds, see own_coll)
 local function store_loaded(obj, r, objs, own)
   if r.uselist then
     local c = (own and own_coll or new_coll)(obj, r, objs)
