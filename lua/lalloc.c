@@ -77,16 +77,16 @@ static void pool_put(pool *p, void *b, size_t size) {
   p->free[c] = b;
 }
 
-static void *pool_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  pool *p = ud;
+/* Every case but the two common ones below: resizes, blocks from
+** malloc, an empty free list.  Kept apart (and out of line) so that the
+** common cases save no registers and make no frame. */
+static __attribute__((noinline)) void *pool_rest(pool *p, void *ptr,
+                                                 size_t osize, size_t nsize) {
   void *nb;
   /* osize is a size only when ptr is a block (else it tells the type) */
   int osmall = ptr != NULL && osize <= RT_POOL_MAX;
   if (nsize == 0) {
-    if (osmall)
-      pool_put(p, ptr, osize);
-    else
-      free(ptr);
+    free(ptr);
     return NULL;
   }
   if (ptr == NULL)
@@ -103,6 +103,35 @@ static void *pool_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   else
     free(ptr);
   return nb;
+}
+
+/* The lua_Alloc: a small block freed, a null one "freed" (every table
+** with no array part frees one), a new small one taken from its free
+** list or the newest slab, in a few instructions (most calls); the rest
+** by pool_rest. */
+static void *pool_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  pool *p = ud;
+  if (nsize == 0) {
+    if (ptr == NULL) return NULL;
+    if (osize <= RT_POOL_MAX) {
+      pool_put(p, ptr, osize);
+      return NULL;
+    }
+  } else if (ptr == NULL && nsize - 1 < RT_POOL_MAX) {
+    int c = class_of(nsize);
+    size_t bytes = (size_t)(c + 1) * RT_POOL_STEP;
+    void *b = p->free[c];
+    if (b) {
+      p->free[c] = *(void **)b;
+      return b;
+    }
+    if ((size_t)(p->end - p->next) >= bytes) {
+      b = p->next;
+      p->next += bytes;
+      return b;
+    }
+  }
+  return pool_rest(p, ptr, osize, nsize);
 }
 
 static int on_panic(lua_State *L) {

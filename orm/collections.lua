@@ -195,7 +195,8 @@ local function new_coll(owner, r, items)
 end
 
 -- items (a plain table a loader has just filled, held by nothing else)
--- made owner's member list in place: new_coll with no copy
+-- made owner's member list (C.own_list: copied into a table with room
+-- for the collection's fields, cheaper than adding them to items)
 local function own_coll(owner, r, items)
   local cc = r.collection
   local c = C.own_list(items, OWNER, owner, REL, r,

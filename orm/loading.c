@@ -322,7 +322,9 @@ static int l_load_result(lua_State *L) {
   read_spec(L, &e, 5, 6, 7);
   luaL_checktype(L, 8, LUA_TTABLE);
   if (lua_isnil(L, 11)) {
-    lua_createtable(L, max > 0 && max < 64 ? (int)max : 0, 0);
+    /* (room for a few rows: a table grown from empty is rehashed at 1,
+    ** 2, 4 and 8 items, costly for the many short lists of lazy loads) */
+    lua_createtable(L, max > 0 && max < 64 ? (int)max : 8, 0);
     lua_replace(L, 11);
   }
   luaL_checktype(L, 11, LUA_TTABLE);
@@ -1221,6 +1223,29 @@ static int l_runs(lua_State *L) {
 ** rows of one key mostly come together (the key's index orders them), so
 ** each run of a key goes at once into a list made its size.
 */
+/* The last place of the run of keys (in the list at 1, n of them) that
+** begins at j with the key at 7: the places after j holding a key raw
+** equal to it.  An integer key (most) is compared as a C integer. */
+static lua_Integer key_run_end(lua_State *L, lua_Integer j, lua_Integer n) {
+  lua_Integer last, kv = 0;
+  int isint = lua_isinteger(L, 7);
+  if (isint) kv = lua_tointeger(L, 7);
+  for (last = j; last < n; last++) {
+    int same, isnum;
+    if (isint) {
+      /* (a float of an integer's value is raw equal to it too) */
+      same = lua_rawgeti(L, 1, last + 1) == LUA_TNUMBER &&
+             lua_tointegerx(L, -1, &isnum) == kv && isnum;
+    } else {
+      lua_rawgeti(L, 1, last + 1);
+      same = lua_rawequal(L, 7, -1);
+    }
+    lua_pop(L, 1);
+    if (!same) break;
+  }
+  return last;
+}
+
 static int l_distribute(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 3), j, k, last, nf;
   int found;
@@ -1236,13 +1261,7 @@ static int l_distribute(lua_State *L) {
     lua_Integer len = 0;
     int list = 0;
     lua_rawgeti(L, 1, j); /* 7: the key */
-    for (last = j; last < n; last++) {
-      int same;
-      lua_rawgeti(L, 1, last + 1);
-      same = lua_rawequal(L, 7, -1);
-      lua_pop(L, 1);
-      if (!same) break;
-    }
+    last = key_run_end(L, j, n);
     lua_pushvalue(L, 7);
     if (lua_rawget(L, 6) != LUA_TNIL) {
       lua_pushvalue(L, 7);
@@ -1254,9 +1273,9 @@ static int l_distribute(lua_State *L) {
         lua_pushvalue(L, 7);
         lua_pushvalue(L, -2);
         lua_rawset(L, 4);
-      }
+      } else
+        len = (lua_Integer)lua_rawlen(L, -1);
       list = lua_gettop(L);
-      len = (lua_Integer)lua_rawlen(L, list);
     }
     for (k = j; k <= last; k++) {
       if (lua_rawgeti(L, 2, k) == LUA_TNIL) { /* (no object: no entry) */

@@ -266,24 +266,16 @@ static int l_new_list(lua_State *L) {
 }
 
 /* C.own_list(items, ownerkey, owner, relkey, rel, mt) -> items made a
-** member list in place (as C.new_list, with no copy): for a list a
-** loader has just built and nothing else holds. */
+** member list: for a list a loader has just built and nothing else
+** holds.  Its members are copied into a table made with room for the
+** fields (as C.new_list): items has no hash part (a loader fills its
+** array), and setting the owner, the relationship and then the view in
+** it would rehash the whole table three times. */
 static int l_own_list(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
-  luaL_checktype(L, 6, LUA_TTABLE);
-  lua_settop(L, 6);
   if (lua_getmetatable(L, 1))
     return luaL_error(L, "own_list: the table has a metatable");
-  lua_pushvalue(L, 2);
-  lua_pushvalue(L, 3);
-  lua_rawset(L, 1);
-  lua_pushvalue(L, 4);
-  lua_pushvalue(L, 5);
-  lua_rawset(L, 1);
-  lua_pushvalue(L, 6);
-  lua_setmetatable(L, 1);
-  lua_settop(L, 1);
-  return 1;
+  return l_new_list(L);
 }
 
 /* A view's __index (made by C.view_index(methods [, other])): an
@@ -374,8 +366,9 @@ static int slot_of(lua_State *L) {
   return i;
 }
 
-/* obj[key], every case (inst_index has tried the common one) */
-static int index_slow(lua_State *L) {
+/* obj[key], every case (inst_index has tried the common one); out of
+** line, so that the common one saves no registers */
+static __attribute__((noinline)) int index_slow(lua_State *L) {
   linst *o = lua_touserdata(L, 1);
   int i = 0;
   if (lua_type(L, 2) == LUA_TSTRING)

@@ -177,14 +177,13 @@ local function load_result(s, m, res)
   if rawget(m, "polymorphic_map") or not I.direct(res) then
     return load_rows(s, m, res:all())
   end
-  local out = {}
-  C.load_result(res, 0, m.class, m.mt, m.nattrs, m.colpos,
-                rawget(m, "pkpos") or m.pk_index, idmap_for(s, m), s.id,
-                false, out, 0)
+  local _, _, out = C.load_result(res, 0, m.class, m.mt, m.nattrs, m.colpos,
+                                  rawget(m, "pkpos") or m.pk_index,
+                                  idmap_for(s, m), s.id, false, nil, 0)
   return out
 end
 
--- (own: objs is a fresh list nothing else holds, taken as it is)
+-- (own: objs is a fresh list nothing else holds, see own_coll)
 local function store_loaded(obj, r, objs, own)
   if r.uselist then
     local c = (own and own_coll or new_coll)(obj, r, objs)
