@@ -579,21 +579,33 @@ static int refetch_truncated(my_cursor *cur, rt_error *err) {
 
 /* --- executing --- */
 
-static void drain_stmt_results(MYSQL_STMT *stmt) {
-  /* a CALL leaves a status result (and maybe more sets) behind */
+/*
+** Read and drop the results a statement left after its first (a CALL
+** leaves a status result, and maybe more sets, behind).  Returns the
+** warning count of the last one read: a CALL's status result counts the
+** warnings of the procedure's last statement, as the mariadb client
+** reports them; 0 when there was none.
+*/
+static unsigned drain_stmt_results(MYSQL_STMT *stmt) {
+  unsigned warnings = 0;
   while (mysql_stmt_more_results(stmt)) {
     if (mysql_stmt_next_result(stmt) != 0) break;
+    warnings = (unsigned)mysql_stmt_warning_count(stmt);
     mysql_stmt_free_result(stmt);
   }
+  return warnings;
 }
 
-static void drain_db_results(MYSQL *db) {
+static unsigned drain_db_results(MYSQL *db) {
+  unsigned warnings = 0;
   while (mysql_more_results(db)) {
     MYSQL_RES *r;
     if (mysql_next_result(db) != 0) break;
+    warnings = mysql_warning_count(db);
     r = mysql_use_result(db);
     if (r) mysql_free_result(r);
   }
+  return warnings;
 }
 
 /*
@@ -1346,19 +1358,23 @@ static void absorb_kill(my_conn *c) {
 static void finish_cursor(my_conn *c, my_cursor *cur) {
   int i, owner = c->active == cur;
   int killed = owner && cur->stream && !cur->done && !c->base.lost;
+  unsigned warnings = 0;
   if (killed) kill_query(c);
   if (cur->res) {
     mysql_free_result(cur->res); /* reads what is left of a streamed one */
-    if (owner) drain_db_results(c->db);
+    if (owner) warnings = drain_db_results(c->db);
   }
   if (cur->stmt) {
     /* frees a stored result, or reads and drops the rest of a stream */
     mysql_stmt_free_result(cur->stmt);
-    if (owner) drain_stmt_results(cur->stmt);
+    if (owner) warnings = drain_stmt_results(cur->stmt);
     release(cur->stmt, cur->slot);
   }
   if (owner) c->active = NULL;
-  if (killed) absorb_kill(c);
+  if (killed)
+    absorb_kill(c);
+  else /* a CALL's, whose rows came first */
+    report_warnings(c, warnings);
   if (cur->cols)
     for (i = 0; i < cur->base.ncols; i++) free(cur->cols[i].buf);
   free(cur->cols);
