@@ -68,7 +68,9 @@ typedef struct my_conn {
   unsigned long thread_id;
   char *host, *user, *password, *socket;
   unsigned port;
-  int bulk_ok; /* the server takes array binding (MariaDB 10.2+) */
+  int bulk_ok;  /* the server takes array binding (MariaDB 10.2+) */
+  char *dbname; /* the default database the cached statements were
+                ** prepared in (the client library tracks USE) */
   char version[64];
 } my_conn;
 
@@ -333,6 +335,7 @@ static int my_connect(const rt_url *url, int nargs, const rt_url_arg *args,
   }
   c->thread_id = mysql_thread_id(c->db);
   c->bulk_ok = bulk_supported(c->db);
+  c->dbname = c->db->db ? strdup(c->db->db) : NULL;
   snprintf(c->version, sizeof c->version, "%s", mysql_get_server_info(c->db));
   *out = &c->base;
   return 0;
@@ -345,6 +348,7 @@ static void my_close(rt_dbconn *base) {
   rt_stmtcache_free(&c->cache);
   mysql_close(c->db);
   free_params(c);
+  free(c->dbname);
   free(c);
 }
 
@@ -355,9 +359,27 @@ static void my_close(rt_dbconn *base) {
 ** slot.  Returns the statement; *slot is NULL when it is private.  When the
 ** server cannot prepare it, *unsupported is set and err filled.
 */
+/*
+** A prepared statement keeps reading the database that was the default
+** when it was prepared: after a USE (which the client library follows in
+** mysql->db) the cached ones would read the old one's tables, and
+** DATABASE() would name it.  They are prepared again.
+*/
+static void follow_database(my_conn *c) {
+  const char *now = c->db->db;
+  if (now == NULL ? c->dbname == NULL
+                  : c->dbname != NULL && strcmp(now, c->dbname) == 0)
+    return;
+  rt_stmtcache_forget(&c->cache);
+  free(c->dbname);
+  c->dbname = now ? strdup(now) : NULL; /* out of memory: forgot again */
+}
+
 static MYSQL_STMT *prepare(my_conn *c, const char *sql, rt_stmtslot **slot,
                            int *unsupported, rt_error *err) {
-  MYSQL_STMT *stmt = rt_stmtcache_take(&c->cache, sql, slot);
+  MYSQL_STMT *stmt;
+  follow_database(c);
+  stmt = rt_stmtcache_take(&c->cache, sql, slot);
   *unsupported = 0;
   if (stmt) return stmt;
   stmt = mysql_stmt_init(c->db);
