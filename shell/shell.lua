@@ -28,6 +28,11 @@ local function names_of(engine, schema)
   return s
 end
 
+-- engine -> the database SQL typed at the prompt chose with USE
+-- (MySQL), when it is not the URL's: what a name without a schema means
+-- to \dt, \d, completion and `db`, as it does to the mysql client
+local current = setmetatable({}, {__mode = "k"})
+
 local function sorted(list)
   local t = {}
   for i, v in ipairs(list) do t[i] = v end
@@ -36,6 +41,7 @@ local function sorted(list)
 end
 
 function M.tables(engine, schema)
+  schema = schema or current[engine]
   local c = names_of(engine, schema)
   if c.tables == nil then
     c.tables = sorted(sa.inspect(engine):get_table_names(schema))
@@ -44,6 +50,7 @@ function M.tables(engine, schema)
 end
 
 function M.views(engine, schema)
+  schema = schema or current[engine]
   local c = names_of(engine, schema)
   if c.views == nil then
     c.views = sorted(sa.inspect(engine):get_view_names(schema))
@@ -65,6 +72,7 @@ function M.schemas(engine)
 end
 
 function M.columns(engine, t, schema)
+  schema = schema or current[engine]
   local c = names_of(engine, schema)
   local cols = c.columns[t]
   if cols == nil then
@@ -115,6 +123,50 @@ function M.refresh(engine)
   if M.db_engine == engine and M.db_reset then M.db_reset() end
 end
 
+-- The shell's connection now uses database `name` (nil: the URL's).
+-- The names read so far, and the tables of `db`, were another's.
+function M.use(engine, name)
+  if name ~= nil then
+    local ok, default = pcall(function()
+      return sa.inspect(engine).default_schema_name
+    end)
+    if ok and name == default then name = nil end
+  end
+  if current[engine] == name then return end
+  current[engine] = name
+  M.refresh(engine)
+end
+
+-- Inspector methods that take a table name and then a schema
+local per_table = {
+  get_columns = true, get_pk_constraint = true, get_foreign_keys = true,
+  get_indexes = true, get_unique_constraints = true,
+  get_check_constraints = true}
+
+-- The engine's Inspector, where a table without a schema is one of the
+-- database USE chose, and a key that refers to a table of that database
+-- names no schema, as one of the URL's does.
+local function inspector(engine)
+  local insp, cur = sa.inspect(engine), current[engine]
+  if cur == nil then return insp end
+  return setmetatable({}, {__index = function(_, k)
+    local v = insp[k]
+    if not per_table[k] then
+      if type(v) ~= "function" then return v end
+      return function(_, ...) return v(insp, ...) end
+    end
+    return function(_, name, schema)
+      local r = v(insp, name, schema or cur)
+      if k == "get_foreign_keys" then
+        for _, fk in ipairs(r) do
+          if fk.referred_schema == cur then fk.referred_schema = nil end
+        end
+      end
+      return r
+    end
+  end})
+end
+
 -- `name` in `list` (any case when no exact match), or nil
 local function find_in(list, name, lower)
   for _, t in ipairs(list) do
@@ -151,6 +203,7 @@ local dbs = setmetatable({}, {__mode = "k"})
 
 local function no_such(engine, schema, name, hint)
   local where = tostring(engine.url)
+  schema = schema or current[engine]
   if schema then where = string.format("schema %q of %s", schema, where) end
   return string.format("db: no table or view named %q in %s%s",
                        tostring(name), where,
@@ -171,9 +224,10 @@ sa.Table("classes", sa.MetaData(), {autoload_with = engine})).
 local function new_db(engine, schema, state)
   local db, mt = {}, {}
   local function table_of(name)
-    local t = state.md.tables[schema and schema .. "." .. name or name]
+    local sch = schema or current[engine]
+    local t = state.md.tables[sch and sch .. "." .. name or name]
     if t == nil then
-      t = sa.Table(name, state.md, {schema = schema, autoload_with = engine})
+      t = sa.Table(name, state.md, {schema = sch, autoload_with = engine})
     end
     rawset(db, name, t)
     return t
@@ -419,11 +473,13 @@ function M.describe(engine, arg)
   if name == nil then
     return nil, string.format('Did not find any relation named "%s".', arg)
   end
-  local insp = sa.inspect(engine)
+  local insp = inspector(engine)
   -- public.album is album: its keys name the tables of its own schema
   -- without it, as psql does
   local shown_schema = schema
-  if schema and schema == insp.default_schema_name then schema = nil end
+  if schema and schema == (current[engine] or insp.default_schema_name) then
+    schema = nil
+  end
   local is_view = false
   for _, v in ipairs(M.views(engine, schema)) do
     if v == name then is_view = true end
@@ -499,7 +555,7 @@ end
 --[[ \erd ]]
 
 local function schema(engine)
-  local insp = sa.inspect(engine)
+  local insp = inspector(engine)
   local out = {}
   for _, name in ipairs(M.tables(engine)) do
     local pk = {}

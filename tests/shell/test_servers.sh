@@ -267,6 +267,70 @@ Indexes:
     "$("$RETORT" --norc "$my" -e '
       local t = db.retort_other.pets
       print(table.concat(session:scalars(select(t.c.name):order_by(t.c.id)):all(), ","))' 2>&1)"
+
+  # USE typed at the prompt: the commands, completion and db follow the
+  # database it chose, as the mysql client's do
+  home=$(printf '%s' "$my" | sed 's|^[^/]*//[^/]*/\([^/?]*\).*|\1|')
+  "$RETORT" --norc "$my" >>"$tmp/my.log" 2>&1 <<'EOF'
+create table retort_other.owners (id int primary key, pet_id int,
+  constraint owners_pet foreign key (pet_id) references retort_other.pets (id));
+create view retort_other.pet_names as select name from retort_other.pets;
+EOF
+  T new-session -d -s rt -x 120 -y 40 "$RETORT --norc $my"
+  wait_last "retort>" || { echo "retort did not show its prompt:"; screen; }
+  enter "use retort_other;"
+  clear_screen
+  enter '\dt'
+  check "mariadb: after USE, \\dt lists that database's tables" \
+    "  Name  | Type
+--------+-------
+ owners | table
+ pets   | table
+(2 rows)" "$(after 'retort> \dt')"
+  clear_screen
+  enter '\dv'
+  check "mariadb: and \\dv its views" "   Name    | Type
+-----------+------
+ pet_names | view
+(1 row)" "$(after 'retort> \dv')"
+  clear_screen
+  enter '\d owners'
+  check "mariadb: \\d NAME describes its table, keys without the schema" \
+    '            Table "owners"
+ Column |  Type   | Nullable | Default
+--------+---------+----------+---------
+ id     | INTEGER | not null |
+ pet_id | INTEGER |          |
+Indexes:
+    PRIMARY KEY (id)
+    "owners_pet" (pet_id)
+Foreign-key constraints:
+    "owners_pet" FOREIGN KEY (pet_id) REFERENCES "pets"(id)' \
+    "$(after 'retort> \d owners')"
+  clear_screen
+  enter '\d pets'
+  check "mariadb: \\d NAME: the tables that refer to it" \
+    'Referenced by:
+    TABLE "owners" CONSTRAINT "owners_pet" FOREIGN KEY (pet_id) REFERENCES "pets"(id)' \
+    "$(after 'retort> \d pets' | sed -n '/^Referenced/,$p')"
+  clear_screen
+  T send-keys -t rt -l "select * from ow"
+  T send-keys -t rt Tab
+  wait_grep "from owners" || true
+  check "mariadb: completion offers its tables" "retort> select * from owners" \
+    "$(screen | tail -1)"
+  T send-keys -t rt C-u
+  clear_screen
+  enter "print(db.pets, #session:scalars(select(db.pets.c.name)):all() .. ' rows')"
+  check "mariadb: db reflects its tables" "retort_other.pets       2 rows" \
+    "$(after 'retort> print(db.pets')"
+  clear_screen
+  enter "use $home;"
+  clear_screen
+  enter '\d pets'
+  check "mariadb: USE of the URL's database again" \
+    'Did not find any relation named "pets".' "$(after 'retort> \d pets')"
+  kill_tmux
   "$RETORT" --norc "$my" -c 'drop database retort_other' >/dev/null 2>&1
 
   "$RETORT" --norc "$my" -c 'create table rt_erd_t (id int primary key,
