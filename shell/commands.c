@@ -394,6 +394,7 @@ static const command commands[] = {
     {"q", cmd_quit, "", "quit"},
     {"c", rt_cmd_connect, "[URL|DBNAME]",
      "connect to URL, or DBNAME on this server (engine, session, db)"},
+    {"conninfo", rt_cmd_conninfo, "", "say where the shell is connected"},
     {"d", rt_cmd_describe, "[NAME]",
      "describe a table or view (no NAME: list them)"},
     {"dt", rt_cmd_tables, "[PATTERN]", "list tables (* and ? wildcards)"},

@@ -397,6 +397,22 @@ int rt_cmd_erd(lua_State *L, const char *arg) {
   return rc;
 }
 
+int rt_cmd_conninfo(lua_State *L, const char *arg) {
+  int top = lua_gettop(L);
+  (void)arg;
+  rt_schema_push(L, "conninfo");
+  lua_getglobal(L, "engine");
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) { /* the server's message alone */
+    fail(luaL_tolstring(L, -1, NULL));
+    lua_settop(L, top);
+    return 1;
+  }
+  printf("%s\n", lua_tostring(L, -1));
+  fflush(stdout);
+  lua_settop(L, top);
+  return 0;
+}
+
 /* Connect once to the engine on top of the stack, as psql's \c does, so
 ** that a wrong URL leaves the old engine in place.  0 or 1. */
 static int try_connect(lua_State *L) {

@@ -30,6 +30,7 @@ int rt_cmd_views(lua_State *L, const char *arg);    /* \dv */
 int rt_cmd_describe(lua_State *L, const char *arg); /* \d */
 int rt_cmd_erd(lua_State *L, const char *arg);      /* \erd */
 int rt_cmd_connect(lua_State *L, const char *arg);  /* \c */
+int rt_cmd_conninfo(lua_State *L, const char *arg); /* \conninfo */
 
 /* Install readline's completion; `commands` names the backslash commands
 ** (NULL-terminated, kept). */

@@ -552,6 +552,62 @@ function M.describe(engine, arg)
            or {"Column", "Type", "Nullable", "Default"}, rows, foot
 end
 
+--[[ \conninfo ]]
+
+-- what the server says of the session: its database and user, and the
+-- socket (its directory, for PostgreSQL) and port it listens on
+local whoami = {
+  postgresql = "SELECT current_database(), session_user, " ..
+               "current_setting('unix_socket_directories'), " ..
+               "current_setting('port'), inet_server_addr() IS NULL",
+  mysql = "SELECT DATABASE(), SUBSTRING_INDEX(USER(), '@', 1), @@socket, " ..
+          "@@port, @@hostname",
+}
+
+-- psql's line, in its words for every database: the database and user
+-- the server reports (for MySQL, the database USE chose at the prompt),
+-- and the socket or the URL's host and the port
+function M.conninfo(engine)
+  local url, name = engine.url, engine.dialect.name
+  if whoami[name] == nil then
+    local path = url.database
+    if path == nil or path == "" or path == ":memory:" then
+      return "You are connected to an in-memory database."
+    end
+    return string.format('You are connected to database "%s".', path)
+  end
+  local c = engine:connect()
+  local ok, row = pcall(function()
+    return c:exec_driver_sql(whoami[name]):one()
+  end)
+  c:close()
+  if not ok then error(row, 0) end
+  local q = url.query or {}
+  local where, socket
+  if name == "postgresql" then
+    local host = q.host or url.host
+    if row[5] then -- a socket: the directory the URL names, or the server's
+      local dir = host or tostring(row[3]):match("^%s*([^,]*[^,%s])")
+      where = string.format('via socket in "%s"', tostring(dir))
+    else
+      where = string.format('on host "%s"', tostring(host))
+    end
+  elseif q.unix_socket or
+         ((url.host == nil or url.host == "localhost") and url.port == nil) then
+    -- (the client library takes localhost for its socket)
+    where = string.format('via socket "%s"', tostring(q.unix_socket or row[3]))
+    socket = true
+  else
+    where = string.format('on host "%s"', tostring(url.host))
+  end
+  if not socket then -- (a PostgreSQL socket's name holds the port)
+    where = string.format('%s at port "%s"', where, tostring(row[4]))
+  end
+  return string.format('You are connected to database "%s" as user "%s" %s.',
+                       tostring(current[engine] or row[1]), tostring(row[2]),
+                       where)
+end
+
 --[[ \erd ]]
 
 local function schema(engine)

@@ -160,6 +160,11 @@ many_tables() {
 cancel_checks sqlite "sqlite:///$tmp/t.db" \
   "with recursive n(i) as (select 1 union all select i + 1 from n) select count(*) from n;"
 refresh_checks sqlite "sqlite:///$tmp/t.db"
+check "sqlite: \\conninfo names the file" \
+  "You are connected to database \"$tmp/t.db\"." \
+  "$("$RETORT" --norc "sqlite:///$tmp/t.db" -c '\conninfo' 2>&1)"
+check "sqlite: \\conninfo in memory" "You are connected to an in-memory database." \
+  "$("$RETORT" --norc -c '\conninfo' 2>&1)"
 many_tables >"$tmp/many.sql"
 "$RETORT" --norc "sqlite:///$tmp/many.db" <"$tmp/many.sql" >/dev/null
 completion_checks sqlite "sqlite:///$tmp/many.db" 1
@@ -174,6 +179,16 @@ main,t991,table
 
 if [ -n "$RETORT_TEST_PG" ]; then
   pg=$RETORT_TEST_PG
+  pgdb=$(printf '%s' "$pg" | sed 's|^[^/]*//[^/]*/\([^/?]*\).*|\1|')
+  pgsock=$(printf '%s' "$pg" | sed -n 's|.*[?&]host=\([^&]*\).*|\1|p')
+  pguser=$(printf '%s' "$pg" | sed -n 's|^[^/]*//\([^@:/]*\)[:@].*|\1|p')
+  check "postgresql: \\conninfo as psql says it" \
+    "You are connected to database \"$pgdb\" as user \"$pguser\" via socket in \"$pgsock\" at port \"N\"." \
+    "$("$RETORT" --norc "$pg" -c '\conninfo' 2>&1 | sed 's/port "[0-9]*"/port "N"/')"
+  out=$("$RETORT" --norc "postgresql://nobody@/x?host=$tmp/none" -c '\conninfo' 2>&1)
+  check "postgresql: \\conninfo when the server cannot be reached: its error" \
+    "1 (OperationalError) connection to server on socket" \
+    "$? $(printf '%s\n' "$out" | head -1 | cut -c1-49)"
   cancel_checks postgresql "$pg" "select pg_sleep(30);"
   refresh_checks postgresql "$pg"
 
@@ -244,6 +259,12 @@ fi
 
 if [ -n "$RETORT_TEST_MYSQL" ]; then
   my=$RETORT_TEST_MYSQL
+  mysock=$(printf '%s' "$my" | sed -n 's|.*[?&]unix_socket=\([^&]*\).*|\1|p')
+  myuser=$(printf '%s' "$my" | sed -n 's|^[^/]*//\([^@:/]*\)[:@].*|\1|p')
+  mydb=$(printf '%s' "$my" | sed 's|^[^/]*//[^/]*/\([^/?]*\).*|\1|')
+  check "mariadb: \\conninfo" \
+    "You are connected to database \"$mydb\" as user \"$myuser\" via socket \"$mysock\"." \
+    "$("$RETORT" --norc "$my" -c '\conninfo' 2>&1)"
   cancel_checks mariadb "$my" "select sleep(30);"
   refresh_checks mariadb "$my"
 
@@ -293,6 +314,11 @@ EOF
 -----------+------
  pet_names | view
 (1 row)" "$(after 'retort> \dv')"
+  clear_screen
+  enter '\conninfo'
+  check "mariadb: \\conninfo names it" \
+    "You are connected to database \"retort_other\" as user \"$myuser\" via socket \"$mysock\"." \
+    "$(after 'retort> \conninfo')"
   clear_screen
   enter '\d owners'
   check "mariadb: \\d NAME describes its table, keys without the schema" \
