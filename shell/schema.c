@@ -340,6 +340,10 @@ int rt_cmd_views(lua_State *L, const char *arg) {
   return listing(L, "v", arg);
 }
 
+int rt_cmd_indexes(lua_State *L, const char *arg) {
+  return listing(L, "i", arg);
+}
+
 /* The title centred over the table's first line, as psql does. */
 static void put_title(FILE *f, const char *title, const char *table) {
   const char *eol = strchr(table, '\n');

@@ -319,6 +319,29 @@ end
 
 -- A pattern schema.name lists the tables of the schemas that match the
 -- schema part (`\dt sales.*`, `\dt *.*`), with a column for the schema.
+-- The indexes of the tables of `schema`, as psql's \di lists them: the
+-- primary key's (where the database names it) and every other, those
+-- behind unique constraints too.  {{index, table}, ...}
+local function indexes(engine, schema)
+  local insp, out = inspector(engine), {}
+  for _, t in ipairs(M.tables(engine, schema)) do
+    local seen = {}
+    local pk = insp:get_pk_constraint(t, schema)
+    if pk.name and #(pk.constrained_columns or {}) > 0 then
+      seen[pk.name] = true
+      out[#out + 1] = {pk.name, t}
+    end
+    for _, ix in ipairs(insp:get_indexes(t, schema)) do
+      if ix.name and not seen[ix.name] then
+        seen[ix.name] = true
+        out[#out + 1] = {ix.name, t}
+      end
+    end
+  end
+  return out
+end
+
+-- what is "t" (tables), "v" (views), "tv" (both) or "i" (indexes)
 function M.list(engine, what, pattern)
   fresh(engine)
   local rows = {}
@@ -330,28 +353,41 @@ function M.list(engine, what, pattern)
   local p, sp = like(npat), like(spat)
   local function add(list, kind, schema)
     for _, name in ipairs(list) do
+      local ix -- an index: {name, table}
+      if type(name) == "table" then name, ix = name[1], name[2] end
       if p == nil or name:lower():find(p) then
-        rows[#rows + 1] = schema and {schema, name, kind} or {name, kind}
+        local row = schema and {schema, name, kind} or {name, kind}
+        row[#row + 1] = ix
+        rows[#rows + 1] = row
       end
     end
   end
-  if sp == nil then
-    if what ~= "v" then add(M.tables(engine), "table") end
-    if what ~= "t" then add(M.views(engine), "view") end
-    table.sort(rows, function(a, b) return a[1] < b[1] end)
-    return {"Name", "Type"}, rows
-  end
-  for _, schema in ipairs(M.schemas(engine)) do
-    if schema:lower():find(sp) then
-      if what ~= "v" then add(M.tables(engine, schema), "table", schema) end
-      if what ~= "t" then add(M.views(engine, schema), "view", schema) end
+  local function add_schema(schema)
+    if what == "i" then
+      add(indexes(engine, schema), "index", schema)
+      return
     end
+    if what ~= "v" then add(M.tables(engine, schema), "table", schema) end
+    if what ~= "t" then add(M.views(engine, schema), "view", schema) end
   end
+  local cols = {"Name", "Type"}
+  if what == "i" then cols[3] = "Table" end
+  if sp == nil then
+    add_schema(nil)
+  else
+    for _, schema in ipairs(M.schemas(engine)) do
+      if schema:lower():find(sp) then add_schema(schema) end
+    end
+    table.insert(cols, 1, "Schema")
+  end
+  -- by schema, name, and (an index's name is not unique in MySQL) table
   table.sort(rows, function(a, b)
-    if a[1] ~= b[1] then return a[1] < b[1] end
-    return a[2] < b[2]
+    for i = 1, #a do
+      if a[i] ~= b[i] then return a[i] < b[i] end
+    end
+    return false
   end)
-  return {"Schema", "Name", "Type"}, rows
+  return cols, rows
 end
 
 local function quoted(name)
@@ -1072,7 +1108,7 @@ local function complete_sql(engine, line, start, text)
 end
 
 local command_args = {
-  d = "tables", dt = "tables", dv = "tables",
+  d = "tables", dt = "tables", dv = "tables", di = "tables",
   erd = {"mermaid", "dot"},
   f = {"table", "csv", "tsv", "json", "markdown", "vertical"},
   x = {"on", "off", "auto"}, timing = {"on", "off"}, echo = {"on", "off"},

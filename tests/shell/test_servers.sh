@@ -160,6 +160,13 @@ many_tables() {
 cancel_checks sqlite "sqlite:///$tmp/t.db" \
   "with recursive n(i) as (select 1 union all select i + 1 from n) select count(*) from n;"
 refresh_checks sqlite "sqlite:///$tmp/t.db"
+check "sqlite: \\di PATTERN" " Name  | Type  | Table
+-------+-------+-------
+ t_a   | index | t
+ t_b_c | index | t
+(2 rows)" "$("$RETORT" --norc -c 'create table t (id integer primary key, a int, b int, c int,
+  x int unique)' -c 'create index t_a on t (a)' -c 'create unique index t_b_c on t (b, c)' \
+  -c 'create table u (id int)' -c 'create index u_id on u (id)' -c '\di t*' 2>&1 | sed 1,5d)"
 check "sqlite: \\conninfo names the file" \
   "You are connected to database \"$tmp/t.db\"." \
   "$("$RETORT" --norc "sqlite:///$tmp/t.db" -c '\conninfo' 2>&1)"
@@ -207,6 +214,14 @@ EOF
  sales  | customer | table
  sales  | orders   | table
 (2 rows)" "$("$RETORT" --norc "$pg" -c '\dt sales.*' 2>&1)"
+  check "postgresql: \\di sales.*: the indexes of keys and constraints too" \
+    " Schema |     Name      | Type  |  Table
+--------+---------------+-------+----------
+ sales  | customer_pkey | index | customer
+ sales  | orders_pkey   | index | orders
+ sales  | orders_total  | index | orders
+(3 rows)" "$("$RETORT" --norc "$pg" -c 'create index orders_total on sales.orders (total)' \
+       -c '\di sales.*' -c 'drop index sales.orders_total' 2>&1 | sed -e 1d -e '$d')"
   check "postgresql: \\d sales.orders" '                       Table "sales.orders"
    Column    |      Type      | Nullable |                 Default
 -------------+----------------+----------+------------------------------------------
@@ -314,6 +329,12 @@ EOF
 -----------+------
  pet_names | view
 (1 row)" "$(after 'retort> \dv')"
+  clear_screen
+  enter '\di'
+  check "mariadb: and \\di its indexes" "    Name    | Type  | Table
+------------+-------+--------
+ owners_pet | index | owners
+(1 row)" "$(after 'retort> \di')"
   clear_screen
   enter '\conninfo'
   check "mariadb: \\conninfo names it" \
