@@ -303,6 +303,46 @@ static int call(lua_State *L, const char *fn, const char *arg, int nres) {
   return 0;
 }
 
+/* The width of the line at s (up to its newline), and where the next
+** one starts (NULL after the last). */
+static int line_width(const char *s, const char **next) {
+  const char *eol = strchr(s, '\n');
+  *next = eol ? eol + 1 : NULL;
+  return rt_text_width(s, eol ? (size_t)(eol - s) : strlen(s));
+}
+
+/* The title centred over the table, as psql does: over its whole width,
+** which the rule under the headings shows (the heading line has no
+** trailing blanks). */
+static void put_title(FILE *f, const char *title, const char *table) {
+  const char *next;
+  int w = line_width(table, &next), pad;
+  if (next && *next) {
+    int w2 = line_width(next, &next);
+    if (w2 > w) w = w2;
+  }
+  pad = (w - rt_text_width(title, strlen(title))) / 2;
+  fprintf(f, "%*s%s\n", pad > 0 ? pad : 0, "", title);
+}
+
+/* The rows at `rows` under the columns at `cols`, with psql's title
+** centred over them when there is one. */
+static int titled(lua_State *L, const char *title, int cols, int rows,
+                  int count) {
+  output table, all;
+  int rc;
+  if (out_begin(&table)) return 1;
+  rc = render_list(L, cols, rows, table.f, &table.o, count);
+  fclose(table.f);
+  if (rc == 0 && out_begin(&all) == 0) {
+    if (title) put_title(all.f, title, table.buf);
+    fwrite(table.buf, 1, table.n, all.f);
+    out_end(&all);
+  }
+  free(table.buf);
+  return rc;
+}
+
 static int listing(lua_State *L, const char *what, const char *arg) {
   int top = lua_gettop(L), rc;
   rt_schema_push(L, "list");
@@ -320,14 +360,9 @@ static int listing(lua_State *L, const char *what, const char *arg) {
       fputs("Did not find any relations.\n", rt_sql_out());
     fflush(rt_sql_out());
     rc = 0;
-  } else {
-    output d;
-    rc = out_begin(&d);
-    if (rc == 0) {
-      rc = render_list(L, top + 1, top + 2, d.f, &d.o, 1);
-      out_end(&d);
-    }
-  }
+  } else
+    rc = titled(L, for_people() ? "List of relations" : NULL, top + 1, top + 2,
+                1);
   lua_settop(L, top);
   return rc;
 }
@@ -342,14 +377,6 @@ int rt_cmd_views(lua_State *L, const char *arg) {
 
 int rt_cmd_indexes(lua_State *L, const char *arg) {
   return listing(L, "i", arg);
-}
-
-/* The title centred over the table's first line, as psql does. */
-static void put_title(FILE *f, const char *title, const char *table) {
-  const char *eol = strchr(table, '\n');
-  int w = rt_text_width(table, eol ? (size_t)(eol - table) : strlen(table));
-  int pad = (w - rt_text_width(title, strlen(title))) / 2;
-  fprintf(f, "%*s%s\n", pad > 0 ? pad : 0, "", title);
 }
 
 int rt_cmd_describe(lua_State *L, const char *arg) {

@@ -172,7 +172,7 @@ CALL" "$(after "retort> call rt_pw2();")"
     code varchar(5) character set latin1, note text)
     default charset utf8mb4 collate utf8mb4_general_ci' >/dev/null
   check "mariadb: \\d: the type alone, the collation in its own column" \
-    '                       Table "rt_coll"
+    '                        Table "rt_coll"
  Column |    Type     |     Collation     | Nullable | Default
 --------+-------------+-------------------+----------+---------
  id     | INTEGER     |                   | not null |

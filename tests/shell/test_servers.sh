@@ -160,7 +160,8 @@ many_tables() {
 cancel_checks sqlite "sqlite:///$tmp/t.db" \
   "with recursive n(i) as (select 1 union all select i + 1 from n) select count(*) from n;"
 refresh_checks sqlite "sqlite:///$tmp/t.db"
-check "sqlite: \\di PATTERN" " Name  | Type  | Table
+check "sqlite: \\di PATTERN" "   List of relations
+ Name  | Type  | Table
 -------+-------+-------
  t_a   | index | t
  t_b_c | index | t
@@ -209,20 +210,22 @@ create table sales.orders (id serial primary key,
 create table thing (id int primary key, order_id int references sales.orders(id));
 insert into sales.customer (name) values ('ann'), ('ben');
 EOF
-  check "postgresql: \\dt sales.*" " Schema |   Name   | Type
+  check "postgresql: \\dt sales.*" "     List of relations
+ Schema |   Name   | Type
 --------+----------+-------
  sales  | customer | table
  sales  | orders   | table
 (2 rows)" "$("$RETORT" --norc "$pg" -c '\dt sales.*' 2>&1)"
   check "postgresql: \\di sales.*: the indexes of keys and constraints too" \
-    " Schema |     Name      | Type  |  Table
+    "             List of relations
+ Schema |     Name      | Type  |  Table
 --------+---------------+-------+----------
  sales  | customer_pkey | index | customer
  sales  | orders_pkey   | index | orders
  sales  | orders_total  | index | orders
 (3 rows)" "$("$RETORT" --norc "$pg" -c 'create index orders_total on sales.orders (total)' \
        -c '\di sales.*' -c 'drop index sales.orders_total' 2>&1 | sed -e 1d -e '$d')"
-  check "postgresql: \\d sales.orders" '                       Table "sales.orders"
+  check "postgresql: \\d sales.orders" '                                Table "sales.orders"
    Column    |      Type      | Nullable |                 Default
 -------------+----------------+----------+------------------------------------------
  id          | INTEGER        | not null | nextval('"'"'sales.orders_id_seq'"'"'::regclass)
@@ -292,7 +295,7 @@ EOF
   check "mariadb: \\dt retort_other.* (a database is a schema)" \
     "Schema,Name,Type
 retort_other,pets,table" "$("$RETORT" --norc -f csv "$my" -c '\dt retort_other.*' 2>&1)"
-  check "mariadb: \\d retort_other.pets" '        Table "retort_other.pets"
+  check "mariadb: \\d retort_other.pets" '         Table "retort_other.pets"
  Column |    Type     | Nullable | Default
 --------+-------------+----------+---------
  id     | INTEGER     | not null |
@@ -318,20 +321,23 @@ EOF
   clear_screen
   enter '\dt'
   check "mariadb: after USE, \\dt lists that database's tables" \
-    "  Name  | Type
+    "List of relations
+  Name  | Type
 --------+-------
  owners | table
  pets   | table
 (2 rows)" "$(after 'retort> \dt')"
   clear_screen
   enter '\dv'
-  check "mariadb: and \\dv its views" "   Name    | Type
+  check "mariadb: and \\dv its views" "List of relations
+   Name    | Type
 -----------+------
  pet_names | view
 (1 row)" "$(after 'retort> \dv')"
   clear_screen
   enter '\di'
-  check "mariadb: and \\di its indexes" "    Name    | Type  | Table
+  check "mariadb: and \\di its indexes" "      List of relations
+    Name    | Type  | Table
 ------------+-------+--------
  owners_pet | index | owners
 (1 row)" "$(after 'retort> \di')"
