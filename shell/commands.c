@@ -400,6 +400,8 @@ static const command commands[] = {
     {"dt", rt_cmd_tables, "[PATTERN]", "list tables (* and ? wildcards)"},
     {"dv", rt_cmd_views, "[PATTERN]", "list views"},
     {"di", rt_cmd_indexes, "[PATTERN]", "list indexes, with their tables"},
+    {"dn", rt_cmd_schemas, "[PATTERN]",
+     "list schemas (MySQL: databases; SQLite: attached ones)"},
     {"erd", rt_cmd_erd, "[mermaid|dot]", "the schema as a diagram"},
     {"echo", cmd_echo, "on|off", "log every statement (engine.echo)"},
     {"timing", cmd_timing, "[on|off]", "show how long each statement takes"},

@@ -379,6 +379,14 @@ int rt_cmd_indexes(lua_State *L, const char *arg) {
   return listing(L, "i", arg);
 }
 
+int rt_cmd_schemas(lua_State *L, const char *arg) {
+  int top = lua_gettop(L), rc;
+  if (call(L, "schema_list", arg, 2)) return 1;
+  rc = titled(L, for_people() ? "List of schemas" : NULL, top + 1, top + 2, 1);
+  lua_settop(L, top);
+  return rc;
+}
+
 int rt_cmd_describe(lua_State *L, const char *arg) {
   int top = lua_gettop(L), rc, i, n;
   output table, all;

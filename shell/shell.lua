@@ -390,6 +390,35 @@ function M.list(engine, what, pattern)
   return cols, rows
 end
 
+-- {columns, rows} for \dn: the schemas (PostgreSQL, with their owners
+-- and without the system's, as psql lists them), databases (MySQL) or
+-- attached databases (SQLite) whose names match the pattern
+function M.schema_list(engine, pattern)
+  fresh(engine)
+  local p, rows = like(pattern), {}
+  if engine.dialect.name == "postgresql" then
+    local c = engine:connect()
+    local ok, list = pcall(function()
+      return c:exec_driver_sql(
+        "SELECT n.nspname, pg_catalog.pg_get_userbyid(n.nspowner) " ..
+        "FROM pg_catalog.pg_namespace n WHERE n.nspname !~ '^pg_' " ..
+        "AND n.nspname <> 'information_schema' ORDER BY 1"):all()
+    end)
+    c:close()
+    if not ok then error(list, 0) end
+    for _, r in ipairs(list) do
+      if p == nil or r[1]:lower():find(p) then
+        rows[#rows + 1] = {r[1], r[2]}
+      end
+    end
+    return {"Name", "Owner"}, rows
+  end
+  for _, name in ipairs(M.schemas(engine)) do
+    if p == nil or name:lower():find(p) then rows[#rows + 1] = {name} end
+  end
+  return {"Name"}, rows
+end
+
 local function quoted(name)
   return '"' .. name .. '"'
 end
@@ -1108,7 +1137,7 @@ local function complete_sql(engine, line, start, text)
 end
 
 local command_args = {
-  d = "tables", dt = "tables", dv = "tables", di = "tables",
+  d = "tables", dt = "tables", dv = "tables", di = "tables", dn = "schemas",
   erd = {"mermaid", "dot"},
   f = {"table", "csv", "tsv", "json", "markdown", "vertical"},
   x = {"on", "off", "auto"}, timing = {"on", "off"}, echo = {"on", "off"},
@@ -1134,6 +1163,9 @@ local function complete_command(engine, line, start, text, commands)
     if cmd ~= "dt" then
       for _, t in ipairs(M.views(engine)) do set[t] = true end
     end
+    return matching(set, "", text, true), " "
+  elseif args == "schemas" then
+    for _, x in ipairs(M.schemas(engine)) do set[x] = true end
     return matching(set, "", text, true), " "
   elseif type(args) == "table" then
     for _, a in ipairs(args) do set[a] = true end

@@ -168,6 +168,11 @@ check "sqlite: \\di PATTERN" "   List of relations
 (2 rows)" "$("$RETORT" --norc -c 'create table t (id integer primary key, a int, b int, c int,
   x int unique)' -c 'create index t_a on t (a)' -c 'create unique index t_b_c on t (b, c)' \
   -c 'create table u (id int)' -c 'create index u_id on u (id)' -c '\di t*' 2>&1 | sed 1,5d)"
+check "sqlite: \\dn lists the attached databases" "List of schemas
+ Name
+------
+ main
+(1 row)" "$("$RETORT" --norc -c '\dn' 2>&1)"
 check "sqlite: \\conninfo names the file" \
   "You are connected to database \"$tmp/t.db\"." \
   "$("$RETORT" --norc "sqlite:///$tmp/t.db" -c '\conninfo' 2>&1)"
@@ -225,6 +230,14 @@ EOF
  sales  | orders_total  | index | orders
 (3 rows)" "$("$RETORT" --norc "$pg" -c 'create index orders_total on sales.orders (total)' \
        -c '\di sales.*' -c 'drop index sales.orders_total' 2>&1 | sed -e 1d -e '$d')"
+  check "postgresql: \\dn: psql's list, its owners too" "      List of schemas
+  Name  |       Owner
+--------+-------------------
+ public | pg_database_owner
+ sales  | postgres
+(2 rows)" "$("$RETORT" --norc "$pg" -c '\dn' 2>&1)"
+  check "postgresql: \\dn PATTERN, in csv" "Name,Owner
+sales,postgres" "$("$RETORT" --norc -f csv "$pg" -c '\dn s*' 2>&1)"
   check "postgresql: \\d sales.orders" '                                Table "sales.orders"
    Column    |      Type      | Nullable |                 Default
 -------------+----------------+----------+------------------------------------------
@@ -264,6 +277,10 @@ Referenced by:
       print(c("sql", "select * from sales.", 14, "sales.") .. "|" ..
             c("sql", "select sales.orders.", 7, "sales.orders.") .. "|" ..
             c("lua", "db.sales.", 0, "db.sales."))' 2>&1)"
+  check "postgresql: \\dn completes schema names" "sales" \
+    "$("$RETORT" --norc "$pg" -e '
+      local shell = require("retort.shell")
+      print(table.concat(shell.complete(engine, "command", "\\dn sa", 4, "sa"), " "))' 2>&1)"
 
   "$RETORT" --norc "$pg" -c 'drop database if exists retort_many' >/dev/null 2>&1
   "$RETORT" --norc "$pg" -c 'create database retort_many' >/dev/null
@@ -295,6 +312,11 @@ EOF
   check "mariadb: \\dt retort_other.* (a database is a schema)" \
     "Schema,Name,Type
 retort_other,pets,table" "$("$RETORT" --norc -f csv "$my" -c '\dt retort_other.*' 2>&1)"
+  check "mariadb: \\dn PATTERN lists databases" "List of schemas
+     Name
+--------------
+ retort_other
+(1 row)" "$("$RETORT" --norc "$my" -c '\dn retort_oth*' 2>&1)"
   check "mariadb: \\d retort_other.pets" '         Table "retort_other.pets"
  Column |    Type     | Nullable | Default
 --------+-------------+----------+---------
