@@ -402,6 +402,7 @@ static const command commands[] = {
     {"di", rt_cmd_indexes, "[PATTERN]", "list indexes, with their tables"},
     {"dn", rt_cmd_schemas, "[PATTERN]",
      "list schemas (MySQL: databases; SQLite: attached ones)"},
+    {"l", rt_cmd_databases, "[PATTERN]", "list the server's databases"},
     {"erd", rt_cmd_erd, "[mermaid|dot]", "the schema as a diagram"},
     {"echo", cmd_echo, "on|off", "log every statement (engine.echo)"},
     {"timing", cmd_timing, "[on|off]", "show how long each statement takes"},

@@ -379,6 +379,22 @@ int rt_cmd_indexes(lua_State *L, const char *arg) {
   return listing(L, "i", arg);
 }
 
+int rt_cmd_databases(lua_State *L, const char *arg) {
+  int top = lua_gettop(L), rc;
+  rt_schema_push(L, "database_list");
+  lua_getglobal(L, "engine");
+  lua_pushstring(L, arg);
+  if (lua_pcall(L, 2, 2, 0) != LUA_OK) { /* the server's message alone */
+    fail(luaL_tolstring(L, -1, NULL));
+    lua_settop(L, top);
+    return 1;
+  }
+  rc =
+      titled(L, for_people() ? "List of databases" : NULL, top + 1, top + 2, 1);
+  lua_settop(L, top);
+  return rc;
+}
+
 int rt_cmd_schemas(lua_State *L, const char *arg) {
   int top = lua_gettop(L), rc;
   if (call(L, "schema_list", arg, 2)) return 1;

@@ -419,6 +419,48 @@ function M.schema_list(engine, pattern)
   return {"Name"}, rows
 end
 
+-- the query behind \l, and its columns: psql's (the columns every
+-- server version has) on PostgreSQL, the like of them elsewhere
+local databases = {
+  postgresql = {
+    "SELECT d.datname, pg_catalog.pg_get_userbyid(d.datdba), " ..
+    "pg_catalog.pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, " ..
+    "pg_catalog.array_to_string(d.datacl, E'\\n') " ..
+    "FROM pg_catalog.pg_database d ORDER BY 1",
+    {"Name", "Owner", "Encoding", "Collate", "Ctype", "Access privileges"}},
+  mysql = {
+    "SELECT schema_name, default_character_set_name, default_collation_name " ..
+    "FROM information_schema.schemata ORDER BY 1",
+    {"Name", "Encoding", "Collate"}},
+  sqlite = {"PRAGMA database_list", {"Name", "File"}},
+}
+
+-- {columns, rows} for \l: the databases whose names match the pattern
+function M.database_list(engine, pattern)
+  local how = databases[engine.dialect.name]
+  if how == nil then
+    error("\\l: no list of databases for " .. engine.dialect.name, 0)
+  end
+  local c = engine:connect()
+  local ok, list = pcall(function()
+    return c:exec_driver_sql(how[1]):all()
+  end)
+  c:close()
+  if not ok then error(list, 0) end
+  local p, rows, ncols = like(pattern), {}, #how[2]
+  for _, r in ipairs(list) do
+    -- (SQLite's list starts with a sequence number)
+    local first = engine.dialect.name == "sqlite" and 2 or 1
+    local row = {}
+    for i = 1, ncols do
+      local v = r[first + i - 1]
+      row[i] = v ~= nil and v ~= sa.null and tostring(v) or ""
+    end
+    if p == nil or row[1]:lower():find(p) then rows[#rows + 1] = row end
+  end
+  return how[2], rows
+end
+
 local function quoted(name)
   return '"' .. name .. '"'
 end

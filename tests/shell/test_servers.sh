@@ -168,6 +168,8 @@ check "sqlite: \\di PATTERN" "   List of relations
 (2 rows)" "$("$RETORT" --norc -c 'create table t (id integer primary key, a int, b int, c int,
   x int unique)' -c 'create index t_a on t (a)' -c 'create unique index t_b_c on t (b, c)' \
   -c 'create table u (id int)' -c 'create index u_id on u (id)' -c '\di t*' 2>&1 | sed 1,5d)"
+check "sqlite: \\l lists the databases and their files" "Name,File
+main,$tmp/t.db" "$("$RETORT" --norc -f csv "sqlite:///$tmp/t.db" -c '\l' 2>&1)"
 check "sqlite: \\dn lists the attached databases" "List of schemas
  Name
 ------
@@ -230,6 +232,13 @@ EOF
  sales  | orders_total  | index | orders
 (3 rows)" "$("$RETORT" --norc "$pg" -c 'create index orders_total on sales.orders (total)' \
        -c '\di sales.*' -c 'drop index sales.orders_total' 2>&1 | sed -e 1d -e '$d')"
+  check "postgresql: \\l PATTERN: psql's columns" \
+    "Name,Owner,Encoding,Collate,Ctype,Access privileges|$pgdb,$pguser" \
+    "$("$RETORT" --norc -f csv "$pg" -c "\\l $pgdb" 2>&1 | cut -d, -f1-2 | paste -sd'|' |
+       sed 's/,Owner|/,Owner,Encoding,Collate,Ctype,Access privileges|/')"
+  check "postgresql: \\l: its title, a line for each grant" "List of databases 2" \
+    "$("$RETORT" --norc "$pg" -c '\l template0' 2>&1 | head -1 | sed 's/^ *//') \
+$("$RETORT" --norc "$pg" -c '\l template0' 2>&1 | grep -c '| *[=a-z].*/')"
   check "postgresql: \\dn: psql's list, its owners too" "      List of schemas
   Name  |       Owner
 --------+-------------------
@@ -312,6 +321,12 @@ EOF
   check "mariadb: \\dt retort_other.* (a database is a schema)" \
     "Schema,Name,Type
 retort_other,pets,table" "$("$RETORT" --norc -f csv "$my" -c '\dt retort_other.*' 2>&1)"
+  check "mariadb: \\l PATTERN: the databases, their character sets" \
+    "Name,Encoding,Collate
+rt_l_db,utf8mb4,utf8mb4_bin" \
+    "$("$RETORT" --norc "$my" -c 'create database rt_l_db character set utf8mb4 collate utf8mb4_bin' >/dev/null
+       "$RETORT" --norc -f csv "$my" -c '\l rt_l_d?' 2>&1
+       "$RETORT" --norc "$my" -c 'drop database rt_l_db' >/dev/null)"
   check "mariadb: \\dn PATTERN lists databases" "List of schemas
      Name
 --------------
