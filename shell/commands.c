@@ -400,6 +400,8 @@ static const command commands[] = {
     {"dt", rt_cmd_tables, "[PATTERN]", "list tables (* and ? wildcards)"},
     {"dv", rt_cmd_views, "[PATTERN]", "list views"},
     {"di", rt_cmd_indexes, "[PATTERN]", "list indexes, with their tables"},
+    {"df", rt_cmd_functions, "[PATTERN]",
+     "list functions and procedures (not the system's)"},
     {"dn", rt_cmd_schemas, "[PATTERN]",
      "list schemas (MySQL: databases; SQLite: attached ones)"},
     {"l", rt_cmd_databases, "[PATTERN]", "list the server's databases"},

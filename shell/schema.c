@@ -379,20 +379,30 @@ int rt_cmd_indexes(lua_State *L, const char *arg) {
   return listing(L, "i", arg);
 }
 
-int rt_cmd_databases(lua_State *L, const char *arg) {
+/* A list the Lua half's `fn` reads from the server, under `title`: a
+** failure prints the server's message alone. */
+static int server_list(lua_State *L, const char *fn, const char *title,
+                       const char *arg) {
   int top = lua_gettop(L), rc;
-  rt_schema_push(L, "database_list");
+  rt_schema_push(L, fn);
   lua_getglobal(L, "engine");
   lua_pushstring(L, arg);
-  if (lua_pcall(L, 2, 2, 0) != LUA_OK) { /* the server's message alone */
+  if (lua_pcall(L, 2, 2, 0) != LUA_OK) {
     fail(luaL_tolstring(L, -1, NULL));
     lua_settop(L, top);
     return 1;
   }
-  rc =
-      titled(L, for_people() ? "List of databases" : NULL, top + 1, top + 2, 1);
+  rc = titled(L, for_people() ? title : NULL, top + 1, top + 2, 1);
   lua_settop(L, top);
   return rc;
+}
+
+int rt_cmd_databases(lua_State *L, const char *arg) {
+  return server_list(L, "database_list", "List of databases", arg);
+}
+
+int rt_cmd_functions(lua_State *L, const char *arg) {
+  return server_list(L, "function_list", "List of functions", arg);
 }
 
 int rt_cmd_schemas(lua_State *L, const char *arg) {

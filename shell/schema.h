@@ -30,6 +30,7 @@ int rt_cmd_views(lua_State *L, const char *arg);     /* \dv */
 int rt_cmd_indexes(lua_State *L, const char *arg);   /* \di */
 int rt_cmd_schemas(lua_State *L, const char *arg);   /* \dn */
 int rt_cmd_databases(lua_State *L, const char *arg); /* \l */
+int rt_cmd_functions(lua_State *L, const char *arg); /* \df */
 int rt_cmd_describe(lua_State *L, const char *arg);  /* \d */
 int rt_cmd_erd(lua_State *L, const char *arg);       /* \erd */
 int rt_cmd_connect(lua_State *L, const char *arg);   /* \c */

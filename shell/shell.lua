@@ -461,6 +461,64 @@ function M.database_list(engine, pattern)
   return how[2], rows
 end
 
+-- the query behind \df: psql's on PostgreSQL (the functions the search
+-- path sees); on MySQL the routines of the database in
+-- use, their parameters as pg_get_function_arguments writes them
+local functions = {
+  postgresql =
+    "SELECT n.nspname, p.proname, " ..
+    "pg_catalog.pg_get_function_result(p.oid), " ..
+    "pg_catalog.pg_get_function_arguments(p.oid), " ..
+    "CASE p.prokind WHEN 'a' THEN 'agg' WHEN 'w' THEN 'window' " ..
+    "WHEN 'p' THEN 'proc' ELSE 'func' END " ..
+    "FROM pg_catalog.pg_proc p " ..
+    "LEFT JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace " ..
+    "WHERE pg_catalog.pg_function_is_visible(p.oid) " ..
+    "AND (%s OR n.nspname <> 'pg_catalog' " ..
+    "AND n.nspname <> 'information_schema') ORDER BY 1, 2, 4",
+  mysql =
+    "SELECT r.routine_schema, r.routine_name, " ..
+    "COALESCE(r.dtd_identifier, ''), " ..
+    "COALESCE((SELECT GROUP_CONCAT(CONCAT(" ..
+    "CASE WHEN p.parameter_mode IN ('OUT', 'INOUT') " ..
+    "THEN CONCAT(p.parameter_mode, ' ') ELSE '' END, " ..
+    "p.parameter_name, ' ', p.dtd_identifier) " ..
+    "ORDER BY p.ordinal_position SEPARATOR ', ') " ..
+    "FROM information_schema.parameters p " ..
+    "WHERE p.specific_schema = r.routine_schema " ..
+    "AND p.specific_name = r.specific_name AND p.ordinal_position > 0), ''), " ..
+    "CASE r.routine_type WHEN 'PROCEDURE' THEN 'proc' ELSE 'func' END " ..
+    "FROM information_schema.routines r " ..
+    "WHERE r.routine_schema = COALESCE(%s, DATABASE()) ORDER BY 1, 2, 4",
+}
+
+-- {columns, rows} for \df: the functions whose names match the pattern
+-- (SQLite keeps none in the database); as psql's, the system's only when
+-- a pattern asks for them
+function M.function_list(engine, pattern)
+  local cols = {"Schema", "Name", "Result data type", "Argument data types",
+                "Type"}
+  local sql, rows, p = functions[engine.dialect.name], {}, like(pattern)
+  if sql == nil then return cols, rows end
+  local c = engine:connect()
+  local ok, list = pcall(function()
+    if engine.dialect.name == "mysql" then
+      return c:exec_driver_sql(sql, {current[engine] or sa.null}):all()
+    end
+    return c:exec_driver_sql(sql, {p ~= nil}):all()
+  end)
+  c:close()
+  if not ok then error(list, 0) end
+  for _, r in ipairs(list) do
+    if p == nil or r[2]:lower():find(p) then
+      local row = {}
+      for i = 1, 5 do row[i] = tostring(r[i] or "") end
+      rows[#rows + 1] = row
+    end
+  end
+  return cols, rows
+end
+
 local function quoted(name)
   return '"' .. name .. '"'
 end

@@ -170,6 +170,8 @@ check "sqlite: \\di PATTERN" "   List of relations
   -c 'create table u (id int)' -c 'create index u_id on u (id)' -c '\di t*' 2>&1 | sed 1,5d)"
 check "sqlite: \\l lists the databases and their files" "Name,File
 main,$tmp/t.db" "$("$RETORT" --norc -f csv "sqlite:///$tmp/t.db" -c '\l' 2>&1)"
+check "sqlite: \\df: SQLite keeps no functions" "Schema,Name,Result data type,Argument data types,Type" \
+  "$("$RETORT" --norc -f csv -c '\df' 2>&1)"
 check "sqlite: \\dn lists the attached databases" "List of schemas
  Name
 ------
@@ -239,6 +241,22 @@ EOF
   check "postgresql: \\l: its title, a line for each grant" "List of databases 2" \
     "$("$RETORT" --norc "$pg" -c '\l template0' 2>&1 | head -1 | sed 's/^ *//') \
 $("$RETORT" --norc "$pg" -c '\l template0' 2>&1 | grep -c '| *[=a-z].*/')"
+  check "postgresql: \\df PATTERN: psql's list" "                          List of functions
+ Schema |    Name    | Result data type | Argument data types | Type
+--------+------------+------------------+---------------------+------
+ public | rt_add_one | integer          | i integer           | func
+ public | rt_total   | bigint           | integer             | agg
+(2 rows)" "$("$RETORT" --norc "$pg" -c "create function rt_add_one(i integer) returns integer
+      language sql as 'select i + 1'" \
+    -c 'create aggregate rt_total(int) (sfunc = int4_sum, stype = bigint)' \
+    -c 'create function other_fn() returns int language sql as $$select 1$$' \
+    -c '\df rt_*' -c '\df' -c 'drop function rt_add_one' -c 'drop aggregate rt_total(int)' \
+    -c 'drop function other_fn' 2>&1 | sed -e 1,3d -e '/^DROP/d' -e '/ rtrim /d' |
+    sed -n '1,/^(/p')"
+  check "postgresql: \\df PATTERN takes the system's too, \\df alone not" "3 2" \
+    "$("$RETORT" --norc "$pg" -c '\df rtrim' 2>&1 | grep -c '^ pg_catalog | rtrim ') \
+$("$RETORT" --norc "$pg" -c 'create function other_fn() returns int language sql as $$select 1$$' \
+    -c '\df' -c 'drop function other_fn' 2>&1 | grep -c '^ [a-z_]* *| ')"
   check "postgresql: \\dn: psql's list, its owners too" "      List of schemas
   Name  |       Owner
 --------+-------------------
@@ -327,6 +345,18 @@ rt_l_db,utf8mb4,utf8mb4_bin" \
     "$("$RETORT" --norc "$my" -c 'create database rt_l_db character set utf8mb4 collate utf8mb4_bin' >/dev/null
        "$RETORT" --norc -f csv "$my" -c '\l rt_l_d?' 2>&1
        "$RETORT" --norc "$my" -c 'drop database rt_l_db' >/dev/null)"
+  "$RETORT" --norc "$my" -e "local c = engine:connect()
+    c:exec_driver_sql('create function rt_f(a int, b varchar(5)) returns int deterministic return a + 1')
+    c:exec_driver_sql('create procedure rt_p(in a int, out b int) begin set b = a; end')
+    c:close()" >/dev/null 2>&1
+  check "mariadb: \\df PATTERN: functions and procedures, OUT parameters marked" \
+    "                            List of functions
+   Schema    | Name | Result data type |   Argument data types    | Type
+-------------+------+------------------+--------------------------+------
+ $mydb | rt_f | int(11)          | a int(11), b varchar(5)  | func
+ $mydb | rt_p |                  | a int(11), OUT b int(11) | proc
+(2 rows)" "$("$RETORT" --norc "$my" -c '\df rt_*' 2>&1)"
+  "$RETORT" --norc "$my" -c 'drop function rt_f' -c 'drop procedure rt_p' >/dev/null 2>&1
   check "mariadb: \\dn PATTERN lists databases" "List of schemas
      Name
 --------------
