@@ -304,7 +304,8 @@ static void report(lconn *c, rt_error *err, const char *sql, size_t n) {
 
 /* --- running --- */
 
-/* psql-style command tag for a statement that returns no rows: `INSERT 2`,
+/* psql-style command tag for a statement that returns no rows: `INSERT 0
+** 2` (PostgreSQL's tag: the 0 is the OID, always 0 since 12), `UPDATE 2`,
 ** `CREATE TABLE`, `BEGIN`. */
 static void print_tag(FILE *f, const char *sql, size_t n, int64_t rowcount) {
   static const char *const skip[] = {
@@ -317,7 +318,8 @@ static void print_tag(FILE *f, const char *sql, size_t n, int64_t rowcount) {
   if (strcmp(w, "INSERT") == 0 || strcmp(w, "UPDATE") == 0 ||
       strcmp(w, "DELETE") == 0 || strcmp(w, "REPLACE") == 0 ||
       strcmp(w, "MERGE") == 0) {
-    fprintf(f, "%s %lld\n", w, (long long)(rowcount < 0 ? 0 : rowcount));
+    fprintf(f, "%s %s%lld\n", w, strcmp(w, "INSERT") == 0 ? "0 " : "",
+            (long long)(rowcount < 0 ? 0 : rowcount));
     return;
   }
   if (strcmp(w, "CREATE") == 0 || strcmp(w, "DROP") == 0 ||
