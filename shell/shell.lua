@@ -645,17 +645,23 @@ function M.describe(engine, arg)
   if schema and schema == (current[engine] or insp.default_schema_name) then
     schema = nil
   end
+  -- psql's title always names the schema: Table "public.album"
+  if shown_schema == nil and engine.dialect.name == "postgresql" then
+    shown_schema = insp.default_schema_name
+  end
   local is_view = false
   for _, v in ipairs(M.views(engine, schema)) do
     if v == name then is_view = true end
   end
-  local rows, collated = {}, false
+  -- (psql's \d always has the column)
+  local rows, collated = {}, engine.dialect.name == "postgresql"
   local columns = insp:get_columns(name, schema)
   for _, col in ipairs(columns) do
     if col.type.collation then collated = true end
   end
-  -- psql's Collation column, where a column's collation is not its
-  -- table's default (what reflection reports: MariaDB's COLLATE)
+  -- psql's Collation column: always on PostgreSQL, elsewhere where a
+  -- column's collation is not its table's default (what reflection
+  -- reports: MariaDB's COLLATE)
   for _, col in ipairs(columns) do
     local row = {col.name, type_text(col.type)}
     if collated then row[#row + 1] = col.type.collation or "" end

@@ -265,12 +265,12 @@ $("$RETORT" --norc "$pg" -c 'create function other_fn() returns int language sql
 (2 rows)" "$("$RETORT" --norc "$pg" -c '\dn' 2>&1)"
   check "postgresql: \\dn PATTERN, in csv" "Name,Owner
 sales,postgres" "$("$RETORT" --norc -f csv "$pg" -c '\dn s*' 2>&1)"
-  check "postgresql: \\d sales.orders" '                                Table "sales.orders"
-   Column    |      Type      | Nullable |                 Default
--------------+----------------+----------+------------------------------------------
- id          | INTEGER        | not null | nextval('"'"'sales.orders_id_seq'"'"'::regclass)
- customer_id | INTEGER        |          |
- total       | NUMERIC(10, 2) |          |
+  check "postgresql: \\d sales.orders" '                                      Table "sales.orders"
+   Column    |      Type      | Collation | Nullable |                 Default
+-------------+----------------+-----------+----------+------------------------------------------
+ id          | INTEGER        |           | not null | nextval('"'"'sales.orders_id_seq'"'"'::regclass)
+ customer_id | INTEGER        |           |          |
+ total       | NUMERIC(10, 2) |           |          |
 Indexes:
     "orders_pkey" PRIMARY KEY (id)
 Foreign-key constraints:
@@ -278,6 +278,10 @@ Foreign-key constraints:
 Referenced by:
     TABLE "thing" CONSTRAINT "thing_order_id_fkey" FOREIGN KEY (order_id) REFERENCES "sales"."orders"(id)' \
     "$("$RETORT" --norc "$pg" -c '\d sales.orders' 2>&1)"
+  check "postgresql: \\d thing: psql's title names the schema, and a Collation column" \
+    'Table "public.thing"
+  Column  |  Type   | Collation | Nullable | Default' \
+    "$("$RETORT" --norc "$pg" -c '\d thing' 2>&1 | head -2 | sed 's/^ *Table/Table/')"
   check "postgresql: \\d public.thing is \\d thing, under the name typed" \
     'Table "public.thing"
     "thing_order_id_fkey" FOREIGN KEY (order_id) REFERENCES "sales"."orders"(id)' \
