@@ -341,6 +341,37 @@ local function indexes(engine, schema)
   return out
 end
 
+-- the owner of each relation of PostgreSQL's catalog, by "schema.name"
+local function owners(engine)
+  local c, out = engine:connect(), {}
+  local ok, list = pcall(function()
+    return c:exec_driver_sql(
+      "SELECT n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner) " ..
+      "FROM pg_catalog.pg_class c " ..
+      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " ..
+      "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'i', 'I')"):all()
+  end)
+  c:close()
+  if not ok then error(list, 0) end
+  for _, r in ipairs(list) do out[r[1] .. "." .. r[2]] = r[3] end
+  return out
+end
+
+-- On PostgreSQL the lists have psql's columns: Schema (the default
+-- schema's name when the pattern named none) and Owner after Type
+local function psql_columns(engine, cols, rows)
+  if cols[1] ~= "Schema" then
+    local default = sa.inspect(engine).default_schema_name
+    table.insert(cols, 1, "Schema")
+    for _, r in ipairs(rows) do table.insert(r, 1, default) end
+  end
+  local by = owners(engine)
+  table.insert(cols, 4, "Owner")
+  for _, r in ipairs(rows) do
+    table.insert(r, 4, by[r[1] .. "." .. r[2]] or "")
+  end
+end
+
 -- what is "t" (tables), "v" (views), "tv" (both) or "i" (indexes)
 function M.list(engine, what, pattern)
   fresh(engine)
@@ -380,6 +411,7 @@ function M.list(engine, what, pattern)
     end
     table.insert(cols, 1, "Schema")
   end
+  if engine.dialect.name == "postgresql" then psql_columns(engine, cols, rows) end
   -- by schema, name, and (an index's name is not unique in MySQL) table
   table.sort(rows, function(a, b)
     for i = 1, #a do

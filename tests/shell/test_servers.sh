@@ -219,19 +219,19 @@ create table sales.orders (id serial primary key,
 create table thing (id int primary key, order_id int references sales.orders(id));
 insert into sales.customer (name) values ('ann'), ('ben');
 EOF
-  check "postgresql: \\dt sales.*" "     List of relations
- Schema |   Name   | Type
---------+----------+-------
- sales  | customer | table
- sales  | orders   | table
+  check "postgresql: \\dt sales.*: psql's columns" "          List of relations
+ Schema |   Name   | Type  |  Owner
+--------+----------+-------+----------
+ sales  | customer | table | postgres
+ sales  | orders   | table | postgres
 (2 rows)" "$("$RETORT" --norc "$pg" -c '\dt sales.*' 2>&1)"
   check "postgresql: \\di sales.*: the indexes of keys and constraints too" \
-    "             List of relations
- Schema |     Name      | Type  |  Table
---------+---------------+-------+----------
- sales  | customer_pkey | index | customer
- sales  | orders_pkey   | index | orders
- sales  | orders_total  | index | orders
+    "                  List of relations
+ Schema |     Name      | Type  |  Owner   |  Table
+--------+---------------+-------+----------+----------
+ sales  | customer_pkey | index | postgres | customer
+ sales  | orders_pkey   | index | postgres | orders
+ sales  | orders_total  | index | postgres | orders
 (3 rows)" "$("$RETORT" --norc "$pg" -c 'create index orders_total on sales.orders (total)' \
        -c '\di sales.*' -c 'drop index sales.orders_total' 2>&1 | sed -e 1d -e '$d')"
   check "postgresql: \\l PATTERN: psql's columns" \
@@ -258,6 +258,9 @@ $("$RETORT" --norc "$pg" -c '\l template0' 2>&1 | grep -c '| *[=a-z].*/')"
 $("$RETORT" --norc "$pg" -c 'create function other_fn() returns int language sql as $$select 1$$' \
     -c '\df' -c 'drop function other_fn' >"$tmp/df.out" 2>&1
   grep -c '^ public *| other_fn ' "$tmp/df.out") $(grep -c 'pg_catalog' "$tmp/df.out")"
+  check "postgresql: \\dt: the default schema named, as psql names it" \
+    " public | thing | table | postgres" \
+    "$("$RETORT" --norc "$pg" -c '\dt thing' 2>&1 | grep thing)"
   check "postgresql: \\dn: psql's list, its owners too" "      List of schemas
   Name  |       Owner
 --------+-------------------
