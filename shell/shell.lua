@@ -349,7 +349,7 @@ local function owners(engine)
       "SELECT n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner) " ..
       "FROM pg_catalog.pg_class c " ..
       "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " ..
-      "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'i', 'I')"):all()
+      "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'i', 'I', 'S')"):all()
   end)
   c:close()
   if not ok then error(list, 0) end
@@ -400,6 +400,11 @@ function M.list(engine, what, pattern)
     end
     if what ~= "v" then add(M.tables(engine, schema), "table", schema) end
     if what ~= "t" then add(M.views(engine, schema), "view", schema) end
+    if what == "tv" and engine.dialect.name == "postgresql" then
+      -- psql's \d lists the sequences too
+      add(sorted(inspector(engine):get_sequence_names(schema)), "sequence",
+          schema)
+    end
   end
   local cols = {"Name", "Type"}
   if what == "i" then cols[3] = "Table" end

@@ -258,6 +258,10 @@ $("$RETORT" --norc "$pg" -c '\l template0' 2>&1 | grep -c '| *[=a-z].*/')"
 $("$RETORT" --norc "$pg" -c 'create function other_fn() returns int language sql as $$select 1$$' \
     -c '\df' -c 'drop function other_fn' >"$tmp/df.out" 2>&1
   grep -c '^ public *| other_fn ' "$tmp/df.out") $(grep -c 'pg_catalog' "$tmp/df.out")"
+  check "postgresql: \\d lists sequences too, as psql's" \
+    " public | rt_seq_t_id_seq | sequence | postgres" \
+    "$("$RETORT" --norc "$pg" -c 'create table rt_seq_t (id serial primary key)' -c '\d' \
+       -c 'drop table rt_seq_t' 2>&1 | grep 'rt_seq_t.*sequence')"
   check "postgresql: \\dt: the default schema named, as psql names it" \
     " public | thing | table | postgres" \
     "$("$RETORT" --norc "$pg" -c '\dt thing' 2>&1 | grep thing)"
