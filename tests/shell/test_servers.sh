@@ -261,7 +261,7 @@ $("$RETORT" --norc "$pg" -c 'create function other_fn() returns int language sql
   check "postgresql: \\d lists sequences too, as psql's" \
     " public | rt_seq_t_id_seq | sequence | postgres" \
     "$("$RETORT" --norc "$pg" -c 'create table rt_seq_t (id serial primary key)' -c '\d' \
-       -c 'drop table rt_seq_t' 2>&1 | grep 'rt_seq_t.*sequence')"
+       -c 'drop table rt_seq_t' 2>&1 | grep 'rt_seq_t.*sequence' | tr -s ' ')"
   check "postgresql: \\dt: the default schema named, as psql names it" \
     " public | thing | table | postgres" \
     "$("$RETORT" --norc "$pg" -c '\dt thing' 2>&1 | grep thing)"
