@@ -413,10 +413,9 @@ int rt_cmd_schemas(lua_State *L, const char *arg) {
   return rc;
 }
 
-int rt_cmd_describe(lua_State *L, const char *arg) {
+static int describe_one(lua_State *L, const char *arg) {
   int top = lua_gettop(L), rc, i, n;
   output table, all;
-  if (arg[0] == '\0') return listing(L, "tv", arg);
   if (call(L, "describe", arg, 4)) return 1;
   if (lua_isnil(L, top + 1)) {
     rc = fail(lua_tostring(L, top + 2));
@@ -441,6 +440,29 @@ int rt_cmd_describe(lua_State *L, const char *arg) {
     fflush(rt_sql_out());
   }
   free(table.buf);
+  lua_settop(L, top);
+  return rc;
+}
+
+/*
+** \d NAME describes one table or view; \d PATTERN (with * or ?, as \dt
+** takes them) each one that matches, a blank line between, as psql does.
+*/
+int rt_cmd_describe(lua_State *L, const char *arg) {
+  int top = lua_gettop(L), rc = 0, i, n;
+  if (arg[0] == '\0') return listing(L, "tv", arg);
+  if (strpbrk(arg, "*?") == NULL || arg[0] == '"') return describe_one(L, arg);
+  if (call(L, "described", arg, 1)) return 1;
+  n = (int)luaL_len(L, top + 1);
+  if (n == 0)
+    rc = fail(
+        lua_pushfstring(L, "Did not find any relation named \"%s\".", arg));
+  for (i = 1; i <= n; i++) {
+    lua_geti(L, top + 1, i);
+    if (i > 1) fputc('\n', rt_sql_out());
+    rc |= describe_one(L, lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
   lua_settop(L, top);
   return rc;
 }

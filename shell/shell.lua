@@ -560,6 +560,22 @@ local function quoted(name)
   return '"' .. name .. '"'
 end
 
+-- the tables and views \d PATTERN describes, each as \d names one
+-- ("schema"."name" where the list has a schema)
+function M.described(engine, pattern)
+  local cols, rows = M.list(engine, "tv", pattern)
+  local out, has_schema = {}, cols[1] == "Schema"
+  local kind = has_schema and 3 or 2
+  for _, r in ipairs(rows) do
+    if r[kind] ~= "sequence" then
+      out[#out + 1] = has_schema and
+        quoted(r[1]:gsub('"', '""')) .. "." .. quoted(r[2]:gsub('"', '""'))
+        or quoted(r[1]:gsub('"', '""'))
+    end
+  end
+  return out
+end
+
 local function collist(cols)
   return "(" .. table.concat(cols, ", ") .. ")"
 end

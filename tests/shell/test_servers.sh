@@ -172,6 +172,20 @@ check "sqlite: \\l lists the databases and their files" "Name,File
 main,$tmp/t.db" "$("$RETORT" --norc -f csv "sqlite:///$tmp/t.db" -c '\l' 2>&1)"
 check "sqlite: \\df: SQLite keeps no functions" "Schema,Name,Result data type,Argument data types,Type" \
   "$("$RETORT" --norc -f csv -c '\df' 2>&1)"
+check "sqlite: \\d PATTERN describes each match, a blank line between" \
+  '              Table "pa"
+ Column |  Type   | Nullable | Default
+--------+---------+----------+---------
+ x      | INTEGER |          |
+
+             View "pv"
+ Column | Type | Nullable | Default
+--------+------+----------+---------
+ z      | NULL |          |' \
+  "$("$RETORT" --norc -c 'create table pa (x int)' -c 'create table qa (y int)' \
+     -c 'create view pv as select 1 as z' -c '\d p?' 2>&1 | sed 1,3d)"
+check "sqlite: \\d PATTERN that matches nothing" 'Did not find any relation named "z*".
+1' "$("$RETORT" --norc -c '\d z*' 2>&1; echo $?)"
 check "sqlite: \\dn lists the attached databases" "List of schemas
  Name
 ------
@@ -258,6 +272,10 @@ $("$RETORT" --norc "$pg" -c '\l template0' 2>&1 | grep -c '| *[=a-z].*/')"
 $("$RETORT" --norc "$pg" -c 'create function other_fn() returns int language sql as $$select 1$$' \
     -c '\df' -c 'drop function other_fn' >"$tmp/df.out" 2>&1
   grep -c '^ public *| other_fn ' "$tmp/df.out") $(grep -c 'pg_catalog' "$tmp/df.out")"
+  check "postgresql: \\d sales.*: each of the schema's tables, described" \
+    'Table "sales.customer"
+Table "sales.orders"' \
+    "$("$RETORT" --norc "$pg" -c '\d sales.*' 2>&1 | grep '^ *Table' | sed 's/^ *//')"
   check "postgresql: \\d lists sequences too, as psql's" \
     " public | rt_seq_t_id_seq | sequence | postgres" \
     "$("$RETORT" --norc "$pg" -c 'create table rt_seq_t (id serial primary key)' -c '\d' \
