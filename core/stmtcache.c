@@ -62,6 +62,21 @@ void rt_stmtcache_release(rt_stmtslot *slot) {
   slot->busy = 0;
 }
 
+void rt_stmtcache_forget(rt_stmtcache *c) {
+  int i;
+  for (i = 0; i < RT_STMTCACHE_SIZE; i++) {
+    rt_stmtslot *s = &c->slot[i];
+    free(s->sql);
+    s->sql = NULL;
+    s->len = 0;
+    s->lastused = 0;
+    if (s->stmt && !s->busy) {
+      c->finalize(s->stmt);
+      s->stmt = NULL;
+    }
+  }
+}
+
 void rt_stmtcache_free(rt_stmtcache *c) {
   int i;
   for (i = 0; i < RT_STMTCACHE_SIZE; i++) {

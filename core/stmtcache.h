@@ -40,6 +40,11 @@ void rt_stmtcache_put(rt_stmtcache *c, const char *sql, void *stmt,
                       rt_stmtslot **slot);
 /* The cursor is done with the slot's statement (the driver reset it). */
 void rt_stmtcache_release(rt_stmtslot *slot);
+/* Forget every text: a statement no cursor uses is finalized, one in use
+** is when its slot is next taken for another text.  (MySQL binds a
+** prepared statement to the database current when it was prepared: USE
+** makes every cached one stale.) */
+void rt_stmtcache_forget(rt_stmtcache *c);
 /* Finalize every cached statement. */
 void rt_stmtcache_free(rt_stmtcache *c);
 

@@ -68,7 +68,9 @@ typedef struct my_conn {
   unsigned long thread_id;
   char *host, *user, *password, *socket;
   unsigned port;
-  int bulk_ok; /* the server takes array binding (MariaDB 10.2+) */
+  int bulk_ok;  /* the server takes array binding (MariaDB 10.2+) */
+  char *dbname; /* the default database the cached statements were
+                ** prepared in (the client library tracks USE) */
   char version[64];
 } my_conn;
 
@@ -333,6 +335,7 @@ static int my_connect(const rt_url *url, int nargs, const rt_url_arg *args,
   }
   c->thread_id = mysql_thread_id(c->db);
   c->bulk_ok = bulk_supported(c->db);
+  c->dbname = c->db->db ? strdup(c->db->db) : NULL;
   snprintf(c->version, sizeof c->version, "%s", mysql_get_server_info(c->db));
   *out = &c->base;
   return 0;
@@ -345,6 +348,7 @@ static void my_close(rt_dbconn *base) {
   rt_stmtcache_free(&c->cache);
   mysql_close(c->db);
   free_params(c);
+  free(c->dbname);
   free(c);
 }
 
@@ -355,9 +359,27 @@ static void my_close(rt_dbconn *base) {
 ** slot.  Returns the statement; *slot is NULL when it is private.  When the
 ** server cannot prepare it, *unsupported is set and err filled.
 */
+/*
+** A prepared statement keeps reading the database that was the default
+** when it was prepared: after a USE (which the client library follows in
+** mysql->db) the cached ones would read the old one's tables, and
+** DATABASE() would name it.  They are prepared again.
+*/
+static void follow_database(my_conn *c) {
+  const char *now = c->db->db;
+  if (now == NULL ? c->dbname == NULL
+                  : c->dbname != NULL && strcmp(now, c->dbname) == 0)
+    return;
+  rt_stmtcache_forget(&c->cache);
+  free(c->dbname);
+  c->dbname = now ? strdup(now) : NULL; /* out of memory: forgot again */
+}
+
 static MYSQL_STMT *prepare(my_conn *c, const char *sql, rt_stmtslot **slot,
                            int *unsupported, rt_error *err) {
-  MYSQL_STMT *stmt = rt_stmtcache_take(&c->cache, sql, slot);
+  MYSQL_STMT *stmt;
+  follow_database(c);
+  stmt = rt_stmtcache_take(&c->cache, sql, slot);
   *unsupported = 0;
   if (stmt) return stmt;
   stmt = mysql_stmt_init(c->db);
@@ -579,21 +601,33 @@ static int refetch_truncated(my_cursor *cur, rt_error *err) {
 
 /* --- executing --- */
 
-static void drain_stmt_results(MYSQL_STMT *stmt) {
-  /* a CALL leaves a status result (and maybe more sets) behind */
+/*
+** Read and drop the results a statement left after its first (a CALL
+** leaves a status result, and maybe more sets, behind).  Returns the
+** warning count of the last one read: a CALL's status result counts the
+** warnings of the procedure's last statement, as the mariadb client
+** reports them; 0 when there was none.
+*/
+static unsigned drain_stmt_results(MYSQL_STMT *stmt) {
+  unsigned warnings = 0;
   while (mysql_stmt_more_results(stmt)) {
     if (mysql_stmt_next_result(stmt) != 0) break;
+    warnings = (unsigned)mysql_stmt_warning_count(stmt);
     mysql_stmt_free_result(stmt);
   }
+  return warnings;
 }
 
-static void drain_db_results(MYSQL *db) {
+static unsigned drain_db_results(MYSQL *db) {
+  unsigned warnings = 0;
   while (mysql_more_results(db)) {
     MYSQL_RES *r;
     if (mysql_next_result(db) != 0) break;
+    warnings = mysql_warning_count(db);
     r = mysql_use_result(db);
     if (r) mysql_free_result(r);
   }
+  return warnings;
 }
 
 /*
@@ -1346,19 +1380,23 @@ static void absorb_kill(my_conn *c) {
 static void finish_cursor(my_conn *c, my_cursor *cur) {
   int i, owner = c->active == cur;
   int killed = owner && cur->stream && !cur->done && !c->base.lost;
+  unsigned warnings = 0;
   if (killed) kill_query(c);
   if (cur->res) {
     mysql_free_result(cur->res); /* reads what is left of a streamed one */
-    if (owner) drain_db_results(c->db);
+    if (owner) warnings = drain_db_results(c->db);
   }
   if (cur->stmt) {
     /* frees a stored result, or reads and drops the rest of a stream */
     mysql_stmt_free_result(cur->stmt);
-    if (owner) drain_stmt_results(cur->stmt);
+    if (owner) warnings = drain_stmt_results(cur->stmt);
     release(cur->stmt, cur->slot);
   }
   if (owner) c->active = NULL;
-  if (killed) absorb_kill(c);
+  if (killed)
+    absorb_kill(c);
+  else /* a CALL's, whose rows came first */
+    report_warnings(c, warnings);
   if (cur->cols)
     for (i = 0; i < cur->base.ncols; i++) free(cur->cols[i].buf);
   free(cur->cols);

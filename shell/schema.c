@@ -303,6 +303,46 @@ static int call(lua_State *L, const char *fn, const char *arg, int nres) {
   return 0;
 }
 
+/* The width of the line at s (up to its newline), and where the next
+** one starts (NULL after the last). */
+static int line_width(const char *s, const char **next) {
+  const char *eol = strchr(s, '\n');
+  *next = eol ? eol + 1 : NULL;
+  return rt_text_width(s, eol ? (size_t)(eol - s) : strlen(s));
+}
+
+/* The title centred over the table, as psql does: over its whole width,
+** which the rule under the headings shows (the heading line has no
+** trailing blanks). */
+static void put_title(FILE *f, const char *title, const char *table) {
+  const char *next;
+  int w = line_width(table, &next), pad;
+  if (next && *next) {
+    int w2 = line_width(next, &next);
+    if (w2 > w) w = w2;
+  }
+  pad = (w - rt_text_width(title, strlen(title))) / 2;
+  fprintf(f, "%*s%s\n", pad > 0 ? pad : 0, "", title);
+}
+
+/* The rows at `rows` under the columns at `cols`, with psql's title
+** centred over them when there is one. */
+static int titled(lua_State *L, const char *title, int cols, int rows,
+                  int count) {
+  output table, all;
+  int rc;
+  if (out_begin(&table)) return 1;
+  rc = render_list(L, cols, rows, table.f, &table.o, count);
+  fclose(table.f);
+  if (rc == 0 && out_begin(&all) == 0) {
+    if (title) put_title(all.f, title, table.buf);
+    fwrite(table.buf, 1, table.n, all.f);
+    out_end(&all);
+  }
+  free(table.buf);
+  return rc;
+}
+
 static int listing(lua_State *L, const char *what, const char *arg) {
   int top = lua_gettop(L), rc;
   rt_schema_push(L, "list");
@@ -320,14 +360,9 @@ static int listing(lua_State *L, const char *what, const char *arg) {
       fputs("Did not find any relations.\n", rt_sql_out());
     fflush(rt_sql_out());
     rc = 0;
-  } else {
-    output d;
-    rc = out_begin(&d);
-    if (rc == 0) {
-      rc = render_list(L, top + 1, top + 2, d.f, &d.o, 1);
-      out_end(&d);
-    }
-  }
+  } else
+    rc = titled(L, for_people() ? "List of relations" : NULL, top + 1, top + 2,
+                1);
   lua_settop(L, top);
   return rc;
 }
@@ -340,18 +375,47 @@ int rt_cmd_views(lua_State *L, const char *arg) {
   return listing(L, "v", arg);
 }
 
-/* The title centred over the table's first line, as psql does. */
-static void put_title(FILE *f, const char *title, const char *table) {
-  const char *eol = strchr(table, '\n');
-  int w = rt_text_width(table, eol ? (size_t)(eol - table) : strlen(table));
-  int pad = (w - rt_text_width(title, strlen(title))) / 2;
-  fprintf(f, "%*s%s\n", pad > 0 ? pad : 0, "", title);
+int rt_cmd_indexes(lua_State *L, const char *arg) {
+  return listing(L, "i", arg);
 }
 
-int rt_cmd_describe(lua_State *L, const char *arg) {
+/* A list the Lua half's `fn` reads from the server, under `title`: a
+** failure prints the server's message alone. */
+static int server_list(lua_State *L, const char *fn, const char *title,
+                       const char *arg) {
+  int top = lua_gettop(L), rc;
+  rt_schema_push(L, fn);
+  lua_getglobal(L, "engine");
+  lua_pushstring(L, arg);
+  if (lua_pcall(L, 2, 2, 0) != LUA_OK) {
+    fail(luaL_tolstring(L, -1, NULL));
+    lua_settop(L, top);
+    return 1;
+  }
+  rc = titled(L, for_people() ? title : NULL, top + 1, top + 2, 1);
+  lua_settop(L, top);
+  return rc;
+}
+
+int rt_cmd_databases(lua_State *L, const char *arg) {
+  return server_list(L, "database_list", "List of databases", arg);
+}
+
+int rt_cmd_functions(lua_State *L, const char *arg) {
+  return server_list(L, "function_list", "List of functions", arg);
+}
+
+int rt_cmd_schemas(lua_State *L, const char *arg) {
+  int top = lua_gettop(L), rc;
+  if (call(L, "schema_list", arg, 2)) return 1;
+  rc = titled(L, for_people() ? "List of schemas" : NULL, top + 1, top + 2, 1);
+  lua_settop(L, top);
+  return rc;
+}
+
+static int describe_one(lua_State *L, const char *arg) {
   int top = lua_gettop(L), rc, i, n;
   output table, all;
-  if (arg[0] == '\0') return listing(L, "tv", arg);
   if (call(L, "describe", arg, 4)) return 1;
   if (lua_isnil(L, top + 1)) {
     rc = fail(lua_tostring(L, top + 2));
@@ -380,6 +444,29 @@ int rt_cmd_describe(lua_State *L, const char *arg) {
   return rc;
 }
 
+/*
+** \d NAME describes one table or view; \d PATTERN (with * or ?, as \dt
+** takes them) each one that matches, a blank line between, as psql does.
+*/
+int rt_cmd_describe(lua_State *L, const char *arg) {
+  int top = lua_gettop(L), rc = 0, i, n;
+  if (arg[0] == '\0') return listing(L, "tv", arg);
+  if (strpbrk(arg, "*?") == NULL || arg[0] == '"') return describe_one(L, arg);
+  if (call(L, "described", arg, 1)) return 1;
+  n = (int)luaL_len(L, top + 1);
+  if (n == 0)
+    rc = fail(
+        lua_pushfstring(L, "Did not find any relation named \"%s\".", arg));
+  for (i = 1; i <= n; i++) {
+    lua_geti(L, top + 1, i);
+    if (i > 1) fputc('\n', rt_sql_out());
+    rc |= describe_one(L, lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  lua_settop(L, top);
+  return rc;
+}
+
 int rt_cmd_erd(lua_State *L, const char *arg) {
   int top = lua_gettop(L), rc = 0;
   if (call(L, "erd", arg, 2)) return 1;
@@ -395,6 +482,22 @@ int rt_cmd_erd(lua_State *L, const char *arg) {
   }
   lua_settop(L, top);
   return rc;
+}
+
+int rt_cmd_conninfo(lua_State *L, const char *arg) {
+  int top = lua_gettop(L);
+  (void)arg;
+  rt_schema_push(L, "conninfo");
+  lua_getglobal(L, "engine");
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) { /* the server's message alone */
+    fail(luaL_tolstring(L, -1, NULL));
+    lua_settop(L, top);
+    return 1;
+  }
+  printf("%s\n", lua_tostring(L, -1));
+  fflush(stdout);
+  lua_settop(L, top);
+  return 0;
 }
 
 /* Connect once to the engine on top of the stack, as psql's \c does, so

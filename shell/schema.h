@@ -25,11 +25,16 @@ void rt_schema_refresh(lua_State *L);
 */
 void rt_schema_sync(lua_State *L);
 
-int rt_cmd_tables(lua_State *L, const char *arg);   /* \dt */
-int rt_cmd_views(lua_State *L, const char *arg);    /* \dv */
-int rt_cmd_describe(lua_State *L, const char *arg); /* \d */
-int rt_cmd_erd(lua_State *L, const char *arg);      /* \erd */
-int rt_cmd_connect(lua_State *L, const char *arg);  /* \c */
+int rt_cmd_tables(lua_State *L, const char *arg);    /* \dt */
+int rt_cmd_views(lua_State *L, const char *arg);     /* \dv */
+int rt_cmd_indexes(lua_State *L, const char *arg);   /* \di */
+int rt_cmd_schemas(lua_State *L, const char *arg);   /* \dn */
+int rt_cmd_databases(lua_State *L, const char *arg); /* \l */
+int rt_cmd_functions(lua_State *L, const char *arg); /* \df */
+int rt_cmd_describe(lua_State *L, const char *arg);  /* \d */
+int rt_cmd_erd(lua_State *L, const char *arg);       /* \erd */
+int rt_cmd_connect(lua_State *L, const char *arg);   /* \c */
+int rt_cmd_conninfo(lua_State *L, const char *arg);  /* \conninfo */
 
 /* Install readline's completion; `commands` names the backslash commands
 ** (NULL-terminated, kept). */

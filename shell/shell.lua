@@ -28,6 +28,11 @@ local function names_of(engine, schema)
   return s
 end
 
+-- engine -> the database SQL typed at the prompt chose with USE
+-- (MySQL), when it is not the URL's: what a name without a schema means
+-- to \dt, \d, completion and `db`, as it does to the mysql client
+local current = setmetatable({}, {__mode = "k"})
+
 local function sorted(list)
   local t = {}
   for i, v in ipairs(list) do t[i] = v end
@@ -36,6 +41,7 @@ local function sorted(list)
 end
 
 function M.tables(engine, schema)
+  schema = schema or current[engine]
   local c = names_of(engine, schema)
   if c.tables == nil then
     c.tables = sorted(sa.inspect(engine):get_table_names(schema))
@@ -44,6 +50,7 @@ function M.tables(engine, schema)
 end
 
 function M.views(engine, schema)
+  schema = schema or current[engine]
   local c = names_of(engine, schema)
   if c.views == nil then
     c.views = sorted(sa.inspect(engine):get_view_names(schema))
@@ -65,6 +72,7 @@ function M.schemas(engine)
 end
 
 function M.columns(engine, t, schema)
+  schema = schema or current[engine]
   local c = names_of(engine, schema)
   local cols = c.columns[t]
   if cols == nil then
@@ -115,6 +123,50 @@ function M.refresh(engine)
   if M.db_engine == engine and M.db_reset then M.db_reset() end
 end
 
+-- The shell's connection now uses database `name` (nil: the URL's).
+-- The names read so far, and the tables of `db`, were another's.
+function M.use(engine, name)
+  if name ~= nil then
+    local ok, default = pcall(function()
+      return sa.inspect(engine).default_schema_name
+    end)
+    if ok and name == default then name = nil end
+  end
+  if current[engine] == name then return end
+  current[engine] = name
+  M.refresh(engine)
+end
+
+-- Inspector methods that take a table name and then a schema
+local per_table = {
+  get_columns = true, get_pk_constraint = true, get_foreign_keys = true,
+  get_indexes = true, get_unique_constraints = true,
+  get_check_constraints = true}
+
+-- The engine's Inspector, where a table without a schema is one of the
+-- database USE chose, and a key that refers to a table of that database
+-- names no schema, as one of the URL's does.
+local function inspector(engine)
+  local insp, cur = sa.inspect(engine), current[engine]
+  if cur == nil then return insp end
+  return setmetatable({}, {__index = function(_, k)
+    local v = insp[k]
+    if not per_table[k] then
+      if type(v) ~= "function" then return v end
+      return function(_, ...) return v(insp, ...) end
+    end
+    return function(_, name, schema)
+      local r = v(insp, name, schema or cur)
+      if k == "get_foreign_keys" then
+        for _, fk in ipairs(r) do
+          if fk.referred_schema == cur then fk.referred_schema = nil end
+        end
+      end
+      return r
+    end
+  end})
+end
+
 -- `name` in `list` (any case when no exact match), or nil
 local function find_in(list, name, lower)
   for _, t in ipairs(list) do
@@ -151,6 +203,7 @@ local dbs = setmetatable({}, {__mode = "k"})
 
 local function no_such(engine, schema, name, hint)
   local where = tostring(engine.url)
+  schema = schema or current[engine]
   if schema then where = string.format("schema %q of %s", schema, where) end
   return string.format("db: no table or view named %q in %s%s",
                        tostring(name), where,
@@ -171,9 +224,10 @@ sa.Table("classes", sa.MetaData(), {autoload_with = engine})).
 local function new_db(engine, schema, state)
   local db, mt = {}, {}
   local function table_of(name)
-    local t = state.md.tables[schema and schema .. "." .. name or name]
+    local sch = schema or current[engine]
+    local t = state.md.tables[sch and sch .. "." .. name or name]
     if t == nil then
-      t = sa.Table(name, state.md, {schema = schema, autoload_with = engine})
+      t = sa.Table(name, state.md, {schema = sch, autoload_with = engine})
     end
     rawset(db, name, t)
     return t
@@ -265,6 +319,60 @@ end
 
 -- A pattern schema.name lists the tables of the schemas that match the
 -- schema part (`\dt sales.*`, `\dt *.*`), with a column for the schema.
+-- The indexes of the tables of `schema`, as psql's \di lists them: the
+-- primary key's (where the database names it) and every other, those
+-- behind unique constraints too.  {{index, table}, ...}
+local function indexes(engine, schema)
+  local insp, out = inspector(engine), {}
+  for _, t in ipairs(M.tables(engine, schema)) do
+    local seen = {}
+    local pk = insp:get_pk_constraint(t, schema)
+    if pk.name and #(pk.constrained_columns or {}) > 0 then
+      seen[pk.name] = true
+      out[#out + 1] = {pk.name, t}
+    end
+    for _, ix in ipairs(insp:get_indexes(t, schema)) do
+      if ix.name and not seen[ix.name] then
+        seen[ix.name] = true
+        out[#out + 1] = {ix.name, t}
+      end
+    end
+  end
+  return out
+end
+
+-- the owner of each relation of PostgreSQL's catalog, by "schema.name"
+local function owners(engine)
+  local c, out = engine:connect(), {}
+  local ok, list = pcall(function()
+    return c:exec_driver_sql(
+      "SELECT n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner) " ..
+      "FROM pg_catalog.pg_class c " ..
+      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " ..
+      "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'i', 'I', 'S')"):all()
+  end)
+  c:close()
+  if not ok then error(list, 0) end
+  for _, r in ipairs(list) do out[r[1] .. "." .. r[2]] = r[3] end
+  return out
+end
+
+-- On PostgreSQL the lists have psql's columns: Schema (the default
+-- schema's name when the pattern named none) and Owner after Type
+local function psql_columns(engine, cols, rows)
+  if cols[1] ~= "Schema" then
+    local default = sa.inspect(engine).default_schema_name
+    table.insert(cols, 1, "Schema")
+    for _, r in ipairs(rows) do table.insert(r, 1, default) end
+  end
+  local by = owners(engine)
+  table.insert(cols, 4, "Owner")
+  for _, r in ipairs(rows) do
+    table.insert(r, 4, by[r[1] .. "." .. r[2]] or "")
+  end
+end
+
+-- what is "t" (tables), "v" (views), "tv" (both) or "i" (indexes)
 function M.list(engine, what, pattern)
   fresh(engine)
   local rows = {}
@@ -276,32 +384,196 @@ function M.list(engine, what, pattern)
   local p, sp = like(npat), like(spat)
   local function add(list, kind, schema)
     for _, name in ipairs(list) do
+      local ix -- an index: {name, table}
+      if type(name) == "table" then name, ix = name[1], name[2] end
       if p == nil or name:lower():find(p) then
-        rows[#rows + 1] = schema and {schema, name, kind} or {name, kind}
+        local row = schema and {schema, name, kind} or {name, kind}
+        row[#row + 1] = ix
+        rows[#rows + 1] = row
       end
     end
   end
-  if sp == nil then
-    if what ~= "v" then add(M.tables(engine), "table") end
-    if what ~= "t" then add(M.views(engine), "view") end
-    table.sort(rows, function(a, b) return a[1] < b[1] end)
-    return {"Name", "Type"}, rows
-  end
-  for _, schema in ipairs(M.schemas(engine)) do
-    if schema:lower():find(sp) then
-      if what ~= "v" then add(M.tables(engine, schema), "table", schema) end
-      if what ~= "t" then add(M.views(engine, schema), "view", schema) end
+  local function add_schema(schema)
+    if what == "i" then
+      add(indexes(engine, schema), "index", schema)
+      return
+    end
+    if what ~= "v" then add(M.tables(engine, schema), "table", schema) end
+    if what ~= "t" then add(M.views(engine, schema), "view", schema) end
+    if what == "tv" and engine.dialect.name == "postgresql" then
+      -- psql's \d lists the sequences too
+      add(sorted(inspector(engine):get_sequence_names(schema)), "sequence",
+          schema)
     end
   end
+  local cols = {"Name", "Type"}
+  if what == "i" then cols[3] = "Table" end
+  if sp == nil then
+    add_schema(nil)
+  else
+    for _, schema in ipairs(M.schemas(engine)) do
+      if schema:lower():find(sp) then add_schema(schema) end
+    end
+    table.insert(cols, 1, "Schema")
+  end
+  if engine.dialect.name == "postgresql" then psql_columns(engine, cols, rows) end
+  -- by schema, name, and (an index's name is not unique in MySQL) table
   table.sort(rows, function(a, b)
-    if a[1] ~= b[1] then return a[1] < b[1] end
-    return a[2] < b[2]
+    for i = 1, #a do
+      if a[i] ~= b[i] then return a[i] < b[i] end
+    end
+    return false
   end)
-  return {"Schema", "Name", "Type"}, rows
+  return cols, rows
+end
+
+-- {columns, rows} for \dn: the schemas (PostgreSQL, with their owners
+-- and without the system's, as psql lists them), databases (MySQL) or
+-- attached databases (SQLite) whose names match the pattern
+function M.schema_list(engine, pattern)
+  fresh(engine)
+  local p, rows = like(pattern), {}
+  if engine.dialect.name == "postgresql" then
+    local c = engine:connect()
+    local ok, list = pcall(function()
+      return c:exec_driver_sql(
+        "SELECT n.nspname, pg_catalog.pg_get_userbyid(n.nspowner) " ..
+        "FROM pg_catalog.pg_namespace n WHERE n.nspname !~ '^pg_' " ..
+        "AND n.nspname <> 'information_schema' ORDER BY 1"):all()
+    end)
+    c:close()
+    if not ok then error(list, 0) end
+    for _, r in ipairs(list) do
+      if p == nil or r[1]:lower():find(p) then
+        rows[#rows + 1] = {r[1], r[2]}
+      end
+    end
+    return {"Name", "Owner"}, rows
+  end
+  for _, name in ipairs(M.schemas(engine)) do
+    if p == nil or name:lower():find(p) then rows[#rows + 1] = {name} end
+  end
+  return {"Name"}, rows
+end
+
+-- the query behind \l, and its columns: psql's (the columns every
+-- server version has) on PostgreSQL, the like of them elsewhere
+local databases = {
+  postgresql = {
+    "SELECT d.datname, pg_catalog.pg_get_userbyid(d.datdba), " ..
+    "pg_catalog.pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, " ..
+    "pg_catalog.array_to_string(d.datacl, E'\\n') " ..
+    "FROM pg_catalog.pg_database d ORDER BY 1",
+    {"Name", "Owner", "Encoding", "Collate", "Ctype", "Access privileges"}},
+  mysql = {
+    "SELECT schema_name, default_character_set_name, default_collation_name " ..
+    "FROM information_schema.schemata ORDER BY 1",
+    {"Name", "Encoding", "Collate"}},
+  sqlite = {"PRAGMA database_list", {"Name", "File"}},
+}
+
+-- {columns, rows} for \l: the databases whose names match the pattern
+function M.database_list(engine, pattern)
+  local how = databases[engine.dialect.name]
+  if how == nil then
+    error("\\l: no list of databases for " .. engine.dialect.name, 0)
+  end
+  local c = engine:connect()
+  local ok, list = pcall(function()
+    return c:exec_driver_sql(how[1]):all()
+  end)
+  c:close()
+  if not ok then error(list, 0) end
+  local p, rows, ncols = like(pattern), {}, #how[2]
+  for _, r in ipairs(list) do
+    -- (SQLite's list starts with a sequence number)
+    local first = engine.dialect.name == "sqlite" and 2 or 1
+    local row = {}
+    for i = 1, ncols do
+      local v = r[first + i - 1]
+      row[i] = v ~= nil and v ~= sa.null and tostring(v) or ""
+    end
+    if p == nil or row[1]:lower():find(p) then rows[#rows + 1] = row end
+  end
+  return how[2], rows
+end
+
+-- the query behind \df: psql's on PostgreSQL (the functions the search
+-- path sees); on MySQL the routines of the database in
+-- use, their parameters as pg_get_function_arguments writes them
+local functions = {
+  postgresql =
+    "SELECT n.nspname, p.proname, " ..
+    "pg_catalog.pg_get_function_result(p.oid), " ..
+    "pg_catalog.pg_get_function_arguments(p.oid), " ..
+    "CASE p.prokind WHEN 'a' THEN 'agg' WHEN 'w' THEN 'window' " ..
+    "WHEN 'p' THEN 'proc' ELSE 'func' END " ..
+    "FROM pg_catalog.pg_proc p " ..
+    "LEFT JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace " ..
+    "WHERE pg_catalog.pg_function_is_visible(p.oid) " ..
+    "AND (%s OR n.nspname <> 'pg_catalog' " ..
+    "AND n.nspname <> 'information_schema') ORDER BY 1, 2, 4",
+  mysql =
+    "SELECT r.routine_schema, r.routine_name, " ..
+    "COALESCE(r.dtd_identifier, ''), " ..
+    "COALESCE((SELECT GROUP_CONCAT(CONCAT(" ..
+    "CASE WHEN p.parameter_mode IN ('OUT', 'INOUT') " ..
+    "THEN CONCAT(p.parameter_mode, ' ') ELSE '' END, " ..
+    "p.parameter_name, ' ', p.dtd_identifier) " ..
+    "ORDER BY p.ordinal_position SEPARATOR ', ') " ..
+    "FROM information_schema.parameters p " ..
+    "WHERE p.specific_schema = r.routine_schema " ..
+    "AND p.specific_name = r.specific_name AND p.ordinal_position > 0), ''), " ..
+    "CASE r.routine_type WHEN 'PROCEDURE' THEN 'proc' ELSE 'func' END " ..
+    "FROM information_schema.routines r " ..
+    "WHERE r.routine_schema = COALESCE(%s, DATABASE()) ORDER BY 1, 2, 4",
+}
+
+-- {columns, rows} for \df: the functions whose names match the pattern
+-- (SQLite keeps none in the database); as psql's, the system's only when
+-- a pattern asks for them
+function M.function_list(engine, pattern)
+  local cols = {"Schema", "Name", "Result data type", "Argument data types",
+                "Type"}
+  local sql, rows, p = functions[engine.dialect.name], {}, like(pattern)
+  if sql == nil then return cols, rows end
+  local c = engine:connect()
+  local ok, list = pcall(function()
+    if engine.dialect.name == "mysql" then
+      return c:exec_driver_sql(sql, {current[engine] or sa.null}):all()
+    end
+    return c:exec_driver_sql(sql, {p ~= nil}):all()
+  end)
+  c:close()
+  if not ok then error(list, 0) end
+  for _, r in ipairs(list) do
+    if p == nil or r[2]:lower():find(p) then
+      local row = {}
+      for i = 1, 5 do row[i] = tostring(r[i] or "") end
+      rows[#rows + 1] = row
+    end
+  end
+  return cols, rows
 end
 
 local function quoted(name)
   return '"' .. name .. '"'
+end
+
+-- the tables and views \d PATTERN describes, each as \d names one
+-- ("schema"."name" where the list has a schema)
+function M.described(engine, pattern)
+  local cols, rows = M.list(engine, "tv", pattern)
+  local out, has_schema = {}, cols[1] == "Schema"
+  local kind = has_schema and 3 or 2
+  for _, r in ipairs(rows) do
+    if r[kind] ~= "sequence" then
+      out[#out + 1] = has_schema and
+        quoted(r[1]:gsub('"', '""')) .. "." .. quoted(r[2]:gsub('"', '""'))
+        or quoted(r[1]:gsub('"', '""'))
+    end
+  end
+  return out
 end
 
 local function collist(cols)
@@ -419,22 +691,30 @@ function M.describe(engine, arg)
   if name == nil then
     return nil, string.format('Did not find any relation named "%s".', arg)
   end
-  local insp = sa.inspect(engine)
+  local insp = inspector(engine)
   -- public.album is album: its keys name the tables of its own schema
   -- without it, as psql does
   local shown_schema = schema
-  if schema and schema == insp.default_schema_name then schema = nil end
+  if schema and schema == (current[engine] or insp.default_schema_name) then
+    schema = nil
+  end
+  -- psql's title always names the schema: Table "public.album"
+  if shown_schema == nil and engine.dialect.name == "postgresql" then
+    shown_schema = insp.default_schema_name
+  end
   local is_view = false
   for _, v in ipairs(M.views(engine, schema)) do
     if v == name then is_view = true end
   end
-  local rows, collated = {}, false
+  -- (psql's \d always has the column)
+  local rows, collated = {}, engine.dialect.name == "postgresql"
   local columns = insp:get_columns(name, schema)
   for _, col in ipairs(columns) do
     if col.type.collation then collated = true end
   end
-  -- psql's Collation column, where a column's collation is not its
-  -- table's default (what reflection reports: MariaDB's COLLATE)
+  -- psql's Collation column: always on PostgreSQL, elsewhere where a
+  -- column's collation is not its table's default (what reflection
+  -- reports: MariaDB's COLLATE)
   for _, col in ipairs(columns) do
     local row = {col.name, type_text(col.type)}
     if collated then row[#row + 1] = col.type.collation or "" end
@@ -496,10 +776,66 @@ function M.describe(engine, arg)
            or {"Column", "Type", "Nullable", "Default"}, rows, foot
 end
 
+--[[ \conninfo ]]
+
+-- what the server says of the session: its database and user, and the
+-- socket (its directory, for PostgreSQL) and port it listens on
+local whoami = {
+  postgresql = "SELECT current_database(), session_user, " ..
+               "current_setting('unix_socket_directories'), " ..
+               "current_setting('port'), inet_server_addr() IS NULL",
+  mysql = "SELECT DATABASE(), SUBSTRING_INDEX(USER(), '@', 1), @@socket, " ..
+          "@@port, @@hostname",
+}
+
+-- psql's line, in its words for every database: the database and user
+-- the server reports (for MySQL, the database USE chose at the prompt),
+-- and the socket or the URL's host and the port
+function M.conninfo(engine)
+  local url, name = engine.url, engine.dialect.name
+  if whoami[name] == nil then
+    local path = url.database
+    if path == nil or path == "" or path == ":memory:" then
+      return "You are connected to an in-memory database."
+    end
+    return string.format('You are connected to database "%s".', path)
+  end
+  local c = engine:connect()
+  local ok, row = pcall(function()
+    return c:exec_driver_sql(whoami[name]):one()
+  end)
+  c:close()
+  if not ok then error(row, 0) end
+  local q = url.query or {}
+  local where, socket
+  if name == "postgresql" then
+    local host = q.host or url.host
+    if row[5] then -- a socket: the directory the URL names, or the server's
+      local dir = host or tostring(row[3]):match("^%s*([^,]*[^,%s])")
+      where = string.format('via socket in "%s"', tostring(dir))
+    else
+      where = string.format('on host "%s"', tostring(host))
+    end
+  elseif q.unix_socket or
+         ((url.host == nil or url.host == "localhost") and url.port == nil) then
+    -- (the client library takes localhost for its socket)
+    where = string.format('via socket "%s"', tostring(q.unix_socket or row[3]))
+    socket = true
+  else
+    where = string.format('on host "%s"', tostring(url.host))
+  end
+  if not socket then -- (a PostgreSQL socket's name holds the port)
+    where = string.format('%s at port "%s"', where, tostring(row[4]))
+  end
+  return string.format('You are connected to database "%s" as user "%s" %s.',
+                       tostring(current[engine] or row[1]), tostring(row[2]),
+                       where)
+end
+
 --[[ \erd ]]
 
 local function schema(engine)
-  local insp = sa.inspect(engine)
+  local insp = inspector(engine)
   local out = {}
   for _, name in ipairs(M.tables(engine)) do
     local pk = {}
@@ -960,7 +1296,7 @@ local function complete_sql(engine, line, start, text)
 end
 
 local command_args = {
-  d = "tables", dt = "tables", dv = "tables",
+  d = "tables", dt = "tables", dv = "tables", di = "tables", dn = "schemas",
   erd = {"mermaid", "dot"},
   f = {"table", "csv", "tsv", "json", "markdown", "vertical"},
   x = {"on", "off", "auto"}, timing = {"on", "off"}, echo = {"on", "off"},
@@ -986,6 +1322,9 @@ local function complete_command(engine, line, start, text, commands)
     if cmd ~= "dt" then
       for _, t in ipairs(M.views(engine)) do set[t] = true end
     end
+    return matching(set, "", text, true), " "
+  elseif args == "schemas" then
+    for _, x in ipairs(M.schemas(engine)) do set[x] = true end
     return matching(set, "", text, true), " "
   elseif type(args) == "table" then
     for _, a in ipairs(args) do set[a] = true end

@@ -110,6 +110,8 @@ static int connect_engine(lua_State *L) {
   return 1;
 }
 
+static void tell_database(lua_State *L, const char *name);
+
 static void print_error_text(const char *msg) {
   fflush(stdout);
   fprintf(stderr, "ERROR:  %s\n", msg);
@@ -148,6 +150,7 @@ static lconn *shell_conn(lua_State *L) {
       return NULL;
     }
     rt_sh.conn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    tell_database(L, NULL); /* a new connection starts on the URL's */
   }
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt_sh.conn_ref);
   c = luaL_testudata(L, -1, CONN_MT);
@@ -160,6 +163,7 @@ static lconn *shell_conn(lua_State *L) {
       rt_error_clear(&err);
       return NULL;
     }
+    tell_database(L, NULL);
   }
   return c;
 }
@@ -300,7 +304,8 @@ static void report(lconn *c, rt_error *err, const char *sql, size_t n) {
 
 /* --- running --- */
 
-/* psql-style command tag for a statement that returns no rows: `INSERT 2`,
+/* psql-style command tag for a statement that returns no rows: `INSERT 0
+** 2` (PostgreSQL's tag: the 0 is the OID, always 0 since 12), `UPDATE 2`,
 ** `CREATE TABLE`, `BEGIN`. */
 static void print_tag(FILE *f, const char *sql, size_t n, int64_t rowcount) {
   static const char *const skip[] = {
@@ -313,7 +318,8 @@ static void print_tag(FILE *f, const char *sql, size_t n, int64_t rowcount) {
   if (strcmp(w, "INSERT") == 0 || strcmp(w, "UPDATE") == 0 ||
       strcmp(w, "DELETE") == 0 || strcmp(w, "REPLACE") == 0 ||
       strcmp(w, "MERGE") == 0) {
-    fprintf(f, "%s %lld\n", w, (long long)(rowcount < 0 ? 0 : rowcount));
+    fprintf(f, "%s %s%lld\n", w, strcmp(w, "INSERT") == 0 ? "0 " : "",
+            (long long)(rowcount < 0 ? 0 : rowcount));
     return;
   }
   if (strcmp(w, "CREATE") == 0 || strcmp(w, "DROP") == 0 ||
@@ -466,6 +472,51 @@ static int changes_schema(const char *sql, size_t n) {
          strcmp(w, "ALTER") == 0;
 }
 
+/*
+** Tell the Lua half which database the shell's connection uses (NULL:
+** the URL's): after MySQL's USE, \dt, \d, completion and `db` follow it,
+** as the mysql client's commands do.
+*/
+static void tell_database(lua_State *L, const char *name) {
+  int top = lua_gettop(L);
+  rt_schema_push(L, "use");
+  if (lua_isfunction(L, -1) && rt_sh.engine_ref != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rt_sh.engine_ref);
+    if (name)
+      lua_pushstring(L, name);
+    else
+      lua_pushnil(L);
+    lua_pcall(L, 2, 0, 0); /* out of memory: the names stay the URL's */
+  }
+  lua_settop(L, top);
+}
+
+/* The database a MySQL USE chose, asked of the server: a name quoted in
+** any of MySQL's ways is the server's to read. */
+static void follow_use(lua_State *L, rt_dbconn *dbc) {
+  rt_error err = RT_ERROR_INIT;
+  rt_cursor *cur = NULL;
+  char *name = NULL;
+  if (dbc->drv->execute(dbc, "SELECT DATABASE()", NULL, 0, 0, &cur, &err) ==
+      0) {
+    if (cur->ncols == 1 && dbc->drv->fetch(cur, &err) > 0) {
+      rt_value v;
+      dbc->drv->column(cur, 0, &v);
+      if (v.type == RT_V_TEXT) name = strndup(v.u.s.p, v.u.s.n);
+    }
+    dbc->drv->cursor_close(cur);
+  }
+  rt_error_clear(&err);
+  tell_database(L, name);
+  free(name);
+}
+
+static int is_use(const char *sql, size_t n, rt_dbconn *dbc) {
+  char w[8];
+  rt_sql_word(sql, n, 0, w, sizeof w);
+  return strcmp(w, "USE") == 0 && strcmp(dbc->drv->name, "mysql") == 0;
+}
+
 int rt_sql_run(lua_State *L, const char *sql, size_t n) {
   lconn *c = shell_conn(L);
   rt_error err = RT_ERROR_INIT;
@@ -521,6 +572,7 @@ int rt_sql_run(lua_State *L, const char *sql, size_t n) {
     return 1;
   }
   if (changes_schema(text, n)) rt_schema_refresh(L);
+  if (is_use(text, n, c->c.dbc)) follow_use(L, c->c.dbc);
   if (txk == 1) rt_sh.user_tx = 1;
   if (txk == 2) rt_sh.user_tx = 0;
   if (rt_sh.timing) rt_sql_print_timing(f, rt_sql_now_ms() - t0);

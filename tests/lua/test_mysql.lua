@@ -31,5 +31,24 @@ c:rollback()
 
 ok, err = pcall(c.exec_driver_sql, c, "select * from rt_no_such_table")
 check(not ok and err.kind == "ProgrammingError", tostring(err))
+
+-- USE: the statements prepared before it (cached by their text) read the
+-- database it chose, not the one they were prepared in
+local home = c:exec_driver_sql("select database()"):scalar()
+c:exec_driver_sql("drop database if exists rt_lua_other")
+c:exec_driver_sql("create database rt_lua_other")
+c:exec_driver_sql("create table rt_lua_other.rt_lua_use (id int, tag text)")
+c:exec_driver_sql("create temporary table rt_lua_use (id int)")
+local function keys()
+  return table.concat(c:exec_driver_sql("select * from rt_lua_use"):keys(), ",")
+end
+check(keys() == "id", keys())
+c:exec_driver_sql("use rt_lua_other")
+check(c:exec_driver_sql("select database()"):scalar() == "rt_lua_other")
+check(keys() == "id,tag", keys())
+c:exec_driver_sql("use `" .. home .. "`")
+check(c:exec_driver_sql("select database()"):scalar() == home)
+check(keys() == "id", keys())
+c:exec_driver_sql("drop database rt_lua_other")
 c:close()
 print("ok")

@@ -99,7 +99,7 @@ if [ -n "${RETORT_TEST_MYSQL:-}" ]; then
 DROP TABLE" "$(R "$my" -c 'drop table if exists rt_nothere' 2>&1)"
   check "mariadb: a value cut in non-strict mode" "SET
 WARNING:  Warning 1265: Data truncated for column 's' at row 1
-INSERT 1" "$(R "$my" -c "set session sql_mode = ''" \
+INSERT 0 1" "$(R "$my" -c "set session sql_mode = ''" \
     -c "insert into rt_warn values (1, 'abcdef')" 2>&1)"
   check "mariadb: SELECT 1/0, its rows streamed" \
     "WARNING:  Warning 1365: Division by 0
@@ -134,7 +134,37 @@ DROP TABLE" "$(after "retort> drop table if exists rt_nothere;")"
   enter "print(engine:connect():exec_driver_sql('select 1/0'):scalar())"
   check "mariadb: Lua at the prompt" "WARNING:  Warning 1365: Division by 0
 nil" "$(after "retort> print(engine:connect()")"
+  # a CALL whose procedure returns rows, then warns: the warning comes
+  # with the status result after the rows, as the mariadb client shows it
+  R "$my" -e "local c = engine:connect()
+    c:exec_driver_sql('drop procedure if exists rt_pw')
+    c:exec_driver_sql([[create procedure rt_pw() begin
+      select 1 as a; drop table if exists rt_nothere; end]])
+    c:exec_driver_sql('drop procedure if exists rt_pw2')
+    c:exec_driver_sql([[create procedure rt_pw2() begin
+      drop table if exists rt_nothere; drop table if exists rt_nothere2; end]])
+    c:close()" >/dev/null 2>&1
+  clear_screen
+  enter "call rt_pw();"
+  check "mariadb: a CALL's rows, then its warning" " a
+---
+ 1
+(1 row)
+WARNING:  Note 1051: Unknown table '$db.rt_nothere'" \
+    "$(after "retort> call rt_pw();")"
+  clear_screen
+  enter "call rt_pw2();"
+  check "mariadb: a CALL without rows: its last statement's warning" \
+    "WARNING:  Note 1051: Unknown table '$db.rt_nothere2'
+CALL" "$(after "retort> call rt_pw2();")"
+  clear_screen
+  enter "print(engine:connect():exec_driver_sql('call rt_pw()'):scalar())"
+  check "mariadb: a CALL from Lua" "WARNING:  Note 1051: Unknown table '$db.rt_nothere'
+1" "$(after "retort> print(engine:connect()")"
   kill_tmux
+  R "$my" -e "local c = engine:connect()
+    c:exec_driver_sql('drop procedure rt_pw')
+    c:exec_driver_sql('drop procedure rt_pw2')" >/dev/null 2>&1
 
   R "$my" -c 'drop table rt_warn' >/dev/null 2>&1
   R "$my" -c 'create table rt_coll (id int primary key,
@@ -142,7 +172,7 @@ nil" "$(after "retort> print(engine:connect()")"
     code varchar(5) character set latin1, note text)
     default charset utf8mb4 collate utf8mb4_general_ci' >/dev/null
   check "mariadb: \\d: the type alone, the collation in its own column" \
-    '                       Table "rt_coll"
+    '                        Table "rt_coll"
  Column |    Type     |     Collation     | Nullable | Default
 --------+-------------+-------------------+----------+---------
  id     | INTEGER     |                   | not null |

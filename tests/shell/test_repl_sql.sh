@@ -55,7 +55,7 @@ check "unfinished SQL continues" "   ...>" "$(screen | tail -1)"
 typeline "  values ('alice'), ('bob'),"
 wait_last "   ...>"
 enter 1 "  (NULL);"
-check "multi-line INSERT" "INSERT 3" "$(screen | tail -2 | head -1)"
+check "multi-line INSERT" "INSERT 0 3" "$(screen | tail -2 | head -1)"
 
 clear_screen
 enter 1 "SELECT id, name" "  FROM users" "  ORDER BY id;"

@@ -64,7 +64,8 @@ check "stdin loads Chinook as the sqlite3 shell does" \
 check "stdin Chinook: the same tags as \\i" "$(cat "$tmp/chinook_i.out")" \
   "$(cat "$tmp/chinook_s.out")"
 
-check "-c runs a backslash command" "     Name      | Type
+check "-c runs a backslash command, titled as psql's" "   List of relations
+     Name      | Type
 ---------------+-------
  Playlist      | table
  PlaylistTrack | table
@@ -88,11 +89,12 @@ check "\\erd: an unknown format" '\erd: unknown format "svg": use mermaid or dot
   "$("$RETORT" --norc "$url" -c '\erd svg' 2>&1)"
 cp "$db" "$tmp/views.db"
 sqlite3 "$tmp/views.db" "CREATE VIEW AlbumTitles AS SELECT AlbumId, Title FROM Album;"
-check "\\dv lists the views" "    Name     | Type
+check "\\dv lists the views" " List of relations
+    Name     | Type
 -------------+------
  AlbumTitles | view
 (1 row)" "$("$RETORT" --norc "sqlite:///$tmp/views.db" -c '\dv')"
-check "\\d describes a view (any case)" '             View "AlbumTitles"
+check "\\d describes a view (any case)" '              View "AlbumTitles"
  Column  |     Type      | Nullable | Default
 ---------+---------------+----------+---------
  AlbumId | INTEGER       |          |
@@ -206,7 +208,8 @@ clear_line
 
 clear_screen
 enter "\\dt"
-check "\\dt lists the tables" "     Name      | Type
+check "\\dt lists the tables" "   List of relations
+     Name      | Type
 ---------------+-------
  Album         | table
  Artist        | table
@@ -223,7 +226,8 @@ check "\\dt lists the tables" "     Name      | Type
 
 clear_screen
 enter "\\dt *t?ack"
-check "\\dt takes a pattern" "     Name      | Type
+check "\\dt takes a pattern" "   List of relations
+     Name      | Type
 ---------------+-------
  PlaylistTrack | table
  Track         | table
@@ -500,7 +504,7 @@ kill_tmux
 # server_checks NAME URL TRACK INVOICE_LINE
 server_checks() {
   check "$1: \\dt lists Chinook's tables" "11" \
-    "$("$RETORT" --norc -f csv "$2" -c '\dt' | tail -n +2 | grep -c ',table$')"
+    "$("$RETORT" --norc -f csv "$2" -c '\dt' | tail -n +2 | grep -c ',table\(,[^,]*\)\{0,1\}$')"
   out=$("$RETORT" --norc "$2" -c "\\d $3" 2>&1)
   check "$1: \\d $3 has its sections" "Indexes: Foreign-key constraints: Referenced by:" \
     "$(printf '%s\n' "$out" | grep -E '^[A-Z][a-z-]+( [a-z-]+)?:$' | tr '\n' ' ' | sed 's/ $//')"

@@ -27,7 +27,7 @@ check "-c one row" " n
 (1 row)" "$(R "$db" -c 'select count(*) as n from users;')"
 
 check "-c command tags" "CREATE TABLE
-INSERT 2
+INSERT 0 2
 UPDATE 1
 DELETE 2
 DROP TABLE" "$(R "$db" -c "create table x (a int); insert into x values (1), (2);
@@ -115,7 +115,7 @@ check "stdin Lua chunk keeps locals" "3" \
   "$(printf 'local a = 1\nlocal b = 2\nprint(a + b)\n' | R)"
 
 check "stdin mixes SQL and Lua" "CREATE TABLE
-INSERT 1
+INSERT 0 1
  x
 ---
  7
@@ -128,14 +128,14 @@ INSERT 1
 # an SQL file as SQL files are written: block comments before statements,
 # and a comment alone between them and Lua
 check "stdin reads an SQL file that opens with block comments" "CREATE TABLE
-INSERT 1
+INSERT 0 1
 1" "$(printf '%s\n' '' '/*****************' '   A script' '******************/' \
     '/* tables */' 'create table c (x int);' '/* rows */ insert into c values (1);' \
     '/* done */' 'print(engine:connect():exec_driver_sql("select x from c"):scalar())' | R)"
 
 check "several statements on a line" "CREATE TABLE
-INSERT 1
-INSERT 1
+INSERT 0 1
+INSERT 0 1
  n
 ---
  2
@@ -151,7 +151,7 @@ check "a Lua long string is not SQL" "select * from t;
 x" "$(printf '%s\n' 'local s = [[' 'select * from t;' ']]' 'print(s .. "x")' | R)"
 
 check "BEGIN ... ROLLBACK leaves no rows" "BEGIN
-INSERT 1
+INSERT 0 1
 ROLLBACK
  n
 ---
@@ -241,8 +241,8 @@ printf '%s\n' 'create table k (v text);' "insert into k values ('a;b');" \
   "insert into k values ('c');" > "$tmp/script.sql"
 printf '%s\n' 'print("from lua", engine.dialect.name)' > "$tmp/script.lua"
 check "\\i runs SQL and Lua files" "CREATE TABLE
-INSERT 1
-INSERT 1
+INSERT 0 1
+INSERT 0 1
 from lua	sqlite
  n
 ---
@@ -325,7 +325,7 @@ server_checks() { # name url
   u=$2
   R "$u" -c 'drop table if exists rt_shell_t' >/dev/null 2>&1
   check "$n: -c table" "CREATE TABLE
-INSERT 2
+INSERT 0 2
  id | name
 ----+------
   1 | a

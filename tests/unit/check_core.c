@@ -297,6 +297,33 @@ START_TEST(stmtcache_by_text) {
 }
 END_TEST
 
+/* After forget no text is found: a free statement is finalized at once,
+** one in use when its slot goes to another text. */
+START_TEST(stmtcache_forget) {
+  rt_stmtcache c;
+  rt_stmtslot *a, *b, *s;
+  int sa, sb, sc;
+  rt_stmtcache_init(&c, count_finalize);
+  rt_stmtcache_put(&c, "SELECT 1", &sa, &a);
+  rt_stmtcache_put(&c, "SELECT 2", &sb, &b);
+  rt_stmtcache_release(a);
+  finalized = 0;
+  rt_stmtcache_forget(&c);
+  ck_assert_int_eq(finalized, 1);
+  ck_assert_ptr_null(rt_stmtcache_take(&c, "SELECT 1", &s));
+  rt_stmtcache_release(b);
+  ck_assert_ptr_null(rt_stmtcache_take(&c, "SELECT 2", &s));
+  rt_stmtcache_put(&c, "SELECT 1", &sc, &a);
+  ck_assert_ptr_nonnull(a);
+  rt_stmtcache_release(a);
+  ck_assert_ptr_eq(rt_stmtcache_take(&c, "SELECT 1", &s), &sc);
+  rt_stmtcache_release(s);
+  finalized = 0;
+  rt_stmtcache_free(&c);
+  ck_assert_int_eq(finalized, 2); /* sb and sc, each once */
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("core");
   TCase *tc = tcase_create("core");
@@ -314,6 +341,7 @@ int main(void) {
   tcase_add_test(tc, strbuf_grows);
   tcase_add_test(tc, float_repr_matches_python);
   tcase_add_test(tc, stmtcache_by_text);
+  tcase_add_test(tc, stmtcache_forget);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
