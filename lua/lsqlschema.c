@@ -354,9 +354,11 @@ static void push_table_of(lua_State *L, int map, const rt_node *t) {
   lua_gettable(L, map);
 }
 
-/* Push a new DDL statement node (NULL: out of memory). */
-static void push_ddl(lua_State *L, rt_node *n) {
-  lnode *ud = lsql_newnode(L);
+/* Give the box on top (pushed before the node was made: boxing it after
+** could raise out of memory and leak it) the new DDL statement node n
+** (NULL: out of memory). */
+static void fill_ddl(lua_State *L, rt_node *n) {
+  lnode *ud = lua_touserdata(L, -1);
   if (!n) rt_lua_error(L, RT_EMEMORY, "out of memory");
   ud->n = n;
 }
@@ -421,13 +423,15 @@ static int meta_ddl_order(lua_State *L) {
           ;
         if (k == nomit) omit[nomit++] = o->fk_cons[j];
       }
-    push_ddl(L, rt_ddl_create_omitting(t, omit, nomit));
+    lsql_newnode(L);
+    fill_ddl(L, rt_ddl_create_omitting(t, omit, nomit));
     lua_rawseti(L, -2, i + 1);
   }
   lua_setfield(L, -2, "creates");
   lua_createtable(L, alter ? o->nfks : 0, 0);
   for (i = 0; alter && i < o->nfks; i++) {
-    push_ddl(L, rt_ddl_constraint(drop ? RT_DDL_DROP_CONSTRAINT
+    lsql_newnode(L);
+    fill_ddl(L, rt_ddl_constraint(drop ? RT_DDL_DROP_CONSTRAINT
                                        : RT_DDL_ADD_CONSTRAINT,
                                   o->fk_tables[i], o->fk_cons[i]));
     lua_rawseti(L, -2, i + 1);
