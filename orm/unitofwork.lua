@@ -437,6 +437,26 @@ local function presort(s)
   -- does it (passive_deletes) or they go too (delete cascade)
   dels = {}
   for obj in pairs(s._deleted) do dels[#dels + 1] = obj end
+  -- a deleted object expired since delete() is loaded again (its key for
+  -- the DELETE), then the collections it cascades its delete to, as
+  -- SQLAlchemy's flush reads them for its history (no autoflush)
+  for _, obj in ipairs(dels) do
+    local m = mapper_of(obj)
+    if C.lifecycle(obj) == "persistent" and
+       not select(2, C.get(obj, m.pk_index[1])) then
+      local prev = s._no_autoflush
+      s._no_autoflush = true
+      local ok, err = pcall(function() return obj[m.keys[m.pk_index[1]]] end)
+      s._no_autoflush = prev
+      if not ok then error(err, 0) end
+      for _, r in ipairs(m.rel_list or {}) do
+        if r.direction == "onetomany" and r.cascade.delete and
+           not r.viewonly and not r.passive_deletes then
+          load_quiet(s, obj, r)
+        end
+      end
+    end
+  end
   for _, obj in ipairs(dels) do
     for _, r in ipairs(mapper_of(obj).rel_list or {}) do
       if r.post_update and r.direction == "manytoone" and
