@@ -150,6 +150,27 @@ for _, db in ipairs(T.databases()) do
     T.eq(orm.inspect(a).detached, true)
   end)
 
+  -- an object deleted, then expired, is loaded again by the flush (its
+  -- row, then the collection its delete cascades to) before the DELETEs
+  T.test(db.name .. ": the flush reloads an expired deleted object", function()
+    local s <close> = orm.Session(engine)
+    local u = User{name = "ivy"}
+    u.addresses:append(Address{email = "i@x"})
+    s:add(u)
+    s:commit()
+    s:delete(u)
+    s:expire(u)
+    T.clear(log)
+    s:flush()
+    T.eq(#log, 4)
+    T.match(T.norm(log[1]), "^SELECT sf_users.id AS sf_users_id, sf_users.name")
+    T.match(T.norm(log[2]), "^SELECT sf_addresses.id AS sf_addresses_id")
+    T.match(T.norm(log[3]), "^DELETE FROM sf_addresses")
+    T.match(T.norm(log[4]), "^DELETE FROM sf_users")
+    T.eq(orm.inspect(u).attrs.name.loaded_value, "ivy")
+    s:rollback()
+  end)
+
   Base.metadata:drop_all(engine)
   engine:dispose()
 end
