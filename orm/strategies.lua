@@ -512,8 +512,21 @@ local function selectin_load(s, conn, r, objs, tail, of_type, unused)
   local found = {}
   local map = r.pk_lookup and s._idmap[I.base_of(r.target)]
   local composite = #r.local_idx ~= 1
+  -- the keys the statement asks for: SQLAlchemy's selectin of a
+  -- collection asks for every object of the rows, one whose collection
+  -- is loaded too (its collection is left as it is), when some are not
+  local qkeys, asked = keys, nil
+  if not composite and not map and r.direction ~= "manytoone" then
+    qkeys, asked = {}, {}
+  end
   for _, o in ipairs(objs) do
-    if C.extra(o, r.key) == nil and not C.extra(o, nilmark[r.key]) then
+    if asked and (C.extra(o, r.key) ~= nil or C.extra(o, nilmark[r.key])) then
+      local v = col_value(o, r.parent, r.local_idx[1])
+      if v ~= nil and not asked[v] then
+        asked[v] = true
+        qkeys[#qkeys + 1] = v
+      end
+    elseif C.extra(o, r.key) == nil and not C.extra(o, nilmark[r.key]) then
       if composite then
         local v = o[r.key]
         if r.uselist then
@@ -533,6 +546,10 @@ local function selectin_load(s, conn, r, objs, tail, of_type, unused)
           if l == nil then
             owners[v] = o
             keys[#keys + 1] = v
+            if asked and not asked[v] then
+              asked[v] = true
+              qkeys[#qkeys + 1] = v
+            end
           elseif type(l) ~= "table" then
             if l ~= o then owners[v] = {l, o} end
           elseif not find(l, o) then
@@ -542,6 +559,8 @@ local function selectin_load(s, conn, r, objs, tail, of_type, unused)
       end
     end
   end
+  -- (all loaded, by an earlier path of this statement as a rule: no
+  -- statement at all)
   if #keys == 0 then return found, keys end
   local tm = r.target
   local keycol, keypos
@@ -551,8 +570,8 @@ local function selectin_load(s, conn, r, objs, tail, of_type, unused)
     keycol, keypos = r.remote_cols[1], tm.colpos[r.remote_idx[1]]
   end
   local lists = {} -- owner key -> its related objects (made as they come)
-  for i = 1, #keys, IN_BATCH do
-    local batch = table.move(keys, i, math.min(i + IN_BATCH - 1, #keys), 1,
+  for i = 1, #qkeys, IN_BATCH do
+    local batch = table.move(qkeys, i, math.min(i + IN_BATCH - 1, #qkeys), 1,
                              {})
     local stmt
     -- SQLAlchemy's statement where the join is plain (orm/eager.lua)

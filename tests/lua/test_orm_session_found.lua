@@ -171,6 +171,29 @@ for _, db in ipairs(T.databases()) do
     s:rollback()
   end)
 
+  -- selectinload asks for every object of the rows, one whose collection
+  -- is loaded already too (its collection is left as it is), as
+  -- SQLAlchemy's, when some are not loaded
+  T.test(db.name .. ": selectin asks for loaded collections too", function()
+    local s <close> = orm.Session(engine)
+    local u, w = User{name = "jo"}, User{name = "kim"}
+    u.addresses:append(Address{email = "j1"})
+    w.addresses:append(Address{email = "k1"})
+    s:add_all({u, w})
+    s:commit()
+    T.eq(#u.addresses, 1)
+    u.addresses[1].email = "j2"
+    T.clear(log)
+    local us = s:execute(select(User):where(User.name:in_({"jo", "kim"}))
+      :options(selectinload(User.addresses)):order_by(User.id)):unique()
+      :scalars():all()
+    T.eq(#log, 3) -- the autoflush's UPDATE, the users, the addresses
+    T.match(T.norm(log[3]), "IN %(%?, %?%)")
+    T.eq(us[1].addresses[1].email, "j2")
+    T.eq(us[2].addresses[1].email, "k1")
+    s:rollback()
+  end)
+
   Base.metadata:drop_all(engine)
   engine:dispose()
 end

@@ -148,7 +148,8 @@ def program(r, nsteps):
         choices = ["new_user", "flush", "commit"]
         if users:
             choices += ["new_address", "set_name", "delete_user", "expire", "refresh",
-                        "rollback", "get", "query", "expunge", "add_again"]
+                        "rollback", "get", "query", "expunge", "add_again",
+                        "eager_query", "read_coll"]
         if addrs:
             choices += ["remove_address", "delete_address", "set_email", "move_address"]
         k = r.choice(choices)
@@ -208,6 +209,21 @@ def program(r, nsteps):
         elif k == "add_again":
             h = r.randint(1, nh)
             p, l = "session.add(H[%d])" % (h - 1), "session:add(H[%d])" % h
+        elif k == "eager_query":
+            opt = r.choice(["selectinload", "joinedload", "subqueryload", "lazyload", "immediateload"])
+            p = ("' '.join('%%s:%%d' %% (u.name, len(u.addresses)) for u in KEEP.extend(x for x in "
+                 "session.execute(select(User).options(%s(User.addresses)).order_by(User.id)).unique().scalars()) "
+                 "or [x for x in KEEP if isinstance(x, User) and inspect(x).persistent][-3:])" % opt)
+            p = ("(lambda us: (KEEP.extend(us), ' '.join('%%s:%%d' %% (u.name, len(u.addresses)) for u in us))[1])"
+                 "(session.execute(select(User).options(%s(User.addresses)).order_by(User.id)).unique().scalars().all())" % opt)
+            l = ("(function() local us = session:execute(select(User):options(%s(User.addresses))"
+                 ":order_by(User.id)):unique():scalars():all(); local t = {} for _, u in ipairs(us) do "
+                 "KEEP[#KEEP + 1] = u; t[#t + 1] = u.name .. ':' .. #u.addresses end "
+                 "return table.concat(t, ' ') end)()") % opt
+        elif k == "read_coll":
+            u = r.choice(users)
+            p = "len(H[%d].addresses)" % (u - 1)
+            l = "#H[%d].addresses" % u
         elif k == "get":
             i = r.randint(1, 3)
             p = "(lambda o: (KEEP.append(o), o and o.name)[1])(session.get(User, %d))" % i
@@ -218,7 +234,7 @@ def program(r, nsteps):
             l = ("(function() local t = {} for _, u in ipairs(session:execute(select(User)"
                  ":where(User.name:eq(%s)):order_by(User.id)):scalars():all()) do "
                  "KEEP[#KEEP + 1] = u; t[#t + 1] = u.name or '-' end return table.concat(t, ' ') end)()") % lua_q(nm)
-        if k in ("get", "query"):
+        if k in ("get", "query", "eager_query", "read_coll"):
             py.append("step(%d, lambda: %s)" % (n, p))
             lua.append("step(%d, function() return %s end)" % (n, l))
         else:
