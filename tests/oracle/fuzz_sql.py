@@ -501,6 +501,21 @@ print(string.format("%d of %d cases differ", failed, #cases.cases))
 '''
 
 
+def run_compare(retort, cases_text, compare_lua, *args):
+    """Run the Lua comparison script compare_lua on the cases (a Lua chunk
+    returning them) with retort, print its report; 1 when a case differs."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = os.path.join(tmp, "cases.lua")
+        cmp = os.path.join(tmp, "compare.lua")
+        open(cases, "w").write(cases_text)
+        open(cmp, "w").write(compare_lua)
+        r = subprocess.run([retort, "--norc", cmp, cases] + list(args),
+                           capture_output=True, text=True)
+        sys.stdout.write(r.stdout)
+        sys.stdout.write(r.stderr)
+        return 1 if r.returncode or " 0 of " not in r.stdout else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=1)
@@ -530,16 +545,7 @@ def main():
             ", ".join("%s = %s" % (k, lua_str(v)) for k, v in exp.items())))
         made += 1
     out.append("}\nreturn M\n")
-    with tempfile.TemporaryDirectory() as tmp:
-        cases = os.path.join(tmp, "cases.lua")
-        cmp = os.path.join(tmp, "compare.lua")
-        open(cases, "w").write("".join(out))
-        open(cmp, "w").write(COMPARE_LUA)
-        r = subprocess.run([a.retort, "--norc", cmp, cases], capture_output=True, text=True)
-        sys.stdout.write(r.stdout)
-        sys.stdout.write(r.stderr)
-        return 1 if r.returncode or " 0 of " not in r.stdout else 0
-
+    return run_compare(a.retort, "".join(out), COMPARE_LUA)
 
 if __name__ == "__main__":
     sys.exit(main())
