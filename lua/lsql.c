@@ -1103,6 +1103,8 @@ static int options_type(lua_State *L, int idx, rt_type **type) {
   return has;
 }
 
+static int l_extract(lua_State *L);
+
 static int func_call(lua_State *L) {
   const char *name;
   int nargs = lua_gettop(L) - 1, base, i;
@@ -1118,6 +1120,14 @@ static int func_call(lua_State *L) {
   lua_rawgeti(L, 1, 1);
   name = lua_tostring(L, -1);
   if (!name) return rt_lua_error(L, RT_EARGUMENT, "func: not a function name");
+  /* func.cast and func.extract are cast() and extract(), as SQLAlchemy
+  ** registers them */
+  if (strcmp(name, "cast") == 0 || strcmp(name, "extract") == 0) {
+    int is_cast = name[0] == 'c';
+    lua_pop(L, 1);
+    lua_remove(L, 1);
+    return is_cast ? e_cast(L) : l_extract(L);
+  }
   lua_replace(L, 1); /* the name stays alive in slot 1; arguments at 2.. */
   pu = lsql_newnode(L);
   pu->n = proto = rt_func(name, NULL, 0);

@@ -3261,6 +3261,16 @@ FROM addresses) AS anon_1
 FROM users 
 WHERE (count(users.id) NOT IN (3, 4))]==],
   }},
+  {lua = [==[select(func.extract('year', users.c.created), func.cast(users.c.age, String(10)))]==], lit = false, expect = {
+    default = [==[SELECT EXTRACT(year FROM users.created) AS anon_1, CAST(users.age AS VARCHAR(10)) AS age 
+FROM users]==],
+    sqlite = [==[SELECT CAST(STRFTIME('%Y', users.created) AS INTEGER) AS anon_1, CAST(users.age AS VARCHAR(10)) AS age 
+FROM users]==],
+    postgresql = [==[SELECT EXTRACT(year FROM users.created) AS anon_1, CAST(users.age AS VARCHAR(10)) AS age 
+FROM users]==],
+    mysql = [==[SELECT EXTRACT(year FROM users.created) AS anon_1, CAST(users.age AS CHAR(10)) AS age 
+FROM users]==],
+  }},
 }
-M.count = 967
+M.count = 971
 return M

@@ -444,6 +444,9 @@ CASES = [
      "select(users.c.id):where((-users.c.age):in_({})):where(users.c.id:not_in({})):limit(3):offset(2)"),
     ("select(func.count(users.c.id).label('n'), select(func.count(addresses.c.id)).scalar_subquery()).where(func.count(users.c.id).not_in([3, 4]))",
      "select(func.count(users.c.id):label('n'), select(func.count(addresses.c.id)):scalar_subquery()):where(func.count(users.c.id):not_in({3, 4}))", {"lit": True}),
+    # func.extract and func.cast are SQLAlchemy's registered extract() and cast()
+    ("select(func.extract('year', users.c.created), func.cast(users.c.age, String(10)))",
+     "select(func.extract('year', users.c.created), func.cast(users.c.age, String(10)))"),
 ]
 
 DIALECTS = {
