@@ -20,17 +20,21 @@ local function is_descriptor(v)
   return type(v) == "table" and rawget(v, "__descriptor") == true
 end
 
--- (a subclass has its parents' descriptors too)
-local function descriptor_of(obj, key)
-  local m = mapper_of(obj)
-  -- (raw reads: a field a mapper lacks would go through its __index,
-  -- on every relationship read)
+-- the descriptor of mapper m or of a parent under key, or nil (raw
+-- reads: a field a mapper lacks would go through its __index, on every
+-- relationship read)
+local function mapper_descriptor(m, key)
   while m do
     local d = rawget(m, "ext_descriptors")
     if d and d[key] then return d[key] end
     m = rawget(m, "inherits")
   end
   return nil
+end
+
+-- (a subclass has its parents' descriptors too)
+local function descriptor_of(obj, key)
+  return mapper_descriptor(mapper_of(obj), key)
 end
 
 local rel_get, rel_set = hooks.rel_get, hooks.rel_set
@@ -45,16 +49,6 @@ function hooks.rel_set(obj, key, v)
   local d = descriptor_of(obj, key)
   if d then return d:set(obj, v, key) end
   return rel_set(obj, key, v)
-end
-
--- the descriptor of mapper m or of a parent under key, or nil
-local function mapper_descriptor(m, key)
-  while m do
-    local d = rawget(m, "ext_descriptors")
-    if d and d[key] then return d[key] end
-    m = rawget(m, "inherits")
-  end
-  return nil
 end
 
 -- the descriptors of a class body (key -> descriptor) join mapper m; a

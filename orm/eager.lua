@@ -600,9 +600,12 @@ local function wrap_limited(stmt, paths, width)
       cols[i] = sub.c[col.name]
     end
   end
+  -- (the extras' columns, after the entity's in the subquery)
   local subcols = {}
-  for i, c in ipairs(sub.c) do subcols[i] = c end
-  for k = 1, #extras do cols[#own + k] = subcols[#own + k] end
+  if #extras > 0 then
+    for i, c in ipairs(sub.c) do subcols[i] = c end
+    for k = 1, #extras do cols[#own + k] = subcols[#own + k] end
+  end
   local outer = sa.select(table.unpack(cols))
   -- (a legacy Query's labels outside too)
   if C.tablename_labels(stmt) then

@@ -475,16 +475,14 @@ I.orphan_candidates = orphan_candidates
 local function expire_rels(obj, m, keys)
   if not m.has_rels then return end
   for key, r in pairs(m.relationships) do
-    if (keys == nil or keys[key]) and r.direction == "onetomany" and
-       r.cascade and r.cascade["delete-orphan"] then
-      local ch = C.extra(obj, changekey[key])
-      if ch then
-        for x in pairs(ch.rem) do orphan_candidates[x] = r end
-      end
-    end
-  end
-  for key in pairs(m.relationships) do
     if keys == nil or keys[key] then
+      if r.direction == "onetomany" and r.cascade and
+         r.cascade["delete-orphan"] then
+        local ch = C.extra(obj, changekey[key])
+        if ch then
+          for x in pairs(ch.rem) do orphan_candidates[x] = r end
+        end
+      end
       C.extra(obj, key, nil)
       C.extra(obj, nilmark[key], nil)
       C.extra(obj, changekey[key], nil)
